@@ -1,0 +1,5 @@
+"""Entry point for ``python -m qc``."""
+
+from qc.cli import main
+
+main()

@@ -1,0 +1,40 @@
+"""Errors qc raises on purpose, and the exit codes the CLI maps them to.
+
+Exit codes (documented in README.md, each tested through the CLI):
+
+* 0: ran to the end (findings or not).
+* 1: runtime failure, e.g. an unreadable input file; the rest of the batch
+  was still processed and listed.
+* 2: usage or configuration error (bad option, bad scorecard or lexicon file,
+  mismatched model artifact).
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_RUNTIME = 1
+EXIT_USAGE = 2
+
+
+class QcError(Exception):
+    """Base for errors whose message is written for a person: what and how to fix."""
+
+    exit_code = EXIT_RUNTIME
+
+
+class ConfigError(QcError):
+    """A scorecard, lexicon, column map or other configuration is invalid."""
+
+    exit_code = EXIT_USAGE
+
+
+class InputError(QcError):
+    """An input file cannot be read at all (not a single bad record)."""
+
+    exit_code = EXIT_RUNTIME
+
+
+class ArtifactError(QcError):
+    """A model artifact is missing, tampered with or built for other features."""
+
+    exit_code = EXIT_USAGE

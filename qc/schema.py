@@ -1,0 +1,349 @@
+"""The one data model every stage of qc reads and writes.
+
+Frozen dataclasses with explicit JSON round trips. Character offsets in a
+:class:`Finding` always index the original ``Message.text``. This module imports
+nothing from the rest of qc, so every other module may depend on it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+__all__ = [
+    "Role",
+    "Message",
+    "Conversation",
+    "Evidence",
+    "Finding",
+    "Deduction",
+    "Reject",
+    "MessageFeatures",
+]
+
+
+class Role(StrEnum):
+    """Who sent a message: the buyer (买家), the agent (客服) or the platform (系统)."""
+
+    CUSTOMER = "customer"
+    AGENT = "agent"
+    SYSTEM = "system"
+
+
+def _dt_to_json(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _dt_from_json(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One chat bubble (or several merged ones) as it was exported.
+
+    ``index`` is the 0-based position in the conversation after sorting by time.
+    ``source`` is ``"file:line"`` so a reviewer can find the raw record.
+    """
+
+    index: int
+    role: Role
+    text: str
+    sender: str | None = None
+    sent_at: datetime | None = None
+    auto_reply: bool = False
+    agent_id: str | None = None
+    source: str = ""
+
+    @property
+    def agent(self) -> str | None:
+        """The agent this message is attributed to (agent messages only)."""
+        if self.role is not Role.AGENT:
+            return None
+        return self.agent_id or self.sender or "unknown"
+
+    @property
+    def counts_as_agent(self) -> bool:
+        """True for messages an agent typed: auto-replies and system notices never count."""
+        return self.role is Role.AGENT and not self.auto_reply
+
+    def to_json(self) -> dict[str, Any]:
+        """Serialize to a JSON-safe dict."""
+        return {
+            "index": self.index,
+            "role": self.role.value,
+            "text": self.text,
+            "sender": self.sender,
+            "sent_at": _dt_to_json(self.sent_at),
+            "auto_reply": self.auto_reply,
+            "agent_id": self.agent_id,
+            "source": self.source,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Message:
+        """Rebuild a message written by :meth:`to_json`."""
+        return cls(
+            index=int(data["index"]),
+            role=Role(data["role"]),
+            text=data["text"],
+            sender=data.get("sender"),
+            sent_at=_dt_from_json(data.get("sent_at")),
+            auto_reply=bool(data.get("auto_reply", False)),
+            agent_id=data.get("agent_id"),
+            source=data.get("source", ""),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """A buyer's chat with a shop: messages in time order, indexed from 0."""
+
+    id: str
+    messages: tuple[Message, ...]
+    shop: str | None = None
+    source: str = ""
+
+    def agent_messages(self) -> tuple[Message, ...]:
+        """Messages typed by an agent (no auto-replies, no system notices)."""
+        return tuple(m for m in self.messages if m.counts_as_agent)
+
+    @property
+    def agents(self) -> tuple[str, ...]:
+        """Agents who wrote at least one reply, in order of first reply."""
+        seen: dict[str, None] = {}
+        for m in self.messages:
+            if m.counts_as_agent and m.agent:
+                seen.setdefault(m.agent, None)
+        return tuple(seen)
+
+    @property
+    def started_at(self) -> datetime | None:
+        """Time of the first timestamped message, if any."""
+        return next((m.sent_at for m in self.messages if m.sent_at is not None), None)
+
+    def to_json(self) -> dict[str, Any]:
+        """Serialize to a JSON-safe dict."""
+        return {
+            "id": self.id,
+            "shop": self.shop,
+            "source": self.source,
+            "messages": [m.to_json() for m in self.messages],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Conversation:
+        """Rebuild a conversation written by :meth:`to_json`."""
+        return cls(
+            id=data["id"],
+            messages=tuple(Message.from_json(m) for m in data["messages"]),
+            shop=data.get("shop"),
+            source=data.get("source", ""),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MessageFeatures:
+    """What annotators computed for one message: tokens and sentiment.
+
+    Tokens concatenate back to the message text, so token offsets are
+    character offsets. ``sentiment`` is snownlp's positive probability, a weak
+    feature that never triggers a deduction on its own.
+    """
+
+    tokens: tuple[str, ...] = ()
+    sentiment: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Why a finding exists, readable without rerunning the pipeline."""
+
+    rule: str
+    summary: str
+    pattern: str | None = None
+    cues: tuple[str, ...] = ()
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """Serialize to a JSON-safe dict."""
+        return {
+            "rule": self.rule,
+            "summary": self.summary,
+            "pattern": self.pattern,
+            "cues": list(self.cues),
+            "details": dict(self.details),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Evidence:
+        """Rebuild evidence written by :meth:`to_json`."""
+        return cls(
+            rule=data["rule"],
+            summary=data["summary"],
+            pattern=data.get("pattern"),
+            cues=tuple(data.get("cues", ())),
+            details=dict(data.get("details") or {}),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing a rule found in one message.
+
+    ``start``/``end`` index ``Message.text``; both ``None`` means the whole
+    message. ``suppressed`` findings were vetoed by a context rule: kept for
+    ``--explain`` and audits, never deducted. ``needs_review`` findings fell
+    below their confidence threshold: shown to QA, never deducted.
+    """
+
+    conversation_id: str
+    message_index: int
+    kind: str
+    score: float
+    evidence: Evidence
+    agent: str | None = None
+    text: str = ""
+    start: int | None = None
+    end: int | None = None
+    suppressed: bool = False
+    needs_review: bool = False
+
+    @property
+    def rule(self) -> str:
+        """Versioned name of the rule that produced the finding."""
+        return self.evidence.rule
+
+    @property
+    def entry(self) -> str | None:
+        """Lexicon entry id or model version behind the finding."""
+        return self.evidence.pattern
+
+    @property
+    def cue(self) -> str | None:
+        """The context cue that vetoed or qualified the finding, if any."""
+        return self.evidence.cues[0] if self.evidence.cues else None
+
+    @property
+    def live(self) -> bool:
+        """True when the finding may cost points (not vetoed, not awaiting review)."""
+        return not self.suppressed and not self.needs_review
+
+    @property
+    def id(self) -> str:
+        """Stable id: the same finding on the same input always gets the same id."""
+        key = "\x1f".join(
+            str(part)
+            for part in (
+                self.conversation_id,
+                self.message_index,
+                self.kind,
+                self.evidence.rule,
+                self.evidence.pattern,
+                self.start,
+                self.end,
+            )
+        )
+        return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
+
+    def to_json(self) -> dict[str, Any]:
+        """Serialize to the findings.jsonl record (flat keys first, evidence nested)."""
+        return {
+            "id": self.id,
+            "conversation_id": self.conversation_id,
+            "message_index": self.message_index,
+            "agent": self.agent,
+            "kind": self.kind,
+            "rule": self.evidence.rule,
+            "entry": self.evidence.pattern,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "score": self.score,
+            "suppressed": self.suppressed,
+            "needs_review": self.needs_review,
+            "cue": self.cue,
+            "evidence": self.evidence.to_json(),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Finding:
+        """Rebuild a finding written by :meth:`to_json`."""
+        return cls(
+            conversation_id=data["conversation_id"],
+            message_index=int(data["message_index"]),
+            kind=data["kind"],
+            score=float(data["score"]),
+            evidence=Evidence.from_json(data["evidence"]),
+            agent=data.get("agent"),
+            text=data.get("text", ""),
+            start=data.get("start"),
+            end=data.get("end"),
+            suppressed=bool(data.get("suppressed", False)),
+            needs_review=bool(data.get("needs_review", False)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Deduction:
+    """Points one agent gains or loses on one scorecard item for one day.
+
+    ``points`` is negative for a deduction. ``finding_ids`` lists the findings
+    behind it (empty for metric-based items such as response time).
+    """
+
+    agent: str
+    date: str
+    item: str
+    points: float
+    reason: str
+    finding_ids: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """Serialize to a JSON-safe dict."""
+        return {
+            "agent": self.agent,
+            "date": self.date,
+            "item": self.item,
+            "points": self.points,
+            "reason": self.reason,
+            "finding_ids": list(self.finding_ids),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Deduction:
+        """Rebuild a deduction written by :meth:`to_json`."""
+        return cls(
+            agent=data["agent"],
+            date=data["date"],
+            item=data["item"],
+            points=float(data["points"]),
+            reason=data["reason"],
+            finding_ids=tuple(data.get("finding_ids", ())),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    """An input record that could not become a message, kept with its reason.
+
+    ``raw`` is the record as read (decoded text, at most a few KB), so nothing
+    is lost; it is written to the rejects file, never to logs.
+    """
+
+    file: str
+    line: int
+    reason: str
+    raw: str
+
+    def to_json(self) -> dict[str, Any]:
+        """Serialize to a JSON-safe dict."""
+        return {"file": self.file, "line": self.line, "reason": self.reason, "raw": self.raw}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Reject:
+        """Rebuild a reject written by :meth:`to_json`."""
+        return cls(file=data["file"], line=int(data["line"]), reason=data["reason"], raw=data["raw"])
