@@ -1,0 +1,35 @@
+# Two commands (see README.md):
+#   make demo   set everything up on a fresh machine and inspect the bundled demo day
+#   make test   set up, start the test services, run ruff and the whole test suite
+# .ci/run runs exactly `make test`.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test setup lint services clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test,postgres]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/qc inspect demo/day --out out/demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check qc tests bench
+	$(BIN)/ruff format --check qc tests bench
+
+services:
+	bash scripts/test-services.sh
+
+test: $(STAMP) lint services
+	. ./.test-services.env 2>/dev/null; $(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .test-services.env

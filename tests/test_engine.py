@@ -1,0 +1,35 @@
+"""The engine runs every configured rule and keeps their findings in message order."""
+
+from __future__ import annotations
+
+import pytest
+
+from qc.engine import Inspector
+from qc.rules import make_rule, register_rule
+from qc.schema import Conversation, Evidence, Finding, Message, Role
+
+
+class _EveryAgentMessage:
+    name = "test_every_agent_message.v1"
+
+    def check(self, conversation, features):
+        for m in reversed(conversation.agent_messages()):
+            yield Finding(conversation.id, m.index, "probe", 0.5, Evidence(self.name, "probe"), agent=m.agent)
+
+
+def test_inspector_collects_findings_in_message_order():
+    conv = Conversation("c1", (Message(0, Role.CUSTOMER, "在吗"), Message(1, Role.AGENT, "在的", sender="s:a"),
+                               Message(2, Role.AGENT, "您说", sender="s:a")))
+    result = Inspector([_EveryAgentMessage()]).inspect(conv)
+    assert [f.message_index for f in result.findings] == [1, 2]
+    assert len(result.features) == 3
+
+
+def test_rule_names_need_a_version():
+    with pytest.raises(ValueError, match="version suffix"):
+        register_rule("no_version")
+
+
+def test_unknown_rule_lists_the_known_ones():
+    with pytest.raises(KeyError, match="registered"):
+        make_rule("nope.v1")
