@@ -13,7 +13,7 @@ from qc.engine import Inspector, no_features
 from qc.rules import make_rule
 
 # Rules run by `qc inspect` unless --rules says otherwise, in this order.
-DEFAULT_RULES: tuple[str, ...] = ()
+DEFAULT_RULES: tuple[str, ...] = ("forbidden_phrase.v1", "attitude_classifier.v1")
 
 
 @dataclass(frozen=True, slots=True)

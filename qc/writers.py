@@ -69,3 +69,70 @@ def reject_records(rejects: Iterable[Reject]) -> Iterable[dict[str, Any]]:
 def write_json(path: Path, data: Any) -> None:
     """Write one pretty JSON document."""
     path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+# --------------------------------------------------------------- scorecard outputs (agents)
+
+AGENTS_CSV = "agents.csv"
+AGENTS_XLSX = "agents.xlsx"
+AGENTS_JSON = "agents.json"
+DEDUCTIONS_FILE = "deductions.jsonl"
+
+# Columns shown as percentages in agents.xlsx (values stay fractions, 0.95 = 95%).
+_PERCENT_COLUMNS = frozenset({"reply_rate", "answer_ratio"})
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return value
+
+
+def write_agents_csv(path: Path, rows: Iterable[dict[str, Any]], columns: list[tuple[str, str]]) -> None:
+    """agents.csv: row 1 Chinese headers, row 2 the English keys of agents.json, then one row per agent-day.
+
+    Written as UTF-8 with a BOM so Excel on a Chinese Windows machine opens it correctly.
+    Unknown values (no timestamps) are empty cells, never 0; targets met are 是/否.
+    """
+    import csv
+
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow([zh for _, zh in columns])
+        out.writerow([key for key, _ in columns])
+        for row in rows:
+            out.writerow(["" if row.get(k) is None else _cell(row.get(k)) for k, _ in columns])
+
+
+def write_agents_xlsx(path: Path, rows: Iterable[dict[str, Any]], columns: list[tuple[str, str]]) -> None:
+    """agents.xlsx: the same layout as agents.csv on a sheet named 考核, headers frozen."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "考核"
+    ws.append([zh for _, zh in columns])
+    ws.append([key for key, _ in columns])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        ws.append([_cell(row.get(k)) for k, _ in columns])
+    for index, (key, zh) in enumerate(columns, start=1):
+        letter = ws.cell(row=1, column=index).column_letter
+        ws.column_dimensions[letter].width = max(10, len(key) + 2, 2 * len(zh) + 2)
+        if key in _PERCENT_COLUMNS:
+            for (cell,) in ws.iter_rows(min_row=3, min_col=index, max_col=index):
+                cell.number_format = "0.0%"
+    ws.freeze_panes = "C3"
+    wb.save(path)
+
+
+def write_agents_json(path: Path, rows: Iterable[dict[str, Any]]) -> None:
+    """agents.json: a list of objects, one per agent per day, with the agents.csv keys."""
+    write_json(path, list(rows))
+
+
+def deduction_records(deductions: Iterable[Any]) -> Iterable[dict[str, Any]]:
+    """deductions.jsonl records (each lists the ids of the findings behind it)."""
+    return (d.to_json() for d in deductions)

@@ -25,7 +25,9 @@ def parse_columns(pairs: list[str]) -> dict[str, str]:
         if not sep or not header:
             raise ConfigError(f"--column {pair!r}: write it as FIELD=HEADER, e.g. --column text=聊天内容")
         if field not in CANONICAL_FIELDS:
-            raise ConfigError(f"--column {pair!r}: unknown field {field!r}; use one of {', '.join(CANONICAL_FIELDS)}")
+            raise ConfigError(
+                f"--column {pair!r}: unknown field {field!r}; use one of {', '.join(CANONICAL_FIELDS)}"
+            )
         mapping[field] = header
     return mapping
 
@@ -56,30 +58,55 @@ def inspect_cli(
         typer.Option("--input-format", help="Force the format: jsonl, csv, xlsx, text; default: sniffed."),
     ] = None,
     date: Annotated[
-        str | None, typer.Option(help="Day of time-only text exports, YYYY-MM-DD; default: from the file name.")
+        str | None,
+        typer.Option(help="Day of time-only text exports, YYYY-MM-DD; default: from the file name."),
     ] = None,
     timezone: Annotated[str, typer.Option(help="Time zone of naive timestamps.")] = "Asia/Shanghai",
     column: Annotated[
-        list[str] | None, typer.Option("--column", help="Override a CSV/XLSX column: FIELD=HEADER (repeatable).")
+        list[str] | None,
+        typer.Option("--column", help="Override a CSV/XLSX column: FIELD=HEADER (repeatable)."),
     ] = None,
     agent_nick: Annotated[
-        list[str] | None, typer.Option("--agent-nick", help="A nick that is an agent in text exports (repeatable).")
+        list[str] | None,
+        typer.Option("--agent-nick", help="A nick that is an agent in text exports (repeatable)."),
     ] = None,
     customer_nick: Annotated[
-        list[str] | None, typer.Option("--customer-nick", help="A nick that is a buyer in text exports (repeatable).")
+        list[str] | None,
+        typer.Option("--customer-nick", help="A nick that is a buyer in text exports (repeatable)."),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
+    scorecard: Annotated[
+        Path | None,
+        typer.Option("--scorecard", help="Shop scorecard TOML merged over the default (qc scorecard show)."),
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Also save the run to a store: SQLite file path or SQLAlchemy URL (postgresql+psycopg://…);"
+            " inspecting the same day again replaces it.",
+        ),
+    ] = None,
+    engine: Annotated[
+        str, typer.Option(help="Where to run: local (this process) or spark (needs the spark extra).")
+    ] = "local",
+    master: Annotated[
+        str | None, typer.Option(help="Spark master URL with --engine spark, e.g. yarn; default: local[2].")
+    ] = None,
 ) -> None:
     """Inspect transcripts and write findings, summaries and rejects into --out.
 
     Reads JSON Lines, CSV, XLSX and 千牛/旺旺 text exports (encoding sniffed),
     builds conversations, runs the rule set and writes findings.jsonl,
-    conversations.jsonl, rejects.jsonl and run.json into the output folder.
+    conversations.jsonl, rejects.jsonl and run.json into the output folder,
+    then scores every agent per day with the scorecard: agents.csv, agents.xlsx,
+    agents.json and deductions.jsonl (with --db also into a SQLite/PostgreSQL store).
     Exit 1 if an input file could not be read (the others are still done).
 
     Example:
-
         qc inspect demo/day --out out/demo
+        qc inspect demo/day --out out/demo --scorecard shop.toml --db out/qc.sqlite
+        qc inspect demo/day --out out/demo-spark --engine spark
     """
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -98,7 +125,9 @@ def inspect_cli(
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"--timezone {timezone!r} is unknown: use an IANA name such as Asia/Shanghai") from None
+        raise ConfigError(
+            f"--timezone {timezone!r} is unknown: use an IANA name such as Asia/Shanghai"
+        ) from None
     options = ReadOptions(
         encoding=encoding,
         format=input_format,
@@ -108,9 +137,29 @@ def inspect_cli(
         agent_nicks=frozenset(agent_nick or ()),
         customer_nicks=frozenset(customer_nick or ()),
     )
+    if engine not in ("local", "spark"):
+        raise ConfigError(f"--engine {engine!r} is unknown: use local or spark")
+    if master is not None and engine != "spark":
+        raise ConfigError("--master only applies with --engine spark")
+    if engine == "spark":
+        # Same two calls below for both engines: the Spark engine remembers the settings (and builds
+        # the inspector here once, so a bad config fails before Spark starts) and runs them on Spark.
+        from qc.spark import SparkEngine
+
+        spark_engine = SparkEngine(master or "local[2]")
+        build_inspector, run_inspection = spark_engine.build_inspector, spark_engine.run_inspection
+    from qc.scorecard import load_scorecard
+
+    card = load_scorecard(scorecard)  # a bad card fails (exit 2) before any work
     inspector = build_inspector(PipelineSettings())
     report = run_inspection(
-        expand_inputs(list(inputs)), out, inspector, options, progress=_rich_progress(show_progress(quiet))
+        expand_inputs(list(inputs)),
+        out,
+        inspector,
+        options,
+        progress=_rich_progress(show_progress(quiet)),
+        scorecard=card,
+        store=db,
     )
     for failed in report.read.failed_files:
         err(f"qc: {failed.path}: {failed.error}")
@@ -125,4 +174,43 @@ def inspect_cli(
             f" ({len(r.conversations)} conversations, {len(report.findings)} findings)"
             f" in {report.seconds:.1f}s → {out}"
         )
+        print_agents_summary(report.agents)
     raise typer.Exit(report.exit_code)
+
+
+def print_agents_summary(rows: list[dict[str, Any]], limit: int = 50) -> None:
+    """Per-agent per-day table on stderr: the numbers a QA lead checks first."""
+    if not rows:
+        return
+    import sys
+
+    from rich.console import Console
+    from rich.table import Table
+
+    def show(value: Any, fmt: str = "{}") -> str:
+        return "–" if value is None else fmt.format(value)
+
+    table = Table(title="agents (points per day)", title_justify="left")
+    headers = ("agent", "date", "conv", "avg resp s", "1st resp s", "reply", "answer", "imp", "confl", "forb")
+    for header in headers:
+        table.add_column(header, justify="left" if header in ("agent", "date") else "right")
+    table.add_column("points", justify="right")
+    for row in rows[:limit]:
+        table.add_row(
+            row["agent"],
+            row["date"],
+            str(row["conversations"]),
+            show(row["avg_response_s"], "{:.1f}"),
+            show(row["first_response_s"], "{:.1f}"),
+            show(row["reply_rate"], "{:.0%}"),
+            show(row["answer_ratio"], "{:.0%}"),
+            str(row.get("impatience", 0)),
+            str(row.get("conflict", 0)),
+            str(row.get("forbidden_phrase", 0)),
+            f"{row['total_points']:g}",
+        )
+    # Piped or logged stderr has no width: give the table room instead of folding every cell.
+    console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
+    console.print(table)
+    if len(rows) > limit:
+        console.print(f"… and {len(rows) - limit} more rows in agents.csv")

@@ -1,0 +1,40 @@
+"""The ``--db`` option and store opening shared by the review, report and sample commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy import Engine
+
+from qc.errors import EXIT_USAGE, QcError
+
+DEFAULT_DB = "out/qc.sqlite"
+
+DbOption = Annotated[
+    str,
+    typer.Option(
+        "--db",
+        envvar="QC_DB",
+        help="The store written by `qc inspect --db`: SQLite path or SQLAlchemy URL (env QC_DB).",
+    ),
+]
+MaskOption = Annotated[
+    bool, typer.Option("--mask-pii", help="Mask buyer phone numbers, order numbers and addresses.")
+]
+
+
+class NoStoreError(QcError):
+    """The store named by --db does not exist."""
+
+    exit_code = EXIT_USAGE
+
+
+def open_db(db: str) -> Engine:
+    """Open an existing store (a missing SQLite file is an error, not a new empty store)."""
+    from qc.store import open_store
+
+    if "://" not in db and not Path(db).expanduser().exists():
+        raise NoStoreError(f"no store at {db}: run `qc inspect DAY --out DIR --db {db}` first, or pass --db")
+    return open_store(db)

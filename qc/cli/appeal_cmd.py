@@ -1,0 +1,122 @@
+"""``qc appeal``: an agent disputes a finding (申诉); QA answers; a supervisor rules."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from qc.cli import app
+from qc.cli._common import err, handle_errors
+from qc.cli._store_opts import DEFAULT_DB, DbOption, open_db
+from qc.errors import ConfigError
+
+appeal_app = typer.Typer(
+    no_args_is_help=True,
+    help="Open, answer and rule appeals (申诉) against findings.\n\n"
+    '\b\nExample:\n    qc appeal open 1edfab741bc8e5aa --agent 阿杰 --reason "the buyer joked first"\n'
+    "    qc appeal answer 1 --by 质检小王 --note checked\n    qc appeal rule 1 --overturn --by 张主管",
+)
+app.add_typer(appeal_app, name="appeal")
+
+
+@appeal_app.command("open")
+@handle_errors
+def open_cli(
+    finding_id: Annotated[str, typer.Argument(help="The disputed finding's id.")],
+    agent: Annotated[str, typer.Option("--agent", help="The agent appealing.")] = "",
+    reason: Annotated[str, typer.Option("--reason", help="Why the finding is wrong.")] = "",
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Open an appeal against a finding.
+
+    \b
+    Example:
+        qc appeal open 1edfab741bc8e5aa --agent 阿杰 --reason "the buyer asked me to be blunt"
+    """  # noqa: D301 - the \b line keeps click from rewrapping the examples
+    from qc.appeal import open_appeal
+
+    engine = open_db(db)
+    try:
+        a = open_appeal(engine, finding_id, agent=agent, reason=reason)
+    finally:
+        engine.dispose()
+    err(f"appeal #{a.id} opened on {a.finding_id}")
+    typer.echo(a.id)
+
+
+@appeal_app.command("answer")
+@handle_errors
+def answer_cli(
+    appeal_id: Annotated[int, typer.Argument(help="Appeal number.")],
+    by: Annotated[str, typer.Option("--by", help="QA reviewer.")] = "",
+    note: Annotated[str, typer.Option("--note", help="The answer.")] = "",
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Answer an open appeal (QA).
+
+    \b
+    Example:
+        qc appeal answer 1 --by 质检小王 --note "checked the whole chat"
+    """  # noqa: D301 - the \b line keeps click from rewrapping the examples
+    from qc.appeal import answer_appeal
+
+    engine = open_db(db)
+    try:
+        a = answer_appeal(engine, appeal_id, by=by, note=note)
+    finally:
+        engine.dispose()
+    err(f"appeal #{a.id}: {a.state}")
+
+
+@appeal_app.command("rule")
+@handle_errors
+def rule_cli(
+    appeal_id: Annotated[int, typer.Argument(help="Appeal number.")],
+    uphold: Annotated[bool, typer.Option("--uphold", help="The finding stands (confirmed).")] = False,
+    overturn: Annotated[bool, typer.Option("--overturn", help="The finding is rejected.")] = False,
+    by: Annotated[str, typer.Option("--by", help="Who rules.")] = "",
+    note: Annotated[str, typer.Option("--note", help="The ruling.")] = "",
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Rule an answered appeal final: --uphold or --overturn (overturned = finding rejected).
+
+    \b
+    Example:
+        qc appeal rule 1 --overturn --by 张主管 --note "context shows a joke"
+    """  # noqa: D301 - the \b line keeps click from rewrapping the examples
+    from qc.appeal import rule_appeal
+
+    if uphold == overturn:
+        raise ConfigError("give exactly one of --uphold or --overturn")
+    engine = open_db(db)
+    try:
+        a = rule_appeal(engine, appeal_id, overturn=overturn, by=by, note=note)
+    finally:
+        engine.dispose()
+    err(f"appeal #{a.id}: {a.state} (final)")
+
+
+@appeal_app.command("list")
+@handle_errors
+def list_cli(
+    state: Annotated[
+        str | None, typer.Option(help="Only appeals in this state (open, answered, upheld, overturned).")
+    ] = None,
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """List appeals as JSON lines.
+
+    \b
+    Example:
+        qc appeal list --state open
+    """  # noqa: D301 - the \b line keeps click from rewrapping the examples
+    from qc.appeal import list_appeals
+
+    engine = open_db(db)
+    try:
+        for a in list_appeals(engine, state):
+            typer.echo(json.dumps(a.to_json(), ensure_ascii=False))
+    finally:
+        engine.dispose()

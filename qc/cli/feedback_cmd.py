@@ -1,0 +1,78 @@
+"""``qc feedback export``: reviewed findings as annotated samples, rejected hits as allowlist entries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from qc.cli import app
+from qc.cli._common import err, handle_errors
+from qc.cli._store_opts import DEFAULT_DB, DbOption, MaskOption, open_db
+
+feedback_app = typer.Typer(
+    no_args_is_help=True,
+    help="Learn from review verdicts.\n\n\b\nExample:\n    qc feedback export --out review.jsonl",
+)
+app.add_typer(feedback_app, name="feedback")
+
+
+@feedback_app.command("export")
+@handle_errors
+def export_cli(
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="JSON Lines file (default: stdout).")
+    ] = None,
+    allow_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--allow-out", help="TOML snippet of [[allow]] entries (default: next to --out as *.allow.toml)."
+        ),
+    ] = None,
+    mask_pii: MaskOption = False,
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Write reviewed findings as annotated samples (shared ANNOTATION.md format).
+
+    Confirmed findings get their attitude label (impatience, conflict), rejected ones `ok`.
+    Add the file to annotated_samples/ before `qc train`. Each rejected lexicon hit inside a
+    longer phrase comes with the [[allow]] entry for lexicons/forbidden.toml that would have
+    prevented it.
+
+    \b
+    Example:
+        qc feedback export --out annotated_samples/review_2026-11.jsonl --db out/qc.sqlite
+        qc feedback export --mask-pii > feedback.jsonl
+    """  # noqa: D301 - the \b line keeps click from rewrapping the examples
+    import json
+
+    from qc.feedback import allow_snippet, feedback_samples
+    from qc.pii import Masker
+
+    engine = open_db(db)
+    try:
+        result = feedback_samples(engine, mask=Masker(mask_pii))
+    finally:
+        engine.dispose()
+    lines = "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in result.samples)
+    if out is None:
+        typer.echo(lines, nl=False)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(lines, encoding="utf-8")
+    allow_path = allow_out or (out.with_suffix(".allow.toml") if out is not None else None)
+    if result.allow:
+        snippet = allow_snippet(result.allow)
+        if allow_path is None:
+            err(snippet)
+        else:
+            allow_path.write_text(snippet, encoding="utf-8")
+    for reason in result.skipped:
+        err(f"skipped {reason}")
+    err(
+        f"{len(result.samples)} samples"
+        + (f" → {out}" if out else "")
+        + f", {sum(1 for a in result.allow if a['phrase'])} allowlist suggestions"
+        + (f" → {allow_path}" if result.allow and allow_path else "")
+    )

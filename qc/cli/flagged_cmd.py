@@ -1,0 +1,97 @@
+"""``qc flagged``: flagged conversations from the store, worst first."""
+
+from __future__ import annotations
+
+import json
+from datetime import date as Date
+from typing import Annotated
+
+import typer
+
+from qc.cli import app
+from qc.cli._common import handle_errors
+from qc.cli._store_opts import DEFAULT_DB, DbOption, open_db
+from qc.errors import ConfigError
+
+
+def date_range(date: str | None, date_from: str | None, date_to: str | None) -> tuple[str | None, str | None]:
+    """Validate ``--date`` or ``--from``/``--to`` into an inclusive (from, to) pair of ISO dates."""
+    if date and (date_from or date_to):
+        raise ConfigError("use --date D or --from D --to D, not both")
+    if date:
+        date_from = date_to = date
+    for name, value in (("--date/--from", date_from), ("--to", date_to)):
+        if value is not None:
+            try:
+                Date.fromisoformat(value)
+            except ValueError:
+                raise ConfigError(f"{name} {value!r} is not a date: write it as YYYY-MM-DD") from None
+    if date_from and date_to and date_from > date_to:
+        raise ConfigError(f"--from {date_from} is after --to {date_to}")
+    return date_from, date_to
+
+
+@app.command("flagged")
+@handle_errors
+def flagged_cli(
+    agent: Annotated[str | None, typer.Option(help="Only this agent's findings.")] = None,
+    date: Annotated[str | None, typer.Option(help="One day, YYYY-MM-DD.")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")] = None,
+    kind: Annotated[str | None, typer.Option(help="Only conversations with a finding of this kind.")] = None,
+    min_points: Annotated[
+        float, typer.Option("--min-points", help="Only conversations costing at least N points.")
+    ] = 0.0,
+    output_format: Annotated[
+        str, typer.Option("--format", help="table (for people) or json (for programs).")
+    ] = "table",
+    scorecard: Annotated[str | None, typer.Option(help="Shop scorecard TOML (points at stake).")] = None,
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """List flagged conversations from the store, worst first, with points at stake.
+
+    Findings rejected in review no longer count. JSON output is one list on stdout.
+
+    \b
+    Example:
+        qc flagged --db out/qc.sqlite --date 2026-11-24
+        qc flagged --agent 小美 --from 2026-11-01 --to 2026-11-30 --kind conflict --min-points 5
+        qc flagged --date 2026-11-24 --format json > flagged.json
+    """  # noqa: D301 - the \b line keeps click from rewrapping the examples
+    from pathlib import Path
+
+    from qc.flagged import flagged_conversations
+    from qc.scorecard import load_scorecard
+
+    if output_format not in ("table", "json"):
+        raise ConfigError(f"--format {output_format!r} is unknown: use table or json")
+    lo, hi = date_range(date, date_from, date_to)
+    card = load_scorecard(Path(scorecard) if scorecard else None)
+    engine = open_db(db)
+    try:
+        rows = flagged_conversations(
+            engine, agent=agent, date_from=lo, date_to=hi, kind=kind, min_points=min_points, card=card
+        )
+    finally:
+        engine.dispose()
+    if output_format == "json":
+        typer.echo(json.dumps([r.to_json() for r in rows], ensure_ascii=False, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{len(rows)} flagged conversations (worst first)", title_justify="left")
+    for header in ("points", "date", "conversation", "agents", "findings", "kinds", "rejected", "excerpt"):
+        table.add_column(header, justify="right" if header in ("points", "findings", "rejected") else "left")
+    for r in rows:
+        table.add_row(
+            f"{r.points:g}",
+            r.date,
+            r.conversation_id,
+            ", ".join(r.agents),
+            str(r.findings),
+            ", ".join(f"{k}×{n}" for k, n in r.kinds.items()),
+            str(r.rejected),
+            r.excerpt[:30],
+        )
+    Console().print(table)

@@ -1,0 +1,52 @@
+"""``qc report``: the self-contained HTML coaching report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from qc.cli import app
+from qc.cli._common import err, handle_errors
+from qc.cli._store_opts import DEFAULT_DB, DbOption, MaskOption, open_db
+
+
+@app.command("report")
+@handle_errors
+def report_cli(
+    date_from: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")],
+    date_to: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write.")],
+    agent: Annotated[str | None, typer.Option(help="One agent (default: all).")] = None,
+    scorecard: Annotated[
+        Path | None, typer.Option(help="Shop scorecard TOML merged over the default.")
+    ] = None,
+    mask_pii: MaskOption = False,
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Write a self-contained HTML coaching report for one agent or all.
+
+    Score trend per day and deductions by kind as inline SVG charts, each flagged
+    conversation with its evidence highlighted in context, and for each finding a better way
+    to say it (lexicons/reply_patterns.toml). No scripts, no external files; chat text is
+    escaped. Review decisions are applied.
+
+    \b
+    Example:
+        qc report --from 2026-11-24 --to 2026-11-24 --out out/report.html --db out/qc.sqlite
+        qc report --agent 柚子优选旗舰店:阿杰 --from 2026-11-01 --to 2026-11-30 --out aj.html --mask-pii
+    """  # noqa: D301 - the \b line keeps click from rewrapping the examples
+    from qc.cli.flagged_cmd import date_range
+    from qc.pii import Masker
+    from qc.report import write_report
+    from qc.scorecard import load_scorecard
+
+    lo, hi = date_range(None, date_from, date_to)
+    card = load_scorecard(scorecard)
+    engine = open_db(db)
+    try:
+        data = write_report(engine, out, lo, hi, card, agent=agent, mask=Masker(mask_pii))  # type: ignore[arg-type]
+    finally:
+        engine.dispose()
+    err(f"{len(data.views)} of {data.flagged_total} flagged conversations, {len(data.scores)} agents → {out}")

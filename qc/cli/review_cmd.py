@@ -1,0 +1,163 @@
+"""``qc review``: confirm or reject findings (复核), one by one or in bulk from a CSV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from typer.core import TyperGroup
+
+from qc.cli import app
+from qc.cli._common import err, handle_errors
+from qc.cli._store_opts import DEFAULT_DB, DbOption, MaskOption, open_db
+from qc.errors import EXIT_USAGE, ConfigError
+
+
+class _ReviewGroup(TyperGroup):
+    """``qc review FINDING_ID …`` runs ``qc review decide FINDING_ID …``."""
+
+    def parse_args(self, ctx, args):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN201, D102
+        if args and not args[0].startswith("-") and args[0] not in self.commands:
+            args = ["decide", *args]
+        return super().parse_args(ctx, args)
+
+
+review_app = typer.Typer(
+    cls=_ReviewGroup,
+    no_args_is_help=True,
+    help="Confirm or reject findings by id (复核); bulk review via CSV; the audit trail.\n\n"
+    '\b\nExample:\n    qc review 1edfab741bc8e5aa --reject --by 张主管 --note "joke"\n'
+    "    qc review export --date 2026-11-24 --out review.csv\n    qc review import review.csv",
+)
+app.add_typer(review_app, name="review")
+
+
+@review_app.command("decide")
+@handle_errors
+def decide_cli(
+    finding_id: Annotated[
+        str, typer.Argument(help="Finding id (from `qc show`, `qc flagged --format json`).")
+    ],
+    confirm: Annotated[
+        bool, typer.Option("--confirm", help="The finding is right: it keeps costing points.")
+    ] = False,
+    reject: Annotated[
+        bool, typer.Option("--reject", help="The finding is wrong: it stops costing points.")
+    ] = False,
+    by: Annotated[str, typer.Option("--by", help="Reviewer name.")] = "",
+    note: Annotated[str, typer.Option("--note", help="Why.")] = "",
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Record a review decision on a finding (every decision is kept in the audit trail).
+
+    `qc review FINDING_ID …` is short for `qc review decide FINDING_ID …`. A rejected finding
+    no longer costs points in the next `qc export` or `qc inspect` of its day.
+
+    \b
+    Example:
+        qc review 1edfab741bc8e5aa --reject --by 张主管 --note "buyer was joking, agent joked back"
+        qc review decide 1edfab741bc8e5aa --confirm --by 张主管
+    """  # noqa: D301 - the \b line keeps click from rewrapping the examples
+    from qc.review import decide
+
+    if confirm == reject:
+        raise ConfigError("give exactly one of --confirm or --reject")
+    engine = open_db(db)
+    try:
+        d = decide(engine, finding_id, "confirm" if confirm else "reject", by=by, note=note)
+    finally:
+        engine.dispose()
+    err(f"finding {d.finding_id}: {d.before} → {d.after}")
+
+
+@review_app.command("log")
+@handle_errors
+def log_cli(
+    finding_id: Annotated[str | None, typer.Argument(help="Only this finding.")] = None,
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Print the audit trail (decisions and appeal steps) as JSON lines, oldest first.
+
+    \b
+    Example:
+        qc review log 1edfab741bc8e5aa --db out/qc.sqlite
+    """  # noqa: D301 - the \b line keeps click from rewrapping the examples
+    import json
+
+    from qc.review import audit_trail
+
+    engine = open_db(db)
+    try:
+        for row in audit_trail(engine, finding_id):
+            typer.echo(json.dumps(row, ensure_ascii=False))
+    finally:
+        engine.dispose()
+
+
+@review_app.command("export")
+@handle_errors
+def export_cli(
+    date: Annotated[str, typer.Option(help="Day to review, YYYY-MM-DD.")],
+    out: Annotated[Path, typer.Option("--out", help="CSV to write (UTF-8 with BOM, opens in Excel).")],
+    scorecard: Annotated[str | None, typer.Option(help="Shop scorecard TOML (points at stake).")] = None,
+    mask_pii: MaskOption = False,
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Write a day's findings to a CSV for QA to fill in decision/by/note in a spreadsheet.
+
+    \b
+    Example:
+        qc review export --date 2026-11-24 --out review.csv
+        qc review import review.csv
+    """  # noqa: D301 - the \b line keeps click from rewrapping the examples
+    from qc.bulk_review import export_review_csv
+    from qc.cli.flagged_cmd import date_range
+    from qc.pii import Masker
+    from qc.scorecard import load_scorecard
+
+    date_range(date, None, None)
+    card = load_scorecard(Path(scorecard) if scorecard else None)
+    engine = open_db(db)
+    try:
+        n = export_review_csv(engine, date, out, card, mask=Masker(mask_pii))
+    finally:
+        engine.dispose()
+    err(f"{n} findings → {out}; fill decision (confirm/reject), by and note, then `qc review import {out}`")
+
+
+@review_app.command("import")
+@handle_errors
+def import_cli(
+    csv_file: Annotated[Path, typer.Argument(help="The edited CSV from `qc review export`.")],
+    by: Annotated[str, typer.Option("--by", help="Reviewer for rows with an empty `by` cell.")] = "",
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Apply the decisions of an edited review CSV; bad rows are listed, the others applied.
+
+    Rows with an empty decision are skipped; a decision equal to the current state changes
+    nothing. Exit 2 when any row was refused.
+
+    \b
+    Example:
+        qc review import review.csv --db out/qc.sqlite
+    """  # noqa: D301 - the \b line keeps click from rewrapping the examples
+    from qc.bulk_review import import_review_csv
+
+    if not csv_file.exists():
+        raise ConfigError(f"no such file: {csv_file}")
+    engine = open_db(db)
+    try:
+        result = import_review_csv(engine, csv_file, default_by=by)
+    finally:
+        engine.dispose()
+    for change in result.changed:
+        err(f"row {change.row}: {change.finding_id} {change.before} → {change.after}")
+    for problem in result.problems:
+        err(f"{csv_file}: row {problem.row}: {problem.message}")
+    err(
+        f"{len(result.changed)} changed, {result.unchanged} unchanged, {result.skipped} without decision,"
+        f" {len(result.problems)} refused"
+    )
+    if result.problems:
+        raise typer.Exit(EXIT_USAGE)

@@ -1,0 +1,116 @@
+"""``qc show``: one stored conversation in the terminal with its findings highlighted."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from qc.cli import app
+from qc.cli._common import handle_errors
+from qc.cli._store_opts import DEFAULT_DB, DbOption, MaskOption, open_db
+
+_KIND_STYLE = {"conflict": "bold white on red", "impatience": "bold black on yellow"}
+_DEFAULT_STYLE = "bold black on magenta"
+
+
+@app.command("show")
+@handle_errors
+def show_cli(
+    conversation_id: Annotated[str, typer.Argument(help="Conversation id (see `qc flagged`).")],
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Also show suppressed and below-threshold findings, dimmed.")
+    ] = False,
+    mood: Annotated[bool, typer.Option("--mood/--no-mood", help="Score the buyer's mood (snownlp).")] = True,
+    scorecard: Annotated[
+        str | None, typer.Option(help="Shop scorecard TOML (points, slow-reply threshold).")
+    ] = None,
+    mask_pii: MaskOption = False,
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Show a stored conversation with findings highlighted inline.
+
+    Each finding shows its kind, the points at stake, the rule's explanation and its id (for
+    `qc review`). Replies slower than the scorecard's response-time threshold are marked, and
+    the buyer's mood (snownlp sentiment, 0 negative … 1 positive) is shown per message with
+    its trend over the conversation.
+
+    \b
+    Example:
+        qc show c20261124-0007 --db out/qc.sqlite
+        qc show c20261124-0007 --explain --mask-pii
+    """  # noqa: D301 - the \b line keeps click from rewrapping the examples
+    from pathlib import Path
+
+    from rich.console import Console
+    from rich.text import Text
+
+    from qc.pii import Masker
+    from qc.scorecard import load_scorecard
+    from qc.transcript import buyer_sentiments, load_view
+
+    mask = Masker(mask_pii)
+    card = load_scorecard(Path(scorecard) if scorecard else None)
+    engine = open_db(db)
+    try:
+        view = load_view(
+            engine, conversation_id, card, explain=explain, sentiment=buyer_sentiments if mood else None
+        )
+    finally:
+        engine.dispose()
+    console = Console(highlight=False)
+    conv = view.conversation
+    console.print(
+        Text(
+            f"conversation {conv.id}  shop {conv.shop or '–'}  agents {', '.join(conv.agents) or '–'}",
+            style="bold",
+        )
+    )
+    for mv in view.messages:
+        m = mv.message
+        when = m.sent_at.strftime("%H:%M:%S") if m.sent_at else "--:--:--"
+        who = "买家" if mask_pii and m.role.value == "customer" else (m.sender or m.role.value)
+        line = Text(
+            f"{when} {m.role.value:<8} {who}: ",
+            style="dim" if m.auto_reply or m.role.value == "system" else "",
+        )
+        for seg in mv.segments:
+            f = seg.finding
+            if f is None:
+                line.append(mask(seg.text))
+            elif f.live:
+                line.append(mask(seg.text), style=_KIND_STYLE.get(f.kind, _DEFAULT_STYLE))
+            else:
+                line.append(mask(seg.text), style="dim underline")
+        if mv.sentiment is not None:
+            line.append(f"  mood {mv.sentiment:.2f}", style="cyan")
+        if mv.slow_s is not None:
+            line.append(f"  ⏱ slow reply {mv.slow_s:.0f}s (> {view.slow_threshold_s:g}s)", style="bold red")
+        console.print(line)
+        for f in mv.findings:
+            state = view.states.get(f.id, "pending")
+            status = "live" if f.live else ("suppressed" if f.suppressed else "below threshold/needs review")
+            detail = Text(
+                f"    ▲ {f.kind} {view.points.get(f.id, 0):g} pts · {f.entry or f.rule} · {status}"
+                f" · review {state}"
+                f" · id {f.id}\n      {mask(f.evidence.summary)}" + (f" (cue: {f.cue})" if f.cue else ""),
+                style="" if f.live else "dim",
+            )
+            console.print(detail)
+    if view.mood:
+        trend = view.mood_trend
+        arrow = "→" if trend is None or abs(trend) < 0.1 else ("↑ better" if trend > 0 else "↓ worse")
+        console.print(
+            Text(
+                f"buyer mood: {' '.join(f'{s:.2f}' for s in view.mood)}  trend {arrow}"
+                + (f" ({trend:+.2f})" if trend is not None else ""),
+                style="cyan",
+            )
+        )
+    console.print(
+        Text(
+            f"findings: {sum(len(mv.findings) for mv in view.messages)}  slow replies: "
+            f"{sum(1 for mv in view.messages if mv.slow_s is not None)}",
+            style="bold",
+        )
+    )

@@ -1,0 +1,356 @@
+"""Features of the attitude classifier: an agent message read with its buyer context.
+
+One classifier input is an :data:`AttitudeInput`, a plain pair ``(message, context)`` where
+``context`` lists the ``(role, text)`` turns before the message, oldest first. Plain data
+keeps the saved model independent of qc's classes.
+
+Every function here is module-level and works on a whole batch, so the scikit-learn
+Pipeline in :mod:`qc.classifier` can reference them by name and the saved artifact stays
+readable. **Any change to what a function computes bumps** :data:`FEATURE_VERSION`: a
+saved model stores the names of these functions, not their code, and loading refuses a
+model built for another version.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+# Bump whenever any feature below computes something different for the same input.
+FEATURE_VERSION = 1
+
+AttitudeInput = tuple[str, Sequence[tuple[str, str]]]
+
+# How many turns before the message the context features look at.
+_CONTEXT_TURNS = 4
+# Count features stop at this value and lengths at _LONG characters: real exports merge
+# several bubbles into one long message, which must not extrapolate beyond the samples.
+_MAX_COUNT = 3
+_LONG = 60
+
+# Cue lists: what a reviewer reads to see what the hand features mean.
+_QUESTION_CUES = (
+    "?",
+    "？",
+    "吗",
+    "么",
+    "嘛",
+    "多少",
+    "怎么",
+    "什么",
+    "能不能",
+    "有没有",
+    "可不可以",
+    "几",
+    "哪",
+    "是不是",
+    "会不会",
+    "要不要",
+    "为啥",
+    "为什么",
+)
+_ANGER_CUES = (
+    "投诉",
+    "差评",
+    "骗",
+    "垃圾",
+    "退款",
+    "举报",
+    "曝光",
+    "12315",
+    "态度",
+    "什么玩意",
+    "坑",
+    "气死",
+    "无语",
+    "服了",
+    "滚",
+    "傻",
+    "有病",
+    "搞什么",
+    "还不发",
+    "到底",
+    "!!",
+    "！！",
+    "??",
+    "？？",
+    "最后一次",
+    "工商",
+    "消协",
+)
+_SOFTENERS = ("亲", "哦", "呢", "哈", "呀", "啦", "噢", "~", "～", "宝", "您")
+_POLITE = (
+    "抱歉",
+    "不好意思",
+    "对不起",
+    "麻烦",
+    "请",
+    "谢谢",
+    "感谢",
+    "辛苦",
+    "理解",
+    "稍等",
+    "马上",
+    "帮您",
+    "给您",
+    "为您",
+    "核实",
+    "处理",
+    "安排",
+    "备注",
+    "放心",
+)
+_PUSH_CUES = (
+    "自己",
+    "写着",
+    "说过",
+    "说了",
+    "看不懂",
+    "详情页",
+    "页面",
+    "上面",
+    "不知道",
+    "不清楚",
+    "随便",
+    "爱买不买",
+    "买不买",
+    "还有事",
+    "还有别的",
+    "到底",
+    "快点",
+    "别问",
+    "问别人",
+    "去投诉",
+    "随你",
+    "没办法",
+    "又不是",
+    "凭什么",
+    "你自己",
+    "懂不懂",
+    "听不懂",
+)
+_BARE_WORDS = (
+    "嗯",
+    "恩",
+    "哦",
+    "噢",
+    "在",
+    "没有",
+    "没",
+    "不",
+    "不能",
+    "不是",
+    "不行",
+    "不知道",
+    "不清楚",
+    "不包",
+    "卖完了",
+    "没了",
+    "有",
+    "可以",
+    "是的",
+    "对",
+    "好",
+    "好的",
+)
+# ANNOTATION.md conventions for one-word replies: bare negatives and interjections to a real
+# question are impatience, bare affirmatives that answer it are ok.
+_BARE_NEGATIVE_START = ("不", "没", "无", "别", "否")
+_INTERJECTIONS = ("嗯", "恩", "哦", "噢", "喔", "额", "呃", "啊", "哈", "在")
+_AFFIRMATIVES = ("是的", "是", "对的", "对", "可以", "有", "有的", "要", "会", "能", "行", "好的", "嗯嗯")
+_ACK_CUES = ("好的", "谢谢", "收到", "知道了", "明白", "ok", "OK", "嗯嗯", "行", "可以了")
+_LATIN_DIGIT = re.compile(r"[A-Za-z0-9]")
+# Emoticon codes as chat tools type them: /:xxx or a bracketed Chinese name such as [微笑]
+# (not export placeholders such as [数字x]).
+_EMOJI_CODE = re.compile(r"/:[^\s]{1,6}|\[[\u4e00-\u9fff]{1,4}\]")
+
+
+def message_texts(inputs: Sequence[AttitudeInput]) -> list[str]:
+    """The agent messages of a batch (what the character n-grams read)."""
+    return [message for message, _ in inputs]
+
+
+def context_texts(inputs: Sequence[AttitudeInput]) -> list[str]:
+    """The buyer turns just before each message, joined (what the context n-grams read).
+
+    Only buyer turns count: the agent's own earlier replies would teach the model the
+    agent's style rather than what the buyer asked.
+    """
+    return [" ".join(_buyer_turns(context)) for _, context in inputs]
+
+
+def message_token_texts(inputs: Sequence[AttitudeInput]) -> list[str]:
+    """Each message's word tokens joined by spaces, for a whitespace-token TF-IDF."""
+    return [" ".join(t for t in tokenize(message) if t.strip()) for message, _ in inputs]
+
+
+def hand_features(inputs: Sequence[AttitudeInput]) -> list[dict[str, float]]:
+    """Readable per-message features for a ``DictVectorizer``: one dict per input.
+
+    Length, punctuation, particles, politeness, push-away cues, bare replies, whether the
+    buyer just asked a question or sounds angry, snownlp sentiment of the message (weak),
+    and the lexicon's cues when the lexicon is installed.
+    """
+    return [_hand_features_one(message, context) for message, context in inputs]
+
+
+def _hand_features_one(message: str, context: Sequence[tuple[str, str]]) -> dict[str, float]:
+    text = message.strip()
+    buyer = _buyer_turns(context)
+    last_buyer = buyer[-1] if buyer else ""
+    tokens = [t for t in tokenize(text) if t.strip()]
+    n = len(text)
+    core = text.rstrip("。.!！~～ ")
+    short = len(core) <= 4
+    softened = any(c in text for c in _SOFTENERS)
+    feats: dict[str, float] = {
+        "len_le_2": float(n <= 2),
+        "len_le_5": float(n <= 5),
+        "len_gt_20": float(n > 20),
+        "len_log": _log1p(min(n, _LONG)),
+        "q_marks": _capped(text.count("?") + text.count("？")),
+        "excl_marks": _capped(text.count("!") + text.count("！")),
+        "ellipsis": float("..." in text or "…" in text or "。。" in text),
+        "no_punct": float(n > 0 and not any(ch in "，。！？,.!?~～、" for ch in text)),
+        "latin_digit_share": sum(1 for _ in _LATIN_DIGIT.finditer(text)) / n if n else 0.0,
+        "emoji_code": float(bool(_EMOJI_CODE.search(text))),
+        "softener": float(any(c in text for c in _SOFTENERS)),
+        "polite": _capped(sum(c in text for c in _POLITE)),
+        "push_cue": _capped(sum(c in text for c in _PUSH_CUES)),
+        "you_plain": _capped(text.count("你")),
+        "bare_word": float(core in _BARE_WORDS),
+        "bare_negative": float(short and core.startswith(_BARE_NEGATIVE_START) and not softened),
+        "bare_interjection": float(bool(core) and all(ch in _INTERJECTIONS for ch in core)),
+        "bare_affirmative": float(core in _AFFIRMATIVES),
+        "short_answer_overlap": _overlap_share(core, last_buyer) if short else 0.0,
+        "ctx_empty": float(not buyer),
+        "ctx_question": float(any(c in last_buyer for c in _QUESTION_CUES)),
+        "ctx_ack": float(any(c in last_buyer for c in _ACK_CUES) and len(last_buyer) <= 8),
+        "ctx_anger": _capped(sum(c in " ".join(buyer) for c in _ANGER_CUES)),
+        "ctx_repeat": float(len(buyer) >= 2 and _overlap(buyer[-1], buyer[-2]) >= 0.5),
+        "sentiment": message_sentiment(tokens),
+    }
+    feats["bare_to_question"] = feats["len_le_5"] * feats["ctx_question"] * (1.0 - feats["softener"])
+    feats["short_content"] = float(
+        short
+        and bool(core)
+        and not feats["bare_negative"]
+        and not feats["bare_interjection"]
+        and not feats["push_cue"]
+        and not feats["q_marks"]
+    )
+    feats["bare_to_anger"] = feats["len_le_5"] * float(feats["ctx_anger"] > 0)
+    for key, value in lexicon_cues(message, context).items():
+        feats[f"lex_{key}"] = value
+    return feats
+
+
+def _buyer_turns(context: Sequence[tuple[str, str]]) -> list[str]:
+    recent = list(context)[-_CONTEXT_TURNS:]
+    return [text for role, text in recent if role == "customer"]
+
+
+def _overlap(a: str, b: str) -> float:
+    if not a or not b:
+        return 0.0
+    sa, sb = set(a), set(b)
+    return len(sa & sb) / max(len(sa), len(sb))
+
+
+def _overlap_share(reply: str, question: str) -> float:
+    """Share of a short reply's characters that the buyer's question contains (要 → 要冷藏吗)."""
+    chars = [ch for ch in reply if ch.strip()]
+    if not chars or not question:
+        return 0.0
+    return sum(ch in question for ch in chars) / len(chars)
+
+
+def _capped(count: int) -> float:
+    """A count that stops growing at a few: long merged messages must not look extreme."""
+    return float(min(count, _MAX_COUNT))
+
+
+def _log1p(n: int) -> float:
+    import math
+
+    return math.log1p(n)
+
+
+def tokenize(text: str) -> list[str]:
+    """Word tokens of a text from the shared tokenizer (:func:`qc.text.tokenize`, jieba).
+
+    The one switch point for tokenization; any change here bumps :data:`FEATURE_VERSION`.
+    """
+    from qc.text import tokenize as shared_tokenize
+
+    return list(shared_tokenize(text))
+
+
+def message_sentiment(tokens: Sequence[str]) -> float:
+    """Snownlp's positive probability over ready tokens (a weak feature, never a verdict).
+
+    Calls snownlp's Bayes classifier on the tokens we already have instead of
+    ``SnowNLP(text)``, which would re-segment in slow pure Python.
+    """
+    if not tokens:
+        return 0.5
+    classifier, filter_stop = _snownlp()
+    words = filter_stop(list(tokens))
+    if not words:
+        return 0.5
+    label, prob = classifier.classify(words)
+    return round(prob if label == "pos" else 1.0 - prob, 4)
+
+
+@lru_cache(maxsize=1)
+def _snownlp():  # noqa: ANN202 - (Bayes classifier, stop-word filter)
+    from snownlp import normal, sentiment
+
+    return sentiment.classifier.classifier, normal.filter_stop
+
+
+def lexicon_cues(message: str, context: Sequence[tuple[str, str]] = ()) -> dict[str, float]:
+    """The forbidden-phrase rule's view of a message in its context, as numeric cues.
+
+    Counts the rule's live and suppressed hits and the live hits whose lexicon entry implies
+    impatience or conflict. All zeros when the rule is not installed. The bundled lexicon is
+    used, and its label is recorded in the model's meta (:func:`lexicon_label`), because
+    editing the lexicon changes these features.
+    """
+    cues = {"live": 0.0, "suppressed": 0.0, "implies_impatience": 0.0, "implies_conflict": 0.0}
+    rule = _lexicon_rule()
+    if rule is None:
+        return cues
+    from qc.schema import Conversation, Message, MessageFeatures, Role
+
+    turns = [
+        Message(i, Role(role), text, sender="agent" if role == "agent" else None)
+        for i, (role, text) in enumerate(context)
+    ]
+    turns.append(Message(len(turns), Role.AGENT, message, sender="agent"))
+    conversation = Conversation("features", tuple(turns))
+    for finding in rule.check(conversation, [MessageFeatures()] * len(turns)):
+        if finding.message_index != len(context):
+            continue
+        cues["suppressed" if finding.suppressed else "live"] += 1.0
+        implied = finding.evidence.details.get("implies")
+        if finding.live and implied in ("impatience", "conflict"):
+            cues[f"implies_{implied}"] += 1.0
+    return cues
+
+
+def lexicon_label() -> str | None:
+    """Version and hash of the lexicon behind :func:`lexicon_cues`, or None without one."""
+    rule = _lexicon_rule()
+    return rule.lexicon.label if rule is not None else None
+
+
+@lru_cache(maxsize=1)
+def _lexicon_rule():  # noqa: ANN202 - the forbidden-phrase rule with the bundled lexicon, or None
+    try:
+        from qc.rules import make_rule
+
+        return make_rule("forbidden_phrase.v1")
+    except (ImportError, KeyError):
+        return None

@@ -1,0 +1,142 @@
+"""Flagged conversations from the store, worst first, with the points they put at stake.
+
+"Points at stake" come from the scorecard itself (:func:`qc.scorecard.message_verdicts`): each
+message is charged once, for its verdict, plus any kind outside ``verdict_order`` that has
+points of its own. Findings rejected in review are marked before scoring, so they no longer
+count; a conversation with only suppressed or below-threshold findings is not flagged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+
+from qc.schema import Conversation, Finding
+
+__all__ = ["finding_points", "FlaggedConversation", "flagged_conversations"]
+
+
+def finding_points(
+    conversations: Iterable[Conversation], findings: Iterable[Finding], card: Any
+) -> dict[str, float]:
+    """Points (negative) each finding puts at stake under the card; 0 when it cannot cost points.
+
+    Findings behind the same message verdict each carry that verdict's points (the message is
+    charged once whichever of them stands).
+    """
+    from qc.scorecard import message_verdicts
+
+    points: dict[str, float] = {}
+    findings = list(findings)
+    for v in message_verdicts(conversations, findings, card):
+        for item in card.items:
+            if item.rule != "findings":
+                continue
+            if v.verdict is not None:
+                for fid in v.verdict_findings:
+                    points[fid] = points.get(fid, 0.0) + item.points.get(v.verdict, 0.0)
+            for kind, ids in v.kinds.items():
+                if kind not in card.verdict_order:
+                    for fid in ids:
+                        points[fid] = points.get(fid, 0.0) + item.points.get(kind, 0.0)
+    return {f.id: round(points.get(f.id, 0.0), 6) + 0.0 for f in findings}
+
+
+def _message_points(
+    conversations: list[Conversation], findings: list[Finding], card: Any
+) -> dict[tuple[str, int], float]:
+    from qc.scorecard import message_verdicts
+
+    out: dict[tuple[str, int], float] = {}
+    for v in message_verdicts(conversations, findings, card):
+        total = 0.0
+        for item in card.items:
+            if item.rule != "findings":
+                continue
+            if v.verdict is not None:
+                total += item.points.get(v.verdict, 0.0)
+            for kind in v.kinds:
+                if kind not in card.verdict_order:
+                    total += item.points.get(kind, 0.0)
+        out[(v.conversation_id, v.message_index)] = total
+    return out
+
+
+@dataclass(slots=True)
+class FlaggedConversation:
+    """One flagged conversation and why."""
+
+    conversation_id: str
+    date: str
+    shop: str
+    agents: list[str]
+    points: float
+    findings: int
+    kinds: dict[str, int] = field(default_factory=dict)
+    rejected: int = 0
+    excerpt: str = ""
+    finding_ids: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-safe dict."""
+        return {k: getattr(self, k) for k in self.__slots__}
+
+
+def flagged_conversations(
+    engine: Engine,
+    *,
+    agent: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    kind: str | None = None,
+    min_points: float = 0.0,
+    card: Any = None,
+) -> list[FlaggedConversation]:
+    """Conversations with findings that cost points, worst (most points) first.
+
+    ``min_points`` is a magnitude: 5 keeps conversations that cost at least 5 points.
+    """
+    from qc.review import load_conversations, mark_rejected, rejected_ids, stored_findings
+    from qc.scorecard import load_scorecard
+
+    card = card or load_scorecard()
+    stored = stored_findings(engine, date_from=date_from, date_to=date_to, agent=agent)
+    if not stored:
+        return []
+    conv_ids = sorted({s.finding.conversation_id for s in stored})
+    convs = load_conversations(engine, conv_ids)
+    rejected = rejected_ids(engine)
+    findings = mark_rejected([s.finding for s in stored], rejected)
+    where = {s.finding.id: s for s in stored}
+    msg_points = _message_points([convs[c] for c in conv_ids if c in convs], findings, card)
+    out: dict[str, FlaggedConversation] = {}
+    for f in findings:
+        s = where[f.id]
+        fc = out.setdefault(
+            f.conversation_id,
+            FlaggedConversation(f.conversation_id, s.date, s.shop, [], 0.0, 0),
+        )
+        if f.id in rejected:
+            fc.rejected += 1
+        if not f.live:
+            continue
+        fc.findings += 1
+        fc.kinds[f.kind] = fc.kinds.get(f.kind, 0) + 1
+        fc.finding_ids.append(f.id)
+        if f.agent and f.agent not in fc.agents:
+            fc.agents.append(f.agent)
+        if not fc.excerpt:
+            fc.excerpt = f.text
+    for (cid, _index), pts in msg_points.items():
+        if cid in out:
+            out[cid].points = round(out[cid].points + pts, 6)
+    rows = [
+        fc
+        for fc in out.values()
+        if fc.points < 0 and -fc.points >= min_points and (kind is None or kind in fc.kinds)
+    ]
+    rows.sort(key=lambda fc: (fc.points, -fc.findings, fc.date, fc.conversation_id))
+    return rows

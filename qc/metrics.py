@@ -1,0 +1,319 @@
+"""Timing and volume metrics per conversation and per agent per day, from timestamps alone.
+
+Definitions (DOMAIN.md, seed 000 and seed 004), made precise here:
+
+* Only buyer messages and messages an agent typed count. Auto-replies (自动回复) and system
+  notices are skipped entirely: they neither answer a buyer nor split a buyer turn.
+* A **turn** is a run of consecutive buyer messages. It is **replied** by the next agent
+  message; its **delay** runs from the turn's first buyer message to that reply.
+* **Average response time** (平均响应时间): mean delay over the replied turns whose two
+  timestamps are known. A turn missing either timestamp is left out; with no timed turn the
+  metric is unknown (``None``), never zero.
+* **First response time** (首次响应): delay of the conversation's first turn, i.e. the buyer's
+  first message to the first agent reply after it; credited to the agent who wrote that reply.
+* **Reply rate** (回复率): buyers replied to ÷ buyers received. An agent *received* a buyer
+  (a conversation) on a day when a turn of that conversation is attributed to the agent on
+  that day; the buyer counts as *replied* when the agent replied to at least one of those turns.
+* **Answer ratio** (答问比): the agent's messages ÷ the buyer messages of the turns attributed
+  to the agent.
+* **Attribution**: a replied turn belongs to the agent who wrote the reply, so a transferred
+  conversation is split reply by reply. An unanswered turn belongs to the agent who replied
+  last before it (the one holding the conversation); when nobody replied before it, to the
+  conversation's first agent; with no agent at all, to the agent named on an auto-reply, else
+  to :data:`UNASSIGNED`.
+* **Day**: see :class:`DayRule`. By default each reply belongs to the day it was sent and an
+  unanswered turn to the day of its first buyer message, so a conversation crossing midnight
+  counts on both days. A message without a timestamp takes the day of the nearest earlier
+  timestamped message of its conversation (else the nearest later one, else ``undated``).
+
+Everything here is pure: conversations in, frozen dataclasses out.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from statistics import fmean
+from zoneinfo import ZoneInfo
+
+from qc.schema import Conversation, Message, Role
+
+__all__ = [
+    "UNASSIGNED",
+    "UNDATED",
+    "DayRule",
+    "Turn",
+    "ConversationMetrics",
+    "AgentDayMetrics",
+    "METRIC_NAMES",
+    "message_days",
+    "conversation_turns",
+    "conversation_metrics",
+    "agent_day_metrics",
+]
+
+UNASSIGNED = "unassigned"
+UNDATED = "undated"
+
+
+@dataclass(frozen=True, slots=True)
+class DayRule:
+    """Which calendar day a message belongs to.
+
+    ``by`` is ``"reply"`` (each message on its own day) or ``"conversation_start"`` (the whole
+    conversation on the day of its first timestamped message). Naive timestamps are read as
+    local time of ``timezone``.
+    """
+
+    timezone: str = "Asia/Shanghai"
+    by: str = "reply"
+
+
+def _local_date(value: datetime, zone: ZoneInfo) -> str:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=zone)
+    return value.astimezone(zone).date().isoformat()
+
+
+def message_days(conversation: Conversation, rule: DayRule) -> list[str]:
+    """The day (``YYYY-MM-DD`` or ``undated``) each message of the conversation belongs to."""
+    zone = ZoneInfo(rule.timezone)
+    own = [_local_date(m.sent_at, zone) if m.sent_at is not None else None for m in conversation.messages]
+    known = [d for d in own if d is not None]
+    if not known:
+        return [UNDATED] * len(own)
+    if rule.by == "conversation_start":
+        return [known[0]] * len(own)
+    days: list[str] = []
+    last: str | None = None
+    for d in own:
+        last = d if d is not None else last
+        days.append(last if last is not None else known[0])
+    return days
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """Consecutive buyer messages and the agent reply that ended them, if any."""
+
+    conversation_id: str
+    first_index: int
+    buyer_messages: int
+    reply_index: int | None
+    agent: str
+    date: str
+    delay_s: float | None
+
+    @property
+    def replied(self) -> bool:
+        """True when an agent answered the turn."""
+        return self.reply_index is not None
+
+
+def _counts(message: Message) -> bool:
+    return message.role is Role.CUSTOMER or message.counts_as_agent
+
+
+def _delay(start: Message, reply: Message) -> float | None:
+    if start.sent_at is None or reply.sent_at is None:
+        return None
+    try:
+        seconds = (reply.sent_at - start.sent_at).total_seconds()
+    except TypeError:  # one aware, one naive: not comparable, so unknown
+        return None
+    return seconds if seconds >= 0 else None
+
+
+def _fallback_agent(conversation: Conversation) -> str:
+    if conversation.agents:
+        return conversation.agents[0]
+    for m in conversation.messages:
+        if m.role is Role.AGENT and m.auto_reply and (m.agent_id or m.sender):
+            return m.agent_id or m.sender or UNASSIGNED
+    return UNASSIGNED
+
+
+def conversation_turns(conversation: Conversation, rule: DayRule | None = None) -> list[Turn]:
+    """Split a conversation into buyer turns, each attributed to an agent and a day."""
+    days = message_days(conversation, rule or DayRule())
+    turns: list[Turn] = []
+    holder: str | None = None  # the agent who replied last
+    start: Message | None = None
+    count = 0
+    for m in conversation.messages:
+        if not _counts(m):
+            continue
+        if m.role is Role.CUSTOMER:
+            if start is None:
+                start, count = m, 0
+            count += 1
+            continue
+        agent = m.agent or UNASSIGNED
+        if start is not None:
+            turns.append(
+                Turn(conversation.id, start.index, count, m.index, agent, days[m.index], _delay(start, m))
+            )
+            start = None
+        holder = agent
+    if start is not None:
+        agent = holder or _fallback_agent(conversation)
+        turns.append(Turn(conversation.id, start.index, count, None, agent, days[start.index], None))
+    return turns
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationMetrics:
+    """Metrics of one conversation (all agents together)."""
+
+    conversation_id: str
+    shop: str | None
+    date: str
+    agents: tuple[str, ...]
+    buyer_messages: int
+    agent_messages: int
+    turns: int
+    turns_replied: int
+    avg_response_s: float | None
+    first_response_s: float | None
+    answer_ratio: float | None
+
+    @property
+    def replied(self) -> bool:
+        """True when the buyer got at least one agent reply."""
+        return self.turns_replied > 0
+
+
+def _mean(values: list[float]) -> float | None:
+    return fmean(values) if values else None
+
+
+def conversation_metrics(conversation: Conversation, rule: DayRule | None = None) -> ConversationMetrics:
+    """Metrics of one conversation; unknown times are ``None``."""
+    rule = rule or DayRule()
+    turns = conversation_turns(conversation, rule)
+    days = message_days(conversation, DayRule(rule.timezone, "conversation_start"))
+    buyer = sum(1 for m in conversation.messages if m.role is Role.CUSTOMER)
+    agent = len(conversation.agent_messages())
+    delays = [t.delay_s for t in turns if t.delay_s is not None]
+    return ConversationMetrics(
+        conversation_id=conversation.id,
+        shop=conversation.shop,
+        date=days[0] if days else UNDATED,
+        agents=conversation.agents,
+        buyer_messages=buyer,
+        agent_messages=agent,
+        turns=len(turns),
+        turns_replied=sum(1 for t in turns if t.replied),
+        avg_response_s=_mean(delays),
+        first_response_s=turns[0].delay_s if turns and turns[0].replied else None,
+        answer_ratio=agent / buyer if buyer else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AgentDayMetrics:
+    """Metrics of one agent on one day; ``None`` means unknown, never zero."""
+
+    agent: str
+    date: str
+    shop: str | None = None
+    conversations: int = 0
+    messages: int = 0
+    buyer_messages: int = 0
+    turns: int = 0
+    turns_replied: int = 0
+    timed_turns: int = 0
+    buyers_received: int = 0
+    buyers_replied: int = 0
+    avg_response_s: float | None = None
+    first_responses: int = 0
+    first_response_s: float | None = None
+    reply_rate: float | None = None
+    answer_ratio: float | None = None
+    conversation_ids: tuple[str, ...] = field(default=(), compare=False)
+
+
+# Metrics a scorecard item may name.
+METRIC_NAMES: tuple[str, ...] = (
+    "avg_response_s",
+    "first_response_s",
+    "reply_rate",
+    "answer_ratio",
+    "conversations",
+    "messages",
+    "buyer_messages",
+    "turns",
+    "turns_replied",
+    "buyers_received",
+    "buyers_replied",
+)
+
+
+@dataclass(slots=True)
+class _Acc:
+    shop: str | None = None
+    conversations: dict[str, None] = field(default_factory=dict)
+    messages: int = 0
+    buyer_messages: int = 0
+    turns: int = 0
+    turns_replied: int = 0
+    delays: list[float] = field(default_factory=list)
+    first: list[float] = field(default_factory=list)
+    received: set[str] = field(default_factory=set)
+    replied: set[str] = field(default_factory=set)
+
+
+def agent_day_metrics(
+    conversations: Iterable[Conversation], rule: DayRule | None = None
+) -> list[AgentDayMetrics]:
+    """Aggregate every conversation into one row per agent per day, sorted by day then agent."""
+    rule = rule or DayRule()
+    acc: dict[tuple[str, str], _Acc] = defaultdict(_Acc)
+    for conv in conversations:
+        days = message_days(conv, rule)
+        for m in conv.messages:
+            if m.counts_as_agent:
+                a = acc[(m.agent or UNASSIGNED, days[m.index])]
+                a.messages += 1
+                a.conversations.setdefault(conv.id, None)
+                a.shop = a.shop or conv.shop
+        for position, turn in enumerate(conversation_turns(conv, rule)):
+            a = acc[(turn.agent, turn.date)]
+            a.shop = a.shop or conv.shop
+            a.conversations.setdefault(conv.id, None)
+            a.buyer_messages += turn.buyer_messages
+            a.turns += 1
+            a.received.add(conv.id)
+            if turn.replied:
+                a.turns_replied += 1
+                a.replied.add(conv.id)
+                if turn.delay_s is not None:
+                    a.delays.append(turn.delay_s)
+                    if position == 0:
+                        a.first.append(turn.delay_s)
+    rows = []
+    for (agent, day), a in sorted(acc.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        rows.append(
+            AgentDayMetrics(
+                agent=agent,
+                date=day,
+                shop=a.shop,
+                conversations=len(a.conversations),
+                messages=a.messages,
+                buyer_messages=a.buyer_messages,
+                turns=a.turns,
+                turns_replied=a.turns_replied,
+                timed_turns=len(a.delays),
+                buyers_received=len(a.received),
+                buyers_replied=len(a.replied),
+                avg_response_s=_mean(a.delays),
+                first_responses=len(a.first),
+                first_response_s=_mean(a.first),
+                reply_rate=len(a.replied) / len(a.received) if a.received else None,
+                answer_ratio=a.messages / a.buyer_messages if a.buyer_messages else None,
+                conversation_ids=tuple(a.conversations),
+            )
+        )
+    return rows

@@ -1,0 +1,87 @@
+"""Canonical record fields and the header names exports use for them.
+
+CSV, XLSX and JSON readers map each header (or JSON key) to one of
+:data:`CANONICAL_FIELDS`; ``--column FIELD=HEADER`` overrides the mapping.
+Header matching ignores case, spaces, underscores and hyphens, so
+``Conversation ID``, ``conversation_id`` and ``会话 ID`` are the same header.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+CANONICAL_FIELDS: tuple[str, ...] = (
+    "conversation_id",
+    "role",
+    "sender",
+    "timestamp",
+    "text",
+    "agent_id",
+    "shop",
+    "auto_reply",
+)
+
+# Header spellings seen in exports, per field (normalised with :func:`normalize_header`).
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "conversation_id": (
+        "conversation_id", "conversation", "conv_id", "session_id", "session", "chat_id", "dialog_id",
+        "会话ID", "会话编号", "会话", "会话号", "对话ID", "对话编号", "咨询编号",
+    ),
+    "role": ("role", "speaker_role", "角色", "身份", "发送方", "消息方向"),
+    "sender": (
+        "sender", "nick", "nickname", "from", "发送人", "昵称", "发送者", "发言人", "旺旺名", "用户名",
+    ),
+    "timestamp": (
+        "timestamp", "time", "datetime", "sent_at", "created_at",
+        "时间", "发送时间", "消息时间", "聊天时间", "日期时间",
+    ),
+    "text": ("text", "content", "message", "msg", "内容", "消息内容", "聊天内容", "消息", "文本"),
+    "agent_id": ("agent_id", "agent", "staff_id", "客服ID", "客服账号", "客服工号", "客服", "接待客服"),
+    "shop": ("shop", "store", "shop_name", "店铺", "店铺名", "店铺名称"),
+    "auto_reply": ("auto_reply", "auto", "is_auto_reply", "自动回复", "是否自动回复"),
+}  # fmt: skip
+
+
+def normalize_header(name: str) -> str:
+    """Fold a header for matching: lower case, no spaces, underscores, hyphens or BOM."""
+    return "".join(ch for ch in name.strip().lower() if ch not in " \t_-\ufeff\u3000")
+
+
+_ALIAS_TO_FIELD: dict[str, str] = {
+    normalize_header(alias): field for field, aliases in HEADER_ALIASES.items() for alias in aliases
+}
+
+
+def map_headers(headers: Iterable[object], column_map: Mapping[str, str] | None = None) -> dict[str, int]:
+    """Map canonical fields to column positions for one header row.
+
+    Args:
+        headers: The header cells, in column order (non-strings are ignored).
+        column_map: ``field -> header`` overrides from ``--column``; they win
+            over the built-in aliases.
+
+    Returns:
+        ``{field: column index}``; the first column matching a field wins.
+    """
+    folded = [normalize_header(h) if isinstance(h, str) else "" for h in headers]
+    found: dict[str, int] = {}
+    for field, header in (column_map or {}).items():
+        key = normalize_header(header)
+        if key in folded:
+            found[field] = folded.index(key)
+    taken = set(found.values())
+    for i, key in enumerate(folded):
+        field = _ALIAS_TO_FIELD.get(key)
+        if field and field not in found and i not in taken:
+            found[field] = i
+            taken.add(i)
+    return found
+
+
+def field_for_key(key: str, column_map: Mapping[str, str] | None = None) -> str | None:
+    """The canonical field a JSON key stands for, or ``None`` for unknown keys."""
+    folded = normalize_header(key)
+    for field, header in (column_map or {}).items():
+        if normalize_header(header) == folded:
+            return field
+    return _ALIAS_TO_FIELD.get(folded)

@@ -1,0 +1,208 @@
+"""Encoding sniffing and line-wise decoding.
+
+Exports arrive as UTF-8 (with or without BOM), GB18030/GBK from Chinese
+Windows machines, or UTF-16 with BOM ("Unicode text" from Excel). A file is
+decoded line by line so that one garbled line becomes one reject instead of
+failing the whole file; a file where most lines fail is unreadable and the
+error names the encoding that would work.
+"""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass, field
+
+from qc.errors import ConfigError
+
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+# A file is text in an encoding when at most this share of its non-ASCII lines
+# fail to decode; the failing lines are then garbled records, not a bad file.
+_MAX_FAILING_SHARE_UTF8 = 0.5
+_MAX_FAILING_SHARE_OTHER = 0.2
+# Share of control bytes above which a file is binary, not a chat export.
+_MAX_CONTROL_SHARE = 0.1
+_SAMPLE = 65536
+
+
+@dataclass(slots=True)
+class Decoded:
+    """A text file split into lines (no terminators), 1-based numbering by position + 1."""
+
+    encoding: str
+    lines: list[str]
+    garbled: set[int] = field(default_factory=set)
+    first_bad_byte: int | None = None
+
+
+class UndecodableError(Exception):
+    """The file is not text in any encoding qc can use; the message says what to try."""
+
+
+def check_encoding(name: str) -> str:
+    """Validate a forced ``--encoding`` and return its canonical codec name."""
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        raise ConfigError(
+            f"--encoding {name!r} is unknown: use utf-8, utf-8-sig, gb18030, gbk or utf-16"
+        ) from None
+
+
+def _width(codec: str) -> int:
+    return 4 if "32" in codec else 2 if "16" in codec else 1
+
+
+def _newline(codec: str) -> bytes:
+    return "\n".encode(codec.replace("-sig", "")) if _width(codec) > 1 else b"\n"
+
+
+def _split(data: bytes, codec: str) -> list[tuple[int, bytes]]:
+    """Split bytes into (offset, line) on newline code units aligned to the code unit width."""
+    width, nl = _width(codec), _newline(codec)
+    out: list[tuple[int, bytes]] = []
+    start = pos = 0
+    while True:
+        i = data.find(nl, pos)
+        if i < 0:
+            break
+        if i % width:
+            pos = i + 1
+            continue
+        out.append((start, data[start:i]))
+        start = pos = i + len(nl)
+    if start < len(data):
+        out.append((start, data[start:]))
+    return out
+
+
+def _decode_lines(data: bytes, codec: str, base: int) -> Decoded:
+    decoder_name = "utf-8" if codec == "utf-8-sig" else codec
+    lines: list[str] = []
+    garbled: set[int] = set()
+    first_bad: int | None = None
+    for number, (offset, chunk) in enumerate(_split(data, codec), start=1):
+        try:
+            text = chunk.decode(decoder_name)
+        except UnicodeDecodeError as exc:
+            garbled.add(number)
+            if first_bad is None:
+                first_bad = base + offset + exc.start
+            text = chunk.decode(decoder_name, errors="replace")
+        lines.append(text[:-1] if text.endswith("\r") else text)
+    return Decoded(codec, lines, garbled, first_bad)
+
+
+def _failing(decoded: Decoded, data_lines: list[tuple[int, bytes]]) -> tuple[int, int]:
+    """(failing non-ASCII lines, non-ASCII lines)."""
+    non_ascii = sum(1 for _, chunk in data_lines if not chunk.isascii())
+    return len(decoded.garbled), non_ascii
+
+
+def _looks_binary(data: bytes) -> bool:
+    sample = data[:_SAMPLE]
+    if not sample:
+        return False
+    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 13, 12, 27))
+    return controls / len(sample) > _MAX_CONTROL_SHARE
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    sample = data[: _SAMPLE - _SAMPLE % 2]
+    if len(sample) < 4:
+        return None
+    even_zero = sample[0::2].count(0) / (len(sample) / 2)
+    odd_zero = sample[1::2].count(0) / (len(sample) / 2)
+    if odd_zero > 0.3 and even_zero < 0.05:
+        return "utf-16-le"
+    if even_zero > 0.3 and odd_zero < 0.05:
+        return "utf-16-be"
+    return None
+
+
+def _try(data: bytes, codec: str, base: int, max_share: float) -> tuple[Decoded, bool]:
+    decoded = _decode_lines(data, codec, base)
+    if not decoded.garbled:
+        return decoded, True
+    failing, non_ascii = _failing(decoded, _split(data, codec))
+    return decoded, failing <= max_share * max(non_ascii, 1)
+
+
+def _suggest(data: bytes, tried: str) -> str:
+    """What encoding the bytes look like, as advice for an error message."""
+    for codec, label in (("utf-8", "UTF-8"), ("gb18030", "GB18030")):
+        if codec == tried:
+            continue
+        share = _MAX_FAILING_SHARE_UTF8 if codec == "utf-8" else _MAX_FAILING_SHARE_OTHER
+        if _try(data, codec, 0, share)[1]:
+            return f"looks like {label}: try --encoding {codec}"
+    guess = _utf16_without_bom(data)
+    if guess and guess != tried:
+        return f"looks like UTF-16: try --encoding {guess}"
+    return "re-save it as UTF-8, or name its encoding with --encoding"
+
+
+def decode(data: bytes, forced: str | None = None) -> Decoded:
+    """Decode a whole file into lines, sniffing the encoding unless one is forced.
+
+    Raises:
+        UndecodableError: The bytes are binary or do not decode in the forced or
+            any sniffed encoding; the message names the byte offset and the fix.
+    """
+    if forced:
+        codec = check_encoding(forced)
+        utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _utf16_without_bom(data)
+        if _width(codec) == 1 and utf16:
+            raise UndecodableError(f"cannot decode as {forced}: the file is UTF-16; try --encoding utf-16")
+        body, base = data, 0
+        for bom, name in _BOMS:
+            if data.startswith(bom) and codecs.lookup(name).name.replace("-sig", "") in (
+                codec,
+                codec + "-le",
+            ):
+                body, base = data[len(bom) :], len(bom)
+                if codec == "utf-16":
+                    codec = name
+                break
+        else:
+            if codec == "utf-16":
+                codec = _utf16_without_bom(data) or "utf-16-le"
+        decoded, ok = _try(body, codec, base, _MAX_FAILING_SHARE_UTF8)
+        if not ok:
+            raise UndecodableError(
+                f"cannot decode as {forced} at byte {decoded.first_bad_byte}; {_suggest(data, codec)}"
+            )
+        return decoded
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            decoded, ok = _try(data[len(bom) :], name, len(bom), _MAX_FAILING_SHARE_OTHER)
+            if not ok:
+                raise UndecodableError(
+                    f"starts with a {name} byte-order mark but cannot be decoded as {name}"
+                    f" at byte {decoded.first_bad_byte}; re-save it or name its encoding with --encoding"
+                )
+            return decoded
+    guess = _utf16_without_bom(data)
+    if guess:
+        decoded, ok = _try(data, guess, 0, _MAX_FAILING_SHARE_OTHER)
+        if ok:
+            return decoded
+    if _looks_binary(data):
+        raise UndecodableError(
+            "looks like a binary file, not a chat export (JSON Lines, CSV, XLSX or text);"
+            " remove it from the input"
+        )
+    utf8, ok = _try(data, "utf-8", 0, _MAX_FAILING_SHARE_UTF8)
+    if ok:
+        return utf8
+    gb, ok = _try(data, "gb18030", 0, _MAX_FAILING_SHARE_OTHER)
+    if ok:
+        return gb
+    raise UndecodableError(
+        f"cannot decode as UTF-8 at byte {utf8.first_bad_byte}, nor as GB18030;"
+        " name its encoding with --encoding (e.g. --encoding big5)"
+    )

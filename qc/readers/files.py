@@ -1,0 +1,196 @@
+"""Reading one file: sniff, decode, parse, validate, with per-file counts.
+
+Anything that makes a whole file unreadable becomes ``FileReport.error`` (with
+the fix) instead of an exception, so the rest of the batch is still read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import time, tzinfo
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from qc.errors import ConfigError
+from qc.readers.encoding import UndecodableError, check_encoding, decode
+from qc.readers.jsonl import read_jsonl
+from qc.readers.options import FileReport, ReadOptions
+from qc.readers.records import Candidate, RawRecord, validate
+from qc.readers.sniff import OLE_MAGIC, ZIP_MAGIC, check_format, sniff_text_format
+from qc.readers.tabular import NoHeaderError, csv_rows, rows_to_records, xlsx_sheets
+from qc.readers.text_export import TextExportReader
+from qc.readers.timestamps import date_from_filename
+from qc.schema import Reject
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """Read options checked once per batch: canonical format/encoding names and the zone object."""
+
+    options: ReadOptions
+    tz: tzinfo
+    format: str | None
+    encoding: str | None
+
+
+@dataclass(slots=True)
+class FileOutcome:
+    """What one file gave: its report, valid records, rejects and warnings."""
+
+    report: FileReport
+    candidates: list[Candidate] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def resolve_options(options: ReadOptions) -> Resolved:
+    """Check forced format, encoding and zone before any file is read.
+
+    Raises:
+        ConfigError: One of them is unknown (exit code 2).
+    """
+    fmt = check_format(options.format) if options.format else None
+    enc = check_encoding(options.encoding) if options.encoding else None
+    try:
+        tz = ZoneInfo(options.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"time zone {options.timezone!r} is unknown: use an IANA name such as Asia/Shanghai"
+        ) from None
+    return Resolved(options, tz, fmt, enc)
+
+
+def read_file(path: Path, resolved: Resolved) -> FileOutcome:
+    """Read one file into candidates and rejects; never raises for bad content."""
+    report = FileReport(path=str(path))
+    outcome = FileOutcome(report)
+    try:
+        items = _items(path, resolved, outcome)
+    except _FileError as exc:
+        report.error = str(exc)
+        return outcome
+    except Exception as exc:  # noqa: BLE001 - one odd file must not stop the batch
+        report.error = f"could not be read ({type(exc).__name__}); please report this with the file's format"
+        return outcome
+    _validate(items, path, resolved, outcome)
+    return outcome
+
+
+class _FileError(Exception):
+    """The whole file is unreadable; the message is the fix for the person running qc."""
+
+
+def _items(path: Path, resolved: Resolved, outcome: FileOutcome) -> list[RawRecord | Reject]:
+    report, options = outcome.report, resolved.options
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise _FileError(f"cannot open: {exc.strerror or exc}") from None
+    fmt = resolved.format
+    if data.startswith(ZIP_MAGIC) and fmt in (None, "xlsx"):
+        report.format = "xlsx"
+        return _xlsx(path, options.column_map)
+    if fmt == "xlsx":
+        raise _FileError(
+            "is not an XLSX workbook (no zip signature); re-save it as .xlsx or export it as CSV"
+        )
+    if data.startswith(OLE_MAGIC):
+        raise _FileError("is an old binary Excel (.xls) or Office file; save it as .xlsx or CSV")
+    try:
+        decoded = decode(data, resolved.encoding)
+    except UndecodableError as exc:
+        raise _FileError(str(exc)) from None
+    report.encoding = decoded.encoding
+    delimiter = ","
+    if fmt is None:
+        fmt, delimiter = sniff_text_format(decoded.lines, path, options.column_map)
+        if fmt is None:
+            raise _FileError(
+                "cannot tell the format (not JSON Lines, a CSV with known headers, XLSX"
+                " or a chat text export); force it with --input-format jsonl|csv|xlsx|text"
+            )
+    elif fmt == "csv":
+        delimiter = sniff_text_format(decoded.lines, path, options.column_map)[1]
+    report.format = fmt
+    file = str(path)
+    if fmt == "jsonl":
+        return list(read_jsonl(decoded, file, options.column_map))
+    if fmt == "csv":
+        try:
+            return list(rows_to_records(csv_rows(decoded, delimiter), file, options.column_map))
+        except NoHeaderError as exc:
+            raise _FileError(str(exc)) from None
+    reader = TextExportReader(
+        decoded,
+        file,
+        path.stem,
+        options.date or date_from_filename(path),
+        resolved.tz,
+        options.agent_nicks,
+        options.customer_nicks,
+    )
+    items = reader.records()
+    if reader.missing_day:
+        outcome.warnings.append(_missing_day(file))
+    return items
+
+
+def _xlsx(path: Path, column_map: Mapping[str, str]) -> list[RawRecord | Reject]:
+    items: list[RawRecord | Reject] = []
+    headerless: list[str] = []
+    try:
+        for title, only, rows in xlsx_sheets(path):
+            label = str(path) if only else f"{path}!{title}"
+            try:
+                items.extend(rows_to_records(rows, label, column_map, pad_short=True))
+            except NoHeaderError as exc:
+                headerless.append(f"sheet {title!r}: {exc}")
+    except NoHeaderError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on corrupt files
+        raise _FileError(
+            f"cannot open as XLSX ({type(exc).__name__}: corrupt or not a workbook);"
+            " re-save it in Excel or export it as CSV"
+        ) from None
+    if headerless and not items:
+        raise _FileError("; ".join(headerless))
+    return items
+
+
+def _missing_day(file: str) -> str:
+    return (
+        f"{file}: time-only timestamps and no date (give --date YYYY-MM-DD or put the date in the file name);"
+        " their times are left empty"
+    )
+
+
+def _validate(
+    items: Iterable[RawRecord | Reject], path: Path, resolved: Resolved, outcome: FileOutcome
+) -> None:
+    options, report = resolved.options, outcome.report
+    day = options.date or date_from_filename(path)
+    nicks = (options.agent_nicks, options.customer_nicks)
+    timeless = False
+    for item in items:
+        report.read += 1
+        if isinstance(item, Reject):
+            outcome.rejects.append(item)
+            report.rejected += 1
+            continue
+        checked = validate(item, resolved.tz, day, nicks)
+        if isinstance(checked, Reject):
+            outcome.rejects.append(checked)
+            report.rejected += 1
+            continue
+        if checked.sent_at is None and _has_value(item.timestamp) and report.format != "text":
+            timeless = True
+        outcome.candidates.append(checked)
+        report.accepted += 1
+    if timeless:
+        outcome.warnings.append(_missing_day(report.path))
+
+
+def _has_value(value: Any) -> bool:
+    return isinstance(value, time) or (isinstance(value, str) and bool(value.strip()))

@@ -1,0 +1,76 @@
+"""JSON Lines: one message per line, or one conversation per line with a ``messages`` list.
+
+Keys are matched like spreadsheet headers (``conversation_id``, ``会话ID`` …);
+unknown keys (``label``, ``source`` …) are ignored. Each message of a
+conversation line is one record whose line number is that line.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from qc.readers.columns import field_for_key
+from qc.readers.encoding import Decoded
+from qc.readers.records import RawRecord, dumps_raw, make_reject
+from qc.schema import Reject
+
+_CONVERSATION_KEYS = ("conversation_id", "shop", "agent_id")
+
+
+def _fields(obj: Mapping[str, Any], column_map: Mapping[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in obj.items():
+        field = field_for_key(key, column_map) if isinstance(key, str) else None
+        if field and field not in out:
+            out[field] = value
+    return out
+
+
+def read_jsonl(decoded: Decoded, file: str, column_map: Mapping[str, str]) -> Iterator[RawRecord | Reject]:
+    """Yield one raw record or reject per message found in a JSON Lines file."""
+    for number, line in enumerate(decoded.lines, start=1):
+        if not line.strip():
+            continue
+        if number in decoded.garbled:
+            yield make_reject(file, number, f"garbled bytes: not valid {decoded.encoding}", line)
+            continue
+        try:
+            obj = json.loads(line)
+        except (ValueError, RecursionError) as exc:
+            reason = (
+                f"not valid JSON ({exc.msg})" if isinstance(exc, json.JSONDecodeError) else "not valid JSON"
+            )
+            yield make_reject(file, number, reason + "; truncated or garbled line?", line)
+            continue
+        if not isinstance(obj, dict):
+            yield make_reject(file, number, f"a JSON {type(obj).__name__}, not an object", line)
+            continue
+        if "messages" not in obj:
+            yield RawRecord(file=file, line=number, raw=line, **_fields(obj, column_map))
+            continue
+        yield from _conversation_line(obj, file, number, line, column_map)
+
+
+def _conversation_line(
+    obj: dict[str, Any], file: str, number: int, line: str, column_map: Mapping[str, str]
+) -> Iterator[RawRecord | Reject]:
+    messages = obj["messages"]
+    if not isinstance(messages, list):
+        yield make_reject(file, number, "'messages' is not a list", line)
+        return
+    if not messages:
+        yield make_reject(file, number, "conversation has no messages", line)
+        return
+    outer = _fields({k: v for k, v in obj.items() if k != "messages"}, column_map)
+    outer = {k: v for k, v in outer.items() if k in _CONVERSATION_KEYS}
+    # A repeated conversation line is a duplicate even when its messages carry no time.
+    line_key = dumps_raw([outer.get("conversation_id"), messages])
+    for position, message in enumerate(messages):
+        raw = dumps_raw({**outer, "message": message}) if outer else dumps_raw(message)
+        if not isinstance(message, dict):
+            yield make_reject(file, number, f"message {position} is not an object", raw)
+            continue
+        fields = {**outer, **_fields(message, column_map)}
+        yield RawRecord(file=file, line=number, raw=raw, dedupe=(line_key, position), **fields)

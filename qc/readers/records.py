@@ -1,0 +1,192 @@
+"""Raw records as format readers produce them, and their validation into messages.
+
+Every format reader yields :class:`RawRecord` or :class:`~qc.schema.Reject`
+items, one per input record; :func:`validate` turns a raw record into a
+:class:`Candidate` (a message waiting for its conversation) or a reject. Reject
+reasons describe the problem and never quote the message text.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, tzinfo
+from typing import Any
+
+from qc.readers.roles import parse_role_word, role_from_nick, split_subaccount
+from qc.readers.timestamps import TimestampError, parse_timestamp
+from qc.schema import Reject, Role
+
+# Rejects keep the raw record; longer ones are cut here (Reject.raw is "a few KB").
+MAX_RAW_CHARS = 4096
+
+_TRUE = {"true", "1", "yes", "y", "t", "是", "对", "自动", "自动回复"}
+_FALSE = {"false", "0", "no", "n", "f", "否", "", "非自动", "人工"}
+
+
+def clip_raw(raw: str) -> str:
+    """The raw record, cut to :data:`MAX_RAW_CHARS` with a marker saying how much was cut."""
+    if len(raw) <= MAX_RAW_CHARS:
+        return raw
+    return raw[:MAX_RAW_CHARS] + f"…[{len(raw) - MAX_RAW_CHARS} more characters in the file]"
+
+
+def make_reject(file: str, line: int, reason: str, raw: str) -> Reject:
+    """A reject with its raw record clipped."""
+    return Reject(file=file, line=line, reason=reason, raw=clip_raw(raw))
+
+
+@dataclass(slots=True)
+class RawRecord:
+    """One input record with its fields as found (strings, numbers, datetimes or ``None``).
+
+    ``role`` may be a :class:`Role` already (text exports decide it themselves).
+    ``dedupe`` replaces the timestamp in the duplicate key for records that have
+    none but whose position makes them comparable (messages of a conversation line).
+    """
+
+    file: str
+    line: int
+    raw: str
+    conversation_id: Any = None
+    role: Any = None
+    sender: Any = None
+    timestamp: Any = None
+    text: Any = None
+    agent_id: Any = None
+    shop: Any = None
+    auto_reply: Any = None
+    dedupe: tuple[Any, ...] | None = None
+
+
+@dataclass(slots=True)
+class Candidate:
+    """A valid record waiting to be placed in its conversation."""
+
+    conversation_id: str
+    role: Role
+    text: str
+    sender: str | None
+    sent_at: datetime | None
+    auto_reply: bool
+    agent_id: str | None
+    shop: str | None
+    file: str
+    line: int
+    raw: str
+    key: tuple[Any, ...] | None = field(default=None)
+
+    @property
+    def source(self) -> str:
+        """``file:line`` of the record."""
+        return f"{self.file}:{self.line}"
+
+
+def _as_str(value: Any) -> str | None:
+    """A scalar cell or JSON value as a stripped string; ``None`` for empty or non-scalars."""
+    if value is None or isinstance(value, bool | dict | list):
+        return None
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        if value.is_integer():
+            value = int(value)
+    text = str(value).strip()
+    return text or None
+
+
+def _as_bool(value: Any) -> bool | None:
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        folded = value.strip().lower()
+        if folded in _TRUE:
+            return True
+        if folded in _FALSE:
+            return False
+    return None
+
+
+def validate(
+    rec: RawRecord, tz: tzinfo, day: date | None, nicks: tuple[frozenset[str], frozenset[str]]
+) -> Candidate | Reject:
+    """Check one raw record and turn it into a candidate message or a reject with the reason.
+
+    Args:
+        rec: The record as the format reader found it.
+        tz: Zone for naive timestamps.
+        day: Day for time-only timestamps (``None``: they stay unknown).
+        nicks: ``(agent_nicks, customer_nicks)`` deciding roles from sender nicks.
+    """
+
+    def reject(reason: str) -> Reject:
+        return make_reject(rec.file, rec.line, reason, rec.raw)
+
+    if isinstance(rec.text, str):
+        text = rec.text
+    elif isinstance(rec.text, int | float) and not isinstance(rec.text, bool):
+        text = _as_str(rec.text) or ""
+    elif rec.text is None:
+        text = ""
+    else:
+        return reject(f"text is a {type(rec.text).__name__}, not a string")
+    if not text.strip():
+        return reject("empty text")
+    conversation_id = _as_str(rec.conversation_id)
+    if conversation_id is None:
+        return reject("missing conversation_id")
+    sender = _as_str(rec.sender)
+    auto = _as_bool(rec.auto_reply)
+    if auto is None:
+        return reject("auto_reply is not a yes/no value (use true/false, 1/0 or 是/否)")
+    if isinstance(rec.role, Role):
+        role = rec.role
+    else:
+        role_text = _as_str(rec.role)
+        found = parse_role_word(role_text) if role_text else None
+        if found is None and role_text is None and sender:
+            found = role_from_nick(sender, *nicks)
+        if found is None:
+            if role_text is None:
+                return reject(
+                    "missing role (and the sender nick does not tell; use --agent-nick/--customer-nick)"
+                )
+            return reject("unknown role (use customer/agent/system or 买家/客服/系统)")
+        role, auto_word = found
+        auto = auto or auto_word
+    try:
+        sent_at = parse_timestamp(rec.timestamp, tz, day)
+    except TimestampError as exc:
+        return reject(str(exc))
+    agent_id = _as_str(rec.agent_id) if role is Role.AGENT else None
+    shop = _as_str(rec.shop)
+    if shop is None and role is Role.AGENT and sender:
+        sub = split_subaccount(sender)
+        shop = sub[0] if sub else None
+    key: tuple[Any, ...] | None = None
+    if sent_at is not None or rec.dedupe is not None:
+        key = (conversation_id, role, sender, sent_at, text, agent_id, auto, rec.dedupe)
+    return Candidate(
+        conversation_id=conversation_id,
+        role=role,
+        text=text,
+        sender=sender,
+        sent_at=sent_at,
+        auto_reply=auto,
+        agent_id=agent_id,
+        shop=shop,
+        file=rec.file,
+        line=rec.line,
+        raw=rec.raw,
+        key=key,
+    )
+
+
+def dumps_raw(value: Any) -> str:
+    """A JSON value as one line of text for a reject's raw field."""
+    return json.dumps(value, ensure_ascii=False, default=str)

@@ -1,0 +1,55 @@
+"""Role words and nicks: who sent a message."""
+
+from __future__ import annotations
+
+from qc.schema import Role
+
+# Role words exports use, folded to lower case. "auto" words mark an agent auto-reply.
+_ROLE_WORDS: dict[str, tuple[Role, bool]] = {}
+for _words, _role, _auto in (
+    (
+        ("customer", "buyer", "client", "user", "买家", "顾客", "客户", "用户", "消费者", "买方"),
+        Role.CUSTOMER,
+        False,
+    ),
+    (
+        ("agent", "seller", "staff", "service", "cs", "客服", "商家", "卖家", "店家", "售前", "售后", "卖方"),
+        Role.AGENT,
+        False,
+    ),
+    (("system", "sys", "platform", "系统", "系统消息", "平台"), Role.SYSTEM, False),
+    (("auto", "autoreply", "bot", "robot", "自动回复", "机器人"), Role.AGENT, True),
+):
+    for _w in _words:
+        _ROLE_WORDS[_w] = (_role, _auto)
+
+
+def parse_role_word(value: str) -> tuple[Role, bool] | None:
+    """The role (and whether it marks an auto-reply) a role word names, else ``None``."""
+    return _ROLE_WORDS.get(value.strip().lower().replace("_", "").replace(" ", ""))
+
+
+def split_subaccount(nick: str) -> tuple[str, str] | None:
+    """``店铺名:客服名`` (ASCII or full-width colon) → (shop, agent); ``None`` for plain nicks."""
+    for colon in (":", "："):
+        shop, sep, name = nick.partition(colon)
+        if sep and shop.strip() and name.strip():
+            return shop.strip(), name.strip()
+    return None
+
+
+def role_from_nick(
+    nick: str, agent_nicks: frozenset[str], customer_nicks: frozenset[str]
+) -> tuple[Role, bool] | None:
+    """Role of a sender nick: configured lists first, then role words, then the sub-account form."""
+    nick = nick.strip()
+    if nick in agent_nicks:
+        return Role.AGENT, False
+    if nick in customer_nicks:
+        return Role.CUSTOMER, False
+    word = parse_role_word(nick)
+    if word is not None:
+        return word
+    if split_subaccount(nick) is not None:
+        return Role.AGENT, False
+    return None

@@ -1,0 +1,70 @@
+"""Which reader a file needs: content first, file extension second."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from qc.errors import ConfigError
+from qc.readers.tabular import header_score
+from qc.readers.text_export import SEPARATOR_RE, is_chat_line
+
+FORMATS: tuple[str, ...] = ("jsonl", "csv", "xlsx", "text")
+_ALIASES = {
+    "json": "jsonl", "ndjson": "jsonl", "jsonlines": "jsonl",
+    "tsv": "csv", "tab": "csv",
+    "excel": "xlsx",
+    "txt": "text", "qianniu": "text", "wangwang": "text",
+}  # fmt: skip
+_EXTENSIONS = {
+    ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
+    ".csv": "csv", ".tsv": "csv",
+    ".xlsx": "xlsx", ".xlsm": "xlsx",
+    ".txt": "text", ".log": "text",
+}  # fmt: skip
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"
+# How many non-empty lines the sniffer looks at.
+_SNIFF_LINES = 30
+
+
+def check_format(name: str) -> str:
+    """Validate a forced ``--input-format`` and return its canonical name."""
+    folded = name.strip().lower()
+    folded = _ALIASES.get(folded, folded)
+    if folded not in FORMATS:
+        raise ConfigError(f"--input-format {name!r} is unknown: use one of {', '.join(FORMATS)}")
+    return folded
+
+
+def format_from_extension(path: Path) -> str | None:
+    """The format a file's extension suggests, if any."""
+    return _EXTENSIONS.get(path.suffix.lower())
+
+
+def sniff_text_format(lines: list[str], path: Path, column_map: Mapping[str, str]) -> tuple[str | None, str]:
+    """(format, CSV delimiter) of a decoded file; format ``None`` when neither content nor name tell."""
+    head = [line for line in lines[: _SNIFF_LINES * 4] if line.strip()][:_SNIFF_LINES]
+    if not head:
+        return format_from_extension(path) or "text", ","
+    first = head[0].lstrip()
+    if first.startswith("{") or first.startswith("["):
+        return "jsonl", ","
+    best = max((header_score(line, column_map) for line in head[:10]), key=lambda s: s[0])
+    if best[0] >= 2:
+        return "csv", best[1]
+    if any(is_chat_line(line) for line in head) and not all(SEPARATOR_RE.match(x) for x in head):
+        return "text", ","
+    by_name = format_from_extension(path)
+    if by_name == "csv":
+        return "csv", guess_delimiter(head[0])
+    if by_name in ("jsonl", "text"):
+        return by_name, ","
+    return None, ","
+
+
+def guess_delimiter(line: str) -> str:
+    """The delimiter of a header line with no known column names: the most frequent candidate."""
+    counts = {d: line.count(d) for d in (",", "\t", ";", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","

@@ -1,0 +1,175 @@
+"""CSV/TSV and XLSX: one message per row under a header row.
+
+The header is the first row (among the first few non-empty ones) that names a
+text column; rows above it are rejected as "above the header". Headers are
+matched with :mod:`qc.readers.columns`; ``--column`` overrides them.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from qc.readers.columns import HEADER_ALIASES, map_headers, normalize_header
+from qc.readers.encoding import Decoded
+from qc.readers.records import RawRecord, make_reject
+from qc.schema import Reject
+
+DELIMITERS = (",", "\t", ";", "|")
+# How many leading non-empty rows may be titles before the header row.
+_HEADER_SEARCH_ROWS = 10
+
+
+class NoHeaderError(Exception):
+    """No row looks like a header with the columns qc needs; the message says how to fix it."""
+
+
+def _known(column_map: Mapping[str, str]) -> set[str]:
+    names = {normalize_header(a) for aliases in HEADER_ALIASES.values() for a in aliases}
+    return names | {normalize_header(h) for h in column_map.values()}
+
+
+def header_score(line: str, column_map: Mapping[str, str]) -> tuple[int, str]:
+    """(known header names, delimiter) for the best delimiter of a candidate header line."""
+    known = _known(column_map)
+    best = (0, ",")
+    for delim in DELIMITERS:
+        try:
+            cells = next(csv.reader([line], delimiter=delim), [])
+        except csv.Error:  # e.g. a stray carriage return: not a header line
+            continue
+        score = sum(1 for c in cells if normalize_header(c) in known)
+        if score > best[0]:
+            best = (score, delim)
+    return best
+
+
+def _cell_text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def rows_to_records(
+    rows: Iterable[tuple[int, Sequence[Any], str, str | None]],
+    file: str,
+    column_map: Mapping[str, str],
+    pad_short: bool = False,
+) -> Iterator[RawRecord | Reject]:
+    """Turn ``(line, cells, raw, problem)`` rows into raw records under the detected header.
+
+    ``problem`` is ``None`` for a readable row, else the reject reason (garbled
+    bytes, broken CSV quoting). ``pad_short`` treats missing trailing cells as
+    empty (spreadsheets omit them) instead of as a truncated row.
+
+    Raises:
+        NoHeaderError: Before yielding anything, when no header row names the
+            text, conversation and role (or sender) columns.
+    """
+    pending: list[tuple[int, Sequence[Any], str, str | None]] = []
+    mapping: dict[str, int] | None = None
+    width = 0
+    it = iter(rows)
+    for row in it:
+        line, cells, raw, problem = row
+        if not any(_cell_text(c).strip() for c in cells):
+            continue
+        found = map_headers(cells, column_map) if problem is None else {}
+        if "text" in found:
+            mapping, width = found, len(cells)
+            break
+        pending.append(row)
+        if len(pending) >= _HEADER_SEARCH_ROWS:
+            break
+    if mapping is None:
+        raise NoHeaderError(
+            "no header row with a text column (looked for 内容/消息内容/text …);"
+            " name it with --column text=HEADER"
+        )
+    missing = [f for f in ("conversation_id",) if f not in mapping]
+    if "role" not in mapping and "sender" not in mapping:
+        missing.append("role")
+    if missing:
+        raise NoHeaderError(
+            f"the header has no {' or '.join(missing)} column; name it with --column {missing[0]}=HEADER"
+        )
+    for line, _cells, raw, problem in pending:
+        yield make_reject(file, line, problem or "row above the header row", raw)
+    last_used = max(mapping.values())
+    for line, cells, raw, problem in it:
+        if problem is not None:
+            yield make_reject(file, line, problem, raw)
+            continue
+        if not any(_cell_text(c).strip() for c in cells):
+            continue
+        if pad_short and len(cells) <= last_used:
+            cells = [*cells, *([None] * (last_used + 1 - len(cells)))]
+        if len(cells) <= last_used:
+            yield make_reject(
+                file, line, f"row has {len(cells)} fields, the header {width}; truncated row?", raw
+            )
+            continue
+        if len(cells) > width and any(_cell_text(c).strip() for c in cells[width:]):
+            yield make_reject(
+                file,
+                line,
+                f"row has {len(cells)} fields, the header {width}; unquoted delimiter in a field?",
+                raw,
+            )
+            continue
+        yield RawRecord(file=file, line=line, raw=raw, **{f: cells[i] for f, i in mapping.items()})
+
+
+def csv_rows(decoded: Decoded, delimiter: str) -> Iterator[tuple[int, Sequence[Any], str, str | None]]:
+    """Rows of a decoded CSV with the line they start on, their raw text and their problem, if any."""
+    lines = decoded.lines
+    feed = (line + "\n" for line in lines)
+    reader = csv.reader(feed, delimiter=delimiter)
+    consumed = 0
+    while True:
+        start = consumed + 1
+        problem: str | None = None
+        try:
+            cells: Sequence[Any] = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            cells, problem = [], f"not valid CSV ({exc})"
+        consumed = reader.line_num
+        end = max(consumed, start)
+        raw = "\n".join(lines[start - 1 : end])
+        if problem is None and any(n in decoded.garbled for n in range(start, end + 1)):
+            problem = f"garbled bytes: not valid {decoded.encoding}"
+        if problem is None and end > start and len(cells) and end == len(lines) and raw.count('"') % 2:
+            problem = "unterminated quote runs to the end of the file"
+        yield start, cells, raw, problem
+
+
+def xlsx_sheets(
+    path: Path,
+) -> Iterator[tuple[str, bool, Iterator[tuple[int, Sequence[Any], str, str | None]]]]:
+    """``(sheet title, only sheet?, rows)`` for each worksheet of a workbook (read-only mode)."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        sheets = list(wb.worksheets)
+        for ws in sheets:
+            yield ws.title, len(sheets) == 1, _sheet_rows(ws)
+    finally:
+        wb.close()
+
+
+def _sheet_rows(ws: Any) -> Iterator[tuple[int, Sequence[Any], str, str | None]]:
+    number = 0
+    for row in ws.iter_rows():
+        cells = []
+        for cell in row:
+            cells.append(getattr(cell, "value", None))
+            if getattr(cell, "row", None):
+                number = cell.row
+        while cells and cells[-1] is None:
+            cells.pop()
+        if not cells:
+            continue
+        yield number, cells, "\t".join(_cell_text(c) for c in cells), None

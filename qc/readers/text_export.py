@@ -1,0 +1,227 @@
+"""千牛/旺旺 style plain-text chat exports.
+
+Two shapes, which may be mixed in one file:
+
+* inline lines ``买家(14:59:42): 你好`` / ``客服（2026-11-24 14:59:47）：您好`` —
+  one message per line; the speaker is a role word or a nick;
+* blocks: a header line ``昵称 2026-11-24 10:00:01`` (or ``昵称(2026-11-24 10:00:01):``)
+  followed by the message's lines up to the next header. One block is one
+  message (a multi-line bubble keeps its line breaks); its line is the header's.
+
+Conversations: a line of three or more ``-``/``=``/``*`` (optionally with a
+label, e.g. ``===== 会话: A123 =====``) starts a new conversation. A label
+naming a conversation (``会话``/``会话ID``/``conversation`` + id) gives its id;
+otherwise the id is the file stem, with ``#2``, ``#3`` … when the file holds
+several conversations.
+
+Roles: a sub-account nick ``店铺名:客服名`` is an agent; ``--agent-nick`` and
+``--customer-nick`` name others; role words (买家/客服/系统) work as nicks. In a
+conversation where some agent is known, the remaining unknown nicks are the
+buyer; otherwise their lines are rejected with the fix.
+
+Time-only lines take their day from ``--date`` or the file name; without one the
+time stays unknown (never invented) and the reader warns once for the file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, tzinfo
+
+from qc.readers.encoding import Decoded
+from qc.readers.records import RawRecord, make_reject
+from qc.readers.roles import parse_role_word, role_from_nick
+from qc.readers.timestamps import DATETIME_RE, TIME_RE, parse_timestamp
+from qc.schema import Reject, Role
+
+_DATE = r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?"
+_HMS = r"\d{1,2}:\d{2}:\d{2}"
+_TS = rf"(?:{_DATE}[\sT]*)?\d{{1,2}}:\d{{2}}(?::\d{{2}})?"
+_WHO = r"[^()（）\r\n]{1,64}?"
+# Possessive quantifiers (\s*+) keep matching linear on long lines of spaces or parens.
+INLINE_RE = re.compile(rf"^\s*+(?P<who>{_WHO})\s*+[(（]\s*+(?P<ts>{_TS})\s*+[)）]\s*+[:：](?P<text>.*)$")
+HEADER_RE = re.compile(
+    rf"^\s*+(?P<who>{_WHO})\s*+(?:[(（]\s*+(?P<ts1>{_TS})\s*+[)）]\s*+[:：]?|(?<=\s)(?P<ts2>(?:{_DATE}\s+)?{_HMS}))\s*+$"
+)
+SEPARATOR_RE = re.compile(r"^\s*+[-=*─—#~]{3,}+(?P<label>.*)$")
+_LABEL_ID_RE = re.compile(
+    r"(?:会话编号|会话ID|会话|对话ID|对话|conversation(?:\s*id)?|session(?:\s*id)?)\s*[:：#]?\s*(?P<id>[^\s=*#~]+)",
+    re.IGNORECASE,
+)
+_AUTO_MARKS = ("[自动回复]", "【自动回复】", "(自动回复)", "（自动回复）")
+# A time-only clock going back by more than this crossed midnight.
+_ROLLOVER = timedelta(hours=12)
+
+
+def is_chat_line(line: str) -> bool:
+    """True when a line looks like an inline message or a block header (used for sniffing)."""
+    return bool(INLINE_RE.match(line) or HEADER_RE.match(line))
+
+
+@dataclass(slots=True)
+class _Segment:
+    label_id: str | None
+    items: list[RawRecord | Reject] = field(default_factory=list)
+    agent_known: bool = False
+    last_clock: datetime | None = None
+    day_shift: int = 0
+
+
+@dataclass(slots=True)
+class _Block:
+    line: int
+    who: str
+    stamp: str
+    header: str
+    body: list[str] = field(default_factory=list)
+
+
+class TextExportReader:
+    """Parse one decoded text export into raw records and rejects (see the module docstring)."""
+
+    def __init__(
+        self,
+        decoded: Decoded,
+        file: str,
+        stem: str,
+        day: date | None,
+        tz: tzinfo,
+        agent_nicks: frozenset[str] = frozenset(),
+        customer_nicks: frozenset[str] = frozenset(),
+    ) -> None:
+        self.decoded = decoded
+        self.file = file
+        self.stem = stem
+        self.day = day
+        self.tz = tz
+        self.agent_nicks = agent_nicks
+        self.customer_nicks = customer_nicks
+        self.missing_day = False
+        self._segments: list[_Segment] = [_Segment(None)]
+        self._block: _Block | None = None
+
+    def records(self) -> list[RawRecord | Reject]:
+        """Every record of the file in line order, with conversation ids assigned."""
+        for number, line in enumerate(self.decoded.lines, start=1):
+            self._line(number, line)
+        self._close_block()
+        return self._assign_ids()
+
+    @property
+    def _segment(self) -> _Segment:
+        return self._segments[-1]
+
+    def _line(self, number: int, line: str) -> None:
+        if number in self.decoded.garbled:
+            self._segment.items.append(
+                make_reject(self.file, number, f"garbled bytes: not valid {self.decoded.encoding}", line)
+            )
+            return
+        if not line.strip():
+            return
+        sep = SEPARATOR_RE.match(line)
+        if sep:
+            self._close_block()
+            label = _LABEL_ID_RE.search(sep["label"].strip(" \t-=*─—#~"))
+            label_id = label["id"].strip("-—─") if label else ""
+            self._segments.append(_Segment(label_id or None))
+            return
+        header = HEADER_RE.match(line)
+        if header:
+            self._close_block()
+            self._block = _Block(number, header["who"], header["ts1"] or header["ts2"], line)
+            return
+        inline = INLINE_RE.match(line)
+        if inline:
+            self._close_block()
+            self._message(number, inline["who"], inline["ts"], inline["text"].strip(), line)
+            return
+        if self._block is not None:
+            self._block.body.append(line)
+            return
+        self._segment.items.append(
+            make_reject(
+                self.file,
+                number,
+                "not a chat line: expected 'who(time): text' or a 'nick YYYY-MM-DD HH:MM:SS' header",
+                line,
+            )
+        )
+
+    def _close_block(self) -> None:
+        block, self._block = self._block, None
+        if block is None:
+            return
+        if not block.body:
+            self._segment.items.append(
+                make_reject(
+                    self.file, block.line, "header without message text; truncated export?", block.header
+                )
+            )
+            return
+        text = "\n".join(b.strip() for b in block.body)
+        self._message(block.line, block.who, block.stamp, text, "\n".join([block.header, *block.body]))
+
+    def _when(self, stamp: str) -> datetime | None:
+        stamp = stamp.strip()
+        if DATETIME_RE.match(stamp):
+            return parse_timestamp(stamp, self.tz)
+        if not TIME_RE.match(stamp):
+            return None
+        if self.day is None:
+            self.missing_day = True
+            return None
+        seg = self._segment
+        clock = parse_timestamp(stamp, self.tz, self.day)
+        if clock is None:
+            return None
+        if seg.last_clock is not None and clock < seg.last_clock - _ROLLOVER:
+            seg.day_shift += 1
+        seg.last_clock = clock
+        return clock + timedelta(days=seg.day_shift)
+
+    def _message(self, number: int, who: str, stamp: str, text: str, raw: str) -> None:
+        who = who.strip()
+        try:
+            when = self._when(stamp)
+        except ValueError:
+            self._segment.items.append(make_reject(self.file, number, "time out of range", raw))
+            return
+        found = role_from_nick(who, self.agent_nicks, self.customer_nicks)
+        is_word = parse_role_word(who) is not None
+        role: Role | None = None
+        auto = any(text.startswith(mark) for mark in _AUTO_MARKS)
+        if found is not None:
+            role, auto_word = found
+            auto = auto or auto_word
+            if role is Role.AGENT and not is_word:
+                self._segment.agent_known = True
+        self._segment.items.append(
+            RawRecord(
+                file=self.file,
+                line=number,
+                raw=raw,
+                role=role,
+                sender=None if is_word else who,
+                timestamp=when,
+                text=text,
+                auto_reply=auto,
+            )
+        )
+
+    def _assign_ids(self) -> list[RawRecord | Reject]:
+        used = [s for s in self._segments if any(isinstance(i, RawRecord) for i in s.items)]
+        single = len(used) == 1 and used[0].label_id is None
+        out: list[RawRecord | Reject] = []
+        for k, seg in enumerate(used, start=1):
+            cid = seg.label_id or (self.stem if single else f"{self.stem}#{k}")
+            for item in seg.items:
+                if isinstance(item, RawRecord):
+                    item.conversation_id = cid
+                    if item.role is None and seg.agent_known:
+                        item.role = Role.CUSTOMER
+        for seg in self._segments:
+            out.extend(seg.items)
+        out.sort(key=lambda i: i.line)
+        return out

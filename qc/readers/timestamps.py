@@ -1,0 +1,134 @@
+"""Timestamps as exports write them, turned into aware datetimes.
+
+Accepted: ISO 8601 (with or without a zone), ``2026-11-24 10:00:01``,
+``2026/11/24 10:00:01``, ``2026年11月24日 10:00:01``, epoch seconds or
+milliseconds, spreadsheet datetime cells, and time-only ``14:59:42`` when the
+day is known. Naive values are taken in the configured zone.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from pathlib import Path
+
+_DATE = r"(?P<y>\d{4})\s*[-/.年]\s*(?P<mo>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
+_TIME = (
+    r"(?P<h>\d{1,2})\s*[:：时]\s*(?P<mi>\d{1,2})"
+    r"(?:\s*[:：分]\s*(?P<s>\d{1,2})(?:[.,](?P<frac>\d{1,9}))?\s*秒?)?"
+)
+_ZONE = r"(?P<z>Z|[+-]\d{2}:?\d{2})?"
+DATETIME_RE = re.compile(rf"^{_DATE}(?:(?:\s*T\s*|\s+|(?<=日)){_TIME})?\s*{_ZONE}$", re.IGNORECASE)
+TIME_RE = re.compile(rf"^{_TIME}$")
+_FILE_DATE_RE = re.compile(r"(?<!\d)(20\d{2})[-_.]?(\d{2})[-_.]?(\d{2})(?!\d)")
+
+# Epoch values above this are milliseconds (1e11 seconds is the year 5138).
+_EPOCH_MS_FROM = 1e11
+
+
+class TimestampError(ValueError):
+    """A value that is not a timestamp qc understands (message names the value's shape, not the text)."""
+
+
+def _zone(text: str | None, default: tzinfo) -> tzinfo:
+    if not text:
+        return default
+    if text.upper() == "Z":
+        return UTC
+    sign = 1 if text[0] == "+" else -1
+    digits = text[1:].replace(":", "")
+    return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+
+
+def _build(m: re.Match[str], day: date | None, tz: tzinfo) -> datetime:
+    groups = m.groupdict()
+    if "y" in groups and groups["y"] is not None:
+        day = date(int(groups["y"]), int(groups["mo"]), int(groups["d"]))
+    assert day is not None
+    hour = int(groups.get("h") or 0)
+    minute = int(groups.get("mi") or 0)
+    second = int(groups.get("s") or 0)
+    frac = groups.get("frac") or ""
+    micro = int((frac + "000000")[:6]) if frac else 0
+    return datetime.combine(day, time(hour, minute, second, micro), _zone(groups.get("z"), tz))
+
+
+def parse_time_only(value: str) -> time | None:
+    """``14:59:42`` → a time, or ``None`` when the value is not a bare time of day."""
+    m = TIME_RE.match(value.strip())
+    if not m:
+        return None
+    try:
+        return time(int(m["h"]), int(m["mi"]), int(m["s"] or 0))
+    except ValueError:
+        return None
+
+
+def parse_timestamp(value: object, tz: tzinfo, day: date | None = None) -> datetime | None:
+    """Turn one timestamp value into an aware datetime.
+
+    Args:
+        value: A string, number (epoch seconds or ms), ``datetime`` or ``None``.
+        tz: Zone for naive values.
+        day: Day for time-only values; without it a time-only value gives ``None``.
+
+    Returns:
+        The aware datetime, or ``None`` for an empty value or a time-only value
+        with no known day (the caller warns; a time is never invented).
+
+    Raises:
+        TimestampError: The value is not a timestamp in any accepted form.
+    """
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=tz)
+    if isinstance(value, date):
+        raise TimestampError("timestamp is a date without a time of day")
+    if isinstance(value, time):
+        return datetime.combine(day, value, tz) if day else None
+    if isinstance(value, bool):
+        raise TimestampError("timestamp is a boolean")
+    if isinstance(value, int | float):
+        return _from_epoch(float(value), tz)
+    if not isinstance(value, str):
+        raise TimestampError(f"timestamp has an unexpected type ({type(value).__name__})")
+    text = value.strip()
+    if not text:
+        return None
+    if text.isdigit() and len(text) in (10, 13):
+        return _from_epoch(float(text), tz)
+    m = DATETIME_RE.match(text)
+    try:
+        if m:
+            if m["h"] is None:
+                raise TimestampError("timestamp is a date without a time of day")
+            return _build(m, None, tz)
+        m = TIME_RE.match(text)
+        if m:
+            return _build(m, day, tz) if day else None
+    except ValueError as exc:  # month 13, hour 25 …
+        raise TimestampError(f"timestamp out of range ({exc})") from None
+    raise TimestampError("timestamp not understood (use ISO 8601 or YYYY-MM-DD HH:MM:SS)")
+
+
+def _from_epoch(seconds: float, tz: tzinfo) -> datetime:
+    if not math.isfinite(seconds) or seconds < 0:
+        raise TimestampError("epoch timestamp is negative or not finite")
+    if seconds >= _EPOCH_MS_FROM:
+        seconds /= 1000
+    try:
+        return datetime.fromtimestamp(seconds, tz)
+    except (OverflowError, OSError, ValueError):
+        raise TimestampError("epoch timestamp out of range") from None
+
+
+def date_from_filename(path: Path) -> date | None:
+    """A day written in the file name (``2026-11-24``, ``2026_11_24`` or ``20261124``), if any."""
+    for m in _FILE_DATE_RE.finditer(path.name):
+        try:
+            return date(int(m[1]), int(m[2]), int(m[3]))
+        except ValueError:
+            continue
+    return None

@@ -1,0 +1,93 @@
+"""``attitude_classifier.v1``: impatience and conflict found by the trained classifier.
+
+All agent messages of a conversation (auto-replies excluded) are classified in one
+``predict_proba`` call, each with the turns before it as context. A message whose
+probability reaches the model's threshold gets a live finding; one between the review floor
+and the threshold gets a ``needs_review`` finding, shown to QA and never deducted. The
+thresholds and floors come from the model's ``meta.json``, never from code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from qc.artifact import Artifact, default_model_dir, load_cached
+from qc.classifier import decide
+from qc.rules import register_rule
+from qc.schema import Conversation, Evidence, Finding, Message, MessageFeatures, Role
+
+RULE_NAME = "attitude_classifier.v1"
+
+
+class AttitudeClassifierRule:
+    """Classifies every agent message of a conversation with one batched model call."""
+
+    name = RULE_NAME
+    needs_features = False
+
+    def __init__(self, artifact: Artifact) -> None:
+        self.artifact = artifact
+
+    def check(self, conversation: Conversation, features: Sequence[MessageFeatures]) -> Iterable[Finding]:
+        """Return impatience/conflict findings (live or needs-review) for the agent messages."""
+        targets = [m for m in conversation.messages if m.counts_as_agent and m.text.strip()]
+        if not targets:
+            return []
+        inputs = [(m.text, context_of(conversation.messages, m.index)) for m in targets]
+        proba = self.artifact.pipeline.predict_proba(inputs)
+        return [
+            f for m, row in zip(targets, proba, strict=True) if (f := self._finding(conversation, m, row))
+        ]
+
+    def _finding(self, conversation: Conversation, message: Message, row: Sequence[float]) -> Finding | None:
+        art = self.artifact
+        label, probability, review = decide(row, art.labels, art.thresholds, art.review_floor)
+        if label == "ok":
+            return None
+        threshold = art.thresholds[label]
+        state = "below threshold, needs review" if review else "at or above threshold"
+        return Finding(
+            conversation_id=conversation.id,
+            message_index=message.index,
+            kind=label,
+            score=round(probability, 4),
+            evidence=Evidence(
+                rule=self.name,
+                summary=f"classifier: {label} p={probability:.2f} ({state} {threshold:.2f})",
+                pattern=f"{art.meta.get('name', 'attitude')}@{art.version}",
+                details={
+                    "probability": round(probability, 4),
+                    "threshold": threshold,
+                    "review_floor": art.review_floor[label],
+                },
+            ),
+            agent=message.agent,
+            text=message.text,
+            start=None,
+            end=None,
+            needs_review=review,
+        )
+
+
+def context_of(messages: Sequence[Message], index: int) -> tuple[tuple[str, str], ...]:
+    """The ``(role, text)`` turns before message ``index``, buyer and typed agent turns only.
+
+    System notices and auto-replies are left out: the classifier learned from annotated
+    samples whose context holds only what the buyer and the agent wrote.
+    """
+    out = []
+    for m in messages[:index]:
+        if m.role is Role.CUSTOMER:
+            out.append(("customer", m.text))
+        elif m.counts_as_agent:
+            out.append(("agent", m.text))
+    return tuple(out)
+
+
+@register_rule(RULE_NAME)
+def make_attitude_classifier(settings: object = None) -> AttitudeClassifierRule:
+    """Build the rule, loading the model once per process (``settings.model`` or the bundled one)."""
+    model = getattr(settings, "model", None)
+    model_dir = Path(model) if model is not None else default_model_dir()
+    return AttitudeClassifierRule(load_cached(model_dir.resolve()))

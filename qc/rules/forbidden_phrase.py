@@ -1,0 +1,502 @@
+"""``forbidden_phrase.v1``: lexicon phrases in agent replies, judged in context.
+
+Candidates come from the lexicon's character matcher (bare replies by exact
+comparison, other phrases by Aho-Corasick). Context rules then keep or veto
+each candidate: what the buyer said before (a question or a reported problem
+versus thanks, a statement or data), allowlisted phrases around the match
+(不好意思, 不会的), token boundaries, an explanation or offer of help in the
+same message, short-reply limits and the strict-shop switch. A vetoed
+candidate is still reported, with ``suppressed=True`` and the veto cue, so
+QA staff can see why it does not count. Buyers are never charged and
+auto-replies are skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from qc.lexicon import Entry, Lexicon, load_lexicon, strip_decoration
+from qc.rules import register_rule
+from qc.schema import Conversation, Evidence, Finding, Message, MessageFeatures, Role
+from qc.text import fold, token_bounds, tokenize
+
+if TYPE_CHECKING:
+    from qc.pipeline import PipelineSettings
+
+__all__ = [
+    "RULE_NAME",
+    "KIND",
+    "BuyerTurn",
+    "ForbiddenPhraseRule",
+    "make_forbidden_phrase_rule",
+    "check_text",
+    "conversation_for",
+    "example_failures",
+    "scan",
+]
+
+RULE_NAME = "forbidden_phrase.v1"
+KIND = "forbidden_phrase"
+
+# 么 closes a question unless it is part of 这么/那么/怎么/什么/多么/要么 (grammar, not a threshold).
+_FINAL_PARTICLE = r"(?:{words})(?=[\s,.!?~;:，。！？…、；：]|$)"
+_NOT_QUESTION_ME = "这那怎什多要"
+_SENTENCE_END = "。！？!?\n"
+_CLAUSE_SPLIT = re.compile(r"[\s,.!?~;:，。！？…、；：]+")
+
+# Most telling kind first: a turn that is a problem and a question is described as the problem.
+_TURN_PRIORITY = ("problem", "wh", "yes_no", "question", "presence", "thanks", "data", "ack", "statement")
+_TURN_WORDING = {
+    "question": "a question",
+    "yes_no": "a yes/no question",
+    "wh": "a what/how/when question",
+    "problem": "a reported problem",
+    "presence": "a presence check (在吗)",
+    "thanks": "thanks",
+    "ack": "an acknowledgement",
+    "data": "data (order number, address)",
+    "statement": "a statement",
+    "none": "no buyer message in view",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class BuyerTurn:
+    """The buyer's last turn before an agent message, as the context rules read it."""
+
+    kinds: frozenset[str]
+    text: str
+
+    @property
+    def main(self) -> str:
+        """The kind that best describes the turn, for cues and evidence."""
+        for kind in _TURN_PRIORITY:
+            if kind in self.kinds:
+                return kind
+        return "none"
+
+
+class ForbiddenPhraseRule:
+    """Reports forbidden phrases in agent messages, live or suppressed, with the cue that decided."""
+
+    name = RULE_NAME
+    needs_features = True
+
+    def __init__(self, lexicon: Lexicon, strict: bool = False, feature_tokens: bool = True) -> None:
+        self.lexicon = lexicon
+        self.strict = strict
+        # With a shop user dictionary the annotator's tokens differ; boundary checks use the base tokenizer.
+        self.feature_tokens = feature_tokens
+        finals = [w for w in lexicon.cues["question_final"] if w != "么"]
+        alts = [re.escape(w) for w in finals]
+        if "么" in lexicon.cues["question_final"]:
+            alts.append(f"(?<![{_NOT_QUESTION_ME}])么")
+        self._final_re = re.compile(_FINAL_PARTICLE.format(words="|".join(alts)))
+        self._digits_re = re.compile(rf"\d{{{max(lexicon.context.data_min_digits, 1)},}}")
+        self._presence_re = re.compile(
+            "|".join(
+                re.escape(w)
+                for w in sorted(lexicon.cues["presence"] + lexicon.cues["greeting"], key=len, reverse=True)
+            )
+        )
+        self._turn_cache = lru_cache(maxsize=65536)(self._classify_uncached)
+
+    def describe(self) -> dict[str, object]:
+        """What run.json records about this rule: the lexicon identity and the strict switch."""
+        return {"lexicon": self.lexicon.describe(), "strict": self.strict}
+
+    # -- buyer context -------------------------------------------------------------------------
+
+    def classify_turn(self, text: str) -> frozenset[str]:
+        """Kinds of a buyer turn: question (yes_no / wh), problem, presence, thanks, ack, data, statement."""
+        return self._turn_cache(text)
+
+    def _classify_uncached(self, text: str) -> frozenset[str]:
+        lex = self.lexicon
+        folded = fold(text)
+        kinds: set[str] = set()
+        if lex.cue("problem", folded):
+            kinds.add("problem")
+        core = self._presence_re.sub(" ", folded)
+        had_presence = core != folded
+        if lex.cue("wh", core):
+            kinds.update(("question", "wh"))
+        if lex.cue("yes_no", core) or self._final_re.search(core):
+            kinds.update(("question", "yes_no"))
+        if lex.cue("question_marks", core) and strip_decoration(core):
+            kinds.add("question")
+        if kinds:
+            return frozenset(kinds)
+        if had_presence and not strip_decoration(core):
+            return frozenset({"presence"})
+        if lex.cue("thanks", folded):
+            return frozenset({"thanks"})
+        if self._digits_re.search(folded) or lex.cue("data_markers", folded):
+            return frozenset({"data"})
+        if lex.cue("ack", folded) and len(strip_decoration(folded)) <= 6:
+            return frozenset({"ack"})
+        return frozenset({"statement"})
+
+    def buyer_turn(self, conversation: Conversation, index: int) -> BuyerTurn:
+        """The buyer messages right before message ``index`` (within the lexicon's lookback window)."""
+        ctx = self.lexicon.context
+        msgs = conversation.messages
+        collected: list[str] = []
+        j = index - 1
+        while j >= 0 and index - j <= ctx.lookback:
+            m = msgs[j]
+            if m.role is Role.CUSTOMER:
+                collected.append(m.text)
+                if len(collected) >= ctx.turn_messages:
+                    break
+            elif collected:
+                break
+            j -= 1
+        if not collected:
+            return BuyerTurn(frozenset({"none"}), "")
+        text = "\n".join(reversed(collected))
+        closing = self._closing_ack(collected[0])
+        if closing is not None:
+            # the buyer's turn ends on 好的 / 谢谢: whatever came before, the reply acknowledges that
+            return BuyerTurn(frozenset({closing}), text)
+        kinds: set[str] = set()
+        for t in collected:
+            kinds |= self.classify_turn(t)
+        if len(kinds) > 1:
+            # one message's thanks or ack does not close a question or a problem in the same turn
+            if kinds & {"question", "problem"}:
+                kinds -= {"thanks", "ack", "data", "statement", "presence"}
+            elif "presence" in kinds:
+                kinds.discard("presence")
+        if kinds & {"question", "problem"} and self._ends_with_data(collected[0]):
+            # "地址写错了，应该是…路12号": the buyer ends by sending data; a bare 嗯 may be receipt
+            kinds.add("data")
+        return BuyerTurn(frozenset(kinds), text)
+
+    def _ends_with_data(self, latest: str) -> bool:
+        """True when data (digits, an address) comes after the last question or problem cue."""
+        folded = fold(latest)
+        last_cue = -1
+        for name in ("problem", "wh", "yes_no", "question_marks"):
+            for m in self.lexicon.cue_iter(name, folded):
+                last_cue = max(last_cue, m.end())
+        for m in self._final_re.finditer(folded):
+            last_cue = max(last_cue, m.end())
+        if last_cue < 0:
+            return False
+        tail = folded[last_cue:]
+        return bool(self._digits_re.search(tail) or self.lexicon.cue("data_markers", tail))
+
+    def _closing_ack(self, latest: str) -> str | None:
+        """``ack`` or ``thanks`` when the buyer's latest message ends on a short acknowledgement clause."""
+        clauses = [c for c in _CLAUSE_SPLIT.split(fold(latest)) if strip_decoration(c)]
+        if len(clauses) < 2:
+            return None
+        last = clauses[-1]
+        if len(last) > 4 or (self.classify_turn(last) & {"question", "problem"}):
+            return None
+        kinds = self.classify_turn(last)
+        for kind in ("thanks", "ack"):
+            if kind in kinds:
+                return kind
+        return None
+
+    # -- the rule ------------------------------------------------------------------------------
+
+    def check(self, conversation: Conversation, features: Sequence[MessageFeatures]) -> Iterator[Finding]:
+        """Findings for every agent message (auto-replies, system notices and buyers never)."""
+        msgs = conversation.messages
+        for i, m in enumerate(msgs):
+            if not m.counts_as_agent or not m.text:
+                continue
+            feats = features[i] if i < len(features) else None
+            yield from self._check_message(conversation, i, m, feats)
+
+    def _tokens(self, message: Message, feats: MessageFeatures | None) -> tuple[str, ...]:
+        if (
+            self.feature_tokens
+            and feats is not None
+            and feats.tokens
+            and "".join(feats.tokens) == message.text
+        ):
+            return feats.tokens
+        return tokenize(message.text)
+
+    def _check_message(
+        self, conv: Conversation, index: int, message: Message, feats: MessageFeatures | None
+    ) -> Iterator[Finding]:
+        text = message.text
+        bare = self.lexicon.bare_entry(text)
+        if bare is not None:
+            entry, core = bare
+            start = fold(text).find(core)
+            span = (start, start + len(core)) if start >= 0 else (None, None)
+            turn = self.buyer_turn(conv, index)
+            keep, vetoes = self._judge_bare(conv, index, entry, turn)
+            yield self._finding(conv, message, entry, span, keep, vetoes, turn, "the whole reply")
+            return
+        hits, allows = self.lexicon.find(text, strict=self.strict)
+        if not hits:
+            return
+        turn: BuyerTurn | None = None
+        tokens: tuple[str, ...] | None = None
+        for cand in hits:
+            entry = cand.entry
+            assert entry is not None
+            start, end = cand.start, cand.end
+            if entry.extend_to_token or entry.token_boundary:
+                tokens = tokens or self._tokens(message, feats)
+            if entry.extend_to_token and tokens is not None:
+                start, end = _extend(tokens, start, end)
+            vetoes: list[str] = []
+            keep_cues: list[str] = []
+            for a in allows:
+                if a.start < end and start < a.end and a.allow is not None:
+                    vetoes.append(f"part of 「{text[a.start : a.end]}」 ({a.allow.reason})")
+                    break
+            if entry.not_in_question:
+                asked = self._in_question(text, cand.start, cand.end)
+                if asked:
+                    vetoes.append(asked)
+            if entry.token_boundary and tokens is not None:
+                word = _crossed_word(tokens, start, end)
+                if word:
+                    vetoes.append(f"inside the word 「{word}」")
+            rest = text[:start] + "\n" + text[end:]
+            for name in entry.unless:
+                found = self.lexicon.cue(name, rest)
+                if found:
+                    vetoes.append(f"same message has {name.replace('_', ' ')} 「{found}」")
+                    break
+            if entry.unless_buyer and not vetoes:
+                turn = turn or self.buyer_turn(conv, index)
+                for name in entry.unless_buyer:
+                    found = self.lexicon.cue(name, turn.text)
+                    if found:
+                        vetoes.append(f"the buyer asked about {name.replace('_', ' ')} 「{found}」")
+                        break
+            if entry.max_len is not None:
+                n = len(strip_decoration(text))
+                if n > entry.max_len:
+                    vetoes.append(f"a longer reply ({n} chars) that says more than the phrase")
+            if entry.live_after:
+                turn = turn or self.buyer_turn(conv, index)
+                keep, cue = self._judge_turn(entry, turn)
+                (keep_cues if keep else vetoes).append(cue)
+            elif entry.strict_only:
+                keep_cues.append("strict shop: a 不-word with no apology or explanation")
+            elif entry.unless:
+                keep_cues.append(f"no {' / '.join(n.replace('_', ' ') for n in entry.unless)} in the message")
+            else:
+                keep_cues.append("listed phrase in the agent's reply")
+            yield self._finding(
+                conv,
+                message,
+                entry,
+                (start, end),
+                not vetoes,
+                vetoes or keep_cues,
+                turn,
+                "a phrase in the reply",
+            )
+
+    def _in_question(self, text: str, start: int, end: int) -> str | None:
+        """A veto cue when the match is part of the agent's own question (是不是, …点亮吗？)."""
+        if end - start == 1 and 0 < start and end < len(text) and text[start - 1] == text[end]:
+            return f"an A-not-A question 「{text[start - 1 : end + 1]}」"
+        left = max(text.rfind(ch, 0, start) for ch in _SENTENCE_END) + 1
+        rights = [i for i in (text.find(ch, end) for ch in _SENTENCE_END) if i >= 0]
+        right = min(rights) if rights else len(text)
+        sentence = fold(text[left : right + 1])
+        if "?" in sentence or self._final_re.search(sentence):
+            return "part of the agent's own question"
+        return None
+
+    def _judge_turn(self, entry: Entry, turn: BuyerTurn) -> tuple[bool, str]:
+        if "none" in turn.kinds:
+            keep = self.lexicon.context.no_context == "live"
+            return keep, "no buyer message in view" + ("" if keep else " (lexicon: no_context = suppressed)")
+        quiet = [k for k in entry.quiet_after if k in turn.kinds]
+        if quiet:
+            return False, f"follows {_TURN_WORDING[quiet[0]]}, read as an acknowledgement"
+        matched = [k for k in _TURN_PRIORITY if k in entry.live_after and k in turn.kinds]
+        if matched:
+            return True, f"reply to {_TURN_WORDING[matched[0]]}"
+        return False, f"follows {_TURN_WORDING[turn.main]}, read as an acknowledgement"
+
+    def _judge_bare(
+        self, conv: Conversation, index: int, entry: Entry, turn: BuyerTurn
+    ) -> tuple[bool, list[str]]:
+        vetoes: list[str] = []
+        cues: list[str] = []
+        window = self.lexicon.context.continuation
+        for m in conv.messages[index + 1 : index + 1 + window]:
+            if m.counts_as_agent and m.agent == conv.messages[index].agent:
+                vetoes.append("the agent goes on in the next message (read as one reply)")
+                break
+            if m.role is Role.CUSTOMER:
+                break
+        if entry.live_after:
+            keep, cue = self._judge_turn(entry, turn)
+            (cues if keep else vetoes).append(cue)
+        else:
+            cues.append("bare reply, whatever came before")
+        return not vetoes, vetoes or cues
+
+    def _finding(
+        self,
+        conv: Conversation,
+        message: Message,
+        entry: Entry,
+        span: tuple[int | None, int | None],
+        live: bool,
+        cues: Sequence[str],
+        turn: BuyerTurn | None,
+        where: str,
+    ) -> Finding:
+        start, end = span
+        matched = message.text[start:end] if start is not None else message.text
+        verdict = "counts" if live else "suppressed"
+        summary = f"「{matched}」 ({where}) is {entry.id} {entry.title}: {verdict}"
+        if cues:
+            summary += f", {cues[0]}"
+        return Finding(
+            conversation_id=conv.id,
+            message_index=message.index,
+            kind=KIND,
+            score=1.0 if live else 0.0,
+            agent=message.agent,
+            text=matched,
+            start=start,
+            end=end,
+            suppressed=not live,
+            evidence=Evidence(
+                rule=RULE_NAME,
+                summary=summary,
+                pattern=entry.id,
+                cues=tuple(cues),
+                details={
+                    "implies": entry.implies if live else None,
+                    "context": turn.main if turn is not None else None,
+                    "lexicon": self.lexicon.label,
+                    "strict": self.strict,
+                },
+            ),
+        )
+
+
+def _extend(tokens: Sequence[str], start: int, end: int) -> tuple[int, int]:
+    """Grow a span to whole tokens; a lone 不 token takes the word after it (不/能 → 不能)."""
+    pos = 0
+    spans = []
+    for tok in tokens:
+        spans.append((pos, pos + len(tok), tok))
+        pos += len(tok)
+    for k, (s, e, _tok) in enumerate(spans):
+        if s <= start < e:
+            new_start, new_end = s, max(e, end)
+            if e - s == end - start and k + 1 < len(spans):
+                nxt = spans[k + 1][2]
+                if strip_decoration(nxt) == nxt and not nxt.isspace():
+                    new_end = spans[k + 1][1]
+            return new_start, new_end
+    return start, end
+
+
+def _crossed_word(tokens: Sequence[str], start: int, end: int) -> str | None:
+    """The token a span cuts through at either edge, or None when both edges are token boundaries."""
+    bounds = token_bounds(tokens)
+    if start in bounds and end in bounds:
+        return None
+    pos = 0
+    for tok in tokens:
+        s, e = pos, pos + len(tok)
+        if (s < start < e) or (s < end < e):
+            return tok
+        pos = e
+    return None
+
+
+@register_rule(RULE_NAME)
+def make_forbidden_phrase_rule(settings: PipelineSettings | None = None) -> ForbiddenPhraseRule:
+    """Build the rule from pipeline settings: lexicon file (bundled default), strict switch."""
+    lexicon = load_lexicon(settings.lexicon if settings is not None else None)
+    strict = bool(settings.strict) if settings is not None else False
+    feature_tokens = settings is None or settings.user_dict is None
+    return ForbiddenPhraseRule(lexicon, strict=strict, feature_tokens=feature_tokens)
+
+
+ContextItem = str | tuple[str, str]
+
+
+def conversation_for(text: str, context: Sequence[ContextItem] = (), agent: str = "agent") -> Conversation:
+    """A small conversation: the context (buyer texts, or (role, text) pairs) then ``text`` by the agent."""
+    msgs: list[Message] = []
+    for item in context:
+        role, body = (Role.CUSTOMER, item) if isinstance(item, str) else (Role(item[0]), item[1])
+        msgs.append(Message(len(msgs), role, body, sender=agent if role is Role.AGENT else "buyer"))
+    msgs.append(Message(len(msgs), Role.AGENT, text, sender=agent))
+    return Conversation("check", tuple(msgs))
+
+
+def check_text(rule: ForbiddenPhraseRule, text: str, context: Sequence[ContextItem] = ()) -> list[Finding]:
+    """Findings (live and suppressed) for one agent text after the given context, e.g. a draft reply."""
+    conv = conversation_for(text, context)
+    last = len(conv.messages) - 1
+    return [f for f in rule.check(conv, ()) if f.message_index == last]
+
+
+def example_failures(lexicon: Lexicon) -> list[str]:
+    """Every lexicon example that does not behave as declared, as messages naming entry and line.
+
+    A hit example must give a live finding of its entry; a miss example must
+    give none (suppressed findings are fine).
+    """
+    from qc.lexicon import iter_examples
+
+    rules = {False: ForbiddenPhraseRule(lexicon), True: ForbiddenPhraseRule(lexicon, strict=True)}
+    problems: list[str] = []
+    for entry, kind, ex in iter_examples(lexicon):
+        findings = check_text(rules[ex.strict], ex.text, ex.context)
+        live = [f for f in findings if f.live and f.entry == entry.id]
+        if kind == "hit" and not live:
+            why = (
+                "; ".join(f"{f.entry} {f.cue}" for f in findings if f.entry == entry.id)
+                or "no candidate matched"
+            )
+            problems.append(
+                f"entry {entry.id} (line {entry.line}): hit example {ex.text!r} is not a live hit ({why})"
+            )
+        elif kind == "miss" and live:
+            problems.append(
+                f"entry {entry.id} (line {entry.line}): miss example {ex.text!r} is a live hit"
+                f" ({live[0].cue})"
+            )
+    return problems
+
+
+@lru_cache(maxsize=2)
+def _default_rule(strict: bool) -> ForbiddenPhraseRule:
+    return ForbiddenPhraseRule(load_lexicon(), strict=strict)
+
+
+def scan(text: str, context: Sequence[ContextItem] = (), strict: bool = False) -> list[dict[str, object]]:
+    """The bundled lexicon's view of one agent text, as plain dicts (entry, span, suppressed, implies, cue).
+
+    For feature extractors (the attitude classifier's lexicon cues): no Finding objects, no settings.
+    """
+    return [
+        {
+            "entry": f.entry,
+            "start": f.start,
+            "end": f.end,
+            "suppressed": f.suppressed,
+            "implies": f.evidence.details.get("implies"),
+            "cue": f.cue,
+        }
+        for f in check_text(_default_rule(strict), text, context)
+    ]

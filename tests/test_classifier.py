@@ -1,0 +1,298 @@
+"""Samples, split, thresholds, the classifier rule, and the shipped model's floors."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qc import artifact
+from qc.classifier import (
+    LABELS,
+    Sample,
+    SampleError,
+    choose_thresholds,
+    decide,
+    is_evaluation,
+    load_config,
+    load_samples,
+    split_bucket,
+    split_samples,
+    train,
+    train_to_dir,
+)
+from qc.evaluation import evaluate, message_verdict, sample_conversation
+from qc.rules.attitude_classifier import AttitudeClassifierRule, context_of
+from qc.schema import Conversation, Evidence, Finding, Message, Role
+
+TINY = Path(__file__).parent / "data" / "attitude_tiny.jsonl"
+SAMPLES = Path(__file__).resolve().parents[1] / "annotated_samples"
+
+
+def _write(path: Path, lines: list[str]) -> Path:
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+# --- samples and split --------------------------------------------------------------------
+
+
+def test_split_bucket_is_the_documented_hash():
+    for sample_id in ("h00001", "u0001", "生成-7"):
+        expected = int(hashlib.sha256(sample_id.encode("utf-8")).hexdigest()[:8], 16) % 10
+        assert split_bucket(sample_id) == expected
+
+
+def test_generated_samples_are_never_held_out():
+    held_ids = [f"x{i}" for i in range(200) if split_bucket(f"x{i}") < 3]
+    assert held_ids, "some ids must fall into the held-out buckets"
+    for sample_id in held_ids:
+        assert is_evaluation(Sample(sample_id, "嗯", (), "ok"))
+        assert not is_evaluation(Sample(sample_id, "嗯", (), "ok", generated=True))
+
+
+def test_split_is_deterministic_and_disjoint():
+    samples = load_samples(TINY)
+    train_a, held_a = split_samples(samples)
+    train_b, held_b = split_samples(list(reversed(samples)))
+    assert [s.id for s in train_a] == [s.id for s in train_b]
+    assert [s.id for s in held_a] == [s.id for s in held_b]
+    assert not {s.id for s in train_a} & {s.id for s in held_a}
+    assert len(train_a) + len(held_a) == len(samples) == 60
+
+
+def test_generated_file_is_training_only(tmp_path):
+    line = json.dumps({"id": "h00001", "context": [], "text": "嗯", "label": "ok"}, ensure_ascii=False)
+    _write(tmp_path / "generated.jsonl", [line.replace("h00001", f"g{i}") for i in range(30)])
+    samples = load_samples(tmp_path)
+    assert all(s.generated for s in samples)
+    assert split_samples(samples)[1] == []
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("{not json", r"bad\.jsonl:2: not valid JSON"),
+        ('{"id": "a2", "context": [], "text": "嗯", "label": "rude"}', r"bad\.jsonl:2: label 'rude'"),
+        ('{"id": "a2", "context": [], "label": "ok"}', r"bad\.jsonl:2: 'text'"),
+        (
+            '{"id": "a2", "context": [{"role": "boss", "text": "x"}], "text": "嗯", "label": "ok"}',
+            r"bad\.jsonl:2: context\[0\]",
+        ),
+        (
+            '{"id": "a1", "context": [], "text": "嗯", "label": "ok"}',
+            r"bad\.jsonl:2: id 'a1' already used at .*:1",
+        ),
+        (
+            '{"id": "a2", "context": [], "text": "嗯", "label": "ok", "forbidden": "嗯"}',
+            r"bad\.jsonl:2: 'forbidden'",
+        ),
+    ],
+    ids=["bad-json", "bad-label", "no-text", "bad-role", "duplicate-id", "forbidden-not-list"],
+)
+def test_bad_sample_line_names_file_and_line(tmp_path, line, message):
+    good = '{"id": "a1", "context": [], "text": "嗯", "label": "ok"}'
+    path = _write(tmp_path / "bad.jsonl", [good, line])
+    with pytest.raises(SampleError, match=message):
+        load_samples(path)
+
+
+def test_training_refuses_held_out_samples():
+    samples = load_samples(TINY)
+    with pytest.raises(ValueError, match="evaluation-split"):
+        train(samples, seed=0)
+
+
+# --- decisions and thresholds --------------------------------------------------------------
+
+THRESHOLDS = {"conflict": 0.6, "impatience": 0.7}
+FLOORS = {"conflict": 0.4, "impatience": 0.4}
+
+
+@pytest.mark.parametrize(
+    "proba, expected",
+    [
+        ((0.7, 0.2, 0.1), ("conflict", 0.7, False)),
+        ((0.5, 0.3, 0.2), ("impatience", 0.8, False)),  # at least impatient: 0.5 + 0.3
+        ((0.5, 0.1, 0.4), ("conflict", 0.5, True)),
+        ((0.1, 0.45, 0.45), ("impatience", 0.55, True)),
+        ((0.05, 0.2, 0.75), ("ok", 0.75, False)),
+    ],
+    ids=["conflict-live", "bad-but-unsure-which-leans-mild", "conflict-review", "impatience-review", "ok"],
+)
+def test_decide(proba, expected):
+    label, probability, review = decide(proba, LABELS, THRESHOLDS, FLOORS)
+    assert (label, round(probability, 4), review) == expected
+
+
+def test_thresholds_are_chosen_for_precision():
+    # conflict scores: three true conflicts high, one ok at 0.55 → precision 1.0 needs t > 0.55
+    proba = np.array(
+        [
+            [0.9, 0.05, 0.05],
+            [0.8, 0.1, 0.1],
+            [0.7, 0.2, 0.1],
+            [0.55, 0.0, 0.45],
+            [0.0, 0.9, 0.1],
+            [0.0, 0.6, 0.4],
+            [0.0, 0.1, 0.9],
+        ]
+    )
+    y = ["conflict", "conflict", "conflict", "ok", "impatience", "ok", "ok"]
+    t_config = {"lowest": 0.3, "step": 0.05, "target_precision": {"conflict": 1.0, "impatience": 1.0}}
+    thresholds = choose_thresholds(proba, y, t_config)
+    assert 0.55 < thresholds["conflict"] <= 0.7
+    assert 0.6 < thresholds["impatience"] <= 0.9
+    # the lexicon already flags the ok message at 0.6: no threshold can reach precision 1.0, so
+    # the classifier's impatience threshold goes to the top of the grid (as cautious as it gets)
+    implied = ["ok", "ok", "ok", "ok", "ok", "impatience", "ok"]
+    assert choose_thresholds(proba, y, t_config, implied)["impatience"] == 0.95
+    # a true impatience the lexicon catches costs no precision: same threshold as without it
+    implied_true = ["ok", "ok", "ok", "ok", "impatience", "ok", "ok"]
+    assert choose_thresholds(proba, y, t_config, implied_true) == thresholds
+
+
+def test_review_floor_and_targets_come_from_config():
+    config = load_config()
+    assert set(config["thresholds"]["target_precision"]) == {"impatience", "conflict"}
+    assert set(config["thresholds"]["review_floor"]) == {"impatience", "conflict"}
+
+
+# --- the rule ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    out = tmp_path_factory.mktemp("model") / "attitude"
+    train_to_dir(TINY, out, seed=0)
+    return out
+
+
+class _CountingPipeline:
+    """Wraps a real pipeline to count predict_proba calls (one per conversation expected)."""
+
+    def __init__(self, pipeline):
+        self.pipeline = pipeline
+        self.calls = 0
+        self.classes_ = pipeline.classes_
+
+    def predict_proba(self, inputs):
+        self.calls += 1
+        return self.pipeline.predict_proba(inputs)
+
+
+def _conversation() -> Conversation:
+    return Conversation(
+        "c1",
+        (
+            Message(0, Role.CUSTOMER, "请问包邮吗"),
+            Message(1, Role.AGENT, "您好,欢迎光临", sender="shop:bot", auto_reply=True),
+            Message(2, Role.AGENT, "不包", sender="shop:amy"),
+            Message(3, Role.CUSTOMER, "东西坏了你们怎么回事"),
+            Message(4, Role.AGENT, "那您去投诉吧", sender="shop:amy"),
+            Message(5, Role.AGENT, "亲,不好意思,我马上帮您处理哦", sender="shop:amy"),
+        ),
+    )
+
+
+def _rule(
+    model_dir: Path, thresholds: dict, floors: dict
+) -> tuple[AttitudeClassifierRule, _CountingPipeline]:
+    loaded = artifact.load(model_dir)
+    counting = _CountingPipeline(loaded.pipeline)
+    meta = {**loaded.meta, "thresholds": thresholds, "review_floor": floors}
+    return AttitudeClassifierRule(artifact.Artifact(counting, meta, model_dir)), counting
+
+
+def test_rule_batches_one_call_and_skips_auto_replies(tiny_model):
+    rule, counting = _rule(
+        tiny_model, {"conflict": 0.0, "impatience": 0.0}, {"conflict": 0.0, "impatience": 0.0}
+    )
+    findings = list(rule.check(_conversation(), []))
+    assert counting.calls == 1
+    assert [f.message_index for f in findings] == [2, 4, 5]  # message 1 is an auto-reply
+    f = findings[1]
+    assert f.kind in ("impatience", "conflict") and f.start is None and f.end is None
+    assert f.agent == "shop:amy" and f.text == "那您去投诉吧"
+    assert f.evidence.rule == "attitude_classifier.v1"
+    assert f.evidence.pattern == "attitude@1.0.0"
+    assert set(f.evidence.details) >= {"probability", "threshold"}
+    assert f.score == f.evidence.details["probability"]
+
+
+def test_rule_marks_findings_below_threshold_as_needs_review(tiny_model):
+    rule, _ = _rule(tiny_model, {"conflict": 1.01, "impatience": 1.01}, {"conflict": 0.0, "impatience": 0.0})
+    findings = list(rule.check(_conversation(), []))
+    assert findings and all(f.needs_review and not f.live for f in findings)
+    assert all(f.score < f.evidence.details["threshold"] for f in findings)
+
+
+def test_rule_emits_nothing_below_the_review_floor(tiny_model):
+    rule, _ = _rule(
+        tiny_model, {"conflict": 1.01, "impatience": 1.01}, {"conflict": 1.01, "impatience": 1.01}
+    )
+    assert list(rule.check(_conversation(), [])) == []
+
+
+def test_context_skips_auto_replies():
+    assert context_of(_conversation().messages, 4) == (
+        ("customer", "请问包邮吗"),
+        ("agent", "不包"),
+        ("customer", "东西坏了你们怎么回事"),
+    )
+
+
+def test_verdict_takes_the_most_severe_live_finding():
+    def finding(kind, review=False, implies=None):
+        return Finding(
+            "c", 2, kind, 1.0, Evidence("r.v1", "s", details={"implies": implies}), needs_review=review
+        )
+
+    assert message_verdict([finding("impatience"), finding("conflict")], 2) == "conflict"
+    assert message_verdict([finding("impatience"), finding("conflict", review=True)], 2) == "impatience"
+    assert message_verdict([finding("forbidden_phrase", implies="impatience")], 2) == "impatience"
+    assert message_verdict([finding("forbidden_phrase")], 2) == "ok"
+    assert message_verdict([finding("conflict")], 3) == "ok"
+
+
+def test_sample_becomes_a_conversation_with_the_message_last():
+    sample = Sample(
+        "s1", "没有", (("customer", "有赠品吗"), ("agent", "亲在的"), ("customer", "有吗")), "impatience"
+    )
+    conv = sample_conversation(sample)
+    assert [m.role for m in conv.messages] == [Role.CUSTOMER, Role.AGENT, Role.CUSTOMER, Role.AGENT]
+    assert conv.messages[-1].text == "没有" and conv.messages[-1].counts_as_agent
+
+
+# --- reproducibility and the shipped floors ------------------------------------------------
+
+
+@pytest.mark.slow
+def test_training_twice_gives_identical_files(tmp_path):
+    a = train_to_dir(TINY, tmp_path / "a", seed=0)
+    b = train_to_dir(TINY, tmp_path / "b", seed=0)
+    assert a == b
+    for name in (artifact.MODEL_FILE, artifact.META_FILE):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    c = train_to_dir(TINY, tmp_path / "c", seed=1)
+    assert c["training_data"]["sha256"] == a["training_data"]["sha256"]
+
+
+@pytest.mark.slow
+def test_trained_on_training_split_the_verdict_meets_the_floors(tmp_path):
+    """Train on the bundled samples' training split; the held-out verdict meets the floors."""
+    meta = train_to_dir(SAMPLES, tmp_path / "attitude", seed=0)
+    _, held_out = split_samples(load_samples(SAMPLES))
+    assert meta["training_data"]["heldout_n"] == len(held_out) > 0
+    report = evaluate(held_out, model_dir=tmp_path / "attitude")
+    assert "forbidden_phrase.v1" in report.rules and "attitude_classifier.v1" in report.rules
+    for label in ("impatience", "conflict"):
+        scores = report.verdict[label]
+        assert scores["precision"] >= 0.90, (label, scores)
+        assert scores["recall"] >= 0.85, (label, scores)
+        assert meta["metrics"]["heldout"]["verdict"][label] == {
+            k: scores[k] for k in ("precision", "recall", "f1", "support")
+        }

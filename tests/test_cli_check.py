@@ -1,0 +1,248 @@
+"""`qc check` and `qc lexicon check` through the CLI, and the findings.jsonl record shape."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from qc.cli import app
+from qc.lexicon import default_lexicon_path
+
+runner = (
+    CliRunner(mix_stderr=False) if "mix_stderr" in CliRunner.__init__.__code__.co_varnames else CliRunner()
+)
+
+
+def _lines(out: str) -> list[dict]:
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def test_check_bare_reply_to_question_is_live():
+    res = runner.invoke(app, ["check", "哦", "--context", "能今天发货吗"])
+    assert res.exit_code == 0, res.stderr
+    (doc,) = _lines(res.stdout)
+    assert doc["live"] == 1
+    (f,) = doc["findings"]
+    assert (f["entry"], f["start"], f["end"], f["text"], f["implies"]) == (
+        "FP-0001",
+        0,
+        1,
+        "哦",
+        "impatience",
+    )
+    assert doc["lexicon"].startswith("2026.")
+
+
+def test_check_friendly_particle_is_clean_and_explain_shows_vetoes():
+    res = runner.invoke(app, ["check", "我不清楚呢，马上帮您问一下仓库", "-c", "哪里发货"])
+    assert res.exit_code == 0
+    (doc,) = _lines(res.stdout)
+    assert doc["live"] == 0 and doc["findings"] == [] and doc["suppressed"] == 1
+    res = runner.invoke(app, ["check", "我不清楚呢，马上帮您问一下仓库", "-c", "哪里发货", "--explain"])
+    (doc,) = _lines(res.stdout)
+    (f,) = doc["findings"]
+    assert f["suppressed"] and "help offer" in f["cue"]
+
+
+def test_check_strict_and_fail_on_hit_exit_codes():
+    res = runner.invoke(app, ["check", "不能再便宜了哦", "--fail-on-hit"])
+    assert res.exit_code == 0
+    res = runner.invoke(app, ["check", "不能再便宜了哦", "--strict", "--fail-on-hit"])
+    assert res.exit_code == 3
+    (doc,) = _lines(res.stdout)
+    assert doc["strict"] is True and doc["findings"][0]["entry"] == "FP-0017"
+
+
+def test_check_table_format_for_people():
+    res = runner.invoke(app, ["check", "您自己选吧", "-c", "哪个好", "--format", "table"])
+    assert res.exit_code == 0
+    assert "FP-0010" in res.stdout and "LIVE" in res.stdout
+
+
+def test_check_file_plain_lines_and_jsonl(tmp_path):
+    f = tmp_path / "drafts.txt"
+    f.write_text(
+        "亲，有现货的哦\n"
+        '{"text": "没有", "context": ["有赠品吗"]}\n'
+        "\n"
+        '{"text": "嗯", "context": [{"role": "customer", "text": "好的谢谢"}]}\n',
+        encoding="utf-8",
+    )
+    res = runner.invoke(app, ["check", "--file", str(f)])
+    assert res.exit_code == 0, res.stderr
+    docs = _lines(res.stdout)
+    assert [d["live"] for d in docs] == [0, 1, 0]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param([], id="neither-text-nor-file"),
+        pytest.param(["哦", "--file", "x.txt"], id="both-text-and-file"),
+        pytest.param(["哦", "--format", "xml"], id="bad-format"),
+        pytest.param(["--file", "does-not-exist.jsonl"], id="missing-file"),
+        pytest.param(["哦", "--lexicon", "does-not-exist.toml"], id="missing-lexicon"),
+    ],
+)
+def test_check_usage_errors_exit_2(args):
+    res = runner.invoke(app, ["check", *args])
+    assert res.exit_code == 2
+    assert res.stdout == ""
+
+
+def test_check_file_bad_json_line_names_file_and_line(tmp_path):
+    f = tmp_path / "bad.jsonl"
+    f.write_text('{"text": "嗯"}\n{"context": []}\n', encoding="utf-8")
+    res = runner.invoke(app, ["check", "--file", str(f)])
+    assert res.exit_code == 2
+    assert f"{f}:2" in res.stderr
+
+
+def test_lexicon_check_bundled_is_valid():
+    res = runner.invoke(app, ["lexicon", "check"])
+    assert res.exit_code == 0, res.stderr
+    assert "valid" in res.stderr and "examples pass" in res.stderr
+
+
+def _broken_lexicon(tmp_path: Path) -> Path:
+    text = default_lexicon_path().read_text(encoding="utf-8")
+    # a duplicated id, a phrase in two entries, and a miss example that is in fact a hit
+    text += (
+        '\n[[entry]]\nid = "FP-0002"\ntitle = "dup id"\nphrases = ["不想卖"]\n'
+        'examples.hit = ["不想卖"]\nexamples.miss = ["想卖"]\n'
+        '\n[[entry]]\nid = "FP-0099"\ntitle = "phrase twice"\nphrases = ["爱买不买", "懒得说"]\n'
+        'examples.hit = ["懒得说"]\nexamples.miss = ["懒得说"]\n'
+    )
+    path = tmp_path / "broken.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_lexicon_check_broken_file_exit_2_with_entry_and_line(tmp_path):
+    path = _broken_lexicon(tmp_path)
+    res = runner.invoke(app, ["lexicon", "check", str(path)])
+    assert res.exit_code == 2
+    assert "duplicate id FP-0002" in res.stderr
+    assert "'爱买不买' is also in entry FP-0014" in res.stderr
+    assert "line " in res.stderr
+
+
+def test_lexicon_check_failing_example_is_reported(tmp_path):
+    text = default_lexicon_path().read_text(encoding="utf-8")
+    text = text.replace(
+        '{ text = "亲，有现货的哦", context = ["有现货吗"] },', '{ text = "哦", context = ["有现货吗"] },'
+    )
+    path = tmp_path / "bad-example.toml"
+    path.write_text(text, encoding="utf-8")
+    res = runner.invoke(app, ["lexicon", "check", str(path)])
+    assert res.exit_code == 2
+    assert "entry FP-0001 (line" in res.stderr and "miss example '哦' is a live hit" in res.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        pytest.param(b"version = \n", "not valid TOML", id="bad-toml"),
+        pytest.param(b"\xff\xfe", "not UTF-8", id="not-utf8"),
+        pytest.param(b'[[entry]]\nid = "X1"\n', "id must look like FP-0001", id="bad-id"),
+    ],
+)
+def test_lexicon_check_unreadable_files(tmp_path, content, message):
+    path = tmp_path / "x.toml"
+    path.write_bytes(content)
+    res = runner.invoke(app, ["lexicon", "check", str(path)])
+    assert res.exit_code == 2
+    assert message in res.stderr
+
+
+def test_check_with_broken_lexicon_exit_2(tmp_path):
+    res = runner.invoke(app, ["check", "哦", "--lexicon", str(_broken_lexicon(tmp_path))])
+    assert res.exit_code == 2
+    assert "invalid lexicon" in res.stderr
+
+
+def test_lexicon_show_lists_entries():
+    res = runner.invoke(app, ["lexicon", "show"])
+    assert res.exit_code == 0
+    doc = json.loads(res.stdout)
+    ids = [e["id"] for e in doc["entries"]]
+    assert "FP-0001" in ids and len(ids) == len(set(ids))
+
+
+def _tiny_conversation():
+    from qc.schema import Conversation, Message, Role
+
+    return Conversation(
+        "conv-1",
+        (
+            Message(0, Role.CUSTOMER, "能今天发货吗", sender="buyer"),
+            Message(1, Role.AGENT, "哦", sender="店铺:小美"),
+            Message(2, Role.CUSTOMER, "好的谢谢", sender="buyer"),
+            Message(3, Role.AGENT, "不客气，我不清楚的地方会帮您问", sender="店铺:小美"),
+        ),
+    )
+
+
+REQUIRED_KEYS = {
+    "conversation_id",
+    "message_index",
+    "agent",
+    "kind",
+    "rule",
+    "entry",
+    "start",
+    "end",
+    "text",
+    "score",
+    "suppressed",
+    "cue",
+}
+
+
+def test_findings_records_have_the_issue_keys():
+    from qc.pipeline import PipelineSettings, build_inspector
+    from qc.writers import finding_records
+
+    inspector = build_inspector(PipelineSettings())
+    assert "forbidden_phrase.v1" in inspector.rule_names
+    result = inspector.inspect(_tiny_conversation())
+    records = list(finding_records(result.findings))
+    assert records and all(REQUIRED_KEYS <= set(r) for r in records)
+    live = [r for r in records if not r["suppressed"]]
+    assert [(r["message_index"], r["entry"], r["agent"], r["start"], r["end"]) for r in live] == [
+        (1, "FP-0001", "店铺:小美", 0, 1)
+    ]
+    assert all(r["rule"] == "forbidden_phrase.v1" and r["kind"] == "forbidden_phrase" for r in records)
+
+
+def test_run_inspection_writes_findings_jsonl(tmp_path):
+    pytest.importorskip("qc.readers.files", reason="readers not merged yet")
+    from qc.inspection import run_inspection
+    from qc.pipeline import PipelineSettings, build_inspector
+
+    conv = _tiny_conversation()
+    src = tmp_path / "day.jsonl"
+    src.write_text(
+        json.dumps(
+            {
+                "conversation_id": conv.id,
+                "messages": [
+                    {"role": m.role.value, "text": m.text, "sender": m.sender} for m in conv.messages
+                ],
+            },
+            ensure_ascii=False,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    run_inspection([src], out, build_inspector(PipelineSettings()))
+    records = _lines((out / "findings.jsonl").read_text(encoding="utf-8"))
+    live = [r for r in records if r["kind"] == "forbidden_phrase" and not r["suppressed"]]
+    assert len(live) == 1 and REQUIRED_KEYS <= set(live[0])
+    assert (live[0]["conversation_id"], live[0]["message_index"], live[0]["entry"]) == (conv.id, 1, "FP-0001")
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert run.get("lexicon_version", "").startswith("2026.")

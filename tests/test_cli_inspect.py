@@ -1,0 +1,89 @@
+"""`qc inspect` exit codes through the CLI: 0 ran, 1 unreadable file (rest still done), 2 usage."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from qc.cli import app
+
+DATA = Path(__file__).parent / "data" / "readers"
+runner = (
+    CliRunner(mix_stderr=False) if "mix_stderr" in CliRunner.__init__.__code__.co_varnames else CliRunner()
+)
+
+
+def day_folder(tmp_path: Path, *names: str) -> Path:
+    folder = tmp_path / "day"
+    folder.mkdir()
+    for name in names:
+        shutil.copy(DATA / name, folder / name)
+    return folder
+
+
+def jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_exit_0_on_good_input_with_counts_kept(tmp_path: Path) -> None:
+    folder = day_folder(tmp_path, "gb18030.csv", "messages.jsonl", "旺旺聊天记录_2026-11-24.txt")
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["inspect", str(folder), "--out", str(out)])
+    assert res.exit_code == 0, res.stderr
+    assert "read 30 records: 17 accepted, 13 rejected" in res.stderr
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert run["counts"] == {"read": 30, "accepted": 17, "rejected": 13}
+    assert len(jsonl(out / "rejects.jsonl")) == 13
+    summaries = jsonl(out / "conversations.jsonl")
+    assert sum(s["messages"] for s in summaries) == 17
+    assert res.stdout == ""  # data goes to files, messages to stderr
+
+
+def test_exit_1_when_one_file_is_unreadable_and_the_rest_is_done(tmp_path: Path) -> None:
+    folder = day_folder(tmp_path, "bom.csv", "conversations.jsonl")
+    (folder / "broken.xlsx").write_bytes(b"PK\x03\x04 this is not a workbook")
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["inspect", str(folder), "--out", str(out), "--quiet"])
+    assert res.exit_code == 1
+    assert "broken.xlsx" in res.stderr and "cannot open as XLSX" in res.stderr
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert run["counts"] == {"read": 25, "accepted": 12, "rejected": 13}
+    by_name = {Path(f["path"]).name: f for f in run["files"]}
+    assert by_name["broken.xlsx"]["error"] and by_name["broken.xlsx"]["read"] == 0
+    assert by_name["bom.csv"]["accepted"] == 3 and by_name["conversations.jsonl"]["accepted"] == 9
+    assert len(jsonl(out / "conversations.jsonl")) == 4
+    assert len(jsonl(out / "rejects.jsonl")) == 13
+
+
+def test_exit_1_for_forced_encoding_that_fails(tmp_path: Path) -> None:
+    folder = day_folder(tmp_path, "gb18030.csv")
+    res = runner.invoke(app, ["inspect", str(folder), "--out", str(tmp_path / "o"), "--encoding", "utf-8"])
+    assert res.exit_code == 1
+    assert "try --encoding gb18030" in res.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--input-format", "nonsense"],
+        ["--date", "2026-13-40"],
+        ["--encoding", "no-such-codec"],
+        ["--column", "colour=颜色"],
+        ["--timezone", "Mars/Olympus"],
+    ],
+    ids=["format", "date", "encoding", "column", "timezone"],
+)
+def test_exit_2_for_bad_options(tmp_path: Path, args: list[str]) -> None:
+    res = runner.invoke(app, ["inspect", str(DATA / "bom.csv"), "--out", str(tmp_path / "o"), *args])
+    assert res.exit_code == 2
+    assert res.stderr.startswith("qc: ")
+    assert "Traceback" not in res.stderr
+
+
+def test_exit_2_for_missing_input(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["inspect", str(tmp_path / "nope"), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2

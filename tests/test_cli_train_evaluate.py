@@ -1,0 +1,119 @@
+"""`qc train` and `qc evaluate` through the CLI: outputs, keys, exit codes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from qc.cli import app
+
+TINY = Path(__file__).parent / "data" / "attitude_tiny.jsonl"
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cli")
+    samples = root / "samples"
+    samples.mkdir()
+    shutil.copy(TINY, samples / "handwritten.jsonl")
+    out = root / "model"
+    result = runner.invoke(
+        app, ["train", "--samples", str(samples), "--out", str(out), "--seed", "0", "--version", "0.2.0"]
+    )
+    assert result.exit_code == 0, result.output
+    return samples, out, result
+
+
+def test_train_writes_the_artifact_and_reports(trained):
+    _, out, result = trained
+    assert (out / "model.skops").is_file() and (out / "meta.json").is_file()
+    meta = json.loads((out / "meta.json").read_text(encoding="utf-8"))
+    assert meta["version"] == "0.2.0"
+    assert meta["training_data"]["n"] + meta["training_data"]["heldout_n"] == 60
+    assert "held-out verdict impatience" in result.output
+
+
+def test_evaluate_json_has_the_three_views(trained):
+    samples, out, _ = trained
+    result = runner.invoke(
+        app,
+        [
+            "evaluate",
+            "--data",
+            str(samples / "handwritten.jsonl"),
+            "--model",
+            str(out),
+            "--json",
+            "--split",
+            "eval",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert {"verdict", "classifier", "forbidden"} <= set(payload)
+    for view in ("verdict", "classifier"):
+        assert set(payload[view]) == {"conflict", "impatience", "ok"}
+        for scores in payload[view].values():
+            assert set(scores) == {"precision", "recall", "f1", "support"}
+    assert sum(s["support"] for s in payload["verdict"].values()) == payload["n"]
+    for scores in payload["forbidden"].values():
+        assert set(scores) == {"precision", "recall", "f1", "support"}
+    assert payload["confusion"]["verdict"]["labels"] == ["conflict", "impatience", "ok"]
+
+
+def test_evaluate_table_and_errors(trained):
+    samples, out, _ = trained
+    result = runner.invoke(app, ["evaluate", "--data", str(samples), "--model", str(out), "--errors"])
+    assert result.exit_code == 0, result.output
+    assert "verdict" in result.stdout and "classifier" in result.stdout and "confusion" in result.stdout
+    payload = json.loads(
+        runner.invoke(
+            app, ["evaluate", "--data", str(samples), "--model", str(out), "--json", "--errors"]
+        ).stdout
+    )
+    wrong = [e for e in payload["errors"] if "verdict" in e]
+    assert len(wrong) == sum(
+        v
+        for i, row in enumerate(payload["confusion"]["verdict"]["matrix"])
+        for j, v in enumerate(row)
+        if i != j
+    )
+    assert f"misjudged ({len(payload['errors'])})" in result.stdout
+    for e in wrong:
+        assert e["id"] in result.stdout
+
+
+def test_evaluate_bad_file_exits_2_with_file_and_line(tmp_path, trained):
+    _, out, _ = trained
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a", "context": [], "text": "嗯", "label": "ok"}\n{oops\n', encoding="utf-8")
+    result = runner.invoke(app, ["evaluate", "--data", str(bad), "--model", str(out)])
+    assert result.exit_code == 2
+    assert "bad.jsonl:2" in result.output
+
+
+def test_evaluate_missing_model_exits_2_with_the_fix(tmp_path):
+    result = runner.invoke(app, ["evaluate", "--data", str(TINY), "--model", str(tmp_path / "none")])
+    assert result.exit_code == 2
+    assert "qc train" in result.output
+
+
+def test_evaluate_bad_split_exits_2(trained):
+    _, out, _ = trained
+    result = runner.invoke(app, ["evaluate", "--data", str(TINY), "--model", str(out), "--split", "test"])
+    assert result.exit_code == 2
+    assert "--split" in result.output
+
+
+def test_train_bad_samples_exit_2(tmp_path):
+    bad = tmp_path / "handwritten.jsonl"
+    bad.write_text('{"id": "a", "context": [], "text": "嗯", "label": "meh"}\n', encoding="utf-8")
+    result = runner.invoke(app, ["train", "--samples", str(tmp_path), "--out", str(tmp_path / "m")])
+    assert result.exit_code == 2
+    assert "handwritten.jsonl:1" in result.output
+    assert not (tmp_path / "m").exists()

@@ -1,0 +1,115 @@
+"""Features of the attitude classifier: readable, batch-wise, stable in shape."""
+
+from __future__ import annotations
+
+import pytest
+
+from qc import artifact, features
+
+CTX_QUESTION = (("customer", "有赠品吗"),)
+CTX_ANGRY = (("customer", "再不发货我就投诉给你差评！！"),)
+
+
+def test_feature_version_is_a_positive_int():
+    assert isinstance(features.FEATURE_VERSION, int) and features.FEATURE_VERSION >= 1
+
+
+def test_selectors_take_a_batch_and_keep_order():
+    batch = [("没有", CTX_QUESTION), ("亲,稍等哦", ())]
+    assert features.message_texts(batch) == ["没有", "亲,稍等哦"]
+    assert features.context_texts(batch) == ["有赠品吗", ""]
+
+
+def test_context_keeps_only_recent_buyer_turns():
+    ctx = (
+        ("customer", "一"),
+        ("agent", "客服说的"),
+        ("customer", "二"),
+        ("customer", "三"),
+        ("agent", "又一句"),
+        ("customer", "四"),
+    )
+    [joined] = features.context_texts([("好的", ctx)])
+    assert "客服说的" not in joined and "又一句" not in joined
+    assert joined.split() == ["二", "三", "四"]  # the last four turns hold buyer turns 二, 三, 四
+
+
+def test_token_texts_are_space_joined_tokens():
+    [joined] = features.message_token_texts([("亲这款没有赠品呢", ())])
+    assert "".join(joined.split()) == "亲这款没有赠品呢"
+    assert len(joined.split()) > 1
+
+
+def test_tokenize_concatenates_back_to_the_text():
+    text = "亲,这款 M码 偏大哦~"
+    assert "".join(features.tokenize(text)) == text
+
+
+@pytest.mark.parametrize(
+    "message, context, key, expected",
+    [
+        ("没有", CTX_QUESTION, "bare_to_question", 1.0),
+        ("没有呢亲", CTX_QUESTION, "bare_to_question", 0.0),
+        ("亲,这款暂时没有赠品呢,收藏店铺可以领券哦", CTX_QUESTION, "bare_to_question", 0.0),
+        ("没有", CTX_QUESTION, "bare_word", 1.0),
+        ("页面上写着呢", CTX_QUESTION, "push_cue", 2.0),
+        ("好的", CTX_ANGRY, "bare_to_anger", 1.0),
+        ("好的", CTX_QUESTION, "ctx_anger", 0.0),
+        ("好的", (), "ctx_empty", 1.0),
+        ("真的吗？？", (), "q_marks", 2.0),
+        ("您好请问有什么可以帮您", (), "no_punct", 1.0),
+        ("好的[微笑]", (), "emoji_code", 1.0),
+        ("[姓名x] [数字x]", (), "emoji_code", 0.0),
+    ],
+    ids=[
+        "bare-no-to-question",
+        "softened-no",
+        "explained-no",
+        "bare-word",
+        "push-cues",
+        "bare-to-anger",
+        "calm-buyer",
+        "no-context",
+        "question-marks",
+        "no-punctuation",
+        "emoticon",
+        "export-placeholder-is-no-emoticon",
+    ],
+)
+def test_hand_features(message, context, key, expected):
+    [feats] = features.hand_features([(message, context)])
+    assert feats[key] == expected
+
+
+def test_counts_and_lengths_are_capped_for_long_merged_messages():
+    long_polite = "您好，您看这样可以吗？" * 10
+    [feats] = features.hand_features([(long_polite, ())])
+    assert feats["q_marks"] == 3.0 and feats["you_plain"] == 0.0
+    [longer] = features.hand_features([(long_polite * 3, ())])
+    assert longer["len_log"] == feats["len_log"]
+
+
+def test_buyer_anger_counts_cues():
+    [feats] = features.hand_features([("好的", CTX_ANGRY)])
+    assert feats["ctx_anger"] >= 3  # 投诉, 差评, ！！
+
+
+def test_every_input_gets_the_same_feature_names():
+    batch = [("没有", CTX_QUESTION), ("亲,不会缩水的哦,放心", ()), ("你爱买不买", CTX_ANGRY), ("", ())]
+    names = [set(f) for f in features.hand_features(batch)]
+    assert all(n == names[0] for n in names)
+    assert {"lex_live", "lex_suppressed", "lex_implies_impatience", "lex_implies_conflict"} <= names[0]
+
+
+def test_sentiment_is_a_weak_probability():
+    pos = features.message_sentiment(features.tokenize("非常好,谢谢亲,很满意"))
+    neg = features.message_sentiment(features.tokenize("垃圾,太差了,再也不买"))
+    assert 0.0 <= neg < pos <= 1.0
+    assert features.message_sentiment([]) == 0.5
+
+
+def test_feature_functions_are_module_level_and_trusted_by_the_loader():
+    for name in ("message_texts", "context_texts", "message_token_texts", "hand_features"):
+        func = getattr(features, name)
+        assert func.__qualname__ == name and func.__module__ == "qc.features"
+        assert f"qc.features.{name}" in artifact.TRUSTED_TYPES

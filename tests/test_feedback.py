@@ -1,0 +1,105 @@
+"""qc feedback export: verdicts become annotated samples; rejected hits become allowlist entries."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from review_day import CONVERSATIONS, inspect_day, msg
+from typer.testing import CliRunner
+
+from qc.cli import app
+from qc.feedback import allow_phrase, allow_snippet, feedback_samples
+from qc.lexicon import load_lexicon, parse_lexicon
+from qc.review import decide
+from qc.rules.forbidden_phrase import ForbiddenPhraseRule
+from qc.schema import Conversation, MessageFeatures
+from qc.store import open_store
+
+UNSURE = {
+    "conversation_id": "cE",
+    "shop": "测试店",
+    "messages": [
+        msg("customer", "buyer5", "14:00:00", "这个保质期多久"),
+        msg("agent", "测试店:阿杰", "14:00:05", "这个我不清楚"),
+    ],
+}
+
+
+@pytest.fixture()
+def store(tmp_path):
+    report = inspect_day(tmp_path, conversations=[*CONVERSATIONS, UNSURE])
+    engine = open_store(tmp_path / "qc.sqlite")
+    yield engine, {f.conversation_id: f.id for f in report.findings}, tmp_path
+    engine.dispose()
+
+
+def test_decisions_become_samples_in_the_annotation_format(store):
+    engine, ids, _ = store
+    decide(engine, ids["cA"], "reject", by="qa", note="regular customer, joking")
+    decide(engine, ids["cB"], "confirm", by="qa")
+    result = feedback_samples(engine)
+    by_text = {s["text"]: s for s in result.samples}
+    assert set(by_text) == {"爱买不买", "没有"}  # unreviewed findings are not exported
+    assert by_text["爱买不买"]["label"] == "ok"
+    assert by_text["爱买不买"]["context"] == [{"role": "customer", "text": "能便宜点吗"}]
+    assert by_text["爱买不买"]["note"] == "rejected by qa: regular customer, joking"
+    assert by_text["没有"]["label"] == "impatience"  # the verdict the forbidden phrase implies
+    assert by_text["没有"]["context"][0]["role"] == "customer"
+    for s in result.samples:
+        assert {"id", "context", "text", "label"} <= set(s)
+        assert s["label"] in ("ok", "impatience", "conflict")
+    # a bare reply cannot be fixed by an allow phrase
+    assert [(a["hit"], a["phrase"]) for a in result.allow] == [("爱买不买", None)]
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "expected"),
+    [
+        ("我不知道您要哪个颜色", (1, 4), "不知道您"),  # 我不知道 is itself a lexicon phrase
+        ("这个我也不清楚呢，我帮您问问", (4, 7), "不清楚呢"),
+        ("不知道", (0, 3), None),
+        ("嗯", (0, 1), None),
+        ("好的，不知道。", (3, 6), None),  # never across punctuation
+    ],
+    ids=["grow-past-phrase", "grow-right", "bare", "bare-one-char", "clause"],
+)
+def test_allow_phrase_is_the_smallest_non_lexicon_phrase(text, span, expected):
+    phrases = [p for e in load_lexicon().entries for p in e.phrases]
+    assert allow_phrase(text, *span, phrases) == expected
+
+
+def test_the_suggested_allow_entry_really_suppresses_the_rejected_hit(store, tmp_path):
+    engine, ids, _ = store
+    decide(engine, ids["cE"], "reject", by="qa", note="fine here")
+    result = feedback_samples(engine)
+    (suggestion,) = [a for a in result.allow if a["finding_id"] == ids["cE"]]
+    assert suggestion["phrase"] and "不清楚" in suggestion["phrase"]
+    lexicon = load_lexicon()
+    raw = open(lexicon.path, "rb").read() + b"\n" + allow_snippet(result.allow).encode("utf-8")
+    patched = parse_lexicon(raw, "patched.toml")
+    conv = Conversation.from_json(
+        {
+            "id": "cE",
+            "messages": [
+                {"index": i, "role": m["role"], "text": m["text"]} for i, m in enumerate(UNSURE["messages"])
+            ],
+        }
+    )
+    feats = [MessageFeatures() for _ in conv.messages]
+    before = [f for f in ForbiddenPhraseRule(lexicon).check(conv, feats) if f.live]
+    after = [f for f in ForbiddenPhraseRule(patched).check(conv, feats) if f.live]
+    assert len(before) == 1 and after == []
+
+
+def test_cli_writes_samples_and_allow_snippet(store):
+    engine, ids, tmp = store
+    decide(engine, ids["cE"], "reject", by="qa")
+    out = tmp / "fb" / "review.jsonl"
+    result = CliRunner().invoke(
+        app, ["feedback", "export", "--out", str(out), "--db", str(tmp / "qc.sqlite")]
+    )
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [(r["text"], r["label"]) for r in rows] == [("这个我不清楚", "ok")]
+    assert "[[allow]]" in (tmp / "fb" / "review.allow.toml").read_text(encoding="utf-8")

@@ -1,0 +1,64 @@
+"""qc flagged: worst first, filters, decisions applied; the CLI table and JSON."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from review_day import DAY, inspect_day
+from typer.testing import CliRunner
+
+from qc.cli import app
+from qc.flagged import flagged_conversations
+from qc.review import decide
+from qc.store import open_store
+
+
+@pytest.fixture()
+def store(tmp_path):
+    report = inspect_day(tmp_path)
+    engine = open_store(tmp_path / "qc.sqlite")
+    yield engine, {f.conversation_id: f.id for f in report.findings}, tmp_path
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({}, [("cA", -5.0), ("cB", -1.0)]),
+        ({"agent": "测试店:小美"}, [("cB", -1.0)]),
+        ({"min_points": 5}, [("cA", -5.0)]),
+        ({"min_points": 6}, []),
+        ({"kind": "forbidden_phrase"}, [("cA", -5.0), ("cB", -1.0)]),
+        ({"kind": "conflict"}, []),
+        ({"date_from": "2026-11-25", "date_to": "2026-11-30"}, []),
+        ({"date_from": DAY, "date_to": DAY}, [("cA", -5.0), ("cB", -1.0)]),
+    ],
+    ids=["all", "agent", "min-points-5", "min-points-6", "kind", "other-kind", "other-days", "the-day"],
+)
+def test_flagged_worst_first_and_filters(store, filters, expected):
+    engine, _, _ = store
+    assert [(r.conversation_id, r.points) for r in flagged_conversations(engine, **filters)] == expected
+
+
+def test_a_rejected_finding_unflags_its_conversation(store):
+    engine, ids, _ = store
+    decide(engine, ids["cA"], "reject", by="qa")
+    assert [r.conversation_id for r in flagged_conversations(engine)] == ["cB"]
+
+
+def test_cli_json_and_table(store):
+    _, ids, tmp = store
+    db = str(tmp / "qc.sqlite")
+    runner = CliRunner()
+    result = runner.invoke(app, ["flagged", "--db", db, "--date", DAY, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [(r["conversation_id"], r["points"], r["finding_ids"]) for r in rows] == [
+        ("cA", -5.0, [ids["cA"]]),
+        ("cB", -1.0, [ids["cB"]]),
+    ]
+    table = runner.invoke(app, ["flagged", "--db", db], env={"COLUMNS": "200"})
+    assert table.exit_code == 0 and "2 flagged conversations" in table.stdout
+    assert runner.invoke(app, ["flagged", "--db", db, "--date", "24/11"]).exit_code == 2
+    assert runner.invoke(app, ["flagged", "--db", str(tmp / "missing.sqlite")]).exit_code == 2

@@ -1,0 +1,300 @@
+"""Golden tests of the timing metrics on hand-built conversations.
+
+Every expected number is worked out in the comments next to the conversation. Times are
+Asia/Shanghai (UTC+8) unless the test says otherwise.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qc.metrics import (
+    UNASSIGNED,
+    UNDATED,
+    DayRule,
+    agent_day_metrics,
+    conversation_metrics,
+    conversation_turns,
+    message_days,
+)
+from qc.schema import Conversation, Message, Role
+
+CST = timezone(timedelta(hours=8))
+C, A, S = Role.CUSTOMER, Role.AGENT, Role.SYSTEM
+
+
+def at(clock: str | None, day: str = "2026-11-24", tz=CST) -> datetime | None:
+    if clock is None:
+        return None
+    return datetime.fromisoformat(f"{day}T{clock}").replace(tzinfo=tz)
+
+
+def conv(cid: str, *rows, shop: str | None = "柚子家居") -> Conversation:
+    """rows: (role, sender, sent_at[, auto_reply])."""
+    messages = []
+    for i, row in enumerate(rows):
+        role, sender, sent_at, *rest = row
+        messages.append(
+            Message(
+                index=i,
+                role=role,
+                text=f"m{i}",
+                sender=sender,
+                sent_at=sent_at,
+                auto_reply=bool(rest and rest[0]),
+            )
+        )
+    return Conversation(cid, tuple(messages), shop=shop)
+
+
+def by_agent(rows):
+    return {(r.agent, r.date): r for r in rows}
+
+
+# Two buyer messages 20 s apart form ONE turn; the delay runs from the first (10:00:00) to
+# the reply (10:00:50) = 50 s, not 30 s. Second turn: 10:01:00 → 10:01:10 = 10 s.
+# avg = (50 + 10) / 2 = 30; first response = 50; answer ratio = 2 agent / 3 buyer.
+CONSECUTIVE = conv(
+    "consecutive",
+    (C, "buyer", at("10:00:00")),
+    (C, "buyer", at("10:00:20")),
+    (A, "店:小美", at("10:00:50")),
+    (C, "buyer", at("10:01:00")),
+    (A, "店:小美", at("10:01:10")),
+)
+
+# The auto-reply (10:00:01) and the system notice (10:00:02) are skipped: they do not answer
+# the buyer and do not split the turn. One turn of 2 buyer messages from 10:00:00, replied at
+# 10:01:00 → 60 s. Agent messages = 1 (the auto-reply does not count).
+AUTO_REPLY = conv(
+    "auto",
+    (C, "buyer", at("10:00:00")),
+    (A, "店:小美", at("10:00:01"), True),
+    (S, None, at("10:00:02")),
+    (C, "buyer", at("10:00:30")),
+    (A, "店:小美", at("10:01:00")),
+)
+
+# Transfer from 小美 to 小王. Turns: [0]→1 by 小美 5 s; [2]→3 by 小美 20 s; [5]→6 by 小王 40 s;
+# [7] unanswered → the holder at that point, 小王.
+# 小美: turns 2 replied 2, avg 12.5, first 5, buyer msgs 2, msgs 2, ratio 1.0, reply rate 1/1.
+# 小王: turns 2 replied 1, avg 40, no first response, buyer msgs 2, msgs 1, ratio 0.5,
+#       received 1 buyer, replied 1 → reply rate 1.0.
+TRANSFER = conv(
+    "transfer",
+    (C, "buyer", at("10:00:00")),
+    (A, "店:小美", at("10:00:05")),
+    (C, "buyer", at("10:01:00")),
+    (A, "店:小美", at("10:01:20")),
+    (S, None, at("10:01:21")),
+    (C, "buyer", at("10:02:00")),
+    (A, "店:小王", at("10:02:40")),
+    (C, "buyer", at("10:03:00")),
+)
+
+# Only an auto-reply answered: the unanswered turn goes to the auto-reply's account 小美.
+UNANSWERED = conv(
+    "unanswered",
+    (C, "buyer", at("11:00:00")),
+    (A, "店:小美", at("11:00:01"), True),
+)
+
+# Crossing midnight (timestamps given in UTC: 15:59:00Z is 23:59:00 in Shanghai).
+# [0] 23:59:00 → [1] 23:59:20 = 20 s, reply on the 24th.
+# [2] 23:59:50 → [3] 00:00:30 = 40 s, reply on the 25th.
+# [4] 00:01:00 unanswered → the 25th (day of the buyer message), held by 小美.
+MIDNIGHT = conv(
+    "midnight",
+    (C, "buyer", at("15:59:00", tz=UTC)),
+    (A, "店:小美", at("15:59:20", tz=UTC)),
+    (C, "buyer", at("15:59:50", tz=UTC)),
+    (A, "店:小美", at("16:00:30", tz=UTC)),
+    (C, "buyer", at("16:01:00", tz=UTC)),
+)
+
+# Missing timestamps: turn [0] has no start time → unknown; turn [2] has no reply time →
+# unknown; turn [4] 10:01:00 → 10:01:30 = 30 s. avg = 30 over 1 timed turn; first response
+# unknown (None, never 0). Message 0 takes the day of the next timestamped message.
+MISSING = conv(
+    "missing",
+    (C, "buyer", None),
+    (A, "店:小美", at("10:00:10")),
+    (C, "buyer", at("10:00:20")),
+    (A, "店:小美", None),
+    (C, "buyer", at("10:01:00")),
+    (A, "店:小美", at("10:01:30")),
+)
+
+NO_TIMES = conv("no-times", (C, "buyer", None), (A, "店:小美", None))
+
+
+def test_consecutive_buyer_messages_form_one_turn():
+    turns = conversation_turns(CONSECUTIVE)
+    assert [(t.first_index, t.buyer_messages, t.reply_index, t.delay_s) for t in turns] == [
+        (0, 2, 2, 50.0),
+        (3, 1, 4, 10.0),
+    ]
+    (row,) = agent_day_metrics([CONSECUTIVE])
+    assert (row.agent, row.date, row.shop) == ("店:小美", "2026-11-24", "柚子家居")
+    assert row.avg_response_s == 30.0
+    assert row.first_response_s == 50.0
+    assert row.turns == row.turns_replied == row.timed_turns == 2
+    assert (row.messages, row.buyer_messages) == (2, 3)
+    assert row.answer_ratio == pytest.approx(2 / 3)
+    assert (row.buyers_received, row.buyers_replied, row.reply_rate) == (1, 1, 1.0)
+    assert row.conversations == 1
+
+
+def test_auto_replies_and_system_notices_are_skipped():
+    (turn,) = conversation_turns(AUTO_REPLY)
+    assert (turn.first_index, turn.buyer_messages, turn.reply_index, turn.delay_s) == (0, 2, 4, 60.0)
+    (row,) = agent_day_metrics([AUTO_REPLY])
+    assert row.messages == 1
+    assert row.answer_ratio == 0.5
+    assert row.avg_response_s == row.first_response_s == 60.0
+
+
+def test_transfer_is_attributed_reply_by_reply():
+    rows = by_agent(agent_day_metrics([TRANSFER]))
+    mei, wang = rows[("店:小美", "2026-11-24")], rows[("店:小王", "2026-11-24")]
+    assert (mei.turns, mei.turns_replied, mei.avg_response_s, mei.first_response_s) == (2, 2, 12.5, 5.0)
+    assert (mei.buyer_messages, mei.messages, mei.answer_ratio, mei.reply_rate) == (2, 2, 1.0, 1.0)
+    assert (wang.turns, wang.turns_replied, wang.avg_response_s, wang.first_response_s) == (2, 1, 40.0, None)
+    assert wang.first_responses == 0
+    assert (wang.buyer_messages, wang.messages, wang.answer_ratio) == (2, 1, 0.5)
+    assert (wang.buyers_received, wang.buyers_replied, wang.reply_rate) == (1, 1, 1.0)
+    whole = conversation_metrics(TRANSFER)
+    assert whole.agents == ("店:小美", "店:小王")
+    assert (whole.turns, whole.turns_replied) == (4, 3)
+    assert whole.avg_response_s == pytest.approx((5 + 20 + 40) / 3)
+    assert whole.first_response_s == 5.0
+
+
+def test_unanswered_buyer_lowers_the_reply_rate():
+    # 小美 received two buyers (consecutive + unanswered) and replied to one: 50%.
+    row = by_agent(agent_day_metrics([CONSECUTIVE, UNANSWERED]))[("店:小美", "2026-11-24")]
+    assert (row.buyers_received, row.buyers_replied, row.reply_rate) == (2, 1, 0.5)
+    assert (row.turns, row.turns_replied) == (3, 2)
+    assert row.conversations == 2
+    # The unanswered buyer does not change the response times (no reply, no delay).
+    assert row.avg_response_s == 30.0
+    assert conversation_metrics(UNANSWERED).replied is False
+
+
+def test_conversation_without_any_agent_is_unassigned():
+    lonely = conv("lonely", (C, "buyer", at("09:00:00")), (S, None, at("09:00:01")))
+    (row,) = agent_day_metrics([lonely])
+    assert (row.agent, row.reply_rate, row.answer_ratio, row.avg_response_s) == (UNASSIGNED, 0.0, 0.0, None)
+
+
+def test_unanswered_turn_before_any_reply_goes_to_the_first_agent():
+    # The agent writes first (outreach), the buyer answers, nobody replies: 小美 holds it.
+    c = conv("outreach", (A, "店:小美", at("09:00:00")), (C, "buyer", at("09:05:00")))
+    (turn,) = conversation_turns(c)
+    assert (turn.agent, turn.replied) == ("店:小美", False)
+
+
+def test_conversation_crossing_midnight_counts_each_reply_on_its_day():
+    assert message_days(MIDNIGHT, DayRule()) == [
+        "2026-11-24",
+        "2026-11-24",
+        "2026-11-24",
+        "2026-11-25",
+        "2026-11-25",
+    ]
+    rows = by_agent(agent_day_metrics([MIDNIGHT]))
+    first, second = rows[("店:小美", "2026-11-24")], rows[("店:小美", "2026-11-25")]
+    assert (first.turns, first.avg_response_s, first.first_response_s, first.messages) == (1, 20.0, 20.0, 1)
+    assert (second.turns, second.turns_replied, second.avg_response_s, second.first_response_s) == (
+        2,
+        1,
+        40.0,
+        None,
+    )
+    assert (second.messages, second.buyer_messages, second.reply_rate) == (1, 2, 1.0)
+
+
+def test_conversation_start_rule_keeps_a_conversation_on_one_day():
+    (row,) = agent_day_metrics([MIDNIGHT], DayRule(by="conversation_start"))
+    assert (row.date, row.turns, row.avg_response_s, row.first_response_s) == ("2026-11-24", 3, 30.0, 20.0)
+
+
+def test_day_follows_the_configured_time_zone():
+    # 23:59 Shanghai is 15:59 UTC: in UTC the whole conversation is on the 24th.
+    assert set(message_days(MIDNIGHT, DayRule(timezone="UTC"))) == {"2026-11-24"}
+
+
+def test_naive_timestamps_are_read_in_the_day_time_zone():
+    c = conv(
+        "naive",
+        (C, "buyer", datetime(2026, 11, 24, 23, 59, 50)),
+        (A, "店:小美", datetime(2026, 11, 25, 0, 0, 5)),
+    )
+    (row,) = agent_day_metrics([c])
+    assert (row.date, row.avg_response_s) == ("2026-11-25", 15.0)
+
+
+def test_missing_timestamps_make_time_metrics_unknown_never_zero():
+    turns = conversation_turns(MISSING)
+    assert [t.delay_s for t in turns] == [None, None, 30.0]
+    assert message_days(MISSING, DayRule())[0] == "2026-11-24"
+    (row,) = agent_day_metrics([MISSING])
+    assert (row.avg_response_s, row.timed_turns, row.first_response_s, row.first_responses) == (
+        30.0,
+        1,
+        None,
+        0,
+    )
+    assert (row.turns_replied, row.reply_rate) == (3, 1.0)
+
+
+def test_no_timestamps_at_all():
+    (row,) = agent_day_metrics([NO_TIMES])
+    assert (row.date, row.avg_response_s, row.first_response_s) == (UNDATED, None, None)
+    assert (row.turns_replied, row.answer_ratio) == (1, 1.0)
+    assert conversation_metrics(NO_TIMES).date == UNDATED
+
+
+def test_rows_are_sorted_by_day_then_agent():
+    rows = agent_day_metrics([MIDNIGHT, TRANSFER, AUTO_REPLY])
+    assert [(r.date, r.agent) for r in rows] == sorted((r.date, r.agent) for r in rows)
+    assert len(rows) == 3
+
+
+# Random conversations: roles, auto-replies, gaps (some missing) and two agents.
+_message = st.tuples(
+    st.sampled_from([C, C, A, S]),
+    st.sampled_from(["店:小美", "店:小王"]),
+    st.one_of(st.none(), st.integers(min_value=0, max_value=600)),
+    st.booleans(),
+)
+
+
+@given(st.lists(st.lists(_message, min_size=1, max_size=12), min_size=1, max_size=4))
+@settings(max_examples=150, deadline=None)
+def test_agent_day_rows_add_up_to_the_conversations(specs):
+    convs = []
+    for n, spec in enumerate(specs):
+        clock = at("23:50:00")
+        rows = []
+        for role, agent, gap, auto in spec:
+            clock = clock + timedelta(seconds=gap or 0)
+            sender = agent if role is A else ("buyer" if role is C else None)
+            rows.append((role, sender, clock if gap is not None else None, auto and role is A))
+        convs.append(conv(f"p{n}", *rows))
+    rows = agent_day_metrics(convs)
+    per_conv = [conversation_metrics(c) for c in convs]
+    assert sum(r.turns for r in rows) == sum(m.turns for m in per_conv)
+    assert sum(r.turns_replied for r in rows) == sum(m.turns_replied for m in per_conv)
+    assert sum(r.messages for r in rows) == sum(m.agent_messages for m in per_conv)
+    assert sum(r.buyer_messages for r in rows) == sum(m.buyer_messages for m in per_conv)
+    for r in rows:
+        assert r.turns_replied <= r.turns and r.buyers_replied <= r.buyers_received
+        assert r.reply_rate is None or 0 <= r.reply_rate <= 1
+        assert r.avg_response_s is None or r.avg_response_s >= 0
+        assert (r.avg_response_s is None) == (r.timed_turns == 0)
+        assert (r.first_response_s is None) == (r.first_responses == 0)

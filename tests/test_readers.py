@@ -1,0 +1,418 @@
+"""Readers: every format and encoding on small real-looking files, with exact counts."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from qc.errors import ConfigError
+from qc.readers import ReadOptions, ReadResult, read_inputs
+from qc.readers.columns import CANONICAL_FIELDS, map_headers
+from qc.readers.timestamps import TimestampError, parse_timestamp
+from qc.schema import Role
+
+DATA = Path(__file__).parent / "data" / "readers"
+SH = ZoneInfo("Asia/Shanghai")
+
+
+def read(*paths: Path, **options: object) -> ReadResult:
+    return read_inputs(list(paths), ReadOptions(**options))  # type: ignore[arg-type]
+
+
+def assert_balanced(result: ReadResult) -> None:
+    for f in result.files:
+        assert f.read == f.accepted + f.rejected, f
+    assert result.read == result.accepted + result.rejected
+    assert result.accepted == sum(len(c.messages) for c in result.conversations)
+    assert result.rejected == len(result.rejects)
+
+
+def reasons(result: ReadResult) -> list[tuple[int, str]]:
+    return [(r.line, r.reason) for r in result.rejects]
+
+
+# Fixtures in tests/data/readers (all wording invented for qc), and what each exercises:
+# - messages.jsonl: role aliases, epoch/年月日 times, duplicate, out-of-order, missing role/id,
+#   bad hour, truncated line, non-object line.
+# - conversations.jsonl: `label` ignored, realchats shape, repeated line, bad/empty messages,
+#   truncated and garbled lines.
+# - gb18030.csv (GB18030, CRLF, Chinese headers): multi-line quoted field, duplicate, short row,
+#   garbled row, role-less row.
+# - bom.csv (UTF-8 BOM): out-of-order, empty text, extra field.
+# - unicode_text.txt (UTF-16 LE BOM, tabs: Excel "Unicode text"): sniffed as CSV despite .txt.
+# - 千牛导出_20261124.txt: inline lines, separators with/without id, date from the file name,
+#   midnight rollover, truncated/garbled/junk lines.
+# - 旺旺聊天记录_2026-11-24.txt: header blocks, multi-line block, sub-account agent, out-of-order,
+#   [自动回复], header without text, garbled line.
+# - inline_nodate.txt: time-only and no date: times stay unknown, one warning.
+# file, format, encoding, read, accepted, rejected
+FIXTURES = [
+    ("messages.jsonl", "jsonl", "utf-8", 14, 7, 7),
+    ("conversations.jsonl", "jsonl", "utf-8", 20, 9, 11),
+    ("gb18030.csv", "csv", "gb18030", 9, 5, 4),
+    ("bom.csv", "csv", "utf-8-sig", 5, 3, 2),
+    ("unicode_text.txt", "csv", "utf-16-le", 4, 3, 1),
+    ("千牛导出_20261124.txt", "text", "utf-8", 11, 7, 4),
+    ("旺旺聊天记录_2026-11-24.txt", "text", "utf-8", 7, 5, 2),
+    ("inline_nodate.txt", "text", "utf-8", 2, 2, 0),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt", "encoding", "n_read", "accepted", "rejected"), FIXTURES, ids=[f[0] for f in FIXTURES]
+)
+def test_fixture_counts(
+    name: str, fmt: str, encoding: str, n_read: int, accepted: int, rejected: int
+) -> None:
+    result = read(DATA / name)
+    (report,) = result.files
+    assert (report.format, report.encoding, report.error) == (fmt, encoding, None)
+    assert (report.read, report.accepted, report.rejected) == (n_read, accepted, rejected)
+    assert_balanced(result)
+
+
+def test_whole_folder_balances_and_sources_point_at_lines() -> None:
+    result = read(DATA)
+    assert_balanced(result)
+    assert len(result.files) == len(FIXTURES)
+    assert result.read == sum(f[3] for f in FIXTURES)
+    for conv in result.conversations:
+        assert [m.index for m in conv.messages] == list(range(len(conv.messages)))
+        for m in conv.messages:
+            file, _, line = m.source.rpartition(":")
+            assert Path(file).exists() and int(line) >= 1
+            assert m.sent_at is None or m.sent_at.tzinfo is not None
+
+
+def test_message_jsonl_roles_times_duplicates_and_order() -> None:
+    result = read(DATA / "messages.jsonl")
+    assert reasons(result) == [
+        (4, "exact duplicate of line 2"),
+        (9, "missing role (and the sender nick does not tell; use --agent-nick/--customer-nick)"),
+        (10, "missing conversation_id"),
+        (11, "unknown role (use customer/agent/system or 买家/客服/系统)"),
+        (12, "timestamp out of range (hour must be in 0..23)"),
+        (13, "not valid JSON (Unterminated string starting at); truncated or garbled line?"),
+        (15, "a JSON list, not an object"),
+    ]
+    convs = {c.id: c for c in result.conversations}
+    m1 = convs["M-001"]
+    # the system line was written third but happened first: sorted, with a warning naming no text
+    assert [m.source.rsplit(":", 1)[1] for m in m1.messages] == ["3", "1", "2", "5", "6"]
+    assert [m.role for m in m1.messages] == [
+        Role.SYSTEM,
+        Role.CUSTOMER,
+        Role.AGENT,
+        Role.CUSTOMER,
+        Role.AGENT,
+    ]
+    assert m1.messages[3].sent_at == datetime(2026, 11, 24, 9, 15, 50, tzinfo=SH)  # epoch seconds
+    assert m1.messages[2].agent == "xiaoman"
+    assert m1.shop == "青禾家居旗舰店"
+    (warning,) = result.warnings
+    assert "M-001" in warning and "out of time order" in warning and "收纳箱" not in warning
+    m2 = convs["M-002"]
+    assert m2.messages[0].auto_reply and not m2.messages[0].counts_as_agent
+    assert m2.messages[1].sent_at == datetime(2026, 11, 24, 10, 1, 30, tzinfo=SH)  # 年月日 form
+
+
+def test_conversation_jsonl_shapes() -> None:
+    result = read(DATA / "conversations.jsonl")
+    convs = {c.id: c for c in result.conversations}
+    assert set(convs) == {"C-101", "R-7", "C-104"}
+    c101 = convs["C-101"]
+    assert c101.shop == "森屿数码专营店"
+    assert c101.agents == ("ajie",)  # conversation-level agent_id applies to agent messages
+    assert all(m.source.endswith(":1") for m in c101.messages)
+    r7 = convs["R-7"]  # role + text only, no times: kept in order, repeated "好的" kept
+    assert [m.role for m in r7.messages] == [Role.CUSTOMER, Role.AGENT, Role.CUSTOMER, Role.CUSTOMER]
+    assert all(m.sent_at is None for m in r7.messages)
+    assert reasons(result) == [
+        (3, "exact duplicate of line 2"),
+        (3, "exact duplicate of line 2"),
+        (3, "exact duplicate of line 2"),
+        (3, "exact duplicate of line 2"),
+        (4, "'messages' is not a list"),
+        (5, "conversation has no messages"),
+        (6, "message 1 is not an object"),
+        (6, "empty text"),
+        (6, "missing role (and the sender nick does not tell; use --agent-nick/--customer-nick)"),
+        (7, "not valid JSON (Unterminated string starting at); truncated or garbled line?"),
+        (8, "garbled bytes: not valid utf-8"),
+    ]
+
+
+def test_gb18030_csv_with_multiline_field() -> None:
+    result = read(DATA / "gb18030.csv")
+    assert reasons(result) == [
+        (7, "exact duplicate of line 5"),
+        (9, "row has 5 fields, the header 8; truncated row?"),
+        (10, "garbled bytes: not valid gb18030"),
+        (12, "missing role (and the sender nick does not tell; use --agent-nick/--customer-nick)"),
+    ]
+    g1 = next(c for c in result.conversations if c.id == "G-01")
+    assert g1.messages[-1].text == "好的，那我\n再考虑一下"
+    assert [m.auto_reply for m in g1.messages] == [False, False, True, False]
+    assert g1.shop == "暖冬服饰" and g1.agents == ("xiaoxue",)
+
+
+def test_gb18030_csv_with_customer_nick_option_accepts_roleless_row() -> None:
+    result = read(DATA / "gb18030.csv", customer_nicks=frozenset({"tb_大橘"}))
+    assert result.files[0].accepted == 6
+    g2 = next(c for c in result.conversations if c.id == "G-02")
+    assert [m.role for m in g2.messages] == [Role.AGENT, Role.CUSTOMER]
+
+
+def test_bom_csv_reorders_and_rejects_extra_field() -> None:
+    result = read(DATA / "bom.csv")
+    assert reasons(result) == [
+        (5, "empty text"),
+        (6, "row has 9 fields, the header 8; unquoted delimiter in a field?"),
+    ]
+    (conv,) = result.conversations
+    assert [m.source.rsplit(":", 1)[1] for m in conv.messages] == ["2", "4", "3"]
+    assert any("B-1" in w for w in result.warnings)
+
+
+def test_utf16_unicode_text_is_tab_separated() -> None:
+    result = read(DATA / "unicode_text.txt")
+    (conv,) = result.conversations
+    assert conv.id == "U-1"
+    assert [m.role for m in conv.messages] == [Role.CUSTOMER, Role.AGENT, Role.SYSTEM]
+    assert reasons(result) == [(4, "exact duplicate of line 3")]
+
+
+def test_inline_text_export_separators_rollover_and_rejects() -> None:
+    result = read(DATA / "千牛导出_20261124.txt")
+    convs = {c.id: c for c in result.conversations}
+    assert list(convs) == ["T-501", "千牛导出_20261124#2"]
+    t501 = convs["T-501"]
+    assert [m.role for m in t501.messages] == [Role.CUSTOMER, Role.AGENT, Role.CUSTOMER, Role.AGENT]
+    assert t501.messages[0].sent_at == datetime(2026, 11, 24, 14, 59, 42, tzinfo=SH)  # date from file name
+    assert t501.messages[2].text == "改成公司地址"  # full-width parens and colon
+    second = convs["千牛导出_20261124#2"]
+    # unknown nick is the buyer once a sub-account agent is known; 00:00:20 is the next day
+    assert [m.role for m in second.messages] == [Role.CUSTOMER, Role.AGENT, Role.SYSTEM]
+    assert second.messages[1].sent_at == datetime(2026, 11, 25, 0, 0, 20, tzinfo=SH)
+    assert second.shop == "青禾家居旗舰店"
+    assert [line for line, _ in reasons(result)] == [6, 7, 11, 12]
+    assert reasons(result)[1][1] == "header without message text; truncated export?"
+    assert reasons(result)[2][1] == "garbled bytes: not valid utf-8"
+
+
+def test_block_text_export() -> None:
+    result = read(DATA / "旺旺聊天记录_2026-11-24.txt")
+    (conv,) = result.conversations
+    assert conv.id == "旺旺聊天记录_2026-11-24"
+    assert conv.messages[0].text == "这件毛衣起球吗\n我之前买的别家的起球很严重"
+    assert conv.messages[0].sender == "tb_晴天" and conv.messages[0].role is Role.CUSTOMER
+    assert conv.agents == ("暖阳旗舰店:阿杰",)
+    assert conv.messages[-1].auto_reply  # [自动回复] marker
+    assert [m.source.rsplit(":", 1)[1] for m in conv.messages] == ["1", "4", "9", "7", "11"]
+    assert reasons(result) == [
+        (13, "header without message text; truncated export?"),
+        (14, "garbled bytes: not valid utf-8"),
+    ]
+
+
+def test_time_only_without_date_stays_unknown_with_one_warning() -> None:
+    result = read(DATA / "inline_nodate.txt")
+    (conv,) = result.conversations
+    assert [m.sent_at for m in conv.messages] == [None, None]
+    assert len(result.warnings) == 1 and "--date" in result.warnings[0]
+    dated = read(DATA / "inline_nodate.txt", date=date(2026, 11, 24))
+    assert dated.conversations[0].messages[1].sent_at == datetime(2026, 11, 24, 10, 0, 9, tzinfo=SH)
+    assert dated.warnings == []
+
+
+def test_unknown_nicks_need_nick_options(tmp_path: Path) -> None:
+    path = tmp_path / "chat_2026-11-24.txt"
+    path.write_text(
+        "阿花 2026-11-24 09:00:00\n请问有现货吗\n小李 2026-11-24 09:00:10\n有的\n", encoding="utf-8"
+    )
+    plain = read(path)
+    assert plain.accepted == 0 and plain.rejected == 2
+    assert "--agent-nick" in plain.rejects[0].reason
+    named = read(path, agent_nicks=frozenset({"小李"}))
+    assert named.accepted == 2
+    assert [m.role for m in named.conversations[0].messages] == [Role.CUSTOMER, Role.AGENT]
+
+
+def make_xlsx(path: Path) -> None:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["2026-11-24 聊天记录导出"])
+    ws.append(["会话ID", "角色", "昵称", "时间", "内容", "店铺"])
+    ws.append([1001, "买家", "tb_青柠", datetime(2026, 11, 24, 18, 0, 0), "包邮吗", None])
+    ws.append([1001, "客服", "柚子小铺:阿圆", "2026-11-24 18:00:15", "亲，满59包邮哦", "柚子小铺"])
+    ws.append([1001, "买家", "tb_青柠", datetime(2026, 11, 24, 18, 1, 0), "", None])
+    ws.append([1001, "买家", "tb_青柠", datetime(2026, 11, 24, 18, 1, 30), 59, None])
+    wb.save(path)
+
+
+def test_xlsx(tmp_path: Path) -> None:
+    path = tmp_path / "导出.xlsx"
+    make_xlsx(path)
+    result = read(path)
+    (report,) = result.files
+    assert (report.format, report.read, report.accepted, report.rejected) == ("xlsx", 5, 3, 2)
+    assert reasons(result) == [(1, "row above the header row"), (5, "empty text")]
+    (conv,) = result.conversations
+    assert conv.id == "1001" and conv.shop == "柚子小铺"
+    assert conv.messages[0].sent_at == datetime(2026, 11, 24, 18, 0, tzinfo=SH)
+    assert conv.messages[2].text == "59"
+    assert conv.messages[1].source == f"{path}:4"
+
+
+def test_column_map_overrides_headers(tmp_path: Path) -> None:
+    path = tmp_path / "custom.csv"
+    path.write_text("单号,谁,说了什么\nK1,买家,你好\nK1,客服,您好\n", encoding="utf-8")
+    unmapped = read(path)
+    assert unmapped.files[0].error is not None and "--column" in unmapped.files[0].error
+    result = read(path, column_map={"conversation_id": "单号", "role": "谁", "text": "说了什么"})
+    assert result.files[0].accepted == 2 and result.conversations[0].id == "K1"
+
+
+def test_duplicates_across_files_name_the_first_file(tmp_path: Path) -> None:
+    row = '{"conversation_id":"D1","role":"买家","timestamp":"2026-11-24 10:00:00","text":"你好"}\n'
+    (tmp_path / "a.jsonl").write_text(row, encoding="utf-8")
+    (tmp_path / "b.jsonl").write_text(row, encoding="utf-8")
+    result = read(tmp_path)
+    assert result.accepted == 1 and result.rejected == 1
+    assert result.rejects[0].reason == f"exact duplicate of {tmp_path / 'a.jsonl'}:1"
+    assert_balanced(result)
+
+
+@pytest.mark.parametrize(
+    ("content", "encoding", "expected"),
+    [
+        (
+            "会话ID,角色,内容\nc1,买家,你好吗我想问下\n".encode("gb18030"),
+            "utf-8",
+            "looks like GB18030: try --encoding gb18030",
+        ),
+        ("会话ID,角色,内容\nc1,买家,你好\n".encode("utf-16"), "gb18030", "cannot decode as gb18030"),
+        (bytes(range(256)) * 8, None, "looks like a binary file"),
+        (b"\xd0\xcf\x11\xe0" + b"\x00" * 100, None, "old binary Excel"),
+        (b"PK\x03\x04 not really a zip", None, "cannot open as XLSX"),
+    ],
+    ids=["gb18030-forced-utf8", "utf16-forced-gb", "binary", "xls", "corrupt-xlsx"],
+)
+def test_unreadable_file_reports_the_fix_and_batch_continues(
+    tmp_path: Path, content: bytes, encoding: str | None, expected: str
+) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(content)
+    good = tmp_path / "good.jsonl"
+    good.write_text('{"conversation_id":"c","role":"agent","text":"您好"}\n', encoding="utf-8")
+    result = read(bad, good, encoding=encoding) if encoding else read(bad, good)
+    bad_report, good_report = result.files
+    assert bad_report.error is not None and expected in bad_report.error
+    assert (bad_report.read, bad_report.accepted, bad_report.rejected) == (0, 0, 0)
+    if encoding is None:
+        assert good_report.error is None and good_report.accepted == 1
+    assert "你好" not in bad_report.error
+
+
+def test_unknown_format_file_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "notes.md"
+    path.write_text("今天天气不错\n明天再说\n", encoding="utf-8")
+    (report,) = read(path).files
+    assert report.error is not None and "--input-format" in report.error
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"format": "nonsense"}, {"encoding": "no-such-codec"}, {"timezone": "Mars/Base"}],
+    ids=["format", "encoding", "timezone"],
+)
+def test_bad_forced_options_are_config_errors(options: dict[str, str]) -> None:
+    with pytest.raises(ConfigError):
+        read(DATA / "bom.csv", **options)
+
+
+def test_forced_format_wins_over_sniffing(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text("买家(10:00:00): 你好\n", encoding="utf-8")
+    assert read(path, date=date(2026, 11, 24)).files[0].format == "text"
+    forced = read(path, format="csv").files[0]
+    assert forced.format == "csv" and forced.error is not None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2026-11-24 10:00:01", datetime(2026, 11, 24, 10, 0, 1, tzinfo=SH)),
+        ("2026/11/24 10:00:01", datetime(2026, 11, 24, 10, 0, 1, tzinfo=SH)),
+        ("2026年11月24日 10:00:01", datetime(2026, 11, 24, 10, 0, 1, tzinfo=SH)),
+        ("2026-11-24T02:00:01Z", datetime(2026, 11, 24, 10, 0, 1, tzinfo=SH)),
+        ("2026-11-24T10:00:01+08:00", datetime(2026, 11, 24, 10, 0, 1, tzinfo=SH)),
+        (1795485601, datetime(2026, 11, 24, 10, 0, 1, tzinfo=SH)),
+        ("1795485601000", datetime(2026, 11, 24, 10, 0, 1, tzinfo=SH)),
+        (datetime(2026, 11, 24, 10, 0, 1), datetime(2026, 11, 24, 10, 0, 1, tzinfo=SH)),
+        ("", None),
+        ("10:00:01", None),
+    ],
+    ids=[
+        "dash",
+        "slash",
+        "chinese",
+        "iso-z",
+        "iso-offset",
+        "epoch-s",
+        "epoch-ms",
+        "cell",
+        "empty",
+        "time-only",
+    ],
+)
+def test_parse_timestamp(value: object, expected: datetime | None) -> None:
+    got = parse_timestamp(value, SH)
+    assert got == expected
+    if got is not None:
+        assert got.tzinfo is not None
+
+
+@pytest.mark.parametrize("value", ["yesterday", "2026-11-24", "2026-13-01 10:00:00", True, float("nan")])
+def test_parse_timestamp_rejects(value: object) -> None:
+    with pytest.raises(TimestampError):
+        parse_timestamp(value, SH)
+
+
+def test_headers_map_chinese_and_english() -> None:
+    assert CANONICAL_FIELDS == (
+        "conversation_id",
+        "role",
+        "sender",
+        "timestamp",
+        "text",
+        "agent_id",
+        "shop",
+        "auto_reply",
+    )
+    got = map_headers(["会话编号", "发送者", "发送时间", "消息内容", "客服ID", "自动回复", "备注"])
+    assert got == {
+        "conversation_id": 0,
+        "sender": 1,
+        "timestamp": 2,
+        "text": 3,
+        "agent_id": 4,
+        "auto_reply": 5,
+    }
+    assert map_headers(["Conversation ID", "ROLE", "text"]) == {"conversation_id": 0, "role": 1, "text": 2}
+    assert map_headers(["内容", "聊天"], {"text": "聊天"}) == {"text": 1}
+
+
+def test_pathological_long_lines_are_read_in_linear_time(tmp_path: Path) -> None:
+    # Used to backtrack for minutes; a hang here fails the suite by timeout, not by a timer.
+    path = tmp_path / "long_2026-11-24.txt"
+    lines = ["买家(10:00:00): " + "好 " * 50000, " " * 50000 + "x", "(" * 50000, "-" * 50000 + " 会话: L1"]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = read(path)
+    assert (result.files[0].read, result.files[0].accepted, result.files[0].rejected) == (3, 1, 2)
+    assert result.conversations[0].id == "long_2026-11-24"

@@ -1,0 +1,96 @@
+"""The HTML coaching report: escaping, highlights, suggestions, decisions and --mask-pii."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from review_day import ADDRESS, DAY, ORDER, PHONE, inspect_day
+
+from qc.pii import Masker
+from qc.report import load_reply_patterns, write_report
+from qc.review import decide
+from qc.scorecard import load_scorecard
+from qc.store import open_store
+
+
+@pytest.fixture()
+def store(tmp_path):
+    report = inspect_day(tmp_path)
+    engine = open_store(tmp_path / "qc.sqlite")
+    yield engine, {f.conversation_id: f.id for f in report.findings}, tmp_path
+    engine.dispose()
+
+
+def _html(engine, tmp_path, **kw):
+    out = tmp_path / "r.html"
+    write_report(engine, out, DAY, DAY, load_scorecard(), **kw)
+    return out.read_text(encoding="utf-8")
+
+
+def test_chat_text_is_escaped_and_no_script_or_external_asset_is_emitted(store):
+    engine, _, tmp = store
+    html = _html(engine, tmp)
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;有赠品吗" in html
+    assert "<script" not in html.lower()
+    assert not re.search(r"""(src|href)=["']?(https?:|//)""", html)
+    assert "<style>" in html and html.count("<svg") == 2
+
+
+def test_flagged_messages_are_highlighted_with_a_better_way_to_say_it(store):
+    engine, ids, tmp = store
+    html = _html(engine, tmp)
+    patterns = load_reply_patterns()
+    assert '<mark class="k-conflict" title="forbidden_phrase">爱买不买</mark>' in html
+    assert '<mark class="k-impatience" title="forbidden_phrase">没有</mark>' in html
+    for entry in ("FP-0014", "FP-0005"):
+        assert patterns.entries[entry].better[0] in html
+    assert ids["cA"] in html and ids["cB"] in html
+    # worst first: the −5 conversation comes before the −1 one
+    assert html.index('id="conv-cA"') < html.index('id="conv-cB"')
+    assert 'id="conv-cC"' not in html
+
+
+def test_a_rejected_finding_leaves_the_report(store):
+    engine, ids, tmp = store
+    decide(engine, ids["cA"], "reject", by="qa")
+    html = _html(engine, tmp)
+    assert 'id="conv-cA"' not in html and 'id="conv-cB"' in html
+    kinds_chart = html.split('id="chart-kinds"')[1].split("</svg>")[0]
+    assert ">impatience<" in kinds_chart and ">conflict<" not in kinds_chart
+
+
+@pytest.mark.parametrize("masked", [False, True], ids=["plain", "mask-pii"])
+def test_mask_pii_hides_phone_order_and_address(store, masked):
+    engine, _, tmp = store
+    html = _html(engine, tmp, mask=Masker(masked))
+    for secret in (PHONE, ORDER, ADDRESS):
+        assert (secret in html) is not masked
+    assert ("[电话]" in html) is masked
+
+
+def test_score_trend_draws_one_line_per_agent_over_the_days(tmp_path):
+    from review_day import CONVERSATIONS
+
+    next_day = [
+        {
+            **c,
+            "conversation_id": c["conversation_id"] + "-2",
+            "messages": [
+                {**m, "timestamp": m["timestamp"].replace(DAY, "2026-11-25")} for m in c["messages"]
+            ],
+        }
+        for c in CONVERSATIONS
+    ]
+    inspect_day(tmp_path, conversations=[*CONVERSATIONS, *next_day])
+    engine = open_store(tmp_path / "qc.sqlite")
+    try:
+        data = write_report(engine, tmp_path / "r.html", DAY, "2026-11-26", load_scorecard())
+    finally:
+        engine.dispose()
+    assert set(data.scores) == {"测试店:阿杰", "测试店:小美"}
+    assert all(set(days) == {DAY, "2026-11-25"} for days in data.scores.values())
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    trend = html.split('id="chart-trend"')[1].split("</svg>")[0]
+    assert trend.count("<polyline") == 2 and trend.count("<circle") == 4
+    assert data.by_kind["conflict"] == -10 and data.by_kind["impatience"] == -2

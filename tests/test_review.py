@@ -1,0 +1,238 @@
+"""Review and appeal end to end on a tiny inspected day (tests/review_day.py)."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from review_day import DAY, inspect_day
+
+from qc.appeal import answer_appeal, list_appeals, open_appeal, rule_appeal
+from qc.bulk_review import REVIEW_COLUMNS, export_review_csv, import_review_csv
+from qc.review import ReviewError, audit_trail, decide, export_day, rejected_ids
+from qc.scorecard import load_scorecard
+from qc.store import open_store
+
+
+@pytest.fixture()
+def day(tmp_path):
+    """The inspected day, its store (open) and the two finding ids by conversation."""
+    report = inspect_day(tmp_path)
+    engine = open_store(tmp_path / "qc.sqlite")
+    ids = {f.conversation_id: f.id for f in report.findings}
+    yield report, engine, ids, tmp_path
+    engine.dispose()
+
+
+def _points(folder, agent):
+    rows = json.loads((folder / "agents.json").read_text(encoding="utf-8"))
+    return next(r for r in rows if r["agent"] == agent)
+
+
+def test_reject_round_trip_export_no_longer_charges_and_audit_keeps_previous_state(day):
+    report, engine, ids, tmp = day
+    before = _points(tmp / "out", "测试店:阿杰")
+    assert before["service_attitude_points"] == -5
+    d = decide(engine, ids["cA"], "reject", by="张主管", note="buyer joked first")
+    assert (d.before, d.after) == ("pending", "rejected")
+    export_day(engine, DAY, tmp / "export", load_scorecard())
+    after = _points(tmp / "export", "测试店:阿杰")
+    assert after["service_attitude_points"] == 0
+    assert after["total_points"] == before["total_points"] + 5
+    # the other agent's deduction is untouched
+    assert _points(tmp / "export", "测试店:小美")["service_attitude_points"] == -1
+    trail = audit_trail(engine, ids["cA"])
+    assert [(r["action"], r["actor"], r["note"], r["state_before"], r["state_after"]) for r in trail] == [
+        ("reject", "张主管", "buyer joked first", "pending", "rejected")
+    ]
+    assert trail[0]["at"]
+
+
+def test_confirm_after_reject_charges_again_and_both_decisions_are_kept(day):
+    _, engine, ids, tmp = day
+    decide(engine, ids["cA"], "reject", by="a")
+    decide(engine, ids["cA"], "confirm", by="b", note="on second look it is a challenge")
+    export_day(engine, DAY, tmp / "export", load_scorecard())
+    assert _points(tmp / "export", "测试店:阿杰")["service_attitude_points"] == -5
+    states = [(r["state_before"], r["state_after"]) for r in audit_trail(engine, ids["cA"])]
+    assert states == [("pending", "rejected"), ("rejected", "confirmed")]
+
+
+def test_inspecting_the_same_day_again_keeps_applying_decisions(day):
+    _, engine, ids, tmp = day
+    decide(engine, ids["cA"], "reject", by="张主管")
+    again = inspect_day(tmp)
+    assert {f.id for f in again.findings} == set(ids.values())  # ids are stable
+    row = next(r for r in again.agents if r["agent"] == "测试店:阿杰")
+    assert row["service_attitude_points"] == 0
+    assert _points(tmp / "out", "测试店:阿杰")["service_attitude_points"] == 0
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda e, ids: decide(e, "0000000000000000", "reject", by="x"), "no finding"),
+        (lambda e, ids: decide(e, ids["cA"], "maybe", by="x"), "unknown"),
+        (lambda e, ids: decide(e, ids["cA"], "reject", by=" "), "--by is required"),
+    ],
+    ids=["unknown-finding", "bad-decision", "no-reviewer"],
+)
+def test_bad_decisions_are_refused_and_not_logged(day, call, message):
+    _, engine, ids, _ = day
+    with pytest.raises(ReviewError, match=message) as exc:
+        call(engine, ids)
+    assert exc.value.exit_code == 2
+    assert audit_trail(engine) == []
+
+
+def test_appeal_from_open_to_overturned_rejects_the_finding(day):
+    _, engine, ids, tmp = day
+    a = open_appeal(engine, ids["cA"], agent="阿杰", reason="the buyer asked me to be blunt")
+    assert a.state == "open"
+    assert answer_appeal(engine, a.id, by="质检小王", note="checked the chat").state == "answered"
+    final = rule_appeal(engine, a.id, overturn=True, by="张主管", note="a joke between regulars")
+    assert final.state == "overturned"
+    assert ids["cA"] in rejected_ids(engine)
+    export_day(engine, DAY, tmp / "export", load_scorecard())
+    assert _points(tmp / "export", "测试店:阿杰")["service_attitude_points"] == 0
+    steps = [
+        (r["action"], r["state_before"], r["state_after"], r["appeal_id"])
+        for r in audit_trail(engine, ids["cA"])
+    ]
+    assert steps == [
+        ("appeal_open", "none", "open", a.id),
+        ("appeal_answer", "open", "answered", a.id),
+        ("appeal_rule", "answered", "overturned", a.id),
+        ("reject", "pending", "rejected", a.id),
+    ]
+
+
+def test_appeal_upheld_confirms_the_finding(day):
+    _, engine, ids, _ = day
+    a = open_appeal(engine, ids["cB"], agent="小美", reason="it was sold out")
+    answer_appeal(engine, a.id, by="qa", note="no softening at all")
+    assert rule_appeal(engine, a.id, overturn=False, by="boss").state == "upheld"
+    assert ids["cB"] not in rejected_ids(engine)
+    assert audit_trail(engine, ids["cB"])[-1]["state_after"] == "confirmed"
+
+
+def _answered(engine, fid):
+    a = open_appeal(engine, fid, agent="x", reason="r")
+    answer_appeal(engine, a.id, by="qa", note="n")
+    return a
+
+
+@pytest.mark.parametrize(
+    ("setup", "step", "message"),
+    [
+        (
+            lambda e, f: open_appeal(e, f, agent="x", reason="r"),
+            lambda e, a: rule_appeal(e, a.id, overturn=True, by="b"),
+            "is open, cannot rule",
+        ),
+        (_answered, lambda e, a: answer_appeal(e, a.id, by="qa", note="again"), "is answered, cannot answer"),
+        (
+            lambda e, f: rule_appeal(e, _answered(e, f).id, overturn=False, by="b"),
+            lambda e, a: answer_appeal(e, a.id, by="qa", note="late"),
+            "is upheld, cannot answer",
+        ),
+        (
+            lambda e, f: open_appeal(e, f, agent="x", reason="r"),
+            lambda e, a: open_appeal(e, a.finding_id, agent="y", reason="r2"),
+            "already has appeal",
+        ),
+        (
+            lambda e, f: rule_appeal(e, _answered(e, f).id, overturn=True, by="b"),
+            lambda e, a: open_appeal(e, a.finding_id, agent="y", reason="r2"),
+            "already overturned",
+        ),
+        (
+            lambda e, f: open_appeal(e, f, agent="x", reason="r"),
+            lambda e, a: answer_appeal(e, 999, by="qa", note="n"),
+            "no appeal #999",
+        ),
+    ],
+    ids=[
+        "rule-before-answer",
+        "answer-twice",
+        "answer-after-final",
+        "second-open",
+        "reopen-overturned",
+        "unknown-appeal",
+    ],
+)
+def test_invalid_appeal_transitions_are_refused(day, setup, step, message):
+    _, engine, ids, _ = day
+    appeal = setup(engine, ids["cA"])
+    appeal = list_appeals(engine)[-1] if not hasattr(appeal, "finding_id") else appeal
+    logged = len(audit_trail(engine))
+    with pytest.raises(ReviewError, match=message) as exc:
+        step(engine, appeal)
+    assert exc.value.exit_code == 2
+    assert len(audit_trail(engine)) == logged
+
+
+def test_bulk_csv_round_trip_applies_good_rows_and_lists_bad_ones(day):
+    _, engine, ids, tmp = day
+    path = tmp / "review.csv"
+    assert export_review_csv(engine, DAY, path, load_scorecard()) == 2
+    raw = path.read_bytes()
+    assert raw.startswith("\ufeff".encode())  # BOM for Excel
+    rows = list(csv.DictReader(path.open(encoding="utf-8-sig")))
+    assert tuple(rows[0]) == REVIEW_COLUMNS
+    by_id = {r["finding_id"]: r for r in rows}
+    assert by_id[ids["cA"]]["points"] == "-5" and by_id[ids["cA"]]["kind"] == "forbidden_phrase"
+    assert rows[0]["finding_id"] == ids["cA"]  # most points first
+    assert by_id[ids["cA"]]["context"] == "买家: 能便宜点吗"
+    assert by_id[ids["cA"]]["decision"] == "" and by_id[ids["cA"]]["state"] == "pending"
+    by_id[ids["cA"]].update(decision="驳回", by="张主管", note="joke")
+    by_id[ids["cB"]].update(decision="perhaps")
+    rows.append({**rows[0], "finding_id": "ffffffffffffffff", "decision": "reject"})
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=REVIEW_COLUMNS)
+        w.writeheader()
+        w.writerows(rows)
+    result = import_review_csv(engine, path)
+    assert [(c.row, c.finding_id, c.before, c.after) for c in result.changed] == [
+        (2, ids["cA"], "pending", "rejected")
+    ]
+    assert [(p.row, "perhaps" in p.message or "not in the store" in p.message) for p in result.problems] == [
+        (3, True),
+        (4, True),
+    ]
+    assert rejected_ids(engine) == {ids["cA"]}
+    assert audit_trail(engine)[0]["source"] == "csv:review.csv:2"
+    again = import_review_csv(engine, path)
+    assert again.changed == [] and again.unchanged == 1
+
+
+def test_review_export_and_feedback_mask_pii_when_asked(tmp_path):
+    from review_day import CONVERSATIONS, PHONE, msg
+
+    from qc.feedback import feedback_samples
+    from qc.pii import Masker
+
+    leaky = {
+        "conversation_id": "cP",
+        "shop": "测试店",
+        "messages": [
+            msg("customer", "b", "16:00:00", f"电话{PHONE}能今天发吗"),
+            msg("agent", "测试店:阿杰", "16:00:05", "不能"),
+        ],
+    }
+    report = inspect_day(tmp_path, conversations=[*CONVERSATIONS, leaky])
+    fid = next(f.id for f in report.findings if f.conversation_id == "cP")
+    engine = open_store(tmp_path / "qc.sqlite")
+    try:
+        decide(engine, fid, "confirm", by="qa")
+        for masked in (False, True):
+            out = tmp_path / f"review-{masked}.csv"
+            export_review_csv(engine, DAY, out, load_scorecard(), mask=Masker(masked))
+            assert (PHONE in out.read_text(encoding="utf-8-sig")) is not masked
+            sample = next(
+                s for s in feedback_samples(engine, mask=Masker(masked)).samples if s["text"] == "不能"
+            )
+            assert (PHONE in sample["context"][0]["text"]) is not masked
+    finally:
+        engine.dispose()

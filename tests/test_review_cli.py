@@ -1,0 +1,101 @@
+"""The review, appeal, export and show commands as people type them (exit codes and messages)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from review_day import DAY, ORDER, PHONE, inspect_day
+from typer.testing import CliRunner
+
+from qc.cli import app
+
+
+@pytest.fixture()
+def day(tmp_path):
+    report = inspect_day(tmp_path)
+    return {f.conversation_id: f.id for f in report.findings}, ["--db", str(tmp_path / "qc.sqlite")], tmp_path
+
+
+def run(*args):
+    return CliRunner().invoke(app, [str(a) for a in args], env={"COLUMNS": "200"})
+
+
+def test_review_shortcut_then_export_stops_charging(day):
+    ids, db, tmp = day
+    r = run("review", ids["cA"], "--reject", "--by", "张主管", "--note", "joke", *db)
+    assert r.exit_code == 0, r.output
+    assert "pending → rejected" in r.output
+    r = run("export", "--date", DAY, "--out", tmp / "exp", *db)
+    assert r.exit_code == 0, r.output
+    rows = json.loads((tmp / "exp" / "agents.json").read_text(encoding="utf-8"))
+    assert next(x for x in rows if x["agent"] == "测试店:阿杰")["service_attitude_points"] == 0
+    log = [json.loads(line) for line in run("review", "log", ids["cA"], *db).stdout.splitlines()]
+    assert [(x["actor"], x["state_before"], x["state_after"]) for x in log] == [
+        ("张主管", "pending", "rejected")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["review", "{cA}", "--by", "x"], "exactly one of --confirm or --reject"),
+        (["review", "{cA}", "--confirm", "--reject", "--by", "x"], "exactly one of --confirm or --reject"),
+        (["review", "0123456789abcdef", "--reject", "--by", "x"], "no finding"),
+        (["review", "{cA}", "--reject"], "--by is required"),
+        (["appeal", "answer", "7", "--by", "qa", "--note", "n"], "no appeal #7"),
+        (["appeal", "open", "{cA}", "--agent", "阿杰"], "--reason is required"),
+        (["export", "--date", "yesterday", "--out", "x"], "not a date"),
+        (["export", "--date", "2026-01-01", "--out", "x"], "nothing stored for 2026-01-01"),
+    ],
+    ids=[
+        "no-decision",
+        "both-decisions",
+        "unknown-finding",
+        "no-reviewer",
+        "unknown-appeal",
+        "no-reason",
+        "bad-date",
+        "empty-day",
+    ],
+)
+def test_usage_errors_exit_2_with_a_clear_message(day, args, message):
+    ids, db, _ = day
+    r = run(*[a.format(**ids) for a in args], *db)
+    assert r.exit_code == 2
+    assert message in r.output
+
+
+def test_appeal_commands_open_answer_rule_and_refuse_invalid_steps(day):
+    ids, db, _ = day
+    r = run("appeal", "open", ids["cB"], "--agent", "小美", "--reason", "sold out, said so before", *db)
+    assert r.exit_code == 0, r.output
+    appeal_id = r.stdout.strip()
+    r = run("appeal", "rule", appeal_id, "--overturn", "--by", "boss", *db)
+    assert r.exit_code == 2 and "is open, cannot rule" in r.output
+    assert run("appeal", "answer", appeal_id, "--by", "qa", "--note", "looked", *db).exit_code == 0
+    assert run("appeal", "rule", appeal_id, "--overturn", "--by", "boss", *db).exit_code == 0
+    r = run("appeal", "rule", appeal_id, "--uphold", "--by", "boss", *db)
+    assert r.exit_code == 2 and "is overturned, cannot rule" in r.output
+    listed = [json.loads(line) for line in run("appeal", "list", *db).stdout.splitlines()]
+    assert [(a["finding_id"], a["state"]) for a in listed] == [(ids["cB"], "overturned")]
+
+
+def test_show_highlights_findings_and_masks_pii(day):
+    ids, db, _ = day
+    r = run("show", "cA", "--no-mood", *db)
+    assert r.exit_code == 0, r.output
+    assert "爱买不买" in r.stdout and ids["cA"] in r.stdout and "-5 pts" in r.stdout
+    assert "slow reply 90s" in r.stdout  # 10:00:00 → 10:01:30, above the card's 32 s
+    assert PHONE in r.stdout
+    masked = run("show", "cA", "--no-mood", "--mask-pii", *db)
+    assert PHONE not in masked.stdout and ORDER not in masked.stdout and "[电话]" in masked.stdout
+    assert run("show", "nope", "--no-mood", *db).exit_code == 2
+
+
+@pytest.mark.slow
+def test_show_prints_the_buyer_mood_trend(day):
+    _, db, _ = day
+    r = run("show", "cA", *db)
+    assert r.exit_code == 0, r.output
+    assert "buyer mood:" in r.stdout and "trend" in r.stdout

@@ -1,0 +1,412 @@
+"""Scorecard loading/validation and the pure scoring function, on hand-built findings.
+
+Expected deductions are worked out in the comments with the packaged default card (seed 000):
+impatience −1, conflict −5 per message, no cap; average response over 32 s −2 per extra
+second; reply rate below 100% −1 per missing percent.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from qc.errors import ConfigError
+from qc.metrics import AgentDayMetrics, agent_day_metrics
+from qc.schema import Conversation, Evidence, Finding, Message, Role
+from qc.scorecard import (
+    DEFAULT_SCORECARD,
+    agent_columns,
+    agent_rows,
+    load_scorecard,
+    message_verdicts,
+    score,
+)
+
+CST = timezone(timedelta(hours=8))
+MEI = "店:小美"
+
+
+def at(clock: str, day: str = "2026-11-24") -> datetime:
+    return datetime.fromisoformat(f"{day}T{clock}").replace(tzinfo=CST)
+
+
+def chat(cid: str = "c1", n_pairs: int = 6, agent: str = MEI, day: str = "2026-11-24") -> Conversation:
+    """Buyer at even indexes, agent at odd ones, each reply 10 s after the question."""
+    messages = []
+    for k in range(n_pairs):
+        messages.append(Message(2 * k, Role.CUSTOMER, "问", "buyer", at(f"10:{k:02d}:00", day)))
+        messages.append(Message(2 * k + 1, Role.AGENT, "答", agent, at(f"10:{k:02d}:10", day)))
+    return Conversation(cid, tuple(messages), shop="柚子家居")
+
+
+def finding(
+    index: int,
+    kind: str,
+    score: float = 0.95,
+    *,
+    cid: str = "c1",
+    implies: str | None = None,
+    suppressed: bool = False,
+    needs_review: bool = False,
+    pattern: str | None = None,
+) -> Finding:
+    details = {"implies": implies} if implies else {}
+    return Finding(
+        conversation_id=cid,
+        message_index=index,
+        kind=kind,
+        score=score,
+        evidence=Evidence(
+            rule=f"{kind}.v1", summary=kind, pattern=pattern or f"{kind}-{index}", details=details
+        ),
+        suppressed=suppressed,
+        needs_review=needs_review,
+    )
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "shop.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def attitude(deductions):
+    return [d for d in deductions if d.item == "service_attitude"]
+
+
+# ------------------------------------------------------------------------- the default card
+
+
+def test_default_card_reproduces_the_seed_scorecard():
+    card = load_scorecard()
+    items = {i.id: i for i in card.items}
+    sa = items["service_attitude"]
+    assert (sa.max_points, dict(sa.points), sa.cap, sa.floor) == (
+        20,
+        {"conflict": -5, "impatience": -1, "forbidden_phrase": 0},
+        None,
+        None,
+    )
+    ar = items["average_response"]
+    assert (ar.metric, ar.threshold, ar.unit, ar.points_per_unit, ar.cap, ar.floor) == (
+        "avg_response_s",
+        32,
+        1,
+        -2,
+        None,
+        None,
+    )
+    rr = items["reply_rate"]
+    assert (rr.metric, rr.threshold, rr.unit, rr.points_per_unit) == ("reply_rate", 1.0, 0.01, -1)
+    assert (items["first_response"].threshold, items["first_response"].points_missed) == (10, 0)
+    assert (items["answer_ratio"].threshold, items["answer_ratio"].met_if) == (1.3, ">=")
+    assert card.verdict_order == ("conflict", "impatience")
+    assert card.implies_verdict == ("forbidden_phrase",)
+    assert (card.day.timezone, card.day.by) == ("Asia/Shanghai", "reply")
+    assert card.threshold("impatience") == 0.6 and card.threshold("unheard_of") == 0.5
+
+
+def test_show_text_round_trips_and_hash_is_stable():
+    card = load_scorecard()
+    assert tomllib.loads(card.to_toml()) == dict(card.data)
+    assert card.hash == load_scorecard().hash
+    assert len(card.hash) == 64
+
+
+def test_shop_file_is_merged_over_the_default(tmp_path):
+    shop = write(
+        tmp_path, "[items.average_response]\nthreshold = 30\n\n[items.answer_ratio]\nenabled = false\n"
+    )
+    card = load_scorecard(shop)
+    items = {i.id: i for i in card.items}
+    assert items["average_response"].threshold == 30
+    assert items["average_response"].points_per_unit == -2  # kept from the default
+    assert "answer_ratio" not in items
+    assert card.hash != load_scorecard().hash
+    assert card.source == str(shop)
+
+
+BAD_CARDS = [
+    ("unknown-top", "[cards]\nname = 'x'\n", "cards: unknown key"),
+    (
+        "unknown-item-key",
+        "[items.average_response]\nthresold = 30\n",
+        "items.average_response.thresold: unknown key",
+    ),
+    (
+        "threshold-text",
+        "[items.average_response]\nthreshold = 'x'\n",
+        "items.average_response.threshold: expected a number",
+    ),
+    ("bad-rule", "[items.x]\nrule = 'sometimes'\n", "items.x.rule: 'sometimes' is not allowed"),
+    ("bad-metric", "[items.x]\nrule = 'over'\nmetric = 'speed'\nthreshold = 1\n", "items.x.metric"),
+    ("no-threshold", "[items.x]\nrule = 'under'\nmetric = 'reply_rate'\n", "items.x.threshold: missing"),
+    (
+        "negative-cap",
+        "[items.service_attitude]\ncap = -3\n",
+        "items.service_attitude.cap: must be greater than 0",
+    ),
+    ("zero-unit", "[items.reply_rate]\nunit = 0\n", "items.reply_rate.unit: must be greater than 0"),
+    ("min-score-range", "[findings]\nmin_score = { impatience = 6 }\n", "findings.min_score.impatience"),
+    (
+        "points-text",
+        "[items.service_attitude]\npoints = { conflict = 'five' }\n",
+        "items.service_attitude.points.conflict",
+    ),
+    ("bad-zone", "[day]\ntimezone = 'Mars/Base'\n", "day.timezone: unknown time zone"),
+    ("bad-day-rule", "[day]\nby = 'whenever'\n", "day.by"),
+    ("bad-rounding", "[items.average_response]\nrounding = 'up'\n", "items.average_response.rounding"),
+    ("bad-toml", "[items.average_response\nthreshold = 30\n", "not valid TOML"),
+    ("enabled-text", "[items.reply_rate]\nenabled = 'no'\n", "items.reply_rate.enabled"),
+    ("version-text", "[card]\nversion = 'one'\n", "card.version"),
+]
+
+
+@pytest.mark.parametrize("text, expected", [c[1:] for c in BAD_CARDS], ids=[c[0] for c in BAD_CARDS])
+def test_bad_card_raises_config_error_naming_the_key(tmp_path, text, expected):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_scorecard(path)
+    assert expected in str(info.value)
+    assert str(path) in str(info.value)
+    assert info.value.exit_code == 2
+
+
+def test_missing_card_file(tmp_path):
+    with pytest.raises(ConfigError, match="no such file"):
+        load_scorecard(tmp_path / "nope.toml")
+
+
+def test_packaged_default_is_where_the_docs_say():
+    assert DEFAULT_SCORECARD.name == "scorecard.toml" and DEFAULT_SCORECARD.parent.name == "defaults"
+
+
+# --------------------------------------------------------------------- verdicts and points
+
+
+def test_a_message_is_charged_once_for_its_most_severe_verdict():
+    card = load_scorecard()
+    c = chat()
+    fp1 = finding(5, "forbidden_phrase", 1.0, implies="impatience")
+    imp5 = finding(5, "impatience", 0.8)
+    findings = [
+        # message 1: conflict, impatience and a phrase implying impatience → ONE conflict (−5).
+        con1 := finding(1, "conflict", 0.9),
+        finding(1, "impatience", 0.8),
+        finding(1, "forbidden_phrase", 1.0, implies="impatience", pattern="FP-1"),
+        # message 5: a phrase implying impatience + the classifier's impatience → ONE impatience (−1).
+        fp1,
+        imp5,
+        # message 7: impatience below its min_score 0.6 → nothing.
+        finding(7, "impatience", 0.5),
+        # message 9: a vetoed (suppressed) phrase → nothing.
+        finding(9, "forbidden_phrase", 0.0, suppressed=True),
+        # message 11: awaiting review → nothing, even with a high score.
+        finding(11, "conflict", 0.99, needs_review=True),
+    ]
+    deductions = score([c], findings, [], card)
+    by_reason = {d.reason: d for d in attitude(deductions)}
+    assert set(by_reason) == {"1 × conflict (-5 each)", "1 × impatience (-1 each)"}
+    assert by_reason["1 × conflict (-5 each)"].points == -5
+    assert by_reason["1 × conflict (-5 each)"].finding_ids == (con1.id,)
+    assert set(by_reason["1 × impatience (-1 each)"].finding_ids) == {fp1.id, imp5.id}
+    assert sum(d.points for d in deductions) == -6
+    assert all((d.agent, d.date) == (MEI, "2026-11-24") for d in deductions)
+
+    (row,) = agent_rows([c], findings, agent_day_metrics([c]), deductions, card)
+    # Verdict counts (×points = the item's deduction); forbidden_phrase counts messages with a
+    # counted phrase (1 and 5); needs_review = below-threshold + awaiting review; suppressed = 1.
+    assert (row["conflict"], row["impatience"], row["forbidden_phrase"]) == (1, 1, 2)
+    assert (row["needs_review"], row["suppressed"]) == (2, 1)
+    assert (row["service_attitude_points"], row["service_attitude_score"]) == (-6, 14)
+
+
+def test_per_occurrence_without_cap():
+    # 5 conflicts and 3 impatient messages: −25 −3 = −28, the item score goes to −8 (no floor).
+    card = load_scorecard()
+    c = chat(n_pairs=8)
+    findings = [finding(i, "conflict") for i in (1, 3, 5, 7, 9)] + [
+        finding(i, "impatience") for i in (11, 13, 15)
+    ]
+    deductions = score([c], findings, [], card)
+    assert sorted(d.points for d in deductions) == [-25, -3]
+    (row,) = agent_rows([c], findings, agent_day_metrics([c]), deductions, card)
+    assert (row["service_attitude_points"], row["service_attitude_score"]) == (-28, -8)
+
+
+def test_cap_and_floor_when_configured(tmp_path):
+    c = chat(n_pairs=8)
+    findings = [finding(i, "conflict") for i in (1, 3, 5, 7, 9)]  # raw −25
+    capped = load_scorecard(write(tmp_path, "[items.service_attitude]\ncap = 10\n"))
+    d = score([c], findings, [], capped)
+    assert [x.points for x in d] == [-25, 15]
+    assert d[1].reason.startswith("cap 10")
+    assert sum(x.points for x in d) == -10
+
+    floored = load_scorecard(write(tmp_path, "[items.service_attitude]\nfloor = 0\n"))
+    d = score([c], findings, [], floored)
+    assert sum(x.points for x in d) == -20  # the item score stops at 0
+    (row,) = agent_rows([c], findings, agent_day_metrics([c]), d, floored)
+    assert row["service_attitude_score"] == 0
+
+
+def test_forbidden_phrase_counts_toward_the_verdict_only_if_the_card_says_so(tmp_path):
+    c = chat()
+    findings = [finding(3, "forbidden_phrase", 1.0, implies="impatience")]
+    assert [d.points for d in score([c], findings, [], load_scorecard())] == [-1]
+    off = load_scorecard(write(tmp_path, "[findings]\nimplies_verdict = []\n"))
+    assert score([c], findings, [], off) == []
+    (row,) = agent_rows([c], findings, agent_day_metrics([c]), [], off)
+    assert (row["forbidden_phrase"], row["impatience"]) == (1, 0)
+
+
+def test_forbidden_phrase_with_its_own_points_is_a_separate_reason(tmp_path):
+    # Two phrases in message 3 cost their own −0.5 once (per message), plus the implied verdict −1.
+    card = load_scorecard(write(tmp_path, "[items.service_attitude.points]\nforbidden_phrase = -0.5\n"))
+    c = chat()
+    findings = [
+        finding(3, "forbidden_phrase", 1.0, implies="impatience", pattern="A"),
+        finding(3, "forbidden_phrase", 1.0, pattern="B"),
+    ]
+    reasons = {d.reason: d.points for d in score([c], findings, [], card)}
+    assert reasons == {"1 × impatience (-1 each)": -1, "1 × forbidden_phrase (-0.5 each)": -0.5}
+
+
+def test_findings_are_charged_to_the_agent_and_day_of_their_message():
+    # Transfer: message 1 by 小美, message 3 by 小王; a conversation crossing midnight puts
+    # message 3 on the 25th.
+    messages = (
+        Message(0, Role.CUSTOMER, "问", "buyer", at("23:58:00")),
+        Message(1, Role.AGENT, "答", MEI, at("23:58:10")),
+        Message(2, Role.CUSTOMER, "问", "buyer", at("23:59:50")),
+        Message(3, Role.AGENT, "答", "店:小王", at("00:00:20", "2026-11-25")),
+    )
+    c = Conversation("x", messages)
+    verdicts = message_verdicts(
+        [c], [finding(1, "impatience", cid="x"), finding(3, "conflict", cid="x")], load_scorecard()
+    )
+    assert [(v.agent, v.date, v.verdict) for v in verdicts] == [
+        (MEI, "2026-11-24", "impatience"),
+        ("店:小王", "2026-11-25", "conflict"),
+    ]
+
+
+METRIC_CASES = [
+    # (id, metrics, card overrides, expected {item: points})
+    ("slow-35s", dict(avg_response_s=35.0, reply_rate=1.0), "", {"average_response": -6}),
+    ("exactly-32s", dict(avg_response_s=32.0, reply_rate=1.0), "", {}),
+    ("partial-exact", dict(avg_response_s=33.5, reply_rate=1.0), "", {"average_response": -3}),
+    (
+        "partial-ceil",
+        dict(avg_response_s=33.5),
+        "[items.average_response]\nrounding='ceil'\n",
+        {"average_response": -4},
+    ),
+    (
+        "partial-floor",
+        dict(avg_response_s=33.5),
+        "[items.average_response]\nrounding='floor'\n",
+        {"average_response": -2},
+    ),
+    (
+        "jd-25s",
+        dict(avg_response_s=30.0),
+        "[items.average_response]\nthreshold=25\n",
+        {"average_response": -10},
+    ),
+    ("reply-97pct", dict(reply_rate=0.97), "", {"reply_rate": -3}),
+    ("reply-half", dict(reply_rate=0.5), "", {"reply_rate": -50}),
+    ("unknown-times-cost-nothing", dict(avg_response_s=None, reply_rate=None), "", {}),
+    ("first-response-reported-only", dict(first_response_s=50.0, answer_ratio=0.5), "", {}),
+    (
+        "first-response-with-points",
+        dict(first_response_s=50.0),
+        "[items.first_response]\npoints_missed=-1\npoints_met=1\n",
+        {"first_response": -1},
+    ),
+    (
+        "answer-ratio-met-bonus",
+        dict(answer_ratio=1.5),
+        "[items.answer_ratio]\npoints_met=2\n",
+        {"answer_ratio": 2},
+    ),
+    (
+        "average-response-cap",
+        dict(avg_response_s=100.0),
+        "[items.average_response]\ncap=20\n",
+        {"average_response": -20},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "metrics, overrides, expected", [c[1:] for c in METRIC_CASES], ids=[c[0] for c in METRIC_CASES]
+)
+def test_metric_items(tmp_path, metrics, overrides, expected):
+    card = load_scorecard(write(tmp_path, overrides)) if overrides else load_scorecard()
+    m = AgentDayMetrics(agent=MEI, date="2026-11-24", **metrics)
+    deductions = score([], [], [m], card)
+    totals: dict[str, float] = {}
+    for d in deductions:
+        totals[d.item] = round(totals.get(d.item, 0) + d.points, 6)
+        assert (d.agent, d.date, d.finding_ids) == (MEI, "2026-11-24", ())
+    assert totals == expected
+
+
+def test_whole_day_golden_row():
+    # 小美 answers two buyers: c1 (6 pairs, each reply after 10 s) and c2 whose buyer waits 70 s
+    # and then is left with an unanswered question.
+    #   turns: c1 6×10 s, c2 70 s + 1 unanswered → avg = (60 + 70) / 7 = 18.57 s (≤ 32: no deduction)
+    #   first responses: c1 10 s, c2 70 s → mean 40 s (target 10 s missed, 0 points by default)
+    #   buyers received 2, replied 2 → reply rate 100% (the last question was after a reply)
+    #   answer ratio: 7 agent messages / 8 buyer messages = 0.875 (target 130% missed)
+    #   findings: one conflict in c1 → −5; service attitude 15; total points −5, total score 40.
+    c1 = chat("c1")
+    c2 = Conversation(
+        "c2",
+        (
+            Message(0, Role.CUSTOMER, "问", "buyer2", at("11:00:00")),
+            Message(1, Role.AGENT, "答", MEI, at("11:01:10")),
+            Message(2, Role.CUSTOMER, "还在吗", "buyer2", at("11:05:00")),
+        ),
+    )
+    card = load_scorecard()
+    findings = [finding(3, "conflict")]
+    metrics = agent_day_metrics([c1, c2], card.day)
+    deductions = score([c1, c2], findings, metrics, card)
+    (row,) = agent_rows([c1, c2], findings, metrics, deductions, card)
+    assert row["avg_response_s"] == 18.57
+    assert row["first_response_s"] == 40.0
+    assert row["reply_rate"] == 1.0
+    assert row["answer_ratio"] == 0.875
+    assert (row["first_response_met"], row["answer_ratio_met"]) == (False, False)
+    assert (row["conflict"], row["impatience"], row["forbidden_phrase"]) == (1, 0, 0)
+    assert (row["service_attitude_points"], row["average_response_points"], row["reply_rate_points"]) == (
+        -5,
+        0,
+        0,
+    )
+    assert (row["total_points"], row["total_score"]) == (-5, 40)
+    assert [k for k, _ in agent_columns(card)] == list(row)
+
+
+def test_agents_json_keys_required_by_the_issue():
+    card = load_scorecard()
+    keys = [k for k, _ in agent_columns(card)]
+    for required in (
+        "agent",
+        "date",
+        "impatience",
+        "conflict",
+        "forbidden_phrase",
+        "service_attitude_points",
+        "avg_response_s",
+        "first_response_s",
+        "reply_rate",
+        "answer_ratio",
+    ):
+        assert required in keys
+    assert len(keys) == len(set(keys))

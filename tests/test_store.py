@@ -1,0 +1,207 @@
+"""The store on SQLite and on a real PostgreSQL server.
+
+PostgreSQL tests need ``QC_TEST_PG_URL`` (``eval "$(bash scripts/ci-postgres.sh)"`` starts a
+local server and exports it; ``make test`` does this). Without it they skip, except under
+``CI=true`` where a missing server is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import create_engine, func, insert, select, text
+
+from qc.metrics import agent_day_metrics
+from qc.schema import Conversation, Evidence, Finding, Message, Role
+from qc.scorecard import agent_rows, load_scorecard, score
+from qc.store import (
+    MIGRATIONS,
+    MIGRATIONS_TABLE,
+    RESULT_TABLES,
+    TABLES,
+    StoreError,
+    applied_migrations,
+    database_url,
+    open_store,
+    save_run,
+)
+
+CST = timezone(timedelta(hours=8))
+PG_URL = os.environ.get("QC_TEST_PG_URL")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def chat(cid: str, day: str, shop: str = "柚子家居", agent: str = "店:小美") -> Conversation:
+    t0 = datetime.fromisoformat(f"{day}T10:00:00").replace(tzinfo=CST)
+    messages = []
+    for k in range(3):
+        messages.append(Message(2 * k, Role.CUSTOMER, "问", "buyer", t0 + timedelta(minutes=k)))
+        messages.append(Message(2 * k + 1, Role.AGENT, "答", agent, t0 + timedelta(minutes=k, seconds=40)))
+    return Conversation(cid, tuple(messages), shop=shop, source=f"{day}.jsonl:1")
+
+
+def finding(cid: str, index: int, kind: str) -> Finding:
+    return Finding(cid, index, kind, 0.9, Evidence(f"{kind}.v1", kind, pattern=f"{kind}-x"), agent="店:小美")
+
+
+def run_kwargs(conversations, findings):
+    card = load_scorecard()
+    metrics = agent_day_metrics(conversations, card.day)
+    deductions = score(conversations, findings, metrics, card)
+    return dict(
+        run={
+            "qc_version": "0.1.0",
+            "counts": {"read": 10, "accepted": 9, "rejected": 1},
+            "files": [{"path": "day.jsonl"}],
+            "scorecard": {"name": card.name, "hash": card.hash},
+            "lexicon_version": "2026.11.1+abc",
+            "model_version": "attitude@0.3.0",
+        },
+        conversations=conversations,
+        findings=findings,
+        deductions=deductions,
+        agents=agent_rows(conversations, findings, metrics, deductions, card),
+        day=card.day,
+    )
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def target(request, tmp_path):
+    if request.param == "sqlite":
+        yield str(tmp_path / "qc.sqlite")
+        return
+    if not PG_URL:
+        message = 'QC_TEST_PG_URL is not set: run `eval "$(bash scripts/ci-postgres.sh)"` to test PostgreSQL'
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+
+    def wipe():
+        engine = create_engine(database_url(PG_URL))
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+
+    wipe()  # a clean database for every test, and nothing left behind
+    yield PG_URL
+    wipe()
+
+
+def counts(engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {
+            name: conn.execute(select(func.count()).select_from(TABLES[name])).scalar_one()
+            for name in RESULT_TABLES
+        }
+
+
+def test_same_day_twice_leaves_one_copy(target):
+    convs = [chat("c1", "2026-11-24"), chat("c2", "2026-11-24")]
+    findings = [finding("c1", 1, "impatience"), finding("c2", 3, "conflict")]
+    first = save_run(target, **run_kwargs(convs, findings))
+    engine = open_store(target)
+    once = counts(engine)
+    assert once == {"conversations": 2, "findings": 2, "deductions": 3, "agent_days": 1}
+    second = save_run(target, **run_kwargs(convs, findings))
+    assert second > first
+    assert counts(engine) == once
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(TABLES["runs"])).scalar_one() == 2
+        run_ids = {r for (r,) in conn.execute(select(TABLES["findings"].c.run_id))}
+    assert run_ids == {second}
+    engine.dispose()
+
+
+def test_rerun_replaces_the_day_and_keeps_other_days_and_shops(target):
+    day1 = [chat("a", "2026-11-24"), chat("b", "2026-11-24")]
+    day2 = [chat("c", "2026-11-25")]
+    other_shop = [chat("z", "2026-11-24", shop="另一家店", agent="另一家店:阿杰")]
+    save_run(target, **run_kwargs(day1, [finding("a", 1, "impatience"), finding("b", 1, "impatience")]))
+    save_run(target, **run_kwargs(day2, [finding("c", 1, "conflict")]))
+    save_run(target, **run_kwargs(other_shop, []))
+    # Day 1 again, now with one conversation and no finding: it replaces day 1 of this shop only.
+    save_run(target, **run_kwargs(day1[:1], []))
+    engine = open_store(target)
+    with engine.connect() as conn:
+        convs = sorted(
+            conn.execute(select(TABLES["conversations"].c.date, TABLES["conversations"].c.conversation_id))
+        )
+        kinds = sorted(conn.execute(select(TABLES["findings"].c.date, TABLES["findings"].c.kind)))
+        agents = sorted(conn.execute(select(TABLES["agent_days"].c.shop, TABLES["agent_days"].c.date)))
+        finding_id = conn.execute(select(TABLES["findings"].c.finding_id)).scalar_one()
+    assert convs == [("2026-11-24", "a"), ("2026-11-24", "z"), ("2026-11-25", "c")]
+    assert kinds == [("2026-11-25", "conflict")]
+    assert agents == [("另一家店", "2026-11-24"), ("柚子家居", "2026-11-24"), ("柚子家居", "2026-11-25")]
+    assert finding_id == finding("c", 1, "conflict").id  # the stable id survives storage
+    engine.dispose()
+
+
+def test_run_records_versions_hash_and_counts(target):
+    kwargs = run_kwargs([chat("c1", "2026-11-24")], [])
+    run_id = save_run(target, **kwargs)
+    engine = open_store(target)
+    runs = TABLES["runs"]
+    with engine.connect() as conn:
+        row = conn.execute(select(runs).where(runs.c.id == run_id)).mappings().one()
+    assert row["qc_version"] == "0.1.0"
+    assert row["scorecard_hash"] == load_scorecard().hash
+    assert (row["lexicon_version"], row["model_version"]) == ("2026.11.1+abc", "attitude@0.3.0")
+    assert (row["read_count"], row["accepted_count"], row["rejected_count"]) == (10, 9, 1)
+    assert row["conversation_count"] == 1
+    assert '"2026-11-24"' in row["days"] and "day.jsonl" in row["inputs"]
+    engine.dispose()
+
+
+def test_migrations_are_recorded_in_order_and_applied_once(target):
+    engine = open_store(target)
+    assert applied_migrations(engine) == [(n, name) for n, name, _ in MIGRATIONS]
+    engine.dispose()
+    engine = open_store(target)  # nothing left to apply
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(MIGRATIONS_TABLE)).scalar_one() == len(
+            MIGRATIONS
+        )
+    engine.dispose()
+
+
+def test_refuses_a_store_newer_than_the_code(target):
+    engine = open_store(target)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(MIGRATIONS_TABLE).values(version=999, name="0999_future", applied_at="2030-01-01")
+        )
+    engine.dispose()
+    with pytest.raises(StoreError, match="newer than this qc") as info:
+        open_store(target)
+    assert info.value.exit_code == 2
+
+
+def test_refuses_a_store_whose_migration_names_differ(target):
+    engine = open_store(target)
+    with engine.begin() as conn:
+        conn.execute(
+            MIGRATIONS_TABLE.update().where(MIGRATIONS_TABLE.c.version == 1).values(name="0001_other")
+        )
+    engine.dispose()
+    with pytest.raises(StoreError, match="different program"):
+        open_store(target)
+
+
+def test_database_url():
+    assert database_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert database_url("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert database_url("sqlite:////x/y.db") == "sqlite:////x/y.db"
+
+
+def test_path_becomes_a_sqlite_file(tmp_path):
+    path = tmp_path / "sub" / "qc.sqlite"
+    url = database_url(path)
+    assert url == f"sqlite:///{path}" and path.parent.is_dir()
+
+
+def test_unknown_url_is_a_store_error():
+    with pytest.raises(StoreError, match="no SQLAlchemy dialect"):
+        open_store("nosuchdb://x/y")
