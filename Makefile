@@ -22,8 +22,8 @@ demo: $(STAMP)
 	$(BIN)/qc inspect demo/day --out out/demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check qc tests bench
-	$(BIN)/ruff format --check qc tests bench
+	$(BIN)/ruff check qc tests bench annotated_samples demo
+	$(BIN)/ruff format --check qc tests bench annotated_samples demo
 
 services:
 	bash scripts/test-services.sh

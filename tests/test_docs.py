@@ -6,7 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import click
 import pytest
 import typer.main
 
@@ -15,11 +14,12 @@ from qc.cli import app
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 
 
-def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+def _commands(group, prefix: str = ""):
+    # Typer vendors its own click, so duck-type groups instead of isinstance(click.Group).
     out = []
     for name, cmd in sorted(group.commands.items()):
         full = f"{prefix}{name}"
-        if isinstance(cmd, click.Group):
+        if hasattr(cmd, "commands"):
             out.extend(_commands(cmd, f"{full} "))
         else:
             out.append((full, cmd))

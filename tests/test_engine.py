@@ -18,8 +18,14 @@ class _EveryAgentMessage:
 
 
 def test_inspector_collects_findings_in_message_order():
-    conv = Conversation("c1", (Message(0, Role.CUSTOMER, "在吗"), Message(1, Role.AGENT, "在的", sender="s:a"),
-                               Message(2, Role.AGENT, "您说", sender="s:a")))
+    conv = Conversation(
+        "c1",
+        (
+            Message(0, Role.CUSTOMER, "在吗"),
+            Message(1, Role.AGENT, "在的", sender="s:a"),
+            Message(2, Role.AGENT, "您说", sender="s:a"),
+        ),
+    )
     result = Inspector([_EveryAgentMessage()]).inspect(conv)
     assert [f.message_index for f in result.findings] == [1, 2]
     assert len(result.features) == 3

@@ -18,10 +18,29 @@ def _conversation() -> Conversation:
         shop="柚子家居旗舰店",
         source="day.jsonl:1",
         messages=(
-            Message(0, Role.CUSTOMER, "这款有50ml装的么", sender="buyer_1", sent_at=datetime(2026, 11, 24, 10, 0, 1, tzinfo=SHANGHAI)),
-            Message(1, Role.AGENT, "亲，欢迎光临", sender="柚子家居旗舰店:小雨", auto_reply=True, source="day.jsonl:2"),
-            Message(2, Role.AGENT, "没有", sender="柚子家居旗舰店:小雨", agent_id="A01",
-                    sent_at=datetime(2026, 11, 24, 10, 0, 30, tzinfo=SHANGHAI)),
+            Message(
+                0,
+                Role.CUSTOMER,
+                "这款有50ml装的么",
+                sender="buyer_1",
+                sent_at=datetime(2026, 11, 24, 10, 0, 1, tzinfo=SHANGHAI),
+            ),
+            Message(
+                1,
+                Role.AGENT,
+                "亲，欢迎光临",
+                sender="柚子家居旗舰店:小雨",
+                auto_reply=True,
+                source="day.jsonl:2",
+            ),
+            Message(
+                2,
+                Role.AGENT,
+                "没有",
+                sender="柚子家居旗舰店:小雨",
+                agent_id="A01",
+                sent_at=datetime(2026, 11, 24, 10, 0, 30, tzinfo=SHANGHAI),
+            ),
             Message(3, Role.SYSTEM, "买家已下单"),
         ),
     )
@@ -37,8 +56,13 @@ def _finding() -> Finding:
         text="没有",
         start=0,
         end=2,
-        evidence=Evidence(rule="forbidden_phrase.v1", summary="bare 没有", pattern="FP-0007",
-                          cues=("bare reply to a question",), details={"implies": "impatience"}),
+        evidence=Evidence(
+            rule="forbidden_phrase.v1",
+            summary="bare 没有",
+            pattern="FP-0007",
+            cues=("bare reply to a question",),
+            details={"implies": "impatience"},
+        ),
     )
 
 
@@ -88,8 +112,20 @@ def test_finding_id_is_stable_and_distinguishes_spans():
 
 def test_finding_record_has_the_flat_keys_later_rules_share():
     record = _finding().to_json()
-    for key in ("conversation_id", "message_index", "agent", "kind", "rule", "entry", "start", "end",
-                "text", "score", "suppressed", "cue"):
+    for key in (
+        "conversation_id",
+        "message_index",
+        "agent",
+        "kind",
+        "rule",
+        "entry",
+        "start",
+        "end",
+        "text",
+        "score",
+        "suppressed",
+        "cue",
+    ):
         assert key in record
     assert record["entry"] == "FP-0007" and record["cue"] == "bare reply to a question"
 
