@@ -246,14 +246,17 @@ def _write_text(fh: IO[str], conversations: Iterable[Conversation], blocks: bool
             else:
                 local = _local(m.sent_at)
                 clock = local.strftime("%H:%M:%S") if local is not None else ""
-                fh.write(f"{ROLE_WORDS[m.role]}({clock}): {_text_body(m)}\n")
+                # Agent lines carry the sub-account nick, as a shop-wide export does, so
+                # replies are attributed to the agent who wrote them (a bare 客服 could not be).
+                who = m.sender if m.role is Role.AGENT and m.sender else ROLE_WORDS[m.role]
+                fh.write(f"{who}({clock}): {_text_body(m)}\n")
             count += 1
         fh.write("\n")
     return count
 
 
 def write_text_lines(conversations: Iterable[Conversation], path: Path, *, encoding: str = "utf-8") -> int:
-    """Write ``买家(14:59:42): 你好`` lines (time only); return the message count.
+    """Write ``买家(14:59:42): 你好`` / ``店铺:客服(14:59:47): …`` lines (time only); return the count.
 
     The day is not in the lines: name the file after it (``qianniu_2026-11-24.txt``).
     """

@@ -374,7 +374,10 @@ def test_text_exports_shapes(small_day, tmp_path):
     text = lines_path.read_text(encoding="utf-8")
     assert text.count("===== 会话 ") == len(small_day)
     body = [ln for ln in text.splitlines() if ln and not ln.startswith("=====")]
-    assert all(re.match(r"^(买家|客服|系统)\(\d{2}:\d{2}:\d{2}\): .+$", ln) for ln in body)
+    who = rf"(买家|客服|系统|{re.escape(DEFAULT_SHOP)}:[^(]+)"
+    assert all(re.match(who + r"\(\d{2}:\d{2}:\d{2}\): .+$", ln) for ln in body)
+    # agent replies carry the sub-account nick, so they can be attributed
+    assert any(ln.startswith(DEFAULT_SHOP + ":") for ln in body)
     blocks = blocks_path.read_text(encoding="utf-8").splitlines()
     headers = [ln for ln in blocks if re.match(r"^\S+ \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$", ln)]
     assert len(headers) == sum(len(c.messages) for c in small_day)
