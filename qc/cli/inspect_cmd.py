@@ -103,11 +103,12 @@ def inspect_cli(
     agents.json and deductions.jsonl (with --db also into a SQLite/PostgreSQL store).
     Exit 1 if an input file could not be read (the others are still done).
 
+    \b
     Example:
         qc inspect demo/day --out out/demo
         qc inspect demo/day --out out/demo --scorecard shop.toml --db out/qc.sqlite
         qc inspect demo/day --out out/demo-spark --engine spark
-    """
+    """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     from qc.inspection import run_inspection

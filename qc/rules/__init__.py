@@ -23,9 +23,7 @@ class Rule(Protocol):
 
     name: str
 
-    def check(
-        self, conversation: Conversation, features: Sequence[MessageFeatures]
-    ) -> Iterable[Finding]:
+    def check(self, conversation: Conversation, features: Sequence[MessageFeatures]) -> Iterable[Finding]:
         """Return the findings for one conversation; ``features[i]`` belongs to message i."""
         ...
 
