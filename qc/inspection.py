@@ -172,16 +172,7 @@ def score_report(
     """
     from qc.metrics import agent_day_metrics
     from qc.scorecard import agent_columns, agent_rows, load_scorecard, score
-    from qc.writers import (
-        AGENTS_CSV,
-        AGENTS_JSON,
-        AGENTS_XLSX,
-        DEDUCTIONS_FILE,
-        deduction_records,
-        write_agents_csv,
-        write_agents_json,
-        write_agents_xlsx,
-    )
+    from qc.writers import write_score_outputs
 
     card = scorecard or load_scorecard()
     conversations = [r.conversation for r in report.results]
@@ -194,9 +185,4 @@ def score_report(
     report.scorecard = card
     report.deductions = score(conversations, findings, metrics, card)
     report.agents = agent_rows(conversations, findings, metrics, report.deductions, card)
-    columns = agent_columns(card)
-    with (out_dir / DEDUCTIONS_FILE).open("w", encoding="utf-8") as fh:
-        write_jsonl(fh, deduction_records(report.deductions))
-    write_agents_csv(out_dir / AGENTS_CSV, report.agents, columns)
-    write_agents_xlsx(out_dir / AGENTS_XLSX, report.agents, columns)
-    write_agents_json(out_dir / AGENTS_JSON, report.agents)
+    write_score_outputs(out_dir, report.deductions, report.agents, agent_columns(card))

@@ -365,27 +365,12 @@ def rescore(engine: Engine, date_from: str, date_to: str | None = None, card: An
 def export_day(engine: Engine, date: str, out_dir: Path, card: Any = None) -> DayScore:
     """Write agents.csv/.xlsx/.json and deductions.jsonl of a stored day, decisions applied."""
     from qc.scorecard import agent_columns, load_scorecard
-    from qc.writers import (
-        AGENTS_CSV,
-        AGENTS_JSON,
-        AGENTS_XLSX,
-        DEDUCTIONS_FILE,
-        deduction_records,
-        write_agents_csv,
-        write_agents_json,
-        write_agents_xlsx,
-        write_jsonl,
-    )
+    from qc.writers import write_score_outputs
 
     card = card or load_scorecard()
     result = rescore(engine, date, date, card)
     if not result.conversations:
         raise ReviewError(f"nothing stored for {date}: inspect that day with --db first")
     out_dir.mkdir(parents=True, exist_ok=True)
-    columns = agent_columns(card)
-    with (out_dir / DEDUCTIONS_FILE).open("w", encoding="utf-8") as fh:
-        write_jsonl(fh, deduction_records(result.deductions))
-    write_agents_csv(out_dir / AGENTS_CSV, result.rows, columns)
-    write_agents_xlsx(out_dir / AGENTS_XLSX, result.rows, columns)
-    write_agents_json(out_dir / AGENTS_JSON, result.rows)
+    write_score_outputs(out_dir, result.deductions, result.rows, agent_columns(card))
     return result

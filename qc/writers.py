@@ -136,3 +136,14 @@ def write_agents_json(path: Path, rows: Iterable[dict[str, Any]]) -> None:
 def deduction_records(deductions: Iterable[Any]) -> Iterable[dict[str, Any]]:
     """deductions.jsonl records (each lists the ids of the findings behind it)."""
     return (d.to_json() for d in deductions)
+
+
+def write_score_outputs(
+    out_dir: Path, deductions: Iterable[Any], rows: list[dict[str, Any]], columns: Any
+) -> None:
+    """Write deductions.jsonl and agents.csv/.xlsx/.json: what `qc inspect` and `qc export` hand over."""
+    with (out_dir / DEDUCTIONS_FILE).open("w", encoding="utf-8") as fh:
+        write_jsonl(fh, deduction_records(deductions))
+    write_agents_csv(out_dir / AGENTS_CSV, rows, columns)
+    write_agents_xlsx(out_dir / AGENTS_XLSX, rows, columns)
+    write_agents_json(out_dir / AGENTS_JSON, rows)
