@@ -370,14 +370,19 @@ def threshold_basis(samples: Sequence[Sample], t_config: dict[str, Any]):  # noq
 
 
 def choose_thresholds(proba, y: Sequence[str], t_config: dict[str, Any], implied=None) -> dict[str, float]:  # noqa: ANN001
-    """Per label, the lowest grid threshold at which the *verdict's* precision meets the target.
+    """The pair of thresholds at which the *verdict* meets both precision targets with most recall.
 
     The verdict is what ``qc inspect`` deducts: the classifier's decision combined with what
     the other rules (the lexicon) already imply for the message (``implied``, a label per
     sample; ``ok`` when nothing). Conflict is decided first on its own probability;
     impatience then on the probability that the message is at least impatient (impatience +
     conflict) among messages not flagged as conflict, exactly as :func:`decide` applies them.
-    The lowest threshold meeting the target gives the most recall.
+
+    The two thresholds are chosen together: a low conflict threshold also takes impatient
+    messages into conflict (a wrong and costlier deduction, and lost impatience recall). For
+    every conflict threshold whose precision meets its target, impatience gets the lowest
+    threshold meeting its own target; the pair kept is the one whose smaller recall of the two
+    is largest (then the larger sum of recalls, then the lower thresholds).
     """
     import numpy as np
 
@@ -387,20 +392,41 @@ def choose_thresholds(proba, y: Sequence[str], t_config: dict[str, Any], implied
     p_bad = p_conflict + proba[:, LABELS.index("impatience")]
     grid = np.round(np.arange(float(t_config["lowest"]), 1.0, float(t_config["step"])), 4)
     target = t_config["target_precision"]
-    t_conflict = _lowest_precise(
-        lambda t: (p_conflict >= t) | (implied == "conflict"),
-        y == "conflict",
-        grid,
-        float(target["conflict"]),
-    )
-    conflict = (p_conflict >= t_conflict) | (implied == "conflict")
-    t_impatience = _lowest_precise(
-        lambda t: ~conflict & ((p_bad >= t) | (implied == "impatience")),
-        y == "impatience",
-        grid,
-        float(target["impatience"]),
-    )
-    return {"conflict": t_conflict, "impatience": t_impatience}
+    is_conflict, is_impatience = y == "conflict", y == "impatience"
+    best: tuple[tuple[float, float, float, float], dict[str, float]] | None = None
+    for t_conflict in grid:
+        conflict = (p_conflict >= t_conflict) | (implied == "conflict")
+        if not conflict.any() or is_conflict[conflict].mean() < float(target["conflict"]):
+            continue
+        t_impatience = _lowest_precise(
+            lambda t, conflict=conflict: ~conflict & ((p_bad >= t) | (implied == "impatience")),
+            is_impatience,
+            grid,
+            float(target["impatience"]),
+        )
+        impatience = ~conflict & ((p_bad >= t_impatience) | (implied == "impatience"))
+        recalls = (
+            _recall(conflict, is_conflict),
+            _recall(impatience, is_impatience),
+        )
+        key = (min(recalls), sum(recalls), -float(t_conflict), -t_impatience)
+        if best is None or key > best[0]:
+            best = (key, {"conflict": round(float(t_conflict), 4), "impatience": t_impatience})
+    if best is None:  # no conflict threshold is precise enough: flag conflict only at the top
+        top = round(float(grid[-1]), 4)
+        conflict = (p_conflict >= top) | (implied == "conflict")
+        t_impatience = _lowest_precise(
+            lambda t: ~conflict & ((p_bad >= t) | (implied == "impatience")),
+            is_impatience,
+            grid,
+            float(target["impatience"]),
+        )
+        return {"conflict": top, "impatience": t_impatience}
+    return best[1]
+
+
+def _recall(flagged, positive) -> float:  # noqa: ANN001
+    return float(positive[flagged].sum() / positive.sum()) if positive.any() else 0.0
 
 
 def _lowest_precise(flag, positive, grid, target: float) -> float:  # noqa: ANN001

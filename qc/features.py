@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 # Bump whenever any feature below computes something different for the same input.
-FEATURE_VERSION = 1
+FEATURE_VERSION = 2
 
 AttitudeInput = tuple[str, Sequence[tuple[str, str]]]
 
@@ -164,11 +164,105 @@ _LATIN_DIGIT = re.compile(r"[A-Za-z0-9]")
 # Emoticon codes as chat tools type them: /:xxx or a bracketed Chinese name such as [微笑]
 # (not export placeholders such as [数字x]).
 _EMOJI_CODE = re.compile(r"/:[^\s]{1,6}|\[[\u4e00-\u9fff]{1,4}\]")
+# Order numbers, phone numbers (also masked, 138xxxx6021), tracking numbers and tax ids: a
+# run of 3+ digits, optionally with x/X/* masking inside. They say nothing about attitude,
+# but their raw digits would give every confirmation message rare n-grams of its own.
+_LONG_NUMBER = re.compile(r"[0-9][0-9xX*]{2,}[0-9]|[0-9]{3,}")
+# Masked values as exports and research corpora write them ([数字x], [订单x], [电话x]): the
+# same non-information as the number itself.
+_MASKED_VALUE = re.compile(r"\[[^\[\]\s]{1,12}x\]")
+_NUMBER_TOKEN = "9"
+# An agent asking the buyer back ("请问您是哪个订单呢", "您是指…吗"): serving, not refusing.
+_ASK_BACK_START = ("请问", "您是", "亲，请问", "亲,请问", "亲请问", "您好，请问", "您好,请问", "麻烦您")
+_ASK_BACK_CUES = (
+    "请问",
+    "您是指",
+    "您是要",
+    "您是说",
+    "您说的是",
+    "方便",
+    "是哪",
+    "哪个",
+    "哪一",
+    "多少呢",
+    "吗？",
+)
+_QUESTION_END = ("吗", "呢", "？", "?", "呀", "么")
+# Stock service formulas: greetings, closings, thanks for waiting, confirmations.
+_SERVICE_CUES = (
+    "您好",
+    "很高兴",
+    "为您服务",
+    "还有其他",
+    "还有什么",
+    "祝您",
+    "欢迎",
+    "感谢您",
+    "久等",
+    "随时",
+    "核对",
+    "确认",
+    "已经帮您",
+    "帮您查",
+    "已记下",
+    "收到",
+)
+# Sending the buyer somewhere else instead of answering: a place where the answer is written
+# (page, manual, label …) or another party (installer, courier, after-sales …).
+_POINTER_PLACES = (
+    "详情",
+    "页面",
+    "主图",
+    "图片",
+    "图上",
+    "介绍",
+    "说明书",
+    "标签",
+    "包装上",
+    "瓶底",
+    "参数",
+    "评价",
+    "清单",
+    "订单里",
+    "链接里",
+    "下面",
+    "上面",
+    "首页",
+)
+_POINTER_PARTIES = (
+    "师傅",
+    "售后",
+    "快递",
+    "物流",
+    "厂家",
+    "官方",
+    "财务",
+    "仓库",
+    "品牌方",
+    "别人",
+    "五金店",
+)
+_POINTER_VERBS = ("看", "找", "问", "翻", "拉", "搜", "查", "去", "自己", "写了", "写着", "有")
+# Opening particles and address forms that soften a short reply.
+_WARM_OPENERS = ("亲", "您好", "宝", "好的", "嗯嗯", "收到", "不好意思", "抱歉")
+_CROSSED_TURN_KINDS = ("yes_no", "wh", "problem", "data", "thanks", "ack", "statement")
+# Modal verbs of a yes/no question; a short reply that echoes one answers it.
+_YES_NO_VERBS = ("能", "会", "有", "是", "可以", "要", "用", "送", "包", "退", "换", "带")
+_SENTENCE_SPLIT = re.compile(r"[，,。.！!？?；;~～\s]+")
+
+
+def normalize_numbers(text: str) -> str:
+    """``text`` with every long or masked number (order, phone, tracking, tax id) as one token.
+
+    Digits of an order number carry no attitude; left raw, they make confirmations look
+    unlike anything in the samples. Short numbers (sizes, prices, counts) stay as typed.
+    """
+    return _LONG_NUMBER.sub(_NUMBER_TOKEN, _MASKED_VALUE.sub(_NUMBER_TOKEN, text))
 
 
 def message_texts(inputs: Sequence[AttitudeInput]) -> list[str]:
-    """The agent messages of a batch (what the character n-grams read)."""
-    return [message for message, _ in inputs]
+    """The agent messages of a batch, long numbers normalised (what the char n-grams read)."""
+    return [normalize_numbers(message) for message, _ in inputs]
 
 
 def context_texts(inputs: Sequence[AttitudeInput]) -> list[str]:
@@ -177,12 +271,12 @@ def context_texts(inputs: Sequence[AttitudeInput]) -> list[str]:
     Only buyer turns count: the agent's own earlier replies would teach the model the
     agent's style rather than what the buyer asked.
     """
-    return [" ".join(_buyer_turns(context)) for _, context in inputs]
+    return [normalize_numbers(" ".join(_buyer_turns(context))) for _, context in inputs]
 
 
 def message_token_texts(inputs: Sequence[AttitudeInput]) -> list[str]:
     """Each message's word tokens joined by spaces, for a whitespace-token TF-IDF."""
-    return [" ".join(t for t in tokenize(message) if t.strip()) for message, _ in inputs]
+    return [" ".join(t for t in tokenize(normalize_numbers(message)) if t.strip()) for message, _ in inputs]
 
 
 def hand_features(inputs: Sequence[AttitudeInput]) -> list[dict[str, float]]:
@@ -241,9 +335,86 @@ def _hand_features_one(message: str, context: Sequence[tuple[str, str]]) -> dict
         and not feats["q_marks"]
     )
     feats["bare_to_anger"] = feats["len_le_5"] * float(feats["ctx_anger"] > 0)
+    feats.update(_service_features(text, core))
+    feats.update(_reply_features(text, core, last_buyer))
     for key, value in lexicon_cues(message, context).items():
         feats[f"lex_{key}"] = value
     return feats
+
+
+def _service_features(text: str, core: str) -> dict[str, float]:
+    """Cues of an agent serving: asking back, formal 您, stock formulas, message shape.
+
+    Real agent messages are often long, formal or clarifying questions; these cues let the
+    model tell them from curt brush-offs without relying on rare n-grams.
+    """
+    n = len(text)
+    sentences = [part for part in _SENTENCE_SPLIT.split(text) if part]
+    ends_question = core.endswith(_QUESTION_END) or text.rstrip().endswith(("？", "?"))
+    ask_back = text.startswith(_ASK_BACK_START) or any(c in text for c in _ASK_BACK_CUES)
+    return {
+        "agent_question": float(ends_question),
+        "agent_ask_back": float(ask_back),
+        "agent_ask_back_question": float(ask_back and ends_question),
+        "formal_you": _capped(text.count("您")),
+        "plain_you_only": float("你" in text and "您" not in text),
+        "please": float("请" in text),
+        "thanks_or_sorry": float(any(c in text for c in ("感谢", "谢谢", "抱歉", "对不起", "不好意思"))),
+        "service_cue": _capped(sum(c in text for c in _SERVICE_CUES)),
+        "has_number": float(bool(_LONG_NUMBER.search(text) or _MASKED_VALUE.search(text))),
+        "sentences": _capped(len(sentences)),
+        "len_bucket_21_40": float(20 < n <= 40),
+        "len_bucket_41_80": float(40 < n <= 80),
+        "len_bucket_gt_80": float(n > 80),
+    }
+
+
+def _reply_features(text: str, core: str, last_buyer: str) -> dict[str, float]:
+    """How a reply relates to the buyer's last turn: answers it, points elsewhere, or brushes off.
+
+    The n-grams see the reply and the context apart; these cross the two, which is where
+    curt non-answers ("标签", "问师傅", "详情里有") differ from short answers ("不会", "能的").
+    """
+    n = len(core)
+    warm = text.startswith(_WARM_OPENERS) or any(c in text for c in _SOFTENERS)
+    place = any(p in text for p in _POINTER_PLACES)
+    party = any(p in text for p in _POINTER_PARTIES)
+    pointer = (place or party) and any(v in text for v in _POINTER_VERBS + _POINTER_PLACES)
+    asked = any(c in last_buyer for c in _QUESTION_CUES)
+    echo = any(v in last_buyer and core.lstrip("不没").startswith(v) for v in _YES_NO_VERBS)
+    cold = not warm and not any(c in text for c in _POLITE)
+    feats = {
+        "pointer": float(pointer),
+        "pointer_cold": float(pointer and cold),
+        "pointer_short": float(pointer and n <= 12),
+        "pointer_to_question": float(pointer and asked),
+        "echo_answer": float(echo and n <= 6),
+        "cold": float(cold),
+        "cold_short_to_question": float(cold and asked and n <= 8 and not echo),
+        "cold_short_to_statement": float(cold and bool(last_buyer) and not asked and n <= 8),
+        "cold_mid": float(cold and 8 < n <= 20),
+        "no_overlap_short": float(n <= 8 and bool(last_buyer) and _overlap_share(core, last_buyer) == 0.0),
+    }
+    # The lexicon's reading of the buyer's last turn (one source for "question", "problem" …),
+    # crossed with a short or cold reply: a six-character reply to a defect report is a
+    # brush-off far more often than one to a thank-you.
+    kinds = buyer_turn_kinds(last_buyer) if last_buyer else frozenset()
+    short = n <= 6
+    for kind in _CROSSED_TURN_KINDS:
+        seen = kind in kinds
+        feats[f"turn_{kind}"] = float(seen)
+        feats[f"short_after_{kind}"] = float(seen and short)
+        feats[f"cold_after_{kind}"] = float(seen and cold)
+    return feats
+
+
+def buyer_turn_kinds(text: str) -> frozenset[str]:
+    """Kinds of a buyer turn as the forbidden-phrase rule reads them (question, problem, data …).
+
+    Empty when the lexicon rule is not installed.
+    """
+    rule = _lexicon_rule()
+    return rule.classify_turn(text) if rule is not None else frozenset()
 
 
 def _buyer_turns(context: Sequence[tuple[str, str]]) -> list[str]:

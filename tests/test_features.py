@@ -60,6 +60,22 @@ def test_tokenize_concatenates_back_to_the_text():
         ("您好请问有什么可以帮您", (), "no_punct", 1.0),
         ("好的[微笑]", (), "emoji_code", 1.0),
         ("[姓名x] [数字x]", (), "emoji_code", 0.0),
+        ("标签上有", (("customer", "睡袋零下几度能用"),), "pointer_cold", 1.0),
+        (
+            "亲，参数在详情页第三张图哦，零下五度以内都可以的",
+            (("customer", "睡袋零下几度能用"),),
+            "pointer_cold",
+            0.0,
+        ),
+        ("问安装师傅", (("customer", "洗碗机要装水管吗"),), "pointer_to_question", 1.0),
+        ("不会", (("customer", "请问这个裤子会缩水吗"),), "echo_answer", 1.0),
+        ("不补", (("customer", "浴巾多大"),), "echo_answer", 0.0),
+        ("一套", (("customer", "请问这套书一共几本"),), "cold_short_to_question", 1.0),
+        ("嗯", (("customer", "鞋子磨脚"),), "cold_after_problem", 1.0),
+        ("请问您是哪个订单呢？", (("customer", "我要退货"),), "agent_ask_back_question", 1.0),
+        ("单号是[订单x]对吗", (), "has_number", 1.0),
+        ("拍照", (("customer", "快递到了盖子是坏的"),), "short_after_problem", 1.0),
+        ("拍照", (("customer", "谢谢啦"),), "short_after_problem", 0.0),
     ],
     ids=[
         "bare-no-to-question",
@@ -74,6 +90,17 @@ def test_tokenize_concatenates_back_to_the_text():
         "no-punctuation",
         "emoticon",
         "export-placeholder-is-no-emoticon",
+        "curt-pointer",
+        "pointer-with-the-answer-is-warm",
+        "pointer-to-another-party",
+        "echo-answers-yes-no",
+        "no-echo",
+        "cold-short-to-question",
+        "bare-ack-to-a-defect",
+        "asks-back",
+        "masked-number",
+        "short-reply-to-a-defect",
+        "short-reply-to-thanks",
     ],
 )
 def test_hand_features(message, context, key, expected):
@@ -113,3 +140,17 @@ def test_feature_functions_are_module_level_and_trusted_by_the_loader():
         func = getattr(features, name)
         assert func.__qualname__ == name and func.__module__ == "qc.features"
         assert f"qc.features.{name}" in artifact.TRUSTED_TYPES
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("单号 773012345678 已经发出", "单号 9 已经发出"),
+        ("电话 138****6021 对吗", "电话 9 对吗"),
+        ("订单[订单x]，共[数字x]件", "订单9，共9件"),
+        ("M码 2件 35.5元 [微笑]", "M码 2件 35.5元 [微笑]"),
+    ],
+    ids=["order-number", "masked-phone", "export-placeholders", "short-numbers-and-emoticons-stay"],
+)
+def test_long_and_masked_numbers_become_one_token(text, expected):
+    assert features.normalize_numbers(text) == expected

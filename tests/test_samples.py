@@ -20,9 +20,9 @@ OPTIONAL = {"note", "category", "forbidden", "source"}
 
 # The exact counts documented in README.md ("Counts"): label -> (all, training, evaluation).
 EXPECTED = {
-    "ok": (968, 689, 279),
-    "impatience": (557, 399, 158),
-    "conflict": (353, 247, 106),
+    "ok": (1871, 1329, 542),
+    "impatience": (923, 657, 266),
+    "conflict": (534, 384, 150),
 }
 # Phrases a forbidden-word lexicon typically lists (README.md; LEXICON_PHRASES in generate.py).
 LEXICON_PHRASES = (
@@ -136,9 +136,10 @@ def test_split_rule_is_the_one_the_classifier_uses(records):
         assert (split_bucket(r["id"]) < 3) == _held_out(r["id"]), r["id"]
 
 
-def test_mix_is_roughly_half_ok_a_third_impatience_a_fifth_conflict(records):
+def test_mix_is_about_half_ok_a_third_impatience_a_fifth_conflict(records):
     share = {label: n / len(records) for label, n in Counter(r["label"] for r in records).items()}
-    assert share["ok"] == pytest.approx(0.50, abs=0.05)
+    # Real agents ask and confirm far more than they refuse: ok may run up to 60%.
+    assert share["ok"] == pytest.approx(0.55, abs=0.05)
     assert share["impatience"] == pytest.approx(0.30, abs=0.05)
     assert share["conflict"] == pytest.approx(0.20, abs=0.05)
 
@@ -198,3 +199,33 @@ def test_guideline_hard_cases_are_labelled_as_the_guideline_says(records, buyer,
 def test_evaluation_split_is_hand_written_only(records):
     assert all(r["id"].startswith("h") for r in records)
     assert not any(r.get("source", "").startswith("generated") for r in records)
+
+
+def test_every_id_of_the_label_audit_is_ok_in_the_file(records):
+    section = README.read_text("utf-8").split("## Label audit", 1)[1].split("\n## ", 1)[0]
+    audited = re.findall(r"^\| (h\d{5}) \|", section, re.M)
+    assert len(audited) >= 10
+    label = {r["id"]: r["label"] for r in records}
+    assert {i: label[i] for i in audited} == dict.fromkeys(audited, "ok")
+
+
+@pytest.mark.parametrize(
+    ("buyer", "reply", "label"),
+    [
+        pytest.param("你好在吗", "在", "ok", id="lone-zai-answers-zai-ma"),
+        pytest.param("猫粮颗粒大吗", "不大不小", "ok", id="curt-answer-gives-the-fact"),
+        pytest.param("这本书是正版吗", "正版，页面写了", "impatience", id="fact-with-reproach"),
+        pytest.param("有没有发票", "有，自己申请", "impatience", id="fact-then-push-away"),
+        pytest.param("我165 120斤穿M还是L", "亲~您自己判断一下呢", "impatience", id="polite-brush-off"),
+        pytest.param(
+            "我要退货", "好的亲，请问您是要退哪一件呢？您在店里下了两单", "ok", id="clarifying-question"
+        ),
+    ],
+)
+def test_audited_conventions_for_short_and_polite_replies(records, buyer, reply, label):
+    found = [
+        r["label"]
+        for r in records
+        if r["text"] == reply and r["context"] and r["context"][-1]["text"] == buyer
+    ]
+    assert found == [label]
