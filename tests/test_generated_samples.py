@@ -16,8 +16,7 @@ SAMPLES = Path(__file__).resolve().parents[1] / "annotated_samples"
 GENERATOR = SAMPLES / "generate.py"
 GENERATED = SAMPLES / "generated.jsonl"
 HANDWRITTEN = SAMPLES / "handwritten.jsonl"
-# The "Generated variations" section lives in GENERATED.md until the lead merges it into README.md.
-DOC = SAMPLES / "GENERATED.md" if (SAMPLES / "GENERATED.md").exists() else SAMPLES / "README.md"
+DOC = SAMPLES / "README.md"  # its "Generated variations" section documents the generator
 LABELS = {"ok", "impatience", "conflict"}
 
 
