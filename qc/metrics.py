@@ -41,6 +41,7 @@ from zoneinfo import ZoneInfo
 from qc.schema import Conversation, Message, Role
 
 __all__ = [
+    "AgentDayMetricsBuilder",
     "UNASSIGNED",
     "UNDATED",
     "DayRule",
@@ -269,9 +270,25 @@ def agent_day_metrics(
     conversations: Iterable[Conversation], rule: DayRule | None = None
 ) -> list[AgentDayMetrics]:
     """Aggregate every conversation into one row per agent per day, sorted by day then agent."""
-    rule = rule or DayRule()
-    acc: dict[tuple[str, str], _Acc] = defaultdict(_Acc)
+    builder = AgentDayMetricsBuilder(rule)
     for conv in conversations:
+        builder.add(conv)
+    return builder.rows()
+
+
+class AgentDayMetricsBuilder:
+    """:func:`agent_day_metrics` one conversation at a time, for a run that streams its input.
+
+    Keeps per agent and day only counts, delays and conversation ids, not the conversations.
+    """
+
+    def __init__(self, rule: DayRule | None = None) -> None:
+        self.rule = rule or DayRule()
+        self._acc: dict[tuple[str, str], _Acc] = defaultdict(_Acc)
+
+    def add(self, conv: Conversation) -> None:
+        """Count one conversation's messages and turns."""
+        rule, acc = self.rule, self._acc
         days = message_days(conv, rule)
         for m in conv.messages:
             if m.counts_as_agent:
@@ -293,27 +310,31 @@ def agent_day_metrics(
                     a.delays.append(turn.delay_s)
                     if position == 0:
                         a.first.append(turn.delay_s)
-    rows = []
-    for (agent, day), a in sorted(acc.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        rows.append(
-            AgentDayMetrics(
-                agent=agent,
-                date=day,
-                shop=a.shop,
-                conversations=len(a.conversations),
-                messages=a.messages,
-                buyer_messages=a.buyer_messages,
-                turns=a.turns,
-                turns_replied=a.turns_replied,
-                timed_turns=len(a.delays),
-                buyers_received=len(a.received),
-                buyers_replied=len(a.replied),
-                avg_response_s=_mean(a.delays),
-                first_responses=len(a.first),
-                first_response_s=_mean(a.first),
-                reply_rate=len(a.replied) / len(a.received) if a.received else None,
-                answer_ratio=a.messages / a.buyer_messages if a.buyer_messages else None,
-                conversation_ids=tuple(a.conversations),
+
+    def rows(self) -> list[AgentDayMetrics]:
+        """One row per agent per day so far, sorted by day then agent."""
+        acc = self._acc
+        rows = []
+        for (agent, day), a in sorted(acc.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+            rows.append(
+                AgentDayMetrics(
+                    agent=agent,
+                    date=day,
+                    shop=a.shop,
+                    conversations=len(a.conversations),
+                    messages=a.messages,
+                    buyer_messages=a.buyer_messages,
+                    turns=a.turns,
+                    turns_replied=a.turns_replied,
+                    timed_turns=len(a.delays),
+                    buyers_received=len(a.received),
+                    buyers_replied=len(a.replied),
+                    avg_response_s=_mean(a.delays),
+                    first_responses=len(a.first),
+                    first_response_s=_mean(a.first),
+                    reply_rate=len(a.replied) / len(a.received) if a.received else None,
+                    answer_ratio=a.messages / a.buyer_messages if a.buyer_messages else None,
+                    conversation_ids=tuple(a.conversations),
+                )
             )
-        )
-    return rows
+        return rows

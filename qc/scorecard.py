@@ -38,6 +38,9 @@ __all__ = [
     "parse_scorecard",
     "counted_kind",
     "message_verdicts",
+    "score_verdicts",
+    "add_held_counts",
+    "agent_rows_from",
     "score",
     "agent_rows",
     "agent_columns",
@@ -100,9 +103,12 @@ class Scorecard:
     items: tuple[Item, ...]
     data: Mapping[str, Any] = field(compare=False, repr=False, default_factory=dict)
     source: str = ""
+    review_only: tuple[str, ...] = ()
 
     def threshold(self, kind: str) -> float:
-        """Lowest score at which a finding of ``kind`` may cost points."""
+        """Lowest score at which a finding of ``kind`` may cost points (infinite when review-only)."""
+        if kind in self.review_only:
+            return math.inf
         return self.min_score.get(kind, self.default_min_score)
 
     @property
@@ -278,7 +284,7 @@ def parse_scorecard(data: Mapping[str, Any], source: str = "<scorecard>") -> Sco
     by = _choice(source, "day.by", day.get("by", "reply"), DAY_BY)
 
     fnd = _table(source, "findings", data.get("findings", {}))
-    _known(source, "findings", fnd, ("min_score", "verdict_order", "implies_verdict"))
+    _known(source, "findings", fnd, ("min_score", "verdict_order", "implies_verdict", "review_only"))
     min_raw = dict(_table(source, "findings.min_score", fnd.get("min_score", {})))
     default_min = _number(source, "findings.min_score.default", min_raw.pop("default", 0.5))
     min_score = {k: _number(source, f"findings.min_score.{k}", v) for k, v in min_raw.items()}
@@ -287,6 +293,7 @@ def parse_scorecard(data: Mapping[str, Any], source: str = "<scorecard>") -> Sco
             raise _fail(source, f"findings.min_score.{k}", f"{v} is outside 0..1; scores are probabilities")
     order = _kinds(source, "findings.verdict_order", fnd.get("verdict_order", []))
     implies = _kinds(source, "findings.implies_verdict", fnd.get("implies_verdict", []))
+    review_only = _kinds(source, "findings.review_only", fnd.get("review_only", []))
 
     items_raw = _table(source, "items", data.get("items", {}))
     items = []
@@ -311,6 +318,7 @@ def parse_scorecard(data: Mapping[str, Any], source: str = "<scorecard>") -> Sco
         items=tuple(items),
         data=copy.deepcopy(dict(data)),
         source=source,
+        review_only=review_only,
     )
 
 
@@ -511,7 +519,17 @@ def score(
     beyond the threshold, ``target`` items earn their configured points. When an item has a
     ``cap`` or ``floor`` that bites, an adjustment deduction (positive points) says so.
     """
-    verdicts = message_verdicts(conversations, findings, card)
+    return score_verdicts(message_verdicts(conversations, findings, card), metrics, card)
+
+
+def score_verdicts(
+    verdicts: Sequence[MessageVerdict], metrics: Iterable[AgentDayMetrics], card: Scorecard
+) -> list[Deduction]:
+    """:func:`score` from message verdicts already decided (sorted as :func:`message_verdicts` sorts).
+
+    For a run that decides each conversation's verdicts as it goes instead of keeping
+    every conversation and finding until the end.
+    """
     out: list[Deduction] = []
     raw_totals: dict[tuple[str, str, str], float] = defaultdict(float)
     for item in card.items:
@@ -609,16 +627,24 @@ def agent_rows(
     findings = list(findings)
     conversations = list(conversations)
     verdicts = message_verdicts(conversations, findings, card)
-    counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for v in verdicts:
-        c = counts[(v.agent, v.date)]
-        if v.verdict:
-            c[v.verdict] += 1
-        for kind in v.kinds:
-            if kind not in card.verdict_order:
-                c[kind] += 1
-    held = {f.id for f in findings if not f.live}
     held_by: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    add_held_counts(held_by, conversations, findings, card)
+    return agent_rows_from(verdicts, held_by, metrics, deductions, card)
+
+
+def add_held_counts(
+    held_by: dict[tuple[str, str], dict[str, int]],
+    conversations: Iterable[Conversation],
+    findings: Iterable[Finding],
+    card: Scorecard,
+) -> None:
+    """Count the findings held back (``needs_review``, ``suppressed``) per agent and day into ``held_by``.
+
+    Additive over conversations: a run may count each conversation's findings as it goes.
+    ``held_by`` maps ``(agent, day)`` to a ``defaultdict(int)``.
+    """
+    findings = list(findings)
+    held = {f.id for f in findings if not f.live}
     convs = {c.id: c for c in conversations}
     cache: dict[str, list[str]] = {}
     for f in findings:
@@ -628,6 +654,24 @@ def agent_rows(
         elif f.score < card.threshold(f.kind):
             key = _attribution(convs.get(f.conversation_id), f.message_index, [f], card, cache)
             held_by[key]["needs_review"] += 1
+
+
+def agent_rows_from(
+    verdicts: Sequence[MessageVerdict],
+    held_by: Mapping[tuple[str, str], Mapping[str, int]],
+    metrics: Iterable[AgentDayMetrics],
+    deductions: Iterable[Deduction],
+    card: Scorecard,
+) -> list[dict[str, Any]]:
+    """:func:`agent_rows` from verdicts and held-back counts (:func:`add_held_counts`) already made."""
+    counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for v in verdicts:
+        c = counts[(v.agent, v.date)]
+        if v.verdict:
+            c[v.verdict] += 1
+        for kind in v.kinds:
+            if kind not in card.verdict_order:
+                c[kind] += 1
     points: dict[tuple[str, str, str], float] = defaultdict(float)
     for d in deductions:
         points[(d.agent, d.date, d.item)] += d.points
@@ -658,8 +702,9 @@ def agent_rows(
         }
         for kind in kinds:
             row[kind] = counts[(agent, day)].get(kind, 0)
-        row["needs_review"] = held_by[(agent, day)].get("needs_review", 0)
-        row["suppressed"] = held_by[(agent, day)].get("suppressed", 0)
+        held = held_by.get((agent, day), {})
+        row["needs_review"] = held.get("needs_review", 0)
+        row["suppressed"] = held.get("suppressed", 0)
         total_points = 0.0
         total_score = 0.0
         for item in card.items:

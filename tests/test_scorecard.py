@@ -162,6 +162,7 @@ BAD_CARDS = [
     ("bad-toml", "[items.average_response\nthreshold = 30\n", "not valid TOML"),
     ("enabled-text", "[items.reply_rate]\nenabled = 'no'\n", "items.reply_rate.enabled"),
     ("version-text", "[card]\nversion = 'one'\n", "card.version"),
+    ("review-only-text", "[findings]\nreview_only = 'impatience'\n", "findings.review_only"),
 ]
 
 
@@ -261,6 +262,22 @@ def test_forbidden_phrase_counts_toward_the_verdict_only_if_the_card_says_so(tmp
     assert score([c], findings, [], off) == []
     (row,) = agent_rows([c], findings, agent_day_metrics([c]), [], off)
     assert (row["forbidden_phrase"], row["impatience"]) == (1, 0)
+
+
+def test_review_only_kinds_are_held_for_review_while_forbidden_phrases_still_deduct(tmp_path):
+    card = load_scorecard(write(tmp_path, '[findings]\nreview_only = ["impatience", "conflict"]\n'))
+    c = chat()
+    findings = [
+        finding(1, "conflict", 0.99),
+        finding(3, "impatience", 0.99),
+        finding(5, "forbidden_phrase", 1.0, implies="impatience"),
+    ]
+    assert [d.points for d in score([c], findings, [], load_scorecard())] == [-5, -2]
+    assert [(d.points, d.reason) for d in score([c], findings, [], card)] == [
+        (-1, "1 × impatience (-1 each)")
+    ]
+    (row,) = agent_rows([c], findings, agent_day_metrics([c]), score([c], findings, [], card), card)
+    assert (row["conflict"], row["impatience"], row["needs_review"]) == (0, 1, 2)
 
 
 def test_forbidden_phrase_with_its_own_points_is_a_separate_reason(tmp_path):
