@@ -476,9 +476,13 @@ def message_sentiment(tokens: Sequence[str]) -> float:
 
 @lru_cache(maxsize=1)
 def _snownlp():  # noqa: ANN202 - (Bayes classifier, stop-word filter)
-    from snownlp import normal, sentiment
+    # snownlp's own sentiment model and stop words, read without ``import snownlp`` (which
+    # also loads its segmenter and tagger: 2.7 s and 380 MB per process); classify and
+    # filter_stop are snownlp's step for step (tests/test_fast_paths.py).
+    from qc.annotate import snow_bayes
 
-    return sentiment.classifier.classifier, normal.filter_stop
+    bayes = snow_bayes()
+    return bayes, bayes.filter_stop
 
 
 def lexicon_cues(message: str, context: Sequence[tuple[str, str]] = ()) -> dict[str, float]:
