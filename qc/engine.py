@@ -31,9 +31,16 @@ class ConversationResult:
 class Inspector:
     """Runs one annotator and a fixed rule set over conversations."""
 
-    def __init__(self, rules: Sequence[Rule] = (), annotator: Annotator = no_features) -> None:
+    # inspect_all takes any iterable, one pass: run_inspection may stream the input to it.
+    streams_input = True
+
+    def __init__(
+        self, rules: Sequence[Rule] = (), annotator: Annotator = no_features, batch_size: int = 256
+    ) -> None:
         self.rules = tuple(rules)
         self.annotator = annotator
+        # Conversations per inspect_batch call in inspect_all; results never depend on it.
+        self.batch_size = max(1, batch_size)
 
     @property
     def rule_names(self) -> tuple[str, ...]:
@@ -49,7 +56,36 @@ class Inspector:
         findings.sort(key=lambda f: (f.message_index, f.start if f.start is not None else -1, f.kind))
         return ConversationResult(conversation, features, tuple(findings))
 
+    def inspect_batch(self, conversations: Sequence[Conversation]) -> list[ConversationResult]:
+        """Inspect many conversations at once; the same results as :meth:`inspect` on each.
+
+        A rule with a ``check_batch(items)`` method (items: ``(conversation, features)``
+        pairs; returns one findings list per item) gets the whole batch in one call, so a
+        model is called once per batch instead of once per conversation.
+        """
+        items = [(c, tuple(self.annotator(c))) for c in conversations]
+        found: list[list[Finding]] = [[] for _ in items]
+        for rule in self.rules:
+            batch = getattr(rule, "check_batch", None)
+            if batch is not None:
+                for acc, more in zip(found, batch(items), strict=True):
+                    acc.extend(more)
+            else:
+                for acc, (c, features) in zip(found, items, strict=True):
+                    acc.extend(rule.check(c, features))
+        results = []
+        for (c, features), findings in zip(items, found, strict=True):
+            findings.sort(key=lambda f: (f.message_index, f.start if f.start is not None else -1, f.kind))
+            results.append(ConversationResult(c, features, tuple(findings)))
+        return results
+
     def inspect_all(self, conversations: Iterable[Conversation]) -> Iterable[ConversationResult]:
-        """Inspect conversations one by one, lazily."""
+        """Inspect conversations lazily, :attr:`batch_size` at a time, results in input order."""
+        batch: list[Conversation] = []
         for conversation in conversations:
-            yield self.inspect(conversation)
+            batch.append(conversation)
+            if len(batch) >= self.batch_size:
+                yield from self.inspect_batch(batch)
+                batch = []
+        if batch:
+            yield from self.inspect_batch(batch)

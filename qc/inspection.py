@@ -6,6 +6,7 @@ The CLI wraps :func:`run_inspection`; tests and other programs call it directly.
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,10 +14,19 @@ from typing import Any
 
 from qc import __version__
 from qc.engine import ConversationResult, Inspector
+from qc.metrics import AgentDayMetricsBuilder
 from qc.readers import read_inputs
 from qc.readers.options import ReadOptions, ReadResult
-from qc.schema import Deduction, Finding
-from qc.scorecard import Scorecard
+from qc.schema import Conversation, Deduction, Finding
+from qc.scorecard import (
+    MessageVerdict,
+    Scorecard,
+    add_held_counts,
+    agent_rows_from,
+    load_scorecard,
+    message_verdicts,
+    score_verdicts,
+)
 from qc.writers import (
     CONVERSATIONS_FILE,
     FINDINGS_FILE,
@@ -29,19 +39,27 @@ from qc.writers import (
     write_jsonl,
 )
 
-Progress = Callable[[Iterable[Any], int], Iterable[Any]]
+# (items, total) -> items; total is None when the input is streamed and its size unknown.
+Progress = Callable[[Iterable[Any], int | None], Iterable[Any]]
 
 
-def _no_progress(items: Iterable[Any], total: int) -> Iterable[Any]:
+def _no_progress(items: Iterable[Any], total: int | None) -> Iterable[Any]:
     return items
 
 
 @dataclass(slots=True)
 class InspectionReport:
-    """What one ``qc inspect`` run did, for the summary line, the store and tests."""
+    """What one ``qc inspect`` run did, for the summary line, the store and tests.
+
+    ``results`` holds every conversation with its findings; a lean run
+    (``keep_results=False``, no store) keeps none (its outputs are written as it goes).
+    ``conversations`` and ``finding_count`` count them either way.
+    """
 
     read: ReadResult
     results: list[ConversationResult] = field(default_factory=list)
+    conversations: int = 0
+    finding_count: int = 0
     seconds: float = 0.0
     run: dict[str, Any] = field(default_factory=dict)
     deductions: list[Deduction] = field(default_factory=list)
@@ -68,32 +86,62 @@ def run_inspection(
     run_info: dict[str, Any] | None = None,
     scorecard: Scorecard | None = None,
     store: str | None = None,
+    keep_results: bool = True,
 ) -> InspectionReport:
     """Read every input, inspect every conversation, write the results into ``out_dir``.
 
     ``scorecard`` scores the agents (the packaged default when ``None``); ``store`` is a
     SQLite path or SQLAlchemy URL the run is also saved to (replacing the same days).
+
+    An inspector that can take its conversations as a stream (``streams_input``, as the
+    local and ``--jobs`` inspectors do) gets them while the input is still being read
+    (:func:`qc.readers.stream.stream_inputs`); input whose conversations are not
+    contiguous is read whole instead. Both give the same outputs. With
+    ``keep_results=False`` and no store, the run keeps no results, only what scoring
+    needs (per agent and day counters, one verdict per agent message with findings),
+    so memory grows little with the input.
     """
     started = time.perf_counter()
-    read = read_inputs(inputs, options or ReadOptions())
-    report = InspectionReport(read=read)
-    report.results = list(inspector.inspect_all(progress(read.conversations, len(read.conversations))))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with (out_dir / FINDINGS_FILE).open("w", encoding="utf-8") as fh:
-        write_jsonl(fh, finding_records(report.findings))
-    with (out_dir / CONVERSATIONS_FILE).open("w", encoding="utf-8") as fh:
-        write_jsonl(fh, (conversation_summary(r) for r in report.results))
+    options = options or ReadOptions()
+    card = scorecard or load_scorecard()
+    lean = not keep_results and store is None
+    report: InspectionReport | None = None
+    if getattr(inspector, "streams_input", False):
+        from qc.readers.stream import NotContiguousError, StreamRead, stream_inputs
+
+        streamed = StreamRead()
+        report = InspectionReport(read=streamed.result)
+        try:
+            conversations = stream_inputs(inputs, options, streamed)
+            scoring = _inspect_and_write(
+                report, progress(conversations, None), out_dir, inspector, lean, card
+            )
+        except NotContiguousError:
+            report = None  # read whole below; the files written so far are replaced
+        else:
+            report.conversations = streamed.conversations
+    if report is None:
+        read = read_inputs(inputs, options)
+        report = InspectionReport(read=read, conversations=len(read.conversations))
+        conversations = progress(read.conversations, len(read.conversations))
+        scoring = _inspect_and_write(report, conversations, out_dir, inspector, lean, card)
+    read = report.read
     with (out_dir / REJECTS_FILE).open("w", encoding="utf-8") as fh:
         write_jsonl(fh, reject_records(read.rejects))
-    # Review decisions already in the store keep applying when a day is inspected again.
-    score_report(report, out_dir, scorecard, rejected=_stored_rejections(store))
+    if scoring is not None:
+        scoring.write(report, out_dir)
+        report.finding_count = scoring.findings
+    else:
+        # Review decisions already in the store keep applying when a day is inspected again.
+        score_report(report, out_dir, card, rejected=_stored_rejections(store))
+        report.finding_count = len(report.findings)
     report.seconds = time.perf_counter() - started
     report.run = {
         "qc_version": __version__,
         "rules": list(inspector.rule_names),
         "counts": {"read": read.read, "accepted": read.accepted, "rejected": read.rejected},
-        "conversations": len(read.conversations),
-        "findings": len(report.findings),
+        "conversations": report.conversations,
+        "findings": report.finding_count,
         "files": [
             {
                 "path": f.path,
@@ -118,6 +166,74 @@ def run_inspection(
 
         save_report(store, report)
     return report
+
+
+def _inspect_and_write(
+    report: InspectionReport,
+    conversations: Iterable[Conversation],
+    out_dir: Path,
+    inspector: Inspector,
+    lean: bool,
+    card: Scorecard,
+) -> _LeanScoring | None:
+    """Inspect ``conversations``, writing findings and summaries as results arrive.
+
+    Fills ``report.results`` with every conversation, or with ``lean`` keeps no results
+    and returns the scoring accumulated conversation by conversation.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    scoring = _LeanScoring(card) if lean else None
+    report.results = []
+    with (
+        (out_dir / FINDINGS_FILE).open("w", encoding="utf-8") as findings_fh,
+        (out_dir / CONVERSATIONS_FILE).open("w", encoding="utf-8") as conversations_fh,
+    ):
+        for result in inspector.inspect_all(conversations):
+            write_jsonl(findings_fh, finding_records(result.findings))
+            write_jsonl(conversations_fh, (conversation_summary(result),))
+            if scoring is not None:
+                scoring.add(result)
+            else:
+                # Kept without the annotator's features (tokens), which no output uses.
+                report.results.append(ConversationResult(result.conversation, (), result.findings))
+    return scoring
+
+
+class _LeanScoring:
+    """What :func:`score_report` needs, accumulated one conversation at a time.
+
+    Keeps the agents' day counters and one verdict per agent message with findings
+    (finding ids, kinds, agent, day), not the conversations and findings themselves.
+    """
+
+    def __init__(self, card: Scorecard) -> None:
+        self.card = card
+        self.metrics = AgentDayMetricsBuilder(card.day)
+        self.verdicts: list[MessageVerdict] = []
+        self.held_by: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        self.findings = 0
+
+    def add(self, result: ConversationResult) -> None:
+        """Count one inspected conversation."""
+        conversation, findings = result.conversation, result.findings
+        self.metrics.add(conversation)
+        if findings:
+            self.findings += len(findings)
+            self.verdicts.extend(message_verdicts([conversation], findings, self.card))
+            add_held_counts(self.held_by, [conversation], findings, self.card)
+
+    def write(self, report: InspectionReport, out_dir: Path) -> None:
+        """Score as :func:`score_report` does (no review decisions) and write the agents files."""
+        from qc.scorecard import agent_columns
+        from qc.writers import write_score_outputs
+
+        card = self.card
+        metrics = self.metrics.rows()
+        self.verdicts.sort(key=lambda v: (v.date, v.agent, v.conversation_id, v.message_index))
+        report.scorecard = card
+        report.deductions = score_verdicts(self.verdicts, metrics, card)
+        report.agents = agent_rows_from(self.verdicts, self.held_by, metrics, report.deductions, card)
+        write_score_outputs(out_dir, report.deductions, report.agents, agent_columns(card))
 
 
 def component_versions(inspector: Inspector) -> dict[str, Any]:

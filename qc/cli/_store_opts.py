@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy import Engine
 
 from qc.errors import EXIT_USAGE, QcError
+
+if TYPE_CHECKING:  # SQLAlchemy costs 0.2 s to import: only commands that open a store pay it
+    from sqlalchemy import Engine
 
 DEFAULT_DB = "out/qc.sqlite"
 

@@ -33,8 +33,9 @@ def parse_columns(pairs: list[str]) -> dict[str, str]:
 
 
 def _rich_progress(enabled: bool):  # noqa: ANN202 - returns the engine's Progress callable
-    def track(items: Iterable[Any], total: int) -> Iterable[Any]:
-        if not enabled or total < 50:
+    def track(items: Iterable[Any], total: int | None) -> Iterable[Any]:
+        # total is None when the input is streamed: a bar without an end.
+        if not enabled or (total is not None and total < 50):
             yield from items
             return
         from rich.console import Console
@@ -93,6 +94,13 @@ def inspect_cli(
     master: Annotated[
         str | None, typer.Option(help="Spark master URL with --engine spark, e.g. yarn; default: local[2].")
     ] = None,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", min=1, help="Worker processes (local engine); output is the same.")
+    ] = 1,
+    batch_size: Annotated[
+        int,
+        typer.Option("--batch-size", min=1, help="Conversations per model call and per worker chunk."),
+    ] = 256,
 ) -> None:
     """Inspect transcripts and write findings, summaries and rejects into --out.
 
@@ -108,6 +116,7 @@ def inspect_cli(
         qc inspect demo/day --out out/demo
         qc inspect demo/day --out out/demo --scorecard shop.toml --db out/qc.sqlite
         qc inspect demo/day --out out/demo-spark --engine spark
+        qc inspect day.jsonl --out out/day --jobs 2
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -142,6 +151,8 @@ def inspect_cli(
         raise ConfigError(f"--engine {engine!r} is unknown: use local or spark")
     if master is not None and engine != "spark":
         raise ConfigError("--master only applies with --engine spark")
+    if jobs > 1 and engine != "local":
+        raise ConfigError("--jobs only applies with --engine local (Spark has its own executors)")
     if engine == "spark":
         # Same two calls below for both engines: the Spark engine remembers the settings (and builds
         # the inspector here once, so a bad config fails before Spark starts) and runs them on Spark.
@@ -152,7 +163,15 @@ def inspect_cli(
     from qc.scorecard import load_scorecard
 
     card = load_scorecard(scorecard)  # a bad card fails (exit 2) before any work
-    inspector = build_inspector(PipelineSettings())
+    settings = PipelineSettings()
+    if engine == "local" and jobs > 1:
+        from qc.parallel import ParallelInspector
+
+        inspector = ParallelInspector(settings, jobs, batch_size)
+    else:
+        inspector = build_inspector(settings)
+        if engine == "local":
+            inspector.batch_size = batch_size
     report = run_inspection(
         expand_inputs(list(inputs)),
         out,
@@ -161,6 +180,7 @@ def inspect_cli(
         progress=_rich_progress(show_progress(quiet)),
         scorecard=card,
         store=db,
+        keep_results=False,
     )
     for failed in report.read.failed_files:
         err(f"qc: {failed.path}: {failed.error}")
@@ -172,7 +192,7 @@ def inspect_cli(
         r = report.read
         err(
             f"read {r.read} records: {r.accepted} accepted, {r.rejected} rejected"
-            f" ({len(r.conversations)} conversations, {len(report.findings)} findings)"
+            f" ({report.conversations} conversations, {report.finding_count} findings)"
             f" in {report.seconds:.1f}s → {out}"
         )
         print_agents_summary(report.agents)

@@ -19,17 +19,30 @@ from qc.schema import Reject
 _CONVERSATION_KEYS = ("conversation_id", "shop", "agent_id")
 
 
-def _fields(obj: Mapping[str, Any], column_map: Mapping[str, str]) -> dict[str, Any]:
+def _fields(
+    obj: Mapping[str, Any], column_map: Mapping[str, str], known: dict[str, str | None] | None = None
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in obj.items():
-        field = field_for_key(key, column_map) if isinstance(key, str) else None
+        if not isinstance(key, str):
+            continue
+        # Every line of a file repeats the same few keys: fold each key once per file.
+        field = known.get(key, "") if known is not None else ""
+        if field == "":
+            field = field_for_key(key, column_map)
+            if known is not None:
+                known[key] = field
         if field and field not in out:
             out[field] = value
     return out
 
 
 def read_jsonl(decoded: Decoded, file: str, column_map: Mapping[str, str]) -> Iterator[RawRecord | Reject]:
-    """Yield one raw record or reject per message found in a JSON Lines file."""
+    """Yield one raw record or reject per message found in a JSON Lines file.
+
+    ``decoded.lines`` may be any iterable of lines (a list, or a stream read as it goes).
+    """
+    known: dict[str, str | None] = {}
     for number, line in enumerate(decoded.lines, start=1):
         if not line.strip():
             continue
@@ -48,7 +61,7 @@ def read_jsonl(decoded: Decoded, file: str, column_map: Mapping[str, str]) -> It
             yield make_reject(file, number, f"a JSON {type(obj).__name__}, not an object", line)
             continue
         if "messages" not in obj:
-            yield RawRecord(file=file, line=number, raw=line, **_fields(obj, column_map))
+            yield RawRecord(file=file, line=number, raw=line, **_fields(obj, column_map, known))
             continue
         yield from _conversation_line(obj, file, number, line, column_map)
 

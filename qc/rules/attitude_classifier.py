@@ -18,6 +18,9 @@ from qc.rules import register_rule
 from qc.schema import Conversation, Evidence, Finding, Message, MessageFeatures, Role
 
 RULE_NAME = "attitude_classifier.v1"
+# Distinct (message, context) inputs whose probabilities check_batch keeps: a few MB, and
+# the output is the same with or without.
+_MEMO_SIZE = 20_000
 
 
 class AttitudeClassifierRule:
@@ -28,6 +31,7 @@ class AttitudeClassifierRule:
 
     def __init__(self, artifact: Artifact) -> None:
         self.artifact = artifact
+        self._memo: dict[tuple[str, tuple[tuple[str, str], ...]], Sequence[float]] = {}
 
     def check(self, conversation: Conversation, features: Sequence[MessageFeatures]) -> Iterable[Finding]:
         """Return impatience/conflict findings (live or needs-review) for the agent messages."""
@@ -39,6 +43,46 @@ class AttitudeClassifierRule:
         return [
             f for m, row in zip(targets, proba, strict=True) if (f := self._finding(conversation, m, row))
         ]
+
+    def check_batch(
+        self, items: Sequence[tuple[Conversation, Sequence[MessageFeatures]]]
+    ) -> list[list[Finding]]:
+        """Findings of many conversations from ONE ``predict_proba`` call; same result as ``check`` each.
+
+        The model's per-call overhead (input validation, pipeline dispatch) is about ten
+        milliseconds, far more than the work for one conversation, so the engine hands over
+        hundreds of conversations at a time.
+        """
+        targets = [
+            (n, m)
+            for n, (c, _) in enumerate(items)
+            for m in c.messages
+            if m.counts_as_agent and m.text.strip()
+        ]
+        out: list[list[Finding]] = [[] for _ in items]
+        if not targets:
+            return out
+        inputs = [(m.text, context_of(items[n][0].messages, m.index)) for n, m in targets]
+        for (n, m), row in zip(targets, self._predict(inputs), strict=True):
+            if finding := self._finding(items[n][0], m, row):
+                out[n].append(finding)
+        return out
+
+    def _predict(self, inputs: list[tuple[str, tuple[tuple[str, str], ...]]]) -> list[Sequence[float]]:
+        """``predict_proba`` rows for ``inputs``, each distinct input computed once.
+
+        The model maps each input row to its probabilities independently of the other
+        rows, so a repeated (message, context) pair (greetings, stock replies to the
+        same opening question) reuses its row; a bounded memo carries rows across batches.
+        """
+        memo = self._memo
+        todo = list(dict.fromkeys(i for i in inputs if i not in memo))
+        fresh = dict(zip(todo, self.artifact.pipeline.predict_proba(todo), strict=True)) if todo else {}
+        rows = [fresh[i] if i in fresh else memo[i] for i in inputs]
+        if len(memo) + len(fresh) > _MEMO_SIZE:
+            memo.clear()
+        memo.update(fresh)
+        return rows
 
     def _finding(self, conversation: Conversation, message: Message, row: Sequence[float]) -> Finding | None:
         art = self.artifact

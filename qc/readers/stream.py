@@ -1,0 +1,227 @@
+"""Streaming reading: conversations come out while the input is still being read.
+
+:func:`~qc.readers.read_inputs` holds a whole batch in memory before the first
+conversation can be inspected. :func:`stream_inputs` gives the *same* conversations,
+rejects, counts and warnings, but yields each conversation as soon as it is complete,
+so memory no longer grows with the input and inspection overlaps reading.
+
+Two things make that exact:
+
+* A UTF-8 JSON Lines file (the format of bulk exports, sniffed as usual) is read line by
+  line. Any other file (CSV, XLSX, text exports, other encodings, files with garbled
+  lines) is read whole by the ordinary reader and its records join the stream in order.
+* A conversation is complete when a record of another conversation follows it, which
+  holds when each conversation's messages are contiguous in the input, as exports write
+  them. If a conversation turns up again after another one, the stream raises
+  :class:`NotContiguousError`; the caller then reads the batch the ordinary way (what
+  ``qc inspect`` does), so nothing is lost or reordered. Exact duplicates share their
+  conversation id, so they are found within the open conversation.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qc.readers.assemble import build_conversations
+from qc.readers.encoding import _MAX_CONTROL_SHARE, _SAMPLE, _utf16_without_bom
+from qc.readers.files import FileOutcome, Resolved, _has_value, _missing_day, read_file, resolve_options
+from qc.readers.jsonl import read_jsonl
+from qc.readers.options import FileReport, ReadOptions, ReadResult, expand_inputs
+from qc.readers.records import Candidate, RawRecord, make_reject, validate
+from qc.readers.sniff import _SNIFF_LINES, OLE_MAGIC, ZIP_MAGIC, sniff_text_format
+from qc.readers.timestamps import date_from_filename
+from qc.schema import Conversation, Reject
+
+__all__ = ["NotContiguousError", "StreamRead", "stream_inputs"]
+
+_CHUNK = 1 << 22  # bytes per read while checking a file's encoding
+
+
+class NotContiguousError(Exception):
+    """A conversation's messages are split by another conversation's: read the batch whole."""
+
+
+@dataclass(slots=True)
+class StreamRead:
+    """What :func:`stream_inputs` found; complete once its iterator is exhausted.
+
+    ``result`` has the files, rejects and warnings of a :class:`ReadResult` but no
+    conversation list (they were yielded); ``conversations`` counts them.
+    """
+
+    result: ReadResult = field(default_factory=ReadResult)
+    conversations: int = 0
+
+
+def stream_inputs(paths: list[Path], options: ReadOptions, read: StreamRead) -> Iterator[Conversation]:
+    """Yield the conversations of ``paths`` as :func:`read_inputs` builds them, one by one.
+
+    Fills ``read`` as it goes; its counts, rejects and warnings equal ``read_inputs``'s
+    once the iterator is exhausted.
+
+    Raises:
+        ConfigError: A forced format, encoding or time zone is unknown (before any reading).
+        NotContiguousError: A conversation continues after another one began.
+    """
+    resolved = resolve_options(options)
+    group = _Group()
+    closed: set[str] = set()
+    late_warnings: list[str] = []
+    result = read.result
+    for path in expand_inputs(list(paths)):
+        outcome, items = _open(path, resolved)
+        result.files.append(outcome.report)
+        if items is None:  # read whole: candidates and rejects are already there
+            candidates: Iterable[Candidate] = outcome.candidates
+            outcome.candidates = []
+        else:
+            candidates = _validated(items, path, resolved, outcome)
+        duplicates: set[int] = set()
+        for c in candidates:
+            if c.conversation_id != group.id:
+                if c.conversation_id in closed:
+                    raise NotContiguousError(c.conversation_id)
+                if group.id is not None:
+                    closed.add(group.id)
+                    read.conversations += 1
+                    yield group.build(late_warnings)
+                group = _Group(c.conversation_id)
+            first = group.seen.get(c.key) if c.key is not None else None
+            if first is None:
+                if c.key is not None:
+                    group.seen[c.key] = c
+                group.members.append(c)
+                continue
+            where = f"line {first.line}" if first.file == c.file else f"{first.file}:{first.line}"
+            reject = make_reject(c.file, c.line, f"exact duplicate of {where}", c.raw)
+            duplicates.add(id(reject))
+            outcome.rejects.append(reject)
+            outcome.report.accepted -= 1
+            outcome.report.rejected += 1
+        if duplicates:
+            # The ordinary reader's order: by line, and on one line its own rejects before duplicates.
+            outcome.rejects.sort(key=lambda r: (r.file, r.line, id(r) in duplicates))
+        result.warnings.extend(outcome.warnings)
+        result.rejects.extend(outcome.rejects)
+    if group.id is not None:
+        read.conversations += 1
+        yield group.build(late_warnings)
+    result.warnings.extend(late_warnings)
+
+
+class _Group:
+    """The open conversation: its kept records and their duplicate keys."""
+
+    __slots__ = ("id", "members", "seen")
+
+    def __init__(self, conversation_id: str | None = None) -> None:
+        self.id = conversation_id
+        self.members: list[Candidate] = []
+        self.seen: dict[tuple[Any, ...], Candidate] = {}
+
+    def build(self, warnings: list[str]) -> Conversation:
+        built = ReadResult()
+        build_conversations(self.members, built)
+        warnings.extend(built.warnings)
+        return built.conversations[0]
+
+
+def _validated(
+    items: Iterable[RawRecord | Reject], path: Path, resolved: Resolved, outcome: FileOutcome
+) -> Iterator[Candidate]:
+    """:func:`qc.readers.files._validate` record by record: counts and rejects as it goes."""
+    options, report = resolved.options, outcome.report
+    day = options.date or date_from_filename(path)
+    nicks = (options.agent_nicks, options.customer_nicks)
+    timeless = False
+    for item in items:
+        report.read += 1
+        if isinstance(item, Reject):
+            outcome.rejects.append(item)
+            report.rejected += 1
+            continue
+        checked = validate(item, resolved.tz, day, nicks)
+        if isinstance(checked, Reject):
+            outcome.rejects.append(checked)
+            report.rejected += 1
+            continue
+        if checked.sent_at is None and _has_value(item.timestamp) and report.format != "text":
+            timeless = True
+        report.accepted += 1
+        yield checked
+    if timeless:
+        outcome.warnings.append(_missing_day(report.path))
+
+
+@dataclass(slots=True)
+class _Lines:
+    """Duck type of :class:`~qc.readers.encoding.Decoded` for :func:`read_jsonl`: lines read lazily."""
+
+    encoding: str
+    lines: Iterator[str]
+    garbled: frozenset[int] = frozenset()
+
+
+def _open(path: Path, resolved: Resolved) -> tuple[FileOutcome, Iterator[RawRecord | Reject] | None]:
+    """A streamable file's outcome and records, or a file read whole (records ``None``)."""
+    codec = _streamable(path, resolved)
+    if codec is None:
+        return read_file(path, resolved), None
+    report = FileReport(path=str(path), format="jsonl", encoding=codec)
+    outcome = FileOutcome(report)
+    lines = _Lines(codec, _read_lines(path, codec == "utf-8-sig"))
+    return outcome, read_jsonl(lines, str(path), resolved.options.column_map)  # type: ignore[arg-type]
+
+
+def _streamable(path: Path, resolved: Resolved) -> str | None:
+    """The codec when the ordinary reader would read ``path`` as UTF-8 JSON Lines, else ``None``.
+
+    ``utf-8`` or ``utf-8-sig`` (with a byte-order mark); only files with no garbled line
+    qualify, so reading them line by line gives the same records.
+    """
+    if resolved.format not in (None, "jsonl") or resolved.encoding is not None:
+        return None  # a forced encoding has its own BOM rules: the ordinary reader applies them
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(_SAMPLE)
+            bom = head.startswith(codecs.BOM_UTF8)
+            if head.startswith((ZIP_MAGIC, OLE_MAGIC, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                return None
+            if not bom and (_utf16_without_bom(head) or _binary(head)):
+                return None
+            decoder = codecs.getincrementaldecoder("utf-8")()
+            decoder.decode(head[3:] if bom else head)
+            while chunk := fh.read(_CHUNK):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+    except (OSError, UnicodeDecodeError):
+        return None  # unreadable or garbled: the ordinary reader reports it as it always has
+    if resolved.format is None:
+        first = [line for _, line in zip(range(_SNIFF_LINES * 4), _read_lines(path, bom), strict=False)]
+        if sniff_text_format(first, path, resolved.options.column_map)[0] != "jsonl":
+            return None
+    return "utf-8-sig" if bom else "utf-8"
+
+
+def _binary(sample: bytes) -> bool:
+    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 13, 12, 27))
+    return bool(sample) and controls / len(sample) > _MAX_CONTROL_SHARE
+
+
+def _read_lines(path: Path, bom: bool) -> Iterator[str]:
+    """Lines split on newline bytes only, one trailing CR dropped, as the ordinary decoder does."""
+    with path.open("rb") as fh:
+        first = True
+        for raw in fh:
+            if first:
+                first = False
+                if bom:
+                    raw = raw[3:]
+            text = raw.decode("utf-8")
+            if text.endswith("\n"):
+                text = text[:-1]
+            yield text[:-1] if text.endswith("\r") else text

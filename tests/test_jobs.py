@@ -1,0 +1,326 @@
+"""Batching, worker processes and streamed input never change what `qc inspect` writes.
+
+The demo day is inspected with --jobs 1 and 2 and two batch sizes; every output file
+must be byte for byte the same (run.json apart from its timing, agents.xlsx cell by
+cell, since a workbook's zip metadata is not part of the result). Streamed reading
+gives the conversations, rejects and counts of the whole-batch reader, and a streamed,
+lean run writes the outputs of a whole-batch run.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from qc.cli import app
+from qc.engine import Inspector
+from qc.exporters import write_jsonl_messages
+from qc.inspection import run_inspection
+from qc.parallel import ParallelInspector
+from qc.pipeline import PipelineSettings, build_inspector
+from qc.readers import ReadOptions, read_inputs
+from qc.readers.stream import NotContiguousError, StreamRead, stream_inputs
+from qc.schema import Conversation, Evidence, Finding, Message, Role
+from qc.synthetic import iter_conversations
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_DAY = ROOT / "demo" / "day"
+READER_FILES = ROOT / "tests" / "data" / "readers"
+BYTE_FILES = (
+    "findings.jsonl",
+    "conversations.jsonl",
+    "rejects.jsonl",
+    "deductions.jsonl",
+    "agents.csv",
+    "agents.json",
+)
+runner = (
+    CliRunner(mix_stderr=False) if "mix_stderr" in CliRunner.__init__.__code__.co_varnames else CliRunner()
+)
+
+
+class _BatchProbe:
+    """A rule with both APIs; check_batch records the batch sizes it was given."""
+
+    name = "test_batch_probe.v1"
+
+    def __init__(self) -> None:
+        self.batches: list[int] = []
+
+    def _one(self, conversation: Conversation) -> list[Finding]:
+        return [
+            Finding(conversation.id, m.index, "probe", 0.5, Evidence(self.name, "probe"), agent=m.agent)
+            for m in reversed(conversation.agent_messages())
+        ]
+
+    def check(self, conversation, features):
+        return self._one(conversation)
+
+    def check_batch(self, items):
+        self.batches.append(len(items))
+        return [self._one(c) for c, _ in items]
+
+
+class _PlainRule:
+    name = "test_plain.v1"
+
+    def check(self, conversation, features):
+        first = conversation.messages[0]
+        yield Finding(conversation.id, first.index, "first", 0.1, Evidence(self.name, "first"))
+
+
+def _conversations(n: int) -> list[Conversation]:
+    return [
+        Conversation(
+            f"c{i}",
+            (
+                Message(0, Role.CUSTOMER, "在吗"),
+                *(Message(j, Role.AGENT, "在的", sender="s:a") for j in range(1, 1 + i % 4)),
+            ),
+        )
+        for i in range(n)
+    ]
+
+
+@pytest.mark.parametrize("batch_size", [1, 3, 256], ids=lambda b: f"batch{b}")
+def test_inspect_all_batches_give_the_results_of_inspect(batch_size: int) -> None:
+    convs = _conversations(10)
+    probe = _BatchProbe()
+    one_by_one = [Inspector([_BatchProbe(), _PlainRule()]).inspect(c) for c in convs]
+    batched = list(Inspector([probe, _PlainRule()], batch_size=batch_size).inspect_all(convs))
+    assert batched == one_by_one
+    assert probe.batches == [min(batch_size, 10 - k) for k in range(0, 10, batch_size)]
+
+
+def test_findings_of_a_batch_are_sorted_by_message_whatever_the_rule_order() -> None:
+    conv = _conversations(4)[3]
+    (result,) = Inspector([_BatchProbe(), _PlainRule()]).inspect_batch([conv])
+    assert [f.message_index for f in result.findings] == [0, 1, 2, 3]
+    assert [f.kind for f in result.findings][0] == "first"
+
+
+def test_parallel_inspector_matches_one_process_on_the_demo_day() -> None:
+    settings = PipelineSettings(rules=("forbidden_phrase.v1",))
+    conversations = read_inputs([DEMO_DAY], ReadOptions()).conversations
+    local = ParallelInspector(settings, jobs=1, batch_size=64)
+    parallel = ParallelInspector(settings, jobs=2, batch_size=7, local=local.local)
+    expected = [r.findings for r in local.inspect_all(conversations)]
+    got = list(parallel.inspect_all(iter(conversations)))
+    assert [r.conversation for r in got] == conversations
+    assert [r.findings for r in got] == expected
+    assert sum(len(f) for f in expected) > 0
+
+
+def test_a_worker_that_cannot_load_its_model_fails_the_run_instead_of_restarting(tmp_path: Path) -> None:
+    from qc.errors import ArtifactError
+
+    inspector = ParallelInspector(PipelineSettings(model=tmp_path / "no-model"), jobs=2, batch_size=4)
+    with pytest.raises(ArtifactError, match="no-model"):
+        list(inspector.inspect_all(_conversations(20)))
+
+
+def test_packed_conversations_come_back_equal_with_their_time_zones() -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+    from zoneinfo import ZoneInfo
+
+    from qc.parallel import pack_conversations, unpack_conversations
+
+    times = [
+        datetime(2026, 11, 24, 10, 0, 0, 123456, tzinfo=timezone(timedelta(hours=8))),
+        datetime(2026, 11, 24, 10, 0, 1, tzinfo=timezone(timedelta(hours=8), "CST")),  # same offset, named
+        datetime(2026, 11, 24, 2, 0, 2, tzinfo=UTC),
+        datetime(2026, 11, 24, 10, 0, 3, tzinfo=ZoneInfo("Asia/Shanghai")),
+        datetime(2026, 11, 1, 1, 30, tzinfo=ZoneInfo("America/New_York"), fold=1),  # the repeated hour
+        datetime(2026, 11, 24, 10, 0, 4),  # naive
+        None,
+    ]
+    conv = Conversation(
+        "c1",
+        tuple(
+            Message(i * 2, Role.AGENT, f"好{i}", sender="店:小王", sent_at=t, auto_reply=i == 1, agent_id="a")
+            for i, t in enumerate(times)
+        ),
+        shop="店",
+        source="x.jsonl",
+    )
+    (back,) = unpack_conversations(pack_conversations([conv]))
+    assert back == conv
+    for got, sent in zip(back.messages, conv.messages, strict=True):
+        assert got.sent_at is None or (got.sent_at.tzname(), got.sent_at.fold) == (
+            sent.sent_at.tzname(),
+            sent.sent_at.fold,
+        )
+        assert got.sent_at is None or got.sent_at.isoformat() == sent.sent_at.isoformat()
+
+
+def test_jobs_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        ParallelInspector(PipelineSettings(rules=()), jobs=0)
+
+
+def _inspect(tmp_path: Path, name: str, *args: str) -> Path:
+    out = tmp_path / name
+    res = runner.invoke(app, ["inspect", str(DEMO_DAY), "--out", str(out), "--quiet", *args])
+    assert res.exit_code in (0, 1), res.stderr
+    return out
+
+
+def _xlsx_cells(path: Path) -> list[list[tuple]]:
+    from openpyxl import load_workbook
+
+    book = load_workbook(path)
+    return [[tuple(c.value for c in row) for row in sheet.iter_rows()] for sheet in book.worksheets]
+
+
+@pytest.mark.slow
+def test_outputs_identical_for_any_jobs_and_batch_size(tmp_path: Path) -> None:
+    reference = _inspect(tmp_path, "j1-b256", "--jobs", "1", "--batch-size", "256")
+    variants = [
+        _inspect(tmp_path, "j1-b5", "--jobs", "1", "--batch-size", "5"),
+        _inspect(tmp_path, "j2-b256", "--jobs", "2", "--batch-size", "256"),
+        _inspect(tmp_path, "j2-b5", "--jobs", "2", "--batch-size", "5"),
+    ]
+    ref_run = json.loads((reference / "run.json").read_text(encoding="utf-8"))
+    assert ref_run["findings"] > 0
+    for out in variants:
+        for name in BYTE_FILES:
+            assert (out / name).read_bytes() == (reference / name).read_bytes(), f"{out.name}/{name}"
+        run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+        assert {k: v for k, v in run.items() if k != "seconds"} == {
+            k: v for k, v in ref_run.items() if k != "seconds"
+        }
+        assert _xlsx_cells(out / "agents.xlsx") == _xlsx_cells(reference / "agents.xlsx")
+
+
+def test_jobs_with_spark_is_a_usage_error(tmp_path: Path) -> None:
+    res = runner.invoke(
+        app, ["inspect", str(DEMO_DAY), "--out", str(tmp_path / "o"), "--engine", "spark", "--jobs", "2"]
+    )
+    assert res.exit_code == 2
+    assert "--jobs only applies" in res.stderr
+
+
+# A conversation line sent twice: every message of the copy is a duplicate, except its
+# message without text, which is a reject of its own; the reader lists a line's own
+# rejects before its duplicates.
+_CONVERSATION_LINE = {
+    "conversation_id": "d2",
+    "messages": [
+        {"role": "customer", "timestamp": "2026-11-24T10:01:00+08:00", "text": "发货了吗"},
+        {"role": "customer", "timestamp": "2026-11-24T10:01:05+08:00", "text": "急"},
+        {"role": "agent", "sender": "店:小王", "timestamp": "2026-11-24T10:02:00+08:00", "text": ""},
+        {"role": "agent", "sender": "店:小王", "timestamp": "2026-11-24T10:01:30+08:00", "text": "发了亲"},
+    ],
+}
+_DUPLICATE_LINES = [
+    {"conversation_id": "d1", "role": "customer", "timestamp": "2026-11-24T10:00:00+08:00", "text": "在吗"},
+    _CONVERSATION_LINE,
+    _CONVERSATION_LINE,
+    "not an object",
+]
+
+
+def _day_file(tmp_path: Path, n_messages: int = 1500) -> Path:
+    path = tmp_path / "day-2026-11-24.jsonl"
+    write_jsonl_messages(iter_conversations(date(2026, 11, 24), 5, n_messages=n_messages), path)
+    return path
+
+
+def _inputs(tmp_path: Path) -> dict[str, list[Path]]:
+    dup = tmp_path / "dup.jsonl"
+    dup.write_text("\ufeff" + "\n".join(json.dumps(x, ensure_ascii=False) for x in _DUPLICATE_LINES) + "\r\n")
+    day = _day_file(tmp_path)
+    # The day cut in two files in the middle of a conversation, which continues in the second.
+    lines = day.read_text(encoding="utf-8").splitlines(keepends=True)
+    halves = [tmp_path / "part1.jsonl", tmp_path / "part2.jsonl"]
+    halves[0].write_text("".join(lines[:700]), encoding="utf-8")
+    halves[1].write_text("".join(lines[700:]), encoding="utf-8")
+    assert json.loads(lines[699])["conversation_id"] == json.loads(lines[700])["conversation_id"]
+    cases = {p.name: [p] for p in sorted(READER_FILES.iterdir())}
+    cases.update(
+        {
+            "demo-conversations": [DEMO_DAY / "2026-11-24_conversations.jsonl"],
+            "demo-csv-xlsx": [
+                DEMO_DAY / "chat_export_2026-11-24.csv",
+                DEMO_DAY / "chat_export_2026-11-24.xlsx",
+            ],
+            "duplicates-bom-crlf": [dup],
+            "generated-day": [day],
+            "generated-day-in-two-files": halves,
+            "readers-folder": [READER_FILES],
+        }
+    )
+    return cases
+
+
+def test_streamed_reading_equals_whole_reading(tmp_path: Path) -> None:
+    for name, paths in _inputs(tmp_path).items():
+        whole = read_inputs(paths, ReadOptions())
+        streamed = StreamRead()
+        conversations = list(stream_inputs(paths, ReadOptions(), streamed))
+        assert conversations == whole.conversations, name
+        assert streamed.conversations == len(whole.conversations), name
+        got = streamed.result
+        assert (got.files, got.rejects, got.warnings) == (whole.files, whole.rejects, whole.warnings), name
+
+
+def test_duplicates_and_rejects_of_one_line_keep_the_readers_order(tmp_path: Path) -> None:
+    paths = _inputs(tmp_path)["duplicates-bom-crlf"]
+    streamed = StreamRead()
+    list(stream_inputs(paths, ReadOptions(), streamed))
+    reasons = [(r.line, r.reason.split(";")[0]) for r in streamed.result.rejects]
+    assert reasons == [
+        (2, "empty text"),
+        (3, "empty text"),
+        *[(3, "exact duplicate of line 2")] * 3,
+        (4, "a JSON str, not an object"),
+    ]
+    assert streamed.result.files[0].encoding == "utf-8-sig"
+
+
+def test_a_conversation_split_by_another_stops_the_stream() -> None:
+    # The demo's message file is ordered by time across conversations, as platform dumps are.
+    paths = [DEMO_DAY / "2026-11-24_messages.jsonl"]
+    with pytest.raises(NotContiguousError):
+        list(stream_inputs(paths, ReadOptions(), StreamRead()))
+
+
+class _WholeReadInspector:
+    """The same inspector, without ``streams_input``: run_inspection reads the batch whole."""
+
+    def __init__(self, inner: Inspector) -> None:
+        self.inner = inner
+        self.rules = inner.rules
+        self.rule_names = inner.rule_names
+
+    def inspect_all(self, conversations):
+        return self.inner.inspect_all(conversations)
+
+
+def _without_seconds(out: Path) -> dict:
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    run.pop("seconds")
+    return run
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("jobs", [1, 2], ids=["jobs1", "jobs2"])
+def test_streamed_lean_run_writes_what_a_whole_read_run_writes(tmp_path: Path, jobs: int) -> None:
+    day = _day_file(tmp_path)
+    settings = PipelineSettings()
+    local = build_inspector(settings)
+    whole = run_inspection([day], tmp_path / "whole", _WholeReadInspector(local))
+    inspector = ParallelInspector(settings, jobs, batch_size=16, local=local)
+    lean = run_inspection([day], tmp_path / "lean", inspector, keep_results=False)
+    assert whole.findings and lean.finding_count == whole.finding_count == len(whole.findings)
+    assert lean.conversations == whole.conversations == len(whole.results)
+    assert lean.results == []  # nothing kept: what scoring needs was counted as results came
+    assert lean.deductions == whole.deductions and lean.agents == whole.agents
+    for name in BYTE_FILES:
+        assert (tmp_path / "lean" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), name
+    assert _without_seconds(tmp_path / "lean") == _without_seconds(tmp_path / "whole")
+    assert _xlsx_cells(tmp_path / "lean" / "agents.xlsx") == _xlsx_cells(tmp_path / "whole" / "agents.xlsx")
