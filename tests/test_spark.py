@@ -148,7 +148,7 @@ def test_inspect_dataframe_groups_rebuilds_and_inspects_each_conversation(spark,
         for row in sorted(_messages(spark).collect(), key=lambda r: r["seq"]):
             fh.write(json.dumps({k: row[k] for k in row.asDict() if k != "seq"}, ensure_ascii=False) + "\n")
     read = read_inputs([path], ReadOptions())
-    local = build_inspector(PipelineSettings())
+    local = build_inspector(settings)
     local_records = [f.to_json() for c in read.conversations for f in local.inspect(c).findings]
     spark_records = [json.loads(f["record"]) for f in findings]
     assert spark_records == local_records
