@@ -491,28 +491,43 @@ def lexicon_cues(message: str, context: Sequence[tuple[str, str]] = ()) -> dict[
     Counts the rule's live and suppressed hits and the live hits whose lexicon entry implies
     impatience or conflict. All zeros when the rule is not installed. The bundled lexicon is
     used, and its label is recorded in the model's meta (:func:`lexicon_label`), because
-    editing the lexicon changes these features.
+    editing the lexicon changes these features. Only the turns inside the lexicon's lookback
+    window can change the result, so only they are passed on (and cached).
     """
-    cues = {"live": 0.0, "suppressed": 0.0, "implies_impatience": 0.0, "implies_conflict": 0.0}
     rule = _lexicon_rule()
     if rule is None:
-        return cues
-    from qc.schema import Conversation, Message, MessageFeatures, Role
+        return dict(_NO_CUES)
+    window = rule.lexicon.context.lookback
+    return dict(_lexicon_cues(message, tuple(tuple(turn) for turn in context[-window:] if window > 0)))
 
+
+_NO_CUES = {"live": 0.0, "suppressed": 0.0, "implies_impatience": 0.0, "implies_conflict": 0.0}
+
+
+@lru_cache(maxsize=65536)
+def _lexicon_cues(message: str, context: tuple[tuple[str, str], ...]) -> tuple[tuple[str, float], ...]:
+    from qc.schema import Conversation, Message, Role
+
+    rule = _lexicon_rule()
+    cues = dict(_NO_CUES)
     turns = [
         Message(i, Role(role), text, sender="agent" if role == "agent" else None)
         for i, (role, text) in enumerate(context)
     ]
     turns.append(Message(len(turns), Role.AGENT, message, sender="agent"))
     conversation = Conversation("features", tuple(turns))
-    for finding in rule.check(conversation, [MessageFeatures()] * len(turns)):
-        if finding.message_index != len(context):
-            continue
+    for finding in rule.check_message(conversation, len(context)):
         cues["suppressed" if finding.suppressed else "live"] += 1.0
         implied = finding.evidence.details.get("implies")
         if finding.live and implied in ("impatience", "conflict"):
             cues[f"implies_{implied}"] += 1.0
-    return cues
+    return tuple(cues.items())
+
+
+def context_window() -> int:
+    """How many turns before a message any attitude feature reads (the rest never matters)."""
+    rule = _lexicon_rule()
+    return max(_CONTEXT_TURNS, rule.lexicon.context.lookback if rule is not None else 0)
 
 
 def lexicon_label() -> str | None:

@@ -118,15 +118,22 @@ def context_of(messages: Sequence[Message], index: int) -> tuple[tuple[str, str]
     """The ``(role, text)`` turns before message ``index``, buyer and typed agent turns only.
 
     System notices and auto-replies are left out: the classifier learned from annotated
-    samples whose context holds only what the buyer and the agent wrote.
+    samples whose context holds only what the buyer and the agent wrote. Only the last
+    :func:`qc.features.context_window` turns are kept: no feature reads further back, and a
+    short key lets repeated replies to the same recent turns be computed once.
     """
-    out = []
-    for m in messages[:index]:
+    from qc.features import context_window
+
+    window = context_window()
+    out: list[tuple[str, str]] = []
+    for m in reversed(messages[:index]):
+        if len(out) >= window:
+            break
         if m.role is Role.CUSTOMER:
             out.append(("customer", m.text))
         elif m.counts_as_agent:
             out.append(("agent", m.text))
-    return tuple(out)
+    return tuple(reversed(out))
 
 
 @register_rule(RULE_NAME)

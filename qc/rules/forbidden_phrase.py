@@ -216,6 +216,14 @@ class ForbiddenPhraseRule:
             feats = features[i] if i < len(features) else None
             yield from self._check_message(conversation, i, m, feats)
 
+    def check_message(
+        self, conversation: Conversation, index: int, features: MessageFeatures | None = None
+    ) -> Iterator[Finding]:
+        """Findings of the one agent message at ``index`` (what :meth:`check` yields for it)."""
+        m = conversation.messages[index]
+        if m.counts_as_agent and m.text:
+            yield from self._check_message(conversation, index, m, features)
+
     def _tokens(self, message: Message, feats: MessageFeatures | None) -> tuple[str, ...]:
         if (
             self.feature_tokens
