@@ -1,0 +1,110 @@
+"""Where the time of ``qc inspect`` goes: CPU microseconds per message for each stage.
+
+Runs every stage of an inspection on its own, in this one process, over the first N
+messages of a generated day, and prints CPU time (``time.process_time``, so another
+program on the machine changes the figures less than wall time would) per message:
+
+- main process: reading (line by line, validation, conversations) and packing chunks
+  for the workers;
+- worker: unpacking, the annotator (tokens, sentiment), then each rule, with the attitude
+  classifier's hand features and their lexicon cues shown apart.
+
+Usage:
+    python bench/stages.py                       # 50,000 messages of bench/out/day-100000-seed7.jsonl
+    python bench/stages.py --messages 20000 --day path/to/day.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import pickle
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from generate import generate  # noqa: E402
+
+
+def stage_costs(day: Path, batch_size: int = 256) -> tuple[int, list[tuple[str, float]]]:
+    """``(messages, [(stage, CPU µs per message)])`` for the conversations in ``day``."""
+    import qc.features as features
+    from qc.parallel import pack_conversations, unpack_conversations
+    from qc.pipeline import PipelineSettings, build_inspector
+    from qc.readers import ReadOptions
+    from qc.readers.stream import StreamRead, stream_inputs
+    from qc.rules.attitude_classifier import context_of
+
+    clock = time.process_time
+    rows: list[tuple[str, float]] = []
+    t = clock()
+    conversations = list(stream_inputs([day], ReadOptions(), StreamRead()))
+    rows.append(("main: read, validate, build conversations", clock() - t))
+    n = sum(len(c.messages) for c in conversations)
+    batches = [conversations[i : i + batch_size] for i in range(0, len(conversations), batch_size)]
+    t = clock()
+    packed = [pickle.dumps(pack_conversations(b), protocol=pickle.HIGHEST_PROTOCOL) for b in batches]
+    rows.append(("main: pack and pickle chunks for the workers", clock() - t))
+    t = clock()
+    for p in packed:
+        unpack_conversations(pickle.loads(p))
+    rows.append(("worker: unpickle and unpack", clock() - t))
+    inspector = build_inspector(PipelineSettings())
+    inspector.inspect_batch(conversations[:20])  # lazy loads (models, dictionaries) out of the timing
+    t = clock()
+    items = [[(c, tuple(inspector.annotator(c))) for c in b] for b in batches]
+    rows.append(("worker: annotator (tokens, sentiment)", clock() - t))
+    for rule in inspector.rules:
+        t = clock()
+        for batch in items:
+            if hasattr(rule, "check_batch"):
+                rule.check_batch(batch)
+            else:
+                for conversation, feats in batch:
+                    list(rule.check(conversation, feats))
+        rows.append((f"worker: rule {rule.name}", clock() - t))
+    inputs = list(
+        dict.fromkeys(
+            (m.text, context_of(c.messages, m.index))
+            for c in conversations
+            for m in c.messages
+            if m.counts_as_agent and m.text.strip()
+        )
+    )
+    if hasattr(features, "hand_features"):
+        t = clock()
+        for i in range(0, len(inputs), 2000):
+            features.hand_features(inputs[i : i + 2000])
+        rows.append(("  of which classifier hand features", clock() - t))
+    if hasattr(features, "lexicon_cues"):
+        t = clock()
+        for message, context in inputs:
+            features.lexicon_cues(message, context)
+        rows.append(("    of which their lexicon cues", clock() - t))
+    return n, [(label, seconds / n * 1e6) for label, seconds in rows]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--day", type=Path, default=HERE / "out" / "day-100000-seed7.jsonl")
+    parser.add_argument("--messages", type=int, default=50_000)
+    args = parser.parse_args(argv)
+    if not args.day.exists():
+        generate(max(args.messages, 100_000), args.day)
+    with tempfile.TemporaryDirectory() as tmp:
+        head = Path(tmp) / "head.jsonl"
+        with args.day.open(encoding="utf-8") as src, head.open("w", encoding="utf-8") as dst:
+            dst.writelines(itertools.islice(src, args.messages))
+        n, rows = stage_costs(head)
+    print(f"{n:,} messages; CPU µs per message\n\n| stage | µs/msg |\n|---|---:|")
+    for label, micros in rows:
+        print(f"| {label} | {micros:.1f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
