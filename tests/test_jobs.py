@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from outputs import COMPARABLE_OUTPUTS
 from typer.testing import CliRunner
 
 from qc.cli import app
@@ -30,14 +31,7 @@ from qc.synthetic import iter_conversations
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_DAY = ROOT / "demo" / "day"
 READER_FILES = ROOT / "tests" / "data" / "readers"
-BYTE_FILES = (
-    "findings.jsonl",
-    "conversations.jsonl",
-    "rejects.jsonl",
-    "deductions.jsonl",
-    "agents.csv",
-    "agents.json",
-)
+BYTE_FILES = COMPARABLE_OUTPUTS
 runner = (
     CliRunner(mix_stderr=False) if "mix_stderr" in CliRunner.__init__.__code__.co_varnames else CliRunner()
 )

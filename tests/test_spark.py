@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from outputs import COMPARABLE_OUTPUTS
 
 from qc.errors import ConfigError
 from qc.inspection import run_inspection
@@ -56,14 +57,7 @@ def _day() -> Path:
     return demo if demo.is_dir() and any(demo.iterdir()) else FIXTURE_DAY
 
 
-OUTPUT_FILES = (
-    "findings.jsonl",
-    "conversations.jsonl",
-    "rejects.jsonl",
-    "deductions.jsonl",
-    "agents.csv",
-    "agents.json",
-)
+OUTPUT_FILES = COMPARABLE_OUTPUTS
 
 
 def test_spark_output_equals_local_output(spark, tmp_path):

@@ -6,7 +6,7 @@ the fix) instead of an exception, so the rest of the batch is still read.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import time, tzinfo
 from pathlib import Path
@@ -169,6 +169,17 @@ def _missing_day(file: str) -> str:
 def _validate(
     items: Iterable[RawRecord | Reject], path: Path, resolved: Resolved, outcome: FileOutcome
 ) -> None:
+    outcome.candidates.extend(validated(items, path, resolved, outcome))
+
+
+def validated(
+    items: Iterable[RawRecord | Reject], path: Path, resolved: Resolved, outcome: FileOutcome
+) -> Iterator[Candidate]:
+    """Validate raw records one by one, counting and rejecting into ``outcome`` as it goes.
+
+    A generator, so a streaming reader can inspect conversations before the file ends; the
+    whole-file reader simply collects it.
+    """
     options, report = resolved.options, outcome.report
     day = options.date or date_from_filename(path)
     nicks = (options.agent_nicks, options.customer_nicks)
@@ -186,8 +197,8 @@ def _validate(
             continue
         if checked.sent_at is None and _has_value(item.timestamp) and report.format != "text":
             timeless = True
-        outcome.candidates.append(checked)
         report.accepted += 1
+        yield checked
     if timeless:
         outcome.warnings.append(_missing_day(report.path))
 

@@ -28,12 +28,11 @@ from typing import Any
 
 from qc.readers.assemble import build_conversations
 from qc.readers.encoding import _MAX_CONTROL_SHARE, _SAMPLE, _utf16_without_bom
-from qc.readers.files import FileOutcome, Resolved, _has_value, _missing_day, read_file, resolve_options
+from qc.readers.files import FileOutcome, Resolved, read_file, resolve_options, validated
 from qc.readers.jsonl import read_jsonl
 from qc.readers.options import FileReport, ReadOptions, ReadResult, expand_inputs
-from qc.readers.records import Candidate, RawRecord, make_reject, validate
+from qc.readers.records import Candidate, RawRecord, make_reject
 from qc.readers.sniff import _SNIFF_LINES, OLE_MAGIC, ZIP_MAGIC, sniff_text_format
-from qc.readers.timestamps import date_from_filename
 from qc.schema import Conversation, Reject
 
 __all__ = ["NotContiguousError", "StreamRead", "stream_inputs"]
@@ -79,7 +78,7 @@ def stream_inputs(paths: list[Path], options: ReadOptions, read: StreamRead) -> 
             candidates: Iterable[Candidate] = outcome.candidates
             outcome.candidates = []
         else:
-            candidates = _validated(items, path, resolved, outcome)
+            candidates = validated(items, path, resolved, outcome)
         duplicates: set[int] = set()
         for c in candidates:
             if c.conversation_id != group.id:
@@ -128,33 +127,6 @@ class _Group:
         build_conversations(self.members, built)
         warnings.extend(built.warnings)
         return built.conversations[0]
-
-
-def _validated(
-    items: Iterable[RawRecord | Reject], path: Path, resolved: Resolved, outcome: FileOutcome
-) -> Iterator[Candidate]:
-    """:func:`qc.readers.files._validate` record by record: counts and rejects as it goes."""
-    options, report = resolved.options, outcome.report
-    day = options.date or date_from_filename(path)
-    nicks = (options.agent_nicks, options.customer_nicks)
-    timeless = False
-    for item in items:
-        report.read += 1
-        if isinstance(item, Reject):
-            outcome.rejects.append(item)
-            report.rejected += 1
-            continue
-        checked = validate(item, resolved.tz, day, nicks)
-        if isinstance(checked, Reject):
-            outcome.rejects.append(checked)
-            report.rejected += 1
-            continue
-        if checked.sent_at is None and _has_value(item.timestamp) and report.format != "text":
-            timeless = True
-        report.accepted += 1
-        yield checked
-    if timeless:
-        outcome.warnings.append(_missing_day(report.path))
 
 
 @dataclass(slots=True)
