@@ -35,7 +35,7 @@ NAME = "attitude"
 # types skops trusts by default. Any other type in a model file is refused on load.
 TRUSTED_TYPES: tuple[str, ...] = (
     "qc.features.context_texts",
-    "qc.features.hand_features",
+    "qc.features.hand_matrix",
     "qc.features.message_texts",
     "qc.features.message_token_texts",
 )

@@ -193,7 +193,6 @@ def load_config(path: Path | None = None) -> dict[str, Any]:
 
 def build_pipeline(seed: int, config: dict[str, Any]):  # noqa: ANN201 - sklearn Pipeline
     """The untrained Pipeline: message char n-grams, message tokens, context, hand features → LR."""
-    from sklearn.feature_extraction import DictVectorizer
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import FeatureUnion, Pipeline
@@ -233,15 +232,7 @@ def build_pipeline(seed: int, config: dict[str, Any]):  # noqa: ANN201 - sklearn
                     features.context_texts, analyzer="char", ngram_range=(1, 2), min_df=min_df, lowercase=True
                 ),
             ),
-            (
-                "hand",
-                Pipeline(
-                    [
-                        ("select", FunctionTransformer(features.hand_features)),
-                        ("vectorize", DictVectorizer(sort=True)),
-                    ]
-                ),
-            ),
+            ("hand", FunctionTransformer(features.hand_matrix)),
         ]
     )
     model = LogisticRegression(

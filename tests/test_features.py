@@ -136,7 +136,7 @@ def test_sentiment_is_a_weak_probability():
 
 
 def test_feature_functions_are_module_level_and_trusted_by_the_loader():
-    for name in ("message_texts", "context_texts", "message_token_texts", "hand_features"):
+    for name in ("message_texts", "context_texts", "message_token_texts", "hand_matrix"):
         func = getattr(features, name)
         assert func.__qualname__ == name and func.__module__ == "qc.features"
         assert f"qc.features.{name}" in artifact.TRUSTED_TYPES
@@ -154,3 +154,17 @@ def test_feature_functions_are_module_level_and_trusted_by_the_loader():
 )
 def test_long_and_masked_numbers_become_one_token(text, expected):
     assert features.normalize_numbers(text) == expected
+
+
+def test_hand_matrix_is_what_a_sorted_dict_vectorizer_makes_of_the_hand_features():
+    from sklearn.feature_extraction import DictVectorizer
+
+    batch = [
+        ("没有", CTX_QUESTION),
+        ("亲,稍等哦", ()),
+        ("好的", CTX_ANGRY),
+        ("详情页有，自己看", CTX_QUESTION),
+    ]
+    expected = DictVectorizer(sort=True).fit(features.hand_features(batch))
+    assert tuple(expected.feature_names_) == features.hand_feature_names()
+    assert (features.hand_matrix(batch) != expected.transform(features.hand_features(batch))).nnz == 0
