@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from qc.schema import Conversation, Finding
 
-__all__ = ["finding_points", "FlaggedConversation", "flagged_conversations"]
+__all__ = ["finding_points", "message_points", "FlaggedConversation", "flagged_conversations"]
 
 
 def finding_points(
@@ -45,9 +45,13 @@ def finding_points(
     return {f.id: round(points.get(f.id, 0.0), 6) + 0.0 for f in findings}
 
 
-def _message_points(
+def message_points(
     conversations: list[Conversation], findings: list[Finding], card: Any
 ) -> dict[tuple[str, int], float]:
+    """Points (negative) each message with findings costs under the card, by ``(conversation, index)``.
+
+    The message's verdict is charged once, plus the kinds the card charges on their own.
+    """
     from qc.scorecard import message_verdicts
 
     out: dict[tuple[str, int], float] = {}
@@ -111,7 +115,7 @@ def flagged_conversations(
     rejected = rejected_ids(engine)
     findings = mark_rejected([s.finding for s in stored], rejected)
     where = {s.finding.id: s for s in stored}
-    msg_points = _message_points([convs[c] for c in conv_ids if c in convs], findings, card)
+    msg_points = message_points([convs[c] for c in conv_ids if c in convs], findings, card)
     out: dict[str, FlaggedConversation] = {}
     for f in findings:
         s = where[f.id]

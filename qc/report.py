@@ -50,6 +50,7 @@ mark.k-other{background:#f5d0fe}mark.held{background:#e5e7eb;text-decoration:lin
 .finding{font-size:13px;margin:2px 0 6px 18px;color:#374151}
 .slow{color:#b91c1c;font-size:12px;margin-left:6px}
 .better{font-size:13px;margin:2px 0 8px 18px;padding:4px 8px;background:#f0fdf4;border-left:3px solid #16a34a}
+.charge{font-size:13px;margin:2px 0 8px 18px;color:#991b1b;font-weight:600}
 table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #e5e7eb;padding:3px 8px;text-align:left}
 .state-rejected{color:#6b7280;text-decoration:line-through}
 """
@@ -138,7 +139,7 @@ def collect_report(
     from qc.flagged import flagged_conversations
     from qc.review import finding_states, load_conversations, mark_rejected, rejected_ids, stored_findings
     from qc.review import rescore as rescore_days
-    from qc.scorecard import message_verdicts
+    from qc.scorecard import KIND_LABELS, message_verdicts
     from qc.transcript import build_view
 
     data = ReportData(date_from, date_to, agent)
@@ -156,7 +157,8 @@ def collect_report(
             if v.date != day or (agent is not None and v.agent != agent) or v.verdict is None:
                 continue
             pts = sum(i.points.get(v.verdict, 0.0) for i in card.items if i.rule == "findings")
-            data.by_kind[v.verdict] = round(data.by_kind.get(v.verdict, 0.0) + pts, 6)
+            key = f"{KIND_LABELS.get(v.verdict, v.verdict)} {v.verdict}"
+            data.by_kind[key] = round(data.by_kind.get(key, 0.0) + pts, 6)
         data.rejected = len(result.rejected)
     flagged = flagged_conversations(engine, agent=agent, date_from=date_from, date_to=date_to, card=card)
     data.flagged_total = len(flagged)
@@ -315,6 +317,11 @@ def _render_conversation(fc: Any, view: Any, patterns: ReplyPatterns, mask: Call
                 better = "<br>".join(f"✔ {escape(b)}" for b in p.better)
                 head = f"不说「{escape(mask(f.text or p.instead_of))}」："
                 out.append(f'<div class="better">{head}{escape(p.why)}<br>{better}</div>')
+        if mv.shared_charge:
+            out.append(
+                f'<div class="charge">这条消息实扣 {mv.charge:g} 分：'
+                "以上发现指向同一次扣分，同一条消息只按最重的一项扣一次。</div>"
+            )
     out.append("</div>")
     return "".join(out)
 

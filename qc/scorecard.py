@@ -587,7 +587,8 @@ _METRIC_COLUMNS: tuple[tuple[str, str], ...] = (
     ("first_responses", "首响会话数"),
     ("answer_ratio", "答问比"),
 )
-_KIND_LABELS = {"impatience": "不够耐心", "conflict": "与买家冲突", "forbidden_phrase": "禁用语"}
+# 考核表 names of the finding kinds, for tables and charts.
+KIND_LABELS = {"impatience": "不够耐心", "conflict": "与买家冲突", "forbidden_phrase": "禁用语"}
 _ALWAYS_KINDS = ("impatience", "conflict", "forbidden_phrase")
 
 
@@ -595,7 +596,7 @@ def agent_columns(card: Scorecard) -> list[tuple[str, str]]:
     """Every column of the agents table as (key, 中文 header), in output order."""
     cols = list(_METRIC_COLUMNS)
     kinds = dict.fromkeys((*card.verdict_order, *_ALWAYS_KINDS, *card.kinds))
-    cols += [(k, f"{_KIND_LABELS.get(k, k)}次数") for k in kinds]
+    cols += [(k, f"{KIND_LABELS.get(k, k)}次数") for k in kinds]
     cols += [("needs_review", "待复核"), ("suppressed", "已排除")]
     for item in card.items:
         if item.rule == "target":

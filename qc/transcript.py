@@ -42,6 +42,10 @@ class MessageView:
     findings: list[Finding] = field(default_factory=list)
     slow_s: float | None = None
     sentiment: float | None = None
+    charge: float = 0.0  # what the message actually costs: one charge, however many findings share it
+    # Several findings show the same charge (each stands behind it): readers must be told
+    # the points are not added up.
+    shared_charge: bool = False
 
     @property
     def flagged(self) -> bool:
@@ -105,10 +109,11 @@ def build_view(
 
     Suppressed and below-threshold findings are only highlighted with ``explain``.
     """
-    from qc.flagged import finding_points
+    from qc.flagged import finding_points, message_points
     from qc.metrics import conversation_turns
 
     points = finding_points([conversation], findings, card)
+    charges = message_points([conversation], findings, card)
     shown = [f for f in findings if explain or f.live]
     threshold = slow_reply_threshold(card)
     slow: dict[int, float] = {}
@@ -120,7 +125,9 @@ def build_view(
     views = []
     for m, s in zip(conversation.messages, scores, strict=False):
         mine = [f for f in shown if f.message_index == m.index]
-        views.append(MessageView(m, _segments(m.text, mine), mine, slow.get(m.index), s))
+        charge = charges.get((conversation.id, m.index), 0.0)
+        shared = sum(1 for f in mine if f.live and points.get(f.id)) > 1
+        views.append(MessageView(m, _segments(m.text, mine), mine, slow.get(m.index), s, charge, shared))
     mood = [v.sentiment for v in views if v.message.role.value == "customer" and v.sentiment is not None]
     return ConversationView(conversation, views, points, states or {}, threshold, mood)
 

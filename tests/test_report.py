@@ -57,7 +57,7 @@ def test_a_rejected_finding_leaves_the_report(store):
     html = _html(engine, tmp)
     assert 'id="conv-cA"' not in html and 'id="conv-cB"' in html
     kinds_chart = html.split('id="chart-kinds"')[1].split("</svg>")[0]
-    assert ">impatience<" in kinds_chart and ">conflict<" not in kinds_chart
+    assert ">不够耐心 impatience<" in kinds_chart and "conflict<" not in kinds_chart
 
 
 @pytest.mark.parametrize("masked", [False, True], ids=["plain", "mask-pii"])
@@ -93,4 +93,4 @@ def test_score_trend_draws_one_line_per_agent_over_the_days(tmp_path):
     html = (tmp_path / "r.html").read_text(encoding="utf-8")
     trend = html.split('id="chart-trend"')[1].split("</svg>")[0]
     assert trend.count("<polyline") == 2 and trend.count("<circle") == 4
-    assert data.by_kind["conflict"] == -10 and data.by_kind["impatience"] == -2
+    assert data.by_kind["与买家冲突 conflict"] == -10 and data.by_kind["不够耐心 impatience"] == -2

@@ -97,6 +97,10 @@ def show_cli(
                 style="" if f.live else "dim",
             )
             console.print(detail)
+        if mv.shared_charge:
+            console.print(
+                Text(f"    = this message costs {mv.charge:g} pts once: the findings above share one charge")
+            )
     if view.mood:
         trend = view.mood_trend
         arrow = "→" if trend is None or abs(trend) < 0.1 else ("↑ better" if trend > 0 else "↓ worse")
