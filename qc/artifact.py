@@ -184,15 +184,16 @@ def read_meta(model_dir: Path) -> dict[str, Any]:
     return meta
 
 
-def load(model_dir: Path | None = None) -> Artifact:
-    """Load and check a model folder (the bundled one when ``model_dir`` is None).
+def verify(model_dir: Path | None = None) -> tuple[dict[str, Any], bytes]:
+    """Check a model folder without loading the model: ``(meta, model file bytes)``.
+
+    Cheap (no scikit-learn, no skops), so a process that hands the loading to workers can
+    still refuse a missing, modified or mismatched model before any work starts.
 
     Raises:
-        ArtifactError: missing files, a model file that does not match ``meta.json``, a
-            feature-version mismatch, or a type outside :data:`TRUSTED_TYPES`.
+        ArtifactError: missing files, a model file that does not match ``meta.json``, or a
+            feature-version mismatch.
     """
-    import skops.io as sio
-
     from qc.features import FEATURE_VERSION
 
     model_dir = Path(model_dir) if model_dir is not None else default_model_dir()
@@ -211,6 +212,21 @@ def load(model_dir: Path | None = None) -> Artifact:
             f"model {meta['version']} in {model_dir} was built with features v{meta['feature_version']}, "
             f"this qc computes v{FEATURE_VERSION}: run `qc train --out {model_dir}`"
         )
+    return meta, data
+
+
+def load(model_dir: Path | None = None) -> Artifact:
+    """Load and check a model folder (the bundled one when ``model_dir`` is None).
+
+    Raises:
+        ArtifactError: missing files, a model file that does not match ``meta.json``, a
+            feature-version mismatch, or a type outside :data:`TRUSTED_TYPES`.
+    """
+    import skops.io as sio
+
+    model_dir = Path(model_dir) if model_dir is not None else default_model_dir()
+    meta, data = verify(model_dir)
+    model_path = model_dir / meta.get("model_file", MODEL_FILE)
     _warn_on_package_drift(meta.get("packages", {}), model_dir)
     try:
         untrusted = sorted(set(sio.get_untrusted_types(data=data)) - set(TRUSTED_TYPES))

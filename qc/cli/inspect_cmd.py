@@ -32,6 +32,26 @@ def parse_columns(pairs: list[str]) -> dict[str, str]:
     return mapping
 
 
+def check_settings(settings: Any) -> None:
+    """Fail (exit 2) on a bad lexicon, user dictionary or model before any input is read.
+
+    Worker processes and Spark executors build their own rules later; a mistake in a file
+    named on the command line must stop the run here, once, with the file named.
+    """
+    from qc.artifact import verify
+    from qc.lexicon import load_lexicon
+    from qc.rules.attitude_classifier import RULE_NAME as CLASSIFIER
+
+    if settings.lexicon is not None:
+        load_lexicon(settings.lexicon)
+    if settings.user_dict is not None and not Path(settings.user_dict).is_file():
+        raise ConfigError(
+            f"--user-dict {settings.user_dict}: no such file (one word per line: 词 [频次] [词性])"
+        )
+    if CLASSIFIER in settings.rules:
+        verify(settings.model)
+
+
 def _rich_progress(enabled: bool):  # noqa: ANN202 - returns the engine's Progress callable
     def track(items: Iterable[Any], total: int | None) -> Iterable[Any]:
         # total is None when the input is streamed: a bar without an end.
@@ -94,6 +114,24 @@ def inspect_cli(
     master: Annotated[
         str | None, typer.Option(help="Spark master URL with --engine spark, e.g. yarn; default: local[2].")
     ] = None,
+    lexicon: Annotated[
+        Path | None,
+        typer.Option(
+            "--lexicon",
+            help="Forbidden-phrase lexicon file (check it with qc lexicon check); default: bundled.",
+        ),
+    ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Strict shop: any 不-word needs an apology or a reason (FP-0017)."),
+    ] = False,
+    user_dict: Annotated[
+        Path | None,
+        typer.Option("--user-dict", help="jieba user dictionary of the shop's product names (tokens only)."),
+    ] = None,
+    model: Annotated[
+        Path | None, typer.Option("--model", help="Attitude model folder (qc train --out); default: bundled.")
+    ] = None,
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", min=1, help="Worker processes (local engine); output is the same.")
     ] = 1,
@@ -117,6 +155,7 @@ def inspect_cli(
         qc inspect demo/day --out out/demo --scorecard shop.toml --db out/qc.sqlite
         qc inspect demo/day --out out/demo-spark --engine spark
         qc inspect day.jsonl --out out/day --jobs 2
+        qc inspect demo/day --out out/strict --strict --lexicon shop_lexicon.toml --user-dict products.txt
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -163,7 +202,8 @@ def inspect_cli(
     from qc.scorecard import load_scorecard
 
     card = load_scorecard(scorecard)  # a bad card fails (exit 2) before any work
-    settings = PipelineSettings()
+    settings = PipelineSettings(lexicon=lexicon, model=model, user_dict=user_dict, strict=strict)
+    check_settings(settings)
     if engine == "local" and jobs > 1:
         from qc.parallel import ParallelInspector
 

@@ -1,0 +1,119 @@
+"""`qc inspect --lexicon / --strict / --user-dict / --model`: a shop's own files, checked before any work."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from test_cli_inspect import jsonl, runner
+
+from qc.artifact import default_model_dir
+from qc.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+DAY = [
+    {"conversation_id": "c1", "role": "买家", "sender": "tb_橙子", "timestamp": "2026-11-24 10:00:00",
+     "text": "这个能便宜点吗"},
+    {"conversation_id": "c1", "role": "客服", "sender": "店:小王", "timestamp": "2026-11-24 10:00:10",
+     "text": "不能便宜"},
+    {"conversation_id": "c1", "role": "买家", "sender": "tb_橙子", "timestamp": "2026-11-24 10:00:20",
+     "text": "那送个小礼物吧"},
+    {"conversation_id": "c1", "role": "客服", "sender": "店:小王", "timestamp": "2026-11-24 10:00:30",
+     "text": "这个要看运气咯"},
+]  # fmt: skip
+
+
+@pytest.fixture()
+def day(tmp_path: Path) -> Path:
+    path = tmp_path / "day.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in DAY), encoding="utf-8")
+    return path
+
+
+def _inspect(day: Path, out: Path, *extra: str):  # noqa: ANN202 - click Result
+    return runner.invoke(app, ["inspect", str(day), "--out", str(out), "--quiet", *extra])
+
+
+def _phrases(out: Path) -> set[tuple[str, int, bool]]:
+    return {
+        (f["entry"], f["message_index"], f["suppressed"])
+        for f in jsonl(out / "findings.jsonl")
+        if f["kind"] == "forbidden_phrase"
+    }
+
+
+def test_a_shops_lexicon_is_used_and_its_version_recorded(day: Path, tmp_path: Path) -> None:
+    lexicon = tmp_path / "shop.toml"
+    text = (ROOT / "lexicons" / "forbidden.toml").read_text(encoding="utf-8")
+    lexicon.write_text(
+        text.replace('version = "2026.11.1"', 'version = "shop-7"')
+        + '\n[[entry]]\nid = "FP-0901"\ntitle = "leaving it to luck"\nphrases = ["看运气"]\n'
+        'implies = "impatience"\nexamples.hit = [{ text = "这个要看运气咯", context = ["送个礼物吧"] }]\n'
+        'examples.miss = [{ text = "亲，我们有抽奖活动哦", context = ["送个礼物吧"] }]\n',
+        encoding="utf-8",
+    )
+    default, shop = tmp_path / "default", tmp_path / "shop"
+    assert _inspect(day, default).exit_code == 0
+    res = _inspect(day, shop, "--lexicon", str(lexicon))
+    assert res.exit_code == 0, res.stderr
+    assert ("FP-0901", 3, False) in _phrases(shop) and ("FP-0901", 3, False) not in _phrases(default)
+    run = json.loads((shop / "run.json").read_text(encoding="utf-8"))
+    assert run["lexicon_version"].startswith("shop-7")
+
+
+def test_a_bad_lexicon_stops_the_run_before_any_output(day: Path, tmp_path: Path) -> None:
+    lexicon = tmp_path / "bad.toml"
+    lexicon.write_text('version = "x"\n[[entry]]\nid = "FP-0001"\n', encoding="utf-8")
+    for jobs in ("1", "2"):
+        out = tmp_path / f"out{jobs}"
+        res = _inspect(day, out, "--lexicon", str(lexicon), "--jobs", jobs)
+        assert res.exit_code == 2
+        assert "bad.toml" in res.stderr
+        assert not (out / "findings.jsonl").exists()
+
+
+def test_strict_shops_charge_an_unexplained_refusal(day: Path, tmp_path: Path) -> None:
+    plain, strict = tmp_path / "plain", tmp_path / "strict"
+    assert _inspect(day, plain).exit_code == 0
+    assert _inspect(day, strict, "--strict").exit_code == 0
+    assert ("FP-0017", 1, False) in _phrases(strict)
+    assert not any(entry == "FP-0017" and not suppressed for entry, _, suppressed in _phrases(plain))
+
+
+def test_a_user_dictionary_changes_no_finding(day: Path, tmp_path: Path) -> None:
+    words = tmp_path / "products.txt"
+    words.write_text("小礼物 10 n\n看运气 10 n\n", encoding="utf-8")
+    plain, shop = tmp_path / "plain", tmp_path / "shop"
+    assert _inspect(day, plain).exit_code == 0
+    assert _inspect(day, shop, "--user-dict", str(words)).exit_code == 0
+    assert (shop / "findings.jsonl").read_bytes() == (plain / "findings.jsonl").read_bytes()
+
+
+def test_a_missing_user_dictionary_is_a_usage_error(day: Path, tmp_path: Path) -> None:
+    res = _inspect(day, tmp_path / "out", "--user-dict", str(tmp_path / "nope.txt"))
+    assert res.exit_code == 2 and "nope.txt" in res.stderr
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_tampered_model_is_refused_before_any_output(day: Path, tmp_path: Path, jobs: str) -> None:
+    model = tmp_path / "model"
+    shutil.copytree(default_model_dir(), model)
+    blob = bytearray((model / "model.skops").read_bytes())
+    blob[-100] ^= 0xFF
+    (model / "model.skops").write_bytes(bytes(blob))
+    out = tmp_path / "out"
+    res = _inspect(day, out, "--model", str(model), "--jobs", jobs)
+    assert res.exit_code == 2
+    assert "model" in res.stderr and "SHA-256" in res.stderr
+    assert not (out / "findings.jsonl").exists()
+
+
+def test_a_copied_model_gives_the_bundled_findings(day: Path, tmp_path: Path) -> None:
+    model = tmp_path / "model"
+    shutil.copytree(default_model_dir(), model)
+    bundled, copied = tmp_path / "bundled", tmp_path / "copied"
+    assert _inspect(day, bundled).exit_code == 0
+    assert _inspect(day, copied, "--model", str(model)).exit_code == 0
+    assert (copied / "findings.jsonl").read_bytes() == (bundled / "findings.jsonl").read_bytes()
