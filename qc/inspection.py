@@ -237,17 +237,21 @@ class _LeanScoring:
 
 
 def component_versions(inspector: Inspector) -> dict[str, Any]:
-    """Lexicon and model versions of the rules this inspector runs, for run.json and the store."""
-    lexicon = model = None
+    """Lexicon and model versions of the rules this inspector runs, for run.json and the store.
+
+    ``lexicon_strict`` records the strict-shop switch: the same lexicon judges differently with it.
+    """
+    lexicon = model = strict = None
     for rule in getattr(inspector, "rules", ()):  # other engines may not expose their rules
         lex = getattr(rule, "lexicon", None)
         if lex is not None and getattr(lex, "label", None):
             lexicon = lex.label
+            strict = getattr(rule, "strict", None)
         art = getattr(rule, "artifact", None)
         if art is not None and getattr(art, "version", None):
             meta = getattr(art, "meta", None) or {}
             model = f"{meta.get('name', 'attitude')}@{art.version}"
-    return {"lexicon_version": lexicon, "model_version": model}
+    return {"lexicon_version": lexicon, "lexicon_strict": strict, "model_version": model}
 
 
 def scorecard_info(card: Scorecard | None) -> dict[str, Any]:

@@ -149,6 +149,7 @@ class RuleInfo:
     name: str
     lexicon: _Label | None = None
     artifact: _Model | None = None
+    strict: bool | None = None
 
 
 def _describe() -> tuple[RuleInfo, ...]:
@@ -163,6 +164,7 @@ def _describe() -> tuple[RuleInfo, ...]:
                 _Model(getattr(art, "version", None), dict(getattr(art, "meta", None) or {}))
                 if art is not None
                 else None,
+                getattr(rule, "strict", None),
             )
         )
     return tuple(out)

@@ -180,6 +180,7 @@ def spark_session(master: str = "local[2]", app_name: str = "qc inspect") -> Spa
     Why: with a local master Spark would otherwise start ``python3`` from PATH, which may
     be another interpreter than the one qc is installed in (a virtual environment).
     """
+    import os
     import sys
 
     from pyspark.sql import SparkSession
@@ -189,6 +190,10 @@ def spark_session(master: str = "local[2]", app_name: str = "qc inspect") -> Spa
     builder = SparkSession.builder.master(master).appName(app_name)
     builder = builder.config("spark.ui.showConsoleProgress", show_progress)
     if master.startswith("local"):
+        # A session started from Python runs its workers with $PYSPARK_PYTHON (default python3);
+        # with PySpark 4.3 the spark.pyspark.python setting alone left them on the system
+        # python3, without qc's dependencies. Set both; a user's own $PYSPARK_PYTHON wins.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         builder = builder.config("spark.pyspark.python", sys.executable).config("spark.ui.enabled", "false")
     return builder.getOrCreate()
 

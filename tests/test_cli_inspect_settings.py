@@ -74,12 +74,15 @@ def test_a_bad_lexicon_stops_the_run_before_any_output(day: Path, tmp_path: Path
         assert not (out / "findings.jsonl").exists()
 
 
-def test_strict_shops_charge_an_unexplained_refusal(day: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_strict_shops_charge_an_unexplained_refusal(day: Path, tmp_path: Path, jobs: str) -> None:
     plain, strict = tmp_path / "plain", tmp_path / "strict"
-    assert _inspect(day, plain).exit_code == 0
-    assert _inspect(day, strict, "--strict").exit_code == 0
+    assert _inspect(day, plain, "--jobs", jobs).exit_code == 0
+    assert _inspect(day, strict, "--strict", "--jobs", jobs).exit_code == 0
     assert ("FP-0017", 1, False) in _phrases(strict)
     assert not any(entry == "FP-0017" and not suppressed for entry, _, suppressed in _phrases(plain))
+    runs = [json.loads((out / "run.json").read_text(encoding="utf-8")) for out in (plain, strict)]
+    assert [r["lexicon_strict"] for r in runs] == [False, True]
 
 
 def test_a_user_dictionary_changes_no_finding(day: Path, tmp_path: Path) -> None:
