@@ -269,6 +269,15 @@ def train(samples: Sequence[Sample], seed: int = 0, config: dict[str, Any] | Non
         ``(pipeline, meta)`` where ``meta`` holds labels, thresholds, review floors, counts
         and cross-validated metrics at the chosen thresholds.
     """
+    from threadpoolctl import threadpool_limits
+
+    # The solver's BLAS and OpenMP reductions round differently with another thread count:
+    # on one thread the same samples give the same bytes whatever the machine's core count.
+    with threadpool_limits(limits=1):
+        return _train(samples, seed, config)
+
+
+def _train(samples: Sequence[Sample], seed: int, config: dict[str, Any] | None):  # noqa: ANN202
     import numpy as np
 
     config = config or load_config()

@@ -296,3 +296,17 @@ def test_trained_on_training_split_the_verdict_meets_the_floors(tmp_path):
         assert meta["metrics"]["heldout"]["verdict"][label] == {
             k: scores[k] for k in ("precision", "recall", "f1", "support")
         }
+    # ... and it is the shipped model: `qc train` rebuilds models/attitude from the samples
+    # (with the library versions it was built with; newer ones may move the numbers a little).
+    shipped = artifact.read_meta(artifact.default_model_dir())
+    if meta["packages"] != shipped["packages"]:
+        return
+    assert {k: v for k, v in meta.items() if k not in ("version", "model_sha256")} == {
+        k: v for k, v in shipped.items() if k not in ("version", "model_sha256")
+    }
+    rebuilt = artifact.load(tmp_path / "attitude").pipeline.steps[-1][1]
+    bundled = artifact.load().pipeline.steps[-1][1]
+    # Byte-identical on this kind of machine (one BLAS thread); another CPU's vector kernels
+    # may round the last bits of a coefficient differently, never by anything a verdict sees.
+    assert np.abs(rebuilt.coef_ - bundled.coef_).max() < 1e-6
+    assert np.abs(rebuilt.intercept_ - bundled.intercept_).max() < 1e-6
