@@ -62,3 +62,19 @@ def test_cli_json_and_table(store):
     assert table.exit_code == 0 and "2 flagged conversations" in table.stdout
     assert runner.invoke(app, ["flagged", "--db", db, "--date", "24/11"]).exit_code == 2
     assert runner.invoke(app, ["flagged", "--db", str(tmp / "missing.sqlite")]).exit_code == 2
+
+
+def test_table_never_cuts_the_id_a_supervisor_copies_into_qc_show(store, monkeypatch):
+    from qc import flagged
+
+    _, _, tmp = store
+    long_id = "c20261124_000079-transferred"
+    row = flagged.FlaggedConversation(
+        long_id, DAY, "柚子优选旗舰店", ["柚子优选旗舰店:木木"], -6.0, 3,
+        {"impatience": 1, "forbidden_phrase": 1, "conflict": 1}, 0, "自己看库存" * 3, ["a", "b", "c"],
+    )  # fmt: skip
+    monkeypatch.setattr(flagged, "flagged_conversations", lambda *a, **k: [row])
+    narrow = CliRunner().invoke(app, ["flagged", "--db", str(tmp / "qc.sqlite")], env={"COLUMNS": "80"})
+    assert narrow.exit_code == 0, narrow.output
+    assert long_id in narrow.stdout and DAY in narrow.stdout
+    assert "木木" in narrow.stdout and "柚子优选旗舰店:木木" not in narrow.stdout  # shop only in JSON

@@ -80,15 +80,35 @@ def flagged_cli(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{len(rows)} flagged conversations (worst first)", title_justify="left")
-    for header in ("points", "date", "conversation", "agents", "findings", "kinds", "rejected", "excerpt"):
-        table.add_column(header, justify="right" if header in ("points", "findings", "rejected") else "left")
-    for r in rows:
+    table = Table(
+        title=f"{len(rows)} flagged conversations (worst first; pts = points at stake, # = findings,"
+        " rej = rejected)",
+        title_justify="left",
+    )
+    from rich.cells import cell_len
+
+    # The id is what a supervisor copies into `qc show`, the agent is who gets coached: neither
+    # is ever cut; the prose columns wrap.
+    agents = [", ".join(a.rpartition(":")[2] for a in r.agents) for r in rows]  # shop: --format json
+    whole = {
+        "date": max((cell_len(r.date) for r in rows), default=4),
+        "conversation": max((cell_len(r.conversation_id) for r in rows), default=12),
+        "agents": max((cell_len(a) for a in agents), default=6),
+    }
+    for header in ("pts", "date", "conversation", "agents", "#", "kinds", "rej", "excerpt"):
+        table.add_column(
+            header,
+            justify="right" if header in ("pts", "#", "rej") else "left",
+            no_wrap=header in whole,
+            min_width=whole.get(header),
+            overflow="fold",
+        )
+    for r, agent_names in zip(rows, agents, strict=True):
         table.add_row(
             f"{r.points:g}",
             r.date,
             r.conversation_id,
-            ", ".join(r.agents),
+            agent_names,
             str(r.findings),
             ", ".join(f"{k}×{n}" for k, n in r.kinds.items()),
             str(r.rejected),
