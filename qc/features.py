@@ -248,6 +248,37 @@ _WARM_OPENERS = ("亲", "您好", "宝", "好的", "嗯嗯", "收到", "不好�
 _CROSSED_TURN_KINDS = ("yes_no", "wh", "problem", "data", "thanks", "ack", "statement")
 # Modal verbs of a yes/no question; a short reply that echoes one answers it.
 _YES_NO_VERBS = ("能", "会", "有", "是", "可以", "要", "用", "送", "包", "退", "换", "带")
+
+
+def _present(text: str, cues: Sequence[str], has_any) -> int:  # noqa: ANN001 - a _finder
+    """How many of ``cues`` occur in ``text``; most texts have none, which one scan tells."""
+    return sum(c in text for c in cues) if has_any(text) else 0
+
+
+def _finder(*cue_lists: Sequence[str]):  # noqa: ANN202 - Callable[[str], bool]
+    """``lambda text: any(c in text for c in cues)`` as one compiled scan instead of a Python loop.
+
+    A regular expression of escaped literals matches wherever any cue occurs, so the answer
+    is the same; the hand features ask this a dozen times per message.
+    """
+    cues = sorted({c for cues in cue_lists for c in cues}, key=len, reverse=True)
+    search = re.compile("|".join(re.escape(c) for c in cues)).search
+    return lambda text: search(text) is not None
+
+
+_has_softener = _finder(_SOFTENERS)
+_has_push_cue = _finder(_PUSH_CUES)
+_has_anger_cue = _finder(_ANGER_CUES)
+_has_service_cue = _finder(_SERVICE_CUES)
+_has_polite = _finder(_POLITE)
+_has_question_cue = _finder(_QUESTION_CUES)
+_has_ack_cue = _finder(_ACK_CUES)
+_has_ask_back_cue = _finder(_ASK_BACK_CUES)
+_has_pointer_place = _finder(_POINTER_PLACES)
+_has_pointer_party = _finder(_POINTER_PARTIES)
+_has_pointer_verb_or_place = _finder(_POINTER_VERBS, _POINTER_PLACES)
+_has_thanks_or_sorry = _finder(("感谢", "谢谢", "抱歉", "对不起", "不好意思"))
+_has_punctuation = _finder(tuple("，。！？,.!?~～、"))
 _SENTENCE_SPLIT = re.compile(r"[，,。.！!？?；;~～\s]+")
 
 
@@ -315,11 +346,13 @@ def _hand_features_one(message: str, context: Sequence[tuple[str, str]]) -> dict
     text = message.strip()
     buyer = _buyer_turns(context)
     last_buyer = buyer[-1] if buyer else ""
+    buyer_text = " ".join(buyer)
     tokens = [t for t in tokenize(text) if t.strip()]
     n = len(text)
     core = text.rstrip("。.!！~～ ")
     short = len(core) <= 4
-    softened = any(c in text for c in _SOFTENERS)
+    softened = _has_softener(text)
+    asked = _has_question_cue(last_buyer)
     feats: dict[str, float] = {
         "len_le_2": float(n <= 2),
         "len_le_5": float(n <= 5),
@@ -328,12 +361,12 @@ def _hand_features_one(message: str, context: Sequence[tuple[str, str]]) -> dict
         "q_marks": _capped(text.count("?") + text.count("？")),
         "excl_marks": _capped(text.count("!") + text.count("！")),
         "ellipsis": float("..." in text or "…" in text or "。。" in text),
-        "no_punct": float(n > 0 and not any(ch in "，。！？,.!?~～、" for ch in text)),
+        "no_punct": float(n > 0 and not _has_punctuation(text)),
         "latin_digit_share": sum(1 for _ in _LATIN_DIGIT.finditer(text)) / n if n else 0.0,
         "emoji_code": float(bool(_EMOJI_CODE.search(text))),
-        "softener": float(any(c in text for c in _SOFTENERS)),
-        "polite": _capped(sum(c in text for c in _POLITE)),
-        "push_cue": _capped(sum(c in text for c in _PUSH_CUES)),
+        "softener": float(softened),
+        "polite": _capped(_present(text, _POLITE, _has_polite)),
+        "push_cue": _capped(_present(text, _PUSH_CUES, _has_push_cue)),
         "you_plain": _capped(text.count("你")),
         "bare_word": float(core in _BARE_WORDS),
         "bare_negative": float(short and core.startswith(_BARE_NEGATIVE_START) and not softened),
@@ -341,9 +374,9 @@ def _hand_features_one(message: str, context: Sequence[tuple[str, str]]) -> dict
         "bare_affirmative": float(core in _AFFIRMATIVES),
         "short_answer_overlap": _overlap_share(core, last_buyer) if short else 0.0,
         "ctx_empty": float(not buyer),
-        "ctx_question": float(any(c in last_buyer for c in _QUESTION_CUES)),
-        "ctx_ack": float(any(c in last_buyer for c in _ACK_CUES) and len(last_buyer) <= 8),
-        "ctx_anger": _capped(sum(c in " ".join(buyer) for c in _ANGER_CUES)),
+        "ctx_question": float(asked),
+        "ctx_ack": float(_has_ack_cue(last_buyer) and len(last_buyer) <= 8),
+        "ctx_anger": _capped(_present(buyer_text, _ANGER_CUES, _has_anger_cue)),
         "ctx_repeat": float(len(buyer) >= 2 and _overlap(buyer[-1], buyer[-2]) >= 0.5),
         "sentiment": message_sentiment(tokens),
     }
@@ -358,7 +391,7 @@ def _hand_features_one(message: str, context: Sequence[tuple[str, str]]) -> dict
     )
     feats["bare_to_anger"] = feats["len_le_5"] * float(feats["ctx_anger"] > 0)
     feats.update(_service_features(text, core))
-    feats.update(_reply_features(text, core, last_buyer))
+    feats.update(_reply_features(text, core, last_buyer, softened, asked))
     for key, value in lexicon_cues(message, context).items():
         feats[f"lex_{key}"] = value
     return feats
@@ -373,7 +406,7 @@ def _service_features(text: str, core: str) -> dict[str, float]:
     n = len(text)
     sentences = [part for part in _SENTENCE_SPLIT.split(text) if part]
     ends_question = core.endswith(_QUESTION_END) or text.rstrip().endswith(("？", "?"))
-    ask_back = text.startswith(_ASK_BACK_START) or any(c in text for c in _ASK_BACK_CUES)
+    ask_back = text.startswith(_ASK_BACK_START) or _has_ask_back_cue(text)
     return {
         "agent_question": float(ends_question),
         "agent_ask_back": float(ask_back),
@@ -381,8 +414,8 @@ def _service_features(text: str, core: str) -> dict[str, float]:
         "formal_you": _capped(text.count("您")),
         "plain_you_only": float("你" in text and "您" not in text),
         "please": float("请" in text),
-        "thanks_or_sorry": float(any(c in text for c in ("感谢", "谢谢", "抱歉", "对不起", "不好意思"))),
-        "service_cue": _capped(sum(c in text for c in _SERVICE_CUES)),
+        "thanks_or_sorry": float(_has_thanks_or_sorry(text)),
+        "service_cue": _capped(_present(text, _SERVICE_CUES, _has_service_cue)),
         "has_number": float(bool(_LONG_NUMBER.search(text) or _MASKED_VALUE.search(text))),
         "sentences": _capped(len(sentences)),
         "len_bucket_21_40": float(20 < n <= 40),
@@ -391,20 +424,17 @@ def _service_features(text: str, core: str) -> dict[str, float]:
     }
 
 
-def _reply_features(text: str, core: str, last_buyer: str) -> dict[str, float]:
+def _reply_features(text: str, core: str, last_buyer: str, softened: bool, asked: bool) -> dict[str, float]:
     """How a reply relates to the buyer's last turn: answers it, points elsewhere, or brushes off.
 
     The n-grams see the reply and the context apart; these cross the two, which is where
     curt non-answers ("标签", "问师傅", "详情里有") differ from short answers ("不会", "能的").
     """
     n = len(core)
-    warm = text.startswith(_WARM_OPENERS) or any(c in text for c in _SOFTENERS)
-    place = any(p in text for p in _POINTER_PLACES)
-    party = any(p in text for p in _POINTER_PARTIES)
-    pointer = (place or party) and any(v in text for v in _POINTER_VERBS + _POINTER_PLACES)
-    asked = any(c in last_buyer for c in _QUESTION_CUES)
+    warm = text.startswith(_WARM_OPENERS) or softened
+    pointer = (_has_pointer_place(text) or _has_pointer_party(text)) and _has_pointer_verb_or_place(text)
     echo = any(v in last_buyer and core.lstrip("不没").startswith(v) for v in _YES_NO_VERBS)
-    cold = not warm and not any(c in text for c in _POLITE)
+    cold = not warm and not _has_polite(text)
     feats = {
         "pointer": float(pointer),
         "pointer_cold": float(pointer and cold),
