@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qc import artifact, features
 
@@ -168,3 +170,23 @@ def test_hand_matrix_is_what_a_sorted_dict_vectorizer_makes_of_the_hand_features
     expected = DictVectorizer(sort=True).fit(features.hand_features(batch))
     assert tuple(expected.feature_names_) == features.hand_feature_names()
     assert (features.hand_matrix(batch) != expected.transform(features.hand_features(batch))).nnz == 0
+
+
+_CUE_LISTS = [
+    features._SOFTENERS,
+    features._POLITE,
+    features._PUSH_CUES,
+    features._QUESTION_CUES,
+    features._ANGER_CUES,
+    features._POINTER_VERBS + features._POINTER_PLACES,
+]
+_CUE_CHARS = "".join(sorted({ch for cues in _CUE_LISTS for c in cues for ch in c})) + "，。 ab1"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=_CUE_CHARS, max_size=30), st.sampled_from(range(len(_CUE_LISTS))))
+def test_compiled_cue_scans_answer_like_the_python_loops(text, which):
+    cues = _CUE_LISTS[which]
+    has_any = features._finder(cues)
+    assert has_any(text) == any(c in text for c in cues)
+    assert features._present(text, cues, has_any) == sum(c in text for c in cues)
