@@ -38,6 +38,13 @@ EDGE_TEXTS = [
     "鿖鿗",
     "你好\r\n在吗",
     "好\u200b的～～",
+    # a Han character three times or more in a row: rjieba and jieba break ties differently
+    "好货货货货货",
+    "好货货货货货的",
+    "稍等下亲亲亲或者您下次购买",
+    # jieba cuts blocks apart: Latin in one block, rjieba's Han in the next
+    "[数字x]号订单，稍等下亲亲亲",
+    "这款10kg的，还有货吗亲",
 ]
 
 # Han characters of jieba's block, rare ones outside it, punctuation, spaces and symbols:
@@ -93,6 +100,23 @@ def test_tokenize_equals_jieba_on_the_annotated_samples() -> None:
 @settings(max_examples=400, deadline=None)
 @given(st.text(alphabet=MIXED_ALPHABET, max_size=30))
 def test_tokenize_equals_jieba_on_random_mixed_text(text: str) -> None:
+    assert tokenize(text) == jieba_tokens(text)
+
+
+HAN_SAMPLE = "的了是我不在有这个亲好吗呢哦您发货退款快递物流质量问题客服怎么回事知道自己看下等稍或者买"
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.text(alphabet=HAN_SAMPLE, max_size=12),
+    st.sampled_from(HAN_SAMPLE),
+    st.integers(min_value=2, max_value=6),
+    st.text(alphabet=HAN_SAMPLE + "a1，", max_size=12),
+)
+def test_tokenize_equals_jieba_with_runs_of_one_character(
+    before: str, char: str, times: int, after: str
+) -> None:
+    text = before + char * times + after
     assert tokenize(text) == jieba_tokens(text)
 
 
