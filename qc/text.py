@@ -55,8 +55,11 @@ def _fold_table() -> dict[int, str]:
     return _FOLD_TABLE
 
 
+@lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """Fold width and case character by character, keeping every offset.
+
+    Cached: the lexicon folds the same message and buyer turn several times per reply.
 
     Full-width ``ＯＫ，！`` become ``ok,!``; a character whose NFKC form is
     longer than one character (``…``, ``㈱``) stays as it is, so

@@ -126,9 +126,10 @@ def context_of(messages: Sequence[Message], index: int) -> tuple[tuple[str, str]
 
     window = context_window()
     out: list[tuple[str, str]] = []
-    for m in reversed(messages[:index]):
+    for i in range(index - 1, -1, -1):  # no slice copy: long chats would make this quadratic
         if len(out) >= window:
             break
+        m = messages[i]
         if m.role is Role.CUSTOMER:
             out.append(("customer", m.text))
         elif m.counts_as_agent:
