@@ -16,57 +16,59 @@ from sqlalchemy import Engine
 
 from qc.schema import Conversation, Finding
 
-__all__ = ["finding_points", "message_points", "FlaggedConversation", "flagged_conversations"]
+__all__ = [
+    "finding_points",
+    "message_points",
+    "points_at_stake",
+    "FlaggedConversation",
+    "flagged_conversations",
+]
+
+
+def points_at_stake(
+    conversations: Iterable[Conversation], findings: Iterable[Finding], card: Any
+) -> tuple[dict[str, float], dict[tuple[str, int], float]]:
+    """``(finding_points, message_points)`` from one pass over the message verdicts.
+
+    A finding carries the points of the verdict it stands behind, or of its kind when the card
+    charges that kind on its own; a message costs its verdict once plus those kinds. Findings
+    behind the same verdict each carry its whole points: the message is charged once
+    whichever of them stands.
+    """
+    from qc.scorecard import message_verdicts
+
+    by_finding: dict[str, float] = {}
+    by_message: dict[tuple[str, int], float] = {}
+    findings = list(findings)
+    item_points = [item.points for item in card.items if item.rule == "findings"]
+    for v in message_verdicts(conversations, findings, card):
+        total = 0.0
+        for points in item_points:
+            if v.verdict is not None:
+                total += points.get(v.verdict, 0.0)
+                for fid in v.verdict_findings:
+                    by_finding[fid] = by_finding.get(fid, 0.0) + points.get(v.verdict, 0.0)
+            for kind, ids in v.kinds.items():
+                if kind not in card.verdict_order:
+                    total += points.get(kind, 0.0)
+                    for fid in ids:
+                        by_finding[fid] = by_finding.get(fid, 0.0) + points.get(kind, 0.0)
+        by_message[(v.conversation_id, v.message_index)] = total
+    return {f.id: round(by_finding.get(f.id, 0.0), 6) + 0.0 for f in findings}, by_message
 
 
 def finding_points(
     conversations: Iterable[Conversation], findings: Iterable[Finding], card: Any
 ) -> dict[str, float]:
-    """Points (negative) each finding puts at stake under the card; 0 when it cannot cost points.
-
-    Findings behind the same message verdict each carry that verdict's points (the message is
-    charged once whichever of them stands).
-    """
-    from qc.scorecard import message_verdicts
-
-    points: dict[str, float] = {}
-    findings = list(findings)
-    for v in message_verdicts(conversations, findings, card):
-        for item in card.items:
-            if item.rule != "findings":
-                continue
-            if v.verdict is not None:
-                for fid in v.verdict_findings:
-                    points[fid] = points.get(fid, 0.0) + item.points.get(v.verdict, 0.0)
-            for kind, ids in v.kinds.items():
-                if kind not in card.verdict_order:
-                    for fid in ids:
-                        points[fid] = points.get(fid, 0.0) + item.points.get(kind, 0.0)
-    return {f.id: round(points.get(f.id, 0.0), 6) + 0.0 for f in findings}
+    """Points (negative) each finding puts at stake under the card; 0 when it cannot cost points."""
+    return points_at_stake(conversations, findings, card)[0]
 
 
 def message_points(
-    conversations: list[Conversation], findings: list[Finding], card: Any
+    conversations: Iterable[Conversation], findings: Iterable[Finding], card: Any
 ) -> dict[tuple[str, int], float]:
-    """Points (negative) each message with findings costs under the card, by ``(conversation, index)``.
-
-    The message's verdict is charged once, plus the kinds the card charges on their own.
-    """
-    from qc.scorecard import message_verdicts
-
-    out: dict[tuple[str, int], float] = {}
-    for v in message_verdicts(conversations, findings, card):
-        total = 0.0
-        for item in card.items:
-            if item.rule != "findings":
-                continue
-            if v.verdict is not None:
-                total += item.points.get(v.verdict, 0.0)
-            for kind in v.kinds:
-                if kind not in card.verdict_order:
-                    total += item.points.get(kind, 0.0)
-        out[(v.conversation_id, v.message_index)] = total
-    return out
+    """Points (negative) each message with findings costs under the card, by ``(conversation, index)``."""
+    return points_at_stake(conversations, findings, card)[1]
 
 
 @dataclass(slots=True)

@@ -109,11 +109,10 @@ def build_view(
 
     Suppressed and below-threshold findings are only highlighted with ``explain``.
     """
-    from qc.flagged import finding_points, message_points
+    from qc.flagged import points_at_stake
     from qc.metrics import conversation_turns
 
-    points = finding_points([conversation], findings, card)
-    charges = message_points([conversation], findings, card)
+    points, charges = points_at_stake([conversation], findings, card)
     shown = [f for f in findings if explain or f.live]
     threshold = slow_reply_threshold(card)
     slow: dict[int, float] = {}

@@ -77,6 +77,7 @@ def flagged_cli(
     if output_format == "json":
         typer.echo(json.dumps([r.to_json() for r in rows], ensure_ascii=False, indent=2))
         return
+    from rich.cells import cell_len
     from rich.console import Console
     from rich.table import Table
 
@@ -85,8 +86,6 @@ def flagged_cli(
         " rej = rejected)",
         title_justify="left",
     )
-    from rich.cells import cell_len
-
     # The id is what a supervisor copies into `qc show`, the agent is who gets coached: neither
     # is ever cut; the prose columns wrap.
     agents = [", ".join(a.rpartition(":")[2] for a in r.agents) for r in rows]  # shop: --format json
