@@ -19,7 +19,6 @@ from qc.readers import read_inputs
 from qc.readers.options import ReadOptions, ReadResult
 from qc.schema import Conversation, Deduction, Finding
 from qc.scorecard import (
-    MessageVerdict,
     Scorecard,
     add_held_counts,
     agent_rows_from,
@@ -27,6 +26,7 @@ from qc.scorecard import (
     message_verdicts,
     score_verdicts,
 )
+from qc.verdict_spool import VerdictSpool
 from qc.writers import (
     CONVERSATIONS_FILE,
     FINDINGS_FILE,
@@ -202,14 +202,15 @@ def _inspect_and_write(
 class _LeanScoring:
     """What :func:`score_report` needs, accumulated one conversation at a time.
 
-    Keeps the agents' day counters and one verdict per agent message with findings
-    (finding ids, kinds, agent, day), not the conversations and findings themselves.
+    Keeps the agents' day counters in memory and one verdict per agent message with findings
+    (finding ids, kinds, agent, day) in a temporary file (:class:`~qc.verdict_spool.VerdictSpool`),
+    not the conversations and findings themselves.
     """
 
     def __init__(self, card: Scorecard) -> None:
         self.card = card
         self.metrics = AgentDayMetricsBuilder(card.day)
-        self.verdicts: list[MessageVerdict] = []
+        self.verdicts = VerdictSpool()
         self.held_by: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
         self.findings = 0
 
@@ -229,10 +230,10 @@ class _LeanScoring:
 
         card = self.card
         metrics = self.metrics.rows()
-        self.verdicts.sort(key=lambda v: (v.date, v.agent, v.conversation_id, v.message_index))
         report.scorecard = card
-        report.deductions = score_verdicts(self.verdicts, metrics, card)
-        report.agents = agent_rows_from(self.verdicts, self.held_by, metrics, report.deductions, card)
+        with self.verdicts:
+            report.deductions = score_verdicts(self.verdicts, metrics, card)
+            report.agents = agent_rows_from(self.verdicts, self.held_by, metrics, report.deductions, card)
         write_score_outputs(out_dir, report.deductions, report.agents, agent_columns(card))
 
 

@@ -31,6 +31,7 @@ Everything here is pure: conversations in, frozen dataclasses out.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ from qc.schema import Conversation, Message, Role
 
 __all__ = [
     "AgentDayMetricsBuilder",
+    "ExactSum",
     "UNASSIGNED",
     "UNDATED",
     "DayRule",
@@ -233,7 +235,6 @@ class AgentDayMetrics:
     first_response_s: float | None = None
     reply_rate: float | None = None
     answer_ratio: float | None = None
-    conversation_ids: tuple[str, ...] = field(default=(), compare=False)
 
 
 # Metrics a scorecard item may name.
@@ -252,18 +253,57 @@ METRIC_NAMES: tuple[str, ...] = (
 )
 
 
+class ExactSum:
+    """A running float sum that stays exact: :meth:`value` is ``math.fsum`` of every value added.
+
+    Keeps a few non-overlapping partials (Shewchuk's algorithm, as ``math.fsum`` does inside)
+    instead of the values, so an agent's average response time over a million turns needs no
+    list of a million delays and is the same number :func:`statistics.fmean` gives.
+    """
+
+    __slots__ = ("count", "_partials")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._partials: list[float] = []
+
+    def add(self, x: float) -> None:
+        """Add one value."""
+        self.count += 1
+        partials = self._partials
+        i = 0
+        for y in partials:
+            if abs(x) < abs(y):
+                x, y = y, x
+            hi = x + y
+            lo = y - (hi - x)
+            if lo:
+                partials[i] = lo
+                i += 1
+            x = hi
+        partials[i:] = [x]
+
+    def value(self) -> float:
+        """The correctly rounded sum (what ``math.fsum`` gives for the same values)."""
+        return math.fsum(self._partials)
+
+    def mean(self) -> float | None:
+        """The mean as :func:`statistics.fmean` computes it, or ``None`` with no values."""
+        return self.value() / self.count if self.count else None
+
+
 @dataclass(slots=True)
 class _Acc:
     shop: str | None = None
-    conversations: dict[str, None] = field(default_factory=dict)
+    conversations: int = 0
     messages: int = 0
     buyer_messages: int = 0
     turns: int = 0
     turns_replied: int = 0
-    delays: list[float] = field(default_factory=list)
-    first: list[float] = field(default_factory=list)
-    received: set[str] = field(default_factory=set)
-    replied: set[str] = field(default_factory=set)
+    delays: ExactSum = field(default_factory=ExactSum)
+    first: ExactSum = field(default_factory=ExactSum)
+    received: int = 0
+    replied: int = 0
 
 
 def agent_day_metrics(
@@ -279,7 +319,8 @@ def agent_day_metrics(
 class AgentDayMetricsBuilder:
     """:func:`agent_day_metrics` one conversation at a time, for a run that streams its input.
 
-    Keeps per agent and day only counts, delays and conversation ids, not the conversations.
+    Keeps per agent and day only counts and exact running sums of the delays, so its memory
+    grows with agents and days, not with conversations or messages.
     """
 
     def __init__(self, rule: DayRule | None = None) -> None:
@@ -287,29 +328,42 @@ class AgentDayMetricsBuilder:
         self._acc: dict[tuple[str, str], _Acc] = defaultdict(_Acc)
 
     def add(self, conv: Conversation) -> None:
-        """Count one conversation's messages and turns."""
+        """Count one conversation's messages and turns (each conversation once: ids are not kept)."""
         rule, acc = self.rule, self._acc
         days = message_days(conv, rule)
+        # Per agent and day this conversation touches: what it counts towards (kept only while
+        # the conversation is added, so memory does not grow with the number of conversations).
+        touched: set[tuple[str, str]] = set()
+        received: set[tuple[str, str]] = set()
+        replied: set[tuple[str, str]] = set()
         for m in conv.messages:
             if m.counts_as_agent:
-                a = acc[(m.agent or UNASSIGNED, days[m.index])]
+                key = (m.agent or UNASSIGNED, days[m.index])
+                a = acc[key]
                 a.messages += 1
-                a.conversations.setdefault(conv.id, None)
+                touched.add(key)
                 a.shop = a.shop or conv.shop
         for position, turn in enumerate(conversation_turns(conv, rule)):
-            a = acc[(turn.agent, turn.date)]
+            key = (turn.agent, turn.date)
+            a = acc[key]
             a.shop = a.shop or conv.shop
-            a.conversations.setdefault(conv.id, None)
+            touched.add(key)
             a.buyer_messages += turn.buyer_messages
             a.turns += 1
-            a.received.add(conv.id)
+            received.add(key)
             if turn.replied:
                 a.turns_replied += 1
-                a.replied.add(conv.id)
+                replied.add(key)
                 if turn.delay_s is not None:
-                    a.delays.append(turn.delay_s)
+                    a.delays.add(turn.delay_s)
                     if position == 0:
-                        a.first.append(turn.delay_s)
+                        a.first.add(turn.delay_s)
+        for key in touched:
+            acc[key].conversations += 1
+        for key in received:
+            acc[key].received += 1
+        for key in replied:
+            acc[key].replied += 1
 
     def rows(self) -> list[AgentDayMetrics]:
         """One row per agent per day so far, sorted by day then agent."""
@@ -321,20 +375,19 @@ class AgentDayMetricsBuilder:
                     agent=agent,
                     date=day,
                     shop=a.shop,
-                    conversations=len(a.conversations),
+                    conversations=a.conversations,
                     messages=a.messages,
                     buyer_messages=a.buyer_messages,
                     turns=a.turns,
                     turns_replied=a.turns_replied,
-                    timed_turns=len(a.delays),
-                    buyers_received=len(a.received),
-                    buyers_replied=len(a.replied),
-                    avg_response_s=_mean(a.delays),
-                    first_responses=len(a.first),
-                    first_response_s=_mean(a.first),
-                    reply_rate=len(a.replied) / len(a.received) if a.received else None,
+                    timed_turns=a.delays.count,
+                    buyers_received=a.received,
+                    buyers_replied=a.replied,
+                    avg_response_s=a.delays.mean(),
+                    first_responses=a.first.count,
+                    first_response_s=a.first.mean(),
+                    reply_rate=a.replied / a.received if a.received else None,
                     answer_ratio=a.messages / a.buyer_messages if a.buyer_messages else None,
-                    conversation_ids=tuple(a.conversations),
                 )
             )
         return rows

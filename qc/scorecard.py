@@ -523,9 +523,12 @@ def score(
 
 
 def score_verdicts(
-    verdicts: Sequence[MessageVerdict], metrics: Iterable[AgentDayMetrics], card: Scorecard
+    verdicts: Iterable[MessageVerdict], metrics: Iterable[AgentDayMetrics], card: Scorecard
 ) -> list[Deduction]:
     """:func:`score` from message verdicts already decided (sorted as :func:`message_verdicts` sorts).
+
+    ``verdicts`` is iterated once per findings item: a list, or a
+    :class:`~qc.verdict_spool.VerdictSpool` that reads them back from disk each time.
 
     For a run that decides each conversation's verdicts as it goes instead of keeping
     every conversation and finding until the end.
@@ -658,7 +661,7 @@ def add_held_counts(
 
 
 def agent_rows_from(
-    verdicts: Sequence[MessageVerdict],
+    verdicts: Iterable[MessageVerdict],
     held_by: Mapping[tuple[str, str], Mapping[str, int]],
     metrics: Iterable[AgentDayMetrics],
     deductions: Iterable[Deduction],

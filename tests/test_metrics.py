@@ -6,7 +6,9 @@ Asia/Shanghai (UTC+8) unless the test says otherwise.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta, timezone
+from statistics import fmean
 
 import pytest
 from hypothesis import given, settings
@@ -16,6 +18,7 @@ from qc.metrics import (
     UNASSIGNED,
     UNDATED,
     DayRule,
+    ExactSum,
     agent_day_metrics,
     conversation_metrics,
     conversation_turns,
@@ -298,3 +301,76 @@ def test_agent_day_rows_add_up_to_the_conversations(specs):
         assert r.avg_response_s is None or r.avg_response_s >= 0
         assert (r.avg_response_s is None) == (r.timed_turns == 0)
         assert (r.first_response_s is None) == (r.first_responses == 0)
+
+
+_finite = st.floats(allow_nan=False, allow_infinity=False, min_value=-1e300, max_value=1e300)
+
+
+@given(st.lists(_finite, max_size=60))
+@settings(max_examples=300, deadline=None)
+def test_exact_sum_gives_what_fmean_gives_without_keeping_the_values(values):
+    # Delays are summed as they come; the average must still be fmean's number exactly,
+    # including sums where naive addition loses everything (1e300 + 1 − 1e300).
+    acc = ExactSum()
+    for v in values:
+        acc.add(v)
+    assert acc.count == len(values)
+    assert acc.value() == math.fsum(values)
+    assert acc.mean() == (fmean(values) if values else None)
+    assert len(acc._partials) <= 40  # a few partials, however many values
+
+
+def test_exact_sum_on_a_cancelling_series():
+    acc = ExactSum()
+    for v in (1e16, 1.0, -1e16, 0.5) * 1000:
+        acc.add(v)
+    assert acc.value() == 1500.0  # plain float addition gives 0.0 here
+    assert sum((1e16, 1.0, -1e16, 0.5) * 1000) != 1500.0
+
+
+@given(st.lists(st.lists(_message, min_size=1, max_size=12), min_size=1, max_size=5))
+@settings(max_examples=150, deadline=None)
+def test_agent_day_rows_equal_the_turns_counted_by_hand(specs):
+    # The builder keeps counters, not conversation ids or delay lists: its rows must equal
+    # what the conversations' turns say when counted the long way, with sets and lists.
+    convs = []
+    for n, spec in enumerate(specs):
+        clock = at("23:50:00")
+        rows = []
+        for role, agent, gap, auto in spec:
+            clock = clock + timedelta(seconds=gap or 0)
+            sender = agent if role is A else ("buyer" if role is C else None)
+            rows.append((role, sender, clock if gap is not None else None, auto and role is A))
+        convs.append(conv(f"p{n}", *rows))
+    expected: dict = {}
+    for c in convs:
+        days = message_days(c, DayRule())
+        for m in c.messages:
+            if m.counts_as_agent:
+                e = expected.setdefault((m.agent or UNASSIGNED, days[m.index]), _blank())
+                e["messages"] += 1
+                e["convs"].add(c.id)
+        for position, t in enumerate(conversation_turns(c)):
+            e = expected.setdefault((t.agent, t.date), _blank())
+            e["convs"].add(c.id)
+            e["received"].add(c.id)
+            if t.replied:
+                e["replied"].add(c.id)
+                if t.delay_s is not None:
+                    e["delays"].append(t.delay_s)
+                    if position == 0:
+                        e["first"].append(t.delay_s)
+    rows = by_agent(agent_day_metrics(convs))
+    assert set(rows) == set(expected)
+    for key, e in expected.items():
+        r = rows[key]
+        assert r.conversations == len(e["convs"])
+        assert r.messages == e["messages"]
+        assert (r.buyers_received, r.buyers_replied) == (len(e["received"]), len(e["replied"]))
+        assert r.avg_response_s == (fmean(e["delays"]) if e["delays"] else None)
+        assert r.first_response_s == (fmean(e["first"]) if e["first"] else None)
+        assert r.timed_turns == len(e["delays"]) and r.first_responses == len(e["first"])
+
+
+def _blank() -> dict:
+    return {"messages": 0, "convs": set(), "received": set(), "replied": set(), "delays": [], "first": []}

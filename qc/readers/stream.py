@@ -68,7 +68,9 @@ def stream_inputs(paths: list[Path], options: ReadOptions, read: StreamRead) -> 
     """
     resolved = resolve_options(options)
     group = _Group()
-    closed: set[str] = set()
+    # Hashes, not the ids: memory per finished conversation stays small. Two ids with one
+    # hash only make a contiguous input look split, and the caller then reads it whole.
+    closed: set[int] = set()
     late_warnings: list[str] = []
     result = read.result
     for path in expand_inputs(list(paths)):
@@ -82,10 +84,10 @@ def stream_inputs(paths: list[Path], options: ReadOptions, read: StreamRead) -> 
         duplicates: set[int] = set()
         for c in candidates:
             if c.conversation_id != group.id:
-                if c.conversation_id in closed:
+                if hash(c.conversation_id) in closed:
                     raise NotContiguousError(c.conversation_id)
                 if group.id is not None:
-                    closed.add(group.id)
+                    closed.add(hash(group.id))
                     read.conversations += 1
                     yield group.build(late_warnings)
                 group = _Group(c.conversation_id)

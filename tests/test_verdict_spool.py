@@ -1,0 +1,55 @@
+"""The verdict spool gives back exactly the verdicts it was given, in the scorer's order."""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qc.scorecard import MessageVerdict
+from qc.verdict_spool import VerdictSpool
+
+# Dates, agent nicks and conversation ids as exports write them, plus text whose UTF-8 bytes
+# and code points could disagree if the order were taken from anything but the code points.
+_text = st.one_of(
+    st.sampled_from(["2026-11-24", "2026-11-25", "undated", "柚子优选旗舰店:木木", "店:小美", "unassigned"]),
+    st.text(min_size=0, max_size=6),
+)
+
+
+@st.composite
+def _verdicts(draw):
+    out, seen = [], set()
+    for _ in range(draw(st.integers(0, 40))):
+        key = (draw(_text), draw(_text), draw(_text), draw(st.integers(0, 500)))
+        if key in seen:
+            continue  # one verdict per message, as message_verdicts makes them
+        seen.add(key)
+        day, agent, cid, index = key
+        ids = tuple(draw(st.lists(st.text(min_size=1, max_size=16), min_size=1, max_size=3)))
+        verdict = draw(st.sampled_from([None, "impatience", "conflict", "forbidden_phrase"]))
+        kinds = MappingProxyType({"forbidden_phrase": ids} if draw(st.booleans()) else {})
+        out.append(MessageVerdict(cid, index, agent, day, verdict, ids if verdict else (), kinds))
+    return out
+
+
+@given(_verdicts())
+@settings(max_examples=60, deadline=None)
+def test_spool_gives_back_every_verdict_sorted_as_the_scorer_sorts(verdicts):
+    with VerdictSpool() as spool:
+        half = len(verdicts) // 2
+        spool.extend(verdicts[:half])
+        spool.extend(verdicts[half:])
+        expected = sorted(verdicts, key=lambda v: (v.date, v.agent, v.conversation_id, v.message_index))
+        assert len(spool) == len(verdicts)
+        assert list(spool) == expected
+        assert list(spool) == expected  # the scorer reads it once per findings item
+
+
+def test_spool_deletes_its_file_when_closed(tmp_path):
+    spool = VerdictSpool(tmp_path)
+    spool.extend([MessageVerdict("c1", 0, "店:小美", "2026-11-24", None, (), MappingProxyType({}))])
+    assert any(tmp_path.iterdir())
+    spool.close()
+    assert not any(tmp_path.iterdir())
