@@ -154,14 +154,14 @@ def make_annotator(settings: PipelineSettings) -> Callable[[Conversation], list[
     tokens and sentiment for buyer and agent messages, empty features for
     system notices. Tokenizer and snownlp model load here, once.
     """
-    from qc.text import make_tokenize
+    from qc.text import TEXT_CACHE_SIZE, make_tokenize
 
     tokenize = make_tokenize(settings.user_dict)
     tokenize("预热")  # load jieba's dictionary now, not inside the first conversation
     _token_sentiment()
     empty = MessageFeatures()
 
-    @lru_cache(maxsize=65536)
+    @lru_cache(maxsize=TEXT_CACHE_SIZE)
     def features_of(text: str) -> MessageFeatures:
         tokens = tokenize(text)
         return MessageFeatures(tokens=tokens, sentiment=sentiment_of_tokens(tokens))

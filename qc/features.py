@@ -16,6 +16,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import NamedTuple
+
+from qc.text import TEXT_CACHE_SIZE
 
 # Bump whenever any feature below computes something different for the same input.
 FEATURE_VERSION = 3
@@ -346,13 +349,43 @@ def _hand_features_one(message: str, context: Sequence[tuple[str, str]]) -> dict
     text = message.strip()
     buyer = _buyer_turns(context)
     last_buyer = buyer[-1] if buyer else ""
-    buyer_text = " ".join(buyer)
+    mine = _message_part(text)
+    theirs = _context_part(tuple(buyer))
+    feats = dict(mine.feats)
+    feats.update(theirs.feats)
+    feats.update(_cross_features(mine, theirs, last_buyer))
+    for key, value in lexicon_cues(message, context).items():
+        feats[f"lex_{key}"] = value
+    return feats
+
+
+class _MessagePart(NamedTuple):
+    """What the hand features read from the agent message alone, with what the crosses need."""
+
+    feats: dict[str, float]
+    core: str  # the message without closing punctuation
+    softened: bool
+    cold: bool
+    pointer: bool
+
+
+class _ContextPart(NamedTuple):
+    """What the hand features read from the buyer turns alone, with what the crosses need."""
+
+    feats: dict[str, float]
+    asked: bool
+    kinds: frozenset[str]
+
+
+# Message and context parts are cached apart: stock replies and short buyer turns recur all
+# day, while the pair (reply, context) rarely does. Only the crosses are computed per pair.
+@lru_cache(maxsize=TEXT_CACHE_SIZE)
+def _message_part(text: str) -> _MessagePart:
     tokens = [t for t in tokenize(text) if t.strip()]
     n = len(text)
     core = text.rstrip("。.!！~～ ")
     short = len(core) <= 4
     softened = _has_softener(text)
-    asked = _has_question_cue(last_buyer)
     feats: dict[str, float] = {
         "len_le_2": float(n <= 2),
         "len_le_5": float(n <= 5),
@@ -372,15 +405,8 @@ def _hand_features_one(message: str, context: Sequence[tuple[str, str]]) -> dict
         "bare_negative": float(short and core.startswith(_BARE_NEGATIVE_START) and not softened),
         "bare_interjection": float(bool(core) and all(ch in _INTERJECTIONS for ch in core)),
         "bare_affirmative": float(core in _AFFIRMATIVES),
-        "short_answer_overlap": _overlap_share(core, last_buyer) if short else 0.0,
-        "ctx_empty": float(not buyer),
-        "ctx_question": float(asked),
-        "ctx_ack": float(_has_ack_cue(last_buyer) and len(last_buyer) <= 8),
-        "ctx_anger": _capped(_present(buyer_text, _ANGER_CUES, _has_anger_cue)),
-        "ctx_repeat": float(len(buyer) >= 2 and _overlap(buyer[-1], buyer[-2]) >= 0.5),
         "sentiment": message_sentiment(tokens),
     }
-    feats["bare_to_question"] = feats["len_le_5"] * feats["ctx_question"] * (1.0 - feats["softener"])
     feats["short_content"] = float(
         short
         and bool(core)
@@ -389,11 +415,65 @@ def _hand_features_one(message: str, context: Sequence[tuple[str, str]]) -> dict
         and not feats["push_cue"]
         and not feats["q_marks"]
     )
-    feats["bare_to_anger"] = feats["len_le_5"] * float(feats["ctx_anger"] > 0)
     feats.update(_service_features(text, core))
-    feats.update(_reply_features(text, core, last_buyer, softened, asked))
-    for key, value in lexicon_cues(message, context).items():
-        feats[f"lex_{key}"] = value
+    # How the reply reads on its own: warm or cold, pointing elsewhere or not (the crosses
+    # with the buyer's turn are in _cross_features).
+    m = len(core)
+    warm = text.startswith(_WARM_OPENERS) or softened
+    pointer = (_has_pointer_place(text) or _has_pointer_party(text)) and _has_pointer_verb_or_place(text)
+    cold = not warm and not _has_polite(text)
+    feats["pointer"] = float(pointer)
+    feats["pointer_cold"] = float(pointer and cold)
+    feats["pointer_short"] = float(pointer and m <= 12)
+    feats["cold"] = float(cold)
+    feats["cold_mid"] = float(cold and 8 < m <= 20)
+    return _MessagePart(feats, core, softened, cold, pointer)
+
+
+@lru_cache(maxsize=TEXT_CACHE_SIZE)
+def _context_part(buyer: tuple[str, ...]) -> _ContextPart:
+    last_buyer = buyer[-1] if buyer else ""
+    asked = _has_question_cue(last_buyer)
+    # The lexicon's reading of the buyer's last turn (one source for "question", "problem" …).
+    kinds = buyer_turn_kinds(last_buyer) if last_buyer else frozenset()
+    feats = {
+        "ctx_empty": float(not buyer),
+        "ctx_question": float(asked),
+        "ctx_ack": float(_has_ack_cue(last_buyer) and len(last_buyer) <= 8),
+        "ctx_anger": _capped(_present(" ".join(buyer), _ANGER_CUES, _has_anger_cue)),
+        "ctx_repeat": float(len(buyer) >= 2 and _overlap(buyer[-1], buyer[-2]) >= 0.5),
+    }
+    for kind in _CROSSED_TURN_KINDS:
+        feats[f"turn_{kind}"] = float(kind in kinds)
+    return _ContextPart(feats, asked, kinds)
+
+
+def _cross_features(mine: _MessagePart, theirs: _ContextPart, last_buyer: str) -> dict[str, float]:
+    """How a reply relates to the buyer's last turn: answers it, points elsewhere, or brushes off.
+
+    The n-grams see the reply and the context apart; these cross the two, which is where
+    curt non-answers ("标签", "问师傅", "详情里有") differ from short answers ("不会", "能的").
+    """
+    core, asked, cold = mine.core, theirs.asked, mine.cold
+    n = len(core)
+    len_le_5 = mine.feats["len_le_5"]
+    echo = any(v in last_buyer and core.lstrip("不没").startswith(v) for v in _YES_NO_VERBS)
+    feats = {
+        "short_answer_overlap": _overlap_share(core, last_buyer) if n <= 4 else 0.0,
+        "bare_to_question": len_le_5 * theirs.feats["ctx_question"] * (1.0 - mine.feats["softener"]),
+        "bare_to_anger": len_le_5 * float(theirs.feats["ctx_anger"] > 0),
+        "pointer_to_question": float(mine.pointer and asked),
+        "echo_answer": float(echo and n <= 6),
+        "cold_short_to_question": float(cold and asked and n <= 8 and not echo),
+        "cold_short_to_statement": float(cold and bool(last_buyer) and not asked and n <= 8),
+        "no_overlap_short": float(n <= 8 and bool(last_buyer) and _overlap_share(core, last_buyer) == 0.0),
+    }
+    # A six-character reply to a defect report is a brush-off far more often than one to a thank-you.
+    short = n <= 6
+    for kind in _CROSSED_TURN_KINDS:
+        seen = kind in theirs.kinds
+        feats[f"short_after_{kind}"] = float(seen and short)
+        feats[f"cold_after_{kind}"] = float(seen and cold)
     return feats
 
 
@@ -422,42 +502,6 @@ def _service_features(text: str, core: str) -> dict[str, float]:
         "len_bucket_41_80": float(40 < n <= 80),
         "len_bucket_gt_80": float(n > 80),
     }
-
-
-def _reply_features(text: str, core: str, last_buyer: str, softened: bool, asked: bool) -> dict[str, float]:
-    """How a reply relates to the buyer's last turn: answers it, points elsewhere, or brushes off.
-
-    The n-grams see the reply and the context apart; these cross the two, which is where
-    curt non-answers ("标签", "问师傅", "详情里有") differ from short answers ("不会", "能的").
-    """
-    n = len(core)
-    warm = text.startswith(_WARM_OPENERS) or softened
-    pointer = (_has_pointer_place(text) or _has_pointer_party(text)) and _has_pointer_verb_or_place(text)
-    echo = any(v in last_buyer and core.lstrip("不没").startswith(v) for v in _YES_NO_VERBS)
-    cold = not warm and not _has_polite(text)
-    feats = {
-        "pointer": float(pointer),
-        "pointer_cold": float(pointer and cold),
-        "pointer_short": float(pointer and n <= 12),
-        "pointer_to_question": float(pointer and asked),
-        "echo_answer": float(echo and n <= 6),
-        "cold": float(cold),
-        "cold_short_to_question": float(cold and asked and n <= 8 and not echo),
-        "cold_short_to_statement": float(cold and bool(last_buyer) and not asked and n <= 8),
-        "cold_mid": float(cold and 8 < n <= 20),
-        "no_overlap_short": float(n <= 8 and bool(last_buyer) and _overlap_share(core, last_buyer) == 0.0),
-    }
-    # The lexicon's reading of the buyer's last turn (one source for "question", "problem" …),
-    # crossed with a short or cold reply: a six-character reply to a defect report is a
-    # brush-off far more often than one to a thank-you.
-    kinds = buyer_turn_kinds(last_buyer) if last_buyer else frozenset()
-    short = n <= 6
-    for kind in _CROSSED_TURN_KINDS:
-        seen = kind in kinds
-        feats[f"turn_{kind}"] = float(seen)
-        feats[f"short_after_{kind}"] = float(seen and short)
-        feats[f"cold_after_{kind}"] = float(seen and cold)
-    return feats
 
 
 def buyer_turn_kinds(text: str) -> frozenset[str]:
@@ -556,7 +600,7 @@ def lexicon_cues(message: str, context: Sequence[tuple[str, str]] = ()) -> dict[
 _NO_CUES = {"live": 0.0, "suppressed": 0.0, "implies_impatience": 0.0, "implies_conflict": 0.0}
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=TEXT_CACHE_SIZE)
 def _lexicon_cues(message: str, context: tuple[tuple[str, str], ...]) -> tuple[tuple[str, float], ...]:
     from qc.schema import Conversation, Message, Role
 

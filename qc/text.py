@@ -35,6 +35,11 @@ __all__ = [
 
 _FOLD_TABLE: dict[int, str] | None = None
 
+# Entries of each per-text cache (fold, tokens, turn kinds, features). Chats repeat short
+# replies and stock phrases, which a cache this size keeps; bounded so that a worker's
+# memory stops growing after the first tens of thousands of messages, however long the run.
+TEXT_CACHE_SIZE = 16384
+
 
 def _fold_table() -> dict[int, str]:
     """Map every BMP character whose NFKC + lower-case form is ONE other character."""
@@ -55,7 +60,7 @@ def _fold_table() -> dict[int, str]:
     return _FOLD_TABLE
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=TEXT_CACHE_SIZE)
 def fold(text: str) -> str:
     """Fold width and case character by character, keeping every offset.
 
@@ -124,7 +129,7 @@ def jieba_tokens(text: str) -> tuple[str, ...]:
     return tuple(tok for tok in _jieba_cut()(text) if tok)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=TEXT_CACHE_SIZE)
 def tokenize(text: str) -> tuple[str, ...]:
     """Segment ``text`` with the default jieba dictionary (spaCy's zh tokens, whitespace kept).
 
@@ -175,7 +180,7 @@ def make_tokenize(user_dict: Path | None = None) -> Callable[[str], tuple[str, .
         return tokenize
     cut = user_tokenizer(Path(user_dict)).cut
 
-    @lru_cache(maxsize=65536)
+    @lru_cache(maxsize=TEXT_CACHE_SIZE)
     def tokenize_with_user_dict(text: str) -> tuple[str, ...]:
         return tuple(tok for tok in cut(text, cut_all=False) if tok)
 

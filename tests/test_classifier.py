@@ -310,3 +310,29 @@ def test_trained_on_training_split_the_verdict_meets_the_floors(tmp_path):
     # may round the last bits of a coefficient differently, never by anything a verdict sees.
     assert np.abs(rebuilt.coef_ - bundled.coef_).max() < 1e-6
     assert np.abs(rebuilt.intercept_ - bundled.intercept_).max() < 1e-6
+
+
+def test_branchwise_probabilities_are_the_pipelines_bit_for_bit():
+    # The rule computes the message branches once per distinct message and the context branch
+    # once per distinct context; the model must still see the same matrix as predict_proba.
+    import numpy as np
+
+    from qc.readers import read_inputs
+    from qc.readers.options import ReadOptions
+
+    loaded = artifact.load_cached(artifact.default_model_dir())
+    rule = AttitudeClassifierRule(loaded)
+    assert rule._plan is not None and [key is None for _, key in rule._plan].count(True) == 1  # hand only
+    day = read_inputs([Path(__file__).parents[1] / "demo" / "day"], ReadOptions())
+    inputs = [
+        (m.text, context_of(c.messages, m.index))
+        for c in day.conversations
+        for m in c.messages
+        if m.counts_as_agent and m.text.strip()
+    ]
+    # The same replies in other contexts, and the same contexts before other replies.
+    inputs += [(text, inputs[-1 - i][1]) for i, (text, _) in enumerate(inputs[:200])]
+    assert len({m for m, _ in inputs}) < len(set(inputs))
+    expected = loaded.pipeline.predict_proba(inputs)
+    got = rule._proba(inputs)
+    assert got.shape == expected.shape and np.array_equal(got, expected)

@@ -190,3 +190,29 @@ def test_compiled_cue_scans_answer_like_the_python_loops(text, which):
     has_any = features._finder(cues)
     assert has_any(text) == any(c in text for c in cues)
     assert features._present(text, cues, has_any) == sum(c in text for c in cues)
+
+
+_REPLIES = st.sampled_from(
+    ["在的", "不", "嗯", "自己看详情页", "好的亲，马上帮您查", "不会", "能的", "标签", "你自己选吧"]
+)
+_TURNS = st.lists(
+    st.tuples(
+        st.sampled_from(["customer", "agent"]),
+        st.sampled_from(["有人吗", "会掉色吗", "能便宜点吗", "谢谢", "坏了"]),
+    ),
+    max_size=5,
+)
+
+
+@given(st.lists(st.tuples(_REPLIES, _TURNS), min_size=1, max_size=12))
+@settings(max_examples=80, deadline=None)
+def test_hand_features_do_not_depend_on_what_was_computed_before(pairs):
+    # Message and context parts are cached apart and the crosses computed per pair: a reply
+    # seen before with another context must still get the features of its own context.
+    inputs = [(reply, tuple(turns)) for reply, turns in pairs]
+    warm = features.hand_features(inputs)
+    features._message_part.cache_clear()
+    features._context_part.cache_clear()
+    cold = [features.hand_features([x])[0] for x in reversed(inputs)][::-1]
+    assert warm == cold
+    assert features.hand_features(inputs) == warm  # and the cached parts were not changed by use

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from qc.artifact import Artifact, default_model_dir, load_cached
 from qc.classifier import decide
@@ -32,6 +33,7 @@ class AttitudeClassifierRule:
     def __init__(self, artifact: Artifact) -> None:
         self.artifact = artifact
         self._memo: dict[tuple[str, tuple[tuple[str, str], ...]], Sequence[float]] = {}
+        self._plan = _branch_plan(artifact.pipeline)
 
     def check(self, conversation: Conversation, features: Sequence[MessageFeatures]) -> Iterable[Finding]:
         """Return impatience/conflict findings (live or needs-review) for the agent messages."""
@@ -77,12 +79,40 @@ class AttitudeClassifierRule:
         """
         memo = self._memo
         todo = list(dict.fromkeys(i for i in inputs if i not in memo))
-        fresh = dict(zip(todo, self.artifact.pipeline.predict_proba(todo), strict=True)) if todo else {}
+        fresh = dict(zip(todo, self._proba(todo), strict=True)) if todo else {}
         rows = [fresh[i] if i in fresh else memo[i] for i in inputs]
         if len(memo) + len(fresh) > _MEMO_SIZE:
             memo.clear()
         memo.update(fresh)
         return rows
+
+    def _proba(self, inputs: list[tuple[str, tuple[tuple[str, str], ...]]]) -> Any:
+        """``pipeline.predict_proba(inputs)``, each feature branch computed once per distinct part.
+
+        A branch that reads only the agent message (its char and word n-grams) is computed
+        once per distinct message, the buyer-context branch once per distinct context text;
+        the rows are then placed where the union would place them, so the model sees the
+        same matrix and gives the same probabilities bit for bit (tests/test_engine.py).
+        Pairs are rarely repeated, messages and contexts often (stock replies, 有人吗).
+        """
+        pipeline = self.artifact.pipeline
+        plan = self._plan
+        if plan is None:
+            return pipeline.predict_proba(inputs)
+        from scipy import sparse
+
+        blocks = []
+        for branch, key in plan:
+            if key is None:
+                blocks.append(branch.transform(inputs))
+                continue
+            keys = key(inputs)
+            where: dict[Any, int] = {}
+            rows = [where.setdefault(k, len(where)) for k in keys]
+            first = {k: i for i, k in reversed(list(enumerate(keys)))}
+            distinct = branch.transform([inputs[first[k]] for k in where])
+            blocks.append(distinct[rows])
+        return pipeline.steps[-1][1].predict_proba(sparse.hstack(blocks).tocsr())
 
     def _finding(self, conversation: Conversation, message: Message, row: Sequence[float]) -> Finding | None:
         art = self.artifact
@@ -143,3 +173,39 @@ def make_attitude_classifier(settings: object = None) -> AttitudeClassifierRule:
     model = getattr(settings, "model", None)
     model_dir = Path(model) if model is not None else default_model_dir()
     return AttitudeClassifierRule(load_cached(model_dir.resolve()))
+
+
+def _branch_plan(pipeline: Any) -> list[tuple[Any, Any]] | None:
+    """``[(branch, key function or None)]`` for the model's feature union, or ``None``.
+
+    The key function maps a batch of inputs to what the branch reads of each (the message
+    text, or the joined context text); ``None`` means the branch reads the whole pair.
+    ``None`` overall for a pipeline of another shape, which then runs as it is.
+    """
+    from sklearn.pipeline import FeatureUnion, Pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    from qc import features
+
+    steps = getattr(pipeline, "steps", None)
+    if not steps or len(steps) != 2 or not isinstance(steps[0][1], FeatureUnion):
+        return None
+    union = steps[0][1]
+    if union.transformer_weights is not None:
+        return None
+    by_select = {
+        features.message_texts: _message_keys,
+        features.message_token_texts: _message_keys,
+        features.context_texts: features.context_texts,
+    }
+    plan = []
+    for _, branch in union.transformer_list:
+        key = None
+        if isinstance(branch, Pipeline) and isinstance(branch.steps[0][1], FunctionTransformer):
+            key = by_select.get(branch.steps[0][1].func)
+        plan.append((branch, key))
+    return plan
+
+
+def _message_keys(inputs: Sequence[tuple[str, Any]]) -> list[str]:
+    return [message for message, _ in inputs]

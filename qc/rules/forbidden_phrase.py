@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from qc.lexicon import Entry, Lexicon, load_lexicon, strip_decoration
 from qc.rules import register_rule
 from qc.schema import Conversation, Evidence, Finding, Message, MessageFeatures, Role
-from qc.text import fold, token_bounds, tokenize
+from qc.text import TEXT_CACHE_SIZE, fold, token_bounds, tokenize
 
 if TYPE_CHECKING:
     from qc.pipeline import PipelineSettings
@@ -103,7 +103,7 @@ class ForbiddenPhraseRule:
                 for w in sorted(lexicon.cues["presence"] + lexicon.cues["greeting"], key=len, reverse=True)
             )
         )
-        self._turn_cache = lru_cache(maxsize=65536)(self._classify_uncached)
+        self._turn_cache = lru_cache(maxsize=TEXT_CACHE_SIZE)(self._classify_uncached)
 
     def describe(self) -> dict[str, object]:
         """What run.json records about this rule: the lexicon identity and the strict switch."""
