@@ -114,3 +114,43 @@ def test_unmutated_samples_read_cleanly(tmp_path: Path, name: str) -> None:
     result = read_bytes(tmp_path, name, data, None)
     check(result)
     assert result.files[0].error is None and result.accepted > 0
+
+
+_two = st.integers(0, 99).map("{:02d}".format)
+
+
+@given(
+    st.sampled_from(["2026", "1999", "0001", "9999"]),
+    _two,
+    _two,
+    st.sampled_from(["T", " "]),
+    _two,
+    _two,
+    _two,
+    st.sampled_from(["", "Z", "+08:00", "-00:00", "+00:00", "+14:00", "-05:30", "+24:00", "+23:59"]),
+    st.sampled_from(["Asia/Shanghai", "UTC", "America/New_York"]),
+)
+@settings(max_examples=400, deadline=None)
+def test_iso_fast_path_reads_timestamps_as_the_full_parser_does(y, mo, d, sep, h, mi, s, zone, tz_name):
+    # Exports write ISO 8601 to the second; those go through datetime.fromisoformat. Value,
+    # zone and error must be exactly the full parser's, including out-of-range fields.
+    from zoneinfo import ZoneInfo
+
+    from qc.readers import timestamps as ts
+
+    text, tz = f"{y}-{mo}-{d}{sep}{h}:{mi}:{s}{zone}", ZoneInfo(tz_name)
+
+    def outcome(parse):
+        try:
+            value = parse()
+        except ts.TimestampError as exc:
+            return ("error", str(exc))
+        return ("ok", value, value.utcoffset(), value.tzname())
+
+    def full():
+        try:
+            return ts._build(ts.DATETIME_RE.match(text), None, tz)
+        except ValueError as exc:
+            raise ts.TimestampError(f"timestamp out of range ({exc})") from None
+
+    assert outcome(lambda: ts.parse_timestamp(text, tz)) == outcome(full)

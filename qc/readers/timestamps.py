@@ -31,6 +31,11 @@ class TimestampError(ValueError):
     """A value that is not a timestamp qc understands (message names the value's shape, not the text)."""
 
 
+# The shape bulk exports write (ISO 8601 to the second, with or without an offset): read by
+# datetime.fromisoformat in C. Anything else, and any value it refuses, takes the full parser.
+_ISO_SECONDS = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:Z|[+-]\d\d:\d\d)?")
+
+
 def _zone(text: str | None, default: tzinfo) -> tzinfo:
     if not text:
         return default
@@ -97,6 +102,13 @@ def parse_timestamp(value: object, tz: tzinfo, day: date | None = None) -> datet
     text = value.strip()
     if not text:
         return None
+    if _ISO_SECONDS.fullmatch(text):
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            pass  # out of range: the full parser says which way
+        else:
+            return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=tz)
     if text.isdigit() and len(text) in (10, 13):
         return _from_epoch(float(text), tz)
     m = DATETIME_RE.match(text)
