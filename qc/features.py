@@ -20,6 +20,11 @@ from typing import NamedTuple
 
 from qc.text import TEXT_CACHE_SIZE
 
+# Entries of the caches keyed by a message with its context (or by buyer turns): few pairs
+# repeat, and their entries are large, so this bound is reached early in a long run and the
+# worker's memory stays where it is from then on.
+_PAIR_CACHE_SIZE = 4096
+
 # Bump whenever any feature below computes something different for the same input.
 FEATURE_VERSION = 3
 
@@ -333,10 +338,17 @@ def hand_matrix(inputs: Sequence[AttitudeInput]):  # noqa: ANN201 - scipy.sparse
     from scipy import sparse
 
     names = hand_feature_names()
+    pick = _picker(names)
     rows = hand_features(inputs)
-    return sparse.csr_matrix(
-        np.array([[row[n] for n in names] for row in rows], dtype=float).reshape(-1, len(names))
-    )
+    return sparse.csr_matrix(np.array([pick(row) for row in rows], dtype=float).reshape(-1, len(names)))
+
+
+@lru_cache(maxsize=1)
+def _picker(names: tuple[str, ...]):  # noqa: ANN202 - Callable[[dict], tuple[float, ...]]
+    """``lambda row: tuple(row[n] for n in names)`` in C (operator.itemgetter)."""
+    import operator
+
+    return operator.itemgetter(*names)
 
 
 @lru_cache(maxsize=1)
@@ -430,7 +442,7 @@ def _message_part(text: str) -> _MessagePart:
     return _MessagePart(feats, core, softened, cold, pointer)
 
 
-@lru_cache(maxsize=TEXT_CACHE_SIZE)
+@lru_cache(maxsize=_PAIR_CACHE_SIZE)
 def _context_part(buyer: tuple[str, ...]) -> _ContextPart:
     last_buyer = buyer[-1] if buyer else ""
     asked = _has_question_cue(last_buyer)
@@ -600,7 +612,7 @@ def lexicon_cues(message: str, context: Sequence[tuple[str, str]] = ()) -> dict[
 _NO_CUES = {"live": 0.0, "suppressed": 0.0, "implies_impatience": 0.0, "implies_conflict": 0.0}
 
 
-@lru_cache(maxsize=TEXT_CACHE_SIZE)
+@lru_cache(maxsize=_PAIR_CACHE_SIZE)
 def _lexicon_cues(message: str, context: tuple[tuple[str, str], ...]) -> tuple[tuple[str, float], ...]:
     from qc.schema import Conversation, Message, Role
 

@@ -6,26 +6,23 @@ The CLI wraps :func:`run_inspection`; tests and other programs call it directly.
 from __future__ import annotations
 
 import time
-from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from qc import __version__
 from qc.engine import ConversationResult, Inspector
-from qc.metrics import AgentDayMetricsBuilder
 from qc.readers import read_inputs
 from qc.readers.options import ReadOptions, ReadResult
 from qc.schema import Conversation, Deduction, Finding
 from qc.scorecard import (
     Scorecard,
-    add_held_counts,
     agent_rows_from,
     load_scorecard,
-    message_verdicts,
     score_verdicts,
 )
+from qc.tally import ScoreTally, chunk_output
 from qc.verdict_spool import VerdictSpool
 from qc.writers import (
     CONVERSATIONS_FILE,
@@ -179,7 +176,8 @@ def _inspect_and_write(
     """Inspect ``conversations``, writing findings and summaries as results arrive.
 
     Fills ``report.results`` with every conversation, or with ``lean`` keeps no results
-    and returns the scoring accumulated conversation by conversation.
+    and returns the scoring accumulated chunk by chunk. A lean run on an inspector with
+    ``inspect_lean`` (``--jobs``) gets the output lines and tallies made by its workers.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     scoring = _LeanScoring(card) if lean else None
@@ -188,19 +186,43 @@ def _inspect_and_write(
         (out_dir / FINDINGS_FILE).open("w", encoding="utf-8") as findings_fh,
         (out_dir / CONVERSATIONS_FILE).open("w", encoding="utf-8") as conversations_fh,
     ):
+        if scoring is not None:
+            lean_run = getattr(inspector, "inspect_lean", None)
+            if lean_run is not None:
+                outputs = lean_run(conversations, card)
+            else:
+                results = inspector.inspect_all(conversations)
+                outputs = (chunk_output(chunk, card) for chunk in _chunked(results, _LEAN_CHUNK))
+            for output in outputs:
+                findings_fh.write(output.findings)
+                conversations_fh.write(output.summaries)
+                scoring.merge(output.tally)
+            return scoring
         for result in inspector.inspect_all(conversations):
             write_jsonl(findings_fh, finding_records(result.findings))
             write_jsonl(conversations_fh, (conversation_summary(result),))
-            if scoring is not None:
-                scoring.add(result)
-            else:
-                # Kept without the annotator's features (tokens), which no output uses.
-                report.results.append(ConversationResult(result.conversation, (), result.findings))
-    return scoring
+            # Kept without the annotator's features (tokens), which no output uses.
+            report.results.append(ConversationResult(result.conversation, (), result.findings))
+    return None
+
+
+# Conversations per tally in a lean run on one process (a tally has a fixed cost to merge).
+_LEAN_CHUNK = 256
+
+
+def _chunked(items: Iterable[ConversationResult], size: int) -> Iterator[list[ConversationResult]]:
+    chunk: list[ConversationResult] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 class _LeanScoring:
-    """What :func:`score_report` needs, accumulated one conversation at a time.
+    """What :func:`score_report` needs, added up one chunk of conversations at a time.
 
     Keeps the agents' day counters in memory and one verdict per agent message with findings
     (finding ids, kinds, agent, day) in a temporary file (:class:`~qc.verdict_spool.VerdictSpool`),
@@ -209,19 +231,19 @@ class _LeanScoring:
 
     def __init__(self, card: Scorecard) -> None:
         self.card = card
-        self.metrics = AgentDayMetricsBuilder(card.day)
+        self.tally = ScoreTally(card)
         self.verdicts = VerdictSpool()
-        self.held_by: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        self.findings = 0
 
-    def add(self, result: ConversationResult) -> None:
-        """Count one inspected conversation."""
-        conversation, findings = result.conversation, result.findings
-        self.metrics.add(conversation)
-        if findings:
-            self.findings += len(findings)
-            self.verdicts.extend(message_verdicts([conversation], findings, self.card))
-            add_held_counts(self.held_by, [conversation], findings, self.card)
+    @property
+    def findings(self) -> int:
+        """Findings counted so far."""
+        return self.tally.findings
+
+    def merge(self, tally: ScoreTally) -> None:
+        """Add a chunk's tally; its verdicts go to the spool, not to memory."""
+        self.verdicts.extend(tally.verdicts)
+        tally.verdicts = []
+        self.tally.merge(tally)
 
     def write(self, report: InspectionReport, out_dir: Path) -> None:
         """Score as :func:`score_report` does (no review decisions) and write the agents files."""
@@ -229,11 +251,12 @@ class _LeanScoring:
         from qc.writers import write_score_outputs
 
         card = self.card
-        metrics = self.metrics.rows()
+        metrics = self.tally.metrics.rows()
         report.scorecard = card
         with self.verdicts:
             report.deductions = score_verdicts(self.verdicts, metrics, card)
-            report.agents = agent_rows_from(self.verdicts, self.held_by, metrics, report.deductions, card)
+            held = self.tally.held_by
+            report.agents = agent_rows_from(self.verdicts, held, metrics, report.deductions, card)
         write_score_outputs(out_dir, report.deductions, report.agents, agent_columns(card))
 
 

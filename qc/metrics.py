@@ -283,6 +283,13 @@ class ExactSum:
             x = hi
         partials[i:] = [x]
 
+    def merge(self, other: ExactSum) -> None:
+        """Add everything ``other`` holds (its partials are exact, so the sum stays exact)."""
+        count = self.count
+        for partial in other._partials:
+            self.add(partial)
+        self.count = count + other.count
+
     def value(self) -> float:
         """The correctly rounded sum (what ``math.fsum`` gives for the same values)."""
         return math.fsum(self._partials)
@@ -364,6 +371,25 @@ class AgentDayMetricsBuilder:
             acc[key].received += 1
         for key in replied:
             acc[key].replied += 1
+
+    def merge(self, other: AgentDayMetricsBuilder) -> None:
+        """Add the counts of a builder fed the conversations that come after this one's.
+
+        Gives the rows one builder fed all the conversations in that order would give (a
+        worker of ``qc inspect --jobs`` counts its chunk, the main process merges in order).
+        """
+        for key, b in other._acc.items():
+            a = self._acc[key]
+            a.shop = a.shop or b.shop
+            a.conversations += b.conversations
+            a.messages += b.messages
+            a.buyer_messages += b.buyer_messages
+            a.turns += b.turns
+            a.turns_replied += b.turns_replied
+            a.delays.merge(b.delays)
+            a.first.merge(b.first)
+            a.received += b.received
+            a.replied += b.replied
 
     def rows(self) -> list[AgentDayMetrics]:
         """One row per agent per day so far, sorted by day then agent."""

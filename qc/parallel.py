@@ -21,6 +21,8 @@ from typing import Any
 from qc.engine import ConversationResult, Inspector
 from qc.pipeline import PipelineSettings, build_inspector
 from qc.schema import Conversation, Finding, Message
+from qc.scorecard import Scorecard
+from qc.tally import ChunkOutput, chunk_output
 
 __all__ = ["ParallelInspector", "RuleInfo", "default_start_method"]
 
@@ -40,9 +42,13 @@ def default_start_method() -> str:
     return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 
 
-def _init_worker(settings: PipelineSettings, batch_size: int) -> None:
+_card: Scorecard | None = None
+
+
+def _init_worker(settings: PipelineSettings, batch_size: int, card: Scorecard | None = None) -> None:
     """Pool initializer: build this worker's inspector once (or keep why it failed)."""
-    global _worker, _init_error
+    global _worker, _init_error, _card
+    _card = card
     try:
         _worker = build_inspector(settings)
     except Exception as exc:  # noqa: BLE001 - re-raised in the parent by the first task
@@ -66,6 +72,17 @@ def _inspect_chunk(packed: tuple[list[Any], list[Any]]) -> list[tuple[Finding, .
     """
     worker = _ready_worker()
     return [r.findings for r in worker.inspect_batch(unpack_conversations(packed))]
+
+
+def _inspect_chunk_lean(packed: tuple[list[Any], list[Any]]) -> ChunkOutput:
+    """Worker side of a lean run: the chunk's output lines and score tally, made here.
+
+    The parent then only writes text and adds tallies, so the one process every message
+    goes through does the least it can.
+    """
+    worker = _ready_worker()
+    assert _card is not None, "lean worker started without a scorecard"
+    return chunk_output(worker.inspect_batch(unpack_conversations(packed)), _card)
 
 
 def pack_conversations(conversations: Sequence[Conversation]) -> tuple[list[Any], list[Any]]:
@@ -241,12 +258,34 @@ class ParallelInspector:
             for result in self.local.inspect_all(conversations):
                 yield ConversationResult(result.conversation, (), result.findings)
             return
+        for chunk, found in self._run(conversations, _inspect_chunk, None, keep=True):
+            for conversation, findings in zip(chunk, found, strict=True):
+                yield ConversationResult(conversation, (), findings)
+
+    def inspect_lean(self, conversations: Iterable[Conversation], card: Scorecard) -> Iterator[ChunkOutput]:
+        """A lean run's output lines and tallies (:func:`qc.tally.chunk_output`), made by the workers.
+
+        In input order, one per chunk; the parent keeps no conversation once it is sent.
+        """
+        if self.jobs == 1:
+            chunks = _chunks(self.local.inspect_all(conversations), self.batch_size)
+            yield from (chunk_output(chunk, card) for chunk in chunks)
+            return
+        for _, output in self._run(conversations, _inspect_chunk_lean, card, keep=False):
+            yield output
+
+    def _run(
+        self, conversations: Iterable[Conversation], task: Any, card: Scorecard | None, keep: bool
+    ) -> Iterator[tuple[list[Conversation] | None, Any]]:
+        """``(chunk or None, task result)`` per chunk, in input order, from a pool of workers."""
         ctx = multiprocessing.get_context(self.start_method)
         saved = {v: os.environ.get(v) for v in _THREAD_VARS}
         # One BLAS thread per worker: N workers on N cores, not N × cores threads.
         os.environ.update(dict.fromkeys(_THREAD_VARS, "1"))
         try:
-            pool = ctx.Pool(self.jobs, initializer=_init_worker, initargs=(self.settings, self.batch_size))
+            pool = ctx.Pool(
+                self.jobs, initializer=_init_worker, initargs=(self.settings, self.batch_size, card)
+            )
         finally:
             for var, value in saved.items():
                 if value is None:
@@ -257,27 +296,26 @@ class ParallelInspector:
             # Asked now, read at the end: the parent reads input while the workers load models.
             # A worker that could not build its rules fails the first chunk (or this) instead.
             described = pool.apply_async(_describe)
-            pending: deque[tuple[list[Conversation], Any]] = deque()
+            pending: deque[tuple[list[Conversation] | None, Any]] = deque()
             limit = self.jobs * _IN_FLIGHT_PER_JOB
             for chunk in _chunks(conversations, self.batch_size):
-                pending.append((chunk, pool.apply_async(_inspect_chunk, (pack_conversations(chunk),))))
+                pending.append(
+                    (chunk if keep else None, pool.apply_async(task, (pack_conversations(chunk),)))
+                )
                 if len(pending) >= limit:
-                    yield from _collect(*pending.popleft())
+                    kept, result = pending.popleft()
+                    yield kept, result.get()
             while pending:
-                yield from _collect(*pending.popleft())
+                kept, result = pending.popleft()
+                yield kept, result.get()
             self._rules = described.get()
         finally:
             pool.terminate()
             pool.join()
 
 
-def _collect(chunk: list[Conversation], async_result: Any) -> Iterator[ConversationResult]:
-    for conversation, findings in zip(chunk, async_result.get(), strict=True):
-        yield ConversationResult(conversation, (), findings)
-
-
-def _chunks(items: Iterable[Conversation], size: int) -> Iterator[list[Conversation]]:
-    chunk: list[Conversation] = []
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
     for item in items:
         chunk.append(item)
         if len(chunk) >= size:

@@ -105,6 +105,11 @@ class Scorecard:
     source: str = ""
     review_only: tuple[str, ...] = ()
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from its TOML data, as it was made (read-only mappings do not pickle):
+        # ``qc inspect --jobs`` hands the card to its workers.
+        return (parse_scorecard, (self.data, self.source))
+
     def threshold(self, kind: str) -> float:
         """Lowest score at which a finding of ``kind`` may cost points (infinite when review-only)."""
         if kind in self.review_only:
@@ -390,6 +395,25 @@ class MessageVerdict:
     verdict: str | None
     verdict_findings: tuple[str, ...]
     kinds: Mapping[str, tuple[str, ...]]  # every qualifying kind → its finding ids
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Read-only mappings do not pickle; ``qc inspect --jobs`` workers send verdicts back.
+        return (_verdict, (*(getattr(self, f) for f in _VERDICT_FIELDS[:-1]), dict(self.kinds)))
+
+
+_VERDICT_FIELDS = (
+    "conversation_id",
+    "message_index",
+    "agent",
+    "date",
+    "verdict",
+    "verdict_findings",
+    "kinds",
+)
+
+
+def _verdict(*fields: Any) -> MessageVerdict:
+    return MessageVerdict(*fields[:-1], MappingProxyType(fields[-1]))
 
 
 def message_verdicts(

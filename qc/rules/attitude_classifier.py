@@ -21,7 +21,7 @@ from qc.schema import Conversation, Evidence, Finding, Message, MessageFeatures,
 RULE_NAME = "attitude_classifier.v1"
 # Distinct (message, context) inputs whose probabilities check_batch keeps: a few MB, and
 # the output is the same with or without.
-_MEMO_SIZE = 20_000
+_MEMO_SIZE = 8192
 
 
 class AttitudeClassifierRule:
