@@ -36,9 +36,10 @@ __all__ = [
 _FOLD_TABLE: dict[int, str] | None = None
 
 # Entries of each per-text cache (fold, tokens, turn kinds, features). Chats repeat short
-# replies and stock phrases, which a cache this size keeps; bounded so that a worker's
-# memory stops growing after the first tens of thousands of messages, however long the run.
-TEXT_CACHE_SIZE = 16384
+# replies and stock phrases, which a cache this size keeps (the rest, with order numbers and
+# addresses, never repeats anyway); small enough that a worker's caches are full after its
+# first few tens of thousands of messages, so its memory stays flat from then on.
+TEXT_CACHE_SIZE = 4096
 
 
 def _fold_table() -> dict[int, str]:
