@@ -4,9 +4,10 @@ Runs every stage of an inspection on its own, in this one process, over the firs
 messages of a generated day, and prints CPU time (``time.process_time``, so another
 program on the machine changes the figures less than wall time would) per message:
 
-- main process: reading (line by line, validation, conversations) and packing chunks
-  for the workers;
-- worker: unpacking, the annotator (tokens, sentiment), then each rule, with each feature
+- main process: reading (line by line, validation, conversations), packing chunks for the
+  workers, and receiving their lines and tallies (writing them, adding the tallies);
+- worker: unpacking, the annotator (tokens, sentiment), then each rule, then the chunk's
+  output lines and score tally (:func:`qc.tally.chunk_output`), with each feature
   branch of the attitude classifier and the hand features' lexicon cues shown apart (measured
   again on the distinct inputs after the rule ran, so with the rule's caches warm).
 
@@ -69,6 +70,32 @@ def stage_costs(day: Path, batch_size: int = 256) -> tuple[int, list[tuple[str, 
                 for conversation, feats in batch:
                     list(rule.check(conversation, feats))
         rows.append((f"worker: rule {rule.name}", clock() - t))
+    from qc.engine import ConversationResult
+    from qc.inspection import _LeanScoring
+    from qc.scorecard import load_scorecard
+    from qc.tally import chunk_output
+
+    card = load_scorecard()
+    # What a worker hands to chunk_output (inspected again here, outside the timing).
+    results = [
+        [
+            ConversationResult(r.conversation, (), r.findings)
+            for r in inspector.inspect_batch([c for c, _ in b])
+        ]  # noqa: E501
+        for b in items
+    ]
+    t = clock()
+    outputs = [chunk_output(batch, card) for batch in results]
+    rows.append(("worker: output lines and score tally of each chunk", clock() - t))
+    t = clock()
+    outputs = [pickle.loads(pickle.dumps(o, protocol=pickle.HIGHEST_PROTOCOL)) for o in outputs]
+    scoring = _LeanScoring(card)
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as sink:
+        for o in outputs:
+            sink.write(o.findings)
+            sink.write(o.summaries)
+            scoring.merge(o.tally)
+    rows.append(("main: receive chunks, write lines, add tallies", clock() - t))
     inputs = list(
         dict.fromkeys(
             (m.text, context_of(c.messages, m.index))

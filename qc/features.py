@@ -332,49 +332,58 @@ def hand_matrix(inputs: Sequence[AttitudeInput]):  # noqa: ANN201 - scipy.sparse
     """:func:`hand_features` as a sparse matrix, one column per name of :func:`hand_feature_names`.
 
     The same numbers, in the same column order, that ``DictVectorizer(sort=True)`` made of the
-    dicts, without its per-item Python loop (it cost twice the features themselves).
+    dicts, but built from the parts' value tuples (no dict per input) and put in column order
+    once per batch.
     """
     import numpy as np
     from scipy import sparse
 
-    names = hand_feature_names()
-    pick = _picker(names)
-    rows = hand_features(inputs)
-    return sparse.csr_matrix(np.array([pick(row) for row in rows], dtype=float).reshape(-1, len(names)))
-
-
-@lru_cache(maxsize=1)
-def _picker(names: tuple[str, ...]):  # noqa: ANN202 - Callable[[dict], tuple[float, ...]]
-    """``lambda row: tuple(row[n] for n in names)`` in C (operator.itemgetter)."""
-    import operator
-
-    return operator.itemgetter(*names)
+    width = len(_value_names())
+    rows = np.array([_hand_values(message, context) for message, context in inputs], dtype=float)
+    return sparse.csr_matrix(rows.reshape(-1, width)[:, _sorted_positions()])
 
 
 @lru_cache(maxsize=1)
 def hand_feature_names() -> tuple[str, ...]:
     """The names of the hand features, sorted: every input gets exactly these (tested)."""
-    return tuple(sorted(_hand_features_one("", ())))
+    return tuple(sorted(_value_names()))
+
+
+@lru_cache(maxsize=1)
+def _value_names() -> tuple[str, ...]:
+    """The names of :func:`_hand_values`, in its order: message, context, cross, lexicon parts."""
+    mine, theirs = _message_part(""), _context_part(())
+    cross = _cross_features(mine, theirs, "")
+    return (*mine.feats, *theirs.feats, *cross, *(f"lex_{key}" for key in _NO_CUES))
+
+
+@lru_cache(maxsize=1)
+def _sorted_positions():  # noqa: ANN202 - numpy index array
+    import numpy as np
+
+    where = {name: i for i, name in enumerate(_value_names())}
+    return np.array([where[name] for name in hand_feature_names()], dtype=np.intp)
 
 
 def _hand_features_one(message: str, context: Sequence[tuple[str, str]]) -> dict[str, float]:
+    return dict(zip(_value_names(), _hand_values(message, context), strict=True))
+
+
+def _hand_values(message: str, context: Sequence[tuple[str, str]]) -> tuple[float, ...]:
     text = message.strip()
     buyer = _buyer_turns(context)
     last_buyer = buyer[-1] if buyer else ""
     mine = _message_part(text)
     theirs = _context_part(tuple(buyer))
-    feats = dict(mine.feats)
-    feats.update(theirs.feats)
-    feats.update(_cross_features(mine, theirs, last_buyer))
-    for key, value in lexicon_cues(message, context).items():
-        feats[f"lex_{key}"] = value
-    return feats
+    cross = _cross_features(mine, theirs, last_buyer)
+    return mine.values + theirs.values + tuple(cross.values()) + _lexicon_values(message, context)
 
 
 class _MessagePart(NamedTuple):
     """What the hand features read from the agent message alone, with what the crosses need."""
 
     feats: dict[str, float]
+    values: tuple[float, ...]  # feats' values, in its (fixed) key order
     core: str  # the message without closing punctuation
     softened: bool
     cold: bool
@@ -385,6 +394,7 @@ class _ContextPart(NamedTuple):
     """What the hand features read from the buyer turns alone, with what the crosses need."""
 
     feats: dict[str, float]
+    values: tuple[float, ...]  # feats' values, in its (fixed) key order
     asked: bool
     kinds: frozenset[str]
 
@@ -439,7 +449,7 @@ def _message_part(text: str) -> _MessagePart:
     feats["pointer_short"] = float(pointer and m <= 12)
     feats["cold"] = float(cold)
     feats["cold_mid"] = float(cold and 8 < m <= 20)
-    return _MessagePart(feats, core, softened, cold, pointer)
+    return _MessagePart(feats, tuple(feats.values()), core, softened, cold, pointer)
 
 
 @lru_cache(maxsize=_PAIR_CACHE_SIZE)
@@ -457,7 +467,7 @@ def _context_part(buyer: tuple[str, ...]) -> _ContextPart:
     }
     for kind in _CROSSED_TURN_KINDS:
         feats[f"turn_{kind}"] = float(kind in kinds)
-    return _ContextPart(feats, asked, kinds)
+    return _ContextPart(feats, tuple(feats.values()), asked, kinds)
 
 
 def _cross_features(mine: _MessagePart, theirs: _ContextPart, last_buyer: str) -> dict[str, float]:
@@ -602,18 +612,23 @@ def lexicon_cues(message: str, context: Sequence[tuple[str, str]] = ()) -> dict[
     editing the lexicon changes these features. Only the turns inside the lexicon's lookback
     window can change the result, so only they are passed on (and cached).
     """
+    return dict(zip(_NO_CUES, _lexicon_values(message, context), strict=True))
+
+
+def _lexicon_values(message: str, context: Sequence[tuple[str, str]]) -> tuple[float, ...]:
+    """:func:`lexicon_cues`' values in the order of ``_NO_CUES``."""
     rule = _lexicon_rule()
     if rule is None:
-        return dict(_NO_CUES)
+        return tuple(_NO_CUES.values())
     window = rule.lexicon.context.lookback
-    return dict(_lexicon_cues(message, tuple(tuple(turn) for turn in context[-window:] if window > 0)))
+    return _lexicon_cues(message, tuple(tuple(turn) for turn in context[-window:] if window > 0))
 
 
 _NO_CUES = {"live": 0.0, "suppressed": 0.0, "implies_impatience": 0.0, "implies_conflict": 0.0}
 
 
 @lru_cache(maxsize=_PAIR_CACHE_SIZE)
-def _lexicon_cues(message: str, context: tuple[tuple[str, str], ...]) -> tuple[tuple[str, float], ...]:
+def _lexicon_cues(message: str, context: tuple[tuple[str, str], ...]) -> tuple[float, ...]:
     from qc.schema import Conversation, Message, Role
 
     rule = _lexicon_rule()
@@ -629,7 +644,7 @@ def _lexicon_cues(message: str, context: tuple[tuple[str, str], ...]) -> tuple[t
         implied = finding.evidence.details.get("implies")
         if finding.live and implied in ("impatience", "conflict"):
             cues[f"implies_{implied}"] += 1.0
-    return tuple(cues.items())
+    return tuple(cues.values())
 
 
 def context_window() -> int:
