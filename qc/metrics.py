@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from statistics import fmean
@@ -138,9 +138,15 @@ def _fallback_agent(conversation: Conversation) -> str:
     return UNASSIGNED
 
 
-def conversation_turns(conversation: Conversation, rule: DayRule | None = None) -> list[Turn]:
-    """Split a conversation into buyer turns, each attributed to an agent and a day."""
-    days = message_days(conversation, rule or DayRule())
+def conversation_turns(
+    conversation: Conversation, rule: DayRule | None = None, days: Sequence[str] | None = None
+) -> list[Turn]:
+    """Split a conversation into buyer turns, each attributed to an agent and a day.
+
+    ``days`` is :func:`message_days` of the conversation when the caller has it already.
+    """
+    if days is None:
+        days = message_days(conversation, rule or DayRule())
     turns: list[Turn] = []
     holder: str | None = None  # the agent who replied last
     start: Message | None = None
@@ -334,10 +340,15 @@ class AgentDayMetricsBuilder:
         self.rule = rule or DayRule()
         self._acc: dict[tuple[str, str], _Acc] = defaultdict(_Acc)
 
-    def add(self, conv: Conversation) -> None:
-        """Count one conversation's messages and turns (each conversation once: ids are not kept)."""
+    def add(self, conv: Conversation, days: Sequence[str] | None = None) -> None:
+        """Count one conversation's messages and turns (each conversation once: ids are not kept).
+
+        ``days`` is :func:`message_days` of the conversation under this builder's rule, when
+        the caller has it already.
+        """
         rule, acc = self.rule, self._acc
-        days = message_days(conv, rule)
+        if days is None:
+            days = message_days(conv, rule)
         # Per agent and day this conversation touches: what it counts towards (kept only while
         # the conversation is added, so memory does not grow with the number of conversations).
         touched: set[tuple[str, str]] = set()
@@ -350,7 +361,7 @@ class AgentDayMetricsBuilder:
                 a.messages += 1
                 touched.add(key)
                 a.shop = a.shop or conv.shop
-        for position, turn in enumerate(conversation_turns(conv, rule)):
+        for position, turn in enumerate(conversation_turns(conv, rule, days)):
             key = (turn.agent, turn.date)
             a = acc[key]
             a.shop = a.shop or conv.shop

@@ -417,11 +417,18 @@ def _verdict(*fields: Any) -> MessageVerdict:
 
 
 def message_verdicts(
-    conversations: Iterable[Conversation], findings: Iterable[Finding], card: Scorecard
+    conversations: Iterable[Conversation],
+    findings: Iterable[Finding],
+    card: Scorecard,
+    days_cache: dict[str, Sequence[str]] | None = None,
 ) -> list[MessageVerdict]:
-    """Group findings by message and decide each message's verdict (most severe counted kind)."""
+    """Group findings by message and decide each message's verdict (most severe counted kind).
+
+    ``days_cache`` maps conversation ids to their :func:`~qc.metrics.message_days` under the
+    card's day rule: days already computed are reused, new ones are added.
+    """
     convs = {c.id: c for c in conversations}
-    days_cache: dict[str, list[str]] = {}
+    days_cache = {} if days_cache is None else days_cache
     by_message: dict[tuple[str, int], list[Finding]] = defaultdict(list)
     for f in findings:
         by_message[(f.conversation_id, f.message_index)].append(f)
@@ -459,7 +466,7 @@ def _attribution(
     index: int,
     group: list[Finding],
     card: Scorecard,
-    cache: dict[str, list[str]],
+    cache: dict[str, Sequence[str]],
 ) -> tuple[str, str]:
     agent = next((f.agent for f in group if f.agent), None)
     if conv is None or not 0 <= index < len(conv.messages):
@@ -665,6 +672,7 @@ def add_held_counts(
     conversations: Iterable[Conversation],
     findings: Iterable[Finding],
     card: Scorecard,
+    days_cache: dict[str, Sequence[str]] | None = None,
 ) -> None:
     """Count the findings held back (``needs_review``, ``suppressed``) per agent and day into ``held_by``.
 
@@ -674,7 +682,7 @@ def add_held_counts(
     findings = list(findings)
     held = {f.id for f in findings if not f.live}
     convs = {c.id: c for c in conversations}
-    cache: dict[str, list[str]] = {}
+    cache = {} if days_cache is None else days_cache
     for f in findings:
         if f.id in held:
             key = _attribution(convs.get(f.conversation_id), f.message_index, [f], card, cache)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from qc.engine import ConversationResult
-from qc.metrics import AgentDayMetricsBuilder
+from qc.metrics import AgentDayMetricsBuilder, message_days
 from qc.scorecard import MessageVerdict, Scorecard, add_held_counts, message_verdicts
 from qc.writers import conversation_summary, dumps, finding_records
 
@@ -39,11 +39,13 @@ class ScoreTally:
     def add(self, result: ConversationResult, card: Scorecard) -> None:
         """Count one inspected conversation."""
         conversation, findings = result.conversation, result.findings
-        self.metrics.add(conversation)
+        # The days of the messages, computed once for the metrics, verdicts and held counts.
+        days = {conversation.id: message_days(conversation, card.day)}
+        self.metrics.add(conversation, days[conversation.id])
         if findings:
             self.findings += len(findings)
-            self.verdicts.extend(message_verdicts([conversation], findings, card))
-            add_held_counts(self.held_by, [conversation], findings, card)
+            self.verdicts.extend(message_verdicts([conversation], findings, card, days))
+            add_held_counts(self.held_by, [conversation], findings, card, days)
 
     def merge(self, other: ScoreTally) -> None:
         """Add the tally of the conversations that come after this one's."""
