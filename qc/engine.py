@@ -5,12 +5,14 @@ No I/O of its own: readers feed it conversations, writers take its results.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from qc.rules import Rule
 from qc.schema import Conversation, Finding, MessageFeatures
 
+T = TypeVar("T")
 Annotator = Callable[[Conversation], Sequence[MessageFeatures]]
 
 
@@ -81,11 +83,17 @@ class Inspector:
 
     def inspect_all(self, conversations: Iterable[Conversation]) -> Iterable[ConversationResult]:
         """Inspect conversations lazily, :attr:`batch_size` at a time, results in input order."""
-        batch: list[Conversation] = []
-        for conversation in conversations:
-            batch.append(conversation)
-            if len(batch) >= self.batch_size:
-                yield from self.inspect_batch(batch)
-                batch = []
-        if batch:
+        for batch in chunked(conversations, self.batch_size):
             yield from self.inspect_batch(batch)
+
+
+def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """``items`` in lists of ``size`` (the last may be shorter), read lazily: streams stay streams."""
+    chunk: list[T] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

@@ -6,13 +6,13 @@ The CLI wraps :func:`run_inspection`; tests and other programs call it directly.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from qc import __version__
-from qc.engine import ConversationResult, Inspector
+from qc.engine import ConversationResult, Inspector, chunked
 from qc.readers import read_inputs
 from qc.readers.options import ReadOptions, ReadResult
 from qc.schema import Conversation, Deduction, Finding
@@ -192,7 +192,7 @@ def _inspect_and_write(
                 outputs = lean_run(conversations, card)
             else:
                 results = inspector.inspect_all(conversations)
-                outputs = (chunk_output(chunk, card) for chunk in _chunked(results, _LEAN_CHUNK))
+                outputs = (chunk_output(chunk, card) for chunk in chunked(results, _LEAN_CHUNK))
             for output in outputs:
                 findings_fh.write(output.findings)
                 conversations_fh.write(output.summaries)
@@ -208,17 +208,6 @@ def _inspect_and_write(
 
 # Conversations per tally in a lean run on one process (a tally has a fixed cost to merge).
 _LEAN_CHUNK = 256
-
-
-def _chunked(items: Iterable[ConversationResult], size: int) -> Iterator[list[ConversationResult]]:
-    chunk: list[ConversationResult] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 class _LeanScoring:

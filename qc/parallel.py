@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import timezone
 from typing import Any
 
-from qc.engine import ConversationResult, Inspector
+from qc.engine import ConversationResult, Inspector, chunked
 from qc.pipeline import PipelineSettings, build_inspector
 from qc.schema import Conversation, Finding, Message
 from qc.scorecard import Scorecard
@@ -268,7 +268,7 @@ class ParallelInspector:
         In input order, one per chunk; the parent keeps no conversation once it is sent.
         """
         if self.jobs == 1:
-            chunks = _chunks(self.local.inspect_all(conversations), self.batch_size)
+            chunks = chunked(self.local.inspect_all(conversations), self.batch_size)
             yield from (chunk_output(chunk, card) for chunk in chunks)
             return
         for _, output in self._run(conversations, _inspect_chunk_lean, card, keep=False):
@@ -298,7 +298,7 @@ class ParallelInspector:
             described = pool.apply_async(_describe)
             pending: deque[tuple[list[Conversation] | None, Any]] = deque()
             limit = self.jobs * _IN_FLIGHT_PER_JOB
-            for chunk in _chunks(conversations, self.batch_size):
+            for chunk in chunked(conversations, self.batch_size):
                 pending.append(
                     (chunk if keep else None, pool.apply_async(task, (pack_conversations(chunk),)))
                 )
@@ -312,14 +312,3 @@ class ParallelInspector:
         finally:
             pool.terminate()
             pool.join()
-
-
-def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    chunk: list[Any] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk

@@ -277,9 +277,8 @@ _message = st.tuples(
 )
 
 
-@given(st.lists(st.lists(_message, min_size=1, max_size=12), min_size=1, max_size=4))
-@settings(max_examples=150, deadline=None)
-def test_agent_day_rows_add_up_to_the_conversations(specs):
+def _conversations(specs) -> list[Conversation]:
+    """Conversations from drawn specs: a clock from 23:50, gaps in seconds (None: no time)."""
     convs = []
     for n, spec in enumerate(specs):
         clock = at("23:50:00")
@@ -289,6 +288,13 @@ def test_agent_day_rows_add_up_to_the_conversations(specs):
             sender = agent if role is A else ("buyer" if role is C else None)
             rows.append((role, sender, clock if gap is not None else None, auto and role is A))
         convs.append(conv(f"p{n}", *rows))
+    return convs
+
+
+@given(st.lists(st.lists(_message, min_size=1, max_size=12), min_size=1, max_size=4))
+@settings(max_examples=150, deadline=None)
+def test_agent_day_rows_add_up_to_the_conversations(specs):
+    convs = _conversations(specs)
     rows = agent_day_metrics(convs)
     per_conv = [conversation_metrics(c) for c in convs]
     assert sum(r.turns for r in rows) == sum(m.turns for m in per_conv)
@@ -333,15 +339,7 @@ def test_exact_sum_on_a_cancelling_series():
 def test_agent_day_rows_equal_the_turns_counted_by_hand(specs):
     # The builder keeps counters, not conversation ids or delay lists: its rows must equal
     # what the conversations' turns say when counted the long way, with sets and lists.
-    convs = []
-    for n, spec in enumerate(specs):
-        clock = at("23:50:00")
-        rows = []
-        for role, agent, gap, auto in spec:
-            clock = clock + timedelta(seconds=gap or 0)
-            sender = agent if role is A else ("buyer" if role is C else None)
-            rows.append((role, sender, clock if gap is not None else None, auto and role is A))
-        convs.append(conv(f"p{n}", *rows))
+    convs = _conversations(specs)
     expected: dict = {}
     for c in convs:
         days = message_days(c, DayRule())
