@@ -618,8 +618,8 @@ def lexicon_cues(message: str, context: Sequence[tuple[str, str]] = ()) -> dict[
 def _lexicon_values(message: str, context: Sequence[tuple[str, str]]) -> tuple[float, ...]:
     """:func:`lexicon_cues`' values in the order of ``_NO_CUES``."""
     rule = _lexicon_rule()
-    if rule is None:
-        return tuple(_NO_CUES.values())
+    if rule is None or not rule.may_flag(message):
+        return tuple(_NO_CUES.values())  # most replies: nothing to judge, in any context
     window = rule.lexicon.context.lookback
     return _lexicon_cues(message, tuple(tuple(turn) for turn in context[-window:] if window > 0))
 

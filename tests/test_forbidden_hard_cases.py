@@ -325,3 +325,26 @@ def test_scan_gives_plain_dicts_for_feature_extractors():
         "cue": hit["cue"],
     }
     assert scan("不好意思让您久等了") == []
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_a_reply_the_rule_cannot_flag_gets_no_finding_in_any_context(strict):
+    # The classifier's lexicon cues skip the context of replies for which may_flag is False;
+    # that is only right if such a reply never gets a finding, whatever came before it.
+    from pathlib import Path
+
+    from qc.classifier import load_samples
+    from qc.evaluation import sample_conversation
+    from qc.pipeline import PipelineSettings
+    from qc.rules import make_rule
+
+    rule = make_rule("forbidden_phrase.v1", settings=PipelineSettings(strict=strict))
+    seen = flagged = 0
+    for sample in load_samples(Path(__file__).resolve().parents[1] / "annotated_samples"):
+        conversation = sample_conversation(sample)
+        index = len(conversation.messages) - 1
+        found = list(rule.check_message(conversation, index))
+        assert rule.may_flag(conversation.messages[index].text) or not found, sample.id
+        seen += 1
+        flagged += bool(found)
+    assert seen > 6000 and flagged > 500  # both sides of the check were exercised

@@ -104,6 +104,7 @@ class ForbiddenPhraseRule:
             )
         )
         self._turn_cache = lru_cache(maxsize=TEXT_CACHE_SIZE)(self._classify_uncached)
+        self._may_flag = lru_cache(maxsize=TEXT_CACHE_SIZE)(self._may_flag_uncached)
 
     def describe(self) -> dict[str, object]:
         """What run.json records about this rule: the lexicon identity and the strict switch."""
@@ -223,6 +224,21 @@ class ForbiddenPhraseRule:
         m = conversation.messages[index]
         if m.counts_as_agent and m.text:
             yield from self._check_message(conversation, index, m, features)
+
+    def may_flag(self, text: str) -> bool:
+        """Whether an agent reply ``text`` holds anything this rule judges: a bare reply or a phrase.
+
+        When it is False the rule finds nothing in the reply whatever the buyer said before
+        (the context only ever vetoes or keeps a match), so a caller can skip the context.
+        """
+        return self._may_flag(text)
+
+    def _may_flag_uncached(self, text: str) -> bool:
+        if not text:
+            return False
+        return self.lexicon.bare_entry(text) is not None or bool(
+            self.lexicon.find(text, strict=self.strict)[0]
+        )
 
     def _tokens(self, message: Message, feats: MessageFeatures | None) -> tuple[str, ...]:
         if (
