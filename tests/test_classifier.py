@@ -336,3 +336,24 @@ def test_branchwise_probabilities_are_the_pipelines_bit_for_bit():
     expected = loaded.pipeline.predict_proba(inputs)
     got = rule._proba(inputs)
     assert got.shape == expected.shape and np.array_equal(got, expected)
+    # Later batches take rows from the kept ones; the matrix must still be the same.
+    half = inputs[: len(inputs) // 2]
+    assert np.array_equal(rule._proba(half), loaded.pipeline.predict_proba(half))
+    assert np.array_equal(rule._proba(inputs[::-1]), expected[::-1])
+
+
+def test_branchwise_rows_kept_across_batches_stay_exact_when_the_oldest_are_dropped(monkeypatch):
+    import numpy as np
+
+    from qc.rules import attitude_classifier
+
+    monkeypatch.setattr(attitude_classifier, "_ROWS_KEPT", 7)
+    loaded = artifact.load_cached(artifact.default_model_dir())
+    rule = AttitudeClassifierRule(loaded)
+    turns = [(), (("customer", "有人吗"),), (("customer", "会掉色吗"),), (("customer", "坏了怎么办"),)]
+    replies = ["在的亲", "不会", "不", "自己看详情页", "亲，马上帮您处理", "没办法", "嗯", "好的"]
+    inputs = [(r, t) for r in replies for t in turns]
+    for start in range(0, len(inputs), 5):  # batches of 5, with more distinct parts than are kept
+        batch = inputs[start : start + 9]
+        assert np.array_equal(rule._proba(batch), loaded.pipeline.predict_proba(batch))
+    assert all(len(kept) <= 7 for kept in rule._rows)

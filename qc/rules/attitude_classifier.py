@@ -34,6 +34,9 @@ class AttitudeClassifierRule:
         self.artifact = artifact
         self._memo: dict[tuple[str, tuple[tuple[str, str], ...]], Sequence[float]] = {}
         self._plan = _branch_plan(artifact.pipeline)
+        # Per keyed branch: key → (indices, data) of its row, for later batches.
+        self._rows: list[dict[Any, tuple[Any, Any]]] = [{} for _ in self._plan or ()]
+        self._widths = {id(b): len(b.steps[-1][1].vocabulary_) for b, key in self._plan or () if key}
 
     def check(self, conversation: Conversation, features: Sequence[MessageFeatures]) -> Iterable[Finding]:
         """Return impatience/conflict findings (live or needs-review) for the agent messages."""
@@ -90,10 +93,11 @@ class AttitudeClassifierRule:
         """``pipeline.predict_proba(inputs)``, each feature branch computed once per distinct part.
 
         A branch that reads only the agent message (its char and word n-grams) is computed
-        once per distinct message, the buyer-context branch once per distinct context text;
-        the rows are then placed where the union would place them, so the model sees the
-        same matrix and gives the same probabilities bit for bit (tests/test_engine.py).
-        Pairs are rarely repeated, messages and contexts often (stock replies, 有人吗).
+        once per distinct message, the buyer-context branch once per distinct context text,
+        and their rows are kept (a bounded cache per branch) for later batches; the rows are
+        then placed where the union would place them, so the model sees the same matrix and
+        gives the same probabilities bit for bit (tests/test_classifier.py). Pairs are
+        rarely repeated, messages and contexts often (stock replies, 有人吗).
         """
         pipeline = self.artifact.pipeline
         plan = self._plan
@@ -102,16 +106,20 @@ class AttitudeClassifierRule:
         from scipy import sparse
 
         blocks = []
-        for branch, key in plan:
+        for (branch, key), cache in zip(plan, self._rows, strict=True):
             if key is None:
                 blocks.append(branch.transform(inputs))
                 continue
             keys = key(inputs)
-            where: dict[Any, int] = {}
-            rows = [where.setdefault(k, len(where)) for k in keys]
-            first = {k: i for i, k in reversed(list(enumerate(keys)))}
-            distinct = branch.transform([inputs[first[k]] for k in where])
-            blocks.append(distinct[rows])
+            missing = [k for k in dict.fromkeys(keys) if k not in cache]
+            fresh: dict[Any, tuple[Any, Any]] = {}
+            if missing:
+                first = {k: i for i, k in reversed(list(enumerate(keys)))}
+                fresh = _rows_of(missing, branch.transform([inputs[first[k]] for k in missing]))
+            blocks.append(_stack([fresh.get(k) or cache[k] for k in keys], self._widths[id(branch)]))
+            cache.update(fresh)
+            while len(cache) > _ROWS_KEPT:  # the oldest first
+                del cache[next(iter(cache))]
         return pipeline.steps[-1][1].predict_proba(sparse.hstack(blocks).tocsr())
 
     def _finding(self, conversation: Conversation, message: Message, row: Sequence[float]) -> Finding | None:
@@ -209,3 +217,33 @@ def _branch_plan(pipeline: Any) -> list[tuple[Any, Any]] | None:
 
 def _message_keys(inputs: Sequence[tuple[str, Any]]) -> list[str]:
     return [message for message, _ in inputs]
+
+
+# Rows kept per keyed branch (message or context texts): stock replies and short buyer turns.
+_ROWS_KEPT = 8192
+
+
+def _rows_of(keys: list[Any], matrix: Any) -> dict[Any, tuple[Any, Any]]:
+    """Each key's row of ``matrix`` (one row per key, in order) as ``(indices, data)`` arrays."""
+    matrix = matrix.tocsr()
+    indptr, indices, data = matrix.indptr, matrix.indices, matrix.data
+    return {
+        k: (indices[indptr[i] : indptr[i + 1]].copy(), data[indptr[i] : indptr[i + 1]].copy())
+        for i, k in enumerate(keys)
+    }
+
+
+def _stack(rows: list[tuple[Any, Any]], width: int) -> Any:
+    """The CSR matrix with these rows, in order: the very matrix the branch's transform makes."""
+    import numpy as np
+    from scipy import sparse
+
+    lengths = np.fromiter((len(ix) for ix, _ in rows), dtype=np.int64, count=len(rows))
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    if len(rows):
+        indices = np.concatenate([ix for ix, _ in rows])
+        data = np.concatenate([d for _, d in rows])
+    else:
+        indices, data = np.zeros(0, dtype=np.int32), np.zeros(0)
+    return sparse.csr_matrix((data, indices, indptr), shape=(len(rows), width))
