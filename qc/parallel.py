@@ -95,13 +95,21 @@ def pack_conversations(conversations: Sequence[Conversation]) -> tuple[list[Any]
     """
     zones: dict[Any, int] = {}
     zone_list: list[Any] = []
+    by_object: dict[int, int] = {}  # id(tzinfo) → index: the objects live as long as the chunk
     rows = [
         (
             c.id,
             c.shop,
             c.source,
             [
-                (m.index, m.role, m.text, m.sender, _pack_time(m.sent_at, zones, zone_list), m.auto_reply)
+                (
+                    m.index,
+                    m.role,
+                    m.text,
+                    m.sender,
+                    _pack_time(m.sent_at, zones, zone_list, by_object),
+                    m.auto_reply,
+                )
                 + ((m.agent_id, m.source) if m.agent_id is not None or m.source else ())
                 for m in c.messages
             ],
@@ -111,13 +119,18 @@ def pack_conversations(conversations: Sequence[Conversation]) -> tuple[list[Any]
     return zone_list, rows
 
 
-def _pack_time(value: Any, zones: dict[Any, int], zone_list: list[Any]) -> tuple[Any, int] | None:
+def _pack_time(
+    value: Any, zones: dict[Any, int], zone_list: list[Any], by_object: dict[int, int]
+) -> tuple[Any, int] | None:
     """``(naive datetime, index of its zone in the chunk's table or -1)``."""
     if value is None:
         return None
     tz = value.tzinfo
     if tz is None:
         return value, -1
+    zone = by_object.get(id(tz))
+    if zone is not None:
+        return value.replace(tzinfo=None), zone
     # A fixed offset is told apart by offset and name (equality alone ignores the name);
     # any other zone object (ZoneInfo instances are shared per key) by identity.
     key = (tz.utcoffset(None), tz.tzname(None)) if type(tz) is timezone else id(tz)
@@ -125,6 +138,7 @@ def _pack_time(value: Any, zones: dict[Any, int], zone_list: list[Any]) -> tuple
     if zone is None:
         zone = zones[key] = len(zone_list)
         zone_list.append(tz)
+    by_object[id(tz)] = zone
     return value.replace(tzinfo=None), zone
 
 

@@ -36,6 +36,15 @@ class TimestampError(ValueError):
 _ISO_SECONDS = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:Z|[+-]\d\d:\d\d)?")
 
 
+_SHARED_ZONES: dict[tuple[timedelta | None, str | None], tzinfo] = {}
+
+
+def _shared_zone(zone: tzinfo) -> tzinfo:
+    """The first zone seen with this offset and name (equal in every way to ``zone``)."""
+    key = (zone.utcoffset(None), zone.tzname(None))
+    return _SHARED_ZONES.setdefault(key, zone)
+
+
 def _zone(text: str | None, default: tzinfo) -> tzinfo:
     if not text:
         return default
@@ -108,7 +117,11 @@ def parse_timestamp(value: object, tz: tzinfo, day: date | None = None) -> datet
         except ValueError:
             pass  # out of range: the full parser says which way
         else:
-            return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=tz)
+            if parsed.tzinfo is None:
+                return parsed.replace(tzinfo=tz)
+            # One shared zone object per offset, as the full parser's fixed offsets compare:
+            # the workers' packing then tells a day's timestamps apart by object, cheaply.
+            return parsed.replace(tzinfo=_shared_zone(parsed.tzinfo))
     if text.isdigit() and len(text) in (10, 13):
         return _from_epoch(float(text), tz)
     m = DATETIME_RE.match(text)
