@@ -37,12 +37,22 @@ def _fields(
     return out
 
 
+def _plan(
+    keys: tuple[Any, ...], column_map: Mapping[str, str], known: dict[str, str | None]
+) -> tuple[tuple[str, str], ...]:
+    """``(key, field)`` pairs :func:`_fields` would use for an object with these keys, in order."""
+    picked = _fields({k: k for k in keys}, column_map, known)
+    return tuple((key, field) for field, key in picked.items())
+
+
 def read_jsonl(decoded: Decoded, file: str, column_map: Mapping[str, str]) -> Iterator[RawRecord | Reject]:
     """Yield one raw record or reject per message found in a JSON Lines file.
 
     ``decoded.lines`` may be any iterable of lines (a list, or a stream read as it goes).
     """
     known: dict[str, str | None] = {}
+    # Lines of one export share their keys: map each distinct key tuple to fields once.
+    plans: dict[tuple[Any, ...], tuple[tuple[str, str], ...]] = {}
     for number, line in enumerate(decoded.lines, start=1):
         if not line.strip():
             continue
@@ -61,7 +71,11 @@ def read_jsonl(decoded: Decoded, file: str, column_map: Mapping[str, str]) -> It
             yield make_reject(file, number, f"a JSON {type(obj).__name__}, not an object", line)
             continue
         if "messages" not in obj:
-            yield RawRecord(file=file, line=number, raw=line, **_fields(obj, column_map, known))
+            keys = tuple(obj)
+            plan = plans.get(keys)
+            if plan is None:
+                plan = plans[keys] = _plan(keys, column_map, known)
+            yield RawRecord(file=file, line=number, raw=line, **{field: obj[key] for key, field in plan})
             continue
         yield from _conversation_line(obj, file, number, line, column_map)
 

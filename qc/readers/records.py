@@ -85,6 +85,8 @@ class Candidate:
 
 def _as_str(value: Any) -> str | None:
     """A scalar cell or JSON value as a stripped string; ``None`` for empty or non-scalars."""
+    if type(value) is str:  # nearly every value: the one check it needs
+        return value.strip() or None
     if value is None or isinstance(value, bool | dict | list):
         return None
     if isinstance(value, float):

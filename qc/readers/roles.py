@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from qc.schema import Role
 
 # Role words exports use, folded to lower case. "auto" words mark an agent auto-reply.
@@ -24,6 +26,7 @@ for _words, _role, _auto in (
         _ROLE_WORDS[_w] = (_role, _auto)
 
 
+@lru_cache(maxsize=1024)  # a file names its roles with a handful of words, once per record
 def parse_role_word(value: str) -> tuple[Role, bool] | None:
     """The role (and whether it marks an auto-reply) a role word names, else ``None``."""
     return _ROLE_WORDS.get(value.strip().lower().replace("_", "").replace(" ", ""))
