@@ -129,6 +129,19 @@ def test_shop_file_is_merged_over_the_default(tmp_path):
     assert card.source == str(shop)
 
 
+def test_a_shop_card_reaches_the_workers_unchanged(tmp_path):
+    # qc inspect --jobs pickles the card into each worker: what arrives must be the same card.
+    import pickle
+
+    shop = write(
+        tmp_path, '[items.average_response]\nthreshold = 30\n\n[findings]\nreview_only = ["conflict"]\n'
+    )
+    card = load_scorecard(shop)
+    back = pickle.loads(pickle.dumps(card))
+    assert back == card and back.hash == card.hash and back.source == card.source
+    assert back.review_only == ("conflict",) and back.threshold("conflict") == float("inf")
+
+
 BAD_CARDS = [
     ("unknown-top", "[cards]\nname = 'x'\n", "cards: unknown key"),
     (
