@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from qc import __version__
-from qc.engine import ConversationResult, Inspector, chunked
+from qc.engine import ConversationResult, Inspector
 from qc.readers import read_inputs
 from qc.readers.options import ReadOptions, ReadResult
 from qc.schema import Conversation, Deduction, Finding
@@ -22,7 +22,7 @@ from qc.scorecard import (
     load_scorecard,
     score_verdicts,
 )
-from qc.tally import ScoreTally, chunk_output
+from qc.tally import ScoreTally, chunk_outputs
 from qc.verdict_spool import VerdictSpool
 from qc.writers import (
     CONVERSATIONS_FILE,
@@ -191,8 +191,7 @@ def _inspect_and_write(
             if lean_run is not None:
                 outputs = lean_run(conversations, card)
             else:
-                results = inspector.inspect_all(conversations)
-                outputs = (chunk_output(chunk, card) for chunk in chunked(results, _LEAN_CHUNK))
+                outputs = chunk_outputs(inspector.inspect_all(conversations), card, _LEAN_CHUNK)
             for output in outputs:
                 findings_fh.write(output.findings)
                 conversations_fh.write(output.summaries)

@@ -276,6 +276,15 @@ class ExactSum:
     def add(self, x: float) -> None:
         """Add one value."""
         self.count += 1
+        self._absorb(x)
+
+    def merge(self, other: ExactSum) -> None:
+        """Add everything ``other`` holds (its partials are exact, so the sum stays exact)."""
+        for partial in other._partials:
+            self._absorb(partial)
+        self.count += other.count
+
+    def _absorb(self, x: float) -> None:
         partials = self._partials
         i = 0
         for y in partials:
@@ -288,13 +297,6 @@ class ExactSum:
                 i += 1
             x = hi
         partials[i:] = [x]
-
-    def merge(self, other: ExactSum) -> None:
-        """Add everything ``other`` holds (its partials are exact, so the sum stays exact)."""
-        count = self.count
-        for partial in other._partials:
-            self.add(partial)
-        self.count = count + other.count
 
     def value(self) -> float:
         """The correctly rounded sum (what ``math.fsum`` gives for the same values)."""

@@ -22,7 +22,7 @@ from qc.engine import ConversationResult, Inspector, chunked
 from qc.pipeline import PipelineSettings, build_inspector
 from qc.schema import Conversation, Finding, Message
 from qc.scorecard import Scorecard
-from qc.tally import ChunkOutput, chunk_output
+from qc.tally import ChunkOutput, chunk_output, chunk_outputs
 
 __all__ = ["ParallelInspector", "RuleInfo", "default_start_method"]
 
@@ -282,8 +282,7 @@ class ParallelInspector:
         In input order, one per chunk; the parent keeps no conversation once it is sent.
         """
         if self.jobs == 1:
-            chunks = chunked(self.local.inspect_all(conversations), self.batch_size)
-            yield from (chunk_output(chunk, card) for chunk in chunks)
+            yield from chunk_outputs(self.local.inspect_all(conversations), card, self.batch_size)
             return
         for _, output in self._run(conversations, _inspect_chunk_lean, card, keep=False):
             yield output

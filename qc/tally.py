@@ -11,16 +11,16 @@ process makes it itself from the same function, so the outputs cannot differ.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
 
-from qc.engine import ConversationResult
+from qc.engine import ConversationResult, chunked
 from qc.metrics import AgentDayMetricsBuilder, message_days
 from qc.scorecard import MessageVerdict, Scorecard, add_held_counts, message_verdicts
 from qc.writers import conversation_summary, dumps, finding_records
 
-__all__ = ["ChunkOutput", "ScoreTally", "chunk_output"]
+__all__ = ["ChunkOutput", "ScoreTally", "chunk_output", "chunk_outputs"]
 
 
 class ScoreTally:
@@ -65,6 +65,12 @@ class ChunkOutput:
     findings: str  # findings.jsonl lines
     summaries: str  # conversations.jsonl lines
     tally: ScoreTally
+
+
+def chunk_outputs(results: Iterable[ConversationResult], card: Scorecard, size: int) -> Iterator[ChunkOutput]:
+    """:func:`chunk_output` of ``results`` cut into chunks of ``size``, lazily (one process's lean run)."""
+    for chunk in chunked(results, size):
+        yield chunk_output(chunk, card)
 
 
 def chunk_output(results: Iterable[ConversationResult], card: Scorecard) -> ChunkOutput:

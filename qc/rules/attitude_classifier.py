@@ -36,7 +36,6 @@ class AttitudeClassifierRule:
         self._plan = _branch_plan(artifact.pipeline)
         # Per keyed branch: key → (indices, data) of its row, for later batches.
         self._rows: list[dict[Any, tuple[Any, Any]]] = [{} for _ in self._plan or ()]
-        self._widths = {id(b): len(b.steps[-1][1].vocabulary_) for b, key in self._plan or () if key}
 
     def check(self, conversation: Conversation, features: Sequence[MessageFeatures]) -> Iterable[Finding]:
         """Return impatience/conflict findings (live or needs-review) for the agent messages."""
@@ -116,7 +115,8 @@ class AttitudeClassifierRule:
             if missing:
                 first = {k: i for i, k in reversed(list(enumerate(keys)))}
                 fresh = _rows_of(missing, branch.transform([inputs[first[k]] for k in missing]))
-            blocks.append(_stack([fresh.get(k) or cache[k] for k in keys], self._widths[id(branch)]))
+            width = len(branch.steps[-1][1].vocabulary_)  # the branch's TF-IDF columns
+            blocks.append(_stack([fresh.get(k) or cache[k] for k in keys], width))
             cache.update(fresh)
             while len(cache) > _ROWS_KEPT:  # the oldest first
                 del cache[next(iter(cache))]
