@@ -22,7 +22,7 @@ from qc.scorecard import (
     load_scorecard,
     score_verdicts,
 )
-from qc.tally import ScoreTally, chunk_outputs
+from qc.tally import ChunkOutput, ScoreTally, chunk_outputs
 from qc.verdict_spool import VerdictSpool
 from qc.writers import (
     CONVERSATIONS_FILE,
@@ -108,11 +108,22 @@ def run_inspection(
 
         streamed = StreamRead()
         report = InspectionReport(read=streamed.result)
+        split = None
+        if lean and hasattr(inspector, "inspect_lines_lean"):
+            from qc.readers.line_chunks import LineSplit
+
+            split = LineSplit.of(inputs, options)
         try:
-            conversations = stream_inputs(inputs, options, streamed)
-            scoring = _inspect_and_write(
-                report, progress(conversations, None), out_dir, inspector, lean, card
-            )
+            if split is not None:  # JSON Lines: the workers read the lines themselves
+                outputs = inspector.inspect_lines_lean(split, card)
+                scoring = _write_lean(progress(outputs, None), out_dir, card)
+                split.finish(streamed.result)
+                streamed.conversations = split.conversations
+            else:
+                conversations = stream_inputs(inputs, options, streamed)
+                scoring = _inspect_and_write(
+                    report, progress(conversations, None), out_dir, inspector, lean, card
+                )
         except NotContiguousError:
             report = None  # read whole below; the files written so far are replaced
         else:
@@ -179,30 +190,40 @@ def _inspect_and_write(
     and returns the scoring accumulated chunk by chunk. A lean run on an inspector with
     ``inspect_lean`` (``--jobs``) gets the output lines and tallies made by its workers.
     """
-    out_dir.mkdir(parents=True, exist_ok=True)
-    scoring = _LeanScoring(card) if lean else None
     report.results = []
+    if lean:
+        lean_run = getattr(inspector, "inspect_lean", None)
+        if lean_run is not None:
+            outputs = lean_run(conversations, card)
+        else:
+            outputs = chunk_outputs(inspector.inspect_all(conversations), card, _LEAN_CHUNK)
+        return _write_lean(outputs, out_dir, card)
+    out_dir.mkdir(parents=True, exist_ok=True)
     with (
         (out_dir / FINDINGS_FILE).open("w", encoding="utf-8") as findings_fh,
         (out_dir / CONVERSATIONS_FILE).open("w", encoding="utf-8") as conversations_fh,
     ):
-        if scoring is not None:
-            lean_run = getattr(inspector, "inspect_lean", None)
-            if lean_run is not None:
-                outputs = lean_run(conversations, card)
-            else:
-                outputs = chunk_outputs(inspector.inspect_all(conversations), card, _LEAN_CHUNK)
-            for output in outputs:
-                findings_fh.write(output.findings)
-                conversations_fh.write(output.summaries)
-                scoring.merge(output.tally)
-            return scoring
         for result in inspector.inspect_all(conversations):
             write_jsonl(findings_fh, finding_records(result.findings))
             write_jsonl(conversations_fh, (conversation_summary(result),))
             # Kept without the annotator's features (tokens), which no output uses.
             report.results.append(ConversationResult(result.conversation, (), result.findings))
     return None
+
+
+def _write_lean(outputs: Iterable[ChunkOutput], out_dir: Path, card: Scorecard) -> _LeanScoring:
+    """Write the lines of each chunk's output as it arrives and add up the tallies for scoring."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    scoring = _LeanScoring(card)
+    with (
+        (out_dir / FINDINGS_FILE).open("w", encoding="utf-8") as findings_fh,
+        (out_dir / CONVERSATIONS_FILE).open("w", encoding="utf-8") as conversations_fh,
+    ):
+        for output in outputs:
+            findings_fh.write(output.findings)
+            conversations_fh.write(output.summaries)
+            scoring.merge(output.tally)
+    return scoring
 
 
 # Conversations per tally in a lean run on one process (a tally has a fixed cost to merge).

@@ -20,6 +20,8 @@ from typing import Any
 
 from qc.engine import ConversationResult, Inspector, chunked
 from qc.pipeline import PipelineSettings, build_inspector
+from qc.readers.files import Resolved
+from qc.readers.line_chunks import ChunkRead, LineChunk, LineSplit, read_chunk
 from qc.schema import Conversation, Finding, Message
 from qc.scorecard import Scorecard
 from qc.tally import ChunkOutput, chunk_output, chunk_outputs
@@ -83,6 +85,16 @@ def _inspect_chunk_lean(packed: tuple[list[Any], list[Any]]) -> ChunkOutput:
     worker = _ready_worker()
     assert _card is not None, "lean worker started without a scorecard"
     return chunk_output(worker.inspect_batch(unpack_conversations(packed)), _card)
+
+
+def _inspect_lines_lean(
+    chunk: LineChunk, names: list[str], resolved: Resolved
+) -> tuple[ChunkOutput, ChunkRead]:
+    """Worker side of a lean run on JSON Lines: read the chunk here, then as :func:`_inspect_chunk_lean`."""
+    worker = _ready_worker()
+    assert _card is not None, "lean worker started without a scorecard"
+    conversations, read = read_chunk(chunk, names, resolved)
+    return chunk_output(worker.inspect_batch(conversations), _card), read
 
 
 def pack_conversations(conversations: Sequence[Conversation]) -> tuple[list[Any], list[Any]]:
@@ -272,7 +284,9 @@ class ParallelInspector:
             for result in self.local.inspect_all(conversations):
                 yield ConversationResult(result.conversation, (), result.findings)
             return
-        for chunk, found in self._run(conversations, _inspect_chunk, None, keep=True):
+        chunks = chunked(conversations, self.batch_size)
+        tasks = ((chunk, (pack_conversations(chunk),)) for chunk in chunks)
+        for chunk, found in self._run(tasks, _inspect_chunk, None):
             for conversation, findings in zip(chunk, found, strict=True):
                 yield ConversationResult(conversation, (), findings)
 
@@ -284,13 +298,36 @@ class ParallelInspector:
         if self.jobs == 1:
             yield from chunk_outputs(self.local.inspect_all(conversations), card, self.batch_size)
             return
-        for _, output in self._run(conversations, _inspect_chunk_lean, card, keep=False):
+        tasks = ((None, (pack_conversations(chunk),)) for chunk in chunked(conversations, self.batch_size))
+        for _, output in self._run(tasks, _inspect_chunk_lean, card):
+            yield output
+
+    def inspect_lines_lean(self, split: LineSplit, card: Scorecard) -> Iterator[ChunkOutput]:
+        """:meth:`inspect_lean` of JSON Lines input that the workers read themselves.
+
+        The parent only cuts the lines into chunks of whole conversations
+        (:class:`~qc.readers.line_chunks.LineSplit`) and adds up what reading them gave
+        into ``split``; call ``split.finish`` once this is exhausted.
+        """
+        names, resolved = split.names, split.resolved
+        if self.jobs == 1:
+            for chunk in split.chunks(self.batch_size):
+                conversations, read = read_chunk(chunk, names, resolved)
+                split.add(read)
+                yield chunk_output(self.local.inspect_batch(conversations), card)
+            return
+        tasks = ((None, (chunk, names, resolved)) for chunk in split.chunks(self.batch_size))
+        for _, (output, read) in self._run(tasks, _inspect_lines_lean, card):
+            split.add(read)
             yield output
 
     def _run(
-        self, conversations: Iterable[Conversation], task: Any, card: Scorecard | None, keep: bool
-    ) -> Iterator[tuple[list[Conversation] | None, Any]]:
-        """``(chunk or None, task result)`` per chunk, in input order, from a pool of workers."""
+        self, tasks: Iterable[tuple[Any, tuple[Any, ...]]], task: Any, card: Scorecard | None
+    ) -> Iterator[tuple[Any, Any]]:
+        """``(kept, task(*args))`` for each ``(kept, args)`` of ``tasks``, in order, from a pool of workers.
+
+        ``tasks`` is read lazily, a few ahead of the results: memory stays bounded.
+        """
         ctx = multiprocessing.get_context(self.start_method)
         saved = {v: os.environ.get(v) for v in _THREAD_VARS}
         # One BLAS thread per worker: N workers on N cores, not N × cores threads.
@@ -309,12 +346,10 @@ class ParallelInspector:
             # Asked now, read at the end: the parent reads input while the workers load models.
             # A worker that could not build its rules fails the first chunk (or this) instead.
             described = pool.apply_async(_describe)
-            pending: deque[tuple[list[Conversation] | None, Any]] = deque()
+            pending: deque[tuple[Any, Any]] = deque()
             limit = self.jobs * _IN_FLIGHT_PER_JOB
-            for chunk in chunked(conversations, self.batch_size):
-                pending.append(
-                    (chunk if keep else None, pool.apply_async(task, (pack_conversations(chunk),)))
-                )
+            for kept, args in tasks:
+                pending.append((kept, pool.apply_async(task, args)))
                 if len(pending) >= limit:
                     kept, result = pending.popleft()
                     yield kept, result.get()

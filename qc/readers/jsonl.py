@@ -11,12 +11,37 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+import orjson
+
 from qc.readers.columns import field_for_key
 from qc.readers.encoding import Decoded
 from qc.readers.records import RawRecord, dumps_raw, make_reject
 from qc.schema import Reject
 
 _CONVERSATION_KEYS = ("conversation_id", "shop", "agent_id")
+# Values orjson gives exactly as the standard library does; a float may be an integer beyond
+# 64 bits that orjson rounds (the standard library keeps it whole).
+_PLAIN = (str, int, bool, type(None))
+
+
+def parse_line(line: str) -> Any:
+    """One JSON Lines line as the standard library's ``json.loads`` reads it, about three times faster.
+
+    orjson reads a flat message object; anything else (a float, a nested value, a
+    conversation line, a line orjson refuses such as ``NaN`` or a lone surrogate) goes to
+    ``json.loads``, so values, key order and errors are always the standard library's.
+
+    Raises:
+        ValueError: Not valid JSON (``json.JSONDecodeError`` with the standard message).
+        RecursionError: Nested too deeply.
+    """
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return json.loads(line)
+    if type(obj) is dict and all(type(v) in _PLAIN for v in obj.values()):
+        return obj
+    return json.loads(line)
 
 
 def _fields(
@@ -45,22 +70,25 @@ def _plan(
     return tuple((key, field) for field, key in picked.items())
 
 
-def read_jsonl(decoded: Decoded, file: str, column_map: Mapping[str, str]) -> Iterator[RawRecord | Reject]:
+def read_jsonl(
+    decoded: Decoded, file: str, column_map: Mapping[str, str], first_line: int = 1
+) -> Iterator[RawRecord | Reject]:
     """Yield one raw record or reject per message found in a JSON Lines file.
 
-    ``decoded.lines`` may be any iterable of lines (a list, or a stream read as it goes).
+    ``decoded.lines`` may be any iterable of lines (a list, or a stream read as it goes);
+    ``first_line`` is the line number of its first line (a stretch of a file starts later).
     """
     known: dict[str, str | None] = {}
     # Lines of one export share their keys: map each distinct key tuple to fields once.
     plans: dict[tuple[Any, ...], tuple[tuple[str, str], ...]] = {}
-    for number, line in enumerate(decoded.lines, start=1):
+    for number, line in enumerate(decoded.lines, start=first_line):
         if not line.strip():
             continue
         if number in decoded.garbled:
             yield make_reject(file, number, f"garbled bytes: not valid {decoded.encoding}", line)
             continue
         try:
-            obj = json.loads(line)
+            obj = parse_line(line)
         except (ValueError, RecursionError) as exc:
             reason = (
                 f"not valid JSON ({exc.msg})" if isinstance(exc, json.JSONDecodeError) else "not valid JSON"

@@ -35,7 +35,7 @@ from qc.readers.records import Candidate, RawRecord, make_reject
 from qc.readers.sniff import _SNIFF_LINES, OLE_MAGIC, ZIP_MAGIC, sniff_text_format
 from qc.schema import Conversation, Reject
 
-__all__ = ["NotContiguousError", "StreamRead", "stream_inputs"]
+__all__ = ["ConversationAssembler", "NotContiguousError", "StreamRead", "stream_inputs"]
 
 _CHUNK = 1 << 22  # bytes per read while checking a file's encoding
 
@@ -67,11 +67,7 @@ def stream_inputs(paths: list[Path], options: ReadOptions, read: StreamRead) -> 
         NotContiguousError: A conversation continues after another one began.
     """
     resolved = resolve_options(options)
-    group = _Group()
-    # Hashes, not the ids: memory per finished conversation stays small. Two ids with one
-    # hash only make a contiguous input look split, and the caller then reads it whole.
-    closed: set[int] = set()
-    late_warnings: list[str] = []
+    assembler = ConversationAssembler(check_contiguous=True)
     result = read.result
     for path in expand_inputs(list(paths)):
         outcome, items = _open(path, resolved)
@@ -82,15 +78,54 @@ def stream_inputs(paths: list[Path], options: ReadOptions, read: StreamRead) -> 
         else:
             candidates = validated(items, path, resolved, outcome)
         duplicates: set[int] = set()
+        for conversation in assembler.feed(candidates, outcome, duplicates):
+            read.conversations += 1
+            yield conversation
+        if duplicates:
+            # The ordinary reader's order: by line, and on one line its own rejects before duplicates.
+            outcome.rejects.sort(key=lambda r: (r.file, r.line, id(r) in duplicates))
+        result.warnings.extend(outcome.warnings)
+        result.rejects.extend(outcome.rejects)
+    for conversation in assembler.finish():
+        read.conversations += 1
+        yield conversation
+    result.warnings.extend(assembler.warnings)
+
+
+class ConversationAssembler:
+    """Valid records in → conversations out, each as soon as a record of the next one arrives.
+
+    Drops exact duplicates within a conversation (into the outcome's rejects, ids noted in
+    ``duplicates``); ``warnings`` collects the conversations' own warnings (out of time order),
+    in order. With ``check_contiguous`` a conversation that starts again after another one
+    raises :class:`NotContiguousError`.
+    """
+
+    __slots__ = ("check_contiguous", "closed", "group", "warnings")
+
+    def __init__(self, check_contiguous: bool) -> None:
+        self.check_contiguous = check_contiguous
+        # Hashes, not the ids: memory per finished conversation stays small. Two ids with one
+        # hash only make a contiguous input look split, and the caller then reads it whole.
+        self.closed: set[int] = set()
+        self.group = _Group()
+        self.warnings: list[str] = []
+
+    def feed(
+        self, candidates: Iterable[Candidate], outcome: FileOutcome, duplicates: set[int]
+    ) -> Iterator[Conversation]:
+        """Add one file's (or one stretch of a file's) valid records; yield what they complete."""
+        group = self.group
         for c in candidates:
             if c.conversation_id != group.id:
-                if hash(c.conversation_id) in closed:
-                    raise NotContiguousError(c.conversation_id)
+                if self.check_contiguous:
+                    if hash(c.conversation_id) in self.closed:
+                        raise NotContiguousError(c.conversation_id)
+                    if group.id is not None:
+                        self.closed.add(hash(group.id))
                 if group.id is not None:
-                    closed.add(hash(group.id))
-                    read.conversations += 1
-                    yield group.build(late_warnings)
-                group = _Group(c.conversation_id)
+                    yield group.build(self.warnings)
+                group = self.group = _Group(c.conversation_id)
             first = group.seen.get(c.key) if c.key is not None else None
             if first is None:
                 if c.key is not None:
@@ -103,15 +138,12 @@ def stream_inputs(paths: list[Path], options: ReadOptions, read: StreamRead) -> 
             outcome.rejects.append(reject)
             outcome.report.accepted -= 1
             outcome.report.rejected += 1
-        if duplicates:
-            # The ordinary reader's order: by line, and on one line its own rejects before duplicates.
-            outcome.rejects.sort(key=lambda r: (r.file, r.line, id(r) in duplicates))
-        result.warnings.extend(outcome.warnings)
-        result.rejects.extend(outcome.rejects)
-    if group.id is not None:
-        read.conversations += 1
-        yield group.build(late_warnings)
-    result.warnings.extend(late_warnings)
+
+    def finish(self) -> Iterator[Conversation]:
+        """The last conversation, once the input has ended."""
+        if self.group.id is not None:
+            yield self.group.build(self.warnings)
+            self.group = _Group()
 
 
 class _Group:

@@ -1,0 +1,245 @@
+"""JSON Lines cut into chunks of whole conversations, read by the workers of ``--jobs``.
+
+With ``--jobs N`` the main process is the one every message goes through. Reading a
+message in full (parsing, validating, building conversations, packing them for a worker)
+costs it several times what finding where a conversation ends does, so for UTF-8 JSON
+Lines input (bulk exports) the main process only does the latter:
+
+* :class:`LineSplit` reads the lines, parses each just far enough to know its conversation
+  id, and cuts the input into :class:`LineChunk` s of whole conversations (a chunk never ends
+  inside a conversation or inside a line);
+* a worker turns a chunk into conversations with :func:`read_chunk`: the very reader,
+  validation and assembly :func:`~qc.readers.stream.stream_inputs` runs, so records,
+  rejects, duplicates, counts and warnings are the same;
+* :meth:`LineSplit.add` puts each chunk's :class:`ChunkRead` (counts, rejects, warnings)
+  back into one :class:`~qc.readers.options.ReadResult`, in input order.
+
+A line with no readable conversation id (not JSON, no id) stays with the conversation
+before it; the worker rejects it. A conversation id that comes back after another one
+raises :class:`~qc.readers.stream.NotContiguousError` and the caller reads the batch whole,
+as it does for the stream. The main process also raises it when a record it cannot see is
+invalid splits a conversation (``A, B with no text, A``), which the stream would have read;
+reading whole then gives the same outputs, only slower.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qc.readers.files import FileOutcome, Resolved, resolve_options, validated
+from qc.readers.jsonl import _CONVERSATION_KEYS, _fields, _plan, parse_line, read_jsonl
+from qc.readers.options import FileReport, ReadOptions, ReadResult, expand_inputs
+from qc.readers.records import _as_str
+from qc.readers.stream import (
+    ConversationAssembler,
+    NotContiguousError,
+    _Lines,
+    _read_lines,
+    _streamable,
+)
+from qc.schema import Conversation, Reject
+
+__all__ = ["ChunkRead", "LineChunk", "LineSplit", "read_chunk"]
+
+
+@dataclass(slots=True)
+class LineChunk:
+    """Consecutive input lines holding whole conversations.
+
+    ``segments`` has one ``(file index, number of the first line, lines)`` per file the chunk
+    touches (a conversation may go on in the next file); blank lines are kept so the numbers
+    stay right.
+    """
+
+    segments: list[tuple[int, int, list[str]]]
+
+
+@dataclass(slots=True)
+class SegmentRead:
+    """What reading one segment of a chunk gave, for its file's report."""
+
+    file: int
+    read: int
+    accepted: int
+    rejected: int
+    rejects: list[Reject]
+    duplicate: list[bool]  # per reject: an exact duplicate (sorted after the line's own rejects)
+    warnings: list[str]
+
+
+@dataclass(slots=True)
+class ChunkRead:
+    """What reading one chunk gave, besides its conversations."""
+
+    segments: list[SegmentRead]
+    warnings: list[str]  # the conversations' own (out of time order), in order
+    conversations: int
+
+
+@dataclass(slots=True)
+class _FileState:
+    report: FileReport
+    rejects: list[tuple[Reject, bool]] = field(default_factory=list)
+    warnings: dict[str, None] = field(default_factory=dict)
+
+
+class LineSplit:
+    """Main side: the chunks of a batch of JSON Lines files, and the read result put back together."""
+
+    def __init__(self, files: list[tuple[Path, str]], resolved: Resolved) -> None:
+        self.files = files
+        self.resolved = resolved
+        self.names = [str(path) for path, _ in files]
+        self._states = [_FileState(FileReport(path=str(p), format="jsonl", encoding=c)) for p, c in files]
+        self._warnings: list[str] = []
+        self.conversations = 0
+
+    @classmethod
+    def of(cls, paths: list[Path], options: ReadOptions) -> LineSplit | None:
+        """The split of ``paths`` if every file is JSON Lines the stream reads line by line, else ``None``.
+
+        Raises:
+            ConfigError: A forced format, encoding or time zone is unknown.
+        """
+        resolved = resolve_options(options)
+        files = []
+        for path in expand_inputs(list(paths)):
+            codec = _streamable(path, resolved)
+            if codec is None:
+                return None
+            files.append((path, codec))
+        return cls(files, resolved) if files else None
+
+    def chunks(self, size: int) -> Iterator[LineChunk]:
+        """The input as chunks of about ``size`` conversations, lazily.
+
+        Raises:
+            NotContiguousError: A conversation id comes back after another one.
+        """
+        column_map = self.resolved.options.column_map
+        closed: set[int] = set()  # hashes of finished ids, as the stream keeps them
+        current: str | None = None
+        runs = 0
+        segments: list[tuple[int, int, list[str]]] = []
+        for index, (path, codec) in enumerate(self.files):
+            plans: dict[tuple[Any, ...], str | None] = {}
+            known: dict[str, str | None] = {}
+            first, lines = 1, []
+            for number, line in enumerate(_read_lines(path, codec == "utf-8-sig"), start=1):
+                for position, key in enumerate(_conversation_keys(line, column_map, plans, known)):
+                    if key == current:
+                        continue
+                    if hash(key) in closed:
+                        raise NotContiguousError(key)
+                    if current is not None:
+                        closed.add(hash(current))
+                    # Cut only before a line: its conversations all go to the same worker.
+                    if position == 0 and runs >= size:
+                        if lines:
+                            segments.append((index, first, lines))
+                        yield LineChunk(segments)
+                        segments, first, lines, runs = [], number, [], 0
+                    current = key
+                    runs += 1
+                lines.append(line)
+            if lines:
+                segments.append((index, first, lines))
+        if segments:
+            yield LineChunk(segments)
+
+    def add(self, read: ChunkRead) -> None:
+        """Count one chunk's reading (chunks in input order)."""
+        for segment in read.segments:
+            state = self._states[segment.file]
+            report = state.report
+            report.read += segment.read
+            report.accepted += segment.accepted
+            report.rejected += segment.rejected
+            state.rejects.extend(zip(segment.rejects, segment.duplicate, strict=True))
+            state.warnings.update(dict.fromkeys(segment.warnings))
+        self._warnings.extend(read.warnings)
+        self.conversations += read.conversations
+
+    def finish(self, result: ReadResult) -> None:
+        """Put the files, rejects and warnings into ``result`` as :func:`stream_inputs` would."""
+        for state in self._states:
+            result.files.append(state.report)
+            rejects = state.rejects
+            if any(duplicate for _, duplicate in rejects):
+                rejects = sorted(rejects, key=lambda pair: (pair[0].line, pair[1]))
+            result.rejects.extend(reject for reject, _ in rejects)
+            result.warnings.extend(state.warnings)
+        result.warnings.extend(self._warnings)
+
+
+def _conversation_keys(
+    line: str,
+    column_map: Mapping[str, str],
+    plans: dict[tuple[Any, ...], str | None],
+    known: dict[str, str | None],
+) -> list[str]:
+    """The conversation ids of a line's records, as validation will find them (none if unreadable)."""
+    if not line.strip():
+        return []
+    try:
+        obj = parse_line(line)
+    except (ValueError, RecursionError):
+        return []
+    if type(obj) is not dict:
+        return []
+    if "messages" not in obj:
+        keys = tuple(obj)
+        if keys not in plans:
+            plans[keys] = next(
+                (key for key, name in _plan(keys, column_map, known) if name == "conversation_id"), None
+            )
+        where = plans[keys]
+        found = _as_str(obj[where]) if where is not None else None
+        return [found] if found is not None else []
+    messages = obj["messages"]
+    if not isinstance(messages, list):
+        return []
+    outer = _fields({k: v for k, v in obj.items() if k != "messages"}, column_map)
+    outer = {k: v for k, v in outer.items() if k in _CONVERSATION_KEYS}
+    ids: list[str] = []
+    for message in messages:
+        if isinstance(message, dict):
+            found = _as_str({**outer, **_fields(message, column_map)}.get("conversation_id"))
+            if found is not None and (not ids or ids[-1] != found):
+                ids.append(found)
+    return ids
+
+
+def read_chunk(
+    chunk: LineChunk, names: list[str], resolved: Resolved
+) -> tuple[list[Conversation], ChunkRead]:
+    """Worker side: the conversations of a chunk and what reading it gave (counts, rejects, warnings).
+
+    ``names`` are the input files (a segment gives its file by index).
+    """
+    assembler = ConversationAssembler(check_contiguous=False)
+    conversations: list[Conversation] = []
+    segments = []
+    for index, first, lines in chunk.segments:
+        path = Path(names[index])
+        outcome = FileOutcome(FileReport(path=names[index], format="jsonl"))
+        items = read_jsonl(_Lines("utf-8", iter(lines)), names[index], resolved.options.column_map, first)
+        duplicates: set[int] = set()
+        conversations.extend(assembler.feed(validated(items, path, resolved, outcome), outcome, duplicates))
+        report = outcome.report
+        segments.append(
+            SegmentRead(
+                index,
+                report.read,
+                report.accepted,
+                report.rejected,
+                outcome.rejects,
+                [id(r) in duplicates for r in outcome.rejects],
+                outcome.warnings,
+            )
+        )
+    conversations.extend(assembler.finish())
+    return conversations, ChunkRead(segments, assembler.warnings, len(conversations))

@@ -1,0 +1,205 @@
+"""Workers that read their own lines read exactly what the stream reads.
+
+With ``--jobs`` and JSON Lines input, the main process only cuts the lines into chunks of
+whole conversations (:class:`~qc.readers.line_chunks.LineSplit`) and the workers read them
+(:func:`~qc.readers.line_chunks.read_chunk`). Whatever the chunk size, the conversations,
+rejects, counts and warnings must be the stream's, and a lean run on the workers must
+write what a whole-batch run writes, messy input included.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_jobs import BYTE_FILES, _inputs, _WholeReadInspector, _without_seconds
+
+from qc.inspection import run_inspection
+from qc.parallel import ParallelInspector
+from qc.pipeline import PipelineSettings, build_inspector
+from qc.readers import ReadOptions
+from qc.readers.jsonl import parse_line
+from qc.readers.line_chunks import LineSplit, read_chunk
+from qc.readers.stream import NotContiguousError, StreamRead, stream_inputs
+
+_AT = "2026-11-24T10:{:02d}:00+08:00"
+
+
+def _msg(cid: object, role: str, minute: int, text: str, **more: object) -> dict:
+    return {"conversation_id": cid, "role": role, "timestamp": _AT.format(minute), "text": text, **more}
+
+
+def _messy_lines() -> list[str]:
+    """Every kind of line the split must keep whole and in place."""
+    big = 123456789012345678901234567890  # beyond 64 bits: orjson would round it
+    rows: list[object] = [
+        "{not json",  # before any conversation: goes with the first one and is rejected there
+        _msg("a", "customer", 1, "在吗"),
+        "",
+        _msg("a", "agent", 3, "在的亲", sender="店:小王"),
+        _msg("a", "agent", 2, "您好", sender="店:小王"),  # out of time order: a warning
+        {"role": "customer", "text": "no id"},  # no conversation id: rejected, stays with a
+        _msg("a", "agent", 3, "在的亲", sender="店:小王"),  # exact duplicate
+        _msg(7, "customer", 4, "数字的会话号"),
+        _msg("7", "agent", 5, "字符串的同一个会话", sender="店:小王"),  # the same conversation as 7
+        _msg(big, "customer", 6, "很长的数字会话号"),
+        _msg(big, "agent", 7, "好的", sender="店:小王", score=1.5),  # a float in the line
+        '{"conversation_id": "n", "role": "customer", "text": "NaN 也行", "x": NaN}',
+        {"conversation_id": "t", "role": "customer", "timestamp": "10:05", "text": "只有时间"},
+        {"conversation_id": "t", "role": "agent", "sender": "店:小李", "timestamp": "10:06", "text": "嗯"},
+        # Time-only stamps in two conversations (two chunks): still one warning for the file.
+        {"conversation_id": "t2", "role": "customer", "timestamp": "10:07", "text": "也只有时间"},
+        {
+            "conversation_id": "c1",
+            "messages": [
+                {"role": "customer", "timestamp": _AT.format(8), "text": "发货了吗"},
+                {"role": "agent", "sender": "店:小王", "timestamp": _AT.format(9), "text": "发了"},
+                {"conversation_id": "c2", "role": "customer", "timestamp": _AT.format(10), "text": "另一个"},
+            ],
+        },
+        _msg("c2", "agent", 11, "来了", sender="店:小王"),
+        ["a list"],
+        _msg("z", "customer", 12, "   "),  # empty text: rejected
+        _msg("z", "customer", 13, "最后一个"),
+    ]
+    return [r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in rows]
+
+
+def _split_read(paths: list[Path], size: int) -> tuple[list, StreamRead]:
+    split = LineSplit.of(paths, ReadOptions())
+    assert split is not None
+    conversations = []
+    for chunk in split.chunks(size):
+        got, read = read_chunk(chunk, split.names, split.resolved)
+        split.add(read)
+        conversations.extend(got)
+    out = StreamRead()
+    split.finish(out.result)
+    out.conversations = split.conversations
+    return conversations, out
+
+
+def _stream_read(paths: list[Path]) -> tuple[list, StreamRead]:
+    out = StreamRead()
+    return list(stream_inputs(paths, ReadOptions(), out)), out
+
+
+def _assert_same_reading(paths: list[Path], size: int, name: str) -> None:
+    want, wanted = _stream_read(paths)
+    got, read = _split_read(paths, size)
+    assert got == want, name
+    assert read.conversations == wanted.conversations == len(want), name
+    a, b = read.result, wanted.result
+    assert (a.files, a.rejects, a.warnings) == (b.files, b.rejects, b.warnings), name
+
+
+@pytest.mark.parametrize("size", [1, 2, 5, 1000])
+def test_split_reading_equals_stream_reading_of_messy_lines(tmp_path: Path, size: int) -> None:
+    day = tmp_path / "day.jsonl"
+    day.write_text("\n".join(_messy_lines()) + "\n", encoding="utf-8")
+    _assert_same_reading([day], size, "messy")
+    _, read = _stream_read([day])
+    reasons = " | ".join(r.reason for r in read.result.rejects)
+    # The file does hold what the test is about.
+    assert "not valid JSON" in reasons and "exact duplicate" in reasons and "empty text" in reasons
+    assert any("out of time order" in w for w in read.result.warnings)
+    assert any("time-only timestamps" in w for w in read.result.warnings)
+
+
+@pytest.mark.parametrize("size", [1, 3, 256])
+def test_split_reading_equals_stream_reading_of_the_reader_cases(tmp_path: Path, size: int) -> None:
+    tried = 0
+    for name, paths in _inputs(tmp_path).items():
+        if LineSplit.of(paths, ReadOptions()) is None:
+            continue  # CSV, XLSX, text exports, other encodings: read as before
+        try:
+            want = _stream_read(paths)
+        except NotContiguousError:
+            with pytest.raises(NotContiguousError):
+                _split_read(paths, size)
+            continue
+        tried += 1
+        got = _split_read(paths, size)
+        assert got[0] == want[0], name
+        assert (got[1].result.files, got[1].result.rejects, got[1].result.warnings) == (
+            want[1].result.files,
+            want[1].result.rejects,
+            want[1].result.warnings,
+        ), name
+    assert tried >= 4  # the generated day, in one file and in two, the duplicates, the demo lines
+
+
+def test_only_json_lines_the_stream_reads_line_by_line_are_split(tmp_path: Path) -> None:
+    csv = tmp_path / "a.csv"
+    csv.write_text("conversation_id,role,text\na,customer,在吗\n", encoding="utf-8")
+    lines = tmp_path / "a.jsonl"
+    lines.write_text(json.dumps(_msg("a", "customer", 1, "在吗"), ensure_ascii=False) + "\n", "utf-8")
+    assert LineSplit.of([lines], ReadOptions()) is not None
+    assert LineSplit.of([lines, csv], ReadOptions()) is None
+    assert LineSplit.of([lines], ReadOptions(encoding="gb18030")) is None
+
+
+def test_a_conversation_that_comes_back_stops_the_split(tmp_path: Path) -> None:
+    day = tmp_path / "day.jsonl"
+    rows = [_msg("a", "customer", 1, "在吗"), _msg("b", "customer", 2, "你好"), _msg("a", "agent", 3, "在")]
+    day.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    split = LineSplit.of([day], ReadOptions())
+    assert split is not None
+    with pytest.raises(NotContiguousError):
+        list(split.chunks(100))
+
+
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**80), max_value=2**80)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(max_size=6), _JSON, max_size=6))
+def test_parse_line_reads_objects_as_the_standard_library(obj: dict) -> None:
+    line = json.dumps(obj, ensure_ascii=False)
+    got, want = parse_line(line), json.loads(line)
+    assert got == want and list(got) == list(want)
+    assert [type(v) for v in got.values()] == [type(v) for v in want.values()]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet='{}[]":,0123456789.eE-+ ntrufalsNIiy\\u', max_size=24))
+def test_parse_line_fails_and_succeeds_as_the_standard_library(line: str) -> None:
+    try:
+        want = ("ok", json.loads(line))
+    except (ValueError, RecursionError) as exc:
+        want = ("error", type(exc), str(exc))
+    try:
+        got = ("ok", parse_line(line))
+    except (ValueError, RecursionError) as exc:
+        got = ("error", type(exc), str(exc))
+    assert repr(got) == repr(want)  # repr: NaN compares unequal to itself
+
+
+@pytest.mark.slow
+def test_workers_reading_messy_lines_write_what_a_whole_read_writes(tmp_path: Path) -> None:
+    day = tmp_path / "day.jsonl"
+    day.write_text("\n".join(_messy_lines() * 3) + "\n", encoding="utf-8")  # repeated: not contiguous
+    fine = tmp_path / "fine.jsonl"
+    fine.write_text("\n".join(_messy_lines()) + "\n", encoding="utf-8")
+    settings_ = PipelineSettings()
+    local = build_inspector(settings_)
+    for name, path in (("contiguous", fine), ("not-contiguous", day)):
+        whole = run_inspection([path], tmp_path / f"{name}-whole", _WholeReadInspector(local))
+        inspector = ParallelInspector(settings_, 2, batch_size=2)
+        lean = run_inspection([path], tmp_path / f"{name}-lean", inspector, keep_results=False)
+        assert lean.conversations == whole.conversations and lean.finding_count == len(whole.findings)
+        for file in BYTE_FILES:
+            got = (tmp_path / f"{name}-lean" / file).read_bytes()
+            assert got == (tmp_path / f"{name}-whole" / file).read_bytes(), (name, file)
+        assert _without_seconds(tmp_path / f"{name}-lean") == _without_seconds(tmp_path / f"{name}-whole")
