@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qc import artifact
 from qc.classifier import (
@@ -25,7 +27,7 @@ from qc.classifier import (
     train_to_dir,
 )
 from qc.evaluation import evaluate, message_verdict, sample_conversation
-from qc.rules.attitude_classifier import AttitudeClassifierRule, context_of
+from qc.rules.attitude_classifier import AttitudeClassifierRule, _agent_turns, context_of
 from qc.schema import Conversation, Evidence, Finding, Message, Role
 
 TINY = Path(__file__).parent / "data" / "attitude_tiny.jsonl"
@@ -357,3 +359,21 @@ def test_branchwise_rows_kept_across_batches_stay_exact_when_the_oldest_are_drop
         batch = inputs[start : start + 9]
         assert np.array_equal(rule._proba(batch), loaded.pipeline.predict_proba(batch))
     assert all(len(kept) <= 7 for kept in rule._rows)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(list(Role)), st.booleans(), st.sampled_from(["", " ", "在吗", "好的", "发了"])
+        ),
+        max_size=14,
+    )
+)
+def test_agent_turns_in_one_pass_equal_context_of_each_message(rows: list) -> None:
+    messages = tuple(
+        Message(i, role, text, "店:小王" if role is Role.AGENT else None, None, auto)
+        for i, (role, auto, text) in enumerate(rows)
+    )
+    want = [(m, context_of(messages, m.index)) for m in messages if m.counts_as_agent and m.text.strip()]
+    assert list(_agent_turns(messages)) == want

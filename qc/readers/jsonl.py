@@ -21,7 +21,7 @@ from qc.schema import Reject
 _CONVERSATION_KEYS = ("conversation_id", "shop", "agent_id")
 # Values orjson gives exactly as the standard library does; a float may be an integer beyond
 # 64 bits that orjson rounds (the standard library keeps it whole).
-_PLAIN = (str, int, bool, type(None))
+_PLAIN = frozenset((str, int, bool, type(None)))
 
 
 def parse_line(line: str) -> Any:
@@ -39,7 +39,7 @@ def parse_line(line: str) -> Any:
         obj = orjson.loads(line)
     except orjson.JSONDecodeError:
         return json.loads(line)
-    if type(obj) is dict and all(type(v) in _PLAIN for v in obj.values()):
+    if type(obj) is dict and _PLAIN.issuperset(map(type, obj.values())):
         return obj
     return json.loads(line)
 

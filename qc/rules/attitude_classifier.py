@@ -9,7 +9,8 @@ thresholds and floors come from the model's ``meta.json``, never from code.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -57,16 +58,15 @@ class AttitudeClassifierRule:
         milliseconds, far more than the work for one conversation, so the engine hands over
         hundreds of conversations at a time.
         """
-        targets = [
-            (n, m)
-            for n, (c, _) in enumerate(items)
-            for m in c.messages
-            if m.counts_as_agent and m.text.strip()
-        ]
+        targets: list[tuple[int, Message]] = []
+        inputs: list[tuple[str, tuple[tuple[str, str], ...]]] = []
+        for n, (c, _) in enumerate(items):
+            for m, context in _agent_turns(c.messages):
+                targets.append((n, m))
+                inputs.append((m.text, context))
         out: list[list[Finding]] = [[] for _ in items]
         if not targets:
             return out
-        inputs = [(m.text, context_of(items[n][0].messages, m.index)) for n, m in targets]
         for (n, m), row in zip(targets, self._predict(inputs), strict=True):
             if finding := self._finding(items[n][0], m, row):
                 out[n].append(finding)
@@ -173,6 +173,21 @@ def context_of(messages: Sequence[Message], index: int) -> tuple[tuple[str, str]
         elif m.counts_as_agent:
             out.append(("agent", m.text))
     return tuple(reversed(out))
+
+
+def _agent_turns(messages: Sequence[Message]) -> Iterator[tuple[Message, tuple[tuple[str, str], ...]]]:
+    """Each typed, non-empty agent message with its :func:`context_of`, in one pass over the chat."""
+    from qc.features import context_window
+
+    window = context_window()
+    turns: deque[tuple[str, str]] = deque(maxlen=window)
+    for m in messages:
+        if m.role is Role.CUSTOMER:
+            turns.append(("customer", m.text))
+        elif m.role is Role.AGENT and not m.auto_reply:
+            if m.text.strip():
+                yield m, tuple(turns)
+            turns.append(("agent", m.text))
 
 
 @register_rule(RULE_NAME)
