@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import timezone
 from typing import Any
 
-from qc.engine import ConversationResult, Inspector, chunked
+from qc.engine import ConversationResult, Inspector, chunked, settle_heap
 from qc.pipeline import PipelineSettings, build_inspector
 from qc.readers.files import Resolved
 from qc.readers.line_chunks import ChunkRead, LineChunk, LineSplit, read_chunk
@@ -57,6 +57,7 @@ def _init_worker(settings: PipelineSettings, batch_size: int, card: Scorecard | 
         _init_error = exc
         return
     _worker.batch_size = batch_size
+    settle_heap()
 
 
 def _ready_worker() -> Inspector:

@@ -39,3 +39,16 @@ def test_rule_names_need_a_version():
 def test_unknown_rule_lists_the_known_ones():
     with pytest.raises(KeyError, match="registered"):
         make_rule("nope.v1")
+
+
+def test_settle_heap_freezes_what_is_loaded_and_collects_young_objects_less_often() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import gc; from qc.engine import settle_heap, _GC_YOUNG; before = gc.get_threshold();"
+        " keep = [[i] for i in range(1000)]; settle_heap();"
+        " print(gc.get_freeze_count() >= 1000, gc.get_threshold() == (_GC_YOUNG, *before[1:]))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "True"]

@@ -212,6 +212,10 @@ def inspect_cli(
         inspector = build_inspector(settings)
         if engine == "local":
             inspector.batch_size = batch_size
+    if engine == "local":
+        from qc.engine import settle_heap
+
+        settle_heap()  # this process inspects (or reads for the workers) until the batch ends
     report = run_inspection(
         expand_inputs(list(inputs)),
         out,
