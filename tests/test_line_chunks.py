@@ -45,9 +45,11 @@ def _messy_lines() -> list[str]:
         _msg("a", "agent", 3, "在的亲", sender="店:小王"),  # exact duplicate
         _msg(7, "customer", 4, "数字的会话号"),
         _msg("7", "agent", 5, "字符串的同一个会话", sender="店:小王"),  # the same conversation as 7
+        _msg(7.0, "agent", 5, "浮点的同一个会话", sender="店:小王"),  # 7.0 reads as "7"
         _msg(big, "customer", 6, "很长的数字会话号"),
         _msg(big, "agent", 7, "好的", sender="店:小王", score=1.5),  # a float in the line
         '{"conversation_id": "n", "role": "customer", "text": "NaN 也行", "x": NaN}',
+        '{"conversation_id": "n",\r "role": "agent", "sender": "店:小王", "text": "回车在中间"}',
         {"conversation_id": "t", "role": "customer", "timestamp": "10:05", "text": "只有时间"},
         {"conversation_id": "t", "role": "agent", "sender": "店:小李", "timestamp": "10:06", "text": "嗯"},
         # Time-only stamps in two conversations (two chunks): still one warning for the file.
@@ -97,9 +99,11 @@ def _assert_same_reading(paths: list[Path], size: int, name: str) -> None:
 
 
 @pytest.mark.parametrize("size", [1, 2, 5, 1000])
-def test_split_reading_equals_stream_reading_of_messy_lines(tmp_path: Path, size: int) -> None:
+@pytest.mark.parametrize("end", ["\n", "\r\n", "none"])
+def test_split_reading_equals_stream_reading_of_messy_lines(tmp_path: Path, size: int, end: str) -> None:
     day = tmp_path / "day.jsonl"
-    day.write_text("\n".join(_messy_lines()) + "\n", encoding="utf-8")
+    newline = "\n" if end == "none" else end
+    day.write_bytes(("\ufeff" + newline.join(_messy_lines()) + ("" if end == "none" else end)).encode())
     _assert_same_reading([day], size, "messy")
     _, read = _stream_read([day])
     reasons = " | ".join(r.reason for r in read.result.rejects)

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from qc.readers.files import FileOutcome, Resolved, resolve_options, validated
 from qc.readers.jsonl import _CONVERSATION_KEYS, _fields, _plan, parse_line, read_jsonl
 from qc.readers.options import FileReport, ReadOptions, ReadResult, expand_inputs
@@ -37,7 +39,6 @@ from qc.readers.stream import (
     ConversationAssembler,
     NotContiguousError,
     _Lines,
-    _read_lines,
     _streamable,
 )
 from qc.schema import Conversation, Reject
@@ -49,12 +50,12 @@ __all__ = ["ChunkRead", "LineChunk", "LineSplit", "read_chunk"]
 class LineChunk:
     """Consecutive input lines holding whole conversations.
 
-    ``segments`` has one ``(file index, number of the first line, lines)`` per file the chunk
-    touches (a conversation may go on in the next file); blank lines are kept so the numbers
-    stay right.
+    ``segments`` has one ``(file index, number of the first line, bytes)`` per file the chunk
+    touches (a conversation may go on in the next file): the lines as they are in the file,
+    one block (one object to pickle, decoded once by the worker).
     """
 
-    segments: list[tuple[int, int, list[str]]]
+    segments: list[tuple[int, int, bytes]]
 
 
 @dataclass(slots=True)
@@ -123,13 +124,13 @@ class LineSplit:
         closed: set[int] = set()  # hashes of finished ids, as the stream keeps them
         current: str | None = None
         runs = 0
-        segments: list[tuple[int, int, list[str]]] = []
+        segments: list[tuple[int, int, bytes]] = []
         for index, (path, codec) in enumerate(self.files):
             plans: dict[tuple[Any, ...], str | None] = {}
             known: dict[str, str | None] = {}
             first, lines = 1, []
-            for number, line in enumerate(_read_lines(path, codec == "utf-8-sig"), start=1):
-                for position, key in enumerate(_conversation_keys(line, column_map, plans, known)):
+            for number, raw in enumerate(_raw_lines(path, codec == "utf-8-sig"), start=1):
+                for position, key in enumerate(_conversation_keys(raw, column_map, plans, known)):
                     if key == current:
                         continue
                     if hash(key) in closed:
@@ -139,14 +140,14 @@ class LineSplit:
                     # Cut only before a line: its conversations all go to the same worker.
                     if position == 0 and runs >= size:
                         if lines:
-                            segments.append((index, first, lines))
+                            segments.append((index, first, b"".join(lines)))
                         yield LineChunk(segments)
                         segments, first, lines, runs = [], number, [], 0
                     current = key
                     runs += 1
-                lines.append(line)
+                lines.append(raw)
             if lines:
-                segments.append((index, first, lines))
+                segments.append((index, first, b"".join(lines)))
         if segments:
             yield LineChunk(segments)
 
@@ -175,13 +176,54 @@ class LineSplit:
         result.warnings.extend(self._warnings)
 
 
+def _raw_lines(path: Path, bom: bool) -> Iterator[bytes]:
+    """The file's lines as bytes, line ends kept, the byte-order mark dropped (see ``_read_lines``)."""
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh):
+            yield raw[3:] if bom and number == 0 else raw
+
+
+def _block_lines(block: bytes) -> list[str]:
+    """A segment's lines as ``_read_lines`` gives them: split on newlines, one trailing CR dropped."""
+    lines = block.decode("utf-8").split("\n")
+    if block.endswith(b"\n"):
+        lines.pop()  # the empty text after the last newline is no line
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
 def _conversation_keys(
-    line: str,
+    raw: bytes,
     column_map: Mapping[str, str],
     plans: dict[tuple[Any, ...], str | None],
     known: dict[str, str | None],
 ) -> list[str]:
     """The conversation ids of a line's records, as validation will find them (none if unreadable)."""
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        obj = None
+    if type(obj) is dict and "messages" not in obj:
+        keys = tuple(obj)
+        if keys not in plans:
+            plans[keys] = next(
+                (key for key, name in _plan(keys, column_map, known) if name == "conversation_id"), None
+            )
+        where = plans[keys]
+        value = obj[where] if where is not None else None
+        # A float may be an integer orjson rounded: the standard library's reading decides.
+        if type(value) is not float:
+            found = _as_str(value)
+            return [found] if found is not None else []
+    return _keys_of_text(_block_lines(raw)[0] if raw else "", column_map, plans, known)
+
+
+def _keys_of_text(
+    line: str,
+    column_map: Mapping[str, str],
+    plans: dict[tuple[Any, ...], str | None],
+    known: dict[str, str | None],
+) -> list[str]:
+    """:func:`_conversation_keys` read the way the worker reads the line (the standard library's JSON)."""
     if not line.strip():
         return []
     try:
@@ -223,10 +265,11 @@ def read_chunk(
     assembler = ConversationAssembler(check_contiguous=False)
     conversations: list[Conversation] = []
     segments = []
-    for index, first, lines in chunk.segments:
+    for index, first, block in chunk.segments:
         path = Path(names[index])
         outcome = FileOutcome(FileReport(path=names[index], format="jsonl"))
-        items = read_jsonl(_Lines("utf-8", iter(lines)), names[index], resolved.options.column_map, first)
+        lines = _Lines("utf-8", iter(_block_lines(block)))
+        items = read_jsonl(lines, names[index], resolved.options.column_map, first)
         duplicates: set[int] = set()
         conversations.extend(assembler.feed(validated(items, path, resolved, outcome), outcome, duplicates))
         report = outcome.report
