@@ -353,8 +353,7 @@ def hand_feature_names() -> tuple[str, ...]:
 def _value_names() -> tuple[str, ...]:
     """The names of :func:`_hand_values`, in its order: message, context, cross, lexicon parts."""
     mine, theirs = _message_part(""), _context_part(())
-    cross = _cross_features(mine, theirs, "")
-    return (*mine.feats, *theirs.feats, *cross, *(f"lex_{key}" for key in _NO_CUES))
+    return (*mine.feats, *theirs.feats, *_CROSS_NAMES, *(f"lex_{key}" for key in _NO_CUES))
 
 
 @lru_cache(maxsize=1)
@@ -375,8 +374,8 @@ def _hand_values(message: str, context: Sequence[tuple[str, str]]) -> tuple[floa
     last_buyer = buyer[-1] if buyer else ""
     mine = _message_part(text)
     theirs = _context_part(tuple(buyer))
-    cross = _cross_features(mine, theirs, last_buyer)
-    return mine.values + theirs.values + tuple(cross.values()) + _lexicon_values(message, context)
+    cross = _cross_values(mine, theirs, last_buyer)
+    return mine.values + theirs.values + cross + _lexicon_values(message, context)
 
 
 class _MessagePart(NamedTuple):
@@ -439,7 +438,7 @@ def _message_part(text: str) -> _MessagePart:
     )
     feats.update(_service_features(text, core))
     # How the reply reads on its own: warm or cold, pointing elsewhere or not (the crosses
-    # with the buyer's turn are in _cross_features).
+    # with the buyer's turn are in _cross_values).
     m = len(core)
     warm = text.startswith(_WARM_OPENERS) or softened
     pointer = (_has_pointer_place(text) or _has_pointer_party(text)) and _has_pointer_verb_or_place(text)
@@ -470,8 +469,21 @@ def _context_part(buyer: tuple[str, ...]) -> _ContextPart:
     return _ContextPart(feats, tuple(feats.values()), asked, kinds)
 
 
-def _cross_features(mine: _MessagePart, theirs: _ContextPart, last_buyer: str) -> dict[str, float]:
-    """How a reply relates to the buyer's last turn: answers it, points elsewhere, or brushes off.
+_CROSS_NAMES = (
+    "short_answer_overlap",
+    "bare_to_question",
+    "bare_to_anger",
+    "pointer_to_question",
+    "echo_answer",
+    "cold_short_to_question",
+    "cold_short_to_statement",
+    "no_overlap_short",
+    *(f"{cross}_{kind}" for kind in _CROSSED_TURN_KINDS for cross in ("short_after", "cold_after")),
+)
+
+
+def _cross_values(mine: _MessagePart, theirs: _ContextPart, last_buyer: str) -> tuple[float, ...]:
+    """How a reply relates to the buyer's last turn, in the order of ``_CROSS_NAMES``: once per pair.
 
     The n-grams see the reply and the context apart; these cross the two, which is where
     curt non-answers ("标签", "问师傅", "详情里有") differ from short answers ("不会", "能的").
@@ -479,24 +491,35 @@ def _cross_features(mine: _MessagePart, theirs: _ContextPart, last_buyer: str) -
     core, asked, cold = mine.core, theirs.asked, mine.cold
     n = len(core)
     len_le_5 = mine.feats["len_le_5"]
-    echo = any(v in last_buyer and core.lstrip("不没").startswith(v) for v in _YES_NO_VERBS)
-    feats = {
-        "short_answer_overlap": _overlap_share(core, last_buyer) if n <= 4 else 0.0,
-        "bare_to_question": len_le_5 * theirs.feats["ctx_question"] * (1.0 - mine.feats["softener"]),
-        "bare_to_anger": len_le_5 * float(theirs.feats["ctx_anger"] > 0),
-        "pointer_to_question": float(mine.pointer and asked),
-        "echo_answer": float(echo and n <= 6),
-        "cold_short_to_question": float(cold and asked and n <= 8 and not echo),
-        "cold_short_to_statement": float(cold and bool(last_buyer) and not asked and n <= 8),
-        "no_overlap_short": float(n <= 8 and bool(last_buyer) and _overlap_share(core, last_buyer) == 0.0),
-    }
-    # A six-character reply to a defect report is a brush-off far more often than one to a thank-you.
-    short = n <= 6
+    stripped = core.lstrip("不没")
+    # startswith with the tuple first: most replies echo no verb, and then any() is skipped.
+    echo = stripped.startswith(_YES_NO_VERBS) and any(
+        v in last_buyer and stripped.startswith(v) for v in _YES_NO_VERBS
+    )
+    overlap = _overlap_share(core, last_buyer) if n <= 8 and last_buyer else 0.0
+    return (
+        overlap if n <= 4 else 0.0,
+        len_le_5 * theirs.feats["ctx_question"] * (1.0 - mine.feats["softener"]),
+        len_le_5 * float(theirs.feats["ctx_anger"] > 0),
+        float(mine.pointer and asked),
+        float(echo and n <= 6),
+        float(cold and asked and n <= 8 and not echo),
+        float(cold and bool(last_buyer) and not asked and n <= 8),
+        float(n <= 8 and bool(last_buyer) and overlap == 0.0),
+    ) + _kind_crosses(theirs.kinds, n <= 6, cold)
+
+
+@lru_cache(maxsize=256)
+def _kind_crosses(kinds: frozenset[str], short: bool, cold: bool) -> tuple[float, ...]:
+    """A reply of six characters or fewer, or a cold one, after each kind of buyer turn.
+
+    A six-character reply to a defect report is a brush-off far more often than one to a thank-you.
+    """
+    out: list[float] = []
     for kind in _CROSSED_TURN_KINDS:
-        seen = kind in theirs.kinds
-        feats[f"short_after_{kind}"] = float(seen and short)
-        feats[f"cold_after_{kind}"] = float(seen and cold)
-    return feats
+        seen = kind in kinds
+        out += (float(seen and short), float(seen and cold))
+    return tuple(out)
 
 
 def _service_features(text: str, core: str) -> dict[str, float]:

@@ -35,6 +35,8 @@ class AttitudeClassifierRule:
         self.artifact = artifact
         self._memo: dict[tuple[str, tuple[tuple[str, str], ...]], Sequence[float]] = {}
         self._plan = _branch_plan(artifact.pipeline)
+        # Read from the model's meta once, not once per message.
+        self._decision = (artifact.labels, artifact.thresholds, artifact.review_floor)
         # Per keyed branch: key → (indices, data) of its row, for later batches.
         self._rows: list[dict[Any, tuple[Any, Any]]] = [{} for _ in self._plan or ()]
 
@@ -124,10 +126,10 @@ class AttitudeClassifierRule:
 
     def _finding(self, conversation: Conversation, message: Message, row: Sequence[float]) -> Finding | None:
         art = self.artifact
-        label, probability, review = decide(row, art.labels, art.thresholds, art.review_floor)
+        label, probability, review = decide(row, *self._decision)
         if label == "ok":
             return None
-        threshold = art.thresholds[label]
+        threshold = self._decision[1][label]
         state = "below threshold, needs review" if review else "at or above threshold"
         return Finding(
             conversation_id=conversation.id,
@@ -141,7 +143,7 @@ class AttitudeClassifierRule:
                 details={
                     "probability": round(probability, 4),
                     "threshold": threshold,
-                    "review_floor": art.review_floor[label],
+                    "review_floor": self._decision[2][label],
                 },
             ),
             agent=message.agent,
