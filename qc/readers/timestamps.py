@@ -45,6 +45,22 @@ def _shared_zone(zone: tzinfo) -> tzinfo:
     return _SHARED_ZONES.setdefault(key, zone)
 
 
+# Offset suffix of an ISO timestamp ("+08:00", "Z") → its shared zone, once fromisoformat accepted it.
+_ISO_ZONES: dict[str, tzinfo] = {}
+
+
+def _iso_zone(text: str) -> tzinfo | None:
+    """The shared zone of an ISO timestamp's offset, or ``None`` when fromisoformat refuses the value."""
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    assert parsed.tzinfo is not None  # the shape has an offset here
+    # One shared zone object per offset, as the full parser's fixed offsets compare: the
+    # workers' packing then tells a day's timestamps apart by object, cheaply.
+    return _ISO_ZONES.setdefault(text[19:], _shared_zone(parsed.tzinfo))
+
+
 def _zone(text: str | None, default: tzinfo) -> tzinfo:
     if not text:
         return default
@@ -112,16 +128,16 @@ def parse_timestamp(value: object, tz: tzinfo, day: date | None = None) -> datet
     if not text:
         return None
     if _ISO_SECONDS.fullmatch(text):
-        try:
-            parsed = datetime.fromisoformat(text)
-        except ValueError:
-            pass  # out of range: the full parser says which way
-        else:
-            if parsed.tzinfo is None:
-                return parsed.replace(tzinfo=tz)
-            # One shared zone object per offset, as the full parser's fixed offsets compare:
-            # the workers' packing then tells a day's timestamps apart by object, cheaply.
-            return parsed.replace(tzinfo=_shared_zone(parsed.tzinfo))
+        suffix = text[19:]  # "", "Z" or "+hh:mm"; an offset not seen yet is checked by fromisoformat
+        zone = (_ISO_ZONES.get(suffix) or _iso_zone(text)) if suffix else tz
+        if zone is not None:
+            try:
+                naive = datetime.fromisoformat(text[:19])
+            except ValueError:
+                pass  # out of range: the full parser says which way
+            else:
+                # combine, not replace(tzinfo=…): a third of the cost, the same value.
+                return datetime.combine(naive.date(), naive.time(), zone)
     if text.isdigit() and len(text) in (10, 13):
         return _from_epoch(float(text), tz)
     m = DATETIME_RE.match(text)
