@@ -416,3 +416,16 @@ def test_pathological_long_lines_are_read_in_linear_time(tmp_path: Path) -> None
     result = read(path)
     assert (result.files[0].read, result.files[0].accepted, result.files[0].rejected) == (3, 1, 2)
     assert result.conversations[0].id == "long_2026-11-24"
+
+
+def test_raw_records_take_the_canonical_fields_in_order_after_file_line_and_raw() -> None:
+    # The JSON Lines reader builds records positionally, one canonical field after another.
+    import dataclasses
+
+    from qc.readers.columns import CANONICAL_FIELDS
+    from qc.readers.records import RawRecord
+
+    names = [f.name for f in dataclasses.fields(RawRecord)]
+    assert names[:3] == ["file", "line", "raw"]
+    assert tuple(names[3 : 3 + len(CANONICAL_FIELDS)]) == CANONICAL_FIELDS
+    assert names[3 + len(CANONICAL_FIELDS) :] == ["dedupe"]

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from qc.readers.columns import field_for_key
+from qc.readers.columns import CANONICAL_FIELDS, field_for_key
 from qc.readers.encoding import Decoded
 from qc.readers.records import RawRecord, dumps_raw, make_reject
 from qc.schema import Reject
@@ -70,6 +70,18 @@ def _plan(
     return tuple((key, field) for field, key in picked.items())
 
 
+_ABSENT = object()  # a key no JSON object has: obj.get gives None, as a missing field is
+
+
+def _positional(plan: tuple[tuple[str, str], ...]) -> tuple[Any, ...]:
+    """The key of each canonical field under ``plan`` (``_ABSENT`` when none), for one ``map``.
+
+    :class:`RawRecord` takes the canonical fields positionally after file, line and raw.
+    """
+    key_of = {field: key for key, field in plan}
+    return tuple(key_of.get(field, _ABSENT) for field in CANONICAL_FIELDS)
+
+
 def read_jsonl(
     decoded: Decoded, file: str, column_map: Mapping[str, str], first_line: int = 1
 ) -> Iterator[RawRecord | Reject]:
@@ -80,7 +92,7 @@ def read_jsonl(
     """
     known: dict[str, str | None] = {}
     # Lines of one export share their keys: map each distinct key tuple to fields once.
-    plans: dict[tuple[Any, ...], tuple[tuple[str, str], ...]] = {}
+    plans: dict[tuple[Any, ...], tuple[Any, ...]] = {}
     for number, line in enumerate(decoded.lines, start=first_line):
         if not line.strip():
             continue
@@ -102,8 +114,8 @@ def read_jsonl(
             keys = tuple(obj)
             plan = plans.get(keys)
             if plan is None:
-                plan = plans[keys] = _plan(keys, column_map, known)
-            yield RawRecord(file=file, line=number, raw=line, **{field: obj[key] for key, field in plan})
+                plan = plans[keys] = _positional(_plan(keys, column_map, known))
+            yield RawRecord(file, number, line, *map(obj.get, plan))
             continue
         yield from _conversation_line(obj, file, number, line, column_map)
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qc.readers.assemble import build_conversations
+from qc.readers.assemble import build_conversation
 from qc.readers.encoding import _MAX_CONTROL_SHARE, _SAMPLE, _utf16_without_bom
 from qc.readers.files import FileOutcome, Resolved, read_file, resolve_options, validated
 from qc.readers.jsonl import read_jsonl
@@ -157,10 +157,7 @@ class _Group:
         self.seen: dict[tuple[Any, ...], Candidate] = {}
 
     def build(self, warnings: list[str]) -> Conversation:
-        built = ReadResult()
-        build_conversations(self.members, built)
-        warnings.extend(built.warnings)
-        return built.conversations[0]
+        return build_conversation(self.id, self.members, warnings)  # type: ignore[arg-type]
 
 
 @dataclass(slots=True)
