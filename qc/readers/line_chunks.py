@@ -130,7 +130,17 @@ class LineSplit:
             known: dict[str, str | None] = {}
             first, lines = 1, []
             for number, raw in enumerate(_raw_lines(path, codec == "utf-8-sig"), start=1):
-                for position, key in enumerate(_conversation_keys(raw, column_map, plans, known)):
+                try:
+                    obj = orjson.loads(raw)
+                except orjson.JSONDecodeError:
+                    obj = None
+                # Most lines go on with the conversation before them: that needs one lookup.
+                if type(obj) is dict and (where := plans.get(tuple(obj), "")):
+                    value = obj[where]
+                    if type(value) is str and value == current:
+                        lines.append(raw)
+                        continue
+                for position, key in enumerate(_conversation_keys(obj, raw, column_map, plans, known)):
                     if key == current:
                         continue
                     if hash(key) in closed:
@@ -192,16 +202,16 @@ def _block_lines(block: bytes) -> list[str]:
 
 
 def _conversation_keys(
+    obj: Any,
     raw: bytes,
     column_map: Mapping[str, str],
     plans: dict[tuple[Any, ...], str | None],
     known: dict[str, str | None],
 ) -> list[str]:
-    """The conversation ids of a line's records, as validation will find them (none if unreadable)."""
-    try:
-        obj = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        obj = None
+    """The conversation ids of a line's records, as validation will find them (none if unreadable).
+
+    ``obj`` is orjson's reading of the line ``raw`` (``None`` if it refused it).
+    """
     if type(obj) is dict and "messages" not in obj:
         keys = tuple(obj)
         if keys not in plans:
