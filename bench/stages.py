@@ -4,10 +4,14 @@ Runs every stage of an inspection on its own, in this one process, over the firs
 messages of a generated day, and prints CPU time (``time.process_time``, so another
 program on the machine changes the figures less than wall time would) per message:
 
-- main process: reading (line by line, validation, conversations), packing chunks for the
-  workers, and receiving their lines and tallies (writing them, adding the tallies);
-- worker: unpacking, the annotator (tokens, sentiment), then each rule, then the chunk's
-  output lines and score tally (:func:`qc.tally.chunk_output`), with each feature
+- one process (``--jobs 1``): reading a file as a stream (line by line, validation,
+  conversations), for comparison;
+- main process of ``--jobs N``: cutting the lines into chunks of whole conversations
+  (:class:`qc.readers.line_chunks.LineSplit`), and receiving the workers' lines and tallies
+  (writing them, adding the tallies);
+- worker: reading its chunk (:func:`qc.readers.line_chunks.read_chunk`), the annotator
+  (tokens, sentiment), then each rule, then the chunk's output lines and score tally
+  (:func:`qc.tally.chunk_output`), with each feature
   branch of the attitude classifier and the hand features' lexicon cues shown apart (measured
   again on the distinct inputs after the rule ran, so with the rule's caches warm).
 
@@ -36,9 +40,9 @@ from generate import generate  # noqa: E402
 def stage_costs(day: Path, batch_size: int = 256) -> tuple[int, list[tuple[str, float]]]:
     """``(messages, [(stage, CPU µs per message)])`` for the conversations in ``day``."""
     import qc.features as features
-    from qc.parallel import pack_conversations, unpack_conversations
     from qc.pipeline import PipelineSettings, build_inspector
     from qc.readers import ReadOptions
+    from qc.readers.line_chunks import LineSplit, read_chunk
     from qc.readers.stream import StreamRead, stream_inputs
     from qc.rules.attitude_classifier import context_of
 
@@ -46,18 +50,23 @@ def stage_costs(day: Path, batch_size: int = 256) -> tuple[int, list[tuple[str, 
     rows: list[tuple[str, float]] = []
     t = clock()
     conversations = list(stream_inputs([day], ReadOptions(), StreamRead()))
-    rows.append(("main: read, validate, build conversations", clock() - t))
+    rows.append(("one process (--jobs 1): read, validate, build conversations", clock() - t))
     n = sum(len(c.messages) for c in conversations)
-    batches = [conversations[i : i + batch_size] for i in range(0, len(conversations), batch_size)]
+    split = LineSplit.of([day], ReadOptions())
+    assert split is not None
     t = clock()
-    packed = [pickle.dumps(pack_conversations(b), protocol=pickle.HIGHEST_PROTOCOL) for b in batches]
-    rows.append(("main: pack and pickle chunks for the workers", clock() - t))
+    packed = [pickle.dumps(c, protocol=pickle.HIGHEST_PROTOCOL) for c in split.chunks(batch_size)]
+    rows.append(("main: cut the lines into chunks of whole conversations, pickle them", clock() - t))
     t = clock()
     for p in packed:
-        unpack_conversations(pickle.loads(p))
-    rows.append(("worker: unpickle and unpack", clock() - t))
+        read_chunk(pickle.loads(p), split.names, split.resolved)
+    rows.append(("worker: unpickle, read, validate, build conversations", clock() - t))
+    batches = [conversations[i : i + batch_size] for i in range(0, len(conversations), batch_size)]
     inspector = build_inspector(PipelineSettings())
     inspector.inspect_batch(conversations[:20])  # lazy loads (models, dictionaries) out of the timing
+    from qc.engine import settle_heap
+
+    settle_heap()  # as a worker does once its models are loaded
     t = clock()
     items = [[(c, tuple(inspector.annotator(c))) for c in b] for b in batches]
     rows.append(("worker: annotator (tokens, sentiment)", clock() - t))
