@@ -213,18 +213,27 @@ def _conversation_keys(
     ``obj`` is orjson's reading of the line ``raw`` (``None`` if it refused it).
     """
     if type(obj) is dict and "messages" not in obj:
-        keys = tuple(obj)
-        if keys not in plans:
-            plans[keys] = next(
-                (key for key, name in _plan(keys, column_map, known) if name == "conversation_id"), None
-            )
-        where = plans[keys]
+        where = _id_key(tuple(obj), column_map, plans, known)
         value = obj[where] if where is not None else None
         # A float may be an integer orjson rounded: the standard library's reading decides.
         if type(value) is not float:
             found = _as_str(value)
             return [found] if found is not None else []
     return _keys_of_text(_block_lines(raw)[0] if raw else "", column_map, plans, known)
+
+
+def _id_key(
+    keys: tuple[Any, ...],
+    column_map: Mapping[str, str],
+    plans: dict[tuple[Any, ...], str | None],
+    known: dict[str, str | None],
+) -> str | None:
+    """The key holding the conversation id in objects with these keys, as the reader maps them."""
+    if keys not in plans:
+        plans[keys] = next(
+            (key for key, name in _plan(keys, column_map, known) if name == "conversation_id"), None
+        )
+    return plans[keys]
 
 
 def _keys_of_text(
@@ -243,12 +252,7 @@ def _keys_of_text(
     if type(obj) is not dict:
         return []
     if "messages" not in obj:
-        keys = tuple(obj)
-        if keys not in plans:
-            plans[keys] = next(
-                (key for key, name in _plan(keys, column_map, known) if name == "conversation_id"), None
-            )
-        where = plans[keys]
+        where = _id_key(tuple(obj), column_map, plans, known)
         found = _as_str(obj[where]) if where is not None else None
         return [found] if found is not None else []
     messages = obj["messages"]
