@@ -207,3 +207,16 @@ def test_workers_reading_messy_lines_write_what_a_whole_read_writes(tmp_path: Pa
             got = (tmp_path / f"{name}-lean" / file).read_bytes()
             assert got == (tmp_path / f"{name}-whole" / file).read_bytes(), (name, file)
         assert _without_seconds(tmp_path / f"{name}-lean") == _without_seconds(tmp_path / f"{name}-whole")
+
+
+def test_workers_reading_lines_that_cannot_load_their_model_fail_the_run(tmp_path: Path) -> None:
+    from qc.errors import ArtifactError
+    from qc.scorecard import load_scorecard
+
+    day = tmp_path / "day.jsonl"
+    day.write_text("\n".join(_messy_lines()) + "\n", encoding="utf-8")
+    split = LineSplit.of([day], ReadOptions())
+    assert split is not None
+    inspector = ParallelInspector(PipelineSettings(model=tmp_path / "no-model"), jobs=2, batch_size=2)
+    with pytest.raises(ArtifactError, match="no-model"):
+        list(inspector.inspect_lines_lean(split, load_scorecard()))
