@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from qc.engine import ConversationResult
-from qc.schema import Finding, Reject
+from qc.schema import Finding, Reject, Role
 
 FINDINGS_FILE = "findings.jsonl"
 CONVERSATIONS_FILE = "conversations.jsonl"
@@ -38,21 +38,40 @@ def write_jsonl(handle: IO[str], records: Iterable[dict[str, Any]]) -> int:
 def conversation_summary(result: ConversationResult) -> dict[str, Any]:
     """The per-conversation summary line: who, how long, what was found."""
     conv = result.conversation
-    times = [m.sent_at for m in conv.messages if m.sent_at is not None]
-    live = Counter(f.kind for f in result.findings if f.live)
+    # One pass over the messages (this runs for every conversation of a batch).
+    agents: dict[str, str | None] = {}
+    customers = typed = 0
+    times = []
+    for m in conv.messages:
+        if m.role is Role.CUSTOMER:
+            customers += 1
+        elif m.role is Role.AGENT and not m.auto_reply:
+            typed += 1
+            agents.setdefault(m.agent_id or m.sender or "unknown")  # Message.agent
+        if m.sent_at is not None:
+            times.append(m.sent_at)
+    live: Counter[str] = Counter()
+    suppressed = review = 0
+    for f in result.findings:
+        if f.live:
+            live[f.kind] += 1
+        if f.suppressed:
+            suppressed += 1
+        if f.needs_review:
+            review += 1
     return {
         "conversation_id": conv.id,
         "shop": conv.shop,
         "source": conv.source,
-        "agents": list(conv.agents),
+        "agents": list(agents),
         "messages": len(conv.messages),
-        "customer_messages": sum(1 for m in conv.messages if m.role == "customer"),
-        "agent_messages": len(conv.agent_messages()),
+        "customer_messages": customers,
+        "agent_messages": typed,
         "started_at": min(times).isoformat() if times else None,
         "ended_at": max(times).isoformat() if times else None,
         "findings": dict(sorted(live.items())),
-        "suppressed": sum(1 for f in result.findings if f.suppressed),
-        "needs_review": sum(1 for f in result.findings if f.needs_review),
+        "suppressed": suppressed,
+        "needs_review": review,
     }
 
 

@@ -1,0 +1,72 @@
+"""The per-conversation summary line counts what the data model says, in one pass."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qc.engine import ConversationResult
+from qc.schema import Conversation, Evidence, Finding, Message, Role
+from qc.writers import conversation_summary
+
+_BASE = datetime(2026, 11, 24, 23, 59, tzinfo=timezone(timedelta(hours=8)))
+_ZONES = [timezone(timedelta(hours=h)) for h in (8, 0, -5)]
+
+
+def _reference(result: ConversationResult) -> dict:
+    """The summary read straight off the data model's properties."""
+    conv = result.conversation
+    times = [m.sent_at for m in conv.messages if m.sent_at is not None]
+    live = Counter(f.kind for f in result.findings if f.live)
+    return {
+        "conversation_id": conv.id,
+        "shop": conv.shop,
+        "source": conv.source,
+        "agents": list(conv.agents),
+        "messages": len(conv.messages),
+        "customer_messages": sum(1 for m in conv.messages if m.role == "customer"),
+        "agent_messages": len(conv.agent_messages()),
+        "started_at": min(times).isoformat() if times else None,
+        "ended_at": max(times).isoformat() if times else None,
+        "findings": dict(sorted(live.items())),
+        "suppressed": sum(1 for f in result.findings if f.suppressed),
+        "needs_review": sum(1 for f in result.findings if f.needs_review),
+    }
+
+
+_message = st.tuples(
+    st.sampled_from(list(Role)),
+    st.booleans(),
+    st.sampled_from([None, "a1"]),
+    st.sampled_from([None, "店:小王", "店:小李"]),
+    st.one_of(st.none(), st.tuples(st.integers(0, 5), st.sampled_from(_ZONES))),
+)
+_finding = st.tuples(
+    st.sampled_from(["impatience", "conflict", "forbidden_phrase"]), st.booleans(), st.booleans()
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_message, max_size=10), st.lists(_finding, max_size=5))
+def test_summary_equals_the_data_models_reading(rows: list, flags: list) -> None:
+    messages = tuple(
+        Message(
+            i,
+            role,
+            "文字",
+            sender,
+            None if at is None else (_BASE + timedelta(minutes=at[0])).astimezone(at[1]),
+            auto,
+            agent_id,
+        )
+        for i, (role, auto, agent_id, sender, at) in enumerate(rows)
+    )
+    findings = tuple(
+        Finding("c1", 0, kind, 0.9, Evidence(rule="r", summary="s"), suppressed=sup, needs_review=rev)
+        for kind, sup, rev in flags
+    )
+    result = ConversationResult(Conversation("c1", messages, "店", "f.jsonl"), (), findings)
+    assert conversation_summary(result) == _reference(result)
