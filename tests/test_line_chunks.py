@@ -70,8 +70,8 @@ def _messy_lines() -> list[str]:
     return [r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in rows]
 
 
-def _split_read(paths: list[Path], size: int) -> tuple[list, StreamRead]:
-    split = LineSplit.of(paths, ReadOptions())
+def _split_read(paths: list[Path], size: int, options: ReadOptions | None = None) -> tuple[list, StreamRead]:
+    split = LineSplit.of(paths, options or ReadOptions())
     assert split is not None
     conversations = []
     for chunk in split.chunks(size):
@@ -84,14 +84,14 @@ def _split_read(paths: list[Path], size: int) -> tuple[list, StreamRead]:
     return conversations, out
 
 
-def _stream_read(paths: list[Path]) -> tuple[list, StreamRead]:
+def _stream_read(paths: list[Path], options: ReadOptions | None = None) -> tuple[list, StreamRead]:
     out = StreamRead()
-    return list(stream_inputs(paths, ReadOptions(), out)), out
+    return list(stream_inputs(paths, options or ReadOptions(), out)), out
 
 
-def _assert_same_reading(paths: list[Path], size: int, name: str) -> None:
-    want, wanted = _stream_read(paths)
-    got, read = _split_read(paths, size)
+def _assert_same_reading(paths: list[Path], size: int, name: str, options: ReadOptions | None = None) -> None:
+    want, wanted = _stream_read(paths, options)
+    got, read = _split_read(paths, size, options)
     assert got == want, name
     assert read.conversations == wanted.conversations == len(want), name
     a, b = read.result, wanted.result
@@ -111,6 +111,19 @@ def test_split_reading_equals_stream_reading_of_messy_lines(tmp_path: Path, size
     assert "not valid JSON" in reasons and "exact duplicate" in reasons and "empty text" in reasons
     assert any("out of time order" in w for w in read.result.warnings)
     assert any("time-only timestamps" in w for w in read.result.warnings)
+
+
+@pytest.mark.parametrize("size", [1, 3])
+def test_split_reading_follows_the_column_map(tmp_path: Path, size: int) -> None:
+    # The export names its id "会话" and its text "消息": --column maps them, for the split too.
+    renamed = [
+        line.replace('"conversation_id"', '"会话"').replace('"text"', '"消息"') for line in _messy_lines()
+    ]
+    day = tmp_path / "day.jsonl"
+    day.write_text("\n".join(renamed) + "\n", encoding="utf-8")
+    options = ReadOptions(column_map={"conversation_id": "会话", "text": "消息"})
+    _assert_same_reading([day], size, "renamed", options)
+    assert len(_split_read([day], size, options)[0]) >= 8  # the ids were found, not all rejected
 
 
 @pytest.mark.parametrize("size", [1, 3, 256])
