@@ -429,3 +429,42 @@ def test_raw_records_take_the_canonical_fields_in_order_after_file_line_and_raw(
     assert names[:3] == ["file", "line", "raw"]
     assert tuple(names[3 : 3 + len(CANONICAL_FIELDS)]) == CANONICAL_FIELDS
     assert names[3 + len(CANONICAL_FIELDS) :] == ["dedupe"]
+
+
+def test_validate_puts_every_value_in_its_own_field() -> None:
+    from datetime import datetime, timedelta, timezone
+    from zoneinfo import ZoneInfo
+
+    from qc.readers.records import RawRecord, validate
+
+    rec = RawRecord(
+        "f.jsonl",
+        7,
+        "{…}",
+        " c1 ",
+        "客服",
+        " 店:小王 ",
+        "2026-11-24T10:00:00+08:00",
+        "在的",
+        " a9 ",
+        " 店 ",
+        "否",
+    )
+    got = validate(rec, ZoneInfo("Asia/Shanghai"), None, (frozenset(), frozenset()))
+    at = datetime(2026, 11, 24, 10, tzinfo=timezone(timedelta(hours=8)))
+    assert (got.conversation_id, got.role, got.text, got.sender, got.sent_at) == (
+        "c1",
+        Role.AGENT,
+        "在的",
+        "店:小王",
+        at,
+    )
+    assert (got.auto_reply, got.agent_id, got.shop, got.file, got.line, got.raw) == (
+        False,
+        "a9",
+        "店",
+        "f.jsonl",
+        7,
+        "{…}",
+    )
+    assert got.key == ("c1", Role.AGENT, "店:小王", at, "在的", "a9", False, None)

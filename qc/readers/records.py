@@ -125,27 +125,29 @@ def validate(
         day: Day for time-only timestamps (``None``: they stay unknown).
         nicks: ``(agent_nicks, customer_nicks)`` deciding roles from sender nicks.
     """
-
-    def reject(reason: str) -> Reject:
-        return make_reject(rec.file, rec.line, reason, rec.raw)
-
-    if isinstance(rec.text, str):
-        text = rec.text
-    elif isinstance(rec.text, int | float) and not isinstance(rec.text, bool):
-        text = _as_str(rec.text) or ""
-    elif rec.text is None:
+    value = rec.text
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        text = _as_str(value) or ""
+    elif value is None:
         text = ""
     else:
-        return reject(f"text is a {type(rec.text).__name__}, not a string")
+        return make_reject(rec.file, rec.line, f"text is a {type(value).__name__}, not a string", rec.raw)
     if not text.strip():
-        return reject("empty text")
-    conversation_id = _as_str(rec.conversation_id)
+        return make_reject(rec.file, rec.line, "empty text", rec.raw)
+    # Plain strings, nearly every value, are stripped here without a call to _as_str.
+    value = rec.conversation_id
+    conversation_id = (value.strip() or None) if type(value) is str else _as_str(value)
     if conversation_id is None:
-        return reject("missing conversation_id")
-    sender = _as_str(rec.sender)
-    auto = _as_bool(rec.auto_reply)
+        return make_reject(rec.file, rec.line, "missing conversation_id", rec.raw)
+    value = rec.sender
+    sender = (value.strip() or None) if type(value) is str else _as_str(value)
+    value = rec.auto_reply
+    auto = value if type(value) is bool else _as_bool(value)
     if auto is None:
-        return reject("auto_reply is not a yes/no value (use true/false, 1/0 or 是/否)")
+        reason = "auto_reply is not a yes/no value (use true/false, 1/0 or 是/否)"
+        return make_reject(rec.file, rec.line, reason, rec.raw)
     if isinstance(rec.role, Role):
         role = rec.role
     else:
@@ -155,37 +157,39 @@ def validate(
             found = role_from_nick(sender, *nicks)
         if found is None:
             if role_text is None:
-                return reject(
-                    "missing role (and the sender nick does not tell; use --agent-nick/--customer-nick)"
-                )
-            return reject("unknown role (use customer/agent/system or 买家/客服/系统)")
+                reason = "missing role (and the sender nick does not tell; use --agent-nick/--customer-nick)"
+            else:
+                reason = "unknown role (use customer/agent/system or 买家/客服/系统)"
+            return make_reject(rec.file, rec.line, reason, rec.raw)
         role, auto_word = found
         auto = auto or auto_word
     try:
         sent_at = parse_timestamp(rec.timestamp, tz, day)
     except TimestampError as exc:
-        return reject(str(exc))
+        return make_reject(rec.file, rec.line, str(exc), rec.raw)
     agent_id = _as_str(rec.agent_id) if role is Role.AGENT else None
-    shop = _as_str(rec.shop)
+    value = rec.shop
+    shop = (value.strip() or None) if type(value) is str else _as_str(value)
     if shop is None and role is Role.AGENT and sender:
         sub = split_subaccount(sender)
         shop = sub[0] if sub else None
     key: tuple[Any, ...] | None = None
     if sent_at is not None or rec.dedupe is not None:
         key = (conversation_id, role, sender, sent_at, text, agent_id, auto, rec.dedupe)
+    # Positional, in Candidate's field order: this runs once per message.
     return Candidate(
-        conversation_id=conversation_id,
-        role=role,
-        text=text,
-        sender=sender,
-        sent_at=sent_at,
-        auto_reply=auto,
-        agent_id=agent_id,
-        shop=shop,
-        file=rec.file,
-        line=rec.line,
-        raw=rec.raw,
-        key=key,
+        conversation_id,
+        role,
+        text,
+        sender,
+        sent_at,
+        auto,
+        agent_id,
+        shop,
+        rec.file,
+        rec.line,
+        rec.raw,
+        key,
     )
 
 
