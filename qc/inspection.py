@@ -6,7 +6,7 @@ The CLI wraps :func:`run_inspection`; tests and other programs call it directly.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,8 +115,8 @@ def run_inspection(
             split = LineSplit.of(inputs, options)
         try:
             if split is not None:  # JSON Lines: the workers read the lines themselves
-                outputs = inspector.inspect_lines_lean(split, card)
-                scoring = _write_lean(progress(outputs, None), out_dir, card)
+                ticks = progress(_per_conversation(inspector.inspect_lines_lean(split, card)), None)
+                scoring = _write_lean((o for o in ticks if o is not None), out_dir, card)
                 split.finish(streamed.result)
                 streamed.conversations = split.conversations
             else:
@@ -209,6 +209,22 @@ def _inspect_and_write(
             # Kept without the annotator's features (tokens), which no output uses.
             report.results.append(ConversationResult(result.conversation, (), result.findings))
     return None
+
+
+def _per_conversation(outputs: Iterable[ChunkOutput]) -> Iterator[ChunkOutput | None]:
+    """Each chunk's output, after one ``None`` per other conversation in it.
+
+    A progress bar then counts conversations, as it does when the main process reads them
+    itself (a chunk has one summary line per conversation). A chunk whose lines were all
+    rejected has no conversation, so nothing to write or add: it yields nothing.
+    """
+    for output in outputs:
+        count = output.summaries.count("\n")
+        if count == 0:
+            continue
+        for _ in range(count - 1):
+            yield None
+        yield output
 
 
 def _write_lean(outputs: Iterable[ChunkOutput], out_dir: Path, card: Scorecard) -> _LeanScoring:

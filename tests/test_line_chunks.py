@@ -233,3 +233,21 @@ def test_workers_reading_lines_that_cannot_load_their_model_fail_the_run(tmp_pat
     inspector = ParallelInspector(PipelineSettings(model=tmp_path / "no-model"), jobs=2, batch_size=2)
     with pytest.raises(ArtifactError, match="no-model"):
         list(inspector.inspect_lines_lean(split, load_scorecard()))
+
+
+def test_the_progress_of_a_split_run_counts_conversations(tmp_path: Path) -> None:
+    day = tmp_path / "day.jsonl"
+    # Last, a chunk of its own with no valid record: it counts no conversation.
+    empty = [json.dumps(_msg(f"e{i}", "customer", 1, " ")) for i in range(3)]
+    day.write_text("\n".join(_messy_lines() + empty) + "\n", encoding="utf-8")
+    seen: list = []
+
+    def progress(items, total):
+        for item in items:
+            seen.append(item)
+            yield item
+
+    inspector = ParallelInspector(PipelineSettings(rules=()), 1, batch_size=3)
+    report = run_inspection([day], tmp_path / "out", inspector, progress=progress, keep_results=False)
+    assert report.conversations > 3  # more than one chunk
+    assert len(seen) == report.conversations
