@@ -210,16 +210,34 @@ def _conversation_keys(
 ) -> list[str]:
     """The conversation ids of a line's records, as validation will find them (none if unreadable).
 
-    ``obj`` is orjson's reading of the line ``raw`` (``None`` if it refused it).
+    ``obj`` is orjson's reading of the line ``raw`` (``None`` if it refused it). It is used
+    when it holds the id exactly as the standard library reads it: a flat object whose id is
+    no float (orjson rounds integers beyond 64 bits). Else the line is read again as the
+    worker reads it.
     """
-    if type(obj) is dict and "messages" not in obj:
-        where = _id_key(tuple(obj), column_map, plans, known)
-        value = obj[where] if where is not None else None
-        # A float may be an integer orjson rounded: the standard library's reading decides.
-        if type(value) is not float:
-            found = _as_str(value)
-            return [found] if found is not None else []
-    return _keys_of_text(_block_lines(raw)[0] if raw else "", column_map, plans, known)
+    flat = type(obj) is dict and "messages" not in obj
+    if not (flat and type(obj.get(_id_key(tuple(obj), column_map, plans, known))) is not float):
+        try:
+            obj = parse_line(_block_lines(raw)[0])
+        except (ValueError, RecursionError):
+            return []
+    if type(obj) is not dict:
+        return []
+    if "messages" not in obj:
+        found = _as_str(obj.get(_id_key(tuple(obj), column_map, plans, known)))
+        return [found] if found is not None else []
+    messages = obj["messages"]
+    if not isinstance(messages, list):
+        return []
+    outer = _fields({k: v for k, v in obj.items() if k != "messages"}, column_map)
+    outer = {k: v for k, v in outer.items() if k in _CONVERSATION_KEYS}
+    ids: list[str] = []
+    for message in messages:
+        if isinstance(message, dict):
+            found = _as_str({**outer, **_fields(message, column_map)}.get("conversation_id"))
+            if found is not None and (not ids or ids[-1] != found):
+                ids.append(found)
+    return ids
 
 
 def _id_key(
@@ -234,39 +252,6 @@ def _id_key(
             (key for key, name in _plan(keys, column_map, known) if name == "conversation_id"), None
         )
     return plans[keys]
-
-
-def _keys_of_text(
-    line: str,
-    column_map: Mapping[str, str],
-    plans: dict[tuple[Any, ...], str | None],
-    known: dict[str, str | None],
-) -> list[str]:
-    """:func:`_conversation_keys` read the way the worker reads the line (the standard library's JSON)."""
-    if not line.strip():
-        return []
-    try:
-        obj = parse_line(line)
-    except (ValueError, RecursionError):
-        return []
-    if type(obj) is not dict:
-        return []
-    if "messages" not in obj:
-        where = _id_key(tuple(obj), column_map, plans, known)
-        found = _as_str(obj[where]) if where is not None else None
-        return [found] if found is not None else []
-    messages = obj["messages"]
-    if not isinstance(messages, list):
-        return []
-    outer = _fields({k: v for k, v in obj.items() if k != "messages"}, column_map)
-    outer = {k: v for k, v in outer.items() if k in _CONVERSATION_KEYS}
-    ids: list[str] = []
-    for message in messages:
-        if isinstance(message, dict):
-            found = _as_str({**outer, **_fields(message, column_map)}.get("conversation_id"))
-            if found is not None and (not ids or ids[-1] != found):
-                ids.append(found)
-    return ids
 
 
 def read_chunk(

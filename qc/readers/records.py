@@ -136,15 +136,11 @@ def validate(
         return make_reject(rec.file, rec.line, f"text is a {type(value).__name__}, not a string", rec.raw)
     if not text.strip():
         return make_reject(rec.file, rec.line, "empty text", rec.raw)
-    # Plain strings, nearly every value, are stripped here without a call to _as_str.
-    value = rec.conversation_id
-    conversation_id = (value.strip() or None) if type(value) is str else _as_str(value)
+    conversation_id = _as_str(rec.conversation_id)
     if conversation_id is None:
         return make_reject(rec.file, rec.line, "missing conversation_id", rec.raw)
-    value = rec.sender
-    sender = (value.strip() or None) if type(value) is str else _as_str(value)
-    value = rec.auto_reply
-    auto = value if type(value) is bool else _as_bool(value)
+    sender = _as_str(rec.sender)
+    auto = _as_bool(rec.auto_reply)
     if auto is None:
         reason = "auto_reply is not a yes/no value (use true/false, 1/0 or 是/否)"
         return make_reject(rec.file, rec.line, reason, rec.raw)
@@ -168,8 +164,7 @@ def validate(
     except TimestampError as exc:
         return make_reject(rec.file, rec.line, str(exc), rec.raw)
     agent_id = _as_str(rec.agent_id) if role is Role.AGENT else None
-    value = rec.shop
-    shop = (value.strip() or None) if type(value) is str else _as_str(value)
+    shop = _as_str(rec.shop)
     if shop is None and role is Role.AGENT and sender:
         sub = split_subaccount(sender)
         shop = sub[0] if sub else None

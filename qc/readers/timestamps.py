@@ -36,15 +36,6 @@ class TimestampError(ValueError):
 _ISO_SECONDS = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:Z|[+-]\d\d:\d\d)?")
 
 
-_SHARED_ZONES: dict[tuple[timedelta | None, str | None], tzinfo] = {}
-
-
-def _shared_zone(zone: tzinfo) -> tzinfo:
-    """The first zone seen with this offset and name (equal in every way to ``zone``)."""
-    key = (zone.utcoffset(None), zone.tzname(None))
-    return _SHARED_ZONES.setdefault(key, zone)
-
-
 # Offset suffix of an ISO timestamp ("+08:00", "Z") → its shared zone, once fromisoformat accepted it.
 _ISO_ZONES: dict[str, tzinfo] = {}
 
@@ -56,9 +47,9 @@ def _iso_zone(text: str) -> tzinfo | None:
     except ValueError:
         return None
     assert parsed.tzinfo is not None  # the shape has an offset here
-    # One shared zone object per offset, as the full parser's fixed offsets compare: the
-    # workers' packing then tells a day's timestamps apart by object, cheaply.
-    return _ISO_ZONES.setdefault(text[19:], _shared_zone(parsed.tzinfo))
+    # One zone object per offset text: the workers' packing then tells a chunk's zones apart
+    # by object, cheaply.
+    return _ISO_ZONES.setdefault(text[19:], parsed.tzinfo)
 
 
 def _zone(text: str | None, default: tzinfo) -> tzinfo:

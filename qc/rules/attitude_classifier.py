@@ -42,13 +42,12 @@ class AttitudeClassifierRule:
 
     def check(self, conversation: Conversation, features: Sequence[MessageFeatures]) -> Iterable[Finding]:
         """Return impatience/conflict findings (live or needs-review) for the agent messages."""
-        targets = [m for m in conversation.messages if m.counts_as_agent and m.text.strip()]
-        if not targets:
+        turns = list(_agent_turns(conversation.messages))
+        if not turns:
             return []
-        inputs = [(m.text, context_of(conversation.messages, m.index)) for m in targets]
-        proba = self.artifact.pipeline.predict_proba(inputs)
+        proba = self.artifact.pipeline.predict_proba([(m.text, context) for m, context in turns])
         return [
-            f for m, row in zip(targets, proba, strict=True) if (f := self._finding(conversation, m, row))
+            f for (m, _), row in zip(turns, proba, strict=True) if (f := self._finding(conversation, m, row))
         ]
 
     def check_batch(
