@@ -455,8 +455,10 @@ def decide(
     when either score reaches its review floor, that label with ``needs_review=True``;
     else ``ok``. Ties lean mild, as the annotation guideline asks.
     """
-    p = dict(zip(labels, (float(v) for v in proba_row), strict=True))
-    p_conflict, p_bad = p["conflict"], p["conflict"] + p["impatience"]
+    if len(proba_row) != len(labels):
+        raise ValueError(f"{len(proba_row)} probabilities for {len(labels)} labels")
+    p_conflict = float(proba_row[labels.index("conflict")])
+    p_bad = p_conflict + float(proba_row[labels.index("impatience")])
     if p_conflict >= thresholds["conflict"]:
         return "conflict", p_conflict, False
     if p_bad >= thresholds["impatience"]:
@@ -465,7 +467,7 @@ def decide(
         return "conflict", p_conflict, True
     if p_bad >= review_floor["impatience"]:
         return "impatience", p_bad, True
-    return "ok", p["ok"], False
+    return "ok", float(proba_row[labels.index("ok")]), False
 
 
 def live_label(decision: tuple[str, float, bool]) -> str:

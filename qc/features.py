@@ -369,13 +369,54 @@ def _hand_features_one(message: str, context: Sequence[tuple[str, str]]) -> dict
 
 
 def _hand_values(message: str, context: Sequence[tuple[str, str]]) -> tuple[float, ...]:
-    text = message.strip()
-    buyer = _buyer_turns(context)
-    last_buyer = buyer[-1] if buyer else ""
-    mine = _message_part(text)
-    theirs = _context_part(tuple(buyer))
-    cross = _cross_values(mine, theirs, last_buyer)
-    return mine.values + theirs.values + cross + _lexicon_values(message, context)
+    buyer = buyer_turns(context)
+    return (
+        hand_message_values(message) + hand_context_values(buyer) + hand_pair_values(message, context, buyer)
+    )
+
+
+def buyer_turns(context: Sequence[tuple[str, str]]) -> tuple[str, ...]:
+    """The buyer turns among the last few of ``context``: all any context feature reads of it.
+
+    Two contexts with the same buyer turns get the same context features (the n-grams of
+    :func:`context_texts` and :func:`hand_context_values`), so this is their cache key.
+    """
+    return tuple(_buyer_turns(context))
+
+
+def hand_message_values(message: str) -> tuple[float, ...]:
+    """The hand features read from the agent message alone, in :func:`hand_value_parts` order.
+
+    With :func:`hand_context_values` and :func:`hand_pair_values` they make one input's hand
+    features, so a linear model's score can be summed from parts computed once per message,
+    once per context and once per pair (:mod:`qc.attitude_logits`).
+    """
+    return _message_part(message.strip()).values
+
+
+def hand_context_values(buyer: tuple[str, ...]) -> tuple[float, ...]:
+    """The hand features read from the buyer turns alone (``buyer`` from :func:`buyer_turns`)."""
+    return _context_part(buyer).values
+
+
+def hand_pair_values(
+    message: str, context: Sequence[tuple[str, str]], buyer: tuple[str, ...]
+) -> tuple[float, ...]:
+    """The hand features that cross the message with its context: the crosses, then the lexicon cues."""
+    cross = _cross_values(_message_part(message.strip()), _context_part(buyer), buyer[-1] if buyer else "")
+    return cross + _lexicon_values(message, context)
+
+
+@lru_cache(maxsize=1)
+def hand_value_parts() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """Names of :func:`hand_message_values`, :func:`hand_context_values` and :func:`hand_pair_values`.
+
+    Each in its value order; together, in this order, they are the hand features' value order
+    (a name's column in :func:`hand_matrix` is its place in :func:`hand_feature_names`).
+    """
+    names = _value_names()
+    mine, theirs = len(_message_part("").feats), len(_context_part(()).feats)
+    return names[:mine], names[mine : mine + theirs], names[mine + theirs :]
 
 
 class _MessagePart(NamedTuple):

@@ -314,17 +314,10 @@ def test_trained_on_training_split_the_verdict_meets_the_floors(tmp_path):
     assert np.abs(rebuilt.intercept_ - bundled.intercept_).max() < 1e-6
 
 
-def test_branchwise_probabilities_are_the_pipelines_bit_for_bit():
-    # The rule computes the message branches once per distinct message and the context branch
-    # once per distinct context; the model must still see the same matrix as predict_proba.
-    import numpy as np
-
+def _demo_inputs() -> list[tuple[str, tuple[tuple[str, str], ...]]]:
     from qc.readers import read_inputs
     from qc.readers.options import ReadOptions
 
-    loaded = artifact.load_cached(artifact.default_model_dir())
-    rule = AttitudeClassifierRule(loaded)
-    assert rule._plan is not None and [key is None for _, key in rule._plan].count(True) == 1  # hand only
     day = read_inputs([Path(__file__).parents[1] / "demo" / "day"], ReadOptions())
     inputs = [
         (m.text, context_of(c.messages, m.index))
@@ -335,30 +328,109 @@ def test_branchwise_probabilities_are_the_pipelines_bit_for_bit():
     # The same replies in other contexts, and the same contexts before other replies.
     inputs += [(text, inputs[-1 - i][1]) for i, (text, _) in enumerate(inputs[:200])]
     assert len({m for m, _ in inputs}) < len(set(inputs))
-    expected = loaded.pipeline.predict_proba(inputs)
-    got = rule._proba(inputs)
-    assert got.shape == expected.shape and np.array_equal(got, expected)
-    # Later batches take rows from the kept ones; the matrix must still be the same.
-    half = inputs[: len(inputs) // 2]
-    assert np.array_equal(rule._proba(half), loaded.pipeline.predict_proba(half))
-    assert np.array_equal(rule._proba(inputs[::-1]), expected[::-1])
+    return inputs
 
 
-def test_branchwise_rows_kept_across_batches_stay_exact_when_the_oldest_are_dropped(monkeypatch):
-    import numpy as np
+def test_partwise_probabilities_are_the_pipelines_and_give_the_same_verdicts():
+    # The rule sums the model's scores from parts kept per message and per context; the
+    # probabilities must be predict_proba's up to float rounding, and every verdict the same.
+    from qc.attitude_logits import PartwiseLogits
 
-    from qc.rules import attitude_classifier
-
-    monkeypatch.setattr(attitude_classifier, "_ROWS_KEPT", 7)
     loaded = artifact.load_cached(artifact.default_model_dir())
-    rule = AttitudeClassifierRule(loaded)
-    turns = [(), (("customer", "有人吗"),), (("customer", "会掉色吗"),), (("customer", "坏了怎么办"),)]
-    replies = ["在的亲", "不会", "不", "自己看详情页", "亲，马上帮您处理", "没办法", "嗯", "好的"]
-    inputs = [(r, t) for r in replies for t in turns]
-    for start in range(0, len(inputs), 5):  # batches of 5, with more distinct parts than are kept
-        batch = inputs[start : start + 9]
-        assert np.array_equal(rule._proba(batch), loaded.pipeline.predict_proba(batch))
-    assert all(len(kept) <= 7 for kept in rule._rows)
+    parts = PartwiseLogits.of(loaded.pipeline)
+    assert parts is not None
+    inputs = _demo_inputs()
+    expected = loaded.pipeline.predict_proba(inputs)
+    got = parts.proba(inputs)
+    assert got.shape == expected.shape
+    assert np.abs(got - expected).max() < 1e-12
+    args = (loaded.labels, loaded.thresholds, loaded.review_floor)
+    assert [decide(r, *args)[::2] for r in got] == [decide(r, *args)[::2] for r in expected]
+    assert [round(decide(r, *args)[1], 4) for r in got] == [round(decide(r, *args)[1], 4) for r in expected]
+    assert {decide(r, *args)[0] for r in expected} == {"ok", "impatience", "conflict"}  # all three seen
+
+
+def test_partwise_rows_do_not_depend_on_the_batch_or_on_what_was_kept(monkeypatch):
+    # --jobs and the batch size must never change an output: a row is the same bits in any batch,
+    # with any parts kept from earlier batches, and with the oldest kept parts dropped.
+    from qc import attitude_logits
+    from qc.attitude_logits import PartwiseLogits
+
+    loaded = artifact.load_cached(artifact.default_model_dir())
+    inputs = _demo_inputs()
+    whole = PartwiseLogits.of(loaded.pipeline).proba(inputs)
+    warm = PartwiseLogits.of(loaded.pipeline)
+    half = len(inputs) // 2
+    assert np.array_equal(warm.proba(inputs[:half]), whole[:half])
+    assert np.array_equal(warm.proba(inputs[::-1]), whole[::-1])  # half of it kept, half new
+    monkeypatch.setattr(attitude_logits, "_PARTS_KEPT", 7)
+    small = PartwiseLogits.of(loaded.pipeline)
+    for start in range(0, 120, 5):  # batches of 9 overlapping by 4, more distinct parts than are kept
+        assert np.array_equal(small.proba(inputs[start : start + 9]), whole[start : start + 9])
+        assert len(small._messages) <= 7 and len(small._contexts) <= 7
+    assert np.array_equal(small.proba([]), np.zeros((0, len(loaded.labels))))
+
+
+def test_pipelines_of_another_shape_are_not_split_and_run_as_they_are():
+    import copy
+
+    from sklearn.pipeline import FeatureUnion, Pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    from qc import features
+    from qc.attitude_logits import PartwiseLogits
+
+    loaded = artifact.load_cached(artifact.default_model_dir())
+    assert PartwiseLogits.of(loaded.pipeline) is not None
+    weighted = copy.deepcopy(loaded.pipeline)
+    weighted.steps[0][1].transformer_weights = {"hand": 2.0}
+    assert PartwiseLogits.of(weighted) is None
+    extra = copy.deepcopy(loaded.pipeline)
+    extra.steps[0][1].transformer_list.append(("more", FunctionTransformer(features.hand_matrix)))
+    assert PartwiseLogits.of(extra) is None  # a second hand block: the widths no longer add up
+    other_select = copy.deepcopy(loaded.pipeline)
+    other_select.steps[0][1].transformer_list[0][1].steps[0] = ("select", FunctionTransformer(len))
+    assert PartwiseLogits.of(other_select) is None
+    assert PartwiseLogits.of(Pipeline([("features", FeatureUnion([]))])) is None
+    # The rule then calls the pipeline itself, and its findings still come.
+    rule = AttitudeClassifierRule(artifact.Artifact(weighted, loaded.meta, loaded.path))
+    assert rule._parts is None
+    c = Conversation(
+        "w1",
+        (
+            Message(0, Role.CUSTOMER, "东西坏了怎么办"),
+            Message(1, Role.AGENT, "不知道，自己看", "店:小王"),
+        ),
+    )
+    rows = weighted.predict_proba([("不知道，自己看", (("customer", "东西坏了怎么办"),))])
+    label = decide(rows[0], loaded.labels, loaded.thresholds, loaded.review_floor)[0]
+    assert [f.kind for f in rule.check(c, [])] == ([] if label == "ok" else [label])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.text(alphabet="不知道自己看好的亲在吗？！。…哦嗯12345678901", max_size=14),
+            st.lists(
+                st.tuples(
+                    st.sampled_from(["customer", "agent"]),
+                    st.text(alphabet="坏了怎么办吗?有人发货退款快点", max_size=10),
+                ),
+                max_size=5,
+            ),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_partwise_probabilities_match_the_pipeline_on_any_input(pairs: list) -> None:
+    from qc.attitude_logits import PartwiseLogits
+
+    loaded = artifact.load_cached(artifact.default_model_dir())
+    inputs = [(m, tuple(c)) for m, c in pairs]
+    expected = loaded.pipeline.predict_proba(inputs)
+    assert np.abs(PartwiseLogits.of(loaded.pipeline).proba(inputs) - expected).max() < 1e-12
 
 
 @settings(max_examples=200, deadline=None)

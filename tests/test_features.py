@@ -216,3 +216,26 @@ def test_hand_features_do_not_depend_on_what_was_computed_before(pairs):
     cold = [features.hand_features([x])[0] for x in reversed(inputs)][::-1]
     assert warm == cold
     assert features.hand_features(inputs) == warm  # and the cached parts were not changed by use
+
+
+@given(_REPLIES, _TURNS)
+@settings(max_examples=80, deadline=None)
+def test_hand_parts_are_the_hand_features_split_by_what_they_read(reply, turns):
+    # The partwise scorer keeps message and context parts apart: together, in order, the parts
+    # must be the hand features exactly, and a context part must read only the buyer turns.
+    context = tuple(turns)
+    buyer = features.buyer_turns(context)
+    assert all(text in [t for role, t in context if role == "customer"] for text in buyer)
+    values = (
+        features.hand_message_values(reply)
+        + features.hand_context_values(buyer)
+        + features.hand_pair_values(reply, context, buyer)
+    )
+    [feats] = features.hand_features([(reply, context)])
+    mine, theirs, pair = features.hand_value_parts()
+    assert (*mine, *theirs, *pair) == tuple(feats)
+    assert values == tuple(feats.values())
+    assert len(features.hand_message_values(reply)) == len(mine)
+    assert len(features.hand_context_values(buyer)) == len(theirs)
+    agents_only = tuple(("agent", text) for _, text in context)
+    assert features.buyer_turns(agents_only) == ()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from qc.artifact import Artifact, default_model_dir, load_cached
+from qc.attitude_logits import PartwiseLogits
 from qc.classifier import decide
 from qc.rules import register_rule
 from qc.schema import Conversation, Evidence, Finding, Message, MessageFeatures, Role
@@ -34,18 +35,17 @@ class AttitudeClassifierRule:
     def __init__(self, artifact: Artifact) -> None:
         self.artifact = artifact
         self._memo: dict[tuple[str, tuple[tuple[str, str], ...]], Sequence[float]] = {}
-        self._plan = _branch_plan(artifact.pipeline)
+        # The shipped model's scores summed from parts kept per message and per context.
+        self._parts = PartwiseLogits.of(artifact.pipeline)
         # Read from the model's meta once, not once per message.
         self._decision = (artifact.labels, artifact.thresholds, artifact.review_floor)
-        # Per keyed branch: key → (indices, data) of its row, for later batches.
-        self._rows: list[dict[Any, tuple[Any, Any]]] = [{} for _ in self._plan or ()]
 
     def check(self, conversation: Conversation, features: Sequence[MessageFeatures]) -> Iterable[Finding]:
         """Return impatience/conflict findings (live or needs-review) for the agent messages."""
         turns = list(_agent_turns(conversation.messages))
         if not turns:
             return []
-        proba = self.artifact.pipeline.predict_proba([(m.text, context) for m, context in turns])
+        proba = self._proba([(m.text, context) for m, context in turns])
         return [
             f for (m, _), row in zip(turns, proba, strict=True) if (f := self._finding(conversation, m, row))
         ]
@@ -82,7 +82,7 @@ class AttitudeClassifierRule:
         """
         memo = self._memo
         todo = list(dict.fromkeys(i for i in inputs if i not in memo))
-        fresh = dict(zip(todo, self._proba(todo), strict=True)) if todo else {}
+        fresh = dict(zip(todo, _rows(self._proba(todo)), strict=True)) if todo else {}
         rows = [fresh[i] if i in fresh else memo[i] for i in inputs]
         if len(memo) + len(fresh) > _MEMO_SIZE:
             memo.clear()
@@ -90,38 +90,10 @@ class AttitudeClassifierRule:
         return rows
 
     def _proba(self, inputs: list[tuple[str, tuple[tuple[str, str], ...]]]) -> Any:
-        """``pipeline.predict_proba(inputs)``, each feature branch computed once per distinct part.
-
-        A branch that reads only the agent message (its char and word n-grams) is computed
-        once per distinct message, the buyer-context branch once per distinct context text,
-        and their rows are kept (a bounded cache per branch) for later batches; the rows are
-        then placed where the union would place them, so the model sees the same matrix and
-        gives the same probabilities bit for bit (tests/test_classifier.py). Pairs are
-        rarely repeated, messages and contexts often (stock replies, 有人吗).
-        """
-        pipeline = self.artifact.pipeline
-        plan = self._plan
-        if plan is None:
-            return pipeline.predict_proba(inputs)
-        from scipy import sparse
-
-        blocks = []
-        for (branch, key), cache in zip(plan, self._rows, strict=True):
-            if key is None:
-                blocks.append(branch.transform(inputs))
-                continue
-            keys = key(inputs)
-            missing = [k for k in dict.fromkeys(keys) if k not in cache]
-            fresh: dict[Any, tuple[Any, Any]] = {}
-            if missing:
-                first = {k: i for i, k in reversed(list(enumerate(keys)))}
-                fresh = _rows_of(missing, branch.transform([inputs[first[k]] for k in missing]))
-            width = len(branch.steps[-1][1].vocabulary_)  # the branch's TF-IDF columns
-            blocks.append(_stack([fresh.get(k) or cache[k] for k in keys], width))
-            cache.update(fresh)
-            while len(cache) > _ROWS_KEPT:  # the oldest first
-                del cache[next(iter(cache))]
-        return pipeline.steps[-1][1].predict_proba(sparse.hstack(blocks).tocsr())
+        """``pipeline.predict_proba(inputs)``, summed from parts when it can (:mod:`qc.attitude_logits`)."""
+        if self._parts is None:
+            return self.artifact.pipeline.predict_proba(inputs)
+        return self._parts.proba(inputs)
 
     def _finding(self, conversation: Conversation, message: Message, row: Sequence[float]) -> Finding | None:
         art = self.artifact
@@ -199,67 +171,8 @@ def make_attitude_classifier(settings: object = None) -> AttitudeClassifierRule:
     return AttitudeClassifierRule(load_cached(model_dir.resolve()))
 
 
-def _branch_plan(pipeline: Any) -> list[tuple[Any, Any]] | None:
-    """``[(branch, key function or None)]`` for the model's feature union, or ``None``.
-
-    The key function maps a batch of inputs to what the branch reads of each (the message
-    text, or the joined context text); ``None`` means the branch reads the whole pair.
-    ``None`` overall for a pipeline of another shape, which then runs as it is.
-    """
-    from sklearn.pipeline import FeatureUnion, Pipeline
-    from sklearn.preprocessing import FunctionTransformer
-
-    from qc import features
-
-    steps = getattr(pipeline, "steps", None)
-    if not steps or len(steps) != 2 or not isinstance(steps[0][1], FeatureUnion):
-        return None
-    union = steps[0][1]
-    if union.transformer_weights is not None:
-        return None
-    by_select = {
-        features.message_texts: _message_keys,
-        features.message_token_texts: _message_keys,
-        features.context_texts: features.context_texts,
-    }
-    plan = []
-    for _, branch in union.transformer_list:
-        key = None
-        if isinstance(branch, Pipeline) and isinstance(branch.steps[0][1], FunctionTransformer):
-            key = by_select.get(branch.steps[0][1].func)
-        plan.append((branch, key))
-    return plan
-
-
-def _message_keys(inputs: Sequence[tuple[str, Any]]) -> list[str]:
-    return [message for message, _ in inputs]
-
-
-# Rows kept per keyed branch (message or context texts): stock replies and short buyer turns.
-_ROWS_KEPT = 8192
-
-
-def _rows_of(keys: list[Any], matrix: Any) -> dict[Any, tuple[Any, Any]]:
-    """Each key's row of ``matrix`` (one row per key, in order) as ``(indices, data)`` arrays."""
-    matrix = matrix.tocsr()
-    indptr, indices, data = matrix.indptr, matrix.indices, matrix.data
-    return {
-        k: (indices[indptr[i] : indptr[i + 1]].copy(), data[indptr[i] : indptr[i + 1]].copy())
-        for i, k in enumerate(keys)
-    }
-
-
-def _stack(rows: list[tuple[Any, Any]], width: int) -> Any:
-    """The CSR matrix with these rows, in order: the very matrix the branch's transform makes."""
+def _rows(proba: Any) -> list[list[float]]:
+    """Probability rows as lists of Python floats: reading one costs no NumPy scalar."""
     import numpy as np
-    from scipy import sparse
 
-    lengths = np.fromiter((len(ix) for ix, _ in rows), dtype=np.int64, count=len(rows))
-    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=indptr[1:])
-    if len(rows):
-        indices = np.concatenate([ix for ix, _ in rows])
-        data = np.concatenate([d for _, d in rows])
-    else:
-        indices, data = np.zeros(0, dtype=np.int32), np.zeros(0)
-    return sparse.csr_matrix((data, indices, indptr), shape=(len(rows), width))
+    return np.asarray(proba, dtype=float).tolist()
