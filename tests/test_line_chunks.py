@@ -169,6 +169,30 @@ def test_a_conversation_that_comes_back_stops_the_split(tmp_path: Path) -> None:
         list(split.chunks(100))
 
 
+@pytest.mark.parametrize("back", [0, 37, 98])
+def test_a_conversation_that_comes_back_long_after_is_still_caught(
+    tmp_path: Path, monkeypatch, back: int
+) -> None:
+    # Finished ids are folded into a sorted array every few conversations: one from far back
+    # must stop the split and the stream all the same, and a contiguous file must not.
+    from qc.readers import closed_ids
+
+    monkeypatch.setattr(closed_ids, "_RECENT", 3)
+    rows = [
+        _msg(f"c{n}", role, k, "在吗") for n in range(100) for k, role in enumerate(["customer", "agent"])
+    ]
+    good = tmp_path / "good.jsonl"
+    good.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    assert len(_split_read([good], 7)[0]) == 100 == len(_stream_read([good])[0])
+    day = tmp_path / "day.jsonl"
+    rows.append(_msg(f"c{back}", "agent", 5, "还在"))
+    day.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    with pytest.raises(NotContiguousError):
+        _split_read([day], 7)
+    with pytest.raises(NotContiguousError):
+        _stream_read([day])
+
+
 _JSON = st.recursive(
     st.none()
     | st.booleans()

@@ -31,6 +31,7 @@ from typing import Any
 
 import orjson
 
+from qc.readers.closed_ids import ClosedIds
 from qc.readers.files import FileOutcome, Resolved, resolve_options, validated
 from qc.readers.jsonl import _CONVERSATION_KEYS, _fields, _plan, parse_line, read_jsonl
 from qc.readers.options import FileReport, ReadOptions, ReadResult, expand_inputs
@@ -121,7 +122,7 @@ class LineSplit:
             NotContiguousError: A conversation id comes back after another one.
         """
         column_map = self.resolved.options.column_map
-        closed: set[int] = set()  # hashes of finished ids, as the stream keeps them
+        closed = ClosedIds()  # finished ids, as the stream keeps them
         current: str | None = None
         runs = 0
         segments: list[tuple[int, int, bytes]] = []
@@ -143,10 +144,10 @@ class LineSplit:
                 for position, key in enumerate(_conversation_keys(obj, raw, column_map, plans, known)):
                     if key == current:
                         continue
-                    if hash(key) in closed:
+                    if key in closed:
                         raise NotContiguousError(key)
                     if current is not None:
-                        closed.add(hash(current))
+                        closed.add(current)
                     # Cut only before a line: its conversations all go to the same worker.
                     if position == 0 and runs >= size:
                         if lines:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from qc.readers.assemble import build_conversation
+from qc.readers.closed_ids import ClosedIds
 from qc.readers.encoding import _MAX_CONTROL_SHARE, _SAMPLE, _utf16_without_bom
 from qc.readers.files import FileOutcome, Resolved, read_file, resolve_options, validated
 from qc.readers.jsonl import read_jsonl
@@ -105,9 +106,7 @@ class ConversationAssembler:
 
     def __init__(self, check_contiguous: bool) -> None:
         self.check_contiguous = check_contiguous
-        # Hashes, not the ids: memory per finished conversation stays small. Two ids with one
-        # hash only make a contiguous input look split, and the caller then reads it whole.
-        self.closed: set[int] = set()
+        self.closed = ClosedIds()
         self.group = _Group()
         self.warnings: list[str] = []
 
@@ -119,10 +118,10 @@ class ConversationAssembler:
         for c in candidates:
             if c.conversation_id != group.id:
                 if self.check_contiguous:
-                    if hash(c.conversation_id) in self.closed:
+                    if c.conversation_id in self.closed:
                         raise NotContiguousError(c.conversation_id)
                     if group.id is not None:
-                        self.closed.add(hash(group.id))
+                        self.closed.add(group.id)
                 if group.id is not None:
                     yield group.build(self.warnings)
                 group = self.group = _Group(c.conversation_id)
