@@ -120,7 +120,7 @@ def stage_costs(day: Path, batch_size: int = 256) -> tuple[int, list[tuple[str, 
             t = clock()
             for i in range(0, len(inputs), 2000):
                 transformer.transform(inputs[i : i + 2000])
-            rows.append((f"  classifier branch {name}, every distinct input, no kept rows", clock() - t))
+            rows.append((f"  classifier branch {name}, every distinct input, nothing kept", clock() - t))
     if hasattr(features, "lexicon_cues"):
         t = clock()
         for message, context in inputs:
