@@ -132,18 +132,26 @@ class PartwiseLogits:
         return out
 
     def _message_parts(self, messages: list[str]) -> list[tuple[float, ...]]:
-        rows = [(m, ()) for m in messages]
-        total = _times([features.hand_message_values(m) for m in messages], self._hand[0])
-        for branch, weights in self._message_branches:
-            total += branch.transform(rows) @ weights
-        return [tuple(row) for row in total]
+        hand = [features.hand_message_values(m) for m in messages]
+        return _part_scores([(m, ()) for m in messages], hand, self._hand[0], self._message_branches)
 
     def _context_parts(self, buyers: list[tuple[str, ...]]) -> list[tuple[float, ...]]:
         rows = [("", tuple(("customer", text) for text in buyer)) for buyer in buyers]
-        total = _times([features.hand_context_values(b) for b in buyers], self._hand[1])
-        for branch, weights in self._context_branches:
-            total += branch.transform(rows) @ weights
-        return [tuple(row) for row in total]
+        hand = [features.hand_context_values(b) for b in buyers]
+        return _part_scores(rows, hand, self._hand[1], self._context_branches)
+
+
+def _part_scores(
+    rows: list[features.AttitudeInput],
+    hand: list[tuple[float, ...]],
+    hand_weights: Any,
+    branches: list[tuple[Any, Any]],
+) -> list[tuple[float, ...]]:
+    """Per row, its hand values' scores plus each n-gram branch's scores (one part of the sum)."""
+    total = _times(hand, hand_weights)
+    for branch, weights in branches:
+        total += branch.transform(rows) @ weights
+    return [tuple(row) for row in total]
 
 
 def _plain_function(step: Any, function_transformer: type) -> Callable[..., Any] | None:
