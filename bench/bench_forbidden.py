@@ -11,10 +11,10 @@ import argparse
 import random
 import time
 
-from qc.annotate import make_annotator
-from qc.pipeline import PipelineSettings
+from qc.rules import RuleSettings
 from qc.rules.forbidden_phrase import make_forbidden_phrase_rule
 from qc.schema import Conversation, Message, Role
+from qc.text.annotate import make_annotator
 
 BUYER = [
     "这款有{n}ml装的么",
@@ -54,8 +54,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--conversations", type=int, default=2000)
     args = ap.parse_args()
-    settings = PipelineSettings()
-    annotate = make_annotator(settings)
+    settings = RuleSettings()
+    annotate = make_annotator(settings.user_dict)
     rule = make_forbidden_phrase_rule(settings)
     convs = make(args.conversations)
     n = sum(len(c.messages) for c in convs)

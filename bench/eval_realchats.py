@@ -13,10 +13,10 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from qc.annotate import make_annotator
-from qc.pipeline import PipelineSettings
+from qc.rules import RuleSettings
 from qc.rules.forbidden_phrase import make_forbidden_phrase_rule
 from qc.schema import Conversation, Message, Role
+from qc.text.annotate import make_annotator
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "realchats" / "real_conversations.jsonl"
 
@@ -45,9 +45,9 @@ def main() -> None:
     )
     args = ap.parse_args()
     convs = load(args.path)
-    settings = PipelineSettings(strict=args.strict)
+    settings = RuleSettings(strict=args.strict)
     rule = make_forbidden_phrase_rule(settings)
-    annotate = make_annotator(settings)
+    annotate = make_annotator(settings.user_dict)
     agent_msgs: Counter[str] = Counter()
     live_msgs: Counter[str] = Counter()
     implied_msgs: dict[str, Counter[str]] = defaultdict(Counter)

@@ -1,6 +1,6 @@
 """Generate a realistic day of N messages as one-message-per-line JSONL (seeded).
 
-Conversations come from :mod:`qc.synthetic` (agents, buyers, timing, the full mix of
+Conversations come from :mod:`qc.synth.conversations` (agents, buyers, timing, the full mix of
 findings) and are written conversation after conversation, streaming, so a day of
 millions of messages needs no more memory than one of thousands.
 
@@ -16,8 +16,8 @@ import time
 from datetime import date
 from pathlib import Path
 
-from qc.exporters import write_jsonl_messages
-from qc.synthetic import iter_conversations
+from qc.synth.conversations import iter_conversations
+from qc.synth.exports import write_jsonl_messages
 
 
 def generate(n_messages: int, path: Path, seed: int = 7, day: date = date(2026, 11, 24)) -> int:

@@ -16,9 +16,10 @@ import random
 from collections import Counter
 from pathlib import Path
 
-from qc.evaluation import evaluation_rules
-from qc.pipeline import PipelineSettings, build_inspector
+from qc.rules import RuleSettings
+from qc.run.inspector import build_inspector
 from qc.schema import Conversation, Message, Role
+from qc.training.evaluate import evaluation_rules
 
 
 def read_conversations(path: Path) -> list[Conversation]:
@@ -47,13 +48,13 @@ def main() -> None:
     args = parser.parse_args()
 
     conversations = read_conversations(args.path)
-    inspector = build_inspector(PipelineSettings(rules=evaluation_rules(), model=args.model))
+    inspector = build_inspector(RuleSettings(rules=evaluation_rules(), model=args.model))
     agent_total: Counter[str] = Counter()
     flagged: Counter[tuple[str, str, str]] = Counter()
     live_flags = []
     for conv in conversations:
         agent_total[conv.shop] += len(conv.agent_messages())
-        result = inspector.inspect(conv)
+        result = inspector.inspect_one(conv)
         by_message: dict[int, dict[str, str]] = {}
         for f in result.findings:
             label = f.kind if f.kind in ("impatience", "conflict") else f.evidence.details.get("implies")

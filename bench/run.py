@@ -49,7 +49,7 @@ path, limit = sys.argv[1], int(sys.argv[2])
 t0 = time.perf_counter()
 import jieba
 from snownlp import SnowNLP
-from qc.artifact import default_model_dir, load_cached
+from qc.attitude.model_file import default_model_dir, load_cached
 jieba.setLogLevel(logging.WARNING)
 jieba.initialize()
 model = load_cached(default_model_dir().resolve()).pipeline

@@ -11,7 +11,7 @@ program on the machine changes the figures less than wall time would) per messag
   (writing them, adding the tallies);
 - worker: reading its chunk (:func:`qc.readers.line_chunks.read_chunk`), the annotator
   (tokens, sentiment), then each rule, then the chunk's output lines and score tally
-  (:func:`qc.tally.chunk_output`), with each feature
+  (:func:`qc.batch.chunks.chunk_output`), with each feature
   branch of the attitude classifier and the hand features' lexicon cues shown apart (measured
   again on the distinct inputs after the rule ran, so with the rule's caches warm).
 
@@ -39,12 +39,13 @@ from generate import generate  # noqa: E402
 
 def stage_costs(day: Path, batch_size: int = 256) -> tuple[int, list[tuple[str, float]]]:
     """``(messages, [(stage, CPU µs per message)])`` for the conversations in ``day``."""
-    import qc.features as features
-    from qc.pipeline import PipelineSettings, build_inspector
+    import qc.attitude.features as features
+    from qc.attitude.rule import context_of
     from qc.readers import ReadOptions
     from qc.readers.line_chunks import LineSplit, read_chunk
     from qc.readers.stream import StreamRead, stream_inputs
-    from qc.rules.attitude_classifier import context_of
+    from qc.rules import RuleSettings
+    from qc.run.inspector import build_inspector
 
     clock = time.process_time
     rows: list[tuple[str, float]] = []
@@ -62,9 +63,9 @@ def stage_costs(day: Path, batch_size: int = 256) -> tuple[int, list[tuple[str, 
         read_chunk(pickle.loads(p), split.names, split.resolved)
     rows.append(("worker: unpickle, read, validate, build conversations", clock() - t))
     batches = [conversations[i : i + batch_size] for i in range(0, len(conversations), batch_size)]
-    inspector = build_inspector(PipelineSettings())
-    inspector.inspect_batch(conversations[:20])  # lazy loads (models, dictionaries) out of the timing
-    from qc.engine import settle_heap
+    inspector = build_inspector(RuleSettings())
+    inspector.inspect(conversations[:20])  # lazy loads (models, dictionaries) out of the timing
+    from qc.run.inspector import settle_heap
 
     settle_heap()  # as a worker does once its models are loaded
     t = clock()
@@ -79,18 +80,15 @@ def stage_costs(day: Path, batch_size: int = 256) -> tuple[int, list[tuple[str, 
                 for conversation, feats in batch:
                     list(rule.check(conversation, feats))
         rows.append((f"worker: rule {rule.name}", clock() - t))
-    from qc.engine import ConversationResult
-    from qc.inspection import _LeanScoring
-    from qc.scorecard import load_scorecard
-    from qc.tally import chunk_output
+    from qc.batch.chunks import chunk_output
+    from qc.batch.run import _LeanScoring
+    from qc.run.inspector import ConversationResult
+    from qc.scoring.card import load_scorecard
 
     card = load_scorecard()
     # What a worker hands to chunk_output (inspected again here, outside the timing).
     results = [
-        [
-            ConversationResult(r.conversation, (), r.findings)
-            for r in inspector.inspect_batch([c for c, _ in b])
-        ]  # noqa: E501
+        [ConversationResult(r.conversation, (), r.findings) for r in inspector.inspect([c for c, _ in b])]  # noqa: E501
         for b in items
     ]
     t = clock()

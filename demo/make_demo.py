@@ -14,6 +14,6 @@ HERE = Path(__file__).resolve().parent
 if __name__ == "__main__":
     # Work from a checkout without installing qc first.
     sys.path.insert(0, str(HERE.parent))
-    from qc.synthetic import build_demo
+    from qc.synth.conversations import build_demo
 
     print(build_demo(HERE))

@@ -7,8 +7,8 @@ import pytest
 
 @pytest.fixture(scope="session")
 def tokenize():
-    """The shared jieba tokenizer (qc.text.tokenize), loaded once."""
-    from qc.text import tokenize as tok
+    """The shared jieba tokenizer (qc.text.tokens.tokenize), loaded once."""
+    from qc.text.tokens import tokenize as tok
 
     tok("预热")
     return tok
@@ -17,7 +17,7 @@ def tokenize():
 @pytest.fixture(scope="session")
 def lexicon():
     """The bundled forbidden-phrase lexicon."""
-    from qc.lexicon import load_lexicon
+    from qc.rules.lexicon import load_lexicon
 
     return load_lexicon()
 

@@ -79,11 +79,12 @@ def write_day(folder: Path, conversations: list[dict] | None = None) -> Path:
 
 def inspect_day(tmp: Path, db: Path | None = None, conversations: list[dict] | None = None):  # noqa: ANN201
     """Inspect the day with the forbidden-phrase rule into ``tmp/out`` and the store ``db``."""
-    from qc.engine import Inspector
-    from qc.inspection import run_inspection
-    from qc.lexicon import load_lexicon
+    from qc.batch.run import run_inspection
     from qc.rules.forbidden_phrase import ForbiddenPhraseRule
+    from qc.rules.lexicon import load_lexicon
+    from qc.run.executors import LocalExecutor
+    from qc.run.inspector import Inspector
 
     db = db or tmp / "qc.sqlite"
-    inspector = Inspector([ForbiddenPhraseRule(load_lexicon())])
-    return run_inspection([write_day(tmp / "in", conversations)], tmp / "out", inspector, store=str(db))
+    executor = LocalExecutor(Inspector([ForbiddenPhraseRule(load_lexicon())]))
+    return run_inspection([write_day(tmp / "in", conversations)], tmp / "out", executor, store=str(db))

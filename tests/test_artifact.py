@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from qc import artifact
-from qc.classifier import load_samples, split_samples, train
+from qc.attitude import model_file as artifact
 from qc.errors import ArtifactError
+from qc.training.samples import load_samples, split_samples
+from qc.training.train import train
 
 TINY = Path(__file__).parent / "data" / "attitude_tiny.jsonl"
 

@@ -11,24 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qc import artifact
-from qc.classifier import (
-    LABELS,
-    Sample,
-    SampleError,
-    choose_thresholds,
-    decide,
-    is_evaluation,
-    load_config,
-    load_samples,
-    split_bucket,
-    split_samples,
-    train,
-    train_to_dir,
-)
-from qc.evaluation import evaluate, message_verdict, sample_conversation
-from qc.rules.attitude_classifier import AttitudeClassifierRule, _agent_turns, context_of
+from qc.attitude import model_file as artifact
+from qc.attitude.decision import LABELS, decide
+from qc.attitude.rule import AttitudeClassifierRule, _agent_turns, context_of
 from qc.schema import Conversation, Evidence, Finding, Message, Role
+from qc.training.evaluate import evaluate, message_verdict, sample_conversation
+from qc.training.samples import Sample, SampleError, is_evaluation, load_samples, split_bucket, split_samples
+from qc.training.train import choose_thresholds, load_config, train, train_to_dir
 
 TINY = Path(__file__).parent / "data" / "attitude_tiny.jsonl"
 SAMPLES = Path(__file__).resolve().parents[1] / "annotated_samples"
@@ -334,7 +323,7 @@ def _demo_inputs() -> list[tuple[str, tuple[tuple[str, str], ...]]]:
 def test_partwise_probabilities_are_the_pipelines_and_give_the_same_verdicts():
     # The rule sums the model's scores from parts kept per message and per context; the
     # probabilities must be predict_proba's up to float rounding, and every verdict the same.
-    from qc.attitude_logits import PartwiseLogits
+    from qc.attitude.partwise import PartwiseLogits
 
     loaded = artifact.load_cached(artifact.default_model_dir())
     parts = PartwiseLogits.of(loaded.pipeline)
@@ -353,8 +342,8 @@ def test_partwise_probabilities_are_the_pipelines_and_give_the_same_verdicts():
 def test_partwise_rows_do_not_depend_on_the_batch_or_on_what_was_kept(monkeypatch):
     # --jobs and the batch size must never change an output: a row is the same bits in any batch,
     # with any parts kept from earlier batches, and with the oldest kept parts dropped.
-    from qc import attitude_logits
-    from qc.attitude_logits import PartwiseLogits
+    from qc.attitude import partwise as attitude_logits
+    from qc.attitude.partwise import PartwiseLogits
 
     loaded = artifact.load_cached(artifact.default_model_dir())
     inputs = _demo_inputs()
@@ -377,8 +366,8 @@ def test_pipelines_of_another_shape_are_not_split_and_run_as_they_are():
     from sklearn.pipeline import FeatureUnion, Pipeline
     from sklearn.preprocessing import FunctionTransformer
 
-    from qc import features
-    from qc.attitude_logits import PartwiseLogits
+    from qc.attitude import features
+    from qc.attitude.partwise import PartwiseLogits
 
     loaded = artifact.load_cached(artifact.default_model_dir())
     assert PartwiseLogits.of(loaded.pipeline) is not None
@@ -425,7 +414,7 @@ def test_pipelines_of_another_shape_are_not_split_and_run_as_they_are():
     )
 )
 def test_partwise_probabilities_match_the_pipeline_on_any_input(pairs: list) -> None:
-    from qc.attitude_logits import PartwiseLogits
+    from qc.attitude.partwise import PartwiseLogits
 
     loaded = artifact.load_cached(artifact.default_model_dir())
     inputs = [(m, tuple(c)) for m, c in pairs]

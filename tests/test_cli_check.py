@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from qc.cli import app
-from qc.lexicon import default_lexicon_path
+from qc.rules.lexicon import default_lexicon_path
 
 runner = (
     CliRunner(mix_stderr=False) if "mix_stderr" in CliRunner.__init__.__code__.co_varnames else CliRunner()
@@ -203,12 +203,13 @@ REQUIRED_KEYS = {
 
 
 def test_findings_records_have_the_issue_keys():
-    from qc.pipeline import PipelineSettings, build_inspector
-    from qc.writers import finding_records
+    from qc.outputs.writers import finding_records
+    from qc.rules import RuleSettings
+    from qc.run.inspector import build_inspector
 
-    inspector = build_inspector(PipelineSettings())
-    assert "forbidden_phrase.v1" in inspector.rule_names
-    result = inspector.inspect(_tiny_conversation())
+    inspector = build_inspector(RuleSettings())
+    assert "forbidden_phrase.v1" in inspector.describe().rules
+    result = inspector.inspect_one(_tiny_conversation())
     records = [r for r in finding_records(result.findings) if r["rule"] == "forbidden_phrase.v1"]
     assert records and all(REQUIRED_KEYS <= set(r) for r in records)
     live = [r for r in records if not r["suppressed"]]
@@ -220,8 +221,10 @@ def test_findings_records_have_the_issue_keys():
 
 def test_run_inspection_writes_findings_jsonl(tmp_path):
     pytest.importorskip("qc.readers.files", reason="readers not merged yet")
-    from qc.inspection import run_inspection
-    from qc.pipeline import PipelineSettings, build_inspector
+    from qc.batch.run import run_inspection
+    from qc.rules import RuleSettings
+    from qc.run.executors import LocalExecutor
+    from qc.run.inspector import build_inspector
 
     conv = _tiny_conversation()
     src = tmp_path / "day.jsonl"
@@ -239,7 +242,7 @@ def test_run_inspection_writes_findings_jsonl(tmp_path):
         encoding="utf-8",
     )
     out = tmp_path / "out"
-    run_inspection([src], out, build_inspector(PipelineSettings()))
+    run_inspection([src], out, LocalExecutor(build_inspector(RuleSettings())))
     records = _lines((out / "findings.jsonl").read_text(encoding="utf-8"))
     live = [r for r in records if r["kind"] == "forbidden_phrase" and not r["suppressed"]]
     assert len(live) == 1 and REQUIRED_KEYS <= set(live[0])

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from test_cli_inspect import jsonl, runner
 
-from qc.artifact import default_model_dir
+from qc.attitude.model_file import default_model_dir
 from qc.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from qc.cli import app
-from qc.scorecard import agent_columns, load_scorecard
-from qc.store import TABLES, open_store
+from qc.scoring.card import agent_columns, load_scorecard
+from qc.store.database import open_store
+from qc.store.tables import TABLES
 
 runner = CliRunner()
 
@@ -173,7 +174,7 @@ def test_inspect_twice_into_the_store_leaves_one_copy(tmp_path, day_file):
             app, ["inspect", str(day_file), "--out", str(tmp_path / f"o{n}"), "--db", str(db), "-q"]
         )
         assert result.exit_code == 0, result.output
-    engine = open_store(db)
+    engine = open_store(db).engine
     with engine.connect() as conn:
 
         def count(name):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from qc.engine import Inspector
-from qc.rules import make_rule, register_rule
+from qc.rules import BaseRule, register_rule
+from qc.run.inspector import Inspector, make_rule
 from qc.schema import Conversation, Evidence, Finding, Message, Role
 
 
-class _EveryAgentMessage:
+class _EveryAgentMessage(BaseRule):
     name = "test_every_agent_message.v1"
 
     def check(self, conversation, features):
@@ -26,7 +26,7 @@ def test_inspector_collects_findings_in_message_order():
             Message(2, Role.AGENT, "您说", sender="s:a"),
         ),
     )
-    result = Inspector([_EveryAgentMessage()]).inspect(conv)
+    result = Inspector([_EveryAgentMessage()]).inspect_one(conv)
     assert [f.message_index for f in result.findings] == [1, 2]
     assert len(result.features) == 3
 
@@ -46,7 +46,7 @@ def test_settle_heap_freezes_what_is_loaded_and_collects_young_objects_less_ofte
     import sys
 
     code = (
-        "import gc; from qc.engine import settle_heap, _GC_YOUNG; before = gc.get_threshold();"
+        "import gc; from qc.run.inspector import settle_heap, _GC_YOUNG; before = gc.get_threshold();"
         " keep = [[i] for i in range(1000)]; settle_heap();"
         " print(gc.get_freeze_count() >= 1000, gc.get_threshold() == (_GC_YOUNG, *before[1:]))"
     )

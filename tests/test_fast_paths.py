@@ -15,10 +15,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qc.annotate import snow_bayes
 from qc.paths import samples_dir
-from qc.synthetic import iter_conversations
-from qc.text import _rjieba_cut, jieba_tokens, tokenize
+from qc.synth.conversations import iter_conversations
+from qc.text.annotate import snow_bayes
+from qc.text.tokens import _rjieba_cut, jieba_tokens, tokenize
 
 EDGE_TEXTS = [
     "",
@@ -134,9 +134,9 @@ def test_standalone_sentiment_classifies_like_snownlp(generated_texts: list[str]
 
 def test_annotator_does_not_import_snownlp() -> None:
     code = (
-        "import sys; from qc.annotate import make_annotator; from qc.pipeline import PipelineSettings;"
+        "import sys; from qc.text.annotate import make_annotator; "
         "from qc.schema import Conversation, Message, Role;"
-        "a = make_annotator(PipelineSettings());"
+        "a = make_annotator();"
         "f = a(Conversation('c', (Message(0, Role.CUSTOMER, '太慢了，差评'),)));"
         "assert 0.0 <= f[0].sentiment <= 1.0;"
         "print('snownlp' in sys.modules)"

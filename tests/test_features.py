@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qc import artifact, features
+from qc.attitude import features
+from qc.attitude import model_file as artifact
 
 CTX_QUESTION = (("customer", "有赠品吗"),)
 CTX_ANGRY = (("customer", "再不发货我就投诉给你差评！！"),)
@@ -140,8 +141,8 @@ def test_sentiment_is_a_weak_probability():
 def test_feature_functions_are_module_level_and_trusted_by_the_loader():
     for name in ("message_texts", "context_texts", "message_token_texts", "hand_matrix"):
         func = getattr(features, name)
-        assert func.__qualname__ == name and func.__module__ == "qc.features"
-        assert f"qc.features.{name}" in artifact.TRUSTED_TYPES
+        assert func.__qualname__ == name and func.__module__ == "qc.attitude.features"
+        assert f"qc.attitude.features.{name}" in artifact.TRUSTED_TYPES
 
 
 @pytest.mark.parametrize(

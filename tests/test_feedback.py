@@ -9,12 +9,12 @@ from review_day import CONVERSATIONS, inspect_day, msg
 from typer.testing import CliRunner
 
 from qc.cli import app
-from qc.feedback import allow_phrase, allow_snippet, feedback_samples
-from qc.lexicon import load_lexicon, parse_lexicon
-from qc.review import decide
 from qc.rules.forbidden_phrase import ForbiddenPhraseRule
+from qc.rules.lexicon import load_lexicon, parse_lexicon
 from qc.schema import Conversation, MessageFeatures
-from qc.store import open_store
+from qc.store.database import open_store
+from qc.supervise.feedback import allow_phrase, allow_snippet, feedback_samples
+from qc.supervise.review import decide
 
 UNSURE = {
     "conversation_id": "cE",
@@ -29,16 +29,16 @@ UNSURE = {
 @pytest.fixture()
 def store(tmp_path):
     report = inspect_day(tmp_path, conversations=[*CONVERSATIONS, UNSURE])
-    engine = open_store(tmp_path / "qc.sqlite")
-    yield engine, {f.conversation_id: f.id for f in report.findings}, tmp_path
-    engine.dispose()
+    store = open_store(tmp_path / "qc.sqlite")
+    yield store, {f.conversation_id: f.id for f in report.findings}, tmp_path
+    store.close()
 
 
 def test_decisions_become_samples_in_the_annotation_format(store):
-    engine, ids, _ = store
-    decide(engine, ids["cA"], "reject", by="qa", note="regular customer, joking")
-    decide(engine, ids["cB"], "confirm", by="qa")
-    result = feedback_samples(engine)
+    store, ids, _ = store
+    decide(store, ids["cA"], "reject", by="qa", note="regular customer, joking")
+    decide(store, ids["cB"], "confirm", by="qa")
+    result = feedback_samples(store)
     by_text = {s["text"]: s for s in result.samples}
     assert set(by_text) == {"爱买不买", "没有"}  # unreviewed findings are not exported
     assert by_text["爱买不买"]["label"] == "ok"
@@ -70,9 +70,9 @@ def test_allow_phrase_is_the_smallest_non_lexicon_phrase(text, span, expected):
 
 
 def test_the_suggested_allow_entry_really_suppresses_the_rejected_hit(store, tmp_path):
-    engine, ids, _ = store
-    decide(engine, ids["cE"], "reject", by="qa", note="fine here")
-    result = feedback_samples(engine)
+    store, ids, _ = store
+    decide(store, ids["cE"], "reject", by="qa", note="fine here")
+    result = feedback_samples(store)
     (suggestion,) = [a for a in result.allow if a["finding_id"] == ids["cE"]]
     assert suggestion["phrase"] and "不清楚" in suggestion["phrase"]
     lexicon = load_lexicon()
@@ -93,8 +93,8 @@ def test_the_suggested_allow_entry_really_suppresses_the_rejected_hit(store, tmp
 
 
 def test_cli_writes_samples_and_allow_snippet(store):
-    engine, ids, tmp = store
-    decide(engine, ids["cE"], "reject", by="qa")
+    store, ids, tmp = store
+    decide(store, ids["cE"], "reject", by="qa")
     out = tmp / "fb" / "review.jsonl"
     result = CliRunner().invoke(
         app, ["feedback", "export", "--out", str(out), "--db", str(tmp / "qc.sqlite")]

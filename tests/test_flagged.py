@@ -9,17 +9,17 @@ from review_day import DAY, inspect_day
 from typer.testing import CliRunner
 
 from qc.cli import app
-from qc.flagged import flagged_conversations
-from qc.review import decide
-from qc.store import open_store
+from qc.store.database import open_store
+from qc.supervise.flagged import flagged_conversations
+from qc.supervise.review import decide
 
 
 @pytest.fixture()
 def store(tmp_path):
     report = inspect_day(tmp_path)
-    engine = open_store(tmp_path / "qc.sqlite")
-    yield engine, {f.conversation_id: f.id for f in report.findings}, tmp_path
-    engine.dispose()
+    store = open_store(tmp_path / "qc.sqlite")
+    yield store, {f.conversation_id: f.id for f in report.findings}, tmp_path
+    store.close()
 
 
 @pytest.mark.parametrize(
@@ -37,14 +37,14 @@ def store(tmp_path):
     ids=["all", "agent", "min-points-5", "min-points-6", "kind", "other-kind", "other-days", "the-day"],
 )
 def test_flagged_worst_first_and_filters(store, filters, expected):
-    engine, _, _ = store
-    assert [(r.conversation_id, r.points) for r in flagged_conversations(engine, **filters)] == expected
+    store, _, _ = store
+    assert [(r.conversation_id, r.points) for r in flagged_conversations(store, **filters)] == expected
 
 
 def test_a_rejected_finding_unflags_its_conversation(store):
-    engine, ids, _ = store
-    decide(engine, ids["cA"], "reject", by="qa")
-    assert [r.conversation_id for r in flagged_conversations(engine)] == ["cB"]
+    store, ids, _ = store
+    decide(store, ids["cA"], "reject", by="qa")
+    assert [r.conversation_id for r in flagged_conversations(store)] == ["cB"]
 
 
 def test_cli_json_and_table(store):
@@ -65,7 +65,7 @@ def test_cli_json_and_table(store):
 
 
 def test_table_never_cuts_the_id_a_supervisor_copies_into_qc_show(store, monkeypatch):
-    from qc import flagged
+    from qc.supervise import flagged
 
     _, _, tmp = store
     long_id = "c20261124_000079-transferred"

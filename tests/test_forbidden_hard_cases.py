@@ -299,8 +299,8 @@ _ALPHABET = "不知道清楚嗯哦恩在没有能是自己看选好意思客气�
 @given(text=st.text(alphabet=_ALPHABET, max_size=30), buyer=st.text(alphabet=_ALPHABET, max_size=15))
 @settings(max_examples=300, deadline=None)
 def test_any_text_gives_findings_whose_spans_slice_the_original(text, buyer):
-    from qc.lexicon import load_lexicon
     from qc.rules.forbidden_phrase import ForbiddenPhraseRule
+    from qc.rules.lexicon import load_lexicon
 
     for strict in (False, True):
         rule = ForbiddenPhraseRule(load_lexicon(), strict=strict)
@@ -333,12 +333,12 @@ def test_a_reply_the_rule_cannot_flag_gets_no_finding_in_any_context(strict):
     # that is only right if such a reply never gets a finding, whatever came before it.
     from pathlib import Path
 
-    from qc.classifier import load_samples
-    from qc.evaluation import sample_conversation
-    from qc.pipeline import PipelineSettings
-    from qc.rules import make_rule
+    from qc.rules import RuleSettings
+    from qc.run.inspector import make_rule
+    from qc.training.evaluate import sample_conversation
+    from qc.training.samples import load_samples
 
-    rule = make_rule("forbidden_phrase.v1", settings=PipelineSettings(strict=strict))
+    rule = make_rule("forbidden_phrase.v1", RuleSettings(strict=strict))
     seen = flagged = 0
     for sample in load_samples(Path(__file__).resolve().parents[1] / "annotated_samples"):
         conversation = sample_conversation(sample)

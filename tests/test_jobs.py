@@ -17,16 +17,17 @@ import pytest
 from outputs import COMPARABLE_OUTPUTS
 from typer.testing import CliRunner
 
+from qc.batch.run import run_inspection
 from qc.cli import app
-from qc.engine import Inspector
-from qc.exporters import write_jsonl_messages
-from qc.inspection import run_inspection
-from qc.parallel import ParallelInspector
-from qc.pipeline import PipelineSettings, build_inspector
 from qc.readers import ReadOptions, read_inputs
 from qc.readers.stream import NotContiguousError, StreamRead, stream_inputs
+from qc.rules import BaseRule, RuleSettings
+from qc.run.executors import LocalExecutor, findings_of
+from qc.run.inspector import Inspector, build_inspector
+from qc.run.pool import PoolExecutor
 from qc.schema import Conversation, Evidence, Finding, Message, Role
-from qc.synthetic import iter_conversations
+from qc.synth.conversations import iter_conversations
+from qc.synth.exports import write_jsonl_messages
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_DAY = ROOT / "demo" / "day"
@@ -37,7 +38,7 @@ runner = (
 )
 
 
-class _BatchProbe:
+class _BatchProbe(BaseRule):
     """A rule with both APIs; check_batch records the batch sizes it was given."""
 
     name = "test_batch_probe.v1"
@@ -59,7 +60,7 @@ class _BatchProbe:
         return [self._one(c) for c, _ in items]
 
 
-class _PlainRule:
+class _PlainRule(BaseRule):
     name = "test_plain.v1"
 
     def check(self, conversation, features):
@@ -81,47 +82,51 @@ def _conversations(n: int) -> list[Conversation]:
 
 
 @pytest.mark.parametrize("batch_size", [1, 3, 256], ids=lambda b: f"batch{b}")
-def test_inspect_all_batches_give_the_results_of_inspect(batch_size: int) -> None:
+def test_local_executor_batches_give_the_results_of_inspect_one(batch_size: int) -> None:
     convs = _conversations(10)
     probe = _BatchProbe()
-    one_by_one = [Inspector([_BatchProbe(), _PlainRule()]).inspect(c) for c in convs]
-    batched = list(Inspector([probe, _PlainRule()], batch_size=batch_size).inspect_all(convs))
+    one_by_one = [Inspector([_BatchProbe(), _PlainRule()]).inspect_one(c) for c in convs]
+    executor = LocalExecutor(Inspector([probe, _PlainRule()]), batch_size=batch_size)
+    batched = [r for _, results in executor.map(convs, list) for r in results]
     assert batched == one_by_one
     assert probe.batches == [min(batch_size, 10 - k) for k in range(0, 10, batch_size)]
 
 
 def test_findings_of_a_batch_are_sorted_by_message_whatever_the_rule_order() -> None:
     conv = _conversations(4)[3]
-    (result,) = Inspector([_BatchProbe(), _PlainRule()]).inspect_batch([conv])
+    (result,) = Inspector([_BatchProbe(), _PlainRule()]).inspect([conv])
     assert [f.message_index for f in result.findings] == [0, 1, 2, 3]
     assert [f.kind for f in result.findings][0] == "first"
 
 
-def test_parallel_inspector_matches_one_process_on_the_demo_day() -> None:
-    settings = PipelineSettings(rules=("forbidden_phrase.v1",))
+def test_pool_executor_matches_one_process_on_the_demo_day() -> None:
+    settings = RuleSettings(rules=("forbidden_phrase.v1",))
     conversations = read_inputs([DEMO_DAY], ReadOptions()).conversations
-    local = ParallelInspector(settings, jobs=1, batch_size=64)
-    parallel = ParallelInspector(settings, jobs=2, batch_size=7, local=local.local)
-    expected = [r.findings for r in local.inspect_all(conversations)]
-    got = list(parallel.inspect_all(iter(conversations)))
-    assert [r.conversation for r in got] == conversations
-    assert [r.findings for r in got] == expected
+    local = LocalExecutor(build_inspector(settings), batch_size=64)
+    expected = [f for _, found in local.map(conversations, findings_of) for f in found]
+    with PoolExecutor(settings, jobs=2, batch_size=7) as pool:
+        batches = list(pool.map(iter(conversations), findings_of))
+        assert pool.describe() == local.describe()
+    assert [c for batch, _ in batches for c in batch] == conversations
+    assert [f for _, found in batches for f in found] == expected
     assert sum(len(f) for f in expected) > 0
 
 
 def test_a_worker_that_cannot_load_its_model_fails_the_run_instead_of_restarting(tmp_path: Path) -> None:
     from qc.errors import ArtifactError
 
-    inspector = ParallelInspector(PipelineSettings(model=tmp_path / "no-model"), jobs=2, batch_size=4)
-    with pytest.raises(ArtifactError, match="no-model"):
-        list(inspector.inspect_all(_conversations(20)))
+    with PoolExecutor(RuleSettings(model=tmp_path / "no-model"), jobs=2, batch_size=4) as pool:
+        with pytest.raises(ArtifactError, match="no-model"):
+            list(pool.map(_conversations(20), findings_of))
+        with pytest.raises(ArtifactError, match="no-model"):
+            pool.describe()
 
 
 def test_packed_conversations_come_back_equal_with_their_time_zones() -> None:
     from datetime import UTC, datetime, timedelta, timezone
     from zoneinfo import ZoneInfo
 
-    from qc.parallel import pack_conversations, unpack_conversations
+    from qc.run.pool import pack_conversations, unpack_conversations
 
     times = [
         datetime(2026, 11, 24, 10, 0, 0, 123456, tzinfo=timezone(timedelta(hours=8))),
@@ -153,7 +158,7 @@ def test_packed_conversations_come_back_equal_with_their_time_zones() -> None:
 
 def test_jobs_must_be_positive() -> None:
     with pytest.raises(ValueError, match="at least 1"):
-        ParallelInspector(PipelineSettings(rules=()), jobs=0)
+        PoolExecutor(RuleSettings(rules=()), jobs=0)
 
 
 def _inspect(tmp_path: Path, name: str, *args: str) -> Path:
@@ -283,18 +288,6 @@ def test_a_conversation_split_by_another_stops_the_stream() -> None:
         list(stream_inputs(paths, ReadOptions(), StreamRead()))
 
 
-class _WholeReadInspector:
-    """The same inspector, without ``streams_input``: run_inspection reads the batch whole."""
-
-    def __init__(self, inner: Inspector) -> None:
-        self.inner = inner
-        self.rules = inner.rules
-        self.rule_names = inner.rule_names
-
-    def inspect_all(self, conversations):
-        return self.inner.inspect_all(conversations)
-
-
 def _without_seconds(out: Path) -> dict:
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     run.pop("seconds")
@@ -303,13 +296,14 @@ def _without_seconds(out: Path) -> dict:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("jobs", [1, 2], ids=["jobs1", "jobs2"])
-def test_streamed_lean_run_writes_what_a_whole_read_run_writes(tmp_path: Path, jobs: int) -> None:
+def test_lean_run_writes_what_a_run_that_keeps_results_writes(tmp_path: Path, jobs: int) -> None:
     day = _day_file(tmp_path)
-    settings = PipelineSettings()
+    settings = RuleSettings()
     local = build_inspector(settings)
-    whole = run_inspection([day], tmp_path / "whole", _WholeReadInspector(local))
-    inspector = ParallelInspector(settings, jobs, batch_size=16, local=local)
-    lean = run_inspection([day], tmp_path / "lean", inspector, keep_results=False)
+    whole = run_inspection([day], tmp_path / "whole", LocalExecutor(local))
+    executor = PoolExecutor(settings, jobs, batch_size=16) if jobs > 1 else LocalExecutor(local, 16)
+    with executor:
+        lean = run_inspection([day], tmp_path / "lean", executor, keep_results=False)
     assert whole.findings and lean.finding_count == whole.finding_count == len(whole.findings)
     assert lean.conversations == whole.conversations == len(whole.results)
     assert lean.results == []  # nothing kept: what scoring needs was counted as results came

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from qc.lexicon import iter_examples, load_lexicon
 from qc.rules.forbidden_phrase import check_text
+from qc.rules.lexicon import iter_examples, load_lexicon
 
 _LEXICON = load_lexicon()
 _CASES = [

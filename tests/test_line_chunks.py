@@ -15,15 +15,18 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_jobs import BYTE_FILES, _inputs, _WholeReadInspector, _without_seconds
+from test_jobs import BYTE_FILES, _inputs, _without_seconds
 
-from qc.inspection import run_inspection
-from qc.parallel import ParallelInspector
-from qc.pipeline import PipelineSettings, build_inspector
+from qc.batch.chunks import ChunkOutputTask
+from qc.batch.run import run_inspection
 from qc.readers import ReadOptions
 from qc.readers.jsonl import parse_line
 from qc.readers.line_chunks import LineSplit, read_chunk
 from qc.readers.stream import NotContiguousError, StreamRead, stream_inputs
+from qc.rules import RuleSettings
+from qc.run.executors import LocalExecutor
+from qc.run.inspector import build_inspector
+from qc.run.pool import PoolExecutor
 
 _AT = "2026-11-24T10:{:02d}:00+08:00"
 
@@ -233,12 +236,12 @@ def test_workers_reading_messy_lines_write_what_a_whole_read_writes(tmp_path: Pa
     day.write_text("\n".join(_messy_lines() * 3) + "\n", encoding="utf-8")  # repeated: not contiguous
     fine = tmp_path / "fine.jsonl"
     fine.write_text("\n".join(_messy_lines()) + "\n", encoding="utf-8")
-    settings_ = PipelineSettings()
+    settings_ = RuleSettings()
     local = build_inspector(settings_)
     for name, path in (("contiguous", fine), ("not-contiguous", day)):
-        whole = run_inspection([path], tmp_path / f"{name}-whole", _WholeReadInspector(local))
-        inspector = ParallelInspector(settings_, 2, batch_size=2)
-        lean = run_inspection([path], tmp_path / f"{name}-lean", inspector, keep_results=False)
+        whole = run_inspection([path], tmp_path / f"{name}-whole", LocalExecutor(local))
+        with PoolExecutor(settings_, 2, batch_size=2) as pool:
+            lean = run_inspection([path], tmp_path / f"{name}-lean", pool, keep_results=False)
         assert lean.conversations == whole.conversations and lean.finding_count == len(whole.findings)
         for file in BYTE_FILES:
             got = (tmp_path / f"{name}-lean" / file).read_bytes()
@@ -248,15 +251,15 @@ def test_workers_reading_messy_lines_write_what_a_whole_read_writes(tmp_path: Pa
 
 def test_workers_reading_lines_that_cannot_load_their_model_fail_the_run(tmp_path: Path) -> None:
     from qc.errors import ArtifactError
-    from qc.scorecard import load_scorecard
+    from qc.scoring.card import load_scorecard
 
     day = tmp_path / "day.jsonl"
     day.write_text("\n".join(_messy_lines()) + "\n", encoding="utf-8")
     split = LineSplit.of([day], ReadOptions())
     assert split is not None
-    inspector = ParallelInspector(PipelineSettings(model=tmp_path / "no-model"), jobs=2, batch_size=2)
-    with pytest.raises(ArtifactError, match="no-model"):
-        list(inspector.inspect_lines_lean(split, load_scorecard()))
+    with PoolExecutor(RuleSettings(model=tmp_path / "no-model"), jobs=2, batch_size=2) as pool:
+        with pytest.raises(ArtifactError, match="no-model"):
+            list(pool.map_lines(split, ChunkOutputTask(load_scorecard())))
 
 
 def test_the_progress_of_a_split_run_counts_conversations(tmp_path: Path) -> None:
@@ -271,7 +274,7 @@ def test_the_progress_of_a_split_run_counts_conversations(tmp_path: Path) -> Non
             seen.append(item)
             yield item
 
-    inspector = ParallelInspector(PipelineSettings(rules=()), 1, batch_size=3)
-    report = run_inspection([day], tmp_path / "out", inspector, progress=progress, keep_results=False)
+    with PoolExecutor(RuleSettings(rules=()), 1, batch_size=3) as pool:
+        report = run_inspection([day], tmp_path / "out", pool, progress=progress, keep_results=False)
     assert report.conversations > 3  # more than one chunk
     assert len(seen) == report.conversations

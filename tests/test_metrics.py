@@ -14,7 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qc.metrics import (
+from qc.schema import Conversation, Message, Role
+from qc.scoring.metrics import (
     UNASSIGNED,
     UNDATED,
     DayRule,
@@ -24,7 +25,6 @@ from qc.metrics import (
     conversation_turns,
     message_days,
 )
-from qc.schema import Conversation, Message, Role
 
 CST = timezone(timedelta(hours=8))
 C, A, S = Role.CUSTOMER, Role.AGENT, Role.SYSTEM

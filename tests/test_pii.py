@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qc.pii import Masker, load_pii_settings, mask_pii
+from qc.text.pii import Masker, load_pii_settings, mask_pii
 
 CASES = [
     ("我的电话13812345678", "我的电话[电话]"),

@@ -7,30 +7,30 @@ import re
 import pytest
 from review_day import ADDRESS, DAY, ORDER, PHONE, inspect_day
 
-from qc.pii import Masker
-from qc.report import load_reply_patterns, write_report
-from qc.review import decide
-from qc.scorecard import load_scorecard
-from qc.store import open_store
+from qc.scoring.card import load_scorecard
+from qc.store.database import open_store
+from qc.supervise.report import load_reply_patterns, write_report
+from qc.supervise.review import decide
+from qc.text.pii import Masker
 
 
 @pytest.fixture()
 def store(tmp_path):
     report = inspect_day(tmp_path)
-    engine = open_store(tmp_path / "qc.sqlite")
-    yield engine, {f.conversation_id: f.id for f in report.findings}, tmp_path
-    engine.dispose()
+    store = open_store(tmp_path / "qc.sqlite")
+    yield store, {f.conversation_id: f.id for f in report.findings}, tmp_path
+    store.close()
 
 
-def _html(engine, tmp_path, **kw):
+def _html(store, tmp_path, **kw):
     out = tmp_path / "r.html"
-    write_report(engine, out, DAY, DAY, load_scorecard(), **kw)
+    write_report(store, out, DAY, DAY, load_scorecard(), **kw)
     return out.read_text(encoding="utf-8")
 
 
 def test_chat_text_is_escaped_and_no_script_or_external_asset_is_emitted(store):
-    engine, _, tmp = store
-    html = _html(engine, tmp)
+    store, _, tmp = store
+    html = _html(store, tmp)
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;有赠品吗" in html
     assert "<script" not in html.lower()
     assert not re.search(r"""(src|href)=["']?(https?:|//)""", html)
@@ -38,8 +38,8 @@ def test_chat_text_is_escaped_and_no_script_or_external_asset_is_emitted(store):
 
 
 def test_flagged_messages_are_highlighted_with_a_better_way_to_say_it(store):
-    engine, ids, tmp = store
-    html = _html(engine, tmp)
+    store, ids, tmp = store
+    html = _html(store, tmp)
     patterns = load_reply_patterns()
     assert '<mark class="k-conflict" title="forbidden_phrase">爱买不买</mark>' in html
     assert '<mark class="k-impatience" title="forbidden_phrase">没有</mark>' in html
@@ -52,9 +52,9 @@ def test_flagged_messages_are_highlighted_with_a_better_way_to_say_it(store):
 
 
 def test_a_rejected_finding_leaves_the_report(store):
-    engine, ids, tmp = store
-    decide(engine, ids["cA"], "reject", by="qa")
-    html = _html(engine, tmp)
+    store, ids, tmp = store
+    decide(store, ids["cA"], "reject", by="qa")
+    html = _html(store, tmp)
     assert 'id="conv-cA"' not in html and 'id="conv-cB"' in html
     kinds_chart = html.split('id="chart-kinds"')[1].split("</svg>")[0]
     assert ">不够耐心 impatience<" in kinds_chart and "conflict<" not in kinds_chart
@@ -62,8 +62,8 @@ def test_a_rejected_finding_leaves_the_report(store):
 
 @pytest.mark.parametrize("masked", [False, True], ids=["plain", "mask-pii"])
 def test_mask_pii_hides_phone_order_and_address(store, masked):
-    engine, _, tmp = store
-    html = _html(engine, tmp, mask=Masker(masked))
+    store, _, tmp = store
+    html = _html(store, tmp, mask=Masker(masked))
     for secret in (PHONE, ORDER, ADDRESS):
         assert (secret in html) is not masked
     assert ("[电话]" in html) is masked
@@ -83,11 +83,11 @@ def test_score_trend_draws_one_line_per_agent_over_the_days(tmp_path):
         for c in CONVERSATIONS
     ]
     inspect_day(tmp_path, conversations=[*CONVERSATIONS, *next_day])
-    engine = open_store(tmp_path / "qc.sqlite")
+    store = open_store(tmp_path / "qc.sqlite")
     try:
-        data = write_report(engine, tmp_path / "r.html", DAY, "2026-11-26", load_scorecard())
+        data = write_report(store, tmp_path / "r.html", DAY, "2026-11-26", load_scorecard())
     finally:
-        engine.dispose()
+        store.close()
     assert set(data.scores) == {"测试店:阿杰", "测试店:小美"}
     assert all(set(days) == {DAY, "2026-11-25"} for days in data.scores.values())
     html = (tmp_path / "r.html").read_text(encoding="utf-8")

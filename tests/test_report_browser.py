@@ -13,9 +13,9 @@ import subprocess
 import pytest
 from review_day import DAY, SCRIPT_TEXT, inspect_day
 
-from qc.report import write_report
-from qc.scorecard import load_scorecard
-from qc.store import open_store
+from qc.scoring.card import load_scorecard
+from qc.store.database import open_store
+from qc.supervise.report import write_report
 
 pytestmark = pytest.mark.slow
 
@@ -50,12 +50,12 @@ def _run(browser: str, tmp_path, *args: str) -> subprocess.CompletedProcess:
 def test_report_renders_highlights_and_escaped_script_in_chromium(tmp_path):
     browser = _chromium()
     inspect_day(tmp_path)
-    engine = open_store(tmp_path / "qc.sqlite")
+    store = open_store(tmp_path / "qc.sqlite")
     report = tmp_path / "report.html"
     try:
-        write_report(engine, report, DAY, DAY, load_scorecard())
+        write_report(store, report, DAY, DAY, load_scorecard())
     finally:
-        engine.dispose()
+        store.close()
     dumped = _run(browser, tmp_path, "--dump-dom", report.as_uri())
     assert dumped.returncode == 0, dumped.stderr[-2000:]
     dom = dumped.stdout

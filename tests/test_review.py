@@ -8,21 +8,21 @@ import json
 import pytest
 from review_day import DAY, inspect_day
 
-from qc.appeal import answer_appeal, list_appeals, open_appeal, rule_appeal
-from qc.bulk_review import REVIEW_COLUMNS, export_review_csv, import_review_csv
-from qc.review import ReviewError, audit_trail, decide, export_day, rejected_ids
-from qc.scorecard import load_scorecard
-from qc.store import open_store
+from qc.scoring.card import load_scorecard
+from qc.store.database import open_store
+from qc.supervise.appeal import answer_appeal, list_appeals, open_appeal, rule_appeal
+from qc.supervise.review import ReviewError, audit_trail, decide, export_day, rejected_ids
+from qc.supervise.review_sheet import REVIEW_COLUMNS, export_review_csv, import_review_csv
 
 
 @pytest.fixture()
 def day(tmp_path):
     """The inspected day, its store (open) and the two finding ids by conversation."""
     report = inspect_day(tmp_path)
-    engine = open_store(tmp_path / "qc.sqlite")
+    store = open_store(tmp_path / "qc.sqlite")
     ids = {f.conversation_id: f.id for f in report.findings}
-    yield report, engine, ids, tmp_path
-    engine.dispose()
+    yield report, store, ids, tmp_path
+    store.close()
 
 
 def _points(folder, agent):
@@ -31,18 +31,18 @@ def _points(folder, agent):
 
 
 def test_reject_round_trip_export_no_longer_charges_and_audit_keeps_previous_state(day):
-    report, engine, ids, tmp = day
+    report, store, ids, tmp = day
     before = _points(tmp / "out", "测试店:阿杰")
     assert before["service_attitude_points"] == -5
-    d = decide(engine, ids["cA"], "reject", by="张主管", note="buyer joked first")
+    d = decide(store, ids["cA"], "reject", by="张主管", note="buyer joked first")
     assert (d.before, d.after) == ("pending", "rejected")
-    export_day(engine, DAY, tmp / "export", load_scorecard())
+    export_day(store, DAY, tmp / "export", load_scorecard())
     after = _points(tmp / "export", "测试店:阿杰")
     assert after["service_attitude_points"] == 0
     assert after["total_points"] == before["total_points"] + 5
     # the other agent's deduction is untouched
     assert _points(tmp / "export", "测试店:小美")["service_attitude_points"] == -1
-    trail = audit_trail(engine, ids["cA"])
+    trail = audit_trail(store, ids["cA"])
     assert [(r["action"], r["actor"], r["note"], r["state_before"], r["state_after"]) for r in trail] == [
         ("reject", "张主管", "buyer joked first", "pending", "rejected")
     ]
@@ -50,18 +50,18 @@ def test_reject_round_trip_export_no_longer_charges_and_audit_keeps_previous_sta
 
 
 def test_confirm_after_reject_charges_again_and_both_decisions_are_kept(day):
-    _, engine, ids, tmp = day
-    decide(engine, ids["cA"], "reject", by="a")
-    decide(engine, ids["cA"], "confirm", by="b", note="on second look it is a challenge")
-    export_day(engine, DAY, tmp / "export", load_scorecard())
+    _, store, ids, tmp = day
+    decide(store, ids["cA"], "reject", by="a")
+    decide(store, ids["cA"], "confirm", by="b", note="on second look it is a challenge")
+    export_day(store, DAY, tmp / "export", load_scorecard())
     assert _points(tmp / "export", "测试店:阿杰")["service_attitude_points"] == -5
-    states = [(r["state_before"], r["state_after"]) for r in audit_trail(engine, ids["cA"])]
+    states = [(r["state_before"], r["state_after"]) for r in audit_trail(store, ids["cA"])]
     assert states == [("pending", "rejected"), ("rejected", "confirmed")]
 
 
 def test_inspecting_the_same_day_again_keeps_applying_decisions(day):
-    _, engine, ids, tmp = day
-    decide(engine, ids["cA"], "reject", by="张主管")
+    _, store, ids, tmp = day
+    decide(store, ids["cA"], "reject", by="张主管")
     again = inspect_day(tmp)
     assert {f.id for f in again.findings} == set(ids.values())  # ids are stable
     row = next(r for r in again.agents if r["agent"] == "测试店:阿杰")
@@ -79,26 +79,26 @@ def test_inspecting_the_same_day_again_keeps_applying_decisions(day):
     ids=["unknown-finding", "bad-decision", "no-reviewer"],
 )
 def test_bad_decisions_are_refused_and_not_logged(day, call, message):
-    _, engine, ids, _ = day
+    _, store, ids, _ = day
     with pytest.raises(ReviewError, match=message) as exc:
-        call(engine, ids)
+        call(store, ids)
     assert exc.value.exit_code == 2
-    assert audit_trail(engine) == []
+    assert audit_trail(store) == []
 
 
 def test_appeal_from_open_to_overturned_rejects_the_finding(day):
-    _, engine, ids, tmp = day
-    a = open_appeal(engine, ids["cA"], agent="阿杰", reason="the buyer asked me to be blunt")
+    _, store, ids, tmp = day
+    a = open_appeal(store, ids["cA"], agent="阿杰", reason="the buyer asked me to be blunt")
     assert a.state == "open"
-    assert answer_appeal(engine, a.id, by="质检小王", note="checked the chat").state == "answered"
-    final = rule_appeal(engine, a.id, overturn=True, by="张主管", note="a joke between regulars")
+    assert answer_appeal(store, a.id, by="质检小王", note="checked the chat").state == "answered"
+    final = rule_appeal(store, a.id, overturn=True, by="张主管", note="a joke between regulars")
     assert final.state == "overturned"
-    assert ids["cA"] in rejected_ids(engine)
-    export_day(engine, DAY, tmp / "export", load_scorecard())
+    assert ids["cA"] in rejected_ids(store)
+    export_day(store, DAY, tmp / "export", load_scorecard())
     assert _points(tmp / "export", "测试店:阿杰")["service_attitude_points"] == 0
     steps = [
         (r["action"], r["state_before"], r["state_after"], r["appeal_id"])
-        for r in audit_trail(engine, ids["cA"])
+        for r in audit_trail(store, ids["cA"])
     ]
     assert steps == [
         ("appeal_open", "none", "open", a.id),
@@ -109,17 +109,17 @@ def test_appeal_from_open_to_overturned_rejects_the_finding(day):
 
 
 def test_appeal_upheld_confirms_the_finding(day):
-    _, engine, ids, _ = day
-    a = open_appeal(engine, ids["cB"], agent="小美", reason="it was sold out")
-    answer_appeal(engine, a.id, by="qa", note="no softening at all")
-    assert rule_appeal(engine, a.id, overturn=False, by="boss").state == "upheld"
-    assert ids["cB"] not in rejected_ids(engine)
-    assert audit_trail(engine, ids["cB"])[-1]["state_after"] == "confirmed"
+    _, store, ids, _ = day
+    a = open_appeal(store, ids["cB"], agent="小美", reason="it was sold out")
+    answer_appeal(store, a.id, by="qa", note="no softening at all")
+    assert rule_appeal(store, a.id, overturn=False, by="boss").state == "upheld"
+    assert ids["cB"] not in rejected_ids(store)
+    assert audit_trail(store, ids["cB"])[-1]["state_after"] == "confirmed"
 
 
-def _answered(engine, fid):
-    a = open_appeal(engine, fid, agent="x", reason="r")
-    answer_appeal(engine, a.id, by="qa", note="n")
+def _answered(store, fid):
+    a = open_appeal(store, fid, agent="x", reason="r")
+    answer_appeal(store, a.id, by="qa", note="n")
     return a
 
 
@@ -163,20 +163,20 @@ def _answered(engine, fid):
     ],
 )
 def test_invalid_appeal_transitions_are_refused(day, setup, step, message):
-    _, engine, ids, _ = day
-    appeal = setup(engine, ids["cA"])
-    appeal = list_appeals(engine)[-1] if not hasattr(appeal, "finding_id") else appeal
-    logged = len(audit_trail(engine))
+    _, store, ids, _ = day
+    appeal = setup(store, ids["cA"])
+    appeal = list_appeals(store)[-1] if not hasattr(appeal, "finding_id") else appeal
+    logged = len(audit_trail(store))
     with pytest.raises(ReviewError, match=message) as exc:
-        step(engine, appeal)
+        step(store, appeal)
     assert exc.value.exit_code == 2
-    assert len(audit_trail(engine)) == logged
+    assert len(audit_trail(store)) == logged
 
 
 def test_bulk_csv_round_trip_applies_good_rows_and_lists_bad_ones(day):
-    _, engine, ids, tmp = day
+    _, store, ids, tmp = day
     path = tmp / "review.csv"
-    assert export_review_csv(engine, DAY, path, load_scorecard()) == 2
+    assert export_review_csv(store, DAY, path, load_scorecard()) == 2
     raw = path.read_bytes()
     assert raw.startswith("\ufeff".encode())  # BOM for Excel
     rows = list(csv.DictReader(path.open(encoding="utf-8-sig")))
@@ -193,7 +193,7 @@ def test_bulk_csv_round_trip_applies_good_rows_and_lists_bad_ones(day):
         w = csv.DictWriter(fh, fieldnames=REVIEW_COLUMNS)
         w.writeheader()
         w.writerows(rows)
-    result = import_review_csv(engine, path)
+    result = import_review_csv(store, path)
     assert [(c.row, c.finding_id, c.before, c.after) for c in result.changed] == [
         (2, ids["cA"], "pending", "rejected")
     ]
@@ -201,17 +201,17 @@ def test_bulk_csv_round_trip_applies_good_rows_and_lists_bad_ones(day):
         (3, True),
         (4, True),
     ]
-    assert rejected_ids(engine) == {ids["cA"]}
-    assert audit_trail(engine)[0]["source"] == "csv:review.csv:2"
-    again = import_review_csv(engine, path)
+    assert rejected_ids(store) == {ids["cA"]}
+    assert audit_trail(store)[0]["source"] == "csv:review.csv:2"
+    again = import_review_csv(store, path)
     assert again.changed == [] and again.unchanged == 1
 
 
 def test_review_export_and_feedback_mask_pii_when_asked(tmp_path):
     from review_day import CONVERSATIONS, PHONE, msg
 
-    from qc.feedback import feedback_samples
-    from qc.pii import Masker
+    from qc.supervise.feedback import feedback_samples
+    from qc.text.pii import Masker
 
     leaky = {
         "conversation_id": "cP",
@@ -223,16 +223,16 @@ def test_review_export_and_feedback_mask_pii_when_asked(tmp_path):
     }
     report = inspect_day(tmp_path, conversations=[*CONVERSATIONS, leaky])
     fid = next(f.id for f in report.findings if f.conversation_id == "cP")
-    engine = open_store(tmp_path / "qc.sqlite")
+    store = open_store(tmp_path / "qc.sqlite")
     try:
-        decide(engine, fid, "confirm", by="qa")
+        decide(store, fid, "confirm", by="qa")
         for masked in (False, True):
             out = tmp_path / f"review-{masked}.csv"
-            export_review_csv(engine, DAY, out, load_scorecard(), mask=Masker(masked))
+            export_review_csv(store, DAY, out, load_scorecard(), mask=Masker(masked))
             assert (PHONE in out.read_text(encoding="utf-8-sig")) is not masked
             sample = next(
-                s for s in feedback_samples(engine, mask=Masker(masked)).samples if s["text"] == "不能"
+                s for s in feedback_samples(store, mask=Masker(masked)).samples if s["text"] == "不能"
             )
             assert (PHONE in sample["context"][0]["text"]) is not masked
     finally:
-        engine.dispose()
+        store.close()

@@ -9,8 +9,8 @@ from review_day import CONVERSATIONS, DAY, inspect_day, msg
 from typer.testing import CliRunner
 
 from qc.cli import app
-from qc.sampling import SAMPLE_COLUMNS, draw_sample
-from qc.store import open_store
+from qc.store.database import open_store
+from qc.supervise.sampling import SAMPLE_COLUMNS, draw_sample
 
 
 def _clean(i: int, agent: str) -> dict:
@@ -25,23 +25,23 @@ def _clean(i: int, agent: str) -> dict:
 
 
 @pytest.fixture()
-def engine(tmp_path):
+def store(tmp_path):
     extra = [_clean(i, a) for a in ("阿杰", "小美") for i in range(12)]
     inspect_day(tmp_path, conversations=[*CONVERSATIONS, *extra])
-    engine = open_store(tmp_path / "qc.sqlite")
-    yield engine
-    engine.dispose()
+    store = open_store(tmp_path / "qc.sqlite")
+    yield store
+    store.close()
 
 
-def test_same_seed_same_sample_other_seed_other_sample(engine):
-    first = draw_sample(engine, 4, seed=42, date=DAY)
-    assert first == draw_sample(engine, 4, seed=42, date=DAY)
-    others = [draw_sample(engine, 4, seed=s, date=DAY) for s in range(1, 6)]
+def test_same_seed_same_sample_other_seed_other_sample(store):
+    first = draw_sample(store, 4, seed=42, date=DAY)
+    assert first == draw_sample(store, 4, seed=42, date=DAY)
+    others = [draw_sample(store, 4, seed=s, date=DAY) for s in range(1, 6)]
     assert any(o != first for o in others)
 
 
-def test_each_agent_gets_flagged_and_unflagged(engine):
-    rows = draw_sample(engine, 4, seed=3, date=DAY)
+def test_each_agent_gets_flagged_and_unflagged(store):
+    rows = draw_sample(store, 4, seed=3, date=DAY)
     by_agent: dict[str, list] = {}
     for r in rows:
         by_agent.setdefault(r.agent, []).append(r)
@@ -57,13 +57,13 @@ def test_each_agent_gets_flagged_and_unflagged(engine):
     assert flagged == {"cA", "cB"}
 
 
-def test_short_pool_gives_everything_without_repeats(engine):
-    rows = draw_sample(engine, 100, seed=1, date=DAY)
+def test_short_pool_gives_everything_without_repeats(store):
+    rows = draw_sample(store, 100, seed=1, date=DAY)
     assert len(rows) == 28  # 2 flagged + 2 clean originals + 24 extra, every one once
     assert len({(r.agent, r.conversation_id) for r in rows}) == 28
 
 
-def test_cli_writes_a_csv_with_review_columns(engine, tmp_path):
+def test_cli_writes_a_csv_with_review_columns(store, tmp_path):
     out = tmp_path / "spot.csv"
     args = [
         "sample",

@@ -88,7 +88,7 @@ def test_forbidden_lists_name_phrases_that_occur_in_the_text(records):
 
 
 def test_the_project_loader_reads_the_file():
-    from qc.classifier import load_samples
+    from qc.training.samples import load_samples
 
     samples = load_samples(HANDWRITTEN)
     assert len(samples) == sum(n for n, _, _ in EXPECTED.values())
@@ -130,7 +130,7 @@ def test_readme_states_the_same_counts(records):
 
 
 def test_split_rule_is_the_one_the_classifier_uses(records):
-    from qc.classifier import split_bucket
+    from qc.training.samples import split_bucket
 
     for r in records:
         assert (split_bucket(r["id"]) < 3) == _held_out(r["id"]), r["id"]

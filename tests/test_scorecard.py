@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 
 from qc.errors import ConfigError
-from qc.metrics import AgentDayMetrics, agent_day_metrics
 from qc.schema import Conversation, Evidence, Finding, Message, Role
-from qc.scorecard import (
+from qc.scoring.card import (
     DEFAULT_SCORECARD,
     agent_columns,
     agent_rows,
@@ -24,6 +23,7 @@ from qc.scorecard import (
     message_verdicts,
     score,
 )
+from qc.scoring.metrics import AgentDayMetrics, agent_day_metrics
 
 CST = timezone(timedelta(hours=8))
 MEI = "店:小美"

@@ -14,12 +14,14 @@ from pathlib import Path
 import pytest
 from outputs import COMPARABLE_OUTPUTS
 
+from qc.batch.run import run_inspection
 from qc.errors import ConfigError
-from qc.inspection import run_inspection
 from qc.paths import demo_dir
-from qc.pipeline import PipelineSettings, build_inspector
 from qc.readers import read_inputs
 from qc.readers.options import ReadOptions, expand_inputs
+from qc.rules import RuleSettings
+from qc.run.executors import LocalExecutor
+from qc.run.inspector import build_inspector
 
 pytestmark = pytest.mark.slow
 
@@ -43,7 +45,7 @@ def spark():
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI must run the Spark tests: {reason}")
         pytest.skip(reason)
-    from qc.spark import spark_session
+    from qc.batch.spark import spark_session
 
     session = spark_session("local[2]", app_name="qc tests")
     session.sparkContext.setLogLevel("ERROR")
@@ -61,11 +63,11 @@ OUTPUT_FILES = COMPARABLE_OUTPUTS
 
 
 def test_spark_output_equals_local_output(spark, tmp_path):
-    from qc.spark import run_spark_inspection
+    from qc.batch.spark import run_spark_inspection
 
     inputs = expand_inputs([_day()])
-    settings = PipelineSettings()
-    local = run_inspection(inputs, tmp_path / "local", build_inspector(settings))
+    settings = RuleSettings()
+    local = run_inspection(inputs, tmp_path / "local", LocalExecutor(build_inspector(settings)))
     remote = run_spark_inspection(inputs, tmp_path / "spark", settings, spark=spark)
 
     assert local.findings, "the day must produce findings, or the comparison proves little"
@@ -113,10 +115,10 @@ def _messages(spark):
 
 
 def test_inspect_dataframe_groups_rebuilds_and_inspects_each_conversation(spark, tmp_path):
-    from qc.spark import inspect_dataframe
+    from qc.batch.spark import inspect_dataframe
 
     # The lexicon rule alone, so the expected findings do not move when the classifier is retrained.
-    settings = PipelineSettings(rules=("forbidden_phrase.v1",))
+    settings = RuleSettings(rules=("forbidden_phrase.v1",))
     result = inspect_dataframe(_messages(spark), settings, ReadOptions(timezone="Asia/Shanghai"))
     conversations = {r["conversation_id"]: r for r in result.ordered().collect()}
     assert list(conversations) == ["c1", "c2"]
@@ -143,21 +145,21 @@ def test_inspect_dataframe_groups_rebuilds_and_inspects_each_conversation(spark,
             fh.write(json.dumps({k: row[k] for k in row.asDict() if k != "seq"}, ensure_ascii=False) + "\n")
     read = read_inputs([path], ReadOptions())
     local = build_inspector(settings)
-    local_records = [f.to_json() for c in read.conversations for f in local.inspect(c).findings]
+    local_records = [f.to_json() for c in read.conversations for f in local.inspect_one(c).findings]
     spark_records = [json.loads(f["record"]) for f in findings]
     assert spark_records == local_records
 
 
 def test_a_jsonl_file_read_by_spark_gives_the_local_findings(spark, tmp_path):
-    from qc.spark import inspect_dataframe
+    from qc.batch.spark import inspect_dataframe
 
     path = FIXTURE_DAY / "shop-a-2026-11-24.jsonl"
-    result = inspect_dataframe(spark.read.json(str(path)), PipelineSettings())
+    result = inspect_dataframe(spark.read.json(str(path)), RuleSettings())
     result.conversations.cache()
     spark_findings = [r["record"] for r in result.findings.orderBy("conversation_id", "position").collect()]
     spark_rejects = sorted(json.loads(r["record"])["reason"] for r in result.rejects.collect())
 
-    local = run_inspection([path], tmp_path / "local", build_inspector(PipelineSettings()))
+    local = run_inspection([path], tmp_path / "local", LocalExecutor(build_inspector(RuleSettings())))
     local_findings = (tmp_path / "local" / "findings.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(spark_findings) >= 3
     assert spark_findings == local_findings  # one file: conversations appear in id order there too
@@ -165,7 +167,7 @@ def test_a_jsonl_file_read_by_spark_gives_the_local_findings(spark, tmp_path):
 
 
 def test_spark_timestamps_are_read_in_the_configured_zone(spark):
-    from qc.spark import inspect_dataframe
+    from qc.batch.spark import inspect_dataframe
 
     # A Spark timestamp is an instant: 02:00 UTC is 10:00 in Shanghai whatever the session zone.
     df = spark.sql(
@@ -173,9 +175,7 @@ def test_spark_timestamps_are_read_in_the_configured_zone(spark):
         " '在吗' AS text"
         " UNION ALL SELECT 'c1', 'agent', NULL, '在的'"
     )
-    (row,) = (
-        inspect_dataframe(df, PipelineSettings(), ReadOptions(timezone="Asia/Shanghai")).ordered().collect()
-    )
+    (row,) = inspect_dataframe(df, RuleSettings(), ReadOptions(timezone="Asia/Shanghai")).ordered().collect()
     assert json.loads(row["summary"])["started_at"] == "2026-11-24T10:00:00+08:00"
 
 
@@ -217,7 +217,7 @@ def test_cli_engine_options_are_checked_before_any_work(tmp_path, args, message)
 
 def test_rows_rebuild_the_conversations_the_readers_built():
     """The workers' builder gives back every conversation of the fixture day, message for message."""
-    from qc.spark import conversation_from_rows, message_rows
+    from qc.batch.spark import conversation_from_rows, message_rows
 
     read = read_inputs(expand_inputs([FIXTURE_DAY]), ReadOptions())
     assert (len(read.conversations), read.accepted, read.rejected) == (6, 20, 3)
@@ -233,8 +233,8 @@ def test_rows_rebuild_the_conversations_the_readers_built():
 
 
 def test_a_dataframe_without_text_is_refused_with_the_columns_it_needs(spark):
-    from qc.spark import inspect_dataframe
+    from qc.batch.spark import inspect_dataframe
 
     df = spark.createDataFrame([("c1", "agent")], ["conversation_id", "role"])
     with pytest.raises(ConfigError, match="no column text"):
-        inspect_dataframe(df, PipelineSettings())
+        inspect_dataframe(df, RuleSettings())

@@ -13,19 +13,17 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import create_engine, func, insert, select, text
 
-from qc.metrics import agent_day_metrics
 from qc.schema import Conversation, Evidence, Finding, Message, Role
-from qc.scorecard import agent_rows, load_scorecard, score
-from qc.store import (
+from qc.scoring.card import agent_rows, load_scorecard, score
+from qc.scoring.metrics import agent_day_metrics
+from qc.store.database import StoreError, open_store
+from qc.store.tables import (
     MIGRATIONS,
     MIGRATIONS_TABLE,
     RESULT_TABLES,
     TABLES,
-    StoreError,
     applied_migrations,
     database_url,
-    open_store,
-    save_run,
 )
 
 CST = timezone(timedelta(hours=8))
@@ -90,6 +88,11 @@ def target(request, tmp_path):
     wipe()
 
 
+def save_run(target, **kwargs) -> int:
+    with open_store(target) as store:
+        return store.save_run(**kwargs)
+
+
 def counts(engine) -> dict[str, int]:
     with engine.connect() as conn:
         return {
@@ -102,7 +105,7 @@ def test_same_day_twice_leaves_one_copy(target):
     convs = [chat("c1", "2026-11-24"), chat("c2", "2026-11-24")]
     findings = [finding("c1", 1, "impatience"), finding("c2", 3, "conflict")]
     first = save_run(target, **run_kwargs(convs, findings))
-    engine = open_store(target)
+    engine = open_store(target).engine
     once = counts(engine)
     assert once == {"conversations": 2, "findings": 2, "deductions": 3, "agent_days": 1}
     second = save_run(target, **run_kwargs(convs, findings))
@@ -124,7 +127,7 @@ def test_rerun_replaces_the_day_and_keeps_other_days_and_shops(target):
     save_run(target, **run_kwargs(other_shop, []))
     # Day 1 again, now with one conversation and no finding: it replaces day 1 of this shop only.
     save_run(target, **run_kwargs(day1[:1], []))
-    engine = open_store(target)
+    engine = open_store(target).engine
     with engine.connect() as conn:
         convs = sorted(
             conn.execute(select(TABLES["conversations"].c.date, TABLES["conversations"].c.conversation_id))
@@ -142,7 +145,7 @@ def test_rerun_replaces_the_day_and_keeps_other_days_and_shops(target):
 def test_run_records_versions_hash_and_counts(target):
     kwargs = run_kwargs([chat("c1", "2026-11-24")], [])
     run_id = save_run(target, **kwargs)
-    engine = open_store(target)
+    engine = open_store(target).engine
     runs = TABLES["runs"]
     with engine.connect() as conn:
         row = conn.execute(select(runs).where(runs.c.id == run_id)).mappings().one()
@@ -156,10 +159,10 @@ def test_run_records_versions_hash_and_counts(target):
 
 
 def test_migrations_are_recorded_in_order_and_applied_once(target):
-    engine = open_store(target)
+    engine = open_store(target).engine
     assert applied_migrations(engine) == [(n, name) for n, name, _ in MIGRATIONS]
     engine.dispose()
-    engine = open_store(target)  # nothing left to apply
+    engine = open_store(target).engine  # nothing left to apply
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(MIGRATIONS_TABLE)).scalar_one() == len(
             MIGRATIONS
@@ -168,7 +171,7 @@ def test_migrations_are_recorded_in_order_and_applied_once(target):
 
 
 def test_refuses_a_store_newer_than_the_code(target):
-    engine = open_store(target)
+    engine = open_store(target).engine
     with engine.begin() as conn:
         conn.execute(
             insert(MIGRATIONS_TABLE).values(version=999, name="0999_future", applied_at="2030-01-01")
@@ -180,7 +183,7 @@ def test_refuses_a_store_newer_than_the_code(target):
 
 
 def test_refuses_a_store_whose_migration_names_differ(target):
-    engine = open_store(target)
+    engine = open_store(target).engine
     with engine.begin() as conn:
         conn.execute(
             MIGRATIONS_TABLE.update().where(MIGRATIONS_TABLE.c.version == 1).values(name="0001_other")

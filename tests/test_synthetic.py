@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from qc import exporters
 from qc.schema import Conversation, Role
-from qc.synthetic import (
+from qc.synth import exports as exporters
+from qc.synth.conversations import (
     BEHAVIOURS,
     DEFAULT_SHOP,
     DEMO_FILES,

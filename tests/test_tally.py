@@ -8,20 +8,20 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qc.engine import ConversationResult
-from qc.metrics import ExactSum
-from qc.pipeline import PipelineSettings, build_inspector
-from qc.scorecard import load_scorecard
-from qc.synthetic import iter_conversations
-from qc.tally import ScoreTally, chunk_output
+from qc.batch.chunks import ScoreTally, chunk_output
+from qc.rules import RuleSettings
+from qc.run.inspector import ConversationResult, build_inspector
+from qc.scoring.card import load_scorecard
+from qc.scoring.metrics import ExactSum
+from qc.synth.conversations import iter_conversations
 
 CARD = load_scorecard()
 
 
 def _results() -> list[ConversationResult]:
-    inspector = build_inspector(PipelineSettings(rules=("forbidden_phrase.v1",)))
+    inspector = build_inspector(RuleSettings(rules=("forbidden_phrase.v1",)))
     conversations = list(iter_conversations(date(2026, 11, 24), seed=3, n_messages=1500))
-    return [ConversationResult(r.conversation, (), r.findings) for r in inspector.inspect_all(conversations)]
+    return [ConversationResult(r.conversation, (), r.findings) for r in inspector.inspect(conversations)]
 
 
 RESULTS = _results()

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qc.text import fold, make_tokenize, token_bounds
+from qc.text.tokens import fold, make_tokenize, token_bounds
 
 
 @pytest.mark.parametrize(
@@ -34,7 +34,7 @@ def test_tokens_concatenate_back_to_the_text(tokenize, text):
 
 
 def test_tokens_equal_spacy_zh_jieba_tokens(tokenize):
-    from qc.text import nlp
+    from qc.text.tokens import nlp
 
     text = "亲，这款有现货的哦 今天下单明天发货"
     doc = nlp()(text)
@@ -103,7 +103,7 @@ def test_user_dictionary_changes_tokens_not_lexicon_matches(tmp_path, tokenize, 
 def test_sentiment_on_tokens_equals_snownlp_when_segmentation_agrees(tokenize, text):
     from snownlp import SnowNLP
 
-    from qc.annotate import sentiment_of_tokens
+    from qc.text.annotate import sentiment_of_tokens
 
     snow = SnowNLP(text)
     assert [w for w in tokenize(text)] == list(snow.words)
@@ -113,7 +113,7 @@ def test_sentiment_on_tokens_equals_snownlp_when_segmentation_agrees(tokenize, t
 def test_sentiment_differs_only_through_segmentation(tokenize):
     from snownlp import SnowNLP
 
-    from qc.annotate import sentiment_of_tokens
+    from qc.text.annotate import sentiment_of_tokens
 
     text = "发货太慢了"  # jieba: 太慢 one word; snownlp: 太 / 慢
     snow = SnowNLP(text)
@@ -122,9 +122,8 @@ def test_sentiment_differs_only_through_segmentation(tokenize):
 
 
 def test_annotator_gives_tokens_and_sentiment_to_buyers_and_agents():
-    from qc.annotate import buyer_mood, make_annotator
-    from qc.pipeline import PipelineSettings
     from qc.schema import Conversation, Message, Role
+    from qc.text.annotate import buyer_mood, make_annotator
 
     conv = Conversation(
         "c",
@@ -135,7 +134,7 @@ def test_annotator_gives_tokens_and_sentiment_to_buyers_and_agents():
             Message(3, Role.CUSTOMER, "质量太差了，我要退货"),
         ),
     )
-    feats = make_annotator(PipelineSettings())(conv)
+    feats = make_annotator()(conv)
     assert len(feats) == 4
     for m, f in zip(conv.messages, feats, strict=True):
         if m.role is Role.SYSTEM:

@@ -1,12 +1,12 @@
-"""qc.transcript: what one message costs when several findings share its charge."""
+"""qc.supervise.transcript: what one message costs when several findings share its charge."""
 
 from __future__ import annotations
 
 import pytest
 
 from qc.schema import Conversation, Evidence, Finding, Message, Role
-from qc.scorecard import load_scorecard
-from qc.transcript import build_view
+from qc.scoring.card import load_scorecard
+from qc.supervise.transcript import build_view
 
 AGENT = "店:小王"
 
@@ -74,7 +74,7 @@ def test_a_message_is_charged_once_and_the_view_says_so(findings, charges, share
 def test_the_report_says_once_what_a_shared_message_costs(findings, lines):
     from types import SimpleNamespace
 
-    from qc.report import _render_conversation, load_reply_patterns
+    from qc.supervise.report import _render_conversation, load_reply_patterns
 
     view = build_view(_conversation(), findings, load_scorecard())
     heading = SimpleNamespace(date="2026-11-24", agents=[AGENT], points=-1.0)

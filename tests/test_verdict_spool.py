@@ -7,8 +7,8 @@ from types import MappingProxyType
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qc.scorecard import MessageVerdict
-from qc.verdict_spool import VerdictSpool
+from qc.batch.spool import VerdictSpool
+from qc.scoring.card import MessageVerdict
 
 # Dates, agent nicks and conversation ids as exports write them, plus text whose UTF-8 bytes
 # and code points could disagree if the order were taken from anything but the code points.

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta, timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qc.engine import ConversationResult
+from qc.outputs.writers import conversation_summary
+from qc.run.inspector import ConversationResult
 from qc.schema import Conversation, Evidence, Finding, Message, Role
-from qc.writers import conversation_summary
 
 _BASE = datetime(2026, 11, 24, 23, 59, tzinfo=timezone(timedelta(hours=8)))
 _ZONES = [timezone(timedelta(hours=h)) for h in (8, 0, -5)]

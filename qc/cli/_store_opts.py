@@ -10,7 +10,7 @@ import typer
 from qc.errors import EXIT_USAGE, QcError
 
 if TYPE_CHECKING:  # SQLAlchemy costs 0.2 s to import: only commands that open a store pay it
-    from sqlalchemy import Engine
+    from qc.store.database import Store
 
 DEFAULT_DB = "out/qc.sqlite"
 
@@ -33,9 +33,9 @@ class NoStoreError(QcError):
     exit_code = EXIT_USAGE
 
 
-def open_db(db: str) -> Engine:
+def open_db(db: str) -> Store:
     """Open an existing store (a missing SQLite file is an error, not a new empty store)."""
-    from qc.store import open_store
+    from qc.store.database import open_store
 
     if "://" not in db and not Path(db).expanduser().exists():
         raise NoStoreError(f"no store at {db}: run `qc inspect DAY --out DIR --db {db}` first, or pass --db")

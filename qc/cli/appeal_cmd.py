@@ -35,13 +35,13 @@ def open_cli(
     Example:
         qc appeal open 1edfab741bc8e5aa --agent 阿杰 --reason "the buyer asked me to be blunt"
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
-    from qc.appeal import open_appeal
+    from qc.supervise.appeal import open_appeal
 
-    engine = open_db(db)
+    store = open_db(db)
     try:
-        a = open_appeal(engine, finding_id, agent=agent, reason=reason)
+        a = open_appeal(store, finding_id, agent=agent, reason=reason)
     finally:
-        engine.dispose()
+        store.close()
     err(f"appeal #{a.id} opened on {a.finding_id}")
     typer.echo(a.id)
 
@@ -60,13 +60,13 @@ def answer_cli(
     Example:
         qc appeal answer 1 --by 质检小王 --note "checked the whole chat"
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
-    from qc.appeal import answer_appeal
+    from qc.supervise.appeal import answer_appeal
 
-    engine = open_db(db)
+    store = open_db(db)
     try:
-        a = answer_appeal(engine, appeal_id, by=by, note=note)
+        a = answer_appeal(store, appeal_id, by=by, note=note)
     finally:
-        engine.dispose()
+        store.close()
     err(f"appeal #{a.id}: {a.state}")
 
 
@@ -86,15 +86,15 @@ def rule_cli(
     Example:
         qc appeal rule 1 --overturn --by 张主管 --note "context shows a joke"
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
-    from qc.appeal import rule_appeal
+    from qc.supervise.appeal import rule_appeal
 
     if uphold == overturn:
         raise ConfigError("give exactly one of --uphold or --overturn")
-    engine = open_db(db)
+    store = open_db(db)
     try:
-        a = rule_appeal(engine, appeal_id, overturn=overturn, by=by, note=note)
+        a = rule_appeal(store, appeal_id, overturn=overturn, by=by, note=note)
     finally:
-        engine.dispose()
+        store.close()
     err(f"appeal #{a.id}: {a.state} (final)")
 
 
@@ -112,11 +112,11 @@ def list_cli(
     Example:
         qc appeal list --state open
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
-    from qc.appeal import list_appeals
+    from qc.supervise.appeal import list_appeals
 
-    engine = open_db(db)
+    store = open_db(db)
     try:
-        for a in list_appeals(engine, state):
+        for a in list_appeals(store, state):
             typer.echo(json.dumps(a.to_json(), ensure_ascii=False))
     finally:
-        engine.dispose()
+        store.close()

@@ -63,8 +63,8 @@ def check_messages(
     explain: bool = False,
 ) -> list[dict[str, Any]]:
     """Check agent texts (each after its context) and return one JSON-ready result per text."""
-    from qc.lexicon import load_lexicon
     from qc.rules.forbidden_phrase import ForbiddenPhraseRule, check_text
+    from qc.rules.lexicon import load_lexicon
 
     lex = load_lexicon(lexicon)
     rule = ForbiddenPhraseRule(lex, strict=strict)

@@ -41,8 +41,8 @@ def evaluate_cli(
     Example:
         qc evaluate --data annotated_samples/handwritten.jsonl --split eval --json
     """
-    from qc.classifier import is_evaluation, load_samples
-    from qc.evaluation import evaluate
+    from qc.training.evaluate import evaluate
+    from qc.training.samples import is_evaluation, load_samples
 
     if split not in SPLITS:
         raise ConfigError(f"--split {split!r}: use one of {', '.join(SPLITS)}")

@@ -34,14 +34,14 @@ def export_cli(
         qc export --date 2026-11-24 --out out/2026-11-24-reviewed --db out/qc.sqlite
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.cli.flagged_cmd import date_range
-    from qc.review import export_day
-    from qc.scorecard import load_scorecard
+    from qc.scoring.card import load_scorecard
+    from qc.supervise.review import export_day
 
     date_range(date, None, None)
     card = load_scorecard(scorecard)
-    engine = open_db(db)
+    store = open_db(db)
     try:
-        result = export_day(engine, date, out, card)
+        result = export_day(store, date, out, card)
     finally:
-        engine.dispose()
+        store.close()
     err(f"{len(result.rows)} agent rows, {len(result.rejected)} rejected findings not charged → {out}")

@@ -47,14 +47,14 @@ def export_cli(
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     import json
 
-    from qc.feedback import allow_snippet, feedback_samples
-    from qc.pii import Masker
+    from qc.supervise.feedback import allow_snippet, feedback_samples
+    from qc.text.pii import Masker
 
-    engine = open_db(db)
+    store = open_db(db)
     try:
-        result = feedback_samples(engine, mask=Masker(mask_pii))
+        result = feedback_samples(store, mask=Masker(mask_pii))
     finally:
-        engine.dispose()
+        store.close()
     lines = "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in result.samples)
     if out is None:
         typer.echo(lines, nl=False)

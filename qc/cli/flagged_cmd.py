@@ -60,20 +60,20 @@ def flagged_cli(
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from pathlib import Path
 
-    from qc.flagged import flagged_conversations
-    from qc.scorecard import load_scorecard
+    from qc.scoring.card import load_scorecard
+    from qc.supervise.flagged import flagged_conversations
 
     if output_format not in ("table", "json"):
         raise ConfigError(f"--format {output_format!r} is unknown: use table or json")
     lo, hi = date_range(date, date_from, date_to)
     card = load_scorecard(Path(scorecard) if scorecard else None)
-    engine = open_db(db)
+    store = open_db(db)
     try:
         rows = flagged_conversations(
-            engine, agent=agent, date_from=lo, date_to=hi, kind=kind, min_points=min_points, card=card
+            store, agent=agent, date_from=lo, date_to=hi, kind=kind, min_points=min_points, card=card
         )
     finally:
-        engine.dispose()
+        store.close()
     if output_format == "json":
         typer.echo(json.dumps([r.to_json() for r in rows], ensure_ascii=False, indent=2))
         return

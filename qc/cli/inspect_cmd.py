@@ -38,9 +38,9 @@ def check_settings(settings: Any) -> None:
     Worker processes and Spark executors build their own rules later; a mistake in a file
     named on the command line must stop the run here, once, with the file named.
     """
-    from qc.artifact import verify
-    from qc.lexicon import load_lexicon
-    from qc.rules.attitude_classifier import RULE_NAME as CLASSIFIER
+    from qc.attitude.model_file import verify
+    from qc.attitude.rule import RULE_NAME as CLASSIFIER
+    from qc.rules.lexicon import load_lexicon
 
     if settings.lexicon is not None:
         load_lexicon(settings.lexicon)
@@ -159,73 +159,79 @@ def inspect_cli(
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    from qc.inspection import run_inspection
-    from qc.pipeline import PipelineSettings, build_inspector
     from qc.readers.options import ReadOptions, expand_inputs
+    from qc.rules import RuleSettings
 
     missing = [str(p) for p in inputs if not p.exists()]
     if missing:
         err(f"qc: no such file or folder: {', '.join(missing)}")
         raise typer.Exit(EXIT_USAGE)
-    try:
-        day = Date.fromisoformat(date) if date else None
-    except ValueError:
-        raise ConfigError(f"--date {date!r} is not a date: write it as YYYY-MM-DD") from None
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(
-            f"--timezone {timezone!r} is unknown: use an IANA name such as Asia/Shanghai"
-        ) from None
-    options = ReadOptions(
-        encoding=encoding,
-        format=input_format,
-        date=day,
-        timezone=timezone,
-        column_map=parse_columns(column or []),
-        agent_nicks=frozenset(agent_nick or ()),
-        customer_nicks=frozenset(customer_nick or ()),
-    )
     if engine not in ("local", "spark"):
         raise ConfigError(f"--engine {engine!r} is unknown: use local or spark")
     if master is not None and engine != "spark":
         raise ConfigError("--master only applies with --engine spark")
     if jobs > 1 and engine != "local":
         raise ConfigError("--jobs only applies with --engine local (Spark has its own executors)")
-    if engine == "spark":
-        # Same two calls below for both engines: the Spark engine remembers the settings (and builds
-        # the inspector here once, so a bad config fails before Spark starts) and runs them on Spark.
-        from qc.spark import SparkEngine
+    settings = RuleSettings(lexicon=lexicon, model=model, user_dict=user_dict, strict=strict)
+    executor = None
+    if jobs > 1:
+        from qc.run.pool import PoolExecutor
 
-        spark_engine = SparkEngine(master or "local[2]")
-        build_inspector, run_inspection = spark_engine.build_inspector, spark_engine.run_inspection
-    from qc.scorecard import load_scorecard
+        # Started first: the workers load their models while this process checks the settings.
+        executor = PoolExecutor(settings, jobs, batch_size)
+    try:
+        try:
+            day = Date.fromisoformat(date) if date else None
+        except ValueError:
+            raise ConfigError(f"--date {date!r} is not a date: write it as YYYY-MM-DD") from None
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                f"--timezone {timezone!r} is unknown: use an IANA name such as Asia/Shanghai"
+            ) from None
+        options = ReadOptions(
+            encoding=encoding,
+            format=input_format,
+            date=day,
+            timezone=timezone,
+            column_map=parse_columns(column or []),
+            agent_nicks=frozenset(agent_nick or ()),
+            customer_nicks=frozenset(customer_nick or ()),
+        )
+        from qc.scoring.card import load_scorecard
 
-    card = load_scorecard(scorecard)  # a bad card fails (exit 2) before any work
-    settings = PipelineSettings(lexicon=lexicon, model=model, user_dict=user_dict, strict=strict)
-    check_settings(settings)
-    if engine == "local" and jobs > 1:
-        from qc.parallel import ParallelInspector
+        card = load_scorecard(scorecard)  # a bad card fails (exit 2) before any work
+        check_settings(settings)
+        files = expand_inputs(list(inputs))
+        progress = _rich_progress(show_progress(quiet))
+        if engine == "spark":
+            from qc.batch.spark import run_spark_inspection
 
-        inspector = ParallelInspector(settings, jobs, batch_size)
-    else:
-        inspector = build_inspector(settings)
-        if engine == "local":
-            inspector.batch_size = batch_size
-    if engine == "local":
-        from qc.engine import settle_heap
+            report = run_spark_inspection(
+                files,
+                out,
+                settings,
+                options,
+                master=master or "local[2]",
+                scorecard=card,
+                store=db,
+                keep_results=False,
+            )
+        else:
+            from qc.batch.run import run_inspection
+            from qc.run.executors import LocalExecutor
+            from qc.run.inspector import build_inspector, settle_heap
 
-        settle_heap()  # this process inspects (or reads for the workers) until the batch ends
-    report = run_inspection(
-        expand_inputs(list(inputs)),
-        out,
-        inspector,
-        options,
-        progress=_rich_progress(show_progress(quiet)),
-        scorecard=card,
-        store=db,
-        keep_results=False,
-    )
+            if executor is None:
+                executor = LocalExecutor(build_inspector(settings), batch_size)
+            settle_heap()  # this process inspects (or reads for the workers) until the batch ends
+            report = run_inspection(
+                files, out, executor, options, progress=progress, scorecard=card, store=db, keep_results=False
+            )
+    finally:
+        if executor is not None:
+            executor.close()
     for failed in report.read.failed_files:
         err(f"qc: {failed.path}: {failed.error}")
     if not quiet:

@@ -31,8 +31,8 @@ def validate_lexicon(path: Path | None = None) -> tuple[Any, list[str]]:
     phrases) come from loading; behaviour problems from running each entry's
     hit and miss examples through ``forbidden_phrase.v1``.
     """
-    from qc.lexicon import LexiconProblem, load_lexicon
     from qc.rules.forbidden_phrase import example_failures
+    from qc.rules.lexicon import LexiconProblem, load_lexicon
 
     try:
         lexicon = load_lexicon(path)
@@ -57,7 +57,7 @@ def check_lexicon_cli(
 
         qc lexicon check lexicons/forbidden.toml
     """
-    from qc.lexicon import default_lexicon_path
+    from qc.rules.lexicon import default_lexicon_path
 
     path = file or default_lexicon_path()
     lexicon, problems = validate_lexicon(path)
@@ -81,7 +81,7 @@ def show_lexicon_cli(
 
         qc lexicon show | jq '.entries[] | .id + " " + .title'
     """
-    from qc.lexicon import load_lexicon
+    from qc.rules.lexicon import load_lexicon
 
     lex = load_lexicon(file)
     doc = {

@@ -38,15 +38,15 @@ def report_cli(
         qc report --agent 柚子优选旗舰店:阿杰 --from 2026-11-01 --to 2026-11-30 --out aj.html --mask-pii
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.cli.flagged_cmd import date_range
-    from qc.pii import Masker
-    from qc.report import write_report
-    from qc.scorecard import load_scorecard
+    from qc.scoring.card import load_scorecard
+    from qc.supervise.report import write_report
+    from qc.text.pii import Masker
 
     lo, hi = date_range(None, date_from, date_to)
     card = load_scorecard(scorecard)
-    engine = open_db(db)
+    store = open_db(db)
     try:
-        data = write_report(engine, out, lo, hi, card, agent=agent, mask=Masker(mask_pii))  # type: ignore[arg-type]
+        data = write_report(store, out, lo, hi, card, agent=agent, mask=Masker(mask_pii))  # type: ignore[arg-type]
     finally:
-        engine.dispose()
+        store.close()
     err(f"{len(data.views)} of {data.flagged_total} flagged conversations, {len(data.scores)} agents → {out}")

@@ -59,15 +59,15 @@ def decide_cli(
         qc review 1edfab741bc8e5aa --reject --by 张主管 --note "buyer was joking, agent joked back"
         qc review decide 1edfab741bc8e5aa --confirm --by 张主管
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
-    from qc.review import decide
+    from qc.supervise.review import decide
 
     if confirm == reject:
         raise ConfigError("give exactly one of --confirm or --reject")
-    engine = open_db(db)
+    store = open_db(db)
     try:
-        d = decide(engine, finding_id, "confirm" if confirm else "reject", by=by, note=note)
+        d = decide(store, finding_id, "confirm" if confirm else "reject", by=by, note=note)
     finally:
-        engine.dispose()
+        store.close()
     err(f"finding {d.finding_id}: {d.before} → {d.after}")
 
 
@@ -85,14 +85,14 @@ def log_cli(
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     import json
 
-    from qc.review import audit_trail
+    from qc.supervise.review import audit_trail
 
-    engine = open_db(db)
+    store = open_db(db)
     try:
-        for row in audit_trail(engine, finding_id):
+        for row in audit_trail(store, finding_id):
             typer.echo(json.dumps(row, ensure_ascii=False))
     finally:
-        engine.dispose()
+        store.close()
 
 
 @review_app.command("export")
@@ -111,18 +111,18 @@ def export_cli(
         qc review export --date 2026-11-24 --out review.csv
         qc review import review.csv
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
-    from qc.bulk_review import export_review_csv
     from qc.cli.flagged_cmd import date_range
-    from qc.pii import Masker
-    from qc.scorecard import load_scorecard
+    from qc.scoring.card import load_scorecard
+    from qc.supervise.review_sheet import export_review_csv
+    from qc.text.pii import Masker
 
     date_range(date, None, None)
     card = load_scorecard(Path(scorecard) if scorecard else None)
-    engine = open_db(db)
+    store = open_db(db)
     try:
-        n = export_review_csv(engine, date, out, card, mask=Masker(mask_pii))
+        n = export_review_csv(store, date, out, card, mask=Masker(mask_pii))
     finally:
-        engine.dispose()
+        store.close()
     err(f"{n} findings → {out}; fill decision (confirm/reject), by and note, then `qc review import {out}`")
 
 
@@ -142,15 +142,15 @@ def import_cli(
     Example:
         qc review import review.csv --db out/qc.sqlite
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
-    from qc.bulk_review import import_review_csv
+    from qc.supervise.review_sheet import import_review_csv
 
     if not csv_file.exists():
         raise ConfigError(f"no such file: {csv_file}")
-    engine = open_db(db)
+    store = open_db(db)
     try:
-        result = import_review_csv(engine, csv_file, default_by=by)
+        result = import_review_csv(store, csv_file, default_by=by)
     finally:
-        engine.dispose()
+        store.close()
     for change in result.changed:
         err(f"row {change.row}: {change.finding_id} {change.before} → {change.after}")
     for problem in result.problems:

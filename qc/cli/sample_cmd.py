@@ -37,18 +37,18 @@ def sample_cli(
         qc sample --per-agent 5 --seed 42 --date 2026-11-24 --out spotcheck.csv --db out/qc.sqlite
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.cli.flagged_cmd import date_range
-    from qc.sampling import draw_sample, write_sample_csv
-    from qc.scorecard import load_scorecard
+    from qc.scoring.card import load_scorecard
+    from qc.supervise.sampling import draw_sample, write_sample_csv
 
     if per_agent < 1:
         raise ConfigError("--per-agent must be at least 1")
     date_range(date, None, None)
     card = load_scorecard(scorecard)
-    engine = open_db(db)
+    store = open_db(db)
     try:
-        rows = draw_sample(engine, per_agent, seed, date=date, card=card)
+        rows = draw_sample(store, per_agent, seed, date=date, card=card)
     finally:
-        engine.dispose()
+        store.close()
     write_sample_csv(rows, out)
     flagged = sum(1 for r in rows if r.stratum == "flagged")
     err(f"{len(rows)} conversations ({flagged} flagged, {len(rows) - flagged} unflagged) → {out}")

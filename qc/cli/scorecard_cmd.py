@@ -40,7 +40,7 @@ def show_cli(
     Example:
         qc scorecard show --scorecard shop.toml --format json
     """
-    from qc.scorecard import load_scorecard
+    from qc.scoring.card import load_scorecard
 
     if output_format not in ("toml", "json"):
         raise ConfigError(f"--format {output_format!r} is unknown: use toml or json")

@@ -45,19 +45,19 @@ def show_cli(
     from rich.console import Console
     from rich.text import Text
 
-    from qc.pii import Masker
-    from qc.scorecard import load_scorecard
-    from qc.transcript import buyer_sentiments, load_view
+    from qc.scoring.card import load_scorecard
+    from qc.supervise.transcript import buyer_sentiments, load_view
+    from qc.text.pii import Masker
 
     mask = Masker(mask_pii)
     card = load_scorecard(Path(scorecard) if scorecard else None)
-    engine = open_db(db)
+    store = open_db(db)
     try:
         view = load_view(
-            engine, conversation_id, card, explain=explain, sentiment=buyer_sentiments if mood else None
+            store, conversation_id, card, explain=explain, sentiment=buyer_sentiments if mood else None
         )
     finally:
-        engine.dispose()
+        store.close()
     console = Console(highlight=False)
     conv = view.conversation
     console.print(

@@ -42,9 +42,9 @@ def train_cli(
     Example:
         qc train --samples annotated_samples --out models/attitude --seed 0
     """
-    from qc.artifact import default_model_dir
-    from qc.classifier import train_to_dir
+    from qc.attitude.model_file import default_model_dir
     from qc.paths import samples_dir
+    from qc.training.train import train_to_dir
 
     out_dir = out or default_model_dir()
     meta = train_to_dir(samples or samples_dir(), out_dir, seed=seed, version=version, config_path=config)

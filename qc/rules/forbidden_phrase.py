@@ -17,15 +17,12 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import Any
 
-from qc.lexicon import Entry, Lexicon, load_lexicon, strip_decoration
-from qc.rules import register_rule
+from qc.rules import BaseRule, RuleSettings, register_rule
+from qc.rules.lexicon import Entry, Lexicon, iter_examples, load_lexicon, strip_decoration
 from qc.schema import Conversation, Evidence, Finding, Message, MessageFeatures, Role
-from qc.text import TEXT_CACHE_SIZE, fold, token_bounds, tokenize
-
-if TYPE_CHECKING:
-    from qc.pipeline import PipelineSettings
+from qc.text.tokens import TEXT_CACHE_SIZE, fold, token_bounds, tokenize
 
 __all__ = [
     "RULE_NAME",
@@ -80,7 +77,7 @@ class BuyerTurn:
         return "none"
 
 
-class ForbiddenPhraseRule:
+class ForbiddenPhraseRule(BaseRule):
     """Reports forbidden phrases in agent messages, live or suppressed, with the cue that decided."""
 
     name = RULE_NAME
@@ -106,9 +103,11 @@ class ForbiddenPhraseRule:
         self._turn_cache = lru_cache(maxsize=TEXT_CACHE_SIZE)(self._classify_uncached)
         self._may_flag = lru_cache(maxsize=TEXT_CACHE_SIZE)(self._may_flag_uncached)
 
-    def describe(self) -> dict[str, object]:
-        """What run.json records about this rule: the lexicon identity and the strict switch."""
-        return {"lexicon": self.lexicon.describe(), "strict": self.strict}
+    def describe(self) -> dict[str, Any]:
+        """What run.json records about this rule: the lexicon version and the strict switch."""
+        if not self.lexicon.label:
+            return {}
+        return {"lexicon_version": self.lexicon.label, "lexicon_strict": self.strict}
 
     # -- buyer context -------------------------------------------------------------------------
 
@@ -446,7 +445,7 @@ def _crossed_word(tokens: Sequence[str], start: int, end: int) -> str | None:
 
 
 @register_rule(RULE_NAME)
-def make_forbidden_phrase_rule(settings: PipelineSettings | None = None) -> ForbiddenPhraseRule:
+def make_forbidden_phrase_rule(settings: RuleSettings | None = None) -> ForbiddenPhraseRule:
     """Build the rule from pipeline settings: lexicon file (bundled default), strict switch."""
     lexicon = load_lexicon(settings.lexicon if settings is not None else None)
     strict = bool(settings.strict) if settings is not None else False
@@ -480,8 +479,6 @@ def example_failures(lexicon: Lexicon) -> list[str]:
     A hit example must give a live finding of its entry; a miss example must
     give none (suppressed findings are fine).
     """
-    from qc.lexicon import iter_examples
-
     rules = {False: ForbiddenPhraseRule(lexicon), True: ForbiddenPhraseRule(lexicon, strict=True)}
     problems: list[str] = []
     for entry, kind, ex in iter_examples(lexicon):

@@ -1,0 +1,671 @@
+"""Run qc's per-conversation pipeline on Apache Spark (PySpark), for days too big for one machine.
+
+Two entry points:
+
+* :func:`inspect_dataframe` takes a Spark DataFrame of messages (one row per message), sends
+  every conversation to one worker, rebuilds it with the readers' own conversation builder and
+  runs the same inspector as ``qc inspect``. It returns DataFrames, so a platform can keep
+  the results in its tables.
+* :func:`run_spark_inspection` is ``qc inspect --engine spark``: it reads the files with qc's
+  readers on the driver (so encodings, rejects and duplicate handling are exactly the local
+  ones), inspects on Spark and writes the same files as the local engine, byte for byte.
+
+Only the RDD and DataFrame core of PySpark is used: no pandas or pyarrow (``applyInPandas``
+would need both, for no gain here: each conversation is handled in Python anyway).
+PySpark is an optional extra (``pip install 'qc[spark]'``) and is imported inside functions.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from qc.batch.run import run_inspection
+from qc.errors import ConfigError
+from qc.outputs.writers import conversation_summary, dumps
+from qc.readers.assemble import build_conversations
+from qc.readers.options import ReadOptions, ReadResult
+from qc.readers.records import Candidate, RawRecord, dumps_raw, make_reject, validate
+from qc.readers.timestamps import date_from_filename
+from qc.rules import RuleSettings
+from qc.run.inspector import ConversationResult, Inspector, InspectorInfo, build_inspector, chunked
+from qc.schema import Conversation, Finding, Reject
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+__all__ = [
+    "REQUIRED_COLUMNS",
+    "OPTIONAL_COLUMNS",
+    "MESSAGE_COLUMNS",
+    "conversation_from_rows",
+    "message_rows",
+    "SparkInspection",
+    "SparkEngine",
+    "SparkInspector",
+    "inspect_dataframe",
+    "messages_dataframe",
+    "run_spark_inspection",
+    "require_spark",
+    "spark_session",
+]
+
+REQUIRED_COLUMNS: tuple[str, ...] = ("conversation_id", "role", "text")
+# ``seq`` orders messages whose timestamps tie (the record's position in its input);
+# ``conversation_order`` orders the output (default: by conversation id); rows whose
+# ``dedupe`` differs are never exact duplicates of each other (as in a conversation line).
+OPTIONAL_COLUMNS: tuple[str, ...] = (
+    "sender",
+    "timestamp",
+    "agent_id",
+    "shop",
+    "auto_reply",
+    "source",
+    "seq",
+    "conversation_order",
+    "dedupe",
+)
+MESSAGE_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+_FIELDS = MESSAGE_COLUMNS
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+# One inspector per settings per Python worker: building one loads the lexicon, jieba and
+# the classifier, which costs seconds, so it must not happen per conversation or per task.
+_INSPECTORS: dict[str, Inspector] = {}
+
+
+def _worker_inspector(settings: RuleSettings) -> Inspector:
+    """The inspector for ``settings``, built once per process and reused by every task."""
+    key = repr(settings)
+    inspector = _INSPECTORS.get(key)
+    if inspector is None:
+        inspector = _INSPECTORS[key] = build_inspector(settings)
+    return inspector
+
+
+def _findings_type() -> Any:
+    from pyspark.sql import types as T
+
+    return T.StructType(
+        [
+            T.StructField("id", T.StringType(), False),
+            T.StructField("message_index", T.IntegerType(), False),
+            T.StructField("agent", T.StringType(), True),
+            T.StructField("kind", T.StringType(), False),
+            T.StructField("rule", T.StringType(), False),
+            T.StructField("entry", T.StringType(), True),
+            T.StructField("start", T.IntegerType(), True),
+            T.StructField("end", T.IntegerType(), True),
+            T.StructField("text", T.StringType(), True),
+            T.StructField("score", T.DoubleType(), False),
+            T.StructField("suppressed", T.BooleanType(), False),
+            T.StructField("needs_review", T.BooleanType(), False),
+            T.StructField("cue", T.StringType(), True),
+            T.StructField("record", T.StringType(), False),
+        ]
+    )
+
+
+def _result_schema() -> Any:
+    from pyspark.sql import types as T
+
+    return T.StructType(
+        [
+            T.StructField("conversation_id", T.StringType(), True),
+            T.StructField("conversation_order", T.LongType(), True),
+            T.StructField("summary", T.StringType(), True),
+            T.StructField("findings", T.ArrayType(_findings_type(), False), False),
+            T.StructField("rejects", T.ArrayType(T.StringType(), False), False),
+            T.StructField("warnings", T.ArrayType(T.StringType(), False), False),
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class SparkInspection:
+    """What :func:`inspect_dataframe` returns: lazy DataFrames over one inspection.
+
+    ``conversations`` has one row per conversation: ``conversation_id``,
+    ``conversation_order``, ``summary`` (the conversations.jsonl line, JSON),
+    ``findings`` (array of structs, each with the findings.jsonl line in ``record``)
+    and ``rejects`` (rows that could not become messages, rejects.jsonl lines).
+    Cache it (``.cache()``) before using several views, or the inspection runs again.
+    """
+
+    conversations: DataFrame
+
+    @property
+    def findings(self) -> DataFrame:
+        """One row per finding: ``conversation_id``, ``conversation_order``, ``position``, then its fields."""
+        from pyspark.sql import functions as F
+
+        return self.conversations.select(
+            "conversation_id", "conversation_order", F.posexplode("findings").alias("position", "f")
+        ).select("conversation_id", "conversation_order", "position", "f.*")
+
+    @property
+    def rejects(self) -> DataFrame:
+        """One row per rejected message row: ``conversation_id`` and the rejects.jsonl line in ``record``."""
+        from pyspark.sql import functions as F
+
+        return self.conversations.select("conversation_id", F.explode("rejects").alias("record"))
+
+    def ordered(self) -> DataFrame:
+        """Conversations sorted as the files are written: by ``conversation_order``, then id."""
+        from pyspark.sql import functions as F
+
+        return self.conversations.orderBy(F.col("conversation_order").asc_nulls_last(), "conversation_id")
+
+
+def require_spark() -> None:
+    """Fail with the fix when PySpark or Java is missing, instead of a Py4J traceback.
+
+    Raises:
+        ConfigError: PySpark is not installed, or no Java is on PATH or in JAVA_HOME.
+    """
+    import importlib.util
+    import os
+    import shutil
+
+    if importlib.util.find_spec("pyspark") is None:
+        raise ConfigError("--engine spark needs PySpark: pip install 'qc[spark]' (and Java 17 or newer)")
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        raise ConfigError("--engine spark needs Java 17 or newer on PATH (or JAVA_HOME set)")
+
+
+def spark_session(master: str = "local[2]", app_name: str = "qc inspect") -> SparkSession:
+    """Get or start a Spark session; local masters run the workers on this very interpreter.
+
+    Why: with a local master Spark would otherwise start ``python3`` from PATH, which may
+    be another interpreter than the one qc is installed in (a virtual environment).
+    """
+    import os
+    import sys
+
+    from pyspark.sql import SparkSession
+
+    # Spark's progress bar is for people: on a terminal only, like qc's own (stderr carries no data).
+    show_progress = "true" if sys.stderr.isatty() else "false"
+    builder = SparkSession.builder.master(master).appName(app_name)
+    builder = builder.config("spark.ui.showConsoleProgress", show_progress)
+    if master.startswith("local"):
+        # A session started from Python runs its workers with $PYSPARK_PYTHON (default python3);
+        # with PySpark 4.3 the spark.pyspark.python setting alone left them on the system
+        # python3, without qc's dependencies. Set both; a user's own $PYSPARK_PYTHON wins.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        builder = builder.config("spark.pyspark.python", sys.executable).config("spark.ui.enabled", "false")
+    return builder.getOrCreate()
+
+
+def _normalized(df: DataFrame) -> DataFrame:
+    """The message columns in a fixed order and shape the workers expect.
+
+    Without ``seq``, the frame's row order becomes ``seq`` (ids increase in partition
+    order, so a file read by Spark keeps its line order). A Spark ``timestamp`` (an
+    instant) becomes microseconds since the epoch so no worker time zone can shift it;
+    any other type of timestamp column becomes text, which the readers' own timestamp
+    parser reads with :class:`ReadOptions`.
+    """
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    present = set(df.columns)
+    missing = [c for c in REQUIRED_COLUMNS if c not in present]
+    if missing:
+        raise ConfigError(
+            f"the messages DataFrame has no column {', '.join(missing)}; it needs"
+            f" {', '.join(REQUIRED_COLUMNS)} and may have {', '.join(OPTIONAL_COLUMNS)}"
+        )
+    types = {f.name: f.dataType for f in df.schema.fields}
+    exprs = []
+    for name in _FIELDS:
+        if name == "seq" and name not in present:
+            # The frame's own row order (read order for a file just read) orders untimed messages.
+            exprs.append(F.monotonically_increasing_id().alias(name))
+        elif name not in present:
+            exprs.append(F.lit(None).alias(name))
+        elif name == "timestamp" and isinstance(types[name], T.TimestampType):
+            exprs.append(F.unix_micros(F.col(name)).alias(name))
+        elif name in ("seq", "conversation_order"):
+            exprs.append(F.col(name).cast("long").alias(name))
+        elif name == "auto_reply" and isinstance(types[name], T.BooleanType):
+            exprs.append(F.col(name))
+        else:
+            exprs.append(F.col(name).cast("string").alias(name))
+    return df.select(*exprs)
+
+
+def _read_order(record: dict[str, Any]) -> tuple[Any, ...]:
+    """Rows by ``seq`` (their input order), else by source, time and content.
+
+    Either way the order never depends on how Spark happened to partition the frame.
+    """
+    if record["seq"] is not None:
+        return (0, record["seq"])
+    return (1, *(str(record[k] or "") for k in ("source", "timestamp", "role", "sender", "text")))
+
+
+def _raw_record(record: dict[str, Any], zone: Any) -> Any:
+    """One row as the readers' :class:`~qc.readers.records.RawRecord` (``file:line`` from ``source``)."""
+    source = record["source"] or ""
+    file, sep, line = source.rpartition(":")
+    if not (sep and file and line.isdigit()):
+        file, line = source or "dataframe", str((record["seq"] or 0) + 1 if record["seq"] is not None else 0)
+    stamp = record["timestamp"]
+    if isinstance(stamp, int):  # a Spark timestamp, as microseconds since the epoch
+        stamp = (_EPOCH + timedelta(microseconds=stamp)).astimezone(zone)
+    dedupe = record["dedupe"]
+    return RawRecord(
+        file=file,
+        line=int(line),
+        raw=dumps_raw({k: v for k, v in record.items() if v is not None}),
+        conversation_id=record["conversation_id"],
+        role=record["role"],
+        sender=record["sender"],
+        timestamp=stamp,
+        text=record["text"],
+        agent_id=record["agent_id"],
+        shop=record["shop"],
+        auto_reply=record["auto_reply"],
+        dedupe=(dedupe,) if dedupe is not None else None,
+    )
+
+
+def conversation_from_rows(
+    rows: Iterable[tuple[Any, ...] | dict[str, Any]], options: ReadOptions | None = None
+) -> tuple[Conversation | None, list[Reject], list[str]]:
+    """Build one conversation from its message rows exactly as the readers build one from a file.
+
+    Each row is validated by the readers' :func:`~qc.readers.records.validate` (roles,
+    timestamps, auto-reply flags …), exact duplicates are rejected as the readers reject
+    them, and :func:`~qc.readers.assemble.build_conversations` orders and indexes the
+    messages. Runs on the Spark workers; plain Python, so it is tested without Spark.
+
+    Args:
+        rows: The rows of one conversation, as tuples in :data:`MESSAGE_COLUMNS` order or dicts.
+        options: Time zone of naive timestamps, day of time-only ones, agent/customer nicks.
+
+    Returns:
+        The conversation (``None`` when no row was valid), the rejected rows, and the
+        readers' warnings (messages out of time order).
+    """
+    from pathlib import Path as _Path
+    from zoneinfo import ZoneInfo
+
+    options = options or ReadOptions()
+    zone = ZoneInfo(options.timezone)
+    nicks = (options.agent_nicks, options.customer_nicks)
+    records = [
+        {name: row.get(name) for name in _FIELDS}
+        if isinstance(row, dict)
+        else dict(zip(_FIELDS, row, strict=True))
+        for row in rows
+    ]
+    rejects: list[Reject] = []
+    candidates: list[Candidate] = []
+    seen: dict[tuple[Any, ...], Candidate] = {}
+    for record in sorted(records, key=_read_order):
+        raw = _raw_record(record, zone)
+        checked = validate(raw, zone, options.date or date_from_filename(_Path(raw.file)), nicks)
+        if isinstance(checked, Reject):
+            rejects.append(checked)
+            continue
+        first = seen.get(checked.key) if checked.key is not None else None
+        if first is not None:
+            where = f"line {first.line}" if first.file == checked.file else f"{first.file}:{first.line}"
+            rejects.append(
+                make_reject(checked.file, checked.line, f"exact duplicate of {where}", checked.raw)
+            )
+            continue
+        if checked.key is not None:
+            seen[checked.key] = checked
+        candidates.append(checked)
+    built = ReadResult()
+    build_conversations(candidates, built)
+    return (built.conversations[0] if built.conversations else None), rejects, built.warnings
+
+
+def _inspect_groups(
+    settings: RuleSettings, options: ReadOptions, groups: Iterable[tuple[str, Iterable[tuple[Any, ...]]]]
+) -> Iterator[tuple[Any, ...]]:
+    """Inspect every conversation of one partition on this worker; one result row each."""
+    inspector = _worker_inspector(settings)
+    order_at = _FIELDS.index("conversation_order")
+    pending: dict[str, tuple[int | None, list[str], list[str]]] = {}
+    empty: list[tuple[Any, ...]] = []
+
+    def conversations() -> Iterator[Conversation]:
+        for key, rows in groups:
+            rows = list(rows)
+            order = min((r[order_at] for r in rows if r[order_at] is not None), default=None)
+            conversation, rejects, warnings = conversation_from_rows(rows, options)
+            reject_lines = [dumps(r.to_json()) for r in rejects]
+            if conversation is None:
+                empty.append((key, order, None, [], reject_lines, warnings))
+                continue
+            pending[conversation.id] = (order, reject_lines, warnings)
+            yield conversation
+
+    # The partition's conversations in batches, so the model runs once per batch.
+    for result in (r for batch in chunked(conversations(), 256) for r in inspector.inspect(batch)):
+        while empty:
+            yield empty.pop()
+        order, reject_lines, warnings = pending.pop(result.conversation.id)
+        yield (
+            result.conversation.id,
+            order,
+            dumps(conversation_summary(result)),
+            [_finding_row(f) for f in result.findings],
+            reject_lines,
+            warnings,
+        )
+    yield from empty
+
+
+def _keyed(row: Any) -> tuple[str | None, tuple[Any, ...]]:
+    # The readers strip ids, so " c1" and "c1" are one conversation there and here.
+    key = row[0].strip() if isinstance(row[0], str) else row[0]
+    return key, tuple(row)
+
+
+def _finding_row(finding: Finding) -> tuple[Any, ...]:
+    record = finding.to_json()
+    return (
+        record["id"],
+        finding.message_index,
+        finding.agent,
+        finding.kind,
+        finding.rule,
+        finding.entry,
+        finding.start,
+        finding.end,
+        finding.text,
+        float(finding.score),
+        finding.suppressed,
+        finding.needs_review,
+        finding.cue,
+        dumps(record),
+    )
+
+
+def inspect_dataframe(
+    df: DataFrame,
+    settings: RuleSettings | None = None,
+    options: ReadOptions | None = None,
+    partitions: int | None = None,
+) -> SparkInspection:
+    """Inspect a DataFrame of messages on Spark, one conversation per task, as ``qc inspect`` does.
+
+    Args:
+        df: One row per message. Needs ``conversation_id``, ``role`` and ``text``; may have
+            ``sender``, ``timestamp`` (text or a Spark timestamp), ``agent_id``, ``shop``,
+            ``auto_reply``, ``source`` (``file:line``), ``seq`` (input order: orders
+            untimed messages and breaks ties; default: the frame's row order),
+            ``conversation_order`` (order of the output) and ``dedupe`` (rows whose
+            ``dedupe`` differs are never duplicates). Values mean what they mean in a
+            JSON Lines export (see the readers).
+        settings: Which rules and resources to run; default: ``qc inspect``'s defaults.
+        options: Time zone of naive timestamps and other reading options.
+        partitions: Partitions of the grouped conversations; default: Spark's default.
+
+    Returns:
+        A :class:`SparkInspection` whose DataFrames are computed when used.
+    """
+    settings = settings or RuleSettings()
+    options = options or ReadOptions()
+    normalized = _normalized(df)
+    grouped = normalized.rdd.map(_keyed).groupByKey(numPartitions=partitions)
+    results = grouped.mapPartitions(partial(_inspect_groups, settings, options))
+    return SparkInspection(df.sparkSession.createDataFrame(results, _result_schema()))
+
+
+def _read_sequence(conversation: Conversation) -> list[int]:
+    """For each message, its rank in the order the readers read it (files, then lines).
+
+    The readers build a conversation from its records in read order and then sort them by
+    time (stably). Sending that read order as ``seq`` lets the workers redo exactly those
+    steps: same messages, same indexes, same ``source`` listing the files in read order.
+    The index breaks ties inside one line (a conversation-per-line JSON record).
+    """
+    files = {name: rank for rank, name in enumerate(conversation.source.split(", "))}
+
+    def read_key(message: Any) -> tuple[int, int, int]:
+        file, _, line = message.source.rpartition(":")
+        if file not in files or not line.isdigit():
+            return (len(files), 0, message.index)
+        return (files[file], int(line), message.index)
+
+    order = sorted(conversation.messages, key=read_key)
+    ranks = {m.index: rank for rank, m in enumerate(order)}
+    return [ranks[m.index] for m in conversation.messages]
+
+
+def messages_dataframe(spark: SparkSession, conversations: list[Conversation]) -> DataFrame:
+    """Conversations read on the driver as the messages DataFrame :func:`inspect_dataframe` takes.
+
+    Timestamps travel as ISO text with their offset; ``seq`` is the readers' read order,
+    ``conversation_order`` their conversation order, and ``dedupe`` (the message index)
+    keeps two identical messages the readers accepted from being taken for duplicates; so
+    the workers rebuild the very same conversations.
+    """
+    from pyspark.sql import types as T
+
+    long_fields = ("seq", "conversation_order")
+    schema = T.StructType(
+        [
+            T.StructField(
+                name,
+                T.LongType()
+                if name in long_fields
+                else T.BooleanType()
+                if name == "auto_reply"
+                else T.StringType(),
+                name not in REQUIRED_COLUMNS + long_fields + ("auto_reply",),
+            )
+            for name in _FIELDS
+        ]
+    )
+    rows = message_rows(conversations)
+    # Enough slices to keep every core busy, more only for big batches (each task has a fixed cost).
+    slices = max(1, min(len(conversations), max(spark.sparkContext.defaultParallelism, len(rows) // 50_000)))
+    return spark.createDataFrame(spark.sparkContext.parallelize(rows, slices), schema)
+
+
+def message_rows(conversations: list[Conversation]) -> list[tuple[Any, ...]]:
+    """The rows of :func:`messages_dataframe`, one tuple per message in :data:`MESSAGE_COLUMNS` order."""
+    rows = []
+    for order, conv in enumerate(conversations):
+        for m, seq in zip(conv.messages, _read_sequence(conv), strict=True):
+            values = {
+                "conversation_id": conv.id,
+                "role": m.role.value,
+                "text": m.text,
+                "sender": m.sender,
+                "timestamp": m.sent_at.isoformat() if m.sent_at is not None else None,
+                "agent_id": m.agent_id,
+                "shop": conv.shop,
+                "auto_reply": m.auto_reply,
+                "source": m.source,
+                "seq": seq,
+                "conversation_order": order,
+                "dedupe": str(m.index),
+            }
+            rows.append(tuple(values[name] for name in _FIELDS))
+    return rows
+
+
+def _collect_results(
+    inspection: SparkInspection, conversations: list[Conversation]
+) -> list[ConversationResult]:
+    """Results in the local engine's order, rebuilt on the driver from the workers' records.
+
+    The driver keeps the conversations it read (as the local engine does); only the
+    findings come back, as their findings.jsonl records. One Spark job: the rows are put
+    in order here rather than by a distributed sort, which would run the inspection twice
+    (once to sample the keys).
+    """
+    rows = inspection.conversations.select("conversation_order", "findings").collect()
+    if sorted(row["conversation_order"] for row in rows) != list(range(len(conversations))):
+        raise RuntimeError(f"Spark returned {len(rows)} conversations for the {len(conversations)} sent")
+    findings: list[tuple[Finding, ...]] = [()] * len(conversations)
+    for row in rows:
+        findings[row["conversation_order"]] = tuple(
+            Finding.from_json(json.loads(f["record"])) for f in row["findings"]
+        )
+    return [ConversationResult(conv, (), found) for conv, found in zip(conversations, findings, strict=True)]
+
+
+class SparkInspector:
+    """An executor (:class:`~qc.run.executors.Executor`) whose batches run on Spark.
+
+    It stands in for the local executor in :func:`qc.batch.run.run_inspection`, so reading,
+    scoring and every output file are the local engine's own code. The rules are also built
+    once on the driver: a bad configuration fails before Spark starts, and run.json gets the
+    same rule, lexicon and model versions. Results carry no features (annotations stay on the
+    workers).
+    """
+
+    reads_lines = False
+
+    def __init__(
+        self,
+        settings: RuleSettings,
+        spark: SparkSession | Callable[[], SparkSession],
+        options: ReadOptions | None = None,
+        batch_size: int = 256,
+    ) -> None:
+        self.settings = settings
+        self.options = options
+        self.batch_size = batch_size
+        self._spark = spark
+        self.local = _worker_inspector(settings)
+
+    def describe(self) -> InspectorInfo:
+        """The rules and versions, as built on the driver."""
+        return self.local.describe()
+
+    def map(
+        self, conversations: Iterable[Conversation], task: Callable[[list[ConversationResult]], Any]
+    ) -> Iterator[tuple[list[Conversation], Any]]:
+        """Inspect on Spark; ``task`` of each batch's results, in the order the conversations were given."""
+        batch = list(conversations)
+        if not batch:
+            return
+        spark = self._spark() if callable(self._spark) else self._spark
+        inspection = inspect_dataframe(messages_dataframe(spark, batch), self.settings, self.options)
+        results = _collect_results(inspection, batch)
+        for start in range(0, len(batch), self.batch_size):
+            chunk = results[start : start + self.batch_size]
+            yield [r.conversation for r in chunk], task(chunk)
+
+    def map_lines(self, split: Any, task: Any) -> Iterator[Any]:
+        """Not used: the driver reads the input (``reads_lines`` is false)."""
+        raise NotImplementedError("SparkInspector reads no lines")
+
+    def close(self) -> None:
+        """The session is stopped by :func:`run_spark_inspection`."""
+
+
+def _no_progress(items: Iterable[Any], total: int) -> Iterable[Any]:
+    return items
+
+
+def run_spark_inspection(
+    inputs: list[Path],
+    out_dir: Path,
+    settings: RuleSettings | None = None,
+    options: ReadOptions | None = None,
+    master: str = "local[2]",
+    spark: SparkSession | None = None,
+    run_info: dict[str, Any] | None = None,
+    **local_options: Any,
+) -> Any:
+    """``qc inspect --engine spark``: read on the driver, inspect on Spark, write the local engine's files.
+
+    The files are read by qc's readers on the driver, so formats, encodings, rejects and
+    run.json counts are exactly the local ones; the conversations then travel to the
+    workers as a messages DataFrame through :func:`inspect_dataframe`, and the results come
+    back in the local order into :func:`qc.batch.run.run_inspection`, which writes and
+    scores them exactly as for the local engine.
+
+    Args:
+        inputs: Files (folders already expanded, see ``expand_inputs``).
+        out_dir: Where findings.jsonl, conversations.jsonl, rejects.jsonl, run.json and the
+            scorecard files go.
+        settings: Rules and resources; default ``qc inspect``'s.
+        options: Reading options.
+        master: Spark master URL when no ``spark`` session is given.
+        spark: An existing session to use (left running); else one is started and stopped.
+        run_info: Extra keys for run.json.
+        **local_options: Passed on to :func:`qc.batch.run.run_inspection` (``scorecard``,
+            ``store``).
+
+    Returns:
+        The :class:`~qc.batch.run.InspectionReport` the local engine returns.
+    """
+    if spark is None:
+        require_spark()
+    settings = settings or RuleSettings()
+    started: list[SparkSession] = []
+
+    def start() -> SparkSession:
+        from pyspark.sql import SparkSession
+
+        active = SparkSession.getActiveSession()
+        if active is not None:  # a session of the caller's: use it, leave it running
+            return active
+        session = spark_session(master)
+        session.sparkContext.setLogLevel("ERROR")  # Spark's warnings would bury qc's summary
+        started.append(session)
+        return session
+
+    inspector = SparkInspector(settings, spark or start, options)
+    info = {"engine": "spark", "spark_master": master if spark is None else spark.sparkContext.master}
+    local_options["progress"] = _no_progress  # Spark shows its own progress on stderr
+    try:
+        return run_inspection(
+            inputs, out_dir, inspector, options, run_info={**info, **(run_info or {})}, **local_options
+        )
+    finally:
+        for session in started:
+            session.stop()
+
+
+class SparkEngine:
+    """The Spark engine behind the CLI's ``build_inspector``/``run_inspection`` pair.
+
+    ``qc inspect`` makes the same two calls for every engine; this object remembers the
+    settings given to :meth:`build_inspector` and runs them on Spark in :meth:`run_inspection`.
+    """
+
+    def __init__(self, master: str = "local[2]") -> None:
+        require_spark()
+        self.master = master
+        self.settings: RuleSettings | None = None
+
+    def build_inspector(self, settings: RuleSettings) -> SparkInspector:
+        """Build the rules on the driver (a bad config fails here, before Spark starts)."""
+        self.settings = settings
+        return SparkInspector(settings, partial(spark_session, self.master))
+
+    def run_inspection(
+        self,
+        inputs: list[Path],
+        out_dir: Path,
+        inspector: SparkInspector,
+        options: ReadOptions | None = None,
+        progress: Any = None,
+        run_info: dict[str, Any] | None = None,
+        **local_options: Any,
+    ) -> Any:
+        """Run :func:`run_spark_inspection` with the remembered settings."""
+        if self.settings is None:
+            raise RuntimeError("SparkEngine.build_inspector must be called before run_inspection")
+        return run_spark_inspection(
+            inputs, out_dir, self.settings, options, master=self.master, run_info=run_info, **local_options
+        )

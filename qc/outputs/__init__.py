@@ -1,0 +1,1 @@
+"""Output files of a run: findings, summaries, rejects, run.json and the per-agent tables."""

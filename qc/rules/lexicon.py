@@ -1,0 +1,529 @@
+"""Forbidden-phrase lexicons: load and validate TOML files, match phrases on characters.
+
+A lexicon file (see ``lexicons/README.md``) holds entries with stable ids,
+their phrases, the scope a phrase counts in (the whole reply, anywhere, or in
+strict shops only), context conditions, and hit/miss examples; an allowlist
+of phrases that contain a forbidden string but are not forbidden (不好意思,
+不客气, 看不清楚); and the cue word lists and windows the context rules use.
+
+Matching runs on folded characters (:func:`qc.text.tokens.fold`) with an
+Aho-Corasick automaton, so offsets point into the original text; the context
+rules in :mod:`qc.rules.forbidden_phrase` then judge each candidate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+import unicodedata
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from qc.errors import ConfigError
+from qc.paths import lexicons_dir
+from qc.text.tokens import fold
+
+__all__ = [
+    "SCOPES",
+    "IMPLIES",
+    "TURN_KINDS",
+    "Example",
+    "Entry",
+    "AllowGroup",
+    "ContextSettings",
+    "Lexicon",
+    "Candidate",
+    "LexiconProblem",
+    "default_lexicon_path",
+    "load_lexicon",
+    "parse_lexicon",
+    "strip_decoration",
+]
+
+SCOPES = ("bare", "anywhere")
+IMPLIES = ("impatience", "conflict")
+# What the buyer's last turn was, as the context rules read it.
+TURN_KINDS = ("question", "yes_no", "wh", "problem", "presence", "thanks", "ack", "data", "statement", "none")
+_ID_RE = re.compile(r"^FP-\d{4}$")
+_CUE_LISTS = (
+    "question_marks",
+    "question_final",
+    "yes_no",
+    "wh",
+    "problem",
+    "presence",
+    "greeting",
+    "thanks",
+    "ack",
+    "data_markers",
+    "help_offer",
+    "explanation",
+    "apology",
+    "alternative",
+    "unknowable",
+)
+
+
+class LexiconProblem(ConfigError):
+    """A lexicon file is invalid; ``problems`` lists every message (entry id and line)."""
+
+    def __init__(self, path: str, problems: Sequence[str]) -> None:
+        self.path = path
+        self.problems = tuple(problems)
+        listed = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"{path}: invalid lexicon ({len(self.problems)} problem(s)):\n{listed}")
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """One hit or miss example of an entry: the agent text and what the buyer said before."""
+
+    text: str
+    context: tuple[str, ...] = ()
+    strict: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One lexicon entry: phrases that mean the same forbidden thing, with their conditions."""
+
+    id: str
+    title: str
+    phrases: tuple[str, ...]
+    scope: str = "anywhere"
+    implies: str | None = None
+    strict_only: bool = False
+    live_after: tuple[str, ...] = ()
+    quiet_after: tuple[str, ...] = ()
+    token_boundary: bool = False
+    unless: tuple[str, ...] = ()
+    unless_buyer: tuple[str, ...] = ()
+    max_len: int | None = None
+    extend_to_token: bool = False
+    not_in_question: bool = False
+    hits: tuple[Example, ...] = ()
+    misses: tuple[Example, ...] = ()
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class AllowGroup:
+    """Phrases that contain a forbidden string but are fine (an apology, a reassurance)."""
+
+    reason: str
+    phrases: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ContextSettings:
+    """Windows of the context rules; every number lives in the lexicon file."""
+
+    lookback: int = 6
+    turn_messages: int = 3
+    continuation: int = 1
+    no_context: str = "live"
+    data_min_digits: int = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A raw match: entry (or allow group), character span in the original text."""
+
+    start: int
+    end: int
+    entry: Entry | None
+    allow: AllowGroup | None = None
+
+
+_DELETE_CATEGORIES = ("P", "S", "Z", "C")
+_STRIP_TABLE: dict[int, None] | None = None
+_EMOTICON_RE = re.compile(r"\[[^\[\]\s]{1,8}\]|/:[^\s/]{1,6}")
+_ASTRAL_SYMBOL_RE = re.compile("[\U0001f000-\U0001faff\U00002600-\U000027bf\ufe0f\u200d]")
+
+
+def _strip_table() -> dict[int, None]:
+    global _STRIP_TABLE
+    if _STRIP_TABLE is None:
+        _STRIP_TABLE = {
+            c: None for c in range(0x10000) if unicodedata.category(chr(c))[0] in _DELETE_CATEGORIES
+        }
+    return _STRIP_TABLE
+
+
+def strip_decoration(text: str) -> str:
+    """Text without punctuation, symbols, emoji, emoticon codes (``[微笑]``) and whitespace.
+
+    What remains is what a bare-reply check compares against a phrase.
+    """
+    if "[" in text or "/:" in text:
+        text = _EMOTICON_RE.sub("", text)
+    text = _ASTRAL_SYMBOL_RE.sub("", text)
+    return text.translate(_strip_table())
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """A validated lexicon with its matcher; build with :func:`load_lexicon` or :func:`parse_lexicon`."""
+
+    path: str
+    version: str
+    sha256: str
+    entries: tuple[Entry, ...]
+    allow: tuple[AllowGroup, ...]
+    context: ContextSettings
+    cues: Mapping[str, tuple[str, ...]]
+    _bare: dict[str, Entry] = field(repr=False, default_factory=dict)
+    _automaton: Any = field(repr=False, default=None)
+    _cue_res: dict[str, re.Pattern[str]] = field(repr=False, default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """``version+hash12``: what a run records so a finding traces back to the exact file."""
+        return f"{self.version}+{self.sha256[:12]}"
+
+    def describe(self) -> dict[str, Any]:
+        """Identity of this lexicon for run.json."""
+        return {
+            "path": self.path,
+            "version": self.version,
+            "sha256": self.sha256,
+            "entries": len(self.entries),
+        }
+
+    def entry(self, entry_id: str) -> Entry:
+        """The entry with this id (KeyError if absent)."""
+        for e in self.entries:
+            if e.id == entry_id:
+                return e
+        raise KeyError(entry_id)
+
+    def bare_entry(self, text: str) -> tuple[Entry, str] | None:
+        """The bare-scope entry whose phrase is the whole of ``text`` (decoration ignored), if any."""
+        core = strip_decoration(fold(text))
+        entry = self._bare.get(core)
+        return (entry, core) if entry is not None else None
+
+    def find(self, text: str, strict: bool = False) -> tuple[list[Candidate], list[Candidate]]:
+        """Anywhere-scope matches in ``text`` (longest wins, no overlaps) and allowlist matches.
+
+        Strict-only entries are matched only when ``strict`` is true. Offsets
+        index the original ``text``.
+        """
+        hits: list[Candidate] = []
+        allows: list[Candidate] = []
+        for end, (length, entry, group) in self._automaton.iter(fold(text)):
+            start = end + 1 - length
+            if group is not None:
+                allows.append(Candidate(start, end + 1, None, group))
+            elif strict or not entry.strict_only:
+                hits.append(Candidate(start, end + 1, entry))
+        if len(hits) > 1:
+            hits.sort(key=lambda c: (c.start - c.end, c.start))
+            taken: list[Candidate] = []
+            for c in hits:
+                if all(c.end <= t.start or c.start >= t.end for t in taken):
+                    taken.append(c)
+            hits = sorted(taken, key=lambda c: c.start)
+        return hits, allows
+
+    def cue_iter(self, name: str, text: str) -> Iterator[re.Match[str]]:
+        """Every match of cue list ``name`` in ``text`` (folded), left to right."""
+        return self._cue_res[name].finditer(fold(text))
+
+    def cue(self, name: str, text: str) -> str | None:
+        """The first word of cue list ``name`` found in ``text`` (folded), or None."""
+        m = self._cue_res[name].search(fold(text))
+        return m.group(0) if m else None
+
+
+def default_lexicon_path() -> Path:
+    """The bundled forbidden-phrase lexicon."""
+    return lexicons_dir() / "forbidden.toml"
+
+
+@lru_cache(maxsize=16)
+def _load_cached(path: str, mtime_ns: int, size: int) -> Lexicon:
+    raw = Path(path).read_bytes()
+    return parse_lexicon(raw, path)
+
+
+def load_lexicon(path: Path | None = None) -> Lexicon:
+    """Load and validate a lexicon file (the bundled one by default); cached per file version.
+
+    Raises:
+        LexiconProblem: the file is not valid TOML or breaks a rule of the format.
+        ConfigError: the file cannot be read.
+    """
+    p = Path(path) if path is not None else default_lexicon_path()
+    try:
+        st = p.stat()
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read the lexicon file ({exc.strerror}); check --lexicon") from None
+    return _load_cached(str(p), st.st_mtime_ns, st.st_size)
+
+
+def _entry_lines(text: str) -> dict[str, int]:
+    lines: dict[str, int] = {}
+    for no, line in enumerate(text.splitlines(), start=1):
+        m = re.match(r'\s*id\s*=\s*"([^"]*)"', line)
+        if m and m.group(1) not in lines:
+            lines[m.group(1)] = no
+    return lines
+
+
+def _str_tuple(value: Any, where: str, key: str, problems: list[str]) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        problems.append(f"{where}: {key} must be a list of non-empty strings")
+        return ()
+    return tuple(value)
+
+
+def _examples(value: Any, where: str, problems: list[str]) -> tuple[Example, ...]:
+    out: list[Example] = []
+    for i, item in enumerate(value or []):
+        if isinstance(item, str):
+            out.append(Example(item))
+        elif isinstance(item, dict) and isinstance(item.get("text"), str):
+            ctx = _str_tuple(item.get("context"), f"{where}[{i}]", "context", problems)
+            out.append(Example(item["text"], ctx, bool(item.get("strict", False))))
+        else:
+            problems.append(f"{where}[{i}]: an example is a string or {{ text = ..., context = [...] }}")
+    return tuple(out)
+
+
+_ENTRY_KEYS = {
+    "id",
+    "title",
+    "phrases",
+    "scope",
+    "implies",
+    "strict_only",
+    "live_after",
+    "quiet_after",
+    "token_boundary",
+    "unless",
+    "unless_buyer",
+    "max_len",
+    "extend_to_token",
+    "not_in_question",
+    "examples",
+}
+
+
+def parse_lexicon(raw: bytes, path: str = "<lexicon>") -> Lexicon:
+    """Parse and validate lexicon bytes; every problem is collected before raising.
+
+    Raises:
+        LexiconProblem: with one message per problem, naming the entry id and line.
+    """
+    try:
+        text = raw.decode("utf-8")
+        data = tomllib.loads(text)
+    except UnicodeDecodeError:
+        raise LexiconProblem(path, ["the file is not UTF-8: save it as UTF-8"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise LexiconProblem(path, [f"not valid TOML: {exc}"]) from None
+    problems: list[str] = []
+    lines = _entry_lines(text)
+    version = data.get("version")
+    if not isinstance(version, str) or not version:
+        problems.append('top level: add version = "YYYY.MM.N" (bump it on every change)')
+        version = ""
+
+    ctx_raw = data.get("context", {})
+    ctx_defaults = ContextSettings()
+    ctx_values: dict[str, Any] = {}
+    for key in ("lookback", "turn_messages", "continuation", "data_min_digits"):
+        v = ctx_raw.get(key, getattr(ctx_defaults, key))
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+            problems.append(f"[context] {key} must be a whole number ≥ 0, got {v!r}")
+            v = getattr(ctx_defaults, key)
+        ctx_values[key] = v
+    no_ctx = ctx_raw.get("no_context", ctx_defaults.no_context)
+    if no_ctx not in ("live", "suppressed"):
+        problems.append(f'[context] no_context must be "live" or "suppressed", got {no_ctx!r}')
+        no_ctx = "live"
+    context = ContextSettings(no_context=no_ctx, **ctx_values)
+
+    cues_raw = data.get("cues", {})
+    cues: dict[str, tuple[str, ...]] = {}
+    for name in _CUE_LISTS:
+        cues[name] = tuple(fold(w) for w in _str_tuple(cues_raw.get(name), "[cues]", name, problems))
+        if not cues[name]:
+            problems.append(f"[cues] {name}: list at least one word")
+    for name in cues_raw:
+        if name not in _CUE_LISTS:
+            problems.append(f"[cues] {name}: unknown cue list; known: {', '.join(_CUE_LISTS)}")
+
+    allow: list[AllowGroup] = []
+    for i, group in enumerate(data.get("allow", [])):
+        where = f"[[allow]] #{i + 1}"
+        reason = group.get("reason")
+        if not isinstance(reason, str) or not reason:
+            problems.append(f'{where}: add reason = "..." (why these phrases are fine)')
+            reason = "allowlist"
+        allow.append(AllowGroup(reason, _str_tuple(group.get("phrases"), where, "phrases", problems)))
+
+    entries: list[Entry] = []
+    seen_ids: dict[str, int] = {}
+    for i, raw_entry in enumerate(data.get("entry", [])):
+        eid = raw_entry.get("id")
+        line = lines.get(eid, 0) if isinstance(eid, str) else 0
+        where = f"entry {eid} (line {line})" if line else f"entry #{i + 1}"
+        if not isinstance(eid, str) or not _ID_RE.match(eid):
+            problems.append(f"{where}: id must look like FP-0001")
+            eid = f"#{i + 1}"
+        elif eid in seen_ids:
+            problems.append(
+                f"{where}: duplicate id {eid} (first used by entry #{seen_ids[eid] + 1}); never reuse an id"
+            )
+        seen_ids.setdefault(eid, i)
+        for key in raw_entry:
+            if key not in _ENTRY_KEYS:
+                problems.append(f"{where}: unknown key {key!r}; known: {', '.join(sorted(_ENTRY_KEYS))}")
+        scope = raw_entry.get("scope", "anywhere")
+        if scope not in SCOPES:
+            problems.append(f"{where}: scope must be one of {', '.join(SCOPES)}, got {scope!r}")
+        implies = raw_entry.get("implies")
+        if implies is not None and implies not in IMPLIES:
+            problems.append(
+                f"{where}: implies must be one of {', '.join(IMPLIES)} or left out, got {implies!r}"
+            )
+        live_after = _str_tuple(raw_entry.get("live_after"), where, "live_after", problems)
+        quiet_after = _str_tuple(raw_entry.get("quiet_after"), where, "quiet_after", problems)
+        for kind in (*live_after, *quiet_after):
+            if kind not in TURN_KINDS:
+                problems.append(f"{where}: live_after {kind!r} unknown; use {', '.join(TURN_KINDS)}")
+        unless = _str_tuple(raw_entry.get("unless"), where, "unless", problems)
+        unless_buyer = _str_tuple(raw_entry.get("unless_buyer"), where, "unless_buyer", problems)
+        for name in (*unless, *unless_buyer):
+            if name not in _CUE_LISTS:
+                problems.append(f"{where}: unless {name!r} is not a cue list; use {', '.join(_CUE_LISTS)}")
+        max_len = raw_entry.get("max_len")
+        if max_len is not None and (not isinstance(max_len, int) or max_len < 1):
+            problems.append(f"{where}: max_len must be a whole number ≥ 1")
+            max_len = None
+        phrases = _str_tuple(raw_entry.get("phrases"), where, "phrases", problems)
+        if not phrases:
+            problems.append(f"{where}: list at least one phrase")
+        for p in phrases:
+            if scope == "bare" and strip_decoration(fold(p)) != fold(p):
+                problems.append(
+                    f"{where}: bare phrase {p!r} contains punctuation or spaces that bare matching ignores"
+                )
+        examples = raw_entry.get("examples", {})
+        if not isinstance(examples, dict):
+            problems.append(f"{where}: examples must be a table {{ hit = [...], miss = [...] }}")
+            examples = {}
+        hits = _examples(examples.get("hit"), f"{where} examples.hit", problems)
+        misses = _examples(examples.get("miss"), f"{where} examples.miss", problems)
+        if not hits:
+            problems.append(f"{where}: give at least one hit example")
+        if not misses:
+            problems.append(f"{where}: give at least one miss example")
+        title = raw_entry.get("title")
+        if not isinstance(title, str) or not title:
+            problems.append(f"{where}: add a title (what the phrase means)")
+            title = ""
+        entries.append(
+            Entry(
+                id=eid,
+                title=title,
+                phrases=phrases,
+                scope=scope if scope in SCOPES else "anywhere",
+                implies=implies if implies in IMPLIES else None,
+                strict_only=bool(raw_entry.get("strict_only", False)),
+                live_after=live_after,
+                quiet_after=quiet_after,
+                token_boundary=bool(raw_entry.get("token_boundary", False)),
+                unless=unless,
+                unless_buyer=unless_buyer,
+                max_len=max_len,
+                extend_to_token=bool(raw_entry.get("extend_to_token", False)),
+                not_in_question=bool(raw_entry.get("not_in_question", False)),
+                hits=hits,
+                misses=misses,
+                line=line,
+            )
+        )
+
+    # A phrase may belong to one entry per scope; allowlist phrases never equal a phrase.
+    owners: dict[tuple[str, str], str] = {}
+    for e in entries:
+        for p in e.phrases:
+            key = (e.scope, fold(p))
+            if key in owners and owners[key] != e.id:
+                problems.append(f"entry {e.id} (line {e.line}): phrase {p!r} is also in entry {owners[key]}")
+            elif key in owners:
+                problems.append(f"entry {e.id} (line {e.line}): phrase {p!r} listed twice")
+            owners.setdefault(key, e.id)
+    allowed: dict[str, str] = {}
+    for g in allow:
+        for p in g.phrases:
+            if fold(p) in allowed:
+                problems.append(f"[[allow]] {g.reason}: phrase {p!r} listed twice")
+            allowed[fold(p)] = g.reason
+    for e in entries:
+        if e.scope != "anywhere":
+            continue
+        for p in e.phrases:
+            if fold(p) in allowed:
+                problems.append(
+                    f"entry {e.id} (line {e.line}): phrase {p!r} is also allowlisted ({allowed[fold(p)]}); "
+                    "it could never be a live hit"
+                )
+
+    if problems:
+        raise LexiconProblem(path, problems)
+    return _build(path, version, hashlib.sha256(raw).hexdigest(), tuple(entries), tuple(allow), context, cues)
+
+
+def _build(
+    path: str,
+    version: str,
+    sha: str,
+    entries: tuple[Entry, ...],
+    allow: tuple[AllowGroup, ...],
+    context: ContextSettings,
+    cues: dict[str, tuple[str, ...]],
+) -> Lexicon:
+    import ahocorasick
+
+    automaton = ahocorasick.Automaton()
+    bare: dict[str, Entry] = {}
+    # validation guarantees one owner per folded phrase
+    for e in entries:
+        for p in e.phrases:
+            fp = fold(p)
+            if e.scope == "bare":
+                bare[fp] = e
+            else:
+                automaton.add_word(fp, (len(fp), e, None))
+    for g in allow:
+        for p in g.phrases:
+            automaton.add_word(fold(p), (len(p), None, g))
+    if len(automaton) == 0:
+        automaton.add_word("\x00", (1, None, AllowGroup("empty", ())))
+    automaton.make_automaton()
+    cue_res = {
+        name: re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
+        for name, words in cues.items()
+    }
+    return Lexicon(path, version, sha, entries, allow, context, cues, bare, automaton, cue_res)
+
+
+def iter_examples(lexicon: Lexicon) -> Iterator[tuple[Entry, str, Example]]:
+    """Every (entry, "hit" | "miss", example) of a lexicon, in file order."""
+    for e in lexicon.entries:
+        for ex in e.hits:
+            yield e, "hit", ex
+        for ex in e.misses:
+            yield e, "miss", ex

@@ -1,0 +1,1 @@
+"""Scoring: timing metrics and the scorecard that turns findings and metrics into deductions."""

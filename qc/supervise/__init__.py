@@ -1,0 +1,1 @@
+"""Supervision over the store: flagged conversations, transcripts, reports, review, appeals, sampling."""

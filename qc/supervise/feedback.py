@@ -1,0 +1,156 @@
+"""Learning from verdicts: reviewed findings as annotated samples, rejected hits as allowlist entries.
+
+``qc feedback export`` turns every finding with a review decision into one sample in the
+``/work/shared/ANNOTATION.md`` JSON Lines format: ``context`` is the buyer and agent messages
+before the reply (as many as the lexicon's ``[context] lookback`` window), ``text`` the agent's
+message and ``label`` comes from the decision: a confirmed finding → the attitude it stands for
+(``impatience`` or ``conflict``, a forbidden phrase through the verdict it implies); a rejected
+one → ``ok``. A rejected lexicon hit inside a longer phrase also yields the ``[[allow]]`` entry
+that would have prevented it: the smallest phrase around the hit, within the clause, that is
+not itself a lexicon phrase (lexicons/README.md forbids an allow phrase equal to a phrase).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from qc.rules.lexicon import load_lexicon
+from qc.schema import Conversation, Finding, Role
+from qc.store.database import Store
+from qc.supervise.review import finding_states
+from qc.text.tokens import fold
+
+__all__ = ["ATTITUDE_LABELS", "allow_phrase", "FeedbackExport", "feedback_samples", "allow_snippet"]
+
+ATTITUDE_LABELS = ("impatience", "conflict")
+# Characters a suggested allow phrase never crosses: clause punctuation and spaces.
+_STOP = set("，。！？、；：,.!?;: \t\n~～…“”\"'（）()【】[]")
+
+
+def allow_phrase(text: str, start: int, end: int, lexicon_phrases: Iterable[str]) -> str | None:
+    """The smallest phrase around ``text[start:end]`` that is not a lexicon phrase, or None.
+
+    Grows one character at a time, right before left, never across punctuation. None when the
+    hit is the whole clause (a bare reply: only the context rules can judge it).
+    """
+    phrases = {fold(p) for p in lexicon_phrases}
+    lo_limit, hi_limit = start, end
+    while lo_limit > 0 and text[lo_limit - 1] not in _STOP:
+        lo_limit -= 1
+    while hi_limit < len(text) and text[hi_limit] not in _STOP:
+        hi_limit += 1
+    for grow in range(1, (hi_limit - lo_limit) - (end - start) + 1):
+        for left in range(0, grow + 1):
+            right = grow - left
+            lo, hi = start - left, end + right
+            if lo < lo_limit or hi > hi_limit:
+                continue
+            candidate = text[lo:hi]
+            if fold(candidate) not in phrases:
+                return candidate
+    return None
+
+
+@dataclass(slots=True)
+class FeedbackExport:
+    """Samples, allowlist suggestions and what was left out."""
+
+    samples: list[dict[str, Any]] = field(default_factory=list)
+    allow: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def _label(finding: Finding, state: str) -> str | None:
+    if state == "rejected":
+        return "ok"
+    if finding.kind in ATTITUDE_LABELS:
+        return finding.kind
+    implied = finding.evidence.details.get("implies")
+    return implied if implied in ATTITUDE_LABELS else None
+
+
+def _context(conv: Conversation, index: int, window: int, mask: Callable[[str], str]) -> list[dict[str, str]]:
+    before = (
+        [m for m in conv.messages[:index] if m.role is Role.CUSTOMER or m.counts_as_agent][-window:]
+        if window > 0
+        else []
+    )
+    return [{"role": m.role.value, "text": mask(m.text)} for m in before]
+
+
+def feedback_samples(
+    store: Store, mask: Callable[[str], str] = lambda s: s, lexicon: Any = None
+) -> FeedbackExport:
+    """Every reviewed finding as a sample (latest decision wins; one sample per message)."""
+    lexicon = lexicon or load_lexicon()
+    states = finding_states(store)
+    notes: dict[str, tuple[str, str]] = {}
+    for row in store.audit_trail():
+        if row["action"] in ("confirm", "reject"):
+            notes[row["finding_id"]] = (row["actor"], row["note"])
+    stored = store.findings(finding_ids=list(states))
+    convs = store.conversations({s.finding.conversation_id for s in stored})
+    phrases = [p for e in lexicon.entries for p in e.phrases]
+    out = FeedbackExport()
+    seen: dict[tuple[str, int], dict[str, Any]] = {}
+    for s in stored:
+        f, state = s.finding, states[s.id]
+        conv = convs.get(f.conversation_id)
+        label = _label(f, state)
+        if conv is None or not 0 <= f.message_index < len(conv.messages) or label is None:
+            out.skipped.append(f"{f.id}: {f.kind} {state} has no attitude label")
+            continue
+        actor, note = notes.get(f.id, ("", ""))
+        key = (f.conversation_id, f.message_index)
+        sample = {
+            "id": f"review-{f.id}",
+            "context": _context(conv, f.message_index, lexicon.context.lookback, mask),
+            "text": mask(conv.messages[f.message_index].text),
+            "label": label,
+            "note": f"{state} by {actor}: {note}".strip().rstrip(":"),
+            "source": f"review:{f.id}",
+        }
+        previous = seen.get(key)
+        # one sample per message: a confirmed attitude outweighs an "ok" from another finding
+        if previous is None or (previous["label"] == "ok" and label != "ok"):
+            if previous is not None:
+                out.samples.remove(previous)
+            seen[key] = sample
+            out.samples.append(sample)
+        if (
+            state == "rejected"
+            and f.rule.startswith("forbidden_phrase")
+            and f.start is not None
+            and f.end is not None
+        ):
+            text = conv.messages[f.message_index].text
+            phrase = allow_phrase(text, f.start, f.end, phrases)
+            out.allow.append(
+                {"finding_id": f.id, "entry": f.entry, "hit": f.text, "phrase": phrase, "note": note}
+            )
+    return out
+
+
+def allow_snippet(suggestions: Iterable[dict[str, Any]]) -> str:
+    """A TOML snippet of ``[[allow]]`` groups for lexicons/forbidden.toml (one per suggestion)."""
+    lines = ["# Allowlist entries suggested by rejected review findings (qc feedback export)."]
+    lines.append("# Check each before pasting it into lexicons/forbidden.toml, then run qc lexicon check.")
+    for s in suggestions:
+        lines.append("")
+        lines.append(
+            f"# finding {s['finding_id']}: {s['entry']} hit {json.dumps(s['hit'], ensure_ascii=False)}"
+            + (f" rejected: {s['note']}" if s["note"] else " rejected")
+        )
+        if s["phrase"] is None:
+            lines.append(
+                "# the hit is the whole clause (a bare reply): no allow phrase can fix it;"
+                " see the context rules"
+            )
+            continue
+        lines.append("[[allow]]")
+        lines.append(f"reason = {json.dumps('review feedback: ' + str(s['entry']), ensure_ascii=False)}")
+        lines.append(f"phrases = [{json.dumps(s['phrase'], ensure_ascii=False)}]")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,395 @@
+"""The HTML coaching report (``qc report``): one self-contained file, no scripts, no assets.
+
+Charts are inline SVG, styles inline CSS. Every text that comes from a chat, an id, an agent
+name or a lexicon is escaped with :func:`html.escape`, so a message containing ``<script>``
+shows as text. Scores are re-computed from the store with the review decisions applied (the
+same scorer as ``qc export``), so a rejected finding no longer appears as a deduction.
+Suggestions come from ``lexicons/reply_patterns.toml``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date as Date
+from datetime import timedelta
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from qc.paths import lexicons_dir
+from qc.schema import Finding
+from qc.scoring.card import KIND_LABELS, mark_rejected, message_verdicts
+from qc.store.database import Store
+from qc.supervise.flagged import flagged_conversations
+from qc.supervise.review import finding_states, rejected_ids
+from qc.supervise.review import rescore as rescore_days
+from qc.supervise.transcript import build_view
+
+__all__ = [
+    "ReplyPatterns",
+    "load_reply_patterns",
+    "ReportData",
+    "collect_report",
+    "render_report",
+    "write_report",
+]
+
+_COLORS = ("#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#4b5563")
+_CSS = """
+body{font-family:-apple-system,"PingFang SC","Noto Sans CJK SC","WenQuanYi Micro Hei","Microsoft YaHei",
+sans-serif;
+margin:24px;color:#1f2937;max-width:1180px}
+h1{font-size:22px}h2{font-size:18px;border-bottom:1px solid #e5e7eb;padding-bottom:4px;margin-top:28px}
+.meta{color:#6b7280;font-size:13px}.charts{display:flex;flex-wrap:wrap;gap:24px}
+.chart{border:1px solid #e5e7eb;border-radius:6px;padding:8px}
+.conv{border:1px solid #e5e7eb;border-radius:6px;padding:10px 14px;margin:14px 0}
+.conv h3{font-size:15px;margin:0 0 6px}.pts{color:#b91c1c;font-weight:bold}
+.msg{margin:4px 0;padding:4px 8px;border-radius:4px;font-size:14px;white-space:pre-wrap}
+.msg.customer{background:#f3f4f6}.msg.agent{background:#eff6ff}.msg.system{color:#6b7280;font-size:12px}
+.msg.flagged{border-left:4px solid #dc2626}.who{color:#6b7280;font-size:12px;margin-right:6px}
+mark{padding:0 2px;border-radius:3px}mark.k-conflict{background:#fecaca}mark.k-impatience{background:#fde68a}
+mark.k-other{background:#f5d0fe}mark.held{background:#e5e7eb;text-decoration:line-through}
+.finding{font-size:13px;margin:2px 0 6px 18px;color:#374151}
+.slow{color:#b91c1c;font-size:12px;margin-left:6px}
+.better{font-size:13px;margin:2px 0 8px 18px;padding:4px 8px;background:#f0fdf4;border-left:3px solid #16a34a}
+.charge{font-size:13px;margin:2px 0 8px 18px;color:#991b1b;font-weight:600}
+table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #e5e7eb;padding:3px 8px;text-align:left}
+.state-rejected{color:#6b7280;text-decoration:line-through}
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """A better way to say it: what to avoid, why, model replies."""
+
+    key: str
+    label: str
+    why: str
+    better: tuple[str, ...]
+    instead_of: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyPatterns:
+    """The documented reply patterns and the report's window settings."""
+
+    kinds: dict[str, Pattern]
+    entries: dict[str, Pattern]
+    context_messages: int
+    max_conversations: int
+
+    def for_finding(self, finding: Finding) -> Pattern | None:
+        """The suggestion for a finding: its entry's, else its (implied) kind's."""
+        if finding.entry and finding.entry in self.entries:
+            return self.entries[finding.entry]
+        implied = finding.evidence.details.get("implies")
+        return self.kinds.get(implied) or self.kinds.get(finding.kind)
+
+
+def _pattern(key: str, data: dict[str, Any]) -> Pattern:
+    better = data.get("better", ())
+    return Pattern(
+        key=key,
+        label=str(data.get("label", key)),
+        why=str(data.get("why", "")),
+        better=tuple([better] if isinstance(better, str) else better),
+        instead_of=str(data.get("instead_of", "")),
+    )
+
+
+def load_reply_patterns(path: Path | None = None) -> ReplyPatterns:
+    """Read ``lexicons/reply_patterns.toml`` (or another file of the same format)."""
+    data = tomllib.loads((path or lexicons_dir() / "reply_patterns.toml").read_text(encoding="utf-8"))
+    report = data.get("report", {})
+    return ReplyPatterns(
+        kinds={k: _pattern(k, v) for k, v in data.get("kinds", {}).items()},
+        entries={k: _pattern(k, v) for k, v in data.get("entries", {}).items()},
+        context_messages=int(report.get("context_messages", 3)),
+        max_conversations=int(report.get("max_conversations", 60)),
+    )
+
+
+@dataclass(slots=True)
+class ReportData:
+    """Everything the report shows, gathered from the store."""
+
+    date_from: str
+    date_to: str
+    agent: str | None
+    scores: dict[str, dict[str, float]] = field(default_factory=dict)  # agent → day → total score
+    by_kind: dict[str, float] = field(default_factory=dict)  # kind or item → points (negative)
+    views: list[Any] = field(default_factory=list)  # ConversationView, worst first
+    flagged_total: int = 0
+    rejected: int = 0
+
+
+def _days(date_from: str, date_to: str) -> list[str]:
+    lo, hi = Date.fromisoformat(date_from), Date.fromisoformat(date_to)
+    return [(lo + timedelta(days=i)).isoformat() for i in range((hi - lo).days + 1)]
+
+
+def collect_report(
+    store: Store,
+    date_from: str,
+    date_to: str,
+    card: Any,
+    *,
+    agent: str | None = None,
+    max_conversations: int = 60,
+) -> ReportData:
+    """Re-score the range day by day (decisions applied) and lay out the flagged conversations."""
+    data = ReportData(date_from, date_to, agent)
+    labels = {i.id: i.label for i in card.items}
+    for day in _days(date_from, date_to):
+        result = rescore_days(store, day, day, card)
+        for row in result.rows:
+            if agent is None or row["agent"] == agent:
+                data.scores.setdefault(row["agent"], {})[day] = row["total_score"]
+        for d in result.deductions:
+            if (agent is None or d.agent == agent) and not d.finding_ids:
+                key = labels.get(d.item, d.item)
+                data.by_kind[key] = round(data.by_kind.get(key, 0.0) + d.points, 6)
+        for v in message_verdicts(result.conversations, result.findings, card):
+            if v.date != day or (agent is not None and v.agent != agent) or v.verdict is None:
+                continue
+            pts = sum(i.points.get(v.verdict, 0.0) for i in card.items if i.rule == "findings")
+            key = f"{KIND_LABELS.get(v.verdict, v.verdict)} {v.verdict}"
+            data.by_kind[key] = round(data.by_kind.get(key, 0.0) + pts, 6)
+        data.rejected = len(result.rejected)
+    flagged = flagged_conversations(store, agent=agent, date_from=date_from, date_to=date_to, card=card)
+    data.flagged_total = len(flagged)
+    chosen = flagged[:max_conversations]
+    convs = store.conversations([f.conversation_id for f in chosen])
+    rejected = rejected_ids(store)
+    for fc in chosen:
+        raw = [s.finding for s in store.findings(conversation_ids=[fc.conversation_id])]
+        findings = mark_rejected(raw, rejected)
+        states = finding_states(store, [f.id for f in findings])
+        view = build_view(convs[fc.conversation_id], findings, card, states=states, explain=True)
+        data.views.append((fc, view))
+    return data
+
+
+# ------------------------------------------------------------------------------------ charts
+
+
+def _svg_open(w: int, h: int, title: str) -> str:
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" role="img"'
+        f' aria-label="{escape(title)}">'
+    )
+
+
+def _line_chart(series: dict[str, dict[str, float]], days: Sequence[str], title: str) -> str:
+    w, h, left, bottom, top, right = 560, 240, 48, 40, 28, 130
+    values = [v for s in series.values() for v in s.values()]
+    if not values:
+        return _svg_open(w, 60, title) + f'<text x="8" y="30">{escape(title)}: no data</text></svg>'
+    lo, hi = min(values), max(values)
+    if hi == lo:
+        lo, hi = lo - 1, hi + 1
+    plot_w, plot_h = w - left - right, h - top - bottom
+
+    def x(i: int) -> float:
+        return left + (plot_w * i / (len(days) - 1) if len(days) > 1 else plot_w / 2)
+
+    def y(v: float) -> float:
+        return top + plot_h * (hi - v) / (hi - lo)
+
+    parts = [
+        _svg_open(w, h, title),
+        f'<text x="{left}" y="16" font-size="13" font-weight="bold">{escape(title)}</text>',
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#9ca3af"/>',
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="#9ca3af"/>',
+    ]
+    for v in (lo, (lo + hi) / 2, hi):
+        parts.append(
+            f'<text x="{left - 4}" y="{y(v) + 4:.1f}" font-size="10" text-anchor="end">{v:.1f}</text>'
+        )
+    step = max(1, len(days) // 8)
+    for i, d in enumerate(days):
+        if i % step == 0 or i == len(days) - 1:
+            parts.append(
+                f'<text x="{x(i):.1f}" y="{top + plot_h + 14}" font-size="10" text-anchor="middle">'
+                f"{escape(d[5:])}</text>"
+            )
+    for n, (name, points) in enumerate(sorted(series.items())):
+        color = _COLORS[n % len(_COLORS)]
+        coords = [(x(i), y(points[d])) for i, d in enumerate(days) if d in points]
+        if len(coords) > 1:
+            path = " ".join(f"{a:.1f},{b:.1f}" for a, b in coords)
+            parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{path}"/>')
+        for a, b in coords:
+            parts.append(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="3" fill="{color}"/>')
+        ly = top + 12 + n * 14
+        parts.append(f'<rect x="{w - right + 8}" y="{ly - 8}" width="10" height="10" fill="{color}"/>')
+        parts.append(f'<text x="{w - right + 22}" y="{ly}" font-size="11">{escape(name[-12:])}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _bar_chart(values: dict[str, float], title: str) -> str:
+    items = sorted(values.items(), key=lambda kv: kv[1])
+    w, row, left = 460, 24, 150
+    h = 30 + row * max(1, len(items))
+    parts = [
+        _svg_open(w, h, title),
+        f'<text x="4" y="16" font-size="13" font-weight="bold">{escape(title)}</text>',
+    ]
+    if not items:
+        parts.append('<text x="4" y="40" font-size="12">no deductions</text>')
+    biggest = max((abs(v) for _, v in items), default=1) or 1
+    for i, (name, v) in enumerate(items):
+        yy = 26 + i * row
+        bw = (w - left - 60) * abs(v) / biggest
+        parts.append(
+            f'<text x="{left - 6}" y="{yy + 14}" font-size="11" text-anchor="end">{escape(name)}</text>'
+        )
+        parts.append(f'<rect x="{left}" y="{yy + 3}" width="{bw:.1f}" height="15" fill="#dc2626"/>')
+        parts.append(f'<text x="{left + bw + 4:.1f}" y="{yy + 14}" font-size="11">{v:.4g}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+# ------------------------------------------------------------------------------------ render
+
+
+def _mark_class(f: Finding) -> str:
+    if not f.live:
+        return "held"
+    kind = f.evidence.details.get("implies") or f.kind
+    return f"k-{kind}" if kind in ("conflict", "impatience") else "k-other"
+
+
+def _render_conversation(fc: Any, view: Any, patterns: ReplyPatterns, mask: Callable[[str], str]) -> str:
+    conv = view.conversation
+    flagged_idx = [mv.message.index for mv in view.messages if mv.flagged]
+    keep: set[int] = set()
+    for i in flagged_idx:
+        keep.update(range(max(0, i - patterns.context_messages), i + 2))
+    out = [
+        f'<div class="conv" id="conv-{escape(conv.id)}"><h3>{escape(conv.id)} · {escape(fc.date)} · '
+        f'{escape(", ".join(fc.agents))} · <span class="pts">{fc.points:g} 分</span></h3>'
+    ]
+    shown_last = -1
+    for mv in view.messages:
+        m = mv.message
+        if m.index not in keep:
+            continue
+        if m.index > shown_last + 1:
+            out.append('<div class="meta">…</div>')
+        shown_last = m.index
+        body = "".join(
+            f'<mark class="{_mark_class(s.finding)}" title="{escape(s.finding.kind)}">'
+            f"{escape(mask(s.text))}</mark>"
+            if s.finding is not None
+            else escape(mask(s.text))
+            for s in mv.segments
+        )
+        when = m.sent_at.strftime("%H:%M:%S") if m.sent_at else ""
+        hide_buyer = getattr(mask, "enabled", False) and m.role.value == "customer"
+        who = escape("买家" if hide_buyer else (m.sender or m.role.value))
+        slow = (
+            f'<span class="slow">慢回复 {mv.slow_s:.0f} 秒 (&gt; {view.slow_threshold_s:g} 秒)</span>'
+            if mv.slow_s is not None
+            else ""
+        )
+        cls = f"msg {escape(m.role.value)}" + (" flagged" if mv.flagged else "")
+        out.append(
+            f'<div class="{cls}" data-index="{m.index}"><span class="who">{escape(when)} {who}</span>'
+            f"{body}{slow}</div>"
+        )
+        for f in mv.findings:
+            state = view.states.get(f.id, "pending")
+            status = "" if f.live else " · 未计分"
+            out.append(
+                f'<div class="finding state-{escape(state)}">'
+                f"▲ {escape(f.kind)} · {escape(f.entry or f.rule)} · "
+                f"{view.points.get(f.id, 0):g} 分 · 复核: {escape(state)}{status} · "
+                f"<code>{escape(f.id)}</code><br>{escape(mask(f.evidence.summary))}</div>"
+            )
+            p = patterns.for_finding(f) if f.live else None
+            if p is not None:
+                better = "<br>".join(f"✔ {escape(b)}" for b in p.better)
+                head = f"不说「{escape(mask(f.text or p.instead_of))}」："
+                out.append(f'<div class="better">{head}{escape(p.why)}<br>{better}</div>')
+        if mv.shared_charge:
+            out.append(
+                f'<div class="charge">这条消息实扣 {mv.charge:g} 分：'
+                "以上发现指向同一次扣分，同一条消息只按最重的一项扣一次。</div>"
+            )
+    out.append("</div>")
+    return "".join(out)
+
+
+def render_report(data: ReportData, patterns: ReplyPatterns, mask: Callable[[str], str] = lambda s: s) -> str:
+    """The report as one HTML string (inline CSS and SVG, no scripts)."""
+    days = _days(data.date_from, data.date_to)
+    who = data.agent or "全部客服"
+    title = f"质检辅导报告 · {who} · {data.date_from} – {data.date_to}"
+    parts = [
+        '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">',
+        f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{escape(title)}</h1>",
+        f'<p class="meta">{data.flagged_total} 个被标记的会话 · '
+        f"复核驳回的发现不计分 ({data.rejected} 条已驳回)</p>",
+        '<h2>得分趋势与扣分构成</h2><div class="charts">',
+        '<div class="chart" id="chart-trend">'
+        f"{_line_chart(data.scores, days, '每日合计得分 (score per day)')}"
+        "</div>",
+        f'<div class="chart" id="chart-kinds">{_bar_chart(data.by_kind, "按类型扣分 (points by kind)")}'
+        "</div>",
+        "</div>",
+    ]
+    used: dict[str, Any] = {}
+    for _, view in data.views:
+        for mv in view.messages:
+            for f in mv.findings:
+                p = patterns.for_finding(f) if f.live else None
+                if p is not None:
+                    used.setdefault(p.key, p)
+    if used:
+        parts.append(
+            "<h2>更好的说法 (better ways to say it)</h2>"
+            "<table><tr><th>类型/条目</th><th>不要说</th><th>为什么</th><th>可以这样说</th></tr>"
+        )
+        for key, p in sorted(used.items()):
+            parts.append(
+                f"<tr><td>{escape(key)} {escape(p.label if p.label != key else '')}</td>"
+                f"<td>{escape(p.instead_of)}</td>"
+                f"<td>{escape(p.why)}</td><td>{'<br>'.join(escape(b) for b in p.better)}</td></tr>"
+            )
+        parts.append("</table>")
+    parts.append(
+        f"<h2>被标记的会话 (flagged conversations, worst first: {len(data.views)} of {data.flagged_total})"
+        "</h2>"
+    )
+    if not data.views:
+        parts.append('<p class="meta">no flagged conversation in this range</p>')
+    for fc, view in data.views:
+        parts.append(_render_conversation(fc, view, patterns, mask))
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def write_report(
+    store: Store,
+    out: Path,
+    date_from: str,
+    date_to: str,
+    card: Any,
+    *,
+    agent: str | None = None,
+    mask: Callable[[str], str] = lambda s: s,
+    patterns: ReplyPatterns | None = None,
+) -> ReportData:
+    """Collect, render and write the report to ``out``; returns what it showed."""
+    patterns = patterns or load_reply_patterns()
+    data = collect_report(
+        store, date_from, date_to, card, agent=agent, max_conversations=patterns.max_conversations
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render_report(data, patterns, mask), encoding="utf-8")
+    return data

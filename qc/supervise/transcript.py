@@ -1,0 +1,165 @@
+"""A stored conversation prepared for display: highlighted spans, points, slow replies, mood.
+
+Shared by ``qc show`` (terminal) and ``qc report`` (HTML) so both mark the same things. Pure
+given the conversation, its findings and the card; only :func:`load_view` reads the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from qc.schema import Conversation, Finding, Message
+from qc.scoring.card import mark_rejected
+from qc.scoring.metrics import conversation_turns
+from qc.store.database import Store
+from qc.supervise.flagged import points_at_stake
+from qc.supervise.review import ReviewError, finding_states, rejected_ids
+from qc.text.annotate import make_annotator
+
+__all__ = [
+    "Segment",
+    "MessageView",
+    "ConversationView",
+    "slow_reply_threshold",
+    "build_view",
+    "load_view",
+    "buyer_sentiments",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A piece of a message's text; ``finding`` is set when the piece is highlighted."""
+
+    text: str
+    finding: Finding | None = None
+
+
+@dataclass(slots=True)
+class MessageView:
+    """One message with its highlighted segments and what was found in it."""
+
+    message: Message
+    segments: list[Segment]
+    findings: list[Finding] = field(default_factory=list)
+    slow_s: float | None = None
+    sentiment: float | None = None
+    charge: float = 0.0  # what the message actually costs: one charge, however many findings share it
+    # Several findings show the same charge (each stands behind it): readers must be told
+    # the points are not added up.
+    shared_charge: bool = False
+
+    @property
+    def flagged(self) -> bool:
+        """True when a live finding is on this message."""
+        return any(f.live for f in self.findings)
+
+
+@dataclass(slots=True)
+class ConversationView:
+    """A conversation ready to display."""
+
+    conversation: Conversation
+    messages: list[MessageView]
+    points: dict[str, float]
+    states: dict[str, str]
+    slow_threshold_s: float | None
+    mood: list[float]
+
+    @property
+    def mood_trend(self) -> float | None:
+        """Last minus first buyer sentiment (negative: the buyer left unhappier)."""
+        return self.mood[-1] - self.mood[0] if len(self.mood) >= 2 else None
+
+
+def slow_reply_threshold(card: Any) -> float | None:
+    """The response-time threshold of the card's ``avg_response_s`` item (``over`` rule), if any."""
+    for item in card.items:
+        if item.rule == "over" and item.metric == "avg_response_s":
+            return item.threshold
+    return None
+
+
+def _segments(text: str, findings: Sequence[Finding]) -> list[Segment]:
+    spans = []
+    for f in sorted(findings, key=lambda f: (not f.live, f.start or 0)):
+        start, end = (f.start, f.end) if f.start is not None and f.end is not None else (0, len(text))
+        if 0 <= start < end <= len(text) and all(end <= s or start >= e for s, e, _ in spans):
+            spans.append((start, end, f))
+    spans.sort(key=lambda s: s[0])
+    out, pos = [], 0
+    for start, end, f in spans:
+        if start > pos:
+            out.append(Segment(text[pos:start]))
+        out.append(Segment(text[start:end], f))
+        pos = end
+    if pos < len(text) or not out:
+        out.append(Segment(text[pos:]))
+    return out
+
+
+def build_view(
+    conversation: Conversation,
+    findings: Sequence[Finding],
+    card: Any,
+    *,
+    states: dict[str, str] | None = None,
+    explain: bool = False,
+    sentiment: Callable[[Conversation], list[float | None]] | None = None,
+) -> ConversationView:
+    """Lay out a conversation: findings on their messages, slow replies, buyer mood.
+
+    Suppressed and below-threshold findings are only highlighted with ``explain``.
+    """
+    points, charges = points_at_stake([conversation], findings, card)
+    shown = [f for f in findings if explain or f.live]
+    threshold = slow_reply_threshold(card)
+    slow: dict[int, float] = {}
+    if threshold is not None:
+        for t in conversation_turns(conversation, card.day):
+            if t.reply_index is not None and t.delay_s is not None and t.delay_s > threshold:
+                slow[t.reply_index] = t.delay_s
+    scores = sentiment(conversation) if sentiment else [None] * len(conversation.messages)
+    views = []
+    for m, s in zip(conversation.messages, scores, strict=False):
+        mine = [f for f in shown if f.message_index == m.index]
+        charge = charges.get((conversation.id, m.index), 0.0)
+        shared = sum(1 for f in mine if f.live and points.get(f.id)) > 1
+        views.append(MessageView(m, _segments(m.text, mine), mine, slow.get(m.index), s, charge, shared))
+    mood = [v.sentiment for v in views if v.message.role.value == "customer" and v.sentiment is not None]
+    return ConversationView(conversation, views, points, states or {}, threshold, mood)
+
+
+def buyer_sentiments(conversation: Conversation) -> list[float | None]:
+    """Snownlp sentiment of each buyer message (``None`` for the others); needs snownlp/jieba."""
+    features = make_annotator()(conversation)
+    return [
+        f.sentiment if m.role.value == "customer" else None
+        for m, f in zip(conversation.messages, features, strict=False)
+    ]
+
+
+def load_view(
+    store: Store,
+    conversation_id: str,
+    card: Any,
+    *,
+    explain: bool = False,
+    sentiment: Callable[[Conversation], list[float | None]] | None = None,
+) -> ConversationView:
+    """Load a stored conversation and its findings and lay it out (see :func:`build_view`).
+
+    Raises:
+        ReviewError: the conversation is not in the store.
+    """
+    convs = store.conversations([conversation_id])
+    if conversation_id not in convs:
+        raise ReviewError(f"no conversation {conversation_id!r} in the store; list them with `qc flagged`")
+    raw = [s.finding for s in store.findings(conversation_ids=[conversation_id])]
+    findings = mark_rejected(raw, rejected_ids(store))
+    states = finding_states(store, [f.id for f in findings])
+    return build_view(
+        convs[conversation_id], findings, card, states=states, explain=explain, sentiment=sentiment
+    )
