@@ -526,11 +526,10 @@ def _bounded(item: Item, agent: str, day: str, raw: float) -> Deduction | None:
         bounded = item.floor - item.max_points
     if bounded == raw:
         return None
-    limit = (
-        f"cap {_fmt(item.cap)}"
-        if item.cap is not None and bounded == -item.cap
-        else f"floor {_fmt(item.floor)}"
-    )  # type: ignore[arg-type]
+    if item.cap is not None and bounded == -item.cap:
+        limit = f"cap {_fmt(item.cap)}"
+    else:
+        limit = f"floor {_fmt(item.floor if item.floor is not None else bounded)}"
     return Deduction(
         agent, day, item.id, round(bounded - raw, 6), f"{limit}: {item.id} bounded at {_fmt(bounded)}"
     )

@@ -51,6 +51,13 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
+def _new_id(result: Any) -> int:
+    """The primary key an INSERT gave its row."""
+    key = result.inserted_primary_key
+    assert key is not None, "an insert returns its key"
+    return int(key[0])
+
+
 def _finding_from_row(row: Any) -> Finding:
     return Finding(
         conversation_id=row.conversation_id,
@@ -216,7 +223,7 @@ class Store:
         counts = run.get("counts", {})
         scorecard = run.get("scorecard") or {}
         with self.engine.begin() as conn:
-            run_id = conn.execute(
+            inserted = conn.execute(
                 TABLES["runs"]
                 .insert()
                 .values(
@@ -235,7 +242,8 @@ class Store:
                     days=_json([{"shop": s, "date": d} for s, d in covered]),
                     run_json=_json(run),
                 )
-            ).inserted_primary_key[0]
+            )
+            run_id = _new_id(inserted)
             for name in RESULT_TABLES:
                 table = TABLES[name]
                 for shop, date in covered:
@@ -404,7 +412,7 @@ class Store:
     def insert_appeal(self, conn: Connection, **values: Any) -> int:
         """Add an appeal inside the caller's transaction; returns its number."""
         t = REVIEW_TABLES["appeals"]
-        return int(conn.execute(t.insert().values(**values)).inserted_primary_key[0])
+        return _new_id(conn.execute(t.insert().values(**values)))
 
     def update_appeal(self, conn: Connection, appeal_id: int, expect_state: str, **values: Any) -> int:
         """Change an appeal that is still in ``expect_state``; returns the rows changed (0 or 1)."""

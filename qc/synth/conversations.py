@@ -1036,7 +1036,8 @@ class _Generator:
             if wanted not in labels.values():
                 # Cut off by the length budget before the misbehaviour happened.
                 behaviour = "polite"
-        if messages and messages[-1].sent_at.date() != messages[0].sent_at.date():
+        first_at, last_at = (messages[0].sent_at, messages[-1].sent_at) if messages else (None, None)
+        if first_at is not None and last_at is not None and last_at.date() != first_at.date():
             b.tags.add("crosses_midnight")
         if messages[-1].role is Role.CUSTOMER:
             b.tags.add("unanswered_end")

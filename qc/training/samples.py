@@ -140,7 +140,8 @@ def _parse_sample(line: str, where: str, generated: bool) -> Sample:
 
 def split_samples(samples: Iterable[Sample]) -> tuple[list[Sample], list[Sample]]:
     """Split into (training, evaluation) by :func:`is_evaluation`, each sorted by id."""
-    train, held = [], []
+    train: list[Sample] = []
+    held: list[Sample] = []
     for s in samples:
         (held if is_evaluation(s) else train).append(s)
     return sorted(train, key=by_id), sorted(held, key=by_id)
