@@ -80,6 +80,15 @@ class AttitudeClassifierRule:
                 out[n].append(finding)
         return out
 
+    @property
+    def decision_settings(self) -> tuple[tuple[str, ...], dict[str, float], dict[str, float]]:
+        """Labels, thresholds and review floors, as :func:`~qc.attitude.decision.decide` takes them."""
+        return self._decision
+
+    def probabilities(self, inputs: list[tuple[str, tuple[tuple[str, str], ...]]]) -> list[Sequence[float]]:
+        """Class probabilities (in the model's label order) of ``(message, context)`` inputs."""
+        return self._predict(inputs)
+
     def _predict(self, inputs: list[tuple[str, tuple[tuple[str, str], ...]]]) -> list[Sequence[float]]:
         """``predict_proba`` rows for ``inputs``, each distinct input computed once.
 

@@ -1,0 +1,1 @@
+"""qc's rules inside other frameworks (spaCy components); beside the runtime, never imported by it."""
