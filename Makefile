@@ -1,6 +1,6 @@
 # Two commands (see README.md):
 #   make demo   set everything up on a fresh machine and inspect the bundled demo day
-#   make test   set up, start the test services, run ruff and the whole test suite
+#   make test   set up, start the test services, run the linters (ruff, mypy) and the whole test suite
 # .ci/run runs exactly `make test`.
 
 PYTHON ?= python3
@@ -24,6 +24,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check qc tests bench annotated_samples demo
 	$(BIN)/ruff format --check qc tests bench annotated_samples demo
+	$(BIN)/mypy qc
 
 services:
 	bash scripts/test-services.sh
@@ -32,4 +33,4 @@ test: $(STAMP) lint services
 	. ./.test-services.env 2>/dev/null; $(BIN)/python -m pytest -q
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .test-services.env
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .test-services.env

@@ -5,13 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date as Date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from qc.cli import app
 from qc.cli._common import err, handle_errors, show_progress
 from qc.errors import EXIT_USAGE, ConfigError
+
+if TYPE_CHECKING:  # the CLI imports the engine only when a command runs
+    from qc.batch.run import Progress
+    from qc.run.executors import Executor
 
 
 def parse_columns(pairs: list[str]) -> dict[str, str]:
@@ -52,7 +56,7 @@ def check_settings(settings: Any) -> None:
         verify(settings.model)
 
 
-def _rich_progress(enabled: bool):  # noqa: ANN202 - returns the engine's Progress callable
+def _rich_progress(enabled: bool) -> Progress:
     def track(items: Iterable[Any], total: int | None) -> Iterable[Any]:
         # total is None when the input is streamed: a bar without an end.
         if not enabled or (total is not None and total < 50):
@@ -173,7 +177,7 @@ def inspect_cli(
     if jobs > 1 and engine != "local":
         raise ConfigError("--jobs only applies with --engine local (Spark has its own executors)")
     settings = RuleSettings(lexicon=lexicon, model=model, user_dict=user_dict, strict=strict)
-    executor = None
+    executor: Executor | None = None
     if jobs > 1:
         from qc.run.pool import PoolExecutor
 

@@ -42,11 +42,11 @@ def report_cli(
     from qc.supervise.report import write_report
     from qc.text.pii import Masker
 
-    lo, hi = date_range(None, date_from, date_to)
+    date_range(None, date_from, date_to)  # both dates valid, in order
     card = load_scorecard(scorecard)
     store = open_db(db)
     try:
-        data = write_report(store, out, lo, hi, card, agent=agent, mask=Masker(mask_pii))  # type: ignore[arg-type]
+        data = write_report(store, out, date_from, date_to, card, agent=agent, mask=Masker(mask_pii))
     finally:
         store.close()
     err(f"{len(data.views)} of {data.flagged_total} flagged conversations, {len(data.scores)} agents → {out}")

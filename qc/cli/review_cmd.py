@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
@@ -17,7 +17,8 @@ from qc.errors import EXIT_USAGE, ConfigError
 class _ReviewGroup(TyperGroup):
     """``qc review FINDING_ID …`` runs ``qc review decide FINDING_ID …``."""
 
-    def parse_args(self, ctx, args):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN201, D102
+    # ctx is click's Context, which recent typer versions vendor (typer._click): left as Any.
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # noqa: D102 - click's own method
         if args and not args[0].startswith("-") and args[0] not in self.commands:
             args = ["decide", *args]
         return super().parse_args(ctx, args)

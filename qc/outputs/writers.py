@@ -127,9 +127,12 @@ def write_agents_xlsx(path: Path, rows: Iterable[dict[str, Any]], columns: list[
     """agents.xlsx: the same layout as agents.csv on a sheet named 考核, headers frozen."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.worksheet import Worksheet
 
     wb = Workbook()
     ws = wb.active
+    assert isinstance(ws, Worksheet)  # a new workbook's one sheet
     ws.title = "考核"
     ws.append([zh for _, zh in columns])
     ws.append([key for key, _ in columns])
@@ -138,7 +141,7 @@ def write_agents_xlsx(path: Path, rows: Iterable[dict[str, Any]], columns: list[
     for row in rows:
         ws.append([_cell(row.get(k)) for k, _ in columns])
     for index, (key, zh) in enumerate(columns, start=1):
-        letter = ws.cell(row=1, column=index).column_letter
+        letter = get_column_letter(index)
         ws.column_dimensions[letter].width = max(10, len(key) + 2, 2 * len(zh) + 2)
         if key in _PERCENT_COLUMNS:
             for (cell,) in ws.iter_rows(min_row=3, min_col=index, max_col=index):

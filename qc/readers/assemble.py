@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import TypeGuard
+
 from qc.readers.options import ReadResult
 from qc.readers.records import Candidate
 from qc.schema import Conversation, Message
@@ -27,11 +30,12 @@ def build_conversation(cid: str, members: list[Candidate], warnings: list[str]) 
     times = [c.sent_at for c in members]
     # A stable sort by time changes the order exactly when the times are not already in
     # order; comparing the sorted times (no key function) finds that much faster.
-    if all(t is not None for t in times) and sorted(times) != times:  # type: ignore[type-var]
+    if _all_timed(times) and sorted(times) != times:
         warnings.append(
             f"conversation {cid} ({', '.join(files)}): messages out of time order; sorted by time"
         )
-        members = sorted(members, key=lambda c: c.sent_at)  # type: ignore[arg-type,return-value]
+        order = sorted(range(len(members)), key=times.__getitem__)  # stable, as sorting the members
+        members = [members[i] for i in order]
     # Positional: this runs once per message, and keywords cost a third more here.
     messages = tuple(
         Message(i, c.role, c.text, c.sender, c.sent_at, c.auto_reply, c.agent_id, f"{c.file}:{c.line}")
@@ -39,3 +43,7 @@ def build_conversation(cid: str, members: list[Candidate], warnings: list[str]) 
     )
     shop = next((c.shop for c in members if c.shop), None)
     return Conversation(id=cid, messages=messages, shop=shop, source=", ".join(files))
+
+
+def _all_timed(times: list[datetime | None]) -> TypeGuard[list[datetime]]:
+    return all(t is not None for t in times)

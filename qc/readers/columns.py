@@ -71,9 +71,9 @@ def map_headers(headers: Iterable[object], column_map: Mapping[str, str] | None 
             found[field] = folded.index(key)
     taken = set(found.values())
     for i, key in enumerate(folded):
-        field = _ALIAS_TO_FIELD.get(key)
-        if field and field not in found and i not in taken:
-            found[field] = i
+        alias_of = _ALIAS_TO_FIELD.get(key)
+        if alias_of and alias_of not in found and i not in taken:
+            found[alias_of] = i
             taken.add(i)
     return found
 

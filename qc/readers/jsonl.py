@@ -8,13 +8,12 @@ conversation line is one record whose line number is that line.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from typing import Any, Protocol
 
 import orjson
 
 from qc.readers.columns import CANONICAL_FIELDS, field_for_key
-from qc.readers.encoding import Decoded
 from qc.readers.records import RawRecord, dumps_raw, make_reject
 from qc.schema import Reject
 
@@ -82,8 +81,27 @@ def _positional(plan: tuple[tuple[str, str], ...]) -> tuple[Any, ...]:
     return tuple(key_of.get(field, _ABSENT) for field in CANONICAL_FIELDS)
 
 
+class DecodedLines(Protocol):
+    """What :func:`read_jsonl` reads: a :class:`~qc.readers.encoding.Decoded` or lines read lazily."""
+
+    @property
+    def encoding(self) -> str:
+        """The codec the lines were decoded with (named in a garbled line's reject)."""
+        ...
+
+    @property
+    def lines(self) -> Iterable[str]:
+        """The lines without terminators, read once in order."""
+        ...
+
+    @property
+    def garbled(self) -> Collection[int]:
+        """Numbers of the lines holding bytes the codec could not decode."""
+        ...
+
+
 def read_jsonl(
-    decoded: Decoded, file: str, column_map: Mapping[str, str], first_line: int = 1
+    decoded: DecodedLines, file: str, column_map: Mapping[str, str], first_line: int = 1
 ) -> Iterator[RawRecord | Reject]:
     """Yield one raw record or reject per message found in a JSON Lines file.
 

@@ -156,12 +156,13 @@ class _Group:
         self.seen: dict[tuple[Any, ...], Candidate] = {}
 
     def build(self, warnings: list[str]) -> Conversation:
-        return build_conversation(self.id, self.members, warnings)  # type: ignore[arg-type]
+        assert self.id is not None  # built once a record has opened the group
+        return build_conversation(self.id, self.members, warnings)
 
 
 @dataclass(slots=True)
 class _Lines:
-    """Duck type of :class:`~qc.readers.encoding.Decoded` for :func:`read_jsonl`: lines read lazily."""
+    """A :class:`~qc.readers.jsonl.DecodedLines` for :func:`read_jsonl`: lines read lazily."""
 
     encoding: str
     lines: Iterator[str]
@@ -176,7 +177,7 @@ def _open(path: Path, resolved: Resolved) -> tuple[FileOutcome, Iterator[RawReco
     report = FileReport(path=str(path), format="jsonl", encoding=codec)
     outcome = FileOutcome(report)
     lines = _Lines(codec, _read_lines(path, codec == "utf-8-sig"))
-    return outcome, read_jsonl(lines, str(path), resolved.options.column_map)  # type: ignore[arg-type]
+    return outcome, read_jsonl(lines, str(path), resolved.options.column_map)
 
 
 def _streamable(path: Path, resolved: Resolved) -> str | None:

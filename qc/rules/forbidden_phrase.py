@@ -255,12 +255,7 @@ class ForbiddenPhraseRule(BaseRule):
         text = message.text
         bare = self.lexicon.bare_entry(text)
         if bare is not None:
-            entry, core = bare
-            start = fold(text).find(core)
-            span = (start, start + len(core)) if start >= 0 else (None, None)
-            turn = self.buyer_turn(conv, index)
-            keep, vetoes = self._judge_bare(conv, index, entry, turn)
-            yield self._finding(conv, message, entry, span, keep, vetoes, turn, "the whole reply")
+            yield self._bare_finding(conv, index, message, *bare)
             return
         hits, allows = self.lexicon.find(text, strict=self.strict)
         if not hits:
@@ -326,6 +321,16 @@ class ForbiddenPhraseRule(BaseRule):
                 turn,
                 "a phrase in the reply",
             )
+
+    def _bare_finding(
+        self, conv: Conversation, index: int, message: Message, entry: Entry, core: str
+    ) -> Finding:
+        """The finding for a reply that is nothing but a bare-scope phrase ``core``."""
+        start = fold(message.text).find(core)
+        span = (start, start + len(core)) if start >= 0 else (None, None)
+        turn = self.buyer_turn(conv, index)
+        keep, vetoes = self._judge_bare(conv, index, entry, turn)
+        return self._finding(conv, message, entry, span, keep, vetoes, turn, "the whole reply")
 
     def _in_question(self, text: str, start: int, end: int) -> str | None:
         """A veto cue when the match is part of the agent's own question (是不是, …点亮吗？)."""

@@ -459,12 +459,14 @@ def parse_lexicon(raw: bytes, path: str = "<lexicon>") -> Lexicon:
     owners: dict[tuple[str, str], str] = {}
     for e in entries:
         for p in e.phrases:
-            key = (e.scope, fold(p))
-            if key in owners and owners[key] != e.id:
-                problems.append(f"entry {e.id} (line {e.line}): phrase {p!r} is also in entry {owners[key]}")
-            elif key in owners:
+            owner_key = (e.scope, fold(p))
+            if owner_key in owners and owners[owner_key] != e.id:
+                problems.append(
+                    f"entry {e.id} (line {e.line}): phrase {p!r} is also in entry {owners[owner_key]}"
+                )
+            elif owner_key in owners:
                 problems.append(f"entry {e.id} (line {e.line}): phrase {p!r} listed twice")
-            owners.setdefault(key, e.id)
+            owners.setdefault(owner_key, e.id)
     allowed: dict[str, str] = {}
     for g in allow:
         for p in g.phrases:

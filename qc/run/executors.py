@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import TracebackType
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from qc.readers.line_chunks import LineSplit, read_chunk
 from qc.run.inspector import ConversationResult, Inspector, InspectorInfo, chunked
@@ -44,12 +44,12 @@ class Executor(Protocol):
         ...
 
     def map(
-        self, conversations: Iterable[Conversation], task: Callable[[list[ConversationResult]], Any]
-    ) -> Iterator[tuple[list[Conversation], Any]]:
+        self, conversations: Iterable[Conversation], task: Callable[[list[ConversationResult]], R]
+    ) -> Iterator[tuple[list[Conversation], R]]:
         """``(batch, task(inspect(batch)))`` for batches of ``batch_size`` conversations, in order, lazily."""
         ...
 
-    def map_lines(self, split: LineSplit, task: Callable[[list[ConversationResult]], Any]) -> Iterator[Any]:
+    def map_lines(self, split: LineSplit, task: Callable[[list[ConversationResult]], R]) -> Iterator[R]:
         """``task(inspect(chunk))`` for each chunk of ``split`` read where the inspection runs.
 
         What reading each chunk gave is added to ``split`` (call ``split.finish`` afterwards).

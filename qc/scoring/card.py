@@ -19,7 +19,7 @@ import json
 import math
 import tomllib
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -88,6 +88,15 @@ class Item:
         if value is None or self.threshold is None:
             return None
         return value <= self.threshold if self.met_if == "<=" else value >= self.threshold
+
+    def measure(self) -> tuple[str, float]:
+        """A metric item's (``over``, ``under``, ``target``) metric name and threshold.
+
+        The card loader gives every such item both; a ``findings`` item has neither.
+        """
+        if self.metric is None or self.threshold is None:
+            raise ValueError(f"scorecard item {self.id} ({self.rule}) has no metric and threshold")
+        return self.metric, self.threshold
 
 
 @dataclass(frozen=True, slots=True)
@@ -413,15 +422,25 @@ _VERDICT_FIELDS = (
 )
 
 
-def _verdict(*fields: Any) -> MessageVerdict:
-    return MessageVerdict(*fields[:-1], MappingProxyType(fields[-1]))
+def _verdict(
+    conversation_id: str,
+    message_index: int,
+    agent: str,
+    date: str,
+    verdict: str | None,
+    verdict_findings: tuple[str, ...],
+    kinds: dict[str, tuple[str, ...]],
+) -> MessageVerdict:
+    return MessageVerdict(
+        conversation_id, message_index, agent, date, verdict, verdict_findings, MappingProxyType(kinds)
+    )
 
 
 def message_verdicts(
     conversations: Iterable[Conversation],
     findings: Iterable[Finding],
     card: Scorecard,
-    days_cache: dict[str, Sequence[str]] | None = None,
+    days_cache: MutableMapping[str, list[str]] | None = None,
 ) -> list[MessageVerdict]:
     """Group findings by message and decide each message's verdict (most severe counted kind).
 
@@ -467,7 +486,7 @@ def _attribution(
     index: int,
     group: list[Finding],
     card: Scorecard,
-    cache: dict[str, Sequence[str]],
+    cache: MutableMapping[str, list[str]],
 ) -> tuple[str, str]:
     agent = next((f.agent for f in group if f.agent), None)
     if conv is None or not 0 <= index < len(conv.messages):
@@ -481,8 +500,8 @@ def _fmt(value: float) -> str:
     return f"{value:g}"
 
 
-def _units(item: Item, value: float) -> float:
-    over = value - item.threshold if item.rule == "over" else item.threshold - value  # type: ignore[operator]
+def _units(item: Item, value: float, threshold: float) -> float:
+    over = value - threshold if item.rule == "over" else threshold - value
     units = round(over / item.unit, 9)
     if units <= 0:
         return 0.0
@@ -494,7 +513,8 @@ def _units(item: Item, value: float) -> float:
 
 
 def _metric_deduction(item: Item, m: AgentDayMetrics) -> Deduction | None:
-    value = getattr(m, item.metric)  # type: ignore[arg-type]
+    metric, threshold = item.measure()
+    value = getattr(m, metric)
     if value is None:
         return None
     if item.rule == "target":
@@ -503,15 +523,15 @@ def _metric_deduction(item: Item, m: AgentDayMetrics) -> Deduction | None:
         if points == 0:
             return None
         word = "met" if met else "missed"
-        reason = f"{item.metric} {value:.4g} {word} the target {item.met_if} {_fmt(item.threshold)}"  # type: ignore[arg-type]
+        reason = f"{metric} {value:.4g} {word} the target {item.met_if} {_fmt(threshold)}"
         return Deduction(m.agent, m.date, item.id, points, reason)
-    units = _units(item, value)
+    units = _units(item, value, threshold)
     points = round(units * item.points_per_unit, 2)
     if points == 0:
         return None
     side = "above" if item.rule == "over" else "below"
     reason = (
-        f"{item.metric} {value:.4g} is {_fmt(units)} × {_fmt(item.unit)} {side} {_fmt(item.threshold)}"  # type: ignore[arg-type]
+        f"{metric} {value:.4g} is {_fmt(units)} × {_fmt(item.unit)} {side} {_fmt(threshold)}"
         f" ({_fmt(item.points_per_unit)} each)"
     )
     return Deduction(m.agent, m.date, item.id, points, reason)
@@ -662,17 +682,17 @@ def agent_rows(
     findings = list(findings)
     conversations = list(conversations)
     verdicts = message_verdicts(conversations, findings, card)
-    held_by: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    held_by: defaultdict[tuple[str, str], defaultdict[str, int]] = defaultdict(lambda: defaultdict(int))
     add_held_counts(held_by, conversations, findings, card)
     return agent_rows_from(verdicts, held_by, metrics, deductions, card)
 
 
 def add_held_counts(
-    held_by: dict[tuple[str, str], dict[str, int]],
+    held_by: defaultdict[tuple[str, str], defaultdict[str, int]],
     conversations: Iterable[Conversation],
     findings: Iterable[Finding],
     card: Scorecard,
-    days_cache: dict[str, Sequence[str]] | None = None,
+    days_cache: MutableMapping[str, list[str]] | None = None,
 ) -> None:
     """Count the findings held back (``needs_review``, ``suppressed``) per agent and day into ``held_by``.
 
@@ -745,7 +765,8 @@ def agent_rows_from(
         total_score = 0.0
         for item in card.items:
             if item.rule == "target":
-                row[f"{item.id}_met"] = item.met(getattr(m, item.metric))  # type: ignore[arg-type]
+                metric, _ = item.measure()
+                row[f"{item.id}_met"] = item.met(getattr(m, metric))
             p = round(points.get((agent, day, item.id), 0.0), 2) + 0.0
             row[f"{item.id}_points"] = p
             row[f"{item.id}_score"] = round(item.max_points + p, 2)

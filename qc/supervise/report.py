@@ -85,7 +85,8 @@ class ReplyPatterns:
         if finding.entry and finding.entry in self.entries:
             return self.entries[finding.entry]
         implied = finding.evidence.details.get("implies")
-        return self.kinds.get(implied) or self.kinds.get(finding.kind)
+        by_implied = self.kinds.get(implied) if isinstance(implied, str) else None
+        return by_implied or self.kinds.get(finding.kind)
 
 
 def _pattern(key: str, data: dict[str, Any]) -> Pattern:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qc.schema import Role
+from qc.schema import Conversation, Role
 from qc.store.database import Store
 from qc.supervise.flagged import finding_points
 from qc.supervise.report import load_reply_patterns
@@ -61,9 +61,10 @@ def export_review_csv(store: Store, date: str, out: Path, card: Any, mask: Any =
         for s in stored:
             f = s.finding
             conv = convs.get(f.conversation_id)
-            inside = conv is not None and 0 <= f.message_index < len(conv.messages)
-            message = conv.messages[f.message_index].text if inside else ""
-            context = _context(conv, f.message_index, window) if inside else ""
+            message = context = ""
+            if conv is not None and 0 <= f.message_index < len(conv.messages):
+                message = conv.messages[f.message_index].text
+                context = _context(conv, f.message_index, window)
             w.writerow(
                 [
                     f.id,
@@ -86,7 +87,7 @@ def export_review_csv(store: Store, date: str, out: Path, card: Any, mask: Any =
     return len(stored)
 
 
-def _context(conv: Any, index: int, window: int) -> str:
+def _context(conv: Conversation, index: int, window: int) -> str:
     """The messages before ``index`` (buyer and typed agent messages), one per line."""
     before = [m for m in conv.messages[:index] if m.role is Role.CUSTOMER or m.counts_as_agent]
     names = {Role.CUSTOMER: "买家", Role.AGENT: "客服"}

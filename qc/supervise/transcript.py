@@ -83,13 +83,14 @@ def slow_reply_threshold(card: Any) -> float | None:
 
 
 def _segments(text: str, findings: Sequence[Finding]) -> list[Segment]:
-    spans = []
+    spans: list[tuple[int, int, Finding]] = []
     for f in sorted(findings, key=lambda f: (not f.live, f.start or 0)):
         start, end = (f.start, f.end) if f.start is not None and f.end is not None else (0, len(text))
         if 0 <= start < end <= len(text) and all(end <= s or start >= e for s, e, _ in spans):
             spans.append((start, end, f))
     spans.sort(key=lambda s: s[0])
-    out, pos = [], 0
+    out: list[Segment] = []
+    pos = 0
     for start, end, f in spans:
         if start > pos:
             out.append(Segment(text[pos:start]))

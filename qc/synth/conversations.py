@@ -116,7 +116,8 @@ class Mix:
         total = sum(raw)
         if total <= 0 or any(w < 0 for w in raw):
             raise ValueError("behaviour weights must be non-negative and not all zero")
-        return tuple(w / total for w in raw)  # type: ignore[return-value]
+        polite, angry_calm, impatient, conflict = (w / total for w in raw)
+        return polite, angry_calm, impatient, conflict
 
 
 @dataclass(frozen=True, slots=True)
@@ -1085,6 +1086,7 @@ def iter_labelled(
                 return
             u = (number + rng.random()) / n_conversations
         else:
+            assert n_messages is not None and remaining is not None  # exactly one count is given
             if remaining <= 0:
                 return
             # Spread starts by the share of the message budget already used.

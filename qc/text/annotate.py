@@ -54,21 +54,24 @@ class SnowBayes:
 
     def classify(self, words: Sequence[str]) -> tuple[str, float]:
         """``(label, probability)`` of the most likely class, as snownlp's ``Bayes.classify``."""
-        tmp = {}
+        tmp: dict[str, float] = {}
         for k, cls in self.d.items():
             tmp[k] = math.log(cls["total"]) - math.log(self.total)
             counts, none, total = cls["d"], cls["none"], cls["total"]
             for word in words:
                 tmp[k] += math.log(float(counts.get(word, none)) / total)
-        ret, prob = 0, 0
+        # snownlp starts from the int 0 for both; a label is a str and a probability a float
+        # (a model always has a class whose own term is exp(0), so some class wins).
+        ret: str = ""
+        prob = 0.0
         for k in self.d:
-            now = 0
+            now = 0.0
             try:
                 for other in self.d:
                     now += math.exp(tmp[other] - tmp[k])
                 now = 1 / now
             except OverflowError:
-                now = 0
+                now = 0.0
             if now > prob:
                 ret, prob = k, now
         return (ret, prob)

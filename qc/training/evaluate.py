@@ -125,7 +125,8 @@ def evaluate(
     decided = [decide(row, artifact.labels, artifact.thresholds, artifact.review_floor) for row in proba]
     alone = [live_label(d) for d in decided]
 
-    forbidden, forbidden_errors = {}, []
+    forbidden: dict[str, Any] = {}
+    forbidden_errors: list[dict[str, Any]] = []
     if any(name.startswith(FORBIDDEN_RULE_PREFIX) for name in rule_names):
         forbidden, forbidden_errors = _forbidden_scores(samples, results)
     errors = [
@@ -157,7 +158,9 @@ def evaluate(
     )
 
 
-def _forbidden_scores(samples: Sequence[Sample], results: Sequence[Any]) -> tuple[dict[str, Any], list[dict]]:
+def _forbidden_scores(
+    samples: Sequence[Sample], results: Sequence[Any]
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Per-message and per-phrase scores of live forbidden-phrase hits on samples with a list."""
     truth, predicted, errors = [], [], []
     tp = fp = fn = 0

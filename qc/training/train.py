@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import tomllib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qc.attitude import features
 from qc.attitude import model_file as artifact
@@ -36,6 +36,11 @@ from qc.training.samples import (
     samples_sha256,
     split_samples,
 )
+
+if TYPE_CHECKING:  # numpy and scikit-learn load only when training runs
+    import numpy as np
+    from numpy.typing import NDArray
+    from sklearn.pipeline import Pipeline
 
 DEFAULT_CONFIG = defaults_dir() / "attitude.toml"
 
@@ -59,7 +64,7 @@ def load_config(path: Path | None = None) -> dict[str, Any]:
     return config
 
 
-def build_pipeline(seed: int, config: dict[str, Any]):  # noqa: ANN201 - sklearn Pipeline
+def build_pipeline(seed: int, config: dict[str, Any]) -> Pipeline:
     """The untrained Pipeline: message char n-grams, message tokens, context, hand features → LR."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -68,7 +73,7 @@ def build_pipeline(seed: int, config: dict[str, Any]):  # noqa: ANN201 - sklearn
 
     min_df = int(config["model"]["min_df"])
 
-    def text_branch(select, **tfidf: Any) -> Pipeline:  # noqa: ANN001
+    def text_branch(select: Callable[..., Any], **tfidf: Any) -> Pipeline:
         return Pipeline(
             [("select", FunctionTransformer(select)), ("tfidf", TfidfVectorizer(sublinear_tf=True, **tfidf))]
         )
@@ -107,7 +112,7 @@ def build_pipeline(seed: int, config: dict[str, Any]):  # noqa: ANN201 - sklearn
     return Pipeline([("features", union), ("model", model)])
 
 
-def _strip_unstable_state(pipeline) -> None:  # noqa: ANN001
+def _strip_unstable_state(pipeline: Pipeline) -> None:
     """Drop TfidfVectorizer state that would make artifacts differ between runs.
 
     ``stop_words_`` is a set ordered by the hash seed and ``_stop_words_id`` an object id;
@@ -123,7 +128,9 @@ def _strip_unstable_state(pipeline) -> None:  # noqa: ANN001
                         delattr(step, attr)
 
 
-def train(samples: Sequence[Sample], seed: int = 0, config: dict[str, Any] | None = None):  # noqa: ANN201
+def train(
+    samples: Sequence[Sample], seed: int = 0, config: dict[str, Any] | None = None
+) -> tuple[Pipeline, dict[str, Any]]:
     """Fit the classifier on training samples and choose its thresholds by cross-validation.
 
     Args:
@@ -143,7 +150,9 @@ def train(samples: Sequence[Sample], seed: int = 0, config: dict[str, Any] | Non
         return _train(samples, seed, config)
 
 
-def _train(samples: Sequence[Sample], seed: int, config: dict[str, Any] | None):  # noqa: ANN202
+def _train(
+    samples: Sequence[Sample], seed: int, config: dict[str, Any] | None
+) -> tuple[Pipeline, dict[str, Any]]:
     import numpy as np
 
     config = config or load_config()
@@ -206,7 +215,9 @@ def _fit_params(samples: Sequence[Sample], config: dict[str, Any]) -> dict[str, 
     return {"model__sample_weight": np.array([1.0 if s.generated else weight for s in samples])}
 
 
-def cross_validated_proba(samples: Sequence[Sample], seed: int, config: dict[str, Any], folds: int):  # noqa: ANN201
+def cross_validated_proba(
+    samples: Sequence[Sample], seed: int, config: dict[str, Any], folds: int
+) -> NDArray[np.float64]:
     """Out-of-fold class probabilities for ``samples`` (stratified, shuffled with ``seed``)."""
     import numpy as np
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
@@ -219,7 +230,7 @@ def cross_validated_proba(samples: Sequence[Sample], seed: int, config: dict[str
     )
 
 
-def threshold_basis(samples: Sequence[Sample], t_config: dict[str, Any]):  # noqa: ANN201
+def threshold_basis(samples: Sequence[Sample], t_config: dict[str, Any]) -> NDArray[np.bool_]:
     """Boolean mask of the samples whose CV probabilities choose the thresholds.
 
     The hand-written ones when every label has ``handwritten_min_per_label`` of them, else all.
@@ -234,7 +245,12 @@ def threshold_basis(samples: Sequence[Sample], t_config: dict[str, Any]):  # noq
     return np.ones(len(samples), dtype=bool)
 
 
-def choose_thresholds(proba, y: Sequence[str], t_config: dict[str, Any], implied=None) -> dict[str, float]:  # noqa: ANN001
+def choose_thresholds(
+    proba: NDArray[np.float64],
+    y: Sequence[str],
+    t_config: dict[str, Any],
+    implied: Sequence[str] | NDArray[np.str_] | None = None,
+) -> dict[str, float]:
     """The pair of thresholds at which the *verdict* meets both precision targets with most recall.
 
     The verdict is what ``qc inspect`` deducts: the classifier's decision combined with what
@@ -251,20 +267,24 @@ def choose_thresholds(proba, y: Sequence[str], t_config: dict[str, Any], implied
     """
     import numpy as np
 
-    y = np.asarray(y)
-    implied = np.asarray(implied) if implied is not None else np.full(len(y), "ok")
+    truth = np.asarray(y)
+    implied = np.asarray(implied) if implied is not None else np.full(len(truth), "ok")
     p_conflict = proba[:, LABELS.index("conflict")]
     p_bad = p_conflict + proba[:, LABELS.index("impatience")]
     grid = np.round(np.arange(float(t_config["lowest"]), 1.0, float(t_config["step"])), 4)
     target = t_config["target_precision"]
-    is_conflict, is_impatience = y == "conflict", y == "impatience"
+    is_conflict, is_impatience = truth == "conflict", truth == "impatience"
     best: tuple[tuple[float, float, float, float], dict[str, float]] | None = None
     for t_conflict in grid:
         conflict = (p_conflict >= t_conflict) | (implied == "conflict")
         if not conflict.any() or is_conflict[conflict].mean() < float(target["conflict"]):
             continue
+
+        def flag_impatience(t: np.float64, conflict: NDArray[np.bool_] = conflict) -> NDArray[np.bool_]:
+            return ~conflict & ((p_bad >= t) | (implied == "impatience"))
+
         t_impatience = _lowest_precise(
-            lambda t, conflict=conflict: ~conflict & ((p_bad >= t) | (implied == "impatience")),
+            flag_impatience,
             is_impatience,
             grid,
             float(target["impatience"]),
@@ -290,11 +310,16 @@ def choose_thresholds(proba, y: Sequence[str], t_config: dict[str, Any], implied
     return best[1]
 
 
-def _recall(flagged, positive) -> float:  # noqa: ANN001
+def _recall(flagged: NDArray[np.bool_], positive: NDArray[np.bool_]) -> float:
     return float(positive[flagged].sum() / positive.sum()) if positive.any() else 0.0
 
 
-def _lowest_precise(flag, positive, grid, target: float) -> float:  # noqa: ANN001
+def _lowest_precise(
+    flag: Callable[[np.float64], NDArray[np.bool_]],
+    positive: NDArray[np.bool_],
+    grid: NDArray[np.float64],
+    target: float,
+) -> float:
     for t in grid:
         flagged = flag(t)
         if flagged.any() and positive[flagged].mean() >= target:
