@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 
 from qc.attitude.decision import decide
 from qc.attitude.rule import AttitudeClassifierRule, context_of
@@ -53,7 +53,8 @@ class ForbiddenPhrasesComponent:
 
     def __call__(self, doc: Doc) -> Doc:
         """Add the reply's live and suppressed lexicon hits as labelled spans."""
-        live, suppressed = [], []
+        live: list[Span] = []
+        suppressed: list[Span] = []
         for finding in check_text(self.rule, doc.text, _context(doc)):
             if finding.start is None or finding.end is None:
                 continue
