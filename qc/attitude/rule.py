@@ -1,123 +1,214 @@
-"""``attitude_classifier.v1``: impatience and conflict found by the trained classifier.
+"""``attitude_classifier.v1``: impatience and conflict found by the trained attitude model.
 
-All agent messages of a conversation (auto-replies excluded) are classified in one
-``predict_proba`` call, each with the turns before it as context. A message whose
-probability reaches the model's threshold gets a live finding; one between the review floor
-and the threshold gets a ``needs_review`` finding, shown to QA and never deducted. The
-thresholds and floors come from the model's ``meta.json``, never from code.
+Every typed agent reply (auto-replies and system notices excluded) is scored with the turns
+before it. A reply whose probability reaches the model's threshold gets a live finding; one
+between the review floor and the threshold gets a ``needs_review`` finding, shown to QA and
+never deducted. Thresholds and floors come from the model's ``meta.json``, never from code.
+Every finding says, in Chinese, which cues decided it (the features that moved the verdict
+most, read off the linear model), so a QA lead can check it without a probability.
+
+The scores of a batch are summed from parts that depend on one text each (the reply, the
+buyer turn, the previous agent message, the buyer's kinds with the reply, the cue set), each
+computed once per distinct value in NumPy over the batch and kept in bounded caches: a
+stock reply seen a thousand times is featurised once.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Iterator, Sequence
+from collections import OrderedDict, deque
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+import numpy as np
+import numpy.typing as npt
 
 from qc.attitude.decision import decide
-from qc.attitude.features import context_window
-from qc.attitude.model_file import Artifact, default_model_dir, load_cached
-from qc.attitude.partwise import PartwiseLogits
-from qc.rules import register_rule
+from qc.attitude.features import Turn, context_window, core
+from qc.attitude.hashing import Columns
+from qc.attitude.model import AttitudeModel, default_model_dir, load_cached, softmax
+from qc.rules import BaseRule, RuleSettings, register_rule
 from qc.schema import Conversation, Evidence, Finding, Message, MessageFeatures, Role
+from qc.text.tokens import fold
+
+__all__ = [
+    "KIND_NAMES",
+    "RULE_NAME",
+    "AttitudeClassifierRule",
+    "agent_turns",
+    "context_of",
+    "make_attitude_classifier",
+]
 
 RULE_NAME = "attitude_classifier.v1"
-# Distinct (message, context) inputs whose probabilities check_batch keeps: a few MB, and
-# the output is the same with or without.
-_MEMO_SIZE = 8192
+KIND_NAMES = {"impatience": "不够耐心", "conflict": "与买家发生冲突"}
+# Distinct texts (or pairs) whose score parts a rule keeps: a few MB; outputs are the same without.
+_CACHE_SIZE = 20_000
+# How many cues an explanation names.
+_EXPLAIN_TOP = 3
+
+K = TypeVar("K", bound=Hashable)
 
 
-class AttitudeClassifierRule:
-    """Classifies every agent message of a conversation with one batched model call."""
+class _Parts:
+    """A bounded map key → score row, filled for many keys at once by one batched computation."""
+
+    def __init__(
+        self, compute: Callable[[list[Any]], npt.NDArray[np.float64]], size: int = _CACHE_SIZE
+    ) -> None:
+        self.compute = compute
+        self.size = size
+        self.rows: OrderedDict[Any, npt.NDArray[np.float64]] = OrderedDict()
+
+    def get_many(self, keys: Sequence[Any]) -> list[npt.NDArray[np.float64]]:
+        missing = [k for k in dict.fromkeys(keys) if k not in self.rows]
+        fresh = dict(zip(missing, self.compute(missing), strict=True)) if missing else {}
+        out = [fresh[k] if k in fresh else self.rows[k] for k in keys]
+        self.rows.update(fresh)
+        while len(self.rows) > self.size:
+            self.rows.popitem(last=False)
+        return out
+
+
+class AttitudeClassifierRule(BaseRule):
+    """Scores every typed agent reply of a batch of conversations with the attitude model."""
 
     name = RULE_NAME
     needs_features = False
 
-    def __init__(self, artifact: Artifact) -> None:
-        self.artifact = artifact
-        self._memo: dict[tuple[str, tuple[tuple[str, str], ...]], Sequence[float]] = {}
-        # The shipped model's scores summed from parts kept per message and per context.
-        self._parts = PartwiseLogits.of(artifact.pipeline)
-        # Read from the model's meta once, not once per message.
-        self._decision = (artifact.labels, artifact.thresholds, artifact.review_floor)
+    def __init__(self, model: AttitudeModel) -> None:
+        self.model = model
+        f = model.featurizer
+        self._decision = (model.labels, model.thresholds, model.review_floor)
+        self._kinds: dict[str, tuple[str, ...]] = {}
+        self._reply = _Parts(lambda texts: model.scores(f.reply_columns(texts), len(texts)))
+        self._buyer = _Parts(lambda texts: model.scores(f.buyer_columns(texts), len(texts)))
+        self._previous = _Parts(lambda texts: model.scores(f.previous_columns(texts), len(texts)))
+        self._cross = _Parts(lambda pairs: model.scores(f.cross_columns(pairs), len(pairs)))
+        self._cues = _Parts(lambda sets: model.scores(f.cue_columns(sets), len(sets)))
+        self._cue_sets: OrderedDict[tuple[Any, ...], frozenset[str]] = OrderedDict()
 
-    def describe(self) -> dict[str, Any]:
-        """The model name and version its findings depend on, for run.json and the store."""
-        if not self.artifact.version:
-            return {}
-        return {"model_version": f"{self.artifact.meta.get('name', 'attitude')}@{self.artifact.version}"}
-
-    def check(self, conversation: Conversation, features: Sequence[MessageFeatures]) -> list[Finding]:
-        """Return impatience/conflict findings (live or needs-review) for the agent messages."""
-        turns = list(_agent_turns(conversation.messages))
-        if not turns:
-            return []
-        proba = self._proba([(m.text, context) for m, context in turns])
-        return [
-            f for (m, _), row in zip(turns, proba, strict=True) if (f := self._finding(conversation, m, row))
-        ]
-
-    def check_batch(
-        self, items: Sequence[tuple[Conversation, Sequence[MessageFeatures]]]
-    ) -> list[list[Finding]]:
-        """Findings of many conversations from ONE ``predict_proba`` call; same result as ``check`` each.
-
-        The model's per-call overhead (input validation, pipeline dispatch) is about ten
-        milliseconds, far more than the work for one conversation, so the engine hands over
-        hundreds of conversations at a time.
-        """
-        targets: list[tuple[int, Message]] = []
-        inputs: list[tuple[str, tuple[tuple[str, str], ...]]] = []
-        for n, (c, _) in enumerate(items):
-            for m, context in _agent_turns(c.messages):
-                targets.append((n, m))
-                inputs.append((m.text, context))
-        out: list[list[Finding]] = [[] for _ in items]
-        if not targets:
-            return out
-        for (n, m), row in zip(targets, self._predict(inputs), strict=True):
-            if finding := self._finding(items[n][0], m, row):
-                out[n].append(finding)
-        return out
+    @property
+    def version(self) -> str:
+        """The model's ``name@version``: what findings and run.json record."""
+        return f"{self.model.name}@{self.model.version}"
 
     @property
     def decision_settings(self) -> tuple[tuple[str, ...], dict[str, float], dict[str, float]]:
         """Labels, thresholds and review floors, as :func:`~qc.attitude.decision.decide` takes them."""
         return self._decision
 
-    def probabilities(self, inputs: list[tuple[str, tuple[tuple[str, str], ...]]]) -> list[Sequence[float]]:
+    def describe(self) -> dict[str, Any]:
+        """The model name and version its findings depend on, for run.json and the store."""
+        return {"model_version": self.version} if self.model.version else {}
+
+    # -- scoring --------------------------------------------------------------------------------
+
+    def _kinds_of(self, buyer: str) -> tuple[str, ...]:
+        kinds = self._kinds.get(buyer)
+        if kinds is None:
+            if len(self._kinds) >= _CACHE_SIZE:
+                self._kinds.clear()
+            kinds = self._kinds[buyer] = self.model.featurizer.buyer_kinds(buyer)
+        return kinds
+
+    def _cue_set(self, turn: Turn, kinds: tuple[str, ...]) -> frozenset[str]:
+        # The cue set depends on the reply, the kinds and where the reply repeats: a small key.
+        body = core(fold(turn.reply))
+        key = (
+            turn.reply,
+            kinds,
+            bool(turn.previous),
+            bool(turn.buyer.strip()),
+            bool(body) and core(fold(turn.previous)) == body,
+            len(body) > 3 and body in turn.earlier,
+        )
+        found = self._cue_sets.get(key)
+        if found is None:
+            found = self._cue_sets[key] = self.model.featurizer.cue_set(turn, kinds)
+            if len(self._cue_sets) > _CACHE_SIZE:
+                self._cue_sets.popitem(last=False)
+        return found
+
+    def probabilities(
+        self, inputs: Sequence[tuple[str, Sequence[tuple[str, str]]]]
+    ) -> list[npt.NDArray[np.float64]]:
         """Class probabilities (in the model's label order) of ``(message, context)`` inputs."""
-        return self._predict(inputs)
+        if not inputs:
+            return []
+        turns = [Turn.of(message, context) for message, context in inputs]
+        kinds = [self._kinds_of(t.buyer) for t in turns]
+        cue_sets = [self._cue_set(t, k) for t, k in zip(turns, kinds, strict=True)]
+        reply = self._reply.get_many([t.reply for t in turns])
+        buyer = self._buyer.get_many([t.buyer for t in turns])
+        previous = self._previous.get_many([t.previous for t in turns])
+        cross = self._cross.get_many([(k, t.reply) for k, t in zip(kinds, turns, strict=True)])
+        cues = self._cues.get_many(cue_sets)
+        # Always the same order of additions: a row's bits never depend on the batch.
+        scores = self.model.intercept + np.stack(reply) + np.stack(buyer) + np.stack(previous)
+        scores = scores + np.stack(cross) + np.stack(cues)
+        return list(softmax(scores))
 
-    def _predict(self, inputs: list[tuple[str, tuple[tuple[str, str], ...]]]) -> list[Sequence[float]]:
-        """``predict_proba`` rows for ``inputs``, each distinct input computed once.
+    # -- findings -------------------------------------------------------------------------------
 
-        The model maps each input row to its probabilities independently of the other
-        rows, so a repeated (message, context) pair (greetings, stock replies to the
-        same opening question) reuses its row; a bounded memo carries rows across batches.
+    def check(self, conversation: Conversation, features: Sequence[MessageFeatures]) -> list[Finding]:
+        """Impatience/conflict findings (live or needs-review) of one conversation's agent replies."""
+        return self.check_batch([(conversation, features)])[0]
+
+    def check_batch(
+        self, items: Sequence[tuple[Conversation, Sequence[MessageFeatures]]]
+    ) -> list[list[Finding]]:
+        """Findings of many conversations from one batched scoring; the same as :meth:`check` on each.
+
+        A reply the agent continues in further bubbles before the buyer speaks again (within the
+        model's ``follow_up_seconds``) is also judged as the whole turn, and the milder of the two
+        readings counts: 亲，您先别着急 followed at once by 我马上联系快递员核实 is one calm reply.
         """
-        memo = self._memo
-        todo = list(dict.fromkeys(i for i in inputs if i not in memo))
-        fresh = dict(zip(todo, _rows(self._proba(todo)), strict=True)) if todo else {}
-        rows = [fresh[i] if i in fresh else memo[i] for i in inputs]
-        if len(memo) + len(fresh) > _MEMO_SIZE:
-            memo.clear()
-        memo.update(fresh)
-        return rows
+        skip = self.model.featurizer.cues.skip
+        window = float(self.model.meta.get("follow_up_seconds", 0))
+        targets: list[tuple[int, Message]] = []
+        inputs: list[tuple[str, tuple[tuple[str, str], ...]]] = []
+        groups: list[list[int]] = []
+        for n, (conversation, _) in enumerate(items):
+            previous: Message | None = None
+            for message, context in agent_turns(conversation.messages, skip):
+                if previous is not None and _continues(previous, message, context, window):
+                    groups[-1].append(len(targets))
+                else:
+                    groups.append([len(targets)])
+                previous = message
+                targets.append((n, message))
+                inputs.append((message.text, context))
+        rows = self.probabilities(inputs)
+        turns = [g for g in groups if len(g) > 1]
+        if turns:
+            whole = self.probabilities([(" ".join(inputs[i][0] for i in g), inputs[g[0]][1]) for g in turns])
+            ok = self.model.labels.index("ok")
+            for group, row in zip(turns, whole, strict=True):
+                for i in group:
+                    if row[ok] > rows[i][ok]:
+                        rows[i] = row
+        out: list[list[Finding]] = [[] for _ in items]
+        for (n, message), (_, context), row in zip(targets, inputs, rows, strict=True):
+            finding = self._finding(items[n][0], message, context, row)
+            if finding is not None:
+                out[n].append(finding)
+        return out
 
-    def _proba(self, inputs: list[tuple[str, tuple[tuple[str, str], ...]]]) -> Any:
-        """``pipeline.predict_proba(inputs)``, summed from parts when it can (:mod:`qc.attitude.partwise`)."""
-        if self._parts is None:
-            return self.artifact.pipeline.predict_proba(inputs)
-        return self._parts.proba(inputs)
-
-    def _finding(self, conversation: Conversation, message: Message, row: Sequence[float]) -> Finding | None:
-        art = self.artifact
-        label, probability, review = decide(row, *self._decision)
+    def _finding(
+        self,
+        conversation: Conversation,
+        message: Message,
+        context: Sequence[tuple[str, str]],
+        row: npt.NDArray[np.float64],
+    ) -> Finding | None:
+        label, probability, review = decide(row.tolist(), *self._decision)
         if label == "ok":
             return None
-        threshold = self._decision[1][label]
-        state = "below threshold, needs review" if review else "at or above threshold"
+        cues = self.explain(message.text, context, label)
+        state = "待复核" if review else "扣分"
+        head = f"{KIND_NAMES.get(label, label)}（{state}）"
+        summary = f"{head}：{'；'.join(cues)}" if cues else head
         return Finding(
             conversation_id=conversation.id,
             message_index=message.index,
@@ -125,11 +216,12 @@ class AttitudeClassifierRule:
             score=round(probability, 4),
             evidence=Evidence(
                 rule=self.name,
-                summary=f"classifier: {label} p={probability:.2f} ({state} {threshold:.2f})",
-                pattern=f"{art.meta.get('name', 'attitude')}@{art.version}",
+                summary=summary,
+                pattern=self.version,
+                cues=tuple(cues),
                 details={
                     "probability": round(probability, 4),
-                    "threshold": threshold,
+                    "threshold": self._decision[1][label],
                     "review_floor": self._decision[2][label],
                 },
             ),
@@ -140,51 +232,69 @@ class AttitudeClassifierRule:
             needs_review=review,
         )
 
+    def explain(self, message: str, context: Sequence[tuple[str, str]], label: str) -> list[str]:
+        """The cues that moved this reply most towards ``label`` (against ok), in Chinese, strongest first."""
+        featurizer = self.model.featurizer
+        block: Columns = featurizer.columns([(message, context)])
+        names = featurizer.describe_columns(message, context)
+        said: list[str] = []
+        for column, push in self.model.contributions(block, label):
+            if push <= 0 or len(said) >= _EXPLAIN_TOP:
+                break
+            what = names.get(column)
+            if what and what not in said:
+                said.append(what)
+        return said
 
-def context_of(messages: Sequence[Message], index: int) -> tuple[tuple[str, str], ...]:
-    """The ``(role, text)`` turns before message ``index``, buyer and typed agent turns only.
 
-    System notices and auto-replies are left out: the classifier learned from annotated
-    samples whose context holds only what the buyer and the agent wrote. Only the last
-    :func:`qc.attitude.features.context_window` turns are kept: no feature reads further back, and a
-    short key lets repeated replies to the same recent turns be computed once.
+def _never(text: str) -> bool:
+    return False
+
+
+def _continues(
+    previous: Message, message: Message, context: Sequence[tuple[str, str]], window: float
+) -> bool:
+    """Whether ``message`` goes on with ``previous`` in the same agent turn (no buyer message between)."""
+    if window <= 0 or not context or context[-1] != ("agent", previous.text):
+        return False
+    if previous.sent_at is None or message.sent_at is None:
+        return True
+    return 0 <= (message.sent_at - previous.sent_at).total_seconds() <= window
+
+
+def agent_turns(
+    messages: Sequence[Message], skip: Callable[[str], bool] = _never
+) -> Iterator[tuple[Message, tuple[tuple[str, str], ...]]]:
+    """Each typed, non-empty agent reply with the turns before it, in one pass over the chat.
+
+    The context holds buyer messages and typed agent replies only, the last
+    :func:`~qc.attitude.features.context_window` of them: system notices, auto-replies and
+    agent-side texts that ``skip`` says are not replies are neither judged nor context. The
+    model learned from samples whose context holds only what the buyer and the agent wrote.
     """
-    window = context_window()
-    out: list[tuple[str, str]] = []
-    for i in range(index - 1, -1, -1):  # no slice copy: long chats would make this quadratic
-        if len(out) >= window:
-            break
-        m = messages[i]
-        if m.role is Role.CUSTOMER:
-            out.append(("customer", m.text))
-        elif m.counts_as_agent:
-            out.append(("agent", m.text))
-    return tuple(reversed(out))
-
-
-def _agent_turns(messages: Sequence[Message]) -> Iterator[tuple[Message, tuple[tuple[str, str], ...]]]:
-    """Each typed, non-empty agent message with its :func:`context_of`, in one pass over the chat."""
-    window = context_window()
-    turns: deque[tuple[str, str]] = deque(maxlen=window)
+    turns: deque[tuple[str, str]] = deque(maxlen=context_window())
     for m in messages:
         if m.role is Role.CUSTOMER:
             turns.append(("customer", m.text))
-        elif m.role is Role.AGENT and not m.auto_reply:
+        elif m.role is Role.AGENT and not m.auto_reply and not skip(m.text):
             if m.text.strip():
                 yield m, tuple(turns)
             turns.append(("agent", m.text))
 
 
+def context_of(
+    messages: Sequence[Message], index: int, skip: Callable[[str], bool] = _never
+) -> tuple[tuple[str, str], ...]:
+    """The context :func:`agent_turns` gives the reply at ``index`` (``()`` if it is not a judged reply)."""
+    for message, context in agent_turns(messages[: index + 1], skip):
+        if message.index == messages[index].index:
+            return context
+    return ()
+
+
 @register_rule(RULE_NAME)
-def make_attitude_classifier(settings: object = None) -> AttitudeClassifierRule:
+def make_attitude_classifier(settings: RuleSettings | None = None) -> AttitudeClassifierRule:
     """Build the rule, loading the model once per process (``settings.model`` or the bundled one)."""
-    model = getattr(settings, "model", None)
+    model = settings.model if settings is not None else None
     model_dir = Path(model) if model is not None else default_model_dir()
     return AttitudeClassifierRule(load_cached(model_dir.resolve()))
-
-
-def _rows(proba: Any) -> list[list[float]]:
-    """Probability rows as lists of Python floats: reading one costs no NumPy scalar."""
-    import numpy as np
-
-    return np.asarray(proba, dtype=float).tolist()

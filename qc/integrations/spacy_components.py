@@ -80,7 +80,7 @@ class AttitudeComponent:
         row = self.rule.probabilities([(doc.text, context_of(conversation.messages, index))])[0]
         labels, thresholds, floors = self.rule.decision_settings
         doc.cats = {label: float(p) for label, p in zip(labels, row, strict=True)}
-        doc._.qc_attitude = decide(row, labels, thresholds, floors)
+        doc._.qc_attitude = decide(row.tolist(), labels, thresholds, floors)
         return doc
 
 

@@ -81,7 +81,9 @@ class ForbiddenPhraseRule(BaseRule):
     """Reports forbidden phrases in agent messages, live or suppressed, with the cue that decided."""
 
     name = RULE_NAME
-    needs_features = True
+    # Tokens are computed here, only for the few candidates whose entry checks token
+    # boundaries (cached per text): the annotator need not segment every message.
+    needs_features = False
 
     def __init__(self, lexicon: Lexicon, strict: bool = False, feature_tokens: bool = True) -> None:
         self.lexicon = lexicon
