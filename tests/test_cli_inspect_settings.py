@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from test_cli_inspect import jsonl, runner
 
-from qc.attitude.model_file import default_model_dir
+from qc.attitude.model import default_model_dir
 from qc.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -103,9 +103,9 @@ def test_a_missing_user_dictionary_is_a_usage_error(day: Path, tmp_path: Path) -
 def test_a_tampered_model_is_refused_before_any_output(day: Path, tmp_path: Path, jobs: str) -> None:
     model = tmp_path / "model"
     shutil.copytree(default_model_dir(), model)
-    blob = bytearray((model / "model.skops").read_bytes())
+    blob = bytearray((model / "weights.npy").read_bytes())
     blob[-100] ^= 0xFF
-    (model / "model.skops").write_bytes(bytes(blob))
+    (model / "weights.npy").write_bytes(bytes(blob))
     out = tmp_path / "out"
     res = _inspect(day, out, "--model", str(model), "--jobs", jobs)
     assert res.exit_code == 2

@@ -23,7 +23,19 @@ def trained(tmp_path_factory):
     shutil.copy(TINY, samples / "handwritten.jsonl")
     out = root / "model"
     result = runner.invoke(
-        app, ["train", "--samples", str(samples), "--out", str(out), "--seed", "0", "--version", "0.2.0"]
+        app,
+        [
+            "train",
+            "--samples",
+            str(samples),
+            "--out",
+            str(out),
+            "--seed",
+            "0",
+            "--version",
+            "0.2.0",
+            "--no-real",
+        ],
     )
     assert result.exit_code == 0, result.output
     return samples, out, result
@@ -31,11 +43,16 @@ def trained(tmp_path_factory):
 
 def test_train_writes_the_artifact_and_reports(trained):
     _, out, result = trained
-    assert (out / "model.skops").is_file() and (out / "meta.json").is_file()
+    for name in ("weights.npy", "columns.npy", "cues.toml", "meta.json"):
+        assert (out / name).is_file(), name
     meta = json.loads((out / "meta.json").read_text(encoding="utf-8"))
     assert meta["version"] == "0.2.0"
     assert meta["training_data"]["n"] + meta["training_data"]["heldout_n"] == 60
-    assert "held-out verdict impatience" in result.output
+    assert meta["training_data"]["by_source"] == {"written": meta["training_data"]["n"]}
+    # Every floor is reported; without the real chats the real ones are "not measured".
+    assert "written_impatience_precision" in result.output
+    assert "real_test_ok_charged: None (<= 0.01) not measured" in result.output
+    assert meta["metrics"]["floors"]["real_test_ok_charged"]["met"] is None
 
 
 def test_evaluate_json_has_the_three_views(trained):
@@ -55,7 +72,9 @@ def test_evaluate_json_has_the_three_views(trained):
     )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
-    assert {"verdict", "classifier", "forbidden"} <= set(payload)
+    assert {"verdict", "classifier", "forbidden", "charging", "calibration"} <= set(payload)
+    assert payload["charging"]["n"] == payload["n"]
+    assert sum(row["n"] for row in payload["calibration"]) == payload["n"]
     for view in ("verdict", "classifier"):
         assert set(payload[view]) == {"conflict", "impatience", "ok"}
         for scores in payload[view].values():
@@ -71,6 +90,7 @@ def test_evaluate_table_and_errors(trained):
     result = runner.invoke(app, ["evaluate", "--data", str(samples), "--model", str(out), "--errors"])
     assert result.exit_code == 0, result.output
     assert "verdict" in result.stdout and "classifier" in result.stdout and "confusion" in result.stdout
+    assert "ok messages charged" in result.stdout and "calibration" in result.stdout
     payload = json.loads(
         runner.invoke(
             app, ["evaluate", "--data", str(samples), "--model", str(out), "--json", "--errors"]
@@ -113,7 +133,22 @@ def test_evaluate_bad_split_exits_2(trained):
 def test_train_bad_samples_exit_2(tmp_path):
     bad = tmp_path / "handwritten.jsonl"
     bad.write_text('{"id": "a", "context": [], "text": "嗯", "label": "meh"}\n', encoding="utf-8")
-    result = runner.invoke(app, ["train", "--samples", str(tmp_path), "--out", str(tmp_path / "m")])
+    result = runner.invoke(
+        app, ["train", "--samples", str(tmp_path), "--out", str(tmp_path / "m"), "--no-real"]
+    )
     assert result.exit_code == 2
     assert "handwritten.jsonl:1" in result.output
+    assert not (tmp_path / "m").exists()
+
+
+def test_train_without_the_real_chats_names_the_file_and_the_way_out(tmp_path):
+    samples = tmp_path / "samples"
+    samples.mkdir()
+    shutil.copy(TINY, samples / "handwritten.jsonl")
+    missing = tmp_path / "real_conversations.jsonl"
+    result = runner.invoke(
+        app, ["train", "--samples", str(samples), "--out", str(tmp_path / "m"), "--realchats", str(missing)]
+    )
+    assert result.exit_code == 2
+    assert str(missing) in result.output and "QC_REALCHATS" in result.output
     assert not (tmp_path / "m").exists()

@@ -13,6 +13,7 @@ from qc.cli._common import err, handle_errors
 from qc.errors import ConfigError
 
 SPLITS = ("all", "eval", "train")
+REAL_SPLITS = ("all", "train", "dev", "test")
 
 
 @app.command("evaluate")
@@ -28,27 +29,54 @@ def evaluate_cli(
         typer.Option("--model", help="Model folder to evaluate; default: the bundled models/attitude."),
     ] = None,
     split: Annotated[
-        str, typer.Option(help="Which samples: all, eval (held-out split) or train (training split).")
+        str,
+        typer.Option(
+            help="Which samples: all, eval or train of written samples;"
+            " all, train, dev or test of real labels."
+        ),
     ] = "all",
+    realchats: Annotated[
+        Path | None,
+        typer.Option(
+            "--realchats",
+            help="With real labels: the real chats they point at;"
+            " default: $QC_REALCHATS or ../shared/realchats.",
+        ),
+    ] = None,
 ) -> None:
-    """Print precision, recall, F1 and confusion matrices of the inspection on annotated samples.
+    """Print precision, recall, F1, what charging costs agents, and calibration on labelled messages.
 
     Three views: the inspection verdict per message (lexicon and classifier together, the
     most severe live finding wins, built as `qc inspect` builds it), the classifier alone,
-    and forbidden-phrase findings against the samples' `forbidden` lists. Use
-    `--split eval` on the bundled samples to score only the held-out split.
+    and forbidden-phrase findings against the samples' `forbidden` lists. Then the charging
+    figures (share of ok messages charged, precision of charged messages, recall, share held
+    for review) and a calibration table (predicted probability band → observed share not ok).
+    `--data` is a samples file or folder, or a folder of real labels by id
+    (`annotated_samples/real`), whose texts are read from the real chats beside the project.
 
+    \b
     Example:
         qc evaluate --data annotated_samples/handwritten.jsonl --split eval --json
-    """
+        qc evaluate --data annotated_samples/real --split test
+    """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.training.evaluate import evaluate
     from qc.training.samples import is_evaluation, load_samples
 
-    if split not in SPLITS:
-        raise ConfigError(f"--split {split!r}: use one of {', '.join(SPLITS)}")
-    samples = load_samples(data)
-    if split != "all":
-        samples = [s for s in samples if is_evaluation(s) == (split == "eval")]
+    if (data / "labels.jsonl").is_file():
+        from qc.attitude.model import default_model_dir, load_cached
+        from qc.training.real import load_real_labels, read_real_conversations, real_samples
+
+        if split not in REAL_SPLITS:
+            raise ConfigError(f"--split {split!r}: real labels have the splits {', '.join(REAL_SPLITS)}")
+        chosen = ("train", "dev", "test") if split == "all" else (split,)
+        skip = load_cached(model or default_model_dir()).featurizer.cues.skip
+        samples = real_samples(load_real_labels(data), read_real_conversations(realchats), chosen, skip)
+    else:
+        if split not in SPLITS:
+            raise ConfigError(f"--split {split!r}: use one of {', '.join(SPLITS)}")
+        samples = load_samples(data)
+        if split != "all":
+            samples = [s for s in samples if is_evaluation(s) == (split == "eval")]
     report = evaluate(samples, model_dir=model)
     if as_json:
         payload = report.to_json()
@@ -59,6 +87,8 @@ def evaluate_cli(
     err(f"{report.n} samples, model {report.model['version']} ({report.model['path']}), rules {report.rules}")
     for name in ("verdict", "classifier", "forbidden"):
         typer.echo(format_view(name, getattr(report, name)))
+    typer.echo(format_charging(report.charging))
+    typer.echo(format_calibration(report.calibration))
     if errors:
         typer.echo(f"misjudged ({len(report.errors)}):")
         for e in report.errors:
@@ -93,3 +123,37 @@ def format_error(e: dict[str, Any]) -> str:
             f" p={e['probability']:.2f} {e['findings']} | {e['text']}"
         )
     return f"{e['id']} ({e['source']}): forbidden {e['forbidden']} vs hits {e['hits']} | {e['text']}"
+
+
+def format_charging(c: dict[str, Any]) -> str:
+    """What the verdicts cost agents, as lines."""
+    if not c or not c.get("n"):
+        return ""
+
+    def pct(value: float | None) -> str:
+        return "–" if value is None else f"{value:.2%}"
+
+    def num(value: float | None) -> str:
+        return "–" if value is None else f"{value:.3f}"
+
+    return "\n".join(
+        [
+            "\ncharging",
+            f"  messages {c['n']}, not ok {c['non_ok']}, charged {c['charged']} ({pct(c['charged_share'])}),"
+            f" held for review {c['held']} ({pct(c['held_share'])})",
+            f"  ok messages charged: {pct(c['ok_charged_share'])}",
+            f"  precision of charged messages: {num(c['charged_precision'])} ({c['charged_right']} right)",
+            f"  recall: not ok {num(c['non_ok_recall'])}, impatience {num(c['impatience_recall'])}",
+        ]
+    )
+
+
+def format_calibration(rows: list[dict[str, Any]]) -> str:
+    """The calibration table: predicted P(not ok) band → messages and observed share not ok."""
+    if not rows:
+        return ""
+    lines = ["\ncalibration (classifier P(not ok) → observed)", f"  {'band':<10}{'messages':>9}{'not ok':>9}"]
+    for r in rows:
+        seen = "–" if r["observed_non_ok"] is None else f"{r['observed_non_ok']:.1%}"
+        lines.append(f"  {r['band']:<10}{r['n']:>9}{seen:>9}")
+    return "\n".join(lines)

@@ -42,7 +42,7 @@ def check_settings(settings: Any) -> None:
     Worker processes and Spark executors build their own rules later; a mistake in a file
     named on the command line must stop the run here, once, with the file named.
     """
-    from qc.attitude.model_file import verify
+    from qc.attitude.model import verify
     from qc.attitude.rule import RULE_NAME as CLASSIFIER
     from qc.rules.lexicon import load_lexicon
 

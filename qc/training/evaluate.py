@@ -19,8 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from qc.attitude.decision import ATTITUDE_KINDS, LABELS, decide, live_label
-from qc.attitude.model_file import default_model_dir, load_cached
+from qc.attitude.model import AttitudeModel, default_model_dir, load_cached
+from qc.attitude.rule import AttitudeClassifierRule
 from qc.rules import DEFAULT_RULES, RuleSettings
 from qc.run.inspector import build_inspector
 from qc.schema import Conversation, Finding, Message, Role
@@ -41,6 +45,8 @@ class Evaluation:
     verdict: dict[str, Any]
     classifier: dict[str, Any]
     forbidden: dict[str, Any]
+    charging: dict[str, Any] = field(default_factory=dict)
+    calibration: list[dict[str, Any]] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
@@ -49,6 +55,8 @@ class Evaluation:
         return {
             **{name: {k: v for k, v in view.items() if k != "confusion"} for name, view in views.items()},
             "confusion": {name: view.get("confusion") for name, view in views.items()},
+            "charging": self.charging,
+            "calibration": self.calibration,
             "n": self.n,
             "model": self.model,
             "rules": self.rules,
@@ -102,28 +110,43 @@ def evaluation_rules(rules: Sequence[str] | None = None) -> tuple[str, ...]:
     return chosen if CLASSIFIER_RULE in chosen else (*chosen, CLASSIFIER_RULE)
 
 
+def predict(model: AttitudeModel, samples: Sequence[Sample]) -> npt.NDArray[np.float64]:
+    """Class probabilities of samples, computed by the inspection rule itself (the same bits)."""
+    rows = AttitudeClassifierRule(model).probabilities([s.input for s in samples])
+    return np.array(rows) if rows else np.zeros((0, len(LABELS)))
+
+
 def evaluate(
     samples: Sequence[Sample], model_dir: Path | None = None, rules: Sequence[str] | None = None
 ) -> Evaluation:
     """Score the inspection verdict, the classifier alone and the forbidden-phrase findings.
 
+    Also what charging means for agents on these samples (:func:`charging_figures`) and the
+    classifier's calibration (:func:`calibration_table`).
+
     Args:
-        samples: annotated samples; pass only the evaluation split to measure generalisation.
+        samples: annotated samples; pass only an evaluation split to measure generalisation.
         model_dir: the model under test (the bundled one when None).
         rules: the inspection's rule names (``qc inspect``'s defaults when None).
     """
     model_dir = (Path(model_dir) if model_dir is not None else default_model_dir()).resolve()
     rule_names = evaluation_rules(rules)
     inspector = build_inspector(RuleSettings(rules=rule_names, model=model_dir))
-    artifact = load_cached(model_dir)
+    model = load_cached(model_dir)
 
     truth = [s.label for s in samples]
     results = inspector.inspect([sample_conversation(s) for s in samples])
     verdicts = [message_verdict(r.findings, len(s.context)) for s, r in zip(samples, results, strict=True)]
+    held = [message_held(r.findings, len(s.context)) for s, r in zip(samples, results, strict=True)]
 
-    proba = artifact.pipeline.predict_proba([s.input for s in samples]) if samples else []
-    decided = [decide(row, artifact.labels, artifact.thresholds, artifact.review_floor) for row in proba]
+    proba = predict(model, samples)
+    decided = [decide(row.tolist(), model.labels, model.thresholds, model.review_floor) for row in proba]
     alone = [live_label(d) for d in decided]
+    p_bad = (
+        proba[:, model.labels.index("conflict")] + proba[:, model.labels.index("impatience")]
+        if len(proba)
+        else proba
+    )
 
     forbidden: dict[str, Any] = {}
     forbidden_errors: list[dict[str, Any]] = []
@@ -149,13 +172,73 @@ def evaluate(
     ]
     return Evaluation(
         n=len(samples),
-        model={"path": str(model_dir), "version": artifact.version, "thresholds": artifact.thresholds},
+        model={"path": str(model_dir), "version": model.version, "thresholds": model.thresholds},
         rules=list(rule_names),
         verdict=label_metrics(truth, verdicts, LABELS),
         classifier=label_metrics(truth, alone, LABELS),
         forbidden=forbidden,
+        charging=charging_figures(truth, verdicts, held),
+        calibration=calibration_table(truth, [float(p) for p in p_bad]),
         errors=errors + forbidden_errors,
     )
+
+
+def message_held(findings: Sequence[Finding], message_index: int) -> bool:
+    """Whether a message has an attitude finding held for review (costs nothing, shown to QA)."""
+    return any(
+        f.message_index == message_index and f.needs_review and not f.suppressed and f.kind in ATTITUDE_KINDS
+        for f in findings
+    )
+
+
+def charging_figures(truth: Sequence[str], verdicts: Sequence[str], held: Sequence[bool]) -> dict[str, Any]:
+    """What the verdicts cost agents: share of ok messages charged, precision of charges, recall, held share.
+
+    A charge is right when the message is not ok (an impatient message charged as conflict,
+    or the reverse, is still a right charge; the per-label views say which).
+    """
+    n = len(truth)
+    ok = [v for t, v in zip(truth, verdicts, strict=True) if t == "ok"]
+    charged = [(t, v) for t, v in zip(truth, verdicts, strict=True) if v != "ok"]
+    bad = [v for t, v in zip(truth, verdicts, strict=True) if t != "ok"]
+    impatient = [v for t, v in zip(truth, verdicts, strict=True) if t == "impatience"]
+    right = sum(1 for t, _ in charged if t != "ok")
+    return {
+        "n": n,
+        "non_ok": len(bad),
+        "charged": len(charged),
+        "charged_right": right,
+        "ok_charged_share": round(sum(1 for v in ok if v != "ok") / len(ok), 5) if ok else None,
+        "charged_precision": round(right / len(charged), 4) if charged else None,
+        "non_ok_recall": round(sum(1 for v in bad if v != "ok") / len(bad), 4) if bad else None,
+        "impatience_recall": round(sum(1 for v in impatient if v != "ok") / len(impatient), 4)
+        if impatient
+        else None,
+        "charged_share": round(len(charged) / n, 5) if n else None,
+        "held": sum(held),
+        "held_share": round(sum(held) / n, 5) if n else None,
+    }
+
+
+# Probability bands of the calibration table (predicted probability that a message is not ok).
+CALIBRATION_BANDS = (0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0000001)
+
+
+def calibration_table(truth: Sequence[str], p_bad: Sequence[float]) -> list[dict[str, Any]]:
+    """Per band of predicted P(not ok): how many messages, and the share that really are not ok."""
+    rows = []
+    for low, high in zip(CALIBRATION_BANDS, CALIBRATION_BANDS[1:], strict=False):
+        inside = [t for t, p in zip(truth, p_bad, strict=True) if low <= p < high]
+        rows.append(
+            {
+                "band": f"{low:.1f}–{min(high, 1.0):.1f}",
+                "n": len(inside),
+                "observed_non_ok": round(sum(1 for t in inside if t != "ok") / len(inside), 4)
+                if inside
+                else None,
+            }
+        )
+    return rows
 
 
 def _forbidden_scores(
@@ -221,4 +304,98 @@ def label_metrics(truth: Sequence[str], predicted: Sequence[str], labels: Sequen
         for a in labels
     ]
     out["confusion"] = {"labels": list(labels), "matrix": matrix}
+    return out
+
+
+def verdict_summary(evaluation: Evaluation) -> dict[str, Any]:
+    """The figures a model card records of one evaluation: verdict per label, charging, calibration."""
+    confusion = evaluation.verdict["confusion"]
+    labels, matrix = confusion["labels"], confusion["matrix"]
+    conflicts = sum(matrix[labels.index("conflict")])
+    as_impatience = matrix[labels.index("conflict")][labels.index("impatience")]
+    return {
+        "n": evaluation.n,
+        "verdict": {k: v for k, v in evaluation.verdict.items() if k != "confusion"},
+        "conflict_as_impatience": round(as_impatience / conflicts, 4) if conflicts else None,
+        "charging": evaluation.charging,
+        "calibration": evaluation.calibration,
+    }
+
+
+def corpus_charging(conversations: Sequence[Conversation], model_dir: Path) -> dict[str, Any]:
+    """Over whole conversations as ``qc inspect`` reads them: share of agent replies charged and held."""
+    inspector = build_inspector(RuleSettings(rules=evaluation_rules(), model=model_dir))
+    skip = load_cached(model_dir).featurizer.cues.skip
+    replies = charged = held = 0
+    by_kind: dict[str, int] = {kind: 0 for kind in ATTITUDE_KINDS}
+    batch_size = 256
+    for start in range(0, len(conversations), batch_size):
+        for result in inspector.inspect(list(conversations[start : start + batch_size])):
+            for m in result.conversation.messages:
+                if not m.counts_as_agent or skip(m.text) or not m.text.strip():
+                    continue
+                replies += 1
+                verdict = message_verdict(result.findings, m.index)
+                if verdict != "ok":
+                    charged += 1
+                    by_kind[verdict] += 1
+                elif message_held(result.findings, m.index):
+                    held += 1
+    return {
+        "agent_replies": replies,
+        "charged": charged,
+        "charged_share": round(charged / replies, 5) if replies else None,
+        "charged_by_kind": by_kind,
+        "held": held,
+        "held_share": round(held / replies, 5) if replies else None,
+    }
+
+
+def model_figures(
+    model_dir: Path,
+    written_eval: Sequence[Sample],
+    use_real: bool = True,
+    real_labels: Path | None = None,
+    realchats: Path | None = None,
+) -> dict[str, Any]:
+    """Every figure a model card records: written evaluation split, real dev and test, all real chats."""
+    from qc.training.real import load_real_labels, read_real_conversations, real_samples
+
+    model_dir = model_dir.resolve()
+    figures: dict[str, Any] = {"written_eval": verdict_summary(evaluate(written_eval, model_dir))}
+    if use_real:
+        labels = load_real_labels(real_labels)
+        conversations = list(read_real_conversations(realchats))
+        skip = load_cached(model_dir).featurizer.cues.skip
+        for split in ("dev", "test"):
+            samples = real_samples(labels, conversations, (split,), skip)
+            figures[f"real_{split}"] = verdict_summary(evaluate(samples, model_dir))
+        figures["real_all"] = corpus_charging(conversations, model_dir)
+    figures["floors"] = floors_met(figures)
+    return figures
+
+
+# The floors of the attitude issue; a model card says which are met.
+FLOORS: dict[str, tuple[str, str, float]] = {
+    "real_test_ok_charged": ("real_test.charging.ok_charged_share", "<=", 0.01),
+    "real_test_charged_precision": ("real_test.charging.charged_precision", ">=", 0.80),
+    "real_test_impatience_recall": ("real_test.charging.impatience_recall", ">=", 0.70),
+    "written_impatience_precision": ("written_eval.verdict.impatience.precision", ">=", 0.92),
+    "written_impatience_recall": ("written_eval.verdict.impatience.recall", ">=", 0.88),
+    "written_conflict_precision": ("written_eval.verdict.conflict.precision", ">=", 0.92),
+    "written_conflict_recall": ("written_eval.verdict.conflict.recall", ">=", 0.88),
+    "written_conflict_as_impatience": ("written_eval.conflict_as_impatience", "<=", 0.05),
+    "real_all_charged_share": ("real_all.charged_share", "<=", 0.015),
+}
+
+
+def floors_met(figures: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each floor: the measured value, the limit and whether it is met (None when not measured)."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, (path, op, limit) in FLOORS.items():
+        value: Any = figures
+        for part in path.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        met = None if value is None else (value <= limit if op == "<=" else value >= limit)
+        out[name] = {"value": value, "limit": f"{op} {limit}", "met": met}
     return out

@@ -1,52 +1,75 @@
-"""The attitude classifier: annotated samples in, a seeded scikit-learn Pipeline out.
+"""``qc train``: the attitude model from written, generated and real labelled messages.
 
-* :func:`load_samples` reads files in the ANNOTATION.md format and validates every line.
-* :func:`is_evaluation` is the deterministic train/evaluation split by a hash of the id:
-  hand-written samples whose ``int(sha256(id)[:8], 16) % 10 < 3`` are held out; generated
-  samples are training-only. The held-out split never reaches :func:`train`.
-* :func:`train` fits the Pipeline and picks per-label thresholds for precision by
-  cross-validation on the training samples alone.
-* :func:`decide` turns class probabilities into a verdict; the inspection rule and the
-  evaluation both call it, so they cannot disagree.
+* Training data: the hand-written training split (``handwritten.jsonl`` minus its evaluation
+  split), every generated sample, and the **real train split** (``annotated_samples/real``,
+  texts read from the real chats beside the project). Each source has its weight
+  (``qc/defaults/attitude.toml``).
+* Model: a multinomial logistic regression (scikit-learn, at training time only) over the
+  features of :mod:`qc.attitude.features`; saved as NumPy arrays and JSON
+  (:mod:`qc.attitude.model`), nothing pickled.
+* Thresholds, chosen for the real base rate: the charge thresholds are the lowest whose
+  cross-validated precision on the hand-written training split meets its target (conflict, at
+  five times the cost, has the higher target) AND that charge at most a set share of the ok
+  messages of the **real dev split**, with at least a set precision there once enough are
+  charged; the review floors hold at most a set share of the real dev split for review.
+* Nothing reads the hand-written evaluation split or the real test split before the model is
+  frozen; their figures are measured afterwards and recorded in meta.json.
 """
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qc.attitude import features
-from qc.attitude import model_file as artifact
+import numpy as np
+import numpy.typing as npt
+
+from qc.attitude.cues import CueLexicon, default_cues_path, load_cues
 from qc.attitude.decision import ATTITUDE_KINDS, LABELS, combine_verdicts, decide, live_label
-from qc.errors import ConfigError, QcError
+from qc.attitude.features import FEATURE_VERSION, FeatureConfig, Featurizer
+from qc.attitude.model import AttitudeModel, save
+from qc.errors import ConfigError
 from qc.paths import defaults_dir
-from qc.training.evaluate import evaluate, label_metrics, other_rules_verdicts
+from qc.training.evaluate import model_figures, other_rules_verdicts, predict
+from qc.training.real import load_real_labels, read_real_conversations, real_samples
 from qc.training.samples import (
     EVAL_BUCKETS,
-    GENERATED_PREFIX,
     Sample,
     SampleError,
-    by_id,
     is_evaluation,
     load_samples,
     sample_files,
     samples_sha256,
-    split_samples,
 )
 
-if TYPE_CHECKING:  # numpy and scikit-learn load only when training runs
-    import numpy as np
-    from numpy.typing import NDArray
-    from sklearn.pipeline import Pipeline
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
+
+__all__ = [
+    "DEFAULT_CONFIG",
+    "Trained",
+    "choose_thresholds",
+    "load_config",
+    "source_of",
+    "train",
+    "train_to_dir",
+]
 
 DEFAULT_CONFIG = defaults_dir() / "attitude.toml"
+SOURCES = ("written", "generated", "real")
 
 
 def load_config(path: Path | None = None) -> dict[str, Any]:
-    """Read the training settings (TOML); the packaged defaults when ``path`` is None."""
+    """Read the training settings (TOML); the packaged defaults when ``path`` is None.
+
+    Raises:
+        ConfigError: unreadable file or a missing setting (named, with where the defaults are).
+    """
     path = path or DEFAULT_CONFIG
     try:
         config = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -55,304 +78,304 @@ def load_config(path: Path | None = None) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     try:
-        t = config["thresholds"]
-        for key in ("cv_folds", "target_precision", "lowest", "step", "review_floor"):
+        m, t = config["model"], config["thresholds"]
+        float(m["C"]), int(m["max_iter"]), {s: float(m["weight"][s]) for s in SOURCES}  # noqa: B018
+        for key in (
+            "cv_folds",
+            "target_precision",
+            "real_max_ok_charged",
+            "real_min_precision",
+            "real_min_charged",
+            "lowest",
+            "step",
+            "review_lowest",
+            "review_max_share",
+        ):
             t[key]  # noqa: B018 - presence check
-        config["model"]["C"], config["model"]["min_df"], config["model"]["handwritten_weight"]  # noqa: B018
-    except (KeyError, TypeError) as exc:
-        raise ConfigError(f"{path}: missing setting {exc}; see qc/defaults/attitude.toml") from None
+        FeatureConfig.from_json(config.get("features", {}))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"{path}: missing or bad setting {exc}; see qc/defaults/attitude.toml") from None
     return config
 
 
-def build_pipeline(seed: int, config: dict[str, Any]) -> Pipeline:
-    """The untrained Pipeline: message char n-grams, message tokens, context, hand features → LR."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
+def source_of(sample: Sample) -> str:
+    """``real``, ``generated`` or ``written``: which weight a training sample gets."""
+    if sample.source.startswith("real:"):
+        return "real"
+    return "generated" if sample.generated else "written"
+
+
+def _matrix(featurizer: Featurizer, samples: Sequence[Sample]) -> csr_matrix:
+    from scipy.sparse import csr_matrix
+
+    block = featurizer.columns([s.input for s in samples])
+    return csr_matrix((block.values, (block.texts, block.columns)), shape=(len(samples), featurizer.dim))
+
+
+def _fit(
+    featurizer: Featurizer, samples: Sequence[Sample], config: dict[str, Any], seed: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32], npt.NDArray[np.float64]]:
+    """Fit the logistic regression; returns its used columns, their weights (float32) and intercepts."""
     from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import FeatureUnion, Pipeline
-    from sklearn.preprocessing import FunctionTransformer
 
-    min_df = int(config["model"]["min_df"])
-
-    def text_branch(select: Callable[..., Any], **tfidf: Any) -> Pipeline:
-        return Pipeline(
-            [("select", FunctionTransformer(select)), ("tfidf", TfidfVectorizer(sublinear_tf=True, **tfidf))]
-        )
-
-    union = FeatureUnion(
-        [
-            (
-                "message_chars",
-                text_branch(
-                    features.message_texts, analyzer="char", ngram_range=(1, 3), min_df=min_df, lowercase=True
-                ),
-            ),
-            (
-                "message_tokens",
-                text_branch(
-                    features.message_token_texts,
-                    analyzer="word",
-                    token_pattern=r"\S+",
-                    ngram_range=(1, 2),
-                    min_df=min_df,
-                    lowercase=True,
-                ),
-            ),
-            (
-                "context_chars",
-                text_branch(
-                    features.context_texts, analyzer="char", ngram_range=(1, 2), min_df=min_df, lowercase=True
-                ),
-            ),
-            ("hand", FunctionTransformer(features.hand_matrix)),
-        ]
+    weights = config["model"]["weight"]
+    y = np.array([s.label for s in samples])
+    w = np.array([float(weights[source_of(s)]) for s in samples])
+    clf = LogisticRegression(
+        C=float(config["model"]["C"]), max_iter=int(config["model"]["max_iter"]), random_state=seed
     )
-    model = LogisticRegression(
-        C=float(config["model"]["C"]), class_weight="balanced", max_iter=5000, random_state=seed
-    )
-    return Pipeline([("features", union), ("model", model)])
-
-
-def _strip_unstable_state(pipeline: Pipeline) -> None:
-    """Drop TfidfVectorizer state that would make artifacts differ between runs.
-
-    ``stop_words_`` is a set ordered by the hash seed and ``_stop_words_id`` an object id;
-    neither is used to transform.
-    """
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    for _, transformer in pipeline.named_steps["features"].transformer_list:
-        for step in getattr(transformer, "named_steps", {}).values():
-            if isinstance(step, TfidfVectorizer):
-                for attr in ("stop_words_", "_stop_words_id"):
-                    if hasattr(step, attr):
-                        delattr(step, attr)
-
-
-def train(
-    samples: Sequence[Sample], seed: int = 0, config: dict[str, Any] | None = None
-) -> tuple[Pipeline, dict[str, Any]]:
-    """Fit the classifier on training samples and choose its thresholds by cross-validation.
-
-    Args:
-        samples: training samples only; passing a held-out sample is a programming error.
-        seed: fixes fold assignment and the solver, so the same data gives the same model.
-        config: training settings (see ``qc/defaults/attitude.toml``).
-
-    Returns:
-        ``(pipeline, meta)`` where ``meta`` holds labels, thresholds, review floors, counts
-        and cross-validated metrics at the chosen thresholds.
-    """
     from threadpoolctl import threadpool_limits
 
     # The solver's BLAS and OpenMP reductions round differently with another thread count:
     # on one thread the same samples give the same bytes whatever the machine's core count.
     with threadpool_limits(limits=1):
-        return _train(samples, seed, config)
+        clf.fit(_matrix(featurizer, samples), y, sample_weight=w)
+    if tuple(clf.classes_) != LABELS:
+        raise SampleError(f"training needs every label {LABELS}; got {tuple(clf.classes_)}")
+    coef = clf.coef_.T  # (dim, labels)
+    used = np.nonzero(np.any(coef != 0, axis=1))[0].astype(np.int64)
+    return used, coef[used].astype(np.float32), clf.intercept_.astype(np.float64)
 
 
-def _train(
-    samples: Sequence[Sample], seed: int, config: dict[str, Any] | None
-) -> tuple[Pipeline, dict[str, Any]]:
-    import numpy as np
+def _model(
+    featurizer: Featurizer,
+    columns: npt.NDArray[np.int64],
+    weights: npt.NDArray[np.float32],
+    intercept: npt.NDArray[np.float64],
+    meta: dict[str, Any],
+) -> AttitudeModel:
+    # Exactly what loading the saved files gives: float32 weights widened to float64.
+    dense = np.zeros((featurizer.dim, len(LABELS)))
+    dense[columns] = weights.astype(np.float64)
+    return AttitudeModel({"labels": list(LABELS), **meta}, featurizer, dense, intercept)
 
-    config = config or load_config()
-    leaked = [s.id for s in samples if is_evaluation(s)]
-    if leaked:
-        raise ValueError(f"{len(leaked)} evaluation-split samples passed to train(), e.g. {leaked[0]}")
-    samples = sorted(samples, key=by_id)
-    counts = Counter(s.label for s in samples)
-    missing = [label for label in LABELS if counts[label] < 2]
-    if missing:
-        raise SampleError(f"training needs at least 2 samples of every label; too few: {', '.join(missing)}")
-    X = [s.input for s in samples]
-    y = np.array([s.label for s in samples])
-    t_config = config["thresholds"]
-    folds = max(2, min(int(t_config["cv_folds"]), min(counts[label] for label in LABELS)))
-    fit_params = _fit_params(samples, config)
-    proba = cross_validated_proba(samples, seed, config, folds)
 
-    basis = threshold_basis(samples, t_config)
-    implied = np.array(other_rules_verdicts(samples))
-    thresholds = choose_thresholds(proba[basis], list(y[basis]), t_config, implied[basis])
-    review_floor = {k: min(float(t_config["review_floor"][k]), thresholds[k]) for k in ATTITUDE_KINDS}
-    cv_pred = [
-        combine_verdicts(live_label(decide(row, LABELS, thresholds, review_floor)), other)
+def _folds(samples: Sequence[Sample], k: int) -> list[int]:
+    return [int(hashlib.sha256(f"fold:{s.id}".encode()).hexdigest()[:8], 16) % k for s in samples]
+
+
+def _oof(
+    featurizer: Featurizer,
+    basis: Sequence[Sample],
+    rest: Sequence[Sample],
+    config: dict[str, Any],
+    seed: int,
+) -> npt.NDArray[np.float64]:
+    """Out-of-fold probabilities of ``basis``: each fold predicted by a model trained without it."""
+    k = int(config["thresholds"]["cv_folds"])
+    fold = _folds(basis, k)
+    out = np.zeros((len(basis), len(LABELS)))
+    for f in range(k):
+        held = [i for i, x in enumerate(fold) if x == f]
+        if not held:
+            continue
+        kept = [s for s, x in zip(basis, fold, strict=True) if x != f]
+        columns, weights, intercept = _fit(featurizer, [*kept, *rest], config, seed)
+        model = _model(featurizer, columns, weights, intercept, {"thresholds": {}, "review_floor": {}})
+        out[held] = predict(model, [basis[i] for i in held])
+    return out
+
+
+def _verdicts(proba: npt.NDArray[np.float64], t: dict[str, float], implied: Sequence[str]) -> list[str]:
+    """Charged verdicts (lexicon-implied ones included) at thresholds ``t``; held ones count as ok."""
+    floors = dict(t)
+    return [
+        combine_verdicts(live_label(decide(row.tolist(), LABELS, t, floors)), other)
         for row, other in zip(proba, implied, strict=True)
     ]
-    pipeline = build_pipeline(seed, config).fit(X, y, **fit_params)
-    _strip_unstable_state(pipeline)
-    if tuple(pipeline.classes_) != LABELS:
-        raise ValueError(f"unexpected classes {pipeline.classes_}")
-    meta = {
-        "labels": list(LABELS),
-        "thresholds": thresholds,
-        "review_floor": review_floor,
-        "seed": seed,
-        "config": config,
-        "training_data": {
-            "sha256": samples_sha256(samples),
-            "n": len(samples),
-            "label_counts": {label: counts[label] for label in LABELS},
-            "generated": sum(s.generated for s in samples),
-        },
-        "threshold_basis": "handwritten" if not basis.all() else "all",
-        "metrics": {
-            "cv": {"folds": folds, **label_metrics(list(y), cv_pred, LABELS)},
-            "cv_handwritten": label_metrics(
-                [s.label for s in samples if not s.generated],
-                [p for s, p in zip(samples, cv_pred, strict=True) if not s.generated],
-                LABELS,
-            ),
-        },
-    }
-    return pipeline, meta
-
-
-def _fit_params(samples: Sequence[Sample], config: dict[str, Any]) -> dict[str, Any]:
-    import numpy as np
-
-    weight = float(config["model"]["handwritten_weight"])
-    return {"model__sample_weight": np.array([1.0 if s.generated else weight for s in samples])}
-
-
-def cross_validated_proba(
-    samples: Sequence[Sample], seed: int, config: dict[str, Any], folds: int
-) -> NDArray[np.float64]:
-    """Out-of-fold class probabilities for ``samples`` (stratified, shuffled with ``seed``)."""
-    import numpy as np
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
-
-    X = [s.input for s in samples]
-    y = np.array([s.label for s in samples])
-    cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    return cross_val_predict(
-        build_pipeline(seed, config), X, y, cv=cv, method="predict_proba", params=_fit_params(samples, config)
-    )
-
-
-def threshold_basis(samples: Sequence[Sample], t_config: dict[str, Any]) -> NDArray[np.bool_]:
-    """Boolean mask of the samples whose CV probabilities choose the thresholds.
-
-    The hand-written ones when every label has ``handwritten_min_per_label`` of them, else all.
-    """
-    import numpy as np
-
-    handwritten = np.array([not s.generated for s in samples])
-    counts = Counter(s.label for s in samples if not s.generated)
-    enough = int(t_config.get("handwritten_min_per_label", 0))
-    if handwritten.any() and all(counts[label] >= enough for label in LABELS):
-        return handwritten
-    return np.ones(len(samples), dtype=bool)
 
 
 def choose_thresholds(
-    proba: NDArray[np.float64],
-    y: Sequence[str],
+    written: npt.NDArray[np.float64],
+    written_y: Sequence[str],
+    written_implied: Sequence[str],
+    dev: npt.NDArray[np.float64],
+    dev_y: Sequence[str],
+    dev_implied: Sequence[str],
     t_config: dict[str, Any],
-    implied: Sequence[str] | NDArray[np.str_] | None = None,
-) -> dict[str, float]:
-    """The pair of thresholds at which the *verdict* meets both precision targets with most recall.
+) -> tuple[dict[str, float], dict[str, float], dict[str, Any]]:
+    """Charge thresholds and review floors (see the module docstring); also what decided them.
 
-    The verdict is what ``qc inspect`` deducts: the classifier's decision combined with what
-    the other rules (the lexicon) already imply for the message (``implied``, a label per
-    sample; ``ok`` when nothing). Conflict is decided first on its own probability;
-    impatience then on the probability that the message is at least impatient (impatience +
-    conflict) among messages not flagged as conflict, exactly as :func:`decide` applies them.
-
-    The two thresholds are chosen together: a low conflict threshold also takes impatient
-    messages into conflict (a wrong and costlier deduction, and lost impatience recall). For
-    every conflict threshold whose precision meets its target, impatience gets the lowest
-    threshold meeting its own target; the pair kept is the one whose smaller recall of the two
-    is largest (then the larger sum of recalls, then the lower thresholds).
+    Conflict first: the lowest threshold meeting its precision target on the written basis and
+    the real dev limits; then impatience the same way with conflict fixed. A label that meets
+    no threshold gets 1.0 (never charged).
     """
-    import numpy as np
+    grid = [round(float(x), 4) for x in np.arange(float(t_config["lowest"]), 1.0, float(t_config["step"]))]
+    targets = t_config["target_precision"]
+    max_ok = float(t_config["real_max_ok_charged"])
+    min_precision = float(t_config["real_min_precision"])
+    min_charged = int(t_config["real_min_charged"])
+    wy, dy = list(written_y), list(dev_y)
+    dev_ok = max(1, sum(1 for y in dy if y == "ok"))
 
-    truth = np.asarray(y)
-    implied = np.asarray(implied) if implied is not None else np.full(len(truth), "ok")
-    p_conflict = proba[:, LABELS.index("conflict")]
-    p_bad = p_conflict + proba[:, LABELS.index("impatience")]
-    grid = np.round(np.arange(float(t_config["lowest"]), 1.0, float(t_config["step"])), 4)
-    target = t_config["target_precision"]
-    is_conflict, is_impatience = truth == "conflict", truth == "impatience"
-    best: tuple[tuple[float, float, float, float], dict[str, float]] | None = None
-    for t_conflict in grid:
-        conflict = (p_conflict >= t_conflict) | (implied == "conflict")
-        if not conflict.any() or is_conflict[conflict].mean() < float(target["conflict"]):
-            continue
-
-        def flag_impatience(t: np.float64, conflict: NDArray[np.bool_] = conflict) -> NDArray[np.bool_]:
-            return ~conflict & ((p_bad >= t) | (implied == "impatience"))
-
-        t_impatience = _lowest_precise(
-            flag_impatience,
-            is_impatience,
-            grid,
-            float(target["impatience"]),
+    def fits(t: dict[str, float], kind: str) -> dict[str, Any] | None:
+        wv = _verdicts(written, t, written_implied)
+        flagged = [y for v, y in zip(wv, wy, strict=True) if v == kind]
+        if not flagged or sum(1 for y in flagged if y == kind) / len(flagged) < float(targets[kind]):
+            return None
+        dv = _verdicts(dev, t, dev_implied)
+        charged = [(v, y) for v, y in zip(dv, dy, strict=True) if v != "ok"]
+        ok_charged = sum(1 for _, y in charged if y == "ok") / dev_ok
+        if ok_charged > max_ok:
+            return None
+        right = sum(1 for v, y in charged if y != "ok")
+        if len(charged) >= min_charged and right / len(charged) < min_precision:
+            return None
+        recall = sum(1 for v, y in zip(wv, wy, strict=True) if y == kind and v == kind) / max(
+            1, wy.count(kind)
         )
-        impatience = ~conflict & ((p_bad >= t_impatience) | (implied == "impatience"))
-        recalls = (
-            _recall(conflict, is_conflict),
-            _recall(impatience, is_impatience),
-        )
-        key = (min(recalls), sum(recalls), -float(t_conflict), -t_impatience)
-        if best is None or key > best[0]:
-            best = (key, {"conflict": round(float(t_conflict), 4), "impatience": t_impatience})
-    if best is None:  # no conflict threshold is precise enough: flag conflict only at the top
-        top = round(float(grid[-1]), 4)
-        conflict = (p_conflict >= top) | (implied == "conflict")
-        t_impatience = _lowest_precise(
-            lambda t: ~conflict & ((p_bad >= t) | (implied == "impatience")),
-            is_impatience,
-            grid,
-            float(target["impatience"]),
-        )
-        return {"conflict": top, "impatience": t_impatience}
-    return best[1]
+        return {
+            "written_precision": round(sum(1 for y in flagged if y == kind) / len(flagged), 4),
+            "written_recall": round(recall, 4),
+            "dev_ok_charged": round(ok_charged, 5),
+            "dev_charged": len(charged),
+            "dev_charged_right": right,
+        }
+
+    chosen = {"conflict": 1.0, "impatience": 1.0}
+    why: dict[str, Any] = {}
+    for kind in ("conflict", "impatience"):
+        for t in grid:
+            trial = {**chosen, kind: t}
+            found = fits(trial, kind)
+            if found is not None:
+                chosen, why[kind] = trial, {"threshold": t, **found}
+                break
+        else:
+            why[kind] = {"threshold": 1.0, "note": "no threshold met the targets: never charged"}
+    floors = {}
+    share = float(t_config["review_max_share"])
+    p_conflict = dev[:, LABELS.index("conflict")] if len(dev) else np.zeros(0)
+    p_bad = p_conflict + (dev[:, LABELS.index("impatience")] if len(dev) else 0)
+    for kind, p in (("conflict", p_conflict), ("impatience", p_bad)):
+        floor = chosen[kind]
+        step = float(t_config["step"])
+        review_grid = [round(float(x), 4) for x in np.arange(float(t_config["review_lowest"]), 1.0, step)]
+        for t in sorted(review_grid, reverse=True):
+            if t >= chosen[kind]:
+                continue
+            if len(p) and float(np.mean((p >= t) & (p < chosen[kind]))) > share:
+                break
+            floor = t
+        floors[kind] = min(floor, chosen[kind])
+    return chosen, floors, why
 
 
-def _recall(flagged: NDArray[np.bool_], positive: NDArray[np.bool_]) -> float:
-    return float(positive[flagged].sum() / positive.sum()) if positive.any() else 0.0
+@dataclass(slots=True)
+class Trained:
+    """A trained model before it is written: its arrays and the meta it will record."""
+
+    columns: npt.NDArray[np.int64]
+    weights: npt.NDArray[np.float32]
+    intercept: npt.NDArray[np.float64]
+    meta: dict[str, Any]
+    featurizer: Featurizer
+
+    def model(self) -> AttitudeModel:
+        """The model as inspection will load it."""
+        return _model(self.featurizer, self.columns, self.weights, self.intercept, self.meta)
 
 
-def _lowest_precise(
-    flag: Callable[[np.float64], NDArray[np.bool_]],
-    positive: NDArray[np.bool_],
-    grid: NDArray[np.float64],
-    target: float,
-) -> float:
-    for t in grid:
-        flagged = flag(t)
-        if flagged.any() and positive[flagged].mean() >= target:
-            return round(float(t), 4)
-    return round(float(grid[-1]), 4)
+def train(
+    written: Sequence[Sample],
+    real_train: Sequence[Sample],
+    real_dev: Sequence[Sample],
+    config: dict[str, Any] | None = None,
+    seed: int = 0,
+    cues: CueLexicon | None = None,
+) -> Trained:
+    """Fit on the written training samples (generated included) and the real train split; pick thresholds.
+
+    ``written`` must hold no sample of the hand-written evaluation split; ``real_dev`` only
+    chooses thresholds. The real test split is not a parameter: nothing here can read it.
+    """
+    config = config or load_config()
+    leaked = [s.id for s in written if is_evaluation(s)]
+    if leaked:
+        raise ValueError(f"{len(leaked)} evaluation-split samples passed to train(), e.g. {leaked[0]}")
+    featurizer = Featurizer(FeatureConfig.from_json(config.get("features", {})), cues or load_cues())
+    training = sorted([*written, *real_train], key=lambda s: s.id)
+    counts = Counter(s.label for s in training)
+    missing = [label for label in LABELS if counts[label] < 2]
+    if missing:
+        raise SampleError(f"training needs at least 2 samples of every label; too few: {', '.join(missing)}")
+    columns, weights, intercept = _fit(featurizer, training, config, seed)
+    # Threshold basis: the hand-written training samples, each predicted by a model that did not see it.
+    basis = [s for s in training if source_of(s) == "written"]
+    rest = [s for s in training if source_of(s) != "written"]
+    written_proba = _oof(featurizer, basis, rest, config, seed)
+    model = _model(featurizer, columns, weights, intercept, {"thresholds": {}, "review_floor": {}})
+    dev_proba = predict(model, real_dev)
+    thresholds, floors, why = choose_thresholds(
+        written_proba,
+        [s.label for s in basis],
+        other_rules_verdicts(basis),
+        dev_proba,
+        [s.label for s in real_dev],
+        other_rules_verdicts(real_dev),
+        config["thresholds"],
+    )
+    meta = {
+        "labels": list(LABELS),
+        "intercept": intercept.tolist(),
+        "features": featurizer.config.to_json(),
+        "cues_version": featurizer.cues.version,
+        "thresholds": thresholds,
+        "review_floor": floors,
+        "follow_up_seconds": float(config.get("decision", {}).get("follow_up_seconds", 0)),
+        "threshold_choice": why,
+        "config": config,
+        "seed": seed,
+        "training_data": {
+            "n": len(training),
+            "by_source": dict(sorted(Counter(source_of(s) for s in training).items())),
+            "label_counts": {label: counts[label] for label in LABELS},
+            "sha256": samples_sha256(training),
+            "real_dev_n": len(real_dev),
+            "real_dev_sha256": samples_sha256(real_dev) if real_dev else None,
+        },
+    }
+    return Trained(columns, weights, intercept, meta, featurizer)
+
+
+def _check_kinds(config: dict[str, Any]) -> None:
+    for kind in ATTITUDE_KINDS:
+        if kind not in config["thresholds"]["target_precision"]:
+            raise ConfigError(f"thresholds.target_precision has no {kind!r}; see qc/defaults/attitude.toml")
 
 
 def train_to_dir(
     samples_path: Path,
-    out: Path,
+    out_dir: Path,
     seed: int = 0,
     version: str | None = None,
     config_path: Path | None = None,
+    real_labels: Path | None = None,
+    realchats: Path | None = None,
+    use_real: bool = True,
 ) -> dict[str, Any]:
-    """``qc train`` as a function: load, split, train, save, score the held-out split.
+    """``qc train``: read the samples, train, write the model folder, measure it, return the meta.
 
-    The held-out (evaluation) samples are only scored, after training, and their scores go
-    into ``meta.json`` under ``metrics.heldout``. The same samples, seed and config always
-    give byte-identical ``model.skops`` and ``meta.json`` (no wall-clock timestamp is kept).
-
-    Returns:
-        The meta written to ``out/meta.json``.
+    Raises:
+        SampleError: a bad sample file; RealChatsMissing: the real chats are not beside the
+        project (train with ``use_real=False`` to leave them out); ConfigError: a bad config.
     """
     config = load_config(config_path)
+    _check_kinds(config)
     samples = load_samples(samples_path)
-    train_set, held_out = split_samples(samples)
-    if version is None:
-        try:
-            version = str(artifact.read_meta(out)["version"])
-        except QcError:
-            version = "1.0.0"
-    pipeline, meta = train(train_set, seed=seed, config=config)
-    meta["version"] = version
+    written = [s for s in samples if not is_evaluation(s)]
+    held_out = [s for s in samples if is_evaluation(s)]
+    cues = load_cues()
+    real_train: list[Sample] = []
+    real_dev: list[Sample] = []
+    if use_real:
+        labels = load_real_labels(real_labels)
+        real = real_samples(labels, read_real_conversations(realchats), ("train", "dev"), cues.skip)
+        real_train = [s for s in real if s.source == "real:train"]
+        real_dev = [s for s in real if s.source == "real:dev"]
+    trained = train(written, real_train, real_dev, config, seed, cues)
+    meta = dict(trained.meta)
+    meta["version"] = version or f"2.0.0+{meta['training_data']['sha256'][:8]}"
     meta["training_data"]["files"] = {
         file.name: sum(1 for s in samples if s.source.rsplit(":", 1)[0] == str(file))
         for file in sample_files(samples_path)
@@ -360,20 +383,25 @@ def train_to_dir(
     meta["training_data"]["heldout_n"] = len(held_out)
     meta["training_data"]["heldout_sha256"] = samples_sha256(held_out)
     meta["training_data"]["split"] = (
-        f"held out: hand-written ids with int(sha256(id)[:8], 16) % 10 < {EVAL_BUCKETS}; "
-        f"files named {GENERATED_PREFIX}* are training only"
+        f"written evaluation: hand-written ids with int(sha256(id)[:8], 16) % 10 < {EVAL_BUCKETS};"
+        " real: by conversation, sha256(conversation_id) buckets 0-4 train, 5-6 dev, 7-9 test"
     )
-    written = artifact.save(pipeline, meta, out)
-    if held_out:
-        report = evaluate(held_out, model_dir=out)
-        scores = report.to_json()
-        written["metrics"]["heldout"] = {
-            "n": report.n,
-            "rules": report.rules,
-            "verdict": scores["verdict"],
-            "classifier": scores["classifier"],
-            "forbidden": scores["forbidden"],
-            "confusion": scores["confusion"],
-        }
-        artifact.write_meta(out, written)
-    return written
+    meta["packages"] = _packages()
+    trained.meta = meta
+    full = save(out_dir, meta, trained.columns, trained.weights, default_cues_path())
+    # Measured after the model is frozen: the written evaluation split and every real split.
+    full["metrics"] = model_figures(out_dir, held_out, use_real, real_labels, realchats)
+    return save(out_dir, full, trained.columns, trained.weights, default_cues_path())
+
+
+def _packages() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in ("numpy", "scikit-learn", "rjieba"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "missing"
+    out["feature_version"] = str(FEATURE_VERSION)
+    return out

@@ -1,0 +1,199 @@
+"""Real agent messages labelled by id: the labels in the repository, the texts beside it.
+
+``annotated_samples/real/labels.jsonl`` points at messages of the real chats in
+``../shared/realchats/real_conversations.jsonl`` (beside the project; never copied into it) by
+conversation id and message index. This module joins the two at run time into
+:class:`~qc.training.samples.Sample` objects whose context is exactly what ``qc inspect``
+gives the attitude rule for that message (:func:`qc.attitude.rule.agent_turns`), and splits
+them by conversation: train, dev (thresholds) and test (never read by training or tuning).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from qc.attitude.cues import load_cues
+from qc.attitude.decision import LABELS
+from qc.attitude.rule import agent_turns
+from qc.errors import EXIT_USAGE, QcError
+from qc.paths import data_root, samples_dir
+from qc.schema import Conversation, Message, Role
+from qc.training.samples import Sample
+
+__all__ = [
+    "REAL_SPLITS",
+    "RealChatsMissing",
+    "RealLabel",
+    "RealLabelError",
+    "default_labels_dir",
+    "default_realchats",
+    "load_real_labels",
+    "read_real_conversations",
+    "real_samples",
+    "real_split",
+]
+
+REAL_SPLITS = ("train", "dev", "test")
+LABELS_FILE = "labels.jsonl"
+REALCHATS_ENV = "QC_REALCHATS"
+REALCHATS_FILE = "real_conversations.jsonl"
+WHERE_FROM = (
+    "the real chats are not in the repository: they are the research corpora described in"
+    " ../shared/realchats/README.md (JDDC 2019, JDMDC 2020, ECD, NTCIR-14 STC-3), kept beside the"
+    f" project; point {REALCHATS_ENV} or --realchats at real_conversations.jsonl"
+)
+
+
+class RealLabelError(QcError):
+    """A real-label file is unreadable or does not fit the real chats (file and line named)."""
+
+    exit_code = EXIT_USAGE
+
+
+class RealChatsMissing(QcError):
+    """The real chats the labels point at are not beside the project."""
+
+    exit_code = EXIT_USAGE
+
+
+def default_labels_dir() -> Path:
+    """``annotated_samples/real``."""
+    return samples_dir() / "real"
+
+
+def default_realchats() -> Path:
+    """``$QC_REALCHATS``, else ``../shared/realchats/real_conversations.jsonl`` beside the project."""
+    env = os.environ.get(REALCHATS_ENV)
+    if env:
+        return Path(env)
+    return data_root().parent / "shared" / "realchats" / REALCHATS_FILE
+
+
+def real_split(conversation_id: str) -> str:
+    """``train`` (buckets 0-4), ``dev`` (5-6) or ``test`` (7-9) of ``sha256(conversation_id)[:8] % 10``."""
+    bucket = int(hashlib.sha256(conversation_id.encode("utf-8")).hexdigest()[:8], 16) % 10
+    return "train" if bucket < 5 else "dev" if bucket < 7 else "test"
+
+
+@dataclass(frozen=True, slots=True)
+class RealLabel:
+    """One label line: which message, its label, why, which annotation pass decided it."""
+
+    conversation_id: str
+    index: int
+    label: str
+    reason: str
+    decided_by: int
+
+    @property
+    def split(self) -> str:
+        """The message's split, by its conversation."""
+        return real_split(self.conversation_id)
+
+
+def load_real_labels(directory: Path | None = None) -> list[RealLabel]:
+    """Every label of ``labels.jsonl`` in a folder (``annotated_samples/real`` by default).
+
+    Raises:
+        RealLabelError: unreadable file or a bad line (file and line named).
+    """
+    path = (directory or default_labels_dir()) / LABELS_FILE
+    if not path.is_file():
+        raise RealLabelError(f"{path}: no such file (real labels are `annotated_samples/real/{LABELS_FILE}`)")
+    out: list[RealLabel] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            label = RealLabel(
+                str(data["conversation_id"]),
+                int(data["index"]),
+                str(data["label"]),
+                str(data["reason"]),
+                int(data["pass"]),
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise RealLabelError(
+                f"{path}:{number}: not a label line ({exc.__class__.__name__}: {exc})"
+            ) from None
+        if label.label not in LABELS:
+            raise RealLabelError(f"{path}:{number}: label {label.label!r} is not one of {', '.join(LABELS)}")
+        out.append(label)
+    return out
+
+
+def read_real_conversations(path: Path | None = None) -> Iterator[Conversation]:
+    """The real chats as conversations (roles as given; agents named ``agent``), in file order.
+
+    Raises:
+        RealChatsMissing: the file is not there (the message says where the corpora come from).
+    """
+    path = path or default_realchats()
+    if not path.is_file():
+        raise RealChatsMissing(f"{path}: no such file; {WHERE_FROM}")
+    with path.open(encoding="utf-8") as fh:
+        for number, line in enumerate(fh, start=1):
+            data = json.loads(line)
+            messages = tuple(
+                Message(i, Role(m["role"]), m["text"], sender="agent" if m["role"] == "agent" else "buyer")
+                for i, m in enumerate(data["messages"])
+            )
+            yield Conversation(
+                data["conversation_id"], messages, shop=data.get("source"), source=f"{path.name}:{number}"
+            )
+
+
+def real_samples(
+    labels: Iterable[RealLabel],
+    conversations: Iterable[Conversation],
+    splits: Iterable[str] = REAL_SPLITS,
+    skip: Callable[[str], bool] | None = None,
+) -> list[Sample]:
+    """The labelled messages of ``splits`` as samples, with the context ``qc inspect`` gives them.
+
+    ``skip`` says which agent-side texts are not replies (a model's cue lexicon; the bundled
+    one by default). A label pointing at a message the attitude rule does not judge, or at no
+    message, is an error: the labels and the chats must belong together.
+    """
+    wanted = set(splits)
+    by_conversation: dict[str, dict[int, RealLabel]] = {}
+    for label in labels:
+        if label.split in wanted:
+            by_conversation.setdefault(label.conversation_id, {})[label.index] = label
+    skip = skip or load_cues().skip
+    out: list[Sample] = []
+    for conversation in conversations:
+        mine = by_conversation.pop(conversation.id, None)
+        if not mine:
+            continue
+        for message, context in agent_turns(conversation.messages, skip):
+            if message.index in mine:
+                label = mine.pop(message.index)
+                out.append(
+                    Sample(
+                        id=f"{conversation.id}#{message.index}",
+                        text=message.text,
+                        context=context,
+                        label=label.label,
+                        source=f"real:{label.split}",
+                    )
+                )
+        if mine:
+            index = min(mine)
+            raise RealLabelError(
+                f"real label {conversation.id}#{index} points at no judged agent message;"
+                " labels and chats differ",
+                EXIT_USAGE,
+            )
+    if by_conversation:
+        missing = next(iter(by_conversation))
+        raise RealLabelError(
+            f"real label conversation {missing} is not in the real chats; labels and chats differ"
+        )
+    return out

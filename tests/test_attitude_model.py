@@ -1,0 +1,333 @@
+"""The attitude model file (arrays + JSON, checked by hash) and the rule that uses it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qc.attitude import model as model_file
+from qc.attitude.cues import load_cues
+from qc.attitude.decision import decide
+from qc.attitude.rule import AttitudeClassifierRule, agent_turns, context_of
+from qc.errors import ArtifactError
+from qc.schema import Conversation, Message, Role
+from qc.training.samples import load_samples, split_samples
+from qc.training.train import choose_thresholds, load_config, train
+
+TINY = Path(__file__).parent / "data" / "attitude_tiny.jsonl"
+
+
+def _tiny_config() -> dict:
+    config = load_config()
+    config["thresholds"] = {**config["thresholds"], "cv_folds": 2}
+    config["model"] = {**config["model"], "max_iter": 300}
+    return config
+
+
+@pytest.fixture(scope="module")
+def trained():
+    train_set, held_out = split_samples(load_samples(TINY))
+    return train(train_set, [], [], _tiny_config(), seed=0), held_out
+
+
+@pytest.fixture
+def model_dir(trained, tmp_path):
+    t, _ = trained
+    model_file.save(tmp_path / "attitude", {**t.meta, "version": "1.2.3"}, t.columns, t.weights, _cues_path())
+    return tmp_path / "attitude"
+
+
+def _cues_path() -> Path:
+    from qc.attitude.cues import default_cues_path
+
+    return default_cues_path()
+
+
+def _probabilities(model: model_file.AttitudeModel, inputs: list) -> np.ndarray:
+    return np.array(AttitudeClassifierRule(model).probabilities(inputs))
+
+
+def test_round_trip_gives_the_same_probabilities(trained, model_dir):
+    t, held_out = trained
+    loaded = model_file.load(model_dir)
+    inputs = [s.input for s in held_out]
+    assert (_probabilities(loaded, inputs) == _probabilities(t.model(), inputs)).all()
+    assert loaded.version == "1.2.3"
+    assert loaded.labels == ("conflict", "impatience", "ok")
+    assert set(loaded.thresholds) == set(loaded.review_floor) == {"conflict", "impatience"}
+
+
+def test_meta_records_what_the_model_is(model_dir):
+    meta = json.loads((model_dir / model_file.META_FILE).read_text(encoding="utf-8"))
+    for key in (
+        "name",
+        "version",
+        "labels",
+        "thresholds",
+        "review_floor",
+        "feature_version",
+        "features",
+        "intercept",
+        "training_data",
+        "files",
+        "config",
+    ):
+        assert key in meta, key
+    assert set(meta["files"]) == {model_file.WEIGHTS_FILE, model_file.COLUMNS_FILE, model_file.CUES_FILE}
+    assert meta["training_data"]["by_source"] == {"written": meta["training_data"]["n"]}
+
+
+@pytest.mark.parametrize("name", [model_file.WEIGHTS_FILE, model_file.COLUMNS_FILE, model_file.CUES_FILE])
+def test_one_changed_byte_is_refused(model_dir, name):
+    path = model_dir / name
+    data = bytearray(path.read_bytes())
+    data[-2] ^= 0x01
+    path.write_bytes(bytes(data))
+    with pytest.raises(ArtifactError, match=f"{name} does not match the SHA-256"):
+        model_file.load(model_dir)
+
+
+def test_feature_version_mismatch_is_refused(model_dir):
+    meta = json.loads((model_dir / model_file.META_FILE).read_text(encoding="utf-8"))
+    meta["feature_version"] = 3
+    (model_dir / model_file.META_FILE).write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(ArtifactError, match="feature version 3.*qc train"):
+        model_file.load(model_dir)
+
+
+@pytest.mark.parametrize("missing", [model_file.META_FILE, model_file.WEIGHTS_FILE, model_file.CUES_FILE])
+def test_missing_file_is_refused_with_the_fix(model_dir, missing):
+    (model_dir / missing).unlink()
+    with pytest.raises(ArtifactError, match="qc train"):
+        model_file.load(model_dir)
+
+
+def test_missing_folder_is_refused(tmp_path):
+    with pytest.raises(ArtifactError, match="does not exist"):
+        model_file.load(tmp_path / "nope")
+
+
+def test_arrays_that_would_run_code_are_refused(trained, tmp_path):
+    # An object array can only be read with pickle; the loader never allows it.
+    t, _ = trained
+    out = tmp_path / "m"
+    model_file.save(out, t.meta, t.columns, t.weights, _cues_path())
+    np.save(out / model_file.WEIGHTS_FILE, np.array([object()] * 3, dtype=object), allow_pickle=True)
+    meta = json.loads((out / model_file.META_FILE).read_text(encoding="utf-8"))
+    meta["files"][model_file.WEIGHTS_FILE] = model_file._sha256(out / model_file.WEIGHTS_FILE)
+    (out / model_file.META_FILE).write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(ArtifactError, match="malformed"):
+        model_file.load(out)
+
+
+def test_training_twice_writes_identical_files(tmp_path):
+    train_set, _ = split_samples(load_samples(TINY))
+    for name in ("a", "b"):
+        t = train(train_set, [], [], _tiny_config(), seed=0)
+        model_file.save(tmp_path / name, t.meta, t.columns, t.weights, _cues_path())
+    for file in (
+        model_file.META_FILE,
+        model_file.WEIGHTS_FILE,
+        model_file.COLUMNS_FILE,
+        model_file.CUES_FILE,
+    ):
+        assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes(), file
+
+
+def test_load_cached_reloads_after_retraining(trained, model_dir):
+    first = model_file.load_cached(model_dir)
+    assert model_file.load_cached(model_dir) is first
+    t, _ = trained
+    model_file.save(model_dir, {**t.meta, "version": "9.9.9"}, t.columns, t.weights, _cues_path())
+    assert model_file.load_cached(model_dir).version == "9.9.9"
+
+
+# -- the decision and the thresholds ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "proba, expected",
+    [
+        ((0.80, 0.10, 0.10), ("conflict", 0.80, False)),
+        ((0.40, 0.45, 0.15), ("impatience", 0.85, False)),  # bad = conflict + impatience
+        ((0.55, 0.05, 0.40), ("conflict", 0.55, True)),  # below threshold, above floor
+        ((0.05, 0.50, 0.45), ("impatience", 0.55, True)),
+        ((0.05, 0.10, 0.85), ("ok", 0.85, False)),
+    ],
+)
+def test_decide(proba, expected):
+    labels = ("conflict", "impatience", "ok")
+    got = decide(proba, labels, {"conflict": 0.7, "impatience": 0.7}, {"conflict": 0.5, "impatience": 0.5})
+    assert (got[0], round(got[1], 4), got[2]) == expected
+
+
+def _t_config(**over):
+    base = {
+        "target_precision": {"impatience": 0.9, "conflict": 0.9},
+        "real_max_ok_charged": 0.01,
+        "real_min_precision": 0.0,
+        "real_min_charged": 3,
+        "lowest": 0.3,
+        "step": 0.05,
+        "review_lowest": 0.3,
+        "review_max_share": 0.5,
+    }
+    return {**base, **over}
+
+
+def test_thresholds_meet_the_written_precision_target_and_the_real_ok_cap():
+    rng = np.random.default_rng(0)
+    # Written basis: impatient samples score high, ok ones spread low.
+    written = []
+    y = []
+    for i in range(200):
+        bad = i % 2 == 0
+        p_imp = rng.uniform(0.5, 1.0) if bad else rng.uniform(0.0, 0.6)
+        written.append((0.0, p_imp, 1 - p_imp))
+        y.append("impatience" if bad else "ok")
+    written = np.array(written)
+    # Real dev: 100 ok messages; three score 0.62, 0.72 and 0.82.
+    dev = np.array([(0.0, p, 1 - p) for p in [0.1] * 97 + [0.62, 0.72, 0.82]])
+    thresholds, floors, why = choose_thresholds(
+        written, y, ["ok"] * 200, dev, ["ok"] * 100, ["ok"] * 100, _t_config(real_max_ok_charged=0.01)
+    )
+    # At most one ok dev message may be charged: the threshold must pass 0.72.
+    assert thresholds["impatience"] > 0.72
+    flagged = written[:, 1] >= thresholds["impatience"]
+    assert (np.array(y)[flagged] == "impatience").mean() >= 0.9
+    assert thresholds["conflict"] == 1.0 and "never charged" in why["conflict"]["note"]
+    assert floors["impatience"] <= thresholds["impatience"]
+
+
+def test_the_review_floor_holds_at_most_the_set_share_of_the_dev_split():
+    dev = np.array([(0.0, p, 1 - p) for p in np.linspace(0.0, 0.99, 100)])
+    written = np.array([(0.0, 0.99, 0.01), (0.0, 0.01, 0.99)])
+    thresholds, floors, _ = choose_thresholds(
+        written,
+        ["impatience", "ok"],
+        ["ok", "ok"],
+        dev,
+        ["ok"] * 100,
+        ["ok"] * 100,
+        _t_config(real_max_ok_charged=0.05, review_max_share=0.2),
+    )
+    held = (dev[:, 1] >= floors["impatience"]) & (dev[:, 1] < thresholds["impatience"])
+    assert 0.15 <= held.mean() <= 0.2  # as large a queue as allowed, no larger
+    assert floors["impatience"] < thresholds["impatience"]
+
+
+# -- the rule -------------------------------------------------------------------------------------
+
+
+def _conversation() -> Conversation:
+    return Conversation(
+        "c1",
+        (
+            Message(0, Role.CUSTOMER, "请问包邮吗"),
+            Message(1, Role.AGENT, "您好,欢迎光临", sender="shop:bot", auto_reply=True),
+            Message(2, Role.AGENT, "不包", sender="shop:amy"),
+            Message(3, Role.AGENT, "系统提示：客服MM还没有等到您的回复", sender="shop:amy"),
+            Message(4, Role.CUSTOMER, "东西坏了你们怎么回事"),
+            Message(5, Role.AGENT, "那您去投诉吧", sender="shop:amy"),
+            Message(6, Role.AGENT, "亲,不好意思,我马上帮您处理哦", sender="shop:amy"),
+        ),
+    )
+
+
+def _rule(model_dir: Path, thresholds: dict, floors: dict) -> AttitudeClassifierRule:
+    loaded = model_file.load(model_dir)
+    meta = {**loaded.meta, "thresholds": thresholds, "review_floor": floors}
+    return AttitudeClassifierRule(replace(loaded, meta=meta))
+
+
+def test_rule_judges_typed_replies_only_and_explains_in_chinese(model_dir):
+    rule = _rule(model_dir, {"conflict": 0.0, "impatience": 0.0}, {"conflict": 0.0, "impatience": 0.0})
+    findings = rule.check(_conversation(), [])
+    # 1 is an auto-reply, 3 a system notice: neither is judged.
+    assert [f.message_index for f in findings] == [2, 5, 6]
+    f = findings[1]
+    assert f.kind in ("impatience", "conflict") and f.start is None and f.end is None
+    assert f.agent == "shop:amy" and f.text == "那您去投诉吧"
+    assert f.evidence.rule == "attitude_classifier.v1" and f.evidence.pattern == "attitude@1.2.3"
+    assert f.score == f.evidence.details["probability"]
+    assert f.evidence.cues and all("p=" not in cue for cue in f.evidence.cues)
+    assert f.evidence.summary.startswith(("不够耐心", "与买家发生冲突"))
+
+
+def test_findings_below_the_threshold_are_held_for_review(model_dir):
+    rule = _rule(model_dir, {"conflict": 1.01, "impatience": 1.01}, {"conflict": 0.0, "impatience": 0.0})
+    findings = rule.check(_conversation(), [])
+    assert findings and all(f.needs_review and not f.live for f in findings)
+    assert all("待复核" in f.evidence.summary for f in findings)
+
+
+def test_nothing_below_the_review_floor(model_dir):
+    rule = _rule(model_dir, {"conflict": 1.01, "impatience": 1.01}, {"conflict": 1.01, "impatience": 1.01})
+    assert rule.check(_conversation(), []) == []
+
+
+def test_context_skips_auto_replies_and_system_notices():
+    skip = load_cues().skip
+    assert context_of(_conversation().messages, 5, skip) == (
+        ("customer", "请问包邮吗"),
+        ("agent", "不包"),
+        ("customer", "东西坏了你们怎么回事"),
+    )
+    assert [m.index for m, _ in agent_turns(_conversation().messages, skip)] == [2, 5, 6]
+
+
+texts = st.sampled_from(
+    ["嗯", "没有", "亲，有的哦", "自己看", "好的", "[呵呵]", "还有其他问题吗", "稍等我查一下"]
+)
+
+
+@given(st.lists(st.tuples(texts, texts), min_size=1, max_size=10))
+@settings(max_examples=25, deadline=None)
+def test_probabilities_do_not_depend_on_the_batch_or_the_caches(tmp_path_factory, pairs):
+    loaded = model_file.load(_shared_model(tmp_path_factory))
+    inputs = [(reply, (("customer", buyer),)) for reply, buyer in pairs]
+    warm = AttitudeClassifierRule(loaded)
+    together = warm.probabilities(inputs)
+    again = warm.probabilities(list(reversed(inputs)))  # now every part comes from the caches
+    for i, x in enumerate(inputs):
+        alone = AttitudeClassifierRule(loaded).probabilities([x])[0]
+        assert together[i].tolist() == alone.tolist()
+        assert again[len(inputs) - 1 - i].tolist() == alone.tolist()
+
+
+_SHARED: dict[str, Path] = {}
+
+
+def _shared_model(factory) -> Path:
+    if "dir" not in _SHARED:
+        train_set, _ = split_samples(load_samples(TINY))
+        t = train(train_set, [], [], _tiny_config(), seed=0)
+        out = factory.mktemp("shared") / "attitude"
+        model_file.save(out, t.meta, t.columns, t.weights, _cues_path())
+        _SHARED["dir"] = out
+    return _SHARED["dir"]
+
+
+def test_the_bundled_model_loads_without_scikit_learn_or_scipy():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from qc.attitude.model import load; m = load();"
+        " print(m.labels, any(k.split('.')[0] in ('sklearn', 'scipy', 'skops') for k in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split()[-1] == "False"
+
+
+def test_copying_a_model_folder_keeps_it_valid(model_dir, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(model_dir, copy)
+    assert model_file.load(copy).version == "1.2.3"

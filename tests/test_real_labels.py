@@ -1,0 +1,133 @@
+"""Real agent messages labelled by id: the committed labels, and their join with the real chats.
+
+The labels are in the repository; the chats are not (``../shared/realchats``, or
+``$QC_REALCHATS``). Tests that need the chats skip with that reason where they are absent.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from qc.cli import app
+from qc.training.real import (
+    RealChatsMissing,
+    default_realchats,
+    load_real_labels,
+    read_real_conversations,
+    real_samples,
+    real_split,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+LABELS = ROOT / "annotated_samples" / "real"
+README = (LABELS / "README.md").read_text(encoding="utf-8")
+HAVE_CHATS = default_realchats().is_file()
+needs_chats = pytest.mark.skipif(
+    not HAVE_CHATS,
+    reason=f"the real chats are not beside the project ({default_realchats()}); they are research corpora"
+    " kept outside the repository (../shared/realchats/README.md), set QC_REALCHATS to use them",
+)
+runner = (
+    CliRunner(mix_stderr=False) if "mix_stderr" in CliRunner.__init__.__code__.co_varnames else CliRunner()
+)
+
+
+@pytest.fixture(scope="module")
+def labels():
+    return load_real_labels(LABELS)
+
+
+def test_every_line_is_a_label_by_id_with_its_passes(labels) -> None:
+    assert len(labels) == 13_994
+    assert len({(x.conversation_id, x.index) for x in labels}) == len(labels)
+    rows = [json.loads(line) for line in (LABELS / "labels.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert {r["pass"] for r in rows} == {1, 2, 3}
+    for r in rows:
+        assert set(r) <= {
+            "conversation_id",
+            "index",
+            "label",
+            "reason",
+            "pass",
+            "first_label",
+            "second_label",
+        }
+        assert r["pass"] != 2 or r["first_label"] == r["second_label"] == r["label"]
+        assert r["pass"] != 3 or r["first_label"] != r["second_label"]
+
+
+def test_reasons_are_short_and_in_our_own_words(labels) -> None:
+    # No chat text in the repository: a reason may quote a word, never a phrase of the message.
+    for x in labels:
+        assert len(x.reason) <= 80, x.reason
+        assert not re.search(r"[\u4e00-\u9fff]{7,}", x.reason), x.reason
+
+
+def test_the_readme_states_the_agreement_and_the_split_counts(labels) -> None:
+    rows = [json.loads(line) for line in (LABELS / "labels.jsonl").read_text(encoding="utf-8").splitlines()]
+    pairs = [(r["first_label"], r["second_label"]) for r in rows if "second_label" in r]
+    n = len(pairs)
+    observed = sum(a == b for a, b in pairs) / n
+    first, second = Counter(a for a, _ in pairs), Counter(b for _, b in pairs)
+    expected = sum(first[k] * second[k] for k in first) / n / n
+    kappa = (observed - expected) / (1 - expected)
+    assert f"{n:,} doubly read" in README
+    assert f"Cohen's κ = {kappa:.2f}" in README
+    counts = Counter((x.split, x.label) for x in labels)
+    for split in ("train", "dev", "test"):
+        row = f"| {split} | "
+        line = next(line for line in README.splitlines() if line.startswith(row))
+        numbers = [int(v.replace(",", "")) for v in re.findall(r"[\d,]+", line)]
+        assert numbers[1:] == [
+            counts[(split, "ok")],
+            counts[(split, "impatience")],
+            counts[(split, "conflict")],
+        ]
+
+
+def test_the_split_is_by_a_hash_of_the_conversation(labels) -> None:
+    by_conversation: dict[str, set[str]] = {}
+    for x in labels:
+        by_conversation.setdefault(x.conversation_id, set()).add(x.split)
+    assert all(len(s) == 1 for s in by_conversation.values())
+    assert real_split("jddc2019-001cff140a5bfcb0aa1e991da00cc155") in ("train", "dev", "test")
+    shares = Counter(real_split(c) for c in by_conversation)
+    assert 0.45 < shares["train"] / len(by_conversation) < 0.55
+
+
+def test_missing_chats_name_the_file_and_where_the_corpora_come_from(tmp_path) -> None:
+    with pytest.raises(RealChatsMissing, match="no such file.*research corpora.*QC_REALCHATS"):
+        list(read_real_conversations(tmp_path / "real_conversations.jsonl"))
+    res = runner.invoke(
+        app,
+        ["evaluate", "--data", str(LABELS), "--split", "test", "--realchats", str(tmp_path / "nope.jsonl")],
+    )
+    assert res.exit_code == 2
+    assert "no such file" in res.stderr and "QC_REALCHATS" in res.stderr
+    res = runner.invoke(app, ["evaluate", "--data", str(LABELS), "--split", "eval"])
+    assert res.exit_code == 2 and "train, dev, test" in res.stderr
+
+
+@needs_chats
+def test_every_label_points_at_a_judged_reply(labels) -> None:
+    samples = real_samples(labels, read_real_conversations())
+    assert len(samples) == len(labels)
+    by_split = Counter(s.source for s in samples)
+    assert by_split == Counter(f"real:{x.split}" for x in labels)
+
+
+@needs_chats
+def test_evaluate_on_the_real_test_split_prints_what_charging_costs() -> None:
+    res = runner.invoke(app, ["evaluate", "--data", str(LABELS), "--split", "test", "--json"])
+    assert res.exit_code == 0, res.stderr
+    report = json.loads(res.stdout)
+    charging = report["charging"]
+    assert charging["n"] == 4410 and charging["non_ok"] == 9
+    assert {"ok_charged_share", "charged_precision", "impatience_recall", "held_share"} <= set(charging)
+    assert sum(row["n"] for row in report["calibration"]) == 4410
