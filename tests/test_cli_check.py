@@ -11,6 +11,8 @@ from typer.testing import CliRunner
 from qc.cli import app
 from qc.rules.lexicon import default_lexicon_path
 
+ROOT = Path(__file__).resolve().parents[1]
+
 runner = (
     CliRunner(mix_stderr=False) if "mix_stderr" in CliRunner.__init__.__code__.co_varnames else CliRunner()
 )
@@ -24,8 +26,8 @@ def test_check_bare_reply_to_question_is_live():
     res = runner.invoke(app, ["check", "哦", "--context", "能今天发货吗"])
     assert res.exit_code == 0, res.stderr
     (doc,) = _lines(res.stdout)
-    assert doc["live"] == 1
-    (f,) = doc["findings"]
+    assert doc["live"] == 1 and doc["verdict"] == "impatience"
+    (f,) = [f for f in doc["findings"] if f["kind"] == "forbidden_phrase"]
     assert (f["entry"], f["start"], f["end"], f["text"], f["implies"]) == (
         "FP-0001",
         0,
@@ -40,10 +42,11 @@ def test_check_friendly_particle_is_clean_and_explain_shows_vetoes():
     res = runner.invoke(app, ["check", "我不清楚呢，马上帮您问一下仓库", "-c", "哪里发货"])
     assert res.exit_code == 0
     (doc,) = _lines(res.stdout)
-    assert doc["live"] == 0 and doc["findings"] == [] and doc["suppressed"] == 1
+    assert doc["live"] == 0 and doc["verdict"] == "ok" and doc["suppressed"] == 1
+    assert [f for f in doc["findings"] if f["kind"] == "forbidden_phrase"] == []
     res = runner.invoke(app, ["check", "我不清楚呢，马上帮您问一下仓库", "-c", "哪里发货", "--explain"])
     (doc,) = _lines(res.stdout)
-    (f,) = doc["findings"]
+    (f,) = [f for f in doc["findings"] if f["kind"] == "forbidden_phrase"]
     assert f["suppressed"] and "help offer" in f["cue"]
 
 
@@ -249,3 +252,53 @@ def test_run_inspection_writes_findings_jsonl(tmp_path):
     assert (live[0]["conversation_id"], live[0]["message_index"], live[0]["entry"]) == (conv.id, 1, "FP-0001")
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert run.get("lexicon_version", "").startswith("2026.")
+
+
+def _inspect_verdicts(tmp_path, cases: list[tuple[str, list[str]]]) -> list[str]:
+    """What `qc inspect` charges the last reply of each case with, read from its findings.jsonl."""
+    from qc.readers import ReadOptions, read_inputs
+    from qc.schema import Finding
+    from qc.scoring.card import load_scorecard, message_verdicts
+
+    day = tmp_path / "check-parity.jsonl"
+    lines = []
+    for n, (text, context) in enumerate(cases):
+        messages = [{"role": "customer", "sender": "tb_buyer", "text": t} for t in context]
+        messages.append({"role": "agent", "sender": "店铺:小美", "text": text})
+        for i, m in enumerate(messages):
+            m["timestamp"] = f"2026-11-24T10:{n % 60:02d}:{i:02d}+08:00"
+        lines.append(json.dumps({"conversation_id": f"c{n:03d}", "messages": messages}, ensure_ascii=False))
+    day.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["inspect", str(day), "--out", str(out), "-q"])
+    assert res.exit_code == 0, res.stderr
+    findings = [Finding.from_json(r) for r in _lines((out / "findings.jsonl").read_text(encoding="utf-8"))]
+    conversations = read_inputs([day], ReadOptions()).conversations
+    verdicts = {
+        (v.conversation_id, v.message_index): v.verdict or "ok"
+        for v in message_verdicts(conversations, findings, load_scorecard())
+    }
+    return [verdicts.get((f"c{n:03d}", len(context)), "ok") for n, (_, context) in enumerate(cases)]
+
+
+def test_check_gives_the_verdict_qc_inspect_charges(tmp_path):
+    from qc.training.samples import load_samples
+
+    samples = load_samples(ROOT / "annotated_samples" / "handwritten.jsonl")
+    cases = [("哦", ["能今天发货吗"]), ("亲，有的哦", ["这款有货吗"]), ("那您去投诉吧", ["东西坏了"])]
+    # A spread of hand-written samples whose context is buyer turns only (as --context gives).
+    cases += [
+        (s.text, [t for _, t in s.context])
+        for s in samples[::40]
+        if all(r == "customer" for r, _ in s.context)
+    ]
+    expected = _inspect_verdicts(tmp_path, cases)
+    checked = []
+    for text, context in cases:
+        args = ["check", text] + [a for c in context for a in ("--context", c)]
+        res = runner.invoke(app, args)
+        assert res.exit_code == 0, res.stderr
+        (doc,) = _lines(res.stdout)
+        checked.append(doc["verdict"])
+    assert checked == expected
+    assert {"ok", "impatience"} <= set(checked)

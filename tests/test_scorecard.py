@@ -106,7 +106,8 @@ def test_default_card_reproduces_the_seed_scorecard():
     assert card.verdict_order == ("conflict", "impatience")
     assert card.implies_verdict == ("forbidden_phrase",)
     assert (card.day.timezone, card.day.by) == ("Asia/Shanghai", "reply")
-    assert card.threshold("impatience") == 0.6 and card.threshold("unheard_of") == 0.5
+    # The attitude model's own thresholds decide; the card adds none unless a shop sets one.
+    assert card.threshold("impatience") == 0.0 and card.threshold("unheard_of") == 0.5
 
 
 def test_show_text_round_trips_and_hash_is_stable():
@@ -201,8 +202,10 @@ def test_packaged_default_is_where_the_docs_say():
 # --------------------------------------------------------------------- verdicts and points
 
 
-def test_a_message_is_charged_once_for_its_most_severe_verdict():
-    card = load_scorecard()
+def test_a_message_is_charged_once_for_its_most_severe_verdict(tmp_path):
+    shop = tmp_path / "shop.toml"
+    shop.write_text("[findings]\nmin_score = { impatience = 0.6 }\n", encoding="utf-8")
+    card = load_scorecard(shop)
     c = chat()
     fp1 = finding(5, "forbidden_phrase", 1.0, implies="impatience")
     imp5 = finding(5, "impatience", 0.8)

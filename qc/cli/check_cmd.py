@@ -1,4 +1,4 @@
-"""``qc check``: forbidden phrases in one text or a file of draft replies."""
+"""``qc check``: one text or a file of draft replies, judged as ``qc inspect`` judges a reply."""
 
 from __future__ import annotations
 
@@ -61,39 +61,59 @@ def check_messages(
     lexicon: Path | None = None,
     strict: bool = False,
     explain: bool = False,
+    model: Path | None = None,
+    scorecard: Path | None = None,
 ) -> list[dict[str, Any]]:
-    """Check agent texts (each after its context) and return one JSON-ready result per text."""
-    from qc.rules.forbidden_phrase import ForbiddenPhraseRule, check_text
-    from qc.rules.lexicon import load_lexicon
+    """Judge agent texts (each after its context) as ``qc inspect`` would, one JSON-ready result each.
 
-    lex = load_lexicon(lexicon)
-    rule = ForbiddenPhraseRule(lex, strict=strict)
+    The same rules (forbidden phrases and the attitude model, with the same lexicon, model and
+    switches) run over a conversation of the context then the text, and the scorecard decides
+    the verdict as it does for a day's chats: ``verdict`` is what the reply would be charged
+    with (``ok`` when nothing), ``held`` whether a finding waits for review instead.
+    """
+    from qc.rules import RuleSettings
+    from qc.rules.forbidden_phrase import conversation_for
+    from qc.run.inspector import build_inspector
+    from qc.scoring.card import load_scorecard, message_verdicts
+
+    card = load_scorecard(scorecard)
+    inspector = build_inspector(RuleSettings(lexicon=lexicon, model=model, strict=strict))
+    info = inspector.describe()
+    try:
+        conversations = [conversation_for(text, context) for text, context in items]
+    except ValueError as exc:
+        raise ConfigError(f"bad context role: {exc}; use customer or agent") from None
     results = []
-    for text, context in items:
-        try:
-            findings = check_text(rule, text, context)
-        except ValueError as exc:
-            raise ConfigError(f"bad context role: {exc}; use customer or agent") from None
-        shown = [f for f in findings if explain or f.live]
+    for conversation, result in zip(conversations, inspector.inspect(conversations), strict=True):
+        last = len(conversation.messages) - 1
+        findings = [f for f in result.findings if f.message_index == last]
+        verdicts = message_verdicts([conversation], findings, card)
+        verdict = next((v.verdict for v in verdicts if v.verdict), None) or "ok"
+        shown = [f for f in findings if explain or f.live or f.needs_review]
         results.append(
             {
-                "text": text,
-                "live": sum(1 for f in findings if f.live),
+                "text": conversation.messages[last].text,
+                "verdict": verdict,
+                "held": verdict == "ok" and any(f.needs_review and not f.suppressed for f in findings),
+                "live": sum(1 for f in findings if f.live and f.kind == "forbidden_phrase"),
                 "suppressed": sum(1 for f in findings if f.suppressed),
                 "findings": [
                     {
+                        "kind": f.kind,
                         "entry": f.entry,
                         "start": f.start,
                         "end": f.end,
-                        "text": f.text,
+                        "text": f.text if f.start is not None else None,
                         "suppressed": f.suppressed,
+                        "needs_review": f.needs_review,
                         "implies": f.evidence.details.get("implies"),
                         "cue": f.cue,
                         "summary": f.evidence.summary,
                     }
                     for f in shown
                 ],
-                "lexicon": lex.label,
+                "lexicon": info.lexicon_version,
+                "model": info.model_version,
                 "strict": strict,
             }
         )
@@ -104,14 +124,16 @@ def _table(results: list[dict[str, Any]]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("message", "entry", "span", "match", "verdict", "implies", "cue")
+    table = Table("message", "verdict", "finding", "span", "state", "why")
     for r in results:
+        verdict = r["verdict"] + (" (held for review)" if r["held"] else "")
         if not r["findings"]:
-            table.add_row(r["text"], "", "", "", "clean", "", "")
+            table.add_row(r["text"], verdict, "", "", "", "")
         for f in r["findings"]:
             span = "" if f["start"] is None else f"{f['start']}-{f['end']}"
-            verdict = "suppressed" if f["suppressed"] else "LIVE"
-            table.add_row(r["text"], f["entry"], span, f["text"], verdict, f["implies"] or "", f["cue"] or "")
+            state = "suppressed" if f["suppressed"] else "review" if f["needs_review"] else "LIVE"
+            what = f["entry"] or f["kind"]
+            table.add_row(r["text"], verdict, what, span, state, f["cue"] if f["entry"] else f["summary"])
     Console(soft_wrap=True).print(table)
 
 
@@ -137,16 +159,28 @@ def check_cli(
     strict: Annotated[
         bool, typer.Option("--strict", help="Strict shop: any 不-word needs an apology or reason.")
     ] = False,
+    model: Annotated[
+        Path | None, typer.Option("--model", help="Attitude model folder (qc train --out); default: bundled.")
+    ] = None,
+    scorecard: Annotated[
+        Path | None, typer.Option("--scorecard", help="Shop scorecard TOML merged over the default.")
+    ] = None,
     fail_on_hit: Annotated[
-        bool, typer.Option("--fail-on-hit", help="Exit 3 when any live hit is found (pre-send lint).")
+        bool,
+        typer.Option(
+            "--fail-on-hit", help="Exit 3 when a reply would be charged or has a live hit (pre-send lint)."
+        ),
     ] = False,
 ) -> None:
-    """Check a message or draft reply for forbidden phrases, judged in the buyer's context.
+    """Check a message or draft reply as `qc inspect` would judge it after the buyer's context.
 
-    Prints one JSON object per checked message on stdout (live findings with
-    span, entry, implied cue and explanation; suppressed ones too with
-    --explain). Exit 0 when it ran, 2 on usage or lexicon errors, 3 with
-    --fail-on-hit when a live hit was found.
+    Runs the same rules as `qc inspect` (forbidden phrases and the attitude model, with the
+    same lexicon, model, scorecard and switches) and prints one JSON object per checked
+    message on stdout: the verdict it would be charged with (ok, impatience, conflict),
+    whether a finding is held for review, and every live finding with its span, entry and
+    explanation (suppressed ones too with --explain). Exit 0 when it ran, 2 on usage,
+    lexicon or model errors, 3 with --fail-on-hit when a reply would be charged or holds a
+    live forbidden phrase.
 
     Example:
 
@@ -169,11 +203,13 @@ def check_cli(
             raise ConfigError(str(exc)) from None
     else:
         items = [(text or "", list(context or []))]
-    results = check_messages(items, lexicon=lexicon, strict=strict, explain=explain)
+    results = check_messages(
+        items, lexicon=lexicon, strict=strict, explain=explain, model=model, scorecard=scorecard
+    )
     if output_format == "table":
         _table(results)
     else:
         for r in results:
             typer.echo(json.dumps(r, ensure_ascii=False))
-    if fail_on_hit and any(r["live"] for r in results):
+    if fail_on_hit and any(r["live"] or r["verdict"] != "ok" for r in results):
         raise typer.Exit(EXIT_HIT)
