@@ -1,21 +1,27 @@
-"""End-to-end benchmark of ``qc inspect`` against the naive script, on generated days.
+"""End-to-end benchmark of ``qc inspect`` against the naive script, on two kinds of day.
 
-For every size N and every ``--jobs`` value it runs ``qc inspect`` as a subprocess
-(read → findings → scores → outputs) on a generated day of N messages and measures
+Two days of each size: a **generated** day (``qc.synth``, whose texts repeat far more than a
+shop's) and a **real-text** day built from the real chats beside the project
+(``bench/generate.py --from-realchats``: copies of real conversations with their own order
+numbers, amounts, names and timestamps; written to bench/out at benchmark time, never
+committed). For every day, size N and ``--jobs`` value it runs ``qc inspect`` as a subprocess
+(read → findings → scores → outputs) on the day of N messages and measures
 wall time (messages per second) and the peak resident memory of every process of
 the run (parent, forkserver, workers). Memory is sampled with psutil every 50 ms
 when psutil is installed, else from /proc/<pid>/status (VmHWM, the kernel's own
 peak); ``resource.getrusage(RUSAGE_CHILDREN)`` is recorded as a cross-check. It
 also times start-up (``qc --help``; ``qc check "哦"`` in a fresh process) and, in
 the same run on the same input, the naive script a user would write: ``jieba.lcut``
-+ ``SnowNLP(text).sentiments`` + one ``predict_proba`` per agent message with the
-shipped model, on the first ``--naive-sample`` messages (its rate extrapolates).
++ ``SnowNLP(text).sentiments`` + one model call per agent message (features and scores of
+that message alone, no batching and no caches) with the shipped model, on the first
+``--naive-sample`` messages of that day (its rate extrapolates).
 
 Results go to bench/out/results.json and bench/out/results.md.
 
 Usage:
-    python bench/run.py                      # N = 100k and 1M, --jobs 1 and 2
+    python bench/run.py                      # N = 100k and 1M, --jobs 1 and 2, both days
     python bench/run.py --sizes 20000 --jobs 1 2 --naive-sample 2000   # quick
+    python bench/run.py --days real --sizes 1000000 --jobs 2           # the real-text day only
 """
 
 from __future__ import annotations
@@ -36,7 +42,9 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from generate import generate  # noqa: E402
+from generate import distinct_share, generate, real_day  # noqa: E402
+
+REALCHATS = HERE.parent.parent / "shared" / "realchats" / "real_conversations.jsonl"
 
 try:
     import psutil
@@ -49,10 +57,10 @@ path, limit = sys.argv[1], int(sys.argv[2])
 t0 = time.perf_counter()
 import jieba
 from snownlp import SnowNLP
-from qc.attitude.model_file import default_model_dir, load_cached
+from qc.attitude.model import load, softmax
 jieba.setLogLevel(logging.WARNING)
 jieba.initialize()
-model = load_cached(default_model_dir().resolve()).pipeline
+model = load()
 rows = []
 with open(path, encoding="utf-8") as fh:
     for line in fh:
@@ -68,7 +76,7 @@ for r in rows:
     mood = SnowNLP(text).sentiments if text.strip() else 0.5
     turns = history.setdefault(r["conversation_id"], [])
     if r["role"] == "agent" and not r.get("auto_reply") and text.strip():
-        model.predict_proba([(text, tuple(turns))])
+        softmax(model.intercept + model.scores(model.featurizer.columns([(text, tuple(turns))]), 1))
     if r["role"] in ("agent", "customer") and not r.get("auto_reply"):
         turns.append((r["role"], text))
 print(json.dumps({"messages": len(rows), "seconds": time.perf_counter() - t0, "load_s": load}))
@@ -175,19 +183,21 @@ def naive(path: Path, sample: int) -> dict[str, Any]:
 def markdown(results: dict[str, Any]) -> str:
     """The results as markdown tables: throughput and memory per run, then start-up."""
     lines = [
-        f"qc inspect end to end on generated days ({results['machine']}); {results['rss_method']}.",
+        f"qc inspect end to end on generated and real-text days ({results['machine']});"
+        f" {results['rss_method']}.",
         f"Load average (1/5/15 min) before: {_load(results['load_avg_before'])},"
         f" after: {_load(results['load_avg_after'])}.",
         "",
-        "| N messages | jobs | wall s | msg/s | naive msg/s | ratio | peak RSS main (MB) |"
-        " peak RSS worker (MB) | load avg at start |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| day | distinct agent texts | N messages | jobs | wall s | msg/s | naive msg/s | ratio |"
+        " peak RSS main (MB) | peak RSS worker (MB) | load avg at start |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results["runs"]:
         procs = r["processes"]
         worker = peak_by_role(procs, "worker")
         lines.append(
-            f"| {r['n']:,} | {r['jobs']} | {r['wall_s']:.1f} | {r['msg_per_s']:,.0f} |"
+            f"| {r['day']} | {r['distinct_agent_texts']:.1%} | {r['n']:,} | {r['jobs']} | {r['wall_s']:.1f} |"
+            f" {r['msg_per_s']:,.0f} |"
             f" {r['naive_msg_per_s']:,.0f} | {r['ratio']:.1f}× | {peak_by_role(procs, 'main'):.0f} |"
             f" {f'{worker:.0f}' if worker else '–'} | {r['load_avg_start'][0]:.2f} |"
         )
@@ -197,7 +207,7 @@ def markdown(results: dict[str, Any]) -> str:
     lines += ["", "Peak RSS of every process (MB):", ""]
     for r in results["runs"]:
         detail = ", ".join(f"{p['role']} {p['peak_rss_mb']:.0f}" for p in r["processes"])
-        lines.append(f"- N={r['n']:,} jobs={r['jobs']}: {detail}")
+        lines.append(f"- {r['day']} N={r['n']:,} jobs={r['jobs']}: {detail}")
     return "\n".join(lines) + "\n"
 
 
@@ -213,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--naive-sample", type=int, default=5000)
     parser.add_argument("--startup-reps", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--days", nargs="+", choices=("generated", "real"), default=["generated", "real"])
+    parser.add_argument("--realchats", type=Path, default=REALCHATS)
     parser.add_argument("--out", type=Path, default=HERE / "out")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -226,36 +238,49 @@ def main(argv: list[str] | None = None) -> int:
         "startup": startup_times(args.startup_reps),
         "runs": [],
     }
-    for n in args.sizes:
-        path = args.out / f"day-{n}-seed{args.seed}.jsonl"
-        if not path.exists():
-            generate(n, path, args.seed)
-        naive_row = naive(path, min(args.naive_sample, n))
-        for jobs in args.jobs:
-            target = args.out / f"inspect-{n}-j{jobs}"
-            cmd = qc_command() + ["inspect", str(path), "--out", str(target), "-q"]
-            cmd += ["--jobs", str(jobs), "--batch-size", str(args.batch_size)]
-            load_start = os.getloadavg()
-            row = run_measured(cmd)
-            run_json = json.loads((target / "run.json").read_text(encoding="utf-8"))
-            row.update(
-                n=n,
-                jobs=jobs,
-                msg_per_s=n / row["wall_s"],
-                in_process_s=run_json.get("seconds"),
-                findings=run_json.get("findings"),
-                naive=naive_row,
-                naive_msg_per_s=naive_row["msg_per_s"],
-                load_avg_start=load_start,
-            )
-            row["ratio"] = row["msg_per_s"] / naive_row["msg_per_s"]
-            results["runs"].append(row)
-            print(
-                f"N={n} jobs={jobs}: {row['msg_per_s']:,.0f} msg/s, {row['ratio']:.1f}× naive, "
-                f"peak RSS main {peak_by_role(row['processes'], 'main'):.0f} MB,"
-                f" worker {peak_by_role(row['processes'], 'worker'):.0f} MB",
-                file=sys.stderr,
-            )
+    for day_kind in args.days:
+        for n in args.sizes:
+            if day_kind == "real":
+                if not args.realchats.is_file():
+                    print(f"no real chats at {args.realchats}: the real-text day is skipped", file=sys.stderr)
+                    continue
+                path = args.out / f"real-{n}-seed{args.seed}.jsonl"
+                if not path.exists():
+                    real_day(n, path, args.realchats, args.seed)
+            else:
+                path = args.out / f"day-{n}-seed{args.seed}.jsonl"
+                if not path.exists():
+                    generate(n, path, args.seed)
+            share = distinct_share(path)
+            naive_row = naive(path, min(args.naive_sample, n))
+            for jobs in args.jobs:
+                target = args.out / f"inspect-{day_kind}-{n}-j{jobs}"
+                cmd = qc_command() + ["inspect", str(path), "--out", str(target), "-q"]
+                cmd += ["--jobs", str(jobs), "--batch-size", str(args.batch_size)]
+                load_start = os.getloadavg()
+                row = run_measured(cmd)
+                run_json = json.loads((target / "run.json").read_text(encoding="utf-8"))
+                row.update(
+                    day=day_kind,
+                    distinct_agent_texts=share,
+                    n=n,
+                    jobs=jobs,
+                    msg_per_s=n / row["wall_s"],
+                    in_process_s=run_json.get("seconds"),
+                    findings=run_json.get("findings"),
+                    naive=naive_row,
+                    naive_msg_per_s=naive_row["msg_per_s"],
+                    load_avg_start=load_start,
+                )
+                row["ratio"] = row["msg_per_s"] / naive_row["msg_per_s"]
+                results["runs"].append(row)
+                print(
+                    f"{day_kind} N={n} jobs={jobs}: {row['msg_per_s']:,.0f} msg/s,"
+                    f" {row['ratio']:.1f}× naive, "
+                    f"peak RSS main {peak_by_role(row['processes'], 'main'):.0f} MB,"
+                    f" worker {peak_by_role(row['processes'], 'worker'):.0f} MB",
+                    file=sys.stderr,
+                )
     results["rusage_children_maxrss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     results["load_avg_after"] = os.getloadavg()
     (args.out / "results.json").write_text(

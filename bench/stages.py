@@ -9,11 +9,10 @@ program on the machine changes the figures less than wall time would) per messag
 - main process of ``--jobs N``: cutting the lines into chunks of whole conversations
   (:class:`qc.readers.line_chunks.LineSplit`), and receiving the workers' lines and tallies
   (writing them, adding the tallies);
-- worker: reading its chunk (:func:`qc.readers.line_chunks.read_chunk`), the annotator
-  (tokens, sentiment), then each rule, then the chunk's output lines and score tally
-  (:func:`qc.batch.chunks.chunk_output`), with each feature
-  branch of the attitude classifier and the hand features' lexicon cues shown apart (measured
-  again on the distinct inputs after the rule ran, so with the rule's caches warm).
+- worker: reading its chunk (:func:`qc.readers.line_chunks.read_chunk`), the annotator when
+  a rule needs it, then each rule, then the chunk's output lines and score tally
+  (:func:`qc.batch.chunks.chunk_output`); and each feature block of the attitude model on every
+  distinct text of the day with nothing cached (what a cache miss costs).
 
 Usage:
     python bench/stages.py                       # 50,000 messages of bench/out/day-100000-seed7.jsonl
@@ -39,8 +38,6 @@ from generate import generate  # noqa: E402
 
 def stage_costs(day: Path, batch_size: int = 256) -> tuple[int, list[tuple[str, float]]]:
     """``(messages, [(stage, CPU µs per message)])`` for the conversations in ``day``."""
-    import qc.attitude.features as features
-    from qc.attitude.rule import context_of
     from qc.readers import ReadOptions
     from qc.readers.line_chunks import LineSplit, read_chunk
     from qc.readers.stream import StreamRead, stream_inputs
@@ -70,7 +67,7 @@ def stage_costs(day: Path, batch_size: int = 256) -> tuple[int, list[tuple[str, 
     settle_heap()  # as a worker does once its models are loaded
     t = clock()
     items = [[(c, tuple(inspector.annotator(c))) for c in b] for b in batches]
-    rows.append(("worker: annotator (tokens, sentiment)", clock() - t))
+    rows.append(("worker: annotator (none unless a rule needs tokens)", clock() - t))
     for rule in inspector.rules:
         t = clock()
         for batch in items:
@@ -103,27 +100,38 @@ def stage_costs(day: Path, batch_size: int = 256) -> tuple[int, list[tuple[str, 
             sink.write(o.summaries)
             scoring.merge(o.tally)
     rows.append(("main: receive chunks, write lines, add tallies", clock() - t))
-    inputs = list(
-        dict.fromkeys(
-            (m.text, context_of(c.messages, m.index))
-            for c in conversations
-            for m in c.messages
-            if m.counts_as_agent and m.text.strip()
-        )
-    )
-    classifier = next((r for r in inspector.rules if hasattr(r, "artifact")), None)
+    classifier = next((r for r in inspector.rules if r.name == "attitude_classifier.v1"), None)
     if classifier is not None:
-        union = classifier.artifact.pipeline.steps[0][1]
-        for name, transformer in union.transformer_list:
+        from qc.attitude.features import Turn
+        from qc.attitude.rule import agent_turns
+
+        featurizer = classifier.model.featurizer
+        turns = [Turn.of(m.text, ctx) for c in conversations for m, ctx in agent_turns(c.messages)]
+        replies = list(dict.fromkeys(t.reply for t in turns))
+        buyers = list(dict.fromkeys(t.buyer for t in turns))
+        kinds = {b: featurizer.buyer_kinds(b) for b in buyers}
+        pairs = list(dict.fromkeys((kinds[t.buyer], t.reply) for t in turns))
+        for label, work in (
+            (
+                f"  attitude: reply n-grams and words, each distinct reply ({len(replies)})",
+                lambda: featurizer.reply_columns(replies),
+            ),
+            (
+                f"  attitude: buyer-turn n-grams, each distinct turn ({len(buyers)})",
+                lambda: featurizer.buyer_columns(buyers),
+            ),
+            (
+                f"  attitude: kinds × reply crosses, each distinct pair ({len(pairs)})",
+                lambda: featurizer.cross_columns(pairs),
+            ),
+            (
+                "  attitude: cue sets, every reply",
+                lambda: [featurizer.cue_set(t, kinds[t.buyer]) for t in turns],
+            ),
+        ):
             t = clock()
-            for i in range(0, len(inputs), 2000):
-                transformer.transform(inputs[i : i + 2000])
-            rows.append((f"  classifier branch {name}, every distinct input, nothing kept", clock() - t))
-    if hasattr(features, "lexicon_cues"):
-        t = clock()
-        for message, context in inputs:
-            features.lexicon_cues(message, context)
-        rows.append(("    of which the hand features' lexicon cues", clock() - t))
+            work()
+            rows.append((label, clock() - t))
     return n, [(label, seconds / n * 1e6) for label, seconds in rows]
 
 
