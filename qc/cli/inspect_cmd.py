@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from qc.cli import app
-from qc.cli._common import err, handle_errors, show_progress
+from qc.cli._common import err, handle_errors, output_folder, show_progress
 from qc.errors import EXIT_USAGE, ConfigError
 
 if TYPE_CHECKING:  # the CLI imports the engine only when a command runs
@@ -170,6 +170,7 @@ def inspect_cli(
     if missing:
         err(f"qc: no such file or folder: {', '.join(missing)}")
         raise typer.Exit(EXIT_USAGE)
+    output_folder(out)
     if engine not in ("local", "spark"):
         raise ConfigError(f"--engine {engine!r} is unknown: use local or spark")
     if master is not None and engine != "spark":

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from qc.cli import app
-from qc.cli._common import err, handle_errors
+from qc.cli._common import err, handle_errors, output_file
 from qc.cli._store_opts import DEFAULT_DB, DbOption, MaskOption, open_db
 
 
@@ -43,6 +43,7 @@ def report_cli(
     from qc.text.pii import Masker
 
     date_range(None, date_from, date_to)  # both dates valid, in order
+    output_file(out)
     card = load_scorecard(scorecard)
     store = open_db(db)
     try:

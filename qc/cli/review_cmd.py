@@ -9,7 +9,7 @@ import typer
 from typer.core import TyperGroup
 
 from qc.cli import app
-from qc.cli._common import err, handle_errors
+from qc.cli._common import err, handle_errors, output_file
 from qc.cli._store_opts import DEFAULT_DB, DbOption, MaskOption, open_db
 from qc.errors import EXIT_USAGE, ConfigError
 
@@ -118,6 +118,7 @@ def export_cli(
     from qc.text.pii import Masker
 
     date_range(date, None, None)
+    output_file(out)
     card = load_scorecard(Path(scorecard) if scorecard else None)
     store = open_db(db)
     try:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from qc.outputs.cells import open_csv
 from qc.schema import Conversation, Role
 from qc.store.database import Store
 from qc.supervise.flagged import finding_points
@@ -55,8 +56,7 @@ def export_review_csv(store: Store, date: str, out: Path, card: Any, mask: Any =
     states = finding_states(store, [f.id for f in findings])
     stored.sort(key=lambda s: (not s.finding.live, points.get(s.id, 0), s.finding.conversation_id))
     out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", encoding="utf-8-sig", newline="") as fh:
-        w = csv.writer(fh)
+    with open_csv(out) as w:
         w.writerow(REVIEW_COLUMNS)
         for s in stored:
             f = s.finding
