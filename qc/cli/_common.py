@@ -49,6 +49,24 @@ def handle_errors(func: Callable[P, T]) -> Callable[P, T]:
     return wrapper
 
 
+def check_day(value: str, option: str) -> str:
+    """``value`` if it is a real day written YYYY-MM-DD (``20261124`` and ``2026-11-31`` are refused).
+
+    Raises:
+        ConfigError: not a date in that form (exit 2).
+    """
+    from datetime import date
+
+    text = value.strip()
+    if len(text) == 10 and text[4] == text[7] == "-" and text.replace("-", "").isdigit():
+        try:
+            date.fromisoformat(text)
+            return text
+        except ValueError:
+            pass
+    raise ConfigError(f"{option} {value!r} is not a date: write it as YYYY-MM-DD, e.g. 2026-11-24")
+
+
 def _file_in_the_way(path: Path) -> Path | None:
     """The first of ``path`` and its parents that exists as a file, if any."""
     return next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)

@@ -106,17 +106,27 @@ def list_cli(
     ] = None,
     db: DbOption = DEFAULT_DB,
 ) -> None:
-    """List appeals as JSON lines.
+    """List appeals as JSON lines (an unknown state is an error naming the states).
 
     \b
     Example:
         qc appeal list --state open
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
-    from qc.supervise.appeal import list_appeals
+    from qc.supervise.appeal import STATES, list_appeals
+    from qc.supervise.filters import check_choice
 
+    if state is not None:
+        check_choice(state, "--state", STATES)
     store = open_db(db)
     try:
-        for a in list_appeals(store, state):
-            typer.echo(json.dumps(a.to_json(), ensure_ascii=False))
+        appeals = list_appeals(store, state)
     finally:
         store.close()
+    for a in appeals:
+        typer.echo(json.dumps(a.to_json(), ensure_ascii=False))
+    if not appeals:
+        err(
+            "no appeals"
+            + (f" in state {state}" if state else "")
+            + "; open one with `qc appeal open FINDING_ID`"
+        )

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from qc.cli import app
-from qc.cli._common import err, handle_errors, output_folder, show_progress
+from qc.cli._common import check_day, err, handle_errors, output_folder, show_progress
 from qc.errors import EXIT_USAGE, ConfigError
 
 if TYPE_CHECKING:  # the CLI imports the engine only when a command runs
@@ -185,10 +185,7 @@ def inspect_cli(
         # Started first: the workers load their models while this process checks the settings.
         executor = PoolExecutor(settings, jobs, batch_size)
     try:
-        try:
-            day = Date.fromisoformat(date) if date else None
-        except ValueError:
-            raise ConfigError(f"--date {date!r} is not a date: write it as YYYY-MM-DD") from None
+        day = Date.fromisoformat(check_day(date, "--date")) if date else None
         try:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):

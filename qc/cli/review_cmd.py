@@ -90,10 +90,13 @@ def log_cli(
 
     store = open_db(db)
     try:
-        for row in audit_trail(store, finding_id):
-            typer.echo(json.dumps(row, ensure_ascii=False))
+        rows = audit_trail(store, finding_id)
     finally:
         store.close()
+    for row in rows:
+        typer.echo(json.dumps(row, ensure_ascii=False))
+    if not rows:
+        err(f"no audit rows for finding {finding_id}" if finding_id else "the audit trail is empty")
 
 
 @review_app.command("export")

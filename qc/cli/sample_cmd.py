@@ -51,5 +51,7 @@ def sample_cli(
     finally:
         store.close()
     write_sample_csv(rows, out)
+    if not rows:
+        err(f"no conversations stored{f' for {date}' if date else ''}: the sample is empty")
     flagged = sum(1 for r in rows if r.stratum == "flagged")
     err(f"{len(rows)} conversations ({flagged} flagged, {len(rows) - flagged} unflagged) → {out}")

@@ -270,6 +270,20 @@ class Store:
         with self.engine.connect() as conn:
             return [(cid, day, json.loads(agents or "[]")) for cid, day, agents in conn.execute(q)]
 
+    def agents(self) -> list[str]:
+        """Every agent the store has results or findings for, sorted (as stored)."""
+        days, found = TABLES["agent_days"], TABLES["findings"]
+        with self.engine.connect() as conn:
+            names = {r[0] for r in conn.execute(select(days.c.agent).distinct())}
+            names |= {r[0] for r in conn.execute(select(found.c.agent).distinct()) if r[0]}
+        return sorted(names)
+
+    def finding_kinds(self) -> list[str]:
+        """The distinct kinds of the stored findings, sorted."""
+        t = TABLES["findings"]
+        with self.engine.connect() as conn:
+            return sorted(r[0] for r in conn.execute(select(t.c.kind).distinct()))
+
     def findings(
         self,
         *,

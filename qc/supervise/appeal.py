@@ -21,6 +21,7 @@ __all__ = [
     "UPHELD",
     "OVERTURNED",
     "FINAL",
+    "STATES",
     "Appeal",
     "open_appeal",
     "answer_appeal",
@@ -34,6 +35,7 @@ ANSWERED = "answered"
 UPHELD = "upheld"
 OVERTURNED = "overturned"
 FINAL = (UPHELD, OVERTURNED)
+STATES = (OPEN, ANSWERED, UPHELD, OVERTURNED)
 # step → the states it may start from
 _ALLOWED = {"answer": (OPEN,), "rule": (ANSWERED,)}
 _HINT = {
