@@ -27,8 +27,8 @@ class _ReviewGroup(TyperGroup):
 review_app = typer.Typer(
     cls=_ReviewGroup,
     no_args_is_help=True,
-    help="Confirm or reject findings by id (复核); bulk review via CSV; the audit trail.\n\n"
-    '\b\nExample:\n    qc review 1edfab741bc8e5aa --reject --by 张主管 --note "joke"\n'
+    help="Confirm or reject findings by id (复核); bulk review via CSV or XLSX; the audit trail.\n\n"
+    '\b\nExample:\n    qc review 1edfab741bc8e5aa --reject --by 质检小王 --note "joke"\n'
     "    qc review export --date 2026-11-24 --out review.csv\n    qc review import review.csv",
 )
 app.add_typer(review_app, name="review")
@@ -46,19 +46,27 @@ def decide_cli(
     reject: Annotated[
         bool, typer.Option("--reject", help="The finding is wrong: it stops costing points.")
     ] = False,
-    by: Annotated[str, typer.Option("--by", help="Reviewer name.")] = "",
-    note: Annotated[str, typer.Option("--note", help="Why.")] = "",
+    by: Annotated[
+        str, typer.Option("--by", help="A registered reviewer or supervisor (qc people add).")
+    ] = "",
+    note: Annotated[
+        str,
+        typer.Option("--note", help="Why (required to reject; a confirm defaults to the rule's evidence)."),
+    ] = "",
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """Record a review decision on a finding (every decision is kept in the audit trail).
 
     `qc review FINDING_ID …` is short for `qc review decide FINDING_ID …`. A rejected finding
-    no longer costs points in the next `qc export` or `qc inspect` of its day.
+    no longer costs points in the next `qc export` or `qc inspect` of its day. The reviewer
+    must be registered (qc people add NAME --role reviewer) and may not review a finding
+    charged to their own account; a finding whose appeal was ruled is final (refused with
+    the ruling) until a supervisor reopens it.
 
     \b
     Example:
-        qc review 1edfab741bc8e5aa --reject --by 张主管 --note "buyer was joking, agent joked back"
-        qc review decide 1edfab741bc8e5aa --confirm --by 张主管
+        qc review 1edfab741bc8e5aa --reject --by 质检小王 --note "buyer was joking, agent joked back"
+        qc review decide 1edfab741bc8e5aa --confirm --by 质检小王
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.supervise.review import decide
 
