@@ -12,7 +12,7 @@ from qc.scoring.card import load_scorecard
 from qc.store.database import open_store
 from qc.supervise.appeal import answer_appeal, list_appeals, open_appeal, reopen_appeal, rule_appeal
 from qc.supervise.review import ReviewError, audit_trail, decide, export_day, rejected_ids
-from qc.supervise.review_sheet import REVIEW_COLUMNS, export_review_csv, import_review_csv
+from qc.supervise.review_sheet import REVIEW_COLUMNS, REVIEW_HEADERS, export_review_sheet, import_review_sheet
 
 
 @pytest.fixture()
@@ -207,24 +207,26 @@ def test_invalid_appeal_transitions_are_refused(day, setup, step, message):
 def test_bulk_csv_round_trip_applies_good_rows_and_lists_bad_ones(day):
     _, store, ids, tmp = day
     path = tmp / "review.csv"
-    assert export_review_csv(store, DAY, path, load_scorecard()) == 2
+    assert export_review_sheet(store, DAY, path, load_scorecard()) == 2
     raw = path.read_bytes()
     assert raw.startswith("\ufeff".encode())  # BOM for Excel
-    rows = list(csv.DictReader(path.open(encoding="utf-8-sig")))
-    assert tuple(rows[0]) == REVIEW_COLUMNS
-    by_id = {r["finding_id"]: r for r in rows}
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        header, *rows = list(csv.reader(fh))
+    assert header == [zh for _, zh in REVIEW_HEADERS] and header[0] == "发现编号"
+    by_id = {r[0]: dict(zip(REVIEW_COLUMNS, r, strict=True)) for r in rows}
     assert by_id[ids["cA"]]["points"] == "-5" and by_id[ids["cA"]]["kind"] == "forbidden_phrase"
-    assert rows[0]["finding_id"] == ids["cA"]  # most points first
+    assert rows[0][0] == ids["cA"]  # most points first
     assert by_id[ids["cA"]]["context"] == "买家: 能便宜点吗"
     assert by_id[ids["cA"]]["decision"] == "" and by_id[ids["cA"]]["state"] == "pending"
+    assert by_id[ids["cA"]]["why_free"] == ""  # it costs points
     by_id[ids["cA"]].update(decision="驳回", by="张主管", note="joke")
     by_id[ids["cB"]].update(decision="perhaps")
-    rows.append({**rows[0], "finding_id": "ffffffffffffffff", "decision": "reject"})
+    edited = [*by_id.values(), {**by_id[ids["cA"]], "finding_id": "ffffffffffffffff", "decision": "reject"}]
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=REVIEW_COLUMNS)
-        w.writeheader()
-        w.writerows(rows)
-    result = import_review_csv(store, path)
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows([r[k] for k in REVIEW_COLUMNS] for r in edited)
+    result = import_review_sheet(store, path)
     assert [(c.row, c.finding_id, c.before, c.after) for c in result.changed] == [
         (2, ids["cA"], "pending", "rejected")
     ]
@@ -234,8 +236,12 @@ def test_bulk_csv_round_trip_applies_good_rows_and_lists_bad_ones(day):
     ]
     assert rejected_ids(store) == {ids["cA"]}
     assert audit_trail(store, ids["cA"])[0]["source"] == "csv:review.csv:2"
-    again = import_review_csv(store, path)
+    again = import_review_sheet(store, path)
     assert again.changed == [] and again.unchanged == 1
+    export_review_sheet(store, DAY, path, load_scorecard())
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reasons = {r[0]: r[REVIEW_COLUMNS.index("why_free")] for r in list(csv.reader(fh))[1:]}
+    assert reasons[ids["cA"]] == "已驳回，不再扣分 (rejected in review)"
 
 
 def test_review_export_and_feedback_mask_pii_when_asked(tmp_path):
@@ -259,7 +265,7 @@ def test_review_export_and_feedback_mask_pii_when_asked(tmp_path):
         decide(store, fid, "confirm", by="qa")
         for masked in (False, True):
             out = tmp_path / f"review-{masked}.csv"
-            export_review_csv(store, DAY, out, load_scorecard(), mask=Masker(masked))
+            export_review_sheet(store, DAY, out, load_scorecard(), mask=Masker(masked))
             assert (PHONE in out.read_text(encoding="utf-8-sig")) is not masked
             sample = next(
                 s for s in feedback_samples(store, mask=Masker(masked)).samples if s["text"] == "不能"

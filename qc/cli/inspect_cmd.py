@@ -48,10 +48,17 @@ def check_settings(settings: Any) -> None:
 
     if settings.lexicon is not None:
         load_lexicon(settings.lexicon)
-    if settings.user_dict is not None and not Path(settings.user_dict).is_file():
-        raise ConfigError(
-            f"--user-dict {settings.user_dict}: no such file (one word per line: 词 [频次] [词性])"
-        )
+    if settings.user_dict is not None:
+        from qc.readers.encoding import UndecodableError, decode_text
+
+        if not Path(settings.user_dict).is_file():
+            raise ConfigError(
+                f"--user-dict {settings.user_dict}: no such file (one word per line: 词 [频次] [词性])"
+            )
+        try:
+            decode_text(Path(settings.user_dict).read_bytes())
+        except UndecodableError as exc:
+            raise ConfigError(f"--user-dict {settings.user_dict}: {exc}") from None
     if CLASSIFIER in settings.rules:
         verify(settings.model)
 
