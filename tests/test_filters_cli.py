@@ -126,3 +126,16 @@ def test_an_empty_result_says_so_on_stderr_and_keeps_stdout_for_data(db):
     assert r.exit_code == 0 and "no flagged conversations for agent 测试店:小美, kind conflict" in r.stderr
     r = run("appeal", "list", "--state", "open", *args)
     assert r.exit_code == 0 and r.stdout == "" and "no appeals in state open" in r.stderr
+
+
+def test_an_os_error_is_a_message_and_exit_1_not_a_traceback(db, monkeypatch):
+    from qc.supervise import sampling
+
+    def full_disk(rows, out):
+        raise OSError(28, "No space left on device", str(out))
+
+    monkeypatch.setattr(sampling, "write_sample_csv", full_disk)
+    args, tmp = db
+    r = run("sample", "--per-agent", "1", "--seed", "1", "--out", tmp / "s.csv", *args)
+    assert r.exit_code == 1
+    assert r.stderr.strip() == f"qc: {tmp / 's.csv'}: No space left on device"

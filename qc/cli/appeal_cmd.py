@@ -43,7 +43,7 @@ def open_cli(
     \b
     Example:
         qc appeal open 1edfab741bc8e5aa --agent 阿杰 --reason "the buyer asked me to be blunt"
-        qc appeal open 1edfab741bc8e5aa --by 张主管 --reason "阿杰 is on leave; the buyer joked first"
+        qc appeal open 9c31d6a2b4e8f017 --by 张主管 --reason "阿杰 is on leave; the buyer joked first"
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.supervise.appeal import open_appeal
 
