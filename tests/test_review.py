@@ -240,8 +240,9 @@ def test_bulk_csv_round_trip_applies_good_rows_and_lists_bad_ones(day):
     assert again.changed == [] and again.unchanged == 1
     export_review_sheet(store, DAY, path, load_scorecard())
     with path.open(encoding="utf-8-sig", newline="") as fh:
-        reasons = {r[0]: r[REVIEW_COLUMNS.index("why_free")] for r in list(csv.reader(fh))[1:]}
-    assert reasons[ids["cA"]] == "已驳回，不再扣分 (rejected in review)"
+        after = {r[0]: dict(zip(REVIEW_COLUMNS, r, strict=True)) for r in list(csv.reader(fh))[1:]}
+    assert after[ids["cA"]]["points"] == "0" and after[ids["cA"]]["state"] == "rejected"
+    assert after[ids["cA"]]["why_free"] == "已驳回，不再扣分 (rejected in review)"
 
 
 def test_review_export_and_feedback_mask_pii_when_asked(tmp_path):

@@ -27,6 +27,7 @@ from qc.outputs.cells import append_inert, open_csv
 from qc.readers.columns import normalize_header
 from qc.readers.edited import read_table
 from qc.schema import Conversation, Role
+from qc.scoring.card import mark_rejected
 from qc.store.database import Store
 from qc.supervise.flagged import finding_points, free_reasons
 from qc.supervise.people import list_people
@@ -89,7 +90,8 @@ def export_review_sheet(store: Store, date: str, out: Path, card: Any, mask: Any
     convs = store.conversations({s.finding.conversation_id for s in stored})
     findings = [s.finding for s in stored]
     rejected = rejected_ids(store)
-    points = finding_points(list(convs.values()), findings, card)
+    # Points with the decisions applied: a rejected finding puts nothing at stake (and says why).
+    points = finding_points(list(convs.values()), mark_rejected(findings, rejected), card)
     reasons = free_reasons(list(convs.values()), findings, card, rejected)
     states = finding_states(store, [f.id for f in findings])
     stored.sort(key=lambda s: (not s.finding.live, points.get(s.id, 0), s.finding.conversation_id))
@@ -112,7 +114,7 @@ def export_review_sheet(store: Store, date: str, out: Path, card: Any, mask: Any
                 f.kind,
                 f.entry or "",
                 lost,
-                reasons.get(f.id, "") if f.id in rejected or lost == 0 else "",
+                reasons.get(f.id, ""),  # only findings that cost nothing have a reason
                 states.get(f.id, "pending"),
                 mask(f.text),
                 mask(message),
