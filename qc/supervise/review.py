@@ -50,7 +50,6 @@ __all__ = [
     "CONFIRMED",
     "REJECTED",
     "REJECTED_CUE",
-    "actor_name",
     "check_not_final",
     "check_not_own",
     "final_ruling",
@@ -96,18 +95,6 @@ def stored_finding(store: Store, finding_id: str) -> StoredFinding:
             f"no finding {finding_id!r} in the store; list ids with `qc flagged` or `qc review export`"
         )
     return found
-
-
-def actor_name(by: str, option: str = "--by", example: str = "--by 质检小王") -> str:
-    """The name of who acts, stripped; required.
-
-    Raises:
-        ReviewError: no name given.
-    """
-    name = (by or "").strip()
-    if not name:
-        raise ReviewError(f"{option} is required: name who decides, e.g. {example}")
-    return name
 
 
 def final_ruling(store: Store, finding_id: str) -> dict[str, Any] | None:
