@@ -5,8 +5,9 @@ Exit codes (documented in README.md, each tested through the CLI):
 * 0: ran to the end (findings or not).
 * 1: runtime failure, e.g. an unreadable input file; the rest of the batch
   was still processed and listed.
-* 2: usage or configuration error (bad option, bad scorecard or lexicon file,
-  mismatched model artifact).
+* 2: usage or configuration error (bad option or filter value, bad scorecard or
+  lexicon file, mismatched model artifact), or a refused review or appeal step.
+* 3: ``qc check --fail-on-hit`` found a live hit.
 """
 
 from __future__ import annotations

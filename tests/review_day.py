@@ -68,6 +68,29 @@ CONVERSATIONS = [
 ]
 
 
+# Who may decide in the tests' stores (issue 17: reviews and appeal steps need registered people).
+TEAM = (
+    ("质检小王", "reviewer", None),
+    ("qa", "reviewer", None),
+    ("a", "reviewer", None),
+    ("张主管", "supervisor", None),
+    ("boss", "supervisor", None),
+    ("b", "supervisor", None),
+    ("阿杰", "agent", f"{SHOP}:阿杰"),
+    ("小美", "agent", f"{SHOP}:小美"),
+)
+
+
+def add_team(db: Path, team=TEAM) -> None:
+    """Register ``team`` (name, role, agent id) in the store at ``db``."""
+    from qc.store.database import open_store
+    from qc.supervise.people import add_person
+
+    with open_store(db) as store:
+        for name, role, agent_id in team:
+            add_person(store, name, role, agent_id=agent_id, by="test")
+
+
 def write_day(folder: Path, conversations: list[dict] | None = None) -> Path:
     """Write the day (or other conversations) as a conversations JSON Lines file; returns its path."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -77,8 +100,13 @@ def write_day(folder: Path, conversations: list[dict] | None = None) -> Path:
     return path
 
 
-def inspect_day(tmp: Path, db: Path | None = None, conversations: list[dict] | None = None):  # noqa: ANN201
-    """Inspect the day with the forbidden-phrase rule into ``tmp/out`` and the store ``db``."""
+def inspect_day(  # noqa: ANN201
+    tmp: Path, db: Path | None = None, conversations: list[dict] | None = None, people: bool = True
+):
+    """Inspect the day with the forbidden-phrase rule into ``tmp/out`` and the store ``db``.
+
+    With ``people`` the store also gets :data:`TEAM` (once: inspecting again keeps them).
+    """
     from qc.batch.run import run_inspection
     from qc.rules.forbidden_phrase import ForbiddenPhraseRule
     from qc.rules.lexicon import load_lexicon
@@ -87,4 +115,8 @@ def inspect_day(tmp: Path, db: Path | None = None, conversations: list[dict] | N
 
     db = db or tmp / "qc.sqlite"
     executor = LocalExecutor(Inspector([ForbiddenPhraseRule(load_lexicon())]))
-    return run_inspection([write_day(tmp / "in", conversations)], tmp / "out", executor, store=str(db))
+    fresh = not db.exists()
+    report = run_inspection([write_day(tmp / "in", conversations)], tmp / "out", executor, store=str(db))
+    if people and fresh:
+        add_team(db)
+    return report

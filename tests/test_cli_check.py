@@ -149,7 +149,7 @@ def test_lexicon_check_failing_example_is_reported(tmp_path):
     ("content", "message"),
     [
         pytest.param(b"version = \n", "not valid TOML", id="bad-toml"),
-        pytest.param(b"\xff\xfe", "not UTF-8", id="not-utf8"),
+        pytest.param(b'version = "x"\n\xff\xff\xff\n', "re-save the file as UTF-8", id="undecodable"),
         pytest.param(b'[[entry]]\nid = "X1"\n', "id must look like FP-0001", id="bad-id"),
     ],
 )

@@ -87,3 +87,12 @@ def test_exit_2_for_bad_options(tmp_path: Path, args: list[str]) -> None:
 def test_exit_2_for_missing_input(tmp_path: Path) -> None:
     res = runner.invoke(app, ["inspect", str(tmp_path / "nope"), "--out", str(tmp_path / "o")])
     assert res.exit_code == 2
+
+
+def test_exit_2_when_out_is_an_existing_file(tmp_path: Path) -> None:
+    out = tmp_path / "out.txt"
+    out.write_text("not a folder", encoding="utf-8")
+    res = runner.invoke(app, ["inspect", str(DATA / "bom.csv"), "--out", str(out)])
+    assert res.exit_code == 2
+    assert res.stderr == f"qc: --out {out} is a file; give a folder (it is created when missing)\n"
+    assert out.read_text(encoding="utf-8") == "not a folder"

@@ -94,7 +94,7 @@ def test_the_suggested_allow_entry_really_suppresses_the_rejected_hit(store, tmp
 
 def test_cli_writes_samples_and_allow_snippet(store):
     store, ids, tmp = store
-    decide(store, ids["cE"], "reject", by="qa")
+    decide(store, ids["cE"], "reject", by="qa", note="fine here")
     out = tmp / "fb" / "review.jsonl"
     result = CliRunner().invoke(
         app, ["feedback", "export", "--out", str(out), "--db", str(tmp / "qc.sqlite")]

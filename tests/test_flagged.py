@@ -43,7 +43,7 @@ def test_flagged_worst_first_and_filters(store, filters, expected):
 
 def test_a_rejected_finding_unflags_its_conversation(store):
     store, ids, _ = store
-    decide(store, ids["cA"], "reject", by="qa")
+    decide(store, ids["cA"], "reject", by="qa", note="joke")
     assert [r.conversation_id for r in flagged_conversations(store)] == ["cB"]
 
 

@@ -319,11 +319,24 @@ def test_unreadable_file_reports_the_fix_and_batch_continues(
     assert "你好" not in bad_report.error
 
 
-def test_unknown_format_file_is_an_error(tmp_path: Path) -> None:
-    path = tmp_path / "notes.md"
+@pytest.mark.parametrize("name", ["notes.md", "README.txt", "README"])
+def test_text_without_a_message_is_skipped_with_a_warning_not_rejected(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
     path.write_text("今天天气不错\n明天再说\n", encoding="utf-8")
-    (report,) = read(path).files
-    assert report.error is not None and "--input-format" in report.error
+    result = read(path)
+    (report,) = result.files
+    assert report.error is None and report.skipped and "--input-format" in report.skipped
+    assert (report.read, report.accepted, report.rejected) == (0, 0, 0) and result.rejects == []
+    assert result.warnings == [f"{path}: skipped: {report.skipped}"]
+    assert "天气" not in result.warnings[0]
+
+
+def test_text_with_messages_after_a_long_preamble_is_still_read(tmp_path: Path) -> None:
+    path = tmp_path / "export.dat"
+    preamble = "".join(f"说明第{i}行\n" for i in range(60))
+    path.write_text(preamble + "买家(14:59:42): 你好\n店:小雨(14:59:47): 在的\n", encoding="utf-8")
+    (report,) = read(path, date=date(2026, 11, 24)).files
+    assert report.skipped is None and report.format == "text" and report.accepted == 2
 
 
 @pytest.mark.parametrize(

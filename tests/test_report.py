@@ -53,7 +53,7 @@ def test_flagged_messages_are_highlighted_with_a_better_way_to_say_it(store):
 
 def test_a_rejected_finding_leaves_the_report(store):
     store, ids, tmp = store
-    decide(store, ids["cA"], "reject", by="qa")
+    decide(store, ids["cA"], "reject", by="qa", note="joke")
     html = _html(store, tmp)
     assert 'id="conv-cA"' not in html and 'id="conv-cB"' in html
     kinds_chart = html.split('id="chart-kinds"')[1].split("</svg>")[0]

@@ -10,9 +10,9 @@ from review_day import DAY, inspect_day
 
 from qc.scoring.card import load_scorecard
 from qc.store.database import open_store
-from qc.supervise.appeal import answer_appeal, list_appeals, open_appeal, rule_appeal
+from qc.supervise.appeal import answer_appeal, list_appeals, open_appeal, reopen_appeal, rule_appeal
 from qc.supervise.review import ReviewError, audit_trail, decide, export_day, rejected_ids
-from qc.supervise.review_sheet import REVIEW_COLUMNS, export_review_csv, import_review_csv
+from qc.supervise.review_sheet import REVIEW_COLUMNS, REVIEW_HEADERS, export_review_sheet, import_review_sheet
 
 
 @pytest.fixture()
@@ -51,7 +51,7 @@ def test_reject_round_trip_export_no_longer_charges_and_audit_keeps_previous_sta
 
 def test_confirm_after_reject_charges_again_and_both_decisions_are_kept(day):
     _, store, ids, tmp = day
-    decide(store, ids["cA"], "reject", by="a")
+    decide(store, ids["cA"], "reject", by="a", note="sounded like a joke")
     decide(store, ids["cA"], "confirm", by="b", note="on second look it is a challenge")
     export_day(store, DAY, tmp / "export", load_scorecard())
     assert _points(tmp / "export", "测试店:阿杰")["service_attitude_points"] == -5
@@ -61,7 +61,7 @@ def test_confirm_after_reject_charges_again_and_both_decisions_are_kept(day):
 
 def test_inspecting_the_same_day_again_keeps_applying_decisions(day):
     _, store, ids, tmp = day
-    decide(store, ids["cA"], "reject", by="张主管")
+    decide(store, ids["cA"], "reject", by="张主管", note="regular buyer")
     again = inspect_day(tmp)
     assert {f.id for f in again.findings} == set(ids.values())  # ids are stable
     row = next(r for r in again.agents if r["agent"] == "测试店:阿杰")
@@ -72,18 +72,25 @@ def test_inspecting_the_same_day_again_keeps_applying_decisions(day):
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda e, ids: decide(e, "0000000000000000", "reject", by="x"), "no finding"),
-        (lambda e, ids: decide(e, ids["cA"], "maybe", by="x"), "unknown"),
-        (lambda e, ids: decide(e, ids["cA"], "reject", by=" "), "--by is required"),
+        (lambda e, ids: decide(e, "0000000000000000", "reject", by="qa", note="n"), "no finding"),
+        (lambda e, ids: decide(e, ids["cA"], "maybe", by="qa"), "unknown"),
+        (lambda e, ids: decide(e, ids["cA"], "reject", by=" ", note="n"), "--by is required"),
+        (lambda e, ids: decide(e, ids["cA"], "reject", by="qa"), "--note is required to reject"),
+        (lambda e, ids: decide(e, ids["cA"], "reject", by="路人", note="n"), "路人 is not registered"),
+        (
+            lambda e, ids: decide(e, ids["cA"], "reject", by="阿杰", note="n"),
+            "阿杰 is an agent; a review needs",
+        ),
     ],
-    ids=["unknown-finding", "bad-decision", "no-reviewer"],
+    ids=["unknown-finding", "bad-decision", "no-reviewer", "no-note", "unregistered", "agent-reviews"],
 )
 def test_bad_decisions_are_refused_and_not_logged(day, call, message):
     _, store, ids, _ = day
+    before = audit_trail(store)
     with pytest.raises(ReviewError, match=message) as exc:
         call(store, ids)
     assert exc.value.exit_code == 2
-    assert audit_trail(store) == []
+    assert audit_trail(store) == before
 
 
 def test_appeal_from_open_to_overturned_rejects_the_finding(day):
@@ -112,13 +119,13 @@ def test_appeal_upheld_confirms_the_finding(day):
     _, store, ids, _ = day
     a = open_appeal(store, ids["cB"], agent="小美", reason="it was sold out")
     answer_appeal(store, a.id, by="qa", note="no softening at all")
-    assert rule_appeal(store, a.id, overturn=False, by="boss").state == "upheld"
+    assert rule_appeal(store, a.id, overturn=False, by="boss", note="a bare no").state == "upheld"
     assert ids["cB"] not in rejected_ids(store)
     assert audit_trail(store, ids["cB"])[-1]["state_after"] == "confirmed"
 
 
 def _answered(store, fid):
-    a = open_appeal(store, fid, agent="x", reason="r")
+    a = open_appeal(store, fid, agent="阿杰", reason="r")
     answer_appeal(store, a.id, by="qa", note="n")
     return a
 
@@ -127,30 +134,50 @@ def _answered(store, fid):
     ("setup", "step", "message"),
     [
         (
-            lambda e, f: open_appeal(e, f, agent="x", reason="r"),
-            lambda e, a: rule_appeal(e, a.id, overturn=True, by="b"),
+            lambda e, f: open_appeal(e, f, agent="阿杰", reason="r"),
+            lambda e, a: rule_appeal(e, a.id, overturn=True, by="b", note="n"),
             "is open, cannot rule",
         ),
         (_answered, lambda e, a: answer_appeal(e, a.id, by="qa", note="again"), "is answered, cannot answer"),
         (
-            lambda e, f: rule_appeal(e, _answered(e, f).id, overturn=False, by="b"),
+            lambda e, f: rule_appeal(e, _answered(e, f).id, overturn=False, by="b", note="n"),
             lambda e, a: answer_appeal(e, a.id, by="qa", note="late"),
             "is upheld, cannot answer",
         ),
         (
-            lambda e, f: open_appeal(e, f, agent="x", reason="r"),
-            lambda e, a: open_appeal(e, a.finding_id, agent="y", reason="r2"),
+            lambda e, f: open_appeal(e, f, agent="阿杰", reason="r"),
+            lambda e, a: open_appeal(e, a.finding_id, agent="阿杰", reason="r2"),
             "already has appeal",
         ),
         (
-            lambda e, f: rule_appeal(e, _answered(e, f).id, overturn=True, by="b"),
-            lambda e, a: open_appeal(e, a.finding_id, agent="y", reason="r2"),
+            lambda e, f: rule_appeal(e, _answered(e, f).id, overturn=True, by="b", note="n"),
+            lambda e, a: open_appeal(e, a.finding_id, agent="阿杰", reason="r2"),
             "already overturned",
         ),
         (
-            lambda e, f: open_appeal(e, f, agent="x", reason="r"),
+            lambda e, f: open_appeal(e, f, agent="阿杰", reason="r"),
             lambda e, a: answer_appeal(e, 999, by="qa", note="n"),
             "no appeal #999",
+        ),
+        (
+            lambda e, f: open_appeal(e, f, agent="阿杰", reason="r"),
+            lambda e, a: open_appeal(e, a.finding_id, agent="小美", reason="r2"),
+            "小美 was not charged with this finding: it is charged to 测试店:阿杰",
+        ),
+        (
+            _answered,
+            lambda e, a: rule_appeal(e, a.id, overturn=True, by="qa", note="n"),
+            "qa is a reviewer; a ruling needs a supervisor",
+        ),
+        (
+            lambda e, f: rule_appeal(e, _answered(e, f).id, overturn=True, by="b", note="n"),
+            lambda e, a: reopen_appeal(e, a.id, by="质检小王", note="n"),
+            "质检小王 is a reviewer; reopening a ruling needs a supervisor",
+        ),
+        (
+            lambda e, f: open_appeal(e, f, agent="阿杰", reason="r"),
+            lambda e, a: reopen_appeal(e, a.id, by="b", note="n"),
+            "is open, cannot reopen",
         ),
     ],
     ids=[
@@ -160,6 +187,10 @@ def _answered(store, fid):
         "second-open",
         "reopen-overturned",
         "unknown-appeal",
+        "other-agent-appeals",
+        "reviewer-rules",
+        "reviewer-reopens",
+        "reopen-before-ruling",
     ],
 )
 def test_invalid_appeal_transitions_are_refused(day, setup, step, message):
@@ -176,24 +207,26 @@ def test_invalid_appeal_transitions_are_refused(day, setup, step, message):
 def test_bulk_csv_round_trip_applies_good_rows_and_lists_bad_ones(day):
     _, store, ids, tmp = day
     path = tmp / "review.csv"
-    assert export_review_csv(store, DAY, path, load_scorecard()) == 2
+    assert export_review_sheet(store, DAY, path, load_scorecard()) == 2
     raw = path.read_bytes()
     assert raw.startswith("\ufeff".encode())  # BOM for Excel
-    rows = list(csv.DictReader(path.open(encoding="utf-8-sig")))
-    assert tuple(rows[0]) == REVIEW_COLUMNS
-    by_id = {r["finding_id"]: r for r in rows}
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        header, *rows = list(csv.reader(fh))
+    assert header == [zh for _, zh in REVIEW_HEADERS] and header[0] == "发现编号"
+    by_id = {r[0]: dict(zip(REVIEW_COLUMNS, r, strict=True)) for r in rows}
     assert by_id[ids["cA"]]["points"] == "-5" and by_id[ids["cA"]]["kind"] == "forbidden_phrase"
-    assert rows[0]["finding_id"] == ids["cA"]  # most points first
+    assert rows[0][0] == ids["cA"]  # most points first
     assert by_id[ids["cA"]]["context"] == "买家: 能便宜点吗"
     assert by_id[ids["cA"]]["decision"] == "" and by_id[ids["cA"]]["state"] == "pending"
+    assert by_id[ids["cA"]]["why_free"] == ""  # it costs points
     by_id[ids["cA"]].update(decision="驳回", by="张主管", note="joke")
     by_id[ids["cB"]].update(decision="perhaps")
-    rows.append({**rows[0], "finding_id": "ffffffffffffffff", "decision": "reject"})
+    edited = [*by_id.values(), {**by_id[ids["cA"]], "finding_id": "ffffffffffffffff", "decision": "reject"}]
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=REVIEW_COLUMNS)
-        w.writeheader()
-        w.writerows(rows)
-    result = import_review_csv(store, path)
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows([r[k] for k in REVIEW_COLUMNS] for r in edited)
+    result = import_review_sheet(store, path)
     assert [(c.row, c.finding_id, c.before, c.after) for c in result.changed] == [
         (2, ids["cA"], "pending", "rejected")
     ]
@@ -202,9 +235,14 @@ def test_bulk_csv_round_trip_applies_good_rows_and_lists_bad_ones(day):
         (4, True),
     ]
     assert rejected_ids(store) == {ids["cA"]}
-    assert audit_trail(store)[0]["source"] == "csv:review.csv:2"
-    again = import_review_csv(store, path)
+    assert audit_trail(store, ids["cA"])[0]["source"] == "csv:review.csv:2"
+    again = import_review_sheet(store, path)
     assert again.changed == [] and again.unchanged == 1
+    export_review_sheet(store, DAY, path, load_scorecard())
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        after = {r[0]: dict(zip(REVIEW_COLUMNS, r, strict=True)) for r in list(csv.reader(fh))[1:]}
+    assert after[ids["cA"]]["points"] == "0" and after[ids["cA"]]["state"] == "rejected"
+    assert after[ids["cA"]]["why_free"] == "已驳回，不再扣分 (rejected in review)"
 
 
 def test_review_export_and_feedback_mask_pii_when_asked(tmp_path):
@@ -228,7 +266,7 @@ def test_review_export_and_feedback_mask_pii_when_asked(tmp_path):
         decide(store, fid, "confirm", by="qa")
         for masked in (False, True):
             out = tmp_path / f"review-{masked}.csv"
-            export_review_csv(store, DAY, out, load_scorecard(), mask=Masker(masked))
+            export_review_sheet(store, DAY, out, load_scorecard(), mask=Masker(masked))
             assert (PHONE in out.read_text(encoding="utf-8-sig")) is not masked
             sample = next(
                 s for s in feedback_samples(store, mask=Masker(masked)).samples if s["text"] == "不能"

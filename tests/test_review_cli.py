@@ -74,8 +74,10 @@ def test_appeal_commands_open_answer_rule_and_refuse_invalid_steps(day):
     r = run("appeal", "rule", appeal_id, "--overturn", "--by", "boss", *db)
     assert r.exit_code == 2 and "is open, cannot rule" in r.output
     assert run("appeal", "answer", appeal_id, "--by", "qa", "--note", "looked", *db).exit_code == 0
-    assert run("appeal", "rule", appeal_id, "--overturn", "--by", "boss", *db).exit_code == 0
-    r = run("appeal", "rule", appeal_id, "--uphold", "--by", "boss", *db)
+    assert (
+        run("appeal", "rule", appeal_id, "--overturn", "--by", "boss", "--note", "fair", *db).exit_code == 0
+    )
+    r = run("appeal", "rule", appeal_id, "--uphold", "--by", "boss", "--note", "no", *db)
     assert r.exit_code == 2 and "is overturned, cannot rule" in r.output
     listed = [json.loads(line) for line in run("appeal", "list", *db).stdout.splitlines()]
     assert [(a["finding_id"], a["state"]) for a in listed] == [(ids["cB"], "overturned")]

@@ -166,6 +166,7 @@ def run_inspection(
                 "accepted": f.accepted,
                 "rejected": f.rejected,
                 "error": f.error,
+                "skipped": f.skipped,
             }
             for f in read.files
         ],

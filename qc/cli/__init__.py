@@ -41,9 +41,10 @@ def _root(
 ) -> None:
     """Quality-inspect (质检) Chinese e-commerce customer-service chats.
 
-    Exit codes: 0 ran (findings or not); 1 runtime failure such as an unreadable
-    input file (the rest of the batch is still processed); 2 usage or
-    configuration error.
+    Exit codes: 0 ran (findings or not; an empty result is said on stderr);
+    1 runtime failure such as an unreadable input file (the rest of the batch
+    is still processed); 2 usage or configuration error, or a refused review
+    or appeal step; 3 qc check --fail-on-hit found a live hit.
     """
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 import typer
 
-from qc.errors import QcError
+from qc.errors import EXIT_RUNTIME, ConfigError, QcError
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -26,7 +27,12 @@ def show_progress(quiet: bool) -> bool:
 
 
 def handle_errors(func: Callable[P, T]) -> Callable[P, T]:
-    """Turn :class:`~qc.errors.QcError` into ``qc: message`` on stderr and its exit code."""
+    """Turn :class:`~qc.errors.QcError` into ``qc: message`` on stderr and its exit code.
+
+    An operating-system error that no command foresaw (a full disk, a file that vanished, no
+    permission) becomes ``qc: FILE: reason`` and exit 1 (runtime failure): no traceback
+    reaches a user.
+    """
 
     @wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
@@ -35,5 +41,60 @@ def handle_errors(func: Callable[P, T]) -> Callable[P, T]:
         except QcError as exc:
             err(f"qc: {exc}")
             raise typer.Exit(exc.exit_code) from None
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            err(f"qc: {where}{exc.strerror or exc}")
+            raise typer.Exit(EXIT_RUNTIME) from None
 
     return wrapper
+
+
+def check_day(value: str, option: str) -> str:
+    """``value`` if it is a real day written YYYY-MM-DD (``20261124`` and ``2026-11-31`` are refused).
+
+    Raises:
+        ConfigError: not a date in that form (exit 2).
+    """
+    from datetime import date
+
+    text = value.strip()
+    if len(text) == 10 and text[4] == text[7] == "-" and text.replace("-", "").isdigit():
+        try:
+            date.fromisoformat(text)
+            return text
+        except ValueError:
+            pass
+    raise ConfigError(f"{option} {value!r} is not a date: write it as YYYY-MM-DD, e.g. 2026-11-24")
+
+
+def _file_in_the_way(path: Path) -> Path | None:
+    """The first of ``path`` and its parents that exists as a file, if any."""
+    return next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
+
+
+def output_folder(path: Path, option: str = "--out") -> Path:
+    """Check that ``path`` can be the folder a command writes into (it may not exist yet).
+
+    Raises:
+        ConfigError: ``path``, or a folder above it, is an existing file.
+    """
+    blocker = _file_in_the_way(path)
+    if blocker == path:
+        raise ConfigError(f"{option} {path} is a file; give a folder (it is created when missing)")
+    if blocker is not None:
+        raise ConfigError(f"{option} {path}: {blocker} is a file, not a folder; choose another place")
+    return path
+
+
+def output_file(path: Path, option: str = "--out") -> Path:
+    """Check that ``path`` can be the file a command writes (an existing file is replaced).
+
+    Raises:
+        ConfigError: ``path`` is an existing folder, or a folder above it is a file.
+    """
+    if path.is_dir():
+        raise ConfigError(f"{option} {path} is a folder; give a file name, e.g. {path / 'out.csv'}")
+    blocker = _file_in_the_way(path.parent)
+    if blocker is not None:
+        raise ConfigError(f"{option} {path}: {blocker} is a file, not a folder; choose another place")
+    return path

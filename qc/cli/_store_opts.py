@@ -23,7 +23,12 @@ DbOption = Annotated[
     ),
 ]
 MaskOption = Annotated[
-    bool, typer.Option("--mask-pii", help="Mask buyer phone numbers, order numbers and addresses.")
+    bool,
+    typer.Option(
+        "--mask-pii",
+        help="Mask buyers' phones, ID/order/tracking numbers, e-mails, addresses and names"
+        " (lexicons/pii.toml).",
+    ),
 ]
 
 

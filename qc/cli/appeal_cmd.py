@@ -14,9 +14,13 @@ from qc.errors import ConfigError
 
 appeal_app = typer.Typer(
     no_args_is_help=True,
-    help="Open, answer and rule appeals (申诉) against findings.\n\n"
+    help="Open, answer, rule and reopen appeals (申诉) against findings.\n\n"
+    "The charged agent (or a supervisor for them) opens, a reviewer answers, a supervisor who"
+    " neither reviewed the finding nor answered rules; a ruling is final until a supervisor"
+    " reopens it. Everyone must be registered (qc people add).\n\n"
     '\b\nExample:\n    qc appeal open 1edfab741bc8e5aa --agent 阿杰 --reason "the buyer joked first"\n'
-    "    qc appeal answer 1 --by 质检小王 --note checked\n    qc appeal rule 1 --overturn --by 张主管",
+    '    qc appeal answer 1 --by 质检小王 --note "checked the whole chat"\n'
+    '    qc appeal rule 1 --overturn --by 张主管 --note "a joke between regulars"',
 )
 app.add_typer(appeal_app, name="appeal")
 
@@ -25,21 +29,27 @@ app.add_typer(appeal_app, name="appeal")
 @handle_errors
 def open_cli(
     finding_id: Annotated[str, typer.Argument(help="The disputed finding's id.")],
-    agent: Annotated[str, typer.Option("--agent", help="The agent appealing.")] = "",
+    agent: Annotated[
+        str, typer.Option("--agent", help="The agent appealing: the one the finding is charged to.")
+    ] = "",
+    by: Annotated[str, typer.Option("--by", help="A supervisor appealing on the agent's behalf.")] = "",
     reason: Annotated[str, typer.Option("--reason", help="Why the finding is wrong.")] = "",
     db: DbOption = DEFAULT_DB,
 ) -> None:
-    """Open an appeal against a finding.
+    """Open an appeal against a finding: by the charged agent, or a supervisor on their behalf.
+
+    Prints the appeal number on stdout.
 
     \b
     Example:
         qc appeal open 1edfab741bc8e5aa --agent 阿杰 --reason "the buyer asked me to be blunt"
+        qc appeal open 9c31d6a2b4e8f017 --by 张主管 --reason "阿杰 is on leave; the buyer joked first"
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.supervise.appeal import open_appeal
 
     store = open_db(db)
     try:
-        a = open_appeal(store, finding_id, agent=agent, reason=reason)
+        a = open_appeal(store, finding_id, agent=agent, by=by, reason=reason)
     finally:
         store.close()
     err(f"appeal #{a.id} opened on {a.finding_id}")
@@ -50,11 +60,11 @@ def open_cli(
 @handle_errors
 def answer_cli(
     appeal_id: Annotated[int, typer.Argument(help="Appeal number.")],
-    by: Annotated[str, typer.Option("--by", help="QA reviewer.")] = "",
+    by: Annotated[str, typer.Option("--by", help="A registered reviewer or supervisor.")] = "",
     note: Annotated[str, typer.Option("--note", help="The answer.")] = "",
     db: DbOption = DEFAULT_DB,
 ) -> None:
-    """Answer an open appeal (QA).
+    """Answer an open appeal (a registered reviewer or supervisor, not the charged agent).
 
     \b
     Example:
@@ -76,11 +86,17 @@ def rule_cli(
     appeal_id: Annotated[int, typer.Argument(help="Appeal number.")],
     uphold: Annotated[bool, typer.Option("--uphold", help="The finding stands (confirmed).")] = False,
     overturn: Annotated[bool, typer.Option("--overturn", help="The finding is rejected.")] = False,
-    by: Annotated[str, typer.Option("--by", help="Who rules.")] = "",
-    note: Annotated[str, typer.Option("--note", help="The ruling.")] = "",
+    by: Annotated[
+        str, typer.Option("--by", help="A registered supervisor who did not review the finding.")
+    ] = "",
+    note: Annotated[str, typer.Option("--note", help="The reason for the ruling (required).")] = "",
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """Rule an answered appeal final: --uphold or --overturn (overturned = finding rejected).
+
+    Only a supervisor who neither is the charged agent, nor reviewed the finding, nor answered
+    the appeal may rule. Afterwards reviews of the finding are refused until a supervisor
+    reopens the appeal (qc appeal reopen).
 
     \b
     Example:
@@ -98,25 +114,60 @@ def rule_cli(
     err(f"appeal #{a.id}: {a.state} (final)")
 
 
+@appeal_app.command("reopen")
+@handle_errors
+def reopen_cli(
+    appeal_id: Annotated[int, typer.Argument(help="Appeal number.")],
+    by: Annotated[str, typer.Option("--by", help="A registered supervisor.")] = "",
+    note: Annotated[str, typer.Option("--note", help="Why the ruling is reopened (required).")] = "",
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Reopen a final ruling (a supervisor): the finding can be reviewed and the appeal ruled again.
+
+    \b
+    Example:
+        qc appeal reopen 1 --by 张主管 --note "the buyer sent the full chat history"
+    """  # noqa: D301 - the \b line keeps click from rewrapping the examples
+    from qc.supervise.appeal import reopen_appeal
+
+    store = open_db(db)
+    try:
+        a = reopen_appeal(store, appeal_id, by=by, note=note)
+    finally:
+        store.close()
+    err(f"appeal #{a.id}: {a.state}; review the finding again or rule: qc appeal rule {a.id} …")
+
+
 @appeal_app.command("list")
 @handle_errors
 def list_cli(
     state: Annotated[
-        str | None, typer.Option(help="Only appeals in this state (open, answered, upheld, overturned).")
+        str | None,
+        typer.Option(help="Only appeals in this state: open, answered, upheld, overturned, reopened."),
     ] = None,
     db: DbOption = DEFAULT_DB,
 ) -> None:
-    """List appeals as JSON lines.
+    """List appeals as JSON lines (an unknown state is an error naming the states).
 
     \b
     Example:
         qc appeal list --state open
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
-    from qc.supervise.appeal import list_appeals
+    from qc.supervise.appeal import STATES, list_appeals
+    from qc.supervise.filters import check_choice
 
+    if state is not None:
+        check_choice(state, "--state", STATES)
     store = open_db(db)
     try:
-        for a in list_appeals(store, state):
-            typer.echo(json.dumps(a.to_json(), ensure_ascii=False))
+        appeals = list_appeals(store, state)
     finally:
         store.close()
+    for a in appeals:
+        typer.echo(json.dumps(a.to_json(), ensure_ascii=False))
+    if not appeals:
+        err(
+            "no appeals"
+            + (f" in state {state}" if state else "")
+            + "; open one with `qc appeal open FINDING_ID`"
+        )

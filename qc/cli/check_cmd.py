@@ -26,12 +26,14 @@ def parse_check_file(path: Path) -> list[tuple[str, list[Any]]]:
     Raises:
         InputError: the file cannot be read or a JSON line is malformed (file and line named).
     """
+    from qc.readers.encoding import UndecodableError, decode_text
+
     try:
-        raw = path.read_text(encoding="utf-8-sig")
+        raw, _ = decode_text(path.read_bytes())  # UTF-8 (BOM or not), GBK, UTF-16: as the readers sniff
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8; convert it, e.g. iconv -f gb18030 -t utf-8") from None
+    except UndecodableError as exc:
+        raise InputError(f"{path}: {exc}") from None
     items: list[tuple[str, list[Any]]] = []
     for no, line in enumerate(raw.splitlines(), start=1):
         if not line.strip():

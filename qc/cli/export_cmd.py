@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from qc.cli import app
-from qc.cli._common import err, handle_errors
+from qc.cli._common import err, handle_errors, output_folder
 from qc.cli._store_opts import DEFAULT_DB, DbOption, open_db
 
 
@@ -38,6 +38,7 @@ def export_cli(
     from qc.supervise.review import export_day
 
     date_range(date, None, None)
+    output_folder(out)
     card = load_scorecard(scorecard)
     store = open_db(db)
     try:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from qc.cli import app
-from qc.cli._common import err, handle_errors
+from qc.cli._common import err, handle_errors, output_file
 from qc.cli._store_opts import DEFAULT_DB, DbOption, MaskOption, open_db
 
 feedback_app = typer.Typer(
@@ -50,6 +50,9 @@ def export_cli(
     from qc.supervise.feedback import allow_snippet, feedback_samples
     from qc.text.pii import Masker
 
+    for path, option in ((out, "--out"), (allow_out, "--allow-out")):
+        if path is not None:
+            output_file(path, option)
     store = open_db(db)
     try:
         result = feedback_samples(store, mask=Masker(mask_pii))

@@ -3,32 +3,41 @@
 from __future__ import annotations
 
 import json
-from datetime import date as Date
 from typing import Annotated
 
 import typer
 
 from qc.cli import app
-from qc.cli._common import handle_errors
+from qc.cli._common import check_day, err, handle_errors
 from qc.cli._store_opts import DEFAULT_DB, DbOption, open_db
 from qc.errors import ConfigError
 
 
 def date_range(date: str | None, date_from: str | None, date_to: str | None) -> tuple[str | None, str | None]:
-    """Validate ``--date`` or ``--from``/``--to`` into an inclusive (from, to) pair of ISO dates."""
+    """Validate ``--date`` or ``--from``/``--to`` into an inclusive (from, to) pair of ISO dates.
+
+    Only ``YYYY-MM-DD`` is a date here (``20261124`` would silently match nothing in the store).
+    """
     if date and (date_from or date_to):
         raise ConfigError("use --date D or --from D --to D, not both")
-    if date:
-        date_from = date_to = date
-    for name, value in (("--date/--from", date_from), ("--to", date_to)):
-        if value is not None:
-            try:
-                Date.fromisoformat(value)
-            except ValueError:
-                raise ConfigError(f"{name} {value!r} is not a date: write it as YYYY-MM-DD") from None
+    if date is not None:
+        date_from = date_to = check_day(date, "--date")
+    else:
+        date_from = check_day(date_from, "--from") if date_from is not None else None
+        date_to = check_day(date_to, "--to") if date_to is not None else None
     if date_from and date_to and date_from > date_to:
         raise ConfigError(f"--from {date_from} is after --to {date_to}")
     return date_from, date_to
+
+
+def describe_filters(**filters: object) -> str:
+    """The filters given, for a message saying nothing matched (``agent 柚子优选旗舰店:阿杰, 2026-11-24``)."""
+    parts = []
+    lo, hi = filters.pop("date_from", None), filters.pop("date_to", None)
+    if lo or hi:
+        parts.append(str(lo) if lo == hi else f"{lo or '…'} to {hi or '…'}")
+    parts += [f"{k.replace('_', ' ')} {v}" for k, v in filters.items() if v not in (None, 0, 0.0, "")]
+    return ", ".join(parts) or "the whole store"
 
 
 @app.command("flagged")
@@ -50,32 +59,42 @@ def flagged_cli(
 ) -> None:
     """List flagged conversations from the store, worst first, with points at stake.
 
-    Findings rejected in review no longer count. JSON output is one list on stdout.
+    Findings rejected in review no longer count. JSON output is one list on stdout. --agent
+    takes a full id or a unique short name (阿杰 for 柚子优选旗舰店:阿杰); an unknown agent, kind
+    or date is an error (exit 2) naming what exists. Nothing flagged: said on stderr, exit 0.
 
     \b
     Example:
         qc flagged --db out/qc.sqlite --date 2026-11-24
-        qc flagged --agent 小美 --from 2026-11-01 --to 2026-11-30 --kind conflict --min-points 5
+        qc flagged --agent 阿杰 --from 2026-11-01 --to 2026-11-30 --kind impatience --min-points 1
         qc flagged --date 2026-11-24 --format json > flagged.json
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from pathlib import Path
 
     from qc.scoring.card import load_scorecard
+    from qc.supervise.filters import check_choice, known_kinds, resolve_agent
     from qc.supervise.flagged import flagged_conversations
 
-    if output_format not in ("table", "json"):
-        raise ConfigError(f"--format {output_format!r} is unknown: use table or json")
+    check_choice(output_format, "--format", ("table", "json"))
     lo, hi = date_range(date, date_from, date_to)
     card = load_scorecard(Path(scorecard) if scorecard else None)
     store = open_db(db)
     try:
+        if kind is not None:
+            check_choice(kind, "--kind", known_kinds(store, card))
+        who = resolve_agent(store, agent) if agent is not None else None
         rows = flagged_conversations(
-            store, agent=agent, date_from=lo, date_to=hi, kind=kind, min_points=min_points, card=card
+            store, agent=who, date_from=lo, date_to=hi, kind=kind, min_points=min_points, card=card
         )
     finally:
         store.close()
+    if not rows:
+        where = describe_filters(date_from=lo, date_to=hi, agent=who, kind=kind, min_points=min_points)
+        err(f"no flagged conversations for {where}")
     if output_format == "json":
         typer.echo(json.dumps([r.to_json() for r in rows], ensure_ascii=False, indent=2))
+        return
+    if not rows:
         return
     from rich.cells import cell_len
     from rich.console import Console

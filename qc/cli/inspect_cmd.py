@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from qc.cli import app
-from qc.cli._common import err, handle_errors, show_progress
+from qc.cli._common import check_day, err, handle_errors, output_folder, show_progress
 from qc.errors import EXIT_USAGE, ConfigError
 
 if TYPE_CHECKING:  # the CLI imports the engine only when a command runs
@@ -48,10 +48,17 @@ def check_settings(settings: Any) -> None:
 
     if settings.lexicon is not None:
         load_lexicon(settings.lexicon)
-    if settings.user_dict is not None and not Path(settings.user_dict).is_file():
-        raise ConfigError(
-            f"--user-dict {settings.user_dict}: no such file (one word per line: 词 [频次] [词性])"
-        )
+    if settings.user_dict is not None:
+        from qc.readers.encoding import UndecodableError, decode_text
+
+        if not Path(settings.user_dict).is_file():
+            raise ConfigError(
+                f"--user-dict {settings.user_dict}: no such file (one word per line: 词 [频次] [词性])"
+            )
+        try:
+            decode_text(Path(settings.user_dict).read_bytes())
+        except UndecodableError as exc:
+            raise ConfigError(f"--user-dict {settings.user_dict}: {exc}") from None
     if CLASSIFIER in settings.rules:
         verify(settings.model)
 
@@ -170,6 +177,7 @@ def inspect_cli(
     if missing:
         err(f"qc: no such file or folder: {', '.join(missing)}")
         raise typer.Exit(EXIT_USAGE)
+    output_folder(out)
     if engine not in ("local", "spark"):
         raise ConfigError(f"--engine {engine!r} is unknown: use local or spark")
     if master is not None and engine != "spark":
@@ -184,10 +192,7 @@ def inspect_cli(
         # Started first: the workers load their models while this process checks the settings.
         executor = PoolExecutor(settings, jobs, batch_size)
     try:
-        try:
-            day = Date.fromisoformat(date) if date else None
-        except ValueError:
-            raise ConfigError(f"--date {date!r} is not a date: write it as YYYY-MM-DD") from None
+        day = Date.fromisoformat(check_day(date, "--date")) if date else None
         try:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):

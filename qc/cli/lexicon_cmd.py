@@ -77,10 +77,11 @@ def show_lexicon_cli(
 ) -> None:
     """Print a lexicon's version and entries as JSON (id, title, scope, phrases, implied cue).
 
+    \b
     Example:
-
-        qc lexicon show | jq '.entries[] | .id + " " + .title'
-    """
+        qc lexicon show > lexicon.json
+        qc lexicon show lexicons/forbidden.toml
+    """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.rules.lexicon import load_lexicon
 
     lex = load_lexicon(file)

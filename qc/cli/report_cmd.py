@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from qc.cli import app
-from qc.cli._common import err, handle_errors
+from qc.cli._common import err, handle_errors, output_file
 from qc.cli._store_opts import DEFAULT_DB, DbOption, MaskOption, open_db
 
 
@@ -30,23 +30,31 @@ def report_cli(
     Score trend per day and deductions by kind as inline SVG charts, each flagged
     conversation with its evidence highlighted in context, and for each finding a better way
     to say it (lexicons/reply_patterns.toml). No scripts, no external files; chat text is
-    escaped. Review decisions are applied.
+    escaped. Review decisions are applied. --agent takes a full id or a unique short name
+    (阿杰); an unknown or ambiguous agent is an error (exit 2) listing the candidates. A range
+    with nothing stored still writes the report, and says so on stderr.
 
     \b
     Example:
         qc report --from 2026-11-24 --to 2026-11-24 --out out/report.html --db out/qc.sqlite
-        qc report --agent 柚子优选旗舰店:阿杰 --from 2026-11-01 --to 2026-11-30 --out aj.html --mask-pii
+        qc report --agent 阿杰 --from 2026-11-01 --to 2026-11-30 --out aj.html --mask-pii
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.cli.flagged_cmd import date_range
     from qc.scoring.card import load_scorecard
+    from qc.supervise.filters import resolve_agent
     from qc.supervise.report import write_report
     from qc.text.pii import Masker
 
     date_range(None, date_from, date_to)  # both dates valid, in order
+    output_file(out)
     card = load_scorecard(scorecard)
     store = open_db(db)
     try:
-        data = write_report(store, out, date_from, date_to, card, agent=agent, mask=Masker(mask_pii))
+        who = resolve_agent(store, agent) if agent is not None else None
+        data = write_report(store, out, date_from, date_to, card, agent=who, mask=Masker(mask_pii))
     finally:
         store.close()
+    if not data.scores and not data.views:
+        whose = f" for {who}" if who else ""
+        err(f"nothing stored{whose} from {date_from} to {date_to}: the report is empty")
     err(f"{len(data.views)} of {data.flagged_total} flagged conversations, {len(data.scores)} agents → {out}")

@@ -9,7 +9,7 @@ import typer
 from typer.core import TyperGroup
 
 from qc.cli import app
-from qc.cli._common import err, handle_errors
+from qc.cli._common import err, handle_errors, output_file
 from qc.cli._store_opts import DEFAULT_DB, DbOption, MaskOption, open_db
 from qc.errors import EXIT_USAGE, ConfigError
 
@@ -27,8 +27,8 @@ class _ReviewGroup(TyperGroup):
 review_app = typer.Typer(
     cls=_ReviewGroup,
     no_args_is_help=True,
-    help="Confirm or reject findings by id (复核); bulk review via CSV; the audit trail.\n\n"
-    '\b\nExample:\n    qc review 1edfab741bc8e5aa --reject --by 张主管 --note "joke"\n'
+    help="Confirm or reject findings by id (复核); bulk review via CSV or XLSX; the audit trail.\n\n"
+    '\b\nExample:\n    qc review 1edfab741bc8e5aa --reject --by 质检小王 --note "joke"\n'
     "    qc review export --date 2026-11-24 --out review.csv\n    qc review import review.csv",
 )
 app.add_typer(review_app, name="review")
@@ -46,19 +46,27 @@ def decide_cli(
     reject: Annotated[
         bool, typer.Option("--reject", help="The finding is wrong: it stops costing points.")
     ] = False,
-    by: Annotated[str, typer.Option("--by", help="Reviewer name.")] = "",
-    note: Annotated[str, typer.Option("--note", help="Why.")] = "",
+    by: Annotated[
+        str, typer.Option("--by", help="A registered reviewer or supervisor (qc people add).")
+    ] = "",
+    note: Annotated[
+        str,
+        typer.Option("--note", help="Why (required to reject; a confirm defaults to the rule's evidence)."),
+    ] = "",
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """Record a review decision on a finding (every decision is kept in the audit trail).
 
     `qc review FINDING_ID …` is short for `qc review decide FINDING_ID …`. A rejected finding
-    no longer costs points in the next `qc export` or `qc inspect` of its day.
+    no longer costs points in the next `qc export` or `qc inspect` of its day. The reviewer
+    must be registered (qc people add NAME --role reviewer) and may not review a finding
+    charged to their own account; a finding whose appeal was ruled is final (refused with
+    the ruling) until a supervisor reopens it.
 
     \b
     Example:
-        qc review 1edfab741bc8e5aa --reject --by 张主管 --note "buyer was joking, agent joked back"
-        qc review decide 1edfab741bc8e5aa --confirm --by 张主管
+        qc review 1edfab741bc8e5aa --reject --by 质检小王 --note "buyer was joking, agent joked back"
+        qc review decide 1edfab741bc8e5aa --confirm --by 质检小王
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.supervise.review import decide
 
@@ -90,75 +98,96 @@ def log_cli(
 
     store = open_db(db)
     try:
-        for row in audit_trail(store, finding_id):
-            typer.echo(json.dumps(row, ensure_ascii=False))
+        rows = audit_trail(store, finding_id)
     finally:
         store.close()
+    for row in rows:
+        typer.echo(json.dumps(row, ensure_ascii=False))
+    if not rows:
+        err(f"no audit rows for finding {finding_id}" if finding_id else "the audit trail is empty")
 
 
 @review_app.command("export")
 @handle_errors
 def export_cli(
     date: Annotated[str, typer.Option(help="Day to review, YYYY-MM-DD.")],
-    out: Annotated[Path, typer.Option("--out", help="CSV to write (UTF-8 with BOM, opens in Excel).")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", help="Sheet to write: *.xlsx (workbook) or any other name (CSV, UTF-8 with BOM)."
+        ),
+    ],
     scorecard: Annotated[str | None, typer.Option(help="Shop scorecard TOML (points at stake).")] = None,
     mask_pii: MaskOption = False,
     db: DbOption = DEFAULT_DB,
 ) -> None:
-    """Write a day's findings to a CSV for QA to fill in decision/by/note in a spreadsheet.
+    """Write a day's findings to a review sheet (CSV or XLSX) for QA to fill in a spreadsheet.
+
+    Chinese headers; each row shows the points at stake and, when it costs nothing, why
+    (不扣分原因). QA fills 复核结论 (确认/驳回), 复核人 and 备注 and saves as CSV (any encoding
+    Excel writes) or XLSX; `qc review import` reads either.
 
     \b
     Example:
         qc review export --date 2026-11-24 --out review.csv
-        qc review import review.csv
+        qc review export --date 2026-11-24 --out review.xlsx --mask-pii
+        qc review import review.xlsx
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.cli.flagged_cmd import date_range
     from qc.scoring.card import load_scorecard
-    from qc.supervise.review_sheet import export_review_csv
+    from qc.supervise.review_sheet import export_review_sheet
     from qc.text.pii import Masker
 
     date_range(date, None, None)
+    output_file(out)
     card = load_scorecard(Path(scorecard) if scorecard else None)
     store = open_db(db)
     try:
-        n = export_review_csv(store, date, out, card, mask=Masker(mask_pii))
+        n = export_review_sheet(store, date, out, card, mask=Masker(mask_pii))
     finally:
         store.close()
-    err(f"{n} findings → {out}; fill decision (confirm/reject), by and note, then `qc review import {out}`")
+    if n == 0:
+        err(f"no findings stored for {date}: the sheet has headers only")
+    err(f"{n} findings → {out}; fill 复核结论 (确认/驳回), 复核人 and 备注, then `qc review import {out}`")
 
 
 @review_app.command("import")
 @handle_errors
 def import_cli(
-    csv_file: Annotated[Path, typer.Argument(help="The edited CSV from `qc review export`.")],
-    by: Annotated[str, typer.Option("--by", help="Reviewer for rows with an empty `by` cell.")] = "",
+    sheet: Annotated[
+        Path, typer.Argument(help="The edited sheet from `qc review export` (CSV in any encoding, or XLSX).")
+    ],
+    by: Annotated[str, typer.Option("--by", help="Reviewer for rows with an empty 复核人 cell.")] = "",
     db: DbOption = DEFAULT_DB,
 ) -> None:
-    """Apply the decisions of an edited review CSV; bad rows are listed, the others applied.
+    """Apply the decisions of an edited review sheet; bad rows are listed, the others applied.
 
-    Rows with an empty decision are skipped; a decision equal to the current state changes
-    nothing. Exit 2 when any row was refused.
+    Reads what Excel or WPS saved: CSV in UTF-8 (with or without BOM), GBK/GB18030 or UTF-16,
+    or XLSX, with the same sniffing as `qc inspect`. Rows with an empty decision are skipped; a
+    decision equal to the current state changes nothing. Exit 2 when any row was refused.
 
     \b
     Example:
         qc review import review.csv --db out/qc.sqlite
+        qc review import review.xlsx --by 质检小王
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
-    from qc.supervise.review_sheet import import_review_csv
+    from qc.supervise.review_sheet import import_review_sheet
 
-    if not csv_file.exists():
-        raise ConfigError(f"no such file: {csv_file}")
+    if not sheet.is_file():
+        raise ConfigError(f"no such file: {sheet}; give the sheet `qc review export` wrote")
     store = open_db(db)
     try:
-        result = import_review_csv(store, csv_file, default_by=by)
+        result = import_review_sheet(store, sheet, default_by=by)
     finally:
         store.close()
     for change in result.changed:
         err(f"row {change.row}: {change.finding_id} {change.before} → {change.after}")
     for problem in result.problems:
-        err(f"{csv_file}: row {problem.row}: {problem.message}")
+        err(f"{sheet}: row {problem.row}: {problem.message}")
+    read_as = result.format.upper() + (f", {result.encoding}" if result.encoding else "")
     err(
         f"{len(result.changed)} changed, {result.unchanged} unchanged, {result.skipped} without decision,"
-        f" {len(result.problems)} refused"
+        f" {len(result.problems)} refused ({read_as})"
     )
     if result.problems:
         raise typer.Exit(EXIT_USAGE)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from qc.cli import app
-from qc.cli._common import err, handle_errors
+from qc.cli._common import err, handle_errors, output_file
 from qc.cli._store_opts import DEFAULT_DB, DbOption, open_db
 from qc.errors import ConfigError
 
@@ -43,6 +43,7 @@ def sample_cli(
     if per_agent < 1:
         raise ConfigError("--per-agent must be at least 1")
     date_range(date, None, None)
+    output_file(out)
     card = load_scorecard(scorecard)
     store = open_db(db)
     try:
@@ -50,5 +51,7 @@ def sample_cli(
     finally:
         store.close()
     write_sample_csv(rows, out)
+    if not rows:
+        err(f"no conversations stored{f' for {date}' if date else ''}: the sample is empty")
     flagged = sum(1 for r in rows if r.stratum == "flagged")
     err(f"{len(rows)} conversations ({flagged} flagged, {len(rows) - flagged} unflagged) → {out}")

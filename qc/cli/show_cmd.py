@@ -37,8 +37,8 @@ def show_cli(
 
     \b
     Example:
-        qc show c20261124-0007 --db out/qc.sqlite
-        qc show c20261124-0007 --explain --mask-pii
+        qc show c20261124_000082 --db out/qc.sqlite
+        qc show c20261124_000082 --explain --mask-pii
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from pathlib import Path
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
+from qc.outputs.cells import append_inert, open_csv
 from qc.run.inspector import ConversationResult
 from qc.schema import Finding, Reject, Role
 
@@ -111,20 +112,21 @@ def write_agents_csv(path: Path, rows: Iterable[dict[str, Any]], columns: list[t
     """agents.csv: row 1 Chinese headers, row 2 the English keys of agents.json, then one row per agent-day.
 
     Written as UTF-8 with a BOM so Excel on a Chinese Windows machine opens it correctly.
-    Unknown values (no timestamps) are empty cells, never 0; targets met are 是/否.
+    Unknown values (no timestamps) are empty cells, never 0; targets met are 是/否. Text cells
+    are inert (:mod:`qc.outputs.cells`): an agent nick such as ``=1+1`` never runs as a formula.
     """
-    import csv
-
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        out = csv.writer(fh)
+    with open_csv(path) as out:
         out.writerow([zh for _, zh in columns])
         out.writerow([key for key, _ in columns])
         for row in rows:
-            out.writerow(["" if row.get(k) is None else _cell(row.get(k)) for k, _ in columns])
+            out.writerow([_cell(row.get(k)) for k, _ in columns])
 
 
 def write_agents_xlsx(path: Path, rows: Iterable[dict[str, Any]], columns: list[tuple[str, str]]) -> None:
-    """agents.xlsx: the same layout as agents.csv on a sheet named 考核, headers frozen."""
+    """agents.xlsx: the same layout as agents.csv on a sheet named 考核, headers frozen.
+
+    Text cells are stored as strings, never formulas (:func:`qc.outputs.cells.append_inert`).
+    """
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
@@ -134,12 +136,12 @@ def write_agents_xlsx(path: Path, rows: Iterable[dict[str, Any]], columns: list[
     ws = wb.active
     assert isinstance(ws, Worksheet)  # a new workbook's one sheet
     ws.title = "考核"
-    ws.append([zh for _, zh in columns])
-    ws.append([key for key, _ in columns])
+    append_inert(ws, [zh for _, zh in columns])
+    append_inert(ws, [key for key, _ in columns])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        ws.append([_cell(row.get(k)) for k, _ in columns])
+        append_inert(ws, [_cell(row.get(k)) for k, _ in columns])
     for index, (key, zh) in enumerate(columns, start=1):
         letter = get_column_letter(index)
         ws.column_dimensions[letter].width = max(10, len(key) + 2, 2 * len(zh) + 2)

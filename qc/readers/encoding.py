@@ -146,6 +146,54 @@ def _suggest(data: bytes, tried: str) -> str:
     return "re-save it as UTF-8, or name its encoding with --encoding"
 
 
+def decode_text(data: bytes, forced: str | None = None) -> tuple[str, str]:
+    """``(text, encoding)`` of a small file a person edited: a scorecard, lexicon, review sheet, drafts.
+
+    The same encodings as the chat readers (a BOM, UTF-16, UTF-8, then GB18030/GBK), so a file
+    re-saved by Excel or Notepad on a Chinese Windows machine reads as it was meant. Unlike a
+    chat export, such a file must decode whole, so without a BOM it is UTF-8 only when every
+    byte is (a short GBK text can look like UTF-8 for a line or two), else GB18030; a line that
+    decodes in neither is an error naming it. Lines are joined with newlines (a CRLF file reads
+    as LF), so line numbers stay the file's.
+
+    Raises:
+        UndecodableError: binary data, no encoding fits, or a line does not decode.
+    """
+    if (
+        forced is None
+        and not data.startswith(tuple(bom for bom, _ in _BOMS))
+        and not _utf16_without_bom(data)
+    ):
+        if _looks_binary(data):
+            raise UndecodableError("looks like a binary file, not text; save it as UTF-8 text")
+        first: UnicodeDecodeError | None = None
+        for codec in ("utf-8", "gb18030"):
+            try:
+                text = data.decode(codec)
+            except UnicodeDecodeError as exc:
+                first = first or exc
+                continue
+            return "\n".join(line[:-1] if line.endswith("\r") else line for line in text.split("\n")), codec
+        line = data.count(b"\n", 0, first.start if first else 0) + 1
+        raise UndecodableError(
+            f"line {line} is neither UTF-8 nor GB18030/GBK (byte {first.start if first else 0});"
+            " re-save the file as UTF-8"
+        )
+    try:
+        decoded = decode(data, forced)
+    except UndecodableError as exc:  # its advice names --encoding, which these commands lack
+        detail = str(exc).split(";")[0]
+        raise UndecodableError(
+            f"not text in UTF-16 or the encoding given ({detail}); re-save the file as UTF-8"
+        ) from None
+    if decoded.garbled:
+        line = min(decoded.garbled)
+        raise UndecodableError(
+            f"line {line} is not valid {decoded.encoding} (garbled bytes); re-save the file as UTF-8"
+        )
+    return "\n".join(decoded.lines), decoded.encoding
+
+
 def decode(data: bytes, forced: str | None = None) -> Decoded:
     """Decode a whole file into lines, sniffing the encoding unless one is forced.
 

@@ -20,7 +20,7 @@ from qc.readers.options import FileReport, ReadOptions
 from qc.readers.records import Candidate, RawRecord, validate
 from qc.readers.sniff import OLE_MAGIC, ZIP_MAGIC, check_format, sniff_text_format
 from qc.readers.tabular import NoHeaderError, csv_rows, rows_to_records, xlsx_sheets
-from qc.readers.text_export import TextExportReader
+from qc.readers.text_export import TextExportReader, is_chat_line
 from qc.readers.timestamps import date_from_filename
 from qc.schema import Reject
 
@@ -68,6 +68,10 @@ def read_file(path: Path, resolved: Resolved) -> FileOutcome:
     outcome = FileOutcome(report)
     try:
         items = _items(path, resolved, outcome)
+    except _NotAChatExport as exc:
+        report.skipped = str(exc)
+        outcome.warnings.append(f"{path}: skipped: {exc}")
+        return outcome
     except _FileError as exc:
         report.error = str(exc)
         return outcome
@@ -80,6 +84,10 @@ def read_file(path: Path, resolved: Resolved) -> FileOutcome:
 
 class _FileError(Exception):
     """The whole file is unreadable; the message is the fix for the person running qc."""
+
+
+class _NotAChatExport(Exception):
+    """The file is text without a single line that looks like a message (a README, notes)."""
 
 
 def _items(path: Path, resolved: Resolved, outcome: FileOutcome) -> list[RawRecord | Reject]:
@@ -106,11 +114,14 @@ def _items(path: Path, resolved: Resolved, outcome: FileOutcome) -> list[RawReco
     delimiter = ","
     if fmt is None:
         fmt, delimiter = sniff_text_format(decoded.lines, path, options.column_map)
-        if fmt is None:
-            raise _FileError(
-                "cannot tell the format (not JSON Lines, a CSV with known headers, XLSX"
-                " or a chat text export); force it with --input-format jsonl|csv|xlsx|text"
+        # Plain text (by its name, or by nothing at all) in which no line looks like a message
+        # is not a chat export: a README or notes beside the exports. Skipped, never a reject.
+        if fmt in (None, "text") and not any(is_chat_line(line) for line in decoded.lines):
+            raise _NotAChatExport(
+                "not a chat export (no line looks like a message); remove it from the input,"
+                " or force its format with --input-format"
             )
+        fmt = fmt or "text"
     elif fmt == "csv":
         delimiter = sniff_text_format(decoded.lines, path, options.column_map)[1]
     report.format = fmt

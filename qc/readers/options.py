@@ -41,6 +41,8 @@ class FileReport:
     accepted: int = 0
     rejected: int = 0
     error: str | None = None
+    # Why the file was not read as a chat export at all (e.g. a README in the input folder).
+    skipped: str | None = None
 
 
 @dataclass(slots=True)
@@ -71,6 +73,11 @@ class ReadResult:
     def rejected(self) -> int:
         """Records written to rejects."""
         return sum(f.rejected for f in self.files)
+
+    @property
+    def skipped_files(self) -> list[FileReport]:
+        """Files that are clearly not chat exports, skipped with a warning."""
+        return [f for f in self.files if f.skipped is not None]
 
     @property
     def failed_files(self) -> list[FileReport]:

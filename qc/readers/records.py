@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from typing import Any
 
-from qc.readers.roles import parse_role_word, role_from_nick, split_subaccount
+from qc.readers.roles import fold_agent_id, parse_role_word, role_from_nick, split_subaccount
 from qc.readers.timestamps import TimestampError, parse_timestamp
 from qc.schema import Reject, Role
 
@@ -164,6 +164,12 @@ def validate(
     except TimestampError as exc:
         return make_reject(rec.file, rec.line, str(exc), rec.raw)
     agent_id = _as_str(rec.agent_id) if role is Role.AGENT else None
+    if role is Role.AGENT:
+        # One spelling per agent account (full-width colon, spaces, case): one agent, one score.
+        if sender:
+            sender = fold_agent_id(sender)
+        if agent_id:
+            agent_id = fold_agent_id(agent_id)
     shop = _as_str(rec.shop)
     if shop is None and role is Role.AGENT and sender:
         sub = split_subaccount(sender)

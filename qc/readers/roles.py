@@ -32,6 +32,22 @@ def parse_role_word(value: str) -> tuple[Role, bool] | None:
     return _ROLE_WORDS.get(value.strip().lower().replace("_", "").replace(" ", ""))
 
 
+# Full-width ASCII (！ … ～) to ASCII, the ideographic space to a space, and the other colons
+# exports use to the ASCII colon: 柚子优选旗舰店：小雨 and 柚子优选旗舰店:小雨 are one agent.
+_FOLD = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20, 0xFE30: 0x3A, 0xFE55: 0x3A}
+
+
+@lru_cache(maxsize=4096)  # a day has a few hundred distinct agent ids, each seen many times
+def fold_agent_id(value: str) -> str:
+    """One spelling per agent: full-width to half-width, no whitespace, lower case.
+
+    Exports and people write the same account as ``柚子优选旗舰店：小雨``, ``柚子优选旗舰店 : 小雨``
+    or ``Shop:XiaoYu`` / ``shop:xiaoyu``; all of them fold to one id, so one agent is never
+    scored twice. Only the ASCII letters change case; Chinese is unchanged.
+    """
+    return "".join(value.translate(_FOLD).split()).lower()
+
+
 def split_subaccount(nick: str) -> tuple[str, str] | None:
     """``店铺名:客服名`` (ASCII or full-width colon) → (shop, agent); ``None`` for plain nicks."""
     for colon in (":", "："):

@@ -50,6 +50,13 @@ def _cell_text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _header_list(cells: Sequence[Any]) -> str:
+    """The non-empty cells of a header row, for an error message (a few dozen at most)."""
+    names = [_cell_text(c).strip() for c in cells if _cell_text(c).strip()]
+    shown = ", ".join(names[:30]) + (f", … ({len(names)} in all)" if len(names) > 30 else "")
+    return shown or "(empty)"
+
+
 def rows_to_records(
     rows: Iterable[tuple[int, Sequence[Any], str, str | None]],
     file: str,
@@ -68,6 +75,7 @@ def rows_to_records(
     """
     pending: list[tuple[int, Sequence[Any], str, str | None]] = []
     mapping: dict[str, int] | None = None
+    header: Sequence[Any] = ()
     width = 0
     it = iter(rows)
     for row in it:
@@ -76,15 +84,27 @@ def rows_to_records(
             continue
         found = map_headers(cells, column_map) if problem is None else {}
         if "text" in found:
-            mapping, width = found, len(cells)
+            mapping, width, header = found, len(cells), cells
             break
         pending.append(row)
         if len(pending) >= _HEADER_SEARCH_ROWS:
             break
     if mapping is None:
+        first = next((cells for _, cells, _, problem in pending if problem is None), None)
+        named = f"; its first row reads {_header_list(first)}" if first else ""
+        if column_map.get("text"):
+            raise NoHeaderError(f"--column text={column_map['text']}: no such header{named}")
         raise NoHeaderError(
-            "no header row with a text column (looked for 内容/消息内容/text …);"
+            f"no header row with a text column (looked for 内容/消息内容/text …){named};"
             " name it with --column text=HEADER"
+        )
+    # A --column the header does not have is a mistake, not a hint to ignore (issue 17).
+    present = {normalize_header(_cell_text(c)) for c in header}
+    absent = [f"{f}={h}" for f, h in column_map.items() if normalize_header(h) not in present]
+    if absent:
+        raise NoHeaderError(
+            f"--column {', '.join(absent)}: no such header in line {line}; the headers are"
+            f" {_header_list(header)}"
         )
     missing = [f for f in ("conversation_id",) if f not in mapping]
     if "role" not in mapping and "sender" not in mapping:

@@ -324,11 +324,14 @@ def parse_lexicon(raw: bytes, path: str = "<lexicon>") -> Lexicon:
     Raises:
         LexiconProblem: with one message per problem, naming the entry id and line.
     """
+    from qc.readers.encoding import UndecodableError, decode_text
+
     try:
-        text = raw.decode("utf-8")
+        # QA edits lexicons by hand: UTF-8, UTF-8 with BOM and GBK are all read.
+        text, _ = decode_text(raw)
         data = tomllib.loads(text)
-    except UnicodeDecodeError:
-        raise LexiconProblem(path, ["the file is not UTF-8: save it as UTF-8"]) from None
+    except UndecodableError as exc:
+        raise LexiconProblem(path, [str(exc)]) from None
     except tomllib.TOMLDecodeError as exc:
         raise LexiconProblem(path, [f"not valid TOML: {exc}"]) from None
     problems: list[str] = []

@@ -152,14 +152,19 @@ class Scorecard:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    # A shop edits its card in Notepad or WPS: UTF-8, UTF-8 with BOM and GBK are all read.
+    from qc.readers.encoding import UndecodableError, decode_text
+
     try:
-        text = path.read_text(encoding="utf-8")
+        text, _ = decode_text(path.read_bytes())
     except FileNotFoundError:
         raise ConfigError(
             f"scorecard {path}: no such file; pass an existing TOML file to --scorecard"
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"scorecard {path}: cannot be read ({exc}); save it as UTF-8 TOML") from None
+    except OSError as exc:
+        raise ConfigError(f"scorecard {path}: cannot be read ({exc.strerror or exc})") from None
+    except UndecodableError as exc:
+        raise ConfigError(f"scorecard {path}: {exc}") from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -28,6 +28,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from qc.schema import Conversation, Deduction, Evidence, Finding, Message, Role
 from qc.scoring.metrics import DayRule, conversation_metrics, message_days
 from qc.store.tables import (
+    PEOPLE_TABLES,
     RESULT_TABLES,
     REVIEW_TABLES,
     TABLES,
@@ -36,11 +37,19 @@ from qc.store.tables import (
     migrate,
 )
 
-__all__ = ["Store", "StoreError", "StoredFinding", "open_store"]
+__all__ = ["Store", "StoreError", "StoredFinding", "local_now", "open_store"]
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def local_now() -> str:
+    """The local time with its UTC offset (``2026-11-24T10:00:00+08:00``), as the audit log records it.
+
+    People read the audit trail in their own time; the offset keeps it unambiguous.
+    """
+    return datetime.now().astimezone().isoformat(timespec="seconds")
 
 
 def _shop(value: str | None) -> str:
@@ -270,6 +279,20 @@ class Store:
         with self.engine.connect() as conn:
             return [(cid, day, json.loads(agents or "[]")) for cid, day, agents in conn.execute(q)]
 
+    def agents(self) -> list[str]:
+        """Every agent the store has results or findings for, sorted (as stored)."""
+        days, found = TABLES["agent_days"], TABLES["findings"]
+        with self.engine.connect() as conn:
+            names = {r[0] for r in conn.execute(select(days.c.agent).distinct())}
+            names |= {r[0] for r in conn.execute(select(found.c.agent).distinct()) if r[0]}
+        return sorted(names)
+
+    def finding_kinds(self) -> list[str]:
+        """The distinct kinds of the stored findings, sorted."""
+        t = TABLES["findings"]
+        with self.engine.connect() as conn:
+            return sorted(r[0] for r in conn.execute(select(t.c.kind).distinct()))
+
     def findings(
         self,
         *,
@@ -349,12 +372,16 @@ class Store:
         appeal_id: int | None = None,
         source: str = "cli",
     ) -> None:
-        """Append one audit row inside the caller's transaction (:meth:`transaction`)."""
+        """Append one audit row inside the caller's transaction (:meth:`transaction`).
+
+        ``at`` is the local time with its offset. People changes are logged with an empty
+        ``finding_id`` (they concern no finding).
+        """
         conn.execute(
             REVIEW_TABLES["review_log"]
             .insert()
             .values(
-                at=_now(),
+                at=local_now(),
                 finding_id=finding_id,
                 action=action,
                 actor=actor,
@@ -419,6 +446,29 @@ class Store:
         t = REVIEW_TABLES["appeals"]
         result = conn.execute(
             update(t).where(t.c.id == appeal_id, t.c.state == expect_state).values(**values)
+        )
+        return int(result.rowcount)
+
+    # ------------------------------------------------------------------ people
+
+    def people(self, include_removed: bool = False) -> list[dict[str, Any]]:
+        """People rows (active ones unless ``include_removed``), in the order they were added."""
+        t = PEOPLE_TABLES["people"]
+        q = select(t).order_by(t.c.id)
+        if not include_removed:
+            q = q.where(t.c.active.is_(True))
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
+
+    def insert_person(self, conn: Connection, **values: Any) -> int:
+        """Add a person inside the caller's transaction; returns their row id."""
+        return _new_id(conn.execute(PEOPLE_TABLES["people"].insert().values(**values)))
+
+    def deactivate_person(self, conn: Connection, person_id: int, **values: Any) -> int:
+        """Mark an active person removed inside the caller's transaction; returns the rows changed (0/1)."""
+        t = PEOPLE_TABLES["people"]
+        result = conn.execute(
+            update(t).where(t.c.id == person_id, t.c.active.is_(True)).values(active=False, **values)
         )
         return int(result.rowcount)
 

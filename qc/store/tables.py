@@ -29,6 +29,7 @@ from qc.errors import EXIT_USAGE, QcError
 
 __all__ = [
     "MIGRATIONS",
+    "PEOPLE_TABLES",
     "RESULT_TABLES",
     "REVIEW_TABLES",
     "StoreError",
@@ -239,11 +240,47 @@ def _m0003_review_appeal_messages(conn: Connection) -> None:
     md.create_all(conn, tables=list(tables.values()))
 
 
+# ------------------------------------------------------------------------ people (0007)
+# Added for accountable reviews (issue 17): who may review, rule and appeal. A person is never
+# deleted: removing one clears ``active`` (and records when and by whom), so every name in the
+# audit trail still resolves to a role. Numbered 7: migrations 4-6 are reserved for issue 16.
+
+
+def _people_tables(md: MetaData) -> dict[str, Table]:
+    """The tables created by migration 0007 (frozen: later changes go in new migrations)."""
+    return {
+        "people": Table(
+            "people",
+            md,
+            Column("id", Integer, primary_key=True, autoincrement=True),
+            Column("name", String(200), nullable=False, index=True),
+            Column("role", String(20), nullable=False),
+            Column("agent_id", String(200)),
+            Column("active", Boolean, nullable=False, default=True),
+            Column("added_at", String(40), nullable=False),
+            Column("added_by", String(200), nullable=False, default=""),
+            Column("removed_at", String(40)),
+            Column("removed_by", String(200)),
+            Column("note", Text, nullable=False, default=""),
+        ),
+    }
+
+
+PEOPLE_TABLES = _people_tables(METADATA)
+
+
+def _m0007_people(conn: Connection) -> None:
+    md = MetaData()
+    tables = _people_tables(md)
+    md.create_all(conn, tables=list(tables.values()))
+
+
 # Append-only: (number, name, function). Never edit or reorder a published migration.
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (1, "0001_initial", _m0001_initial),
     (2, "0002_shop_date_indexes", _m0002_day_indexes),
     (3, "0003_review_appeal_messages", _m0003_review_appeal_messages),
+    (7, "0007_people", _m0007_people),
 )
 
 

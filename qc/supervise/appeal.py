@@ -1,10 +1,24 @@
-"""Appeals (申诉): an agent disputes a finding, QA answers, a supervisor rules.
+"""Appeals (申诉): the charged agent disputes a finding, QA answers, a supervisor rules.
 
-States: ``open`` (the agent's reason) → ``answered`` (QA's reply) → ``upheld`` or
-``overturned`` (final). Overturned means the finding is rejected, so it stops costing points;
-upheld confirms it. Every step is appended to the store's ``review_log`` (state before and
-after, who, when, why); the ruling also records the finding decision it implies. Any other
-transition is refused with :class:`~qc.supervise.review.ReviewError` (exit 2) saying what is allowed.
+States (:mod:`qc.supervise.states`): ``open`` (the agent's reason) → ``answered`` (a reviewer's
+or supervisor's reply) → ``upheld`` or ``overturned`` (final). Overturned means the finding is
+rejected, so it stops costing points; upheld confirms it. A ruling is final: reviews of the
+finding are refused until a supervisor reopens the appeal (``reopened``), which lets the
+finding be reviewed again and the appeal be ruled again.
+
+Who may do what (:mod:`qc.supervise.people`):
+
+* open: the agent the finding is charged to (``--agent``), or a supervisor on their behalf
+  (``--by``); never for a finding that costs nothing (rejected) or was already overturned;
+* answer: a reviewer or supervisor, not the charged agent;
+* rule: a supervisor who neither is the charged agent, nor reviewed the finding, nor answered
+  the appeal (one person must not confirm a finding and then judge its appeal);
+* reopen: a supervisor other than the charged agent, with the reason.
+
+Every step is appended to the store's ``review_log`` (state before and after, who, when, why)
+in the same transaction as the change it records; the ruling also records the finding decision
+it implies. Any other transition is refused with :class:`~qc.supervise.review.ReviewError`
+(exit 2) saying what is allowed.
 """
 
 from __future__ import annotations
@@ -13,34 +27,46 @@ from dataclasses import dataclass
 from typing import Any
 
 from qc.store.database import Store
-from qc.supervise.review import ReviewError, actor_name, decide, now, stored_finding
+from qc.supervise.filters import match_agent
+from qc.supervise.people import AGENT, REVIEWERS, SUPERVISOR, Person, charged_to, list_people, require_person
+from qc.supervise.review import (
+    REJECTED,
+    ReviewError,
+    check_not_own,
+    finding_states,
+    now,
+    record_decision,
+    reviewers_of,
+    stored_finding,
+)
+from qc.supervise.states import ANSWERED, FINAL, OPEN, OVERTURNED, REOPENED, STATES, UPHELD
 
 __all__ = [
     "OPEN",
     "ANSWERED",
     "UPHELD",
     "OVERTURNED",
+    "REOPENED",
     "FINAL",
+    "STATES",
     "Appeal",
     "open_appeal",
     "answer_appeal",
     "rule_appeal",
+    "reopen_appeal",
     "get_appeal",
     "list_appeals",
 ]
 
-OPEN = "open"
-ANSWERED = "answered"
-UPHELD = "upheld"
-OVERTURNED = "overturned"
-FINAL = (UPHELD, OVERTURNED)
 # step → the states it may start from
-_ALLOWED = {"answer": (OPEN,), "rule": (ANSWERED,)}
+_ALLOWED = {"answer": (OPEN,), "rule": (ANSWERED, REOPENED), "reopen": FINAL}
 _HINT = {
-    OPEN: "answer it first: qc appeal answer {id} --by NAME --note TEXT",
-    ANSWERED: "rule it: qc appeal rule {id} --uphold|--overturn --by NAME",
-    UPHELD: "it is final (upheld)",
-    OVERTURNED: "it is final (overturned)",
+    OPEN: "answer it first: qc appeal answer {id} --by REVIEWER --note TEXT",
+    ANSWERED: "rule it: qc appeal rule {id} --uphold|--overturn --by SUPERVISOR --note WHY",
+    UPHELD: "it is final (upheld); a supervisor can reopen it: qc appeal reopen {id} --by NAME --note WHY",
+    OVERTURNED: "it is final (overturned); a supervisor can reopen it:"
+    " qc appeal reopen {id} --by NAME --note WHY",
+    REOPENED: "rule it again: qc appeal rule {id} --uphold|--overturn --by SUPERVISOR --note WHY",
 }
 
 
@@ -96,17 +122,61 @@ def list_appeals(store: Store, state: str | None = None) -> list[Appeal]:
     return [_from_row(r) for r in store.appeal_rows(state)]
 
 
-def open_appeal(store: Store, finding_id: str, *, agent: str, reason: str) -> Appeal:
-    """Open an appeal by an agent against a stored finding.
+def _appellant(store: Store, finding_agent: str | None, agent: str, by: str) -> tuple[Person, str]:
+    """(who acts, whose appeal it is) for an appeal against a finding charged to ``finding_agent``."""
+    charged = finding_agent or "unknown"
+    if by.strip():
+        supervisor = require_person(store, by, (SUPERVISOR,), "an appeal on an agent's behalf")
+        if supervisor.charged_with(finding_agent):
+            raise ReviewError(
+                f"{supervisor.name} cannot appeal on their own behalf as supervisor; use --agent"
+            )
+        if agent.strip():
+            person = _agent_person(store, agent, charged)
+            return supervisor, person.name
+        return supervisor, charged
+    if not agent.strip():
+        raise ReviewError(
+            f"--agent is required: name the agent this finding is charged to ({charged}),"
+            " or appeal on their behalf with --by SUPERVISOR"
+        )
+    person = _agent_person(store, agent, charged)
+    return person, person.name
+
+
+def _agent_person(store: Store, agent: str, charged: str) -> Person:
+    """The registered agent named ``agent``: a person's name, or the charged account's id or short name."""
+    name = agent.strip()
+    person = next((p for p in list_people(store) if p.name == name), None)
+    if person is None and match_agent(name, [charged]):
+        person = next(iter(charged_to(store, charged)), None)
+    # Not registered: require_person explains (no people yet, or how to add this one).
+    by_name = person or require_person(store, name, (AGENT,), "an appeal", option="--agent")
+    if by_name.role != AGENT:
+        raise ReviewError(
+            f"{by_name.name} is not an agent but {by_name.role}; an agent appeals with --agent,"
+            " a supervisor on their behalf with --by"
+        )
+    if not by_name.charged_with(charged):
+        raise ReviewError(
+            f"{by_name.name} was not charged with this finding: it is charged to {charged};"
+            " only that agent, or a supervisor on their behalf (--by), may appeal it"
+        )
+    return by_name
+
+
+def open_appeal(store: Store, finding_id: str, *, agent: str = "", by: str = "", reason: str) -> Appeal:
+    """Open an appeal against a stored finding, by the charged agent or a supervisor for them.
 
     Raises:
-        ReviewError: unknown finding, no agent or reason, or the finding already has an appeal
-            that is not final, or was already overturned.
+        ReviewError: unknown finding, no reason, the wrong agent, the finding costs nothing
+            (rejected), already has an appeal that is not final, or was already overturned.
+        PeopleError: the agent or supervisor is not registered.
     """
-    who = actor_name(agent)
+    found = stored_finding(store, finding_id)
+    actor, appellant = _appellant(store, found.finding.agent, agent, by)
     if not reason.strip():
         raise ReviewError("--reason is required: say why the finding is wrong")
-    stored_finding(store, finding_id)
     for a in map(_from_row, store.appeal_rows(finding_id=finding_id)):
         if a.state not in FINAL:
             raise ReviewError(
@@ -117,16 +187,21 @@ def open_appeal(store: Store, finding_id: str, *, agent: str, reason: str) -> Ap
             raise ReviewError(
                 f"finding {finding_id} was already overturned by appeal #{a.id}; nothing to appeal"
             )
+    if finding_states(store, [finding_id]).get(finding_id) == REJECTED:
+        raise ReviewError(
+            f"finding {finding_id} was rejected in review: it costs no points, nothing to appeal"
+        )
+    on_behalf = f" (by {actor.name} on behalf of {appellant})" if actor.name != appellant else ""
     with store.transaction() as conn:
         appeal_id = store.insert_appeal(
-            conn, finding_id=finding_id, agent=who, reason=reason, state=OPEN, opened_at=now()
+            conn, finding_id=finding_id, agent=appellant, reason=reason, state=OPEN, opened_at=now()
         )
         store.append_log(
             conn,
             finding_id=finding_id,
             action="appeal_open",
-            actor=who,
-            note=reason,
+            actor=actor.name,
+            note=reason + on_behalf,
             before="none",
             after=OPEN,
             appeal_id=appeal_id,
@@ -142,63 +217,116 @@ def _check(appeal: Appeal, step: str) -> None:
         )
 
 
-def answer_appeal(store: Store, appeal_id: int, *, by: str, note: str) -> Appeal:
-    """QA answers an open appeal.
-
-    Raises:
-        ReviewError: unknown appeal, no name or answer, or the appeal is not open.
-    """
-    who = actor_name(by)
-    if not note.strip():
-        raise ReviewError("--note is required: the answer the agent will read")
-    appeal = get_appeal(store, appeal_id)
-    _check(appeal, "answer")
+def _step(store: Store, appeal: Appeal, step: str, actor: str, note: str, after: str, **values: Any) -> None:
+    """Move ``appeal`` to ``after`` and log it, in one transaction (refused if it changed meanwhile)."""
     with store.transaction() as conn:
-        store.update_appeal(
-            conn, appeal_id, OPEN, state=ANSWERED, answer=note, answered_by=who, answered_at=now()
-        )
+        if not store.update_appeal(conn, appeal.id, appeal.state, state=after, **values):
+            raise ReviewError(f"appeal #{appeal.id} changed meanwhile; look again with `qc appeal list`")
         store.append_log(
             conn,
             finding_id=appeal.finding_id,
-            action="appeal_answer",
-            actor=who,
+            action=f"appeal_{step}",
+            actor=actor,
             note=note,
-            before=OPEN,
-            after=ANSWERED,
+            before=appeal.state,
+            after=after,
+            appeal_id=appeal.id,
+        )
+
+
+def answer_appeal(store: Store, appeal_id: int, *, by: str, note: str) -> Appeal:
+    """A reviewer or supervisor answers an open appeal.
+
+    Raises:
+        ReviewError: unknown appeal, no answer, the appeal is not open, or the finding is the
+            answerer's own.
+        PeopleError: ``by`` is not a registered reviewer or supervisor.
+    """
+    appeal = get_appeal(store, appeal_id)
+    _check(appeal, "answer")
+    person = require_person(store, by, REVIEWERS, "answering an appeal")
+    if not note.strip():
+        raise ReviewError("--note is required: the answer the agent will read")
+    check_not_own(person, stored_finding(store, appeal.finding_id).finding, "answer an appeal on")
+    _step(
+        store,
+        appeal,
+        "answer",
+        person.name,
+        note,
+        ANSWERED,
+        answer=note,
+        answered_by=person.name,
+        answered_at=now(),
+    )
+    return get_appeal(store, appeal_id)
+
+
+def rule_appeal(store: Store, appeal_id: int, *, overturn: bool, by: str, note: str) -> Appeal:
+    """A supervisor rules an answered (or reopened) appeal final: overturned (rejected) or upheld (confirmed).
+
+    The ruling and the finding decision it implies are written in one transaction.
+
+    Raises:
+        ReviewError: unknown appeal, no reason, the appeal is not answered yet or already final,
+            or the supervisor is the charged agent, reviewed the finding or answered the appeal.
+        PeopleError: ``by`` is not a registered supervisor.
+    """
+    appeal = get_appeal(store, appeal_id)
+    _check(appeal, "rule")
+    supervisor = require_person(store, by, (SUPERVISOR,), "a ruling")
+    if not note.strip():
+        raise ReviewError("--note is required: the reason for the ruling")
+    found = stored_finding(store, appeal.finding_id)
+    check_not_own(supervisor, found.finding, "rule an appeal on")
+    if supervisor.name in reviewers_of(store, appeal.finding_id):
+        raise ReviewError(
+            f"{supervisor.name} reviewed finding {appeal.finding_id} or answered its appeal, so cannot"
+            " also rule on it; another supervisor must rule (qc people list)"
+        )
+    final = OVERTURNED if overturn else UPHELD
+    with store.transaction() as conn:
+        changed = store.update_appeal(
+            conn, appeal_id, appeal.state, state=final, ruling=note, ruled_by=supervisor.name, ruled_at=now()
+        )
+        if not changed:
+            raise ReviewError(f"appeal #{appeal_id} changed meanwhile; look again with `qc appeal list`")
+        store.append_log(
+            conn,
+            finding_id=appeal.finding_id,
+            action="appeal_rule",
+            actor=supervisor.name,
+            note=note,
+            before=appeal.state,
+            after=final,
+            appeal_id=appeal_id,
+        )
+        record_decision(
+            store,
+            conn,
+            appeal.finding_id,
+            "reject" if overturn else "confirm",
+            actor=supervisor.name,
+            note=note,
+            source=f"appeal #{appeal_id}",
             appeal_id=appeal_id,
         )
     return get_appeal(store, appeal_id)
 
 
-def rule_appeal(store: Store, appeal_id: int, *, overturn: bool, by: str, note: str = "") -> Appeal:
-    """Rule an answered appeal final: overturned (finding rejected) or upheld (confirmed).
+def reopen_appeal(store: Store, appeal_id: int, *, by: str, note: str) -> Appeal:
+    """A supervisor reopens a final appeal: the finding can be reviewed and the appeal ruled again.
 
     Raises:
-        ReviewError: unknown appeal, no name, or the appeal is not answered yet / already final.
+        ReviewError: unknown appeal, no reason, the appeal is not final, or the supervisor is
+            the charged agent.
+        PeopleError: ``by`` is not a registered supervisor.
     """
-    who = actor_name(by)
     appeal = get_appeal(store, appeal_id)
-    _check(appeal, "rule")
-    final = OVERTURNED if overturn else UPHELD
-    with store.transaction() as conn:
-        store.update_appeal(conn, appeal_id, ANSWERED, state=final, ruling=note, ruled_by=who, ruled_at=now())
-        store.append_log(
-            conn,
-            finding_id=appeal.finding_id,
-            action="appeal_rule",
-            actor=who,
-            note=note,
-            before=ANSWERED,
-            after=final,
-            appeal_id=appeal_id,
-        )
-    decide(
-        store,
-        appeal.finding_id,
-        "reject" if overturn else "confirm",
-        by=who,
-        note=note or f"appeal #{appeal_id} {final}",
-        source=f"appeal #{appeal_id}",
-        appeal_id=appeal_id,
-    )
+    _check(appeal, "reopen")
+    supervisor = require_person(store, by, (SUPERVISOR,), "reopening a ruling")
+    if not note.strip():
+        raise ReviewError("--note is required: say why the ruling is reopened")
+    check_not_own(supervisor, stored_finding(store, appeal.finding_id).finding, "reopen an appeal on")
+    _step(store, appeal, "reopen", supervisor.name, note, REOPENED)
     return get_appeal(store, appeal_id)

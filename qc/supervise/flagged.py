@@ -8,17 +8,18 @@ count; a conversation with only suppressed or below-threshold findings is not fl
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from qc.schema import Conversation, Finding
-from qc.scoring.card import load_scorecard, mark_rejected, message_verdicts
+from qc.scoring.card import KIND_LABELS, counted_kind, load_scorecard, mark_rejected, message_verdicts
 from qc.store.database import Store
 from qc.supervise.review import rejected_ids
 
 __all__ = [
     "finding_points",
+    "free_reasons",
     "message_points",
     "points_at_stake",
     "FlaggedConversation",
@@ -54,6 +55,60 @@ def points_at_stake(
                         by_finding[fid] = by_finding.get(fid, 0.0) + points.get(kind, 0.0)
         by_message[(v.conversation_id, v.message_index)] = total
     return {f.id: round(by_finding.get(f.id, 0.0), 6) + 0.0 for f in findings}, by_message
+
+
+def _label(kind: str) -> str:
+    return f"{KIND_LABELS[kind]} {kind}" if kind in KIND_LABELS else kind
+
+
+def free_reasons(
+    conversations: Iterable[Conversation],
+    findings: Iterable[Finding],
+    card: Any,
+    rejected: Collection[str] = (),
+) -> dict[str, str]:
+    """Why each finding that puts no points at stake costs nothing (Chinese, with the English key).
+
+    The review sheet shows it beside the points so QA sees at once that a row is a rejected,
+    vetoed, held-back or already-charged finding rather than a missing deduction. Findings that
+    do cost points are absent. ``findings`` are as stored (:func:`mark_rejected` is applied
+    here with ``rejected``).
+    """
+    conversations = list(conversations)
+    marked = mark_rejected(list(findings), rejected)
+    points = finding_points(conversations, marked, card)
+    verdict_of = {
+        (v.conversation_id, v.message_index): v.verdict for v in message_verdicts(conversations, marked, card)
+    }
+    item_points = [item.points for item in card.items if item.rule == "findings"]
+    reasons: dict[str, str] = {}
+    for f in marked:
+        if points.get(f.id, 0.0) != 0.0:
+            continue
+        threshold = card.threshold(f.kind)
+        verdict = counted_kind(f, card)
+        charged = verdict_of.get((f.conversation_id, f.message_index))
+        if f.id in rejected:
+            reason = "已驳回，不再扣分 (rejected in review)"
+        elif f.suppressed:
+            cue = f"：{f.cue}" if f.cue else ""
+            reason = f"上下文已排除{cue} (suppressed by context, never charged)"
+        elif f.kind in card.review_only:
+            reason = f"{_label(f.kind)} 只进复核队列，不直接扣分 (review_only in the scorecard)"
+        elif f.needs_review:
+            reason = "待复核：把握不足，确认前不扣分 (needs review)"
+        elif f.score < threshold:
+            reason = f"置信度 {f.score:.2f} 低于扣分线 {threshold:g} (below min_score)"
+        elif verdict is None:
+            reason = f"{_label(f.kind)} 本身不扣分，也未指向扣分类别 (the scorecard gives it no points)"
+        elif charged is not None and charged != verdict:
+            reason = f"同一条消息已按 {_label(charged)} 扣分，一条消息只扣一次 (one message, one charge)"
+        elif not any(p.get(verdict, 0.0) for p in item_points):
+            reason = f"评分卡给 {_label(verdict)} 0 分 (0 points in the scorecard)"
+        else:
+            reason = "不扣分 (no points at stake)"
+        reasons[f.id] = reason
+    return reasons
 
 
 def finding_points(

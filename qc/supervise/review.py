@@ -1,22 +1,26 @@
 """Review decisions (复核) on stored findings, the audit trail, and re-scoring with them.
 
-A QA reviewer confirms or rejects a finding by its stable id (:attr:`qc.schema.Finding.id`).
-Every decision is appended to the store's ``review_log`` with who, when, why and the state
-before and after; nothing is ever updated or deleted there. A finding's current state is the
-latest decision (``pending`` when there is none). A rejected finding stops costing points: the
-scorer sees it as suppressed (:func:`mark_rejected`), both in ``qc export`` and when the same
-day is inspected again (finding ids are stable across runs).
+A registered reviewer or supervisor (:mod:`qc.supervise.people`) confirms or rejects a finding
+by its stable id (:attr:`qc.schema.Finding.id`); nobody reviews a finding charged to their own
+account. Every decision is appended to the store's ``review_log`` with who, when (local time
+with its offset), why and the state before and after; nothing is ever updated or deleted there.
+A reject needs a note (why the finding is wrong); a confirm without one records the rule's own
+evidence as the reason. A finding's current state is the latest decision (``pending`` when
+there is none). A rejected finding stops costing points: the scorer sees it as suppressed
+(:func:`mark_rejected`), both in ``qc export`` and when the same day is inspected again
+(finding ids are stable across runs).
+
+A ruling on an appeal is final: later reviews of that finding are refused, with the ruling and
+the way out (a supervisor reopens it, ``qc appeal reopen``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from qc.errors import EXIT_USAGE, QcError
 from qc.outputs.writers import write_score_outputs
 from qc.schema import Conversation, Deduction, Finding
 from qc.scoring.card import (
@@ -31,7 +35,13 @@ from qc.scoring.card import (
     score,
 )
 from qc.scoring.metrics import agent_day_metrics
-from qc.store.database import Store, StoredFinding
+from qc.store.database import Store, StoredFinding, local_now
+from qc.supervise.errors import ReviewError
+from qc.supervise.people import REVIEWERS, Person, require_person
+from qc.supervise.states import FINAL
+
+if TYPE_CHECKING:  # the store hands out transactions; supervise code never queries through them
+    from sqlalchemy import Connection
 
 __all__ = [
     "ReviewError",
@@ -40,8 +50,12 @@ __all__ = [
     "CONFIRMED",
     "REJECTED",
     "REJECTED_CUE",
-    "actor_name",
+    "check_not_final",
+    "check_not_own",
+    "final_ruling",
     "finding_states",
+    "record_decision",
+    "reviewers_of",
     "rejected_ids",
     "stored_finding",
     "decide",
@@ -55,14 +69,8 @@ PENDING = "pending"
 
 
 def now() -> str:
-    """The current UTC time, as decisions and appeals record it."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-class ReviewError(QcError):
-    """A review or appeal request that cannot be carried out (unknown id, invalid transition)."""
-
-    exit_code = EXIT_USAGE
+    """The current local time with its offset, as decisions and appeals record it."""
+    return local_now()
 
 
 def finding_states(store: Store, finding_ids: Collection[str] | None = None) -> dict[str, str]:
@@ -89,16 +97,39 @@ def stored_finding(store: Store, finding_id: str) -> StoredFinding:
     return found
 
 
-def actor_name(by: str) -> str:
-    """The name of who decides, stripped; required.
+def final_ruling(store: Store, finding_id: str) -> dict[str, Any] | None:
+    """The finding's latest appeal when it is final (upheld or overturned), else ``None``."""
+    rows = store.appeal_rows(finding_id=finding_id)
+    return rows[-1] if rows and rows[-1]["state"] in FINAL else None
+
+
+def check_not_final(store: Store, finding_id: str) -> None:
+    """Refuse a review of a finding whose appeal was ruled final.
 
     Raises:
-        ReviewError: no name given.
+        ReviewError: the ruling, who made it and when, and how a supervisor reopens it.
     """
-    name = (by or "").strip()
-    if not name:
-        raise ReviewError("--by is required: name the reviewer, e.g. --by 张主管")
-    return name
+    ruling = final_ruling(store, finding_id)
+    if ruling is not None:
+        why = f": {ruling['ruling']}" if ruling.get("ruling") else ""
+        raise ReviewError(
+            f"finding {finding_id} is final: appeal #{ruling['id']} was {ruling['state']} by"
+            f" {ruling['ruled_by']} at {ruling['ruled_at']}{why}. Reviews are closed; a supervisor"
+            f" can reopen it: qc appeal reopen {ruling['id']} --by NAME --note WHY"
+        )
+
+
+def check_not_own(person: Person, finding: Finding, action: str) -> None:
+    """Nobody decides on a finding charged to their own account.
+
+    Raises:
+        ReviewError: ``person`` carries the agent id the finding is charged to.
+    """
+    if person.charged_with(finding.agent):
+        raise ReviewError(
+            f"{person.name} cannot {action} finding {finding.id}: it is charged to their own"
+            f" account {finding.agent}; ask another reviewer"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,32 +149,66 @@ def decide(
     by: str,
     note: str = "",
     source: str = "cli",
-    appeal_id: int | None = None,
 ) -> Decision:
-    """Record a confirm/reject decision on a stored finding; returns the state change.
+    """Record a reviewer's confirm/reject decision on a stored finding; returns the state change.
 
     Raises:
-        ReviewError: unknown finding, unknown decision word or no reviewer name.
+        ReviewError: unknown finding or decision word, a reject without a note, the finding's
+            appeal was ruled final, or the reviewer reviews their own finding.
+        PeopleError: ``by`` is not a registered reviewer or supervisor (or nobody is registered).
     """
     if decision not in DECISIONS:
         raise ReviewError(f"decision {decision!r} is unknown: use {' or '.join(DECISIONS)}")
-    actor = actor_name(by)
-    stored_finding(store, finding_id)
+    found = stored_finding(store, finding_id)
+    reviewer = require_person(store, by, REVIEWERS, "a review")
+    check_not_own(reviewer, found.finding, "review")
+    check_not_final(store, finding_id)
+    note = note.strip()
+    if decision == "reject" and not note:
+        raise ReviewError("--note is required to reject: say why the finding is wrong")
+    if not note:
+        note = f"confirmed as found: {found.finding.evidence.summary}"
+    with store.transaction() as conn:
+        return record_decision(
+            store, conn, finding_id, decision, actor=reviewer.name, note=note, source=source
+        )
+
+
+def record_decision(
+    store: Store,
+    conn: Connection,
+    finding_id: str,
+    decision: str,
+    *,
+    actor: str,
+    note: str,
+    source: str,
+    appeal_id: int | None = None,
+) -> Decision:
+    """Append a decision inside the caller's transaction (a review, or the one a ruling implies)."""
     before = finding_states(store, [finding_id]).get(finding_id, PENDING)
     after = DECISIONS[decision]
-    with store.transaction() as conn:
-        store.append_log(
-            conn,
-            finding_id=finding_id,
-            action=decision,
-            actor=actor,
-            note=note,
-            before=before,
-            after=after,
-            appeal_id=appeal_id,
-            source=source,
-        )
+    store.append_log(
+        conn,
+        finding_id=finding_id,
+        action=decision,
+        actor=actor,
+        note=note,
+        before=before,
+        after=after,
+        appeal_id=appeal_id,
+        source=source,
+    )
     return Decision(finding_id, before, after)
+
+
+def reviewers_of(store: Store, finding_id: str) -> set[str]:
+    """Who reviewed a finding (confirm/reject outside a ruling) or answered one of its appeals."""
+    return {
+        row["actor"]
+        for row in store.audit_trail(finding_id)
+        if (row["action"] in DECISIONS and row["appeal_id"] is None) or row["action"] == "appeal_answer"
+    }
 
 
 def audit_trail(store: Store, finding_id: str | None = None) -> list[dict[str, Any]]:

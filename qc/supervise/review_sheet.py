@@ -1,90 +1,172 @@
-"""Bulk review through a spreadsheet: export a day's findings to CSV, import the decisions.
+"""Bulk review through a spreadsheet: export a day's findings to CSV or XLSX, import the decisions.
 
-The CSV shows each finding with its message and the messages before it (as many as the
-report shows), UTF-8 with a BOM (Excel on a Chinese Windows opens it as is). QA fills the
-``decision`` column with ``confirm`` or ``reject`` (确认 / 驳回 are accepted too), ``by`` and
-``note``. Import validates each row: an unknown finding id or decision word is listed with
-its row number and the other rows are still applied; empty decisions are skipped; a decision
-equal to the finding's current state is not logged again.
+The sheet has Chinese headers (QA reads them; the English key of each column is accepted on
+import too) and shows each finding with its message and the messages before it (as many as
+the report shows), the points it puts at stake and, when it costs nothing, why
+(``不扣分原因``: rejected, vetoed by context, held for review, already charged once …). CSV is
+UTF-8 with a BOM (Excel on a Chinese Windows opens it as is); ``--out review.xlsx`` writes a
+workbook, the safer round trip (Excel never re-types an id there). Every cell is inert
+(:mod:`qc.outputs.cells`).
+
+QA fills ``复核结论`` with ``确认`` / ``驳回`` (``confirm`` / ``reject``), ``复核人`` and ``备注``
+and saves: as CSV in any encoding Excel or WPS writes (UTF-8, UTF-8 with BOM, GBK/GB18030,
+UTF-16) or as XLSX; :func:`import_review_sheet` reads each with the readers' own sniffing
+(:func:`qc.readers.edited.read_table`). Each row is validated: an unknown finding id or
+decision word, a person without the reviewer role, a reject without a note, a finding whose
+appeal was ruled final: listed with its row number, the other rows still applied. Empty
+decisions are skipped; a decision equal to the finding's current state is not logged again.
 """
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from qc.outputs.cells import append_inert, open_csv
+from qc.readers.columns import normalize_header
+from qc.readers.edited import read_table
 from qc.schema import Conversation, Role
+from qc.scoring.card import mark_rejected
 from qc.store.database import Store
-from qc.supervise.flagged import finding_points
+from qc.supervise.flagged import finding_points, free_reasons
+from qc.supervise.people import list_people
 from qc.supervise.report import load_reply_patterns
-from qc.supervise.review import DECISIONS, ReviewError, decide, finding_states
+from qc.supervise.review import DECISIONS, ReviewError, decide, finding_states, rejected_ids
 
-__all__ = ["REVIEW_COLUMNS", "export_review_csv", "import_review_csv", "ImportResult"]
+__all__ = [
+    "REVIEW_COLUMNS",
+    "REVIEW_HEADERS",
+    "export_review_sheet",
+    "import_review_sheet",
+    "ImportResult",
+]
 
-REVIEW_COLUMNS = (
-    "finding_id",
-    "date",
-    "agent",
-    "conversation_id",
-    "message_index",
-    "kind",
-    "entry",
-    "points",
-    "state",
-    "text",
-    "message",
-    "context",
-    "decision",
-    "by",
-    "note",
+# (key, 表头): the sheet's columns in order. Import finds a column by either name.
+REVIEW_HEADERS: tuple[tuple[str, str], ...] = (
+    ("finding_id", "发现编号"),
+    ("date", "日期"),
+    ("agent", "客服"),
+    ("conversation_id", "会话编号"),
+    ("message_index", "消息序号"),
+    ("kind", "类型"),
+    ("entry", "词条"),
+    ("points", "扣分"),
+    ("why_free", "不扣分原因"),
+    ("state", "复核状态"),
+    ("text", "命中内容"),
+    ("message", "整条消息"),
+    ("context", "上文"),
+    ("decision", "复核结论（确认/驳回）"),
+    ("by", "复核人"),
+    ("note", "备注（驳回必填）"),
 )
+REVIEW_COLUMNS = tuple(key for key, _ in REVIEW_HEADERS)
 # Words QA may type in the decision column → the decision.
 _WORDS = {"confirm": "confirm", "确认": "confirm", "reject": "reject", "驳回": "reject"}
+_HEADER_SEARCH_ROWS = 10
 
 
-def export_review_csv(store: Store, date: str, out: Path, card: Any, mask: Any = None) -> int:
-    """Write the day's findings (live ones first, then held-back ones) to ``out``; returns the count."""
+def _aliases() -> dict[str, str]:
+    """Folded header → key: the English key, the Chinese header, and the header without its hint."""
+    out: dict[str, str] = {}
+    for key, zh in REVIEW_HEADERS:
+        for name in (key, zh, zh.split("（")[0]):
+            out[normalize_header(name)] = key
+    return out
+
+
+_ALIASES = _aliases()
+
+
+def export_review_sheet(store: Store, date: str, out: Path, card: Any, mask: Any = None) -> int:
+    """Write the day's findings to a review sheet (XLSX for ``*.xlsx``, else CSV); returns the count.
+
+    Live findings come first, most points at stake first, then the held-back ones.
+    """
     mask = mask or (lambda s: s)
     window = load_reply_patterns().context_messages
     stored = store.findings(date_from=date, date_to=date)
     convs = store.conversations({s.finding.conversation_id for s in stored})
     findings = [s.finding for s in stored]
-    points = finding_points(list(convs.values()), findings, card)
+    rejected = rejected_ids(store)
+    # Points with the decisions applied: a rejected finding puts nothing at stake (and says why).
+    points = finding_points(list(convs.values()), mark_rejected(findings, rejected), card)
+    reasons = free_reasons(list(convs.values()), findings, card, rejected)
     states = finding_states(store, [f.id for f in findings])
     stored.sort(key=lambda s: (not s.finding.live, points.get(s.id, 0), s.finding.conversation_id))
+    rows = []
+    for s in stored:
+        f = s.finding
+        conv = convs.get(f.conversation_id)
+        message = context = ""
+        if conv is not None and 0 <= f.message_index < len(conv.messages):
+            message = conv.messages[f.message_index].text
+            context = _context(conv, f.message_index, window)
+        lost = points.get(f.id, 0.0)
+        rows.append(
+            [
+                f.id,
+                s.date,
+                f.agent or "",
+                f.conversation_id,
+                f.message_index,
+                f.kind,
+                f.entry or "",
+                lost,
+                reasons.get(f.id, ""),  # only findings that cost nothing have a reason
+                states.get(f.id, "pending"),
+                mask(f.text),
+                mask(message),
+                mask(context),
+                "",
+                "",
+                "",
+            ]
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", encoding="utf-8-sig", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(REVIEW_COLUMNS)
-        for s in stored:
-            f = s.finding
-            conv = convs.get(f.conversation_id)
-            message = context = ""
-            if conv is not None and 0 <= f.message_index < len(conv.messages):
-                message = conv.messages[f.message_index].text
-                context = _context(conv, f.message_index, window)
-            w.writerow(
-                [
-                    f.id,
-                    s.date,
-                    f.agent or "",
-                    f.conversation_id,
-                    f.message_index,
-                    f.kind,
-                    f.entry or "",
-                    f"{points.get(f.id, 0):g}",
-                    states.get(f.id, "pending"),
-                    mask(f.text),
-                    mask(message),
-                    mask(context),
-                    "",
-                    "",
-                    "",
-                ]
-            )
-    return len(stored)
+    if out.suffix.lower() == ".xlsx":
+        _write_xlsx(out, rows)
+    else:
+        with open_csv(out) as w:
+            w.writerow(zh for _, zh in REVIEW_HEADERS)
+            for row in rows:
+                w.writerow([_csv_id(row[0]), *row[1:7], f"{row[7]:g}", *row[8:]])
+    return len(rows)
+
+
+def _csv_id(finding_id: str) -> str:
+    """A finding id Excel keeps as text: one that reads as a number (all digits, ``12e45``) gets a quote."""
+    try:
+        float(finding_id)
+    except ValueError:
+        return finding_id
+    return "'" + finding_id  # import strips it (Excel shows it; it would turn 1e5… into 100000)
+
+
+def _write_xlsx(out: Path, rows: list[list[Any]]) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.worksheet import Worksheet
+
+    wb = Workbook()
+    ws = wb.active
+    assert isinstance(ws, Worksheet)  # a new workbook's one sheet
+    ws.title = "复核"
+    append_inert(ws, [zh for _, zh in REVIEW_HEADERS])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        append_inert(ws, row)
+    widths = {"finding_id": 18, "why_free": 36, "text": 16, "message": 40, "context": 48, "note": 30}
+    for index, (key, zh) in enumerate(REVIEW_HEADERS, start=1):
+        ws.column_dimensions[get_column_letter(index)].width = widths.get(key, max(10, 2 * len(zh) + 2))
+        if key in ("why_free", "message", "context"):
+            for (cell,) in ws.iter_rows(min_row=2, min_col=index, max_col=index):
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.freeze_panes = "B2"
+    wb.save(out)
 
 
 def _context(conv: Conversation, index: int, window: int) -> str:
@@ -96,7 +178,7 @@ def _context(conv: Conversation, index: int, window: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class RowProblem:
-    """A refused row: its 1-based line number in the file (header = 1) and why."""
+    """A refused row: its line (CSV) or row (XLSX) number in the file (header = 1) and why."""
 
     row: int
     message: str
@@ -114,43 +196,77 @@ class RowChange:
 
 @dataclass(slots=True)
 class ImportResult:
-    """What an import did."""
+    """What an import did, and what it read (format and encoding, for the summary)."""
 
     changed: list[RowChange] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
     unchanged: int = 0
     skipped: int = 0
+    format: str = ""
+    encoding: str | None = None
 
 
-def import_review_csv(store: Store, path: Path, default_by: str = "") -> ImportResult:
-    """Apply the decisions of an edited review CSV (see the module docstring for the rules)."""
-    result = ImportResult()
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in ("finding_id", "decision") if c not in (reader.fieldnames or [])]
-        if missing:
-            result.problems.append(
-                RowProblem(1, f"missing column(s) {', '.join(missing)}; export a fresh file")
-            )
-            return result
-        rows = list(enumerate(reader, start=2))
-    ids = {(r.get("finding_id") or "").strip() for _, r in rows}
+def _value(cells: list[str], index: int | None) -> str:
+    """A cell of the row, stripped, without the quote qc puts in front of cells Excel would re-type."""
+    if index is None or index >= len(cells):
+        return ""
+    text = cells[index].strip()
+    return text[1:].strip() if text.startswith("'") else text
+
+
+def import_review_sheet(store: Store, path: Path, default_by: str = "") -> ImportResult:
+    """Apply the decisions of an edited review sheet (see the module docstring for the rules).
+
+    Raises:
+        InputError: the file cannot be read at all (exit 1), with the fix.
+        ReviewError: the store has no people yet (exit 2), with the fix.
+    """
+    table = read_table(path)
+    result = ImportResult(format=table.format, encoding=table.encoding)
+    header_at = None
+    columns: dict[str, int] = {}
+    for position, (_line, cells) in enumerate(table.rows[:_HEADER_SEARCH_ROWS]):
+        found = {
+            _ALIASES[normalize_header(c)]: i
+            for i, c in reversed(list(enumerate(cells)))
+            if normalize_header(c) in _ALIASES
+        }
+        if "finding_id" in found:
+            header_at, columns = position, found
+            break
+    missing = [key for key in ("finding_id", "decision") if key not in columns]
+    if header_at is None or missing:
+        names = " and ".join(f"{dict(REVIEW_HEADERS)[k]} ({k})" for k in missing or ["finding_id"])
+        first = table.rows[0][0] if table.rows else 1
+        result.problems.append(
+            RowProblem(first, f"no column {names}; export a fresh sheet with qc review export")
+        )
+        return result
+    if not list_people(store):
+        raise ReviewError(
+            "this store has no people yet: register the reviewers named in the sheet first,"
+            " e.g. qc people add 质检小王 --role reviewer"
+        )
+    rows = table.rows[header_at + 1 :]
+    ids = {_value(cells, columns["finding_id"]) for _, cells in rows}
     known = {s.id for s in store.findings(finding_ids=ids)}
     states = finding_states(store, list(known))
-    for line, r in rows:
-        fid = (r.get("finding_id") or "").strip()
-        word = (r.get("decision") or "").strip().lower()
+    for line, cells in rows:
+        fid = _value(cells, columns["finding_id"])
+        word = _value(cells, columns["decision"]).lower()
         if not word:
             result.skipped += 1
             continue
         if word not in _WORDS:
-            result.problems.append(RowProblem(line, f"decision {word!r} is unknown: write confirm or reject"))
+            result.problems.append(
+                RowProblem(line, f"decision {word!r} is unknown: write 确认 or 驳回 (confirm or reject)")
+            )
             continue
         if fid not in known:
             result.problems.append(RowProblem(line, f"finding id {fid!r} is not in the store"))
             continue
         decision = _WORDS[word]
-        by = (r.get("by") or "").strip() or default_by
+        by = _value(cells, columns.get("by")) or default_by
         if states.get(fid, "pending") == DECISIONS[decision]:
             result.unchanged += 1
             continue
@@ -160,8 +276,8 @@ def import_review_csv(store: Store, path: Path, default_by: str = "") -> ImportR
                 fid,
                 decision,
                 by=by,
-                note=(r.get("note") or "").strip(),
-                source=f"csv:{path.name}:{line}",
+                note=_value(cells, columns.get("note")),
+                source=f"{table.format}:{path.name}:{line}",
             )
         except ReviewError as exc:
             result.problems.append(RowProblem(line, str(exc)))

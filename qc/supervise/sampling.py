@@ -9,12 +9,12 @@ agent does not change the others' draws.
 
 from __future__ import annotations
 
-import csv
 import random
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from qc.outputs.cells import open_csv
 from qc.store.database import Store
 from qc.supervise.flagged import flagged_conversations
 
@@ -77,10 +77,12 @@ def draw_sample(
 
 
 def write_sample_csv(rows: list[SampleRow], out: Path) -> None:
-    """The sample as a CSV for manual review (UTF-8 with BOM; empty verdict/by/note columns)."""
+    """The sample as a CSV for manual review (UTF-8 with BOM; empty verdict/by/note columns).
+
+    Cells are inert (:mod:`qc.outputs.cells`): an agent nick never runs as a formula.
+    """
     out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", encoding="utf-8-sig", newline="") as fh:
-        w = csv.writer(fh)
+    with open_csv(out) as w:
         w.writerow(SAMPLE_COLUMNS)
         for r in rows:
             w.writerow(

@@ -1376,7 +1376,7 @@ def _demo_readme(
     lines = [
         "# The demo day",
         "",
-        "Generated, not real: every conversation in `day/` was written by `qc/synthetic.py`",
+        "Generated, not real: every conversation in `day/` was written by `qc/synth/conversations.py`",
         "(seeded), in wording made up for this project. Regenerate it byte for byte with",
         "",
         "```bash",

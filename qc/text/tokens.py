@@ -168,10 +168,17 @@ def user_tokenizer(user_dict: Path) -> Any:
     The global jieba dictionary is left untouched, so spaCy's pipeline and the
     lexicon's token-boundary checks behave as without the dictionary.
     """
+    import io
+
+    from qc.readers.encoding import decode_text
+
     jieba = _quiet_jieba()
     tok = jieba.Tokenizer()
     tok.initialize()
-    tok.load_userdict(str(user_dict))
+    # jieba reads UTF-8 only; a dictionary saved as GBK on a Chinese Windows machine is decoded
+    # here with the readers' sniffing (the CLI checked it decodes before any work).
+    text, _ = decode_text(Path(user_dict).read_bytes())
+    tok.load_userdict(io.BytesIO(text.encode("utf-8")))
     return tok
 
 

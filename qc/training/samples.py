@@ -14,6 +14,7 @@ from pathlib import Path
 
 from qc.attitude.decision import LABELS
 from qc.errors import EXIT_USAGE, QcError
+from qc.readers.encoding import UndecodableError, decode_text
 
 EVAL_BUCKETS = 3  # ids whose hash % 10 falls below this are held out (3 → 30 %)
 GENERATED_PREFIX = "generated"
@@ -81,9 +82,11 @@ def load_samples(path: Path) -> list[Sample]:
     for file in sample_files(path):
         generated = file.name.startswith(GENERATED_PREFIX)
         try:
-            lines = file.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SampleError(f"{file}: cannot read as UTF-8 text ({exc.__class__.__name__})") from None
+            lines = decode_text(file.read_bytes())[0].splitlines()
+        except OSError as exc:
+            raise SampleError(f"{file}: cannot read ({exc.strerror or exc})") from None
+        except UndecodableError as exc:
+            raise SampleError(f"{file}: {exc}") from None
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue

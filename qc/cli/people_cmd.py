@@ -1,0 +1,128 @@
+"""``qc people``: who may review, rule and appeal (reviewer, supervisor, agent)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from qc.cli import app
+from qc.cli._common import err, handle_errors
+from qc.cli._store_opts import DEFAULT_DB, DbOption, open_db
+
+people_app = typer.Typer(
+    no_args_is_help=True,
+    help="Register who reviews (reviewer), rules appeals (supervisor) and is charged (agent).\n\n"
+    "Reviews and appeal steps name a registered person; a store without people refuses them.\n\n"
+    "\b\nExample:\n    qc people add 质检小王 --role reviewer\n    qc people add 张主管 --role supervisor\n"
+    "    qc people add 阿杰 --role agent\n    qc people list",
+)
+app.add_typer(people_app, name="people")
+
+
+@people_app.command("add")
+@handle_errors
+def add_cli(
+    name: Annotated[str, typer.Argument(help="The person's name as they sign decisions (--by NAME).")],
+    role: Annotated[str, typer.Option("--role", help="reviewer, supervisor or agent.")],
+    agent_id: Annotated[
+        str | None,
+        typer.Option(
+            "--agent-id",
+            help="The account findings are charged to (店铺:客服名); default for an agent: NAME"
+            " when it names one stored agent.",
+        ),
+    ] = None,
+    by: Annotated[str, typer.Option("--by", help="Who registers them (default: your login name).")] = "",
+    note: Annotated[str, typer.Option("--note", help="Why (kept in the audit trail).")] = "",
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Register a person with a role (logged in the audit trail).
+
+    A reviewer reviews findings and answers appeals; a supervisor also rules appeals and
+    reopens rulings; an agent appeals the findings charged to their account (--agent-id, or
+    NAME itself when it names one agent of the store, e.g. 阿杰 for 柚子优选旗舰店:阿杰).
+
+    \b
+    Example:
+        qc people add 质检小王 --role reviewer
+        qc people add 张主管 --role supervisor --note "QA lead"
+        qc people add 阿杰 --role agent
+        qc people add 小林 --role agent --agent-id 柚子优选旗舰店:小林
+    """  # noqa: D301 - the \b line keeps click from rewrapping the examples
+    from qc.supervise.people import add_person
+
+    store = open_db(db)
+    try:
+        person = add_person(store, name, role, agent_id=agent_id, by=by, note=note)
+    finally:
+        store.close()
+    account = f" ({person.agent_id})" if person.agent_id else ""
+    err(f"{person.name} added as {person.role}{account}")
+
+
+@people_app.command("remove")
+@handle_errors
+def remove_cli(
+    name: Annotated[str, typer.Argument(help="The person to remove.")],
+    by: Annotated[str, typer.Option("--by", help="Who removes them (default: your login name).")] = "",
+    note: Annotated[str, typer.Option("--note", help="Why (kept in the audit trail).")] = "",
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Remove a person: they can no longer decide; past decisions keep their name.
+
+    \b
+    Example:
+        qc people remove 质检小王 --note "moved to the warehouse team"
+    """  # noqa: D301 - the \b line keeps click from rewrapping the examples
+    from qc.supervise.people import remove_person
+
+    store = open_db(db)
+    try:
+        person = remove_person(store, name, by=by, note=note)
+    finally:
+        store.close()
+    err(f"{person.name} ({person.role}) removed")
+
+
+@people_app.command("list")
+@handle_errors
+def list_cli(
+    include_removed: Annotated[bool, typer.Option("--all", help="Also people who were removed.")] = False,
+    output_format: Annotated[str, typer.Option("--format", help="table or json (JSON lines).")] = "table",
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """List the registered people and their roles.
+
+    \b
+    Example:
+        qc people list
+        qc people list --all --format json
+    """  # noqa: D301 - the \b line keeps click from rewrapping the examples
+    from qc.supervise.filters import check_choice
+    from qc.supervise.people import list_people
+
+    check_choice(output_format, "--format", ("table", "json"))
+    store = open_db(db)
+    try:
+        people = list_people(store, include_removed)
+    finally:
+        store.close()
+    if not people:
+        err("no people registered; add them with `qc people add NAME --role reviewer|supervisor|agent`")
+        return
+    if output_format == "json":
+        for p in people:
+            typer.echo(json.dumps(p.to_json(), ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{len(people)} people", title_justify="left")
+    for header in ("name", "role", "agent id", "added", "by", "removed"):
+        table.add_column(header, no_wrap=header in ("name", "agent id"))
+    for p in people:
+        removed = f"{p.removed_at} by {p.removed_by}" if p.removed_at else ""
+        table.add_row(p.name, p.role, p.agent_id or "", p.added_at, p.added_by, removed)
+    Console().print(table)

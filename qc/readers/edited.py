@@ -1,0 +1,97 @@
+"""Tables a person edited and saved again: a review sheet, a spot-check sample.
+
+QA staff open what qc exported in Excel or WPS, fill in columns and save. What comes back may be
+CSV in UTF-8 (with or without a BOM), GBK/GB18030 (Excel on a Chinese Windows machine), UTF-16
+("Unicode text", tab separated) or an XLSX workbook. :func:`read_table` reads all of them with
+the chat readers' own sniffing (:func:`qc.readers.encoding.decode_text`) and gives every row as
+text cells with its line (CSV) or row (XLSX) number, so a command can name the row it refuses.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qc.errors import InputError
+from qc.readers.encoding import UndecodableError, decode_text
+from qc.readers.sniff import OLE_MAGIC, ZIP_MAGIC, guess_delimiter
+
+__all__ = ["EditedTable", "read_table", "cell_text"]
+
+
+@dataclass(slots=True)
+class EditedTable:
+    """The rows of an edited file: ``(line or row number, cells)``; blank rows left out."""
+
+    path: Path
+    format: str  # "csv" or "xlsx"
+    encoding: str | None
+    rows: list[tuple[int, list[str]]] = field(default_factory=list)
+
+
+def cell_text(value: Any) -> str:
+    """A cell as text: empty for nothing, ``12`` for a whole float, else ``str``; stripped."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def read_table(path: Path) -> EditedTable:
+    """Every row of a CSV (any encoding qc sniffs, any common delimiter) or of an XLSX's first sheet.
+
+    Raises:
+        InputError: the file cannot be opened, is an old .xls, is not a workbook or not text; the
+            message names the file and the fix.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if data.startswith(ZIP_MAGIC):
+        return _xlsx(path)
+    if data.startswith(OLE_MAGIC):
+        raise InputError(f"{path}: is an old binary Excel (.xls) file; save it as .xlsx or CSV")
+    try:
+        text, encoding = decode_text(data)
+    except UndecodableError as exc:
+        raise InputError(f"{path}: {exc}") from None
+    lines = text.split("\n")
+    first = next((line for line in lines if line.strip()), "")
+    table = EditedTable(path, "csv", encoding)
+    reader = csv.reader((line + "\n" for line in lines), delimiter=guess_delimiter(first))
+    start = 1
+    try:
+        for cells in reader:
+            if any(c.strip() for c in cells):
+                table.rows.append((start, [c.strip() for c in cells]))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise InputError(
+            f"{path}: line {reader.line_num}: not valid CSV ({exc}); re-save it from Excel"
+        ) from None
+    return table
+
+
+def _xlsx(path: Path) -> EditedTable:
+    import openpyxl
+
+    table = EditedTable(path, "xlsx", None)
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on corrupt files
+        raise InputError(
+            f"{path}: cannot open as XLSX ({type(exc).__name__}); re-save it in Excel or as CSV"
+        ) from None
+    try:
+        ws = wb.worksheets[0]
+        for number, row in enumerate(ws.iter_rows(values_only=True), start=1):
+            cells = [cell_text(v) for v in row]
+            if any(cells):
+                table.rows.append((number, cells))
+    finally:
+        wb.close()
+    return table

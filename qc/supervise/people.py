@@ -1,0 +1,237 @@
+"""People and roles (issue 17): who may review findings, rule appeals and appeal.
+
+A store keeps a small ``people`` table; every decision names a registered, active person:
+
+* ``reviewer``: reviews findings (``qc review``) and answers appeals;
+* ``supervisor``: does what a reviewer does, rules appeals, reopens a ruling, and may open an
+  appeal on an agent's behalf;
+* ``agent``: the customer-service agent, linked to the account the findings are charged to
+  (``--agent-id``, e.g. ``柚子优选旗舰店:阿杰``); appeals their own findings.
+
+Any person may carry an agent id (a team lead who also chats with buyers): nobody reviews,
+answers or rules on a finding charged to their own account.
+
+A store without any people refuses every review and appeal step, with the fix in the message
+(``qc people add NAME --role reviewer`` …): decisions are only ever recorded under a name that
+has a role. People are never deleted: ``qc people remove`` marks them inactive, so the audit
+trail still says who they were. Adding and removing people is itself in the audit trail.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from qc.readers.roles import fold_agent_id
+from qc.store.database import Store, local_now
+from qc.supervise.errors import ReviewError
+from qc.supervise.filters import match_agent
+
+__all__ = [
+    "ROLES",
+    "REVIEWERS",
+    "SUPERVISOR",
+    "AGENT",
+    "PeopleError",
+    "Person",
+    "add_person",
+    "remove_person",
+    "list_people",
+    "require_person",
+    "charged_to",
+    "current_user",
+]
+
+REVIEWER = "reviewer"
+SUPERVISOR = "supervisor"
+AGENT = "agent"
+ROLES = (REVIEWER, SUPERVISOR, AGENT)
+REVIEWERS = (REVIEWER, SUPERVISOR)  # who may review a finding or answer an appeal
+
+
+class PeopleError(ReviewError):
+    """A decision names nobody, or somebody without the role it needs (exit 2, with the fix)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A registered person: their name, role and (for agents) the account findings are charged to."""
+
+    id: int
+    name: str
+    role: str
+    agent_id: str | None
+    active: bool
+    added_at: str
+    added_by: str
+    note: str = ""
+    removed_at: str | None = None
+    removed_by: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-safe dict."""
+        return {k: getattr(self, k) for k in self.__slots__}
+
+    def charged_with(self, agent: str | None) -> bool:
+        """True when findings charged to ``agent`` are this person's own."""
+        return bool(self.agent_id and agent and fold_agent_id(self.agent_id) == fold_agent_id(agent))
+
+
+def _person(row: dict[str, Any]) -> Person:
+    return Person(
+        id=int(row["id"]),
+        name=row["name"],
+        role=row["role"],
+        agent_id=row["agent_id"],
+        active=bool(row["active"]),
+        added_at=row["added_at"],
+        added_by=row["added_by"] or "",
+        note=row["note"] or "",
+        removed_at=row["removed_at"],
+        removed_by=row["removed_by"],
+    )
+
+
+def current_user() -> str:
+    """Who runs qc (the login name), for people changes made without ``--by``."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in some containers
+        return "unknown"
+
+
+def list_people(store: Store, include_removed: bool = False) -> list[Person]:
+    """Registered people (active ones unless ``include_removed``), in the order they were added."""
+    return [_person(r) for r in store.people(include_removed)]
+
+
+def _find(people: Sequence[Person], name: str) -> Person | None:
+    wanted = name.strip()
+    return next((p for p in people if p.name == wanted), None)
+
+
+def add_person(
+    store: Store, name: str, role: str, *, agent_id: str | None = None, by: str = "", note: str = ""
+) -> Person:
+    """Register a person with a role; logged in the audit trail.
+
+    An agent needs the account their findings are charged to: ``agent_id``, or else ``name``
+    itself when it names exactly one agent of the store (a full id or a short name such as 阿杰).
+
+    Raises:
+        PeopleError: empty name, unknown role, the name is already registered, or an agent whose
+            account cannot be told.
+    """
+    name = name.strip()
+    if not name:
+        raise PeopleError("give the person's name, e.g. qc people add 张主管 --role supervisor")
+    if role not in ROLES:
+        raise PeopleError(f"--role {role!r} is unknown: use one of {', '.join(ROLES)}")
+    active = list_people(store)
+    existing = _find(active, name)
+    if existing is not None:
+        raise PeopleError(
+            f"{name} is already registered as {existing.role}; remove them first"
+            f" (qc people remove {name} --note WHY) to change the role"
+        )
+    account = fold_agent_id(agent_id) if agent_id and agent_id.strip() else None
+    if role == AGENT and account is None:
+        found = match_agent(name, store.agents())
+        if len(found) != 1:
+            what = f"names {', '.join(found)}" if found else "names no agent in the store"
+            raise PeopleError(
+                f"{name} {what}; give the account the agent's findings are charged to,"
+                f" e.g. --agent-id 柚子优选旗舰店:{name}"
+            )
+        account = fold_agent_id(found[0])
+    who = by.strip() or current_user()
+    at = local_now()
+    with store.transaction() as conn:
+        person_id = store.insert_person(
+            conn, name=name, role=role, agent_id=account, active=True, added_at=at, added_by=who, note=note
+        )
+        store.append_log(
+            conn,
+            finding_id="",
+            action="person_add",
+            actor=who,
+            note=note or f"{name} added as {role}" + (f" ({account})" if account else ""),
+            before="none",
+            after=role,
+            source=f"person:{name}",
+        )
+    return _person(next(r for r in store.people() if r["id"] == person_id))
+
+
+def remove_person(store: Store, name: str, *, by: str = "", note: str = "") -> Person:
+    """Mark a person inactive (kept for the audit trail); logged.
+
+    Raises:
+        PeopleError: no active person of that name.
+    """
+    person = _find(list_people(store), name)
+    if person is None:
+        raise PeopleError(f"{name.strip()!r} is not registered; list people with `qc people list`")
+    who = by.strip() or current_user()
+    at = local_now()
+    with store.transaction() as conn:
+        if not store.deactivate_person(conn, person.id, removed_at=at, removed_by=who):
+            raise PeopleError(f"{person.name} was removed meanwhile; list people with `qc people list`")
+        store.append_log(
+            conn,
+            finding_id="",
+            action="person_remove",
+            actor=who,
+            note=note or f"{person.name} removed",
+            before=person.role,
+            after="removed",
+            source=f"person:{person.name}",
+        )
+    return _person(next(r for r in store.people(include_removed=True) if r["id"] == person.id))
+
+
+def _a(noun: str) -> str:
+    """``noun`` with its English article (an agent, a reviewer)."""
+    return f"an {noun}" if noun[:1] in "aeiou" else f"a {noun}"
+
+
+def _roles_text(roles: Sequence[str]) -> str:
+    return " or ".join(roles)
+
+
+def require_person(
+    store: Store, name: str, roles: Sequence[str], action: str, option: str = "--by"
+) -> Person:
+    """The active person ``name`` if they hold one of ``roles``.
+
+    Raises:
+        PeopleError: no name given, nobody registered yet, ``name`` unknown, or in another role;
+            each message gives the command that fixes it.
+    """
+    wanted = (name or "").strip()
+    people = list_people(store)
+    if not people:
+        raise PeopleError(
+            f"this store has no people yet, and {action} needs a registered {_roles_text(roles)}."
+            " Register who reviews and who rules first, e.g.: qc people add 质检小王 --role reviewer;"
+            " qc people add 张主管 --role supervisor"
+        )
+    if not wanted:
+        raise PeopleError(f"{option} is required: {action} needs a registered {_roles_text(roles)}")
+    person = _find(people, wanted)
+    if person is None:
+        known = ", ".join(f"{p.name} ({p.role})" for p in people if p.role in roles) or "none yet"
+        raise PeopleError(
+            f"{wanted} is not registered in this store ({_roles_text(roles)}s: {known});"
+            f" add them with: qc people add {wanted} --role {roles[0]}"
+        )
+    if person.role not in roles:
+        raise PeopleError(f"{person.name} is {_a(person.role)}; {action} needs {_a(_roles_text(roles))}")
+    return person
+
+
+def charged_to(store: Store, agent: str | None) -> list[Person]:
+    """The active agent people whose account is ``agent`` (the one a finding is charged to)."""
+    return [p for p in list_people(store) if p.role == AGENT and p.charged_with(agent)]

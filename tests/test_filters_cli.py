@@ -1,0 +1,141 @@
+"""Filters that answer (issue 17, item 5), through the CLI.
+
+`--agent` takes a full id (any spelling that folds to it) or a unique short name; ambiguity and
+unknown agents, kinds, states and dates are usage errors (exit 2) naming what exists; an empty
+result says so on stderr while stdout keeps the data (nothing, or `[]`).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from review_day import CONVERSATIONS, DAY, inspect_day, msg
+from typer.testing import CliRunner
+
+from qc.cli import app
+
+runner = (
+    CliRunner(mix_stderr=False) if "mix_stderr" in CliRunner.__init__.__code__.co_varnames else CliRunner()
+)
+OTHER_SHOP = {
+    "conversation_id": "cZ",
+    "shop": "二号店",
+    "messages": [
+        msg("customer", "buyer8", "15:00:00", "能便宜点吗"),
+        msg("agent", "二号店:阿杰", "15:00:30", "爱买不买"),
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("filters")
+    inspect_day(tmp, conversations=[*CONVERSATIONS, OTHER_SHOP])
+    return ["--db", str(tmp / "qc.sqlite")], tmp
+
+
+def run(*args):
+    return runner.invoke(app, [str(a) for a in args], env={"COLUMNS": "200"})
+
+
+def flagged_ids(result) -> list[str]:
+    assert result.exit_code == 0, result.stderr
+    return [r["conversation_id"] for r in json.loads(result.stdout)]
+
+
+@pytest.mark.parametrize(
+    ("agent", "expected"),
+    [
+        ("小美", ["cB"]),
+        ("测试店:阿杰", ["cA"]),
+        ("测试店：阿杰", ["cA"]),
+        (" 测试店 : 阿杰 ", ["cA"]),
+        ("二号店:阿杰", ["cZ"]),
+    ],
+    ids=["short-name", "full-id", "full-width-colon", "spaces", "other-shop"],
+)
+def test_agent_matches_a_full_id_or_a_unique_short_name(db, agent, expected):
+    args, _ = db
+    assert flagged_ids(run("flagged", "--agent", agent, "--format", "json", *args)) == expected
+
+
+def test_an_ambiguous_short_name_is_an_error_listing_the_candidates(db):
+    args, _ = db
+    r = run("flagged", "--agent", "阿杰", *args)
+    assert r.exit_code == 2
+    assert (
+        r.stderr.strip()
+        == "qc: --agent '阿杰' is ambiguous: it names 二号店:阿杰, 测试店:阿杰; give the full id"
+    )
+
+
+def test_an_unknown_agent_is_an_error_listing_the_agents(db):
+    args, tmp = db
+    r = run("flagged", "--agent", "木木", *args)
+    assert r.exit_code == 2
+    assert "names no agent in the store; agents: 二号店:阿杰, 测试店:小美, 测试店:阿杰" in r.stderr
+    r = run("report", "--agent", "木木", "--from", DAY, "--to", DAY, "--out", tmp / "r.html", *args)
+    assert r.exit_code == 2 and "names no agent" in r.stderr and not (tmp / "r.html").exists()
+
+
+def test_report_for_a_short_name_is_not_empty(db):
+    args, tmp = db
+    out = tmp / "xm.html"
+    r = run("report", "--agent", "小美", "--from", DAY, "--to", DAY, "--out", out, *args)
+    assert r.exit_code == 0, r.stderr
+    assert "1 of 1 flagged conversations, 1 agents" in r.stderr
+    assert "测试店:小美" in out.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["flagged", "--kind", "bogus"],
+            "--kind 'bogus' is unknown: use one of conflict, forbidden_phrase, impatience",
+        ),
+        (["flagged", "--date", "20261124"], "--date '20261124' is not a date: write it as YYYY-MM-DD"),
+        (["flagged", "--from", "2026-11-31"], "--from '2026-11-31' is not a date"),
+        (["flagged", "--format", "xml"], "--format 'xml' is unknown: use one of table, json"),
+        (["appeal", "list", "--state", "bogus"], "--state 'bogus' is unknown: use one of open, answered"),
+        (["review", "export", "--date", "24/11/2026", "--out", "x.csv"], "is not a date"),
+        (
+            ["sample", "--per-agent", "1", "--seed", "1", "--out", "s.csv", "--date", "2026-1-1"],
+            "is not a date",
+        ),
+    ],
+    ids=["kind", "compact-date", "impossible-date", "format", "state", "review-export-date", "sample-date"],
+)
+def test_unknown_values_are_usage_errors_naming_the_accepted_values(db, args, message):
+    db_args, _ = db
+    r = run(*args, *db_args)
+    assert r.exit_code == 2, r.output
+    assert message in r.stderr and "Traceback" not in r.stderr
+
+
+def test_an_empty_result_says_so_on_stderr_and_keeps_stdout_for_data(db):
+    args, _ = db
+    r = run("flagged", "--date", "2026-11-25", *args)
+    assert r.exit_code == 0
+    assert r.stdout == "" and r.stderr.strip() == "no flagged conversations for 2026-11-25"
+    r = run("flagged", "--date", "2026-11-25", "--format", "json", *args)
+    assert r.exit_code == 0 and json.loads(r.stdout) == []
+    assert "no flagged conversations" in r.stderr
+    r = run("flagged", "--agent", "小美", "--kind", "conflict", *args)
+    assert r.exit_code == 0 and "no flagged conversations for agent 测试店:小美, kind conflict" in r.stderr
+    r = run("appeal", "list", "--state", "open", *args)
+    assert r.exit_code == 0 and r.stdout == "" and "no appeals in state open" in r.stderr
+
+
+def test_an_os_error_is_a_message_and_exit_1_not_a_traceback(db, monkeypatch):
+    from qc.supervise import sampling
+
+    def full_disk(rows, out):
+        raise OSError(28, "No space left on device", str(out))
+
+    monkeypatch.setattr(sampling, "write_sample_csv", full_disk)
+    args, tmp = db
+    r = run("sample", "--per-agent", "1", "--seed", "1", "--out", tmp / "s.csv", *args)
+    assert r.exit_code == 1
+    assert r.stderr.strip() == f"qc: {tmp / 's.csv'}: No space left on device"

@@ -1,0 +1,140 @@
+"""Issue 17, item 1: every CSV and XLSX qc writes is inert (no formula runs when QA opens it).
+
+Hostile sender and shop values go through `qc inspect`, `qc export`, `qc review export` (CSV
+and XLSX) and `qc sample` on the command line; each output is opened with csv/openpyxl and
+no cell is a formula, while numbers stay numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from qc.cli import app
+from qc.outputs.cells import FORMULA_TRIGGERS, csv_value, inert_text
+
+HOSTILE_AGENTS = ['=HYPERLINK("http://x","click")', "@SUM(1+1)*cmd", "+cmd|' /C calc'!A0", "-2+3"]
+HOSTILE_SHOP = "=1+1"
+DAY = "2026-11-24"
+
+
+def _conversation(n: int, agent: str) -> dict:
+    def m(role: str, sender: str, t: str, text: str) -> dict:
+        return {"role": role, "sender": sender, "timestamp": f"{DAY}T{t}+08:00", "text": text}
+
+    return {
+        "conversation_id": f"evil-{n}",
+        "shop": HOSTILE_SHOP,
+        "messages": [
+            m("customer", "=cmd|'/C notepad'!A1", "10:00:00", "能便宜点吗"),
+            m("agent", agent, "10:00:20", "爱买不买"),
+            m("customer", "@buyer", "10:01:00", "这款有现货吗"),
+            m("agent", agent, "10:01:05", "有现货的亲，今天下单今天发"),
+        ],
+    }
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory):
+    """Inspect a day with hostile nicks into a store, then write every spreadsheet qc makes."""
+    tmp = tmp_path_factory.mktemp("inert")
+    day = tmp / "day.jsonl"
+    rows = [_conversation(i, a) for i, a in enumerate(HOSTILE_AGENTS)]
+    day.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    db = ["--db", str(tmp / "qc.sqlite")]
+    runner = CliRunner()
+
+    def run(*args: object) -> None:
+        result = runner.invoke(app, [str(a) for a in args])
+        assert result.exit_code == 0, result.output
+
+    run("inspect", day, "--out", tmp / "inspect", "-q", *db)
+    run("export", "--date", DAY, "--out", tmp / "export", *db)
+    run("review", "export", "--date", DAY, "--out", tmp / "review.csv", *db)
+    run("review", "export", "--date", DAY, "--out", tmp / "review.xlsx", *db)
+    run("sample", "--per-agent", 2, "--seed", 1, "--out", tmp / "sample.csv", *db)
+    return {
+        "csv": [
+            tmp / "inspect" / "agents.csv",
+            tmp / "export" / "agents.csv",
+            tmp / "review.csv",
+            tmp / "sample.csv",
+        ],
+        "xlsx": [tmp / "inspect" / "agents.xlsx", tmp / "export" / "agents.xlsx", tmp / "review.xlsx"],
+    }
+
+
+def _csv_cells(path: Path) -> list[str]:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return [cell for row in csv.reader(fh) for cell in row]
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def test_csv_outputs_have_no_formula_and_keep_the_hostile_text_visible(outputs):
+    for path in outputs["csv"]:
+        cells = _csv_cells(path)
+        risky = [c for c in cells if c.startswith(FORMULA_TRIGGERS) and not _is_number(c)]
+        assert risky == [], f"{path.name}: formula-like cells {risky}"
+        # agent ids are folded to lower case (issue 17, item 6): the nick is there as text
+        assert any("hyperlink(" in c.lower() for c in cells), f"{path.name}: the hostile nick is missing"
+        quoted = [c for c in cells if c.startswith("'")]
+        assert quoted, f"{path.name}: hostile cells were not prefixed"
+
+
+def test_xlsx_outputs_have_no_formula_cells_and_numbers_stay_numbers(outputs):
+    for path in outputs["xlsx"]:
+        wb = openpyxl.load_workbook(path)
+        cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
+        formulas = [(c.coordinate, c.value) for c in cells if c.data_type == "f"]
+        assert formulas == [], f"{path.name}: formula cells {formulas}"
+        texts = [c.value for c in cells if c.data_type == "s"]
+        assert any(str(t).lower().startswith('=hyperlink("http://x","click")') for t in texts), path.name
+        assert any(c.data_type == "n" and isinstance(c.value, int | float) for c in cells), path.name
+
+
+def test_agents_csv_keeps_negative_points_as_numbers(outputs):
+    path = outputs["csv"][0]
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    keys = rows[1]
+    points = [row[keys.index("total_points")] for row in rows[2:]]
+    assert points and all(_is_number(p) and not p.startswith("'") for p in points)
+    assert any(p.startswith("-") for p in points)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+        ("@SUM(1+1)*cmd", "'@SUM(1+1)*cmd"),
+        ("-2+3", "'-2+3"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ("-5", "-5"),
+        ("+1.5", "+1.5"),
+        ("柚子优选旗舰店:小雨", "柚子优选旗舰店:小雨"),
+        ("a=1", "a=1"),
+        ("", ""),
+    ],
+)
+def test_inert_text_rule(value, expected):
+    assert inert_text(value) == expected
+
+
+def test_csv_value_keeps_numbers_and_empties_none():
+    assert csv_value(-14.5) == -14.5
+    assert csv_value(3) == 3
+    assert csv_value(None) == ""

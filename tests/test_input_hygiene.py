@@ -1,0 +1,125 @@
+"""Input hygiene through `qc inspect` (issue 17, item 6).
+
+Agent ids that differ only in colon width, spaces or case are one agent; a `--column` header
+that is not in the file is an error naming the headers that are; a README in an input folder
+is skipped with a warning, never counted as rejects of a chat file.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from qc.cli import app
+from qc.readers.roles import fold_agent_id
+
+runner = (
+    CliRunner(mix_stderr=False) if "mix_stderr" in CliRunner.__init__.__code__.co_varnames else CliRunner()
+)
+DAY = "2026-11-24"
+
+
+def _message(cid: str, role: str, sender: str, t: str, text: str) -> dict:
+    return {"conversation_id": cid, "role": role, "sender": sender, "timestamp": f"{DAY} {t}", "text": text}
+
+
+def _jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("spelling", "folded"),
+    [
+        ("柚子优选旗舰店：小雨", "柚子优选旗舰店:小雨"),
+        ("柚子优选旗舰店 : 小雨", "柚子优选旗舰店:小雨"),
+        (" 柚子优选旗舰店:小 雨 ", "柚子优选旗舰店:小雨"),
+        ("柚子优选旗舰店\u3000：小雨", "柚子优选旗舰店:小雨"),
+        ("Shop:XiaoYu", "shop:xiaoyu"),
+        ("ＳＨＯＰ：ＸＩＡＯＹＵ", "shop:xiaoyu"),
+        ("柚子优选旗舰店:小雨", "柚子优选旗舰店:小雨"),
+    ],
+)
+def test_fold_agent_id(spelling, folded):
+    assert fold_agent_id(spelling) == folded
+
+
+def test_colon_width_spaces_and_case_fold_to_one_agent(tmp_path: Path) -> None:
+    spellings = [
+        "柚子优选旗舰店:小雨",
+        "柚子优选旗舰店：小雨",
+        "柚子优选旗舰店 : 小雨",
+        "Shop:Amy",
+        "shop:AMY",
+    ]
+    rows = []
+    for i, agent in enumerate(spellings):
+        cid = f"c{i}"
+        rows += [
+            _message(cid, "买家", f"buyer{i}", "10:00:00", "在吗"),
+            _message(cid, "客服", agent, "10:00:05", "在的亲，请问有什么可以帮您"),
+        ]
+    day = _jsonl(tmp_path / "day.jsonl", rows)
+    res = runner.invoke(app, ["inspect", str(day), "--out", str(tmp_path / "out"), "-q"])
+    assert res.exit_code == 0, res.stderr
+    agents = json.loads((tmp_path / "out" / "agents.json").read_text(encoding="utf-8"))
+    assert sorted((a["agent"], a["conversations"]) for a in agents) == [
+        ("shop:amy", 2),
+        ("柚子优选旗舰店:小雨", 3),
+    ]
+
+
+def test_a_column_header_that_is_not_in_the_file_is_an_error_naming_the_headers(tmp_path: Path) -> None:
+    path = tmp_path / "chats.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["会话ID", "角色", "发送人", "时间", "内容"])
+        w.writerow(["c1", "买家", "b1", f"{DAY} 10:00:00", "你好"])
+        w.writerow(["c1", "客服", "店:小雨", f"{DAY} 10:00:05", "在的"])
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["inspect", str(path), "--out", str(out), "--column", "text=聊天内容", "-q"])
+    assert res.exit_code == 1
+    assert (
+        "--column text=聊天内容: no such header in line 1; the headers are 会话ID, 角色, 发送人, 时间, 内容"
+        in (res.stderr)
+    )
+    assert "Traceback" not in res.stderr
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert run["counts"] == {"read": 0, "accepted": 0, "rejected": 0}
+    assert "no such header" in run["files"][0]["error"]
+    # the same file with a header that exists is read
+    ok = runner.invoke(
+        app, ["inspect", str(path), "--out", str(tmp_path / "ok"), "--column", "text=内容", "-q"]
+    )
+    assert ok.exit_code == 0, ok.stderr
+
+
+def test_a_readme_in_the_input_folder_is_skipped_with_a_warning(tmp_path: Path) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    _jsonl(
+        folder / f"{DAY}.jsonl",
+        [
+            _message("c1", "买家", "b1", "10:00:00", "在吗"),
+            _message("c1", "客服", "店:小雨", "10:00:05", "在的亲"),
+        ],
+    )
+    (folder / "README.txt").write_text(
+        "These are the exports of the day.\nOpen them with qc inspect.\n\nAsk the QA lead.\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["inspect", str(folder), "--out", str(out)])
+    assert res.exit_code == 0, res.stderr
+    assert "README.txt: skipped: not a chat export" in res.stderr
+    assert "read 2 records: 2 accepted, 0 rejected" in res.stderr
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert run["counts"] == {"read": 2, "accepted": 2, "rejected": 0}
+    readme = next(f for f in run["files"] if f["path"].endswith("README.txt"))
+    assert readme["skipped"] and readme["error"] is None and readme["read"] == 0
+    assert any("README.txt: skipped" in w for w in run["warnings"])
+    assert (out / "rejects.jsonl").read_text(encoding="utf-8") == ""

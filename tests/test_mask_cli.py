@@ -1,0 +1,43 @@
+"""--mask-pii through the CLI keeps the words a reviewer needs (issue 17, item 2)."""
+
+from __future__ import annotations
+
+import csv
+
+from review_day import DAY, SHOP, inspect_day, msg
+from typer.testing import CliRunner
+
+from qc.cli import app
+
+CONVERSATION = {
+    "conversation_id": "cM",
+    "shop": SHOP,
+    "messages": [
+        msg("customer", "buyer9", "09:00:00", "我是张女士，电话13812345678，地址杭州市西湖区文三路90号"),
+        msg("customer", "buyer9", "09:00:10", "收到就坏了，这条路不好走也不能摔成这样吧"),
+        msg("agent", f"{SHOP}:阿杰", "09:00:40", "肯定是你自己弄坏的，爱买不买"),
+        msg("customer", "buyer9", "09:01:00", "什么态度"),
+        msg("agent", f"{SHOP}:阿杰", "09:01:30", "好的王先生，已经帮您登记，订单里会备注"),
+    ],
+}
+
+
+def test_show_and_review_export_mask_personal_data_but_keep_the_words(tmp_path):
+    inspect_day(tmp_path, conversations=[CONVERSATION])
+    db = ["--db", str(tmp_path / "qc.sqlite")]
+    runner = CliRunner()
+    shown = runner.invoke(app, ["show", "cM", "--no-mood", "--mask-pii", *db], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.output
+    out = shown.stdout
+    for kept in ("肯定是你自己弄坏的", "这条路不好走", "订单里会备注"):
+        assert kept in out
+    for hidden in ("张女士", "王先生", "13812345678", "文三路90号"):
+        assert hidden not in out
+    assert "[姓名]" in out and "[电话]" in out and "[地址]" in out
+    sheet = tmp_path / "review.csv"
+    exported = runner.invoke(app, ["review", "export", "--date", DAY, "--out", str(sheet), "--mask-pii", *db])
+    assert exported.exit_code == 0, exported.output
+    text = sheet.read_text(encoding="utf-8-sig")
+    assert "肯定是你自己弄坏的" in text and "这条路不好走" in text
+    assert "13812345678" not in text and "张女士" not in text and "[电话]" in text
+    assert list(csv.reader(text.splitlines()))

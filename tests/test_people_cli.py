@@ -1,0 +1,163 @@
+"""People and roles (issue 17, item 4), through the CLI.
+
+Reviews need a registered reviewer, rulings a supervisor who neither is the charged agent nor
+reviewed the finding nor answered its appeal, appeals the charged agent or a supervisor for
+them. A ruling is final until a supervisor reopens it. Every step is in the audit trail with
+who, when (local time with its offset) and why.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from review_day import inspect_day
+from typer.testing import CliRunner
+
+from qc.cli import app
+
+runner = (
+    CliRunner(mix_stderr=False) if "mix_stderr" in CliRunner.__init__.__code__.co_varnames else CliRunner()
+)
+
+
+def run(*args):
+    return runner.invoke(app, [str(a) for a in args], env={"COLUMNS": "200"})
+
+
+@pytest.fixture()
+def day(tmp_path):
+    """The review day in a store with nobody registered yet; finding ids by conversation."""
+    report = inspect_day(tmp_path, people=False)
+    return {f.conversation_id: f.id for f in report.findings}, ["--db", str(tmp_path / "qc.sqlite")]
+
+
+def team(db):
+    for args in (
+        ["张主管", "--role", "supervisor"],
+        ["李主管", "--role", "supervisor"],
+        ["质检小王", "--role", "reviewer"],
+        ["阿杰", "--role", "agent"],  # the agent id comes from the store: 测试店:阿杰
+        ["小美", "--role", "agent", "--agent-id", "测试店：小美"],
+    ):
+        r = run("people", "add", *args, "--by", "admin", *db)
+        assert r.exit_code == 0, r.stderr
+
+
+def log(fid, db):
+    r = run("review", "log", fid, *db)
+    assert r.exit_code == 0, r.stderr
+    return [json.loads(line) for line in r.stdout.splitlines()]
+
+
+def test_a_store_without_people_refuses_reviews_with_the_fix(day):
+    ids, db = day
+    r = run("review", ids["cA"], "--reject", "--by", "张主管", "--note", "joke", *db)
+    assert r.exit_code == 2
+    assert "this store has no people yet" in r.stderr and "qc people add" in r.stderr
+    r = run("appeal", "open", ids["cA"], "--agent", "阿杰", "--reason", "r", *db)
+    assert r.exit_code == 2 and "qc people add" in r.stderr
+    assert log(ids["cA"], db) == []
+
+
+def test_people_add_list_remove(day):
+    ids, db = day
+    team(db)
+    r = run("people", "list", "--format", "json", *db)
+    people = {p["name"]: (p["role"], p["agent_id"]) for p in map(json.loads, r.stdout.splitlines())}
+    assert people["阿杰"] == ("agent", "测试店:阿杰") and people["小美"] == ("agent", "测试店:小美")
+    assert people["张主管"] == ("supervisor", None)
+    r = run("people", "add", "张主管", "--role", "reviewer", *db)
+    assert r.exit_code == 2 and "already registered as supervisor" in r.stderr
+    r = run("people", "add", "路人", "--role", "boss", *db)
+    assert r.exit_code == 2 and "--role 'boss' is unknown: use one of reviewer, supervisor, agent" in r.stderr
+    r = run("people", "add", "木木", "--role", "agent", *db)
+    assert r.exit_code == 2 and "names no agent in the store" in r.stderr and "--agent-id" in r.stderr
+    assert run("people", "remove", "质检小王", "--note", "left the team", *db).exit_code == 0
+    r = run("review", ids["cA"], "--confirm", "--by", "质检小王", *db)
+    assert r.exit_code == 2 and "质检小王 is not registered" in r.stderr
+    r = run("people", "list", "--all", "--format", "json", *db)
+    removed = next(p for p in map(json.loads, r.stdout.splitlines()) if p["name"] == "质检小王")
+    assert removed["active"] is False and removed["removed_at"]
+    actions = [(row["action"], row["actor"], row["note"]) for row in log("", db) if row["finding_id"] == ""]
+    assert ("person_remove", removed["removed_by"], "left the team") in actions
+
+
+def test_roles_are_enforced_for_each_step(day):
+    ids, db = day
+    team(db)
+    # an agent cannot review; nobody appeals a finding charged to someone else
+    r = run("review", ids["cA"], "--confirm", "--by", "阿杰", *db)
+    assert r.exit_code == 2 and "阿杰 is an agent; a review needs a reviewer or supervisor" in r.stderr
+    r = run("appeal", "open", ids["cA"], "--agent", "小美", "--reason", "not me", *db)
+    assert (
+        r.exit_code == 2
+        and "小美 was not charged with this finding: it is charged to 测试店:阿杰" in r.stderr
+    )
+    r = run("appeal", "open", ids["cA"], "--reason", "x", *db)
+    assert r.exit_code == 2 and "--agent is required" in r.stderr and "--by SUPERVISOR" in r.stderr
+    # one person confirms, answers the appeal … and may not also rule on it
+    assert run("review", ids["cA"], "--confirm", "--by", "张主管", *db).exit_code == 0
+    r = run("appeal", "open", ids["cA"], "--agent", "阿杰", "--reason", "the buyer joked first", *db)
+    assert r.exit_code == 0, r.stderr
+    appeal = r.stdout.strip()
+    assert run("appeal", "answer", appeal, "--by", "张主管", "--note", "looked at it", *db).exit_code == 0
+    r = run("appeal", "rule", appeal, "--overturn", "--by", "张主管", "--note", "joke", *db)
+    assert r.exit_code == 2 and "张主管 reviewed finding" in r.stderr and "another supervisor" in r.stderr
+    r = run("appeal", "rule", appeal, "--overturn", "--by", "李主管", *db)
+    assert r.exit_code == 2 and "--note is required" in r.stderr
+    assert (
+        run("appeal", "rule", appeal, "--overturn", "--by", "李主管", "--note", "a joke", *db).exit_code == 0
+    )
+
+
+def test_a_ruling_is_final_until_a_supervisor_reopens_it(day):
+    ids, db = day
+    team(db)
+    fid = ids["cB"]  # charged to 测试店:小美
+    r = run("appeal", "open", fid, "--by", "张主管", "--reason", "小美 is on leave; it was sold out", *db)
+    assert r.exit_code == 0, r.stderr
+    appeal = r.stdout.strip()
+    assert run("appeal", "answer", appeal, "--by", "质检小王", "--note", "said so before", *db).exit_code == 0
+    assert (
+        run("appeal", "rule", appeal, "--overturn", "--by", "李主管", "--note", "sold out", *db).exit_code
+        == 0
+    )
+    r = run("review", fid, "--confirm", "--by", "质检小王", *db)
+    assert r.exit_code == 2
+    assert f"finding {fid} is final: appeal #{appeal} was overturned by 李主管" in r.stderr
+    assert f"qc appeal reopen {appeal}" in r.stderr
+    r = run("appeal", "reopen", appeal, "--by", "质检小王", "--note", "x", *db)
+    assert r.exit_code == 2 and "reopening a ruling needs a supervisor" in r.stderr
+    assert run("appeal", "reopen", appeal, "--by", "张主管", "--note", "new chat history", *db).exit_code == 0
+    r = run("review", fid, "--confirm", "--by", "质检小王", "--note", "the history shows no stock check", *db)
+    assert r.exit_code == 0, r.stderr
+    listed = json.loads(run("appeal", "list", "--state", "reopened", *db).stdout)
+    assert listed["id"] == int(appeal) and listed["agent"] == "测试店:小美"
+    trail = log(fid, db)
+    assert [(row["action"], row["actor"], row["state_before"], row["state_after"]) for row in trail] == [
+        ("appeal_open", "张主管", "none", "open"),
+        ("appeal_answer", "质检小王", "open", "answered"),
+        ("appeal_rule", "李主管", "answered", "overturned"),
+        ("reject", "李主管", "pending", "rejected"),
+        ("appeal_reopen", "张主管", "overturned", "reopened"),
+        ("confirm", "质检小王", "rejected", "confirmed"),
+    ]
+    for row in trail:
+        assert row["note"], row  # why
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", row["at"]), row[
+            "at"
+        ]  # when, with zone
+    assert "on behalf of 测试店:小美" in trail[0]["note"]
+
+
+def test_nobody_reviews_a_finding_charged_to_their_own_account(day):
+    ids, db = day
+    team(db)
+    assert (
+        run("people", "add", "阿杰组长", "--role", "reviewer", "--agent-id", "测试店:阿杰", *db).exit_code
+        == 0
+    )
+    r = run("review", ids["cA"], "--reject", "--by", "阿杰组长", "--note", "fine", *db)
+    assert r.exit_code == 2 and "charged to their own account 测试店:阿杰" in r.stderr

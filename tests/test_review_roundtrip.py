@@ -1,0 +1,189 @@
+"""Round trips from Excel (issue 17, item 3), through the CLI.
+
+`qc review export` writes Chinese headers and says why a row costs nothing; whatever Excel or
+WPS saves it back as (UTF-8, UTF-8 with BOM, GBK, GB18030, UTF-16 text, XLSX) `qc review
+import` reads with the readers' sniffing. Other files people edit (drafts for `qc check
+--file`, a scorecard) read the same way. No traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import openpyxl
+import pytest
+from review_day import CONVERSATIONS, DAY, SHOP, inspect_day, msg
+from typer.testing import CliRunner
+
+from qc.cli import app
+
+runner = (
+    CliRunner(mix_stderr=False) if "mix_stderr" in CliRunner.__init__.__code__.co_varnames else CliRunner()
+)
+# A held-back finding: the lexicon hit is vetoed by the offer to find out.
+HELD = {
+    "conversation_id": "cH",
+    "shop": SHOP,
+    "messages": [
+        msg("customer", "buyer7", "14:00:00", "这个能防水吗"),
+        msg("agent", f"{SHOP}:小美", "14:00:05", "我不清楚呢，马上帮您问一下"),
+    ],
+}
+
+
+@pytest.fixture()
+def day(tmp_path):
+    report = inspect_day(tmp_path, conversations=[*CONVERSATIONS, HELD])
+    ids = {f.conversation_id: f.id for f in report.findings}
+    return ids, ["--db", str(tmp_path / "qc.sqlite")], tmp_path
+
+
+def run(*args):
+    return runner.invoke(app, [str(a) for a in args], env={"COLUMNS": "200"})
+
+
+def exported(tmp, db, name="review.csv"):
+    out = tmp / name
+    r = run("review", "export", "--date", DAY, "--out", out, *db)
+    assert r.exit_code == 0, r.stderr
+    return out
+
+
+def rows_of(path):
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return list(csv.reader(fh))
+
+
+def test_the_sheet_has_chinese_headers_and_says_why_a_row_costs_nothing(day):
+    ids, db, tmp = day
+    header, *rows = rows_of(exported(tmp, db))
+    assert header[:10] == [
+        "发现编号",
+        "日期",
+        "客服",
+        "会话编号",
+        "消息序号",
+        "类型",
+        "词条",
+        "扣分",
+        "不扣分原因",
+        "复核状态",
+    ]
+    assert header[-3:] == ["复核结论（确认/驳回）", "复核人", "备注（驳回必填）"]
+    by_id = {r[0]: r for r in rows}
+    assert by_id[ids["cA"]][7] == "-5" and by_id[ids["cA"]][8] == ""
+    held = by_id[ids["cH"]]
+    assert held[7] == "0" and held[8].startswith("上下文已排除") and "suppressed by context" in held[8]
+
+
+def _fill(path, decisions):
+    """The exported CSV with decision/by/note filled for some finding ids, as rows."""
+    header, *rows = rows_of(path)
+    for row in rows:
+        if row[0] in decisions:
+            row[-3:] = decisions[row[0]]
+    return [header, *rows]
+
+
+def _csv_bytes(rows, encoding, delimiter=","):
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
+    return buffer.getvalue().encode(encoding)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "delimiter"),
+    [("utf-8", ","), ("utf-8-sig", ","), ("gbk", ","), ("gb18030", ","), ("utf-16", "\t")],
+    ids=["utf-8", "utf-8-bom", "gbk", "gb18030", "utf-16-tab"],
+)
+def test_import_reads_what_excel_saves(day, encoding, delimiter):
+    ids, db, tmp = day
+    rows = _fill(
+        exported(tmp, db), {ids["cA"]: ["驳回", "质检小王", "熟客之间开玩笑"], ids["cB"]: ["确认", "", ""]}
+    )
+    edited = tmp / f"edited-{encoding}.csv"
+    edited.write_bytes(_csv_bytes(rows, encoding, delimiter))
+    r = run("review", "import", edited, "--by", "张主管", *db)
+    assert r.exit_code == 0, r.stderr
+    assert "Traceback" not in r.stderr and "2 changed" in r.stderr
+    log = [json.loads(line) for line in run("review", "log", ids["cA"], *db).stdout.splitlines()]
+    assert [(x["actor"], x["state_after"], x["note"]) for x in log] == [
+        ("质检小王", "rejected", "熟客之间开玩笑")
+    ]
+    log = [json.loads(line) for line in run("review", "log", ids["cB"], *db).stdout.splitlines()]
+    assert [(x["actor"], x["state_after"]) for x in log] == [
+        ("张主管", "confirmed")
+    ]  # --by fills empty 复核人
+
+
+def test_import_reads_an_edited_xlsx(day):
+    ids, db, tmp = day
+    path = exported(tmp, db, "review.xlsx")
+    wb = openpyxl.load_workbook(path)
+    ws = wb.active
+    assert ws.title == "复核" and ws["A1"].value == "发现编号"
+    for row in ws.iter_rows(min_row=2):
+        if row[0].value == ids["cA"]:
+            row[-3].value, row[-2].value, row[-1].value = "驳回", "质检小王", "joke"
+    wb.save(path)
+    r = run("review", "import", path, *db)
+    assert r.exit_code == 0, r.stderr
+    assert "1 changed" in r.stderr and "(XLSX)" in r.stderr
+
+
+def test_refused_rows_are_listed_by_row_number_and_exit_2(day):
+    ids, db, tmp = day
+    rows = _fill(
+        exported(tmp, db),
+        {
+            ids["cA"]: ["驳回", "质检小王", ""],
+            ids["cB"]: ["maybe", "质检小王", ""],
+            ids["cH"]: ["确认", "路人", ""],
+        },
+    )
+    edited = tmp / "edited.csv"
+    edited.write_bytes(_csv_bytes(rows, "gbk"))
+    r = run("review", "import", edited, *db)
+    assert r.exit_code == 2
+    line = {row[0]: n for n, row in enumerate(rows, start=1)}
+    assert f"row {line[ids['cA']]}: --note is required to reject" in r.stderr
+    assert f"row {line[ids['cB']]}: decision 'maybe' is unknown" in r.stderr
+    assert f"row {line[ids['cH']]}: 路人 is not registered" in r.stderr
+    assert "0 changed" in r.stderr and "3 refused (CSV, gb18030)" in r.stderr
+
+
+def test_unreadable_or_missing_sheets_are_clear_errors(day):
+    _, db, tmp = day
+    junk = tmp / "junk.csv"
+    junk.write_bytes(b"\x01\x02\x03\x04\x05\x06" * 100)
+    r = run("review", "import", junk, *db)
+    assert (
+        r.exit_code == 1 and "junk.csv: looks like a binary file" in r.stderr and "Traceback" not in r.stderr
+    )
+    r = run("review", "import", tmp / "missing.csv", *db)
+    assert r.exit_code == 2 and "no such file" in r.stderr
+    other = tmp / "other.csv"
+    other.write_text("a,b\n1,2\n", encoding="utf-8")
+    r = run("review", "import", other, *db)
+    assert r.exit_code == 2 and "no column 发现编号 (finding_id)" in r.stderr
+
+
+def test_export_out_must_be_a_file_not_a_folder(day):
+    _, db, tmp = day
+    r = run("review", "export", "--date", DAY, "--out", tmp, *db)
+    assert r.exit_code == 2 and "is a folder; give a file name" in r.stderr
+
+
+def test_other_edited_files_read_as_gbk(tmp_path):
+    drafts = tmp_path / "drafts.txt"
+    drafts.write_bytes("哦\n亲，有现货的哦\n".encode("gbk"))
+    r = run("check", "--file", drafts)
+    assert r.exit_code == 0, r.stderr
+    assert [json.loads(line)["text"] for line in r.stdout.splitlines()] == ["哦", "亲，有现货的哦"]
+    card = tmp_path / "shop.toml"
+    card.write_bytes('[card]\nname = "某店考核表"\n'.encode("gb18030"))
+    r = run("scorecard", "show", "--scorecard", card)
+    assert r.exit_code == 0, r.stderr
+    assert 'name = "某店考核表"' in r.stdout
