@@ -6,7 +6,7 @@ import csv
 import json
 
 import pytest
-from review_day import DAY, inspect_day
+from review_day import DAY, inspect_day, phrase_ids
 
 from qc.scoring.card import load_scorecard
 from qc.store.database import open_store
@@ -20,7 +20,7 @@ def day(tmp_path):
     """The inspected day, its store (open) and the two finding ids by conversation."""
     report = inspect_day(tmp_path)
     store = open_store(tmp_path / "qc.sqlite")
-    ids = {f.conversation_id: f.id for f in report.findings}
+    ids = phrase_ids(report)
     yield report, store, ids, tmp_path
     store.close()
 
@@ -63,7 +63,7 @@ def test_inspecting_the_same_day_again_keeps_applying_decisions(day):
     _, store, ids, tmp = day
     decide(store, ids["cA"], "reject", by="张主管")
     again = inspect_day(tmp)
-    assert {f.id for f in again.findings} == set(ids.values())  # ids are stable
+    assert phrase_ids(again) == ids  # ids are stable
     row = next(r for r in again.agents if r["agent"] == "测试店:阿杰")
     assert row["service_attitude_points"] == 0
     assert _points(tmp / "out", "测试店:阿杰")["service_attitude_points"] == 0
@@ -176,7 +176,8 @@ def test_invalid_appeal_transitions_are_refused(day, setup, step, message):
 def test_bulk_csv_round_trip_applies_good_rows_and_lists_bad_ones(day):
     _, store, ids, tmp = day
     path = tmp / "review.csv"
-    assert export_review_csv(store, DAY, path, load_scorecard()) == 2
+    # the two phrases and cA's 90 s reply (slow_response evidence, 0 points: too few turns)
+    assert export_review_csv(store, DAY, path, load_scorecard()) == 3
     raw = path.read_bytes()
     assert raw.startswith("\ufeff".encode())  # BOM for Excel
     rows = list(csv.DictReader(path.open(encoding="utf-8-sig")))
@@ -197,9 +198,10 @@ def test_bulk_csv_round_trip_applies_good_rows_and_lists_bad_ones(day):
     assert [(c.row, c.finding_id, c.before, c.after) for c in result.changed] == [
         (2, ids["cA"], "pending", "rejected")
     ]
+    # rows: 2 cA's phrase, 3 cB's phrase (perhaps), 4 cA's slow reply, 5 the unknown id
     assert [(p.row, "perhaps" in p.message or "not in the store" in p.message) for p in result.problems] == [
         (3, True),
-        (4, True),
+        (5, True),
     ]
     assert rejected_ids(store) == {ids["cA"]}
     assert audit_trail(store)[0]["source"] == "csv:review.csv:2"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from review_day import DAY, ORDER, PHONE, inspect_day
+from review_day import DAY, ORDER, PHONE, inspect_day, phrase_ids
 from typer.testing import CliRunner
 
 from qc.cli import app
@@ -14,7 +14,7 @@ from qc.cli import app
 @pytest.fixture()
 def day(tmp_path):
     report = inspect_day(tmp_path)
-    return {f.conversation_id: f.id for f in report.findings}, ["--db", str(tmp_path / "qc.sqlite")], tmp_path
+    return phrase_ids(report), ["--db", str(tmp_path / "qc.sqlite")], tmp_path
 
 
 def run(*args):

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from qc.batch.stored import score_stored
 from qc.schema import Conversation, Role
 from qc.store.database import Store
-from qc.supervise.flagged import finding_points
 from qc.supervise.report import load_reply_patterns
 from qc.supervise.review import DECISIONS, ReviewError, decide, finding_states
 
@@ -45,13 +45,17 @@ _WORDS = {"confirm": "confirm", "确认": "confirm", "reject": "reject", "驳回
 
 
 def export_review_csv(store: Store, date: str, out: Path, card: Any, mask: Any = None) -> int:
-    """Write the day's findings (live ones first, then held-back ones) to ``out``; returns the count."""
+    """Write the day's findings (live ones first, then held-back ones) to ``out``; returns the count.
+
+    ``points`` is what each finding puts at stake in the day's scores (a slow reply: its share
+    of the response-time points; a rejected finding: 0).
+    """
     mask = mask or (lambda s: s)
     window = load_reply_patterns().context_messages
     stored = store.findings(date_from=date, date_to=date)
     convs = store.conversations({s.finding.conversation_id for s in stored})
     findings = [s.finding for s in stored]
-    points = finding_points(list(convs.values()), findings, card)
+    points = score_stored(store, card, date, date).stakes(card)[0] if stored else {}
     states = finding_states(store, [f.id for f in findings])
     stored.sort(key=lambda s: (not s.finding.live, points.get(s.id, 0), s.finding.conversation_id))
     out.parent.mkdir(parents=True, exist_ok=True)
