@@ -26,6 +26,7 @@ the card says ``floor = "none"``.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
@@ -67,6 +68,7 @@ __all__ = [
     "finding_stakes",
     "inputs_from",
     "score_agents",
+    "too_few",
 ]
 
 
@@ -205,8 +207,6 @@ def _fmt(value: float) -> str:
 
 
 def _units(item: Item, value: float, threshold: float) -> float:
-    import math
-
     over = value - threshold if item.rule == "over" else threshold - value
     units = round(over / item.unit, 9)
     if units <= 0:

@@ -15,29 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qc.batch.stored import score_stored
-from qc.schema import Conversation, Finding
 from qc.scoring.card import load_scorecard
 from qc.scoring.periods import Windows, range_period
 from qc.store.database import Store
 
 __all__ = [
-    "finding_points",
     "FlaggedConversation",
     "flagged_conversations",
 ]
-
-
-def finding_points(conversations: list[Conversation], findings: list[Finding], card: Any) -> dict[str, float]:
-    """Points (negative) each finding puts at stake when these conversations are scored on their own."""
-    from qc.supervise.transcript import own_stakes
-
-    out: dict[str, float] = {}
-    by_conv: dict[str, list[Finding]] = {}
-    for f in findings:
-        by_conv.setdefault(f.conversation_id, []).append(f)
-    for conv in conversations:
-        out.update(own_stakes(conv, by_conv.get(conv.id, []), card)[0])
-    return {f.id: out.get(f.id, 0.0) for f in findings}
 
 
 @dataclass(slots=True)
