@@ -24,7 +24,13 @@ from qc.run.inspector import ConversationResult
 from qc.schema import Finding
 from qc.scoring.card import MessageVerdict, Scorecard, attribute
 from qc.scoring.evidence import timing_findings
-from qc.scoring.metrics import AgentDayMetricsBuilder, conversation_parts, message_days
+from qc.scoring.metrics import (
+    AgentDayMetricsBuilder,
+    Turn,
+    conversation_parts,
+    conversation_turns,
+    message_days,
+)
 from qc.scoring.scores import EvidenceRef, finding_inputs
 
 __all__ = ["ChunkOutput", "ChunkOutputTask", "ScoreTally", "chunk_output", "with_evidence"]
@@ -36,18 +42,21 @@ def _by_position(finding: Finding) -> tuple[int, int, str]:
 
 
 def with_evidence(
-    result: ConversationResult, card: Scorecard, days: Sequence[str] | None = None
+    result: ConversationResult,
+    card: Scorecard,
+    days: Sequence[str] | None = None,
+    turns: Sequence[Turn] | None = None,
 ) -> ConversationResult:
     """The result with the card's evidence findings added, all in message order.
 
     A result that already holds evidence findings of the card's kinds (made by another
-    engine before) is returned as it is.
+    engine before) is returned as it is. ``days`` and ``turns`` are reused when given.
     """
     conversation = result.conversation
     kinds = card.evidence_kinds
     if not kinds or any(f.kind in kinds for f in result.findings):
         return result
-    evidence = timing_findings(conversation, card, days)
+    evidence = timing_findings(conversation, card, days, turns)
     if not evidence:
         return result
     findings = tuple(sorted((*result.findings, *evidence), key=_by_position))
@@ -68,13 +77,19 @@ class ScoreTally:
         self.evidence: list[EvidenceRef] = []
         self.findings = 0
 
-    def add(self, result: ConversationResult, card: Scorecard, days: Sequence[str] | None = None) -> None:
+    def add(
+        self,
+        result: ConversationResult,
+        card: Scorecard,
+        days: Sequence[str] | None = None,
+        turns: Sequence[Turn] | None = None,
+    ) -> None:
         """Count one inspected conversation (its evidence findings already added)."""
         conversation, findings = result.conversation, result.findings
         # The days of the messages, computed once for the metrics, verdicts and held counts.
         if days is None:
             days = message_days(conversation, card.day)
-        self.metrics.add_parts(conversation_parts(conversation, card.day, days))
+        self.metrics.add_parts(conversation_parts(conversation, card.day, days, turns))
         if findings:
             self.findings += len(findings)
             inputs = finding_inputs(attribute(conversation, findings, card, days), card)
@@ -123,9 +138,11 @@ def chunk_output(results: Iterable[ConversationResult], card: Scorecard) -> Chun
     findings: list[str] = []
     summaries: list[str] = []
     for result in results:
+        # Days and turns once per conversation, for the evidence and the metric counters.
         days = message_days(result.conversation, card.day)
-        result = with_evidence(result, card, days)
+        turns = conversation_turns(result.conversation, card.day, days)
+        result = with_evidence(result, card, days, turns)
         findings.extend(dumps(record) + "\n" for record in finding_records(result.findings))
         summaries.append(dumps(conversation_summary(result)) + "\n")
-        tally.add(result, card, days)
+        tally.add(result, card, days, turns)
     return ChunkOutput("".join(findings), "".join(summaries), tally)

@@ -80,6 +80,7 @@ class InspectionReport:
     agents: list[dict[str, Any]] = field(default_factory=list)
     scorecard: Scorecard | None = None
     period_agents: list[dict[str, Any]] = field(default_factory=list)
+    evidence_count: int = 0
 
     @property
     def findings(self) -> list[Finding]:
@@ -154,8 +155,10 @@ def run_inspection(
     if scoring is not None:
         scoring.write(report, out_dir)
         report.finding_count = scoring.findings
+        report.evidence_count = scoring.evidence
     else:
         report.finding_count = len(report.findings)
+        report.evidence_count = sum(1 for f in report.findings if f.kind in card.evidence_kinds)
     report.seconds = time.perf_counter() - started
     info = executor.describe()
     report.run = {
@@ -164,6 +167,7 @@ def run_inspection(
         "counts": {"read": read.read, "accepted": read.accepted, "rejected": read.rejected},
         "conversations": report.conversations,
         "findings": report.finding_count,
+        "evidence_findings": report.evidence_count,
         "files": [
             {
                 "path": f.path,
@@ -268,6 +272,7 @@ class _LeanScoring:
         self.card = card
         self.tally = ScoreTally(card)
         self.verdicts = VerdictSpool()
+        self.evidence = 0  # evidence findings counted (slow replies, unanswered buyers)
 
     @property
     def findings(self) -> int:
@@ -278,6 +283,7 @@ class _LeanScoring:
         """Add a chunk's tally; its verdicts and evidence go to the spool, not to memory."""
         self.verdicts.extend(tally.verdicts)
         self.verdicts.extend_evidence(tally.evidence)
+        self.evidence += len(tally.evidence)
         tally.verdicts = []
         tally.evidence = []
         self.tally.merge(tally)

@@ -250,7 +250,8 @@ def inspect_cli(
         r = report.read
         err(
             f"read {r.read} records: {r.accepted} accepted, {r.rejected} rejected"
-            f" ({report.conversations} conversations, {report.finding_count} findings)"
+            f" ({report.conversations} conversations, {report.finding_count} findings,"
+            f" {report.evidence_count} of them slow replies or unanswered buyers)"
             f" in {report.seconds:.1f}s → {out}"
         )
         print_agents_summary(report.agents, report.scorecard, report.period_agents)

@@ -147,6 +147,12 @@ class Scorecard:
     review_only: tuple[str, ...] = ()
     appraisal: str = "month"
     decimals: int = 0
+    # Evidence kinds → their items, worked out once (scoring asks for every conversation).
+    _evidence: Mapping[str, Item] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        evidence = {item.evidence: item for item in self.items if item.evidence is not None}
+        object.__setattr__(self, "_evidence", MappingProxyType(evidence))
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Rebuilt from its TOML data, as it was made (read-only mappings do not pickle):
@@ -173,9 +179,9 @@ class Scorecard:
         return tuple(seen)
 
     @property
-    def evidence_kinds(self) -> dict[str, Item]:
+    def evidence_kinds(self) -> Mapping[str, Item]:
         """Finding kinds made as evidence of a metric item (``slow_response``), with their item."""
-        return {item.evidence: item for item in self.items if item.evidence is not None}
+        return self._evidence
 
     @property
     def basis(self) -> str:

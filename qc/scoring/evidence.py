@@ -111,19 +111,24 @@ def _missed(conversation: Conversation, turns: Sequence[Turn], kind: str, item: 
 
 
 def timing_findings(
-    conversation: Conversation, card: Scorecard, days: Sequence[str] | None = None
+    conversation: Conversation,
+    card: Scorecard,
+    days: Sequence[str] | None = None,
+    turns: Sequence[Turn] | None = None,
 ) -> list[Finding]:
     """The evidence findings of one conversation under the card, in message order.
 
-    ``days`` is :func:`~qc.scoring.metrics.message_days` of the conversation under the card's
-    day rule, when the caller has it. Without an item naming an ``evidence`` kind: none.
+    ``days`` (:func:`~qc.scoring.metrics.message_days` under the card's day rule) and ``turns``
+    (:func:`~qc.scoring.metrics.conversation_turns` with those days) are reused when the caller
+    has them. Without an item naming an ``evidence`` kind: none.
     """
     kinds = card.evidence_kinds
     if not kinds:
         return []
-    if days is None:
-        days = message_days(conversation, card.day)
-    turns = conversation_turns(conversation, card.day, days)
+    if turns is None:
+        if days is None:
+            days = message_days(conversation, card.day)
+        turns = conversation_turns(conversation, card.day, days)
     out: list[Finding] = []
     for kind, item in kinds.items():
         if item.metric == "avg_response_s":

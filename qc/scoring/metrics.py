@@ -326,17 +326,23 @@ class MetricPart:
 
 
 def conversation_parts(
-    conversation: Conversation, rule: DayRule | None = None, days: Sequence[str] | None = None
+    conversation: Conversation,
+    rule: DayRule | None = None,
+    days: Sequence[str] | None = None,
+    turns: Sequence[Turn] | None = None,
 ) -> list[MetricPart]:
     """The conversation's counters per agent and day, sorted by day then agent.
 
     An agent takes part in the conversation on a day when they typed a message or a buyer turn
     is attributed to them that day; they *received* the buyer that day when a turn is
     attributed to them, and *replied* when they answered one of those turns. ``days`` is
-    :func:`message_days` of the conversation when the caller has it already.
+    :func:`message_days` of the conversation and ``turns`` its :func:`conversation_turns` with
+    those days, when the caller has them already.
     """
     if days is None:
         days = message_days(conversation, rule or DayRule())
+    if turns is None:
+        turns = conversation_turns(conversation, rule, days)
     parts: dict[tuple[str, str], MetricPart] = {}
     cid, shop = conversation.id, conversation.shop
 
@@ -349,7 +355,7 @@ def conversation_parts(
     for m in conversation.messages:
         if m.counts_as_agent:
             part(m.agent or UNASSIGNED, days[m.index]).messages += 1
-    for position, turn in enumerate(conversation_turns(conversation, rule, days)):
+    for position, turn in enumerate(turns):
         p = part(turn.agent, turn.date)
         p.buyer_messages += turn.buyer_messages
         p.turns += 1
