@@ -25,6 +25,12 @@ Definitions (DOMAIN.md, seed 000 and seed 004), made precise here:
   unanswered turn to the day of its first buyer message, so a conversation crossing midnight
   counts on both days. A message without a timestamp takes the day of the nearest earlier
   timestamped message of its conversation (else the nearest later one, else ``undated``).
+* **Parts and pooling**: each conversation is counted into :class:`MetricPart` counters per
+  agent and day (:func:`conversation_parts`); a window (a day, a month …) is scored by pooling
+  its parts (:class:`MetricPool`): sums of integer counters and of delays in whole
+  microseconds, a conversation and its buyer counted once however many of the window's days it
+  touches. So the metrics of a window never depend on how its parts were grouped or ordered,
+  and a month is its turns' mean, not a mean of days.
 
 Everything here is pure: conversations in, frozen dataclasses out.
 """
