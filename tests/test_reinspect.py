@@ -9,12 +9,12 @@ forbidden-phrase rule only (fast, and the store's behaviour does not depend on t
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import MetaData, create_engine, select
@@ -57,11 +57,15 @@ def conversations() -> tuple[tuple[Conversation, ...], tuple[Conversation, ...]]
     return (*day24, late), tuple(day25)
 
 
-@cache
-def day_files() -> tuple[Path, ...]:
-    """Three exports: day 24, day 25, and one sharing two conversations of each day."""
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    """Where this module's day files and stores go (pytest's temporary folder)."""
+    return tmp_path_factory.mktemp("reinspect")
+
+
+def day_files(folder: Path) -> tuple[Path, ...]:
+    """Three exports: day 24, day 25, and one sharing two conversations of each day; and the union."""
     day24, day25 = conversations()
-    folder = Path(tempfile.mkdtemp(prefix="qc-reinspect-"))
     files = []
     for name, convs in (
         ("2026-11-24.jsonl", day24),
@@ -70,7 +74,8 @@ def day_files() -> tuple[Path, ...]:
         ("union.jsonl", (*day24, *day25)),
     ):
         path = folder / name
-        exports.write("jsonl-conversations", convs, path)
+        if not path.exists():
+            exports.write("jsonl-conversations", convs, path)
         files.append(path)
     return tuple(files)
 
@@ -109,13 +114,18 @@ def scores(db: str, card) -> list[dict]:
         return rows
 
 
-@cache
-def union(by: str) -> tuple[dict[str, list[tuple]], list[dict]]:
-    folder = Path(tempfile.mkdtemp(prefix="qc-union-"))
-    db = str(folder / "qc.sqlite")
-    card = card_for(by)
-    run_inspection([day_files()[3]], folder / "out", executor(), scorecard=card, store=db)
-    return snapshot(db), scores(db, card)
+_UNION: dict[str, tuple[dict[str, list[tuple]], list[dict]]] = {}
+
+
+def union(folder: Path, by: str) -> tuple[dict[str, list[tuple]], list[dict]]:
+    """The store and daily scores of one clean run of every conversation once (made once per rule)."""
+    if by not in _UNION:
+        where = folder / f"union-{by}"
+        db = str(where / "qc.sqlite")
+        card = card_for(by)
+        run_inspection([day_files(folder)[3]], where / "out", executor(), scorecard=card, store=db)
+        _UNION[by] = snapshot(db), scores(db, card)
+    return _UNION[by]
 
 
 runs = st.lists(st.sets(st.sampled_from([0, 1, 2]), min_size=1, max_size=2), min_size=1, max_size=5).filter(
@@ -123,29 +133,34 @@ runs = st.lists(st.sets(st.sampled_from([0, 1, 2]), min_size=1, max_size=2), min
 )
 
 
+_EXAMPLES = iter(range(10**6))
+
+
 @given(runs, st.sampled_from(["reply", "conversation_start"]))
 @settings(max_examples=14, deadline=None)
-def test_any_order_of_runs_gives_the_store_of_one_clean_run_of_the_union(order, by):
+def test_any_order_of_runs_gives_the_store_of_one_clean_run_of_the_union(folder, order, by):
     card = card_for(by)
-    with tempfile.TemporaryDirectory() as tmp:
-        db = str(Path(tmp) / "qc.sqlite")
-        for n, chosen in enumerate(order):
-            files = [day_files()[i] for i in sorted(chosen)]
-            run_inspection(files, Path(tmp) / f"out{n}", executor(), scorecard=card, store=db)
-        expected_rows, expected_scores = union(by)
-        assert snapshot(db) == expected_rows
-        assert scores(db, card) == expected_scores
+    tmp = folder / f"example-{next(_EXAMPLES)}"
+    db = str(tmp / "qc.sqlite")
+    for n, chosen in enumerate(order):
+        files = [day_files(folder)[i] for i in sorted(chosen)]
+        run_inspection(files, tmp / f"out{n}", executor(), scorecard=card, store=db)
+    expected_rows, expected_scores = union(folder, by)
+    assert snapshot(db) == expected_rows
+    assert scores(db, card) == expected_scores
 
 
-def test_reinspecting_one_day_never_touches_another_days_conversations(tmp_path):
+def test_reinspecting_one_day_never_touches_another_days_conversations(folder, tmp_path):
     # The issue's case: day 25 stored, then day 24 (whose late conversation spills into 25)
     # inspected again, twice. Day 25's own conversations all stay.
     day24, day25 = conversations()
     db = str(tmp_path / "qc.sqlite")
     card = load_scorecard()
-    run_inspection([day_files()[1]], tmp_path / "o25", executor(), scorecard=card, store=db)
+    run_inspection([day_files(folder)[1]], tmp_path / "o25", executor(), scorecard=card, store=db)
     for n in range(2):
-        report = run_inspection([day_files()[0]], tmp_path / f"o24-{n}", executor(), scorecard=card, store=db)
+        report = run_inspection(
+            [day_files(folder)[0]], tmp_path / f"o24-{n}", executor(), scorecard=card, store=db
+        )
         assert {r["date"] for r in report.agents} == {"2026-11-24", "2026-11-25"}
     with open_store(db) as store:
         stored = {cid for cid, _, _ in store.conversation_agents()}
