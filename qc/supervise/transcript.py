@@ -50,7 +50,9 @@ class MessageView:
     findings: list[Finding] = field(default_factory=list)
     slow_s: float | None = None
     sentiment: float | None = None
-    charge: float = 0.0  # what the message actually costs: one charge, however many findings share it
+    # What the message's verdict costs: one charge, however many findings share it (the share of
+    # a metric item its evidence findings carry is on those findings, not in here).
+    charge: float = 0.0
     # Several findings show the same charge (each stands behind it): readers must be told
     # the points are not added up.
     shared_charge: bool = False
@@ -152,8 +154,9 @@ def build_view(
     views = []
     for m, s in zip(conversation.messages, scores, strict=False):
         mine = [f for f in shown if f.message_index == m.index]
-        charge = charges.get((conversation.id, m.index), 0.0)
-        shared = sum(1 for f in mine if f.live and points.get(f.id)) > 1
+        evidence = [f for f in mine if f.kind in card.evidence_kinds and f.live]
+        charge = round(charges.get((conversation.id, m.index), 0.0) - sum(points[f.id] for f in evidence), 4)
+        shared = sum(1 for f in mine if f.live and points.get(f.id) and f not in evidence) > 1
         views.append(MessageView(m, _segments(m.text, mine), mine, slow.get(m.index), s, charge, shared))
     mood = [v.sentiment for v in views if v.message.role.value == "customer" and v.sentiment is not None]
     return ConversationView(conversation, views, points, states or {}, threshold, mood)
