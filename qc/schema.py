@@ -289,10 +289,12 @@ class Finding:
 
 @dataclass(frozen=True, slots=True)
 class Deduction:
-    """Points one agent gains or loses on one scorecard item for one day.
+    """Points one agent gains or loses on one scorecard item in one scored window.
 
-    ``points`` is negative for a deduction. ``finding_ids`` lists the findings
-    behind it (empty for metric-based items such as response time).
+    ``date`` is the window: a day (``2026-11-24``) or a period (``2026-11``). ``points`` is
+    negative for a deduction. ``finding_ids`` lists the findings behind it: the charged
+    messages' findings, or the evidence of a metric item (slow replies, unanswered buyers).
+    ``kind`` is the finding kind a findings item charged (``None`` for metric items).
     """
 
     agent: str
@@ -301,6 +303,7 @@ class Deduction:
     points: float
     reason: str
     finding_ids: tuple[str, ...] = ()
+    kind: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Serialize to a JSON-safe dict."""
@@ -311,6 +314,7 @@ class Deduction:
             "points": self.points,
             "reason": self.reason,
             "finding_ids": list(self.finding_ids),
+            "kind": self.kind,
         }
 
     @classmethod
@@ -323,6 +327,7 @@ class Deduction:
             points=float(data["points"]),
             reason=data["reason"],
             finding_ids=tuple(data.get("finding_ids", ())),
+            kind=data.get("kind"),
         )
 
 

@@ -120,3 +120,12 @@ def inspect_day(  # noqa: ANN201
     if people and fresh:
         add_team(db)
     return report
+
+
+def phrase_ids(report) -> dict[str, str]:  # noqa: ANN001
+    """The id of each conversation's forbidden-phrase finding (cA's 爱买不买, cB's 没有).
+
+    The day also has evidence findings (cA's 90 s reply is a slow_response): these tests review
+    the phrases.
+    """
+    return {f.conversation_id: f.id for f in report.findings if f.kind == "forbidden_phrase"}

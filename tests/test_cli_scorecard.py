@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from qc.cli import app
-from qc.scoring.card import agent_columns, load_scorecard
+from qc.scoring.card import load_scorecard
+from qc.scoring.scores import agent_columns
 from qc.store.database import open_store
 from qc.store.tables import TABLES
 
@@ -30,7 +31,7 @@ def test_show_prints_the_effective_card_and_its_hash():
 
 def test_show_json_with_an_override(tmp_path):
     shop = tmp_path / "jd.toml"
-    shop.write_text("[items.average_response]\nthreshold = 25\n", encoding="utf-8")
+    shop.write_text("[items.average_response]\nthreshold = 25\nmin_sample = 2\n", encoding="utf-8")
     result = runner.invoke(app, ["scorecard", "show", "--scorecard", str(shop), "--format", "json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
@@ -86,7 +87,9 @@ MEI = "柚子家居:小美"
 def day_file(tmp_path):
     # c1: the buyer waits 40 s for 小美 (turn 1), then 20 s (turn 2): avg 30 s, first 40 s.
     # c2: only an auto-reply, the buyer is never answered: 小美 (the auto-reply's account)
-    #     received 2 buyers and replied to 1 → reply rate 50% → 50 missing percent × −1 = −50.
+    #     received 2 buyers and replied to 1 → reply rate 50%. Two buyers are too few to score
+    #     (min_sample 20); with min_sample 1: 50 missing percent × −1 = −50, but 其他 stops at 0: −5.
+    #     c2's buyer is a missed_reply finding.
     # answer ratio: 2 typed messages / 3 buyer messages = 0.6667.
     rows = [
         line("c1", "customer", "买家甲", "10:00:00", "请问这款有现货吗"),
@@ -113,39 +116,63 @@ def test_inspect_writes_the_agents_files_with_the_documented_columns(tmp_path, d
     assert (row["agent"], row["date"], row["shop"]) == (MEI, "2026-11-24", "柚子家居")
     assert (row["avg_response_s"], row["first_response_s"]) == (30.0, 40.0)
     assert (row["reply_rate"], row["answer_ratio"]) == (0.5, 0.6667)
-    assert (row["average_response_points"], row["reply_rate_points"]) == (0, -50)
+    assert (row["average_response_points"], row["reply_rate_points"]) == (0, 0)
+    assert row["reply_rate_note"] == "too few buyers (2 < 20)" and row["missed_reply"] == 1
     assert row["service_attitude_points"] == -5 * row["conflict"] - row["impatience"]
-    assert row["total_points"] == row["service_attitude_points"] - 50
+    assert row["total_points"] == row["service_attitude_points"]
 
     with (out / "agents.csv").open(encoding="utf-8-sig", newline="") as fh:
         table = list(csv.reader(fh))
     assert table[0] == [zh for _, zh in agent_columns(card)]
     assert table[1] == keys
     assert len(table) == 3 and table[2][0] == MEI
-    assert table[2][keys.index("first_response_met")] == "否"
+    # One first response is too few to judge the 10 s target: empty, not 否.
+    assert table[2][keys.index("first_response_met")] == ""
+    assert table[2][keys.index("first_response_note")] == "too few first responses (1 < 20)"
 
     sheet = load_workbook(out / "agents.xlsx").active
     values = [[c.value for c in r] for r in sheet.iter_rows()]
     assert values[0][:2] == ["客服", "日期"] and values[1] == keys and values[2][0] == MEI
 
     deductions = [json.loads(x) for x in (out / "deductions.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert {"agent": MEI, "date": "2026-11-24", "item": "reply_rate", "points": -50.0} == {
-        k: v for k, v in deductions[-1].items() if k in ("agent", "date", "item", "points")
-    }
+    assert [d for d in deductions if d["item"] == "reply_rate"] == []
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert run["scorecard"]["hash"] == card.hash
-    assert "agents (points per day)" in result.stderr
+    assert "agents per day (daily view)" in result.stderr
+    # The printed table: 服务态度 points and score first, then the other items, then the total.
+    header = result.stderr[result.stderr.index("agents per day") :]
+    order = [header.index(word) for word in ("服务态度", "平均响应时间", "其他(回复率)", "total")]
+    assert order == sorted(order)
+
+
+def test_reply_rate_stops_at_zero_and_its_missed_buyer_is_the_evidence(tmp_path, day_file):
+    shop = tmp_path / "shop.toml"
+    shop.write_text("[items.reply_rate]\nmin_sample = 1\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["inspect", str(day_file), "--out", str(out), "--scorecard", str(shop), "-q"])
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads((out / "agents.json").read_text(encoding="utf-8"))
+    assert (row["reply_rate_points"], row["reply_rate_score"]) == (-5, 0)
+    deductions = [json.loads(x) for x in (out / "deductions.jsonl").read_text(encoding="utf-8").splitlines()]
+    reply = [(d["points"], d["reason"][:6]) for d in deductions if d["item"] == "reply_rate"]
+    assert reply == [(-50.0, "reply_"), (45.0, "floor ")]
+    found = [json.loads(x) for x in (out / "findings.jsonl").read_text(encoding="utf-8").splitlines()]
+    # c1's first reply came after 40 s: a slow_response (8 s over); c2's buyer was never answered.
+    assert sorted(f["kind"] for f in found) == ["missed_reply", "slow_response"]
+    (missed,) = [f for f in found if f["kind"] == "missed_reply"]
+    assert (missed["kind"], missed["conversation_id"], missed["message_index"]) == ("missed_reply", "c2", 0)
+    assert deductions[-2]["finding_ids"] == [missed["id"]]
 
 
 def test_inspect_quiet_prints_no_summary(tmp_path, day_file):
     result = runner.invoke(app, ["inspect", str(day_file), "--out", str(tmp_path / "o"), "--quiet"])
     assert result.exit_code == 0, result.output
-    assert "agents (points per day)" not in result.stderr
+    assert "agents per day" not in result.stderr
 
 
 def test_inspect_with_a_shop_scorecard(tmp_path, day_file):
     shop = tmp_path / "shop.toml"
-    shop.write_text("[items.average_response]\nthreshold = 25\n", encoding="utf-8")
+    shop.write_text("[items.average_response]\nthreshold = 25\nmin_sample = 2\n", encoding="utf-8")
     out = tmp_path / "out"
     result = runner.invoke(app, ["inspect", str(day_file), "--out", str(out), "--scorecard", str(shop), "-q"])
     assert result.exit_code == 0, result.output
@@ -180,6 +207,9 @@ def test_inspect_twice_into_the_store_leaves_one_copy(tmp_path, day_file):
         def count(name):
             return conn.execute(select(func.count()).select_from(TABLES[name])).scalar_one()
 
-        assert (count("runs"), count("conversations"), count("agent_days")) == (2, 2, 1)
-        assert count("deductions") == len((tmp_path / "o2" / "deductions.jsonl").read_text().splitlines())
+        # One copy of each conversation, its metric parts (one per agent and day) and findings.
+        assert (count("runs"), count("conversations"), count("parts"), count("findings")) == (2, 2, 2, 2)
+        assert count("messages") == 6
+    first = json.loads((tmp_path / "o1" / "agents.json").read_text(encoding="utf-8"))
+    assert json.loads((tmp_path / "o2" / "agents.json").read_text(encoding="utf-8")) == first
     engine.dispose()

@@ -34,6 +34,8 @@ DAY = "2026-11-24"
 ILLUSTRATIVE = {
     "qc train": "retrains the shipped model from all samples (minutes of CPU on a shared machine);"
     " tests/test_cli_train_evaluate.py runs qc train on a small sample set",
+    "qc evaluate --data annotated_samples/real": "reads the real chats beside the project, which a fresh"
+    " clone does not have; tests/test_real_labels.py runs it where they are",
     "qc inspect demo/day --out out/demo-spark --engine spark": "needs Java and a Spark session (about"
     " a minute); tests/test_spark.py runs the Spark engine",
     "qc inspect exports/2026-11-24/ --out out/2026-11-24 --engine spark": "needs Java and Spark;"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from review_day import CONVERSATIONS, inspect_day, msg
+from review_day import CONVERSATIONS, inspect_day, msg, phrase_ids
 from typer.testing import CliRunner
 
 from qc.cli import app
@@ -30,7 +30,7 @@ UNSURE = {
 def store(tmp_path):
     report = inspect_day(tmp_path, conversations=[*CONVERSATIONS, UNSURE])
     store = open_store(tmp_path / "qc.sqlite")
-    yield store, {f.conversation_id: f.id for f in report.findings}, tmp_path
+    yield store, phrase_ids(report), tmp_path
     store.close()
 
 

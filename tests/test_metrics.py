@@ -6,7 +6,6 @@ Asia/Shanghai (UTC+8) unless the test says otherwise.
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime, timedelta, timezone
 from statistics import fmean
 
@@ -19,9 +18,10 @@ from qc.scoring.metrics import (
     UNASSIGNED,
     UNDATED,
     DayRule,
-    ExactSum,
+    MetricPool,
     agent_day_metrics,
     conversation_metrics,
+    conversation_parts,
     conversation_turns,
     message_days,
 )
@@ -309,29 +309,37 @@ def test_agent_day_rows_add_up_to_the_conversations(specs):
         assert (r.first_response_s is None) == (r.first_responses == 0)
 
 
-_finite = st.floats(allow_nan=False, allow_infinity=False, min_value=-1e300, max_value=1e300)
-
-
-@given(st.lists(_finite, max_size=60))
-@settings(max_examples=300, deadline=None)
-def test_exact_sum_gives_what_fmean_gives_without_keeping_the_values(values):
-    # Delays are summed as they come; the average must still be fmean's number exactly,
-    # including sums where naive addition loses everything (1e300 + 1 − 1e300).
-    acc = ExactSum()
-    for v in values:
-        acc.add(v)
-    assert acc.count == len(values)
-    assert acc.value() == math.fsum(values)
-    assert acc.mean() == (fmean(values) if values else None)
-    assert len(acc._partials) <= 40  # a few partials, however many values
-
-
-def test_exact_sum_on_a_cancelling_series():
-    acc = ExactSum()
-    for v in (1e16, 1.0, -1e16, 0.5) * 1000:
-        acc.add(v)
-    assert acc.value() == 1500.0  # plain float addition gives 0.0 here
-    assert sum((1e16, 1.0, -1e16, 0.5) * 1000) != 1500.0
+@given(
+    st.lists(st.lists(_message, min_size=1, max_size=12), min_size=1, max_size=5),
+    st.randoms(use_true_random=False),
+)
+@settings(max_examples=150, deadline=None)
+def test_parts_pool_to_the_same_metrics_in_any_order_and_grouping(specs, rnd):
+    # Delays are whole microseconds and parts are integer counters: pooling them in any order,
+    # or first into day aggregates, gives the same metrics to the last bit. A conversation
+    # crossing midnight counts once in a window holding both its days.
+    convs = _conversations(specs)
+    parts = [p for c in convs for p in conversation_parts(c)]
+    shuffled = list(parts)
+    rnd.shuffle(shuffled)
+    agents = {p.agent for p in parts}
+    for agent in agents:
+        mine = [p for p in parts if p.agent == agent]
+        one, other = MetricPool(), MetricPool()
+        for p in mine:
+            one.add(p)
+        for p in shuffled:
+            if p.agent == agent:
+                other.add(p)
+        assert one.metrics(agent, "w") == other.metrics(agent, "w")
+        assert one.metrics(agent, "w").conversations == len({p.conversation_id for p in mine})
+    by_day = {(r.agent, r.date): r for r in agent_day_metrics(convs)}
+    for (agent, day), row in by_day.items():
+        pool = MetricPool()
+        for p in shuffled:
+            if (p.agent, p.date) == (agent, day):
+                pool.add(p)
+        assert pool.metrics(agent, day) == row
 
 
 @given(st.lists(st.lists(_message, min_size=1, max_size=12), min_size=1, max_size=5))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from review_day import ADDRESS, DAY, ORDER, PHONE, inspect_day
+from review_day import ADDRESS, DAY, ORDER, PHONE, inspect_day, phrase_ids
 
 from qc.scoring.card import load_scorecard
 from qc.store.database import open_store
@@ -18,7 +18,7 @@ from qc.text.pii import Masker
 def store(tmp_path):
     report = inspect_day(tmp_path)
     store = open_store(tmp_path / "qc.sqlite")
-    yield store, {f.conversation_id: f.id for f in report.findings}, tmp_path
+    yield store, phrase_ids(report), tmp_path
     store.close()
 
 

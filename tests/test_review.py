@@ -6,7 +6,7 @@ import csv
 import json
 
 import pytest
-from review_day import DAY, inspect_day
+from review_day import DAY, inspect_day, phrase_ids
 
 from qc.scoring.card import load_scorecard
 from qc.store.database import open_store
@@ -20,7 +20,7 @@ def day(tmp_path):
     """The inspected day, its store (open) and the two finding ids by conversation."""
     report = inspect_day(tmp_path)
     store = open_store(tmp_path / "qc.sqlite")
-    ids = {f.conversation_id: f.id for f in report.findings}
+    ids = phrase_ids(report)
     yield report, store, ids, tmp_path
     store.close()
 
@@ -63,7 +63,7 @@ def test_inspecting_the_same_day_again_keeps_applying_decisions(day):
     _, store, ids, tmp = day
     decide(store, ids["cA"], "reject", by="张主管", note="regular buyer")
     again = inspect_day(tmp)
-    assert {f.id for f in again.findings} == set(ids.values())  # ids are stable
+    assert phrase_ids(again) == ids  # ids are stable
     row = next(r for r in again.agents if r["agent"] == "测试店:阿杰")
     assert row["service_attitude_points"] == 0
     assert _points(tmp / "out", "测试店:阿杰")["service_attitude_points"] == 0
@@ -207,7 +207,8 @@ def test_invalid_appeal_transitions_are_refused(day, setup, step, message):
 def test_bulk_csv_round_trip_applies_good_rows_and_lists_bad_ones(day):
     _, store, ids, tmp = day
     path = tmp / "review.csv"
-    assert export_review_sheet(store, DAY, path, load_scorecard()) == 2
+    # the two phrases and cA's 90 s reply (slow_response evidence, 0 points: too few turns)
+    assert export_review_sheet(store, DAY, path, load_scorecard()) == 3
     raw = path.read_bytes()
     assert raw.startswith("\ufeff".encode())  # BOM for Excel
     with path.open(encoding="utf-8-sig", newline="") as fh:
@@ -230,9 +231,10 @@ def test_bulk_csv_round_trip_applies_good_rows_and_lists_bad_ones(day):
     assert [(c.row, c.finding_id, c.before, c.after) for c in result.changed] == [
         (2, ids["cA"], "pending", "rejected")
     ]
+    # rows: 2 cA's phrase, 3 cB's phrase (perhaps), 4 cA's slow reply, 5 the unknown id
     assert [(p.row, "perhaps" in p.message or "not in the store" in p.message) for p in result.problems] == [
         (3, True),
-        (4, True),
+        (5, True),
     ]
     assert rejected_ids(store) == {ids["cA"]}
     assert audit_trail(store, ids["cA"])[0]["source"] == "csv:review.csv:2"
@@ -274,3 +276,43 @@ def test_review_export_and_feedback_mask_pii_when_asked(tmp_path):
             assert (PHONE in sample["context"][0]["text"]) is not masked
     finally:
         store.close()
+
+
+def test_a_slow_reply_rejected_in_review_leaves_the_average_and_its_points(tmp_path):
+    # 小美 answers 21 buyers: 20 after 30 s, one after 200 s (a system outage, QA decides).
+    # Average (20·30 + 200) / 21 = 38.1 s → 6.1 s over 32 → −12. Rejecting the slow reply
+    # takes its turn out of the average: 20 turns at 30 s → nothing.
+    from datetime import datetime, timedelta
+
+    from review_day import msg
+
+    from qc.scoring.periods import parse_period
+    from qc.supervise.review import score_period
+
+    convs = []
+    for n in range(21):
+        asked = datetime(2026, 11, 24, 10) + timedelta(minutes=10 * n)
+        answered = asked + timedelta(seconds=200 if n == 20 else 30)
+        convs.append(
+            {
+                "conversation_id": f"s{n:02d}",
+                "shop": "测试店",
+                "messages": [
+                    msg("customer", f"b{n}", f"{asked:%H:%M:%S}", "请问什么时候发货"),
+                    msg("agent", "测试店:小美", f"{answered:%H:%M:%S}", "亲，今天下午就发"),
+                ],
+            }
+        )
+    report = inspect_day(tmp_path, conversations=convs)
+    (slow,) = [f for f in report.findings if f.kind == "slow_response"]
+    assert slow.evidence.details["delay_s"] == 200
+    (row,) = report.agents
+    assert (row["timed_turns"], row["average_response_points"], row["slow_response"]) == (21, -12, 1)
+    with open_store(tmp_path / "qc.sqlite") as store:
+        scored = score_period(store, parse_period(DAY))
+        (deduction,) = [d for d in scored.deductions if d.item == "average_response"]
+        assert deduction.finding_ids == (slow.id,)
+        decide(store, slow.id, "reject", by="张主管", note="system outage 10:20-10:23")
+        (row,) = score_period(store, parse_period(DAY)).rows
+    assert (row["timed_turns"], row["avg_response_s"], row["average_response_points"]) == (20, 30.0, 0)
+    assert (row["slow_response"], row["suppressed"]) == (0, 1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from review_day import DAY, ORDER, PHONE, inspect_day
+from review_day import DAY, ORDER, PHONE, inspect_day, phrase_ids
 from typer.testing import CliRunner
 
 from qc.cli import app
@@ -14,7 +14,7 @@ from qc.cli import app
 @pytest.fixture()
 def day(tmp_path):
     report = inspect_day(tmp_path)
-    return {f.conversation_id: f.id for f in report.findings}, ["--db", str(tmp_path / "qc.sqlite")], tmp_path
+    return phrase_ids(report), ["--db", str(tmp_path / "qc.sqlite")], tmp_path
 
 
 def run(*args):
@@ -47,6 +47,12 @@ def test_review_shortcut_then_export_stops_charging(day):
         (["appeal", "open", "{cA}", "--agent", "阿杰"], "--reason is required"),
         (["export", "--date", "yesterday", "--out", "x"], "not a date"),
         (["export", "--date", "2026-01-01", "--out", "x"], "nothing stored for 2026-01-01"),
+        (["export", "--period", "2026-10", "--out", "x"], "nothing stored for 2026-10"),
+        (["export", "--period", "Nov", "--out", "x"], "write a month as 2026-11"),
+        (["export", "--out", "x"], "one of --date D, --period P or --from D --to D"),
+        (["export", "--date", DAY, "--period", "2026-11", "--out", "x"], "one of --date D, --period P"),
+        (["export", "--from", DAY, "--out", "x"], "--from and --to go together"),
+        (["export", "--from", "2026-11-25", "--to", DAY, "--out", "x"], "is after --to"),
     ],
     ids=[
         "no-decision",
@@ -57,6 +63,12 @@ def test_review_shortcut_then_export_stops_charging(day):
         "no-reason",
         "bad-date",
         "empty-day",
+        "empty-period",
+        "bad-period",
+        "no-window",
+        "two-windows",
+        "from-without-to",
+        "from-after-to",
     ],
 )
 def test_usage_errors_exit_2_with_a_clear_message(day, args, message):
@@ -64,6 +76,36 @@ def test_usage_errors_exit_2_with_a_clear_message(day, args, message):
     r = run(*[a.format(**ids) for a in args], *db)
     assert r.exit_code == 2
     assert message in r.output
+
+
+def test_export_a_period_writes_the_pooled_rows_and_the_daily_view(day):
+    _, db, tmp = day
+    r = run("export", "--period", "2026-11", "--out", tmp / "month", *db)
+    assert r.exit_code == 0, r.output
+    month = json.loads((tmp / "month" / "agents.json").read_text(encoding="utf-8"))
+    daily = json.loads((tmp / "month" / "agents_daily.json").read_text(encoding="utf-8"))
+    assert [r["date"] for r in month] == ["2026-11", "2026-11"]
+    assert [r["date"] for r in daily] == [DAY, DAY]
+    assert [r["total_points"] for r in month] == [r["total_points"] for r in daily]  # one day stored
+    assert (tmp / "month" / "deductions_daily.jsonl").exists()
+    # the printed table: 服务态度 points and score, then the other items, then the total
+    assert "服务态度" in r.stderr and r.stderr.index("服务态度") < r.stderr.index("total")
+    r = run("export", "--from", DAY, "--to", "2026-11-30", "--out", tmp / "range", *db)
+    assert r.exit_code == 0, r.output
+    ranged = json.loads((tmp / "range" / "agents.json").read_text(encoding="utf-8"))
+    assert {r["date"] for r in ranged} == {f"{DAY}~2026-11-30"}
+
+
+def test_scoring_a_store_with_another_day_rule_or_limit_is_refused_until_reinspected(day, tmp_path):
+    _, db, _ = day
+    shop = tmp_path / "shop.toml"
+    shop.write_text("[items.average_response]\nthreshold = 25\n", encoding="utf-8")
+    r = run("export", "--date", DAY, "--out", tmp_path / "x", "--scorecard", shop, *db)
+    assert r.exit_code == 2
+    assert "slow_response over 32 s" in r.output and "slow_response over 25 s" in r.output
+    assert "inspect those days again with this scorecard" in r.output
+    assert "Traceback" not in r.output
+    assert run("flagged", "--date", DAY, "--scorecard", shop, *db).exit_code == 2
 
 
 def test_appeal_commands_open_answer_rule_and_refuse_invalid_steps(day):
@@ -89,6 +131,8 @@ def test_show_highlights_findings_and_masks_pii(day):
     assert r.exit_code == 0, r.output
     assert "爱买不买" in r.stdout and ids["cA"] in r.stdout and "-5 pts" in r.stdout
     assert "slow reply 90s" in r.stdout  # 10:00:00 → 10:01:30, above the card's 32 s
+    # …as a slow_response finding of its own, worth 0 here: 阿杰 has 3 timed turns that day
+    assert "slow_response 0 pts" in r.stdout
     assert PHONE in r.stdout
     masked = run("show", "cA", "--no-mood", "--mask-pii", *db)
     assert PHONE not in masked.stdout and ORDER not in masked.stdout and "[电话]" in masked.stdout

@@ -1,8 +1,9 @@
-"""Scorecard loading/validation and the pure scoring function, on hand-built findings.
+"""Scorecard loading/validation and the one scoring function, on hand-built findings and counters.
 
 Expected deductions are worked out in the comments with the packaged default card (seed 000):
-impatience −1, conflict −5 per message, no cap; average response over 32 s −2 per extra
-second; reply rate below 100% −1 per missing percent.
+impatience −1, conflict −5 per message, no cap and no floor; average response over 32 s −2 per
+extra second, no floor, from 20 timed turns; reply rate below 100% −1 per missing percent,
+stopping at 0 (the item is worth 5), from 20 buyers; points rounded to whole points.
 """
 
 from __future__ import annotations
@@ -15,15 +16,10 @@ import pytest
 
 from qc.errors import ConfigError
 from qc.schema import Conversation, Evidence, Finding, Message, Role
-from qc.scoring.card import (
-    DEFAULT_SCORECARD,
-    agent_columns,
-    agent_rows,
-    load_scorecard,
-    message_verdicts,
-    score,
-)
-from qc.scoring.metrics import AgentDayMetrics, agent_day_metrics
+from qc.scoring.card import DEFAULT_SCORECARD, load_scorecard, message_verdicts
+from qc.scoring.metrics import US, MetricPart
+from qc.scoring.periods import Period, Windows
+from qc.scoring.scores import ScoreInputs, Scores, agent_columns, inputs_from, score_agents
 
 CST = timezone(timedelta(hours=8))
 MEI = "店:小美"
@@ -77,6 +73,47 @@ def attitude(deductions):
     return [d for d in deductions if d.item == "service_attitude"]
 
 
+def scored(conversations, findings, card) -> Scores:
+    """The one scoring function on whole conversations, each day its own window."""
+    return score_agents(inputs_from(conversations, findings, card), card)
+
+
+def score(conversations, findings, card):
+    return scored(conversations, findings, card).deductions
+
+
+def rows(conversations, findings, card):
+    return scored(conversations, findings, card).rows
+
+
+def counters(
+    *,
+    avg_response_s=None,
+    timed=20,
+    reply_rate=None,
+    buyers=100,
+    first_response_s=None,
+    firsts=20,
+    answer_ratio=None,
+    buyer_messages=100,
+) -> MetricPart:
+    """Day counters of 小美 that give exactly these metrics over these sample sizes."""
+    part = MetricPart(MEI, "2026-11-24", "柚子家居")
+    if avg_response_s is not None:
+        part.timed_turns, part.delay_us = timed, round(avg_response_s * timed * US)
+    if reply_rate is not None:
+        part.buyers_received, part.buyers_replied = buyers, round(reply_rate * buyers)
+    if first_response_s is not None:
+        part.first_responses, part.first_us = firsts, round(first_response_s * firsts * US)
+    if answer_ratio is not None:
+        part.buyer_messages, part.messages = buyer_messages, round(answer_ratio * buyer_messages)
+    return part
+
+
+def metric_scores(card, *parts) -> Scores:
+    return score_agents(ScoreInputs(parts, [], {}, []), card)
+
+
 # ------------------------------------------------------------------------- the default card
 
 
@@ -106,6 +143,12 @@ def test_default_card_reproduces_the_seed_scorecard():
     assert card.verdict_order == ("conflict", "impatience")
     assert card.implies_verdict == ("forbidden_phrase",)
     assert (card.day.timezone, card.day.by) == ("Asia/Shanghai", "reply")
+    # The seed: a monthly appraisal; 不设下限 for response time and (不设上限 conflicts) service
+    # attitude; 其他 (5 points) stops at zero; whole points; 20 timed turns before timing scores.
+    assert (card.appraisal, card.decimals) == ("month", 0)
+    assert (sa.floor, ar.floor, rr.floor) == (None, None, 0)
+    assert (ar.min_sample, rr.min_sample) == (20, 20)
+    assert (ar.evidence, rr.evidence) == ("slow_response", "missed_reply")
     # The attitude model's own thresholds decide; the card adds none unless a shop sets one.
     assert card.threshold("impatience") == 0.0 and card.threshold("unheard_of") == 0.5
 
@@ -177,6 +220,48 @@ BAD_CARDS = [
     ("enabled-text", "[items.reply_rate]\nenabled = 'no'\n", "items.reply_rate.enabled"),
     ("version-text", "[card]\nversion = 'one'\n", "card.version"),
     ("review-only-text", "[findings]\nreview_only = 'impatience'\n", "findings.review_only"),
+    (
+        "no-floor-said",
+        "[items.x]\nrule = 'over'\nmetric = 'turns'\nthreshold = 1\n",
+        'items.x.floor: missing; say where the item score stops: floor = 0 (at zero) or floor = "none"',
+    ),
+    (
+        "floor-text",
+        "[items.reply_rate]\nfloor = 'never'\n",
+        'items.reply_rate.floor: expected a number or "none"',
+    ),
+    (
+        "min-sample-on-a-count",
+        "[items.x]\nrule = 'over'\nmetric = 'turns'\nthreshold = 1\nfloor = 0\nmin_sample = 5\n",
+        "items.x.min_sample: metric turns is a count",
+    ),
+    (
+        "min-sample-negative",
+        "[items.average_response]\nmin_sample = -1\n",
+        "items.average_response.min_sample",
+    ),
+    (
+        "evidence-without-maker",
+        "[items.answer_ratio]\nevidence = 'low_ratio'\n",
+        "items.answer_ratio.evidence",
+    ),
+    (
+        "deducting-without-evidence",
+        "[items.first_response]\npoints_missed = -1\n",
+        "items.first_response.evidence: missing; an item that deducts must name the findings",
+    ),
+    (
+        "evidence-is-a-verdict",
+        "[items.average_response]\nevidence = 'impatience'\n",
+        "items.average_response.evidence: 'impatience' is a kind the rules",
+    ),
+    (
+        "evidence-twice",
+        "[items.first_response]\nevidence = 'slow_response'\n",
+        "items.first_response.evidence: 'slow_response' is already the evidence of items.average_response",
+    ),
+    ("bad-appraisal", "[period]\nappraisal = 'year'\n", "period.appraisal: 'year' is not allowed"),
+    ("bad-decimals", "[points]\ndecimals = 1.5\n", "points.decimals: expected a whole number"),
 ]
 
 
@@ -224,7 +309,7 @@ def test_a_message_is_charged_once_for_its_most_severe_verdict(tmp_path):
         # message 11: awaiting review → nothing, even with a high score.
         finding(11, "conflict", 0.99, needs_review=True),
     ]
-    deductions = score([c], findings, [], card)
+    deductions = score([c], findings, card)
     by_reason = {d.reason: d for d in attitude(deductions)}
     assert set(by_reason) == {"1 × conflict (-5 each)", "1 × impatience (-1 each)"}
     assert by_reason["1 × conflict (-5 each)"].points == -5
@@ -233,7 +318,7 @@ def test_a_message_is_charged_once_for_its_most_severe_verdict(tmp_path):
     assert sum(d.points for d in deductions) == -6
     assert all((d.agent, d.date) == (MEI, "2026-11-24") for d in deductions)
 
-    (row,) = agent_rows([c], findings, agent_day_metrics([c]), deductions, card)
+    (row,) = rows([c], findings, card)
     # Verdict counts (×points = the item's deduction); forbidden_phrase counts messages with a
     # counted phrase (1 and 5); needs_review = below-threshold + awaiting review; suppressed = 1.
     assert (row["conflict"], row["impatience"], row["forbidden_phrase"]) == (1, 1, 2)
@@ -248,9 +333,9 @@ def test_per_occurrence_without_cap():
     findings = [finding(i, "conflict") for i in (1, 3, 5, 7, 9)] + [
         finding(i, "impatience") for i in (11, 13, 15)
     ]
-    deductions = score([c], findings, [], card)
+    deductions = score([c], findings, card)
     assert sorted(d.points for d in deductions) == [-25, -3]
-    (row,) = agent_rows([c], findings, agent_day_metrics([c]), deductions, card)
+    (row,) = rows([c], findings, card)
     assert (row["service_attitude_points"], row["service_attitude_score"]) == (-28, -8)
 
 
@@ -258,25 +343,25 @@ def test_cap_and_floor_when_configured(tmp_path):
     c = chat(n_pairs=8)
     findings = [finding(i, "conflict") for i in (1, 3, 5, 7, 9)]  # raw −25
     capped = load_scorecard(write(tmp_path, "[items.service_attitude]\ncap = 10\n"))
-    d = score([c], findings, [], capped)
+    d = score([c], findings, capped)
     assert [x.points for x in d] == [-25, 15]
     assert d[1].reason.startswith("cap 10")
     assert sum(x.points for x in d) == -10
 
     floored = load_scorecard(write(tmp_path, "[items.service_attitude]\nfloor = 0\n"))
-    d = score([c], findings, [], floored)
+    d = score([c], findings, floored)
     assert sum(x.points for x in d) == -20  # the item score stops at 0
-    (row,) = agent_rows([c], findings, agent_day_metrics([c]), d, floored)
+    (row,) = rows([c], findings, floored)
     assert row["service_attitude_score"] == 0
 
 
 def test_forbidden_phrase_counts_toward_the_verdict_only_if_the_card_says_so(tmp_path):
     c = chat()
     findings = [finding(3, "forbidden_phrase", 1.0, implies="impatience")]
-    assert [d.points for d in score([c], findings, [], load_scorecard())] == [-1]
+    assert [d.points for d in score([c], findings, load_scorecard())] == [-1]
     off = load_scorecard(write(tmp_path, "[findings]\nimplies_verdict = []\n"))
-    assert score([c], findings, [], off) == []
-    (row,) = agent_rows([c], findings, agent_day_metrics([c]), [], off)
+    assert score([c], findings, off) == []
+    (row,) = rows([c], findings, off)
     assert (row["forbidden_phrase"], row["impatience"]) == (1, 0)
 
 
@@ -288,23 +373,25 @@ def test_review_only_kinds_are_held_for_review_while_forbidden_phrases_still_ded
         finding(3, "impatience", 0.99),
         finding(5, "forbidden_phrase", 1.0, implies="impatience"),
     ]
-    assert [d.points for d in score([c], findings, [], load_scorecard())] == [-5, -2]
-    assert [(d.points, d.reason) for d in score([c], findings, [], card)] == [
-        (-1, "1 × impatience (-1 each)")
-    ]
-    (row,) = agent_rows([c], findings, agent_day_metrics([c]), score([c], findings, [], card), card)
+    assert [d.points for d in score([c], findings, load_scorecard())] == [-5, -2]
+    assert [(d.points, d.reason) for d in score([c], findings, card)] == [(-1, "1 × impatience (-1 each)")]
+    (row,) = rows([c], findings, card)
     assert (row["conflict"], row["impatience"], row["needs_review"]) == (0, 1, 2)
 
 
 def test_forbidden_phrase_with_its_own_points_is_a_separate_reason(tmp_path):
     # Two phrases in message 3 cost their own −0.5 once (per message), plus the implied verdict −1.
-    card = load_scorecard(write(tmp_path, "[items.service_attitude.points]\nforbidden_phrase = -0.5\n"))
+    card = load_scorecard(
+        write(
+            tmp_path, "[points]\ndecimals = 1\n\n[items.service_attitude.points]\nforbidden_phrase = -0.5\n"
+        )
+    )
     c = chat()
     findings = [
         finding(3, "forbidden_phrase", 1.0, implies="impatience", pattern="A"),
         finding(3, "forbidden_phrase", 1.0, pattern="B"),
     ]
-    reasons = {d.reason: d.points for d in score([c], findings, [], card)}
+    reasons = {d.reason: d.points for d in score([c], findings, card)}
     assert reasons == {"1 × impatience (-1 each)": -1, "1 × forbidden_phrase (-0.5 each)": -0.5}
 
 
@@ -328,10 +415,14 @@ def test_findings_are_charged_to_the_agent_and_day_of_their_message():
 
 
 METRIC_CASES = [
-    # (id, metrics, card overrides, expected {item: points})
+    # (id, counters, card overrides, expected {item: points})
     ("slow-35s", dict(avg_response_s=35.0, reply_rate=1.0), "", {"average_response": -6}),
     ("exactly-32s", dict(avg_response_s=32.0, reply_rate=1.0), "", {}),
+    # 1.5 s over: −3 exactly
     ("partial-exact", dict(avg_response_s=33.5, reply_rate=1.0), "", {"average_response": -3}),
+    # 1.25 s over: −2.5, rounded to whole points away from zero: −3
+    ("rounded-points", dict(avg_response_s=33.25), "", {"average_response": -3}),
+    ("one-decimal", dict(avg_response_s=33.25), "[points]\ndecimals = 1\n", {"average_response": -2.5}),
     (
         "partial-ceil",
         dict(avg_response_s=33.5),
@@ -350,14 +441,32 @@ METRIC_CASES = [
         "[items.average_response]\nthreshold=25\n",
         {"average_response": -10},
     ),
+    # 不设下限: 113.5 s over 20 turns costs −163, the item score −143
+    ("no-floor", dict(avg_response_s=113.5), "", {"average_response": -163}),
+    # the same two slow replies alone are too few turns to score: nothing
+    ("too-few-turns", dict(avg_response_s=113.5, timed=2), "", {}),
+    (
+        "min-sample-lowered",
+        dict(avg_response_s=113.5, timed=2),
+        "[items.average_response]\nmin_sample = 2\n",
+        {"average_response": -163},
+    ),
     ("reply-97pct", dict(reply_rate=0.97), "", {"reply_rate": -3}),
-    ("reply-half", dict(reply_rate=0.5), "", {"reply_rate": -50}),
-    ("unknown-times-cost-nothing", dict(avg_response_s=None, reply_rate=None), "", {}),
+    # −50 for the missing half, but 其他 stops at 0: −5 (an adjustment of +45 says so)
+    ("reply-half-stops-at-zero", dict(reply_rate=0.5), "", {"reply_rate": -5}),
+    (
+        "reply-half-no-floor",
+        dict(reply_rate=0.5),
+        '[items.reply_rate]\nfloor = "none"\n',
+        {"reply_rate": -50},
+    ),
+    ("too-few-buyers", dict(reply_rate=0.5, buyers=10), "", {}),
+    ("unknown-times-cost-nothing", dict(), "", {}),
     ("first-response-reported-only", dict(first_response_s=50.0, answer_ratio=0.5), "", {}),
     (
         "first-response-with-points",
         dict(first_response_s=50.0),
-        "[items.first_response]\npoints_missed=-1\npoints_met=1\n",
+        '[items.first_response]\npoints_missed=-1\npoints_met=1\nevidence="slow_first_response"\n',
         {"first_response": -1},
     ),
     (
@@ -376,27 +485,74 @@ METRIC_CASES = [
 
 
 @pytest.mark.parametrize(
-    "metrics, overrides, expected", [c[1:] for c in METRIC_CASES], ids=[c[0] for c in METRIC_CASES]
+    "counts, overrides, expected", [c[1:] for c in METRIC_CASES], ids=[c[0] for c in METRIC_CASES]
 )
-def test_metric_items(tmp_path, metrics, overrides, expected):
+def test_metric_items(tmp_path, counts, overrides, expected):
     card = load_scorecard(write(tmp_path, overrides)) if overrides else load_scorecard()
-    m = AgentDayMetrics(agent=MEI, date="2026-11-24", **metrics)
-    deductions = score([], [], [m], card)
+    result = metric_scores(card, counters(**counts))
     totals: dict[str, float] = {}
-    for d in deductions:
+    for d in result.deductions:
         totals[d.item] = round(totals.get(d.item, 0) + d.points, 6)
         assert (d.agent, d.date, d.finding_ids) == (MEI, "2026-11-24", ())
     assert totals == expected
+    (row,) = result.rows
+    for item in card.items:
+        assert row[f"{item.id}_points"] == expected.get(item.id, 0)
+        assert row[f"{item.id}_score"] == item.max_points + expected.get(item.id, 0)
+
+
+def test_too_few_turns_is_reported_and_costs_nothing():
+    (row,) = metric_scores(load_scorecard(), counters(avg_response_s=113.5, timed=2)).rows
+    assert row["average_response_note"] == "too few timed turns (2 < 20)"
+    assert (row["average_response_points"], row["average_response_score"]) == (0, 20)
+    (row,) = metric_scores(load_scorecard(), counters(avg_response_s=40, timed=20)).rows
+    assert row["average_response_note"] == "" and row["average_response_points"] == -16
+
+
+def test_a_period_is_pooled_not_an_average_of_days():
+    # Day 1: 40 turns at 30 s; day 2: 2 turns at 113.5 s. Pooled over both days the mean is
+    # (40·30 + 2·113.5) / 42 = 33.98 s → −3.95 → −4. An average of the two days' means would
+    # be 71.75 s (−80), and day 2 on its own is too few turns to score.
+    card = load_scorecard()
+    day1 = MetricPart(MEI, "2026-11-24", "柚子家居", "c1", 1, timed_turns=40, delay_us=40 * 30 * US)
+    day2 = MetricPart(MEI, "2026-11-25", "柚子家居", "c2", 1, timed_turns=2, delay_us=227 * US)
+    month = score_agents(ScoreInputs([day1, day2], [], {}, []), card, Windows.every("month"))
+    (row,) = month.rows
+    assert (row["date"], row["timed_turns"], row["avg_response_s"]) == ("2026-11", 42, 33.98)
+    assert row["average_response_points"] == -4 and row["conversations"] == 2
+    daily = {r["date"]: r for r in score_agents(ScoreInputs([day1, day2], [], {}, []), card).rows}
+    assert daily["2026-11-25"]["average_response_points"] == 0
+    assert daily["2026-11-25"]["average_response_note"] == "too few timed turns (2 < 20)"
+    one = Period("2026-11-25", "2026-11-25", "2026-11-25", "day")
+    assert [
+        r["date"] for r in score_agents(ScoreInputs([day1, day2], [], {}, []), card, Windows.only(one)).rows
+    ] == ["2026-11-25"]
+
+
+def test_a_conversation_crossing_midnight_counts_once_in_a_period():
+    card = load_scorecard()
+    night = [
+        MetricPart(MEI, "2026-11-24", None, "c9", 1, buyers_received=1, buyers_replied=1),
+        MetricPart(MEI, "2026-11-25", None, "c9", 1, buyers_received=1, buyers_replied=0),
+    ]
+    days = score_agents(ScoreInputs(night, [], {}, []), card).rows
+    assert [(r["date"], r["conversations"], r["buyers_received"]) for r in days] == [
+        ("2026-11-24", 1, 1),
+        ("2026-11-25", 1, 1),
+    ]
+    (month,) = score_agents(ScoreInputs(night, [], {}, []), card, Windows.every("month")).rows
+    assert (month["conversations"], month["buyers_received"], month["buyers_replied"]) == (1, 1, 1)
 
 
 def test_whole_day_golden_row():
     # 小美 answers two buyers: c1 (6 pairs, each reply after 10 s) and c2 whose buyer waits 70 s
     # and then is left with an unanswered question.
-    #   turns: c1 6×10 s, c2 70 s + 1 unanswered → avg = (60 + 70) / 7 = 18.57 s (≤ 32: no deduction)
+    #   turns: c1 6×10 s, c2 70 s + 1 unanswered → avg = (60 + 70) / 7 = 18.57 s (too few turns)
     #   first responses: c1 10 s, c2 70 s → mean 40 s (target 10 s missed, 0 points by default)
     #   buyers received 2, replied 2 → reply rate 100% (the last question was after a reply)
     #   answer ratio: 7 agent messages / 8 buyer messages = 0.875 (target 130% missed)
     #   findings: one conflict in c1 → −5; service attitude 15; total points −5, total score 40.
+    #   evidence: the 70 s reply is a slow_response finding (38 s over 32 s).
     c1 = chat("c1")
     c2 = Conversation(
         "c2",
@@ -407,16 +563,21 @@ def test_whole_day_golden_row():
         ),
     )
     card = load_scorecard()
-    findings = [finding(3, "conflict")]
-    metrics = agent_day_metrics([c1, c2], card.day)
-    deductions = score([c1, c2], findings, metrics, card)
-    (row,) = agent_rows([c1, c2], findings, metrics, deductions, card)
+    from qc.scoring.evidence import timing_findings
+
+    slow = timing_findings(c2, card)
+    assert [(f.kind, f.message_index, f.evidence.details["over_s"]) for f in slow] == [
+        ("slow_response", 1, 38.0)
+    ]
+    assert timing_findings(c1, card) == []
+    findings = [finding(3, "conflict"), *slow]
+    (row,) = rows([c1, c2], findings, card)
     assert row["avg_response_s"] == 18.57
     assert row["first_response_s"] == 40.0
     assert row["reply_rate"] == 1.0
     assert row["answer_ratio"] == 0.875
-    assert (row["first_response_met"], row["answer_ratio_met"]) == (False, False)
-    assert (row["conflict"], row["impatience"], row["forbidden_phrase"]) == (1, 0, 0)
+    assert (row["first_response_met"], row["answer_ratio_met"]) == (None, None)  # too few to judge
+    assert (row["conflict"], row["impatience"], row["forbidden_phrase"], row["slow_response"]) == (1, 0, 0, 1)
     assert (row["service_attitude_points"], row["average_response_points"], row["reply_rate_points"]) == (
         -5,
         0,
@@ -435,7 +596,13 @@ def test_agents_json_keys_required_by_the_issue():
         "impatience",
         "conflict",
         "forbidden_phrase",
+        "slow_response",
+        "missed_reply",
         "service_attitude_points",
+        "service_attitude_score",
+        "average_response_points",
+        "average_response_score",
+        "average_response_note",
         "avg_response_s",
         "first_response_s",
         "reply_rate",

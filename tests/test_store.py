@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import create_engine, func, insert, select, text
 
 from qc.schema import Conversation, Evidence, Finding, Message, Role
-from qc.scoring.card import agent_rows, load_scorecard, score
-from qc.scoring.metrics import agent_day_metrics
+from qc.scoring.card import load_scorecard
+from qc.scoring.scores import conversation_record
 from qc.store.database import StoreError, open_store
 from qc.store.tables import (
     MIGRATIONS,
@@ -46,8 +46,10 @@ def finding(cid: str, index: int, kind: str) -> Finding:
 
 def run_kwargs(conversations, findings):
     card = load_scorecard()
-    metrics = agent_day_metrics(conversations, card.day)
-    deductions = score(conversations, findings, metrics, card)
+    records = [
+        conversation_record(c, [f for f in findings if f.conversation_id == c.id], card)
+        for c in conversations
+    ]
     return dict(
         run={
             "qc_version": "0.1.0",
@@ -57,11 +59,7 @@ def run_kwargs(conversations, findings):
             "lexicon_version": "2026.11.1+abc",
             "model_version": "attitude@0.3.0",
         },
-        conversations=conversations,
-        findings=findings,
-        deductions=deductions,
-        agents=agent_rows(conversations, findings, metrics, deductions, card),
-        day=card.day,
+        records=records,
     )
 
 
@@ -107,7 +105,8 @@ def test_same_day_twice_leaves_one_copy(target):
     first = save_run(target, **run_kwargs(convs, findings))
     engine = open_store(target).engine
     once = counts(engine)
-    assert once == {"conversations": 2, "findings": 2, "deductions": 3, "agent_days": 1}
+    # 2 conversations of 6 messages, one part each (one agent, one day), the two findings
+    assert once == {"conversations": 2, "messages": 12, "findings": 2, "parts": 2}
     second = save_run(target, **run_kwargs(convs, findings))
     assert second > first
     assert counts(engine) == once
@@ -118,28 +117,64 @@ def test_same_day_twice_leaves_one_copy(target):
     engine.dispose()
 
 
-def test_rerun_replaces_the_day_and_keeps_other_days_and_shops(target):
+def test_a_run_replaces_the_conversations_it_read_and_keeps_every_other(target):
     day1 = [chat("a", "2026-11-24"), chat("b", "2026-11-24")]
     day2 = [chat("c", "2026-11-25")]
     other_shop = [chat("z", "2026-11-24", shop="另一家店", agent="另一家店:阿杰")]
     save_run(target, **run_kwargs(day1, [finding("a", 1, "impatience"), finding("b", 1, "impatience")]))
     save_run(target, **run_kwargs(day2, [finding("c", 1, "conflict")]))
     save_run(target, **run_kwargs(other_shop, []))
-    # Day 1 again, now with one conversation and no finding: it replaces day 1 of this shop only.
+    # Day 1 again, now with one conversation and no finding: it replaces conversation a only;
+    # b (not read this time), day 2 and the other shop stay as they were.
     save_run(target, **run_kwargs(day1[:1], []))
     engine = open_store(target).engine
     with engine.connect() as conn:
-        convs = sorted(
-            conn.execute(select(TABLES["conversations"].c.date, TABLES["conversations"].c.conversation_id))
-        )
-        kinds = sorted(conn.execute(select(TABLES["findings"].c.date, TABLES["findings"].c.kind)))
-        agents = sorted(conn.execute(select(TABLES["agent_days"].c.shop, TABLES["agent_days"].c.date)))
-        finding_id = conn.execute(select(TABLES["findings"].c.finding_id)).scalar_one()
-    assert convs == [("2026-11-24", "a"), ("2026-11-24", "z"), ("2026-11-25", "c")]
-    assert kinds == [("2026-11-25", "conflict")]
-    assert agents == [("另一家店", "2026-11-24"), ("柚子家居", "2026-11-24"), ("柚子家居", "2026-11-25")]
-    assert finding_id == finding("c", 1, "conflict").id  # the stable id survives storage
+        c = TABLES["conversations"]
+        convs = sorted(conn.execute(select(c.c.shop, c.c.date, c.c.conversation_id)))
+        f = TABLES["findings"]
+        kinds = sorted(conn.execute(select(f.c.conversation_id, f.c.date, f.c.kind)))
+        p = TABLES["parts"]
+        parts = sorted(conn.execute(select(p.c.shop, p.c.conversation_id, p.c.date)))
+        finding_ids = {r for (r,) in conn.execute(select(f.c.finding_id))}
+    assert convs == [
+        ("另一家店", "2026-11-24", "z"),
+        ("柚子家居", "2026-11-24", "a"),
+        ("柚子家居", "2026-11-24", "b"),
+        ("柚子家居", "2026-11-25", "c"),
+    ]
+    assert kinds == [("b", "2026-11-24", "impatience"), ("c", "2026-11-25", "conflict")]
+    assert parts == [
+        ("另一家店", "z", "2026-11-24"),
+        ("柚子家居", "a", "2026-11-24"),
+        ("柚子家居", "b", "2026-11-24"),
+        ("柚子家居", "c", "2026-11-25"),
+    ]
+    assert finding("c", 1, "conflict").id in finding_ids  # the stable id survives storage
     engine.dispose()
+
+
+def test_a_failed_save_leaves_the_store_as_it_was(target, monkeypatch):
+    save_run(target, **run_kwargs([chat("a", "2026-11-24")], [finding("a", 1, "impatience")]))
+    store = open_store(target)
+    before = counts(store.engine)
+    kwargs = run_kwargs([chat("a", "2026-11-24"), chat("b", "2026-11-24")], [])
+    # The run fails half-way through its writes, after its run row went in and the stored
+    # rows of conversation a were deleted: the transaction is rolled back whole.
+    from qc.store.database import Store
+
+    real = Store._forget
+
+    def forget_then_fail(self, conn, keys):
+        real(self, conn, keys)
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(Store, "_forget", forget_then_fail)
+    with pytest.raises(RuntimeError):
+        store.save_run(**kwargs)
+    assert counts(store.engine) == before
+    with store.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(TABLES["runs"])).scalar_one() == 1
+    store.close()
 
 
 def test_run_records_versions_hash_and_counts(target):
@@ -208,3 +243,20 @@ def test_path_becomes_a_sqlite_file(tmp_path):
 def test_unknown_url_is_a_store_error():
     with pytest.raises(StoreError, match="no SQLAlchemy dialect"):
         open_store("nosuchdb://x/y")
+
+
+def test_a_new_store_has_the_tables_the_queries_use(target):
+    # Migrations 1-7 from nothing give exactly the current schema (TABLES and the people table),
+    # plus the archived score tables of schema 3, never written again.
+    from sqlalchemy import inspect as reflect
+
+    from qc.store.tables import ARCHIVED_TABLES, PEOPLE_TABLES
+
+    engine = open_store(target).engine
+    found = reflect(engine)
+    for name, table in TABLES.items():
+        assert {c["name"] for c in found.get_columns(name)} == {c.name for c in table.columns}, name
+    assert set(found.get_table_names()) == {*TABLES, *PEOPLE_TABLES, *ARCHIVED_TABLES, "schema_migrations"}
+    unique = [ix for ix in found.get_indexes("conversations") if ix["unique"]]
+    assert [ix["column_names"] for ix in unique] == [["shop", "conversation_id"]]
+    engine.dispose()

@@ -3,30 +3,70 @@
 A lean ``qc inspect`` (no store, no results kept) writes findings and summaries as they come
 and scores at the end from counters. :func:`chunk_output` turns inspected conversations into
 exactly that: the findings.jsonl and conversations.jsonl text, and a :class:`ScoreTally`
-(per agent-day metrics, verdicts of flagged messages, held-back counts). With ``--jobs`` the
-workers make it, so the main process only writes text and adds tallies; without, the main
-process makes it itself from the same function, so the outputs cannot differ.
+(per agent-day metric counters, verdicts of flagged messages, held-back counts, evidence). With
+``--jobs`` the workers make it, so the main process only writes text and adds tallies; without,
+the main process makes it itself from the same function, so the outputs cannot differ.
+
+Every engine adds the metric items' evidence findings (slow replies, unanswered buyers,
+:mod:`qc.scoring.evidence`) here, with :func:`with_evidence`, before anything is written,
+counted or stored.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
 from qc.outputs.writers import conversation_summary, dumps, finding_records
 from qc.run.inspector import ConversationResult
-from qc.scoring.card import MessageVerdict, Scorecard, add_held_counts, message_verdicts
-from qc.scoring.metrics import AgentDayMetricsBuilder, message_days
+from qc.schema import Finding
+from qc.scoring.card import MessageVerdict, Scorecard, attribute
+from qc.scoring.evidence import timing_findings
+from qc.scoring.metrics import (
+    AgentDayMetricsBuilder,
+    Turn,
+    conversation_parts,
+    conversation_turns,
+    message_days,
+)
+from qc.scoring.scores import EvidenceRef, finding_inputs
 
-__all__ = ["ChunkOutput", "ChunkOutputTask", "ScoreTally", "chunk_output"]
+__all__ = ["ChunkOutput", "ChunkOutputTask", "ScoreTally", "chunk_output", "with_evidence"]
+
+
+def _by_position(finding: Finding) -> tuple[int, int, str]:
+    # The order the inspector gives a conversation's findings (qc.run.inspector).
+    return (finding.message_index, finding.start if finding.start is not None else -1, finding.kind)
+
+
+def with_evidence(
+    result: ConversationResult,
+    card: Scorecard,
+    days: Sequence[str] | None = None,
+    turns: Sequence[Turn] | None = None,
+) -> ConversationResult:
+    """The result with the card's evidence findings added, all in message order.
+
+    A result that already holds evidence findings of the card's kinds (made by another
+    engine before) is returned as it is. ``days`` and ``turns`` are reused when given.
+    """
+    conversation = result.conversation
+    kinds = card.evidence_kinds
+    if not kinds or any(f.kind in kinds for f in result.findings):
+        return result
+    evidence = timing_findings(conversation, card, days, turns)
+    if not evidence:
+        return result
+    findings = tuple(sorted((*result.findings, *evidence), key=_by_position))
+    return ConversationResult(conversation, result.features, findings)
 
 
 class ScoreTally:
     """Score counters of some conversations; picklable, and added up with :meth:`merge`."""
 
-    __slots__ = ("metrics", "verdicts", "held_by", "findings")
+    __slots__ = ("metrics", "verdicts", "held_by", "evidence", "findings")
 
     def __init__(self, card: Scorecard) -> None:
         self.metrics = AgentDayMetricsBuilder(card.day)
@@ -34,23 +74,37 @@ class ScoreTally:
         # partial, not a lambda: the tally travels back from the workers.
         self.held_by: defaultdict[tuple[str, str], defaultdict[str, int]]
         self.held_by = defaultdict(partial(defaultdict, int))
+        self.evidence: list[EvidenceRef] = []
         self.findings = 0
 
-    def add(self, result: ConversationResult, card: Scorecard) -> None:
-        """Count one inspected conversation."""
+    def add(
+        self,
+        result: ConversationResult,
+        card: Scorecard,
+        days: Sequence[str] | None = None,
+        turns: Sequence[Turn] | None = None,
+    ) -> None:
+        """Count one inspected conversation (its evidence findings already added)."""
         conversation, findings = result.conversation, result.findings
         # The days of the messages, computed once for the metrics, verdicts and held counts.
-        days = {conversation.id: message_days(conversation, card.day)}
-        self.metrics.add(conversation, days[conversation.id])
+        if days is None:
+            days = message_days(conversation, card.day)
+        self.metrics.add_parts(conversation_parts(conversation, card.day, days, turns))
         if findings:
             self.findings += len(findings)
-            self.verdicts.extend(message_verdicts([conversation], findings, card, days))
-            add_held_counts(self.held_by, [conversation], findings, card, days)
+            inputs = finding_inputs(attribute(conversation, findings, card, days), card)
+            self.verdicts.extend(inputs.verdicts)
+            self.evidence.extend(inputs.evidence)
+            for key, counts in inputs.held.items():
+                mine = self.held_by[key]
+                for kind, n in counts.items():
+                    mine[kind] += n
 
     def merge(self, other: ScoreTally) -> None:
         """Add the tally of the conversations that come after this one's."""
         self.metrics.merge(other.metrics)
         self.verdicts.extend(other.verdicts)
+        self.evidence.extend(other.evidence)
         for key, counts in other.held_by.items():
             mine = self.held_by[key]
             for kind, n in counts.items():
@@ -79,12 +133,16 @@ class ChunkOutputTask:
 
 
 def chunk_output(results: Iterable[ConversationResult], card: Scorecard) -> ChunkOutput:
-    """The lines and the tally of ``results``, in their order."""
+    """The lines and the tally of ``results`` (evidence findings added), in their order."""
     tally = ScoreTally(card)
     findings: list[str] = []
     summaries: list[str] = []
     for result in results:
+        # Days and turns once per conversation, for the evidence and the metric counters.
+        days = message_days(result.conversation, card.day)
+        turns = conversation_turns(result.conversation, card.day, days)
+        result = with_evidence(result, card, days, turns)
         findings.extend(dumps(record) + "\n" for record in finding_records(result.findings))
         summaries.append(dumps(conversation_summary(result)) + "\n")
-        tally.add(result, card)
+        tally.add(result, card, days, turns)
     return ChunkOutput("".join(findings), "".join(summaries), tally)

@@ -1,6 +1,10 @@
-"""``qc inspect`` as an importable function: read → inspect → write.
+"""``qc inspect`` as an importable function: read → inspect → write → score.
 
-The CLI wraps :func:`run_inspection`; tests and other programs call it directly.
+The CLI wraps :func:`run_inspection`; tests and other programs call it directly. Every engine
+(local, ``--jobs``, Spark) goes through it, and every way it scores ends in the one scoring
+function :func:`qc.scoring.scores.score_agents`: from the run's own tally
+(:class:`_LeanScoring`, :func:`score_report`) or, with a store, from what the store holds after
+the run saved its conversations (:func:`qc.batch.stored.score_stored`).
 """
 
 from __future__ import annotations
@@ -12,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from qc import __version__
-from qc.batch.chunks import ChunkOutput, ChunkOutputTask, ScoreTally
+from qc.batch.chunks import ChunkOutput, ChunkOutputTask, ScoreTally, with_evidence
 from qc.batch.spool import VerdictSpool
+from qc.batch.stored import score_stored
 from qc.outputs.writers import (
     CONVERSATIONS_FILE,
     FINDINGS_FILE,
@@ -33,19 +38,17 @@ from qc.readers.stream import NotContiguousError, StreamRead, stream_inputs
 from qc.run.executors import Executor, findings_of
 from qc.run.inspector import ConversationResult
 from qc.schema import Conversation, Deduction, Finding
-from qc.scoring.card import (
-    DECISIONS,
-    REJECTED,
-    Scorecard,
+from qc.scoring.card import Scorecard, load_scorecard, mark_rejected
+from qc.scoring.metrics import UNDATED
+from qc.scoring.periods import Windows, period_of
+from qc.scoring.scores import (
+    ConversationRecord,
+    ScoreInputs,
+    Scores,
     agent_columns,
-    agent_rows,
-    agent_rows_from,
-    load_scorecard,
-    mark_rejected,
-    score,
-    score_verdicts,
+    conversation_record,
+    score_agents,
 )
-from qc.scoring.metrics import agent_day_metrics
 from qc.store.database import Store, open_store
 
 # (items, total) -> items; total is None when the input is streamed and its size unknown.
@@ -60,9 +63,11 @@ def _no_progress(items: Iterable[Any], total: int | None) -> Iterable[Any]:
 class InspectionReport:
     """What one ``qc inspect`` run did, for the summary line, the store and tests.
 
-    ``results`` holds every conversation with its findings; a lean run
-    (``keep_results=False``, no store) keeps none (its outputs are written as it goes).
-    ``conversations`` and ``finding_count`` count them either way.
+    ``results`` holds every conversation with its findings (evidence findings included); a
+    lean run (``keep_results=False``, no store) keeps none (its outputs are written as it
+    goes). ``conversations`` and ``finding_count`` count them either way. ``agents`` are the
+    per-agent rows of each day the run touched; with a store, ``period_agents`` are the rows of
+    the card's appraisal periods those days fall in, as the store holds them now.
     """
 
     read: ReadResult
@@ -74,6 +79,8 @@ class InspectionReport:
     deductions: list[Deduction] = field(default_factory=list)
     agents: list[dict[str, Any]] = field(default_factory=list)
     scorecard: Scorecard | None = None
+    period_agents: list[dict[str, Any]] = field(default_factory=list)
+    evidence_count: int = 0
 
     @property
     def findings(self) -> list[Finding]:
@@ -100,7 +107,9 @@ def run_inspection(
     """Read every input, inspect every conversation on ``executor``, write the results into ``out_dir``.
 
     ``scorecard`` scores the agents (the packaged default when ``None``); ``store`` is a
-    SQLite path or SQLAlchemy URL the run is also saved to (replacing the same days).
+    SQLite path or SQLAlchemy URL the run is also saved to: its conversations are upserted,
+    and the agents files then hold the store's scores of every day the run touched (other
+    runs' conversations of those days included, review decisions applied).
 
     Conversations reach the executor while the input is still being read
     (:func:`qc.readers.stream.stream_inputs`); input whose conversations are not contiguous
@@ -142,13 +151,14 @@ def run_inspection(
     read = report.read
     with (out_dir / REJECTS_FILE).open("w", encoding="utf-8") as fh:
         write_jsonl(fh, reject_records(read.rejects))
+    report.scorecard = card
     if scoring is not None:
         scoring.write(report, out_dir)
         report.finding_count = scoring.findings
+        report.evidence_count = scoring.evidence
     else:
-        # Review decisions already in the store keep applying when a day is inspected again.
-        score_report(report, out_dir, card, rejected=_stored_rejections(store))
         report.finding_count = len(report.findings)
+        report.evidence_count = sum(1 for f in report.findings if f.kind in card.evidence_kinds)
     report.seconds = time.perf_counter() - started
     info = executor.describe()
     report.run = {
@@ -157,6 +167,7 @@ def run_inspection(
         "counts": {"read": read.read, "accepted": read.accepted, "rejected": read.rejected},
         "conversations": report.conversations,
         "findings": report.finding_count,
+        "evidence_findings": report.evidence_count,
         "files": [
             {
                 "path": f.path,
@@ -176,9 +187,13 @@ def run_inspection(
         **scorecard_info(report.scorecard),
         **(run_info or {}),
     }
-    write_json(out_dir / RUN_FILE, report.run)
     if store is not None:
-        save_report(store, report)
+        with open_store(store) as db:
+            records = save_report(db, report)
+            score_from_store(report, db, records, out_dir)
+    elif scoring is None:
+        score_report(report, out_dir, card)
+    write_json(out_dir / RUN_FILE, report.run)
     return report
 
 
@@ -208,8 +223,8 @@ def _inspect_and_write(
         for batch, found in executor.map(conversations, findings_of):
             for conversation, findings in zip(batch, found, strict=True):
                 # Kept without the annotator's features (tokens), which no output uses.
-                result = ConversationResult(conversation, (), findings)
-                write_jsonl(findings_fh, finding_records(findings))
+                result = with_evidence(ConversationResult(conversation, (), findings), card)
+                write_jsonl(findings_fh, finding_records(result.findings))
                 write_jsonl(conversations_fh, (conversation_summary(result),))
                 report.results.append(result)
     return None
@@ -250,14 +265,15 @@ class _LeanScoring:
     """What :func:`score_report` needs, added up one chunk of conversations at a time.
 
     Keeps the agents' day counters in memory and one verdict per agent message with findings
-    (finding ids, kinds, agent, day) in a temporary file (:class:`~qc.batch.spool.VerdictSpool`),
-    not the conversations and findings themselves.
+    (finding ids, kinds, agent, day) and one reference per evidence finding in a temporary file
+    (:class:`~qc.batch.spool.VerdictSpool`), not the conversations and findings themselves.
     """
 
     def __init__(self, card: Scorecard) -> None:
         self.card = card
         self.tally = ScoreTally(card)
         self.verdicts = VerdictSpool()
+        self.evidence = 0  # evidence findings counted (slow replies, unanswered buyers)
 
     @property
     def findings(self) -> int:
@@ -265,20 +281,27 @@ class _LeanScoring:
         return self.tally.findings
 
     def merge(self, tally: ScoreTally) -> None:
-        """Add a chunk's tally; its verdicts go to the spool, not to memory."""
+        """Add a chunk's tally; its verdicts and evidence go to the spool, not to memory."""
         self.verdicts.extend(tally.verdicts)
+        self.verdicts.extend_evidence(tally.evidence)
+        self.evidence += len(tally.evidence)
         tally.verdicts = []
+        tally.evidence = []
         self.tally.merge(tally)
 
+    def scores(self) -> Scores:
+        """The daily scores of everything merged: :func:`~qc.scoring.scores.score_agents`."""
+        tally = self.tally
+        inputs = ScoreInputs(tally.metrics.parts(), self.verdicts, tally.held_by, self.verdicts.evidence())
+        return score_agents(inputs, self.card, Windows.daily())
+
     def write(self, report: InspectionReport, out_dir: Path) -> None:
-        """Score as :func:`score_report` does (no review decisions) and write the agents files."""
+        """Score every day the run touched and write the agents files."""
         card = self.card
-        metrics = self.tally.metrics.rows()
         report.scorecard = card
         with self.verdicts:
-            report.deductions = score_verdicts(self.verdicts, metrics, card)
-            held = self.tally.held_by
-            report.agents = agent_rows_from(self.verdicts, held, metrics, report.deductions, card)
+            scores = self.scores()
+        report.deductions, report.agents = scores.deductions, scores.rows
         write_score_outputs(out_dir, report.deductions, report.agents, agent_columns(card))
 
 
@@ -291,31 +314,57 @@ def scorecard_info(card: Scorecard | None) -> dict[str, Any]:
     }
 
 
-def _stored_rejections(store: str | None) -> frozenset[str]:
-    """Ids of findings rejected in review in ``store`` (none without a store)."""
-    if store is None:
-        return frozenset()
-    with open_store(store) as db:
-        return frozenset(
-            fid for fid, state in db.latest_states(tuple(DECISIONS)).items() if state == REJECTED
-        )
+def save_report(target: str | Path | Store, report: InspectionReport) -> list[ConversationRecord]:
+    """Upsert a finished run's conversations (messages, findings, metric parts) into a store.
 
-
-def save_report(target: str | Path | Store, report: InspectionReport) -> int:
-    """Save a finished run (its conversations, findings, deductions and agent rows) to a store."""
-    card = report.scorecard
-    fields: dict[str, Any] = dict(
-        run=report.run,
-        conversations=[r.conversation for r in report.results],
-        findings=report.findings,
-        deductions=report.deductions,
-        agents=report.agents,
-        day=card.day if card is not None else None,
-    )
+    Returns the records saved (what scoring reads of each conversation).
+    """
+    card = report.scorecard or load_scorecard()
+    records = [
+        conversation_record(r.conversation, with_evidence(r, card).findings, card) for r in report.results
+    ]
     if isinstance(target, Store):
-        return target.save_run(**fields)
-    with open_store(target) as db:
-        return db.save_run(**fields)
+        target.save_run(run=report.run, records=records)
+    else:
+        with open_store(target) as db:
+            db.save_run(run=report.run, records=records)
+    return records
+
+
+def _touched_days(records: list[ConversationRecord]) -> list[str]:
+    days = {p.date for r in records for p in r.parts}
+    days.update(a.date for r in records for a in r.findings)
+    return sorted(days)
+
+
+def score_from_store(
+    report: InspectionReport, store: Store, records: list[ConversationRecord], out_dir: Path
+) -> None:
+    """Score every day the saved run touched from the store and write the agents files.
+
+    The days hold whatever the store holds of them (other runs' conversations too) with the
+    review decisions applied. ``report.period_agents`` gets the rows of the card's appraisal
+    periods those days fall in.
+    """
+    card = report.scorecard or load_scorecard()
+    days = _touched_days(records)
+    dated = [d for d in days if d != UNDATED]
+    deductions: list[Deduction] = []
+    rows: list[dict[str, Any]] = []
+    for lo, hi in ([(dated[0], dated[-1])] if dated else []) + (
+        [(UNDATED, UNDATED)] if UNDATED in days else []
+    ):
+        scores = score_stored(store, card, lo, hi).scores
+        deductions += [d for d in scores.deductions if d.date in days]
+        rows += [r for r in scores.rows if r["date"] in days]
+    report.deductions, report.agents = deductions, rows
+    write_score_outputs(out_dir, deductions, rows, agent_columns(card))
+    periods = {p.label: p for d in dated if (p := period_of(d, card.appraisal)) is not None}
+    if periods:
+        first = min(p.first for p in periods.values())
+        last = max(p.last for p in periods.values())
+        scored = score_stored(store, card, first, last, Windows.every(card.appraisal)).scores
+        report.period_agents = [r for r in scored.rows if r["date"] in periods]
 
 
 def score_report(
@@ -324,20 +373,24 @@ def score_report(
     scorecard: Scorecard | None = None,
     rejected: frozenset[str] = frozenset(),
 ) -> None:
-    """Compute metrics and deductions of an inspected batch and write the agents files.
+    """Score an inspected batch kept in ``report.results`` and write the agents files.
 
     Writes agents.csv, agents.xlsx, agents.json and deductions.jsonl into ``out_dir`` and
     keeps the deductions and rows on the report. Any engine that fills ``report.results``
-    calls this to score the batch the same way. Findings whose id is in ``rejected`` (review
-    decisions, :mod:`qc.supervise.review`) are scored as suppressed: they no longer cost points.
+    calls this to score the batch the same way (the tally a lean run makes, then
+    :func:`~qc.scoring.scores.score_agents`). Findings whose id is in ``rejected`` are scored
+    as suppressed: they no longer cost points.
     """
     card = scorecard or load_scorecard()
-    conversations = [r.conversation for r in report.results]
-    findings = report.findings
-    if rejected:
-        findings = mark_rejected(findings, rejected)
-    metrics = agent_day_metrics(conversations, card.day)
+    tally = ScoreTally(card)
+    for result in report.results:
+        result = with_evidence(result, card)
+        if rejected:
+            findings = tuple(mark_rejected(result.findings, rejected))
+            result = ConversationResult(result.conversation, result.features, findings)
+        tally.add(result, card)
+    inputs = ScoreInputs(tally.metrics.parts(), tally.verdicts, tally.held_by, tally.evidence)
+    scores = score_agents(inputs, card, Windows.daily())
     report.scorecard = card
-    report.deductions = score(conversations, findings, metrics, card)
-    report.agents = agent_rows(conversations, findings, metrics, report.deductions, card)
+    report.deductions, report.agents = scores.deductions, scores.rows
     write_score_outputs(out_dir, report.deductions, report.agents, agent_columns(card))

@@ -1,10 +1,11 @@
-"""Message verdicts of a long run, kept in a temporary SQLite file instead of memory.
+"""Message verdicts and evidence of a long run, kept in a temporary SQLite file instead of memory.
 
-A lean ``qc inspect`` decides each flagged agent message's verdict as its conversation
-comes back, but can only score once the run ends. Kept as objects, those verdicts were
-the part of the main process that grew with the input (about 550 bytes each). The spool
-writes them to a temporary file as they come and gives them back sorted as
-:func:`qc.scoring.card.message_verdicts` sorts, one at a time, as often as the scorer asks.
+A lean ``qc inspect`` decides each flagged agent message's verdict, and finds the slow replies
+behind the response-time item, as its conversation comes back, but can only score once the
+run ends. Kept as objects, those were the part of the main process that grew with the input
+(about 550 bytes a verdict). The spool writes them to a temporary file as they come and gives
+them back sorted as :func:`qc.scoring.card.message_verdicts` sorts, one at a time, as often as
+the scorer asks.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from qc.scoring.card import MessageVerdict
+from qc.scoring.scores import EvidenceRef
 
 __all__ = ["VerdictSpool"]
 
@@ -31,10 +33,10 @@ def _key(text: str) -> bytes:
 
 
 class VerdictSpool:
-    """An append-only, re-iterable collection of :class:`MessageVerdict` on disk.
+    """An append-only, re-iterable collection of :class:`MessageVerdict` (and evidence) on disk.
 
     Iterating yields every verdict added so far in ``(date, agent, conversation_id,
-    message_index)`` order, the order :func:`qc.scoring.card.score_verdicts` expects.
+    message_index)`` order; :meth:`evidence` yields the evidence refs in the same order.
     Close it (or use it as a context manager) to delete the file.
     """
 
@@ -45,6 +47,9 @@ class VerdictSpool:
         self._db.execute("PRAGMA synchronous=OFF")
         self._db.execute(
             "CREATE TABLE v (date BLOB, agent BLOB, conversation BLOB, message INTEGER, row BLOB)"
+        )
+        self._db.execute(
+            "CREATE TABLE e (date BLOB, agent BLOB, conversation BLOB, message INTEGER, row BLOB)"
         )
         self._count = 0
 
@@ -66,6 +71,30 @@ class VerdictSpool:
         ]
         self._db.executemany("INSERT INTO v VALUES (?, ?, ?, ?, ?)", rows)
         self._count += len(rows)
+
+    def extend_evidence(self, refs: Iterable[EvidenceRef]) -> None:
+        """Add evidence refs (any order)."""
+        rows = [
+            (
+                _key(r.date),
+                _key(r.agent),
+                _key(r.conversation_id),
+                r.message_index,
+                pickle.dumps(
+                    (r.agent, r.date, r.kind, r.finding_id, r.conversation_id, r.message_index, r.weight),
+                    protocol=pickle.HIGHEST_PROTOCOL,
+                ),
+            )
+            for r in refs
+        ]
+        self._db.executemany("INSERT INTO e VALUES (?, ?, ?, ?, ?)", rows)
+
+    def evidence(self) -> Iterator[EvidenceRef]:
+        """Every evidence ref added so far, sorted as the verdicts are."""
+        cursor = self._db.execute("SELECT row FROM e ORDER BY date, agent, conversation, message")
+        while batch := cursor.fetchmany(_FETCH):
+            for (row,) in batch:
+                yield EvidenceRef(*pickle.loads(row))
 
     def __len__(self) -> int:
         return self._count

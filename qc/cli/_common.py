@@ -6,7 +6,7 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import typer
 
@@ -98,3 +98,29 @@ def output_file(path: Path, option: str = "--out") -> Path:
     if blocker is not None:
         raise ConfigError(f"{option} {path}: {blocker} is a file, not a folder; choose another place")
     return path
+
+
+def print_agent_table(rows: list[dict[str, Any]], card: Any, title: str, limit: int = 50) -> None:
+    """A per-agent table on stderr (``qc.outputs.writers.summary_table``): what a QA lead checks first.
+
+    The 服务态度 item's counts, points and score come first, then the other items in card order
+    (metric value with its sample in brackets, points, score), then the total.
+    """
+    if not rows:
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    from qc.outputs.writers import summary_table
+
+    headers, cells = summary_table(rows[:limit], card)
+    table = Table(title=title, title_justify="left")
+    for n, header in enumerate(headers):
+        table.add_column(header, justify="left" if n < 2 else "right")
+    for line in cells:
+        table.add_row(*line)
+    # Piped or logged stderr has no width: give the table all the room it needs, unfolded.
+    console = Console(stderr=True, width=None if sys.stderr.isatty() else 400)
+    console.print(table)
+    if len(rows) > limit:
+        console.print(f"… and {len(rows) - limit} more rows in agents.csv")

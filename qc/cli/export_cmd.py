@@ -1,4 +1,4 @@
-"""``qc export``: re-score a stored day with the review decisions applied."""
+"""``qc export``: score a stored day or period with the review decisions applied."""
 
 from __future__ import annotations
 
@@ -8,41 +8,69 @@ from typing import Annotated
 import typer
 
 from qc.cli import app
-from qc.cli._common import err, handle_errors, output_folder
+from qc.cli._common import check_day, err, handle_errors, output_folder, print_agent_table
 from qc.cli._store_opts import DEFAULT_DB, DbOption, open_db
+from qc.errors import ConfigError
 
 
 @app.command("export")
 @handle_errors
 def export_cli(
-    date: Annotated[str, typer.Option(help="Stored day, YYYY-MM-DD.")],
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Folder for agents.csv/.xlsx/.json and deductions.jsonl.")
     ],
+    date: Annotated[str | None, typer.Option(help="One stored day, YYYY-MM-DD (the daily view).")] = None,
+    period: Annotated[
+        str | None,
+        typer.Option(help="A period pooled: a month 2026-11, an ISO week 2026-W48 or a day 2026-11-24."),
+    ] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="First day of a range, YYYY-MM-DD.")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Last day of a range, YYYY-MM-DD.")] = None,
     scorecard: Annotated[
         Path | None, typer.Option(help="Shop scorecard TOML merged over the default.")
     ] = None,
     db: DbOption = DEFAULT_DB,
 ) -> None:
-    """Re-score a stored day with review decisions applied and write the agents files.
+    """Score a stored day or period with review decisions applied and write the agents files.
 
-    Same files and scorer as `qc inspect`; a finding rejected in review (or overturned on
-    appeal) no longer costs points.
+    Same files and the same scoring function as `qc inspect`; a finding rejected in review
+    (or overturned on appeal) no longer costs points. --date scores one day. --period (a
+    month, an ISO week) or --from/--to scores the period by pooling it: the average response
+    over all its timed turns, not an average of days. A period also writes the daily view
+    (agents_daily.*, deductions_daily.jsonl). The per-agent table goes to stderr.
 
     \b
     Example:
         qc export --date 2026-11-24 --out out/2026-11-24-reviewed --db out/qc.sqlite
+        qc export --period 2026-11 --out out/2026-11 --db out/qc.sqlite
+        qc export --from 2026-11-20 --to 2026-11-26 --out out/week-48
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
-    from qc.cli.flagged_cmd import date_range
     from qc.scoring.card import load_scorecard
-    from qc.supervise.review import export_day
+    from qc.scoring.periods import parse_period, range_period
+    from qc.supervise.review import export_scores
 
-    date_range(date, None, None)
+    for value, option in ((date, "--date"), (date_from, "--from"), (date_to, "--to")):
+        if value:
+            check_day(value, option)
     output_folder(out)
+    given = [name for name, value in (("--date", date), ("--period", period)) if value]
+    if date_from or date_to:
+        given.append("--from/--to")
+    if len(given) != 1:
+        raise ConfigError("say what to score with one of --date D, --period P or --from D --to D")
+    if date_from or date_to:
+        if not (date_from and date_to):
+            raise ConfigError("--from and --to go together: give both days of the range")
+        window = range_period(date_from, date_to)
+    elif date:
+        window = range_period(date, date)
+    else:
+        window = parse_period(period or "")
     card = load_scorecard(scorecard)
     store = open_db(db)
     try:
-        result = export_day(store, date, out, card)
+        result = export_scores(store, window, out, card)
     finally:
         store.close()
+    print_agent_table(result.rows, card, f"agents, {window.label} ({window.kind}; decisions applied)")
     err(f"{len(result.rows)} agent rows, {len(result.rejected)} rejected findings not charged → {out}")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from qc.cli import app
-from qc.cli._common import check_day, err, handle_errors, output_folder, show_progress
+from qc.cli._common import check_day, err, handle_errors, output_folder, print_agent_table, show_progress
 from qc.errors import EXIT_USAGE, ConfigError
 
 if TYPE_CHECKING:  # the CLI imports the engine only when a command runs
@@ -116,7 +116,8 @@ def inspect_cli(
         typer.Option(
             "--db",
             help="Also save the run to a store: SQLite file path or SQLAlchemy URL (postgresql+psycopg://…);"
-            " inspecting the same day again replaces it.",
+            " its conversations are upserted (read again: replaced; others kept) and the agents files"
+            " are scored from the store.",
         ),
     ] = None,
     engine: Annotated[
@@ -157,7 +158,10 @@ def inspect_cli(
     builds conversations, runs the rule set and writes findings.jsonl,
     conversations.jsonl, rejects.jsonl and run.json into the output folder,
     then scores every agent per day with the scorecard: agents.csv, agents.xlsx,
-    agents.json and deductions.jsonl (with --db also into a SQLite/PostgreSQL store).
+    agents.json and deductions.jsonl. Slow replies and unanswered buyers become findings
+    of their own (slow_response, missed_reply), so every point has evidence. With --db the
+    conversations are upserted into a SQLite/PostgreSQL store, the days are scored from what
+    the store holds, and each agent's appraisal period so far is printed too.
     Exit 1 if an input file could not be read (the others are still done).
 
     \b
@@ -251,46 +255,20 @@ def inspect_cli(
         r = report.read
         err(
             f"read {r.read} records: {r.accepted} accepted, {r.rejected} rejected"
-            f" ({report.conversations} conversations, {report.finding_count} findings)"
+            f" ({report.conversations} conversations, {report.finding_count} findings,"
+            f" {report.evidence_count} of them slow replies or unanswered buyers)"
             f" in {report.seconds:.1f}s → {out}"
         )
-        print_agents_summary(report.agents)
+        print_agents_summary(report.agents, report.scorecard, report.period_agents)
     raise typer.Exit(report.exit_code)
 
 
-def print_agents_summary(rows: list[dict[str, Any]], limit: int = 50) -> None:
-    """Per-agent per-day table on stderr: the numbers a QA lead checks first."""
-    if not rows:
-        return
-    import sys
+def print_agents_summary(rows: list[dict[str, Any]], card: Any = None, period_rows: Any = ()) -> None:
+    """Per-agent tables on stderr: each day the run touched, then (with --db) the appraisal period so far."""
+    from qc.scoring.card import load_scorecard
 
-    from rich.console import Console
-    from rich.table import Table
-
-    def show(value: Any, fmt: str = "{}") -> str:
-        return "–" if value is None else fmt.format(value)
-
-    table = Table(title="agents (points per day)", title_justify="left")
-    headers = ("agent", "date", "conv", "avg resp s", "1st resp s", "reply", "answer", "imp", "confl", "forb")
-    for header in headers:
-        table.add_column(header, justify="left" if header in ("agent", "date") else "right")
-    table.add_column("points", justify="right")
-    for row in rows[:limit]:
-        table.add_row(
-            row["agent"],
-            row["date"],
-            str(row["conversations"]),
-            show(row["avg_response_s"], "{:.1f}"),
-            show(row["first_response_s"], "{:.1f}"),
-            show(row["reply_rate"], "{:.0%}"),
-            show(row["answer_ratio"], "{:.0%}"),
-            str(row.get("impatience", 0)),
-            str(row.get("conflict", 0)),
-            str(row.get("forbidden_phrase", 0)),
-            f"{row['total_points']:g}",
-        )
-    # Piped or logged stderr has no width: give the table room instead of folding every cell.
-    console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
-    console.print(table)
-    if len(rows) > limit:
-        console.print(f"… and {len(rows) - limit} more rows in agents.csv")
+    card = card or load_scorecard()
+    print_agent_table(rows, card, "agents per day (daily view)")
+    if period_rows:
+        title = f"agents per {card.appraisal} (考核周期, pooled from the store so far)"
+        print_agent_table(list(period_rows), card, title)

@@ -99,7 +99,7 @@ def show_cli(
             console.print(detail)
         if mv.shared_charge:
             console.print(
-                Text(f"    = this message costs {mv.charge:g} pts once: the findings above share one charge")
+                Text(f"    = its verdict costs {mv.charge:g} pts once: the findings behind it share it")
             )
     if view.mood:
         trend = view.mood_trend

@@ -97,6 +97,8 @@ AGENTS_CSV = "agents.csv"
 AGENTS_XLSX = "agents.xlsx"
 AGENTS_JSON = "agents.json"
 DEDUCTIONS_FILE = "deductions.jsonl"
+# The daily view beside a period's rows (``qc export --period``): the same files, this suffix.
+DAILY_SUFFIX = "_daily"
 
 # Columns shown as percentages in agents.xlsx (values stay fractions, 0.95 = 95%).
 _PERCENT_COLUMNS = frozenset({"reply_rate", "answer_ratio"})
@@ -162,12 +164,99 @@ def deduction_records(deductions: Iterable[Any]) -> Iterable[dict[str, Any]]:
     return (d.to_json() for d in deductions)
 
 
+def _named(name: str, daily: bool) -> str:
+    if not daily:
+        return name
+    stem, dot, ext = name.partition(".")
+    return f"{stem}{DAILY_SUFFIX}{dot}{ext}"
+
+
 def write_score_outputs(
-    out_dir: Path, deductions: Iterable[Any], rows: list[dict[str, Any]], columns: Any
+    out_dir: Path, deductions: Iterable[Any], rows: list[dict[str, Any]], columns: Any, *, daily: bool = False
 ) -> None:
-    """Write deductions.jsonl and agents.csv/.xlsx/.json: what `qc inspect` and `qc export` hand over."""
-    with (out_dir / DEDUCTIONS_FILE).open("w", encoding="utf-8") as fh:
+    """Write deductions.jsonl and agents.csv/.xlsx/.json: what `qc inspect` and `qc export` hand over.
+
+    With ``daily`` the files are named agents_daily.* and deductions_daily.jsonl (the daily
+    view written beside a period's rows).
+    """
+    with (out_dir / _named(DEDUCTIONS_FILE, daily)).open("w", encoding="utf-8") as fh:
         write_jsonl(fh, deduction_records(deductions))
-    write_agents_csv(out_dir / AGENTS_CSV, rows, columns)
-    write_agents_xlsx(out_dir / AGENTS_XLSX, rows, columns)
-    write_agents_json(out_dir / AGENTS_JSON, rows)
+    write_agents_csv(out_dir / _named(AGENTS_CSV, daily), rows, columns)
+    write_agents_xlsx(out_dir / _named(AGENTS_XLSX, daily), rows, columns)
+    write_agents_json(out_dir / _named(AGENTS_JSON, daily), rows)
+
+
+# ---------------------------------------------------------------- the printed agents table
+
+
+_METRIC_FORMAT = {
+    "avg_response_s": ("{:.1f}", "timed_turns"),
+    "first_response_s": ("{:.1f}", "first_responses"),
+    "reply_rate": ("{:.0%}", "buyers_received"),
+    "answer_ratio": ("{:.0%}", "buyer_messages"),
+}
+
+
+def _metric_cell(row: dict[str, Any], metric: str) -> str:
+    fmt, sample = _METRIC_FORMAT.get(metric, ("{:g}", ""))
+    value = row.get(metric)
+    text = "–" if value is None else fmt.format(value)
+    return f"{text} ({row.get(sample, 0)})" if sample else text
+
+
+def _points_cell(row: dict[str, Any], item_id: str) -> str:
+    return f"{row[f'{item_id}_points']:g}" + (" too few" if row.get(f"{item_id}_note") else "")
+
+
+def _met_cell(row: dict[str, Any], item_id: str) -> str:
+    met = row.get(f"{item_id}_met")
+    return "–" if met is None else ("是" if met else "否")
+
+
+def summary_table(rows: Iterable[dict[str, Any]], card: Any) -> tuple[list[str], list[list[str]]]:
+    """The agents table a person reads (``qc inspect``, ``qc export``, ``qc report``): headers and cells.
+
+    Headers may have two lines (label, then pts / score / (n) / met). Agent (without the shop
+    prefix), window and conversations; then each item of the card in order: the 服务态度 item as
+    its charged counts, points and score; a metric item as its value (with the count it
+    averages in brackets), points and score, the points saying "too few" when the sample is
+    below ``min_sample``; a target item worth nothing as met or not. Then the total.
+    """
+    from qc.scoring.scores import KIND_LABELS
+
+    # (header, how to fill the cell): ("key", k) a field, ("metric", m), ("points", item id),
+    # ("score", item id), ("met", item id).
+    columns: list[tuple[str, str, str]] = [("agent", "agent", "agent"), ("date", "key", "date")]
+    columns.append(("conv", "key", "conversations"))
+    for item in card.items:
+        if item.rule == "findings":
+            charged = [k for k in (*card.verdict_order, *item.points) if item.points.get(k, 0) != 0]
+            columns += [(KIND_LABELS.get(k, k), "key", k) for k in dict.fromkeys(charged)]
+        else:
+            sample = _METRIC_FORMAT.get(item.metric, ("", ""))[1]
+            columns.append((item.label + ("\n(n)" if sample else ""), "metric", item.metric))
+            worth = item.max_points != 0 or item.deducts or item.points_met > 0 or item.points_missed > 0
+            if not worth:
+                if item.rule == "target":
+                    columns.append((f"{item.label}\nmet", "met", item.id))
+                continue
+        columns += [(f"{item.label}\npts", "points", item.id), (f"{item.label}\nscore", "score", item.id)]
+    columns += [("total\npts", "key", "total_points"), ("total\nscore", "key", "total_score")]
+
+    def cell(row: dict[str, Any], how: str, key: str) -> str:
+        if how == "agent":  # the shop is its own column: 柚子优选旗舰店:小满 shows as 小满
+            shop = row.get("shop") or ""
+            agent = str(row["agent"])
+            return agent[len(shop) + 1 :] if shop and agent.startswith(f"{shop}:") else agent
+        if how == "metric":
+            return _metric_cell(row, key)
+        if how == "points":
+            return _points_cell(row, key)
+        if how == "score":
+            return f"{row[f'{key}_score']:g}"
+        if how == "met":
+            return _met_cell(row, key)
+        value = row.get(key, 0)
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
+    return [c[0] for c in columns], [[cell(r, how, key) for _, how, key in columns] for r in rows]

@@ -1,14 +1,14 @@
-"""The shop's scorecard: load and validate it, and score agents with it.
+"""The shop's scorecard: load and validate it, and decide what each agent message is charged with.
 
 The card is TOML (``qc/defaults/scorecard.toml`` documents every key). A shop's file is
 merged over the packaged default key by key. :func:`load_scorecard` validates the merged card
 into frozen dataclasses and raises :class:`~qc.errors.ConfigError` naming the key and the fix.
 
-:func:`score` is pure: conversations, findings, metrics and a card in, per-agent per-day
-:class:`~qc.schema.Deduction` records out, each listing the findings behind it. It never touches
-files. The rule that keeps it fair: a message is charged at most once per reason. Its verdict is
+The rule that keeps scoring fair: a message is charged at most once per reason. Its verdict is
 the most severe kind it has a counted finding of (``verdict_order``); a finding counts when it is
 live (not suppressed, not awaiting review) and scores at least the kind's ``min_score``.
+:func:`verdicts_of` decides that per message; :mod:`qc.scoring.scores` turns verdicts and
+metrics into points (the one scoring function every command uses).
 """
 
 from __future__ import annotations
@@ -23,28 +23,31 @@ from collections.abc import Collection, Iterable, Mapping, MutableMapping, Seque
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from qc.errors import ConfigError
 from qc.paths import defaults_dir
-from qc.schema import Conversation, Deduction, Finding
-from qc.scoring.metrics import METRIC_NAMES, UNASSIGNED, AgentDayMetrics, DayRule, message_days
+from qc.schema import Conversation, Finding
+from qc.scoring.metrics import METRIC_NAMES, UNASSIGNED, UNDATED, DayRule, message_days
+from qc.scoring.periods import PERIOD_KINDS
 
 __all__ = [
     "DEFAULT_SCORECARD",
+    "EVIDENCE_METRICS",
+    "METRIC_SAMPLES",
+    "AttributedFinding",
     "Item",
+    "MessageVerdict",
     "Scorecard",
-    "load_scorecard",
-    "parse_scorecard",
+    "attribute",
     "counted_kind",
+    "load_scorecard",
+    "mark_rejected",
     "message_verdicts",
-    "score_verdicts",
-    "add_held_counts",
-    "agent_rows_from",
-    "score",
-    "agent_rows",
-    "agent_columns",
+    "parse_scorecard",
+    "qualifies",
+    "verdicts_of",
 ]
 
 DEFAULT_SCORECARD = defaults_dir() / "scorecard.toml"
@@ -52,14 +55,31 @@ DEFAULT_SCORECARD = defaults_dir() / "scorecard.toml"
 RULES = ("findings", "over", "under", "target")
 ROUNDINGS = ("exact", "ceil", "floor")
 DAY_BY = ("reply", "conversation_start")
-_TOP_KEYS = ("card", "day", "findings", "items")
+_TOP_KEYS = ("card", "day", "period", "points", "findings", "items")
+_METRIC_KEYS = {"metric", "threshold", "min_sample", "evidence"}
 _ITEM_KEYS = {
     "findings": {"points"},
-    "over": {"metric", "threshold", "unit", "points_per_unit", "rounding"},
-    "under": {"metric", "threshold", "unit", "points_per_unit", "rounding"},
-    "target": {"metric", "threshold", "met_if", "points_met", "points_missed"},
+    "over": _METRIC_KEYS | {"unit", "points_per_unit", "rounding"},
+    "under": _METRIC_KEYS | {"unit", "points_per_unit", "rounding"},
+    "target": _METRIC_KEYS | {"met_if", "points_met", "points_missed"},
 }
 _COMMON_ITEM_KEYS = {"label", "title", "max_points", "rule", "cap", "floor", "enabled"}
+# What ``floor = "none"`` is written as: the item has no floor (不设下限 / 不设上限 in the seed).
+NO_FLOOR = "none"
+
+# The count a metric is an average or a rate over, and its name in messages. Below an item's
+# ``min_sample`` of it the metric is reported as too few and costs nothing.
+METRIC_SAMPLES: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        "avg_response_s": ("timed_turns", "timed turns"),
+        "first_response_s": ("first_responses", "first responses"),
+        "reply_rate": ("buyers_received", "buyers"),
+        "answer_ratio": ("buyer_messages", "buyer messages"),
+    }
+)
+# Metrics whose deductions qc backs with findings of their own (qc.scoring.evidence): a slow
+# reply, a slow first reply, a buyer left without any reply.
+EVIDENCE_METRICS: tuple[str, ...] = ("avg_response_s", "first_response_s", "reply_rate")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,13 +101,24 @@ class Item:
     points_met: float = 0.0
     points_missed: float = 0.0
     cap: float | None = None
-    floor: float | None = None
+    floor: float | None = None  # lowest item score; None: no floor (不设下限)
+    min_sample: int | None = None
+    evidence: str | None = None
 
     def met(self, value: float | None) -> bool | None:
         """For a target item: whether the metric value meets the target (``None`` if unknown)."""
         if value is None or self.threshold is None:
             return None
         return value <= self.threshold if self.met_if == "<=" else value >= self.threshold
+
+    @property
+    def deducts(self) -> bool:
+        """True when the item can cost points (so each point needs evidence)."""
+        if self.rule == "findings":
+            return any(v < 0 for v in self.points.values())
+        if self.rule == "target":
+            return self.points_met < 0 or self.points_missed < 0
+        return self.points_per_unit < 0
 
     def measure(self) -> tuple[str, float]:
         """A metric item's (``over``, ``under``, ``target``) metric name and threshold.
@@ -114,6 +145,14 @@ class Scorecard:
     data: Mapping[str, Any] = field(compare=False, repr=False, default_factory=dict)
     source: str = ""
     review_only: tuple[str, ...] = ()
+    appraisal: str = "month"
+    decimals: int = 0
+    # Evidence kinds → their items, worked out once (scoring asks for every conversation).
+    _evidence: Mapping[str, Item] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        evidence = {item.evidence: item for item in self.items if item.evidence is not None}
+        object.__setattr__(self, "_evidence", MappingProxyType(evidence))
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Rebuilt from its TOML data, as it was made (read-only mappings do not pickle):
@@ -135,7 +174,36 @@ class Scorecard:
         for item in self.items:
             for kind in item.points:
                 seen.setdefault(kind, None)
+        for kind in self.evidence_kinds:
+            seen.setdefault(kind, None)
         return tuple(seen)
+
+    @property
+    def evidence_kinds(self) -> Mapping[str, Item]:
+        """Finding kinds made as evidence of a metric item (``slow_response``), with their item."""
+        return self._evidence
+
+    @property
+    def basis(self) -> str:
+        """What a stored conversation's days, parts and evidence were made with (canonical JSON).
+
+        The day rule and each evidence kind's metric and limit: a store scored with a card
+        whose basis differs would mix days or slow replies computed two ways.
+        """
+        evidence = {
+            kind: [item.metric, None if item.metric == "reply_rate" else item.threshold]
+            for kind, item in sorted(self.evidence_kinds.items())
+        }
+        data = {"timezone": self.day.timezone, "by": self.day.by, "evidence": evidence}
+        return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+    def round_points(self, value: float) -> float:
+        """Points rounded as ``[points] decimals`` says, halves away from zero (−2.5 → −3)."""
+        scale = 10**self.decimals
+        scaled = abs(value) * scale
+        # The small epsilon keeps 2.675-style binary near-halves from rounding down.
+        rounded = math.floor(scaled + 0.5 + 1e-9) / scale
+        return math.copysign(rounded, value) + 0.0 if rounded else 0.0
 
     @property
     def hash(self) -> str:
@@ -245,9 +313,9 @@ def _item(source: str, item_id: str, raw: Mapping[str, Any]) -> Item:
     key = f"items.{item_id}"
     rule = _choice(source, f"{key}.rule", raw.get("rule"), RULES)
     _known(source, key, raw, _COMMON_ITEM_KEYS | _ITEM_KEYS[rule])
-    opt = {k: _number(source, f"{key}.{k}", raw[k], positive=True) for k in ("cap",) if k in raw}
-    if "floor" in raw:
-        opt["floor"] = _number(source, f"{key}.floor", raw["floor"])
+    opt: dict[str, Any] = {
+        k: _number(source, f"{key}.{k}", raw[k], positive=True) for k in ("cap",) if k in raw
+    }
     common: dict[str, Any] = dict(
         id=item_id,
         label=_text(source, f"{key}.label", raw.get("label", item_id)),
@@ -259,11 +327,13 @@ def _item(source: str, item_id: str, raw: Mapping[str, Any]) -> Item:
     if rule == "findings":
         points = _table(source, f"{key}.points", raw.get("points", {}))
         checked = {k: _number(source, f"{key}.points.{k}", v) for k, v in points.items()}
-        return Item(**common, points=MappingProxyType(checked))
+        return Item(**common, floor=_floor(source, f"{key}.floor", raw), points=MappingProxyType(checked))
     metric = _choice(source, f"{key}.metric", raw.get("metric"), METRIC_NAMES)
     if "threshold" not in raw:
         raise _fail(source, f"{key}.threshold", "missing; give the value the metric is compared with")
     threshold = _number(source, f"{key}.threshold", raw["threshold"])
+    common.update(_sample_and_evidence(source, key, metric, raw))
+    common["floor"] = _floor(source, f"{key}.floor", raw)
     if rule == "target":
         return Item(
             **common,
@@ -281,6 +351,74 @@ def _item(source: str, item_id: str, raw: Mapping[str, Any]) -> Item:
         points_per_unit=_number(source, f"{key}.points_per_unit", raw.get("points_per_unit", 0)),
         rounding=_choice(source, f"{key}.rounding", raw.get("rounding", "exact"), ROUNDINGS),
     )
+
+
+def _floor(source: str, key: str, raw: Mapping[str, Any]) -> float | None:
+    if "floor" not in raw:
+        raise _fail(
+            source,
+            key,
+            f'missing; say where the item score stops: floor = 0 (at zero) or floor = "{NO_FLOOR}"'
+            " (不设下限: no floor)",
+        )
+    if raw["floor"] == NO_FLOOR:
+        return None
+    if isinstance(raw["floor"], str):
+        raise _fail(source, key, f'expected a number or "{NO_FLOOR}", got {raw["floor"]!r}')
+    return _number(source, key, raw["floor"])
+
+
+def _sample_and_evidence(source: str, key: str, metric: str, raw: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if "min_sample" in raw:
+        value = raw["min_sample"]
+        if metric not in METRIC_SAMPLES:
+            raise _fail(
+                source, f"{key}.min_sample", f"metric {metric} is a count, not an average: remove the key"
+            )
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise _fail(source, f"{key}.min_sample", f"expected a whole number ≥ 0, got {value!r}")
+        out["min_sample"] = value
+    if "evidence" in raw:
+        if metric not in EVIDENCE_METRICS:
+            raise _fail(
+                source,
+                f"{key}.evidence",
+                f"qc makes evidence only for {', '.join(EVIDENCE_METRICS)}, not {metric}: remove the key",
+            )
+        kind = _text(source, f"{key}.evidence", raw["evidence"])
+        if not kind.replace("_", "").isalnum() or not kind.isascii():
+            raise _fail(source, f"{key}.evidence", f"{kind!r} is not a finding kind; use letters and _ only")
+        out["evidence"] = kind
+    return out
+
+
+def _check_evidence(source: str, items: Sequence[Item], reserved: Collection[str]) -> None:
+    """Each deducting item that can have evidence names a kind, used once and by nothing else."""
+    seen: dict[str, str] = {}
+    charged = {kind for item in items if item.rule == "findings" for kind in item.points}
+    for item in items:
+        key = f"items.{item.id}.evidence"
+        if item.evidence is None:
+            if item.metric in EVIDENCE_METRICS and item.deducts:
+                raise _fail(
+                    source,
+                    key,
+                    "missing; an item that deducts must name the findings behind its points,"
+                    ' e.g. evidence = "slow_response"',
+                )
+            continue
+        if item.evidence in seen:
+            raise _fail(
+                source, key, f"{item.evidence!r} is already the evidence of items.{seen[item.evidence]}"
+            )
+        if item.evidence in reserved or item.evidence in charged:
+            raise _fail(
+                source,
+                key,
+                f"{item.evidence!r} is a kind the rules or the findings items use; pick a new name",
+            )
+        seen[item.evidence] = item.id
 
 
 def parse_scorecard(data: Mapping[str, Any], source: str = "<scorecard>") -> Scorecard:
@@ -302,6 +440,14 @@ def parse_scorecard(data: Mapping[str, Any], source: str = "<scorecard>") -> Sco
             source, "day.timezone", f"unknown time zone {tz!r}; use an IANA name such as Asia/Shanghai"
         ) from None
     by = _choice(source, "day.by", day.get("by", "reply"), DAY_BY)
+    period = _table(source, "period", data.get("period", {}))
+    _known(source, "period", period, ("appraisal",))
+    appraisal = _choice(source, "period.appraisal", period.get("appraisal", "month"), PERIOD_KINDS)
+    points_t = _table(source, "points", data.get("points", {}))
+    _known(source, "points", points_t, ("decimals",))
+    decimals = points_t.get("decimals", 0)
+    if isinstance(decimals, bool) or not isinstance(decimals, int) or not 0 <= decimals <= 6:
+        raise _fail(source, "points.decimals", f"expected a whole number 0..6, got {decimals!r}")
 
     fnd = _table(source, "findings", data.get("findings", {}))
     _known(source, "findings", fnd, ("min_score", "verdict_order", "implies_verdict", "review_only"))
@@ -324,6 +470,7 @@ def parse_scorecard(data: Mapping[str, Any], source: str = "<scorecard>") -> Sco
             raise _fail(source, f"items.{item_id}.enabled", f"expected true or false, got {enabled!r}")
         if enabled:
             items.append(_item(source, item_id, raw))
+    _check_evidence(source, items, (*order, *implies, *min_score, "forbidden_phrase"))
     version = card.get("version", 1)
     if isinstance(version, bool) or not isinstance(version, int):
         raise _fail(source, "card.version", f"expected an integer, got {version!r}")
@@ -339,6 +486,8 @@ def parse_scorecard(data: Mapping[str, Any], source: str = "<scorecard>") -> Sco
         data=copy.deepcopy(dict(data)),
         source=source,
         review_only=review_only,
+        appraisal=appraisal,
+        decimals=decimals,
     )
 
 
@@ -375,7 +524,7 @@ def _to_toml(data: Mapping[str, Any], prefix: str = "") -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-# ----------------------------------------------------------------------------------- scoring
+# ----------------------------------------------------------------------------------- verdicts
 
 
 def counted_kind(finding: Finding, card: Scorecard) -> str | None:
@@ -395,7 +544,8 @@ def counted_kind(finding: Finding, card: Scorecard) -> str | None:
     return None
 
 
-def _qualifies(finding: Finding, card: Scorecard) -> bool:
+def qualifies(finding: Finding, card: Scorecard) -> bool:
+    """True when a finding may count: live and scoring at least its kind's ``min_score``."""
     return finding.live and finding.score >= card.threshold(finding.kind)
 
 
@@ -441,6 +591,37 @@ def _verdict(
     )
 
 
+class AttributedFinding(NamedTuple):
+    """A finding with the agent and day it is charged to (``qc.scoring.metrics`` attribution)."""
+
+    finding: Finding
+    agent: str
+    date: str
+
+
+def attribute(
+    conversation: Conversation | None,
+    findings: Iterable[Finding],
+    card: Scorecard,
+    days: Sequence[str] | None = None,
+) -> list[AttributedFinding]:
+    """Each finding with its agent and day: the finding's agent, else its message's, on the message's day.
+
+    The day follows the card's day rule (``days`` is :func:`message_days` of the conversation
+    when the caller has it). A finding whose conversation is unknown is ``undated``.
+    """
+    if conversation is not None and days is None:
+        days = message_days(conversation, card.day)
+    out = []
+    for f in findings:
+        if conversation is None or days is None or not 0 <= f.message_index < len(conversation.messages):
+            out.append(AttributedFinding(f, f.agent or UNASSIGNED, UNDATED))
+            continue
+        agent = f.agent or conversation.messages[f.message_index].agent or UNASSIGNED
+        out.append(AttributedFinding(f, agent, days[f.message_index]))
+    return out
+
+
 def message_verdicts(
     conversations: Iterable[Conversation],
     findings: Iterable[Finding],
@@ -454,18 +635,38 @@ def message_verdicts(
     """
     convs = {c.id: c for c in conversations}
     days_cache = {} if days_cache is None else days_cache
-    by_message: dict[tuple[str, int], list[Finding]] = defaultdict(list)
+    by_conv: dict[str, list[Finding]] = defaultdict(list)
     for f in findings:
-        by_message[(f.conversation_id, f.message_index)].append(f)
+        by_conv[f.conversation_id].append(f)
+    attributed: list[AttributedFinding] = []
+    for cid, group in by_conv.items():
+        conv = convs.get(cid)
+        if conv is not None and cid not in days_cache:
+            days_cache[cid] = message_days(conv, card.day)
+        attributed.extend(attribute(conv, group, card, days_cache.get(cid)))
+    return verdicts_of(attributed, card)
+
+
+def verdicts_of(findings: Iterable[AttributedFinding], card: Scorecard) -> list[MessageVerdict]:
+    """One verdict per message with findings, sorted by day, agent, conversation and message.
+
+    Evidence findings (``slow_response`` …) are left out: they back metric items, never a
+    message's verdict, so they cannot change what the attitude rules decided.
+    """
+    evidence = card.evidence_kinds
+    by_message: dict[tuple[str, int], list[AttributedFinding]] = defaultdict(list)
+    for a in findings:
+        if a.finding.kind not in evidence:
+            by_message[(a.finding.conversation_id, a.finding.message_index)].append(a)
     out = []
     severity = {k: i for i, k in enumerate(card.verdict_order)}
-    for (conv_id, index), group in by_message.items():
-        conv = convs.get(conv_id)
-        agent, day = _attribution(conv, index, group, card, days_cache)
+    for (conv_id, index), members in by_message.items():
+        agent, day = members[0].agent, members[0].date
+        group = [a.finding for a in members]
         verdicts: dict[str, list[str]] = defaultdict(list)
         kinds: dict[str, list[str]] = defaultdict(list)
         for f in group:
-            if _qualifies(f, card):
+            if qualifies(f, card):
                 kinds[f.kind].append(f.id)
             verdict = counted_kind(f, card)
             if verdict is not None:
@@ -484,303 +685,6 @@ def message_verdicts(
         )
     out.sort(key=lambda v: (v.date, v.agent, v.conversation_id, v.message_index))
     return out
-
-
-def _attribution(
-    conv: Conversation | None,
-    index: int,
-    group: list[Finding],
-    card: Scorecard,
-    cache: MutableMapping[str, list[str]],
-) -> tuple[str, str]:
-    agent = next((f.agent for f in group if f.agent), None)
-    if conv is None or not 0 <= index < len(conv.messages):
-        return agent or UNASSIGNED, "undated"
-    if conv.id not in cache:
-        cache[conv.id] = message_days(conv, card.day)
-    return agent or conv.messages[index].agent or UNASSIGNED, cache[conv.id][index]
-
-
-def _fmt(value: float) -> str:
-    return f"{value:g}"
-
-
-def _units(item: Item, value: float, threshold: float) -> float:
-    over = value - threshold if item.rule == "over" else threshold - value
-    units = round(over / item.unit, 9)
-    if units <= 0:
-        return 0.0
-    if item.rounding == "ceil":
-        return float(math.ceil(units))
-    if item.rounding == "floor":
-        return float(math.floor(units))
-    return units
-
-
-def _metric_deduction(item: Item, m: AgentDayMetrics) -> Deduction | None:
-    metric, threshold = item.measure()
-    value = getattr(m, metric)
-    if value is None:
-        return None
-    if item.rule == "target":
-        met = item.met(value)
-        points = item.points_met if met else item.points_missed
-        if points == 0:
-            return None
-        word = "met" if met else "missed"
-        reason = f"{metric} {value:.4g} {word} the target {item.met_if} {_fmt(threshold)}"
-        return Deduction(m.agent, m.date, item.id, points, reason)
-    units = _units(item, value, threshold)
-    points = round(units * item.points_per_unit, 2)
-    if points == 0:
-        return None
-    side = "above" if item.rule == "over" else "below"
-    reason = (
-        f"{metric} {value:.4g} is {_fmt(units)} × {_fmt(item.unit)} {side} {_fmt(threshold)}"
-        f" ({_fmt(item.points_per_unit)} each)"
-    )
-    return Deduction(m.agent, m.date, item.id, points, reason)
-
-
-def _bounded(item: Item, agent: str, day: str, raw: float) -> Deduction | None:
-    """An adjustment deduction that enforces the item's cap and floor, if they bite."""
-    bounded = raw
-    if item.cap is not None and bounded < -item.cap:
-        bounded = -item.cap
-    if item.floor is not None and item.max_points + bounded < item.floor:
-        bounded = item.floor - item.max_points
-    if bounded == raw:
-        return None
-    if item.cap is not None and bounded == -item.cap:
-        limit = f"cap {_fmt(item.cap)}"
-    else:
-        limit = f"floor {_fmt(item.floor if item.floor is not None else bounded)}"
-    return Deduction(
-        agent, day, item.id, round(bounded - raw, 6), f"{limit}: {item.id} bounded at {_fmt(bounded)}"
-    )
-
-
-def score(
-    conversations: Iterable[Conversation],
-    findings: Iterable[Finding],
-    metrics: Iterable[AgentDayMetrics],
-    card: Scorecard,
-) -> list[Deduction]:
-    """Turn findings and metrics into per-agent per-day deductions (pure; no I/O).
-
-    Findings items: each message is charged once for its verdict (one deduction per agent,
-    day, item and kind, with the number of messages, the points each and the finding ids);
-    kinds outside ``verdict_order`` with their own points are charged once per message as a
-    separate reason. Metric items: ``over``/``under`` charge ``points_per_unit`` per unit
-    beyond the threshold, ``target`` items earn their configured points. When an item has a
-    ``cap`` or ``floor`` that bites, an adjustment deduction (positive points) says so.
-    """
-    return score_verdicts(message_verdicts(conversations, findings, card), metrics, card)
-
-
-def score_verdicts(
-    verdicts: Iterable[MessageVerdict], metrics: Iterable[AgentDayMetrics], card: Scorecard
-) -> list[Deduction]:
-    """:func:`score` from message verdicts already decided (sorted as :func:`message_verdicts` sorts).
-
-    ``verdicts`` is iterated once per findings item: a list, or a
-    :class:`~qc.batch.spool.VerdictSpool` that reads them back from disk each time.
-
-    For a run that decides each conversation's verdicts as it goes instead of keeping
-    every conversation and finding until the end.
-    """
-    out: list[Deduction] = []
-    raw_totals: dict[tuple[str, str, str], float] = defaultdict(float)
-    for item in card.items:
-        if item.rule != "findings":
-            continue
-        grouped: dict[tuple[str, str, str], list[tuple[str, ...]]] = defaultdict(list)
-        for v in verdicts:
-            if v.verdict is not None and item.points.get(v.verdict, 0) != 0:
-                grouped[(v.agent, v.date, v.verdict)].append(v.verdict_findings)
-            for kind, ids in v.kinds.items():
-                if kind not in card.verdict_order and item.points.get(kind, 0) != 0:
-                    grouped[(v.agent, v.date, kind)].append(ids)
-        for (agent, day, kind), messages in sorted(grouped.items()):
-            each = item.points[kind]
-            points = round(each * len(messages), 6)
-            ids = tuple(dict.fromkeys(i for group in messages for i in group))
-            reason = f"{len(messages)} × {kind} ({_fmt(each)} each)"
-            out.append(Deduction(agent, day, item.id, points, reason, ids))
-            raw_totals[(agent, day, item.id)] += points
-    for m in metrics:
-        for item in card.items:
-            if item.rule == "findings":
-                continue
-            d = _metric_deduction(item, m)
-            if d is not None:
-                out.append(d)
-                raw_totals[(m.agent, m.date, item.id)] += d.points
-    items = {i.id: i for i in card.items}
-    for (agent, day, item_id), raw in sorted(raw_totals.items()):
-        adj = _bounded(items[item_id], agent, day, raw)
-        if adj is not None:
-            out.append(adj)
-    out.sort(key=lambda d: (d.date, d.agent, [i.id for i in card.items].index(d.item)))
-    return out
-
-
-# ------------------------------------------------------------------------------ agents table
-
-# (key, 中文 header) of the fixed metric columns of agents.csv / agents.xlsx / agents.json.
-_METRIC_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("agent", "客服"),
-    ("date", "日期"),
-    ("shop", "店铺"),
-    ("conversations", "接待会话数"),
-    ("messages", "客服消息数"),
-    ("buyer_messages", "买家消息数"),
-    ("turns", "买家轮次"),
-    ("turns_replied", "已回复轮次"),
-    ("buyers_received", "接待人数"),
-    ("buyers_replied", "回复人数"),
-    ("reply_rate", "回复率"),
-    ("avg_response_s", "平均响应时间(秒)"),
-    ("timed_turns", "计时轮次"),
-    ("first_response_s", "首次响应时间(秒)"),
-    ("first_responses", "首响会话数"),
-    ("answer_ratio", "答问比"),
-)
-# 考核表 names of the finding kinds, for tables and charts.
-KIND_LABELS = {"impatience": "不够耐心", "conflict": "与买家冲突", "forbidden_phrase": "禁用语"}
-_ALWAYS_KINDS = ("impatience", "conflict", "forbidden_phrase")
-
-
-def agent_columns(card: Scorecard) -> list[tuple[str, str]]:
-    """Every column of the agents table as (key, 中文 header), in output order."""
-    cols = list(_METRIC_COLUMNS)
-    kinds = dict.fromkeys((*card.verdict_order, *_ALWAYS_KINDS, *card.kinds))
-    cols += [(k, f"{KIND_LABELS.get(k, k)}次数") for k in kinds]
-    cols += [("needs_review", "待复核"), ("suppressed", "已排除")]
-    for item in card.items:
-        if item.rule == "target":
-            cols.append((f"{item.id}_met", f"{item.label}达标"))
-        cols.append((f"{item.id}_points", f"{item.label}加减分"))
-        cols.append((f"{item.id}_score", f"{item.label}得分"))
-    cols += [("total_points", "合计加减分"), ("total_score", "合计得分")]
-    return cols
-
-
-def _round(value: float | None, digits: int) -> float | None:
-    return None if value is None else round(value, digits)
-
-
-def agent_rows(
-    conversations: Iterable[Conversation],
-    findings: Iterable[Finding],
-    metrics: Iterable[AgentDayMetrics],
-    deductions: Iterable[Deduction],
-    card: Scorecard,
-) -> list[dict[str, Any]]:
-    """One row per agent per day: metrics, counts by finding kind, points and score per item.
-
-    Counts: a verdict kind (impatience, conflict) counts the messages charged with it, so count
-    × points-each is the item's deduction; other kinds (forbidden_phrase) count the messages
-    with a counted finding of that kind. ``needs_review`` and ``suppressed`` count findings that
-    were held back. Points are summed deductions (negative); score is ``max_points + points``.
-    """
-    findings = list(findings)
-    conversations = list(conversations)
-    verdicts = message_verdicts(conversations, findings, card)
-    held_by: defaultdict[tuple[str, str], defaultdict[str, int]] = defaultdict(lambda: defaultdict(int))
-    add_held_counts(held_by, conversations, findings, card)
-    return agent_rows_from(verdicts, held_by, metrics, deductions, card)
-
-
-def add_held_counts(
-    held_by: defaultdict[tuple[str, str], defaultdict[str, int]],
-    conversations: Iterable[Conversation],
-    findings: Iterable[Finding],
-    card: Scorecard,
-    days_cache: MutableMapping[str, list[str]] | None = None,
-) -> None:
-    """Count the findings held back (``needs_review``, ``suppressed``) per agent and day into ``held_by``.
-
-    Additive over conversations: a run may count each conversation's findings as it goes.
-    ``held_by`` maps ``(agent, day)`` to a ``defaultdict(int)``.
-    """
-    findings = list(findings)
-    held = {f.id for f in findings if not f.live}
-    convs = {c.id: c for c in conversations}
-    cache = {} if days_cache is None else days_cache
-    for f in findings:
-        if f.id in held:
-            key = _attribution(convs.get(f.conversation_id), f.message_index, [f], card, cache)
-            held_by[key]["suppressed" if f.suppressed else "needs_review"] += 1
-        elif f.score < card.threshold(f.kind):
-            key = _attribution(convs.get(f.conversation_id), f.message_index, [f], card, cache)
-            held_by[key]["needs_review"] += 1
-
-
-def agent_rows_from(
-    verdicts: Iterable[MessageVerdict],
-    held_by: Mapping[tuple[str, str], Mapping[str, int]],
-    metrics: Iterable[AgentDayMetrics],
-    deductions: Iterable[Deduction],
-    card: Scorecard,
-) -> list[dict[str, Any]]:
-    """:func:`agent_rows` from verdicts and held-back counts (:func:`add_held_counts`) already made."""
-    counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for v in verdicts:
-        c = counts[(v.agent, v.date)]
-        if v.verdict:
-            c[v.verdict] += 1
-        for kind in v.kinds:
-            if kind not in card.verdict_order:
-                c[kind] += 1
-    points: dict[tuple[str, str, str], float] = defaultdict(float)
-    for d in deductions:
-        points[(d.agent, d.date, d.item)] += d.points
-    rows_by_key: dict[tuple[str, str], AgentDayMetrics] = {(m.agent, m.date): m for m in metrics}
-    extra = set(counts) | set(held_by) | {(a, day) for a, day, _ in points}
-    for key in extra - set(rows_by_key):
-        rows_by_key[key] = AgentDayMetrics(agent=key[0], date=key[1])
-    kinds = list(dict.fromkeys((*card.verdict_order, *_ALWAYS_KINDS, *card.kinds)))
-    rows = []
-    for (agent, day), m in sorted(rows_by_key.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        row: dict[str, Any] = {
-            "agent": agent,
-            "date": day,
-            "shop": m.shop,
-            "conversations": m.conversations,
-            "messages": m.messages,
-            "buyer_messages": m.buyer_messages,
-            "turns": m.turns,
-            "turns_replied": m.turns_replied,
-            "buyers_received": m.buyers_received,
-            "buyers_replied": m.buyers_replied,
-            "reply_rate": _round(m.reply_rate, 4),
-            "avg_response_s": _round(m.avg_response_s, 2),
-            "timed_turns": m.timed_turns,
-            "first_response_s": _round(m.first_response_s, 2),
-            "first_responses": m.first_responses,
-            "answer_ratio": _round(m.answer_ratio, 4),
-        }
-        for kind in kinds:
-            row[kind] = counts[(agent, day)].get(kind, 0)
-        held = held_by.get((agent, day), {})
-        row["needs_review"] = held.get("needs_review", 0)
-        row["suppressed"] = held.get("suppressed", 0)
-        total_points = 0.0
-        total_score = 0.0
-        for item in card.items:
-            if item.rule == "target":
-                metric, _ = item.measure()
-                row[f"{item.id}_met"] = item.met(getattr(m, metric))
-            p = round(points.get((agent, day, item.id), 0.0), 2) + 0.0
-            row[f"{item.id}_points"] = p
-            row[f"{item.id}_score"] = round(item.max_points + p, 2)
-            total_points += p
-            total_score += item.max_points + p
-        row["total_points"] = round(total_points, 2) + 0.0
-        row["total_score"] = round(total_score, 2)
-        rows.append(row)
-    return rows
 
 
 # Review states and the decision words that lead to them (the supervision layer records them;

@@ -25,26 +25,31 @@ Definitions (DOMAIN.md, seed 000 and seed 004), made precise here:
   unanswered turn to the day of its first buyer message, so a conversation crossing midnight
   counts on both days. A message without a timestamp takes the day of the nearest earlier
   timestamped message of its conversation (else the nearest later one, else ``undated``).
+* **Parts and pooling**: each conversation is counted into :class:`MetricPart` counters per
+  agent and day (:func:`conversation_parts`); a window (a day, a month …) is scored by pooling
+  its parts (:class:`MetricPool`): sums of integer counters and of delays in whole
+  microseconds, a conversation and its buyer counted once however many of the window's days it
+  touches. So the metrics of a window never depend on how its parts were grouped or ordered,
+  and a month is its turns' mean, not a mean of days.
 
 Everything here is pure: conversations in, frozen dataclasses out.
 """
 
 from __future__ import annotations
 
-import math
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
-from statistics import fmean
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from qc.schema import Conversation, Message, Role
 
 __all__ = [
     "AgentDayMetricsBuilder",
-    "ExactSum",
+    "MetricPart",
+    "MetricPool",
     "UNASSIGNED",
+    "US",
     "UNDATED",
     "DayRule",
     "Turn",
@@ -54,7 +59,9 @@ __all__ = [
     "message_days",
     "conversation_turns",
     "conversation_metrics",
+    "conversation_parts",
     "agent_day_metrics",
+    "mean_seconds",
 ]
 
 UNASSIGNED = "unassigned"
@@ -107,26 +114,36 @@ class Turn:
     reply_index: int | None
     agent: str
     date: str
-    delay_s: float | None
+    delay_us: int | None
 
     @property
     def replied(self) -> bool:
         """True when an agent answered the turn."""
         return self.reply_index is not None
 
+    @property
+    def delay_s(self) -> float | None:
+        """The delay in seconds (``None`` when a timestamp is missing)."""
+        return None if self.delay_us is None else self.delay_us / US
+
+
+# Microseconds per second: delays are kept as whole microseconds (what datetime resolves), so
+# sums over any grouping of turns are exact and every path that adds them agrees to the bit.
+US = 1_000_000
+
 
 def _counts(message: Message) -> bool:
     return message.role is Role.CUSTOMER or message.counts_as_agent
 
 
-def _delay(start: Message, reply: Message) -> float | None:
+def _delay(start: Message, reply: Message) -> int | None:
     if start.sent_at is None or reply.sent_at is None:
         return None
     try:
-        seconds = (reply.sent_at - start.sent_at).total_seconds()
+        micros = (reply.sent_at - start.sent_at) // timedelta(microseconds=1)
     except TypeError:  # one aware, one naive: not comparable, so unknown
         return None
-    return seconds if seconds >= 0 else None
+    return micros if micros >= 0 else None
 
 
 def _fallback_agent(conversation: Conversation) -> str:
@@ -194,8 +211,13 @@ class ConversationMetrics:
         return self.turns_replied > 0
 
 
-def _mean(values: list[float]) -> float | None:
-    return fmean(values) if values else None
+def mean_seconds(total_us: int, count: int) -> float | None:
+    """The mean of ``count`` delays summing to ``total_us`` microseconds, in seconds (``None`` if none).
+
+    Integer division by Python's true division is correctly rounded, so the mean depends only
+    on the two integers, however the delays were grouped before they were added.
+    """
+    return total_us / (count * US) if count else None
 
 
 def conversation_metrics(conversation: Conversation, rule: DayRule | None = None) -> ConversationMetrics:
@@ -205,7 +227,7 @@ def conversation_metrics(conversation: Conversation, rule: DayRule | None = None
     days = message_days(conversation, DayRule(rule.timezone, "conversation_start"))
     buyer = sum(1 for m in conversation.messages if m.role is Role.CUSTOMER)
     agent = len(conversation.agent_messages())
-    delays = [t.delay_s for t in turns if t.delay_s is not None]
+    delays = [t.delay_us for t in turns if t.delay_us is not None]
     return ConversationMetrics(
         conversation_id=conversation.id,
         shop=conversation.shop,
@@ -215,7 +237,7 @@ def conversation_metrics(conversation: Conversation, rule: DayRule | None = None
         agent_messages=agent,
         turns=len(turns),
         turns_replied=sum(1 for t in turns if t.replied),
-        avg_response_s=_mean(delays),
+        avg_response_s=mean_seconds(sum(delays), len(delays)),
         first_response_s=turns[0].delay_s if turns and turns[0].replied else None,
         answer_ratio=agent / buyer if buyer else None,
     )
@@ -223,7 +245,10 @@ def conversation_metrics(conversation: Conversation, rule: DayRule | None = None
 
 @dataclass(frozen=True, slots=True)
 class AgentDayMetrics:
-    """Metrics of one agent on one day; ``None`` means unknown, never zero."""
+    """Metrics of one agent in one scored window (a day, or a pooled period); ``None`` means unknown.
+
+    ``date`` is the window's label: the day (``2026-11-24``) or the period (``2026-11``).
+    """
 
     agent: str
     date: str
@@ -258,67 +283,162 @@ METRIC_NAMES: tuple[str, ...] = (
     "buyers_replied",
 )
 
-
-class ExactSum:
-    """A running float sum that stays exact: :meth:`value` is ``math.fsum`` of every value added.
-
-    Keeps a few non-overlapping partials (Shewchuk's algorithm, as ``math.fsum`` does inside)
-    instead of the values, so an agent's average response time over a million turns needs no
-    list of a million delays and is the same number :func:`statistics.fmean` gives.
-    """
-
-    __slots__ = ("count", "_partials")
-
-    def __init__(self) -> None:
-        self.count = 0
-        self._partials: list[float] = []
-
-    def add(self, x: float) -> None:
-        """Add one value."""
-        self.count += 1
-        self._absorb(x)
-
-    def merge(self, other: ExactSum) -> None:
-        """Add everything ``other`` holds (its partials are exact, so the sum stays exact)."""
-        for partial in other._partials:
-            self._absorb(partial)
-        self.count += other.count
-
-    def _absorb(self, x: float) -> None:
-        partials = self._partials
-        i = 0
-        for y in partials:
-            if abs(x) < abs(y):
-                x, y = y, x
-            hi = x + y
-            lo = y - (hi - x)
-            if lo:
-                partials[i] = lo
-                i += 1
-            x = hi
-        partials[i:] = [x]
-
-    def value(self) -> float:
-        """The correctly rounded sum (what ``math.fsum`` gives for the same values)."""
-        return math.fsum(self._partials)
-
-    def mean(self) -> float | None:
-        """The mean as :func:`statistics.fmean` computes it, or ``None`` with no values."""
-        return self.value() / self.count if self.count else None
+# The counters a part adds up field by field (conversations and buyers are counted apart: a
+# conversation counts once per window however many of its days the window holds).
+_SUMMED = (
+    "messages",
+    "buyer_messages",
+    "turns",
+    "turns_replied",
+    "timed_turns",
+    "delay_us",
+    "first_responses",
+    "first_us",
+)
 
 
 @dataclass(slots=True)
-class _Acc:
+class MetricPart:
+    """Integer counters of one agent on one day, of one conversation or of many.
+
+    A part of one conversation (``conversation_id`` set) has ``conversations`` 1 and
+    ``buyers_received`` / ``buyers_replied`` 0 or 1; this is what the store keeps per
+    conversation. An aggregate (``conversation_id`` ``None``) adds up whole conversations of
+    one agent and day, as a run that keeps no conversations does. Delays are whole
+    microseconds, so parts add up exactly in any grouping and order.
+    """
+
+    agent: str
+    date: str
     shop: str | None = None
+    conversation_id: str | None = None
     conversations: int = 0
+    buyers_received: int = 0
+    buyers_replied: int = 0
     messages: int = 0
     buyer_messages: int = 0
     turns: int = 0
     turns_replied: int = 0
-    delays: ExactSum = field(default_factory=ExactSum)
-    first: ExactSum = field(default_factory=ExactSum)
-    received: int = 0
-    replied: int = 0
+    timed_turns: int = 0
+    delay_us: int = 0
+    first_responses: int = 0
+    first_us: int = 0
+
+    def absorb(self, other: MetricPart) -> None:
+        """Add ``other``'s counters, conversations and buyers included (for aggregates of one day)."""
+        self.shop = self.shop or other.shop
+        for name in (*_SUMMED, "conversations", "buyers_received", "buyers_replied"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def conversation_parts(
+    conversation: Conversation,
+    rule: DayRule | None = None,
+    days: Sequence[str] | None = None,
+    turns: Sequence[Turn] | None = None,
+) -> list[MetricPart]:
+    """The conversation's counters per agent and day, sorted by day then agent.
+
+    An agent takes part in the conversation on a day when they typed a message or a buyer turn
+    is attributed to them that day; they *received* the buyer that day when a turn is
+    attributed to them, and *replied* when they answered one of those turns. ``days`` is
+    :func:`message_days` of the conversation and ``turns`` its :func:`conversation_turns` with
+    those days, when the caller has them already.
+    """
+    if days is None:
+        days = message_days(conversation, rule or DayRule())
+    if turns is None:
+        turns = conversation_turns(conversation, rule, days)
+    parts: dict[tuple[str, str], MetricPart] = {}
+    cid, shop = conversation.id, conversation.shop
+
+    def part(agent: str, day: str) -> MetricPart:
+        key = (agent, day)
+        if key not in parts:
+            parts[key] = MetricPart(agent, day, shop, cid, conversations=1)
+        return parts[key]
+
+    for m in conversation.messages:
+        if m.counts_as_agent:
+            part(m.agent or UNASSIGNED, days[m.index]).messages += 1
+    for position, turn in enumerate(turns):
+        p = part(turn.agent, turn.date)
+        p.buyer_messages += turn.buyer_messages
+        p.turns += 1
+        p.buyers_received = 1
+        if turn.replied:
+            p.turns_replied += 1
+            p.buyers_replied = 1
+            if turn.delay_us is not None:
+                p.timed_turns += 1
+                p.delay_us += turn.delay_us
+                if position == 0:
+                    p.first_responses += 1
+                    p.first_us += turn.delay_us
+    return [parts[k] for k in sorted(parts, key=lambda k: (k[1], k[0]))]
+
+
+class MetricPool:
+    """One agent's counters over one scored window, pooled from parts.
+
+    A period is scored by pooling, never by averaging days: the average response is the sum of
+    the window's delays over its timed turns. A conversation counts once however many of the
+    window's days it touches (parts of one conversation are recognised by id); aggregates of
+    whole days are added as they are.
+    """
+
+    __slots__ = ("shop", "counts", "_conversations", "_received", "replied_ids", "_extra")
+
+    def __init__(self) -> None:
+        self.shop: str | None = None
+        self.counts = dict.fromkeys(_SUMMED, 0)
+        self._conversations: set[str] = set()
+        self._received: set[str] = set()
+        self.replied_ids: set[str] = set()
+        # Conversations, buyers received and replied of aggregates (parts without ids).
+        self._extra = [0, 0, 0]
+
+    def add(self, part: MetricPart) -> None:
+        """Pool one part."""
+        self.shop = self.shop or part.shop
+        counts = self.counts
+        for name in _SUMMED:
+            counts[name] += getattr(part, name)
+        cid = part.conversation_id
+        if cid is None:
+            self._extra[0] += part.conversations
+            self._extra[1] += part.buyers_received
+            self._extra[2] += part.buyers_replied
+            return
+        self._conversations.add(cid)
+        if part.buyers_received:
+            self._received.add(cid)
+        if part.buyers_replied:
+            self.replied_ids.add(cid)
+
+    def metrics(self, agent: str, label: str) -> AgentDayMetrics:
+        """The pooled metrics, labelled with the window."""
+        c = self.counts
+        received = len(self._received) + self._extra[1]
+        replied = len(self.replied_ids) + self._extra[2]
+        return AgentDayMetrics(
+            agent=agent,
+            date=label,
+            shop=self.shop,
+            conversations=len(self._conversations) + self._extra[0],
+            messages=c["messages"],
+            buyer_messages=c["buyer_messages"],
+            turns=c["turns"],
+            turns_replied=c["turns_replied"],
+            timed_turns=c["timed_turns"],
+            buyers_received=received,
+            buyers_replied=replied,
+            avg_response_s=mean_seconds(c["delay_us"], c["timed_turns"]),
+            first_responses=c["first_responses"],
+            first_response_s=mean_seconds(c["first_us"], c["first_responses"]),
+            reply_rate=replied / received if received else None,
+            answer_ratio=c["messages"] / c["buyer_messages"] if c["buyer_messages"] else None,
+        )
 
 
 def agent_day_metrics(
@@ -332,101 +452,46 @@ def agent_day_metrics(
 
 
 class AgentDayMetricsBuilder:
-    """:func:`agent_day_metrics` one conversation at a time, for a run that streams its input.
+    """Day aggregates of conversations added one at a time, for a run that streams its input.
 
-    Keeps per agent and day only counts and exact running sums of the delays, so its memory
+    Keeps one :class:`MetricPart` per agent and day (integer counters only), so its memory
     grows with agents and days, not with conversations or messages.
     """
 
     def __init__(self, rule: DayRule | None = None) -> None:
         self.rule = rule or DayRule()
-        self._acc: dict[tuple[str, str], _Acc] = defaultdict(_Acc)
+        self._acc: dict[tuple[str, str], MetricPart] = {}
 
     def add(self, conv: Conversation, days: Sequence[str] | None = None) -> None:
-        """Count one conversation's messages and turns (each conversation once: ids are not kept).
+        """Count one conversation (each conversation once: ids are not kept).
 
         ``days`` is :func:`message_days` of the conversation under this builder's rule, when
         the caller has it already.
         """
-        rule, acc = self.rule, self._acc
-        if days is None:
-            days = message_days(conv, rule)
-        # Per agent and day this conversation touches: what it counts towards (kept only while
-        # the conversation is added, so memory does not grow with the number of conversations).
-        touched: set[tuple[str, str]] = set()
-        received: set[tuple[str, str]] = set()
-        replied: set[tuple[str, str]] = set()
-        for m in conv.messages:
-            if m.counts_as_agent:
-                key = (m.agent or UNASSIGNED, days[m.index])
-                a = acc[key]
-                a.messages += 1
-                touched.add(key)
-                a.shop = a.shop or conv.shop
-        for position, turn in enumerate(conversation_turns(conv, rule, days)):
-            key = (turn.agent, turn.date)
-            a = acc[key]
-            a.shop = a.shop or conv.shop
-            touched.add(key)
-            a.buyer_messages += turn.buyer_messages
-            a.turns += 1
-            received.add(key)
-            if turn.replied:
-                a.turns_replied += 1
-                replied.add(key)
-                if turn.delay_s is not None:
-                    a.delays.add(turn.delay_s)
-                    if position == 0:
-                        a.first.add(turn.delay_s)
-        for key in touched:
-            acc[key].conversations += 1
-        for key in received:
-            acc[key].received += 1
-        for key in replied:
-            acc[key].replied += 1
+        self.add_parts(conversation_parts(conv, self.rule, days))
+
+    def add_parts(self, parts: Iterable[MetricPart]) -> None:
+        """Count parts of conversations (from :func:`conversation_parts`) into the day aggregates."""
+        acc = self._acc
+        for p in parts:
+            key = (p.agent, p.date)
+            if key not in acc:
+                acc[key] = MetricPart(p.agent, p.date, p.shop)
+            acc[key].absorb(p)
 
     def merge(self, other: AgentDayMetricsBuilder) -> None:
-        """Add the counts of a builder fed the conversations that come after this one's.
+        """Add the counts of a builder fed other conversations (a worker's chunk)."""
+        self.add_parts(other._acc.values())
 
-        Gives the rows one builder fed all the conversations in that order would give (a
-        worker of ``qc inspect --jobs`` counts its chunk, the main process merges in order).
-        """
-        for key, b in other._acc.items():
-            a = self._acc[key]
-            a.shop = a.shop or b.shop
-            a.conversations += b.conversations
-            a.messages += b.messages
-            a.buyer_messages += b.buyer_messages
-            a.turns += b.turns
-            a.turns_replied += b.turns_replied
-            a.delays.merge(b.delays)
-            a.first.merge(b.first)
-            a.received += b.received
-            a.replied += b.replied
+    def parts(self) -> list[MetricPart]:
+        """The day aggregates so far (no conversation ids), sorted by day then agent."""
+        return [self._acc[k] for k in sorted(self._acc, key=lambda k: (k[1], k[0]))]
 
     def rows(self) -> list[AgentDayMetrics]:
         """One row per agent per day so far, sorted by day then agent."""
-        acc = self._acc
         rows = []
-        for (agent, day), a in sorted(acc.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-            rows.append(
-                AgentDayMetrics(
-                    agent=agent,
-                    date=day,
-                    shop=a.shop,
-                    conversations=a.conversations,
-                    messages=a.messages,
-                    buyer_messages=a.buyer_messages,
-                    turns=a.turns,
-                    turns_replied=a.turns_replied,
-                    timed_turns=a.delays.count,
-                    buyers_received=a.received,
-                    buyers_replied=a.replied,
-                    avg_response_s=a.delays.mean(),
-                    first_responses=a.first.count,
-                    first_response_s=a.first.mean(),
-                    reply_rate=a.replied / a.received if a.received else None,
-                    answer_ratio=a.messages / a.buyer_messages if a.buyer_messages else None,
-                )
-            )
+        for p in self.parts():
+            pool = MetricPool()
+            pool.add(p)
+            rows.append(pool.metrics(p.agent, p.date))
         return rows

@@ -2,31 +2,46 @@
 
 ``qc inspect --db out/qc.sqlite`` (or ``--db postgresql+psycopg://user@host/db``) saves each
 run here; every supervision command and the workbench read and write through :class:`Store`,
-never through the tables directly. Every run is recorded in ``runs`` with the qc version,
-scorecard hash, lexicon and model versions and the read/accepted/rejected counts. The results
-(``conversations``, ``findings``, ``deductions``, ``agent_days``) carry the ``shop`` and ``date``
-they belong to; saving a run first deletes every result row of the (shop, date) pairs the run
-covers, then inserts, in one transaction. The ``runs`` table keeps every run as an audit log;
-``review_log`` is append-only. The store knows no workflow: states and actions are strings the
-supervision layer gives it.
+never through the tables directly.
+
+The store keeps conversations; scores are derived from them. A run **upserts** the
+conversations it read, keyed by (shop, conversation id): each one's row, messages, findings and
+metric parts replace what a previous run stored of the same conversation, and nothing else
+is touched, so re-inspecting a day, in any order, any number of times, never deletes a
+conversation another run read. All of a run's writes happen in one transaction. ``runs``
+keeps every run as an audit log; ``review_log`` is append-only and keyed by finding id, so a
+decision applies again when the same finding comes back. The store knows no workflow: states
+and actions are strings the supervision layer gives it, and scores are computed above it
+(:mod:`qc.batch.stored`).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, delete, select, update
+from sqlalchemy import Connection, Engine, and_, create_engine, delete, exists, func, select, update
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
-from qc.schema import Conversation, Deduction, Evidence, Finding, Message, Role
-from qc.scoring.metrics import DayRule, conversation_metrics, message_days
+from qc.schema import Conversation, Finding
+from qc.scoring.metrics import UNDATED, MetricPart
+from qc.scoring.scores import ConversationRecord
+from qc.store.rows import (
+    conversation_from_rows,
+    finding_from_row,
+    finding_row,
+    json_text,
+    message_rows,
+    now,
+    part_from_row,
+    part_row,
+    shop_key,
+)
 from qc.store.tables import (
     PEOPLE_TABLES,
     RESULT_TABLES,
@@ -40,8 +55,8 @@ from qc.store.tables import (
 __all__ = ["Store", "StoreError", "StoredFinding", "local_now", "open_store"]
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+# Conversation ids per IN (…) clause: well under every database's parameter limit.
+_CHUNK = 500
 
 
 def local_now() -> str:
@@ -52,14 +67,6 @@ def local_now() -> str:
     return datetime.now().astimezone().isoformat(timespec="seconds")
 
 
-def _shop(value: str | None) -> str:
-    return value or ""
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-
 def _new_id(result: Any) -> int:
     """The primary key an INSERT gave its row."""
     key = result.inserted_primary_key
@@ -67,29 +74,14 @@ def _new_id(result: Any) -> int:
     return int(key[0])
 
 
-def _finding_from_row(row: Any) -> Finding:
-    return Finding(
-        conversation_id=row.conversation_id,
-        message_index=row.message_index,
-        kind=row.kind,
-        score=row.score,
-        evidence=Evidence.from_json(json.loads(row.evidence)),
-        agent=row.agent,
-        text=row.text,
-        start=row.start,
-        end=row.end,
-        suppressed=bool(row.suppressed),
-        needs_review=bool(row.needs_review),
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class StoredFinding:
-    """A finding as stored, with where it belongs (shop, date)."""
+    """A finding as stored, with where it belongs: shop, day and the agent it is charged to."""
 
     finding: Finding
     shop: str
     date: str
+    scored_agent: str = ""
 
     @property
     def id(self) -> str:
@@ -128,107 +120,47 @@ class Store:
 
     # ------------------------------------------------------------------ runs and results
 
-    def save_run(
-        self,
-        *,
-        run: dict[str, Any],
-        conversations: Sequence[Conversation],
-        findings: Iterable[Finding],
-        deductions: Iterable[Deduction],
-        agents: Iterable[dict[str, Any]],
-        day: DayRule | None = None,
-    ) -> int:
-        """Save one run: record it in ``runs`` and replace the results of the days it covers.
+    def save_run(self, *, run: dict[str, Any], records: Sequence[ConversationRecord]) -> int:
+        """Save one run: record it in ``runs`` and upsert every conversation it read.
 
-        The (shop, date) pairs covered are those of every result row of the run. All of it runs
-        in one transaction: a failure leaves the store as it was. Returns the new run id.
+        Each conversation (by shop and id) replaces its stored row, messages, findings and
+        metric parts; conversations the run did not read stay as they are. A conversation
+        read twice in one run is saved once (the last copy). All of it runs in one
+        transaction: a failure leaves the store as it was. Returns the new run id.
         """
-        day = day or DayRule()
-        convs = {c.id: c for c in conversations}
-        days_of = {c.id: message_days(c, day) for c in conversations}
-        conv_rows = []
-        for c in conversations:
-            m = conversation_metrics(c, day)
-            conv_rows.append(
+        by_key = {(shop_key(r.conversation.shop), r.conversation.id): r for r in records}
+        records = list(by_key.values())
+        saved_at = now()
+        rows: dict[str, list[dict[str, Any]]] = {name: [] for name in RESULT_TABLES}
+        covered: set[tuple[str, str]] = set()
+        for r in records:
+            conv, shop = r.conversation, shop_key(r.conversation.shop)
+            dated = sorted(d for d in r.days if d != UNDATED)
+            summary = r.summary
+            rows["conversations"].append(
                 dict(
-                    shop=_shop(c.shop),
-                    date=m.date,
-                    conversation_id=c.id,
-                    agents=_json(list(m.agents)),
-                    buyer_messages=m.buyer_messages,
-                    agent_messages=m.agent_messages,
-                    turns=m.turns,
-                    turns_replied=m.turns_replied,
-                    avg_response_s=m.avg_response_s,
-                    first_response_s=m.first_response_s,
-                    answer_ratio=m.answer_ratio,
-                    source=c.source,
+                    shop=shop,
+                    date=summary.date,
+                    last_date=dated[-1] if dated else summary.date,
+                    conversation_id=conv.id,
+                    agents=json_text(list(summary.agents)),
+                    buyer_messages=summary.buyer_messages,
+                    agent_messages=summary.agent_messages,
+                    turns=summary.turns,
+                    turns_replied=summary.turns_replied,
+                    avg_response_s=summary.avg_response_s,
+                    first_response_s=summary.first_response_s,
+                    answer_ratio=summary.answer_ratio,
+                    source=conv.source,
+                    basis=r.basis,
+                    saved_at=saved_at,
                 )
             )
-        finding_rows = []
-        for f in findings:
-            conv = convs.get(f.conversation_id)
-            days = days_of.get(f.conversation_id, [])
-            finding_rows.append(
-                dict(
-                    shop=_shop(conv.shop if conv else None),
-                    date=days[f.message_index] if 0 <= f.message_index < len(days) else "undated",
-                    finding_id=f.id,
-                    conversation_id=f.conversation_id,
-                    message_index=f.message_index,
-                    agent=f.agent,
-                    kind=f.kind,
-                    rule=f.rule,
-                    entry=f.entry,
-                    score=f.score,
-                    suppressed=f.suppressed,
-                    needs_review=f.needs_review,
-                    start=f.start,
-                    end=f.end,
-                    text=f.text,
-                    evidence=_json(f.evidence.to_json()),
-                )
-            )
-        agent_list = list(agents)
-        shop_of = {(r["agent"], r["date"]): _shop(r.get("shop")) for r in agent_list}
-        agent_rows = [
-            dict(
-                shop=_shop(r.get("shop")),
-                date=r["date"],
-                agent=r["agent"],
-                conversations=r.get("conversations", 0),
-                avg_response_s=r.get("avg_response_s"),
-                first_response_s=r.get("first_response_s"),
-                reply_rate=r.get("reply_rate"),
-                answer_ratio=r.get("answer_ratio"),
-                impatience=r.get("impatience", 0),
-                conflict=r.get("conflict", 0),
-                forbidden_phrase=r.get("forbidden_phrase", 0),
-                total_points=r.get("total_points", 0.0),
-                total_score=r.get("total_score", 0.0),
-                row=_json(r),
-            )
-            for r in agent_list
-        ]
-        deduction_rows = [
-            dict(
-                shop=shop_of.get((d.agent, d.date), ""),
-                date=d.date,
-                agent=d.agent,
-                item=d.item,
-                points=d.points,
-                reason=d.reason,
-                finding_ids=_json(list(d.finding_ids)),
-            )
-            for d in deductions
-        ]
-        by_table = {
-            "conversations": conv_rows,
-            "findings": finding_rows,
-            "deductions": deduction_rows,
-            "agent_days": agent_rows,
-        }
-        covered = sorted({(r["shop"], r["date"]) for rows in by_table.values() for r in rows})
+            rows["messages"].extend(message_rows(conv, r.days))
+            rows["findings"].extend(finding_row(a.finding, conv.shop, a.date, a.agent) for a in r.findings)
+            rows["parts"].extend(part_row(p) for p in r.parts)
+            covered.update((shop, p.date) for p in r.parts)
+            covered.update((shop, a.date) for a in r.findings)
         counts = run.get("counts", {})
         scorecard = run.get("scorecard") or {}
         with self.engine.begin() as conn:
@@ -236,7 +168,7 @@ class Store:
                 TABLES["runs"]
                 .insert()
                 .values(
-                    started_at=run.get("started_at") or _now(),
+                    started_at=run.get("started_at") or saved_at,
                     qc_version=str(run.get("qc_version", "")),
                     scorecard_hash=scorecard.get("hash"),
                     scorecard_name=scorecard.get("name"),
@@ -245,45 +177,110 @@ class Store:
                     read_count=int(counts.get("read", 0)),
                     accepted_count=int(counts.get("accepted", 0)),
                     rejected_count=int(counts.get("rejected", 0)),
-                    conversation_count=len(conv_rows),
-                    finding_count=len(finding_rows),
-                    inputs=_json([f.get("path") for f in run.get("files", [])]),
-                    days=_json([{"shop": s, "date": d} for s, d in covered]),
-                    run_json=_json(run),
+                    conversation_count=len(records),
+                    finding_count=len(rows["findings"]),
+                    inputs=json_text([f.get("path") for f in run.get("files", [])]),
+                    days=json_text([{"shop": s, "date": d} for s, d in sorted(covered)]),
+                    run_json=json_text(run),
                 )
             )
             run_id = _new_id(inserted)
+            self._forget(conn, [(shop_key(r.conversation.shop), r.conversation.id) for r in records])
             for name in RESULT_TABLES:
                 table = TABLES[name]
-                for shop, date in covered:
-                    conn.execute(delete(table).where(table.c.shop == shop, table.c.date == date))
-                rows = by_table[name]
-                if rows:
-                    conn.execute(table.insert(), [{**r, "run_id": run_id} for r in rows])
-            self._save_messages(conn, conversations, days_of)
-        return int(run_id)
+                batch = rows[name]
+                if name != "messages":
+                    batch = [{**row, "run_id": run_id} for row in batch]
+                for start in range(0, len(batch), 5000):
+                    conn.execute(table.insert(), batch[start : start + 5000])
+        return run_id
 
-    def conversation_ids(self, date_from: str, date_to: str) -> set[str]:
-        """Ids of the stored conversations dated within ``date_from`` … ``date_to``."""
-        t = TABLES["conversations"]
-        q = select(t.c.conversation_id).where(t.c.date.between(date_from, date_to))
+    def _forget(self, conn: Connection, keys: Sequence[tuple[str, str]]) -> None:
+        """Delete what is stored of these (shop, conversation id) pairs, in the caller's transaction."""
+        by_shop: dict[str, list[str]] = {}
+        for shop, cid in keys:
+            by_shop.setdefault(shop, []).append(cid)
+        for shop, ids in by_shop.items():
+            for start in range(0, len(ids), _CHUNK):
+                chunk = ids[start : start + _CHUNK]
+                for name in RESULT_TABLES:
+                    t = TABLES[name]
+                    conn.execute(delete(t).where(t.c.shop == shop, t.c.conversation_id.in_(chunk)))
+
+    def _kept(self, t: Any) -> Any:
+        """A condition: the row belongs to a stored conversation (not an orphan of schema 3)."""
+        c = TABLES["conversations"]
+        return exists().where(and_(c.c.shop == t.c.shop, c.c.conversation_id == t.c.conversation_id))
+
+    def parts(self, date_from: str, date_to: str) -> list[MetricPart]:
+        """Metric parts (one conversation, agent and day each) dated ``date_from`` … ``date_to``."""
+        t = TABLES["parts"]
+        q = select(t).where(t.c.date.between(date_from, date_to)).order_by(t.c.date, t.c.agent)
         with self.engine.connect() as conn:
-            return {r.conversation_id for r in conn.execute(q)}
+            return [part_from_row(r) for r in conn.execute(q)]
+
+    def bases(self, date_from: str, date_to: str) -> dict[str | None, list[tuple[str, str]]]:
+        """The bases of the conversations with parts in the range, each with its (shop, id) pairs."""
+        c, p = TABLES["conversations"], TABLES["parts"]
+        q = (
+            select(c.c.basis, c.c.shop, c.c.conversation_id)
+            .where(
+                exists().where(
+                    and_(
+                        p.c.shop == c.c.shop,
+                        p.c.conversation_id == c.c.conversation_id,
+                        p.c.date.between(date_from, date_to),
+                    )
+                )
+            )
+            .order_by(c.c.shop, c.c.conversation_id)
+        )
+        out: dict[str | None, list[tuple[str, str]]] = {}
+        with self.engine.connect() as conn:
+            for basis, shop, cid in conn.execute(q):
+                out.setdefault(basis, []).append((shop, cid))
+        return out
+
+    def day_range(self) -> tuple[str, str] | None:
+        """The first and last stored day (of the metric parts), or ``None`` for an empty store."""
+        t = TABLES["parts"]
+        q = select(func.min(t.c.date), func.max(t.c.date)).where(t.c.date != UNDATED)
+        with self.engine.connect() as conn:
+            lo, hi = conn.execute(q).one()
+        return (lo, hi) if lo is not None else None
+
+    def conversation_days(self, conversation_id: str) -> list[str]:
+        """The days a stored conversation counts on (of its parts and findings), in order."""
+        days: set[str] = set()
+        with self.engine.connect() as conn:
+            for name in ("parts", "findings"):
+                t = TABLES[name]
+                q = select(t.c.date).where(t.c.conversation_id == conversation_id).distinct()
+                days.update(d for (d,) in conn.execute(q))
+        return sorted(days)
 
     def conversation_agents(self, date: str | None = None) -> list[tuple[str, str, list[str]]]:
-        """``(conversation id, date, agents)`` of every stored conversation (of one date)."""
-        t = TABLES["conversations"]
-        q = select(t.c.conversation_id, t.c.date, t.c.agents)
+        """``(conversation id, day, agents)`` of every stored conversation's days (of one day).
+
+        The agents are those the conversation counts for on that day (its metric parts).
+        """
+        t = TABLES["parts"]
+        q = select(t.c.conversation_id, t.c.date, t.c.agent).order_by(
+            t.c.conversation_id, t.c.date, t.c.agent
+        )
         if date:
             q = q.where(t.c.date == date)
+        out: dict[tuple[str, str], list[str]] = {}
         with self.engine.connect() as conn:
-            return [(cid, day, json.loads(agents or "[]")) for cid, day, agents in conn.execute(q)]
+            for cid, day, agent in conn.execute(q):
+                out.setdefault((cid, day), []).append(agent)
+        return [(cid, day, agents) for (cid, day), agents in out.items()]
 
     def agents(self) -> list[str]:
-        """Every agent the store has results or findings for, sorted (as stored)."""
-        days, found = TABLES["agent_days"], TABLES["findings"]
+        """Every agent the store has metric parts or findings for, sorted (as stored)."""
+        parts, found = TABLES["parts"], TABLES["findings"]
         with self.engine.connect() as conn:
-            names = {r[0] for r in conn.execute(select(days.c.agent).distinct())}
+            names = {r[0] for r in conn.execute(select(parts.c.agent).distinct())}
             names |= {r[0] for r in conn.execute(select(found.c.agent).distinct()) if r[0]}
         return sorted(names)
 
@@ -303,9 +300,12 @@ class Store:
         agent: str | None = None,
         kind: str | None = None,
     ) -> list[StoredFinding]:
-        """Stored findings, filtered; in date, conversation and message order."""
+        """Stored findings of stored conversations, filtered; in date, conversation and message order.
+
+        ``agent`` matches the agent a finding is charged to.
+        """
         t = TABLES["findings"]
-        q = select(t)
+        q = select(t).where(self._kept(t))
         if date_from:
             q = q.where(t.c.date >= date_from)
         if date_to:
@@ -315,15 +315,18 @@ class Store:
         if finding_ids is not None:
             q = q.where(t.c.finding_id.in_(list(finding_ids)))
         if agent:
-            q = q.where(t.c.agent == agent)
+            q = q.where(t.c.scored_agent == agent)
         if kind:
             q = q.where(t.c.kind == kind)
-        q = q.order_by(t.c.date, t.c.conversation_id, t.c.message_index, t.c.start)
+        q = q.order_by(t.c.date, t.c.conversation_id, t.c.message_index, t.c.start, t.c.kind)
         with self.engine.connect() as conn:
-            return [StoredFinding(_finding_from_row(r), r.shop, r.date) for r in conn.execute(q)]
+            return [
+                StoredFinding(finding_from_row(r), r.shop, r.date, r.scored_agent or "")
+                for r in conn.execute(q)
+            ]
 
     def finding(self, finding_id: str) -> StoredFinding | None:
-        """One stored finding by id (the latest stored copy), or ``None``."""
+        """One stored finding by id, or ``None``."""
         found = self.findings(finding_ids=[finding_id])
         return found[-1] if found else None
 
@@ -333,29 +336,11 @@ class Store:
         ids = list(dict.fromkeys(conversation_ids))
         rows_by: dict[str, list[Any]] = {}
         with self.engine.connect() as conn:
-            for start in range(0, len(ids), 500):
-                q = select(t).where(t.c.conversation_id.in_(ids[start : start + 500])).order_by(t.c.idx)
+            for start in range(0, len(ids), _CHUNK):
+                q = select(t).where(t.c.conversation_id.in_(ids[start : start + _CHUNK])).order_by(t.c.idx)
                 for r in conn.execute(q):
                     rows_by.setdefault(r.conversation_id, []).append(r)
-        out = {}
-        for cid, rows in rows_by.items():
-            messages = tuple(
-                Message(
-                    index=r.idx,
-                    role=Role(r.role),
-                    text=r.text,
-                    sender=r.sender,
-                    sent_at=datetime.fromisoformat(r.sent_at) if r.sent_at else None,
-                    auto_reply=bool(r.auto_reply),
-                    agent_id=r.agent_id,
-                    source=r.source,
-                )
-                for r in rows
-            )
-            out[cid] = Conversation(
-                id=cid, messages=messages, shop=rows[0].shop or None, source=rows[0].conversation_source
-            )
-        return out
+        return {cid: conversation_from_rows(cid, rows) for cid, rows in rows_by.items()}
 
     # ------------------------------------------------------------------ the audit log
 
@@ -471,42 +456,6 @@ class Store:
             update(t).where(t.c.id == person_id, t.c.active.is_(True)).values(active=False, **values)
         )
         return int(result.rowcount)
-
-    def _save_messages(
-        self, conn: Connection, conversations: Sequence[Conversation], days_of: dict[str, list[str]]
-    ) -> None:
-        """Replace the stored messages of these conversations (inside the caller's transaction).
-
-        Keyed by (shop, conversation id): a conversation saved again, by any run, is replaced whole.
-        """
-        table = REVIEW_TABLES["messages"]
-        by_shop: dict[str, list[str]] = {}
-        for c in conversations:
-            by_shop.setdefault(_shop(c.shop), []).append(c.id)
-        for shop, ids in by_shop.items():
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                conn.execute(delete(table).where(table.c.shop == shop, table.c.conversation_id.in_(chunk)))
-        rows = [
-            dict(
-                shop=_shop(c.shop),
-                conversation_id=c.id,
-                idx=m.index,
-                date=days_of.get(c.id, [])[i] if i < len(days_of.get(c.id, [])) else "undated",
-                role=m.role.value,
-                text=m.text,
-                sender=m.sender,
-                sent_at=m.sent_at.isoformat() if m.sent_at is not None else None,
-                auto_reply=m.auto_reply,
-                agent_id=m.agent_id,
-                source=m.source,
-                conversation_source=c.source,
-            )
-            for c in conversations
-            for i, m in enumerate(c.messages)
-        ]
-        if rows:
-            conn.execute(table.insert(), rows)
 
 
 def open_store(target: str | Path) -> Store:

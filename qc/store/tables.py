@@ -2,15 +2,31 @@
 
 Schema changes are named :data:`MIGRATIONS`, applied in order, each in its own transaction and
 recorded in ``schema_migrations``. A database whose schema is newer than this code is refused.
+
+The schema after every migration (:data:`TABLES`, what queries use):
+
+* ``runs``: every run, as an audit log (qc version, scorecard hash, versions, counts, days).
+* ``conversations``: one row per (shop, conversation id), upserted by the run that read it
+  last: its first and last day, its own metrics, its ``basis`` (the day rule and evidence
+  limits its days and evidence were made with).
+* ``messages``, ``findings``, ``parts``: a conversation's messages (each with its day), its
+  findings (each with the agent and day it is charged to) and its metric counters per agent
+  and day. Replaced whole, with the conversation, whenever a run saves it again.
+* ``review_log`` (append-only) and ``appeals``: human decisions, keyed by finding id; they
+  stay attached when the same finding comes back.
+* ``archived_deductions``, ``archived_agent_days``, ``superseded_conversations``: what qc
+  before schema 4 stored as scores (scores are now derived), kept as they were, never read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Connection,
@@ -23,15 +39,20 @@ from sqlalchemy import (
     Text,
     inspect,
     select,
+    text,
 )
 
 from qc.errors import EXIT_USAGE, QcError
+from qc.schema import Conversation
+from qc.scoring.metrics import UNASSIGNED, DayRule, conversation_parts, message_days
+from qc.store.rows import conversation_from_rows, finding_row, part_row
 
 __all__ = [
     "MIGRATIONS",
     "PEOPLE_TABLES",
     "RESULT_TABLES",
     "REVIEW_TABLES",
+    "ARCHIVED_TABLES",
     "StoreError",
     "TABLES",
     "applied_migrations",
@@ -46,8 +67,9 @@ class StoreError(QcError):
     exit_code = EXIT_USAGE
 
 
-# Module-level tables describe the CURRENT schema and are what queries use. A migration that
-# changes a table updates them here, and never edits an earlier migration.
+# Module-level tables (TABLES, at the end of this section) describe the CURRENT schema and are
+# what queries use. A migration that changes a table updates them here, and never edits an
+# earlier migration.
 METADATA = MetaData()
 
 
@@ -145,7 +167,6 @@ def _tables(md: MetaData) -> dict[str, Table]:
     }
 
 
-TABLES = _tables(METADATA)
 MIGRATIONS_TABLE = Table(
     "schema_migrations",
     METADATA,
@@ -153,7 +174,6 @@ MIGRATIONS_TABLE = Table(
     Column("name", String(200), nullable=False),
     Column("applied_at", String(40), nullable=False),
 )
-RESULT_TABLES: tuple[str, ...] = ("conversations", "findings", "deductions", "agent_days")
 
 
 def _m0001_initial(conn: Connection) -> None:
@@ -167,7 +187,7 @@ def _m0002_day_indexes(conn: Connection) -> None:
 
     md = MetaData()
     tables = _tables(md)
-    for name in RESULT_TABLES:
+    for name in ("conversations", "findings", "deductions", "agent_days"):
         Index(f"ix_{name}_shop_date", tables[name].c.shop, tables[name].c.date).create(conn)
 
 
@@ -231,19 +251,243 @@ def _review_tables(md: MetaData) -> dict[str, Table]:
     }
 
 
-REVIEW_TABLES = _review_tables(METADATA)
-
-
 def _m0003_review_appeal_messages(conn: Connection) -> None:
     md = MetaData()
     tables = _review_tables(md)
     md.create_all(conn, tables=list(tables.values()))
 
 
+# ------------------------------------------- conversations by id, derived scores (0004-0006)
+# Issue 16: the store keeps conversations and derives every score. A run upserts the
+# conversations it read, keyed by (shop, conversation id), with their messages, findings and
+# metric parts; it never deletes a conversation it did not read. Saved scores (deductions,
+# agent_days) are no longer written: they are archived as they were.
+
+ARCHIVED_TABLES: tuple[str, ...] = ("archived_deductions", "archived_agent_days", "superseded_conversations")
+
+
+def _parts_table(md: MetaData) -> Table:
+    """The table created by migration 0005 (frozen: later changes go in new migrations)."""
+    return Table(
+        "parts",
+        md,
+        Column("run_id", Integer, nullable=False),
+        Column("shop", String(200), nullable=False, default=""),
+        Column("conversation_id", String(400), nullable=False),
+        Column("agent", String(200), nullable=False),
+        Column("date", String(10), nullable=False),
+        Column("conversations", Integer, nullable=False, default=0),
+        Column("buyers_received", Integer, nullable=False, default=0),
+        Column("buyers_replied", Integer, nullable=False, default=0),
+        Column("messages", Integer, nullable=False, default=0),
+        Column("buyer_messages", Integer, nullable=False, default=0),
+        Column("turns", Integer, nullable=False, default=0),
+        Column("turns_replied", Integer, nullable=False, default=0),
+        Column("timed_turns", Integer, nullable=False, default=0),
+        Column("delay_us", BigInteger, nullable=False, default=0),
+        Column("first_responses", Integer, nullable=False, default=0),
+        Column("first_us", BigInteger, nullable=False, default=0),
+    )
+
+
+def _columns(md: MetaData, table: str, *names: str) -> Table:
+    """A table with only the named columns (as untyped text), for a migration's own statements.
+
+    Migrations 4 to 6 name the columns they read and write here instead of using the current
+    schema, so a later change to a table never changes what an earlier migration does.
+    """
+    return Table(table, md, *(Column(name) for name in names))
+
+
+def _add_column(conn: Connection, table: str, column: str, sql_type: str) -> None:
+    conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}"))
+
+
+def _m0004_conversations_by_id(conn: Connection) -> None:
+    from sqlalchemy import Index, and_, delete, func, update
+
+    md = MetaData()
+    old = _tables(md)
+    convs = old["conversations"]
+    for name in ("deductions", "agent_days"):
+        conn.execute(text(f"ALTER TABLE {name} RENAME TO archived_{name}"))
+    # A conversation saved under two dates (another day rule) had two rows: the newest stays,
+    # the others move to superseded_conversations unchanged.
+    superseded = Table("superseded_conversations", md, *(c._copy() for c in convs.columns))
+    superseded.create(conn)
+    newest = (
+        select(convs.c.shop, convs.c.conversation_id, func.max(convs.c.run_id).label("run_id"))
+        .group_by(convs.c.shop, convs.c.conversation_id)
+        .having(func.count() > 1)
+    )
+    for shop, cid, run_id in conn.execute(newest).all():
+        older = and_(convs.c.shop == shop, convs.c.conversation_id == cid, convs.c.run_id < run_id)
+        rows = [dict(r._mapping) for r in conn.execute(select(convs).where(older))]
+        conn.execute(superseded.insert(), rows)
+        conn.execute(delete(convs).where(older))
+        # Two rows of one run (cannot happen with qc's own writes): keep one.
+        twins = conn.execute(
+            select(func.count())
+            .select_from(convs)
+            .where(convs.c.shop == shop, convs.c.conversation_id == cid)
+        ).scalar_one()
+        if twins > 1:
+            raise StoreError(
+                f"store: conversation {cid!r} of shop {shop!r} has {twins} rows from run {run_id};"
+                " remove the extra rows by hand, then open the store again"
+            )
+    _add_column(conn, "conversations", "last_date", "VARCHAR(10)")
+    _add_column(conn, "conversations", "saved_at", "VARCHAR(40)")
+    _add_column(conn, "findings", "scored_agent", "VARCHAR(200)")
+    md = MetaData()
+    convs = _columns(md, "conversations", "shop", "conversation_id", "date", "last_date")
+    findings = _columns(md, "findings", "shop", "conversation_id", "message_index", "agent", "scored_agent")
+    messages = _columns(
+        md, "messages", "shop", "conversation_id", "idx", "date", "role", "agent_id", "sender"
+    )
+    last = (
+        select(func.max(messages.c.date))
+        .where(
+            messages.c.shop == convs.c.shop,
+            messages.c.conversation_id == convs.c.conversation_id,
+            messages.c.date != "undated",
+        )
+        .scalar_subquery()
+    )
+    conn.execute(update(convs).values(last_date=func.coalesce(last, convs.c.date)))
+    # The agent a finding is charged to: its own, else its message's (Message.agent), else
+    # "unassigned" (qc.scoring.card.attribute).
+    sender = (
+        select(func.coalesce(messages.c.agent_id, messages.c.sender, "unknown"))
+        .where(
+            messages.c.shop == findings.c.shop,
+            messages.c.conversation_id == findings.c.conversation_id,
+            messages.c.idx == findings.c.message_index,
+            messages.c.role == "agent",
+        )
+        .scalar_subquery()
+    )
+    conn.execute(update(findings).values(scored_agent=func.coalesce(findings.c.agent, sender, "unassigned")))
+    unique = Index("ux_conversations_shop_conversation", convs.c.shop, convs.c.conversation_id, unique=True)
+    unique.create(conn)
+    Index("ix_messages_shop_conversation", messages.c.shop, messages.c.conversation_id).create(conn)
+    Index("ix_findings_shop_conversation", findings.c.shop, findings.c.conversation_id).create(conn)
+
+
+def _stored_conversations(conn: Connection) -> Iterator[tuple[Any, Conversation, list[str]]]:
+    """Every conversation that has a row and messages: (its row, rebuilt, its stored message days)."""
+    md = MetaData()
+    convs = _columns(md, "conversations", "run_id", "shop", "conversation_id")
+    messages = _review_tables(MetaData())["messages"]
+    rows = conn.execute(select(convs).order_by(convs.c.shop, convs.c.conversation_id)).all()
+    for start in range(0, len(rows), 200):
+        chunk = rows[start : start + 200]
+        by_key: dict[tuple[str, str], list[Any]] = {}
+        for shop in {r.shop for r in chunk}:
+            ids = [r.conversation_id for r in chunk if r.shop == shop]
+            q = select(messages).where(messages.c.shop == shop, messages.c.conversation_id.in_(ids))
+            for m in conn.execute(q.order_by(messages.c.conversation_id, messages.c.idx)):
+                by_key.setdefault((m.shop, m.conversation_id), []).append(m)
+        for r in chunk:
+            found = by_key.get((r.shop, r.conversation_id))
+            if found:
+                yield r, conversation_from_rows(r.conversation_id, found), [m.date for m in found]
+
+
+def _m0005_parts(conn: Connection) -> None:
+    from sqlalchemy import Index
+
+    md = MetaData()
+    parts = _parts_table(md)
+    parts.create(conn)
+    Index("ix_parts_shop_date", parts.c.shop, parts.c.date).create(conn)
+    Index("ix_parts_shop_conversation", parts.c.shop, parts.c.conversation_id).create(conn)
+    # Metric parts of the stored conversations, on the days their messages were stored with
+    # (the day rule of the run that saved them).
+    batch: list[dict[str, Any]] = []
+    for row, conv, days in _stored_conversations(conn):
+        for part in conversation_parts(conv, days=days):
+            batch.append({**part_row(part), "run_id": row.run_id})
+        if len(batch) >= 1000:
+            conn.execute(parts.insert(), batch)
+            batch = []
+    if batch:
+        conn.execute(parts.insert(), batch)
+
+
+def _m0006_evidence_and_basis(conn: Connection) -> None:
+    from dataclasses import replace
+
+    from sqlalchemy import update
+
+    from qc.scoring.card import load_scorecard
+    from qc.scoring.evidence import timing_findings
+
+    _add_column(conn, "conversations", "basis", "TEXT")
+    md = MetaData()
+    convs = _columns(md, "conversations", "shop", "conversation_id", "basis")
+    findings = Table("findings", md, *(c._copy() for c in _tables(MetaData())["findings"].columns))
+    findings.append_column(Column("scored_agent", String(200)))
+    # Runs before schema 4 recorded neither their day rule nor slow replies: a conversation's
+    # stored days tell which day rule made them; its evidence is made with the packaged
+    # card's limits. A conversation matching neither rule keeps no basis: scoring it asks for
+    # the day to be inspected again.
+    card = load_scorecard()
+    cards = [replace(card, day=DayRule(card.day.timezone, by)) for by in ("reply", "conversation_start")]
+    for row, conv, days in _stored_conversations(conn):
+        chosen = next((c for c in cards if message_days(conv, c.day) == days), None)
+        if chosen is None:
+            continue
+        evidence = [
+            {
+                **finding_row(f, conv.shop, days[f.message_index], f.agent or UNASSIGNED),
+                "run_id": row.run_id,
+            }
+            for f in timing_findings(conv, chosen, days)
+        ]
+        if evidence:
+            conn.execute(findings.insert(), evidence)
+        where = (convs.c.shop == row.shop) & (convs.c.conversation_id == row.conversation_id)
+        conn.execute(update(convs).where(where).values(basis=chosen.basis))
+
+
+def _current_tables(md: MetaData) -> dict[str, Table]:
+    """The schema after migration 0006: what the store's queries use."""
+    first = _tables(MetaData())  # 0001's columns, copied into ``md``
+    review = _review_tables(md)
+    conversations = Table(
+        "conversations",
+        md,
+        *(c._copy() for c in first["conversations"].columns),
+        Column("last_date", String(10)),
+        Column("saved_at", String(40)),
+        Column("basis", Text),
+    )
+    findings = Table(
+        "findings",
+        md,
+        *(c._copy() for c in first["findings"].columns),
+        Column("scored_agent", String(200)),
+    )
+    return {
+        "runs": Table("runs", md, *(c._copy() for c in first["runs"].columns)),
+        "conversations": conversations,
+        "findings": findings,
+        "parts": _parts_table(md),
+        **review,
+    }
+
+
+TABLES = _current_tables(METADATA)
+# The tables a run writes (per conversation, replaced whole when the conversation is saved again).
+RESULT_TABLES: tuple[str, ...] = ("conversations", "messages", "findings", "parts")
+REVIEW_TABLES = {name: TABLES[name] for name in ("messages", "review_log", "appeals")}
+
+
 # ------------------------------------------------------------------------ people (0007)
 # Added for accountable reviews (issue 17): who may review, rule and appeal. A person is never
 # deleted: removing one clears ``active`` (and records when and by whom), so every name in the
-# audit trail still resolves to a role. Numbered 7: migrations 4-6 are reserved for issue 16.
+# audit trail still resolves to a role. Numbered 7, after migrations 4-6 (conversations by id).
 
 
 def _people_tables(md: MetaData) -> dict[str, Table]:
@@ -280,6 +524,9 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (1, "0001_initial", _m0001_initial),
     (2, "0002_shop_date_indexes", _m0002_day_indexes),
     (3, "0003_review_appeal_messages", _m0003_review_appeal_messages),
+    (4, "0004_conversations_by_id", _m0004_conversations_by_id),
+    (5, "0005_parts", _m0005_parts),
+    (6, "0006_evidence_and_basis", _m0006_evidence_and_basis),
     (7, "0007_people", _m0007_people),
 )
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from qc.errors import ConfigError
 from qc.readers.roles import fold_agent_id
-from qc.scoring.card import KIND_LABELS
+from qc.scoring.scores import KIND_LABELS
 from qc.store.database import Store
 
 __all__ = ["FilterError", "check_choice", "known_kinds", "match_agent", "resolve_agent"]

@@ -1,9 +1,12 @@
 """Flagged conversations from the store, worst first, with the points they put at stake.
 
-"Points at stake" come from the scorecard itself (:func:`qc.scoring.card.message_verdicts`): each
-message is charged once, for its verdict, plus any kind outside ``verdict_order`` that has
-points of its own. Findings rejected in review are marked before scoring, so they no longer
-count; a conversation with only suppressed or below-threshold findings is not flagged.
+"Points at stake" come from the one scoring function (:func:`qc.batch.stored.score_stored`) on
+the range asked for, scored as one window (a single day is that day's view): each message is
+charged once, for its verdict, plus any kind outside ``verdict_order`` that has points of its
+own; and every evidence finding (a slow reply, a buyer left unanswered) carries its share of
+the metric item it backs, in proportion to its seconds over the limit. So the response-time
+points of an agent's day are listed conversation by conversation. Findings rejected in review
+no longer count; a conversation whose findings cost nothing is not flagged.
 """
 
 from __future__ import annotations
@@ -12,49 +15,18 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from qc.batch.stored import score_stored
 from qc.schema import Conversation, Finding
-from qc.scoring.card import KIND_LABELS, counted_kind, load_scorecard, mark_rejected, message_verdicts
+from qc.scoring.card import counted_kind, load_scorecard, mark_rejected, message_verdicts
+from qc.scoring.periods import Windows, range_period
+from qc.scoring.scores import KIND_LABELS
 from qc.store.database import Store
-from qc.supervise.review import rejected_ids
 
 __all__ = [
-    "finding_points",
     "free_reasons",
-    "message_points",
-    "points_at_stake",
     "FlaggedConversation",
     "flagged_conversations",
 ]
-
-
-def points_at_stake(
-    conversations: Iterable[Conversation], findings: Iterable[Finding], card: Any
-) -> tuple[dict[str, float], dict[tuple[str, int], float]]:
-    """``(finding_points, message_points)`` from one pass over the message verdicts.
-
-    A finding carries the points of the verdict it stands behind, or of its kind when the card
-    charges that kind on its own; a message costs its verdict once plus those kinds. Findings
-    behind the same verdict each carry its whole points: the message is charged once
-    whichever of them stands.
-    """
-    by_finding: dict[str, float] = {}
-    by_message: dict[tuple[str, int], float] = {}
-    findings = list(findings)
-    item_points = [item.points for item in card.items if item.rule == "findings"]
-    for v in message_verdicts(conversations, findings, card):
-        total = 0.0
-        for points in item_points:
-            if v.verdict is not None:
-                total += points.get(v.verdict, 0.0)
-                for fid in v.verdict_findings:
-                    by_finding[fid] = by_finding.get(fid, 0.0) + points.get(v.verdict, 0.0)
-            for kind, ids in v.kinds.items():
-                if kind not in card.verdict_order:
-                    total += points.get(kind, 0.0)
-                    for fid in ids:
-                        by_finding[fid] = by_finding.get(fid, 0.0) + points.get(kind, 0.0)
-        by_message[(v.conversation_id, v.message_index)] = total
-    return {f.id: round(by_finding.get(f.id, 0.0), 6) + 0.0 for f in findings}, by_message
 
 
 def _label(kind: str) -> str:
@@ -65,18 +37,18 @@ def free_reasons(
     conversations: Iterable[Conversation],
     findings: Iterable[Finding],
     card: Any,
+    points: dict[str, float],
     rejected: Collection[str] = (),
 ) -> dict[str, str]:
     """Why each finding that puts no points at stake costs nothing (Chinese, with the English key).
 
     The review sheet shows it beside the points so QA sees at once that a row is a rejected,
     vetoed, held-back or already-charged finding rather than a missing deduction. Findings that
-    do cost points are absent. ``findings`` are as stored (:func:`mark_rejected` is applied
-    here with ``rejected``).
+    do cost points (``points``: what each puts at stake in the scores) are absent. ``findings``
+    are as stored (:func:`mark_rejected` is applied here with ``rejected``).
     """
     conversations = list(conversations)
     marked = mark_rejected(list(findings), rejected)
-    points = finding_points(conversations, marked, card)
     verdict_of = {
         (v.conversation_id, v.message_index): v.verdict for v in message_verdicts(conversations, marked, card)
     }
@@ -111,20 +83,6 @@ def free_reasons(
     return reasons
 
 
-def finding_points(
-    conversations: Iterable[Conversation], findings: Iterable[Finding], card: Any
-) -> dict[str, float]:
-    """Points (negative) each finding puts at stake under the card; 0 when it cannot cost points."""
-    return points_at_stake(conversations, findings, card)[0]
-
-
-def message_points(
-    conversations: Iterable[Conversation], findings: Iterable[Finding], card: Any
-) -> dict[tuple[str, int], float]:
-    """Points (negative) each message with findings costs under the card, by ``(conversation, index)``."""
-    return points_at_stake(conversations, findings, card)[1]
-
-
 @dataclass(slots=True)
 class FlaggedConversation:
     """One flagged conversation and why."""
@@ -157,39 +115,42 @@ def flagged_conversations(
 ) -> list[FlaggedConversation]:
     """Conversations with findings that cost points, worst (most points) first.
 
-    ``min_points`` is a magnitude: 5 keeps conversations that cost at least 5 points.
+    The range (every stored day when none is given) is scored as one window. ``min_points``
+    is a magnitude: 5 keeps conversations that cost at least 5 points.
     """
     card = card or load_scorecard()
-    stored = store.findings(date_from=date_from, date_to=date_to, agent=agent)
-    if not stored:
+    span = store.day_range()
+    if span is None:
         return []
-    conv_ids = sorted({s.finding.conversation_id for s in stored})
-    convs = store.conversations(conv_ids)
-    rejected = rejected_ids(store)
-    findings = mark_rejected([s.finding for s in stored], rejected)
-    where = {s.finding.id: s for s in stored}
-    msg_points = message_points([convs[c] for c in conv_ids if c in convs], findings, card)
+    lo, hi = date_from or span[0], date_to or span[1]
+    if lo > hi:
+        return []
+    scored = score_stored(store, card, lo, hi, Windows.only(range_period(lo, hi)))
+    _, msg_points = scored.stakes(card)
     out: dict[str, FlaggedConversation] = {}
-    for f in findings:
-        s = where[f.id]
+    messages: dict[str, set[int]] = {}
+    for s in scored.findings:
+        if agent and s.scored_agent != agent:
+            continue
+        f = s.finding
         fc = out.setdefault(
-            f.conversation_id,
-            FlaggedConversation(f.conversation_id, s.date, s.shop, [], 0.0, 0),
+            f.conversation_id, FlaggedConversation(f.conversation_id, s.date, s.shop, [], 0.0, 0)
         )
-        if f.id in rejected:
+        messages.setdefault(f.conversation_id, set()).add(f.message_index)
+        if f.id in scored.rejected:
             fc.rejected += 1
         if not f.live:
             continue
         fc.findings += 1
         fc.kinds[f.kind] = fc.kinds.get(f.kind, 0) + 1
         fc.finding_ids.append(f.id)
-        if f.agent and f.agent not in fc.agents:
-            fc.agents.append(f.agent)
+        who = f.agent or s.scored_agent
+        if who and who not in fc.agents:
+            fc.agents.append(who)
         if not fc.excerpt:
             fc.excerpt = f.text
-    for (cid, _index), pts in msg_points.items():
-        if cid in out:
-            out[cid].points = round(out[cid].points + pts, 6)
+    for cid, fc in out.items():
+        fc.points = round(sum(msg_points.get((cid, i), 0.0) for i in messages[cid]), 2) + 0.0
     rows = [
         fc
         for fc in out.values()

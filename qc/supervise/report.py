@@ -2,9 +2,11 @@
 
 Charts are inline SVG, styles inline CSS. Every text that comes from a chat, an id, an agent
 name or a lexicon is escaped with :func:`html.escape`, so a message containing ``<script>``
-shows as text. Scores are re-computed from the store with the review decisions applied (the
-same scorer as ``qc export``), so a rejected finding no longer appears as a deduction.
-Suggestions come from ``lexicons/reply_patterns.toml``.
+shows as text. Scores come from the store with the review decisions applied, through the one
+scoring function ``qc export`` uses: the range pooled as one window (the agents table, the
+points by kind, the points at stake of each conversation, as ``qc flagged`` lists them) and
+each day on its own (the daily table and the trend), so a rejected finding no longer appears
+as a deduction. Suggestions come from ``lexicons/reply_patterns.toml``.
 """
 
 from __future__ import annotations
@@ -18,13 +20,14 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from qc.batch.stored import score_stored
+from qc.outputs.writers import summary_table
 from qc.paths import lexicons_dir
 from qc.schema import Finding
-from qc.scoring.card import KIND_LABELS, mark_rejected, message_verdicts
+from qc.scoring.periods import Windows, range_period
+from qc.scoring.scores import KIND_LABELS
 from qc.store.database import Store
 from qc.supervise.flagged import flagged_conversations
-from qc.supervise.review import finding_states, rejected_ids
-from qc.supervise.review import rescore as rescore_days
 from qc.supervise.transcript import build_view
 
 __all__ = [
@@ -124,6 +127,9 @@ class ReportData:
     views: list[Any] = field(default_factory=list)  # ConversationView, worst first
     flagged_total: int = 0
     rejected: int = 0
+    rows: list[dict[str, Any]] = field(default_factory=list)  # the range pooled, one row per agent
+    daily_rows: list[dict[str, Any]] = field(default_factory=list)  # each day on its own
+    card: Any = None
 
 
 def _days(date_from: str, date_to: str) -> list[str]:
@@ -140,37 +146,53 @@ def collect_report(
     agent: str | None = None,
     max_conversations: int = 60,
 ) -> ReportData:
-    """Re-score the range day by day (decisions applied) and lay out the flagged conversations."""
-    data = ReportData(date_from, date_to, agent)
+    """Score the range pooled and day by day (decisions applied) and lay out the flagged conversations."""
+    data = ReportData(date_from, date_to, agent, card=card)
     labels = {i.id: i.label for i in card.items}
-    for day in _days(date_from, date_to):
-        result = rescore_days(store, day, day, card)
-        for row in result.rows:
-            if agent is None or row["agent"] == agent:
-                data.scores.setdefault(row["agent"], {})[day] = row["total_score"]
-        for d in result.deductions:
-            if (agent is None or d.agent == agent) and not d.finding_ids:
-                key = labels.get(d.item, d.item)
-                data.by_kind[key] = round(data.by_kind.get(key, 0.0) + d.points, 6)
-        for v in message_verdicts(result.conversations, result.findings, card):
-            if v.date != day or (agent is not None and v.agent != agent) or v.verdict is None:
-                continue
-            pts = sum(i.points.get(v.verdict, 0.0) for i in card.items if i.rule == "findings")
-            key = f"{KIND_LABELS.get(v.verdict, v.verdict)} {v.verdict}"
-            data.by_kind[key] = round(data.by_kind.get(key, 0.0) + pts, 6)
-        data.rejected = len(result.rejected)
+    window = range_period(date_from, date_to)
+    daily = score_stored(store, card, date_from, date_to)
+    pooled = (
+        daily if window.kind == "day" else score_stored(store, card, date_from, date_to, Windows.only(window))
+    )
+
+    def mine(who: str) -> bool:
+        return agent is None or who == agent
+
+    data.daily_rows = [r for r in daily.scores.rows if mine(r["agent"])]
+    data.rows = [r for r in pooled.scores.rows if mine(r["agent"])]
+    for row in data.daily_rows:
+        data.scores.setdefault(row["agent"], {})[row["date"]] = row["total_score"]
+    for d in pooled.scores.deductions:
+        if mine(d.agent):
+            key = f"{KIND_LABELS.get(d.kind, d.kind)} {d.kind}" if d.kind else labels.get(d.item, d.item)
+            data.by_kind[key] = round(data.by_kind.get(key, 0.0) + d.points, 6)
+    data.rejected = len(pooled.rejected)
     flagged = flagged_conversations(store, agent=agent, date_from=date_from, date_to=date_to, card=card)
     data.flagged_total = len(flagged)
     chosen = flagged[:max_conversations]
     convs = store.conversations([f.conversation_id for f in chosen])
-    rejected = rejected_ids(store)
+    stakes = pooled.stakes(card)
+    by_conv: dict[str, list[Finding]] = {}
+    for s in pooled.findings:
+        by_conv.setdefault(s.finding.conversation_id, []).append(s.finding)
     for fc in chosen:
-        raw = [s.finding for s in store.findings(conversation_ids=[fc.conversation_id])]
-        findings = mark_rejected(raw, rejected)
-        states = finding_states(store, [f.id for f in findings])
-        view = build_view(convs[fc.conversation_id], findings, card, states=states, explain=True)
+        findings = by_conv.get(fc.conversation_id, [])
+        view = build_view(
+            convs[fc.conversation_id], findings, card, states=pooled.states, explain=True, stakes=stakes
+        )
         data.views.append((fc, view))
     return data
+
+
+def _table(rows: Sequence[dict[str, Any]], card: Any, table_id: str) -> str:
+    headers, cells = summary_table(rows, card)
+    out = [
+        f'<table id="{escape(table_id)}"><tr>' + "".join(f"<th>{escape(h)}</th>" for h in headers) + "</tr>"
+    ]
+    for line in cells:
+        out.append("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in line) + "</tr>")
+    out.append("</table>")
+    return "".join(out)
 
 
 # ------------------------------------------------------------------------------------ charts
@@ -344,6 +366,13 @@ def render_report(data: ReportData, patterns: ReplyPatterns, mask: Callable[[str
         "</div>",
         "</div>",
     ]
+    if data.card is not None:
+        span = f"{escape(data.date_from)} – {escape(data.date_to)}"
+        parts.append(f"<h2>考核表 (the range scored as one period: {span})</h2>")
+        parts.append(_table(data.rows, data.card, "agents-period"))
+        if data.date_from != data.date_to:
+            parts.append("<h2>每日 (daily view)</h2>")
+            parts.append(_table(data.daily_rows, data.card, "agents-daily"))
     used: dict[str, Any] = {}
     for _, view in data.views:
         for mv in view.messages:

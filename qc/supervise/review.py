@@ -12,6 +12,10 @@ there is none). A rejected finding stops costing points: the scorer sees it as s
 
 A ruling on an appeal is final: later reviews of that finding are refused, with the ruling and
 the way out (a supervisor reopens it, ``qc appeal reopen``).
+
+Scores: :func:`export_scores` writes the agents files of any stored day or period
+(:func:`qc.batch.stored.score_stored`, the one scoring path); a decision stays attached when
+the same finding comes back.
 """
 
 from __future__ import annotations
@@ -21,20 +25,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from qc.batch.stored import score_stored
 from qc.outputs.writers import write_score_outputs
-from qc.schema import Conversation, Deduction, Finding
+from qc.schema import Deduction, Finding
 from qc.scoring.card import (
     CONFIRMED,
     DECISIONS,
     REJECTED,
     REJECTED_CUE,
-    agent_columns,
-    agent_rows,
+    Scorecard,
     load_scorecard,
     mark_rejected,
-    score,
 )
-from qc.scoring.metrics import agent_day_metrics
+from qc.scoring.periods import Period, Windows, parse_period
+from qc.scoring.scores import agent_columns
 from qc.store.database import Store, StoredFinding, local_now
 from qc.supervise.errors import ReviewError
 from qc.supervise.people import REVIEWERS, Person, require_person
@@ -60,8 +64,10 @@ __all__ = [
     "stored_finding",
     "decide",
     "audit_trail",
-    "DayScore",
-    "rescore",
+    "mark_rejected",
+    "PeriodScores",
+    "score_period",
+    "export_scores",
     "export_day",
 ]
 
@@ -217,60 +223,63 @@ def audit_trail(store: Store, finding_id: str | None = None) -> list[dict[str, A
 
 
 @dataclass(slots=True)
-class DayScore:
-    """A stored date range re-scored with the review decisions applied."""
+class PeriodScores:
+    """A stored day or period scored with the review decisions applied.
 
-    conversations: list[Conversation]
-    findings: list[Finding]
-    deductions: list[Deduction]
+    ``rows`` and ``deductions`` are the window's (pooled when it is a period); ``daily_rows``
+    and ``daily_deductions`` the daily view of its days (the same as ``rows`` for a day).
+    """
+
+    period: Period
     rows: list[dict[str, Any]]
+    deductions: list[Deduction]
+    daily_rows: list[dict[str, Any]]
+    daily_deductions: list[Deduction]
     rejected: set[str]
 
 
-def rescore(store: Store, date_from: str, date_to: str | None = None, card: Any = None) -> DayScore:
-    """Re-score stored days with the current decisions (same scorer as ``qc inspect``).
+def score_period(store: Store, period: Period, card: Scorecard | None = None) -> PeriodScores:
+    """Score a stored day, week, month or range from the store, decisions applied.
 
-    Conversations touching the range are rebuilt from the stored messages; deductions and
-    agent rows outside the range (a conversation crossing midnight) are left out.
+    Raises:
+        ReviewError: nothing is stored for the period.
+        ConfigError: the period's conversations were saved with another day rule or other
+            evidence limits than the card's.
     """
     card = card or load_scorecard()
-    date_to = date_to or date_from
-    ids = store.conversation_ids(date_from, date_to)
-    found = store.findings(date_from=date_from, date_to=date_to)
-    ids |= {s.finding.conversation_id for s in found}
-    convs = store.conversations(ids)
-    missing = ids - set(convs)
-    if missing:
-        raise ReviewError(
-            f"{len(missing)} conversations of {date_from}…{date_to} have no stored messages"
-            " (saved by an older qc): inspect the day again with --db to re-score it"
-        )
-    conversations = [convs[i] for i in sorted(convs)]
-    all_findings = [s.finding for s in store.findings(conversation_ids=list(convs))]
-    rejected = rejected_ids(store)
-    findings = mark_rejected(all_findings, rejected)
-    metrics = agent_day_metrics(conversations, card.day)
-    deductions = score(conversations, findings, metrics, card)
-    rows = agent_rows(conversations, findings, metrics, deductions, card)
-
-    def inside(day: str) -> bool:
-        return date_from <= day <= date_to
-
-    return DayScore(
-        conversations=conversations,
-        findings=findings,
-        deductions=[d for d in deductions if inside(d.date)],
-        rows=[r for r in rows if inside(r["date"])],
-        rejected=rejected,
+    daily = score_stored(store, card, period.first, period.last)
+    if not daily.scores.rows:
+        raise ReviewError(f"nothing stored for {period.label}: inspect those days with --db first")
+    if period.kind == "day":
+        pooled = daily
+    else:
+        pooled = score_stored(store, card, period.first, period.last, Windows.only(period))
+    return PeriodScores(
+        period=period,
+        rows=pooled.scores.rows,
+        deductions=pooled.scores.deductions,
+        daily_rows=daily.scores.rows,
+        daily_deductions=daily.scores.deductions,
+        rejected=daily.rejected,
     )
 
 
-def export_day(store: Store, date: str, out_dir: Path, card: Any = None) -> DayScore:
-    """Write agents.csv/.xlsx/.json and deductions.jsonl of a stored day, decisions applied."""
+def export_scores(store: Store, period: Period, out_dir: Path, card: Scorecard | None = None) -> PeriodScores:
+    """Write the agents files of a stored day or period, decisions applied.
+
+    agents.csv/.xlsx/.json and deductions.jsonl hold the period's rows (one per agent, pooled);
+    for a week, month or range, agents_daily.* and deductions_daily.jsonl hold the daily view.
+    """
     card = card or load_scorecard()
-    result = rescore(store, date, date, card)
-    if not result.conversations:
-        raise ReviewError(f"nothing stored for {date}: inspect that day with --db first")
+    result = score_period(store, period, card)
     out_dir.mkdir(parents=True, exist_ok=True)
-    write_score_outputs(out_dir, result.deductions, result.rows, agent_columns(card))
+    columns = agent_columns(card)
+    write_score_outputs(out_dir, result.deductions, result.rows, columns)
+    if period.kind != "day":
+        write_score_outputs(out_dir, result.daily_deductions, result.daily_rows, columns, daily=True)
     return result
+
+
+def export_day(store: Store, date: str, out_dir: Path, card: Scorecard | None = None) -> PeriodScores:
+    """Write agents.csv/.xlsx/.json and deductions.jsonl of a stored day, decisions applied."""
+    return export_scores(store, parse_period(date), out_dir, card)

@@ -23,13 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from qc.batch.stored import score_stored
 from qc.outputs.cells import append_inert, open_csv
 from qc.readers.columns import normalize_header
 from qc.readers.edited import read_table
 from qc.schema import Conversation, Role
-from qc.scoring.card import mark_rejected
 from qc.store.database import Store
-from qc.supervise.flagged import finding_points, free_reasons
+from qc.supervise.flagged import free_reasons
 from qc.supervise.people import list_people
 from qc.supervise.report import load_reply_patterns
 from qc.supervise.review import DECISIONS, ReviewError, decide, finding_states, rejected_ids
@@ -83,6 +83,8 @@ def export_review_sheet(store: Store, date: str, out: Path, card: Any, mask: Any
     """Write the day's findings to a review sheet (XLSX for ``*.xlsx``, else CSV); returns the count.
 
     Live findings come first, most points at stake first, then the held-back ones.
+    ``points`` is what each finding puts at stake in the day's scores (a slow reply: its share of
+    the response-time points; a rejected finding: 0).
     """
     mask = mask or (lambda s: s)
     window = load_reply_patterns().context_messages
@@ -91,8 +93,8 @@ def export_review_sheet(store: Store, date: str, out: Path, card: Any, mask: Any
     findings = [s.finding for s in stored]
     rejected = rejected_ids(store)
     # Points with the decisions applied: a rejected finding puts nothing at stake (and says why).
-    points = finding_points(list(convs.values()), mark_rejected(findings, rejected), card)
-    reasons = free_reasons(list(convs.values()), findings, card, rejected)
+    points = score_stored(store, card, date, date).stakes(card)[0] if stored else {}
+    reasons = free_reasons(list(convs.values()), findings, card, points, rejected)
     states = finding_states(store, [f.id for f in findings])
     stored.sort(key=lambda s: (not s.finding.live, points.get(s.id, 0), s.finding.conversation_id))
     rows = []

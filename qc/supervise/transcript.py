@@ -1,7 +1,9 @@
 """A stored conversation prepared for display: highlighted spans, points, slow replies, mood.
 
 Shared by ``qc show`` (terminal) and ``qc report`` (HTML) so both mark the same things. Pure
-given the conversation, its findings and the card; only :func:`load_view` reads the store.
+given the conversation, its findings, the card and the points at stake; only
+:func:`load_view` reads the store. Slow replies are the ``slow_response`` evidence findings
+(:mod:`qc.scoring.evidence`), each with its share of the response-time points of its day.
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from qc.batch.stored import score_stored
 from qc.schema import Conversation, Finding, Message
-from qc.scoring.card import mark_rejected
-from qc.scoring.metrics import conversation_turns
+from qc.scoring.card import Scorecard
+from qc.scoring.metrics import UNDATED
+from qc.scoring.scores import finding_stakes, inputs_from, score_agents
 from qc.store.database import Store
-from qc.supervise.flagged import points_at_stake
-from qc.supervise.review import ReviewError, finding_states, rejected_ids
+from qc.supervise.review import ReviewError
 from qc.text.annotate import make_annotator
 
 __all__ = [
@@ -23,6 +26,7 @@ __all__ = [
     "MessageView",
     "ConversationView",
     "slow_reply_threshold",
+    "Stakes",
     "build_view",
     "load_view",
     "buyer_sentiments",
@@ -46,7 +50,9 @@ class MessageView:
     findings: list[Finding] = field(default_factory=list)
     slow_s: float | None = None
     sentiment: float | None = None
-    charge: float = 0.0  # what the message actually costs: one charge, however many findings share it
+    # What the message's verdict costs: one charge, however many findings share it (the share of
+    # a metric item its evidence findings carry is on those findings, not in here).
+    charge: float = 0.0
     # Several findings show the same charge (each stands behind it): readers must be told
     # the points are not added up.
     shared_charge: bool = False
@@ -74,6 +80,10 @@ class ConversationView:
         return self.mood[-1] - self.mood[0] if len(self.mood) >= 2 else None
 
 
+# (finding points, message points): what each finding and message puts at stake.
+Stakes = tuple[dict[str, float], dict[tuple[str, int], float]]
+
+
 def slow_reply_threshold(card: Any) -> float | None:
     """The response-time threshold of the card's ``avg_response_s`` item (``over`` rule), if any."""
     for item in card.items:
@@ -82,9 +92,22 @@ def slow_reply_threshold(card: Any) -> float | None:
     return None
 
 
+def _slow_kinds(card: Scorecard) -> set[str]:
+    return {kind for kind, item in card.evidence_kinds.items() if item.metric == "avg_response_s"}
+
+
+def own_stakes(conversation: Conversation, findings: Sequence[Finding], card: Scorecard) -> Stakes:
+    """Points at stake of a conversation scored on its own (each of its days, nothing else stored)."""
+    inputs = inputs_from([conversation], findings, card)
+    verdicts = list(inputs.verdicts)
+    inputs.verdicts = verdicts
+    return finding_stakes(score_agents(inputs, card), verdicts, card)
+
+
 def _segments(text: str, findings: Sequence[Finding]) -> list[Segment]:
     spans: list[tuple[int, int, Finding]] = []
-    for f in sorted(findings, key=lambda f: (not f.live, f.start or 0)):
+    # Spans first, whole-message findings (a slow reply) last: they never hide a phrase.
+    for f in sorted(findings, key=lambda f: (not f.live, f.start is None, f.start or 0)):
         start, end = (f.start, f.end) if f.start is not None and f.end is not None else (0, len(text))
         if 0 <= start < end <= len(text) and all(end <= s or start >= e for s, e, _ in spans):
             spans.append((start, end, f))
@@ -109,25 +132,31 @@ def build_view(
     states: dict[str, str] | None = None,
     explain: bool = False,
     sentiment: Callable[[Conversation], list[float | None]] | None = None,
+    stakes: Stakes | None = None,
 ) -> ConversationView:
     """Lay out a conversation: findings on their messages, slow replies, buyer mood.
 
-    Suppressed and below-threshold findings are only highlighted with ``explain``.
+    Suppressed and below-threshold findings are only highlighted with ``explain``. ``stakes``
+    are the points at stake as the store's scores say (:meth:`StoredScores.stakes`); without
+    them the conversation is scored on its own.
     """
-    points, charges = points_at_stake([conversation], findings, card)
+    points, charges = stakes if stakes is not None else own_stakes(conversation, findings, card)
+    points = {f.id: points.get(f.id, 0.0) for f in findings}
     shown = [f for f in findings if explain or f.live]
     threshold = slow_reply_threshold(card)
+    slow_kinds = _slow_kinds(card)
     slow: dict[int, float] = {}
-    if threshold is not None:
-        for t in conversation_turns(conversation, card.day):
-            if t.reply_index is not None and t.delay_s is not None and t.delay_s > threshold:
-                slow[t.reply_index] = t.delay_s
+    for f in findings:
+        delay = f.evidence.details.get("delay_s")
+        if f.kind in slow_kinds and f.live and isinstance(delay, int | float):
+            slow[f.message_index] = float(delay)
     scores = sentiment(conversation) if sentiment else [None] * len(conversation.messages)
     views = []
     for m, s in zip(conversation.messages, scores, strict=False):
         mine = [f for f in shown if f.message_index == m.index]
-        charge = charges.get((conversation.id, m.index), 0.0)
-        shared = sum(1 for f in mine if f.live and points.get(f.id)) > 1
+        evidence = [f for f in mine if f.kind in card.evidence_kinds and f.live]
+        charge = round(charges.get((conversation.id, m.index), 0.0) - sum(points[f.id] for f in evidence), 4)
+        shared = sum(1 for f in mine if f.live and points.get(f.id) and f not in evidence) > 1
         views.append(MessageView(m, _segments(m.text, mine), mine, slow.get(m.index), s, charge, shared))
     mood = [v.sentiment for v in views if v.message.role.value == "customer" and v.sentiment is not None]
     return ConversationView(conversation, views, points, states or {}, threshold, mood)
@@ -152,15 +181,30 @@ def load_view(
 ) -> ConversationView:
     """Load a stored conversation and its findings and lay it out (see :func:`build_view`).
 
+    Points at stake are those of the daily view: the conversation's days scored from the
+    store (a slow reply's share of its agent's response-time points that day).
+
     Raises:
         ReviewError: the conversation is not in the store.
+        ConfigError: the store's days were saved with another day rule or evidence limits.
     """
     convs = store.conversations([conversation_id])
     if conversation_id not in convs:
         raise ReviewError(f"no conversation {conversation_id!r} in the store; list them with `qc flagged`")
-    raw = [s.finding for s in store.findings(conversation_ids=[conversation_id])]
-    findings = mark_rejected(raw, rejected_ids(store))
-    states = finding_states(store, [f.id for f in findings])
+    days = store.conversation_days(conversation_id)
+    if not days:  # messages kept by an older qc, nothing else: nothing is charged
+        view = build_view(convs[conversation_id], [], card, explain=explain, sentiment=sentiment)
+        view.points = {}
+        return view
+    dated = [d for d in days if d != UNDATED]
+    scored = score_stored(store, card, *((dated[0], dated[-1]) if dated else (UNDATED, UNDATED)))
+    findings = [s.finding for s in scored.findings if s.finding.conversation_id == conversation_id]
     return build_view(
-        convs[conversation_id], findings, card, states=states, explain=explain, sentiment=sentiment
+        convs[conversation_id],
+        findings,
+        card,
+        states=scored.states,
+        explain=explain,
+        sentiment=sentiment,
+        stakes=scored.stakes(card),
     )

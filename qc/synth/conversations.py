@@ -1163,6 +1163,11 @@ def generate_day(
 DEMO_DAY = date(2026, 11, 24)
 DEMO_SEED = 20261124
 DEMO_CONVERSATIONS = 300
+# The day after the demo day, as one JSON Lines export, so the store and a month can be tried
+# with two days (re-inspect either, in any order: both stay complete).
+NEXT_DAY = date(2026, 11, 25)
+NEXT_SEED = 20261125
+NEXT_FILE = "next_day/2026-11-25_conversations.jsonl"
 
 # (file name, format, encoding note) in the order conversations are dealt out.
 DEMO_FILES = (
@@ -1245,6 +1250,10 @@ def build_demo(root: Path) -> str:
         for g in group:
             file_of[g.conversation.id] = name
     malformed = _demo_malformed(day_dir, groups)
+    next_path = root / NEXT_FILE
+    next_path.parent.mkdir(parents=True, exist_ok=True)
+    next_day = generate_day(NEXT_DAY, DEMO_CONVERSATIONS, NEXT_SEED)
+    next_messages = exporters.write("jsonl-conversations", next_day, next_path)
     with (root / "expected.jsonl").open("w", encoding="utf-8", newline="\n") as fh:
         for item in items:
             rec = {
@@ -1257,7 +1266,7 @@ def build_demo(root: Path) -> str:
                 "labels": {str(k): v for k, v in sorted(item.labels.items())},
             }
             fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
-    readme = _demo_readme(items, counts, malformed)
+    readme = _demo_readme(items, counts, malformed, (len(next_day), next_messages))
     (root / "README.md").write_text(readme, encoding="utf-8", newline="\n")
     total = sum(c[4] for c in counts)
     return (
@@ -1363,6 +1372,7 @@ def _demo_readme(
     items: list[LabelledConversation],
     counts: list[tuple[str, str, str, int, int]],
     malformed: list[DemoMalformed],
+    next_counts: tuple[int, int] = (0, 0),
 ) -> str:
     from collections import Counter
 
@@ -1463,6 +1473,18 @@ def _demo_readme(
         "",
         "Contact data is fake on purpose: phone numbers are `1380000` plus four random digits,",
         "addresses are made-up streets (幸福路, 梧桐大道 …), order numbers are random digits.",
+        "",
+        "## The next day",
+        "",
+        f"`{NEXT_FILE}` is {NEXT_DAY.isoformat()} (seed {NEXT_SEED}): {next_counts[0]} conversations,",
+        f"{next_counts[1]} messages, the same shop and agents, one conversation per line (made by",
+        "the same generator, no real chat text). With the demo day it makes a store of two days:",
+        "",
+        "```bash",
+        "qc inspect demo/day --out out/24 --db out/qc.sqlite",
+        f"qc inspect demo/{NEXT_FILE} --out out/25 --db out/qc.sqlite",
+        "qc export --period 2026-11 --out out/2026-11 --db out/qc.sqlite",
+        "```",
         "",
     ]
     return "\n".join(lines)

@@ -1,0 +1,129 @@
+"""Scores of what the store holds: the one scoring function fed from stored conversations.
+
+``qc inspect --db``, ``qc export``, ``qc report``, ``qc flagged`` and ``qc show`` all score
+through :func:`score_stored`, which reads the stored metric parts and findings of a range of
+days, applies the review decisions, and calls :func:`qc.scoring.scores.score_agents`, the
+same function a run without a store scores its own tally with.
+
+Review decisions reach the scores here: a rejected finding is suppressed (it costs nothing);
+a rejected evidence finding also takes its event out of the metric (a slow reply rejected in
+review is no longer a timed turn, a buyer left unanswered no longer counts as received), so
+what a QA lead rejects stops costing points whichever item it backed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from qc.errors import ConfigError
+from qc.scoring.card import DECISIONS, REJECTED, AttributedFinding, MessageVerdict, Scorecard, mark_rejected
+from qc.scoring.metrics import MetricPart
+from qc.scoring.periods import Windows
+from qc.scoring.scores import ScoreInputs, Scores, finding_inputs, finding_stakes, score_agents
+from qc.store.database import Store, StoredFinding
+
+__all__ = ["StoredScores", "describe_basis", "score_stored"]
+
+
+@dataclass(slots=True)
+class StoredScores:
+    """The scores of a stored range and what they were made of.
+
+    ``findings`` are the range's stored findings with the rejected ones marked suppressed;
+    ``verdicts`` the message verdicts decided from them; ``states`` every reviewed finding's
+    current state.
+    """
+
+    scores: Scores
+    findings: list[StoredFinding]
+    verdicts: list[MessageVerdict]
+    rejected: set[str]
+    states: dict[str, str]
+
+    def stakes(self, card: Scorecard) -> tuple[dict[str, float], dict[tuple[str, int], float]]:
+        """Points each finding and each message puts at stake (:func:`~qc.scoring.scores.finding_stakes`)."""
+        return finding_stakes(self.scores, self.verdicts, card)
+
+
+def describe_basis(basis: str | None) -> str:
+    """A stored basis in words: ``days by reply in Asia/Shanghai, slow_response over 32 s``."""
+    if basis is None:
+        return "no basis (saved by a qc before schema 6, or days that match no day rule)"
+    data: dict[str, Any] = json.loads(basis)
+    words = [f"days by {data.get('by')} in {data.get('timezone')}"]
+    for kind, (metric, limit) in sorted(data.get("evidence", {}).items()):
+        words.append(f"{kind} over {limit:g} s" if limit is not None else f"{kind} ({metric})")
+    return ", ".join(words)
+
+
+def _check_basis(store: Store, card: Scorecard, date_from: str, date_to: str) -> None:
+    """Refuse to score stored days whose days or evidence were made another way than the card says."""
+    for basis, keys in store.bases(date_from, date_to).items():
+        if basis == card.basis:
+            continue
+        example = keys[0][1]
+        raise ConfigError(
+            f"store {store.url}: {len(keys)} conversation(s) stored for {date_from}…{date_to}"
+            f" (e.g. {example}) were saved with {describe_basis(basis)}, but scorecard {card.source}"
+            f" says {describe_basis(card.basis)}: inspect those days again with this scorecard"
+            " (qc inspect FILES --out DIR --db … --scorecard …), or score them with the card"
+            " they were saved with"
+        )
+
+
+def _drop_rejected_events(
+    parts: list[MetricPart], rejected: list[AttributedFinding], card: Scorecard
+) -> None:
+    """Take the events behind rejected evidence out of the metric parts they were counted in."""
+    index = {(p.conversation_id, p.agent, p.date): p for p in parts}
+    items = card.evidence_kinds
+    for a in rejected:
+        f = a.finding
+        part = index.get((f.conversation_id, a.agent, a.date))
+        item = items.get(f.kind)
+        if part is None or item is None:
+            continue
+        delay = f.evidence.details.get("delay_us")
+        if item.metric == "avg_response_s" and isinstance(delay, int) and part.timed_turns > 0:
+            part.timed_turns -= 1
+            part.delay_us -= delay
+        elif item.metric == "first_response_s" and isinstance(delay, int) and part.first_responses > 0:
+            part.first_responses -= 1
+            part.first_us -= delay
+        elif item.metric == "reply_rate":
+            part.buyers_received = 0
+
+
+def score_stored(
+    store: Store,
+    card: Scorecard,
+    date_from: str,
+    date_to: str,
+    windows: Windows | None = None,
+) -> StoredScores:
+    """Score the stored days ``date_from`` … ``date_to`` (inclusive) with the review decisions applied.
+
+    ``windows`` groups the days (default: each day on its own); a window reaching outside the
+    range only pools the range's days, so pass the range of the whole windows you want.
+
+    Raises:
+        ConfigError: conversations in the range were saved with another day rule or other
+            evidence limits than the card's (inspect them again, or use their card).
+    """
+    _check_basis(store, card, date_from, date_to)
+    parts = store.parts(date_from, date_to)
+    stored = store.findings(date_from=date_from, date_to=date_to)
+    states = store.latest_states(tuple(DECISIONS))
+    rejected = {fid for fid, state in states.items() if state == REJECTED}
+    marked = mark_rejected([s.finding for s in stored], rejected)
+    findings = [StoredFinding(f, s.shop, s.date, s.scored_agent) for f, s in zip(marked, stored, strict=True)]
+    attributed = [AttributedFinding(s.finding, s.scored_agent, s.date) for s in findings]
+    evidence = card.evidence_kinds
+    _drop_rejected_events(
+        parts, [a for a in attributed if a.finding.kind in evidence and a.finding.id in rejected], card
+    )
+    inputs = finding_inputs(attributed, card)
+    scores = score_agents(ScoreInputs(parts, inputs.verdicts, inputs.held, inputs.evidence), card, windows)
+    return StoredScores(scores, findings, inputs.verdicts, rejected, states)

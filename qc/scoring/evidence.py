@@ -1,0 +1,151 @@
+"""Evidence for the metric items: slow replies and buyers left without a reply, as findings.
+
+A response-time deduction is an average, but a QA lead has to see what it is made of. For each
+metric item whose card entry names an ``evidence`` kind, :func:`timing_findings` makes one
+finding per event behind it, with the limit taken from the item itself:
+
+* ``avg_response_s`` (平均响应时间): every reply that came later than the item's threshold after
+  the buyer turn it answers. The finding sits on the reply; its evidence names the buyer turn,
+  the reply, the delay and the seconds over the limit (its weight when the item's points are
+  shared out, :func:`qc.scoring.scores.finding_stakes`).
+* ``first_response_s`` (首次响应): the conversation's first reply, when it came later than that.
+* ``reply_rate`` (回复率): a buyer an agent received on a day and never answered that day. The
+  finding sits on the first buyer message the agent left unanswered.
+
+These findings never take part in a message's verdict (:func:`qc.scoring.card.verdicts_of`
+leaves them out), so they cannot change what the attitude rules decided. They are pure
+functions of the conversation and the card, so every engine makes the same ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from qc.schema import Conversation, Evidence, Finding
+from qc.scoring.card import Item, Scorecard
+from qc.scoring.metrics import US, Turn, conversation_turns, message_days
+
+__all__ = ["EVIDENCE_RULES", "timing_findings", "evidence_weight"]
+
+# The versioned rule name behind each kind of evidence, by the metric it backs.
+EVIDENCE_RULES = {
+    "avg_response_s": "response_time.v1",
+    "first_response_s": "first_response.v1",
+    "reply_rate": "reply_rate.v1",
+}
+
+
+def _fmt(seconds: float) -> str:
+    return f"{seconds:.1f}".rstrip("0").rstrip(".")
+
+
+def _slow(conversation: Conversation, turn: Turn, kind: str, item: Item, what: str) -> Finding | None:
+    _, limit = item.measure()
+    if turn.reply_index is None or turn.delay_us is None or turn.delay_us <= round(limit * US):
+        return None
+    delay = turn.delay_us / US
+    over = (turn.delay_us - round(limit * US)) / US
+    reply = conversation.messages[turn.reply_index]
+    return Finding(
+        conversation_id=conversation.id,
+        message_index=turn.reply_index,
+        kind=kind,
+        score=1.0,
+        evidence=Evidence(
+            rule=EVIDENCE_RULES[item.metric or ""],
+            summary=(
+                f"{what} {_fmt(delay)} s after the buyer's message {turn.first_index}:"
+                f" {_fmt(over)} s over the {_fmt(limit)} s limit of {item.label}"
+            ),
+            pattern=item.id,
+            details={
+                "item": item.id,
+                "buyer_index": turn.first_index,
+                "reply_index": turn.reply_index,
+                "delay_us": turn.delay_us,
+                "delay_s": delay,
+                "limit_s": limit,
+                "over_s": over,
+            },
+        ),
+        agent=turn.agent,
+        text=reply.text,
+    )
+
+
+def _missed(conversation: Conversation, turns: Sequence[Turn], kind: str, item: Item) -> list[Finding]:
+    by_agent_day: dict[tuple[str, str], list[Turn]] = {}
+    for t in turns:
+        by_agent_day.setdefault((t.agent, t.date), []).append(t)
+    out = []
+    for (agent, day), group in by_agent_day.items():
+        if any(t.replied for t in group):
+            continue
+        first = group[0]
+        buyer = conversation.messages[first.first_index]
+        out.append(
+            Finding(
+                conversation_id=conversation.id,
+                message_index=first.first_index,
+                kind=kind,
+                score=1.0,
+                evidence=Evidence(
+                    rule=EVIDENCE_RULES["reply_rate"],
+                    summary=(
+                        f"buyer received by {agent} on {day} and never answered that day"
+                        f" ({len(group)} buyer turn(s) without a reply): lowers {item.label}"
+                    ),
+                    pattern=item.id,
+                    details={
+                        "item": item.id,
+                        "buyer_index": first.first_index,
+                        "turns": len(group),
+                        "buyer_indexes": [t.first_index for t in group],
+                    },
+                ),
+                agent=agent,
+                text=buyer.text,
+            )
+        )
+    return out
+
+
+def timing_findings(
+    conversation: Conversation,
+    card: Scorecard,
+    days: Sequence[str] | None = None,
+    turns: Sequence[Turn] | None = None,
+) -> list[Finding]:
+    """The evidence findings of one conversation under the card, in message order.
+
+    ``days`` (:func:`~qc.scoring.metrics.message_days` under the card's day rule) and ``turns``
+    (:func:`~qc.scoring.metrics.conversation_turns` with those days) are reused when the caller
+    has them. Without an item naming an ``evidence`` kind: none.
+    """
+    kinds = card.evidence_kinds
+    if not kinds:
+        return []
+    if turns is None:
+        if days is None:
+            days = message_days(conversation, card.day)
+        turns = conversation_turns(conversation, card.day, days)
+    out: list[Finding] = []
+    for kind, item in kinds.items():
+        if item.metric == "avg_response_s":
+            out.extend(f for t in turns if (f := _slow(conversation, t, kind, item, "replied")) is not None)
+        elif item.metric == "first_response_s" and turns:
+            first = _slow(conversation, turns[0], kind, item, "first reply")
+            out.extend([first] if first is not None else [])
+        elif item.metric == "reply_rate":
+            out.extend(_missed(conversation, turns, kind, item))
+    out.sort(key=lambda f: (f.message_index, f.kind))
+    return out
+
+
+def evidence_weight(finding: Finding) -> float:
+    """How much of its item's points an evidence finding stands for.
+
+    The seconds over the limit for a slow reply, 1 for a buyer left without a reply.
+    """
+    over = finding.evidence.details.get("over_s")
+    return float(over) if isinstance(over, int | float) and over > 0 else 1.0

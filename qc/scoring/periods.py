@@ -1,0 +1,167 @@
+"""Scored windows: a day, an ISO week, a month, or any range of days, and which one a day is in.
+
+The scorecard's appraisal period (考核周期, ``[period] appraisal``) is a month by default, as in
+the seed scorecard; days are a view for coaching. A window is scored by pooling everything in
+it (:class:`~qc.scoring.metrics.MetricPool`), never by averaging its days.
+
+Labels: a day ``2026-11-24``, an ISO week ``2026-W48`` (Monday to Sunday), a month ``2026-11``,
+a range ``2026-11-01~2026-11-15``. Days without a timestamp (``undated``) have a daily window
+of their own and belong to no period or range.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date as Date
+from datetime import timedelta
+
+from qc.errors import ConfigError
+from qc.scoring.metrics import UNDATED
+
+__all__ = [
+    "PERIOD_KINDS",
+    "Period",
+    "Windows",
+    "parse_period",
+    "period_of",
+    "range_period",
+]
+
+# What ``[period] appraisal`` may say.
+PERIOD_KINDS: tuple[str, ...] = ("day", "week", "month")
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """A window of days scored as one: ``first`` … ``last`` inclusive (ISO dates)."""
+
+    label: str
+    first: str
+    last: str
+    kind: str  # day, week, month or range
+
+    def holds(self, day: str) -> bool:
+        """True when ``day`` (ISO date) is inside the window."""
+        return self.first <= day <= self.last
+
+    def days(self) -> list[str]:
+        """Every day of the window, in order."""
+        lo, hi = Date.fromisoformat(self.first), Date.fromisoformat(self.last)
+        return [(lo + timedelta(days=i)).isoformat() for i in range((hi - lo).days + 1)]
+
+
+def _day(day: Date) -> Period:
+    text = day.isoformat()
+    return Period(text, text, text, "day")
+
+
+def _week(day: Date) -> Period:
+    year, week, weekday = day.isocalendar()
+    monday = day - timedelta(days=weekday - 1)
+    return Period(f"{year}-W{week:02d}", monday.isoformat(), (monday + timedelta(days=6)).isoformat(), "week")
+
+
+def _month(day: Date) -> Period:
+    first, last = day.replace(day=1), day.replace(day=calendar.monthrange(day.year, day.month)[1])
+    return Period(f"{day.year}-{day.month:02d}", first.isoformat(), last.isoformat(), "month")
+
+
+_BY_KIND = {"day": _day, "week": _week, "month": _month}
+
+
+def period_of(day: str, kind: str) -> Period | None:
+    """The window of ``kind`` (day, week, month) that holds ``day``; ``None`` for an undated day."""
+    if day == UNDATED:
+        return Period(UNDATED, UNDATED, UNDATED, "day") if kind == "day" else None
+    return _BY_KIND[kind](Date.fromisoformat(day))
+
+
+def _date(text: str, name: str) -> Date:
+    try:
+        return Date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"{name} {text!r} is not a date: write it as YYYY-MM-DD") from None
+
+
+def range_period(first: str, last: str) -> Period:
+    """The window ``first`` … ``last`` (a single day when they are equal).
+
+    Raises:
+        ConfigError: a bound is not a date, or ``first`` is after ``last``.
+    """
+    lo, hi = _date(first, "--from" if first != last else "--date"), _date(last, "--to")
+    if lo > hi:
+        raise ConfigError(f"--from {first} is after --to {last}")
+    if lo == hi:
+        return _day(lo)
+    return Period(f"{lo.isoformat()}~{hi.isoformat()}", lo.isoformat(), hi.isoformat(), "range")
+
+
+def parse_period(text: str) -> Period:
+    """A period from its label: ``2026-11`` (month), ``2026-W48`` (ISO week), ``2026-11-24`` (day).
+
+    Raises:
+        ConfigError: the label is none of these.
+    """
+    hint = "write a month as 2026-11, an ISO week as 2026-W48 or a day as 2026-11-24"
+    value = text.strip()
+    if m := _MONTH.match(value):
+        year, month = int(m.group(1)), int(m.group(2))
+        if 1 <= month <= 12:
+            return _month(Date(year, month, 1))
+    elif m := _WEEK.match(value):
+        try:
+            return _week(Date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1))
+        except ValueError:
+            pass
+    else:
+        try:
+            return _day(Date.fromisoformat(value))
+        except ValueError:
+            pass
+    raise ConfigError(f"--period {text!r} is not a period: {hint}")
+
+
+class Windows:
+    """How days are grouped into scored windows: by day, week or month, or one fixed window.
+
+    :meth:`of` gives the window a day belongs to, or ``None`` when the day is outside.
+    """
+
+    __slots__ = ("kind", "fixed", "_cache")
+
+    def __init__(self, kind: str = "day", fixed: Period | None = None) -> None:
+        if kind not in PERIOD_KINDS:
+            raise ValueError(f"unknown window kind {kind!r}")
+        self.kind = kind
+        self.fixed = fixed
+        self._cache: dict[str, Period | None] = {}
+
+    @classmethod
+    def daily(cls) -> Windows:
+        """Every day its own window (the daily view)."""
+        return cls("day")
+
+    @classmethod
+    def every(cls, kind: str) -> Windows:
+        """Every day, week or month its own window."""
+        return cls(kind)
+
+    @classmethod
+    def only(cls, period: Period) -> Windows:
+        """One window: ``period``; days outside it are left out."""
+        return cls("day", period)
+
+    def of(self, day: str) -> Period | None:
+        """The window ``day`` belongs to (``None``: outside every window)."""
+        if day not in self._cache:
+            if self.fixed is not None:
+                self._cache[day] = self.fixed if day != UNDATED and self.fixed.holds(day) else None
+            else:
+                self._cache[day] = period_of(day, self.kind)
+        return self._cache[day]

@@ -1,0 +1,211 @@
+"""The demo's two days: one scoring function behind every command, a store that never loses a day.
+
+Issue 16's done-when, on the bundled demo day (2026-11-24) and the generated next day
+(demo/next_day, 2026-11-25), inspected with the default rules:
+
+* inspect (without a store, and with one), export and report give the same numbers for every
+  agent and day, and export's month row equals the report's for the same days;
+* re-inspecting day 24 after day 25, the reverse, and twice, leaves both days complete;
+* 木木's month row is plausible: the two slow replies after midnight are too few turns to
+  score on their own day and pool into the month;
+* every deduction of the demo day is traced to findings with ``qc flagged`` and ``qc show``.
+
+Nothing here depends on which messages the attitude model flags: the checks compare commands
+with each other and stores with each other.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import MetaData, create_engine, select
+from typer.testing import CliRunner
+
+from qc.batch.run import run_inspection
+from qc.cli import app
+from qc.rules import RuleSettings
+from qc.run.executors import LocalExecutor
+from qc.run.inspector import build_inspector
+from qc.scoring.card import load_scorecard, verdicts_of
+from qc.scoring.periods import parse_period
+from qc.store.database import open_store
+from qc.store.tables import RESULT_TABLES, database_url
+from qc.supervise.report import collect_report
+from qc.supervise.review import score_period
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[1]
+DAY24 = REPO / "demo" / "day"
+DAY25 = REPO / "demo" / "next_day"
+DAYS = ("2026-11-24", "2026-11-25", "2026-11-26")
+MUMU = "柚子优选旗舰店:木木"
+_PROVENANCE = {"run_id", "saved_at", "source", "conversation_source"}
+
+
+@pytest.fixture(scope="module")
+def executor():
+    ex = LocalExecutor(build_inspector(RuleSettings()))
+    yield ex
+    ex.close()
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory, executor):
+    """The two days inspected without a store (one run) and into a store (day 24, then day 25)."""
+    tmp = tmp_path_factory.mktemp("demo")
+    lean = run_inspection([DAY24, DAY25], tmp / "lean", executor, keep_results=False)
+    db = str(tmp / "qc.sqlite")
+    first = run_inspection([DAY24], tmp / "s24", executor, store=db)
+    second = run_inspection([DAY25], tmp / "s25", executor, store=db)
+    return {"tmp": tmp, "db": db, "lean": lean, "first": first, "second": second}
+
+
+def snapshot(db: str) -> dict[str, list[tuple]]:
+    engine = create_engine(database_url(db))
+    md = MetaData()
+    md.reflect(engine, only=list(RESULT_TABLES))
+    with engine.connect() as conn:
+        out = {
+            name: sorted(
+                (
+                    tuple(r)
+                    for r in conn.execute(
+                        select(*[c for c in md.tables[name].columns if c.name not in _PROVENANCE])
+                    )
+                ),
+                key=repr,
+            )
+            for name in RESULT_TABLES
+        }
+    engine.dispose()
+    return out
+
+
+def by_key(rows) -> dict[tuple[str, str], dict]:
+    return {(r["agent"], r["date"]): r for r in rows}
+
+
+def test_inspect_export_and_report_print_the_same_numbers_for_every_agent_and_day(demo):
+    lean = by_key(demo["lean"].agents)
+    assert {d for _, d in lean} == set(DAYS)
+    card = load_scorecard()
+    with open_store(demo["db"]) as store:
+        exported = {}
+        for day in DAYS:
+            exported.update(by_key(score_period(store, parse_period(day), card).rows))
+        report = collect_report(store, DAYS[0], DAYS[-1], card)
+        month = score_period(store, parse_period("2026-11"), card).rows
+        whole = collect_report(store, "2026-11-01", "2026-11-30", card)
+    assert exported == lean  # inspect without a store == export of the stored days
+    assert by_key(report.daily_rows) == lean  # == the report's daily view
+    # inspect with a store prints the store's numbers of the days it touched
+    assert by_key(demo["second"].agents) == {
+        k: v for k, v in lean.items() if k[1] in ("2026-11-25", "2026-11-26")
+    }
+    assert by_key(demo["first"].agents)[(MUMU, "2026-11-24")] == lean[(MUMU, "2026-11-24")]
+    # the month: export --period and the report over the same days pool the same way
+    assert [{**r, "date": ""} for r in month] == [{**r, "date": ""} for r in whole.rows]
+    assert by_key(demo["second"].period_agents) == by_key(month)
+
+
+def test_the_cli_prints_the_same_rows(demo):
+    runner = CliRunner()
+    tmp = demo["tmp"]
+    for day in DAYS:
+        r = runner.invoke(
+            app, ["export", "--date", day, "--out", str(tmp / f"cli-{day}"), "--db", demo["db"]]
+        )
+        assert r.exit_code == 0, r.output
+        rows = json.loads((tmp / f"cli-{day}" / "agents.json").read_text(encoding="utf-8"))
+        assert by_key(rows) == {k: v for k, v in by_key(demo["lean"].agents).items() if k[1] == day}
+    r = runner.invoke(
+        app, ["export", "--period", "2026-11", "--out", str(tmp / "cli-month"), "--db", demo["db"]]
+    )
+    assert r.exit_code == 0, r.output
+    daily = json.loads((tmp / "cli-month" / "agents_daily.json").read_text(encoding="utf-8"))
+    assert by_key(daily) == by_key(demo["lean"].agents)
+    month = json.loads((tmp / "cli-month" / "agents.json").read_text(encoding="utf-8"))
+    assert {r["date"] for r in month} == {"2026-11"}
+    assert "服务态度" in r.stderr and "total" in r.stderr
+
+
+def test_reinspecting_the_demo_days_in_any_order_leaves_both_days_complete(demo, executor, tmp_path):
+    expected = snapshot(demo["db"])
+    lines = (DAY25 / "2026-11-25_conversations.jsonl").read_text(encoding="utf-8").splitlines()
+    day25_ids = {json.loads(line)["conversation_id"] for line in lines}
+    with open_store(demo["db"]) as store:
+        scored = {day: score_period(store, parse_period(day)).rows for day in DAYS}
+        stored = {cid for cid, _, _ in store.conversation_agents()}
+    assert day25_ids <= stored and len(stored) == 600
+    for name, order in {
+        "25-then-24": [DAY25, DAY24],
+        "24-25-24-25": [DAY24, DAY25, DAY24, DAY25],
+        "25-24-24": [DAY25, DAY24, DAY24],
+    }.items():
+        db = str(tmp_path / f"{name}.sqlite")
+        for n, folder in enumerate(order):
+            run_inspection([folder], tmp_path / f"{name}-{n}", executor, store=db)
+        assert snapshot(db) == expected, name
+        with open_store(db) as store:
+            for day in DAYS:
+                assert score_period(store, parse_period(day)).rows == scored[day], (name, day)
+
+
+def test_mumu_two_replies_after_midnight_are_too_few_to_score_and_the_month_is_plausible(tmp_path, executor):
+    # The demo day alone: 木木's one conversation past midnight leaves two timed replies
+    # (193 s and 34 s) on the 25th. The old scorer charged −163 for them.
+    db = str(tmp_path / "qc.sqlite")
+    report = run_inspection([DAY24], tmp_path / "out", executor, store=db)
+    night = by_key(report.agents)[(MUMU, "2026-11-25")]
+    assert (night["timed_turns"], night["avg_response_s"]) == (2, 113.5)
+    assert (night["average_response_points"], night["average_response_note"]) == (
+        0,
+        "too few timed turns (2 < 20)",
+    )
+    (month,) = [r for r in report.period_agents if r["agent"] == MUMU]
+    day = by_key(report.agents)[(MUMU, "2026-11-24")]
+    assert month["timed_turns"] == day["timed_turns"] + 2
+    # pooled: the month's mean over all its timed turns, −2 per second over 32 s, whole points
+    assert month["average_response_points"] == -round(2 * (month["avg_response_s"] - 32))
+    assert -30 < month["average_response_points"] <= 0
+    assert month["total_points"] > -100
+
+
+def test_every_deduction_of_the_demo_day_is_traced_by_flagged_and_show(demo):
+    runner = CliRunner()
+    db = ["--db", demo["db"]]
+    with open_store(demo["db"]) as store:
+        day = score_period(store, parse_period("2026-11-24"))
+    lost = sum(r["total_points"] for r in day.rows)
+    behind = {i for d in day.deductions if d.points < 0 for i in d.finding_ids}
+    assert all(d.finding_ids for d in day.deductions if d.points < 0)  # every deduction names findings
+    r = runner.invoke(app, ["flagged", "--date", "2026-11-24", "--format", "json", *db])
+    assert r.exit_code == 0, r.output
+    flagged = json.loads(r.stdout)
+    listed = {i for row in flagged for i in row["finding_ids"]}
+    assert behind <= listed
+    # the conversations' points at stake add up to what the day cost (shares rounded to cents)
+    assert abs(sum(row["points"] for row in flagged) - lost) < 0.01 * len(flagged) + 1e-9
+    slow = next(row for row in flagged if "slow_response" in row["kinds"])
+    shown = runner.invoke(app, ["show", slow["conversation_id"], "--no-mood", *db], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.output
+    assert "slow_response" in shown.stdout and "slow reply" in shown.stdout
+    some = next(i for i in slow["finding_ids"] if i in behind)
+    assert some in shown.stdout
+
+
+def test_evidence_findings_do_not_change_the_attitude_verdicts(tmp_path, executor):
+    report = run_inspection([DAY24], tmp_path / "out", executor)
+    card = load_scorecard()
+    from qc.scoring.card import attribute
+
+    every, rules_only = [], []
+    for r in report.results:
+        attributed = attribute(r.conversation, r.findings, card)
+        every += attributed
+        rules_only += [a for a in attributed if a.finding.kind not in card.evidence_kinds]
+    assert len(every) > len(rules_only)  # the run made evidence findings
+    assert verdicts_of(every, card) == verdicts_of(rules_only, card)

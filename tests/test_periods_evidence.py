@@ -1,0 +1,137 @@
+"""Scored windows (day, ISO week, month, range), point rounding, and the metric items' evidence findings."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from qc.errors import ConfigError
+from qc.schema import Conversation, Message, Role
+from qc.scoring.card import load_scorecard
+from qc.scoring.evidence import timing_findings
+from qc.scoring.periods import Windows, parse_period, period_of, range_period
+
+CST = timezone(timedelta(hours=8))
+MEI, WANG = "店:小美", "店:小王"
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "first", "last", "kind"),
+    [
+        ("2026-11", "2026-11", "2026-11-01", "2026-11-30", "month"),
+        ("2026-02", "2026-02", "2026-02-01", "2026-02-28", "month"),
+        ("2026-W48", "2026-W48", "2026-11-23", "2026-11-29", "week"),
+        ("2026-W01", "2026-W01", "2025-12-29", "2026-01-04", "week"),  # ISO weeks cross years
+        ("2026-11-24", "2026-11-24", "2026-11-24", "2026-11-24", "day"),
+    ],
+)
+def test_periods_parse_from_their_labels(text, label, first, last, kind):
+    p = parse_period(text)
+    assert (p.label, p.first, p.last, p.kind) == (label, first, last, kind)
+    assert p.holds(first) and p.holds(last) and not p.holds("2027-01-01")
+    assert (p.days()[0], p.days()[-1]) == (first, last)
+
+
+@pytest.mark.parametrize("text", ["2026-13", "2026-W54", "November", "2026-11-31", ""])
+def test_a_bad_period_names_the_forms_it_takes(text):
+    with pytest.raises(ConfigError, match="write a month as 2026-11, an ISO week as 2026-W48") as info:
+        parse_period(text)
+    assert info.value.exit_code == 2
+
+
+def test_ranges_and_the_windows_a_day_falls_in():
+    assert range_period("2026-11-01", "2026-11-15").label == "2026-11-01~2026-11-15"
+    assert range_period("2026-11-24", "2026-11-24").kind == "day"
+    with pytest.raises(ConfigError, match="--from 2026-11-25 is after --to 2026-11-24"):
+        range_period("2026-11-25", "2026-11-24")
+    assert period_of("2026-11-30", "week").label == "2026-W49"  # Monday 30 November
+    assert period_of("2026-11-29", "week").label == "2026-W48"
+    assert period_of("undated", "month") is None and period_of("undated", "day").label == "undated"
+    one = Windows.only(range_period("2026-11-01", "2026-11-15"))
+    assert one.of("2026-11-15").label == "2026-11-01~2026-11-15" and one.of("2026-11-16") is None
+    assert one.of("undated") is None
+
+
+@pytest.mark.parametrize(
+    ("decimals", "value", "expected"),
+    [(0, -15.06, -15), (0, -2.5, -3), (0, 2.5, 3), (0, -0.4, 0), (1, -28.97, -29.0), (2, -28.965, -28.97)],
+)
+def test_points_round_as_the_card_says_halves_away_from_zero(decimals, value, expected):
+    from dataclasses import replace
+
+    card = replace(load_scorecard(), decimals=decimals)
+    assert card.round_points(value) == expected
+
+
+def at(clock: str, day: str = "2026-11-24") -> datetime:
+    return datetime.fromisoformat(f"{day}T{clock}").replace(tzinfo=CST)
+
+
+def test_slow_replies_are_findings_with_their_turn_and_seconds_over_the_limit():
+    c = Conversation(
+        "c1",
+        (
+            Message(0, Role.CUSTOMER, "在吗", "b", at("10:00:00")),
+            Message(1, Role.CUSTOMER, "有货吗", "b", at("10:00:20")),
+            Message(2, Role.AGENT, "有的亲", MEI, at("10:01:05")),  # 65 s after message 0: slow
+            Message(3, Role.CUSTOMER, "好", "b", at("10:02:00")),
+            Message(4, Role.AGENT, "感谢您", MEI, at("10:02:32")),  # exactly 32 s: not over
+        ),
+        shop="店",
+    )
+    (slow,) = timing_findings(c, load_scorecard())
+    assert (slow.kind, slow.rule, slow.message_index, slow.agent, slow.text) == (
+        "slow_response",
+        "response_time.v1",
+        2,
+        MEI,
+        "有的亲",
+    )
+    details = slow.evidence.details
+    assert [details[k] for k in ("buyer_index", "reply_index", "delay_s", "over_s")] == [0, 2, 65, 33]
+    assert details["limit_s"] == 32 and details["delay_us"] == 65_000_000
+    assert "33 s over the 32 s limit of 平均响应时间" in slow.evidence.summary
+    assert slow.live and slow.score == 1.0
+    assert slow.id == timing_findings(c, load_scorecard())[0].id  # stable across runs
+
+
+def test_a_buyer_never_answered_that_day_is_a_missed_reply_per_agent_and_day():
+    c = Conversation(
+        "c2",
+        (
+            Message(0, Role.CUSTOMER, "问", "b", at("09:00:00")),
+            Message(1, Role.AGENT, "答", MEI, at("09:00:10")),
+            Message(2, Role.AGENT, "还有什么可以帮您", MEI, at("23:59:00")),
+            # the next day, 小美 holds the conversation and never answers: one missed buyer-day
+            Message(3, Role.CUSTOMER, "还在吗", "b", at("00:10:00", "2026-11-25")),
+            Message(4, Role.CUSTOMER, "人呢", "b", at("00:20:00", "2026-11-25")),
+        ),
+        shop="店",
+    )
+    (missed,) = timing_findings(c, load_scorecard())
+    assert (missed.kind, missed.message_index, missed.agent) == ("missed_reply", 3, MEI)
+    assert missed.evidence.details["turns"] == 1
+    # the same conversation under conversation_start: all one day, the buyer was answered
+    from dataclasses import replace
+
+    from qc.scoring.metrics import DayRule
+
+    one_day = replace(load_scorecard(), day=DayRule("Asia/Shanghai", "conversation_start"))
+    assert timing_findings(c, one_day) == []
+
+
+def test_a_first_response_item_with_points_makes_its_own_evidence(tmp_path):
+    card_file = tmp_path / "shop.toml"
+    card_file.write_text(
+        '[items.first_response]\npoints_missed = -1\nevidence = "slow_first_response"\n', encoding="utf-8"
+    )
+    c = Conversation(
+        "c3",
+        (
+            Message(0, Role.CUSTOMER, "在吗", "b", at("10:00:00")),
+            Message(1, Role.AGENT, "在的", WANG, at("10:00:40")),
+        ),
+    )
+    kinds = sorted(f.kind for f in timing_findings(c, load_scorecard(card_file)))
+    assert kinds == ["slow_first_response", "slow_response"]

@@ -1,0 +1,177 @@
+"""Re-inspecting days into the store, in any order, any number of times, with overlapping files.
+
+The store keeps conversations, upserted by (shop, id), and derives every score. So whatever
+runs read the day files (in any order, repeated, several files in one run, files sharing
+conversations), the store ends up holding what one clean run of the union holds, and scores
+the same. Generated conversations (qc.synth) of two days, one of them crossing midnight; the
+forbidden-phrase rule only (fast, and the store's behaviour does not depend on the rules).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from functools import cache
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import MetaData, create_engine, select
+
+from qc.batch.run import run_inspection
+from qc.batch.stored import score_stored
+from qc.rules.forbidden_phrase import ForbiddenPhraseRule
+from qc.rules.lexicon import load_lexicon
+from qc.run.executors import LocalExecutor
+from qc.run.inspector import Inspector
+from qc.schema import Conversation
+from qc.scoring.card import load_scorecard, parse_scorecard
+from qc.scoring.periods import Windows
+from qc.store.database import open_store
+from qc.store.tables import RESULT_TABLES, database_url
+from qc.supervise.review import export_day
+from qc.synth import exports
+from qc.synth.conversations import generate_day
+
+# Columns that say when and from which file a row was saved, not what it holds.
+_PROVENANCE = {"run_id", "saved_at", "source", "conversation_source"}
+
+
+def _late(conv: Conversation, day: date) -> Conversation:
+    """The conversation moved to start at 23:58 of ``day`` (so it crosses midnight)."""
+    first = conv.started_at
+    assert first is not None
+    start = datetime.combine(day, datetime.min.time(), first.tzinfo) + timedelta(hours=23, minutes=58)
+    shift = start - first
+    messages = tuple(replace(m, sent_at=m.sent_at + shift if m.sent_at else None) for m in conv.messages)
+    return replace(conv, id=f"{conv.id}-late", messages=messages)
+
+
+@cache
+def conversations() -> tuple[tuple[Conversation, ...], tuple[Conversation, ...]]:
+    day24 = generate_day(date(2026, 11, 24), 6, seed=11)
+    day25 = generate_day(date(2026, 11, 25), 6, seed=12)
+    late = _late(day24[0], date(2026, 11, 24))
+    assert late.messages[0].sent_at.date() != late.messages[-1].sent_at.date()
+    return (*day24, late), tuple(day25)
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    """Where this module's day files and stores go (pytest's temporary folder)."""
+    return tmp_path_factory.mktemp("reinspect")
+
+
+def day_files(folder: Path) -> tuple[Path, ...]:
+    """Three exports: day 24, day 25, and one sharing two conversations of each day; and the union."""
+    day24, day25 = conversations()
+    files = []
+    for name, convs in (
+        ("2026-11-24.jsonl", day24),
+        ("2026-11-25.jsonl", day25),
+        ("2026-11-24_25.jsonl", (day24[-1], day24[1], day25[0], day25[2])),
+        ("union.jsonl", (*day24, *day25)),
+    ):
+        path = folder / name
+        if not path.exists():
+            exports.write("jsonl-conversations", convs, path)
+        files.append(path)
+    return tuple(files)
+
+
+@cache
+def executor() -> LocalExecutor:
+    return LocalExecutor(Inspector([ForbiddenPhraseRule(load_lexicon())]))
+
+
+def card_for(by: str):
+    data = dict(load_scorecard().data)
+    data["day"] = {**data["day"], "by": by}
+    return parse_scorecard(data, "test")
+
+
+def snapshot(db: str) -> dict[str, list[tuple]]:
+    """Every row of the conversation tables, without the columns that record provenance."""
+    engine = create_engine(database_url(db))
+    md = MetaData()
+    md.reflect(engine, only=list(RESULT_TABLES))
+    out = {}
+    with engine.connect() as conn:
+        for name in RESULT_TABLES:
+            t = md.tables[name]
+            cols = [c for c in t.columns if c.name not in _PROVENANCE]
+            out[name] = sorted((tuple(r) for r in conn.execute(select(*cols))), key=repr)
+    engine.dispose()
+    return out
+
+
+def scores(db: str, card) -> list[dict]:
+    with open_store(db) as store:
+        rows = []
+        for day in ("2026-11-24", "2026-11-25"):
+            rows += export_day(store, day, Path(db).parent / f"export-{day}", card).rows
+        return rows
+
+
+_UNION: dict[str, tuple[dict[str, list[tuple]], list[dict]]] = {}
+
+
+def union(folder: Path, by: str) -> tuple[dict[str, list[tuple]], list[dict]]:
+    """The store and daily scores of one clean run of every conversation once (made once per rule)."""
+    if by not in _UNION:
+        where = folder / f"union-{by}"
+        db = str(where / "qc.sqlite")
+        card = card_for(by)
+        run_inspection([day_files(folder)[3]], where / "out", executor(), scorecard=card, store=db)
+        _UNION[by] = snapshot(db), scores(db, card)
+    return _UNION[by]
+
+
+runs = st.lists(st.sets(st.sampled_from([0, 1, 2]), min_size=1, max_size=2), min_size=1, max_size=5).filter(
+    lambda rs: {0, 1} <= set().union(*rs)
+)
+
+
+_EXAMPLES = iter(range(10**6))
+
+
+@given(runs, st.sampled_from(["reply", "conversation_start"]))
+@settings(max_examples=14, deadline=None)
+def test_any_order_of_runs_gives_the_store_of_one_clean_run_of_the_union(folder, order, by):
+    card = card_for(by)
+    tmp = folder / f"example-{next(_EXAMPLES)}"
+    db = str(tmp / "qc.sqlite")
+    for n, chosen in enumerate(order):
+        files = [day_files(folder)[i] for i in sorted(chosen)]
+        run_inspection(files, tmp / f"out{n}", executor(), scorecard=card, store=db)
+    expected_rows, expected_scores = union(folder, by)
+    assert snapshot(db) == expected_rows
+    assert scores(db, card) == expected_scores
+
+
+def test_reinspecting_one_day_never_touches_another_days_conversations(folder, tmp_path):
+    # The issue's case: day 25 stored, then day 24 (whose late conversation spills into 25)
+    # inspected again, twice. Day 25's own conversations all stay.
+    day24, day25 = conversations()
+    db = str(tmp_path / "qc.sqlite")
+    card = load_scorecard()
+    run_inspection([day_files(folder)[1]], tmp_path / "o25", executor(), scorecard=card, store=db)
+    for n in range(2):
+        report = run_inspection(
+            [day_files(folder)[0]], tmp_path / f"o24-{n}", executor(), scorecard=card, store=db
+        )
+        assert {r["date"] for r in report.agents} == {"2026-11-24", "2026-11-25"}
+    with open_store(db) as store:
+        stored = {cid for cid, _, _ in store.conversation_agents()}
+        assert stored == {c.id for c in (*day24, *day25)}
+        parts = store.parts("2026-11-25", "2026-11-25")
+        assert {p.conversation_id for p in parts} == {c.id for c in day25} | {day24[-1].id}
+        # The month pools both days: each agent's conversations counted once, the late one too.
+        month = score_stored(store, card, "2026-11-01", "2026-11-30", Windows.every("month")).scores.rows
+        everything = store.parts("2026-11-01", "2026-11-30")
+    late_agents = {p.agent for p in everything if p.conversation_id == day24[-1].id}
+    assert late_agents and len([p for p in everything if p.conversation_id == day24[-1].id]) >= 2
+    for row in month:
+        mine = {p.conversation_id for p in everything if p.agent == row["agent"]}
+        assert (row["date"], row["conversations"]) == ("2026-11", len(mine))

@@ -1,0 +1,179 @@
+"""Migrations 4-6 on a store written by the release before them (tests/data/store_v3).
+
+The fixture is a real SQLite store made by qc at commit 82121d6 (schema 1-3) with
+``tests/data/store_v3/make_store_v3.sh``: two runs of 2026-11-24, review decisions, an
+overturned appeal and an open one. Migrating it must keep every row (the old score tables
+archived as they were), every review and appeal attached to its finding, and give a store the
+current qc scores and re-inspects like any other. On PostgreSQL the same rows are copied into
+a schema-3 database first.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from pathlib import Path
+
+from sqlalchemy import MetaData, create_engine, inspect, select
+from test_store import target  # noqa: F401 - the sqlite / postgresql fixture
+
+from qc.scoring.card import load_scorecard
+from qc.store.database import open_store
+from qc.store.tables import MIGRATIONS, MIGRATIONS_TABLE, TABLES, applied_migrations, database_url
+from qc.supervise.appeal import list_appeals
+from qc.supervise.review import export_day, rejected_ids, stored_finding
+
+FIXTURE = Path(__file__).parent / "data" / "store_v3" / "store_v3.sqlite.gz"
+DAY = "2026-11-24"
+V3_TABLES = (
+    "runs",
+    "conversations",
+    "findings",
+    "deductions",
+    "agent_days",
+    "messages",
+    "review_log",
+    "appeals",
+)
+# Where each schema-3 table's rows live after migration 6.
+AFTER = {"deductions": "archived_deductions", "agent_days": "archived_agent_days"}
+# What the fixture holds (its script's two runs and decisions); asserted so a truncated
+# fixture fails here, not silently later.
+V3_COUNTS = {
+    "runs": 2,
+    "conversations": 50,
+    "findings": 31,
+    "deductions": 11,
+    "agent_days": 8,
+    "messages": 911,
+    "review_log": 7,
+    "appeals": 2,
+}
+
+
+def _v3_file(tmp_path: Path) -> Path:
+    path = tmp_path / "store_v3.sqlite"
+    with gzip.open(FIXTURE) as src, path.open("wb") as dst:
+        shutil.copyfileobj(src, dst)
+    return path
+
+
+def _rows(engine, table: str, columns: list[str] | None = None) -> list[tuple]:
+    md = MetaData()
+    md.reflect(engine, only=[table])
+    t = md.tables[table]
+    cols = [t.c[c] for c in (columns or [c.name for c in t.columns])]
+    with engine.connect() as conn:
+        return sorted((tuple(r) for r in conn.execute(select(*cols))), key=repr)
+
+
+def _columns(engine, table: str) -> list[str]:
+    return [c["name"] for c in inspect(engine).get_columns(table)]
+
+
+def _load_v3(where: str, tmp_path: Path) -> tuple[str, dict[str, list[tuple]], dict[str, list[str]]]:
+    """A schema-3 store at ``where`` holding the fixture's rows; the rows and columns per table."""
+    source = create_engine(f"sqlite:///{_v3_file(tmp_path)}")
+    before = {name: _rows(source, name) for name in V3_TABLES}
+    columns = {name: _columns(source, name) for name in V3_TABLES}
+    assert {name: len(rows) for name, rows in before.items()} == V3_COUNTS
+    if "://" not in where:  # SQLite: the fixture file itself, as the old release wrote it
+        source.dispose()
+        return str(tmp_path / "store_v3.sqlite"), before, columns
+    engine = create_engine(database_url(where))
+    with engine.begin() as conn:
+        MIGRATIONS_TABLE.create(conn, checkfirst=True)
+        for number, name, step in MIGRATIONS[:3]:
+            step(conn)
+            conn.execute(MIGRATIONS_TABLE.insert().values(version=number, name=name, applied_at="2026-11-24"))
+    md = MetaData()
+    md.reflect(engine, only=list(V3_TABLES))
+    with source.connect() as src, engine.begin() as dst:
+        for name in V3_TABLES:
+            rows = [dict(r._mapping) for r in src.execute(select(md.tables[name]))]
+            if rows:
+                dst.execute(md.tables[name].insert(), rows)
+    engine.dispose()
+    source.dispose()
+    return where, before, columns
+
+
+def test_a_store_written_before_schema_4_keeps_every_row_review_and_appeal(target, tmp_path):  # noqa: F811
+    url, before, columns = _load_v3(target, tmp_path)
+    store = open_store(url)
+    try:
+        engine = store.engine
+        assert applied_migrations(engine) == [(n, name) for n, name, _ in MIGRATIONS]
+        assert [n for n, _, _ in MIGRATIONS][3:] == [4, 5, 6, 7]
+        # Every row of every schema-3 table is still there, column for column.
+        for name in V3_TABLES:
+            kept = _rows(engine, AFTER.get(name, name), columns[name])
+            if name == "findings":  # plus the new evidence findings, and nothing else
+                assert [r for r in kept if r in before[name]] == before[name]
+                new = [r for r in kept if r not in before[name]]
+                assert {r[columns[name].index("kind")] for r in new} <= {"slow_response", "missed_reply"}
+                assert new  # the slow replies of the stored conversations, made by migration 6
+            else:
+                assert kept == before[name], name
+        assert not _rows(engine, "superseded_conversations")  # no conversation was stored twice
+        # Reviews and appeals stay attached to their findings.
+        assert rejected_ids(store) == {"590571fdda9a8c41", "4b3c11834cac75c4"}
+        assert [(a.id, a.finding_id, a.state) for a in list_appeals(store)] == [
+            (1, "4b3c11834cac75c4", "overturned"),
+            (2, "145e62a66f730cb2", "open"),
+        ]
+        for fid in ("590571fdda9a8c41", "8a620f0fe08ff930", "4b3c11834cac75c4", "145e62a66f730cb2"):
+            assert stored_finding(store, fid).id == fid
+        # The migrated store has the current schema, one row per conversation, parts for each.
+        for name, table in TABLES.items():
+            assert set(_columns(engine, name)) == {c.name for c in table.columns}, name
+        convs = _rows(engine, "conversations", ["shop", "conversation_id"])
+        assert len(convs) == len(set(convs)) == 50
+        assert {r[1] for r in _rows(engine, "parts", ["shop", "conversation_id"])} == {c[1] for c in convs}
+        assert {r[0] for r in _rows(engine, "conversations", ["basis"])} == {load_scorecard().basis}
+    finally:
+        store.close()
+
+
+def test_a_migrated_store_scores_exports_and_takes_the_day_again(tmp_path):
+    from qc.batch.run import run_inspection
+    from qc.rules.forbidden_phrase import ForbiddenPhraseRule
+    from qc.rules.lexicon import load_lexicon
+    from qc.run.executors import LocalExecutor
+    from qc.run.inspector import Inspector
+    from qc.supervise.review import decide
+
+    phrase = "5f03b70105a53556"  # a forbidden phrase of c20261124_000074, stored by the old qc
+    path = _v3_file(tmp_path)
+    with open_store(path) as store:
+        result = export_day(store, DAY, tmp_path / "export", load_scorecard())
+        assert len(result.rows) == 6 and "590571fdda9a8c41" in result.rejected
+        charged = {i for d in result.deductions for i in d.finding_ids}
+        assert "590571fdda9a8c41" not in charged and "4b3c11834cac75c4" not in charged
+        assert phrase in charged
+        from qc.supervise.people import add_person
+
+        add_person(store, "张主管", "supervisor", by="test")
+        decide(store, phrase, "reject", by="张主管", note="quoting the buyer")
+    rows = json.loads((tmp_path / "export" / "agents.json").read_text(encoding="utf-8"))
+    # The same agents and conversations per agent as the old release scored that day.
+    with open_store(path) as store:
+        old = _rows(store.engine, "archived_agent_days", ["agent", "date", "conversations"])
+    assert sorted((r["agent"], r["conversations"]) for r in rows) == [(a, n) for a, d, n in old if d == DAY]
+    # The file the fixture's second run read, read again by the forbidden-phrase rule: the
+    # stored copies are replaced, the same phrase finding comes back under the same id and its
+    # decision applies to it again.
+    executor = LocalExecutor(Inspector([ForbiddenPhraseRule(load_lexicon())]))
+    day_file = Path(__file__).parents[1] / "demo" / "day" / "2026-11-24_conversations.jsonl"
+    report = run_inspection([day_file], tmp_path / "again", executor, store=str(path))
+    assert phrase in {f.id for f in report.findings}
+    charged = {i for d in report.deductions for i in d.finding_ids}
+    assert phrase not in charged
+    with open_store(path) as store:
+        assert stored_finding(store, phrase).finding.kind == "forbidden_phrase"
+        assert rejected_ids(store) == {"590571fdda9a8c41", "4b3c11834cac75c4", phrase}
+        engine = store.engine
+        assert len(_rows(engine, "conversations", ["conversation_id"])) == 50  # upserted, none lost
+        assert len(_rows(engine, "runs")) == 3
+        assert len(_rows(engine, "review_log")) == 9  # 7 old rows, the person added, the reject
