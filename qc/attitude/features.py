@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -42,6 +43,7 @@ __all__ = [
     "buyer_turn",
     "context_window",
     "core",
+    "folded_core",
     "normalize",
     "previous_agent",
 ]
@@ -77,6 +79,12 @@ def normalize(text: str) -> str:
 def core(text: str) -> str:
     """The text without emoji codes, punctuation and spaces (what a reply's length means)."""
     return _NOT_CORE.sub("", _EMOJI.sub("", text))
+
+
+@lru_cache(maxsize=1 << 15)
+def folded_core(text: str) -> str:
+    """``core(fold(text))``, cached: a message is read again by every reply in its window."""
+    return core(fold(text))
 
 
 def buyer_turn(context: Context) -> str:
@@ -145,7 +153,7 @@ class Turn:
     def of(cls, message: str, context: Context) -> Turn:
         """The view of ``message`` after ``context`` (oldest first, ``(role, text)`` pairs)."""
         window = context[-_CONTEXT_TURNS:]
-        earlier = frozenset(core(fold(t)) for role, t in window if role == "agent")
+        earlier = frozenset(folded_core(t) for role, t in window if role == "agent")
         return cls(message, buyer_turn(window), previous_agent(window), earlier)
 
 
@@ -186,42 +194,63 @@ class Featurizer:
     def _chars(
         self, texts: Sequence[str], ngrams: tuple[int, int], name: str, bits: int, weight: float
     ) -> Columns:
-        batch = SpanBatch.of([normalize(t) for t in texts])
+        return self._char_block(SpanBatch.of([normalize(t) for t in texts]), ngrams, name, bits, weight)
+
+    def _char_block(
+        self, batch: SpanBatch, ngrams: tuple[int, int], name: str, bits: int, weight: float
+    ) -> Columns:
         owners, begin, end = ngram_spans(batch, *ngrams)
         hashes = _salted(batch.hash_spans(begin, end), _SALT[name], end - begin)
-        return block_columns(owners, hashes, len(texts), self.offsets[name], bits, weight)
+        return block_columns(owners, hashes, len(batch.starts), self.offsets[name], bits, weight)
 
     def reply_columns(self, replies: Sequence[str]) -> Columns:
         """Character n-grams and word n-grams of each reply (text ``i`` is ``replies[i]``)."""
         import rjieba
 
         c = self.config
-        chars = self._chars(replies, c.reply_ngrams, "reply", c.reply_bits, 1.0)
         normalized = [normalize(t) for t in replies]
         batch = SpanBatch.of(normalized)
-        owners: list[int] = []
-        begins: list[int] = []
-        ends: list[int] = []
-        low, high = c.word_ngrams
-        for i, text in enumerate(normalized):
-            at = int(batch.starts[i])
-            spans: list[tuple[int, int]] = []
-            for token in rjieba.cut(text):
-                if not token.isspace():
-                    spans.append((at, at + len(token)))
-                at += len(token)
-            for size in range(low, high + 1):
-                for j in range(len(spans) - size + 1):
-                    owners.append(i)
-                    begins.append(spans[j][0])
-                    ends.append(spans[j + size - 1][1])
-        b = np.asarray(begins, dtype=np.int64)
-        e = np.asarray(ends, dtype=np.int64)
+        chars = self._char_block(batch, c.reply_ngrams, "reply", c.reply_bits, 1.0)
+        owners, b, e = self._word_spans([rjieba.cut(t) for t in normalized])
         hashes = _salted(batch.hash_spans(b, e), _SALT["words"], e - b)
-        words = block_columns(
-            np.asarray(owners, dtype=np.int64), hashes, len(replies), self.offsets["words"], c.word_bits, 1.0
-        )
+        words = block_columns(owners, hashes, len(replies), self.offsets["words"], c.word_bits, 1.0)
         return Columns.concat([chars, words])
+
+    def _word_spans(
+        self, tokens: Sequence[Sequence[str]]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """``(owner, begin, end)`` of every word n-gram (blank tokens left out) in the texts joined.
+
+        ``tokens[i]`` are the tokens of text ``i``, which they must cover exactly.
+        """
+        flat = [token for text in tokens for token in text]
+        lengths = np.fromiter(map(len, flat), dtype=np.int64, count=len(flat))
+        blank = np.fromiter(map(str.isspace, flat), dtype=bool, count=len(flat))
+        # The tokens of each text cover it exactly and the batch joins the texts with nothing
+        # between them, so a token starts where the tokens before it (of any text) end.
+        owner = np.repeat(
+            np.arange(len(tokens), dtype=np.int64),
+            np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens)),
+        )
+        begin = np.cumsum(lengths) - lengths
+        keep = ~blank
+        owner, begin, end = owner[keep], begin[keep], begin[keep] + lengths[keep]
+        low, high = self.config.word_ngrams
+        parts_o: list[npt.NDArray[np.int64]] = []
+        parts_b: list[npt.NDArray[np.int64]] = []
+        parts_e: list[npt.NDArray[np.int64]] = []
+        for size in range(low, high + 1):
+            if size > len(owner):
+                break
+            last = size - 1
+            same = owner[: len(owner) - last] == owner[last:]
+            parts_o.append(owner[: len(owner) - last][same])
+            parts_b.append(begin[: len(owner) - last][same])
+            parts_e.append(end[last:][same])
+        if not parts_o:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, empty
+        return np.concatenate(parts_o), np.concatenate(parts_b), np.concatenate(parts_e)
 
     def buyer_columns(self, buyers: Sequence[str]) -> Columns:
         """Character n-grams of each buyer turn (its last ``buyer_chars`` characters)."""
@@ -239,7 +268,7 @@ class Featurizer:
         if not buyer.strip():
             return ("none",)
         kinds = sorted(self.cues.scan("buyer", buyer))
-        tail = core(fold(buyer))[-4:]
+        tail = folded_core(buyer)[-4:]
         if tail.endswith(self.cues.ack_endings) and not tail.endswith(self.cues.question_endings):
             kinds.append("ends_ack")
         return tuple(kinds) or ("statement",)
@@ -256,7 +285,7 @@ class Featurizer:
 
     def length_bucket(self, reply: str) -> int:
         """Which length bucket of the cue lexicon the reply's core falls in."""
-        n = len(core(fold(reply)))
+        n = len(folded_core(reply))
         for i, bound in enumerate(self.cues.length_bounds):
             if n <= bound:
                 return i
@@ -327,7 +356,7 @@ class Featurizer:
         """The names of the cues that hold for this reply in its context."""
         cues = self.cues
         folded = fold(turn.reply)
-        body = core(folded)
+        body = folded_core(turn.reply)
         n = len(body)
         r = cues.scan("reply", turn.reply)
         on: set[str] = {f"reply.{g}" for g in r}
@@ -339,11 +368,11 @@ class Featurizer:
         emoji_only = n == 0 and bool(folded.strip())
         if emoji_only:
             on.add("reply_emoji_only")
-        if any(ch.isdigit() for ch in folded):
+        if any(map(str.isdigit, folded)):
             on.add("reply_has_digit")
         if "?" in folded or "吗" in folded:
             on.add("reply_asks")
-        repeats_previous = n > 0 and core(fold(turn.previous)) == body
+        repeats_previous = n > 0 and folded_core(turn.previous) == body
         if repeats_previous:
             on.add("reply_repeats_previous")
         if n > 3 and body in turn.earlier:
@@ -401,91 +430,138 @@ class Featurizer:
             ]
         )
 
-    def _key_columns(self, block: str, keys: Sequence[str], bits: int) -> list[int]:
-        """The column each whole key (one n-gram) falls in, as the block's hashing puts it."""
-        if not keys:
-            return []
-        batch = SpanBatch.of(list(keys))
-        ends = batch.starts + batch.lengths
-        hashes = _salted(batch.hash_spans(batch.starts, ends), _SALT[block], batch.lengths)
-        mask = np.uint64((1 << bits) - 1)
-        return ((hashes & mask).astype(np.int64) + self.offsets[block]).tolist()
-
-    def _cross_key_columns(self, kind: str, keys: Sequence[str], bucket: int) -> list[int]:
-        """Columns of ``kind`` × the length bucket (first) and × each n-gram key."""
-        salt = self._kind_salt[kind]
-        length = mix(np.array([bucket], dtype=np.uint64), _LENGTH_SALT)
-        batch = SpanBatch.of(list(keys)) if keys else None
-        grams = (
-            _salted(batch.hash_spans(batch.starts, batch.starts + batch.lengths), _CROSS_SALT, batch.lengths)
-            if batch is not None
-            else np.zeros(0, dtype=np.uint64)
-        )
-        hashes = mix(np.concatenate((length, grams)), salt)
-        mask = np.uint64((1 << self.config.cross_bits) - 1)
-        return ((hashes & mask).astype(np.int64) + self.offsets["cross"]).tolist()
-
     def describe_columns(self, message: str, context: Context) -> dict[int, str]:
         """What each active column of one input is, in words a QA lead reads (for explanations).
 
         Hashed columns are named by the n-grams of this input that fall in them.
         """
+        return self.describe_many([(message, context)])[0]
+
+    def describe_many(self, inputs: Sequence[tuple[str, Context]]) -> list[dict[int, str]]:
+        """:meth:`describe_columns` of many inputs, each block's n-grams hashed for all at once.
+
+        A column is named by the first n-gram of its input that falls in it (reply n-grams, then
+        words, buyer turn, previous message, crosses kind by kind); cue columns by their label.
+        """
         import rjieba
 
-        turn = Turn.of(message, context)
-        kinds = self.buyer_kinds(turn.buyer)
         c = self.config
-        names: dict[int, str] = {}
-
-        def grams(text: str, ngrams: tuple[int, int]) -> list[str]:
-            return [
-                text[i : i + n] for n in range(ngrams[0], ngrams[1] + 1) for i in range(len(text) - n + 1)
+        turns = [Turn.of(message, context) for message, context in inputs]
+        kinds = [self.buyer_kinds(t.buyer) for t in turns]
+        # Per input, in naming order: (block, key, label format) of every hashed key.
+        plain: list[list[tuple[str, str, str]]] = []
+        bodies: list[list[str]] = []
+        for turn in turns:
+            reply = normalize(turn.reply)
+            spans: list[tuple[int, int]] = []
+            at = 0
+            for token in rjieba.cut(reply):
+                if not token.isspace():
+                    spans.append((at, at + len(token)))
+                at += len(token)
+            low, high = c.word_ngrams
+            words = [
+                reply[spans[i][0] : spans[i + n - 1][1]]
+                for n in range(low, high + 1)
+                for i in range(len(spans) - n + 1)
             ]
-
-        def name(block: str, keys: list[str], bits: int, fmt: str) -> None:
-            for key, column in zip(keys, self._key_columns(block, keys, bits), strict=True):
-                names.setdefault(column, fmt.format(key))
-
-        reply = normalize(turn.reply)
-        name("reply", grams(reply, c.reply_ngrams), c.reply_bits, "回复含「{}」")
-        spans: list[tuple[int, int]] = []
-        at = 0
-        for token in rjieba.cut(reply):
-            if not token.isspace():
-                spans.append((at, at + len(token)))
-            at += len(token)
-        low, high = c.word_ngrams
-        words = [
-            reply[spans[i][0] : spans[i + n - 1][1]]
-            for n in range(low, high + 1)
-            for i in range(len(spans) - n + 1)
-        ]
-        name("words", words, c.word_bits, "回复用词「{}」")
-        buyer = normalize(turn.buyer[-self.cues.buyer_chars :] if self.cues.buyer_chars else "")
-        name("buyer", grams(buyer, c.buyer_ngrams), c.buyer_bits, "买家说「{}」")
-        name(
-            "previous",
-            grams(normalize(turn.previous), c.previous_ngrams),
-            c.previous_bits,
-            "客服上一句「{}」",
-        )
-        body = normalize(core(turn.reply))
-        keys = grams(body, c.cross_ngrams)
-        bucket = self.length_bucket(turn.reply)
-        for kind in kinds:
-            group = f"buyer.{kind}"
-            label = (
-                self.cues.label(group)
-                if kind in self.cues.groups["buyer"]
-                else self.cues.label(f"buyer_{kind}")
+            buyer = normalize(turn.buyer[-self.cues.buyer_chars :] if self.cues.buyer_chars else "")
+            plain.append(
+                [("reply", key, "回复含「{}」") for key in _grams(reply, c.reply_ngrams)]
+                + [("words", key, "回复用词「{}」") for key in words]
+                + [("buyer", key, "买家说「{}」") for key in _grams(buyer, c.buyer_ngrams)]
+                + [
+                    ("previous", key, "客服上一句「{}」")
+                    for key in _grams(normalize(turn.previous), c.previous_ngrams)
+                ]
             )
-            columns = self._cross_key_columns(kind, keys, bucket)
-            names.setdefault(columns[0], f"{label}时{self.length_label(bucket)}")
-            for key, column in zip(keys, columns[1:], strict=True):
-                names.setdefault(column, f"{label}时回复「{key}」")
-        for cue in self.cue_set(turn, kinds):
-            if cue.startswith("length"):
-                names[self._cue_column[cue]] = self.length_label(int(cue.removeprefix("length")))
-            else:
-                names[self._cue_column[cue]] = self.cues.label(cue)
-        return names
+            bodies.append(_grams(normalize(core(turn.reply)), c.cross_ngrams))
+        plain_columns = self._key_columns([entry for entries in plain for entry in entries])
+        cross_columns = self._cross_key_columns(
+            [
+                (kind, self.length_bucket(turn.reply), keys)
+                for turn, input_kinds, keys in zip(turns, kinds, bodies, strict=True)
+                for kind in input_kinds
+            ]
+        )
+        out: list[dict[int, str]] = []
+        at = 0
+        rows = iter(cross_columns)
+        for turn, input_kinds, entries, keys in zip(turns, kinds, plain, bodies, strict=True):
+            names: dict[int, str] = {}
+            for (_, key, fmt), column in zip(entries, plain_columns[at : at + len(entries)], strict=True):
+                names.setdefault(column, fmt.format(key))
+            at += len(entries)
+            bucket = self.length_bucket(turn.reply)
+            for kind in input_kinds:
+                label = (
+                    self.cues.label(f"buyer.{kind}")
+                    if kind in self.cues.groups["buyer"]
+                    else self.cues.label(f"buyer_{kind}")
+                )
+                columns = next(rows)
+                names.setdefault(columns[0], f"{label}时{self.length_label(bucket)}")
+                for key, column in zip(keys, columns[1:], strict=True):
+                    names.setdefault(column, f"{label}时回复「{key}」")
+            for cue in self.cue_set(turn, input_kinds):
+                if cue.startswith("length"):
+                    names[self._cue_column[cue]] = self.length_label(int(cue.removeprefix("length")))
+                else:
+                    names[self._cue_column[cue]] = self.cues.label(cue)
+            out.append(names)
+        return out
+
+    def _key_columns(self, entries: Sequence[tuple[str, str, str]]) -> list[int]:
+        """The column each ``(block, key, _)`` falls in, as the block's hashing puts the whole key."""
+        if not entries:
+            return []
+        batch = SpanBatch.of([key for _, key, _ in entries])
+        ends = batch.starts + batch.lengths
+        blocks = [block for block, _, _ in entries]
+        salt = np.array([_SALT[b] for b in blocks], dtype=np.uint64)
+        mask = np.array([(1 << self._bits(b)) - 1 for b in blocks], dtype=np.uint64)
+        offset = np.array([self.offsets[b] for b in blocks], dtype=np.int64)
+        hashes = mix(batch.hash_spans(batch.starts, ends) ^ batch.lengths.astype(np.uint64), salt)
+        return ((hashes & mask).astype(np.int64) + offset).tolist()
+
+    def _bits(self, block: str) -> int:
+        c = self.config
+        return {
+            "reply": c.reply_bits,
+            "words": c.word_bits,
+            "buyer": c.buyer_bits,
+            "previous": c.previous_bits,
+        }[block]
+
+    def _cross_key_columns(self, rows: Sequence[tuple[str, int, Sequence[str]]]) -> list[list[int]]:
+        """For each ``(kind, length bucket, keys)``: the columns of kind × bucket (first) and × each key."""
+        if not rows:
+            return []
+        keys = [key for _, _, row_keys in rows for key in row_keys]
+        grams = np.zeros(0, dtype=np.uint64)
+        if keys:
+            batch = SpanBatch.of(keys)
+            grams = _salted(
+                batch.hash_spans(batch.starts, batch.starts + batch.lengths), _CROSS_SALT, batch.lengths
+            )
+        lengths = mix(np.array([bucket for _, bucket, _ in rows], dtype=np.uint64), _LENGTH_SALT)
+        sizes = np.array([len(row_keys) for _, _, row_keys in rows], dtype=np.int64)
+        # Each row: its length key, then its n-gram keys; salted with the row's kind.
+        starts = np.cumsum(sizes + 1) - (sizes + 1)
+        values = np.empty(int(sizes.sum()) + len(rows), dtype=np.uint64)
+        values[starts] = lengths
+        values[ragged_take(starts + 1, sizes)] = grams
+        salts = np.repeat(
+            np.array([self._kind_salt[kind] for kind, _, _ in rows], dtype=np.uint64), sizes + 1
+        )
+        mask = np.uint64((1 << self.config.cross_bits) - 1)
+        flat = ((mix(values, salts) & mask).astype(np.int64) + self.offsets["cross"]).tolist()
+        return [
+            flat[start : start + size + 1]
+            for start, size in zip(starts.tolist(), sizes.tolist(), strict=True)
+        ]
+
+
+def _grams(text: str, ngrams: tuple[int, int]) -> list[str]:
+    """Every character n-gram of ``text`` for n in the range, shortest first, left to right."""
+    return [text[i : i + n] for n in range(ngrams[0], ngrams[1] + 1) for i in range(len(text) - n + 1)]

@@ -125,8 +125,8 @@ class AttitudeModel:
         """``(column, how much it moves label against ok)`` for one text's active columns, largest first."""
         k = self.labels.index(label)
         delta = (self.weights[block.columns, k] - self.weights[block.columns, self._ok]) * block.values
-        pairs = [(int(c), float(d)) for c, d in zip(block.columns.tolist(), delta.tolist(), strict=True)]
-        return sorted(pairs, key=lambda p: -p[1])
+        order = np.argsort(-delta, kind="stable")  # stable: equal pushes keep the block's order
+        return list(zip(block.columns[order].tolist(), delta[order].tolist(), strict=True))
 
 
 def _sha256(path: Path) -> str:

@@ -24,12 +24,11 @@ import numpy as np
 import numpy.typing as npt
 
 from qc.attitude.decision import decide
-from qc.attitude.features import Turn, context_window, core
+from qc.attitude.features import Turn, context_window, folded_core
 from qc.attitude.hashing import Columns
 from qc.attitude.model import AttitudeModel, default_model_dir, load_cached, softmax
 from qc.rules import BaseRule, RuleSettings, register_rule
 from qc.schema import Conversation, Evidence, Finding, Message, MessageFeatures, Role
-from qc.text.tokens import fold
 
 __all__ = [
     "KIND_NAMES",
@@ -87,6 +86,7 @@ class AttitudeClassifierRule(BaseRule):
         self._cross = _Parts(lambda pairs: model.scores(f.cross_columns(pairs), len(pairs)))
         self._cues = _Parts(lambda sets: model.scores(f.cue_columns(sets), len(sets)))
         self._cue_sets: OrderedDict[tuple[Any, ...], frozenset[str]] = OrderedDict()
+        self._explained: OrderedDict[tuple[Any, ...], tuple[str, ...]] = OrderedDict()
 
     @property
     def version(self) -> str:
@@ -114,13 +114,13 @@ class AttitudeClassifierRule(BaseRule):
 
     def _cue_set(self, turn: Turn, kinds: tuple[str, ...]) -> frozenset[str]:
         # The cue set depends on the reply, the kinds and where the reply repeats: a small key.
-        body = core(fold(turn.reply))
+        body = folded_core(turn.reply)
         key = (
             turn.reply,
             kinds,
             bool(turn.previous),
             bool(turn.buyer.strip()),
-            bool(body) and core(fold(turn.previous)) == body,
+            bool(body) and folded_core(turn.previous) == body,
             len(body) > 3 and body in turn.earlier,
         )
         found = self._cue_sets.get(key)
@@ -188,24 +188,26 @@ class AttitudeClassifierRule(BaseRule):
                 for i in group:
                     if row[ok] > rows[i][ok]:
                         rows[i] = row
+        decided = [
+            (n, message, context, decide(row.tolist(), *self._decision))
+            for (n, message), (_, context), row in zip(targets, inputs, rows, strict=True)
+        ]
+        flagged = [(n, message, context, d) for n, message, context, d in decided if d[0] != "ok"]
+        explained = self.explain_many([(m.text, context, d[0]) for _, m, context, d in flagged])
         out: list[list[Finding]] = [[] for _ in items]
-        for (n, message), (_, context), row in zip(targets, inputs, rows, strict=True):
-            finding = self._finding(items[n][0], message, context, row)
-            if finding is not None:
-                out[n].append(finding)
+        for (n, message, _, (label, probability, review)), cues in zip(flagged, explained, strict=True):
+            out[n].append(self._finding(items[n][0], message, label, probability, review, cues))
         return out
 
     def _finding(
         self,
         conversation: Conversation,
         message: Message,
-        context: Sequence[tuple[str, str]],
-        row: npt.NDArray[np.float64],
-    ) -> Finding | None:
-        label, probability, review = decide(row.tolist(), *self._decision)
-        if label == "ok":
-            return None
-        cues = self.explain(message.text, context, label)
+        label: str,
+        probability: float,
+        review: bool,
+        cues: list[str],
+    ) -> Finding:
         state = "待复核" if review else "扣分"
         head = f"{KIND_NAMES.get(label, label)}（{state}）"
         summary = f"{head}：{'；'.join(cues)}" if cues else head
@@ -234,17 +236,49 @@ class AttitudeClassifierRule(BaseRule):
 
     def explain(self, message: str, context: Sequence[tuple[str, str]], label: str) -> list[str]:
         """The cues that moved this reply most towards ``label`` (against ok), in Chinese, strongest first."""
+        return self.explain_many([(message, context, label)])[0]
+
+    def explain_many(self, items: Sequence[tuple[str, Sequence[tuple[str, str]], str]]) -> list[list[str]]:
+        """:meth:`explain` of many ``(message, context, label)``, the new ones computed together.
+
+        Kept per distinct reading of the reply (its text, the buyer turn, the previous agent
+        message and the cues that hold): stock replies that recur all day are explained once.
+        """
+        keys = []
+        for message, context, label in items:
+            turn = Turn.of(message, context)
+            kinds = self._kinds_of(turn.buyer)
+            keys.append((turn.reply, turn.buyer, turn.previous, self._cue_set(turn, kinds), label))
+        new = [i for i, key in enumerate(keys) if key not in self._explained]
+        new = list({keys[i]: i for i in reversed(new)}.values())  # one of each key
+        if new:
+            for i, said in zip(new, self._explain([items[i] for i in new]), strict=True):
+                self._explained[keys[i]] = tuple(said)
+            while len(self._explained) > _CACHE_SIZE:
+                self._explained.popitem(last=False)
+        return [list(self._explained[key]) for key in keys]
+
+    def _explain(self, items: Sequence[tuple[str, Sequence[tuple[str, str]], str]]) -> list[list[str]]:
         featurizer = self.model.featurizer
-        block: Columns = featurizer.columns([(message, context)])
-        names = featurizer.describe_columns(message, context)
-        said: list[str] = []
-        for column, push in self.model.contributions(block, label):
-            if push <= 0 or len(said) >= _EXPLAIN_TOP:
-                break
-            what = names.get(column)
-            if what and what not in said:
-                said.append(what)
-        return said
+        inputs = [(message, context) for message, context, _ in items]
+        block: Columns = featurizer.columns(inputs)
+        names = featurizer.describe_many(inputs)
+        # Each input's entries, in the order its own block would list them.
+        order = np.argsort(block.texts, kind="stable")
+        bounds = np.searchsorted(block.texts[order], np.arange(len(items) + 1))
+        out: list[list[str]] = []
+        for i, (_, _, label) in enumerate(items):
+            mine = order[bounds[i] : bounds[i + 1]]
+            own = Columns(np.zeros(len(mine), dtype=np.int64), block.columns[mine], block.values[mine])
+            said: list[str] = []
+            for column, push in self.model.contributions(own, label):
+                if push <= 0 or len(said) >= _EXPLAIN_TOP:
+                    break
+                what = names[i].get(column)
+                if what and what not in said:
+                    said.append(what)
+            out.append(said)
+        return out
 
 
 def _never(text: str) -> bool:
