@@ -206,6 +206,27 @@ def test_thresholds_meet_the_written_precision_target_and_the_real_ok_cap():
     assert floors["impatience"] <= thresholds["impatience"]
 
 
+def test_conflict_gets_its_own_smaller_room_for_wrong_charges_on_the_real_dev_split():
+    rng = np.random.default_rng(1)
+    written, y = [], []
+    for i in range(200):
+        bad = i % 2 == 0
+        p_con = rng.uniform(0.5, 1.0) if bad else rng.uniform(0.0, 0.5)
+        written.append((p_con, 0.0, 1 - p_con))
+        y.append("conflict" if bad else "ok")
+    written = np.array(written)
+    # Real dev: 1000 ok messages, five of them scoring 0.55 … 0.95 on conflict.
+    dev = np.array([(p, 0.0, 1 - p) for p in [0.05] * 995 + [0.55, 0.65, 0.75, 0.85, 0.95]])
+    args = (written, y, ["ok"] * 200, dev, ["ok"] * 1000, ["ok"] * 1000)
+    loose, _, _ = choose_thresholds(*args, _t_config(real_max_ok_charged=0.01))
+    strict, _, why = choose_thresholds(
+        *args, _t_config(real_max_ok_charged=0.01, real_max_ok_charged_as={"conflict": 0.002})
+    )
+    assert loose["conflict"] <= 0.55  # the shared cap lets all five through
+    assert 0.75 < strict["conflict"] <= 0.85  # at most two of the thousand charged as conflict
+    assert why["conflict"]["dev_ok_charged_as_kind"] <= 0.002
+
+
 def test_the_review_floor_holds_at_most_the_set_share_of_the_dev_split():
     dev = np.array([(0.0, p, 1 - p) for p in np.linspace(0.0, 0.99, 100)])
     written = np.array([(0.0, 0.99, 0.01), (0.0, 0.01, 0.99)])

@@ -203,6 +203,7 @@ def choose_thresholds(
     grid = [round(float(x), 4) for x in np.arange(float(t_config["lowest"]), 1.0, float(t_config["step"]))]
     targets = t_config["target_precision"]
     max_ok = float(t_config["real_max_ok_charged"])
+    max_ok_as = {k: float(v) for k, v in t_config.get("real_max_ok_charged_as", {}).items()}
     min_precision = float(t_config["real_min_precision"])
     min_charged = int(t_config["real_min_charged"])
     wy, dy = list(written_y), list(dev_y)
@@ -218,6 +219,9 @@ def choose_thresholds(
         ok_charged = sum(1 for _, y in charged if y == "ok") / dev_ok
         if ok_charged > max_ok:
             return None
+        ok_as_kind = sum(1 for v, y in charged if y == "ok" and v == kind) / dev_ok
+        if ok_as_kind > max_ok_as.get(kind, 1.0):
+            return None
         right = sum(1 for v, y in charged if y != "ok")
         if len(charged) >= min_charged and right / len(charged) < min_precision:
             return None
@@ -228,6 +232,7 @@ def choose_thresholds(
             "written_precision": round(sum(1 for y in flagged if y == kind) / len(flagged), 4),
             "written_recall": round(recall, 4),
             "dev_ok_charged": round(ok_charged, 5),
+            "dev_ok_charged_as_kind": round(ok_as_kind, 5),
             "dev_charged": len(charged),
             "dev_charged_right": right,
         }
