@@ -14,13 +14,14 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from qc.outputs.writers import conversation_summary, dumps, finding_records
 from qc.run.inspector import ConversationResult
 from qc.scoring.card import MessageVerdict, Scorecard, add_held_counts, message_verdicts
 from qc.scoring.metrics import AgentDayMetricsBuilder, message_days
 
-__all__ = ["ChunkOutput", "ChunkOutputTask", "ScoreTally", "chunk_output"]
+__all__ = ["ChunkOutput", "ChunkOutputTask", "ScoreTally", "chunk_output", "result_lines"]
 
 
 class ScoreTally:
@@ -36,19 +37,27 @@ class ScoreTally:
         self.held_by = defaultdict(partial(defaultdict, int))
         self.findings = 0
 
-    def add(self, result: ConversationResult, card: Scorecard) -> None:
-        """Count one inspected conversation."""
+    def add(self, result: ConversationResult, card: Scorecard, order: Any = None) -> None:
+        """Count one inspected conversation.
+
+        ``order`` is its position in the input, for tallies counted out of input order and
+        merged in any order (Spark partitions); see :meth:`AgentDayMetricsBuilder.add`.
+        """
         conversation, findings = result.conversation, result.findings
         # The days of the messages, computed once for the metrics, verdicts and held counts.
         days = {conversation.id: message_days(conversation, card.day)}
-        self.metrics.add(conversation, days[conversation.id])
+        self.metrics.add(conversation, days[conversation.id], order)
         if findings:
             self.findings += len(findings)
             self.verdicts.extend(message_verdicts([conversation], findings, card, days))
             add_held_counts(self.held_by, [conversation], findings, card, days)
 
     def merge(self, other: ScoreTally) -> None:
-        """Add the tally of the conversations that come after this one's."""
+        """Add the tally of the conversations that come after this one's.
+
+        Tallies whose conversations were added with their ``order`` merge in any order and
+        grouping to the same counters (the verdicts' order differs; scoring sorts them).
+        """
         self.metrics.merge(other.metrics)
         self.verdicts.extend(other.verdicts)
         for key, counts in other.held_by.items():
@@ -78,13 +87,22 @@ class ChunkOutputTask:
         return chunk_output(results, self.card)
 
 
+def result_lines(result: ConversationResult) -> tuple[list[str], str]:
+    """One inspected conversation's findings.jsonl lines and its conversations.jsonl line, without newlines.
+
+    The one place those lines are made, for every engine (local, ``--jobs``, Spark).
+    """
+    return [dumps(record) for record in finding_records(result.findings)], dumps(conversation_summary(result))
+
+
 def chunk_output(results: Iterable[ConversationResult], card: Scorecard) -> ChunkOutput:
     """The lines and the tally of ``results``, in their order."""
     tally = ScoreTally(card)
     findings: list[str] = []
     summaries: list[str] = []
     for result in results:
-        findings.extend(dumps(record) + "\n" for record in finding_records(result.findings))
-        summaries.append(dumps(conversation_summary(result)) + "\n")
+        lines, summary = result_lines(result)
+        findings.extend(line + "\n" for line in lines)
+        summaries.append(summary + "\n")
         tally.add(result, card)
     return ChunkOutput("".join(findings), "".join(summaries), tally)

@@ -31,7 +31,7 @@ from qc.readers.line_chunks import LineSplit
 from qc.readers.options import ReadOptions, ReadResult
 from qc.readers.stream import NotContiguousError, StreamRead, stream_inputs
 from qc.run.executors import Executor, findings_of
-from qc.run.inspector import ConversationResult
+from qc.run.inspector import ConversationResult, InspectorInfo
 from qc.schema import Conversation, Deduction, Finding
 from qc.scoring.card import (
     DECISIONS,
@@ -148,31 +148,7 @@ def run_inspection(
         score_report(report, out_dir, card, rejected=_stored_rejections(store))
         report.finding_count = len(report.findings)
     report.seconds = time.perf_counter() - started
-    info = executor.describe()
-    report.run = {
-        "qc_version": __version__,
-        "rules": list(info.rules),
-        "counts": {"read": read.read, "accepted": read.accepted, "rejected": read.rejected},
-        "conversations": report.conversations,
-        "findings": report.finding_count,
-        "files": [
-            {
-                "path": f.path,
-                "format": f.format,
-                "encoding": f.encoding,
-                "read": f.read,
-                "accepted": f.accepted,
-                "rejected": f.rejected,
-                "error": f.error,
-            }
-            for f in read.files
-        ],
-        "warnings": read.warnings,
-        "seconds": round(report.seconds, 3),
-        **info.versions(),
-        **scorecard_info(report.scorecard),
-        **(run_info or {}),
-    }
+    report.run = run_record(report, executor.describe(), run_info)
     write_json(out_dir / RUN_FILE, report.run)
     if store is not None:
         save_report(store, report)
@@ -186,7 +162,7 @@ def _inspect_and_write(
     executor: Executor,
     lean: bool,
     card: Scorecard,
-) -> _LeanScoring | None:
+) -> LeanScoring | None:
     """Inspect ``conversations``, writing findings and summaries as results arrive.
 
     Fills ``report.results`` with every conversation, or with ``lean`` keeps no results
@@ -228,10 +204,10 @@ def _per_conversation(outputs: Iterable[ChunkOutput]) -> Iterator[ChunkOutput | 
         yield output
 
 
-def _write_lean(outputs: Iterable[ChunkOutput], out_dir: Path, card: Scorecard) -> _LeanScoring:
+def _write_lean(outputs: Iterable[ChunkOutput], out_dir: Path, card: Scorecard) -> LeanScoring:
     """Write the lines of each chunk's output as it arrives and add up the tallies for scoring."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    scoring = _LeanScoring(card)
+    scoring = LeanScoring(card)
     with (
         (out_dir / FINDINGS_FILE).open("w", encoding="utf-8") as findings_fh,
         (out_dir / CONVERSATIONS_FILE).open("w", encoding="utf-8") as conversations_fh,
@@ -243,7 +219,7 @@ def _write_lean(outputs: Iterable[ChunkOutput], out_dir: Path, card: Scorecard) 
     return scoring
 
 
-class _LeanScoring:
+class LeanScoring:
     """What :func:`score_report` needs, added up one chunk of conversations at a time.
 
     Keeps the agents' day counters in memory and one verdict per agent message with findings
@@ -277,6 +253,40 @@ class _LeanScoring:
             held = self.tally.held_by
             report.agents = agent_rows_from(self.verdicts, held, metrics, report.deductions, card)
         write_score_outputs(out_dir, report.deductions, report.agents, agent_columns(card))
+
+
+def run_record(
+    report: InspectionReport, info: InspectorInfo, run_info: dict[str, Any] | None
+) -> dict[str, Any]:
+    """What run.json holds about a finished run: counts, files, warnings, versions, scorecard, extras.
+
+    One function for every engine, so their run.json files differ only in ``run_info``.
+    """
+    read = report.read
+    return {
+        "qc_version": __version__,
+        "rules": list(info.rules),
+        "counts": {"read": read.read, "accepted": read.accepted, "rejected": read.rejected},
+        "conversations": report.conversations,
+        "findings": report.finding_count,
+        "files": [
+            {
+                "path": f.path,
+                "format": f.format,
+                "encoding": f.encoding,
+                "read": f.read,
+                "accepted": f.accepted,
+                "rejected": f.rejected,
+                "error": f.error,
+            }
+            for f in read.files
+        ],
+        "warnings": read.warnings,
+        "seconds": round(report.seconds, 3),
+        **info.versions(),
+        **scorecard_info(report.scorecard),
+        **(run_info or {}),
+    }
 
 
 def scorecard_info(card: Scorecard | None) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from statistics import fmean
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from qc.schema import Conversation, Message, Role
@@ -310,6 +311,8 @@ class ExactSum:
 @dataclass(slots=True)
 class _Acc:
     shop: str | None = None
+    # Input position of the conversation the shop came from (None: position not given).
+    shop_at: Any = None
     conversations: int = 0
     messages: int = 0
     buyer_messages: int = 0
@@ -319,6 +322,11 @@ class _Acc:
     first: ExactSum = field(default_factory=ExactSum)
     received: int = 0
     replied: int = 0
+
+
+def _earlier(at: Any, than: Any) -> bool:
+    """Whether input position ``at`` comes before ``than`` (never, when either is not known)."""
+    return at is not None and than is not None and bool(at < than)
 
 
 def agent_day_metrics(
@@ -342,13 +350,17 @@ class AgentDayMetricsBuilder:
         self.rule = rule or DayRule()
         self._acc: dict[tuple[str, str], _Acc] = defaultdict(_Acc)
 
-    def add(self, conv: Conversation, days: Sequence[str] | None = None) -> None:
+    def add(self, conv: Conversation, days: Sequence[str] | None = None, order: Any = None) -> None:
         """Count one conversation's messages and turns (each conversation once: ids are not kept).
 
         ``days`` is :func:`message_days` of the conversation under this builder's rule, when
-        the caller has it already.
+        the caller has it already. ``order`` is the conversation's position in the input
+        (any comparable value), for builders fed in another order and merged afterwards:
+        an agent-day's shop is then still that of the first conversation in input order.
+        Without it, conversations are taken to come in input order.
         """
         rule, acc = self.rule, self._acc
+        shop = conv.shop
         if days is None:
             days = message_days(conv, rule)
         # Per agent and day this conversation touches: what it counts towards (kept only while
@@ -362,11 +374,13 @@ class AgentDayMetricsBuilder:
                 a = acc[key]
                 a.messages += 1
                 touched.add(key)
-                a.shop = a.shop or conv.shop
+                if a.shop is None or (order is not None and shop is not None and _earlier(order, a.shop_at)):
+                    a.shop, a.shop_at = shop, order
         for position, turn in enumerate(conversation_turns(conv, rule, days)):
             key = (turn.agent, turn.date)
             a = acc[key]
-            a.shop = a.shop or conv.shop
+            if a.shop is None or (order is not None and shop is not None and _earlier(order, a.shop_at)):
+                a.shop, a.shop_at = shop, order
             touched.add(key)
             a.buyer_messages += turn.buyer_messages
             a.turns += 1
@@ -390,10 +404,13 @@ class AgentDayMetricsBuilder:
 
         Gives the rows one builder fed all the conversations in that order would give (a
         worker of ``qc inspect --jobs`` counts its chunk, the main process merges in order).
+        Builders given each conversation's ``order`` (see :meth:`add`) may be merged in any
+        order and grouping, as Spark merges the tallies of its partitions.
         """
         for key, b in other._acc.items():
             a = self._acc[key]
-            a.shop = a.shop or b.shop
+            if a.shop is None or (b.shop is not None and _earlier(b.shop_at, a.shop_at)):
+                a.shop, a.shop_at = b.shop, b.shop_at
             a.conversations += b.conversations
             a.messages += b.messages
             a.buyer_messages += b.buyer_messages
