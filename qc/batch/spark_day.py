@@ -464,16 +464,35 @@ class _DayRun:
         return report
 
     def save(self, store: str, report: InspectionReport) -> None:
-        """Save the run to the store, streaming conversations and findings from the part files."""
-        from qc.batch.spark_store import save_streamed
+        """Save the run to the store, its conversations and findings streamed from the part files.
+
+        Both are in input order, a conversation's findings together, so one pass pairs them.
+        """
+        from qc.schema import Conversation, Finding
+        from qc.store.database import open_store
 
         parts = self.part_files
-        save_streamed(
-            store,
-            report,
-            lambda: (r["record"] for r in parts.ordered(TRANSCRIPTS)),
-            lambda: (r["record"] for r in parts.ordered(FINDINGS)),
-        )
+
+        def results() -> Iterator[tuple[Conversation, list[Finding]]]:
+            findings = (Finding.from_json(orjson.loads(r["record"])) for r in parts.ordered(FINDINGS))
+            pending = next(findings, None)
+            for row in parts.ordered(TRANSCRIPTS):
+                conversation = Conversation.from_json(orjson.loads(row["record"]))
+                found = []
+                while pending is not None and pending.conversation_id == conversation.id:
+                    found.append(pending)
+                    pending = next(findings, None)
+                yield conversation, found
+
+        card = report.scorecard
+        with open_store(store) as db:
+            db.save_run_streamed(
+                run=report.run,
+                results=results,
+                deductions=report.deductions,
+                agents=report.agents,
+                day=card.day if card is not None else None,
+            )
 
 
 def _reject_place(record: str) -> tuple[str, int]:

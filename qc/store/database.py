@@ -14,10 +14,11 @@ supervision layer gives it.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -65,6 +66,93 @@ def _finding_from_row(row: Any) -> Finding:
         suppressed=bool(row.suppressed),
         needs_review=bool(row.needs_review),
     )
+
+
+def _day_of(days: Sequence[str], index: int) -> str:
+    return days[index] if 0 <= index < len(days) else "undated"
+
+
+def _conversation_date(c: Conversation, day: DayRule) -> str:
+    """The date a conversation row is filed under: that of its first timestamped message."""
+    return conversation_metrics(c, day).date
+
+
+def _conversation_row(c: Conversation, day: DayRule) -> dict[str, Any]:
+    m = conversation_metrics(c, day)
+    return dict(
+        shop=_shop(c.shop),
+        date=m.date,
+        conversation_id=c.id,
+        agents=_json(list(m.agents)),
+        buyer_messages=m.buyer_messages,
+        agent_messages=m.agent_messages,
+        turns=m.turns,
+        turns_replied=m.turns_replied,
+        avg_response_s=m.avg_response_s,
+        first_response_s=m.first_response_s,
+        answer_ratio=m.answer_ratio,
+        source=c.source,
+    )
+
+
+def _finding_row(f: Finding, conv: Conversation | None, days: Sequence[str]) -> dict[str, Any]:
+    return dict(
+        shop=_shop(conv.shop if conv else None),
+        date=_day_of(days, f.message_index),
+        finding_id=f.id,
+        conversation_id=f.conversation_id,
+        message_index=f.message_index,
+        agent=f.agent,
+        kind=f.kind,
+        rule=f.rule,
+        entry=f.entry,
+        score=f.score,
+        suppressed=f.suppressed,
+        needs_review=f.needs_review,
+        start=f.start,
+        end=f.end,
+        text=f.text,
+        evidence=_json(f.evidence.to_json()),
+    )
+
+
+def _agent_and_deduction_rows(
+    agents: Iterable[dict[str, Any]], deductions: Iterable[Deduction]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    agent_list = list(agents)
+    shop_of = {(r["agent"], r["date"]): _shop(r.get("shop")) for r in agent_list}
+    agent_rows = [
+        dict(
+            shop=_shop(r.get("shop")),
+            date=r["date"],
+            agent=r["agent"],
+            conversations=r.get("conversations", 0),
+            avg_response_s=r.get("avg_response_s"),
+            first_response_s=r.get("first_response_s"),
+            reply_rate=r.get("reply_rate"),
+            answer_ratio=r.get("answer_ratio"),
+            impatience=r.get("impatience", 0),
+            conflict=r.get("conflict", 0),
+            forbidden_phrase=r.get("forbidden_phrase", 0),
+            total_points=r.get("total_points", 0.0),
+            total_score=r.get("total_score", 0.0),
+            row=_json(r),
+        )
+        for r in agent_list
+    ]
+    deduction_rows = [
+        dict(
+            shop=shop_of.get((d.agent, d.date), ""),
+            date=d.date,
+            agent=d.agent,
+            item=d.item,
+            points=d.points,
+            reason=d.reason,
+            finding_ids=_json(list(d.finding_ids)),
+        )
+        for d in deductions
+    ]
+    return agent_rows, deduction_rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,82 +218,12 @@ class Store:
         day = day or DayRule()
         convs = {c.id: c for c in conversations}
         days_of = {c.id: message_days(c, day) for c in conversations}
-        conv_rows = []
-        for c in conversations:
-            m = conversation_metrics(c, day)
-            conv_rows.append(
-                dict(
-                    shop=_shop(c.shop),
-                    date=m.date,
-                    conversation_id=c.id,
-                    agents=_json(list(m.agents)),
-                    buyer_messages=m.buyer_messages,
-                    agent_messages=m.agent_messages,
-                    turns=m.turns,
-                    turns_replied=m.turns_replied,
-                    avg_response_s=m.avg_response_s,
-                    first_response_s=m.first_response_s,
-                    answer_ratio=m.answer_ratio,
-                    source=c.source,
-                )
-            )
-        finding_rows = []
-        for f in findings:
-            conv = convs.get(f.conversation_id)
-            days = days_of.get(f.conversation_id, [])
-            finding_rows.append(
-                dict(
-                    shop=_shop(conv.shop if conv else None),
-                    date=days[f.message_index] if 0 <= f.message_index < len(days) else "undated",
-                    finding_id=f.id,
-                    conversation_id=f.conversation_id,
-                    message_index=f.message_index,
-                    agent=f.agent,
-                    kind=f.kind,
-                    rule=f.rule,
-                    entry=f.entry,
-                    score=f.score,
-                    suppressed=f.suppressed,
-                    needs_review=f.needs_review,
-                    start=f.start,
-                    end=f.end,
-                    text=f.text,
-                    evidence=_json(f.evidence.to_json()),
-                )
-            )
-        agent_list = list(agents)
-        shop_of = {(r["agent"], r["date"]): _shop(r.get("shop")) for r in agent_list}
-        agent_rows = [
-            dict(
-                shop=_shop(r.get("shop")),
-                date=r["date"],
-                agent=r["agent"],
-                conversations=r.get("conversations", 0),
-                avg_response_s=r.get("avg_response_s"),
-                first_response_s=r.get("first_response_s"),
-                reply_rate=r.get("reply_rate"),
-                answer_ratio=r.get("answer_ratio"),
-                impatience=r.get("impatience", 0),
-                conflict=r.get("conflict", 0),
-                forbidden_phrase=r.get("forbidden_phrase", 0),
-                total_points=r.get("total_points", 0.0),
-                total_score=r.get("total_score", 0.0),
-                row=_json(r),
-            )
-            for r in agent_list
+        conv_rows = [_conversation_row(c, day) for c in conversations]
+        finding_rows = [
+            _finding_row(f, convs.get(f.conversation_id), days_of.get(f.conversation_id, []))
+            for f in findings
         ]
-        deduction_rows = [
-            dict(
-                shop=shop_of.get((d.agent, d.date), ""),
-                date=d.date,
-                agent=d.agent,
-                item=d.item,
-                points=d.points,
-                reason=d.reason,
-                finding_ids=_json(list(d.finding_ids)),
-            )
-            for d in deductions
-        ]
+        agent_rows, deduction_rows = _agent_and_deduction_rows(agents, deductions)
         by_table = {
             "conversations": conv_rows,
             "findings": finding_rows,
@@ -213,29 +231,8 @@ class Store:
             "agent_days": agent_rows,
         }
         covered = sorted({(r["shop"], r["date"]) for rows in by_table.values() for r in rows})
-        counts = run.get("counts", {})
-        scorecard = run.get("scorecard") or {}
         with self.engine.begin() as conn:
-            run_id = conn.execute(
-                TABLES["runs"]
-                .insert()
-                .values(
-                    started_at=run.get("started_at") or _now(),
-                    qc_version=str(run.get("qc_version", "")),
-                    scorecard_hash=scorecard.get("hash"),
-                    scorecard_name=scorecard.get("name"),
-                    lexicon_version=run.get("lexicon_version"),
-                    model_version=run.get("model_version"),
-                    read_count=int(counts.get("read", 0)),
-                    accepted_count=int(counts.get("accepted", 0)),
-                    rejected_count=int(counts.get("rejected", 0)),
-                    conversation_count=len(conv_rows),
-                    finding_count=len(finding_rows),
-                    inputs=_json([f.get("path") for f in run.get("files", [])]),
-                    days=_json([{"shop": s, "date": d} for s, d in covered]),
-                    run_json=_json(run),
-                )
-            ).inserted_primary_key[0]
+            run_id = self._insert_run(conn, run, covered, len(conv_rows), len(finding_rows))
             for name in RESULT_TABLES:
                 table = TABLES[name]
                 for shop, date in covered:
@@ -244,6 +241,99 @@ class Store:
                 if rows:
                     conn.execute(table.insert(), [{**r, "run_id": run_id} for r in rows])
             self._save_messages(conn, conversations, days_of)
+        return int(run_id)
+
+    def save_run_streamed(
+        self,
+        *,
+        run: dict[str, Any],
+        results: Callable[[], Iterable[tuple[Conversation, Sequence[Finding]]]],
+        deductions: Iterable[Deduction],
+        agents: Iterable[dict[str, Any]],
+        day: DayRule | None = None,
+        chunk: int = 1000,
+    ) -> int:
+        """:meth:`save_run` for a run too big to hold: its conversations and findings read twice, in chunks.
+
+        ``results()`` yields every conversation of the run with its findings; it is called
+        twice, once to find the (shop, date) pairs covered and once to insert (``chunk``
+        conversations at a time), inside one transaction as :meth:`save_run`. The store then
+        holds what :meth:`save_run` would have saved from the same run.
+        """
+        day = day or DayRule()
+        agent_rows, deduction_rows = _agent_and_deduction_rows(agents, deductions)
+        covered_set = {(r["shop"], r["date"]) for rows in (agent_rows, deduction_rows) for r in rows}
+        conversations = findings = 0
+        for c, found in results():
+            days = message_days(c, day)
+            covered_set.add((_shop(c.shop), _conversation_date(c, day)))
+            covered_set.update((_shop(c.shop), _day_of(days, f.message_index)) for f in found)
+            conversations += 1
+            findings += len(found)
+        covered = sorted(covered_set)
+        with self.engine.begin() as conn:
+            run_id = self._insert_run(conn, run, covered, conversations, findings)
+            for name in RESULT_TABLES:
+                table = TABLES[name]
+                for shop, date in covered:
+                    conn.execute(delete(table).where(table.c.shop == shop, table.c.date == date))
+            for name, rows in (("deductions", deduction_rows), ("agent_days", agent_rows)):
+                if rows:
+                    conn.execute(TABLES[name].insert(), [{**r, "run_id": run_id} for r in rows])
+            batch: list[tuple[Conversation, Sequence[Finding]]] = []
+            for pair in chain(results(), [None]):
+                if pair is not None:
+                    batch.append(pair)
+                if batch and (pair is None or len(batch) >= chunk):
+                    self._insert_results(conn, run_id, batch, day)
+                    batch = []
+        return int(run_id)
+
+    def _insert_results(
+        self, conn: Connection, run_id: int, batch: list[tuple[Conversation, Sequence[Finding]]], day: DayRule
+    ) -> None:
+        """One chunk of a streamed run: its conversations, findings and messages."""
+        days_of = {c.id: message_days(c, day) for c, _ in batch}
+        conv_rows = [{**_conversation_row(c, day), "run_id": run_id} for c, _ in batch]
+        finding_rows = [
+            {**_finding_row(f, c, days_of[c.id]), "run_id": run_id} for c, found in batch for f in found
+        ]
+        conn.execute(TABLES["conversations"].insert(), conv_rows)
+        if finding_rows:
+            conn.execute(TABLES["findings"].insert(), finding_rows)
+        self._save_messages(conn, [c for c, _ in batch], days_of)
+
+    def _insert_run(
+        self,
+        conn: Connection,
+        run: dict[str, Any],
+        covered: list[tuple[str, str]],
+        conversations: int,
+        findings: int,
+    ) -> int:
+        """The run's row in ``runs`` (the audit log); returns its id."""
+        counts = run.get("counts", {})
+        scorecard = run.get("scorecard") or {}
+        run_id = conn.execute(
+            TABLES["runs"]
+            .insert()
+            .values(
+                started_at=run.get("started_at") or _now(),
+                qc_version=str(run.get("qc_version", "")),
+                scorecard_hash=scorecard.get("hash"),
+                scorecard_name=scorecard.get("name"),
+                lexicon_version=run.get("lexicon_version"),
+                model_version=run.get("model_version"),
+                read_count=int(counts.get("read", 0)),
+                accepted_count=int(counts.get("accepted", 0)),
+                rejected_count=int(counts.get("rejected", 0)),
+                conversation_count=conversations,
+                finding_count=findings,
+                inputs=_json([f.get("path") for f in run.get("files", [])]),
+                days=_json([{"shop": s, "date": d} for s, d in covered]),
+                run_json=_json(run),
+            )
+        ).inserted_primary_key[0]
         return int(run_id)
 
     def conversation_ids(self, date_from: str, date_to: str) -> set[str]:
@@ -415,7 +505,7 @@ class Store:
         return int(result.rowcount)
 
     def _save_messages(
-        self, conn: Connection, conversations: Sequence[Conversation], days_of: dict[str, list[str]]
+        self, conn: Connection, conversations: Sequence[Conversation], days_of: Mapping[str, Sequence[str]]
     ) -> None:
         """Replace the stored messages of these conversations (inside the caller's transaction).
 
