@@ -145,7 +145,7 @@ def run_inspection(
         report.finding_count = scoring.findings
     else:
         # Review decisions already in the store keep applying when a day is inspected again.
-        score_report(report, out_dir, card, rejected=_stored_rejections(store))
+        score_report(report, out_dir, card, rejected=stored_rejections(store))
         report.finding_count = len(report.findings)
     report.seconds = time.perf_counter() - started
     report.run = run_record(report, executor.describe(), run_info)
@@ -298,8 +298,8 @@ def scorecard_info(card: Scorecard | None) -> dict[str, Any]:
     }
 
 
-def _stored_rejections(store: str | None) -> frozenset[str]:
-    """Ids of findings rejected in review in ``store`` (none without a store)."""
+def stored_rejections(store: str | None) -> frozenset[str]:
+    """Ids of findings rejected in review in ``store`` (none without a store); they score as suppressed."""
     if store is None:
         return frozenset()
     with open_store(store) as db:

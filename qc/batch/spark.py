@@ -173,16 +173,16 @@ def spark_session(master: str | None = "local[2]", app_name: str = "qc inspect")
     import os
     import sys
 
-    from pyspark import SparkConf
     from pyspark.sql import SparkSession
 
-    if master is None:
-        # Under spark-submit the JVM is already up and its properties name the master.
-        master = SparkConf().get("spark.master", None) or "local[2]"
+    builder = SparkSession.builder.appName(app_name)
     # Spark's progress bar is for people: on a terminal only, like qc's own (stderr carries no data).
-    show_progress = "true" if sys.stderr.isatty() else "false"
-    builder = SparkSession.builder.master(master).appName(app_name)
-    builder = builder.config("spark.ui.showConsoleProgress", show_progress)
+    builder = builder.config("spark.ui.showConsoleProgress", "true" if sys.stderr.isatty() else "false")
+    if master is None and os.environ.get("PYSPARK_GATEWAY_PORT"):
+        # Started by spark-submit: the master, memory and Python are the ones it was given.
+        return builder.getOrCreate()
+    master = master or "local[2]"
+    builder = builder.master(master)
     if master.startswith("local"):
         # A session started from Python runs its workers with $PYSPARK_PYTHON (default python3);
         # with PySpark 4.3 the spark.pyspark.python setting alone left them on the system

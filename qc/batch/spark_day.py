@@ -45,8 +45,8 @@ import orjson
 from qc.batch.run import (
     InspectionReport,
     LeanScoring,
-    _stored_rejections,
     run_record,
+    stored_rejections,
 )
 from qc.batch.spark_tasks import (
     CONVERSATIONS,
@@ -67,7 +67,7 @@ from qc.batch.spark_tasks import (
 )
 from qc.errors import ConfigError, InputError, QcError
 from qc.outputs.writers import CONVERSATIONS_FILE, FINDINGS_FILE, REJECTS_FILE, RUN_FILE, write_json
-from qc.readers.files import read_file, resolve_options
+from qc.readers.files import Resolved, read_file, resolve_options
 from qc.readers.options import FileReport, ReadOptions, ReadResult, expand_inputs
 from qc.readers.pieces import HEAD_BYTES, HEAD_LINES, PieceCounts, PieceFormat, piece_format
 from qc.rules import RuleSettings
@@ -161,27 +161,29 @@ def run_spark_inspection(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     parts_uri = parts or str((out_dir / "spark").resolve())
+    day = _DayRun(spark, settings, card, resolved, parts_uri, partitions, store)
     try:
-        day = _DayRun(spark, settings, card, resolved, parts_uri, partitions, store)
-        files = _list_inputs(spark, [str(p) for p in inputs])
-        counts, table, driver_notes, driver_groups, info = day.run(files)
-        report = day.finish(out_dir, files, counts, table, driver_groups)
+        day.run(_list_inputs(spark, [str(p) for p in inputs]))
+        report = day.finish(out_dir)
     except QcError:
         raise
     except Exception as exc:
         raise _failure(exc) from None
     finally:
         for session in own:
-            session.stop()
+            try:
+                session.stop()
+            except Exception:  # noqa: BLE001 - a JVM that died already said why (above)
+                pass
     report.seconds = time.perf_counter() - started
     extra: dict[str, Any] = {
         "engine": "spark",
-        "spark_master": spark.sparkContext.master if not own else own[0].sparkContext.master,
+        "spark_master": spark.sparkContext.master,
         "spark_parts": parts_uri,
     }
-    if driver_notes:
-        extra["spark_read_on_driver"] = driver_notes
-    report.run = run_record(report, info, {**extra, **(run_info or {})})
+    if day.notes:
+        extra["spark_read_on_driver"] = day.notes
+    report.run = run_record(report, day.info, {**extra, **(run_info or {})})
     write_json(out_dir / RUN_FILE, report.run)
     if store is not None:
         day.save(store, report)
@@ -190,6 +192,11 @@ def run_spark_inspection(
 
 def _failure(exc: BaseException) -> QcError:
     """A failed Spark job as a message for a person: the worker's error type and first line, no traceback."""
+    if isinstance(exc, ConnectionError) or type(exc).__name__ == "Py4JNetworkError":
+        return SparkRunError(
+            "the Spark driver (JVM) stopped answering, most likely out of memory:"
+            " give it more with spark-submit --driver-memory or spark.driver.memory"
+        )
     text = str(exc)
     found = re.findall(r"^(\w+(?:\.\w+)*(?:Error|Exception)): (.*)$", text, flags=re.MULTILINE)
     if found:
@@ -216,14 +223,14 @@ class _File:
 
 
 class _DayRun:
-    """The jobs of one run and the driver's part before and after them."""
+    """The jobs of one run, and the driver's part before and after them."""
 
     def __init__(
         self,
         spark: SparkSession,
         settings: RuleSettings,
         card: Scorecard,
-        resolved: Any,
+        resolved: Resolved,
         parts: str,
         partitions: int | None,
         store: str | None,
@@ -233,68 +240,43 @@ class _DayRun:
         self.settings = settings
         self.card = card
         self.resolved = resolved
-        self.parts = parts
         self.partitions = partitions
         self.store = store
-        self.formats: dict[int, tuple[str | None, str | None]] = {}  # files read on the driver
         self.part_files = _Parts(spark, parts)
+        # Filled by run():
+        self.files: list[_File] = []
+        self.table: FileTable | None = None
+        self.counts = RunCounts()
+        self.info = InspectorInfo(())
+        self.notes: list[dict[str, str]] = []  # files read on the driver, and why (run.json)
+        self.driver_reads: dict[int, tuple[str | None, str | None, int]] = {}  # format, encoding, labels
 
-    def run(
-        self, labels: list[str]
-    ) -> tuple[RunCounts, FileTable, list[dict[str, str]], dict[int, int], InspectorInfo]:
-        """Plan the files, run the Spark jobs; the added-up counts and what the driver needs to finish."""
+    def run(self, labels: list[str]) -> None:
+        """Plan the files, then run the Spark jobs: inspect and write, then add up the counts."""
         sc = self.sc
         settings = sc.broadcast(self.settings)
-        info = describe_on_workers(sc, settings)  # a setting the executors cannot build fails here
-        files = [self._plan(label) for label in labels]
-        survey = self._survey([(i, f) for i, f in enumerate(files) if f.form is not None])
-        for i, f in enumerate(files):
-            if f.form is not None and survey.get(i, (0, 0))[1]:
-                files[i] = _File(
-                    f.label, None, "a line is not UTF-8 (the whole-file reader sniffs the encoding)"
-                )
-        rdds: list[RDD[Any]] = []
-        driver_notes: list[dict[str, str]] = []
-        driver_groups: dict[int, int] = {}  # file read on the driver → labels its rejects carry
-        for i, f in enumerate(files):
+        self.info = describe_on_workers(sc, settings)  # a setting the executors cannot build fails here
+        self.files = [self._plan(label) for label in labels]
+        survey = self._survey([(i, f) for i, f in enumerate(self.files) if f.form is not None])
+        for (i, _), (_, bad) in survey.items():
+            if bad and self.files[i].form is not None:
+                why = "a line is not UTF-8 (the whole-file reader sniffs the encoding)"
+                self.files[i] = _File(self.files[i].label, None, why)
+        records: list[RDD[Any]] = []
+        for i, f in enumerate(self.files):
             if f.form is None:
-                driver_notes.append({"path": f.label, "why": f.why})
-                rows, groups = self._read_on_driver(i, f)
-                driver_groups[i] = groups
-                rdds.append(sc.parallelize(rows, max(1, min(sc.defaultParallelism, len(rows) // 20_000))))
-        bases: dict[tuple[int, int], int] = {}
-        lines_of: list[int] = []
-        for i, f in enumerate(files):
-            blocks = sorted((b, n) for (j, b), (n, _) in survey.items() if j == i) if f.form else []
-            total = 0
-            for block, n in blocks:
-                bases[(i, block)] = total
-                total += n
-            lines_of.append(total if f.form is not None else 1)
-        offsets = tuple(sum(lines_of[:i]) for i in range(len(files)))
-        total_lines = sum(lines_of)
-        dp = max(1, sc.defaultParallelism)
-        parts = self.partitions or dp * math.ceil(math.ceil(total_lines / _LINES_PER_PARTITION) / dp)
-        parts = max(1, parts)
-        table = FileTable(
-            labels=tuple(f.label for f in files),
-            kinds=tuple(f.form.format if f.form else None for f in files),
-            encodings=tuple(f.form.encoding if f.form else None for f in files),
-            delimiters=tuple(f.form.delimiter if f.form else "," for f in files),
-            bases=bases,
-            offsets=offsets,
-            bounds=tuple(total_lines * k // parts for k in range(1, parts)),
-            resolved=self.resolved,
-        )
+                rows = self._read_on_driver(i, f)
+                records.append(sc.parallelize(rows, max(1, min(sc.defaultParallelism, len(rows) // 20_000))))
+        table = self.table = self._table(survey)
         shared = sc.broadcast(table)
-        jsonl = [(i, f) for i, f in enumerate(files) if f.form is not None and f.form.format == "jsonl"]
+        jsonl = [(i, f) for i, f in enumerate(self.files) if f.form is not None and f.form.format == "jsonl"]
         if jsonl:
-            rdds.append(self._lines(jsonl, "v").rdd.mapPartitionsWithIndex(partial(read_jsonl_part, shared)))
-        for i, f in enumerate(files):
+            lines = self._lines(jsonl, "v").rdd
+            records.append(lines.mapPartitionsWithIndex(partial(read_jsonl_part, shared)))
+        for i, f in enumerate(self.files):
             if f.form is not None and f.form.format == "csv":
-                rdds.append(self._whole_file(f).mapPartitionsWithIndex(partial(read_csv_part, shared, i)))
-        records = sc.union(rdds) if rdds else sc.parallelize([], 1)
-        rejected = frozenset(_stored_rejections(self.store)) if self.store is not None else frozenset()
+                records.append(self._whole_file(f).mapPartitionsWithIndex(partial(read_csv_part, shared, i)))
+        rejected = stored_rejections(self.store)
         task = InspectTask(
             settings,
             sc.broadcast(self.card),
@@ -302,15 +284,43 @@ class _DayRun:
             transcripts=self.store is not None,
             rejected=sc.broadcast(rejected) if rejected else None,
         )
-        grouped = records.repartitionAndSortWithinPartitions(parts, partial(record_partition, parts))
+        parts = table.ranges
+        everything = sc.union(records) if records else sc.parallelize([], 1)
+        grouped = everything.repartitionAndSortWithinPartitions(parts, partial(record_partition, parts))
         routed = grouped.mapPartitionsWithIndex(task).partitionBy(parts + 1, _same)
         self._write(routed.filter(partial(_before, parts)).values())
         # The last partition holds only counts: reading it back reuses the shuffle just written.
-        (counts,) = sc.runJob(routed, _fold_pairs, [parts])
-        return counts, table, driver_notes, driver_groups, info
+        (self.counts,) = self.sc.runJob(routed, _fold_pairs, [parts])
+
+    def _table(self, survey: dict[tuple[int, int], tuple[int, int]]) -> FileTable:
+        """What the tasks need about the files: block bases, global positions, the output ranges."""
+        bases: dict[tuple[int, int], int] = {}
+        lines_of: list[int] = []
+        for i, f in enumerate(self.files):
+            total = 0
+            if f.form is not None:
+                for block, n in sorted((b, n) for (j, b), (n, _) in survey.items() if j == i):
+                    bases[(i, block)] = total
+                    total += n
+            lines_of.append(total if f.form is not None else 1)  # a driver-read file is one range's
+        total_lines = sum(lines_of)
+        dp = max(1, self.sc.defaultParallelism)
+        parts = self.partitions or dp * math.ceil(math.ceil(total_lines / _LINES_PER_PARTITION) / dp)
+        parts = max(1, parts)
+        files = self.files
+        return FileTable(
+            labels=tuple(f.label for f in files),
+            kinds=tuple(f.form.format if f.form else None for f in files),
+            encodings=tuple(f.form.encoding if f.form else None for f in files),
+            delimiters=tuple(f.form.delimiter if f.form else "," for f in files),
+            bases=bases,
+            offsets=tuple(sum(lines_of[:i]) for i in range(len(files))),
+            bounds=tuple(total_lines * k // parts for k in range(1, parts)),
+            resolved=self.resolved,
+        )
 
     def _plan(self, label: str) -> _File:
-        """How ``label`` is read: by Spark in pieces when the readers would read it as UTF-8 JSON Lines or CSV."""
+        """How ``label`` is read: by Spark in pieces if the readers read it as UTF-8 JSON Lines or CSV."""
         try:
             head = _head(self.spark, label, HEAD_BYTES)
         except OSError as exc:
@@ -321,7 +331,7 @@ class _DayRun:
         return _File(label, form)
 
     def _lines(self, files: list[tuple[int, _File]], column: str) -> DataFrame:
-        """One DataFrame of the files' lines: file index, block start and the line's bytes (or whether it is UTF-8)."""
+        """The files' lines as one DataFrame: file index, block start, the line's bytes (or: is it UTF-8)."""
         from pyspark.sql import DataFrame
         from pyspark.sql import functions as F
 
@@ -363,24 +373,25 @@ class _DayRun:
             },
         )
 
-    def _read_on_driver(self, index: int, f: _File) -> tuple[list[Any], int]:
-        """A file read whole by the ordinary reader, as stage-1 rows (and its reject labels)."""
-        if _SCHEME.match(f.label) and not f.label.startswith("file:"):
+    def _read_on_driver(self, index: int, f: _File) -> list[Any]:
+        """A file read whole by the ordinary reader, as stage-1 rows (it must fit in memory here)."""
+        if not _is_local(f.label):
             raise InputError(
-                f"{f.label}: {f.why}; only UTF-8 JSON Lines and CSV are read by Spark, other files"
-                " by the driver, which reads local files: copy it to the driver or convert it to UTF-8 JSON Lines"
+                f"{f.label}: {f.why}; Spark reads UTF-8 JSON Lines and CSV, the driver the other files"
+                " and only local ones: copy it to the driver or convert it to UTF-8 JSON Lines"
             )
-        outcome = read_file(Path(f.label), self.resolved)
+        self.notes.append({"path": f.label, "why": f.why})
+        outcome = read_file(Path(_local(f.label)), self.resolved)
         report = outcome.report
         counts = PieceCounts(
             report.read, report.accepted, report.rejected, list(outcome.warnings), report.error
         )
-        self.formats[index] = (report.format, report.encoding)
-        labels = {r.file for r in outcome.rejects}
-        return driver_rows(index, outcome.candidates, outcome.rejects, counts), len(labels)
+        labels = len({r.file for r in outcome.rejects})
+        self.driver_reads[index] = (report.format, report.encoding, labels)
+        return driver_rows(index, outcome.candidates, outcome.rejects, counts)
 
     def _write(self, rows: RDD[Any]) -> None:
-        """Spark's writer: each range sorted by output, date and input position, partitioned by output and date."""
+        """Spark's writer: each range sorted by output, date and input position; by output and date."""
         from pyspark.sql import types as T
 
         string, number, big = T.StringType(), T.IntegerType(), T.LongType()
@@ -394,31 +405,22 @@ class _DayRun:
         ]
         frame = self.spark.createDataFrame(rows, T.StructType(fields), verifySchema=False)
         ordered = frame.sortWithinPartitions("output", "date", "f", "g", "l", "d", "s", "p")
-        ordered.write.mode("overwrite").partitionBy("output", "date").json(_uri(self.parts))
+        ordered.write.mode("overwrite").partitionBy("output", "date").json(_uri(self.part_files.root))
 
     # ---------------------------------------------------------------------- after the jobs
 
-    def finish(
-        self,
-        out_dir: Path,
-        labels: list[str],
-        counts: RunCounts,
-        table: FileTable,
-        driver_groups: dict[int, int],
-    ) -> InspectionReport:
+    def finish(self, out_dir: Path) -> InspectionReport:
         """Stream the part files into the ordered outputs and score; the report (run.json not yet written)."""
+        counts, table, parts = self.counts, self.table, self.part_files
+        assert table is not None, "run() first"
         read = ReadResult()
-        conversation_warnings: list[str] = []
-        for i, label in enumerate(labels):
+        for i, f in enumerate(self.files):
             piece = counts.files.get(i, PieceCounts())
             repeats = counts.repeats.get(i, 0)
-            if table.kinds[i] is not None:
-                fmt, encoding = table.kinds[i], table.encodings[i]
-            else:
-                fmt, encoding = self.formats.get(i, (None, None))
+            fmt, encoding, _ = self.driver_reads.get(i, (table.kinds[i], table.encodings[i], 1))
             read.files.append(
                 FileReport(
-                    path=label,
+                    path=f.label,
                     format=fmt,
                     encoding=encoding,
                     read=piece.read,
@@ -428,35 +430,30 @@ class _DayRun:
                 )
             )
             read.warnings.extend(piece.warnings)
-        parts = self.part_files
         with (out_dir / CONVERSATIONS_FILE).open("w", encoding="utf-8") as fh:
             for row in parts.ordered(CONVERSATIONS):
-                fh.write(row["record"])
-                fh.write("\n")
-                conversation_warnings.extend(row.get("warnings") or ())
-        read.warnings.extend(conversation_warnings)
+                fh.write(row["record"] + "\n")
+                read.warnings.extend(row.get("warnings") or ())  # out of time order, in conversation order
         with (out_dir / FINDINGS_FILE).open("w", encoding="utf-8") as fh:
             for row in parts.ordered(FINDINGS):
-                fh.write(row["record"])
-                fh.write("\n")
+                fh.write(row["record"] + "\n")
         # A workbook read on the driver whose sheets have rejects and duplicates: the readers
         # sort that file's rejects by sheet name and line (a few rows: the file fit in memory).
-        resort = {i for i, groups in driver_groups.items() if groups > 1 and counts.repeats.get(i)}
+        resort = {
+            i for i, (_, _, labels) in self.driver_reads.items() if labels > 1 and counts.repeats.get(i)
+        }
         with (out_dir / REJECTS_FILE).open("w", encoding="utf-8") as fh:
             for file, rows in groupby(parts.ordered(REJECTS), key=lambda r: r["f"]):
                 records: Iterable[str] = (r["record"] for r in rows)
                 if file in resort:
                     records = sorted(records, key=_reject_place)
                 for record in records:
-                    fh.write(record)
-                    fh.write("\n")
-        tally = counts.tally
+                    fh.write(record + "\n")
         scoring = LeanScoring(self.card)
-        if tally is not None:
-            scoring.merge(tally)
-        for batch in chunked(
-            (verdict_from_record(r["record"]) for r in parts.ordered(VERDICTS, check=False)), 10_000
-        ):
+        if counts.tally is not None:
+            scoring.merge(counts.tally)
+        verdicts = (verdict_from_record(r["record"]) for r in parts.ordered(VERDICTS))
+        for batch in chunked(verdicts, 10_000):  # to the scorer's spool on disk, not to memory
             scoring.verdicts.extend(batch)
         report = InspectionReport(read=read, conversations=counts.conversations)
         scoring.write(report, out_dir)
@@ -539,7 +536,7 @@ def _hadoop(spark: SparkSession, uri: str) -> tuple[Any, Any]:
 
 
 def _list_inputs(spark: SparkSession, inputs: list[str]) -> list[str]:
-    """Files named, and the files of folders named (sorted by name, no hidden files), as the local engine lists them."""
+    """Files named, and the files in folders named (by name, no hidden ones), as the local engine lists."""
     out: list[str] = []
     for item in inputs:
         if _is_local(item):
@@ -574,7 +571,7 @@ def _head(spark: SparkSession, label: str, size: int) -> bytes:
 
 
 def _head_lines(spark: SparkSession, label: str, bom: bool) -> list[str]:
-    """The first lines of a file, decoded from UTF-8 as the readers decode them (``UnicodeDecodeError`` if not)."""
+    """A file's first lines decoded from UTF-8 as the readers decode them (``UnicodeDecodeError`` if not)."""
     size = 1 << 20
     while True:
         head = _head(spark, label, size)

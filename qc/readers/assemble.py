@@ -47,7 +47,7 @@ def build_conversation(cid: str, members: list[Candidate], warnings: list[str]) 
 def assemble_group(
     cid: str, candidates: Iterable[Candidate], warnings: list[str]
 ) -> tuple[Conversation | None, list[tuple[Candidate, Reject]]]:
-    """One conversation from all its valid records in read order, as :func:`~qc.readers.read_inputs` builds it.
+    """One conversation from all its valid records in read order, as :func:`~qc.readers.read_inputs` does.
 
     Exact repeats of an earlier record are dropped, each paired with its reject; the rest
     become the conversation (``None`` when there were no records). For a reader that sees a
