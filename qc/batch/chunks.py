@@ -11,7 +11,7 @@ process makes it itself from the same function, so the outputs cannot differ.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -45,7 +45,7 @@ class ScoreTally:
         """
         conversation, findings = result.conversation, result.findings
         # The days of the messages, computed once for the metrics, verdicts and held counts.
-        days = {conversation.id: message_days(conversation, card.day)}
+        days: dict[str, Sequence[str]] = {conversation.id: message_days(conversation, card.day)}
         self.metrics.add(conversation, days[conversation.id], order)
         if findings:
             self.findings += len(findings)

@@ -116,6 +116,8 @@ def run_inspection(
     streamed = StreamRead()
     report: InspectionReport | None = InspectionReport(read=streamed.result)
     split = LineSplit.of(inputs, options) if lean and executor.reads_lines else None
+    scoring: LeanScoring | None
+    conversations: Iterable[Conversation]
     try:
         if split is not None:  # JSON Lines: the workers read the lines themselves
             outputs = executor.map_lines(split, ChunkOutputTask(card))

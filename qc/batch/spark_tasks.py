@@ -28,6 +28,7 @@ readers order them), then the finding's position in the conversation.
 
 from __future__ import annotations
 
+import json
 import zlib
 from bisect import bisect_right
 from collections import Counter
@@ -250,14 +251,12 @@ def conversation_day(conversation: Conversation, rule: DayRule) -> str:
 def verdict_record(v: MessageVerdict) -> str:
     """A message verdict as one JSON line (:func:`verdict_from_record` reads it back)."""
     kinds = {kind: list(ids) for kind, ids in v.kinds.items()}
-    return dumps(
-        [v.conversation_id, v.message_index, v.agent, v.date, v.verdict, list(v.verdict_findings), kinds]
-    )  # type: ignore[arg-type]
+    fields = [v.conversation_id, v.message_index, v.agent, v.date, v.verdict, list(v.verdict_findings), kinds]
+    return json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
 
 
 def verdict_from_record(record: str) -> MessageVerdict:
     """The verdict :func:`verdict_record` wrote."""
-    import json
     from types import MappingProxyType
 
     cid, index, agent, day, verdict, found, kinds = json.loads(record)

@@ -6,13 +6,16 @@ import re
 from collections.abc import Iterable
 from datetime import date as Date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from qc.cli import app
 from qc.cli._common import err, handle_errors, show_progress
 from qc.errors import EXIT_USAGE, ConfigError
+
+if TYPE_CHECKING:
+    from qc.run.executors import Executor
 
 
 def parse_columns(pairs: list[str]) -> dict[str, str]:
@@ -196,7 +199,7 @@ def inspect_cli(
     if jobs > 1 and engine != "local":
         raise ConfigError("--jobs only applies with --engine local (Spark has its own executors)")
     settings = RuleSettings(lexicon=lexicon, model=model, user_dict=user_dict, strict=strict)
-    executor = None
+    executor: Executor | None = None
     if jobs > 1:
         from qc.run.pool import PoolExecutor
 

@@ -19,7 +19,7 @@ import json
 import math
 import tomllib
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -414,7 +414,8 @@ _VERDICT_FIELDS = (
 
 
 def _verdict(*fields: Any) -> MessageVerdict:
-    return MessageVerdict(*fields[:-1], MappingProxyType(fields[-1]))
+    cid, index, agent, day, verdict, found, kinds = fields
+    return MessageVerdict(cid, index, agent, day, verdict, found, MappingProxyType(kinds))
 
 
 def message_verdicts(
@@ -526,11 +527,11 @@ def _bounded(item: Item, agent: str, day: str, raw: float) -> Deduction | None:
         bounded = item.floor - item.max_points
     if bounded == raw:
         return None
-    limit = (
-        f"cap {_fmt(item.cap)}"
-        if item.cap is not None and bounded == -item.cap
-        else f"floor {_fmt(item.floor)}"
-    )  # type: ignore[arg-type]
+    if item.cap is not None and bounded == -item.cap:
+        limit = f"cap {_fmt(item.cap)}"
+    else:
+        assert item.floor is not None  # only a cap or a floor changes the points
+        limit = f"floor {_fmt(item.floor)}"
     return Deduction(
         agent, day, item.id, round(bounded - raw, 6), f"{limit}: {item.id} bounded at {_fmt(bounded)}"
     )
@@ -669,7 +670,7 @@ def agent_rows(
 
 
 def add_held_counts(
-    held_by: dict[tuple[str, str], dict[str, int]],
+    held_by: Mapping[tuple[str, str], MutableMapping[str, int]],
     conversations: Iterable[Conversation],
     findings: Iterable[Finding],
     card: Scorecard,

@@ -314,7 +314,7 @@ class Store:
         """The run's row in ``runs`` (the audit log); returns its id."""
         counts = run.get("counts", {})
         scorecard = run.get("scorecard") or {}
-        run_id = conn.execute(
+        inserted = conn.execute(
             TABLES["runs"]
             .insert()
             .values(
@@ -333,8 +333,9 @@ class Store:
                 days=_json([{"shop": s, "date": d} for s, d in covered]),
                 run_json=_json(run),
             )
-        ).inserted_primary_key[0]
-        return int(run_id)
+        ).inserted_primary_key
+        assert inserted is not None
+        return int(inserted[0])
 
     def conversation_ids(self, date_from: str, date_to: str) -> set[str]:
         """Ids of the stored conversations dated within ``date_from`` … ``date_to``."""
@@ -494,7 +495,9 @@ class Store:
     def insert_appeal(self, conn: Connection, **values: Any) -> int:
         """Add an appeal inside the caller's transaction; returns its number."""
         t = REVIEW_TABLES["appeals"]
-        return int(conn.execute(t.insert().values(**values)).inserted_primary_key[0])
+        inserted = conn.execute(t.insert().values(**values)).inserted_primary_key
+        assert inserted is not None
+        return int(inserted[0])
 
     def update_appeal(self, conn: Connection, appeal_id: int, expect_state: str, **values: Any) -> int:
         """Change an appeal that is still in ``expect_state``; returns the rows changed (0 or 1)."""
