@@ -111,6 +111,11 @@ def messy_day(root: Path, readers: Path = READERS) -> Path:
         + b"\n"
     )
     (day / "f_empty.jsonl").write_bytes(b"")
+    # Odd names: glob characters and spaces Spark reads; a ':' no Hadoop path can hold.
+    (day / "i_odd name [1]{x}*.jsonl").write_text(
+        m("c1", "agent", "2026-11-24 10:04:00", "好的") + "\n", "utf-8"
+    )
+    (day / "i_odd:colon.jsonl").write_text(m("o1", "customer", "2026-11-24 19:00:00", "在吗") + "\n", "utf-8")
     # A garbled line after the lines the format sniffer reads: only the survey of every line finds it.
     late = [
         m(f"h{i // 4}", "customer" if i % 2 == 0 else "agent", f"2026-11-24 18:{i % 60:02d}:00", "好")

@@ -129,6 +129,7 @@ def test_spark_day_on_messy_input_cut_into_small_pieces(spark, tmp_path):
     why = {Path(d["path"]).name: d["why"] for d in engine["spark_read_on_driver"]}
     assert "a_messages.jsonl" not in why and "c_export.csv" not in why  # read by Spark
     assert "not UTF-8" in why["h_late_garble.jsonl"]  # found by the survey of every line, not the head
+    assert "i_odd name [1]{x}*.jsonl" not in why and "':'" in why["i_odd:colon.jsonl"]
     ranges = {p.name.split("-")[1] for p in (tmp_path / "spark" / "spark").glob("output=rejects/*/part-*")}
     assert len(ranges) == 3, "the rejects fall into all three output ranges"
 
@@ -156,6 +157,15 @@ def test_spark_day_saves_to_the_store_what_the_local_engine_saves(spark, tmp_pat
         tmp_path / "first" / "agents.csv"
     ).read_bytes()
     assert _tables(spark_db) == _tables(local_db)
+
+
+def test_rules_the_executors_cannot_build_stop_the_run_with_the_reason(spark, tmp_path):
+    from qc.batch.spark import run_spark_inspection
+
+    settings = RuleSettings(lexicon=tmp_path / "missing.toml")
+    with pytest.raises(ConfigError, match="missing.toml"):
+        run_spark_inspection([FIXTURE_DAY], tmp_path / "out", settings, spark=spark)
+    assert not (tmp_path / "out" / "findings.jsonl").exists()
 
 
 def _tables(path: Path) -> dict[str, list[tuple]]:

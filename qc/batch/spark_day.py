@@ -198,6 +198,14 @@ def _failure(exc: BaseException) -> QcError:
             " give it more with spark-submit --driver-memory or spark.driver.memory"
         )
     text = str(exc)
+    java = getattr(exc, "java_exception", None)
+    if java is not None:  # the root cause: a Python worker's traceback or the JVM's own error
+        try:
+            while java.getCause() is not None:
+                java = java.getCause()
+            text = str(java.toString())
+        except Exception:  # noqa: BLE001 - keep py4j's own message
+            pass
     found = re.findall(r"^(\w+(?:\.\w+)*(?:Error|Exception)): (.*)$", text, flags=re.MULTILINE)
     if found:
         kind, message = found[-1]
@@ -321,6 +329,8 @@ class _DayRun:
 
     def _plan(self, label: str) -> _File:
         """How ``label`` is read: by Spark in pieces if the readers read it as UTF-8 JSON Lines or CSV."""
+        if _is_local(label) and ":" in Path(_local(label)).name:
+            return _File(label, None, "a ':' in the file name, which Hadoop paths cannot hold")
         try:
             head = _head(self.spark, label, HEAD_BYTES)
         except OSError as exc:
