@@ -14,7 +14,10 @@ What runs where (the tasks themselves are in :mod:`qc.batch.spark_tasks`):
   conversation summaries, findings, rejects and message verdicts under ``<out>/spark/``
   (``output=<name>/date=<day>/part-*.json``), each partition holding one range of input
   positions, sorted. A second job reads back only the last partition of that job's shuffle:
-  the per-file counts and score tallies of every partition, added up by one task.
+  the per-file counts and score tallies of every partition, added up by one task. (Not a
+  ``treeReduce`` of the inspected partitions: that would need them cached or inspected
+  again; this reuses the shuffle files the first job left, and there is one small tally
+  per partition.) With a store, whole conversations are written too (``output=transcripts``).
 * **Driver, after.** Streams the part files, range after range and merging the few dates of
   a range by input position, into findings.jsonl, conversations.jsonl and rejects.jsonl in
   the local engine's order, and the verdicts into the scorer's spool on disk

@@ -43,7 +43,6 @@ from qc.readers.assemble import assemble_group
 from qc.readers.files import Resolved
 from qc.readers.pieces import PieceCounts, PieceRead, line_text
 from qc.readers.records import Candidate
-from qc.rules import RuleSettings
 from qc.run.inspector import ConversationResult
 from qc.run.spark import inspect_items
 from qc.schema import Conversation, Reject
@@ -122,11 +121,11 @@ class RunCounts:
                 self.tally.merge(other.tally)
 
 
-def _value(settings: Any) -> Any:
-    """A broadcast variable's value (or the value itself, in tests)."""
-    return (
-        settings.value if hasattr(settings, "value") and not isinstance(settings, RuleSettings) else settings
-    )
+def _value(shared: Any) -> Any:
+    """A broadcast variable's value on an executor (or the value itself, when not broadcast)."""
+    from pyspark.broadcast import Broadcast
+
+    return shared.value if isinstance(shared, Broadcast) else shared
 
 
 # ------------------------------------------------------------------------------ stage 1: read
