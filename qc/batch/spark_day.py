@@ -111,6 +111,7 @@ def run_spark_inspection(
     store: str | None = None,
     parts: str | None = None,
     partitions: int | None = None,
+    batch_size: int = 256,
 ) -> InspectionReport:
     """Inspect a day on Spark and write the local engine's files into ``out_dir``, byte for byte.
 
@@ -135,6 +136,7 @@ def run_spark_inspection(
             driver can reach); default ``<out_dir>/spark``.
         partitions: Partitions of the inspection; default: about 100,000 input lines each,
             a multiple of the cores.
+        batch_size: Conversations per model call in a task (results never depend on it).
 
     Returns:
         The run's :class:`~qc.batch.run.InspectionReport` (no results kept).
@@ -164,7 +166,7 @@ def run_spark_inspection(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     parts_uri = parts or str((out_dir / "spark").resolve())
-    day = _DayRun(spark, settings, card, resolved, parts_uri, partitions, store)
+    day = _DayRun(spark, settings, card, resolved, parts_uri, partitions, store, batch_size)
     try:
         day.run(_list_inputs(spark, [str(p) for p in inputs]))
         report = day.finish(out_dir)
@@ -245,8 +247,10 @@ class _DayRun:
         parts: str,
         partitions: int | None,
         store: str | None,
+        batch_size: int = 256,
     ) -> None:
         self.spark = spark
+        self.batch_size = max(1, batch_size)
         self.sc = spark.sparkContext
         self.settings = settings
         self.card = card
@@ -294,6 +298,7 @@ class _DayRun:
             shared,
             transcripts=self.store is not None,
             rejected=sc.broadcast(rejected) if rejected else None,
+            batch_size=self.batch_size,
         )
         parts = table.ranges
         everything = sc.union(records) if records else sc.parallelize([], 1)

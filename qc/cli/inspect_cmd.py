@@ -235,7 +235,15 @@ def inspect_cli(
 
             # Spark lists folders itself (also on hdfs:// …), as expand_inputs lists local ones.
             report = run_spark_inspection(
-                inputs, out, settings, options, master=master, scorecard=card, store=db, parts=spark_dir
+                inputs,
+                out,
+                settings,
+                options,
+                master=master,
+                scorecard=card,
+                store=db,
+                parts=spark_dir,
+                batch_size=batch_size,
             )
         else:
             files = expand_inputs([Path(p) for p in inputs])
