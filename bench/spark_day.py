@@ -48,7 +48,7 @@ def _role(proc: psutil.Process, root: int) -> str:
     cmd = " ".join(argv)
     if "pyspark" in cmd:
         return "spark python worker"
-    if "forkserver" in cmd or "resource_tracker" in cmd:
+    if "resource_tracker" in cmd or (proc.ppid() == root and "forkserver" in cmd):
         return "multiprocessing helper"
     return "pool worker"
 
