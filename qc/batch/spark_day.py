@@ -153,10 +153,20 @@ def run_spark_inspection(
     resolved = resolve_options(options)  # a bad forced format, encoding or zone fails before Spark starts
     own: list[SparkSession] = []
     if spark is None:
-        from qc.batch.spark import require_spark, spark_session
+        from qc.batch.spark import require_spark
 
         require_spark()
+    import pyspark
+
+    if int(pyspark.__version__.split(".")[0]) < 4:
+        raise ConfigError(
+            "--engine spark needs PySpark 4 (it checks every line is UTF-8 with is_valid_utf8);"
+            f" this is {pyspark.__version__}: pip install 'pyspark>=4,<5' (inspect_dataframe runs on 3.5)"
+        )
+    if spark is None:
         from pyspark.sql import SparkSession
+
+        from qc.batch.spark import spark_session
 
         spark = SparkSession.getActiveSession()
         if spark is None:
