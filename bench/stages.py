@@ -78,7 +78,7 @@ def stage_costs(day: Path, batch_size: int = 256) -> tuple[int, list[tuple[str, 
                     list(rule.check(conversation, feats))
         rows.append((f"worker: rule {rule.name}", clock() - t))
     from qc.batch.chunks import chunk_output
-    from qc.batch.run import _LeanScoring
+    from qc.batch.run import LeanScoring
     from qc.run.inspector import ConversationResult
     from qc.scoring.card import load_scorecard
 
@@ -93,7 +93,7 @@ def stage_costs(day: Path, batch_size: int = 256) -> tuple[int, list[tuple[str, 
     rows.append(("worker: output lines and score tally of each chunk", clock() - t))
     t = clock()
     outputs = [pickle.loads(pickle.dumps(o, protocol=pickle.HIGHEST_PROTOCOL)) for o in outputs]
-    scoring = _LeanScoring(card)
+    scoring = LeanScoring(card)
     with tempfile.TemporaryFile("w+", encoding="utf-8") as sink:
         for o in outputs:
             sink.write(o.findings)

@@ -40,6 +40,8 @@ ILLUSTRATIVE = {
     " a minute); tests/test_spark.py runs the Spark engine",
     "qc inspect exports/2026-11-24/ --out out/2026-11-24 --engine spark": "needs Java and Spark;"
     " tests/test_spark.py",
+    "qc inspect hdfs:///chats/2026-11-24/ --out out/2026-11-24 --engine spark": "names an HDFS cluster"
+    " and YARN that do not exist here; tests/test_spark_submit.py runs spark-submit against local[2]",
     "qc inspect exports/2026-11-24 --out out/2026-11-24 --db postgresql+psycopg://qc@db.example/qc": "names"
     " a PostgreSQL server that does not exist; tests/test_store.py runs the store against a real one",
 }

@@ -2,6 +2,7 @@
 
 One local[2] session for the whole module (starting Spark costs seconds). Skipped only when
 PySpark or Java is missing on a developer machine; under CI (CI=true) that is a failure.
+The runs of a day too big for the driver and of spark-submit are in tests/test_spark_submit.py.
 """
 
 from __future__ import annotations
@@ -60,36 +61,9 @@ def _day() -> Path:
     return demo if demo.is_dir() and any(demo.iterdir()) else FIXTURE_DAY
 
 
-OUTPUT_FILES = COMPARABLE_OUTPUTS
-
-
-def test_spark_output_equals_local_output(spark, tmp_path):
-    from qc.batch.spark import run_spark_inspection
-
-    inputs = expand_inputs([_day()])
-    settings = RuleSettings()
-    local = run_inspection(inputs, tmp_path / "local", LocalExecutor(build_inspector(settings)))
-    remote = run_spark_inspection(inputs, tmp_path / "spark", settings, spark=spark)
-
-    assert local.findings, "the day must produce findings, or the comparison proves little"
-    for name in OUTPUT_FILES:
-        local_file, spark_file = tmp_path / "local" / name, tmp_path / "spark" / name
-        if not local_file.exists():
-            continue
-        assert spark_file.read_bytes() == local_file.read_bytes(), f"{name} differs between engines"
-    assert (tmp_path / "spark" / "findings.jsonl").stat().st_size > 0
-    local_run = json.loads((tmp_path / "local" / "run.json").read_text(encoding="utf-8"))
-    spark_run = json.loads((tmp_path / "spark" / "run.json").read_text(encoding="utf-8"))
-    assert spark_run.pop("engine") == "spark"
-    assert spark_run.pop("spark_master").startswith("local")
-    for run in (local_run, spark_run):
-        run.pop("seconds")
-    assert spark_run == local_run
-    assert [[f.to_json() for f in r.findings] for r in remote.results] == [
-        [f.to_json() for f in r.findings] for r in local.results
-    ]
-    if (tmp_path / "local" / "agents.xlsx").exists():  # a zip with its own timestamps: compare the cells
-        assert _cells(tmp_path / "spark" / "agents.xlsx") == _cells(tmp_path / "local" / "agents.xlsx")
+def _local(inputs: list[Path], out: Path, **options):
+    executor = LocalExecutor(build_inspector(RuleSettings()))
+    return run_inspection(expand_inputs(inputs), out, executor, keep_results=False, **options)
 
 
 def _cells(path: Path) -> list[list[object]]:
@@ -98,6 +72,119 @@ def _cells(path: Path) -> list[list[object]]:
     return [
         list(row) for sheet in load_workbook(path).worksheets for row in sheet.iter_rows(values_only=True)
     ]
+
+
+def assert_same_outputs(local: Path, spark_out: Path) -> dict:
+    """Every file of the local engine, byte for byte (agents.xlsx cell by cell, run.json but timing
+    and engine keys); returns the Spark run's engine keys."""
+    for name in COMPARABLE_OUTPUTS:
+        assert (spark_out / name).read_bytes() == (local / name).read_bytes(), (
+            f"{name} differs between engines"
+        )
+    assert _cells(spark_out / "agents.xlsx") == _cells(local / "agents.xlsx")
+    local_run = json.loads((local / "run.json").read_text(encoding="utf-8"))
+    spark_run = json.loads((spark_out / "run.json").read_text(encoding="utf-8"))
+    engine = {k: spark_run.pop(k) for k in list(spark_run) if k == "engine" or k.startswith("spark")}
+    for run in (local_run, spark_run):
+        run.pop("seconds")
+    assert spark_run == local_run
+    return engine
+
+
+def test_spark_day_writes_the_local_engine_files_on_the_demo_day(spark, tmp_path):
+    from qc.batch.spark import run_spark_inspection
+
+    day = _day()
+    local = _local([day], tmp_path / "local")
+    report = run_spark_inspection([day], tmp_path / "spark", spark=spark)
+
+    assert local.finding_count > 100, "the day must produce findings, or the comparison proves little"
+    engine = assert_same_outputs(tmp_path / "local", tmp_path / "spark")
+    assert (report.conversations, report.finding_count) == (local.conversations, local.finding_count)
+    assert engine["engine"] == "spark" and engine["spark_master"].startswith("local")
+    # XLSX, GB18030 and text exports are read on the driver and say so; UTF-8 JSON Lines by Spark.
+    on_driver = [Path(d["path"]).name for d in engine.get("spark_read_on_driver", [])]
+    assert not any(name.endswith(".jsonl") for name in on_driver)
+    assert any(name.endswith(".xlsx") for name in on_driver)
+    # Spark's own part files stay, partitioned by date.
+    parts = tmp_path / "spark" / "spark" / "output=findings" / "date=2026-11-24"
+    assert sorted(parts.glob("part-*.json")), "the findings part files are kept under --out/spark"
+
+
+def test_spark_day_on_messy_input_cut_into_small_pieces(spark, tmp_path):
+    """Every reader edge case, files cut into blocks of a few lines, output in three ranges."""
+    from messy_day import messy_day
+
+    from qc.batch.spark import run_spark_inspection
+
+    day = messy_day(tmp_path)
+    local = _local([day], tmp_path / "local")
+    spark.conf.set("spark.sql.files.maxPartitionBytes", "600")  # a JSON Lines file in a dozen blocks
+    try:
+        run_spark_inspection([day], tmp_path / "spark", spark=spark, partitions=3)
+    finally:
+        spark.conf.unset("spark.sql.files.maxPartitionBytes")
+
+    assert local.read.rejected > 30 and local.read.failed_files and len(local.read.warnings) > 3
+    assert [Path(f.path).name for f in local.read.skipped_files] == ["j_说明.txt"]  # run.json says so too
+    engine = assert_same_outputs(tmp_path / "local", tmp_path / "spark")
+    why = {Path(d["path"]).name: d["why"] for d in engine["spark_read_on_driver"]}
+    assert "a_messages.jsonl" not in why and "c_export.csv" not in why  # read by Spark
+    assert "not UTF-8" in why["h_late_garble.jsonl"]  # found by the survey of every line, not the head
+    assert "i_odd name [1]{x}*.jsonl" not in why and "':'" in why["i_odd:colon.jsonl"]
+    ranges = {p.name.split("-")[1] for p in (tmp_path / "spark" / "spark").glob("output=rejects/*/part-*")}
+    assert len(ranges) == 3, "the rejects fall into all three output ranges"
+
+
+def test_spark_day_saves_to_the_store_what_the_local_engine_saves(spark, tmp_path):
+    """Also with a review decision in the store: a rejected finding costs nothing on either engine."""
+    from qc.batch.spark import run_spark_inspection
+    from qc.store.database import open_store
+    from qc.supervise.people import add_person
+    from qc.supervise.review import decide
+
+    local_db, spark_db = tmp_path / "local.sqlite", tmp_path / "spark.sqlite"
+    first = _local([FIXTURE_DAY], tmp_path / "first", store=str(local_db))
+    _local([FIXTURE_DAY], tmp_path / "first-again", store=str(spark_db))
+    charged = next(f for f in first.findings if f.live and f.kind == "impatience")
+    for db in (local_db, spark_db):
+        with open_store(db) as store:
+            add_person(store, "测试", "reviewer", by="test")  # a review needs a registered reviewer
+            decide(store, charged.id, "reject", by="测试", note="test")
+
+    _local([FIXTURE_DAY], tmp_path / "local", store=str(local_db))
+    run_spark_inspection([FIXTURE_DAY], tmp_path / "spark", spark=spark, store=str(spark_db))
+
+    for name in ("agents.csv", "deductions.jsonl", "findings.jsonl"):
+        assert (tmp_path / "spark" / name).read_bytes() == (tmp_path / "local" / name).read_bytes(), name
+    assert (tmp_path / "local" / "agents.csv").read_bytes() != (
+        tmp_path / "first" / "agents.csv"
+    ).read_bytes()
+    assert _tables(spark_db) == _tables(local_db)
+
+
+def test_rules_the_executors_cannot_build_stop_the_run_with_the_reason(spark, tmp_path):
+    from qc.batch.spark import run_spark_inspection
+
+    settings = RuleSettings(lexicon=tmp_path / "missing.toml")
+    with pytest.raises(ConfigError, match="missing.toml"):
+        run_spark_inspection([FIXTURE_DAY], tmp_path / "out", settings, spark=spark)
+    assert not (tmp_path / "out" / "findings.jsonl").exists()
+
+
+def _tables(path: Path) -> dict[str, list[tuple]]:
+    """Every table's rows, without run ids, times and the run.json text (engine keys differ)."""
+    import sqlite3
+
+    db = sqlite3.connect(path)
+    out = {}
+    for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
+        columns = [c[1] for c in db.execute(f"PRAGMA table_info({table})")]
+        times = ("started_at", "applied_at", "at", "saved_at", "added_at")
+        kept = [c for c in columns if c not in ("id", "run_id", "run_json", *times)]
+        out[table] = sorted(db.execute(f"SELECT {', '.join(kept)} FROM {table}").fetchall(), key=repr)
+    db.close()
+    return out
 
 
 def _messages(spark):
@@ -193,15 +280,19 @@ def test_cli_engine_spark_writes_what_the_local_engine_writes(spark, tmp_path):
     from qc.cli import app
 
     runner = CliRunner()
-    for engine in ("local", "spark"):
+    spark_dir = tmp_path / "parts"
+    for engine, extra in (("local", []), ("spark", ["--spark-dir", str(spark_dir)])):
         result = runner.invoke(
-            app, ["inspect", str(FIXTURE_DAY), "--out", str(tmp_path / engine), "-q", "--engine", engine]
+            app,
+            ["inspect", str(FIXTURE_DAY), "--out", str(tmp_path / engine), "-q", "--engine", engine, *extra],
         )
         assert result.exit_code == 0, result.output
-    for name in ("findings.jsonl", "conversations.jsonl", "rejects.jsonl"):
+    for name in COMPARABLE_OUTPUTS:
         assert (tmp_path / "spark" / name).read_bytes() == (tmp_path / "local" / name).read_bytes(), name
     run = json.loads((tmp_path / "spark" / "run.json").read_text(encoding="utf-8"))
     assert run["engine"] == "spark"
+    assert run["spark_parts"] == str(spark_dir.resolve())
+    assert sorted(spark_dir.glob("output=conversations/date=*/part-*.json"))
 
 
 @pytest.mark.parametrize(
@@ -209,8 +300,10 @@ def test_cli_engine_spark_writes_what_the_local_engine_writes(spark, tmp_path):
     [
         (["--engine", "dask"], "--engine 'dask' is unknown"),
         (["--master", "local[1]"], "--master only applies"),
+        (["--spark-dir", "parts"], "--spark-dir only applies"),
+        (["hdfs:///chats/day/"], "URIs are read by --engine spark only"),
     ],
-    ids=["unknown-engine", "master-without-spark"],
+    ids=["unknown-engine", "master-without-spark", "spark-dir-without-spark", "uri-without-spark"],
 )
 def test_cli_engine_options_are_checked_before_any_work(tmp_path, args, message):
     from typer.testing import CliRunner

@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from qc.outputs.writers import conversation_summary, dumps, finding_records
 from qc.run.inspector import ConversationResult
@@ -33,7 +34,15 @@ from qc.scoring.metrics import (
 )
 from qc.scoring.scores import EvidenceRef, finding_inputs
 
-__all__ = ["ChunkOutput", "ChunkOutputTask", "ScoreTally", "chunk_output", "with_evidence"]
+__all__ = [
+    "ChunkOutput",
+    "ChunkOutputTask",
+    "ScoreTally",
+    "chunk_output",
+    "count_result",
+    "result_lines",
+    "with_evidence",
+]
 
 
 def _by_position(finding: Finding) -> tuple[int, int, str]:
@@ -81,15 +90,22 @@ class ScoreTally:
         self,
         result: ConversationResult,
         card: Scorecard,
+        order: Any = None,
         days: Sequence[str] | None = None,
         turns: Sequence[Turn] | None = None,
     ) -> None:
-        """Count one inspected conversation (its evidence findings already added)."""
+        """Count one inspected conversation (its evidence findings already added).
+
+        ``order`` is its position in the input, for tallies counted out of input order and
+        merged in any order (Spark partitions); see :meth:`AgentDayMetricsBuilder.add`.
+        ``days`` and ``turns`` are the conversation's message days and turns, when the caller
+        has them already.
+        """
         conversation, findings = result.conversation, result.findings
         # The days of the messages, computed once for the metrics, verdicts and held counts.
         if days is None:
             days = message_days(conversation, card.day)
-        self.metrics.add_parts(conversation_parts(conversation, card.day, days, turns))
+        self.metrics.add_parts(conversation_parts(conversation, card.day, days, turns), order)
         if findings:
             self.findings += len(findings)
             inputs = finding_inputs(attribute(conversation, findings, card, days), card)
@@ -101,7 +117,11 @@ class ScoreTally:
                     mine[kind] += n
 
     def merge(self, other: ScoreTally) -> None:
-        """Add the tally of the conversations that come after this one's."""
+        """Add the tally of the conversations that come after this one's.
+
+        Tallies whose conversations were added with their ``order`` merge in any order and
+        grouping to the same counters (the verdicts' order differs; scoring sorts them).
+        """
         self.metrics.merge(other.metrics)
         self.verdicts.extend(other.verdicts)
         self.evidence.extend(other.evidence)
@@ -132,17 +152,39 @@ class ChunkOutputTask:
         return chunk_output(results, self.card)
 
 
+def result_lines(result: ConversationResult) -> tuple[list[str], str]:
+    """One inspected conversation's findings.jsonl lines and its conversations.jsonl line, without newlines.
+
+    The one place those lines are made, for every engine (local, ``--jobs``, Spark).
+    """
+    return [dumps(record) for record in finding_records(result.findings)], dumps(conversation_summary(result))
+
+
+def count_result(
+    tally: ScoreTally, result: ConversationResult, card: Scorecard, order: Any = None
+) -> ConversationResult:
+    """Add the card's evidence findings to one inspected conversation and count it into ``tally``.
+
+    Returns the result as every engine writes and stores it (evidence findings included).
+    ``order`` is the conversation's input position when tallies are merged out of order
+    (Spark); see :meth:`ScoreTally.add`.
+    """
+    # Days and turns once per conversation, for the evidence and the metric counters.
+    days = message_days(result.conversation, card.day)
+    turns = conversation_turns(result.conversation, card.day, days)
+    result = with_evidence(result, card, days, turns)
+    tally.add(result, card, order, days, turns)
+    return result
+
+
 def chunk_output(results: Iterable[ConversationResult], card: Scorecard) -> ChunkOutput:
     """The lines and the tally of ``results`` (evidence findings added), in their order."""
     tally = ScoreTally(card)
     findings: list[str] = []
     summaries: list[str] = []
     for result in results:
-        # Days and turns once per conversation, for the evidence and the metric counters.
-        days = message_days(result.conversation, card.day)
-        turns = conversation_turns(result.conversation, card.day, days)
-        result = with_evidence(result, card, days, turns)
-        findings.extend(dumps(record) + "\n" for record in finding_records(result.findings))
-        summaries.append(dumps(conversation_summary(result)) + "\n")
-        tally.add(result, card, days, turns)
+        result = count_result(tally, result, card)
+        lines, summary = result_lines(result)
+        findings.extend(line + "\n" for line in lines)
+        summaries.append(summary + "\n")
     return ChunkOutput("".join(findings), "".join(summaries), tally)

@@ -1,10 +1,12 @@
 """``qc inspect`` as an importable function: read → inspect → write → score.
 
-The CLI wraps :func:`run_inspection`; tests and other programs call it directly. Every engine
-(local, ``--jobs``, Spark) goes through it, and every way it scores ends in the one scoring
-function :func:`qc.scoring.scores.score_agents`: from the run's own tally
-(:class:`_LeanScoring`, :func:`score_report`) or, with a store, from what the store holds after
-the run saved its conversations (:func:`qc.batch.stored.score_stored`).
+The CLI wraps :func:`run_inspection`; tests and other programs call it directly. The local
+engine (one process or ``--jobs``) runs through it; the Spark engine
+(:mod:`qc.batch.spark_day`) reads and inspects on Spark and finishes with the same pieces from
+here (:class:`LeanScoring`, :func:`run_record`, :func:`score_from_store`). Every way a run
+scores ends in the one scoring function :func:`qc.scoring.scores.score_agents`: from the run's
+own tally (:class:`LeanScoring`, :func:`score_report`) or, with a store, from what the store
+holds after the run upserted its conversations (:func:`qc.batch.stored.score_stored`).
 """
 
 from __future__ import annotations
@@ -36,13 +38,14 @@ from qc.readers.line_chunks import LineSplit
 from qc.readers.options import ReadOptions, ReadResult
 from qc.readers.stream import NotContiguousError, StreamRead, stream_inputs
 from qc.run.executors import Executor, findings_of
-from qc.run.inspector import ConversationResult
+from qc.run.inspector import ConversationResult, InspectorInfo, chunked
 from qc.schema import Conversation, Deduction, Finding
-from qc.scoring.card import Scorecard, load_scorecard, mark_rejected
+from qc.scoring.card import MessageVerdict, Scorecard, load_scorecard, mark_rejected
 from qc.scoring.metrics import UNDATED
 from qc.scoring.periods import Windows, period_of
 from qc.scoring.scores import (
     ConversationRecord,
+    EvidenceRef,
     ScoreInputs,
     Scores,
     agent_columns,
@@ -125,7 +128,7 @@ def run_inspection(
     streamed = StreamRead()
     report: InspectionReport | None = InspectionReport(read=streamed.result)
     split = LineSplit.of(inputs, options) if lean and executor.reads_lines else None
-    scoring: _LeanScoring | None
+    scoring: LeanScoring | None
     conversations: Iterable[Conversation]
     try:
         if split is not None:  # JSON Lines: the workers read the lines themselves
@@ -160,37 +163,11 @@ def run_inspection(
         report.finding_count = len(report.findings)
         report.evidence_count = sum(1 for f in report.findings if f.kind in card.evidence_kinds)
     report.seconds = time.perf_counter() - started
-    info = executor.describe()
-    report.run = {
-        "qc_version": __version__,
-        "rules": list(info.rules),
-        "counts": {"read": read.read, "accepted": read.accepted, "rejected": read.rejected},
-        "conversations": report.conversations,
-        "findings": report.finding_count,
-        "evidence_findings": report.evidence_count,
-        "files": [
-            {
-                "path": f.path,
-                "format": f.format,
-                "encoding": f.encoding,
-                "read": f.read,
-                "accepted": f.accepted,
-                "rejected": f.rejected,
-                "error": f.error,
-                "skipped": f.skipped,
-            }
-            for f in read.files
-        ],
-        "warnings": read.warnings,
-        "seconds": round(report.seconds, 3),
-        **info.versions(),
-        **scorecard_info(report.scorecard),
-        **(run_info or {}),
-    }
+    report.run = run_record(report, executor.describe(), run_info)
     if store is not None:
         with open_store(store) as db:
             records = save_report(db, report)
-            score_from_store(report, db, records, out_dir)
+            score_from_store(report, db, touched_days(records), out_dir)
     elif scoring is None:
         score_report(report, out_dir, card)
     write_json(out_dir / RUN_FILE, report.run)
@@ -204,7 +181,7 @@ def _inspect_and_write(
     executor: Executor,
     lean: bool,
     card: Scorecard,
-) -> _LeanScoring | None:
+) -> LeanScoring | None:
     """Inspect ``conversations``, writing findings and summaries as results arrive.
 
     Fills ``report.results`` with every conversation, or with ``lean`` keeps no results
@@ -246,10 +223,10 @@ def _per_conversation(outputs: Iterable[ChunkOutput]) -> Iterator[ChunkOutput | 
         yield output
 
 
-def _write_lean(outputs: Iterable[ChunkOutput], out_dir: Path, card: Scorecard) -> _LeanScoring:
+def _write_lean(outputs: Iterable[ChunkOutput], out_dir: Path, card: Scorecard) -> LeanScoring:
     """Write the lines of each chunk's output as it arrives and add up the tallies for scoring."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    scoring = _LeanScoring(card)
+    scoring = LeanScoring(card)
     with (
         (out_dir / FINDINGS_FILE).open("w", encoding="utf-8") as findings_fh,
         (out_dir / CONVERSATIONS_FILE).open("w", encoding="utf-8") as conversations_fh,
@@ -261,7 +238,7 @@ def _write_lean(outputs: Iterable[ChunkOutput], out_dir: Path, card: Scorecard) 
     return scoring
 
 
-class _LeanScoring:
+class LeanScoring:
     """What :func:`score_report` needs, added up one chunk of conversations at a time.
 
     Keeps the agents' day counters in memory and one verdict per agent message with findings
@@ -289,6 +266,18 @@ class _LeanScoring:
         tally.evidence = []
         self.tally.merge(tally)
 
+    def extend(self, verdicts: Iterable[MessageVerdict], evidence: Iterable[EvidenceRef]) -> None:
+        """Add verdicts and evidence references that reached this process apart from their tallies.
+
+        Spark writes them to part files instead of sending them in the tallies; they go to the
+        spool, a batch at a time, as a merged tally's do.
+        """
+        for batch in chunked(verdicts, 10_000):
+            self.verdicts.extend(batch)
+        for refs in chunked(evidence, 10_000):
+            self.verdicts.extend_evidence(refs)
+            self.evidence += len(refs)
+
     def scores(self) -> Scores:
         """The daily scores of everything merged: :func:`~qc.scoring.scores.score_agents`."""
         tally = self.tally
@@ -303,6 +292,42 @@ class _LeanScoring:
             scores = self.scores()
         report.deductions, report.agents = scores.deductions, scores.rows
         write_score_outputs(out_dir, report.deductions, report.agents, agent_columns(card))
+
+
+def run_record(
+    report: InspectionReport, info: InspectorInfo, run_info: dict[str, Any] | None
+) -> dict[str, Any]:
+    """What run.json holds about a finished run: counts, files, warnings, versions, scorecard, extras.
+
+    One function for every engine, so their run.json files differ only in ``run_info``.
+    """
+    read = report.read
+    return {
+        "qc_version": __version__,
+        "rules": list(info.rules),
+        "counts": {"read": read.read, "accepted": read.accepted, "rejected": read.rejected},
+        "conversations": report.conversations,
+        "findings": report.finding_count,
+        "evidence_findings": report.evidence_count,
+        "files": [
+            {
+                "path": f.path,
+                "format": f.format,
+                "encoding": f.encoding,
+                "read": f.read,
+                "accepted": f.accepted,
+                "rejected": f.rejected,
+                "error": f.error,
+                "skipped": f.skipped,
+            }
+            for f in read.files
+        ],
+        "warnings": read.warnings,
+        "seconds": round(report.seconds, 3),
+        **info.versions(),
+        **scorecard_info(report.scorecard),
+        **(run_info or {}),
+    }
 
 
 def scorecard_info(card: Scorecard | None) -> dict[str, Any]:
@@ -331,23 +356,25 @@ def save_report(target: str | Path | Store, report: InspectionReport) -> list[Co
     return records
 
 
-def _touched_days(records: list[ConversationRecord]) -> list[str]:
-    days = {p.date for r in records for p in r.parts}
-    days.update(a.date for r in records for a in r.findings)
-    return sorted(days)
+def touched_days(records: Iterable[ConversationRecord]) -> set[str]:
+    """The days saved conversations count on: of their metric parts and of their findings."""
+    days: set[str] = set()
+    for r in records:
+        days.update(p.date for p in r.parts)
+        days.update(a.date for a in r.findings)
+    return days
 
 
-def score_from_store(
-    report: InspectionReport, store: Store, records: list[ConversationRecord], out_dir: Path
-) -> None:
+def score_from_store(report: InspectionReport, store: Store, touched: Iterable[str], out_dir: Path) -> None:
     """Score every day the saved run touched from the store and write the agents files.
 
-    The days hold whatever the store holds of them (other runs' conversations too) with the
-    review decisions applied. ``report.period_agents`` gets the rows of the card's appraisal
-    periods those days fall in.
+    ``touched`` are the days the run's conversations count on (:func:`touched_days`). The days
+    hold whatever the store holds of them (other runs' conversations too) with the review
+    decisions applied. ``report.period_agents`` gets the rows of the card's appraisal periods
+    those days fall in.
     """
     card = report.scorecard or load_scorecard()
-    days = _touched_days(records)
+    days = sorted(set(touched))
     dated = [d for d in days if d != UNDATED]
     deductions: list[Deduction] = []
     rows: list[dict[str, Any]] = []

@@ -2,38 +2,38 @@
 
 Two entry points:
 
+* :func:`run_spark_inspection` is ``qc inspect --engine spark``: Spark reads the files, builds
+  the conversations, inspects and writes, and the driver streams Spark's part files into the
+  local engine's files, byte for byte, and scores from counters (:mod:`qc.batch.spark_day`).
 * :func:`inspect_dataframe` takes a Spark DataFrame of messages (one row per message), sends
   every conversation to one worker, rebuilds it with the readers' own conversation builder and
   runs the same inspector as ``qc inspect``. It returns DataFrames, so a platform can keep
   the results in its tables.
-* :func:`run_spark_inspection` is ``qc inspect --engine spark``: it reads the files with qc's
-  readers on the driver (so encodings, rejects and duplicate handling are exactly the local
-  ones), inspects on Spark and writes the same files as the local engine, byte for byte.
 
-Only the RDD and DataFrame core of PySpark is used: no pandas or pyarrow (``applyInPandas``
-would need both, for no gain here: each conversation is handled in Python anyway).
-PySpark is an optional extra (``pip install 'qc[spark]'``) and is imported inside functions.
+Where the inspector runs on Spark (built once per Python worker from broadcast settings)
+is :mod:`qc.run.spark`. Only the RDD and DataFrame core of PySpark is used: no pandas or
+pyarrow (``applyInPandas`` would need both, for no gain here: each conversation is handled
+in Python anyway). PySpark is an optional extra (``pip install 'qc[spark]'``) and is imported
+inside functions.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qc.batch.run import run_inspection
+from qc.batch.spark_session import require_spark, spark_session
 from qc.errors import ConfigError
 from qc.outputs.writers import conversation_summary, dumps
-from qc.readers.assemble import build_conversations
-from qc.readers.options import ReadOptions, ReadResult
-from qc.readers.records import Candidate, RawRecord, dumps_raw, make_reject, validate
+from qc.readers.assemble import assemble_group
+from qc.readers.options import ReadOptions
+from qc.readers.records import Candidate, RawRecord, dumps_raw, validate
 from qc.readers.timestamps import date_from_filename
 from qc.rules import RuleSettings
-from qc.run.inspector import ConversationResult, Inspector, InspectorInfo, build_inspector, chunked
+from qc.run.spark import inspect_items
 from qc.schema import Conversation, Finding, Reject
 
 if TYPE_CHECKING:
@@ -46,8 +46,6 @@ __all__ = [
     "conversation_from_rows",
     "message_rows",
     "SparkInspection",
-    "SparkEngine",
-    "SparkInspector",
     "inspect_dataframe",
     "messages_dataframe",
     "run_spark_inspection",
@@ -73,19 +71,6 @@ OPTIONAL_COLUMNS: tuple[str, ...] = (
 MESSAGE_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 _FIELDS = MESSAGE_COLUMNS
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-# One inspector per settings per Python worker: building one loads the lexicon, jieba and
-# the classifier, which costs seconds, so it must not happen per conversation or per task.
-_INSPECTORS: dict[str, Inspector] = {}
-
-
-def _worker_inspector(settings: RuleSettings) -> Inspector:
-    """The inspector for ``settings``, built once per process and reused by every task."""
-    key = repr(settings)
-    inspector = _INSPECTORS.get(key)
-    if inspector is None:
-        inspector = _INSPECTORS[key] = build_inspector(settings)
-    return inspector
 
 
 def _findings_type() -> Any:
@@ -160,46 +145,6 @@ class SparkInspection:
         from pyspark.sql import functions as F
 
         return self.conversations.orderBy(F.col("conversation_order").asc_nulls_last(), "conversation_id")
-
-
-def require_spark() -> None:
-    """Fail with the fix when PySpark or Java is missing, instead of a Py4J traceback.
-
-    Raises:
-        ConfigError: PySpark is not installed, or no Java is on PATH or in JAVA_HOME.
-    """
-    import importlib.util
-    import os
-    import shutil
-
-    if importlib.util.find_spec("pyspark") is None:
-        raise ConfigError("--engine spark needs PySpark: pip install 'qc[spark]' (and Java 17 or newer)")
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        raise ConfigError("--engine spark needs Java 17 or newer on PATH (or JAVA_HOME set)")
-
-
-def spark_session(master: str = "local[2]", app_name: str = "qc inspect") -> SparkSession:
-    """Get or start a Spark session; local masters run the workers on this very interpreter.
-
-    Why: with a local master Spark would otherwise start ``python3`` from PATH, which may
-    be another interpreter than the one qc is installed in (a virtual environment).
-    """
-    import os
-    import sys
-
-    from pyspark.sql import SparkSession
-
-    # Spark's progress bar is for people: on a terminal only, like qc's own (stderr carries no data).
-    show_progress = "true" if sys.stderr.isatty() else "false"
-    builder = SparkSession.builder.master(master).appName(app_name)
-    builder = builder.config("spark.ui.showConsoleProgress", show_progress)
-    if master.startswith("local"):
-        # A session started from Python runs its workers with $PYSPARK_PYTHON (default python3);
-        # with PySpark 4.3 the spark.pyspark.python setting alone left them on the system
-        # python3, without qc's dependencies. Set both; a user's own $PYSPARK_PYTHON wins.
-        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-        builder = builder.config("spark.pyspark.python", sys.executable).config("spark.ui.enabled", "false")
-    return builder.getOrCreate()
 
 
 def _normalized(df: DataFrame) -> DataFrame:
@@ -308,38 +253,29 @@ def conversation_from_rows(
     ]
     rejects: list[Reject] = []
     candidates: list[Candidate] = []
-    seen: dict[tuple[Any, ...], Candidate] = {}
     for record in sorted(records, key=_read_order):
         raw = _raw_record(record, zone)
         checked = validate(raw, zone, options.date or date_from_filename(_Path(raw.file)), nicks)
         if isinstance(checked, Reject):
             rejects.append(checked)
-            continue
-        first = seen.get(checked.key) if checked.key is not None else None
-        if first is not None:
-            where = f"line {first.line}" if first.file == checked.file else f"{first.file}:{first.line}"
-            rejects.append(
-                make_reject(checked.file, checked.line, f"exact duplicate of {where}", checked.raw)
-            )
-            continue
-        if checked.key is not None:
-            seen[checked.key] = checked
-        candidates.append(checked)
-    built = ReadResult()
-    build_conversations(candidates, built)
-    return (built.conversations[0] if built.conversations else None), rejects, built.warnings
+        else:
+            candidates.append(checked)
+    warnings: list[str] = []
+    if not candidates:
+        return None, rejects, warnings
+    conversation, repeats = assemble_group(candidates[0].conversation_id, candidates, warnings)
+    rejects.extend(reject for _, reject in repeats)
+    return conversation, rejects, warnings
 
 
 def _inspect_groups(
-    settings: RuleSettings, options: ReadOptions, groups: Iterable[tuple[str, Iterable[tuple[Any, ...]]]]
+    settings: Any, options: ReadOptions, groups: Iterable[tuple[str, Iterable[tuple[Any, ...]]]]
 ) -> Iterator[tuple[Any, ...]]:
     """Inspect every conversation of one partition on this worker; one result row each."""
-    inspector = _worker_inspector(settings)
     order_at = _FIELDS.index("conversation_order")
-    pending: dict[str, tuple[int | None, list[str], list[str]]] = {}
     empty: list[tuple[Any, ...]] = []
 
-    def conversations() -> Iterator[Conversation]:
+    def conversations() -> Iterator[tuple[Conversation, tuple[int | None, list[str], list[str]]]]:
         for key, rows in groups:
             rows = list(rows)
             order = min((r[order_at] for r in rows if r[order_at] is not None), default=None)
@@ -348,14 +284,12 @@ def _inspect_groups(
             if conversation is None:
                 empty.append((key, order, None, [], reject_lines, warnings))
                 continue
-            pending[conversation.id] = (order, reject_lines, warnings)
-            yield conversation
+            yield conversation, (order, reject_lines, warnings)
 
     # The partition's conversations in batches, so the model runs once per batch.
-    for result in (r for batch in chunked(conversations(), 256) for r in inspector.inspect(batch)):
+    for result, (order, reject_lines, warnings) in inspect_items(settings, conversations()):
         while empty:
             yield empty.pop()
-        order, reject_lines, warnings = pending.pop(result.conversation.id)
         yield (
             result.conversation.id,
             order,
@@ -420,7 +354,8 @@ def inspect_dataframe(
     options = options or ReadOptions()
     normalized = _normalized(df)
     grouped = normalized.rdd.map(_keyed).groupByKey(numPartitions=partitions)
-    results = grouped.mapPartitions(partial(_inspect_groups, settings, options))
+    shared = df.sparkSession.sparkContext.broadcast(settings)
+    results = grouped.mapPartitions(partial(_inspect_groups, shared, options))
     return SparkInspection(df.sparkSession.createDataFrame(results, _result_schema()))
 
 
@@ -499,173 +434,8 @@ def message_rows(conversations: list[Conversation]) -> list[tuple[Any, ...]]:
     return rows
 
 
-def _collect_results(
-    inspection: SparkInspection, conversations: list[Conversation]
-) -> list[ConversationResult]:
-    """Results in the local engine's order, rebuilt on the driver from the workers' records.
+def run_spark_inspection(*args: Any, **kwargs: Any) -> Any:
+    """``qc inspect --engine spark``: see :func:`qc.batch.spark_day.run_spark_inspection` (same arguments)."""
+    from qc.batch.spark_day import run_spark_inspection as run
 
-    The driver keeps the conversations it read (as the local engine does); only the
-    findings come back, as their findings.jsonl records. One Spark job: the rows are put
-    in order here rather than by a distributed sort, which would run the inspection twice
-    (once to sample the keys).
-    """
-    rows = inspection.conversations.select("conversation_order", "findings").collect()
-    if sorted(row["conversation_order"] for row in rows) != list(range(len(conversations))):
-        raise RuntimeError(f"Spark returned {len(rows)} conversations for the {len(conversations)} sent")
-    findings: list[tuple[Finding, ...]] = [()] * len(conversations)
-    for row in rows:
-        findings[row["conversation_order"]] = tuple(
-            Finding.from_json(json.loads(f["record"])) for f in row["findings"]
-        )
-    return [ConversationResult(conv, (), found) for conv, found in zip(conversations, findings, strict=True)]
-
-
-class SparkInspector:
-    """An executor (:class:`~qc.run.executors.Executor`) whose batches run on Spark.
-
-    It stands in for the local executor in :func:`qc.batch.run.run_inspection`, so reading,
-    scoring and every output file are the local engine's own code. The rules are also built
-    once on the driver: a bad configuration fails before Spark starts, and run.json gets the
-    same rule, lexicon and model versions. Results carry no features (annotations stay on the
-    workers).
-    """
-
-    reads_lines = False
-
-    def __init__(
-        self,
-        settings: RuleSettings,
-        spark: SparkSession | Callable[[], SparkSession],
-        options: ReadOptions | None = None,
-        batch_size: int = 256,
-    ) -> None:
-        self.settings = settings
-        self.options = options
-        self.batch_size = batch_size
-        self._spark = spark
-        self.local = _worker_inspector(settings)
-
-    def describe(self) -> InspectorInfo:
-        """The rules and versions, as built on the driver."""
-        return self.local.describe()
-
-    def map(
-        self, conversations: Iterable[Conversation], task: Callable[[list[ConversationResult]], Any]
-    ) -> Iterator[tuple[list[Conversation], Any]]:
-        """Inspect on Spark; ``task`` of each batch's results, in the order the conversations were given."""
-        batch = list(conversations)
-        if not batch:
-            return
-        spark = self._spark() if callable(self._spark) else self._spark
-        inspection = inspect_dataframe(messages_dataframe(spark, batch), self.settings, self.options)
-        results = _collect_results(inspection, batch)
-        for start in range(0, len(batch), self.batch_size):
-            chunk = results[start : start + self.batch_size]
-            yield [r.conversation for r in chunk], task(chunk)
-
-    def map_lines(self, split: Any, task: Any) -> Iterator[Any]:
-        """Not used: the driver reads the input (``reads_lines`` is false)."""
-        raise NotImplementedError("SparkInspector reads no lines")
-
-    def close(self) -> None:
-        """The session is stopped by :func:`run_spark_inspection`."""
-
-
-def _no_progress(items: Iterable[Any], total: int) -> Iterable[Any]:
-    return items
-
-
-def run_spark_inspection(
-    inputs: list[Path],
-    out_dir: Path,
-    settings: RuleSettings | None = None,
-    options: ReadOptions | None = None,
-    master: str = "local[2]",
-    spark: SparkSession | None = None,
-    run_info: dict[str, Any] | None = None,
-    **local_options: Any,
-) -> Any:
-    """``qc inspect --engine spark``: read on the driver, inspect on Spark, write the local engine's files.
-
-    The files are read by qc's readers on the driver, so formats, encodings, rejects and
-    run.json counts are exactly the local ones; the conversations then travel to the
-    workers as a messages DataFrame through :func:`inspect_dataframe`, and the results come
-    back in the local order into :func:`qc.batch.run.run_inspection`, which writes and
-    scores them exactly as for the local engine.
-
-    Args:
-        inputs: Files (folders already expanded, see ``expand_inputs``).
-        out_dir: Where findings.jsonl, conversations.jsonl, rejects.jsonl, run.json and the
-            scorecard files go.
-        settings: Rules and resources; default ``qc inspect``'s.
-        options: Reading options.
-        master: Spark master URL when no ``spark`` session is given.
-        spark: An existing session to use (left running); else one is started and stopped.
-        run_info: Extra keys for run.json.
-        **local_options: Passed on to :func:`qc.batch.run.run_inspection` (``scorecard``,
-            ``store``).
-
-    Returns:
-        The :class:`~qc.batch.run.InspectionReport` the local engine returns.
-    """
-    if spark is None:
-        require_spark()
-    settings = settings or RuleSettings()
-    started: list[SparkSession] = []
-
-    def start() -> SparkSession:
-        from pyspark.sql import SparkSession
-
-        active = SparkSession.getActiveSession()
-        if active is not None:  # a session of the caller's: use it, leave it running
-            return active
-        session = spark_session(master)
-        session.sparkContext.setLogLevel("ERROR")  # Spark's warnings would bury qc's summary
-        started.append(session)
-        return session
-
-    inspector = SparkInspector(settings, spark or start, options)
-    info = {"engine": "spark", "spark_master": master if spark is None else spark.sparkContext.master}
-    local_options["progress"] = _no_progress  # Spark shows its own progress on stderr
-    try:
-        return run_inspection(
-            inputs, out_dir, inspector, options, run_info={**info, **(run_info or {})}, **local_options
-        )
-    finally:
-        for session in started:
-            session.stop()
-
-
-class SparkEngine:
-    """The Spark engine behind the CLI's ``build_inspector``/``run_inspection`` pair.
-
-    ``qc inspect`` makes the same two calls for every engine; this object remembers the
-    settings given to :meth:`build_inspector` and runs them on Spark in :meth:`run_inspection`.
-    """
-
-    def __init__(self, master: str = "local[2]") -> None:
-        require_spark()
-        self.master = master
-        self.settings: RuleSettings | None = None
-
-    def build_inspector(self, settings: RuleSettings) -> SparkInspector:
-        """Build the rules on the driver (a bad config fails here, before Spark starts)."""
-        self.settings = settings
-        return SparkInspector(settings, partial(spark_session, self.master))
-
-    def run_inspection(
-        self,
-        inputs: list[Path],
-        out_dir: Path,
-        inspector: SparkInspector,
-        options: ReadOptions | None = None,
-        progress: Any = None,
-        run_info: dict[str, Any] | None = None,
-        **local_options: Any,
-    ) -> Any:
-        """Run :func:`run_spark_inspection` with the remembered settings."""
-        if self.settings is None:
-            raise RuntimeError("SparkEngine.build_inspector must be called before run_inspection")
-        return run_spark_inspection(
-            inputs, out_dir, self.settings, options, master=self.master, run_info=run_info, **local_options
-        )
+    return run(*args, **kwargs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import date as Date
 from pathlib import Path
@@ -80,7 +81,12 @@ def _rich_progress(enabled: bool) -> Progress:
 @app.command("inspect")
 @handle_errors
 def inspect_cli(
-    inputs: Annotated[list[Path], typer.Argument(help="Transcript files or folders (a day's exports).")],
+    inputs: Annotated[
+        list[str],
+        typer.Argument(
+            help="Transcript files or folders (a day's exports); with --engine spark also hdfs:// … URIs."
+        ),
+    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for findings, summaries and rejects.")],
     encoding: Annotated[
         str | None, typer.Option(help="Force the input encoding (utf-8, gb18030, utf-16); default: sniffed.")
@@ -124,7 +130,18 @@ def inspect_cli(
         str, typer.Option(help="Where to run: local (this process) or spark (needs the spark extra).")
     ] = "local",
     master: Annotated[
-        str | None, typer.Option(help="Spark master URL with --engine spark, e.g. yarn; default: local[2].")
+        str | None,
+        typer.Option(
+            help="Spark master URL with --engine spark, e.g. yarn; default: spark-submit's, else local[2]."
+        ),
+    ] = None,
+    spark_dir: Annotated[
+        str | None,
+        typer.Option(
+            "--spark-dir",
+            help="With --engine spark: where Spark writes its part files (default OUT/spark); on a cluster"
+            " a folder the executors and this machine reach, e.g. hdfs:///qc/parts/2026-11-24.",
+        ),
     ] = None,
     lexicon: Annotated[
         Path | None,
@@ -177,7 +194,11 @@ def inspect_cli(
     from qc.readers.options import ReadOptions, expand_inputs
     from qc.rules import RuleSettings
 
-    missing = [str(p) for p in inputs if not p.exists()]
+    # URIs (hdfs://, s3a:// …) are for Spark to read; it says itself when one is missing.
+    remote = [p for p in inputs if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", p) and not p.startswith("file:")]
+    if remote and engine != "spark":
+        raise ConfigError(f"{remote[0]}: URIs are read by --engine spark only; give a local file or folder")
+    missing = [p for p in inputs if p not in remote and not Path(p).exists()]
     if missing:
         err(f"qc: no such file or folder: {', '.join(missing)}")
         raise typer.Exit(EXIT_USAGE)
@@ -186,6 +207,8 @@ def inspect_cli(
         raise ConfigError(f"--engine {engine!r} is unknown: use local or spark")
     if master is not None and engine != "spark":
         raise ConfigError("--master only applies with --engine spark")
+    if spark_dir is not None and engine != "spark":
+        raise ConfigError("--spark-dir only applies with --engine spark")
     if jobs > 1 and engine != "local":
         raise ConfigError("--jobs only applies with --engine local (Spark has its own executors)")
     settings = RuleSettings(lexicon=lexicon, model=model, user_dict=user_dict, strict=strict)
@@ -216,22 +239,24 @@ def inspect_cli(
 
         card = load_scorecard(scorecard)  # a bad card fails (exit 2) before any work
         check_settings(settings)
-        files = expand_inputs(list(inputs))
         progress = _rich_progress(show_progress(quiet))
         if engine == "spark":
-            from qc.batch.spark import run_spark_inspection
+            from qc.batch.spark_day import run_spark_inspection
 
+            # Spark lists folders itself (also on hdfs:// …), as expand_inputs lists local ones.
             report = run_spark_inspection(
-                files,
+                inputs,
                 out,
                 settings,
                 options,
-                master=master or "local[2]",
+                master=master,
                 scorecard=card,
                 store=db,
-                keep_results=False,
+                parts=spark_dir,
+                batch_size=batch_size,
             )
         else:
+            files = expand_inputs([Path(p) for p in inputs])
             from qc.batch.run import run_inspection
             from qc.run.executors import LocalExecutor
             from qc.run.inspector import build_inspector, settle_heap

@@ -20,7 +20,7 @@ from typing import Any
 from qc.readers.assemble import build_conversations
 from qc.readers.files import FileOutcome, read_file, resolve_options
 from qc.readers.options import FileReport, ReadOptions, ReadResult, expand_inputs
-from qc.readers.records import Candidate, make_reject
+from qc.readers.records import Candidate, duplicate_reject
 from qc.readers.sniff import FORMATS
 
 __all__ = ["FORMATS", "FileReport", "ReadOptions", "ReadResult", "expand_inputs", "read_inputs"]
@@ -69,8 +69,7 @@ def _drop_duplicates(outcome: FileOutcome, seen: dict[tuple[Any, ...], Candidate
                 seen[c.key] = c
             kept.append(c)
             continue
-        where = f"line {first.line}" if first.file == c.file else f"{first.file}:{first.line}"
-        outcome.rejects.append(make_reject(c.file, c.line, f"exact duplicate of {where}", c.raw))
+        outcome.rejects.append(duplicate_reject(first, c))
         outcome.report.accepted -= 1
         outcome.report.rejected += 1
         dropped = True

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import TypeGuard
+from typing import Any, TypeGuard
 
 from qc.readers.options import ReadResult
-from qc.readers.records import Candidate
-from qc.schema import Conversation, Message
+from qc.readers.records import Candidate, duplicate_reject
+from qc.schema import Conversation, Message, Reject
 
 
 def build_conversations(candidates: list[Candidate], result: ReadResult) -> None:
@@ -47,3 +48,26 @@ def build_conversation(cid: str, members: list[Candidate], warnings: list[str]) 
 
 def _all_timed(times: list[datetime | None]) -> TypeGuard[list[datetime]]:
     return all(t is not None for t in times)
+
+
+def assemble_group(
+    cid: str, candidates: Iterable[Candidate], warnings: list[str]
+) -> tuple[Conversation | None, list[tuple[Candidate, Reject]]]:
+    """One conversation from all its valid records in read order, as :func:`~qc.readers.read_inputs` does.
+
+    Exact repeats of an earlier record are dropped, each paired with its reject; the rest
+    become the conversation (``None`` when there were no records). For a reader that sees a
+    conversation's records together, wherever they were read (a Spark task, a DataFrame group).
+    """
+    seen: dict[tuple[Any, ...], Candidate] = {}
+    members: list[Candidate] = []
+    repeats: list[tuple[Candidate, Reject]] = []
+    for c in candidates:
+        first = seen.get(c.key) if c.key is not None else None
+        if first is not None:
+            repeats.append((c, duplicate_reject(first, c)))
+            continue
+        if c.key is not None:
+            seen[c.key] = c
+        members.append(c)
+    return (build_conversation(cid, members, warnings) if members else None), repeats

@@ -194,6 +194,15 @@ def validate(
     )
 
 
+def duplicate_reject(first: Candidate, again: Candidate) -> Reject:
+    """The reject of ``again``, an exact repeat of the earlier record ``first``, naming where that one is.
+
+    One wording for every reader (whole batch, stream, line chunks, Spark), so their rejects match.
+    """
+    where = f"line {first.line}" if first.file == again.file else f"{first.file}:{first.line}"
+    return make_reject(again.file, again.line, f"exact duplicate of {where}", again.raw)
+
+
 def dumps_raw(value: Any) -> str:
     """A JSON value as one line of text for a reject's raw field."""
     return json.dumps(value, ensure_ascii=False, default=str)

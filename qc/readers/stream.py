@@ -32,7 +32,7 @@ from qc.readers.encoding import _MAX_CONTROL_SHARE, _SAMPLE, _utf16_without_bom
 from qc.readers.files import FileOutcome, Resolved, read_file, resolve_options, validated
 from qc.readers.jsonl import read_jsonl
 from qc.readers.options import FileReport, ReadOptions, ReadResult, expand_inputs
-from qc.readers.records import Candidate, RawRecord, make_reject
+from qc.readers.records import Candidate, RawRecord, duplicate_reject
 from qc.readers.sniff import _SNIFF_LINES, OLE_MAGIC, ZIP_MAGIC, sniff_text_format
 from qc.schema import Conversation, Reject
 
@@ -131,8 +131,7 @@ class ConversationAssembler:
                     group.seen[c.key] = c
                 group.members.append(c)
                 continue
-            where = f"line {first.line}" if first.file == c.file else f"{first.file}:{first.line}"
-            reject = make_reject(c.file, c.line, f"exact duplicate of {where}", c.raw)
+            reject = duplicate_reject(first, c)
             duplicates.add(id(reject))
             outcome.rejects.append(reject)
             outcome.report.accepted -= 1

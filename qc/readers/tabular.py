@@ -8,7 +8,7 @@ matched with :mod:`qc.readers.columns`; ``--column`` overrides them.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -142,9 +142,45 @@ def rows_to_records(
 
 def csv_rows(decoded: Decoded, delimiter: str) -> Iterator[tuple[int, Sequence[Any], str, str | None]]:
     """Rows of a decoded CSV with the line they start on, their raw text and their problem, if any."""
-    lines = decoded.lines
-    feed = (line + "\n" for line in lines)
-    reader = csv.reader(feed, delimiter=delimiter)
+    return csv_line_rows(decoded.lines, delimiter, decoded.garbled, decoded.encoding)
+
+
+def csv_line_rows(
+    lines: Iterable[str],
+    delimiter: str,
+    garbled: Collection[int] = frozenset(),
+    encoding: str = "utf-8",
+) -> Iterator[tuple[int, Sequence[Any], str, str | None]]:
+    """:func:`csv_rows` over lines read as they come, holding only the lines of the row being read.
+
+    Why: a Spark task reads a CSV file from its start as a stream of lines, and a file may be
+    larger than the task's memory. ``garbled`` numbers the lines that did not decode in
+    ``encoding``. The rows are those :func:`csv_rows` gives for the same lines.
+    """
+    source = iter(lines)
+    window: list[str] = []  # the lines numbered first, first + 1, … still needed
+    first = 1
+    exhausted = False
+
+    def fill(number: int) -> None:
+        """Read lines from the source until line ``number`` is in the window (or the lines end)."""
+        nonlocal exhausted
+        while not exhausted and first + len(window) <= number:
+            try:
+                window.append(next(source))
+            except StopIteration:
+                exhausted = True
+
+    def feed() -> Iterator[str]:
+        fed = 0
+        while True:
+            fill(fed + 1)
+            if first + len(window) <= fed + 1:
+                return
+            fed += 1
+            yield window[fed - first] + "\n"
+
+    reader = csv.reader(feed(), delimiter=delimiter)
     consumed = 0
     while True:
         start = consumed + 1
@@ -157,12 +193,19 @@ def csv_rows(decoded: Decoded, delimiter: str) -> Iterator[tuple[int, Sequence[A
             cells, problem = [], f"not valid CSV ({exc})"
         consumed = reader.line_num
         end = max(consumed, start)
-        raw = "\n".join(lines[start - 1 : end])
-        if problem is None and any(n in decoded.garbled for n in range(start, end + 1)):
-            problem = f"garbled bytes: not valid {decoded.encoding}"
-        if problem is None and end > start and len(cells) and end == len(lines) and raw.count('"') % 2:
-            problem = "unterminated quote runs to the end of the file"
+        fill(end)
+        raw = "\n".join(window[start - first : end - first + 1])
+        if problem is None and any(n in garbled for n in range(start, end + 1)):
+            problem = f"garbled bytes: not valid {encoding}"
+        if problem is None and end > start and len(cells) and raw.count('"') % 2:
+            fill(end + 1)
+            if first + len(window) - 1 == end:  # no line after this row: the file ends inside it
+                problem = "unterminated quote runs to the end of the file"
         yield start, cells, raw, problem
+        # The next row starts after the lines the reader consumed; earlier ones are done with.
+        if consumed + 1 > first:
+            del window[: consumed + 1 - first]
+            first = consumed + 1
 
 
 def xlsx_sheets(

@@ -5,9 +5,10 @@ batch's results, such as "the findings" or "the output lines and score counters"
 yields the task's answer for each batch, in input order. :class:`LocalExecutor` runs in
 this process; :class:`qc.run.pool.PoolExecutor` runs on worker processes and can also read
 JSON Lines chunks in the workers; Spark wraps the same inspector per partition
-(:mod:`qc.batch.spark`). The way spaCy's ``Language.pipe(n_process=)`` and Presidio's
-``BatchAnalyzerEngine`` wrap one engine is the model: one contract, many executors, the same
-results from each.
+(:mod:`qc.run.spark`), where the data already is, so it takes no batches from this
+process. The way spaCy's ``Language.pipe(n_process=)`` and Presidio's
+``BatchAnalyzerEngine`` wrap one engine is the model: one contract, many executors, the
+same results from each.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 One contract for every way qc runs: :meth:`Inspector.inspect` takes a batch of conversations
 and returns one :class:`ConversationResult` each, and :meth:`Inspector.describe` says which
 rules, lexicon and model made them. Executors (:mod:`qc.run.executors`, :mod:`qc.run.pool`,
-:mod:`qc.batch.spark`) decide where the batches run; they never change a result. No I/O here:
+:mod:`qc.run.spark`) decide where the batches run; they never change a result. No I/O here:
 readers feed conversations in, the batch layer writes the results out.
 """
 

@@ -40,6 +40,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from qc.schema import Conversation, Message, Role
@@ -441,6 +442,11 @@ class MetricPool:
         )
 
 
+def _earlier(at: Any, than: Any) -> bool:
+    """Whether input position ``at`` comes before ``than`` (never, when either is not known)."""
+    return at is not None and than is not None and bool(at < than)
+
+
 def agent_day_metrics(
     conversations: Iterable[Conversation], rule: DayRule | None = None
 ) -> list[AgentDayMetrics]:
@@ -461,27 +467,56 @@ class AgentDayMetricsBuilder:
     def __init__(self, rule: DayRule | None = None) -> None:
         self.rule = rule or DayRule()
         self._acc: dict[tuple[str, str], MetricPart] = {}
+        # Input position of the conversation each agent-day's shop came from, when given.
+        self._shop_at: dict[tuple[str, str], Any] = {}
 
-    def add(self, conv: Conversation, days: Sequence[str] | None = None) -> None:
+    def add(self, conv: Conversation, days: Sequence[str] | None = None, order: Any = None) -> None:
         """Count one conversation (each conversation once: ids are not kept).
 
         ``days`` is :func:`message_days` of the conversation under this builder's rule, when
-        the caller has it already.
+        the caller has it already. ``order`` is the conversation's position in the input
+        (any comparable value), for builders fed in another order and merged afterwards:
+        an agent-day's shop is then still that of the first conversation in input order.
+        Without it, conversations are taken to come in input order.
         """
-        self.add_parts(conversation_parts(conv, self.rule, days))
+        self.add_parts(conversation_parts(conv, self.rule, days), order)
 
-    def add_parts(self, parts: Iterable[MetricPart]) -> None:
-        """Count parts of conversations (from :func:`conversation_parts`) into the day aggregates."""
+    def add_parts(self, parts: Iterable[MetricPart], order: Any = None) -> None:
+        """Count parts of conversations (from :func:`conversation_parts`) into the day aggregates.
+
+        ``order`` is the input position of the conversation the parts are of (see :meth:`add`).
+        """
         acc = self._acc
         for p in parts:
             key = (p.agent, p.date)
             if key not in acc:
-                acc[key] = MetricPart(p.agent, p.date, p.shop)
+                acc[key] = MetricPart(p.agent, p.date)
+            self._take_shop(key, p.shop, order)
             acc[key].absorb(p)
 
+    def _take_shop(self, key: tuple[str, str], shop: str | None, at: Any) -> None:
+        """Keep ``shop`` as the agent-day's when it is the first known, or comes earlier in the input."""
+        if shop is None:
+            return
+        part = self._acc[key]
+        if part.shop is None or _earlier(at, self._shop_at.get(key)):
+            part.shop = shop
+            self._shop_at[key] = at
+
     def merge(self, other: AgentDayMetricsBuilder) -> None:
-        """Add the counts of a builder fed other conversations (a worker's chunk)."""
-        self.add_parts(other._acc.values())
+        """Add the counts of a builder fed other conversations (a worker's chunk).
+
+        Gives the rows one builder fed all the conversations in that order would give (a
+        worker of ``qc inspect --jobs`` counts its chunk, the main process merges in order).
+        Builders given each conversation's ``order`` (see :meth:`add`) may be merged in any
+        order and grouping, as Spark merges the tallies of its partitions.
+        """
+        acc = self._acc
+        for key, p in other._acc.items():
+            if key not in acc:
+                acc[key] = MetricPart(p.agent, p.date)
+            self._take_shop(key, p.shop, other._shop_at.get(key))
+            acc[key].absorb(p)
 
     def parts(self) -> list[MetricPart]:
         """The day aggregates so far (no conversation ids), sorted by day then agent."""

@@ -17,10 +17,11 @@ and actions are strings the supervision layer gives it, and scores are computed 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -129,10 +130,80 @@ class Store:
         transaction: a failure leaves the store as it was. Returns the new run id.
         """
         by_key = {(shop_key(r.conversation.shop), r.conversation.id): r for r in records}
-        records = list(by_key.values())
+        return self.save_run_streamed(run=run, records=by_key.values())
+
+    def save_run_streamed(
+        self, *, run: dict[str, Any], records: Iterable[ConversationRecord], chunk: int = 1000
+    ) -> int:
+        """:meth:`save_run` for a run too big to hold: its conversations read once, ``chunk`` at a time.
+
+        The same upsert as :meth:`save_run`, in one transaction: the run's row is written first
+        and its counts and days filled in once every conversation is saved, so ``records`` may
+        be a generator (``qc inspect --engine spark`` streams them from its part files). A
+        conversation that comes again later in ``records`` replaces the earlier copy. The
+        store then holds what :meth:`save_run` would have saved from the same run.
+        """
         saved_at = now()
-        rows: dict[str, list[dict[str, Any]]] = {name: [] for name in RESULT_TABLES}
         covered: set[tuple[str, str]] = set()
+        conversations = findings = 0
+        with self.engine.begin() as conn:
+            run_id = self._insert_run(conn, run, saved_at)
+            source = iter(records)
+            while batch := list(islice(source, max(1, chunk))):
+                by_key = {(shop_key(r.conversation.shop), r.conversation.id): r for r in batch}
+                findings += self._upsert(conn, run_id, list(by_key.values()), saved_at, covered)
+                conversations += len(by_key)
+            runs = TABLES["runs"]
+            conn.execute(
+                update(runs)
+                .where(runs.c.id == run_id)
+                .values(
+                    conversation_count=conversations,
+                    finding_count=findings,
+                    days=json_text([{"shop": s, "date": d} for s, d in sorted(covered)]),
+                )
+            )
+        return run_id
+
+    def _insert_run(self, conn: Connection, run: dict[str, Any], saved_at: str) -> int:
+        """The run's row in ``runs`` (the audit log), counts and days still empty; returns its id."""
+        counts = run.get("counts", {})
+        scorecard = run.get("scorecard") or {}
+        inserted = conn.execute(
+            TABLES["runs"]
+            .insert()
+            .values(
+                started_at=run.get("started_at") or saved_at,
+                qc_version=str(run.get("qc_version", "")),
+                scorecard_hash=scorecard.get("hash"),
+                scorecard_name=scorecard.get("name"),
+                lexicon_version=run.get("lexicon_version"),
+                model_version=run.get("model_version"),
+                read_count=int(counts.get("read", 0)),
+                accepted_count=int(counts.get("accepted", 0)),
+                rejected_count=int(counts.get("rejected", 0)),
+                conversation_count=0,
+                finding_count=0,
+                inputs=json_text([f.get("path") for f in run.get("files", [])]),
+                days="[]",
+                run_json=json_text(run),
+            )
+        )
+        return _new_id(inserted)
+
+    def _upsert(
+        self,
+        conn: Connection,
+        run_id: int,
+        records: Sequence[ConversationRecord],
+        saved_at: str,
+        covered: set[tuple[str, str]],
+    ) -> int:
+        """Replace what is stored of these conversations (one key each) with them; returns their findings.
+
+        Adds the (shop, day) pairs they count on to ``covered``.
+        """
+        rows: dict[str, list[dict[str, Any]]] = {name: [] for name in RESULT_TABLES}
         for r in records:
             conv, shop = r.conversation, shop_key(r.conversation.shop)
             dated = sorted(d for d in r.days if d != UNDATED)
@@ -161,39 +232,15 @@ class Store:
             rows["parts"].extend(part_row(p) for p in r.parts)
             covered.update((shop, p.date) for p in r.parts)
             covered.update((shop, a.date) for a in r.findings)
-        counts = run.get("counts", {})
-        scorecard = run.get("scorecard") or {}
-        with self.engine.begin() as conn:
-            inserted = conn.execute(
-                TABLES["runs"]
-                .insert()
-                .values(
-                    started_at=run.get("started_at") or saved_at,
-                    qc_version=str(run.get("qc_version", "")),
-                    scorecard_hash=scorecard.get("hash"),
-                    scorecard_name=scorecard.get("name"),
-                    lexicon_version=run.get("lexicon_version"),
-                    model_version=run.get("model_version"),
-                    read_count=int(counts.get("read", 0)),
-                    accepted_count=int(counts.get("accepted", 0)),
-                    rejected_count=int(counts.get("rejected", 0)),
-                    conversation_count=len(records),
-                    finding_count=len(rows["findings"]),
-                    inputs=json_text([f.get("path") for f in run.get("files", [])]),
-                    days=json_text([{"shop": s, "date": d} for s, d in sorted(covered)]),
-                    run_json=json_text(run),
-                )
-            )
-            run_id = _new_id(inserted)
-            self._forget(conn, [(shop_key(r.conversation.shop), r.conversation.id) for r in records])
-            for name in RESULT_TABLES:
-                table = TABLES[name]
-                batch = rows[name]
-                if name != "messages":
-                    batch = [{**row, "run_id": run_id} for row in batch]
-                for start in range(0, len(batch), 5000):
-                    conn.execute(table.insert(), batch[start : start + 5000])
-        return run_id
+        self._forget(conn, [(shop_key(r.conversation.shop), r.conversation.id) for r in records])
+        for name in RESULT_TABLES:
+            table = TABLES[name]
+            batch = rows[name]
+            if name != "messages":
+                batch = [{**row, "run_id": run_id} for row in batch]
+            for start in range(0, len(batch), 5000):
+                conn.execute(table.insert(), batch[start : start + 5000])
+        return len(rows["findings"])
 
     def _forget(self, conn: Connection, keys: Sequence[tuple[str, str]]) -> None:
         """Delete what is stored of these (shop, conversation id) pairs, in the caller's transaction."""

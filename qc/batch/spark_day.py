@@ -1,0 +1,712 @@
+"""``qc inspect --engine spark``: a day read, inspected, written and scored by Spark, finished by the driver.
+
+What runs where (the tasks themselves are in :mod:`qc.batch.spark_tasks`):
+
+* **Driver, before.** Lists the inputs, reads the first 64 KB of each file to tell its
+  format and encoding as the readers would, and asks Spark for one small survey job (lines
+  per file block, lines that are not UTF-8; the JVM alone reads the files). UTF-8 JSON
+  Lines and CSV files are read by Spark; any other file (XLSX, 千牛/旺旺 text exports,
+  GB18030, UTF-16, a file with a garbled line …) is read here by the ordinary reader and
+  its records sent to Spark, which run.json notes under ``spark_read_on_driver``: such files
+  must fit in the driver's memory, as they must for the local engine.
+* **Spark.** One job reads, groups records into conversations across files, inspects each
+  partition (rules built once per Python worker from broadcast settings), adds the
+  scorecard's evidence findings (slow replies, unanswered buyers) as every engine does, and
+  writes the conversation summaries, findings, rejects, message verdicts and evidence
+  references under ``<out>/spark/``
+  (``output=<name>/date=<day>/part-*.json``), each partition holding one range of input
+  positions, sorted. A second job reads back only the last partition of that job's shuffle:
+  the per-file counts and score tallies of every partition, added up by one task. (Not a
+  ``treeReduce`` of the inspected partitions: that would need them cached or inspected
+  again; this reuses the shuffle files the first job left, and there is one small tally
+  per partition.) With a store, whole conversations are written too (``output=transcripts``).
+* **Driver, after.** Streams the part files, range after range and merging the few dates of
+  a range by input position, into findings.jsonl, conversations.jsonl and rejects.jsonl in
+  the local engine's order. Without a store, the verdicts and evidence references go into
+  the scorer's spool on disk (:class:`~qc.batch.run.LeanScoring`), which scores from the
+  added-up tally exactly as a lean local run does (the one scoring function,
+  :func:`~qc.scoring.scores.score_agents`). With a store, the conversations are streamed
+  from the part files into the store's upsert (:meth:`~qc.store.database.Store.save_run_streamed`,
+  a chunk at a time, one transaction) and the days the run touched are scored from what the
+  store holds, as the local engine does with ``--db``. Then the agents files and run.json.
+
+Nothing per message comes to the driver's memory: it holds the file list, the survey (one
+row per file block), the merged tally (counters per agent and day) and one part-file line
+per date at a time. The local engine's files come out byte for byte (tests/test_spark.py).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import os
+import re
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import partial, reduce
+from itertools import chain, groupby
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from qc.batch.chunks import ScoreTally
+from qc.batch.run import (
+    InspectionReport,
+    LeanScoring,
+    run_record,
+    score_from_store,
+    touched_days,
+)
+from qc.batch.spark_tasks import (
+    CONVERSATIONS,
+    EVIDENCE,
+    FINDINGS,
+    REJECTS,
+    ROW_COLUMNS,
+    TRANSCRIPTS,
+    VERDICTS,
+    FileTable,
+    InspectTask,
+    RunCounts,
+    driver_rows,
+    evidence_from_record,
+    fold_counts,
+    read_csv_part,
+    read_jsonl_part,
+    record_partition,
+    verdict_from_record,
+)
+from qc.errors import ConfigError, InputError, QcError
+from qc.outputs.writers import CONVERSATIONS_FILE, FINDINGS_FILE, REJECTS_FILE, RUN_FILE, write_json
+from qc.readers.files import Resolved, read_file, resolve_options
+from qc.readers.options import FileReport, ReadOptions, ReadResult, expand_inputs
+from qc.readers.pieces import HEAD_BYTES, HEAD_LINES, PieceCounts, PieceFormat, piece_format
+from qc.rules import RuleSettings
+from qc.run.inspector import InspectorInfo
+from qc.run.spark import describe_on_workers
+from qc.scoring.card import Scorecard, load_scorecard
+from qc.scoring.scores import ConversationRecord
+
+if TYPE_CHECKING:
+    from pyspark import RDD
+    from pyspark.sql import DataFrame, SparkSession
+
+__all__ = ["SparkRunError", "run_spark_inspection"]
+
+# Input lines per inspection partition: a few seconds of work each, enough partitions to
+# keep every core busy to the end, few enough that each task's start costs little.
+_LINES_PER_PARTITION = 100_000
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_PART = re.compile(r"^part-(\d+)-.*?(?:\.c(\d+))?\.json$")
+_GLOB = re.compile(r"([\\*?\[\]{}])")
+
+
+class SparkRunError(QcError):
+    """Spark could not run the inspection (a failed job, an unreadable part file); the message says why."""
+
+
+# ----------------------------------------------------------------------------------- the run
+
+
+def run_spark_inspection(
+    inputs: list[Path] | list[str],
+    out_dir: Path,
+    settings: RuleSettings | None = None,
+    options: ReadOptions | None = None,
+    master: str | None = None,
+    spark: SparkSession | None = None,
+    run_info: dict[str, Any] | None = None,
+    scorecard: Scorecard | None = None,
+    store: str | None = None,
+    parts: str | None = None,
+    partitions: int | None = None,
+    batch_size: int = 256,
+) -> InspectionReport:
+    """Inspect a day on Spark and write the local engine's files into ``out_dir``, byte for byte.
+
+    Why this shape: the day never has to fit on the driver. Spark reads, inspects and
+    writes (``<out_dir>/spark/`` or ``parts``), and the driver streams those files into the
+    ordered outputs and scores from counters (see the module docstring).
+
+    Args:
+        inputs: Files and folders (a folder means the files in it), local paths or URIs
+            Spark can read (``hdfs://…``, ``s3a://…``) for UTF-8 JSON Lines and CSV.
+        out_dir: Where findings.jsonl, conversations.jsonl, rejects.jsonl, run.json and the
+            agents files go (a local folder of the driver).
+        settings: Rules and resources; default: ``qc inspect``'s.
+        options: Reading options, as for the local engine.
+        master: Spark master URL when no session is running or given; default: the
+            ``spark-submit`` one, else ``local[2]``.
+        spark: A session to use (left running); else one is started and stopped.
+        run_info: Extra keys for run.json.
+        scorecard: The card to score with (the packaged default when ``None``).
+        store: SQLite path or SQLAlchemy URL the run is also saved to.
+        parts: Where Spark writes its part files (a folder or URI every executor and the
+            driver can reach); default ``<out_dir>/spark``.
+        partitions: Partitions of the inspection; default: about 100,000 input lines each,
+            a multiple of the cores.
+        batch_size: Conversations per model call in a task (results never depend on it).
+
+    Returns:
+        The run's :class:`~qc.batch.run.InspectionReport` (no results kept).
+
+    Raises:
+        ConfigError: Bad options or rule settings the executors cannot build.
+        InputError: A remote file that only the driver's readers can read.
+        SparkRunError: A Spark job failed.
+    """
+    started = time.perf_counter()
+    settings = settings or RuleSettings()
+    options = options or ReadOptions()
+    card = scorecard or load_scorecard()
+    resolved = resolve_options(options)  # a bad forced format, encoding or zone fails before Spark starts
+    own: list[SparkSession] = []
+    if spark is None:
+        from qc.batch.spark_session import require_spark
+
+        require_spark()
+    import pyspark
+
+    if int(pyspark.__version__.split(".")[0]) < 4:
+        raise ConfigError(
+            "--engine spark needs PySpark 4 (it checks every line is UTF-8 with is_valid_utf8);"
+            f" this is {pyspark.__version__}: pip install 'pyspark>=4,<5' (inspect_dataframe runs on 3.5)"
+        )
+    if spark is None:
+        from pyspark.sql import SparkSession
+
+        from qc.batch.spark_session import spark_session
+
+        spark = SparkSession.getActiveSession()
+        if spark is None:
+            spark = spark_session(master)
+            spark.sparkContext.setLogLevel("ERROR")  # Spark's warnings would bury qc's summary
+            own.append(spark)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    parts_uri = parts or str((out_dir / "spark").resolve())
+    day = _DayRun(spark, settings, card, resolved, parts_uri, partitions, store, batch_size)
+    try:
+        day.run(_list_inputs(spark, [str(p) for p in inputs]))
+        report = day.finish(out_dir, score=store is None)
+    except QcError:
+        raise
+    except Exception as exc:
+        raise _failure(exc) from None
+    finally:
+        for session in own:
+            try:
+                session.stop()
+            except Exception:  # noqa: BLE001 - a JVM that died already said why (above)
+                pass
+    report.seconds = time.perf_counter() - started
+    extra: dict[str, Any] = {
+        "engine": "spark",
+        "spark_master": spark.sparkContext.master,
+        "spark_parts": parts_uri,
+    }
+    if day.notes:
+        extra["spark_read_on_driver"] = day.notes
+    report.run = run_record(report, day.info, {**extra, **(run_info or {})})
+    if store is not None:
+        day.save(store, report, out_dir)
+    write_json(out_dir / RUN_FILE, report.run)
+    return report
+
+
+def _failure(exc: BaseException) -> QcError:
+    """A failed Spark job as a message for a person: the worker's error type and first line, no traceback."""
+    if isinstance(exc, ConnectionError) or type(exc).__name__ == "Py4JNetworkError":
+        return SparkRunError(
+            "the Spark driver (JVM) stopped answering, most likely out of memory:"
+            " give it more with spark-submit --driver-memory or spark.driver.memory"
+        )
+    text = str(exc)
+    java = getattr(exc, "java_exception", None)
+    if java is not None:  # the root cause: a Python worker's traceback or the JVM's own error
+        try:
+            while java.getCause() is not None:
+                java = java.getCause()
+            text = str(java.toString())
+        except Exception:  # noqa: BLE001 - keep py4j's own message
+            pass
+    found = re.findall(r"^(\w+(?:\.\w+)*(?:Error|Exception)): (.*)$", text, flags=re.MULTILINE)
+    if found:
+        kind, message = found[-1]
+        if kind.rsplit(".", 1)[-1] in ("ConfigError", "ArtifactError"):
+            return ConfigError(message[:300])
+        return SparkRunError(f"the Spark job failed: {kind.rsplit('.', 1)[-1]}: {message[:300]}")
+    first = text.strip().splitlines()[0][:300] if text.strip() else type(exc).__name__
+    return SparkRunError(f"the Spark job failed: {first}")
+
+
+@dataclass(frozen=True, slots=True)
+class _File:
+    """One input file: its label (as rejects and sources name it) and how it is read."""
+
+    label: str
+    form: PieceFormat | None  # read by Spark in pieces; None: read on the driver
+    why: str = ""  # why the driver reads it
+
+    @property
+    def uri(self) -> str:
+        """The path Spark reads it by (globbing characters escaped)."""
+        return _GLOB.sub(r"\\\1", _uri(self.label))
+
+
+class _DayRun:
+    """The jobs of one run, and the driver's part before and after them."""
+
+    def __init__(
+        self,
+        spark: SparkSession,
+        settings: RuleSettings,
+        card: Scorecard,
+        resolved: Resolved,
+        parts: str,
+        partitions: int | None,
+        store: str | None,
+        batch_size: int = 256,
+    ) -> None:
+        self.spark = spark
+        self.batch_size = max(1, batch_size)
+        self.sc = spark.sparkContext
+        self.settings = settings
+        self.card = card
+        self.resolved = resolved
+        self.partitions = partitions
+        self.store = store
+        self.part_files = _Parts(spark, parts)
+        # Filled by run():
+        self.files: list[_File] = []
+        self.table: FileTable | None = None
+        self.counts = RunCounts()
+        self.info = InspectorInfo(())
+        self.notes: list[dict[str, str]] = []  # files read on the driver, and why (run.json)
+        self.driver_reads: dict[int, tuple[str | None, str | None, int]] = {}  # format, encoding, labels
+        self.skipped: dict[int, str] = {}  # files read on the driver that are no chat export, and why
+
+    def run(self, labels: list[str]) -> None:
+        """Plan the files, then run the Spark jobs: inspect and write, then add up the counts."""
+        sc = self.sc
+        settings = sc.broadcast(self.settings)
+        self.info = describe_on_workers(sc, settings)  # a setting the executors cannot build fails here
+        self.files = [self._plan(label) for label in labels]
+        survey = self._survey([(i, f) for i, f in enumerate(self.files) if f.form is not None])
+        for (i, _), (_, bad) in survey.items():
+            if bad and self.files[i].form is not None:
+                why = "a line is not UTF-8 (the whole-file reader sniffs the encoding)"
+                self.files[i] = _File(self.files[i].label, None, why)
+        records: list[RDD[Any]] = []
+        for i, f in enumerate(self.files):
+            if f.form is None:
+                rows = self._read_on_driver(i, f)
+                records.append(sc.parallelize(rows, max(1, min(sc.defaultParallelism, len(rows) // 20_000))))
+        table = self.table = self._table(survey)
+        shared = sc.broadcast(table)
+        jsonl = [(i, f) for i, f in enumerate(self.files) if f.form is not None and f.form.format == "jsonl"]
+        if jsonl:
+            lines = self._lines(jsonl, "v").rdd
+            records.append(lines.mapPartitionsWithIndex(partial(read_jsonl_part, shared)))
+        for i, f in enumerate(self.files):
+            if f.form is not None and f.form.format == "csv":
+                records.append(self._whole_file(f).mapPartitionsWithIndex(partial(read_csv_part, shared, i)))
+        task = InspectTask(
+            settings,
+            sc.broadcast(self.card),
+            shared,
+            transcripts=self.store is not None,
+            batch_size=self.batch_size,
+        )
+        parts = table.ranges
+        everything = sc.union(records) if records else sc.parallelize([], 1)
+        grouped = everything.repartitionAndSortWithinPartitions(parts, partial(record_partition, parts))
+        routed = grouped.mapPartitionsWithIndex(task).partitionBy(parts + 1, _same)
+        self._write(routed.filter(partial(_before, parts)).values())
+        # The last partition holds only counts: reading it back reuses the shuffle just written.
+        (self.counts,) = self.sc.runJob(routed, _fold_pairs, [parts])
+
+    def _table(self, survey: dict[tuple[int, int], tuple[int, int]]) -> FileTable:
+        """What the tasks need about the files: block bases, global positions, the output ranges."""
+        bases: dict[tuple[int, int], int] = {}
+        lines_of: list[int] = []
+        for i, f in enumerate(self.files):
+            total = 0
+            if f.form is not None:
+                for block, n in sorted((b, n) for (j, b), (n, _) in survey.items() if j == i):
+                    bases[(i, block)] = total
+                    total += n
+            lines_of.append(total if f.form is not None else 1)  # a driver-read file is one range's
+        total_lines = sum(lines_of)
+        dp = max(1, self.sc.defaultParallelism)
+        parts = self.partitions or dp * math.ceil(math.ceil(total_lines / _LINES_PER_PARTITION) / dp)
+        parts = max(1, parts)
+        files = self.files
+        return FileTable(
+            labels=tuple(f.label for f in files),
+            kinds=tuple(f.form.format if f.form else None for f in files),
+            encodings=tuple(f.form.encoding if f.form else None for f in files),
+            delimiters=tuple(f.form.delimiter if f.form else "," for f in files),
+            bases=bases,
+            offsets=tuple(sum(lines_of[:i]) for i in range(len(files))),
+            bounds=tuple(total_lines * k // parts for k in range(1, parts)),
+            resolved=self.resolved,
+        )
+
+    def _plan(self, label: str) -> _File:
+        """How ``label`` is read: by Spark in pieces if the readers read it as UTF-8 JSON Lines or CSV."""
+        if _is_local(label) and ":" in Path(_local(label)).name:
+            return _File(label, None, "a ':' in the file name, which Hadoop paths cannot hold")
+        try:
+            head = _head(self.spark, label, HEAD_BYTES)
+        except OSError as exc:
+            return _File(label, None, f"cannot be opened by the driver ({type(exc).__name__})")
+        form = piece_format(label, head, partial(_head_lines, self.spark, label), self.resolved)
+        if isinstance(form, str):
+            return _File(label, None, form)
+        return _File(label, form)
+
+    def _lines(self, files: list[tuple[int, _File]], column: str) -> DataFrame:
+        """The files' lines as one DataFrame: file index, block start, the line's bytes (or: is it UTF-8)."""
+        from pyspark.sql import DataFrame
+        from pyspark.sql import functions as F
+
+        frames = []
+        for i, f in files:
+            lines = self.spark.read.option("lineSep", "\n").text(f.uri)
+            value = F.col("value").cast("binary") if column == "v" else F.expr("is_valid_utf8(value)")
+            frames.append(
+                lines.select(
+                    F.lit(i).alias("f"), F.col("_metadata.file_block_start").alias("b"), value.alias(column)
+                )
+            )
+        return reduce(DataFrame.unionAll, frames)
+
+    def _survey(self, files: list[tuple[int, _File]]) -> dict[tuple[int, int], tuple[int, int]]:
+        """Per file block: its lines and how many are not UTF-8 (a JVM-only job)."""
+        from pyspark.sql import functions as F
+
+        if not files:
+            return {}
+        rows = (
+            self._lines(files, "ok")
+            .groupBy("f", "b")
+            .agg(F.count(F.lit(1)).alias("n"), F.sum(F.when(F.col("ok"), 0).otherwise(1)).alias("bad"))
+            .collect()
+        )
+        return {(r["f"], r["b"]): (r["n"], r["bad"]) for r in rows}
+
+    def _whole_file(self, f: _File) -> RDD[Any]:
+        """A CSV file's lines as one partition, in order (a quoted field may span lines)."""
+        return self.sc.newAPIHadoopFile(
+            f.uri,
+            "org.apache.hadoop.mapreduce.lib.input.TextInputFormat",
+            "org.apache.hadoop.io.LongWritable",
+            "org.apache.hadoop.io.Text",
+            conf={
+                "textinputformat.record.delimiter": "\n",
+                "mapreduce.input.fileinputformat.split.minsize": str(1 << 62),
+            },
+        )
+
+    def _read_on_driver(self, index: int, f: _File) -> list[Any]:
+        """A file read whole by the ordinary reader, as stage-1 rows (it must fit in memory here)."""
+        if not _is_local(f.label):
+            raise InputError(
+                f"{f.label}: {f.why}; Spark reads UTF-8 JSON Lines and CSV, the driver the other files"
+                " and only local ones: copy it to the driver or convert it to UTF-8 JSON Lines"
+            )
+        self.notes.append({"path": f.label, "why": f.why})
+        outcome = read_file(Path(_local(f.label)), self.resolved)
+        report = outcome.report
+        counts = PieceCounts(
+            report.read, report.accepted, report.rejected, list(outcome.warnings), report.error
+        )
+        labels = len({r.file for r in outcome.rejects})
+        self.driver_reads[index] = (report.format, report.encoding, labels)
+        if report.skipped is not None:
+            self.skipped[index] = report.skipped
+        return driver_rows(index, outcome.candidates, outcome.rejects, counts)
+
+    def _write(self, rows: RDD[Any]) -> None:
+        """Spark's writer: each range sorted by output, date and input position; by output and date."""
+        from pyspark.sql import types as T
+
+        string, number, big = T.StringType(), T.IntegerType(), T.LongType()
+        kinds = {"output": string, "date": string, "f": number, "g": number, "l": big, "d": number, "s": big}
+        fields = [T.StructField(name, kinds[name], False) for name in ROW_COLUMNS[:7]]
+        fields += [
+            T.StructField("p", number, False),
+            T.StructField("conversation_id", string, True),
+            T.StructField("record", string, False),
+            T.StructField("warnings", T.ArrayType(string, False), True),
+        ]
+        frame = self.spark.createDataFrame(rows, T.StructType(fields), verifySchema=False)
+        ordered = frame.sortWithinPartitions("output", "date", "f", "g", "l", "d", "s", "p")
+        ordered.write.mode("overwrite").partitionBy("output", "date").json(_uri(self.part_files.root))
+
+    # ---------------------------------------------------------------------- after the jobs
+
+    def finish(self, out_dir: Path, score: bool = True) -> InspectionReport:
+        """Stream the part files into the ordered outputs and, with ``score``, score; the report.
+
+        Scores as a lean local run does: the added-up tally and the verdicts and evidence
+        references read back from the part files, through :class:`~qc.batch.run.LeanScoring`
+        (:func:`~qc.scoring.scores.score_agents`). Without ``score`` (a run saved to a store)
+        :meth:`save` scores the days from the store afterwards. run.json is not written yet.
+        """
+        counts, table, parts = self.counts, self.table, self.part_files
+        assert table is not None, "run() first"
+        read = ReadResult()
+        for i, f in enumerate(self.files):
+            piece = counts.files.get(i, PieceCounts())
+            repeats = counts.repeats.get(i, 0)
+            fmt, encoding, _ = self.driver_reads.get(i, (table.kinds[i], table.encodings[i], 1))
+            read.files.append(
+                FileReport(
+                    path=f.label,
+                    format=fmt,
+                    encoding=encoding,
+                    read=piece.read,
+                    accepted=piece.accepted - repeats,
+                    rejected=piece.rejected + repeats,
+                    error=piece.error,
+                    skipped=self.skipped.get(i),
+                )
+            )
+            read.warnings.extend(piece.warnings)
+        with (out_dir / CONVERSATIONS_FILE).open("w", encoding="utf-8") as fh:
+            for row in parts.ordered(CONVERSATIONS):
+                fh.write(row["record"] + "\n")
+                read.warnings.extend(row.get("warnings") or ())  # out of time order, in conversation order
+        with (out_dir / FINDINGS_FILE).open("w", encoding="utf-8") as fh:
+            for row in parts.ordered(FINDINGS):
+                fh.write(row["record"] + "\n")
+        # A workbook read on the driver whose sheets have rejects and duplicates: the readers
+        # sort that file's rejects by sheet name and line (a few rows: the file fit in memory).
+        resort = {
+            i for i, (_, _, labels) in self.driver_reads.items() if labels > 1 and counts.repeats.get(i)
+        }
+        with (out_dir / REJECTS_FILE).open("w", encoding="utf-8") as fh:
+            for file, rows in groupby(parts.ordered(REJECTS), key=lambda r: r["f"]):
+                records: Iterable[str] = (r["record"] for r in rows)
+                if file in resort:
+                    records = sorted(records, key=_reject_place)
+                for record in records:
+                    fh.write(record + "\n")
+        report = InspectionReport(read=read, conversations=counts.conversations, scorecard=self.card)
+        tally = counts.tally if counts.tally is not None else ScoreTally(self.card)
+        report.finding_count = tally.findings
+        report.evidence_count = counts.evidence
+        if score:
+            scoring = LeanScoring(self.card)
+            scoring.merge(tally)
+            # Verdicts and evidence to the scorer's spool on disk, not to memory.
+            scoring.extend(
+                (verdict_from_record(r["record"]) for r in parts.ordered(VERDICTS)),
+                (evidence_from_record(r["record"]) for r in parts.ordered(EVIDENCE)),
+            )
+            scoring.write(report, out_dir)
+        return report
+
+    def save(self, store: str, report: InspectionReport, out_dir: Path) -> None:
+        """Upsert the run's conversations into the store, streamed from the part files, and score from it.
+
+        Conversations and findings (evidence findings included) come in input order, a
+        conversation's findings together, so one pass pairs them; each becomes the
+        :class:`~qc.scoring.scores.ConversationRecord` the local engine saves, and
+        :meth:`~qc.store.database.Store.save_run_streamed` upserts them a chunk at a time in one
+        transaction. Then the days the run touched are scored from what the store holds
+        (review decisions applied), as the local engine does, into the agents files.
+        """
+        from qc.schema import Conversation, Finding
+        from qc.scoring.scores import conversation_record
+        from qc.store.database import open_store
+
+        parts, card = self.part_files, self.card
+        days: set[str] = set()
+
+        def records() -> Iterator[ConversationRecord]:
+            findings = (Finding.from_json(orjson.loads(r["record"])) for r in parts.ordered(FINDINGS))
+            pending = next(findings, None)
+            for row in parts.ordered(TRANSCRIPTS):
+                conversation = Conversation.from_json(orjson.loads(row["record"]))
+                found = []
+                while pending is not None and pending.conversation_id == conversation.id:
+                    found.append(pending)
+                    pending = next(findings, None)
+                record = conversation_record(conversation, found, card)
+                days.update(touched_days([record]))
+                yield record
+
+        with open_store(store) as db:
+            db.save_run_streamed(run=report.run, records=records())
+            score_from_store(report, db, days, out_dir)
+
+
+def _reject_place(record: str) -> tuple[str, int]:
+    found = orjson.loads(record)
+    return found["file"], found["line"]
+
+
+def _same(key: int) -> int:
+    return key
+
+
+def _before(limit: int, pair: tuple[int, Any]) -> bool:
+    return pair[0] < limit
+
+
+def _fold_pairs(pairs: Iterable[tuple[int, Any]]) -> list[RunCounts]:
+    return fold_counts(pairs)
+
+
+# ------------------------------------------------------------------------- files and paths
+
+
+def _uri(label: str) -> str:
+    """A local path as an explicit ``file:`` URI (a bare path would mean the cluster's file system)."""
+    if _SCHEME.match(label) or label.startswith("file:"):
+        return label
+    return "file://" + os.path.abspath(label)
+
+
+def _is_local(label: str) -> bool:
+    return not _SCHEME.match(label) or label.startswith("file:")
+
+
+def _local(label: str) -> str:
+    return re.sub(r"^file:(//)?", "", label) if label.startswith("file:") else label
+
+
+def _hadoop(spark: SparkSession, uri: str) -> tuple[Any, Any]:
+    """The Hadoop file system and path of a URI (through Spark's JVM)."""
+    jvm = spark.sparkContext._jvm
+    assert jvm is not None
+    path = jvm.org.apache.hadoop.fs.Path(uri)
+    return path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), path
+
+
+def _list_inputs(spark: SparkSession, inputs: list[str]) -> list[str]:
+    """Files named, and the files in folders named (by name, no hidden ones), as the local engine lists."""
+    out: list[str] = []
+    for item in inputs:
+        if _is_local(item):
+            out.extend(str(p) for p in expand_inputs([Path(_local(item))]))
+            continue
+        fs, path = _hadoop(spark, item)
+        if not fs.exists(path):
+            raise InputError(f"{item}: no such file or folder")
+        if fs.getFileStatus(path).isDirectory():
+            names = sorted(
+                (s.getPath().getName(), s.getPath().toString())
+                for s in fs.listStatus(path)
+                if s.isFile() and not s.getPath().getName().startswith(".")
+            )
+            out.extend(uri for _, uri in names)
+        else:
+            out.append(item)
+    return out
+
+
+def _head(spark: SparkSession, label: str, size: int) -> bytes:
+    """The first ``size`` bytes of a file."""
+    if _is_local(label):
+        with open(_local(label), "rb") as fh:
+            return fh.read(size)
+    fs, path = _hadoop(spark, label)
+    stream = fs.open(path)
+    try:
+        return bytes(stream.readNBytes(size))
+    finally:
+        stream.close()
+
+
+def _head_lines(spark: SparkSession, label: str, bom: bool) -> list[str]:
+    """A file's first lines decoded from UTF-8 as the readers decode them (``UnicodeDecodeError`` if not)."""
+    size = 1 << 20
+    while True:
+        head = _head(spark, label, size)
+        ended = len(head) < size
+        raw = head.split(b"\n")
+        if not ended:
+            raw.pop()  # cut inside a line
+        elif raw and raw[-1] == b"":
+            raw.pop()  # the empty text after the last newline is no line
+        if len(raw) >= HEAD_LINES or ended or size >= 1 << 26:
+            break
+        size *= 4
+    lines = []
+    for n, line in enumerate(raw[:HEAD_LINES]):
+        if n == 0 and bom:
+            line = line[3:]
+        text = line.decode("utf-8")
+        lines.append(text[:-1] if text.endswith("\r") else text)
+    return lines
+
+
+class _Parts:
+    """The part files Spark wrote, read back in input order."""
+
+    def __init__(self, spark: SparkSession, root: str) -> None:
+        self.spark = spark
+        self.root = root
+
+    def _listing(self, output: str) -> dict[int, dict[str, list[tuple[int, str]]]]:
+        """Part files of one output: task → date → [(file counter, path)]."""
+        found: dict[int, dict[str, list[tuple[int, str]]]] = {}
+        if _is_local(self.root):
+            base = Path(_local(self.root)) / f"output={output}"
+            if not base.is_dir():
+                return found
+            entries = [(d.name, f.name, str(f)) for d in base.iterdir() if d.is_dir() for f in d.iterdir()]
+        else:
+            fs, path = _hadoop(self.spark, f"{self.root.rstrip('/')}/output={output}")
+            if not fs.exists(path):
+                return found
+            entries = [
+                (d.getPath().getName(), f.getPath().getName(), f.getPath().toString())
+                for d in fs.listStatus(path)
+                if d.isDirectory()
+                for f in fs.listStatus(d.getPath())
+            ]
+        for day, name, where in entries:
+            m = _PART.match(name)
+            if m is None:
+                continue
+            found.setdefault(int(m[1]), {}).setdefault(day, []).append((int(m[2] or 0), where))
+        return found
+
+    def _rows(self, where: str) -> Iterator[dict[str, Any]]:
+        if _is_local(self.root):
+            with open(where, "rb") as fh:
+                for line in fh:
+                    yield orjson.loads(line)
+            return
+        for row in self.spark.read.text(where).toLocalIterator():
+            yield orjson.loads(row[0])
+
+    def ordered(self, output: str, check: bool = True) -> Iterator[dict[str, Any]]:
+        """Every row of ``output`` by input position: range after range, each range's dates merged.
+
+        Raises:
+            SparkRunError: The files are not in order (they would give wrong outputs).
+        """
+        last: tuple[int, ...] | None = None
+        for task, days in sorted(self._listing(output).items()):
+            streams = [
+                chain.from_iterable(self._rows(w) for _, w in sorted(files)) for files in days.values()
+            ]
+            for row in heapq.merge(*streams, key=_position):
+                if check:
+                    here = _position(row)
+                    if last is not None and here < last:
+                        raise SparkRunError(f"the part files of {output} are out of order (task {task})")
+                    last = here
+                yield row
+
+
+def _position(row: dict[str, Any]) -> tuple[int, ...]:
+    return (row["f"], row["g"], row["l"], row["d"], row["s"], row["p"])

@@ -1,0 +1,255 @@
+"""The plain-Python parts of the Spark engine, without Spark: what each task computes equals the local code.
+
+* A file read in pieces (any cut between lines) gives the whole-file reader's records,
+  rejects, counts and warnings; a CSV read as a stream gives its rows.
+* ``piece_format`` sends a file to Spark exactly when the whole-file reader would read it as
+  UTF-8 JSON Lines or CSV, with the same format and encoding label.
+* Score tallies counted out of input order and merged in any order and grouping give the
+  counters of one in-order tally (Spark merges its partitions' tallies so).
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from messy_day import messy_day
+
+from qc.batch.chunks import ScoreTally
+from qc.readers import ReadOptions, read_inputs
+from qc.readers.files import read_file, resolve_options
+from qc.readers.pieces import (
+    HEAD_BYTES,
+    HEAD_LINES,
+    PieceCounts,
+    PieceFormat,
+    PieceRead,
+    line_text,
+    piece_format,
+)
+from qc.readers.stream import _streamable
+from qc.readers.tabular import csv_line_rows
+from qc.rules import RuleSettings
+from qc.run.inspector import ConversationResult, build_inspector
+from qc.schema import Conversation, Message, Reject, Role
+from qc.scoring.card import load_scorecard
+
+RESOLVED = resolve_options(ReadOptions())
+
+
+@pytest.fixture(scope="module")
+def day(tmp_path_factory) -> Path:
+    return messy_day(tmp_path_factory.mktemp("messy"))
+
+
+# --------------------------------------------------------------------------- csv as a stream
+
+
+def _reference_csv_rows(lines: list[str], delimiter: str, garbled: set[int], encoding: str):
+    """csv_rows as it was before it streamed (the whole file's lines in a list)."""
+    feed = (line + "\n" for line in lines)
+    reader = csv.reader(feed, delimiter=delimiter)
+    consumed = 0
+    while True:
+        start = consumed + 1
+        problem = None
+        try:
+            cells: Sequence[Any] = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            cells, problem = [], f"not valid CSV ({exc})"
+        consumed = reader.line_num
+        end = max(consumed, start)
+        raw = "\n".join(lines[start - 1 : end])
+        if problem is None and any(n in garbled for n in range(start, end + 1)):
+            problem = f"garbled bytes: not valid {encoding}"
+        if problem is None and end > start and len(cells) and end == len(lines) and raw.count('"') % 2:
+            problem = "unterminated quote runs to the end of the file"
+        yield start, cells, raw, problem
+
+
+_CSV_TEXT = st.lists(st.text(alphabet='ab,"\t\r 中\x00', max_size=12), max_size=12)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    lines=_CSV_TEXT, delimiter=st.sampled_from([",", "\t"]), garbled=st.sets(st.integers(1, 12), max_size=3)
+)
+def test_csv_line_rows_give_the_rows_of_the_whole_file_reader(lines, delimiter, garbled):
+    expected = list(_reference_csv_rows(lines, delimiter, garbled, "utf-8"))
+    assert list(csv_line_rows(iter(lines), delimiter, garbled, "utf-8")) == expected
+
+
+# ---------------------------------------------------------------------------- files in pieces
+
+
+def _lines(path: Path) -> tuple[list[bytes], bool]:
+    data = path.read_bytes()
+    raw = data.split(b"\n")
+    if data.endswith(b"\n") or not data:
+        raw.pop()
+    return raw, data.startswith(b"\xef\xbb\xbf")
+
+
+def _read_in_pieces(
+    path: Path, form: PieceFormat, cuts: list[int]
+) -> tuple[list[Any], list[Reject], PieceCounts]:
+    raw, bom = _lines(path)
+    bounds = [0, *sorted(c for c in set(cuts) if 0 < c < len(raw)), len(raw)]
+    candidates: list[Any] = []
+    rejects: list[Reject] = []
+    counts = PieceCounts()
+    for start, end in zip(bounds, bounds[1:], strict=False):
+        reader = PieceRead(str(path), "jsonl", form.encoding, RESOLVED)
+        texts = (line_text(b, bom and n == 0) for n, b in enumerate(raw[start:end], start=start))
+        for item in reader.jsonl(texts, start + 1):
+            (rejects if isinstance(item, Reject) else candidates).append(item)
+        counts.merge(reader.counts())
+    return candidates, rejects, counts
+
+
+def _spark_files(day: Path, fmt: str) -> list[tuple[Path, PieceFormat]]:
+    """The files Spark reads: by their head, and every line UTF-8 (what the survey job checks)."""
+    out = []
+    for path in sorted(day.iterdir()):
+        form = _format(path)
+        if isinstance(form, PieceFormat) and form.format == fmt and _utf8(path):
+            out.append((path, form))
+    return out
+
+
+def _utf8(path: Path) -> bool:
+    try:
+        path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _format(path: Path) -> PieceFormat | str:
+    def head_lines(bom: bool) -> list[str]:
+        raw, _ = _lines(path)
+        return [line_text(b, bom and n == 0) for n, b in enumerate(raw[:HEAD_LINES])]
+
+    return piece_format(str(path), path.read_bytes()[:HEAD_BYTES], head_lines, RESOLVED)
+
+
+def test_json_lines_read_in_pieces_give_the_whole_file_reader_records(day):
+    files = _spark_files(day, "jsonl")
+    assert len(files) >= 3
+    rng = random.Random(7)
+    for path, form in files:
+        whole = read_file(path, RESOLVED)
+        n = len(_lines(path)[0])
+        for cuts in ([], list(range(n)), [rng.randrange(n + 1) for _ in range(5)]):
+            candidates, rejects, counts = _read_in_pieces(path, form, cuts)
+            assert candidates == whole.candidates, path.name
+            assert rejects == whole.rejects, path.name
+            report = whole.report
+            assert (counts.read, counts.accepted, counts.rejected) == (
+                report.read,
+                report.accepted,
+                report.rejected,
+            )
+            assert counts.warnings == whole.warnings
+
+
+def test_a_csv_read_as_a_stream_gives_the_whole_file_reader_records(day):
+    files = _spark_files(day, "csv")
+    assert {p.name for p, _ in files} >= {"c_export.csv", "d_noheader.csv", "z_bom.csv"}
+    for path, form in files:
+        whole = read_file(path, RESOLVED)
+        raw, bom = _lines(path)
+        reader = PieceRead(str(path), "csv", form.encoding, RESOLVED)
+        items = list(reader.csv((line_text(b, bom and n == 0) for n, b in enumerate(raw)), form.delimiter))
+        assert [i for i in items if not isinstance(i, Reject)] == whole.candidates, path.name
+        assert [i for i in items if isinstance(i, Reject)] == whole.rejects, path.name
+        counts = reader.counts()
+        report = whole.report
+        assert (counts.read, counts.accepted, counts.rejected, counts.error) == (
+            report.read,
+            report.accepted,
+            report.rejected,
+            report.error,
+        ), path.name
+
+
+def test_spark_reads_a_file_exactly_when_the_whole_file_reader_reads_utf8_jsonl_or_csv(day):
+    decided = {}
+    for path in sorted(day.iterdir()):
+        form = _format(path)
+        whole = read_file(path, RESOLVED).report
+        utf8 = _utf8(path)  # else the survey job sends the file to the driver
+        if isinstance(form, PieceFormat) and utf8:
+            assert (form.format, form.encoding) == (whole.format, whole.encoding), path.name
+            if form.format == "jsonl":
+                assert _streamable(path, RESOLVED) == form.encoding
+            decided[path.name] = form.format
+        elif path.stat().st_size:  # an empty file has nothing to cut: the driver reads it
+            splittable = whole.format in ("jsonl", "csv") and whole.encoding in ("utf-8", "utf-8-sig")
+            assert not (splittable and utf8), (path.name, form)
+    assert decided["a_messages.jsonl"] == "jsonl" and decided["c_export.csv"] == "csv"
+    assert "g_sheets.xlsx" not in decided and "z_gb18030.csv" not in decided
+    assert isinstance(_format(day / "h_late_garble.jsonl"), PieceFormat), "its head alone looks fine"
+
+
+# ------------------------------------------------------------------------------------ tallies
+
+
+def _counters(tally: ScoreTally) -> tuple[Any, ...]:
+    verdicts = sorted(tally.verdicts, key=lambda v: (v.date, v.agent, v.conversation_id, v.message_index))
+    held = {k: dict(v) for k, v in tally.held_by.items() if v}
+    return tally.metrics.rows(), held, verdicts, tally.findings
+
+
+def test_tallies_merge_to_the_same_counters_in_any_order_and_grouping(day):
+    """The shop of an agent-day comes from its first conversation in input order, however merged."""
+    card = load_scorecard()
+    read = read_inputs([day], ReadOptions())
+    inspector = build_inspector(RuleSettings(rules=("forbidden_phrase.v1",)))
+    results = inspector.inspect(read.conversations)
+    assert sum(len(r.findings) for r in results) > 5
+    # One agent serving several shops on one day (and conversations naming none): only the
+    # first in input order may name the shop of that agent-day.
+    for n in range(30):
+        shop = (None, "甲店", "乙店")[n % 3]
+        messages = (
+            Message(0, Role.CUSTOMER, "在吗", "buyer", datetime(2026, 11, 24, 9, n, tzinfo=UTC)),
+            Message(1, Role.AGENT, "在的", "总店:小周", datetime(2026, 11, 24, 9, n, 30, tzinfo=UTC)),
+        )
+        results.insert(
+            n * 3 % len(results), ConversationResult(Conversation(f"s{n}", messages, shop), (), ())
+        )
+
+    in_order = ScoreTally(card)
+    for result in results:
+        in_order.add(result, card)
+    expected = _counters(in_order)
+    first = next(r.conversation.shop for r in results if r.conversation.id[0] == "s" and r.conversation.shop)
+    assert [r.shop for r in expected[0] if r.agent == "总店:小周"] == [first]
+    backwards = ScoreTally(card)
+    for result in reversed(results):  # without input positions the last would win: the test has teeth
+        backwards.add(result, card)
+    assert [r.shop for r in backwards.metrics.rows() if r.agent == "总店:小周"] != [first]
+
+    rng = random.Random(3)
+    for _ in range(20):
+        positions = list(range(len(results)))
+        rng.shuffle(positions)
+        parts = [ScoreTally(card) for _ in range(rng.randint(1, 6))]
+        for position in positions:
+            rng.choice(parts).add(results[position], card, position)
+        while len(parts) > 1:  # merge random pairs, as a tree reduction does
+            a = parts.pop(rng.randrange(len(parts)))
+            b = parts.pop(rng.randrange(len(parts)))
+            a.merge(b)
+            parts.append(a)
+        assert _counters(parts[0]) == expected
