@@ -19,6 +19,7 @@ __all__ = [
     "Conversation",
     "Evidence",
     "Finding",
+    "finding_id",
     "Deduction",
     "Reject",
     "MessageFeatures",
@@ -160,13 +161,20 @@ class MessageFeatures:
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
-    """Why a finding exists, readable without rerunning the pipeline."""
+    """Why a finding exists, readable without rerunning the pipeline.
+
+    ``pattern`` is what the finding is about beyond its span: the lexicon entry
+    (``FP-0002``) or the scorecard item (``average_response``); ``None`` for a model's
+    judgement of the whole message. ``version`` is the lexicon or model version that made
+    the finding (``attitude@2.1.0``): recorded beside it, never part of its id.
+    """
 
     rule: str
     summary: str
     pattern: str | None = None
     cues: tuple[str, ...] = ()
     details: dict[str, Any] = field(default_factory=dict)
+    version: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Serialize to a JSON-safe dict."""
@@ -174,6 +182,7 @@ class Evidence:
             "rule": self.rule,
             "summary": self.summary,
             "pattern": self.pattern,
+            "version": self.version,
             "cues": list(self.cues),
             "details": dict(self.details),
         }
@@ -187,7 +196,27 @@ class Evidence:
             pattern=data.get("pattern"),
             cues=tuple(data.get("cues", ())),
             details=dict(data.get("details") or {}),
+            version=data.get("version"),
         )
+
+
+def finding_id(
+    conversation_id: str,
+    message_index: int,
+    kind: str,
+    entry: str | None,
+    start: int | None,
+    end: int | None,
+) -> str:
+    """A finding's id from what it is about: conversation, message, kind, entry and span.
+
+    ``entry`` is the lexicon entry or scorecard item (``None`` for a model's judgement of
+    the whole message); ``start``/``end`` the span (``None`` for the whole message). No
+    rule, model or lexicon version takes part (the store's migration 11 re-keyed the
+    findings saved before with a frozen copy of it).
+    """
+    key = "\x1f".join(str(part) for part in ("finding/2", conversation_id, message_index, kind, entry, start, end))
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,8 +248,13 @@ class Finding:
 
     @property
     def entry(self) -> str | None:
-        """Lexicon entry id or model version behind the finding."""
+        """Lexicon entry id or scorecard item behind the finding (``None`` for a model's judgement)."""
         return self.evidence.pattern
+
+    @property
+    def version(self) -> str | None:
+        """The lexicon or model version that made the finding (recorded beside it, not in its id)."""
+        return self.evidence.version
 
     @property
     def cue(self) -> str | None:
@@ -234,20 +268,15 @@ class Finding:
 
     @property
     def id(self) -> str:
-        """Stable id: the same finding on the same input always gets the same id."""
-        key = "\x1f".join(
-            str(part)
-            for part in (
-                self.conversation_id,
-                self.message_index,
-                self.kind,
-                self.evidence.rule,
-                self.evidence.pattern,
-                self.start,
-                self.end,
-            )
+        """Stable id from what the finding is about: :func:`finding_id` of its subject.
+
+        The same finding on the same input always gets the same id, whatever rule, model or
+        lexicon version made it, so a review or appeal stays attached after a retrain or a
+        lexicon edit.
+        """
+        return finding_id(
+            self.conversation_id, self.message_index, self.kind, self.evidence.pattern, self.start, self.end
         )
-        return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
 
     def to_json(self) -> dict[str, Any]:
         """Serialize to the findings.jsonl record (flat keys first, evidence nested)."""
@@ -259,6 +288,7 @@ class Finding:
             "kind": self.kind,
             "rule": self.evidence.rule,
             "entry": self.evidence.pattern,
+            "version": self.evidence.version,
             "start": self.start,
             "end": self.end,
             "text": self.text,

@@ -219,7 +219,8 @@ class AttitudeClassifierRule(BaseRule):
             evidence=Evidence(
                 rule=self.name,
                 summary=summary,
-                pattern=self.version,
+                pattern=None,
+                version=self.version,
                 cues=tuple(cues),
                 details={
                     "probability": round(probability, 4),

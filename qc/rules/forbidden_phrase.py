@@ -408,6 +408,7 @@ class ForbiddenPhraseRule(BaseRule):
                 rule=RULE_NAME,
                 summary=summary,
                 pattern=entry.id,
+                version=self.lexicon.label,
                 cues=tuple(cues),
                 details={
                     "implies": entry.implies if live else None,

@@ -329,7 +329,7 @@ def _render_conversation(fc: Any, view: Any, patterns: ReplyPatterns, mask: Call
             status = "" if f.live else " · 未计分"
             out.append(
                 f'<div class="finding state-{escape(state)}">'
-                f"▲ {escape(f.kind)} · {escape(f.entry or f.rule)} · "
+                f"▲ {escape(f.kind)} · {escape(f.entry or f.version or f.rule)} · "
                 f"{view.points.get(f.id, 0):g} 分 · 复核: {escape(state)}{status} · "
                 f"<code>{escape(f.id)}</code><br>{escape(mask(f.evidence.summary))}</div>"
             )
