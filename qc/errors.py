@@ -8,6 +8,8 @@ Exit codes (documented in README.md, each tested through the CLI):
 * 2: usage or configuration error (bad option or filter value, bad scorecard or
   lexicon file, mismatched model artifact), or a refused review or appeal step.
 * 3: ``qc check --fail-on-hit`` found a live hit.
+* 75: the store is busy: another qc was writing to it for longer than qc waits (sysexits'
+  EX_TEMPFAIL: nothing was changed, try again).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 EXIT_OK = 0
 EXIT_RUNTIME = 1
 EXIT_USAGE = 2
+EXIT_BUSY = 75
 
 
 class QcError(Exception):
