@@ -31,6 +31,8 @@ from qc.supervise.flagged import flagged_conversations
 from qc.supervise.transcript import build_view
 
 __all__ = [
+    "bar_chart",
+    "line_chart",
     "ReplyPatterns",
     "load_reply_patterns",
     "ReportData",
@@ -206,6 +208,7 @@ def _svg_open(w: int, h: int, title: str) -> str:
 
 
 def _line_chart(series: dict[str, dict[str, float]], days: Sequence[str], title: str) -> str:
+    """An inline SVG line chart: one line per series over ``days`` (any labels, in order)."""
     w, h, left, bottom, top, right = 560, 240, 48, 40, 28, 130
     values = [v for s in series.values() for v in s.values()]
     if not values:
@@ -254,6 +257,7 @@ def _line_chart(series: dict[str, dict[str, float]], days: Sequence[str], title:
 
 
 def _bar_chart(values: dict[str, float], title: str) -> str:
+    """An inline SVG bar chart of (negative) points by name, largest loss first."""
     items = sorted(values.items(), key=lambda kv: kv[1])
     w, row, left = 460, 24, 150
     h = 30 + row * max(1, len(items))
@@ -275,6 +279,10 @@ def _bar_chart(values: dict[str, float], title: str) -> str:
     parts.append("</svg>")
     return "".join(parts)
 
+
+# The workbench draws the same charts (qc.serve).
+line_chart = _line_chart
+bar_chart = _bar_chart
 
 # ------------------------------------------------------------------------------------ render
 
