@@ -33,13 +33,13 @@
     var button = form.querySelector('button[data-key="' + key + '"]');
     if (!button) return;
     event.preventDefault();
-    if (button.value === "reject" && note && !note.value.trim()) {
+    if (form.dataset.keys === "queue" && button.value === "reject" && note && !note.value.trim()) {
       note.placeholder = "驳回需要备注 a reject needs a note: type it, then Esc and r";
       note.focus();
       return;
     }
     if (form.dataset.busy === "1") return;
     form.dataset.busy = "1";
-    form.requestSubmit(button);
+    button.click();
   });
 })();
