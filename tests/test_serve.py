@@ -406,3 +406,88 @@ def test_search_finds_chinese_words_with_filters(app, store):
     assert int(re.search(r'id="hit-count">(\d+) ', single).group(1)) > 0
     none = client.get("/search?q=退款&from=2030-01-01").text
     assert 'id="hit-count">0 ' in none
+
+
+# ------------------------------------------------------------------------------ PostgreSQL
+
+
+@pytest.fixture()
+def pg_store(tmp_path):
+    import os
+
+    from sqlalchemy import create_engine, text
+
+    from qc.store.tables import database_url
+
+    url = os.environ.get("QC_TEST_PG_URL")
+    if not url:
+        message = 'QC_TEST_PG_URL is not set: run `eval "$(bash scripts/ci-postgres.sh)"` to test PostgreSQL'
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+
+    def wipe():
+        engine = create_engine(database_url(url))
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+
+    wipe()
+    from review_day import inspect_day
+
+    from qc.supervise.accounts import set_password
+
+    inspect_day(tmp_path, db=tmp_path / "unused.sqlite", people=False)  # the day's files
+    from qc.batch.run import run_inspection
+    from qc.rules.forbidden_phrase import ForbiddenPhraseRule
+    from qc.rules.lexicon import load_lexicon
+    from qc.run.executors import LocalExecutor
+    from qc.run.inspector import Inspector
+
+    executor = LocalExecutor(Inspector([ForbiddenPhraseRule(load_lexicon())]))
+    run_inspection([tmp_path / "in"], tmp_path / "pg-out", executor, store=url)
+    store = open_store(url)
+    from review_day import TEAM
+
+    from qc.supervise.people import add_person
+
+    for name, role, agent_id in TEAM:
+        add_person(store, name, role, agent_id=agent_id, by="test")
+        set_password(store, name, PASSWORD, by="test")
+    try:
+        yield store
+    finally:
+        store.close()
+        wipe()
+
+
+def test_the_workbench_on_postgresql(pg_store):
+    from qc.supervise import calibration as cal
+    from qc.supervise.people import list_people
+    from qc.supervise.search import search_messages
+
+    assert pg_store.engine.dialect.name == "postgresql"
+    hits = search_messages(pg_store, "爱买不买")
+    assert [(h.conversation_id, h.text) for h in hits] == [("cA", "爱买不买")]
+    assert search_messages(pg_store, "电话") and not search_messages(pg_store, "电话", agent="测试店:小美")
+    assert [h.conversation_id for h in search_messages(pg_store, "赠品", kind="forbidden_phrase")] == ["cB"]
+    rnd = cal.open_round(
+        pg_store,
+        name="pg",
+        by="张主管",
+        reviewers=["质检小王", "qa"],
+        date_from=DAY,
+        date_to=DAY,
+        size=5,
+        seed=1,
+    )
+    for fid in rnd.finding_ids:
+        cal.record_verdict(pg_store, rnd.id, fid, reviewer="质检小王", verdict="confirm")
+        cal.record_verdict(pg_store, rnd.id, fid, reviewer="qa", verdict="confirm")
+    boss = next(p for p in list_people(pg_store) if p.name == "张主管")
+    assert cal.results(pg_store, rnd.id, boss).disagreements == []
+    client = sign_in(create_app(pg_store, load_scorecard()), "张主管")
+    page = client.get("/")
+    assert page.status_code == 200 and "测试店:阿杰" in page.text
+    assert "爱买不买" in client.get("/search?q=爱买不买").text

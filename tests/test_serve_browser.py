@@ -146,7 +146,11 @@ def test_each_role_signs_in_with_an_httponly_strict_cookie(env):
     from selenium.webdriver.common.by import By
 
     driver, server, _ = env
-    for name, role, sees_queue in (("张主管", "supervisor", True), ("质检小王", "reviewer", True), ("阿杰", "agent", False)):
+    for name, role, sees_queue in (
+        ("张主管", "supervisor", True),
+        ("质检小王", "reviewer", True),
+        ("阿杰", "agent", False),
+    ):
         sign_in(driver, server, name)
         assert driver.find_element(By.ID, "whoami").get_attribute("data-role") == role
         assert bool(driver.find_elements(By.CSS_SELECTOR, 'nav a[href="/queue"]')) == sees_queue
@@ -210,7 +214,10 @@ def test_ten_queue_items_with_the_keyboard(env):
             press(driver, "n", "不是不耐烦，是在核实", Keys.ESCAPE, "r")
         else:
             press(driver, key)
-        wait(driver, lambda d, fid=fid: d.find_element(By.ID, "queue-item").get_attribute("data-finding") != fid)
+        wait(
+            driver,
+            lambda d, fid=fid: d.find_element(By.ID, "queue-item").get_attribute("data-finding") != fid,
+        )
     shot(driver, "serve-queue.png")
     held = {s.id for s in store.findings() if s.finding.needs_review}
     assert seen[0] in held  # held findings come first
@@ -248,15 +255,23 @@ def test_an_appeal_opened_by_the_agent_and_ruled_by_a_supervisor(env):
     row = driver.find_element(By.ID, f"appeal-{appeal['id']}")
     row.find_element(By.CSS_SELECTOR, "input.answer-note").send_keys("已复听，语气确实生硬")
     row.find_element(By.CSS_SELECTOR, "button.answer").click()
-    wait(driver, lambda d: d.find_element(By.ID, f"appeal-{appeal['id']}").get_attribute("data-state") == "answered")
+    wait(
+        driver,
+        lambda d: d.find_element(By.ID, f"appeal-{appeal['id']}").get_attribute("data-state") == "answered",
+    )
     sign_in(driver, server, "张主管")
     driver.get(server.url + "/appeals")
     row = driver.find_element(By.ID, f"appeal-{appeal['id']}")
     row.find_element(By.CSS_SELECTOR, "input.rule-note").send_keys("维持：对买家说话要有耐心")
     row.find_element(By.CSS_SELECTOR, "button.uphold").click()
-    wait(driver, lambda d: d.find_element(By.ID, f"appeal-{appeal['id']}").get_attribute("data-state") == "upheld")
+    wait(
+        driver,
+        lambda d: d.find_element(By.ID, f"appeal-{appeal['id']}").get_attribute("data-state") == "upheld",
+    )
     row = driver.find_element(By.ID, f"appeal-{appeal['id']}")
-    assert row.find_elements(By.CSS_SELECTOR, "button.reopen") and not row.find_elements(By.CSS_SELECTOR, "button.uphold")
+    assert row.find_elements(By.CSS_SELECTOR, "button.reopen") and not row.find_elements(
+        By.CSS_SELECTOR, "button.uphold"
+    )
     assert store.latest_states(("confirm", "reject"), [f.id]) == {f.id: "confirmed"}
     # the agent sees the ruling on their own appeals page
     sign_in(driver, server, "阿杰")
@@ -290,11 +305,15 @@ def test_a_calibration_round(env):
             press(driver, key)
             wait(
                 driver,
-                lambda d, fid=fid: d.find_elements(By.ID, "kappa")
-                or d.find_element(By.ID, "calibration-item").get_attribute("data-finding") != fid,
+                lambda d, fid=fid: (
+                    d.find_elements(By.ID, "kappa")
+                    or d.find_element(By.ID, "calibration-item").get_attribute("data-finding") != fid
+                ),
             )
     expected = cohen_kappa(*[["confirm" if k == "c" else "reject" for k in plan] for plan in plans.values()])
-    assert driver.find_element(By.ID, "kappa-overall").text == (f"{expected:.2f}" if expected is not None else "–")
+    assert driver.find_element(By.ID, "kappa-overall").text == (
+        f"{expected:.2f}" if expected is not None else "–"
+    )
     rows = driver.find_elements(By.CSS_SELECTOR, "#disagreements tr")
     assert len(rows) - 1 == 2  # items 3 and 5
     assert {v["reviewer"] for v in store.calibration_verdicts(round_id)} == set(plans)
@@ -321,12 +340,15 @@ def test_search(env):
 
 def test_an_agent_cannot_reach_another_agents_conversation_by_url(env):
     import httpx2
-
     from selenium.webdriver.common.by import By
 
     driver, server, store = env
     mine = {s.finding.conversation_id for s in store.findings(agent=AJIE)}
-    theirs = next(s.finding.conversation_id for s in store.findings(agent=XIAOMAN) if s.finding.conversation_id not in mine)
+    theirs = next(
+        s.finding.conversation_id
+        for s in store.findings(agent=XIAOMAN)
+        if s.finding.conversation_id not in mine
+    )
     sign_in(driver, server, "阿杰")
     driver.get(f"{server.url}/conversations/{theirs}")
     assert "not found" in driver.find_element(By.ID, "error").text

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from qc.errors import ConfigError
 from qc.scoring.periods import Period, Windows
 from qc.scoring.scores import KIND_LABELS
-from qc.serve.app import Ctx, NotFound
+from qc.serve.context import Ctx, NotFound
 from qc.serve.dashboard import build_dashboard, default_period, parse_range
 from qc.serve.render import kinds_chart, mood_chart, trend_chart
 from qc.store.database import StoredFinding
