@@ -491,3 +491,82 @@ def test_the_workbench_on_postgresql(pg_store):
     page = client.get("/")
     assert page.status_code == 200 and "测试店:阿杰" in page.text
     assert "爱买不买" in client.get("/search?q=爱买不买").text
+
+
+# ------------------------------------------------------------------------------ the command
+
+
+def _cli():
+    from typer.testing import CliRunner
+
+    from qc.cli import app as cli_app
+
+    runner = (
+        CliRunner(mix_stderr=False)
+        if "mix_stderr" in CliRunner.__init__.__code__.co_varnames
+        else CliRunner()
+    )
+    return runner, cli_app
+
+
+def test_qc_serve_check_says_who_can_sign_in_and_warns_off_loopback(template, tmp_path):
+    runner, cli_app = _cli()
+    db = tmp_path / "qc.sqlite"
+    shutil.copy(template, db)
+    r = runner.invoke(cli_app, ["serve", "--db", str(db), "--check"])
+    assert r.exit_code == 0 and "张主管 (supervisor) can sign in" in r.stderr and "warning" not in r.stderr
+    r = runner.invoke(cli_app, ["serve", "--db", str(db), "--check", "--host", "0.0.0.0"])
+    assert r.exit_code == 0 and "warning: listening on 0.0.0.0" in r.stderr
+    r = runner.invoke(cli_app, ["serve", "--db", str(db), "--check", "--ssl-certfile", "x.pem"])
+    assert r.exit_code == 2 and "Traceback" not in r.stderr
+
+
+def test_qc_serve_refuses_a_store_nobody_can_sign_in_to(tmp_path):
+    from review_day import inspect_day
+
+    inspect_day(tmp_path)  # people, no passwords
+    runner, cli_app = _cli()
+    r = runner.invoke(cli_app, ["serve", "--db", str(tmp_path / "qc.sqlite"), "--check"])
+    assert r.exit_code == 2 and "qc people password NAME" in r.stderr
+
+
+def test_qc_serve_demo_builds_the_demo_store_with_its_accounts(tmp_path, monkeypatch):
+    from qc.supervise.accounts import verify_login
+
+    monkeypatch.chdir(tmp_path)
+    runner, cli_app = _cli()
+    r = runner.invoke(cli_app, ["serve", "--demo", "--check"])
+    assert r.exit_code == 0, r.stderr
+    assert "演示主管 (supervisor) can sign in" in r.stderr and "demo-supervisor" in r.stderr
+    with open_store(tmp_path / "out" / "demo.sqlite") as store:
+        assert store.day_range()[0] == "2026-11-24" and store.day_range()[1] >= "2026-11-25"  # both days
+        assert verify_login(store, "演示主管", "demo-supervisor") is not None
+        assert verify_login(store, "阿杰", "demo-agent").agent_id == AJIE
+
+
+def test_qc_people_password(template, tmp_path):
+    from qc.supervise.accounts import verify_login
+
+    runner, cli_app = _cli()
+    db = tmp_path / "qc.sqlite"
+    shutil.copy(template, db)
+    r = runner.invoke(cli_app, ["people", "password", "质检小王", "--generate", "--db", str(db)])
+    assert r.exit_code == 0
+    generated = r.stdout.strip()
+    r = runner.invoke(
+        cli_app, ["people", "password", "质检小李", "--db", str(db)], input="a new passphrase\n"
+    )
+    assert r.exit_code == 0
+    r = runner.invoke(cli_app, ["people", "password", "质检小李", "--db", str(db)], input="short\n")
+    assert r.exit_code == 2 and "too short" in r.stderr
+    r = runner.invoke(cli_app, ["people", "password", "nobody", "--generate", "--db", str(db)])
+    assert r.exit_code == 2 and "not registered" in r.stderr
+    with open_store(db) as store:
+        assert verify_login(store, "质检小王", generated) is not None
+        assert verify_login(store, "质检小李", "a new passphrase") is not None
+        assert verify_login(store, "质检小王", PASSWORD) is None
+        (row,) = [
+            r for r in store.audit_trail() if r["action"] == "person_password" and "质检小李" in r["note"]
+        ]
+        assert "passphrase" not in str(row)
+        assert all(len(h) > 50 and h.startswith("$argon2id$") for h in [store.password_hash(1)])

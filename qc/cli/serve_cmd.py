@@ -113,15 +113,15 @@ def serve_cli(
         )
     if demo:
         err("demo passwords: 演示主管 demo-supervisor · 质检小王, 质检小李 demo-reviewer · 阿杰 demo-agent")
-    if check:
-        store.close()
-        err(f"{db}: {len(can)} of {len(people)} people can sign in; the store opens (schema up to date)")
-        return
     if host not in LOOPBACK:
         err(
             f"qc: warning: listening on {host}, not only this machine: anyone who can reach port {port}"
             " sees the sign-in page; use https (--ssl-certfile) or a TLS proxy (--behind-https)"
         )
+    if check:
+        store.close()
+        err(f"{db}: {len(can)} of {len(people)} people can sign in; the store opens (schema up to date)")
+        return
     import uvicorn
 
     from qc.serve import create_app

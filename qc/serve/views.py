@@ -252,7 +252,7 @@ def _queue_items(ctx: Ctx, args: dict[str, Any]) -> Any:
     p: Period = args["period"]
     # Keyed on the newest run only: decisions do not rebuild the queue, next_pending skips them.
     return ctx.wb.cached(
-        ("queue", p, args["seed"], args["per_agent"]),
+        ("queue", p.first, p.last, args["seed"], args["per_agent"]),
         ctx.store.data_version()[0],
         lambda: build_queue(
             ctx.store, ctx.wb.card, p.first, p.last, per_agent=args["per_agent"], seed=args["seed"]
