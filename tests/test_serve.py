@@ -264,6 +264,10 @@ def test_dashboard_numbers_link_to_the_findings_behind_them(app, store):
     }
     assert ids and all(f"row-{fid}" in listed for fid in ids)
     assert listed.count('<tr id="row-') == len(ids)
+    held = re.search(r'href="(/findings\?[^"]*held=1)"', page).group(1).replace("&amp;", "&")
+    who = unquote(re.search(r"agent=([^&]+)", held).group(1))
+    expected = {s.id for s in store.findings(agent=who) if s.finding.needs_review}
+    assert {m for m in re.findall(r'<tr id="row-([0-9a-f]+)"', client.get(held).text)} == expected
 
 
 def test_conversation_view_marks_evidence_slow_replies_and_masks_on_request(app, store):
@@ -361,6 +365,8 @@ def test_calibration_round_is_blind_until_done_and_shows_kappa(app, store):
         follow_redirects=False,
     )
     round_id = int(r.headers["location"].rsplit("/", 1)[1])
+    kinds = {s.finding.kind for s in store.findings(finding_ids=store.calibration_items(round_id))}
+    assert kinds and not kinds & {"slow_response", "missed_reply"}  # judgements, not measurements
     wang, li = sign_in(app, "质检小王"), sign_in(app, "质检小李")
     verdicts = {"质检小王": [], "质检小李": []}
     for n in range(6):

@@ -145,6 +145,7 @@ def findings(ctx: Ctx) -> Response:
     agent = _agent(ctx)
     item = ctx.arg("item")
     kind = ctx.arg("kind")
+    held = ctx.arg("held") == "1"
     scored = _scored_period(ctx, period)
     points, _ = scored.stakes(ctx.wb.card)
     label = next(iter(scored.scores.windows), period.label)
@@ -160,7 +161,7 @@ def findings(ctx: Ctx) -> Response:
             for s in scored.findings
             if (agent is None or s.scored_agent == agent)
             and (not kind or s.finding.kind == kind)
-            and (s.finding.live or ctx.arg("all") == "1")
+            and (s.finding.needs_review if held else s.finding.live or ctx.arg("all") == "1")
         ]
     rows = [s for s in rows if _mine(ctx, s)]
     mask = _masker(ctx)
@@ -173,7 +174,7 @@ def findings(ctx: Ctx) -> Response:
         period=period,
         agent=agent if ctx.person.role != AGENT else ctx.wb.own_agent(ctx.person),
         item=item_label,
-        kind=KIND_LABELS.get(kind, kind),
+        kind=KIND_LABELS.get(kind, kind) or ("待复核 held for review" if held else ""),
         mask=mask,
         kind_labels=KIND_LABELS,
     )
@@ -409,6 +410,7 @@ def calibration_open(ctx: Ctx) -> Response:
         seed = int(ctx.field("seed") or 0)
     except ValueError:
         raise ConfigError("size and seed are whole numbers") from None
+    evidence = set(ctx.wb.card.evidence_kinds)
     rnd = cal.open_round(
         ctx.store,
         name=ctx.field("name"),
@@ -418,6 +420,7 @@ def calibration_open(ctx: Ctx) -> Response:
         date_to=period.last,
         size=size,
         seed=seed,
+        kinds=[k for k in ctx.store.finding_kinds() if k not in evidence],
     )
     ctx.flash("ok", f"校准轮次 #{rnd.id}: {len(rnd.finding_ids)} findings, {len(rnd.reviewers)} reviewers")
     return ctx.redirect(f"/calibration/{rnd.id}")

@@ -1,8 +1,8 @@
 """Calibration rounds: several reviewers judge the same findings blind, then see how far they agree.
 
 A supervisor opens a round on a period: a fixed, reproducible sample of the period's live
-findings (:func:`draw_findings`: the findings sorted by id, drawn with :class:`random.Random`
-seeded with the seed) and the reviewers who take part (two or more reviewers or
+findings (:func:`draw_findings`: the findings, of the kinds asked for, sorted by id, drawn with
+:class:`random.Random` seeded with the seed) and the reviewers who take part (two or more reviewers or
 supervisors). Each of them gives every finding of the sample a verdict (confirm or reject,
 with an optional note), without seeing anybody else's: a reviewer sees the results only once
 they have given all their verdicts (a supervisor who does not take part sees them at any
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
@@ -89,9 +89,19 @@ def cohen_kappa(a: Sequence[str], b: Sequence[str]) -> float | None:
     return round((observed - chance) / (1.0 - chance), 4)
 
 
-def draw_findings(store: Store, date_from: str, date_to: str, size: int, seed: int) -> list[str]:
-    """A reproducible sample of ``size`` live findings dated in the range (ids, in draw order)."""
-    ids = sorted(s.id for s in store.findings(date_from=date_from, date_to=date_to) if s.finding.live)
+def draw_findings(
+    store: Store, date_from: str, date_to: str, size: int, seed: int, kinds: Collection[str] | None = None
+) -> list[str]:
+    """A reproducible sample of ``size`` live findings dated in the range (ids, in draw order).
+
+    ``kinds`` keeps findings of those kinds only (the workbench leaves out the evidence of metric
+    items, slow replies and unanswered buyers: a measurement, not a judgement to calibrate).
+    """
+    ids = sorted(
+        s.id
+        for s in store.findings(date_from=date_from, date_to=date_to)
+        if s.finding.live and (kinds is None or s.finding.kind in kinds)
+    )
     rng = random.Random(f"calibration:{seed}")
     return rng.sample(ids, min(size, len(ids)))
 
@@ -138,6 +148,7 @@ def open_round(
     date_to: str,
     size: int,
     seed: int,
+    kinds: Collection[str] | None = None,
 ) -> Round:
     """A supervisor opens a round: the sample is drawn and fixed now.
 
@@ -153,7 +164,7 @@ def open_round(
     people = [require_person(store, n, REVIEWERS, "a calibration round") for n in names]
     if size < 1:
         raise ReviewError("the sample size must be at least 1")
-    sample = draw_findings(store, date_from, date_to, size, seed)
+    sample = draw_findings(store, date_from, date_to, size, seed, kinds)
     if not sample:
         raise ReviewError(f"no live finding stored from {date_from} to {date_to} to calibrate on")
     with store.transaction() as conn:
