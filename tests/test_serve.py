@@ -576,3 +576,17 @@ def test_qc_people_password(template, tmp_path):
         ]
         assert len(rows) == 2 and all("passphrase" not in str(r) for r in rows)  # the fixture's, this one
         assert store.password_hash(1).startswith("$argon2id$")
+
+
+def test_a_bug_answers_500_without_a_traceback_or_the_request_data(app, monkeypatch, capsys):
+    from qc.serve import views
+
+    def broken(ctx):
+        raise KeyError("亲，您的电话13812345678")
+
+    monkeypatch.setattr(views, "search", broken)
+    client = sign_in(create_app(app.state.wb.store, load_scorecard()), "张主管")
+    r = client.get("/search?q=x")
+    assert r.status_code == 500 and "Traceback" not in r.text and "1381" not in r.text
+    err = capsys.readouterr().err
+    assert "internal error on GET /search: KeyError" in err and "1381" not in err

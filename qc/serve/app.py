@@ -29,6 +29,7 @@ Routes (roles: R reviewer, S supervisor, A agent):
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from urllib.parse import urlencode, urlparse
@@ -129,6 +130,12 @@ def _endpoint(handler: Handler, roles: Sequence[str]) -> Endpoint:
                 response = ctx.redirect(_back(request))
             else:
                 response = ctx.render("error.html", status=400, message=str(exc))
+        except Exception as exc:  # a bug: one line on stderr, never the request's data or a traceback
+            print(
+                f"qc serve: internal error on {request.method} {request.url.path}: {type(exc).__name__}",
+                file=sys.stderr,
+            )
+            response = PlainTextResponse("internal error (logged on the server)", status_code=500)
         return _security_headers(response)
 
     return endpoint
