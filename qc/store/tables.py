@@ -639,7 +639,8 @@ def _m0009_search_index(conn: Connection) -> None:
     tables = _search_tables(md)
     md.create_all(conn, tables=list(tables.values()))
     docs = tables["search_docs"]
-    Index("ix_search_docs_shop_conversation", docs.c.shop, docs.c.conversation_id).create(conn)
+    # One row per message: a second refresh racing the first fails instead of doubling hits.
+    Index("ux_search_docs_message", docs.c.shop, docs.c.conversation_id, docs.c.idx, unique=True).create(conn)
     Index("ix_search_docs_date", docs.c.date).create(conn)
     if conn.dialect.name == "sqlite":
         from sqlalchemy.exc import OperationalError

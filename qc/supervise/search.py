@@ -14,6 +14,7 @@ the last refresh, and only the conversations a newer run saved are indexed again
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -91,9 +92,14 @@ class SearchHit:
     auto_reply: bool
 
 
+# Searches of one workbench run in several threads: one refresh at a time.
+_REFRESH = threading.Lock()
+
+
 def refresh_index(store: Store) -> int:
     """Bring the store's search index up to date; returns the conversations (re)indexed."""
-    return store.refresh_search_index(_index_tokens, tokenizer_name())
+    with _REFRESH:
+        return store.refresh_search_index(_index_tokens, tokenizer_name())
 
 
 def search_messages(
