@@ -590,3 +590,35 @@ def test_a_bug_answers_500_without_a_traceback_or_the_request_data(app, monkeypa
     assert r.status_code == 500 and "Traceback" not in r.text and "1381" not in r.text
     err = capsys.readouterr().err
     assert "internal error on GET /search: KeyError" in err and "1381" not in err
+
+
+def test_the_search_index_follows_the_store_conversation_by_conversation(tmp_path):
+    from review_day import CONVERSATIONS, inspect_day, msg
+
+    from qc.supervise.search import refresh_index, search_messages
+
+    inspect_day(tmp_path)
+    db = tmp_path / "qc.sqlite"
+    with open_store(db) as store:
+        assert refresh_index(store) == 4 and refresh_index(store) == 0
+        assert [h.conversation_id for h in search_messages(store, "爱买不买")] == ["cA"]
+    # a later run saves cA again with other words, and a new conversation cE
+    changed = {
+        **CONVERSATIONS[0],
+        "messages": [
+            *CONVERSATIONS[0]["messages"][:1],
+            msg("agent", "测试店:阿杰", "10:01:30", "亲，这个价已经是最低了"),
+        ],
+    }
+    new = {
+        "conversation_id": "cE",
+        "shop": "测试店",
+        "messages": [msg("customer", "buyer5", "14:00:00", "包邮吗")],
+    }
+    inspect_day(tmp_path / "again", db=db, conversations=[changed, new])
+    with open_store(db) as store:
+        assert refresh_index(store) == 2  # cA and cE; cB, cC and cD untouched
+        assert search_messages(store, "爱买不买") == []
+        assert [h.conversation_id for h in search_messages(store, "最低")] == ["cA"]
+        assert [h.conversation_id for h in search_messages(store, "包邮")] == ["cE"]
+        assert [h.conversation_id for h in search_messages(store, "赠品")] == ["cB"]
