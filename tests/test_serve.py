@@ -138,12 +138,18 @@ def test_sign_out_ends_the_session_on_the_server(app):
     assert thief.get("/", follow_redirects=False).status_code == 303
 
 
-def test_no_open_redirect_after_sign_in(app):
+@pytest.mark.parametrize("target", ["//evil.example/x", "/\\evil.example/x", "https://evil.example/"])
+def test_no_open_redirect_after_sign_in(app, target):
     client = TestClient(app)
     page = client.get("/login")
     r = client.post(
         "/login",
-        data={"csrf": csrf_of(page.text), "name": "张主管", "password": PASSWORD, "next": "//evil.example/x"},
+        data={
+            "csrf": csrf_of(page.text),
+            "name": "张主管",
+            "password": PASSWORD,
+            "next": target,
+        },
         follow_redirects=False,
     )
     assert r.headers["location"] == "/"
@@ -622,3 +628,14 @@ def test_the_search_index_follows_the_store_conversation_by_conversation(tmp_pat
         assert [h.conversation_id for h in search_messages(store, "最低")] == ["cA"]
         assert [h.conversation_id for h in search_messages(store, "包邮")] == ["cE"]
         assert [h.conversation_id for h in search_messages(store, "赠品")] == ["cB"]
+
+
+def test_on_loopback_only_loopback_host_names_are_answered(store):
+    app = create_app(store, load_scorecard(), allowed_hosts=["127.0.0.1", "localhost"])
+    assert TestClient(app, base_url="http://127.0.0.1:8765").get("/login").status_code == 200
+    assert TestClient(app, base_url="http://rebound.example").get("/login").status_code == 400
+
+
+def test_search_refuses_a_date_that_is_not_one(app):
+    r = sign_in(app, "质检小王").get("/search?q=退款&from=2026-13-01")
+    assert r.status_code == 400 and "not a date" in r.text

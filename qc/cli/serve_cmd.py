@@ -127,7 +127,10 @@ def serve_cli(
     from qc.serve import create_app
 
     secure = behind_https or ssl_certfile is not None
-    web = create_app(store, card, secure=secure)
+    loopback = host in LOOPBACK
+    web = create_app(
+        store, card, secure=secure, allowed_hosts=["127.0.0.1", "localhost", "[::1]"] if loopback else None
+    )
     scheme = "https" if ssl_certfile is not None else "http"
     shown = f"[{host}]" if ":" in host else host
     err(f"qc workbench on {scheme}://{shown}:{port}/ (Ctrl-C stops it)")

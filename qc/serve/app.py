@@ -36,6 +36,8 @@ from urllib.parse import urlencode, urlparse
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -211,8 +213,14 @@ def logout(ctx: Ctx) -> Response:
 # ------------------------------------------------------------------------------ the app
 
 
-def create_app(store: Store, card: Scorecard, *, secure: bool = False) -> Starlette:
-    """The workbench over an open store, scored with ``card``; ``secure`` marks cookies Secure."""
+def create_app(
+    store: Store, card: Scorecard, *, secure: bool = False, allowed_hosts: Sequence[str] | None = None
+) -> Starlette:
+    """The workbench over an open store, scored with ``card``; ``secure`` marks cookies Secure.
+
+    ``allowed_hosts`` (``qc serve`` on 127.0.0.1: the loopback names) refuses requests naming
+    another host, so a page whose DNS name is rebound to this machine cannot talk to it.
+    """
     from qc.serve import views
 
     routes = [
@@ -245,7 +253,10 @@ def create_app(store: Store, card: Scorecard, *, secure: bool = False) -> Starle
     ]
     from qc.serve.render import highlight, mark_class
 
-    app = Starlette(routes=routes)
+    middleware = (
+        [Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))] if allowed_hosts else []
+    )
+    app = Starlette(routes=routes, middleware=middleware)
     wb = Workbench(store=store, card=card, secure=secure)
     wb.env.globals.update(mark_class=mark_class, highlight=highlight)
     app.state.wb = wb

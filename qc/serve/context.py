@@ -134,6 +134,7 @@ class Ctx:
 def local_url(url: str) -> str:
     """``url`` if it is a path on this site, else ``/`` (no open redirect via ``next=``)."""
     parsed = urlparse(url)
-    if parsed.scheme or parsed.netloc or not url.startswith("/") or url.startswith("//"):
+    # "/\\host" is "//host" to a browser: an open redirect too.
+    if parsed.scheme or parsed.netloc or not url.startswith("/") or url[1:2] in ("/", "\\"):
         return "/"
     return url

@@ -473,6 +473,9 @@ def search(ctx: Ctx) -> Response:
     q = ctx.arg("q")
     agent = _agent(ctx)
     kind = ctx.arg("kind") or None
+    for day in (ctx.arg("from"), ctx.arg("to")):
+        if day:
+            parse_range(day, None, None)  # a date, or a usage error on the page
     hits = []
     terms: list[str] = []
     if q:
