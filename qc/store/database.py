@@ -572,14 +572,6 @@ class Store:
         """Add one reviewer's verdict on one finding of a round inside the caller's transaction."""
         return _new_id(conn.execute(WORKBENCH_TABLES["calibration_verdicts"].insert().values(**values)))
 
-    def close_calibration_round(self, conn: Connection, round_id: int, closed_at: str) -> int:
-        """Close an open round inside the caller's transaction; returns the rows changed (0 or 1)."""
-        t = WORKBENCH_TABLES["calibration_rounds"]
-        result = conn.execute(
-            update(t).where(t.c.id == round_id, t.c.closed_at.is_(None)).values(closed_at=closed_at)
-        )
-        return int(result.rowcount)
-
     # ------------------------------------------------------------------ message search
 
     def _has_fts(self, conn: Connection) -> bool:
