@@ -212,10 +212,12 @@ def finding_id(
 
     ``entry`` is the lexicon entry or scorecard item (``None`` for a model's judgement of
     the whole message); ``start``/``end`` the span (``None`` for the whole message). No
-    rule, model or lexicon version takes part (the store's migration 11 re-keyed the
+    rule, model or lexicon version takes part (the store's migration 10 re-keyed the
     findings saved before with a frozen copy of it).
     """
-    key = "\x1f".join(str(part) for part in ("finding/2", conversation_id, message_index, kind, entry, start, end))
+    key = "\x1f".join(
+        str(part) for part in ("finding/2", conversation_id, message_index, kind, entry, start, end)
+    )
     return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
 
 

@@ -164,8 +164,8 @@ def test_a_failed_save_leaves_the_store_as_it_was(target, monkeypatch):
 
     real = Store._forget
 
-    def forget_then_fail(self, conn, keys):
-        real(self, conn, keys)
+    def forget_then_fail(self, conn, keys, *tables):
+        real(self, conn, keys, *tables)
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(Store, "_forget", forget_then_fail)
@@ -271,4 +271,11 @@ def test_a_new_store_has_the_tables_the_queries_use(target):
     assert names - fts == expected
     unique = [ix for ix in found.get_indexes("conversations") if ix["unique"]]
     assert [ix["column_names"] for ix in unique] == [["shop", "conversation_id"]]
+    # Migration 11: every row of a conversation is unique on its natural key.
+    for name, key in {
+        "messages": ["shop", "conversation_id", "idx"],
+        "findings": ["shop", "conversation_id", "finding_id"],
+        "parts": ["shop", "conversation_id", "agent", "date"],
+    }.items():
+        assert [ix["column_names"] for ix in found.get_indexes(name) if ix["unique"]] == [key], name
     engine.dispose()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
+import tempfile
 from pathlib import Path
 
 from sqlalchemy import MetaData, create_engine, inspect, select
@@ -50,6 +51,41 @@ V3_COUNTS = {
     "review_log": 7,
     "appeals": 2,
 }
+
+
+def _new_ids() -> dict[str, str]:
+    """Each fixture finding's old id (it hashed the rule and the model version) -> its id since migration 10.
+
+    The new id is :func:`qc.schema.finding_id` of what the finding is about; the classifier's
+    stored ``entry`` was its model version, which no longer takes part.
+    """
+    from qc.schema import finding_id
+
+    with gzip.open(FIXTURE) as src:
+        data = src.read()
+    path = Path(tempfile.mkdtemp()) / "v3.sqlite"
+    path.write_bytes(data)
+    engine = create_engine(f"sqlite:///{path}")
+    md = MetaData()
+    md.reflect(engine, only=["findings"])
+    t = md.tables["findings"]
+    with engine.connect() as conn:
+        rows = conn.execute(select(t)).all()
+    engine.dispose()
+    return {
+        r.finding_id: finding_id(
+            r.conversation_id,
+            r.message_index,
+            r.kind,
+            None if r.rule == "attitude_classifier.v1" else r.entry,
+            r.start,
+            r.end,
+        )
+        for r in rows
+    }
+
+
+NEW = _new_ids()
 
 
 def _v3_file(tmp_path: Path) -> Path:
@@ -105,26 +141,43 @@ def test_a_store_written_before_schema_4_keeps_every_row_review_and_appeal(targe
     try:
         engine = store.engine
         assert applied_migrations(engine) == [(n, name) for n, name, _ in MIGRATIONS]
-        assert [n for n, _, _ in MIGRATIONS][3:] == [4, 5, 6, 7, 8, 9]
-        # Every row of every schema-3 table is still there, column for column.
+        assert [n for n, _, _ in MIGRATIONS][3:] == [4, 5, 6, 7, 8, 9, 10, 11]
+        # Every row of every schema-3 table is still there, column for column; migration 10
+        # gave each finding, and each decision pointing at one, the finding's new id.
+        assert len(NEW) == len(set(NEW.values())) == V3_COUNTS["findings"]
         for name in V3_TABLES:
-            kept = _rows(engine, AFTER.get(name, name), columns[name])
+            cols = columns[name]
+            kept = _rows(engine, AFTER.get(name, name), cols)
+            if name in ("findings", "review_log", "appeals"):
+                at = cols.index("finding_id")
+                before[name] = sorted(
+                    (tuple(NEW.get(v, v) if i == at else v for i, v in enumerate(r)) for r in before[name]),
+                    key=repr,
+                )
             if name == "findings":  # plus the new evidence findings, and nothing else
-                assert [r for r in kept if r in before[name]] == before[name]
-                new = [r for r in kept if r not in before[name]]
-                assert {r[columns[name].index("kind")] for r in new} <= {"slow_response", "missed_reply"}
+                # The classifier's model version moved from ``entry`` to the evidence's ``version``.
+                same = [c for c in cols if c not in ("entry", "evidence")]
+                pick = [cols.index(c) for c in same]
+                old = sorted((tuple(r[i] for i in pick) for r in before[name]), key=repr)
+                now = [tuple(r[i] for i in pick) for r in kept]
+                assert [r for r in now if r in old] == old
+                new = [r for r in now if r not in old]
+                assert {r[same.index("kind")] for r in new} <= {"slow_response", "missed_reply"}
                 assert new  # the slow replies of the stored conversations, made by migration 6
+                model = [r for r in kept if r[cols.index("rule")] == "attitude_classifier.v1"]
+                assert model and all(r[cols.index("entry")] is None for r in model)
+                assert all(json.loads(r[cols.index("evidence")])["version"] for r in model)
             else:
                 assert kept == before[name], name
         assert not _rows(engine, "superseded_conversations")  # no conversation was stored twice
         # Reviews and appeals stay attached to their findings.
-        assert rejected_ids(store) == {"590571fdda9a8c41", "4b3c11834cac75c4"}
+        assert rejected_ids(store) == {NEW["590571fdda9a8c41"], NEW["4b3c11834cac75c4"]}
         assert [(a.id, a.finding_id, a.state) for a in list_appeals(store)] == [
-            (1, "4b3c11834cac75c4", "overturned"),
-            (2, "145e62a66f730cb2", "open"),
+            (1, NEW["4b3c11834cac75c4"], "overturned"),
+            (2, NEW["145e62a66f730cb2"], "open"),
         ]
         for fid in ("590571fdda9a8c41", "8a620f0fe08ff930", "4b3c11834cac75c4", "145e62a66f730cb2"):
-            assert stored_finding(store, fid).id == fid
+            assert stored_finding(store, NEW[fid]).id == NEW[fid]
         # The migrated store has the current schema, one row per conversation, parts for each.
         for name, table in TABLES.items():
             assert set(_columns(engine, name)) == {c.name for c in table.columns}, name
@@ -152,13 +205,13 @@ def test_a_migrated_store_scores_exports_and_takes_the_day_again(tmp_path):
     from qc.run.inspector import Inspector
     from qc.supervise.review import decide
 
-    phrase = "5f03b70105a53556"  # a forbidden phrase of c20261124_000074, stored by the old qc
+    phrase = NEW["5f03b70105a53556"]  # a forbidden phrase of c20261124_000074, stored by the old qc
     path = _v3_file(tmp_path)
     with open_store(path) as store:
         result = export_day(store, DAY, tmp_path / "export", load_scorecard())
-        assert len(result.rows) == 6 and "590571fdda9a8c41" in result.rejected
+        assert len(result.rows) == 6 and NEW["590571fdda9a8c41"] in result.rejected
         charged = {i for d in result.deductions for i in d.finding_ids}
-        assert "590571fdda9a8c41" not in charged and "4b3c11834cac75c4" not in charged
+        assert NEW["590571fdda9a8c41"] not in charged and NEW["4b3c11834cac75c4"] not in charged
         assert phrase in charged
         from qc.supervise.people import add_person
 
@@ -180,7 +233,7 @@ def test_a_migrated_store_scores_exports_and_takes_the_day_again(tmp_path):
     assert phrase not in charged
     with open_store(path) as store:
         assert stored_finding(store, phrase).finding.kind == "forbidden_phrase"
-        assert rejected_ids(store) == {"590571fdda9a8c41", "4b3c11834cac75c4", phrase}
+        assert rejected_ids(store) == {NEW["590571fdda9a8c41"], NEW["4b3c11834cac75c4"], phrase}
         engine = store.engine
         assert len(_rows(engine, "conversations", ["conversation_id"])) == 50  # upserted, none lost
         assert len(_rows(engine, "runs")) == 3

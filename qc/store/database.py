@@ -17,10 +17,12 @@ and actions are strings the supervision layer gives it, and scores are computed 
 
 from __future__ import annotations
 
+import inspect as inspect_module
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import wraps
 from itertools import islice
 from pathlib import Path
 from types import TracebackType
@@ -33,7 +35,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     column,
-    create_engine,
     delete,
     exists,
     func,
@@ -43,11 +44,25 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
+from qc.errors import QcError
 from qc.schema import Conversation, Finding
 from qc.scoring.metrics import UNDATED, MetricPart
 from qc.scoring.scores import ConversationRecord
+from qc.store.engine import (
+    COMMAND_WAIT_ENV,
+    SAVE_WAIT_ENV,
+    StoreBusyError,
+    StoreError,
+    StoreFailedError,
+    guarded,
+    make_engine,
+    store_waits,
+    translate,
+    write_transaction,
+)
 from qc.store.rows import (
     conversation_from_rows,
     finding_from_row,
@@ -66,12 +81,19 @@ from qc.store.tables import (
     SEARCH_TABLES,
     TABLES,
     WORKBENCH_TABLES,
-    StoreError,
     database_url,
     migrate,
 )
 
-__all__ = ["Store", "StoreError", "StoredFinding", "local_now", "open_store"]
+__all__ = [
+    "Store",
+    "StoreBusyError",
+    "StoreError",
+    "StoreFailedError",
+    "StoredFinding",
+    "local_now",
+    "open_store",
+]
 
 
 # Conversation ids per IN (…) clause: well under every database's parameter limit.
@@ -86,6 +108,26 @@ def local_now() -> str:
     People read the audit trail in their own time; the offset keeps it unambiguous.
     """
     return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+# A conversation's rows in the tables other than ``conversations``: replaced whole on a save.
+CHILD_TABLES: tuple[str, ...] = tuple(name for name in RESULT_TABLES if name != "conversations")
+
+
+def _upsert_conversations(conn: Connection) -> Any:
+    """``INSERT … ON CONFLICT (shop, conversation_id) DO UPDATE``: a conversation's row by its natural key.
+
+    The unique index of migration 11 backs it, so two saves of one conversation leave one row
+    whatever happens around them.
+    """
+    t = TABLES["conversations"]
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(t)
+    keys = ("shop", "conversation_id")
+    return statement.on_conflict_do_update(
+        index_elements=[t.c.shop, t.c.conversation_id],
+        set_={c.name: statement.excluded[c.name] for c in t.columns if c.name not in keys},
+    )
 
 
 def _new_id(result: Any) -> int:
@@ -111,10 +153,19 @@ class StoredFinding:
 
 
 class Store:
-    """An open, migrated store: queries and writes. Close it (or use ``with``) when done."""
+    """An open, migrated store: queries and writes. Close it (or use ``with``) when done.
 
-    def __init__(self, engine: Engine) -> None:
+    Every public method turns the database's errors into :class:`StoreBusyError` (exit 75:
+    another qc held the store for longer than ``wait`` seconds) or :class:`StoreFailedError`
+    (the database's reason in one line), never SQL or its parameters; reads that meet a busy
+    SQLite are retried until ``wait`` runs out. Writes wait ``wait`` seconds for the store's
+    write lock (:mod:`qc.store.engine`).
+    """
+
+    def __init__(self, engine: Engine, wait: float = 30.0, wait_env: str = COMMAND_WAIT_ENV) -> None:
         self.engine = engine
+        self.wait = wait
+        self.wait_env = wait_env
 
     @property
     def url(self) -> str:
@@ -135,9 +186,17 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """A connection inside one transaction: everything written through it commits or none of it."""
-        with self.engine.begin() as conn:
-            yield conn
+        """A connection inside one transaction: everything written through it commits or none of it.
+
+        It holds the store's write lock shared (a review, an appeal, a people change): it waits
+        for a save in progress, at most ``wait`` seconds, then raises :class:`StoreBusyError`
+        having changed nothing.
+        """
+        try:
+            with write_transaction(self.engine, self.wait, exclusive=False) as conn:
+                yield conn
+        except DBAPIError as exc:
+            raise translate(exc, self.url, self.wait, self.wait_env) from None
 
     # ------------------------------------------------------------------ runs and results
 
@@ -166,7 +225,7 @@ class Store:
         saved_at = now()
         covered: set[tuple[str, str]] = set()
         conversations = findings = 0
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine, self.wait, exclusive=True) as conn:
             run_id = self._insert_run(conn, run, saved_at)
             source = iter(records)
             while batch := list(islice(source, max(1, chunk))):
@@ -252,25 +311,30 @@ class Store:
             rows["parts"].extend(part_row(p) for p in r.parts)
             covered.update((shop, p.date) for p in r.parts)
             covered.update((shop, a.date) for a in r.findings)
-        self._forget(conn, [(shop_key(r.conversation.shop), r.conversation.id) for r in records])
+        self._forget(
+            conn, [(shop_key(r.conversation.shop), r.conversation.id) for r in records], CHILD_TABLES
+        )
         for name in RESULT_TABLES:
             table = TABLES[name]
             batch = rows[name]
             if name != "messages":
                 batch = [{**row, "run_id": run_id} for row in batch]
+            statement = _upsert_conversations(conn) if name == "conversations" else table.insert()
             for start in range(0, len(batch), 5000):
-                conn.execute(table.insert(), batch[start : start + 5000])
+                conn.execute(statement, batch[start : start + 5000])
         return len(rows["findings"])
 
-    def _forget(self, conn: Connection, keys: Sequence[tuple[str, str]]) -> None:
-        """Delete what is stored of these (shop, conversation id) pairs, in the caller's transaction."""
+    def _forget(
+        self, conn: Connection, keys: Sequence[tuple[str, str]], tables: Sequence[str] = RESULT_TABLES
+    ) -> None:
+        """Delete the rows of ``tables`` of these (shop, conversation id) pairs (caller's transaction)."""
         by_shop: dict[str, list[str]] = {}
         for shop, cid in keys:
             by_shop.setdefault(shop, []).append(cid)
         for shop, ids in by_shop.items():
             for start in range(0, len(ids), _CHUNK):
                 chunk = ids[start : start + _CHUNK]
-                for name in RESULT_TABLES:
+                for name in tables:
                     t = TABLES[name]
                     conn.execute(delete(t).where(t.c.shop == shop, t.c.conversation_id.in_(chunk)))
 
@@ -641,7 +705,7 @@ class Store:
         marker = f"{newest}:{count}"
         if stored.get("tokenizer") == tokenizer and stored.get("built_from") == marker:
             return 0
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine, self.wait, exclusive=True) as conn:
             fts = self._has_fts(conn)
             if stored.get("tokenizer") != tokenizer:
                 conn.execute(delete(docs))
@@ -791,15 +855,22 @@ class Store:
             return [dict(r._mapping) for r in conn.execute(q)]
 
 
-def open_store(target: str | Path) -> Store:
+def open_store(target: str | Path, *, save: bool = False) -> Store:
     """Open (and migrate) the store at a SQLite path or SQLAlchemy URL.
+
+    ``save`` is for ``qc inspect --db``: its writes wait the save wait of
+    ``qc/defaults/store.toml`` for another run's save, the other commands the shorter
+    command wait (:func:`~qc.store.engine.store_waits`).
 
     Raises:
         StoreError: unknown URL, missing database driver, unreachable server or newer schema.
+        StoreBusyError: another qc held the store for the whole wait while it was set up.
     """
+    waits = store_waits()
+    wait, env = (waits.save, SAVE_WAIT_ENV) if save else (waits.command, COMMAND_WAIT_ENV)
     url = database_url(target)
     try:
-        engine = create_engine(url, future=True)
+        engine = make_engine(url, wait)
     except NoSuchModuleError:
         raise StoreError(
             f"--db {target}: no SQLAlchemy dialect for this URL; use a path or postgresql+psycopg://…"
@@ -810,10 +881,37 @@ def open_store(target: str | Path) -> Store:
         ) from None
     except ModuleNotFoundError as exc:
         raise StoreError(f"--db {target}: driver {exc.name} is missing; pip install 'qc[postgres]'") from None
+    where = engine.url.render_as_string(hide_password=True)
     try:
-        migrate(engine)
-    except OperationalError as exc:
+        guarded(lambda: migrate(engine, wait), where, wait, env, retry=True)
+    except StoreBusyError:
         engine.dispose()
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "cannot connect"
-        raise StoreError(f"--db {engine.url.render_as_string(hide_password=True)}: {reason}") from None
-    return Store(engine)
+        raise
+    except StoreFailedError as exc:
+        engine.dispose()
+        raise StoreError(f"--db {where}: {str(exc).split(': ', 1)[-1]}") from None
+    except QcError:
+        engine.dispose()
+        raise
+    return Store(engine, wait, env)
+
+
+def _guard_method(name: str, method: Callable[..., Any], retry: bool) -> Callable[..., Any]:
+    """``method`` with its database errors translated at the store API's boundary (reads retried)."""
+
+    @wraps(method)
+    def wrapper(self: Store, *args: Any, **kwargs: Any) -> Any:
+        return guarded(lambda: method(self, *args, **kwargs), self.url, self.wait, self.wait_env, retry=retry)
+
+    return wrapper
+
+
+# Methods that write in a transaction of their own: never retried (their lock wait has run out).
+_WRITES = frozenset({"save_run", "save_run_streamed", "refresh_search_index"})
+for _name, _method in list(vars(Store).items()):
+    if _name.startswith("_") or not inspect_module.isfunction(_method) or _name == "transaction":
+        continue
+    # A method given the caller's connection runs inside :meth:`Store.transaction`, which translates.
+    _in_transaction = "conn" in inspect_module.signature(_method).parameters
+    if not _in_transaction:
+        setattr(Store, _name, _guard_method(_name, _method, retry=_name not in _WRITES))

@@ -71,7 +71,7 @@ _SQLITE_BUSY = frozenset({5, 6})  # SQLITE_BUSY, SQLITE_LOCKED (any extended cod
 
 
 class StoreError(QcError):
-    """The store cannot be opened or is newer than this qc."""
+    """The store cannot be opened (bad URL, no driver, unreachable) or is newer than this qc."""
 
     exit_code = EXIT_USAGE
 

@@ -48,9 +48,9 @@ from sqlalchemy import (
     text,
 )
 
-from qc.errors import EXIT_USAGE, QcError
 from qc.schema import Conversation
 from qc.scoring.metrics import UNASSIGNED, DayRule, conversation_parts, message_days
+from qc.store.engine import StoreError, migration_lock, write_transaction
 from qc.store.rows import conversation_from_rows, finding_row, part_row
 
 __all__ = [
@@ -67,12 +67,6 @@ __all__ = [
     "database_url",
     "migrate",
 ]
-
-
-class StoreError(QcError):
-    """The store cannot be opened or is newer than this qc."""
-
-    exit_code = EXIT_USAGE
 
 
 # Module-level tables (TABLES, at the end of this section) describe the CURRENT schema and are
@@ -655,6 +649,115 @@ def _m0009_search_index(conn: Connection) -> None:
         )
 
 
+# ------------------------------------------------------- stable finding identity (0010)
+# Issue 19: a finding's id comes from what it is about (conversation, message, kind, lexicon
+# entry or scorecard item, span), no longer from the rule or the model version, which the
+# evidence records beside it (``version``). The classifier's findings kept the model version
+# in ``entry`` (evidence ``pattern``): it moves to the evidence's ``version``. Every stored
+# finding gets its new id, and so does every decision pointing at it: review_log, appeals and
+# the calibration rounds. A decision whose finding is no longer stored keeps its id (it is
+# reported as orphaned).
+
+_CLASSIFIER_RULE = "attitude_classifier.v1"  # frozen: the rule name the classifier's findings carry
+
+
+def _finding_id_v2(
+    conversation_id: str, message_index: int, kind: str, entry: str | None, start: Any, end: Any
+) -> str:
+    """The id :func:`qc.schema.finding_id` gave when migration 10 was written (frozen copy)."""
+    import hashlib
+
+    key = "\x1f".join(
+        str(part) for part in ("finding/2", conversation_id, message_index, kind, entry, start, end)
+    )
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
+
+
+def _m0010_finding_identity(conn: Connection) -> None:
+    import json
+
+    from sqlalchemy import bindparam, update
+
+    md = MetaData()
+    names = (
+        "finding_id",
+        "conversation_id",
+        "message_index",
+        "kind",
+        "rule",
+        "entry",
+        "start",
+        "end",
+        "evidence",
+    )
+    findings = _columns(md, "findings", *names)
+    renamed: dict[str, str] = {}
+    changes: list[dict[str, Any]] = []
+    for row in conn.execute(select(findings)).all():
+        entry, evidence = row.entry, row.evidence
+        if row.rule == _CLASSIFIER_RULE:
+            data = json.loads(evidence or "{}")
+            data["version"] = data.get("version") or data.get("pattern") or entry
+            data["pattern"] = None
+            entry, evidence = None, json.dumps(data, ensure_ascii=False, sort_keys=True)
+        elif evidence and '"version"' not in evidence:
+            data = json.loads(evidence)
+            details = data.get("details") or {}
+            data["version"] = details.get("lexicon") if isinstance(details, dict) else None
+            evidence = json.dumps(data, ensure_ascii=False, sort_keys=True)
+        new = _finding_id_v2(row.conversation_id, int(row.message_index), row.kind, entry, row.start, row.end)
+        renamed[row.finding_id] = new
+        changes.append({"old": row.finding_id, "new": new, "new_entry": entry, "new_evidence": evidence})
+    where = findings.c.finding_id == bindparam("old")
+    statement = (
+        update(findings)
+        .where(where)
+        .values(finding_id=bindparam("new"), entry=bindparam("new_entry"), evidence=bindparam("new_evidence"))
+    )
+    # Old ids are keys of a hash, new ids never equal an old one: updating in any order is safe.
+    for start in range(0, len(changes), 1000):
+        conn.execute(statement, changes[start : start + 1000])
+    pairs = [{"old": old, "new": new} for old, new in renamed.items() if old != new]
+    for table in ("review_log", "appeals", "calibration_items", "calibration_verdicts"):
+        t = _columns(md, table, "finding_id")
+        moved = update(t).where(t.c.finding_id == bindparam("old")).values(finding_id=bindparam("new"))
+        for start in range(0, len(pairs), 1000):
+            conn.execute(moved, pairs[start : start + 1000])
+
+
+# ------------------------------------------------------- natural keys, unique (0011)
+# Issue 19: concurrent saves of one conversation could store its rows twice (PostgreSQL,
+# before saves took the store's write lock). ``conversations`` is unique on its key since
+# migration 4 (and now upserted on it); the tables of a conversation's rows get a unique
+# index on their natural key too, so it can never happen again. Rows stored twice before are
+# merged first: of each key the row of the newest run stays (one of them, when a run stored
+# it twice: they are copies).
+
+_NATURAL_KEYS: dict[str, tuple[str, ...]] = {
+    "messages": ("shop", "conversation_id", "idx"),
+    "findings": ("shop", "conversation_id", "finding_id"),
+    "parts": ("shop", "conversation_id", "agent", "date"),
+}
+
+
+def _m0011_natural_keys(conn: Connection) -> None:
+    from sqlalchemy import Index, and_, delete, func
+
+    for name, key in _NATURAL_KEYS.items():
+        md = MetaData()
+        table = Table(name, md, autoload_with=conn)
+        columns = [table.c[k] for k in key]
+        twice = select(*columns).group_by(*columns).having(func.count() > 1)
+        for values in conn.execute(twice).all():
+            match = and_(*(c == v for c, v in zip(columns, values, strict=True)))
+            rows = [dict(r._mapping) for r in conn.execute(select(table).where(match))]
+            if "run_id" in table.c:
+                rows.sort(key=lambda r: r["run_id"])
+            conn.execute(delete(table).where(match))
+            conn.execute(table.insert().values(**rows[-1]))
+        Index(f"ux_{name}_key", *columns, unique=True).create(conn)
+
+
 # Append-only: (number, name, function). Never edit or reorder a published migration.
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (1, "0001_initial", _m0001_initial),
@@ -666,6 +769,8 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (7, "0007_people", _m0007_people),
     (8, "0008_workbench", _m0008_workbench),
     (9, "0009_search_index", _m0009_search_index),
+    (10, "0010_finding_identity", _m0010_finding_identity),
+    (11, "0011_natural_keys", _m0011_natural_keys),
 )
 
 
@@ -699,21 +804,12 @@ def applied_migrations(engine: Engine) -> list[tuple[int, str]]:
         return [(int(v), str(n)) for v, n in rows]
 
 
-def migrate(engine: Engine) -> list[str]:
-    """Apply the missing migrations in order, one transaction each; returns the names applied.
-
-    Raises:
-        StoreError: the database has migrations this qc does not know (newer schema), or
-            records a different migration under a known number.
-    """
-    with engine.begin() as conn:
-        MIGRATIONS_TABLE.create(conn, checkfirst=True)
-    done = applied_migrations(engine)
+def _check_known(done: list[tuple[int, str]], where: str) -> None:
+    """Refuse a database whose migrations this qc does not know (newer, or another program's)."""
     known = {number: name for number, name, _ in MIGRATIONS}
     newest = MIGRATIONS[-1][0]
     for number, name in done:
         if number > newest:
-            where = engine.url.render_as_string(hide_password=True)
             raise StoreError(
                 f"store {where} has schema version {number} ({name}),"
                 f" newer than this qc (up to {newest}); upgrade qc to use it"
@@ -723,13 +819,39 @@ def migrate(engine: Engine) -> list[str]:
                 f"store migration {number} is {name!r} in the database but {known[number]!r} in this qc;"
                 " it was written by a different program"
             )
-    have = {number for number, _ in done}
+
+
+def migrate(engine: Engine, wait: float = 30.0) -> list[str]:
+    """Apply the missing migrations in order, one transaction each; returns the names applied.
+
+    Any number of qc processes may open one store at once: a store already up to date is
+    only read; otherwise the steps run under the store's migration lock (PostgreSQL) and each
+    in a write transaction (:func:`~qc.store.engine.write_transaction`) that checks again
+    whether another process applied it meanwhile, so every step runs exactly once. ``wait``
+    bounds each lock wait (seconds).
+
+    Raises:
+        StoreError: the database has migrations this qc does not know (newer schema), or
+            records a different migration under a known number.
+    """
+    where = engine.url.render_as_string(hide_password=True)
+    done = applied_migrations(engine)
+    _check_known(done, where)
+    if len(done) == len(MIGRATIONS):
+        return []
     applied = []
-    for number, name, step in MIGRATIONS:
-        if number in have:
-            continue
-        with engine.begin() as conn:
-            step(conn)
-            conn.execute(MIGRATIONS_TABLE.insert().values(version=number, name=name, applied_at=_now()))
-        applied.append(name)
+    with migration_lock(engine, wait):
+        with write_transaction(engine, wait, exclusive=True) as conn:
+            MIGRATIONS_TABLE.create(conn, checkfirst=True)
+        for number, name, step in MIGRATIONS:
+            with write_transaction(engine, wait, exclusive=True) as conn:
+                have = conn.execute(
+                    select(MIGRATIONS_TABLE.c.version).where(MIGRATIONS_TABLE.c.version == number)
+                ).first()
+                if have is not None:
+                    continue
+                step(conn)
+                conn.execute(MIGRATIONS_TABLE.insert().values(version=number, name=name, applied_at=_now()))
+            applied.append(name)
+        _check_known(applied_migrations(engine), where)
     return applied
