@@ -19,7 +19,7 @@ from typing import Any
 
 from qc import __version__
 from qc.batch.chunks import ChunkOutput, ChunkOutputTask, ScoreTally, with_evidence
-from qc.batch.spool import VerdictSpool
+from qc.batch.spool import RecordSpool, VerdictSpool
 from qc.batch.stored import score_stored
 from qc.outputs.writers import (
     CONVERSATIONS_FILE,
@@ -125,6 +125,29 @@ def run_inspection(
     options = options or ReadOptions()
     card = scorecard or load_scorecard()
     lean = not keep_results and store is None
+    # With a store and no results kept, the records wait on disk for the save (bounded memory).
+    spool = RecordSpool() if store is not None and not keep_results else None
+    try:
+        return _run(inputs, out_dir, executor, options, progress, run_info, card, store, lean, spool, started)
+    finally:
+        if spool is not None:
+            spool.close()
+
+
+def _run(
+    inputs: list[Path],
+    out_dir: Path,
+    executor: Executor,
+    options: ReadOptions,
+    progress: Progress,
+    run_info: dict[str, Any] | None,
+    card: Scorecard,
+    store: str | None,
+    lean: bool,
+    spool: RecordSpool | None,
+    started: float,
+) -> InspectionReport:
+    """:func:`run_inspection` once its options are settled."""
     streamed = StreamRead()
     report: InspectionReport | None = InspectionReport(read=streamed.result)
     split = LineSplit.of(inputs, options) if lean and executor.reads_lines else None
@@ -140,17 +163,21 @@ def run_inspection(
         else:
             conversations = stream_inputs(inputs, options, streamed)
             assert report is not None
-            scoring = _inspect_and_write(report, progress(conversations, None), out_dir, executor, lean, card)
+            scoring = _inspect_and_write(
+                report, progress(conversations, None), out_dir, executor, lean, card, spool
+            )
     except NotContiguousError:
         report = None  # read whole below; the files written so far are replaced
     else:
         assert report is not None
         report.conversations = streamed.conversations
     if report is None:
+        if spool is not None:
+            spool.clear()
         read = read_inputs(inputs, options)
         report = InspectionReport(read=read, conversations=len(read.conversations))
         conversations = progress(read.conversations, len(read.conversations))
-        scoring = _inspect_and_write(report, conversations, out_dir, executor, lean, card)
+        scoring = _inspect_and_write(report, conversations, out_dir, executor, lean, card, spool)
     read = report.read
     with (out_dir / REJECTS_FILE).open("w", encoding="utf-8") as fh:
         write_jsonl(fh, reject_records(read.rejects))
@@ -159,15 +186,25 @@ def run_inspection(
         scoring.write(report, out_dir)
         report.finding_count = scoring.findings
         report.evidence_count = scoring.evidence
-    else:
+    elif spool is None:
         report.finding_count = len(report.findings)
         report.evidence_count = sum(1 for f in report.findings if f.kind in card.evidence_kinds)
     report.seconds = time.perf_counter() - started
     report.run = run_record(report, executor.describe(), run_info)
     if store is not None:
-        with open_store(store) as db:
-            records = save_report(db, report)
-            score_from_store(report, db, touched_days(records), out_dir)
+        with open_store(store, save=True) as db:
+            if spool is not None:
+                run_id = db.save_run_streamed(run=report.run, records=spool)
+                touched = spool.days
+            else:
+                records = [
+                    conversation_record(r.conversation, with_evidence(r, card).findings, card)
+                    for r in report.results
+                ]
+                run_id = db.save_run(run=report.run, records=records)
+                touched = touched_days(records)
+            report.run["orphaned_decisions"] = db.run_orphans(run_id)
+            score_from_store(report, db, touched, out_dir)
     elif scoring is None:
         score_report(report, out_dir, card)
     write_json(out_dir / RUN_FILE, report.run)
@@ -181,12 +218,14 @@ def _inspect_and_write(
     executor: Executor,
     lean: bool,
     card: Scorecard,
+    spool: RecordSpool | None = None,
 ) -> LeanScoring | None:
     """Inspect ``conversations``, writing findings and summaries as results arrive.
 
     Fills ``report.results`` with every conversation, or with ``lean`` keeps no results
     and returns the scoring accumulated batch by batch (each batch's output lines and
-    tally made where it was inspected).
+    tally made where it was inspected). With a ``spool`` each conversation's store record
+    goes there instead of ``report.results``, and the report's finding counts are kept.
     """
     report.results = []
     if lean:
@@ -203,7 +242,12 @@ def _inspect_and_write(
                 result = with_evidence(ConversationResult(conversation, (), findings), card)
                 write_jsonl(findings_fh, finding_records(result.findings))
                 write_jsonl(conversations_fh, (conversation_summary(result),))
-                report.results.append(result)
+                if spool is None:
+                    report.results.append(result)
+                    continue
+                spool.add(conversation_record(conversation, result.findings, card))
+                report.finding_count += len(result.findings)
+                report.evidence_count += sum(1 for f in result.findings if f.kind in card.evidence_kinds)
     return None
 
 
@@ -337,23 +381,6 @@ def scorecard_info(card: Scorecard | None) -> dict[str, Any]:
     return {
         "scorecard": {"name": card.name, "version": card.version, "hash": card.hash, "source": card.source}
     }
-
-
-def save_report(target: str | Path | Store, report: InspectionReport) -> list[ConversationRecord]:
-    """Upsert a finished run's conversations (messages, findings, metric parts) into a store.
-
-    Returns the records saved (what scoring reads of each conversation).
-    """
-    card = report.scorecard or load_scorecard()
-    records = [
-        conversation_record(r.conversation, with_evidence(r, card).findings, card) for r in report.results
-    ]
-    if isinstance(target, Store):
-        target.save_run(run=report.run, records=records)
-    else:
-        with open_store(target) as db:
-            db.save_run(run=report.run, records=records)
-    return records
 
 
 def touched_days(records: Iterable[ConversationRecord]) -> set[str]:

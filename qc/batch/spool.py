@@ -18,9 +18,9 @@ from pathlib import Path
 from types import MappingProxyType
 
 from qc.scoring.card import MessageVerdict
-from qc.scoring.scores import EvidenceRef
+from qc.scoring.scores import ConversationRecord, EvidenceRef
 
-__all__ = ["VerdictSpool"]
+__all__ = ["RecordSpool", "VerdictSpool"]
 
 # Rows fetched per step while reading back: enough to keep SQLite's per-row cost low.
 _FETCH = 2048
@@ -112,6 +112,53 @@ class VerdictSpool:
         self._dir.cleanup()
 
     def __enter__(self) -> VerdictSpool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class RecordSpool:
+    """Conversation records of a run saved to a store, kept in an unnamed temporary file until the save.
+
+    ``qc inspect --db`` saves a run in one transaction once it is inspected, so the store's
+    write lock is held for the save only, not the whole inspection; until then the records
+    wait here instead of in memory. Iterating reads them back in the order they were added,
+    one at a time (:meth:`qc.store.database.Store.save_run_streamed` saves them a chunk at a
+    time). The file has no name, so nothing stays behind whatever ends the process.
+    """
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile(prefix="qc-records-")
+        self.count = 0
+        self.days: set[str] = set()
+
+    def add(self, record: ConversationRecord) -> None:
+        """Append one record and note the days it counts on."""
+        pickle.dump(record, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.count += 1
+        self.days.update(p.date for p in record.parts)
+        self.days.update(a.date for a in record.findings)
+
+    def clear(self) -> None:
+        """Forget every record (the input is read again from the start)."""
+        self._file.seek(0)
+        self._file.truncate()
+        self.count = 0
+        self.days.clear()
+
+    def __iter__(self) -> Iterator[ConversationRecord]:
+        self._file.flush()
+        self._file.seek(0)
+        for _ in range(self.count):
+            yield pickle.load(self._file)
+        self._file.seek(0, 2)
+
+    def close(self) -> None:
+        """Release the file (its space returns to the disk)."""
+        self._file.close()
+
+    def __enter__(self) -> RecordSpool:
         return self
 
     def __exit__(self, *exc: object) -> None:

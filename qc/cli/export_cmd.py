@@ -74,3 +74,8 @@ def export_cli(
         store.close()
     print_agent_table(result.rows, card, f"agents, {window.label} ({window.kind}; decisions applied)")
     err(f"{len(result.rows)} agent rows, {len(result.rejected)} rejected findings not charged → {out}")
+    if result.orphaned:
+        err(
+            f"{len(result.orphaned)} decided findings are no longer stored (orphaned): kept, charging"
+            " nothing; listed in orphaned_decisions.jsonl and by `qc review log --orphaned`"
+        )

@@ -84,27 +84,44 @@ def decide_cli(
 @handle_errors
 def log_cli(
     finding_id: Annotated[str | None, typer.Argument(help="Only this finding.")] = None,
+    orphaned: Annotated[
+        bool, typer.Option("--orphaned", help="Only the rows of findings no longer stored (orphaned).")
+    ] = False,
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """Print the audit trail (decisions and appeal steps) as JSON lines, oldest first.
 
+    Each row says whether its finding is ``orphaned``: a later inspection no longer found it,
+    so the decision is kept but applies to nothing.
+
     \b
     Example:
         qc review log 1edfab741bc8e5aa --db out/qc.sqlite
+        qc review log --orphaned
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     import json
 
-    from qc.supervise.review import audit_trail
+    from qc.supervise.review import audit_trail, orphaned_decisions
 
     store = open_db(db)
     try:
         rows = audit_trail(store, finding_id)
+        gone = orphaned_decisions(store)
     finally:
         store.close()
+    rows = [{**row, "orphaned": row["finding_id"] in gone} for row in rows]
+    if orphaned:
+        rows = [row for row in rows if row["orphaned"]]
     for row in rows:
         typer.echo(json.dumps(row, ensure_ascii=False))
     if not rows:
-        err(f"no audit rows for finding {finding_id}" if finding_id else "the audit trail is empty")
+        what = "orphaned audit rows" if orphaned else "audit rows"
+        err(f"no {what} for finding {finding_id}" if finding_id else f"no {what}")
+    elif gone and finding_id is None:
+        err(
+            f"{len(gone)} decided findings are no longer stored (orphaned):"
+            " their decisions are kept and charge nothing"
+        )
 
 
 @review_app.command("export")

@@ -91,7 +91,8 @@ def show_cli(
             state = view.states.get(f.id, "pending")
             status = "live" if f.live else ("suppressed" if f.suppressed else "below threshold/needs review")
             detail = Text(
-                f"    ▲ {f.kind} {view.points.get(f.id, 0):g} pts · {f.entry or f.version or f.rule} · {status}"
+                f"    ▲ {f.kind} {view.points.get(f.id, 0):g} pts"
+                f" · {f.entry or f.version or f.rule} · {status}"
                 f" · review {state}"
                 f" · id {f.id}\n      {mask(f.evidence.summary)}" + (f" (cue: {f.cue})" if f.cue else ""),
                 style="" if f.live else "dim",

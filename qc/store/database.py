@@ -18,6 +18,7 @@ and actions are strings the supervision layer gives it, and scores are computed 
 from __future__ import annotations
 
 import inspect as inspect_module
+import json
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -224,15 +225,17 @@ class Store:
         """
         saved_at = now()
         covered: set[tuple[str, str]] = set()
+        orphaned: dict[str, dict[str, Any]] = {}
         conversations = findings = 0
         with write_transaction(self.engine, self.wait, exclusive=True) as conn:
             run_id = self._insert_run(conn, run, saved_at)
             source = iter(records)
             while batch := list(islice(source, max(1, chunk))):
                 by_key = {(shop_key(r.conversation.shop), r.conversation.id): r for r in batch}
-                findings += self._upsert(conn, run_id, list(by_key.values()), saved_at, covered)
+                findings += self._upsert(conn, run_id, list(by_key.values()), saved_at, covered, orphaned)
                 conversations += len(by_key)
             runs = TABLES["runs"]
+            gone = [orphaned[fid] for fid in sorted(orphaned)]
             conn.execute(
                 update(runs)
                 .where(runs.c.id == run_id)
@@ -240,9 +243,46 @@ class Store:
                     conversation_count=conversations,
                     finding_count=findings,
                     days=json_text([{"shop": s, "date": d} for s, d in sorted(covered)]),
+                    run_json=json_text({**run, "orphaned_decisions": gone}),
                 )
             )
         return run_id
+
+    def run_orphans(self, run_id: int) -> list[dict[str, Any]]:
+        """The decisions a run's save orphaned: on findings its conversations held before and no longer do.
+
+        Each is ``{"finding_id", "conversation_id", "kind", "state"}`` (``state``: the latest
+        decision's), by finding id. The decisions themselves stay in ``review_log``.
+        """
+        runs = TABLES["runs"]
+        with self.engine.connect() as conn:
+            stored = conn.execute(select(runs.c.run_json).where(runs.c.id == run_id)).scalar()
+        data = json.loads(stored) if stored else {}
+        return list(data.get("orphaned_decisions") or [])
+
+    def orphaned_decisions(self) -> dict[str, str]:
+        """Every decided finding id (review or appeal) no stored finding has, with its latest state.
+
+        A re-inspection that no longer finds what a decision was about leaves the decision in
+        the audit log, attached to nothing: it is reported, never dropped.
+        """
+        log, appeals, found = REVIEW_TABLES["review_log"], REVIEW_TABLES["appeals"], TABLES["findings"]
+        stored = exists().where(found.c.finding_id == log.c.finding_id)
+        q = (
+            select(log.c.finding_id, log.c.state_after)
+            .where(log.c.finding_id != "", ~stored)
+            .order_by(log.c.id)
+        )
+        appealed = select(appeals.c.finding_id).where(
+            ~exists().where(found.c.finding_id == appeals.c.finding_id)
+        )
+        states: dict[str, str] = {}
+        with self.engine.connect() as conn:
+            for fid, state in conn.execute(q):
+                states[fid] = state
+            for (fid,) in conn.execute(appealed):
+                states.setdefault(fid, "appealed")
+        return dict(sorted(states.items()))
 
     def _insert_run(self, conn: Connection, run: dict[str, Any], saved_at: str) -> int:
         """The run's row in ``runs`` (the audit log), counts and days still empty; returns its id."""
@@ -277,11 +317,16 @@ class Store:
         records: Sequence[ConversationRecord],
         saved_at: str,
         covered: set[tuple[str, str]],
+        orphaned: dict[str, dict[str, Any]],
     ) -> int:
         """Replace what is stored of these conversations (one key each) with them; returns their findings.
 
-        Adds the (shop, day) pairs they count on to ``covered``.
+        Adds the (shop, day) pairs they count on to ``covered``, and to ``orphaned`` each
+        decided finding of theirs that the new copies no longer have.
         """
+        decided = self._decided_findings(
+            conn, [(shop_key(r.conversation.shop), r.conversation.id) for r in records]
+        )
         rows: dict[str, list[dict[str, Any]]] = {name: [] for name in RESULT_TABLES}
         for r in records:
             conv, shop = r.conversation, shop_key(r.conversation.shop)
@@ -311,6 +356,12 @@ class Store:
             rows["parts"].extend(part_row(p) for p in r.parts)
             covered.update((shop, p.date) for p in r.parts)
             covered.update((shop, a.date) for a in r.findings)
+        kept = {row["finding_id"] for row in rows["findings"]}
+        for fid, about in decided.items():
+            if fid not in kept:
+                orphaned[fid] = about
+            else:
+                orphaned.pop(fid, None)
         self._forget(
             conn, [(shop_key(r.conversation.shop), r.conversation.id) for r in records], CHILD_TABLES
         )
@@ -337,6 +388,27 @@ class Store:
                 for name in tables:
                     t = TABLES[name]
                     conn.execute(delete(t).where(t.c.shop == shop, t.c.conversation_id.in_(chunk)))
+
+    def _decided_findings(
+        self, conn: Connection, keys: Sequence[tuple[str, str]]
+    ) -> dict[str, dict[str, Any]]:
+        """The stored findings of these conversations that a decision points at, by id."""
+        found, log = TABLES["findings"], REVIEW_TABLES["review_log"]
+        by_shop: dict[str, list[str]] = {}
+        for shop, cid in keys:
+            by_shop.setdefault(shop, []).append(cid)
+        out: dict[str, dict[str, Any]] = {}
+        for shop, ids in by_shop.items():
+            for start in range(0, len(ids), _CHUNK):
+                q = (
+                    select(found.c.finding_id, found.c.conversation_id, found.c.kind, log.c.state_after)
+                    .join(log, log.c.finding_id == found.c.finding_id)
+                    .where(found.c.shop == shop, found.c.conversation_id.in_(ids[start : start + _CHUNK]))
+                    .order_by(log.c.id)
+                )
+                for fid, cid, kind, state in conn.execute(q):
+                    out[fid] = {"finding_id": fid, "conversation_id": cid, "kind": kind, "state": state}
+        return out
 
     def _kept(self, t: Any) -> Any:
         """A condition: the row belongs to a stored conversation (not an orphan of schema 3)."""

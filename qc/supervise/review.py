@@ -20,8 +20,9 @@ the same finding comes back.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -62,6 +63,7 @@ __all__ = [
     "reviewers_of",
     "rejected_ids",
     "stored_finding",
+    "orphaned_decisions",
     "decide",
     "audit_trail",
     "mark_rejected",
@@ -72,6 +74,8 @@ __all__ = [
 ]
 
 PENDING = "pending"
+# What `qc export` writes beside the agents files when some decisions are orphaned.
+ORPHANED_FILE = "orphaned_decisions.jsonl"
 
 
 def now() -> str:
@@ -97,10 +101,27 @@ def stored_finding(store: Store, finding_id: str) -> StoredFinding:
     """
     found = store.finding(finding_id)
     if found is None:
+        orphaned = store.orphaned_decisions()
+        if finding_id in orphaned:
+            raise ReviewError(
+                f"finding {finding_id} is no longer stored: a later inspection of its conversation did"
+                f" not find it again, so its decisions ({orphaned[finding_id]}) are orphaned and kept in"
+                " the audit log (qc review log --orphaned); nothing was changed"
+            )
         raise ReviewError(
             f"no finding {finding_id!r} in the store; list ids with `qc flagged` or `qc review export`"
         )
     return found
+
+
+def orphaned_decisions(store: Store) -> dict[str, str]:
+    """Decided findings (reviews, appeals) the store no longer holds, with each one's latest state.
+
+    A re-inspection that no longer finds what a decision was about (another span, a removed
+    lexicon entry) orphans the decision: it stays in the audit log and is reported here,
+    never dropped, and it charges nothing.
+    """
+    return store.orphaned_decisions()
 
 
 def final_ruling(store: Store, finding_id: str) -> dict[str, Any] | None:
@@ -236,6 +257,7 @@ class PeriodScores:
     daily_rows: list[dict[str, Any]]
     daily_deductions: list[Deduction]
     rejected: set[str]
+    orphaned: dict[str, str] = field(default_factory=dict)
 
 
 def score_period(store: Store, period: Period, card: Scorecard | None = None) -> PeriodScores:
@@ -267,6 +289,9 @@ def score_period(store: Store, period: Period, card: Scorecard | None = None) ->
 def export_scores(store: Store, period: Period, out_dir: Path, card: Scorecard | None = None) -> PeriodScores:
     """Write the agents files of a stored day or period, decisions applied.
 
+    Decisions on findings the store no longer holds (orphaned) are listed in
+    ``orphaned_decisions.jsonl`` (written only when there are any) and on the result.
+
     agents.csv/.xlsx/.json and deductions.jsonl hold the period's rows (one per agent, pooled);
     for a week, month or range, agents_daily.* and deductions_daily.jsonl hold the daily view.
     """
@@ -277,6 +302,13 @@ def export_scores(store: Store, period: Period, out_dir: Path, card: Scorecard |
     write_score_outputs(out_dir, result.deductions, result.rows, columns)
     if period.kind != "day":
         write_score_outputs(out_dir, result.daily_deductions, result.daily_rows, columns, daily=True)
+    result.orphaned = orphaned_decisions(store)
+    if result.orphaned:
+        lines = [
+            json.dumps({"finding_id": fid, "state": state, "orphaned": True}, ensure_ascii=False)
+            for fid, state in result.orphaned.items()
+        ]
+        (out_dir / ORPHANED_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
     return result
 
 
