@@ -1,0 +1,165 @@
+"""A finding's id is what it is about; reviews and appeals follow it across model and lexicon versions.
+
+A decision whose finding a re-inspection no longer finds is kept and reported as orphaned
+(run.json of the re-inspection, ``qc review log``, ``qc export``), never dropped or charged
+again; an appeal step on it is refused with nothing written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import replace
+
+from test_store import chat, run_kwargs, target  # noqa: F401 - the sqlite / postgresql fixture
+
+from qc.schema import Evidence, Finding, finding_id
+from qc.store.database import open_store
+from qc.supervise.appeal import answer_appeal, open_appeal, rule_appeal
+from qc.supervise.errors import ReviewError
+from qc.supervise.people import add_person
+from qc.supervise.review import decide, orphaned_decisions, rejected_ids
+
+
+def model_finding(cid: str, index: int, version: str, kind: str = "impatience") -> Finding:
+    evidence = Evidence("attitude_classifier.v1", kind, pattern=None, version=version)
+    return Finding(cid, index, kind, 0.9, evidence, agent="店:小美")
+
+
+def phrase_finding(cid: str, index: int, lexicon: str, start: int = 0, end: int = 1) -> Finding:
+    evidence = Evidence("forbidden_phrase.v1", "禁用语", pattern="FP-0002", version=lexicon)
+    return Finding(cid, index, "forbidden_phrase", 1.0, evidence, agent="店:小美", start=start, end=end)
+
+
+def test_the_id_ignores_rule_and_version_but_not_what_the_finding_is_about():
+    a, b = model_finding("c1", 1, "attitude@1.0.0"), model_finding("c1", 1, "attitude@2.0.0")
+    assert a.id == b.id == finding_id("c1", 1, "impatience", None, None, None)
+    assert replace(a, evidence=replace(a.evidence, rule="another.v2")).id == a.id
+    assert model_finding("c1", 3, "attitude@1.0.0").id != a.id  # another message
+    assert model_finding("c1", 1, "attitude@1.0.0", "conflict").id != a.id  # another kind
+    assert phrase_finding("c1", 1, "1+aaa").id == phrase_finding("c1", 1, "2+bbb").id
+    assert phrase_finding("c1", 1, "1+aaa", 0, 1).id != phrase_finding("c1", 1, "1+aaa", 2, 3).id
+    assert a.to_json()["version"] == "attitude@1.0.0" and a.to_json()["entry"] is None
+
+
+def _people(store):
+    add_person(store, "张主管", "supervisor", by="test")
+    add_person(store, "王主管", "supervisor", by="test")
+    add_person(store, "李复核", "reviewer", by="test")
+
+
+def test_reviews_stay_attached_after_a_retrain_and_a_lexicon_edit(target):  # noqa: F811
+    convs = [chat("c1", "2026-11-24"), chat("c2", "2026-11-24")]
+    before = [model_finding("c1", 1, "attitude@1.0.0"), phrase_finding("c2", 3, "1.0+aaaa")]
+    after = [model_finding("c1", 1, "attitude@1.1.0"), phrase_finding("c2", 3, "1.1+bbbb")]
+    with open_store(target) as store:
+        store.save_run(**run_kwargs(convs, before))
+        _people(store)
+        decide(store, before[0].id, "reject", by="李复核", note="买家先动手")
+        decide(store, before[1].id, "confirm", by="李复核")
+        run_id = store.save_run(**run_kwargs(convs, after))  # retrained model, edited lexicon
+        assert store.run_orphans(run_id) == []
+        assert orphaned_decisions(store) == {}
+        assert rejected_ids(store) == {after[0].id}
+        stored = {f.id: f.finding for f in store.findings()}
+        assert stored[after[0].id].version == "attitude@1.1.0"  # the new version, recorded beside it
+        assert stored[after[1].id].version == "1.1+bbbb"
+
+
+def test_a_finding_that_disappears_leaves_its_decision_orphaned_and_reported(target, tmp_path):  # noqa: F811
+    convs = [chat("c1", "2026-11-24")]
+    gone, stays = model_finding("c1", 1, "attitude@1.0.0"), model_finding("c1", 3, "attitude@1.0.0")
+    with open_store(target) as store:
+        store.save_run(**run_kwargs(convs, [gone, stays]))
+        _people(store)
+        decide(store, gone.id, "reject", by="李复核", note="买家先动手")
+        appeal = open_appeal(store, stays.id, by="张主管", reason="语气正常")
+        answer_appeal(store, appeal.id, by="李复核", note="维持")
+        run_id = store.save_run(**run_kwargs(convs, [stays]))  # the new model no longer finds it
+        orphans = store.run_orphans(run_id)
+        assert orphans == [
+            {"finding_id": gone.id, "conversation_id": "c1", "kind": "impatience", "state": "rejected"}
+        ]
+        assert orphaned_decisions(store) == {gone.id: "rejected"}
+        log = [r for r in store.audit_trail() if r["finding_id"] == gone.id]
+        assert [r["action"] for r in log] == ["reject"]  # kept, not dropped
+        # The appeal's finding disappears too: ruling on it is refused, nothing is written.
+        store.save_run(**run_kwargs(convs, []))
+        rows = len(store.audit_trail())
+        try:
+            rule_appeal(store, appeal.id, overturn=False, by="王主管", note="维持原判")
+        except ReviewError as exc:
+            assert "no longer stored" in str(exc) and "orphaned" in str(exc)
+        else:
+            raise AssertionError("a ruling on an orphaned finding was accepted")
+        assert len(store.audit_trail()) == rows
+        assert store.appeal_row(appeal.id)["state"] == "answered"
+    env = {**os.environ, "QC_DB_WAIT": "5"}
+    qc = [sys.executable, "-m", "qc"]
+    done = subprocess.run(
+        [
+            *qc,
+            "appeal",
+            "rule",
+            str(appeal.id),
+            "--uphold",
+            "--by",
+            "王主管",
+            "--note",
+            "维持",
+            "--db",
+            target,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert done.returncode == 2 and "orphaned" in done.stderr and "Traceback" not in done.stderr
+    done = subprocess.run(
+        [*qc, "review", "log", "--orphaned", "--db", target], capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    assert {r["finding_id"] for r in rows} == {gone.id, stays.id} and all(r["orphaned"] for r in rows)
+    out = tmp_path / "export"
+    done = subprocess.run(
+        [*qc, "export", "--date", "2026-11-24", "--out", str(out), "--db", target],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "orphaned" in done.stderr
+    listed = [json.loads(line) for line in (out / "orphaned_decisions.jsonl").read_text().splitlines()]
+    assert {r["finding_id"] for r in listed} == {gone.id, stays.id}
+    assert json.loads((out / "agents.json").read_text(encoding="utf-8"))  # the day is still scored
+    deductions = [json.loads(line) for line in (out / "deductions.jsonl").read_text().splitlines()]
+    assert gone.id not in {i for d in deductions for i in d["finding_ids"]}  # never charged again
+
+
+def test_a_re_inspection_reports_its_orphans_in_run_json(tmp_path):
+    from pathlib import Path
+
+    from qc.batch.run import run_inspection
+    from qc.rules.forbidden_phrase import ForbiddenPhraseRule
+    from qc.rules.lexicon import load_lexicon
+    from qc.run.executors import LocalExecutor
+    from qc.run.inspector import Inspector
+
+    day = Path(__file__).parents[1] / "demo" / "day" / "2026-11-24_conversations.jsonl"
+    db = str(tmp_path / "qc.sqlite")
+    lexicon_run = LocalExecutor(Inspector([ForbiddenPhraseRule(load_lexicon())]))
+    first = run_inspection([day], tmp_path / "a", lexicon_run, store=db, keep_results=False)
+    with open_store(db) as store:
+        phrase = next(f for f in store.findings() if f.finding.kind == "forbidden_phrase")
+        _people(store)
+        decide(store, phrase.id, "reject", by="李复核", note="引用买家原话")
+    assert first.run["orphaned_decisions"] == []
+    # Inspected again without the lexicon rule: the phrase finding is gone, its decision orphaned.
+    second = run_inspection([day], tmp_path / "b", LocalExecutor(Inspector([])), store=db, keep_results=False)
+    run = json.loads((tmp_path / "b" / "run.json").read_text(encoding="utf-8"))
+    assert run["orphaned_decisions"] == second.run["orphaned_decisions"]
+    assert [o["finding_id"] for o in run["orphaned_decisions"]] == [phrase.id]
+    assert run["orphaned_decisions"][0]["state"] == "rejected"
