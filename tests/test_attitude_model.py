@@ -276,7 +276,8 @@ def test_rule_judges_typed_replies_only_and_explains_in_chinese(model_dir):
     f = findings[1]
     assert f.kind in ("impatience", "conflict") and f.start is None and f.end is None
     assert f.agent == "shop:amy" and f.text == "那您去投诉吧"
-    assert f.evidence.rule == "attitude_classifier.v1" and f.evidence.pattern == "attitude@1.2.3"
+    assert f.evidence.rule == "attitude_classifier.v1" and f.evidence.version == "attitude@1.2.3"
+    assert f.evidence.pattern is None and f.entry is None  # the model version is not what it is about
     assert f.score == f.evidence.details["probability"]
     assert f.evidence.cues and all("p=" not in cue for cue in f.evidence.cues)
     assert f.evidence.summary.startswith(("不够耐心", "与买家发生冲突"))
