@@ -541,8 +541,9 @@ class _DayRun:
                 days.update(touched_days([record]))
                 yield record
 
-        with open_store(store) as db:
-            db.save_run_streamed(run=report.run, records=records())
+        with open_store(store, save=True) as db:
+            run_id = db.save_run_streamed(run=report.run, records=records())
+            report.run["orphaned_decisions"] = db.run_orphans(run_id)
             score_from_store(report, db, days, out_dir)
 
 
