@@ -146,7 +146,11 @@ def test_spark_day_saves_to_the_store_what_the_local_engine_saves(spark, tmp_pat
     local_db, spark_db = tmp_path / "local.sqlite", tmp_path / "spark.sqlite"
     first = _local([FIXTURE_DAY], tmp_path / "first", store=str(local_db))
     _local([FIXTURE_DAY], tmp_path / "first-again", store=str(spark_db))
-    charged = next(f for f in first.findings if f.live and f.kind == "impatience")
+    assert first.results == []  # keep_results=False: with a store the records wait on disk, not here
+    with open_store(local_db) as store:
+        charged = next(
+            s.finding for s in store.findings() if s.finding.live and s.finding.kind == "impatience"
+        )
     for db in (local_db, spark_db):
         with open_store(db) as store:
             add_person(store, "测试", "reviewer", by="test")  # a review needs a registered reviewer
