@@ -276,15 +276,65 @@ def test_dashboard_numbers_link_to_the_findings_behind_them(app, store):
     assert {m for m in re.findall(r'<tr id="row-([0-9a-f]+)"', client.get(held).text)} == expected
 
 
+def test_points_by_kind_link_to_the_deductions_of_that_kind(app, store):
+    from html import unescape
+    from urllib.parse import parse_qs, urlsplit
+
+    from qc.batch.stored import score_stored
+    from qc.scoring.periods import Windows, parse_period
+
+    client = sign_in(app, "张主管")
+    page = client.get("/").text
+    table = page[page.index('id="by-kind"') :]
+    table = table[: table.index("</table>")]
+    links = [unescape(h) for h in re.findall(r'href="([^"]+)"', table)]
+    month = parse_period("2026-11")
+    scored = score_stored(store, load_scorecard(), month.first, month.last, Windows.only(month))
+    kinds = {(d.item, d.kind) for d in scored.scores.deductions if d.points}
+    assert len(links) == len(kinds) >= 2
+    for link in links:
+        query = {k: v[0] for k, v in parse_qs(urlsplit(link).query).items()}
+        expected = {
+            fid
+            for d in scored.scores.deductions
+            if d.item == query["item"] and d.kind == query.get("kind")
+            for fid in d.finding_ids
+        }
+        listed = set(re.findall(r'<tr id="row-([0-9a-f]+)"', client.get(link).text))
+        assert expected and listed == expected, link
+
+
+def test_the_rejected_count_links_to_the_rejected_findings(app, store):
+    from html import unescape
+
+    from qc.supervise.review import decide
+
+    charged = [
+        s for s in store.findings() if s.finding.live and s.finding.kind in ("impatience", "conflict")
+    ][:2]
+    for s in charged:
+        decide(store, s.id, "reject", by="质检小王", note="polite in its context")
+    client = sign_in(app, "张主管")
+    page = client.get("/").text
+    link = unescape(re.search(r'href="([^"]*rejected=1[^"]*)"', page).group(1))
+    assert "2 rejected" in page
+    listed = set(re.findall(r'<tr id="row-([0-9a-f]+)"', client.get(link).text))
+    assert listed == {s.id for s in charged}
+
+
 def test_conversation_view_marks_evidence_slow_replies_and_masks_on_request(app, store):
     client = sign_in(app, "质检小王")
     slow = next(s for s in store.findings(kind="slow_response") if s.finding.live)
     page = client.get(f"/conversations/{slow.finding.conversation_id}").text
     assert "慢回复" in page and "秒" in page and f'id="f-{slow.id}"' in page
+    d = slow.finding.evidence.details
+    # the reason in Chinese, from the finding's own figures (the English summary stays as detail)
+    assert f"才回复，超过「平均响应时间」的 {d['limit_s']:g} 秒上限 {d['over_s']:g} 秒" in page
     assert "买家情绪" in page and re.search(r"\d\d:\d\d:\d\d", page) and "2026-11-24" in page
     phrase = next(s for s in store.findings(kind="forbidden_phrase") if s.finding.live)
     page = client.get(f"/conversations/{phrase.finding.conversation_id}").text
     assert '<mark class="k-' in page and phrase.finding.evidence.summary.split("，")[0][:6] in page
+    assert f"禁用语 {phrase.finding.evidence.pattern}：" in page and "依据：" in page
     masked = client.get(f"/conversations/{phrase.finding.conversation_id}?mask=1").text
     assert "显示原文" in masked
 
