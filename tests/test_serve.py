@@ -238,6 +238,20 @@ def test_an_agent_cannot_appeal_another_agents_finding(app, store):
     assert store.appeal_rows() == []
 
 
+def test_an_agent_sees_only_their_own_appeals(app, store):
+    mine, theirs = live_finding(store, AJIE), live_finding(store, XIAOMAN)
+    for who, f in (("阿杰", mine), ("小满", theirs)):
+        client = sign_in(app, who)
+        token = csrf_of(client.get(f"/conversations/{f.finding.conversation_id}").text)
+        client.post("/appeals", data={"csrf": token, "finding_id": f.id, "reason": f"{who} 的理由"})
+    assert len(store.appeal_rows()) == 2
+    page = sign_in(app, "阿杰").get("/appeals").text
+    assert mine.id in page and "阿杰 的理由" in page
+    assert theirs.id not in page and "小满 的理由" not in page
+    both = sign_in(app, "张主管").get("/appeals").text
+    assert mine.id in both and theirs.id in both
+
+
 # ------------------------------------------------------------------------------ the pages
 
 
