@@ -703,3 +703,21 @@ def test_on_loopback_only_loopback_host_names_are_answered(store):
 def test_search_refuses_a_date_that_is_not_one(app):
     r = sign_in(app, "质检小王").get("/search?q=退款&from=2026-13-01")
     assert r.status_code == 400 and "not a date" in r.text
+
+
+def test_one_read_scores_the_dashboard_views_as_separate_reads_would(store):
+    from qc.batch.stored import score_stored, score_stored_views
+    from qc.scoring.periods import Windows
+
+    card = load_scorecard()
+    views = [
+        ("2026-06-01", Windows.every("month")),
+        ("2026-10-01", Windows.every("week")),
+        ("2026-11-25", None),
+    ]
+    together = score_stored_views(store, card, "2026-06-01", "2026-11-30", views)
+    for (first, windows), got in zip(views, together, strict=True):
+        alone = score_stored(store, card, first, "2026-11-30", windows)
+        assert got.scores.rows == alone.scores.rows and got.scores.rows
+        assert got.scores.deductions == alone.scores.deductions
+        assert [s.finding.id for s in got.findings] == [s.finding.id for s in alone.findings]

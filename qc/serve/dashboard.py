@@ -16,7 +16,7 @@ from datetime import date as Date
 from datetime import timedelta
 from typing import Any
 
-from qc.batch.stored import StoredScores, score_stored
+from qc.batch.stored import StoredScores, score_stored, score_stored_views
 from qc.schema import Deduction
 from qc.scoring.card import Scorecard
 from qc.scoring.periods import Period, Windows, parse_period, period_of, range_period
@@ -115,8 +115,13 @@ def build_dashboard(store: Store, card: Scorecard, period: Period, *, agent: str
     """Score the period and its trends (decisions applied); ``agent`` keeps one agent's rows only."""
     month_from = min(_months_back(period, TREND_MONTHS), period.first)
     week_from = min(_weeks_back(period, TREND_WEEKS), period.first)
-    monthly = score_stored(store, card, month_from, period.last, Windows.every("month"))
-    weekly = score_stored(store, card, week_from, period.last, Windows.every("week"))
+    monthly, weekly = score_stored_views(
+        store,
+        card,
+        min(month_from, week_from),
+        period.last,
+        [(month_from, Windows.every("month")), (week_from, Windows.every("week"))],
+    )
     if period.kind == "month":
         pooled = monthly
     elif period.kind == "week":
