@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import typer
 
-from qc.errors import EXIT_RUNTIME, ConfigError, QcError
+from qc.errors import EXIT_RUNTIME, ConfigError, Interrupted, QcError
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -47,6 +49,35 @@ def handle_errors(func: Callable[P, T]) -> Callable[P, T]:
             raise typer.Exit(EXIT_RUNTIME) from None
 
     return wrapper
+
+
+@contextmanager
+def stop_on_signals(out: Path) -> Iterator[None]:
+    """SIGINT (Ctrl-C) and SIGTERM end the block with :class:`~qc.errors.Interrupted`.
+
+    The exception unwinds the run like any error: its temporary output folder is removed,
+    worker processes are stopped, and the user reads one line saying what happened and that
+    ``out`` still holds the previous complete run, then exit code 130 (SIGINT) or 143 (SIGTERM).
+    """
+
+    def message(signum: int) -> str:
+        name = signal.Signals(signum).name
+        return f"stopped by {name}: nothing of this run was published; {out} keeps its previous complete run"
+
+    def on_term(signum: int, frame: object) -> None:
+        raise Interrupted(signum, message(signum))
+
+    try:
+        previous = signal.signal(signal.SIGTERM, on_term)
+    except ValueError:  # not the main thread (a test calling the command): leave signals alone
+        previous = None
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise Interrupted(signal.SIGINT, message(signal.SIGINT)) from None
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def check_day(value: str, option: str) -> str:
