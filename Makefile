@@ -1,6 +1,7 @@
 # Two commands (see README.md):
 #   make demo   set everything up on a fresh machine and inspect the bundled demo day
 #   make test   set up, start the test services, run the linters (ruff, mypy) and the whole test suite
+#   make serve-demo   the workbench (qc serve) on the demo days, with demo accounts (README)
 # .ci/run runs exactly `make test`.
 
 PYTHON ?= python3
@@ -8,7 +9,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test setup lint services clean
+.PHONY: demo serve-demo test setup lint services clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +21,9 @@ setup: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/qc inspect demo/day --out out/demo
+
+serve-demo: $(STAMP)
+	$(BIN)/qc serve --demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check qc tests bench annotated_samples demo

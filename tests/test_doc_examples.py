@@ -44,6 +44,10 @@ ILLUSTRATIVE = {
     " and YARN that do not exist here; tests/test_spark_submit.py runs spark-submit against local[2]",
     "qc inspect exports/2026-11-24 --out out/2026-11-24 --db postgresql+psycopg://qc@db.example/qc": "names"
     " a PostgreSQL server that does not exist; tests/test_store.py runs the store against a real one",
+    "qc serve --db out/qc.sqlite --port": "serves until stopped; tests/test_serve.py and"
+    " tests/test_serve_browser.py run the workbench",
+    "qc serve --demo": "inspects the demo days and serves until stopped; tests/test_serve_browser.py",
+    "qc people password 质检小王": "asks for the password twice on a terminal; the --generate example runs",
 }
 # Exit codes other than 0 that an example documents.
 EXPECTED_EXIT = {"--fail-on-hit": 3}  # drafts.jsonl has a live hit: the pre-send lint fails
@@ -70,6 +74,8 @@ SETUP = {
         f"qc review export --date {DAY} --out review.xlsx",
     ],
     "people remove": TEAM,
+    "people password": TEAM,
+    "serve": [*TEAM, "qc people password 张主管 --generate"],
 }
 
 

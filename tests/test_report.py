@@ -34,7 +34,7 @@ def test_chat_text_is_escaped_and_no_script_or_external_asset_is_emitted(store):
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;有赠品吗" in html
     assert "<script" not in html.lower()
     assert not re.search(r"""(src|href)=["']?(https?:|//)""", html)
-    assert "<style>" in html and html.count("<svg") == 2
+    assert "<style>" in html and html.count("<svg") == 3  # daily trend, points by kind, weekly trend
 
 
 def test_flagged_messages_are_highlighted_with_a_better_way_to_say_it(store):
@@ -94,3 +94,32 @@ def test_score_trend_draws_one_line_per_agent_over_the_days(tmp_path):
     trend = html.split('id="chart-trend"')[1].split("</svg>")[0]
     assert trend.count("<polyline") == 2 and trend.count("<circle") == 4
     assert data.by_kind["与买家冲突 conflict"] == -10 and data.by_kind["不够耐心 impatience"] == -2
+
+
+def test_the_weekly_trend_pools_each_iso_week_and_the_per_agent_table_has_a_row_per_week(tmp_path):
+    from review_day import CONVERSATIONS
+
+    later = "2026-12-01"  # the Tuesday of the next ISO week (2026-W49)
+    next_week = [
+        {
+            **c,
+            "conversation_id": c["conversation_id"] + "-w49",
+            "messages": [{**m, "timestamp": m["timestamp"].replace(DAY, later)} for m in c["messages"]],
+        }
+        for c in CONVERSATIONS
+    ]
+    inspect_day(tmp_path, conversations=[*CONVERSATIONS, *next_week])
+    store = open_store(tmp_path / "qc.sqlite")
+    try:
+        data = write_report(store, tmp_path / "r.html", DAY, later, load_scorecard())
+    finally:
+        store.close()
+    assert data.weeks == ["2026-W48", "2026-W49"]
+    assert {(r["agent"], r["date"]) for r in data.weekly_rows} == {
+        (a, w) for a in ("测试店:阿杰", "测试店:小美") for w in data.weeks
+    }
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    weekly = html.split('id="chart-weekly"')[1].split("</svg>")[0]
+    assert weekly.count("<polyline") == 2 and ">W48<" in weekly and ">W49<" in weekly
+    table = html.split('id="agents-weekly"')[1].split("</table>")[0]
+    assert table.count("2026-W48") == 2 and table.count("2026-W49") == 2

@@ -68,7 +68,7 @@ def test_report_renders_highlights_and_escaped_script_in_chromium(tmp_path):
     assert "<script" not in dom.lower()
     assert SCRIPT_TEXT not in dom
     # charts are there as inline SVG
-    assert dom.count("<svg") == 2
+    assert dom.count("<svg") == 3
     shot = tmp_path / "report.png"
     taken = _run(browser, tmp_path, f"--screenshot={shot}", "--window-size=1280,2000", report.as_uri())
     assert taken.returncode == 0, taken.stderr[-2000:]

@@ -246,17 +246,29 @@ def test_unknown_url_is_a_store_error():
 
 
 def test_a_new_store_has_the_tables_the_queries_use(target):
-    # Migrations 1-7 from nothing give exactly the current schema (TABLES and the people table),
-    # plus the archived score tables of schema 3, never written again.
+    # Migrations 1-9 from nothing give exactly the current schema (TABLES, the people table, the
+    # workbench's and the search index's tables), plus the archived score tables of schema 3,
+    # never written again; on SQLite also the FTS5 table of the search index and its shadows.
     from sqlalchemy import inspect as reflect
 
-    from qc.store.tables import ARCHIVED_TABLES, PEOPLE_TABLES
+    from qc.store.tables import ARCHIVED_TABLES, PEOPLE_TABLES, SEARCH_TABLES, WORKBENCH_TABLES
 
     engine = open_store(target).engine
     found = reflect(engine)
-    for name, table in TABLES.items():
+    for name, table in {**TABLES, **PEOPLE_TABLES, **WORKBENCH_TABLES, **SEARCH_TABLES}.items():
         assert {c["name"] for c in found.get_columns(name)} == {c.name for c in table.columns}, name
-    assert set(found.get_table_names()) == {*TABLES, *PEOPLE_TABLES, *ARCHIVED_TABLES, "schema_migrations"}
+    names = set(found.get_table_names())
+    fts = {n for n in names if n.startswith("search_fts")}
+    assert ("search_fts" in fts) is (engine.dialect.name == "sqlite")
+    expected = {
+        *TABLES,
+        *PEOPLE_TABLES,
+        *WORKBENCH_TABLES,
+        *SEARCH_TABLES,
+        *ARCHIVED_TABLES,
+        "schema_migrations",
+    }
+    assert names - fts == expected
     unique = [ix for ix in found.get_indexes("conversations") if ix["unique"]]
     assert [ix["column_names"] for ix in unique] == [["shop", "conversation_id"]]
     engine.dispose()

@@ -105,7 +105,7 @@ def test_a_store_written_before_schema_4_keeps_every_row_review_and_appeal(targe
     try:
         engine = store.engine
         assert applied_migrations(engine) == [(n, name) for n, name, _ in MIGRATIONS]
-        assert [n for n, _, _ in MIGRATIONS][3:] == [4, 5, 6, 7]
+        assert [n for n, _, _ in MIGRATIONS][3:] == [4, 5, 6, 7, 8, 9]
         # Every row of every schema-3 table is still there, column for column.
         for name in V3_TABLES:
             kept = _rows(engine, AFTER.get(name, name), columns[name])
@@ -132,6 +132,14 @@ def test_a_store_written_before_schema_4_keeps_every_row_review_and_appeal(targe
         assert len(convs) == len(set(convs)) == 50
         assert {r[1] for r in _rows(engine, "parts", ["shop", "conversation_id"])} == {c[1] for c in convs}
         assert {r[0] for r in _rows(engine, "conversations", ["basis"])} == {load_scorecard().basis}
+        # Migrations 8 and 9 (the workbench): no calibration yet; the search index builds from
+        # the migrated messages, on SQLite (FTS5) and PostgreSQL (to_tsvector) alike.
+        from qc.supervise.search import refresh_index, search_messages
+
+        assert store.calibration_rounds() == []
+        assert refresh_index(store) == 50 and refresh_index(store) == 0
+        hits = search_messages(store, "亲")
+        assert hits and all("亲" in h.text for h in hits)
     finally:
         store.close()
 

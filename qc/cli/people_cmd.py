@@ -86,6 +86,50 @@ def remove_cli(
     err(f"{person.name} ({person.role}) removed")
 
 
+@people_app.command("password")
+@handle_errors
+def password_cli(
+    name: Annotated[str, typer.Argument(help="The registered person who signs in to `qc serve`.")],
+    generate: Annotated[
+        bool, typer.Option("--generate", help="Make a random password and print it once on stdout.")
+    ] = False,
+    by: Annotated[str, typer.Option("--by", help="Who sets it (default: your login name).")] = "",
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Set the password a person signs in to the workbench (qc serve) with.
+
+    Asks for it twice (hidden) on a terminal, reads one line from standard input when it is
+    piped, or makes a random one with --generate (printed once, on stdout). Only an argon2
+    hash is stored; the change is logged in the audit trail without the password.
+
+    \b
+    Example:
+        qc people password 张主管 --generate
+        qc people password 质检小王
+    """  # noqa: D301 - the \b line keeps click from rewrapping the examples
+    import sys
+
+    from qc.errors import ConfigError
+    from qc.supervise.accounts import generate_password, set_password
+
+    if generate:
+        password = generate_password()
+    elif sys.stdin.isatty():
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True, err=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise ConfigError("no password on standard input; type one on a terminal, or use --generate")
+    store = open_db(db)
+    try:
+        person = set_password(store, name, password, by=by)
+    finally:
+        store.close()
+    if generate:
+        typer.echo(password)
+    err(f"sign-in password set for {person.name} ({person.role})")
+
+
 @people_app.command("list")
 @handle_errors
 def list_cli(

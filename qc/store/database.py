@@ -17,7 +17,7 @@ and actions are strings the supervision layer gives it, and scores are computed 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,7 +26,23 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, create_engine, delete, exists, func, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Integer,
+    and_,
+    bindparam,
+    column,
+    create_engine,
+    delete,
+    exists,
+    func,
+    inspect,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from qc.schema import Conversation, Finding
@@ -47,7 +63,9 @@ from qc.store.tables import (
     PEOPLE_TABLES,
     RESULT_TABLES,
     REVIEW_TABLES,
+    SEARCH_TABLES,
     TABLES,
+    WORKBENCH_TABLES,
     StoreError,
     database_url,
     migrate,
@@ -58,6 +76,8 @@ __all__ = ["Store", "StoreError", "StoredFinding", "local_now", "open_store"]
 
 # Conversation ids per IN (…) clause: well under every database's parameter limit.
 _CHUNK = 500
+# Rows of the FTS5 table by rowid (SQLite only; the table is not a SQLAlchemy Table).
+_FTS_DELETE = text("DELETE FROM search_fts WHERE rowid IN :ids").bindparams(bindparam("ids", expanding=True))
 
 
 def local_now() -> str:
@@ -503,6 +523,272 @@ class Store:
             update(t).where(t.c.id == person_id, t.c.active.is_(True)).values(active=False, **values)
         )
         return int(result.rowcount)
+
+    # ------------------------------------------------------------------ the workbench (issue 18)
+
+    def data_version(self) -> tuple[int, int]:
+        """(newest run id, newest audit row id): changes whenever a run is saved or anything decided.
+
+        The workbench keys its caches on it, so a cached score is never older than the store.
+        """
+        runs, log = TABLES["runs"], REVIEW_TABLES["review_log"]
+        with self.engine.connect() as conn:
+            newest_run = conn.execute(select(func.max(runs.c.id))).scalar()
+            newest_log = conn.execute(select(func.max(log.c.id))).scalar()
+        return int(newest_run or 0), int(newest_log or 0)
+
+    def agents_of_conversation(self, conversation_id: str) -> set[str]:
+        """The agents a stored conversation counts for (its metric parts) or charges (its findings)."""
+        parts, found = TABLES["parts"], TABLES["findings"]
+        with self.engine.connect() as conn:
+            names = {
+                r[0]
+                for r in conn.execute(
+                    select(parts.c.agent).where(parts.c.conversation_id == conversation_id).distinct()
+                )
+            }
+            names |= {
+                r[0]
+                for r in conn.execute(
+                    select(found.c.scored_agent).where(found.c.conversation_id == conversation_id).distinct()
+                )
+                if r[0]
+            }
+        return names
+
+    def password_hash(self, person_id: int) -> str | None:
+        """The stored password hash of a person, or ``None`` when none was set."""
+        t = WORKBENCH_TABLES["credentials"]
+        with self.engine.connect() as conn:
+            return conn.execute(select(t.c.password_hash).where(t.c.person_id == person_id)).scalar()
+
+    def set_password_hash(
+        self, conn: Connection, person_id: int, password_hash: str, *, set_at: str, set_by: str
+    ) -> None:
+        """Replace a person's password hash inside the caller's transaction."""
+        t = WORKBENCH_TABLES["credentials"]
+        conn.execute(delete(t).where(t.c.person_id == person_id))
+        conn.execute(
+            t.insert().values(person_id=person_id, password_hash=password_hash, set_at=set_at, set_by=set_by)
+        )
+
+    def insert_calibration_round(self, conn: Connection, finding_ids: Sequence[str], **values: Any) -> int:
+        """Add a calibration round and its fixed sample (in order) inside the caller's transaction."""
+        rounds, items = WORKBENCH_TABLES["calibration_rounds"], WORKBENCH_TABLES["calibration_items"]
+        round_id = _new_id(conn.execute(rounds.insert().values(**values)))
+        if finding_ids:
+            conn.execute(
+                items.insert(),
+                [
+                    {"round_id": round_id, "position": n, "finding_id": fid}
+                    for n, fid in enumerate(finding_ids)
+                ],
+            )
+        return round_id
+
+    def calibration_rounds(self) -> list[dict[str, Any]]:
+        """Every calibration round, newest first."""
+        t = WORKBENCH_TABLES["calibration_rounds"]
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(select(t).order_by(t.c.id.desc()))]
+
+    def calibration_round(self, round_id: int) -> dict[str, Any] | None:
+        """One calibration round's row, or ``None``."""
+        t = WORKBENCH_TABLES["calibration_rounds"]
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t).where(t.c.id == round_id)).first()
+        return dict(row._mapping) if row is not None else None
+
+    def calibration_items(self, round_id: int) -> list[str]:
+        """The finding ids of a round's sample, in order."""
+        t = WORKBENCH_TABLES["calibration_items"]
+        q = select(t.c.finding_id).where(t.c.round_id == round_id).order_by(t.c.position)
+        with self.engine.connect() as conn:
+            return [r[0] for r in conn.execute(q)]
+
+    def calibration_verdicts(self, round_id: int, reviewer: str | None = None) -> list[dict[str, Any]]:
+        """A round's verdicts (of one reviewer), in the order they were given."""
+        t = WORKBENCH_TABLES["calibration_verdicts"]
+        q = select(t).where(t.c.round_id == round_id).order_by(t.c.id)
+        if reviewer is not None:
+            q = q.where(t.c.reviewer == reviewer)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
+
+    def insert_calibration_verdict(self, conn: Connection, **values: Any) -> int:
+        """Add one reviewer's verdict on one finding of a round inside the caller's transaction."""
+        return _new_id(conn.execute(WORKBENCH_TABLES["calibration_verdicts"].insert().values(**values)))
+
+    # ------------------------------------------------------------------ message search
+
+    def _has_fts(self, conn: Connection) -> bool:
+        return conn.dialect.name == "sqlite" and inspect(conn).has_table("search_fts")
+
+    def refresh_search_index(self, tokenize: Callable[[str], Iterable[str]], tokenizer: str) -> int:
+        """Bring the message search index up to date with the stored messages; returns conversations indexed.
+
+        ``tokenize`` gives a message's search tokens, ``tokenizer`` names it (a version): the
+        index is rebuilt whole when it changes. Otherwise only conversations saved by a run
+        since they were indexed are indexed again, and those no longer stored are dropped; a
+        store nothing was saved to since the last refresh costs two small queries.
+        """
+        meta, docs = SEARCH_TABLES["search_meta"], SEARCH_TABLES["search_docs"]
+        convs, runs = TABLES["conversations"], TABLES["runs"]
+        with self.engine.connect() as conn:
+            newest = conn.execute(select(func.max(runs.c.id))).scalar() or 0
+            count = conn.execute(select(func.count()).select_from(convs)).scalar() or 0
+            stored = dict(conn.execute(select(meta.c.key, meta.c.value)).all())
+        marker = f"{newest}:{count}"
+        if stored.get("tokenizer") == tokenizer and stored.get("built_from") == marker:
+            return 0
+        with self.engine.begin() as conn:
+            fts = self._has_fts(conn)
+            if stored.get("tokenizer") != tokenizer:
+                conn.execute(delete(docs))
+                if fts:
+                    conn.execute(text("DELETE FROM search_fts"))
+            indexed = {
+                (r.shop, r.conversation_id): r.run_id
+                for r in conn.execute(select(docs.c.shop, docs.c.conversation_id, docs.c.run_id).distinct())
+            }
+            current = {
+                (r.shop, r.conversation_id): r.run_id
+                for r in conn.execute(select(convs.c.shop, convs.c.conversation_id, convs.c.run_id))
+            }
+            stale = [key for key, run in indexed.items() if current.get(key) != run]
+            for start in range(0, len(stale), _CHUNK):
+                chunk = stale[start : start + _CHUNK]
+                where = tuple_(docs.c.shop, docs.c.conversation_id).in_(chunk)
+                if fts:
+                    ids = [r[0] for r in conn.execute(select(docs.c.id).where(where))]
+                    for n in range(0, len(ids), _CHUNK):
+                        conn.execute(_FTS_DELETE, {"ids": ids[n : n + _CHUNK]})
+                conn.execute(delete(docs).where(where))
+            fresh = [key for key, run in current.items() if indexed.get(key) != run]
+            messages = REVIEW_TABLES["messages"]
+            for start in range(0, len(fresh), _CHUNK):
+                chunk = fresh[start : start + _CHUNK]
+                m = messages.c
+                q = select(m.shop, m.conversation_id, m.idx, m.date, m.role, m.text).where(
+                    tuple_(m.shop, m.conversation_id).in_(chunk)
+                )
+                rows = [
+                    {
+                        "run_id": current[(r.shop, r.conversation_id)],
+                        "shop": r.shop,
+                        "conversation_id": r.conversation_id,
+                        "idx": r.idx,
+                        "date": r.date,
+                        "role": r.role,
+                        "tokens": " ".join(tokenize(r.text or "")),
+                    }
+                    for r in conn.execute(q)
+                ]
+                if not rows:
+                    continue
+                conn.execute(docs.insert(), rows)
+                if fts:
+                    keys = tuple_(docs.c.shop, docs.c.conversation_id).in_(chunk)
+                    added = conn.execute(select(docs.c.id, docs.c.tokens).where(keys)).all()
+                    conn.execute(
+                        text("INSERT INTO search_fts(rowid, tokens) VALUES (:id, :tokens)"),
+                        [{"id": r.id, "tokens": r.tokens} for r in added],
+                    )
+            conn.execute(delete(meta))
+            conn.execute(
+                meta.insert(),
+                [{"key": "tokenizer", "value": tokenizer}, {"key": "built_from", "value": marker}],
+            )
+        return len(fresh)
+
+    def search_messages(
+        self,
+        terms: Sequence[str],
+        *,
+        agent: str | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        kind: str | None = None,
+        role: str | None = None,
+        limit: int = 200,
+    ) -> list[dict[str, Any]]:
+        """Messages whose search tokens hold every one of ``terms``, newest day first.
+
+        Call :meth:`refresh_search_index` first. ``agent`` keeps conversations the agent counts
+        for (their metric parts), ``kind`` those with a finding of that kind, ``date_from`` /
+        ``date_to`` the message's day. Each result is the message row (shop, conversation id,
+        index, day, role, text, sender, time, auto reply).
+        """
+        words = [t for t in dict.fromkeys(terms) if t.strip()]
+        if not words:
+            return []
+        docs, messages = SEARCH_TABLES["search_docs"], REVIEW_TABLES["messages"]
+        parts, found = TABLES["parts"], TABLES["findings"]
+        m = messages.c
+        q = select(
+            docs.c.id,
+            m.shop,
+            m.conversation_id,
+            m.idx,
+            m.date,
+            m.role,
+            m.text,
+            m.sender,
+            m.sent_at,
+            m.auto_reply,
+            m.agent_id,
+        ).join(
+            messages,
+            and_(m.shop == docs.c.shop, m.conversation_id == docs.c.conversation_id, m.idx == docs.c.idx),
+        )
+        with self.engine.connect() as conn:
+            if self._has_fts(conn):
+                match = " AND ".join('"' + w.replace('"', '""') + '"' for w in words)
+                q = q.where(
+                    docs.c.id.in_(
+                        text("SELECT rowid FROM search_fts WHERE search_fts MATCH :match")
+                        .bindparams(match=match)
+                        .columns(column("rowid", Integer))
+                    )
+                )
+            elif conn.dialect.name == "postgresql":
+                q = q.where(
+                    func.to_tsvector("simple", docs.c.tokens).bool_op("@@")(
+                        func.plainto_tsquery("simple", " ".join(words))
+                    )
+                )
+            else:
+                padded = " " + docs.c.tokens + " "
+                for w in words:
+                    q = q.where(padded.contains(f" {w} "))
+            if agent:
+                q = q.where(
+                    exists().where(
+                        and_(
+                            parts.c.shop == docs.c.shop,
+                            parts.c.conversation_id == docs.c.conversation_id,
+                            parts.c.agent == agent,
+                        )
+                    )
+                )
+            if kind:
+                q = q.where(
+                    exists().where(
+                        and_(
+                            found.c.shop == docs.c.shop,
+                            found.c.conversation_id == docs.c.conversation_id,
+                            found.c.kind == kind,
+                        )
+                    )
+                )
+            if date_from:
+                q = q.where(docs.c.date >= date_from)
+            if date_to:
+                q = q.where(docs.c.date <= date_to)
+            if role:
+                q = q.where(docs.c.role == role)
+            q = q.order_by(docs.c.date.desc(), docs.c.conversation_id, docs.c.idx).limit(limit)
+            return [dict(r._mapping) for r in conn.execute(q)]
 
 
 def open_store(target: str | Path) -> Store:

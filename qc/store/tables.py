@@ -16,6 +16,12 @@ The schema after every migration (:data:`TABLES`, what queries use):
   stay attached when the same finding comes back.
 * ``archived_deductions``, ``archived_agent_days``, ``superseded_conversations``: what qc
   before schema 4 stored as scores (scores are now derived), kept as they were, never read.
+* ``people`` (7): who reviews, rules and appeals; ``credentials`` (8): their sign-in password
+  hashes, apart from the people rows so listing people never reads a hash.
+* ``calibration_rounds``, ``calibration_items``, ``calibration_verdicts`` (8): blind rounds of
+  several reviewers on one fixed sample; their verdicts are kept apart from review decisions.
+* ``search_docs``, ``search_meta`` and, on SQLite, the FTS5 table ``search_fts`` (9): the
+  message search index, rebuilt from ``messages`` (never the other way round).
 """
 
 from __future__ import annotations
@@ -50,6 +56,8 @@ from qc.store.rows import conversation_from_rows, finding_row, part_row
 __all__ = [
     "MIGRATIONS",
     "PEOPLE_TABLES",
+    "SEARCH_TABLES",
+    "WORKBENCH_TABLES",
     "RESULT_TABLES",
     "REVIEW_TABLES",
     "ARCHIVED_TABLES",
@@ -519,6 +527,134 @@ def _m0007_people(conn: Connection) -> None:
     md.create_all(conn, tables=list(tables.values()))
 
 
+# --------------------------------------------------- sign-in and calibration (0008)
+# Added for the workbench (issue 18). ``credentials`` holds one argon2 hash per person (the
+# hash string carries its own salt and parameters); it is a table of its own so that people
+# rows, which the CLI lists and logs, never carry it. A calibration round is a fixed sample
+# of findings (``calibration_items``, in order) that several reviewers judge blind; their
+# verdicts (``calibration_verdicts``, one per reviewer and finding) are an exercise, never a
+# review decision: they do not reach ``review_log`` or the scores.
+
+
+def _workbench_tables(md: MetaData) -> dict[str, Table]:
+    """The tables created by migration 0008 (frozen: later changes go in new migrations)."""
+    from sqlalchemy import UniqueConstraint
+
+    return {
+        "credentials": Table(
+            "credentials",
+            md,
+            Column("person_id", Integer, primary_key=True, autoincrement=False),
+            Column("password_hash", String(400), nullable=False),
+            Column("set_at", String(40), nullable=False),
+            Column("set_by", String(200), nullable=False, default=""),
+        ),
+        "calibration_rounds": Table(
+            "calibration_rounds",
+            md,
+            Column("id", Integer, primary_key=True, autoincrement=True),
+            Column("name", String(200), nullable=False),
+            Column("created_at", String(40), nullable=False),
+            Column("created_by", String(200), nullable=False),
+            Column("date_from", String(10), nullable=False),
+            Column("date_to", String(10), nullable=False),
+            Column("seed", Integer, nullable=False),
+            Column("size", Integer, nullable=False),
+            Column("reviewers", Text, nullable=False, default="[]"),
+            Column("closed_at", String(40)),
+        ),
+        "calibration_items": Table(
+            "calibration_items",
+            md,
+            Column("round_id", Integer, nullable=False, index=True),
+            Column("position", Integer, nullable=False),
+            Column("finding_id", String(32), nullable=False),
+            UniqueConstraint("round_id", "position", name="ux_calibration_items_position"),
+        ),
+        "calibration_verdicts": Table(
+            "calibration_verdicts",
+            md,
+            Column("id", Integer, primary_key=True, autoincrement=True),
+            Column("round_id", Integer, nullable=False, index=True),
+            Column("finding_id", String(32), nullable=False),
+            Column("reviewer", String(200), nullable=False),
+            Column("verdict", String(20), nullable=False),
+            Column("note", Text, nullable=False, default=""),
+            Column("at", String(40), nullable=False),
+            UniqueConstraint("round_id", "finding_id", "reviewer", name="ux_calibration_verdicts_once"),
+        ),
+    }
+
+
+WORKBENCH_TABLES = _workbench_tables(METADATA)
+
+
+def _m0008_workbench(conn: Connection) -> None:
+    md = MetaData()
+    tables = _workbench_tables(md)
+    md.create_all(conn, tables=list(tables.values()))
+
+
+# ------------------------------------------------------------- message search (0009)
+# The search index: one row per message with its search tokens (jieba's search mode, joined
+# by spaces), made from ``messages`` by :meth:`qc.store.database.Store.refresh_search_index`
+# and refreshed lazily: ``search_meta`` records what the index was built from (tokenizer
+# version, newest run, conversation count) and each row the run that saved its conversation.
+# Full text: SQLite's FTS5 table ``search_fts`` (rowid = ``search_docs.id``; the default
+# unicode61 tokenizer splits on the spaces), PostgreSQL's GIN index on
+# ``to_tsvector('simple', tokens)``. The index is derived data: dropping it loses nothing.
+
+
+def _search_tables(md: MetaData) -> dict[str, Table]:
+    """The tables created by migration 0009 (frozen: later changes go in new migrations)."""
+    return {
+        "search_docs": Table(
+            "search_docs",
+            md,
+            Column("id", Integer, primary_key=True, autoincrement=True),
+            Column("run_id", Integer, nullable=False),
+            Column("shop", String(200), nullable=False, default=""),
+            Column("conversation_id", String(400), nullable=False),
+            Column("idx", Integer, nullable=False),
+            Column("date", String(10), nullable=False),
+            Column("role", String(20), nullable=False),
+            Column("tokens", Text, nullable=False, default=""),
+        ),
+        "search_meta": Table(
+            "search_meta",
+            md,
+            Column("key", String(40), primary_key=True, autoincrement=False),
+            Column("value", Text, nullable=False),
+        ),
+    }
+
+
+SEARCH_TABLES = _search_tables(METADATA)
+
+
+def _m0009_search_index(conn: Connection) -> None:
+    from sqlalchemy import Index
+
+    md = MetaData()
+    tables = _search_tables(md)
+    md.create_all(conn, tables=list(tables.values()))
+    docs = tables["search_docs"]
+    # One row per message: a second refresh racing the first fails instead of doubling hits.
+    Index("ux_search_docs_message", docs.c.shop, docs.c.conversation_id, docs.c.idx, unique=True).create(conn)
+    Index("ix_search_docs_date", docs.c.date).create(conn)
+    if conn.dialect.name == "sqlite":
+        from sqlalchemy.exc import OperationalError
+
+        try:
+            conn.execute(text("CREATE VIRTUAL TABLE search_fts USING fts5(tokens)"))
+        except OperationalError:  # an SQLite built without FTS5: search scans the tokens instead
+            pass
+    elif conn.dialect.name == "postgresql":
+        conn.execute(
+            text("CREATE INDEX ix_search_docs_fts ON search_docs USING gin (to_tsvector('simple', tokens))")
+        )
+
+
 # Append-only: (number, name, function). Never edit or reorder a published migration.
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (1, "0001_initial", _m0001_initial),
@@ -528,6 +664,8 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (5, "0005_parts", _m0005_parts),
     (6, "0006_evidence_and_basis", _m0006_evidence_and_basis),
     (7, "0007_people", _m0007_people),
+    (8, "0008_workbench", _m0008_workbench),
+    (9, "0009_search_index", _m0009_search_index),
 )
 
 

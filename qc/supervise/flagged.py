@@ -15,7 +15,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from qc.batch.stored import score_stored
+from qc.batch.stored import StoredScores, score_stored
 from qc.schema import Conversation, Finding
 from qc.scoring.card import counted_kind, load_scorecard, mark_rejected, message_verdicts
 from qc.scoring.periods import Windows, range_period
@@ -26,6 +26,7 @@ __all__ = [
     "free_reasons",
     "FlaggedConversation",
     "flagged_conversations",
+    "flagged_from",
 ]
 
 
@@ -126,11 +127,32 @@ def flagged_conversations(
     if lo > hi:
         return []
     scored = score_stored(store, card, lo, hi, Windows.only(range_period(lo, hi)))
+    return flagged_from(scored, card, agent=agent, kind=kind, min_points=min_points)
+
+
+def flagged_from(
+    scored: StoredScores,
+    card: Any,
+    *,
+    agent: str | None = None,
+    kind: str | None = None,
+    min_points: float = 0.0,
+    date_from: str | None = None,
+    date_to: str | None = None,
+) -> list[FlaggedConversation]:
+    """The flagged conversations of scores already made (:func:`flagged_conversations` without the scoring).
+
+    For a caller that scored the range anyway (the workbench's dashboard): ``scored`` must be
+    scored with the range as one window, or with windows that hold ``date_from`` … ``date_to``
+    whole (a month of a monthly trend); findings dated outside them are left out.
+    """
     _, msg_points = scored.stakes(card)
     out: dict[str, FlaggedConversation] = {}
     messages: dict[str, set[int]] = {}
     for s in scored.findings:
         if agent and s.scored_agent != agent:
+            continue
+        if (date_from and s.date < date_from) or (date_to and s.date > date_to):
             continue
         f = s.finding
         fc = out.setdefault(

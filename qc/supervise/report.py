@@ -31,6 +31,9 @@ from qc.supervise.flagged import flagged_conversations
 from qc.supervise.transcript import build_view
 
 __all__ = [
+    "bar_chart",
+    "line_chart",
+    "weekly_series",
     "ReplyPatterns",
     "load_reply_patterns",
     "ReportData",
@@ -129,6 +132,8 @@ class ReportData:
     rejected: int = 0
     rows: list[dict[str, Any]] = field(default_factory=list)  # the range pooled, one row per agent
     daily_rows: list[dict[str, Any]] = field(default_factory=list)  # each day on its own
+    weekly_rows: list[dict[str, Any]] = field(default_factory=list)  # each ISO week (its days in range)
+    weeks: list[str] = field(default_factory=list)  # the ISO week labels, in order
     card: Any = None
 
 
@@ -158,6 +163,9 @@ def collect_report(
     def mine(who: str) -> bool:
         return agent is None or who == agent
 
+    weekly = score_stored(store, card, date_from, date_to, Windows.every("week"))
+    data.weeks = sorted(weekly.scores.windows, key=lambda label: weekly.scores.windows[label].first)
+    data.weekly_rows = [r for r in weekly.scores.rows if mine(r["agent"])]
     data.daily_rows = [r for r in daily.scores.rows if mine(r["agent"])]
     data.rows = [r for r in pooled.scores.rows if mine(r["agent"])]
     for row in data.daily_rows:
@@ -206,6 +214,7 @@ def _svg_open(w: int, h: int, title: str) -> str:
 
 
 def _line_chart(series: dict[str, dict[str, float]], days: Sequence[str], title: str) -> str:
+    """An inline SVG line chart: one line per series over ``days`` (any labels, in order)."""
     w, h, left, bottom, top, right = 560, 240, 48, 40, 28, 130
     values = [v for s in series.values() for v in s.values()]
     if not values:
@@ -254,6 +263,7 @@ def _line_chart(series: dict[str, dict[str, float]], days: Sequence[str], title:
 
 
 def _bar_chart(values: dict[str, float], title: str) -> str:
+    """An inline SVG bar chart of (negative) points by name, largest loss first."""
     items = sorted(values.items(), key=lambda kv: kv[1])
     w, row, left = 460, 24, 150
     h = 30 + row * max(1, len(items))
@@ -275,6 +285,18 @@ def _bar_chart(values: dict[str, float], title: str) -> str:
     parts.append("</svg>")
     return "".join(parts)
 
+
+def weekly_series(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """Each agent's total score per window label, for the trend chart."""
+    series: dict[str, dict[str, float]] = {}
+    for row in rows:
+        series.setdefault(row["agent"], {})[row["date"]] = row["total_score"]
+    return series
+
+
+# The workbench draws the same charts (qc.serve).
+line_chart = _line_chart
+bar_chart = _bar_chart
 
 # ------------------------------------------------------------------------------------ render
 
@@ -370,6 +392,13 @@ def render_report(data: ReportData, patterns: ReplyPatterns, mask: Callable[[str
         span = f"{escape(data.date_from)} – {escape(data.date_to)}"
         parts.append(f"<h2>考核表 (the range scored as one period: {span})</h2>")
         parts.append(_table(data.rows, data.card, "agents-period"))
+        parts.append(
+            "<h2>每周趋势 (weekly trend: each ISO week pooled, its days inside the range)</h2>"
+            '<div class="charts"><div class="chart" id="chart-weekly">'
+            f"{_line_chart(weekly_series(data.weekly_rows), data.weeks, '每周合计得分 (score per week)')}"
+            "</div></div>"
+        )
+        parts.append(_table(data.weekly_rows, data.card, "agents-weekly"))
         if data.date_from != data.date_to:
             parts.append("<h2>每日 (daily view)</h2>")
             parts.append(_table(data.daily_rows, data.card, "agents-daily"))

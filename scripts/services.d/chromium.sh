@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Headless Chromium for tests/test_report_browser.py: installs Debian's chromium and
-# chromium-driver (and a CJK font so screenshots show Chinese) with apt-get when missing.
+# Headless Chromium for tests/test_report_browser.py and tests/test_serve_browser.py: installs
+# Debian's chromium and chromium-driver, and fonts-noto-cjk (without a CJK font every Chinese
+# character of the report and the workbench renders as a box), with apt-get when missing.
 # Prints nothing on stdout (no settings to export); apt's chatter goes to stderr only when it fails.
 set -u
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
-fc-list 2>/dev/null | grep -qi -e wqy -e "noto sans cjk" || need+=(fonts-wqy-microhei)
+fc-list 2>/dev/null | grep -qi "noto sans cjk" || need+=(fonts-noto-cjk)
 [ ${#need[@]} -eq 0 ] && exit 0
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "chromium.sh: apt-get not found; install ${need[*]} by hand" >&2

@@ -1,0 +1,148 @@
+"""``qc serve``: the QA team's workbench in the browser, over the store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from qc.cli import app
+from qc.cli._common import err, handle_errors
+from qc.cli._store_opts import DEFAULT_DB, DbOption, open_db
+from qc.errors import ConfigError
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+DEMO_DB = "out/demo.sqlite"
+# The demo accounts (README): a supervisor, two reviewers and one agent, passwords documented.
+DEMO_PEOPLE = (
+    ("演示主管", "supervisor", None, "demo-supervisor"),
+    ("质检小王", "reviewer", None, "demo-reviewer"),
+    ("质检小李", "reviewer", None, "demo-reviewer"),
+    ("阿杰", "agent", "柚子优选旗舰店:阿杰", "demo-agent"),
+)
+
+
+def _demo_store(db: str) -> None:
+    """Inspect the bundled demo days into ``db`` (once) and register the demo accounts."""
+    from qc.batch.run import run_inspection
+    from qc.paths import demo_dir
+    from qc.rules import RuleSettings
+    from qc.run.executors import LocalExecutor
+    from qc.run.inspector import build_inspector
+    from qc.store.database import open_store
+    from qc.supervise.accounts import set_password
+    from qc.supervise.people import add_person, list_people
+
+    if not Path(db).exists():
+        err(f"inspecting the demo days into {db} …")
+        executor = LocalExecutor(build_inspector(RuleSettings()))
+        out = Path(db).parent / "demo-serve"
+        for day in ("day", "next_day"):
+            run_inspection([demo_dir() / day], out / day, executor, store=db, keep_results=False)
+    with open_store(db) as store:
+        known = {p.name for p in list_people(store)}
+        for name, role, agent_id, password in DEMO_PEOPLE:
+            if name not in known:
+                add_person(store, name, role, agent_id=agent_id, by="qc serve --demo", note="demo account")
+                set_password(store, name, password, by="qc serve --demo")
+
+
+@app.command("serve")
+@handle_errors
+def serve_cli(
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on; anything but 127.0.0.1 is warned about.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8765,
+    scorecard: Annotated[
+        Path | None, typer.Option(help="Shop scorecard TOML (the one the store was inspected with).")
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Open the store, say who can sign in, and exit without serving.")
+    ] = False,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help=f"Inspect the bundled demo days into {DEMO_DB} (once), add the demo accounts, serve it.",
+        ),
+    ] = False,
+    ssl_certfile: Annotated[Path | None, typer.Option(help="Serve https with this certificate.")] = None,
+    ssl_keyfile: Annotated[Path | None, typer.Option(help="The certificate's private key.")] = None,
+    behind_https: Annotated[
+        bool,
+        typer.Option("--behind-https", help="A TLS proxy serves it as https: mark cookies Secure."),
+    ] = False,
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Serve the workbench: dashboard, review queue, conversations, appeals, calibration, search.
+
+    People sign in with their name from the people table (qc people add) and a password
+    (qc people password NAME); reviewers work the review queue and calibration rounds,
+    supervisors also rule appeals, agents see their own conversations, findings and appeals.
+    Binds 127.0.0.1 unless --host says otherwise. Requests are not logged (URLs can hold
+    search words). Stop it with Ctrl-C.
+
+    \b
+    Example:
+        qc serve --db out/qc.sqlite --check
+        qc serve --db out/qc.sqlite --port 8765
+        qc serve --demo
+    """  # noqa: D301 - the \b line keeps click from rewrapping the examples
+    from qc.scoring.card import load_scorecard
+    from qc.supervise.accounts import has_password
+    from qc.supervise.people import list_people
+
+    if (ssl_certfile is None) != (ssl_keyfile is None):
+        raise ConfigError("give both --ssl-certfile and --ssl-keyfile, or neither")
+    if demo:
+        db = DEMO_DB if db == DEFAULT_DB else db
+        _demo_store(db)
+    card = load_scorecard(scorecard)
+    store = open_db(db)
+    people = list_people(store)
+    can = [p for p in people if has_password(store, p)]
+    for p in can:
+        err(f"  {p.name} ({p.role}{', ' + p.agent_id if p.agent_id else ''}) can sign in")
+    if not can:
+        store.close()
+        raise ConfigError(
+            f"nobody can sign in to {db}: register people (qc people add NAME --role supervisor)"
+            " and give them a password (qc people password NAME)"
+        )
+    if demo:
+        err("demo passwords: 演示主管 demo-supervisor · 质检小王, 质检小李 demo-reviewer · 阿杰 demo-agent")
+    if host not in LOOPBACK:
+        err(
+            f"qc: warning: listening on {host}, not only this machine: anyone who can reach port {port}"
+            " sees the sign-in page; use https (--ssl-certfile) or a TLS proxy (--behind-https)"
+        )
+    if check:
+        store.close()
+        err(f"{db}: {len(can)} of {len(people)} people can sign in; the store opens (schema up to date)")
+        return
+    import uvicorn
+
+    from qc.serve import create_app
+
+    secure = behind_https or ssl_certfile is not None
+    loopback = host in LOOPBACK
+    web = create_app(
+        store, card, secure=secure, allowed_hosts=["127.0.0.1", "localhost", "[::1]"] if loopback else None
+    )
+    scheme = "https" if ssl_certfile is not None else "http"
+    shown = f"[{host}]" if ":" in host else host
+    err(f"qc workbench on {scheme}://{shown}:{port}/ (Ctrl-C stops it)")
+    try:
+        uvicorn.run(
+            web,
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            ssl_certfile=str(ssl_certfile) if ssl_certfile else None,
+            ssl_keyfile=str(ssl_keyfile) if ssl_keyfile else None,
+        )
+    finally:
+        store.close()

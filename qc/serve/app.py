@@ -1,0 +1,263 @@
+"""The workbench as a Starlette application: routes, the role of each, and the request wrapper.
+
+Every route goes through :func:`_endpoint`, which finds the session, checks the person is
+still registered and holds one of the route's roles, checks the CSRF token of every POST,
+runs the handler in a worker thread (the store API is synchronous) and turns a refused
+supervision step into a message on the page, never a traceback. What a page shows comes from
+the supervision functions the CLI uses (:mod:`qc.supervise`), scores from
+:func:`qc.batch.stored.score_stored`; the store is reached only through :class:`Store`.
+
+Routes (roles: R reviewer, S supervisor, A agent):
+
+========================================  =======  ===========================================
+``GET /login``, ``POST /login``           anyone   sign in (name and password)
+``POST /logout``                          R S A    sign out
+``GET /``                                 R S A    dashboard (an agent: their own row)
+``GET /findings``                         R S A    the findings behind a number
+``GET /conversations/{id}``               R S A    transcript with evidence (``?mask=1``)
+``POST /findings/{id}/review``            R S      confirm or reject one finding
+``GET /queue``, ``POST /queue/decide``    R S      the review queue (keys c r s n)
+``GET /appeals``, ``POST /appeals``       R S A    appeals; an agent opens one on their finding
+``POST /appeals/{id}/answer``             R S      answer an open appeal
+``POST /appeals/{id}/rule|reopen``        S        final ruling, reopening
+``GET|POST /calibration``                 R S      rounds; a supervisor opens one
+``GET /calibration/{id}``, ``POST …/verdict`` R S  blind verdicts, then κ and disagreements
+``GET /search``                           R S A    message search (an agent: their own)
+``GET /static/…``                         anyone   CSS, the keyboard script, htmx
+========================================  =======  ===========================================
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from urllib.parse import urlencode, urlparse
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from qc.errors import QcError
+from qc.scoring.card import Scorecard
+from qc.serve.auth import COOKIE, Session, csrf_ok
+from qc.serve.context import Ctx, NotFound, Workbench, local_url
+from qc.store.database import Store
+from qc.supervise.people import AGENT, REVIEWER, SUPERVISOR, Person, list_people
+
+__all__ = ["Workbench", "create_app"]
+
+STATIC = Path(__file__).resolve().parent / "static"
+ALL = (REVIEWER, SUPERVISOR, AGENT)
+STAFF = (REVIEWER, SUPERVISOR)
+
+
+Handler = Callable[[Ctx], Response]
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _with_cookie(response: Response, wb: Workbench, session: Session) -> Response:
+    response.set_cookie(
+        COOKIE, session.id, httponly=True, samesite="strict", secure=wb.secure, path="/", max_age=None
+    )
+    return response
+
+
+def _security_headers(response: Response) -> Response:
+    # Scripts only from this site (htmx and the keyboard script are files, never inline), no
+    # framing, no sniffing, no referrer leaving the site.
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
+        " frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _origin_ok(request: Request) -> bool:
+    """A POST from a page of this site (or a client that sends no Origin, like a test client)."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    return urlparse(origin).netloc == request.headers.get("host", "")
+
+
+def _current(wb: Workbench, session: Session | None) -> Person | None:
+    """The session's person, read again from the people table (removed people are signed out)."""
+    if session is None or session.person is None:
+        return None
+    now = next((p for p in list_people(wb.store) if p.id == session.person.id), None)
+    session.person = now
+    return now
+
+
+def _endpoint(handler: Handler, roles: Sequence[str]) -> Endpoint:
+    async def endpoint(request: Request) -> Response:
+        wb: Workbench = request.app.state.wb
+        session = wb.sessions.get(request.cookies.get(COOKIE))
+        person = await run_in_threadpool(_current, wb, session)
+        if session is None or person is None:
+            if request.method == "GET":
+                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                return _security_headers(RedirectResponse("/login?" + urlencode({"next": target}), 303))
+            return _security_headers(PlainTextResponse("sign in first", status_code=401))
+        if person.role not in roles:
+            return _security_headers(PlainTextResponse(f"not for the role {person.role}", status_code=403))
+        form = None
+        if request.method == "POST":
+            form = await request.form()
+            token = form.get("csrf") if isinstance(form.get("csrf"), str) else None
+            token = token or request.headers.get("X-CSRF-Token")
+            if not csrf_ok(session, token if isinstance(token, str) else None) or not _origin_ok(request):
+                return _security_headers(
+                    PlainTextResponse("refused: the form's CSRF token is missing or wrong", status_code=403)
+                )
+        ctx = Ctx(request, wb, session, person, form)
+        try:
+            response = await run_in_threadpool(handler, ctx)
+        except NotFound:
+            response = ctx.render("error.html", status=404, message="没有这个页面或对象 (not found)")
+        except QcError as exc:
+            # A refused step (wrong state, wrong person, missing note): say why, keep the page.
+            if request.method == "POST" and not ctx.htmx:
+                ctx.flash("error", str(exc))
+                response = ctx.redirect(_back(request))
+            else:
+                response = ctx.render("error.html", status=400, message=str(exc))
+        except Exception as exc:  # a bug: one line on stderr, never the request's data or a traceback
+            print(
+                f"qc serve: internal error on {request.method} {request.url.path}: {type(exc).__name__}",
+                file=sys.stderr,
+            )
+            response = PlainTextResponse("internal error (logged on the server)", status_code=500)
+        return _security_headers(response)
+
+    return endpoint
+
+
+def _back(request: Request) -> str:
+    """Where a refused POST returns to: the page it came from (same site), else home."""
+    referer = request.headers.get("referer", "")
+    parsed = urlparse(referer)
+    if parsed.netloc and parsed.netloc != request.headers.get("host", ""):
+        return "/"
+    return (parsed.path or "/") + (f"?{parsed.query}" if parsed.query else "")
+
+
+# ------------------------------------------------------------------------------ sign-in
+
+
+async def login_page(request: Request) -> Response:
+    """The sign-in form (an anonymous session carries its CSRF token)."""
+    wb: Workbench = request.app.state.wb
+    session = wb.sessions.get(request.cookies.get(COOKIE)) or wb.sessions.new()
+    error = request.query_params.get("error", "")
+    html = wb.env.get_template("login.html").render(
+        csrf=session.csrf,
+        next=local_url(request.query_params.get("next", "/")),
+        error={
+            "1": "名字或密码不对 (wrong name or password)",
+            "2": "尝试次数太多，请稍后再试 (too many tries)",
+        }.get(error, ""),
+        person=None,
+        flashes=[],
+        path="/login",
+    )
+    return _security_headers(_with_cookie(HTMLResponse(html), wb, session))
+
+
+async def login_submit(request: Request) -> Response:
+    """Check name and password; on success a new session replaces the anonymous one."""
+    from qc.supervise.accounts import verify_login
+
+    wb: Workbench = request.app.state.wb
+    session = wb.sessions.get(request.cookies.get(COOKIE))
+    form = await request.form()
+    token = form.get("csrf")
+    if not csrf_ok(session, token if isinstance(token, str) else None) or not _origin_ok(request):
+        return _security_headers(
+            PlainTextResponse("refused: the form's CSRF token is missing or wrong", status_code=403)
+        )
+    assert session is not None
+    name = str(form.get("name") or "").strip()
+    password = str(form.get("password") or "")
+    target = local_url(str(form.get("next") or "/"))
+    if wb.throttle.blocked(name):
+        return _security_headers(RedirectResponse("/login?" + urlencode({"error": "2", "next": target}), 303))
+    person = await run_in_threadpool(verify_login, wb.store, name, password)
+    if person is None:
+        wb.throttle.failed(name)
+        return _security_headers(RedirectResponse("/login?" + urlencode({"error": "1", "next": target}), 303))
+    wb.throttle.succeeded(name)
+    wb.sessions.drop(session.id)
+    fresh = wb.sessions.new(person)
+    return _security_headers(_with_cookie(RedirectResponse(target, 303), wb, fresh))
+
+
+def logout(ctx: Ctx) -> Response:
+    """Forget the session on the server and in the browser."""
+    ctx.wb.sessions.drop(ctx.session.id)
+    response = RedirectResponse("/login", 303)
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict", secure=ctx.wb.secure)
+    return response
+
+
+# ------------------------------------------------------------------------------ the app
+
+
+def create_app(
+    store: Store, card: Scorecard, *, secure: bool = False, allowed_hosts: Sequence[str] | None = None
+) -> Starlette:
+    """The workbench over an open store, scored with ``card``; ``secure`` marks cookies Secure.
+
+    ``allowed_hosts`` (``qc serve`` on 127.0.0.1: the loopback names) refuses requests naming
+    another host, so a page whose DNS name is rebound to this machine cannot talk to it.
+    """
+    from qc.serve import views
+
+    routes = [
+        Route("/login", login_page, methods=["GET"]),
+        Route("/login", login_submit, methods=["POST"]),
+        Route("/logout", _endpoint(logout, ALL), methods=["POST"]),
+        Route("/", _endpoint(views.dashboard, ALL), methods=["GET"]),
+        Route("/findings", _endpoint(views.findings, ALL), methods=["GET"]),
+        Route("/findings/{finding_id}/review", _endpoint(views.review_finding, STAFF), methods=["POST"]),
+        Route("/conversations/{conversation_id:path}", _endpoint(views.conversation, ALL), methods=["GET"]),
+        Route("/queue", _endpoint(views.queue, STAFF), methods=["GET"]),
+        Route("/queue/decide", _endpoint(views.queue_decide, STAFF), methods=["POST"]),
+        Route("/appeals", _endpoint(views.appeals, ALL), methods=["GET"]),
+        Route("/appeals", _endpoint(views.appeal_open, (AGENT,)), methods=["POST"]),
+        Route("/appeals/{appeal_id:int}/answer", _endpoint(views.appeal_answer, STAFF), methods=["POST"]),
+        Route("/appeals/{appeal_id:int}/rule", _endpoint(views.appeal_rule, (SUPERVISOR,)), methods=["POST"]),
+        Route(
+            "/appeals/{appeal_id:int}/reopen", _endpoint(views.appeal_reopen, (SUPERVISOR,)), methods=["POST"]
+        ),
+        Route("/calibration", _endpoint(views.calibration, STAFF), methods=["GET"]),
+        Route("/calibration", _endpoint(views.calibration_open, (SUPERVISOR,)), methods=["POST"]),
+        Route("/calibration/{round_id:int}", _endpoint(views.calibration_round, STAFF), methods=["GET"]),
+        Route(
+            "/calibration/{round_id:int}/verdict",
+            _endpoint(views.calibration_verdict, STAFF),
+            methods=["POST"],
+        ),
+        Route("/search", _endpoint(views.search, ALL), methods=["GET"]),
+        Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
+    ]
+    from qc.serve.render import highlight, mark_class
+
+    middleware = (
+        [Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))] if allowed_hosts else []
+    )
+    app = Starlette(routes=routes, middleware=middleware)
+    wb = Workbench(store=store, card=card, secure=secure)
+    wb.env.globals.update(mark_class=mark_class, highlight=highlight)
+    app.state.wb = wb
+    return app

@@ -1,0 +1,140 @@
+"""What a page handler is given: the shared workbench state and the request's context.
+
+Kept apart from :mod:`qc.serve.app` (the routes) so the handlers in :mod:`qc.serve.views`
+import it without importing the app that imports them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlparse
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse
+
+from qc.readers.roles import fold_agent_id
+from qc.scoring.card import Scorecard
+from qc.serve.auth import Session, Sessions, Throttle
+from qc.store.database import Store
+from qc.supervise.people import AGENT, Person
+
+__all__ = ["Ctx", "NotFound", "Workbench", "local_url"]
+
+
+class NotFound(Exception):
+    """The page or object does not exist, or is not the person's to see (both answer 404)."""
+
+
+@dataclass(slots=True)
+class Workbench:
+    """What every request shares: the store, the scorecard, sessions and caches."""
+
+    store: Store
+    card: Scorecard
+    secure: bool = False  # mark cookies Secure (served over https)
+    sessions: Sessions = field(default_factory=Sessions)
+    throttle: Throttle = field(default_factory=Throttle)
+    cache: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    env: Environment = field(
+        default_factory=lambda: Environment(
+            loader=PackageLoader("qc.serve", "templates"),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+    )
+
+    def cached(self, key: tuple[Any, ...], version: Any, make: Callable[[], Any]) -> Any:
+        """``make()`` once per ``key`` and store ``version``; a newer version makes it again.
+
+        Few entries are kept (the latest per key): the workbench serves a team, not the web.
+        """
+        with self.lock:
+            hit = self.cache.get(key)
+        if hit is not None and hit[0] == version:
+            return hit[1]
+        value = make()
+        with self.lock:
+            if len(self.cache) > 64:
+                self.cache.clear()
+            self.cache[key] = (version, value)
+        return value
+
+    def own_agent(self, person: Person) -> str | None:
+        """The stored agent id an agent's findings are charged to (as the store spells it)."""
+        if person.role != AGENT or not person.agent_id:
+            return None
+        want = fold_agent_id(person.agent_id)
+        return next((a for a in self.store.agents() if fold_agent_id(a) == want), person.agent_id)
+
+
+@dataclass(slots=True)
+class Ctx:
+    """One request as a handler sees it."""
+
+    request: Request
+    wb: Workbench
+    session: Session
+    person: Person
+    form: FormData | None = None
+
+    @property
+    def store(self) -> Store:
+        """The workbench's store."""
+        return self.wb.store
+
+    def arg(self, name: str, default: str = "") -> str:
+        """A query-string argument, stripped."""
+        return (self.request.query_params.get(name) or default).strip()
+
+    def field(self, name: str, default: str = "") -> str:
+        """A form field of a POST, stripped."""
+        value = self.form.get(name) if self.form is not None else None
+        return value.strip() if isinstance(value, str) else default
+
+    def fields(self, name: str) -> list[str]:
+        """Every value of a repeated form field."""
+        if self.form is None:
+            return []
+        return [v.strip() for v in self.form.getlist(name) if isinstance(v, str)]
+
+    @property
+    def htmx(self) -> bool:
+        """True when htmx made the request (it wants a fragment, not a page)."""
+        return self.request.headers.get("HX-Request") == "true"
+
+    def flash(self, level: str, message: str) -> None:
+        """A message for the next page the person sees."""
+        self.session.flash.append((level, message))
+
+    def render(self, template: str, status: int = 200, **values: Any) -> HTMLResponse:
+        """A page (or fragment) rendered with the person, the CSRF token and pending messages."""
+        flashes, self.session.flash = self.session.flash, []
+        html = self.wb.env.get_template(template).render(
+            person=self.person,
+            csrf=self.session.csrf,
+            flashes=flashes,
+            path=self.request.url.path,
+            card=self.wb.card,
+            **values,
+        )
+        return HTMLResponse(html, status_code=status)
+
+    def redirect(self, url: str) -> RedirectResponse:
+        """See-other to a page of this site (a POST's answer)."""
+        return RedirectResponse(local_url(url), status_code=303)
+
+
+def local_url(url: str) -> str:
+    """``url`` if it is a path on this site, else ``/`` (no open redirect via ``next=``)."""
+    parsed = urlparse(url)
+    # "/\\host" is "//host" to a browser: an open redirect too.
+    if parsed.scheme or parsed.netloc or not url.startswith("/") or url[1:2] in ("/", "\\"):
+        return "/"
+    return url

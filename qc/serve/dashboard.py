@@ -1,0 +1,183 @@
+"""What the dashboard shows, scored from the store through the one scoring path.
+
+The period's per-agent table (服务态度 and every item of the card: points and score), the
+trend per ISO week and per month, points by kind and the worst conversations all come from
+:func:`qc.batch.stored.score_stored`, review decisions applied, like ``qc export`` and
+``qc report``. A month period is read off the monthly trend's scores (the same window pooled
+the same way) and a week off the weekly one, so the default dashboard scores the store twice,
+not three times; worst conversations come from the same scores
+(:func:`qc.supervise.flagged.flagged_from`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date as Date
+from datetime import timedelta
+from typing import Any
+
+from qc.batch.stored import StoredScores, score_stored
+from qc.schema import Deduction
+from qc.scoring.card import Scorecard
+from qc.scoring.periods import Period, Windows, parse_period, period_of, range_period
+from qc.scoring.scores import KIND_LABELS
+from qc.store.database import Store
+from qc.supervise.flagged import FlaggedConversation, flagged_from
+
+__all__ = [
+    "Column",
+    "Dashboard",
+    "TREND_MONTHS",
+    "TREND_WEEKS",
+    "build_dashboard",
+    "default_period",
+    "deductions_of",
+    "parse_range",
+]
+
+TREND_WEEKS = 8  # ISO weeks shown in the weekly trend, ending with the period's
+TREND_MONTHS = 6  # months shown in the monthly trend
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A column of the per-agent table: row key, header, and what its number links to."""
+
+    key: str
+    header: str
+    item: str | None = None  # the card item whose findings are behind it
+    kind: str | None = None  # or the finding kind counted in it
+
+
+@dataclass(slots=True)
+class Dashboard:
+    """Everything the dashboard page shows for one period."""
+
+    period: Period
+    columns: list[Column]
+    rows: list[dict[str, Any]]
+    weeks: list[str]
+    weekly: dict[str, dict[str, float]]  # agent → week label → total score
+    months: list[str]
+    monthly: dict[str, dict[str, float]]
+    by_kind: dict[str, float]
+    worst: list[FlaggedConversation]
+    deductions: list[Deduction] = field(default_factory=list)
+    rejected: int = 0
+
+
+def default_period(store: Store, card: Scorecard) -> Period | None:
+    """The appraisal period (the card's: a month by default) of the newest stored day."""
+    span = store.day_range()
+    if span is None:
+        return None
+    return period_of(span[1], card.appraisal) or parse_period(span[1])
+
+
+def columns(card: Scorecard) -> list[Column]:
+    """The table's columns: 服务态度 counts first, then each item's points and score, then totals."""
+    cols = [Column("conversations", "会话数")]
+    for kind in card.verdict_order:
+        cols.append(Column(kind, f"{KIND_LABELS.get(kind, kind)}次数", kind=kind))
+    cols.append(Column("needs_review", "待复核"))
+    for item in card.items:
+        cols.append(Column(f"{item.id}_points", f"{item.label}加减分", item=item.id))
+        cols.append(Column(f"{item.id}_score", f"{item.label}得分", item=item.id))
+    cols.append(Column("total_points", "合计加减分", item="*"))
+    cols.append(Column("total_score", "合计得分", item="*"))
+    return cols
+
+
+def _months_back(period: Period, n: int) -> str:
+    first = Date.fromisoformat(period.last).replace(day=1)
+    for _ in range(n - 1):
+        first = (first - timedelta(days=1)).replace(day=1)
+    return first.isoformat()
+
+
+def _weeks_back(period: Period, n: int) -> str:
+    last = Date.fromisoformat(period.last)
+    monday = last - timedelta(days=last.weekday())
+    return (monday - timedelta(weeks=n - 1)).isoformat()
+
+
+def _trend(scored: StoredScores, agent: str | None) -> tuple[list[str], dict[str, dict[str, float]]]:
+    labels = sorted(scored.scores.windows, key=lambda label: scored.scores.windows[label].first)
+    series: dict[str, dict[str, float]] = {}
+    for row in scored.scores.rows:
+        if agent is None or row["agent"] == agent:
+            series.setdefault(row["agent"], {})[row["date"]] = row["total_score"]
+    return labels, series
+
+
+def build_dashboard(store: Store, card: Scorecard, period: Period, *, agent: str | None = None) -> Dashboard:
+    """Score the period and its trends (decisions applied); ``agent`` keeps one agent's rows only."""
+    month_from = min(_months_back(period, TREND_MONTHS), period.first)
+    week_from = min(_weeks_back(period, TREND_WEEKS), period.first)
+    monthly = score_stored(store, card, month_from, period.last, Windows.every("month"))
+    weekly = score_stored(store, card, week_from, period.last, Windows.every("week"))
+    if period.kind == "month":
+        pooled = monthly
+    elif period.kind == "week":
+        pooled = weekly
+    else:
+        pooled = score_stored(store, card, period.first, period.last, Windows.only(period))
+    label = period.label if period.kind in ("month", "week") else pooled_label(pooled, period)
+
+    def mine(who: str) -> bool:
+        return agent is None or who == agent
+
+    rows = [r for r in pooled.scores.rows if r["date"] == label and mine(r["agent"])]
+    rows.sort(key=lambda r: (r["total_score"], r["agent"]))
+    deductions = [d for d in pooled.scores.deductions if d.date == label and mine(d.agent)]
+    labels = {i.id: i.label for i in card.items}
+    by_kind: dict[str, float] = {}
+    for d in deductions:
+        key = f"{KIND_LABELS.get(d.kind, d.kind)}" if d.kind else labels.get(d.item, d.item)
+        by_kind[key] = round(by_kind.get(key, 0.0) + d.points, 6)
+    weeks, weekly_series = _trend(weekly, agent)
+    months, monthly_series = _trend(monthly, agent)
+    worst = flagged_from(pooled, card, agent=agent, date_from=period.first, date_to=period.last)
+    return Dashboard(
+        period=period,
+        columns=columns(card),
+        rows=rows,
+        weeks=weeks,
+        weekly=weekly_series,
+        months=months,
+        monthly=monthly_series,
+        by_kind=by_kind,
+        worst=worst[:10],
+        deductions=deductions,
+        rejected=len(pooled.rejected),
+    )
+
+
+def pooled_label(scored: StoredScores, period: Period) -> str:
+    """The window label a period was scored under (its own label, ``2026-11-24`` for a day)."""
+    return next(iter(scored.scores.windows), period.label)
+
+
+def deductions_of(
+    store: Store, card: Scorecard, period: Period, *, agent: str, item: str
+) -> tuple[list[Deduction], StoredScores]:
+    """The deductions of one agent in the period pooled, of one item (``*``: every item)."""
+    scored = score_stored(store, card, period.first, period.last, Windows.only(period))
+    found = [d for d in scored.scores.deductions if d.agent == agent and (item == "*" or d.item == item)]
+    return found, scored
+
+
+def parse_range(text_from: str | None, text_to: str | None, text_period: str | None) -> Period | None:
+    """The period a page is asked for: ``period=2026-11`` (or a week or day), or ``from``/``to``.
+
+    Raises:
+        ConfigError: a label or date that is none of these.
+    """
+    if text_period:
+        return parse_period(text_period)
+    if text_from and text_to:
+        return range_period(text_from, text_to)
+    if text_from or text_to:
+        day = text_from or text_to or ""
+        return range_period(day, day)
+    return None

@@ -1,0 +1,504 @@
+"""The workbench's pages: each handler reads through the supervision layer and renders a template.
+
+Handlers run in a worker thread with the request's :class:`~qc.serve.app.Ctx`; the wrapper
+has already checked the session, the role and the CSRF token. What is left here is whose
+data a person may see: an agent sees only their own rows, conversations, findings and
+appeals, and anything else answers 404 (:class:`~qc.serve.app.NotFound`), the same as a
+page that does not exist, so an id guessed in the URL tells nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.responses import Response
+
+from qc.errors import ConfigError
+from qc.scoring.periods import Period, Windows
+from qc.scoring.scores import KIND_LABELS
+from qc.serve.context import Ctx, NotFound
+from qc.serve.dashboard import build_dashboard, default_period, parse_range
+from qc.serve.render import kinds_chart, mood_chart, trend_chart
+from qc.store.database import StoredFinding
+from qc.supervise import appeal as appeals_api
+from qc.supervise import calibration as cal
+from qc.supervise.people import AGENT, REVIEWERS, SUPERVISOR, list_people
+from qc.supervise.queue import HELD, build_queue, next_pending
+from qc.supervise.review import ReviewError, decide
+from qc.supervise.transcript import build_view, buyer_sentiments, load_view
+from qc.text.pii import Masker
+
+__all__ = [
+    "appeal_answer",
+    "appeal_open",
+    "appeal_reopen",
+    "appeal_rule",
+    "appeals",
+    "calibration",
+    "calibration_open",
+    "calibration_round",
+    "calibration_verdict",
+    "conversation",
+    "dashboard",
+    "findings",
+    "queue",
+    "queue_decide",
+    "review_finding",
+    "search",
+]
+
+SOURCE = "serve"  # the audit trail's source of every decision made in the workbench
+
+
+# ------------------------------------------------------------------------------ scope
+
+
+def _agent(ctx: Ctx) -> str | None:
+    """The agent a page is about: an agent's own account, always; for staff the ``agent`` argument."""
+    if ctx.person.role == AGENT:
+        return ctx.wb.own_agent(ctx.person) or "\0nobody"
+    return ctx.arg("agent") or None
+
+
+def _period(ctx: Ctx) -> Period:
+    """The period asked for (``period`` or ``from``/``to``), else the newest appraisal period."""
+    asked = parse_range(ctx.arg("from") or None, ctx.arg("to") or None, ctx.arg("period") or None)
+    if asked is not None:
+        return asked
+    found = default_period(ctx.store, ctx.wb.card)
+    if found is None:
+        raise ConfigError("the store holds no inspected day yet: qc inspect DAY --out DIR --db STORE")
+    return found
+
+
+def _mine(ctx: Ctx, stored: StoredFinding) -> bool:
+    """True when the person may see this finding (staff: all; an agent: their own)."""
+    return ctx.person.role != AGENT or ctx.person.charged_with(stored.scored_agent or stored.finding.agent)
+
+
+def _check_conversation(ctx: Ctx, conversation_id: str) -> None:
+    """404 unless the conversation exists and, for an agent, counts for or charges them."""
+    agents = ctx.store.agents_of_conversation(conversation_id)
+    if not agents and not ctx.store.conversations([conversation_id]):
+        raise NotFound
+    if ctx.person.role == AGENT and not any(ctx.person.charged_with(a) for a in agents):
+        raise NotFound
+
+
+def _finding(ctx: Ctx, finding_id: str) -> StoredFinding:
+    stored = ctx.store.finding(finding_id)
+    if stored is None or not _mine(ctx, stored):
+        raise NotFound
+    return stored
+
+
+def _masker(ctx: Ctx) -> Masker:
+    return Masker(ctx.arg("mask") == "1")
+
+
+def _version(ctx: Ctx) -> tuple[int, int]:
+    return ctx.store.data_version()
+
+
+# ------------------------------------------------------------------------------ dashboard
+
+
+def dashboard(ctx: Ctx) -> Response:
+    """Per-agent table of the period, weekly and monthly trend, points by kind, worst conversations."""
+    period = _period(ctx)
+    agent = _agent(ctx)
+    data = ctx.wb.cached(
+        ("dashboard", period, agent),
+        _version(ctx),
+        lambda: build_dashboard(ctx.store, ctx.wb.card, period, agent=agent),
+    )
+    query = {"from": period.first, "to": period.last}
+    return ctx.render(
+        "dashboard.html",
+        data=data,
+        period=period,
+        query=query,
+        weekly_chart=trend_chart(data.weekly, data.weeks, "每周合计得分 (score per ISO week)"),
+        monthly_chart=trend_chart(data.monthly, data.months, "每月合计得分 (score per month)"),
+        kinds_chart=kinds_chart(data.by_kind),
+        by_kind=sorted(data.by_kind.items(), key=lambda kv: kv[1]),
+        kind_labels=KIND_LABELS,
+        urlencode=urlencode,
+    )
+
+
+def _scored_period(ctx: Ctx, period: Period) -> Any:
+    from qc.batch.stored import score_stored
+
+    return ctx.wb.cached(
+        ("pooled", period),
+        _version(ctx),
+        lambda: score_stored(ctx.store, ctx.wb.card, period.first, period.last, Windows.only(period)),
+    )
+
+
+def findings(ctx: Ctx) -> Response:
+    """The findings behind a number of the dashboard: of an item's deductions, of a kind, or all."""
+    period = _period(ctx)
+    agent = _agent(ctx)
+    item = ctx.arg("item")
+    kind = ctx.arg("kind")
+    held = ctx.arg("held") == "1"
+    scored = _scored_period(ctx, period)
+    points, _ = scored.stakes(ctx.wb.card)
+    label = next(iter(scored.scores.windows), period.label)
+    if item:
+        ids: set[str] = set()
+        for d in scored.scores.deductions:
+            if d.date == label and (agent is None or d.agent == agent) and (item == "*" or d.item == item):
+                ids.update(d.finding_ids)
+        rows = [s for s in scored.findings if s.finding.id in ids]
+    else:
+        rows = [
+            s
+            for s in scored.findings
+            if (agent is None or s.scored_agent == agent)
+            and (not kind or s.finding.kind == kind)
+            and (s.finding.needs_review if held else s.finding.live or ctx.arg("all") == "1")
+        ]
+    rows = [s for s in rows if _mine(ctx, s)]
+    mask = _masker(ctx)
+    item_label = next((i.label for i in ctx.wb.card.items if i.id == item), "合计" if item == "*" else item)
+    return ctx.render(
+        "findings.html",
+        rows=rows,
+        points=points,
+        states=scored.states,
+        period=period,
+        agent=agent if ctx.person.role != AGENT else ctx.wb.own_agent(ctx.person),
+        item=item_label,
+        kind=KIND_LABELS.get(kind, kind) or ("待复核 held for review" if held else ""),
+        mask=mask,
+        kind_labels=KIND_LABELS,
+    )
+
+
+# ------------------------------------------------------------------------------ conversation
+
+
+def conversation(ctx: Ctx) -> Response:
+    """A transcript with its evidence, slow replies, auto-replies, buyer mood, and what may be done."""
+    cid = ctx.request.path_params["conversation_id"]
+    _check_conversation(ctx, cid)
+    try:
+        view = ctx.wb.cached(
+            ("view", cid),
+            _version(ctx),
+            lambda: load_view(ctx.store, cid, ctx.wb.card, explain=True, sentiment=buyer_sentiments),
+        )
+    except ReviewError:
+        raise NotFound from None
+    mask = _masker(ctx)
+    visible = _visible_ids(ctx, view)
+    appeals_of: dict[str, list[dict[str, Any]]] = {}
+    for fid in visible:
+        appeals_of[fid] = ctx.store.appeal_rows(finding_id=fid)
+    return ctx.render(
+        "conversation.html",
+        view=view,
+        visible=visible,
+        appeals_of=appeals_of,
+        mask=mask,
+        masked=mask.enabled,
+        mood_svg=mood_chart(view.mood),
+        kind_labels=KIND_LABELS,
+        cid=cid,
+    )
+
+
+def _visible_ids(ctx: Ctx, view: Any) -> set[str]:
+    """Ids of the view's findings the person may see (an agent: those charged to them)."""
+    ids: set[str] = set()
+    own = ctx.person.role != AGENT
+    for mv in view.messages:
+        for f in mv.findings:
+            if own or ctx.person.charged_with(f.agent or mv.message.agent):
+                ids.add(f.id)
+    return ids
+
+
+def review_finding(ctx: Ctx) -> Response:
+    """Confirm or reject one finding from its conversation page (as `qc review` does)."""
+    fid = ctx.request.path_params["finding_id"]
+    stored = _finding(ctx, fid)
+    d = decide(
+        ctx.store, fid, ctx.field("decision"), by=ctx.person.name, note=ctx.field("note"), source=SOURCE
+    )
+    ctx.flash("ok", f"{fid}: {d.before} → {d.after}")
+    return ctx.redirect(f"/conversations/{stored.finding.conversation_id}#f-{fid}")
+
+
+# ------------------------------------------------------------------------------ the queue
+
+
+def _queue_args(ctx: Ctx, source: str = "arg") -> dict[str, Any]:
+    get = ctx.arg if source == "arg" else ctx.field
+    period = parse_range(get("from") or None, get("to") or None, get("period") or None) or _period(ctx)
+    try:
+        seed = int(get("seed") or 0)
+        per_agent = int(get("per_agent") or 5)
+    except ValueError:
+        raise ConfigError("seed and per_agent are whole numbers") from None
+    return {"period": period, "seed": seed, "per_agent": max(0, min(per_agent, 100))}
+
+
+def _queue_items(ctx: Ctx, args: dict[str, Any]) -> Any:
+    p: Period = args["period"]
+    # Keyed on the newest run only: decisions do not rebuild the queue, next_pending skips them.
+    return ctx.wb.cached(
+        ("queue", p.first, p.last, args["seed"], args["per_agent"]),
+        ctx.store.data_version()[0],
+        lambda: build_queue(
+            ctx.store, ctx.wb.card, p.first, p.last, per_agent=args["per_agent"], seed=args["seed"]
+        ),
+    )
+
+
+def _context_view(ctx: Ctx, finding_id: str, *, around: int = 3) -> tuple[StoredFinding, Any, list[Any]]:
+    """A finding with its conversation laid out, and the messages around it to show."""
+    stored = _finding(ctx, finding_id)
+    f = stored.finding
+    conv = ctx.store.conversations([f.conversation_id]).get(f.conversation_id)
+    if conv is None:
+        raise NotFound
+    found = [s.finding for s in ctx.store.findings(conversation_ids=[f.conversation_id])]
+    view = build_view(conv, found, ctx.wb.card, explain=True, stakes=({}, {}))
+    lo, hi = f.message_index - around, f.message_index + around
+    shown = [mv for mv in view.messages if lo <= mv.message.index <= hi]
+    return stored, view, shown
+
+
+def _queue_fragment(
+    ctx: Ctx, args: dict[str, Any], error: str = "", started: float | None = None
+) -> Response:
+    items = _queue_items(ctx, args)
+    item, waiting = next_pending(ctx.store, items, ctx.person, ctx.session.skipped)
+    values: dict[str, Any] = {
+        "item": item,
+        "waiting": waiting,
+        "total": len(items),
+        "error": error,
+        "args": args,
+    }
+    if item is not None:
+        stored, view, shown = _context_view(ctx, item.finding_id)
+        values.update(stored=stored, view=view, shown=shown, held=item.section == HELD)
+    values["mask"] = Masker(False)
+    values["kind_labels"] = KIND_LABELS
+    template = "_queue_item.html" if ctx.htmx else "queue.html"
+    if started is not None:
+        values["ms"] = round((time.perf_counter() - started) * 1000)
+    return ctx.render(template, **values)
+
+
+def queue(ctx: Ctx) -> Response:
+    """The review queue: held findings first, then the spot-check sample; one item at a time."""
+    args = _queue_args(ctx)
+    if ctx.arg("reset") == "1":
+        ctx.session.skipped.clear()
+    return _queue_fragment(ctx, args, started=time.perf_counter())
+
+
+def queue_decide(ctx: Ctx) -> Response:
+    """Confirm, reject (with a note) or skip the item; answers with the next one."""
+    started = time.perf_counter()
+    args = _queue_args(ctx, "field")
+    fid = ctx.field("finding_id")
+    decision = ctx.field("decision")
+    error = ""
+    if decision == "skip":
+        ctx.session.skipped.add(fid)
+    else:
+        _finding(ctx, fid)
+        try:
+            decide(ctx.store, fid, decision, by=ctx.person.name, note=ctx.field("note"), source=SOURCE)
+        except ReviewError as exc:
+            error = str(exc)
+    if not ctx.htmx:
+        if error:
+            ctx.flash("error", error)
+        p: Period = args["period"]
+        query = {"from": p.first, "to": p.last, "seed": args["seed"], "per_agent": args["per_agent"]}
+        return ctx.redirect("/queue?" + urlencode(query))
+    return _queue_fragment(ctx, args, error, started)
+
+
+# ------------------------------------------------------------------------------ appeals
+
+
+def _appeal_rows(ctx: Ctx) -> list[tuple[Any, StoredFinding | None]]:
+    out = []
+    for a in reversed(appeals_api.list_appeals(ctx.store)):
+        stored = ctx.store.finding(a.finding_id)
+        if ctx.person.role == AGENT and (stored is None or not _mine(ctx, stored)):
+            continue
+        out.append((a, stored))
+    return out
+
+
+def appeals(ctx: Ctx) -> Response:
+    """Every appeal (an agent: their own), newest first, with the step each person may take."""
+    return ctx.render("appeals.html", rows=_appeal_rows(ctx), kind_labels=KIND_LABELS)
+
+
+def appeal_open(ctx: Ctx) -> Response:
+    """An agent appeals a finding charged to them."""
+    fid = ctx.field("finding_id")
+    stored = _finding(ctx, fid)
+    a = appeals_api.open_appeal(ctx.store, fid, agent=ctx.person.name, reason=ctx.field("reason"))
+    ctx.flash("ok", f"申诉 #{a.id} 已提交 (appeal opened)")
+    return ctx.redirect(f"/conversations/{stored.finding.conversation_id}#f-{fid}")
+
+
+def appeal_answer(ctx: Ctx) -> Response:
+    """A reviewer or supervisor answers an open appeal."""
+    a = appeals_api.answer_appeal(
+        ctx.store, ctx.request.path_params["appeal_id"], by=ctx.person.name, note=ctx.field("note")
+    )
+    ctx.flash("ok", f"申诉 #{a.id}: {a.state}")
+    return ctx.redirect("/appeals")
+
+
+def appeal_rule(ctx: Ctx) -> Response:
+    """A supervisor rules an answered appeal: upheld or overturned, final."""
+    ruling = ctx.field("ruling")
+    if ruling not in ("uphold", "overturn"):
+        raise ReviewError("choose uphold (维持) or overturn (撤销)")
+    a = appeals_api.rule_appeal(
+        ctx.store,
+        ctx.request.path_params["appeal_id"],
+        overturn=ruling == "overturn",
+        by=ctx.person.name,
+        note=ctx.field("note"),
+    )
+    ctx.flash("ok", f"申诉 #{a.id}: {a.state} (final)")
+    return ctx.redirect("/appeals")
+
+
+def appeal_reopen(ctx: Ctx) -> Response:
+    """A supervisor reopens a final ruling."""
+    a = appeals_api.reopen_appeal(
+        ctx.store, ctx.request.path_params["appeal_id"], by=ctx.person.name, note=ctx.field("note")
+    )
+    ctx.flash("ok", f"申诉 #{a.id}: {a.state}")
+    return ctx.redirect("/appeals")
+
+
+# ------------------------------------------------------------------------------ calibration
+
+
+def calibration(ctx: Ctx) -> Response:
+    """The calibration rounds, and for a supervisor the form that opens one."""
+    rounds = cal.list_rounds(ctx.store)
+    staff = [p for p in list_people(ctx.store) if p.role in REVIEWERS]
+    period = _period(ctx)
+    return ctx.render("calibration.html", rounds=rounds, staff=staff, period=period)
+
+
+def calibration_open(ctx: Ctx) -> Response:
+    """A supervisor opens a round: the sample is drawn and fixed."""
+    period = parse_range(ctx.field("from") or None, ctx.field("to") or None, None) or _period(ctx)
+    try:
+        size = int(ctx.field("size") or 10)
+        seed = int(ctx.field("seed") or 0)
+    except ValueError:
+        raise ConfigError("size and seed are whole numbers") from None
+    evidence = set(ctx.wb.card.evidence_kinds)
+    rnd = cal.open_round(
+        ctx.store,
+        name=ctx.field("name"),
+        by=ctx.person.name,
+        reviewers=ctx.fields("reviewers"),
+        date_from=period.first,
+        date_to=period.last,
+        size=size,
+        seed=seed,
+        kinds=[k for k in ctx.store.finding_kinds() if k not in evidence],
+    )
+    ctx.flash("ok", f"校准轮次 #{rnd.id}: {len(rnd.finding_ids)} findings, {len(rnd.reviewers)} reviewers")
+    return ctx.redirect(f"/calibration/{rnd.id}")
+
+
+def calibration_round(ctx: Ctx) -> Response:
+    """A participant's next blind item, or the agreement once they (or a supervisor) may see it."""
+    round_id = ctx.request.path_params["round_id"]
+    try:
+        rnd = cal.get_round(ctx.store, round_id)
+    except ReviewError:
+        raise NotFound from None
+    taking_part = ctx.person.name in rnd.reviewers
+    nxt = cal.next_item(ctx.store, round_id, ctx.person.name) if taking_part else None
+    values: dict[str, Any] = {"rnd": rnd, "taking_part": taking_part, "kind_labels": KIND_LABELS}
+    if nxt is not None:
+        stored, view, shown = _context_view(ctx, nxt)
+        given = len(ctx.store.calibration_verdicts(round_id, ctx.person.name))
+        values.update(stored=stored, shown=shown, view=view, given=given, mask=Masker(False))
+        return ctx.render("calibration_item.html", **values)
+    if ctx.person.role != SUPERVISOR and not taking_part:
+        raise NotFound
+    res = cal.results(ctx.store, round_id, ctx.person)
+    found = {s.finding.id: s for s in ctx.store.findings(finding_ids=list(rnd.finding_ids))}
+    values.update(res=res, found=found)
+    return ctx.render("calibration_results.html", **values)
+
+
+def calibration_verdict(ctx: Ctx) -> Response:
+    """Record the person's blind verdict on one finding of the round; on to the next."""
+    round_id = ctx.request.path_params["round_id"]
+    cal.record_verdict(
+        ctx.store,
+        round_id,
+        ctx.field("finding_id"),
+        reviewer=ctx.person.name,
+        verdict=ctx.field("verdict"),
+        note=ctx.field("note"),
+    )
+    return ctx.redirect(f"/calibration/{round_id}")
+
+
+# ------------------------------------------------------------------------------ search
+
+
+def search(ctx: Ctx) -> Response:
+    """Full-text search over the stored messages with agent, date and kind filters."""
+    from qc.supervise.search import search_messages, search_tokens
+
+    q = ctx.arg("q")
+    agent = _agent(ctx)
+    kind = ctx.arg("kind") or None
+    for day in (ctx.arg("from"), ctx.arg("to")):
+        if day:
+            parse_range(day, None, None)  # a date, or a usage error on the page
+    hits = []
+    terms: list[str] = []
+    if q:
+        terms = search_tokens(q)
+        hits = search_messages(
+            ctx.store,
+            q,
+            agent=agent,
+            date_from=ctx.arg("from") or None,
+            date_to=ctx.arg("to") or None,
+            kind=kind,
+        )
+    return ctx.render(
+        "search.html",
+        q=q,
+        hits=hits,
+        terms=terms,
+        agents=ctx.store.agents() if ctx.person.role != AGENT else [],
+        kinds=ctx.store.finding_kinds(),
+        agent=agent if ctx.person.role != AGENT else None,
+        kind=kind,
+        date_from=ctx.arg("from"),
+        date_to=ctx.arg("to"),
+        mask=_masker(ctx),
+        kind_labels=KIND_LABELS,
+    )

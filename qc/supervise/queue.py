@@ -1,0 +1,95 @@
+"""The review queue (复核队列): what a reviewer works through, in order.
+
+First the findings held for review (``needs_review``: the model was not sure enough to charge
+them), oldest day first; then the findings of a reproducible spot-check sample (随机抽查,
+:func:`qc.supervise.sampling.draw_sample` with its seed and size per agent), in the sample's
+order. Only findings still waiting for a decision are served: a finding decided (by anyone),
+ruled final in an appeal, or charged to the reviewer's own account is passed over, so two
+reviewers working the same queue never decide the same finding twice.
+
+Building the queue scores the period (the points at stake of each item) and draws the sample:
+callers keep the built queue and ask :func:`next_pending` for the next item, which reads only
+the few findings it looks at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from qc.batch.stored import score_stored
+from qc.scoring.card import DECISIONS, Scorecard
+from qc.scoring.periods import Windows, range_period
+from qc.store.database import Store
+from qc.supervise.people import Person
+from qc.supervise.sampling import draw_sample
+from qc.supervise.states import FINAL
+
+__all__ = ["HELD", "SAMPLE", "QueueItem", "build_queue", "next_pending"]
+
+HELD = "held"  # needs_review findings
+SAMPLE = "sample"  # findings of the spot-check sample
+
+
+@dataclass(frozen=True, slots=True)
+class QueueItem:
+    """One finding in the queue, why it is there and what it puts at stake."""
+
+    finding_id: str
+    conversation_id: str
+    agent: str
+    date: str
+    section: str
+    points: float
+
+
+def build_queue(
+    store: Store, card: Scorecard, date_from: str, date_to: str, *, per_agent: int = 5, seed: int = 0
+) -> list[QueueItem]:
+    """Every queue item of the range, held findings first, then the spot-check sample's.
+
+    The sample is drawn per day of the range (the day :func:`draw_sample` takes), so the same
+    store, range, seed and size always give the same queue.
+    """
+    scored = score_stored(store, card, date_from, date_to, Windows.only(range_period(date_from, date_to)))
+    points, _ = scored.stakes(card)
+    held: list[QueueItem] = []
+    by_conversation: dict[str, list[QueueItem]] = {}
+    for s in scored.findings:
+        f = s.finding
+        if f.id in scored.states:
+            continue
+        item = QueueItem(f.id, f.conversation_id, s.scored_agent, s.date, HELD, points.get(f.id, 0.0))
+        if f.needs_review and not f.suppressed:
+            held.append(item)
+        elif f.live:
+            by_conversation.setdefault(f.conversation_id, []).append(
+                QueueItem(f.id, f.conversation_id, s.scored_agent, s.date, SAMPLE, item.points)
+            )
+    sampled: list[QueueItem] = []
+    days = sorted({s.date for s in scored.findings})
+    for day in days:
+        for row in draw_sample(store, per_agent, seed, date=day, card=card):
+            sampled.extend(i for i in by_conversation.pop(row.conversation_id, []) if i.agent == row.agent)
+    return held + sampled
+
+
+def next_pending(
+    store: Store, queue: list[QueueItem], person: Person, skipped: Collection[str] = ()
+) -> tuple[QueueItem | None, int]:
+    """The first item still waiting for ``person`` (``None`` when none is) and how many wait in all.
+
+    Passed over: decided findings, findings whose appeal was ruled final, findings charged to
+    the person's own account, and those the person skipped in this session.
+    """
+    candidates = [i for i in queue if i.finding_id not in skipped and not person.charged_with(i.agent)]
+    if not candidates:
+        return None, 0
+    decided = store.latest_states(tuple(DECISIONS))
+    final = {
+        row["finding_id"]
+        for row in store.appeal_rows()
+        if row["state"] in FINAL and row["finding_id"] not in decided
+    }
+    waiting = [i for i in candidates if i.finding_id not in decided and i.finding_id not in final]
+    return (waiting[0] if waiting else None), len(waiting)

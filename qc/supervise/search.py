@@ -1,0 +1,140 @@
+"""Chinese full-text search over the stored messages (the workbench's search page).
+
+Chinese has no spaces, so both the index and the query are segmented the same way: jieba's
+search mode (``cut_for_search``: every dictionary word, plus the shorter words inside long
+ones, so 共和国 is found in 中华人民共和国), after width and case folding, without punctuation
+and whitespace. The tokens are stored joined by spaces (:meth:`Store.refresh_search_index`):
+SQLite's FTS5 and PostgreSQL's ``to_tsvector('simple', …)`` then split them on the spaces and
+match whole tokens. A query matches a message holding every one of its tokens.
+
+The index is refreshed lazily before each search: nothing is done when no run was saved since
+the last refresh, and only the conversations a newer run saved are indexed again.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from qc.store.database import Store
+from qc.text.tokens import fold
+
+__all__ = ["SearchHit", "refresh_index", "search_messages", "search_tokens", "tokenizer_name"]
+
+# Tokens that carry no meaning to search: punctuation, symbols and spaces.
+_NOISE = re.compile(r"^[\W_]+$")
+
+
+@lru_cache(maxsize=1)
+def _cutter() -> tuple[str, Callable[[str], list[str]]]:
+    """(its name, jieba's search-mode cut): rjieba's when installed (the same words, faster)."""
+    try:
+        import rjieba
+
+        return "rjieba-search", lambda text: rjieba.cut_for_search(text, True)
+    except ImportError:
+        from qc.text.tokens import _quiet_jieba
+
+        jieba = _quiet_jieba()
+        return "jieba-search", lambda text: list(jieba.cut_for_search(text))
+
+
+# The index records this name; a change (another segmenter, a new version) rebuilds it.
+TOKENIZER_FORMAT = "2"
+
+
+def tokenizer_name() -> str:
+    """The name and version of the search tokenizer, as the index records it."""
+    return f"{_cutter()[0]}-{TOKENIZER_FORMAT}"
+
+
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def search_tokens(text: str, *, index: bool = False) -> list[str]:
+    """The search tokens of a text, in order, punctuation dropped.
+
+    With ``index`` (what the index stores) each Chinese character of a longer word is a token
+    too, so a one-character query (慢, 退) finds the words that hold it (慢慢, 退货); a query's
+    own tokens are the words alone.
+    """
+    cut = _cutter()[1]
+    words = [t for t in (tok.strip() for tok in cut(fold(text))) if t and not _NOISE.match(t)]
+    if not index:
+        return words
+    out: list[str] = []
+    for w in words:
+        out.append(w)
+        if len(w) > 1:
+            out.extend(ch for ch in w if _HAN.match(ch))
+    return out
+
+
+def _index_tokens(text: str) -> list[str]:
+    return search_tokens(text, index=True)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One message that matches, with where it is."""
+
+    conversation_id: str
+    shop: str
+    index: int
+    date: str
+    role: str
+    text: str
+    sender: str | None
+    sent_at: str | None
+    auto_reply: bool
+
+
+# Searches of one workbench run in several threads: one refresh at a time.
+_REFRESH = threading.Lock()
+
+
+def refresh_index(store: Store) -> int:
+    """Bring the store's search index up to date; returns the conversations (re)indexed."""
+    with _REFRESH:
+        return store.refresh_search_index(_index_tokens, tokenizer_name())
+
+
+def search_messages(
+    store: Store,
+    query: str,
+    *,
+    agent: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    kind: str | None = None,
+    limit: int = 200,
+) -> list[SearchHit]:
+    """Messages holding every word of ``query``, newest day first (the index refreshed first).
+
+    ``agent`` keeps the conversations that agent counts for, ``kind`` those with a finding of
+    that kind, the dates the message's day.
+    """
+    terms = search_tokens(query)
+    if not terms:
+        return []
+    refresh_index(store)
+    rows = store.search_messages(
+        terms, agent=agent, date_from=date_from, date_to=date_to, kind=kind, limit=limit
+    )
+    return [
+        SearchHit(
+            conversation_id=r["conversation_id"],
+            shop=r["shop"],
+            index=int(r["idx"]),
+            date=r["date"],
+            role=r["role"],
+            text=r["text"] or "",
+            sender=r["sender"],
+            sent_at=r["sent_at"],
+            auto_reply=bool(r["auto_reply"]),
+        )
+        for r in rows
+    ]
