@@ -34,7 +34,7 @@ from qc.outputs.writers import (
 )
 from qc.readers import read_inputs
 from qc.readers.line_chunks import LineSplit
-from qc.readers.options import ReadOptions, ReadResult
+from qc.readers.options import ReadOptions, ReadResult, refused_inputs
 from qc.readers.stream import NotContiguousError, StreamRead, stream_inputs
 from qc.run.executors import Executor, findings_of
 from qc.run.inspector import ConversationResult, InspectorInfo, chunked
@@ -184,6 +184,7 @@ def _run_inspection(
     else:
         report.finding_count = len(report.findings)
         report.evidence_count = sum(1 for f in report.findings if f.kind in card.evidence_kinds)
+    read.files.extend(refused_inputs(inputs))  # links out of a folder, FIFOs …: listed, never read
     report.seconds = time.perf_counter() - started
     report.run = run_record(report, executor.describe(), run_info)
     if store is not None:

@@ -199,7 +199,7 @@ def inspect_cli(
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    from qc.readers.options import ReadOptions, expand_inputs
+    from qc.readers.options import ReadOptions
     from qc.rules import RuleSettings
 
     # URIs (hdfs://, s3a:// …) are for Spark to read; it says itself when one is missing.
@@ -265,7 +265,7 @@ def inspect_cli(
                     batch_size=batch_size,
                 )
             else:
-                files = expand_inputs([Path(p) for p in inputs])
+                files = [Path(p) for p in inputs]  # folders are listed by the reader (and its refusals)
                 from qc.batch.run import run_inspection
                 from qc.run.executors import LocalExecutor
                 from qc.run.inspector import build_inspector, settle_heap
