@@ -145,3 +145,90 @@ def test_a_gzip_file_is_named_as_such_not_given_an_encoding_hint(tmp_path):
 )
 def test_plain_removes_what_a_terminal_would_obey(raw, shown):
     assert plain(raw) == shown
+
+
+def _workbook(path: Path, rows: list[list[str]], dimension: str | None = None) -> Path:
+    import zipfile
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for row in rows:
+        ws.append(row)
+    wb.save(path)
+    if dimension is not None:  # what a hostile file declares, whatever its cells
+        staged = path.with_suffix(".tmp")
+        with zipfile.ZipFile(path) as src, zipfile.ZipFile(staged, "w", zipfile.ZIP_DEFLATED) as dst:
+            for item in src.infolist():
+                data = src.read(item.filename)
+                if item.filename == "xl/worksheets/sheet1.xml":
+                    text = data.decode("utf-8")
+                    start = text.index('<dimension ref="') + len('<dimension ref="')
+                    data = (text[:start] + dimension + text[text.index('"', start) :]).encode("utf-8")
+                dst.writestr(item, data)
+        staged.replace(path)
+    return path
+
+
+_SHEET = [
+    ["会话ID", "角色", "昵称", "时间", "内容"],
+    ["c1", "买家", "tb_buyer", f"{DAY} 10:00:00", "在吗"],
+    ["c1", "客服", "店:小王", f"{DAY} 10:00:20", "亲，在的"],
+]
+
+
+def test_a_sheet_declaring_a_huge_dimension_is_refused_before_reading(tmp_path):
+    book = _workbook(tmp_path / "sparse.xlsx", _SHEET, dimension="A1:XFD1048576")
+    assert book.stat().st_size < 10_000
+    res, out = _inspect(tmp_path, book)
+    assert res.exit_code == 1
+    assert "declares 1,048,576 rows × 16,384 columns" in res.stderr
+    assert "xlsx_max_rows" in res.stderr and "Traceback" not in res.output
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert run["files"][0]["error"].startswith("sheet 'Sheet")
+
+
+def test_the_same_sheet_with_its_true_dimension_is_read(tmp_path):
+    book = _workbook(tmp_path / "fine.xlsx", _SHEET)
+    res, out = _inspect(tmp_path, book)
+    assert res.exit_code == 0, res.output
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert run["counts"] == {"read": 2, "accepted": 2, "rejected": 0}
+
+
+def test_row_budget_and_message_limit_come_from_the_limits_file(tmp_path, monkeypatch):
+    limits = tmp_path / "limits.toml"
+    limits.write_text("[input]\nxlsx_max_rows = 2\nmax_message_chars = 10\n", encoding="utf-8")
+    monkeypatch.setenv("QC_LIMITS", str(limits))
+    # It declares one row (as files from some tools do): the streamed count finds the third.
+    book = _workbook(tmp_path / "day.xlsx", _SHEET, dimension="A1:E1")
+    res, _ = _inspect(tmp_path, book)
+    assert res.exit_code == 1 and "has more than 2 rows" in res.stderr
+    long_text = "亲，在的" + "好" * 20
+    day = tmp_path / "day.jsonl"
+    day.write_text(_line("c1", "agent", "店:小王", "10:00:00", long_text), encoding="utf-8")
+    res, out = _inspect(tmp_path, day)
+    assert res.exit_code == 0, res.output
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert any("line 1: a message of 24 characters; only its first 10" in w for w in run["warnings"])
+    assert run["counts"] == {"read": 1, "accepted": 1, "rejected": 0}
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ("[input]\nmax_message_chars = 0\n", "positive whole number"),
+        ("[input]\nmax_chars = 10\n", "unknown keys ['max_chars']"),
+        ("[input\n", "not valid TOML"),
+    ],
+)
+def test_a_bad_limits_file_is_a_usage_error(tmp_path, monkeypatch, body, says):
+    limits = tmp_path / "limits.toml"
+    limits.write_text(body, encoding="utf-8")
+    monkeypatch.setenv("QC_LIMITS", str(limits))
+    day = tmp_path / "day.jsonl"
+    day.write_text(_good("c1"), encoding="utf-8")
+    res, _ = _inspect(tmp_path, day)
+    assert res.exit_code == 2
+    assert says in res.stderr

@@ -16,10 +16,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from qc.errors import ConfigError
 from qc.readers.encoding import UndecodableError, check_encoding, decode
 from qc.readers.jsonl import read_jsonl
+from qc.readers.limits import load_limits
 from qc.readers.options import FileReport, ReadOptions
 from qc.readers.records import Candidate, RawRecord, validate
 from qc.readers.sniff import OLE_MAGIC, ZIP_MAGIC, check_format, sniff_text_format
-from qc.readers.tabular import NoHeaderError, csv_rows, rows_to_records, xlsx_sheets
+from qc.readers.tabular import NoHeaderError, SheetTooLarge, csv_rows, rows_to_records, xlsx_sheets
 from qc.readers.text_export import TextExportReader, is_chat_line
 from qc.readers.timestamps import date_from_filename
 from qc.schema import Reject
@@ -160,6 +161,8 @@ def _xlsx(path: Path, column_map: Mapping[str, str]) -> list[RawRecord | Reject]
                 headerless.append(f"sheet {title!r}: {exc}")
     except NoHeaderError:
         raise
+    except SheetTooLarge as exc:
+        raise _FileError(str(exc)) from None
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on corrupt files
         raise _FileError(
             f"cannot open as XLSX ({type(exc).__name__}: corrupt or not a workbook);"
@@ -195,6 +198,7 @@ def validated(
     day = options.date or date_from_filename(path)
     nicks = (options.agent_nicks, options.customer_nicks)
     timeless = False
+    max_chars = load_limits().max_message_chars
     for item in items:
         report.read += 1
         if isinstance(item, Reject):
@@ -209,6 +213,11 @@ def validated(
         if checked.sent_at is None and _has_value(item.timestamp) and report.format != "text":
             timeless = True
         report.accepted += 1
+        if len(checked.text) > max_chars:
+            outcome.warnings.append(
+                f"{report.path} line {checked.line}: a message of {len(checked.text):,} characters;"
+                f" only its first {max_chars:,} are inspected (max_message_chars, qc/defaults/limits.toml)"
+            )
         yield checked
     if timeless:
         outcome.warnings.append(_missing_day(report.path))
