@@ -6,6 +6,7 @@ the fix) instead of an exception, so the rest of the batch is still read.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import time, tzinfo
@@ -152,22 +153,26 @@ def _items(path: Path, resolved: Resolved, outcome: FileOutcome) -> list[RawReco
 def _xlsx(path: Path, column_map: Mapping[str, str]) -> list[RawRecord | Reject]:
     items: list[RawRecord | Reject] = []
     headerless: list[str] = []
-    try:
-        for title, only, rows in xlsx_sheets(path):
-            label = str(path) if only else f"{path}!{title}"
-            try:
-                items.extend(rows_to_records(rows, label, column_map, pad_short=True))
-            except NoHeaderError as exc:
-                headerless.append(f"sheet {title!r}: {exc}")
-    except NoHeaderError:
-        raise
-    except SheetTooLarge as exc:
-        raise _FileError(str(exc)) from None
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on corrupt files
-        raise _FileError(
-            f"cannot open as XLSX ({type(exc).__name__}: corrupt or not a workbook);"
-            " re-save it in Excel or export it as CSV"
-        ) from None
+    # openpyxl warns on stderr about odd cells it reads anyway (a date serial out of range
+    # becomes an error value): noise naming a library file, never the fix.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            for title, only, rows in xlsx_sheets(path):
+                label = str(path) if only else f"{path}!{title}"
+                try:
+                    items.extend(rows_to_records(rows, label, column_map, pad_short=True))
+                except NoHeaderError as exc:
+                    headerless.append(f"sheet {title!r}: {exc}")
+        except NoHeaderError:
+            raise
+        except SheetTooLarge as exc:
+            raise _FileError(str(exc)) from None
+        except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on corrupt files
+            raise _FileError(
+                f"cannot open as XLSX ({type(exc).__name__}: corrupt or not a workbook);"
+                " re-save it in Excel or export it as CSV"
+            ) from None
     if headerless and not items:
         raise _FileError("; ".join(headerless))
     return items
