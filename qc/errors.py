@@ -10,6 +10,8 @@ Exit codes (documented in README.md, each tested through the CLI):
 * 3: ``qc check --fail-on-hit`` found a live hit.
 * 75: the store is busy: another qc was writing to it for longer than qc waits (sysexits'
   EX_TEMPFAIL: nothing was changed, try again).
+* 130 / 143: the run was stopped by SIGINT (Ctrl-C) / SIGTERM (128 + the signal's number, as a
+  shell reports it); its output folder keeps the previous complete run.
 """
 
 from __future__ import annotations
@@ -42,3 +44,12 @@ class ArtifactError(QcError):
     """A model artifact is missing, tampered with or built for other features."""
 
     exit_code = EXIT_USAGE
+
+
+class Interrupted(QcError):
+    """The run was stopped by a signal (SIGINT, SIGTERM); exit code 128 + the signal's number."""
+
+    def __init__(self, signum: int, message: str) -> None:
+        super().__init__(message)
+        self.signum = signum
+        self.exit_code = 128 + signum

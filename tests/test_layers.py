@@ -183,3 +183,21 @@ def test_running_an_inspection_never_loads_training_or_demo_code(code: str) -> N
     probe = f"import sys; {code}; print(sorted(m for m in sys.modules if m.startswith({beside})))"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_an_inspection_imports_neither_scikit_learn_nor_scipy(tmp_path) -> None:
+    # The model file is arrays + JSON: a worker's start-up must not pay scikit-learn's or
+    # scipy's imports (about 2 s of CPU per process when it did).
+    demo = Path(__file__).resolve().parent.parent / "demo" / "day"
+    probe = (
+        "import sys; from pathlib import Path; from qc.readers import ReadOptions, read_inputs;"
+        " from qc.run.inspector import build_inspector;"
+        f" convs = read_inputs([Path({str(demo)!r})], ReadOptions()).conversations;"
+        " found = sum(len(r.findings) for r in build_inspector().inspect(convs));"
+        " heavy = sorted(m for m in sys.modules"
+        " if m.split('.')[0] in ('sklearn', 'scipy', 'skops', 'snownlp'));"
+        " print(found, heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    found, heavy = out.stdout.strip().split(" ", 1)
+    assert int(found) > 100 and heavy == "[]"

@@ -74,3 +74,32 @@ def test_report_renders_highlights_and_escaped_script_in_chromium(tmp_path):
     assert taken.returncode == 0, taken.stderr[-2000:]
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert shot.stat().st_size > 10_000
+
+
+def _violations(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if "Content Security Policy" in line]
+
+
+def test_report_csp_allows_its_own_stylesheet_and_blocks_anything_injected(tmp_path):
+    browser = _chromium()
+    inspect_day(tmp_path)
+    store = open_store(tmp_path / "qc.sqlite")
+    report = tmp_path / "report.html"
+    try:
+        write_report(store, report, DAY, DAY, load_scorecard())
+    finally:
+        store.close()
+    html = report.read_text(encoding="utf-8")
+    assert '<meta http-equiv="Content-Security-Policy"' in html
+    shown = _run(browser, tmp_path, "--enable-logging=stderr", "--v=0", "--dump-dom", report.as_uri())
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    assert _violations(shown.stderr) == []  # the report's own <style> is allowed by its hash
+    assert 'class="msg agent flagged"' in shown.stdout
+    # What escaping might one day miss: an inline script and an extra stylesheet are refused.
+    tampered = tmp_path / "tampered.html"
+    injected = "<style>body{color:red}</style><script>document.body.setAttribute('data-ran','yes')</script>"
+    tampered.write_text(html.replace("</body>", injected + "</body>"), encoding="utf-8")
+    blocked = _run(browser, tmp_path, "--enable-logging=stderr", "--v=0", "--dump-dom", tampered.as_uri())
+    assert blocked.returncode == 0, blocked.stderr[-2000:]
+    assert 'data-ran="yes"' not in blocked.stdout
+    assert len(_violations(blocked.stderr)) >= 2

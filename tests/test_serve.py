@@ -238,6 +238,20 @@ def test_an_agent_cannot_appeal_another_agents_finding(app, store):
     assert store.appeal_rows() == []
 
 
+def test_an_agent_sees_only_their_own_appeals(app, store):
+    mine, theirs = live_finding(store, AJIE), live_finding(store, XIAOMAN)
+    for who, f in (("阿杰", mine), ("小满", theirs)):
+        client = sign_in(app, who)
+        token = csrf_of(client.get(f"/conversations/{f.finding.conversation_id}").text)
+        client.post("/appeals", data={"csrf": token, "finding_id": f.id, "reason": f"{who} 的理由"})
+    assert len(store.appeal_rows()) == 2
+    page = sign_in(app, "阿杰").get("/appeals").text
+    assert mine.id in page and "阿杰 的理由" in page
+    assert theirs.id not in page and "小满 的理由" not in page
+    both = sign_in(app, "张主管").get("/appeals").text
+    assert mine.id in both and theirs.id in both
+
+
 # ------------------------------------------------------------------------------ the pages
 
 
@@ -276,15 +290,65 @@ def test_dashboard_numbers_link_to_the_findings_behind_them(app, store):
     assert {m for m in re.findall(r'<tr id="row-([0-9a-f]+)"', client.get(held).text)} == expected
 
 
+def test_points_by_kind_link_to_the_deductions_of_that_kind(app, store):
+    from html import unescape
+    from urllib.parse import parse_qs, urlsplit
+
+    from qc.batch.stored import score_stored
+    from qc.scoring.periods import Windows, parse_period
+
+    client = sign_in(app, "张主管")
+    page = client.get("/").text
+    table = page[page.index('id="by-kind"') :]
+    table = table[: table.index("</table>")]
+    links = [unescape(h) for h in re.findall(r'href="([^"]+)"', table)]
+    month = parse_period("2026-11")
+    scored = score_stored(store, load_scorecard(), month.first, month.last, Windows.only(month))
+    kinds = {(d.item, d.kind) for d in scored.scores.deductions if d.points}
+    assert len(links) == len(kinds) >= 2
+    for link in links:
+        query = {k: v[0] for k, v in parse_qs(urlsplit(link).query).items()}
+        expected = {
+            fid
+            for d in scored.scores.deductions
+            if d.item == query["item"] and d.kind == query.get("kind")
+            for fid in d.finding_ids
+        }
+        listed = set(re.findall(r'<tr id="row-([0-9a-f]+)"', client.get(link).text))
+        assert expected and listed == expected, link
+
+
+def test_the_rejected_count_links_to_the_rejected_findings(app, store):
+    from html import unescape
+
+    from qc.supervise.review import decide
+
+    charged = [
+        s for s in store.findings() if s.finding.live and s.finding.kind in ("impatience", "conflict")
+    ][:2]
+    for s in charged:
+        decide(store, s.id, "reject", by="质检小王", note="polite in its context")
+    client = sign_in(app, "张主管")
+    page = client.get("/").text
+    link = unescape(re.search(r'href="([^"]*rejected=1[^"]*)"', page).group(1))
+    assert "2 rejected" in page
+    listed = set(re.findall(r'<tr id="row-([0-9a-f]+)"', client.get(link).text))
+    assert listed == {s.id for s in charged}
+
+
 def test_conversation_view_marks_evidence_slow_replies_and_masks_on_request(app, store):
     client = sign_in(app, "质检小王")
     slow = next(s for s in store.findings(kind="slow_response") if s.finding.live)
     page = client.get(f"/conversations/{slow.finding.conversation_id}").text
     assert "慢回复" in page and "秒" in page and f'id="f-{slow.id}"' in page
+    d = slow.finding.evidence.details
+    # the reason in Chinese, from the finding's own figures (the English summary stays as detail)
+    assert f"才回复，超过「平均响应时间」的 {d['limit_s']:g} 秒上限 {d['over_s']:g} 秒" in page
     assert "买家情绪" in page and re.search(r"\d\d:\d\d:\d\d", page) and "2026-11-24" in page
     phrase = next(s for s in store.findings(kind="forbidden_phrase") if s.finding.live)
     page = client.get(f"/conversations/{phrase.finding.conversation_id}").text
     assert '<mark class="k-' in page and phrase.finding.evidence.summary.split("，")[0][:6] in page
+    assert f"禁用语 {phrase.finding.evidence.pattern}：" in page and "依据：" in page
     masked = client.get(f"/conversations/{phrase.finding.conversation_id}?mask=1").text
     assert "显示原文" in masked
 
@@ -639,3 +703,21 @@ def test_on_loopback_only_loopback_host_names_are_answered(store):
 def test_search_refuses_a_date_that_is_not_one(app):
     r = sign_in(app, "质检小王").get("/search?q=退款&from=2026-13-01")
     assert r.status_code == 400 and "not a date" in r.text
+
+
+def test_one_read_scores_the_dashboard_views_as_separate_reads_would(store):
+    from qc.batch.stored import score_stored, score_stored_views
+    from qc.scoring.periods import Windows
+
+    card = load_scorecard()
+    views = [
+        ("2026-06-01", Windows.every("month")),
+        ("2026-10-01", Windows.every("week")),
+        ("2026-11-25", None),
+    ]
+    together = score_stored_views(store, card, "2026-06-01", "2026-11-30", views)
+    for (first, windows), got in zip(views, together, strict=True):
+        alone = score_stored(store, card, first, "2026-11-30", windows)
+        assert got.scores.rows == alone.scores.rows and got.scores.rows
+        assert got.scores.deductions == alone.scores.deductions
+        assert [s.finding.id for s in got.findings] == [s.finding.id for s in alone.findings]

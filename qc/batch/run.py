@@ -21,21 +21,20 @@ from qc import __version__
 from qc.batch.chunks import ChunkOutput, ChunkOutputTask, ScoreTally, with_evidence
 from qc.batch.spool import RecordSpool, VerdictSpool
 from qc.batch.stored import score_stored
+from qc.outputs.staging import OutputStage
 from qc.outputs.writers import (
     CONVERSATIONS_FILE,
     FINDINGS_FILE,
     REJECTS_FILE,
-    RUN_FILE,
     conversation_summary,
     finding_records,
     reject_records,
-    write_json,
     write_jsonl,
     write_score_outputs,
 )
 from qc.readers import read_inputs
 from qc.readers.line_chunks import LineSplit
-from qc.readers.options import ReadOptions, ReadResult
+from qc.readers.options import ReadOptions, ReadResult, refused_inputs
 from qc.readers.stream import NotContiguousError, StreamRead, stream_inputs
 from qc.run.executors import Executor, findings_of
 from qc.run.inspector import ConversationResult, InspectorInfo, chunked
@@ -121,6 +120,29 @@ def run_inspection(
     one verdict per agent message with findings), so memory grows little with the input;
     an executor whose workers read JSON Lines themselves then gets the file in chunks.
     """
+    # Everything is written into a temporary folder beside out_dir and published as a set at
+    # the end, run.json ("complete": true) last: a run that stops early leaves out_dir as it was.
+    with OutputStage(out_dir) as stage:
+        report = _run_inspection(
+            inputs, stage.path, executor, options, progress, run_info, scorecard, store, keep_results
+        )
+        stage.write_marker(report.run)
+        stage.publish()
+    return report
+
+
+def _run_inspection(
+    inputs: list[Path],
+    out_dir: Path,
+    executor: Executor,
+    options: ReadOptions | None,
+    progress: Progress,
+    run_info: dict[str, Any] | None,
+    scorecard: Scorecard | None,
+    store: str | None,
+    keep_results: bool,
+) -> InspectionReport:
+    """:func:`run_inspection` writing into ``out_dir`` (the stage), all but run.json."""
     started = time.perf_counter()
     options = options or ReadOptions()
     card = scorecard or load_scorecard()
@@ -189,6 +211,7 @@ def _run(
     elif spool is None:
         report.finding_count = len(report.findings)
         report.evidence_count = sum(1 for f in report.findings if f.kind in card.evidence_kinds)
+    read.files.extend(refused_inputs(inputs))  # links out of a folder, FIFOs …: listed, never read
     report.seconds = time.perf_counter() - started
     report.run = run_record(report, executor.describe(), run_info)
     if store is not None:
@@ -207,7 +230,6 @@ def _run(
             score_from_store(report, db, touched, out_dir)
     elif scoring is None:
         score_report(report, out_dir, card)
-    write_json(out_dir / RUN_FILE, report.run)
     return report
 
 
@@ -270,7 +292,7 @@ def _per_conversation(outputs: Iterable[ChunkOutput]) -> Iterator[ChunkOutput | 
 def _write_lean(outputs: Iterable[ChunkOutput], out_dir: Path, card: Scorecard) -> LeanScoring:
     """Write the lines of each chunk's output as it arrives and add up the tallies for scoring."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    scoring = LeanScoring(card)
+    scoring = LeanScoring(card, spool_dir=out_dir)
     with (
         (out_dir / FINDINGS_FILE).open("w", encoding="utf-8") as findings_fh,
         (out_dir / CONVERSATIONS_FILE).open("w", encoding="utf-8") as conversations_fh,
@@ -290,10 +312,11 @@ class LeanScoring:
     (:class:`~qc.batch.spool.VerdictSpool`), not the conversations and findings themselves.
     """
 
-    def __init__(self, card: Scorecard) -> None:
+    def __init__(self, card: Scorecard, spool_dir: Path | None = None) -> None:
         self.card = card
         self.tally = ScoreTally(card)
-        self.verdicts = VerdictSpool()
+        # In the run's temporary output folder when given: removed with it on any exit.
+        self.verdicts = VerdictSpool(spool_dir)
         self.evidence = 0  # evidence findings counted (slow replies, unanswered buyers)
 
     @property

@@ -79,7 +79,8 @@ from qc.batch.spark_tasks import (
     verdict_from_record,
 )
 from qc.errors import ConfigError, InputError, QcError
-from qc.outputs.writers import CONVERSATIONS_FILE, FINDINGS_FILE, REJECTS_FILE, RUN_FILE, write_json
+from qc.outputs.staging import OutputStage
+from qc.outputs.writers import CONVERSATIONS_FILE, FINDINGS_FILE, REJECTS_FILE
 from qc.readers.files import Resolved, read_file, resolve_options
 from qc.readers.options import FileReport, ReadOptions, ReadResult, expand_inputs
 from qc.readers.pieces import HEAD_BYTES, HEAD_LINES, PieceCounts, PieceFormat, piece_format
@@ -186,21 +187,41 @@ def run_spark_inspection(
             own.append(spark)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    # The part files are Spark's working space (they stay where run.json says); the files of
+    # the run are written into a temporary folder and published as a set, as the local engine's.
     parts_uri = parts or str((out_dir / "spark").resolve())
     day = _DayRun(spark, settings, card, resolved, parts_uri, partitions, store, batch_size)
-    try:
-        day.run(_list_inputs(spark, [str(p) for p in inputs]))
-        report = day.finish(out_dir, score=store is None)
-    except QcError:
-        raise
-    except Exception as exc:
-        raise _failure(exc) from None
-    finally:
-        for session in own:
-            try:
-                session.stop()
-            except Exception:  # noqa: BLE001 - a JVM that died already said why (above)
-                pass
+    with OutputStage(out_dir) as stage:
+        try:
+            day.run(_list_inputs(spark, [str(p) for p in inputs]))
+            report = day.finish(stage.path, score=store is None)
+        except QcError:
+            raise
+        except Exception as exc:
+            raise _failure(exc) from None
+        finally:
+            for session in own:
+                try:
+                    session.stop()
+                except Exception:  # noqa: BLE001 - a JVM that died already said why (above)
+                    pass
+        _finish_record(report, day, spark, parts_uri, started, run_info)
+        if store is not None:
+            day.save(store, report, stage.path)
+        stage.write_marker(report.run)
+        stage.publish()
+    return report
+
+
+def _finish_record(
+    report: InspectionReport,
+    day: _DayRun,
+    spark: SparkSession,
+    parts_uri: str,
+    started: float,
+    run_info: dict[str, Any] | None,
+) -> None:
+    """Fill ``report.run``: the local engine's run record plus Spark's own keys."""
     report.seconds = time.perf_counter() - started
     extra: dict[str, Any] = {
         "engine": "spark",
@@ -210,10 +231,6 @@ def run_spark_inspection(
     if day.notes:
         extra["spark_read_on_driver"] = day.notes
     report.run = run_record(report, day.info, {**extra, **(run_info or {})})
-    if store is not None:
-        day.save(store, report, out_dir)
-    write_json(out_dir / RUN_FILE, report.run)
-    return report
 
 
 def _failure(exc: BaseException) -> QcError:
@@ -501,7 +518,7 @@ class _DayRun:
         report.finding_count = tally.findings
         report.evidence_count = counts.evidence
         if score:
-            scoring = LeanScoring(self.card)
+            scoring = LeanScoring(self.card, spool_dir=out_dir)
             scoring.merge(tally)
             # Verdicts and evidence to the scorer's spool on disk, not to memory.
             scoring.extend(

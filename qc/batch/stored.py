@@ -14,6 +14,7 @@ what a QA lead rejects stops costing points whichever item it backed.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +25,7 @@ from qc.scoring.periods import Windows
 from qc.scoring.scores import ScoreInputs, Scores, finding_inputs, finding_stakes, score_agents
 from qc.store.database import Store, StoredFinding
 
-__all__ = ["StoredScores", "describe_basis", "score_stored"]
+__all__ = ["StoredScores", "describe_basis", "score_stored", "score_stored_views"]
 
 
 @dataclass(slots=True)
@@ -112,6 +113,23 @@ def score_stored(
         ConfigError: conversations in the range were saved with another day rule or other
             evidence limits than the card's (inspect them again, or use their card).
     """
+    (scored,) = score_stored_views(store, card, date_from, date_to, [(date_from, windows)])
+    return scored
+
+
+def score_stored_views(
+    store: Store,
+    card: Scorecard,
+    date_from: str,
+    date_to: str,
+    views: Sequence[tuple[str, Windows | None]],
+) -> list[StoredScores]:
+    """Several groupings of one stored range, read from the store once.
+
+    Each view is ``(first day, windows)``: the days from its first day (not before
+    ``date_from``) to ``date_to`` scored with its windows, as :func:`score_stored` would. The
+    workbench's dashboard scores a month by months and by weeks: one read instead of two.
+    """
     _check_basis(store, card, date_from, date_to)
     parts = store.parts(date_from, date_to)
     stored = store.findings(date_from=date_from, date_to=date_to)
@@ -124,6 +142,17 @@ def score_stored(
     _drop_rejected_events(
         parts, [a for a in attributed if a.finding.kind in evidence and a.finding.id in rejected], card
     )
-    inputs = finding_inputs(attributed, card)
-    scores = score_agents(ScoreInputs(parts, inputs.verdicts, inputs.held, inputs.evidence), card, windows)
-    return StoredScores(scores, findings, inputs.verdicts, rejected, states)
+    out = []
+    for first, windows in views:
+        if first <= date_from:
+            view_parts, view_findings, view_attributed = parts, findings, attributed
+        else:
+            view_parts = [p for p in parts if p.date >= first]
+            view_findings = [s for s in findings if s.date >= first]
+            view_attributed = [a for a in attributed if a.date >= first]
+        inputs = finding_inputs(view_attributed, card)
+        scores = score_agents(
+            ScoreInputs(view_parts, inputs.verdicts, inputs.held, inputs.evidence), card, windows
+        )
+        out.append(StoredScores(scores, view_findings, inputs.verdicts, rejected, states))
+    return out

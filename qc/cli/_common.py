@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import re
+import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import typer
 
-from qc.errors import EXIT_RUNTIME, ConfigError, QcError
+from qc.errors import EXIT_RUNTIME, ConfigError, Interrupted, QcError
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -47,6 +53,60 @@ def handle_errors(func: Callable[P, T]) -> Callable[P, T]:
             raise typer.Exit(EXIT_RUNTIME) from None
 
     return wrapper
+
+
+# What a terminal may take as a command rather than text: C0 controls but tab and line feed
+# (ESC starts colour, cursor and title sequences, BEL rings), DEL, C1 controls (CSI is U+009B),
+# lone surrogates, and the bidirectional overrides that reorder what a reader sees.
+_TERMINAL_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+
+
+def plain(text: object) -> str:
+    """``text`` safe to print on a terminal: control and escape characters removed.
+
+    Chat text and nicks come from buyers and exports; an ESC in them must not recolour,
+    retitle or clear a reviewer's terminal, nor hide a line (CR) behind another.
+    """
+    s = "" if text is None else str(text)
+    if s.isascii() and s.isprintable():
+        return s
+    return _TERMINAL_UNSAFE.sub("", s)
+
+
+def cell(text: object) -> Text:
+    """A rich table cell showing ``text`` literally: controls removed (:func:`plain`), no markup."""
+    from rich.text import Text
+
+    return Text(plain(text))
+
+
+@contextmanager
+def stop_on_signals(out: Path) -> Iterator[None]:
+    """SIGINT (Ctrl-C) and SIGTERM end the block with :class:`~qc.errors.Interrupted`.
+
+    The exception unwinds the run like any error: its temporary output folder is removed,
+    worker processes are stopped, and the user reads one line saying what happened and that
+    ``out`` still holds the previous complete run, then exit code 130 (SIGINT) or 143 (SIGTERM).
+    """
+
+    def message(signum: int) -> str:
+        name = signal.Signals(signum).name
+        return f"stopped by {name}: nothing of this run was published; {out} keeps its previous complete run"
+
+    def on_term(signum: int, frame: object) -> None:
+        raise Interrupted(signum, message(signum))
+
+    try:
+        previous = signal.signal(signal.SIGTERM, on_term)
+    except ValueError:  # not the main thread (a test calling the command): leave signals alone
+        previous = None
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise Interrupted(signal.SIGINT, message(signal.SIGINT)) from None
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def check_day(value: str, option: str) -> str:
@@ -118,7 +178,7 @@ def print_agent_table(rows: list[dict[str, Any]], card: Any, title: str, limit: 
     for n, header in enumerate(headers):
         table.add_column(header, justify="left" if n < 2 else "right")
     for line in cells:
-        table.add_row(*line)
+        table.add_row(*(cell(c) for c in line))
     # Piped or logged stderr has no width: give the table all the room it needs, unfolded.
     console = Console(stderr=True, width=None if sys.stderr.isatty() else 400)
     console.print(table)

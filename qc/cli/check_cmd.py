@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from qc.cli import app
-from qc.cli._common import handle_errors
+from qc.cli._common import cell, handle_errors
 from qc.errors import ConfigError, InputError
 
 EXIT_HIT = 3
@@ -130,12 +130,14 @@ def _table(results: list[dict[str, Any]]) -> None:
     for r in results:
         verdict = r["verdict"] + (" (held for review)" if r["held"] else "")
         if not r["findings"]:
-            table.add_row(r["text"], verdict, "", "", "", "")
+            table.add_row(cell(r["text"]), verdict, "", "", "", "")
         for f in r["findings"]:
             span = "" if f["start"] is None else f"{f['start']}-{f['end']}"
             state = "suppressed" if f["suppressed"] else "review" if f["needs_review"] else "LIVE"
             what = f["entry"] or f["kind"]
-            table.add_row(r["text"], verdict, what, span, state, f["cue"] if f["entry"] else f["summary"])
+            table.add_row(
+                cell(r["text"]), verdict, what, span, state, cell(f["cue"] if f["entry"] else f["summary"])
+            )
     Console(soft_wrap=True).print(table)
 
 

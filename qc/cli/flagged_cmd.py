@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from qc.cli import app
-from qc.cli._common import check_day, err, handle_errors
+from qc.cli._common import cell, check_day, err, handle_errors
 from qc.cli._store_opts import DEFAULT_DB, DbOption, open_db
 from qc.errors import ConfigError
 
@@ -125,11 +125,11 @@ def flagged_cli(
         table.add_row(
             f"{r.points:g}",
             r.date,
-            r.conversation_id,
-            agent_names,
+            cell(r.conversation_id),
+            cell(agent_names),
             str(r.findings),
             ", ".join(f"{k}×{n}" for k, n in r.kinds.items()),
             str(r.rejected),
-            r.excerpt[:30],
+            cell(r.excerpt[:30]),
         )
     Console().print(table)

@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from qc.cli import app
-from qc.cli._common import check_day, err, handle_errors, output_folder, print_agent_table, show_progress
+from qc.cli._common import (
+    check_day,
+    err,
+    handle_errors,
+    output_folder,
+    print_agent_table,
+    show_progress,
+    stop_on_signals,
+)
 from qc.errors import EXIT_USAGE, ConfigError
 
 if TYPE_CHECKING:  # the CLI imports the engine only when a command runs
@@ -191,7 +199,7 @@ def inspect_cli(
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    from qc.readers.options import ReadOptions, expand_inputs
+    from qc.readers.options import ReadOptions
     from qc.rules import RuleSettings
 
     # URIs (hdfs://, s3a:// …) are for Spark to read; it says itself when one is missing.
@@ -212,64 +220,72 @@ def inspect_cli(
     if jobs > 1 and engine != "local":
         raise ConfigError("--jobs only applies with --engine local (Spark has its own executors)")
     settings = RuleSettings(lexicon=lexicon, model=model, user_dict=user_dict, strict=strict)
-    executor: Executor | None = None
-    if jobs > 1:
-        from qc.run.pool import PoolExecutor
+    with stop_on_signals(out):
+        executor: Executor | None = None
+        if jobs > 1:
+            from qc.run.pool import PoolExecutor
 
-        # Started first: the workers load their models while this process checks the settings.
-        executor = PoolExecutor(settings, jobs, batch_size)
-    try:
-        day = Date.fromisoformat(check_day(date, "--date")) if date else None
+            # Started first: the workers load their models while this process checks the settings.
+            executor = PoolExecutor(settings, jobs, batch_size)
         try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(
-                f"--timezone {timezone!r} is unknown: use an IANA name such as Asia/Shanghai"
-            ) from None
-        options = ReadOptions(
-            encoding=encoding,
-            format=input_format,
-            date=day,
-            timezone=timezone,
-            column_map=parse_columns(column or []),
-            agent_nicks=frozenset(agent_nick or ()),
-            customer_nicks=frozenset(customer_nick or ()),
-        )
-        from qc.scoring.card import load_scorecard
-
-        card = load_scorecard(scorecard)  # a bad card fails (exit 2) before any work
-        check_settings(settings)
-        progress = _rich_progress(show_progress(quiet))
-        if engine == "spark":
-            from qc.batch.spark_day import run_spark_inspection
-
-            # Spark lists folders itself (also on hdfs:// …), as expand_inputs lists local ones.
-            report = run_spark_inspection(
-                inputs,
-                out,
-                settings,
-                options,
-                master=master,
-                scorecard=card,
-                store=db,
-                parts=spark_dir,
-                batch_size=batch_size,
+            day = Date.fromisoformat(check_day(date, "--date")) if date else None
+            try:
+                ZoneInfo(timezone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ConfigError(
+                    f"--timezone {timezone!r} is unknown: use an IANA name such as Asia/Shanghai"
+                ) from None
+            options = ReadOptions(
+                encoding=encoding,
+                format=input_format,
+                date=day,
+                timezone=timezone,
+                column_map=parse_columns(column or []),
+                agent_nicks=frozenset(agent_nick or ()),
+                customer_nicks=frozenset(customer_nick or ()),
             )
-        else:
-            files = expand_inputs([Path(p) for p in inputs])
-            from qc.batch.run import run_inspection
-            from qc.run.executors import LocalExecutor
-            from qc.run.inspector import build_inspector, settle_heap
+            from qc.scoring.card import load_scorecard
 
-            if executor is None:
-                executor = LocalExecutor(build_inspector(settings), batch_size)
-            settle_heap()  # this process inspects (or reads for the workers) until the batch ends
-            report = run_inspection(
-                files, out, executor, options, progress=progress, scorecard=card, store=db, keep_results=False
-            )
-    finally:
-        if executor is not None:
-            executor.close()
+            card = load_scorecard(scorecard)  # a bad card fails (exit 2) before any work
+            check_settings(settings)
+            progress = _rich_progress(show_progress(quiet))
+            if engine == "spark":
+                from qc.batch.spark_day import run_spark_inspection
+
+                # Spark lists folders itself (also on hdfs:// …), as expand_inputs lists local ones.
+                report = run_spark_inspection(
+                    inputs,
+                    out,
+                    settings,
+                    options,
+                    master=master,
+                    scorecard=card,
+                    store=db,
+                    parts=spark_dir,
+                    batch_size=batch_size,
+                )
+            else:
+                files = [Path(p) for p in inputs]  # folders are listed by the reader (and its refusals)
+                from qc.batch.run import run_inspection
+                from qc.run.executors import LocalExecutor
+                from qc.run.inspector import build_inspector, settle_heap
+
+                if executor is None:
+                    executor = LocalExecutor(build_inspector(settings), batch_size)
+                settle_heap()  # this process inspects (or reads for the workers) until the batch ends
+                report = run_inspection(
+                    files,
+                    out,
+                    executor,
+                    options,
+                    progress=progress,
+                    scorecard=card,
+                    store=db,
+                    keep_results=False,
+                )
+        finally:
+            if executor is not None:
+                executor.close()
     for failed in report.read.failed_files:
         err(f"qc: {failed.path}: {failed.error}")
     if not quiet:

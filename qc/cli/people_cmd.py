@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from qc.cli import app
-from qc.cli._common import err, handle_errors
+from qc.cli._common import cell, err, handle_errors
 from qc.cli._store_opts import DEFAULT_DB, DbOption, open_db
 
 people_app = typer.Typer(
@@ -168,5 +168,5 @@ def list_cli(
         table.add_column(header, no_wrap=header in ("name", "agent id"))
     for p in people:
         removed = f"{p.removed_at} by {p.removed_by}" if p.removed_at else ""
-        table.add_row(p.name, p.role, p.agent_id or "", p.added_at, p.added_by, removed)
+        table.add_row(cell(p.name), p.role, cell(p.agent_id or ""), p.added_at, cell(p.added_by), removed)
     Console().print(table)

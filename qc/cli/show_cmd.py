@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from qc.cli import app
-from qc.cli._common import handle_errors
+from qc.cli._common import handle_errors, plain
 from qc.cli._store_opts import DEFAULT_DB, DbOption, MaskOption, open_db
 
 _KIND_STYLE = {"conflict": "bold white on red", "impatience": "bold black on yellow"}
@@ -62,7 +62,7 @@ def show_cli(
     conv = view.conversation
     console.print(
         Text(
-            f"conversation {conv.id}  shop {conv.shop or '–'}  agents {', '.join(conv.agents) or '–'}",
+            plain(f"conversation {conv.id}  shop {conv.shop or '–'}  agents {', '.join(conv.agents) or '–'}"),
             style="bold",
         )
     )
@@ -71,17 +71,17 @@ def show_cli(
         when = m.sent_at.strftime("%H:%M:%S") if m.sent_at else "--:--:--"
         who = "买家" if mask_pii and m.role.value == "customer" else (m.sender or m.role.value)
         line = Text(
-            f"{when} {m.role.value:<8} {who}: ",
+            plain(f"{when} {m.role.value:<8} {who}: "),
             style="dim" if m.auto_reply or m.role.value == "system" else "",
         )
         for seg in mv.segments:
             f = seg.finding
             if f is None:
-                line.append(mask(seg.text))
+                line.append(plain(mask(seg.text)))
             elif f.live:
-                line.append(mask(seg.text), style=_KIND_STYLE.get(f.kind, _DEFAULT_STYLE))
+                line.append(plain(mask(seg.text)), style=_KIND_STYLE.get(f.kind, _DEFAULT_STYLE))
             else:
-                line.append(mask(seg.text), style="dim underline")
+                line.append(plain(mask(seg.text)), style="dim underline")
         if mv.sentiment is not None:
             line.append(f"  mood {mv.sentiment:.2f}", style="cyan")
         if mv.slow_s is not None:
@@ -91,10 +91,12 @@ def show_cli(
             state = view.states.get(f.id, "pending")
             status = "live" if f.live else ("suppressed" if f.suppressed else "below threshold/needs review")
             detail = Text(
-                f"    ▲ {f.kind} {view.points.get(f.id, 0):g} pts"
-                f" · {f.entry or f.version or f.rule} · {status}"
-                f" · review {state}"
-                f" · id {f.id}\n      {mask(f.evidence.summary)}" + (f" (cue: {f.cue})" if f.cue else ""),
+                plain(
+                    f"    ▲ {f.kind} {view.points.get(f.id, 0):g} pts"
+                    f" · {f.entry or f.version or f.rule} · {status}"
+                    f" · review {state}"
+                    f" · id {f.id}\n      {mask(f.evidence.summary)}" + (f" (cue: {f.cue})" if f.cue else "")
+                ),
                 style="" if f.live else "dim",
             )
             console.print(detail)

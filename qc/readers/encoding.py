@@ -194,6 +194,29 @@ def decode_text(data: bytes, forced: str | None = None) -> tuple[str, str]:
     return "\n".join(decoded.lines), decoded.encoding
 
 
+# Magic numbers of the compressed and archive formats an export is most often shipped in (a ZIP
+# is an XLSX when the sniffer says so; one that reaches the text decoder is an archive).
+_PACKED = (
+    (b"\x1f\x8b", "gzip-compressed (.gz)"),
+    (b"BZh", "bzip2-compressed (.bz2)"),
+    (b"\xfd7zXZ\x00", "xz-compressed (.xz)"),
+    (b"\x28\xb5\x2f\xfd", "zstd-compressed (.zst)"),
+    (b"7z\xbc\xaf\x27\x1c", "7-Zip archive (.7z)"),
+    (b"Rar!\x1a\x07", "RAR archive (.rar)"),
+    (b"PK\x03\x04", "ZIP archive (.zip)"),
+)
+
+
+def compressed_kind(data: bytes) -> str | None:
+    """What compressed or archive format ``data`` starts with (e.g. "gzip-compressed (.gz)"), or ``None``."""
+    for magic, kind in _PACKED:
+        if data.startswith(magic):
+            if magic == b"BZh" and not data[3:4].isdigit():
+                continue
+            return kind
+    return None
+
+
 def decode(data: bytes, forced: str | None = None) -> Decoded:
     """Decode a whole file into lines, sniffing the encoding unless one is forced.
 
@@ -201,6 +224,11 @@ def decode(data: bytes, forced: str | None = None) -> Decoded:
         UndecodableError: The bytes are binary or do not decode in the forced or
             any sniffed encoding; the message names the byte offset and the fix.
     """
+    packed = compressed_kind(data)
+    if packed is not None:
+        raise UndecodableError(
+            f"is a {packed} file, not text: no encoding will read it; unpack it and inspect the file inside"
+        )
     if forced:
         codec = check_encoding(forced)
         utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _utf16_without_bom(data)

@@ -6,6 +6,7 @@ the fix) instead of an exception, so the rest of the batch is still read.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import time, tzinfo
@@ -16,10 +17,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from qc.errors import ConfigError
 from qc.readers.encoding import UndecodableError, check_encoding, decode
 from qc.readers.jsonl import read_jsonl
+from qc.readers.limits import load_limits
 from qc.readers.options import FileReport, ReadOptions
 from qc.readers.records import Candidate, RawRecord, validate
 from qc.readers.sniff import OLE_MAGIC, ZIP_MAGIC, check_format, sniff_text_format
-from qc.readers.tabular import NoHeaderError, csv_rows, rows_to_records, xlsx_sheets
+from qc.readers.tabular import NoHeaderError, SheetTooLarge, csv_rows, rows_to_records, xlsx_sheets
 from qc.readers.text_export import TextExportReader, is_chat_line
 from qc.readers.timestamps import date_from_filename
 from qc.schema import Reject
@@ -151,20 +153,26 @@ def _items(path: Path, resolved: Resolved, outcome: FileOutcome) -> list[RawReco
 def _xlsx(path: Path, column_map: Mapping[str, str]) -> list[RawRecord | Reject]:
     items: list[RawRecord | Reject] = []
     headerless: list[str] = []
-    try:
-        for title, only, rows in xlsx_sheets(path):
-            label = str(path) if only else f"{path}!{title}"
-            try:
-                items.extend(rows_to_records(rows, label, column_map, pad_short=True))
-            except NoHeaderError as exc:
-                headerless.append(f"sheet {title!r}: {exc}")
-    except NoHeaderError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on corrupt files
-        raise _FileError(
-            f"cannot open as XLSX ({type(exc).__name__}: corrupt or not a workbook);"
-            " re-save it in Excel or export it as CSV"
-        ) from None
+    # openpyxl warns on stderr about odd cells it reads anyway (a date serial out of range
+    # becomes an error value): noise naming a library file, never the fix.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            for title, only, rows in xlsx_sheets(path):
+                label = str(path) if only else f"{path}!{title}"
+                try:
+                    items.extend(rows_to_records(rows, label, column_map, pad_short=True))
+                except NoHeaderError as exc:
+                    headerless.append(f"sheet {title!r}: {exc}")
+        except NoHeaderError:
+            raise
+        except SheetTooLarge as exc:
+            raise _FileError(str(exc)) from None
+        except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on corrupt files
+            raise _FileError(
+                f"cannot open as XLSX ({type(exc).__name__}: corrupt or not a workbook);"
+                " re-save it in Excel or export it as CSV"
+            ) from None
     if headerless and not items:
         raise _FileError("; ".join(headerless))
     return items
@@ -195,6 +203,7 @@ def validated(
     day = options.date or date_from_filename(path)
     nicks = (options.agent_nicks, options.customer_nicks)
     timeless = False
+    max_chars = load_limits().max_message_chars
     for item in items:
         report.read += 1
         if isinstance(item, Reject):
@@ -209,6 +218,11 @@ def validated(
         if checked.sent_at is None and _has_value(item.timestamp) and report.format != "text":
             timeless = True
         report.accepted += 1
+        if len(checked.text) > max_chars:
+            outcome.warnings.append(
+                f"{report.path} line {checked.line}: a message of {len(checked.text):,} characters;"
+                f" only its first {max_chars:,} are inspected (max_message_chars, qc/defaults/limits.toml)"
+            )
         yield checked
     if timeless:
         outcome.warnings.append(_missing_day(report.path))

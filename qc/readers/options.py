@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import stat
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -86,11 +88,63 @@ class ReadResult:
 
 
 def expand_inputs(paths: list[Path]) -> list[Path]:
-    """Files named directly, plus every file inside named directories (sorted, non-recursive)."""
+    """Files named directly, plus every file inside named directories (sorted, non-recursive).
+
+    In a directory, a symlink is followed only when it stays inside the directory; links that
+    leave it, dangling links, link loops, FIFOs and other special files are left out (and listed
+    by :func:`refused_inputs`, so run.json can say why).
+    """
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
-            out.extend(sorted(c for c in p.iterdir() if c.is_file() and not c.name.startswith(".")))
+            out.extend(c for c in _entries(p) if _refusal(p, c) is None and c.is_file())
         else:
             out.append(p)
     return out
+
+
+def refused_inputs(paths: list[Path]) -> list[FileReport]:
+    """The entries of named directories that :func:`expand_inputs` leaves out, each with the reason.
+
+    Sub-folders are not listed (folders are read one level deep, as documented).
+    """
+    out: list[FileReport] = []
+    for p in paths:
+        if p.is_dir():
+            for c in _entries(p):
+                reason = _refusal(p, c)
+                if reason is not None:
+                    out.append(FileReport(path=str(c), skipped=reason))
+    return out
+
+
+def _entries(folder: Path) -> list[Path]:
+    return sorted(c for c in folder.iterdir() if not c.name.startswith("."))
+
+
+def _refusal(folder: Path, entry: Path) -> str | None:
+    """Why ``entry`` of ``folder`` is not read, or ``None`` (a regular file, a folder or a link inside)."""
+    if entry.is_symlink():
+        try:
+            target = entry.resolve(strict=True)
+        except RuntimeError:  # Python 3.11 reports a loop this way
+            return "symlink loop: not read"
+        except FileNotFoundError:
+            return "dangling symlink (its target does not exist): not read"
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                return "symlink loop: not read"
+            return f"symlink that cannot be followed ({exc.strerror or type(exc).__name__}): not read"
+        if not target.is_relative_to(folder.resolve()):
+            return (
+                "symlink leading out of the input folder: refused (copy the file into the folder to read it)"
+            )
+    try:
+        mode = entry.stat().st_mode
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or type(exc).__name__})"
+    if stat.S_ISDIR(mode) or stat.S_ISREG(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe), not a file: not read"
+    return "a special file (socket or device), not a regular file: not read"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from typing import Any
@@ -20,6 +21,13 @@ from qc.schema import Reject, Role
 
 # Rejects keep the raw record; longer ones are cut here (Reject.raw is "a few KB").
 MAX_RAW_CHARS = 4096
+
+# Characters no export means and no output can carry: C0/C1 controls (a bell in a nick aborts a
+# spreadsheet write and rings a reviewer's terminal) and lone surrogates (a "\\ud800" JSON
+# escape: not encodable as UTF-8 at all). Text keeps tab, line feed and carriage return.
+_BAD_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_BAD_IN_ID = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 _TRUE = {"true", "1", "yes", "y", "t", "是", "对", "自动", "自动回复"}
 _FALSE = {"false", "0", "no", "n", "f", "否", "", "非自动", "人工"}
@@ -33,8 +41,31 @@ def clip_raw(raw: str) -> str:
 
 
 def make_reject(file: str, line: int, reason: str, raw: str) -> Reject:
-    """A reject with its raw record clipped."""
-    return Reject(file=file, line=line, reason=reason, raw=clip_raw(raw))
+    """A reject with its raw record clipped and made writable (lone surrogates escaped)."""
+    return Reject(file=safe_text(file), line=line, reason=reason, raw=clip_raw(safe_text(raw)))
+
+
+def safe_text(text: str) -> str:
+    """``text`` with every lone surrogate written as its escape, so it can be written as UTF-8."""
+    if text.isascii() or not _SURROGATES.search(text):
+        return text
+    return _SURROGATES.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
+
+def bad_character(field_name: str, value: str, pattern: re.Pattern[str]) -> str | None:
+    """Why ``value`` cannot be taken as it is: a control character or lone surrogate, named by code point.
+
+    The reason names the field, the code point and its place, never the text around it.
+    """
+    m = pattern.search(value)
+    if m is None:
+        return None
+    code = ord(m.group(0))
+    what = "a lone surrogate (not encodable text)" if 0xD800 <= code <= 0xDFFF else "a control character"
+    return (
+        f"{field_name} has {what} U+{code:04X} at character {m.start() + 1};"
+        " fix or re-export the record (qc neither guesses nor drops characters)"
+    )
 
 
 @dataclass(slots=True)
@@ -136,10 +167,25 @@ def validate(
         return make_reject(rec.file, rec.line, f"text is a {type(value).__name__}, not a string", rec.raw)
     if not text.strip():
         return make_reject(rec.file, rec.line, "empty text", rec.raw)
+    if not text.isascii() or not text.isprintable():
+        bad = bad_character("text", text, _BAD_IN_TEXT)
+        if bad:
+            return make_reject(rec.file, rec.line, bad, rec.raw)
     conversation_id = _as_str(rec.conversation_id)
     if conversation_id is None:
         return make_reject(rec.file, rec.line, "missing conversation_id", rec.raw)
     sender = _as_str(rec.sender)
+    for name, value in (
+        ("conversation_id", conversation_id),
+        ("sender", sender),
+        ("agent_id", rec.agent_id),
+        ("shop", rec.shop),
+        ("role", rec.role),
+    ):
+        if type(value) is str and not (value.isascii() and value.isprintable()):
+            bad = bad_character(name, value, _BAD_IN_ID)
+            if bad:
+                return make_reject(rec.file, rec.line, bad, rec.raw)
     auto = _as_bool(rec.auto_reply)
     if auto is None:
         reason = "auto_reply is not a yes/no value (use true/false, 1/0 or 是/否)"

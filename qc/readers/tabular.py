@@ -14,6 +14,7 @@ from typing import Any
 
 from qc.readers.columns import HEADER_ALIASES, map_headers, normalize_header
 from qc.readers.encoding import Decoded
+from qc.readers.limits import InputLimits, load_limits
 from qc.readers.records import RawRecord, make_reject
 from qc.schema import Reject
 
@@ -208,24 +209,66 @@ def csv_line_rows(
             first = consumed + 1
 
 
+class SheetTooLarge(Exception):
+    """A worksheet declares or holds more rows or cells than the limits file allows."""
+
+
 def xlsx_sheets(
-    path: Path,
+    path: Path, limits: InputLimits | None = None
 ) -> Iterator[tuple[str, bool, Iterator[tuple[int, Sequence[Any], str, str | None]]]]:
-    """``(sheet title, only sheet?, rows)`` for each worksheet of a workbook (read-only mode)."""
+    """``(sheet title, only sheet?, rows)`` for each worksheet of a workbook, streamed.
+
+    The workbook is opened read-only and each sheet's rows are parsed as they are asked for.
+    A sheet whose declared dimension (``<dimension ref="A1:XFD1048576"/>``) exceeds the row or
+    cell budget is refused before any row is read; openpyxl is told to forget the declared size,
+    so it never pads rows to it; rows and cells are counted as they stream.
+
+    Raises:
+        SheetTooLarge: A sheet declares or holds more than ``xlsx_max_rows`` rows or
+            ``xlsx_max_cells`` cells (the message names the sheet, the numbers and the fix).
+    """
     import openpyxl
 
+    limits = limits or load_limits()
     wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
         sheets = list(wb.worksheets)
         for ws in sheets:
-            yield ws.title, len(sheets) == 1, _sheet_rows(ws)
+            _check_declared(ws, limits)
+            if hasattr(ws, "reset_dimensions"):
+                ws.reset_dimensions()
+            yield ws.title, len(sheets) == 1, _sheet_rows(ws, limits)
     finally:
         wb.close()
 
 
-def _sheet_rows(ws: Any) -> Iterator[tuple[int, Sequence[Any], str, str | None]]:
+def _too_large(title: str, what: str, limits: InputLimits) -> SheetTooLarge:
+    return SheetTooLarge(
+        f"sheet {title!r} {what}, over the XLSX budget of {limits.xlsx_max_rows:,} rows and"
+        f" {limits.xlsx_max_cells:,} cells (xlsx_max_rows, xlsx_max_cells in the limits file);"
+        " export the day as CSV or JSON Lines, which are read line by line"
+    )
+
+
+def _check_declared(ws: Any, limits: InputLimits) -> None:
+    rows, columns = getattr(ws, "max_row", None), getattr(ws, "max_column", None)
+    if not rows or not columns:  # no <dimension>: the streamed count decides
+        return
+    if rows > limits.xlsx_max_rows or rows * columns > limits.xlsx_max_cells:
+        declared = f"declares {rows:,} rows × {columns:,} columns ({rows * columns:,} cells)"
+        raise _too_large(ws.title, declared, limits)
+
+
+def _sheet_rows(ws: Any, limits: InputLimits) -> Iterator[tuple[int, Sequence[Any], str, str | None]]:
     number = 0
+    rows = cells_seen = 0
     for row in ws.iter_rows():
+        rows += 1
+        cells_seen += len(row)
+        if rows > limits.xlsx_max_rows:
+            raise _too_large(ws.title, f"has more than {limits.xlsx_max_rows:,} rows", limits)
+        if cells_seen > limits.xlsx_max_cells:
+            raise _too_large(ws.title, f"has more than {limits.xlsx_max_cells:,} cells", limits)
         cells = []
         for cell in row:
             cells.append(getattr(cell, "value", None))

@@ -14,13 +14,14 @@ auto-replies are skipped.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from qc.rules import BaseRule, RuleSettings, register_rule
-from qc.rules.lexicon import Entry, Lexicon, iter_examples, load_lexicon, strip_decoration
+from qc.rules.lexicon import Candidate, Entry, Lexicon, iter_examples, load_lexicon, strip_decoration
 from qc.schema import Conversation, Evidence, Finding, Message, MessageFeatures, Role
 from qc.text.tokens import TEXT_CACHE_SIZE, fold, token_bounds, tokenize
 
@@ -263,44 +264,53 @@ class ForbiddenPhraseRule(BaseRule):
         if not hits:
             return
         turn: BuyerTurn | None = None
-        tokens: tuple[str, ...] | None = None
+        spans: _TokenSpans | None = None
+        # Everything a hit asks of the whole message is computed once per message, so a long
+        # message dense in hits costs time linear in its length (issue 19).
+        allowed = _AllowIndex(allows)
+        cues = self.lexicon.cue_index(text)
+        questions = _Sentences(text, self._final_re)
+        buyer_cues: dict[str, str | None] = {}
+        bare_len: int | None = None
         for cand in hits:
             entry = cand.entry
             assert entry is not None
             start, end = cand.start, cand.end
-            if entry.extend_to_token or entry.token_boundary:
-                tokens = tokens or self._tokens(message, feats)
-            if entry.extend_to_token and tokens is not None:
-                start, end = _extend(tokens, start, end)
+            if (entry.extend_to_token or entry.token_boundary) and spans is None:
+                spans = _TokenSpans(self._tokens(message, feats))
+            if entry.extend_to_token and spans is not None:
+                start, end = spans.extend(start, end)
             vetoes: list[str] = []
             keep_cues: list[str] = []
-            for a in allows:
-                if a.start < end and start < a.end and a.allow is not None:
-                    vetoes.append(f"part of 「{text[a.start : a.end]}」 ({a.allow.reason})")
-                    break
+            a = allowed.first_overlap(start, end)
+            if a is not None and a.allow is not None:
+                vetoes.append(f"part of 「{text[a.start : a.end]}」 ({a.allow.reason})")
             if entry.not_in_question:
-                asked = self._in_question(text, cand.start, cand.end)
+                asked = questions.in_question(cand.start, cand.end)
                 if asked:
                     vetoes.append(asked)
-            if entry.token_boundary and tokens is not None:
-                word = _crossed_word(tokens, start, end)
+            if entry.token_boundary and spans is not None:
+                word = spans.crossed_word(start, end)
                 if word:
                     vetoes.append(f"inside the word 「{word}」")
-            rest = text[:start] + "\n" + text[end:]
             for name in entry.unless:
-                found = self.lexicon.cue(name, rest)
+                found = cues.outside(name, start, end)
                 if found:
                     vetoes.append(f"same message has {name.replace('_', ' ')} 「{found}」")
                     break
             if entry.unless_buyer and not vetoes:
                 turn = turn or self.buyer_turn(conv, index)
                 for name in entry.unless_buyer:
-                    found = self.lexicon.cue(name, turn.text)
+                    if name not in buyer_cues:
+                        buyer_cues[name] = self.lexicon.cue(name, turn.text)
+                    found = buyer_cues[name]
                     if found:
                         vetoes.append(f"the buyer asked about {name.replace('_', ' ')} 「{found}」")
                         break
             if entry.max_len is not None:
-                n = len(strip_decoration(text))
+                if bare_len is None:
+                    bare_len = len(strip_decoration(text))
+                n = bare_len
                 if n > entry.max_len:
                     vetoes.append(f"a longer reply ({n} chars) that says more than the phrase")
             if entry.live_after:
@@ -336,15 +346,7 @@ class ForbiddenPhraseRule(BaseRule):
 
     def _in_question(self, text: str, start: int, end: int) -> str | None:
         """A veto cue when the match is part of the agent's own question (是不是, …点亮吗？)."""
-        if end - start == 1 and 0 < start and end < len(text) and text[start - 1] == text[end]:
-            return f"an A-not-A question 「{text[start - 1 : end + 1]}」"
-        left = max(text.rfind(ch, 0, start) for ch in _SENTENCE_END) + 1
-        rights = [i for i in (text.find(ch, end) for ch in _SENTENCE_END) if i >= 0]
-        right = min(rights) if rights else len(text)
-        sentence = fold(text[left : right + 1])
-        if "?" in sentence or self._final_re.search(sentence):
-            return "part of the agent's own question"
-        return None
+        return _Sentences(text, self._final_re).in_question(start, end)
 
     def _judge_turn(self, entry: Entry, turn: BuyerTurn) -> tuple[bool, str]:
         if "none" in turn.kinds:
@@ -420,36 +422,115 @@ class ForbiddenPhraseRule(BaseRule):
         )
 
 
+class _TokenSpans:
+    """The character spans of a message's tokens, for span questions by bisection."""
+
+    def __init__(self, tokens: Sequence[str]) -> None:
+        self.tokens = tuple(tokens)
+        self.bounds = token_bounds(self.tokens)
+        self.spans: list[tuple[int, int]] = []
+        pos = 0
+        for tok in self.tokens:
+            self.spans.append((pos, pos + len(tok)))
+            pos += len(tok)
+        # non-empty tokens only: their starts increase strictly, so bisection finds the one at a offset
+        self._nonempty = [k for k, (s, e) in enumerate(self.spans) if e > s]
+        self._starts = [self.spans[k][0] for k in self._nonempty]
+
+    def containing(self, offset: int) -> int | None:
+        """Index of the token whose span holds ``offset`` (start included, end excluded)."""
+        i = bisect_right(self._starts, offset) - 1
+        if i < 0:
+            return None
+        k = self._nonempty[i]
+        s, e = self.spans[k]
+        return k if s <= offset < e else None
+
+    def extend(self, start: int, end: int) -> tuple[int, int]:
+        """Grow a span to whole tokens; a lone 不 token takes the word after it (不/能 → 不能)."""
+        k = self.containing(start)
+        if k is None:
+            return start, end
+        s, e = self.spans[k]
+        new_start, new_end = s, max(e, end)
+        if e - s == end - start and k + 1 < len(self.spans):
+            nxt = self.tokens[k + 1]
+            if strip_decoration(nxt) == nxt and not nxt.isspace():
+                new_end = self.spans[k + 1][1]
+        return new_start, new_end
+
+    def crossed_word(self, start: int, end: int) -> str | None:
+        """The token a span cuts through at either edge, or None when both edges are token boundaries."""
+        if start in self.bounds and end in self.bounds:
+            return None
+        # the token cut at the start comes first; the one cut at the end otherwise
+        for offset in (start, end):
+            k = self.containing(offset)
+            if k is not None and self.spans[k][0] < offset:
+                return self.tokens[k]
+        return None
+
+
 def _extend(tokens: Sequence[str], start: int, end: int) -> tuple[int, int]:
     """Grow a span to whole tokens; a lone 不 token takes the word after it (不/能 → 不能)."""
-    pos = 0
-    spans = []
-    for tok in tokens:
-        spans.append((pos, pos + len(tok), tok))
-        pos += len(tok)
-    for k, (s, e, _tok) in enumerate(spans):
-        if s <= start < e:
-            new_start, new_end = s, max(e, end)
-            if e - s == end - start and k + 1 < len(spans):
-                nxt = spans[k + 1][2]
-                if strip_decoration(nxt) == nxt and not nxt.isspace():
-                    new_end = spans[k + 1][1]
-            return new_start, new_end
-    return start, end
+    return _TokenSpans(tokens).extend(start, end)
 
 
 def _crossed_word(tokens: Sequence[str], start: int, end: int) -> str | None:
     """The token a span cuts through at either edge, or None when both edges are token boundaries."""
-    bounds = token_bounds(tokens)
-    if start in bounds and end in bounds:
+    return _TokenSpans(tokens).crossed_word(start, end)
+
+
+class _AllowIndex:
+    """Allowlist matches in text order, to find the first one overlapping a span by bisection."""
+
+    def __init__(self, allows: Sequence[Candidate]) -> None:
+        self.allows = list(allows)
+        self.ends = [a.end for a in self.allows]
+        self.longest = max((a.end - a.start for a in self.allows), default=0)
+        # the matcher reports matches by where they end; anything else is scanned whole
+        self.ordered = all(x <= y for x, y in zip(self.ends, self.ends[1:], strict=False))
+
+    def first_overlap(self, start: int, end: int) -> Candidate | None:
+        """The first allowlist match (in the matcher's order) that overlaps ``[start, end)``."""
+        if not self.ordered:
+            return next((a for a in self.allows if a.start < end and start < a.end), None)
+        # past end + longest every match starts at or after end
+        for i in range(bisect_right(self.ends, start), len(self.allows)):
+            a = self.allows[i]
+            if a.end >= end + self.longest:
+                break
+            if a.start < end:
+                return a
         return None
-    pos = 0
-    for tok in tokens:
-        s, e = pos, pos + len(tok)
-        if (s < start < e) or (s < end < e):
-            return tok
-        pos = e
-    return None
+
+
+class _Sentences:
+    """A message cut at sentence ends, each sentence judged once: is it the agent's own question?"""
+
+    def __init__(self, text: str, final_re: re.Pattern[str]) -> None:
+        self.text = text
+        self.final_re = final_re
+        self._ends: list[int] | None = None
+        self._asked: dict[tuple[int, int], bool] = {}
+
+    def in_question(self, start: int, end: int) -> str | None:
+        """A veto cue when the span ``[start, end)`` is part of the agent's own question."""
+        text = self.text
+        if end - start == 1 and 0 < start and end < len(text) and text[start - 1] == text[end]:
+            return f"an A-not-A question 「{text[start - 1 : end + 1]}」"
+        if self._ends is None:
+            self._ends = [i for i, ch in enumerate(text) if ch in _SENTENCE_END]
+        ends = self._ends
+        k = bisect_left(ends, start)
+        left = ends[k - 1] + 1 if k > 0 else 0
+        k = bisect_left(ends, end)
+        right = ends[k] if k < len(ends) else len(text)
+        key = (left, right)
+        if key not in self._asked:
+            sentence = fold(text[left : right + 1])
+            self._asked[key] = "?" in sentence or bool(self.final_re.search(sentence))
+        return "part of the agent's own question" if self._asked[key] else None
 
 
 @register_rule(RULE_NAME)

@@ -17,6 +17,7 @@ import hashlib
 import re
 import tomllib
 import unicodedata
+from bisect import bisect_left
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -37,6 +38,7 @@ __all__ = [
     "ContextSettings",
     "Lexicon",
     "Candidate",
+    "CueIndex",
     "LexiconProblem",
     "default_lexicon_path",
     "load_lexicon",
@@ -224,9 +226,12 @@ class Lexicon:
         if len(hits) > 1:
             hits.sort(key=lambda c: (c.start - c.end, c.start))
             taken: list[Candidate] = []
+            # characters already covered by a longer match: one check per character, not per pair
+            covered = bytearray(max(c.end for c in hits))
             for c in hits:
-                if all(c.end <= t.start or c.start >= t.end for t in taken):
+                if not any(covered[c.start : c.end]):
                     taken.append(c)
+                    covered[c.start : c.end] = b"\x01" * (c.end - c.start)
             hits = sorted(taken, key=lambda c: c.start)
         return hits, allows
 
@@ -238,6 +243,53 @@ class Lexicon:
         """The first word of cue list ``name`` found in ``text`` (folded), or None."""
         m = self._cue_res[name].search(fold(text))
         return m.group(0) if m else None
+
+    def cue_index(self, text: str) -> CueIndex:
+        """Where the cue words occur in ``text``, to ask :meth:`CueIndex.outside` for many spans."""
+        return CueIndex(self._cue_res, text)
+
+
+class CueIndex:
+    """The cue words of one text, indexed once so a question per span costs no pass over the text.
+
+    ``outside(name, start, end)`` answers what ``Lexicon.cue`` answers for the text with the
+    span replaced by a line break, which the forbidden-phrase rule asks for every hit of a message: asked
+    that way, a message dense in hits cost time quadratic in its length.
+    """
+
+    def __init__(self, cue_res: Mapping[str, re.Pattern[str]], text: str) -> None:
+        self._cue_res = cue_res
+        self._text = text
+        self._folded = fold(text)
+        self._starts: dict[str, list[int]] = {}
+
+    def _word_starts(self, name: str) -> list[int] | None:
+        """Every offset where some word of list ``name`` begins (None: a word spans lines)."""
+        if name not in self._starts:
+            pattern = self._cue_res[name]
+            if "\n" in pattern.pattern:
+                return None
+            ahead = re.compile(f"(?=(?:{pattern.pattern}))")
+            self._starts[name] = [m.start() for m in ahead.finditer(self._folded)]
+        return self._starts[name]
+
+    def outside(self, name: str, start: int, end: int) -> str | None:
+        """The first word of cue list ``name`` in the text with ``[start, end)`` cut out, or None."""
+        starts = self._word_starts(name)
+        pattern = self._cue_res[name]
+        if starts is None:
+            m = pattern.search(fold(self._text[:start] + "\n" + self._text[end:]))
+            return m.group(0) if m else None
+        if starts and starts[0] < start:
+            # the first word before the cut whole; past the first start a word fits within a word's length
+            m = pattern.search(self._folded, starts[0], start)
+            if m:
+                return m.group(0)
+        k = bisect_left(starts, end)
+        if k < len(starts):
+            m = pattern.match(self._folded, starts[k])
+            return m.group(0) if m else None
+        return None
 
 
 def default_lexicon_path() -> Path:

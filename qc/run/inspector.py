@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 # The built-in rule modules register their factories when imported.
 import qc.attitude.rule  # noqa: F401 - registers attitude_classifier.v1
 import qc.rules.forbidden_phrase  # noqa: F401 - registers forbidden_phrase.v1
+from qc.readers.limits import load_limits
 from qc.rules import Item, Rule, RuleSettings, registered_rule_names, rule_factory
 from qc.schema import Conversation, Finding, MessageFeatures
 from qc.text.annotate import make_annotator
@@ -78,12 +79,34 @@ def _by_position(finding: Finding) -> tuple[int, int, str]:
     return (finding.message_index, finding.start if finding.start is not None else -1, finding.kind)
 
 
-class Inspector:
-    """Runs one annotator and a fixed rule set over batches of conversations."""
+def clipped(conversation: Conversation, max_chars: int | None) -> Conversation:
+    """``conversation`` with every message longer than ``max_chars`` cut to its first ``max_chars``.
 
-    def __init__(self, rules: Sequence[Rule] = (), annotator: Annotator = no_features) -> None:
+    What the rules see of an over-long message (the reader warned about it); the conversation
+    itself, written to every output, stays whole. Findings on the first characters keep their
+    offsets.
+    """
+    if max_chars is None or all(len(m.text) <= max_chars for m in conversation.messages):
+        return conversation
+    messages = tuple(
+        replace(m, text=m.text[:max_chars]) if len(m.text) > max_chars else m for m in conversation.messages
+    )
+    return replace(conversation, messages=messages)
+
+
+class Inspector:
+    """Runs one annotator and a fixed rule set over batches of conversations.
+
+    Messages longer than ``max_chars`` are judged on their first ``max_chars`` characters, so a
+    hostile 1 MB message costs what a long reply does.
+    """
+
+    def __init__(
+        self, rules: Sequence[Rule] = (), annotator: Annotator = no_features, max_chars: int | None = None
+    ) -> None:
         self.rules = tuple(rules)
         self.annotator = annotator
+        self.max_chars = max_chars
 
     def describe(self) -> InspectorInfo:
         """The rule names and the lexicon and model versions (the last rule naming one wins)."""
@@ -103,13 +126,14 @@ class Inspector:
         Every rule gets the whole batch in one call, so a model runs once per batch; the
         results never depend on how conversations are batched.
         """
-        items: list[Item] = [(c, tuple(self.annotator(c))) for c in conversations]
+        judged = [clipped(c, self.max_chars) for c in conversations]
+        items: list[Item] = [(c, tuple(self.annotator(c))) for c in judged]
         found: list[list[Finding]] = [[] for _ in items]
         for rule in self.rules:
             for acc, more in zip(found, rule.check_batch(items), strict=True):
                 acc.extend(more)
         results = []
-        for (c, features), findings in zip(items, found, strict=True):
+        for c, (_, features), findings in zip(conversations, items, found, strict=True):
             findings.sort(key=_by_position)
             results.append(ConversationResult(c, tuple(features), tuple(findings)))
         return results
@@ -137,7 +161,7 @@ def build_inspector(settings: RuleSettings | None = None) -> Inspector:
     annotator: Annotator = no_features
     if settings.annotate or any(r.needs_features for r in rules):
         annotator = make_annotator(settings.user_dict)
-    return Inspector(rules, annotator)
+    return Inspector(rules, annotator, load_limits().max_message_chars)
 
 
 def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:

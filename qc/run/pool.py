@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import timezone
@@ -57,6 +58,9 @@ def default_start_method() -> str:
 def _init_worker(settings: RuleSettings) -> None:
     """Pool initializer: build this worker's inspector once (or keep why it failed)."""
     global _worker, _init_error
+    # Ctrl-C reaches the whole process group: the parent stops the pool and says what happened;
+    # a worker's own KeyboardInterrupt would only print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         _worker = build_inspector(settings)
     except Exception as exc:  # noqa: BLE001 - re-raised in the parent by the first task

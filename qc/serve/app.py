@@ -258,6 +258,12 @@ def create_app(
     )
     app = Starlette(routes=routes, middleware=middleware)
     wb = Workbench(store=store, card=card, secure=secure)
-    wb.env.globals.update(mark_class=mark_class, highlight=highlight)
+    from qc.scoring.scores import KIND_LABELS
+    from qc.serve.explain import why_zh
+
+    item_labels = {i.id: i.label for i in card.items}
+    wb.env.globals.update(
+        mark_class=mark_class, highlight=highlight, why=lambda f: why_zh(f, item_labels, KIND_LABELS)
+    )
     app.state.wb = wb
     return app

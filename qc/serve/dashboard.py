@@ -16,7 +16,7 @@ from datetime import date as Date
 from datetime import timedelta
 from typing import Any
 
-from qc.batch.stored import StoredScores, score_stored
+from qc.batch.stored import StoredScores, score_stored, score_stored_views
 from qc.schema import Deduction
 from qc.scoring.card import Scorecard
 from qc.scoring.periods import Period, Windows, parse_period, period_of, range_period
@@ -62,6 +62,7 @@ class Dashboard:
     monthly: dict[str, dict[str, float]]
     by_kind: dict[str, float]
     worst: list[FlaggedConversation]
+    kind_filters: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # label → (item, kind)
     deductions: list[Deduction] = field(default_factory=list)
     rejected: int = 0
 
@@ -114,8 +115,13 @@ def build_dashboard(store: Store, card: Scorecard, period: Period, *, agent: str
     """Score the period and its trends (decisions applied); ``agent`` keeps one agent's rows only."""
     month_from = min(_months_back(period, TREND_MONTHS), period.first)
     week_from = min(_weeks_back(period, TREND_WEEKS), period.first)
-    monthly = score_stored(store, card, month_from, period.last, Windows.every("month"))
-    weekly = score_stored(store, card, week_from, period.last, Windows.every("week"))
+    monthly, weekly = score_stored_views(
+        store,
+        card,
+        min(month_from, week_from),
+        period.last,
+        [(month_from, Windows.every("month")), (week_from, Windows.every("week"))],
+    )
     if period.kind == "month":
         pooled = monthly
     elif period.kind == "week":
@@ -132,9 +138,11 @@ def build_dashboard(store: Store, card: Scorecard, period: Period, *, agent: str
     deductions = [d for d in pooled.scores.deductions if d.date == label and mine(d.agent)]
     labels = {i.id: i.label for i in card.items}
     by_kind: dict[str, float] = {}
+    kind_filters: dict[str, tuple[str, str | None]] = {}
     for d in deductions:
         key = f"{KIND_LABELS.get(d.kind, d.kind)}" if d.kind else labels.get(d.item, d.item)
         by_kind[key] = round(by_kind.get(key, 0.0) + d.points, 6)
+        kind_filters[key] = (d.item, d.kind)
     weeks, weekly_series = _trend(weekly, agent)
     months, monthly_series = _trend(monthly, agent)
     worst = flagged_from(pooled, card, agent=agent, date_from=period.first, date_to=period.last)
@@ -148,6 +156,7 @@ def build_dashboard(store: Store, card: Scorecard, period: Period, *, agent: str
         monthly=monthly_series,
         by_kind=by_kind,
         worst=worst[:10],
+        kind_filters=kind_filters,
         deductions=deductions,
         rejected=len(pooled.rejected),
     )

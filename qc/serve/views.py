@@ -115,6 +115,15 @@ def dashboard(ctx: Ctx) -> Response:
         lambda: build_dashboard(ctx.store, ctx.wb.card, period, agent=agent),
     )
     query = {"from": period.first, "to": period.last}
+    scope = {"agent": agent} if agent else {}
+
+    def kind_href(name: str) -> str | None:
+        found = data.kind_filters.get(name)
+        if found is None:
+            return None
+        item, kind = found
+        return "/findings?" + urlencode({**query, **scope, "item": item, **({"kind": kind} if kind else {})})
+
     return ctx.render(
         "dashboard.html",
         data=data,
@@ -123,7 +132,10 @@ def dashboard(ctx: Ctx) -> Response:
         weekly_chart=trend_chart(data.weekly, data.weeks, "每周合计得分 (score per ISO week)"),
         monthly_chart=trend_chart(data.monthly, data.months, "每月合计得分 (score per month)"),
         kinds_chart=kinds_chart(data.by_kind),
-        by_kind=sorted(data.by_kind.items(), key=lambda kv: kv[1]),
+        by_kind=[
+            (name, pts, kind_href(name)) for name, pts in sorted(data.by_kind.items(), key=lambda kv: kv[1])
+        ],
+        rejected_href="/findings?" + urlencode({**query, **scope, "rejected": "1"}),
         kind_labels=KIND_LABELS,
         urlencode=urlencode,
     )
@@ -152,9 +164,20 @@ def findings(ctx: Ctx) -> Response:
     if item:
         ids: set[str] = set()
         for d in scored.scores.deductions:
-            if d.date == label and (agent is None or d.agent == agent) and (item == "*" or d.item == item):
+            if (
+                d.date == label
+                and (agent is None or d.agent == agent)
+                and (item == "*" or d.item == item)
+                and (not kind or d.kind == kind)
+            ):
                 ids.update(d.finding_ids)
         rows = [s for s in scored.findings if s.finding.id in ids]
+    elif ctx.arg("rejected") == "1":
+        rows = [
+            s
+            for s in scored.findings
+            if s.finding.id in scored.rejected and (agent is None or s.scored_agent == agent)
+        ]
     else:
         rows = [
             s
@@ -174,7 +197,14 @@ def findings(ctx: Ctx) -> Response:
         period=period,
         agent=agent if ctx.person.role != AGENT else ctx.wb.own_agent(ctx.person),
         item=item_label,
-        kind=KIND_LABELS.get(kind, kind) or ("待复核 held for review" if held else ""),
+        kind=KIND_LABELS.get(kind, kind)
+        or (
+            "待复核 held for review"
+            if held
+            else "复核驳回 rejected in review"
+            if ctx.arg("rejected") == "1"
+            else ""
+        ),
         mask=mask,
         kind_labels=KIND_LABELS,
     )

@@ -11,6 +11,8 @@ as a deduction. Suggestions come from ``lexicons/reply_patterns.toml``.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -369,6 +371,19 @@ def _render_conversation(fc: Any, view: Any, patterns: ReplyPatterns, mask: Call
     return "".join(out)
 
 
+def content_security_policy() -> str:
+    """The report's Content-Security-Policy: nothing may load or run but its own stylesheet.
+
+    The report is a file opened from disk or mail, full of buyers' words; if escaping ever
+    missed something, no script runs, nothing is fetched and no form is sent. The one inline
+    ``<style>`` is allowed by its SHA-256, not by ``'unsafe-inline'``.
+    """
+    digest = base64.b64encode(hashlib.sha256(_CSS.encode("utf-8")).digest()).decode("ascii")
+    return (
+        f"default-src 'none'; style-src 'sha256-{digest}'; img-src data:; base-uri 'none'; form-action 'none'"
+    )
+
+
 def render_report(data: ReportData, patterns: ReplyPatterns, mask: Callable[[str], str] = lambda s: s) -> str:
     """The report as one HTML string (inline CSS and SVG, no scripts)."""
     days = _days(data.date_from, data.date_to)
@@ -376,6 +391,7 @@ def render_report(data: ReportData, patterns: ReplyPatterns, mask: Callable[[str
     title = f"质检辅导报告 · {who} · {data.date_from} – {data.date_to}"
     parts = [
         '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{content_security_policy()}">',
         f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{escape(title)}</h1>",
         f'<p class="meta">{data.flagged_total} 个被标记的会话 · '

@@ -1,0 +1,59 @@
+"""Limits on what one input may cost: message length inspected, XLSX rows and cells.
+
+Numbers live in ``qc/defaults/limits.toml`` (documented there); the file named by the
+``QC_LIMITS`` environment variable is read instead when set (worker processes inherit it).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields
+from functools import lru_cache
+from pathlib import Path
+
+from qc.errors import ConfigError
+from qc.paths import defaults_dir
+
+__all__ = ["DEFAULT_LIMITS", "InputLimits", "load_limits"]
+
+DEFAULT_LIMITS = defaults_dir() / "limits.toml"
+
+
+@dataclass(frozen=True, slots=True)
+class InputLimits:
+    """The ``[input]`` table of the limits file."""
+
+    max_message_chars: int = 5000
+    xlsx_max_rows: int = 300_000
+    xlsx_max_cells: int = 6_000_000
+
+
+def load_limits(path: Path | None = None) -> InputLimits:
+    """The limits in ``path``, else in ``$QC_LIMITS``, else the bundled defaults.
+
+    Raises:
+        ConfigError: The file is missing, not TOML, has an unknown key or a value that is not
+            a positive integer.
+    """
+    chosen = path or (Path(os.environ["QC_LIMITS"]) if os.environ.get("QC_LIMITS") else DEFAULT_LIMITS)
+    return _load(Path(chosen).resolve())
+
+
+@lru_cache(maxsize=8)
+def _load(path: Path) -> InputLimits:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the limits file ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    table = data.get("input", {})
+    known = {f.name for f in fields(InputLimits)}
+    if not isinstance(table, dict) or set(data) - {"input"} or set(table) - known:
+        unknown = sorted((set(data) - {"input"}) | (set(table) - known if isinstance(table, dict) else set()))
+        raise ConfigError(f"{path}: unknown keys {unknown}; the [input] table takes {sorted(known)}")
+    for key, value in table.items():
+        if type(value) is not int or value <= 0:
+            raise ConfigError(f"{path}: [input] {key} must be a positive whole number, not {value!r}")
+    return InputLimits(**table)

@@ -1,0 +1,112 @@
+"""Why a finding was made, in Chinese, for the workbench's conversation and findings views.
+
+The attitude model already explains itself in Chinese. Slow replies, unanswered buyers and
+forbidden phrases carry English summaries (findings.jsonl is read by scripts and its text is
+part of the output contract), so the workbench words them here from the finding's details and
+the rule's cue phrases. A cue this module does not know is shown as it is, never dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+
+from qc.schema import Finding
+
+__all__ = ["why_zh"]
+
+_TURN = {
+    "a question": "买家的提问",
+    "a yes/no question": "买家的是非问",
+    "a what/how/when question": "买家的特指问（什么、怎么、何时）",
+    "a reported problem": "买家反映的问题",
+    "a presence check (在吗)": "买家问在不在（在吗）",
+    "thanks": "买家的道谢",
+    "an acknowledgement": "买家的应答",
+    "data (order number, address)": "买家发来的资料（订单号、地址）",
+    "a statement": "买家的陈述",
+    "no buyer message in view": "看不到买家消息",
+}
+
+_NEEDS = {
+    "help offer": "主动帮忙",
+    "explanation": "解释",
+    "unknowable": "说明无从得知",
+    "apology": "道歉",
+    "alternative": "替代方案",
+}
+
+
+def _turn(text: str) -> str:
+    return _TURN.get(text, text)
+
+
+def _needs(text: str) -> str:
+    return "、".join(_NEEDS.get(part.strip(), part.strip()) for part in text.split("/"))
+
+
+_CUES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
+    (
+        re.compile(r"^no buyer message in view( \(lexicon: no_context = suppressed\))?$"),
+        lambda m: "看不到买家消息" + ("（词库设定：此时不计）" if m.group(1) else ""),
+    ),
+    (
+        re.compile(r"^follows (.+), read as an acknowledgement$"),
+        lambda m: f"跟在{_turn(m.group(1))}之后，视为应答",
+    ),
+    (re.compile(r"^reply to (.+)$"), lambda m: f"回应的是{_turn(m.group(1))}"),
+    (
+        re.compile(r"^the agent goes on in the next message \(read as one reply\)$"),
+        lambda m: "客服下一条接着说（视为同一回复）",
+    ),
+    (re.compile(r"^bare reply, whatever came before$"), lambda m: "整条回复只有这一句，不论前文"),
+    (re.compile(r"^no (.+) in the message$"), lambda m: f"回复里没有{_needs(m.group(1))}"),
+    (re.compile(r"^listed phrase in the agent's reply$"), lambda m: "客服回复中出现词库所列用语"),
+    (
+        re.compile(r"^strict shop: a 不-word with no apology or explanation$"),
+        lambda m: "严格店铺：带「不」的回复没有道歉或解释",
+    ),
+    (
+        re.compile(r"^a longer reply \((\d+) chars\) that says more than the phrase$"),
+        lambda m: f"回复较长（{m.group(1)} 字），不只这一句",
+    ),
+    (re.compile(r"^the buyer asked about (.+?) (「.*」)$"), lambda m: f"买家问的正是{m.group(2)}"),
+]
+
+
+def cue_zh(cue: str) -> str:
+    """One cue of the forbidden-phrase rule in Chinese (unchanged when it is not a known one)."""
+    for pattern, word in _CUES:
+        m = pattern.match(cue)
+        if m:
+            return word(m)
+    return cue
+
+
+def _num(value: object) -> str:
+    return f"{float(value):g}" if isinstance(value, int | float) else "?"
+
+
+def why_zh(finding: Finding, item_labels: Mapping[str, str], kind_labels: Mapping[str, str]) -> str:
+    """The reason for ``finding`` in Chinese: the rule, the measured figures or the context cue.
+
+    ``item_labels`` maps scorecard item ids to their names (平均响应时间); ``kind_labels`` maps
+    finding kinds to Chinese (不够耐心). Attitude findings already speak Chinese: their summary.
+    """
+    ev = finding.evidence
+    details = ev.details or {}
+    item = item_labels.get(str(details.get("item", "")), str(details.get("item", "")))
+    if finding.kind == "slow_response":
+        return (
+            f"回复慢：会话第 {int(details.get('buyer_index', 0)) + 1} 条（买家消息）之后"
+            f" {_num(details.get('delay_s'))} 秒才回复，"
+            f"超过「{item}」的 {_num(details.get('limit_s'))} 秒上限 {_num(details.get('over_s'))} 秒"
+        )
+    if finding.kind == "missed_reply":
+        return f"漏回复：买家的 {details.get('turns', 1)} 轮消息当天没有得到回复，计入「{item}」"
+    if ev.rule.startswith("forbidden_phrase"):
+        implied = details.get("implies")
+        verdict = f"计为「{kind_labels.get(str(implied), implied)}」" if implied else "按上下文不计分"
+        cues = "；".join(cue_zh(c) for c in ev.cues) if ev.cues else ""
+        return f"禁用语 {ev.pattern}：{verdict}" + (f"。依据：{cues}" if cues else "")
+    return ev.summary

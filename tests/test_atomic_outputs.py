@@ -1,0 +1,172 @@
+"""Atomic output folders under real signals (issue 19, item 1).
+
+`qc inspect --out DIR` writes into a temporary folder beside DIR and publishes the files as a
+set, run.json ("complete": true) last. These tests run the real command in a child process,
+stop it with SIGTERM, SIGINT or SIGKILL while it writes, and check that DIR still holds the
+previous complete run byte for byte, that the exit code and message say what happened, and
+that no temporary folder outlives the run (one left by SIGKILL is removed by the next run).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from qc.outputs.staging import STAGE_MARK, OutputStage, is_complete, stale_stages
+from qc.synth.conversations import iter_conversations
+from qc.synth.exports import write_jsonl_messages
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+
+DAY = date(2026, 11, 24)
+
+
+@pytest.fixture(scope="module")
+def days(tmp_path_factory) -> tuple[Path, Path]:
+    """A small day (the previous run) and a larger one (the run that gets stopped)."""
+    root = tmp_path_factory.mktemp("days")
+    small, large = root / "small.jsonl", root / "large.jsonl"
+    write_jsonl_messages(iter_conversations(DAY, 3, n_messages=300), small)
+    write_jsonl_messages(iter_conversations(DAY, 5, n_messages=12_000), large)
+    return small, large
+
+
+def _qc(*args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "qc", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # a signal to this test's group must not reach the child
+    )
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def _stages(out: Path) -> list[Path]:
+    return [p for p in out.parent.iterdir() if p.name.startswith(f".{out.name}{STAGE_MARK}")]
+
+
+def _wait_for_writing(out: Path, proc: subprocess.Popen, timeout: float = 120.0) -> None:
+    """Until the run's temporary folder holds a findings file with something in it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "the run ended before it could be stopped"
+        for stage in _stages(out):
+            findings = stage / "findings.jsonl"
+            if findings.exists() and findings.stat().st_size > 0:
+                return
+        time.sleep(0.02)
+    pytest.fail("the run never started writing")
+
+
+def _previous_run(small: Path, out: Path) -> dict[str, bytes]:
+    done = subprocess.run(
+        [sys.executable, "-m", "qc", "inspect", str(small), "--out", str(out), "-q"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert is_complete(out)
+    return _snapshot(out)
+
+
+@pytest.mark.parametrize(
+    ("signum", "code", "jobs"),
+    [(signal.SIGTERM, 143, "1"), (signal.SIGINT, 130, "1"), (signal.SIGTERM, 143, "2")],
+)
+def test_a_signal_while_writing_keeps_the_previous_complete_run(tmp_path, days, signum, code, jobs):
+    small, large = days
+    out = tmp_path / "out"
+    before = _previous_run(small, out)
+    proc = _qc("inspect", str(large), "--out", str(out), "-q", "--jobs", jobs)
+    _wait_for_writing(out, proc)
+    proc.send_signal(signum)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == code, stderr
+    assert f"stopped by {signal.Signals(signum).name}" in stderr
+    assert "keeps its previous complete run" in stderr
+    assert "Traceback" not in stderr
+    assert _snapshot(out) == before
+    assert _stages(out) == []
+
+
+def test_sigkill_leaves_the_previous_run_and_the_next_run_removes_the_stale_folder(tmp_path, days):
+    small, large = days
+    out = tmp_path / "out"
+    before = _previous_run(small, out)
+    proc = _qc("inspect", str(large), "--out", str(out), "-q")
+    _wait_for_writing(out, proc)
+    proc.kill()
+    proc.communicate(timeout=60)
+    assert _snapshot(out) == before
+    (left,) = _stages(out)
+    assert stale_stages(out) == [left]  # its lock died with its process
+    again = subprocess.run(
+        [sys.executable, "-m", "qc", "inspect", str(small), "--out", str(out), "-q"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert again.returncode == 0, again.stderr
+    assert _stages(out) == []
+    assert is_complete(out)
+
+
+def test_publish_replaces_the_run_files_and_keeps_what_the_run_does_not_write(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    (out / "findings.jsonl").write_text("old\n", encoding="utf-8")
+    (out / "run.json").write_text('{"complete": true, "run": 1}', encoding="utf-8")
+    with OutputStage(out) as stage:
+        (stage.path / "findings.jsonl").write_text("new\n", encoding="utf-8")
+        assert (out / "findings.jsonl").read_text(encoding="utf-8") == "old\n"  # not yet
+        stage.write_marker({"run": 2})
+        assert stage.publish() == ["findings.jsonl", "run.json"]
+    assert (out / "findings.jsonl").read_text(encoding="utf-8") == "new\n"
+    assert json.loads((out / "run.json").read_text(encoding="utf-8")) == {"run": 2, "complete": True}
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"
+    assert _stages(out) == []
+
+
+def test_an_error_inside_the_stage_leaves_the_folder_as_it_was(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "run.json").write_text('{"complete": true}', encoding="utf-8")
+    with pytest.raises(RuntimeError), OutputStage(out) as stage:
+        (stage.path / "findings.jsonl").write_text("half", encoding="utf-8")
+        raise RuntimeError("disk full")
+    assert sorted(p.name for p in out.iterdir()) == ["run.json"]
+    assert _stages(out) == []
+
+
+def test_a_live_runs_folder_is_not_taken_for_stale(tmp_path):
+    out = tmp_path / "out"
+    with OutputStage(out) as live:
+        assert stale_stages(out) == []
+        with OutputStage(out) as other:  # a second run beside it leaves the first alone
+            assert live.path.exists() and other.path != live.path
+    assert _stages(out) == []
+
+
+def test_a_folder_without_a_marker_is_not_complete(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    assert not is_complete(out)
+    (out / "run.json").write_text('{"counts": {}}', encoding="utf-8")  # a run.json of old qc
+    assert not is_complete(out)
+    (out / "run.json").write_text('{"complete": tr', encoding="utf-8")  # truncated
+    assert not is_complete(out)
+    os.remove(out / "run.json")

@@ -1,0 +1,234 @@
+"""Hostile input is a reject, not a crash (issue 19, items 4 and 5), through `qc inspect`.
+
+A bell in a nick, a lone surrogate in a text or id, links out of the input folder, FIFOs, a
+gzip file, terminal escape sequences: each is a reject or a skipped entry with its reason,
+the rest of the day is inspected, and no traceback or offending text reaches the terminal.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from qc.cli import app
+from qc.cli._common import plain
+
+runner = (
+    CliRunner(mix_stderr=False) if "mix_stderr" in CliRunner.__init__.__code__.co_varnames else CliRunner()
+)
+DAY = "2026-11-24"
+
+
+def _line(cid: str, role: str, sender: str, t: str, text: str) -> str:
+    row = {"conversation_id": cid, "role": role, "sender": sender, "timestamp": f"{DAY} {t}", "text": text}
+    return json.dumps(row, ensure_ascii=False) + "\n"
+
+
+def _good(cid: str) -> str:
+    return _line(cid, "customer", "tb_buyer", "10:00:00", "在吗") + _line(
+        cid, "agent", "店:小王", "10:00:20", "亲，在的"
+    )
+
+
+def _inspect(tmp_path: Path, *inputs: Path) -> tuple[object, Path]:
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["inspect", *map(str, inputs), "--out", str(out), "-q"])
+    return res, out
+
+
+def _rejects(out: Path) -> list[dict]:
+    return [json.loads(x) for x in (out / "rejects.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.mark.parametrize(
+    ("bad_line", "field", "code"),
+    [
+        (_line("c2", "agent", "店:小\x07王", "10:01:00", "好的"), "sender", "U+0007"),
+        (_line("c2", "agent", "店:小王", "10:01:00", "好的\x1b[2J"), "text", "U+001B"),
+        (
+            '{"conversation_id": "c2", "role": "agent", "sender": "店:小王",'
+            ' "timestamp": "2026-11-24 10:01:00", "text": "好\\ud800的"}\n',
+            "text",
+            "U+D800",
+        ),
+        (
+            '{"conversation_id": "c\\udfff2", "role": "agent", "sender": "店:小王",'
+            ' "timestamp": "2026-11-24 10:01:00", "text": "好的"}\n',
+            "conversation_id",
+            "U+DFFF",
+        ),
+    ],
+)
+def test_control_characters_and_lone_surrogates_are_rejects_with_a_reason(tmp_path, bad_line, field, code):
+    day = tmp_path / "day.jsonl"
+    day.write_text(_good("c1") + bad_line + _good("c3"), encoding="utf-8")
+    res, out = _inspect(tmp_path, day)
+    assert res.exit_code == 0, res.output
+    assert "Traceback" not in res.output
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert run["complete"] is True
+    assert run["counts"] == {"read": 5, "accepted": 4, "rejected": 1}
+    (reject,) = _rejects(out)
+    assert reject["line"] == 3 and reject["file"].endswith("day.jsonl")
+    assert reject["reason"].startswith(f"{field} has ") and code in reject["reason"]
+    assert (out / "agents.csv").exists() and (out / "agents.xlsx").stat().st_size > 0
+
+
+def test_a_nick_with_a_bell_in_a_qianniu_export_is_one_reject(tmp_path):
+    export = tmp_path / "qianniu_2026-11-24.txt"
+    export.write_text(
+        "tb_buyer 2026-11-24 10:00:00\n在吗\n"
+        "店:小\x07王 2026-11-24 10:00:20\n亲，在的\n"
+        "店:小王 2026-11-24 10:00:40\n请问有什么可以帮您\n",
+        encoding="utf-8",
+    )
+    res, out = _inspect(tmp_path, export)
+    assert res.exit_code == 0, res.output
+    assert "\x07" not in res.output
+    rejects = _rejects(out)
+    assert [r["reason"].split(" at ")[0] for r in rejects] == ["sender has a control character U+0007"]
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert run["counts"]["read"] == run["counts"]["accepted"] + run["counts"]["rejected"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX only")
+def test_links_out_of_the_folder_dangling_links_loops_and_fifos_are_listed_not_read(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\n", encoding="utf-8")
+    folder = tmp_path / "day"
+    folder.mkdir()
+    (folder / "day.jsonl").write_text(_good("c1"), encoding="utf-8")
+    (folder / "passwd.txt").symlink_to(secret)
+    (folder / "inside.jsonl").symlink_to(folder / "day.jsonl")
+    (folder / "dangling.txt").symlink_to(folder / "gone.txt")
+    (folder / "loop_a").symlink_to(folder / "loop_b")
+    (folder / "loop_b").symlink_to(folder / "loop_a")
+    os.mkfifo(folder / "pipe.jsonl")
+    res, out = _inspect(tmp_path, folder)
+    assert res.exit_code == 0, res.output
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    skipped = {Path(f["path"]).name: f["skipped"] for f in run["files"] if f["skipped"]}
+    assert skipped["passwd.txt"].startswith("symlink leading out of the input folder: refused")
+    assert skipped["dangling.txt"].startswith("dangling symlink")
+    assert skipped["loop_a"] == skipped["loop_b"] == "symlink loop: not read"
+    assert skipped["pipe.jsonl"].startswith("a FIFO")
+    read = {Path(f["path"]).name for f in run["files"] if not f["skipped"]}
+    assert read == {"day.jsonl", "inside.jsonl"}  # a link that stays inside is read
+    assert "root:x" not in (out / "rejects.jsonl").read_text(encoding="utf-8")
+
+
+def test_a_gzip_file_is_named_as_such_not_given_an_encoding_hint(tmp_path):
+    packed = tmp_path / "day.jsonl.gz"
+    packed.write_bytes(gzip.compress(_good("c1").encode("utf-8")))
+    res, out = _inspect(tmp_path, packed)
+    assert res.exit_code == 1
+    assert "gzip-compressed (.gz) file, not text" in res.stderr
+    assert "--encoding" not in res.stderr
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert "gzip" in run["files"][0]["error"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("小王\x1b[2J\x1b]0;pwned\x07", "小王[2J]0;pwned"),
+        ("a\rb\x9b31mc", "ab31mc"),
+        ("好\u202e的", "好的"),
+        ("两行\n\t文字", "两行\n\t文字"),
+        ("plain ascii", "plain ascii"),
+    ],
+)
+def test_plain_removes_what_a_terminal_would_obey(raw, shown):
+    assert plain(raw) == shown
+
+
+def _workbook(path: Path, rows: list[list[str]], dimension: str | None = None) -> Path:
+    import zipfile
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for row in rows:
+        ws.append(row)
+    wb.save(path)
+    if dimension is not None:  # what a hostile file declares, whatever its cells
+        staged = path.with_suffix(".tmp")
+        with zipfile.ZipFile(path) as src, zipfile.ZipFile(staged, "w", zipfile.ZIP_DEFLATED) as dst:
+            for item in src.infolist():
+                data = src.read(item.filename)
+                if item.filename == "xl/worksheets/sheet1.xml":
+                    text = data.decode("utf-8")
+                    start = text.index('<dimension ref="') + len('<dimension ref="')
+                    data = (text[:start] + dimension + text[text.index('"', start) :]).encode("utf-8")
+                dst.writestr(item, data)
+        staged.replace(path)
+    return path
+
+
+_SHEET = [
+    ["会话ID", "角色", "昵称", "时间", "内容"],
+    ["c1", "买家", "tb_buyer", f"{DAY} 10:00:00", "在吗"],
+    ["c1", "客服", "店:小王", f"{DAY} 10:00:20", "亲，在的"],
+]
+
+
+def test_a_sheet_declaring_a_huge_dimension_is_refused_before_reading(tmp_path):
+    book = _workbook(tmp_path / "sparse.xlsx", _SHEET, dimension="A1:XFD1048576")
+    assert book.stat().st_size < 10_000
+    res, out = _inspect(tmp_path, book)
+    assert res.exit_code == 1
+    assert "declares 1,048,576 rows × 16,384 columns" in res.stderr
+    assert "xlsx_max_rows" in res.stderr and "Traceback" not in res.output
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert run["files"][0]["error"].startswith("sheet 'Sheet")
+
+
+def test_the_same_sheet_with_its_true_dimension_is_read(tmp_path):
+    book = _workbook(tmp_path / "fine.xlsx", _SHEET)
+    res, out = _inspect(tmp_path, book)
+    assert res.exit_code == 0, res.output
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert run["counts"] == {"read": 2, "accepted": 2, "rejected": 0}
+
+
+def test_row_budget_and_message_limit_come_from_the_limits_file(tmp_path, monkeypatch):
+    limits = tmp_path / "limits.toml"
+    limits.write_text("[input]\nxlsx_max_rows = 2\nmax_message_chars = 10\n", encoding="utf-8")
+    monkeypatch.setenv("QC_LIMITS", str(limits))
+    # It declares one row (as files from some tools do): the streamed count finds the third.
+    book = _workbook(tmp_path / "day.xlsx", _SHEET, dimension="A1:E1")
+    res, _ = _inspect(tmp_path, book)
+    assert res.exit_code == 1 and "has more than 2 rows" in res.stderr
+    long_text = "亲，在的" + "好" * 20
+    day = tmp_path / "day.jsonl"
+    day.write_text(_line("c1", "agent", "店:小王", "10:00:00", long_text), encoding="utf-8")
+    res, out = _inspect(tmp_path, day)
+    assert res.exit_code == 0, res.output
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert any("line 1: a message of 24 characters; only its first 10" in w for w in run["warnings"])
+    assert run["counts"] == {"read": 1, "accepted": 1, "rejected": 0}
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ("[input]\nmax_message_chars = 0\n", "positive whole number"),
+        ("[input]\nmax_chars = 10\n", "unknown keys ['max_chars']"),
+        ("[input\n", "not valid TOML"),
+    ],
+)
+def test_a_bad_limits_file_is_a_usage_error(tmp_path, monkeypatch, body, says):
+    limits = tmp_path / "limits.toml"
+    limits.write_text(body, encoding="utf-8")
+    monkeypatch.setenv("QC_LIMITS", str(limits))
+    day = tmp_path / "day.jsonl"
+    day.write_text(_good("c1"), encoding="utf-8")
+    res, _ = _inspect(tmp_path, day)
+    assert res.exit_code == 2
+    assert says in res.stderr

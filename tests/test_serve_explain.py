@@ -1,0 +1,49 @@
+"""The workbench's Chinese reasons: every cue the forbidden-phrase rule writes has a translation."""
+
+from __future__ import annotations
+
+import re
+
+from qc.schema import Evidence, Finding
+from qc.scoring.scores import KIND_LABELS
+from qc.serve.explain import cue_zh, why_zh
+
+
+def _forbidden(cues: tuple[str, ...], implies: str | None) -> Finding:
+    ev = Evidence(
+        rule="forbidden_phrase.v1", summary="x", pattern="FP-0010", cues=cues, details={"implies": implies}
+    )
+    return Finding(conversation_id="c", message_index=1, kind="forbidden_phrase", score=1.0, evidence=ev)
+
+
+def test_known_cues_read_in_chinese_and_unknown_ones_are_kept():
+    cases = {
+        "no buyer message in view": "看不到买家消息",
+        "follows a yes/no question, read as an acknowledgement": "跟在买家的是非问之后，视为应答",
+        "reply to a reported problem": "回应的是买家反映的问题",
+        "no help offer / explanation in the message": "回复里没有主动帮忙、解释",
+        "a longer reply (14 chars) that says more than the phrase": "回复较长（14 字），不只这一句",
+        "the buyer asked about size 「尺码」": "买家问的正是「尺码」",
+    }
+    for english, chinese in cases.items():
+        assert cue_zh(english) == chinese
+    assert cue_zh("a cue nobody wrote down") == "a cue nobody wrote down"
+
+
+def test_every_cue_of_the_rule_source_is_translated():
+    from pathlib import Path
+
+    import qc.rules.forbidden_phrase as rule
+
+    source = Path(rule.__file__).read_text(encoding="utf-8")
+    literal = re.findall(r'(?:cues|vetoes|keep_cues)\.append\("([^"{]+)"\)', source)
+    assert literal, "the rule's cue phrases moved: update this test"
+    for cue in literal:
+        assert re.search(r"[\u4e00-\u9fff]", cue_zh(cue)), cue
+
+
+def test_why_names_the_entry_the_verdict_and_the_cues():
+    live = why_zh(_forbidden(("reply to a question",), "impatience"), {}, KIND_LABELS)
+    assert live == f"禁用语 FP-0010：计为「{KIND_LABELS['impatience']}」。依据：回应的是买家的提问"
+    vetoed = why_zh(_forbidden(("follows thanks, read as an acknowledgement",), None), {}, KIND_LABELS)
+    assert vetoed == "禁用语 FP-0010：按上下文不计分。依据：跟在买家的道谢之后，视为应答"
