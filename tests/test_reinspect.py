@@ -64,20 +64,37 @@ def folder(tmp_path_factory) -> Path:
 
 
 def day_files(folder: Path) -> tuple[Path, ...]:
-    """Three exports: day 24, day 25, and one sharing two conversations of each day; and the union."""
+    """Exports: day 24, day 25, one sharing two conversations of each day, the union; then the
+    conversation that crosses midnight cut at midnight, as daily exports cut it (its part before
+    and its part after)."""
     day24, day25 = conversations()
+    late = day24[-1]
+    before, after = split_at_midnight(late)
     files = []
     for name, convs in (
         ("2026-11-24.jsonl", day24),
         ("2026-11-25.jsonl", day25),
         ("2026-11-24_25.jsonl", (day24[-1], day24[1], day25[0], day25[2])),
         ("union.jsonl", (*day24, *day25)),
+        ("late-before-midnight.jsonl", (before,)),
+        ("late-after-midnight.jsonl", (after, day25[1])),
     ):
         path = folder / name
         if not path.exists():
             exports.write("jsonl-conversations", convs, path)
         files.append(path)
     return tuple(files)
+
+
+def split_at_midnight(conv: Conversation) -> tuple[Conversation, Conversation]:
+    """The messages of ``conv`` before its first midnight, and the rest."""
+    first = conv.messages[0].sent_at
+    assert first is not None
+    midnight = datetime.combine(first.date() + timedelta(days=1), datetime.min.time(), first.tzinfo)
+    early = tuple(m for m in conv.messages if m.sent_at is not None and m.sent_at < midnight)
+    late = tuple(m for m in conv.messages if m not in early)
+    assert early and late
+    return replace(conv, messages=early), replace(conv, messages=late)
 
 
 @cache
@@ -175,3 +192,43 @@ def test_reinspecting_one_day_never_touches_another_days_conversations(folder, t
     for row in month:
         mine = {p.conversation_id for p in everything if p.agent == row["agent"]}
         assert (row["date"], row["conversations"]) == ("2026-11", len(mine))
+
+
+@pytest.mark.parametrize("order", [(4, 5), (5, 4), (4, 5, 4), (5, 4, 5), (4, 4, 5)])
+def test_a_conversation_cut_at_midnight_keeps_both_parts_in_any_order(folder, tmp_path, order):
+    # Daily exports cut a conversation that crosses midnight in two; inspected by separate
+    # runs, its parts join in the store as one run over both files would join them.
+    files = day_files(folder)
+    card = load_scorecard()
+    db = str(tmp_path / "qc.sqlite")
+    for n, i in enumerate(order):
+        report = run_inspection([files[i]], tmp_path / f"out{n}", executor(), scorecard=card, store=db)
+    joined = str(tmp_path / "one.sqlite")
+    run_inspection([files[4], files[5]], tmp_path / "one", executor(), scorecard=card, store=joined)
+    assert snapshot(db) == snapshot(joined)
+    assert scores(db, card) == scores(joined, card)
+    late = conversations()[0][-1]
+    with open_store(db) as store:
+        assert len(store.conversations([late.id])[late.id].messages) == len(late.messages)
+    before, after = split_at_midnight(late)
+    kept = len(before.messages) if order[-1] == 5 else len(after.messages)
+    # every order here ends with a run whose part continues what an earlier run stored
+    assert report.run["continued_conversations"] == [
+        {"shop": late.shop or "", "conversation_id": late.id, "stored_messages_kept": kept}
+    ]
+
+
+def test_a_corrected_export_of_the_same_messages_replaces_the_stored_copy(folder, tmp_path):
+    # Same times, other text (say, read again with the right encoding): not a continuation.
+    late = conversations()[0][-1]
+    fixed = replace(late, messages=tuple(replace(m, text=m.text + "。") for m in late.messages))
+    path = tmp_path / "fixed.jsonl"
+    exports.write("jsonl-conversations", (fixed,), path)
+    card = load_scorecard()
+    db = str(tmp_path / "qc.sqlite")
+    run_inspection([day_files(folder)[0]], tmp_path / "o1", executor(), scorecard=card, store=db)
+    report = run_inspection([path], tmp_path / "o2", executor(), scorecard=card, store=db)
+    assert "continued_conversations" not in report.run
+    with open_store(db) as store:
+        texts = [m.text for m in store.conversations([late.id])[late.id].messages]
+    assert texts == [m.text for m in fixed.messages]

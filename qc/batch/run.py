@@ -19,6 +19,7 @@ from typing import Any
 
 from qc import __version__
 from qc.batch.chunks import ChunkOutput, ChunkOutputTask, ScoreTally, with_evidence
+from qc.batch.splits import Continuations, find_continuations, time_span
 from qc.batch.spool import RecordSpool, VerdictSpool
 from qc.batch.stored import score_stored
 from qc.outputs.staging import OutputStage
@@ -217,13 +218,22 @@ def _run(
     if store is not None:
         with open_store(store, save=True) as db:
             if spool is not None:
-                run_id = db.save_run_streamed(run=report.run, records=spool)
-                touched = spool.days
+                later = find_continuations(spool.spans, spool, db, executor, card)
+                _note_continuations(report, later)
+                run_id = db.save_run_streamed(run=report.run, records=later.apply(spool))
+                touched = spool.days | touched_days(later.records.values())
             else:
                 records = [
                     conversation_record(r.conversation, with_evidence(r, card).findings, card)
                     for r in report.results
                 ]
+                spans = {
+                    (r.conversation.shop or "", r.conversation.id): time_span(r.conversation) for r in records
+                }
+                timed = {key: span for key, span in spans.items() if span is not None}
+                later = find_continuations(timed, records, db, executor, card)
+                _note_continuations(report, later)
+                records = list(later.apply(records))
                 run_id = db.save_run(run=report.run, records=records)
                 touched = touched_days(records)
             report.run["orphaned_decisions"] = db.run_orphans(run_id)
@@ -231,6 +241,22 @@ def _run(
     elif scoring is None:
         score_report(report, out_dir, card)
     return report
+
+
+def _note_continuations(report: InspectionReport, later: Continuations) -> None:
+    """Say in run.json (and as a warning) which conversations were joined with the store's earlier part."""
+    if not later.records:
+        return
+    joined = later.describe()
+    report.run["continued_conversations"] = joined
+    warning = (
+        f"{len(joined)} conversation(s) continue a copy already in the store (split across exports):"
+        " its messages outside this run's span were kept and the whole conversation inspected again"
+    )
+    report.read.warnings.append(warning)
+    listed = report.run.setdefault("warnings", [])
+    if listed is not report.read.warnings:
+        listed.append(warning)
 
 
 def _inspect_and_write(

@@ -14,9 +14,11 @@ import pickle
 import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
 
+from qc.batch.splits import time_span
 from qc.scoring.card import MessageVerdict
 from qc.scoring.scores import ConversationRecord, EvidenceRef
 
@@ -132,6 +134,9 @@ class RecordSpool:
         self._file = tempfile.TemporaryFile(prefix="qc-records-")
         self.count = 0
         self.days: set[str] = set()
+        # (shop, conversation id) → (messages, first, last sent time) of each timed conversation,
+        # so a continued conversation is found without reading the records back.
+        self.spans: dict[tuple[str, str], tuple[int, datetime, datetime]] = {}
 
     def add(self, record: ConversationRecord) -> None:
         """Append one record and note the days it counts on."""
@@ -139,6 +144,9 @@ class RecordSpool:
         self.count += 1
         self.days.update(p.date for p in record.parts)
         self.days.update(a.date for a in record.findings)
+        span = time_span(record.conversation)
+        if span is not None:
+            self.spans[(record.conversation.shop or "", record.conversation.id)] = span
 
     def clear(self) -> None:
         """Forget every record (the input is read again from the start)."""
@@ -146,6 +154,7 @@ class RecordSpool:
         self._file.truncate()
         self.count = 0
         self.days.clear()
+        self.spans.clear()
 
     def __iter__(self) -> Iterator[ConversationRecord]:
         self._file.flush()

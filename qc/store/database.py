@@ -545,6 +545,55 @@ class Store:
                     rows_by.setdefault(r.conversation_id, []).append(r)
         return {cid: conversation_from_rows(cid, rows) for cid, rows in rows_by.items()}
 
+    def message_spans(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, str, str]]:
+        """Count, first and last ``sent_at`` of the stored messages of these (shop, conversation id) pairs.
+
+        Pairs with no stored message, or with an untimed one, are absent: a run compares them with
+        its own copy to find a conversation that an earlier export began (:mod:`qc.batch.splits`).
+        """
+        t = REVIEW_TABLES["messages"]
+        by_shop: dict[str, list[str]] = {}
+        for shop, cid in dict.fromkeys(keys):
+            by_shop.setdefault(shop, []).append(cid)
+        out: dict[tuple[str, str], tuple[int, str, str]] = {}
+        with self.engine.connect() as conn:
+            for shop, ids in by_shop.items():
+                for start in range(0, len(ids), _CHUNK):
+                    q = (
+                        select(
+                            t.c.conversation_id,
+                            func.count(),
+                            func.count(t.c.sent_at),
+                            func.min(t.c.sent_at),
+                            func.max(t.c.sent_at),
+                        )
+                        .where(t.c.shop == shop, t.c.conversation_id.in_(ids[start : start + _CHUNK]))
+                        .group_by(t.c.conversation_id)
+                    )
+                    for cid, n, timed, first, last in conn.execute(q):
+                        if n and timed == n:
+                            out[(shop, cid)] = (int(n), str(first), str(last))
+        return out
+
+    def stored_conversations(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], Conversation]:
+        """The stored conversations of these (shop, conversation id) pairs, rebuilt with their messages."""
+        t = REVIEW_TABLES["messages"]
+        by_shop: dict[str, list[str]] = {}
+        for shop, cid in dict.fromkeys(keys):
+            by_shop.setdefault(shop, []).append(cid)
+        rows_by: dict[tuple[str, str], list[Any]] = {}
+        with self.engine.connect() as conn:
+            for shop, ids in by_shop.items():
+                for start in range(0, len(ids), _CHUNK):
+                    q = (
+                        select(t)
+                        .where(t.c.shop == shop, t.c.conversation_id.in_(ids[start : start + _CHUNK]))
+                        .order_by(t.c.conversation_id, t.c.idx)
+                    )
+                    for r in conn.execute(q):
+                        rows_by.setdefault((shop, r.conversation_id), []).append(r)
+        return {key: conversation_from_rows(key[1], rows) for key, rows in rows_by.items()}
+
     # ------------------------------------------------------------------ the audit log
 
     def append_log(

@@ -1,0 +1,139 @@
+"""Conversations split across exports: a stored copy's earlier or later messages are kept.
+
+Daily exports cut a conversation that runs past midnight in two: its first messages in one
+day's file, the rest in the next. Inspected in one run, the reader joins the two parts; saved
+by two runs, the second used to replace the first, and the conversation lost its first half.
+Before a run is saved, each conversation it read is compared with the store's copy: when the
+stored copy holds messages **outside the time span** of the run's copy (before its first
+message or after its last), the conversation goes on in another export, so the stored
+messages there are kept, the two are joined in time order (exact repeats once), and the whole
+conversation is inspected again, as one run over both files would. A stored copy whose
+messages all fall within the new copy's span is replaced, as before: that is a corrected
+export of the same messages (a re-read with another encoding, a fixed line), not a
+continuation. Only timed conversations are compared; an untimed one is replaced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from qc.batch.chunks import with_evidence
+from qc.run.executors import Executor, findings_of
+from qc.run.inspector import ConversationResult
+from qc.schema import Conversation, Message
+from qc.scoring.card import Scorecard
+from qc.scoring.scores import ConversationRecord, conversation_record
+from qc.store.database import Store
+
+__all__ = ["Continuations", "continued", "find_continuations", "time_span"]
+
+
+def time_span(conversation: Conversation) -> tuple[int, datetime, datetime] | None:
+    """``(messages, first, last)`` sent time of a conversation whose messages are all timed, else ``None``."""
+    times = [m.sent_at for m in conversation.messages]
+    if not times or any(t is None for t in times):
+        return None
+    timed = [t for t in times if t is not None]
+    return len(timed), min(timed), max(timed)
+
+
+def _key(m: Message) -> tuple[object, ...]:
+    return (m.sent_at, m.role, m.sender, m.text)
+
+
+def continued(new: Conversation, stored: Conversation) -> Conversation | None:
+    """``new`` joined with the messages of ``stored`` outside its time span, or ``None`` when there are none.
+
+    The joined conversation has every message once (an exact repeat of a message of ``new``
+    is dropped), in time order (ties keep the stored part first, then ``new``'s order), indexed
+    from 0, and names the sources of both copies.
+    """
+    span = time_span(new)
+    if span is None or time_span(stored) is None:
+        return None
+    _, first, last = span
+    seen = {_key(m) for m in new.messages}
+    extra = [m for m in stored.messages if m.sent_at is not None and not first <= m.sent_at <= last]
+    extra = [m for m in extra if _key(m) not in seen]
+    if not extra:
+        return None
+    joined = sorted([*extra, *new.messages], key=lambda m: m.sent_at or first)
+    sources = [s.strip() for c in (stored, new) for s in (c.source or "").split(",") if s.strip()]
+    return Conversation(
+        id=new.id,
+        messages=tuple(replace(m, index=i) for i, m in enumerate(joined)),
+        shop=new.shop or stored.shop,
+        source=", ".join(dict.fromkeys(sources)),
+    )
+
+
+@dataclass(slots=True)
+class Continuations:
+    """The run's conversations that an earlier export began (or a later one goes on with), re-inspected.
+
+    ``records`` replace the run's own records of those conversations in the save; ``kept``
+    counts the stored messages each kept, for run.json and the warning.
+    """
+
+    records: dict[tuple[str, str], ConversationRecord] = field(default_factory=dict)
+    kept: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def apply(self, records: Iterable[ConversationRecord]) -> Iterator[ConversationRecord]:
+        """The run's records with each continued conversation's joined record in its place."""
+        for r in records:
+            yield self.records.get((r.conversation.shop or "", r.conversation.id), r)
+
+    def describe(self) -> list[dict[str, object]]:
+        """One entry per joined conversation (for run.json): shop, id and the stored messages kept."""
+        return [
+            {"shop": shop, "conversation_id": cid, "stored_messages_kept": n}
+            for (shop, cid), n in sorted(self.kept.items())
+        ]
+
+
+def find_continuations(
+    spans: Mapping[tuple[str, str], tuple[int, datetime, datetime]],
+    records: Iterable[ConversationRecord],
+    store: Store,
+    executor: Executor,
+    card: Scorecard,
+) -> Continuations:
+    """Compare the run's conversations with the store's copies and re-inspect those that continue.
+
+    ``spans`` are the run's timed conversations (:func:`time_span`, by shop and id); the store
+    answers with its copies' spans in one grouped query per few hundred conversations, and only
+    the conversations whose stored copy reaches outside the run's span are read in full. Then
+    ``records`` is read once (only when there is such a conversation) for their new copies.
+    """
+    found = Continuations()
+    stored_spans = store.message_spans(list(spans))
+    candidates = {
+        key
+        for key, (_, first, last) in stored_spans.items()
+        if key in spans and (_parse(first) < spans[key][1] or _parse(last) > spans[key][2])
+    }
+    if not candidates:
+        return found
+    stored = store.stored_conversations(sorted(candidates))
+    joined: list[tuple[tuple[str, str], Conversation, int]] = []
+    for r in records:
+        key = (r.conversation.shop or "", r.conversation.id)
+        if key in stored:
+            both = continued(r.conversation, stored[key])
+            if both is not None:
+                joined.append((key, both, len(both.messages) - len(r.conversation.messages)))
+    if not joined:
+        return found
+    for batch, results in executor.map([c for _, c, _ in joined], findings_of):
+        for conversation, findings in zip(batch, results, strict=True):
+            key = (conversation.shop or "", conversation.id)
+            result = with_evidence(ConversationResult(conversation, (), findings), card)
+            found.records[key] = conversation_record(conversation, result.findings, card)
+    found.kept = {key: n for key, _, n in joined}
+    return found
+
+
+def _parse(text: str) -> datetime:
+    return datetime.fromisoformat(text)
