@@ -47,11 +47,8 @@ def open_cli(
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.supervise.appeal import open_appeal
 
-    store = open_db(db)
-    try:
+    with open_db(db) as store:
         a = open_appeal(store, finding_id, agent=agent, by=by, reason=reason)
-    finally:
-        store.close()
     err(f"appeal #{a.id} opened on {a.finding_id}")
     typer.echo(a.id)
 
@@ -72,11 +69,8 @@ def answer_cli(
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.supervise.appeal import answer_appeal
 
-    store = open_db(db)
-    try:
+    with open_db(db) as store:
         a = answer_appeal(store, appeal_id, by=by, note=note)
-    finally:
-        store.close()
     err(f"appeal #{a.id}: {a.state}")
 
 
@@ -106,11 +100,8 @@ def rule_cli(
 
     if uphold == overturn:
         raise ConfigError("give exactly one of --uphold or --overturn")
-    store = open_db(db)
-    try:
+    with open_db(db) as store:
         a = rule_appeal(store, appeal_id, overturn=overturn, by=by, note=note)
-    finally:
-        store.close()
     err(f"appeal #{a.id}: {a.state} (final)")
 
 
@@ -130,11 +121,8 @@ def reopen_cli(
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.supervise.appeal import reopen_appeal
 
-    store = open_db(db)
-    try:
+    with open_db(db) as store:
         a = reopen_appeal(store, appeal_id, by=by, note=note)
-    finally:
-        store.close()
     err(f"appeal #{a.id}: {a.state}; review the finding again or rule: qc appeal rule {a.id} …")
 
 
@@ -158,11 +146,8 @@ def list_cli(
 
     if state is not None:
         check_choice(state, "--state", STATES)
-    store = open_db(db)
-    try:
+    with open_db(db) as store:
         appeals = list_appeals(store, state)
-    finally:
-        store.close()
     for a in appeals:
         typer.echo(json.dumps(a.to_json(), ensure_ascii=False))
     if not appeals:

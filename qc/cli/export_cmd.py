@@ -67,11 +67,8 @@ def export_cli(
     else:
         window = parse_period(period or "")
     card = load_scorecard(scorecard)
-    store = open_db(db)
-    try:
+    with open_db(db) as store:
         result = export_scores(store, window, out, card)
-    finally:
-        store.close()
     print_agent_table(result.rows, card, f"agents, {window.label} ({window.kind}; decisions applied)")
     err(f"{len(result.rows)} agent rows, {len(result.rejected)} rejected findings not charged → {out}")
     if result.orphaned:

@@ -53,11 +53,8 @@ def export_cli(
     for path, option in ((out, "--out"), (allow_out, "--allow-out")):
         if path is not None:
             output_file(path, option)
-    store = open_db(db)
-    try:
+    with open_db(db) as store:
         result = feedback_samples(store, mask=Masker(mask_pii))
-    finally:
-        store.close()
     lines = "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in result.samples)
     if out is None:
         typer.echo(lines, nl=False)

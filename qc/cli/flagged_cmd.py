@@ -78,16 +78,13 @@ def flagged_cli(
     check_choice(output_format, "--format", ("table", "json"))
     lo, hi = date_range(date, date_from, date_to)
     card = load_scorecard(Path(scorecard) if scorecard else None)
-    store = open_db(db)
-    try:
+    with open_db(db) as store:
         if kind is not None:
             check_choice(kind, "--kind", known_kinds(store, card))
         who = resolve_agent(store, agent) if agent is not None else None
         rows = flagged_conversations(
             store, agent=who, date_from=lo, date_to=hi, kind=kind, min_points=min_points, card=card
         )
-    finally:
-        store.close()
     if not rows:
         where = describe_filters(date_from=lo, date_to=hi, agent=who, kind=kind, min_points=min_points)
         err(f"no flagged conversations for {where}")

@@ -53,11 +53,8 @@ def add_cli(
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.supervise.people import add_person
 
-    store = open_db(db)
-    try:
+    with open_db(db) as store:
         person = add_person(store, name, role, agent_id=agent_id, by=by, note=note)
-    finally:
-        store.close()
     account = f" ({person.agent_id})" if person.agent_id else ""
     err(f"{person.name} added as {person.role}{account}")
 
@@ -78,11 +75,8 @@ def remove_cli(
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.supervise.people import remove_person
 
-    store = open_db(db)
-    try:
+    with open_db(db) as store:
         person = remove_person(store, name, by=by, note=note)
-    finally:
-        store.close()
     err(f"{person.name} ({person.role}) removed")
 
 
@@ -120,11 +114,8 @@ def password_cli(
         password = sys.stdin.readline().rstrip("\r\n")
         if not password:
             raise ConfigError("no password on standard input; type one on a terminal, or use --generate")
-    store = open_db(db)
-    try:
+    with open_db(db) as store:
         person = set_password(store, name, password, by=by)
-    finally:
-        store.close()
     if generate:
         typer.echo(password)
     err(f"sign-in password set for {person.name} ({person.role})")
@@ -148,11 +139,8 @@ def list_cli(
     from qc.supervise.people import list_people
 
     check_choice(output_format, "--format", ("table", "json"))
-    store = open_db(db)
-    try:
+    with open_db(db) as store:
         people = list_people(store, include_removed)
-    finally:
-        store.close()
     if not people:
         err("no people registered; add them with `qc people add NAME --role reviewer|supervisor|agent`")
         return

@@ -48,12 +48,9 @@ def report_cli(
     date_range(None, date_from, date_to)  # both dates valid, in order
     output_file(out)
     card = load_scorecard(scorecard)
-    store = open_db(db)
-    try:
+    with open_db(db) as store:
         who = resolve_agent(store, agent) if agent is not None else None
         data = write_report(store, out, date_from, date_to, card, agent=who, mask=Masker(mask_pii))
-    finally:
-        store.close()
     if not data.scores and not data.views:
         whose = f" for {who}" if who else ""
         err(f"nothing stored{whose} from {date_from} to {date_to}: the report is empty")

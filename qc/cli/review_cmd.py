@@ -72,11 +72,8 @@ def decide_cli(
 
     if confirm == reject:
         raise ConfigError("give exactly one of --confirm or --reject")
-    store = open_db(db)
-    try:
+    with open_db(db) as store:
         d = decide(store, finding_id, "confirm" if confirm else "reject", by=by, note=note)
-    finally:
-        store.close()
     err(f"finding {d.finding_id}: {d.before} → {d.after}")
 
 
@@ -103,12 +100,9 @@ def log_cli(
 
     from qc.supervise.review import audit_trail, orphaned_decisions
 
-    store = open_db(db)
-    try:
+    with open_db(db) as store:
         rows = audit_trail(store, finding_id)
         gone = orphaned_decisions(store)
-    finally:
-        store.close()
     rows = [{**row, "orphaned": row["finding_id"] in gone} for row in rows]
     if orphaned:
         rows = [row for row in rows if row["orphaned"]]
@@ -158,11 +152,8 @@ def export_cli(
     date_range(date, None, None)
     output_file(out)
     card = load_scorecard(Path(scorecard) if scorecard else None)
-    store = open_db(db)
-    try:
+    with open_db(db) as store:
         n = export_review_sheet(store, date, out, card, mask=Masker(mask_pii))
-    finally:
-        store.close()
     if n == 0:
         err(f"no findings stored for {date}: the sheet has headers only")
     err(f"{n} findings → {out}; fill 复核结论 (确认/驳回), 复核人 and 备注, then `qc review import {out}`")
@@ -192,11 +183,8 @@ def import_cli(
 
     if not sheet.is_file():
         raise ConfigError(f"no such file: {sheet}; give the sheet `qc review export` wrote")
-    store = open_db(db)
-    try:
+    with open_db(db) as store:
         result = import_review_sheet(store, sheet, default_by=by)
-    finally:
-        store.close()
     for change in result.changed:
         err(f"row {change.row}: {change.finding_id} {change.before} → {change.after}")
     for problem in result.problems:

@@ -45,11 +45,8 @@ def sample_cli(
     date_range(date, None, None)
     output_file(out)
     card = load_scorecard(scorecard)
-    store = open_db(db)
-    try:
+    with open_db(db) as store:
         rows = draw_sample(store, per_agent, seed, date=date, card=card)
-    finally:
-        store.close()
     write_sample_csv(rows, out)
     if not rows:
         err(f"no conversations stored{f' for {date}' if date else ''}: the sample is empty")

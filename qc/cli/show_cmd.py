@@ -51,13 +51,10 @@ def show_cli(
 
     mask = Masker(mask_pii)
     card = load_scorecard(Path(scorecard) if scorecard else None)
-    store = open_db(db)
-    try:
+    with open_db(db) as store:
         view = load_view(
             store, conversation_id, card, explain=explain, sentiment=buyer_sentiments if mood else None
         )
-    finally:
-        store.close()
     console = Console(highlight=False)
     conv = view.conversation
     console.print(
