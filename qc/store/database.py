@@ -379,35 +379,26 @@ class Store:
         self, conn: Connection, keys: Sequence[tuple[str, str]], tables: Sequence[str] = RESULT_TABLES
     ) -> None:
         """Delete the rows of ``tables`` of these (shop, conversation id) pairs (caller's transaction)."""
-        by_shop: dict[str, list[str]] = {}
-        for shop, cid in keys:
-            by_shop.setdefault(shop, []).append(cid)
-        for shop, ids in by_shop.items():
-            for start in range(0, len(ids), _CHUNK):
-                chunk = ids[start : start + _CHUNK]
-                for name in tables:
-                    t = TABLES[name]
-                    conn.execute(delete(t).where(t.c.shop == shop, t.c.conversation_id.in_(chunk)))
+        for shop, chunk in _id_chunks(keys):
+            for name in tables:
+                t = TABLES[name]
+                conn.execute(delete(t).where(t.c.shop == shop, t.c.conversation_id.in_(chunk)))
 
     def _decided_findings(
         self, conn: Connection, keys: Sequence[tuple[str, str]]
     ) -> dict[str, dict[str, Any]]:
         """The stored findings of these conversations that a decision points at, by id."""
         found, log = TABLES["findings"], REVIEW_TABLES["review_log"]
-        by_shop: dict[str, list[str]] = {}
-        for shop, cid in keys:
-            by_shop.setdefault(shop, []).append(cid)
         out: dict[str, dict[str, Any]] = {}
-        for shop, ids in by_shop.items():
-            for start in range(0, len(ids), _CHUNK):
-                q = (
-                    select(found.c.finding_id, found.c.conversation_id, found.c.kind, log.c.state_after)
-                    .join(log, log.c.finding_id == found.c.finding_id)
-                    .where(found.c.shop == shop, found.c.conversation_id.in_(ids[start : start + _CHUNK]))
-                    .order_by(log.c.id)
-                )
-                for fid, cid, kind, state in conn.execute(q):
-                    out[fid] = {"finding_id": fid, "conversation_id": cid, "kind": kind, "state": state}
+        for shop, chunk in _id_chunks(keys):
+            q = (
+                select(found.c.finding_id, found.c.conversation_id, found.c.kind, log.c.state_after)
+                .join(log, log.c.finding_id == found.c.finding_id)
+                .where(found.c.shop == shop, found.c.conversation_id.in_(chunk))
+                .order_by(log.c.id)
+            )
+            for fid, cid, kind, state in conn.execute(q):
+                out[fid] = {"finding_id": fid, "conversation_id": cid, "kind": kind, "state": state}
         return out
 
     def _kept(self, t: Any) -> Any:
@@ -553,46 +544,38 @@ class Store:
         its own copy to find a conversation that an earlier export began (:mod:`qc.batch.splits`).
         """
         t = REVIEW_TABLES["messages"]
-        by_shop: dict[str, list[str]] = {}
-        for shop, cid in dict.fromkeys(keys):
-            by_shop.setdefault(shop, []).append(cid)
         out: dict[tuple[str, str], tuple[int, str, str]] = {}
         with self.engine.connect() as conn:
-            for shop, ids in by_shop.items():
-                for start in range(0, len(ids), _CHUNK):
-                    q = (
-                        select(
-                            t.c.conversation_id,
-                            func.count(),
-                            func.count(t.c.sent_at),
-                            func.min(t.c.sent_at),
-                            func.max(t.c.sent_at),
-                        )
-                        .where(t.c.shop == shop, t.c.conversation_id.in_(ids[start : start + _CHUNK]))
-                        .group_by(t.c.conversation_id)
+            for shop, chunk in _id_chunks(keys):
+                q = (
+                    select(
+                        t.c.conversation_id,
+                        func.count(),
+                        func.count(t.c.sent_at),
+                        func.min(t.c.sent_at),
+                        func.max(t.c.sent_at),
                     )
-                    for cid, n, timed, first, last in conn.execute(q):
-                        if n and timed == n:
-                            out[(shop, cid)] = (int(n), str(first), str(last))
+                    .where(t.c.shop == shop, t.c.conversation_id.in_(chunk))
+                    .group_by(t.c.conversation_id)
+                )
+                for cid, n, timed, first, last in conn.execute(q):
+                    if n and timed == n:
+                        out[(shop, cid)] = (int(n), str(first), str(last))
         return out
 
     def stored_conversations(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], Conversation]:
         """The stored conversations of these (shop, conversation id) pairs, rebuilt with their messages."""
         t = REVIEW_TABLES["messages"]
-        by_shop: dict[str, list[str]] = {}
-        for shop, cid in dict.fromkeys(keys):
-            by_shop.setdefault(shop, []).append(cid)
         rows_by: dict[tuple[str, str], list[Any]] = {}
         with self.engine.connect() as conn:
-            for shop, ids in by_shop.items():
-                for start in range(0, len(ids), _CHUNK):
-                    q = (
-                        select(t)
-                        .where(t.c.shop == shop, t.c.conversation_id.in_(ids[start : start + _CHUNK]))
-                        .order_by(t.c.conversation_id, t.c.idx)
-                    )
-                    for r in conn.execute(q):
-                        rows_by.setdefault((shop, r.conversation_id), []).append(r)
+            for shop, chunk in _id_chunks(keys):
+                q = (
+                    select(t)
+                    .where(t.c.shop == shop, t.c.conversation_id.in_(chunk))
+                    .order_by(t.c.conversation_id, t.c.idx)
+                )
+                for r in conn.execute(q):
+                    rows_by.setdefault((shop, r.conversation_id), []).append(r)
         return {key: conversation_from_rows(key[1], rows) for key, rows in rows_by.items()}
 
     # ------------------------------------------------------------------ the audit log
@@ -1016,6 +999,16 @@ def open_store(target: str | Path, *, save: bool = False) -> Store:
         engine.dispose()
         raise
     return Store(engine, wait, env)
+
+
+def _id_chunks(keys: Iterable[tuple[str, str]]) -> Iterator[tuple[str, list[str]]]:
+    """``(shop, ids)`` of (shop, conversation id) pairs: each shop's distinct ids, ``_CHUNK`` at a time."""
+    by_shop: dict[str, list[str]] = {}
+    for shop, cid in dict.fromkeys(keys):
+        by_shop.setdefault(shop, []).append(cid)
+    for shop, ids in by_shop.items():
+        for start in range(0, len(ids), _CHUNK):
+            yield shop, ids[start : start + _CHUNK]
 
 
 def _guard_method(name: str, method: Callable[..., Any], retry: bool) -> Callable[..., Any]:
