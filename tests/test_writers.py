@@ -70,3 +70,50 @@ def test_summary_equals_the_data_models_reading(rows: list, flags: list) -> None
     )
     result = ConversationResult(Conversation("c1", messages, "店", "f.jsonl"), (), findings)
     assert conversation_summary(result) == _reference(result)
+
+
+# --------------------------------------------------------------- the JSON line format (dumps)
+
+_json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False).filter(lambda x: x == 0 or abs(x) >= 1e-4)
+    | st.text(st.characters(exclude_categories=("Cs",)))
+)
+_json_values = st.recursive(
+    _json_scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(st.text(max_size=8), _json_values, max_size=6))
+def test_dumps_writes_the_standard_librarys_compact_line(record: dict) -> None:
+    """Chinese, control characters, escapes, numbers: the text of json.dumps, compact, ensure_ascii=False."""
+    import json
+
+    from qc.outputs.writers import dumps
+
+    assert dumps(record) == json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+
+
+def test_dumps_falls_back_to_the_standard_library_for_what_orjson_refuses() -> None:
+    """A lone surrogate, an integer beyond 64 bits or a non-string key still gives a line."""
+    import json
+
+    from qc.outputs.writers import dumps
+
+    for record in ({"text": "a\udc80b"}, {"n": 2**70}, {"d": {1: "x"}}):
+        assert dumps(record) == json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+
+
+def test_dumps_writes_numbers_json_can_hold() -> None:
+    """NaN and infinity become null (JSON has neither); tiny floats keep their value."""
+    import json
+
+    from qc.outputs.writers import dumps
+
+    assert dumps({"a": float("nan"), "b": float("inf")}) == '{"a":null,"b":null}'
+    assert json.loads(dumps({"x": 5e-06}))["x"] == 5e-06

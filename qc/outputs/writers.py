@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
+import orjson
+
 from qc.outputs.cells import append_inert, open_csv
 from qc.run.inspector import ConversationResult
 from qc.schema import Finding, Reject, Role
@@ -22,8 +24,19 @@ RUN_FILE = "run.json"
 
 
 def dumps(record: dict[str, Any]) -> str:
-    """One JSON line, Chinese kept as is."""
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    """One JSON line, Chinese kept as is, no spaces: the line format of every JSON Lines output.
+
+    orjson writes it, about four times faster than the standard library (every finding and
+    conversation of a run passes here). Its text is the standard library's
+    ``json.dumps(record, ensure_ascii=False, separators=(",", ":"))`` except for floats below
+    1e-4, written without the exponent's leading zero (``5e-6``, not ``5e-06``), and NaN or
+    infinity, written as ``null`` (JSON has no such numbers). What orjson refuses (a lone
+    surrogate, an integer beyond 64 bits, a non-string key) the standard library writes.
+    """
+    try:
+        return orjson.dumps(record).decode("utf-8")
+    except TypeError:
+        return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
 
 
 def write_jsonl(handle: IO[str], records: Iterable[dict[str, Any]]) -> int:
