@@ -8,7 +8,8 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qc.batch.chunks import ScoreTally, chunk_output
+from qc.batch.chunks import ScoreTally, chunk_output, count_result
+from qc.batch.verdict_rows import SpoolRows
 from qc.rules import RuleSettings
 from qc.run.inspector import ConversationResult, build_inspector
 from qc.scoring.card import load_scorecard
@@ -40,14 +41,23 @@ def test_chunk_tallies_merged_in_order_equal_one_tally(cuts):
     bounds = [0, *sorted(cuts), len(RESULTS)]
     whole = chunk_output(RESULTS, CARD)
     merged = ScoreTally(CARD)
-    findings, summaries = [], []
+    findings, summaries, verdict_rows, evidence_rows = [], [], [], []
     for a, b in zip(bounds, bounds[1:], strict=False):
         part = pickle.loads(pickle.dumps(chunk_output(RESULTS[a:b], CARD)))
         merged.merge(part.tally)
         findings.append(part.findings)
         summaries.append(part.summaries)
+        verdict_rows += part.rows.verdicts
+        evidence_rows += part.rows.evidence
     assert _state(merged) == _state(whole.tally)
     assert "".join(findings) == whole.findings and "".join(summaries) == whole.summaries
+    # The verdicts and evidence refs leave the tally as spool rows: the same rows, in input order.
+    assert verdict_rows == whole.rows.verdicts and evidence_rows == whole.rows.evidence
+    one = ScoreTally(CARD)
+    for result in RESULTS:
+        count_result(one, result, CARD)
+    assert whole.rows == SpoolRows.of(one.verdicts, one.evidence)
+    assert not whole.tally.verdicts and not whole.tally.evidence
     # Every finding of the rules is counted, and the evidence findings (slow replies) on top.
     assert whole.tally.findings > sum(len(r.findings) for r in RESULTS) > 0
-    assert whole.tally.evidence
+    assert whole.rows.evidence and whole.rows.verdicts

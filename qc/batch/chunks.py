@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from qc.batch.verdict_rows import SpoolRows
 from qc.outputs.writers import conversation_summary, dumps, finding_records
 from qc.run.inspector import ConversationResult
 from qc.schema import Finding
@@ -138,7 +139,8 @@ class ChunkOutput:
 
     findings: str  # findings.jsonl lines
     summaries: str  # conversations.jsonl lines
-    tally: ScoreTally
+    tally: ScoreTally  # without its verdicts and evidence, which travel as ``rows``
+    rows: SpoolRows
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +180,11 @@ def count_result(
 
 
 def chunk_output(results: Iterable[ConversationResult], card: Scorecard) -> ChunkOutput:
-    """The lines and the tally of ``results`` (evidence findings added), in their order."""
+    """The lines, the tally and the spool rows of ``results`` (evidence findings added), in their order.
+
+    The tally's verdicts and evidence refs leave it as :class:`~qc.batch.verdict_rows.SpoolRows`:
+    that is how the lean run keeps them, and rows cost less to send back than the objects.
+    """
     tally = ScoreTally(card)
     findings: list[str] = []
     summaries: list[str] = []
@@ -187,4 +193,6 @@ def chunk_output(results: Iterable[ConversationResult], card: Scorecard) -> Chun
         lines, summary = result_lines(result)
         findings.extend(line + "\n" for line in lines)
         summaries.append(summary + "\n")
-    return ChunkOutput("".join(findings), "".join(summaries), tally)
+    rows = SpoolRows.of(tally.verdicts, tally.evidence)
+    tally.verdicts, tally.evidence = [], []
+    return ChunkOutput("".join(findings), "".join(summaries), tally, rows)

@@ -326,7 +326,7 @@ def _write_lean(outputs: Iterable[ChunkOutput], out_dir: Path, card: Scorecard) 
         for output in outputs:
             findings_fh.write(output.findings)
             conversations_fh.write(output.summaries)
-            scoring.merge(output.tally)
+            scoring.merge_output(output)
     return scoring
 
 
@@ -358,6 +358,12 @@ class LeanScoring:
         tally.verdicts = []
         tally.evidence = []
         self.tally.merge(tally)
+
+    def merge_output(self, output: ChunkOutput) -> None:
+        """Add a chunk's tally and its verdicts and evidence, which come as ready spool rows."""
+        self.verdicts.add(output.rows)
+        self.evidence += len(output.rows.evidence)
+        self.tally.merge(output.tally)
 
     def extend(self, verdicts: Iterable[MessageVerdict], evidence: Iterable[EvidenceRef]) -> None:
         """Add verdicts and evidence references that reached this process apart from their tallies.

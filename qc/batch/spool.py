@@ -19,6 +19,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from qc.batch.splits import time_span
+from qc.batch.verdict_rows import SpoolRows
 from qc.scoring.card import MessageVerdict
 from qc.scoring.scores import ConversationRecord, EvidenceRef
 
@@ -26,12 +27,6 @@ __all__ = ["RecordSpool", "VerdictSpool"]
 
 # Rows fetched per step while reading back: enough to keep SQLite's per-row cost low.
 _FETCH = 2048
-
-
-def _key(text: str) -> bytes:
-    # UTF-8 bytes compare as the code points do, so SQLite's byte order is Python's str order;
-    # surrogatepass keeps a lone surrogate (possible from a JSON escape) in its place too.
-    return text.encode("utf-8", "surrogatepass")
 
 
 class VerdictSpool:
@@ -57,39 +52,19 @@ class VerdictSpool:
 
     def extend(self, verdicts: Iterable[MessageVerdict]) -> None:
         """Add verdicts (any order: reading back sorts them)."""
-        rows = [
-            (
-                _key(v.date),
-                _key(v.agent),
-                _key(v.conversation_id),
-                v.message_index,
-                pickle.dumps(
-                    (v.conversation_id, v.message_index, v.agent, v.date)
-                    + (v.verdict, v.verdict_findings, dict(v.kinds)),
-                    protocol=pickle.HIGHEST_PROTOCOL,
-                ),
-            )
-            for v in verdicts
-        ]
-        self._db.executemany("INSERT INTO v VALUES (?, ?, ?, ?, ?)", rows)
-        self._count += len(rows)
+        self.add(SpoolRows.of(verdicts, ()))
 
     def extend_evidence(self, refs: Iterable[EvidenceRef]) -> None:
         """Add evidence refs (any order)."""
-        rows = [
-            (
-                _key(r.date),
-                _key(r.agent),
-                _key(r.conversation_id),
-                r.message_index,
-                pickle.dumps(
-                    (r.agent, r.date, r.kind, r.finding_id, r.conversation_id, r.message_index, r.weight),
-                    protocol=pickle.HIGHEST_PROTOCOL,
-                ),
-            )
-            for r in refs
-        ]
-        self._db.executemany("INSERT INTO e VALUES (?, ?, ?, ?, ?)", rows)
+        self.add(SpoolRows.of((), refs))
+
+    def add(self, rows: SpoolRows) -> None:
+        """Add rows made by :meth:`SpoolRows.of` (in a worker, so this process only inserts them)."""
+        if rows.verdicts:
+            self._db.executemany("INSERT INTO v VALUES (?, ?, ?, ?, ?)", rows.verdicts)
+            self._count += len(rows.verdicts)
+        if rows.evidence:
+            self._db.executemany("INSERT INTO e VALUES (?, ?, ?, ?, ?)", rows.evidence)
 
     def evidence(self) -> Iterator[EvidenceRef]:
         """Every evidence ref added so far, sorted as the verdicts are."""
