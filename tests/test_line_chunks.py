@@ -278,3 +278,79 @@ def test_the_progress_of_a_split_run_counts_conversations(tmp_path: Path) -> Non
         report = run_inspection([day], tmp_path / "out", pool, progress=progress, keep_results=False)
     assert report.conversations > 3  # more than one chunk
     assert len(seen) == report.conversations
+
+
+_A_LINES = [
+    json.dumps(
+        _msg("a", "customer" if k % 2 else "agent", k, f"第{k}句", sender="店:小王"), ensure_ascii=False
+    )
+    for k in range(4)
+]
+# Lines that open like the plain lines of conversation a, and the conversation each belongs to.
+_LOOKALIKES = {
+    # The id key twice: the parser takes the last value.
+    "b": '{"conversation_id": "a", "role": "customer", "text": "重复的键", "conversation_id": "b"}',
+    # The same key spelled with an escape.
+    "c": '{"conversation_id": "a", "role": "customer", "text": "转义", "conversation\\u005fid": "c"}',
+    # A conversation line whose message names its own conversation.
+    "d": '{"conversation_id": "a", "messages": [{"conversation_id": "d", "role": "customer", "text": "嵌"}]}',
+    # Another column naming the id after the first: the first one counts.
+    "a": '{"conversation_id": "a", "会话ID": "e", "role": "customer", "text": "第二个列名"}',
+}
+
+
+@pytest.mark.parametrize("size", [1, 1000])
+@pytest.mark.parametrize("owner", sorted(_LOOKALIKES))
+def test_lines_matched_on_their_opening_bytes_are_read_as_the_stream_reads_them(
+    tmp_path: Path, size: int, owner: str
+) -> None:
+    # The main process matches a plain line of the current conversation on its opening bytes
+    # instead of parsing it; a line that only looks like one must be parsed and cut as the
+    # stream would: its conversation, continued on the next lines, stays whole.
+    tail = [
+        json.dumps(_msg(owner, "agent", 10 + k, f"接着{k}", sender="店:小王"), ensure_ascii=False)
+        for k in range(3)
+    ]
+    compact = '{"conversation_id":"ab","role":"agent","sender":"店:小王","text":"紧凑写法"}'
+    prefix = json.dumps(_msg("ab", "customer", 20, "前缀相同"))
+    lines = [*_A_LINES, _LOOKALIKES[owner], *tail, prefix, compact]
+    day = tmp_path / "day.jsonl"
+    day.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _assert_same_reading([day], size, owner)
+    conversations = _stream_read([day])[0]
+    assert [c.id for c in conversations] == (["a", "ab"] if owner == "a" else ["a", owner, "ab"])
+    assert [len(c.messages) for c in conversations] == ([8, 2] if owner == "a" else [4, 4, 2])
+    # a coming back after them stops the split, as it stops the stream.
+    day.write_text("\n".join([*lines, _A_LINES[0]]) + "\n", encoding="utf-8")
+    with pytest.raises(NotContiguousError):
+        _split_read([day], size)
+    with pytest.raises(NotContiguousError):
+        _stream_read([day])
+
+
+def test_the_main_process_parses_only_the_lines_that_open_a_conversation(tmp_path: Path, monkeypatch) -> None:
+    from qc.readers import line_chunks
+
+    parsed = []
+    real = line_chunks.orjson.loads
+
+    class Counting:
+        JSONDecodeError = line_chunks.orjson.JSONDecodeError
+        dumps = staticmethod(line_chunks.orjson.dumps)
+
+        @staticmethod
+        def loads(raw: bytes) -> object:
+            parsed.append(raw)
+            return real(raw)
+
+    roles = ["customer", "agent"] * 5
+    rows = [_msg(f"c{n}", role, k, "在吗") for n in range(50) for k, role in enumerate(roles)]
+    day = tmp_path / "day.jsonl"
+    day.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    monkeypatch.setattr(line_chunks, "orjson", Counting)
+    split = LineSplit.of([day], ReadOptions())
+    assert split is not None
+    assert sum(len(read_chunk(c, split.names, split.resolved)[0]) for c in split.chunks(7)) == 50
+    # Two parsed lines per conversation (its first, and the one that finds the opening), not ten.
+    main_side = [raw for raw in parsed if raw.count(b"\n") <= 1]
+    assert len(rows) == 500 and len(main_side) < 150

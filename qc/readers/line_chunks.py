@@ -130,7 +130,12 @@ class LineSplit:
             plans: dict[tuple[Any, ...], str | None] = {}
             known: dict[str, str | None] = {}
             first, lines = 1, []
+            # The opening bytes that mark a plain line of the current conversation (see _same_opening).
+            opening: bytes | None = None
             for number, raw in enumerate(_raw_lines(path, codec == "utf-8-sig"), start=1):
+                if opening is not None and raw.startswith(opening) and _plain(raw, opening):
+                    lines.append(raw)
+                    continue
                 try:
                     obj = orjson.loads(raw)
                 except orjson.JSONDecodeError:
@@ -139,8 +144,10 @@ class LineSplit:
                 if type(obj) is dict and (where := plans.get(tuple(obj), "")):
                     value = obj[where]
                     if type(value) is str and value == current:
+                        opening = opening or _same_opening(raw, where, value)
                         lines.append(raw)
                         continue
+                opening = None
                 for position, key in enumerate(_conversation_keys(obj, raw, column_map, plans, known)):
                     if key == current:
                         continue
@@ -192,6 +199,43 @@ def _raw_lines(path: Path, bom: bool) -> Iterator[bytes]:
     with path.open("rb") as fh:
         for number, raw in enumerate(fh):
             yield raw[3:] if bom and number == 0 else raw
+
+
+def _same_opening(raw: bytes, key: str, value: str) -> bytes | None:
+    """The bytes a line opens with when its first key is ``key`` holding ``value`` (``None`` if it does not).
+
+    ``raw`` was read as a flat object whose conversation id, under ``key``, is ``value``. When
+    that key comes first and the line is plain (see :func:`_plain`), every later line opening
+    with the same bytes holds the same id: the reader takes the first key that names a field,
+    and the value's closing quote ends the opening. Such lines are matched on their bytes,
+    without parsing them (the main process of ``--jobs`` reads every line).
+    """
+    opening = b"{" + orjson.dumps(key)
+    if not raw.startswith(opening):
+        return None
+    rest = raw[len(opening) :]
+    colon = rest.find(b":")
+    if colon < 0 or rest[:colon].strip(b" \t"):
+        return None
+    quoted = orjson.dumps(value)
+    start = len(opening) + colon + 1
+    while raw[start : start + 1] in (b" ", b"\t"):
+        start += 1
+    if not raw.startswith(quoted, start):
+        return None
+    found = raw[: start + len(quoted)]
+    return found if _plain(raw, found) else None
+
+
+def _plain(raw: bytes, opening: bytes) -> bool:
+    """Whether a line that starts with ``opening`` (see :func:`_same_opening`) is read as it opens.
+
+    No backslash (so no key or value is written with escapes, which could spell the id key a
+    second time), one brace (a flat object: no nested messages) and the id key once (no
+    duplicate key, whose last value the parser would take).
+    """
+    key = opening[1 : opening.index(b'"', 2) + 1]
+    return b"\\" not in raw and raw.count(b"{") == 1 and raw.count(key) == 1
 
 
 def _block_lines(block: bytes) -> list[str]:
