@@ -59,7 +59,7 @@ from qc.rules import RuleSettings
 from qc.run.pool import PoolExecutor
 first = read_inputs([Path(sys.argv[1])], ReadOptions()).conversations[:1]
 t0 = time.perf_counter()
-with PoolExecutor(RuleSettings(), jobs=int(sys.argv[2])) as pool:
+with PoolExecutor(RuleSettings(), jobs=int(sys.argv[2]), preload=("qc.batch.preload",)) as pool:
     for _ in pool.map(first, len):
         break
     t1 = time.perf_counter()

@@ -312,3 +312,33 @@ def test_lean_run_writes_what_a_run_that_keeps_results_writes(tmp_path: Path, jo
         assert (tmp_path / "lean" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), name
     assert _without_seconds(tmp_path / "lean") == _without_seconds(tmp_path / "whole")
     assert _xlsx_cells(tmp_path / "lean" / "agents.xlsx") == _xlsx_cells(tmp_path / "whole" / "agents.xlsx")
+
+
+def test_workers_fork_from_a_server_that_preloaded_qc(tmp_path: Path) -> None:
+    # A fresh process (the forkserver is one per process): its workers find qc.batch.preload
+    # and rjieba already imported before they run anything, and still give the same findings.
+    import subprocess
+    import sys
+
+    (tmp_path / "probe.py").write_text(
+        "import sys\n\ndef loaded(names):\n    return [n in sys.modules for n in names]\n", encoding="utf-8"
+    )
+    code = (
+        "import json, probe\n"
+        "from qc.rules import RuleSettings\n"
+        "from qc.run.pool import PoolExecutor\n"
+        "names = ['qc.batch.preload', 'rjieba', 'qc.batch.chunks']\n"
+        "for preload in ((), ('qc.batch.preload',)):\n"
+        "    with PoolExecutor(RuleSettings(rules=()), 1, preload=preload) as pool:\n"
+        "        print(json.dumps(pool._pool.apply(probe.loaded, (names,))))\n"
+    )
+    env = {**__import__("os").environ, "PYTHONPATH": str(tmp_path)}
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    # The first pool started the process's forkserver without a preload; a later pool's preload
+    # cannot change that server, so the same worker state shows twice.
+    assert [json.loads(line) for line in run.stdout.splitlines()] == [[False, False, False]] * 2
+    code = code.replace("((), ('qc.batch.preload',))", "(('qc.batch.preload',),)")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert [json.loads(line) for line in run.stdout.splitlines()] == [[True, True, True]]

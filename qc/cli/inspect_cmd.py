@@ -226,7 +226,7 @@ def inspect_cli(
             from qc.run.pool import PoolExecutor
 
             # Started first: the workers load their models while this process checks the settings.
-            executor = PoolExecutor(settings, jobs, batch_size)
+            executor = PoolExecutor(settings, jobs, batch_size, preload=("qc.batch.preload",))
         try:
             day = Date.fromisoformat(check_day(date, "--date")) if date else None
             try:

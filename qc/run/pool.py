@@ -100,8 +100,19 @@ class PoolExecutor:
     reads_lines = True
 
     def __init__(
-        self, settings: RuleSettings, jobs: int, batch_size: int = 256, start_method: str | None = None
+        self,
+        settings: RuleSettings,
+        jobs: int,
+        batch_size: int = 256,
+        start_method: str | None = None,
+        preload: Sequence[str] = (),
     ) -> None:
+        """Start ``jobs`` workers that build their inspector from ``settings``.
+
+        ``preload`` names modules the ``forkserver`` imports before it forks the workers
+        (``qc inspect`` passes :mod:`qc.batch.preload`), so each worker starts with them loaded.
+        The forkserver is one per process: the first pool's ``preload`` is the one it gets.
+        """
         if jobs < 1:
             raise ValueError("jobs must be at least 1")
         self.settings = settings
@@ -110,6 +121,9 @@ class PoolExecutor:
         self.start_method = start_method or default_start_method()
         self._info: InspectorInfo | None = None
         ctx = multiprocessing.get_context(self.start_method)
+        if preload and self.start_method == "forkserver":
+            # The server imports these once; workers fork from it with them loaded.
+            ctx.set_forkserver_preload(list(preload))
         saved = {v: os.environ.get(v) for v in _THREAD_VARS}
         # One BLAS thread per worker: N workers on N cores, not N × cores threads.
         os.environ.update(dict.fromkeys(_THREAD_VARS, "1"))
