@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from qc.attitude import model as model_file
 from qc.attitude.cues import load_cues
 from qc.attitude.decision import decide
+from qc.attitude.model import default_model_dir, load_cached
 from qc.attitude.rule import AttitudeClassifierRule, agent_turns, context_of
 from qc.errors import ArtifactError
 from qc.schema import Conversation, Message, Role
@@ -322,6 +323,37 @@ def test_probabilities_do_not_depend_on_the_batch_or_the_caches(tmp_path_factory
         alone = AttitudeClassifierRule(loaded).probabilities([x])[0]
         assert together[i].tolist() == alone.tolist()
         assert again[len(inputs) - 1 - i].tolist() == alone.tolist()
+
+
+@given(st.lists(st.tuples(texts, texts, texts, texts, texts), min_size=1, max_size=8))
+@settings(max_examples=25, deadline=None)
+def test_replies_read_alike_share_a_row_and_only_those(tmp_path_factory, turns):
+    # A warm rule keeps one row per reading of a reply (text, buyer turn, previous agent message,
+    # whether it repeats an earlier one). Contexts that differ further back, or that make the
+    # reply a repeat, must still give exactly what a fresh rule gives for each input alone.
+    loaded = load_cached(default_model_dir().resolve())  # the bundled model reads repeats
+    inputs = [
+        (reply, (("agent", older), ("customer", first), ("agent", previous), ("customer", buyer)))
+        for older, first, previous, buyer, reply in turns
+    ]
+    inputs += [(reply, (("agent", reply), *context[1:])) for reply, context in inputs]  # now repeats
+    warm = AttitudeClassifierRule(loaded)
+    warm.probabilities(inputs[::-1])
+    for x, row in zip(inputs, warm.probabilities(inputs), strict=True):
+        assert row.tolist() == AttitudeClassifierRule(loaded).probabilities([x])[0].tolist()
+
+
+def test_a_reply_that_repeats_an_earlier_one_is_read_apart() -> None:
+    # The same reply, buyer turn and previous message; only an agent message further back differs.
+    rule = AttitudeClassifierRule(load_cached(default_model_dir().resolve()))
+    tail = (("customer", "在吗"), ("agent", "您好"), ("customer", "还没发货吗"))
+    fresh, repeat = rule.probabilities(
+        [
+            ("稍等我查一下哦", (("agent", "好的"), *tail)),
+            ("稍等我查一下哦", (("agent", "稍等我查一下哦"), *tail)),
+        ]
+    )
+    assert fresh.tolist() != repeat.tolist()
 
 
 _SHARED: dict[str, Path] = {}
