@@ -146,11 +146,14 @@ class AttitudeClassifierRule(BaseRule):
         keys = [_reading(t) for t in turns]
         known = self._rows
         new = {k: t for k, t in zip(keys, turns, strict=True) if k not in known}
-        if new:
-            if len(known) + len(new) > _CACHE_SIZE:
-                known.clear()
-            known.update(zip(new, self._score(list(new.values())), strict=True))
-        return [known[k] for k in keys]
+        if not new:
+            return [known[k] for k in keys]
+        fresh = dict(zip(new, self._score(list(new.values())), strict=True))
+        rows = [fresh[k] if k in fresh else known[k] for k in keys]
+        if len(known) + len(fresh) > _CACHE_SIZE:
+            known.clear()  # a bounded cache: the next batches fill it again
+        known.update(fresh)
+        return rows
 
     def _score(self, turns: Sequence[Turn]) -> list[npt.NDArray[np.float64]]:
         """Class probabilities of ``turns``, summed from the parts kept per distinct text."""
