@@ -8,6 +8,9 @@ Exit codes (documented in README.md, each tested through the CLI):
 * 2: usage or configuration error (bad option or filter value, bad scorecard or
   lexicon file, mismatched model artifact), or a refused review or appeal step.
 * 3: ``qc check --fail-on-hit`` found a live hit.
+* 70: an internal error, a bug in qc (sysexits' EX_SOFTWARE): the message names the exception's
+  type and the place in qc, never its text (which may quote a chat); ``QC_DEBUG=1`` shows the
+  traceback.
 * 75: the store is busy: another qc was writing to it for longer than qc waits (sysexits'
   EX_TEMPFAIL: nothing was changed, try again).
 * 130 / 143: the run was stopped by SIGINT (Ctrl-C) / SIGTERM (128 + the signal's number, as a
@@ -19,6 +22,7 @@ from __future__ import annotations
 EXIT_OK = 0
 EXIT_RUNTIME = 1
 EXIT_USAGE = 2
+EXIT_INTERNAL = 70
 EXIT_BUSY = 75
 
 

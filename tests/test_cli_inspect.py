@@ -96,3 +96,24 @@ def test_exit_2_when_out_is_an_existing_file(tmp_path: Path) -> None:
     assert res.exit_code == 2
     assert res.stderr == f"qc: --out {out} is a file; give a folder (it is created when missing)\n"
     assert out.read_text(encoding="utf-8") == "not a folder"
+
+
+def test_exit_70_for_a_bug_in_qc_names_the_place_never_the_text(tmp_path: Path, monkeypatch) -> None:
+    # A bug (here a KeyError whose text quotes a buyer) must not reach the user as a traceback
+    # or print the text it quotes; the run publishes nothing.
+    from qc.attitude import rule
+
+    def broken(self, inputs):
+        raise KeyError("买家电话13800138000，地址上海市浦东新区")
+
+    monkeypatch.setattr(rule.AttitudeClassifierRule, "probabilities", broken)
+    folder = day_folder(tmp_path, "messages.jsonl")
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["inspect", str(folder), "--out", str(out)])
+    assert res.exit_code == 70, res.stderr
+    assert "internal error (KeyError in qc/attitude/rule.py line" in res.stderr
+    assert "13800138000" not in res.stderr + res.stdout and "Traceback" not in res.stderr
+    assert not out.exists()
+    monkeypatch.setenv("QC_DEBUG", "1")  # for whoever debugs it: the exception itself
+    res = runner.invoke(app, ["inspect", str(folder), "--out", str(out)])
+    assert isinstance(res.exception, KeyError) and not out.exists()

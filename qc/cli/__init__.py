@@ -44,8 +44,9 @@ def _root(
     Exit codes: 0 ran (findings or not; an empty result is said on stderr);
     1 runtime failure such as an unreadable input file (the rest of the batch
     is still processed); 2 usage or configuration error, or a refused review
-    or appeal step; 3 qc check --fail-on-hit found a live hit; 75 the store
-    (--db) is busy: another qc is writing to it (nothing was changed).
+    or appeal step; 3 qc check --fail-on-hit found a live hit; 70 a bug in qc
+    (named by type and place, never its text); 75 the store (--db) is busy:
+    another qc is writing to it (nothing was changed).
     """
 
 

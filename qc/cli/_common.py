@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import sys
@@ -13,7 +14,8 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import typer
 
-from qc.errors import EXIT_RUNTIME, ConfigError, Interrupted, QcError
+import qc
+from qc.errors import EXIT_INTERNAL, EXIT_RUNTIME, ConfigError, Interrupted, QcError
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -36,8 +38,9 @@ def handle_errors(func: Callable[P, T]) -> Callable[P, T]:
     """Turn :class:`~qc.errors.QcError` into ``qc: message`` on stderr and its exit code.
 
     An operating-system error that no command foresaw (a full disk, a file that vanished, no
-    permission) becomes ``qc: FILE: reason`` and exit 1 (runtime failure): no traceback
-    reaches a user.
+    permission) becomes ``qc: FILE: reason`` and exit 1 (runtime failure). Any other exception
+    is a bug in qc: it becomes one line naming its type and where in qc it happened, and exit
+    70 (:func:`internal_error`). No traceback reaches a user unless ``QC_DEBUG=1`` asks for it.
     """
 
     @wraps(func)
@@ -51,8 +54,36 @@ def handle_errors(func: Callable[P, T]) -> Callable[P, T]:
             where = f"{exc.filename}: " if exc.filename else ""
             err(f"qc: {where}{exc.strerror or exc}")
             raise typer.Exit(EXIT_RUNTIME) from None
+        except Exception as exc:
+            # The CLI framework's own exits and usage errors (typer.Exit, BadParameter …) pass on.
+            if os.environ.get("QC_DEBUG") or type(exc).__module__.split(".")[0] in ("typer", "click"):
+                raise
+            err(internal_error(exc))
+            raise typer.Exit(EXIT_INTERNAL) from None
 
     return wrapper
+
+
+def internal_error(exc: BaseException) -> str:
+    """The one line a bug in qc prints: the exception's type and the last place in qc it passed.
+
+    Never the exception's text: a ``KeyError`` or a worker's error can quote a message of a
+    chat (buyers' phone numbers and addresses).
+    """
+    package = Path(qc.__file__).resolve().parent
+    place = ""
+    tb = exc.__traceback__
+    while tb is not None:
+        path = Path(tb.tb_frame.f_code.co_filename).resolve()
+        if path.is_relative_to(package):
+            place = f" in qc/{path.relative_to(package).as_posix()} line {tb.tb_lineno}"
+        tb = tb.tb_next
+    return (
+        f"qc: internal error ({type(exc).__name__}{place}). This is a bug in qc, not in your data or"
+        " settings: nothing of this command was published or committed (outputs and the store are"
+        " written as a whole or not at all). Run it again with QC_DEBUG=1 to see the traceback (it"
+        " may quote chat text) and report it."
+    )
 
 
 # What a terminal may take as a command rather than text: C0 controls but tab and line feed
