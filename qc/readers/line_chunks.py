@@ -132,8 +132,16 @@ class LineSplit:
             first, lines = 1, []
             # The opening bytes that mark a plain line of the current conversation (see _same_opening).
             opening: bytes | None = None
+            id_key = b""
             for number, raw in enumerate(_raw_lines(path, codec == "utf-8-sig"), start=1):
-                if opening is not None and raw.startswith(opening) and _plain(raw, opening):
+                # _plain(raw, opening), written out: this runs for every line of the input.
+                if (
+                    opening is not None
+                    and raw.startswith(opening)
+                    and b"\\" not in raw
+                    and raw.count(b"{") == 1
+                    and raw.count(id_key) == 1
+                ):
                     lines.append(raw)
                     continue
                 try:
@@ -144,7 +152,8 @@ class LineSplit:
                 if type(obj) is dict and (where := plans.get(tuple(obj), "")):
                     value = obj[where]
                     if type(value) is str and value == current:
-                        opening = opening or _same_opening(raw, where, value)
+                        if opening is None and (opening := _same_opening(raw, where, value)):
+                            id_key = _quoted_key(opening)
                         lines.append(raw)
                         continue
                 opening = None
@@ -234,8 +243,12 @@ def _plain(raw: bytes, opening: bytes) -> bool:
     second time), one brace (a flat object: no nested messages) and the id key once (no
     duplicate key, whose last value the parser would take).
     """
-    key = opening[1 : opening.index(b'"', 2) + 1]
-    return b"\\" not in raw and raw.count(b"{") == 1 and raw.count(key) == 1
+    return b"\\" not in raw and raw.count(b"{") == 1 and raw.count(_quoted_key(opening)) == 1
+
+
+def _quoted_key(opening: bytes) -> bytes:
+    """The id key with its quotes (``"conversation_id"``) of an opening from :func:`_same_opening`."""
+    return opening[1 : opening.index(b'"', 2) + 1]
 
 
 def _block_lines(block: bytes) -> list[str]:
