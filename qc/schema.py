@@ -242,6 +242,8 @@ class Finding:
     end: int | None = None
     suppressed: bool = False
     needs_review: bool = False
+    # The id, computed the first time it is asked for (outputs, verdicts and evidence all ask).
+    _id: str | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def rule(self) -> str:
@@ -276,9 +278,18 @@ class Finding:
         lexicon version made it, so a review or appeal stays attached after a retrain or a
         lexicon edit.
         """
-        return finding_id(
-            self.conversation_id, self.message_index, self.kind, self.evidence.pattern, self.start, self.end
-        )
+        if self._id is None:
+            found = finding_id(
+                self.conversation_id,
+                self.message_index,
+                self.kind,
+                self.evidence.pattern,
+                self.start,
+                self.end,
+            )
+            object.__setattr__(self, "_id", found)
+            return found
+        return self._id
 
     def to_json(self) -> dict[str, Any]:
         """Serialize to the findings.jsonl record (flat keys first, evidence nested)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import datetime, timedelta, timezone
 
@@ -106,8 +107,11 @@ def test_agent_identity_prefers_agent_id_then_sender():
 def test_finding_id_is_stable_and_distinguishes_spans():
     f = _finding()
     assert f.id == _roundtrip(f, Finding).id
-    moved = Finding(**{**{s: getattr(f, s) for s in f.__slots__}, "start": 1})
+    fields = [x.name for x in dataclasses.fields(Finding) if x.init]
+    moved = Finding(**{**{s: getattr(f, s) for s in fields}, "start": 1})
     assert moved.id != f.id
+    # The id is kept once asked for; a changed copy asks again.
+    assert dataclasses.replace(f, start=1).id == moved.id and f.id == _roundtrip(f, Finding).id
 
 
 def test_finding_record_has_the_flat_keys_later_rules_share():
@@ -133,8 +137,8 @@ def test_finding_record_has_the_flat_keys_later_rules_share():
 def test_live_excludes_suppressed_and_needs_review():
     f = _finding()
     assert f.live
-    assert not Finding(**{**{s: getattr(f, s) for s in f.__slots__}, "suppressed": True}).live
-    assert not Finding(**{**{s: getattr(f, s) for s in f.__slots__}, "needs_review": True}).live
+    assert not dataclasses.replace(f, suppressed=True).live
+    assert not dataclasses.replace(f, needs_review=True).live
 
 
 def test_models_are_immutable():
