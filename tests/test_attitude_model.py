@@ -385,20 +385,3 @@ def test_copying_a_model_folder_keeps_it_valid(model_dir, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(model_dir, copy)
     assert model_file.load(copy).version == "1.2.3"
-
-
-def test_a_full_row_cache_starts_again_without_losing_the_batch(monkeypatch) -> None:
-    # Rows known from earlier batches and new ones together overflow the cache: the batch still
-    # gets every row (the cache is emptied after the batch is answered), equal to a fresh rule's.
-    from qc.attitude import rule as rule_module
-
-    monkeypatch.setattr(rule_module, "_CACHE_SIZE", 3)
-    loaded = load_cached(default_model_dir().resolve())
-    warm = AttitudeClassifierRule(loaded)
-    replies = ["嗯", "好的", "稍等", "自己看", "亲，有的哦", "没有"]
-    inputs = [(reply, (("customer", "在吗"),)) for reply in replies]
-    warm.probabilities(inputs[:2])
-    for batch in (inputs[:4], inputs[1:], inputs):
-        for x, row in zip(batch, warm.probabilities(batch), strict=True):
-            assert row.tolist() == AttitudeClassifierRule(loaded).probabilities([x])[0].tolist()
-        assert len(warm._rows) <= len(batch)

@@ -87,7 +87,6 @@ class AttitudeClassifierRule(BaseRule):
         self._cues = _Parts(lambda sets: model.scores(f.cue_columns(sets), len(sets)))
         self._cue_sets: OrderedDict[tuple[Any, ...], frozenset[str]] = OrderedDict()
         self._explained: OrderedDict[tuple[Any, ...], tuple[str, ...]] = OrderedDict()
-        self._rows: dict[tuple[Any, ...], npt.NDArray[np.float64]] = {}
 
     @property
     def version(self) -> str:
@@ -122,7 +121,7 @@ class AttitudeClassifierRule(BaseRule):
             bool(turn.previous),
             bool(turn.buyer.strip()),
             bool(body) and folded_core(turn.previous) == body,
-            _repeats_earlier(turn, body),
+            len(body) > 3 and body in turn.earlier,
         )
         found = self._cue_sets.get(key)
         if found is None:
@@ -134,29 +133,10 @@ class AttitudeClassifierRule(BaseRule):
     def probabilities(
         self, inputs: Sequence[tuple[str, Sequence[tuple[str, str]]]]
     ) -> list[npt.NDArray[np.float64]]:
-        """Class probabilities (in the model's label order) of ``(message, context)`` inputs.
-
-        A row is kept per reading of a reply (its text, the buyer turn, the previous agent
-        message and whether it repeats an earlier one: everything the features read), so a
-        stock reply to a stock question is scored once; the rest are scored together.
-        """
+        """Class probabilities (in the model's label order) of ``(message, context)`` inputs."""
         if not inputs:
             return []
         turns = [Turn.of(message, context) for message, context in inputs]
-        keys = [_reading(t) for t in turns]
-        known = self._rows
-        new = {k: t for k, t in zip(keys, turns, strict=True) if k not in known}
-        if not new:
-            return [known[k] for k in keys]
-        fresh = dict(zip(new, self._score(list(new.values())), strict=True))
-        rows = [fresh[k] if k in fresh else known[k] for k in keys]
-        if len(known) + len(fresh) > _CACHE_SIZE:
-            known.clear()  # a bounded cache: the next batches fill it again
-        known.update(fresh)
-        return rows
-
-    def _score(self, turns: Sequence[Turn]) -> list[npt.NDArray[np.float64]]:
-        """Class probabilities of ``turns``, summed from the parts kept per distinct text."""
         kinds = [self._kinds_of(t.buyer) for t in turns]
         cue_sets = [self._cue_set(t, k) for t, k in zip(turns, kinds, strict=True)]
         reply = self._reply.get_many([t.reply for t in turns])
@@ -300,16 +280,6 @@ class AttitudeClassifierRule(BaseRule):
                     said.append(what)
             out.append(said)
         return out
-
-
-def _repeats_earlier(turn: Turn, body: str) -> bool:
-    """Whether the reply's core repeats an earlier agent message of its window (a cue reads it)."""
-    return len(body) > 3 and body in turn.earlier
-
-
-def _reading(turn: Turn) -> tuple[str, str, str, bool]:
-    """Everything the features read of a turn: equal readings get equal probabilities."""
-    return (turn.reply, turn.buyer, turn.previous, _repeats_earlier(turn, folded_core(turn.reply)))
 
 
 def _never(text: str) -> bool:
