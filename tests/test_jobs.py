@@ -342,3 +342,52 @@ def test_workers_fork_from_a_server_that_preloaded_qc(tmp_path: Path) -> None:
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert run.returncode == 0, run.stderr[-2000:]
     assert [json.loads(line) for line in run.stdout.splitlines()] == [[True, True, True]]
+
+
+def _store_rows(db: Path) -> dict[str, list[tuple]]:
+    """What a store holds of the run's conversations, messages, findings and scores (ids and times aside)."""
+    import sqlite3
+
+    with sqlite3.connect(db) as con:
+        return {
+            table: sorted(con.execute(f"SELECT {columns} FROM {table}").fetchall())
+            for table, columns in (
+                (
+                    "conversations",
+                    "shop, date, conversation_id, agents, buyer_messages, agent_messages, turns,"
+                    " turns_replied, avg_response_s, first_response_s, answer_ratio, source",
+                ),
+                (
+                    "messages",
+                    "shop, conversation_id, idx, date, role, text, sender, sent_at, auto_reply, agent_id",
+                ),
+                (
+                    "findings",
+                    "shop, date, finding_id, conversation_id, message_index, agent, kind, rule, entry,"
+                    ' score, suppressed, needs_review, start, "end", text, evidence',
+                ),
+            )
+        }
+
+
+@pytest.mark.slow
+def test_a_run_saved_to_a_store_reads_lines_on_the_workers_and_saves_the_same(tmp_path: Path) -> None:
+    # With --db and --jobs the workers read the JSON Lines and send back packed records; the
+    # files written and the rows saved are those of one process reading the stream itself.
+    day = _day_file(tmp_path)
+    settings = RuleSettings()
+    with LocalExecutor(build_inspector(settings), 16) as local:
+        one = run_inspection(
+            [day], tmp_path / "one", local, keep_results=False, store=str(tmp_path / "one.db")
+        )
+    with PoolExecutor(settings, 2, batch_size=16) as pool:
+        two = run_inspection(
+            [day], tmp_path / "two", pool, keep_results=False, store=str(tmp_path / "two.db")
+        )
+    assert one.finding_count == two.finding_count > 0 and one.evidence_count == two.evidence_count > 0
+    assert one.conversations == two.conversations > 0
+    for name in COMPARABLE_OUTPUTS:
+        assert (tmp_path / "two" / name).read_bytes() == (tmp_path / "one" / name).read_bytes(), name
+    assert _without_seconds(tmp_path / "two") == _without_seconds(tmp_path / "one")
+    rows = _store_rows(tmp_path / "two.db")
+    assert rows == _store_rows(tmp_path / "one.db") and all(rows.values())

@@ -14,9 +14,11 @@ counted or stored.
 
 from __future__ import annotations
 
+import pickle
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -32,12 +34,15 @@ from qc.scoring.metrics import (
     conversation_parts,
     conversation_turns,
     message_days,
+    time_span,
 )
-from qc.scoring.scores import EvidenceRef, finding_inputs
+from qc.scoring.scores import EvidenceRef, conversation_record, finding_inputs
 
 __all__ = [
     "ChunkOutput",
     "ChunkOutputTask",
+    "ChunkRecords",
+    "ChunkRecordsTask",
     "ScoreTally",
     "chunk_output",
     "count_result",
@@ -196,3 +201,61 @@ def chunk_output(results: Iterable[ConversationResult], card: Scorecard) -> Chun
     rows = SpoolRows.of(tally.verdicts, tally.evidence)
     tally.verdicts, tally.evidence = [], []
     return ChunkOutput("".join(findings), "".join(summaries), tally, rows)
+
+
+@dataclass(slots=True)
+class ChunkRecords:
+    """Inspected conversations as a run saved to a store keeps them: output text and packed records.
+
+    ``records`` are the pickled :class:`~qc.scoring.scores.ConversationRecord` s, in input order,
+    as :class:`~qc.batch.spool.RecordSpool` writes them; ``days`` the days they count on and
+    ``spans`` the ``(messages, first, last)`` sent time of each timed conversation by
+    ``(shop, id)``, which the spool keeps to find conversations continued from the store.
+    """
+
+    findings: str
+    summaries: str
+    records: bytes
+    count: int
+    days: set[str]
+    spans: dict[tuple[str, str], tuple[int, datetime, datetime]]
+    finding_count: int
+    evidence_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkRecordsTask:
+    """The executor task of ``qc inspect --db``: a batch's results → :class:`ChunkRecords` (picklable).
+
+    With ``--jobs`` the workers make the records, so the main process only writes text and
+    appends bytes to the spool, as a lean run only writes text and adds tallies.
+    """
+
+    card: Scorecard
+
+    def __call__(self, results: list[ConversationResult]) -> ChunkRecords:
+        """The batch's output lines and its conversation records, packed."""
+        card = self.card
+        findings: list[str] = []
+        summaries: list[str] = []
+        packed: list[bytes] = []
+        days: set[str] = set()
+        spans: dict[tuple[str, str], tuple[int, datetime, datetime]] = {}
+        found = evidence = 0
+        for result in results:
+            result = with_evidence(result, card)
+            lines, summary = result_lines(result)
+            findings.extend(line + "\n" for line in lines)
+            summaries.append(summary + "\n")
+            record = conversation_record(result.conversation, result.findings, card)
+            packed.append(pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
+            days.update(part.date for part in record.parts)
+            days.update(a.date for a in record.findings)
+            span = time_span(result.conversation)
+            if span is not None:
+                spans[(result.conversation.shop or "", result.conversation.id)] = span
+            found += len(result.findings)
+            evidence += sum(1 for f in result.findings if f.kind in card.evidence_kinds)
+        return ChunkRecords(
+            "".join(findings), "".join(summaries), b"".join(packed), len(packed), days, spans, found, evidence
+        )

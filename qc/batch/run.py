@@ -15,11 +15,18 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from qc import __version__
-from qc.batch.chunks import ChunkOutput, ChunkOutputTask, ScoreTally, with_evidence
-from qc.batch.splits import Continuations, find_continuations, time_span
+from qc.batch.chunks import (
+    ChunkOutput,
+    ChunkOutputTask,
+    ChunkRecords,
+    ChunkRecordsTask,
+    ScoreTally,
+    with_evidence,
+)
+from qc.batch.splits import Continuations, find_continuations
 from qc.batch.spool import RecordSpool, VerdictSpool
 from qc.batch.stored import score_stored
 from qc.outputs.staging import OutputStage
@@ -41,7 +48,7 @@ from qc.run.executors import Executor, findings_of
 from qc.run.inspector import ConversationResult, InspectorInfo, chunked
 from qc.schema import Conversation, Deduction, Finding
 from qc.scoring.card import MessageVerdict, Scorecard, load_scorecard, mark_rejected
-from qc.scoring.metrics import UNDATED
+from qc.scoring.metrics import UNDATED, time_span
 from qc.scoring.periods import Windows, period_of
 from qc.scoring.scores import (
     ConversationRecord,
@@ -173,11 +180,20 @@ def _run(
     """:func:`run_inspection` once its options are settled."""
     streamed = StreamRead()
     report: InspectionReport | None = InspectionReport(read=streamed.result)
-    split = LineSplit.of(inputs, options) if lean and executor.reads_lines else None
-    scoring: LeanScoring | None
+    # JSON Lines for workers that read lines: they read, inspect and make what this run keeps.
+    readable = (lean or spool is not None) and executor.reads_lines
+    split = LineSplit.of(inputs, options) if readable else None
+    scoring: LeanScoring | None = None
     conversations: Iterable[Conversation]
     try:
-        if split is not None:  # JSON Lines: the workers read the lines themselves
+        if split is not None and spool is not None:  # --db: records come back packed
+            assert report is not None
+            packed = executor.map_lines(split, ChunkRecordsTask(card))
+            ticks = progress(_per_conversation(packed), None)
+            _write_packed(report, (o for o in ticks if o is not None), out_dir, spool)
+            split.finish(streamed.result)
+            streamed.conversations = split.conversations
+        elif split is not None:
             outputs = executor.map_lines(split, ChunkOutputTask(card))
             ticks = progress(_per_conversation(outputs), None)
             scoring = _write_lean((o for o in ticks if o is not None), out_dir, card)
@@ -299,7 +315,27 @@ def _inspect_and_write(
     return None
 
 
-def _per_conversation(outputs: Iterable[ChunkOutput]) -> Iterator[ChunkOutput | None]:
+def _write_packed(
+    report: InspectionReport, outputs: Iterable[ChunkRecords], out_dir: Path, spool: RecordSpool
+) -> None:
+    """Write each chunk's lines as it arrives and put its packed records in the spool (``--db``)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with (
+        (out_dir / FINDINGS_FILE).open("w", encoding="utf-8") as findings_fh,
+        (out_dir / CONVERSATIONS_FILE).open("w", encoding="utf-8") as conversations_fh,
+    ):
+        for output in outputs:
+            findings_fh.write(output.findings)
+            conversations_fh.write(output.summaries)
+            spool.add_packed(output.records, output.count, output.days, output.spans)
+            report.finding_count += output.finding_count
+            report.evidence_count += output.evidence_count
+
+
+Out = TypeVar("Out", ChunkOutput, ChunkRecords)
+
+
+def _per_conversation(outputs: Iterable[Out]) -> Iterator[Out | None]:
     """Each chunk's output, after one ``None`` per other conversation in it.
 
     A progress bar then counts conversations, as it does when the main process reads them

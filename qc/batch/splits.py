@@ -24,19 +24,11 @@ from qc.run.executors import Executor, findings_of
 from qc.run.inspector import ConversationResult
 from qc.schema import Conversation, Message
 from qc.scoring.card import Scorecard
+from qc.scoring.metrics import time_span
 from qc.scoring.scores import ConversationRecord, conversation_record
 from qc.store.database import Store
 
 __all__ = ["Continuations", "continued", "find_continuations", "time_span"]
-
-
-def time_span(conversation: Conversation) -> tuple[int, datetime, datetime] | None:
-    """``(messages, first, last)`` sent time of a conversation whose messages are all timed, else ``None``."""
-    times = [m.sent_at for m in conversation.messages]
-    if not times or any(t is None for t in times):
-        return None
-    timed = [t for t in times if t is not None]
-    return len(timed), min(timed), max(timed)
 
 
 def _key(m: Message) -> tuple[object, ...]:

@@ -18,9 +18,9 @@ from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
 
-from qc.batch.splits import time_span
 from qc.batch.verdict_rows import SpoolRows
 from qc.scoring.card import MessageVerdict
+from qc.scoring.metrics import time_span
 from qc.scoring.scores import ConversationRecord, EvidenceRef
 
 __all__ = ["RecordSpool", "VerdictSpool"]
@@ -122,6 +122,19 @@ class RecordSpool:
         span = time_span(record.conversation)
         if span is not None:
             self.spans[(record.conversation.shop or "", record.conversation.id)] = span
+
+    def add_packed(
+        self,
+        records: bytes,
+        count: int,
+        days: set[str],
+        spans: dict[tuple[str, str], tuple[int, datetime, datetime]],
+    ) -> None:
+        """Append ``count`` records pickled back to back (by a ``--jobs`` worker), their days and spans."""
+        self._file.write(records)
+        self.count += count
+        self.days.update(days)
+        self.spans.update(spans)
 
     def clear(self) -> None:
         """Forget every record (the input is read again from the start)."""

@@ -46,6 +46,7 @@ from zoneinfo import ZoneInfo
 from qc.schema import Conversation, Message, Role
 
 __all__ = [
+    "time_span",
     "AgentDayMetricsBuilder",
     "MetricPart",
     "MetricPool",
@@ -530,3 +531,12 @@ class AgentDayMetricsBuilder:
             pool.add(p)
             rows.append(pool.metrics(p.agent, p.date))
         return rows
+
+
+def time_span(conversation: Conversation) -> tuple[int, datetime, datetime] | None:
+    """``(messages, first, last)`` sent time of a conversation whose messages are all timed, else ``None``."""
+    times = [m.sent_at for m in conversation.messages]
+    if not times or any(t is None for t in times):
+        return None
+    timed = [t for t in times if t is not None]
+    return len(timed), min(timed), max(timed)
