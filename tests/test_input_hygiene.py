@@ -123,3 +123,12 @@ def test_a_readme_in_the_input_folder_is_skipped_with_a_warning(tmp_path: Path) 
     assert readme["skipped"] and readme["error"] is None and readme["read"] == 0
     assert any("README.txt: skipped" in w for w in run["warnings"])
     assert (out / "rejects.jsonl").read_text(encoding="utf-8") == ""
+
+
+def test_every_character_validation_refuses_is_unprintable() -> None:
+    # validate() searches a field for refused characters only when str.isprintable() says it
+    # holds an unprintable one: that shortcut is exact only if no refused character is printable.
+    from qc.readers.records import _BAD_IN_ID, _BAD_IN_TEXT
+
+    refused = [c for c in map(chr, range(0x110000)) if _BAD_IN_ID.match(c) or _BAD_IN_TEXT.match(c)]
+    assert len(refused) > 2000 and not any(c.isprintable() for c in refused)

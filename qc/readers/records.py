@@ -167,7 +167,8 @@ def validate(
         return make_reject(rec.file, rec.line, f"text is a {type(value).__name__}, not a string", rec.raw)
     if not text.strip():
         return make_reject(rec.file, rec.line, "empty text", rec.raw)
-    if not text.isascii() or not text.isprintable():
+    # Every character the patterns refuse is unprintable: printable text needs no search.
+    if not text.isprintable():
         bad = bad_character("text", text, _BAD_IN_TEXT)
         if bad:
             return make_reject(rec.file, rec.line, bad, rec.raw)
@@ -182,7 +183,7 @@ def validate(
         ("shop", rec.shop),
         ("role", rec.role),
     ):
-        if type(value) is str and not (value.isascii() and value.isprintable()):
+        if type(value) is str and not value.isprintable():
             bad = bad_character(name, value, _BAD_IN_ID)
             if bad:
                 return make_reject(rec.file, rec.line, bad, rec.raw)
