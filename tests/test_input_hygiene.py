@@ -132,3 +132,12 @@ def test_every_character_validation_refuses_is_unprintable() -> None:
 
     refused = [c for c in map(chr, range(0x110000)) if _BAD_IN_ID.match(c) or _BAD_IN_TEXT.match(c)]
     assert len(refused) > 2000 and not any(c.isprintable() for c in refused)
+
+
+def test_role_words_are_looked_up_folded_or_as_they_are() -> None:
+    # parse_role_word tries the value as it is first: exact only while every key is folded.
+    from qc.readers.roles import _ROLE_WORDS, parse_role_word
+
+    assert all(k == k.strip().lower().replace("_", "").replace(" ", "") for k in _ROLE_WORDS)
+    assert parse_role_word("agent") == parse_role_word(" Agent ") == parse_role_word("AGENT") is not None
+    assert parse_role_word("auto_reply") == parse_role_word("autoreply") and parse_role_word("nobody") is None

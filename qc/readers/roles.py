@@ -29,6 +29,10 @@ for _words, _role, _auto in (
 @lru_cache(maxsize=1024)  # a file names its roles with a handful of words, once per record
 def parse_role_word(value: str) -> tuple[Role, bool] | None:
     """The role (and whether it marks an auto-reply) a role word names, else ``None``."""
+    # Most values are a key already (every key is in folded form): one lookup, no folding.
+    found = _ROLE_WORDS.get(value)
+    if found is not None:
+        return found
     return _ROLE_WORDS.get(value.strip().lower().replace("_", "").replace(" ", ""))
 
 
