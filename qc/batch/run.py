@@ -315,23 +315,6 @@ def _inspect_and_write(
     return None
 
 
-def _write_packed(
-    report: InspectionReport, outputs: Iterable[ChunkRecords], out_dir: Path, spool: RecordSpool
-) -> None:
-    """Write each chunk's lines as it arrives and put its packed records in the spool (``--db``)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with (
-        (out_dir / FINDINGS_FILE).open("w", encoding="utf-8") as findings_fh,
-        (out_dir / CONVERSATIONS_FILE).open("w", encoding="utf-8") as conversations_fh,
-    ):
-        for output in outputs:
-            findings_fh.write(output.findings)
-            conversations_fh.write(output.summaries)
-            spool.add_packed(output.records, output.count, output.days, output.spans)
-            report.finding_count += output.finding_count
-            report.evidence_count += output.evidence_count
-
-
 Out = TypeVar("Out", ChunkOutput, ChunkRecords)
 
 
@@ -351,10 +334,9 @@ def _per_conversation(outputs: Iterable[Out]) -> Iterator[Out | None]:
         yield output
 
 
-def _write_lean(outputs: Iterable[ChunkOutput], out_dir: Path, card: Scorecard) -> LeanScoring:
-    """Write the lines of each chunk's output as it arrives and add up the tallies for scoring."""
+def _write_chunks(outputs: Iterable[Out], out_dir: Path, keep: Callable[[Out], None]) -> None:
+    """Write the lines of each chunk's output as it arrives, then hand the chunk to ``keep``."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    scoring = LeanScoring(card, spool_dir=out_dir)
     with (
         (out_dir / FINDINGS_FILE).open("w", encoding="utf-8") as findings_fh,
         (out_dir / CONVERSATIONS_FILE).open("w", encoding="utf-8") as conversations_fh,
@@ -362,8 +344,27 @@ def _write_lean(outputs: Iterable[ChunkOutput], out_dir: Path, card: Scorecard) 
         for output in outputs:
             findings_fh.write(output.findings)
             conversations_fh.write(output.summaries)
-            scoring.merge_output(output)
+            keep(output)
+
+
+def _write_lean(outputs: Iterable[ChunkOutput], out_dir: Path, card: Scorecard) -> LeanScoring:
+    """Write the lines of each chunk's output as it arrives and add up the tallies for scoring."""
+    scoring = LeanScoring(card, spool_dir=out_dir)
+    _write_chunks(outputs, out_dir, scoring.merge_output)
     return scoring
+
+
+def _write_packed(
+    report: InspectionReport, outputs: Iterable[ChunkRecords], out_dir: Path, spool: RecordSpool
+) -> None:
+    """Write each chunk's lines as it arrives and put its packed records in the spool (``--db``)."""
+
+    def keep(output: ChunkRecords) -> None:
+        spool.add_packed(output.records, output.count, output.days, output.spans)
+        report.finding_count += output.finding_count
+        report.evidence_count += output.evidence_count
+
+    _write_chunks(outputs, out_dir, keep)
 
 
 class LeanScoring:
