@@ -17,7 +17,7 @@ from __future__ import annotations
 import pickle
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -36,13 +36,14 @@ from qc.scoring.metrics import (
     message_days,
     time_span,
 )
-from qc.scoring.scores import EvidenceRef, conversation_record, finding_inputs
+from qc.scoring.scores import ConversationRecord, EvidenceRef, conversation_record, finding_inputs
 
 __all__ = [
     "ChunkOutput",
     "ChunkOutputTask",
     "ChunkRecords",
     "ChunkRecordsTask",
+    "PackedRecords",
     "ScoreTally",
     "chunk_output",
     "count_result",
@@ -204,21 +205,34 @@ def chunk_output(results: Iterable[ConversationResult], card: Scorecard) -> Chun
 
 
 @dataclass(slots=True)
-class ChunkRecords:
-    """Inspected conversations as a run saved to a store keeps them: output text and packed records.
+class PackedRecords:
+    """Conversation records pickled back to back, as :class:`~qc.batch.spool.RecordSpool` keeps them.
 
-    ``records`` are the pickled :class:`~qc.scoring.scores.ConversationRecord` s, in input order,
-    as :class:`~qc.batch.spool.RecordSpool` writes them; ``days`` the days they count on and
-    ``spans`` the ``(messages, first, last)`` sent time of each timed conversation by
-    ``(shop, id)``, which the spool keeps to find conversations continued from the store.
+    With the days they count on and the ``(messages, first, last)`` sent time of each timed
+    conversation by ``(shop, id)``, which the spool keeps to find conversations continued
+    from the store without reading the records back.
     """
+
+    data: list[bytes] = field(default_factory=list)
+    days: set[str] = field(default_factory=set)
+    spans: dict[tuple[str, str], tuple[int, datetime, datetime]] = field(default_factory=dict)
+
+    def add(self, record: ConversationRecord) -> None:
+        """Pack one record and note its days and span."""
+        self.data.append(pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
+        self.days |= record.counted_days
+        span = time_span(record.conversation)
+        if span is not None:
+            self.spans[(record.conversation.shop or "", record.conversation.id)] = span
+
+
+@dataclass(slots=True)
+class ChunkRecords:
+    """Inspected conversations as a run saved to a store keeps them: output text and packed records."""
 
     findings: str
     summaries: str
-    records: bytes
-    count: int
-    days: set[str]
-    spans: dict[tuple[str, str], tuple[int, datetime, datetime]]
+    records: PackedRecords
     finding_count: int
     evidence_count: int
 
@@ -238,24 +252,14 @@ class ChunkRecordsTask:
         card = self.card
         findings: list[str] = []
         summaries: list[str] = []
-        packed: list[bytes] = []
-        days: set[str] = set()
-        spans: dict[tuple[str, str], tuple[int, datetime, datetime]] = {}
+        packed = PackedRecords()
         found = evidence = 0
         for result in results:
             result = with_evidence(result, card)
             lines, summary = result_lines(result)
             findings.extend(line + "\n" for line in lines)
             summaries.append(summary + "\n")
-            record = conversation_record(result.conversation, result.findings, card)
-            packed.append(pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
-            days.update(part.date for part in record.parts)
-            days.update(a.date for a in record.findings)
-            span = time_span(result.conversation)
-            if span is not None:
-                spans[(result.conversation.shop or "", result.conversation.id)] = span
+            packed.add(conversation_record(result.conversation, result.findings, card))
             found += len(result.findings)
             evidence += sum(1 for f in result.findings if f.kind in card.evidence_kinds)
-        return ChunkRecords(
-            "".join(findings), "".join(summaries), b"".join(packed), len(packed), days, spans, found, evidence
-        )
+        return ChunkRecords("".join(findings), "".join(summaries), packed, found, evidence)

@@ -360,7 +360,7 @@ def _write_packed(
     """Write each chunk's lines as it arrives and put its packed records in the spool (``--db``)."""
 
     def keep(output: ChunkRecords) -> None:
-        spool.add_packed(output.records, output.count, output.days, output.spans)
+        spool.add_packed(output.records)
         report.finding_count += output.finding_count
         report.evidence_count += output.evidence_count
 
@@ -479,8 +479,7 @@ def touched_days(records: Iterable[ConversationRecord]) -> set[str]:
     """The days saved conversations count on: of their metric parts and of their findings."""
     days: set[str] = set()
     for r in records:
-        days.update(p.date for p in r.parts)
-        days.update(a.date for a in r.findings)
+        days |= r.counted_days
     return days
 
 

@@ -18,9 +18,9 @@ from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
 
+from qc.batch.chunks import PackedRecords
 from qc.batch.verdict_rows import SpoolRows
 from qc.scoring.card import MessageVerdict
-from qc.scoring.metrics import time_span
 from qc.scoring.scores import ConversationRecord, EvidenceRef
 
 __all__ = ["RecordSpool", "VerdictSpool"]
@@ -115,26 +115,16 @@ class RecordSpool:
 
     def add(self, record: ConversationRecord) -> None:
         """Append one record and note the days it counts on."""
-        pickle.dump(record, self._file, protocol=pickle.HIGHEST_PROTOCOL)
-        self.count += 1
-        self.days.update(p.date for p in record.parts)
-        self.days.update(a.date for a in record.findings)
-        span = time_span(record.conversation)
-        if span is not None:
-            self.spans[(record.conversation.shop or "", record.conversation.id)] = span
+        packed = PackedRecords()
+        packed.add(record)
+        self.add_packed(packed)
 
-    def add_packed(
-        self,
-        records: bytes,
-        count: int,
-        days: set[str],
-        spans: dict[tuple[str, str], tuple[int, datetime, datetime]],
-    ) -> None:
-        """Append ``count`` records pickled back to back (by a ``--jobs`` worker), their days and spans."""
-        self._file.write(records)
-        self.count += count
-        self.days.update(days)
-        self.spans.update(spans)
+    def add_packed(self, packed: PackedRecords) -> None:
+        """Append records a ``--jobs`` worker packed, with their days and spans."""
+        self._file.write(b"".join(packed.data))
+        self.count += len(packed.data)
+        self.days |= packed.days
+        self.spans.update(packed.spans)
 
     def clear(self) -> None:
         """Forget every record (the input is read again from the start)."""

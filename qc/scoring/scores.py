@@ -102,6 +102,11 @@ class ConversationRecord:
     summary: ConversationMetrics
     basis: str
 
+    @property
+    def counted_days(self) -> set[str]:
+        """The days the conversation counts on: of its metric parts and of its findings."""
+        return {p.date for p in self.parts} | {a.date for a in self.findings}
+
 
 def conversation_record(
     conversation: Conversation, findings: Iterable[Finding], card: Scorecard
