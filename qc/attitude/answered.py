@@ -68,10 +68,8 @@ CROSSED_STATES: tuple[str, ...] = (
     "repeats_after_buyer",
 )
 
-_CJK_OR_ALNUM = re.compile(r"[\u3400-\u9fff0-9a-z]")
+_PAIRS = re.compile(r"(?=(..))", re.DOTALL)
 _A_NOT_A = re.compile(r"([\u4e00-\u9fff])[不没]\1")
-_DIGIT = re.compile(r"[0-9]")
-_LEADING_PUNCTUATION = re.compile(r"^[\s,.!?~，。！？、…:：]+")
 _TRAILING_PUNCTUATION = re.compile(r"[\s,.!?~，。！？、…]+$")
 # How similar (Jaccard of character 2-grams) a reply must be to an earlier agent message to
 # count as saying it again.
@@ -121,62 +119,136 @@ def _words(cues: CueLexicon) -> _Words:
     )
 
 
-@lru_cache(maxsize=TEXT_CACHE_SIZE)
+@lru_cache(maxsize=8)
+def _content_patterns(cues: CueLexicon) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """A content character (CJK, a digit or a Latin letter, not a function character), and two in a row."""
+    function_chars = re.escape("".join(sorted(_words(cues).function_chars)))
+    char = f"(?![{function_chars}])[\u3400-\u9fff0-9a-z]" if function_chars else "[\u3400-\u9fff0-9a-z]"
+    return re.compile(char), re.compile(f"(?=({char}{char}))")
+
+
 def _content(cues: CueLexicon, text: str) -> tuple[frozenset[str], frozenset[str]]:
     """Content characters of a folded text and its two-character words (adjacent content chars)."""
-    function_chars = _words(cues).function_chars
-    chars = [c if _CJK_OR_ALNUM.match(c) and c not in function_chars else "" for c in text]
-    pairs = frozenset(a + b for a, b in zip(chars, chars[1:], strict=False) if a and b)
-    return frozenset(c for c in chars if c), pairs
+    char, pair = _content_patterns(cues)
+    return frozenset(char.findall(text)), frozenset(pair.findall(text))
 
 
-def _strip_lead(reply: str, leads: Iterable[str]) -> str:
-    """The reply without its leading addresses and greetings (亲, 您好 …) and punctuation."""
-    text = reply
-    changed = True
-    while changed:
-        changed = False
-        text = _LEADING_PUNCTUATION.sub("", text)
-        for lead in leads:
-            if lead and text.startswith(lead):
-                text = text[len(lead) :]
-                changed = True
-    return text
+@lru_cache(maxsize=64)
+def _any_of(words: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One pattern that finds any of ``words`` (None when there are none)."""
+    return re.compile("|".join(map(re.escape, words))) if words else None
+
+
+def _holds(words: tuple[str, ...], text: str) -> bool:
+    pattern = _any_of(words)
+    return pattern is not None and pattern.search(text) is not None
+
+
+@lru_cache(maxsize=8)
+def _leads(cues: CueLexicon) -> re.Pattern[str]:
+    """Leading punctuation, addresses and greetings (亲, 您好 …), as many as there are."""
+    leads = "|".join(re.escape(lead) for lead in _words(cues).leads if lead)
+    return re.compile(f"(?:[\\s,.!?~，。！？、…:：]|{leads})*" if leads else "[\\s,.!?~，。！？、…:：]*")
+
+
+def _lead_end(cues: CueLexicon, reply: str) -> int:
+    """Where the reply starts after its leading addresses, greetings and punctuation."""
+    match = _leads(cues).match(reply)
+    return match.end() if match else 0
+
+
+@lru_cache(maxsize=8)
+def _numbers(cues: CueLexicon) -> re.Pattern[str]:
+    """A digit or one of the lexicon's number characters."""
+    return re.compile(f"[0-9{re.escape(''.join(sorted(_words(cues).number_chars)))}]")
+
+
+@dataclass(frozen=True, slots=True)
+class _Buyer:
+    """What the answered-cues read of a buyer turn: its content and what it asks."""
+
+    chars: frozenset[str]
+    pairs: frozenset[str]  # its two-character words: adjacent content characters
+    a_not_a: tuple[str, ...]  # the verbs of its A-not-A questions (能 of 能不能)
+    yesno: bool
+    number: bool
+    open: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Reply:
+    """What the answered-cues read of a reply: content, an opening yes/no word, a number."""
+
+    folded: str
+    chars: frozenset[str]
+    pairs: frozenset[str]
+    yesno_word: bool
+    number: bool
 
 
 @lru_cache(maxsize=TEXT_CACHE_SIZE)
-def _answer_states(cues: CueLexicon, reply: str, buyer: str, asked: bool, problem: bool) -> frozenset[str]:
+def _buyer(cues: CueLexicon, buyer: str) -> _Buyer:
     words = _words(cues)
-    folded_reply = fold(reply)
     tail = fold(buyer[-cues.buyer_chars :] if cues.buyer_chars else "")
-    reply_chars, reply_pairs = _content(cues, folded_reply)
-    buyer_chars, buyer_pairs = _content(cues, tail)
-    shares_word = bool(reply_pairs & buyer_pairs)
-    shares_char = bool(reply_chars & buyer_chars)
+    chars, pairs = _content(cues, tail)
+    question = _TRAILING_PUNCTUATION.sub("", tail)
+    a_not_a = tuple(_A_NOT_A.findall(tail))
+    return _Buyer(
+        chars,
+        pairs,
+        a_not_a,
+        yesno=bool(a_not_a) or question.endswith(words.yesno_endings) or _holds(words.yesno_asks, tail),
+        number=_holds(words.number_asks, question),
+        open=_holds(words.open_asks, question),
+    )
+
+
+@lru_cache(maxsize=TEXT_CACHE_SIZE)
+def _reply(cues: CueLexicon, reply: str) -> _Reply:
+    words = _words(cues)
+    folded = fold(reply)
+    chars, pairs = _content(cues, folded)
+    return _Reply(
+        folded,
+        chars,
+        pairs,
+        yesno_word=folded[_lead_end(cues, folded) :].startswith(words.yesno_words),
+        number=_numbers(cues).search(folded) is not None,
+    )
+
+
+def answer_states(cues: CueLexicon, reply: str, buyer: str, kinds: tuple[str, ...]) -> frozenset[str]:
+    """The answered-states of a reply to a buyer turn of these kinds (``ANSWER_STATES`` names).
+
+    Each text is read once (cached per distinct text); a pair costs a few set operations.
+    """
+    asked = ("question" in kinds or "request" in kinds) and "ends_ack" not in kinds
+    problem = "problem" in kinds
+    if not asked and not problem:
+        return frozenset()
+    r, b = _reply(cues, reply), _buyer(cues, buyer)
+    shares_char = not r.chars.isdisjoint(b.chars)
     on: set[str] = set()
     if problem and not shares_char:
         on.add("problem_shares_nothing")
     if not asked:
         return frozenset(on)
     on.add("asked")
+    shares_word = not r.pairs.isdisjoint(b.pairs)
     on.add(
         "asked_shares_word" if shares_word else "asked_shares_char" if shares_char else "asked_shares_nothing"
     )
-    question = _TRAILING_PUNCTUATION.sub("", tail)
     answered = shares_char
-    a_not_a = _A_NOT_A.findall(tail)
-    if a_not_a or question.endswith(words.yesno_endings) or any(w in tail for w in words.yesno_asks):
+    if b.yesno:
         on.add("yesno_asked")
-        body = _strip_lead(folded_reply, words.leads)
-        said = body.startswith(words.yesno_words) or any(verb in folded_reply for verb in a_not_a)
+        said = r.yesno_word or any(verb in r.folded for verb in b.a_not_a)
         on.add("yesno_answered" if said else "yesno_not_answered")
         answered = answered or said
-    if any(w in question for w in words.number_asks):
+    if b.number:
         on.add("number_asked")
-        given = bool(_DIGIT.search(folded_reply)) or any(c in words.number_chars for c in folded_reply)
-        on.add("number_given" if given else "number_missing")
-        answered = answered or given
-    if any(w in question for w in words.open_asks):
+        on.add("number_given" if r.number else "number_missing")
+        answered = answered or r.number
+    if b.open:
         on.add("open_asked")
         if not shares_char:
             on.add("open_shares_nothing")
@@ -185,15 +257,14 @@ def _answer_states(cues: CueLexicon, reply: str, buyer: str, asked: bool, proble
     return frozenset(on)
 
 
-def answer_states(cues: CueLexicon, reply: str, buyer: str, kinds: tuple[str, ...]) -> frozenset[str]:
-    """The answered-states of a reply to a buyer turn of these kinds (``ANSWER_STATES`` names)."""
-    asked = ("question" in kinds or "request" in kinds) and "ends_ack" not in kinds
-    return _answer_states(cues, reply, buyer, asked, "problem" in kinds)
+@lru_cache(maxsize=TEXT_CACHE_SIZE)
+def _distinct(core: str) -> int:
+    return len(set(core))
 
 
 @lru_cache(maxsize=TEXT_CACHE_SIZE)
 def _bigrams(core: str) -> frozenset[str]:
-    return frozenset(core[i : i + 2] for i in range(len(core) - 1)) if len(core) > 1 else frozenset({core})
+    return frozenset(_PAIRS.findall(core)) if len(core) > 1 else frozenset({core})
 
 
 def repeat_states(
@@ -213,21 +284,35 @@ def repeat_states(
     if reply_apology and previous_apology:
         on.add("apology_again")
     if len(reply_core) > 3:
-        mine = _bigrams(reply_core)
+        mine: frozenset[str] | None = None
         for other in earlier:
             if len(other) <= 3:
                 continue
+            if other == reply_core:
+                on.add("repeats_after_buyer")
+                break
+            # A text of n characters, d of them distinct, has between d - 1 and n - 1 distinct
+            # 2-grams; when even these bounds cannot reach the ratio, skip building the sets.
+            if len(reply_core) - 1 < _NEAR_REPEAT * (_distinct(other) - 1) or len(
+                other
+            ) - 1 < _NEAR_REPEAT * (_distinct(reply_core) - 1):
+                continue
+            mine = mine or _bigrams(reply_core)
             theirs = _bigrams(other)
+            # |A ∩ B| ≥ r·|A ∪ B| needs the smaller set to hold at least r times the larger one.
+            if min(len(mine), len(theirs)) < _NEAR_REPEAT * max(len(mine), len(theirs)):
+                continue
             if len(mine & theirs) >= _NEAR_REPEAT * len(mine | theirs):
                 on.add("repeats_after_buyer")
                 break
     return frozenset(on)
 
 
-def crossed(states: frozenset[str], length_bucket: int, reply_groups: Iterable[str]) -> frozenset[str]:
+@lru_cache(maxsize=TEXT_CACHE_SIZE)
+def crossed(states: frozenset[str], length_bucket: int, reply_groups: frozenset[str]) -> frozenset[str]:
     """The block's column names that hold: the states, and the crossed states × length and groups."""
     names = {f"ans.{s}" for s in states}
-    groups = tuple(reply_groups)
+    groups = sorted(reply_groups)
     for s in CROSSED_STATES:
         if s in states:
             names.add(f"ans.{s}×length{length_bucket}")

@@ -428,24 +428,28 @@ class Featurizer:
 
     def answer_set(self, turn: Turn, kinds: tuple[str, ...]) -> frozenset[str]:
         """The answered-block columns that hold for this reply (:mod:`qc.attitude.answered`)."""
-        states = answered.answer_states(self.cues, turn.reply, turn.buyer, kinds)
-        states |= self.repeat_set(turn)
-        groups = self.cues.scan("reply", turn.reply) if states & set(answered.CROSSED_STATES) else ()
+        return self.answer_names_of(turn.reply, self.answer_states(turn, kinds))
+
+    def answer_states(self, turn: Turn, kinds: tuple[str, ...]) -> frozenset[str]:
+        """The answered- and repeat-states of this reply (``answered.ANSWER_STATES``, ``REPEAT_STATES``)."""
+        return answered.answer_states(self.cues, turn.reply, turn.buyer, kinds) | self.repeat_set(turn)
+
+    def answer_names_of(self, reply: str, states: frozenset[str]) -> frozenset[str]:
+        """The block's column names for these states of ``reply`` (the states and their crosses)."""
         if not self.config.answer_crosses:
             return frozenset(f"ans.{s}" for s in states)
-        return answered.crossed(states, self.length_bucket(turn.reply), groups)
+        crossed = not states.isdisjoint(answered.CROSSED_STATES)
+        groups = self.cues.scan("reply", reply) if crossed else frozenset()
+        return answered.crossed(states, self.length_bucket(reply) if crossed else 0, groups)
 
     def repeat_set(self, turn: Turn) -> frozenset[str]:
         """Whether the reply says an earlier agent message again after the buyer wrote."""
         if not turn.buyer.strip() or not turn.previous:
             return frozenset()
-        return answered.repeat_states(
-            folded_core(turn.reply),
-            turn.earlier,
-            True,
-            "apology" in self.cues.scan("reply", turn.reply),
-            "apology" in self.cues.scan("reply", turn.previous),
+        apologies = "apology" in self.cues.scan("reply", turn.previous) and "apology" in self.cues.scan(
+            "reply", turn.reply
         )
+        return answered.repeat_states(folded_core(turn.reply), turn.earlier, True, apologies, apologies)
 
     def answer_columns(self, answer_sets: Sequence[frozenset[str]]) -> Columns:
         """The answered block: 1.0 in the column of every name that holds, per input."""

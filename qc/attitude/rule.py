@@ -133,12 +133,12 @@ class AttitudeClassifierRule(BaseRule):
         return found
 
     def _answer_set(self, turn: Turn, kinds: tuple[str, ...]) -> frozenset[str]:
-        # The answered-cues depend on the reply, the buyer turn (kinds included) and the repeats.
+        # The block's names depend on the reply and its states (a handful of distinct sets).
         featurizer = self.model.featurizer
-        key = (turn.reply, turn.buyer, featurizer.repeat_set(turn))
+        key = (turn.reply, featurizer.answer_states(turn, kinds))
         found = self._answer_sets.get(key)
         if found is None:
-            found = self._answer_sets[key] = featurizer.answer_set(turn, kinds)
+            found = self._answer_sets[key] = featurizer.answer_names_of(*key)
             if len(self._answer_sets) > _CACHE_SIZE:
                 self._answer_sets.popitem(last=False)
         return found
