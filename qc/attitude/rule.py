@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from qc.attitude import answered
 from qc.attitude.decision import decide
 from qc.attitude.features import Turn, context_window, folded_core
 from qc.attitude.hashing import Columns
@@ -87,6 +88,7 @@ class AttitudeClassifierRule(BaseRule):
         self._cues = _Parts(lambda sets: model.scores(f.cue_columns(sets), len(sets)))
         self._answers = _Parts(lambda sets: model.scores(f.answer_columns(sets), len(sets)))
         self._answer_sets: OrderedDict[tuple[Any, ...], frozenset[str]] = OrderedDict()
+        self._pair_states: OrderedDict[tuple[str, str], frozenset[str]] = OrderedDict()
         self._cue_sets: OrderedDict[tuple[Any, ...], frozenset[str]] = OrderedDict()
         self._explained: OrderedDict[tuple[Any, ...], tuple[str, ...]] = OrderedDict()
 
@@ -133,9 +135,17 @@ class AttitudeClassifierRule(BaseRule):
         return found
 
     def _answer_set(self, turn: Turn, kinds: tuple[str, ...]) -> frozenset[str]:
-        # The block's names depend on the reply and its states (a handful of distinct sets).
+        # What the reply answers depends on the reply and the buyer turn (its kinds included),
+        # kept per pair; the repeats on the agent's earlier messages; the block's names on the
+        # reply and its states (a handful of distinct sets).
         featurizer = self.model.featurizer
-        key = (turn.reply, featurizer.answer_states(turn, kinds))
+        pair = (turn.reply, turn.buyer)
+        states = self._pair_states.get(pair)
+        if states is None:
+            states = self._pair_states[pair] = answered.answer_states(featurizer.cues, *pair, kinds)
+            if len(self._pair_states) > _CACHE_SIZE:
+                self._pair_states.popitem(last=False)
+        key = (turn.reply, states | featurizer.repeat_set(turn))
         found = self._answer_sets.get(key)
         if found is None:
             found = self._answer_sets[key] = featurizer.answer_names_of(*key)
