@@ -1,4 +1,4 @@
-"""Feature version 4: hashed n-gram blocks and cues of a reply in its context."""
+"""Feature version 5: hashed n-gram blocks, cues and answered-cues of a reply in its context."""
 
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ def featurizer() -> Featurizer:
     return Featurizer(FeatureConfig(), load_cues())
 
 
-def test_feature_version_is_four() -> None:
-    assert FEATURE_VERSION == 4
+def test_feature_version_is_five() -> None:
+    assert FEATURE_VERSION == 5
 
 
 @pytest.mark.parametrize(

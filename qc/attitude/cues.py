@@ -47,6 +47,8 @@ class CueLexicon:
     closing_max: int
     bare_negative_max: int
     skip_patterns: tuple[str, ...] = ()
+    # Word lists of the answered-cues (``[answer]``: function_chars, yesno_asks, yesno_words, …).
+    answer: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     _automata: dict[str, Any] = field(default_factory=dict, repr=False)
     _skip: re.Pattern[str] | None = field(default=None, repr=False)
 
@@ -157,6 +159,10 @@ def parse_cues(raw: bytes, source: str = "<cues>") -> CueLexicon:
             raise ConfigError(
                 f"{where}: skip.patterns: {pattern!r} is not a regular expression ({exc})"
             ) from None
+    answer_table = data.get("answer", {})
+    if not isinstance(answer_table, dict):
+        raise ConfigError(f"{where}: [answer] must be a table of word lists")
+    answer = {key: _strings(value, f"{where}: answer.{key}") for key, value in answer_table.items()}
     bounds = tuple(_int(b, f"{where}: length.bounds") for b in length.get("bounds", []))
     if not bounds or list(bounds) != sorted(set(bounds)):
         raise ConfigError(f"{where}: length.bounds must be increasing whole numbers, e.g. [0, 2, 6, 15, 40]")
@@ -173,6 +179,7 @@ def parse_cues(raw: bytes, source: str = "<cues>") -> CueLexicon:
         closing_max=_int(length.get("closing_max", 25), f"{where}: length.closing_max"),
         bare_negative_max=_int(length.get("bare_negative_max", 4), f"{where}: length.bare_negative_max"),
         skip_patterns=skip,
+        answer=answer,
     )
 
 

@@ -1,4 +1,4 @@
-"""Features of an agent reply in its context (feature version 4): hashed n-grams and cues.
+"""Features of an agent reply in its context (feature version 5): hashed n-grams and cues.
 
 The classifier reads one agent reply with the turns before it (a :class:`Turn`):
 
@@ -10,7 +10,10 @@ The classifier reads one agent reply with the turns before it (a :class:`Turn`):
   after 好的" are different features, which a linear model cannot build from the parts;
 * **cues**: word groups of the cue lexicon found in the reply and the buyer turn, the reply's
   length bucket, repetition of an earlier agent message, and crosses a QA lead recognises (a
-  closing formula over an open question, 不清楚 with no offer to find out …).
+  closing formula over an open question, 不清楚 with no offer to find out …);
+* **answered?** (:mod:`qc.attitude.answered`): whether the reply takes up what the buyer's turn
+  asks (shared content, a yes/no word to a yes/no question, a number when one was asked) and
+  whether it says an earlier agent message again after the buyer wrote, with crosses.
 
 Text is folded to half width and lower case and digits and data placeholders (``[数字x]``)
 become ``0`` before n-grams. Each block is hashed into its own range of columns, log-scaled
@@ -30,6 +33,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from qc.attitude import answered
 from qc.attitude.cues import CueLexicon
 from qc.attitude.hashing import Columns, SpanBatch, block_columns, mix, ngram_spans, ragged_take
 from qc.text.tokens import fold
@@ -49,7 +53,7 @@ __all__ = [
 ]
 
 # Bump whenever any feature computes something different for the same input.
-FEATURE_VERSION = 4
+FEATURE_VERSION = 5
 
 Context = Sequence[tuple[str, str]]
 
@@ -121,6 +125,8 @@ class FeatureConfig:
     previous_weight: float = 0.5
     cross_ngrams: tuple[int, int] = (1, 2)
     cross_bits: int = 19
+    answer_weight: float = 1.0
+    answer_crosses: bool = True
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-safe dict (for the model's meta.json)."""
@@ -165,7 +171,7 @@ def _salted(
 
 
 class Featurizer:
-    """Builds the blocks of feature version 4 from a :class:`FeatureConfig` and a cue lexicon."""
+    """Builds the blocks of feature version 5 from a :class:`FeatureConfig` and a cue lexicon."""
 
     def __init__(self, config: FeatureConfig, cues: CueLexicon) -> None:
         self.config = config
@@ -184,8 +190,12 @@ class Featurizer:
             at += 1 << bits
         self.cue_names = self._cue_names()
         self.offsets["cues"] = at
-        self.dim = at + len(self.cue_names)
         self._cue_column = {name: at + i for i, name in enumerate(self.cue_names)}
+        at += len(self.cue_names)
+        self.answer_names = answered.answer_names(cues)
+        self.offsets["answer"] = at
+        self._answer_column = {name: at + i for i, name in enumerate(self.answer_names)}
+        self.dim = at + len(self.answer_names)
         kinds = (*cues.group_names("buyer"), "none", "statement", "ends_ack")
         self._kind_salt = {kind: _CROSS_SALT + 7919 * (i + 1) for i, kind in enumerate(kinds)}
 
@@ -414,6 +424,57 @@ class Featurizer:
             np.asarray(texts, dtype=np.int64), np.asarray(cols, dtype=np.int64), np.ones(len(cols))
         )
 
+    # -- answered? ------------------------------------------------------------------------------
+
+    def answer_set(self, turn: Turn, kinds: tuple[str, ...]) -> frozenset[str]:
+        """The answered-block columns that hold for this reply (:mod:`qc.attitude.answered`)."""
+        return self.answer_names_of(turn.reply, self.answer_states(turn, kinds))
+
+    def answer_states(self, turn: Turn, kinds: tuple[str, ...]) -> frozenset[str]:
+        """The answered- and repeat-states of this reply (``answered.ANSWER_STATES``, ``REPEAT_STATES``)."""
+        return answered.answer_states(self.cues, turn.reply, turn.buyer, kinds) | self.repeat_set(turn)
+
+    def answer_names_of(self, reply: str, states: frozenset[str]) -> frozenset[str]:
+        """The block's column names for these states of ``reply`` (the states and their crosses)."""
+        if not self.config.answer_crosses:
+            return frozenset(f"ans.{s}" for s in states)
+        crossed = not states.isdisjoint(answered.CROSSED_STATES)
+        groups = self.cues.scan("reply", reply) if crossed else frozenset()
+        return answered.crossed(states, self.length_bucket(reply) if crossed else 0, groups)
+
+    def repeat_set(self, turn: Turn) -> frozenset[str]:
+        """Whether the reply says an earlier agent message again after the buyer wrote."""
+        if not turn.buyer.strip() or not turn.previous:
+            return frozenset()
+        apologies = "apology" in self.cues.scan("reply", turn.previous) and "apology" in self.cues.scan(
+            "reply", turn.reply
+        )
+        return answered.repeat_states(folded_core(turn.reply), turn.earlier, True, apologies, apologies)
+
+    def answer_columns(self, answer_sets: Sequence[frozenset[str]]) -> Columns:
+        """The answered block: 1.0 in the column of every name that holds, per input."""
+        texts: list[int] = []
+        cols: list[int] = []
+        for i, on in enumerate(answer_sets):
+            for column in sorted(self._answer_column[name] for name in on):
+                texts.append(i)
+                cols.append(column)
+        return Columns(
+            np.asarray(texts, dtype=np.int64),
+            np.asarray(cols, dtype=np.int64),
+            np.full(len(cols), self.config.answer_weight),
+        )
+
+    def answer_label(self, name: str) -> str:
+        """How an explanation names an answered-block column (a state, or a state × length or cue)."""
+        state, _, other = name.partition("×")
+        label = self.cues.label(state)
+        if not other:
+            return label
+        if other.startswith("length"):
+            return f"{label}，{self.length_label(int(other.removeprefix('length')))}"
+        return f"{label}，{self.cues.label(other)}"
+
     # -- whole vectors (training, explanations) ------------------------------------------------
 
     def columns(self, inputs: Sequence[tuple[str, Context]]) -> Columns:
@@ -427,6 +488,7 @@ class Featurizer:
                 self.previous_columns([t.previous for t in turns]),
                 self.cross_columns([(k, t.reply) for k, t in zip(kinds, turns, strict=True)]),
                 self.cue_columns([self.cue_set(t, k) for k, t in zip(kinds, turns, strict=True)]),
+                self.answer_columns([self.answer_set(t, k) for k, t in zip(kinds, turns, strict=True)]),
             ]
         )
 
@@ -508,6 +570,8 @@ class Featurizer:
                     names[self._cue_column[cue]] = self.length_label(int(cue.removeprefix("length")))
                 else:
                     names[self._cue_column[cue]] = self.cues.label(cue)
+            for name in self.answer_set(turn, input_kinds):
+                names[self._answer_column[name]] = self.answer_label(name)
             out.append(names)
         return out
 

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from qc.attitude import answered
 from qc.attitude.decision import decide
 from qc.attitude.features import Turn, context_window, folded_core
 from qc.attitude.hashing import Columns
@@ -85,6 +86,9 @@ class AttitudeClassifierRule(BaseRule):
         self._previous = _Parts(lambda texts: model.scores(f.previous_columns(texts), len(texts)))
         self._cross = _Parts(lambda pairs: model.scores(f.cross_columns(pairs), len(pairs)))
         self._cues = _Parts(lambda sets: model.scores(f.cue_columns(sets), len(sets)))
+        self._answers = _Parts(lambda sets: model.scores(f.answer_columns(sets), len(sets)))
+        self._answer_sets: OrderedDict[tuple[Any, ...], frozenset[str]] = OrderedDict()
+        self._pair_states: OrderedDict[tuple[str, str], frozenset[str]] = OrderedDict()
         self._cue_sets: OrderedDict[tuple[Any, ...], frozenset[str]] = OrderedDict()
         self._explained: OrderedDict[tuple[Any, ...], tuple[str, ...]] = OrderedDict()
 
@@ -130,6 +134,25 @@ class AttitudeClassifierRule(BaseRule):
                 self._cue_sets.popitem(last=False)
         return found
 
+    def _answer_set(self, turn: Turn, kinds: tuple[str, ...]) -> frozenset[str]:
+        # What the reply answers depends on the reply and the buyer turn (its kinds included),
+        # kept per pair; the repeats on the agent's earlier messages; the block's names on the
+        # reply and its states (a handful of distinct sets).
+        featurizer = self.model.featurizer
+        pair = (turn.reply, turn.buyer)
+        states = self._pair_states.get(pair)
+        if states is None:
+            states = self._pair_states[pair] = answered.answer_states(featurizer.cues, *pair, kinds)
+            if len(self._pair_states) > _CACHE_SIZE:
+                self._pair_states.popitem(last=False)
+        key = (turn.reply, states | featurizer.repeat_set(turn))
+        found = self._answer_sets.get(key)
+        if found is None:
+            found = self._answer_sets[key] = featurizer.answer_names_of(*key)
+            if len(self._answer_sets) > _CACHE_SIZE:
+                self._answer_sets.popitem(last=False)
+        return found
+
     def probabilities(
         self, inputs: Sequence[tuple[str, Sequence[tuple[str, str]]]]
     ) -> list[npt.NDArray[np.float64]]:
@@ -144,9 +167,10 @@ class AttitudeClassifierRule(BaseRule):
         previous = self._previous.get_many([t.previous for t in turns])
         cross = self._cross.get_many([(k, t.reply) for k, t in zip(kinds, turns, strict=True)])
         cues = self._cues.get_many(cue_sets)
+        answers = self._answers.get_many([self._answer_set(t, k) for t, k in zip(turns, kinds, strict=True)])
         # Always the same order of additions: a row's bits never depend on the batch.
         scores = self.model.intercept + np.stack(reply) + np.stack(buyer) + np.stack(previous)
-        scores = scores + np.stack(cross) + np.stack(cues)
+        scores = scores + np.stack(cross) + np.stack(cues) + np.stack(answers)
         return list(softmax(scores))
 
     # -- findings -------------------------------------------------------------------------------
@@ -249,7 +273,16 @@ class AttitudeClassifierRule(BaseRule):
         for message, context, label in items:
             turn = Turn.of(message, context)
             kinds = self._kinds_of(turn.buyer)
-            keys.append((turn.reply, turn.buyer, turn.previous, self._cue_set(turn, kinds), label))
+            keys.append(
+                (
+                    turn.reply,
+                    turn.buyer,
+                    turn.previous,
+                    self._cue_set(turn, kinds),
+                    self._answer_set(turn, kinds),
+                    label,
+                )
+            )
         new = [i for i, key in enumerate(keys) if key not in self._explained]
         new = list({keys[i]: i for i in reversed(new)}.values())  # one of each key
         if new:

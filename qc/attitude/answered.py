@@ -1,0 +1,320 @@
+"""Whether a reply answers the buyer, and whether it repeats the agent: cues of feature version 5.
+
+Impatience often hides in a reply that is polite on its own but ignores what the buyer just
+asked: 标签 to 怎么洗 (while 手洗 answers it), a stock closing over an open question, the same
+apology pasted again after the buyer asked for a fix. Character n-grams of the reply cannot
+see that; these cues compare the reply with the buyer's turn and the agent's earlier messages:
+
+* **answered?** — what the buyer's turn asks (a yes/no question, a number, an open question, a
+  request, a reported problem) and whether the reply takes it up: it shares content characters
+  or two-character words with the turn, gives a yes/no word to a yes/no question (or the verb
+  of an A-not-A question: 能 to 能不能), gives a number when a number was asked;
+* **repeated** — the reply is (nearly) an earlier agent message of the window again, sent
+  after the buyer wrote, or an apology after an apology with the buyer's new turn between;
+* **crosses** of the main states with the reply's length bucket and the reply's cue groups, so
+  that "unanswered and two characters long" and "unanswered and a closing formula" weigh apart.
+
+The words (function characters that do not count as shared content, yes/no words, what asks
+for a number) are configuration: the ``[answer]`` table of the cue lexicon. Every state is
+computed from characters and sets, once per distinct (reply, buyer turn) and cached.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from qc.attitude.cues import CueLexicon
+from qc.text.tokens import TEXT_CACHE_SIZE, fold
+
+__all__ = [
+    "ANSWER_STATES",
+    "CROSSED_STATES",
+    "REPEAT_STATES",
+    "answer_names",
+    "answer_states",
+    "repeat_states",
+]
+
+# What the buyer's turn asks and whether the reply takes it up.
+ANSWER_STATES: tuple[str, ...] = (
+    "asked",
+    "asked_shares_word",
+    "asked_shares_char",
+    "asked_shares_nothing",
+    "yesno_asked",
+    "yesno_answered",
+    "yesno_not_answered",
+    "number_asked",
+    "number_given",
+    "number_missing",
+    "open_asked",
+    "open_shares_nothing",
+    "problem_shares_nothing",
+    "unanswered",
+)
+# The agent saying the same again after the buyer wrote.
+REPEAT_STATES: tuple[str, ...] = ("repeats_after_buyer", "apology_again")
+# States crossed with the reply's length bucket and its cue groups.
+CROSSED_STATES: tuple[str, ...] = (
+    "unanswered",
+    "asked_shares_word",
+    "asked_shares_nothing",
+    "yesno_not_answered",
+    "number_missing",
+    "problem_shares_nothing",
+    "repeats_after_buyer",
+)
+
+_PAIRS = re.compile(r"(?=(..))", re.DOTALL)
+_A_NOT_A = re.compile(r"([\u4e00-\u9fff])[不没]\1")
+_TRAILING_PUNCTUATION = re.compile(r"[\s,.!?~，。！？、…]+$")
+# How similar (Jaccard of character 2-grams) a reply must be to an earlier agent message to
+# count as saying it again.
+_NEAR_REPEAT = 0.8
+
+
+def answer_names(cues: CueLexicon) -> tuple[str, ...]:
+    """Every column name of the block, in column order (states, then crosses)."""
+    lengths = range(len(cues.length_bounds) + 1)
+    groups = cues.group_names("reply")
+    return (
+        *(f"ans.{s}" for s in ANSWER_STATES),
+        *(f"ans.{s}" for s in REPEAT_STATES),
+        *(f"ans.{s}×length{i}" for s in CROSSED_STATES for i in lengths),
+        *(f"ans.{s}×reply.{g}" for s in CROSSED_STATES for g in groups),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Words:
+    """The ``[answer]`` word lists of a cue lexicon, folded like the texts they are looked for in."""
+
+    function_chars: frozenset[str]
+    yesno_endings: tuple[str, ...]
+    yesno_asks: tuple[str, ...]
+    yesno_words: tuple[str, ...]
+    leads: tuple[str, ...]
+    number_asks: tuple[str, ...]
+    number_chars: frozenset[str]
+    open_asks: tuple[str, ...]
+
+
+@lru_cache(maxsize=8)
+def _words(cues: CueLexicon) -> _Words:
+    def words(key: str) -> tuple[str, ...]:
+        return tuple(fold(w) for w in cues.answer.get(key, ()))
+
+    return _Words(
+        function_chars=frozenset("".join(words("function_chars"))),
+        yesno_endings=words("yesno_endings"),
+        yesno_asks=words("yesno_asks"),
+        yesno_words=words("yesno_words"),
+        leads=words("leads"),
+        number_asks=words("number_asks"),
+        number_chars=frozenset("".join(words("number_chars"))),
+        open_asks=words("open_asks"),
+    )
+
+
+@lru_cache(maxsize=8)
+def _content_patterns(cues: CueLexicon) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """A content character (CJK, a digit or a Latin letter, not a function character), and two in a row."""
+    function_chars = re.escape("".join(sorted(_words(cues).function_chars)))
+    char = f"(?![{function_chars}])[\u3400-\u9fff0-9a-z]" if function_chars else "[\u3400-\u9fff0-9a-z]"
+    return re.compile(char), re.compile(f"(?=({char}{char}))")
+
+
+def _content(cues: CueLexicon, text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """Content characters of a folded text and its two-character words (adjacent content chars)."""
+    char, pair = _content_patterns(cues)
+    return frozenset(char.findall(text)), frozenset(pair.findall(text))
+
+
+@lru_cache(maxsize=64)
+def _any_of(words: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One pattern that finds any of ``words`` (None when there are none)."""
+    return re.compile("|".join(map(re.escape, words))) if words else None
+
+
+def _holds(words: tuple[str, ...], text: str) -> bool:
+    pattern = _any_of(words)
+    return pattern is not None and pattern.search(text) is not None
+
+
+@lru_cache(maxsize=8)
+def _leads(cues: CueLexicon) -> re.Pattern[str]:
+    """Leading punctuation, addresses and greetings (亲, 您好 …), as many as there are."""
+    leads = "|".join(re.escape(lead) for lead in _words(cues).leads if lead)
+    return re.compile(f"(?:[\\s,.!?~，。！？、…:：]|{leads})*" if leads else "[\\s,.!?~，。！？、…:：]*")
+
+
+def _lead_end(cues: CueLexicon, reply: str) -> int:
+    """Where the reply starts after its leading addresses, greetings and punctuation."""
+    match = _leads(cues).match(reply)
+    return match.end() if match else 0
+
+
+@lru_cache(maxsize=8)
+def _numbers(cues: CueLexicon) -> re.Pattern[str]:
+    """A digit or one of the lexicon's number characters."""
+    return re.compile(f"[0-9{re.escape(''.join(sorted(_words(cues).number_chars)))}]")
+
+
+@dataclass(frozen=True, slots=True)
+class _Buyer:
+    """What the answered-cues read of a buyer turn: its content and what it asks."""
+
+    chars: frozenset[str]
+    pairs: frozenset[str]  # its two-character words: adjacent content characters
+    a_not_a: tuple[str, ...]  # the verbs of its A-not-A questions (能 of 能不能)
+    yesno: bool
+    number: bool
+    open: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Reply:
+    """What the answered-cues read of a reply: content, an opening yes/no word, a number."""
+
+    folded: str
+    chars: frozenset[str]
+    pairs: frozenset[str]
+    yesno_word: bool
+    number: bool
+
+
+@lru_cache(maxsize=TEXT_CACHE_SIZE)
+def _buyer(cues: CueLexicon, buyer: str) -> _Buyer:
+    words = _words(cues)
+    tail = fold(buyer[-cues.buyer_chars :] if cues.buyer_chars else "")
+    chars, pairs = _content(cues, tail)
+    question = _TRAILING_PUNCTUATION.sub("", tail)
+    a_not_a = tuple(_A_NOT_A.findall(tail))
+    return _Buyer(
+        chars,
+        pairs,
+        a_not_a,
+        yesno=bool(a_not_a) or question.endswith(words.yesno_endings) or _holds(words.yesno_asks, tail),
+        number=_holds(words.number_asks, question),
+        open=_holds(words.open_asks, question),
+    )
+
+
+@lru_cache(maxsize=TEXT_CACHE_SIZE)
+def _reply(cues: CueLexicon, reply: str) -> _Reply:
+    words = _words(cues)
+    folded = fold(reply)
+    chars, pairs = _content(cues, folded)
+    return _Reply(
+        folded,
+        chars,
+        pairs,
+        yesno_word=folded[_lead_end(cues, folded) :].startswith(words.yesno_words),
+        number=_numbers(cues).search(folded) is not None,
+    )
+
+
+def answer_states(cues: CueLexicon, reply: str, buyer: str, kinds: tuple[str, ...]) -> frozenset[str]:
+    """The answered-states of a reply to a buyer turn of these kinds (``ANSWER_STATES`` names).
+
+    Each text is read once (cached per distinct text); a pair costs a few set operations.
+    """
+    asked = ("question" in kinds or "request" in kinds) and "ends_ack" not in kinds
+    problem = "problem" in kinds
+    if not asked and not problem:
+        return frozenset()
+    r, b = _reply(cues, reply), _buyer(cues, buyer)
+    shares_char = not r.chars.isdisjoint(b.chars)
+    on: set[str] = set()
+    if problem and not shares_char:
+        on.add("problem_shares_nothing")
+    if not asked:
+        return frozenset(on)
+    on.add("asked")
+    shares_word = not r.pairs.isdisjoint(b.pairs)
+    on.add(
+        "asked_shares_word" if shares_word else "asked_shares_char" if shares_char else "asked_shares_nothing"
+    )
+    answered = shares_char
+    if b.yesno:
+        on.add("yesno_asked")
+        said = r.yesno_word or any(verb in r.folded for verb in b.a_not_a)
+        on.add("yesno_answered" if said else "yesno_not_answered")
+        answered = answered or said
+    if b.number:
+        on.add("number_asked")
+        on.add("number_given" if r.number else "number_missing")
+        answered = answered or r.number
+    if b.open:
+        on.add("open_asked")
+        if not shares_char:
+            on.add("open_shares_nothing")
+    if not answered:
+        on.add("unanswered")
+    return frozenset(on)
+
+
+@lru_cache(maxsize=TEXT_CACHE_SIZE)
+def _distinct(core: str) -> int:
+    return len(set(core))
+
+
+@lru_cache(maxsize=TEXT_CACHE_SIZE)
+def _bigrams(core: str) -> frozenset[str]:
+    return frozenset(_PAIRS.findall(core)) if len(core) > 1 else frozenset({core})
+
+
+def repeat_states(
+    reply_core: str,
+    earlier: Iterable[str],
+    buyer_spoke: bool,
+    reply_apology: bool,
+    previous_apology: bool,
+) -> frozenset[str]:
+    """Whether the reply says an earlier agent message again after the buyer wrote (``REPEAT_STATES``).
+
+    ``earlier`` are the cores of the agent messages before the reply in the window.
+    """
+    if not buyer_spoke or not reply_core:
+        return frozenset()
+    on: set[str] = set()
+    if reply_apology and previous_apology:
+        on.add("apology_again")
+    if len(reply_core) > 3:
+        mine: frozenset[str] | None = None
+        for other in earlier:
+            if len(other) <= 3:
+                continue
+            if other == reply_core:
+                on.add("repeats_after_buyer")
+                break
+            # A text of n characters, d of them distinct, has between d - 1 and n - 1 distinct
+            # 2-grams; when even these bounds cannot reach the ratio, skip building the sets.
+            if len(reply_core) - 1 < _NEAR_REPEAT * (_distinct(other) - 1) or len(
+                other
+            ) - 1 < _NEAR_REPEAT * (_distinct(reply_core) - 1):
+                continue
+            mine = mine or _bigrams(reply_core)
+            theirs = _bigrams(other)
+            # |A ∩ B| ≥ r·|A ∪ B| needs the smaller set to hold at least r times the larger one.
+            if min(len(mine), len(theirs)) < _NEAR_REPEAT * max(len(mine), len(theirs)):
+                continue
+            if len(mine & theirs) >= _NEAR_REPEAT * len(mine | theirs):
+                on.add("repeats_after_buyer")
+                break
+    return frozenset(on)
+
+
+@lru_cache(maxsize=TEXT_CACHE_SIZE)
+def crossed(states: frozenset[str], length_bucket: int, reply_groups: frozenset[str]) -> frozenset[str]:
+    """The block's column names that hold: the states, and the crossed states × length and groups."""
+    names = {f"ans.{s}" for s in states}
+    groups = sorted(reply_groups)
+    for s in CROSSED_STATES:
+        if s in states:
+            names.add(f"ans.{s}×length{length_bucket}")
+            names.update(f"ans.{s}×reply.{g}" for g in groups)
+    return frozenset(names)
