@@ -385,3 +385,36 @@ def test_copying_a_model_folder_keeps_it_valid(model_dir, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(model_dir, copy)
     assert model_file.load(copy).version == "1.2.3"
+
+
+def test_cached_score_rows_are_the_computed_rows_through_evictions() -> None:
+    from qc.attitude.rule import _Parts
+
+    computed: list[list[str]] = []
+
+    def compute(keys: list[str]) -> np.ndarray:
+        computed.append(list(keys))
+        return np.array([[float(ord(k[0])), float(len(k)), -float(ord(k[-1]))] for k in keys])
+
+    def expected(keys: list[str]) -> np.ndarray:
+        return np.array([[float(ord(k[0])), float(len(k)), -float(ord(k[-1]))] for k in keys])
+
+    parts = _Parts(compute, width=3, size=3)
+    first = ["亲", "好的", "亲", "稍等"]
+    assert np.array_equal(parts.get_many(first), expected(first))
+    assert computed == [["亲", "好的", "稍等"]]  # each missing key once, in first-seen order
+    # All cached: nothing computed.
+    assert np.array_equal(parts.get_many(["稍等", "好的"]), expected(["稍等", "好的"]))
+    assert len(computed) == 1
+    # A fourth key is read with the cached ones, then takes the oldest's place (亲's) ...
+    mixed = ["在的", "好的", "亲"]
+    assert np.array_equal(parts.get_many(mixed), expected(mixed))
+    assert computed[1:] == [["在的"]]
+    # ... so 亲 is computed again, into the next oldest's place (好的's).
+    again = ["亲", "在的", "稍等"]
+    assert np.array_equal(parts.get_many(again), expected(again))
+    assert computed[2:] == [["亲"]] and "好的" not in parts.slots
+    # More missing keys than the cache holds: still every row right.
+    many = ["一", "二", "三", "四", "五", "二"]
+    assert np.array_equal(parts.get_many(many), expected(many))
+    assert len(parts.slots) == 3

@@ -51,22 +51,45 @@ K = TypeVar("K", bound=Hashable)
 
 
 class _Parts:
-    """A bounded map key → score row, filled for many keys at once by one batched computation."""
+    """A bounded map key → score row, filled for many keys at once by one batched computation.
+
+    The rows live in one preallocated array and the map holds row numbers: a cached row costs
+    its 3 floats, not a NumPy object of its own (or the whole batch array a view would keep
+    alive), and a batch's rows are gathered by one indexing operation. The oldest key makes
+    room for a new one (first in, first out).
+    """
 
     def __init__(
-        self, compute: Callable[[list[Any]], npt.NDArray[np.float64]], size: int = _CACHE_SIZE
+        self, compute: Callable[[list[Any]], npt.NDArray[np.float64]], width: int, size: int = _CACHE_SIZE
     ) -> None:
         self.compute = compute
         self.size = size
-        self.rows: OrderedDict[Any, npt.NDArray[np.float64]] = OrderedDict()
+        self.table = np.zeros((size, width))
+        self.slots: OrderedDict[Any, int] = OrderedDict()
 
-    def get_many(self, keys: Sequence[Any]) -> list[npt.NDArray[np.float64]]:
-        missing = [k for k in dict.fromkeys(keys) if k not in self.rows]
-        fresh = dict(zip(missing, self.compute(missing), strict=True)) if missing else {}
-        out = [fresh[k] if k in fresh else self.rows[k] for k in keys]
-        self.rows.update(fresh)
-        while len(self.rows) > self.size:
-            self.rows.popitem(last=False)
+    def get_many(self, keys: Sequence[Any]) -> npt.NDArray[np.float64]:
+        """The rows of ``keys``, shape ``(len(keys), width)``; the missing ones computed together."""
+        slots = self.slots
+        missing = [k for k in dict.fromkeys(keys) if k not in slots]
+        if not missing:
+            return self.table[[slots[k] for k in keys]]
+        fresh = self.compute(missing)
+        where = {k: i for i, k in enumerate(missing)}
+        out = np.empty((len(keys), self.table.shape[1]))
+        old = [(j, slots[k]) for j, k in enumerate(keys) if k not in where]
+        new = [(j, where[k]) for j, k in enumerate(keys) if k in where]
+        if old:
+            at, rows = zip(*old, strict=True)
+            out[list(at)] = self.table[list(rows)]
+        at, rows = zip(*new, strict=True)
+        out[list(at)] = fresh[list(rows)]
+        for i, key in enumerate(missing):
+            if len(slots) < self.size:
+                slot = len(slots)
+            else:
+                _, slot = slots.popitem(last=False)
+            self.table[slot] = fresh[i]
+            slots[key] = slot
         return out
 
 
@@ -80,17 +103,21 @@ class AttitudeClassifierRule(BaseRule):
         self.model = model
         f = model.featurizer
         self._decision = (model.labels, model.thresholds, model.review_floor)
+        width = len(model.labels)
         self._kinds: dict[str, tuple[str, ...]] = {}
-        self._reply = _Parts(lambda texts: model.scores(f.reply_columns(texts), len(texts)))
-        self._buyer = _Parts(lambda texts: model.scores(f.buyer_columns(texts), len(texts)))
-        self._previous = _Parts(lambda texts: model.scores(f.previous_columns(texts), len(texts)))
-        self._cross = _Parts(lambda pairs: model.scores(f.cross_columns(pairs), len(pairs)))
-        self._cues = _Parts(lambda sets: model.scores(f.cue_columns(sets), len(sets)))
-        self._answers = _Parts(lambda sets: model.scores(f.answer_columns(sets), len(sets)))
+        self._reply = _Parts(lambda texts: model.scores(f.reply_columns(texts), len(texts)), width)
+        self._buyer = _Parts(lambda texts: model.scores(f.buyer_columns(texts), len(texts)), width)
+        self._previous = _Parts(lambda texts: model.scores(f.previous_columns(texts), len(texts)), width)
+        self._cross = _Parts(lambda pairs: model.scores(f.cross_columns(pairs), len(pairs)), width)
+        self._cues = _Parts(lambda sets: model.scores(f.cue_columns(sets), len(sets)), width)
+        self._answers = _Parts(lambda sets: model.scores(f.answer_columns(sets), len(sets)), width)
         self._answer_sets: OrderedDict[tuple[Any, ...], frozenset[str]] = OrderedDict()
         self._pair_states: OrderedDict[tuple[str, str], frozenset[str]] = OrderedDict()
         self._cue_sets: OrderedDict[tuple[Any, ...], frozenset[str]] = OrderedDict()
         self._explained: OrderedDict[tuple[Any, ...], tuple[str, ...]] = OrderedDict()
+        # One instance of each distinct set: the caches above hold 20,000 sets each but only a
+        # few thousand differ, and a set costs 200–700 bytes (about 20 MB a worker on real text).
+        self._sets: dict[frozenset[str], frozenset[str]] = {}
 
     @property
     def version(self) -> str:
@@ -129,10 +156,17 @@ class AttitudeClassifierRule(BaseRule):
         )
         found = self._cue_sets.get(key)
         if found is None:
-            found = self._cue_sets[key] = self.model.featurizer.cue_set(turn, kinds)
+            found = self._cue_sets[key] = self._one(self.model.featurizer.cue_set(turn, kinds))
             if len(self._cue_sets) > _CACHE_SIZE:
                 self._cue_sets.popitem(last=False)
         return found
+
+    def _one(self, found: frozenset[str]) -> frozenset[str]:
+        # The distinct sets are few (thousands) on any day seen so far; the bound keeps an
+        # adversarial day from growing the map without end.
+        if len(self._sets) >= _CACHE_SIZE:
+            self._sets.clear()
+        return self._sets.setdefault(found, found)
 
     def _answer_set(self, turn: Turn, kinds: tuple[str, ...]) -> frozenset[str]:
         # What the reply answers depends on the reply and the buyer turn (its kinds included),
@@ -142,13 +176,14 @@ class AttitudeClassifierRule(BaseRule):
         pair = (turn.reply, turn.buyer)
         states = self._pair_states.get(pair)
         if states is None:
-            states = self._pair_states[pair] = answered.answer_states(featurizer.cues, *pair, kinds)
+            states = answered.answer_states(featurizer.cues, *pair, kinds)
+            states = self._pair_states[pair] = self._one(states)
             if len(self._pair_states) > _CACHE_SIZE:
                 self._pair_states.popitem(last=False)
         key = (turn.reply, states | featurizer.repeat_set(turn))
         found = self._answer_sets.get(key)
         if found is None:
-            found = self._answer_sets[key] = featurizer.answer_names_of(*key)
+            found = self._answer_sets[key] = self._one(featurizer.answer_names_of(*key))
             if len(self._answer_sets) > _CACHE_SIZE:
                 self._answer_sets.popitem(last=False)
         return found
@@ -169,8 +204,8 @@ class AttitudeClassifierRule(BaseRule):
         cues = self._cues.get_many(cue_sets)
         answers = self._answers.get_many([self._answer_set(t, k) for t, k in zip(turns, kinds, strict=True)])
         # Always the same order of additions: a row's bits never depend on the batch.
-        scores = self.model.intercept + np.stack(reply) + np.stack(buyer) + np.stack(previous)
-        scores = scores + np.stack(cross) + np.stack(cues) + np.stack(answers)
+        scores = self.model.intercept + reply + buyer + previous
+        scores = scores + cross + cues + answers
         return list(softmax(scores))
 
     # -- findings -------------------------------------------------------------------------------
