@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 from datetime import date
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -19,6 +20,7 @@ from qc.paths import samples_dir
 from qc.synth.conversations import iter_conversations
 from qc.text.annotate import snow_bayes
 from qc.text.tokens import _rjieba_cut, jieba_tokens, tokenize
+from qc.training.real import default_realchats
 
 EDGE_TEXTS = [
     "",
@@ -45,6 +47,12 @@ EDGE_TEXTS = [
     # jieba cuts blocks apart: Latin in one block, rjieba's Han in the next
     "[数字x]号订单，稍等下亲亲亲",
     "这款10kg的，还有货吗亲",
+    # letters, digits and +#&._%- re-split by jieba's rule on top of rjieba
+    "预计2-3天到，热线400-830-8300",
+    "剩余476.24M流量，版本v1.4.0，网址www.example.cn",
+    "表情#E-s49#E-s49，Wi-Fi和5G都行",
+    "100%纯棉，c++和C#，AT&T，T恤，A股",
+    "１２３ｋｇ全角，Ａ版",
 ]
 
 # Han characters of jieba's block, rare ones outside it, punctuation, spaces and symbols:
@@ -101,6 +109,73 @@ def test_tokenize_equals_jieba_on_the_annotated_samples() -> None:
 @given(st.text(alphabet=MIXED_ALPHABET, max_size=30))
 def test_tokenize_equals_jieba_on_random_mixed_text(text: str) -> None:
     assert tokenize(text) == jieba_tokens(text)
+
+
+# Letters, digits and the symbols jieba keeps in a block, next to Han, jieba's dictionary
+# words that hold them (c++, T恤), full-width forms and spaces.
+ASCII_PIECES = [
+    *"abkgmEsWiF019.-+#&_%",
+    "1.5",
+    "kg",
+    "c++",
+    "C#",
+    "AT&T",
+    "T恤",
+    "A股",
+    "CD机",
+    "Ｋ",
+    "１",
+    " ",
+    *"的了是我不在有亲好吗呢快递版本流量，。",
+]
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(ASCII_PIECES), max_size=14))
+def test_tokenize_equals_jieba_on_random_text_with_letters_and_digits(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    assert tokenize(text) == jieba_tokens(text)
+
+
+def test_the_patterns_and_words_copied_from_jieba_are_jiebas() -> None:
+    import jieba
+    import jieba.finalseg
+
+    from qc.text import tokens
+
+    assert tokens._BLOCKS.pattern == jieba.re_han_default.pattern
+    assert tokens._WHITESPACE.pattern == jieba.re_skip_default.pattern
+    assert tokens._JIEBA_SKIP.pattern == jieba.finalseg.re_skip.pattern
+    dictionary = Path(jieba.__file__).with_name("dict.txt").read_text(encoding="utf-8")
+    words = {line.split(" ", 1)[0] for line in dictionary.splitlines() if line}
+    assert set(tokens._ASCII_WORDS) == {w for w in words if tokens._ASCII_TOKEN.fullmatch(w)}
+
+
+def test_text_with_letters_and_digits_is_cut_without_loading_jieba() -> None:
+    # jieba's dictionary takes about a second to load; rjieba plus jieba's rule does without it.
+    code = (
+        "import sys; from qc.text.tokens import tokenize; "
+        "print(tokenize('您本月剩余476.24M流量，热线400-830-8300，表情#E-s49')); "
+        "print('jieba' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    tokens, loaded = done.stdout.splitlines()
+    assert "'476.24'" in tokens and "'M'" in tokens and "'8300'" in tokens
+    assert loaded == "False"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not default_realchats().is_file(), reason=f"the real chats are not at {default_realchats()}"
+)
+def test_tokenize_equals_jieba_on_every_real_chat_text() -> None:
+    texts: set[str] = set()
+    with default_realchats().open(encoding="utf-8") as fh:
+        for line in fh:
+            texts.update(m["text"] for m in json.loads(line)["messages"])
+    assert len(texts) > 20_000
+    differ = sum(1 for t in texts if tokenize(t) != jieba_tokens(t))
+    assert differ == 0, f"{differ} real texts tokenize unlike jieba (texts not printed: buyer data)"
 
 
 HAN_SAMPLE = "的了是我不在有这个亲好吗呢哦您发货退款快递物流质量问题客服怎么回事知道自己看下等稍或者买"

@@ -99,13 +99,57 @@ def nlp() -> Any:
 # ``㐀`` ``㐁``); (3) a Han character three or more times in a row, where the two break ties
 # between equally likely splits differently (``好货货货货货``, ``下亲亲亲``: about 1 in 70 such
 # strings, never with runs of two in 40,000 random strings). On all other text rjieba's
-# tokens equal jieba's: tests/test_fast_paths.py checks every distinct text of a generated
-# day and of the annotated samples, and random strings over a mixed alphabet and with runs.
+# tokens equal jieba's. Cases (1) and (2) are handled below with jieba's own rules on top of
+# rjieba (no dictionary needed); only (3) and a stretch holding c++, C# or AT&T still ask
+# jieba, 51 blocks in the 25,344 distinct texts of the real chats. tests/test_fast_paths.py
+# checks every distinct text of a generated day, of the annotated samples and of the real
+# chats, and random strings over mixed alphabets, with letters and digits and with runs.
 _JIEBA_ONLY = re.compile(
     "[A-Za-z0-9+#&._%\\-\uff10-\uff19\uff21-\uff3a\uff41-\uff5a"
     "\u3400-\u4dbf\u9fd6-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]"
     "|([\u4e00-\u9fd5])\\1\\1"
 )
+
+
+# Within a block, jieba's HMM step (``jieba.finalseg.cut``) splits the non-Han stretch of
+# letters, digits and ``+#&._%-`` with this pattern: letter-and-digit runs, with one decimal
+# part and a percent sign, are tokens and each stretch between them is one token (``1.5kg``
+# → ``1.5`` ``kg``, ``400-830`` → ``400`` ``-`` ``830``). rjieba keeps such a stretch whole;
+# its tokens are re-split by jieba's own rule instead of asking jieba.
+_JIEBA_SKIP = re.compile(r"([a-zA-Z0-9]+(?:\.\d+)?%?)")
+_ASCII_TOKEN = re.compile(r"[a-zA-Z0-9+#&._%\-]+")
+# jieba's dictionary words made only of those characters (tests/test_fast_paths.py derives
+# them from jieba's dict.txt): the route takes them whole, so a stretch holding one goes to jieba.
+_ASCII_WORDS = ("AT&T", "c#", "C#", "c++", "C++")
+# What the re-split does not cover: Han outside jieba's block and runs of one Han character.
+_JIEBA_STILL = re.compile(
+    "[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\u3400-\u4dbf\u9fd6-\u9fff\uf900-\ufaff"
+    "\U00020000-\U0003ffff]|([\u4e00-\u9fd5])\\1\\1"
+)
+
+
+def _resplit(tokens: list[str]) -> list[str] | None:
+    """The tokens of one block: rjieba's, with jieba's rule for letters and digits (None: ask jieba)."""
+    out: list[str] = []
+    run: list[str] = []
+
+    def flush() -> bool:
+        if run:
+            stretch = "".join(run)
+            if any(word in stretch for word in _ASCII_WORDS):
+                return False
+            out.extend(x for x in _JIEBA_SKIP.split(stretch) if x)
+            run.clear()
+        return True
+
+    for tok in tokens:
+        if _ASCII_TOKEN.fullmatch(tok):
+            run.append(tok)
+        elif not flush():
+            return None
+        else:
+            out.append(tok)
+    return out if flush() else None
 
 
 @lru_cache(maxsize=1)
@@ -135,8 +179,9 @@ def tokenize(text: str) -> tuple[str, ...]:
     """Segment ``text`` with the default jieba dictionary (spaCy's zh tokens, whitespace kept).
 
     Uses rjieba (same dictionary and algorithm, compiled, about 17× faster) when it is
-    installed and the text holds no character where rjieba's output departs from jieba's;
-    otherwise jieba. Cached: chats repeat short replies (嗯, 好的, 在的) very often.
+    installed, with jieba's rules for letters, digits and the text between blocks applied on
+    top; jieba itself only for the rare blocks those rules do not cover (its dictionary takes
+    about a second to load). Cached: chats repeat short replies (嗯, 好的, 在的) very often.
     """
     rcut = _rjieba_cut()
     if rcut is None:
@@ -147,18 +192,46 @@ def tokenize(text: str) -> tuple[str, ...]:
     # (jieba.Tokenizer.cut: re_han.split, then every block apart). So only the blocks that
     # hold a character where rjieba departs need jieba: in ``这款10kg的还有货吗`` that is
     # ``这款10kg的还有货吗`` itself, but in ``[数字x]号订单什么时候发货`` only ``数字x``.
-    jcut = _jieba_cut()
     out: list[str] = []
     for block in _jieba_blocks().split(text):
-        if block:
-            out.extend(tok for tok in (jcut(block) if _JIEBA_ONLY.search(block) else rcut(block)) if tok)
+        if not block:
+            continue
+        if not _JIEBA_ONLY.search(block):
+            out.extend(tok for tok in rcut(block) if tok)
+            continue
+        if not _BLOCK.fullmatch(block):
+            out.extend(_between_blocks(block))
+            continue
+        fast = None if _JIEBA_STILL.search(block) else _resplit([tok for tok in rcut(block) if tok])
+        out.extend(fast if fast is not None else (tok for tok in _jieba_cut()(block) if tok))
     return tuple(out)
 
 
-@lru_cache(maxsize=1)
+def _between_blocks(text: str) -> list[str]:
+    """The tokens jieba gives text between blocks: whitespace kept whole, each other character alone.
+
+    (``jieba.Tokenizer.cut``: ``re_skip_default`` splits it; no dictionary is needed.)
+    """
+    out: list[str] = []
+    for part in _WHITESPACE.split(text):
+        if _WHITESPACE.fullmatch(part):
+            out.append(part)
+        else:
+            out.extend(part)
+    return out
+
+
+# jieba's block pattern (``jieba.re_han_default``; tests/test_fast_paths.py checks it is the
+# same): jieba segments each match on its own, and the text between them character by
+# character (``re_skip_default``: whitespace kept whole).
+_BLOCKS = re.compile("([\u4e00-\u9fd5a-zA-Z0-9+#&\\._%\\-]+)")
+_BLOCK = re.compile("[\u4e00-\u9fd5a-zA-Z0-9+#&\\._%\\-]+")
+_WHITESPACE = re.compile("(\r\n|\\s)")
+
+
 def _jieba_blocks() -> re.Pattern[str]:
-    """The block pattern of jieba (``re_han_default``): it segments each match on its own."""
-    return _quiet_jieba().re_han_default
+    """The block pattern of jieba: it segments each match on its own."""
+    return _BLOCKS
 
 
 @lru_cache(maxsize=8)
