@@ -113,6 +113,7 @@ class AttitudeClassifierRule(BaseRule):
         self._answers = _Parts(lambda sets: model.scores(f.answer_columns(sets), len(sets)), width)
         self._answer_sets: OrderedDict[tuple[Any, ...], frozenset[str]] = OrderedDict()
         self._pair_states: OrderedDict[tuple[str, str], frozenset[str]] = OrderedDict()
+        self._turn_answers: OrderedDict[Turn, frozenset[str]] = OrderedDict()
         self._cue_sets: OrderedDict[tuple[Any, ...], frozenset[str]] = OrderedDict()
         self._explained: OrderedDict[tuple[Any, ...], tuple[str, ...]] = OrderedDict()
         # One instance of each distinct set: the caches above hold 20,000 sets each but only a
@@ -172,6 +173,11 @@ class AttitudeClassifierRule(BaseRule):
         # What the reply answers depends on the reply and the buyer turn (its kinds included),
         # kept per pair; the repeats on the agent's earlier messages; the block's names on the
         # reply and its states (a handful of distinct sets).
+        # A whole turn (reply, buyer turn, previous and earlier agent messages) decides the
+        # set; stock exchanges recur whole all day, so the turn is looked up first.
+        whole = self._turn_answers.get(turn)
+        if whole is not None:
+            return whole
         featurizer = self.model.featurizer
         pair = (turn.reply, turn.buyer)
         states = self._pair_states.get(pair)
@@ -186,6 +192,9 @@ class AttitudeClassifierRule(BaseRule):
             found = self._answer_sets[key] = self._one(featurizer.answer_names_of(*key))
             if len(self._answer_sets) > _CACHE_SIZE:
                 self._answer_sets.popitem(last=False)
+        self._turn_answers[turn] = found
+        if len(self._turn_answers) > _CACHE_SIZE:
+            self._turn_answers.popitem(last=False)
         return found
 
     def probabilities(
