@@ -163,6 +163,19 @@ class Turn:
         return cls(message, buyer_turn(window), previous_agent(window), earlier)
 
 
+def _named_columns(sets: Sequence[frozenset[str]], column_of: dict[str, int], value: float) -> Columns:
+    """``value`` in the column of every name in each input's set (columns in ascending order)."""
+    texts: list[int] = []
+    cols: list[int] = []
+    for i, on in enumerate(sets):
+        for column in sorted(column_of[name] for name in on):
+            texts.append(i)
+            cols.append(column)
+    return Columns(
+        np.asarray(texts, dtype=np.int64), np.asarray(cols, dtype=np.int64), np.full(len(cols), value)
+    )
+
+
 def _salted(
     hashes: npt.NDArray[np.uint64], salt: int, sizes: npt.NDArray[np.int64]
 ) -> npt.NDArray[np.uint64]:
@@ -414,15 +427,7 @@ class Featurizer:
 
     def cue_columns(self, cue_sets: Sequence[frozenset[str]]) -> Columns:
         """The cue block: 1.0 in the column of every cue that holds, per input."""
-        texts: list[int] = []
-        cols: list[int] = []
-        for i, on in enumerate(cue_sets):
-            for column in sorted(self._cue_column[name] for name in on):
-                texts.append(i)
-                cols.append(column)
-        return Columns(
-            np.asarray(texts, dtype=np.int64), np.asarray(cols, dtype=np.int64), np.ones(len(cols))
-        )
+        return _named_columns(cue_sets, self._cue_column, 1.0)
 
     # -- answered? ------------------------------------------------------------------------------
 
@@ -452,18 +457,8 @@ class Featurizer:
         return answered.repeat_states(folded_core(turn.reply), turn.earlier, True, apologies, apologies)
 
     def answer_columns(self, answer_sets: Sequence[frozenset[str]]) -> Columns:
-        """The answered block: 1.0 in the column of every name that holds, per input."""
-        texts: list[int] = []
-        cols: list[int] = []
-        for i, on in enumerate(answer_sets):
-            for column in sorted(self._answer_column[name] for name in on):
-                texts.append(i)
-                cols.append(column)
-        return Columns(
-            np.asarray(texts, dtype=np.int64),
-            np.asarray(cols, dtype=np.int64),
-            np.full(len(cols), self.config.answer_weight),
-        )
+        """The answered block: the configured weight in the column of every name that holds, per input."""
+        return _named_columns(answer_sets, self._answer_column, self.config.answer_weight)
 
     def answer_label(self, name: str) -> str:
         """How an explanation names an answered-block column (a state, or a state × length or cue)."""
