@@ -48,6 +48,7 @@ _CACHE_SIZE = 20_000
 _EXPLAIN_TOP = 3
 
 K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 
 class _Parts:
@@ -91,6 +92,14 @@ class _Parts:
             self.table[slot] = fresh[i]
             slots[key] = slot
         return out
+
+
+def _keep(cache: OrderedDict[K, V], key: K, value: V) -> V:
+    """Put ``value`` under ``key``, dropping the oldest entry past the cache's bound; return it."""
+    cache[key] = value
+    if len(cache) > _CACHE_SIZE:
+        cache.popitem(last=False)
+    return value
 
 
 class AttitudeClassifierRule(BaseRule):
@@ -157,9 +166,7 @@ class AttitudeClassifierRule(BaseRule):
         )
         found = self._cue_sets.get(key)
         if found is None:
-            found = self._cue_sets[key] = self._one(self.model.featurizer.cue_set(turn, kinds))
-            if len(self._cue_sets) > _CACHE_SIZE:
-                self._cue_sets.popitem(last=False)
+            found = _keep(self._cue_sets, key, self._one(self.model.featurizer.cue_set(turn, kinds)))
         return found
 
     def _one(self, found: frozenset[str]) -> frozenset[str]:
@@ -170,11 +177,11 @@ class AttitudeClassifierRule(BaseRule):
         return self._sets.setdefault(found, found)
 
     def _answer_set(self, turn: Turn, kinds: tuple[str, ...]) -> frozenset[str]:
-        # What the reply answers depends on the reply and the buyer turn (its kinds included),
-        # kept per pair; the repeats on the agent's earlier messages; the block's names on the
-        # reply and its states (a handful of distinct sets).
-        # A whole turn (reply, buyer turn, previous and earlier agent messages) decides the
-        # set; stock exchanges recur whole all day, so the turn is looked up first.
+        # A whole turn (reply, buyer turn, previous and earlier agent messages) decides the set;
+        # stock exchanges recur whole all day, so the turn is looked up first. Otherwise: what
+        # the reply answers depends on the reply and the buyer turn (its kinds included), kept
+        # per pair; the repeats on the agent's earlier messages; the block's names on the reply
+        # and its states (a handful of distinct sets).
         whole = self._turn_answers.get(turn)
         if whole is not None:
             return whole
@@ -183,19 +190,12 @@ class AttitudeClassifierRule(BaseRule):
         states = self._pair_states.get(pair)
         if states is None:
             states = answered.answer_states(featurizer.cues, *pair, kinds)
-            states = self._pair_states[pair] = self._one(states)
-            if len(self._pair_states) > _CACHE_SIZE:
-                self._pair_states.popitem(last=False)
+            states = _keep(self._pair_states, pair, self._one(states))
         key = (turn.reply, states | featurizer.repeat_set(turn))
         found = self._answer_sets.get(key)
         if found is None:
-            found = self._answer_sets[key] = self._one(featurizer.answer_names_of(*key))
-            if len(self._answer_sets) > _CACHE_SIZE:
-                self._answer_sets.popitem(last=False)
-        self._turn_answers[turn] = found
-        if len(self._turn_answers) > _CACHE_SIZE:
-            self._turn_answers.popitem(last=False)
-        return found
+            found = _keep(self._answer_sets, key, self._one(featurizer.answer_names_of(*key)))
+        return _keep(self._turn_answers, turn, found)
 
     def probabilities(
         self, inputs: Sequence[tuple[str, Sequence[tuple[str, str]]]]

@@ -111,6 +111,12 @@ _JIEBA_ONLY = re.compile(
 )
 
 
+# jieba's block pattern (``jieba.re_han_default``; tests/test_fast_paths.py checks it is the
+# same): jieba segments each match on its own, and the text between them character by
+# character (``re_skip_default``: whitespace kept whole).
+_BLOCKS = re.compile("([\u4e00-\u9fd5a-zA-Z0-9+#&\\._%\\-]+)")
+_WHITESPACE = re.compile("(\r\n|\\s)")
+
 # Within a block, jieba's HMM step (``jieba.finalseg.cut``) splits the non-Han stretch of
 # letters, digits and ``+#&._%-`` with this pattern: letter-and-digit runs, with one decimal
 # part and a percent sign, are tokens and each stretch between them is one token (``1.5kg``
@@ -121,11 +127,8 @@ _ASCII_TOKEN = re.compile(r"[a-zA-Z0-9+#&._%\-]+")
 # jieba's dictionary words made only of those characters (tests/test_fast_paths.py derives
 # them from jieba's dict.txt): the route takes them whole, so a stretch holding one goes to jieba.
 _ASCII_WORDS = ("AT&T", "c#", "C#", "c++", "C++")
-# What the re-split does not cover: Han outside jieba's block and runs of one Han character.
-_JIEBA_STILL = re.compile(
-    "[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\u3400-\u4dbf\u9fd6-\u9fff\uf900-\ufaff"
-    "\U00020000-\U0003ffff]|([\u4e00-\u9fd5])\\1\\1"
-)
+# What the re-split does not cover inside a block: a Han character three times in a row.
+_TRIPLE_RUN = re.compile("([\u4e00-\u9fd5])\\1\\1")
 
 
 def _resplit(tokens: list[str]) -> list[str] | None:
@@ -190,19 +193,19 @@ def tokenize(text: str) -> tuple[str, ...]:
         return tuple(tok for tok in rcut(text) if tok)
     # jieba cuts each run of Han and alphanumerics, and each run between them, on its own
     # (jieba.Tokenizer.cut: re_han.split, then every block apart). So only the blocks that
-    # hold a character where rjieba departs need jieba: in ``这款10kg的还有货吗`` that is
-    # ``这款10kg的还有货吗`` itself, but in ``[数字x]号订单什么时候发货`` only ``数字x``.
+    # hold a character where rjieba departs need jieba's rules: in ``这款10kg的还有货吗`` that
+    # is ``这款10kg的还有货吗`` itself, but in ``[数字x]号订单什么时候发货`` only ``数字x``.
     out: list[str] = []
-    for block in _jieba_blocks().split(text):
+    for block in _BLOCKS.split(text):
         if not block:
             continue
         if not _JIEBA_ONLY.search(block):
             out.extend(tok for tok in rcut(block) if tok)
             continue
-        if not _BLOCK.fullmatch(block):
+        if not _BLOCKS.fullmatch(block):
             out.extend(_between_blocks(block))
             continue
-        fast = None if _JIEBA_STILL.search(block) else _resplit([tok for tok in rcut(block) if tok])
+        fast = None if _TRIPLE_RUN.search(block) else _resplit([tok for tok in rcut(block) if tok])
         out.extend(fast if fast is not None else (tok for tok in _jieba_cut()(block) if tok))
     return tuple(out)
 
@@ -219,19 +222,6 @@ def _between_blocks(text: str) -> list[str]:
         else:
             out.extend(part)
     return out
-
-
-# jieba's block pattern (``jieba.re_han_default``; tests/test_fast_paths.py checks it is the
-# same): jieba segments each match on its own, and the text between them character by
-# character (``re_skip_default``: whitespace kept whole).
-_BLOCKS = re.compile("([\u4e00-\u9fd5a-zA-Z0-9+#&\\._%\\-]+)")
-_BLOCK = re.compile("[\u4e00-\u9fd5a-zA-Z0-9+#&\\._%\\-]+")
-_WHITESPACE = re.compile("(\r\n|\\s)")
-
-
-def _jieba_blocks() -> re.Pattern[str]:
-    """The block pattern of jieba: it segments each match on its own."""
-    return _BLOCKS
 
 
 @lru_cache(maxsize=8)
