@@ -333,7 +333,8 @@ def test_search(env):
     assert total > 0 and driver.find_elements(By.CSS_SELECTOR, "#hits mark.hit")
     Select(driver.find_element(By.ID, "agent")).select_by_value(AJIE)
     driver.find_element(By.CSS_SELECTOR, "#search-form button[type=submit]").click()
-    wait(driver, lambda d: "agent=" in d.current_url)
+    # The address changes when the new page commits, before it is parsed: wait for its count too.
+    wait(driver, lambda d: "agent=" in d.current_url and d.find_elements(By.ID, "hit-count"))
     mine = int(driver.find_element(By.ID, "hit-count").text.split()[0])
     assert 0 < mine < total
 
