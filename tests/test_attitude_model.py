@@ -418,3 +418,52 @@ def test_cached_score_rows_are_the_computed_rows_through_evictions() -> None:
     many = ["一", "二", "三", "四", "五", "二"]
     assert np.array_equal(parts.get_many(many), expected(many))
     assert len(parts.slots) == 3
+
+
+replies = st.sampled_from(
+    [
+        "嗯",
+        "没有",
+        "自己看详情页",
+        "不知道，问快递",
+        "好的亲，我马上帮您查一下物流",
+        "你是不是没看说明书",
+        "[呵呵]",
+        "说过了",
+    ]
+)
+buyers = st.sampled_from(["这个有货吗", "快递到哪了，都三天了", "你们什么态度", "好的谢谢", "能便宜点吗"])
+
+
+@given(
+    st.lists(st.tuples(replies, buyers, st.sampled_from(["impatience", "conflict"])), min_size=1, max_size=6)
+)
+@settings(max_examples=20, deadline=None)
+def test_explanations_name_the_strongest_columns_as_naming_every_column_would(items) -> None:
+    # The rule names only the strongest few columns of each input; the explanation must be what
+    # walking every column's name, strongest first, gives.
+    rule = AttitudeClassifierRule(load_cached(default_model_dir().resolve()))
+    featurizer = rule.model.featurizer
+    for reply, buyer, label in items:
+        context = (("customer", buyer),)
+        block = featurizer.columns([(reply, context)])
+        names = featurizer.describe_columns(reply, context)
+        expected: list[str] = []
+        for column, push in rule.model.contributions(block, label):
+            if push <= 0 or len(expected) >= 3:
+                break
+            if names.get(column) and names[column] not in expected:
+                expected.append(names[column])
+        assert rule.explain(reply, context, label) == expected
+        assert expected  # every one of these replies has cues pushing towards a label
+
+
+def test_naming_some_columns_names_them_as_naming_all_does() -> None:
+    featurizer = load_cached(default_model_dir().resolve()).featurizer
+    inputs = [("亲，这款没有现货了哦", (("customer", "有货吗"),)), ("自己看", (("customer", "怎么洗"),))]
+    every = featurizer.describe_many(inputs)
+    wanted = [sorted(names)[::3] for names in every]
+    some = featurizer.describe_many(inputs, wanted)
+    for names, part, columns in zip(every, some, wanted, strict=True):
+        assert {c: part[c] for c in columns} == {c: names[c] for c in columns}
+        assert set(part) < set(names)  # the other hashed columns are left unnamed

@@ -17,18 +17,19 @@ The classifier reads one agent reply with the turns before it (a :class:`Turn`):
 
 Text is folded to half width and lower case and digits and data placeholders (``[数字x]``)
 become ``0`` before n-grams. Each block is hashed into its own range of columns, log-scaled
-and L2-normalised (:mod:`qc.attitude.hashing`: whole-array NumPy, no loop per n-gram), so a
-model is a weight row per column. Training and inspection build every block with these same
-functions, for many texts at once; a text's values never depend on the other texts of its batch.
+and L2-normalised
+(:mod:`qc.attitude.hashing`: whole-array NumPy, no loop per n-gram), so a model is a weight row
+per column. Training and inspection build every block with these same functions, for many
+texts at once; a text's values never depend on the other texts of its batch.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -146,9 +147,12 @@ class FeatureConfig:
         return cls(**values)
 
 
-@dataclass(frozen=True, slots=True)
-class Turn:
-    """What the features read of one reply in its context."""
+class Turn(NamedTuple):
+    """What the features read of one reply in its context.
+
+    Every feature is a function of the turn alone, so a turn is also the key under which the
+    rule keeps a reply's scores (a tuple: hashed and compared in C).
+    """
 
     reply: str
     buyer: str
@@ -494,133 +498,136 @@ class Featurizer:
         """
         return self.describe_many([(message, context)])[0]
 
-    def describe_many(self, inputs: Sequence[tuple[str, Context]]) -> list[dict[int, str]]:
+    def describe_many(
+        self, inputs: Sequence[tuple[str, Context]], wanted: Sequence[Collection[int]] | None = None
+    ) -> list[dict[int, str]]:
         """:meth:`describe_columns` of many inputs, each block's n-grams hashed for all at once.
 
-        A column is named by the first n-gram of its input that falls in it (reply n-grams, then
-        words, buyer turn, previous message, crosses kind by kind); cue columns by their label.
+        A column is named by the first n-gram of its input that falls in it (each block's
+        n-grams shortest first, left to right; crosses kind by kind, the length first); cue
+        columns by their label. ``wanted`` (per input, the columns to name; all when None) spares
+        an explanation, which names three columns, the words of a hundred.
         """
         import rjieba
 
         c = self.config
         turns = [Turn.of(message, context) for message, context in inputs]
         kinds = [self.buyer_kinds(t.buyer) for t in turns]
-        # Per input, in naming order: (block, key, label format) of every hashed key.
-        plain: list[list[tuple[str, str, str]]] = []
-        bodies: list[list[str]] = []
-        for turn in turns:
-            reply = normalize(turn.reply)
-            spans: list[tuple[int, int]] = []
-            at = 0
-            for token in rjieba.cut(reply):
-                if not token.isspace():
-                    spans.append((at, at + len(token)))
-                at += len(token)
-            low, high = c.word_ngrams
-            words = [
-                reply[spans[i][0] : spans[i + n - 1][1]]
-                for n in range(low, high + 1)
-                for i in range(len(spans) - n + 1)
-            ]
-            buyer = normalize(turn.buyer[-self.cues.buyer_chars :] if self.cues.buyer_chars else "")
-            plain.append(
-                [("reply", key, "回复含「{}」") for key in _grams(reply, c.reply_ngrams)]
-                + [("words", key, "回复用词「{}」") for key in words]
-                + [("buyer", key, "买家说「{}」") for key in _grams(buyer, c.buyer_ngrams)]
-                + [
-                    ("previous", key, "客服上一句「{}」")
-                    for key in _grams(normalize(turn.previous), c.previous_ngrams)
-                ]
+        out: list[dict[int, str]] = [{} for _ in turns]
+        want = (
+            None
+            if wanted is None
+            else np.array(
+                [i * self.dim + col for i, cols in enumerate(wanted) for col in cols], dtype=np.int64
             )
-            bodies.append(_grams(normalize(core(turn.reply)), c.cross_ngrams))
-        plain_columns = self._key_columns([entry for entries in plain for entry in entries])
-        cross_columns = self._cross_key_columns(
-            [
-                (kind, self.length_bucket(turn.reply), keys)
-                for turn, input_kinds, keys in zip(turns, kinds, bodies, strict=True)
-                for kind in input_kinds
-            ]
         )
-        out: list[dict[int, str]] = []
-        at = 0
-        rows = iter(cross_columns)
-        for turn, input_kinds, entries, keys in zip(turns, kinds, plain, bodies, strict=True):
-            names: dict[int, str] = {}
-            for (_, key, fmt), column in zip(entries, plain_columns[at : at + len(entries)], strict=True):
-                names.setdefault(column, fmt.format(key))
-            at += len(entries)
-            bucket = self.length_bucket(turn.reply)
-            for kind in input_kinds:
-                label = (
-                    self.cues.label(f"buyer.{kind}")
-                    if kind in self.cues.groups["buyer"]
-                    else self.cues.label(f"buyer_{kind}")
-                )
-                columns = next(rows)
-                names.setdefault(columns[0], f"{label}时{self.length_label(bucket)}")
-                for key, column in zip(keys, columns[1:], strict=True):
-                    names.setdefault(column, f"{label}时回复「{key}」")
+
+        def name(
+            owner: npt.NDArray[np.int64], column: npt.NDArray[np.int64], label: Callable[[int], str]
+        ) -> None:
+            # Entries are in naming order within each input: the first of each (input, column) names it.
+            keys = owner * self.dim + column
+            at = np.arange(len(keys))
+            if want is not None:
+                at = at[np.isin(keys, want)]
+            _, first = np.unique(keys[at], return_index=True)
+            for j in at[first].tolist():
+                out[int(owner[j])].setdefault(int(column[j]), label(j))
+
+        def spans(
+            texts: list[str],
+            batch: SpanBatch,
+            owner: npt.NDArray[np.int64],
+            begin: npt.NDArray[np.int64],
+            end: npt.NDArray[np.int64],
+            block: str,
+            bits: int,
+            fmt: str,
+        ) -> None:
+            column = self._columns(batch.hash_spans(begin, end), _SALT[block], end - begin, block, bits)
+            local = (begin - batch.starts[owner]).tolist()
+            stop = (end - batch.starts[owner]).tolist()
+            name(owner, column, lambda j: fmt.format(texts[int(owner[j])][local[j] : stop[j]]))
+
+        def chars(texts: list[str], ngrams: tuple[int, int], block: str, bits: int, fmt: str) -> None:
+            batch = SpanBatch.of(texts)
+            spans(texts, batch, *ngram_spans(batch, *ngrams), block, bits, fmt)
+
+        replies = [normalize(t.reply) for t in turns]
+        batch = SpanBatch.of(replies)
+        spans(replies, batch, *ngram_spans(batch, *c.reply_ngrams), "reply", c.reply_bits, "回复含「{}」")
+        words = self._word_spans([rjieba.cut(t) for t in replies])
+        spans(replies, batch, *words, "words", c.word_bits, "回复用词「{}」")
+        buyer_chars = self.cues.buyer_chars
+        tails = [normalize(t.buyer[-buyer_chars:] if buyer_chars else "") for t in turns]
+        chars(tails, c.buyer_ngrams, "buyer", c.buyer_bits, "买家说「{}」")
+        previous = [normalize(t.previous) for t in turns]
+        chars(previous, c.previous_ngrams, "previous", c.previous_bits, "客服上一句「{}」")
+        self._name_crosses(turns, kinds, name)
+        for i, (turn, input_kinds) in enumerate(zip(turns, kinds, strict=True)):
+            names = out[i]
             for cue in self.cue_set(turn, input_kinds):
                 if cue.startswith("length"):
                     names[self._cue_column[cue]] = self.length_label(int(cue.removeprefix("length")))
                 else:
                     names[self._cue_column[cue]] = self.cues.label(cue)
-            for name in self.answer_set(turn, input_kinds):
-                names[self._answer_column[name]] = self.answer_label(name)
-            out.append(names)
+            for answer in self.answer_set(turn, input_kinds):
+                names[self._answer_column[answer]] = self.answer_label(answer)
         return out
 
-    def _key_columns(self, entries: Sequence[tuple[str, str, str]]) -> list[int]:
-        """The column each ``(block, key, _)`` falls in, as the block's hashing puts the whole key."""
-        if not entries:
-            return []
-        batch = SpanBatch.of([key for _, key, _ in entries])
-        ends = batch.starts + batch.lengths
-        blocks = [block for block, _, _ in entries]
-        salt = np.array([_SALT[b] for b in blocks], dtype=np.uint64)
-        mask = np.array([(1 << self._bits(b)) - 1 for b in blocks], dtype=np.uint64)
-        offset = np.array([self.offsets[b] for b in blocks], dtype=np.int64)
-        hashes = mix(batch.hash_spans(batch.starts, ends) ^ batch.lengths.astype(np.uint64), salt)
-        return ((hashes & mask).astype(np.int64) + offset).tolist()
+    def _columns(
+        self, hashes: npt.NDArray[np.uint64], salt: int, sizes: npt.NDArray[np.int64], block: str, bits: int
+    ) -> npt.NDArray[np.int64]:
+        """The columns of salted n-gram hashes in ``block``, as :func:`block_columns` places them."""
+        mask = np.uint64((1 << bits) - 1)
+        return (_salted(hashes, salt, sizes) & mask).astype(np.int64) + self.offsets[block]
 
-    def _bits(self, block: str) -> int:
+    def _name_crosses(
+        self,
+        turns: Sequence[Turn],
+        kinds: Sequence[tuple[str, ...]],
+        name: Callable[[npt.NDArray[np.int64], npt.NDArray[np.int64], Callable[[int], str]], None],
+    ) -> None:
+        """Name the cross columns of each input: kind by kind, its length bucket, then its 1-2-grams."""
         c = self.config
-        return {
-            "reply": c.reply_bits,
-            "words": c.word_bits,
-            "buyer": c.buyer_bits,
-            "previous": c.previous_bits,
-        }[block]
-
-    def _cross_key_columns(self, rows: Sequence[tuple[str, int, Sequence[str]]]) -> list[list[int]]:
-        """For each ``(kind, length bucket, keys)``: the columns of kind × bucket (first) and × each key."""
-        if not rows:
-            return []
-        keys = [key for _, _, row_keys in rows for key in row_keys]
-        grams = np.zeros(0, dtype=np.uint64)
-        if keys:
-            batch = SpanBatch.of(keys)
-            grams = _salted(
-                batch.hash_spans(batch.starts, batch.starts + batch.lengths), _CROSS_SALT, batch.lengths
-            )
-        lengths = mix(np.array([bucket for _, bucket, _ in rows], dtype=np.uint64), _LENGTH_SALT)
-        sizes = np.array([len(row_keys) for _, _, row_keys in rows], dtype=np.int64)
-        # Each row: its length key, then its n-gram keys; salted with the row's kind.
-        starts = np.cumsum(sizes + 1) - (sizes + 1)
-        values = np.empty(int(sizes.sum()) + len(rows), dtype=np.uint64)
-        values[starts] = lengths
-        values[ragged_take(starts + 1, sizes)] = grams
-        salts = np.repeat(
-            np.array([self._kind_salt[kind] for kind, _, _ in rows], dtype=np.uint64), sizes + 1
-        )
-        mask = np.uint64((1 << self.config.cross_bits) - 1)
-        flat = ((mix(values, salts) & mask).astype(np.int64) + self.offsets["cross"]).tolist()
-        return [
-            flat[start : start + size + 1]
-            for start, size in zip(starts.tolist(), sizes.tolist(), strict=True)
+        bodies = [normalize(core(t.reply)) for t in turns]
+        batch = SpanBatch.of(bodies)
+        owners, begin, end = ngram_spans(batch, *c.cross_ngrams)
+        order = np.argsort(owners, kind="stable")  # each input's grams together, in naming order
+        grams = _salted(batch.hash_spans(begin, end), _CROSS_SALT, end - begin)[order]
+        local = (begin - batch.starts[owners])[order].tolist()
+        stop = (end - batch.starts[owners])[order].tolist()
+        n_grams = np.bincount(owners, minlength=len(turns))
+        gram_start = np.cumsum(n_grams) - n_grams
+        buckets = [self.length_bucket(t.reply) for t in turns]
+        rows = [(i, kind) for i, input_kinds in enumerate(kinds) for kind in input_kinds]
+        labels = [
+            self.cues.label(f"buyer.{kind}" if kind in self.cues.groups["buyer"] else f"buyer_{kind}")
+            for _, kind in rows
         ]
+        row_input = np.array([i for i, _ in rows], dtype=np.int64)
+        row_salt = np.array([self._kind_salt[kind] for _, kind in rows], dtype=np.uint64)
+        # Each row: its length key (gram -1), then its input's grams; rows in input order.
+        sizes = n_grams[row_input] + 1
+        entry_row = np.repeat(np.arange(len(rows), dtype=np.int64), sizes)
+        gram = ragged_take(gram_start[row_input] - 1, sizes)
+        first = np.cumsum(sizes) - sizes
+        gram[first] = -1
+        lengths = mix(np.array(buckets, dtype=np.uint64), _LENGTH_SALT)
+        keys = np.where(
+            gram >= 0, grams[np.maximum(gram, 0)] if len(grams) else 0, lengths[row_input[entry_row]]
+        )
+        mask = np.uint64((1 << c.cross_bits) - 1)
+        column = (mix(keys.astype(np.uint64), row_salt[entry_row]) & mask).astype(np.int64) + self.offsets[
+            "cross"
+        ]
+        owner = row_input[entry_row]
 
+        def label(j: int) -> str:
+            row, g = int(entry_row[j]), int(gram[j])
+            i = int(owner[j])
+            if g < 0:
+                return f"{labels[row]}时{self.length_label(buckets[i])}"
+            return f"{labels[row]}时回复「{bodies[i][local[g] : stop[g]]}」"
 
-def _grams(text: str, ngrams: tuple[int, int]) -> list[str]:
-    """Every character n-gram of ``text`` for n in the range, shortest first, left to right."""
-    return [text[i : i + n] for n in range(ngrams[0], ngrams[1] + 1) for i in range(len(text) - n + 1)]
+        name(owner, column, label)

@@ -10,7 +10,8 @@ most, read off the linear model), so a QA lead can check it without a probabilit
 The scores of a batch are summed from parts that depend on one text each (the reply, the
 buyer turn, the previous agent message, the buyer's kinds with the reply, the cue set), each
 computed once per distinct value in NumPy over the batch and kept in bounded caches: a
-stock reply seen a thousand times is featurised once.
+stock reply seen a thousand times is featurised once. Their sum is kept per distinct turn
+(:class:`~qc.attitude.features.Turn`): a stock exchange that recurs all day is scored once.
 """
 
 from __future__ import annotations
@@ -44,8 +45,11 @@ RULE_NAME = "attitude_classifier.v1"
 KIND_NAMES = {"impatience": "不够耐心", "conflict": "与买家发生冲突"}
 # Distinct texts (or pairs) whose score parts a rule keeps: a few MB; outputs are the same without.
 _CACHE_SIZE = 20_000
-# How many cues an explanation names.
+# Distinct turns whose scores a rule keeps; a turn found here skips every other cache.
+_TURN_CACHE_SIZE = 40_000
+# How many cues an explanation names, and how many of the strongest columns are named first.
 _EXPLAIN_TOP = 3
+_EXPLAIN_NAMED = 8
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -120,9 +124,9 @@ class AttitudeClassifierRule(BaseRule):
         self._cross = _Parts(lambda pairs: model.scores(f.cross_columns(pairs), len(pairs)), width)
         self._cues = _Parts(lambda sets: model.scores(f.cue_columns(sets), len(sets)), width)
         self._answers = _Parts(lambda sets: model.scores(f.answer_columns(sets), len(sets)), width)
+        self._turn_scores = _Parts(self._scores, width, _TURN_CACHE_SIZE)
         self._answer_sets: OrderedDict[tuple[Any, ...], frozenset[str]] = OrderedDict()
         self._pair_states: OrderedDict[tuple[str, str], frozenset[str]] = OrderedDict()
-        self._turn_answers: OrderedDict[Turn, frozenset[str]] = OrderedDict()
         self._cue_sets: OrderedDict[tuple[Any, ...], frozenset[str]] = OrderedDict()
         self._explained: OrderedDict[tuple[Any, ...], tuple[str, ...]] = OrderedDict()
         # One instance of each distinct set: the caches above hold 20,000 sets each but only a
@@ -177,14 +181,9 @@ class AttitudeClassifierRule(BaseRule):
         return self._sets.setdefault(found, found)
 
     def _answer_set(self, turn: Turn, kinds: tuple[str, ...]) -> frozenset[str]:
-        # A whole turn (reply, buyer turn, previous and earlier agent messages) decides the set;
-        # stock exchanges recur whole all day, so the turn is looked up first. Otherwise: what
-        # the reply answers depends on the reply and the buyer turn (its kinds included), kept
-        # per pair; the repeats on the agent's earlier messages; the block's names on the reply
-        # and its states (a handful of distinct sets).
-        whole = self._turn_answers.get(turn)
-        if whole is not None:
-            return whole
+        # What the reply answers depends on the reply and the buyer turn (its kinds included),
+        # kept per pair; the repeats on the agent's earlier messages; the block's names on the
+        # reply and its states (a handful of distinct sets).
         featurizer = self.model.featurizer
         pair = (turn.reply, turn.buyer)
         states = self._pair_states.get(pair)
@@ -195,7 +194,7 @@ class AttitudeClassifierRule(BaseRule):
         found = self._answer_sets.get(key)
         if found is None:
             found = _keep(self._answer_sets, key, self._one(featurizer.answer_names_of(*key)))
-        return _keep(self._turn_answers, turn, found)
+        return found
 
     def probabilities(
         self, inputs: Sequence[tuple[str, Sequence[tuple[str, str]]]]
@@ -204,6 +203,10 @@ class AttitudeClassifierRule(BaseRule):
         if not inputs:
             return []
         turns = [Turn.of(message, context) for message, context in inputs]
+        return list(softmax(self._turn_scores.get_many(turns)))
+
+    def _scores(self, turns: list[Turn]) -> npt.NDArray[np.float64]:
+        """Label scores (before the softmax) of distinct turns, summed from their cached parts."""
         kinds = [self._kinds_of(t.buyer) for t in turns]
         cue_sets = [self._cue_set(t, k) for t, k in zip(turns, kinds, strict=True)]
         reply = self._reply.get_many([t.reply for t in turns])
@@ -215,7 +218,7 @@ class AttitudeClassifierRule(BaseRule):
         # Always the same order of additions: a row's bits never depend on the batch.
         scores = self.model.intercept + reply + buyer + previous
         scores = scores + cross + cues + answers
-        return list(softmax(scores))
+        return scores
 
     # -- findings -------------------------------------------------------------------------------
 
@@ -340,23 +343,36 @@ class AttitudeClassifierRule(BaseRule):
         featurizer = self.model.featurizer
         inputs = [(message, context) for message, context, _ in items]
         block: Columns = featurizer.columns(inputs)
-        names = featurizer.describe_many(inputs)
         # Each input's entries, in the order its own block would list them.
         order = np.argsort(block.texts, kind="stable")
         bounds = np.searchsorted(block.texts[order], np.arange(len(items) + 1))
-        out: list[list[str]] = []
+        pushes: list[list[int]] = []
         for i, (_, _, label) in enumerate(items):
             mine = order[bounds[i] : bounds[i + 1]]
             own = Columns(np.zeros(len(mine), dtype=np.int64), block.columns[mine], block.values[mine])
-            said: list[str] = []
-            for column, push in self.model.contributions(own, label):
-                if push <= 0 or len(said) >= _EXPLAIN_TOP:
-                    break
-                what = names[i].get(column)
-                if what and what not in said:
-                    said.append(what)
+            pushes.append([column for column, push in self.model.contributions(own, label) if push > 0])
+        # Only the strongest few columns are named (the words of every n-gram cost more than the
+        # rest of the explanation); where they hold fewer than three names, all are.
+        names = featurizer.describe_many(inputs, [p[:_EXPLAIN_NAMED] for p in pushes])
+        out: list[list[str]] = []
+        for i, columns in enumerate(pushes):
+            said = _said(columns[:_EXPLAIN_NAMED], names[i])
+            if len(said) < _EXPLAIN_TOP and len(columns) > _EXPLAIN_NAMED:
+                said = _said(columns, featurizer.describe_many([inputs[i]])[0])
             out.append(said)
         return out
+
+
+def _said(columns: Sequence[int], names: dict[int, str]) -> list[str]:
+    """The first three distinct names of ``columns`` (strongest first)."""
+    said: list[str] = []
+    for column in columns:
+        if len(said) >= _EXPLAIN_TOP:
+            break
+        what = names.get(column)
+        if what and what not in said:
+            said.append(what)
+    return said
 
 
 def _never(text: str) -> bool:
