@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from qc.attitude.cues import load_cues, parse_cues
@@ -15,6 +15,7 @@ from qc.attitude.features import (
     Turn,
     buyer_turn,
     core,
+    ngram_key,
     normalize,
     previous_agent,
 )
@@ -189,3 +190,24 @@ def test_system_notices_and_emoticon_codes_are_not_replies() -> None:
     assert cues.skip("系统提示：尊敬的客户，本次会话已结束")
     assert cues.skip("#E-s57#E-s57")
     assert not cues.skip("好的#E-s57") and not cues.skip("[呵呵]")
+
+
+def test_folding_twice_folds_nothing_more() -> None:
+    from qc.text.tokens import _fold_table, fold
+
+    assert all(fold(folded) == folded for folded in _fold_table().values())
+
+
+pieces = st.sampled_from(
+    ["[订单x]", "[数字x]", "[ab", "x]", "[", "12", "5", "٣", "１", "0", "好的", "Ａ", " ", "，"]
+)
+
+
+@given(st.lists(pieces, max_size=10).map("".join))
+@settings(max_examples=300, deadline=None)
+@example("[订单x]5")
+@example("[ab12345678x]")
+def test_an_ngram_key_normalises_as_its_text_does(text: str) -> None:
+    key = ngram_key(text)
+    assert normalize(key) == normalize(text)
+    assert key == text or key == normalize(text)

@@ -49,6 +49,7 @@ __all__ = [
     "context_window",
     "core",
     "folded_core",
+    "ngram_key",
     "normalize",
     "previous_agent",
 ]
@@ -79,6 +80,24 @@ def context_window() -> int:
 def normalize(text: str) -> str:
     """Half width, lower case, digits and data placeholders as ``0``: what the n-grams read."""
     return _PLACEHOLDER_OR_DIGITS.sub("0", fold(text))
+
+
+@lru_cache(maxsize=1 << 15)
+def ngram_key(text: str) -> str:
+    """A text that every n-gram block reads as it reads ``text``: ``normalize(text)`` where that is stable.
+
+    The n-gram blocks read a text only through :func:`normalize`, so texts that differ only in
+    digits or data placeholders (a stock reply with another order number) share their n-gram
+    scores. Where normalising twice would change the text again (a placeholder spelled by
+    the digits it held), the text itself is the key.
+    """
+    key = normalize(text)
+    # Folding twice folds nothing more (tests check the table), and every digit run of ``key``
+    # is a lone 0: normalising again can only change a "00" (a placeholder beside digits) or a
+    # placeholder spelled anew, which needs a "[".
+    if ("[" in key or "00" in key) and normalize(key) != key:
+        return text
+    return key
 
 
 def core(text: str) -> str:
@@ -320,12 +339,21 @@ class Featurizer:
 
     def cross_columns(self, pairs: Sequence[tuple[tuple[str, ...], str]]) -> Columns:
         """For each ``(buyer kinds, reply)``: every kind times the reply's length bucket and 1-2-grams."""
+        return self.cross_block([(kinds, core(reply), self.length_bucket(reply)) for kinds, reply in pairs])
+
+    def cross_block(self, pairs: Sequence[tuple[tuple[str, ...], str, int]]) -> Columns:
+        """:meth:`cross_columns` of ``(buyer kinds, body, length bucket)``; n-grams of ``normalize(body)``.
+
+        The body is the reply's :func:`core`, or any text that normalises as it does (the rule
+        keeps these crosses per normalised body: a stock reply with another order number is
+        the same cross).
+        """
         c = self.config
-        bodies = [normalize(core(reply)) for _, reply in pairs]
+        bodies = [normalize(body) for _, body, _ in pairs]
         batch = SpanBatch.of(bodies)
         owners, begin, end = ngram_spans(batch, *c.cross_ngrams)
         grams = _salted(batch.hash_spans(begin, end), _CROSS_SALT, end - begin)
-        buckets = np.array([self.length_bucket(reply) for _, reply in pairs], dtype=np.uint64)
+        buckets = np.array([bucket for _, _, bucket in pairs], dtype=np.uint64)
         # Each pair's keys: its length bucket, then its n-grams; pairs one after another.
         order = np.argsort(owners, kind="stable")
         n_grams = np.bincount(owners, minlength=len(pairs))
@@ -337,7 +365,7 @@ class Featurizer:
         gram_slots = ragged_take(key_start + 1, n_grams)
         keys[gram_slots] = grams[order]
         # Every (pair, kind): the pair's keys salted with the kind.
-        rows = [(i, self._kind_salt[kind]) for i, (kinds, _) in enumerate(pairs) for kind in kinds]
+        rows = [(i, self._kind_salt[kind]) for i, (kinds, _, _) in enumerate(pairs) for kind in kinds]
         row_pair = np.fromiter((i for i, _ in rows), dtype=np.int64, count=len(rows))
         row_salt = np.fromiter((salt for _, salt in rows), dtype=np.uint64, count=len(rows))
         sizes = n_grams[row_pair] + 1

@@ -26,7 +26,7 @@ import numpy.typing as npt
 
 from qc.attitude import answered
 from qc.attitude.decision import decide
-from qc.attitude.features import Turn, context_window, folded_core
+from qc.attitude.features import Turn, context_window, core, folded_core, ngram_key
 from qc.attitude.hashing import Columns
 from qc.attitude.model import AttitudeModel, default_model_dir, load_cached, softmax
 from qc.rules import BaseRule, RuleSettings, register_rule
@@ -121,7 +121,7 @@ class AttitudeClassifierRule(BaseRule):
         self._reply = _Parts(lambda texts: model.scores(f.reply_columns(texts), len(texts)), width)
         self._buyer = _Parts(lambda texts: model.scores(f.buyer_columns(texts), len(texts)), width)
         self._previous = _Parts(lambda texts: model.scores(f.previous_columns(texts), len(texts)), width)
-        self._cross = _Parts(lambda pairs: model.scores(f.cross_columns(pairs), len(pairs)), width)
+        self._cross = _Parts(lambda keys: model.scores(f.cross_block(keys), len(keys)), width)
         self._cues = _Parts(lambda sets: model.scores(f.cue_columns(sets), len(sets)), width)
         self._answers = _Parts(lambda sets: model.scores(f.answer_columns(sets), len(sets)), width)
         self._turn_scores = _Parts(self._scores, width, _TURN_CACHE_SIZE)
@@ -209,10 +209,19 @@ class AttitudeClassifierRule(BaseRule):
         """Label scores (before the softmax) of distinct turns, summed from their cached parts."""
         kinds = [self._kinds_of(t.buyer) for t in turns]
         cue_sets = [self._cue_set(t, k) for t, k in zip(turns, kinds, strict=True)]
-        reply = self._reply.get_many([t.reply for t in turns])
-        buyer = self._buyer.get_many([t.buyer for t in turns])
-        previous = self._previous.get_many([t.previous for t in turns])
-        cross = self._cross.get_many([(k, t.reply) for k, t in zip(kinds, turns, strict=True)])
+        # The n-gram parts read their text only normalised: kept per normalised text, a stock
+        # reply with another order number is found in the cache.
+        featurizer = self.model.featurizer
+        tail = featurizer.cues.buyer_chars
+        reply = self._reply.get_many([ngram_key(t.reply) for t in turns])
+        buyer = self._buyer.get_many([ngram_key(t.buyer[-tail:] if tail else "") for t in turns])
+        previous = self._previous.get_many([ngram_key(t.previous) for t in turns])
+        cross = self._cross.get_many(
+            [
+                (k, ngram_key(core(t.reply)), featurizer.length_bucket(t.reply))
+                for k, t in zip(kinds, turns, strict=True)
+            ]
+        )
         cues = self._cues.get_many(cue_sets)
         answers = self._answers.get_many([self._answer_set(t, k) for t, k in zip(turns, kinds, strict=True)])
         # Always the same order of additions: a row's bits never depend on the batch.
