@@ -466,4 +466,4 @@ def test_naming_some_columns_names_them_as_naming_all_does() -> None:
     some = featurizer.describe_many(inputs, wanted)
     for names, part, columns in zip(every, some, wanted, strict=True):
         assert {c: part[c] for c in columns} == {c: names[c] for c in columns}
-        assert set(part) < set(names)  # the other hashed columns are left unnamed
+        assert set(part) == set(columns)  # the others are left unnamed

@@ -508,14 +508,29 @@ class Featurizer:
         """Every block of every ``(message, context)`` input; text ``i`` is input ``i``."""
         turns = [Turn.of(message, context) for message, context in inputs]
         kinds = [self.buyer_kinds(t.buyer) for t in turns]
+        return self.turn_columns(
+            turns,
+            kinds,
+            [self.cue_set(t, k) for k, t in zip(kinds, turns, strict=True)],
+            [self.answer_set(t, k) for k, t in zip(kinds, turns, strict=True)],
+        )
+
+    def turn_columns(
+        self,
+        turns: Sequence[Turn],
+        kinds: Sequence[tuple[str, ...]],
+        cue_sets: Sequence[frozenset[str]],
+        answer_sets: Sequence[frozenset[str]],
+    ) -> Columns:
+        """:meth:`columns` of turns whose buyer kinds, cue sets and answered sets are known already."""
         return Columns.concat(
             [
                 self.reply_columns([t.reply for t in turns]),
                 self.buyer_columns([t.buyer for t in turns]),
                 self.previous_columns([t.previous for t in turns]),
                 self.cross_columns([(k, t.reply) for k, t in zip(kinds, turns, strict=True)]),
-                self.cue_columns([self.cue_set(t, k) for k, t in zip(kinds, turns, strict=True)]),
-                self.answer_columns([self.answer_set(t, k) for k, t in zip(kinds, turns, strict=True)]),
+                self.cue_columns(cue_sets),
+                self.answer_columns(answer_sets),
             ]
         )
 
@@ -594,13 +609,19 @@ class Featurizer:
         self._name_crosses(turns, kinds, name)
         for i, (turn, input_kinds) in enumerate(zip(turns, kinds, strict=True)):
             names = out[i]
+            named = None if wanted is None else set(wanted[i])
             for cue in self.cue_set(turn, input_kinds):
+                column = self._cue_column[cue]
+                if named is not None and column not in named:
+                    continue
                 if cue.startswith("length"):
-                    names[self._cue_column[cue]] = self.length_label(int(cue.removeprefix("length")))
+                    names[column] = self.length_label(int(cue.removeprefix("length")))
                 else:
-                    names[self._cue_column[cue]] = self.cues.label(cue)
+                    names[column] = self.cues.label(cue)
             for answer in self.answer_set(turn, input_kinds):
-                names[self._answer_column[answer]] = self.answer_label(answer)
+                column = self._answer_column[answer]
+                if named is None or column in named:
+                    names[column] = self.answer_label(answer)
         return out
 
     def _columns(

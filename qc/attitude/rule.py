@@ -351,7 +351,14 @@ class AttitudeClassifierRule(BaseRule):
     def _explain(self, items: Sequence[tuple[str, Sequence[tuple[str, str]], str]]) -> list[list[str]]:
         featurizer = self.model.featurizer
         inputs = [(message, context) for message, context, _ in items]
-        block: Columns = featurizer.columns(inputs)
+        turns = [Turn.of(message, context) for message, context in inputs]
+        kinds = [self._kinds_of(t.buyer) for t in turns]
+        block = featurizer.turn_columns(
+            turns,
+            kinds,
+            [self._cue_set(t, k) for t, k in zip(turns, kinds, strict=True)],
+            [self._answer_set(t, k) for t, k in zip(turns, kinds, strict=True)],
+        )
         # Each input's entries, in the order its own block would list them.
         order = np.argsort(block.texts, kind="stable")
         bounds = np.searchsorted(block.texts[order], np.arange(len(items) + 1))
