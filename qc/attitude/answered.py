@@ -189,7 +189,7 @@ class _Reply:
 @lru_cache(maxsize=TEXT_CACHE_SIZE)
 def _buyer(cues: CueLexicon, buyer: str) -> _Buyer:
     words = _words(cues)
-    tail = fold(buyer[-cues.buyer_chars :] if cues.buyer_chars else "")
+    tail = fold(cues.buyer_tail(buyer))
     chars, pairs = _content(cues, tail)
     question = _TRAILING_PUNCTUATION.sub("", tail)
     a_not_a = tuple(_A_NOT_A.findall(tail))

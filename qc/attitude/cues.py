@@ -69,6 +69,10 @@ class CueLexicon:
         """The groups of ``side`` whose words occur in ``text`` (folded to half width and lower case)."""
         return _scan(self, side, text)
 
+    def buyer_tail(self, buyer: str) -> str:
+        """The end of a buyer turn the features read (its last ``buyer_chars`` characters)."""
+        return buyer[-self.buyer_chars :] if self.buyer_chars else ""
+
     def label(self, name: str) -> str:
         """The Chinese name of a cue (``reply.closing``, ``buyer.question`` or a derived cue)."""
         return self.labels.get(name, name)

@@ -17,10 +17,9 @@ The classifier reads one agent reply with the turns before it (a :class:`Turn`):
 
 Text is folded to half width and lower case and digits and data placeholders (``[数字x]``)
 become ``0`` before n-grams. Each block is hashed into its own range of columns, log-scaled
-and L2-normalised
-(:mod:`qc.attitude.hashing`: whole-array NumPy, no loop per n-gram), so a model is a weight row
-per column. Training and inspection build every block with these same functions, for many
-texts at once; a text's values never depend on the other texts of its batch.
+and L2-normalised (:mod:`qc.attitude.hashing`: whole-array NumPy, no loop per n-gram), so a
+model is a weight row per column. Training and inspection build every block with these same
+functions, for many texts at once; a text's values never depend on the other texts of its batch.
 """
 
 from __future__ import annotations
@@ -36,7 +35,15 @@ import numpy.typing as npt
 
 from qc.attitude import answered
 from qc.attitude.cues import CueLexicon
-from qc.attitude.hashing import Columns, SpanBatch, block_columns, mix, ngram_spans, ragged_take
+from qc.attitude.hashing import (
+    Columns,
+    SpanBatch,
+    block_columns,
+    hash_columns,
+    mix,
+    ngram_spans,
+    ragged_take,
+)
 from qc.text.tokens import fold
 
 __all__ = [
@@ -301,7 +308,7 @@ class Featurizer:
     def buyer_columns(self, buyers: Sequence[str]) -> Columns:
         """Character n-grams of each buyer turn (its last ``buyer_chars`` characters)."""
         c = self.config
-        tails = [b[-self.cues.buyer_chars :] if self.cues.buyer_chars else "" for b in buyers]
+        tails = [self.cues.buyer_tail(b) for b in buyers]
         return self._chars(tails, c.buyer_ngrams, "buyer", c.buyer_bits, c.buyer_weight)
 
     def previous_columns(self, previous: Sequence[str]) -> Columns:
@@ -349,31 +356,8 @@ class Featurizer:
         the same cross).
         """
         c = self.config
-        bodies = [normalize(body) for _, body, _ in pairs]
-        batch = SpanBatch.of(bodies)
-        owners, begin, end = ngram_spans(batch, *c.cross_ngrams)
-        grams = _salted(batch.hash_spans(begin, end), _CROSS_SALT, end - begin)
-        buckets = np.array([bucket for _, _, bucket in pairs], dtype=np.uint64)
-        # Each pair's keys: its length bucket, then its n-grams; pairs one after another.
-        order = np.argsort(owners, kind="stable")
-        n_grams = np.bincount(owners, minlength=len(pairs))
-        keys = np.empty(len(pairs) + len(grams), dtype=np.uint64)
-        key_start = np.zeros(len(pairs), dtype=np.int64)
-        if len(pairs) > 1:
-            np.cumsum(n_grams[:-1] + 1, out=key_start[1:])
-        keys[key_start] = mix(buckets, _LENGTH_SALT)
-        gram_slots = ragged_take(key_start + 1, n_grams)
-        keys[gram_slots] = grams[order]
-        # Every (pair, kind): the pair's keys salted with the kind.
-        rows = [(i, self._kind_salt[kind]) for i, (kinds, _, _) in enumerate(pairs) for kind in kinds]
-        row_pair = np.fromiter((i for i, _ in rows), dtype=np.int64, count=len(rows))
-        row_salt = np.fromiter((salt for _, salt in rows), dtype=np.uint64, count=len(rows))
-        sizes = n_grams[row_pair] + 1
-        take = ragged_take(key_start[row_pair], sizes)
-        hashes = mix(keys[take], np.repeat(row_salt, sizes))
-        return block_columns(
-            np.repeat(row_pair, sizes), hashes, len(pairs), self.offsets["cross"], c.cross_bits, 1.0
-        )
+        cross = _Crosses.of(self, pairs)
+        return block_columns(cross.owner, cross.hashes, len(pairs), self.offsets["cross"], c.cross_bits, 1.0)
 
     # -- cues ----------------------------------------------------------------------------------
 
@@ -587,7 +571,9 @@ class Featurizer:
             bits: int,
             fmt: str,
         ) -> None:
-            column = self._columns(batch.hash_spans(begin, end), _SALT[block], end - begin, block, bits)
+            column = hash_columns(
+                _salted(batch.hash_spans(begin, end), _SALT[block], end - begin), self.offsets[block], bits
+            )
             local = (begin - batch.starts[owner]).tolist()
             stop = (end - batch.starts[owner]).tolist()
             name(owner, column, lambda j: fmt.format(texts[int(owner[j])][local[j] : stop[j]]))
@@ -601,8 +587,7 @@ class Featurizer:
         spans(replies, batch, *ngram_spans(batch, *c.reply_ngrams), "reply", c.reply_bits, "回复含「{}」")
         words = self._word_spans([rjieba.cut(t) for t in replies])
         spans(replies, batch, *words, "words", c.word_bits, "回复用词「{}」")
-        buyer_chars = self.cues.buyer_chars
-        tails = [normalize(t.buyer[-buyer_chars:] if buyer_chars else "") for t in turns]
+        tails = [normalize(self.cues.buyer_tail(t.buyer)) for t in turns]
         chars(tails, c.buyer_ngrams, "buyer", c.buyer_bits, "买家说「{}」")
         previous = [normalize(t.previous) for t in turns]
         chars(previous, c.previous_ngrams, "previous", c.previous_bits, "客服上一句「{}」")
@@ -624,13 +609,6 @@ class Featurizer:
                     names[column] = self.answer_label(answer)
         return out
 
-    def _columns(
-        self, hashes: npt.NDArray[np.uint64], salt: int, sizes: npt.NDArray[np.int64], block: str, bits: int
-    ) -> npt.NDArray[np.int64]:
-        """The columns of salted n-gram hashes in ``block``, as :func:`block_columns` places them."""
-        mask = np.uint64((1 << bits) - 1)
-        return (_salted(hashes, salt, sizes) & mask).astype(np.int64) + self.offsets[block]
-
     def _name_crosses(
         self,
         turns: Sequence[Turn],
@@ -638,45 +616,71 @@ class Featurizer:
         name: Callable[[npt.NDArray[np.int64], npt.NDArray[np.int64], Callable[[int], str]], None],
     ) -> None:
         """Name the cross columns of each input: kind by kind, its length bucket, then its 1-2-grams."""
-        c = self.config
-        bodies = [normalize(core(t.reply)) for t in turns]
-        batch = SpanBatch.of(bodies)
-        owners, begin, end = ngram_spans(batch, *c.cross_ngrams)
-        order = np.argsort(owners, kind="stable")  # each input's grams together, in naming order
-        grams = _salted(batch.hash_spans(begin, end), _CROSS_SALT, end - begin)[order]
-        local = (begin - batch.starts[owners])[order].tolist()
-        stop = (end - batch.starts[owners])[order].tolist()
-        n_grams = np.bincount(owners, minlength=len(turns))
-        gram_start = np.cumsum(n_grams) - n_grams
         buckets = [self.length_bucket(t.reply) for t in turns]
-        rows = [(i, kind) for i, input_kinds in enumerate(kinds) for kind in input_kinds]
+        cross = _Crosses.of(
+            self, [(k, core(t.reply), b) for k, t, b in zip(kinds, turns, buckets, strict=True)]
+        )
         labels = [
             self.cues.label(f"buyer.{kind}" if kind in self.cues.groups["buyer"] else f"buyer_{kind}")
-            for _, kind in rows
+            for input_kinds in kinds
+            for kind in input_kinds
         ]
-        row_input = np.array([i for i, _ in rows], dtype=np.int64)
-        row_salt = np.array([self._kind_salt[kind] for _, kind in rows], dtype=np.uint64)
-        # Each row: its length key (gram -1), then its input's grams; rows in input order.
-        sizes = n_grams[row_input] + 1
-        entry_row = np.repeat(np.arange(len(rows), dtype=np.int64), sizes)
-        gram = ragged_take(gram_start[row_input] - 1, sizes)
-        first = np.cumsum(sizes) - sizes
-        gram[first] = -1
-        lengths = mix(np.array(buckets, dtype=np.uint64), _LENGTH_SALT)
-        keys = np.where(
-            gram >= 0, grams[np.maximum(gram, 0)] if len(grams) else 0, lengths[row_input[entry_row]]
-        )
-        mask = np.uint64((1 << c.cross_bits) - 1)
-        column = (mix(keys.astype(np.uint64), row_salt[entry_row]) & mask).astype(np.int64) + self.offsets[
-            "cross"
-        ]
-        owner = row_input[entry_row]
+        column = hash_columns(cross.hashes, self.offsets["cross"], self.config.cross_bits)
+        local = cross.local.tolist()
+        stop = cross.stop.tolist()
 
         def label(j: int) -> str:
-            row, g = int(entry_row[j]), int(gram[j])
-            i = int(owner[j])
+            row, g, i = int(cross.row[j]), int(cross.gram[j]), int(cross.owner[j])
             if g < 0:
                 return f"{labels[row]}时{self.length_label(buckets[i])}"
-            return f"{labels[row]}时回复「{bodies[i][local[g] : stop[g]]}」"
+            return f"{labels[row]}时回复「{cross.bodies[i][local[g] : stop[g]]}」"
 
-        name(owner, column, label)
+        name(cross.owner, column, label)
+
+
+@dataclass(frozen=True, slots=True)
+class _Crosses:
+    """The cross keys of many ``(kinds, body, bucket)`` pairs, in naming order.
+
+    Every (pair, kind) row holds the pair's length key, then its n-grams shortest first, left
+    to right, each salted with the kind; rows follow the pairs' order.
+    """
+
+    bodies: list[str]  # each pair's normalised body
+    owner: npt.NDArray[np.int64]  # the pair of each entry
+    row: npt.NDArray[np.int64]  # the (pair, kind) row of each entry
+    gram: npt.NDArray[np.int64]  # the entry's n-gram (an index into local/stop), -1 for the length
+    hashes: npt.NDArray[np.uint64]
+    local: npt.NDArray[np.int64]  # where each n-gram begins in its body, in key order
+    stop: npt.NDArray[np.int64]
+
+    @classmethod
+    def of(cls, featurizer: Featurizer, pairs: Sequence[tuple[tuple[str, ...], str, int]]) -> _Crosses:
+        """The keys of ``pairs`` as :meth:`Featurizer.cross_block` hashes them."""
+        bodies = [normalize(body) for _, body, _ in pairs]
+        batch = SpanBatch.of(bodies)
+        owners, begin, end = ngram_spans(batch, *featurizer.config.cross_ngrams)
+        order = np.argsort(owners, kind="stable")  # each pair's n-grams together, in naming order
+        grams = _salted(batch.hash_spans(begin, end), _CROSS_SALT, end - begin)[order]
+        n_grams = np.bincount(owners, minlength=len(pairs))
+        gram_start = np.cumsum(n_grams) - n_grams
+        lengths = mix(np.array([bucket for _, _, bucket in pairs], dtype=np.uint64), _LENGTH_SALT)
+        rows = [(i, featurizer._kind_salt[kind]) for i, (kinds, _, _) in enumerate(pairs) for kind in kinds]
+        row_pair = np.fromiter((i for i, _ in rows), dtype=np.int64, count=len(rows))
+        row_salt = np.fromiter((salt for _, salt in rows), dtype=np.uint64, count=len(rows))
+        sizes = n_grams[row_pair] + 1
+        row = np.repeat(np.arange(len(rows), dtype=np.int64), sizes)
+        gram = ragged_take(gram_start[row_pair] - 1, sizes)
+        gram[np.cumsum(sizes) - sizes] = -1
+        keys = np.where(
+            gram >= 0, grams[np.maximum(gram, 0)] if len(grams) else np.uint64(0), lengths[row_pair[row]]
+        )
+        return cls(
+            bodies,
+            row_pair[row],
+            row,
+            gram,
+            mix(keys.astype(np.uint64), row_salt[row]),
+            (begin - batch.starts[owners])[order],
+            (end - batch.starts[owners])[order],
+        )

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Columns", "SpanBatch", "block_columns", "mix", "ngram_spans", "ragged_take"]
+__all__ = ["Columns", "SpanBatch", "block_columns", "hash_columns", "mix", "ngram_spans", "ragged_take"]
 
 U64 = np.uint64
 _P = U64(0x100000001B3)  # FNV-1a's 64-bit prime: odd, so invertible modulo 2**64
@@ -125,6 +125,11 @@ class Columns:
         )
 
 
+def hash_columns(hashes: npt.NDArray[np.uint64], offset: int, bits: int) -> npt.NDArray[np.int64]:
+    """The column of each hash in a block of ``2**bits`` columns starting at ``offset``."""
+    return (hashes & U64((1 << bits) - 1)).astype(np.int64) + offset
+
+
 def block_columns(
     owners: npt.NDArray[np.int64],
     hashes: npt.NDArray[np.uint64],
@@ -134,8 +139,7 @@ def block_columns(
     weight: float,
 ) -> Columns:
     """Counted, log-scaled, L2-normalised columns ``offset + (hash & mask)`` of each text."""
-    mask = U64((1 << bits) - 1)
-    columns = (hashes & mask).astype(np.int64) + offset
+    columns = hash_columns(hashes, offset, bits)
     keys = owners * (offset + (1 << bits)) + columns
     unique, counts = np.unique(keys, return_counts=True)
     texts = unique // (offset + (1 << bits))

@@ -212,9 +212,8 @@ class AttitudeClassifierRule(BaseRule):
         # The n-gram parts read their text only normalised: kept per normalised text, a stock
         # reply with another order number is found in the cache.
         featurizer = self.model.featurizer
-        tail = featurizer.cues.buyer_chars
         reply = self._reply.get_many([ngram_key(t.reply) for t in turns])
-        buyer = self._buyer.get_many([ngram_key(t.buyer[-tail:] if tail else "") for t in turns])
+        buyer = self._buyer.get_many([ngram_key(featurizer.cues.buyer_tail(t.buyer)) for t in turns])
         previous = self._previous.get_many([ngram_key(t.previous) for t in turns])
         cross = self._cross.get_many(
             [
