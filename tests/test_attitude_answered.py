@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from qc.attitude.answered import CROSSED_STATES, answer_names, answer_states, repeat_states
+from qc.attitude.answered import (
+    CROSSED_STATES,
+    NEAR_ECHO,
+    NO_ECHO,
+    SAME_ECHO,
+    answer_names,
+    answer_states,
+    echo,
+    repeat_states,
+)
 from qc.attitude.cues import load_cues, parse_cues
 from qc.attitude.features import FeatureConfig, Featurizer, Turn
 from qc.errors import ConfigError
@@ -70,10 +81,38 @@ def test_saying_an_earlier_reply_again_after_the_buyer_wrote(featurizer: Featuri
 
 
 def test_repeat_states_need_the_buyer_to_have_spoken() -> None:
-    assert repeat_states("非常抱歉给您带来不便", ["非常抱歉给您带来不便"], False, True, True) == frozenset()
-    assert repeat_states("非常抱歉给您带来不便", ["非常抱歉给您带来不便"], True, False, False) == {
-        "repeats_after_buyer"
-    }
+    assert repeat_states("非常抱歉给您带来不便", SAME_ECHO, False, True, True) == frozenset()
+    assert repeat_states("非常抱歉给您带来不便", SAME_ECHO, True, False, False) == {"repeats_after_buyer"}
+    assert repeat_states("非常抱歉给您带来不便", NO_ECHO, True, False, False) == frozenset()
+
+
+def test_echo_tells_the_same_words_a_near_repeat_and_short_replies_apart() -> None:
+    said = "非常抱歉给您带来不便我们会反馈"
+    assert echo(said, {"在的", said}) == SAME_ECHO
+    # The last character changed: 13 of 15 character pairs shared (0.87), a near repeat;
+    # two in the middle changed: 11 of 17 (0.65), another message.
+    assert echo(said, {"非常抱歉给您带来不便我们会反应"}) == NEAR_ECHO
+    assert echo(said, {"非常抱歉给您带来麻烦我们会反馈"}) == NO_ECHO
+    assert echo("好的亲", {"好的亲"}) == NO_ECHO  # three characters never count
+    assert echo(said, set()) == NO_ECHO
+
+
+@given(
+    st.text(alphabet="好的亲抱歉不便反馈我们会", min_size=0, max_size=12),
+    st.lists(st.text(alphabet="好的亲抱歉不便反馈我们会", max_size=12), max_size=5),
+)
+@settings(max_examples=300, deadline=None)
+def test_echo_is_the_bigram_jaccard_of_any_earlier_message(reply: str, earlier: list[str]) -> None:
+    def bigrams(t: str) -> set[str]:
+        return {t[i : i + 2] for i in range(len(t) - 1)} if len(t) > 1 else {t}
+
+    def near(other: str) -> bool:
+        a, b = bigrams(reply), bigrams(other)
+        return len(a & b) >= 0.8 * len(a | b)
+
+    long_ones = [o for o in earlier if len(o) > 3] if len(reply) > 3 else []
+    expected = SAME_ECHO if reply in long_ones else NEAR_ECHO if any(map(near, long_ones)) else NO_ECHO
+    assert echo(reply, set(earlier)) == expected
 
 
 def test_crossed_states_name_their_length_and_cue_group(featurizer: Featurizer) -> None:

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from qc.attitude import answered
 from qc.attitude.cues import load_cues, parse_cues
 from qc.attitude.features import (
     FEATURE_VERSION,
@@ -59,10 +60,13 @@ def test_buyer_turn_is_what_the_buyer_said_since_the_agent_spoke() -> None:
 
 
 def test_turn_reads_only_the_last_six_turns() -> None:
-    context = [("agent", "最早的话"), *[("customer", f"问{i}") for i in range(6)]]
-    turn = Turn.of("回复", context)
-    assert turn.previous == "" and "最早的话" not in turn.earlier
+    said = "最早说过的那句话"
+    context = [("agent", said), *[("customer", f"问{i}") for i in range(6)]]
+    turn = Turn.of(said, context)
+    assert turn.previous == "" and turn.echo == answered.NO_ECHO
     assert turn.buyer == " ".join(f"问{i}" for i in range(6))
+    # One turn fewer, and the agent's message is in the window: the reply says it again.
+    assert Turn.of(said, context[:1] + context[2:]).echo == answered.SAME_ECHO
 
 
 @given(st.lists(st.text(max_size=12), min_size=1, max_size=6), st.data())
@@ -211,3 +215,16 @@ def test_an_ngram_key_normalises_as_its_text_does(text: str) -> None:
     key = ngram_key(text)
     assert normalize(key) == normalize(text)
     assert key == text or key == normalize(text)
+
+
+def test_a_turn_keeps_a_near_repeat_only_where_a_feature_reads_it() -> None:
+    said = "非常抱歉给您带来不便我们会反馈"
+    again = "非常抱歉给您带来不便我们会反应"  # 13 of 15 character pairs shared: a near repeat
+    after_buyer = (("customer", "坏了"), ("agent", said), ("customer", "那怎么办"))
+    assert Turn.of(again, after_buyer).echo == answered.NEAR_ECHO
+    # A second bubble (the buyer said nothing since): repeats_after_buyer cannot hold, so the
+    # near repeat is not kept and the turn shares its key with any other second bubble.
+    same_turn = (("customer", "坏了"), ("agent", said))
+    assert Turn.of(again, same_turn).echo == answered.NO_ECHO
+    # The same words count wherever they are (reply_repeats_earlier).
+    assert Turn.of(said, same_turn).echo == answered.SAME_ECHO

@@ -36,6 +36,10 @@ __all__ = [
     "answer_names",
     "answer_states",
     "repeat_states",
+    "echo",
+    "NO_ECHO",
+    "NEAR_ECHO",
+    "SAME_ECHO",
 ]
 
 # What the buyer's turn asks and whether the reply takes it up.
@@ -267,44 +271,60 @@ def _bigrams(core: str) -> frozenset[str]:
     return frozenset(_PAIRS.findall(core)) if len(core) > 1 else frozenset({core})
 
 
+# How a reply relates to the agent's earlier messages of its window (:func:`echo`).
+NO_ECHO, NEAR_ECHO, SAME_ECHO = 0, 1, 2
+
+
+def echo(reply_core: str, earlier: Iterable[str]) -> int:
+    """Whether the reply says an earlier agent message again: ``SAME_ECHO``, ``NEAR_ECHO`` or ``NO_ECHO``.
+
+    ``earlier`` are the cores of the agent messages before the reply in the window. Only
+    replies and messages of more than three characters count: the same core is ``SAME_ECHO``,
+    a near repeat (Jaccard of character 2-grams at least ``_NEAR_REPEAT``) ``NEAR_ECHO``.
+    The features read the earlier messages through this alone, so a turn is kept under it.
+    """
+    if len(reply_core) <= 3:
+        return NO_ECHO
+    if reply_core in earlier:
+        return SAME_ECHO
+    mine: frozenset[str] | None = None
+    for other in earlier:
+        if len(other) <= 3:
+            continue
+        # A text of n characters, d of them distinct, has between d - 1 and n - 1 distinct
+        # 2-grams; when even these bounds cannot reach the ratio, skip building the sets.
+        if len(reply_core) - 1 < _NEAR_REPEAT * (_distinct(other) - 1) or len(other) - 1 < _NEAR_REPEAT * (
+            _distinct(reply_core) - 1
+        ):
+            continue
+        mine = mine or _bigrams(reply_core)
+        theirs = _bigrams(other)
+        # |A ∩ B| ≥ r·|A ∪ B| needs the smaller set to hold at least r times the larger one.
+        if min(len(mine), len(theirs)) < _NEAR_REPEAT * max(len(mine), len(theirs)):
+            continue
+        if len(mine & theirs) >= _NEAR_REPEAT * len(mine | theirs):
+            return NEAR_ECHO
+    return NO_ECHO
+
+
 def repeat_states(
     reply_core: str,
-    earlier: Iterable[str],
+    echoed: int,
     buyer_spoke: bool,
     reply_apology: bool,
     previous_apology: bool,
 ) -> frozenset[str]:
     """Whether the reply says an earlier agent message again after the buyer wrote (``REPEAT_STATES``).
 
-    ``earlier`` are the cores of the agent messages before the reply in the window.
+    ``echoed`` is the reply's :func:`echo` of the agent messages before it in the window.
     """
     if not buyer_spoke or not reply_core:
         return frozenset()
     on: set[str] = set()
     if reply_apology and previous_apology:
         on.add("apology_again")
-    if len(reply_core) > 3:
-        mine: frozenset[str] | None = None
-        for other in earlier:
-            if len(other) <= 3:
-                continue
-            if other == reply_core:
-                on.add("repeats_after_buyer")
-                break
-            # A text of n characters, d of them distinct, has between d - 1 and n - 1 distinct
-            # 2-grams; when even these bounds cannot reach the ratio, skip building the sets.
-            if len(reply_core) - 1 < _NEAR_REPEAT * (_distinct(other) - 1) or len(
-                other
-            ) - 1 < _NEAR_REPEAT * (_distinct(reply_core) - 1):
-                continue
-            mine = mine or _bigrams(reply_core)
-            theirs = _bigrams(other)
-            # |A ∩ B| ≥ r·|A ∪ B| needs the smaller set to hold at least r times the larger one.
-            if min(len(mine), len(theirs)) < _NEAR_REPEAT * max(len(mine), len(theirs)):
-                continue
-            if len(mine & theirs) >= _NEAR_REPEAT * len(mine | theirs):
-                on.add("repeats_after_buyer")
-                break
+    if echoed != NO_ECHO:
+        on.add("repeats_after_buyer")
     return frozenset(on)
 
 

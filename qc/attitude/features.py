@@ -183,14 +183,30 @@ class Turn(NamedTuple):
     reply: str
     buyer: str
     previous: str
-    earlier: frozenset[str]  # cores of the agent messages before it, within the window
+    # Whether the reply says an agent message of the window again, as the features read it
+    # (see of): all they read of those messages, so turns that differ only there share a key.
+    echo: int
 
     @classmethod
     def of(cls, message: str, context: Context) -> Turn:
-        """The view of ``message`` after ``context`` (oldest first, ``(role, text)`` pairs)."""
+        """The view of ``message`` after ``context`` (oldest first, ``(role, text)`` pairs).
+
+        ``echo`` is :func:`answered.echo` of the agent messages in the window, where a feature
+        reads it: the same words always (``reply_repeats_earlier``), a near repeat only after
+        the buyer wrote and with an agent message before (``repeats_after_buyer``), else
+        ``NO_ECHO``. A shorter reply never counts as a repeat, so it builds no set.
+        """
         window = context[-_CONTEXT_TURNS:]
-        earlier = frozenset(folded_core(t) for role, t in window if role == "agent")
-        return cls(message, buyer_turn(window), previous_agent(window), earlier)
+        buyer, previous = buyer_turn(window), previous_agent(window)
+        body = folded_core(message)
+        echoed = answered.NO_ECHO
+        if len(body) > 3:
+            earlier = {folded_core(t) for role, t in window if role == "agent"}
+            if body in earlier:
+                echoed = answered.SAME_ECHO
+            elif previous and buyer.strip():
+                echoed = answered.echo(body, earlier)
+        return cls(message, buyer, previous, echoed)
 
 
 def _named_columns(sets: Sequence[frozenset[str]], column_of: dict[str, int], value: float) -> Columns:
@@ -414,7 +430,7 @@ class Featurizer:
         repeats_previous = n > 0 and folded_core(turn.previous) == body
         if repeats_previous:
             on.add("reply_repeats_previous")
-        if n > 3 and body in turn.earlier:
+        if turn.echo == answered.SAME_ECHO:
             on.add("reply_repeats_earlier")
         asked = "question" in kinds or "request" in kinds
         pending = asked and "ends_ack" not in kinds
@@ -470,7 +486,7 @@ class Featurizer:
         apologies = "apology" in self.cues.scan("reply", turn.previous) and "apology" in self.cues.scan(
             "reply", turn.reply
         )
-        return answered.repeat_states(folded_core(turn.reply), turn.earlier, True, apologies, apologies)
+        return answered.repeat_states(folded_core(turn.reply), turn.echo, True, apologies, apologies)
 
     def answer_columns(self, answer_sets: Sequence[frozenset[str]]) -> Columns:
         """The answered block: the configured weight in the column of every name that holds, per input."""

@@ -166,7 +166,7 @@ class AttitudeClassifierRule(BaseRule):
             bool(turn.previous),
             bool(turn.buyer.strip()),
             bool(body) and folded_core(turn.previous) == body,
-            len(body) > 3 and body in turn.earlier,
+            turn.echo == answered.SAME_ECHO,
         )
         found = self._cue_sets.get(key)
         if found is None:
