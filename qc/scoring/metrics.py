@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -83,16 +83,24 @@ class DayRule:
     by: str = "reply"
 
 
-def _local_date(value: datetime, zone: ZoneInfo) -> str:
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=zone)
-    return value.astimezone(zone).date().isoformat()
-
-
 def message_days(conversation: Conversation, rule: DayRule) -> list[str]:
     """The day (``YYYY-MM-DD`` or ``undated``) each message of the conversation belongs to."""
     zone = ZoneInfo(rule.timezone)
-    own = [_local_date(m.sent_at, zone) if m.sent_at is not None else None for m in conversation.messages]
+    own: list[str | None] = []
+    # A conversation's messages mostly share a day: its text is made once per run of them.
+    last_date: date | None = None
+    text = ""
+    for m in conversation.messages:
+        value = m.sent_at
+        if value is None:
+            own.append(None)
+            continue
+        if value.tzinfo is not zone:  # astimezone of the zone's own time changes nothing
+            value = (value.replace(tzinfo=zone) if value.tzinfo is None else value).astimezone(zone)
+        day = value.date()
+        if day != last_date:
+            last_date, text = day, day.isoformat()
+        own.append(text)
     known = [d for d in own if d is not None]
     if not known:
         return [UNDATED] * len(own)
@@ -329,8 +337,18 @@ class MetricPart:
     def absorb(self, other: MetricPart) -> None:
         """Add ``other``'s counters, conversations and buyers included (for aggregates of one day)."""
         self.shop = self.shop or other.shop
-        for name in (*_SUMMED, "conversations", "buyers_received", "buyers_replied"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+        # Written out (not a loop over _SUMMED): this runs for every part of every conversation.
+        self.messages += other.messages
+        self.buyer_messages += other.buyer_messages
+        self.turns += other.turns
+        self.turns_replied += other.turns_replied
+        self.timed_turns += other.timed_turns
+        self.delay_us += other.delay_us
+        self.first_responses += other.first_responses
+        self.first_us += other.first_us
+        self.conversations += other.conversations
+        self.buyers_received += other.buyers_received
+        self.buyers_replied += other.buyers_replied
 
 
 def conversation_parts(
