@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 from statistics import fmean
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -380,3 +381,48 @@ def test_agent_day_rows_equal_the_turns_counted_by_hand(specs):
 
 def _blank() -> dict:
     return {"messages": 0, "convs": set(), "received": set(), "replied": set(), "delays": [], "first": []}
+
+
+_ZONES = st.sampled_from(
+    [
+        None,
+        CST,
+        UTC,
+        timezone(timedelta(hours=-5, minutes=-30)),
+        ZoneInfo("Asia/Shanghai"),
+        ZoneInfo("America/New_York"),
+    ]
+)
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.tuples(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2040, 1, 1)), _ZONES),
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    st.sampled_from(["Asia/Shanghai", "America/New_York", "UTC"]),
+)
+@settings(max_examples=200, deadline=None)
+def test_a_message_day_is_its_time_read_in_the_rule_zone(
+    stamps: list[tuple[datetime, object] | None], zone_name: str
+) -> None:
+    """Whatever zone a timestamp carries (none: the rule's), its day is its instant's in the rule's zone."""
+    zone = ZoneInfo(zone_name)
+    times = [None if s is None else s[0].replace(tzinfo=s[1]) for s in stamps]  # type: ignore[arg-type]
+    conversation = conv("d", *[(C, "b", t) for t in times])
+    own = [
+        None if t is None else (t if t.tzinfo is not None else t.replace(tzinfo=zone)).astimezone(zone).date()
+        for t in times
+    ]
+    days = message_days(conversation, DayRule(timezone=zone_name))
+    known = [d.isoformat() for d in own if d is not None]
+    if not known:
+        assert days == [UNDATED] * len(times)
+        return
+    for day, mine in zip(days, own, strict=True):
+        if mine is not None:
+            assert day == mine.isoformat()
