@@ -1,4 +1,4 @@
-"""Feature version 5's answered-cues: does the reply take up what the buyer asked, does it repeat."""
+"""Feature version 6's answered-cues: does the reply take up what the buyer asked, does it repeat."""
 
 from __future__ import annotations
 

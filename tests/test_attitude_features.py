@@ -1,4 +1,4 @@
-"""Feature version 5: hashed n-gram blocks, cues and answered-cues of a reply in its context."""
+"""Feature version 6: hashed n-gram blocks, cues and answered-cues of a reply in its context."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from qc.attitude.features import (
     Featurizer,
     Turn,
     buyer_turn,
+    canonical,
     core,
     ngram_key,
     normalize,
@@ -29,8 +30,37 @@ def featurizer() -> Featurizer:
     return Featurizer(FeatureConfig(), load_cues())
 
 
-def test_feature_version_is_five() -> None:
-    assert FEATURE_VERSION == 5
+def test_feature_version_is_six() -> None:
+    assert FEATURE_VERSION == 6
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("订单2209381177463已经发出", "订单0已经发出"),
+        ("[订单x]已发，[金额x]元", "0已发，0元"),
+        ("ＮＯ.１２３４ 到了", "ＮＯ.0 到了"),  # full-width digits are digits; nothing else is folded
+        ("我要打12315投诉", "我要打12315投诉"),  # the cue words' own number stays
+        ("拨打０１２３１５６", "拨打０１２３１５６"),  # ... also inside a longer run, full width
+        ("#E-s33", "#E-s0"),  # an emoticon code stays an emoticon code
+        ("[微笑]好的", "[微笑]好的"),
+    ],
+)
+def test_canonical_text_hides_numbers_but_the_cue_words_own(
+    featurizer: Featurizer, text: str, expected: str
+) -> None:
+    assert canonical(text, featurizer.cues.numbers) == expected
+    assert "12315" in featurizer.cues.numbers
+
+
+def test_a_turn_reads_canonical_text_so_an_order_number_changes_nothing(featurizer: Featurizer) -> None:
+    one = featurizer.turn("单号1234567已发出", (("customer", "我的订单9988776发了吗"),))
+    other = featurizer.turn("单号7654321已发出", (("customer", "我的订单1122334发了吗"),))
+    assert one == other == Turn("单号0已发出", "我的订单0发了吗", "", answered.NO_ECHO)
+    one_columns = featurizer.columns([("单号1234567已发出", (("customer", "订单9988776发了吗"),))])
+    other_columns = featurizer.columns([("单号0已发出", (("customer", "订单[订单x]发了吗"),))])
+    assert one_columns.columns.tolist() == other_columns.columns.tolist()
+    assert one_columns.values.tolist() == other_columns.values.tolist()
 
 
 @pytest.mark.parametrize(

@@ -39,8 +39,9 @@ NOT_MET: dict[str, str] = {
     "real train split; what the model charges on real text is mostly ok (MODEL_CARD.md)",
     "real_test_impatience_recall": "real impatience on the test split scores below the review floor "
     "(MODEL_CARD.md)",
-    "written_impatience_recall": "curt non-answers vs. curt answers; the answered-cues of features v5 "
-    "raised the recall, but it stays below the floor at the precision the thresholds keep (MODEL_CARD.md)",
+    "written_impatience_recall": "curt non-answers vs. curt answers; the answered-cues (features v5) and "
+    "the eighth batch raised the recall to 0.80, below the floor at the precision the thresholds keep "
+    "(MODEL_CARD.md)",
 }
 
 

@@ -12,7 +12,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +68,13 @@ class CueLexicon:
     def scan(self, side: str, text: str) -> frozenset[str]:
         """The groups of ``side`` whose words occur in ``text`` (folded to half width and lower case)."""
         return _scan(self, side, text)
+
+    @cached_property
+    def numbers(self) -> frozenset[str]:
+        """The digit runs the cue words spell (12315), folded: a feature text keeps them as they are."""
+        words = [w for side in self.groups.values() for group in side.values() for w in group]
+        words.extend(w for listed in self.answer.values() for w in listed)
+        return frozenset(run for w in words for run in re.findall(r"\d+", fold(w)))
 
     def buyer_tail(self, buyer: str) -> str:
         """The end of a buyer turn the features read (its last ``buyer_chars`` characters)."""

@@ -53,6 +53,7 @@ __all__ = [
     "Featurizer",
     "Turn",
     "buyer_turn",
+    "canonical",
     "context_window",
     "core",
     "folded_core",
@@ -62,7 +63,7 @@ __all__ = [
 ]
 
 # Bump whenever any feature computes something different for the same input.
-FEATURE_VERSION = 5
+FEATURE_VERSION = 6
 
 Context = Sequence[tuple[str, str]]
 
@@ -82,6 +83,25 @@ _LENGTH_SALT = 0x5EED_0006
 def context_window() -> int:
     """How many turns before a reply the features read (the rest never matters)."""
     return _CONTEXT_TURNS
+
+
+def canonical(text: str, numbers: frozenset[str] = frozenset()) -> str:
+    """The text every feature reads: digit runs and data placeholders as ``0``, the rest as it is.
+
+    An order number, an amount or a ``[订单x]`` placeholder says nothing of the agent's
+    attitude, so replies and turns that differ only there are one input (and one cached
+    score). A digit run holding one of ``numbers`` (the cue words' own, such as 12315) stays.
+    """
+    if not numbers:
+        return _PLACEHOLDER_OR_DIGITS.sub("0", text)
+    return _PLACEHOLDER_OR_DIGITS.sub(lambda m: _kept(m.group(), numbers), text)
+
+
+def _kept(found: str, numbers: frozenset[str]) -> str:
+    if found.startswith("["):
+        return "0"
+    folded = fold(found)
+    return found if any(n in folded for n in numbers) else "0"
 
 
 def normalize(text: str) -> str:
@@ -230,7 +250,7 @@ def _salted(
 
 
 class Featurizer:
-    """Builds the blocks of feature version 5 from a :class:`FeatureConfig` and a cue lexicon."""
+    """Builds the blocks of feature version 6 from a :class:`FeatureConfig` and a cue lexicon."""
 
     def __init__(self, config: FeatureConfig, cues: CueLexicon) -> None:
         self.config = config
@@ -257,6 +277,14 @@ class Featurizer:
         self.dim = at + len(self.answer_names)
         kinds = (*cues.group_names("buyer"), "none", "statement", "ends_ack")
         self._kind_salt = {kind: _CROSS_SALT + 7919 * (i + 1) for i, kind in enumerate(kinds)}
+        numbers = cues.numbers
+        self._canonical = lru_cache(maxsize=1 << 16)(lambda text: canonical(text, numbers))
+
+    def turn(self, message: str, context: Context) -> Turn:
+        """The :class:`Turn` the features read of ``message`` after ``context`` (:func:`canonical` texts)."""
+        keep = self._canonical
+        window = context[-_CONTEXT_TURNS:]
+        return Turn.of(keep(message), [(role, keep(text)) for role, text in window])
 
     # -- blocks of many texts ------------------------------------------------------------------
 
@@ -506,7 +534,7 @@ class Featurizer:
 
     def columns(self, inputs: Sequence[tuple[str, Context]]) -> Columns:
         """Every block of every ``(message, context)`` input; text ``i`` is input ``i``."""
-        turns = [Turn.of(message, context) for message, context in inputs]
+        turns = [self.turn(message, context) for message, context in inputs]
         kinds = [self.buyer_kinds(t.buyer) for t in turns]
         return self.turn_columns(
             turns,
@@ -554,7 +582,7 @@ class Featurizer:
         import rjieba
 
         c = self.config
-        turns = [Turn.of(message, context) for message, context in inputs]
+        turns = [self.turn(message, context) for message, context in inputs]
         kinds = [self.buyer_kinds(t.buyer) for t in turns]
         out: list[dict[int, str]] = [{} for _ in turns]
         want = (

@@ -202,7 +202,7 @@ class AttitudeClassifierRule(BaseRule):
         """Class probabilities (in the model's label order) of ``(message, context)`` inputs."""
         if not inputs:
             return []
-        turns = [Turn.of(message, context) for message, context in inputs]
+        turns = [self.model.featurizer.turn(message, context) for message, context in inputs]
         return list(softmax(self._turn_scores.get_many(turns)))
 
     def _scores(self, turns: list[Turn]) -> npt.NDArray[np.float64]:
@@ -326,7 +326,7 @@ class AttitudeClassifierRule(BaseRule):
         """
         keys = []
         for message, context, label in items:
-            turn = Turn.of(message, context)
+            turn = self.model.featurizer.turn(message, context)
             kinds = self._kinds_of(turn.buyer)
             keys.append(
                 (
@@ -350,7 +350,7 @@ class AttitudeClassifierRule(BaseRule):
     def _explain(self, items: Sequence[tuple[str, Sequence[tuple[str, str]], str]]) -> list[list[str]]:
         featurizer = self.model.featurizer
         inputs = [(message, context) for message, context, _ in items]
-        turns = [Turn.of(message, context) for message, context in inputs]
+        turns = [self.model.featurizer.turn(message, context) for message, context in inputs]
         kinds = [self._kinds_of(t.buyer) for t in turns]
         block = featurizer.turn_columns(
             turns,
