@@ -467,3 +467,24 @@ def test_naming_some_columns_names_them_as_naming_all_does() -> None:
     for names, part, columns in zip(every, some, wanted, strict=True):
         assert {c: part[c] for c in columns} == {c: names[c] for c in columns}
         assert set(part) == set(columns)  # the others are left unnamed
+
+
+def test_a_full_explanation_cache_still_explains_a_batch_that_reuses_its_oldest_entry(monkeypatch) -> None:
+    # A batch that hits the oldest kept explanation and adds new ones past the bound: the
+    # bound is applied after the batch is read (a long day once failed here with a KeyError).
+    from qc.attitude import rule as rule_module
+
+    monkeypatch.setattr(rule_module, "_CACHE_SIZE", 2)
+    fresh = AttitudeClassifierRule(load_cached(default_model_dir().resolve()))
+    cached = AttitudeClassifierRule(load_cached(default_model_dir().resolve()))
+    items = [
+        ("自己看", (("customer", "怎么洗"),), "impatience"),
+        ("不知道", (("customer", "几天到"),), "impatience"),
+        ("你会不会用啊", (("customer", "打不开"),), "conflict"),
+        ("爱买不买", (("customer", "能便宜吗"),), "conflict"),
+    ]
+    cached.explain_many(items[:2])
+    again = cached.explain_many([items[0], *items[2:]])
+    assert again == fresh.explain_many([items[0], *items[2:]])
+    assert all(again)
+    assert len(cached._explained) == 2

@@ -343,9 +343,11 @@ class AttitudeClassifierRule(BaseRule):
         if new:
             for i, said in zip(new, self._explain([items[i] for i in new]), strict=True):
                 self._explained[keys[i]] = tuple(said)
-            while len(self._explained) > _CACHE_SIZE:
-                self._explained.popitem(last=False)
-        return [list(self._explained[key]) for key in keys]
+        out = [list(self._explained[key]) for key in keys]
+        # Bounded only once this batch is read: the oldest entries may be ones it just used.
+        while len(self._explained) > _CACHE_SIZE:
+            self._explained.popitem(last=False)
+        return out
 
     def _explain(self, items: Sequence[tuple[str, Sequence[tuple[str, str]], str]]) -> list[list[str]]:
         featurizer = self.model.featurizer
