@@ -278,7 +278,7 @@ class Featurizer:
         kinds = (*cues.group_names("buyer"), "none", "statement", "ends_ack")
         self._kind_salt = {kind: _CROSS_SALT + 7919 * (i + 1) for i, kind in enumerate(kinds)}
         numbers = cues.numbers
-        self._canonical = lru_cache(maxsize=1 << 16)(lambda text: canonical(text, numbers))
+        self._canonical = lru_cache(maxsize=1 << 12)(lambda text: canonical(text, numbers))
 
     def turn(self, message: str, context: Context) -> Turn:
         """The :class:`Turn` the features read of ``message`` after ``context`` (:func:`canonical` texts)."""
