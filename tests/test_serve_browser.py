@@ -105,12 +105,27 @@ def env(browser_paths, tmp_path_factory):
 
 
 def wait(driver, condition, timeout: float = 20):
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.common.exceptions import (
+        NoSuchElementException,
+        StaleElementReferenceException,
+        WebDriverException,
+    )
     from selenium.webdriver.support.ui import WebDriverWait
+
+    def settled(d):
+        try:
+            return condition(d)
+        except WebDriverException as exc:
+            # Chromium reports a node that a page swap removed during the call as an "unknown
+            # error" (Node with given id does not belong to the document), not as a stale
+            # element: the same moment, so the same retry (failed 1 fresh-clone run in 2).
+            if "does not belong to the document" in (exc.msg or ""):
+                return False
+            raise
 
     # htmx swaps the queue item while the condition looks at it
     ignored = (NoSuchElementException, StaleElementReferenceException)
-    return WebDriverWait(driver, timeout, ignored_exceptions=ignored).until(condition)
+    return WebDriverWait(driver, timeout, ignored_exceptions=ignored).until(settled)
 
 
 def sign_in(driver, server, name: str) -> None:
