@@ -1,6 +1,9 @@
-"""Features of an agent reply in its context (feature version 5): hashed n-grams and cues.
+"""Features of an agent reply in its context (feature version 6): hashed n-grams and cues.
 
-The classifier reads one agent reply with the turns before it (a :class:`Turn`):
+The classifier reads one agent reply with the turns before it (a :class:`Turn`, made by
+:meth:`Featurizer.turn` from :func:`canonical` text: digit runs and data placeholders such as
+``[订单x]`` read as ``0``, the cue words' own numbers such as 12315 kept, so replies that differ
+only in an order number or an amount are one input):
 
 * the **reply**: character 1-3-grams and word 1-2-grams (rjieba tokens);
 * the **buyer turn** (the buyer's messages since the agent last spoke): character 1-2-grams;
