@@ -488,3 +488,24 @@ def test_a_full_explanation_cache_still_explains_a_batch_that_reuses_its_oldest_
     assert again == fresh.explain_many([items[0], *items[2:]])
     assert all(again)
     assert len(cached._explained) == 2
+
+
+def test_the_rule_finds_the_same_whatever_its_cache_bounds(monkeypatch) -> None:
+    # Caches only save work: with bounds of a few entries every cache evicts all the time, and
+    # the demo day's findings (scores, explanations) must be the very same.
+    from qc.attitude import rule as rule_module
+    from qc.readers import ReadOptions, read_inputs
+
+    conversations = read_inputs([Path(__file__).parent.parent / "demo" / "day"], ReadOptions()).conversations
+    items = [(c, ()) for c in conversations]
+    model = load_cached(default_model_dir().resolve())
+    batches = [items[i : i + 16] for i in range(0, len(items), 16)]
+    roomy = AttitudeClassifierRule(model)
+    expected = [f for batch in batches for found in roomy.check_batch(batch) for f in found]
+    monkeypatch.setattr(rule_module, "_CACHE_SIZE", 3)
+    monkeypatch.setattr(rule_module, "_TURN_CACHE_SIZE", 2)
+    tight = AttitudeClassifierRule(model)
+    assert tight._turn_scores.size == 2 and tight._reply.size == 3
+    found = [f for batch in batches for found in tight.check_batch(batch) for f in found]
+    assert [f.to_json() for f in found] == [f.to_json() for f in expected]
+    assert len(expected) > 50  # the demo day has findings in plenty

@@ -65,11 +65,11 @@ class _Parts:
     """
 
     def __init__(
-        self, compute: Callable[[list[Any]], npt.NDArray[np.float64]], width: int, size: int = _CACHE_SIZE
+        self, compute: Callable[[list[Any]], npt.NDArray[np.float64]], width: int, size: int | None = None
     ) -> None:
         self.compute = compute
-        self.size = size
-        self.table = np.zeros((size, width))
+        self.size = size if size is not None else _CACHE_SIZE  # read when built, not when defined
+        self.table = np.zeros((self.size, width))
         self.slots: OrderedDict[Any, int] = OrderedDict()
 
     def get_many(self, keys: Sequence[Any]) -> npt.NDArray[np.float64]:
