@@ -352,7 +352,7 @@ class AttitudeClassifierRule(BaseRule):
     def _explain(self, items: Sequence[tuple[str, Sequence[tuple[str, str]], str]]) -> list[list[str]]:
         featurizer = self.model.featurizer
         inputs = [(message, context) for message, context, _ in items]
-        turns = [self.model.featurizer.turn(message, context) for message, context in inputs]
+        turns = [featurizer.turn(message, context) for message, context in inputs]
         kinds = [self._kinds_of(t.buyer) for t in turns]
         block = featurizer.turn_columns(
             turns,

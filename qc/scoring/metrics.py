@@ -337,18 +337,8 @@ class MetricPart:
     def absorb(self, other: MetricPart) -> None:
         """Add ``other``'s counters, conversations and buyers included (for aggregates of one day)."""
         self.shop = self.shop or other.shop
-        # Written out (not a loop over _SUMMED): this runs for every part of every conversation.
-        self.messages += other.messages
-        self.buyer_messages += other.buyer_messages
-        self.turns += other.turns
-        self.turns_replied += other.turns_replied
-        self.timed_turns += other.timed_turns
-        self.delay_us += other.delay_us
-        self.first_responses += other.first_responses
-        self.first_us += other.first_us
-        self.conversations += other.conversations
-        self.buyers_received += other.buyers_received
-        self.buyers_replied += other.buyers_replied
+        for name in (*_SUMMED, "conversations", "buyers_received", "buyers_replied"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
 def conversation_parts(
