@@ -22,7 +22,7 @@ from qc.batch.run import run_inspection
 from qc.readers import ReadOptions
 from qc.readers.jsonl import parse_line
 from qc.readers.line_chunks import LineSplit, read_chunk
-from qc.readers.stream import NotContiguousError, StreamRead, stream_inputs
+from qc.readers.stream import GarbledLinesError, NotContiguousError, StreamRead, stream_inputs
 from qc.rules import RuleSettings
 from qc.run.executors import LocalExecutor
 from qc.run.inspector import build_inspector
@@ -247,6 +247,74 @@ def test_workers_reading_messy_lines_write_what_a_whole_read_writes(tmp_path: Pa
             got = (tmp_path / f"{name}-lean" / file).read_bytes()
             assert got == (tmp_path / f"{name}-whole" / file).read_bytes(), (name, file)
         assert _without_seconds(tmp_path / f"{name}-lean") == _without_seconds(tmp_path / f"{name}-whole")
+
+
+def _garbled_day(tmp_path: Path) -> Path:
+    """A contiguous day whose opening is clean UTF-8 and whose 1,500th line is not."""
+    rows = [
+        json.dumps(_msg(f"c{n // 4}", ("customer", "agent")[n % 2], n % 60, f"第{n}句话", sender="店:小王"))
+        for n in range(3000)
+    ]
+    data = ("\n".join(rows) + "\n").encode("utf-8")
+    at = data.index(rb"\u7b2c1500")  # the text of line 1,501 (ASCII escapes), well past the sample
+    day = tmp_path / "garbled.jsonl"
+    day.write_bytes(data[:at] + b"\xff\xfe" + data[at:])
+    assert len(data) > 65536 * 2  # beyond the opening the split checks before it starts
+    return day
+
+
+def test_a_garbled_line_past_the_opening_stops_the_split(tmp_path: Path) -> None:
+    # The split checks only a file's opening; the worker that decodes the bad line stops it,
+    # and the caller reads whole (the ordinary reader reports the garbled line).
+    day = _garbled_day(tmp_path)
+    assert LineSplit.of([day], ReadOptions()) is not None
+    with pytest.raises(GarbledLinesError) as caught:
+        _split_read([day], 50)
+    assert "garbled.jsonl: lines from" in str(caught.value) and "第" not in str(caught.value)
+
+
+@pytest.mark.slow
+def test_workers_given_a_garbled_line_write_what_a_whole_read_writes(tmp_path: Path) -> None:
+    day = _garbled_day(tmp_path)
+    settings_ = RuleSettings()
+    whole = run_inspection([day], tmp_path / "whole", LocalExecutor(build_inspector(settings_)))
+    assert "UTF-8" in (whole.read.files[0].error or "")  # the ordinary reader says why it refused the file
+    with PoolExecutor(settings_, 2, batch_size=20) as pool:
+        lean = run_inspection([day], tmp_path / "lean", pool, keep_results=False)
+    assert lean.conversations == whole.conversations
+    for file in BYTE_FILES:
+        assert (tmp_path / "lean" / file).read_bytes() == (tmp_path / "whole" / file).read_bytes(), file
+    assert _without_seconds(tmp_path / "lean") == _without_seconds(tmp_path / "whole")
+
+
+@pytest.mark.parametrize(("block", "window"), [(7, 1), (64, 2), (300, 4096), (1 << 22, 1)])
+@pytest.mark.parametrize("size", [1, 3, 1000])
+def test_the_split_reads_the_same_whatever_its_block_and_window(
+    tmp_path: Path, monkeypatch, block: int, window: int, size: int
+) -> None:
+    # The main process reads blocks of whole lines and finds runs of a conversation's plain
+    # lines with a few scans per block: blocks that end inside a run, runs longer than the
+    # window, and lines that break a run (messy, escaped, nested, looking alike) change nothing.
+    from qc.readers import line_chunks
+
+    monkeypatch.setattr(line_chunks, "_BLOCK", block)
+    monkeypatch.setattr(line_chunks, "_WINDOW", window)
+
+    def line(cid: str, n: int, text: str = "好的") -> str:
+        row = _msg(cid, ("customer", "agent")[n % 2], n % 60, text * (n % 7 + 1))
+        return json.dumps(row, ensure_ascii=False)
+
+    escaped = line("a", 9, 'say "hi"')  # a backslash: the run stops, the line is parsed
+    runs = [line(f"r{n // 5}", n) for n in range(40)]
+    nested = '{"conversation_id": "r3", "messages": [{"role": "agent", "text": "嵌"}]}'
+    runs[17:17] = ["", "{not json", nested]
+    owned = [_LOOKALIKES[k] + "\n" + line(k, 1) + "\n" + line(k, 2) for k in ("b", "c", "d")]
+    for end, name in (("\n", "lf"), ("\r\n", "crlf"), ("none", "last-line-open")):
+        newline = "\n" if end == "none" else end
+        lines = [*_A_LINES, escaped, _A_LINES[1], *"\n".join(owned).split("\n"), *runs, line("z", 3)]
+        day = tmp_path / f"{name}.jsonl"
+        day.write_bytes(("\ufeff" + newline.join(lines) + ("" if end == "none" else end)).encode())
+        _assert_same_reading([day], size, f"{name} block={block} window={window}")
 
 
 def test_workers_reading_lines_that_cannot_load_their_model_fail_the_run(tmp_path: Path) -> None:

@@ -20,6 +20,11 @@ raises :class:`~qc.readers.stream.NotContiguousError` and the caller reads the b
 as it does for the stream. The main process also raises it when a record it cannot see is
 invalid splits a conversation (``A, B with no text, A``), which the stream would have read;
 reading whole then gives the same outputs, only slower.
+
+Only a file's opening is checked to be UTF-8 before the split: the workers decode their
+lines anyway, and one that finds a garbled line raises
+:class:`~qc.readers.stream.GarbledLinesError`, so the caller reads the batch whole, where the
+ordinary reader reports the file as it always has.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from qc.readers.options import FileReport, ReadOptions, ReadResult, expand_input
 from qc.readers.records import _as_str
 from qc.readers.stream import (
     ConversationAssembler,
+    GarbledLinesError,
     NotContiguousError,
     _Lines,
     _streamable,
@@ -45,6 +51,10 @@ from qc.readers.stream import (
 from qc.schema import Conversation, Reject
 
 __all__ = ["ChunkRead", "LineChunk", "LineSplit", "read_chunk"]
+
+# Bytes the main process reads at a time, and the first window a run of lines is looked for in.
+_BLOCK = 1 << 22
+_WINDOW = 1 << 12
 
 
 @dataclass(slots=True)
@@ -109,7 +119,7 @@ class LineSplit:
         resolved = resolve_options(options)
         files = []
         for path in expand_inputs(list(paths)):
-            codec = _streamable(path, resolved)
+            codec = _streamable(path, resolved, whole=False)  # the workers check the rest
             if codec is None:
                 return None
             files.append((path, codec))
@@ -129,52 +139,75 @@ class LineSplit:
         for index, (path, codec) in enumerate(self.files):
             plans: dict[tuple[Any, ...], str | None] = {}
             known: dict[str, str | None] = {}
-            first, lines = 1, []
-            # The opening bytes that mark a plain line of the current conversation (see _same_opening).
+            first, pieces = 1, []
+            number = 0  # lines of this file read so far
+            # The opening bytes that mark a plain line of the current conversation (see _same_opening),
+            # and whether its lines are still worth matching as runs (see _run).
             opening: bytes | None = None
-            id_key = b""
-            for number, raw in enumerate(_raw_lines(path, codec == "utf-8-sig"), start=1):
-                # _plain(raw, opening), written out: this runs for every line of the input.
-                if (
-                    opening is not None
-                    and raw.startswith(opening)
-                    and b"\\" not in raw
-                    and raw.count(b"{") == 1
-                    and raw.count(id_key) == 1
-                ):
-                    lines.append(raw)
-                    continue
-                try:
-                    obj = orjson.loads(raw)
-                except orjson.JSONDecodeError:
-                    obj = None
-                # Most lines go on with the conversation before them: that needs one lookup.
-                if type(obj) is dict and (where := plans.get(tuple(obj), "")):
-                    value = obj[where]
-                    if type(value) is str and value == current:
+            marker = id_key = b""
+            try_runs = False
+            for block in _blocks(path, codec == "utf-8-sig"):
+                start = at = 0  # block[start:at] is read and not yet in ``pieces``
+                end = len(block)
+                while at < end:
+                    if opening is not None and block.startswith(opening, at):
+                        if try_runs and (run := _run(block, at, marker, id_key)) is not None:
+                            at, count = run
+                            number += count
+                            continue
+                        # One failed run (a line that is not plain, or the id coming back after
+                        # another) and the rest of this conversation goes line by line.
+                        try_runs = False
+                    newline = block.find(b"\n", at)
+                    after = end if newline < 0 else newline + 1
+                    raw = block[at:after]
+                    number += 1
+                    if (
+                        opening is not None
+                        and raw.startswith(opening)
+                        and b"\\" not in raw
+                        and raw.count(b"{") == 1
+                        and raw.count(id_key) == 1
+                    ):
+                        at = after
+                        continue
+                    try:
+                        obj = orjson.loads(raw)
+                    except orjson.JSONDecodeError:
+                        obj = None
+                    # Most lines go on with the conversation before them: that needs one lookup.
+                    where = plans.get(tuple(obj), "") if type(obj) is dict else ""
+                    if where and (value := obj[where]) == current and type(value) is str:
                         if opening is None and (opening := _same_opening(raw, where, value)):
-                            id_key = _quoted_key(opening)
-                        lines.append(raw)
+                            marker, id_key, try_runs = b"\n" + opening, _quoted_key(opening), True
+                        at = after
                         continue
-                opening = None
-                for position, key in enumerate(_conversation_keys(obj, raw, column_map, plans, known)):
-                    if key == current:
-                        continue
-                    if key in closed:
-                        raise NotContiguousError(key)
-                    if current is not None:
-                        closed.add(current)
-                    # Cut only before a line: its conversations all go to the same worker.
-                    if position == 0 and runs >= size:
-                        if lines:
-                            segments.append((index, first, b"".join(lines)))
-                        yield LineChunk(segments)
-                        segments, first, lines, runs = [], number, [], 0
-                    current = key
-                    runs += 1
-                lines.append(raw)
-            if lines:
-                segments.append((index, first, b"".join(lines)))
+                    opening = None
+                    for position, key in enumerate(_conversation_keys(obj, raw, column_map, plans, known)):
+                        if key == current:
+                            continue
+                        if key in closed:
+                            raise NotContiguousError(key)
+                        if current is not None:
+                            closed.add(current)
+                        # Cut only before a line: its conversations all go to the same worker.
+                        if position == 0 and runs >= size:
+                            pieces.append(block[start:at])
+                            if joined := b"".join(pieces):
+                                segments.append((index, first, joined))
+                            yield LineChunk(segments)
+                            segments, first, pieces, runs, start = [], number, [], 0, at
+                        current = key
+                        runs += 1
+                    # A flat line that opens a conversation gives the opening its next lines share.
+                    if type(obj) is dict and (where := plans.get(tuple(obj))) and obj.get(where) == current:
+                        value = obj[where]
+                        if type(value) is str and (opening := _same_opening(raw, where, value)):
+                            marker, id_key, try_runs = b"\n" + opening, _quoted_key(opening), True
+                    at = after
+                pieces.append(block[start:end])
+            if joined := b"".join(pieces):
+                segments.append((index, first, joined))
         if segments:
             yield LineChunk(segments)
 
@@ -203,11 +236,62 @@ class LineSplit:
         result.warnings.extend(self._warnings)
 
 
-def _raw_lines(path: Path, bom: bool) -> Iterator[bytes]:
-    """The file's lines as bytes, line ends kept, the byte-order mark dropped (see ``_read_lines``)."""
+def _blocks(path: Path, bom: bool) -> Iterator[bytes]:
+    """The file in blocks of whole lines (about ``_BLOCK`` bytes), the byte-order mark dropped.
+
+    Every block but the last ends with a newline; the last one may end with a line that has
+    none. Lines are cut on newline bytes alone, as ``_read_lines`` and binary file iteration cut them.
+    """
     with path.open("rb") as fh:
-        for number, raw in enumerate(fh):
-            yield raw[3:] if bom and number == 0 else raw
+        if bom:
+            fh.read(3)
+        rest = b""
+        while data := fh.read(_BLOCK):
+            data = rest + data if rest else data
+            cut = data.rfind(b"\n") + 1
+            rest = data[cut:]
+            if cut:
+                yield data[:cut]
+        if rest:
+            yield rest
+
+
+def _run(block: bytes, at: int, marker: bytes, id_key: bytes) -> tuple[int, int] | None:
+    """Where the run of plain lines that open like the line at ``at`` ends, and how many they are.
+
+    ``marker`` is a newline and the opening (see :func:`_same_opening`) that the line at ``at``
+    starts with; ``id_key`` is the quoted id key. The run is found and checked with a few scans
+    of the block instead of a step per line (the main process of ``--jobs`` reads every line):
+    the last opening within a window that grows until the run ends inside it, then counts that
+    say every line in between opens the same way and is plain (:func:`_plain`). ``None`` when the
+    check fails: the opening comes back after another line, or a line is not plain; the caller
+    then reads line by line. The run ends before a last line that has no newline.
+    """
+    end = len(block)
+    window = _WINDOW
+    while True:
+        limit = min(end, at + window)
+        last = block.rfind(marker, at, limit)
+        line = at if last < 0 else last + 1
+        newline = block.find(b"\n", line)
+        if newline < 0:  # the file's last line, with no newline: left to the caller
+            stop = line
+            break
+        stop = newline + 1
+        # The line after the run would have shown its marker inside the window.
+        if stop - 1 + len(marker) <= limit or limit == end:
+            break
+        window *= 4
+    lines = block.count(b"\n", at, stop)
+    if (
+        lines == 0
+        or block.count(marker, at, stop) != lines - 1
+        or block.find(b"\\", at, stop) >= 0
+        or block.count(b"{", at, stop) != lines
+        or block.count(id_key, at, stop) != lines
+    ):
+        return None
+    return stop, lines
 
 
 def _same_opening(raw: bytes, key: str, value: str) -> bytes | None:
@@ -325,7 +409,12 @@ def read_chunk(
     for index, first, block in chunk.segments:
         path = Path(names[index])
         outcome = FileOutcome(FileReport(path=names[index], format="jsonl"))
-        lines = _Lines("utf-8", iter(_block_lines(block)))
+        try:
+            text = _block_lines(block)
+        except UnicodeDecodeError:
+            # No text in the message: it travels back to the parent, which reads the batch whole.
+            raise GarbledLinesError(f"{names[index]}: lines from {first} on are not UTF-8") from None
+        lines = _Lines("utf-8", iter(text))
         items = read_jsonl(lines, names[index], resolved.options.column_map, first)
         duplicates: set[int] = set()
         conversations.extend(assembler.feed(validated(items, path, resolved, outcome), outcome, duplicates))

@@ -41,8 +41,19 @@ __all__ = ["ConversationAssembler", "NotContiguousError", "StreamRead", "stream_
 _CHUNK = 1 << 22  # bytes per read while checking a file's encoding
 
 
-class NotContiguousError(Exception):
+class ReadWholeError(Exception):
+    """The input cannot be read in pieces as the whole read reads it: read the batch whole.
+
+    The whole read gives the same outputs, only more slowly; the pieces read so far are dropped.
+    """
+
+
+class NotContiguousError(ReadWholeError):
     """A conversation's messages are split by another conversation's: read the batch whole."""
+
+
+class GarbledLinesError(ReadWholeError):
+    """Lines a worker was given are not valid UTF-8: the ordinary reader reports them, so read whole."""
 
 
 @dataclass(slots=True)
@@ -179,11 +190,14 @@ def _open(path: Path, resolved: Resolved) -> tuple[FileOutcome, Iterator[RawReco
     return outcome, read_jsonl(lines, str(path), resolved.options.column_map)
 
 
-def _streamable(path: Path, resolved: Resolved) -> str | None:
+def _streamable(path: Path, resolved: Resolved, whole: bool = True) -> str | None:
     """The codec when the ordinary reader would read ``path`` as UTF-8 JSON Lines, else ``None``.
 
     ``utf-8`` or ``utf-8-sig`` (with a byte-order mark); only files with no garbled line
-    qualify, so reading them line by line gives the same records.
+    qualify, so reading them line by line gives the same records. With ``whole`` false only
+    the opening sample is checked: the caller decodes every line itself and raises
+    :class:`GarbledLinesError` on a bad one (the line split, whose workers decode their lines
+    anyway, so the main process does not decode the file once more before the first chunk).
     """
     if resolved.format not in (None, "jsonl") or resolved.encoding is not None:
         return None  # a forced encoding has its own BOM rules: the ordinary reader applies them
@@ -197,9 +211,10 @@ def _streamable(path: Path, resolved: Resolved) -> str | None:
                 return None
             decoder = codecs.getincrementaldecoder("utf-8")()
             decoder.decode(head[3:] if bom else head)
-            while chunk := fh.read(_CHUNK):
+            while whole and (chunk := fh.read(_CHUNK)):
                 decoder.decode(chunk)
-            decoder.decode(b"", final=True)
+            if whole:
+                decoder.decode(b"", final=True)
     except (OSError, UnicodeDecodeError):
         return None  # unreadable or garbled: the ordinary reader reports it as it always has
     if resolved.format is None:
