@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from qc.batch.spool import VerdictSpool
 from qc.scoring.card import MessageVerdict
+from qc.scoring.scores import EvidenceRef
 
 # Dates, agent nicks and conversation ids as exports write them, plus text whose UTF-8 bytes
 # and code points could disagree if the order were taken from anything but the code points.
@@ -45,6 +46,40 @@ def test_spool_gives_back_every_verdict_sorted_as_the_scorer_sorts(verdicts):
         assert len(spool) == len(verdicts)
         assert list(spool) == expected
         assert list(spool) == expected  # the scorer reads it once per findings item
+
+
+# Conversation ids and nicks may hold a lone surrogate (a JSON escape such as \\ud800).
+_key_text = st.one_of(_text, st.sampled_from(["\ud800", "a\udfff", "会话\ud83d"]))
+
+
+@st.composite
+def _refs(draw):
+    out = []
+    for n in range(draw(st.integers(0, 40))):
+        day, agent, cid = draw(_key_text), draw(_key_text), draw(_key_text)
+        kind = draw(st.sampled_from(["slow_response", "missed_reply", "slow_first_response"]))
+        weight = draw(st.one_of(st.integers(0, 3), st.floats(0, 900, allow_nan=False)))
+        out.append(EvidenceRef(agent, day, kind, f"{n:016x}", cid, draw(st.integers(0, 500)), weight))
+    return out
+
+
+@given(_refs())
+@settings(max_examples=60, deadline=None)
+def test_spool_gives_back_every_evidence_ref_sorted_as_the_scorer_sorts(refs):
+    with VerdictSpool() as spool:
+        spool.extend_evidence(refs[: len(refs) // 2])
+        spool.extend_evidence(refs[len(refs) // 2 :])
+        got = list(spool.evidence())
+
+    def key(r: EvidenceRef) -> tuple:
+        return tuple(t.encode("utf-8", "surrogatepass") for t in (r.date, r.agent, r.conversation_id)) + (
+            r.message_index,
+        )
+
+    assert sorted(got, key=key) == got  # in the scorer's order
+    assert sorted(got, key=repr) == sorted(refs, key=repr)  # every ref, field for field
+    # An int weight (an unanswered buyer counts 1) comes back an int, not the float SQLite could make of it.
+    assert [type(r.weight) for r in sorted(got, key=repr)] == [type(r.weight) for r in sorted(refs, key=repr)]
 
 
 def test_spool_deletes_its_file_when_closed(tmp_path):

@@ -43,7 +43,7 @@ from qc.outputs.writers import (
 from qc.readers import read_inputs
 from qc.readers.line_chunks import LineSplit
 from qc.readers.options import ReadOptions, ReadResult, refused_inputs
-from qc.readers.stream import NotContiguousError, StreamRead, stream_inputs
+from qc.readers.stream import ReadWholeError, StreamRead, stream_inputs
 from qc.run.executors import Executor, findings_of
 from qc.run.inspector import ConversationResult, InspectorInfo, chunked
 from qc.schema import Conversation, Deduction, Finding
@@ -205,7 +205,7 @@ def _run(
             scoring = _inspect_and_write(
                 report, progress(conversations, None), out_dir, executor, lean, card, spool
             )
-    except NotContiguousError:
+    except ReadWholeError:
         report = None  # read whole below; the files written so far are replaced
     else:
         assert report is not None

@@ -19,7 +19,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from qc.batch.chunks import PackedRecords
-from qc.batch.verdict_rows import SpoolRows
+from qc.batch.verdict_rows import SpoolRows, key_text
 from qc.scoring.card import MessageVerdict
 from qc.scoring.scores import ConversationRecord, EvidenceRef
 
@@ -46,7 +46,8 @@ class VerdictSpool:
             "CREATE TABLE v (date BLOB, agent BLOB, conversation BLOB, message INTEGER, row BLOB)"
         )
         self._db.execute(
-            "CREATE TABLE e (date BLOB, agent BLOB, conversation BLOB, message INTEGER, row BLOB)"
+            "CREATE TABLE e (date BLOB, agent BLOB, conversation BLOB, message INTEGER,"
+            " kind TEXT, finding TEXT, weight)"  # no affinity: an int weight stays an int
         )
         self._count = 0
 
@@ -64,14 +65,26 @@ class VerdictSpool:
             self._db.executemany("INSERT INTO v VALUES (?, ?, ?, ?, ?)", rows.verdicts)
             self._count += len(rows.verdicts)
         if rows.evidence:
-            self._db.executemany("INSERT INTO e VALUES (?, ?, ?, ?, ?)", rows.evidence)
+            self._db.executemany("INSERT INTO e VALUES (?, ?, ?, ?, ?, ?, ?)", rows.evidence)
 
     def evidence(self) -> Iterator[EvidenceRef]:
         """Every evidence ref added so far, sorted as the verdicts are."""
-        cursor = self._db.execute("SELECT row FROM e ORDER BY date, agent, conversation, message")
+        cursor = self._db.execute(
+            "SELECT date, agent, conversation, message, kind, finding, weight FROM e"
+            " ORDER BY date, agent, conversation, message"
+        )
+        texts: dict[bytes, str] = {}  # dates and agents: a handful, decoded once
+        last_key, last = b"", ""
+        make = EvidenceRef._make
         while batch := cursor.fetchmany(_FETCH):
-            for (row,) in batch:
-                yield EvidenceRef(*pickle.loads(row))
+            for day, agent, conversation, index, kind, finding, weight in batch:
+                if conversation != last_key:
+                    last_key, last = conversation, key_text(conversation)
+                if (d := texts.get(day)) is None:
+                    d = texts[day] = key_text(day)
+                if (a := texts.get(agent)) is None:
+                    a = texts[agent] = key_text(agent)
+                yield make((a, d, kind, finding, last, index, weight))
 
     def __len__(self) -> int:
         return self._count

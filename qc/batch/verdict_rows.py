@@ -13,7 +13,12 @@ from dataclasses import dataclass, field
 from qc.scoring.card import MessageVerdict
 from qc.scoring.scores import EvidenceRef
 
-__all__ = ["Row", "SpoolRows"]
+__all__ = ["EvidenceRow", "Row", "SpoolRows", "key_text"]
+
+
+def key_text(key: bytes) -> str:
+    """The text of a sort key made by :func:`_key` (a lone surrogate comes back as it went in)."""
+    return key.decode("utf-8", "surrogatepass")
 
 
 def _key(text: str) -> bytes:
@@ -23,6 +28,11 @@ def _key(text: str) -> bytes:
 
 
 Row = tuple[bytes, bytes, bytes, int, bytes]
+# An evidence ref as its columns: the sort keys, then kind, finding id and weight as they are
+# (a kind is a scorecard name, a finding id hex digits: never a lone surrogate). Read back,
+# most keys repeat from the row before (few agents and days, a conversation's refs together),
+# so the end of a run decodes few of them; a pickled row cost three times as much to read.
+EvidenceRow = tuple[bytes, bytes, bytes, int, str, str, float]  # weight: int or float, kept
 
 
 @dataclass(slots=True)
@@ -34,7 +44,7 @@ class SpoolRows:
     """
 
     verdicts: list[Row] = field(default_factory=list)
-    evidence: list[Row] = field(default_factory=list)
+    evidence: list[EvidenceRow] = field(default_factory=list)
 
     @classmethod
     def of(cls, verdicts: Iterable[MessageVerdict], refs: Iterable[EvidenceRef]) -> SpoolRows:
@@ -62,10 +72,9 @@ class SpoolRows:
                     _key(r.agent),
                     _key(r.conversation_id),
                     r.message_index,
-                    dump(
-                        (r.agent, r.date, r.kind, r.finding_id, r.conversation_id, r.message_index, r.weight),
-                        protocol=protocol,
-                    ),
+                    r.kind,
+                    r.finding_id,
+                    r.weight,
                 )
                 for r in refs
             ],

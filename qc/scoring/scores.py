@@ -30,7 +30,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from qc.schema import Conversation, Deduction, Finding
 from qc.scoring.card import (
@@ -72,9 +72,13 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class EvidenceRef:
-    """One evidence finding as scoring needs it: whose, which day, which item, how heavy."""
+class EvidenceRef(NamedTuple):
+    """One evidence finding as scoring needs it: whose, which day, which item, how heavy.
+
+    A named tuple, not a dataclass: a long day has one per slow reply (300,000 on a day of a
+    million real-text messages), and the end of a run builds them all again from its spool,
+    which a frozen dataclass makes five times slower.
+    """
 
     agent: str
     date: str
@@ -293,12 +297,16 @@ def score_agents(inputs: ScoreInputs, card: Scorecard, windows: Windows | None =
     windows = windows or Windows.daily()
     periods: dict[str, Period] = {}
 
+    labels: dict[str, str | None] = {}  # asked once per verdict and evidence ref: a few days each
+
     def window(day: str) -> str | None:
+        if day in labels:
+            return labels[day]
         p = windows.of(day)
-        if p is None:
-            return None
-        periods.setdefault(p.label, p)
-        return p.label
+        if p is not None:
+            periods.setdefault(p.label, p)
+        labels[day] = label = None if p is None else p.label
+        return label
 
     pools: dict[tuple[str, str], MetricPool] = defaultdict(MetricPool)
     for part in inputs.parts:
