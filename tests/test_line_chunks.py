@@ -317,6 +317,28 @@ def test_the_split_reads_the_same_whatever_its_block_and_window(
         _assert_same_reading([day], size, f"{name} block={block} window={window}")
 
 
+def test_chunks_grow_to_their_limit_and_read_the_same(tmp_path: Path, monkeypatch) -> None:
+    # Chunks double every few chunks up to grow_to (the pool's long-input chunks); the reading
+    # is the same as with chunks of one size.
+    from qc.readers import line_chunks
+
+    monkeypatch.setattr(line_chunks, "_GROW_EVERY", 2)
+    rows = [_msg(f"c{n}", role, k, "在吗") for n in range(60) for k, role in enumerate(["customer", "agent"])]
+    day = tmp_path / "day.jsonl"
+    day.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    split = LineSplit.of([day], ReadOptions())
+    assert split is not None
+    sizes = [len(read_chunk(c, split.names, split.resolved)[0]) for c in split.chunks(3, grow_to=10)]
+    assert sizes == [3, 3, 6, 6, 10, 10, 10, 10, 2]
+    assert [len(read_chunk(c, split.names, split.resolved)[0]) for c in split.chunks(4)] == [4] * 15
+    grown = LineSplit.of([day], ReadOptions())
+    assert grown is not None
+    got = [
+        conv for c in grown.chunks(3, grow_to=10) for conv in read_chunk(c, grown.names, grown.resolved)[0]
+    ]
+    assert got == _stream_read([day])[0]
+
+
 def test_workers_reading_lines_that_cannot_load_their_model_fail_the_run(tmp_path: Path) -> None:
     from qc.errors import ArtifactError
     from qc.scoring.card import load_scorecard

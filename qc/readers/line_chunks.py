@@ -55,6 +55,8 @@ __all__ = ["ChunkRead", "LineChunk", "LineSplit", "read_chunk"]
 # Bytes the main process reads at a time, and the first window a run of lines is looked for in.
 _BLOCK = 1 << 22
 _WINDOW = 1 << 12
+# Chunks of one size before they double (LineSplit.chunks with grow_to).
+_GROW_EVERY = 4
 
 
 @dataclass(slots=True)
@@ -125,12 +127,19 @@ class LineSplit:
             files.append((path, codec))
         return cls(files, resolved) if files else None
 
-    def chunks(self, size: int) -> Iterator[LineChunk]:
+    def chunks(self, size: int, grow_to: int | None = None) -> Iterator[LineChunk]:
         """The input as chunks of about ``size`` conversations, lazily.
+
+        With ``grow_to`` the chunks double every ``_GROW_EVERY`` chunks until they hold that
+        many: a short input is still shared among the workers, and a long one pays the
+        per-chunk cost of the pool (pickling, pipes, a process switch) less often. What a
+        chunk holds never changes what is read.
 
         Raises:
             NotContiguousError: A conversation id comes back after another one.
         """
+        sizes = _sizes(size, grow_to or size)
+        size = next(sizes)
         column_map = self.resolved.options.column_map
         closed = ClosedIds()  # finished ids, as the stream keeps them
         current: str | None = None
@@ -197,6 +206,7 @@ class LineSplit:
                                 segments.append((index, first, joined))
                             yield LineChunk(segments)
                             segments, first, pieces, runs, start = [], number, [], 0, at
+                            size = next(sizes)
                         current = key
                         runs += 1
                     # A flat line that opens a conversation gives the opening its next lines share.
@@ -234,6 +244,15 @@ class LineSplit:
             result.rejects.extend(reject for reject, _ in rejects)
             result.warnings.extend(state.warnings)
         result.warnings.extend(self._warnings)
+
+
+def _sizes(size: int, grow_to: int) -> Iterator[int]:
+    """Chunk sizes: ``size``, doubled every ``_GROW_EVERY`` chunks up to ``grow_to``, for ever."""
+    size = max(1, size)
+    while True:
+        for _ in range(_GROW_EVERY):
+            yield size
+        size = max(size, min(grow_to, size * 2))
 
 
 def _blocks(path: Path, bom: bool) -> Iterator[bytes]:
