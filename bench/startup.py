@@ -65,7 +65,7 @@ with PoolExecutor(RuleSettings(), jobs=int(sys.argv[2]), preload=("qc.batch.prel
     t1 = time.perf_counter()
     pool.describe()  # every worker has built its inspector by now or soon; wait for the other
     time.sleep(0.2)
-    cpu = [sum(psutil.Process(p.pid).cpu_times()[:2]) for p in pool._pool._pool]
+    cpu = [sum(psutil.Process(p.pid).cpu_times()[:2]) for p in pool._started()._pool]
 print(json.dumps({"first_inspected_s": t1 - t0, "worker_cpu_s": max(cpu)}))
 """
 

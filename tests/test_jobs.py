@@ -330,7 +330,7 @@ def test_workers_fork_from_a_server_that_preloaded_qc(tmp_path: Path) -> None:
         "names = ['qc.batch.preload', 'rjieba', 'qc.batch.chunks']\n"
         "for preload in ((), ('qc.batch.preload',)):\n"
         "    with PoolExecutor(RuleSettings(rules=()), 1, preload=preload) as pool:\n"
-        "        print(json.dumps(pool._pool.apply(probe.loaded, (names,))))\n"
+        "        print(json.dumps(pool._started().apply(probe.loaded, (names,))))\n"
     )
     env = {**__import__("os").environ, "PYTHONPATH": str(tmp_path)}
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)

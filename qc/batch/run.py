@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from qc import __version__
 from qc.batch.chunks import (
@@ -28,7 +28,6 @@ from qc.batch.chunks import (
 )
 from qc.batch.splits import Continuations, find_continuations
 from qc.batch.spool import RecordSpool, VerdictSpool
-from qc.batch.stored import score_stored
 from qc.outputs.staging import OutputStage
 from qc.outputs.writers import (
     CONVERSATIONS_FILE,
@@ -59,7 +58,9 @@ from qc.scoring.scores import (
     conversation_record,
     score_agents,
 )
-from qc.store.database import Store, open_store
+
+if TYPE_CHECKING:  # the store (SQLAlchemy) is imported by the runs that have one
+    from qc.store.database import Store
 
 # (items, total) -> items; total is None when the input is streamed and its size unknown.
 Progress = Callable[[Iterable[Any], int | None], Iterable[Any]]
@@ -232,6 +233,8 @@ def _run(
     report.seconds = time.perf_counter() - started
     report.run = run_record(report, executor.describe(), run_info)
     if store is not None:
+        from qc.store.database import open_store  # SQLAlchemy: only a run with a store needs it
+
         with open_store(store, save=True) as db:
             if spool is not None:
                 later = find_continuations(spool.spans, spool, db, executor, card)
@@ -491,6 +494,8 @@ def score_from_store(report: InspectionReport, store: Store, touched: Iterable[s
     decisions applied. ``report.period_agents`` gets the rows of the card's appraisal periods
     those days fall in.
     """
+    from qc.batch.stored import score_stored  # imports the store (SQLAlchemy): runs with one only
+
     card = report.scorecard or load_scorecard()
     days = sorted(set(touched))
     dated = [d for d in days if d != UNDATED]

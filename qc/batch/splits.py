@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from qc.batch.chunks import with_evidence
 from qc.run.executors import Executor, findings_of
@@ -26,7 +27,9 @@ from qc.schema import Conversation, Message
 from qc.scoring.card import Scorecard
 from qc.scoring.metrics import time_span
 from qc.scoring.scores import ConversationRecord, conversation_record
-from qc.store.database import Store
+
+if TYPE_CHECKING:  # the store (SQLAlchemy) is imported by the runs that have one
+    from qc.store.database import Store
 
 __all__ = ["Continuations", "continued", "find_continuations", "time_span"]
 

@@ -359,6 +359,8 @@ def _block_lines(block: bytes) -> list[str]:
     lines = block.decode("utf-8").split("\n")
     if block.endswith(b"\n"):
         lines.pop()  # the empty text after the last newline is no line
+    if b"\r" not in block:  # nearly every export: no line to look at one by one
+        return lines
     return [line[:-1] if line.endswith("\r") else line for line in lines]
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import timezone
@@ -129,23 +130,43 @@ class PoolExecutor:
         if preload and self.start_method == "forkserver":
             # The server imports these once; workers fork from it with them loaded.
             ctx.set_forkserver_preload(list(preload))
-        saved = {v: os.environ.get(v) for v in _THREAD_VARS}
-        # One BLAS thread per worker: N workers on N cores, not N × cores threads.
-        os.environ.update(dict.fromkeys(_THREAD_VARS, "1"))
+        # The pool starts on a thread: forking the workers waits for the forkserver to import
+        # the preloaded modules (a few tenths of a second), which this process spends on its
+        # own imports and checks meanwhile. Every use of the pool waits for it (_started).
+        self._pool: Any = None
+        self._start_error: BaseException | None = None
+        self._starter = threading.Thread(target=self._start, args=(ctx, settings), name="qc-pool-start")
+        self._starter.start()
+
+    def _start(self, ctx: Any, settings: RuleSettings) -> None:
         try:
-            self._pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(settings,))
-        finally:
-            for var, value in saved.items():
-                if value is None:
-                    os.environ.pop(var, None)
-                else:
-                    os.environ[var] = value
-        # Asked now, read when needed: a worker that could not build its rules fails this.
-        self._described = self._pool.apply_async(_describe)
+            saved = {v: os.environ.get(v) for v in _THREAD_VARS}
+            # One BLAS thread per worker: N workers on N cores, not N × cores threads.
+            os.environ.update(dict.fromkeys(_THREAD_VARS, "1"))
+            try:
+                self._pool = ctx.Pool(self.jobs, initializer=_init_worker, initargs=(settings,))
+            finally:
+                for var, value in saved.items():
+                    if value is None:
+                        os.environ.pop(var, None)
+                    else:
+                        os.environ[var] = value
+            # Asked now, read when needed: a worker that could not build its rules fails this.
+            self._described = self._pool.apply_async(_describe)
+        except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread by _started
+            self._start_error = exc
+
+    def _started(self) -> Any:
+        """The pool, once started (raises what starting it raised)."""
+        self._starter.join()
+        if self._start_error is not None:
+            raise self._start_error
+        return self._pool
 
     def describe(self) -> InspectorInfo:
         """The workers' inspector description (waits for a worker to start; raises its start-up error)."""
         if self._info is None:
+            self._started()
             self._info = self._described.get()
         return self._info
 
@@ -173,10 +194,11 @@ class PoolExecutor:
         self, tasks: Iterable[tuple[Any, tuple[Any, ...]]], fn: Any = _run_batch
     ) -> Iterator[tuple[Any, Any]]:
         """``(kept, fn(*args))`` for each ``(kept, args)`` of ``tasks``, in order; a few in flight."""
+        pool = self._started()
         pending: deque[tuple[Any, Any]] = deque()
         limit = self.jobs * _IN_FLIGHT_PER_JOB
         for kept, args in tasks:
-            pending.append((kept, self._pool.apply_async(fn, args)))
+            pending.append((kept, pool.apply_async(fn, args)))
             if len(pending) >= limit:
                 kept, result = pending.popleft()
                 yield kept, result.get()
@@ -186,8 +208,10 @@ class PoolExecutor:
 
     def close(self) -> None:
         """Stop the workers."""
-        self._pool.terminate()
-        self._pool.join()
+        self._starter.join()
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
 
     def __enter__(self) -> PoolExecutor:
         return self
