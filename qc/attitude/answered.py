@@ -275,6 +275,16 @@ def _bigrams(core: str) -> frozenset[str]:
 NO_ECHO, NEAR_ECHO, SAME_ECHO = 0, 1, 2
 
 
+@lru_cache(maxsize=TEXT_CACHE_SIZE)
+def echo_of(reply_core: str, earlier: frozenset[str]) -> int:
+    """:func:`echo`, cached: a day repeats its stock replies after the same stock messages.
+
+    On a real-text day of a million messages nine in ten of the reply's and window's pairs
+    had come before; the near-repeat test costs several times a lookup.
+    """
+    return echo(reply_core, earlier)
+
+
 def echo(reply_core: str, earlier: Iterable[str]) -> int:
     """Whether the reply says an earlier agent message again: ``SAME_ECHO``, ``NEAR_ECHO`` or ``NO_ECHO``.
 

@@ -228,7 +228,7 @@ class Turn(NamedTuple):
             if body in earlier:
                 echoed = answered.SAME_ECHO
             elif previous and buyer.strip():
-                echoed = answered.echo(body, earlier)
+                echoed = answered.echo_of(body, frozenset(earlier))
         return cls(message, buyer, previous, echoed)
 
 
