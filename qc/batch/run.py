@@ -402,7 +402,7 @@ class LeanScoring:
     def merge_output(self, output: ChunkOutput) -> None:
         """Add a chunk's tally and its verdicts and evidence, which come as ready spool rows."""
         self.verdicts.add(output.rows)
-        self.evidence += len(output.rows.evidence)
+        self.evidence += output.rows.refs
         self.tally.merge(output.tally)
 
     def extend(self, verdicts: Iterable[MessageVerdict], evidence: Iterable[EvidenceRef]) -> None:

@@ -10,13 +10,16 @@ the scorer asks.
 
 from __future__ import annotations
 
+import marshal
 import pickle
 import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from operator import itemgetter
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 from qc.batch.chunks import PackedRecords
 from qc.batch.verdict_rows import SpoolRows, key_text
@@ -45,10 +48,7 @@ class VerdictSpool:
         self._db.execute(
             "CREATE TABLE v (date BLOB, agent BLOB, conversation BLOB, message INTEGER, row BLOB)"
         )
-        self._db.execute(
-            "CREATE TABLE e (date BLOB, agent BLOB, conversation BLOB, message INTEGER,"
-            " kind TEXT, finding TEXT, weight)"  # no affinity: an int weight stays an int
-        )
+        self._db.execute("CREATE TABLE e (date BLOB, agent BLOB, conversation BLOB, refs BLOB)")
         self._count = 0
 
     def extend(self, verdicts: Iterable[MessageVerdict]) -> None:
@@ -65,26 +65,26 @@ class VerdictSpool:
             self._db.executemany("INSERT INTO v VALUES (?, ?, ?, ?, ?)", rows.verdicts)
             self._count += len(rows.verdicts)
         if rows.evidence:
-            self._db.executemany("INSERT INTO e VALUES (?, ?, ?, ?, ?, ?, ?)", rows.evidence)
+            self._db.executemany("INSERT INTO e VALUES (?, ?, ?, ?)", rows.evidence)
 
     def evidence(self) -> Iterator[EvidenceRef]:
         """Every evidence ref added so far, sorted as the verdicts are."""
         cursor = self._db.execute(
-            "SELECT date, agent, conversation, message, kind, finding, weight FROM e"
-            " ORDER BY date, agent, conversation, message"
+            "SELECT date, agent, conversation, refs FROM e ORDER BY date, agent, conversation"
         )
         texts: dict[bytes, str] = {}  # dates and agents: a handful, decoded once
-        last_key, last = b"", ""
         make = EvidenceRef._make
+        key: tuple[bytes, bytes, bytes] | None = None
+        items: list[tuple[int, str, str, float]] = []
         while batch := cursor.fetchmany(_FETCH):
-            for day, agent, conversation, index, kind, finding, weight in batch:
-                if conversation != last_key:
-                    last_key, last = conversation, key_text(conversation)
-                if (d := texts.get(day)) is None:
-                    d = texts[day] = key_text(day)
-                if (a := texts.get(agent)) is None:
-                    a = texts[agent] = key_text(agent)
-                yield make((a, d, kind, finding, last, index, weight))
+            for day, agent, conversation, refs in batch:
+                if (day, agent, conversation) != key:
+                    yield from _refs(key, items, texts, make)
+                    key, items = (day, agent, conversation), []
+                # One row per conversation from a chunk; refs added in pieces (Spark's part
+                # files) may give a conversation several rows: their refs are sorted together.
+                items.extend(marshal.loads(refs))
+        yield from _refs(key, items, texts, make)
 
     def __len__(self) -> int:
         return self._count
@@ -106,6 +106,26 @@ class VerdictSpool:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _refs(
+    key: tuple[bytes, bytes, bytes] | None,
+    items: list[tuple[int, str, str, float]],
+    texts: dict[bytes, str],
+    make: Any,
+) -> Iterator[EvidenceRef]:
+    """The refs of one (day, agent, conversation) in message order (a stable sort: ties stay as added)."""
+    if key is None:
+        return
+    day, agent, conversation = key
+    if (d := texts.get(day)) is None:
+        d = texts[day] = key_text(day)
+    if (a := texts.get(agent)) is None:
+        a = texts[agent] = key_text(agent)
+    cid = key_text(conversation)
+    items.sort(key=itemgetter(0))
+    for index, kind, finding, weight in items:
+        yield make((a, d, kind, finding, cid, index, weight))
 
 
 class RecordSpool:
