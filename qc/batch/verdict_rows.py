@@ -31,7 +31,7 @@ def _key(text: str) -> bytes:
 Row = tuple[bytes, bytes, bytes, int, bytes]
 # The evidence refs of one (day, agent, conversation): the sort keys, then the refs' own
 # (message index, kind, finding id, weight) in one marshalled tuple. A conversation's refs are
-# read back as one row (a third as many rows as refs on a real-text day), and the keys of a row
+# read back as one row (two fifths as many rows as refs on a real-text day), and the keys of a row
 # are decoded once: the end of a run, which reads every ref back alone, took half the time.
 EvidenceRow = tuple[bytes, bytes, bytes, bytes]
 
