@@ -19,7 +19,6 @@ from datetime import datetime
 from operator import itemgetter
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 
 from qc.batch.chunks import PackedRecords
 from qc.batch.verdict_rows import SpoolRows, key_text
@@ -73,18 +72,17 @@ class VerdictSpool:
             "SELECT date, agent, conversation, refs FROM e ORDER BY date, agent, conversation"
         )
         texts: dict[bytes, str] = {}  # dates and agents: a handful, decoded once
-        make = EvidenceRef._make
         key: tuple[bytes, bytes, bytes] | None = None
         items: list[tuple[int, str, str, float]] = []
         while batch := cursor.fetchmany(_FETCH):
             for day, agent, conversation, refs in batch:
                 if (day, agent, conversation) != key:
-                    yield from _refs(key, items, texts, make)
+                    yield from _refs(key, items, texts)
                     key, items = (day, agent, conversation), []
                 # One row per conversation from a chunk; refs added in pieces (Spark's part
                 # files) may give a conversation several rows: their refs are sorted together.
                 items.extend(marshal.loads(refs))
-        yield from _refs(key, items, texts, make)
+        yield from _refs(key, items, texts)
 
     def __len__(self) -> int:
         return self._count
@@ -109,10 +107,7 @@ class VerdictSpool:
 
 
 def _refs(
-    key: tuple[bytes, bytes, bytes] | None,
-    items: list[tuple[int, str, str, float]],
-    texts: dict[bytes, str],
-    make: Any,
+    key: tuple[bytes, bytes, bytes] | None, items: list[tuple[int, str, str, float]], texts: dict[bytes, str]
 ) -> Iterator[EvidenceRef]:
     """The refs of one (day, agent, conversation) in message order (a stable sort: ties stay as added)."""
     if key is None:
@@ -125,7 +120,7 @@ def _refs(
     cid = key_text(conversation)
     items.sort(key=itemgetter(0))
     for index, kind, finding, weight in items:
-        yield make((a, d, kind, finding, cid, index, weight))
+        yield EvidenceRef(a, d, kind, finding, cid, index, weight)
 
 
 class RecordSpool:

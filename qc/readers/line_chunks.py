@@ -171,13 +171,7 @@ class LineSplit:
                     after = end if newline < 0 else newline + 1
                     raw = block[at:after]
                     number += 1
-                    if (
-                        opening is not None
-                        and raw.startswith(opening)
-                        and b"\\" not in raw
-                        and raw.count(b"{") == 1
-                        and raw.count(id_key) == 1
-                    ):
+                    if opening is not None and raw.startswith(opening) and _plain(raw, opening):
                         at = after
                         continue
                     try:

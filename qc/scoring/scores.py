@@ -297,16 +297,12 @@ def score_agents(inputs: ScoreInputs, card: Scorecard, windows: Windows | None =
     windows = windows or Windows.daily()
     periods: dict[str, Period] = {}
 
-    labels: dict[str, str | None] = {}  # asked once per verdict and evidence ref: a few days each
-
     def window(day: str) -> str | None:
-        if day in labels:
-            return labels[day]
         p = windows.of(day)
-        if p is not None:
-            periods.setdefault(p.label, p)
-        labels[day] = label = None if p is None else p.label
-        return label
+        if p is None:
+            return None
+        periods.setdefault(p.label, p)
+        return p.label
 
     pools: dict[tuple[str, str], MetricPool] = defaultdict(MetricPool)
     for part in inputs.parts:
