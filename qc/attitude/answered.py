@@ -167,6 +167,15 @@ def _numbers(cues: CueLexicon) -> re.Pattern[str]:
     return re.compile(f"[0-9{re.escape(''.join(sorted(_words(cues).number_chars)))}]")
 
 
+# The character and 2-gram sets of a text cost 1-3 KB each (a set table, a str per CJK
+# character or pair). Full-size caches of them held about 60 MB per worker on a real-text
+# day; the pair caches of the rule answer most repeats first, so on that day these smaller
+# ones cost no measurable time (the reply and buyer caches hit one lookup in six even at
+# 4,096 entries).
+_CONTENT_CACHE_SIZE = 512
+_BIGRAM_CACHE_SIZE = 1024
+
+
 @dataclass(frozen=True, slots=True)
 class _Buyer:
     """What the answered-cues read of a buyer turn: its content and what it asks."""
@@ -190,7 +199,7 @@ class _Reply:
     number: bool
 
 
-@lru_cache(maxsize=TEXT_CACHE_SIZE)
+@lru_cache(maxsize=_CONTENT_CACHE_SIZE)
 def _buyer(cues: CueLexicon, buyer: str) -> _Buyer:
     words = _words(cues)
     tail = fold(cues.buyer_tail(buyer))
@@ -207,7 +216,7 @@ def _buyer(cues: CueLexicon, buyer: str) -> _Buyer:
     )
 
 
-@lru_cache(maxsize=TEXT_CACHE_SIZE)
+@lru_cache(maxsize=_CONTENT_CACHE_SIZE)
 def _reply(cues: CueLexicon, reply: str) -> _Reply:
     words = _words(cues)
     folded = fold(reply)
@@ -266,7 +275,7 @@ def _distinct(core: str) -> int:
     return len(set(core))
 
 
-@lru_cache(maxsize=TEXT_CACHE_SIZE)
+@lru_cache(maxsize=_BIGRAM_CACHE_SIZE)
 def _bigrams(core: str) -> frozenset[str]:
     return frozenset(_PAIRS.findall(core)) if len(core) > 1 else frozenset({core})
 

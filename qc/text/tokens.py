@@ -38,8 +38,9 @@ _FOLDABLE: re.Pattern[str] | None = None
 
 # Entries of each per-text cache (fold, tokens, turn kinds, features). Chats repeat short
 # replies and stock phrases, which a cache this size keeps (the rest, with order numbers and
-# addresses, never repeats anyway); small enough that a worker's caches are full after its
-# first few tens of thousands of messages, so its memory stays flat from then on.
+# addresses, never repeats anyway). A worker's memory grows while its caches (these and the
+# attitude rule's) fill, and stops when they are full: after a few hundred thousand
+# messages on the benchmark days.
 TEXT_CACHE_SIZE = 4096
 
 
