@@ -47,7 +47,7 @@ from qc.attitude.hashing import (
     ngram_spans,
     ragged_take,
 )
-from qc.text.tokens import fold
+from qc.text.tokens import TEXT_CACHE_SIZE, fold
 
 __all__ = [
     "FEATURE_VERSION",
@@ -112,7 +112,7 @@ def normalize(text: str) -> str:
     return _PLACEHOLDER_OR_DIGITS.sub("0", fold(text))
 
 
-@lru_cache(maxsize=1 << 15)
+@lru_cache(maxsize=TEXT_CACHE_SIZE)
 def ngram_key(text: str) -> str:
     """A text that every n-gram block reads as it reads ``text``: ``normalize(text)`` where that is stable.
 
@@ -135,6 +135,7 @@ def core(text: str) -> str:
     return _NOT_CORE.sub("", _EMOJI.sub("", text))
 
 
+# Larger than the other text caches: every reply reads the cores of its whole window again.
 @lru_cache(maxsize=1 << 15)
 def folded_core(text: str) -> str:
     """``core(fold(text))``, cached: a message is read again by every reply in its window."""
