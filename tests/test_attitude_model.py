@@ -503,74 +503,9 @@ def test_the_rule_finds_the_same_whatever_its_cache_bounds(monkeypatch) -> None:
     roomy = AttitudeClassifierRule(model)
     expected = [f for batch in batches for found in roomy.check_batch(batch) for f in found]
     monkeypatch.setattr(rule_module, "_CACHE_SIZE", 3)
-    monkeypatch.setattr(rule_module, "_TURN_TABLE_BITS", 1)
+    monkeypatch.setattr(rule_module, "_TURN_CACHE_SIZE", 2)
     tight = AttitudeClassifierRule(model)
     assert tight._turn_scores.size == 2 and tight._reply.size == 3
     found = [f for batch in batches for found in tight.check_batch(batch) for f in found]
     assert [f.to_json() for f in found] == [f.to_json() for f in expected]
     assert len(expected) > 50  # the demo day has findings in plenty
-
-
-@settings(max_examples=60, deadline=None)
-@given(
-    batches=st.lists(
-        st.lists(
-            st.tuples(
-                st.sampled_from(["好的", "稍等", "自己看", "亲"]), st.sampled_from(["", "在吗", "几天到"])
-            ),
-            min_size=0,
-            max_size=6,
-        ),
-        min_size=1,
-        max_size=8,
-    ),
-    bits=st.integers(min_value=0, max_value=3),
-)
-def test_the_turn_table_gives_every_turn_its_own_row_whatever_collides(batches, bits) -> None:
-    # A table of one to eight slots: turns keep landing in each other's slots, and a row must
-    # always be the one computed for that very turn, each distinct missing turn computed once.
-    from qc.attitude.features import Turn
-    from qc.attitude.rule import _TurnTable
-
-    def row(turn: Turn) -> list[float]:
-        return [float(len(turn.reply)), float(hash(turn) % 1000), float(turn.echo)]
-
-    asked: list[list[Turn]] = []
-
-    def compute(turns: list[Turn]) -> np.ndarray:
-        asked.append(turns)
-        return np.array([row(t) for t in turns])
-
-    table = _TurnTable(compute, 3, bits)
-    for batch in batches:
-        turns = [Turn(reply, buyer, "", 0) for reply, buyer in batch]
-        asked.clear()
-        got = table.get_many(turns)
-        assert got.shape == (len(turns), 3)
-        assert got.tolist() == [row(t) for t in turns]
-        for computed in asked:
-            assert len(computed) == len(set(computed))
-    # Numbers only: the table keeps no turn (nor its texts) alive.
-    kept = [v for k, v in vars(table).items() if k != "compute"]
-    assert all(isinstance(v, (np.ndarray, int)) for v in kept)
-
-
-def test_the_turn_table_answers_a_repeated_turn_without_computing_it_again() -> None:
-    from qc.attitude.features import Turn
-    from qc.attitude.rule import _TurnTable
-
-    calls: list[int] = []
-
-    def compute(turns: list) -> np.ndarray:
-        calls.append(len(turns))
-        return np.ones((len(turns), 3))
-
-    table = _TurnTable(compute, 3, 16)
-    turns = [Turn(f"回复{i}", "在吗", "", 0) for i in range(20)]
-    table.get_many(turns)
-    table.get_many(turns[::-1])
-    # Only a turn whose slot another turn of the batch took can be missing the second time.
-    slot = [hash(t) & table.mask for t in turns]
-    shared = sum(1 for s in slot if slot.count(s) > 1)
-    assert calls[0] == 20
-    assert sum(calls[1:]) <= shared

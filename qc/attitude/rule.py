@@ -48,9 +48,8 @@ KIND_NAMES = {"impatience": "不够耐心", "conflict": "与买家发生冲突"}
 # ones: 20,000 entries each were no faster there than this size and kept tens of MB more
 # alive per worker.
 _CACHE_SIZE = 4_096
-# Slots of the turn table (2 ** this): a turn found there skips every other cache. 65,536
-# slots take 2.6 MB, fixed from the start.
-_TURN_TABLE_BITS = 16
+# Distinct turns whose scores a rule keeps; a turn found here skips every other cache.
+_TURN_CACHE_SIZE = 40_000
 # How many cues an explanation names, and how many of the strongest columns are named first.
 _EXPLAIN_TOP = 3
 _EXPLAIN_NAMED = 8
@@ -102,58 +101,6 @@ class _Parts:
         return out
 
 
-def _text_hash(turn: Turn) -> int:
-    # A second 64-bit tag independent of hash(turn), which combines the texts' own hashes.
-    return hash(f"{turn.echo}\x1f{turn.reply}\x1f{turn.buyer}\x1f{turn.previous}")
-
-
-class _TurnTable:
-    """The score rows of recent turns in fixed arrays: a worker's memory does not grow as it fills.
-
-    Direct-mapped: a turn lives in the slot its hash names, under two 64-bit tags (the hash
-    of the turn and of its texts joined), and a newer turn meant for that slot replaces it.
-    The table keeps numbers only, not the turns: a map of 40,000 turns kept their texts alive
-    and grew a worker by 15-30 MB over a million messages. A false hit needs both tags of
-    another turn to match, about one chance in 2**112 per lookup.
-    """
-
-    def __init__(
-        self, compute: Callable[[list[Turn]], npt.NDArray[np.float64]], width: int, bits: int
-    ) -> None:
-        self.compute = compute
-        self.size = 1 << bits
-        self.mask = self.size - 1
-        # Written now (np.full, not np.zeros), so the table's pages count from the start.
-        self.tags = np.full((self.size, 2), 0, dtype=np.int64)
-        self.used = np.full(self.size, False)
-        self.table = np.full((self.size, width), 0.0)
-
-    def get_many(self, turns: Sequence[Turn]) -> npt.NDArray[np.float64]:
-        """The rows of ``turns``, shape ``(len(turns), width)``; the missing ones computed together."""
-        n = len(turns)
-        tags = np.empty((n, 2), dtype=np.int64)
-        tags[:, 0] = np.fromiter(map(hash, turns), dtype=np.int64, count=n)
-        tags[:, 1] = np.fromiter(map(_text_hash, turns), dtype=np.int64, count=n)
-        slots = tags[:, 0] & self.mask
-        hit = self.used[slots] & (self.tags[slots] == tags).all(axis=1)
-        out = self.table[slots]
-        if hit.all():
-            return out
-        missing = np.flatnonzero(~hit)
-        distinct: dict[Turn, int] = {}
-        which = [distinct.setdefault(turns[i], len(distinct)) for i in missing.tolist()]
-        out[missing] = self.compute(list(distinct))[which]
-        # One writer per slot (the last missing turn bound for it), so a slot's tags and row
-        # always come from the same turn.
-        last = missing[::-1]
-        _, first = np.unique(slots[last], return_index=True)
-        keep = last[first]
-        self.tags[slots[keep]] = tags[keep]
-        self.table[slots[keep]] = out[keep]
-        self.used[slots[keep]] = True
-        return out
-
-
 def _keep(cache: OrderedDict[K, V], key: K, value: V) -> V:
     """Put ``value`` under ``key``, dropping the oldest entry past the cache's bound; return it."""
     cache[key] = value
@@ -180,7 +127,7 @@ class AttitudeClassifierRule(BaseRule):
         self._cross = _Parts(lambda keys: model.scores(f.cross_block(keys), len(keys)), width)
         self._cues = _Parts(lambda sets: model.scores(f.cue_columns(sets), len(sets)), width)
         self._answers = _Parts(lambda sets: model.scores(f.answer_columns(sets), len(sets)), width)
-        self._turn_scores = _TurnTable(self._scores, width, _TURN_TABLE_BITS)
+        self._turn_scores = _Parts(self._scores, width, _TURN_CACHE_SIZE)
         self._answer_sets: OrderedDict[tuple[Any, ...], frozenset[str]] = OrderedDict()
         self._pair_states: OrderedDict[tuple[str, str], frozenset[str]] = OrderedDict()
         self._cue_sets: OrderedDict[tuple[Any, ...], frozenset[str]] = OrderedDict()
