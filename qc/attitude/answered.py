@@ -284,7 +284,11 @@ def _bigrams(core: str) -> frozenset[str]:
 NO_ECHO, NEAR_ECHO, SAME_ECHO = 0, 1, 2
 
 
-@lru_cache(maxsize=TEXT_CACHE_SIZE)
+# Larger than the text caches: the key is a reply with the set of the agent's earlier messages
+# in its window, which recur less often than either text. On a real-text day at 4,096 entries
+# three lookups in five missed, at 16,384 one in ten (nearly all first sights), and the day
+# of a million messages ran 3% faster with --jobs 2.
+@lru_cache(maxsize=4 * TEXT_CACHE_SIZE)
 def echo_of(reply_core: str, earlier: frozenset[str]) -> int:
     """:func:`echo`, cached: a day repeats its stock replies after the same stock messages.
 
