@@ -132,8 +132,8 @@ class AttitudeClassifierRule(BaseRule):
         self._pair_states: OrderedDict[tuple[str, str], frozenset[str]] = OrderedDict()
         self._cue_sets: OrderedDict[tuple[Any, ...], frozenset[str]] = OrderedDict()
         self._explained: OrderedDict[tuple[Any, ...], tuple[str, ...]] = OrderedDict()
-        # One instance of each distinct set: the caches above hold 20,000 sets each but only a
-        # few thousand differ, and a set costs 200–700 bytes (about 20 MB a worker on real text).
+        # One instance of each distinct set: the caches above hold thousands of sets each but
+        # far fewer differ, and a set costs 200–700 bytes.
         self._sets: dict[frozenset[str], frozenset[str]] = {}
 
     @property
