@@ -225,11 +225,11 @@ class Turn(NamedTuple):
         body = folded_core(message)
         echoed = answered.NO_ECHO
         if len(body) > 3:
-            earlier = {folded_core(t) for role, t in window if role == "agent"}
+            earlier = frozenset([folded_core(t) for role, t in window if role == "agent"])
             if body in earlier:
                 echoed = answered.SAME_ECHO
             elif previous and buyer.strip():
-                echoed = answered.echo_of(body, frozenset(earlier))
+                echoed = answered.echo_of(body, earlier)
         return cls(message, buyer, previous, echoed)
 
 
