@@ -94,7 +94,7 @@ def stage_costs(day: Path, batch_size: int = 256) -> tuple[int, list[tuple[str, 
     t = clock()
     outputs = [pickle.loads(pickle.dumps(o, protocol=pickle.HIGHEST_PROTOCOL)) for o in outputs]
     scoring = LeanScoring(card)
-    with tempfile.TemporaryFile("w+", encoding="utf-8") as sink:
+    with tempfile.TemporaryFile("w+b") as sink:
         for o in outputs:
             sink.write(o.findings)
             sink.write(o.summaries)

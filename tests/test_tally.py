@@ -50,7 +50,7 @@ def test_chunk_tallies_merged_in_order_equal_one_tally(cuts):
         verdict_rows += part.rows.verdicts
         evidence_rows += part.rows.evidence
     assert _state(merged) == _state(whole.tally)
-    assert "".join(findings) == whole.findings and "".join(summaries) == whole.summaries
+    assert b"".join(findings) == whole.findings and b"".join(summaries) == whole.summaries
     # The verdicts and evidence refs leave the tally as spool rows: the same rows, in input order.
     assert verdict_rows == whole.rows.verdicts and evidence_rows == whole.rows.evidence
     one = ScoreTally(CARD)

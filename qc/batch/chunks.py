@@ -23,7 +23,7 @@ from functools import partial
 from typing import Any
 
 from qc.batch.verdict_rows import SpoolRows
-from qc.outputs.writers import conversation_summary, dumps, finding_records
+from qc.outputs.writers import conversation_summary, dumpb, finding_records
 from qc.run.inspector import ConversationResult
 from qc.schema import Finding
 from qc.scoring.card import MessageVerdict, Scorecard, attribute
@@ -143,8 +143,8 @@ class ScoreTally:
 class ChunkOutput:
     """Inspected conversations as a lean run keeps them: output text and a tally."""
 
-    findings: str  # findings.jsonl lines
-    summaries: str  # conversations.jsonl lines
+    findings: bytes  # findings.jsonl lines, UTF-8
+    summaries: bytes  # conversations.jsonl lines, UTF-8
     tally: ScoreTally  # without its verdicts and evidence, which travel as ``rows``
     rows: SpoolRows
 
@@ -160,12 +160,13 @@ class ChunkOutputTask:
         return chunk_output(results, self.card)
 
 
-def result_lines(result: ConversationResult) -> tuple[list[str], str]:
-    """One inspected conversation's findings.jsonl lines and its conversations.jsonl line, without newlines.
+def result_lines(result: ConversationResult) -> tuple[list[bytes], bytes]:
+    """One inspected conversation's findings.jsonl lines and conversations.jsonl line, UTF-8, no newlines.
 
-    The one place those lines are made, for every engine (local, ``--jobs``, Spark).
+    The one place those lines are made, for every engine (local, ``--jobs``, Spark). Bytes,
+    because they go to files as they are (:func:`~qc.outputs.writers.dumpb`).
     """
-    return [dumps(record) for record in finding_records(result.findings)], dumps(conversation_summary(result))
+    return [dumpb(record) for record in finding_records(result.findings)], dumpb(conversation_summary(result))
 
 
 def count_result(
@@ -192,16 +193,20 @@ def chunk_output(results: Iterable[ConversationResult], card: Scorecard) -> Chun
     that is how the lean run keeps them, and rows cost less to send back than the objects.
     """
     tally = ScoreTally(card)
-    findings: list[str] = []
-    summaries: list[str] = []
+    findings: list[bytes] = []
+    summaries: list[bytes] = []
     for result in results:
         result = count_result(tally, result, card)
         lines, summary = result_lines(result)
-        findings.extend(line + "\n" for line in lines)
-        summaries.append(summary + "\n")
+        findings.extend(lines)
+        summaries.append(summary)
     rows = SpoolRows.of(tally.verdicts, tally.evidence)
     tally.verdicts, tally.evidence = [], []
-    return ChunkOutput("".join(findings), "".join(summaries), tally, rows)
+    return ChunkOutput(_lines(findings), _lines(summaries), tally, rows)
+
+
+def _lines(lines: list[bytes]) -> bytes:
+    return b"\n".join(lines) + b"\n" if lines else b""
 
 
 @dataclass(slots=True)
@@ -230,8 +235,8 @@ class PackedRecords:
 class ChunkRecords:
     """Inspected conversations as a run saved to a store keeps them: output text and packed records."""
 
-    findings: str
-    summaries: str
+    findings: bytes  # UTF-8, as ChunkOutput's
+    summaries: bytes
     records: PackedRecords
     finding_count: int
     evidence_count: int
@@ -250,16 +255,16 @@ class ChunkRecordsTask:
     def __call__(self, results: list[ConversationResult]) -> ChunkRecords:
         """The batch's output lines and its conversation records, packed."""
         card = self.card
-        findings: list[str] = []
-        summaries: list[str] = []
+        findings: list[bytes] = []
+        summaries: list[bytes] = []
         packed = PackedRecords()
         found = evidence = 0
         for result in results:
             result = with_evidence(result, card)
             lines, summary = result_lines(result)
-            findings.extend(line + "\n" for line in lines)
-            summaries.append(summary + "\n")
+            findings.extend(lines)
+            summaries.append(summary)
             packed.add(conversation_record(result.conversation, result.findings, card))
             found += len(result.findings)
             evidence += sum(1 for f in result.findings if f.kind in card.evidence_kinds)
-        return ChunkRecords("".join(findings), "".join(summaries), packed, found, evidence)
+        return ChunkRecords(_lines(findings), _lines(summaries), packed, found, evidence)

@@ -329,7 +329,7 @@ def _per_conversation(outputs: Iterable[Out]) -> Iterator[Out | None]:
     rejected has no conversation, so nothing to write or add: it yields nothing.
     """
     for output in outputs:
-        count = output.summaries.count("\n")
+        count = output.summaries.count(b"\n")
         if count == 0:
             continue
         for _ in range(count - 1):
@@ -340,9 +340,10 @@ def _per_conversation(outputs: Iterable[Out]) -> Iterator[Out | None]:
 def _write_chunks(outputs: Iterable[Out], out_dir: Path, keep: Callable[[Out], None]) -> None:
     """Write the lines of each chunk's output as it arrives, then hand the chunk to ``keep``."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    # Binary: the lines come as UTF-8 bytes (qc.batch.chunks).
     with (
-        (out_dir / FINDINGS_FILE).open("w", encoding="utf-8") as findings_fh,
-        (out_dir / CONVERSATIONS_FILE).open("w", encoding="utf-8") as conversations_fh,
+        (out_dir / FINDINGS_FILE).open("wb") as findings_fh,
+        (out_dir / CONVERSATIONS_FILE).open("wb") as conversations_fh,
     ):
         for output in outputs:
             findings_fh.write(output.findings)

@@ -328,9 +328,9 @@ class InspectTask:
             # Evidence findings added and the conversation counted, as every engine does.
             result = count_result(tally, result, card, order=at)
             lines, summary = result_lines(result)
-            yield where, (CONVERSATIONS, day, *at, 0, cid, summary, warnings or None)
+            yield where, (CONVERSATIONS, day, *at, 0, cid, summary.decode("utf-8"), warnings or None)
             for position, line in enumerate(lines):
-                yield where, (FINDINGS, day, *at, position, cid, line, None)
+                yield where, (FINDINGS, day, *at, position, cid, line.decode("utf-8"), None)
             if self.transcripts:
                 yield where, (TRANSCRIPTS, day, *at, 0, cid, dumps(conversation.to_json()), None)
             # Verdicts and evidence references go to files, not to the driver's memory.

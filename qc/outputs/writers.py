@@ -39,6 +39,20 @@ def dumps(record: dict[str, Any]) -> str:
         return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
 
 
+def dumpb(record: dict[str, Any]) -> bytes:
+    """:func:`dumps` as UTF-8 bytes, for lines that go to a file without ever being a str.
+
+    A worker's output lines travel to the main process and on to the file as bytes: orjson
+    makes bytes, and a str would be decoded, pickled (encoded), unpickled (decoded) and written
+    (encoded) again on the way, about 1 µs per message of a real-text day.
+    """
+    try:
+        return orjson.dumps(record)
+    except TypeError:
+        # Strict, as writing the text to a UTF-8 file is (readers reject lone surrogates).
+        return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
 def write_jsonl(handle: IO[str], records: Iterable[dict[str, Any]]) -> int:
     """Write records as JSON Lines; returns how many were written."""
     n = 0
