@@ -215,9 +215,8 @@ def finding_id(
     rule, model or lexicon version takes part (the store's migration 10 re-keyed the
     findings saved before with a frozen copy of it).
     """
-    key = "\x1f".join(
-        str(part) for part in ("finding/2", conversation_id, message_index, kind, entry, start, end)
-    )
+    # An f-string writes each part as str() does (None as "None").
+    key = f"finding/2\x1f{conversation_id}\x1f{message_index}\x1f{kind}\x1f{entry}\x1f{start}\x1f{end}"
     return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
 
 

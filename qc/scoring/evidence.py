@@ -39,37 +39,49 @@ def _fmt(seconds: float) -> str:
     return f"{seconds:.1f}".rstrip("0").rstrip(".")
 
 
-def _slow(conversation: Conversation, turn: Turn, kind: str, item: Item, what: str) -> Finding | None:
-    _, limit = item.measure()
-    if turn.reply_index is None or turn.delay_us is None or turn.delay_us <= round(limit * US):
+class _Limit:
+    """A slow-reply item's limit, read and written once per conversation instead of once per turn."""
+
+    __slots__ = ("item", "kind", "rule", "seconds", "us", "text", "what")
+
+    def __init__(self, item: Item, kind: str, what: str) -> None:
+        _, limit = item.measure()
+        self.item, self.kind, self.what = item, kind, what
+        self.rule = EVIDENCE_RULES[item.metric or ""]
+        self.seconds, self.us, self.text = limit, round(limit * US), _fmt(limit)
+
+
+def _slow(conversation: Conversation, turn: Turn, limit: _Limit) -> Finding | None:
+    delay_us = turn.delay_us
+    if turn.reply_index is None or delay_us is None or delay_us <= limit.us:
         return None
-    delay = turn.delay_us / US
-    over = (turn.delay_us - round(limit * US)) / US
-    reply = conversation.messages[turn.reply_index]
+    item = limit.item
+    delay = delay_us / US
+    over = (delay_us - limit.us) / US
     return Finding(
         conversation_id=conversation.id,
         message_index=turn.reply_index,
-        kind=kind,
+        kind=limit.kind,
         score=1.0,
         evidence=Evidence(
-            rule=EVIDENCE_RULES[item.metric or ""],
+            rule=limit.rule,
             summary=(
-                f"{what} {_fmt(delay)} s after the buyer's message {turn.first_index}:"
-                f" {_fmt(over)} s over the {_fmt(limit)} s limit of {item.label}"
+                f"{limit.what} {_fmt(delay)} s after the buyer's message {turn.first_index}:"
+                f" {_fmt(over)} s over the {limit.text} s limit of {item.label}"
             ),
             pattern=item.id,
             details={
                 "item": item.id,
                 "buyer_index": turn.first_index,
                 "reply_index": turn.reply_index,
-                "delay_us": turn.delay_us,
+                "delay_us": delay_us,
                 "delay_s": delay,
-                "limit_s": limit,
+                "limit_s": limit.seconds,
                 "over_s": over,
             },
         ),
         agent=turn.agent,
-        text=reply.text,
+        text=conversation.messages[turn.reply_index].text,
     )
 
 
@@ -132,9 +144,10 @@ def timing_findings(
     out: list[Finding] = []
     for kind, item in kinds.items():
         if item.metric == "avg_response_s":
-            out.extend(f for t in turns if (f := _slow(conversation, t, kind, item, "replied")) is not None)
+            limit = _Limit(item, kind, "replied")
+            out.extend(f for t in turns if (f := _slow(conversation, t, limit)) is not None)
         elif item.metric == "first_response_s" and turns:
-            first = _slow(conversation, turns[0], kind, item, "first reply")
+            first = _slow(conversation, turns[0], _Limit(item, kind, "first reply"))
             out.extend([first] if first is not None else [])
         elif item.metric == "reply_rate":
             out.extend(_missed(conversation, turns, kind, item))
