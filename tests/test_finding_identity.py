@@ -33,6 +33,26 @@ def phrase_finding(cid: str, index: int, lexicon: str, start: int = 0, end: int 
     return Finding(cid, index, "forbidden_phrase", 1.0, evidence, agent="店:小美", start=start, end=end)
 
 
+def test_the_id_is_the_sha1_of_its_parts_joined_as_saved_stores_expect():
+    """The recipe every saved id was made with: ``str`` of each part, joined by U+001F, SHA-1, 16 hex digits.
+
+    Stores, reviews and appeals hold these ids, so a faster way of writing the key must give
+    the same bytes (None as "None", Chinese kept, numbers in decimal).
+    """
+    import hashlib
+
+    cases = [
+        ("c1", 1, "impatience", None, None, None),
+        ("会话-7", 0, "forbidden_phrase", "FP-0002", 3, 9),
+        ("c\u00e9", 12, "slow_reply", "average_response", None, None),
+    ]
+    for parts in cases:
+        key = "\x1f".join(str(p) for p in ("finding/2", *parts))
+        assert finding_id(*parts) == hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
+    # The value saved before this test was written.
+    assert finding_id("c1", 1, "impatience", None, None, None) == "971dd5ec869a1f8f"
+
+
 def test_the_id_ignores_rule_and_version_but_not_what_the_finding_is_about():
     a, b = model_finding("c1", 1, "attitude@1.0.0"), model_finding("c1", 1, "attitude@2.0.0")
     assert a.id == b.id == finding_id("c1", 1, "impatience", None, None, None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -107,6 +108,25 @@ def test_dumps_falls_back_to_the_standard_library_for_what_orjson_refuses() -> N
 
     for record in ({"text": "a\udc80b"}, {"n": 2**70}, {"d": {1: "x"}}):
         assert dumps(record) == json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.text(max_size=8), _json_values, max_size=6))
+def test_dumpb_is_the_line_of_dumps_in_utf8(record: dict) -> None:
+    """The bytes a worker sends and the main process writes are the text of dumps, UTF-8."""
+    from qc.outputs.writers import dumpb, dumps
+
+    assert dumpb(record) == dumps(record).encode("utf-8")
+
+
+def test_dumpb_falls_back_as_dumps_does_and_refuses_what_utf8_cannot_hold() -> None:
+    """What orjson refuses goes through the standard library; a lone surrogate cannot be UTF-8."""
+    from qc.outputs.writers import dumpb, dumps
+
+    for record in ({"n": 2**70}, {"d": {1: "x"}}):
+        assert dumpb(record) == dumps(record).encode("utf-8")
+    with pytest.raises(UnicodeEncodeError):
+        dumpb({"text": "a\udc80b"})
 
 
 def test_dumps_writes_numbers_json_can_hold() -> None:
