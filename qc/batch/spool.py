@@ -119,8 +119,10 @@ def _refs(
         a = texts[agent] = key_text(agent)
     cid = key_text(conversation)
     items.sort(key=itemgetter(0))
+    # tuple.__new__ straight from C: the named tuple's own __new__ and _make are Python functions.
+    new = tuple.__new__
     for index, kind, finding, weight in items:
-        yield EvidenceRef(a, d, kind, finding, cid, index, weight)
+        yield new(EvidenceRef, (a, d, kind, finding, cid, index, weight))
 
 
 class RecordSpool:
