@@ -88,3 +88,64 @@ def test_spool_deletes_its_file_when_closed(tmp_path):
     assert any(tmp_path.iterdir())
     spool.close()
     assert not any(tmp_path.iterdir())
+
+
+_CIDS = [f"c{n}" for n in range(18)] + ["会话7", "B2", "a1", "Z", "订单-03", "c1a"]
+_AGENTS = ["店:小美", "柚子优选旗舰店:木木"]
+_DAYS = ["2026-11-24", "2026-11-25"]
+
+
+@st.composite
+def _scored_refs(draw):
+    keys = draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(_DAYS),
+                st.sampled_from(_AGENTS),
+                st.sampled_from(_CIDS),
+                st.integers(0, 60),
+                st.sampled_from(["slow_response", "missed_reply"]),
+            ),
+            unique=True,
+            max_size=80,
+        )
+    )
+    weight = st.one_of(st.just(1), st.floats(0.1, 900, allow_nan=False))
+    return [EvidenceRef(a, d, k, f"{n:016x}", c, i, draw(weight)) for n, (d, a, c, i, k) in enumerate(keys)]
+
+
+@given(_scored_refs(), st.randoms(use_true_random=False))
+@settings(max_examples=60, deadline=None)
+def test_scoring_the_spools_sorted_refs_by_id_gives_the_scores_of_the_refs(refs, rnd):
+    """A lean run scores the spool's refs keeping only their finding ids: the same deductions and rows."""
+    from qc.scoring.card import load_scorecard
+    from qc.scoring.metrics import MetricPart
+    from qc.scoring.periods import Windows
+    from qc.scoring.scores import ScoreInputs, score_agents
+
+    card = load_scorecard()
+
+    def parts() -> list[MetricPart]:
+        # Every agent-day slow (100 s a turn) and answering only half its buyers: both items charge
+        # (24 conversations: above both items' min_sample).
+        return [
+            MetricPart(agent, day, "店", cid, conversations=1, buyers_received=1, buyers_replied=n % 2,
+                       messages=2, buyer_messages=2, turns=1, turns_replied=1, timed_turns=1,
+                       delay_us=100_000_000)
+            for day in _DAYS
+            for agent in _AGENTS
+            for n, cid in enumerate(_CIDS)
+        ]  # fmt: skip
+
+    shuffled = list(refs)
+    rnd.shuffle(shuffled)
+    whole = score_agents(ScoreInputs(parts(), [], {}, shuffled), card, Windows.daily())
+    with VerdictSpool() as spool:
+        spool.extend_evidence(shuffled)
+        lean = score_agents(
+            ScoreInputs(parts(), [], {}, spool.evidence()), card, Windows.daily(), sorted_evidence=True
+        )
+    assert lean.deductions == whole.deductions and lean.rows == whole.rows
+    assert lean.evidence == {}
+    if any(r.kind == "slow_response" for r in refs):
+        assert any(d.finding_ids for d in whole.deductions)  # the ids were compared, not two empty lists

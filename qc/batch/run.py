@@ -422,7 +422,7 @@ class LeanScoring:
         """The daily scores of everything merged: :func:`~qc.scoring.scores.score_agents`."""
         tally = self.tally
         inputs = ScoreInputs(tally.metrics.parts(), self.verdicts, tally.held_by, self.verdicts.evidence())
-        return score_agents(inputs, self.card, Windows.daily())
+        return score_agents(inputs, self.card, Windows.daily(), sorted_evidence=True)
 
     def write(self, report: InspectionReport, out_dir: Path) -> None:
         """Score every day the run touched and write the agents files."""

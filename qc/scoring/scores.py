@@ -237,7 +237,7 @@ def too_few(item: Item, m: AgentDayMetrics) -> str:
 
 
 def _metric_deduction(
-    item: Item, m: AgentDayMetrics, card: Scorecard, evidence: Sequence[EvidenceRef]
+    item: Item, m: AgentDayMetrics, card: Scorecard, evidence: Sequence[str]
 ) -> Deduction | None:
     metric, threshold = item.measure()
     value = getattr(m, metric)
@@ -260,7 +260,7 @@ def _metric_deduction(
             f"{metric} {value:.4g} is {_fmt(units)} × {_fmt(item.unit)} {side} {_fmt(threshold)}"
             f" ({_fmt(item.points_per_unit)} each)"
         )
-    ids = tuple(e.finding_id for e in evidence) if points < 0 else ()
+    ids = tuple(evidence) if points < 0 else ()
     if ids:
         reason += f"; {len(ids)} {item.evidence} finding(s) behind it"
     return Deduction(m.agent, m.date, item.id, points, reason, ids)
@@ -284,7 +284,9 @@ def _bounded(item: Item, agent: str, label: str, raw: float, card: Scorecard) ->
     return Deduction(agent, label, item.id, adjustment, reason)
 
 
-def score_agents(inputs: ScoreInputs, card: Scorecard, windows: Windows | None = None) -> Scores:
+def score_agents(
+    inputs: ScoreInputs, card: Scorecard, windows: Windows | None = None, *, sorted_evidence: bool = False
+) -> Scores:
     """Score every agent in every window: deductions (each with its reason and findings) and rows.
 
     The one scoring function (module docstring). ``windows`` groups days (default: each day
@@ -293,6 +295,13 @@ def score_agents(inputs: ScoreInputs, card: Scorecard, windows: Windows | None =
     kinds outside ``verdict_order`` with points of their own are a separate reason. Metric
     items compare the window's pooled metric with the threshold; their deductions list the
     evidence findings behind them. A ``cap`` or ``floor`` that bites adds an adjustment.
+
+    ``sorted_evidence`` says the evidence refs come sorted by day, agent, conversation id and
+    message index, as :class:`~qc.batch.spool.VerdictSpool` gives them back. Each item's
+    finding ids are then kept in that order, without their refs: a long day has one ref per
+    slow reply, and the refs were most of a run's memory at its end (about 260 bytes each
+    against 73 for an id). ``Scores.evidence`` then stays empty, so such scores cannot go to
+    :func:`finding_stakes`.
     """
     windows = windows or Windows.daily()
     periods: dict[str, Period] = {}
@@ -342,6 +351,8 @@ def score_agents(inputs: ScoreInputs, card: Scorecard, windows: Windows | None =
                 held[(agent, label)][kind] += n
 
     evidence: dict[tuple[str, str, str], list[EvidenceRef]] = defaultdict(list)
+    # Each item's finding ids in (day, conversation id, message index) order.
+    evidence_ids: dict[tuple[str, str, str], list[str]] = defaultdict(list)
     evidence_items = card.evidence_kinds
     for ref in inputs.evidence:
         label = window(ref.date)
@@ -353,9 +364,14 @@ def score_agents(inputs: ScoreInputs, card: Scorecard, windows: Windows | None =
         if backed.metric == "reply_rate" and pool is not None and ref.conversation_id in pool.replied_ids:
             continue
         counts[(ref.agent, label)][ref.kind] += 1
-        evidence[(ref.agent, label, backed.id)].append(ref)
-    for refs in evidence.values():
+        if sorted_evidence:
+            # One agent's refs come in that order already (the spool's), and a group is one agent's.
+            evidence_ids[(ref.agent, label, backed.id)].append(ref.finding_id)
+        else:
+            evidence[(ref.agent, label, backed.id)].append(ref)
+    for group, refs in evidence.items():
         refs.sort(key=lambda e: (e.date, e.conversation_id, e.message_index))
+        evidence_ids[group] = [e.finding_id for e in refs]
 
     deductions: list[Deduction] = []
     raw: dict[tuple[str, str, str], float] = defaultdict(float)
@@ -376,7 +392,7 @@ def score_agents(inputs: ScoreInputs, card: Scorecard, windows: Windows | None =
         for item in card.items:
             if item.rule == "findings":
                 continue
-            d = _metric_deduction(item, m, card, evidence.get((agent, label, item.id), ()))
+            d = _metric_deduction(item, m, card, evidence_ids.get((agent, label, item.id), ()))
             if d is not None:
                 deductions.append(d)
                 raw[(agent, label, item.id)] += d.points
