@@ -237,7 +237,7 @@ def too_few(item: Item, m: AgentDayMetrics) -> str:
 
 
 def _metric_deduction(
-    item: Item, m: AgentDayMetrics, card: Scorecard, evidence: Sequence[str]
+    item: Item, m: AgentDayMetrics, card: Scorecard, evidence_ids: Sequence[str]
 ) -> Deduction | None:
     metric, threshold = item.measure()
     value = getattr(m, metric)
@@ -260,7 +260,7 @@ def _metric_deduction(
             f"{metric} {value:.4g} is {_fmt(units)} × {_fmt(item.unit)} {side} {_fmt(threshold)}"
             f" ({_fmt(item.points_per_unit)} each)"
         )
-    ids = tuple(evidence) if points < 0 else ()
+    ids = tuple(evidence_ids) if points < 0 else ()
     if ids:
         reason += f"; {len(ids)} {item.evidence} finding(s) behind it"
     return Deduction(m.agent, m.date, item.id, points, reason, ids)
