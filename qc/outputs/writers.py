@@ -49,8 +49,8 @@ def dumpb(record: dict[str, Any]) -> bytes:
     try:
         return orjson.dumps(record)
     except TypeError:
-        # Strict, as writing the text to a UTF-8 file is (readers reject lone surrogates).
-        return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        # dumps's own fallback (rare); strict, as writing the text to a UTF-8 file is.
+        return dumps(record).encode("utf-8")
 
 
 def write_jsonl(handle: IO[str], records: Iterable[dict[str, Any]]) -> int:

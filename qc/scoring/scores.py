@@ -305,17 +305,13 @@ def score_agents(
     """
     windows = windows or Windows.daily()
     periods: dict[str, Period] = {}
-    # Each day's window label, looked up once: the loops below ask once per verdict and ref.
-    labels: dict[str, str | None] = {}
 
     def window(day: str) -> str | None:
-        if day in labels:
-            return labels[day]
-        p = windows.of(day)
-        if p is not None:
-            periods.setdefault(p.label, p)
-        label = labels[day] = p.label if p is not None else None
-        return label
+        p = windows.of(day)  # cached per day by Windows
+        if p is None:
+            return None
+        periods.setdefault(p.label, p)
+        return p.label
 
     pools: dict[tuple[str, str], MetricPool] = defaultdict(MetricPool)
     for part in inputs.parts:
