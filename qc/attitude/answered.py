@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from qc.attitude.cues import CueLexicon
+from qc.attitude.slot_cache import SlotCache
 from qc.text.tokens import TEXT_CACHE_SIZE, fold
 
 __all__ = [
@@ -287,15 +288,19 @@ NO_ECHO, NEAR_ECHO, SAME_ECHO = 0, 1, 2
 # Larger than the text caches: the key is a reply with the set of the agent's earlier messages
 # in its window, which recur less often than either text. On a real-text day at 4,096 entries
 # three lookups in five missed, at 16,384 one in ten (nearly all first sights), and the day
-# of a million messages ran 3% faster with --jobs 2.
-@lru_cache(maxsize=4 * TEXT_CACHE_SIZE)
+# of a million messages ran 3% faster with --jobs 2. Kept by hash: the key's texts stay free.
+_ECHOES: SlotCache[int] = SlotCache(4 * TEXT_CACHE_SIZE)
+
+
 def echo_of(reply_core: str, earlier: frozenset[str]) -> int:
     """:func:`echo`, cached: a day repeats its stock replies after the same stock messages.
 
     On a real-text day of a million messages nine in ten of the reply's and window's pairs
     had come before; the near-repeat test costs several times a lookup.
     """
-    return echo(reply_core, earlier)
+    key = (reply_core, earlier)
+    found = _ECHOES.get(key)
+    return _ECHOES.put(key, echo(reply_core, earlier)) if found is None else found
 
 
 def echo(reply_core: str, earlier: Iterable[str]) -> int:

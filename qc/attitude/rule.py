@@ -16,10 +16,10 @@ stock reply seen a thousand times is featurised once. Their sum is kept per dist
 
 from __future__ import annotations
 
-from collections import OrderedDict, deque
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -29,6 +29,7 @@ from qc.attitude.decision import decide
 from qc.attitude.features import Turn, context_window, core, folded_core, ngram_key
 from qc.attitude.hashing import Columns
 from qc.attitude.model import AttitudeModel, default_model_dir, load_cached, softmax
+from qc.attitude.slot_cache import SlotCache, SlotRows
 from qc.rules import BaseRule, RuleSettings, register_rule
 from qc.schema import Conversation, Evidence, Finding, Message, MessageFeatures, Role
 
@@ -54,60 +55,6 @@ _TURN_CACHE_SIZE = 40_000
 _EXPLAIN_TOP = 3
 _EXPLAIN_NAMED = 8
 
-K = TypeVar("K", bound=Hashable)
-V = TypeVar("V")
-
-
-class _Parts:
-    """A bounded map key → score row, filled for many keys at once by one batched computation.
-
-    The rows live in one preallocated array and the map holds row numbers: a cached row costs
-    its 3 floats, not a NumPy object of its own (or the whole batch array a view would keep
-    alive), and a batch's rows are gathered by one indexing operation. The oldest key makes
-    room for a new one (first in, first out).
-    """
-
-    def __init__(
-        self, compute: Callable[[list[Any]], npt.NDArray[np.float64]], width: int, size: int | None = None
-    ) -> None:
-        self.compute = compute
-        self.size = size if size is not None else _CACHE_SIZE  # read when built, not when defined
-        self.table = np.zeros((self.size, width))
-        self.slots: OrderedDict[Any, int] = OrderedDict()
-
-    def get_many(self, keys: Sequence[Any]) -> npt.NDArray[np.float64]:
-        """The rows of ``keys``, shape ``(len(keys), width)``; the missing ones computed together."""
-        slots = self.slots
-        missing = [k for k in dict.fromkeys(keys) if k not in slots]
-        if not missing:
-            return self.table[[slots[k] for k in keys]]
-        fresh = self.compute(missing)
-        where = {k: i for i, k in enumerate(missing)}
-        out = np.empty((len(keys), self.table.shape[1]))
-        old = [(j, slots[k]) for j, k in enumerate(keys) if k not in where]
-        new = [(j, where[k]) for j, k in enumerate(keys) if k in where]
-        if old:
-            at, rows = zip(*old, strict=True)
-            out[list(at)] = self.table[list(rows)]
-        at, rows = zip(*new, strict=True)
-        out[list(at)] = fresh[list(rows)]
-        for i, key in enumerate(missing):
-            if len(slots) < self.size:
-                slot = len(slots)
-            else:
-                _, slot = slots.popitem(last=False)
-            self.table[slot] = fresh[i]
-            slots[key] = slot
-        return out
-
-
-def _keep(cache: OrderedDict[K, V], key: K, value: V) -> V:
-    """Put ``value`` under ``key``, dropping the oldest entry past the cache's bound; return it."""
-    cache[key] = value
-    if len(cache) > _CACHE_SIZE:
-        cache.popitem(last=False)
-    return value
-
 
 class AttitudeClassifierRule(BaseRule):
     """Scores every typed agent reply of a batch of conversations with the attitude model."""
@@ -120,18 +67,21 @@ class AttitudeClassifierRule(BaseRule):
         f = model.featurizer
         self._decision = (model.labels, model.thresholds, model.review_floor)
         width = len(model.labels)
-        self._kinds: dict[str, tuple[str, ...]] = {}
-        self._reply = _Parts(lambda texts: model.scores(f.reply_columns(texts), len(texts)), width)
-        self._buyer = _Parts(lambda texts: model.scores(f.buyer_columns(texts), len(texts)), width)
-        self._previous = _Parts(lambda texts: model.scores(f.previous_columns(texts), len(texts)), width)
-        self._cross = _Parts(lambda keys: model.scores(f.cross_block(keys), len(keys)), width)
-        self._cues = _Parts(lambda sets: model.scores(f.cue_columns(sets), len(sets)), width)
-        self._answers = _Parts(lambda sets: model.scores(f.answer_columns(sets), len(sets)), width)
-        self._turn_scores = _Parts(self._scores, width, _TURN_CACHE_SIZE)
-        self._answer_sets: OrderedDict[tuple[Any, ...], frozenset[str]] = OrderedDict()
-        self._pair_states: OrderedDict[tuple[str, str], frozenset[str]] = OrderedDict()
-        self._cue_sets: OrderedDict[tuple[Any, ...], frozenset[str]] = OrderedDict()
-        self._explained: OrderedDict[tuple[Any, ...], tuple[str, ...]] = OrderedDict()
+        size = _CACHE_SIZE
+        self._kinds: SlotCache[tuple[str, ...]] = SlotCache(size)
+        self._reply = SlotRows(lambda texts: model.scores(f.reply_columns(texts), len(texts)), width, size)
+        self._buyer = SlotRows(lambda texts: model.scores(f.buyer_columns(texts), len(texts)), width, size)
+        self._previous = SlotRows(
+            lambda texts: model.scores(f.previous_columns(texts), len(texts)), width, size
+        )
+        self._cross = SlotRows(lambda keys: model.scores(f.cross_block(keys), len(keys)), width, size)
+        self._cues = SlotRows(lambda sets: model.scores(f.cue_columns(sets), len(sets)), width, size)
+        self._answers = SlotRows(lambda sets: model.scores(f.answer_columns(sets), len(sets)), width, size)
+        self._turn_scores = SlotRows(self._scores, width, _TURN_CACHE_SIZE)
+        self._answer_sets: SlotCache[frozenset[str]] = SlotCache(size)
+        self._pair_states: SlotCache[frozenset[str]] = SlotCache(size)
+        self._cue_sets: SlotCache[frozenset[str]] = SlotCache(size)
+        self._explained: SlotCache[tuple[str, ...]] = SlotCache(size)
         # One instance of each distinct set: the caches above hold thousands of sets each but
         # far fewer differ, and a set costs 200–700 bytes.
         self._sets: dict[frozenset[str], frozenset[str]] = {}
@@ -155,9 +105,7 @@ class AttitudeClassifierRule(BaseRule):
     def _kinds_of(self, buyer: str) -> tuple[str, ...]:
         kinds = self._kinds.get(buyer)
         if kinds is None:
-            if len(self._kinds) >= _CACHE_SIZE:
-                self._kinds.clear()
-            kinds = self._kinds[buyer] = self.model.featurizer.buyer_kinds(buyer)
+            kinds = self._kinds.put(buyer, self.model.featurizer.buyer_kinds(buyer))
         return kinds
 
     def _cue_set(self, turn: Turn, kinds: tuple[str, ...]) -> frozenset[str]:
@@ -173,7 +121,7 @@ class AttitudeClassifierRule(BaseRule):
         )
         found = self._cue_sets.get(key)
         if found is None:
-            found = _keep(self._cue_sets, key, self._one(self.model.featurizer.cue_set(turn, kinds)))
+            found = self._cue_sets.put(key, self._one(self.model.featurizer.cue_set(turn, kinds)))
         return found
 
     def _one(self, found: frozenset[str]) -> frozenset[str]:
@@ -192,11 +140,11 @@ class AttitudeClassifierRule(BaseRule):
         states = self._pair_states.get(pair)
         if states is None:
             states = answered.answer_states(featurizer.cues, *pair, kinds)
-            states = _keep(self._pair_states, pair, self._one(states))
+            states = self._pair_states.put(pair, self._one(states))
         key = (turn.reply, states | featurizer.repeat_set(turn))
         found = self._answer_sets.get(key)
         if found is None:
-            found = _keep(self._answer_sets, key, self._one(featurizer.answer_names_of(*key)))
+            found = self._answer_sets.put(key, self._one(featurizer.answer_names_of(*key)))
         return found
 
     def probabilities(
@@ -341,16 +289,14 @@ class AttitudeClassifierRule(BaseRule):
                     label,
                 )
             )
-        new = [i for i, key in enumerate(keys) if key not in self._explained]
+        found = [self._explained.get(key) for key in keys]
+        new = [i for i, said in enumerate(found) if said is None]
         new = list({keys[i]: i for i in reversed(new)}.values())  # one of each key
+        fresh: dict[tuple[Any, ...], tuple[str, ...]] = {}
         if new:
             for i, said in zip(new, self._explain([items[i] for i in new]), strict=True):
-                self._explained[keys[i]] = tuple(said)
-        out = [list(self._explained[key]) for key in keys]
-        # Bounded only once this batch is read: the oldest entries may be ones it just used.
-        while len(self._explained) > _CACHE_SIZE:
-            self._explained.popitem(last=False)
-        return out
+                fresh[keys[i]] = self._explained.put(keys[i], tuple(said))
+        return [list(fresh[key] if said is None else said) for said, key in zip(found, keys, strict=True)]
 
     def _explain(self, items: Sequence[tuple[str, Sequence[tuple[str, str]], str]]) -> list[list[str]]:
         featurizer = self.model.featurizer
