@@ -17,9 +17,9 @@ stock reply seen a thousand times is featurised once. Their sum is kept per dist
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -55,6 +55,8 @@ _TURN_CACHE_SIZE = 40_000
 _EXPLAIN_TOP = 3
 _EXPLAIN_NAMED = 8
 
+H = TypeVar("H", bound=Hashable)
+
 
 class AttitudeClassifierRule(BaseRule):
     """Scores every typed agent reply of a batch of conversations with the attitude model."""
@@ -82,9 +84,9 @@ class AttitudeClassifierRule(BaseRule):
         self._pair_states: SlotCache[frozenset[str]] = SlotCache(size)
         self._cue_sets: SlotCache[frozenset[str]] = SlotCache(size)
         self._explained: SlotCache[tuple[str, ...]] = SlotCache(size)
-        # One instance of each distinct set: the caches above hold thousands of sets each but
-        # far fewer differ, and a set costs 200–700 bytes.
-        self._sets: dict[frozenset[str], frozenset[str]] = {}
+        # One instance of each distinct set (and buyer kinds): the caches above hold thousands
+        # of them but far fewer differ, and a set costs 200–700 bytes.
+        self._sets: dict[Any, Any] = {}
 
     @property
     def version(self) -> str:
@@ -105,7 +107,7 @@ class AttitudeClassifierRule(BaseRule):
     def _kinds_of(self, buyer: str) -> tuple[str, ...]:
         kinds = self._kinds.get(buyer)
         if kinds is None:
-            kinds = self._kinds.put(buyer, self.model.featurizer.buyer_kinds(buyer))
+            kinds = self._kinds.put(buyer, self._one(self.model.featurizer.buyer_kinds(buyer)))
         return kinds
 
     def _cue_set(self, turn: Turn, kinds: tuple[str, ...]) -> frozenset[str]:
@@ -124,7 +126,7 @@ class AttitudeClassifierRule(BaseRule):
             found = self._cue_sets.put(key, self._one(self.model.featurizer.cue_set(turn, kinds)))
         return found
 
-    def _one(self, found: frozenset[str]) -> frozenset[str]:
+    def _one(self, found: H) -> H:
         # The distinct sets are few (thousands) on any day seen so far; the bound keeps an
         # adversarial day from growing the map without end.
         if len(self._sets) >= _CACHE_SIZE:

@@ -90,8 +90,10 @@ class SlotRows:
         self.compute = compute
         slots = slot_count(size)
         self._mask = slots - 1
+        # Both written whole now (np.full, not the lazily mapped np.zeros): a worker holds the
+        # table's memory from its first message, not page by page as the day's turns arrive.
         self._hashes = np.full(slots, _EMPTY, dtype=np.int64)
-        self._table = np.zeros((slots, width))
+        self._table = np.full((slots, width), 0.0)
 
     def get_many(self, keys: Sequence[Any]) -> npt.NDArray[np.float64]:
         """The rows of ``keys``, shape ``(len(keys), width)``; the missing ones computed together."""
