@@ -49,8 +49,10 @@ KIND_NAMES = {"impatience": "不够耐心", "conflict": "与买家发生冲突"}
 # ones: 20,000 entries each were no faster there than this size and kept tens of MB more
 # alive per worker. (On the generated day the attitude stage is about 5% slower at this size.)
 _CACHE_SIZE = 4_096
-# Distinct turns whose scores a rule keeps; a turn found here skips every other cache.
-_TURN_CACHE_SIZE = 40_000
+# Distinct turns whose scores a rule keeps; a turn found here skips every other cache. The
+# table has 262,144 slots (8 MB, held from the start); against 131,072 for 40,000 turns the
+# real-text attitude stage ran about 4% faster.
+_TURN_CACHE_SIZE = 80_000
 # How many cues an explanation names, and how many of the strongest columns are named first.
 _EXPLAIN_TOP = 3
 _EXPLAIN_NAMED = 8
