@@ -35,7 +35,7 @@ def days(tmp_path_factory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("days")
     small, large = root / "small.jsonl", root / "large.jsonl"
     write_jsonl_messages(iter_conversations(DAY, 3, n_messages=300), small)
-    write_jsonl_messages(iter_conversations(DAY, 5, n_messages=12_000), large)
+    write_jsonl_messages(iter_conversations(DAY, 5, n_messages=40_000), large)
     return small, large
 
 

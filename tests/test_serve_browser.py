@@ -348,9 +348,10 @@ def test_search(env):
     assert total > 0 and driver.find_elements(By.CSS_SELECTOR, "#hits mark.hit")
     Select(driver.find_element(By.ID, "agent")).select_by_value(AJIE)
     driver.find_element(By.CSS_SELECTOR, "#search-form button[type=submit]").click()
-    # The address changes when the new page commits, before it is parsed: wait for its count too.
-    wait(driver, lambda d: "agent=" in d.current_url and d.find_elements(By.ID, "hit-count"))
-    mine = int(driver.find_element(By.ID, "hit-count").text.split()[0])
+    # The address changes when the new page commits, before it is parsed: wait for its count too,
+    # and read it inside the wait, which retries if the page swaps the element under the read.
+    counted = wait(driver, lambda d: "agent=" in d.current_url and d.find_element(By.ID, "hit-count").text)
+    mine = int(counted.split()[0])
     assert 0 < mine < total
 
 
