@@ -31,6 +31,7 @@ from qc.readers import ReadOptions
 from qc.readers.line_chunks import LineSplit, read_chunk
 from qc.rules import RuleSettings
 from qc.run.inspector import build_inspector, settle_heap
+from qc.run.pool import CHUNK_GROWTH
 from qc.scoring.card import load_scorecard
 
 
@@ -48,7 +49,7 @@ def walk(day: Path, marks: list[int], live: bool, batch: int = 256) -> list[dict
     rows: list[dict[str, float]] = []
     seen = 0
     cpu = time.process_time()
-    for k, chunk in enumerate(split.chunks(batch, grow_to=4 * batch)):
+    for k, chunk in enumerate(split.chunks(batch, grow_to=CHUNK_GROWTH * batch)):
         if k % 2:
             continue
         conversations, _ = read_chunk(chunk, split.names, split.resolved)

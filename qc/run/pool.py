@@ -37,7 +37,13 @@ from qc.run.inspector import (
 )
 from qc.schema import Conversation, Message
 
-__all__ = ["PoolExecutor", "default_start_method", "pack_conversations", "unpack_conversations"]
+__all__ = [
+    "CHUNK_GROWTH",
+    "PoolExecutor",
+    "default_start_method",
+    "pack_conversations",
+    "unpack_conversations",
+]
 
 R = TypeVar("R")
 # Batches queued per worker: enough to keep every worker busy while the parent reads,
@@ -47,7 +53,7 @@ _IN_FLIGHT_PER_JOB = 3
 # pool a pickle, a trip through the pipes and process switches (on a real-text day of a
 # million messages, --jobs 2, about 3 s of CPU less with chunks of 1,024 conversations than
 # of 256), while the first, small chunks keep a short input shared among the workers.
-_GROWN = 4
+CHUNK_GROWTH = 4
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 _worker: Inspector | None = None
@@ -184,7 +190,7 @@ class PoolExecutor:
         (:class:`~qc.readers.line_chunks.LineSplit`) and adds up what reading them gave.
         """
         names, resolved = split.names, split.resolved
-        chunks = split.chunks(self.batch_size, grow_to=_GROWN * self.batch_size)
+        chunks = split.chunks(self.batch_size, grow_to=CHUNK_GROWTH * self.batch_size)
         tasks = ((None, (chunk, names, resolved, task)) for chunk in chunks)
         for _, (answer, read) in self._run(tasks, _run_lines):
             split.add(read)
