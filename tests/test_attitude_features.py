@@ -194,6 +194,19 @@ def test_buyer_kinds(featurizer: Featurizer) -> None:
     assert featurizer.buyer_kinds("嗨嗨") == ("statement",)
 
 
+def test_buyer_kinds_reads_the_turn_without_filling_the_reply_caches(featurizer: Featurizer) -> None:
+    # Nearly every buyer turn is new: caching its folded text or cue scan would only push the
+    # repeated replies out of those caches (and keep the turn alive in them).
+    from qc.attitude.cues import _scan_cached
+    from qc.attitude.features import folded_core
+
+    buyer = "ＦＩＦＡ那款什么时候到？好的 谢谢"
+    cores, scans = folded_core.cache_info().currsize, _scan_cached.cache_info().currsize
+    kinds = featurizer.buyer_kinds(buyer)
+    assert (folded_core.cache_info().currsize, _scan_cached.cache_info().currsize) == (cores, scans)
+    assert set(kinds) - {"ends_ack"} == featurizer.cues.scan("buyer", buyer)
+
+
 def test_every_active_column_has_a_name_a_qa_lead_reads(featurizer: Featurizer) -> None:
     for reply, buyer in [
         ("请问还有其他还可以帮到您的吗?", "我想提前送"),

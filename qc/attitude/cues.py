@@ -69,6 +69,10 @@ class CueLexicon:
         """The groups of ``side`` whose words occur in ``text`` (folded to half width and lower case)."""
         return _scan(self, side, text)
 
+    def scan_folded(self, side: str, folded: str) -> frozenset[str]:
+        """:meth:`scan` of a text already folded, not cached (a text read once)."""
+        return _scan_text(self, side, folded)
+
     @cached_property
     def numbers(self) -> frozenset[str]:
         """The digit runs the cue words spell (12315), folded: a feature text keeps them as they are."""
@@ -104,10 +108,14 @@ class CueLexicon:
 
 @lru_cache(maxsize=TEXT_CACHE_SIZE)
 def _scan_cached(lexicon: CueLexicon, side: str, text: str) -> frozenset[str]:
+    return _scan_text(lexicon, side, fold(text))
+
+
+def _scan_text(lexicon: CueLexicon, side: str, folded: str) -> frozenset[str]:
     found: set[str] = set()
     automaton = lexicon.automaton(side)
     if len(automaton):
-        for _, groups in automaton.iter(fold(text)):
+        for _, groups in automaton.iter(folded):
             found.update(groups)
     return frozenset(found)
 

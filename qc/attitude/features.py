@@ -137,8 +137,8 @@ def core(text: str) -> str:
 
 # Every reply reads the cores of its whole window again, and stock messages recur across
 # conversations. On the real-text day's attitude stage 16,384 entries ran as fast as 32,768
-# and 7% faster than 4,096; the generated day's buyer turns, nearly all distinct, fill it
-# slowly, and 32,768 kept up to 5 MB more texts alive per worker.
+# and 7% faster than 4,096; 32,768 kept up to 5 MB more texts alive per worker. Buyer turns,
+# nearly all distinct, are not read through it (:meth:`Featurizer.buyer_kinds`).
 @lru_cache(maxsize=4 * TEXT_CACHE_SIZE)
 def folded_core(text: str) -> str:
     """``core(fold(text))``, cached: a message is read again by every reply in its window."""
@@ -371,8 +371,11 @@ class Featurizer:
         """A buyer turn's kinds: its cue groups plus ``ends_ack``; ``none`` if empty, else ``statement``."""
         if not buyer.strip():
             return ("none",)
-        kinds = sorted(self.cues.scan("buyer", buyer))
-        tail = folded_core(buyer)[-4:]
+        # Read once per distinct buyer turn (the rule keeps the kinds): nearly every buyer turn
+        # is new, and caching its scan and folded text only pushed repeated replies out.
+        folded = fold(buyer)
+        kinds = sorted(self.cues.scan_folded("buyer", folded))
+        tail = core(folded)[-4:]
         if tail.endswith(self.cues.ack_endings) and not tail.endswith(self.cues.question_endings):
             kinds.append("ends_ack")
         return tuple(kinds) or ("statement",)
