@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qc.attitude.slot_cache import SlotCache, SlotRows, slot_count
+from qc.attitude.slot_cache import Interner, SlotCache, SlotRows, slot_count
 
 
 class Key:
@@ -138,3 +138,30 @@ def test_a_full_cache_keeps_no_key_alive() -> None:
     gc.collect()
     assert alive() is None
     assert cache.get(Key("亲，在的", 12345)) == 1  # still found by its hash
+
+
+def test_the_interner_keeps_one_instance_of_each_distinct_value() -> None:
+    share = Interner(3)
+    first = share(frozenset({"reply.stall", "buyer.question"}))
+    again = share(frozenset(["buyer.question", "reply.stall"]))
+    assert again is first
+    assert share(("none",)) == ("none",) and len(share) == 2
+
+
+def test_the_interner_starts_again_at_its_bound_and_shared_values_stay_valid() -> None:
+    share = Interner(2)
+    a, b = share(frozenset({"a"})), share(frozenset({"b"}))
+    c = share(frozenset({"c"}))  # the map was full: it starts again with this one
+    assert len(share) == 1 and c == frozenset({"c"})
+    assert share(frozenset({"a"})) == a and share(frozenset({"a"})) is not a
+    assert b == frozenset({"b"})
+
+
+def test_cue_scans_of_different_texts_share_one_set() -> None:
+    # A scan of a new text made a new set equal to earlier ones; the caches kept each copy.
+    from qc.attitude.cues import load_cues
+
+    cues = load_cues()
+    one, two = cues.scan("reply", "亲，稍等一下哦"), cues.scan("reply", "稍等一下哦亲，马上查")
+    assert one and one == two
+    assert one is two

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from qc.attitude.cues import CueLexicon
-from qc.attitude.slot_cache import SlotCache
+from qc.attitude.slot_cache import SlotCache, share
 from qc.text.tokens import TEXT_CACHE_SIZE, fold
 
 __all__ = [
@@ -367,4 +367,4 @@ def crossed(states: frozenset[str], length_bucket: int, reply_groups: frozenset[
         if s in states:
             names.add(f"ans.{s}×length{length_bucket}")
             names.update(f"ans.{s}×reply.{g}" for g in groups)
-    return frozenset(names)
+    return share(frozenset(names))

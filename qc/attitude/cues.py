@@ -16,6 +16,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
+from qc.attitude.slot_cache import share
 from qc.errors import ConfigError
 from qc.paths import lexicons_dir
 from qc.text.tokens import TEXT_CACHE_SIZE, fold
@@ -117,7 +118,7 @@ def _scan_text(lexicon: CueLexicon, side: str, folded: str) -> frozenset[str]:
     if len(automaton):
         for _, groups in automaton.iter(folded):
             found.update(groups)
-    return frozenset(found)
+    return share(frozenset(found))
 
 
 def _scan(lexicon: CueLexicon, side: str, text: str) -> frozenset[str]:

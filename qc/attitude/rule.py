@@ -17,9 +17,9 @@ stock reply seen a thousand times is featurised once. Their sum is kept per dist
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -29,7 +29,7 @@ from qc.attitude.decision import decide
 from qc.attitude.features import Turn, context_window, core, folded_core, ngram_key
 from qc.attitude.hashing import Columns
 from qc.attitude.model import AttitudeModel, default_model_dir, load_cached, softmax
-from qc.attitude.slot_cache import SlotCache, SlotRows
+from qc.attitude.slot_cache import SlotCache, SlotRows, share
 from qc.rules import BaseRule, RuleSettings, register_rule
 from qc.schema import Conversation, Evidence, Finding, Message, MessageFeatures, Role
 
@@ -56,8 +56,6 @@ _TURN_CACHE_SIZE = 80_000
 # How many cues an explanation names, and how many of the strongest columns are named first.
 _EXPLAIN_TOP = 3
 _EXPLAIN_NAMED = 8
-
-H = TypeVar("H", bound=Hashable)
 
 
 class AttitudeClassifierRule(BaseRule):
@@ -86,9 +84,6 @@ class AttitudeClassifierRule(BaseRule):
         self._pair_states: SlotCache[frozenset[str]] = SlotCache(size)
         self._cue_sets: SlotCache[frozenset[str]] = SlotCache(size)
         self._explained: SlotCache[tuple[str, ...]] = SlotCache(size)
-        # One instance of each distinct set (and buyer kinds): the caches above hold thousands
-        # of them but far fewer differ, and a set costs 200–700 bytes.
-        self._sets: dict[Any, Any] = {}
 
     @property
     def version(self) -> str:
@@ -109,7 +104,7 @@ class AttitudeClassifierRule(BaseRule):
     def _kinds_of(self, buyer: str) -> tuple[str, ...]:
         kinds = self._kinds.get(buyer)
         if kinds is None:
-            kinds = self._kinds.put(buyer, self._one(self.model.featurizer.buyer_kinds(buyer)))
+            kinds = self._kinds.put(buyer, share(self.model.featurizer.buyer_kinds(buyer)))
         return kinds
 
     def _cue_set(self, turn: Turn, kinds: tuple[str, ...]) -> frozenset[str]:
@@ -125,15 +120,8 @@ class AttitudeClassifierRule(BaseRule):
         )
         found = self._cue_sets.get(key)
         if found is None:
-            found = self._cue_sets.put(key, self._one(self.model.featurizer.cue_set(turn, kinds)))
+            found = self._cue_sets.put(key, share(self.model.featurizer.cue_set(turn, kinds)))
         return found
-
-    def _one(self, found: H) -> H:
-        # The distinct sets are few (thousands) on any day seen so far; the bound keeps an
-        # adversarial day from growing the map without end.
-        if len(self._sets) >= _CACHE_SIZE:
-            self._sets.clear()
-        return self._sets.setdefault(found, found)
 
     def _answer_set(self, turn: Turn, kinds: tuple[str, ...]) -> frozenset[str]:
         # What the reply answers depends on the reply and the buyer turn (its kinds included),
@@ -144,11 +132,11 @@ class AttitudeClassifierRule(BaseRule):
         states = self._pair_states.get(pair)
         if states is None:
             states = answered.answer_states(featurizer.cues, *pair, kinds)
-            states = self._pair_states.put(pair, self._one(states))
+            states = self._pair_states.put(pair, share(states))
         key = (turn.reply, states | featurizer.repeat_set(turn))
         found = self._answer_sets.get(key)
         if found is None:
-            found = self._answer_sets.put(key, self._one(featurizer.answer_names_of(*key)))
+            found = self._answer_sets.put(key, share(featurizer.answer_names_of(*key)))
         return found
 
     def probabilities(

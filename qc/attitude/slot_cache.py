@@ -23,9 +23,10 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["SlotCache", "SlotRows", "slot_count"]
+__all__ = ["Interner", "SlotCache", "SlotRows", "share", "slot_count"]
 
 V = TypeVar("V")
+H = TypeVar("H", bound=Hashable)
 
 # hash() never returns -1 (CPython reserves it for errors), so it marks an empty slot; 0 cannot,
 # since "" and 0 hash to 0.
@@ -41,6 +42,41 @@ def slot_count(size: int) -> int:
     if size < 1:
         raise ValueError(f"a slot cache needs at least one entry, got {size}")
     return 1 << (2 * size - 1).bit_length()
+
+
+class Interner:
+    """One instance of each distinct immutable value (a frozen set of cue names, a tuple of kinds).
+
+    The caches hold thousands of such values but few differ: a cue scan of a new text makes a new
+    frozen set equal to one made before, and each costs 200–700 bytes for as long as a cache
+    keeps it. At most ``size`` distinct values are kept; then the map starts again (an
+    adversarial day cannot grow it without end, and a value shared before stays valid).
+    """
+
+    __slots__ = ("_seen", "_size")
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._seen: dict[Any, Any] = {}
+
+    def __call__(self, value: H) -> H:
+        """The instance kept of values equal to ``value`` (``value`` itself when it is the first)."""
+        seen = self._seen
+        found = seen.get(value)
+        if found is None:
+            if len(seen) >= self._size:
+                seen.clear()
+            seen[value] = found = value
+        return found
+
+    def __len__(self) -> int:
+        """How many distinct values are kept."""
+        return len(self._seen)
+
+
+# The process's shared instances: the cue scans, answered-cue names and the attitude rule's
+# sets all draw from one closed vocabulary of cue names, so one map serves them all.
+share = Interner(16_384)
 
 
 class SlotCache(Generic[V]):
