@@ -31,11 +31,17 @@ DAY = date(2026, 11, 24)
 
 @pytest.fixture(scope="module")
 def days(tmp_path_factory) -> tuple[Path, Path]:
-    """A small day (the previous run) and a larger one (the run that gets stopped)."""
+    """A small day (the previous run) and a larger one (the run that gets stopped).
+
+    The larger one must outlast the wait between its first findings and the signal on a busy
+    machine: 40,000 messages finished first once (a run in one process writes its first
+    findings after about a third of such a day, and ends 1.4 s later when the machine is idle).
+    Stopped runs end at the signal, so its size costs only its writing (about 2 s).
+    """
     root = tmp_path_factory.mktemp("days")
     small, large = root / "small.jsonl", root / "large.jsonl"
     write_jsonl_messages(iter_conversations(DAY, 3, n_messages=300), small)
-    write_jsonl_messages(iter_conversations(DAY, 5, n_messages=40_000), large)
+    write_jsonl_messages(iter_conversations(DAY, 5, n_messages=150_000), large)
     return small, large
 
 
