@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -87,6 +88,19 @@ def test_exit_2_for_bad_options(tmp_path: Path, args: list[str]) -> None:
 def test_exit_2_for_missing_input(tmp_path: Path) -> None:
     res = runner.invoke(app, ["inspect", str(tmp_path / "nope"), "--out", str(tmp_path / "o")])
     assert res.exit_code == 2
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_exit_2_for_a_pipe_instead_of_waiting_for_ever(tmp_path: Path) -> None:
+    # `qc inspect <(zcat day.jsonl.gz)` names a pipe; the readers open an input twice, and the
+    # second open of a pipe blocks until another writer comes. Refused at once, with the fix.
+    pipe = tmp_path / "day.jsonl"
+    os.mkfifo(pipe)
+    res = runner.invoke(app, ["inspect", str(DATA / "bom.csv"), str(pipe), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2
+    assert res.stderr.startswith(f"qc: {pipe}: a pipe or device, not a file")
+    assert "Save it to a file first" in res.stderr
+    assert not (tmp_path / "o").exists()
 
 
 def test_exit_2_when_out_is_an_existing_file(tmp_path: Path) -> None:

@@ -210,6 +210,15 @@ def inspect_cli(
     if missing:
         err(f"qc: no such file or folder: {', '.join(missing)}")
         raise typer.Exit(EXIT_USAGE)
+    # A pipe (``<(zcat day.jsonl.gz)``) or a device: the readers open an input more than once
+    # (a check of the whole file, then the records), and a pipe's second open waits for ever.
+    special = [p for p in inputs if p not in remote and not Path(p).is_dir() and not Path(p).is_file()]
+    if special:
+        err(
+            f"qc: {', '.join(special)}: a pipe or device, not a file; qc reads an input more than once."
+            " Save it to a file first, e.g. zcat day.jsonl.gz > day.jsonl"
+        )
+        raise typer.Exit(EXIT_USAGE)
     output_folder(out)
     if engine not in ("local", "spark"):
         raise ConfigError(f"--engine {engine!r} is unknown: use local or spark")
