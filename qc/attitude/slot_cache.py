@@ -6,8 +6,9 @@ frozen set of cue names), so a worker's memory grew with the day's distinct turn
 caches were full: by tens of MB between a day of 100k messages and one of a million. These
 caches keep only the key's 64-bit ``hash()``, in arrays allocated whole when the cache is made,
 and a value: scores in a NumPy table (:class:`SlotRows`), or a reference to a shared value
-(:class:`SlotCache`). Each key has one slot, named by its hash (direct-mapped, with at least
-twice as many slots as the entries asked for); a new key replaces whatever held its slot.
+(:class:`SlotCache`; equal values are one object through :data:`share`, an
+:class:`Interner`). Each key has one slot, named by its hash (direct-mapped, with at least twice
+as many slots as the entries asked for); a new key replaces whatever held its slot.
 
 Two keys count as the same when their hashes are equal. CPython's string hashes are SipHash
 keyed per process, so two distinct keys share a 64-bit hash by chance alone: about once in
