@@ -150,6 +150,10 @@ class PoolExecutor:
             # One BLAS thread per worker: N workers on N cores, not N × cores threads.
             os.environ.update(dict.fromkeys(_THREAD_VARS, "1"))
             try:
+                # Workers live for the whole run (no maxtasksperchild): their warm text caches
+                # are most of a long day's speed. Replaced every 8 chunks on a real-text day of a
+                # million messages (--jobs 2), the run took 50% longer (23 s → 34.6 s) and no
+                # worker's memory peaked lower (171-180 MB against 176-181).
                 self._pool = ctx.Pool(self.jobs, initializer=_init_worker, initargs=(settings,))
             finally:
                 for var, value in saved.items():
