@@ -232,3 +232,87 @@ def test_a_bad_limits_file_is_a_usage_error(tmp_path, monkeypatch, body, says):
     res, _ = _inspect(tmp_path, day)
     assert res.exit_code == 2
     assert says in res.stderr
+
+
+def _stamped(cid: str, stamp: str) -> str:
+    row = {"conversation_id": cid, "role": "agent", "sender": "店:小王", "timestamp": stamp, "text": "好的"}
+    return json.dumps(row, ensure_ascii=False) + "\n"
+
+
+def test_timestamps_outside_the_accepted_years_are_rejects_and_the_day_still_runs(tmp_path):
+    # 9999-12-31 at -12:00 is past the calendar's end in +08:00; 1900 is an empty Excel date
+    # cell. Both once stopped the whole batch with an OverflowError.
+    odd = tmp_path / "odd.jsonl"
+    odd.write_text(
+        _stamped("c9", "9999-12-31T23:59:59-12:00")
+        + _stamped("c9", "0001-01-01T00:00:00+14:00")
+        + _stamped("c9", "1900-01-01 10:00:00")
+        + _stamped("c9", "2100-01-01 00:00:00"),
+        encoding="utf-8",
+    )
+    good = tmp_path / "good.jsonl"
+    good.write_text(_good("c1"), encoding="utf-8")
+    res, out = _inspect(tmp_path, odd, good)
+    assert res.exit_code == 0, res.output
+    reasons = [(r["line"], r["reason"]) for r in _rejects(out)]
+    assert [line for line, _ in reasons] == [1, 2, 3, 4]
+    assert [reason.split(",")[0] for _, reason in reasons] == [
+        "timestamp in the year 9999",
+        "timestamp in the year 1",
+        "timestamp in the year 1900",
+        "timestamp in the year 2100",
+    ]
+    assert all("outside 2000–2099" in reason for _, reason in reasons)
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert run["counts"] == {"read": 6, "accepted": 2, "rejected": 4}
+    conversations = (out / "conversations.jsonl").read_text(encoding="utf-8")
+    assert '"c1"' in conversations and '"c9"' not in conversations
+
+
+def test_the_accepted_years_come_from_the_limits_file(tmp_path, monkeypatch):
+    limits = tmp_path / "limits.toml"
+    limits.write_text("[input]\nearliest_year = 2027\n", encoding="utf-8")
+    monkeypatch.setenv("QC_LIMITS", str(limits))
+    day = tmp_path / "day.jsonl"
+    day.write_text(_good("c1") + _stamped("c2", "2027-01-01 09:00:00"), encoding="utf-8")
+    res, out = _inspect(tmp_path, day)
+    assert res.exit_code == 0, res.output
+    assert [r["line"] for r in _rejects(out)] == [1, 2]
+    assert "outside 2027–2099" in _rejects(out)[0]["reason"]
+    res = runner.invoke(
+        app,
+        ["export", "--date", "2026-11-24", "--out", str(tmp_path / "e"), "--db", str(tmp_path / "s.sqlite")],
+    )
+    assert res.exit_code == 2 and "outside the years qc accepts, 2027–2099" in res.stderr
+
+
+@pytest.mark.parametrize(
+    "body", ["[input]\nearliest_year = 2050\nlatest_year = 2040\n", "[input]\nlatest_year = 9999\n"]
+)
+def test_an_impossible_year_range_is_a_usage_error(tmp_path, monkeypatch, body):
+    limits = tmp_path / "limits.toml"
+    limits.write_text(body, encoding="utf-8")
+    monkeypatch.setenv("QC_LIMITS", str(limits))
+    day = tmp_path / "day.jsonl"
+    day.write_text(_good("c1"), encoding="utf-8")
+    res, _ = _inspect(tmp_path, day)
+    assert res.exit_code == 2
+    assert "must satisfy 1 < earliest_year <= latest_year < 9999" in res.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["report", "--from", "1900-01-01", "--to", "2026-11-30"],
+        ["export", "--from", "2026-11-01", "--to", "9999-12-31"],
+        ["flagged", "--date", "9999-12-31"],
+    ],
+)
+def test_dates_outside_the_accepted_years_are_refused_by_the_store_commands(tmp_path, args):
+    res = runner.invoke(
+        app,
+        [*args, "--db", str(tmp_path / "s.sqlite")]
+        + (["--out", str(tmp_path / "r")] if args[0] != "flagged" else []),
+    )
+    assert res.exit_code == 2, res.output
+    assert "is outside the years qc accepts, 2000–2099" in res.stderr

@@ -40,6 +40,16 @@ def test_a_bad_period_names_the_forms_it_takes(text):
     assert info.value.exit_code == 2
 
 
+def test_the_last_week_of_the_calendar_ends_with_the_calendar():
+    # 9999-12-31 is a Friday: its week's Sunday does not exist. A store written before qc
+    # refused such dates may still hold one; scoring it must not overflow.
+    assert parse_period("9999-W52") == period_of("9999-12-31", "week")
+    assert (period_of("9999-12-31", "week").first, period_of("9999-12-31", "week").last) == (
+        "9999-12-27",
+        "9999-12-31",
+    )
+
+
 def test_ranges_and_the_windows_a_day_falls_in():
     assert range_period("2026-11-01", "2026-11-15").label == "2026-11-01~2026-11-15"
     assert range_period("2026-11-24", "2026-11-24").kind == "day"

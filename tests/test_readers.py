@@ -463,7 +463,7 @@ def test_validate_puts_every_value_in_its_own_field() -> None:
         " 店 ",
         "否",
     )
-    got = validate(rec, ZoneInfo("Asia/Shanghai"), None, (frozenset(), frozenset()))
+    got = validate(rec, ZoneInfo("Asia/Shanghai"), None, (frozenset(), frozenset()), (2000, 2099))
     at = datetime(2026, 11, 24, 10, tzinfo=timezone(timedelta(hours=8)))
     assert (got.conversation_id, got.role, got.text, got.sender, got.sent_at) == (
         "c1",

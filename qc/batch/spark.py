@@ -29,6 +29,7 @@ from qc.batch.spark_session import require_spark, spark_session
 from qc.errors import ConfigError
 from qc.outputs.writers import conversation_summary, dumps
 from qc.readers.assemble import assemble_group
+from qc.readers.limits import load_limits
 from qc.readers.options import ReadOptions
 from qc.readers.records import Candidate, RawRecord, dumps_raw, validate
 from qc.readers.timestamps import date_from_filename
@@ -246,6 +247,7 @@ def conversation_from_rows(
     options = options or ReadOptions()
     zone = ZoneInfo(options.timezone)
     nicks = (options.agent_nicks, options.customer_nicks)
+    years = load_limits().years
     records = [
         {name: row.get(name) for name in _FIELDS}
         if isinstance(row, dict)
@@ -256,7 +258,7 @@ def conversation_from_rows(
     candidates: list[Candidate] = []
     for record in sorted(records, key=_read_order):
         raw = _raw_record(record, zone)
-        checked = validate(raw, zone, options.date or date_from_filename(_Path(raw.file)), nicks)
+        checked = validate(raw, zone, options.date or date_from_filename(_Path(raw.file)), nicks, years)
         if isinstance(checked, Reject):
             rejects.append(checked)
         else:

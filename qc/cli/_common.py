@@ -141,20 +141,33 @@ def stop_on_signals(out: Path) -> Iterator[None]:
 
 
 def check_day(value: str, option: str) -> str:
-    """``value`` if it is a real day written YYYY-MM-DD (``20261124`` and ``2026-11-31`` are refused).
+    """``value`` if it is a real day written YYYY-MM-DD, in the years a message may carry.
+
+    ``20261124`` and ``2026-11-31`` are refused, and so is a day outside ``earliest_year`` …
+    ``latest_year`` of the limits file: no stored message lies outside them, and weeks and
+    months near the calendar's ends overflow.
 
     Raises:
-        ConfigError: not a date in that form (exit 2).
+        ConfigError: not a date in that form, or outside those years (exit 2).
     """
     from datetime import date
+
+    from qc.readers.limits import load_limits
 
     text = value.strip()
     if len(text) == 10 and text[4] == text[7] == "-" and text.replace("-", "").isdigit():
         try:
-            date.fromisoformat(text)
-            return text
+            day = date.fromisoformat(text)
         except ValueError:
             pass
+        else:
+            first, last = load_limits().years
+            if first <= day.year <= last:
+                return text
+            raise ConfigError(
+                f"{option} {value!r} is outside the years qc accepts, {first}–{last}"
+                " (earliest_year, latest_year in qc/defaults/limits.toml)"
+            )
     raise ConfigError(f"{option} {value!r} is not a date: write it as YYYY-MM-DD, e.g. 2026-11-24")
 
 

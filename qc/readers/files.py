@@ -203,14 +203,15 @@ def validated(
     day = options.date or date_from_filename(path)
     nicks = (options.agent_nicks, options.customer_nicks)
     timeless = False
-    max_chars = load_limits().max_message_chars
+    limits = load_limits()
+    max_chars, years = limits.max_message_chars, limits.years
     for item in items:
         report.read += 1
         if isinstance(item, Reject):
             outcome.rejects.append(item)
             report.rejected += 1
             continue
-        checked = validate(item, resolved.tz, day, nicks)
+        checked = validate(item, resolved.tz, day, nicks, years)
         if isinstance(checked, Reject):
             outcome.rejects.append(checked)
             report.rejected += 1

@@ -1,4 +1,4 @@
-"""Limits on what one input may cost: message length inspected, XLSX rows and cells.
+"""Limits on what one input may cost: message length, XLSX rows and cells, a timestamp's years.
 
 Numbers live in ``qc/defaults/limits.toml`` (documented there); the file named by the
 ``QC_LIMITS`` environment variable is read instead when set (worker processes inherit it).
@@ -27,6 +27,13 @@ class InputLimits:
     max_message_chars: int = 5000
     xlsx_max_rows: int = 300_000
     xlsx_max_cells: int = 6_000_000
+    earliest_year: int = 2000
+    latest_year: int = 2099
+
+    @property
+    def years(self) -> tuple[int, int]:
+        """The first and last year a message's timestamp may fall in."""
+        return (self.earliest_year, self.latest_year)
 
 
 def load_limits(path: Path | None = None) -> InputLimits:
@@ -56,4 +63,11 @@ def _load(path: Path) -> InputLimits:
     for key, value in table.items():
         if type(value) is not int or value <= 0:
             raise ConfigError(f"{path}: [input] {key} must be a positive whole number, not {value!r}")
-    return InputLimits(**table)
+    limits = InputLimits(**table)
+    # A week or month around a date in year 9999 runs past the calendar's end.
+    if not 1 < limits.earliest_year <= limits.latest_year < 9999:
+        raise ConfigError(
+            f"{path}: [input] earliest_year {limits.earliest_year} and latest_year {limits.latest_year}"
+            " must satisfy 1 < earliest_year <= latest_year < 9999"
+        )
+    return limits

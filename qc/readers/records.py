@@ -146,7 +146,11 @@ def _as_bool(value: Any) -> bool | None:
 
 
 def validate(
-    rec: RawRecord, tz: tzinfo, day: date | None, nicks: tuple[frozenset[str], frozenset[str]]
+    rec: RawRecord,
+    tz: tzinfo,
+    day: date | None,
+    nicks: tuple[frozenset[str], frozenset[str]],
+    years: tuple[int, int],
 ) -> Candidate | Reject:
     """Check one raw record and turn it into a candidate message or a reject with the reason.
 
@@ -155,6 +159,8 @@ def validate(
         tz: Zone for naive timestamps.
         day: Day for time-only timestamps (``None``: they stay unknown).
         nicks: ``(agent_nicks, customer_nicks)`` deciding roles from sender nicks.
+        years: First and last year a timestamp may fall in (``earliest_year``, ``latest_year``
+            of the limits file); a timestamp outside them is a reject.
     """
     value = rec.text
     if isinstance(value, str):
@@ -210,6 +216,8 @@ def validate(
         sent_at = parse_timestamp(rec.timestamp, tz, day)
     except TimestampError as exc:
         return make_reject(rec.file, rec.line, str(exc), rec.raw)
+    if sent_at is not None and not years[0] <= sent_at.year <= years[1]:
+        return make_reject(rec.file, rec.line, out_of_years(sent_at.year, years), rec.raw)
     agent_id = _as_str(rec.agent_id) if role is Role.AGENT else None
     if role is Role.AGENT:
         # One spelling per agent account (full-width colon, spaces, case): one agent, one score.
@@ -238,6 +246,14 @@ def validate(
         rec.line,
         rec.raw,
         key,
+    )
+
+
+def out_of_years(year: int, years: tuple[int, int]) -> str:
+    """The reason a timestamp in ``year`` is refused: which years are accepted and where that is set."""
+    return (
+        f"timestamp in the year {year}, outside {years[0]}–{years[1]} (earliest_year, latest_year in"
+        " qc/defaults/limits.toml): an empty date cell or a wrong clock?"
     )
 
 

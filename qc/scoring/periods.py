@@ -63,7 +63,9 @@ def _day(day: Date) -> Period:
 def _week(day: Date) -> Period:
     year, week, weekday = day.isocalendar()
     monday = day - timedelta(days=weekday - 1)
-    return Period(f"{year}-W{week:02d}", monday.isoformat(), (monday + timedelta(days=6)).isoformat(), "week")
+    # The calendar ends on Friday 9999-12-31: that last week stops there instead of overflowing.
+    sunday = monday + timedelta(days=6) if (Date.max - monday).days >= 6 else Date.max
+    return Period(f"{year}-W{week:02d}", monday.isoformat(), sunday.isoformat(), "week")
 
 
 def _month(day: Date) -> Period:
