@@ -316,3 +316,31 @@ def test_dates_outside_the_accepted_years_are_refused_by_the_store_commands(tmp_
     )
     assert res.exit_code == 2, res.output
     assert "is outside the years qc accepts, 2000–2099" in res.stderr
+
+
+def test_a_folder_that_cannot_be_listed_fails_alone_and_the_rest_is_read(tmp_path, monkeypatch):
+    # Tests run as root, for whom mode 000 hides nothing: the refusal is the operating system's.
+    import qc.readers.options as options
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    (locked / "a.jsonl").write_text(_good("c9"), encoding="utf-8")
+    good = tmp_path / "good.jsonl"
+    good.write_text(_good("c1"), encoding="utf-8")
+    real_scandir = os.scandir
+
+    def scandir(path="."):
+        if isinstance(path, str | os.PathLike) and Path(path) == locked:
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)
+
+    monkeypatch.setattr(options.os, "scandir", scandir)
+    res, out = _inspect(tmp_path, good, locked)
+    assert res.exit_code == 1, res.output
+    assert f"{locked}: folder cannot be listed (Permission denied)" in res.stderr
+    assert "Traceback" not in res.output
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert run["counts"] == {"read": 2, "accepted": 2, "rejected": 0}
+    assert [f["error"] for f in run["files"] if f["path"] == str(locked)] == [
+        "folder cannot be listed (Permission denied): none of its files were read; give qc read access to it"
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import stat
 from dataclasses import dataclass, field
 from datetime import date
@@ -103,14 +104,31 @@ def expand_inputs(paths: list[Path]) -> list[Path]:
     return out
 
 
+def _unlisted(folder: Path) -> str | None:
+    """Why ``folder`` cannot be listed (no read or search permission …), or ``None``."""
+    try:
+        next(iter(os.scandir(folder)), None)
+    except OSError as exc:
+        return (
+            f"folder cannot be listed ({exc.strerror or type(exc).__name__}): none of its files were"
+            " read; give qc read access to it"
+        )
+    return None
+
+
 def refused_inputs(paths: list[Path]) -> list[FileReport]:
     """The entries of named directories that :func:`expand_inputs` leaves out, each with the reason.
+
+    A named folder that cannot be listed is a failed input (``error``: the run exits 1).
 
     Sub-folders are not listed (folders are read one level deep, as documented).
     """
     out: list[FileReport] = []
     for p in paths:
         if p.is_dir():
+            if (why := _unlisted(p)) is not None:
+                out.append(FileReport(path=str(p), error=why))
+                continue
             for c in _entries(p):
                 reason = _refusal(p, c)
                 if reason is not None:
@@ -119,6 +137,10 @@ def refused_inputs(paths: list[Path]) -> list[FileReport]:
 
 
 def _entries(folder: Path) -> list[Path]:
+    # A folder that cannot be listed has no entries here: refused_inputs reports it as a failed
+    # input, so the other inputs are still read.
+    if _unlisted(folder) is not None:
+        return []
     return sorted(c for c in folder.iterdir() if not c.name.startswith("."))
 
 
