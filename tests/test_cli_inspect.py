@@ -112,6 +112,24 @@ def test_exit_2_when_out_is_an_existing_file(tmp_path: Path) -> None:
     assert out.read_text(encoding="utf-8") == "not a folder"
 
 
+def test_exit_2_when_out_is_an_input_folder_and_nothing_is_written(tmp_path: Path) -> None:
+    folder = day_folder(tmp_path, "bom.csv")
+    before = sorted(p.name for p in folder.iterdir())
+    res = runner.invoke(app, ["inspect", str(folder), "--out", str(folder / ".")])
+    assert res.exit_code == 2
+    assert f"is the input folder {folder}: the next run over it would read qc's own files" in res.stderr
+    assert sorted(p.name for p in folder.iterdir()) == before
+    # A folder of its own inside the input folder is fine: folders are read one level deep, so a
+    # second run reads exactly what the first did.
+    res = runner.invoke(app, ["inspect", str(folder), "--out", str(folder / "qc-out"), "-q"])
+    assert res.exit_code == 0, res.output
+    first = json.loads((folder / "qc-out" / "run.json").read_text(encoding="utf-8"))["counts"]
+    again = runner.invoke(app, ["inspect", str(folder), "--out", str(folder / "qc-out"), "-q"])
+    assert again.exit_code == 0, again.output
+    assert json.loads((folder / "qc-out" / "run.json").read_text(encoding="utf-8"))["counts"] == first
+    assert first["read"] > 0
+
+
 def test_exit_70_for_a_bug_in_qc_names_the_place_never_the_text(tmp_path: Path, monkeypatch) -> None:
     # A bug (here a KeyError whose text quotes a buyer) must not reach the user as a traceback
     # or print the text it quotes; the run publishes nothing.

@@ -220,6 +220,14 @@ def inspect_cli(
         )
         raise typer.Exit(EXIT_USAGE)
     output_folder(out)
+    # Folders are read one level deep: results written straight into an input folder would be
+    # read back as transcripts by the next run over it (and their rejects quoted again).
+    into = [p for p in inputs if p not in remote and Path(p).is_dir() and Path(p).resolve() == out.resolve()]
+    if into:
+        raise ConfigError(
+            f"--out {out} is the input folder {into[0]}: the next run over it would read qc's own files"
+            f" as transcripts; write the results to a folder of their own, e.g. --out {out / 'qc-out'}"
+        )
     if engine not in ("local", "spark"):
         raise ConfigError(f"--engine {engine!r} is unknown: use local or spark")
     if master is not None and engine != "spark":
