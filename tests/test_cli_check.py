@@ -96,12 +96,33 @@ def test_check_usage_errors_exit_2(args):
     assert res.stdout == ""
 
 
-def test_check_file_bad_json_line_names_file_and_line(tmp_path):
+def test_check_file_bad_lines_are_named_and_the_good_ones_still_judged(tmp_path):
     f = tmp_path / "bad.jsonl"
-    f.write_text('{"text": "嗯"}\n{"context": []}\n', encoding="utf-8")
-    res = runner.invoke(app, ["check", "--file", str(f)])
+    f.write_text(
+        '{"text": "嗯"}\n{"context": []}\n亲，在的\n{"text": "好\\ud800的"}\n'
+        '{"text": "好的", "context": [{"role": "alien", "text": "在吗"}]}\n{"text": "好",\n'
+        '{"text": "好的", "context": ["在吗", {"role": "agent", "text": "在的"}]}\n',
+        encoding="utf-8",
+    )
+    res = runner.invoke(app, ["check", "--file", str(f), "--fail-on-hit"])
+    assert res.exit_code == 2  # bad lines outrank hits: the lint did not see every reply
+    assert [(d["line"], d["text"]) for d in _lines(res.stdout)] == [(1, "嗯"), (3, "亲，在的"), (7, "好的")]
+    problems = res.stderr.splitlines()
+    assert [p.split(": ")[1] for p in problems] == [f"{f}:{n}" for n in (2, 4, 5, 6)]
+    assert 'no "text" string' in problems[0]
+    assert "text has a lone surrogate (not encodable text) U+D800 at character 2" in problems[1]
+    assert "context[0] has role 'alien'; use customer or agent" in problems[2]
+    assert "not valid JSON" in problems[3]
+    assert "Traceback" not in res.output
+
+
+def test_check_text_that_is_not_encodable_is_a_usage_error():
+    # Bytes that are not UTF-8 on the command line reach Python as lone surrogates.
+    res = runner.invoke(app, ["check", "\udcff哦"])
     assert res.exit_code == 2
-    assert f"{f}:2" in res.stderr
+    assert res.stdout == ""
+    assert "text has a lone surrogate (not encodable text) U+DCFF at character 1" in res.stderr
+    assert "is the terminal set to UTF-8?" in res.stderr
 
 
 def test_lexicon_check_bundled_is_valid():

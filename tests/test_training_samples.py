@@ -75,8 +75,26 @@ def test_generated_file_is_training_only(tmp_path):
             '{"id": "a2", "context": [], "text": "嗯", "label": "ok", "forbidden": "嗯"}',
             r"bad\.jsonl:2: 'forbidden'",
         ),
+        (
+            '{"id": "a2", "context": [], "text": "\\ud800嗯", "label": "ok"}',
+            r"bad\.jsonl:2: text has a lone surrogate \(not encodable text\) U\+D800 at character 1",
+        ),
+        (
+            '{"id": "a2", "context": [{"role": "customer", "text": "在吗\\u0007"}],'
+            ' "text": "嗯", "label": "ok"}',
+            r"bad\.jsonl:2: context\[0\]\.text has a control character U\+0007 at character 3",
+        ),
     ],
-    ids=["bad-json", "bad-label", "no-text", "bad-role", "duplicate-id", "forbidden-not-list"],
+    ids=[
+        "bad-json",
+        "bad-label",
+        "no-text",
+        "bad-role",
+        "duplicate-id",
+        "forbidden-not-list",
+        "surrogate",
+        "control-character",
+    ],
 )
 def test_bad_sample_line_names_file_and_line(tmp_path, line, message):
     good = '{"id": "a1", "context": [], "text": "嗯", "label": "ok"}'

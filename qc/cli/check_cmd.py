@@ -10,12 +10,17 @@ import typer
 
 from qc.cli import app
 from qc.cli._common import cell, handle_errors
-from qc.errors import ConfigError, InputError
+from qc.errors import EXIT_USAGE, ConfigError, InputError
 
 EXIT_HIT = 3
 
 
-def parse_check_file(path: Path) -> list[tuple[str, list[Any]]]:
+_SHAPE = (
+    'expected {"text": "...", "context": ["buyer text", {"role": "agent", "text": "..."}]} or a plain line'
+)
+
+
+def parse_check_file(path: Path) -> tuple[list[tuple[int, str, list[Any]]], list[str]]:
     """Read ``qc check --file`` input: one message per line, or JSON Lines with context.
 
     A line starting with ``{`` is JSON: ``{"text": ..., "context": [...]}``
@@ -23,8 +28,12 @@ def parse_check_file(path: Path) -> list[tuple[str, list[Any]]]:
     objects (the annotated-samples format). Any other non-blank line is
     one agent message with no context.
 
+    Returns:
+        ``(line number, text, context)`` of every good line, and one problem per bad line
+        (``file:line: reason``), so the good lines are still judged.
+
     Raises:
-        InputError: the file cannot be read or a JSON line is malformed (file and line named).
+        InputError: the file cannot be read at all.
     """
     from qc.readers.encoding import UndecodableError, decode_text
 
@@ -34,28 +43,55 @@ def parse_check_file(path: Path) -> list[tuple[str, list[Any]]]:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
     except UndecodableError as exc:
         raise InputError(f"{path}: {exc}") from None
-    items: list[tuple[str, list[Any]]] = []
+    items: list[tuple[int, str, list[Any]]] = []
+    problems: list[str] = []
     for no, line in enumerate(raw.splitlines(), start=1):
         if not line.strip():
             continue
         if not line.lstrip().startswith("{"):
-            items.append((line, []))
-            continue
-        try:
-            record = json.loads(line)
-            text = record["text"]
-            context = [
-                c if isinstance(c, str) else (str(c.get("role", "customer")), str(c["text"]))
-                for c in record.get("context") or []
-            ]
-            if not isinstance(text, str):
-                raise TypeError
-        except (ValueError, KeyError, TypeError, AttributeError):
-            raise InputError(
-                f'{path}:{no}: expected {{"text": "...", "context": ["buyer text", ...]}} or a plain line'
-            ) from None
-        items.append((text, context))
-    return items
+            item: tuple[str, list[Any]] | str = (line, [])
+        else:
+            item = _json_line(line)
+        if isinstance(item, tuple):
+            item = _text_problem(*item) or item
+        if isinstance(item, str):
+            problems.append(f"{path}:{no}: {item}")
+        else:
+            items.append((no, *item))
+    return items, problems
+
+
+def _json_line(line: str) -> tuple[str, list[Any]] | str:
+    """A JSON line's ``(text, context)``, or why it is not one."""
+    try:
+        record = json.loads(line)
+    except ValueError as exc:
+        return f"not valid JSON ({exc}); {_SHAPE}"
+    if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+        return f'no "text" string; {_SHAPE}'
+    turns = record.get("context") or []
+    if not isinstance(turns, list):
+        return f'"context" is not a list; {_SHAPE}'
+    context: list[Any] = []
+    for i, turn in enumerate(turns):
+        if isinstance(turn, str):
+            context.append(turn)
+        elif isinstance(turn, dict) and isinstance(turn.get("text"), str):
+            role = turn.get("role", "customer")
+            if role not in ("customer", "agent"):
+                return f"context[{i}] has role {str(role)[:20]!r}; use customer or agent"
+            context.append((role, turn["text"]))
+        else:
+            return f"context[{i}] is neither a buyer text nor a {{role, text}} object; {_SHAPE}"
+    return record["text"], context
+
+
+def _text_problem(text: str, context: list[Any]) -> str | None:
+    """Why a message or its context cannot be judged: a control character or lone surrogate."""
+    from qc.readers.records import text_problem
+
+    turns = ((f"context[{i}]", t if isinstance(t, str) else t[1]) for i, t in enumerate(context))
+    return next((p for name, t in (("text", text), *turns) if (p := text_problem(name, t))), None)
 
 
 def check_messages(
@@ -200,20 +236,34 @@ def check_cli(
         raise ConfigError(f"--format {output_format!r}: use json or table")
     if file is not None and context:
         raise ConfigError("--context goes with TEXT; in --file put it on each JSON line")
+    problems: list[str] = []
     if file is not None:
         try:
-            items = parse_check_file(file)
+            numbered, problems = parse_check_file(file)
         except InputError as exc:
             raise ConfigError(str(exc)) from None
+        items = [(t, c) for _, t, c in numbered]
     else:
         items = [(text or "", list(context or []))]
+        # A terminal that sends bytes which are not UTF-8 gives Python lone surrogates.
+        problem = _text_problem(*items[0])
+        if problem is not None:
+            raise ConfigError(f"{problem.replace('the record', 'the text')}; is the terminal set to UTF-8?")
     results = check_messages(
         items, lexicon=lexicon, strict=strict, explain=explain, model=model, scorecard=scorecard
     )
+    if file is not None:
+        for (no, _, _), r in zip(numbered, results, strict=True):
+            r["line"] = no
     if output_format == "table":
         _table(results)
     else:
         for r in results:
             typer.echo(json.dumps(r, ensure_ascii=False))
+    if problems:
+        # The good lines are judged above; the bad ones are named, and the run is a usage error.
+        for problem in problems:
+            typer.echo(f"qc: {problem}", err=True)
+        raise typer.Exit(EXIT_USAGE)
     if fail_on_hit and any(r["live"] or r["verdict"] != "ok" for r in results):
         raise typer.Exit(EXIT_HIT)

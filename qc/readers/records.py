@@ -52,6 +52,16 @@ def safe_text(text: str) -> str:
     return _SURROGATES.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
 
+def text_problem(field_name: str, value: str) -> str | None:
+    """Why a message text cannot be taken (a control character or lone surrogate), as for a record.
+
+    For every command that takes message text outside a transcript (``qc check``, sample files):
+    the same characters are refused, with the same reason, as in ``qc inspect``.
+    """
+    # Every character the pattern refuses is unprintable: printable text needs no search.
+    return None if value.isprintable() else bad_character(field_name, value, _BAD_IN_TEXT)
+
+
 def bad_character(field_name: str, value: str, pattern: re.Pattern[str]) -> str | None:
     """Why ``value`` cannot be taken as it is: a control character or lone surrogate, named by code point.
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from qc.attitude.decision import LABELS
 from qc.errors import EXIT_USAGE, QcError
 from qc.readers.encoding import UndecodableError, decode_text
+from qc.readers.records import text_problem
 
 EVAL_BUCKETS = 3  # ids whose hash % 10 falls below this are held out (3 → 30 %)
 GENERATED_PREFIX = "generated"
@@ -125,6 +126,12 @@ def _parse_sample(line: str, where: str, generated: bool) -> Sample:
         ):
             raise SampleError(f"{where}: context[{i}] needs role 'customer' or 'agent' and a text")
         turns.append((turn["role"], turn["text"]))
+    for name, text in (
+        ("text", data["text"]),
+        *((f"context[{i}].text", t) for i, (_, t) in enumerate(turns)),
+    ):
+        if (problem := text_problem(name, text)) is not None:
+            raise SampleError(f"{where}: {problem}")
     forbidden = data.get("forbidden")
     if forbidden is not None and (
         not isinstance(forbidden, list) or not all(isinstance(p, str) for p in forbidden)
