@@ -221,6 +221,30 @@ BAD_CARDS = [
     ("version-text", "[card]\nversion = 'one'\n", "card.version"),
     ("review-only-text", "[findings]\nreview_only = 'impatience'\n", "findings.review_only"),
     (
+        "review-only-typo",
+        "[findings]\nreview_only = ['impatince', 'conflict']\n",
+        "findings.review_only: 'impatince' is not a finding kind: qc's rules find conflict,"
+        " impatience, forbidden_phrase and this card's items name missed_reply, slow_response;"
+        " did you mean 'impatience'?",
+    ),
+    (
+        "min-score-typo",
+        "[findings]\nmin_score = { confict = 0.9 }\n",
+        "findings.min_score: 'confict' is not a finding kind",
+    ),
+    (
+        "verdict-order-typo",
+        "[findings]\nverdict_order = ['conflict', 'rude']\n",
+        "'rude' is not a finding kind",
+    ),
+    (
+        "points-per-unit-huge",
+        "[items.average_response]\npoints_per_unit = 1e308\n",
+        "items.average_response.points_per_unit: 1e+308 is too large;"
+        " a card's numbers stay within ±1,000,000,000",
+    ),
+    ("unit-tiny", "[items.reply_rate]\nunit = 1e-300\n", "items.reply_rate.unit: must be greater than 0"),
+    (
         "no-floor-said",
         "[items.x]\nrule = 'over'\nmetric = 'turns'\nthreshold = 1\n",
         'items.x.floor: missing; say where the item score stops: floor = 0 (at zero) or floor = "none"',

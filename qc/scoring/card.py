@@ -268,10 +268,18 @@ def _fail(source: str, key: str, problem: str) -> ConfigError:
     return ConfigError(f"scorecard {source}: {key}: {problem}")
 
 
+# Bounds of sanity, not of policy: within them no deduction (points per unit × metric ÷ unit)
+# can overflow a float, which once stopped a run with an OverflowError.
+_LARGEST = 1e9
+_SMALLEST_POSITIVE = 1e-9
+
+
 def _number(source: str, key: str, value: Any, *, positive: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise _fail(source, key, f"expected a number, got {value!r}")
-    if positive and value <= 0:
+    if abs(value) > _LARGEST:
+        raise _fail(source, key, f"{value!r} is too large; a card's numbers stay within ±{_LARGEST:,.0f}")
+    if positive and value < _SMALLEST_POSITIVE:
         raise _fail(source, key, f"must be greater than 0, got {value!r}")
     return float(value)
 
@@ -307,6 +315,42 @@ def _kinds(source: str, key: str, value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise _fail(source, key, f"expected a list of finding kinds, got {value!r}")
     return tuple(value)
+
+
+# The kinds qc's own rules find; a card names any others in its items (points, evidence).
+_RULE_KINDS = ("conflict", "impatience", "forbidden_phrase")
+
+
+def _named_kinds(items_raw: Mapping[str, Any]) -> set[str]:
+    """Every finding kind the card's items name (points or evidence, switched off or not)."""
+    named = set(_RULE_KINDS)
+    for raw in items_raw.values():
+        if isinstance(raw, Mapping):
+            points = raw.get("points")
+            named.update(points if isinstance(points, Mapping) else ())
+            if isinstance(raw.get("evidence"), str):
+                named.add(raw["evidence"])
+    return named
+
+
+def _check_kinds(source: str, key: str, kinds: Iterable[str], named: Collection[str]) -> None:
+    """A kind in the [findings] table that no rule finds and no item names is a typo.
+
+    It would change nothing, silently: ``review_only = ["impatince"]`` holds nothing back and
+    the findings the shop meant to hold are charged.
+    """
+    import difflib
+
+    for kind in kinds:
+        if kind not in named:
+            close = difflib.get_close_matches(kind, sorted(named), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise _fail(
+                source,
+                key,
+                f"{kind!r} is not a finding kind: qc's rules find {', '.join(_RULE_KINDS)} and this card's"
+                f" items name {', '.join(sorted(set(named) - set(_RULE_KINDS))) or 'no others'}{hint}",
+            )
 
 
 def _item(source: str, item_id: str, raw: Mapping[str, Any]) -> Item:
@@ -471,6 +515,14 @@ def parse_scorecard(data: Mapping[str, Any], source: str = "<scorecard>") -> Sco
         if enabled:
             items.append(_item(source, item_id, raw))
     _check_evidence(source, items, (*order, *implies, *min_score, "forbidden_phrase"))
+    named = _named_kinds(items_raw)
+    for key, kinds in (
+        ("findings.verdict_order", order),
+        ("findings.implies_verdict", implies),
+        ("findings.review_only", review_only),
+        ("findings.min_score", tuple(min_score)),
+    ):
+        _check_kinds(source, key, kinds, named)
     version = card.get("version", 1)
     if isinstance(version, bool) or not isinstance(version, int):
         raise _fail(source, "card.version", f"expected an integer, got {version!r}")
