@@ -75,8 +75,11 @@ def test_exit_1_for_forced_encoding_that_fails(tmp_path: Path) -> None:
         ["--encoding", "no-such-codec"],
         ["--column", "colour=颜色"],
         ["--timezone", "Mars/Olympus"],
+        ["--encoding", "rot13"],
+        ["--encoding", "base64"],
+        ["--date", "1900-01-01"],
     ],
-    ids=["format", "date", "encoding", "column", "timezone"],
+    ids=["format", "date", "encoding", "column", "timezone", "rot13", "base64", "date-1900"],
 )
 def test_exit_2_for_bad_options(tmp_path: Path, args: list[str]) -> None:
     res = runner.invoke(app, ["inspect", str(DATA / "bom.csv"), "--out", str(tmp_path / "o"), *args])

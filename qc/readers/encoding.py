@@ -46,11 +46,14 @@ class UndecodableError(Exception):
 def check_encoding(name: str) -> str:
     """Validate a forced ``--encoding`` and return its canonical codec name."""
     try:
-        return codecs.lookup(name).name
+        info = codecs.lookup(name)
     except LookupError:
-        raise ConfigError(
-            f"--encoding {name!r} is unknown: use utf-8, utf-8-sig, gb18030, gbk or utf-16"
-        ) from None
+        info = None
+    # rot13, base64, zlib …: codecs Python knows that do not turn bytes into text.
+    if info is None or not getattr(info, "_is_text_encoding", True):
+        what = "unknown" if info is None else "not a text encoding"
+        raise ConfigError(f"--encoding {name!r} is {what}: use utf-8, utf-8-sig, gb18030, gbk or utf-16")
+    return info.name
 
 
 def _width(codec: str) -> int:
