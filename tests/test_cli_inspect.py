@@ -88,6 +88,21 @@ def test_exit_2_for_bad_options(tmp_path: Path, args: list[str]) -> None:
     assert "Traceback" not in res.stderr
 
 
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"\xef\xbb\xbf", b"\xff\xfe", b"\n\r\n,,\n"],
+    ids=["empty", "utf-8-bom", "utf-16-bom", "blank-rows"],
+)
+def test_exit_0_for_a_csv_without_any_row_as_for_an_empty_jsonl(tmp_path: Path, content: bytes) -> None:
+    day = tmp_path / "day.csv"
+    day.write_bytes(content)
+    res = runner.invoke(app, ["inspect", str(day), "--out", str(tmp_path / "o"), "-q"])
+    assert res.exit_code == 0, res.output
+    run = json.loads((tmp_path / "o" / "run.json").read_text(encoding="utf-8"))
+    assert run["counts"] == {"read": 0, "accepted": 0, "rejected": 0}
+    assert [f["error"] for f in run["files"]] == [None]
+
+
 def test_exit_2_for_missing_input(tmp_path: Path) -> None:
     res = runner.invoke(app, ["inspect", str(tmp_path / "nope"), "--out", str(tmp_path / "o")])
     assert res.exit_code == 2

@@ -90,6 +90,8 @@ def rows_to_records(
         pending.append(row)
         if len(pending) >= _HEADER_SEARCH_ROWS:
             break
+    if mapping is None and not pending:
+        return  # nothing but blank rows (an empty file, a BOM alone): no records, as for JSON Lines
     if mapping is None:
         first = next((cells for _, cells, _, problem in pending if problem is None), None)
         named = f"; its first row reads {_header_list(first)}" if first else ""
