@@ -88,12 +88,34 @@ def test_check_file_plain_lines_and_jsonl(tmp_path):
         pytest.param(["哦", "--format", "xml"], id="bad-format"),
         pytest.param(["--file", "does-not-exist.jsonl"], id="missing-file"),
         pytest.param(["哦", "--lexicon", "does-not-exist.toml"], id="missing-lexicon"),
+        pytest.param(["哦", "--lexicon", "lexicons"], id="lexicon-folder"),
+        pytest.param(["哦", "--model", "README.md"], id="model-file"),
     ],
 )
-def test_check_usage_errors_exit_2(args):
+def test_check_usage_errors_exit_2(args, monkeypatch):
+    monkeypatch.chdir(ROOT)
     res = runner.invoke(app, ["check", *args])
     assert res.exit_code == 2
     assert res.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["lexicon", "check", "lexicons"], "lexicons: a folder or special file, not a lexicon file"),
+        (["check", "哦", "--model", "README.md"], "README.md is a file; --model takes the model folder"),
+        (
+            ["inspect", "demo/day", "--out", "{tmp}/o", "--user-dict", "lexicons"],
+            "--user-dict lexicons: a folder, not a file",
+        ),
+    ],
+    ids=["lexicon-folder", "model-file", "user-dict-folder"],
+)
+def test_a_folder_for_a_file_or_a_file_for_a_folder_is_named_as_such(tmp_path, monkeypatch, args, says):
+    monkeypatch.chdir(ROOT)
+    res = runner.invoke(app, [a.replace("{tmp}", str(tmp_path)) for a in args])
+    assert res.exit_code == 2
+    assert says in res.stderr
 
 
 def test_check_file_bad_lines_are_named_and_the_good_ones_still_judged(tmp_path):

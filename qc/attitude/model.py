@@ -136,6 +136,10 @@ def _sha256(path: Path) -> str:
 def read_meta(model_dir: Path) -> dict[str, Any]:
     """Read ``meta.json``, or raise :class:`ArtifactError` saying how to get one."""
     path = model_dir / META_FILE
+    if model_dir.exists() and not model_dir.is_dir():
+        raise ArtifactError(
+            f"{model_dir} is a file; --model takes the model folder (qc train --out), holding {META_FILE}"
+        )
     if not model_dir.is_dir():
         raise ArtifactError(f"model folder {model_dir} does not exist; run `qc train --out {model_dir}`")
     try:

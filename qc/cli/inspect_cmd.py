@@ -61,8 +61,9 @@ def check_settings(settings: Any) -> None:
         from qc.readers.encoding import UndecodableError, decode_text
 
         if not Path(settings.user_dict).is_file():
+            what = "a folder, not a file" if Path(settings.user_dict).is_dir() else "no such file"
             raise ConfigError(
-                f"--user-dict {settings.user_dict}: no such file (one word per line: 词 [频次] [词性])"
+                f"--user-dict {settings.user_dict}: {what} (one word per line: 词 [频次] [词性])"
             )
         try:
             decode_text(Path(settings.user_dict).read_bytes())

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import stat
 import tomllib
 import unicodedata
 from bisect import bisect_left
@@ -323,6 +324,8 @@ def load_lexicon(path: Path | None = None) -> Lexicon:
         st = p.stat()
     except OSError as exc:
         raise ConfigError(f"{p}: cannot read the lexicon file ({exc.strerror}); check --lexicon") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise ConfigError(f"{p}: a folder or special file, not a lexicon file; give the .toml file itself")
     return _load_cached(str(p), st.st_mtime_ns, st.st_size)
 
 
