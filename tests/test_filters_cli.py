@@ -104,8 +104,20 @@ def test_report_for_a_short_name_is_not_empty(db):
             ["sample", "--per-agent", "1", "--seed", "1", "--out", "s.csv", "--date", "2026-1-1"],
             "is not a date",
         ),
+        (["flagged", "--min-points", "nan"], "--min-points nan: give a number of points, 0 or more"),
+        (["flagged", "--min-points", "-1"], "--min-points -1.0: give a number of points, 0 or more"),
     ],
-    ids=["kind", "compact-date", "impossible-date", "format", "state", "review-export-date", "sample-date"],
+    ids=[
+        "kind",
+        "compact-date",
+        "impossible-date",
+        "format",
+        "state",
+        "review-export-date",
+        "sample-date",
+        "min-points-nan",
+        "min-points-negative",
+    ],
 )
 def test_unknown_values_are_usage_errors_naming_the_accepted_values(db, args, message):
     db_args, _ = db

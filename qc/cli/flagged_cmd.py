@@ -69,6 +69,7 @@ def flagged_cli(
         qc flagged --agent 阿杰 --from 2026-11-01 --to 2026-11-30 --kind impatience --min-points 1
         qc flagged --date 2026-11-24 --format json > flagged.json
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
+    import math
     from pathlib import Path
 
     from qc.scoring.card import load_scorecard
@@ -76,6 +77,8 @@ def flagged_cli(
     from qc.supervise.flagged import flagged_conversations
 
     check_choice(output_format, "--format", ("table", "json"))
+    if not math.isfinite(min_points) or min_points < 0:
+        raise ConfigError(f"--min-points {min_points}: give a number of points, 0 or more (e.g. 1)")
     lo, hi = date_range(date, date_from, date_to)
     card = load_scorecard(Path(scorecard) if scorecard else None)
     with open_db(db) as store:
