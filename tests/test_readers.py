@@ -481,3 +481,21 @@ def test_validate_puts_every_value_in_its_own_field() -> None:
         "{…}",
     )
     assert got.key == ("c1", Role.AGENT, "店:小王", at, "在的", "a9", False, None)
+
+
+@pytest.mark.parametrize(
+    "value", ["2026-11-24 10:00:00+99:00", "2026-11-24T10:00:00+24:00", "2026-11-24 10:00:00+08:61"]
+)
+def test_an_impossible_utc_offset_is_named_in_plain_words(value):
+    # +08:61 once read as +09:01 (Python's fromisoformat carries the minutes over).
+    with pytest.raises(TimestampError) as caught:
+        parse_timestamp(value, ZoneInfo("Asia/Shanghai"))
+    assert str(caught.value) == (
+        f"timestamp has an impossible UTC offset {value[19:]} (offsets run from -23:59 to +23:59)"
+    )
+
+
+def test_the_widest_real_offsets_are_read():
+    sh = ZoneInfo("Asia/Shanghai")
+    assert parse_timestamp("2026-11-24 10:00:00+23:59", sh).utcoffset().total_seconds() == 23 * 3600 + 59 * 60
+    assert parse_timestamp("2026-11-24 10:00:00-12:00", sh).utcoffset().total_seconds() == -12 * 3600

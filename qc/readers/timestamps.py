@@ -42,6 +42,8 @@ _ISO_ZONES: dict[str, tzinfo] = {}
 
 def _iso_zone(text: str) -> tzinfo | None:
     """The shared zone of an ISO timestamp's offset, or ``None`` when fromisoformat refuses the value."""
+    if text[-2:] > "59" and text[-3] == ":":
+        return None  # fromisoformat reads +08:61 as +09:01; the full parser refuses it
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
@@ -59,7 +61,12 @@ def _zone(text: str | None, default: tzinfo) -> tzinfo:
         return UTC
     sign = 1 if text[0] == "+" else -1
     digits = text[1:].replace(":", "")
-    return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+    hours, minutes = int(digits[:2]), int(digits[2:])
+    if hours > 23 or minutes > 59:
+        raise TimestampError(
+            f"timestamp has an impossible UTC offset {text} (offsets run from -23:59 to +23:59)"
+        )
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))
 
 
 def _build(m: re.Match[str], day: date | None, tz: tzinfo) -> datetime:
@@ -140,6 +147,8 @@ def parse_timestamp(value: object, tz: tzinfo, day: date | None = None) -> datet
         m = TIME_RE.match(text)
         if m:
             return _build(m, day, tz) if day else None
+    except TimestampError:
+        raise
     except ValueError as exc:  # month 13, hour 25 …
         raise TimestampError(f"timestamp out of range ({exc})") from None
     raise TimestampError("timestamp not understood (use ISO 8601 or YYYY-MM-DD HH:MM:SS)")
