@@ -187,3 +187,28 @@ def test_other_edited_files_read_as_gbk(tmp_path):
     r = run("scorecard", "show", "--scorecard", card)
     assert r.exit_code == 0, r.stderr
     assert 'name = "某店考核表"' in r.stdout
+
+
+# Several messages before a finding: the 上文 cell holds line breaks, so a CSV record spans lines.
+CONTEXT = "买家: 在吗\n客服: 在的亲\n买家: 能便宜点吗"
+
+
+def test_refused_rows_are_named_by_the_sheet_row_excel_shows_not_the_csv_line(day):
+    ids, db, tmp = day
+    header, *rows = _fill(
+        exported(tmp, db), {ids["cA"]: ["驳回", "质检小王", "熟客"], ids["cB"]: ["maybe", "质检小王", ""]}
+    )
+    for row in rows:
+        row[header.index("上文")] = CONTEXT
+    rows.sort(key=lambda r: r[0] != ids["cA"])  # cA's row first: row 2, the rest after it
+    edited = tmp / "edited.csv"
+    edited.write_bytes(_csv_bytes([header, *rows], "utf-8-sig"))
+    r = run("review", "import", edited, *db)
+    assert r.exit_code == 2
+    row_of = {row[0]: n for n, row in enumerate([header, *rows], start=1)}
+    assert row_of[ids["cA"]] == 2 and row_of[ids["cB"]] > 2
+    assert f"row 2: {ids['cA']} pending → rejected" in r.stderr
+    assert f"{edited}: row {row_of[ids['cB']]}: decision 'maybe' is unknown" in r.stderr
+    assert CONTEXT.splitlines()[0] not in r.stderr  # never the chat text
+    log = [json.loads(line) for line in run("review", "log", ids["cA"], *db).stdout.splitlines()]
+    assert [x["source"] for x in log] == ["csv:edited.csv:2"]

@@ -4,7 +4,9 @@ QA staff open what qc exported in Excel or WPS, fill in columns and save. What c
 CSV in UTF-8 (with or without a BOM), GBK/GB18030 (Excel on a Chinese Windows machine), UTF-16
 ("Unicode text", tab separated) or an XLSX workbook. :func:`read_table` reads all of them with
 the chat readers' own sniffing (:func:`qc.readers.encoding.decode_text`) and gives every row as
-text cells with its line (CSV) or row (XLSX) number, so a command can name the row it refuses.
+text cells with its row number as Excel or WPS shows it (header = 1), so a command can name the
+row it refuses. In a CSV that is the record's number, not the line's: a cell such as the review
+sheet's 上文 holds line breaks, so one record spans several lines.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ __all__ = ["EditedTable", "read_table", "cell_text"]
 
 @dataclass(slots=True)
 class EditedTable:
-    """The rows of an edited file: ``(line or row number, cells)``; blank rows left out."""
+    """The rows of an edited file: ``(row number as Excel shows it, cells)``; blank rows left out."""
 
     path: Path
     format: str  # "csv" or "xlsx"
@@ -63,12 +65,11 @@ def read_table(path: Path) -> EditedTable:
     first = next((line for line in lines if line.strip()), "")
     table = EditedTable(path, "csv", encoding)
     reader = csv.reader((line + "\n" for line in lines), delimiter=guess_delimiter(first))
-    start = 1
     try:
-        for cells in reader:
+        # Every record is a row in Excel, a blank one too; reader.line_num would count lines.
+        for number, cells in enumerate(reader, start=1):
             if any(c.strip() for c in cells):
-                table.rows.append((start, [c.strip() for c in cells]))
-            start = reader.line_num + 1
+                table.rows.append((number, [c.strip() for c in cells]))
     except csv.Error as exc:
         raise InputError(
             f"{path}: line {reader.line_num}: not valid CSV ({exc}); re-save it from Excel"

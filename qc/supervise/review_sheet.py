@@ -180,7 +180,7 @@ def _context(conv: Conversation, index: int, window: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class RowProblem:
-    """A refused row: its line (CSV) or row (XLSX) number in the file (header = 1) and why."""
+    """A refused row: its row number as Excel or WPS shows it (header = 1; in a CSV the record's) and why."""
 
     row: int
     message: str
