@@ -212,3 +212,41 @@ def test_refused_rows_are_named_by_the_sheet_row_excel_shows_not_the_csv_line(da
     assert CONTEXT.splitlines()[0] not in r.stderr  # never the chat text
     log = [json.loads(line) for line in run("review", "log", ids["cA"], *db).stdout.splitlines()]
     assert [x["source"] for x in log] == ["csv:edited.csv:2"]
+
+
+def _log(db, finding_id):
+    return [json.loads(line) for line in run("review", "log", finding_id, *db).stdout.splitlines()]
+
+
+def test_a_finding_confirmed_and_rejected_in_one_sheet_is_refused_in_both_rows(day):
+    ids, db, tmp = day
+    header, *rows = _fill(
+        exported(tmp, db), {ids["cA"]: ["确认", "质检小王", ""], ids["cB"]: ["驳回", "质检小王", "熟客"]}
+    )
+    again = next(r for r in rows if r[0] == ids["cA"])
+    rows.append([*again[:-3], "reject", "张主管", "joke"])  # the same finding, the other decision
+    edited = tmp / "edited.csv"
+    edited.write_bytes(_csv_bytes([header, *rows], "utf-8-sig"))
+    r = run("review", "import", edited, *db)
+    assert r.exit_code == 2 and "Traceback" not in r.stderr
+    first, last = (n for n, row in enumerate([header, *rows], start=1) if row[0] == ids["cA"])
+    refused = f"finding {ids['cA']} has conflicting decisions in rows {first} and {last} (confirm and reject)"
+    assert f"{edited}: row {first}: {refused}" in r.stderr and f"{edited}: row {last}: {refused}" in r.stderr
+    assert "1 changed" in r.stderr and "2 refused" in r.stderr
+    assert _log(db, ids["cA"]) == []  # nothing applied for it
+    assert [x["state_after"] for x in _log(db, ids["cB"])] == ["rejected"]  # the good row still is
+
+
+def test_the_same_decision_twice_is_applied_once_with_a_warning(day):
+    ids, db, tmp = day
+    header, *rows = _fill(exported(tmp, db), {ids["cA"]: ["确认", "质检小王", ""]})
+    again = next(r for r in rows if r[0] == ids["cA"])
+    rows.append([*again[:-3], "confirm", "质检小王", ""])
+    edited = tmp / "edited.csv"
+    edited.write_bytes(_csv_bytes([header, *rows], "utf-8-sig"))
+    r = run("review", "import", edited, *db)
+    assert r.exit_code == 0, r.stderr
+    first, last = (n for n, row in enumerate([header, *rows], start=1) if row[0] == ids["cA"])
+    assert f"warning: {edited}: rows {first} and {last} both confirm finding {ids['cA']}" in r.stderr
+    assert "1 changed, 1 unchanged" in r.stderr
+    assert [x["state_after"] for x in _log(db, ids["cA"])] == ["confirmed"]

@@ -172,7 +172,9 @@ def import_cli(
 
     Reads what Excel or WPS saved: CSV in UTF-8 (with or without BOM), GBK/GB18030 or UTF-16,
     or XLSX, with the same sniffing as `qc inspect`. Rows with an empty decision are skipped; a
-    decision equal to the current state changes nothing. Exit 2 when any row was refused.
+    decision equal to the current state changes nothing. A finding the sheet both confirms and
+    rejects is refused in each of its rows. Refused rows are named by the row Excel shows.
+    Exit 2 when any row was refused.
 
     \b
     Example:
@@ -189,6 +191,8 @@ def import_cli(
         err(f"row {change.row}: {change.finding_id} {change.before} → {change.after}")
     for problem in result.problems:
         err(f"{sheet}: row {problem.row}: {problem.message}")
+    for warning in result.warnings:
+        err(f"warning: {sheet}: {warning.message}")
     read_as = result.format.upper() + (f", {result.encoding}" if result.encoding else "")
     err(
         f"{len(result.changed)} changed, {result.unchanged} unchanged, {result.skipped} without decision,"

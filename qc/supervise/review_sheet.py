@@ -13,8 +13,10 @@ and saves: as CSV in any encoding Excel or WPS writes (UTF-8, UTF-8 with BOM, GB
 UTF-16) or as XLSX; :func:`import_review_sheet` reads each with the readers' own sniffing
 (:func:`qc.readers.edited.read_table`). Each row is validated: an unknown finding id or
 decision word, a person without the reviewer role, a reject without a note, a finding whose
-appeal was ruled final: listed with its row number, the other rows still applied. Empty
-decisions are skipped; a decision equal to the finding's current state is not logged again.
+appeal was ruled final, a finding the sheet both confirms and rejects (each of its rows): listed
+with its row number, the other rows still applied. Empty decisions are skipped; a decision equal
+to the finding's current state is not logged again (the same decision in two rows: once, with a
+warning).
 """
 
 from __future__ import annotations
@@ -198,10 +200,14 @@ class RowChange:
 
 @dataclass(slots=True)
 class ImportResult:
-    """What an import did, and what it read (format and encoding, for the summary)."""
+    """What an import did, and what it read (format and encoding, for the summary).
+
+    ``warnings`` name rows that were applied but look like a slip (the same decision twice).
+    """
 
     changed: list[RowChange] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
+    warnings: list[RowProblem] = field(default_factory=list)
     unchanged: int = 0
     skipped: int = 0
     format: str = ""
@@ -253,6 +259,7 @@ def import_review_sheet(store: Store, path: Path, default_by: str = "") -> Impor
     ids = {_value(cells, columns["finding_id"]) for _, cells in rows}
     known = {s.id for s in store.findings(finding_ids=ids)}
     states = finding_states(store, list(known))
+    conflicts = _conflicts(rows, columns, result)
     for line, cells in rows:
         fid = _value(cells, columns["finding_id"])
         word = _value(cells, columns["decision"]).lower()
@@ -266,6 +273,9 @@ def import_review_sheet(store: Store, path: Path, default_by: str = "") -> Impor
             continue
         if fid not in known:
             result.problems.append(RowProblem(line, f"finding id {fid!r} is not in the store"))
+            continue
+        if fid in conflicts:
+            result.problems.append(RowProblem(line, conflicts[fid]))
             continue
         decision = _WORDS[word]
         by = _value(cells, columns.get("by")) or default_by
@@ -287,3 +297,45 @@ def import_review_sheet(store: Store, path: Path, default_by: str = "") -> Impor
         states[fid] = d.after
         result.changed.append(RowChange(line, fid, d.before, d.after))
     return result
+
+
+def _conflicts(
+    rows: list[tuple[int, list[str]]], columns: dict[str, int], result: ImportResult
+) -> dict[str, str]:
+    """Finding id → why its rows are refused, for findings the sheet both confirms and rejects.
+
+    Applying both would let the row order decide silently; the reviewer has to pick one. The
+    same decision in several rows is no contradiction: it is decided once and ``result`` gets a
+    warning naming the rows.
+    """
+    decided: dict[str, list[tuple[int, str]]] = {}
+    for line, cells in rows:
+        word = _value(cells, columns["decision"]).lower()
+        if word in _WORDS:
+            decided.setdefault(_value(cells, columns["finding_id"]), []).append((line, _WORDS[word]))
+    out: dict[str, str] = {}
+    for fid, found in decided.items():
+        if len(found) < 2:
+            continue
+        lines = _rows_text([line for line, _ in found])
+        decisions = {decision for _, decision in found}
+        if len(decisions) > 1:
+            both = " and ".join(sorted(decisions))
+            out[fid] = (
+                f"finding {fid} has conflicting decisions in rows {lines} ({both}):"
+                " nothing applied for it; keep one row"
+            )
+        else:
+            result.warnings.append(
+                RowProblem(
+                    found[0][0],
+                    f"rows {lines} {'both' if len(found) == 2 else 'all'} {found[0][1]} finding {fid};"
+                    " it is decided once",
+                )
+            )
+    return out
+
+
+def _rows_text(lines: list[int]) -> str:
+    """``2 and 5``, ``2, 5 and 9``: row numbers for a message."""
+    return ", ".join(map(str, lines[:-1])) + f" and {lines[-1]}"
