@@ -250,3 +250,37 @@ def test_the_same_decision_twice_is_applied_once_with_a_warning(day):
     assert f"warning: {edited}: rows {first} and {last} both confirm finding {ids['cA']}" in r.stderr
     assert "1 changed, 1 unchanged" in r.stderr
     assert [x["state_after"] for x in _log(db, ids["cA"])] == ["confirmed"]
+
+
+def test_a_row_cut_off_mid_row_is_refused_not_skipped(day):
+    ids, db, tmp = day
+    header, *rows = _fill(
+        exported(tmp, db), {ids["cA"]: ["驳回", "质检小王", "熟客"], ids["cB"]: ["驳回", "质检小王", "熟客"]}
+    )
+    cut = next(n for n, row in enumerate(rows) if row[0] == ids["cA"])
+    rows[cut] = rows[cut][: header.index("消息序号") + 1]  # ends after 消息序号: the decision is lost
+    edited = tmp / "edited.csv"
+    edited.write_bytes(_csv_bytes([header, *rows], "utf-8-sig"))
+    r = run("review", "import", edited, *db)
+    assert r.exit_code == 2 and "Traceback" not in r.stderr
+    assert f"{edited}: row {cut + 2}: cut off after 消息序号 (5 of 16 cells)" in r.stderr
+    assert "1 changed" in r.stderr and "1 refused" in r.stderr
+    assert _log(db, ids["cA"]) == []
+    assert [x["state_after"] for x in _log(db, ids["cB"])] == ["rejected"]
+
+
+def test_a_row_without_the_trailing_cells_excel_leaves_out_is_read(day):
+    """Excel may drop a CSV row's trailing empty cells; the export leaves 复核结论, 复核人, 备注 empty."""
+    ids, db, tmp = day
+    header, *rows = rows_of(exported(tmp, db))
+    decided = header.index("复核结论（确认/驳回）")
+    for row in rows:
+        del row[decided:]
+        if row[0] == ids["cA"]:
+            row.append("确认")  # 复核人 and 备注 left out
+    edited = tmp / "edited.csv"
+    edited.write_bytes(_csv_bytes([header, *rows], "utf-8-sig"))
+    r = run("review", "import", edited, "--by", "质检小王", *db)
+    assert r.exit_code == 0, r.stderr
+    assert f"1 changed, 0 unchanged, {len(rows) - 1} without decision, 0 refused" in r.stderr
+    assert [(x["actor"], x["state_after"]) for x in _log(db, ids["cA"])] == [("质检小王", "confirmed")]

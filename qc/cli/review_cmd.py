@@ -173,7 +173,8 @@ def import_cli(
     Reads what Excel or WPS saved: CSV in UTF-8 (with or without BOM), GBK/GB18030 or UTF-16,
     or XLSX, with the same sniffing as `qc inspect`. Rows with an empty decision are skipped; a
     decision equal to the current state changes nothing. A finding the sheet both confirms and
-    rejects is refused in each of its rows. Refused rows are named by the row Excel shows.
+    rejects is refused in each of its rows, and so is a CSV row cut off before 复核结论.
+    Refused rows are named by the row Excel shows.
     Exit 2 when any row was refused.
 
     \b

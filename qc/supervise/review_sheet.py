@@ -13,10 +13,11 @@ and saves: as CSV in any encoding Excel or WPS writes (UTF-8, UTF-8 with BOM, GB
 UTF-16) or as XLSX; :func:`import_review_sheet` reads each with the readers' own sniffing
 (:func:`qc.readers.edited.read_table`). Each row is validated: an unknown finding id or
 decision word, a person without the reviewer role, a reject without a note, a finding whose
-appeal was ruled final, a finding the sheet both confirms and rejects (each of its rows): listed
-with its row number, the other rows still applied. Empty decisions are skipped; a decision equal
-to the finding's current state is not logged again (the same decision in two rows: once, with a
-warning).
+appeal was ruled final, a finding the sheet both confirms and rejects (each of its rows), a CSV
+row cut off before a column qc reads (Excel may leave out trailing empty cells, so 复核结论,
+复核人 and 备注 may be missing): listed with its row number, the other rows still applied.
+Empty decisions are skipped; a decision equal to the finding's current state is not logged again
+(the same decision in two rows: once, with a warning).
 """
 
 from __future__ import annotations
@@ -66,6 +67,8 @@ REVIEW_HEADERS: tuple[tuple[str, str], ...] = (
 REVIEW_COLUMNS = tuple(key for key, _ in REVIEW_HEADERS)
 # Words QA may type in the decision column → the decision.
 _WORDS = {"confirm": "confirm", "确认": "confirm", "reject": "reject", "驳回": "reject"}
+# The cells the export leaves empty in every row, the last three: the only ones a CSV row may lack.
+_FILLED_BY_QA = frozenset({"decision", "by", "note"})
 _HEADER_SEARCH_ROWS = 10
 
 
@@ -255,7 +258,14 @@ def import_review_sheet(store: Store, path: Path, default_by: str = "") -> Impor
             "this store has no people yet: register the reviewers named in the sheet first,"
             " e.g. qc people add 质检小王 --role reviewer"
         )
-    rows = table.rows[header_at + 1 :]
+    header = table.rows[header_at][1]
+    rows = []
+    for line, cells in table.rows[header_at + 1 :]:
+        cut = _cut_off(cells, header, columns) if table.format == "csv" else None
+        if cut:
+            result.problems.append(RowProblem(line, cut))
+        else:
+            rows.append((line, cells))
     ids = {_value(cells, columns["finding_id"]) for _, cells in rows}
     known = {s.id for s in store.findings(finding_ids=ids)}
     states = finding_states(store, list(known))
@@ -296,7 +306,27 @@ def import_review_sheet(store: Store, path: Path, default_by: str = "") -> Impor
             continue
         states[fid] = d.after
         result.changed.append(RowChange(line, fid, d.before, d.after))
+    result.problems.sort(key=lambda p: p.row)
     return result
+
+
+def _cut_off(cells: list[str], header: list[str], columns: dict[str, int]) -> str | None:
+    """Why a CSV row is refused as cut off (a column qc reads is missing), or None.
+
+    Excel and WPS leave out a CSV row's trailing empty cells, and the export leaves only
+    复核结论, 复核人 and 备注 empty in every row: a row may lack those. Any other missing column
+    means the row was cut (its decision may have been lost), so nothing is applied for it.
+    """
+    if len(cells) >= len(header):
+        return None
+    missing = [key for key, index in columns.items() if index >= len(cells) and key not in _FILLED_BY_QA]
+    if not missing:
+        return None
+    last = header[len(cells) - 1].split("（")[0] or f"column {len(cells)}"
+    return (
+        f"cut off after {last} ({len(cells)} of {len(header)} cells): nothing applied for it;"
+        " re-save the sheet from Excel or WPS, or fill the row again"
+    )
 
 
 def _conflicts(
