@@ -168,6 +168,9 @@ def test_unreadable_or_missing_sheets_are_clear_errors(day):
     other.write_text("a,b\n1,2\n", encoding="utf-8")
     r = run("review", "import", other, *db)
     assert r.exit_code == 2 and "no column 发现编号 (finding_id)" in r.stderr
+    other.write_text("发现编号,复核人\nffff,质检小王\n", encoding="utf-8")
+    r = run("review", "import", other, *db)
+    assert r.exit_code == 2 and "no column 复核结论（确认/驳回） (decision)" in r.stderr
 
 
 def test_export_out_must_be_a_file_not_a_folder(day):
@@ -284,3 +287,32 @@ def test_a_row_without_the_trailing_cells_excel_leaves_out_is_read(day):
     assert r.exit_code == 0, r.stderr
     assert f"1 changed, 0 unchanged, {len(rows) - 1} without decision, 0 refused" in r.stderr
     assert [(x["actor"], x["state_after"]) for x in _log(db, ids["cA"])] == [("质检小王", "confirmed")]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("review.xlsx", b"not a zip", "review.xlsx: is not an XLSX workbook"),
+        ("review.xlsx", b"\xd0\xcf\x11\xe0" + bytes(60), "review.xlsx: is a password-protected workbook"),
+        ("review.csv", b"", "review.csv: is empty"),
+        ("review.csv", b"\xef\xbb\xbf\r\n,,,\r\n", "review.csv: is empty"),
+        ("review.csv", b"\xff\xfe", "review.csv: is empty"),
+    ],
+    ids=["fake-xlsx", "encrypted-xlsx", "empty", "blank-rows", "utf16-bom-only"],
+)
+def test_a_sheet_qc_cannot_read_exits_1_naming_the_file_and_the_fix(day, name, data, message):
+    _, db, tmp = day
+    sheet = tmp / name
+    sheet.write_bytes(data)
+    r = run("review", "import", sheet, *db)
+    assert r.exit_code == 1, r.stderr
+    assert f"qc: {sheet}: " in r.stderr and message in r.stderr and "Traceback" not in r.stderr
+    assert "qc review export" in r.stderr or "save it" in r.stderr  # the fix
+
+
+def test_an_empty_workbook_exits_1(day):
+    _, db, tmp = day
+    sheet = tmp / "review.xlsx"
+    openpyxl.Workbook().save(sheet)
+    r = run("review", "import", sheet, *db)
+    assert r.exit_code == 1 and f"qc: {sheet}: is empty" in r.stderr

@@ -175,7 +175,8 @@ def import_cli(
     decision equal to the current state changes nothing. A finding the sheet both confirms and
     rejects is refused in each of its rows, and so is a CSV row cut off before 复核结论.
     Refused rows are named by the row Excel shows.
-    Exit 2 when any row was refused.
+    Exit 2 when any row was refused or a column is missing, 1 when the sheet cannot be read or is
+    empty.
 
     \b
     Example:

@@ -46,8 +46,8 @@ def read_table(path: Path) -> EditedTable:
     """Every row of a CSV (any encoding qc sniffs, any common delimiter) or of an XLSX's first sheet.
 
     Raises:
-        InputError: the file cannot be opened, is an old .xls, is not a workbook or not text; the
-            message names the file and the fix.
+        InputError: the file cannot be opened, is an old .xls, is not a workbook or not text, or
+            is named ``.xlsx`` but is no workbook; the message names the file and the fix.
     """
     try:
         data = path.read_bytes()
@@ -55,8 +55,20 @@ def read_table(path: Path) -> EditedTable:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
     if data.startswith(ZIP_MAGIC):
         return _xlsx(path)
+    workbook_name = path.suffix.lower() in (".xlsx", ".xlsm")
     if data.startswith(OLE_MAGIC):
+        if workbook_name:  # Excel writes a password-protected .xlsx in the old container
+            raise InputError(
+                f"{path}: is a password-protected workbook or an old .xls renamed;"
+                " save it without a password as .xlsx, or as CSV"
+            )
         raise InputError(f"{path}: is an old binary Excel (.xls) file; save it as .xlsx or CSV")
+    if workbook_name:
+        # Read as text it would pass for a one-column CSV and be refused for its columns.
+        raise InputError(
+            f"{path}: is not an XLSX workbook (an .xlsx is a zip archive, this file is not);"
+            " open it in Excel or WPS and save it as .xlsx or CSV"
+        )
     try:
         text, encoding = decode_text(data)
     except UndecodableError as exc:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from qc.batch.stored import score_stored
+from qc.errors import InputError
 from qc.outputs.cells import append_inert, open_csv
 from qc.readers.columns import normalize_header
 from qc.readers.edited import read_table
@@ -228,11 +229,20 @@ def _value(cells: list[str], index: int | None) -> str:
 def import_review_sheet(store: Store, path: Path, default_by: str = "") -> ImportResult:
     """Apply the decisions of an edited review sheet (see the module docstring for the rules).
 
+    A readable sheet without the 发现编号 or 复核结论 column is not an error here: it comes back
+    as one refused row (the caller exits 2, a usage problem like any refused row).
+
     Raises:
-        InputError: the file cannot be read at all (exit 1), with the fix.
+        InputError: the file cannot be read at all or has no row with text (exit 1), with the fix.
         ReviewError: the store has no people yet (exit 2), with the fix.
     """
     table = read_table(path)
+    if not table.rows:
+        where = "its first sheet has" if table.format == "xlsx" else "no row has"
+        raise InputError(
+            f"{path}: is empty ({where} any text); export a sheet with qc review export,"
+            " fill it and save it again"
+        )
     result = ImportResult(format=table.format, encoding=table.encoding)
     header_at = None
     columns: dict[str, int] = {}
