@@ -143,11 +143,21 @@ def _fresh_process_run(day: Path) -> tuple[int, list[tuple[str, float]]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--day", type=Path, default=HERE / "out" / "day-100000-seed7.jsonl")
+    default_day = HERE / "out" / "day-100000-seed7.jsonl"
+    parser.add_argument("--day", type=Path, default=default_day)
     parser.add_argument("--messages", type=int, default=50_000)
     parser.add_argument("--repeat", type=int, default=3, help="runs; the table shows each stage's minimum")
     args = parser.parse_args(argv)
     if not args.day.exists():
+        if args.day != default_day:
+            # Made up here, a day named real-… would hold generated text and its figures mislead.
+            print(
+                f"{args.day}: no such day; make it with bench/generate.py N {args.day} --seed 7"
+                " (add --from-realchats ../shared/realchats/real_conversations.jsonl for a real-text"
+                " day) or bench/run.py",
+                file=sys.stderr,
+            )
+            return 2
         generate(max(args.messages, 100_000), args.day)
     with tempfile.TemporaryDirectory() as tmp:
         head = Path(tmp) / "head.jsonl"

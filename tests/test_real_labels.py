@@ -112,6 +112,14 @@ def test_missing_chats_name_the_file_and_where_the_corpora_come_from(tmp_path) -
     assert "no such file" in res.stderr and "QC_REALCHATS" in res.stderr
     res = runner.invoke(app, ["evaluate", "--data", str(LABELS), "--split", "eval"])
     assert res.exit_code == 2 and "train, dev, test" in res.stderr
+    # qc train also says how to train without them; nothing is written.
+    out = tmp_path / "model"
+    res = runner.invoke(app, ["train", "--out", str(out), "--realchats", str(tmp_path / "nope.jsonl")])
+    assert res.exit_code == 2
+    assert "research corpora" in res.stderr and res.stderr.rstrip().endswith(
+        "or train on the written samples alone with --no-real"
+    )
+    assert not out.exists()
 
 
 @needs_chats

@@ -34,8 +34,9 @@ def show_cli(
 ) -> None:
     """Print the effective scorecard (default merged with --scorecard) and its hash.
 
-    The card goes to stdout; its SHA-256 (recorded in run.json and the store with every run)
-    goes to stderr as a comment line. A bad file exits 2 naming the key and the fix.
+    The card goes to stdout, its SHA-256 (recorded in run.json and the store with every run)
+    first as a comment line (a "hash" key in JSON); stderr names the card, its source and hash.
+    A bad file exits 2 naming the key and the fix.
 
     Example:
         qc scorecard show --scorecard shop.toml --format json

@@ -64,19 +64,23 @@ def train_cli(
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.attitude.model import default_model_dir
     from qc.paths import samples_dir
+    from qc.training.real import RealChatsMissing
     from qc.training.train import train_to_dir
 
     out_dir = out or default_model_dir()
-    meta = train_to_dir(
-        samples or samples_dir(),
-        out_dir,
-        seed=seed,
-        version=version,
-        config_path=config,
-        real_labels=real_labels,
-        realchats=realchats,
-        use_real=not no_real,
-    )
+    try:
+        meta = train_to_dir(
+            samples or samples_dir(),
+            out_dir,
+            seed=seed,
+            version=version,
+            config_path=config,
+            real_labels=real_labels,
+            realchats=realchats,
+            use_real=not no_real,
+        )
+    except RealChatsMissing as exc:
+        raise RealChatsMissing(f"{exc}; or train on the written samples alone with --no-real") from None
     data = meta["training_data"]
     err(
         f"trained {meta['name']} {meta['version']} on {data['n']} samples "
