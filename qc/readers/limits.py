@@ -1,7 +1,8 @@
-"""Limits on what one input may cost: message length, XLSX rows and cells, a timestamp's years.
+"""Limits on what one input may cost: message length, XLSX rows and cells, JSON documents, years.
 
-Numbers live in ``qc/defaults/limits.toml`` (documented there); the file named by the
-``QC_LIMITS`` environment variable is read instead when set (worker processes inherit it).
+Numbers live in ``qc/defaults/limits.toml`` (documented there), and only there; the file named
+by the ``QC_LIMITS`` environment variable is read over it when set (worker processes inherit
+it): keys it leaves out keep the bundled values.
 """
 
 from __future__ import annotations
@@ -24,11 +25,12 @@ DEFAULT_LIMITS = defaults_dir() / "limits.toml"
 class InputLimits:
     """The ``[input]`` table of the limits file."""
 
-    max_message_chars: int = 5000
-    xlsx_max_rows: int = 300_000
-    xlsx_max_cells: int = 6_000_000
-    earliest_year: int = 2000
-    latest_year: int = 2099
+    max_message_chars: int
+    xlsx_max_rows: int
+    xlsx_max_cells: int
+    json_document_max_bytes: int
+    earliest_year: int
+    latest_year: int
 
     @property
     def years(self) -> tuple[int, int]:
@@ -39,9 +41,11 @@ class InputLimits:
 def load_limits(path: Path | None = None) -> InputLimits:
     """The limits in ``path``, else in ``$QC_LIMITS``, else the bundled defaults.
 
+    A chosen file is read over the bundled one: keys it leaves out keep the bundled values.
+
     Raises:
         ConfigError: The file is missing, not TOML, has an unknown key or a value that is not
-            a positive integer.
+            a positive integer; or the bundled file lacks a key.
     """
     chosen = path or (Path(os.environ["QC_LIMITS"]) if os.environ.get("QC_LIMITS") else DEFAULT_LIMITS)
     return _load(Path(chosen).resolve())
@@ -49,6 +53,24 @@ def load_limits(path: Path | None = None) -> InputLimits:
 
 @lru_cache(maxsize=8)
 def _load(path: Path) -> InputLimits:
+    table = _table(DEFAULT_LIMITS.resolve())
+    if path != DEFAULT_LIMITS.resolve():
+        table = {**table, **_table(path)}
+    missing = sorted({f.name for f in fields(InputLimits)} - set(table))
+    if missing:
+        raise ConfigError(f"{DEFAULT_LIMITS}: the [input] table lacks {missing}; reinstall qc")
+    limits = InputLimits(**table)
+    # A week or month around a date in year 9999 runs past the calendar's end.
+    if not 1 < limits.earliest_year <= limits.latest_year < 9999:
+        raise ConfigError(
+            f"{path}: [input] earliest_year {limits.earliest_year} and latest_year {limits.latest_year}"
+            " must satisfy 1 < earliest_year <= latest_year < 9999"
+        )
+    return limits
+
+
+def _table(path: Path) -> dict[str, int]:
+    """The checked ``[input]`` table of one limits file."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -63,11 +85,4 @@ def _load(path: Path) -> InputLimits:
     for key, value in table.items():
         if type(value) is not int or value <= 0:
             raise ConfigError(f"{path}: [input] {key} must be a positive whole number, not {value!r}")
-    limits = InputLimits(**table)
-    # A week or month around a date in year 9999 runs past the calendar's end.
-    if not 1 < limits.earliest_year <= limits.latest_year < 9999:
-        raise ConfigError(
-            f"{path}: [input] earliest_year {limits.earliest_year} and latest_year {limits.latest_year}"
-            " must satisfy 1 < earliest_year <= latest_year < 9999"
-        )
-    return limits
+    return table
