@@ -15,12 +15,13 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from qc.errors import ConfigError
-from qc.readers.encoding import UndecodableError, check_encoding, decode
+from qc.readers.encoding import Decoded, UndecodableError, check_encoding, decode
+from qc.readers.json_document import DocumentError, read_document
 from qc.readers.jsonl import read_jsonl
 from qc.readers.limits import load_limits
 from qc.readers.options import FileReport, ReadOptions
 from qc.readers.records import Candidate, RawRecord, validate
-from qc.readers.sniff import OLE_MAGIC, ZIP_MAGIC, check_format, sniff_text_format
+from qc.readers.sniff import OLE_MAGIC, ZIP_MAGIC, check_format, json_layout, sniff_text_format
 from qc.readers.tabular import NoHeaderError, SheetTooLarge, csv_rows, rows_to_records, xlsx_sheets
 from qc.readers.text_export import TextExportReader, is_chat_line
 from qc.readers.timestamps import date_from_filename
@@ -126,10 +127,14 @@ def _items(path: Path, resolved: Resolved, outcome: FileOutcome) -> list[RawReco
         fmt = fmt or "text"
     elif fmt == "csv":
         delimiter = sniff_text_format(decoded.lines, path, options.column_map)[1]
+    elif fmt == "jsonl":
+        fmt = json_layout(decoded.lines)
     report.format = fmt
     file = str(path)
     if fmt == "jsonl":
         return list(read_jsonl(decoded, file, options.column_map))
+    if fmt == "json":
+        return _json_document(len(data), decoded, file, options.column_map)
     if fmt == "csv":
         try:
             return list(rows_to_records(csv_rows(decoded, delimiter), file, options.column_map))
@@ -176,6 +181,24 @@ def _xlsx(path: Path, column_map: Mapping[str, str]) -> list[RawRecord | Reject]
     if headerless and not items:
         raise _FileError("; ".join(headerless))
     return items
+
+
+def _json_document(
+    size: int, decoded: Decoded, file: str, column_map: Mapping[str, str]
+) -> list[RawRecord | Reject]:
+    """The records of a file that is one JSON document, refused over its size limit or when invalid."""
+    limit = load_limits().json_document_max_bytes
+    if size > limit:
+        # Parsing holds the whole document as Python objects, many times its size on disk.
+        raise _FileError(
+            f"is one JSON document of {size:,} bytes, over json_document_max_bytes ({limit:,} bytes,"
+            " qc/defaults/limits.toml), and a document is parsed whole; export the day as JSON Lines"
+            " (one message per line), which is read line by line at any size"
+        )
+    try:
+        return read_document(decoded, file, column_map)
+    except DocumentError as exc:
+        raise _FileError(str(exc)) from None
 
 
 def _missing_day(file: str) -> str:

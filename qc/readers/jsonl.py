@@ -1,5 +1,8 @@
 """JSON Lines: one message per line, or one conversation per line with a ``messages`` list.
 
+(A file that is one JSON document, an array of such objects or one pretty-printed object,
+is read by :mod:`qc.readers.json_document`, each element as a line here.)
+
 Keys are matched like spreadsheet headers (``conversation_id``, ``会话ID`` …);
 unknown keys (``label``, ``source`` …) are ignored. Each message of a
 conversation line is one record whose line number is that line.
@@ -125,6 +128,7 @@ def read_jsonl(
             )
             yield make_reject(file, number, reason + "; truncated or garbled line?", line)
             continue
+        # What value_records does, inline: this loop runs once per line of the bulk format.
         if not isinstance(obj, dict):
             yield make_reject(file, number, f"a JSON {type(obj).__name__}, not an object", line)
             continue
@@ -136,6 +140,34 @@ def read_jsonl(
             yield RawRecord(file, number, line, *map(obj.get, plan))
             continue
         yield from _conversation_line(obj, file, number, line, column_map)
+
+
+def value_records(
+    obj: Any,
+    file: str,
+    number: int,
+    raw: str,
+    column_map: Mapping[str, str],
+    known: dict[str, str | None],
+    plans: dict[tuple[Any, ...], tuple[Any, ...]],
+) -> Iterator[RawRecord | Reject]:
+    """The records or reject :func:`read_jsonl` makes of a line ``raw`` that parsed to ``obj``.
+
+    For readers of other shapes of JSON (an element of a JSON document), so they reject and
+    record exactly as a JSON Lines line would. ``known`` and ``plans`` are one file's caches.
+    :func:`read_jsonl` does the same in its own loop (a call per line costs the bulk format).
+    """
+    if not isinstance(obj, dict):
+        yield make_reject(file, number, f"a JSON {type(obj).__name__}, not an object", raw)
+        return
+    if "messages" not in obj:
+        keys = tuple(obj)
+        plan = plans.get(keys)
+        if plan is None:
+            plan = plans[keys] = _positional(_plan(keys, column_map, known))
+        yield RawRecord(file, number, raw, *map(obj.get, plan))
+        return
+    yield from _conversation_line(obj, file, number, raw, column_map)
 
 
 def _conversation_line(

@@ -21,7 +21,7 @@ from qc.readers.files import FileOutcome, Resolved, validated
 from qc.readers.jsonl import read_jsonl
 from qc.readers.options import FileReport
 from qc.readers.records import Candidate, RawRecord
-from qc.readers.sniff import _SNIFF_LINES, OLE_MAGIC, ZIP_MAGIC, sniff_text_format
+from qc.readers.sniff import _SNIFF_LINES, OLE_MAGIC, ZIP_MAGIC, json_layout, sniff_text_format
 from qc.readers.stream import _Lines
 from qc.readers.tabular import NoHeaderError, csv_line_rows, rows_to_records
 from qc.schema import Reject
@@ -83,6 +83,10 @@ def piece_format(
         fmt, delimiter = sniff_text_format(lines, Path(name), resolved.options.column_map)
     elif fmt == "csv":
         delimiter = sniff_text_format(lines, Path(name), resolved.options.column_map)[1]
+    elif fmt == "jsonl":
+        fmt = json_layout(lines)
+    if fmt == "json":
+        return "one JSON document (not JSON Lines) is parsed whole"
     if fmt not in ("jsonl", "csv"):
         return f"a {fmt or 'unknown'} file is read whole"
     return PieceFormat(fmt, "utf-8-sig" if bom else "utf-8", delimiter)

@@ -1,4 +1,10 @@
-"""Which reader a file needs: content first, file extension second."""
+"""Which reader a file needs: content first, file extension second.
+
+JSON is ``jsonl`` (JSON Lines: one message or conversation per line) or, sniffed, ``json``: one
+JSON document (an array of those objects, or one pretty-printed object), read whole by
+:mod:`qc.readers.json_document`. Forcing ``--input-format jsonl`` (alias ``json``) keeps telling
+the two apart: they are two layouts of the same records.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from qc.errors import ConfigError
+from qc.readers.json_document import is_document
 from qc.readers.tabular import header_score
 from qc.readers.text_export import SEPARATOR_RE, is_chat_line
 
@@ -43,13 +50,16 @@ def format_from_extension(path: Path) -> str | None:
 
 
 def sniff_text_format(lines: list[str], path: Path, column_map: Mapping[str, str]) -> tuple[str | None, str]:
-    """(format, CSV delimiter) of a decoded file; format ``None`` when neither content nor name tell."""
-    head = [line for line in lines[: _SNIFF_LINES * 4] if line.strip()][:_SNIFF_LINES]
+    """(format, CSV delimiter) of a decoded file; format ``None`` when neither content nor name tell.
+
+    The format is ``json`` for a file that is one JSON document (see :func:`json_layout`).
+    """
+    head = _head(lines)
     if not head:
         return format_from_extension(path) or "text", ","
     first = head[0].lstrip()
     if first.startswith("{") or first.startswith("["):
-        return "jsonl", ","
+        return ("json" if is_document(head) else "jsonl"), ","
     best = max((header_score(line, column_map) for line in head[:10]), key=lambda s: s[0])
     if best[0] >= 2:
         return "csv", best[1]
@@ -61,6 +71,20 @@ def sniff_text_format(lines: list[str], path: Path, column_map: Mapping[str, str
     if by_name in ("jsonl", "text"):
         return by_name, ","
     return None, ","
+
+
+def json_layout(lines: list[str]) -> str:
+    """``json`` when a JSON file's first lines are the start of one JSON document, else ``jsonl``.
+
+    For a forced ``--input-format jsonl``, which the sniffer does not see: every reader asks the
+    same question of the same first lines, so a file is read the same way by all of them.
+    """
+    return "json" if is_document(_head(lines)) else "jsonl"
+
+
+def _head(lines: list[str]) -> list[str]:
+    """The non-empty lines the sniffers look at."""
+    return [line for line in lines[: _SNIFF_LINES * 4] if line.strip()][:_SNIFF_LINES]
 
 
 def guess_delimiter(line: str) -> str:

@@ -8,8 +8,9 @@ so memory no longer grows with the input and inspection overlaps reading.
 Two things make that exact:
 
 * A UTF-8 JSON Lines file (the format of bulk exports, sniffed as usual) is read line by
-  line. Any other file (CSV, XLSX, text exports, other encodings, files with garbled
-  lines) is read whole by the ordinary reader and its records join the stream in order.
+  line. Any other file (CSV, XLSX, text exports, one JSON document, other encodings, files
+  with garbled lines) is read whole by the ordinary reader and its records join the stream
+  in order.
 * A conversation is complete when a record of another conversation follows it, which
   holds when each conversation's messages are contiguous in the input, as exports write
   them. If a conversation turns up again after another one, the stream raises
@@ -33,7 +34,7 @@ from qc.readers.files import FileOutcome, Resolved, read_file, resolve_options, 
 from qc.readers.jsonl import read_jsonl
 from qc.readers.options import FileReport, ReadOptions, ReadResult, expand_inputs
 from qc.readers.records import Candidate, RawRecord, duplicate_reject
-from qc.readers.sniff import _SNIFF_LINES, OLE_MAGIC, ZIP_MAGIC, sniff_text_format
+from qc.readers.sniff import _SNIFF_LINES, OLE_MAGIC, ZIP_MAGIC, json_layout, sniff_text_format
 from qc.schema import Conversation, Reject
 
 __all__ = ["ConversationAssembler", "NotContiguousError", "StreamRead", "stream_inputs"]
@@ -217,10 +218,15 @@ def _streamable(path: Path, resolved: Resolved, whole: bool = True) -> str | Non
                 decoder.decode(b"", final=True)
     except (OSError, UnicodeDecodeError):
         return None  # unreadable or garbled: the ordinary reader reports it as it always has
-    if resolved.format is None:
+    try:
         first = [line for _, line in zip(range(_SNIFF_LINES * 4), _read_lines(path, bom), strict=False)]
+    except (OSError, UnicodeDecodeError):
+        return None  # beyond the sample checked (whole=False): the ordinary reader reports it
+    if resolved.format is None:
         if sniff_text_format(first, path, resolved.options.column_map)[0] != "jsonl":
             return None
+    elif json_layout(first) != "jsonl":
+        return None  # one JSON document, forced as jsonl: parsed whole by the ordinary reader
     return "utf-8-sig" if bom else "utf-8"
 
 
