@@ -7,7 +7,8 @@ total, ``read == accepted + rejected``; a file that cannot be read at all gets
 ``FileReport.error`` with the fix and the other files are still read.
 
 Supported formats (``--input-format``): ``jsonl`` (one message or one
-conversation per line), ``csv`` (comma, tab, semicolon or pipe separated; also
+conversation per line; also one JSON document, an array of those objects or one
+pretty-printed object, reported as ``json``), ``csv`` (comma, tab, semicolon or pipe separated; also
 Excel's UTF-16 "Unicode text"), ``xlsx`` and ``text`` (千牛/旺旺 exports, see
 :mod:`qc.readers.text_export`).
 """
