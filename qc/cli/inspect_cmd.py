@@ -102,7 +102,11 @@ def inspect_cli(
     ] = None,
     input_format: Annotated[
         str | None,
-        typer.Option("--input-format", help="Force the format: jsonl, csv, xlsx, text; default: sniffed."),
+        typer.Option(
+            "--input-format",
+            help="Force the format: jsonl (a JSON document too: an array or one object), csv, xlsx,"
+            " text; default: sniffed.",
+        ),
     ] = None,
     date: Annotated[
         str | None,
