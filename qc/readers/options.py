@@ -107,7 +107,8 @@ def expand_inputs(paths: list[Path]) -> list[Path]:
 def _unlisted(folder: Path) -> str | None:
     """Why ``folder`` cannot be listed (no read or search permission …), or ``None``."""
     try:
-        next(iter(os.scandir(folder)), None)
+        with os.scandir(folder) as entries:
+            next(entries, None)
     except OSError as exc:
         return (
             f"folder cannot be listed ({exc.strerror or type(exc).__name__}): none of its files were"
