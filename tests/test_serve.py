@@ -721,3 +721,121 @@ def test_one_read_scores_the_dashboard_views_as_separate_reads_would(store):
         assert got.scores.rows == alone.scores.rows and got.scores.rows
         assert got.scores.deductions == alone.scores.deductions
         assert [s.finding.id for s in got.findings] == [s.finding.id for s in alone.findings]
+
+
+# ------------------------------------------------------------------------------ hostile requests
+
+
+def test_a_decision_landed_meanwhile_is_not_overturned_by_a_stale_page(app, store):
+    f = live_finding(store, AJIE)
+    first, second = sign_in(app, "质检小王"), sign_in(app, "张主管")
+    url = f"/conversations/{f.finding.conversation_id}"
+    page_one, page_two = first.get(url).text, second.get(url).text
+    form = re.search(rf'action="/findings/{f.id}/review">(.*?)</form>', page_two, re.S).group(1)
+    assert 'name="state" value="pending"' in form
+    first.post(
+        f"/findings/{f.id}/review",
+        data={"csrf": csrf_of(page_one), "decision": "reject", "note": "买家在开玩笑", "state": "pending"},
+    )
+    r = second.post(
+        f"/findings/{f.id}/review",
+        data={"csrf": csrf_of(page_two), "decision": "confirm", "state": "pending"},
+        follow_redirects=True,
+    )
+    assert "is rejected now, not pending as on your page" in r.text
+    assert [row["state_after"] for row in store.audit_trail(f.id)] == ["rejected"]
+    # The same form sent twice (a double click) records its decision once.
+    again = first.post(
+        f"/findings/{f.id}/review",
+        data={"csrf": csrf_of(page_one), "decision": "reject", "note": "买家在开玩笑", "state": "pending"},
+        follow_redirects=True,
+    )
+    assert "is rejected now, not pending" in again.text
+    assert len(store.audit_trail(f.id)) == 1
+
+
+def test_the_queue_refuses_an_item_another_reviewer_decided_meanwhile(app, store):
+    first, second = sign_in(app, "质检小王"), sign_in(app, "张主管")
+    page_one, page_two = first.get("/queue").text, second.get("/queue").text
+    fid = re.search(r'data-finding="([0-9a-f]+)"', page_one).group(1)
+    assert f'data-finding="{fid}"' in page_two and 'name="state" value="pending"' in page_two
+    for client, page, decision in ((first, page_one, "reject"), (second, page_two, "confirm")):
+        r = client.post(
+            "/queue/decide",
+            data={
+                "csrf": csrf_of(page),
+                "finding_id": fid,
+                "decision": decision,
+                "note": "n",
+                "state": "pending",
+            },
+            headers={"HX-Request": "true"},
+        )
+    assert "is rejected now, not pending as on your page" in r.text
+    assert [(row["actor"], row["state_after"]) for row in store.audit_trail(fid)] == [
+        ("质检小王", "rejected")
+    ]
+
+
+def test_a_reject_note_of_invisible_characters_is_no_note(app, store):
+    f = live_finding(store, AJIE)
+    client = sign_in(app, "质检小王")
+    page = client.get(f"/conversations/{f.finding.conversation_id}").text
+    r = client.post(
+        f"/findings/{f.id}/review",
+        data={"csrf": csrf_of(page), "decision": "reject", "note": "\u200b \u2060"},
+        follow_redirects=True,
+    )
+    assert "--note is required to reject" in r.text and store.audit_trail(f.id) == []
+
+
+def test_appeal_steps_in_the_workbench_are_logged_as_the_workbench_s(app, store):
+    f = live_finding(store, AJIE, "impatience")
+    agent = sign_in(app, "阿杰")
+    token = csrf_of(agent.get(f"/conversations/{f.finding.conversation_id}").text)
+    agent.post("/appeals", data={"csrf": token, "finding_id": f.id, "reason": "买家在开玩笑"})
+    (appeal,) = store.appeal_rows()
+    reviewer = sign_in(app, "质检小王")
+    reviewer.post(
+        f"/appeals/{appeal['id']}/answer",
+        data={"csrf": csrf_of(reviewer.get("/appeals").text), "note": "看过了"},
+    )
+    assert [(row["action"], row["source"]) for row in store.audit_trail(f.id)] == [
+        ("appeal_open", "serve"),
+        ("appeal_answer", "serve"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "data", "says"),
+    [
+        ("post", "/appeals/99999999999999999999/answer", {"note": "n"}, "not found"),
+        ("get", "/calibration/99999999999999999999", None, "not found"),
+        ("post", "/calibration/99999999999999999999/verdict", {"verdict": "agree"}, "not found"),
+        ("post", "/calibration", {"name": "t", "size": "99999999999999999999"}, "size is a whole number"),
+        ("post", "/calibration", {"name": "t", "seed": "9" * 30}, "size is a whole number above 0 and seed"),
+        ("get", "/?period=0001-01", None, "0001-01-01 … 0001-01-31 is outside the years qc accepts"),
+        ("get", "/?from=0001-01-01&to=0001-01-31", None, "is outside the years qc accepts"),
+        ("get", "/?period=9999-W52", None, "9999-12-27 … 9999-12-31 is outside the years qc accepts"),
+        ("get", "/queue?seed=" + "9" * 30, None, "seed is a whole number of 0 or more"),
+    ],
+)
+def test_numbers_and_dates_no_store_can_hold_are_refused_not_errors(app, method, path, data, says):
+    boss = sign_in(app, "张主管")
+    if method == "post":
+        r = boss.post(path, data={"csrf": csrf_of(boss.get("/calibration").text), **data})
+    else:
+        r = boss.get(path)
+    # A GET answers 404 or 400 with the reason; a refused POST goes back with it as a message.
+    assert r.status_code in ((404, 400) if method == "get" else (404, 200)), r.text[:300]
+    assert says.lower() in r.text.lower()
+    assert "internal error" not in r.text and "Traceback" not in r.text
+
+
+def test_conversation_links_keep_odd_ids_whole():
+    from qc.serve.context import conversation_url
+
+    assert conversation_url("q?mask=0") == "/conversations/q%3Fmask%3D0"
+    assert conversation_url("s/../../login") == "/conversations/s%2F..%2F..%2Flogin"
+    assert conversation_url("c20261124_000082") == "/conversations/c20261124_000082"
+    assert conversation_url("会话#1 %41") == "/conversations/%E4%BC%9A%E8%AF%9D%231%20%2541"

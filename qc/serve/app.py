@@ -36,6 +36,7 @@ from urllib.parse import urlencode, urlparse
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import IntegerConvertor, register_url_convertor
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
@@ -213,6 +214,18 @@ def logout(ctx: Ctx) -> Response:
 # ------------------------------------------------------------------------------ the app
 
 
+class StoreIdConvertor(IntegerConvertor):
+    """A stored row's id in a path: up to 18 digits, so it always fits the store's integers.
+
+    A longer one names no row; as a plain ``int`` it reached the database and failed there.
+    """
+
+    regex = "[0-9]{1,18}"
+
+
+register_url_convertor("store_id", StoreIdConvertor())
+
+
 def create_app(
     store: Store, card: Scorecard, *, secure: bool = False, allowed_hosts: Sequence[str] | None = None
 ) -> Starlette:
@@ -235,16 +248,24 @@ def create_app(
         Route("/queue/decide", _endpoint(views.queue_decide, STAFF), methods=["POST"]),
         Route("/appeals", _endpoint(views.appeals, ALL), methods=["GET"]),
         Route("/appeals", _endpoint(views.appeal_open, (AGENT,)), methods=["POST"]),
-        Route("/appeals/{appeal_id:int}/answer", _endpoint(views.appeal_answer, STAFF), methods=["POST"]),
-        Route("/appeals/{appeal_id:int}/rule", _endpoint(views.appeal_rule, (SUPERVISOR,)), methods=["POST"]),
         Route(
-            "/appeals/{appeal_id:int}/reopen", _endpoint(views.appeal_reopen, (SUPERVISOR,)), methods=["POST"]
+            "/appeals/{appeal_id:store_id}/answer", _endpoint(views.appeal_answer, STAFF), methods=["POST"]
+        ),
+        Route(
+            "/appeals/{appeal_id:store_id}/rule",
+            _endpoint(views.appeal_rule, (SUPERVISOR,)),
+            methods=["POST"],
+        ),
+        Route(
+            "/appeals/{appeal_id:store_id}/reopen",
+            _endpoint(views.appeal_reopen, (SUPERVISOR,)),
+            methods=["POST"],
         ),
         Route("/calibration", _endpoint(views.calibration, STAFF), methods=["GET"]),
         Route("/calibration", _endpoint(views.calibration_open, (SUPERVISOR,)), methods=["POST"]),
-        Route("/calibration/{round_id:int}", _endpoint(views.calibration_round, STAFF), methods=["GET"]),
+        Route("/calibration/{round_id:store_id}", _endpoint(views.calibration_round, STAFF), methods=["GET"]),
         Route(
-            "/calibration/{round_id:int}/verdict",
+            "/calibration/{round_id:store_id}/verdict",
             _endpoint(views.calibration_verdict, STAFF),
             methods=["POST"],
         ),

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.datastructures import FormData
@@ -41,14 +41,7 @@ class Workbench:
     throttle: Throttle = field(default_factory=Throttle)
     cache: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    env: Environment = field(
-        default_factory=lambda: Environment(
-            loader=PackageLoader("qc.serve", "templates"),
-            autoescape=select_autoescape(default=True, default_for_string=True),
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-    )
+    env: Environment = field(default_factory=lambda: _environment())
 
     def cached(self, key: tuple[Any, ...], version: Any, make: Callable[[], Any]) -> Any:
         """``make()`` once per ``key`` and store ``version``; a newer version makes it again.
@@ -129,6 +122,31 @@ class Ctx:
     def redirect(self, url: str) -> RedirectResponse:
         """See-other to a page of this site (a POST's answer)."""
         return RedirectResponse(local_url(url), status_code=303)
+
+
+# The largest id or number the store keeps (SQLite INTEGER, PostgreSQL BIGINT): a bigger one
+# in a URL or form names nothing and must not reach the database, which refuses it with an error.
+MAX_STORED_INT = 2**63 - 1
+
+
+def conversation_url(conversation_id: str) -> str:
+    """The page of a conversation, its id percent-encoded.
+
+    The id comes from the chats: ``?``, ``#``, ``%`` or ``/..`` in it must stay part of the id,
+    not become a query, a fragment or another page.
+    """
+    return "/conversations/" + quote(conversation_id, safe="")
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("qc.serve", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["conversation_url"] = conversation_url
+    return env
 
 
 def local_url(url: str) -> str:

@@ -17,6 +17,8 @@ from datetime import timedelta
 from typing import Any
 
 from qc.batch.stored import StoredScores, score_stored, score_stored_views
+from qc.errors import ConfigError
+from qc.readers.limits import load_limits
 from qc.schema import Deduction
 from qc.scoring.card import Scorecard
 from qc.scoring.periods import Period, Windows, parse_period, period_of, range_period
@@ -183,10 +185,17 @@ def parse_range(text_from: str | None, text_to: str | None, text_period: str | N
         ConfigError: a label or date that is none of these.
     """
     if text_period:
-        return parse_period(text_period)
-    if text_from and text_to:
-        return range_period(text_from, text_to)
-    if text_from or text_to:
-        day = text_from or text_to or ""
-        return range_period(day, day)
-    return None
+        period = parse_period(text_period)
+    elif text_from or text_to:
+        period = range_period(text_from or text_to or "", text_to or text_from or "")
+    else:
+        return None
+    # No message lies outside these years, and the trend's weeks and months before year 1 or
+    # after 9999 do not exist.
+    first, last = load_limits().years
+    if not (first <= int(period.first[:4]) and int(period.last[:4]) <= last):
+        raise ConfigError(
+            f"{period.first} … {period.last} is outside the years qc accepts, {first}–{last}"
+            " (earliest_year, latest_year in qc/defaults/limits.toml)"
+        )
+    return period

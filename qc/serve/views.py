@@ -18,7 +18,7 @@ from starlette.responses import Response
 from qc.errors import ConfigError
 from qc.scoring.periods import Period, Windows
 from qc.scoring.scores import KIND_LABELS
-from qc.serve.context import Ctx, NotFound
+from qc.serve.context import MAX_STORED_INT, Ctx, NotFound, conversation_url
 from qc.serve.dashboard import build_dashboard, default_period, parse_range
 from qc.serve.render import kinds_chart, mood_chart, trend_chart
 from qc.store.database import StoredFinding
@@ -26,7 +26,7 @@ from qc.supervise import appeal as appeals_api
 from qc.supervise import calibration as cal
 from qc.supervise.people import AGENT, REVIEWERS, SUPERVISOR, list_people
 from qc.supervise.queue import HELD, build_queue, next_pending
-from qc.supervise.review import ReviewError, decide
+from qc.supervise.review import PENDING, ReviewError, decide, finding_states
 from qc.supervise.transcript import build_view, buyer_sentiments, load_view
 from qc.text.pii import Masker
 
@@ -235,6 +235,8 @@ def conversation(ctx: Ctx) -> Response:
         view=view,
         visible=visible,
         appeals_of=appeals_of,
+        # Each review form sends the state it showed: a decision landed meanwhile is not overturned.
+        states=finding_states(ctx.store, list(visible)),
         mask=mask,
         masked=mask.enabled,
         mood_svg=mood_chart(view.mood),
@@ -259,10 +261,16 @@ def review_finding(ctx: Ctx) -> Response:
     fid = ctx.request.path_params["finding_id"]
     stored = _finding(ctx, fid)
     d = decide(
-        ctx.store, fid, ctx.field("decision"), by=ctx.person.name, note=ctx.field("note"), source=SOURCE
+        ctx.store,
+        fid,
+        ctx.field("decision"),
+        by=ctx.person.name,
+        note=ctx.field("note"),
+        source=SOURCE,
+        expected=ctx.field("state") or None,
     )
     ctx.flash("ok", f"{fid}: {d.before} → {d.after}")
-    return ctx.redirect(f"/conversations/{stored.finding.conversation_id}#f-{fid}")
+    return ctx.redirect(f"{conversation_url(stored.finding.conversation_id)}#f-{fid}")
 
 
 # ------------------------------------------------------------------------------ the queue
@@ -276,6 +284,8 @@ def _queue_args(ctx: Ctx, source: str = "arg") -> dict[str, Any]:
         per_agent = int(get("per_agent") or 5)
     except ValueError:
         raise ConfigError("seed and per_agent are whole numbers") from None
+    if not 0 <= seed <= MAX_STORED_INT:
+        raise ConfigError("seed is a whole number of 0 or more (up to 18 digits)")
     return {"period": period, "seed": seed, "per_agent": max(0, min(per_agent, 100))}
 
 
@@ -319,7 +329,8 @@ def _queue_fragment(
     }
     if item is not None:
         stored, view, shown = _context_view(ctx, item.finding_id)
-        values.update(stored=stored, view=view, shown=shown, held=item.section == HELD)
+        state = finding_states(ctx.store, [item.finding_id]).get(item.finding_id, PENDING)
+        values.update(stored=stored, view=view, shown=shown, held=item.section == HELD, state=state)
     values["mask"] = Masker(False)
     values["kind_labels"] = KIND_LABELS
     template = "_queue_item.html" if ctx.htmx else "queue.html"
@@ -348,7 +359,15 @@ def queue_decide(ctx: Ctx) -> Response:
     else:
         _finding(ctx, fid)
         try:
-            decide(ctx.store, fid, decision, by=ctx.person.name, note=ctx.field("note"), source=SOURCE)
+            decide(
+                ctx.store,
+                fid,
+                decision,
+                by=ctx.person.name,
+                note=ctx.field("note"),
+                source=SOURCE,
+                expected=ctx.field("state") or None,
+            )
         except ReviewError as exc:
             error = str(exc)
     if not ctx.htmx:
@@ -382,15 +401,21 @@ def appeal_open(ctx: Ctx) -> Response:
     """An agent appeals a finding charged to them."""
     fid = ctx.field("finding_id")
     stored = _finding(ctx, fid)
-    a = appeals_api.open_appeal(ctx.store, fid, agent=ctx.person.name, reason=ctx.field("reason"))
+    a = appeals_api.open_appeal(
+        ctx.store, fid, agent=ctx.person.name, reason=ctx.field("reason"), source=SOURCE
+    )
     ctx.flash("ok", f"申诉 #{a.id} 已提交 (appeal opened)")
-    return ctx.redirect(f"/conversations/{stored.finding.conversation_id}#f-{fid}")
+    return ctx.redirect(f"{conversation_url(stored.finding.conversation_id)}#f-{fid}")
 
 
 def appeal_answer(ctx: Ctx) -> Response:
     """A reviewer or supervisor answers an open appeal."""
     a = appeals_api.answer_appeal(
-        ctx.store, ctx.request.path_params["appeal_id"], by=ctx.person.name, note=ctx.field("note")
+        ctx.store,
+        ctx.request.path_params["appeal_id"],
+        by=ctx.person.name,
+        note=ctx.field("note"),
+        source=SOURCE,
     )
     ctx.flash("ok", f"申诉 #{a.id}: {a.state}")
     return ctx.redirect("/appeals")
@@ -407,6 +432,7 @@ def appeal_rule(ctx: Ctx) -> Response:
         overturn=ruling == "overturn",
         by=ctx.person.name,
         note=ctx.field("note"),
+        source=SOURCE,
     )
     ctx.flash("ok", f"申诉 #{a.id}: {a.state} (final)")
     return ctx.redirect("/appeals")
@@ -415,7 +441,11 @@ def appeal_rule(ctx: Ctx) -> Response:
 def appeal_reopen(ctx: Ctx) -> Response:
     """A supervisor reopens a final ruling."""
     a = appeals_api.reopen_appeal(
-        ctx.store, ctx.request.path_params["appeal_id"], by=ctx.person.name, note=ctx.field("note")
+        ctx.store,
+        ctx.request.path_params["appeal_id"],
+        by=ctx.person.name,
+        note=ctx.field("note"),
+        source=SOURCE,
     )
     ctx.flash("ok", f"申诉 #{a.id}: {a.state}")
     return ctx.redirect("/appeals")
@@ -440,6 +470,8 @@ def calibration_open(ctx: Ctx) -> Response:
         seed = int(ctx.field("seed") or 0)
     except ValueError:
         raise ConfigError("size and seed are whole numbers") from None
+    if not (0 < size <= MAX_STORED_INT and 0 <= seed <= MAX_STORED_INT):
+        raise ConfigError("size is a whole number above 0 and seed one of 0 or more (up to 18 digits)")
     evidence = set(ctx.wb.card.evidence_kinds)
     rnd = cal.open_round(
         ctx.store,

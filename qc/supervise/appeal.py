@@ -34,6 +34,7 @@ from qc.supervise.review import (
     ReviewError,
     check_not_own,
     finding_states,
+    is_blank,
     now,
     record_decision,
     reviewers_of,
@@ -165,7 +166,9 @@ def _agent_person(store: Store, agent: str, charged: str) -> Person:
     return by_name
 
 
-def open_appeal(store: Store, finding_id: str, *, agent: str = "", by: str = "", reason: str) -> Appeal:
+def open_appeal(
+    store: Store, finding_id: str, *, agent: str = "", by: str = "", reason: str, source: str = "cli"
+) -> Appeal:
     """Open an appeal against a stored finding, by the charged agent or a supervisor for them.
 
     Raises:
@@ -175,7 +178,7 @@ def open_appeal(store: Store, finding_id: str, *, agent: str = "", by: str = "",
     """
     found = stored_finding(store, finding_id)
     actor, appellant = _appellant(store, found.finding.agent, agent, by)
-    if not reason.strip():
+    if is_blank(reason):
         raise ReviewError("--reason is required: say why the finding is wrong")
     for a in map(_from_row, store.appeal_rows(finding_id=finding_id)):
         if a.state not in FINAL:
@@ -205,6 +208,7 @@ def open_appeal(store: Store, finding_id: str, *, agent: str = "", by: str = "",
             before="none",
             after=OPEN,
             appeal_id=appeal_id,
+            source=source,
         )
     return get_appeal(store, appeal_id)
 
@@ -217,7 +221,9 @@ def _check(appeal: Appeal, step: str) -> None:
         )
 
 
-def _step(store: Store, appeal: Appeal, step: str, actor: str, note: str, after: str, **values: Any) -> None:
+def _step(
+    store: Store, appeal: Appeal, step: str, actor: str, note: str, after: str, source: str, **values: Any
+) -> None:
     """Move ``appeal`` to ``after`` and log it, in one transaction (refused if it changed meanwhile)."""
     with store.transaction() as conn:
         if not store.update_appeal(conn, appeal.id, appeal.state, state=after, **values):
@@ -231,10 +237,11 @@ def _step(store: Store, appeal: Appeal, step: str, actor: str, note: str, after:
             before=appeal.state,
             after=after,
             appeal_id=appeal.id,
+            source=source,
         )
 
 
-def answer_appeal(store: Store, appeal_id: int, *, by: str, note: str) -> Appeal:
+def answer_appeal(store: Store, appeal_id: int, *, by: str, note: str, source: str = "cli") -> Appeal:
     """A reviewer or supervisor answers an open appeal.
 
     Raises:
@@ -245,7 +252,7 @@ def answer_appeal(store: Store, appeal_id: int, *, by: str, note: str) -> Appeal
     appeal = get_appeal(store, appeal_id)
     _check(appeal, "answer")
     person = require_person(store, by, REVIEWERS, "answering an appeal")
-    if not note.strip():
+    if is_blank(note):
         raise ReviewError("--note is required: the answer the agent will read")
     check_not_own(person, stored_finding(store, appeal.finding_id).finding, "answer an appeal on")
     _step(
@@ -255,6 +262,7 @@ def answer_appeal(store: Store, appeal_id: int, *, by: str, note: str) -> Appeal
         person.name,
         note,
         ANSWERED,
+        source,
         answer=note,
         answered_by=person.name,
         answered_at=now(),
@@ -262,7 +270,9 @@ def answer_appeal(store: Store, appeal_id: int, *, by: str, note: str) -> Appeal
     return get_appeal(store, appeal_id)
 
 
-def rule_appeal(store: Store, appeal_id: int, *, overturn: bool, by: str, note: str) -> Appeal:
+def rule_appeal(
+    store: Store, appeal_id: int, *, overturn: bool, by: str, note: str, source: str = "cli"
+) -> Appeal:
     """A supervisor rules an answered (or reopened) appeal final: overturned (rejected) or upheld (confirmed).
 
     The ruling and the finding decision it implies are written in one transaction.
@@ -275,7 +285,7 @@ def rule_appeal(store: Store, appeal_id: int, *, overturn: bool, by: str, note: 
     appeal = get_appeal(store, appeal_id)
     _check(appeal, "rule")
     supervisor = require_person(store, by, (SUPERVISOR,), "a ruling")
-    if not note.strip():
+    if is_blank(note):
         raise ReviewError("--note is required: the reason for the ruling")
     found = stored_finding(store, appeal.finding_id)
     check_not_own(supervisor, found.finding, "rule an appeal on")
@@ -300,6 +310,7 @@ def rule_appeal(store: Store, appeal_id: int, *, overturn: bool, by: str, note: 
             before=appeal.state,
             after=final,
             appeal_id=appeal_id,
+            source=source,
         )
         record_decision(
             store,
@@ -314,7 +325,7 @@ def rule_appeal(store: Store, appeal_id: int, *, overturn: bool, by: str, note: 
     return get_appeal(store, appeal_id)
 
 
-def reopen_appeal(store: Store, appeal_id: int, *, by: str, note: str) -> Appeal:
+def reopen_appeal(store: Store, appeal_id: int, *, by: str, note: str, source: str = "cli") -> Appeal:
     """A supervisor reopens a final appeal: the finding can be reviewed and the appeal ruled again.
 
     Raises:
@@ -325,8 +336,8 @@ def reopen_appeal(store: Store, appeal_id: int, *, by: str, note: str) -> Appeal
     appeal = get_appeal(store, appeal_id)
     _check(appeal, "reopen")
     supervisor = require_person(store, by, (SUPERVISOR,), "reopening a ruling")
-    if not note.strip():
+    if is_blank(note):
         raise ReviewError("--note is required: say why the ruling is reopened")
     check_not_own(supervisor, stored_finding(store, appeal.finding_id).finding, "reopen an appeal on")
-    _step(store, appeal, "reopen", supervisor.name, note, REOPENED)
+    _step(store, appeal, "reopen", supervisor.name, note, REOPENED, source)
     return get_appeal(store, appeal_id)

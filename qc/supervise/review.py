@@ -21,6 +21,7 @@ the same finding comes back.
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -176,12 +177,18 @@ def decide(
     by: str,
     note: str = "",
     source: str = "cli",
+    expected: str | None = None,
 ) -> Decision:
     """Record a reviewer's confirm/reject decision on a stored finding; returns the state change.
 
+    ``expected`` is the finding's state as the reviewer saw it (a page's form sends it): when
+    another decision landed meanwhile, this one is refused instead of silently overturning it,
+    and a form sent twice records its decision once.
+
     Raises:
         ReviewError: unknown finding or decision word, a reject without a note, the finding's
-            appeal was ruled final, or the reviewer reviews their own finding.
+            appeal was ruled final, the reviewer reviews their own finding, or the finding is
+            no longer in the ``expected`` state.
         PeopleError: ``by`` is not a registered reviewer or supervisor (or nobody is registered).
     """
     if decision not in DECISIONS:
@@ -191,14 +198,30 @@ def decide(
     check_not_own(reviewer, found.finding, "review")
     check_not_final(store, finding_id)
     note = note.strip()
-    if decision == "reject" and not note:
+    if decision == "reject" and is_blank(note):
         raise ReviewError("--note is required to reject: say why the finding is wrong")
     if not note:
         note = f"confirmed as found: {found.finding.evidence.summary}"
     with store.transaction() as conn:
+        # Read under the write lock: no other decision can land between this check and ours.
+        current = finding_states(store, [finding_id]).get(finding_id, PENDING)
+        if expected is not None and current != expected:
+            raise ReviewError(
+                f"finding {finding_id} is {current} now, not {expected} as on your page: a decision"
+                " landed meanwhile (its history says whose); nothing changed. Reload the page and"
+                " decide again if you still disagree"
+            )
         return record_decision(
             store, conn, finding_id, decision, actor=reviewer.name, note=note, source=source
         )
+
+
+def is_blank(text: str) -> bool:
+    """True when ``text`` shows nothing: spaces, zero-width and other format characters only.
+
+    A required note or reason must say something; a zero-width space is not a reason.
+    """
+    return all(ch.isspace() or unicodedata.category(ch) in ("Cf", "Cc", "Zs") for ch in text)
 
 
 def record_decision(
