@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from qc.cli import app
@@ -62,6 +63,9 @@ def _rejects(out: Path) -> list[dict]:
             "conversation_id",
             "U+DFFF",
         ),
+        # Noncharacters: accepted, they made agents.xlsx and the review sheet invalid XML.
+        (_line("c2", "agent", "店:小王\uffff", "10:01:00", "好的"), "sender", "U+FFFF"),
+        (_line("c2", "agent", "店:小王", "10:01:00", "=爱买不买\ufffe"), "text", "U+FFFE"),
     ],
 )
 def test_control_characters_and_lone_surrogates_are_rejects_with_a_reason(tmp_path, bad_line, field, code):
@@ -77,6 +81,7 @@ def test_control_characters_and_lone_surrogates_are_rejects_with_a_reason(tmp_pa
     assert reject["line"] == 3 and reject["file"].endswith("day.jsonl")
     assert reject["reason"].startswith(f"{field} has ") and code in reject["reason"]
     assert (out / "agents.csv").exists() and (out / "agents.xlsx").stat().st_size > 0
+    load_workbook(out / "agents.xlsx", read_only=True).close()  # well-formed XML
 
 
 def test_a_nick_with_a_bell_in_a_qianniu_export_is_one_reject(tmp_path):

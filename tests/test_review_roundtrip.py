@@ -316,3 +316,25 @@ def test_an_empty_workbook_exits_1(day):
     openpyxl.Workbook().save(sheet)
     r = run("review", "import", sheet, *db)
     assert r.exit_code == 1 and f"qc: {sheet}: is empty" in r.stderr
+
+
+def test_a_workbook_whose_sheet_xml_is_damaged_exits_1(day):
+    # A noncharacter written into the sheet's XML (as an older qc could) breaks only the rows.
+    import zipfile
+
+    _, db, tmp = day
+    good = tmp / "good.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["发现编号", "复核结论（确认/驳回）"])
+    book.active.append(["abc", "确认"])
+    book.save(good)
+    sheet = tmp / "review.xlsx"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(sheet, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace("确认".encode(), "确认\uffff".encode())
+            dst.writestr(item, data)
+    r = run("review", "import", sheet, *db)
+    assert r.exit_code == 1, r.stderr
+    assert f"qc: {sheet}: the sheet cannot be read" in r.stderr and "Traceback" not in r.stderr

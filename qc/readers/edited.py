@@ -105,6 +105,11 @@ def _xlsx(path: Path) -> EditedTable:
             cells = [cell_text(v) for v in row]
             if any(cells):
                 table.rows.append((number, cells))
+    except Exception as exc:  # noqa: BLE001 - the sheet's XML is read only now, row by row
+        raise InputError(
+            f"{path}: the sheet cannot be read ({type(exc).__name__}: its XML is damaged);"
+            " re-save it in Excel or WPS, or as CSV"
+        ) from None
     finally:
         wb.close()
     return table

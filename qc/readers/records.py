@@ -25,8 +25,9 @@ MAX_RAW_CHARS = 4096
 # Characters no export means and no output can carry: C0/C1 controls (a bell in a nick aborts a
 # spreadsheet write and rings a reviewer's terminal) and lone surrogates (a "\\ud800" JSON
 # escape: not encodable as UTF-8 at all). Text keeps tab, line feed and carriage return.
-_BAD_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
-_BAD_IN_ID = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# U+FFFE and U+FFFF are noncharacters: XML (so every XLSX cell) cannot hold them.
+_BAD_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_BAD_IN_ID = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _SURROGATES = re.compile("[\ud800-\udfff]")
 
 _TRUE = {"true", "1", "yes", "y", "t", "是", "对", "自动", "自动回复"}
@@ -71,7 +72,12 @@ def bad_character(field_name: str, value: str, pattern: re.Pattern[str]) -> str 
     if m is None:
         return None
     code = ord(m.group(0))
-    what = "a lone surrogate (not encodable text)" if 0xD800 <= code <= 0xDFFF else "a control character"
+    if 0xD800 <= code <= 0xDFFF:
+        what = "a lone surrogate (not encodable text)"
+    elif code in (0xFFFE, 0xFFFF):
+        what = "a noncharacter (no spreadsheet can hold it)"
+    else:
+        what = "a control character"
     return (
         f"{field_name} has {what} U+{code:04X} at character {m.start() + 1};"
         " fix or re-export the record (qc neither guesses nor drops characters)"
