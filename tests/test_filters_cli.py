@@ -106,6 +106,10 @@ def test_report_for_a_short_name_is_not_empty(db):
         ),
         (["flagged", "--min-points", "nan"], "--min-points nan: give a number of points, 0 or more"),
         (["flagged", "--min-points", "-1"], "--min-points -1.0: give a number of points, 0 or more"),
+        (
+            ["sample", "--per-agent", "1", "--seed", "1", "--out", "s.xlsx"],
+            "--out s.xlsx: qc sample writes CSV (UTF-8 with BOM, opens in Excel and WPS); name it .csv",
+        ),
     ],
     ids=[
         "kind",
@@ -117,6 +121,7 @@ def test_report_for_a_short_name_is_not_empty(db):
         "sample-date",
         "min-points-nan",
         "min-points-negative",
+        "sample-not-csv",
     ],
 )
 def test_unknown_values_are_usage_errors_naming_the_accepted_values(db, args, message):

@@ -44,6 +44,11 @@ def sample_cli(
         raise ConfigError("--per-agent must be at least 1")
     date_range(date, None, None)
     output_file(out)
+    if out.suffix.lower() != ".csv":
+        # Excel refuses a file whose content does not match its name (CSV text named .xlsx).
+        raise ConfigError(
+            f"--out {out}: qc sample writes CSV (UTF-8 with BOM, opens in Excel and WPS); name it .csv"
+        )
     card = load_scorecard(scorecard)
     with open_db(db) as store:
         rows = draw_sample(store, per_agent, seed, date=date, card=card)
