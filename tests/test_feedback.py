@@ -103,3 +103,33 @@ def test_cli_writes_samples_and_allow_snippet(store):
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [(r["text"], r["label"]) for r in rows] == [("这个我不清楚", "ok")]
     assert "[[allow]]" in (tmp / "fb" / "review.allow.toml").read_text(encoding="utf-8")
+
+
+PHONE = {
+    "conversation_id": "cP",
+    "shop": "测试店",
+    "messages": [
+        msg("customer", "buyer6", "15:00:00", "我的号码对吗"),
+        msg("agent", "测试店:阿杰", "15:00:05", "号码13800138000不清楚"),
+    ],
+}
+
+
+def test_masked_export_masks_the_note_and_never_suggests_a_phrase_cut_from_personal_data(tmp_path):
+    from qc.text.pii import mask_pii
+
+    report = inspect_day(tmp_path, conversations=[*CONVERSATIONS, PHONE])
+    with open_store(tmp_path / "qc.sqlite") as store:
+        fid = phrase_ids(report)["cP"]
+        decide(store, fid, "reject", by="qa", note="买家给的13800138000没问题")
+        plain = feedback_samples(store)
+        masked = feedback_samples(store, mask=mask_pii)
+    (hint,) = [a for a in plain.allow if a["finding_id"] == fid]
+    assert hint["phrase"] and hint["phrase"][0] in "0123456789"  # unmasked: cut next to the number
+    (hint,) = [a for a in masked.allow if a["finding_id"] == fid]
+    assert hint["phrase"] is None and hint["touches_pii"]
+    assert "13800138000" not in hint["note"] and "[电话]" in hint["note"]
+    (sample,) = [s for s in masked.samples if s["id"] == f"review-{fid}"]
+    assert "13800138000" not in sample["note"] and "13800138000" not in sample["text"]
+    snippet = allow_snippet(masked.allow)
+    assert "13800138000" not in snippet and "write the allow phrase by hand" in snippet

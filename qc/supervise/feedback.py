@@ -104,6 +104,7 @@ def feedback_samples(
             out.skipped.append(f"{f.id}: {f.kind} {state} has no attitude label")
             continue
         actor, note = notes.get(f.id, ("", ""))
+        note = mask(note)  # a reviewer may quote the buyer's number in the reason
         key = (f.conversation_id, f.message_index)
         sample = {
             "id": f"review-{f.id}",
@@ -128,8 +129,18 @@ def feedback_samples(
         ):
             text = conv.messages[f.message_index].text
             phrase = allow_phrase(text, f.start, f.end, phrases)
+            # Cut from the unmasked text, the phrase may hold a piece of personal data (the
+            # last digit of a phone number): then it is left for a person to write.
+            touches_pii = phrase is not None and phrase not in mask(text)
             out.allow.append(
-                {"finding_id": f.id, "entry": f.entry, "hit": f.text, "phrase": phrase, "note": note}
+                {
+                    "finding_id": f.id,
+                    "entry": f.entry,
+                    "hit": f.text,
+                    "phrase": None if touches_pii else phrase,
+                    "note": note,
+                    "touches_pii": touches_pii,
+                }
             )
     return out
 
@@ -144,6 +155,9 @@ def allow_snippet(suggestions: Iterable[dict[str, Any]]) -> str:
             f"# finding {s['finding_id']}: {s['entry']} hit {json.dumps(s['hit'], ensure_ascii=False)}"
             + (f" rejected: {s['note']}" if s["note"] else " rejected")
         )
+        if s.get("touches_pii"):
+            lines.append("# the words around the hit hold personal data: write the allow phrase by hand")
+            continue
         if s["phrase"] is None:
             lines.append(
                 "# the hit is the whole clause (a bare reply): no allow phrase can fix it;"
