@@ -16,6 +16,8 @@ from qc.errors import ConfigError
 from qc.text.pii import Masker, find_pii, load_pii_settings, mask_pii
 
 MASKED = [
+    ("微信：zhangsan", "微信：[账号]"),
+    ("加我微信 abc_123", "加我微信 [账号]"),
     # phones
     ("我的电话13812345678", "我的电话[电话]"),
     ("手机 138 1234 5678 谢谢", "手机 [电话] 谢谢"),
@@ -143,6 +145,19 @@ MASKED = [
 ]
 
 UNTOUCHED = [
+    # a word ending in a surname character before a title: people, not names
+    "保安阿姨放门口了",
+    "打包师傅漏发了",
+    "这款适合时尚女士",
+    "端庄女士都喜欢",
+    "夏季女士款",
+    "斯文先生",
+    # lists of numbers split as no phone number is written
+    "尺码155 165 175 85",
+    "价位 138 158 198 68",
+    # English words after a bare account label
+    "微信 Alipay 都可以",
+    "支持微信 Apple Pay",
     # everyday words that look like parts of an address
     "肯定是你自己弄坏的",
     "自己在订单里弄",
