@@ -1,6 +1,6 @@
 """--mask-pii keeps the words (issue 17, item 2).
 
-Phones, ID, order and tracking numbers, accounts, e-mails, addresses and buyer names are
+Phones, ID, bank card, order and tracking numbers, accounts, e-mails, addresses and buyer names are
 masked; everyday words that look like parts of an address (自己, 路上, 订单里, 这条路), thanks
 to a teacher (谢谢老师) and bare city names stay. Every phrase here was written for this test
 (no chat text); the patterns and gazetteers live in lexicons/pii.toml.
@@ -55,6 +55,20 @@ MASKED = [
     ("身份证330106199001011234", "身份证[身份证号]"),
     ("证件号11010519851231002X", "证件号[身份证号]"),
     ("报关要用的身份证号是44030420010203123x", "报关要用的身份证号是[身份证号]"),
+    ("身份证 330106 19900101 123X", "身份证 [身份证号]"),
+    ("证件号 110105 1985 1231 002X", "证件号 [身份证号]"),
+    ("3301 0619 9001 0112 34", "[身份证号]"),
+    # bank cards: in groups of four, or after a card label
+    ("卡号 6222 0212 3456 7890 123", "卡号 [银行卡号]"),
+    ("退款打到银行卡6222-0212-3456-7890", "退款打到银行卡[银行卡号]"),
+    ("4367 4212 3456 7890 转账", "[银行卡号] 转账"),
+    ("卡号：6222021234567890123", "卡号：[银行卡号]"),
+    # landlines split by spaces, or after a phone label without a dash
+    ("座机 0571 88886666", "座机 [电话]"),
+    ("0571-8888 6666 白天有人", "[电话] 白天有人"),
+    ("010 6234 5678", "[电话]"),
+    ("电话：88886666", "电话：[电话]"),
+    ("家里电话057188886666", "家里电话[电话]"),
     # e-mail
     ("发票发到abc.zhang@example.com", "发票发到[邮箱]"),
     ("邮箱：buyer_01@qq.com 谢谢", "邮箱：[邮箱] 谢谢"),
@@ -115,6 +129,14 @@ MASKED = [
     ("世纪大厦18层1806室", "[地址]"),
     ("长沙市岳麓区麓山南路2号", "[地址]"),
     ("安装地址已经改为广州市天河区", "安装地址已经改为[地址]"),
+    # the road or compound named after the administrative levels, no number needed
+    ("浙江省杭州市西湖区文三路", "[地址]"),
+    ("杭州市西湖区文三路阳光花园", "[地址]"),
+    ("地址：北京市朝阳区建国路88号SOHO现代城A座1203", "地址：[地址]"),
+    ("寄到上海市浦东新区张江镇科苑路吧", "寄到[地址]吧"),
+    # ... but not a word that only starts with a unit
+    ("杭州市西湖区普通村民都说好", "[地址]普通村民都说好"),
+    ("广州市天河区具体路段在哪", "[地址]具体路段在哪"),
     # names: surname + title, labels
     ("张女士", "[姓名]"),
     ("王先生您好", "[姓名]您好"),
@@ -155,6 +177,9 @@ UNTOUCHED = [
     # lists of numbers split as no phone number is written
     "尺码155 165 175 85",
     "价位 138 158 198 68",
+    "2301 2302 2303 2304 这四个型号都有",
+    "型号6222 0212都有货",
+    "编号 1001-1002-1003-1004",
     # English words after a bare account label
     "微信 Alipay 都可以",
     "支持微信 Apple Pay",
