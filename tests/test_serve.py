@@ -113,6 +113,79 @@ def test_sign_in_is_throttled_after_five_failures(app):
     assert "error=2" in r.headers["location"]
 
 
+def test_a_sign_in_form_whose_page_expired_gets_a_fresh_page_not_a_refusal(app):
+    client = TestClient(app)
+    page = client.get("/login")
+    app.state.wb.sessions.drop(client.cookies.get("qc_session"))  # as after ANON_IDLE_S
+    r = client.post(
+        "/login",
+        data={"csrf": csrf_of(page.text), "name": "张主管", "password": PASSWORD, "next": "/queue"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/login?error=3&next=%2Fqueue"
+    again = client.get(r.headers["location"])
+    assert "登录页已过期" in again.text
+    # ... and the fresh page signs in; the stale one never did
+    r = client.post(
+        "/login",
+        data={"csrf": csrf_of(again.text), "name": "张主管", "password": PASSWORD, "next": "/queue"},
+        follow_redirects=False,
+    )
+    assert r.headers["location"] == "/queue"
+
+
+def test_sign_in_pages_in_a_loop_keep_memory_bounded_and_never_evict_a_signed_in_person(store):
+    app = create_app(store, load_scorecard())
+    sessions = app.state.wb.sessions
+    sessions.max_anonymous = 20
+    client = sign_in(app, "张主管")
+    for _ in range(60):
+        TestClient(app).get("/login")
+    assert len(sessions) == 20 + 1
+    assert "张主管" in client.get("/").text
+
+
+def test_sessions_expire_by_kind_and_evict_the_least_recently_seen(monkeypatch):
+    from qc.serve import auth
+    from qc.supervise.people import Person
+
+    clock = [1000.0]
+    monkeypatch.setattr(auth.time, "monotonic", lambda: clock[0])
+    sessions = auth.Sessions(idle_s=100, anon_idle_s=10, max_anonymous=2, max_signed_in=2)
+    person = Person(1, "张主管", "supervisor", None, True, "2026-12-01T00:00:00+08:00", "test")
+    anonymous, signed = sessions.new(), sessions.new(person)
+    clock[0] += 11
+    assert sessions.get(anonymous.id) is None  # an anonymous session lives anon_idle_s
+    assert sessions.get(signed.id) is signed  # a signed-in one idle_s
+    first, second = sessions.new(person), sessions.new(person)
+    assert sessions.get(signed.id) is None  # the third signed-in session evicted the oldest
+    sessions.get(first.id)  # seen: now second is the least recently seen
+    sessions.new(person)
+    assert sessions.get(second.id) is None and sessions.get(first.id) is first
+    clock[0] += 101
+    assert (
+        sessions.get(first.id) is None and len(sessions) == 1
+    )  # expired; the newest is swept at the next new()
+    sessions.new()
+    assert len(sessions) == 1
+
+
+def test_the_throttle_forgets_old_failures_and_remembers_a_bounded_number_of_names(monkeypatch):
+    from qc.serve import auth
+
+    clock = [1000.0]
+    monkeypatch.setattr(auth.time, "monotonic", lambda: clock[0])
+    throttle = auth.Throttle(max_failures=2, window_s=10, max_names=3)
+    for name in ("a", "b", "c", "d"):
+        throttle.failed(name)
+    assert len(throttle) == 3  # "a", the least recently failed, went first
+    throttle.failed("d")
+    assert throttle.blocked("d") and not throttle.blocked("a")
+    clock[0] += 11
+    throttle.failed("e")
+    assert len(throttle) == 1 and not throttle.blocked("d")  # all of d's failures left the window
+
+
 def test_pages_need_a_session(app):
     client = TestClient(app)
     r = client.get("/queue?x=1", follow_redirects=False)

@@ -167,6 +167,7 @@ async def login_page(request: Request) -> Response:
         error={
             "1": "名字或密码不对 (wrong name or password)",
             "2": "尝试次数太多，请稍后再试 (too many tries)",
+            "3": "登录页已过期，请重新输入 (the sign-in page expired; please sign in again)",
         }.get(error, ""),
         person=None,
         flashes=[],
@@ -183,6 +184,11 @@ async def login_submit(request: Request) -> Response:
     session = wb.sessions.get(request.cookies.get(COOKIE))
     form = await request.form()
     token = form.get("csrf")
+    if session is None and isinstance(token, str) and token and _origin_ok(request):
+        # The sign-in page's anonymous session expired (or was evicted) while the form was open:
+        # a fresh page, not a bare refusal.
+        target = local_url(str(form.get("next") or "/"))
+        return _security_headers(RedirectResponse("/login?" + urlencode({"error": "3", "next": target}), 303))
     if not csrf_ok(session, token if isinstance(token, str) else None) or not _origin_ok(request):
         return _security_headers(
             PlainTextResponse("refused: the form's CSRF token is missing or wrong", status_code=403)

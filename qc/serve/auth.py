@@ -5,7 +5,10 @@
   it) and Secure when the workbench is served over https. Signing in replaces the session
   (a session id fixed before sign-in is worth nothing after it); signing out deletes it on
   the server. A session idle for longer than :data:`IDLE_S` expires; restarting the server
-  signs everybody out.
+  signs everybody out. Memory is bounded whatever a client sends: the anonymous session each
+  sign-in page opens lives :data:`ANON_IDLE_S` and at most :data:`MAX_ANONYMOUS` of them are
+  kept (the least recently seen goes first), and at most :data:`MAX_SIGNED_IN` signed-in
+  sessions are kept the same way.
 * **CSRF**: every session carries a random token; every POST must send it back (the hidden
   ``csrf`` field of each form, or the ``X-CSRF-Token`` header), compared in constant time.
   A POST whose ``Origin`` names another site is refused as well.
@@ -13,7 +16,9 @@
   people table on each request, so a person removed with ``qc people remove`` is signed out
   at their next click.
 * **Sign-in throttle**: after :data:`MAX_FAILURES` wrong passwords for one name within
-  :data:`FAILURE_WINDOW_S`, that name is refused until the window has passed.
+  :data:`FAILURE_WINDOW_S`, that name is refused until the window has passed. Names whose
+  failures have all left the window are forgotten, and at most :data:`MAX_THROTTLED_NAMES`
+  names are remembered (a flood of made-up names cannot fill the server's memory).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import hmac
 import secrets
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from qc.supervise.people import Person
@@ -29,7 +35,11 @@ from qc.supervise.people import Person
 __all__ = [
     "COOKIE",
     "IDLE_S",
+    "ANON_IDLE_S",
+    "MAX_ANONYMOUS",
+    "MAX_SIGNED_IN",
     "MAX_FAILURES",
+    "MAX_THROTTLED_NAMES",
     "FAILURE_WINDOW_S",
     "Session",
     "Sessions",
@@ -39,8 +49,12 @@ __all__ = [
 
 COOKIE = "qc_session"
 IDLE_S = 8 * 3600  # a working day
+ANON_IDLE_S = 3600  # a sign-in page left open this long must be reloaded
+MAX_ANONYMOUS = 10_000
+MAX_SIGNED_IN = 10_000
 MAX_FAILURES = 5
 FAILURE_WINDOW_S = 300
+MAX_THROTTLED_NAMES = 10_000
 
 
 @dataclass(slots=True)
@@ -56,19 +70,48 @@ class Session:
 
 
 class Sessions:
-    """The server's sessions by id (thread-safe: endpoints run in a thread pool)."""
+    """The server's sessions by id (thread-safe: endpoints run in a thread pool).
 
-    def __init__(self, idle_s: float = IDLE_S) -> None:
+    Anonymous sessions (a sign-in page's, before sign-in) and signed-in ones are kept apart,
+    each in least-recently-seen order, so expiring and evicting take the oldest first without
+    scanning: a client that fetches the sign-in page in a loop evicts only other anonymous
+    sessions, never a signed-in person's.
+    """
+
+    def __init__(
+        self,
+        idle_s: float = IDLE_S,
+        anon_idle_s: float = ANON_IDLE_S,
+        max_anonymous: int = MAX_ANONYMOUS,
+        max_signed_in: int = MAX_SIGNED_IN,
+    ) -> None:
         self.idle_s = idle_s
-        self._by_id: dict[str, Session] = {}
+        self.anon_idle_s = anon_idle_s
+        self.max_anonymous = max_anonymous
+        self.max_signed_in = max_signed_in
+        self._anonymous: OrderedDict[str, Session] = OrderedDict()
+        self._signed_in: OrderedDict[str, Session] = OrderedDict()
         self._lock = threading.Lock()
 
-    def new(self, person: Person | None = None) -> Session:
-        """A new session with fresh random id and CSRF token."""
-        session = Session(secrets.token_urlsafe(32), secrets.token_urlsafe(32), person)
+    def __len__(self) -> int:
         with self._lock:
-            self._expire()
-            self._by_id[session.id] = session
+            return len(self._anonymous) + len(self._signed_in)
+
+    def new(self, person: Person | None = None) -> Session:
+        """A new session with fresh random id and CSRF token (the oldest goes when the kind is full)."""
+        with self._lock:
+            now = time.monotonic()
+            session = Session(secrets.token_urlsafe(32), secrets.token_urlsafe(32), person, seen=now)
+            self._expire(self._anonymous, self.anon_idle_s, now)
+            self._expire(self._signed_in, self.idle_s, now)
+            table, cap = (
+                (self._anonymous, self.max_anonymous)
+                if person is None
+                else (self._signed_in, self.max_signed_in)
+            )
+            while table and len(table) >= cap:
+                table.popitem(last=False)
+            table[session.id] = session
         return session
 
     def get(self, session_id: str | None) -> Session | None:
@@ -76,39 +119,60 @@ class Sessions:
         if not session_id:
             return None
         with self._lock:
-            session = self._by_id.get(session_id)
-            if session is None:
-                return None
-            now = time.monotonic()
-            if now - session.seen > self.idle_s:
-                del self._by_id[session_id]
-                return None
-            session.seen = now
-            return session
+            for table, idle in ((self._signed_in, self.idle_s), (self._anonymous, self.anon_idle_s)):
+                session = table.get(session_id)
+                if session is None:
+                    continue
+                now = time.monotonic()
+                if now - session.seen > idle:
+                    del table[session_id]
+                    return None
+                session.seen = now
+                table.move_to_end(session_id)
+                return session
+            return None
 
     def drop(self, session_id: str) -> None:
         """Forget a session (sign-out, or replaced at sign-in)."""
         with self._lock:
-            self._by_id.pop(session_id, None)
+            self._anonymous.pop(session_id, None)
+            self._signed_in.pop(session_id, None)
 
-    def _expire(self) -> None:
-        now = time.monotonic()
-        for sid in [sid for sid, s in self._by_id.items() if now - s.seen > self.idle_s]:
-            del self._by_id[sid]
+    @staticmethod
+    def _expire(table: OrderedDict[str, Session], idle_s: float, now: float) -> None:
+        # Least recently seen first: stop at the first session still alive.
+        while table:
+            sid, oldest = next(iter(table.items()))
+            if now - oldest.seen <= idle_s:
+                return
+            del table[sid]
 
 
 class Throttle:
     """Wrong passwords per name: refuse a name after too many failures in a short window."""
 
-    def __init__(self, max_failures: int = MAX_FAILURES, window_s: float = FAILURE_WINDOW_S) -> None:
+    def __init__(
+        self,
+        max_failures: int = MAX_FAILURES,
+        window_s: float = FAILURE_WINDOW_S,
+        max_names: int = MAX_THROTTLED_NAMES,
+    ) -> None:
         self.max_failures = max_failures
         self.window_s = window_s
-        self._failures: dict[str, list[float]] = {}
+        self.max_names = max_names
+        self._failures: OrderedDict[str, list[float]] = OrderedDict()  # least recently failed first
         self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._failures)
 
     def _recent(self, name: str, now: float) -> list[float]:
         kept = [t for t in self._failures.get(name, []) if now - t < self.window_s]
-        self._failures[name] = kept
+        if kept:
+            self._failures[name] = kept
+        else:
+            self._failures.pop(name, None)
         return kept
 
     def blocked(self, name: str) -> bool:
@@ -117,10 +181,18 @@ class Throttle:
             return len(self._recent(name, time.monotonic())) >= self.max_failures
 
     def failed(self, name: str) -> None:
-        """Count one failed sign-in of ``name``."""
+        """Count one failed sign-in of ``name`` (forgetting names whose failures are all old)."""
         with self._lock:
             now = time.monotonic()
-            self._recent(name, now).append(now)
+            recent = self._recent(name, now)
+            recent.append(now)
+            self._failures[name] = recent
+            self._failures.move_to_end(name)
+            while self._failures:
+                oldest, times = next(iter(self._failures.items()))
+                if now - times[-1] < self.window_s and len(self._failures) <= self.max_names:
+                    break
+                del self._failures[oldest]
 
     def succeeded(self, name: str) -> None:
         """Forget the failures of ``name``."""
