@@ -16,7 +16,14 @@ import pytest
 from typer.testing import CliRunner
 
 from qc.cli import app
-from qc.outputs.cells import FORMULA_TRIGGERS, csv_value, inert_text
+from qc.outputs.cells import (
+    FORMULA_TRIGGERS,
+    XLSX_MAX_CELL_CHARS,
+    append_inert,
+    csv_value,
+    fit_xlsx_cell,
+    inert_text,
+)
 
 HOSTILE_AGENTS = ['=HYPERLINK("http://x","click")', "@SUM(1+1)*cmd", "+cmd|' /C calc'!A0", "-2+3"]
 HOSTILE_SHOP = "=1+1"
@@ -138,3 +145,39 @@ def test_csv_value_keeps_numbers_and_empties_none():
     assert csv_value(-14.5) == -14.5
     assert csv_value(3) == 3
     assert csv_value(None) == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "cut"),
+    [
+        ("好" * XLSX_MAX_CELL_CHARS, False),
+        ("好" * (XLSX_MAX_CELL_CHARS + 1), True),
+        ("😀" * (XLSX_MAX_CELL_CHARS // 2), False),  # two UTF-16 units each: exactly full
+        ("😀" * (XLSX_MAX_CELL_CHARS // 2 + 1), True),
+    ],
+)
+def test_an_xlsx_cell_is_cut_to_excels_limit_with_a_marker_naming_the_length(text, cut):
+    fitted = fit_xlsx_cell(text)
+    assert len(fitted.encode("utf-16-le")) // 2 <= XLSX_MAX_CELL_CHARS
+    if cut:
+        assert fitted.endswith(f"…[已截断：原文 {len(text)} 字，全文见 CSV 或 qc show]")
+        assert text.startswith(fitted[: fitted.index("…[已截断")])
+    else:
+        assert fitted == text
+
+
+def test_a_long_text_in_an_xlsx_row_is_saved_cut_and_inert(tmp_path: Path):
+    ws_book = openpyxl.Workbook()
+    ws = ws_book.active
+    long = "=cmd" + "啊" * 40_000
+    append_inert(ws, ["id-1", long, 5])
+    ws_book.save(tmp_path / "x.xlsx")
+    row = next(openpyxl.load_workbook(tmp_path / "x.xlsx").active.iter_rows(values_only=True))
+    assert row[0] == "id-1" and row[2] == 5
+    assert (
+        len(row[1]) <= XLSX_MAX_CELL_CHARS
+        and row[1].startswith("=cmd啊")
+        and "已截断：原文 40004 字" in row[1]
+    )
+    cell = openpyxl.load_workbook(tmp_path / "x.xlsx").active["B1"]
+    assert cell.data_type == "s" and cell.quotePrefix

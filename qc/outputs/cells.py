@@ -12,6 +12,10 @@ module (agents.csv/.xlsx, the review sheet, the spot-check sample), so the rule 
   store a string starting with ``=`` as a formula. Such cells also get Excel's quote prefix
   style, so editing the cell in Excel keeps it text. The text itself is kept as it was.
 * Numbers stay numbers in both.
+* An XLSX cell holds at most 32,767 characters (Excel's limit, counted in UTF-16 units); a
+  longer text (a pasted log, a message kept whole past ``max_message_chars``) is cut there with
+  a marker saying how long it was, so Excel opens the file instead of offering to repair it.
+  CSV cells have no such limit and keep the whole text.
 """
 
 from __future__ import annotations
@@ -23,10 +27,21 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["FORMULA_TRIGGERS", "inert_text", "csv_value", "InertCsvWriter", "open_csv", "append_inert"]
+__all__ = [
+    "FORMULA_TRIGGERS",
+    "XLSX_MAX_CELL_CHARS",
+    "inert_text",
+    "csv_value",
+    "fit_xlsx_cell",
+    "InertCsvWriter",
+    "open_csv",
+    "append_inert",
+]
 
 # The first characters that make Excel, WPS or LibreOffice read a cell as a formula (OWASP).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# Excel's (and WPS's) limit on one cell's text, in UTF-16 code units: the file format's, not a setting.
+XLSX_MAX_CELL_CHARS = 32767
 # A plain decimal number, signed or not: spreadsheets read it as a number, never as a formula.
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
@@ -38,6 +53,21 @@ def _risky(text: str) -> bool:
 def inert_text(text: str) -> str:
     """``text`` as a CSV cell that cannot run: a quote in front when it would start a formula."""
     return "'" + text if _risky(text) else text
+
+
+def fit_xlsx_cell(text: str) -> str:
+    """``text`` cut to fit one XLSX cell, with a marker naming its full length; short text as it is."""
+    if len(text) <= XLSX_MAX_CELL_CHARS // 2 or len(text.encode("utf-16-le")) // 2 <= XLSX_MAX_CELL_CHARS:
+        return text
+    marker = f"…[已截断：原文 {len(text)} 字，全文见 CSV 或 qc show]"
+    room = XLSX_MAX_CELL_CHARS - len(marker)
+    kept: list[str] = []
+    for ch in text:
+        room -= 2 if ord(ch) > 0xFFFF else 1
+        if room < 0:
+            break
+        kept.append(ch)
+    return "".join(kept) + marker
 
 
 def csv_value(value: Any) -> Any:
@@ -73,8 +103,9 @@ def open_csv(path: Path) -> Iterator[InertCsvWriter]:
 
 
 def append_inert(ws: Any, values: Sequence[Any]) -> None:
-    """Append a row to an openpyxl worksheet with every text cell stored as a string, never a formula."""
-    ws.append(list(values))
+    """Append a row to an openpyxl worksheet: text cells stored as strings (never formulas), cut to fit."""
+    values = [fit_xlsx_cell(v) if isinstance(v, str) else v for v in values]
+    ws.append(values)
     row = ws.max_row
     for column, value in enumerate(values, start=1):
         if isinstance(value, str):
