@@ -23,10 +23,12 @@ from qc.outputs.cells import (
     csv_value,
     fit_xlsx_cell,
     inert_text,
+    text_id,
 )
 
 HOSTILE_AGENTS = ['=HYPERLINK("http://x","click")', "@SUM(1+1)*cmd", "+cmd|' /C calc'!A0", "-2+3"]
 HOSTILE_SHOP = "=1+1"
+NUMERIC_ID = "2026112400000000123"  # 19 digits: Excel would show 2.02611E+18 and lose them
 DAY = "2026-11-24"
 
 
@@ -35,7 +37,7 @@ def _conversation(n: int, agent: str) -> dict:
         return {"role": role, "sender": sender, "timestamp": f"{DAY}T{t}+08:00", "text": text}
 
     return {
-        "conversation_id": f"evil-{n}",
+        "conversation_id": NUMERIC_ID if n == 0 else f"evil-{n}",
         "shop": HOSTILE_SHOP,
         "messages": [
             m("customer", "=cmd|'/C notepad'!A1", "10:00:00", "能便宜点吗"),
@@ -109,6 +111,29 @@ def test_xlsx_outputs_have_no_formula_cells_and_numbers_stay_numbers(outputs):
         texts = [c.value for c in cells if c.data_type == "s"]
         assert any(str(t).lower().startswith('=hyperlink("http://x","click")') for t in texts), path.name
         assert any(c.data_type == "n" and isinstance(c.value, int | float) for c in cells), path.name
+
+
+def test_a_conversation_id_that_reads_as_a_number_stays_text(outputs):
+    for path in outputs["csv"][2:]:  # the review sheet and the sample name conversations
+        cells = _csv_cells(path)
+        assert "'" + NUMERIC_ID in cells and NUMERIC_ID not in cells, path.name
+    wb = openpyxl.load_workbook(outputs["xlsx"][2])
+    ids = [c for row in wb.active.iter_rows() for c in row if c.value == NUMERIC_ID]
+    assert ids and all(c.data_type == "s" for c in ids)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2026112400000000123", "'2026112400000000123"),
+        ("12e4567890abcdef", "12e4567890abcdef"),
+        ("1234e567", "'1234e567"),
+        ("evil-1", "evil-1"),
+        ("c20261124_000082", "c20261124_000082"),
+    ],
+)
+def test_text_id_quotes_only_ids_that_read_as_numbers(value, expected):
+    assert text_id(value) == expected
 
 
 def test_agents_csv_keeps_negative_points_as_numbers(outputs):

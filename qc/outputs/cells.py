@@ -11,7 +11,9 @@ module (agents.csv/.xlsx, the review sheet, the spot-check sample), so the rule 
 * XLSX: every text cell is stored as a string (``data_type = "s"``); openpyxl would otherwise
   store a string starting with ``=`` as a formula. Such cells also get Excel's quote prefix
   style, so editing the cell in Excel keeps it text. The text itself is kept as it was.
-* Numbers stay numbers in both.
+* Numbers stay numbers in both. An identifier that reads as a number (a conversation id of 19
+  digits, a finding id such as ``12e4…``) gets the leading quote in CSV too, via :func:`text_id`:
+  Excel would show 1.23457E+18 or 1.2E+5 and save it back that way.
 * An XLSX cell holds at most 32,767 characters (Excel's limit, counted in UTF-16 units); a
   longer text (a pasted log, a message kept whole past ``max_message_chars``) is cut there with
   a marker saying how long it was, so Excel opens the file instead of offering to repair it.
@@ -33,6 +35,7 @@ __all__ = [
     "inert_text",
     "csv_value",
     "fit_xlsx_cell",
+    "text_id",
     "InertCsvWriter",
     "open_csv",
     "append_inert",
@@ -68,6 +71,18 @@ def fit_xlsx_cell(text: str) -> str:
             break
         kept.append(ch)
     return "".join(kept) + marker
+
+
+def text_id(identifier: str) -> str:
+    """An id as a CSV cell Excel keeps as text: one that reads as a number gets a leading quote.
+
+    Readers of qc's own sheets strip the quote again (``qc review import``).
+    """
+    try:
+        float(identifier)
+    except ValueError:
+        return identifier
+    return "'" + identifier
 
 
 def csv_value(value: Any) -> Any:

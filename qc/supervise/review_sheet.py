@@ -28,7 +28,7 @@ from typing import Any
 
 from qc.batch.stored import score_stored
 from qc.errors import InputError
-from qc.outputs.cells import append_inert, open_csv
+from qc.outputs.cells import append_inert, open_csv, text_id
 from qc.readers.columns import normalize_header
 from qc.readers.edited import read_table
 from qc.schema import Conversation, Role
@@ -139,17 +139,10 @@ def export_review_sheet(store: Store, date: str, out: Path, card: Any, mask: Any
         with open_csv(out) as w:
             w.writerow(zh for _, zh in REVIEW_HEADERS)
             for row in rows:
-                w.writerow([_csv_id(row[0]), *row[1:7], f"{row[7]:g}", *row[8:]])
+                w.writerow(
+                    [text_id(row[0]), row[1], row[2], text_id(row[3]), *row[4:7], f"{row[7]:g}", *row[8:]]
+                )
     return len(rows)
-
-
-def _csv_id(finding_id: str) -> str:
-    """A finding id Excel keeps as text: one that reads as a number (all digits, ``12e45``) gets a quote."""
-    try:
-        float(finding_id)
-    except ValueError:
-        return finding_id
-    return "'" + finding_id  # import strips it (Excel shows it; it would turn 1e5… into 100000)
 
 
 def _write_xlsx(out: Path, rows: list[list[Any]]) -> None:

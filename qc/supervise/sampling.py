@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qc.outputs.cells import open_csv
+from qc.outputs.cells import open_csv, text_id
 from qc.store.database import Store
 from qc.supervise.flagged import flagged_conversations
 
@@ -79,12 +79,23 @@ def draw_sample(
 def write_sample_csv(rows: list[SampleRow], out: Path) -> None:
     """The sample as a CSV for manual review (UTF-8 with BOM; empty verdict/by/note columns).
 
-    Cells are inert (:mod:`qc.outputs.cells`): an agent nick never runs as a formula.
+    Cells are inert (:mod:`qc.outputs.cells`): an agent nick never runs as a formula, and a
+    conversation id that reads as a number keeps its digits in Excel.
     """
     out.parent.mkdir(parents=True, exist_ok=True)
     with open_csv(out) as w:
         w.writerow(SAMPLE_COLUMNS)
         for r in rows:
             w.writerow(
-                [r.agent, r.date, r.conversation_id, r.stratum, f"{r.points:g}", r.findings, "", "", ""]
+                [
+                    r.agent,
+                    r.date,
+                    text_id(r.conversation_id),
+                    r.stratum,
+                    f"{r.points:g}",
+                    r.findings,
+                    "",
+                    "",
+                    "",
+                ]
             )
