@@ -176,3 +176,54 @@ def test_a_folder_without_a_marker_is_not_complete(tmp_path):
     (out / "run.json").write_text('{"complete": tr', encoding="utf-8")  # truncated
     assert not is_complete(out)
     os.remove(out / "run.json")
+
+
+def test_a_stop_after_the_store_saved_the_run_says_the_store_holds_it(tmp_path, days, monkeypatch):
+    """Ctrl-C between the store's commit and the publishing: exit 130, and the message says what is kept."""
+    import sqlite3
+
+    from typer.testing import CliRunner
+
+    import qc.batch.run
+    from qc.cli import app
+
+    small, _ = days
+    out, db = tmp_path / "out", tmp_path / "qc.sqlite"
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(qc.batch.run, "score_from_store", stopped)
+    result = CliRunner().invoke(app, ["inspect", str(small), "--out", str(out), "--db", str(db), "-q"])
+    assert result.exit_code == 130, result.output
+    assert "stopped by SIGINT after run 1 was saved in the store (--db)" in result.output
+    assert "its files were not published" in result.output and "nothing of this run" not in result.output
+    assert not is_complete(out) and _stages(out) == []
+    with sqlite3.connect(db) as con:
+        assert con.execute("select count(*) from runs").fetchone()[0] == 1
+    # the next command starts with nothing noted: a stop before its save says nothing was published
+    monkeypatch.setattr(qc.batch.run, "find_continuations", stopped)
+    result = CliRunner().invoke(app, ["inspect", str(small), "--out", str(out), "--db", str(db), "-q"])
+    assert result.exit_code == 130 and "nothing of this run was published" in result.output
+
+
+def test_a_signal_wrapped_by_the_database_library_is_a_stop_not_an_internal_error(capsys):
+    """SIGTERM raised inside SQLAlchemy's execute reaches qc as StatementError: still exit 143."""
+    import typer
+    from sqlalchemy.exc import StatementError
+
+    from qc.cli._common import handle_errors
+    from qc.errors import Interrupted
+
+    @handle_errors
+    def saving() -> None:
+        try:
+            raise Interrupted(signal.SIGTERM, "stopped by SIGTERM: nothing of this run was published")
+        except Interrupted as exc:
+            raise StatementError("while saving", "INSERT …", {}, exc) from exc
+
+    with pytest.raises(typer.Exit) as stop:
+        saving()
+    assert stop.value.exit_code == 143
+    stderr = capsys.readouterr().err
+    assert "qc: stopped by SIGTERM" in stderr and "internal error" not in stderr

@@ -114,6 +114,7 @@ def run_inspection(
     scorecard: Scorecard | None = None,
     store: str | None = None,
     keep_results: bool = True,
+    on_saved: Callable[[int], None] | None = None,
 ) -> InspectionReport:
     """Read every input, inspect every conversation on ``executor``, write the results into ``out_dir``.
 
@@ -128,12 +129,23 @@ def run_inspection(
     store, the run keeps no results, only what scoring needs (per agent and day counters,
     one verdict per agent message with findings), so memory grows little with the input;
     an executor whose workers read JSON Lines themselves then gets the file in chunks.
+    ``on_saved`` is called with the store's run id once the save is committed (before the
+    files are published), so a stop or an error after it can say the store holds the run.
     """
     # Everything is written into a temporary folder beside out_dir and published as a set at
     # the end, run.json ("complete": true) last: a run that stops early leaves out_dir as it was.
     with OutputStage(out_dir) as stage:
         report = _run_inspection(
-            inputs, stage.path, executor, options, progress, run_info, scorecard, store, keep_results
+            inputs,
+            stage.path,
+            executor,
+            options,
+            progress,
+            run_info,
+            scorecard,
+            store,
+            keep_results,
+            on_saved,
         )
         stage.write_marker(report.run)
         stage.publish()
@@ -150,6 +162,7 @@ def _run_inspection(
     scorecard: Scorecard | None,
     store: str | None,
     keep_results: bool,
+    on_saved: Callable[[int], None] | None = None,
 ) -> InspectionReport:
     """:func:`run_inspection` writing into ``out_dir`` (the stage), all but run.json."""
     started = time.perf_counter()
@@ -159,7 +172,20 @@ def _run_inspection(
     # With a store and no results kept, the records wait on disk for the save (bounded memory).
     spool = RecordSpool() if store is not None and not keep_results else None
     try:
-        return _run(inputs, out_dir, executor, options, progress, run_info, card, store, lean, spool, started)
+        return _run(
+            inputs,
+            out_dir,
+            executor,
+            options,
+            progress,
+            run_info,
+            card,
+            store,
+            lean,
+            spool,
+            started,
+            on_saved,
+        )
     finally:
         if spool is not None:
             spool.close()
@@ -177,6 +203,7 @@ def _run(
     lean: bool,
     spool: RecordSpool | None,
     started: float,
+    on_saved: Callable[[int], None] | None = None,
 ) -> InspectionReport:
     """:func:`run_inspection` once its options are settled."""
     streamed = StreamRead()
@@ -255,6 +282,8 @@ def _run(
                 records = list(later.apply(records))
                 run_id = db.save_run(run=report.run, records=records)
                 touched = touched_days(records)
+            if on_saved is not None:
+                on_saved(run_id)
             report.run["orphaned_decisions"] = db.run_orphans(run_id)
             score_from_store(report, db, touched, out_dir)
     elif scoring is None:

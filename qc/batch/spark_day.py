@@ -42,7 +42,7 @@ import math
 import os
 import re
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial, reduce
 from itertools import chain, groupby
@@ -124,6 +124,7 @@ def run_spark_inspection(
     parts: str | None = None,
     partitions: int | None = None,
     batch_size: int = 256,
+    on_saved: Callable[[int], None] | None = None,
 ) -> InspectionReport:
     """Inspect a day on Spark and write the local engine's files into ``out_dir``, byte for byte.
 
@@ -149,6 +150,8 @@ def run_spark_inspection(
         partitions: Partitions of the inspection; default: about 100,000 input lines each,
             a multiple of the cores.
         batch_size: Conversations per model call in a task (results never depend on it).
+        on_saved: Called with the store's run id once the save is committed, before the
+            files are published (a stop after it can say the store holds the run).
 
     Returns:
         The run's :class:`~qc.batch.run.InspectionReport` (no results kept).
@@ -207,7 +210,7 @@ def run_spark_inspection(
                     pass
         _finish_record(report, day, spark, parts_uri, started, run_info)
         if store is not None:
-            day.save(store, report, stage.path)
+            day.save(store, report, stage.path, on_saved)
         stage.write_marker(report.run)
         stage.publish()
     return report
@@ -528,7 +531,13 @@ class _DayRun:
             scoring.write(report, out_dir)
         return report
 
-    def save(self, store: str, report: InspectionReport, out_dir: Path) -> None:
+    def save(
+        self,
+        store: str,
+        report: InspectionReport,
+        out_dir: Path,
+        on_saved: Callable[[int], None] | None = None,
+    ) -> None:
         """Upsert the run's conversations into the store, streamed from the part files, and score from it.
 
         Conversations and findings (evidence findings included) come in input order, a
@@ -560,6 +569,8 @@ class _DayRun:
 
         with open_store(store, save=True) as db:
             run_id = db.save_run_streamed(run=report.run, records=records())
+            if on_saved is not None:
+                on_saved(run_id)
             report.run["orphaned_decisions"] = db.run_orphans(run_id)
             score_from_store(report, db, days, out_dir)
 

@@ -34,6 +34,29 @@ def show_progress(quiet: bool) -> bool:
     return not quiet and sys.stderr.isatty()
 
 
+# What the running command has committed for good (a run saved in the store) before its files
+# are published: a stop or a bug reported after it must not say that nothing was committed.
+_committed: list[str] = []
+
+
+def note_committed(what: str) -> None:
+    """Record that ``what`` is committed, so a stop or an internal error after it says so."""
+    _committed.append(what)
+
+
+def _interruption(exc: BaseException) -> Interrupted | None:
+    """The signal's :class:`Interrupted` when a library wrapped it (SQLAlchemy's ``StatementError``)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, Interrupted):
+            return current
+        seen.add(id(current))
+        orig = getattr(current, "orig", None)
+        current = orig if isinstance(orig, BaseException) else (current.__cause__ or current.__context__)
+    return None
+
+
 def handle_errors(func: Callable[P, T]) -> Callable[P, T]:
     """Turn :class:`~qc.errors.QcError` into ``qc: message`` on stderr and its exit code.
 
@@ -45,6 +68,7 @@ def handle_errors(func: Callable[P, T]) -> Callable[P, T]:
 
     @wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        _committed.clear()
         try:
             return func(*args, **kwargs)
         except QcError as exc:
@@ -58,6 +82,10 @@ def handle_errors(func: Callable[P, T]) -> Callable[P, T]:
             # The CLI framework's own exits and usage errors (typer.Exit, BadParameter …) pass on.
             if os.environ.get("QC_DEBUG") or type(exc).__module__.split(".")[0] in ("typer", "click"):
                 raise
+            stopped = _interruption(exc)  # a signal raised inside a library call that wrapped it
+            if stopped is not None:
+                err(f"qc: {stopped}")
+                raise typer.Exit(stopped.exit_code) from None
             err(internal_error(exc))
             raise typer.Exit(EXIT_INTERNAL) from None
 
@@ -78,10 +106,19 @@ def internal_error(exc: BaseException) -> str:
         if path.is_relative_to(package):
             place = f" in qc/{path.relative_to(package).as_posix()} line {tb.tb_lineno}"
         tb = tb.tb_next
+    if _committed:
+        kept = (
+            f"{'; '.join(_committed)} before it (the store holds that, whole); the output files were not"
+            " published, the output folder keeps its previous complete run."
+        )
+    else:
+        kept = (
+            "nothing of this command was published or committed (outputs and the store are"
+            " written as a whole or not at all)."
+        )
     return (
         f"qc: internal error ({type(exc).__name__}{place}). This is a bug in qc, not in your data or"
-        " settings: nothing of this command was published or committed (outputs and the store are"
-        " written as a whole or not at all). Run it again with QC_DEBUG=1 to see the traceback (it"
+        f" settings: {kept} Run it again with QC_DEBUG=1 to see the traceback (it"
         " may quote chat text) and report it."
     )
 
@@ -122,6 +159,12 @@ def stop_on_signals(out: Path) -> Iterator[None]:
 
     def message(signum: int) -> str:
         name = signal.Signals(signum).name
+        if _committed:
+            return (
+                f"stopped by {name} after {'; '.join(_committed)}: the store holds the run, but its files"
+                f" were not published and {out} keeps its previous complete run; run the same command"
+                " again to write them (the store keeps one copy of each conversation and every decision)"
+            )
         return f"stopped by {name}: nothing of this run was published; {out} keeps its previous complete run"
 
     def on_term(signum: int, frame: object) -> None:

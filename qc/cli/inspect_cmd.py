@@ -15,6 +15,7 @@ from qc.cli._common import (
     check_day,
     err,
     handle_errors,
+    note_committed,
     output_folder,
     print_agent_table,
     show_progress,
@@ -285,6 +286,7 @@ def inspect_cli(
                     store=db,
                     parts=spark_dir,
                     batch_size=batch_size,
+                    on_saved=_note_saved,
                 )
             else:
                 files = [Path(p) for p in inputs]  # folders are listed by the reader (and its refusals)
@@ -304,6 +306,7 @@ def inspect_cli(
                     scorecard=card,
                     store=db,
                     keep_results=False,
+                    on_saved=_note_saved,
                 )
         finally:
             if executor is not None:
@@ -324,6 +327,10 @@ def inspect_cli(
         )
         print_agents_summary(report.agents, report.scorecard, report.period_agents)
     raise typer.Exit(report.exit_code)
+
+
+def _note_saved(run_id: int) -> None:
+    note_committed(f"run {run_id} was saved in the store (--db)")
 
 
 def print_agents_summary(rows: list[dict[str, Any]], card: Any = None, period_rows: Any = ()) -> None:
