@@ -148,6 +148,34 @@ def test_exit_2_when_out_is_an_input_folder_and_nothing_is_written(tmp_path: Pat
     assert first["read"] > 0
 
 
+def test_exit_2_when_the_store_would_sit_in_an_input_folder(tmp_path: Path) -> None:
+    folder = day_folder(tmp_path, "bom.csv")
+    before = sorted(p.name for p in folder.iterdir())
+    res = runner.invoke(
+        app, ["inspect", str(folder), "--out", str(tmp_path / "o"), "--db", str(folder / "qc.sqlite")]
+    )
+    assert res.exit_code == 2
+    assert (
+        f"--db {folder / 'qc.sqlite'} is in the input folder {folder}: the next run over it would read"
+        in res.stderr
+    )
+    assert sorted(p.name for p in folder.iterdir()) == before and not (tmp_path / "o").exists()
+    # one level down is fine, as for --out: the reader never opens it
+    res = runner.invoke(
+        app,
+        [
+            "inspect",
+            str(folder),
+            "--out",
+            str(tmp_path / "o"),
+            "--db",
+            str(folder / "store" / "qc.sqlite"),
+            "-q",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+
+
 def test_exit_70_for_a_bug_in_qc_names_the_place_never_the_text(tmp_path: Path, monkeypatch) -> None:
     # A bug (here a KeyError whose text quotes a buyer) must not reach the user as a traceback
     # or print the text it quotes; the run publishes nothing.

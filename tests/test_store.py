@@ -228,6 +228,16 @@ def test_refuses_a_store_whose_migration_names_differ(target):
         open_store(target)
 
 
+def test_refuses_a_store_with_a_migration_number_this_qc_never_had(target):
+    engine = open_store(target).engine
+    with engine.begin() as conn:
+        conn.execute(insert(MIGRATIONS_TABLE).values(version=0, name="0000_other", applied_at="2030-01-01"))
+    engine.dispose()
+    with pytest.raises(StoreError, match="migration 0 is '0000_other' in the database but unknown") as info:
+        open_store(target)
+    assert info.value.exit_code == 2
+
+
 def test_database_url():
     assert database_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
     assert database_url("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"

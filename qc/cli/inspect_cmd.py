@@ -234,6 +234,22 @@ def inspect_cli(
             f"--out {out} is the input folder {into[0]}: the next run over it would read qc's own files"
             f" as transcripts; write the results to a folder of their own, e.g. --out {out / 'qc-out'}"
         )
+    if db is not None and "://" not in db:  # a SQLite file (and its -wal/-shm) beside the transcripts
+        store_file = Path(db).resolve()
+        holding = [
+            p
+            for p in inputs
+            if p not in remote
+            and (
+                Path(p).resolve() == store_file
+                or (Path(p).is_dir() and Path(p).resolve() == store_file.parent)
+            )
+        ]
+        if holding:
+            raise ConfigError(
+                f"--db {db} is in the input folder {holding[0]}: the next run over it would read the store"
+                f" as a transcript; keep the store beside the day's folders, e.g. --db {out / 'qc.sqlite'}"
+            )
     if engine not in ("local", "spark"):
         raise ConfigError(f"--engine {engine!r} is unknown: use local or spark")
     if master is not None and engine != "spark":

@@ -814,10 +814,11 @@ def _check_known(done: list[tuple[int, str]], where: str) -> None:
                 f"store {where} has schema version {number} ({name}),"
                 f" newer than this qc (up to {newest}); upgrade qc to use it"
             )
-        if known[number] != name:
+        if known.get(number) != name:
+            ours = repr(known[number]) if number in known else "unknown"
             raise StoreError(
-                f"store migration {number} is {name!r} in the database but {known[number]!r} in this qc;"
-                " it was written by a different program"
+                f"store {where}: migration {number} is {name!r} in the database but {ours} in this qc;"
+                " it was written by a different program: give --db a store qc made, or a new file"
             )
 
 
