@@ -124,6 +124,39 @@ def test_appeal_upheld_confirms_the_finding(day):
     assert audit_trail(store, ids["cB"])[-1]["state_after"] == "confirmed"
 
 
+def _first_transaction_after(store, monkeypatch, meanwhile):
+    """Run ``meanwhile`` (another process's step) just before the store's next transaction begins."""
+    real = store.transaction
+
+    def transaction():
+        monkeypatch.setattr(store, "transaction", real)
+        meanwhile()
+        return real()
+
+    monkeypatch.setattr(store, "transaction", transaction)
+
+
+def test_a_ruling_that_lands_while_a_review_waits_for_the_store_refuses_the_review(day, monkeypatch):
+    """Another process rules the appeal final between the review's first checks and its write."""
+    _, store, ids, _ = day
+    a = open_appeal(store, ids["cA"], agent="阿杰", reason="the buyer asked me to be blunt")
+    answer_appeal(store, a.id, by="质检小王", note="checked the chat")
+    ruling = lambda: rule_appeal(store, a.id, overturn=False, by="张主管", note="a challenge, upheld")  # noqa: E731
+    _first_transaction_after(store, monkeypatch, ruling)
+    with pytest.raises(ReviewError, match="is final: appeal"):
+        decide(store, ids["cA"], "reject", by="质检小王", note="no, a joke")
+    assert audit_trail(store, ids["cA"])[-1]["state_after"] == "confirmed"
+
+
+def test_two_appeals_opened_at_once_leave_one_open(day, monkeypatch):
+    _, store, ids, _ = day
+    first_click = lambda: open_appeal(store, ids["cA"], agent="阿杰", reason="first click")  # noqa: E731
+    _first_transaction_after(store, monkeypatch, first_click)
+    with pytest.raises(ReviewError, match="already has appeal"):
+        open_appeal(store, ids["cA"], agent="阿杰", reason="second click")
+    assert [x.state for x in list_appeals(store) if x.finding_id == ids["cA"]] == ["open"]
+
+
 def _answered(store, fid):
     a = open_appeal(store, fid, agent="阿杰", reason="r")
     answer_appeal(store, a.id, by="qa", note="n")

@@ -191,10 +191,12 @@ class Store:
 
         It holds the store's write lock shared (a review, an appeal, a people change): it waits
         for a save in progress, at most ``wait`` seconds, then raises :class:`StoreBusyError`
-        having changed nothing.
+        having changed nothing. Such transactions run one at a time (SQLite: one writer;
+        PostgreSQL: the decision lock), so what a step reads inside one to check it (the
+        finding's state, an open appeal) still holds when it writes.
         """
         try:
-            with write_transaction(self.engine, self.wait, exclusive=False) as conn:
+            with write_transaction(self.engine, self.wait, exclusive=False, serial=True) as conn:
                 yield conn
         except DBAPIError as exc:
             raise translate(exc, self.url, self.wait, self.wait_env) from None

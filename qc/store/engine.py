@@ -63,6 +63,7 @@ STORE_DEFAULTS = defaults_dir() / "store.toml"
 # Advisory lock keys (PostgreSQL): any two 64-bit numbers no other program of the database uses.
 _WRITE_KEY = 0x71635F7772697465  # "qc_write"
 _MIGRATE_KEY = 0x71635F6D69677261  # "qc_migra"
+_DECIDE_KEY = 0x71635F6465636964  # "qc_decid"
 # The execution option that marks a connection's transactions as writes (SQLite: IMMEDIATE).
 _WRITE = "qc_write"
 # SQLSTATEs of a lock that did not come in time, a deadlock or a serialization failure.
@@ -160,12 +161,17 @@ def _lock_timeout(wait: float) -> str:
 
 
 @contextmanager
-def write_transaction(engine: Engine, wait: float, *, exclusive: bool) -> Iterator[Connection]:
+def write_transaction(
+    engine: Engine, wait: float, *, exclusive: bool, serial: bool = False
+) -> Iterator[Connection]:
     """A write transaction holding the store's write lock: ``exclusive`` for a save, shared otherwise.
 
     SQLite has one writer at a time whatever ``exclusive`` says: the transaction begins
     IMMEDIATE, waiting up to the busy timeout. PostgreSQL takes the advisory write lock, waiting
-    up to ``wait`` seconds. Everything written through the connection commits or none of it.
+    up to ``wait`` seconds; with ``serial`` also the decision lock, exclusively, so decisions
+    (reviews, appeals, people changes) run one at a time and what one checks before writing
+    cannot change under it, while a save still waits for none of them but the write lock.
+    Everything written through the connection commits or none of it.
     """
     with engine.connect() as conn:
         conn.execution_options(**{_WRITE: True})
@@ -174,6 +180,8 @@ def write_transaction(engine: Engine, wait: float, *, exclusive: bool) -> Iterat
                 conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{_lock_timeout(wait)}'")
                 function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
                 conn.execute(text(f"SELECT {function}(:key)"), {"key": _WRITE_KEY})
+                if serial:
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _DECIDE_KEY})
             yield conn
 
 

@@ -180,22 +180,10 @@ def open_appeal(
     actor, appellant = _appellant(store, found.finding.agent, agent, by)
     if is_blank(reason):
         raise ReviewError("--reason is required: say why the finding is wrong")
-    for a in map(_from_row, store.appeal_rows(finding_id=finding_id)):
-        if a.state not in FINAL:
-            raise ReviewError(
-                f"finding {finding_id} already has appeal #{a.id} ({a.state}); "
-                + _HINT[a.state].format(id=a.id)
-            )
-        if a.state == OVERTURNED:
-            raise ReviewError(
-                f"finding {finding_id} was already overturned by appeal #{a.id}; nothing to appeal"
-            )
-    if finding_states(store, [finding_id]).get(finding_id) == REJECTED:
-        raise ReviewError(
-            f"finding {finding_id} was rejected in review: it costs no points, nothing to appeal"
-        )
     on_behalf = f" (by {actor.name} on behalf of {appellant})" if actor.name != appellant else ""
     with store.transaction() as conn:
+        # Checked under the write lock: a second appeal opened at the same moment waits and is refused.
+        _check_appealable(store, finding_id)
         appeal_id = store.insert_appeal(
             conn, finding_id=finding_id, agent=appellant, reason=reason, state=OPEN, opened_at=now()
         )
@@ -211,6 +199,24 @@ def open_appeal(
             source=source,
         )
     return get_appeal(store, appeal_id)
+
+
+def _check_appealable(store: Store, finding_id: str) -> None:
+    """Refuse an appeal on a finding that has one open, was overturned, or was rejected in review."""
+    for a in map(_from_row, store.appeal_rows(finding_id=finding_id)):
+        if a.state not in FINAL:
+            raise ReviewError(
+                f"finding {finding_id} already has appeal #{a.id} ({a.state}); "
+                + _HINT[a.state].format(id=a.id)
+            )
+        if a.state == OVERTURNED:
+            raise ReviewError(
+                f"finding {finding_id} was already overturned by appeal #{a.id}; nothing to appeal"
+            )
+    if finding_states(store, [finding_id]).get(finding_id) == REJECTED:
+        raise ReviewError(
+            f"finding {finding_id} was rejected in review: it costs no points, nothing to appeal"
+        )
 
 
 def _check(appeal: Appeal, step: str) -> None:

@@ -196,14 +196,14 @@ def decide(
     found = stored_finding(store, finding_id)
     reviewer = require_person(store, by, REVIEWERS, "a review")
     check_not_own(reviewer, found.finding, "review")
-    check_not_final(store, finding_id)
     note = note.strip()
     if decision == "reject" and is_blank(note):
         raise ReviewError("--note is required to reject: say why the finding is wrong")
     if not note:
         note = f"confirmed as found: {found.finding.evidence.summary}"
     with store.transaction() as conn:
-        # Read under the write lock: no other decision can land between this check and ours.
+        # Read under the write lock: no other decision or ruling can land between these checks and ours.
+        check_not_final(store, finding_id)
         current = finding_states(store, [finding_id]).get(finding_id, PENDING)
         if expected is not None and current != expected:
             raise ReviewError(
