@@ -255,6 +255,31 @@ def test_the_same_decision_twice_is_applied_once_with_a_warning(day):
     assert [x["state_after"] for x in _log(db, ids["cA"])] == ["confirmed"]
 
 
+def test_a_sheet_does_not_overturn_a_decision_made_after_its_export(day):
+    ids, db, tmp = day
+    sheet = exported(tmp, db)  # 复核状态 pending for both
+    r = run("review", ids["cA"], "--reject", "--by", "张主管", "--note", "熟客开玩笑", *db)
+    assert r.exit_code == 0, r.stderr
+    edited = tmp / "edited.csv"
+    filled = _fill(sheet, {ids["cA"]: ["确认", "质检小王", ""], ids["cB"]: ["确认", "质检小王", ""]})
+    edited.write_bytes(_csv_bytes(filled, "utf-8-sig"))
+    r = run("review", "import", edited, *db)
+    assert r.exit_code == 2
+    row = next(n for n, cells in enumerate(filled, start=1) if cells[0] == ids["cA"])
+    assert (
+        f"{edited}: row {row}: finding {ids['cA']} is rejected now, not pending as on your page or sheet"
+        in r.stderr
+    )
+    assert [x["state_after"] for x in _log(db, ids["cA"])] == ["rejected"]  # the later decision stands
+    assert [x["state_after"] for x in _log(db, ids["cB"])] == ["confirmed"]  # the other row applied
+    # the reviewer changes their own mind in the same sheet and imports it again: allowed
+    filled = _fill(sheet, {ids["cA"]: ["", "", ""], ids["cB"]: ["驳回", "质检小王", "看错了"]})
+    edited.write_bytes(_csv_bytes(filled, "utf-8-sig"))
+    r = run("review", "import", edited, *db)
+    assert r.exit_code == 0, r.stderr
+    assert [x["state_after"] for x in _log(db, ids["cB"])] == ["confirmed", "rejected"]
+
+
 def test_a_row_cut_off_mid_row_is_refused_not_skipped(day):
     ids, db, tmp = day
     header, *rows = _fill(

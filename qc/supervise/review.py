@@ -181,7 +181,8 @@ def decide(
 ) -> Decision:
     """Record a reviewer's confirm/reject decision on a stored finding; returns the state change.
 
-    ``expected`` is the finding's state as the reviewer saw it (a page's form sends it): when
+    ``expected`` is the finding's state as the reviewer saw it (a page's form or the review
+    sheet's 复核状态 column sends it): when
     another decision landed meanwhile, this one is refused instead of silently overturning it,
     and a form sent twice records its decision once.
 
@@ -207,9 +208,9 @@ def decide(
         current = finding_states(store, [finding_id]).get(finding_id, PENDING)
         if expected is not None and current != expected:
             raise ReviewError(
-                f"finding {finding_id} is {current} now, not {expected} as on your page: a decision"
-                " landed meanwhile (its history says whose); nothing changed. Reload the page and"
-                " decide again if you still disagree"
+                f"finding {finding_id} is {current} now, not {expected} as on your page or sheet: a"
+                " decision landed meanwhile (its history says whose: qc review log); nothing changed."
+                " Reload the page (or export a fresh sheet) and decide again if you still disagree"
             )
         return record_decision(
             store, conn, finding_id, decision, actor=reviewer.name, note=note, source=source

@@ -36,7 +36,7 @@ from qc.store.database import Store
 from qc.supervise.flagged import free_reasons
 from qc.supervise.people import list_people
 from qc.supervise.report import load_reply_patterns
-from qc.supervise.review import DECISIONS, ReviewError, decide, finding_states, rejected_ids
+from qc.supervise.review import DECISIONS, PENDING, ReviewError, decide, finding_states, rejected_ids
 
 __all__ = [
     "REVIEW_COLUMNS",
@@ -295,6 +295,7 @@ def import_review_sheet(store: Store, path: Path, default_by: str = "") -> Impor
         if states.get(fid, "pending") == DECISIONS[decision]:
             result.unchanged += 1
             continue
+        source = f"{table.format}:{path.name}:{line}"
         try:
             d = decide(
                 store,
@@ -302,7 +303,8 @@ def import_review_sheet(store: Store, path: Path, default_by: str = "") -> Impor
                 decision,
                 by=by,
                 note=_value(cells, columns.get("note")),
-                source=f"{table.format}:{path.name}:{line}",
+                source=source,
+                expected=_shown_state(store, fid, cells, columns, states, source),
             )
         except ReviewError as exc:
             result.problems.append(RowProblem(line, str(exc)))
@@ -311,6 +313,27 @@ def import_review_sheet(store: Store, path: Path, default_by: str = "") -> Impor
         result.changed.append(RowChange(line, fid, d.before, d.after))
     result.problems.sort(key=lambda p: p.row)
     return result
+
+
+def _shown_state(
+    store: Store, fid: str, cells: list[str], columns: dict[str, int], states: dict[str, str], source: str
+) -> str | None:
+    """The 复核状态 the sheet showed, for :func:`decide` to hold against the store's (None: not checked).
+
+    A decision that landed after the export (another reviewer's, the command line's) is then
+    refused instead of silently overturned, as in the workbench. Not checked when the column
+    is missing or edited into something that is no state, nor when the latest decision came
+    from an earlier import of this same sheet (its reviewer changing their own mind).
+    """
+    shown = _value(cells, columns.get("state")).lower()
+    if shown not in (PENDING, *DECISIONS.values()):
+        return None
+    if states.get(fid, PENDING) != shown:
+        sheet = source.rsplit(":", 1)[0] + ":"
+        decisions = [r for r in store.audit_trail(fid) if r["action"] in DECISIONS]
+        if decisions and str(decisions[-1].get("source", "")).startswith(sheet):
+            return None
+    return shown
 
 
 def _cut_off(cells: list[str], header: list[str], columns: dict[str, int]) -> str | None:
