@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, func, insert, select, text
@@ -289,3 +290,86 @@ def test_a_new_store_has_the_tables_the_queries_use(target):
     }.items():
         assert [ix["column_names"] for ix in found.get_indexes(name) if ix["unique"]] == [key], name
     engine.dispose()
+
+
+def _one_shop_day(folder: Path, shop: str, conversation_id: str = "c-0001") -> Path:
+    """A day file of one conversation of ``shop`` (the impatient reply is a forbidden phrase)."""
+    import json
+
+    folder.mkdir(parents=True, exist_ok=True)
+    at = "2026-11-24T10:00:{:02d}+08:00"
+    messages = [
+        {"role": "customer", "sender": "buyer1", "timestamp": at.format(0), "text": "能今天发货吗"},
+        {"role": "agent", "sender": f"{shop}:小王", "timestamp": at.format(20), "text": "爱买不买"},
+    ]
+    day = folder / "day.jsonl"
+    record = {"conversation_id": conversation_id, "shop": shop, "messages": messages}
+    day.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+    return day
+
+
+@pytest.mark.parametrize(("first", "second"), [("店A", "店B"), ("YuziShop", "yuzishop")])
+def test_two_shops_never_share_a_conversation_id_in_one_store(tmp_path: Path, first: str, second: str):
+    """Findings and decisions are known by conversation id: a second shop's copy is refused, not mixed in."""
+    import sqlite3
+
+    from typer.testing import CliRunner
+
+    from qc.cli import app
+
+    db = tmp_path / "qc.sqlite"
+    runner = CliRunner()
+    ok = runner.invoke(
+        app,
+        [
+            "inspect",
+            str(_one_shop_day(tmp_path / "a", first)),
+            "--out",
+            str(tmp_path / "oa"),
+            "--db",
+            str(db),
+            "-q",
+        ],
+    )
+    assert ok.exit_code == 0, ok.output
+    with open_store(db) as store:
+        before = [(s.finding.agent, s.id) for s in store.findings()]
+    refused = runner.invoke(
+        app,
+        [
+            "inspect",
+            str(_one_shop_day(tmp_path / "b", second)),
+            "--out",
+            str(tmp_path / "ob"),
+            "--db",
+            str(db),
+            "-q",
+        ],
+    )
+    assert refused.exit_code == 2
+    assert (
+        f"conversation 'c-0001' is in the store for {first!r} and this run has it for {second!r}"
+        in refused.output
+    )
+    assert "Nothing of this run was saved" in refused.output and "Traceback" not in refused.output
+    assert not (tmp_path / "ob").exists()
+    with open_store(db) as store:
+        assert [(s.finding.agent, s.id) for s in store.findings()] == before
+    with sqlite3.connect(db) as con:
+        assert con.execute("select shop, conversation_id from conversations").fetchall() == [
+            (first, "c-0001")
+        ]
+    # another id of the second shop is welcome beside the first shop's
+    other = runner.invoke(
+        app,
+        [
+            "inspect",
+            str(_one_shop_day(tmp_path / "c", second, "c-0002")),
+            "--out",
+            str(tmp_path / "oc"),
+            "--db",
+            str(db),
+            "-q",
+        ],
+    )
+    assert other.exit_code == 0, other.output

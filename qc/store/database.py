@@ -224,6 +224,10 @@ class Store:
         be a generator (``qc inspect --engine spark`` streams them from its part files). A
         conversation that comes again later in ``records`` replaces the earlier copy. The
         store then holds what :meth:`save_run` would have saved from the same run.
+
+        Raises:
+            StoreError: a conversation id the store (or this run) already has for another shop;
+                nothing of the run is saved (see :meth:`_refuse_shared_ids`).
         """
         saved_at = now()
         covered: set[tuple[str, str]] = set()
@@ -231,9 +235,12 @@ class Store:
         conversations = findings = 0
         with write_transaction(self.engine, self.wait, exclusive=True) as conn:
             run_id = self._insert_run(conn, run, saved_at)
+            shops = set(conn.execute(select(TABLES["conversations"].c.shop).distinct()).scalars())
             source = iter(records)
             while batch := list(islice(source, max(1, chunk))):
                 by_key = {(shop_key(r.conversation.shop), r.conversation.id): r for r in batch}
+                self._refuse_shared_ids(conn, list(by_key), shops)
+                shops.update(shop for shop, _ in by_key)
                 findings += self._upsert(conn, run_id, list(by_key.values()), saved_at, covered, orphaned)
                 conversations += len(by_key)
             runs = TABLES["runs"]
@@ -249,6 +256,35 @@ class Store:
                 )
             )
         return run_id
+
+    @staticmethod
+    def _refuse_shared_ids(conn: Connection, keys: list[tuple[str, str]], shops: set[str]) -> None:
+        """Refuse conversations whose id the store (or this run so far) holds for another shop.
+
+        Findings, decisions, ``qc show`` and the workbench know a conversation by its id, so two
+        shops' conversations sharing one (two shops' exports both named qianniu_2026-11-24.txt
+        give the same ids; one shop spelt two ways) would share findings and decisions. Checked
+        through the (shop, id) index against each other shop the store holds: a store of one
+        shop asks nothing.
+
+        Raises:
+            StoreError: the first such id, both shops and the fixes (exit 2).
+        """
+        seen: dict[str, str] = {}
+        for shop, cid in keys:
+            if seen.setdefault(cid, shop) != shop:
+                raise _shared_id(cid, seen[cid], shop)
+        convs = TABLES["conversations"]
+        for other in sorted(shops):
+            ids = [cid for shop, cid in keys if shop != other]
+            for start in range(0, len(ids), _CHUNK):
+                clash = conn.execute(
+                    select(convs.c.conversation_id)
+                    .where(convs.c.shop == other, convs.c.conversation_id.in_(ids[start : start + _CHUNK]))
+                    .limit(1)
+                ).scalar()
+                if clash is not None:
+                    raise _shared_id(clash, other, seen[clash])
 
     def run_orphans(self, run_id: int) -> list[dict[str, Any]]:
         """The decisions a run's save orphaned: on findings its conversations held before and no longer do.
@@ -1001,6 +1037,20 @@ def open_store(target: str | Path, *, save: bool = False) -> Store:
         engine.dispose()
         raise
     return Store(engine, wait, env)
+
+
+def _shared_id(conversation_id: str, stored_shop: str, new_shop: str) -> StoreError:
+    def name(shop: str) -> str:
+        return repr(shop) if shop else "no shop"
+
+    return StoreError(
+        f"conversation {conversation_id!r} is in the store for {name(stored_shop)} and this run has it for"
+        f" {name(new_shop)}: findings and review decisions are known by conversation id, so two shops"
+        " cannot share one in a store. If it is one shop spelt two ways, make the 店铺 column (or the"
+        " 店铺: part of the agent nicks) the same; if they are two shops, give each its own store"
+        " (--db), or rename one shop's export files (an export without 会话 labels takes its ids from"
+        " the file name). Nothing of this run was saved"
+    )
 
 
 def _id_chunks(keys: Iterable[tuple[str, str]]) -> Iterator[tuple[str, list[str]]]:
