@@ -148,6 +148,40 @@ def test_exit_2_when_out_is_an_input_folder_and_nothing_is_written(tmp_path: Pat
     assert first["read"] > 0
 
 
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: p.mkdir(), "is a folder, not a store file: give a file path, e.g. --db {db}/qc.sqlite"),
+        (
+            lambda p: p.write_bytes(b"garbage, not SQLite" * 20),
+            "file is not a database (not a qc store, or a damaged one): give --db a qc store",
+        ),
+        (lambda p: p.write_bytes(b""), "is read-only and a run saves into it: make it writable"),
+    ],
+    ids=["folder", "garbage", "read-only"],
+)
+def test_a_store_that_cannot_serve_is_exit_2_before_the_day_is_inspected(
+    tmp_path: Path, monkeypatch, make, message
+):
+    import qc.batch.run
+
+    db = tmp_path / "qc.sqlite"
+    make(db)
+    if "read-only" in message:  # as for a user without write permission (root may write any file)
+        access = os.access
+        monkeypatch.setattr(
+            os, "access", lambda p, mode: access(p, mode) and not (Path(p) == db and mode & os.W_OK)
+        )
+    inspected = []
+    monkeypatch.setattr(qc.batch.run, "run_inspection", lambda *a, **k: inspected.append(1))
+    res = runner.invoke(
+        app, ["inspect", str(DATA / "bom.csv"), "--out", str(tmp_path / "o"), "--db", str(db)]
+    )
+    assert res.exit_code == 2
+    assert f"qc: --db {db}" in res.stderr and message.format(db=db) in res.stderr
+    assert inspected == [] and not (tmp_path / "o").exists()
+
+
 def test_exit_2_when_the_store_would_sit_in_an_input_folder(tmp_path: Path) -> None:
     folder = day_folder(tmp_path, "bom.csv")
     before = sorted(p.name for p in folder.iterdir())

@@ -287,6 +287,10 @@ def inspect_cli(
 
             card = load_scorecard(scorecard)  # a bad card fails (exit 2) before any work
             check_settings(settings)
+            if db is not None:
+                from qc.store.database import open_store
+
+                open_store(db, save=True).close()  # a store that cannot serve fails now, not after the day
             progress = _rich_progress(show_progress(quiet))
             if engine == "spark":
                 from qc.batch.spark_day import run_spark_inspection

@@ -1011,6 +1011,8 @@ def open_store(target: str | Path, *, save: bool = False) -> Store:
     """
     waits = store_waits()
     wait, env = (waits.save, SAVE_WAIT_ENV) if save else (waits.command, COMMAND_WAIT_ENV)
+    if "://" not in str(target):
+        _check_sqlite_path(target, save)
     url = database_url(target)
     try:
         engine = make_engine(url, wait)
@@ -1032,11 +1034,45 @@ def open_store(target: str | Path, *, save: bool = False) -> Store:
         raise
     except StoreFailedError as exc:
         engine.dispose()
-        raise StoreError(f"--db {where}: {str(exc).split(': ', 1)[-1]}") from None
+        reason = str(exc).split(": ", 1)[-1]
+        if "://" not in str(target) and "not a database" in reason:
+            reason += " (not a qc store, or a damaged one): give --db a qc store or a new file name"
+        raise StoreError(f"--db {target if '://' not in str(target) else where}: {reason}") from None
     except QcError:
         engine.dispose()
         raise
     return Store(engine, wait, env)
+
+
+def _check_sqlite_path(target: str | Path, save: bool) -> None:
+    """Say plainly why a SQLite store path cannot serve (SQLite only says "unable to open database file").
+
+    Raises:
+        StoreError: the path is a folder, or the file or its folder cannot be written where
+            qc must write (a save, or a store still to be created), with the fix.
+    """
+    import os
+
+    path = Path(target).expanduser()
+    if path.is_dir():
+        raise StoreError(
+            f"--db {target} is a folder, not a store file: give a file path, e.g. --db {path / 'qc.sqlite'}"
+        )
+    if path.exists():
+        if not os.access(path, os.R_OK):
+            raise StoreError(f"--db {target}: no permission to read it; ask its owner, or chmod u+r {target}")
+        if save and not os.access(path, os.W_OK):
+            raise StoreError(
+                f"--db {target} is read-only and a run saves into it: make it writable (chmod u+w {target})"
+                " or give another --db"
+            )
+        return
+    folder = next((p for p in path.absolute().parents if p.exists()), None)
+    if folder is not None and folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+        raise StoreError(
+            f"--db {target} does not exist and cannot be created: no permission to write in {folder};"
+            " give a path in a folder you can write"
+        )
 
 
 def _shared_id(conversation_id: str, stored_shop: str, new_shop: str) -> StoreError:
