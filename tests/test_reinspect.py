@@ -218,6 +218,45 @@ def test_a_conversation_cut_at_midnight_keeps_both_parts_in_any_order(folder, tm
     ]
 
 
+@pytest.mark.parametrize("keep_results", [True, False], ids=["results", "spool"])
+def test_the_stored_parts_are_read_under_the_saves_write_lock(folder, tmp_path, monkeypatch, keep_results):
+    """Two runs saving the two halves at once: each reads the other's half only under its own lock.
+
+    Read before the lock, a run that saw nothing stored yet replaced the half the other run had
+    saved meanwhile. Here the check tries to write while the continuation is looked up: the
+    store must be locked (a concurrent save would wait, then be joined).
+    """
+    import sqlite3
+
+    import qc.batch.run
+
+    files = day_files(folder)
+    db = tmp_path / "qc.sqlite"
+    run_inspection([files[4]], tmp_path / "first", executor(), store=str(db))
+    real = qc.batch.run.find_continuations
+    tried = []
+
+    def looked_up(*args, **kwargs):
+        other = sqlite3.connect(db, timeout=0.05)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            tried.append(str(exc))
+        else:
+            other.rollback()
+            tried.append("not locked")
+        finally:
+            other.close()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(qc.batch.run, "find_continuations", looked_up)
+    report = run_inspection(
+        [files[5]], tmp_path / "second", executor(), store=str(db), keep_results=keep_results
+    )
+    assert tried == ["database is locked"]
+    assert report.run["continued_conversations"][0]["conversation_id"] == conversations()[0][-1].id
+
+
 def test_a_corrected_export_of_the_same_messages_replaces_the_stored_copy(folder, tmp_path):
     # Same times, other text (say, read again with the right encoding): not a continuation.
     late = conversations()[0][-1]

@@ -263,11 +263,21 @@ def _run(
         from qc.store.database import open_store  # SQLAlchemy: only a run with a store needs it
 
         with open_store(store, save=True) as db:
+            # The store's earlier parts are read under the save's write lock (the records are
+            # made inside its transaction): a run saving the other half at the same moment
+            # waits, then is joined, instead of being overwritten.
             if spool is not None:
-                later = find_continuations(spool.spans, spool, db, executor, card)
-                _note_continuations(report, later)
-                run_id = db.save_run_streamed(run=report.run, records=later.apply(spool))
-                touched = spool.days | touched_days(later.records.values())
+                kept = spool  # named for the closure (mypy keeps no narrowing inside one)
+
+                def continued() -> Iterable[ConversationRecord]:
+                    later = find_continuations(kept.spans, kept, db, executor, card)
+                    _note_continuations(report, later)
+                    joined.extend(later.records.values())
+                    return later.apply(kept)
+
+                joined: list[ConversationRecord] = []
+                run_id = db.save_run_streamed(run=report.run, records=continued)
+                touched = spool.days | touched_days(joined)
             else:
                 records = [
                     conversation_record(r.conversation, with_evidence(r, card).findings, card)
@@ -277,11 +287,17 @@ def _run(
                     (r.conversation.shop or "", r.conversation.id): time_span(r.conversation) for r in records
                 }
                 timed = {key: span for key, span in spans.items() if span is not None}
-                later = find_continuations(timed, records, db, executor, card)
-                _note_continuations(report, later)
-                records = list(later.apply(records))
-                run_id = db.save_run(run=report.run, records=records)
-                touched = touched_days(records)
+                saved: list[ConversationRecord] = []
+
+                def whole() -> Iterable[ConversationRecord]:
+                    later = find_continuations(timed, records, db, executor, card)
+                    _note_continuations(report, later)
+                    by_key = {(r.conversation.shop or "", r.conversation.id): r for r in later.apply(records)}
+                    saved.extend(by_key.values())
+                    return saved
+
+                run_id = db.save_run_streamed(run=report.run, records=whole)
+                touched = touched_days(saved)
             if on_saved is not None:
                 on_saved(run_id)
             report.run["orphaned_decisions"] = db.run_orphans(run_id)

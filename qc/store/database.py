@@ -215,7 +215,11 @@ class Store:
         return self.save_run_streamed(run=run, records=by_key.values())
 
     def save_run_streamed(
-        self, *, run: dict[str, Any], records: Iterable[ConversationRecord], chunk: int = 1000
+        self,
+        *,
+        run: dict[str, Any],
+        records: Iterable[ConversationRecord] | Callable[[], Iterable[ConversationRecord]],
+        chunk: int = 1000,
     ) -> int:
         """:meth:`save_run` for a run too big to hold: its conversations read once, ``chunk`` at a time.
 
@@ -224,6 +228,11 @@ class Store:
         be a generator (``qc inspect --engine spark`` streams them from its part files). A
         conversation that comes again later in ``records`` replaces the earlier copy. The
         store then holds what :meth:`save_run` would have saved from the same run.
+
+        ``records`` may be a function making them: it is called inside the transaction, under
+        the store's write lock, so what it reads from the store (the stored parts of a
+        conversation it continues) cannot change before the save; another run's save of the
+        same conversation waits instead of being overwritten.
 
         Raises:
             StoreError: a conversation id the store (or this run) already has for another shop;
@@ -236,7 +245,7 @@ class Store:
         with write_transaction(self.engine, self.wait, exclusive=True) as conn:
             run_id = self._insert_run(conn, run, saved_at)
             shops = set(conn.execute(select(TABLES["conversations"].c.shop).distinct()).scalars())
-            source = iter(records)
+            source = iter(records() if callable(records) else records)
             while batch := list(islice(source, max(1, chunk))):
                 by_key = {(shop_key(r.conversation.shop), r.conversation.id): r for r in batch}
                 self._refuse_shared_ids(conn, list(by_key), shops)
