@@ -74,6 +74,9 @@ def test_people_add_list_remove(day):
     assert r.exit_code == 2 and "--role 'boss' is unknown: use one of reviewer, supervisor, agent" in r.stderr
     r = run("people", "add", "木木", "--role", "agent", *db)
     assert r.exit_code == 2 and "names no agent in the store" in r.stderr and "--agent-id" in r.stderr
+    for blank in ([], ["--note", " \u200b "]):  # nothing, or a note that shows nothing
+        r = run("people", "remove", "质检小王", *blank, *db)
+        assert r.exit_code == 2 and "--note is required: say why the person is removed" in r.stderr
     assert run("people", "remove", "质检小王", "--note", "left the team", *db).exit_code == 0
     r = run("review", ids["cA"], "--confirm", "--by", "质检小王", *db)
     assert r.exit_code == 2 and "质检小王 is not registered" in r.stderr

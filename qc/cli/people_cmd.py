@@ -10,6 +10,7 @@ import typer
 from qc.cli import app
 from qc.cli._common import cell, err, handle_errors
 from qc.cli._store_opts import DEFAULT_DB, DbOption, open_db
+from qc.errors import ConfigError
 
 people_app = typer.Typer(
     no_args_is_help=True,
@@ -64,7 +65,7 @@ def add_cli(
 def remove_cli(
     name: Annotated[str, typer.Argument(help="The person to remove.")],
     by: Annotated[str, typer.Option("--by", help="Who removes them (default: your login name).")] = "",
-    note: Annotated[str, typer.Option("--note", help="Why (kept in the audit trail).")] = "",
+    note: Annotated[str, typer.Option("--note", help="Why (required; kept in the audit trail).")] = "",
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """Remove a person: they can no longer decide; past decisions keep their name.
@@ -74,7 +75,10 @@ def remove_cli(
         qc people remove 质检小王 --note "moved to the warehouse team"
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.supervise.people import remove_person
+    from qc.supervise.review import is_blank
 
+    if is_blank(note):  # before the store is opened: nothing happens without a reason
+        raise ConfigError('--note is required: say why the person is removed, e.g. --note "left the team"')
     with open_db(db) as store:
         person = remove_person(store, name, by=by, note=note)
     err(f"{person.name} ({person.role}) removed")
