@@ -257,6 +257,35 @@ def test_the_stored_parts_are_read_under_the_saves_write_lock(folder, tmp_path, 
     assert report.run["continued_conversations"][0]["conversation_id"] == conversations()[0][-1].id
 
 
+@pytest.mark.parametrize("keep_results", [True, False], ids=["results", "spool"])
+def test_a_damaged_line_in_a_re_export_never_deletes_the_stored_message(folder, tmp_path, keep_results):
+    """The re-export's garbled line is rejected: the store keeps the message it held, as before."""
+    day24, _ = conversations()
+    whole = tmp_path / "day.jsonl"
+    exports.write("jsonl", day24[:3], whole)
+    lines = whole.read_text(encoding="utf-8").splitlines(keepends=True)
+    conv = day24[1]
+    # a message in the middle of the second conversation (neither its first nor its last)
+    middle = next(
+        i for i, line in enumerate(lines) if f'"{conv.id}"' in line and conv.messages[2].text in line
+    )
+    damaged = tmp_path / "damaged" / "day.jsonl"
+    damaged.parent.mkdir()
+    damaged.write_text(
+        "".join(lines[:middle] + ['{"conversation_id": "' + conv.id + '", "te\n'] + lines[middle + 1 :])
+    )
+    db = str(tmp_path / "qc.sqlite")
+    run_inspection([whole], tmp_path / "first", executor(), store=db, keep_results=keep_results)
+    before = snapshot(db)
+    report = run_inspection([damaged], tmp_path / "again", executor(), store=db, keep_results=keep_results)
+    assert report.read.rejected == 1
+    assert snapshot(db) == before  # nothing deleted, nothing renumbered
+    assert report.run["continued_conversations"] == [
+        {"shop": conv.shop or "", "conversation_id": conv.id, "stored_messages_kept": 1}
+    ]
+    assert report.run["orphaned_decisions"] == []
+
+
 def test_a_corrected_export_of_the_same_messages_replaces_the_stored_copy(folder, tmp_path):
     # Same times, other text (say, read again with the right encoding): not a continuation.
     late = conversations()[0][-1]

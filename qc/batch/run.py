@@ -263,6 +263,7 @@ def _run(
         from qc.store.database import open_store  # SQLAlchemy: only a run with a store needs it
 
         with open_store(store, save=True) as db:
+            damaged = {reject.file for reject in read.rejects}
             # The store's earlier parts are read under the save's write lock (the records are
             # made inside its transaction): a run saving the other half at the same moment
             # waits, then is joined, instead of being overwritten.
@@ -270,7 +271,7 @@ def _run(
                 kept = spool  # named for the closure (mypy keeps no narrowing inside one)
 
                 def continued() -> Iterable[ConversationRecord]:
-                    later = find_continuations(kept.spans, kept, db, executor, card)
+                    later = find_continuations(kept.spans, kept, db, executor, card, damaged)
                     _note_continuations(report, later)
                     joined.extend(later.records.values())
                     return later.apply(kept)
@@ -290,7 +291,7 @@ def _run(
                 saved: list[ConversationRecord] = []
 
                 def whole() -> Iterable[ConversationRecord]:
-                    later = find_continuations(timed, records, db, executor, card)
+                    later = find_continuations(timed, records, db, executor, card, damaged)
                     _note_continuations(report, later)
                     by_key = {(r.conversation.shop or "", r.conversation.id): r for r in later.apply(records)}
                     saved.extend(by_key.values())
@@ -314,8 +315,9 @@ def _note_continuations(report: InspectionReport, later: Continuations) -> None:
     joined = later.describe()
     report.run["continued_conversations"] = joined
     warning = (
-        f"{len(joined)} conversation(s) continue a copy already in the store (split across exports):"
-        " its messages outside this run's span were kept and the whole conversation inspected again"
+        f"{len(joined)} conversation(s) continue a copy already in the store (split across exports, or"
+        " read here with lines rejected): the stored messages this run's copy lacks were kept and the"
+        " whole conversation inspected again"
     )
     report.read.warnings.append(warning)
     listed = report.run.setdefault("warnings", [])

@@ -11,11 +11,16 @@ conversation is inspected again, as one run over both files would. A stored copy
 messages all fall within the new copy's span is replaced, as before: that is a corrected
 export of the same messages (a re-read with another encoding, a fixed line), not a
 continuation. Only timed conversations are compared; an untimed one is replaced.
+
+Except where the run could not read all of it: when a file of the conversation had lines the
+run rejected and the new copy holds fewer messages than the stored one, a stored message whose
+place (time and role) the new copy leaves empty is kept too, so a damaged line in a re-export
+never deletes what the store read before (nor orphans the decisions on it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -38,12 +43,14 @@ def _key(m: Message) -> tuple[object, ...]:
     return (m.sent_at, m.role, m.sender, m.text)
 
 
-def continued(new: Conversation, stored: Conversation) -> Conversation | None:
+def continued(new: Conversation, stored: Conversation, fill_gaps: bool = False) -> Conversation | None:
     """``new`` joined with the messages of ``stored`` outside its time span, or ``None`` when there are none.
 
-    The joined conversation has every message once (an exact repeat of a message of ``new``
-    is dropped), in time order (ties keep the stored part first, then ``new``'s order), indexed
-    from 0, and names the sources of both copies.
+    With ``fill_gaps`` (a file of ``new`` had rejected lines), stored messages inside the span
+    whose time and role no message of ``new`` has are kept as well. The joined conversation
+    has every message once (an exact repeat of a message of ``new`` is dropped), in time order
+    (ties keep the stored part first, then ``new``'s order), indexed from 0, and names the
+    sources of both copies.
     """
     span = time_span(new)
     if span is None or time_span(stored) is None:
@@ -51,6 +58,13 @@ def continued(new: Conversation, stored: Conversation) -> Conversation | None:
     _, first, last = span
     seen = {_key(m) for m in new.messages}
     extra = [m for m in stored.messages if m.sent_at is not None and not first <= m.sent_at <= last]
+    if fill_gaps:
+        slots = {(m.sent_at, m.role) for m in new.messages}
+        extra += [
+            m
+            for m in stored.messages
+            if m.sent_at is not None and first <= m.sent_at <= last and (m.sent_at, m.role) not in slots
+        ]
     extra = [m for m in extra if _key(m) not in seen]
     if not extra:
         return None
@@ -94,6 +108,7 @@ def find_continuations(
     store: Store,
     executor: Executor,
     card: Scorecard,
+    damaged: Collection[str] = (),
 ) -> Continuations:
     """Compare the run's conversations with the store's copies and re-inspect those that continue.
 
@@ -101,13 +116,20 @@ def find_continuations(
     answers with its copies' spans in one grouped query per few hundred conversations, and only
     the conversations whose stored copy reaches outside the run's span are read in full. Then
     ``records`` is read once (only when there is such a conversation) for their new copies.
+    ``damaged`` are the files this run rejected lines of: a conversation read from one whose
+    stored copy has more messages keeps the stored messages the new copy has no place for.
     """
     found = Continuations()
     stored_spans = store.message_spans(list(spans))
     candidates = {
         key
-        for key, (_, first, last) in stored_spans.items()
-        if key in spans and (_parse(first) < spans[key][1] or _parse(last) > spans[key][2])
+        for key, (count, first, last) in stored_spans.items()
+        if key in spans
+        and (
+            _parse(first) < spans[key][1]
+            or _parse(last) > spans[key][2]
+            or (bool(damaged) and count > spans[key][0])
+        )
     }
     if not candidates:
         return found
@@ -116,7 +138,8 @@ def find_continuations(
     for r in records:
         key = (r.conversation.shop or "", r.conversation.id)
         if key in stored:
-            both = continued(r.conversation, stored[key])
+            files = {f.strip() for f in (r.conversation.source or "").split(",")}
+            both = continued(r.conversation, stored[key], fill_gaps=not files.isdisjoint(damaged))
             if both is not None:
                 joined.append((key, both, len(both.messages) - len(r.conversation.messages)))
     if not joined:
