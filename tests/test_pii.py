@@ -35,6 +35,8 @@ MASKED = [
     ("电话是13600001234，麻烦快递员提前联系", "电话是[电话]，麻烦快递员提前联系"),
     ("13812345678和13987654321都可以", "[电话]和[电话]都可以"),
     ("tel:15012345678", "tel:[电话]"),
+    ("加我一三九一二三四五六七八", "加我[电话]"),
+    ("号码幺八六零零零零幺幺幺幺", "号码[电话]"),
     # order numbers
     ("订单号 3719283746152837465 怎么还没发", "订单号 [订单号] 怎么还没发"),
     ("12345678901", "[订单号]"),  # 11 digits but not a mobile prefix
@@ -177,6 +179,8 @@ UNTOUCHED = [
     # lists of numbers split as no phone number is written
     "尺码155 165 175 85",
     "价位 138 158 198 68",
+    "一二三四五六七八九十",
+    "三三两两一起来买",
     "2301 2302 2303 2304 这四个型号都有",
     "型号6222 0212都有货",
     "编号 1001-1002-1003-1004",
@@ -364,3 +368,51 @@ def test_a_bad_settings_file_is_a_config_error_naming_the_file(tmp_path: Path, b
     with pytest.raises(ConfigError, match="pii settings") as info:
         load_pii_settings(path)
     assert message in str(info.value) and str(path) in str(info.value)
+
+
+def _unbounded_repeats(pattern: str) -> list[str]:
+    """The ``*``, ``+`` and ``{m,}`` repeats of a regex, outside character classes and escapes."""
+    found, i = [], 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "[":
+            i += 2 if pattern[i + 1 : i + 2] == "]" else 1
+            while pattern[i] != "]":
+                i += 2 if pattern[i] == "\\" else 1
+        elif ch in "*+" and pattern[i - 1 : i] not in ("(", "?"):
+            found.append(pattern[max(0, i - 12) : i + 1])
+        elif ch == "{" and pattern.find("}", i) > 0 and pattern[i : pattern.find("}", i)].endswith(","):
+            found.append(pattern[max(0, i - 12) : pattern.find("}", i) + 1])
+        i += 1
+    return found
+
+
+def test_every_repeat_in_the_masking_patterns_is_bounded():
+    """Masking runs on every text a reviewer opens (qc show, the workbench's ?mask=1): it must stay linear.
+
+    An unbounded repeat before something that may not follow (a run of levels before a road, a
+    local part before an @, a look-ahead over the rest of the text) read the rest of a long
+    text from each position: a list of provinces or a 100,000-character paste took minutes.
+    """
+    settings = load_pii_settings()
+    loose = {
+        f"{kind.name}[{n}]": _unbounded_repeats(p.pattern)
+        for kind in settings.kinds
+        for n, p in enumerate(kind.patterns)
+    }
+    # A digit run of ten or more: the look-behind lets it start only at a run's first digit, and
+    # only (?!\d) follows, which holds where the run ends: one pass however long the run.
+    assert loose.pop("order[0]") == ["(?<!\\d)\\d{10,}"]
+    assert {k: v for k, v in loose.items() if v} == {}
+    repeats = _unbounded_repeats("a+b[+*]c\\+d{2,}e(?:f)*(?=g)")
+    assert [r[r.rindex("{") :] if r.endswith("}") else r[-1] for r in repeats] == ["+", "{2,}", "*"]
+
+
+def test_a_list_of_provinces_is_not_an_address_of_every_split():
+    """江苏省 is both a gazetteer place and a name with its unit: each level is read one way only."""
+    listed = "包邮地区：" + "".join(["江苏省", "浙江省", "上海市", "安徽省"] * 10)
+    assert mask_pii(listed).startswith("包邮地区：[地址]")
+    assert "江苏省" not in mask_pii(listed)
