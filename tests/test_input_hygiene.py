@@ -73,6 +73,31 @@ def test_colon_width_spaces_and_case_fold_to_one_agent(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize("column", [[], ["--column", "text=聊天内容"]], ids=["no-header", "named-column"])
+def test_a_file_without_a_header_row_is_named_without_its_first_rows_text(tmp_path: Path, column) -> None:
+    """The first row of a headerless export is a message: the error shows short masked cells only."""
+    path = tmp_path / "chat.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(
+            [
+                "c1",
+                "买家",
+                "tb_13912345678",
+                f"{DAY} 10:00:00",
+                "收件人张女士 13912345678 地址浙江省杭州市西湖区文三路90号",
+            ]
+        )
+        w.writerow(["c1", "客服", "店:小雨", f"{DAY} 10:00:05", "好的亲"])
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["inspect", str(path), "--out", str(out), "-q", *column])
+    assert res.exit_code == 1
+    error = json.loads((out / "run.json").read_text(encoding="utf-8"))["files"][0]["error"]
+    for shown in (res.stderr, error):
+        assert "its first row reads c1, 买家, tb_[电话], 2026-11-24 10:0…, 收件人[姓名] [电话] 地址…" in shown
+        assert "13912345678" not in shown and "文三路" not in shown and "张女士" not in shown
+
+
 def test_a_column_header_that_is_not_in_the_file_is_an_error_naming_the_headers(tmp_path: Path) -> None:
     path = tmp_path / "chats.csv"
     with path.open("w", encoding="utf-8", newline="") as fh:
