@@ -122,7 +122,7 @@ def test_check_file_bad_lines_are_named_and_the_good_ones_still_judged(tmp_path)
     f = tmp_path / "bad.jsonl"
     f.write_text(
         '{"text": "嗯"}\n{"context": []}\n亲，在的\n{"text": "好\\ud800的"}\n'
-        '{"text": "好的", "context": [{"role": "alien", "text": "在吗"}]}\n{"text": "好",\n'
+        '{"text": "好的", "context": [{"role": "alien13912345678", "text": "在吗"}]}\n{"text": "好",\n'
         '{"text": "好的", "context": ["在吗", {"role": "agent", "text": "在的"}]}\n',
         encoding="utf-8",
     )
@@ -133,7 +133,7 @@ def test_check_file_bad_lines_are_named_and_the_good_ones_still_judged(tmp_path)
     assert [p.split(": ")[1] for p in problems] == [f"{f}:{n}" for n in (2, 4, 5, 6)]
     assert 'no "text" string' in problems[0]
     assert "text has a lone surrogate (not encodable text) U+D800 at character 2" in problems[1]
-    assert "context[0] has role 'alien'; use customer or agent" in problems[2]
+    assert "context[0] has role 'alien[电话]'; use customer or agent" in problems[2]
     assert "not valid JSON" in problems[3]
     assert "Traceback" not in res.output
 

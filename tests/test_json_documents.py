@@ -299,8 +299,19 @@ def test_an_object_that_is_neither_conversation_nor_message_is_one_clear_error(t
     error = result.files[0].error
     assert error is not None
     assert "neither a conversation" in error and "nor a message" in error
-    assert '"data" holds a list' in error and "jq -c" in error
+    assert '"data" holds a list' in error and "jq -c '.[\"data\"][]' FILE > day.jsonl" in error
     assert result.read == 0 and "外套" not in error
+
+
+def test_a_key_holding_the_list_is_named_without_the_personal_data_in_it(tmp_path: Path) -> None:
+    """A dump keyed by buyer: the key is masked and cut, and the jq hint names no key."""
+    keyed = {"total": 1, "收件人张女士 13912345678 地址浙江省杭州市西湖区文三路90号": MESSAGES}
+    error = _read(_document(tmp_path / "keyed.json", keyed, indent=2)).files[0].error
+    assert (
+        error is not None and "13912345678" not in error and "文三路" not in error and "张女士" not in error
+    )
+    assert 'its key "收件人[姓名] [电话] 地址[地址]" holds a list' in error
+    assert "jq -c '.[] | arrays | .[]' FILE > day.jsonl" in error
 
 
 def test_a_document_nested_too_deeply_is_one_error(tmp_path: Path) -> None:

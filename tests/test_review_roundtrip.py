@@ -255,6 +255,34 @@ def test_the_same_decision_twice_is_applied_once_with_a_warning(day):
     assert [x["state_after"] for x in _log(db, ids["cA"])] == ["confirmed"]
 
 
+def test_a_shifted_row_is_refused_without_quoting_the_chat_it_holds(day):
+    """Two extra cells move the message into the decision column: refused, and no message text echoed."""
+    ids, db, tmp = day
+    header, *rows = _fill(
+        exported(tmp, db), {ids["cA"]: ["确认", "质检小王", "ok"], ids["cB"]: ["确认", "质检小王", ""]}
+    )
+    shifted = next(r for r in rows if r[0] == ids["cA"])
+    at = header.index("整条消息")
+    shifted[at:at] = ["13912345678这个号我不知道，浙江省杭州市西湖区文三路90号", "x"]
+    edited = tmp / "edited.csv"
+    edited.write_bytes(_csv_bytes([header, *rows], "utf-8-sig"))
+    r = run("review", "import", edited, *db)
+    assert r.exit_code == 2 and "13912345678" not in r.stderr and "文三路" not in r.stderr
+    row = 1 + next(n for n, cells in enumerate(rows, start=1) if cells[0] == ids["cA"])
+    assert (
+        f"{edited}: row {row}: has {len(header) + 2} cells, the header {len(header)}: a cell was split"
+        in r.stderr
+    )
+    assert _log(db, ids["cA"]) == [] and [x["state_after"] for x in _log(db, ids["cB"])] == ["confirmed"]
+    # an unknown decision word is quoted masked and short
+    header, *rows = _fill(
+        exported(tmp, db, "again.csv"), {ids["cA"]: ["电话13912345678地址在文三路", "质检小王", ""]}
+    )
+    edited.write_bytes(_csv_bytes([header, *rows], "utf-8-sig"))
+    r = run("review", "import", edited, *db)
+    assert r.exit_code == 2 and "decision '电话[电话]地址在文三路' is unknown" in r.stderr
+
+
 def test_a_sheet_does_not_overturn_a_decision_made_after_its_export(day):
     ids, db, tmp = day
     sheet = exported(tmp, db)  # 复核状态 pending for both

@@ -62,6 +62,11 @@ def test_generated_file_is_training_only(tmp_path):
     [
         ("{not json", r"bad\.jsonl:2: not valid JSON"),
         ('{"id": "a2", "context": [], "text": "嗯", "label": "rude"}', r"bad\.jsonl:2: label 'rude'"),
+        (  # a shifted field: the label holds a message, quoted masked and short
+            '{"id": "a2", "context": [], "text": "嗯",'
+            ' "label": "bad收件人张女士 13912345678 地址文三路90号"}',
+            r"bad\.jsonl:2: label 'bad收件人\[姓名\] \[电话\]…' is not one of",
+        ),
         ('{"id": "a2", "context": [], "label": "ok"}', r"bad\.jsonl:2: 'text'"),
         (
             '{"id": "a2", "context": [{"role": "boss", "text": "x"}], "text": "嗯", "label": "ok"}',
@@ -88,6 +93,7 @@ def test_generated_file_is_training_only(tmp_path):
     ids=[
         "bad-json",
         "bad-label",
+        "label-holding-a-message",
         "no-text",
         "bad-role",
         "duplicate-id",

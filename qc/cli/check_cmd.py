@@ -11,6 +11,7 @@ import typer
 from qc.cli import app
 from qc.cli._common import cell, handle_errors
 from qc.errors import EXIT_USAGE, ConfigError, InputError
+from qc.text.pii import shown_value
 
 EXIT_HIT = 3
 
@@ -79,7 +80,7 @@ def _json_line(line: str) -> tuple[str, list[Any]] | str:
         elif isinstance(turn, dict) and isinstance(turn.get("text"), str):
             role = turn.get("role", "customer")
             if role not in ("customer", "agent"):
-                return f"context[{i}] has role {str(role)[:20]!r}; use customer or agent"
+                return f"context[{i}] has role {shown_value(str(role))!r}; use customer or agent"
             context.append((role, turn["text"]))
         else:
             return f"context[{i}] is neither a buyer text nor a {{role, text}} object; {_SHAPE}"

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from qc.readers.jsonl import _plan, parse_line, value_records
 from qc.readers.records import RawRecord, make_reject
 from qc.schema import Reject
+from qc.text.pii import shown_value
 
 __all__ = ["DocumentError", "is_document", "read_document"]
 
@@ -250,10 +251,12 @@ def _neither(obj: dict[str, Any]) -> str:
     holder = next((key for key, value in obj.items() if isinstance(value, list) and value), None)
     if holder is None:
         return message + "; export the day as JSON Lines, one message per line"
-    name = json.dumps(_short(holder), ensure_ascii=False)
+    shown = shown_value(holder, 40)  # a dump keyed by buyer would print the buyer here
+    name = json.dumps(shown, ensure_ascii=False)
+    jq = f"jq -c '.[{name}][]'" if shown == holder else "jq -c '.[] | arrays | .[]'"
     return (
         f"{message}; its key {name} holds a list: if those are the messages or conversations,"
-        f" write them out as JSON Lines, e.g. jq -c '.[{name}][]' FILE > day.jsonl"
+        f" write them out as JSON Lines, e.g. {jq} FILE > day.jsonl"
     )
 
 

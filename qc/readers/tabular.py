@@ -17,6 +17,7 @@ from qc.readers.encoding import Decoded
 from qc.readers.limits import InputLimits, load_limits
 from qc.readers.records import RawRecord, make_reject
 from qc.schema import Reject
+from qc.text.pii import shown_value
 
 DELIMITERS = (",", "\t", ";", "|")
 # How many leading non-empty rows may be titles before the header row.
@@ -51,30 +52,13 @@ def _cell_text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-# A header cell is a few words; a longer cell is data (a headerless file's first row is a
-# message, with the buyer's phone and address in it): an error shows this much of it.
-_SHOWN_CELL_CHARS = 16
-
-
-def _shown_cell(text: str) -> str:
-    """A cell as an error message may show it: personal data masked, cut at a header's length."""
-    from qc.errors import ConfigError
-    from qc.text.pii import mask_pii
-
-    try:
-        masked = mask_pii(text)
-    except ConfigError:  # a broken pii.toml is reported where masking is asked for, not here
-        masked = "…"
-    return masked if len(masked) <= _SHOWN_CELL_CHARS else masked[: _SHOWN_CELL_CHARS - 1] + "…"
-
-
 def _header_list(cells: Sequence[Any]) -> str:
     """The non-empty cells of a header row, for an error message (a few dozen, each short and masked).
 
     Shown so the user can name the right column with ``--column``; when the row is data, not a
     header, no message text and no personal data reaches the terminal or run.json.
     """
-    names = [_shown_cell(_cell_text(c).strip()) for c in cells if _cell_text(c).strip()]
+    names = [shown_value(_cell_text(c).strip()) for c in cells if _cell_text(c).strip()]
     shown = ", ".join(names[:30]) + (f", … ({len(names)} in all)" if len(names) > 30 else "")
     return shown or "(empty)"
 

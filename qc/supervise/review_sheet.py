@@ -37,6 +37,7 @@ from qc.supervise.flagged import free_reasons
 from qc.supervise.people import list_people
 from qc.supervise.report import load_reply_patterns
 from qc.supervise.review import DECISIONS, PENDING, ReviewError, decide, finding_states, rejected_ids
+from qc.text.pii import shown_value
 
 __all__ = [
     "REVIEW_COLUMNS",
@@ -281,11 +282,15 @@ def import_review_sheet(store: Store, path: Path, default_by: str = "") -> Impor
             continue
         if word not in _WORDS:
             result.problems.append(
-                RowProblem(line, f"decision {word!r} is unknown: write 确认 or 驳回 (confirm or reject)")
+                RowProblem(
+                    line, f"decision {shown_value(word)!r} is unknown: write 确认 or 驳回 (confirm or reject)"
+                )
             )
             continue
         if fid not in known:
-            result.problems.append(RowProblem(line, f"finding id {fid!r} is not in the store"))
+            result.problems.append(
+                RowProblem(line, f"finding id {shown_value(fid, 20)!r} is not in the store")
+            )
             continue
         if fid in conflicts:
             result.problems.append(RowProblem(line, conflicts[fid]))
@@ -337,13 +342,21 @@ def _shown_state(
 
 
 def _cut_off(cells: list[str], header: list[str], columns: dict[str, int]) -> str | None:
-    """Why a CSV row is refused as cut off (a column qc reads is missing), or None.
+    """Why a CSV row is refused as cut off (a column qc reads is missing) or shifted (extra cells), or None.
 
     Excel and WPS leave out a CSV row's trailing empty cells, and the export leaves only
     复核结论, 复核人 and 备注 empty in every row: a row may lack those. Any other missing column
     means the row was cut (its decision may have been lost), so nothing is applied for it.
     """
-    if len(cells) >= len(header):
+    if len(cells) > len(header):
+        if not any(c.strip() for c in cells[len(header) :]):
+            return None  # empty cells past the last column: nothing was shifted
+        return (
+            f"has {len(cells)} cells, the header {len(header)}: a cell was split or the row shifted"
+            " (its decision would be read from another column), nothing applied for it; fix the row"
+            " in Excel or WPS"
+        )
+    if len(cells) == len(header):
         return None
     missing = [key for key, index in columns.items() if index >= len(cells) and key not in _FILLED_BY_QA]
     if not missing:

@@ -26,7 +26,7 @@ from typing import Any
 from qc.errors import ConfigError
 from qc.paths import lexicons_dir
 
-__all__ = ["PiiKind", "PiiSettings", "load_pii_settings", "mask_pii", "find_pii", "Masker"]
+__all__ = ["PiiKind", "PiiSettings", "load_pii_settings", "mask_pii", "find_pii", "shown_value", "Masker"]
 
 _REFERENCE = re.compile(r"<<([A-Za-z_][A-Za-z0-9_]*)>>")
 
@@ -180,6 +180,20 @@ def _replacer(kind: PiiKind, report: Callable[[str, str], None] | None) -> Calla
         return whole[:start] + kind.mask + whole[end:]
 
     return replace
+
+
+def shown_value(text: str, limit: int = 16) -> str:
+    """A value from a file as an error message may quote it: personal data masked, cut at ``limit``.
+
+    Errors name a bad cell, key or label so the user can find it; when that value is really a
+    message (a shifted row, a headerless sheet, a document keyed by buyer), the buyer's phone
+    and address must not reach the terminal or run.json.
+    """
+    try:
+        masked = mask_pii(text)
+    except ConfigError:  # a broken pii.toml is reported where masking is asked for, not here
+        masked = "…" if text else ""
+    return masked if len(masked) <= limit else masked[: limit - 1] + "…"
 
 
 class Masker:

@@ -16,6 +16,7 @@ from qc.attitude.decision import LABELS
 from qc.errors import EXIT_USAGE, QcError
 from qc.readers.encoding import UndecodableError, decode_text
 from qc.readers.records import text_problem
+from qc.text.pii import shown_value
 
 EVAL_BUCKETS = 3  # ids whose hash % 10 falls below this are held out (3 → 30 %)
 GENERATED_PREFIX = "generated"
@@ -113,7 +114,9 @@ def _parse_sample(line: str, where: str, generated: bool) -> Sample:
         if not isinstance(data.get(key), str) or not data[key]:
             raise SampleError(f"{where}: {key!r} must be a non-empty string")
     if data["label"] not in LABELS:
-        raise SampleError(f"{where}: label {data['label']!r} is not one of {', '.join(LABELS)}")
+        raise SampleError(
+            f"{where}: label {shown_value(str(data['label']))!r} is not one of {', '.join(LABELS)}"
+        )
     context = data.get("context", [])
     if not isinstance(context, list):
         raise SampleError(f"{where}: 'context' must be a list of {{role, text}} objects")
