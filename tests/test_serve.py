@@ -426,6 +426,77 @@ def test_conversation_view_marks_evidence_slow_replies_and_masks_on_request(app,
     assert "显示原文" in masked
 
 
+def test_the_queue_and_a_calibration_item_mask_personal_data_on_request(app, store, tmp_path):
+    """?mask=1 holds on every page that shows a transcript, and through the queue's decisions."""
+    import json
+
+    from qc.batch.run import run_inspection
+    from qc.rules import RuleSettings
+    from qc.run.executors import LocalExecutor
+    from qc.run.inspector import build_inspector
+
+    at = "2026-11-27T10:00:{:02d}+08:00"
+    said = [
+        ("customer", "buyer9", "改地址 浙江省杭州市西湖区文三路90号 电话 13912345678"),
+        ("agent", AJIE, "爱买不买"),
+        ("customer", "buyer9", "你什么态度"),
+        ("agent", AJIE, "你自己看着办"),
+    ]
+    day = tmp_path / "pii.jsonl"
+    messages = [
+        {"role": r, "sender": who, "timestamp": at.format(i * 10), "text": t}
+        for i, (r, who, t) in enumerate(said)
+    ]
+    record = {"conversation_id": "c-pii", "shop": "柚子优选旗舰店", "messages": messages}
+    day.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+    executor = LocalExecutor(build_inspector(RuleSettings()))
+    run_inspection([day], tmp_path / "out", executor, store=str(store.url), keep_results=False)
+    client = sign_in(app, "质检小王")
+    plain = client.get("/queue?from=2026-11-27&to=2026-11-27").text
+    assert "13912345678" in plain and 'id="mask"' in plain
+    masked = client.get("/queue?from=2026-11-27&to=2026-11-27&mask=1").text
+    assert (
+        "13912345678" not in masked and "文三路" not in masked and "[电话]" in masked and "[地址]" in masked
+    )
+    assert (
+        'name="mask" value="1"' in masked
+        and 'id="unmask"' in masked
+        and "/conversations/c-pii?mask=1" in masked
+    )
+    first = re.search(r'data-finding="([0-9a-f]+)"', masked).group(1)
+    token = csrf_of(masked)
+    form = {
+        "csrf": token,
+        "finding_id": first,
+        "decision": "skip",
+        "from": "2026-11-27",
+        "to": "2026-11-27",
+        "mask": "1",
+    }
+    after = client.post("/queue/decide", data=form, headers={"HX-Request": "true"}).text
+    assert "13912345678" not in after and "[电话]" in after  # the next item is masked too
+    r = client.post("/queue/decide", data=form, follow_redirects=False)
+    assert r.status_code == 303 and "mask=1" in r.headers["location"]
+    # a calibration item
+    supervisor = sign_in(app, "张主管")
+    page = supervisor.get("/calibration").text
+    r = supervisor.post(
+        "/calibration",
+        data={
+            "csrf": csrf_of(page),
+            "name": "pii",
+            "from": "2026-11-27",
+            "to": "2026-11-27",
+            "size": "5",
+            "reviewers": ["质检小王", "质检小李"],
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    item = client.get(r.headers["location"] + "?mask=1").text
+    assert "13912345678" not in item and "[电话]" in item and 'name="mask" value="1"' in item
+
+
 def test_queue_decisions_are_stored_and_audited_like_qc_review(app, store):
     client = sign_in(app, "质检小王")
     page = client.get("/queue").text

@@ -286,7 +286,12 @@ def _queue_args(ctx: Ctx, source: str = "arg") -> dict[str, Any]:
         raise ConfigError("seed and per_agent are whole numbers") from None
     if not 0 <= seed <= MAX_STORED_INT:
         raise ConfigError("seed is a whole number of 0 or more (up to 18 digits)")
-    return {"period": period, "seed": seed, "per_agent": max(0, min(per_agent, 100))}
+    return {
+        "period": period,
+        "seed": seed,
+        "per_agent": max(0, min(per_agent, 100)),
+        "mask": get("mask") == "1",
+    }
 
 
 def _queue_items(ctx: Ctx, args: dict[str, Any]) -> Any:
@@ -331,7 +336,7 @@ def _queue_fragment(
         stored, view, shown = _context_view(ctx, item.finding_id)
         state = finding_states(ctx.store, [item.finding_id]).get(item.finding_id, PENDING)
         values.update(stored=stored, view=view, shown=shown, held=item.section == HELD, state=state)
-    values["mask"] = Masker(False)
+    values["mask"] = Masker(args["mask"])
     values["kind_labels"] = KIND_LABELS
     template = "_queue_item.html" if ctx.htmx else "queue.html"
     if started is not None:
@@ -375,6 +380,8 @@ def queue_decide(ctx: Ctx) -> Response:
             ctx.flash("error", error)
         p: Period = args["period"]
         query = {"from": p.first, "to": p.last, "seed": args["seed"], "per_agent": args["per_agent"]}
+        if args["mask"]:
+            query["mask"] = "1"
         return ctx.redirect("/queue?" + urlencode(query))
     return _queue_fragment(ctx, args, error, started)
 
@@ -501,7 +508,7 @@ def calibration_round(ctx: Ctx) -> Response:
     if nxt is not None:
         stored, view, shown = _context_view(ctx, nxt)
         given = len(ctx.store.calibration_verdicts(round_id, ctx.person.name))
-        values.update(stored=stored, shown=shown, view=view, given=given, mask=Masker(False))
+        values.update(stored=stored, shown=shown, view=view, given=given, mask=_masker(ctx))
         return ctx.render("calibration_item.html", **values)
     if ctx.person.role != SUPERVISOR and not taking_part:
         raise NotFound
@@ -522,7 +529,7 @@ def calibration_verdict(ctx: Ctx) -> Response:
         verdict=ctx.field("verdict"),
         note=ctx.field("note"),
     )
-    return ctx.redirect(f"/calibration/{round_id}")
+    return ctx.redirect(f"/calibration/{round_id}" + ("?mask=1" if ctx.field("mask") == "1" else ""))
 
 
 # ------------------------------------------------------------------------------ search
