@@ -138,13 +138,29 @@ def test_check_file_bad_lines_are_named_and_the_good_ones_still_judged(tmp_path)
     assert "Traceback" not in res.output
 
 
-def test_check_text_that_is_not_encodable_is_a_usage_error():
-    # Bytes that are not UTF-8 on the command line reach Python as lone surrogates.
-    res = runner.invoke(app, ["check", "\udcff哦"])
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["check", "\udcff哦"], "text '\\xff哦'"),
+        (["show", "\udcc1\udcc4", "--db", "{tmp}/qc.sqlite"], "conversation-id '\\xc1\\xc4'"),
+        (
+            ["people", "add", "\udcc1\udcc4", "--role", "reviewer", "--db", "{tmp}/qc.sqlite"],
+            "name '\\xc1\\xc4'",
+        ),
+        (
+            ["review", "0123456789abcdef", "--confirm", "--by", "\udcc1", "--db", "{tmp}/qc.sqlite"],
+            "by '\\xc1'",
+        ),
+    ],
+    ids=["check", "show", "people-add", "review-by"],
+)
+def test_an_argument_that_is_not_utf8_is_a_usage_error_naming_it(tmp_path, args, named):
+    """Bytes that are not UTF-8 on the command line reach Python as lone surrogates: exit 2, not 70."""
+    res = runner.invoke(app, [a.replace("{tmp}", str(tmp_path)) for a in args])
     assert res.exit_code == 2
     assert res.stdout == ""
-    assert "text has a lone surrogate (not encodable text) U+DCFF at character 1" in res.stderr
-    assert "is the terminal set to UTF-8?" in res.stderr
+    assert f"qc: {named} is not UTF-8 text" in res.stderr and "is the terminal set to UTF-8?" in res.stderr
+    assert not (tmp_path / "qc.sqlite").exists()  # refused before anything is opened
 
 
 def test_lexicon_check_bundled_is_valid():

@@ -229,3 +229,20 @@ def test_exit_70_for_a_bug_in_qc_names_the_place_never_the_text(tmp_path: Path, 
     monkeypatch.setenv("QC_DEBUG", "1")  # for whoever debugs it: the exception itself
     res = runner.invoke(app, ["inspect", str(folder), "--out", str(out)])
     assert isinstance(res.exception, KeyError) and not out.exists()
+
+
+def test_a_file_whose_name_is_not_utf8_is_refused_and_the_rest_is_read(tmp_path: Path) -> None:
+    """unzip of a zip made on Chinese Windows names files in GBK: one failed input, not an internal error."""
+    folder = day_folder(tmp_path, "bom.csv")
+    gbk = os.fsdecode(b"\xc1\xc4\xcc\xec.csv")  # 聊天.csv in GBK
+    (folder / gbk).write_bytes((DATA / "bom.csv").read_bytes())
+    res = runner.invoke(app, ["inspect", str(folder), "--out", str(tmp_path / "o"), "-q"])
+    assert res.exit_code == 1, res.output
+    shown = f"{folder}/\\xc1\\xc4\\xcc\\xec.csv"
+    assert f"qc: {shown}: file name is not UTF-8" in res.stderr and "convmv -f gbk -t utf-8" in res.stderr
+    run = json.loads((tmp_path / "o" / "run.json").read_text(encoding="utf-8"))
+    assert {f["path"]: bool(f.get("error")) for f in run["files"]} == {
+        str(folder / "bom.csv"): False,
+        shown: True,
+    }
+    assert run["counts"]["accepted"] > 0

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 import typer
 
 import qc
-from qc.errors import EXIT_INTERNAL, EXIT_RUNTIME, ConfigError, Interrupted, QcError
+from qc.errors import EXIT_INTERNAL, EXIT_RUNTIME, EXIT_USAGE, ConfigError, Interrupted, QcError
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -57,6 +57,30 @@ def _interruption(exc: BaseException) -> Interrupted | None:
     return None
 
 
+# Arguments the readers take as file names: a name in GBK is a refused input there (exit 1,
+# the other inputs still read), not a usage error.
+_FILE_NAME_ARGUMENTS = frozenset({"inputs"})
+
+
+def _not_utf8(kwargs: dict[str, Any]) -> str | None:
+    """The first text argument holding lone surrogates (bytes that were not UTF-8), named, or ``None``.
+
+    Python turns such bytes of the command line into lone surrogates; stored, printed or
+    written to JSON they would fail deep inside a command (an internal error) instead of here.
+    """
+    for name, value in kwargs.items():
+        if name in _FILE_NAME_ARGUMENTS:
+            continue
+        for text in value if isinstance(value, list | tuple) else (value,):
+            if isinstance(text, str | Path):
+                try:
+                    str(text).encode("utf-8")
+                except UnicodeEncodeError:
+                    shown = os.fsencode(str(text)).decode("utf-8", "backslashreplace")
+                    return f"{name.replace('_', '-')} '{shown}'"
+    return None
+
+
 def handle_errors(func: Callable[P, T]) -> Callable[P, T]:
     """Turn :class:`~qc.errors.QcError` into ``qc: message`` on stderr and its exit code.
 
@@ -69,6 +93,12 @@ def handle_errors(func: Callable[P, T]) -> Callable[P, T]:
     @wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
         _committed.clear()
+        if (garbled := _not_utf8(kwargs)) is not None:
+            err(
+                f"qc: {garbled} is not UTF-8 text (bytes the terminal or a script sent in another"
+                " encoding); is the terminal set to UTF-8? Type it again, or name the file by a UTF-8 name"
+            )
+            raise typer.Exit(EXIT_USAGE)
         try:
             return func(*args, **kwargs)
         except QcError as exc:

@@ -99,9 +99,30 @@ def expand_inputs(paths: list[Path]) -> list[Path]:
     for p in paths:
         if p.is_dir():
             out.extend(c for c in _entries(p) if _refusal(p, c) is None and c.is_file())
-        else:
+        elif _name_problem(p) is None:
             out.append(p)
     return out
+
+
+def display_path(path: Path | str) -> str:
+    r"""``path`` as text any output can hold: bytes of a name that are not UTF-8 written as ``\xNN``."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _name_problem(path: Path) -> str | None:
+    """Why a file's name keeps it from being read (not UTF-8), or ``None``.
+
+    Its name goes into every record, run.json and the store, which hold text; a name in GBK
+    (what unzip makes of a zip from a Chinese Windows machine) is not text there.
+    """
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return (
+            "file name is not UTF-8 (a zip made on a Chinese Windows machine names files in GBK):"
+            " not read; rename it, e.g. convmv -f gbk -t utf-8 --notest FILE, or unzip with -O gbk"
+        )
+    return None
 
 
 def _unlisted(folder: Path) -> str | None:
@@ -128,12 +149,15 @@ def refused_inputs(paths: list[Path]) -> list[FileReport]:
     for p in paths:
         if p.is_dir():
             if (why := _unlisted(p)) is not None:
-                out.append(FileReport(path=str(p), error=why))
+                out.append(FileReport(path=display_path(p), error=why))
                 continue
             for c in _entries(p):
-                reason = _refusal(p, c)
-                if reason is not None:
+                if (misnamed := _name_problem(c)) is not None:
+                    out.append(FileReport(path=display_path(c), error=misnamed))
+                elif (reason := _refusal(p, c)) is not None:
                     out.append(FileReport(path=str(c), skipped=reason))
+        elif (misnamed := _name_problem(p)) is not None:
+            out.append(FileReport(path=display_path(p), error=misnamed))
     return out
 
 
@@ -147,6 +171,8 @@ def _entries(folder: Path) -> list[Path]:
 
 def _refusal(folder: Path, entry: Path) -> str | None:
     """Why ``entry`` of ``folder`` is not read, or ``None`` (a regular file, a folder or a link inside)."""
+    if (misnamed := _name_problem(entry)) is not None:
+        return misnamed
     if entry.is_symlink():
         try:
             target = entry.resolve(strict=True)
