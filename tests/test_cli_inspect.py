@@ -67,6 +67,28 @@ def test_exit_1_for_forced_encoding_that_fails(tmp_path: Path) -> None:
     assert "try --encoding gb18030" in res.stderr
 
 
+def test_a_gbk_export_with_too_many_bad_lines_to_sniff_says_gb18030_reads_it(tmp_path: Path) -> None:
+    """Two good GBK lines and a garbled one: the hint is --encoding gb18030 (it said big5), which reads it."""
+    folder = tmp_path / "day"
+    folder.mkdir()
+    lines = [
+        '{"conversation_id": "c1", "role": "customer", "timestamp": "2026-11-24 10:00:00", "text": "在吗"}',
+        '{"conversation_id": "c1", "role": "agent", "timestamp": "2026-11-24 10:00:05", "text": "在的亲"}',
+    ]
+    data = b"\n".join(line.encode("gbk") for line in lines) + b'\n{"text": "\x81\x20\xff\xfe"}\n'
+    (folder / "day.jsonl").write_bytes(data)
+    res = runner.invoke(app, ["inspect", str(folder), "--out", str(tmp_path / "o"), "-q"])
+    assert res.exit_code == 1
+    assert "as GB18030, 1 of its 3 lines does not decode" in res.stderr
+    assert "--encoding gb18030 reads it with that line as a reject" in res.stderr
+    again = runner.invoke(
+        app, ["inspect", str(folder), "--out", str(tmp_path / "o"), "-q", "--encoding", "gb18030"]
+    )
+    assert again.exit_code == 0, again.output
+    run = json.loads((tmp_path / "o" / "run.json").read_text(encoding="utf-8"))
+    assert (run["counts"]["accepted"], run["counts"]["rejected"]) == (2, 1)
+
+
 @pytest.mark.parametrize(
     "args",
     [

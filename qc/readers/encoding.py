@@ -281,6 +281,17 @@ def decode(data: bytes, forced: str | None = None) -> Decoded:
     gb, ok = _try(data, "gb18030", 0, _MAX_FAILING_SHARE_OTHER)
     if ok:
         return gb
+    failing, non_ascii = _failing(gb, _split(data, "gb18030"))
+    if failing * 2 <= non_ascii:
+        # Mostly GB18030: too many bad lines to pick it unasked, but the user may know it is.
+        bad = len(gb.garbled)
+        verb, those = ("does", "that line as a reject") if bad == 1 else ("do", "those lines as rejects")
+        raise UndecodableError(
+            f"cannot decode as UTF-8 at byte {utf8.first_bad_byte}; as GB18030, {bad} of its"
+            f" {len(gb.lines)} lines {verb} not decode (the first at byte {gb.first_bad_byte}): if it is"
+            f" a GB18030/GBK export, --encoding gb18030 reads it with {those}; else name its encoding"
+            " with --encoding (e.g. --encoding big5)"
+        )
     raise UndecodableError(
         f"cannot decode as UTF-8 at byte {utf8.first_bad_byte}, nor as GB18030;"
         " name its encoding with --encoding (e.g. --encoding big5)"
