@@ -111,6 +111,19 @@ def test_missing_file_is_refused_with_the_fix(model_dir, missing):
         model_file.load(model_dir)
 
 
+def test_an_unreadable_description_is_named_as_such_not_as_bad_json(model_dir, monkeypatch):
+    real = Path.read_text
+
+    def denied(self, *args, **kwargs):
+        if self.name == model_file.META_FILE:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", denied)
+    with pytest.raises(ArtifactError, match="cannot be read \\(Permission denied\\); give qc read access"):
+        model_file.load(model_dir)
+
+
 def test_missing_folder_is_refused(tmp_path):
     with pytest.raises(ArtifactError, match="does not exist"):
         model_file.load(tmp_path / "nope")

@@ -225,6 +225,7 @@ def test_row_budget_and_message_limit_come_from_the_limits_file(tmp_path, monkey
     [
         ("[input]\nmax_message_chars = 0\n", "positive whole number"),
         ("[input]\nmax_chars = 10\n", "unknown keys ['max_chars']"),
+        ("max_message_chars = 800\n", "['max_message_chars'] must be under an [input] line at the top"),
         ("[input\n", "not valid TOML"),
         (
             "[input]\nearliest_year = 2050\nlatest_year = 2040\n",

@@ -146,7 +146,12 @@ def read_meta(model_dir: Path) -> dict[str, Any]:
         meta = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ArtifactError(f"{path} is missing; run `qc train --out {model_dir}` to write a model") from None
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
+        raise ArtifactError(
+            f"{path} cannot be read ({exc.strerror or type(exc).__name__});"
+            " give qc read access to the model folder"
+        ) from None
+    except ValueError as exc:
         raise ArtifactError(f"{path} is not valid JSON ({exc}); retrain with `qc train`") from None
     if not isinstance(meta, dict):
         raise ArtifactError(f"{path} is not a model description; retrain with `qc train`")

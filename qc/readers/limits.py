@@ -80,7 +80,13 @@ def _table(path: Path) -> dict[str, int]:
     table = data.get("input", {})
     known = {f.name for f in fields(InputLimits)}
     if not isinstance(table, dict) or set(data) - {"input"} or set(table) - known:
-        unknown = sorted((set(data) - {"input"}) | (set(table) - known if isinstance(table, dict) else set()))
+        outside = sorted(set(data) - {"input"})
+        if outside and set(outside) <= known:  # the keys are right, the [input] line is missing
+            raise ConfigError(
+                f"{path}: {outside} must be under an [input] line at the top of the file"
+                " (as in qc/defaults/limits.toml)"
+            )
+        unknown = sorted(set(outside) | (set(table) - known if isinstance(table, dict) else set()))
         raise ConfigError(f"{path}: unknown keys {unknown}; the [input] table takes {sorted(known)}")
     for key, value in table.items():
         if type(value) is not int or value <= 0:
