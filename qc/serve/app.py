@@ -135,7 +135,8 @@ def _endpoint(handler: Handler, roles: Sequence[str]) -> Endpoint:
                 response = ctx.render("error.html", status=400, message=str(exc))
         except Exception as exc:  # a bug: one line on stderr, never the request's data or a traceback
             print(
-                f"qc serve: internal error on {request.method} {request.url.path}: {type(exc).__name__}",
+                # The view's name, not the path: a path holds ids (a conversation id may be a buyer's).
+                f"qc serve: internal error on {request.method} {handler.__name__}: {type(exc).__name__}",
                 file=sys.stderr,
             )
             response = PlainTextResponse("internal error (logged on the server)", status_code=500)
