@@ -300,3 +300,51 @@ def test_a_corrected_export_of_the_same_messages_replaces_the_stored_copy(folder
     with open_store(db) as store:
         texts = [m.text for m in store.conversations([late.id])[late.id].messages]
     assert texts == [m.text for m in fixed.messages]
+
+
+@pytest.mark.parametrize("keep_results", [True, False], ids=["results", "spool"])
+def test_a_decision_follows_its_finding_when_an_earlier_part_renumbers_the_messages(tmp_path, keep_results):
+    """The part after midnight is stored and reviewed first; the part before comes later and goes in front."""
+    import json
+
+    from qc.supervise.people import add_person
+    from qc.supervise.review import audit_trail, decide, rejected_ids
+
+    def line(t: str, role: str, sender: str, text: str) -> str:
+        record = {
+            "conversation_id": "c-mid",
+            "shop": "店",
+            "role": role,
+            "sender": sender,
+            "timestamp": t,
+            "text": text,
+        }
+        return json.dumps(record, ensure_ascii=False) + "\n"
+
+    before, after = tmp_path / "24.jsonl", tmp_path / "25.jsonl"
+    before.write_text(
+        line("2026-11-24T23:58:00+08:00", "customer", "b1", "在吗")
+        + line("2026-11-24T23:58:30+08:00", "agent", "店:小王", "在的亲"),
+        encoding="utf-8",
+    )
+    after.write_text(
+        line("2026-11-25T00:00:10+08:00", "customer", "b1", "能便宜点吗")
+        + line("2026-11-25T00:00:40+08:00", "agent", "店:小王", "爱买不买"),
+        encoding="utf-8",
+    )
+    db = str(tmp_path / "qc.sqlite")
+    first = run_inspection([after], tmp_path / "o25", executor(), store=db, keep_results=keep_results)
+    with open_store(db) as store:
+        (old,) = [s.id for s in store.findings(conversation_ids=["c-mid"]) if s.finding.message_index == 1]
+        add_person(store, "质检小王", "reviewer", by="test")
+        decide(store, old, "reject", by="质检小王", note="熟客玩笑")
+    assert first.run["moved_decisions"] == []
+    report = run_inspection([before], tmp_path / "o24", executor(), store=db, keep_results=keep_results)
+    with open_store(db) as store:
+        (new,) = [s.id for s in store.findings(conversation_ids=["c-mid"]) if s.finding.message_index == 3]
+        assert new != old and report.run["moved_decisions"] == [{"from": old, "to": new}]
+        assert report.run["orphaned_decisions"] == [] and store.orphaned_decisions() == {}
+        assert [(r["action"], r["actor"], r["note"]) for r in audit_trail(store, new)] == [
+            ("reject", "质检小王", "熟客玩笑")
+        ]
+        assert new in rejected_ids(store)

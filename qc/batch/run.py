@@ -274,10 +274,12 @@ def _run(
                     later = find_continuations(kept.spans, kept, db, executor, card, damaged)
                     _note_continuations(report, later)
                     joined.extend(later.records.values())
+                    renamed.update(later.renamed)
                     return later.apply(kept)
 
                 joined: list[ConversationRecord] = []
-                run_id = db.save_run_streamed(run=report.run, records=continued)
+                renamed: dict[str, str] = {}
+                run_id = db.save_run_streamed(run=report.run, records=continued, renamed=renamed)
                 touched = spool.days | touched_days(joined)
             else:
                 records = [
@@ -293,15 +295,18 @@ def _run(
                 def whole() -> Iterable[ConversationRecord]:
                     later = find_continuations(timed, records, db, executor, card, damaged)
                     _note_continuations(report, later)
+                    moves.update(later.renamed)
                     by_key = {(r.conversation.shop or "", r.conversation.id): r for r in later.apply(records)}
                     saved.extend(by_key.values())
                     return saved
 
-                run_id = db.save_run_streamed(run=report.run, records=whole)
+                moves: dict[str, str] = {}
+                run_id = db.save_run_streamed(run=report.run, records=whole, renamed=moves)
                 touched = touched_days(saved)
             if on_saved is not None:
                 on_saved(run_id)
             report.run["orphaned_decisions"] = db.run_orphans(run_id)
+            report.run["moved_decisions"] = db.run_moves(run_id)
             score_from_store(report, db, touched, out_dir)
     elif scoring is None:
         score_report(report, out_dir, card)

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from qc.batch.chunks import with_evidence
 from qc.run.executors import Executor, findings_of
 from qc.run.inspector import ConversationResult
-from qc.schema import Conversation, Message
+from qc.schema import Conversation, Message, finding_id
 from qc.scoring.card import Scorecard
 from qc.scoring.metrics import time_span
 from qc.scoring.scores import ConversationRecord, conversation_record
@@ -83,11 +83,15 @@ class Continuations:
     """The run's conversations that an earlier export began (or a later one goes on with), re-inspected.
 
     ``records`` replace the run's own records of those conversations in the save; ``kept``
-    counts the stored messages each kept, for run.json and the warning.
+    counts the stored messages each kept, for run.json and the warning. ``renamed`` maps the id
+    of each stored finding whose message moved in the joined conversation (an earlier part
+    put in front renumbers it) to the id the same finding has now, so the save carries its
+    decisions over instead of orphaning them.
     """
 
     records: dict[tuple[str, str], ConversationRecord] = field(default_factory=dict)
     kept: dict[tuple[str, str], int] = field(default_factory=dict)
+    renamed: dict[str, str] = field(default_factory=dict)
 
     def apply(self, records: Iterable[ConversationRecord]) -> Iterator[ConversationRecord]:
         """The run's records with each continued conversation's joined record in its place."""
@@ -150,7 +154,29 @@ def find_continuations(
             result = with_evidence(ConversationResult(conversation, (), findings), card)
             found.records[key] = conversation_record(conversation, result.findings, card)
     found.kept = {key: n for key, _, n in joined}
+    for key, both, _ in joined:
+        found.renamed.update(_moved_findings(store, key, stored[key], both))
     return found
+
+
+def _moved_findings(
+    store: Store, key: tuple[str, str], stored: Conversation, joined: Conversation
+) -> dict[str, str]:
+    """Old id → new id of the stored findings of ``key`` whose message has another index in ``joined``.
+
+    A finding's id holds its message's index; the message is the same one (same time, role,
+    sender and text), so the finding is too.
+    """
+    at = {_key(m): m.index for m in joined.messages}
+    moved: dict[str, str] = {}
+    for s in store.findings(conversation_ids=[key[1]]):
+        f = s.finding
+        if s.shop != key[0] or not 0 <= f.message_index < len(stored.messages):
+            continue
+        now = at.get(_key(stored.messages[f.message_index]))
+        if now is not None and now != f.message_index:
+            moved[f.id] = finding_id(f.conversation_id, now, f.kind, f.entry, f.start, f.end)
+    return moved
 
 
 def _parse(text: str) -> datetime:

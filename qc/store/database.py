@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import inspect as inspect_module
 import json
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -220,6 +220,7 @@ class Store:
         run: dict[str, Any],
         records: Iterable[ConversationRecord] | Callable[[], Iterable[ConversationRecord]],
         chunk: int = 1000,
+        renamed: Mapping[str, str] | None = None,
     ) -> int:
         """:meth:`save_run` for a run too big to hold: its conversations read once, ``chunk`` at a time.
 
@@ -233,6 +234,11 @@ class Store:
         the store's write lock, so what it reads from the store (the stored parts of a
         conversation it continues) cannot change before the save; another run's save of the
         same conversation waits instead of being overwritten.
+
+        ``renamed`` (old finding id → new; read once every record is saved, so the records'
+        function may fill it) names findings whose message the run renumbered: their
+        decisions, appeals and calibration rows move to the new id when the run stored it, and
+        run.json lists them under ``moved_decisions`` instead of ``orphaned_decisions``.
 
         Raises:
             StoreError: a conversation id the store (or this run) already has for another shop;
@@ -252,6 +258,7 @@ class Store:
                 shops.update(shop for shop, _ in by_key)
                 findings += self._upsert(conn, run_id, list(by_key.values()), saved_at, covered, orphaned)
                 conversations += len(by_key)
+            moved = self._move_decisions(conn, renamed or {}, orphaned)
             runs = TABLES["runs"]
             gone = [orphaned[fid] for fid in sorted(orphaned)]
             conn.execute(
@@ -261,10 +268,39 @@ class Store:
                     conversation_count=conversations,
                     finding_count=findings,
                     days=json_text([{"shop": s, "date": d} for s, d in sorted(covered)]),
-                    run_json=json_text({**run, "orphaned_decisions": gone}),
+                    run_json=json_text({**run, "orphaned_decisions": gone, "moved_decisions": moved}),
                 )
             )
         return run_id
+
+    @staticmethod
+    def _move_decisions(
+        conn: Connection, renamed: Mapping[str, str], orphaned: dict[str, dict[str, Any]]
+    ) -> list[dict[str, str]]:
+        """Re-key the decided findings the run renumbered (caller's transaction); returns them.
+
+        Only a decision the save would orphan moves, and only to an id the run stored: the
+        same finding on the same message, which an earlier export's part now precedes.
+        """
+        found = TABLES["findings"]
+        moved = []
+        for old in sorted(set(renamed) & set(orphaned)):
+            new = renamed[old]
+            if (
+                conn.execute(select(found.c.finding_id).where(found.c.finding_id == new).limit(1)).first()
+                is None
+            ):
+                continue
+            for table in (
+                REVIEW_TABLES["review_log"],
+                REVIEW_TABLES["appeals"],
+                WORKBENCH_TABLES["calibration_items"],
+                WORKBENCH_TABLES["calibration_verdicts"],
+            ):
+                conn.execute(update(table).where(table.c.finding_id == old).values(finding_id=new))
+            del orphaned[old]
+            moved.append({"from": old, "to": new})
+        return moved
 
     @staticmethod
     def _refuse_shared_ids(conn: Connection, keys: list[tuple[str, str]], shops: set[str]) -> None:
@@ -301,11 +337,17 @@ class Store:
         Each is ``{"finding_id", "conversation_id", "kind", "state"}`` (``state``: the latest
         decision's), by finding id. The decisions themselves stay in ``review_log``.
         """
+        return list(self._run_json(run_id).get("orphaned_decisions") or [])
+
+    def run_moves(self, run_id: int) -> list[dict[str, str]]:
+        """The decisions a run's save moved to a renumbered finding's new id: ``{"from", "to"}`` each."""
+        return list(self._run_json(run_id).get("moved_decisions") or [])
+
+    def _run_json(self, run_id: int) -> dict[str, Any]:
         runs = TABLES["runs"]
         with self.engine.connect() as conn:
             stored = conn.execute(select(runs.c.run_json).where(runs.c.id == run_id)).scalar()
-        data = json.loads(stored) if stored else {}
-        return list(data.get("orphaned_decisions") or [])
+        return json.loads(stored) if stored else {}
 
     def orphaned_decisions(self) -> dict[str, str]:
         """Every decided finding id (review or appeal) no stored finding has, with its latest state.
