@@ -318,34 +318,17 @@ def test_two_shops_never_share_a_conversation_id_in_one_store(tmp_path: Path, fi
     from qc.cli import app
 
     db = tmp_path / "qc.sqlite"
-    runner = CliRunner()
-    ok = runner.invoke(
-        app,
-        [
-            "inspect",
-            str(_one_shop_day(tmp_path / "a", first)),
-            "--out",
-            str(tmp_path / "oa"),
-            "--db",
-            str(db),
-            "-q",
-        ],
-    )
+
+    def inspect(name: str, shop: str, conversation_id: str = "c-0001"):
+        day = _one_shop_day(tmp_path / name, shop, conversation_id)
+        args = ["inspect", str(day), "--out", str(tmp_path / f"o{name}"), "--db", str(db), "-q"]
+        return CliRunner().invoke(app, args)
+
+    ok = inspect("a", first)
     assert ok.exit_code == 0, ok.output
     with open_store(db) as store:
         before = [(s.finding.agent, s.id) for s in store.findings()]
-    refused = runner.invoke(
-        app,
-        [
-            "inspect",
-            str(_one_shop_day(tmp_path / "b", second)),
-            "--out",
-            str(tmp_path / "ob"),
-            "--db",
-            str(db),
-            "-q",
-        ],
-    )
+    refused = inspect("b", second)
     assert refused.exit_code == 2
     assert (
         f"conversation 'c-0001' is in the store for {first!r} and this run has it for {second!r}"
@@ -360,16 +343,5 @@ def test_two_shops_never_share_a_conversation_id_in_one_store(tmp_path: Path, fi
             (first, "c-0001")
         ]
     # another id of the second shop is welcome beside the first shop's
-    other = runner.invoke(
-        app,
-        [
-            "inspect",
-            str(_one_shop_day(tmp_path / "c", second, "c-0002")),
-            "--out",
-            str(tmp_path / "oc"),
-            "--db",
-            str(db),
-            "-q",
-        ],
-    )
+    other = inspect("c", second, "c-0002")
     assert other.exit_code == 0, other.output
