@@ -499,3 +499,89 @@ def test_the_widest_real_offsets_are_read():
     sh = ZoneInfo("Asia/Shanghai")
     assert parse_timestamp("2026-11-24 10:00:00+23:59", sh).utcoffset().total_seconds() == 23 * 3600 + 59 * 60
     assert parse_timestamp("2026-11-24 10:00:00-12:00", sh).utcoffset().total_seconds() == -12 * 3600
+
+
+def _workbook(path: Path, sheets: dict[str, list[list[object]]], hidden: tuple[str, ...] = ()) -> Path:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for title, rows in sheets.items():
+        ws = wb.create_sheet(title)
+        for row in rows:
+            ws.append(row)
+        if title in hidden:
+            ws.sheet_state = "hidden"
+    wb.save(path)
+    return path
+
+
+_HEADER = ["会话ID", "角色", "发送人", "时间", "内容"]
+
+
+def test_a_hidden_sheet_is_left_out_and_a_sheet_without_a_header_is_named(tmp_path: Path) -> None:
+    """A hidden template of example rows is no chat; a sheet qc cannot read is said, not dropped unsaid."""
+    book = _workbook(
+        tmp_path / "day_2026-11-24.xlsx",
+        {
+            "上午": [
+                _HEADER,
+                ["a1", "买家", "b1", "2026-11-24 10:00:00", "在吗"],
+                ["a1", "客服", "店:小王", "2026-11-24 10:00:20", "在的"],
+            ],
+            "下午": [
+                ["编号", "身份", "旺旺", "几点", "说了什么"],
+                ["p1", "买家", "b2", "2026-11-24 15:00:00", "嗯"],
+            ],
+            "模板": [_HEADER, ["x1", "客服", "店:示例", "2026-01-01 09:00:00", "示例回复"]],
+        },
+        hidden=("模板",),
+    )
+    result = read(book)
+    assert {c.id for c in result.conversations} == {"a1"}
+    assert any("sheet '模板' is hidden: not read" in w for w in result.warnings)
+    assert any(
+        "sheet '下午': no header row with a text column" in w and "this sheet was not read" in w
+        for w in result.warnings
+    )
+
+
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [
+        ("消息发送时间", "timestamp"),
+        ("send_time", "timestamp"),
+        ("message_time", "timestamp"),
+        ("对话内容", "text"),
+    ],
+)
+def test_more_header_names_exports_use_are_read(header: str, field: str) -> None:
+    assert field in map_headers(["会话ID", "角色", header, "内容" if field != "text" else "时间"], {})
+
+
+@pytest.mark.parametrize(
+    ("divider", "ids"),
+    [
+        ("===== 对话开始 =====", {"chat#1", "chat#2"}),
+        ("===== 与 tb_小鹿 的会话 2026-11-24 =====", {"chat#1", "chat#2"}),
+        ("===== 会话ID: S{n} =====", {"S1", "S2"}),
+    ],
+)
+def test_a_divider_label_is_an_id_only_when_it_looks_like_one(
+    tmp_path: Path, divider: str, ids: set[str]
+) -> None:
+    """A divider that names no conversation (对话开始, a date) must not give every conversation one id."""
+    blocks = []
+    for n in (1, 2):
+        blocks += [
+            divider.replace("{n}", str(n)),
+            f"tb_买家{n} 2026-11-24 10:0{n}:01",
+            "请问有货吗",
+            f"店:小王 2026-11-24 10:0{n}:20",
+            "有的亲",
+        ]
+    path = tmp_path / "chat.txt"
+    path.write_text("\n".join(blocks) + "\n", encoding="utf-8")
+    result = read(path)
+    assert {c.id for c in result.conversations} == ids
+    assert all(len(c.messages) == 2 for c in result.conversations)

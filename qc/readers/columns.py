@@ -33,9 +33,10 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     ),
     "timestamp": (
         "timestamp", "time", "datetime", "sent_at", "created_at",
-        "时间", "发送时间", "消息时间", "聊天时间", "日期时间",
+        "时间", "发送时间", "消息时间", "聊天时间", "日期时间", "消息发送时间", "send_time",
+        "msg_time", "message_time",
     ),
-    "text": ("text", "content", "message", "msg", "内容", "消息内容", "聊天内容", "消息", "文本"),
+    "text": ("text", "content", "message", "msg", "内容", "消息内容", "聊天内容", "对话内容", "消息", "文本"),
     "agent_id": ("agent_id", "agent", "staff_id", "客服ID", "客服账号", "客服工号", "客服", "接待客服"),
     "shop": ("shop", "store", "shop_name", "店铺", "店铺名", "店铺名称"),
     "auto_reply": ("auto_reply", "auto", "is_auto_reply", "自动回复", "是否自动回复"),

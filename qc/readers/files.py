@@ -22,7 +22,14 @@ from qc.readers.limits import load_limits
 from qc.readers.options import FileReport, ReadOptions
 from qc.readers.records import Candidate, RawRecord, validate
 from qc.readers.sniff import OLE_MAGIC, ZIP_MAGIC, check_format, json_layout, sniff_text_format
-from qc.readers.tabular import NoHeaderError, SheetTooLarge, csv_rows, rows_to_records, xlsx_sheets
+from qc.readers.tabular import (
+    NoHeaderError,
+    SheetTooLarge,
+    csv_rows,
+    hidden_sheets,
+    rows_to_records,
+    xlsx_sheets,
+)
 from qc.readers.text_export import TextExportReader, is_chat_line
 from qc.readers.timestamps import date_from_filename
 from qc.schema import Reject
@@ -102,7 +109,7 @@ def _items(path: Path, resolved: Resolved, outcome: FileOutcome) -> list[RawReco
     fmt = resolved.format
     if data.startswith(ZIP_MAGIC) and fmt in (None, "xlsx"):
         report.format = "xlsx"
-        return _xlsx(path, options.column_map)
+        return _xlsx(path, options.column_map, outcome)
     if fmt == "xlsx":
         raise _FileError(
             "is not an XLSX workbook (no zip signature); re-save it as .xlsx or export it as CSV"
@@ -155,7 +162,12 @@ def _items(path: Path, resolved: Resolved, outcome: FileOutcome) -> list[RawReco
     return items
 
 
-def _xlsx(path: Path, column_map: Mapping[str, str]) -> list[RawRecord | Reject]:
+def _xlsx(path: Path, column_map: Mapping[str, str], outcome: FileOutcome) -> list[RawRecord | Reject]:
+    """The records of every visible sheet of a workbook.
+
+    A hidden sheet, or one without a header row while others have one, is left out with a
+    warning naming it: a whole sheet is never dropped unsaid.
+    """
     items: list[RawRecord | Reject] = []
     headerless: list[str] = []
     # openpyxl warns on stderr about odd cells it reads anyway (a date serial out of range
@@ -180,6 +192,16 @@ def _xlsx(path: Path, column_map: Mapping[str, str]) -> list[RawRecord | Reject]
             ) from None
     if headerless and not items:
         raise _FileError("; ".join(headerless))
+    for problem in headerless:
+        outcome.warnings.append(f"{path}: {problem}: this sheet was not read")
+    try:
+        hidden = hidden_sheets(path)
+    except Exception:  # noqa: BLE001 - the workbook was read above; a second look is only for the warning
+        hidden = []
+    for title in hidden:
+        outcome.warnings.append(
+            f"{path}: sheet {title!r} is hidden: not read (unhide it in Excel to inspect it)"
+        )
     return items
 
 

@@ -223,7 +223,10 @@ class SheetTooLarge(Exception):
 def xlsx_sheets(
     path: Path, limits: InputLimits | None = None
 ) -> Iterator[tuple[str, bool, Iterator[tuple[int, Sequence[Any], str, str | None]]]]:
-    """``(sheet title, only sheet?, rows)`` for each worksheet of a workbook, streamed.
+    """``(sheet title, only sheet?, rows)`` for each visible worksheet of a workbook, streamed.
+
+    Hidden sheets (a template, a lookup table someone hid) are not chats: they are left out;
+    :func:`hidden_sheets` names them so the reader can say so.
 
     The workbook is opened read-only and each sheet's rows are parsed as they are asked for.
     A sheet whose declared dimension (``<dimension ref="A1:XFD1048576"/>``) exceeds the row or
@@ -239,12 +242,23 @@ def xlsx_sheets(
     limits = limits or load_limits()
     wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
-        sheets = list(wb.worksheets)
+        sheets = [ws for ws in wb.worksheets if getattr(ws, "sheet_state", "visible") == "visible"]
         for ws in sheets:
             _check_declared(ws, limits)
             if hasattr(ws, "reset_dimensions"):
                 ws.reset_dimensions()
             yield ws.title, len(sheets) == 1, _sheet_rows(ws, limits)
+    finally:
+        wb.close()
+
+
+def hidden_sheets(path: Path) -> list[str]:
+    """The titles of a workbook's hidden sheets (left out by :func:`xlsx_sheets`)."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        return [ws.title for ws in wb.worksheets if getattr(ws, "sheet_state", "visible") != "visible"]
     finally:
         wb.close()
 

@@ -49,6 +49,19 @@ _LABEL_ID_RE = re.compile(
     r"(?:会话编号|会话ID|会话|对话ID|对话|conversation(?:\s*id)?|session(?:\s*id)?)\s*[:：#]?\s*(?P<id>[^\s=*#~]+)",
     re.IGNORECASE,
 )
+_DATE_ONLY_RE = re.compile(r"\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?")
+
+
+def _is_conversation_id(label: str) -> bool:
+    """True when a divider's label is an id: it has a digit or a Latin letter and is not a date.
+
+    ``===== 对话开始 =====`` and ``===== 与 tb_x 的会话 2026-11-24 =====`` name no conversation:
+    taken as ids, every conversation of the file (and of every day's file) shared one.
+    """
+    has_id_character = any(ch.isascii() and ch.isalnum() for ch in label)
+    return has_id_character and _DATE_ONLY_RE.fullmatch(label) is None
+
+
 _AUTO_MARKS = ("[自动回复]", "【自动回复】", "(自动回复)", "（自动回复）")
 # A time-only clock going back by more than this crossed midnight.
 _ROLLOVER = timedelta(hours=12)
@@ -125,7 +138,7 @@ class TextExportReader:
             self._close_block()
             label = _LABEL_ID_RE.search(sep["label"].strip(" \t-=*─—#~"))
             label_id = label["id"].strip("-—─") if label else ""
-            self._segments.append(_Segment(label_id or None))
+            self._segments.append(_Segment(label_id if _is_conversation_id(label_id) else None))
             return
         header = HEADER_RE.match(line)
         if header:
