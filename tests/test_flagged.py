@@ -79,3 +79,21 @@ def test_table_never_cuts_the_id_a_supervisor_copies_into_qc_show(store, monkeyp
     assert narrow.exit_code == 0, narrow.output
     assert long_id in narrow.stdout and DAY in narrow.stdout
     assert "木木" in narrow.stdout and "柚子优选旗舰店:木木" not in narrow.stdout  # shop only in JSON
+
+
+def test_a_conversation_costing_under_half_a_cent_is_still_listed(tmp_path):
+    """Slow-reply shares of thousandths of a point: filtered on the exact share, shown with its digits."""
+    from serve_env import build_store
+
+    from qc.store.database import open_store
+
+    with open_store(build_store(tmp_path)) as demo:
+        day = flagged_conversations(demo, date_from="2026-11-24", date_to="2026-11-24")
+        both = {
+            r.conversation_id: r.points
+            for r in flagged_conversations(demo, date_from="2026-11-24", date_to="2026-11-25")
+        }
+    tiny = [r for r in day if -0.01 <= r.points < 0]
+    assert tiny, "the demo day has conversations whose slow replies cost about a cent"
+    assert {r.conversation_id for r in day} <= set(both)  # a wider range drops none of them
+    assert all(p < 0 for p in both.values())  # and none is listed at 0

@@ -245,6 +245,22 @@ BAD_CARDS = [
     ),
     ("unit-tiny", "[items.reply_rate]\nunit = 1e-300\n", "items.reply_rate.unit: must be greater than 0"),
     (
+        "floor-above-full-score",
+        "[items.service_attitude]\nfloor = 30\n",
+        "items.service_attitude.floor: 30 is above the item's max_points 20;"
+        " a floor is at most the full score",
+    ),
+    (
+        "negative-full-score",
+        "[items.service_attitude]\nmax_points = -5\nfloor = -10\n",
+        "items.service_attitude.max_points: is the item's full score, 0 or more; got -5",
+    ),
+    (
+        "min-sample-huge",
+        "[items.average_response]\nmin_sample = 100000000000\n",
+        "items.average_response.min_sample: expected a whole number from 0 to 1,000,000,000",
+    ),
+    (
         "no-floor-said",
         "[items.x]\nrule = 'over'\nmetric = 'turns'\nthreshold = 1\n",
         'items.x.floor: missing; say where the item score stops: floor = 0 (at zero) or floor = "none"',

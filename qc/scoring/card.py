@@ -368,16 +368,21 @@ def _item(source: str, item_id: str, raw: Mapping[str, Any]) -> Item:
         max_points=_number(source, f"{key}.max_points", raw.get("max_points", 0)),
         **opt,
     )
+    if common["max_points"] < 0:
+        raise _fail(
+            source, f"{key}.max_points", f"is the item's full score, 0 or more; got {common['max_points']:g}"
+        )
     if rule == "findings":
         points = _table(source, f"{key}.points", raw.get("points", {}))
         checked = {k: _number(source, f"{key}.points.{k}", v) for k, v in points.items()}
-        return Item(**common, floor=_floor(source, f"{key}.floor", raw), points=MappingProxyType(checked))
+        floor = _floor(source, f"{key}.floor", raw, common["max_points"])
+        return Item(**common, floor=floor, points=MappingProxyType(checked))
     metric = _choice(source, f"{key}.metric", raw.get("metric"), METRIC_NAMES)
     if "threshold" not in raw:
         raise _fail(source, f"{key}.threshold", "missing; give the value the metric is compared with")
     threshold = _number(source, f"{key}.threshold", raw["threshold"])
     common.update(_sample_and_evidence(source, key, metric, raw))
-    common["floor"] = _floor(source, f"{key}.floor", raw)
+    common["floor"] = _floor(source, f"{key}.floor", raw, common["max_points"])
     if rule == "target":
         return Item(
             **common,
@@ -397,7 +402,7 @@ def _item(source: str, item_id: str, raw: Mapping[str, Any]) -> Item:
     )
 
 
-def _floor(source: str, key: str, raw: Mapping[str, Any]) -> float | None:
+def _floor(source: str, key: str, raw: Mapping[str, Any], max_points: float) -> float | None:
     if "floor" not in raw:
         raise _fail(
             source,
@@ -409,7 +414,15 @@ def _floor(source: str, key: str, raw: Mapping[str, Any]) -> float | None:
         return None
     if isinstance(raw["floor"], str):
         raise _fail(source, key, f'expected a number or "{NO_FLOOR}", got {raw["floor"]!r}')
-    return _number(source, key, raw["floor"])
+    floor = _number(source, key, raw["floor"])
+    if floor > max_points:
+        # A floor above the full score would lift every charged agent above it: a bonus for deductions.
+        raise _fail(
+            source,
+            key,
+            f"{floor:g} is above the item's max_points {max_points:g}; a floor is at most the full score",
+        )
+    return floor
 
 
 def _sample_and_evidence(source: str, key: str, metric: str, raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -420,8 +433,12 @@ def _sample_and_evidence(source: str, key: str, metric: str, raw: Mapping[str, A
             raise _fail(
                 source, f"{key}.min_sample", f"metric {metric} is a count, not an average: remove the key"
             )
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise _fail(source, f"{key}.min_sample", f"expected a whole number ≥ 0, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _LARGEST:
+            raise _fail(
+                source,
+                f"{key}.min_sample",
+                f"expected a whole number from 0 to {_LARGEST:,.0f}, got {value!r}",
+            )
         out["min_sample"] = value
     if "evidence" in raw:
         if metric not in EVIDENCE_METRICS:

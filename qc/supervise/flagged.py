@@ -171,12 +171,16 @@ def flagged_from(
             fc.agents.append(who)
         if not fc.excerpt:
             fc.excerpt = f.text
+    exact: dict[str, float] = {}
     for cid, fc in out.items():
-        fc.points = round(sum(msg_points.get((cid, i), 0.0) for i in messages[cid]), 2) + 0.0
+        exact[cid] = sum(msg_points.get((cid, i), 0.0) for i in messages[cid])
+        # Shown to the cent; a share smaller than that keeps its own digits, so no cost reads as 0.
+        fc.points = (round(exact[cid], 2) or round(exact[cid], 6)) + 0.0
+    # Filtered on the exact share: rounding first dropped conversations that cost under half a cent.
     rows = [
         fc
-        for fc in out.values()
-        if fc.points < 0 and -fc.points >= min_points and (kind is None or kind in fc.kinds)
+        for cid, fc in out.items()
+        if exact[cid] < 0 and -exact[cid] >= min_points and (kind is None or kind in fc.kinds)
     ]
     rows.sort(key=lambda fc: (fc.points, -fc.findings, fc.date, fc.conversation_id))
     return rows
