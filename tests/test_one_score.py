@@ -209,3 +209,37 @@ def test_evidence_findings_do_not_change_the_attitude_verdicts(tmp_path, executo
         rules_only += [a for a in attributed if a.finding.kind not in card.evidence_kinds]
     assert len(every) > len(rules_only)  # the run made evidence findings
     assert verdicts_of(every, card) == verdicts_of(rules_only, card)
+
+
+@pytest.mark.parametrize("command", ["export", "flagged", "report", "review-export"])
+def test_scoring_stored_days_with_another_card_than_their_runs_says_so(tmp_path: Path, command: str) -> None:
+    """Days inspected with the shop's card and exported without it: a warning, not other numbers unsaid."""
+    card = tmp_path / "shop.toml"
+    card.write_text("[items.service_attitude.points]\nimpatience = 0\n", encoding="utf-8")
+    at = "2026-11-24T10:00:{:02d}+08:00"
+    messages = [
+        {"role": "customer", "sender": "b1", "timestamp": at.format(0), "text": "能今天发货吗"},
+        {"role": "agent", "sender": "店:小王", "timestamp": at.format(20), "text": "爱买不买"},
+    ]
+    day = tmp_path / "day.jsonl"
+    record = {"conversation_id": "c1", "shop": "店", "messages": messages}
+    day.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+    db = ["--db", str(tmp_path / "qc.sqlite")]
+    runner = CliRunner()
+    done = runner.invoke(
+        app, ["inspect", str(day), "--out", str(tmp_path / "o"), "--scorecard", str(card), "-q", *db]
+    )
+    assert done.exit_code == 0, done.output
+    args = {
+        "export": ["export", "--date", "2026-11-24", "--out", str(tmp_path / "e")],
+        "flagged": ["flagged", "--date", "2026-11-24"],
+        "report": ["report", "--from", "2026-11-24", "--to", "2026-11-24", "--out", str(tmp_path / "r.html")],
+        "review-export": ["review", "export", "--date", "2026-11-24", "--out", str(tmp_path / "rev.csv")],
+    }[command]
+    other = runner.invoke(app, [*args, *db])
+    assert other.exit_code == 0, other.output
+    assert "warning: 2026-11-24…2026-11-24 were inspected with scorecard" in other.output
+    assert "pass the same --scorecard to see the runs' numbers" in other.output
+    same = runner.invoke(app, [*args, "--scorecard", str(card), *db])
+    assert same.exit_code == 0, same.output
+    assert "were inspected with scorecard" not in same.output

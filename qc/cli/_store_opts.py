@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from qc.cli._common import err
 from qc.errors import EXIT_USAGE, QcError
 
 if TYPE_CHECKING:  # SQLAlchemy costs 0.2 s to import: only commands that open a store pay it
@@ -36,6 +37,23 @@ class NoStoreError(QcError):
     """The store named by --db does not exist."""
 
     exit_code = EXIT_USAGE
+
+
+def warn_other_scorecard(store: Store, card: Any, date_from: str, date_to: str) -> None:
+    """Say on stderr when the days were inspected with another scorecard than the one scoring them now.
+
+    Scores are derived from what is stored, with the card given here (the bundled one unless
+    --scorecard): a shop that inspects with its own card and exports without it would read
+    other numbers than its runs printed, unwarned.
+    """
+    used = store.scorecards(date_from, date_to)
+    if used and card.hash not in used:
+        names = ", ".join(f"{name or 'unnamed'} ({h[:12]})" for h, name in sorted(used.items()))
+        err(
+            f"warning: {date_from}…{date_to} were inspected with scorecard {names}; these numbers use"
+            f" {card.name} ({card.hash[:12]}, {card.source}): pass the same --scorecard to see the runs'"
+            " numbers"
+        )
 
 
 def open_db(db: str) -> Store:

@@ -9,7 +9,7 @@ import typer
 
 from qc.cli import app
 from qc.cli._common import check_day, err, handle_errors, output_folder, print_agent_table
-from qc.cli._store_opts import DEFAULT_DB, DbOption, open_db
+from qc.cli._store_opts import DEFAULT_DB, DbOption, open_db, warn_other_scorecard
 from qc.errors import ConfigError
 
 
@@ -68,6 +68,7 @@ def export_cli(
         window = parse_period(period or "")
     card = load_scorecard(scorecard)
     with open_db(db) as store:
+        warn_other_scorecard(store, card, window.first, window.last)
         result = export_scores(store, window, out, card)
     print_agent_table(result.rows, card, f"agents, {window.label} ({window.kind}; decisions applied)")
     err(f"{len(result.rows)} agent rows, {len(result.rejected)} rejected findings not charged → {out}")

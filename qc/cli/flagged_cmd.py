@@ -9,7 +9,7 @@ import typer
 
 from qc.cli import app
 from qc.cli._common import cell, check_day, err, handle_errors
-from qc.cli._store_opts import DEFAULT_DB, DbOption, open_db
+from qc.cli._store_opts import DEFAULT_DB, DbOption, open_db, warn_other_scorecard
 from qc.errors import ConfigError
 
 
@@ -85,6 +85,7 @@ def flagged_cli(
         if kind is not None:
             check_choice(kind, "--kind", known_kinds(store, card))
         who = resolve_agent(store, agent) if agent is not None else None
+        warn_other_scorecard(store, card, lo or "0001-01-01", hi or "9999-12-31")
         rows = flagged_conversations(
             store, agent=who, date_from=lo, date_to=hi, kind=kind, min_points=min_points, card=card
         )

@@ -9,7 +9,7 @@ import typer
 
 from qc.cli import app
 from qc.cli._common import err, handle_errors, output_file
-from qc.cli._store_opts import DEFAULT_DB, DbOption, MaskOption, open_db
+from qc.cli._store_opts import DEFAULT_DB, DbOption, MaskOption, open_db, warn_other_scorecard
 
 
 @app.command("report")
@@ -50,6 +50,7 @@ def report_cli(
     card = load_scorecard(scorecard)
     with open_db(db) as store:
         who = resolve_agent(store, agent) if agent is not None else None
+        warn_other_scorecard(store, card, date_from, date_to)
         data = write_report(store, out, date_from, date_to, card, agent=who, mask=Masker(mask_pii))
     if not data.scores and not data.views:
         whose = f" for {who}" if who else ""

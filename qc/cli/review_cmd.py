@@ -10,7 +10,7 @@ from typer.core import TyperGroup
 
 from qc.cli import app
 from qc.cli._common import err, handle_errors, output_file
-from qc.cli._store_opts import DEFAULT_DB, DbOption, MaskOption, open_db
+from qc.cli._store_opts import DEFAULT_DB, DbOption, MaskOption, open_db, warn_other_scorecard
 from qc.errors import EXIT_USAGE, ConfigError
 
 
@@ -153,6 +153,7 @@ def export_cli(
     output_file(out)
     card = load_scorecard(Path(scorecard) if scorecard else None)
     with open_db(db) as store:
+        warn_other_scorecard(store, card, date, date)
         n = export_review_sheet(store, date, out, card, mask=Masker(mask_pii))
     if n == 0:
         err(f"no findings stored for {date}: the sheet has headers only")

@@ -525,6 +525,24 @@ class Store:
                 out.setdefault(basis, []).append((shop, cid))
         return out
 
+    def scorecards(self, date_from: str, date_to: str) -> dict[str, str]:
+        """Hash → name of the scorecards the runs that saved the range's conversations were made with."""
+        c, p, runs = TABLES["conversations"], TABLES["parts"], TABLES["runs"]
+        dated = (
+            select(p.c.shop, p.c.conversation_id)
+            .where(p.c.date.between(date_from, date_to))
+            .distinct()
+            .subquery()
+        )
+        q = (
+            select(runs.c.scorecard_hash, runs.c.scorecard_name)
+            .join(c, c.c.run_id == runs.c.id)
+            .join(dated, and_(dated.c.shop == c.c.shop, dated.c.conversation_id == c.c.conversation_id))
+            .distinct()
+        )
+        with self.engine.connect() as conn:
+            return {h: name or "" for h, name in conn.execute(q) if h}
+
     def day_range(self) -> tuple[str, str] | None:
         """The first and last stored day (of the metric parts), or ``None`` for an empty store."""
         t = TABLES["parts"]
