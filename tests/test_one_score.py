@@ -243,3 +243,41 @@ def test_scoring_stored_days_with_another_card_than_their_runs_says_so(tmp_path:
     same = runner.invoke(app, [*args, "--scorecard", str(card), *db])
     assert same.exit_code == 0, same.output
     assert "were inspected with scorecard" not in same.output
+
+
+def test_with_a_cap_the_flagged_shares_still_add_up_to_what_the_day_cost(tmp_path: Path) -> None:
+    """A cap of 10 on the attitude item: each conversation's share is scaled, an agent's shares sum to -10."""
+    from collections import defaultdict
+
+    card = tmp_path / "capped.toml"
+    card.write_text(
+        "[items.service_attitude]\ncap = 10\nfloor = 0\n"
+        + "".join(
+            f"[items.{i}]\nenabled = false\n"
+            for i in ("average_response", "reply_rate", "first_response", "answer_ratio")
+        ),
+        encoding="utf-8",
+    )
+    db = ["--db", str(tmp_path / "qc.sqlite")]
+    runner = CliRunner()
+    done = runner.invoke(
+        app, ["inspect", "demo/day", "--out", str(tmp_path / "o"), "--scorecard", str(card), "-q", *db]
+    )
+    assert done.exit_code == 0, done.output
+    cost = {
+        r["agent"]: r["service_attitude_points"]
+        for r in json.loads((tmp_path / "o" / "agents.json").read_text(encoding="utf-8"))
+        if r["date"] == "2026-11-24"
+    }
+    capped = [a for a, points in cost.items() if points == -10]
+    assert capped, "the demo day has agents whose attitude findings pass the cap"
+    listed = runner.invoke(
+        app, ["flagged", "--date", "2026-11-24", "--scorecard", str(card), "--format", "json", *db]
+    )
+    assert listed.exit_code == 0, listed.output
+    shares: dict[str, float] = defaultdict(float)
+    for row in json.loads(listed.stdout):
+        assert len(row["agents"]) == 1  # the demo day's flagged conversations have one agent each
+        shares[row["agents"][0]] += row["points"]
+    for agent in capped:
+        assert shares[agent] == pytest.approx(-10, abs=0.05), agent  # each share rounded to the cent

@@ -529,13 +529,43 @@ def _rows(
 # ------------------------------------------------------------------------ points at stake
 
 
+def _window_of(scores: Scores, day: str) -> str | None:
+    """The label of the first scored window holding ``day`` (``None``: none does)."""
+    return next((label for label, w in scores.windows.items() if w.first <= day <= w.last), None)
+
+
+def _bounded_scale(
+    scores: Scores, verdicts: list[MessageVerdict], items: list[Item], card: Scorecard
+) -> dict[tuple[str, str | None, str], float]:
+    """``(agent, window, item) → cost / raw`` where a cap or floor made an item cost less than its points."""
+    raw: MutableMapping[tuple[str, str | None, str], float] = defaultdict(float)
+    for v in verdicts:
+        window = _window_of(scores, v.date)
+        for item in items:
+            if v.verdict is not None:
+                raw[(v.agent, window, item.id)] += item.points.get(v.verdict, 0.0)
+            for kind in v.kinds:
+                if kind not in card.verdict_order:
+                    raw[(v.agent, window, item.id)] += item.points.get(kind, 0.0)
+    scale = {}
+    for (agent, window, item_id), points in raw.items():
+        row = scores.row(agent, window) if window is not None else None
+        cost = row.get(f"{item_id}_points") if row else None
+        if points < 0 and isinstance(cost, int | float) and points < cost <= 0:
+            scale[(agent, window, item_id)] = cost / points
+    return scale
+
+
 def finding_stakes(
     scores: Scores, verdicts: Iterable[MessageVerdict], card: Scorecard
 ) -> tuple[dict[str, float], dict[tuple[str, int], float]]:
     """Points (negative) each finding and each message puts at stake in the scored windows.
 
     A finding behind a message's verdict carries the verdict's whole points (the message is
-    charged once whichever of them stands); a kind charged on its own carries its points. An
+    charged once whichever of them stands); a kind charged on its own carries its points. When
+    an item's cap or floor stopped its deduction in a window, each of its points there is scaled
+    by what the item cost over what its findings add up to, so the messages' shares still add up
+    to what the day cost (a cap of 10 on 42 points of findings: each point counts 10/42). An
     evidence finding carries its share of its item's points in its window, in proportion to
     its weight (seconds over the limit, or 1 per unanswered buyer): the shares of an item add
     up to what the item cost. Returns ``(finding_points, message_points)``, messages keyed by
@@ -543,19 +573,23 @@ def finding_stakes(
     """
     by_finding: MutableMapping[str, float] = defaultdict(float)
     by_message: MutableMapping[tuple[str, int], float] = defaultdict(float)
-    item_points = [item.points for item in card.items if item.rule == "findings"]
+    items = [item for item in card.items if item.rule == "findings"]
+    verdicts = list(verdicts)
+    scale = _bounded_scale(scores, verdicts, items, card)
     for v in verdicts:
         total = 0.0
-        for points in item_points:
+        window = _window_of(scores, v.date)
+        for item in items:
+            points, factor = item.points, scale.get((v.agent, window, item.id), 1.0)
             if v.verdict is not None:
-                total += points.get(v.verdict, 0.0)
+                total += points.get(v.verdict, 0.0) * factor
                 for fid in v.verdict_findings:
-                    by_finding[fid] += points.get(v.verdict, 0.0)
+                    by_finding[fid] += points.get(v.verdict, 0.0) * factor
             for kind, ids in v.kinds.items():
                 if kind not in card.verdict_order:
-                    total += points.get(kind, 0.0)
+                    total += points.get(kind, 0.0) * factor
                     for fid in ids:
-                        by_finding[fid] += points.get(kind, 0.0)
+                        by_finding[fid] += points.get(kind, 0.0) * factor
         by_message[(v.conversation_id, v.message_index)] += total
     for (agent, label, item_id), refs in scores.evidence.items():
         row = scores.row(agent, label)
