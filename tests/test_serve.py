@@ -971,3 +971,42 @@ def test_conversation_links_keep_odd_ids_whole():
     assert conversation_url("s/../../login") == "/conversations/s%2F..%2F..%2Flogin"
     assert conversation_url("c20261124_000082") == "/conversations/c20261124_000082"
     assert conversation_url("会话#1 %41") == "/conversations/%E4%BC%9A%E8%AF%9D%231%20%2541"
+
+
+def test_rejecting_one_of_two_findings_behind_a_verdict_says_the_message_is_still_charged(
+    app, store, tmp_path
+):
+    """Model impatience and a forbidden phrase that implies it: rejecting one leaves the other charging."""
+    from collections import defaultdict
+
+    from typer.testing import CliRunner
+
+    from qc.cli import app as cli
+
+    card = load_scorecard()
+    charging = {*card.verdict_order, *card.implies_verdict}
+    by_message = defaultdict(list)
+    for s in store.findings():
+        if s.finding.live and s.finding.kind in charging:
+            by_message[(s.finding.conversation_id, s.finding.message_index)].append(s)
+    pairs = [
+        found
+        for found in by_message.values()
+        if len(found) == 2 and AJIE not in {s.finding.agent for s in found}
+    ]
+    (first, second), (third, fourth) = pairs[:2]
+    db = ["--db", str(tmp_path / "qc.sqlite")]
+    r = CliRunner().invoke(
+        cli, ["review", first.id, "--reject", "--by", "质检小王", "--note", "熟客玩笑", *db]
+    )
+    assert r.exit_code == 0, r.output
+    assert f"warning: its message is still charged: {second.id} ({second.finding.kind}" in r.output
+    client = sign_in(app, "质检小李")
+
+    def reject(finding):
+        page = client.get(f"/conversations/{finding.finding.conversation_id}")
+        form = {"csrf": csrf_of(page.text), "decision": "reject", "note": "同上", "state": "pending"}
+        return client.post(f"/findings/{finding.id}/review", data=form).text
+
+    assert f"这条消息仍被扣分：{fourth.id}" in reject(third)
+    assert "仍被扣分" not in reject(second)  # both of that message's findings are rejected now

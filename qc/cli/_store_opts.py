@@ -56,6 +56,18 @@ def warn_other_scorecard(store: Store, card: Any, date_from: str, date_to: str) 
         )
 
 
+def warn_still_charged(others: list[Any]) -> None:
+    """Say which findings still charge a rejected finding's message (the reviewer may reject them too)."""
+    if others:
+        named = ", ".join(
+            f"{s.id} ({s.finding.kind}{', ' + s.finding.entry if s.finding.entry else ''})" for s in others
+        )
+        err(
+            f"warning: its message is still charged: {named} also back its verdict; reject"
+            f" {'them' if len(others) > 1 else 'it'} too if the message is fine (qc review ID --reject …)"
+        )
+
+
 def open_db(db: str) -> Store:
     """Open an existing store (a missing SQLite file is an error, not a new empty store)."""
     from qc.store.database import open_store

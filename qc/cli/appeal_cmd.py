@@ -9,7 +9,7 @@ import typer
 
 from qc.cli import app
 from qc.cli._common import err, handle_errors
-from qc.cli._store_opts import DEFAULT_DB, DbOption, open_db
+from qc.cli._store_opts import DEFAULT_DB, DbOption, open_db, warn_still_charged
 from qc.errors import ConfigError
 
 appeal_app = typer.Typer(
@@ -96,13 +96,16 @@ def rule_cli(
     Example:
         qc appeal rule 1 --overturn --by 张主管 --note "context shows a joke"
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
+    from qc.scoring.card import load_scorecard
     from qc.supervise.appeal import rule_appeal
+    from qc.supervise.review import still_charging
 
     if uphold == overturn:
         raise ConfigError("give exactly one of --uphold or --overturn")
     with open_db(db) as store:
         a = rule_appeal(store, appeal_id, overturn=overturn, by=by, note=note)
-    err(f"appeal #{a.id}: {a.state} (final)")
+        err(f"appeal #{a.id}: {a.state} (final)")
+        warn_still_charged(still_charging(store, a.finding_id, load_scorecard()))
 
 
 @appeal_app.command("reopen")

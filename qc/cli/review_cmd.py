@@ -10,7 +10,14 @@ from typer.core import TyperGroup
 
 from qc.cli import app
 from qc.cli._common import err, handle_errors, output_file
-from qc.cli._store_opts import DEFAULT_DB, DbOption, MaskOption, open_db, warn_other_scorecard
+from qc.cli._store_opts import (
+    DEFAULT_DB,
+    DbOption,
+    MaskOption,
+    open_db,
+    warn_other_scorecard,
+    warn_still_charged,
+)
 from qc.errors import EXIT_USAGE, ConfigError
 
 
@@ -68,13 +75,15 @@ def decide_cli(
         qc review 1edfab741bc8e5aa --reject --by 质检小王 --note "buyer was joking, agent joked back"
         qc review decide 1edfab741bc8e5aa --confirm --by 质检小王
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
-    from qc.supervise.review import decide
+    from qc.scoring.card import load_scorecard
+    from qc.supervise.review import decide, still_charging
 
     if confirm == reject:
         raise ConfigError("give exactly one of --confirm or --reject")
     with open_db(db) as store:
         d = decide(store, finding_id, "confirm" if confirm else "reject", by=by, note=note)
-    err(f"finding {d.finding_id}: {d.before} → {d.after}")
+        err(f"finding {d.finding_id}: {d.before} → {d.after}")
+        warn_still_charged(still_charging(store, d.finding_id, load_scorecard()))
 
 
 @review_app.command("log")

@@ -26,7 +26,7 @@ from qc.supervise import appeal as appeals_api
 from qc.supervise import calibration as cal
 from qc.supervise.people import AGENT, REVIEWERS, SUPERVISOR, list_people
 from qc.supervise.queue import HELD, build_queue, next_pending
-from qc.supervise.review import PENDING, ReviewError, decide, finding_states
+from qc.supervise.review import PENDING, ReviewError, decide, finding_states, still_charging
 from qc.supervise.transcript import build_view, buyer_sentiments, load_view
 from qc.text.pii import Masker
 
@@ -270,7 +270,19 @@ def review_finding(ctx: Ctx) -> Response:
         expected=ctx.field("state") or None,
     )
     ctx.flash("ok", f"{fid}: {d.before} → {d.after}")
+    _flash_still_charged(ctx, fid)
     return ctx.redirect(f"{conversation_url(stored.finding.conversation_id)}#f-{fid}")
+
+
+def _flash_still_charged(ctx: Ctx, finding_id: str) -> None:
+    """Tell the reviewer when the rejected finding's message is still charged by another finding."""
+    others = still_charging(ctx.store, finding_id, ctx.wb.card)
+    if others:
+        named = "、".join(f"{s.id} ({KIND_LABELS.get(s.finding.kind, s.finding.kind)})" for s in others)
+        ctx.flash(
+            "error",
+            f"这条消息仍被扣分：{named} 也支撑同一判定；如消息无问题请一并驳回 (still charged by {named})",
+        )
 
 
 # ------------------------------------------------------------------------------ the queue
@@ -442,6 +454,7 @@ def appeal_rule(ctx: Ctx) -> Response:
         source=SOURCE,
     )
     ctx.flash("ok", f"申诉 #{a.id}: {a.state} (final)")
+    _flash_still_charged(ctx, a.finding_id)
     return ctx.redirect("/appeals")
 
 

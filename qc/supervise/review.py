@@ -66,6 +66,7 @@ __all__ = [
     "stored_finding",
     "orphaned_decisions",
     "decide",
+    "still_charging",
     "audit_trail",
     "mark_rejected",
     "PeriodScores",
@@ -215,6 +216,29 @@ def decide(
         return record_decision(
             store, conn, finding_id, decision, actor=reviewer.name, note=note, source=source
         )
+
+
+def still_charging(store: Store, finding_id: str, card: Any) -> list[StoredFinding]:
+    """The other findings that keep charging a rejected finding's message, for the reviewer to see.
+
+    A message is charged once for its verdict, by whichever of its findings stand: rejecting the
+    model's impatience leaves the message charged when a forbidden phrase that implies it still
+    stands. Empty when the finding is not rejected or nothing else charges its message.
+    """
+    if finding_states(store, [finding_id]).get(finding_id) != REJECTED:
+        return []
+    f = stored_finding(store, finding_id).finding
+    charging = {*card.verdict_order, *card.implies_verdict}
+    others = [
+        s
+        for s in store.findings(conversation_ids=[f.conversation_id])
+        if s.id != finding_id
+        and s.finding.message_index == f.message_index
+        and s.finding.live
+        and s.finding.kind in charging
+    ]
+    states = finding_states(store, [s.id for s in others])
+    return [s for s in others if states.get(s.id) != REJECTED]
 
 
 def is_blank(text: str) -> bool:
