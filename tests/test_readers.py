@@ -585,3 +585,26 @@ def test_a_divider_label_is_an_id_only_when_it_looks_like_one(
     result = read(path)
     assert {c.id for c in result.conversations} == ids
     assert all(len(c.messages) == 2 for c in result.conversations)
+
+
+def test_system_lines_bots_and_a_trailing_auto_reply_mark_are_read_as_such(tmp_path: Path) -> None:
+    """【系统消息】/系统提示 are the platform, 店小蜜 the shop's bot, and "…[自动回复]" an auto-reply."""
+    path = tmp_path / "chat_2026-11-24.txt"
+    path.write_text(
+        "tb_小鹿 2026-11-24 10:00:01\n请问有货吗\n"
+        "【系统消息】 2026-11-24 10:00:05\n会话已转交\n"
+        "系统提示 2026-11-24 10:00:06\n买家已下单\n"
+        "店小蜜 2026-11-24 10:00:07\n亲，稍等哦\n"
+        "店:小林 2026-11-24 10:00:08\n您好，欢迎光临[自动回复]\n"
+        "店:小林 2026-11-24 10:02:20\n有货的亲\n",
+        encoding="utf-8",
+    )
+    (conv,) = read(path).conversations
+    assert [(m.role, m.auto_reply) for m in conv.messages] == [
+        (Role.CUSTOMER, False),
+        (Role.SYSTEM, False),
+        (Role.SYSTEM, False),
+        (Role.AGENT, True),
+        (Role.AGENT, True),
+        (Role.AGENT, False),
+    ]

@@ -19,8 +19,13 @@ for _words, _role, _auto in (
         Role.AGENT,
         False,
     ),
-    (("system", "sys", "platform", "系统", "系统消息", "平台"), Role.SYSTEM, False),
-    (("auto", "autoreply", "bot", "robot", "自动回复", "机器人"), Role.AGENT, True),
+    (
+        ("system", "sys", "platform", "系统", "系统消息", "系统提示", "系统通知", "平台", "平台消息"),
+        Role.SYSTEM,
+        False,
+    ),
+    # 店小蜜 and 阿里小蜜 are Taobao's service bots: auto-replies on the shop's side.
+    (("auto", "autoreply", "bot", "robot", "自动回复", "机器人", "店小蜜", "阿里小蜜"), Role.AGENT, True),
 ):
     for _w in _words:
         _ROLE_WORDS[_w] = (_role, _auto)
@@ -33,7 +38,8 @@ def parse_role_word(value: str) -> tuple[Role, bool] | None:
     found = _ROLE_WORDS.get(value)
     if found is not None:
         return found
-    return _ROLE_WORDS.get(value.strip().lower().replace("_", "").replace(" ", ""))
+    # Brackets some exports put around a role word: 【系统消息】, [系统提示], (系统).
+    return _ROLE_WORDS.get(value.strip().strip("【】[]()（）").lower().replace("_", "").replace(" ", ""))
 
 
 # Full-width ASCII (！ … ～) to ASCII, the ideographic space to a space, and the other colons

@@ -204,7 +204,8 @@ class TextExportReader:
         found = role_from_nick(who, self.agent_nicks, self.customer_nicks)
         is_word = parse_role_word(who) is not None
         role: Role | None = None
-        auto = any(text.startswith(mark) for mark in _AUTO_MARKS)
+        said = text.strip()
+        auto = any(said.startswith(mark) or said.endswith(mark) for mark in _AUTO_MARKS)
         if found is not None:
             role, auto_word = found
             auto = auto or auto_word
