@@ -119,6 +119,8 @@ def parse_timestamp(value: object, tz: tzinfo, day: date | None = None) -> datet
     if isinstance(value, bool):
         raise TimestampError("timestamp is a boolean")
     if isinstance(value, int | float):
+        if _EXCEL_SERIAL_FROM <= value < _EXCEL_SERIAL_TO:
+            return _from_excel_serial(float(value), tz)
         return _from_epoch(float(value), tz)
     if not isinstance(value, str):
         raise TimestampError(f"timestamp has an unexpected type ({type(value).__name__})")
@@ -136,7 +138,7 @@ def parse_timestamp(value: object, tz: tzinfo, day: date | None = None) -> datet
             else:
                 # combine, not replace(tzinfo=…): a third of the cost, the same value.
                 return datetime.combine(naive.date(), naive.time(), zone)
-    if text.isdigit() and len(text) in (10, 13):
+    if _EPOCH_TEXT.fullmatch(text):
         return _from_epoch(float(text), tz)
     m = DATETIME_RE.match(text)
     try:
@@ -152,6 +154,21 @@ def parse_timestamp(value: object, tz: tzinfo, day: date | None = None) -> datet
     except ValueError as exc:  # month 13, hour 25 …
         raise TimestampError(f"timestamp out of range ({exc})") from None
     raise TimestampError("timestamp not understood (use ISO 8601 or YYYY-MM-DD HH:MM:SS)")
+
+
+# A number in this range is an Excel date serial (days since 1899-12-30, 1955 to 2119) that a
+# sheet stored without a date format; as epoch seconds it would be a few hours into 1970, which
+# no chat is (and the year limits refuse).
+_EXCEL_SERIAL_FROM = 20000
+_EXCEL_SERIAL_TO = 80000
+# Epoch seconds (10 digits) or milliseconds (13), a fraction allowed: 1795485660.250.
+_EPOCH_TEXT = re.compile(r"(?:\d{10}|\d{13})(?:\.\d{1,6})?")
+
+
+def _from_excel_serial(days: float, tz: tzinfo) -> datetime:
+    """A date serial of Excel's 1900 system as a local time in ``tz``, to the millisecond."""
+    moment = datetime(1899, 12, 30) + timedelta(milliseconds=round(days * 86_400_000))
+    return moment.replace(tzinfo=tz)
 
 
 def _from_epoch(seconds: float, tz: tzinfo) -> datetime:
