@@ -614,3 +614,26 @@ def test_system_lines_bots_and_a_trailing_auto_reply_mark_are_read_as_such(tmp_p
         (Role.AGENT, True),
         (Role.AGENT, False),
     ]
+
+
+def test_one_conversation_id_in_two_shops_files_is_said(tmp_path: Path) -> None:
+    """Two shops' exports both numbering a chat K2: read as one conversation, a warning names both shops."""
+    rows = {
+        "a.csv": ("森林杂货铺", "tb_小鹿", "森林杂货铺:阿青"),
+        "b.csv": ("山川数码", "tb_阿伟", "山川数码:小周"),
+    }
+    paths = []
+    for name, (shop, buyer, agent) in rows.items():
+        path = tmp_path / name
+        path.write_text(
+            "会话ID,店铺,角色,发送人,时间,内容\n"
+            f"K2,{shop},买家,{buyer},2026-11-24 10:00:00,在吗\n"
+            f"K2,{shop},客服,{agent},2026-11-24 10:00:30,在的\n",
+            encoding="utf-8",
+        )
+        paths.append(path)
+    result = read(*paths)
+    assert any(
+        "conversation K2" in w and "messages of 2 shops (森林杂货铺, 山川数码) share this id" in w
+        for w in result.warnings
+    )

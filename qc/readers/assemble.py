@@ -42,7 +42,16 @@ def build_conversation(cid: str, members: list[Candidate], warnings: list[str]) 
         Message(i, c.role, c.text, c.sender, c.sent_at, c.auto_reply, c.agent_id, f"{c.file}:{c.line}")
         for i, c in enumerate(members)
     )
-    shop = next((c.shop for c in members if c.shop), None)
+    shops = list(dict.fromkeys(c.shop for c in members if c.shop))
+    if len(shops) > 1:
+        # Two shops' exports that number their conversations alike: one id, two chats.
+        warnings.append(
+            f"conversation {cid} ({', '.join(files)}): messages of {len(shops)} shops ({', '.join(shops)})"
+            f" share this id and were read as one conversation of {shops[0]}: if it is one shop spelt"
+            " two ways, make the 店铺 column the same; if they are different chats, give each shop's"
+            " export its own conversation ids or inspect the shops apart"
+        )
+    shop = shops[0] if shops else None
     return Conversation(id=cid, messages=messages, shop=shop, source=", ".join(files))
 
 
