@@ -348,3 +348,27 @@ def test_a_decision_follows_its_finding_when_an_earlier_part_renumbers_the_messa
             ("reject", "质检小王", "熟客玩笑")
         ]
         assert new in rejected_ids(store)
+
+
+def test_an_id_the_export_reuses_for_another_buyer_on_another_day_is_refused(tmp_path):
+    """Daily exports numbering chats from 1: day 25's chat 1 is another buyer's, never joined to day 24's."""
+    from qc.errors import ConfigError
+
+    days = {}
+    for day, buyer in (("2026-11-24", "tb_小鹿"), ("2026-11-25", "tb_阿伟")):
+        path = tmp_path / f"day_{day}.csv"
+        path.write_text(
+            "会话ID,店铺,角色,发送人,时间,内容\n"
+            f"1,森林杂货铺,买家,{buyer},{day} 10:00:00,在吗\n"
+            f"1,森林杂货铺,客服,森林杂货铺:阿青,{day} 10:00:30,在的\n",
+            encoding="utf-8",
+        )
+        days[day] = path
+    db = str(tmp_path / "qc.sqlite")
+    run_inspection([days["2026-11-24"]], tmp_path / "o24", executor(), store=db)
+    before = snapshot(db)
+    with pytest.raises(
+        ConfigError, match="is stored with buyer tb_小鹿 on 2026-11-24 and this run has it with buyer tb_阿伟"
+    ):
+        run_inspection([days["2026-11-25"]], tmp_path / "o25", executor(), store=db)
+    assert snapshot(db) == before and not (tmp_path / "o25").exists()

@@ -26,9 +26,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from qc.batch.chunks import with_evidence
+from qc.errors import ConfigError
 from qc.run.executors import Executor, findings_of
 from qc.run.inspector import ConversationResult
-from qc.schema import Conversation, Message, finding_id
+from qc.schema import Conversation, Message, Role, finding_id
 from qc.scoring.card import Scorecard
 from qc.scoring.metrics import time_span
 from qc.scoring.scores import ConversationRecord, conversation_record
@@ -142,6 +143,7 @@ def find_continuations(
     for r in records:
         key = (r.conversation.shop or "", r.conversation.id)
         if key in stored:
+            _refuse_another_buyer(key, stored[key], r.conversation)
             files = {f.strip() for f in (r.conversation.source or "").split(",")}
             both = continued(r.conversation, stored[key], fill_gaps=not files.isdisjoint(damaged))
             if both is not None:
@@ -157,6 +159,31 @@ def find_continuations(
     for key, both, _ in joined:
         found.renamed.update(_moved_findings(store, key, stored[key], both))
     return found
+
+
+def _refuse_another_buyer(key: tuple[str, str], stored: Conversation, new: Conversation) -> None:
+    """Refuse to join two copies of one id whose buyers differ: an export that numbers chats anew each day.
+
+    Raises:
+        ConfigError: the id, both buyers and days, and the fix (exit 2; nothing is saved).
+    """
+
+    def buyers(conv: Conversation) -> set[str]:
+        return {m.sender for m in conv.messages if m.role is Role.CUSTOMER and m.sender}
+
+    before, now = buyers(stored), buyers(new)
+    if before and now and before.isdisjoint(now):
+        shop, cid = key
+        first = next((m.sent_at for m in stored.messages if m.sent_at), None)
+        day = f" on {first.date()}" if first else ""
+        where = f" of {shop}" if shop else ""
+        raise ConfigError(
+            f"conversation {cid!r}{where} is stored with buyer {', '.join(sorted(before))}{day} and this"
+            f" run has it with buyer {', '.join(sorted(now))}: the export numbers its conversations"
+            " anew (each day?), so two chats share one id and would be joined into one. Give the ids a"
+            " day or file prefix before inspecting, or keep such days in stores of their own. Nothing of"
+            " this run was saved"
+        )
 
 
 def _moved_findings(
