@@ -637,3 +637,25 @@ def test_one_conversation_id_in_two_shops_files_is_said(tmp_path: Path) -> None:
         "conversation K2" in w and "messages of 2 shops (森林杂货铺, 山川数码) share this id" in w
         for w in result.warnings
     )
+
+
+def test_header_lines_real_exports_write_and_a_pasted_time_inside_a_message(tmp_path: Path) -> None:
+    """Headers without seconds or with a note after the nick; 付款时间 2026-… inside a reply stays text."""
+    path = tmp_path / "chat_2026-11-24.txt"
+    path.write_text(
+        "tb_阿伟 2026-11-24 10:05:00\n帮我查下订单\n"
+        "森林杂货铺:阿青(售前) 2026-11-24 10:05:30\n亲，您的订单信息如下：\n"
+        "付款时间 2026-11-24 09:12:33\n预计明天发出\n"
+        "tb_阿伟 2026-11-24 10:06\n好的\n"
+        "森林杂货铺:阿青(自动回复) 2026-11-24 10:06:01\n感谢您的咨询\n",
+        encoding="utf-8",
+    )
+    (conv,) = read(path).conversations
+    assert [(m.role, m.sender, m.auto_reply, m.text.splitlines()[0]) for m in conv.messages] == [
+        (Role.CUSTOMER, "tb_阿伟", False, "帮我查下订单"),
+        (Role.AGENT, "森林杂货铺:阿青", False, "亲，您的订单信息如下："),
+        (Role.CUSTOMER, "tb_阿伟", False, "好的"),
+        (Role.AGENT, "森林杂货铺:阿青", True, "感谢您的咨询"),
+    ]
+    assert conv.messages[1].text.splitlines()[1:] == ["付款时间 2026-11-24 09:12:33", "预计明天发出"]
+    assert conv.messages[2].sent_at == datetime(2026, 11, 24, 10, 6, tzinfo=SH)

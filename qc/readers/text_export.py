@@ -39,11 +39,18 @@ _DATE = r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?"
 _HMS = r"\d{1,2}:\d{2}:\d{2}"
 _TS = rf"(?:{_DATE}[\sT]*)?\d{{1,2}}:\d{{2}}(?::\d{{2}})?"
 _WHO = r"[^()（）\r\n]{1,64}?"
+# A header nick before a bare time may carry a note in brackets: 森林杂货铺:阿青(售前).
+_WHO_NOTED = r"[^\r\n]{1,64}?"
+# With a date, a header's time may leave out the seconds (2026-11-24 10:03); a bare time needs them.
+_HEADER_TS = rf"{_DATE}\s+\d{{1,2}}:\d{{2}}(?::\d{{2}})?|{_HMS}"
 # Possessive quantifiers (\s*+) keep matching linear on long lines of spaces or parens.
 INLINE_RE = re.compile(rf"^\s*+(?P<who>{_WHO})\s*+[(（]\s*+(?P<ts>{_TS})\s*+[)）]\s*+[:：](?P<text>.*)$")
 HEADER_RE = re.compile(
-    rf"^\s*+(?P<who>{_WHO})\s*+(?:[(（]\s*+(?P<ts1>{_TS})\s*+[)）]\s*+[:：]?|(?<=\s)(?P<ts2>(?:{_DATE}\s+)?{_HMS}))\s*+$"
+    rf"^\s*+(?:(?P<who>{_WHO})\s*+[(（]\s*+(?P<ts1>{_TS})\s*+[)）]\s*+[:：]?"
+    rf"|(?P<who2>{_WHO_NOTED})\s++(?P<ts2>{_HEADER_TS}))\s*+$"
 )
+# A note in brackets after a header nick: (售前), (自动回复).
+_NICK_NOTE_RE = re.compile(r"^(?P<nick>.+?)\s*[(（](?P<note>[^()（）]{1,12})[)）]$")
 SEPARATOR_RE = re.compile(r"^\s*+[-=*─—#~]{3,}+(?P<label>.*)$")
 _LABEL_ID_RE = re.compile(
     r"(?:会话编号|会话ID|会话|对话ID|对话|conversation(?:\s*id)?|session(?:\s*id)?)\s*[:：#]?\s*(?P<id>[^\s=*#~]+)",
@@ -113,6 +120,7 @@ class TextExportReader:
         self.missing_day = False
         self._segments: list[_Segment] = [_Segment(None)]
         self._block: _Block | None = None
+        self._nicks: set[str] = set()  # header nicks seen so far in the file
 
     def records(self) -> list[RawRecord | Reject]:
         """Every record of the file in line order, with conversation ids assigned."""
@@ -141,9 +149,11 @@ class TextExportReader:
             self._segments.append(_Segment(label_id if _is_conversation_id(label_id) else None))
             return
         header = HEADER_RE.match(line)
-        if header:
+        if header and not self._inside_message(header):
             self._close_block()
-            self._block = _Block(number, header["who"], header["ts1"] or header["ts2"], line)
+            who = (header["who"] or header["who2"]).strip()
+            self._nicks.add(who)
+            self._block = _Block(number, who, header["ts1"] or header["ts2"], line)
             return
         inline = INLINE_RE.match(line)
         if inline:
@@ -161,6 +171,25 @@ class TextExportReader:
                 line,
             )
         )
+
+    def _inside_message(self, header: re.Match[str]) -> bool:
+        """True for a header-like line that is a line of the open message's text.
+
+        An agent pasting order details writes 付款时间 2026-11-24 09:12:33 on a line of its own:
+        it reads like a header, but its nick was never a sender in the file and its time lies
+        before the message it would interrupt (an export lists messages in time order).
+        """
+        block = self._block
+        who = (header["who"] or header["who2"] or "").strip()
+        if block is None or not block.body or who in self._nicks:
+            return False
+        stamp = (header["ts1"] or header["ts2"] or "").strip()
+        if not (DATETIME_RE.match(stamp) and DATETIME_RE.match(block.stamp.strip())):
+            return False
+        try:
+            return parse_timestamp(stamp, self.tz) < parse_timestamp(block.stamp.strip(), self.tz)  # type: ignore[operator]
+        except ValueError:
+            return False
 
     def _close_block(self) -> None:
         block, self._block = self._block, None
@@ -196,6 +225,11 @@ class TextExportReader:
 
     def _message(self, number: int, who: str, stamp: str, text: str, raw: str) -> None:
         who = who.strip()
+        noted = _NICK_NOTE_RE.match(who)
+        note_auto = False
+        if noted and parse_role_word(noted["nick"]) is None:
+            # 森林杂货铺:阿青(售前) is the agent 森林杂货铺:阿青; (自动回复) marks an auto-reply.
+            who, note_auto = noted["nick"].strip(), "自动回复" in noted["note"]
         try:
             when = self._when(stamp)
         except ValueError:
@@ -205,7 +239,7 @@ class TextExportReader:
         is_word = parse_role_word(who) is not None
         role: Role | None = None
         said = text.strip()
-        auto = any(said.startswith(mark) or said.endswith(mark) for mark in _AUTO_MARKS)
+        auto = note_auto or any(said.startswith(mark) or said.endswith(mark) for mark in _AUTO_MARKS)
         if found is not None:
             role, auto_word = found
             auto = auto or auto_word
