@@ -369,6 +369,9 @@ def test_forced_format_wins_over_sniffing(tmp_path: Path) -> None:
         ("1795485601000", datetime(2026, 11, 24, 10, 0, 1, tzinfo=SH)),
         (datetime(2026, 11, 24, 10, 0, 1), datetime(2026, 11, 24, 10, 0, 1, tzinfo=SH)),
         ("1795485601.250", datetime(2026, 11, 24, 10, 0, 1, 250000, tzinfo=SH)),
+        ("2026-11-24 下午 3:05:20", datetime(2026, 11, 24, 15, 5, 20, tzinfo=SH)),
+        ("2026年11月24日上午12:05:00", datetime(2026, 11, 24, 0, 5, 0, tzinfo=SH)),
+        ("2026-11-24 3:05:20 PM", datetime(2026, 11, 24, 15, 5, 20, tzinfo=SH)),
         (46350.5, datetime(2026, 11, 24, 12, 0, 0, tzinfo=SH)),  # an Excel date serial stored as a number
         (46350, datetime(2026, 11, 24, 0, 0, 0, tzinfo=SH)),
         ("", None),
@@ -384,6 +387,9 @@ def test_forced_format_wins_over_sniffing(tmp_path: Path) -> None:
         "epoch-ms",
         "cell",
         "epoch-fraction",
+        "xiawu",
+        "shangwu-12",
+        "pm",
         "excel-serial",
         "excel-serial-whole-day",
         "empty",
@@ -659,3 +665,16 @@ def test_header_lines_real_exports_write_and_a_pasted_time_inside_a_message(tmp_
     ]
     assert conv.messages[1].text.splitlines()[1:] == ["付款时间 2026-11-24 09:12:33", "预计明天发出"]
     assert conv.messages[2].sent_at == datetime(2026, 11, 24, 10, 6, tzinfo=SH)
+
+
+def test_a_header_on_a_12_hour_clock_keeps_the_nick_and_the_afternoon(tmp_path: Path) -> None:
+    path = tmp_path / "chat.txt"
+    path.write_text(
+        "tb_小鹿 2026-11-24 下午 3:05:03\n在吗\n森林杂货铺:阿青 2026-11-24 下午 3:05:20\n在的\n",
+        encoding="utf-8",
+    )
+    (conv,) = read(path).conversations
+    assert [(m.sender, m.sent_at) for m in conv.messages] == [
+        ("tb_小鹿", datetime(2026, 11, 24, 15, 5, 3, tzinfo=SH)),
+        ("森林杂货铺:阿青", datetime(2026, 11, 24, 15, 5, 20, tzinfo=SH)),
+    ]

@@ -14,9 +14,12 @@ from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from pathlib import Path
 
 _DATE = r"(?P<y>\d{4})\s*[-/.年]\s*(?P<mo>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
+# 上午/下午 (and AM/PM) before or after the clock: exports set to a 12-hour clock write them.
+_MERIDIEM = r"上午|下午|凌晨|早上|中午|晚上|AM|PM"
 _TIME = (
-    r"(?P<h>\d{1,2})\s*[:：时]\s*(?P<mi>\d{1,2})"
+    rf"(?:(?P<ampm>{_MERIDIEM})\s*)?(?P<h>\d{{1,2}})\s*[:：时]\s*(?P<mi>\d{{1,2}})"
     r"(?:\s*[:：分]\s*(?P<s>\d{1,2})(?:[.,](?P<frac>\d{1,9}))?\s*秒?)?"
+    rf"(?:\s*(?P<ampm2>{_MERIDIEM}))?"
 )
 _ZONE = r"(?P<z>Z|[+-]\d{2}:?\d{2})?"
 DATETIME_RE = re.compile(rf"^{_DATE}(?:(?:\s*T\s*|\s+|(?<=日)){_TIME})?\s*{_ZONE}$", re.IGNORECASE)
@@ -69,12 +72,24 @@ def _zone(text: str | None, default: tzinfo) -> tzinfo:
     return timezone(sign * timedelta(hours=hours, minutes=minutes))
 
 
+def _clock_hour(hour: int, meridiem: str | None) -> int:
+    """The 24-hour hour of a 12-hour clock reading (下午 3 is 15, 上午 12 is 0; no mark: as written)."""
+    if meridiem is None or hour > 12:
+        return hour
+    mark = meridiem.upper()
+    if mark in ("下午", "晚上", "PM"):
+        return hour if hour == 12 else hour + 12
+    if mark == "中午":
+        return hour + 12 if hour < 11 else hour
+    return 0 if hour == 12 else hour  # 上午, 凌晨, 早上, AM
+
+
 def _build(m: re.Match[str], day: date | None, tz: tzinfo) -> datetime:
     groups = m.groupdict()
     if "y" in groups and groups["y"] is not None:
         day = date(int(groups["y"]), int(groups["mo"]), int(groups["d"]))
     assert day is not None
-    hour = int(groups.get("h") or 0)
+    hour = _clock_hour(int(groups.get("h") or 0), groups.get("ampm") or groups.get("ampm2"))
     minute = int(groups.get("mi") or 0)
     second = int(groups.get("s") or 0)
     frac = groups.get("frac") or ""
