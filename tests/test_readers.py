@@ -678,3 +678,22 @@ def test_a_header_on_a_12_hour_clock_keeps_the_nick_and_the_afternoon(tmp_path: 
         ("tb_小鹿", datetime(2026, 11, 24, 15, 5, 3, tzinfo=SH)),
         ("森林杂货铺:阿青", datetime(2026, 11, 24, 15, 5, 20, tzinfo=SH)),
     ]
+
+
+def test_a_long_numeric_id_in_a_sheet_is_said_to_be_rounded(tmp_path: Path) -> None:
+    """Excel keeps 15 significant digits: an 18-digit id stored as a number is no longer the id."""
+    book = _workbook(
+        tmp_path / "day_2026-11-24.xlsx",
+        {
+            "s": [
+                _HEADER,
+                [202611240000000095, "买家", "b1", "2026-11-24 10:00:00", "在吗"],
+                [202611240000000095, "客服", "店:小王", "2026-11-24 10:00:20", "在的"],
+            ]
+        },
+    )
+    result = read(book)
+    assert any(
+        "1 conversation id(s) are numbers of 16 digits or more" in w and "format the id column as text" in w
+        for w in result.warnings
+    )

@@ -248,6 +248,7 @@ def validated(
     day = options.date or date_from_filename(path)
     nicks = (options.agent_nicks, options.customer_nicks)
     timeless = False
+    rounded_ids: set[str] = set()
     limits = load_limits()
     max_chars, years = limits.max_message_chars, limits.years
     for item in items:
@@ -263,6 +264,8 @@ def validated(
             continue
         if checked.sent_at is None and _has_value(item.timestamp) and report.format != "text":
             timeless = True
+        if isinstance(item.conversation_id, float) and abs(item.conversation_id) >= _EXACT_FLOAT_DIGITS:
+            rounded_ids.add(checked.conversation_id)
         report.accepted += 1
         if len(checked.text) > max_chars:
             outcome.warnings.append(
@@ -272,6 +275,17 @@ def validated(
         yield checked
     if timeless:
         outcome.warnings.append(_missing_day(report.path))
+    if rounded_ids:
+        outcome.warnings.append(
+            f"{report.path}: {len(rounded_ids)} conversation id(s) are numbers of 16 digits or more (e.g."
+            f" {min(rounded_ids)}), which a spreadsheet keeps to 15 significant digits: ids may have"
+            " changed, and different conversations may share one; format the id column as text in"
+            " Excel and export again, or export CSV"
+        )
+
+
+# A spreadsheet number keeps 15 significant digits: a numeric id this large was rounded.
+_EXACT_FLOAT_DIGITS = 1e15
 
 
 def _has_value(value: Any) -> bool:
