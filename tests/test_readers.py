@@ -720,3 +720,22 @@ def test_overlapping_pages_of_one_conversation_hold_each_timed_message_once(tmp_
     (conv,) = result.conversations
     assert [m.text for m in conv.messages] == ["能装热水吗", "嗯", "微波炉呢", "不可以的亲"]
     assert result.files[0].rejected == 2  # the two repeats, each named as a duplicate in rejects.jsonl
+
+
+def test_time_only_rows_crossing_midnight_go_on_into_the_next_day(tmp_path: Path) -> None:
+    """23:59:40 then 00:00:30 in one conversation of a file dated 2026-11-24: the reply is on the 25th."""
+    path = tmp_path / "day_2026-11-24.csv"
+    path.write_text(
+        "会话ID,角色,发送人,时间,内容\n"
+        "N1,买家,tb_小鹿,23:59:40,在吗\n"
+        "N2,买家,tb_阿伟,23:59:50,有货吗\n"
+        "N1,客服,店:阿青,00:00:30,在的亲\n"
+        "N2,客服,店:阿青,23:59:58,有的\n",
+        encoding="utf-8",
+    )
+    convs = {c.id: c for c in read(path).conversations}
+    assert [m.sent_at for m in convs["N1"].messages] == [
+        datetime(2026, 11, 24, 23, 59, 40, tzinfo=SH),
+        datetime(2026, 11, 25, 0, 0, 30, tzinfo=SH),
+    ]
+    assert [m.sent_at.day for m in convs["N2"].messages] == [24, 24]  # its own clock never went back

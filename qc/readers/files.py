@@ -9,7 +9,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import time, tzinfo
+from datetime import datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -31,7 +31,7 @@ from qc.readers.tabular import (
     xlsx_sheets,
 )
 from qc.readers.text_export import TextExportReader, is_chat_line
-from qc.readers.timestamps import date_from_filename
+from qc.readers.timestamps import DATETIME_RE, TIME_RE, date_from_filename
 from qc.schema import Reject
 
 
@@ -249,6 +249,9 @@ def validated(
     nicks = (options.agent_nicks, options.customer_nicks)
     timeless = False
     rounded_ids: set[str] = set()
+    # Per conversation: its last time-only clock (as read) and the days it has rolled over.
+    clocks: dict[str, tuple[datetime, int]] = {}
+    rolls = report.format in ("csv", "xlsx")  # read whole, in order (JSON Lines may be split)
     limits = load_limits()
     max_chars, years = limits.max_message_chars, limits.years
     for item in items:
@@ -264,6 +267,8 @@ def validated(
             continue
         if checked.sent_at is None and _has_value(item.timestamp) and report.format != "text":
             timeless = True
+        if rolls and checked.sent_at is not None and _time_only(item.timestamp):
+            _roll_over_midnight(checked, clocks)
         if isinstance(item.conversation_id, float) and abs(item.conversation_id) >= _EXACT_FLOAT_DIGITS:
             rounded_ids.add(checked.conversation_id)
         report.accepted += 1
@@ -282,6 +287,36 @@ def validated(
             " changed, and different conversations may share one; format the id column as text in"
             " Excel and export again, or export CSV"
         )
+
+
+# A time-only clock going back by more than this in one conversation crossed midnight.
+_ROLLOVER = timedelta(hours=12)
+
+
+def _time_only(value: Any) -> bool:
+    if isinstance(value, time):
+        return True
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
+    return TIME_RE.match(text) is not None and DATETIME_RE.match(text) is None
+
+
+def _roll_over_midnight(c: Candidate, clocks: dict[str, tuple[datetime, int]]) -> None:
+    """Put a time-only message after midnight on the next day, as its place in the file says.
+
+    23:59:40 then 00:00:30 in one conversation of a file dated 2026-11-24 is a conversation
+    crossing midnight, not one that ran backwards: as text exports read it.
+    """
+    assert c.sent_at is not None
+    last, shift = clocks.get(c.conversation_id, (None, 0))
+    if last is not None and c.sent_at < last - _ROLLOVER:
+        shift += 1
+    clocks[c.conversation_id] = (c.sent_at, shift)
+    if shift:
+        c.sent_at += timedelta(days=shift)
+        if c.key is not None:
+            c.key = (*c.key[:3], c.sent_at, *c.key[4:])
 
 
 # A spreadsheet number keeps 15 significant digits: a numeric id this large was rounded.
