@@ -699,29 +699,6 @@ def test_a_long_numeric_id_in_a_sheet_is_said_to_be_rounded(tmp_path: Path) -> N
     )
 
 
-def test_overlapping_pages_of_one_conversation_hold_each_timed_message_once(tmp_path: Path) -> None:
-    """Paged API pulls repeat the last message of a page at the top of the next."""
-    import json
-
-    def line(*said: tuple[str, str, str]) -> str:
-        messages = [
-            {"role": r, "sender": s, "timestamp": f"2026-11-24 {t}", "text": x} for r, s, t, x in said
-        ]
-        return json.dumps({"conversation_id": "V1", "messages": messages}, ensure_ascii=False) + "\n"
-
-    path = tmp_path / "pages.jsonl"
-    path.write_text(
-        line(("买家", "tb_小鹿", "10:00:01", "能装热水吗"), ("客服", "店:阿青", "10:00:20", "嗯"))
-        + line(("客服", "店:阿青", "10:00:20", "嗯"), ("买家", "tb_小鹿", "10:01:00", "微波炉呢"))
-        + line(("买家", "tb_小鹿", "10:01:00", "微波炉呢"), ("客服", "店:阿青", "10:01:10", "不可以的亲")),
-        encoding="utf-8",
-    )
-    result = read(path)
-    (conv,) = result.conversations
-    assert [m.text for m in conv.messages] == ["能装热水吗", "嗯", "微波炉呢", "不可以的亲"]
-    assert result.files[0].rejected == 2  # the two repeats, each named as a duplicate in rejects.jsonl
-
-
 def test_time_only_rows_crossing_midnight_go_on_into_the_next_day(tmp_path: Path) -> None:
     """23:59:40 then 00:00:30 in one conversation of a file dated 2026-11-24: the reply is on the 25th."""
     path = tmp_path / "day_2026-11-24.csv"

@@ -246,11 +246,7 @@ def validate(
         sub = split_subaccount(sender)
         shop = sub[0] if sub else None
     key: tuple[Any, ...] | None = None
-    if sent_at is not None:
-        # A timed message is the same message wherever it is written: two pages of an API pull
-        # that overlap, or a conversation exported twice, hold it once.
-        key = (conversation_id, role, sender, sent_at, text, agent_id, auto, None)
-    elif rec.dedupe is not None:
+    if sent_at is not None or rec.dedupe is not None:
         key = (conversation_id, role, sender, sent_at, text, agent_id, auto, rec.dedupe)
     # Positional, in Candidate's field order: this runs once per message.
     return Candidate(
