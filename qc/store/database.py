@@ -504,16 +504,8 @@ class Store:
 
     def bases(self, date_from: str, date_to: str) -> dict[str | None, list[tuple[str, str]]]:
         """The bases of the conversations with parts in the range, each with its (shop, id) pairs."""
-        c, p = TABLES["conversations"], TABLES["parts"]
-        # The range's (shop, id) pairs once, then joined on the conversations' key: a correlated
-        # EXISTS let SQLite walk the parts' (shop, date) index once per conversation (quadratic:
-        # minutes on a 1M-message day).
-        dated = (
-            select(p.c.shop, p.c.conversation_id)
-            .where(p.c.date.between(date_from, date_to))
-            .distinct()
-            .subquery()
-        )
+        c = TABLES["conversations"]
+        dated = _dated_conversations(date_from, date_to)
         q = (
             select(c.c.basis, c.c.shop, c.c.conversation_id)
             .join(dated, and_(dated.c.shop == c.c.shop, dated.c.conversation_id == c.c.conversation_id))
@@ -527,13 +519,8 @@ class Store:
 
     def scorecards(self, date_from: str, date_to: str) -> dict[str, str]:
         """Hash → name of the scorecards the runs that saved the range's conversations were made with."""
-        c, p, runs = TABLES["conversations"], TABLES["parts"], TABLES["runs"]
-        dated = (
-            select(p.c.shop, p.c.conversation_id)
-            .where(p.c.date.between(date_from, date_to))
-            .distinct()
-            .subquery()
-        )
+        c, runs = TABLES["conversations"], TABLES["runs"]
+        dated = _dated_conversations(date_from, date_to)
         q = (
             select(runs.c.scorecard_hash, runs.c.scorecard_name)
             .join(c, c.c.run_id == runs.c.id)
@@ -1111,6 +1098,21 @@ def open_store(target: str | Path, *, save: bool = False) -> Store:
         engine.dispose()
         raise
     return Store(engine, wait, env)
+
+
+def _dated_conversations(date_from: str, date_to: str) -> Any:
+    """The (shop, id) pairs with parts in the range, once each, as a subquery to join on.
+
+    Joined on the conversations' key: a correlated EXISTS let SQLite walk the parts' (shop,
+    date) index once per conversation (quadratic: minutes on a 1M-message day).
+    """
+    p = TABLES["parts"]
+    return (
+        select(p.c.shop, p.c.conversation_id)
+        .where(p.c.date.between(date_from, date_to))
+        .distinct()
+        .subquery()
+    )
 
 
 def _check_sqlite_path(target: str | Path, save: bool) -> None:
