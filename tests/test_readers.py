@@ -716,3 +716,20 @@ def test_time_only_rows_crossing_midnight_go_on_into_the_next_day(tmp_path: Path
         datetime(2026, 11, 25, 0, 0, 30, tzinfo=SH),
     ]
     assert [m.sent_at.day for m in convs["N2"].messages] == [24, 24]  # its own clock never went back
+
+
+def test_the_shops_main_account_beside_its_sub_accounts_is_an_agent(tmp_path: Path) -> None:
+    """森林杂货铺 writing beside 森林杂货铺:阿青 is the shop's main account (the manager), not the buyer."""
+    path = tmp_path / "chat_2026-11-24.txt"
+    path.write_text(
+        "tb_小鹿 2026-11-24 10:00:01\n能进洗碗机吗\n"
+        "森林杂货铺:阿青 2026-11-24 10:00:20\n可以的亲\n"
+        "森林杂货铺 2026-11-24 10:02:00\n补充一下，杯盖不能进洗碗机\n",
+        encoding="utf-8",
+    )
+    (conv,) = read(path).conversations
+    assert [(m.role, m.sender) for m in conv.messages] == [
+        (Role.CUSTOMER, "tb_小鹿"),
+        (Role.AGENT, "森林杂货铺:阿青"),
+        (Role.AGENT, "森林杂货铺"),
+    ]

@@ -31,7 +31,7 @@ from datetime import date, datetime, timedelta, tzinfo
 
 from qc.readers.encoding import Decoded
 from qc.readers.records import RawRecord, make_reject
-from qc.readers.roles import parse_role_word, role_from_nick
+from qc.readers.roles import parse_role_word, role_from_nick, split_subaccount
 from qc.readers.timestamps import DATETIME_RE, TIME_RE, parse_timestamp
 from qc.schema import Reject, Role
 
@@ -262,13 +262,26 @@ class TextExportReader:
     def _assign_ids(self) -> list[RawRecord | Reject]:
         used = [s for s in self._segments if any(isinstance(i, RawRecord) for i in s.items)]
         single = len(used) == 1 and used[0].label_id is None
+        # The shop's main account writes under the shop's own name (森林杂货铺, beside its
+        # sub-accounts 森林杂货铺:阿青): an agent, not the buyer.
+        shops = {
+            sub[0]
+            for seg in used
+            for i in seg.items
+            if isinstance(i, RawRecord)
+            and i.role is Role.AGENT
+            and isinstance(i.sender, str)
+            and (sub := split_subaccount(i.sender)) is not None
+        }
         out: list[RawRecord | Reject] = []
         for k, seg in enumerate(used, start=1):
             cid = seg.label_id or (self.stem if single else f"{self.stem}#{k}")
             for item in seg.items:
                 if isinstance(item, RawRecord):
                     item.conversation_id = cid
-                    if item.role is None and seg.agent_known:
+                    if item.role is None and isinstance(item.sender, str) and item.sender.strip() in shops:
+                        item.role = Role.AGENT
+                    elif item.role is None and seg.agent_known:
                         item.role = Role.CUSTOMER
         for seg in self._segments:
             out.extend(seg.items)
