@@ -31,7 +31,7 @@ from qc.readers.tabular import (
     xlsx_sheets,
 )
 from qc.readers.text_export import TextExportReader, is_chat_line
-from qc.readers.timestamps import DATETIME_RE, TIME_RE, date_from_filename
+from qc.readers.timestamps import DATETIME_RE, MIDNIGHT_ROLLOVER, TIME_RE, date_from_filename
 from qc.schema import Reject
 
 
@@ -289,10 +289,6 @@ def validated(
         )
 
 
-# A time-only clock going back by more than this in one conversation crossed midnight.
-_ROLLOVER = timedelta(hours=12)
-
-
 def _time_only(value: Any) -> bool:
     if isinstance(value, time):
         return True
@@ -310,7 +306,7 @@ def _roll_over_midnight(c: Candidate, clocks: dict[str, tuple[datetime, int]]) -
     """
     assert c.sent_at is not None
     last, shift = clocks.get(c.conversation_id, (None, 0))
-    if last is not None and c.sent_at < last - _ROLLOVER:
+    if last is not None and c.sent_at < last - MIDNIGHT_ROLLOVER:
         shift += 1
     clocks[c.conversation_id] = (c.sent_at, shift)
     if shift:

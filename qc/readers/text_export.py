@@ -32,7 +32,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from qc.readers.encoding import Decoded
 from qc.readers.records import RawRecord, make_reject
 from qc.readers.roles import parse_role_word, role_from_nick, split_subaccount
-from qc.readers.timestamps import DATETIME_RE, TIME_RE, parse_timestamp
+from qc.readers.timestamps import DATETIME_RE, MIDNIGHT_ROLLOVER, TIME_RE, parse_timestamp
 from qc.schema import Reject, Role
 
 _DATE = r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?"
@@ -71,8 +71,6 @@ def _is_conversation_id(label: str) -> bool:
 
 
 _AUTO_MARKS = ("[自动回复]", "【自动回复】", "(自动回复)", "（自动回复）")
-# A time-only clock going back by more than this crossed midnight.
-_ROLLOVER = timedelta(hours=12)
 
 
 def is_chat_line(line: str) -> bool:
@@ -219,7 +217,7 @@ class TextExportReader:
         clock = parse_timestamp(stamp, self.tz, self.day)
         if clock is None:
             return None
-        if seg.last_clock is not None and clock < seg.last_clock - _ROLLOVER:
+        if seg.last_clock is not None and clock < seg.last_clock - MIDNIGHT_ROLLOVER:
             seg.day_shift += 1
         seg.last_clock = clock
         return clock + timedelta(days=seg.day_shift)
