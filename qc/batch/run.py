@@ -166,8 +166,8 @@ def _run_inspection(
 ) -> InspectionReport:
     """:func:`run_inspection` writing into ``out_dir`` (the stage), all but run.json."""
     started = time.perf_counter()
-    options = options or ReadOptions()
     card = scorecard or load_scorecard()
+    options = options or ReadOptions(timezone=card.day.timezone)
     lean = not keep_results and store is None
     # With a store and no results kept, the records wait on disk for the save (bounded memory).
     spool = RecordSpool() if store is not None and not keep_results else None

@@ -163,8 +163,8 @@ def run_spark_inspection(
     """
     started = time.perf_counter()
     settings = settings or RuleSettings()
-    options = options or ReadOptions()
     card = scorecard or load_scorecard()
+    options = options or ReadOptions(timezone=card.day.timezone)
     resolved = resolve_options(options)  # a bad forced format, encoding or zone fails before Spark starts
     own: list[SparkSession] = []
     if spark is None:

@@ -113,7 +113,12 @@ def inspect_cli(
         str | None,
         typer.Option(help="Day of time-only text exports, YYYY-MM-DD; default: from the file name."),
     ] = None,
-    timezone: Annotated[str, typer.Option(help="Time zone of naive timestamps.")] = "Asia/Shanghai",
+    timezone: Annotated[
+        str | None,
+        typer.Option(
+            help="Time zone of timestamps written without an offset; default: the scorecard's [day] timezone."
+        ),
+    ] = None,
     column: Annotated[
         list[str] | None,
         typer.Option("--column", help="Override a CSV/XLSX column: FIELD=HEADER (repeatable)."),
@@ -268,24 +273,26 @@ def inspect_cli(
             executor = PoolExecutor(settings, jobs, batch_size, preload=("qc.batch.preload",))
         try:
             day = Date.fromisoformat(check_day(date, "--date")) if date else None
-            try:
-                ZoneInfo(timezone)
-            except (ZoneInfoNotFoundError, ValueError):
-                raise ConfigError(
-                    f"--timezone {timezone!r} is unknown: use an IANA name such as Asia/Shanghai"
-                ) from None
+            if timezone is not None:
+                try:
+                    ZoneInfo(timezone)
+                except (ZoneInfoNotFoundError, ValueError):
+                    raise ConfigError(
+                        f"--timezone {timezone!r} is unknown: use an IANA name such as Asia/Shanghai"
+                    ) from None
+            from qc.scoring.card import load_scorecard
+
+            card = load_scorecard(scorecard)  # a bad card fails (exit 2) before any work
             options = ReadOptions(
                 encoding=encoding,
                 format=input_format,
                 date=day,
-                timezone=timezone,
+                # One clock unless told otherwise: a shop's naive times are on the day it counts.
+                timezone=timezone or card.day.timezone,
                 column_map=parse_columns(column or []),
                 agent_nicks=frozenset(agent_nick or ()),
                 customer_nicks=frozenset(customer_nick or ()),
             )
-            from qc.scoring.card import load_scorecard
-
-            card = load_scorecard(scorecard)  # a bad card fails (exit 2) before any work
             check_settings(settings)
             if db is not None:
                 from qc.store.database import open_store

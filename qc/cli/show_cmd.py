@@ -63,9 +63,14 @@ def show_cli(
             style="bold",
         )
     )
+    shown_day = ""
     for mv in view.messages:
         m = mv.message
-        when = m.sent_at.strftime("%H:%M:%S") if m.sent_at else "--:--:--"
+        day = mv.local_time.strftime("%Y-%m-%d") if mv.local_time else ""
+        if day and day != shown_day:  # the shop's calendar day, as the scorecard counts it
+            console.print(Text(f"── {day} ──", style="dim"))
+            shown_day = day
+        when = mv.local_time.strftime("%H:%M:%S") if mv.local_time else "--:--:--"
         who = "买家" if mask_pii and m.role.value == "customer" else (m.sender or m.role.value)
         line = Text(
             plain(f"{when} {m.role.value:<8} {who}: "),

@@ -583,4 +583,5 @@ def search(ctx: Ctx) -> Response:
         date_to=ctx.arg("to"),
         mask=_masker(ctx),
         kind_labels=KIND_LABELS,
+        zone=ctx.wb.card.day.timezone,
     )

@@ -335,7 +335,7 @@ def _render_conversation(fc: Any, view: Any, patterns: ReplyPatterns, mask: Call
             else escape(mask(s.text))
             for s in mv.segments
         )
-        when = m.sent_at.strftime("%H:%M:%S") if m.sent_at else ""
+        when = mv.local_time.strftime("%H:%M:%S") if mv.local_time else ""
         hide_buyer = getattr(mask, "enabled", False) and m.role.value == "customer"
         who = escape("买家" if hide_buyer else (m.sender or m.role.value))
         slow = (

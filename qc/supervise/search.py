@@ -17,7 +17,9 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from qc.store.database import Store
 from qc.text.tokens import fold
@@ -90,6 +92,16 @@ class SearchHit:
     sender: str | None
     sent_at: str | None
     auto_reply: bool
+
+    def clock(self, timezone: str) -> str:
+        """The time it was sent (HH:MM:SS) on the shop's clock, ``timezone`` the card's day zone."""
+        if not self.sent_at:
+            return ""
+        try:
+            when = datetime.fromisoformat(self.sent_at)
+        except ValueError:
+            return ""
+        return (when.astimezone(ZoneInfo(timezone)) if when.tzinfo else when).strftime("%H:%M:%S")
 
 
 # Searches of one workbench run in several threads: one refresh at a time.

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from qc.batch.stored import score_stored
 from qc.schema import Conversation, Finding, Message
@@ -26,6 +28,7 @@ __all__ = [
     "MessageView",
     "ConversationView",
     "slow_reply_threshold",
+    "shop_time",
     "Stakes",
     "build_view",
     "load_view",
@@ -56,6 +59,9 @@ class MessageView:
     # Several findings show the same charge (each stands behind it): readers must be told
     # the points are not added up.
     shared_charge: bool = False
+    # When it was sent on the shop's clock (the card's [day] timezone), whatever offset the
+    # export wrote: the day and time QA staff read are the day the scorecard counts it on.
+    local_time: datetime | None = None
 
     @property
     def flagged(self) -> bool:
@@ -94,6 +100,17 @@ def slow_reply_threshold(card: Any) -> float | None:
 
 def _slow_kinds(card: Scorecard) -> set[str]:
     return {kind for kind, item in card.evidence_kinds.items() if item.metric == "avg_response_s"}
+
+
+def shop_time(sent_at: datetime | None, zone: ZoneInfo) -> datetime | None:
+    """``sent_at`` on the shop's clock: an aware time converted to ``zone``, a naive one as it is.
+
+    Stored times keep the offset their export wrote (+00:00 from a server's API, +08:00 from
+    千牛); shown unconverted, a reply the scorecard counts on the 25th read as sent on the 24th.
+    """
+    if sent_at is None or sent_at.tzinfo is None:
+        return sent_at
+    return sent_at.astimezone(zone)
 
 
 def own_stakes(conversation: Conversation, findings: Sequence[Finding], card: Scorecard) -> Stakes:
@@ -151,13 +168,17 @@ def build_view(
         if f.kind in slow_kinds and f.live and isinstance(delay, int | float):
             slow[f.message_index] = float(delay)
     scores = sentiment(conversation) if sentiment else [None] * len(conversation.messages)
+    zone = ZoneInfo(card.day.timezone)
     views = []
     for m, s in zip(conversation.messages, scores, strict=False):
         mine = [f for f in shown if f.message_index == m.index]
         evidence = [f for f in mine if f.kind in card.evidence_kinds and f.live]
         charge = round(charges.get((conversation.id, m.index), 0.0) - sum(points[f.id] for f in evidence), 4)
         shared = sum(1 for f in mine if f.live and points.get(f.id) and f not in evidence) > 1
-        views.append(MessageView(m, _segments(m.text, mine), mine, slow.get(m.index), s, charge, shared))
+        local = shop_time(m.sent_at, zone)
+        views.append(
+            MessageView(m, _segments(m.text, mine), mine, slow.get(m.index), s, charge, shared, local)
+        )
     mood = [v.sentiment for v in views if v.message.role.value == "customer" and v.sentiment is not None]
     return ConversationView(conversation, views, points, states or {}, threshold, mood)
 

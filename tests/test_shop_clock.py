@@ -1,0 +1,180 @@
+"""One clock per shop: naive times are read, and stored times shown, in the card's [day] timezone.
+
+A shop outside China sets `[day] timezone` in its scorecard; `qc inspect` reads timestamps
+written without an offset in that zone unless `--timezone` says otherwise, and `qc show`, the
+report and the workbench show every time on that clock, whatever offset the export wrote.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from qc.cli import app
+from qc.supervise.search import SearchHit
+
+runner = (
+    CliRunner(mix_stderr=False) if "mix_stderr" in CliRunner.__init__.__code__.co_varnames else CliRunner()
+)
+
+
+def _day(tmp_path: Path, stamps: tuple[str, str]) -> Path:
+    folder = tmp_path / "day"
+    folder.mkdir()
+    rows = [
+        {
+            "conversation_id": "NY-1",
+            "shop": "纽约小店",
+            "role": "买家",
+            "sender": "tb_安",
+            "timestamp": stamps[0],
+            "text": "这款有黑色吗",
+        },
+        {
+            "conversation_id": "NY-1",
+            "role": "客服",
+            "sender": "纽约小店:阿梅",
+            "timestamp": stamps[1],
+            "text": "亲，有的，黑色现货",
+        },
+    ]
+    (folder / "chats.jsonl").write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"
+    )
+    return folder
+
+
+def _card(tmp_path: Path, zone: str) -> Path:
+    card = tmp_path / "shop.toml"
+    card.write_text(f'[day]\ntimezone = "{zone}"\n', encoding="utf-8")
+    return card
+
+
+def _agent_days(out: Path) -> set[str]:
+    with (out / "agents.csv").open(encoding="utf-8-sig", newline="") as fh:
+        next(fh)  # the Chinese header line; the English keys follow
+        return {row["date"] for row in csv.DictReader(fh)}
+
+
+@pytest.mark.parametrize(
+    ("extra", "offset", "day"),
+    [
+        # the card's zone: 08:00 in New York is the 24th there
+        ([], "-05:00", "2026-11-24"),
+        # --timezone still wins for files whose naive times are another zone's (a server's UTC)
+        (["--timezone", "Asia/Shanghai"], "+08:00", "2026-11-23"),
+    ],
+    ids=["card-zone", "timezone-option"],
+)
+def test_naive_times_are_read_in_the_cards_zone_unless_timezone_is_given(
+    tmp_path: Path, extra: list[str], offset: str, day: str
+) -> None:
+    folder = _day(tmp_path, ("2026-11-24 08:00:00", "2026-11-24 08:00:40"))
+    out = tmp_path / "out"
+    args = [
+        "inspect",
+        str(folder),
+        "--out",
+        str(out),
+        "--quiet",
+        "--scorecard",
+        str(_card(tmp_path, "America/New_York")),
+    ]
+    res = runner.invoke(app, args + extra)
+    assert res.exit_code == 0, res.stderr
+    summary = json.loads((out / "conversations.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    assert summary["started_at"].endswith(offset)
+    assert _agent_days(out) == {day}
+
+
+@pytest.mark.parametrize(
+    ("zone", "day", "clocks"),
+    [
+        # An API export in UTC: 17:30 UTC on the 24th is 01:30 on the 25th in Shanghai.
+        (None, "2026-11-25", ("01:30:00", "01:30:50")),
+        # A shop that keeps its card on UTC reads the export's own clock.
+        ("UTC", "2026-11-24", ("17:30:00", "17:30:50")),
+    ],
+    ids=["shanghai-card", "utc-card"],
+)
+def test_show_prints_times_and_days_on_the_shops_clock(
+    tmp_path: Path, zone: str | None, day: str, clocks: tuple[str, str]
+) -> None:
+    folder = _day(tmp_path, ("2026-11-24T17:30:00+00:00", "2026-11-24T17:30:50+00:00"))
+    db = tmp_path / "qc.sqlite"
+    card = ["--scorecard", str(_card(tmp_path, zone))] if zone else []
+    res = runner.invoke(
+        app, ["inspect", str(folder), "--out", str(tmp_path / "out"), "--quiet", "--db", str(db), *card]
+    )
+    assert res.exit_code == 0, res.stderr
+    assert _agent_days(tmp_path / "out") == {day}
+    shown = runner.invoke(app, ["show", "NY-1", "--db", str(db), "--no-mood", *card])
+    assert shown.exit_code == 0, shown.stderr
+    other_day = {"2026-11-24", "2026-11-25"} - {day}
+    assert day in shown.stdout and other_day.pop() not in shown.stdout
+    other = {"01:30", "17:30"} - {clocks[0][:5]}
+    assert all(c in shown.stdout for c in clocks) and other.pop() not in shown.stdout
+
+
+@pytest.mark.parametrize(
+    ("sent_at", "zone", "clock"),
+    [
+        ("2026-11-24T17:30:05+00:00", "Asia/Shanghai", "01:30:05"),
+        ("2026-11-24T17:30:05+00:00", "UTC", "17:30:05"),
+        ("2026-11-24T09:00:00", "America/New_York", "09:00:00"),  # naive: as written
+        (None, "Asia/Shanghai", ""),
+        ("not a time", "Asia/Shanghai", ""),
+    ],
+)
+def test_a_search_hit_tells_its_time_on_the_shops_clock(sent_at: str | None, zone: str, clock: str) -> None:
+    hit = SearchHit("c1", "店", 0, "2026-11-25", "agent", "好的", "店:阿梅", sent_at, False)
+    assert hit.clock(zone) == clock
+
+
+def test_the_report_and_the_workbench_show_the_shops_clock() -> None:
+    from datetime import datetime
+    from types import SimpleNamespace
+    from zoneinfo import ZoneInfo
+
+    from jinja2 import Environment, FileSystemLoader
+
+    from qc.schema import Conversation, Evidence, Finding, Message, Role
+    from qc.scoring.card import load_scorecard
+    from qc.supervise.report import _render_conversation, load_reply_patterns
+    from qc.supervise.transcript import build_view
+    from qc.text.pii import Masker
+
+    utc = ZoneInfo("UTC")
+    conv = Conversation(
+        "c1",
+        (
+            Message(
+                0, Role.CUSTOMER, "在吗", sender="买家", sent_at=datetime(2026, 11, 24, 17, 30, 5, tzinfo=utc)
+            ),
+            Message(
+                1,
+                Role.AGENT,
+                "在的亲",
+                sender="店:阿梅",
+                sent_at=datetime(2026, 11, 24, 17, 30, 40, tzinfo=utc),
+            ),
+        ),
+    )
+    view = build_view(conv, [], load_scorecard())
+    assert [str(mv.local_time) for mv in view.messages] == [
+        "2026-11-25 01:30:05+08:00",
+        "2026-11-25 01:30:40+08:00",
+    ]
+    found = Finding("c1", 1, "impatience", 0.99, Evidence("attitude_classifier.v1", "model"), "店:阿梅", "")
+    heading = SimpleNamespace(date="2026-11-25", agents=["店:阿梅"], points=-1.0)
+    flagged = build_view(conv, [found], load_scorecard())
+    html = _render_conversation(heading, flagged, load_reply_patterns(), lambda s: s)
+    assert "01:30:05" in html and "17:30" not in html
+    templates = Path(__file__).resolve().parents[1] / "qc" / "serve" / "templates"
+    macro = Environment(loader=FileSystemLoader(templates)).get_template("_messages.html").module.messages
+    page = str(macro(view.messages, view, Masker(False), {}, show_findings=False))
+    assert '<li class="day">2026-11-25</li>' in page and "01:30:40" in page and "17:30" not in page
