@@ -419,8 +419,9 @@ def test_headers_map_chinese_and_english() -> None:
         "agent_id",
         "shop",
         "auto_reply",
+        "date",
     )
-    got = map_headers(["会话编号", "发送者", "发送时间", "消息内容", "客服ID", "自动回复", "备注"])
+    got = map_headers(["会话编号", "发送者", "发送时间", "消息内容", "客服ID", "自动回复", "备注", "日期"])
     assert got == {
         "conversation_id": 0,
         "sender": 1,
@@ -428,6 +429,7 @@ def test_headers_map_chinese_and_english() -> None:
         "text": 3,
         "agent_id": 4,
         "auto_reply": 5,
+        "date": 7,
     }
     assert map_headers(["Conversation ID", "ROLE", "text"]) == {"conversation_id": 0, "role": 1, "text": 2}
     assert map_headers(["内容", "聊天"], {"text": "聊天"}) == {"text": 1}
@@ -733,3 +735,83 @@ def test_the_shops_main_account_beside_its_sub_accounts_is_an_agent(tmp_path: Pa
         (Role.AGENT, "森林杂货铺:阿青"),
         (Role.AGENT, "森林杂货铺"),
     ]
+
+
+def test_a_date_column_beside_a_clock_only_time_column_dates_each_row(tmp_path: Path) -> None:
+    """日期 | 时间 as two columns: each row's own day, no rollover guess; else the file name's day."""
+    path = tmp_path / "聊天记录_2026-11-20.csv"
+    path.write_text(
+        "会话ID,日期,时间,角色,发送人,内容\n"
+        "D1,2026-11-24,23:59:40,买家,tb_小鹿,在吗\n"
+        "D1,2026/11/25,00:00:30,客服,店:阿青,在的亲\n"
+        "D2,2026年11月26日,09:00:00,买家,tb_阿伟,有货吗\n"
+        "D2,2026-11-26,09:00:20,客服,店:阿青,有的\n"
+        "D5,,09:00:20,客服,店:阿青,有的\n"  # no date: the file name's day
+        "D3,20261127,10:00:00,买家,tb_阿伟,发货了吗\n"
+        "D3,2026-11-24,2026-11-28 10:00:30,客服,店:阿青,发了\n"  # a full time keeps its own day
+        "D4,下周一,10:00:00,买家,tb_阿伟,能退吗\n"
+        "D4,2026-13-01,10:00:00,买家,tb_阿伟,能退吗?\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    assert_balanced(result)
+    convs = {c.id: [m.sent_at for m in c.messages] for c in result.conversations}
+    assert convs["D1"] == [
+        datetime(2026, 11, 24, 23, 59, 40, tzinfo=SH),
+        datetime(2026, 11, 25, 0, 0, 30, tzinfo=SH),
+    ]
+    assert convs["D2"] == [
+        datetime(2026, 11, 26, 9, 0, tzinfo=SH),
+        datetime(2026, 11, 26, 9, 0, 20, tzinfo=SH),
+    ]
+    assert convs["D5"] == [datetime(2026, 11, 20, 9, 0, 20, tzinfo=SH)]
+    assert convs["D3"] == [
+        datetime(2026, 11, 27, 10, 0, tzinfo=SH),
+        datetime(2026, 11, 28, 10, 0, 30, tzinfo=SH),
+    ]
+    assert reasons(result) == [
+        (9, "date not understood (use YYYY-MM-DD)"),
+        (10, "date out of range (month must be in 1..12)"),
+    ]
+
+
+def test_a_date_cell_and_a_time_cell_in_a_workbook_make_one_timestamp(tmp_path: Path) -> None:
+    from datetime import time
+
+    path = _workbook(
+        tmp_path / "export.xlsx",
+        {
+            "聊天": [
+                ["会话ID", "聊天日期", "发送时间", "角色", "发送人", "内容"],
+                ["X1", datetime(2026, 11, 24), time(23, 59, 50), "买家", "tb_小鹿", "在吗"],
+                ["X1", datetime(2026, 11, 25), time(0, 0, 20), "客服", "店:阿青", "在的"],
+                ["X2", 46350, "08:30:00", "买家", "tb_阿伟", "到了吗"],  # a date serial stored as a number
+            ]
+        },
+    )
+    result = read(path)
+    assert not result.rejects and not result.warnings
+    convs = {c.id: [m.sent_at for m in c.messages] for c in result.conversations}
+    assert convs["X1"] == [
+        datetime(2026, 11, 24, 23, 59, 50, tzinfo=SH),
+        datetime(2026, 11, 25, 0, 0, 20, tzinfo=SH),
+    ]
+    assert convs["X2"] == [datetime(2026, 11, 24, 8, 30, tzinfo=SH)]
+
+
+def test_a_conversation_lines_date_dates_its_clock_only_messages(tmp_path: Path) -> None:
+    path = tmp_path / "api.jsonl"
+    path.write_text(
+        '{"conversation_id": "J1", "date": "2026-11-24", "messages": ['
+        '{"role": "买家", "time": "10:00:00", "text": "在吗"},'
+        '{"role": "客服", "sender": "店:阿青", "time": "10:00:30", "text": "在的亲"}]}\n'
+        '{"conversation_id": "J2", "role": "买家", "date": "2026-11-25", "time": "11:00:00", "text": "好"}\n',
+        encoding="utf-8",
+    )
+    result = read(path)
+    assert not result.rejects
+    convs = {c.id: [m.sent_at for m in c.messages] for c in result.conversations}
+    assert convs == {
+        "J1": [datetime(2026, 11, 24, 10, 0, tzinfo=SH), datetime(2026, 11, 24, 10, 0, 30, tzinfo=SH)],
+        "J2": [datetime(2026, 11, 25, 11, 0, tzinfo=SH)],
+    }

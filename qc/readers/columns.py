@@ -19,6 +19,7 @@ CANONICAL_FIELDS: tuple[str, ...] = (
     "agent_id",
     "shop",
     "auto_reply",
+    "date",
 )
 
 # Header spellings seen in exports, per field (normalised with :func:`normalize_header`).
@@ -40,6 +41,8 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "agent_id": ("agent_id", "agent", "staff_id", "客服ID", "客服账号", "客服工号", "客服", "接待客服"),
     "shop": ("shop", "store", "shop_name", "店铺", "店铺名", "店铺名称"),
     "auto_reply": ("auto_reply", "auto", "is_auto_reply", "自动回复", "是否自动回复"),
+    # The day of a time column that holds a clock only (日期 | 时间 as two columns).
+    "date": ("date", "日期", "聊天日期", "消息日期", "发送日期", "会话日期"),
 }  # fmt: skip
 
 

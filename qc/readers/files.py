@@ -267,7 +267,8 @@ def validated(
             continue
         if checked.sent_at is None and _has_value(item.timestamp) and report.format != "text":
             timeless = True
-        if rolls and checked.sent_at is not None and _time_only(item.timestamp):
+        # A row with a date of its own is on that day: only a file's day rolls over midnight.
+        if rolls and checked.sent_at is not None and _time_only(item.timestamp) and not _has_value(item.date):
             _roll_over_midnight(checked, clocks)
         if isinstance(item.conversation_id, float) and abs(item.conversation_id) >= _EXACT_FLOAT_DIGITS:
             rounded_ids.add(checked.conversation_id)
@@ -320,4 +321,6 @@ _EXACT_FLOAT_DIGITS = 1e15
 
 
 def _has_value(value: Any) -> bool:
-    return isinstance(value, time) or (isinstance(value, str) and bool(value.strip()))
+    if isinstance(value, str):
+        return bool(value.strip())
+    return value is not None

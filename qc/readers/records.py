@@ -16,7 +16,7 @@ from datetime import date, datetime, tzinfo
 from typing import Any
 
 from qc.readers.roles import fold_agent_id, parse_role_word, role_from_nick, split_subaccount
-from qc.readers.timestamps import TimestampError, parse_timestamp
+from qc.readers.timestamps import TimestampError, day_of, parse_timestamp
 from qc.schema import Reject, Role
 
 # Rejects keep the raw record; longer ones are cut here (Reject.raw is "a few KB").
@@ -104,6 +104,8 @@ class RawRecord:
     agent_id: Any = None
     shop: Any = None
     auto_reply: Any = None
+    # A date column beside a time column that holds a clock only: the day of that clock.
+    date: Any = None
     dedupe: tuple[Any, ...] | None = None
 
 
@@ -229,7 +231,14 @@ def validate(
         role, auto_word = found
         auto = auto or auto_word
     try:
-        sent_at = parse_timestamp(rec.timestamp, tz, day)
+        if rec.date is None:
+            sent_at = parse_timestamp(rec.timestamp, tz, day)
+        else:
+            # The date column is read only for a clock-only time (None here): a full timestamp
+            # beside it says the day itself.
+            sent_at = parse_timestamp(rec.timestamp, tz, None)
+            if sent_at is None:
+                sent_at = parse_timestamp(rec.timestamp, tz, day_of(rec.date) or day)
     except TimestampError as exc:
         return make_reject(rec.file, rec.line, str(exc), rec.raw)
     if sent_at is not None and not years[0] <= sent_at.year <= years[1]:

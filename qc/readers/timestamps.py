@@ -184,6 +184,43 @@ _EXCEL_SERIAL_TO = 80000
 _EPOCH_TEXT = re.compile(r"(?:\d{10}|\d{13})(?:\.\d{1,6})?")
 
 
+_COMPACT_DATE = re.compile(r"(20\d{2})(\d{2})(\d{2})")
+
+
+def day_of(value: object) -> date | None:
+    """The day a date column's cell names, for the clock-only time column beside it.
+
+    Accepts what a timestamp's date part may be (``2026-11-24``, ``2026/11/24``,
+    ``2026年11月24日``, also followed by a time, which is ignored), ``20261124``, a spreadsheet
+    date cell and an Excel date serial. ``None`` for an empty cell (the file's day applies).
+
+    Raises:
+        TimestampError: The cell holds something that is not a day.
+    """
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TimestampError(f"date has an unexpected type ({type(value).__name__})")
+    if isinstance(value, int | float):
+        if _EXCEL_SERIAL_FROM <= value < _EXCEL_SERIAL_TO:
+            return _from_excel_serial(float(value), UTC).date()
+        raise TimestampError("date is a number that is not an Excel date serial (use YYYY-MM-DD)")
+    text = value.strip()
+    if not text:
+        return None
+    m = DATETIME_RE.match(text) or _COMPACT_DATE.fullmatch(text)
+    if m is None:
+        raise TimestampError("date not understood (use YYYY-MM-DD)")
+    try:
+        return date(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError as exc:
+        raise TimestampError(f"date out of range ({exc})") from None
+
+
 def _from_excel_serial(days: float, tz: tzinfo) -> datetime:
     """A date serial of Excel's 1900 system as a local time in ``tz``, to the millisecond."""
     moment = datetime(1899, 12, 30) + timedelta(milliseconds=round(days * 86_400_000))
