@@ -815,3 +815,50 @@ def test_a_conversation_lines_date_dates_its_clock_only_messages(tmp_path: Path)
         "J1": [datetime(2026, 11, 24, 10, 0, tzinfo=SH), datetime(2026, 11, 24, 10, 0, 30, tzinfo=SH)],
         "J2": [datetime(2026, 11, 25, 11, 0, tzinfo=SH)],
     }
+
+
+_TEMPLATE_DAY = (
+    "森林杂货铺:阿青 2026-11-24 10:00:00\n"
+    "亲，退换货须知如下：\n"
+    "————————————\n"
+    "1. 签收七天内可无理由退换\n"
+    "————————————\n"
+    "2. 请保持吊牌完好\n"
+    "tb_小鹿 2026-11-24 10:01:00\n"
+    "好的谢谢\n"
+)
+_REPLY = "森林杂货铺:阿青 2026-11-24 11:00:30\n在的\n"
+
+
+@pytest.mark.parametrize(
+    ("after", "convs", "last_text", "rejected"),
+    [
+        # the agent's divider lines are lines of the reply: one conversation, nothing rejected
+        ("", 1, "好的谢谢", []),
+        # a bare divider right before the next header is a separator, as before
+        ("==========\ntb_阿伟 2026-11-24 11:00:00\n在吗\n" + _REPLY, 2, "在的", []),
+        # a title between two dividers is a separator too (the title, as before, a reject)
+        (
+            "==========\n会话对象：tb_阿伟\n==========\ntb_阿伟 2026-11-24 11:00:00\n在吗\n" + _REPLY,
+            2,
+            "在的",
+            [10],
+        ),
+    ],
+    ids=["divider-in-a-reply", "divider-before-a-header", "title-between-dividers"],
+)
+def test_a_divider_inside_a_reply_is_text_and_one_before_a_conversation_separates(
+    tmp_path: Path, after: str, convs: int, last_text: str, rejected: list[int]
+) -> None:
+    path = tmp_path / "导出_2026-11-24.txt"
+    path.write_text(_TEMPLATE_DAY + after, encoding="utf-8")
+    result = read(path)
+    assert_balanced(result)
+    assert len(result.conversations) == convs
+    first = result.conversations[0]
+    assert first.messages[0].text == (
+        "亲，退换货须知如下：\n————————————\n1. 签收七天内可无理由退换\n————————————\n2. 请保持吊牌完好"
+    )
+    assert [m.text for m in first.messages][1] == "好的谢谢"
+    assert result.conversations[-1].messages[-1].text == last_text
+    assert [line for line, _ in reasons(result)] == rejected

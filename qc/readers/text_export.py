@@ -120,19 +120,64 @@ class TextExportReader:
         self._segments: list[_Segment] = [_Segment(None)]
         self._block: _Block | None = None
         self._nicks: set[str] = set()  # header nicks seen so far in the file
+        # A bare divider inside an open message and the text lines after it, until the next
+        # line says which it was (see _hold).
+        self._held: list[tuple[int, str]] | None = None
 
     def records(self) -> list[RawRecord | Reject]:
         """Every record of the file in line order, with conversation ids assigned."""
         for number, line in enumerate(self.decoded.lines, start=1):
-            self._line(number, line)
+            if self._held is None or not self._hold(number, line):
+                self._line(number, line)
+        if self._held is not None:
+            self._release(as_text=not SEPARATOR_RE.match(self._held[-1][1]))
         self._close_block()
         return self._assign_ids()
+
+    def _hold(self, number: int, line: str) -> bool:
+        """Keep a line after a held divider; False when ``line`` settles what the held lines were.
+
+        Agents format long replies with divider lines (售后须知 / ———— / 1. 七天无理由 …). Held
+        lines that end in text when the next message (or a named separator) comes are lines of
+        the open message; held lines that end in a divider are separators, with whatever stands
+        between them (a title), as before. Before, every divider split the conversation in two,
+        cut the message at it and rejected the lines after it as not chat lines.
+        """
+        assert self._held is not None
+        if not line.strip():
+            return True
+        sep = SEPARATOR_RE.match(line)
+        if sep and not sep["label"].strip(" \t-=*─—#~") and number not in self.decoded.garbled:
+            self._held.append((number, line))
+            return True
+        header = HEADER_RE.match(line)
+        settles = (
+            sep is not None
+            or number in self.decoded.garbled
+            or (header is not None and not self._inside_message(header))
+            or INLINE_RE.match(line) is not None
+        )
+        if settles:
+            self._release(as_text=not SEPARATOR_RE.match(self._held[-1][1]))
+            return False
+        self._held.append((number, line))
+        return True
+
+    def _release(self, as_text: bool) -> None:
+        """Settle the held lines: the open message's text, or a separator and the lines after it."""
+        held, self._held = self._held or [], None
+        if as_text:
+            assert self._block is not None
+            self._block.body.extend(line for _, line in held)
+            return
+        for number, line in held:
+            self._line(number, line, hold=False)
 
     @property
     def _segment(self) -> _Segment:
         return self._segments[-1]
 
-    def _line(self, number: int, line: str) -> None:
+    def _line(self, number: int, line: str, hold: bool = True) -> None:
         if number in self.decoded.garbled:
             self._segment.items.append(
                 make_reject(self.file, number, f"garbled bytes: not valid {self.decoded.encoding}", line)
@@ -142,6 +187,10 @@ class TextExportReader:
             return
         sep = SEPARATOR_RE.match(line)
         if sep:
+            bare = not sep["label"].strip(" \t-=*─—#~")
+            if hold and bare and self._block is not None and self._block.body:
+                self._held = [(number, line)]
+                return
             self._close_block()
             label = _LABEL_ID_RE.search(sep["label"].strip(" \t-=*─—#~"))
             label_id = label["id"].strip("-—─") if label else ""
