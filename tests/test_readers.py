@@ -862,3 +862,56 @@ def test_a_divider_inside_a_reply_is_text_and_one_before_a_conversation_separate
     assert [m.text for m in first.messages][1] == "好的谢谢"
     assert result.conversations[-1].messages[-1].text == last_text
     assert [line for line, _ in reasons(result)] == rejected
+
+
+def _conversation_line(*said: tuple[str, str, str, str], cid: str = "V1") -> str:
+    import json
+
+    messages = [{"role": r, "sender": s, "timestamp": t, "text": x} for r, s, t, x in said]
+    return json.dumps({"conversation_id": cid, "messages": messages}, ensure_ascii=False) + "\n"
+
+
+def test_overlapping_pages_of_one_conversation_hold_each_timed_message_once(tmp_path: Path) -> None:
+    """Paged API pulls repeat the last messages of a page at the top of the next."""
+    buyer, agent = ("买家", "tb_小鹿"), ("客服", "店:阿青")
+    path = tmp_path / "pages.jsonl"
+    path.write_text(
+        _conversation_line(
+            (*buyer, "2026-11-24 10:00:01", "能装热水吗"), (*agent, "2026-11-24 10:00:20", "嗯")
+        )
+        + _conversation_line(
+            (*agent, "2026-11-24 10:00:20", "嗯"), (*buyer, "2026-11-24 10:01:00", "微波炉呢")
+        )
+        + _conversation_line(
+            (*buyer, "2026-11-24 10:01:00", "微波炉呢"), (*agent, "2026-11-24 10:01:10", "不行")
+        ),
+        encoding="utf-8",
+    )
+    result = read(path)
+    assert_balanced(result)
+    (conv,) = result.conversations
+    assert [m.text for m in conv.messages] == ["能装热水吗", "嗯", "微波炉呢", "不行"]
+    assert [(r.line, r.reason.split(";")[0]) for r in result.rejects] == [
+        (2, "exact duplicate of line 1"),
+        (3, "exact duplicate of line 2"),
+    ]
+
+
+def test_a_double_send_inside_one_line_is_kept_and_its_overlap_held_once(tmp_path: Path) -> None:
+    """The same reply twice in one second is two sends; the next page repeating both is not."""
+    agent = ("客服", "店:阿青")
+    double = [(*agent, "2026-11-24 10:00:20", "嗯"), (*agent, "2026-11-24 10:00:20", "嗯")]
+    path = tmp_path / "pages.jsonl"
+    path.write_text(
+        _conversation_line(("买家", "tb_小鹿", "2026-11-24 10:00:01", "在吗"), *double)
+        + _conversation_line(*double, ("买家", "tb_小鹿", "2026-11-24 10:01:00", "好"))
+        # clock-only times on an unknown day: the same words at other times are other messages
+        + _conversation_line((*agent, "10:00:00", "好的"), cid="V2")
+        + _conversation_line((*agent, "11:00:00", "好的"), cid="V2"),
+        encoding="utf-8",
+    )
+    result = read(path)
+    assert_balanced(result)
+    convs = {c.id: [m.text for m in c.messages] for c in result.conversations}
+    assert convs == {"V1": ["在吗", "嗯", "嗯", "好"], "V2": ["好的", "好的"]}
+    assert [r.line for r in result.rejects] == [2, 2]

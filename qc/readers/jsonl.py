@@ -184,10 +184,31 @@ def _conversation_line(
     outer = {k: v for k, v in outer.items() if k in _CONVERSATION_KEYS}
     # A repeated conversation line is a duplicate even when its messages carry no time.
     line_key = dumps_raw([outer.get("conversation_id"), messages])
+    # A timed message's copy number within its line: the same message at the same second twice
+    # in one line is two sends (both kept); the n-th copy of it in another line, as
+    # overlapping pages of an API pull repeat it, is the same send (a duplicate).
+    copies: dict[str, int] = {}
     for position, message in enumerate(messages):
         raw = dumps_raw({**outer, "message": message}) if outer else dumps_raw(message)
         if not isinstance(message, dict):
             yield make_reject(file, number, f"message {position} is not an object", raw)
             continue
         fields = {**outer, **_fields(message, column_map)}
-        yield RawRecord(file=file, line=number, raw=raw, dedupe=(line_key, position), **fields)
+        dedupe: tuple[Any, ...] = (line_key, position)
+        stamp = fields.get("timestamp")
+        if _has_time(stamp):
+            said = dumps_raw([fields.get(k) for k in _SAME_SEND])
+            copy = copies[said] = copies.get(said, -1) + 1
+            # The time as written stays in the key: a clock-only time on an unknown day reads
+            # as no time, and two such messages are not one.
+            dedupe = ("copy", str(stamp), copy)
+        yield RawRecord(file=file, line=number, raw=raw, dedupe=dedupe, **fields)
+
+
+# What makes two timed messages of a conversation the same send (a message id may differ
+# between two pages of a pull; the send does not).
+_SAME_SEND = ("role", "sender", "timestamp", "text", "agent_id", "auto_reply", "date")
+
+
+def _has_time(value: Any) -> bool:
+    return value is not None and not (isinstance(value, str) and not value.strip())
