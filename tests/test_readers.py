@@ -915,3 +915,22 @@ def test_a_double_send_inside_one_line_is_kept_and_its_overlap_held_once(tmp_pat
     convs = {c.id: [m.text for m in c.messages] for c in result.conversations}
     assert convs == {"V1": ["在吗", "嗯", "嗯", "好"], "V2": ["好的", "好的"]}
     assert [r.line for r in result.rejects] == [2, 2]
+
+
+def test_a_double_send_in_a_text_export_is_kept_and_another_exports_copy_is_a_duplicate(
+    tmp_path: Path,
+) -> None:
+    day = (
+        "===== 会话 T-9 =====\n"
+        "买家(10:00:00): 在吗\n"
+        "森林杂货铺:阿青(10:00:05): 在的亲\n"
+        "森林杂货铺:阿青(10:00:05): 在的亲\n"
+    )
+    first, again = tmp_path / "a_2026-11-24.txt", tmp_path / "b_2026-11-24.txt"
+    first.write_text(day, encoding="utf-8")
+    again.write_text(day + "买家(10:01:00): 好\n", encoding="utf-8")
+    result = read(first, again)
+    assert_balanced(result)
+    (conv,) = result.conversations
+    assert [m.text for m in conv.messages] == ["在吗", "在的亲", "在的亲", "好"]
+    assert [(r.file, r.line) for r in result.rejects] == [(str(again), 2), (str(again), 3), (str(again), 4)]

@@ -85,6 +85,8 @@ class _Segment:
     agent_known: bool = False
     last_clock: datetime | None = None
     day_shift: int = 0
+    # How often each (sender, time as written, text) has come in this conversation so far.
+    copies: dict[tuple[str, str, str], int] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -293,6 +295,11 @@ class TextExportReader:
             auto = auto or auto_word
             if role is Role.AGENT and not is_word:
                 self._segment.agent_known = True
+        # The same line twice in one conversation of one export is a double send (an export
+        # never repeats a line); its n-th copy in another file's copy of the conversation is
+        # the same send, so only copies after the first carry their number into the key.
+        seen = self._segment.copies
+        copy = seen[(who, stamp, text)] = seen.get((who, stamp, text), -1) + 1
         self._segment.items.append(
             RawRecord(
                 file=self.file,
@@ -303,6 +310,7 @@ class TextExportReader:
                 timestamp=when,
                 text=text,
                 auto_reply=auto,
+                dedupe=("copy", copy) if copy else None,
             )
         )
 
