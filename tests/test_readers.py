@@ -934,3 +934,56 @@ def test_a_double_send_in_a_text_export_is_kept_and_another_exports_copy_is_a_du
     (conv,) = result.conversations
     assert [m.text for m in conv.messages] == ["在吗", "在的亲", "在的亲", "好"]
     assert [(r.file, r.line) for r in result.rejects] == [(str(again), 2), (str(again), 3), (str(again), 4)]
+
+
+def test_a_sender_object_gives_the_nick_role_and_agent_id(tmp_path: Path) -> None:
+    import json
+
+    def msg(cid: str, sender: dict, at: str, text: str, **more: object) -> dict:
+        return {
+            "conversation_id": cid,
+            "sender": sender,
+            "timestamp": f"2026-11-24 {at}",
+            "text": text,
+            **more,
+        }
+
+    lines = [
+        msg("N1", {"nick": "tb_小鹿", "role": "buyer"}, "10:00:00", "在吗"),
+        msg("N1", {"Nick_Name": "店:阿青", "type": "staff", "staff_id": "AQ 01"}, "10:00:10", "在的"),
+        # a role beside the object wins over the one inside it
+        msg("N1", {"name": "平台", "type": "staff"}, "10:00:20", "会话已转接", role="系统"),
+        {
+            "conversation_id": "N2",
+            "messages": [
+                {
+                    "from": {"昵称": "tb_阿伟", "身份": "买家"},
+                    "time": "2026-11-24 11:00:00",
+                    "content": "发货了吗",
+                },
+                {
+                    "from": {"name": "店:阿青", "type": "agent"},
+                    "time": "2026-11-24 11:00:30",
+                    "content": "发了",
+                },
+            ],
+        },
+        # an object that names nobody and no role: the usual reject
+        msg("N3", {"avatar": "x.png"}, "12:00:00", "在吗"),
+    ]
+    path = tmp_path / "api.jsonl"
+    path.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8")
+    result = read(path)
+    assert_balanced(result)
+    convs = {c.id: c for c in result.conversations}
+    got = [(m.role, m.sender, m.agent_id) for m in convs["N1"].messages]
+    assert got == [
+        (Role.CUSTOMER, "tb_小鹿", None),
+        (Role.AGENT, "店:阿青", "aq01"),
+        (Role.SYSTEM, "平台", None),
+    ]
+    assert [(m.role, m.sender) for m in convs["N2"].messages] == [
+        (Role.CUSTOMER, "tb_阿伟"),
+        (Role.AGENT, "店:阿青"),
+    ]
+    assert [(r.line, r.reason.split(" (")[0]) for r in result.rejects] == [(5, "missing role")]

@@ -147,6 +147,34 @@ def _as_str(value: Any) -> str | None:
     return text or None
 
 
+# Keys of a sender object ({"nick": …, "role": …}) as API dumps nest them, folded like headers.
+_SENDER_KEYS: dict[str, tuple[str, ...]] = {
+    "sender": ("nick", "nickname", "name", "displayname", "username", "昵称", "名称", "用户名", "旺旺名"),
+    "role": ("role", "type", "usertype", "sendertype", "角色", "身份", "类型"),
+    "agent_id": ("agentid", "staffid", "客服id", "客服账号", "工号"),
+}
+
+
+def unnest_sender(rec: RawRecord) -> None:
+    """Take the nick, role and agent id out of a sender given as an object, in place.
+
+    ``{"sender": {"nick": "tb_小鹿", "role": "buyer"}}`` is how several platforms' APIs write a
+    message's sender; a role or agent id given beside the object wins over one inside it.
+    """
+    inner = {
+        "".join(ch for ch in str(k).strip().lower() if ch not in " _-"): v for k, v in rec.sender.items()
+    }
+    found = {
+        field: next((inner[k] for k in keys if _as_str(inner.get(k)) is not None), None)
+        for field, keys in _SENDER_KEYS.items()
+    }
+    rec.sender = found["sender"]
+    if _as_str(rec.role) is None and not isinstance(rec.role, Role):
+        rec.role = found["role"]
+    if _as_str(rec.agent_id) is None:
+        rec.agent_id = found["agent_id"]
+
+
 def _as_bool(value: Any) -> bool | None:
     if value is None:
         return False
@@ -199,6 +227,8 @@ def validate(
     conversation_id = _as_str(rec.conversation_id)
     if conversation_id is None:
         return make_reject(rec.file, rec.line, "missing conversation_id", rec.raw)
+    if type(rec.sender) is dict:
+        unnest_sender(rec)
     sender = _as_str(rec.sender)
     for name, value in (
         ("conversation_id", conversation_id),
