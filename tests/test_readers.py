@@ -987,3 +987,28 @@ def test_a_sender_object_gives_the_nick_role_and_agent_id(tmp_path: Path) -> Non
         (Role.AGENT, "店:阿青"),
     ]
     assert [(r.line, r.reason.split(" (")[0]) for r in result.rejects] == [(5, "missing role")]
+
+
+def test_a_group_header_above_the_real_one_is_skipped(tmp_path: Path) -> None:
+    """Merged cells 会话 | 消息 over the real header: the first complete header wins."""
+    path = _workbook(
+        tmp_path / "grouped.xlsx",
+        {
+            "导出": [
+                ["会话", None, "消息", None, None],
+                ["会话ID", "角色", "发送时间", "发送人", "内容"],
+                ["G1", "买家", "2026-11-24 10:00:00", "tb_小鹿", "在吗"],
+                ["G1", "客服", "2026-11-24 10:00:09", "店:阿青", "在的"],
+            ]
+        },
+    )
+    result = read(path)
+    assert_balanced(result)
+    (conv,) = result.conversations
+    assert [m.text for m in conv.messages] == ["在吗", "在的"]
+    assert reasons(result) == [(1, "row above the header row")]
+    # A header naming text but no conversation column, with no better row below, still says so.
+    lone = tmp_path / "lone.csv"
+    lone.write_text("消息,发送人\n在吗,tb_小鹿\n", encoding="utf-8")
+    failed = read(lone)
+    assert failed.files[0].error and "the header has no conversation_id column" in failed.files[0].error

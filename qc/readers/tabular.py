@@ -8,6 +8,7 @@ matched with :mod:`qc.readers.columns`; ``--column`` overrides them.
 from __future__ import annotations
 
 import csv
+import itertools
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -83,18 +84,31 @@ def rows_to_records(
     mapping: dict[str, int] | None = None
     header: Sequence[Any] = ()
     width = 0
-    it = iter(rows)
+    line = 0
+    it: Iterator[tuple[int, Sequence[Any], str, str | None]] = iter(rows)
+    # A row naming a text column but not the conversation and role (or sender) columns may be
+    # a group header above the real one (merged cells 会话 | 消息 over 会话ID … 内容): the first
+    # complete header within the search wins, else that first row, as before.
+    partial: int | None = None
     for row in it:
         line, cells, raw, problem = row
         if not any(_cell_text(c).strip() for c in cells):
             continue
         found = map_headers(cells, column_map) if problem is None else {}
         if "text" in found:
-            mapping, width, header = found, len(cells), cells
-            break
+            if "conversation_id" in found and ("role" in found or "sender" in found):
+                mapping, width, header = found, len(cells), cells
+                break
+            if partial is None:
+                partial = len(pending)
         pending.append(row)
         if len(pending) >= _HEADER_SEARCH_ROWS:
             break
+    if mapping is None and partial is not None:
+        line, header = pending[partial][0], pending[partial][1]
+        mapping, width = map_headers(header, column_map), len(header)
+        it = itertools.chain(pending[partial + 1 :], it)
+        pending = pending[:partial]
     if mapping is None and not pending:
         return  # nothing but blank rows (an empty file, a BOM alone): no records, as for JSON Lines
     if mapping is None:
