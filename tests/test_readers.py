@@ -1012,3 +1012,39 @@ def test_a_group_header_above_the_real_one_is_skipped(tmp_path: Path) -> None:
     lone.write_text("消息,发送人\n在吗,tb_小鹿\n", encoding="utf-8")
     failed = read(lone)
     assert failed.files[0].error and "the header has no conversation_id column" in failed.files[0].error
+
+
+_OVERNIGHT_CSV = (
+    "会话ID,角色,发送人,时间,内容\n"
+    "O1,买家,tb_小鹿,20:00:00,明天能发吗\n"
+    "O1,客服,店:阿青,10:00:00,早上好亲，今天发\n"  # the next morning: the clock went back 10 h
+    "O2,客服,店:阿青,15:00:05,[自动回复]您好\n"
+    "O2,买家,tb_阿伟,15:00:00,在吗\n"  # five seconds back: the same day, sorted before it
+)
+_OVERNIGHT_TXT = (
+    "===== 会话 T1 =====\n买家(20:00:00): 明天能发吗\n森林杂货铺:阿青(10:00:00): 早上好亲，今天发\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "content"), [("夜_2026-11-24.csv", _OVERNIGHT_CSV), ("夜_2026-11-24.txt", _OVERNIGHT_TXT)]
+)
+def test_a_reply_the_next_morning_is_on_the_next_day_and_the_step_is_configured(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, content: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    first = read(path).conversations[0]
+    assert [m.sent_at for m in first.messages] == [
+        datetime(2026, 11, 24, 20, 0, tzinfo=SH),
+        datetime(2026, 11, 25, 10, 0, tzinfo=SH),
+    ]
+    if name.endswith(".csv"):
+        second = read(path).conversations[1]
+        assert [m.sent_at.day for m in second.messages] == [24, 24]
+        assert second.messages[0].text == "在吗"
+    # A shop whose exports are not in time order may allow larger steps back (limits.toml).
+    limits = tmp_path / "limits.toml"
+    limits.write_text("[input]\nclock_back_rollover_minutes = 720\n", encoding="utf-8")
+    monkeypatch.setenv("QC_LIMITS", str(limits))
+    assert [m.sent_at.day for m in read(path).conversations[0].messages] == [24, 24]

@@ -31,7 +31,7 @@ from qc.readers.tabular import (
     xlsx_sheets,
 )
 from qc.readers.text_export import TextExportReader, is_chat_line
-from qc.readers.timestamps import DATETIME_RE, MIDNIGHT_ROLLOVER, TIME_RE, date_from_filename
+from qc.readers.timestamps import DATETIME_RE, TIME_RE, date_from_filename
 from qc.schema import Reject
 
 
@@ -269,7 +269,7 @@ def validated(
             timeless = True
         # A row with a date of its own is on that day: only a file's day rolls over midnight.
         if rolls and checked.sent_at is not None and _time_only(item.timestamp) and not _has_value(item.date):
-            _roll_over_midnight(checked, clocks)
+            _roll_over_midnight(checked, clocks, limits.rollover)
         if isinstance(item.conversation_id, float) and abs(item.conversation_id) >= _EXACT_FLOAT_DIGITS:
             rounded_ids.add(checked.conversation_id)
         report.accepted += 1
@@ -299,7 +299,7 @@ def _time_only(value: Any) -> bool:
     return TIME_RE.match(text) is not None and DATETIME_RE.match(text) is None
 
 
-def _roll_over_midnight(c: Candidate, clocks: dict[str, tuple[datetime, int]]) -> None:
+def _roll_over_midnight(c: Candidate, clocks: dict[str, tuple[datetime, int]], rollover: timedelta) -> None:
     """Put a time-only message after midnight on the next day, as its place in the file says.
 
     23:59:40 then 00:00:30 in one conversation of a file dated 2026-11-24 is a conversation
@@ -307,7 +307,7 @@ def _roll_over_midnight(c: Candidate, clocks: dict[str, tuple[datetime, int]]) -
     """
     assert c.sent_at is not None
     last, shift = clocks.get(c.conversation_id, (None, 0))
-    if last is not None and c.sent_at < last - MIDNIGHT_ROLLOVER:
+    if last is not None and c.sent_at < last - rollover:
         shift += 1
     clocks[c.conversation_id] = (c.sent_at, shift)
     if shift:

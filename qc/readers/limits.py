@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, fields
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -31,11 +32,17 @@ class InputLimits:
     json_document_max_bytes: int
     earliest_year: int
     latest_year: int
+    clock_back_rollover_minutes: int
 
     @property
     def years(self) -> tuple[int, int]:
         """The first and last year a message's timestamp may fall in."""
         return (self.earliest_year, self.latest_year)
+
+    @property
+    def rollover(self) -> timedelta:
+        """How far a conversation's clock-only time may go back before it is the next day's."""
+        return timedelta(minutes=self.clock_back_rollover_minutes)
 
 
 def load_limits(path: Path | None = None) -> InputLimits:

@@ -30,9 +30,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
 from qc.readers.encoding import Decoded
+from qc.readers.limits import load_limits
 from qc.readers.records import RawRecord, make_reject
 from qc.readers.roles import parse_role_word, role_from_nick, split_subaccount
-from qc.readers.timestamps import DATETIME_RE, MIDNIGHT_ROLLOVER, TIME_RE, parse_timestamp
+from qc.readers.timestamps import DATETIME_RE, TIME_RE, parse_timestamp
 from qc.schema import Reject, Role
 
 _DATE = r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?"
@@ -114,6 +115,8 @@ class TextExportReader:
         self.decoded = decoded
         self.file = file
         self.stem = stem
+        # A clock-only time going back further than this is the next day's (limits.toml).
+        self.rollover = load_limits().rollover
         self.day = day
         self.tz = tz
         self.agent_nicks = agent_nicks
@@ -268,7 +271,7 @@ class TextExportReader:
         clock = parse_timestamp(stamp, self.tz, self.day)
         if clock is None:
             return None
-        if seg.last_clock is not None and clock < seg.last_clock - MIDNIGHT_ROLLOVER:
+        if seg.last_clock is not None and clock < seg.last_clock - self.rollover:
             seg.day_shift += 1
         seg.last_clock = clock
         return clock + timedelta(days=seg.day_shift)

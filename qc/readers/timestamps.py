@@ -26,10 +26,6 @@ DATETIME_RE = re.compile(rf"^{_DATE}(?:(?:\s*T\s*|\s+|(?<=日)){_TIME})?\s*{_ZON
 TIME_RE = re.compile(rf"^{_TIME}$")
 _FILE_DATE_RE = re.compile(r"(?<!\d)(20\d{2})[-_.]?(\d{2})[-_.]?(\d{2})(?!\d)")
 
-# A time-only clock going back by more than this within one conversation crossed midnight
-# (23:59:55, then 00:00:30): the text-export and the CSV/XLSX readers share the rule.
-MIDNIGHT_ROLLOVER = timedelta(hours=12)
-
 # Epoch values above this are milliseconds (1e11 seconds is the year 5138).
 _EPOCH_MS_FROM = 1e11
 
