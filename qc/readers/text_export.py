@@ -145,8 +145,8 @@ class TextExportReader:
         Agents format long replies with divider lines (售后须知 / ———— / 1. 七天无理由 …). Held
         lines that end in text when the next message (or a named separator) comes are lines of
         the open message; held lines that end in a divider are separators, with whatever stands
-        between them (a title), as before. Before, every divider split the conversation in two,
-        cut the message at it and rejected the lines after it as not chat lines.
+        between them (a title). Taken for a separator, a formatting divider would split the
+        conversation, cut the reply at it and reject the reply's last lines as not chat lines.
         """
         assert self._held is not None
         if not line.strip():
