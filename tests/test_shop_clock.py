@@ -178,3 +178,27 @@ def test_the_report_and_the_workbench_show_the_shops_clock() -> None:
     macro = Environment(loader=FileSystemLoader(templates)).get_template("_messages.html").module.messages
     page = str(macro(view.messages, view, Masker(False), {}, show_findings=False))
     assert '<li class="day">2026-11-25</li>' in page and "01:30:40" in page and "17:30" not in page
+
+
+@pytest.mark.parametrize(
+    ("zone", "stamps", "seconds"),
+    [
+        # Berlin springs forward at 02:00: 01:59 to 03:00:30 is 90 s, not 3,690
+        ("Europe/Berlin", ("2026-03-29 01:59:00", "2026-03-29 03:00:30"), 90.0),
+        # New York falls back at 02:00: 01:59 EDT to 02:00:30 EST is 3,690 s, not 90
+        ("America/New_York", ("2026-11-01 01:59:00", "2026-11-01 02:00:30"), 3690.0),
+    ],
+    ids=["spring-forward", "fall-back"],
+)
+def test_a_reply_across_a_daylight_saving_change_is_timed_on_the_real_clock(
+    tmp_path: Path, zone: str, stamps: tuple[str, str], seconds: float
+) -> None:
+    folder = _day(tmp_path, stamps)
+    out = tmp_path / "out"
+    card = str(_card(tmp_path, zone))
+    res = runner.invoke(app, ["inspect", str(folder), "--out", str(out), "--quiet", "--scorecard", card])
+    assert res.exit_code == 0, res.stderr
+    with (out / "agents.csv").open(encoding="utf-8-sig", newline="") as fh:
+        next(fh)
+        (row,) = list(csv.DictReader(fh))
+    assert float(row["avg_response_s"]) == seconds

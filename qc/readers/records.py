@@ -16,7 +16,7 @@ from datetime import date, datetime, tzinfo
 from typing import Any
 
 from qc.readers.roles import fold_agent_id, parse_role_word, role_from_nick, split_subaccount
-from qc.readers.timestamps import TimestampError, day_of, parse_timestamp
+from qc.readers.timestamps import TimestampError, day_of, parse_timestamp, steady
 from qc.schema import Reject, Role
 
 # Rejects keep the raw record; longer ones are cut here (Reject.raw is "a few KB").
@@ -271,8 +271,10 @@ def validate(
                 sent_at = parse_timestamp(rec.timestamp, tz, day_of(rec.date) or day)
     except TimestampError as exc:
         return make_reject(rec.file, rec.line, str(exc), rec.raw)
-    if sent_at is not None and not years[0] <= sent_at.year <= years[1]:
-        return make_reject(rec.file, rec.line, out_of_years(sent_at.year, years), rec.raw)
+    if sent_at is not None:
+        if not years[0] <= sent_at.year <= years[1]:
+            return make_reject(rec.file, rec.line, out_of_years(sent_at.year, years), rec.raw)
+        sent_at = steady(sent_at)
     agent_id = _as_str(rec.agent_id) if role is Role.AGENT else None
     if role is Role.AGENT:
         # One spelling per agent account (full-width colon, spaces, case): one agent, one score.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from functools import lru_cache
 from pathlib import Path
 
 _DATE = r"(?P<y>\d{4})\s*[-/.年]\s*(?P<mo>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
@@ -55,6 +56,35 @@ def _iso_zone(text: str) -> tzinfo | None:
     # One zone object per offset text: the workers' packing then tells a chunk's zones apart
     # by object, cheaply.
     return _ISO_ZONES.setdefault(text[19:], parsed.tzinfo)
+
+
+@lru_cache(maxsize=64)
+def _shifting(zone: tzinfo) -> bool:
+    """True for a zone whose UTC offset changes (daylight saving) in the years chats are read."""
+    offsets = {zone.utcoffset(datetime(year, month, 1)) for year in range(2000, 2100) for month in (1, 7)}
+    return len(offsets) > 1
+
+
+_FIXED: dict[timedelta | None, timezone] = {}
+
+
+def steady(moment: datetime) -> datetime:
+    """``moment`` on the fixed UTC offset it has, when its zone changes offset over the year.
+
+    Python subtracts and compares two times of the same zone object by their wall clocks: read
+    in Europe/Berlin, 01:59 and 03:00:30 on the night clocks spring forward are 3,690 s apart
+    to it, not 90. On fixed offsets (+01:00, +02:00) the arithmetic is exact, and the offset
+    written to every output is the same. Zones without daylight saving (Asia/Shanghai) are kept.
+    """
+    zone = moment.tzinfo
+    if zone is None or type(zone) is timezone or not _shifting(zone):
+        return moment
+    offset = moment.utcoffset()
+    fixed = _FIXED.get(offset)
+    if fixed is None:
+        assert offset is not None
+        fixed = _FIXED[offset] = timezone(offset)
+    return moment.astimezone(fixed)
 
 
 def _zone(text: str | None, default: tzinfo) -> tzinfo:
