@@ -202,3 +202,37 @@ def test_a_reply_across_a_daylight_saving_change_is_timed_on_the_real_clock(
         next(fh)
         (row,) = list(csv.DictReader(fh))
     assert float(row["avg_response_s"]) == seconds
+
+
+def test_a_run_whose_card_counts_days_another_way_than_the_store_is_refused_before_saving(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    db = tmp_path / "qc.sqlite"
+    ny = ["--scorecard", str(_card(tmp_path, "America/New_York"))]
+    first = _day(tmp_path, ("2026-11-24 10:00:00", "2026-11-24 10:00:40"))
+    res = runner.invoke(
+        app, ["inspect", str(first), "--out", str(tmp_path / "a"), "--quiet", "--db", str(db), *ny]
+    )
+    assert res.exit_code == 0, res.stderr
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "more.jsonl").write_text(
+        (first / "chats.jsonl").read_text(encoding="utf-8").replace("NY-1", "NY-2"), encoding="utf-8"
+    )
+    # the default card (days in Shanghai) over a store whose day is counted in New York
+    res = runner.invoke(
+        app, ["inspect", str(other), "--out", str(tmp_path / "b"), "--quiet", "--db", str(db)]
+    )
+    assert res.exit_code == 2
+    assert "days by reply in America/New_York" in res.stderr and "nothing of this run was saved" in res.stderr
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("select count(*) from runs").fetchone() == (1,)
+        assert conn.execute("select conversation_id from conversations").fetchall() == [("NY-1",)]
+    assert not (tmp_path / "b").exists()
+    # the same file again with its own card replaces its copy: nothing else on the day, saved
+    res = runner.invoke(
+        app, ["inspect", str(other), "--out", str(tmp_path / "c"), "--quiet", "--db", str(db), *ny]
+    )
+    assert res.exit_code == 0, res.stderr

@@ -13,19 +13,25 @@ what a QA lead rejects stops costing points whichever item it backed.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from qc.errors import ConfigError
-from qc.scoring.card import DECISIONS, REJECTED, AttributedFinding, MessageVerdict, Scorecard, mark_rejected
+from qc.scoring.card import (
+    DECISIONS,
+    REJECTED,
+    AttributedFinding,
+    MessageVerdict,
+    Scorecard,
+    basis_refusal,
+    mark_rejected,
+)
 from qc.scoring.metrics import MetricPart
 from qc.scoring.periods import Windows
 from qc.scoring.scores import ScoreInputs, Scores, finding_inputs, finding_stakes, score_agents
 from qc.store.database import Store, StoredFinding
 
-__all__ = ["StoredScores", "describe_basis", "score_stored", "score_stored_views"]
+__all__ = ["StoredScores", "score_stored", "score_stored_views"]
 
 
 @dataclass(slots=True)
@@ -48,29 +54,13 @@ class StoredScores:
         return finding_stakes(self.scores, self.verdicts, card)
 
 
-def describe_basis(basis: str | None) -> str:
-    """A stored basis in words: ``days by reply in Asia/Shanghai, slow_response over 32 s``."""
-    if basis is None:
-        return "no basis (saved by a qc before schema 6, or days that match no day rule)"
-    data: dict[str, Any] = json.loads(basis)
-    words = [f"days by {data.get('by')} in {data.get('timezone')}"]
-    for kind, (metric, limit) in sorted(data.get("evidence", {}).items()):
-        words.append(f"{kind} over {limit:g} s" if limit is not None else f"{kind} ({metric})")
-    return ", ".join(words)
-
-
 def _check_basis(store: Store, card: Scorecard, date_from: str, date_to: str) -> None:
     """Refuse to score stored days whose days or evidence were made another way than the card says."""
     for basis, keys in store.bases(date_from, date_to).items():
         if basis == card.basis:
             continue
-        example = keys[0][1]
         raise ConfigError(
-            f"store {store.url}: {len(keys)} conversation(s) stored for {date_from}…{date_to}"
-            f" (e.g. {example}) were saved with {describe_basis(basis)}, but scorecard {card.source}"
-            f" says {describe_basis(card.basis)}: inspect those days again with this scorecard"
-            " (qc inspect FILES --out DIR --db … --scorecard …), or score them with the card"
-            " they were saved with"
+            basis_refusal(store.url, keys, f"{date_from}…{date_to}", basis, card.source, card.basis)
         )
 
 

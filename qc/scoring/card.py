@@ -41,6 +41,8 @@ __all__ = [
     "MessageVerdict",
     "Scorecard",
     "attribute",
+    "basis_refusal",
+    "describe_basis",
     "counted_kind",
     "load_scorecard",
     "mark_rejected",
@@ -782,3 +784,33 @@ def mark_rejected(findings: Iterable[Finding], rejected: Collection[str]) -> lis
             )
         out.append(f)
     return out
+
+
+def describe_basis(basis: str | None) -> str:
+    """A stored basis (:attr:`Scorecard.basis`) in words.
+
+    For example ``days by reply in Asia/Shanghai, slow_response over 32 s``.
+    """
+    if basis is None:
+        return "no basis (saved by a qc before schema 6, or days that match no day rule)"
+    data: dict[str, Any] = json.loads(basis)
+    words = [f"days by {data.get('by')} in {data.get('timezone')}"]
+    for kind, (metric, limit) in sorted(data.get("evidence", {}).items()):
+        words.append(f"{kind} over {limit:g} s" if limit is not None else f"{kind} ({metric})")
+    return ", ".join(words)
+
+
+def basis_refusal(
+    store: str, keys: list[tuple[str, str]], span: str, stored: str | None, card: str, wanted: str
+) -> str:
+    """Why stored days cannot be scored (or saved to) with a card of another basis, and the fixes.
+
+    ``keys`` are the (shop, id) pairs saved with basis ``stored`` in the days ``span``;
+    ``card`` names the scorecard whose basis is ``wanted``.
+    """
+    return (
+        f"store {store}: {len(keys)} conversation(s) stored for {span} (e.g. {keys[0][1]}) were saved"
+        f" with {describe_basis(stored)}, but scorecard {card} says {describe_basis(wanted)}: inspect"
+        " those days again with this scorecard (qc inspect FILES --out DIR --db … --scorecard …), or"
+        " score them with the card they were saved with"
+    )

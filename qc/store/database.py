@@ -48,8 +48,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from qc.errors import QcError
+from qc.errors import ConfigError, QcError
 from qc.schema import Conversation, Finding
+from qc.scoring.card import basis_refusal
 from qc.scoring.metrics import UNDATED, MetricPart
 from qc.scoring.scores import ConversationRecord
 from qc.store.engine import (
@@ -252,12 +253,15 @@ class Store:
             run_id = self._insert_run(conn, run, saved_at)
             shops = set(conn.execute(select(TABLES["conversations"].c.shop).distinct()).scalars())
             source = iter(records() if callable(records) else records)
+            bases: set[str | None] = set()
             while batch := list(islice(source, max(1, chunk))):
                 by_key = {(shop_key(r.conversation.shop), r.conversation.id): r for r in batch}
                 self._refuse_shared_ids(conn, list(by_key), shops)
                 shops.update(shop for shop, _ in by_key)
+                bases.update(r.basis for r in by_key.values())
                 findings += self._upsert(conn, run_id, list(by_key.values()), saved_at, covered, orphaned)
                 conversations += len(by_key)
+            self._refuse_other_bases(conn, covered, bases, run)
             moved = self._move_decisions(conn, renamed or {}, orphaned)
             runs = TABLES["runs"]
             gone = [orphaned[fid] for fid in sorted(orphaned)]
@@ -272,6 +276,35 @@ class Store:
                 )
             )
         return run_id
+
+    def _refuse_other_bases(
+        self, conn: Connection, covered: set[tuple[str, str]], bases: set[str | None], run: Mapping[str, Any]
+    ) -> None:
+        """Refuse a run whose days the store holds conversations of, saved with another basis.
+
+        Scoring those days after the save would refuse them (another day rule or evidence
+        limits, :attr:`~qc.scoring.card.Scorecard.basis`) with the run half-applied: its
+        conversations saved, no agents files written. Checked after the upsert, in its
+        transaction, so the run's own conversations replace their old copies first.
+
+        Raises:
+            ConfigError: the first other basis, its conversations and the fixes (exit 2).
+        """
+        if len(bases) != 1:
+            return
+        (wanted,) = bases
+        days = sorted({day for _, day in covered})
+        dated = [d for d in days if d != UNDATED]
+        # The ranges the run's scoring reads (score_from_store): its dated days, then the undated.
+        spans = ([(dated[0], dated[-1])] if dated else []) + ([(UNDATED, UNDATED)] if UNDATED in days else [])
+        for lo, hi in spans:
+            for basis, keys in self._bases(conn, lo, hi).items():
+                if basis != wanted:
+                    card = str((run.get("scorecard") or {}).get("source") or "of this run")
+                    raise ConfigError(
+                        basis_refusal(self.url, keys, f"{lo}…{hi}", basis, card, wanted or "")
+                        + "; nothing of this run was saved"
+                    )
 
     @staticmethod
     def _move_decisions(
@@ -504,6 +537,11 @@ class Store:
 
     def bases(self, date_from: str, date_to: str) -> dict[str | None, list[tuple[str, str]]]:
         """The bases of the conversations with parts in the range, each with its (shop, id) pairs."""
+        with self.engine.connect() as conn:
+            return self._bases(conn, date_from, date_to)
+
+    @staticmethod
+    def _bases(conn: Connection, date_from: str, date_to: str) -> dict[str | None, list[tuple[str, str]]]:
         c = TABLES["conversations"]
         dated = _dated_conversations(date_from, date_to)
         q = (
@@ -512,9 +550,8 @@ class Store:
             .order_by(c.c.shop, c.c.conversation_id)
         )
         out: dict[str | None, list[tuple[str, str]]] = {}
-        with self.engine.connect() as conn:
-            for basis, shop, cid in conn.execute(q):
-                out.setdefault(basis, []).append((shop, cid))
+        for basis, shop, cid in conn.execute(q):
+            out.setdefault(basis, []).append((shop, cid))
         return out
 
     def scorecards(self, date_from: str, date_to: str) -> dict[str, str]:
