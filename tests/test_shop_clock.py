@@ -236,3 +236,54 @@ def test_a_run_whose_card_counts_days_another_way_than_the_store_is_refused_befo
         app, ["inspect", str(other), "--out", str(tmp_path / "c"), "--quiet", "--db", str(db), *ny]
     )
     assert res.exit_code == 0, res.stderr
+
+
+def _stored_texts(db: Path, cid: str) -> list[str]:
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("select text from messages where conversation_id = ? order by idx", (cid,))
+        return [text for (text,) in rows]
+
+
+def test_the_same_file_read_again_in_another_zone_replaces_its_copy(tmp_path: Path) -> None:
+    """Fixing a wrong --timezone re-reads the same messages at other times: not a continuation."""
+    folder = _day(tmp_path, ("2026-11-24 10:00:00", "2026-11-24 10:00:20"))
+    db = tmp_path / "qc.sqlite"
+    ny = ["--scorecard", str(_card(tmp_path, "America/New_York")), "--db", str(db), "--quiet"]
+    first = runner.invoke(
+        app, ["inspect", str(folder), "--out", str(tmp_path / "a"), "--timezone", "Asia/Shanghai", *ny]
+    )
+    assert first.exit_code == 0, first.stderr
+    again = runner.invoke(app, ["inspect", str(folder), "--out", str(tmp_path / "b"), *ny])
+    assert again.exit_code == 0, again.stderr
+    assert _stored_texts(db, "NY-1") == ["这款有黑色吗", "亲，有的，黑色现货"]
+    run = json.loads((tmp_path / "b" / "run.json").read_text(encoding="utf-8"))
+    assert not run.get("continued_conversations")
+
+
+def test_a_continuation_is_found_when_the_stored_times_have_several_offsets(tmp_path: Path) -> None:
+    """Stored times compared as text order wrongly across offsets; the run compares the times."""
+    db = tmp_path / "qc.sqlite"
+    ny = ["--scorecard", str(_card(tmp_path, "America/New_York")), "--db", str(db), "--quiet"]
+
+    def day(name: str, *rows: tuple[str, str, str]) -> Path:
+        folder = tmp_path / name
+        folder.mkdir()
+        who = {"买家": "tb_安", "客服": "纽约小店:阿梅"}
+        lines = [
+            {"conversation_id": "MX-1", "role": role, "sender": who[role], "timestamp": at, "text": text}
+            for role, at, text in rows
+        ]
+        (folder / "chats.jsonl").write_text(
+            "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8"
+        )
+        return folder
+
+    reply = ("客服", "2026-11-24 23:58:00", "在的亲")  # naive: New York, -05:00
+    early = day("d1", ("买家", "2026-11-25T04:50:00+00:00", "在吗"), reply)  # 23:50 in New York
+    late = day("d2", reply, ("买家", "2026-11-25T05:10:00+00:00", "好的"))
+    for n, folder in enumerate((early, late)):
+        res = runner.invoke(app, ["inspect", str(folder), "--out", str(tmp_path / f"o{n}"), *ny])
+        assert res.exit_code == 0, res.stderr
+    assert _stored_texts(db, "MX-1") == ["在吗", "在的亲", "好的"]

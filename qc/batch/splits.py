@@ -44,6 +44,10 @@ def _key(m: Message) -> tuple[object, ...]:
     return (m.sent_at, m.role, m.sender, m.text)
 
 
+def _said(m: Message) -> tuple[object, ...]:
+    return (m.role, m.sender, m.text)
+
+
 def continued(new: Conversation, stored: Conversation, fill_gaps: bool = False) -> Conversation | None:
     """``new`` joined with the messages of ``stored`` outside its time span, or ``None`` when there are none.
 
@@ -56,6 +60,8 @@ def continued(new: Conversation, stored: Conversation, fill_gaps: bool = False) 
     span = time_span(new)
     if span is None or time_span(stored) is None:
         return None
+    if [_said(m) for m in stored.messages] == [_said(m) for m in new.messages]:
+        return None  # the same messages read at other times (another --timezone): a re-read
     _, first, last = span
     seen = {_key(m) for m in new.messages}
     extra = [m for m in stored.messages if m.sent_at is not None and not first <= m.sent_at <= last]

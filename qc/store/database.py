@@ -673,8 +673,12 @@ class Store:
 
         Pairs with no stored message, or with an untimed one, are absent: a run compares them with
         its own copy to find a conversation that an earlier export began (:mod:`qc.batch.splits`).
+        The times are compared as text, which orders them only when they share one UTC offset: a
+        conversation whose messages have several offsets gets the widest span instead, so the
+        run reads its copy and compares the times themselves.
         """
         t = REVIEW_TABLES["messages"]
+        offset = func.substr(t.c.sent_at, func.length(t.c.sent_at) - 5, 6)
         out: dict[tuple[str, str], tuple[int, str, str]] = {}
         with self.engine.connect() as conn:
             for shop, chunk in _id_chunks(keys):
@@ -685,12 +689,15 @@ class Store:
                         func.count(t.c.sent_at),
                         func.min(t.c.sent_at),
                         func.max(t.c.sent_at),
+                        func.count(offset.distinct()),
                     )
                     .where(t.c.shop == shop, t.c.conversation_id.in_(chunk))
                     .group_by(t.c.conversation_id)
                 )
-                for cid, n, timed, first, last in conn.execute(q):
+                for cid, n, timed, first, last, offsets in conn.execute(q):
                     if n and timed == n:
+                        if offsets > 1:
+                            first, last = _EARLIEST, _LATEST
                         out[(shop, cid)] = (int(n), str(first), str(last))
         return out
 
@@ -1135,6 +1142,10 @@ def open_store(target: str | Path, *, save: bool = False) -> Store:
         engine.dispose()
         raise
     return Store(engine, wait, env)
+
+
+# The span of a stored conversation whose times text cannot order (message_spans).
+_EARLIEST, _LATEST = "0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59+00:00"
 
 
 def _dated_conversations(date_from: str, date_to: str) -> Any:
