@@ -1048,3 +1048,49 @@ def test_a_reply_the_next_morning_is_on_the_next_day_and_the_step_is_configured(
     limits.write_text("[input]\nclock_back_rollover_minutes = 720\n", encoding="utf-8")
     monkeypatch.setenv("QC_LIMITS", str(limits))
     assert [m.sent_at.day for m in read(path).conversations[0].messages] == [24, 24]
+
+
+_FIRST_CHAT = "tb_aaa 2026-11-24 15:00:00\n在吗\n店:小雨 2026-11-24 15:00:10\n在的亲\n"
+
+
+@pytest.mark.parametrize(
+    ("after", "chats", "agent_text", "rejected"),
+    [
+        # a new buyer's header after a divider starts a conversation, whatever its time
+        (
+            "————————\ntb_bbb 2026-11-24 09:00:00\n发货了吗\n店:小雨 2026-11-24 09:00:30\n已发货\n",
+            2,
+            "在的亲",
+            0,
+        ),
+        # so it does after a divider and a title line (the title, as before, a reject)
+        (
+            "-----\n与 tb_bbb 的聊天记录\ntb_bbb 2026-11-24 16:00:00\n发货了吗\n"
+            "店:小雨 2026-11-24 16:00:30\n已发货\n",
+            2,
+            "在的亲",
+            1,
+        ),
+        # a footer after the last divider is not the agent's words
+        ("==========\n共 2 条消息\n", 1, "在的亲", 1),
+        # a reply formatted between two dividers, answered by the same buyer: one message
+        (
+            "————\n1. 签收七天内可退\n————\ntb_aaa 2026-11-24 15:01:00\n好的\n",
+            1,
+            "在的亲\n————\n1. 签收七天内可退\n————",
+            0,
+        ),
+    ],
+    ids=["new-buyer-earlier", "title-then-new-buyer", "footer", "closing-divider"],
+)
+def test_held_divider_lines_go_to_the_message_only_when_the_same_conversation_goes_on(
+    tmp_path: Path, after: str, chats: int, agent_text: str, rejected: int
+) -> None:
+    path = tmp_path / "小雨_2026-11-24.txt"
+    path.write_text(_FIRST_CHAT + after, encoding="utf-8")
+    result = read(path)
+    assert_balanced(result)
+    assert len(result.conversations) == chats
+    first = min(result.conversations, key=lambda c: c.id)
+    assert [m.text for m in first.messages if m.role is Role.AGENT][0] == agent_text
+    assert len(result.rejects) == rejected

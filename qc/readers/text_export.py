@@ -71,6 +71,9 @@ def _is_conversation_id(label: str) -> bool:
     return has_id_character and _DATE_ONLY_RE.fullmatch(label) is None
 
 
+# Any day, for comparing two clock-only times of one file that has no day of its own.
+_ANY_DAY = date(2000, 1, 1)
+
 _AUTO_MARKS = ("[自动回复]", "【自动回复】", "(自动回复)", "（自动回复）")
 
 
@@ -88,6 +91,8 @@ class _Segment:
     day_shift: int = 0
     # How often each (sender, time as written, text) has come in this conversation so far.
     copies: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    # The nicks that have written in this conversation (as their header or line names them).
+    writers: set[str] = field(default_factory=set)
 
 
 @dataclass(slots=True)
@@ -135,38 +140,70 @@ class TextExportReader:
             if self._held is None or not self._hold(number, line):
                 self._line(number, line)
         if self._held is not None:
-            self._release(as_text=not SEPARATOR_RE.match(self._held[-1][1]))
+            self._release(as_text=False)  # a footer after the last divider (共 2 条消息)
         self._close_block()
         return self._assign_ids()
 
     def _hold(self, number: int, line: str) -> bool:
         """Keep a line after a held divider; False when ``line`` settles what the held lines were.
 
-        Agents format long replies with divider lines (售后须知 / ———— / 1. 七天无理由 …). Held
-        lines that end in text when the next message (or a named separator) comes are lines of
-        the open message; held lines that end in a divider are separators, with whatever stands
-        between them (a title). Taken for a separator, a formatting divider would split the
-        conversation, cut the reply at it and reject the reply's last lines as not chat lines.
+        Agents format long replies with divider lines (售后须知 / ———— / 1. 七天无理由 …). The
+        held lines are the open message's text when they hold text and the next message comes
+        from someone already in the conversation, no earlier than the open message; otherwise
+        (a new buyer's header, an earlier time, a named separator, the end of the file) they
+        are a separator with whatever stands between (a title, a footer), as without holding.
+        Taken for a separator, a formatting divider would split the conversation, cut the
+        reply at it and reject the reply's last lines as not chat lines.
         """
-        assert self._held is not None
+        held = self._held
+        assert held is not None
         if not line.strip():
             return True
         sep = SEPARATOR_RE.match(line)
-        if sep and not sep["label"].strip(" \t-=*─—#~") and number not in self.decoded.garbled:
-            self._held.append((number, line))
+        garbled = number in self.decoded.garbled
+        if sep and not sep["label"].strip(" \t-=*─—#~") and not garbled:
+            held.append((number, line))
             return True
         header = HEADER_RE.match(line)
-        settles = (
-            sep is not None
-            or number in self.decoded.garbled
-            or (header is not None and not self._inside_message(header))
-            or INLINE_RE.match(line) is not None
-        )
-        if settles:
-            self._release(as_text=not SEPARATOR_RE.match(self._held[-1][1]))
+        inline = INLINE_RE.match(line)
+        if sep is not None or garbled or header is not None or inline is not None:
+            found = header or inline
+            goes_on = (
+                sep is None
+                and not garbled
+                and found is not None
+                and any(not SEPARATOR_RE.match(text) for _, text in held)
+                and self._goes_on(found)
+            )
+            self._release(as_text=goes_on)
             return False
-        self._held.append((number, line))
+        held.append((number, line))
         return True
+
+    def _goes_on(self, found: re.Match[str]) -> bool:
+        """True when a header or line after held text continues the open conversation.
+
+        Its writer has written in the conversation before (or only the shop has written so
+        far: a buyer answering the shop's first message), and its time is not before the open
+        message's (exports list a conversation in time order). A new buyer is a new conversation.
+        """
+        block, groups = self._block, found.groupdict()
+        who = (groups.get("who") or groups.get("who2") or "").strip()
+        writers = self._segment.writers
+        shop_only = all(self._is_agent(w) for w in writers)
+        if block is None or (who not in writers and not shop_only):
+            return False
+        stamp = (groups.get("ts") or groups.get("ts1") or groups.get("ts2") or "").strip()
+        try:
+            then = parse_timestamp(block.stamp.strip(), self.tz, self.day or _ANY_DAY)
+            now = parse_timestamp(stamp, self.tz, self.day or _ANY_DAY)
+        except ValueError:
+            return False
+        return then is None or now is None or now >= then
+
+    def _is_agent(self, who: str) -> bool:
+        found = role_from_nick(who, self.agent_nicks, self.customer_nicks)
+        return found is not None and found[0] is Role.AGENT
 
     def _release(self, as_text: bool) -> None:
         """Settle the held lines: the open message's text, or a separator and the lines after it."""
@@ -206,11 +243,13 @@ class TextExportReader:
             self._close_block()
             who = (header["who"] or header["who2"]).strip()
             self._nicks.add(who)
+            self._segment.writers.add(who)
             self._block = _Block(number, who, header["ts1"] or header["ts2"], line)
             return
         inline = INLINE_RE.match(line)
         if inline:
             self._close_block()
+            self._segment.writers.add(inline["who"].strip())
             self._message(number, inline["who"], inline["ts"], inline["text"].strip(), line)
             return
         if self._block is not None:
