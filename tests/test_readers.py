@@ -1007,6 +1007,18 @@ def test_a_group_header_above_the_real_one_is_skipped(tmp_path: Path) -> None:
     (conv,) = result.conversations
     assert [m.text for m in conv.messages] == ["在吗", "在的"]
     assert reasons(result) == [(1, "row above the header row")]
+    # A group row that names a conversation, a sender side and the text (会话 | 发送方 | 消息)
+    # is complete too: the real header names more columns.
+    grouped = tmp_path / "grouped.csv"
+    grouped.write_text(
+        "会话,,发送方,,消息,\n会话ID,日期,角色,昵称,时间,内容\nc1,2026-11-24,买家,tb_a,10:00:00,在吗\n",
+        encoding="utf-8",
+    )
+    found = read(grouped)
+    assert [(m.text, m.sender, m.sent_at) for c in found.conversations for m in c.messages] == [
+        ("在吗", "tb_a", datetime(2026, 11, 24, 10, 0, tzinfo=SH))
+    ]
+    assert reasons(found) == [(1, "row above the header row")]
     # A header naming text but no conversation column, with no better row below, still says so.
     lone = tmp_path / "lone.csv"
     lone.write_text("消息,发送人\n在吗,tb_小鹿\n", encoding="utf-8")

@@ -86,29 +86,29 @@ def rows_to_records(
     width = 0
     line = 0
     it: Iterator[tuple[int, Sequence[Any], str, str | None]] = iter(rows)
-    # A row naming a text column but not the conversation and role (or sender) columns may be
-    # a group header above the real one (merged cells 会话 | 消息 over 会话ID … 内容): the first
-    # complete header within the search wins, else that first row, as before.
-    partial: int | None = None
+    # The header is the row naming the most columns among those naming the text, conversation
+    # and role (or sender) columns within the first rows: a group header of merged cells above
+    # it (会话 | 发送方 | 消息 over 会话ID … 内容) names fewer. Without such a row, the first
+    # row naming a text column (its missing columns are then said).
+    candidates: list[tuple[int, dict[str, int]]] = []
     for row in it:
-        line, cells, raw, problem = row
+        cells, problem = row[1], row[3]
         if not any(_cell_text(c).strip() for c in cells):
             continue
         found = map_headers(cells, column_map) if problem is None else {}
         if "text" in found:
-            if "conversation_id" in found and ("role" in found or "sender" in found):
-                mapping, width, header = found, len(cells), cells
-                break
-            if partial is None:
-                partial = len(pending)
+            candidates.append((len(pending), found))
         pending.append(row)
         if len(pending) >= _HEADER_SEARCH_ROWS:
             break
-    if mapping is None and partial is not None:
-        line, header = pending[partial][0], pending[partial][1]
-        mapping, width = map_headers(header, column_map), len(header)
-        it = itertools.chain(pending[partial + 1 :], it)
-        pending = pending[:partial]
+    complete = [c for c in candidates if "conversation_id" in c[1] and ("role" in c[1] or "sender" in c[1])]
+    chosen = max(complete, key=lambda c: len(c[1])) if complete else (candidates[0] if candidates else None)
+    if chosen is not None:
+        at, mapping = chosen
+        line, header = pending[at][0], pending[at][1]
+        width = len(header)
+        it = itertools.chain(pending[at + 1 :], it)
+        pending = pending[:at]
     if mapping is None and not pending:
         return  # nothing but blank rows (an empty file, a BOM alone): no records, as for JSON Lines
     if mapping is None:
