@@ -749,8 +749,10 @@ def test_a_date_column_beside_a_clock_only_time_column_dates_each_row(tmp_path: 
         "D5,,09:00:20,客服,店:阿青,有的\n"  # no date: the file name's day
         "D3,20261127,10:00:00,买家,tb_阿伟,发货了吗\n"
         "D3,2026-11-24,2026-11-28 10:00:30,客服,店:阿青,发了\n"  # a full time keeps its own day
-        "D4,下周一,10:00:00,买家,tb_阿伟,能退吗\n"
-        "D4,2026-13-01,10:00:00,买家,tb_阿伟,能退吗?\n",
+        "D4,下周一,10:00:00,买家,tb_阿伟,能退吗\n"  # names no day: the file's
+        "D4,2026-13-01,10:00:00,买家,tb_阿伟,能退吗?\n"
+        "D6,2026-11-24 星期二,10:00:00,买家,tb_阿伟,在吗\n"  # a weekday after the date
+        "D7,2026-11-24 14:00:05,,买家,tb_阿伟,在吗\n",  # the date cell is the whole time
         encoding="utf-8",
     )
     result = read(path)
@@ -769,10 +771,10 @@ def test_a_date_column_beside_a_clock_only_time_column_dates_each_row(tmp_path: 
         datetime(2026, 11, 27, 10, 0, tzinfo=SH),
         datetime(2026, 11, 28, 10, 0, 30, tzinfo=SH),
     ]
-    assert reasons(result) == [
-        (9, "date not understood (use YYYY-MM-DD)"),
-        (10, "date out of range (month must be in 1..12)"),
-    ]
+    assert convs["D4"] == [datetime(2026, 11, 20, 10, 0, tzinfo=SH)]
+    assert convs["D6"] == [datetime(2026, 11, 24, 10, 0, tzinfo=SH)]
+    assert convs["D7"] == [datetime(2026, 11, 24, 14, 0, 5, tzinfo=SH)]
+    assert reasons(result) == [(10, "date out of range (month must be in 1..12)")]
 
 
 def test_a_date_cell_and_a_time_cell_in_a_workbook_make_one_timestamp(tmp_path: Path) -> None:
@@ -799,21 +801,27 @@ def test_a_date_cell_and_a_time_cell_in_a_workbook_make_one_timestamp(tmp_path: 
     assert convs["X2"] == [datetime(2026, 11, 24, 8, 30, tzinfo=SH)]
 
 
-def test_a_conversation_lines_date_dates_its_clock_only_messages(tmp_path: Path) -> None:
-    path = tmp_path / "api.jsonl"
+def test_a_message_lines_date_dates_its_clock_only_time_and_a_conversation_date_does_not(
+    tmp_path: Path,
+) -> None:
+    """A conversation's date is the day it began, not each message's: its messages take the file's day."""
+    path = tmp_path / "api_2026-11-20.jsonl"
     path.write_text(
         '{"conversation_id": "J1", "date": "2026-11-24", "messages": ['
         '{"role": "买家", "time": "10:00:00", "text": "在吗"},'
         '{"role": "客服", "sender": "店:阿青", "time": "10:00:30", "text": "在的亲"}]}\n'
-        '{"conversation_id": "J2", "role": "买家", "date": "2026-11-25", "time": "11:00:00", "text": "好"}\n',
+        '{"conversation_id": "J2", "role": "买家", "date": "2026-11-25", "time": "11:00:00", "text": "好"}\n'
+        '{"conversation_id": "J3", "role": "买家", "date": 1795485600000, "time": "11:00:00", "text": "嗯"}'
+        "\n",
         encoding="utf-8",
     )
     result = read(path)
     assert not result.rejects
     convs = {c.id: [m.sent_at for m in c.messages] for c in result.conversations}
     assert convs == {
-        "J1": [datetime(2026, 11, 24, 10, 0, tzinfo=SH), datetime(2026, 11, 24, 10, 0, 30, tzinfo=SH)],
+        "J1": [datetime(2026, 11, 20, 10, 0, tzinfo=SH), datetime(2026, 11, 20, 10, 0, 30, tzinfo=SH)],
         "J2": [datetime(2026, 11, 25, 11, 0, tzinfo=SH)],
+        "J3": [datetime(2026, 11, 24, 11, 0, tzinfo=SH)],  # epoch milliseconds: its day in the zone
     }
 
 
@@ -1106,3 +1114,43 @@ def test_held_divider_lines_go_to_the_message_only_when_the_same_conversation_go
     first = min(result.conversations, key=lambda c: c.id)
     assert [m.text for m in first.messages if m.role is Role.AGENT][0] == agent_text
     assert len(result.rejects) == rejected
+
+
+def test_a_merged_date_cell_dates_the_rows_under_it(tmp_path: Path) -> None:
+    """A 日期 cell merged down a conversation leaves the rows under it empty: they share its day."""
+    from datetime import time
+
+    import openpyxl
+
+    path = tmp_path / "merged_2026-11-23.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["会话ID", "日期", "时间", "角色", "发送人", "内容"])
+    ws.append(["M1", datetime(2026, 11, 24), time(23, 59, 40), "买家", "tb_小鹿", "在吗"])
+    ws.append(["M1", None, time(23, 59, 50), "客服", "店:阿青", "在的"])
+    ws.append(["M1", None, time(0, 0, 30), "买家", "tb_小鹿", "好"])  # past midnight: the 25th
+    ws.merge_cells("B2:B4")
+    wb.save(path)
+    (conv,) = read(path).conversations
+    assert [m.sent_at for m in conv.messages] == [
+        datetime(2026, 11, 24, 23, 59, 40, tzinfo=SH),
+        datetime(2026, 11, 24, 23, 59, 50, tzinfo=SH),
+        datetime(2026, 11, 25, 0, 0, 30, tzinfo=SH),
+    ]
+
+
+def test_a_conversation_listed_newest_first_stays_on_its_day(tmp_path: Path) -> None:
+    path = tmp_path / "desc_2026-11-24.csv"
+    path.write_text(
+        "会话ID,角色,发送人,时间,内容\n"
+        "c5,客服,店:小雨,15:00:00,好的亲 已经安排\n"
+        "c5,买家,tb_a,14:59:00,快点发货\n"
+        "c5,客服,店:小雨,11:00:00,在的\n"
+        "c5,买家,tb_a,10:58:00,在吗\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    (conv,) = result.conversations
+    assert [m.sent_at.day for m in conv.messages] == [24, 24, 24, 24]
+    assert [m.text for m in conv.messages] == ["在吗", "在的", "快点发货", "好的亲 已经安排"]
+    assert any("c5" in w and "messages out of time order" in w for w in result.warnings)

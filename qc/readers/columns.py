@@ -42,7 +42,7 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "shop": ("shop", "store", "shop_name", "店铺", "店铺名", "店铺名称"),
     "auto_reply": ("auto_reply", "auto", "is_auto_reply", "自动回复", "是否自动回复"),
     # The day of a time column that holds a clock only (日期 | 时间 as two columns).
-    "date": ("date", "日期", "聊天日期", "消息日期", "发送日期", "会话日期"),
+    "date": ("date", "日期", "聊天日期", "消息日期", "发送日期"),
 }  # fmt: skip
 
 

@@ -249,8 +249,12 @@ def validated(
     nicks = (options.agent_nicks, options.customer_nicks)
     timeless = False
     rounded_ids: set[str] = set()
-    # Per conversation: its last time-only clock (as read) and the days it has rolled over.
-    clocks: dict[str, tuple[datetime, int]] = {}
+    # Per conversation: its last time-only clock (as read), the days it has rolled over, and
+    # whether it stepped back by less than the rollover window (not in time order: no rollover).
+    clocks: dict[str, tuple[datetime, int, bool]] = {}
+    # Per conversation: the last date its rows gave (a date cell merged down a conversation
+    # leaves the rows under it empty).
+    dates: dict[Any, Any] = {}
     rolls = report.format in ("csv", "xlsx")  # read whole, in order (JSON Lines may be split)
     limits = load_limits()
     max_chars, years = limits.max_message_chars, limits.years
@@ -260,6 +264,11 @@ def validated(
             outcome.rejects.append(item)
             report.rejected += 1
             continue
+        own_date = rolls and _has_value(item.date)
+        if own_date:
+            dates[item.conversation_id] = item.date
+        elif rolls and item.conversation_id in dates:
+            item.date = dates[item.conversation_id]
         checked = validate(item, resolved.tz, day, nicks, years)
         if isinstance(checked, Reject):
             outcome.rejects.append(checked)
@@ -267,8 +276,9 @@ def validated(
             continue
         if checked.sent_at is None and _has_value(item.timestamp) and report.format != "text":
             timeless = True
-        # A row with a date of its own is on that day: only a file's day rolls over midnight.
-        if rolls and checked.sent_at is not None and _time_only(item.timestamp) and not _has_value(item.date):
+        # A row with a date of its own is on that day: the file's day, or a date carried down
+        # from the rows above, rolls over midnight.
+        if rolls and checked.sent_at is not None and _time_only(item.timestamp) and not own_date:
             _roll_over_midnight(checked, clocks, limits.rollover)
         if isinstance(item.conversation_id, float) and abs(item.conversation_id) >= _EXACT_FLOAT_DIGITS:
             rounded_ids.add(checked.conversation_id)
@@ -299,17 +309,25 @@ def _time_only(value: Any) -> bool:
     return TIME_RE.match(text) is not None and DATETIME_RE.match(text) is None
 
 
-def _roll_over_midnight(c: Candidate, clocks: dict[str, tuple[datetime, int]], rollover: timedelta) -> None:
+def _roll_over_midnight(
+    c: Candidate, clocks: dict[str, tuple[datetime, int, bool]], rollover: timedelta
+) -> None:
     """Put a time-only message after midnight on the next day, as its place in the file says.
 
     23:59:40 then 00:00:30 in one conversation of a file dated 2026-11-24 is a conversation
-    crossing midnight, not one that ran backwards: as text exports read it.
+    crossing midnight, not one that ran backwards: as text exports read it. A conversation
+    that has also stepped back by less than ``rollover`` is not listed in time order (newest
+    first, say): it never rolls over, and its messages are sorted with a warning.
     """
     assert c.sent_at is not None
-    last, shift = clocks.get(c.conversation_id, (None, 0))
-    if last is not None and c.sent_at < last - rollover:
-        shift += 1
-    clocks[c.conversation_id] = (c.sent_at, shift)
+    last, shift, unordered = clocks.get(c.conversation_id, (None, 0, False))
+    if last is not None and c.sent_at < last:
+        if last - c.sent_at <= rollover:
+            # Listed newest first, or not in order: its steps back are not midnights.
+            unordered = True
+        elif not unordered:
+            shift += 1
+    clocks[c.conversation_id] = (c.sent_at, shift, unordered)
     if shift:
         c.sent_at += timedelta(days=shift)
         if c.key is not None:

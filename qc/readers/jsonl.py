@@ -20,7 +20,7 @@ from qc.readers.columns import CANONICAL_FIELDS, field_for_key
 from qc.readers.records import RawRecord, dumps_raw, make_reject
 from qc.schema import Reject
 
-_CONVERSATION_KEYS = ("conversation_id", "shop", "agent_id", "date")
+_CONVERSATION_KEYS = ("conversation_id", "shop", "agent_id")
 # Values orjson gives exactly as the standard library does; a float may be an integer beyond
 # 64 bits that orjson rounds (the standard library keeps it whole).
 _PLAIN = frozenset((str, int, bool, type(None)))

@@ -67,6 +67,11 @@ def _load(path: Path) -> InputLimits:
     if missing:
         raise ConfigError(f"{DEFAULT_LIMITS}: the [input] table lacks {missing}; reinstall qc")
     limits = InputLimits(**table)
+    if limits.clock_back_rollover_minutes >= 24 * 60:
+        raise ConfigError(
+            f"{path}: [input] clock_back_rollover_minutes {limits.clock_back_rollover_minutes} must be"
+            " less than a day (1440): a clock can go back at most 24 hours across one midnight"
+        )
     # A week or month around a date in year 9999 runs past the calendar's end.
     if not 1 < limits.earliest_year <= limits.latest_year < 9999:
         raise ConfigError(

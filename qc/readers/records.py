@@ -16,7 +16,7 @@ from datetime import date, datetime, tzinfo
 from typing import Any
 
 from qc.readers.roles import fold_agent_id, parse_role_word, role_from_nick, split_subaccount
-from qc.readers.timestamps import TimestampError, day_of, parse_timestamp, steady
+from qc.readers.timestamps import TimestampError, day_of, parse_timestamp, steady, timed
 from qc.schema import Reject, Role
 
 # Rejects keep the raw record; longer ones are cut here (Reject.raw is "a few KB").
@@ -149,8 +149,34 @@ def _as_str(value: Any) -> str | None:
 
 # Keys of a sender object ({"nick": …, "role": …}) as API dumps nest them, folded like headers.
 _SENDER_KEYS: dict[str, tuple[str, ...]] = {
-    "sender": ("nick", "nickname", "name", "displayname", "username", "昵称", "名称", "用户名", "旺旺名"),
-    "role": ("role", "type", "usertype", "sendertype", "角色", "身份", "类型"),
+    "sender": (
+        "nick",
+        "nickname",
+        "name",
+        "displayname",
+        "username",
+        "usernick",
+        "sendernick",
+        "sendername",
+        "fromnick",
+        "fromname",
+        "昵称",
+        "名称",
+        "用户名",
+        "旺旺名",
+    ),
+    "role": (
+        "role",
+        "type",
+        "usertype",
+        "userrole",
+        "sendertype",
+        "senderrole",
+        "fromtype",
+        "角色",
+        "身份",
+        "类型",
+    ),
     "agent_id": ("agentid", "staffid", "客服id", "客服账号", "工号"),
 }
 
@@ -264,11 +290,14 @@ def validate(
         if rec.date is None:
             sent_at = parse_timestamp(rec.timestamp, tz, day)
         else:
-            # The date column is read only for a clock-only time (None here): a full timestamp
-            # beside it says the day itself.
-            sent_at = parse_timestamp(rec.timestamp, tz, None)
+            stamp = rec.timestamp
+            if stamp is None or (isinstance(stamp, str) and not stamp.strip()):
+                stamp = timed(rec.date)  # the date column is the whole timestamp
+            # The date is read only for a clock-only time (None here): a full timestamp says
+            # the day itself.
+            sent_at = parse_timestamp(stamp, tz, None)
             if sent_at is None:
-                sent_at = parse_timestamp(rec.timestamp, tz, day_of(rec.date) or day)
+                sent_at = parse_timestamp(stamp, tz, day_of(rec.date, tz) or day)
     except TimestampError as exc:
         return make_reject(rec.file, rec.line, str(exc), rec.raw)
     if sent_at is not None:

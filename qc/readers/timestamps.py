@@ -211,40 +211,60 @@ _EPOCH_TEXT = re.compile(r"(?:\d{10}|\d{13})(?:\.\d{1,6})?")
 
 
 _COMPACT_DATE = re.compile(r"(20\d{2})(\d{2})(\d{2})")
+# A date at the start of a cell, whatever follows it (a weekday: 2026-11-24 星期二, a time).
+_DATE_FIRST = re.compile(rf"\s*{_DATE}")
 
 
-def day_of(value: object) -> date | None:
+def day_of(value: object, tz: tzinfo) -> date | None:
     """The day a date column's cell names, for the clock-only time column beside it.
 
-    Accepts what a timestamp's date part may be (``2026-11-24``, ``2026/11/24``,
-    ``2026年11月24日``, also followed by a time, which is ignored), ``20261124``, a spreadsheet
-    date cell and an Excel date serial. ``None`` for an empty cell (the file's day applies).
+    Reads a date at the start of the cell (``2026-11-24``, ``2026/11/24 星期二``,
+    ``2026年11月24日``, a date and time), ``20261124``, a spreadsheet date cell, an Excel date
+    serial and epoch seconds or milliseconds (their day in ``tz``). ``None`` for an empty cell
+    or one that names no day with a year (``11-24``, ``下周一``): the file's day applies, as
+    when the file has no date column.
 
     Raises:
-        TimestampError: The cell holds something that is not a day.
+        TimestampError: The cell holds a date that cannot be (month 13).
     """
-    if value is None:
+    if value is None or isinstance(value, bool):
         return None
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise TimestampError(f"date has an unexpected type ({type(value).__name__})")
     if isinstance(value, int | float):
         if _EXCEL_SERIAL_FROM <= value < _EXCEL_SERIAL_TO:
             return _from_excel_serial(float(value), UTC).date()
-        raise TimestampError("date is a number that is not an Excel date serial (use YYYY-MM-DD)")
-    text = value.strip()
-    if not text:
+        try:
+            return _from_epoch(float(value), tz).date()
+        except TimestampError:
+            return None
+    if not isinstance(value, str):
         return None
-    m = DATETIME_RE.match(text) or _COMPACT_DATE.fullmatch(text)
+    m = _DATE_FIRST.match(value) or _COMPACT_DATE.fullmatch(value.strip())
     if m is None:
-        raise TimestampError("date not understood (use YYYY-MM-DD)")
+        return None
     try:
         return date(int(m[1]), int(m[2]), int(m[3]))
     except ValueError as exc:
         raise TimestampError(f"date out of range ({exc})") from None
+
+
+def timed(value: object) -> object | None:
+    """``value`` when a date column's cell carries a time of day too (a full timestamp), else ``None``.
+
+    Some exports name their one timestamp column 日期 or date: without a time column, its
+    value is the message's time.
+    """
+    if isinstance(value, datetime):
+        return value if value.time() != time() else None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value if not _EXCEL_SERIAL_FROM <= value < _EXCEL_SERIAL_TO else None
+    if isinstance(value, str):
+        m = DATETIME_RE.match(value.strip())
+        return value if m is not None and m["h"] is not None else None
+    return None
 
 
 def _from_excel_serial(days: float, tz: tzinfo) -> datetime:
