@@ -976,6 +976,7 @@ def test_a_sender_object_gives_the_nick_role_and_agent_id(tmp_path: Path) -> Non
                 },
             ],
         },
+        msg("N1", {"userNick": "tb_小鹿", "userType": "buyer"}, "10:00:30", "好的"),
         # an object that names nobody and no role: the usual reject
         msg("N3", {"avatar": "x.png"}, "12:00:00", "在吗"),
     ]
@@ -989,12 +990,13 @@ def test_a_sender_object_gives_the_nick_role_and_agent_id(tmp_path: Path) -> Non
         (Role.CUSTOMER, "tb_小鹿", None),
         (Role.AGENT, "店:阿青", "aq01"),
         (Role.SYSTEM, "平台", None),
+        (Role.CUSTOMER, "tb_小鹿", None),
     ]
     assert [(m.role, m.sender) for m in convs["N2"].messages] == [
         (Role.CUSTOMER, "tb_阿伟"),
         (Role.AGENT, "店:阿青"),
     ]
-    assert [(r.line, r.reason.split(" (")[0]) for r in result.rejects] == [(5, "missing role")]
+    assert [(r.line, r.reason.split(" (")[0]) for r in result.rejects] == [(6, "missing role")]
 
 
 def test_a_group_header_above_the_real_one_is_skipped(tmp_path: Path) -> None:
