@@ -744,6 +744,12 @@ def test_qc_serve_check_says_who_can_sign_in_and_warns_off_loopback(template, tm
     assert r.exit_code == 0 and "warning: listening on 0.0.0.0" in r.stderr
     r = runner.invoke(cli_app, ["serve", "--db", str(db), "--check", "--ssl-certfile", "x.pem"])
     assert r.exit_code == 2 and "Traceback" not in r.stderr
+    # a card counting days in another zone than every stored day: each scored page would refuse
+    card = tmp_path / "ny.toml"
+    card.write_text('[day]\ntimezone = "America/New_York"\n', encoding="utf-8")
+    r = runner.invoke(cli_app, ["serve", "--db", str(db), "--check", "--scorecard", str(card)])
+    assert r.exit_code == 2 and "days by reply in America/New_York" in r.stderr
+    assert "give --scorecard the card the days were inspected with" in r.stderr
 
 
 def test_qc_serve_refuses_a_store_nobody_can_sign_in_to(tmp_path):

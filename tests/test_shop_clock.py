@@ -121,18 +121,21 @@ def test_show_prints_times_and_days_on_the_shops_clock(
 
 
 @pytest.mark.parametrize(
-    ("sent_at", "zone", "clock"),
+    ("sent_at", "zone", "when"),
     [
-        ("2026-11-24T17:30:05+00:00", "Asia/Shanghai", "01:30:05"),
-        ("2026-11-24T17:30:05+00:00", "UTC", "17:30:05"),
-        ("2026-11-24T09:00:00", "America/New_York", "09:00:00"),  # naive: as written
-        (None, "Asia/Shanghai", ""),
-        ("not a time", "Asia/Shanghai", ""),
+        ("2026-11-24T17:30:05+00:00", "Asia/Shanghai", "2026-11-25 01:30:05"),
+        ("2026-11-24T17:30:05+00:00", "UTC", "2026-11-24 17:30:05"),
+        ("2026-11-24T09:00:00", "America/New_York", "2026-11-24 09:00:00"),  # naive: as written
+        (None, "Asia/Shanghai", "2026-11-23"),  # no time: the day it counts on
+        ("not a time", "Asia/Shanghai", "2026-11-23"),
     ],
 )
-def test_a_search_hit_tells_its_time_on_the_shops_clock(sent_at: str | None, zone: str, clock: str) -> None:
-    hit = SearchHit("c1", "店", 0, "2026-11-25", "agent", "好的", "店:阿梅", sent_at, False)
-    assert hit.clock(zone) == clock
+def test_a_search_hit_tells_when_it_was_sent_on_the_shops_clock(
+    sent_at: str | None, zone: str, when: str
+) -> None:
+    # counted on the 23rd (the conversation's first day, by = "conversation_start")
+    hit = SearchHit("c1", "店", 0, "2026-11-23", "agent", "好的", "店:阿梅", sent_at, False)
+    assert hit.when(zone) == when
 
 
 def test_the_report_and_the_workbench_show_the_shops_clock() -> None:

@@ -118,6 +118,16 @@ def serve_cli(
             f"qc: warning: listening on {host}, not only this machine: anyone who can reach port {port}"
             " sees the sign-in page; use https (--ssl-certfile) or a TLS proxy (--behind-https)"
         )
+    saved = store.saved_bases()
+    if saved and card.basis not in saved:
+        store.close()
+        from qc.scoring.card import describe_basis
+
+        raise ConfigError(
+            f"scorecard {card.source} says {describe_basis(card.basis)}, but no conversation in {db} was"
+            f" saved so ({'; '.join(sorted(describe_basis(b) for b in saved))}): every scored page would"
+            " refuse; give --scorecard the card the days were inspected with"
+        )
     if check:
         store.close()
         err(f"{db}: {len(can)} of {len(people)} people can sign in; the store opens (schema up to date)")

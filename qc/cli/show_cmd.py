@@ -67,7 +67,7 @@ def show_cli(
     for mv in view.messages:
         m = mv.message
         day = mv.local_time.strftime("%Y-%m-%d") if mv.local_time else ""
-        if day and day != shown_day:  # the shop's calendar day, as the scorecard counts it
+        if day and day != shown_day:  # the shop's calendar day (the card's [day] timezone)
             console.print(Text(f"── {day} ──", style="dim"))
             shown_day = day
         when = mv.local_time.strftime("%H:%M:%S") if mv.local_time else "--:--:--"

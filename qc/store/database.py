@@ -535,6 +535,12 @@ class Store:
         with self.engine.connect() as conn:
             return [part_from_row(r) for r in conn.execute(q)]
 
+    def saved_bases(self) -> set[str | None]:
+        """Every basis the store's conversations were saved with (empty for an empty store)."""
+        c = TABLES["conversations"]
+        with self.engine.connect() as conn:
+            return set(conn.execute(select(c.c.basis).distinct()).scalars())
+
     def bases(self, date_from: str, date_to: str) -> dict[str | None, list[tuple[str, str]]]:
         """The bases of the conversations with parts in the range, each with its (shop, id) pairs."""
         with self.engine.connect() as conn:

@@ -93,15 +93,20 @@ class SearchHit:
     sent_at: str | None
     auto_reply: bool
 
-    def clock(self, timezone: str) -> str:
-        """The time it was sent (HH:MM:SS) on the shop's clock, ``timezone`` the card's day zone."""
-        if not self.sent_at:
-            return ""
+    def when(self, timezone: str) -> str:
+        """When it was sent (YYYY-MM-DD HH:MM:SS) on the shop's clock, ``timezone`` the card's day zone.
+
+        The calendar day of that clock, not :attr:`date` (the day the card counts it on, which
+        is the conversation's first day under ``by = "conversation_start"``). Without a time,
+        the counted day.
+        """
         try:
-            when = datetime.fromisoformat(self.sent_at)
+            sent = datetime.fromisoformat(self.sent_at) if self.sent_at else None
         except ValueError:
-            return ""
-        return (when.astimezone(ZoneInfo(timezone)) if when.tzinfo else when).strftime("%H:%M:%S")
+            sent = None
+        if sent is None:
+            return self.date
+        return (sent.astimezone(ZoneInfo(timezone)) if sent.tzinfo else sent).strftime("%Y-%m-%d %H:%M:%S")
 
 
 # Searches of one workbench run in several threads: one refresh at a time.

@@ -60,7 +60,7 @@ class MessageView:
     # the points are not added up.
     shared_charge: bool = False
     # When it was sent on the shop's clock (the card's [day] timezone), whatever offset the
-    # export wrote: the day and time QA staff read are the day the scorecard counts it on.
+    # export wrote: QA staff read the shop's calendar day and clock, whatever the source's zone.
     local_time: datetime | None = None
 
     @property
