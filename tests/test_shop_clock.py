@@ -290,3 +290,23 @@ def test_a_continuation_is_found_when_the_stored_times_have_several_offsets(tmp_
         res = runner.invoke(app, ["inspect", str(folder), "--out", str(tmp_path / f"o{n}"), *ny])
         assert res.exit_code == 0, res.stderr
     assert _stored_texts(db, "MX-1") == ["在吗", "在的亲", "好的"]
+
+
+def test_the_python_api_reads_naive_times_in_the_cards_zone_unless_options_name_one(tmp_path: Path) -> None:
+    from qc.batch.run import run_inspection
+    from qc.readers import ReadOptions
+    from qc.rules import RuleSettings
+    from qc.run.executors import LocalExecutor
+    from qc.run.inspector import build_inspector
+    from qc.scoring.card import load_scorecard
+
+    folder = _day(tmp_path, ("2026-11-24 08:00:00", "2026-11-24 08:00:40"))
+    card = load_scorecard(_card(tmp_path, "America/New_York"))
+    executor = LocalExecutor(build_inspector(RuleSettings()))
+    offsets = []
+    for n, options in enumerate((ReadOptions(encoding="utf-8"), ReadOptions(timezone="UTC"))):
+        report = run_inspection(
+            [folder], tmp_path / f"o{n}", executor, options, scorecard=card, keep_results=True
+        )
+        offsets.append({m.sent_at.utcoffset() for r in report.results for m in r.conversation.messages})
+    assert [{o.total_seconds() / 3600 for o in s} for s in offsets] == [{-5.0}, {0.0}]

@@ -167,7 +167,7 @@ def _run_inspection(
     """:func:`run_inspection` writing into ``out_dir`` (the stage), all but run.json."""
     started = time.perf_counter()
     card = scorecard or load_scorecard()
-    options = options or ReadOptions(timezone=card.day.timezone)
+    options = (options or ReadOptions()).for_card(card.day.timezone)
     lean = not keep_results and store is None
     # With a store and no results kept, the records wait on disk for the save (bounded memory).
     spool = RecordSpool() if store is not None and not keep_results else None

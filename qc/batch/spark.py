@@ -245,7 +245,7 @@ def conversation_from_rows(
     from zoneinfo import ZoneInfo
 
     options = options or ReadOptions()
-    zone = ZoneInfo(options.timezone)
+    zone = ZoneInfo(options.zone)
     nicks = (options.agent_nicks, options.customer_nicks)
     years = load_limits().years
     records = [

@@ -164,7 +164,7 @@ def run_spark_inspection(
     started = time.perf_counter()
     settings = settings or RuleSettings()
     card = scorecard or load_scorecard()
-    options = options or ReadOptions(timezone=card.day.timezone)
+    options = (options or ReadOptions()).for_card(card.day.timezone)
     resolved = resolve_options(options)  # a bad forced format, encoding or zone fails before Spark starts
     own: list[SparkSession] = []
     if spark is None:

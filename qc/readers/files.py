@@ -64,10 +64,10 @@ def resolve_options(options: ReadOptions) -> Resolved:
     fmt = check_format(options.format) if options.format else None
     enc = check_encoding(options.encoding) if options.encoding else None
     try:
-        tz = ZoneInfo(options.timezone)
+        tz = ZoneInfo(options.zone)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(
-            f"time zone {options.timezone!r} is unknown: use an IANA name such as Asia/Shanghai"
+            f"time zone {options.zone!r} is unknown: use an IANA name such as Asia/Shanghai"
         ) from None
     return Resolved(options, tz, fmt, enc)
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
 from qc.schema import Conversation, Reject
+
+# The zone of naive timestamps when nothing names one (the bundled scorecard's).
+DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,16 +24,27 @@ class ReadOptions:
     ``column_map`` maps a canonical field (``conversation_id``, ``role``,
     ``sender``, ``timestamp``, ``text``, ``agent_id``, ``shop``, ``auto_reply``)
     to the header used in a CSV/XLSX file. ``agent_nicks``/``customer_nicks``
-    decide roles in text exports when the nick does not.
+    decide roles in text exports when the nick does not. ``timezone`` is the zone of
+    timestamps written without an offset; ``None``: the scorecard's ``[day] timezone`` where
+    an inspection has a card, else :data:`DEFAULT_TIMEZONE`.
     """
 
     encoding: str | None = None
     format: str | None = None
     date: date | None = None
-    timezone: str = "Asia/Shanghai"
+    timezone: str | None = None
     column_map: dict[str, str] = field(default_factory=dict)
     agent_nicks: frozenset[str] = frozenset()
     customer_nicks: frozenset[str] = frozenset()
+
+    @property
+    def zone(self) -> str:
+        """The zone naive timestamps are read in: ``timezone``, else :data:`DEFAULT_TIMEZONE`."""
+        return self.timezone or DEFAULT_TIMEZONE
+
+    def for_card(self, timezone: str) -> ReadOptions:
+        """These options with ``timezone`` (a scorecard's day zone) where they name none."""
+        return self if self.timezone is not None else replace(self, timezone=timezone)
 
 
 @dataclass(slots=True)
