@@ -336,6 +336,8 @@ def _render_conversation(fc: Any, view: Any, patterns: ReplyPatterns, mask: Call
             for s in mv.segments
         )
         when = mv.local_time.strftime("%H:%M:%S") if mv.local_time else ""
+        if mv.local_time and mv.local_time.date().isoformat() != fc.date:
+            when = mv.local_time.strftime("%m-%d ") + when  # another day than the heading's
         hide_buyer = getattr(mask, "enabled", False) and m.role.value == "customer"
         who = escape("买家" if hide_buyer else (m.sender or m.role.value))
         slow = (
