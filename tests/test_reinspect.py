@@ -372,3 +372,19 @@ def test_an_id_the_export_reuses_for_another_buyer_on_another_day_is_refused(tmp
     ):
         run_inspection([days["2026-11-25"]], tmp_path / "o25", executor(), store=db)
     assert snapshot(db) == before and not (tmp_path / "o25").exists()
+
+
+def test_another_buyers_refusal_names_the_stored_day_on_the_shops_clock() -> None:
+    from datetime import UTC, datetime
+
+    from qc.batch.splits import _refuse_another_buyer
+    from qc.errors import ConfigError
+    from qc.schema import Conversation, Message, Role
+
+    def chat(buyer: str, hour: int) -> Conversation:
+        at = datetime(2026, 11, 24, hour, 0, tzinfo=UTC)  # an API export in UTC
+        return Conversation("1", (Message(0, Role.CUSTOMER, "在吗", sender=buyer, sent_at=at),))
+
+    # 17:00 UTC on the 24th is 01:00 on the 25th in Shanghai, the day the shop counts it on
+    with pytest.raises(ConfigError, match="stored with buyer tb_小鹿 on 2026-11-25 and"):
+        _refuse_another_buyer(("", "1"), chat("tb_小鹿", 17), chat("tb_阿伟", 18), "Asia/Shanghai")

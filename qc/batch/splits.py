@@ -24,6 +24,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from qc.batch.chunks import with_evidence
 from qc.errors import ConfigError
@@ -149,7 +150,7 @@ def find_continuations(
     for r in records:
         key = (r.conversation.shop or "", r.conversation.id)
         if key in stored:
-            _refuse_another_buyer(key, stored[key], r.conversation)
+            _refuse_another_buyer(key, stored[key], r.conversation, card.day.timezone)
             files = {f.strip() for f in (r.conversation.source or "").split(",")}
             both = continued(r.conversation, stored[key], fill_gaps=not files.isdisjoint(damaged))
             if both is not None:
@@ -167,7 +168,7 @@ def find_continuations(
     return found
 
 
-def _refuse_another_buyer(key: tuple[str, str], stored: Conversation, new: Conversation) -> None:
+def _refuse_another_buyer(key: tuple[str, str], stored: Conversation, new: Conversation, zone: str) -> None:
     """Refuse to join two copies of one id whose buyers differ: an export that numbers chats anew each day.
 
     Raises:
@@ -181,7 +182,7 @@ def _refuse_another_buyer(key: tuple[str, str], stored: Conversation, new: Conve
     if before and now and before.isdisjoint(now):
         shop, cid = key
         first = next((m.sent_at for m in stored.messages if m.sent_at), None)
-        day = f" on {first.date()}" if first else ""
+        day = f" on {first.astimezone(ZoneInfo(zone)).date()}" if first else ""  # the shop's day
         where = f" of {shop}" if shop else ""
         raise ConfigError(
             f"conversation {cid!r}{where} is stored with buyer {', '.join(sorted(before))}{day} and this"
