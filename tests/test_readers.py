@@ -838,40 +838,6 @@ _TEMPLATE_DAY = (
 _REPLY = "森林杂货铺:阿青 2026-11-24 11:00:30\n在的\n"
 
 
-@pytest.mark.parametrize(
-    ("after", "convs", "last_text", "rejected"),
-    [
-        # the agent's divider lines are lines of the reply: one conversation, nothing rejected
-        ("", 1, "好的谢谢", []),
-        # a bare divider right before the next header is a separator, as before
-        ("==========\ntb_阿伟 2026-11-24 11:00:00\n在吗\n" + _REPLY, 2, "在的", []),
-        # a title between two dividers is a separator too (the title, as before, a reject)
-        (
-            "==========\n会话对象：tb_阿伟\n==========\ntb_阿伟 2026-11-24 11:00:00\n在吗\n" + _REPLY,
-            2,
-            "在的",
-            [10],
-        ),
-    ],
-    ids=["divider-in-a-reply", "divider-before-a-header", "title-between-dividers"],
-)
-def test_a_divider_inside_a_reply_is_text_and_one_before_a_conversation_separates(
-    tmp_path: Path, after: str, convs: int, last_text: str, rejected: list[int]
-) -> None:
-    path = tmp_path / "导出_2026-11-24.txt"
-    path.write_text(_TEMPLATE_DAY + after, encoding="utf-8")
-    result = read(path)
-    assert_balanced(result)
-    assert len(result.conversations) == convs
-    first = result.conversations[0]
-    assert first.messages[0].text == (
-        "亲，退换货须知如下：\n————————————\n1. 签收七天内可无理由退换\n————————————\n2. 请保持吊牌完好"
-    )
-    assert [m.text for m in first.messages][1] == "好的谢谢"
-    assert result.conversations[-1].messages[-1].text == last_text
-    assert [line for line, _ in reasons(result)] == rejected
-
-
 def _conversation_line(*said: tuple[str, str, str, str], cid: str = "V1") -> str:
     import json
 
@@ -1075,47 +1041,74 @@ def test_a_reply_the_next_morning_is_on_the_next_day_and_the_step_is_configured(
 _FIRST_CHAT = "tb_aaa 2026-11-24 15:00:00\n在吗\n店:小雨 2026-11-24 15:00:10\n在的亲\n"
 
 
+_TEMPLATE_TEXT = (
+    "亲，退换货须知如下：\n————————————\n1. 签收七天内可无理由退换\n————————————\n2. 请保持吊牌完好"
+)
+
+
 @pytest.mark.parametrize(
-    ("after", "chats", "agent_text", "rejected"),
+    ("day", "chats", "agent_text", "rejected"),
     [
+        # the agent's divider lines are lines of the reply: one conversation, nothing rejected
+        (_TEMPLATE_DAY, 1, _TEMPLATE_TEXT, []),
+        # a bare divider right before the next header is a separator
+        (_TEMPLATE_DAY + "==========\ntb_阿伟 2026-11-24 11:00:00\n在吗\n" + _REPLY, 2, _TEMPLATE_TEXT, []),
+        # a title between two dividers is a separator too (the title a reject)
+        (
+            _TEMPLATE_DAY
+            + "==========\n会话对象：tb_阿伟\n==========\ntb_阿伟 2026-11-24 11:00:00\n在吗\n"
+            + _REPLY,
+            2,
+            _TEMPLATE_TEXT,
+            [10],
+        ),
         # a new buyer's header after a divider starts a conversation, whatever its time
         (
-            "————————\ntb_bbb 2026-11-24 09:00:00\n发货了吗\n店:小雨 2026-11-24 09:00:30\n已发货\n",
+            _FIRST_CHAT
+            + "————————\ntb_bbb 2026-11-24 09:00:00\n发货了吗\n店:小雨 2026-11-24 09:00:30\n已发货\n",
             2,
             "在的亲",
-            0,
+            [],
         ),
-        # so it does after a divider and a title line (the title, as before, a reject)
+        # so it does after a divider and a title line
         (
-            "-----\n与 tb_bbb 的聊天记录\ntb_bbb 2026-11-24 16:00:00\n发货了吗\n"
+            _FIRST_CHAT + "-----\n与 tb_bbb 的聊天记录\ntb_bbb 2026-11-24 16:00:00\n发货了吗\n"
             "店:小雨 2026-11-24 16:00:30\n已发货\n",
             2,
             "在的亲",
-            1,
+            [6],
         ),
         # a footer after the last divider is not the agent's words
-        ("==========\n共 2 条消息\n", 1, "在的亲", 1),
+        (_FIRST_CHAT + "==========\n共 2 条消息\n", 1, "在的亲", [6]),
         # a reply formatted between two dividers, answered by the same buyer: one message
         (
-            "————\n1. 签收七天内可退\n————\ntb_aaa 2026-11-24 15:01:00\n好的\n",
+            _FIRST_CHAT + "————\n1. 签收七天内可退\n————\ntb_aaa 2026-11-24 15:01:00\n好的\n",
             1,
             "在的亲\n————\n1. 签收七天内可退\n————",
-            0,
+            [],
         ),
     ],
-    ids=["new-buyer-earlier", "title-then-new-buyer", "footer", "closing-divider"],
+    ids=[
+        "divider-in-a-reply",
+        "divider-before-a-header",
+        "title-between-dividers",
+        "new-buyer-earlier",
+        "title-then-new-buyer",
+        "footer",
+        "closing-divider",
+    ],
 )
 def test_held_divider_lines_go_to_the_message_only_when_the_same_conversation_goes_on(
-    tmp_path: Path, after: str, chats: int, agent_text: str, rejected: int
+    tmp_path: Path, day: str, chats: int, agent_text: str, rejected: list[int]
 ) -> None:
-    path = tmp_path / "小雨_2026-11-24.txt"
-    path.write_text(_FIRST_CHAT + after, encoding="utf-8")
+    path = tmp_path / "导出_2026-11-24.txt"
+    path.write_text(day, encoding="utf-8")
     result = read(path)
     assert_balanced(result)
     assert len(result.conversations) == chats
     first = min(result.conversations, key=lambda c: c.id)
     assert [m.text for m in first.messages if m.role is Role.AGENT][0] == agent_text
-    assert len(result.rejects) == rejected
+    assert [line for line, _ in reasons(result)] == rejected
 
 
 def test_a_merged_date_cell_dates_the_rows_under_it(tmp_path: Path) -> None:
