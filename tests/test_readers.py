@@ -1087,6 +1087,23 @@ _TEMPLATE_TEXT = (
             "在的亲\n————\n1. 签收七天内可退\n————",
             [],
         ),
+        # a starred heading inside a reply is a line of it
+        (
+            _FIRST_CHAT + "***温馨提示***\n下单前请核对地址\ntb_aaa 2026-11-24 15:02:00\n好\n",
+            1,
+            "在的亲\n***温馨提示***\n下单前请核对地址",
+            [],
+        ),
+        # a date line inside a conversation going on past midnight neither splits nor is a reject
+        (_FIRST_CHAT + "—————— 2026-11-25 ——————\ntb_aaa 2026-11-25 09:00:00\n发了吗\n", 1, "在的亲", []),
+        # …but before a new buyer it separates, as any divider
+        (
+            _FIRST_CHAT
+            + "—————— 2026-11-25 ——————\ntb_ccc 2026-11-25 09:00:00\n在吗\n店:小雨 2026-11-25 09:00:09\n在\n",
+            2,
+            "在的亲",
+            [],
+        ),
     ],
     ids=[
         "divider-in-a-reply",
@@ -1096,6 +1113,9 @@ _TEMPLATE_TEXT = (
         "title-then-new-buyer",
         "footer",
         "closing-divider",
+        "starred-heading",
+        "date-line-same-buyer",
+        "date-line-new-buyer",
     ],
 )
 def test_held_divider_lines_go_to_the_message_only_when_the_same_conversation_goes_on(

@@ -59,6 +59,18 @@ _LABEL_ID_RE = re.compile(
     re.IGNORECASE,
 )
 _DATE_ONLY_RE = re.compile(r"\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?")
+_DATE_FIRST_RE = re.compile(r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}")
+
+
+def _divider_label(sep: re.Match[str]) -> str | None:
+    """The label of a divider line that names no conversation ("" when bare), else ``None``.
+
+    Such a line (``————``, ``***温馨提示***``, ``—— 2026-11-25 ——``) may be a line of a
+    message or a day line inside a conversation; one naming a conversation is a separator.
+    """
+    text = sep["label"].strip(" \t-=*─—#~")
+    label = _LABEL_ID_RE.search(text)
+    return None if label and _is_conversation_id(label["id"].strip("-—─")) else text
 
 
 def _is_conversation_id(label: str) -> bool:
@@ -140,7 +152,7 @@ class TextExportReader:
             if self._held is None or not self._hold(number, line):
                 self._line(number, line)
         if self._held is not None:
-            self._release(as_text=False)  # a footer after the last divider (共 2 条消息)
+            self._release("separator")  # a footer after the last divider (共 2 条消息)
         self._close_block()
         return self._assign_ids()
 
@@ -161,21 +173,21 @@ class TextExportReader:
             return True
         sep = SEPARATOR_RE.match(line)
         garbled = number in self.decoded.garbled
-        if sep and not sep["label"].strip(" \t-=*─—#~") and not garbled:
+        if sep and _divider_label(sep) is not None and not garbled:
             held.append((number, line))
             return True
         header = HEADER_RE.match(line)
         inline = INLINE_RE.match(line)
         if sep is not None or garbled or header is not None or inline is not None:
             found = header or inline
-            goes_on = (
-                sep is None
-                and not garbled
-                and found is not None
-                and any(not SEPARATOR_RE.match(text) for _, text in held)
-                and self._goes_on(found)
-            )
-            self._release(as_text=goes_on)
+            goes_on = sep is None and not garbled and found is not None and self._goes_on(found)
+            labels = [_divider_label(m) for m in map(SEPARATOR_RE.match, (text for _, text in held)) if m]
+            if goes_on and len(labels) < len(held):
+                self._release("text")
+            elif goes_on and labels and all(label and _DATE_FIRST_RE.match(label) for label in labels):
+                self._release("day")  # a date line inside a conversation going on past midnight
+            else:
+                self._release("separator")
             return False
         held.append((number, line))
         return True
@@ -205,15 +217,19 @@ class TextExportReader:
         found = role_from_nick(who, self.agent_nicks, self.customer_nicks)
         return found is not None and found[0] is Role.AGENT
 
-    def _release(self, as_text: bool) -> None:
-        """Settle the held lines: the open message's text, or a separator and the lines after it."""
+    def _release(self, held_as: str) -> None:
+        """Settle the held lines: the open message's ``"text"``, a ``"day"`` line, or a ``"separator"``.
+
+        A separator is read as without holding (a new conversation; a title or footer line
+        after it a reject); a day line inside a conversation is dropped.
+        """
         held, self._held = self._held or [], None
-        if as_text:
+        if held_as == "text":
             assert self._block is not None
             self._block.body.extend(line for _, line in held)
-            return
-        for number, line in held:
-            self._line(number, line, hold=False)
+        elif held_as == "separator":
+            for number, line in held:
+                self._line(number, line, hold=False)
 
     @property
     def _segment(self) -> _Segment:
@@ -229,8 +245,7 @@ class TextExportReader:
             return
         sep = SEPARATOR_RE.match(line)
         if sep:
-            bare = not sep["label"].strip(" \t-=*─—#~")
-            if hold and bare and self._block is not None and self._block.body:
+            if hold and _divider_label(sep) is not None and self._block is not None and self._block.body:
                 self._held = [(number, line)]
                 return
             self._close_block()
