@@ -1080,11 +1080,34 @@ _TEMPLATE_TEXT = (
         ),
         # a footer after the last divider is not the agent's words
         (_FIRST_CHAT + "==========\n共 2 条消息\n", 1, "在的亲", [6]),
-        # a reply formatted between two dividers, answered by the same buyer: one message
+        # held lines ending in a divider separate, as a footer between two dividers must: a
+        # reply's own closing divider reads so too (its last line and the answer, rejects)
         (
             _FIRST_CHAT + "————\n1. 签收七天内可退\n————\ntb_aaa 2026-11-24 15:01:00\n好的\n",
             1,
-            "在的亲\n————\n1. 签收七天内可退\n————",
+            "在的亲",
+            [6, 8],
+        ),
+        # a footer between two conversations, the next one opened by the shop: two conversations
+        (
+            _FIRST_CHAT + "==========\n共 2 条消息\n==========\n店:小雨 2026-11-24 16:00:00\n亲，还没付款哦\n"
+            "tb_二哈 2026-11-24 16:05:00\n马上付\n",
+            2,
+            "在的亲",
+            [6],
+        ),
+        # the buyer answering a formatted reply after midnight (clock-only headers) goes on
+        (
+            "tb_aaa 23:59:40\n在吗\n店:小雨 23:59:50\n须知如下\n————\n1. 七天可退\ntb_aaa 00:00:40\n好\n",
+            1,
+            "须知如下\n————\n1. 七天可退",
+            [],
+        ),
+        # a colleague answering after a formatted reply goes on with the conversation
+        (
+            _FIRST_CHAT + "————\n1. 签收七天内可退\n店:阿青 2026-11-24 15:03:00\n我来跟进\n",
+            1,
+            "在的亲\n————\n1. 签收七天内可退",
             [],
         ),
         # a starred heading inside a reply is a line of it
@@ -1113,6 +1136,9 @@ _TEMPLATE_TEXT = (
         "title-then-new-buyer",
         "footer",
         "closing-divider",
+        "footer-between-chats",
+        "reply-across-midnight",
+        "colleague-takes-over",
         "starred-heading",
         "date-line-same-buyer",
         "date-line-new-buyer",

@@ -182,7 +182,10 @@ class TextExportReader:
             found = header or inline
             goes_on = sep is None and not garbled and found is not None and self._goes_on(found)
             labels = [_divider_label(m) for m in map(SEPARATOR_RE.match, (text for _, text in held)) if m]
-            if goes_on and len(labels) < len(held):
+            # Held lines ending in a divider are a separator (a title or footer between two
+            # dividers): a reply's own closing divider reads so too, as without holding.
+            ends_in_text = not SEPARATOR_RE.match(held[-1][1])
+            if goes_on and ends_in_text:
                 self._release("text")
             elif goes_on and labels and all(label and _DATE_FIRST_RE.match(label) for label in labels):
                 self._release("day")  # a date line inside a conversation going on past midnight
@@ -195,15 +198,17 @@ class TextExportReader:
     def _goes_on(self, found: re.Match[str]) -> bool:
         """True when a header or line after held text continues the open conversation.
 
-        Its writer has written in the conversation before (or only the shop has written so
-        far: a buyer answering the shop's first message), and its time is not before the open
-        message's (exports list a conversation in time order). A new buyer is a new conversation.
+        Its writer has written in the conversation before, or is a shop account (a colleague
+        taking over), or only the shop has written so far (a buyer answering the shop's first
+        message); and its time is not before the open message's (exports list a conversation
+        in time order; a clock-only time further back than the rollover window is the next
+        day's). A new buyer is a new conversation.
         """
         block, groups = self._block, found.groupdict()
         who = (groups.get("who") or groups.get("who2") or "").strip()
         writers = self._segment.writers
-        shop_only = all(self._is_agent(w) for w in writers)
-        if block is None or (who not in writers and not shop_only):
+        known = who in writers or self._is_agent(who) or all(self._is_agent(w) for w in writers)
+        if block is None or not known:
             return False
         stamp = (groups.get("ts") or groups.get("ts1") or groups.get("ts2") or "").strip()
         try:
@@ -211,7 +216,10 @@ class TextExportReader:
             now = parse_timestamp(stamp, self.tz, self.day or _ANY_DAY)
         except ValueError:
             return False
-        return then is None or now is None or now >= then
+        if then is None or now is None or now >= then:
+            return True
+        clock_only = TIME_RE.match(stamp) is not None and TIME_RE.match(block.stamp.strip()) is not None
+        return clock_only and now < then - self.rollover
 
     def _is_agent(self, who: str) -> bool:
         found = role_from_nick(who, self.agent_nicks, self.customer_nicks)
