@@ -1195,3 +1195,100 @@ def test_a_conversation_listed_newest_first_stays_on_its_day(tmp_path: Path) -> 
     assert [m.sent_at.day for m in conv.messages] == [24, 24, 24, 24]
     assert [m.text for m in conv.messages] == ["在吗", "在的", "快点发货", "好的亲 已经安排"]
     assert any("c5" in w and "messages out of time order" in w for w in result.warnings)
+
+
+@pytest.mark.parametrize(
+    ("rows", "days"),
+    [
+        # newest first, its first step back a big one: the file's order, not a midnight
+        (
+            ["A1,15:00:00,买家,tb_a,还在吗", "A1,10:00:10,客服,店:小雨,有的", "A1,10:00:00,买家,tb_a,有吗"],
+            [24, 24, 24],
+        ),
+        # in time order, with an auto-reply stamped a second early: it crosses midnight
+        (
+            ["A1,23:58:01,买家,tb_a,在吗", "A1,23:58:00,客服,店:小雨,[自动回复]欢迎光临",
+             "A1,00:05:00,客服,店:小雨,在的亲", "A1,00:06:00,买家,tb_a,有货吗"],
+            [24, 24, 25, 25],
+        ),
+    ],
+    ids=["newest-first-big-step", "in-order-with-jitter"],
+)  # fmt: skip
+def test_a_file_listed_newest_first_stays_on_its_day_and_one_in_order_rolls_over(
+    tmp_path: Path, rows: list[str], days: list[int]
+) -> None:
+    path = tmp_path / "desc_2026-11-24.csv"
+    path.write_text("会话ID,时间,角色,发送人,内容\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    (conv,) = read(path).conversations
+    assert sorted(m.sent_at.day for m in conv.messages) == days
+
+
+def test_merged_dates_and_rollover_together(tmp_path: Path) -> None:
+    """A merged 日期 starts the clock; a new date starts it again (no shift carried over)."""
+    from datetime import time
+
+    import openpyxl
+
+    path = tmp_path / "m.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["会话ID", "日期", "时间", "角色", "发送人", "内容"])
+    rows = [
+        ("A1", datetime(2026, 11, 24), time(23, 59, 50), "买家", "tb_a", "在吗"),
+        ("A1", None, time(0, 0, 20), "客服", "店:小雨", "在的亲"),  # past midnight, right after the date
+        ("A1", datetime(2026, 11, 25), time(0, 10), "买家", "tb_a", "发货了吗"),  # a new date: its own day
+        ("A1", None, time(0, 20), "客服", "店:小雨", "今天发"),
+    ]
+    for row in rows:
+        ws.append(list(row))
+    ws.merge_cells("B2:B3")
+    ws.merge_cells("B4:B5")
+    wb.save(path)
+    (conv,) = read(path).conversations
+    assert [m.sent_at for m in conv.messages] == [
+        datetime(2026, 11, 24, 23, 59, 50, tzinfo=SH),
+        datetime(2026, 11, 25, 0, 0, 20, tzinfo=SH),
+        datetime(2026, 11, 25, 0, 10, tzinfo=SH),
+        datetime(2026, 11, 25, 0, 20, tzinfo=SH),
+    ]
+
+
+def test_a_rollover_on_a_daylight_saving_night_takes_the_next_days_offset(tmp_path: Path) -> None:
+    path = tmp_path / "d1_2026-03-28.csv"
+    path.write_text(
+        "会话ID,时间,角色,发送人,内容\nB1,23:59:00,买家,tb_a,在吗\nB1,03:30:00,客服,店:小雨,早上好\n",
+        encoding="utf-8",
+    )
+    (conv,) = read(path, timezone="Europe/Berlin").conversations
+    assert [m.sent_at.isoformat() for m in conv.messages] == [
+        "2026-03-28T23:59:00+01:00",
+        "2026-03-29T03:30:00+02:00",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("cell", "day"),
+    [
+        (20261124, date(2026, 11, 24)),  # typed as a number
+        ("20261124", date(2026, 11, 24)),
+        ("1795485601000", date(2026, 11, 24)),  # epoch milliseconds written as text
+        (46350, date(2026, 11, 24)),  # an Excel serial
+        ("2026-11-24 周二", date(2026, 11, 24)),
+        ("12345", None),  # no day: the file's
+        ("11-24", None),
+        (None, None),
+    ],
+)
+def test_a_date_cell_is_read_as_the_day_it_names(cell: object, day: date | None) -> None:
+    from qc.readers.timestamps import day_of
+
+    assert day_of(cell, SH) == day
+
+
+def test_on_a_tie_the_lower_of_two_header_rows_is_the_header(tmp_path: Path) -> None:
+    path = tmp_path / "tie.csv"
+    path.write_text("会话,发送方,消息\n会话编号,角色,内容\nA1,买家,在吗\nA1,客服,在的亲\n", encoding="utf-8")
+    result = read(path)
+    (conv,) = result.conversations
+    assert [(m.role, m.text) for m in conv.messages] == [(Role.CUSTOMER, "在吗"), (Role.AGENT, "在的亲")]
+    assert reasons(result) == [(1, "row above the header row")]

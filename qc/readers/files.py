@@ -10,6 +10,7 @@ import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, tzinfo
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -31,7 +32,7 @@ from qc.readers.tabular import (
     xlsx_sheets,
 )
 from qc.readers.text_export import TextExportReader, is_chat_line
-from qc.readers.timestamps import DATETIME_RE, TIME_RE, date_from_filename
+from qc.readers.timestamps import DATETIME_RE, TIME_RE, date_from_filename, parse_time_only, steady
 from qc.schema import Reject
 
 
@@ -249,15 +250,21 @@ def validated(
     nicks = (options.agent_nicks, options.customer_nicks)
     timeless = False
     rounded_ids: set[str] = set()
-    # Per conversation: its last time-only clock (as read), the days it has rolled over, and
-    # whether it stepped back by less than the rollover window (not in time order: no rollover).
-    clocks: dict[str, tuple[datetime, int, bool]] = {}
+    # Per conversation: its last time-only clock (as read) and the days it has rolled over.
+    clocks: dict[str, tuple[datetime, int]] = {}
     # Per conversation: the last date its rows gave (a date cell merged down a conversation
     # leaves the rows under it empty).
     dates: dict[Any, Any] = {}
     rolls = report.format in ("csv", "xlsx")  # read whole, in order (JSON Lines may be split)
     limits = load_limits()
     max_chars, years = limits.max_message_chars, limits.years
+    if rolls:
+        # A file listing its conversations newest first never rolls over midnight: its steps
+        # back are its order. Told from its first records, so a stream is read once.
+        stream = iter(items)
+        head = list(islice(stream, _ORDER_SAMPLE))
+        rolls = not _newest_first(head, limits.rollover)
+        items = chain(head, stream)
     for item in items:
         report.read += 1
         if isinstance(item, Reject):
@@ -276,10 +283,13 @@ def validated(
             continue
         if checked.sent_at is None and _has_value(item.timestamp) and report.format != "text":
             timeless = True
-        # A row with a date of its own is on that day: the file's day, or a date carried down
-        # from the rows above, rolls over midnight.
-        if rolls and checked.sent_at is not None and _time_only(item.timestamp) and not own_date:
-            _roll_over_midnight(checked, clocks, limits.rollover)
+        # A row with a date of its own is on that day and starts its conversation's clock again;
+        # the file's day, or a date carried down from the rows above, rolls over midnight.
+        if rolls and checked.sent_at is not None and _time_only(item.timestamp):
+            if own_date:
+                clocks[checked.conversation_id] = (checked.sent_at, 0)
+            else:
+                _roll_over_midnight(checked, clocks, limits.rollover, resolved.tz)
         if isinstance(item.conversation_id, float) and abs(item.conversation_id) >= _EXACT_FLOAT_DIGITS:
             rounded_ids.add(checked.conversation_id)
         report.accepted += 1
@@ -310,28 +320,56 @@ def _time_only(value: Any) -> bool:
 
 
 def _roll_over_midnight(
-    c: Candidate, clocks: dict[str, tuple[datetime, int, bool]], rollover: timedelta
+    c: Candidate, clocks: dict[str, tuple[datetime, int]], rollover: timedelta, tz: tzinfo
 ) -> None:
     """Put a time-only message after midnight on the next day, as its place in the file says.
 
     23:59:40 then 00:00:30 in one conversation of a file dated 2026-11-24 is a conversation
-    crossing midnight, not one that ran backwards: as text exports read it. A conversation
-    that has also stepped back by less than ``rollover`` is not listed in time order (newest
-    first, say): it never rolls over, and its messages are sorted with a warning.
+    crossing midnight, not one that ran backwards: as text exports read it.
     """
     assert c.sent_at is not None
-    last, shift, unordered = clocks.get(c.conversation_id, (None, 0, False))
-    if last is not None and c.sent_at < last:
-        if last - c.sent_at <= rollover:
-            # Listed newest first, or not in order: its steps back are not midnights.
-            unordered = True
-        elif not unordered:
-            shift += 1
-    clocks[c.conversation_id] = (c.sent_at, shift, unordered)
+    last, shift = clocks.get(c.conversation_id, (None, 0))
+    if last is not None and c.sent_at < last - rollover:
+        shift += 1
+    clocks[c.conversation_id] = (c.sent_at, shift)
     if shift:
-        c.sent_at += timedelta(days=shift)
+        # The next day's offset on the zone's clock (a daylight-saving change that night).
+        c.sent_at = steady(c.sent_at.astimezone(tz) + timedelta(days=shift))
         if c.key is not None:
             c.key = (*c.key[:3], c.sent_at, *c.key[4:])
+
+
+# How many records tell a file's order, and the steps too small to tell it: an auto-reply
+# stamped a few seconds before the message it answers says nothing of how the file is sorted.
+_ORDER_SAMPLE = 2000
+_JITTER_S = 5
+
+
+def _newest_first(records: list[RawRecord | Reject], rollover: timedelta) -> bool:
+    """True when the clock-only times of these records step back more often than forward.
+
+    Only steps inside one conversation count, of more than a few seconds and at most the
+    rollover window (a bigger step back is a midnight, or the order: it tells nothing).
+    """
+    last: dict[Any, int] = {}
+    back = forward = 0
+    window = rollover.total_seconds()
+    for r in records:
+        if isinstance(r, Reject) or not _time_only(r.timestamp):
+            continue
+        clock = r.timestamp if isinstance(r.timestamp, time) else parse_time_only(r.timestamp)
+        if clock is None:
+            continue
+        now = clock.hour * 3600 + clock.minute * 60 + clock.second
+        before = last.get(r.conversation_id)
+        last[r.conversation_id] = now
+        if before is None or not _JITTER_S < abs(now - before) <= window:
+            continue
+        if now < before:
+            back += 1
+        else:
+            forward += 1
+    return back > forward
 
 
 # A spreadsheet number keeps 15 significant digits: a numeric id this large was rounded.

@@ -102,7 +102,12 @@ def rows_to_records(
         if len(pending) >= _HEADER_SEARCH_ROWS:
             break
     complete = [c for c in candidates if "conversation_id" in c[1] and ("role" in c[1] or "sender" in c[1])]
-    chosen = max(complete, key=lambda c: len(c[1])) if complete else (candidates[0] if candidates else None)
+    # On a tie the lower row: a group row stands above the header it groups.
+    chosen = (
+        max(complete, key=lambda c: (len(c[1]), c[0]))
+        if complete
+        else (candidates[0] if candidates else None)
+    )
     if chosen is not None:
         at, mapping = chosen
         line, header = pending[at][0], pending[at][1]

@@ -211,6 +211,9 @@ _EPOCH_TEXT = re.compile(r"(?:\d{10}|\d{13})(?:\.\d{1,6})?")
 
 
 _COMPACT_DATE = re.compile(r"(20\d{2})(\d{2})(\d{2})")
+# 20261124 as a number (a date typed into a cell), and a number written as text.
+_COMPACT_FROM, _COMPACT_TO = 20000101, 20991231
+_NUMBER_TEXT = re.compile(r"\d{5,13}(?:\.\d+)?")
 # A date at the start of a cell, whatever follows it (a weekday: 2026-11-24 星期二, a time).
 _DATE_FIRST = re.compile(rf"\s*{_DATE}")
 
@@ -233,12 +236,16 @@ def day_of(value: object, tz: tzinfo) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
+    if isinstance(value, str) and _NUMBER_TEXT.fullmatch(value.strip()):
+        value = float(value)  # a number a CSV wrote as text: read as the number it is
     if isinstance(value, int | float):
-        if _EXCEL_SERIAL_FROM <= value < _EXCEL_SERIAL_TO:
+        if _COMPACT_FROM <= value <= _COMPACT_TO and float(value).is_integer():
+            value = str(int(value))  # 20261124 typed as a number
+        elif _EXCEL_SERIAL_FROM <= value < _EXCEL_SERIAL_TO:
             return _from_excel_serial(float(value), UTC).date()
-        try:
+        elif 1e9 <= value < 1e10 or 1e12 <= value < 1e13:  # epoch seconds or milliseconds
             return _from_epoch(float(value), tz).date()
-        except TimestampError:
+        else:
             return None
     if not isinstance(value, str):
         return None
@@ -260,7 +267,8 @@ def timed(value: object) -> object | None:
     if isinstance(value, datetime):
         return value if value.time() != time() else None
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return value if not _EXCEL_SERIAL_FROM <= value < _EXCEL_SERIAL_TO else None
+        day_like = _EXCEL_SERIAL_FROM <= value < _EXCEL_SERIAL_TO or _COMPACT_FROM <= value <= _COMPACT_TO
+        return None if day_like else value
     if isinstance(value, str):
         m = DATETIME_RE.match(value.strip())
         return value if m is not None and m["h"] is not None else None
