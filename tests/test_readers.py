@@ -746,7 +746,7 @@ def test_a_date_column_beside_a_clock_only_time_column_dates_each_row(tmp_path: 
         "D1,2026/11/25,00:00:30,客服,店:阿青,在的亲\n"
         "D2,2026年11月26日,09:00:00,买家,tb_阿伟,有货吗\n"
         "D2,2026-11-26,09:00:20,客服,店:阿青,有的\n"
-        "D5,,09:00:20,客服,店:阿青,有的\n"  # no date: the file name's day
+        "D5,,09:00:20,客服,店:阿青,有的\n"  # an empty date cell: the date above (a merged cell)
         "D3,20261127,10:00:00,买家,tb_阿伟,发货了吗\n"
         "D3,2026-11-24,2026-11-28 10:00:30,客服,店:阿青,发了\n"  # a full time keeps its own day
         "D4,下周一,10:00:00,买家,tb_阿伟,能退吗\n"  # names no day: the file's
@@ -766,7 +766,7 @@ def test_a_date_column_beside_a_clock_only_time_column_dates_each_row(tmp_path: 
         datetime(2026, 11, 26, 9, 0, tzinfo=SH),
         datetime(2026, 11, 26, 9, 0, 20, tzinfo=SH),
     ]
-    assert convs["D5"] == [datetime(2026, 11, 20, 9, 0, 20, tzinfo=SH)]
+    assert convs["D5"] == [datetime(2026, 11, 26, 9, 0, 20, tzinfo=SH)]
     assert convs["D3"] == [
         datetime(2026, 11, 27, 10, 0, tzinfo=SH),
         datetime(2026, 11, 28, 10, 0, 30, tzinfo=SH),
@@ -826,6 +826,8 @@ def test_a_message_lines_date_dates_its_clock_only_time_and_a_conversation_date_
 
 
 _TEMPLATE_DAY = (
+    "tb_小鹿 2026-11-24 09:59:00\n"
+    "怎么退货\n"
     "森林杂货铺:阿青 2026-11-24 10:00:00\n"
     "亲，退换货须知如下：\n"
     "————————————\n"
@@ -1060,7 +1062,7 @@ _TEMPLATE_TEXT = (
             + _REPLY,
             2,
             _TEMPLATE_TEXT,
-            [10],
+            [12],
         ),
         # a new buyer's header after a divider starts a conversation, whatever its time
         (
@@ -1103,11 +1105,29 @@ _TEMPLATE_TEXT = (
             "须知如下\n————\n1. 七天可退",
             [],
         ),
-        # a colleague answering after a formatted reply goes on with the conversation
+        # a shop account after held text may open the next conversation: it separates
+        (_FIRST_CHAT + "————\n1. 签收七天内可退\n店:阿青 2026-11-24 15:03:00\n我来跟进\n", 2, "在的亲", [6]),
+        # a title, then the shop's 催付 to the next buyer: two conversations
         (
-            _FIRST_CHAT + "————\n1. 签收七天内可退\n店:阿青 2026-11-24 15:03:00\n我来跟进\n",
+            _FIRST_CHAT + "------\n与 tb_小鹿 的聊天记录\n店:小雨 2026-11-24 16:05:00\n亲，还没付款哦\n"
+            "tb_小鹿 2026-11-24 16:05:30\n马上付\n",
+            2,
+            "在的亲",
+            [6],
+        ),
+        # buyers named by the role word only are no one in particular: they separate
+        (
+            "买家 2026-11-24 10:00:00\n在吗\n店:小雨 2026-11-24 10:00:09\n在的\n------\n共 2 条\n"
+            "买家 2026-11-24 10:05:00\n发货了吗\n店:小雨 2026-11-24 10:05:09\n发了\n",
+            2,
+            "在的",
+            [6],
+        ),
+        # a pasted 付款时间 line after a formatting divider is a line of the reply
+        (
+            _FIRST_CHAT + "————\n付款时间 2026-11-24 09:12:33\n请核对\ntb_aaa 2026-11-24 15:01:00\n好的\n",
             1,
-            "在的亲\n————\n1. 签收七天内可退",
+            "在的亲\n————\n付款时间 2026-11-24 09:12:33\n请核对",
             [],
         ),
         # a starred heading inside a reply is a line of it
@@ -1138,7 +1158,10 @@ _TEMPLATE_TEXT = (
         "closing-divider",
         "footer-between-chats",
         "reply-across-midnight",
-        "colleague-takes-over",
+        "shop-account-separates",
+        "title-then-shop-opens",
+        "role-word-buyers",
+        "pasted-time-after-divider",
         "starred-heading",
         "date-line-same-buyer",
         "date-line-new-buyer",
@@ -1292,3 +1315,86 @@ def test_on_a_tie_the_lower_of_two_header_rows_is_the_header(tmp_path: Path) -> 
     (conv,) = result.conversations
     assert [(m.role, m.text) for m in conv.messages] == [(Role.CUSTOMER, "在吗"), (Role.AGENT, "在的亲")]
     assert reasons(result) == [(1, "row above the header row")]
+
+
+@pytest.mark.parametrize("later", ["14:00:00", "09:30:00"])
+def test_a_date_line_dates_the_clock_only_times_after_it(tmp_path: Path, later: str) -> None:
+    path = tmp_path / "导出_2026-11-24.txt"
+    path.write_text(
+        "tb_大橘 10:00:00\n在吗，这个有货吗\n店:小雨 10:00:30\n亲，有的\n"
+        f"———————— 2026-11-25 ————————\ntb_大橘 {later}\n昨天问的那个还有吗\n店:小雨 {later[:6]}20\n有的亲\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    assert_balanced(result)
+    (conv,) = result.conversations
+    assert [m.sent_at.date() for m in conv.messages] == [date(2026, 11, 24)] * 2 + [date(2026, 11, 25)] * 2
+
+
+def test_a_date_separator_dates_the_conversations_after_it(tmp_path: Path) -> None:
+    path = tmp_path / "导出.txt"  # no day in the name
+    path.write_text(
+        "======== 2026-11-25 ========\ntb_大橘 10:00:00\n在吗\n店:小雨 10:00:30\n在的\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    (conv,) = result.conversations
+    assert [m.sent_at for m in conv.messages] == [
+        datetime(2026, 11, 25, 10, 0, tzinfo=SH),
+        datetime(2026, 11, 25, 10, 0, 30, tzinfo=SH),
+    ]
+    assert not result.warnings
+
+
+def test_a_header_repeated_below_the_first_is_a_row_of_the_data(tmp_path: Path) -> None:
+    """Two exports joined one after the other repeat the header: the first header stays."""
+    header = "会话ID,角色,发送人,时间,内容\n"
+    path = tmp_path / "joined.csv"
+    path.write_text(
+        header + "a1,买家,tb_大橘,2026-11-24 10:00:01,在吗\na1,客服,店:小雨,2026-11-24 10:00:09,在的\n\n"
+        + header + "b2,买家,tb_小鹿,2026-11-24 11:00:01,发货了吗\n",
+        encoding="utf-8",
+    )  # fmt: skip
+    result = read(path)
+    assert sorted(c.id for c in result.conversations) == ["a1", "b2"]
+    assert [line for line, _ in reasons(result)] == [5]  # the repeated header
+
+
+def test_the_same_session_date_on_every_row_still_rolls_over_midnight(tmp_path: Path) -> None:
+    path = tmp_path / "c7.csv"
+    path.write_text(
+        "会话ID,聊天日期,角色,发送人,时间,内容\n"
+        "a1,2026-11-24,买家,tb_大橘,23:59:50,在吗\n"
+        "a1,2026-11-24,客服,店:小雨,00:00:20,在的\n",
+        encoding="utf-8",
+    )
+    (conv,) = read(path).conversations
+    assert [m.sent_at.day for m in conv.messages] == [24, 25]
+
+
+def test_a_date_cell_merged_over_rows_dates_them_in_any_order_and_conversation(tmp_path: Path) -> None:
+    from datetime import time
+
+    import openpyxl
+
+    path = tmp_path / "newest_2026-11-24.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["会话ID", "日期", "时间", "角色", "发送人", "内容"])
+    for row in [
+        ("a1", datetime(2026, 11, 25), time(10, 20), "客服", "店:小雨", "好的"),
+        ("a1", None, time(10, 15), "买家", "tb_大橘", "快点"),
+        ("b2", None, time(10, 0, 9), "客服", "店:小雨", "在的"),
+        ("b2", None, time(10, 0, 1), "买家", "tb_小鹿", "在吗"),
+    ]:
+        ws.append(list(row))
+    ws.merge_cells("B2:B5")
+    wb.save(path)
+    result = read(path)
+    assert {m.sent_at.date() for c in result.conversations for m in c.messages} == {date(2026, 11, 25)}
+
+
+def test_an_excel_serial_a_csv_wrote_as_text_is_a_time() -> None:
+    assert parse_timestamp("46350.42", SH) == datetime(2026, 11, 24, 10, 4, 48, tzinfo=SH)
+    with pytest.raises(TimestampError):
+        parse_timestamp("12345", SH)  # a number outside the serials is no time

@@ -252,10 +252,12 @@ def validated(
     rounded_ids: set[str] = set()
     # Per conversation: its last time-only clock (as read) and the days it has rolled over.
     clocks: dict[str, tuple[datetime, int]] = {}
-    # Per conversation: the last date its rows gave (a date cell merged down a conversation
-    # leaves the rows under it empty).
+    # The date of the last row that had one, and per conversation the date its clock counts
+    # from: a date cell merged down leaves the rows under it empty.
+    above: Any = None
     dates: dict[Any, Any] = {}
-    rolls = report.format in ("csv", "xlsx")  # read whole, in order (JSON Lines may be split)
+    tabular = report.format in ("csv", "xlsx")
+    rolls = tabular  # read whole, in order (JSON Lines may be split)
     limits = load_limits()
     max_chars, years = limits.max_message_chars, limits.years
     if rolls:
@@ -271,11 +273,14 @@ def validated(
             outcome.rejects.append(item)
             report.rejected += 1
             continue
-        own_date = rolls and _has_value(item.date)
-        if own_date:
-            dates[item.conversation_id] = item.date
-        elif rolls and item.conversation_id in dates:
-            item.date = dates[item.conversation_id]
+        # A date of its own that differs from the conversation's restarts its clock; the same
+        # date on every row (the session's day) lets it roll over midnight.
+        restart = False
+        if tabular and _has_value(item.date):
+            restart = dates.get(item.conversation_id) != item.date
+            above = dates[item.conversation_id] = item.date
+        elif tabular and above is not None:
+            item.date = above
         checked = validate(item, resolved.tz, day, nicks, years)
         if isinstance(checked, Reject):
             outcome.rejects.append(checked)
@@ -286,7 +291,7 @@ def validated(
         # A row with a date of its own is on that day and starts its conversation's clock again;
         # the file's day, or a date carried down from the rows above, rolls over midnight.
         if rolls and checked.sent_at is not None and _time_only(item.timestamp):
-            if own_date:
+            if restart:
                 clocks[checked.conversation_id] = (checked.sent_at, 0)
             else:
                 _roll_over_midnight(checked, clocks, limits.rollover, resolved.tz)

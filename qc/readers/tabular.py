@@ -91,13 +91,18 @@ def rows_to_records(
     # it (会话 | 发送方 | 消息 over 会话ID … 内容) names fewer. Without such a row, the first
     # row naming a text column (its missing columns are then said).
     candidates: list[tuple[int, dict[str, int]]] = []
+    seen: set[tuple[str, ...]] = set()
     for row in it:
         cells, problem = row[1], row[3]
         if not any(_cell_text(c).strip() for c in cells):
             continue
         found = map_headers(cells, column_map) if problem is None else {}
-        if "text" in found:
+        # A row the same as an earlier candidate is that header repeated (files joined one
+        # after the other): a row of the data, never the header.
+        names = tuple(normalize_header(_cell_text(c)) for c in cells)
+        if "text" in found and names not in seen:
             candidates.append((len(pending), found))
+            seen.add(names)
         pending.append(row)
         if len(pending) >= _HEADER_SEARCH_ROWS:
             break

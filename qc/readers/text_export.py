@@ -59,7 +59,7 @@ _LABEL_ID_RE = re.compile(
     re.IGNORECASE,
 )
 _DATE_ONLY_RE = re.compile(r"\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?")
-_DATE_FIRST_RE = re.compile(r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}")
+_DATE_FIRST_RE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
 
 
 def _divider_label(sep: re.Match[str]) -> str | None:
@@ -105,6 +105,8 @@ class _Segment:
     copies: dict[tuple[str, str, str], int] = field(default_factory=dict)
     # The nicks that have written in this conversation (as their header or line names them).
     writers: set[str] = field(default_factory=set)
+    # The day a date line (———— 2026-11-25 ————) gave this conversation's clock-only times.
+    day: date | None = None
 
 
 @dataclass(slots=True)
@@ -177,39 +179,43 @@ class TextExportReader:
             held.append((number, line))
             return True
         header = HEADER_RE.match(line)
+        if header is not None and self._inside_message(header):
+            header = None  # a pasted 付款时间 2026-11-24 09:12:33: a line of the held text
         inline = INLINE_RE.match(line)
         if sep is not None or garbled or header is not None or inline is not None:
             found = header or inline
-            goes_on = sep is None and not garbled and found is not None and self._goes_on(found)
             labels = [_divider_label(m) for m in map(SEPARATOR_RE.match, (text for _, text in held)) if m]
+            dated = any(label and _DATE_FIRST_RE.match(label) for label in labels)
+            goes_on = sep is None and not garbled and found is not None and self._goes_on(found, dated)
             # Held lines ending in a divider are a separator (a title or footer between two
             # dividers): a reply's own closing divider reads so too, as without holding.
             ends_in_text = not SEPARATOR_RE.match(held[-1][1])
             if goes_on and ends_in_text:
                 self._release("text")
             elif goes_on and labels and all(label and _DATE_FIRST_RE.match(label) for label in labels):
-                self._release("day")  # a date line inside a conversation going on past midnight
+                self._release("day")  # a date line inside a conversation going on another day
             else:
                 self._release("separator")
             return False
         held.append((number, line))
         return True
 
-    def _goes_on(self, found: re.Match[str]) -> bool:
+    def _goes_on(self, found: re.Match[str], dated: bool = False) -> bool:
         """True when a header or line after held text continues the open conversation.
 
-        Its writer has written in the conversation before, or is a shop account (a colleague
-        taking over), or only the shop has written so far (a buyer answering the shop's first
-        message); and its time is not before the open message's (exports list a conversation
-        in time order; a clock-only time further back than the rollover window is the next
-        day's). A new buyer is a new conversation.
+        Its writer is a buyer who has written in the conversation before (named by a nick, not
+        a role word), and its time is not before the open message's (exports list a
+        conversation in time order; a clock-only time further back than the rollover window is
+        the next day's). A shop account after held text may open the next conversation (a
+        title line, then the shop's 催付), and a new buyer is one: both separate.
         """
         block, groups = self._block, found.groupdict()
         who = (groups.get("who") or groups.get("who2") or "").strip()
-        writers = self._segment.writers
-        known = who in writers or self._is_agent(who) or all(self._is_agent(w) for w in writers)
-        if block is None or not known:
+        buyer = who in self._segment.writers and not self._is_agent(who) and parse_role_word(who) is None
+        if block is None or not buyer:
             return False
+        if dated:
+            return True  # after a date line the next message is on that day, whatever its clock
         stamp = (groups.get("ts") or groups.get("ts1") or groups.get("ts2") or "").strip()
         try:
             then = parse_timestamp(block.stamp.strip(), self.tz, self.day or _ANY_DAY)
@@ -238,6 +244,21 @@ class TextExportReader:
         elif held_as == "separator":
             for number, line in held:
                 self._line(number, line, hold=False)
+        else:  # a day line: the clock-only times after it (not the open message's) are on its day
+            self._close_block()
+            self._set_day(self._segment, held[-1][1])
+
+    @staticmethod
+    def _set_day(seg: _Segment, line: str) -> None:
+        sep = SEPARATOR_RE.match(line)
+        found = _DATE_FIRST_RE.match(_divider_label(sep) or "") if sep else None
+        if found is None:
+            return
+        try:
+            seg.day = date(int(found[1]), int(found[2]), int(found[3]))
+        except ValueError:
+            return
+        seg.day_shift, seg.last_clock = 0, None
 
     @property
     def _segment(self) -> _Segment:
@@ -260,6 +281,7 @@ class TextExportReader:
             label = _LABEL_ID_RE.search(sep["label"].strip(" \t-=*─—#~"))
             label_id = label["id"].strip("-—─") if label else ""
             self._segments.append(_Segment(label_id if _is_conversation_id(label_id) else None))
+            self._set_day(self._segment, line)  # ===== 2026-11-25 ===== dates what follows
             return
         header = HEADER_RE.match(line)
         if header and not self._inside_message(header):
@@ -326,11 +348,12 @@ class TextExportReader:
             return parse_timestamp(stamp, self.tz)
         if not TIME_RE.match(stamp):
             return None
-        if self.day is None:
+        seg = self._segment
+        day = seg.day or self.day
+        if day is None:
             self.missing_day = True
             return None
-        seg = self._segment
-        clock = parse_timestamp(stamp, self.tz, self.day)
+        clock = parse_timestamp(stamp, self.tz, day)
         if clock is None:
             return None
         if seg.last_clock is not None and clock < seg.last_clock - self.rollover:

@@ -185,6 +185,8 @@ def parse_timestamp(value: object, tz: tzinfo, day: date | None = None) -> datet
                 return datetime.combine(naive.date(), naive.time(), zone)
     if _EPOCH_TEXT.fullmatch(text):
         return _from_epoch(float(text), tz)
+    if _SERIAL_TEXT.fullmatch(text) and _EXCEL_SERIAL_FROM <= float(text) < _EXCEL_SERIAL_TO:
+        return _from_excel_serial(float(text), tz)  # a serial a CSV wrote as text
     m = DATETIME_RE.match(text)
     try:
         if m:
@@ -208,6 +210,7 @@ _EXCEL_SERIAL_FROM = 20000
 _EXCEL_SERIAL_TO = 80000
 # Epoch seconds (10 digits) or milliseconds (13), a fraction allowed: 1795485660.250.
 _EPOCH_TEXT = re.compile(r"(?:\d{10}|\d{13})(?:\.\d{1,6})?")
+_SERIAL_TEXT = re.compile(r"\d{5}(?:\.\d{1,12})?")
 
 
 _COMPACT_DATE = re.compile(r"(20\d{2})(\d{2})(\d{2})")
