@@ -1308,15 +1308,6 @@ def test_a_date_cell_is_read_as_the_day_it_names(cell: object, day: date | None)
     assert day_of(cell, SH) == day
 
 
-def test_on_a_tie_the_lower_of_two_header_rows_is_the_header(tmp_path: Path) -> None:
-    path = tmp_path / "tie.csv"
-    path.write_text("会话,发送方,消息\n会话编号,角色,内容\nA1,买家,在吗\nA1,客服,在的亲\n", encoding="utf-8")
-    result = read(path)
-    (conv,) = result.conversations
-    assert [(m.role, m.text) for m in conv.messages] == [(Role.CUSTOMER, "在吗"), (Role.AGENT, "在的亲")]
-    assert reasons(result) == [(1, "row above the header row")]
-
-
 @pytest.mark.parametrize("later", ["14:00:00", "09:30:00"])
 def test_a_date_line_dates_the_clock_only_times_after_it(tmp_path: Path, later: str) -> None:
     path = tmp_path / "导出_2026-11-24.txt"
@@ -1398,3 +1389,98 @@ def test_an_excel_serial_a_csv_wrote_as_text_is_a_time() -> None:
     assert parse_timestamp("46350.42", SH) == datetime(2026, 11, 24, 10, 4, 48, tzinfo=SH)
     with pytest.raises(TimestampError):
         parse_timestamp("12345", SH)  # a number outside the serials is no time
+
+
+@pytest.mark.parametrize(
+    ("second_header", "row_end"),
+    [("会话ID,角色,发送人,时间,内容,", ","), ("会话ID,角色,发送人,时间,内容,备注", ",")],
+    ids=["trailing-comma", "one-more-column"],
+)
+def test_a_second_exports_header_below_rows_of_data_is_not_the_header(
+    tmp_path: Path, second_header: str, row_end: str
+) -> None:
+    path = tmp_path / "joined_2026-11-24.csv"
+    path.write_text(
+        "会话ID,角色,发送人,时间,内容\na1,买家,tb_大橘,2026-11-24 10:00:00,在吗\n"
+        f"a1,客服,店:小雨,2026-11-24 10:00:05,在的\n{second_header}\n"
+        f"b2,买家,tb_小鹿,2026-11-24 11:00:00,发货吗{row_end}\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    assert sorted(c.id for c in result.conversations) == ["a1", "b2"]
+    assert [line for line, _ in reasons(result)] == [4]  # the second header
+
+
+def test_a_csv_conversation_rolled_over_midnight_is_said(tmp_path: Path) -> None:
+    """Sorted by sender, a conversation's clock steps back: it is read as the next day, and said."""
+    path = tmp_path / "d7_2026-11-24.csv"
+    path.write_text(
+        "会话ID,角色,发送人,时间,内容\na1,买家,tb_大橘,10:00:00,在吗\na1,买家,tb_大橘,11:30:00,还在吗\n"
+        "a1,客服,店:小雨,10:00:20,在的\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    assert any("1 conversation(s) (e.g. a1) went past midnight" in w for w in result.warnings)
+
+
+def test_a_date_above_does_not_carry_into_the_next_sheet(tmp_path: Path) -> None:
+    path = _workbook(
+        tmp_path / "s1_2026-11-24.xlsx",
+        {
+            "昨日": [
+                ["会话ID", "日期", "时间", "角色", "发送人", "内容"],
+                ["a1", "2026-11-23", "10:00:00", "买家", "tb_大橘", "在吗"],
+            ],
+            "今日": [
+                ["会话ID", "时间", "角色", "发送人", "内容"],
+                ["b2", "10:00:00", "买家", "tb_小鹿", "发货吗"],
+            ],
+        },
+    )
+    days = {c.id: c.messages[0].sent_at.date() for c in read(path).conversations}
+    assert days == {"a1": date(2026, 11, 23), "b2": date(2026, 11, 24)}
+
+
+@pytest.mark.parametrize(
+    ("after", "chats"),
+    [
+        # the shop's main account (its name alone) is the shop, not a buyer going on
+        (
+            "————————\n与 tb_小鹿 的聊天记录\n柚子优选旗舰店 2026-11-24 10:05:00\n欢迎光临\n"
+            "tb_小鹿 2026-11-24 10:05:10\n发货了吗\n",
+            2,
+        ),
+        # a title naming the same buyer starts that buyer's next session
+        (
+            "————————\n与 tb_大橘 的聊天记录\ntb_大橘 2026-11-24 15:00:00\n又来了\n"
+            "柚子优选旗舰店:小雨 2026-11-24 15:00:10\n欢迎回来\n",
+            2,
+        ),
+    ],
+    ids=["main-account", "title-names-the-buyer"],
+)
+def test_held_text_before_the_shop_or_a_title_naming_the_buyer_separates(
+    tmp_path: Path, after: str, chats: int
+) -> None:
+    path = tmp_path / "n_2026-11-24.txt"
+    path.write_text(
+        "tb_大橘 2026-11-24 10:00:01\n在吗\n柚子优选旗舰店 2026-11-24 10:00:03\n欢迎光临\n"
+        "柚子优选旗舰店:小雨 2026-11-24 10:00:09\n在的亲\n" + after,
+        encoding="utf-8",
+    )
+    result = read(path)
+    assert_balanced(result)
+    assert len(result.conversations) == chats
+    first = min(result.conversations, key=lambda c: c.id)
+    assert first.messages[-1].text == "在的亲"
+
+
+def test_a_divider_label_that_starts_with_a_date_is_not_a_day_line(tmp_path: Path) -> None:
+    path = tmp_path / "n10_2026-11-24.txt"
+    path.write_text(
+        "tb_大橘 10:00:00\n双十二有活动吗\n店:小雨 10:00:20\n有的亲\n———— 2026-12-12 零点开抢 ————\n"
+        "tb_大橘 10:01:00\n好的\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    assert {m.sent_at.date() for c in result.conversations for m in c.messages} == {date(2026, 11, 24)}

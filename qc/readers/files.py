@@ -252,9 +252,11 @@ def validated(
     rounded_ids: set[str] = set()
     # Per conversation: its last time-only clock (as read) and the days it has rolled over.
     clocks: dict[str, tuple[datetime, int]] = {}
+    rolled: set[str] = set()
     # The date of the last row that had one, and per conversation the date its clock counts
     # from: a date cell merged down leaves the rows under it empty.
     above: Any = None
+    sheet = ""
     dates: dict[Any, Any] = {}
     tabular = report.format in ("csv", "xlsx")
     rolls = tabular  # read whole, in order (JSON Lines may be split)
@@ -276,6 +278,8 @@ def validated(
         # A date of its own that differs from the conversation's restarts its clock; the same
         # date on every row (the session's day) lets it roll over midnight.
         restart = False
+        if tabular and item.file != sheet:
+            sheet, above = item.file, None  # a workbook's next sheet: no date above its rows
         if tabular and _has_value(item.date):
             restart = dates.get(item.conversation_id) != item.date
             above = dates[item.conversation_id] = item.date
@@ -293,8 +297,8 @@ def validated(
         if rolls and checked.sent_at is not None and _time_only(item.timestamp):
             if restart:
                 clocks[checked.conversation_id] = (checked.sent_at, 0)
-            else:
-                _roll_over_midnight(checked, clocks, limits.rollover, resolved.tz)
+            elif _roll_over_midnight(checked, clocks, limits.rollover, resolved.tz):
+                rolled.add(checked.conversation_id)
         if isinstance(item.conversation_id, float) and abs(item.conversation_id) >= _EXACT_FLOAT_DIGITS:
             rounded_ids.add(checked.conversation_id)
         report.accepted += 1
@@ -306,6 +310,12 @@ def validated(
         yield checked
     if timeless:
         outcome.warnings.append(_missing_day(report.path))
+    if rolled:
+        outcome.warnings.append(
+            f"{report.path}: {len(rolled)} conversation(s) (e.g. {min(rolled)}) went past midnight: a"
+            " clock-only time stepped back by more than clock_back_rollover_minutes, so the rows from there"
+            " on are on the next day; if the file is not sorted by time, give it a date column or sort it"
+        )
     if rounded_ids:
         outcome.warnings.append(
             f"{report.path}: {len(rounded_ids)} conversation id(s) are numbers of 16 digits or more (e.g."
@@ -326,22 +336,25 @@ def _time_only(value: Any) -> bool:
 
 def _roll_over_midnight(
     c: Candidate, clocks: dict[str, tuple[datetime, int]], rollover: timedelta, tz: tzinfo
-) -> None:
+) -> bool:
     """Put a time-only message after midnight on the next day, as its place in the file says.
 
     23:59:40 then 00:00:30 in one conversation of a file dated 2026-11-24 is a conversation
-    crossing midnight, not one that ran backwards: as text exports read it.
+    crossing midnight, not one that ran backwards: as text exports read it. True when the
+    message was moved to a later day.
     """
     assert c.sent_at is not None
     last, shift = clocks.get(c.conversation_id, (None, 0))
     if last is not None and c.sent_at < last - rollover:
         shift += 1
     clocks[c.conversation_id] = (c.sent_at, shift)
-    if shift:
-        # The next day's offset on the zone's clock (a daylight-saving change that night).
-        c.sent_at = steady(c.sent_at.astimezone(tz) + timedelta(days=shift))
-        if c.key is not None:
-            c.key = (*c.key[:3], c.sent_at, *c.key[4:])
+    if not shift:
+        return False
+    # The next day's offset on the zone's clock (a daylight-saving change that night).
+    c.sent_at = steady(c.sent_at.astimezone(tz) + timedelta(days=shift))
+    if c.key is not None:
+        c.key = (*c.key[:3], c.sent_at, *c.key[4:])
+    return True
 
 
 # How many records tell a file's order, and the steps too small to tell it: an auto-reply

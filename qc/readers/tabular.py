@@ -107,12 +107,14 @@ def rows_to_records(
         if len(pending) >= _HEADER_SEARCH_ROWS:
             break
     complete = [c for c in candidates if "conversation_id" in c[1] and ("role" in c[1] or "sender" in c[1])]
-    # On a tie the lower row: a group row stands above the header it groups.
-    chosen = (
-        max(complete, key=lambda c: (len(c[1]), c[0]))
-        if complete
-        else (candidates[0] if candidates else None)
-    )
+    chosen = complete[0] if complete else (candidates[0] if candidates else None)
+    # A row naming more columns right under the chosen one (only header-like rows between) is
+    # the header that a group row stands above; one below rows of data is a second export's.
+    at_header = {at for at, _ in candidates}
+    for at, found in complete[1:]:
+        assert chosen is not None
+        if len(found) > len(chosen[1]) and all(i in at_header for i in range(chosen[0] + 1, at)):
+            chosen = (at, found)
     if chosen is not None:
         at, mapping = chosen
         line, header = pending[at][0], pending[at][1]

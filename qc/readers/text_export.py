@@ -59,7 +59,10 @@ _LABEL_ID_RE = re.compile(
     re.IGNORECASE,
 )
 _DATE_ONLY_RE = re.compile(r"\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?")
-_DATE_FIRST_RE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
+# A divider label that is a day and nothing else (a weekday may follow): a day line.
+_DAY_LABEL_RE = re.compile(
+    r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*(?:(?:星期|周|礼拜)[一二三四五六日天])?\s*$"
+)
 
 
 def _divider_label(sep: re.Match[str]) -> str | None:
@@ -144,6 +147,7 @@ class TextExportReader:
         self._segments: list[_Segment] = [_Segment(None)]
         self._block: _Block | None = None
         self._nicks: set[str] = set()  # header nicks seen so far in the file
+        self._shops: set[str] = set()  # shops whose sub-accounts (店铺:客服) wrote in the file
         # A bare divider inside an open message and the text lines after it, until the next
         # line says which it was (see _hold).
         self._held: list[tuple[int, str]] | None = None
@@ -185,14 +189,14 @@ class TextExportReader:
         if sep is not None or garbled or header is not None or inline is not None:
             found = header or inline
             labels = [_divider_label(m) for m in map(SEPARATOR_RE.match, (text for _, text in held)) if m]
-            dated = any(label and _DATE_FIRST_RE.match(label) for label in labels)
+            dated = any(label and _DAY_LABEL_RE.match(label) for label in labels)
             goes_on = sep is None and not garbled and found is not None and self._goes_on(found, dated)
             # Held lines ending in a divider are a separator (a title or footer between two
             # dividers): a reply's own closing divider reads so too, as without holding.
             ends_in_text = not SEPARATOR_RE.match(held[-1][1])
             if goes_on and ends_in_text:
                 self._release("text")
-            elif goes_on and labels and all(label and _DATE_FIRST_RE.match(label) for label in labels):
+            elif goes_on and labels and all(label and _DAY_LABEL_RE.match(label) for label in labels):
                 self._release("day")  # a date line inside a conversation going on another day
             else:
                 self._release("separator")
@@ -211,9 +215,17 @@ class TextExportReader:
         """
         block, groups = self._block, found.groupdict()
         who = (groups.get("who") or groups.get("who2") or "").strip()
-        buyer = who in self._segment.writers and not self._is_agent(who) and parse_role_word(who) is None
+        buyer = (
+            who in self._segment.writers
+            and not self._is_agent(who)
+            and who not in self._shops  # the shop's main account writing under the shop's name
+            and parse_role_word(who) is None
+        )
         if block is None or not buyer:
             return False
+        held = self._held or []
+        if any(who in text for _, text in held):
+            return False  # a title naming the buyer (与 tb_大橘 的聊天记录): the next session
         if dated:
             return True  # after a date line the next message is on that day, whatever its clock
         stamp = (groups.get("ts") or groups.get("ts1") or groups.get("ts2") or "").strip()
@@ -251,7 +263,7 @@ class TextExportReader:
     @staticmethod
     def _set_day(seg: _Segment, line: str) -> None:
         sep = SEPARATOR_RE.match(line)
-        found = _DATE_FIRST_RE.match(_divider_label(sep) or "") if sep else None
+        found = _DAY_LABEL_RE.match(_divider_label(sep) or "") if sep else None
         if found is None:
             return
         try:
@@ -289,6 +301,9 @@ class TextExportReader:
             who = (header["who"] or header["who2"]).strip()
             self._nicks.add(who)
             self._segment.writers.add(who)
+            sub = split_subaccount(who)
+            if sub is not None:
+                self._shops.add(sub[0])
             self._block = _Block(number, who, header["ts1"] or header["ts2"], line)
             return
         inline = INLINE_RE.match(line)
