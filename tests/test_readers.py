@@ -1017,27 +1017,35 @@ _OVERNIGHT_TXT = (
 
 
 @pytest.mark.parametrize(
-    ("name", "content"), [("夜_2026-11-24.csv", _OVERNIGHT_CSV), ("夜_2026-11-24.txt", _OVERNIGHT_TXT)]
+    ("name", "content", "key"),
+    [
+        # a text export lists a conversation in time order: a step back of an hour is the next day
+        ("夜_2026-11-24.txt", _OVERNIGHT_TXT, "clock_back_rollover_minutes"),
+        # a sheet may be sorted otherwise: the shop says so with its own window (default 12 h)
+        ("夜_2026-11-24.csv", _OVERNIGHT_CSV, "sheet_clock_back_rollover_minutes"),
+    ],
 )
-def test_a_reply_the_next_morning_is_on_the_next_day_and_the_step_is_configured(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, content: str
+def test_a_reply_the_next_morning_is_on_the_next_day_as_each_formats_window_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, content: str, key: str
 ) -> None:
     path = tmp_path / name
     path.write_text(content, encoding="utf-8")
+
+    def days(minutes: int) -> list[int]:
+        limits = tmp_path / f"limits-{minutes}.toml"  # the limits are cached by file
+        limits.write_text(f"[input]\n{key} = {minutes}\n", encoding="utf-8")
+        monkeypatch.setenv("QC_LIMITS", str(limits))
+        return [m.sent_at.day for m in read(path).conversations[0].messages]
+
+    monkeypatch.delenv("QC_LIMITS", raising=False)
     first = read(path).conversations[0]
-    assert [m.sent_at for m in first.messages] == [
-        datetime(2026, 11, 24, 20, 0, tzinfo=SH),
-        datetime(2026, 11, 25, 10, 0, tzinfo=SH),
-    ]
-    if name.endswith(".csv"):
+    assert [m.sent_at.day for m in first.messages] == ([24, 25] if name.endswith(".txt") else [24, 24])
+    assert days(60) == [24, 25]  # 20:00, then 10:00: the next morning
+    assert days(720) == [24, 24]
+    if name.endswith(".csv"):  # five seconds back stays on the day, sorted
         second = read(path).conversations[1]
         assert [m.sent_at.day for m in second.messages] == [24, 24]
         assert second.messages[0].text == "在吗"
-    # A shop whose exports are not in time order may allow larger steps back (limits.toml).
-    limits = tmp_path / "limits.toml"
-    limits.write_text("[input]\nclock_back_rollover_minutes = 720\n", encoding="utf-8")
-    monkeypatch.setenv("QC_LIMITS", str(limits))
-    assert [m.sent_at.day for m in read(path).conversations[0].messages] == [24, 24]
 
 
 _FIRST_CHAT = "tb_aaa 2026-11-24 15:00:00\n在吗\n店:小雨 2026-11-24 15:00:10\n在的亲\n"
@@ -1412,15 +1420,27 @@ def test_a_second_exports_header_below_rows_of_data_is_not_the_header(
 
 
 def test_a_csv_conversation_rolled_over_midnight_is_said(tmp_path: Path) -> None:
-    """Sorted by sender, a conversation's clock steps back: it is read as the next day, and said."""
     path = tmp_path / "d7_2026-11-24.csv"
     path.write_text(
-        "会话ID,角色,发送人,时间,内容\na1,买家,tb_大橘,10:00:00,在吗\na1,买家,tb_大橘,11:30:00,还在吗\n"
-        "a1,客服,店:小雨,10:00:20,在的\n",
+        "会话ID,角色,发送人,时间,内容\na1,买家,tb_大橘,23:59:50,在吗\na1,客服,店:小雨,00:00:20,在的\n",
         encoding="utf-8",
     )
     result = read(path)
+    assert [m.sent_at.day for m in result.conversations[0].messages] == [24, 25]
     assert any("1 conversation(s) (e.g. a1) went past midnight" in w for w in result.warnings)
+
+
+def test_a_sheet_sorted_by_sender_stays_on_its_day(tmp_path: Path) -> None:
+    """Steps back of an hour or two in a sheet are its sort, not midnights (the 12 h window)."""
+    path = tmp_path / "by_sender_2026-11-24.csv"
+    path.write_text(
+        "会话ID,角色,发送人,时间,内容\na1,买家,tb_大橘,10:00:00,在吗\na1,买家,tb_大橘,11:30:00,还在吗\n"
+        "a1,客服,店:小雨,10:00:20,在的\na1,客服,店:小雨,11:30:10,在的亲\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    assert [m.sent_at.day for m in result.conversations[0].messages] == [24, 24, 24, 24]
+    assert not any("went past midnight" in w for w in result.warnings)
 
 
 def test_a_date_above_does_not_carry_into_the_next_sheet(tmp_path: Path) -> None:

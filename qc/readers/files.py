@@ -267,7 +267,7 @@ def validated(
         # back are its order. Told from its first records, so a stream is read once.
         stream = iter(items)
         head = list(islice(stream, _ORDER_SAMPLE))
-        rolls = not _newest_first(head, limits.rollover)
+        rolls = not _newest_first(head, limits.sheet_rollover)
         items = chain(head, stream)
     for item in items:
         report.read += 1
@@ -297,7 +297,7 @@ def validated(
         if rolls and checked.sent_at is not None and _time_only(item.timestamp):
             if restart:
                 clocks[checked.conversation_id] = (checked.sent_at, 0)
-            elif _roll_over_midnight(checked, clocks, limits.rollover, resolved.tz):
+            elif _roll_over_midnight(checked, clocks, limits.sheet_rollover, resolved.tz):
                 rolled.add(checked.conversation_id)
         if isinstance(item.conversation_id, float) and abs(item.conversation_id) >= _EXACT_FLOAT_DIGITS:
             rounded_ids.add(checked.conversation_id)
@@ -313,8 +313,9 @@ def validated(
     if rolled:
         outcome.warnings.append(
             f"{report.path}: {len(rolled)} conversation(s) (e.g. {min(rolled)}) went past midnight: a"
-            " clock-only time stepped back by more than clock_back_rollover_minutes, so the rows from there"
-            " on are on the next day; if the file is not sorted by time, give it a date column or sort it"
+            " clock-only time stepped back by more than sheet_clock_back_rollover_minutes, so the rows"
+            " from there on are on the next day; if the file is not sorted by time, give it a date column"
+            " or sort it"
         )
     if rounded_ids:
         outcome.warnings.append(

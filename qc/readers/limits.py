@@ -33,6 +33,7 @@ class InputLimits:
     earliest_year: int
     latest_year: int
     clock_back_rollover_minutes: int
+    sheet_clock_back_rollover_minutes: int
 
     @property
     def years(self) -> tuple[int, int]:
@@ -41,8 +42,13 @@ class InputLimits:
 
     @property
     def rollover(self) -> timedelta:
-        """How far a conversation's clock-only time may go back before it is the next day's."""
+        """How far a text export conversation's clock-only time may go back before it is the next day's."""
         return timedelta(minutes=self.clock_back_rollover_minutes)
+
+    @property
+    def sheet_rollover(self) -> timedelta:
+        """The same for CSV and XLSX rows (sheets are often sorted otherwise than by time)."""
+        return timedelta(minutes=self.sheet_clock_back_rollover_minutes)
 
 
 def load_limits(path: Path | None = None) -> InputLimits:
@@ -67,11 +73,12 @@ def _load(path: Path) -> InputLimits:
     if missing:
         raise ConfigError(f"{DEFAULT_LIMITS}: the [input] table lacks {missing}; reinstall qc")
     limits = InputLimits(**table)
-    if limits.clock_back_rollover_minutes >= 24 * 60:
-        raise ConfigError(
-            f"{path}: [input] clock_back_rollover_minutes {limits.clock_back_rollover_minutes} must be"
-            " less than a day (1440): a clock can go back at most 24 hours across one midnight"
-        )
+    for key in ("clock_back_rollover_minutes", "sheet_clock_back_rollover_minutes"):
+        if getattr(limits, key) >= 24 * 60:
+            raise ConfigError(
+                f"{path}: [input] {key} {getattr(limits, key)} must be less than a day (1440): a clock"
+                " can go back at most 24 hours across one midnight"
+            )
     # A week or month around a date in year 9999 runs past the calendar's end.
     if not 1 < limits.earliest_year <= limits.latest_year < 9999:
         raise ConfigError(
