@@ -1188,29 +1188,6 @@ def test_held_divider_lines_go_to_the_message_only_when_the_same_conversation_go
     assert [line for line, _ in reasons(result)] == rejected
 
 
-def test_a_merged_date_cell_dates_the_rows_under_it(tmp_path: Path) -> None:
-    """A 日期 cell merged down a conversation leaves the rows under it empty: they share its day."""
-    from datetime import time
-
-    import openpyxl
-
-    path = tmp_path / "merged_2026-11-23.xlsx"
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.append(["会话ID", "日期", "时间", "角色", "发送人", "内容"])
-    ws.append(["M1", datetime(2026, 11, 24), time(23, 59, 40), "买家", "tb_小鹿", "在吗"])
-    ws.append(["M1", None, time(23, 59, 50), "客服", "店:阿青", "在的"])
-    ws.append(["M1", None, time(0, 0, 30), "买家", "tb_小鹿", "好"])  # past midnight: the 25th
-    ws.merge_cells("B2:B4")
-    wb.save(path)
-    (conv,) = read(path).conversations
-    assert [m.sent_at for m in conv.messages] == [
-        datetime(2026, 11, 24, 23, 59, 40, tzinfo=SH),
-        datetime(2026, 11, 24, 23, 59, 50, tzinfo=SH),
-        datetime(2026, 11, 25, 0, 0, 30, tzinfo=SH),
-    ]
-
-
 def test_a_conversation_listed_newest_first_stays_on_its_day(tmp_path: Path) -> None:
     path = tmp_path / "desc_2026-11-24.csv"
     path.write_text(
@@ -1252,36 +1229,6 @@ def test_a_file_listed_newest_first_stays_on_its_day_and_one_in_order_rolls_over
     path.write_text("会话ID,时间,角色,发送人,内容\n" + "\n".join(rows) + "\n", encoding="utf-8")
     (conv,) = read(path).conversations
     assert sorted(m.sent_at.day for m in conv.messages) == days
-
-
-def test_merged_dates_and_rollover_together(tmp_path: Path) -> None:
-    """A merged 日期 starts the clock; a new date starts it again (no shift carried over)."""
-    from datetime import time
-
-    import openpyxl
-
-    path = tmp_path / "m.xlsx"
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.append(["会话ID", "日期", "时间", "角色", "发送人", "内容"])
-    rows = [
-        ("A1", datetime(2026, 11, 24), time(23, 59, 50), "买家", "tb_a", "在吗"),
-        ("A1", None, time(0, 0, 20), "客服", "店:小雨", "在的亲"),  # past midnight, right after the date
-        ("A1", datetime(2026, 11, 25), time(0, 10), "买家", "tb_a", "发货了吗"),  # a new date: its own day
-        ("A1", None, time(0, 20), "客服", "店:小雨", "今天发"),
-    ]
-    for row in rows:
-        ws.append(list(row))
-    ws.merge_cells("B2:B3")
-    ws.merge_cells("B4:B5")
-    wb.save(path)
-    (conv,) = read(path).conversations
-    assert [m.sent_at for m in conv.messages] == [
-        datetime(2026, 11, 24, 23, 59, 50, tzinfo=SH),
-        datetime(2026, 11, 25, 0, 0, 20, tzinfo=SH),
-        datetime(2026, 11, 25, 0, 10, tzinfo=SH),
-        datetime(2026, 11, 25, 0, 20, tzinfo=SH),
-    ]
 
 
 def test_a_rollover_on_a_daylight_saving_night_takes_the_next_days_offset(tmp_path: Path) -> None:
@@ -1345,54 +1292,6 @@ def test_a_date_separator_dates_the_conversations_after_it(tmp_path: Path) -> No
     assert not result.warnings
 
 
-def test_a_header_repeated_below_the_first_is_a_row_of_the_data(tmp_path: Path) -> None:
-    """Two exports joined one after the other repeat the header: the first header stays."""
-    header = "会话ID,角色,发送人,时间,内容\n"
-    path = tmp_path / "joined.csv"
-    path.write_text(
-        header + "a1,买家,tb_大橘,2026-11-24 10:00:01,在吗\na1,客服,店:小雨,2026-11-24 10:00:09,在的\n\n"
-        + header + "b2,买家,tb_小鹿,2026-11-24 11:00:01,发货了吗\n",
-        encoding="utf-8",
-    )  # fmt: skip
-    result = read(path)
-    assert sorted(c.id for c in result.conversations) == ["a1", "b2"]
-    assert [line for line, _ in reasons(result)] == [5]  # the repeated header
-
-
-def test_the_same_session_date_on_every_row_still_rolls_over_midnight(tmp_path: Path) -> None:
-    path = tmp_path / "c7.csv"
-    path.write_text(
-        "会话ID,聊天日期,角色,发送人,时间,内容\n"
-        "a1,2026-11-24,买家,tb_大橘,23:59:50,在吗\n"
-        "a1,2026-11-24,客服,店:小雨,00:00:20,在的\n",
-        encoding="utf-8",
-    )
-    (conv,) = read(path).conversations
-    assert [m.sent_at.day for m in conv.messages] == [24, 25]
-
-
-def test_a_date_cell_merged_over_rows_dates_them_in_any_order_and_conversation(tmp_path: Path) -> None:
-    from datetime import time
-
-    import openpyxl
-
-    path = tmp_path / "newest_2026-11-24.xlsx"
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.append(["会话ID", "日期", "时间", "角色", "发送人", "内容"])
-    for row in [
-        ("a1", datetime(2026, 11, 25), time(10, 20), "客服", "店:小雨", "好的"),
-        ("a1", None, time(10, 15), "买家", "tb_大橘", "快点"),
-        ("b2", None, time(10, 0, 9), "客服", "店:小雨", "在的"),
-        ("b2", None, time(10, 0, 1), "买家", "tb_小鹿", "在吗"),
-    ]:
-        ws.append(list(row))
-    ws.merge_cells("B2:B5")
-    wb.save(path)
-    result = read(path)
-    assert {m.sent_at.date() for c in result.conversations for m in c.messages} == {date(2026, 11, 25)}
-
-
 def test_an_excel_serial_a_csv_wrote_as_text_is_a_time() -> None:
     assert parse_timestamp("46350.42", SH) == datetime(2026, 11, 24, 10, 4, 48, tzinfo=SH)
     with pytest.raises(TimestampError):
@@ -1401,8 +1300,12 @@ def test_an_excel_serial_a_csv_wrote_as_text_is_a_time() -> None:
 
 @pytest.mark.parametrize(
     ("second_header", "row_end"),
-    [("会话ID,角色,发送人,时间,内容,", ","), ("会话ID,角色,发送人,时间,内容,备注", ",")],
-    ids=["trailing-comma", "one-more-column"],
+    [
+        ("会话ID,角色,发送人,时间,内容", ""),
+        ("会话ID,角色,发送人,时间,内容,", ","),
+        ("会话ID,角色,发送人,时间,内容,备注", ","),
+    ],
+    ids=["the-same-header", "trailing-comma", "one-more-column"],
 )
 def test_a_second_exports_header_below_rows_of_data_is_not_the_header(
     tmp_path: Path, second_header: str, row_end: str
@@ -1419,28 +1322,36 @@ def test_a_second_exports_header_below_rows_of_data_is_not_the_header(
     assert [line for line, _ in reasons(result)] == [4]  # the second header
 
 
-def test_a_csv_conversation_rolled_over_midnight_is_said(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("rows", "days", "said"),
+    [
+        # past midnight: the next day, said in a warning
+        ("a1,买家,tb_大橘,23:59:50,在吗\na1,客服,店:小雨,00:00:20,在的\n", [24, 25], True),
+        # so with the same session date on every row (a 聊天日期 column)
+        (
+            "a1,买家,tb_大橘,23:59:50,在吗,2026-11-24\na1,客服,店:小雨,00:00:20,在的,2026-11-24\n",
+            [24, 25],
+            True,
+        ),
+        # sorted by sender: steps back of an hour or two are the sort (the 12 h window)
+        (
+            "a1,买家,tb_大橘,10:00:00,在吗\na1,买家,tb_大橘,11:30:00,还在吗\n"
+            "a1,客服,店:小雨,10:00:20,在的\na1,客服,店:小雨,11:30:10,在的亲\n",
+            [24, 24, 24, 24],
+            False,
+        ),
+    ],
+    ids=["past-midnight", "same-session-date", "sorted-by-sender"],
+)
+def test_a_sheet_rolls_over_midnight_only_past_its_window_and_says_so(
+    tmp_path: Path, rows: str, days: list[int], said: bool
+) -> None:
     path = tmp_path / "d7_2026-11-24.csv"
-    path.write_text(
-        "会话ID,角色,发送人,时间,内容\na1,买家,tb_大橘,23:59:50,在吗\na1,客服,店:小雨,00:00:20,在的\n",
-        encoding="utf-8",
-    )
+    header = "会话ID,角色,发送人,时间,内容" + (",聊天日期" if rows.count(",") > 4 * rows.count("\n") else "")
+    path.write_text(header + "\n" + rows, encoding="utf-8")
     result = read(path)
-    assert [m.sent_at.day for m in result.conversations[0].messages] == [24, 25]
-    assert any("1 conversation(s) (e.g. a1) went past midnight" in w for w in result.warnings)
-
-
-def test_a_sheet_sorted_by_sender_stays_on_its_day(tmp_path: Path) -> None:
-    """Steps back of an hour or two in a sheet are its sort, not midnights (the 12 h window)."""
-    path = tmp_path / "by_sender_2026-11-24.csv"
-    path.write_text(
-        "会话ID,角色,发送人,时间,内容\na1,买家,tb_大橘,10:00:00,在吗\na1,买家,tb_大橘,11:30:00,还在吗\n"
-        "a1,客服,店:小雨,10:00:20,在的\na1,客服,店:小雨,11:30:10,在的亲\n",
-        encoding="utf-8",
-    )
-    result = read(path)
-    assert [m.sent_at.day for m in result.conversations[0].messages] == [24, 24, 24, 24]
-    assert not any("went past midnight" in w for w in result.warnings)
+    assert [m.sent_at.day for m in result.conversations[0].messages] == days
+    assert any("1 conversation(s) (e.g. a1) went past midnight" in w for w in result.warnings) is said
 
 
 def test_a_date_above_does_not_carry_into_the_next_sheet(tmp_path: Path) -> None:
@@ -1504,3 +1415,50 @@ def test_a_divider_label_that_starts_with_a_date_is_not_a_day_line(tmp_path: Pat
     )
     result = read(path)
     assert {m.sent_at.date() for c in result.conversations for m in c.messages} == {date(2026, 11, 24)}
+
+
+@pytest.mark.parametrize(
+    ("rows", "merged", "expected"),
+    [
+        # a merged 日期 dates the rows under it, and they roll over midnight
+        (
+            [("M1", "2026-11-24", "23:59:40"), ("M1", "", "23:59:50"), ("M1", "", "00:00:30")],
+            ["B2:B4"],
+            ["2026-11-24 23:59:40", "2026-11-24 23:59:50", "2026-11-25 00:00:30"],
+        ),
+        # a rollover right after the date, and a new date starting the clock again
+        (
+            [("A1", "2026-11-24", "23:59:50"), ("A1", "", "00:00:20"), ("A1", "2026-11-25", "00:10:00"),
+             ("A1", "", "00:20:00")],
+            ["B2:B3", "B4:B5"],
+            ["2026-11-24 23:59:50", "2026-11-25 00:00:20", "2026-11-25 00:10:00", "2026-11-25 00:20:00"],
+        ),
+        # newest first, over two conversations: every row under the merged cell is on its day
+        (
+            [("a1", "2026-11-25", "10:20:00"), ("a1", "", "10:15:00"), ("b2", "", "10:00:09"),
+             ("b2", "", "10:00:01")],
+            ["B2:B5"],
+            ["2026-11-25 10:00:01", "2026-11-25 10:00:09", "2026-11-25 10:15:00", "2026-11-25 10:20:00"],
+        ),
+    ],
+    ids=["rows-under-it", "rollover-and-new-date", "newest-first-two-conversations"],
+)  # fmt: skip
+def test_a_merged_date_cell_dates_the_rows_under_it(
+    tmp_path: Path, rows: list[tuple[str, str, str]], merged: list[str], expected: list[str]
+) -> None:
+    import openpyxl
+
+    path = tmp_path / "merged_2026-11-23.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["会话ID", "日期", "时间", "角色", "发送人", "内容"])
+    for n, (cid, day, clock) in enumerate(rows):
+        cell = datetime.fromisoformat(day) if day else None  # an Excel date cell, or a merged one
+        buyer = n % 2 == 1
+        ws.append([cid, cell, datetime.strptime(clock, "%H:%M:%S").time(), "买家" if buyer else "客服",
+                   "tb_a" if buyer else "店:小雨", f"第{n}句"])  # fmt: skip
+    for cells in merged:
+        ws.merge_cells(cells)
+    wb.save(path)
+    got = sorted(m.sent_at for c in read(path).conversations for m in c.messages)
+    assert got == [datetime.fromisoformat(t).replace(tzinfo=SH) for t in expected]
