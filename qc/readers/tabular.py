@@ -86,10 +86,10 @@ def rows_to_records(
     width = 0
     line = 0
     it: Iterator[tuple[int, Sequence[Any], str, str | None]] = iter(rows)
-    # The header is the row naming the most columns among those naming the text, conversation
-    # and role (or sender) columns within the first rows: a group header of merged cells above
-    # it (会话 | 发送方 | 消息 over 会话ID … 内容) names fewer. Without such a row, the first
-    # row naming a text column (its missing columns are then said).
+    # The header is the first of the first rows naming the text, conversation and role (or
+    # sender) columns, or a row right under it naming more (a group header of merged cells,
+    # 会话 | 发送方 | 消息, stands above 会话ID … 内容). Without such a row, the first row
+    # naming a text column (its missing columns are then said).
     candidates: list[tuple[int, dict[str, int]]] = []
     seen: set[tuple[str, ...]] = set()
     for row in it:

@@ -148,8 +148,8 @@ class TextExportReader:
         self._block: _Block | None = None
         self._nicks: set[str] = set()  # header nicks seen so far in the file
         self._shops: set[str] = set()  # shops whose sub-accounts (店铺:客服) wrote in the file
-        # A bare divider inside an open message and the text lines after it, until the next
-        # line says which it was (see _hold).
+        # A divider naming no conversation inside an open message and the lines after it,
+        # until the next message says what they were (see _hold).
         self._held: list[tuple[int, str]] | None = None
 
     def records(self) -> list[RawRecord | Reject]:
@@ -166,12 +166,12 @@ class TextExportReader:
         """Keep a line after a held divider; False when ``line`` settles what the held lines were.
 
         Agents format long replies with divider lines (售后须知 / ———— / 1. 七天无理由 …). The
-        held lines are the open message's text when they hold text and the next message comes
-        from someone already in the conversation, no earlier than the open message; otherwise
-        (a new buyer's header, an earlier time, a named separator, the end of the file) they
-        are a separator with whatever stands between (a title, a footer), as without holding.
-        Taken for a separator, a formatting divider would split the conversation, cut the
-        reply at it and reject the reply's last lines as not chat lines.
+        held lines are the open message's text when they end in text and the next message
+        goes on with the conversation (:meth:`_goes_on`); a day line when they are date lines
+        only and it goes on; otherwise (a new buyer, the shop, an earlier time, a named
+        separator, the end of the file) a separator with whatever stands between (a title, a
+        footer), as without holding. Taken for a separator, a formatting divider would split
+        the conversation, cut the reply at it and reject the reply's last lines.
         """
         held = self._held
         assert held is not None
@@ -205,7 +205,7 @@ class TextExportReader:
         return True
 
     def _goes_on(self, found: re.Match[str], dated: bool = False) -> bool:
-        """True when a header or line after held text continues the open conversation.
+        """True when a header or line after held lines continues the open conversation.
 
         Its writer is a buyer who has written in the conversation before (named by a nick, not
         a role word), and its time is not before the open message's (exports list a
