@@ -21,7 +21,7 @@ from qc.readers.json_document import DocumentError, read_document
 from qc.readers.jsonl import read_jsonl
 from qc.readers.limits import load_limits
 from qc.readers.options import FileReport, ReadOptions
-from qc.readers.records import Candidate, RawRecord, validate
+from qc.readers.records import Candidate, RawRecord, has_value, validate
 from qc.readers.sniff import OLE_MAGIC, ZIP_MAGIC, check_format, json_layout, sniff_text_format
 from qc.readers.tabular import (
     NoHeaderError,
@@ -280,7 +280,7 @@ def validated(
         restart = False
         if tabular and item.file != sheet:
             sheet, above = item.file, None  # a workbook's next sheet: no date above its rows
-        if tabular and _has_value(item.date):
+        if tabular and has_value(item.date):
             restart = dates.get(item.conversation_id) != item.date
             above = dates[item.conversation_id] = item.date
         elif tabular and above is not None:
@@ -290,7 +290,7 @@ def validated(
             outcome.rejects.append(checked)
             report.rejected += 1
             continue
-        if checked.sent_at is None and _has_value(item.timestamp) and report.format != "text":
+        if checked.sent_at is None and has_value(item.timestamp) and report.format != "text":
             timeless = True
         # A row with a date of its own is on that day and starts its conversation's clock again;
         # the file's day, or a date carried down from the rows above, rolls over midnight.
@@ -393,9 +393,3 @@ def _newest_first(records: list[RawRecord | Reject], rollover: timedelta) -> boo
 
 # A spreadsheet number keeps 15 significant digits: a numeric id this large was rounded.
 _EXACT_FLOAT_DIGITS = 1e15
-
-
-def _has_value(value: Any) -> bool:
-    if isinstance(value, str):
-        return bool(value.strip())
-    return value is not None

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import orjson
 
 from qc.readers.columns import CANONICAL_FIELDS, field_for_key
-from qc.readers.records import RawRecord, dumps_raw, make_reject
+from qc.readers.records import RawRecord, dumps_raw, has_value, make_reject
 from qc.schema import Reject
 
 _CONVERSATION_KEYS = ("conversation_id", "shop", "agent_id")
@@ -196,7 +196,7 @@ def _conversation_line(
         fields = {**outer, **_fields(message, column_map)}
         dedupe: tuple[Any, ...] = (line_key, position)
         stamp = fields.get("timestamp")
-        if _has_time(stamp):
+        if has_value(stamp):
             said = dumps_raw([fields.get(k) for k in _SAME_SEND])
             copy = copies[said] = copies.get(said, -1) + 1
             # The time as written stays in the key: a clock-only time on an unknown day reads
@@ -208,7 +208,3 @@ def _conversation_line(
 # What makes two timed messages of a conversation the same send (a message id may differ
 # between two pages of a pull; the send does not).
 _SAME_SEND = ("role", "sender", "timestamp", "text", "agent_id", "auto_reply", "date")
-
-
-def _has_time(value: Any) -> bool:
-    return value is not None and not (isinstance(value, str) and not value.strip())

@@ -201,6 +201,13 @@ def unnest_sender(rec: RawRecord) -> None:
         rec.agent_id = found["agent_id"]
 
 
+def has_value(value: Any) -> bool:
+    """True for a field that holds something: not ``None``, not a blank string."""
+    if isinstance(value, str):
+        return bool(value.strip())
+    return value is not None
+
+
 def _as_bool(value: Any) -> bool | None:
     if value is None:
         return False
@@ -291,7 +298,7 @@ def validate(
             sent_at = parse_timestamp(rec.timestamp, tz, day)
         else:
             stamp = rec.timestamp
-            if stamp is None or (isinstance(stamp, str) and not stamp.strip()):
+            if not has_value(stamp):
                 stamp = timed(rec.date)  # the date column is the whole timestamp
             # The date is read only for a clock-only time (None here): a full timestamp says
             # the day itself.

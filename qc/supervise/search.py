@@ -22,6 +22,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from qc.store.database import Store
+from qc.supervise.transcript import shop_time
 from qc.text.tokens import fold
 
 __all__ = ["SearchHit", "refresh_index", "search_messages", "search_tokens", "tokenizer_name"]
@@ -104,9 +105,8 @@ class SearchHit:
             sent = datetime.fromisoformat(self.sent_at) if self.sent_at else None
         except ValueError:
             sent = None
-        if sent is None:
-            return self.date
-        return (sent.astimezone(ZoneInfo(timezone)) if sent.tzinfo else sent).strftime("%Y-%m-%d %H:%M:%S")
+        local = shop_time(sent, ZoneInfo(timezone))
+        return local.strftime("%Y-%m-%d %H:%M:%S") if local is not None else self.date
 
 
 # Searches of one workbench run in several threads: one refresh at a time.
