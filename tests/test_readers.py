@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -53,6 +54,8 @@ def warned(result: ReadResult, *parts: str) -> bool:
 # - 旺旺聊天记录_2026-11-24.txt: header blocks, multi-line block, sub-account agent, out-of-order,
 #   [自动回复], header without text, garbled line.
 # - inline_nodate.txt: time-only and no date: times stay unknown, one warning.
+# - message_ids.jsonl: message ids (msg_id, 消息ID, msgId in a conversation line) decide
+#   duplicates: double sends kept, a repeated id rejected, a bad id.
 # file, format, encoding, read, accepted, rejected
 FIXTURES = [
     ("messages.jsonl", "jsonl", "utf-8", 14, 7, 7),
@@ -63,6 +66,7 @@ FIXTURES = [
     ("千牛导出_20261124.txt", "text", "utf-8", 11, 7, 4),
     ("旺旺聊天记录_2026-11-24.txt", "text", "utf-8", 7, 5, 2),
     ("inline_nodate.txt", "text", "utf-8", 2, 2, 0),
+    ("message_ids.jsonl", "jsonl", "utf-8", 14, 10, 4),
 ]
 
 
@@ -425,8 +429,10 @@ def test_headers_map_chinese_and_english() -> None:
         "shop",
         "auto_reply",
         "date",
+        "message_id",
     )
-    got = map_headers(["会话编号", "发送者", "发送时间", "消息内容", "客服ID", "自动回复", "备注", "日期"])
+    headers = ["会话编号", "发送者", "发送时间", "消息内容", "客服ID", "自动回复", "备注", "日期", "消息ID"]
+    got = map_headers(headers)
     assert got == {
         "conversation_id": 0,
         "sender": 1,
@@ -435,6 +441,7 @@ def test_headers_map_chinese_and_english() -> None:
         "agent_id": 4,
         "auto_reply": 5,
         "date": 7,
+        "message_id": 8,
     }
     assert map_headers(["Conversation ID", "ROLE", "text"]) == {"conversation_id": 0, "role": 1, "text": 2}
     assert map_headers(["内容", "聊天"], {"text": "聊天"}) == {"text": 1}
@@ -839,8 +846,6 @@ _REPLY = "森林杂货铺:阿青 2026-11-24 11:00:30\n在的\n"
 
 
 def _conversation_line(*said: tuple[str, str, str, str], cid: str = "V1") -> str:
-    import json
-
     messages = [{"role": r, "sender": s, "timestamp": t, "text": x} for r, s, t, x in said]
     return json.dumps({"conversation_id": cid, "messages": messages}, ensure_ascii=False) + "\n"
 
@@ -910,9 +915,62 @@ def test_a_double_send_in_a_text_export_is_kept_and_another_exports_copy_is_a_du
     assert [(r.file, r.line) for r in result.rejects] == [(str(again), 2), (str(again), 3), (str(again), 4)]
 
 
-def test_a_sender_object_gives_the_nick_role_and_agent_id(tmp_path: Path) -> None:
-    import json
+def test_message_ids_tell_double_sends_from_repeats() -> None:
+    """Different ids are different messages however alike; the same id and content is one message."""
+    result = read(DATA / "message_ids.jsonl")
+    assert_balanced(result)
+    convs = {c.id: [m.text for m in c.messages] for c in result.conversations}
+    assert convs == {
+        # a double send at one second; an id repeated with the same words; the same id with
+        # other words (an edited message) kept beside the first
+        "I-01": ["在吗", "在吗", "在的亲，请说", "在的亲，您请说"],
+        # no times: the ids alone make line 7 a repeat and line 8 another send
+        "I-02": ["好的", "好的"],
+        # a double send split over two pages of a pull; the third page repeats the second's
+        "I-03": ["能便宜点吗", "亲，已经是活动价了哦", "亲，已经是活动价了哦", "那算了"],
+    }
+    assert [(line, reason.split(";")[0]) for line, reason in reasons(result)] == [
+        (4, "exact duplicate of line 3"),
+        (7, "exact duplicate of line 6"),
+        (9, "message_id has a control character U+0007 at character 3"),
+        (12, "exact duplicate of line 11"),
+    ]
 
+
+@pytest.mark.parametrize("header", ["消息ID", "msg_id", "消息编号"])
+def test_a_sheets_message_id_column_keeps_identical_rows_of_two_sends(tmp_path: Path, header: str) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text(
+        f"会话ID,{header},角色,发送人,时间,内容\n"
+        "S1,a1,买家,tb_阿梨,2026-11-24 10:00,在吗\n"
+        "S1,a2,买家,tb_阿梨,2026-11-24 10:00,在吗\n"
+        "S1,a3,客服,店:小满,2026-11-24 10:01,在的\n"
+        "S1,a3,客服,店:小满,2026-11-24 10:01,在的\n",
+        encoding="utf-8",
+    )
+    other = tmp_path / "again.csv"  # another export holding the same message: a duplicate by its id
+    other.write_text(
+        f"会话ID,{header},角色,发送人,时间,内容\nS1,a2,买家,tb_阿梨,2026-11-24 10:00,在吗\n", "utf-8"
+    )
+    result = read(path, other)
+    assert_balanced(result)
+    (conv,) = result.conversations
+    assert [m.text for m in conv.messages] == ["在吗", "在吗", "在的"]
+    assert [(Path(r.file).name, r.line, r.reason) for r in result.rejects] == [
+        ("export.csv", 5, "exact duplicate of line 4"),
+        ("again.csv", 2, f"exact duplicate of {path}:3"),
+    ]
+
+
+def test_a_bare_id_is_a_message_id_only_when_the_column_map_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "rows.jsonl"
+    row = {"conversation_id": "R1", "role": "买家", "timestamp": "2026-11-24 10:00:00", "text": "在吗"}
+    path.write_text("".join(json.dumps({"id": n, **row}) + "\n" for n in (1, 2)), encoding="utf-8")
+    assert [r.line for r in read(path).rejects] == [2]  # row numbers: identical rows are repeats
+    assert read(path, column_map={"message_id": "id"}).rejects == []
+
+
+def test_a_sender_object_gives_the_nick_role_and_agent_id(tmp_path: Path) -> None:
     def msg(cid: str, sender: dict, at: str, text: str, **more: object) -> dict:
         return {
             "conversation_id": cid,

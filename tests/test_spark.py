@@ -337,6 +337,16 @@ def test_rows_rebuild_the_conversations_the_readers_built():
         ]
 
 
+def test_rows_with_message_ids_keep_double_sends_and_drop_repeats():
+    from qc.batch.spark import conversation_from_rows
+
+    said = {"conversation_id": "D1", "role": "买家", "text": "在吗", "timestamp": "2026-11-24 10:00:05"}
+    rows = [{**said, "seq": seq, "message_id": mid} for seq, mid in enumerate(["a1", "a2", "a2"])]
+    conversation, rejects, _ = conversation_from_rows(rows, ReadOptions())
+    assert conversation is not None and [m.text for m in conversation.messages] == ["在吗", "在吗"]
+    assert [r.reason for r in rejects] == ["exact duplicate of line 2"]
+
+
 def test_a_dataframe_without_text_is_refused_with_the_columns_it_needs(spark):
     from qc.batch.spark import inspect_dataframe
 

@@ -57,7 +57,8 @@ __all__ = [
 REQUIRED_COLUMNS: tuple[str, ...] = ("conversation_id", "role", "text")
 # ``seq`` orders messages whose timestamps tie (the record's position in its input);
 # ``conversation_order`` orders the output (default: by conversation id); rows whose
-# ``dedupe`` differs are never exact duplicates of each other (as in a conversation line).
+# ``dedupe`` differs are never exact duplicates of each other (as in a conversation line);
+# ``message_id``, the platform's id of a message, tells a double send from a repeat.
 OPTIONAL_COLUMNS: tuple[str, ...] = (
     "sender",
     "timestamp",
@@ -68,6 +69,7 @@ OPTIONAL_COLUMNS: tuple[str, ...] = (
     "seq",
     "conversation_order",
     "dedupe",
+    "message_id",
 )
 MESSAGE_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 _FIELDS = MESSAGE_COLUMNS
@@ -219,6 +221,7 @@ def _raw_record(record: dict[str, Any], zone: Any) -> Any:
         agent_id=record["agent_id"],
         shop=record["shop"],
         auto_reply=record["auto_reply"],
+        message_id=record["message_id"],
         dedupe=(dedupe,) if dedupe is not None else None,
     )
 
@@ -344,9 +347,10 @@ def inspect_dataframe(
             ``sender``, ``timestamp`` (text or a Spark timestamp), ``agent_id``, ``shop``,
             ``auto_reply``, ``source`` (``file:line``), ``seq`` (input order: orders
             untimed messages and breaks ties; default: the frame's row order),
-            ``conversation_order`` (order of the output) and ``dedupe`` (rows whose
-            ``dedupe`` differs are never duplicates). Values mean what they mean in a
-            JSON Lines export (see the readers).
+            ``conversation_order`` (order of the output), ``dedupe`` (rows whose
+            ``dedupe`` differs are never duplicates) and ``message_id`` (the platform's id
+            of the message: rows with different ids are never duplicates, and it wins over
+            ``dedupe``). Values mean what they mean in a JSON Lines export (see the readers).
         settings: Which rules and resources to run; default: ``qc inspect``'s defaults.
         options: Time zone of naive timestamps and other reading options.
         partitions: Partitions of the grouped conversations; default: Spark's default.
@@ -433,6 +437,7 @@ def message_rows(conversations: list[Conversation]) -> list[tuple[Any, ...]]:
                 "seq": seq,
                 "conversation_order": order,
                 "dedupe": str(m.index),
+                "message_id": None,  # the index tells every message apart already
             }
             rows.append(tuple(values[name] for name in _FIELDS))
     return rows

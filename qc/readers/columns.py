@@ -20,6 +20,7 @@ CANONICAL_FIELDS: tuple[str, ...] = (
     "shop",
     "auto_reply",
     "date",
+    "message_id",
 )
 
 # Header spellings seen in exports, per field (normalised with :func:`normalize_header`).
@@ -43,6 +44,12 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "auto_reply": ("auto_reply", "auto", "is_auto_reply", "自动回复", "是否自动回复"),
     # The day of a time column that holds a clock only (日期 | 时间 as two columns).
     "date": ("date", "日期", "聊天日期", "消息日期", "发送日期"),
+    # The platform's id of each message: the only thing that tells a double send (two ids)
+    # from the same message exported twice (one id). A bare ``id`` is not read as one: it is
+    # as often a row number or the conversation's id (``--column message_id=id`` says it is).
+    "message_id": (
+        "message_id", "msg_id", "msgid", "message_key", "消息ID", "消息编号", "消息序号", "消息流水号",
+    ),
 }  # fmt: skip
 
 

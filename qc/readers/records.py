@@ -91,6 +91,7 @@ class RawRecord:
     ``role`` may be a :class:`Role` already (text exports decide it themselves).
     ``dedupe`` replaces the timestamp in the duplicate key for records that have
     none but whose position makes them comparable (messages of a conversation line).
+    ``message_id``, the platform's id of the message, replaces ``dedupe`` when given.
     """
 
     file: str
@@ -106,6 +107,7 @@ class RawRecord:
     auto_reply: Any = None
     # A date column beside a time column that holds a clock only: the day of that clock.
     date: Any = None
+    message_id: Any = None
     dedupe: tuple[Any, ...] | None = None
 
 
@@ -269,6 +271,7 @@ def validate(
         ("agent_id", rec.agent_id),
         ("shop", rec.shop),
         ("role", rec.role),
+        ("message_id", rec.message_id),
     ):
         if type(value) is str and not value.isprintable():
             bad = bad_character(name, value, _BAD_IN_ID)
@@ -322,9 +325,14 @@ def validate(
     if shop is None and role is Role.AGENT and sender:
         sub = split_subaccount(sender)
         shop = sub[0] if sub else None
+    # With the platform's message id, the same message is the same id (and the same content: an
+    # id reused for other words, a recalled and edited message, keeps both); without, the same
+    # content at the same time.
+    message_id = _as_str(rec.message_id)
+    dedupe = ("id", message_id) if message_id is not None else rec.dedupe
     key: tuple[Any, ...] | None = None
-    if sent_at is not None or rec.dedupe is not None:
-        key = (conversation_id, role, sender, sent_at, text, agent_id, auto, rec.dedupe)
+    if sent_at is not None or dedupe is not None:
+        key = (conversation_id, role, sender, sent_at, text, agent_id, auto, dedupe)
     # Positional, in Candidate's field order: this runs once per message.
     return Candidate(
         conversation_id,
