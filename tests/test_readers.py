@@ -367,6 +367,19 @@ def test_forced_format_wins_over_sniffing(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    "opening", ["[系统消息] 会话开始", "[自动回复]亲，欢迎光临本店", "[2026-11-24 星期二] 聊天记录"]
+)
+def test_a_text_export_opening_with_a_bracketed_tag_is_no_json(tmp_path: Path, opening: str) -> None:
+    path = tmp_path / "qianniu_2026-11-24.txt"
+    path.write_text(f"{opening}\n买家(10:00:00): 你好\n柚子优选旗舰店:小雨(10:00:05): 亲，在的\n", "utf-8")
+    result = read(path)
+    assert_balanced(result)
+    assert (result.files[0].format, result.files[0].error) == ("text", None)
+    assert [m.text for c in result.conversations for m in c.messages] == ["你好", "亲，在的"]
+    assert [r.line for r in result.rejects] == [1]
+
+
+@pytest.mark.parametrize(
     ("value", "expected"),
     [
         ("2026-11-24 10:00:01", datetime(2026, 11, 24, 10, 0, 1, tzinfo=SH)),

@@ -8,6 +8,7 @@ the two apart: they are two layouts of the same records.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -58,7 +59,7 @@ def sniff_text_format(lines: list[str], path: Path, column_map: Mapping[str, str
     if not head:
         return format_from_extension(path) or "text", ","
     first = head[0].lstrip()
-    if first.startswith("{") or first.startswith("["):
+    if _opens_json(first):
         return ("json" if is_document(head) else "jsonl"), ","
     best = max((header_score(line, column_map) for line in head[:10]), key=lambda s: s[0])
     if best[0] >= 2:
@@ -71,6 +72,27 @@ def sniff_text_format(lines: list[str], path: Path, column_map: Mapping[str, str
     if by_name in ("jsonl", "text"):
         return by_name, ","
     return None, ","
+
+
+def _opens_json(first: str) -> bool:
+    """Whether a file's first non-empty line can open JSON: ``{``, or ``[`` that starts a JSON array.
+
+    A text export may open with a bracketed tag (``[系统消息] 会话开始``, ``[自动回复]亲，在的``),
+    which is no JSON: the array a JSON export opens holds objects (``[`` alone, ``[{``), or the
+    line is a whole JSON value.
+    """
+    if first.startswith("{"):
+        return True
+    if not first.startswith("["):
+        return False
+    rest = first[1:].lstrip()
+    if not rest or rest[0] in "{[]\"":
+        return True
+    try:
+        json.loads(first)
+    except ValueError:
+        return False
+    return True
 
 
 def json_layout(lines: list[str]) -> str:
