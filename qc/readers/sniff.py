@@ -86,7 +86,7 @@ def _opens_json(first: str) -> bool:
     if not first.startswith("["):
         return False
     rest = first[1:].lstrip()
-    if not rest or rest[0] in "{[]\"":
+    if not rest or rest[0] in '{[]"':
         return True
     try:
         json.loads(first)
