@@ -308,6 +308,26 @@ def test_a_sheet_does_not_overturn_a_decision_made_after_its_export(day):
     assert [x["state_after"] for x in _log(db, ids["cB"])] == ["confirmed", "rejected"]
 
 
+def test_another_reviewers_sheet_of_the_same_name_does_not_overturn_a_decision(day):
+    """Both reviewers save the README's review.csv: the name alone is not the sheet."""
+    ids, db, tmp = day
+    (tmp / "wang").mkdir()
+    (tmp / "qa").mkdir()
+    mine, theirs = exported(tmp, db, "wang/review.csv"), exported(tmp, db, "qa/review.csv")
+    mine.write_bytes(_csv_bytes(_fill(mine, {ids["cA"]: ["驳回", "质检小王", "熟客开玩笑"]}), "utf-8-sig"))
+    assert run("review", "import", mine, *db).exit_code == 0
+    filled = _fill(theirs, {ids["cA"]: ["确认", "qa", ""]})  # still shows pending
+    theirs.write_bytes(_csv_bytes(filled, "utf-8-sig"))
+    r = run("review", "import", theirs, *db)
+    assert r.exit_code == 2
+    assert f"finding {ids['cA']} is rejected now, not pending as on your page or sheet" in r.stderr
+    assert [x["state_after"] for x in _log(db, ids["cA"])] == ["rejected"]
+    # the first reviewer changing their own mind in their sheet is still allowed
+    mine.write_bytes(_csv_bytes(_fill(mine, {ids["cA"]: ["确认", "质检小王", ""]}), "utf-8-sig"))
+    assert run("review", "import", mine, *db).exit_code == 0
+    assert [x["state_after"] for x in _log(db, ids["cA"])] == ["rejected", "confirmed"]
+
+
 def test_a_row_cut_off_mid_row_is_refused_not_skipped(day):
     ids, db, tmp = day
     header, *rows = _fill(

@@ -309,7 +309,7 @@ def import_review_sheet(store: Store, path: Path, default_by: str = "") -> Impor
                 by=by,
                 note=_value(cells, columns.get("note")),
                 source=source,
-                expected=_shown_state(store, fid, cells, columns, states, source),
+                expected=_shown_state(store, fid, cells, columns, states, source, by),
             )
         except ReviewError as exc:
             result.problems.append(RowProblem(line, str(exc)))
@@ -321,14 +321,21 @@ def import_review_sheet(store: Store, path: Path, default_by: str = "") -> Impor
 
 
 def _shown_state(
-    store: Store, fid: str, cells: list[str], columns: dict[str, int], states: dict[str, str], source: str
+    store: Store,
+    fid: str,
+    cells: list[str],
+    columns: dict[str, int],
+    states: dict[str, str],
+    source: str,
+    by: str,
 ) -> str | None:
     """The 复核状态 the sheet showed, for :func:`decide` to hold against the store's (None: not checked).
 
     A decision that landed after the export (another reviewer's, the command line's) is then
     refused instead of silently overturned, as in the workbench. Not checked when the column
     is missing or edited into something that is no state, nor when the latest decision came
-    from an earlier import of this same sheet (its reviewer changing their own mind).
+    from an earlier import of this same sheet by this same reviewer (changing their own mind).
+    The file name alone does not tell: two reviewers both save the README's ``review.csv``.
     """
     shown = _value(cells, columns.get("state")).lower()
     if shown not in (PENDING, *DECISIONS.values()):
@@ -336,8 +343,11 @@ def _shown_state(
     if states.get(fid, PENDING) != shown:
         sheet = source.rsplit(":", 1)[0] + ":"
         decisions = [r for r in store.audit_trail(fid) if r["action"] in DECISIONS]
-        if decisions and str(decisions[-1].get("source", "")).startswith(sheet):
-            return None
+        if decisions:
+            last = decisions[-1]
+            # A person's name is matched stripped, as decide registers the actor.
+            if str(last.get("source", "")).startswith(sheet) and last.get("actor") == by.strip():
+                return None
     return shown
 
 
