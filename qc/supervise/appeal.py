@@ -202,7 +202,11 @@ def open_appeal(
 
 
 def _check_appealable(store: Store, finding_id: str) -> None:
-    """Refuse an appeal on a finding that has one open, was overturned, or was rejected in review."""
+    """Refuse an appeal on a finding that has one open, was ruled on, or was rejected in review.
+
+    A ruling is final until a supervisor reopens that appeal: a new appeal would let the agent
+    ask another supervisor until one overturns it.
+    """
     for a in map(_from_row, store.appeal_rows(finding_id=finding_id)):
         if a.state not in FINAL:
             raise ReviewError(
@@ -213,6 +217,9 @@ def _check_appealable(store: Store, finding_id: str) -> None:
             raise ReviewError(
                 f"finding {finding_id} was already overturned by appeal #{a.id}; nothing to appeal"
             )
+        raise ReviewError(
+            f"finding {finding_id} was ruled on by appeal #{a.id}; " + _HINT[a.state].format(id=a.id)
+        )
     if finding_states(store, [finding_id]).get(finding_id) == REJECTED:
         raise ReviewError(
             f"finding {finding_id} was rejected in review: it costs no points, nothing to appeal"
