@@ -190,7 +190,7 @@ def _answered(store, fid):
         (  # an upheld ruling is final: no second appeal to shop for another supervisor
             lambda e, f: rule_appeal(e, _answered(e, f).id, overturn=False, by="b", note="n"),
             lambda e, a: open_appeal(e, a.finding_id, agent="阿杰", reason="again, louder"),
-            r"was ruled on by appeal #1; it is final \(upheld\); a supervisor can reopen it: qc appeal reopen 1",
+            r"ruled on by appeal #1; it is final \(upheld\); a supervisor can reopen it: qc appeal reopen 1",
         ),
         (
             lambda e, f: open_appeal(e, f, agent="阿杰", reason="r"),
