@@ -983,6 +983,44 @@ def test_a_bare_id_is_a_message_id_only_when_the_column_map_says_so(tmp_path: Pa
     assert read(path, column_map={"message_id": "id"}).rejects == []
 
 
+def test_a_csv_cell_longer_than_pythons_csv_limit_is_read_whole(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    said = "亲" * 150_000
+    path.write_text(
+        "会话ID,角色,发送人,时间,内容\n"
+        "L1,买家,tb_阿梨,2026-11-24 10:00:00,在吗\n"
+        f"L1,客服,店:小满,2026-11-24 10:00:10,{said}\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    assert_balanced(result)
+    assert [m.text for c in result.conversations for m in c.messages] == ["在吗", said]
+
+
+def test_a_row_the_csv_module_cannot_read_under_the_header_is_a_reject_not_skipped(tmp_path: Path) -> None:
+    import csv
+
+    from qc.readers.tabular import allow_long_cells
+
+    path = tmp_path / "export.csv"
+    path.write_text(
+        "会话ID,角色,发送人,时间,内容\n"
+        "L1,买家,tb_阿梨,2026-11-24 10:00:00,在吗\n"
+        f"L1,客服,店:小满,2026-11-24 10:00:10,{'亲' * 300}\n"
+        "L1,买家,tb_阿梨,2026-11-24 10:01:00,好\n",
+        encoding="utf-8",
+    )
+    csv.field_size_limit(100)  # a row csv refuses, as its default limit refuses a longer cell
+    try:
+        result = read(path)
+    finally:
+        allow_long_cells()
+    assert_balanced(result)
+    assert [(r.line, r.reason) for r in result.rejects] == [
+        (3, "not valid CSV (field larger than field limit (100))")
+    ]
+
+
 def test_a_sender_object_gives_the_nick_role_and_agent_id(tmp_path: Path) -> None:
     def msg(cid: str, sender: dict, at: str, text: str, **more: object) -> dict:
         return {

@@ -328,6 +328,28 @@ def test_another_reviewers_sheet_of_the_same_name_does_not_overturn_a_decision(d
     assert [x["state_after"] for x in _log(db, ids["cA"])] == ["rejected", "confirmed"]
 
 
+def test_a_sheet_holding_a_message_longer_than_pythons_csv_cell_limit_reads_back(tmp_path):
+    """qc keeps a message whole; its own sheet must import although a cell passes 131,072 characters."""
+    said = "爱买不买" + "，" * 140_000
+    long = {
+        "conversation_id": "cL",
+        "shop": SHOP,
+        "messages": [
+            msg("customer", "buyer9", "09:00:00", "能便宜点吗"),
+            msg("agent", "测试店:阿杰", "09:00:30", said),
+        ],
+    }
+    report = inspect_day(tmp_path, conversations=[long])
+    fid = next(f.id for f in report.findings if f.conversation_id == "cL" and not f.suppressed)
+    db = ["--db", str(tmp_path / "qc.sqlite")]
+    sheet = exported(tmp_path, db)
+    assert max(len(cell) for row in rows_of(sheet) for cell in row) > 131_072
+    sheet.write_bytes(_csv_bytes(_fill(sheet, {fid: ["驳回", "质检小王", "熟客"]}), "utf-8-sig"))
+    r = run("review", "import", sheet, *db)
+    assert r.exit_code == 0, r.stderr
+    assert [x["state_after"] for x in _log(db, fid)] == ["rejected"]
+
+
 def test_a_row_cut_off_mid_row_is_refused_not_skipped(day):
     ids, db, tmp = day
     header, *rows = _fill(

@@ -19,6 +19,7 @@ from typing import Any
 from qc.errors import InputError
 from qc.readers.encoding import UndecodableError, decode_text
 from qc.readers.sniff import OLE_MAGIC, ZIP_MAGIC, guess_delimiter
+from qc.readers.tabular import allow_long_cells
 
 __all__ = ["EditedTable", "read_table", "cell_text"]
 
@@ -76,6 +77,7 @@ def read_table(path: Path) -> EditedTable:
     lines = text.split("\n")
     first = next((line for line in lines if line.strip()), "")
     table = EditedTable(path, "csv", encoding)
+    allow_long_cells()  # the review sheet's 整条消息 holds a message whole, however long
     reader = csv.reader((line + "\n" for line in lines), delimiter=guess_delimiter(first))
     try:
         # Every record is a row in Excel, a blank one too; reader.line_num would count lines.

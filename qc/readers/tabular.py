@@ -20,6 +20,18 @@ from qc.readers.records import RawRecord, make_reject
 from qc.schema import Reject
 from qc.text.pii import shown_value
 
+
+def allow_long_cells() -> None:
+    """Let Python's csv read cells of any length (its default refuses one over 131,072 characters).
+
+    A cell holds a whole message, and a message of any length is kept (``max_message_chars``
+    only bounds what is inspected), as in JSON Lines; a sheet qc wrote must read back whole.
+    """
+    csv.field_size_limit(2**31 - 1)
+
+
+allow_long_cells()
+
 DELIMITERS = (",", "\t", ";", "|")
 # How many leading non-empty rows may be titles before the header row.
 _HEADER_SEARCH_ROWS = 10
@@ -94,8 +106,8 @@ def rows_to_records(
     seen: set[tuple[str, ...]] = set()
     for row in it:
         cells, problem = row[1], row[3]
-        if not any(_cell_text(c).strip() for c in cells):
-            continue
+        if problem is None and not any(_cell_text(c).strip() for c in cells):
+            continue  # a blank row (one that could not be read is a reject, never skipped)
         found = map_headers(cells, column_map) if problem is None else {}
         # A row the same as an earlier candidate is that header repeated (files joined one
         # after the other): a row of the data, never the header.
