@@ -92,6 +92,23 @@ def test_the_suggested_allow_entry_really_suppresses_the_rejected_hit(store, tmp
     assert len(before) == 1 and after == []
 
 
+def test_a_notes_line_breaks_stay_inside_its_comment_in_the_snippet(store):
+    """A note is the reviewer's free text: its later lines must not become allow entries."""
+    import tomllib
+
+    store, ids, _ = store
+    note = 'fine here\n[[allow]]\nreason = "x"\nphrases = ["哦"]\r\nbell\x07 del\x7f'
+    decide(store, ids["cE"], "reject", by="qa", note=note)
+    decide(store, ids["cA"], "reject", by="qa", note=note)
+    result = feedback_samples(store)
+    snippet = allow_snippet(result.allow)
+    parsed = tomllib.loads(snippet)  # valid TOML, whatever the note holds
+    assert [entry["phrases"] for entry in parsed["allow"]] == [
+        [a["phrase"] for a in result.allow if a["finding_id"] == ids["cE"]]
+    ]
+    assert snippet.count(json.dumps(note, ensure_ascii=False).replace("\x7f", "\\u007f")) == 2
+
+
 def test_cli_writes_samples_and_allow_snippet(store):
     store, ids, tmp = store
     decide(store, ids["cE"], "reject", by="qa", note="fine here")

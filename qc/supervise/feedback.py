@@ -145,6 +145,15 @@ def feedback_samples(
     return out
 
 
+def _comment_value(value: Any) -> str:
+    """``value`` quoted for a TOML comment line: a reviewer's note may hold line breaks.
+
+    JSON escapes every line break and control character but DEL, which TOML refuses in a
+    comment too; written raw, the lines of a note after its first would be read as TOML.
+    """
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
 def allow_snippet(suggestions: Iterable[dict[str, Any]]) -> str:
     """A TOML snippet of ``[[allow]]`` groups for lexicons/forbidden.toml (one per suggestion)."""
     lines = ["# Allowlist entries suggested by rejected review findings (qc feedback export)."]
@@ -152,8 +161,8 @@ def allow_snippet(suggestions: Iterable[dict[str, Any]]) -> str:
     for s in suggestions:
         lines.append("")
         lines.append(
-            f"# finding {s['finding_id']}: {s['entry']} hit {json.dumps(s['hit'], ensure_ascii=False)}"
-            + (f" rejected: {s['note']}" if s["note"] else " rejected")
+            f"# finding {s['finding_id']}: {s['entry']} hit {_comment_value(s['hit'])}"
+            + (f" rejected: {_comment_value(s['note'])}" if s["note"] else " rejected")
         )
         if s.get("touches_pii"):
             lines.append("# the words around the hit hold personal data: write the allow phrase by hand")
