@@ -228,6 +228,12 @@ BAD_CARDS = [
         " did you mean 'impatience'?",
     ),
     (
+        "review-only-metric-evidence",
+        "[findings]\nreview_only = ['impatience', 'slow_response']\n",
+        "findings.review_only: 'slow_response' is the evidence of item average_response, whose figure"
+        " counts every turn: held back, it would still deduct with no finding to review",
+    ),
+    (
         "min-score-typo",
         "[findings]\nmin_score = { confict = 0.9 }\n",
         "findings.min_score: 'confict' is not a finding kind",

@@ -355,6 +355,26 @@ def _check_kinds(source: str, key: str, kinds: Iterable[str], named: Collection[
             )
 
 
+def _check_review_only(source: str, review_only: Iterable[str], items: Iterable[Item]) -> None:
+    """Refuse holding back the evidence of a metric item: the item would still deduct.
+
+    A metric (average response, reply rate) is computed over every turn or buyer; its findings
+    only show which ones cost it. Held back, they leave the figure as it is, so the item would
+    charge points with no finding to review.
+    """
+    evidence_of = {i.evidence: i.id for i in items if i.evidence and i.rule != "findings"}
+    for kind in review_only:
+        if kind in evidence_of:
+            item = evidence_of[kind]
+            raise _fail(
+                source,
+                "findings.review_only",
+                f"{kind!r} is the evidence of item {item}, whose figure counts every turn: held back,"
+                f" it would still deduct with no finding to review; to stop {item} deducting set"
+                f" items.{item}.enabled = false, or review its {kind} findings and reject the wrong ones",
+            )
+
+
 def _item(source: str, item_id: str, raw: Mapping[str, Any]) -> Item:
     key = f"items.{item_id}"
     rule = _choice(source, f"{key}.rule", raw.get("rule"), RULES)
@@ -542,6 +562,7 @@ def parse_scorecard(data: Mapping[str, Any], source: str = "<scorecard>") -> Sco
         ("findings.min_score", tuple(min_score)),
     ):
         _check_kinds(source, key, kinds, named)
+    _check_review_only(source, review_only, items)
     version = card.get("version", 1)
     if isinstance(version, bool) or not isinstance(version, int):
         raise _fail(source, "card.version", f"expected an integer, got {version!r}")
