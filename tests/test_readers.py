@@ -1021,6 +1021,71 @@ def test_a_row_the_csv_module_cannot_read_under_the_header_is_a_reject_not_skipp
     ]
 
 
+def _rows(path: Path, *said: tuple[str, str | None, str]) -> Path:
+    lines = []
+    for role, at, text in said:
+        row = {"conversation_id": "N1", "role": role, "sender": "店:小王" if role == "客服" else "tb_阿梨"}
+        lines.append(json.dumps({**row, **({"timestamp": f"2026-11-24 {at}"} if at else {}), "text": text}))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_conversation_listed_newest_first_keeps_a_same_second_reply_after_its_question(
+    tmp_path: Path,
+) -> None:
+    path = _rows(
+        tmp_path / "newest.jsonl",
+        ("客服", "10:00:40", "有的哦"),
+        ("买家", "10:00:20", "有现货吗"),
+        ("客服", "10:00:05", "亲，在的"),
+        ("买家", "10:00:05", "在吗"),
+    )
+    result = read(path)
+    assert [m.text for c in result.conversations for m in c.messages] == [
+        "在吗",
+        "亲，在的",
+        "有现货吗",
+        "有的哦",
+    ]
+    assert warned(result, "N1", "messages out of time order; sorted by time")
+
+
+def test_a_newest_first_conversation_with_an_untimed_message_is_read_in_reverse(tmp_path: Path) -> None:
+    path = _rows(
+        tmp_path / "newest.jsonl",
+        ("客服", None, "不客气"),
+        ("买家", "10:01:00", "好的谢谢"),
+        ("客服", "10:00:10", "亲，在的"),
+        ("买家", "10:00:00", "在吗"),
+    )
+    result = read(path)
+    assert [m.text for c in result.conversations for m in c.messages] == [
+        "在吗",
+        "亲，在的",
+        "好的谢谢",
+        "不客气",
+    ]
+    assert warned(result, "N1", "messages listed newest first; read in reverse")
+    # out of order otherwise: the file's order stands, and the warning says why the times may be wrong
+    path = _rows(
+        tmp_path / "mixed.jsonl",
+        ("买家", "10:01:00", "有现货吗"),
+        ("买家", "10:00:00", "在吗"),
+        ("客服", None, "有的"),
+        ("客服", "10:01:30", "亲，在的"),
+    )
+    result = read(path)
+    assert [m.text for c in result.conversations for m in c.messages] == [
+        "有现货吗",
+        "在吗",
+        "有的",
+        "亲，在的",
+    ]
+    assert warned(
+        result, "N1", "messages out of time order, and 1 without a time, so kept in the file's order"
+    )
+
+
 def test_a_sender_object_gives_the_nick_role_and_agent_id(tmp_path: Path) -> None:
     def msg(cid: str, sender: dict, at: str, text: str, **more: object) -> dict:
         return {

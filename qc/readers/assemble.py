@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, TypeGuard
@@ -31,12 +32,34 @@ def build_conversation(cid: str, members: list[Candidate], warnings: list[str]) 
     times = [c.sent_at for c in members]
     # A stable sort by time changes the order exactly when the times are not already in
     # order; comparing the sorted times (no key function) finds that much faster.
-    if _all_timed(times) and sorted(times) != times:
-        warnings.append(
-            f"conversation {cid} ({', '.join(files)}): messages out of time order; sorted by time"
-        )
-        order = sorted(range(len(members)), key=times.__getitem__)  # stable, as sorting the members
-        members = [members[i] for i in order]
+    if _all_timed(times):
+        if sorted(times) != times:
+            warnings.append(
+                f"conversation {cid} ({', '.join(files)}): messages out of time order; sorted by time"
+            )
+            stamps = times
+            if _newest_first(times):
+                # Listed newest first: a reply sent in its question's second comes above it, and
+                # a stable sort would keep it there. Read backwards, the ties are in order too.
+                members, stamps = members[::-1], times[::-1]
+            order = sorted(range(len(members)), key=stamps.__getitem__)  # stable, as sorting the members
+            members = [members[i] for i in order]
+    else:
+        timed = [t for t in times if t is not None]
+        if sorted(timed) != timed:
+            # Messages without a time have no place in a sort: the file's order stands, unless
+            # it is newest first throughout.
+            where = f"conversation {cid} ({', '.join(files)})"
+            untimed = len(times) - len(timed)
+            if _newest_first(timed):
+                members = members[::-1]
+                warnings.append(f"{where}: messages listed newest first; read in reverse")
+            else:
+                warnings.append(
+                    f"{where}: messages out of time order, and {untimed} without a time, so kept in the"
+                    " file's order (its replies may be timed wrong); give every message a time or sort"
+                    " the export by time"
+                )
     # Positional: this runs once per message, and keywords cost a third more here.
     messages = tuple(
         Message(i, c.role, c.text, c.sender, c.sent_at, c.auto_reply, c.agent_id, f"{c.file}:{c.line}")
@@ -57,6 +80,11 @@ def build_conversation(cid: str, members: list[Candidate], warnings: list[str]) 
 
 def _all_timed(times: list[datetime | None]) -> TypeGuard[list[datetime]]:
     return all(t is not None for t in times)
+
+
+def _newest_first(times: list[datetime]) -> bool:
+    """True when the times never go forward and do go back: a conversation listed newest first."""
+    return len(times) > 1 and times[0] > times[-1] and all(a >= b for a, b in itertools.pairwise(times))
 
 
 def assemble_group(
