@@ -67,10 +67,15 @@ def build_queue(
                 QueueItem(f.id, f.conversation_id, s.scored_agent, s.date, SAMPLE, item.points)
             )
     sampled: list[QueueItem] = []
+    queued: set[str] = set()
     days = sorted({s.date for s in scored.findings})
     for day in days:
         for row in draw_sample(store, per_agent, seed, date=day, card=card):
-            sampled.extend(i for i in by_conversation.pop(row.conversation_id, []) if i.agent == row.agent)
+            # A conversation two agents shared is drawn for each: each takes its own findings.
+            for i in by_conversation.get(row.conversation_id, ()):
+                if i.agent == row.agent and i.finding_id not in queued:
+                    queued.add(i.finding_id)
+                    sampled.append(i)
     return held + sampled
 
 
