@@ -94,6 +94,45 @@ def test_export_a_period_writes_the_pooled_rows_and_the_daily_view(day):
     assert r.exit_code == 0, r.output
     ranged = json.loads((tmp / "range" / "agents.json").read_text(encoding="utf-8"))
     assert {r["date"] for r in ranged} == {f"{DAY}~2026-11-30"}
+    # a day exported into the month's folder leaves no daily view or orphan list of an earlier export
+    (tmp / "month" / "orphaned_decisions.jsonl").write_text('{"finding_id": "x"}\n', encoding="utf-8")
+    assert run("export", "--date", DAY, "--out", tmp / "month", *db).exit_code == 0
+    assert sorted(p.name for p in (tmp / "month").iterdir()) == [
+        "agents.csv",
+        "agents.json",
+        "agents.xlsx",
+        "deductions.jsonl",
+    ]
+
+
+def test_export_counts_only_the_periods_rejected_findings(tmp_path):
+    later = {
+        "conversation_id": "cN",
+        "shop": "测试店",
+        "messages": [
+            {
+                "role": "customer",
+                "sender": "buyer8",
+                "timestamp": "2026-11-25T10:00:00+08:00",
+                "text": "能便宜吗",
+            },
+            {
+                "role": "agent",
+                "sender": "测试店:阿杰",
+                "timestamp": "2026-11-25T10:00:20+08:00",
+                "text": "爱买不买",
+            },
+        ],
+    }
+    from review_day import CONVERSATIONS
+
+    ids = phrase_ids(inspect_day(tmp_path, conversations=[*CONVERSATIONS, later]))
+    db = ["--db", str(tmp_path / "qc.sqlite")]
+    assert run("review", ids["cN"], "--reject", "--by", "张主管", "--note", "熟客", *db).exit_code == 0
+    r = run("export", "--date", DAY, "--out", tmp_path / "day", *db)
+    assert r.exit_code == 0 and "0 rejected findings not charged" in r.stderr
+    r = run("export", "--date", "2026-11-25", "--out", tmp_path / "next", *db)
+    assert r.exit_code == 0 and "1 rejected findings not charged" in r.stderr
 
 
 def test_scoring_a_store_with_another_day_rule_or_limit_is_refused_until_reinspected(day, tmp_path):

@@ -198,6 +198,11 @@ def _named(name: str, daily: bool) -> str:
     return f"{stem}{DAILY_SUFFIX}{dot}{ext}"
 
 
+def score_output_names(daily: bool = False) -> tuple[str, ...]:
+    """The files :func:`write_score_outputs` writes (the daily view's with ``daily``)."""
+    return tuple(_named(n, daily) for n in (DEDUCTIONS_FILE, AGENTS_CSV, AGENTS_XLSX, AGENTS_JSON))
+
+
 def write_score_outputs(
     out_dir: Path, deductions: Iterable[Any], rows: list[dict[str, Any]], columns: Any, *, daily: bool = False
 ) -> None:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qc.batch.stored import score_stored
-from qc.outputs.writers import write_score_outputs
+from qc.outputs.writers import score_output_names, write_score_outputs
 from qc.schema import Deduction, Finding
 from qc.scoring.card import (
     CONFIRMED,
@@ -330,7 +330,8 @@ def score_period(store: Store, period: Period, card: Scorecard | None = None) ->
         deductions=pooled.scores.deductions,
         daily_rows=daily.scores.rows,
         daily_deductions=daily.scores.deductions,
-        rejected=daily.rejected,
+        # The period's own: a rejection of another day's finding is not this export's.
+        rejected=daily.rejected & {s.finding.id for s in daily.findings},
     )
 
 
@@ -348,8 +349,13 @@ def export_scores(store: Store, period: Period, out_dir: Path, card: Scorecard |
     out_dir.mkdir(parents=True, exist_ok=True)
     columns = agent_columns(card)
     write_score_outputs(out_dir, result.deductions, result.rows, columns)
+    # Of its own files, an export leaves none an earlier export wrote that this one does not:
+    # a month's daily view beside a day's rows, or orphans since re-attached, would mislead.
+    stale: list[str] = []
     if period.kind != "day":
         write_score_outputs(out_dir, result.daily_deductions, result.daily_rows, columns, daily=True)
+    else:
+        stale.extend(score_output_names(daily=True))
     result.orphaned = orphaned_decisions(store)
     if result.orphaned:
         lines = [
@@ -357,6 +363,10 @@ def export_scores(store: Store, period: Period, out_dir: Path, card: Scorecard |
             for fid, state in result.orphaned.items()
         ]
         (out_dir / ORPHANED_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    else:
+        stale.append(ORPHANED_FILE)
+    for name in stale:
+        (out_dir / name).unlink(missing_ok=True)
     return result
 
 
