@@ -112,7 +112,8 @@ def get_appeal(store: Store, appeal_id: int) -> Appeal:
     Raises:
         ReviewError: no such appeal.
     """
-    row = store.appeal_row(appeal_id)
+    # A number past the store's 64-bit ids names no appeal (and would overflow the query).
+    row = store.appeal_row(appeal_id) if 0 < appeal_id < 2**63 else None
     if row is None:
         raise ReviewError(f"no appeal #{appeal_id}; list them with `qc appeal list`")
     return _from_row(row)
