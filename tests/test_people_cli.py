@@ -87,6 +87,38 @@ def test_people_add_list_remove(day):
     assert ("person_remove", removed["removed_by"], "left the team") in actions
 
 
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("\u200b", "invisible or control character U+200B at character 1"),
+        ("张主管\u200b", "invisible or control character U+200B at character 4"),
+        ("张\n主管", "invisible or control character U+000A at character 2"),
+        ("张\x1b[31m主管", "invisible or control character U+001B at character 2"),
+        ("张" * 101, "the name has 101 characters; use at most 100"),
+        ("ＺＨＡＮＧ", "ＺＨＡＮＧ reads as zhang, who is registered (supervisor)"),
+        ("Zhang", "Zhang reads as zhang, who is registered (supervisor)"),
+    ],
+    ids=[
+        "zero-width-only",
+        "zero-width-twin",
+        "line-break",
+        "escape",
+        "too-long",
+        "full-width-twin",
+        "case-twin",
+    ],
+)
+def test_a_name_that_shows_wrong_or_passes_for_another_is_refused(day, name, message):
+    _, db = day
+    assert run("people", "add", "zhang", "--role", "supervisor", *db).exit_code == 0
+    r = run("people", "add", name, "--role", "reviewer", *db)
+    assert r.exit_code == 2 and message in r.stderr
+    names = [
+        p["name"] for p in map(json.loads, run("people", "list", "--format", "json", *db).stdout.splitlines())
+    ]
+    assert names == ["zhang"]
+
+
 def test_roles_are_enforced_for_each_step(day):
     ids, db = day
     team(db)

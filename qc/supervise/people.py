@@ -20,6 +20,7 @@ trail still says who they were. Adding and removing people is itself in the audi
 from __future__ import annotations
 
 import getpass
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -112,6 +113,42 @@ def _find(people: Sequence[Person], name: str) -> Person | None:
     return next((p for p in people if p.name == wanted), None)
 
 
+# Longest name a person may have (the people table's columns hold 200 characters).
+_NAME_MAX = 100
+
+
+def _check_name(name: str, active: Sequence[Person]) -> None:
+    """Refuse a name an audit trail could not show plainly, or one that passes for another's.
+
+    Every decision is signed with the name: an invisible character makes it look empty or like
+    someone else (张主管 followed by a zero-width space), and a full-width twin (Ａｌｉｃｅ beside
+    Alice) is a second identity the "must not have reviewed it" checks would not connect.
+
+    Raises:
+        PeopleError: a control, format or line-separator character; over :data:`_NAME_MAX`
+            characters; the same as a registered name once widths and case are folded.
+    """
+    for at, ch in enumerate(name, start=1):
+        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
+            raise PeopleError(
+                f"the name has an invisible or control character U+{ord(ch):04X} at character {at};"
+                " type the name plainly"
+            )
+    if len(name) > _NAME_MAX:
+        raise PeopleError(f"the name has {len(name)} characters; use at most {_NAME_MAX}")
+    folded = _folded(name)
+    twin = next((p for p in active if _folded(p.name) == folded), None)
+    if twin is not None:
+        raise PeopleError(
+            f"{name} reads as {twin.name}, who is registered ({twin.role}); use their name, or a"
+            " name that differs in more than width or case"
+        )
+
+
+def _folded(name: str) -> str:
+    return unicodedata.normalize("NFKC", name).casefold()
+
+
 def add_person(
     store: Store, name: str, role: str, *, agent_id: str | None = None, by: str = "", note: str = ""
 ) -> Person:
@@ -136,6 +173,7 @@ def add_person(
             f"{name} is already registered as {existing.role}; remove them first"
             f" (qc people remove {name} --note WHY) to change the role"
         )
+    _check_name(name, active)
     account = fold_agent_id(agent_id) if agent_id and agent_id.strip() else None
     if role == AGENT and account is None:
         found = match_agent(name, store.agents())
