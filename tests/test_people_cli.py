@@ -155,6 +155,9 @@ def test_a_ruling_is_final_until_a_supervisor_reopens_it(day):
     assert r.exit_code == 0, r.stderr
     appeal = r.stdout.strip()
     assert run("appeal", "answer", appeal, "--by", "质检小王", "--note", "said so before", *db).exit_code == 0
+    # who opened the appeal for the agent is a party to it, not its judge
+    r = run("appeal", "rule", appeal, "--overturn", "--by", "张主管", "--note", "sold out", *db)
+    assert r.exit_code == 2 and f"张主管 opened appeal #{appeal} on the agent's behalf" in r.stderr
     assert (
         run("appeal", "rule", appeal, "--overturn", "--by", "李主管", "--note", "sold out", *db).exit_code
         == 0

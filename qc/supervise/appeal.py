@@ -293,7 +293,8 @@ def rule_appeal(
 
     Raises:
         ReviewError: unknown appeal, no reason, the appeal is not answered yet or already final,
-            or the supervisor is the charged agent, reviewed the finding or answered the appeal.
+            or the supervisor is the charged agent, reviewed the finding, opened the appeal (on
+            the agent's behalf) or answered it.
         PeopleError: ``by`` is not a registered supervisor.
     """
     appeal = get_appeal(store, appeal_id)
@@ -307,6 +308,16 @@ def rule_appeal(
         raise ReviewError(
             f"{supervisor.name} reviewed finding {appeal.finding_id} or answered its appeal, so cannot"
             " also rule on it; another supervisor must rule (qc people list)"
+        )
+    opened_by = {
+        row["actor"]
+        for row in store.audit_trail(appeal.finding_id)
+        if row["action"] == "appeal_open" and row["appeal_id"] == appeal_id
+    }
+    if supervisor.name in opened_by:
+        raise ReviewError(
+            f"{supervisor.name} opened appeal #{appeal_id} on the agent's behalf, so cannot also rule on"
+            " it; another supervisor must rule (qc people list)"
         )
     final = OVERTURNED if overturn else UPHELD
     with store.transaction() as conn:
