@@ -1086,6 +1086,40 @@ def test_a_newest_first_conversation_with_an_untimed_message_is_read_in_reverse(
     )
 
 
+def test_an_auto_reply_marked_only_in_its_text_is_an_auto_reply_in_every_format(tmp_path: Path) -> None:
+    """A typed reply is what response times count: a marked auto-reply at 1 s would flatter the agent."""
+    rows = [
+        ("买家", "tb_阿梨", "10:00:00", "在吗", ""),
+        ("客服", "店:小满", "10:00:01", "[自动回复]您好，欢迎光临", ""),
+        ("客服", "店:小满", "10:00:02", "亲，稍等（自动回复）", ""),
+        ("客服", "店:小满", "10:00:30", "【自动回复】亲，在的", "否"),  # the column says otherwise: it wins
+        ("买家", "tb_阿梨", "10:01:00", "[自动回复]是什么", ""),  # a buyer quoting the mark
+    ]
+    sheet = tmp_path / "export.csv"
+    sheet.write_text(
+        "会话ID,角色,发送人,时间,内容,自动回复\n"
+        + "".join(f"A1,{r},{w},2026-11-24 {t},{x},{a}\n" for r, w, t, x, a in rows),
+        encoding="utf-8",
+    )
+    lines = tmp_path / "export.jsonl"
+    lines.write_text(
+        "".join(
+            json.dumps(
+                {"conversation_id": "A2", "role": r, "sender": w, "timestamp": f"2026-11-24 {t}", "text": x}
+                | ({"auto_reply": False} if a else {}),
+                ensure_ascii=False,
+            )
+            + "\n"
+            for r, w, t, x, a in rows
+        ),
+        encoding="utf-8",
+    )
+    result = read(sheet, lines)
+    assert_balanced(result)
+    for conv in result.conversations:
+        assert [m.auto_reply for m in conv.messages] == [False, True, True, False, False], conv.id
+
+
 def test_a_sender_object_gives_the_nick_role_and_agent_id(tmp_path: Path) -> None:
     def msg(cid: str, sender: dict, at: str, text: str, **more: object) -> dict:
         return {

@@ -203,6 +203,10 @@ def unnest_sender(rec: RawRecord) -> None:
         rec.agent_id = found["agent_id"]
 
 
+# How exports mark an auto-reply in its text, before or after it.
+AUTO_MARKS = ("[自动回复]", "【自动回复】", "(自动回复)", "（自动回复）")
+
+
 def has_value(value: Any) -> bool:
     """True for a field that holds something: not ``None``, not a blank string."""
     if isinstance(value, str):
@@ -296,6 +300,10 @@ def validate(
             return make_reject(rec.file, rec.line, reason, rec.raw)
         role, auto_word = found
         auto = auto or auto_word
+    if role is Role.AGENT and not auto and not has_value(rec.auto_reply):
+        # An export with no auto-reply column may still mark one in its text, as 千牛 does.
+        said = text.strip()
+        auto = said.startswith(AUTO_MARKS) or said.endswith(AUTO_MARKS)
     try:
         if rec.date is None:
             sent_at = parse_timestamp(rec.timestamp, tz, day)

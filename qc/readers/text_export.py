@@ -31,7 +31,7 @@ from datetime import date, datetime, timedelta, tzinfo
 
 from qc.readers.encoding import Decoded
 from qc.readers.limits import load_limits
-from qc.readers.records import RawRecord, make_reject
+from qc.readers.records import AUTO_MARKS, RawRecord, make_reject
 from qc.readers.roles import parse_role_word, role_from_nick, split_subaccount
 from qc.readers.timestamps import DATETIME_RE, TIME_RE, parse_timestamp
 from qc.schema import Reject, Role
@@ -88,8 +88,6 @@ def _is_conversation_id(label: str) -> bool:
 
 # Any day, for comparing two clock-only times of one file that has no day of its own.
 _ANY_DAY = date(2000, 1, 1)
-
-_AUTO_MARKS = ("[自动回复]", "【自动回复】", "(自动回复)", "（自动回复）")
 
 
 def is_chat_line(line: str) -> bool:
@@ -392,7 +390,7 @@ class TextExportReader:
         is_word = parse_role_word(who) is not None
         role: Role | None = None
         said = text.strip()
-        auto = note_auto or any(said.startswith(mark) or said.endswith(mark) for mark in _AUTO_MARKS)
+        auto = note_auto or said.startswith(AUTO_MARKS) or said.endswith(AUTO_MARKS)
         if found is not None:
             role, auto_word = found
             auto = auto or auto_word
