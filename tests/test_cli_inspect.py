@@ -253,6 +253,34 @@ def test_exit_70_for_a_bug_in_qc_names_the_place_never_the_text(tmp_path: Path, 
     assert isinstance(res.exception, KeyError) and not out.exists()
 
 
+def test_a_reader_closing_the_pipe_ends_a_command_quietly_and_other_pipe_errors_still_count() -> None:
+    """``qc lexicon show | head -1``: the reader has what it wanted; not a failure to report."""
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before qc writes its first line
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "qc", "lexicon", "show"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    finally:
+        os.close(write_end)
+    assert (done.returncode, done.stderr) == (0, "")
+    # a broken pipe that is not standard output's is still an error (exit 1, named)
+    script = (
+        "import sys; from qc.cli._common import handle_errors\n"
+        "@handle_errors\n"
+        "def run():\n    raise BrokenPipeError(32, 'Broken pipe')\n"
+        "try:\n    run()\nexcept BaseException as exc:\n    sys.exit(getattr(exc, 'exit_code', 99))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert (done.returncode, done.stderr) == (1, "qc: Broken pipe\n")
+
+
 def test_a_file_whose_name_is_not_utf8_is_refused_and_the_rest_is_read(tmp_path: Path) -> None:
     """unzip of a zip made on Chinese Windows names files in GBK: one failed input, not an internal error."""
     folder = day_folder(tmp_path, "bom.csv")

@@ -105,6 +105,10 @@ def handle_errors(func: Callable[P, T]) -> Callable[P, T]:
             err(f"qc: {exc}")
             raise typer.Exit(exc.exit_code) from None
         except OSError as exc:
+            if isinstance(exc, BrokenPipeError) and _stdout_gone():
+                # The reader of our output stopped (qc review log | head -1): nothing is wrong.
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                raise typer.Exit(0) from None
             where = f"{exc.filename}: " if exc.filename else ""
             err(f"qc: {where}{exc.strerror or exc}")
             raise typer.Exit(EXIT_RUNTIME) from None
@@ -120,6 +124,18 @@ def handle_errors(func: Callable[P, T]) -> Callable[P, T]:
             raise typer.Exit(EXIT_INTERNAL) from None
 
     return wrapper
+
+
+def _stdout_gone() -> bool:
+    """True when standard output is a pipe whose reader has closed it (not another broken pipe)."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(event & select.POLLERR for _, event in poller.poll(0))
+    except (AttributeError, OSError, ValueError):  # no poll (Windows), or no real stdout
+        return False
 
 
 def internal_error(exc: BaseException) -> str:
