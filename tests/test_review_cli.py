@@ -23,14 +23,14 @@ def run(*args):
 
 def test_review_shortcut_then_export_stops_charging(day):
     ids, db, tmp = day
-    r = run("review", ids["cA"], "--reject", "--by", "张主管", "--note", "joke", *db)
+    r = run("review", f" {ids['cA'].upper()} ", "--reject", "--by", "张主管", "--note", "joke", *db)  # pasted
     assert r.exit_code == 0, r.output
-    assert "pending → rejected" in r.output
+    assert f"finding {ids['cA']}: pending → rejected" in r.output
     r = run("export", "--date", DAY, "--out", tmp / "exp", *db)
     assert r.exit_code == 0, r.output
     rows = json.loads((tmp / "exp" / "agents.json").read_text(encoding="utf-8"))
     assert next(x for x in rows if x["agent"] == "测试店:阿杰")["service_attitude_points"] == 0
-    log = [json.loads(line) for line in run("review", "log", ids["cA"], *db).stdout.splitlines()]
+    log = [json.loads(line) for line in run("review", "log", ids["cA"].upper(), *db).stdout.splitlines()]
     assert [(x["actor"], x["state_before"], x["state_after"]) for x in log] == [
         ("张主管", "pending", "rejected")
     ]

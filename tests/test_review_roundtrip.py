@@ -350,6 +350,18 @@ def test_a_sheet_holding_a_message_longer_than_pythons_csv_cell_limit_reads_back
     assert [x["state_after"] for x in _log(db, fid)] == ["rejected"]
 
 
+def test_a_finding_id_typed_in_upper_case_is_the_finding(day):
+    ids, db, tmp = day
+    header, *rows = _fill(exported(tmp, db), {ids["cA"]: ["驳回", "质检小王", "熟客"]})
+    for row in rows:
+        row[0] = row[0].upper()
+    edited = tmp / "edited.csv"
+    edited.write_bytes(_csv_bytes([header, *rows], "utf-8-sig"))
+    r = run("review", "import", edited, *db)
+    assert r.exit_code == 0, r.stderr
+    assert [x["state_after"] for x in _log(db, ids["cA"])] == ["rejected"]
+
+
 def test_a_row_cut_off_mid_row_is_refused_not_skipped(day):
     ids, db, tmp = day
     header, *rows = _fill(

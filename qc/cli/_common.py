@@ -229,6 +229,11 @@ def stop_on_signals(out: Path) -> Iterator[None]:
             signal.signal(signal.SIGTERM, previous)
 
 
+def finding_id_arg(value: str | None) -> str | None:
+    """A finding id as typed, in the store's spelling: ids are lower-case hex, pasted any case."""
+    return value.strip().lower() if value is not None else None
+
+
 def check_day(value: str, option: str) -> str:
     """``value`` if it is a real day written YYYY-MM-DD, in the years a message may carry.
 

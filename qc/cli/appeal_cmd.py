@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from qc.cli import app
-from qc.cli._common import err, handle_errors
+from qc.cli._common import err, finding_id_arg, handle_errors
 from qc.cli._store_opts import DEFAULT_DB, DbOption, open_db, warn_still_charged
 from qc.errors import ConfigError
 
@@ -28,7 +28,7 @@ app.add_typer(appeal_app, name="appeal")
 @appeal_app.command("open")
 @handle_errors
 def open_cli(
-    finding_id: Annotated[str, typer.Argument(help="The disputed finding's id.")],
+    finding_id: Annotated[str, typer.Argument(help="The disputed finding's id.", callback=finding_id_arg)],
     agent: Annotated[
         str, typer.Option("--agent", help="The agent appealing: the one the finding is charged to.")
     ] = "",

@@ -9,7 +9,7 @@ import typer
 from typer.core import TyperGroup
 
 from qc.cli import app
-from qc.cli._common import err, handle_errors, output_file
+from qc.cli._common import err, finding_id_arg, handle_errors, output_file
 from qc.cli._store_opts import (
     DEFAULT_DB,
     DbOption,
@@ -45,7 +45,10 @@ app.add_typer(review_app, name="review")
 @handle_errors
 def decide_cli(
     finding_id: Annotated[
-        str, typer.Argument(help="Finding id (from `qc show`, `qc flagged --format json`).")
+        str,
+        typer.Argument(
+            help="Finding id (from `qc show`, `qc flagged --format json`).", callback=finding_id_arg
+        ),
     ],
     confirm: Annotated[
         bool, typer.Option("--confirm", help="The finding is right: it keeps costing points.")
@@ -89,7 +92,9 @@ def decide_cli(
 @review_app.command("log")
 @handle_errors
 def log_cli(
-    finding_id: Annotated[str | None, typer.Argument(help="Only this finding.")] = None,
+    finding_id: Annotated[
+        str | None, typer.Argument(help="Only this finding.", callback=finding_id_arg)
+    ] = None,
     orphaned: Annotated[
         bool, typer.Option("--orphaned", help="Only the rows of findings no longer stored (orphaned).")
     ] = False,

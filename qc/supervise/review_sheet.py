@@ -220,6 +220,11 @@ def _value(cells: list[str], index: int | None) -> str:
     return text[1:].strip() if text.startswith("'") else text
 
 
+def _finding_id(cells: list[str], columns: dict[str, int]) -> str:
+    """The row's 发现编号 in the store's spelling (lower-case hex, whatever case was typed)."""
+    return _value(cells, columns["finding_id"]).lower()
+
+
 def import_review_sheet(store: Store, path: Path, default_by: str = "") -> ImportResult:
     """Apply the decisions of an edited review sheet (see the module docstring for the rules).
 
@@ -270,12 +275,12 @@ def import_review_sheet(store: Store, path: Path, default_by: str = "") -> Impor
             result.problems.append(RowProblem(line, cut))
         else:
             rows.append((line, cells))
-    ids = {_value(cells, columns["finding_id"]) for _, cells in rows}
+    ids = {_finding_id(cells, columns) for _, cells in rows}
     known = {s.id for s in store.findings(finding_ids=ids)}
     states = finding_states(store, list(known))
     conflicts = _conflicts(rows, columns, result)
     for line, cells in rows:
-        fid = _value(cells, columns["finding_id"])
+        fid = _finding_id(cells, columns)
         word = _value(cells, columns["decision"]).lower()
         if not word:
             result.skipped += 1
@@ -391,7 +396,7 @@ def _conflicts(
     for line, cells in rows:
         word = _value(cells, columns["decision"]).lower()
         if word in _WORDS:
-            decided.setdefault(_value(cells, columns["finding_id"]), []).append((line, _WORDS[word]))
+            decided.setdefault(_finding_id(cells, columns), []).append((line, _WORDS[word]))
     out: dict[str, str] = {}
     for fid, found in decided.items():
         if len(found) < 2:
