@@ -36,6 +36,36 @@ def test_review_shortcut_then_export_stops_charging(day):
     ]
 
 
+def test_the_still_charged_warning_follows_the_shops_card(tmp_path):
+    """Two forbidden phrases on one message: which of them charges the verdict is the card's say."""
+    from review_day import CONVERSATIONS, SHOP, msg
+
+    twice = {
+        "conversation_id": "cT",
+        "shop": SHOP,
+        "messages": [
+            msg("customer", "buyer9", "16:00:00", "发货了吗"),
+            msg("agent", f"{SHOP}:阿杰", "16:00:05", "我不知道，爱买不买"),
+        ],
+    }
+    report = inspect_day(tmp_path, conversations=[*CONVERSATIONS, twice])
+    first, second = sorted(
+        f.id for f in report.findings if f.conversation_id == "cT" and f.kind == "forbidden_phrase"
+    )
+    db = ["--db", str(tmp_path / "qc.sqlite")]
+    r = run("review", first, "--reject", "--by", "张主管", "--note", "quoted", *db)
+    assert r.exit_code == 0 and f"warning: its message is still charged: {second}" in r.output
+    shop = tmp_path / "shop.toml"
+    shop.write_text("[findings]\nimplies_verdict = []\n", encoding="utf-8")
+    r = run("review", second, "--reject", "--by", "张主管", "--note", "quoted", "--scorecard", shop, *db)
+    assert r.exit_code == 0 and "still charged" not in r.output
+    # a card that cannot be read stops the command before any decision is written
+    r = run("review", second, "--confirm", "--by", "张主管", "--scorecard", tmp_path / "missing.toml", *db)
+    assert r.exit_code == 2
+    log = [json.loads(line) for line in run("review", "log", second, *db).stdout.splitlines()]
+    assert [x["state_after"] for x in log] == ["rejected"]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -84,6 +85,10 @@ def rule_cli(
         str, typer.Option("--by", help="A registered supervisor who did not review the finding.")
     ] = "",
     note: Annotated[str, typer.Option("--note", help="The reason for the ruling (required).")] = "",
+    scorecard: Annotated[
+        str | None,
+        typer.Option(help="Shop scorecard TOML: which other findings keep charging the message."),
+    ] = None,
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """Rule an answered appeal final: --uphold or --overturn (overturned = finding rejected).
@@ -102,10 +107,11 @@ def rule_cli(
 
     if uphold == overturn:
         raise ConfigError("give exactly one of --uphold or --overturn")
+    card = load_scorecard(Path(scorecard) if scorecard else None)  # a bad card stops before any decision
     with open_db(db) as store:
         a = rule_appeal(store, appeal_id, overturn=overturn, by=by, note=note)
         err(f"appeal #{a.id}: {a.state} (final)")
-        warn_still_charged(still_charging(store, a.finding_id, load_scorecard()))
+        warn_still_charged(still_charging(store, a.finding_id, card))
 
 
 @appeal_app.command("reopen")

@@ -63,6 +63,10 @@ def decide_cli(
         str,
         typer.Option("--note", help="Why (required to reject; a confirm defaults to the rule's evidence)."),
     ] = "",
+    scorecard: Annotated[
+        str | None,
+        typer.Option(help="Shop scorecard TOML: which other findings keep charging the message."),
+    ] = None,
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """Record a review decision on a finding (every decision is kept in the audit trail).
@@ -83,10 +87,11 @@ def decide_cli(
 
     if confirm == reject:
         raise ConfigError("give exactly one of --confirm or --reject")
+    card = load_scorecard(Path(scorecard) if scorecard else None)  # a bad card stops before any decision
     with open_db(db) as store:
         d = decide(store, finding_id, "confirm" if confirm else "reject", by=by, note=note)
         err(f"finding {d.finding_id}: {d.before} → {d.after}")
-        warn_still_charged(still_charging(store, d.finding_id, load_scorecard()))
+        warn_still_charged(still_charging(store, d.finding_id, card))
 
 
 @review_app.command("log")
