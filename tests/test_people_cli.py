@@ -119,6 +119,19 @@ def test_a_name_that_shows_wrong_or_passes_for_another_is_refused(day, name, mes
     assert names == ["zhang"]
 
 
+def test_a_reviewer_named_like_an_agent_is_told_to_link_the_account(day):
+    _, db = day
+    r = run("people", "add", "阿杰", "--role", "reviewer", *db)
+    assert r.exit_code == 0
+    assert (
+        "warning: 阿杰 is also the name of agent 测试店:阿杰" in r.stderr
+        and "--agent-id 测试店:阿杰" in r.stderr
+    )
+    r = run("people", "add", "小美", "--role", "supervisor", "--agent-id", "测试店:小美", *db)
+    assert r.exit_code == 0 and "warning" not in r.stderr  # linked: nothing to say
+    assert "warning" not in run("people", "add", "质检小王", "--role", "reviewer", *db).stderr
+
+
 def test_roles_are_enforced_for_each_step(day):
     ids, db = day
     team(db)

@@ -52,12 +52,21 @@ def add_cli(
         qc people add 阿杰 --role agent
         qc people add 小林 --role agent --agent-id 柚子优选旗舰店:小林
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
-    from qc.supervise.people import add_person
+    from qc.supervise.filters import match_agent
+    from qc.supervise.people import AGENT, add_person
 
     with open_db(db) as store:
         person = add_person(store, name, role, agent_id=agent_id, by=by, note=note)
+        namesake = match_agent(person.name, store.agents()) if person.role != AGENT else []
     account = f" ({person.agent_id})" if person.agent_id else ""
     err(f"{person.name} added as {person.role}{account}")
+    if not person.agent_id and len(namesake) == 1:
+        # Nobody reviews their own findings: that check knows a person's account only by --agent-id.
+        err(
+            f"warning: {person.name} is also the name of agent {namesake[0]}; if that is their account,"
+            f" remove them and add them again with --agent-id {namesake[0]}, so they never review or"
+            " rule on their own findings"
+        )
 
 
 @people_app.command("remove")
