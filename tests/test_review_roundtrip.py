@@ -362,6 +362,13 @@ def test_a_finding_id_typed_in_upper_case_is_the_finding(day):
     assert [x["state_after"] for x in _log(db, ids["cA"])] == ["rejected"]
 
 
+def test_a_finding_that_costs_nothing_takes_no_appeal(day):
+    ids, db, _ = day  # cH's lexicon hit is vetoed by the offer to find out
+    r = run("appeal", "open", ids["cH"], "--agent", "小美", "--reason", "I offered to ask", *db)
+    assert r.exit_code == 2
+    assert f"finding {ids['cH']} was vetoed by a context rule" in r.stderr and "nothing to appeal" in r.stderr
+
+
 def test_a_row_cut_off_mid_row_is_refused_not_skipped(day):
     ids, db, tmp = day
     header, *rows = _fill(

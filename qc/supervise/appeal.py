@@ -174,13 +174,24 @@ def open_appeal(
 
     Raises:
         ReviewError: unknown finding, no reason, the wrong agent, the finding costs nothing
-            (rejected), already has an appeal that is not final, or was already overturned.
+            (vetoed, held for review or rejected), already has an appeal that is not final, or
+            was ruled on.
         PeopleError: the agent or supervisor is not registered.
     """
     found = stored_finding(store, finding_id)
     actor, appellant = _appellant(store, found.finding.agent, agent, by)
     if is_blank(reason):
         raise ReviewError("--reason is required: say why the finding is wrong")
+    if found.finding.suppressed:
+        raise ReviewError(
+            f"finding {finding_id} was vetoed by a context rule ({found.finding.cue or 'suppressed'}):"
+            " it costs no points, nothing to appeal"
+        )
+    if found.finding.needs_review:
+        raise ReviewError(
+            f"finding {finding_id} is held for review (below its confidence threshold): it costs no"
+            " points, nothing to appeal"
+        )
     on_behalf = f" (by {actor.name} on behalf of {appellant})" if actor.name != appellant else ""
     with store.transaction() as conn:
         # Checked under the write lock: a second appeal opened at the same moment waits and is refused.
