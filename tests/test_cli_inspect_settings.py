@@ -120,3 +120,35 @@ def test_a_copied_model_gives_the_bundled_findings(day: Path, tmp_path: Path) ->
     assert _inspect(day, bundled).exit_code == 0
     assert _inspect(day, copied, "--model", str(model)).exit_code == 0
     assert (copied / "findings.jsonl").read_bytes() == (bundled / "findings.jsonl").read_bytes()
+
+
+def test_a_cards_service_hours_time_an_overnight_question_from_opening(tmp_path: Path) -> None:
+    """Asked at 02:00, answered at 09:00:05 with the shop opening at 09:00: a 5 s reply, not 7 h."""
+    rows = [
+        ("买家", "tb_阿梨", "2026-11-24 02:00:00", "在吗，这个还有货吗"),
+        ("客服", "店:小满", "2026-11-24 09:00:05", "亲，有货的哦"),
+    ]
+    day = tmp_path / "day.jsonl"
+    day.write_text(
+        "".join(
+            json.dumps({"conversation_id": "H1", "role": r, "sender": w, "timestamp": t, "text": x}) + "\n"
+            for r, w, t, x in rows
+        ),
+        encoding="utf-8",
+    )
+    shop = tmp_path / "shop.toml"
+    shop.write_text('[day]\nservice_hours = ["09:00-23:00"]\n', encoding="utf-8")
+    db = tmp_path / "qc.sqlite"
+    res = _inspect(day, tmp_path / "open", "--scorecard", str(shop), "--db", str(db))
+    assert res.exit_code == 0, res.stderr
+    (row,) = json.loads((tmp_path / "open" / "agents.json").read_text(encoding="utf-8"))
+    assert (row["avg_response_s"], row["first_response_s"]) == (5.0, 5.0)
+    assert not [f for f in jsonl(tmp_path / "open" / "findings.jsonl") if f["kind"] == "slow_response"]
+    res = _inspect(day, tmp_path / "all_day")
+    (row,) = json.loads((tmp_path / "all_day" / "agents.json").read_text(encoding="utf-8"))
+    assert row["avg_response_s"] == 25205.0
+    # the stored day was timed within the hours: a card timing all day may not score it
+    res = runner.invoke(
+        app, ["export", "--date", "2026-11-24", "--out", str(tmp_path / "x"), "--db", str(db)]
+    )
+    assert res.exit_code == 2 and "replies timed within 09:00-23:00" in res.stderr

@@ -153,6 +153,39 @@ def test_consecutive_buyer_messages_form_one_turn():
     assert row.conversations == 1
 
 
+# 09:00-12:00 and 13:30-23:00 on the shop's clock.
+HOURS = DayRule(service_hours=((540, 720), (810, 1380)))
+
+
+@pytest.mark.parametrize(
+    ("asked", "answered", "seconds"),
+    [
+        (at("10:00:00"), at("10:00:20"), 20.0),  # inside the hours: the wall clock
+        (at("02:00:00"), at("09:00:05"), 5.0),  # asked while closed: the clock starts at opening
+        (at("22:30:00"), at("09:00:05", "2026-11-25"), 1805.0),  # half an hour before closing counts
+        (at("11:50:00"), at("13:35:00"), 900.0),  # the lunch break does not
+        (at("23:10:00"), at("23:50:00"), 0.0),  # closed throughout
+        (at("10:00:00"), at("10:00:00", "2026-11-27"), 3 * 45_000.0),  # three days of 12.5 open hours
+    ],
+    ids=["open", "asked-at-night", "across-the-night", "across-lunch", "closed", "days"],
+)
+def test_service_hours_time_a_reply_only_while_the_shop_is_open(asked, answered, seconds):
+    c = conv("hours", (C, "buyer", asked), (A, "店:小美", answered))
+    (turn,) = conversation_turns(c, HOURS)
+    assert turn.delay_s == seconds
+    assert conversation_turns(c)[0].delay_s == (answered - asked).total_seconds()  # no hours: all of it
+
+
+def test_service_hours_follow_the_shops_wall_clock_on_a_daylight_saving_night():
+    berlin = ZoneInfo("Europe/Berlin")
+    rule = DayRule(timezone="Europe/Berlin", service_hours=((0, 60), (240, 1440)))
+    # 00:30 to 04:30 on the spring night: 30 min before 01:00 and 30 min after 04:00 (02:00 never came)
+    asked = datetime(2026, 3, 29, 0, 30, tzinfo=berlin).astimezone(UTC)
+    answered = datetime(2026, 3, 29, 4, 30, tzinfo=berlin).astimezone(UTC)
+    c = conv("dst", (C, "buyer", asked), (A, "店:小美", answered))
+    assert conversation_turns(c, rule)[0].delay_s == 3600.0
+
+
 def test_auto_replies_and_system_notices_are_skipped():
     (turn,) = conversation_turns(AUTO_REPLY)
     assert (turn.first_index, turn.buyer_messages, turn.reply_index, turn.delay_s) == (0, 2, 4, 60.0)

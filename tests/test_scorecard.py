@@ -16,7 +16,7 @@ import pytest
 
 from qc.errors import ConfigError
 from qc.schema import Conversation, Evidence, Finding, Message, Role
-from qc.scoring.card import DEFAULT_SCORECARD, load_scorecard, message_verdicts
+from qc.scoring.card import DEFAULT_SCORECARD, describe_basis, load_scorecard, message_verdicts
 from qc.scoring.metrics import US, MetricPart
 from qc.scoring.periods import Period, Windows
 from qc.scoring.scores import ScoreInputs, Scores, agent_columns, inputs_from, score_agents
@@ -186,6 +186,17 @@ def test_a_shop_card_reaches_the_workers_unchanged(tmp_path):
     assert back.review_only == ("conflict",) and back.threshold("conflict") == float("inf")
 
 
+def test_service_hours_are_read_into_the_day_rule_and_the_basis(tmp_path):
+    card = load_scorecard(write(tmp_path, '[day]\nservice_hours = ["09:00-12:00", "13:30 - 24:00"]\n'))
+    assert card.day.service_hours == ((540, 720), (810, 1440))
+    assert "replies timed within 09:00-12:00, 13:30-24:00" in describe_basis(card.basis)
+    assert load_scorecard(write(tmp_path, '[day]\nservice_hours = "09:00-23:00"\n')).day.service_hours == (
+        (540, 1380),
+    )
+    # a card without the setting keeps the basis stores were saved with before it existed
+    assert "service_hours" not in load_scorecard().basis
+
+
 BAD_CARDS = [
     ("unknown-top", "[cards]\nname = 'x'\n", "cards: unknown key"),
     (
@@ -215,6 +226,18 @@ BAD_CARDS = [
     ),
     ("bad-zone", "[day]\ntimezone = 'Mars/Base'\n", "day.timezone: unknown time zone"),
     ("bad-day-rule", "[day]\nby = 'whenever'\n", "day.by"),
+    ("service-hours-number", "[day]\nservice_hours = 9\n", "day.service_hours: expected spans such as"),
+    (
+        "service-hours-backwards",
+        "[day]\nservice_hours = ['23:00-09:00']\n",
+        "day.service_hours: '23:00-09:00' is not a span of one day's clock",
+    ),
+    ("service-hours-minutes", "[day]\nservice_hours = ['09:75-12:00']\n", "is not a span of one day's clock"),
+    (
+        "service-hours-overlap",
+        "[day]\nservice_hours = ['09:00-13:00', '12:00-23:00']\n",
+        "'12:00-23:00' starts before the span above it ends",
+    ),
     ("bad-rounding", "[items.average_response]\nrounding = 'up'\n", "items.average_response.rounding"),
     ("bad-toml", "[items.average_response\nthreshold = 30\n", "not valid TOML"),
     ("enabled-text", "[items.reply_rate]\nenabled = 'no'\n", "items.reply_rate.enabled"),

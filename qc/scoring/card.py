@@ -17,6 +17,7 @@ import copy
 import hashlib
 import json
 import math
+import re
 import tomllib
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, MutableMapping, Sequence
@@ -196,7 +197,9 @@ class Scorecard:
             kind: [item.metric, None if item.metric == "reply_rate" else item.threshold]
             for kind, item in sorted(self.evidence_kinds.items())
         }
-        data = {"timezone": self.day.timezone, "by": self.day.by, "evidence": evidence}
+        data: dict[str, Any] = {"timezone": self.day.timezone, "by": self.day.by, "evidence": evidence}
+        if self.day.service_hours:  # absent when unset: stores saved before the setting keep their basis
+            data["service_hours"] = [list(span) for span in self.day.service_hours]
         return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
     def round_points(self, value: float) -> float:
@@ -353,6 +356,36 @@ def _check_kinds(source: str, key: str, kinds: Iterable[str], named: Collection[
                 f"{kind!r} is not a finding kind: qc's rules find {', '.join(_RULE_KINDS)} and this card's"
                 f" items name {', '.join(sorted(set(named) - set(_RULE_KINDS))) or 'no others'}{hint}",
             )
+
+
+_SPAN = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*[-–~]\s*(\d{1,2}):(\d{2})\s*$")
+
+
+def _service_hours(source: str, raw: Any) -> tuple[tuple[int, int], ...]:
+    """``[day] service_hours``: spans such as ``"09:00-23:00"`` as (start, end) minutes, in order."""
+    key = "day.service_hours"
+    spans = [raw] if isinstance(raw, str) else raw
+    if not isinstance(spans, list) or not all(isinstance(x, str) for x in spans):
+        raise _fail(source, key, f'expected spans such as ["09:00-23:00"], got {raw!r}')
+    out: list[tuple[int, int]] = []
+    for text in spans:
+        m = _SPAN.match(text)
+        h1, m1, h2, m2 = (int(g) for g in m.groups()) if m else (0, 0, 0, 0)
+        start, end = h1 * 60 + m1, h2 * 60 + m2
+        if not m or m1 > 59 or m2 > 59 or not 0 <= start < end <= 1440:
+            raise _fail(
+                source,
+                key,
+                f'{text!r} is not a span of one day\'s clock: write it as "09:00-23:00" (start before'
+                ' end, up to 24:00; a shop open past midnight writes two spans, "00:00-01:00" and'
+                ' "09:00-24:00")',
+            )
+        if out and start < out[-1][1]:
+            raise _fail(
+                source, key, f"{text!r} starts before the span above it ends: list the spans in order"
+            )
+        out.append((start, end))
+    return tuple(out)
 
 
 def _check_review_only(source: str, review_only: Iterable[str], items: Iterable[Item]) -> None:
@@ -514,7 +547,7 @@ def parse_scorecard(data: Mapping[str, Any], source: str = "<scorecard>") -> Sco
     card = _table(source, "card", data.get("card", {}))
     _known(source, "card", card, ("name", "version"))
     day = _table(source, "day", data.get("day", {}))
-    _known(source, "day", day, ("timezone", "by"))
+    _known(source, "day", day, ("timezone", "by", "service_hours"))
     tz = _text(source, "day.timezone", day.get("timezone", "Asia/Shanghai"))
     try:
         ZoneInfo(tz)
@@ -523,6 +556,7 @@ def parse_scorecard(data: Mapping[str, Any], source: str = "<scorecard>") -> Sco
             source, "day.timezone", f"unknown time zone {tz!r}; use an IANA name such as Asia/Shanghai"
         ) from None
     by = _choice(source, "day.by", day.get("by", "reply"), DAY_BY)
+    hours = _service_hours(source, day.get("service_hours", []))
     period = _table(source, "period", data.get("period", {}))
     _known(source, "period", period, ("appraisal",))
     appraisal = _choice(source, "period.appraisal", period.get("appraisal", "month"), PERIOD_KINDS)
@@ -569,7 +603,7 @@ def parse_scorecard(data: Mapping[str, Any], source: str = "<scorecard>") -> Sco
     return Scorecard(
         name=_text(source, "card.name", card.get("name", "scorecard")),
         version=version,
-        day=DayRule(timezone=tz, by=by),
+        day=DayRule(timezone=tz, by=by, service_hours=hours),
         min_score=MappingProxyType(min_score),
         default_min_score=default_min,
         verdict_order=order,
@@ -816,6 +850,11 @@ def describe_basis(basis: str | None) -> str:
         return "no basis (saved by a qc before schema 6, or days that match no day rule)"
     data: dict[str, Any] = json.loads(basis)
     words = [f"days by {data.get('by')} in {data.get('timezone')}"]
+    if data.get("service_hours"):
+        spans = ", ".join(
+            f"{a // 60:02d}:{a % 60:02d}-{b // 60:02d}:{b % 60:02d}" for a, b in data["service_hours"]
+        )
+        words.append(f"replies timed within {spans}")
     for kind, (metric, limit) in sorted(data.get("evidence", {}).items()):
         words.append(f"{kind} over {limit:g} s" if limit is not None else f"{kind} ({metric})")
     return ", ".join(words)

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -81,6 +81,10 @@ class DayRule:
 
     timezone: str = "Asia/Shanghai"
     by: str = "reply"
+    # The shop's service hours as (start, end) minutes after midnight on the zone's clock; empty:
+    # all day. A reply's delay counts only the time inside them (a question at 02:00 answered at
+    # 09:00:05, the shop opening at 09:00, waited 5 s).
+    service_hours: tuple[tuple[int, int], ...] = ()
 
 
 def message_days(conversation: Conversation, rule: DayRule) -> list[str]:
@@ -146,14 +150,48 @@ def _counts(message: Message) -> bool:
     return message.role is Role.CUSTOMER or message.counts_as_agent
 
 
-def _delay(start: Message, reply: Message) -> int | None:
+def _delay(start: Message, reply: Message, rule: DayRule) -> int | None:
     if start.sent_at is None or reply.sent_at is None:
         return None
     try:
         micros = (reply.sent_at - start.sent_at) // timedelta(microseconds=1)
     except TypeError:  # one aware, one naive: not comparable, so unknown
         return None
-    return micros if micros >= 0 else None
+    if micros < 0:
+        return None
+    if rule.service_hours and micros:
+        return served_micros(start.sent_at, reply.sent_at, rule)
+    return micros
+
+
+def served_micros(start: datetime, end: datetime, rule: DayRule) -> int:
+    """Microseconds from ``start`` to ``end`` (aware, in order) inside the rule's service hours.
+
+    Each day's hours are wall-clock times of the rule's zone, so a daylight-saving night keeps
+    them where the shop's clock has them; the overlaps are measured in UTC.
+    """
+    zone = ZoneInfo(rule.timezone)
+    first, last = start.astimezone(zone).date(), end.astimezone(zone).date()
+    begin, finish = start.astimezone(UTC), end.astimezone(UTC)
+    total = timedelta(0)
+    day = first
+    while day <= last:
+        midnight = datetime.combine(day, time(0), zone)
+        for open_at, close_at in rule.service_hours:
+            lo = _wall(midnight, open_at, zone)
+            hi = _wall(midnight, close_at, zone)
+            overlap = min(finish, hi) - max(begin, lo)
+            if overlap > timedelta(0):
+                total += overlap
+        day += timedelta(days=1)
+    return total // timedelta(microseconds=1)
+
+
+def _wall(midnight: datetime, minutes: int, zone: ZoneInfo) -> datetime:
+    """The instant (UTC) of ``minutes`` after ``midnight`` on the zone's wall clock (24:00: next midnight)."""
+    day = midnight.date() + timedelta(days=minutes // 1440)
+    clock = time(minutes % 1440 // 60, minutes % 60)
+    return datetime.combine(day, clock, zone).astimezone(UTC)
 
 
 def _fallback_agent(conversation: Conversation) -> str:
@@ -172,8 +210,9 @@ def conversation_turns(
 
     ``days`` is :func:`message_days` of the conversation when the caller has it already.
     """
+    rule = rule or DayRule()
     if days is None:
-        days = message_days(conversation, rule or DayRule())
+        days = message_days(conversation, rule)
     turns: list[Turn] = []
     holder: str | None = None  # the agent who replied last
     start: Message | None = None
@@ -189,7 +228,9 @@ def conversation_turns(
         agent = m.agent or UNASSIGNED
         if start is not None:
             turns.append(
-                Turn(conversation.id, start.index, count, m.index, agent, days[m.index], _delay(start, m))
+                Turn(
+                    conversation.id, start.index, count, m.index, agent, days[m.index], _delay(start, m, rule)
+                )
             )
             start = None
         holder = agent
