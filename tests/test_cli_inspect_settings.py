@@ -152,3 +152,29 @@ def test_a_cards_service_hours_time_an_overnight_question_from_opening(tmp_path:
         app, ["export", "--date", "2026-11-24", "--out", str(tmp_path / "x"), "--db", str(db)]
     )
     assert res.exit_code == 2 and "replies timed within 09:00-23:00" in res.stderr
+
+
+def test_a_cards_closing_words_spare_a_buyer_who_only_says_thanks(tmp_path: Path) -> None:
+    """The shop's notice answered with 好的谢谢: no buyer left waiting, so no missed reply."""
+    rows = [
+        ("客服", "店:小满", "2026-11-24 10:00:00", "亲，您的订单已发货"),
+        ("买家", "tb_阿梨", "2026-11-24 10:05:00", "好的谢谢"),
+    ]
+    day = tmp_path / "day.jsonl"
+    day.write_text(
+        "".join(
+            json.dumps({"conversation_id": "T1", "role": r, "sender": w, "timestamp": t, "text": x}) + "\n"
+            for r, w, t, x in rows
+        ),
+        encoding="utf-8",
+    )
+    shop = tmp_path / "shop.toml"
+    shop.write_text('[day]\nclosing_words = ["好的", "谢谢"]\n', encoding="utf-8")
+    for out, extra in (("plain", ()), ("closing", ("--scorecard", str(shop)))):
+        res = _inspect(day, tmp_path / out, *extra)
+        assert res.exit_code == 0, res.stderr
+    missed = [f for f in jsonl(tmp_path / "plain" / "findings.jsonl") if f["kind"] == "missed_reply"]
+    assert len(missed) == 1
+    assert not [f for f in jsonl(tmp_path / "closing" / "findings.jsonl") if f["kind"] == "missed_reply"]
+    (row,) = json.loads((tmp_path / "closing" / "agents.json").read_text(encoding="utf-8"))
+    assert (row["buyers_received"], row["reply_rate"]) == (0, None)

@@ -222,6 +222,49 @@ def test_unanswered_buyer_lowers_the_reply_rate():
     assert conversation_metrics(UNANSWERED).replied is False
 
 
+def said(cid: str, *rows) -> Conversation:
+    """rows: (role, clock, text); the agent is 店:小美, the buyer tb_阿梨."""
+    return Conversation(
+        cid,
+        tuple(
+            Message(i, role, text, "店:小美" if role is A else "tb_阿梨", at(clock))
+            for i, (role, clock, text) in enumerate(rows)
+        ),
+        shop="柚子家居",
+    )
+
+
+CLOSING = DayRule(closing_words=("好", "好的", "谢谢", "嗯", "ok"))
+
+
+@pytest.mark.parametrize(
+    ("tail", "closing"),
+    [
+        ([(C, "10:05:00", "好的谢谢！")], True),
+        ([(C, "10:05:00", "ＯＫ[微笑]"), (C, "10:05:10", "👍")], True),  # width, emoji codes, pictures
+        ([(C, "10:05:00", "好的"), (C, "10:05:10", "那什么时候发货")], False),  # then a question
+        ([(C, "10:05:00", "好的吧你们真慢")], False),
+    ],
+    ids=["thanks", "ok-and-emoji", "then-a-question", "more-than-thanks"],
+)
+def test_a_last_unanswered_thanks_awaits_no_reply_when_the_card_lists_closing_words(tail, closing):
+    # the agent's notice, then the buyer's last words, unanswered
+    c = said("notice", (A, "10:00:00", "亲，您的订单已发货"), *tail)
+    (turn,) = conversation_turns(c, CLOSING)
+    assert turn.closing is closing and not conversation_turns(c)[0].closing  # no list: a turn as ever
+    (row,) = agent_day_metrics([c], CLOSING)
+    expected = (0, 0, None) if closing else (1, 0, 0.0)
+    assert (row.buyers_received, row.buyers_replied, row.reply_rate) == expected
+    assert row.buyer_messages == len(tail)  # the answer ratio still counts what the buyer wrote
+    assert conversation_metrics(c, CLOSING).turns == (0 if closing else 1)
+
+
+def test_closing_words_leave_answered_turns_as_they_are():
+    c = said("thanks", (C, "10:00:00", "谢谢"), (A, "10:00:40", "不客气亲"))
+    (turn,) = conversation_turns(c, CLOSING)
+    assert (turn.closing, turn.delay_s) == (False, 40.0)
+
+
 def test_conversation_without_any_agent_is_unassigned():
     lonely = conv("lonely", (C, "buyer", at("09:00:00")), (S, None, at("09:00:01")))
     (row,) = agent_day_metrics([lonely])

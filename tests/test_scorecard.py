@@ -193,8 +193,14 @@ def test_service_hours_are_read_into_the_day_rule_and_the_basis(tmp_path):
     assert load_scorecard(write(tmp_path, '[day]\nservice_hours = "09:00-23:00"\n')).day.service_hours == (
         (540, 1380),
     )
-    # a card without the setting keeps the basis stores were saved with before it existed
-    assert "service_hours" not in load_scorecard().basis
+    # a card without the settings keeps the basis stores were saved with before they existed
+    assert "service_hours" not in load_scorecard().basis and "closing_words" not in load_scorecard().basis
+
+
+def test_closing_words_are_read_as_they_are_matched(tmp_path):
+    card = load_scorecard(write(tmp_path, '[day]\nclosing_words = ["谢谢！", "ＯＫ", "好的", "ok"]\n'))
+    assert card.day.closing_words == ("ok", "好的", "谢谢")
+    assert "a last ok/好的/谢谢 needs no reply" in describe_basis(card.basis)
 
 
 BAD_CARDS = [
@@ -233,6 +239,12 @@ BAD_CARDS = [
         "day.service_hours: '23:00-09:00' is not a span of one day's clock",
     ),
     ("service-hours-minutes", "[day]\nservice_hours = ['09:75-12:00']\n", "is not a span of one day's clock"),
+    ("closing-words-text", "[day]\nclosing_words = '好的'\n", "day.closing_words: expected a list of words"),
+    (
+        "closing-words-emoji",
+        "[day]\nclosing_words = ['好的', '！！']\n",
+        "'！！' is only punctuation or emoji",
+    ),
     (
         "service-hours-overlap",
         "[day]\nservice_hours = ['09:00-13:00', '12:00-23:00']\n",

@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from qc.errors import ConfigError
 from qc.paths import defaults_dir
 from qc.schema import Conversation, Finding
-from qc.scoring.metrics import METRIC_NAMES, UNASSIGNED, UNDATED, DayRule, message_days
+from qc.scoring.metrics import METRIC_NAMES, UNASSIGNED, UNDATED, DayRule, closing_key, message_days
 from qc.scoring.periods import PERIOD_KINDS
 
 __all__ = [
@@ -198,8 +198,11 @@ class Scorecard:
             for kind, item in sorted(self.evidence_kinds.items())
         }
         data: dict[str, Any] = {"timezone": self.day.timezone, "by": self.day.by, "evidence": evidence}
-        if self.day.service_hours:  # absent when unset: stores saved before the setting keep their basis
+        # Each absent when unset: stores saved before the setting existed keep their basis.
+        if self.day.service_hours:
             data["service_hours"] = [list(span) for span in self.day.service_hours]
+        if self.day.closing_words:
+            data["closing_words"] = list(self.day.closing_words)
         return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
     def round_points(self, value: float) -> float:
@@ -388,6 +391,20 @@ def _service_hours(source: str, raw: Any) -> tuple[tuple[int, int], ...]:
     return tuple(out)
 
 
+def _closing_words(source: str, raw: Any) -> tuple[str, ...]:
+    """``[day] closing_words``: what a buyer's last unanswered messages may say and need no reply."""
+    key = "day.closing_words"
+    if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+        raise _fail(source, key, f'expected a list of words such as ["好的", "谢谢"], got {raw!r}')
+    words: dict[str, None] = {}
+    for word in raw:
+        folded = closing_key(word)
+        if not folded:
+            raise _fail(source, key, f"{word!r} is only punctuation or emoji: list words, such as 好的")
+        words.setdefault(folded, None)
+    return tuple(sorted(words))
+
+
 def _check_review_only(source: str, review_only: Iterable[str], items: Iterable[Item]) -> None:
     """Refuse holding back the evidence of a metric item: the item would still deduct.
 
@@ -547,7 +564,7 @@ def parse_scorecard(data: Mapping[str, Any], source: str = "<scorecard>") -> Sco
     card = _table(source, "card", data.get("card", {}))
     _known(source, "card", card, ("name", "version"))
     day = _table(source, "day", data.get("day", {}))
-    _known(source, "day", day, ("timezone", "by", "service_hours"))
+    _known(source, "day", day, ("timezone", "by", "service_hours", "closing_words"))
     tz = _text(source, "day.timezone", day.get("timezone", "Asia/Shanghai"))
     try:
         ZoneInfo(tz)
@@ -557,6 +574,7 @@ def parse_scorecard(data: Mapping[str, Any], source: str = "<scorecard>") -> Sco
         ) from None
     by = _choice(source, "day.by", day.get("by", "reply"), DAY_BY)
     hours = _service_hours(source, day.get("service_hours", []))
+    closing = _closing_words(source, day.get("closing_words", []))
     period = _table(source, "period", data.get("period", {}))
     _known(source, "period", period, ("appraisal",))
     appraisal = _choice(source, "period.appraisal", period.get("appraisal", "month"), PERIOD_KINDS)
@@ -603,7 +621,7 @@ def parse_scorecard(data: Mapping[str, Any], source: str = "<scorecard>") -> Sco
     return Scorecard(
         name=_text(source, "card.name", card.get("name", "scorecard")),
         version=version,
-        day=DayRule(timezone=tz, by=by, service_hours=hours),
+        day=DayRule(timezone=tz, by=by, service_hours=hours, closing_words=closing),
         min_score=MappingProxyType(min_score),
         default_min_score=default_min,
         verdict_order=order,
@@ -855,6 +873,8 @@ def describe_basis(basis: str | None) -> str:
             f"{a // 60:02d}:{a % 60:02d}-{b // 60:02d}:{b % 60:02d}" for a, b in data["service_hours"]
         )
         words.append(f"replies timed within {spans}")
+    if data.get("closing_words"):
+        words.append(f"a last {'/'.join(data['closing_words'])} needs no reply")
     for kind, (metric, limit) in sorted(data.get("evidence", {}).items()):
         words.append(f"{kind} over {limit:g} s" if limit is not None else f"{kind} ({metric})")
     return ", ".join(words)

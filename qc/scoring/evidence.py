@@ -88,7 +88,8 @@ def _slow(conversation: Conversation, turn: Turn, limit: _Limit) -> Finding | No
 def _missed(conversation: Conversation, turns: Sequence[Turn], kind: str, item: Item) -> list[Finding]:
     by_agent_day: dict[tuple[str, str], list[Turn]] = {}
     for t in turns:
-        by_agent_day.setdefault((t.agent, t.date), []).append(t)
+        if not t.closing:  # a last 好的谢谢 awaits no reply
+            by_agent_day.setdefault((t.agent, t.date), []).append(t)
     out = []
     for (agent, day), group in by_agent_day.items():
         if any(t.replied for t in group):

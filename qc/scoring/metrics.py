@@ -37,13 +37,16 @@ Everything here is pure: conversations in, frozen dataclasses out.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from qc.schema import Conversation, Message, Role
+from qc.text.tokens import fold
 
 __all__ = [
     "time_span",
@@ -85,6 +88,9 @@ class DayRule:
     # all day. A reply's delay counts only the time inside them (a question at 02:00 answered at
     # 09:00:05, the shop opening at 09:00, waited 5 s).
     service_hours: tuple[tuple[int, int], ...] = ()
+    # Words of a buyer's last, unanswered messages that need no reply (好的, 谢谢, as
+    # :func:`closing_key` writes them); empty: every buyer turn awaits a reply.
+    closing_words: tuple[str, ...] = ()
 
 
 def message_days(conversation: Conversation, rule: DayRule) -> list[str]:
@@ -118,9 +124,40 @@ def message_days(conversation: Conversation, rule: DayRule) -> list[str]:
     return days
 
 
+# What a closing word is read without: emoji codes ([微笑], #E-s01, /:^_^) and pictures, spaces
+# and punctuation, so 好的！ and 好的[OK] are 好的.
+_EMOJI = re.compile(r"\[[^\[\]\n]{1,6}\]|#E-\w+|/:\S{1,4}|[\U0001F300-\U0001FAFF\u2600-\u27BF]")
+_NOT_WORD = re.compile(r"[\s\W_]+")
+
+
+def closing_key(text: str) -> str:
+    """``text`` as closing words are matched: width and case folded, no emoji, spaces or punctuation."""
+    return _NOT_WORD.sub("", _EMOJI.sub("", fold(text)))
+
+
+@lru_cache(maxsize=16)
+def _closing_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    # Longest first, so 好的谢谢 is read as one word where the list has it.
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(f"(?:{alternatives})*")
+
+
+def is_closing(text: str, rule: DayRule) -> bool:
+    """True when a buyer message says only the rule's closing words (好的谢谢, 👍): no reply needed."""
+    return (
+        bool(rule.closing_words)
+        and _closing_pattern(rule.closing_words).fullmatch(closing_key(text)) is not None
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Turn:
-    """Consecutive buyer messages and the agent reply that ended them, if any."""
+    """Consecutive buyer messages and the agent reply that ended them, if any.
+
+    ``closing``: the conversation's last buyer messages, unanswered, say only the day rule's
+    closing words (好的, 谢谢): the buyer needs no reply, so the turn is no turn of the metrics
+    (only its messages count, in the answer ratio).
+    """
 
     conversation_id: str
     first_index: int
@@ -129,6 +166,7 @@ class Turn:
     agent: str
     date: str
     delay_us: int | None
+    closing: bool = False
 
     @property
     def replied(self) -> bool:
@@ -236,7 +274,10 @@ def conversation_turns(
         holder = agent
     if start is not None:
         agent = holder or _fallback_agent(conversation)
-        turns.append(Turn(conversation.id, start.index, count, None, agent, days[start.index], None))
+        closing = bool(rule.closing_words) and all(
+            is_closing(m.text, rule) for m in conversation.messages[start.index :] if m.role is Role.CUSTOMER
+        )
+        turns.append(Turn(conversation.id, start.index, count, None, agent, days[start.index], None, closing))
     return turns
 
 
@@ -274,7 +315,7 @@ def mean_seconds(total_us: int, count: int) -> float | None:
 def conversation_metrics(conversation: Conversation, rule: DayRule | None = None) -> ConversationMetrics:
     """Metrics of one conversation; unknown times are ``None``."""
     rule = rule or DayRule()
-    turns = conversation_turns(conversation, rule)
+    turns = [t for t in conversation_turns(conversation, rule) if not t.closing]
     days = message_days(conversation, DayRule(rule.timezone, "conversation_start"))
     buyer = sum(1 for m in conversation.messages if m.role is Role.CUSTOMER)
     agent = len(conversation.agent_messages())
@@ -415,6 +456,8 @@ def conversation_parts(
     for position, turn in enumerate(turns):
         p = part(turn.agent, turn.date)
         p.buyer_messages += turn.buyer_messages
+        if turn.closing:
+            continue  # 好的谢谢 at the end: messages of the answer ratio, no buyer awaiting a reply
         p.turns += 1
         p.buyers_received = 1
         if turn.replied:
