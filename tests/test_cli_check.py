@@ -38,6 +38,23 @@ def test_check_bare_reply_to_question_is_live():
     assert doc["lexicon"].startswith("2026.")
 
 
+def test_check_holds_what_the_shops_card_holds(tmp_path):
+    """A kind the card only reviews, or a score under its min_score, is held as a day's scoring holds it."""
+    args = ["check", "嫌贵就别买", "--context", "能便宜点吗"]
+    (plain,) = _lines(runner.invoke(app, args).stdout)
+    assert (plain["verdict"], plain["held"]) == ("conflict", False)
+    for name, text in (
+        ("review.toml", '[findings]\nreview_only = ["impatience", "conflict"]\n'),
+        ("sure.toml", "[findings.min_score]\nconflict = 0.9999\nimpatience = 0.9999\n"),
+    ):
+        card = tmp_path / name
+        card.write_text(text, encoding="utf-8")
+        (doc,) = _lines(runner.invoke(app, [*args, "--scorecard", str(card)]).stdout)
+        assert (doc["verdict"], doc["held"]) == ("ok", True), name
+        (f,) = [f for f in doc["findings"] if f["kind"] == "conflict"]
+        assert f["needs_review"] and "（待复核）" in f["summary"] and "扣分" not in f["summary"], name
+
+
 def test_check_friendly_particle_is_clean_and_explain_shows_vetoes():
     res = runner.invoke(app, ["check", "我不清楚呢，马上帮您问一下仓库", "-c", "哪里发货"])
     assert res.exit_code == 0

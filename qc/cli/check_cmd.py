@@ -113,7 +113,7 @@ def check_messages(
     from qc.rules import RuleSettings
     from qc.rules.forbidden_phrase import conversation_for
     from qc.run.inspector import build_inspector
-    from qc.scoring.card import load_scorecard, message_verdicts
+    from qc.scoring.card import load_scorecard, message_verdicts, qualifies
 
     card = load_scorecard(scorecard)
     inspector = build_inspector(RuleSettings(lexicon=lexicon, model=model, strict=strict))
@@ -129,11 +129,13 @@ def check_messages(
         verdicts = message_verdicts([conversation], findings, card)
         verdict = next((v.verdict for v in verdicts if v.verdict), None) or "ok"
         shown = [f for f in findings if explain or f.live or f.needs_review]
+        # Held as the day's scoring holds it: below its threshold, or a kind the card only reviews.
+        held = {f.id for f in findings if not f.suppressed and not qualifies(f, card)}
         results.append(
             {
                 "text": conversation.messages[last].text,
                 "verdict": verdict,
-                "held": verdict == "ok" and any(f.needs_review and not f.suppressed for f in findings),
+                "held": verdict == "ok" and bool(held),
                 "live": sum(1 for f in findings if f.live and f.kind == "forbidden_phrase"),
                 "suppressed": sum(1 for f in findings if f.suppressed),
                 "findings": [
@@ -144,10 +146,10 @@ def check_messages(
                         "end": f.end,
                         "text": f.text if f.start is not None else None,
                         "suppressed": f.suppressed,
-                        "needs_review": f.needs_review,
+                        "needs_review": f.id in held,
                         "implies": f.evidence.details.get("implies"),
                         "cue": f.cue,
-                        "summary": f.evidence.summary,
+                        "summary": _held_summary(f.evidence.summary) if f.id in held else f.evidence.summary,
                     }
                     for f in shown
                 ],
@@ -157,6 +159,11 @@ def check_messages(
             }
         )
     return results
+
+
+def _held_summary(summary: str) -> str:
+    """A model finding's summary says 扣分 when the model was sure; the card may still hold it."""
+    return summary.replace("（扣分）", "（待复核）", 1)
 
 
 def _table(results: list[dict[str, Any]]) -> None:
