@@ -64,6 +64,16 @@ def test_the_still_charged_warning_follows_the_shops_card(tmp_path):
     assert r.exit_code == 2
     log = [json.loads(line) for line in run("review", "log", second, *db).stdout.splitlines()]
     assert [x["state_after"] for x in log] == ["rejected"]
+    # a phrase the card only reviews charges nothing: it backs no verdict either
+    held = tmp_path / "held.toml"
+    held.write_text('[findings]\nreview_only = ["forbidden_phrase"]\n', encoding="utf-8")
+    for fid in (second, first):
+        assert run("review", fid, "--confirm", "--by", "张主管", *db).exit_code == 0
+    r = run("review", first, "--reject", "--by", "张主管", "--note", "again", *db)
+    assert r.exit_code == 0 and "still charged" in r.output  # the default card: the other phrase charges
+    assert run("review", first, "--confirm", "--by", "张主管", *db).exit_code == 0
+    r = run("review", first, "--reject", "--by", "张主管", "--note", "again", "--scorecard", held, *db)
+    assert r.exit_code == 0 and "still charged" not in r.output
 
 
 @pytest.mark.parametrize(
@@ -135,6 +145,17 @@ def test_export_a_period_writes_the_pooled_rows_and_the_daily_view(day):
         "agents.xlsx",
         "deductions.jsonl",
     ]
+
+
+def test_rejecting_a_slow_reply_says_nothing_of_the_messages_verdict(day):
+    """cA's 爱买不买 came 90 s after the question: its slow reply backs no verdict, the phrase does."""
+    _, db, tmp = day
+    rows = [
+        json.loads(line) for line in (tmp / "out" / "findings.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    slow = next(f["id"] for f in rows if f["conversation_id"] == "cA" and f["kind"] == "slow_response")
+    r = run("review", slow, "--reject", "--by", "张主管", "--note", "system lag", *db)
+    assert r.exit_code == 0 and "still charged" not in r.output
 
 
 def test_export_counts_only_the_periods_rejected_findings(tmp_path):

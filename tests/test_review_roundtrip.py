@@ -363,10 +363,17 @@ def test_a_finding_id_typed_in_upper_case_is_the_finding(day):
 
 
 def test_a_finding_that_costs_nothing_takes_no_appeal(day):
-    ids, db, _ = day  # cH's lexicon hit is vetoed by the offer to find out
+    ids, db, tmp = day  # cH's lexicon hit is vetoed by the offer to find out
     r = run("appeal", "open", ids["cH"], "--agent", "小美", "--reason", "I offered to ask", *db)
     assert r.exit_code == 2
     assert f"finding {ids['cH']} was vetoed by a context rule" in r.stderr and "nothing to appeal" in r.stderr
+    # a shop card that only reviews forbidden phrases: cA's 爱买不买 costs nothing there either
+    card = tmp / "shop.toml"
+    card.write_text('[findings]\nreview_only = ["forbidden_phrase"]\n', encoding="utf-8")
+    args = ["appeal", "open", ids["cA"], "--agent", "阿杰", "--reason", "the buyer joked"]
+    r = run(*args, "--scorecard", card, *db)
+    assert r.exit_code == 2 and "a kind the scorecard only reviews" in r.stderr
+    assert run(*args, *db).exit_code == 0  # on the packaged card it is charged: appealable
 
 
 def test_a_row_cut_off_mid_row_is_refused_not_skipped(day):

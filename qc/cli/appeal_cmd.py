@@ -35,6 +35,10 @@ def open_cli(
     ] = "",
     by: Annotated[str, typer.Option("--by", help="A supervisor appealing on the agent's behalf.")] = "",
     reason: Annotated[str, typer.Option("--reason", help="Why the finding is wrong.")] = "",
+    scorecard: Annotated[
+        str | None,
+        typer.Option(help="Shop scorecard TOML: a finding it holds back costs nothing to appeal."),
+    ] = None,
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """Open an appeal against a finding: by the charged agent, or a supervisor on their behalf.
@@ -46,10 +50,12 @@ def open_cli(
         qc appeal open 1edfab741bc8e5aa --agent 阿杰 --reason "the buyer asked me to be blunt"
         qc appeal open 9c31d6a2b4e8f017 --by 张主管 --reason "阿杰 is on leave; the buyer joked first"
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
+    from qc.scoring.card import load_scorecard
     from qc.supervise.appeal import open_appeal
 
+    card = load_scorecard(Path(scorecard) if scorecard else None)
     with open_db(db) as store:
-        a = open_appeal(store, finding_id, agent=agent, by=by, reason=reason)
+        a = open_appeal(store, finding_id, agent=agent, by=by, reason=reason, card=card)
     err(f"appeal #{a.id} opened on {a.finding_id}")
     typer.echo(a.id)
 

@@ -421,7 +421,7 @@ def appeal_open(ctx: Ctx) -> Response:
     fid = ctx.field("finding_id")
     stored = _finding(ctx, fid)
     a = appeals_api.open_appeal(
-        ctx.store, fid, agent=ctx.person.name, reason=ctx.field("reason"), source=SOURCE
+        ctx.store, fid, agent=ctx.person.name, reason=ctx.field("reason"), source=SOURCE, card=ctx.wb.card
     )
     ctx.flash("ok", f"申诉 #{a.id} 已提交 (appeal opened)")
     return ctx.redirect(f"{conversation_url(stored.finding.conversation_id)}#f-{fid}")

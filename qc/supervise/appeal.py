@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from qc.scoring.card import Scorecard, load_scorecard, qualifies
 from qc.store.database import Store
 from qc.supervise.filters import match_agent
 from qc.supervise.people import AGENT, REVIEWERS, SUPERVISOR, Person, charged_to, list_people, require_person
@@ -168,9 +169,19 @@ def _agent_person(store: Store, agent: str, charged: str) -> Person:
 
 
 def open_appeal(
-    store: Store, finding_id: str, *, agent: str = "", by: str = "", reason: str, source: str = "cli"
+    store: Store,
+    finding_id: str,
+    *,
+    agent: str = "",
+    by: str = "",
+    reason: str,
+    source: str = "cli",
+    card: Scorecard | None = None,
 ) -> Appeal:
     """Open an appeal against a stored finding, by the charged agent or a supervisor for them.
+
+    ``card`` (default: the packaged one) says which findings cost points: one it holds back
+    takes no appeal.
 
     Raises:
         ReviewError: unknown finding, no reason, the wrong agent, the finding costs nothing
@@ -187,10 +198,10 @@ def open_appeal(
             f"finding {finding_id} was vetoed by a context rule ({found.finding.cue or 'suppressed'}):"
             " it costs no points, nothing to appeal"
         )
-    if found.finding.needs_review:
+    if found.finding.needs_review or not qualifies(found.finding, card or load_scorecard()):
         raise ReviewError(
-            f"finding {finding_id} is held for review (below its confidence threshold): it costs no"
-            " points, nothing to appeal"
+            f"finding {finding_id} is held for review (below its confidence threshold, or a kind the"
+            " scorecard only reviews): it costs no points, nothing to appeal"
         )
     on_behalf = f" (by {actor.name} on behalf of {appellant})" if actor.name != appellant else ""
     with store.transaction() as conn:

@@ -38,6 +38,7 @@ from qc.scoring.card import (
     Scorecard,
     load_scorecard,
     mark_rejected,
+    qualifies,
 )
 from qc.scoring.periods import Period, Windows, parse_period
 from qc.scoring.scores import agent_columns
@@ -229,13 +230,15 @@ def still_charging(store: Store, finding_id: str, card: Any) -> list[StoredFindi
         return []
     f = stored_finding(store, finding_id).finding
     charging = {*card.verdict_order, *card.implies_verdict}
+    if f.kind not in charging:
+        return []  # a slow reply or a missed buyer backs no verdict: nothing else to say
     others = [
         s
         for s in store.findings(conversation_ids=[f.conversation_id])
         if s.id != finding_id
         and s.finding.message_index == f.message_index
-        and s.finding.live
         and s.finding.kind in charging
+        and qualifies(s.finding, card)  # held back (review_only, under min_score): charges nothing
     ]
     states = finding_states(store, [s.id for s in others])
     return [s for s in others if states.get(s.id) != REJECTED]
