@@ -58,6 +58,9 @@ def test_a_rejected_finding_leaves_the_report(store):
     assert 'id="conv-cA"' not in html and 'id="conv-cB"' in html
     kinds_chart = html.split('id="chart-kinds"')[1].split("</svg>")[0]
     assert ">不够耐心 impatience<" in kinds_chart and "conflict<" not in kinds_chart
+    assert "(1 条已驳回)" in html
+    # cA's 阿杰 was rejected, cB's 小美 was not: 小美's report counts none
+    assert "(0 条已驳回)" in _html(store, tmp, agent="测试店:小美")
 
 
 @pytest.mark.parametrize("masked", [False, True], ids=["plain", "mask-pii"])

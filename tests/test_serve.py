@@ -407,6 +407,11 @@ def test_the_rejected_count_links_to_the_rejected_findings(app, store):
     assert "2 rejected" in page
     listed = set(re.findall(r'<tr id="row-([0-9a-f]+)"', client.get(link).text))
     assert listed == {s.id for s in charged}
+    # one agent's page counts that agent's rejections only, not the store's
+    agent = charged[0].scored_agent
+    mine = sum(1 for s in charged if s.scored_agent == agent)
+    page = client.get("/", params={"agent": agent}).text
+    assert f"{mine} rejected" in page and (mine == 2 or "2 rejected" not in page)
 
 
 def test_conversation_view_marks_evidence_slow_replies_and_masks_on_request(app, store):

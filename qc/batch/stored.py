@@ -49,6 +49,18 @@ class StoredScores:
     rejected: set[str]
     states: dict[str, str]
 
+    def rejected_here(self, agent: str | None = None) -> set[str]:
+        """The ids of this range's findings rejected in review (one agent's with ``agent``).
+
+        ``rejected`` holds every rejection in the store, of any day or agent: what a page or
+        export of this range says it did not charge is only this.
+        """
+        return {
+            s.finding.id
+            for s in self.findings
+            if s.finding.id in self.rejected and (agent is None or s.scored_agent == agent)
+        }
+
     def stakes(self, card: Scorecard) -> tuple[dict[str, float], dict[tuple[str, int], float]]:
         """Points each finding and each message puts at stake (:func:`~qc.scoring.scores.finding_stakes`)."""
         return finding_stakes(self.scores, self.verdicts, card)

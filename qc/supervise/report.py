@@ -176,7 +176,7 @@ def collect_report(
         if mine(d.agent):
             key = f"{KIND_LABELS.get(d.kind, d.kind)} {d.kind}" if d.kind else labels.get(d.item, d.item)
             data.by_kind[key] = round(data.by_kind.get(key, 0.0) + d.points, 6)
-    data.rejected = len(pooled.rejected)
+    data.rejected = len(pooled.rejected_here(agent))
     flagged = flagged_conversations(store, agent=agent, date_from=date_from, date_to=date_to, card=card)
     data.flagged_total = len(flagged)
     chosen = flagged[:max_conversations]

@@ -333,8 +333,7 @@ def score_period(store: Store, period: Period, card: Scorecard | None = None) ->
         deductions=pooled.scores.deductions,
         daily_rows=daily.scores.rows,
         daily_deductions=daily.scores.deductions,
-        # The period's own: a rejection of another day's finding is not this export's.
-        rejected=daily.rejected & {s.finding.id for s in daily.findings},
+        rejected=daily.rejected_here(),  # not another day's rejections
     )
 
 
