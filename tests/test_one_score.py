@@ -211,7 +211,7 @@ def test_evidence_findings_do_not_change_the_attitude_verdicts(tmp_path, executo
     assert verdicts_of(every, card) == verdicts_of(rules_only, card)
 
 
-@pytest.mark.parametrize("command", ["export", "flagged", "report", "review-export"])
+@pytest.mark.parametrize("command", ["export", "flagged", "report", "review-export", "show", "serve"])
 def test_scoring_stored_days_with_another_card_than_their_runs_says_so(tmp_path: Path, command: str) -> None:
     """Days inspected with the shop's card and exported without it: a warning, not other numbers unsaid."""
     card = tmp_path / "shop.toml"
@@ -235,7 +235,12 @@ def test_scoring_stored_days_with_another_card_than_their_runs_says_so(tmp_path:
         "flagged": ["flagged", "--date", "2026-11-24"],
         "report": ["report", "--from", "2026-11-24", "--to", "2026-11-24", "--out", str(tmp_path / "r.html")],
         "review-export": ["review", "export", "--date", "2026-11-24", "--out", str(tmp_path / "rev.csv")],
+        "show": ["show", "c1"],
+        "serve": ["serve", "--check"],
     }[command]
+    if command == "serve":  # someone who can sign in
+        for step in (["people", "add", "张主管", "--role", "supervisor"], ["people", "password", "张主管"]):
+            assert runner.invoke(app, [*step, *db], input="pw-12345678\npw-12345678\n").exit_code == 0
     other = runner.invoke(app, [*args, *db])
     assert other.exit_code == 0, other.output
     assert "warning: 2026-11-24…2026-11-24 were inspected with scorecard" in other.output

@@ -9,7 +9,7 @@ import typer
 
 from qc.cli import app
 from qc.cli._common import err, handle_errors
-from qc.cli._store_opts import DEFAULT_DB, DbOption, open_db
+from qc.cli._store_opts import DEFAULT_DB, DbOption, open_db, warn_other_scorecard
 from qc.errors import ConfigError
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -128,6 +128,9 @@ def serve_cli(
             f" saved so ({'; '.join(sorted(describe_basis(b) for b in saved))}): every scored page would"
             " refuse; give --scorecard the card the days were inspected with"
         )
+    stored = store.day_range()
+    if stored is not None:  # same basis, other points or review_only: every page would differ unsaid
+        warn_other_scorecard(store, card, *stored)
     if check:
         store.close()
         err(f"{db}: {len(can)} of {len(people)} people can sign in; the store opens (schema up to date)")

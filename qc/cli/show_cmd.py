@@ -8,7 +8,7 @@ import typer
 
 from qc.cli import app
 from qc.cli._common import handle_errors, plain
-from qc.cli._store_opts import DEFAULT_DB, DbOption, MaskOption, open_db
+from qc.cli._store_opts import DEFAULT_DB, DbOption, MaskOption, open_db, warn_other_scorecard
 
 _KIND_STYLE = {"conflict": "bold white on red", "impatience": "bold black on yellow"}
 _DEFAULT_STYLE = "bold black on magenta"
@@ -55,6 +55,9 @@ def show_cli(
         view = load_view(
             store, conversation_id, card, explain=explain, sentiment=buyer_sentiments if mood else None
         )
+        days = sorted(mv.local_time.date().isoformat() for mv in view.messages if mv.local_time)
+        if days:  # the points shown are this card's: say so when the day was inspected with another
+            warn_other_scorecard(store, card, days[0], days[-1])
     console = Console(highlight=False)
     conv = view.conversation
     console.print(
