@@ -388,3 +388,50 @@ def test_another_buyers_refusal_names_the_stored_day_on_the_shops_clock() -> Non
     # 17:00 UTC on the 24th is 01:00 on the 25th in Shanghai, the day the shop counts it on
     with pytest.raises(ConfigError, match="stored with buyer tb_小鹿 on 2026-11-25 and"):
         _refuse_another_buyer(("", "1"), chat("tb_小鹿", 17), chat("tb_阿伟", 18), "Asia/Shanghai")
+
+
+@pytest.mark.parametrize("keep_results", [True, False], ids=["results", "spool"])
+@pytest.mark.parametrize(
+    "shopless",
+    ["before", "after"],
+    ids=["buyer-only-before-midnight", "buyer-only-after-midnight"],
+)
+@pytest.mark.parametrize("order", [(0, 1), (1, 0)], ids=["in-order", "reversed"])
+def test_a_chat_cut_at_midnight_joins_when_one_part_has_no_shop(tmp_path, keep_results, shopless, order):
+    """Without a 店铺 column the shop comes from the agents' nicks: a part of buyer messages has none."""
+    import json
+
+    def line(role: str, sender: str, at: str, text: str) -> str:
+        row = {"conversation_id": "c-night", "role": role, "sender": sender, "timestamp": at, "text": text}
+        return json.dumps(row, ensure_ascii=False) + "\n"
+
+    buyer, agent = ("买家", "tb_夜猫"), ("客服", "森林杂货铺:阿青")
+    if shopless == "before":
+        parts = (
+            [line(*buyer, "2026-11-24T23:58:00+08:00", "还在吗")],
+            [
+                line(*agent, "2026-11-25T00:01:00+08:00", "在的亲"),
+                line(*buyer, "2026-11-25T00:01:30+08:00", "好"),
+            ],
+        )
+    else:
+        parts = (
+            [
+                line(*buyer, "2026-11-24T23:50:00+08:00", "还在吗"),
+                line(*agent, "2026-11-24T23:51:00+08:00", "在的亲"),
+            ],
+            [line(*buyer, "2026-11-25T00:00:30+08:00", "谢谢")],
+        )
+    files = []
+    for day, rows in zip(("2026-11-24", "2026-11-25"), parts, strict=True):
+        files.append(tmp_path / f"{day}.jsonl")
+        files[-1].write_text("".join(rows), encoding="utf-8")
+    db = str(tmp_path / "qc.sqlite")
+    for n, i in enumerate(order):
+        run_inspection([files[i]], tmp_path / f"o{n}", executor(), store=db, keep_results=keep_results)
+    joined = str(tmp_path / "one.sqlite")
+    run_inspection(files, tmp_path / "one", executor(), store=joined, keep_results=keep_results)
+    assert snapshot(db) == snapshot(joined)
+    with open_store(db) as store:
+        assert store.shops_of(["c-night"]) == {"c-night": {"森林杂货铺"}}
+        assert len(store.conversations(["c-night"])["c-night"].messages) == 3

@@ -275,11 +275,15 @@ def _run(
                     _note_continuations(report, later)
                     joined.extend(later.records.values())
                     renamed.update(later.renamed)
+                    adopted.update(later.adopted)
                     return later.apply(kept)
 
                 joined: list[ConversationRecord] = []
                 renamed: dict[str, str] = {}
-                run_id = db.save_run_streamed(run=report.run, records=continued, renamed=renamed)
+                adopted: dict[tuple[str, str], str] = {}
+                run_id = db.save_run_streamed(
+                    run=report.run, records=continued, renamed=renamed, adopted=adopted
+                )
                 touched = spool.days | touched_days(joined)
             else:
                 records = [
@@ -296,12 +300,14 @@ def _run(
                     later = find_continuations(timed, records, db, executor, card, damaged)
                     _note_continuations(report, later)
                     moves.update(later.renamed)
+                    taken.update(later.adopted)
                     by_key = {(r.conversation.shop or "", r.conversation.id): r for r in later.apply(records)}
                     saved.extend(by_key.values())
                     return saved
 
                 moves: dict[str, str] = {}
-                run_id = db.save_run_streamed(run=report.run, records=whole, renamed=moves)
+                taken: dict[tuple[str, str], str] = {}
+                run_id = db.save_run_streamed(run=report.run, records=whole, renamed=moves, adopted=taken)
                 touched = touched_days(saved)
             if on_saved is not None:
                 on_saved(run_id)

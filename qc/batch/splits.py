@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from qc.batch.chunks import with_evidence
@@ -100,6 +100,9 @@ class Continuations:
     records: dict[tuple[str, str], ConversationRecord] = field(default_factory=dict)
     kept: dict[tuple[str, str], int] = field(default_factory=dict)
     renamed: dict[str, str] = field(default_factory=dict)
+    # Stored copies saved without a shop that a joined record continues under its shop: the
+    # save re-keys them (:meth:`~qc.store.database.Store.save_run_streamed`).
+    adopted: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def apply(self, records: Iterable[ConversationRecord]) -> Iterator[ConversationRecord]:
         """The run's records with each continued conversation's joined record in its place."""
@@ -133,39 +136,75 @@ def find_continuations(
     """
     found = Continuations()
     stored_spans = store.message_spans(list(spans))
+    # A chat cut at midnight whose part before held buyer messages only has no shop there (the
+    # shop comes from the agents' nicks): its stored copy has none and the run's has one, or
+    # the other way round. The two are one conversation when nothing else has the id.
+    alias = _shopless_aliases(store, spans, stored_spans)
+    stored_spans.update(store.message_spans(sorted(set(alias.values()))))
     candidates = {
         key
-        for key, (count, first, last) in stored_spans.items()
-        if key in spans
+        for key in spans
+        if (found_span := stored_spans.get(alias.get(key, key))) is not None
         and (
-            _parse(first) < spans[key][1]
-            or _parse(last) > spans[key][2]
-            or (bool(damaged) and count > spans[key][0])
+            _parse(found_span[1]) < spans[key][1]
+            or _parse(found_span[2]) > spans[key][2]
+            or (bool(damaged) and found_span[0] > spans[key][0])
         )
     }
     if not candidates:
         return found
-    stored = store.stored_conversations(sorted(candidates))
+    stored = store.stored_conversations(sorted({alias.get(key, key) for key in candidates}))
     joined: list[tuple[tuple[str, str], Conversation, int]] = []
     for r in records:
         key = (r.conversation.shop or "", r.conversation.id)
-        if key in stored:
-            _refuse_another_buyer(key, stored[key], r.conversation, card.day.timezone)
+        at = alias.get(key, key)
+        if key in candidates and at in stored:
+            _refuse_another_buyer(at, stored[at], r.conversation, card.day.timezone)
             files = {f.strip() for f in (r.conversation.source or "").split(",")}
-            both = continued(r.conversation, stored[key], fill_gaps=not files.isdisjoint(damaged))
+            both = continued(r.conversation, stored[at], fill_gaps=not files.isdisjoint(damaged))
             if both is not None:
                 joined.append((key, both, len(both.messages) - len(r.conversation.messages)))
+                if at != key and not at[0]:
+                    found.adopted[at] = key[0]
     if not joined:
         return found
+    # The joined copy has the shop either part had; the run's record is found by the run's key.
+    run_key = {(c.shop or "", c.id): key for key, c, _ in joined}
     for batch, results in executor.map([c for _, c, _ in joined], findings_of):
         for conversation, findings in zip(batch, results, strict=True):
-            key = (conversation.shop or "", conversation.id)
+            key = run_key[(conversation.shop or "", conversation.id)]
             result = with_evidence(ConversationResult(conversation, (), findings), card)
             found.records[key] = conversation_record(conversation, result.findings, card)
     found.kept = {key: n for key, _, n in joined}
     for key, both, _ in joined:
-        found.renamed.update(_moved_findings(store, key, stored[key], both))
+        at = alias.get(key, key)
+        found.renamed.update(_moved_findings(store, at, stored[at], both))
     return found
+
+
+def _shopless_aliases(
+    store: Store,
+    spans: Mapping[tuple[str, str], Any],
+    stored_spans: Mapping[tuple[str, str], Any],
+) -> dict[tuple[str, str], tuple[str, str]]:
+    """Run key → stored key of the same id where one of the two has no shop and only one is stored.
+
+    A run's (shop, id) whose own key the store does not hold is the store's shopless copy of
+    that id; a run's shopless key is the store's copy under a shop when exactly one shop has
+    the id. Two shops with the id, or the run's own key stored, are left as they are.
+    """
+    missing = [key for key in spans if key not in stored_spans]
+    if not missing:
+        return {}
+    shops = store.shops_of([cid for _, cid in missing])
+    alias: dict[tuple[str, str], tuple[str, str]] = {}
+    for shop, cid in missing:
+        held = shops.get(cid, set())
+        if shop and held == {""}:
+            alias[(shop, cid)] = ("", cid)
+        elif not shop and len(held) == 1 and "" not in held:
+            alias[(shop, cid)] = (next(iter(held)), cid)
+    return alias
 
 
 def _refuse_another_buyer(key: tuple[str, str], stored: Conversation, new: Conversation, zone: str) -> None:

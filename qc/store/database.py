@@ -222,6 +222,7 @@ class Store:
         records: Iterable[ConversationRecord] | Callable[[], Iterable[ConversationRecord]],
         chunk: int = 1000,
         renamed: Mapping[str, str] | None = None,
+        adopted: Mapping[tuple[str, str], str] | None = None,
     ) -> int:
         """:meth:`save_run` for a run too big to hold: its conversations read once, ``chunk`` at a time.
 
@@ -241,6 +242,13 @@ class Store:
         decisions, appeals and calibration rows move to the new id when the run stored it, and
         run.json lists them under ``moved_decisions`` instead of ``orphaned_decisions``.
 
+        ``adopted`` (stored (shop, id) → the shop the run has it for; read once the records'
+        function has been called, so it may fill it) names stored copies saved without a shop
+        that the run's records continue under their shop: a chat cut at midnight whose first
+        part held buyer messages only. They are re-keyed to that shop first, so the save
+        replaces them (their decisions move or are orphaned as for any copy) instead of
+        refusing two shops.
+
         Raises:
             StoreError: a conversation id the store (or this run) already has for another shop;
                 nothing of the run is saved (see :meth:`_refuse_shared_ids`).
@@ -253,6 +261,9 @@ class Store:
             run_id = self._insert_run(conn, run, saved_at)
             shops = set(conn.execute(select(TABLES["conversations"].c.shop).distinct()).scalars())
             source = iter(records() if callable(records) else records)
+            if adopted:
+                self._adopt(conn, adopted)
+                shops = set(conn.execute(select(TABLES["conversations"].c.shop).distinct()).scalars())
             bases: set[str | None] = set()
             while batch := list(islice(source, max(1, chunk))):
                 by_key = {(shop_key(r.conversation.shop), r.conversation.id): r for r in batch}
@@ -497,6 +508,14 @@ class Store:
                 conn.execute(statement, batch[start : start + 5000])
         return len(rows["findings"])
 
+    @staticmethod
+    def _adopt(conn: Connection, adopted: Mapping[tuple[str, str], str]) -> None:
+        """Give stored conversations the shop a run has them for (caller's transaction)."""
+        tables = [TABLES[name] for name in RESULT_TABLES] + [SEARCH_TABLES["search_docs"]]
+        for (old, cid), new in sorted(adopted.items()):
+            for t in tables:
+                conn.execute(update(t).where(t.c.shop == old, t.c.conversation_id == cid).values(shop=new))
+
     def _forget(
         self, conn: Connection, keys: Sequence[tuple[str, str]], tables: Sequence[str] = RESULT_TABLES
     ) -> None:
@@ -705,6 +724,20 @@ class Store:
                         if offsets > 1:
                             first, last = _EARLIEST, _LATEST
                         out[(shop, cid)] = (int(n), str(first), str(last))
+        return out
+
+    def shops_of(self, conversation_ids: Collection[str]) -> dict[str, set[str]]:
+        """Conversation id → the shops the store holds it for ("" for one saved without a shop)."""
+        c = TABLES["conversations"]
+        out: dict[str, set[str]] = {}
+        ids = sorted(set(conversation_ids))
+        with self.engine.connect() as conn:
+            for start in range(0, len(ids), _CHUNK):
+                q = select(c.c.conversation_id, c.c.shop).where(
+                    c.c.conversation_id.in_(ids[start : start + _CHUNK])
+                )
+                for cid, shop in conn.execute(q):
+                    out.setdefault(cid, set()).add(shop)
         return out
 
     def stored_conversations(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], Conversation]:
