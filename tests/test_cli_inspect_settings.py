@@ -122,22 +122,30 @@ def test_a_copied_model_gives_the_bundled_findings(day: Path, tmp_path: Path) ->
     assert (copied / "findings.jsonl").read_bytes() == (bundled / "findings.jsonl").read_bytes()
 
 
-def test_a_cards_service_hours_time_an_overnight_question_from_opening(tmp_path: Path) -> None:
-    """Asked at 02:00, answered at 09:00:05 with the shop opening at 09:00: a 5 s reply, not 7 h."""
-    rows = [
-        ("买家", "tb_阿梨", "2026-11-24 02:00:00", "在吗，这个还有货吗"),
-        ("客服", "店:小满", "2026-11-24 09:00:05", "亲，有货的哦"),
-    ]
-    day = tmp_path / "day.jsonl"
+def _one_chat(tmp_path: Path, rows: list[tuple[str, str, str, str]], card: str) -> tuple[Path, Path]:
+    """A day file of one conversation (role, sender, time, text rows) and a shop card of ``card``."""
+    day, shop = tmp_path / "day.jsonl", tmp_path / "shop.toml"
     day.write_text(
         "".join(
-            json.dumps({"conversation_id": "H1", "role": r, "sender": w, "timestamp": t, "text": x}) + "\n"
+            json.dumps({"conversation_id": "C1", "role": r, "sender": w, "timestamp": t, "text": x}) + "\n"
             for r, w, t, x in rows
         ),
         encoding="utf-8",
     )
-    shop = tmp_path / "shop.toml"
-    shop.write_text('[day]\nservice_hours = ["09:00-23:00"]\n', encoding="utf-8")
+    shop.write_text(card, encoding="utf-8")
+    return day, shop
+
+
+def test_a_cards_service_hours_time_an_overnight_question_from_opening(tmp_path: Path) -> None:
+    """Asked at 02:00, answered at 09:00:05 with the shop opening at 09:00: a 5 s reply, not 7 h."""
+    day, shop = _one_chat(
+        tmp_path,
+        [
+            ("买家", "tb_阿梨", "2026-11-24 02:00:00", "在吗，这个还有货吗"),
+            ("客服", "店:小满", "2026-11-24 09:00:05", "亲，有货的哦"),
+        ],
+        '[day]\nservice_hours = ["09:00-23:00"]\n',
+    )
     db = tmp_path / "qc.sqlite"
     res = _inspect(day, tmp_path / "open", "--scorecard", str(shop), "--db", str(db))
     assert res.exit_code == 0, res.stderr
@@ -156,20 +164,14 @@ def test_a_cards_service_hours_time_an_overnight_question_from_opening(tmp_path:
 
 def test_a_cards_closing_words_spare_a_buyer_who_only_says_thanks(tmp_path: Path) -> None:
     """The shop's notice answered with 好的谢谢: no buyer left waiting, so no missed reply."""
-    rows = [
-        ("客服", "店:小满", "2026-11-24 10:00:00", "亲，您的订单已发货"),
-        ("买家", "tb_阿梨", "2026-11-24 10:05:00", "好的谢谢"),
-    ]
-    day = tmp_path / "day.jsonl"
-    day.write_text(
-        "".join(
-            json.dumps({"conversation_id": "T1", "role": r, "sender": w, "timestamp": t, "text": x}) + "\n"
-            for r, w, t, x in rows
-        ),
-        encoding="utf-8",
+    day, shop = _one_chat(
+        tmp_path,
+        [
+            ("客服", "店:小满", "2026-11-24 10:00:00", "亲，您的订单已发货"),
+            ("买家", "tb_阿梨", "2026-11-24 10:05:00", "好的谢谢"),
+        ],
+        '[day]\nclosing_words = ["好的", "谢谢"]\n',
     )
-    shop = tmp_path / "shop.toml"
-    shop.write_text('[day]\nclosing_words = ["好的", "谢谢"]\n', encoding="utf-8")
     for out, extra in (("plain", ()), ("closing", ("--scorecard", str(shop)))):
         res = _inspect(day, tmp_path / out, *extra)
         assert res.exit_code == 0, res.stderr

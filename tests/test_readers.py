@@ -1030,43 +1030,45 @@ def _rows(path: Path, *said: tuple[str, str | None, str]) -> Path:
     return path
 
 
-def test_a_conversation_listed_newest_first_keeps_a_same_second_reply_after_its_question(
-    tmp_path: Path,
+@pytest.mark.parametrize(
+    ("rows", "warning"),
+    [
+        (  # a reply in its question's second stays after it
+            [
+                ("客服", "10:00:40", "有的哦"),
+                ("买家", "10:00:20", "有现货吗"),
+                ("客服", "10:00:05", "亲，在的"),
+                ("买家", "10:00:05", "在吗"),
+            ],
+            "messages out of time order; sorted by time",
+        ),
+        (  # an untimed message: no sort, but newest first throughout is read in reverse
+            [
+                ("客服", None, "有的哦"),
+                ("买家", "10:01:00", "有现货吗"),
+                ("客服", "10:00:10", "亲，在的"),
+                ("买家", "10:00:00", "在吗"),
+            ],
+            "messages listed newest first; read in reverse",
+        ),
+    ],
+    ids=["same-second-reply", "untimed-message"],
+)
+def test_a_conversation_listed_newest_first_is_read_oldest_first(
+    tmp_path: Path, rows: list[tuple[str, str | None, str]], warning: str
 ) -> None:
-    path = _rows(
-        tmp_path / "newest.jsonl",
-        ("客服", "10:00:40", "有的哦"),
-        ("买家", "10:00:20", "有现货吗"),
-        ("客服", "10:00:05", "亲，在的"),
-        ("买家", "10:00:05", "在吗"),
-    )
-    result = read(path)
+    result = read(_rows(tmp_path / "newest.jsonl", *rows))
     assert [m.text for c in result.conversations for m in c.messages] == [
         "在吗",
         "亲，在的",
         "有现货吗",
         "有的哦",
     ]
-    assert warned(result, "N1", "messages out of time order; sorted by time")
+    assert warned(result, "N1", warning)
 
 
-def test_a_newest_first_conversation_with_an_untimed_message_is_read_in_reverse(tmp_path: Path) -> None:
-    path = _rows(
-        tmp_path / "newest.jsonl",
-        ("客服", None, "不客气"),
-        ("买家", "10:01:00", "好的谢谢"),
-        ("客服", "10:00:10", "亲，在的"),
-        ("买家", "10:00:00", "在吗"),
-    )
-    result = read(path)
-    assert [m.text for c in result.conversations for m in c.messages] == [
-        "在吗",
-        "亲，在的",
-        "好的谢谢",
-        "不客气",
-    ]
-    assert warned(result, "N1", "messages listed newest first; read in reverse")
-    # out of order otherwise: the file's order stands, and the warning says why the times may be wrong
+def test_a_conversation_out_of_order_with_an_untimed_message_keeps_the_files_order(tmp_path: Path) -> None:
+    # not newest first throughout: the file's order stands, and the warning says why times may be wrong
     path = _rows(
         tmp_path / "mixed.jsonl",
         ("买家", "10:01:00", "有现货吗"),
