@@ -214,10 +214,8 @@ def served_micros(start: datetime, end: datetime, rule: DayRule) -> int:
     total = timedelta(0)
     day = first
     while day <= last:
-        midnight = datetime.combine(day, time(0), zone)
         for open_at, close_at in rule.service_hours:
-            lo = _wall(midnight, open_at, zone)
-            hi = _wall(midnight, close_at, zone)
+            lo, hi = _wall(day, open_at, zone), _wall(day, close_at, zone)
             overlap = min(finish, hi) - max(begin, lo)
             if overlap > timedelta(0):
                 total += overlap
@@ -225,11 +223,10 @@ def served_micros(start: datetime, end: datetime, rule: DayRule) -> int:
     return total // timedelta(microseconds=1)
 
 
-def _wall(midnight: datetime, minutes: int, zone: ZoneInfo) -> datetime:
-    """The instant (UTC) of ``minutes`` after ``midnight`` on the zone's wall clock (24:00: next midnight)."""
-    day = midnight.date() + timedelta(days=minutes // 1440)
+def _wall(day: date, minutes: int, zone: ZoneInfo) -> datetime:
+    """The instant (UTC) of ``minutes`` after ``day``'s midnight on the zone's wall clock (1440: the next)."""
     clock = time(minutes % 1440 // 60, minutes % 60)
-    return datetime.combine(day, clock, zone).astimezone(UTC)
+    return datetime.combine(day + timedelta(days=minutes // 1440), clock, zone).astimezone(UTC)
 
 
 def _fallback_agent(conversation: Conversation) -> str:

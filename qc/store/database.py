@@ -728,13 +728,15 @@ class Store:
 
     def shops_of(self, conversation_ids: Collection[str]) -> dict[str, set[str]]:
         """Conversation id → the shops the store holds it for ("" for one saved without a shop)."""
-        c = TABLES["conversations"]
+        t = REVIEW_TABLES["messages"]  # indexed by conversation id alone (conversations by shop first)
         out: dict[str, set[str]] = {}
         ids = sorted(set(conversation_ids))
         with self.engine.connect() as conn:
             for start in range(0, len(ids), _CHUNK):
-                q = select(c.c.conversation_id, c.c.shop).where(
-                    c.c.conversation_id.in_(ids[start : start + _CHUNK])
+                q = (
+                    select(t.c.conversation_id, t.c.shop)
+                    .where(t.c.conversation_id.in_(ids[start : start + _CHUNK]))
+                    .distinct()
                 )
                 for cid, shop in conn.execute(q):
                     out.setdefault(cid, set()).add(shop)
