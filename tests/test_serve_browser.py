@@ -104,6 +104,19 @@ def env(browser_paths, tmp_path_factory):
         store.close()
 
 
+def _gone(element) -> bool:
+    """True once a page swap has removed ``element`` from the document."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as exc:  # Chromium's word for the same moment (see wait)
+        return "does not belong to the document" in (exc.msg or "")
+    return False
+
+
 def wait(driver, condition, timeout: float = 20):
     from selenium.common.exceptions import (
         NoSuchElementException,
@@ -347,9 +360,12 @@ def test_search(env):
     total = int(driver.find_element(By.ID, "hit-count").text.split()[0])
     assert total > 0 and driver.find_elements(By.CSS_SELECTOR, "#hits mark.hit")
     Select(driver.find_element(By.ID, "agent")).select_by_value(AJIE)
+    old = driver.find_element(By.ID, "hit-count")
     driver.find_element(By.CSS_SELECTOR, "#search-form button[type=submit]").click()
-    # The address changes when the new page commits, before it is parsed: wait for its count too,
-    # and read it inside the wait, which retries if the page swaps the element under the read.
+    # The address changes when the new page commits, before it is parsed, so the old page's count
+    # may still be there: wait until that element is gone, then read the new one inside the wait,
+    # which retries if the page swaps the element under the read.
+    wait(driver, lambda d: _gone(old))
     counted = wait(driver, lambda d: "agent=" in d.current_url and d.find_element(By.ID, "hit-count").text)
     mine = int(counted.split()[0])
     assert 0 < mine < total
