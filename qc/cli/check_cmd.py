@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -102,13 +103,16 @@ def check_messages(
     explain: bool = False,
     model: Path | None = None,
     scorecard: Path | None = None,
+    then: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
     """Judge agent texts (each after its context) as ``qc inspect`` would, one JSON-ready result each.
 
     The same rules (forbidden phrases and the attitude model, with the same lexicon, model and
     switches) run over a conversation of the context then the text, and the scorecard decides
     the verdict as it does for a day's chats: ``verdict`` is what the reply would be charged
-    with (``ok`` when nothing), ``held`` whether a finding waits for review instead.
+    with (``ok`` when nothing), ``held`` whether a finding waits for review instead. ``then``
+    are the agent's next bubbles after each text: inspection reads a reply sent in several
+    bubbles as one turn too, and the milder reading counts.
     """
     from qc.rules import RuleSettings
     from qc.rules.forbidden_phrase import conversation_for
@@ -119,12 +123,12 @@ def check_messages(
     inspector = build_inspector(RuleSettings(lexicon=lexicon, model=model, strict=strict))
     info = inspector.describe()
     try:
-        conversations = [conversation_for(text, context) for text, context in items]
+        conversations = [conversation_for(text, context, then=then) for text, context in items]
     except ValueError as exc:
         raise ConfigError(f"bad context role: {exc}; use customer or agent") from None
     results = []
     for conversation, result in zip(conversations, inspector.inspect(conversations), strict=True):
-        last = len(conversation.messages) - 1
+        last = len(conversation.messages) - 1 - len(then)  # the checked text, before its next bubbles
         findings = [f for f in result.findings if f.message_index == last]
         verdicts = message_verdicts([conversation], findings, card)
         verdict = next((v.verdict for v in verdicts if v.verdict), None) or "ok"
@@ -193,6 +197,14 @@ def check_cli(
         list[str] | None,
         typer.Option("--context", "-c", help="What the buyer said before, oldest first (repeatable)."),
     ] = None,
+    then: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--then",
+            help="The agent's next message right after TEXT, before the buyer writes (repeatable):"
+            " a reply in several bubbles is judged as one turn too, as qc inspect does.",
+        ),
+    ] = None,
     file: Annotated[
         Path | None,
         typer.Option("--file", "-f", help='One message per line, or JSON Lines {"text", "context"}.'),
@@ -242,8 +254,8 @@ def check_cli(
         raise ConfigError("give either TEXT or --file FILE (not both)")
     if output_format not in ("json", "table"):
         raise ConfigError(f"--format {output_format!r}: use json or table")
-    if file is not None and context:
-        raise ConfigError("--context goes with TEXT; in --file put it on each JSON line")
+    if file is not None and (context or then):
+        raise ConfigError("--context and --then go with TEXT; in --file put the context on each JSON line")
     problems: list[str] = []
     if file is not None:
         try:
@@ -258,7 +270,13 @@ def check_cli(
         if problem is not None:
             raise ConfigError(f"{problem.replace('the record', 'the text')}; is the terminal set to UTF-8?")
     results = check_messages(
-        items, lexicon=lexicon, strict=strict, explain=explain, model=model, scorecard=scorecard
+        items,
+        lexicon=lexicon,
+        strict=strict,
+        explain=explain,
+        model=model,
+        scorecard=scorecard,
+        then=list(then or []),
     )
     if file is not None:
         for (no, _, _), r in zip(numbered, results, strict=True):

@@ -549,13 +549,20 @@ def make_forbidden_phrase_rule(settings: RuleSettings | None = None) -> Forbidde
 ContextItem = str | tuple[str, str]
 
 
-def conversation_for(text: str, context: Sequence[ContextItem] = (), agent: str = "agent") -> Conversation:
-    """A small conversation: the context (buyer texts, or (role, text) pairs) then ``text`` by the agent."""
+def conversation_for(
+    text: str, context: Sequence[ContextItem] = (), agent: str = "agent", then: Sequence[str] = ()
+) -> Conversation:
+    """A small conversation: the context (buyer texts, or (role, text) pairs), ``text`` by the agent.
+
+    ``then`` are the agent's next messages right after ``text``, before the buyer writes again
+    (the rest of a reply sent in several bubbles, which a day's inspection reads with it).
+    """
     msgs: list[Message] = []
     for item in context:
         role, body = (Role.CUSTOMER, item) if isinstance(item, str) else (Role(item[0]), item[1])
         msgs.append(Message(len(msgs), role, body, sender=agent if role is Role.AGENT else "buyer"))
-    msgs.append(Message(len(msgs), Role.AGENT, text, sender=agent))
+    for body in (text, *then):
+        msgs.append(Message(len(msgs), Role.AGENT, body, sender=agent))
     return Conversation("check", tuple(msgs))
 
 
