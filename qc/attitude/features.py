@@ -47,7 +47,7 @@ from qc.attitude.hashing import (
     ngram_spans,
     ragged_take,
 )
-from qc.text.tokens import TEXT_CACHE_SIZE, fold
+from qc.text.tokens import TEXT_CACHE_SIZE, core, fold
 
 __all__ = [
     "FEATURE_VERSION",
@@ -71,10 +71,6 @@ FEATURE_VERSION = 6
 Context = Sequence[tuple[str, str]]
 
 _PLACEHOLDER_OR_DIGITS = re.compile(r"\[[^\[\]\n]{1,8}x\]|\d+")
-# Emoji and emoticon codes ([微笑], #E-s33, /:) …); with whitespace and punctuation they are not
-# part of the "core" whose length the length cues read.
-_EMOJI = re.compile(r"\[[^\[\]\n]{1,6}\]|#E-\w+|/:\S{1,4}|[\U0001F300-\U0001FAFF\u2600-\u27BF]")
-_NOT_CORE = re.compile(r"[\s\W_]+")
 # How many turns before the reply any feature reads.
 _CONTEXT_TURNS = 6
 # Salts of the blocks' hashes (any fixed numbers; changing one is a new feature version).
@@ -128,11 +124,6 @@ def ngram_key(text: str) -> str:
     if ("[" in key or "00" in key) and normalize(key) != key:
         return text
     return key
-
-
-def core(text: str) -> str:
-    """The text without emoji codes, punctuation and spaces (what a reply's length means)."""
-    return _NOT_CORE.sub("", _EMOJI.sub("", text))
 
 
 # Every reply reads the cores of its whole window again, and stock messages recur across

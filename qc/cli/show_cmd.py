@@ -55,9 +55,9 @@ def show_cli(
         view = load_view(
             store, conversation_id, card, explain=explain, sentiment=buyer_sentiments if mood else None
         )
-        days = sorted(mv.local_time.date().isoformat() for mv in view.messages if mv.local_time)
+        days = [mv.local_time.date().isoformat() for mv in view.messages if mv.local_time]
         if days:  # the points shown are this card's: say so when the day was inspected with another
-            warn_other_scorecard(store, card, days[0], days[-1])
+            warn_other_scorecard(store, card, min(days), max(days))
     console = Console(highlight=False)
     conv = view.conversation
     console.print(

@@ -46,7 +46,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from qc.schema import Conversation, Message, Role
-from qc.text.tokens import fold
+from qc.text.tokens import core, fold
 
 __all__ = [
     "time_span",
@@ -124,15 +124,12 @@ def message_days(conversation: Conversation, rule: DayRule) -> list[str]:
     return days
 
 
-# What a closing word is read without: emoji codes ([微笑], #E-s01, /:^_^) and pictures, spaces
-# and punctuation, so 好的！ and 好的[OK] are 好的.
-_EMOJI = re.compile(r"\[[^\[\]\n]{1,6}\]|#E-\w+|/:\S{1,4}|[\U0001F300-\U0001FAFF\u2600-\u27BF]")
-_NOT_WORD = re.compile(r"[\s\W_]+")
-
-
 def closing_key(text: str) -> str:
-    """``text`` as closing words are matched: width and case folded, no emoji, spaces or punctuation."""
-    return _NOT_WORD.sub("", _EMOJI.sub("", fold(text)))
+    """``text`` as closing words are matched: width and case folded, no emoji, spaces or punctuation.
+
+    So 好的！ and ＯＫ[微笑] are 好的 and ok.
+    """
+    return core(fold(text))
 
 
 @lru_cache(maxsize=16)

@@ -198,7 +198,7 @@ def open_appeal(
             f"finding {finding_id} was vetoed by a context rule ({found.finding.cue or 'suppressed'}):"
             " it costs no points, nothing to appeal"
         )
-    if found.finding.needs_review or not qualifies(found.finding, card or load_scorecard()):
+    if not qualifies(found.finding, card or load_scorecard()):  # held, or under the card's threshold
         raise ReviewError(
             f"finding {finding_id} is held for review (below its confidence threshold, or a kind the"
             " scorecard only reviews): it costs no points, nothing to appeal"

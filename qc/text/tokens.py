@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "core",
     "fold",
     "nlp",
     "tokenize",
@@ -102,6 +103,17 @@ def fold(text: str) -> str:
     into the original.
     """
     return _foldable().sub(_fold_char, text)  # as text.translate(_fold_table()), in half the time
+
+
+# Emoji and emoticon codes ([微笑], #E-s33, /:) …); with whitespace and punctuation they are not
+# part of a message's "core": what its length means, and what its words are without decoration.
+_EMOJI = re.compile(r"\[[^\[\]\n]{1,6}\]|#E-\w+|/:\S{1,4}|[\U0001F300-\U0001FAFF\u2600-\u27BF]")
+_NOT_CORE = re.compile(r"[\s\W_]+")
+
+
+def core(text: str) -> str:
+    """The text without emoji codes, punctuation and spaces (what a reply's length means)."""
+    return _NOT_CORE.sub("", _EMOJI.sub("", text))
 
 
 def _quiet_jieba() -> Any:
