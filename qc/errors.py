@@ -57,3 +57,7 @@ class Interrupted(QcError):
         super().__init__(message)
         self.signum = signum
         self.exit_code = 128 + signum
+
+    def __reduce__(self) -> tuple[type[Interrupted], tuple[int, str]]:
+        # A worker's error crosses to the main process pickled: rebuilt from its own arguments.
+        return (type(self), (self.signum, str(self)))

@@ -63,6 +63,24 @@ def test_a_shops_lexicon_is_used_and_its_version_recorded(day: Path, tmp_path: P
     assert run["lexicon_version"].startswith("shop-7")
 
 
+@pytest.mark.parametrize("kind", ["lexicon", "interrupted"])
+def test_qcs_errors_with_their_own_arguments_cross_from_a_worker_whole(kind: str) -> None:
+    """A worker's error reaches the main process pickled; an unpicklable one killed the pool's thread."""
+    import pickle
+
+    from qc.errors import Interrupted
+    from qc.rules.lexicon import LexiconProblem
+
+    error = (
+        LexiconProblem("bad.toml", ["FP-0001 line 3: no phrases"])
+        if kind == "lexicon"
+        else Interrupted(15, "stopped")
+    )
+    back = pickle.loads(pickle.dumps(error))
+    assert (type(back), str(back), back.exit_code) == (type(error), str(error), error.exit_code)
+    assert vars(back) == vars(error)
+
+
 def test_a_bad_lexicon_stops_the_run_before_any_output(day: Path, tmp_path: Path) -> None:
     lexicon = tmp_path / "bad.toml"
     lexicon.write_text('version = "x"\n[[entry]]\nid = "FP-0001"\n', encoding="utf-8")

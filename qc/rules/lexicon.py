@@ -80,6 +80,11 @@ class LexiconProblem(ConfigError):
         listed = "\n".join(f"  {p}" for p in self.problems)
         super().__init__(f"{path}: invalid lexicon ({len(self.problems)} problem(s)):\n{listed}")
 
+    def __reduce__(self) -> tuple[type[LexiconProblem], tuple[str, tuple[str, ...]]]:
+        # A worker that cannot load the lexicon sends this to the main process pickled; the
+        # default would call __init__ with the message alone, and the pool's result thread died.
+        return (type(self), (self.path, self.problems))
+
 
 @dataclass(frozen=True, slots=True)
 class Example:
