@@ -159,6 +159,12 @@ class MessageFeatures:
     sentiment: float | None = None
 
 
+# How a model finding's Chinese summary opens with what became of it: 不够耐心（扣分）… when the
+# model was sure, （待复核） when it held the finding (so does a scorecard that holds it back).
+CHARGED_HEAD = "（扣分）"
+HELD_HEAD = "（待复核）"
+
+
 @dataclass(frozen=True, slots=True)
 class Evidence:
     """Why a finding exists, readable without rerunning the pipeline.

@@ -31,7 +31,16 @@ from qc.attitude.hashing import Columns
 from qc.attitude.model import AttitudeModel, default_model_dir, load_cached, softmax
 from qc.attitude.slot_cache import SlotCache, SlotRows, share
 from qc.rules import BaseRule, RuleSettings, register_rule
-from qc.schema import Conversation, Evidence, Finding, Message, MessageFeatures, Role
+from qc.schema import (
+    CHARGED_HEAD,
+    HELD_HEAD,
+    Conversation,
+    Evidence,
+    Finding,
+    Message,
+    MessageFeatures,
+    Role,
+)
 
 __all__ = [
     "KIND_NAMES",
@@ -230,8 +239,7 @@ class AttitudeClassifierRule(BaseRule):
         review: bool,
         cues: list[str],
     ) -> Finding:
-        state = "待复核" if review else "扣分"
-        head = f"{KIND_NAMES.get(label, label)}（{state}）"
+        head = KIND_NAMES.get(label, label) + (HELD_HEAD if review else CHARGED_HEAD)
         summary = f"{head}：{'；'.join(cues)}" if cues else head
         return Finding(
             conversation_id=conversation.id,

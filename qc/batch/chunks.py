@@ -160,13 +160,15 @@ class ChunkOutputTask:
         return chunk_output(results, self.card)
 
 
-def result_lines(result: ConversationResult) -> tuple[list[bytes], bytes]:
+def result_lines(result: ConversationResult, card: Scorecard) -> tuple[list[bytes], bytes]:
     """One inspected conversation's findings.jsonl lines and conversations.jsonl line, UTF-8, no newlines.
 
     The one place those lines are made, for every engine (local, ``--jobs``, Spark). Bytes,
     because they go to files as they are (:func:`~qc.outputs.writers.dumpb`).
     """
-    return [dumpb(record) for record in finding_records(result.findings)], dumpb(conversation_summary(result))
+    return [dumpb(record) for record in finding_records(result.findings)], dumpb(
+        conversation_summary(result, card)
+    )
 
 
 def count_result(
@@ -197,7 +199,7 @@ def chunk_output(results: Iterable[ConversationResult], card: Scorecard) -> Chun
     summaries = bytearray()
     for result in results:
         result = count_result(tally, result, card)
-        lines, summary = result_lines(result)
+        lines, summary = result_lines(result, card)
         _add_lines(findings, lines)
         _add_lines(summaries, (summary,))
     rows = SpoolRows.of(tally.verdicts, tally.evidence)
@@ -269,7 +271,7 @@ class ChunkRecordsTask:
         found = evidence = 0
         for result in results:
             result = with_evidence(result, card)
-            lines, summary = result_lines(result)
+            lines, summary = result_lines(result, card)
             _add_lines(findings, lines)
             _add_lines(summaries, (summary,))
             packed.add(conversation_record(result.conversation, result.findings, card))

@@ -366,7 +366,7 @@ def _inspect_and_write(
                 # Kept without the annotator's features (tokens), which no output uses.
                 result = with_evidence(ConversationResult(conversation, (), findings), card)
                 write_jsonl(findings_fh, finding_records(result.findings))
-                write_jsonl(conversations_fh, (conversation_summary(result),))
+                write_jsonl(conversations_fh, (conversation_summary(result, card),))
                 if spool is None:
                     report.results.append(result)
                     continue

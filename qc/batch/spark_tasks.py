@@ -327,7 +327,7 @@ class InspectTask:
             day = conversation_day(conversation, card.day)
             # Evidence findings added and the conversation counted, as every engine does.
             result = count_result(tally, result, card, order=at)
-            lines, summary = result_lines(result)
+            lines, summary = result_lines(result, card)
             yield where, (CONVERSATIONS, day, *at, 0, cid, summary.decode("utf-8"), warnings or None)
             for position, line in enumerate(lines):
                 yield where, (FINDINGS, day, *at, position, cid, line.decode("utf-8"), None)

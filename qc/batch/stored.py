@@ -8,7 +8,9 @@ same function a run without a store scores its own tally with.
 Review decisions reach the scores here: a rejected finding is suppressed (it costs nothing);
 a rejected evidence finding also takes its event out of the metric (a slow reply rejected in
 review is no longer a timed turn, a buyer left unanswered no longer counts as received), so
-what a QA lead rejects stops costing points whichever item it backed.
+what a QA lead rejects stops costing points whichever item it backed. A finding the card
+holds back (``review_only``, under ``min_score``) leaves here held for review, as the scores
+count it, so every surface fed from here shows it as 待复核.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from qc.scoring.card import (
     MessageVerdict,
     Scorecard,
     basis_refusal,
+    mark_held,
     mark_rejected,
 )
 from qc.scoring.metrics import MetricPart
@@ -38,7 +41,8 @@ __all__ = ["StoredScores", "score_stored", "score_stored_views"]
 class StoredScores:
     """The scores of a stored range and what they were made of.
 
-    ``findings`` are the range's stored findings with the rejected ones marked suppressed;
+    ``findings`` are the range's stored findings with the rejected ones marked suppressed and
+    those the card holds back marked held for review (:func:`~qc.scoring.card.mark_held`);
     ``verdicts`` the message verdicts decided from them; ``states`` every reviewed finding's
     current state.
     """
@@ -137,7 +141,7 @@ def score_stored_views(
     stored = store.findings(date_from=date_from, date_to=date_to)
     states = store.latest_states(tuple(DECISIONS))
     rejected = {fid for fid, state in states.items() if state == REJECTED}
-    marked = mark_rejected([s.finding for s in stored], rejected)
+    marked = mark_held(mark_rejected([s.finding for s in stored], rejected), card)
     findings = [StoredFinding(f, s.shop, s.date, s.scored_agent) for f, s in zip(marked, stored, strict=True)]
     attributed = [AttributedFinding(s.finding, s.scored_agent, s.date) for s in findings]
     evidence = card.evidence_kinds

@@ -117,7 +117,7 @@ def check_messages(
     from qc.rules import RuleSettings
     from qc.rules.forbidden_phrase import conversation_for
     from qc.run.inspector import build_inspector
-    from qc.scoring.card import load_scorecard, message_verdicts, qualifies
+    from qc.scoring.card import load_scorecard, mark_held, message_verdicts
 
     card = load_scorecard(scorecard)
     inspector = build_inspector(RuleSettings(lexicon=lexicon, model=model, strict=strict))
@@ -129,18 +129,20 @@ def check_messages(
     results = []
     for conversation, result in zip(conversations, inspector.inspect(conversations), strict=True):
         last = len(conversation.messages) - 1 - len(then)  # the checked text, before its next bubbles
-        findings = [f for f in result.findings if f.message_index == last]
+        found = [f for f in result.findings if f.message_index == last]
+        # Held as the day's scoring holds it: below its threshold, or a kind the card only reviews.
+        findings = mark_held(found, card)
         verdicts = message_verdicts([conversation], findings, card)
         verdict = next((v.verdict for v in verdicts if v.verdict), None) or "ok"
         shown = [f for f in findings if explain or f.live or f.needs_review]
-        # Held as the day's scoring holds it: below its threshold, or a kind the card only reviews.
-        held = {f.id for f in findings if not f.suppressed and not qualifies(f, card)}
+        held = {f.id for f in findings if f.needs_review and not f.suppressed}
         results.append(
             {
                 "text": conversation.messages[last].text,
                 "verdict": verdict,
                 "held": verdict == "ok" and bool(held),
-                "live": sum(1 for f in findings if f.live and f.kind == "forbidden_phrase"),
+                # A lexicon hit, held or not: what --fail-on-hit lints a draft for.
+                "live": sum(1 for f in found if f.live and f.kind == "forbidden_phrase"),
                 "suppressed": sum(1 for f in findings if f.suppressed),
                 "findings": [
                     {
@@ -153,7 +155,7 @@ def check_messages(
                         "needs_review": f.id in held,
                         "implies": f.evidence.details.get("implies"),
                         "cue": f.cue,
-                        "summary": _held_summary(f.evidence.summary) if f.id in held else f.evidence.summary,
+                        "summary": f.evidence.summary,
                     }
                     for f in shown
                 ],
@@ -163,11 +165,6 @@ def check_messages(
             }
         )
     return results
-
-
-def _held_summary(summary: str) -> str:
-    """A model finding's summary says 扣分 when the model was sure; the card may still hold it."""
-    return summary.replace("（扣分）", "（待复核）", 1)
 
 
 def _table(results: list[dict[str, Any]]) -> None:

@@ -16,6 +16,7 @@ import orjson
 from qc.outputs.cells import append_inert, open_csv
 from qc.run.inspector import ConversationResult
 from qc.schema import Finding, Reject, Role
+from qc.scoring.card import Scorecard, held_back
 
 FINDINGS_FILE = "findings.jsonl"
 CONVERSATIONS_FILE = "conversations.jsonl"
@@ -63,8 +64,13 @@ def write_jsonl(handle: IO[str], records: Iterable[dict[str, Any]]) -> int:
     return n
 
 
-def conversation_summary(result: ConversationResult) -> dict[str, Any]:
-    """The per-conversation summary line: who, how long, what was found."""
+def conversation_summary(result: ConversationResult, card: Scorecard | None = None) -> dict[str, Any]:
+    """The per-conversation summary line: who, how long, what was found.
+
+    With the run's ``card``, a finding the card holds back (``review_only``, under ``min_score``)
+    counts under ``needs_review``, as the agents' scores count it, not under ``findings``; without
+    one (Spark's DataFrame API, which scores nothing) the findings count as the rules made them.
+    """
     conv = result.conversation
     # One pass over the messages (this runs for every conversation of a batch).
     agents: dict[str, str | None] = {}
@@ -81,12 +87,12 @@ def conversation_summary(result: ConversationResult) -> dict[str, Any]:
     live: Counter[str] = Counter()
     suppressed = review = 0
     for f in result.findings:
-        if f.live:
-            live[f.kind] += 1
         if f.suppressed:
             suppressed += 1
-        if f.needs_review:
+        if f.needs_review or (card is not None and held_back(f, card) is not None):
             review += 1
+        elif f.live:
+            live[f.kind] += 1
     return {
         "conversation_id": conv.id,
         "shop": conv.shop,

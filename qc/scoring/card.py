@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from qc.errors import ConfigError
 from qc.paths import defaults_dir
-from qc.schema import Conversation, Finding
+from qc.schema import CHARGED_HEAD, HELD_HEAD, Conversation, Finding
 from qc.scoring.metrics import METRIC_NAMES, UNASSIGNED, UNDATED, DayRule, closing_key, message_days
 from qc.scoring.periods import PERIOD_KINDS
 
@@ -45,7 +45,9 @@ __all__ = [
     "basis_refusal",
     "describe_basis",
     "counted_kind",
+    "held_back",
     "load_scorecard",
+    "mark_held",
     "mark_rejected",
     "message_verdicts",
     "parse_scorecard",
@@ -693,6 +695,42 @@ def qualifies(finding: Finding, card: Scorecard) -> bool:
     return finding.live and finding.score >= card.threshold(finding.kind)
 
 
+def held_back(finding: Finding, card: Scorecard) -> str | None:
+    """Why the card holds back a finding its rule made live, or ``None`` when it does not.
+
+    A kind in ``review_only``, or a score under the kind's ``min_score``: the finding costs
+    nothing until the card changes, as a finding the model itself held for review.
+    """
+    if not finding.live:
+        return None
+    if finding.kind in card.review_only:
+        return HELD_REVIEW_ONLY_CUE
+    threshold = card.threshold(finding.kind)
+    if finding.score < threshold:
+        return f"{HELD_CUE_PREFIX}score {finding.score:g} under min_score {threshold:g}"
+    return None
+
+
+def mark_held(findings: Iterable[Finding], card: Scorecard) -> list[Finding]:
+    """Findings with those the card holds back (:func:`held_back`) turned into held ones (pure).
+
+    Every surface that shows stored findings (``qc show``, ``qc flagged``, the review queue,
+    the workbench) then shows them as 待复核, as the scores count them, instead of as charged
+    findings at 0 points; the queue serves them first, which is what ``review_only`` is for.
+    The reason leads the cues, and a model summary that said 扣分 says 待复核. Stored findings
+    are never rewritten: another card may charge them.
+    """
+    out = []
+    for f in findings:
+        why = held_back(f, card)
+        if why is not None:
+            ev = f.evidence
+            summary = ev.summary.replace(CHARGED_HEAD, HELD_HEAD, 1)
+            f = replace(f, needs_review=True, evidence=replace(ev, summary=summary, cues=(why, *ev.cues)))
+        out.append(f)
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class MessageVerdict:
     """What one agent message is charged with: its verdict and the findings behind it."""
@@ -838,6 +876,9 @@ REJECTED = "rejected"
 DECISIONS = {"confirm": CONFIRMED, "reject": REJECTED}
 # The cue a rejected finding carries once review has turned it into a suppressed one.
 REJECTED_CUE = "rejected in review"
+# The cues of a finding the card holds back (:func:`held_back`): by its kind, or by its score.
+HELD_CUE_PREFIX = "held by the scorecard: "
+HELD_REVIEW_ONLY_CUE = HELD_CUE_PREFIX + "review_only"
 
 
 def mark_rejected(findings: Iterable[Finding], rejected: Collection[str]) -> list[Finding]:

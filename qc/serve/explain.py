@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Mapping
 
 from qc.schema import Finding
+from qc.scoring.card import HELD_CUE_PREFIX
 
 __all__ = ["why_zh"]
 
@@ -71,6 +72,14 @@ _CUES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
         lambda m: f"回复较长（{m.group(1)} 字），不只这一句",
     ),
     (re.compile(r"^the buyer asked about (.+?) (「.*」)$"), lambda m: f"买家问的正是{m.group(2)}"),
+    (
+        re.compile(r"^held by the scorecard: review_only$"),
+        lambda m: "评分卡设定此类只进复核队列，确认前不扣分（review_only）",
+    ),
+    (
+        re.compile(r"^held by the scorecard: score (\S+) under min_score (\S+)$"),
+        lambda m: f"置信度 {m.group(1)} 低于评分卡的扣分线 {m.group(2)}（min_score）",
+    ),
 ]
 
 
@@ -109,4 +118,6 @@ def why_zh(finding: Finding, item_labels: Mapping[str, str], kind_labels: Mappin
         verdict = f"计为「{kind_labels.get(str(implied), implied)}」" if implied else "按上下文不计分"
         cues = "；".join(cue_zh(c) for c in ev.cues) if ev.cues else ""
         return f"禁用语 {ev.pattern}：{verdict}" + (f"。依据：{cues}" if cues else "")
+    if ev.cues and ev.cues[0].startswith(HELD_CUE_PREFIX):  # the model was sure; the card holds it
+        return f"{ev.summary}。{cue_zh(ev.cues[0])}"
     return ev.summary

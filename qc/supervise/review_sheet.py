@@ -32,6 +32,7 @@ from qc.outputs.cells import append_inert, open_csv, text_id
 from qc.readers.columns import normalize_header
 from qc.readers.edited import read_table
 from qc.schema import Conversation, Role
+from qc.scoring.card import qualifies
 from qc.store.database import Store
 from qc.supervise.flagged import free_reasons
 from qc.supervise.people import list_people
@@ -103,7 +104,10 @@ def export_review_sheet(store: Store, date: str, out: Path, card: Any, mask: Any
     points = score_stored(store, card, date, date).stakes(card)[0] if stored else {}
     reasons = free_reasons(list(convs.values()), findings, card, points, rejected)
     states = finding_states(store, [f.id for f in findings])
-    stored.sort(key=lambda s: (not s.finding.live, points.get(s.id, 0), s.finding.conversation_id))
+    # Held back by the card (review_only, under min_score) sorts with the held findings.
+    stored.sort(
+        key=lambda s: (not qualifies(s.finding, card), points.get(s.id, 0), s.finding.conversation_id)
+    )
     rows = []
     for s in stored:
         f = s.finding
