@@ -16,7 +16,7 @@ import orjson
 from qc.outputs.cells import append_inert, open_csv
 from qc.run.inspector import ConversationResult
 from qc.schema import Finding, Reject, Role
-from qc.scoring.card import Scorecard, held_back
+from qc.scoring.card import Scorecard
 
 FINDINGS_FILE = "findings.jsonl"
 CONVERSATIONS_FILE = "conversations.jsonl"
@@ -89,10 +89,14 @@ def conversation_summary(result: ConversationResult, card: Scorecard | None = No
     for f in result.findings:
         if f.suppressed:
             suppressed += 1
-        if f.needs_review or (card is not None and held_back(f, card) is not None):
+        if f.needs_review:
             review += 1
         elif f.live:
-            live[f.kind] += 1
+            # held_back() in one call: a review_only kind's threshold is infinite
+            if card is not None and f.score < card.threshold(f.kind):
+                review += 1
+            else:
+                live[f.kind] += 1
     return {
         "conversation_id": conv.id,
         "shop": conv.shop,
