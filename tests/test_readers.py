@@ -770,7 +770,9 @@ def test_a_date_column_beside_a_clock_only_time_column_dates_each_row(tmp_path: 
         "D4,下周一,10:00:00,买家,tb_阿伟,能退吗\n"  # names no day: the file's
         "D4,2026-13-01,10:00:00,买家,tb_阿伟,能退吗?\n"
         "D6,2026-11-24 星期二,10:00:00,买家,tb_阿伟,在吗\n"  # a weekday after the date
-        "D7,2026-11-24 14:00:05,,买家,tb_阿伟,在吗\n",  # the date cell is the whole time
+        "D7,2026-11-24 14:00:05,,买家,tb_阿伟,在吗\n"  # the date cell is the whole time
+        "D8,11/24/2026,10:00:00,买家,tb_阿伟,在吗\n"  # month first: refused, not left untimed
+        "D8,24.11.2026,10:00:09,客服,店:阿青,在的\n",
         encoding="utf-8",
     )
     result = read(path)
@@ -792,7 +794,10 @@ def test_a_date_column_beside_a_clock_only_time_column_dates_each_row(tmp_path: 
     assert convs["D4"] == [datetime(2026, 11, 20, 10, 0, tzinfo=SH)]
     assert convs["D6"] == [datetime(2026, 11, 24, 10, 0, tzinfo=SH)]
     assert convs["D7"] == [datetime(2026, 11, 24, 14, 0, 5, tzinfo=SH)]
-    assert reasons(result) == [(10, "date out of range (month must be in 1..12)")]
+    fix = "date not understood (use YYYY-MM-DD, YYYY/MM/DD or YYYY年MM月DD日"
+    assert reasons(result)[0] == (10, "date out of range (month must be in 1..12)")
+    assert [(line, why[: len(fix)]) for line, why in reasons(result)[1:]] == [(13, fix), (14, fix)]
+    assert "D8" not in convs
 
 
 def test_a_date_cell_and_a_time_cell_in_a_workbook_make_one_timestamp(tmp_path: Path) -> None:

@@ -219,6 +219,13 @@ _COMPACT_FROM, _COMPACT_TO = 20000101, 20991231
 _NUMBER_TEXT = re.compile(r"\d{5,13}(?:\.\d+)?")
 # A date at the start of a cell, whatever follows it (a weekday: 2026-11-24 星期二, a time).
 _DATE_FIRST = re.compile(rf"\s*{_DATE}")
+# A year in a cell no date pattern reads (11/24/2026, 24.11.2026): month-first and day-first
+# cannot be told apart (03/04/2026), so the row is refused rather than left untimed.
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+_DATE_FIX = (
+    "date not understood (use YYYY-MM-DD, YYYY/MM/DD or YYYY年MM月DD日: a month-first or day-first"
+    " date such as 03/04/2026 cannot be told apart)"
+)
 
 
 def day_of(value: object, tz: tzinfo) -> date | None:
@@ -231,7 +238,8 @@ def day_of(value: object, tz: tzinfo) -> date | None:
     when the file has no date column.
 
     Raises:
-        TimestampError: The cell holds a date that cannot be (month 13).
+        TimestampError: The cell holds a date that cannot be (month 13), or a year in an order
+            no pattern reads (``11/24/2026``).
     """
     if value is None or isinstance(value, bool):
         return None
@@ -254,6 +262,8 @@ def day_of(value: object, tz: tzinfo) -> date | None:
         return None
     m = _DATE_FIRST.match(value) or _COMPACT_DATE.fullmatch(value.strip())
     if m is None:
+        if _YEAR.search(value):  # a day with a year in another order: refused as a time cell is
+            raise TimestampError(_DATE_FIX)
         return None
     try:
         return date(int(m[1]), int(m[2]), int(m[3]))
