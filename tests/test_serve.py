@@ -431,8 +431,8 @@ def test_conversation_view_marks_evidence_slow_replies_and_masks_on_request(app,
     assert "显示原文" in masked
 
 
-def test_the_queue_and_a_calibration_item_mask_personal_data_on_request(app, store, tmp_path):
-    """?mask=1 holds on every page that shows a transcript, and through the queue's decisions."""
+def _pii_day(store, tmp_path, agent_said: tuple[str, str] = ("爱买不买", "你自己看着办")) -> None:
+    """Inspect c-pii into the store: a buyer gives an address and a phone, 阿杰 answers rudely."""
     import json
 
     from qc.batch.run import run_inspection
@@ -443,9 +443,9 @@ def test_the_queue_and_a_calibration_item_mask_personal_data_on_request(app, sto
     at = "2026-11-27T10:00:{:02d}+08:00"
     said = [
         ("customer", "buyer9", "改地址 浙江省杭州市西湖区文三路90号 电话 13912345678"),
-        ("agent", AJIE, "爱买不买"),
+        ("agent", AJIE, agent_said[0]),
         ("customer", "buyer9", "你什么态度"),
-        ("agent", AJIE, "你自己看着办"),
+        ("agent", AJIE, agent_said[1]),
     ]
     day = tmp_path / "pii.jsonl"
     messages = [
@@ -456,6 +456,11 @@ def test_the_queue_and_a_calibration_item_mask_personal_data_on_request(app, sto
     day.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
     executor = LocalExecutor(build_inspector(RuleSettings()))
     run_inspection([day], tmp_path / "out", executor, store=str(store.url), keep_results=False)
+
+
+def test_the_queue_and_a_calibration_item_mask_personal_data_on_request(app, store, tmp_path):
+    """?mask=1 holds on every page that shows a transcript, and through the queue's decisions."""
+    _pii_day(store, tmp_path)
     client = sign_in(app, "质检小王")
     plain = client.get("/queue?from=2026-11-27&to=2026-11-27").text
     assert "13912345678" in plain and 'id="mask"' in plain
@@ -500,6 +505,71 @@ def test_the_queue_and_a_calibration_item_mask_personal_data_on_request(app, sto
     assert r.status_code == 303, r.text
     item = client.get(r.headers["location"] + "?mask=1").text
     assert "13912345678" not in item and "[电话]" in item and 'name="mask" value="1"' in item
+
+
+def test_masking_chosen_once_holds_on_every_page_that_quotes_a_buyer(app, store, tmp_path):
+    """The dashboard's worst conversations, appeals and calibration results quoted the agent's
+    words (here repeating the buyer's phone and address) unmasked, whatever the page was asked."""
+    said = ("地址浙江省杭州市西湖区文三路90号，电话13912345678，爱买不买", "你自己看着办")
+    _pii_day(store, tmp_path, said)
+    phone, address = "13912345678", "文三路"
+    client = sign_in(app, "质检小王")
+    period = {"from": "2026-11-27", "to": "2026-11-27"}
+    assert phone in client.get("/", params=period).text  # the worst conversation's excerpt
+    masked = client.get("/", params={**period, "mask": "1"}).text
+    assert phone not in masked and address not in masked and "[电话]" in masked
+    assert 'id="mask-toggle"' in masked and "mask=0" in masked
+    # chosen once, it holds: the next pages are masked without asking again
+    finding = next(s for s in store.findings(conversation_ids=["c-pii"]) if s.finding.message_index == 1)
+    agent = sign_in(app, "阿杰")
+    r = agent.post(
+        "/appeals",
+        data={
+            "csrf": csrf_of(agent.get("/appeals").text),
+            "finding_id": finding.id,
+            "reason": f"买家让我核对 {phone}",
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    appeals = client.get("/appeals").text
+    assert phone not in appeals and address not in appeals and "[电话]" in appeals
+    assert phone not in client.get("/conversations/c-pii").text
+    # and it is switched off the same way
+    assert phone in client.get("/appeals", params={"mask": "0"}).text
+    assert phone in client.get("/appeals").text
+    # a calibration round's results quote the findings too
+    supervisor = sign_in(app, "张主管")
+    r = supervisor.post(
+        "/calibration",
+        data={
+            "csrf": csrf_of(supervisor.get("/calibration").text),
+            "name": "pii",
+            **period,
+            "size": "50",
+            "reviewers": ["质检小王", "张主管"],
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    round_url = r.headers["location"]
+    for person in (client, supervisor):
+        while True:
+            page = person.get(round_url, params={"mask": "1"}).text
+            item = re.search(r'name="finding_id" value="([0-9a-f]+)"', page)
+            if item is None:
+                break
+            verdict = {
+                "csrf": csrf_of(page),
+                "finding_id": item.group(1),
+                "verdict": "confirm",
+                "note": phone,
+            }
+            assert (
+                person.post(round_url + "/verdict", data=verdict, follow_redirects=False).status_code == 303
+            )
+    results = supervisor.get(round_url).text
+    assert "Cohen" in results and phone not in results and address not in results
 
 
 def test_queue_decisions_are_stored_and_audited_like_qc_review(app, store):

@@ -67,6 +67,7 @@ class Session:
     seen: float = field(default_factory=time.monotonic)
     skipped: set[str] = field(default_factory=set)  # queue items skipped in this session
     flash: list[tuple[str, str]] = field(default_factory=list)  # (level, message) for the next page
+    mask: bool = False  # personal data masked on every page (mask=1 / mask=0 in a URL or form)
 
 
 class Sessions:

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlparse
+from urllib.parse import quote, urlencode, urlparse
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.datastructures import FormData
@@ -22,6 +22,7 @@ from qc.scoring.card import Scorecard
 from qc.serve.auth import Session, Sessions, Throttle
 from qc.store.database import Store
 from qc.supervise.people import AGENT, Person
+from qc.text.pii import Masker
 
 __all__ = ["Ctx", "NotFound", "Workbench", "local_url"]
 
@@ -97,6 +98,23 @@ class Ctx:
             return []
         return [v.strip() for v in self.form.getlist(name) if isinstance(v, str)]
 
+    def masker(self) -> Masker:
+        """The person's masking choice for this page and the session's next ones.
+
+        ``mask=1`` or ``mask=0`` in the query or a form sets it; without, the session keeps what
+        was chosen, so a reviewer who masked one page never meets unmasked data on the next.
+        """
+        asked = self.arg("mask") or self.field("mask")
+        if asked in ("0", "1"):
+            self.session.mask = asked == "1"
+        return Masker(self.session.mask)
+
+    def _mask_toggle(self) -> str:
+        """This page's URL with masking switched the other way (the header's switch)."""
+        params = [(k, v) for k, v in self.request.query_params.multi_items() if k != "mask"]
+        params.append(("mask", "0" if self.session.mask else "1"))
+        return self.request.url.path + "?" + urlencode(params)
+
     @property
     def htmx(self) -> bool:
         """True when htmx made the request (it wants a fragment, not a page)."""
@@ -109,12 +127,15 @@ class Ctx:
     def render(self, template: str, status: int = 200, **values: Any) -> HTMLResponse:
         """A page (or fragment) rendered with the person, the CSRF token and pending messages."""
         flashes, self.session.flash = self.session.flash, []
+        # Every page masks as the session chose, unless its handler chose for it.
+        values.setdefault("mask", self.masker())
         html = self.wb.env.get_template(template).render(
             person=self.person,
             csrf=self.session.csrf,
             flashes=flashes,
             path=self.request.url.path,
             card=self.wb.card,
+            mask_toggle=self._mask_toggle(),
             **values,
         )
         return HTMLResponse(html, status_code=status)

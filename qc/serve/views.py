@@ -95,7 +95,7 @@ def _finding(ctx: Ctx, finding_id: str) -> StoredFinding:
 
 
 def _masker(ctx: Ctx) -> Masker:
-    return Masker(ctx.arg("mask") == "1")
+    return ctx.masker()
 
 
 def _version(ctx: Ctx) -> tuple[int, int]:
@@ -302,7 +302,7 @@ def _queue_args(ctx: Ctx, source: str = "arg") -> dict[str, Any]:
         "period": period,
         "seed": seed,
         "per_agent": max(0, min(per_agent, 100)),
-        "mask": get("mask") == "1",
+        "mask": ctx.masker().enabled,
     }
 
 
@@ -542,7 +542,7 @@ def calibration_verdict(ctx: Ctx) -> Response:
         verdict=ctx.field("verdict"),
         note=ctx.field("note"),
     )
-    return ctx.redirect(f"/calibration/{round_id}" + ("?mask=1" if ctx.field("mask") == "1" else ""))
+    return ctx.redirect(f"/calibration/{round_id}" + ("?mask=1" if ctx.masker().enabled else ""))
 
 
 # ------------------------------------------------------------------------------ search
