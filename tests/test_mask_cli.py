@@ -41,3 +41,38 @@ def test_show_and_review_export_mask_personal_data_but_keep_the_words(tmp_path):
     assert "肯定是你自己弄坏的" in text and "这条路不好走" in text
     assert "13812345678" not in text and "张女士" not in text and "[电话]" in text
     assert list(csv.reader(text.splitlines()))
+
+
+def test_a_highlight_that_cuts_through_an_address_does_not_unmask_it(tmp_path):
+    """A strict shop's FP-0017 marks 不夜城, the start of 不夜城花园3栋502室: the highlighted
+    piece and the rest were masked apart, and neither alone looked like an address."""
+    from review_day import write_day
+
+    from qc.batch.run import run_inspection
+    from qc.rules import RuleSettings
+    from qc.run.executors import LocalExecutor
+    from qc.run.inspector import build_inspector
+
+    said = {
+        "conversation_id": "cS",
+        "shop": SHOP,
+        "messages": [
+            msg("customer", "buyer9", "09:00:00", "能送到吗"),
+            msg("agent", f"{SHOP}:阿杰", "09:00:05", "不夜城花园3栋502室不送，爱买不买"),
+        ],
+    }
+    executor = LocalExecutor(build_inspector(RuleSettings(strict=True)))
+    report = run_inspection(
+        [write_day(tmp_path / "in", [said])], tmp_path / "out", executor, store=str(tmp_path / "qc.sqlite")
+    )
+    assert any(f.text == "不夜城" for f in report.findings)
+    db = ["--db", str(tmp_path / "qc.sqlite")]
+    runner = CliRunner()
+    for command in (
+        ["show", "cS", "--no-mood", "--mask-pii"],
+        ["report", "--from", DAY, "--to", DAY, "--out", str(tmp_path / "r.html"), "--mask-pii"],
+    ):
+        r = runner.invoke(app, [*command, *db], env={"COLUMNS": "200"})
+        assert r.exit_code == 0, r.output
+        out = r.stdout if command[0] == "show" else (tmp_path / "r.html").read_text(encoding="utf-8")
+        assert "花园3栋502室" not in out and "[地址]" in out

@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from qc.errors import ConfigError
 from qc.text.pii import Masker, find_pii, load_pii_settings, mask_pii
@@ -416,3 +418,42 @@ def test_a_list_of_provinces_is_not_an_address_of_every_split():
     listed = "包邮地区：" + "".join(["江苏省", "浙江省", "上海市", "安徽省"] * 10)
     assert mask_pii(listed).startswith("包邮地区：[地址]")
     assert "江苏省" not in mask_pii(listed)
+
+
+_PARTS = [
+    "电话",
+    "13812345678",
+    "1381234",
+    "5678",
+    "浙江省杭州市西湖区",
+    "文三路90号",
+    "不夜城",
+    "花园3栋502室",
+    "收件人：",
+    "李明",
+    "好的亲",
+    "，",
+    "爱买不买",
+    "SF1234567890123",
+    "",
+]
+
+
+@given(st.lists(st.sampled_from(_PARTS), max_size=8), st.data())
+def test_pieces_join_to_the_whole_text_masked(parts: list[str], data) -> None:
+    """Cut anywhere (a highlight inside an address), the masked pieces join to mask_pii of the whole."""
+    text = "".join(parts)
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(text)), max_size=4)))
+    pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+    masked = Masker(True).pieces(pieces)
+    assert len(masked) == len(pieces)
+    assert "".join(masked) == mask_pii(text)
+    assert Masker(False).pieces(pieces) == pieces
+
+
+def test_a_highlight_inside_an_address_no_longer_lets_it_through():
+    """Each piece masked on its own left 花园3栋502室 in clear once 不夜城 was highlighted."""
+    assert mask_pii("花园3栋502室不送") == "花园3栋502室不送"  # alone, the rest is no address
+    assert Masker(True).pieces(["不夜城", "花园3栋502室不送"]) == ["[地址]", "不送"]
+    # a mask goes with the piece its data began in
+    assert Masker(True).pieces(["电话1381234", "5678，好的"]) == ["电话[电话]", "，好的"]

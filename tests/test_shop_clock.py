@@ -175,14 +175,14 @@ def test_the_report_and_the_workbench_show_the_shops_clock() -> None:
     found = Finding("c1", 1, "impatience", 0.99, Evidence("attitude_classifier.v1", "model"), "店:阿梅", "")
     heading = SimpleNamespace(date="2026-11-25", agents=["店:阿梅"], points=-1.0)
     flagged = build_view(conv, [found], load_scorecard())
-    html = _render_conversation(heading, flagged, load_reply_patterns(), lambda s: s)
+    html = _render_conversation(heading, flagged, load_reply_patterns(), Masker(False))
     assert "01:30:05 买家" in html and "17:30" not in html and "11-25 01:30" not in html
     # under a heading of another day (the conversation began on the 24th), the day is said
     other = _render_conversation(
         SimpleNamespace(date="2026-11-24", agents=["店:阿梅"], points=-1.0),
         flagged,
         load_reply_patterns(),
-        str,
+        Masker(False),
     )
     assert "11-25 01:30:40" in other
     templates = Path(__file__).resolve().parents[1] / "qc" / "serve" / "templates"

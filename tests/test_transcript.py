@@ -7,6 +7,7 @@ import pytest
 from qc.schema import Conversation, Evidence, Finding, Message, Role
 from qc.scoring.card import load_scorecard
 from qc.supervise.transcript import build_view
+from qc.text.pii import Masker
 
 AGENT = "店:小王"
 
@@ -78,5 +79,5 @@ def test_the_report_says_once_what_a_shared_message_costs(findings, lines):
 
     view = build_view(_conversation(), findings, load_scorecard())
     heading = SimpleNamespace(date="2026-11-24", agents=[AGENT], points=-1.0)
-    html = _render_conversation(heading, view, load_reply_patterns(), lambda s: s)
+    html = _render_conversation(heading, view, load_reply_patterns(), Masker(False))
     assert html.count("这条消息实扣 -1 分") == lines

@@ -79,14 +79,15 @@ def show_cli(
             plain(f"{when} {m.role.value:<8} {who}: "),
             style="dim" if m.auto_reply or m.role.value == "system" else "",
         )
-        for seg in mv.segments:
+        # Masked as one text: data a highlight cuts through is masked whole.
+        for seg, piece in zip(mv.segments, mask.pieces([s.text for s in mv.segments]), strict=True):
             f = seg.finding
             if f is None:
-                line.append(plain(mask(seg.text)))
+                line.append(plain(piece))
             elif f.live:
-                line.append(plain(mask(seg.text)), style=_KIND_STYLE.get(f.kind, _DEFAULT_STYLE))
+                line.append(plain(piece), style=_KIND_STYLE.get(f.kind, _DEFAULT_STYLE))
             else:
-                line.append(plain(mask(seg.text)), style="dim underline")
+                line.append(plain(piece), style="dim underline")
         if mv.sentiment is not None:
             line.append(f"  mood {mv.sentiment:.2f}", style="cyan")
         if mv.slow_s is not None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import tomllib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date as Date
 from datetime import timedelta
@@ -31,6 +31,7 @@ from qc.scoring.scores import KIND_LABELS
 from qc.store.database import Store
 from qc.supervise.flagged import flagged_conversations
 from qc.supervise.transcript import build_view
+from qc.text.pii import Masker
 
 __all__ = [
     "bar_chart",
@@ -310,7 +311,7 @@ def _mark_class(f: Finding) -> str:
     return f"k-{kind}" if kind in ("conflict", "impatience") else "k-other"
 
 
-def _render_conversation(fc: Any, view: Any, patterns: ReplyPatterns, mask: Callable[[str], str]) -> str:
+def _render_conversation(fc: Any, view: Any, patterns: ReplyPatterns, mask: Masker) -> str:
     conv = view.conversation
     flagged_idx = [mv.message.index for mv in view.messages if mv.flagged]
     keep: set[int] = set()
@@ -328,17 +329,18 @@ def _render_conversation(fc: Any, view: Any, patterns: ReplyPatterns, mask: Call
         if m.index > shown_last + 1:
             out.append('<div class="meta">…</div>')
         shown_last = m.index
+        # Masked as one text: data a highlight cuts through is masked whole.
+        pieces = mask.pieces([s.text for s in mv.segments])
         body = "".join(
-            f'<mark class="{_mark_class(s.finding)}" title="{escape(s.finding.kind)}">'
-            f"{escape(mask(s.text))}</mark>"
+            f'<mark class="{_mark_class(s.finding)}" title="{escape(s.finding.kind)}">{escape(piece)}</mark>'
             if s.finding is not None
-            else escape(mask(s.text))
-            for s in mv.segments
+            else escape(piece)
+            for s, piece in zip(mv.segments, pieces, strict=True)
         )
         when = mv.local_time.strftime("%H:%M:%S") if mv.local_time else ""
         if mv.local_time and mv.local_time.date().isoformat() != fc.date:
             when = mv.local_time.strftime("%m-%d ") + when  # another day than the heading's
-        hide_buyer = getattr(mask, "enabled", False) and m.role.value == "customer"
+        hide_buyer = mask.enabled and m.role.value == "customer"
         who = escape("买家" if hide_buyer else (m.sender or m.role.value))
         slow = (
             f'<span class="slow">慢回复 {mv.slow_s:.0f} 秒 (&gt; {view.slow_threshold_s:g} 秒)</span>'
@@ -386,8 +388,9 @@ def content_security_policy() -> str:
     )
 
 
-def render_report(data: ReportData, patterns: ReplyPatterns, mask: Callable[[str], str] = lambda s: s) -> str:
+def render_report(data: ReportData, patterns: ReplyPatterns, mask: Masker | None = None) -> str:
     """The report as one HTML string (inline CSS and SVG, no scripts)."""
+    mask = mask or Masker(False)
     days = _days(data.date_from, data.date_to)
     who = data.agent or "全部客服"
     title = f"质检辅导报告 · {who} · {data.date_from} – {data.date_to}"
@@ -459,7 +462,7 @@ def write_report(
     card: Any,
     *,
     agent: str | None = None,
-    mask: Callable[[str], str] = lambda s: s,
+    mask: Masker | None = None,
     patterns: ReplyPatterns | None = None,
 ) -> ReportData:
     """Collect, render and write the report to ``out``; returns what it showed."""

@@ -17,16 +17,27 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from bisect import bisect_right
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
 from qc.errors import ConfigError
 from qc.paths import lexicons_dir
 
-__all__ = ["PiiKind", "PiiSettings", "load_pii_settings", "mask_pii", "find_pii", "shown_value", "Masker"]
+__all__ = [
+    "PiiKind",
+    "PiiSettings",
+    "load_pii_settings",
+    "mask_pii",
+    "mask_pieces",
+    "find_pii",
+    "shown_value",
+    "Masker",
+]
 
 _REFERENCE = re.compile(r"<<([A-Za-z_][A-Za-z0-9_]*)>>")
 
@@ -166,20 +177,69 @@ def _mask(text: str, settings: PiiSettings, report: Callable[[str, str], None] |
     return text
 
 
+def _masked_span(kind: PiiKind, match: re.Match[str]) -> tuple[int, int] | None:
+    """Where a match's personal data is (its ``pii`` group, else all of it); ``None`` when guarded."""
+    if kind.guard_words and kind.guarded(match.string, match.start()):
+        return None
+    if "pii" in match.re.groupindex and match.group("pii") is not None:
+        return match.start("pii"), match.end("pii")
+    return match.start(), match.end()
+
+
 def _replacer(kind: PiiKind, report: Callable[[str, str], None] | None) -> Callable[[re.Match[str]], str]:
     def replace(match: re.Match[str]) -> str:
         whole = match.group(0)
-        if kind.guard_words and kind.guarded(match.string, match.start()):
+        span = _masked_span(kind, match)
+        if span is None:
             return whole
-        if "pii" in match.re.groupindex and match.group("pii") is not None:
-            start, end = match.start("pii") - match.start(), match.end("pii") - match.start()
-        else:
-            start, end = 0, len(whole)
+        start, end = span[0] - match.start(), span[1] - match.start()
         if report is not None:
             report(kind.name, whole[start:end])
         return whole[:start] + kind.mask + whole[end:]
 
     return replace
+
+
+def mask_pieces(pieces: Sequence[str], settings: PiiSettings | None = None) -> list[str]:
+    """One text cut into ``pieces`` (a message around its highlighted phrases), masked as one text.
+
+    Masking each part on its own misses data a cut runs through (an address half inside a
+    highlighted phrase); masking the whole text and cutting the result where the parts met
+    does not. A mask goes with the part its data began in, so the parts still join to
+    :func:`mask_pii` of the whole text.
+    """
+    settings = settings or load_pii_settings()
+    text = "".join(pieces)
+    # For each character of the masked text, the index in ``text`` it stands for.
+    origin = list(range(len(text)))
+    for kind in settings.kinds:
+        for pattern in kind.patterns:
+            out: list[str] = []
+            moved: list[int] = []
+            last = 0
+            for match in pattern.finditer(text):
+                span = _masked_span(kind, match)
+                if span is None:
+                    continue
+                start, end = span
+                out.append(text[last:start])
+                moved += origin[last:start]
+                out.append(kind.mask)
+                at = origin[start] if start < len(origin) else (origin[-1] + 1 if origin else 0)
+                moved += [at] * len(kind.mask)
+                last = end
+            if not out:
+                continue
+            out.append(text[last:])
+            moved += origin[last:]
+            text, origin = "".join(out), moved
+    bounds = list(accumulate(len(p) for p in pieces))
+    masked = [""] * len(pieces)
+    part = 0
+    for ch, at in zip(text, origin, strict=True):
+        part = bisect_right(bounds, at, lo=part)  # origins never go back: search from the last part
+        masked[min(part, len(pieces) - 1)] += ch
+    return masked
 
 
 def shown_value(text: str, limit: int = 16) -> str:
@@ -208,3 +268,9 @@ class Masker:
         if not self.enabled or not text:
             return text
         return mask_pii(text, self.settings)
+
+    def pieces(self, pieces: Sequence[str]) -> list[str]:
+        """One text's parts masked as the whole text (:func:`mask_pieces`; unchanged when disabled)."""
+        if not self.enabled:
+            return list(pieces)
+        return mask_pieces(pieces, self.settings)
