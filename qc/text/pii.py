@@ -35,6 +35,7 @@ __all__ = [
     "mask_pii",
     "mask_pieces",
     "find_pii",
+    "luhn_valid",
     "shown_value",
     "Masker",
 ]
@@ -178,8 +179,13 @@ def _mask(text: str, settings: PiiSettings, report: Callable[[str, str], None] |
 
 
 def _masked_span(kind: PiiKind, match: re.Match[str]) -> tuple[int, int] | None:
-    """Where a match's personal data is (its ``pii`` group, else all of it); ``None`` when guarded."""
+    """Where a match's personal data is (its ``pii`` group, else all of it); ``None`` when guarded.
+
+    A match whose ``luhn`` group fails the Luhn check digit is no card number (a price list).
+    """
     if kind.guard_words and kind.guarded(match.string, match.start()):
+        return None
+    if "luhn" in match.re.groupindex and not luhn_valid(match.group("luhn") or ""):
         return None
     if "pii" in match.re.groupindex and match.group("pii") is not None:
         return match.start("pii"), match.end("pii")
@@ -198,6 +204,17 @@ def _replacer(kind: PiiKind, report: Callable[[str, str], None] | None) -> Calla
         return whole[:start] + kind.mask + whole[end:]
 
     return replace
+
+
+def luhn_valid(number: str) -> bool:
+    """True when the digits of ``number`` pass the Luhn check digit every payment card number carries."""
+    digits = [int(ch) for ch in number if ch.isdigit()]
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return bool(digits) and total % 10 == 0
 
 
 def mask_pieces(pieces: Sequence[str], settings: PiiSettings | None = None) -> list[str]:
