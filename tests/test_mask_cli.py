@@ -76,3 +76,53 @@ def test_a_highlight_that_cuts_through_an_address_does_not_unmask_it(tmp_path):
         assert r.exit_code == 0, r.output
         out = r.stdout if command[0] == "show" else (tmp_path / "r.html").read_text(encoding="utf-8")
         assert "花园3栋502室" not in out and "[地址]" in out
+
+
+def test_flagged_the_audit_trail_and_appeals_mask_on_request(tmp_path):
+    """qc flagged's excerpt quotes the agent's message, notes and appeal reasons quote what people
+    paste: each takes --mask-pii, as qc show does."""
+    import json
+
+    from review_day import add_team, write_day
+
+    phone = "13912345678"
+    said = {
+        "conversation_id": "cQ",
+        "shop": SHOP,
+        "messages": [
+            msg("customer", "buyer9", "09:00:00", f"改地址 浙江省杭州市西湖区文三路90号 电话 {phone}"),
+            msg(
+                "agent",
+                f"{SHOP}:阿杰",
+                "09:00:05",
+                f"地址浙江省杭州市西湖区文三路90号，电话{phone}，爱买不买",
+            ),
+        ],
+    }
+    db = ["--db", str(tmp_path / "qc.sqlite")]
+    runner = CliRunner()
+    r = runner.invoke(
+        app, ["inspect", str(write_day(tmp_path / "in", [said])), "--out", str(tmp_path / "out"), *db]
+    )
+    assert r.exit_code == 0, r.output
+    add_team(tmp_path / "qc.sqlite")
+    flagged = json.loads(runner.invoke(app, ["flagged", "--format", "json", *db]).stdout)
+    assert any(phone in row["excerpt"] for row in flagged)  # the excerpt quotes the buyer's number
+    masked = runner.invoke(app, ["flagged", "--format", "json", "--mask-pii", *db]).stdout
+    assert phone not in masked and "[电话]" in masked
+    table = runner.invoke(app, ["flagged", "--mask-pii", *db], env={"COLUMNS": "200"}).stdout
+    assert phone[:7] not in table
+    finding = flagged[0]["finding_ids"][0]
+    note = f"买家电话{phone}确认过"
+    assert (
+        runner.invoke(app, ["appeal", "open", finding, "--agent", "阿杰", "--reason", note, *db]).exit_code
+        == 0
+    )
+    assert (
+        runner.invoke(app, ["appeal", "answer", "1", "--by", "质检小王", "--note", note, *db]).exit_code == 0
+    )
+    for command in (["review", "log"], ["appeal", "list"]):
+        plain = runner.invoke(app, [*command, *db]).stdout
+        assert phone in plain
+        hidden = runner.invoke(app, [*command, "--mask-pii", *db]).stdout
+        assert phone not in hidden and "买家电话[电话]确认过" in hidden

@@ -10,7 +10,7 @@ import typer
 
 from qc.cli import app
 from qc.cli._common import err, finding_id_arg, handle_errors
-from qc.cli._store_opts import DEFAULT_DB, DbOption, open_db, warn_still_charged
+from qc.cli._store_opts import DEFAULT_DB, DbOption, MaskOption, open_db, warn_still_charged
 from qc.errors import ConfigError
 
 appeal_app = typer.Typer(
@@ -148,6 +148,7 @@ def list_cli(
         str | None,
         typer.Option(help="Only appeals in this state: open, answered, upheld, overturned, reopened."),
     ] = None,
+    mask_pii: MaskOption = False,
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """List appeals as JSON lines (an unknown state is an error naming the states).
@@ -155,16 +156,24 @@ def list_cli(
     \b
     Example:
         qc appeal list --state open
+        qc appeal list --mask-pii   # reasons and answers may quote a buyer's number
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.supervise.appeal import STATES, list_appeals
     from qc.supervise.filters import check_choice
+    from qc.text.pii import Masker
+
+    mask = Masker(mask_pii)
 
     if state is not None:
         check_choice(state, "--state", STATES)
     with open_db(db) as store:
         appeals = list_appeals(store, state)
     for a in appeals:
-        typer.echo(json.dumps(a.to_json(), ensure_ascii=False))
+        row = a.to_json()
+        for key in ("reason", "answer", "ruling"):
+            if row[key]:
+                row[key] = mask(row[key])
+        typer.echo(json.dumps(row, ensure_ascii=False))
     if not appeals:
         err(
             "no appeals"

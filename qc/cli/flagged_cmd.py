@@ -9,7 +9,7 @@ import typer
 
 from qc.cli import app
 from qc.cli._common import cell, check_day, err, handle_errors
-from qc.cli._store_opts import DEFAULT_DB, DbOption, open_db, warn_other_scorecard
+from qc.cli._store_opts import DEFAULT_DB, DbOption, MaskOption, open_db, warn_other_scorecard
 from qc.errors import ConfigError
 
 
@@ -55,6 +55,7 @@ def flagged_cli(
         str, typer.Option("--format", help="table (for people) or json (for programs).")
     ] = "table",
     scorecard: Annotated[str | None, typer.Option(help="Shop scorecard TOML (points at stake).")] = None,
+    mask_pii: MaskOption = False,
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """List flagged conversations from the store, worst first, with points at stake.
@@ -68,6 +69,7 @@ def flagged_cli(
         qc flagged --db out/qc.sqlite --date 2026-11-24
         qc flagged --agent 阿杰 --from 2026-11-01 --to 2026-11-30 --kind impatience --min-points 1
         qc flagged --date 2026-11-24 --format json > flagged.json
+        qc flagged --date 2026-11-24 --mask-pii   # the excerpts quote agents, who quote buyers
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     import math
     from pathlib import Path
@@ -75,6 +77,7 @@ def flagged_cli(
     from qc.scoring.card import load_scorecard
     from qc.supervise.filters import check_choice, known_kinds, resolve_agent
     from qc.supervise.flagged import flagged_conversations
+    from qc.text.pii import Masker
 
     check_choice(output_format, "--format", ("table", "json"))
     if not math.isfinite(min_points) or min_points < 0:
@@ -89,6 +92,9 @@ def flagged_cli(
         rows = flagged_conversations(
             store, agent=who, date_from=lo, date_to=hi, kind=kind, min_points=min_points, card=card
         )
+    mask = Masker(mask_pii)
+    for r in rows:
+        r.excerpt = mask(r.excerpt)
     if not rows:
         where = describe_filters(date_from=lo, date_to=hi, agent=who, kind=kind, min_points=min_points)
         err(f"no flagged conversations for {where}")

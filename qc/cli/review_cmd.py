@@ -103,6 +103,7 @@ def log_cli(
     orphaned: Annotated[
         bool, typer.Option("--orphaned", help="Only the rows of findings no longer stored (orphaned).")
     ] = False,
+    mask_pii: MaskOption = False,
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """Print the audit trail (decisions and appeal steps) as JSON lines, oldest first.
@@ -113,16 +114,26 @@ def log_cli(
     \b
     Example:
         qc review log 1edfab741bc8e5aa --db out/qc.sqlite
-        qc review log --orphaned
+        qc review log --orphaned --mask-pii   # notes may quote a buyer's number
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     import json
 
     from qc.supervise.review import audit_trail, orphaned_decisions
+    from qc.text.pii import Masker
+
+    mask = Masker(mask_pii)
 
     with open_db(db) as store:
         rows = audit_trail(store, finding_id)
         gone = orphaned_decisions(store)
-    rows = [{**row, "orphaned": row["finding_id"] in gone} for row in rows]
+    rows = [
+        {
+            **row,
+            "note": mask(row["note"]) if row["note"] else row["note"],
+            "orphaned": row["finding_id"] in gone,
+        }
+        for row in rows
+    ]
     if orphaned:
         rows = [row for row in rows if row["orphaned"]]
     for row in rows:
