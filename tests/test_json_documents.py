@@ -303,6 +303,23 @@ def test_an_object_that_is_neither_conversation_nor_message_is_one_clear_error(t
     assert result.read == 0 and "外套" not in error
 
 
+def test_the_same_object_on_one_line_is_a_reject_saying_so_not_empty_text(tmp_path: Path) -> None:
+    """An API dump written on one line is read as JSON Lines: its one line said "empty text"."""
+    path = tmp_path / "wrapped.json"
+    path.write_text(json.dumps({"total": 5, "data": MESSAGES}, ensure_ascii=False) + "\n", encoding="utf-8")
+    result = _read(path)
+    assert result.files[0].error is None and result.read == 1 and len(result.rejects) == 1
+    (reject,) = result.rejects
+    assert reject.line == 1 and reject.reason.startswith("one JSON object that is neither a conversation")
+    assert "jq -c '.[\"data\"][]' FILE > day.jsonl" in reject.reason
+    # an object of unknown keys among messages is one such reject too, the rest are read
+    lines = [json.dumps(m, ensure_ascii=False) for m in MESSAGES] + ['{"page": 2, "cursor": "abc"}']
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = _read(path)
+    assert [r.line for r in result.rejects] == [len(MESSAGES) + 1]
+    assert "export the day as JSON Lines" in result.rejects[0].reason
+
+
 def test_a_key_holding_the_list_is_named_without_the_personal_data_in_it(tmp_path: Path) -> None:
     """A dump keyed by buyer: the key is masked and cut, and the jq hint names no key."""
     keyed = {"total": 1, "收件人张女士 13912345678 地址浙江省杭州市西湖区文三路90号": MESSAGES}

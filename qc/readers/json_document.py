@@ -19,10 +19,9 @@ import re
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
-from qc.readers.jsonl import _plan, parse_line, value_records
+from qc.readers.jsonl import _plan, neither_reason, parse_line, value_records
 from qc.readers.records import RawRecord, make_reject
 from qc.schema import Reject
-from qc.text.pii import shown_value
 
 __all__ = ["DocumentError", "is_document", "read_document"]
 
@@ -232,7 +231,7 @@ class _Reader:
         """Read a top-level object: one conversation or one message, else refuse the file."""
         if isinstance(value, dict) and "messages" not in value:
             if not _plan(tuple(value), self.column_map, self.known):
-                raise DocumentError(_neither(value))
+                raise DocumentError("is " + neither_reason(value))
         items.extend(self._element(value, start, end))
 
 
@@ -240,24 +239,6 @@ def _skip(text: str, pos: int) -> int:
     """Where the JSON whitespace at ``pos`` ends."""
     match = _WHITESPACE.match(text, pos)
     return match.end() if match else pos
-
-
-def _neither(obj: dict[str, Any]) -> str:
-    """Why a top-level object is not read, and what to do (naming a key that holds a list, if any)."""
-    message = (
-        'is one JSON object that is neither a conversation (no "messages" list) nor a message'
-        " (no key names a field such as conversation_id, role or text)"
-    )
-    holder = next((key for key, value in obj.items() if isinstance(value, list) and value), None)
-    if holder is None:
-        return message + "; export the day as JSON Lines, one message per line"
-    shown = shown_value(holder, 40)  # a dump keyed by buyer would print the buyer here
-    name = json.dumps(shown, ensure_ascii=False)
-    jq = f"jq -c '.[{name}][]'" if shown == holder else "jq -c '.[] | arrays | .[]'"
-    return (
-        f"{message}; its key {name} holds a list: if those are the messages or conversations,"
-        f" write them out as JSON Lines, e.g. {jq} FILE > day.jsonl"
-    )
 
 
 def _invalid(exc: json.JSONDecodeError, decoded: DecodedText) -> str:

@@ -19,6 +19,7 @@ import orjson
 from qc.readers.columns import CANONICAL_FIELDS, field_for_key
 from qc.readers.records import RawRecord, dumps_raw, has_value, make_reject
 from qc.schema import Reject
+from qc.text.pii import shown_value
 
 _CONVERSATION_KEYS = ("conversation_id", "shop", "agent_id")
 # Values orjson gives exactly as the standard library does; a float may be an integer beyond
@@ -75,11 +76,40 @@ def _plan(
 _ABSENT = object()  # a key no JSON object has: obj.get gives None, as a missing field is
 
 
+def neither_reason(obj: dict[str, Any]) -> str:
+    """Why an object is no record, and what to do (naming a key that holds a list, if any).
+
+    A whole document's top-level object, or a line's: an API dump written on one line
+    (``{"total": 2, "data": [...]}``) is read as JSON Lines and gets this reason, not "empty text".
+    """
+    message = (
+        'one JSON object that is neither a conversation (no "messages" list) nor a message'
+        " (no key names a field such as conversation_id, role or text)"
+    )
+    holder = next((key for key, value in obj.items() if isinstance(value, list) and value), None)
+    if holder is None:
+        return message + "; export the day as JSON Lines, one message per line"
+    shown = shown_value(holder, 40)  # a dump keyed by buyer would print the buyer here
+    name = json.dumps(shown, ensure_ascii=False)
+    jq = f"jq -c '.[{name}][]'" if shown == holder else "jq -c '.[] | arrays | .[]'"
+    return (
+        f"{message}; its key {name} holds a list: if those are the messages or conversations,"
+        f" write them out as JSON Lines, e.g. {jq} FILE > day.jsonl"
+    )
+
+
+# The plan of an object none of whose keys names a field: it is no record.
+_NO_FIELDS: tuple[Any, ...] = ()
+
+
 def _positional(plan: tuple[tuple[str, str], ...]) -> tuple[Any, ...]:
     """The key of each canonical field under ``plan`` (``_ABSENT`` when none), for one ``map``.
 
     :class:`RawRecord` takes the canonical fields positionally after file, line and raw.
+    :data:`_NO_FIELDS` when no key names a field.
     """
+    if not plan:
+        return _NO_FIELDS
     key_of = {field: key for key, field in plan}
     return tuple(key_of.get(field, _ABSENT) for field in CANONICAL_FIELDS)
 
@@ -137,6 +167,9 @@ def read_jsonl(
             plan = plans.get(keys)
             if plan is None:
                 plan = plans[keys] = _positional(_plan(keys, column_map, known))
+            if plan is _NO_FIELDS:
+                yield make_reject(file, number, neither_reason(obj), line)
+                continue
             yield RawRecord(file, number, line, *map(obj.get, plan))
             continue
         yield from _conversation_line(obj, file, number, line, column_map)
@@ -165,6 +198,9 @@ def value_records(
         plan = plans.get(keys)
         if plan is None:
             plan = plans[keys] = _positional(_plan(keys, column_map, known))
+        if plan is _NO_FIELDS:
+            yield make_reject(file, number, neither_reason(obj), raw)
+            return
         yield RawRecord(file, number, raw, *map(obj.get, plan))
         return
     yield from _conversation_line(obj, file, number, raw, column_map)
