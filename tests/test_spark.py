@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from outputs import COMPARABLE_OUTPUTS
 
+from qc.batch.chunks import with_evidence
 from qc.batch.run import run_inspection
 from qc.errors import ConfigError
 from qc.paths import demo_dir
@@ -224,6 +225,7 @@ def test_inspect_dataframe_groups_rebuilds_and_inspects_each_conversation(spark,
     assert [(f["conversation_id"], f["message_index"], f["text"], f["kind"]) for f in findings] == [
         ("c1", 1, "不知道", "forbidden_phrase"),
         ("c1", 3, "爱买不买", "forbidden_phrase"),
+        ("c2", 1, "在的，您说", "slow_response"),  # 60 s: the card's evidence, as qc inspect writes it
     ]
     assert json.loads(findings[0]["record"])["id"] == findings[0]["id"]
 
@@ -237,7 +239,12 @@ def test_inspect_dataframe_groups_rebuilds_and_inspects_each_conversation(spark,
             fh.write(json.dumps({k: row[k] for k in row.asDict() if k != "seq"}, ensure_ascii=False) + "\n")
     read = read_inputs([path], ReadOptions())
     local = build_inspector(settings)
-    local_records = [f.to_json() for c in read.conversations for f in local.inspect_one(c).findings]
+    card = load_scorecard()
+    local_records = [
+        f.to_json()
+        for c in sorted(read.conversations, key=lambda c: c.id)
+        for f in with_evidence(local.inspect_one(c), card).findings
+    ]
     spark_records = [json.loads(f["record"]) for f in findings]
     assert spark_records == local_records
 
@@ -252,16 +259,17 @@ def test_a_jsonl_file_read_by_spark_gives_the_local_findings(spark, tmp_path):
     spark_rejects = sorted(json.loads(r["record"])["reason"] for r in result.rejects.collect())
 
     local = run_inspection([path], tmp_path / "local", LocalExecutor(build_inspector(RuleSettings())))
-    # inspect_dataframe gives the rules' findings; the batch layer adds the scorecard's evidence
-    # findings (slow replies…) when it writes and scores, for Spark as for the local engine.
+    # the scorecard's evidence findings (slow replies…) too, as qc inspect writes them: a
+    # platform counting slow replies from the DataFrame found none
+    local_findings = (tmp_path / "local" / "findings.jsonl").read_text(encoding="utf-8").splitlines()
     evidence = set(load_scorecard().evidence_kinds)
-    local_findings = [
-        line
-        for line in (tmp_path / "local" / "findings.jsonl").read_text(encoding="utf-8").splitlines()
-        if json.loads(line)["kind"] not in evidence
-    ]
-    assert len(spark_findings) >= 3
+    assert any(json.loads(line)["kind"] in evidence for line in spark_findings)
     assert spark_findings == local_findings  # one file: conversations appear in id order there too
+    summaries = [r["summary"] for r in result.ordered().collect() if r["summary"] is not None]
+    local_summaries = (tmp_path / "local" / "conversations.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(x)["findings"] for x in summaries] == [
+        json.loads(x)["findings"] for x in local_summaries
+    ]
     assert spark_rejects == sorted(r.reason for r in local.read.rejects)
 
 

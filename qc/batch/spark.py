@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from qc.batch.chunks import with_evidence
 from qc.batch.spark_session import require_spark, spark_session
 from qc.errors import ConfigError
 from qc.outputs.writers import conversation_summary, dumps
@@ -36,6 +37,7 @@ from qc.readers.timestamps import date_from_filename
 from qc.rules import RuleSettings
 from qc.run.spark import inspect_items
 from qc.schema import Conversation, Finding, Reject
+from qc.scoring.card import Scorecard, load_scorecard
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -275,9 +277,17 @@ def conversation_from_rows(
 
 
 def _inspect_groups(
-    settings: Any, options: ReadOptions, groups: Iterable[tuple[str, Iterable[tuple[Any, ...]]]]
+    settings: Any,
+    options: ReadOptions,
+    card: Any,
+    groups: Iterable[tuple[str, Iterable[tuple[Any, ...]]]],
 ) -> Iterator[tuple[Any, ...]]:
-    """Inspect every conversation of one partition on this worker; one result row each."""
+    """Inspect every conversation of one partition on this worker; one result row each.
+
+    ``card`` (broadcast) adds its evidence findings (slow replies, missed buyers) as
+    ``qc inspect`` writes them.
+    """
+    card = card.value
     order_at = _FIELDS.index("conversation_order")
     empty: list[tuple[Any, ...]] = []
 
@@ -296,10 +306,11 @@ def _inspect_groups(
     for result, (order, reject_lines, warnings) in inspect_items(settings, conversations()):
         while empty:
             yield empty.pop()
+        result = with_evidence(result, card)
         yield (
             result.conversation.id,
             order,
-            dumps(conversation_summary(result)),
+            dumps(conversation_summary(result, card)),
             [_finding_row(f) for f in result.findings],
             reject_lines,
             warnings,
@@ -339,6 +350,7 @@ def inspect_dataframe(
     settings: RuleSettings | None = None,
     options: ReadOptions | None = None,
     partitions: int | None = None,
+    card: Scorecard | None = None,
 ) -> SparkInspection:
     """Inspect a DataFrame of messages on Spark, one conversation per task, as ``qc inspect`` does.
 
@@ -354,16 +366,21 @@ def inspect_dataframe(
         settings: Which rules and resources to run; default: ``qc inspect``'s defaults.
         options: Time zone of naive timestamps and other reading options.
         partitions: Partitions of the grouped conversations; default: Spark's default.
+        card: The scorecard whose evidence findings (slow replies, unanswered buyers) are added
+            and whose holds the summaries count, as ``qc inspect --scorecard``; default: the
+            packaged card, as ``qc inspect`` without one.
 
     Returns:
         A :class:`SparkInspection` whose DataFrames are computed when used.
     """
     settings = settings or RuleSettings()
     options = options or ReadOptions()
+    card = card or load_scorecard()
     normalized = _normalized(df)
     grouped = normalized.rdd.map(_keyed).groupByKey(numPartitions=partitions)
-    shared = df.sparkSession.sparkContext.broadcast(settings)
-    results = grouped.mapPartitions(partial(_inspect_groups, shared, options))
+    context = df.sparkSession.sparkContext
+    shared = context.broadcast(settings)
+    results = grouped.mapPartitions(partial(_inspect_groups, shared, options, context.broadcast(card)))
     return SparkInspection(df.sparkSession.createDataFrame(results, _result_schema()))
 
 
