@@ -156,3 +156,23 @@ def test_an_os_error_is_a_message_and_exit_1_not_a_traceback(db, monkeypatch):
     r = run("sample", "--per-agent", "1", "--seed", "1", "--out", tmp / "s.csv", *args)
     assert r.exit_code == 1
     assert r.stderr.strip() == f"qc: {tmp / 's.csv'}: No space left on device"
+
+
+def test_an_agent_keyed_by_its_account_id_is_named_by_its_nick_too(tmp_path):
+    """A 客服ID column keys the agent by that id (a01): --agent 小雨 said "names no agent"."""
+    said = {
+        "conversation_id": "cI",
+        "shop": "测试店",
+        "messages": [
+            msg("customer", "buyer1", "10:00:00", "能便宜点吗"),
+            {**msg("agent", "测试店:小雨", "10:00:30", "爱买不买"), "agent_id": "A01"},
+        ],
+    }
+    inspect_day(tmp_path, conversations=[*CONVERSATIONS, said])
+    db = ["--db", tmp_path / "qc.sqlite"]
+    for name in ("小雨", "测试店:小雨", "a01", "A01"):
+        r = run("flagged", "--agent", name, "--format", "json", *db)
+        assert r.exit_code == 0, (name, r.stderr)
+        assert [row["conversation_id"] for row in json.loads(r.stdout)] == ["cI"]
+    r = run("flagged", "--agent", "小王", *db)
+    assert r.exit_code == 2 and "a01 (测试店:小雨)" in r.stderr

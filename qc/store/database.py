@@ -635,6 +635,25 @@ class Store:
             names |= {r[0] for r in conn.execute(select(found.c.agent).distinct()) if r[0]}
         return sorted(names)
 
+    def agent_nicks(self) -> dict[str, set[str]]:
+        """The nicks each agent account id signed its stored messages with (agents given by id only).
+
+        An export with a 客服ID column keys its agents by that id (``a01``); people still know
+        them by the nick (``柚子优选旗舰店:小雨``), which ``--agent`` may then name.
+        """
+        t = TABLES["messages"]
+        query = (
+            select(t.c.agent_id, t.c.sender)
+            .where(t.c.role == "agent", t.c.agent_id.is_not(None), t.c.sender.is_not(None))
+            .distinct()
+        )
+        out: dict[str, set[str]] = {}
+        with self.engine.connect() as conn:
+            for agent_id, sender in conn.execute(query):
+                if agent_id and sender and agent_id != sender:
+                    out.setdefault(agent_id, set()).add(sender)
+        return out
+
     def finding_kinds(self) -> list[str]:
         """The distinct kinds of the stored findings, sorted."""
         t = TABLES["findings"]

@@ -60,18 +60,26 @@ def match_agent(query: str, agents: Iterable[str]) -> list[str]:
 
 
 def resolve_agent(store: Store, query: str, option: str = "--agent") -> str:
-    """The stored agent id ``query`` names (a full id or a unique short name).
+    """The stored agent id ``query`` names (a full id or a unique short name, or an id-keyed agent's nick).
+
+    An agent whose messages carried an account id (客服ID) is stored by that id; its nick
+    (``柚子优选旗舰店:小雨`` or ``小雨``) names it too, when no stored id matches.
 
     Raises:
-        FilterError: no stored agent has that id or short name, or several share the short name;
+        FilterError: no stored agent has that id, short name or nick, or several share it;
             the message lists the candidates.
     """
     agents = store.agents()
     found = match_agent(query, agents)
+    nicks: dict[str, set[str]] = {}
+    if not found and agents:
+        nicks = {a: n for a, n in store.agent_nicks().items() if a in set(agents)}
+        found = [a for a, n in sorted(nicks.items()) if match_agent(query, n)]
     if len(found) == 1:
         return found[0]
     if found:
         raise FilterError(f"{option} {query!r} is ambiguous: it names {_listing(found)}; give the full id")
     if not agents:
         raise FilterError(f"{option} {query!r}: the store has no agents yet; inspect a day with --db first")
-    raise FilterError(f"{option} {query!r} names no agent in the store; agents: {_listing(agents)}")
+    shown = [f"{a} ({', '.join(sorted(nicks[a]))})" if a in nicks else a for a in agents]
+    raise FilterError(f"{option} {query!r} names no agent in the store; agents: {_listing(shown)}")
