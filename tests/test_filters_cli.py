@@ -176,3 +176,8 @@ def test_an_agent_keyed_by_its_account_id_is_named_by_its_nick_too(tmp_path):
         assert [row["conversation_id"] for row in json.loads(r.stdout)] == ["cI"]
     r = run("flagged", "--agent", "小王", *db)
     assert r.exit_code == 2 and "a01 (测试店:小雨)" in r.stderr
+    # an agent registered by the nick is linked to the account the findings are charged to
+    r = run("people", "add", "小雨", "--role", "agent", *db)
+    assert r.exit_code == 0, r.stderr
+    listed = run("people", "list", "--format", "json", *db).stdout
+    assert any(p["name"] == "小雨" and p["agent_id"] == "a01" for p in map(json.loads, listed.splitlines()))

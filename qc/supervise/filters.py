@@ -18,7 +18,7 @@ from qc.readers.roles import fold_agent_id
 from qc.scoring.scores import KIND_LABELS
 from qc.store.database import Store
 
-__all__ = ["FilterError", "check_choice", "known_kinds", "match_agent", "resolve_agent"]
+__all__ = ["FilterError", "agents_named", "check_choice", "known_kinds", "match_agent", "resolve_agent"]
 
 _SHOWN = 20  # candidates listed in an error message
 
@@ -59,27 +59,35 @@ def match_agent(query: str, agents: Iterable[str]) -> list[str]:
     return [a for a in names if ":" in a and fold_agent_id(a.rpartition(":")[2]) == want]
 
 
-def resolve_agent(store: Store, query: str, option: str = "--agent") -> str:
-    """The stored agent id ``query`` names (a full id or a unique short name, or an id-keyed agent's nick).
+def agents_named(store: Store, query: str, agents: list[str] | None = None) -> list[str]:
+    """The stored agents ``query`` names: by id or short name (:func:`match_agent`), else by nick.
 
     An agent whose messages carried an account id (客服ID) is stored by that id; its nick
-    (``柚子优选旗舰店:小雨`` or ``小雨``) names it too, when no stored id matches.
+    (``柚子优选旗舰店:小雨`` or ``小雨``) names it when no stored id matches.
+    """
+    agents = store.agents() if agents is None else agents
+    found = match_agent(query, agents)
+    if found or not agents:
+        return found
+    known = set(agents)
+    return [a for a, nicks in sorted(store.agent_nicks().items()) if a in known and match_agent(query, nicks)]
+
+
+def resolve_agent(store: Store, query: str, option: str = "--agent") -> str:
+    """The stored agent id ``query`` names (a full id, a unique short name, or a nick: :func:`agents_named`).
 
     Raises:
         FilterError: no stored agent has that id, short name or nick, or several share it;
             the message lists the candidates.
     """
     agents = store.agents()
-    found = match_agent(query, agents)
-    nicks: dict[str, set[str]] = {}
-    if not found and agents:
-        nicks = {a: n for a, n in store.agent_nicks().items() if a in set(agents)}
-        found = [a for a, n in sorted(nicks.items()) if match_agent(query, n)]
+    found = agents_named(store, query, agents)
     if len(found) == 1:
         return found[0]
     if found:
         raise FilterError(f"{option} {query!r} is ambiguous: it names {_listing(found)}; give the full id")
     if not agents:
         raise FilterError(f"{option} {query!r}: the store has no agents yet; inspect a day with --db first")
+    nicks = store.agent_nicks()
     shown = [f"{a} ({', '.join(sorted(nicks[a]))})" if a in nicks else a for a in agents]
     raise FilterError(f"{option} {query!r} names no agent in the store; agents: {_listing(shown)}")

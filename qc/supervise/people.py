@@ -28,7 +28,7 @@ from typing import Any
 from qc.readers.roles import fold_agent_id
 from qc.store.database import Store, local_now
 from qc.supervise.errors import ReviewError
-from qc.supervise.filters import match_agent
+from qc.supervise.filters import agents_named
 
 __all__ = [
     "ROLES",
@@ -176,7 +176,7 @@ def add_person(
     _check_name(name, active)
     account = fold_agent_id(agent_id) if agent_id and agent_id.strip() else None
     if role == AGENT and account is None:
-        found = match_agent(name, store.agents())
+        found = agents_named(store, name)
         if len(found) != 1:
             what = f"names {', '.join(found)}" if found else "names no agent in the store"
             raise PeopleError(
