@@ -98,6 +98,22 @@ class Message:
             source=data.get("source", ""),
         )
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # mypyc: a compiled frozen dataclass cannot be unpickled field by field
+        return (
+            type(self),
+            (
+                self.index,
+                self.role,
+                self.text,
+                self.sender,
+                self.sent_at,
+                self.auto_reply,
+                self.agent_id,
+                self.source,
+            ),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Conversation:
@@ -145,6 +161,10 @@ class Conversation:
             source=data.get("source", ""),
         )
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # mypyc: a compiled frozen dataclass cannot be unpickled field by field
+        return (type(self), (self.id, self.messages, self.shop, self.source))
+
 
 @dataclass(frozen=True, slots=True)
 class MessageFeatures:
@@ -157,6 +177,10 @@ class MessageFeatures:
 
     tokens: tuple[str, ...] = ()
     sentiment: float | None = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # mypyc: a compiled frozen dataclass cannot be unpickled field by field
+        return (type(self), (self.tokens, self.sentiment))
 
 
 # How a model finding's Chinese summary opens with what became of it: 不够耐心（扣分）… when the
@@ -204,6 +228,10 @@ class Evidence:
             details=dict(data.get("details") or {}),
             version=data.get("version"),
         )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # mypyc: a compiled frozen dataclass cannot be unpickled field by field
+        return (type(self), (self.rule, self.summary, self.pattern, self.cues, self.details, self.version))
 
 
 def finding_id(
@@ -334,6 +362,25 @@ class Finding:
             needs_review=bool(data.get("needs_review", False)),
         )
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # mypyc: a compiled frozen dataclass cannot be unpickled field by field (the cached id is made again)
+        return (
+            type(self),
+            (
+                self.conversation_id,
+                self.message_index,
+                self.kind,
+                self.score,
+                self.evidence,
+                self.agent,
+                self.text,
+                self.start,
+                self.end,
+                self.suppressed,
+                self.needs_review,
+            ),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Deduction:
@@ -378,6 +425,13 @@ class Deduction:
             kind=data.get("kind"),
         )
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # mypyc: a compiled frozen dataclass cannot be unpickled field by field
+        return (
+            type(self),
+            (self.agent, self.date, self.item, self.points, self.reason, self.finding_ids, self.kind),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Reject:
@@ -400,3 +454,7 @@ class Reject:
     def from_json(cls, data: dict[str, Any]) -> Reject:
         """Rebuild a reject written by :meth:`to_json`."""
         return cls(file=data["file"], line=int(data["line"]), reason=data["reason"], raw=data["raw"])
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # mypyc: a compiled frozen dataclass cannot be unpickled field by field
+        return (type(self), (self.file, self.line, self.reason, self.raw))

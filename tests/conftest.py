@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
+import sysconfig
+from pathlib import Path
+
 import pytest
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Refuse to run on a compiled tree: the tests patch Python functions compiled callers never see."""
+    package = Path(__file__).resolve().parents[1] / "qc"
+    built = sorted(package.rglob("*" + (sysconfig.get_config_var("EXT_SUFFIX") or ".so")))
+    if built:
+        pytest.exit(
+            f"the hot modules are compiled ({len(built)} extensions under qc/, make compiled):"
+            " run `make pure` first; tests/test_compiled.py checks the compiled build on a copy",
+            returncode=4,
+        )
 
 
 @pytest.fixture(scope="session")

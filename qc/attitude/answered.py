@@ -25,6 +25,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from qc.attitude.cues import CueLexicon
 from qc.attitude.slot_cache import SlotCache, share
@@ -105,6 +106,22 @@ class _Words:
     number_asks: tuple[str, ...]
     number_chars: frozenset[str]
     open_asks: tuple[str, ...]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # mypyc: a compiled frozen dataclass cannot be unpickled field by field
+        return (
+            type(self),
+            (
+                self.function_chars,
+                self.yesno_endings,
+                self.yesno_asks,
+                self.yesno_words,
+                self.leads,
+                self.number_asks,
+                self.number_chars,
+                self.open_asks,
+            ),
+        )
 
 
 @lru_cache(maxsize=8)
@@ -190,6 +207,10 @@ class _Buyer:
     number: bool
     open: bool
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # mypyc: a compiled frozen dataclass cannot be unpickled field by field
+        return (type(self), (self.chars, self.pairs, self.a_not_a, self.yesno, self.number, self.open))
+
 
 @dataclass(frozen=True, slots=True)
 class _Reply:
@@ -200,6 +221,10 @@ class _Reply:
     pairs: frozenset[str]
     yesno_word: bool
     number: bool
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # mypyc: a compiled frozen dataclass cannot be unpickled field by field
+        return (type(self), (self.folded, self.chars, self.pairs, self.yesno_word, self.number))
 
 
 @lru_cache(maxsize=_CONTENT_CACHE_SIZE)

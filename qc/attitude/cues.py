@@ -106,6 +106,29 @@ class CueLexicon:
             self._automata[side] = built
         return built
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # mypyc: a compiled frozen dataclass cannot be unpickled field by field
+        return (
+            type(self),
+            (
+                self.version,
+                self.sha256,
+                self.groups,
+                self.labels,
+                self.ack_endings,
+                self.question_endings,
+                self.buyer_chars,
+                self.length_bounds,
+                self.short,
+                self.closing_max,
+                self.bare_negative_max,
+                self.skip_patterns,
+                self.answer,
+                self._automata,
+                self._skip,
+            ),
+        )
+
 
 @lru_cache(maxsize=TEXT_CACHE_SIZE)
 def _scan_cached(lexicon: CueLexicon, side: str, text: str) -> frozenset[str]:
@@ -175,9 +198,9 @@ def parse_cues(raw: bytes, source: str = "<cues>") -> CueLexicon:
     for pattern in skip:
         try:
             re.compile(pattern)
-        except re.error as exc:
+        except re.error as exc_1:
             raise ConfigError(
-                f"{where}: skip.patterns: {pattern!r} is not a regular expression ({exc})"
+                f"{where}: skip.patterns: {pattern!r} is not a regular expression ({exc_1})"
             ) from None
     answer_table = data.get("answer", {})
     if not isinstance(answer_table, dict):

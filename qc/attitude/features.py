@@ -190,6 +190,28 @@ class FeatureConfig:
         values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
         return cls(**values)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # mypyc: a compiled frozen dataclass cannot be unpickled field by field
+        return (
+            type(self),
+            (
+                self.reply_ngrams,
+                self.reply_bits,
+                self.word_ngrams,
+                self.word_bits,
+                self.buyer_ngrams,
+                self.buyer_bits,
+                self.buyer_weight,
+                self.previous_ngrams,
+                self.previous_bits,
+                self.previous_weight,
+                self.cross_ngrams,
+                self.cross_bits,
+                self.answer_weight,
+                self.answer_crosses,
+            ),
+        )
+
 
 class Turn(NamedTuple):
     """What the features read of one reply in its context.
@@ -728,4 +750,11 @@ class _Crosses:
             mix(keys.astype(np.uint64), row_salt[row]),
             (begin - batch.starts[owners])[order],
             (end - batch.starts[owners])[order],
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # mypyc: a compiled frozen dataclass cannot be unpickled field by field
+        return (
+            type(self),
+            (self.bodies, self.owner, self.row, self.gram, self.hashes, self.local, self.stop),
         )

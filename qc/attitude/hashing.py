@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -86,6 +87,10 @@ class SpanBatch:
         with np.errstate(over="ignore"):
             return (self.prefix[end] - self.prefix[begin]) * _POWERS.down[begin]
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # mypyc: a compiled frozen dataclass cannot be unpickled field by field
+        return (type(self), (self.starts, self.lengths, self.prefix))
+
 
 def ngram_spans(
     batch: SpanBatch, low: int, high: int
@@ -123,6 +128,10 @@ class Columns:
             np.concatenate([p.columns for p in parts]),
             np.concatenate([p.values for p in parts]),
         )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # mypyc: a compiled frozen dataclass cannot be unpickled field by field
+        return (type(self), (self.texts, self.columns, self.values))
 
 
 def hash_columns(hashes: npt.NDArray[np.uint64], offset: int, bits: int) -> npt.NDArray[np.int64]:

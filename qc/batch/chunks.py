@@ -23,6 +23,7 @@ from functools import partial
 from typing import Any
 
 from qc.batch.verdict_rows import SpoolRows
+from qc.compiled import mypyc_attr
 from qc.outputs.writers import conversation_summary, dumpb, finding_records
 from qc.run.inspector import ConversationResult
 from qc.schema import Finding
@@ -79,6 +80,8 @@ def with_evidence(
     return ConversationResult(conversation, result.features, findings)
 
 
+# mypyc: a native class cannot be unpickled when its __init__ takes arguments; this one travels.
+@mypyc_attr(native_class=False)
 class ScoreTally:
     """Score counters of some conversations; picklable, and added up with :meth:`merge`."""
 
@@ -154,6 +157,10 @@ class ChunkOutputTask:
     """The executor task of a lean run: a batch's results → its :class:`ChunkOutput` (picklable)."""
 
     card: Scorecard
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # mypyc: a compiled frozen dataclass cannot be unpickled field by field
+        return (type(self), (self.card,))
 
     def __call__(self, results: list[ConversationResult]) -> ChunkOutput:
         """The batch's output lines and tally."""
@@ -261,6 +268,10 @@ class ChunkRecordsTask:
     """
 
     card: Scorecard
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # mypyc: a compiled frozen dataclass cannot be unpickled field by field
+        return (type(self), (self.card,))
 
     def __call__(self, results: list[ConversationResult]) -> ChunkRecords:
         """The batch's output lines and its conversation records, packed."""

@@ -28,6 +28,7 @@ from qc.batch.chunks import (
 )
 from qc.batch.splits import Continuations, find_continuations
 from qc.batch.spool import RecordSpool, VerdictSpool
+from qc.compiled import compiled_modules
 from qc.outputs.staging import OutputStage
 from qc.outputs.writers import (
     CONVERSATIONS_FILE,
@@ -522,6 +523,8 @@ def run_record(
         ],
         "warnings": read.warnings,
         "seconds": round(report.seconds, 3),
+        # The hot modules running compiled (scripts/compile.py): which build a speed figure is of.
+        "compiled_modules": len(compiled_modules()),
         **info.versions(),
         **scorecard_info(report.scorecard),
         **(run_info or {}),

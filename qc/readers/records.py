@@ -26,9 +26,9 @@ MAX_RAW_CHARS = 4096
 # spreadsheet write and rings a reviewer's terminal) and lone surrogates (a "\\ud800" JSON
 # escape: not encodable as UTF-8 at all). Text keeps tab, line feed and carriage return.
 # U+FFFE and U+FFFF are noncharacters: XML (so every XLSX cell) cannot hold them.
-_BAD_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-_BAD_IN_ID = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-_SURROGATES = re.compile("[\ud800-\udfff]")
+_BAD_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\\ud800-\\udfff\ufffe\uffff]")
+_BAD_IN_ID = re.compile("[\x00-\x1f\x7f-\x9f\\ud800-\\udfff\ufffe\uffff]")
+_SURROGATES = re.compile("[\\ud800-\\udfff]")
 
 _TRUE = {"true", "1", "yes", "y", "t", "是", "对", "自动", "自动回复"}
 _FALSE = {"false", "0", "no", "n", "f", "否", "", "非自动", "人工"}

@@ -77,6 +77,10 @@ class BuyerTurn:
                 return kind
         return "none"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # mypyc: a compiled frozen dataclass cannot be unpickled field by field
+        return (type(self), (self.kinds, self.text))
+
 
 class ForbiddenPhraseRule(BaseRule):
     """Reports forbidden phrases in agent messages, live or suppressed, with the cue that decided."""

@@ -94,6 +94,10 @@ class Example:
     context: tuple[str, ...] = ()
     strict: bool = False
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # mypyc: a compiled frozen dataclass cannot be unpickled field by field
+        return (type(self), (self.text, self.context, self.strict))
+
 
 @dataclass(frozen=True, slots=True)
 class Entry:
@@ -117,6 +121,31 @@ class Entry:
     misses: tuple[Example, ...] = ()
     line: int = 0
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # mypyc: a compiled frozen dataclass cannot be unpickled field by field
+        return (
+            type(self),
+            (
+                self.id,
+                self.title,
+                self.phrases,
+                self.scope,
+                self.implies,
+                self.strict_only,
+                self.live_after,
+                self.quiet_after,
+                self.token_boundary,
+                self.unless,
+                self.unless_buyer,
+                self.max_len,
+                self.extend_to_token,
+                self.not_in_question,
+                self.hits,
+                self.misses,
+                self.line,
+            ),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class AllowGroup:
@@ -124,6 +153,10 @@ class AllowGroup:
 
     reason: str
     phrases: tuple[str, ...]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # mypyc: a compiled frozen dataclass cannot be unpickled field by field
+        return (type(self), (self.reason, self.phrases))
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +169,13 @@ class ContextSettings:
     no_context: str = "live"
     data_min_digits: int = 5
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # mypyc: a compiled frozen dataclass cannot be unpickled field by field
+        return (
+            type(self),
+            (self.lookback, self.turn_messages, self.continuation, self.no_context, self.data_min_digits),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
@@ -145,6 +185,10 @@ class Candidate:
     end: int
     entry: Entry | None
     allow: AllowGroup | None = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # mypyc: a compiled frozen dataclass cannot be unpickled field by field
+        return (type(self), (self.start, self.end, self.entry, self.allow))
 
 
 _DELETE_CATEGORIES = ("P", "S", "Z", "C")
@@ -261,6 +305,24 @@ class Lexicon:
     def cue_index(self, text: str) -> CueIndex:
         """Where the cue words occur in ``text``, to ask :meth:`CueIndex.outside` for many spans."""
         return CueIndex(self._cue_res, text)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # mypyc: a compiled frozen dataclass cannot be unpickled field by field
+        return (
+            type(self),
+            (
+                self.path,
+                self.version,
+                self.sha256,
+                self.entries,
+                self.allow,
+                self.context,
+                self.cues,
+                self._bare,
+                self._automaton,
+                self._cue_res,
+            ),
+        )
 
 
 class CueIndex:
@@ -400,8 +462,8 @@ def parse_lexicon(raw: bytes, path: str = "<lexicon>") -> Lexicon:
         data = tomllib.loads(text)
     except UndecodableError as exc:
         raise LexiconProblem(path, [str(exc)]) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise LexiconProblem(path, [f"not valid TOML: {exc}"]) from None
+    except tomllib.TOMLDecodeError as exc_1:
+        raise LexiconProblem(path, [f"not valid TOML: {exc_1}"]) from None
     problems: list[str] = []
     lines = _entry_lines(text)
     version = data.get("version")

@@ -52,6 +52,10 @@ class ConversationResult:
     features: tuple[MessageFeatures, ...]
     findings: tuple[Finding, ...]
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # mypyc: a compiled frozen dataclass cannot be unpickled field by field
+        return (type(self), (self.conversation, self.features, self.findings))
+
 
 @dataclass(frozen=True, slots=True)
 class InspectorInfo:
@@ -73,6 +77,10 @@ class InspectorInfo:
             "lexicon_strict": self.lexicon_strict,
             "model_version": self.model_version,
         }
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # mypyc: a compiled frozen dataclass cannot be unpickled field by field
+        return (type(self), (self.rules, self.lexicon_version, self.lexicon_strict, self.model_version))
 
 
 def _by_position(finding: Finding) -> tuple[int, int, str]:

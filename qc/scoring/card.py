@@ -134,6 +134,32 @@ class Item:
             raise ValueError(f"scorecard item {self.id} ({self.rule}) has no metric and threshold")
         return self.metric, self.threshold
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # mypyc: a compiled frozen dataclass cannot be unpickled field by field
+        return (
+            type(self),
+            (
+                self.id,
+                self.label,
+                self.title,
+                self.rule,
+                self.max_points,
+                self.points,
+                self.metric,
+                self.threshold,
+                self.unit,
+                self.points_per_unit,
+                self.rounding,
+                self.met_if,
+                self.points_met,
+                self.points_missed,
+                self.cap,
+                self.floor,
+                self.min_sample,
+                self.evidence,
+            ),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Scorecard:
@@ -241,12 +267,14 @@ def _read_toml(path: Path) -> dict[str, Any]:
         ) from None
     except OSError as exc:
         raise ConfigError(f"scorecard {path}: cannot be read ({exc.strerror or exc})") from None
-    except UndecodableError as exc:
-        raise ConfigError(f"scorecard {path}: {exc}") from None
+    except UndecodableError as exc_1:
+        raise ConfigError(f"scorecard {path}: {exc_1}") from None
     try:
         return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"scorecard {path}: not valid TOML ({exc}); fix the syntax at that line") from None
+    except tomllib.TOMLDecodeError as exc_2:
+        raise ConfigError(
+            f"scorecard {path}: not valid TOML ({exc_2}); fix the syntax at that line"
+        ) from None
 
 
 def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:

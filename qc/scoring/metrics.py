@@ -92,6 +92,10 @@ class DayRule:
     # :func:`closing_key` writes them); empty: every buyer turn awaits a reply.
     closing_words: tuple[str, ...] = ()
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # mypyc: a compiled frozen dataclass cannot be unpickled field by field
+        return (type(self), (self.timezone, self.by, self.service_hours, self.closing_words))
+
 
 def message_days(conversation: Conversation, rule: DayRule) -> list[str]:
     """The day (``YYYY-MM-DD`` or ``undated``) each message of the conversation belongs to."""
@@ -174,6 +178,22 @@ class Turn:
     def delay_s(self) -> float | None:
         """The delay in seconds (``None`` when a timestamp is missing)."""
         return None if self.delay_us is None else self.delay_us / US
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # mypyc: a compiled frozen dataclass cannot be unpickled field by field
+        return (
+            type(self),
+            (
+                self.conversation_id,
+                self.first_index,
+                self.buyer_messages,
+                self.reply_index,
+                self.agent,
+                self.date,
+                self.delay_us,
+                self.closing,
+            ),
+        )
 
 
 # Microseconds per second: delays are kept as whole microseconds (what datetime resolves), so
@@ -296,6 +316,25 @@ class ConversationMetrics:
         """True when the buyer got at least one agent reply."""
         return self.turns_replied > 0
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # mypyc: a compiled frozen dataclass cannot be unpickled field by field
+        return (
+            type(self),
+            (
+                self.conversation_id,
+                self.shop,
+                self.date,
+                self.agents,
+                self.buyer_messages,
+                self.agent_messages,
+                self.turns,
+                self.turns_replied,
+                self.avg_response_s,
+                self.first_response_s,
+                self.answer_ratio,
+            ),
+        )
+
 
 def mean_seconds(total_us: int, count: int) -> float | None:
     """The mean of ``count`` delays summing to ``total_us`` microseconds, in seconds (``None`` if none).
@@ -352,6 +391,30 @@ class AgentDayMetrics:
     first_response_s: float | None = None
     reply_rate: float | None = None
     answer_ratio: float | None = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # mypyc: a compiled frozen dataclass cannot be unpickled field by field
+        return (
+            type(self),
+            (
+                self.agent,
+                self.date,
+                self.shop,
+                self.conversations,
+                self.messages,
+                self.buyer_messages,
+                self.turns,
+                self.turns_replied,
+                self.timed_turns,
+                self.buyers_received,
+                self.buyers_replied,
+                self.avg_response_s,
+                self.first_responses,
+                self.first_response_s,
+                self.reply_rate,
+                self.answer_ratio,
+            ),
+        )
 
 
 # Metrics a scorecard item may name.

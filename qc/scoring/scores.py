@@ -111,6 +111,13 @@ class ConversationRecord:
         """The days the conversation counts on: of its metric parts and of its findings."""
         return {p.date for p in self.parts} | {a.date for a in self.findings}
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # mypyc: a compiled frozen dataclass cannot be unpickled field by field
+        return (
+            type(self),
+            (self.conversation, self.days, self.parts, self.findings, self.summary, self.basis),
+        )
+
 
 def conversation_record(
     conversation: Conversation, findings: Iterable[Finding], card: Scorecard
