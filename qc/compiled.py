@@ -5,6 +5,17 @@ with mypyc into C extensions beside the sources; Python imports those instead of
 files. Nothing else changes: the same code, the same outputs, about a quarter less CPU per
 message. :func:`compiled_modules` names the ones in use (``run.json`` records them, so a
 benchmark figure says which build made it).
+
+What compiling asks of these modules' code, which Python alone never enforces:
+
+* a frozen dataclass that travels between processes pickles through its own ``__reduce__``
+  (its init fields in order; tests/test_compiled.py checks them): a compiled one cannot be
+  unpickled field by field;
+* a class whose ``__init__`` takes arguments and travels stays a Python class
+  (:func:`mypyc_attr` ``native_class=False``), or it cannot be unpickled;
+* one name per exception type in a function's ``except`` clauses: a name bound to two types
+  is a type error compiled;
+* no lone surrogate in a string literal (write it as a regex escape instead).
 """
 
 from __future__ import annotations

@@ -198,9 +198,9 @@ def parse_cues(raw: bytes, source: str = "<cues>") -> CueLexicon:
     for pattern in skip:
         try:
             re.compile(pattern)
-        except re.error as exc_1:
+        except re.error as bad_regex:
             raise ConfigError(
-                f"{where}: skip.patterns: {pattern!r} is not a regular expression ({exc_1})"
+                f"{where}: skip.patterns: {pattern!r} is not a regular expression ({bad_regex})"
             ) from None
     answer_table = data.get("answer", {})
     if not isinstance(answer_table, dict):

@@ -151,8 +151,8 @@ def read_meta(model_dir: Path) -> dict[str, Any]:
             f"{path} cannot be read ({exc.strerror or type(exc).__name__});"
             " give qc read access to the model folder"
         ) from None
-    except ValueError as exc_1:
-        raise ArtifactError(f"{path} is not valid JSON ({exc_1}); retrain with `qc train`") from None
+    except ValueError as bad_json:
+        raise ArtifactError(f"{path} is not valid JSON ({bad_json}); retrain with `qc train`") from None
     if not isinstance(meta, dict):
         raise ArtifactError(f"{path} is not a model description; retrain with `qc train`")
     return meta

@@ -87,12 +87,12 @@ def read_file(path: Path, resolved: Resolved) -> FileOutcome:
         report.skipped = str(exc)
         outcome.warnings.append(f"{path}: skipped: {exc}")
         return outcome
-    except _FileError as exc_1:
-        report.error = str(exc_1)
+    except _FileError as failed:
+        report.error = str(failed)
         return outcome
-    except Exception as exc_2:  # noqa: BLE001 - one odd file must not stop the batch
+    except Exception as unexpected:  # noqa: BLE001 - one odd file must not stop the batch
         report.error = (
-            f"could not be read ({type(exc_2).__name__}); please report this with the file's format"
+            f"could not be read ({type(unexpected).__name__}); please report this with the file's format"
         )
         return outcome
     _validate(items, path, resolved, outcome)
@@ -125,8 +125,8 @@ def _items(path: Path, resolved: Resolved, outcome: FileOutcome) -> list[RawReco
         raise _FileError("is an old binary Excel (.xls) or Office file; save it as .xlsx or CSV")
     try:
         decoded = decode(data, resolved.encoding)
-    except UndecodableError as exc_3:
-        raise _FileError(str(exc_3)) from None
+    except UndecodableError as undecodable:
+        raise _FileError(str(undecodable)) from None
     report.encoding = decoded.encoding
     delimiter = ","
     if fmt is None:
@@ -152,8 +152,8 @@ def _items(path: Path, resolved: Resolved, outcome: FileOutcome) -> list[RawReco
     if fmt == "csv":
         try:
             return list(rows_to_records(csv_rows(decoded, delimiter), file, options.column_map))
-        except NoHeaderError as exc_4:
-            raise _FileError(str(exc_4)) from None
+        except NoHeaderError as no_header:
+            raise _FileError(str(no_header)) from None
     reader = TextExportReader(
         decoded,
         file,
@@ -186,15 +186,15 @@ def _xlsx(path: Path, column_map: Mapping[str, str], outcome: FileOutcome) -> li
                 label = str(path) if only else f"{path}!{title}"
                 try:
                     items.extend(rows_to_records(rows, label, column_map, pad_short=True))
-                except NoHeaderError as exc_6:
-                    headerless.append(f"sheet {title!r}: {exc_6}")
+                except NoHeaderError as no_header:
+                    headerless.append(f"sheet {title!r}: {no_header}")
         except NoHeaderError:
             raise
         except SheetTooLarge as exc:
             raise _FileError(str(exc)) from None
-        except Exception as exc_5:  # noqa: BLE001 - openpyxl raises many kinds on corrupt files
+        except Exception as corrupt:  # noqa: BLE001 - openpyxl raises many kinds on corrupt files
             raise _FileError(
-                f"cannot open as XLSX ({type(exc_5).__name__}: corrupt or not a workbook);"
+                f"cannot open as XLSX ({type(corrupt).__name__}: corrupt or not a workbook);"
                 " re-save it in Excel or export it as CSV"
             ) from None
     if headerless and not items:

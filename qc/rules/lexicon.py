@@ -462,8 +462,8 @@ def parse_lexicon(raw: bytes, path: str = "<lexicon>") -> Lexicon:
         data = tomllib.loads(text)
     except UndecodableError as exc:
         raise LexiconProblem(path, [str(exc)]) from None
-    except tomllib.TOMLDecodeError as exc_1:
-        raise LexiconProblem(path, [f"not valid TOML: {exc_1}"]) from None
+    except tomllib.TOMLDecodeError as bad_toml:
+        raise LexiconProblem(path, [f"not valid TOML: {bad_toml}"]) from None
     problems: list[str] = []
     lines = _entry_lines(text)
     version = data.get("version")

@@ -267,13 +267,13 @@ def _read_toml(path: Path) -> dict[str, Any]:
         ) from None
     except OSError as exc:
         raise ConfigError(f"scorecard {path}: cannot be read ({exc.strerror or exc})") from None
-    except UndecodableError as exc_1:
-        raise ConfigError(f"scorecard {path}: {exc_1}") from None
+    except UndecodableError as undecodable:
+        raise ConfigError(f"scorecard {path}: {undecodable}") from None
     try:
         return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc_2:
+    except tomllib.TOMLDecodeError as bad_toml:
         raise ConfigError(
-            f"scorecard {path}: not valid TOML ({exc_2}); fix the syntax at that line"
+            f"scorecard {path}: not valid TOML ({bad_toml}); fix the syntax at that line"
         ) from None
 
 
