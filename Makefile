@@ -45,5 +45,5 @@ test: $(STAMP) lint services
 	. ./.test-services.env 2>/dev/null; $(BIN)/python -m pytest -q
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .mypy_cache .test-services.env build
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .test-services.env
 	find qc -name '*.so' -delete; rm -f ./*__mypyc*

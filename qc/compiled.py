@@ -20,12 +20,14 @@ What compiling asks of these modules' code, which Python alone never enforces:
 
 from __future__ import annotations
 
-import importlib.machinery
+import importlib.util
 import sys
 from collections.abc import Callable
+from importlib.machinery import ExtensionFileLoader
+from pathlib import Path
 from typing import TypeVar
 
-__all__ = ["HOT_MODULES", "compiled_modules", "mypyc_attr"]
+__all__ = ["HOT_MODULES", "compiled_modules", "mypyc_attr", "stale_modules"]
 
 # The modules scripts/compile.py compiles: every one a message passes through in a worker.
 HOT_MODULES = (
@@ -75,6 +77,25 @@ def compiled_modules() -> list[str]:
     for name in HOT_MODULES:
         module = sys.modules.get(name)
         loader = getattr(getattr(module, "__spec__", None), "loader", None)
-        if isinstance(loader, importlib.machinery.ExtensionFileLoader):
+        if isinstance(loader, ExtensionFileLoader):
+            out.append(name)
+    return out
+
+
+def stale_modules() -> list[str]:
+    """The compiled hot modules whose source changed after they were compiled (a pull, an edit).
+
+    Python imports the extension whatever its source says: a tree compiled once keeps running
+    the old code until ``make compiled`` runs again (or ``make pure``). Asked of the files, so it
+    answers before the modules are imported.
+    """
+    out = []
+    for name in HOT_MODULES:
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None or not isinstance(spec.loader, ExtensionFileLoader):
+            continue
+        built = Path(spec.origin)
+        source = built.with_name(name.rpartition(".")[2] + ".py")
+        if source.exists() and source.stat().st_mtime > built.stat().st_mtime:
             out.append(name)
     return out

@@ -50,6 +50,12 @@ class ArtifactError(QcError):
     exit_code = EXIT_USAGE
 
 
+class WorkerLost(QcError):
+    """A worker process died with work in hand (killed, out of memory): the run cannot finish."""
+
+    exit_code = EXIT_RUNTIME
+
+
 class Interrupted(QcError):
     """The run was stopped by a signal (SIGINT, SIGTERM); exit code 128 + the signal's number."""
 

@@ -3,8 +3,9 @@
 The modules of :data:`qc.compiled.HOT_MODULES` (readers, rules, attitude features, scoring,
 outputs) become C extensions beside their sources, which Python then imports instead: the same
 code and outputs for about a quarter less CPU per message (issue 15's benchmark). Needs a C
-compiler, the Python headers, mypy (the test extra pins it) and setuptools 77 or newer (older
-ones refuse this project's ``license`` field): ``pip install -e '.[compile]'``.
+compiler (``$CC``, else Python's), the Python headers, mypy and setuptools, which mypyc builds
+with: ``pip install -e '.[compile]'``. Run it again after every pull or edit of those modules:
+Python imports an extension whatever its source says (``qc inspect`` warns when one is older).
 
 Exit codes: 0 compiled (or cleaned); 2 a prerequisite is missing (the message names it);
 1 mypyc failed (its output is shown).
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
+import os
 import shutil
 import subprocess
 import sys
@@ -27,8 +29,6 @@ sys.path.insert(0, str(ROOT))
 
 from qc.compiled import HOT_MODULES  # noqa: E402 - the project root first, as when run from a clone
 
-SETUPTOOLS_AT_LEAST = (77, 0)
-
 
 def built_files(root: Path) -> list[Path]:
     """The compiled extensions under ``root`` (the package's and mypyc's shared library)."""
@@ -40,29 +40,26 @@ def built_files(root: Path) -> list[Path]:
 
 def missing_prerequisite() -> str | None:
     """What stops a build on this machine, in words with the fix; ``None`` when nothing does."""
-    cc = (sysconfig.get_config_var("CC") or "cc").split()[0]
-    if shutil.which(cc) is None and shutil.which("cc") is None:
-        return f"no C compiler ({cc}): install gcc (Debian: apt-get install gcc python3-dev)"
+    cc = (os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc").split()[0]
+    if shutil.which(cc) is None:
+        return f"no C compiler ({cc}): install gcc (Debian: apt-get install gcc python3-dev) or set CC"
     include = Path(sysconfig.get_paths()["include"]) / "Python.h"
     if not include.exists():
         return f"no Python headers ({include}): install python3-dev"
     if shutil.which("mypyc", path=str(Path(sys.executable).parent)) is None:
         return "no mypyc beside this Python: pip install -e '.[compile]'"
-    version = importlib.metadata.version("setuptools")
-    parts = tuple(int(p) for p in version.split(".")[:2] if p.isdigit())
-    if parts < SETUPTOOLS_AT_LEAST:
-        return f"setuptools {version} is older than 77 (it refuses this project's license field):" + (
-            " pip install -e '.[compile]'"
-        )
+    try:
+        importlib.metadata.version("setuptools")
+    except importlib.metadata.PackageNotFoundError:
+        return "no setuptools (mypyc builds with it): pip install -e '.[compile]'"
     return None
 
 
 def clean(root: Path) -> int:
-    """Remove every compiled extension and mypyc's build folder; the sources run as Python again."""
+    """Remove every compiled extension; the sources run as Python again."""
     files = built_files(root)
     for path in files:
         path.unlink()
-    shutil.rmtree(root / "build", ignore_errors=True)
     print(f"removed {len(files)} compiled files: qc runs as pure Python", file=sys.stderr)
     return 0
 

@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -84,6 +85,21 @@ def test_a_day_through_the_compiled_hot_path_gives_the_sources_outputs(compiled_
     assert (
         runs["compiled"]["counts"] == runs["sources"]["counts"] and runs["sources"]["counts"]["rejected"] > 0
     )
+
+
+def test_a_compiled_tree_whose_sources_changed_says_it_runs_the_old_code(compiled_copy, tmp_path):
+    """Python imports the extension whatever its source says: after a pull or an edit, a tree
+    compiled once ran the old code silently."""
+    day = ROOT / "demo" / "day"
+    done = _inspect(compiled_copy, [day], tmp_path / "fresh")
+    assert done.returncode == 0 and "older than their sources" not in done.stderr
+    source = compiled_copy / "qc" / "readers" / "jsonl.py"
+    later = time.time() + 3600  # edited after the build
+    os.utime(source, (later, later))
+    done = _inspect(compiled_copy, [day], tmp_path / "edited")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "1 compiled modules are older than their sources (qc.readers.jsonl" in done.stderr
+    assert "make compiled" in done.stderr
 
 
 def test_every_hand_written_reduce_passes_the_init_fields_in_order():

@@ -391,3 +391,67 @@ def test_a_run_saved_to_a_store_reads_lines_on_the_workers_and_saves_the_same(tm
     assert _without_seconds(tmp_path / "two") == _without_seconds(tmp_path / "one")
     rows = _store_rows(tmp_path / "two.db")
     assert rows == _store_rows(tmp_path / "one.db") and all(rows.values())
+
+
+class _Unanswered:
+    """A task result that never comes: the task went down with its worker."""
+
+    def get(self, timeout: float | None = None) -> None:
+        import multiprocessing
+
+        raise multiprocessing.TimeoutError
+
+
+def test_a_worker_killed_mid_run_fails_the_run_instead_of_hanging() -> None:
+    """A worker killed with work in hand (the out-of-memory killer) left the parent waiting for
+    ever for its answer, and Pool.terminate could wait for ever on a lock the dead worker held."""
+    import os
+    import signal
+    import time
+
+    from qc.errors import WorkerLost
+
+    pool = PoolExecutor(RuleSettings(rules=()), jobs=2)
+    try:
+        pool.describe()  # started
+        victim = pool._workers[0]
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.join(10)
+        with pytest.raises(WorkerLost, match=rf"worker process {victim.pid} ended \(killed by SIGKILL\)"):
+            pool._answer(_Unanswered())
+    finally:
+        started = time.monotonic()
+        pool.close()
+        assert time.monotonic() - started < 10
+
+
+def test_a_signal_reaches_the_parent_while_it_waits_for_a_worker() -> None:
+    """A supervisor's SIGTERM may land on any thread of the parent; the main thread, waiting on a
+    worker's answer without a timeout, never woke to run its handler (qc inspect hung for good)."""
+    import signal
+    import threading
+    import time
+
+    class Stopped(Exception):
+        pass
+
+    def handler(signum: int, frame: object) -> None:
+        raise Stopped(signum)
+
+    def sender() -> None:
+        time.sleep(0.3)
+        signal.pthread_kill(threading.get_ident(), signal.SIGTERM)  # delivered to this thread
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    pool = PoolExecutor(RuleSettings(rules=()), jobs=2)
+    try:
+        pool.describe()
+        slow = pool._started().apply_async(time.sleep, (20,))
+        threading.Thread(target=sender).start()
+        started = time.monotonic()
+        with pytest.raises(Stopped):
+            pool._answer(slow)
+        assert time.monotonic() - started < 5
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        pool.close()

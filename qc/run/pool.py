@@ -24,6 +24,7 @@ from datetime import timezone
 from types import TracebackType
 from typing import Any, TypeVar
 
+from qc.errors import WorkerLost
 from qc.readers.files import Resolved
 from qc.readers.line_chunks import ChunkRead, LineChunk, LineSplit, read_chunk
 from qc.rules import RuleSettings
@@ -55,6 +56,11 @@ _IN_FLIGHT_PER_JOB = 3
 # of 256), while the first, small chunks keep a short input shared among the workers.
 CHUNK_GROWTH = 4
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+# How often a wait for a worker's answer checks that the workers are alive, and how long stopping
+# a pool a worker died in may take: a dead worker's tasks are never answered, and it may have
+# died holding the task queue's lock, on which multiprocessing's Pool.terminate waits for ever.
+_POLL_S = 0.5
+_STOP_S = 5.0
 
 _worker: Inspector | None = None
 # Why this worker has no inspector (a bad model or lexicon): raised by every task, so the
@@ -140,6 +146,7 @@ class PoolExecutor:
         # the preloaded modules (a few tenths of a second), which this process spends on its
         # own imports and checks meanwhile. Every use of the pool waits for it (_started).
         self._pool: Any = None
+        self._workers: list[Any] = []  # the processes the pool started (it replaces a dead one)
         self._start_error: BaseException | None = None
         self._starter = threading.Thread(target=self._start, args=(ctx, settings), name="qc-pool-start")
         self._starter.start()
@@ -155,6 +162,7 @@ class PoolExecutor:
                 # million messages (--jobs 2), the run took 50% longer (23 s → 34.6 s) and no
                 # worker's memory peaked lower (171-180 MB against 176-181).
                 self._pool = ctx.Pool(self.jobs, initializer=_init_worker, initargs=(settings,))
+                self._workers = list(self._pool._pool)
             finally:
                 for var, value in saved.items():
                     if value is None:
@@ -177,7 +185,7 @@ class PoolExecutor:
         """The workers' inspector description (waits for a worker to start; raises its start-up error)."""
         if self._info is None:
             self._started()
-            self._info = self._described.get()
+            self._info = self._answer(self._described)
         return self._info
 
     def map(
@@ -211,17 +219,55 @@ class PoolExecutor:
             pending.append((kept, pool.apply_async(fn, args)))
             if len(pending) >= limit:
                 kept, result = pending.popleft()
-                yield kept, result.get()
+                yield kept, self._answer(result)
         while pending:
             kept, result = pending.popleft()
-            yield kept, result.get()
+            yield kept, self._answer(result)
+
+    def _answer(self, result: Any) -> Any:
+        """A task's answer; an error, not a wait for ever, once a worker has died."""
+        while True:
+            try:
+                return result.get(_POLL_S)
+            except multiprocessing.TimeoutError:
+                self._check_workers()
+
+    def _check_workers(self) -> None:
+        """Raise when a worker died: the tasks it held will never be answered.
+
+        A worker stopped by SIGTERM, SIGINT or SIGHUP was signalled with its process group, as a
+        supervisor stops a job: the signal is given to this process too, so the run stops as if
+        it had come here first (``qc inspect`` exits 143 with its message). Any other death (a
+        SIGKILL from the out-of-memory killer, a crash) is :class:`~qc.errors.WorkerLost`.
+        """
+        for proc in self._workers:
+            code = proc.exitcode
+            if code is None:
+                continue
+            stopping = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+            if code < 0 and -code in stopping and callable(signal.getsignal(-code)):
+                os.kill(os.getpid(), -code)  # its handler raises here, in the main thread
+            how = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
+            raise WorkerLost(
+                f"worker process {proc.pid} ended ({how}) with conversations in hand; nothing of"
+                " this run was published. If memory ran out, run again with fewer --jobs"
+            )
 
     def close(self) -> None:
-        """Stop the workers."""
+        """Stop the workers; in a pool a worker died in, without waiting on its locks."""
         self._starter.join()
-        if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
+        if self._pool is None:
+            return
+        if any(proc.exitcode is not None for proc in self._workers):
+            for proc in self._workers:
+                if proc.exitcode is None:
+                    proc.kill()
+            stopper = threading.Thread(target=self._pool.terminate, name="qc-pool-stop", daemon=True)
+            stopper.start()
+            stopper.join(_STOP_S)
+            return
+        self._pool.terminate()
+        self._pool.join()
 
     def __enter__(self) -> PoolExecutor:
         return self
