@@ -28,7 +28,6 @@ from qc.supervise.people import AGENT, REVIEWERS, SUPERVISOR, list_people
 from qc.supervise.queue import HELD, build_queue, next_pending
 from qc.supervise.review import PENDING, ReviewError, decide, finding_states, still_charging
 from qc.supervise.transcript import build_view, buyer_sentiments, load_view
-from qc.text.pii import Masker
 
 __all__ = [
     "appeal_answer",
@@ -92,10 +91,6 @@ def _finding(ctx: Ctx, finding_id: str) -> StoredFinding:
     if stored is None or not _mine(ctx, stored):
         raise NotFound
     return stored
-
-
-def _masker(ctx: Ctx) -> Masker:
-    return ctx.masker()
 
 
 def _version(ctx: Ctx) -> tuple[int, int]:
@@ -187,7 +182,7 @@ def findings(ctx: Ctx) -> Response:
             and (s.finding.needs_review if held else s.finding.live or ctx.arg("all") == "1")
         ]
     rows = [s for s in rows if _mine(ctx, s)]
-    mask = _masker(ctx)
+    mask = ctx.masker()
     item_label = next((i.label for i in ctx.wb.card.items if i.id == item), "合计" if item == "*" else item)
     return ctx.render(
         "findings.html",
@@ -225,7 +220,7 @@ def conversation(ctx: Ctx) -> Response:
         )
     except ReviewError:
         raise NotFound from None
-    mask = _masker(ctx)
+    mask = ctx.masker()
     visible = _visible_ids(ctx, view)
     appeals_of: dict[str, list[dict[str, Any]]] = {}
     for fid in visible:
@@ -348,7 +343,7 @@ def _queue_fragment(
         stored, view, shown = _context_view(ctx, item.finding_id)
         state = finding_states(ctx.store, [item.finding_id]).get(item.finding_id, PENDING)
         values.update(stored=stored, view=view, shown=shown, held=item.section == HELD, state=state)
-    values["mask"] = Masker(args["mask"])
+    values["mask"] = ctx.masker()
     values["kind_labels"] = KIND_LABELS
     template = "_queue_item.html" if ctx.htmx else "queue.html"
     if started is not None:
@@ -521,7 +516,7 @@ def calibration_round(ctx: Ctx) -> Response:
     if nxt is not None:
         stored, view, shown = _context_view(ctx, nxt)
         given = len(ctx.store.calibration_verdicts(round_id, ctx.person.name))
-        values.update(stored=stored, shown=shown, view=view, given=given, mask=_masker(ctx))
+        values.update(stored=stored, shown=shown, view=view, given=given, mask=ctx.masker())
         return ctx.render("calibration_item.html", **values)
     if ctx.person.role != SUPERVISOR and not taking_part:
         raise NotFound
@@ -581,7 +576,7 @@ def search(ctx: Ctx) -> Response:
         kind=kind,
         date_from=ctx.arg("from"),
         date_to=ctx.arg("to"),
-        mask=_masker(ctx),
+        mask=ctx.masker(),
         kind_labels=KIND_LABELS,
         zone=ctx.wb.card.day.timezone,
     )

@@ -168,14 +168,42 @@ def find_pii(text: str, settings: PiiSettings | None = None) -> list[tuple[str, 
 
 def mask_pii(text: str, settings: PiiSettings | None = None) -> str:
     """``text`` with every phone, ID, order and tracking number, account, address and name masked."""
-    return _mask(text, settings or load_pii_settings(), None)
+    return _mask(text, settings or load_pii_settings())[0]
 
 
-def _mask(text: str, settings: PiiSettings, report: Callable[[str, str], None] | None) -> str:
+def _mask(
+    text: str, settings: PiiSettings, report: Callable[[str, str], None] | None = None
+) -> tuple[str, list[int]]:
+    """``text`` masked, and for each character of the result the index in ``text`` it stands for.
+
+    Kinds apply in order, each to what the ones before left; a mask stands where its data
+    began. ``report`` hears every ``(kind, replaced text)``.
+    """
+    origin = list(range(len(text)))
     for kind in settings.kinds:
         for pattern in kind.patterns:
-            text = pattern.sub(_replacer(kind, report), text)
-    return text
+            out: list[str] = []
+            moved: list[int] = []
+            last = 0
+            for match in pattern.finditer(text):
+                span = _masked_span(kind, match)
+                if span is None:
+                    continue
+                start, end = span
+                if report is not None:
+                    report(kind.name, text[start:end])
+                out.append(text[last:start])
+                moved += origin[last:start]
+                out.append(kind.mask)
+                at = origin[start] if start < len(origin) else (origin[-1] + 1 if origin else 0)
+                moved += [at] * len(kind.mask)
+                last = end
+            if not out:
+                continue
+            out.append(text[last:])
+            moved += origin[last:]
+            text, origin = "".join(out), moved
+    return text, origin
 
 
 def _masked_span(kind: PiiKind, match: re.Match[str]) -> tuple[int, int] | None:
@@ -190,20 +218,6 @@ def _masked_span(kind: PiiKind, match: re.Match[str]) -> tuple[int, int] | None:
     if "pii" in match.re.groupindex and match.group("pii") is not None:
         return match.start("pii"), match.end("pii")
     return match.start(), match.end()
-
-
-def _replacer(kind: PiiKind, report: Callable[[str, str], None] | None) -> Callable[[re.Match[str]], str]:
-    def replace(match: re.Match[str]) -> str:
-        whole = match.group(0)
-        span = _masked_span(kind, match)
-        if span is None:
-            return whole
-        start, end = span[0] - match.start(), span[1] - match.start()
-        if report is not None:
-            report(kind.name, whole[start:end])
-        return whole[:start] + kind.mask + whole[end:]
-
-    return replace
 
 
 def luhn_valid(number: str) -> bool:
@@ -225,31 +239,7 @@ def mask_pieces(pieces: Sequence[str], settings: PiiSettings | None = None) -> l
     does not. A mask goes with the part its data began in, so the parts still join to
     :func:`mask_pii` of the whole text.
     """
-    settings = settings or load_pii_settings()
-    text = "".join(pieces)
-    # For each character of the masked text, the index in ``text`` it stands for.
-    origin = list(range(len(text)))
-    for kind in settings.kinds:
-        for pattern in kind.patterns:
-            out: list[str] = []
-            moved: list[int] = []
-            last = 0
-            for match in pattern.finditer(text):
-                span = _masked_span(kind, match)
-                if span is None:
-                    continue
-                start, end = span
-                out.append(text[last:start])
-                moved += origin[last:start]
-                out.append(kind.mask)
-                at = origin[start] if start < len(origin) else (origin[-1] + 1 if origin else 0)
-                moved += [at] * len(kind.mask)
-                last = end
-            if not out:
-                continue
-            out.append(text[last:])
-            moved += origin[last:]
-            text, origin = "".join(out), moved
+    text, origin = _mask("".join(pieces), settings or load_pii_settings())
     bounds = list(accumulate(len(p) for p in pieces))
     masked = [""] * len(pieces)
     part = 0
