@@ -108,6 +108,75 @@ def test_a_signal_while_writing_keeps_the_previous_complete_run(tmp_path, days, 
     assert _stages(out) == []
 
 
+def _forkserver_of(pid: int, proc: subprocess.Popen, timeout: float = 60.0) -> int:
+    """The pid of the forkserver process ``pid`` started, as soon as it exists (Linux /proc)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "the run ended before its workers started"
+        for entry in Path("/proc").iterdir():
+            try:
+                stat = (entry / "stat").read_text()
+                cmdline = (entry / "cmdline").read_bytes()
+            except (OSError, ValueError):
+                continue  # not a process, or one that just ended
+            if int(stat.rpartition(")")[2].split()[1]) == pid and b"forkserver" in cmdline:
+                return int(entry.name)
+        time.sleep(0.005)
+    pytest.fail("no forkserver started")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the forkserver in /proc")
+@pytest.mark.parametrize("attempt", range(3))
+def test_ctrl_c_while_the_workers_start_stops_quietly_and_leaves_nothing_running(tmp_path, days, attempt):
+    """A Ctrl-C reaches the whole group while the forkserver and workers load their modules.
+
+    It printed a KeyboardInterrupt traceback from the forkserver, or (the interrupted wait for
+    the pool having marked the starting thread stopped) ended the run before the pool existed,
+    and each worker it then started printed a traceback for the run's vanished semaphores.
+    """
+    small, _ = days
+    out = tmp_path / "out"
+    proc = _qc("inspect", str(small), "--out", str(out), "-q", "--jobs", "2")
+    _forkserver_of(proc.pid, proc)
+    time.sleep(0.1 * attempt)  # the first while it imports, later ones while the parent waits on it
+    os.killpg(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode in (130, -signal.SIGINT), stderr  # a shell reports both as 130
+    assert "Traceback" not in stderr and "Error" not in stderr, stderr
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # the forkserver and workers end with the run
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("processes of the stopped run are still running")
+    assert not out.exists()
+
+
+def test_ctrl_c_while_the_commands_load_says_so_in_one_line() -> None:
+    """A Ctrl-C before the commands are loaded: exit 130 and one line, not an import traceback."""
+    code = (
+        "import builtins, os, signal, sys\n"
+        "real = builtins.__import__\n"
+        "def importing(name, *args, **kwargs):\n"
+        "    if name == 'qc.cli':\n"
+        "        os.kill(os.getpid(), signal.SIGINT)\n"
+        "    return real(name, *args, **kwargs)\n"
+        "builtins.__import__ = importing\n"
+        "sys.argv = ['qc', '--version']\n"
+        "from qc.__main__ import run\n"
+        "run()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stdout, done.stderr) == (
+        130,
+        "",
+        "qc: stopped by SIGINT before it started\n",
+    )
+
+
 def test_sigkill_leaves_the_previous_run_and_the_next_run_removes_the_stale_folder(tmp_path, days):
     small, large = days
     out = tmp_path / "out"

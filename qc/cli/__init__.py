@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import signal
 import sys
 
 import typer
 
 from qc import __version__
-from qc.errors import EXIT_USAGE, QcError
+from qc.errors import QcError
 
 app = typer.Typer(
     name="qc",
@@ -61,6 +62,6 @@ def main() -> None:
     except QcError as exc:  # raised outside a command's own handling
         typer.echo(f"qc: {exc}", err=True)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        typer.echo("qc: interrupted", err=True)
-        sys.exit(EXIT_USAGE)
+    except KeyboardInterrupt:  # a Ctrl-C outside a command (while Typer builds the commands)
+        typer.echo("qc: stopped by SIGINT", err=True)
+        sys.exit(128 + signal.SIGINT)

@@ -148,11 +148,22 @@ class PoolExecutor:
         self._pool: Any = None
         self._workers: list[Any] = []  # the processes the pool started (it replaces a dead one)
         self._start_error: BaseException | None = None
+        self._start_done = threading.Event()
         self._starter = threading.Thread(target=self._start, args=(ctx, settings), name="qc-pool-start")
         self._starter.start()
 
     def _start(self, ctx: Any, settings: RuleSettings) -> None:
         try:
+            if hasattr(signal, "pthread_sigmask"):
+                # Ctrl-C reaches the whole process group: this process stops the pool and says what
+                # happened. The forkserver and the workers are started from this thread and inherit its
+                # blocked SIGINT from their first instruction; one that took it while importing its
+                # modules (the first half second) printed a KeyboardInterrupt traceback after qc's message.
+                # multiprocessing's resource tracker starts first: starting it unblocks SIGINT after.
+                from multiprocessing import resource_tracker
+
+                resource_tracker.ensure_running()
+                signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
             saved = {v: os.environ.get(v) for v in _THREAD_VARS}
             # One BLAS thread per worker: N workers on N cores, not N × cores threads.
             os.environ.update(dict.fromkeys(_THREAD_VARS, "1"))
@@ -173,10 +184,22 @@ class PoolExecutor:
             self._described = self._pool.apply_async(_describe)
         except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread by _started
             self._start_error = exc
+        finally:
+            self._start_done.set()
+
+    def _wait_start(self) -> None:
+        """Wait until the starting thread has made the pool (or failed to).
+
+        Not ``Thread.join``: a Ctrl-C that interrupts a join marks the thread stopped while it still
+        runs (CPython 3.11), so the join in :meth:`close` returned at once, the run ended before the
+        pool was made, and the workers it then started found its semaphores gone (a traceback each).
+        """
+        while not self._start_done.wait(_POLL_S):
+            pass
 
     def _started(self) -> Any:
         """The pool, once started (raises what starting it raised)."""
-        self._starter.join()
+        self._wait_start()
         if self._start_error is not None:
             raise self._start_error
         return self._pool
@@ -255,7 +278,7 @@ class PoolExecutor:
 
     def close(self) -> None:
         """Stop the workers; in a pool a worker died in, without waiting on its locks."""
-        self._starter.join()
+        self._wait_start()
         if self._pool is None:
             return
         if any(proc.exitcode is not None for proc in self._workers):
