@@ -394,6 +394,8 @@ def test_a_text_export_opening_with_a_bracketed_tag_is_no_json(tmp_path: Path, o
         ("2026-11-24 下午 3:05:20", datetime(2026, 11, 24, 15, 5, 20, tzinfo=SH)),
         ("2026年11月24日上午12:05:00", datetime(2026, 11, 24, 0, 5, 0, tzinfo=SH)),
         ("2026-11-24 3:05:20 PM", datetime(2026, 11, 24, 15, 5, 20, tzinfo=SH)),
+        ("2026-11-24 晚上11:59:00", datetime(2026, 11, 24, 23, 59, 0, tzinfo=SH)),
+        ("2026-11-24 晚上12:10:00", datetime(2026, 11, 25, 0, 10, 0, tzinfo=SH)),  # not noon
         (46350.5, datetime(2026, 11, 24, 12, 0, 0, tzinfo=SH)),  # an Excel date serial stored as a number
         (46350, datetime(2026, 11, 24, 0, 0, 0, tzinfo=SH)),
         ("", None),
@@ -412,6 +414,8 @@ def test_a_text_export_opening_with_a_bracketed_tag_is_no_json(tmp_path: Path, o
         "xiawu",
         "shangwu-12",
         "pm",
+        "wanshang-11",
+        "wanshang-12",
         "excel-serial",
         "excel-serial-whole-day",
         "empty",
@@ -425,7 +429,9 @@ def test_parse_timestamp(value: object, expected: datetime | None) -> None:
         assert got.tzinfo is not None
 
 
-@pytest.mark.parametrize("value", ["yesterday", "2026-11-24", "2026-13-01 10:00:00", True, float("nan")])
+@pytest.mark.parametrize(
+    "value", ["yesterday", "2026-11-24", "2026-13-01 10:00:00", True, float("nan"), 10**400, -(10**400)]
+)
 def test_parse_timestamp_rejects(value: object) -> None:
     with pytest.raises(TimestampError):
         parse_timestamp(value, SH)

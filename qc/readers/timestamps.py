@@ -103,12 +103,17 @@ def _zone(text: str | None, default: tzinfo) -> tzinfo:
 
 
 def _clock_hour(hour: int, meridiem: str | None) -> int:
-    """The 24-hour hour of a 12-hour clock reading (下午 3 is 15, 上午 12 is 0; no mark: as written)."""
+    """The 24-hour hour of a 12-hour clock reading (下午 3 is 15, 上午 12 and 晚上 12 are 0).
+
+    A reading without a mark is as written.
+    """
     if meridiem is None or hour > 12:
         return hour
     mark = meridiem.upper()
-    if mark in ("下午", "晚上", "PM"):
+    if mark in ("下午", "PM"):
         return hour if hour == 12 else hour + 12
+    if mark == "晚上":
+        return 0 if hour == 12 else hour + 12
     if mark == "中午":
         return hour + 12 if hour < 11 else hour
     return 0 if hour == 12 else hour  # 上午, 凌晨, 早上, AM
@@ -116,10 +121,13 @@ def _clock_hour(hour: int, meridiem: str | None) -> int:
 
 def _build(m: re.Match[str], day: date | None, tz: tzinfo) -> datetime:
     groups = m.groupdict()
+    meridiem = groups.get("ampm") or groups.get("ampm2")
     if "y" in groups and groups["y"] is not None:
         day = date(int(groups["y"]), int(groups["mo"]), int(groups["d"]))
+        if meridiem == "晚上" and int(groups.get("h") or 0) == 12:
+            day += timedelta(days=1)  # 晚上12点 is the midnight that ends the day written
     assert day is not None
-    hour = _clock_hour(int(groups.get("h") or 0), groups.get("ampm") or groups.get("ampm2"))
+    hour = _clock_hour(int(groups.get("h") or 0), meridiem)
     minute = int(groups.get("mi") or 0)
     second = int(groups.get("s") or 0)
     frac = groups.get("frac") or ""
@@ -166,7 +174,11 @@ def parse_timestamp(value: object, tz: tzinfo, day: date | None = None) -> datet
     if isinstance(value, int | float):
         if _EXCEL_SERIAL_FROM <= value < _EXCEL_SERIAL_TO:
             return _from_excel_serial(float(value), tz)
-        return _from_epoch(float(value), tz)
+        try:
+            seconds = float(value)
+        except OverflowError:  # a JSON integer of hundreds of digits
+            raise TimestampError("epoch timestamp out of range") from None
+        return _from_epoch(seconds, tz)
     if not isinstance(value, str):
         raise TimestampError(f"timestamp has an unexpected type ({type(value).__name__})")
     text = value.strip()
