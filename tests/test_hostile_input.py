@@ -110,6 +110,9 @@ def test_links_out_of_the_folder_dangling_links_loops_and_fifos_are_listed_not_r
     (folder / "day.jsonl").write_text(_good("c1"), encoding="utf-8")
     (folder / "passwd.txt").symlink_to(secret)
     (folder / "inside.jsonl").symlink_to(folder / "day.jsonl")
+    (folder / "sub").mkdir()
+    (folder / "sub" / "other.jsonl").write_text(_good("c2"), encoding="utf-8")
+    (folder / "other.jsonl").symlink_to(folder / "sub" / "other.jsonl")
     (folder / "dangling.txt").symlink_to(folder / "gone.txt")
     (folder / "loop_a").symlink_to(folder / "loop_b")
     (folder / "loop_b").symlink_to(folder / "loop_a")
@@ -122,9 +125,23 @@ def test_links_out_of_the_folder_dangling_links_loops_and_fifos_are_listed_not_r
     assert skipped["dangling.txt"].startswith("dangling symlink")
     assert skipped["loop_a"] == skipped["loop_b"] == "symlink loop: not read"
     assert skipped["pipe.jsonl"].startswith("a FIFO")
+    # A link that stays inside is read, once: beside its target it is the same file again.
+    assert skipped["inside.jsonl"] == f"the same file as {folder / 'day.jsonl'}: read once"
     read = {Path(f["path"]).name for f in run["files"] if not f["skipped"]}
-    assert read == {"day.jsonl", "inside.jsonl"}  # a link that stays inside is read
+    assert read == {"day.jsonl", "other.jsonl"}
+    assert run["counts"]["rejected"] == 0  # no message read twice (a duplicate is a reject)
     assert "root:x" not in (out / "rejects.jsonl").read_text(encoding="utf-8")
+
+
+def test_a_file_named_twice_is_read_once(tmp_path):
+    folder = tmp_path / "day"
+    folder.mkdir()
+    (folder / "day.jsonl").write_text(_good("c1"), encoding="utf-8")
+    res, out = _inspect(tmp_path, folder, folder / "day.jsonl")
+    assert res.exit_code == 0, res.output
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert [f["read"] for f in run["files"] if not f["skipped"]] == [run["counts"]["accepted"]]
+    assert run["counts"]["rejected"] == 0
 
 
 def test_a_gzip_file_is_named_as_such_not_given_an_encoding_hint(tmp_path):

@@ -109,6 +109,12 @@ def expand_inputs(paths: list[Path]) -> list[Path]:
     leave it, dangling links, link loops, FIFOs and other special files are left out (and listed
     by :func:`refused_inputs`, so run.json can say why).
     """
+    files = _listed(paths)
+    again = _read_already(files)
+    return [f for i, f in enumerate(files) if i not in again]
+
+
+def _listed(paths: list[Path]) -> list[Path]:
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
@@ -116,6 +122,28 @@ def expand_inputs(paths: list[Path]) -> list[Path]:
         elif _name_problem(p) is None:
             out.append(p)
     return out
+
+
+def _read_already(files: list[Path]) -> dict[int, Path]:
+    """Index → the entry read instead, for each entry that is another's file again.
+
+    A link beside its target, or a file named twice (alone and in its folder), was read twice:
+    its messages counted double, and a link's name without the date left the copy untimed.
+    The file is read once, under a name that is not a link when it has one.
+    """
+    first: dict[tuple[int, int], int] = {}
+    again: dict[int, Path] = {}
+    for i in sorted(range(len(files)), key=lambda i: (files[i].is_symlink(), i)):
+        try:
+            st = files[i].stat()
+        except OSError:
+            continue  # the reader reports it
+        key = (st.st_dev, st.st_ino)
+        if key in first:
+            again[i] = files[first[key]]
+        else:
+            first[key] = i
+    return again
 
 
 def display_path(path: Path | str) -> str:
@@ -172,6 +200,9 @@ def refused_inputs(paths: list[Path]) -> list[FileReport]:
                     out.append(FileReport(path=str(c), skipped=reason))
         elif (misnamed := _name_problem(p)) is not None:
             out.append(FileReport(path=display_path(p), error=misnamed))
+    files = _listed(paths)
+    for i, kept in sorted(_read_already(files).items()):
+        out.append(FileReport(path=str(files[i]), skipped=f"the same file as {kept}: read once"))
     return out
 
 
