@@ -42,6 +42,8 @@ def _jsonl(path: Path, rows: list[dict]) -> Path:
         ("Shop:XiaoYu", "shop:xiaoyu"),
         ("ＳＨＯＰ：ＸＩＡＯＹＵ", "shop:xiaoyu"),
         ("柚子优选旗舰店:小雨", "柚子优选旗舰店:小雨"),
+        ("柚子优选旗舰店:\u200b小雨", "柚子优选旗舰店:小雨"),  # zero-width space
+        ("\ufeff柚子优选旗舰店:小\u200d雨\u2060", "柚子优选旗舰店:小雨"),
     ],
 )
 def test_fold_agent_id(spelling, folded):
@@ -55,6 +57,7 @@ def test_colon_width_spaces_and_case_fold_to_one_agent(tmp_path: Path) -> None:
         "柚子优选旗舰店 : 小雨",
         "Shop:Amy",
         "shop:AMY",
+        "柚子优选旗舰店:\u200b小雨",
     ]
     rows = []
     for i, agent in enumerate(spellings):
@@ -69,8 +72,20 @@ def test_colon_width_spaces_and_case_fold_to_one_agent(tmp_path: Path) -> None:
     agents = json.loads((tmp_path / "out" / "agents.json").read_text(encoding="utf-8"))
     assert sorted((a["agent"], a["conversations"]) for a in agents) == [
         ("shop:amy", 2),
-        ("柚子优选旗舰店:小雨", 3),
+        ("柚子优选旗舰店:小雨", 4),
     ]
+
+
+def test_a_role_word_with_an_invisible_character_is_still_the_role(tmp_path: Path) -> None:
+    rows = [
+        _message("c1", "买家\u200b", "tb_a", "10:00:00", "在吗"),
+        _message("c1", "\ufeff客服", "店:小雨", "10:00:05", "在的亲"),
+    ]
+    day = _jsonl(tmp_path / "day.jsonl", rows)
+    res = runner.invoke(app, ["inspect", str(day), "--out", str(tmp_path / "out"), "-q"])
+    assert res.exit_code == 0, res.stderr
+    run = json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))
+    assert (run["counts"]["accepted"], run["counts"]["rejected"]) == (2, 0)
 
 
 @pytest.mark.parametrize("column", [[], ["--column", "text=聊天内容"]], ids=["no-header", "named-column"])

@@ -39,17 +39,25 @@ def parse_role_word(value: str) -> tuple[Role, bool] | None:
     if found is not None:
         return found
     # Brackets some exports put around a role word: 【系统消息】, [系统提示], (系统).
-    return _ROLE_WORDS.get(value.strip().strip("【】[]()（）").lower().replace("_", "").replace(" ", ""))
+    bare = value.translate(_INVISIBLE).strip().strip("【】[]()（）")
+    return _ROLE_WORDS.get(bare.lower().replace("_", "").replace(" ", ""))
+
+
+# Characters that show nothing (zero-width space, joiners, word joiner, a byte-order mark a pasted
+# cell kept): 小雨 with one inside is still 小雨, not a second agent who answered nobody.
+_INVISIBLE = dict.fromkeys((0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF))
 
 
 # Full-width ASCII (！ … ～) to ASCII, the ideographic space to a space, and the other colons
 # exports use to the ASCII colon: 柚子优选旗舰店：小雨 and 柚子优选旗舰店:小雨 are one agent.
-_FOLD = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20, 0xFE30: 0x3A, 0xFE55: 0x3A}
+_FOLD: dict[int, int | None] = (
+    {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20, 0xFE30: 0x3A, 0xFE55: 0x3A} | _INVISIBLE
+)
 
 
 @lru_cache(maxsize=4096)  # a day has a few hundred distinct agent ids, each seen many times
 def fold_agent_id(value: str) -> str:
-    """One spelling per agent: full-width to half-width, no whitespace, lower case.
+    """One spelling per agent: full-width to half-width, no whitespace or invisible characters, lower case.
 
     Exports and people write the same account as ``柚子优选旗舰店：小雨``, ``柚子优选旗舰店 : 小雨``
     or ``Shop:XiaoYu`` / ``shop:xiaoyu``; all of them fold to one id, so one agent is never
