@@ -181,3 +181,57 @@ def test_role_words_are_looked_up_folded_or_as_they_are() -> None:
     assert all(k == k.strip().lower().replace("_", "").replace(" ", "") for k in _ROLE_WORDS)
     assert parse_role_word("agent") == parse_role_word(" Agent ") == parse_role_word("AGENT") is not None
     assert parse_role_word("auto_reply") == parse_role_word("autoreply") and parse_role_word("nobody") is None
+
+
+def _joined(tmp_path: Path, name: str, part: str) -> Path:
+    """Two exports joined with cat: the second keeps its byte-order mark, now mid-file."""
+    path = tmp_path / name
+    path.write_bytes(
+        ("\ufeff" + part.replace("ID", "1") + "\ufeff" + part.replace("ID", "2")).encode("utf-8")
+    )
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "part", "rejected"),
+    [
+        (
+            "day.txt",
+            "===== 会话 cID =====\n买家(2026-11-24 10:0ID:00): 在吗\n店:小雨(2026-11-24 10:0ID:09): 在的亲\n",
+            [],
+        ),
+        (
+            "day.jsonl",
+            json.dumps(_message("cID", "买家", "tb_a", "10:0ID:00", "在吗"), ensure_ascii=False)
+            + "\n"
+            + json.dumps(_message("cID", "客服", "店:小雨", "10:0ID:09", "在的亲"), ensure_ascii=False)
+            + "\n",
+            [],
+        ),
+        (
+            "day.csv",
+            "会话ID,角色,发送人,发送时间,内容\n"
+            "cID,买家,tb_a,2026-11-24 10:0ID:00,在吗\n"
+            "cID,客服,店:小雨,2026-11-24 10:0ID:09,在的亲\n",
+            ["the header row again (files joined one after another?): not a message"],
+        ),
+    ],
+    ids=["text", "jsonl", "csv"],
+)
+def test_exports_joined_with_cat_read_as_two(
+    tmp_path: Path, name: str, part: str, rejected: list[str]
+) -> None:
+    """A byte-order mark at the start of a later line was a reject (JSON Lines, CSV) or hid a
+    divider, so the second conversation's messages joined the first (text)."""
+    if name.endswith(".csv"):
+        part = part.replace("会话ID", "会话编号")  # the header itself must not take the id
+    day = _joined(tmp_path, name, part)
+    res = runner.invoke(app, ["inspect", str(day), "--out", str(tmp_path / "out"), "-q"])
+    assert res.exit_code == 0, res.stderr
+    out = tmp_path / "out"
+    conversations = [
+        json.loads(x)["conversation_id"] for x in (out / "conversations.jsonl").read_text("utf-8").split()
+    ]
+    assert conversations == ["c1", "c2"]
+    rejects = (out / "rejects.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(r)["reason"] for r in rejects] == rejected

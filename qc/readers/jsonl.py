@@ -41,6 +41,8 @@ def parse_line(line: str) -> Any:
     try:
         obj = orjson.loads(line)
     except orjson.JSONDecodeError:
+        if line.startswith("\ufeff"):  # the byte-order mark of a file joined on with cat
+            return parse_line(line[1:])
         return json.loads(line)
     if type(obj) is dict and _PLAIN.issuperset(map(type, obj.values())):
         return obj

@@ -162,11 +162,23 @@ def rows_to_records(
     for line, _cells, raw, problem in pending:
         yield make_reject(file, line, problem or "row above the header row", raw)
     last_used = max(mapping.values())
+    text_at = mapping["text"]
+    header_text = _cell_text(header[text_at]).strip().lstrip("\ufeff")
+    header_names = tuple(normalize_header(_cell_text(c)) for c in header)
     for line, cells, raw, problem in it:
         if problem is not None:
             yield make_reject(file, line, problem, raw)
             continue
         if not any(_cell_text(c).strip() for c in cells):
+            continue
+        if (
+            len(cells) > text_at
+            and _cell_text(cells[text_at]).strip().lstrip("\ufeff") == header_text
+            and tuple(normalize_header(_cell_text(c)) for c in cells) == header_names
+        ):
+            yield make_reject(
+                file, line, "the header row again (files joined one after another?): not a message", raw
+            )
             continue
         if pad_short and len(cells) <= last_used:
             cells = [*cells, *([None] * (last_used + 1 - len(cells)))]

@@ -280,6 +280,8 @@ class TextExportReader:
                 make_reject(self.file, number, f"garbled bytes: not valid {self.decoded.encoding}", line)
             )
             return
+        if line.startswith("\ufeff"):  # the byte-order mark of a file joined on with cat
+            line = line[1:]
         if not line.strip():
             return
         sep = SEPARATOR_RE.match(line)
