@@ -694,6 +694,47 @@ def test_header_lines_real_exports_write_and_a_pasted_time_inside_a_message(tmp_
     assert conv.messages[2].sent_at == datetime(2026, 11, 24, 10, 6, tzinfo=SH)
 
 
+def test_lines_that_end_in_a_time_are_text_or_rejects_never_senders(tmp_path: Path) -> None:
+    """A line ending in a time reads like a header whatever comes before it (audit 68, B1).
+
+    An export's preface, a buyer's new address ending in a delivery date, an agent's pasted
+    delivery estimate without seconds and 付款时间：… typed with a full-width colon made fake
+    agents and buyers (one named by the buyer's address and phone, printed in the agent table),
+    cut the messages and hid the real headers after them.
+    """
+    path = tmp_path / "chat_2026-11-24.txt"
+    path.write_text(
+        "森林杂货铺 聊天记录\n导出时间：2026-11-25 08:00:00\n"
+        "=====================\n"
+        "tb_阿伟 2026-11-24 10:00:01\n帮我改一下收货地址\n"
+        "新地址：杭州市西湖区文三路1号 李四 13900001111 2026-11-25 15:00\n谢谢\n"
+        "森林杂货铺:阿青 2026-11-24 10:00:30\n好的亲，已经改好了：\n"
+        "付款时间：2026-11-24 09:12:33\n预计发货：2026-11-25 18:00:00\n"
+        "预计送达 2026-11-26 18:00\n请您耐心等待哦\n"
+        "tb_阿伟 2026-11-24 10:01:00\n好的\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    assert_balanced(result)
+    (conv,) = result.conversations
+    assert [(m.role, m.sender) for m in conv.messages] == [
+        (Role.CUSTOMER, "tb_阿伟"),
+        (Role.AGENT, "森林杂货铺:阿青"),
+        (Role.CUSTOMER, "tb_阿伟"),
+    ]
+    assert conv.messages[0].text.splitlines()[1:] == [
+        "新地址：杭州市西湖区文三路1号 李四 13900001111 2026-11-25 15:00",
+        "谢谢",
+    ]
+    assert conv.messages[1].text.splitlines()[1:] == [
+        "付款时间：2026-11-24 09:12:33",
+        "预计发货：2026-11-25 18:00:00",
+        "预计送达 2026-11-26 18:00",
+        "请您耐心等待哦",
+    ]
+    assert [line for line, _ in reasons(result)] == [1, 2]  # the preface: rejects, not a sender
+
+
 def test_a_header_on_a_12_hour_clock_keeps_the_nick_and_the_afternoon(tmp_path: Path) -> None:
     path = tmp_path / "chat.txt"
     path.write_text(

@@ -86,6 +86,20 @@ def _is_conversation_id(label: str) -> bool:
     return has_id_character and _DATE_ONLY_RE.fullmatch(label) is None
 
 
+# A date or a clock time inside a would-be nick: 导出时间：2026-11-25 before a bare time.
+_DATE_IN_NICK_RE = re.compile(r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}|\d{1,2}[:：]\d{2}")
+_SECONDS_RE = re.compile(r"\d:\d{2}:\d{2}")
+
+
+def _stamp_shape(stamp: str) -> tuple[bool, bool, bool]:
+    """How a header writes its time: with a date, with seconds, with a 上午/下午 mark."""
+    return (
+        DATETIME_RE.match(stamp) is not None,
+        _SECONDS_RE.search(stamp) is not None,
+        any(mark in stamp for mark in ("上午", "下午", "凌晨", "早上", "中午", "晚上")),
+    )
+
+
 # Any day, for comparing two clock-only times of one file that has no day of its own.
 _ANY_DAY = date(2000, 1, 1)
 
@@ -180,9 +194,7 @@ class TextExportReader:
         if sep and _divider_label(sep) is not None and not garbled:
             held.append((number, line))
             return True
-        header = HEADER_RE.match(line)
-        if header is not None and self._inside_message(header):
-            header = None  # a pasted 付款时间 2026-11-24 09:12:33: a line of the held text
+        header = self._header(line)
         inline = INLINE_RE.match(line)
         if sep is not None or garbled or header is not None or inline is not None:
             found = header or inline
@@ -295,8 +307,8 @@ class TextExportReader:
             self._segments.append(_Segment(label_id if _is_conversation_id(label_id) else None))
             self._set_day(self._segment, line)  # ===== 2026-11-25 ===== dates what follows
             return
-        header = HEADER_RE.match(line)
-        if header and not self._inside_message(header):
+        header = self._header(line)
+        if header:
             self._close_block()
             who = (header["who"] or header["who2"]).strip()
             self._nicks.add(who)
@@ -324,19 +336,50 @@ class TextExportReader:
             )
         )
 
+    def _header(self, line: str) -> re.Match[str] | None:
+        """The line as a block header, or ``None`` when it only looks like one.
+
+        A line ending in a time reads like a header whatever comes before the time: a label
+        (导出时间：2026-11-25 08:00:00, 会话时间：… - …) names no sender, and a line inside a
+        message (an agent's 预计送达 2026-11-26 18:00, a buyer's new address ending in a date)
+        is text. Taken for headers they made fake agents and buyers, cut the message and hid the
+        real headers after them.
+        """
+        header = HEADER_RE.match(line)
+        if header is None:
+            return None
+        who = (header["who"] or header["who2"] or "").strip()
+        if who.endswith((":", "：")) or _DATE_IN_NICK_RE.search(who):
+            return None  # a label and its value, not a nick
+        return None if self._inside_message(header) else header
+
+    def _may_write(self, who: str) -> bool:
+        """True for a nick that may write: one that has, a role word, a nick given, a known shop's account."""
+        noted = _NICK_NOTE_RE.match(who)
+        nick = noted["nick"].strip() if noted else who
+        if nick in self._nicks or nick in self.agent_nicks or nick in self.customer_nicks:
+            return True
+        if parse_role_word(nick) is not None:
+            return True
+        sub = split_subaccount(nick)
+        return sub is not None and sub[0] in self._shops
+
     def _inside_message(self, header: re.Match[str]) -> bool:
         """True for a header-like line that is a line of the open message's text.
 
-        An agent pasting order details writes 付款时间 2026-11-24 09:12:33 on a line of its own:
-        it reads like a header, but its nick was never a sender in the file and its time lies
-        before the message it would interrupt (an export lists messages in time order).
+        Its nick was never a sender in the file, and either its time is written in another shape
+        than the open message's header (an export writes every header one way; a person pastes
+        预计送达 2026-11-26 18:00 without seconds) or it lies before the message it would
+        interrupt (付款时间 2026-11-24 09:12:33: an export lists messages in time order).
         """
         block = self._block
         who = (header["who"] or header["who2"] or "").strip()
-        if block is None or not block.body or who in self._nicks:
+        if block is None or who in self._nicks:
             return False
         stamp = (header["ts1"] or header["ts2"] or "").strip()
-        if not (DATETIME_RE.match(stamp) and DATETIME_RE.match(block.stamp.strip())):
+        if _stamp_shape(stamp) != _stamp_shape(block.stamp.strip()) and not self._may_write(who):
+            return True
+        if not block.body or not (DATETIME_RE.match(stamp) and DATETIME_RE.match(block.stamp.strip())):
             return False
         try:
             return parse_timestamp(stamp, self.tz) < parse_timestamp(block.stamp.strip(), self.tz)  # type: ignore[operator]
