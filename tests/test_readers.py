@@ -472,7 +472,8 @@ def test_pathological_long_lines_are_read_in_linear_time(tmp_path: Path) -> None
     lines = ["买家(10:00:00): " + "好 " * 50000, " " * 50000 + "x", "(" * 50000, "-" * 50000 + " 会话: L1"]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = read(path)
-    assert (result.files[0].read, result.files[0].accepted, result.files[0].rejected) == (3, 1, 2)
+    # The two lines after the inline message are more of its text.
+    assert (result.files[0].read, result.files[0].accepted, result.files[0].rejected) == (1, 1, 0)
     assert result.conversations[0].id == "long_2026-11-24"
 
 
@@ -733,6 +734,31 @@ def test_lines_that_end_in_a_time_are_text_or_rejects_never_senders(tmp_path: Pa
         "请您耐心等待哦",
     ]
     assert [line for line, _ in reasons(result)] == [1, 2]  # the preface: rejects, not a sender
+
+
+def test_the_lines_after_an_inline_message_are_its_text(tmp_path: Path) -> None:
+    """A multi-line reply in the inline style (audit 68, B5): its second line was a reject and the
+    reply was inspected cut to its first (亲，退换货须知：), so what it said was never judged."""
+    path = tmp_path / "chat_2026-11-24.txt"
+    path.write_text(
+        "===== 会话 c1 =====\n"
+        "买家(14:59:40): 怎么退货\n"
+        "森林杂货铺:阿青(14:59:50): 亲，退换货须知：\n1. 七天内未使用可退\n2. 请保留吊牌\n"
+        "买家(15:00:10): 好的\n"
+        "买家(15:00:1\n"
+        "（以下为系统提示）\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    assert_balanced(result)
+    (conv,) = result.conversations
+    assert [m.text for m in conv.messages] == [
+        "怎么退货",
+        "亲，退换货须知：\n1. 七天内未使用可退\n2. 请保留吊牌",
+        "好的",
+    ]
+    # A chat line cut off and a note in brackets are no message's text.
+    assert [line for line, _ in reasons(result)] == [7, 8]
 
 
 def test_a_header_on_a_12_hour_clock_keeps_the_nick_and_the_afternoon(tmp_path: Path) -> None:

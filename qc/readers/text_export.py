@@ -86,6 +86,9 @@ def _is_conversation_id(label: str) -> bool:
     return has_id_character and _DATE_ONLY_RE.fullmatch(label) is None
 
 
+# Lines after an inline message that are not more of its text: a chat line cut off (买家(15:00:1)
+# and a note in brackets of its own (（以下为系统提示）).
+_NO_TEXT_AFTER_INLINE_RE = re.compile(r"^\s*+(?:[^()（）\s]{1,64}\s*[(（]\s*\d|[(（【\[].*[)）】\]]\s*$)")
 # A date or a clock time inside a would-be nick: 导出时间：2026-11-25 before a bare time.
 _DATE_IN_NICK_RE = re.compile(r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}|\d{1,2}[:：]\d{2}")
 _SECONDS_RE = re.compile(r"\d:\d{2}:\d{2}")
@@ -131,6 +134,10 @@ class _Block:
     stamp: str
     header: str
     body: list[str] = field(default_factory=list)
+    # An inline message (买家(10:00:01): 在吗) is a block too, its header line holding the text's
+    # first line: the lines after it that are no chat line are the rest of its text.
+    inline: bool = False
+    first: str = ""
 
 
 class TextExportReader:
@@ -288,6 +295,8 @@ class TextExportReader:
 
     def _line(self, number: int, line: str, hold: bool = True) -> None:
         if number in self.decoded.garbled:
+            if self._block is not None and self._block.inline:
+                self._close_block()  # the garbled line may have been the next message's
             self._segment.items.append(
                 make_reject(self.file, number, f"garbled bytes: not valid {self.decoded.encoding}", line)
             )
@@ -322,9 +331,10 @@ class TextExportReader:
         if inline:
             self._close_block()
             self._segment.writers.add(inline["who"].strip())
-            self._message(number, inline["who"], inline["ts"], inline["text"].strip(), line)
+            first = inline["text"].strip()
+            self._block = _Block(number, inline["who"], inline["ts"], line, inline=True, first=first)
             return
-        if self._block is not None:
+        if self._block is not None and not (self._block.inline and _NO_TEXT_AFTER_INLINE_RE.match(line)):
             self._block.body.append(line)
             return
         self._segment.items.append(
@@ -389,6 +399,10 @@ class TextExportReader:
     def _close_block(self) -> None:
         block, self._block = self._block, None
         if block is None:
+            return
+        if block.inline:
+            text = "\n".join([block.first] * bool(block.first) + [b.strip() for b in block.body])
+            self._message(block.line, block.who, block.stamp, text, "\n".join([block.header, *block.body]))
             return
         if not block.body:
             self._segment.items.append(
