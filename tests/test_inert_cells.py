@@ -26,7 +26,14 @@ from qc.outputs.cells import (
     text_id,
 )
 
-HOSTILE_AGENTS = ['=HYPERLINK("http://x","click")', "@SUM(1+1)*cmd", "+cmd|' /C calc'!A0", "-2+3"]
+NUMERIC_AGENT = "007"  # an account named by digits: Excel would show 7
+HOSTILE_AGENTS = [
+    '=HYPERLINK("http://x","click")',
+    "@SUM(1+1)*cmd",
+    "+cmd|' /C calc'!A0",
+    "-2+3",
+    NUMERIC_AGENT,
+]
 HOSTILE_SHOP = "=1+1"
 NUMERIC_ID = "2026112400000000123"  # 19 digits: Excel would show 2.02611E+18 and lose them
 DAY = "2026-11-24"
@@ -120,6 +127,13 @@ def test_a_conversation_id_that_reads_as_a_number_stays_text(outputs):
     wb = openpyxl.load_workbook(outputs["xlsx"][2])
     ids = [c for row in wb.active.iter_rows() for c in row if c.value == NUMERIC_ID]
     assert ids and all(c.data_type == "s" for c in ids)
+
+
+def test_an_agent_named_by_digits_keeps_them_in_every_csv(outputs):
+    """agents.csv, the review sheet and the sample wrote the account bare (audit 68, B11)."""
+    for path in outputs["csv"]:
+        cells = _csv_cells(path)
+        assert "'" + NUMERIC_AGENT in cells and NUMERIC_AGENT not in cells, path.name
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from typing import IO, Any
 
 import orjson
 
-from qc.outputs.cells import append_inert, open_csv
+from qc.outputs.cells import append_inert, open_csv, text_id
 from qc.run.inspector import ConversationResult
 from qc.schema import Finding, Reject, Role
 from qc.scoring.card import Scorecard
@@ -158,7 +158,18 @@ def write_agents_csv(path: Path, rows: Iterable[dict[str, Any]], columns: list[t
         out.writerow([zh for _, zh in columns])
         out.writerow([key for key, _ in columns])
         for row in rows:
-            out.writerow([_cell(row.get(k)) for k, _ in columns])
+            out.writerow([_csv_cell(k, row.get(k)) for k, _ in columns])
+
+
+# Columns holding an account or shop name: one that reads as a number (007, a staff id of 18
+# digits) would lose its digits in Excel, and that is what a QA lead pastes into the 考核表.
+_ID_COLUMNS = frozenset({"agent", "shop"})
+
+
+def _csv_cell(key: str, value: Any) -> Any:
+    if key in _ID_COLUMNS and isinstance(value, str):
+        return text_id(value)
+    return _cell(value)
 
 
 def write_agents_xlsx(path: Path, rows: Iterable[dict[str, Any]], columns: list[tuple[str, str]]) -> None:

@@ -145,7 +145,15 @@ def export_review_sheet(store: Store, date: str, out: Path, card: Any, mask: Any
             w.writerow(zh for _, zh in REVIEW_HEADERS)
             for row in rows:
                 w.writerow(
-                    [text_id(row[0]), row[1], row[2], text_id(row[3]), *row[4:7], f"{row[7]:g}", *row[8:]]
+                    [
+                        text_id(row[0]),
+                        row[1],
+                        text_id(row[2]),
+                        text_id(row[3]),
+                        *row[4:7],
+                        f"{row[7]:g}",
+                        *row[8:],
+                    ]
                 )
     return len(rows)
 

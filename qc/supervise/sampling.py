@@ -88,7 +88,7 @@ def write_sample_csv(rows: list[SampleRow], out: Path) -> None:
         for r in rows:
             w.writerow(
                 [
-                    r.agent,
+                    text_id(r.agent),
                     r.date,
                     text_id(r.conversation_id),
                     r.stratum,
