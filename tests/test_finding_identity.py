@@ -183,3 +183,76 @@ def test_a_re_inspection_reports_its_orphans_in_run_json(tmp_path):
     assert run["orphaned_decisions"] == second.run["orphaned_decisions"]
     assert [o["finding_id"] for o in run["orphaned_decisions"]] == [phrase.id]
     assert run["orphaned_decisions"][0]["state"] == "rejected"
+
+
+def _corrected(conversation, added: int = 2, edit: dict[int, str] | None = None):
+    """The conversation as a corrected export gives it: ``added`` buyer messages before the rest
+    (every message's index, and so every finding's id, moves up), and the texts ``edit`` names."""
+    from datetime import timedelta
+
+    from qc.schema import Message, Role
+
+    first = conversation.messages[0]
+    early = [
+        Message(k, Role.CUSTOMER, "有人吗", "buyer", first.sent_at - timedelta(seconds=30 - k))
+        for k in range(added)
+    ]
+    later = [
+        replace(m, index=m.index + added, text=(edit or {}).get(m.index, m.text))
+        for m in conversation.messages
+    ]
+    return replace(conversation, messages=tuple(early + later))
+
+
+def test_decisions_follow_their_finding_when_messages_are_added_before_it(target):  # noqa: F811
+    """An id comes from the message's index: two messages added before a rejected finding gave
+    its old id to the finding of an earlier message, and the rejection (and an appeal) went with
+    the id to a message nobody reviewed, while the reviewed one was charged again (audit 69, B1)."""
+    conv = chat("c1", "2026-11-24")
+    one, three = model_finding("c1", 1, "m@1"), model_finding("c1", 3, "m@1")
+    with open_store(target) as store:
+        store.save_run(**run_kwargs([conv], [one, three]))
+        _people(store)
+        decide(store, three.id, "reject", by="李复核", note="买家催的")
+        appeal = open_appeal(store, one.id, by="张主管", reason="语气正常")
+        after = [model_finding("c1", 3, "m@1"), model_finding("c1", 5, "m@1")]
+        assert after[0].id == three.id  # the earlier message's finding now has the reviewed id
+        run_id = store.save_run(**run_kwargs([_corrected(conv)], after))
+        assert rejected_ids(store) == {after[1].id}
+        assert store.appeal_row(appeal.id)["finding_id"] == after[0].id
+        assert sorted(store.run_moves(run_id), key=lambda m: m["to"]) == sorted(
+            [{"from": three.id, "to": after[1].id}, {"from": one.id, "to": after[0].id}],
+            key=lambda m: m["to"],
+        )
+        assert store.run_orphans(run_id) == [] and orphaned_decisions(store) == {}
+
+
+def test_a_decision_whose_message_changed_is_orphaned_not_passed_to_the_finding_that_took_its_id(target):  # noqa: F811
+    conv = chat("c1", "2026-11-24")
+    three = model_finding("c1", 3, "m@1")
+    with open_store(target) as store:
+        store.save_run(**run_kwargs([conv], [model_finding("c1", 1, "m@1"), three]))
+        _people(store)
+        decide(store, three.id, "reject", by="李复核", note="买家催的")
+        edited = _corrected(conv, edit={3: "答，改过"})  # the reviewed reply was edited
+        run_id = store.save_run(
+            **run_kwargs([edited], [model_finding("c1", 3, "m@1"), model_finding("c1", 5, "m@1")])
+        )
+        stored = {f.id for f in store.findings()}
+        assert three.id in stored and rejected_ids(store) & stored == set()  # nothing stored was reviewed
+        assert [o["finding_id"] for o in store.run_orphans(run_id)] == [three.id]
+        # Kept in the audit log under its id and the run that lost it, attached to nothing.
+        assert orphaned_decisions(store) == {f"{three.id}~{run_id}": "rejected"}
+        assert [r["note"] for r in store.audit_trail() if r["finding_id"].startswith(three.id)] == [
+            "买家催的"
+        ]
+
+
+def test_findings_come_back_in_one_order_from_every_store(target):  # noqa: F811
+    """A whole-message finding (no span) and a phrase on the same message: SQLite listed the first
+    first and PostgreSQL last, so excerpts, deductions.jsonl and every list differed (audit 69, B3)."""
+    conv = chat("c1", "2026-11-24")
+    whole, phrase = model_finding("c1", 1, "m@1"), phrase_finding("c1", 1, "1+a", 0, 1)
+    with open_store(target) as store:
+        store.save_run(**run_kwargs([conv], [phrase, whole]))
+        assert [f.id for f in store.findings()] == [whole.id, phrase.id]

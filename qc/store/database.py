@@ -21,7 +21,7 @@ import inspect as inspect_module
 import json
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import wraps
 from itertools import islice
@@ -43,6 +43,7 @@ from sqlalchemy import (
     select,
     text,
     tuple_,
+    union,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -154,6 +155,73 @@ class StoredFinding:
         return self.finding.id
 
 
+# What a finding is about, to follow its decisions across saves: shop, conversation, kind,
+# entry, span, and its message as written (text, sender, time); then the message's index.
+_Signature = tuple[Any, ...]
+
+
+@dataclass(slots=True)
+class _Followed:
+    """Where a save takes the decided findings of its conversations (see :func:`_follow_decisions`)."""
+
+    moves: dict[str, str] = field(default_factory=dict)  # old id → the new id of the same finding
+    gone: set[str] = field(default_factory=set)  # orphaned: the new copies no longer have it
+    detached: set[str] = field(default_factory=set)  # orphaned, and its id names another finding now
+
+
+def _follow_decisions(
+    decided: Mapping[str, Any], about: Mapping[str, _Signature], records: Sequence[ConversationRecord]
+) -> _Followed:
+    """Match each decided finding to its copy in the records, by what it is about, not by its id.
+
+    A finding's id comes from its message's index: messages added before it (a corrected
+    export, the part of a chat before midnight read after the part after it) give it another
+    id, and may give its old id to another message's finding. Matched by id alone, a reviewer's
+    rejection passed to a message nobody reviewed and the reviewed one was charged again. So a
+    decision stays where the same finding (kind, entry, span, on the same message as written)
+    still has its id, moves to the id that finding has now (the nearest by index when the same
+    message was sent twice), and is orphaned when the finding is gone.
+    """
+    now: dict[str, _Signature] = {}
+    by_what: dict[_Signature, list[tuple[int, str]]] = {}
+    for r in records:
+        conv, shop = r.conversation, shop_key(r.conversation.shop)
+        messages = {m.index: m for m in conv.messages}
+        for a in r.findings:
+            f = a.finding
+            m = messages.get(f.message_index)
+            if m is None:
+                continue
+            sent = m.sent_at.isoformat() if m.sent_at is not None else None
+            what = (shop, conv.id, f.kind, f.entry, f.start, f.end, m.text, m.sender, sent)
+            now[f.id] = what
+            by_what.setdefault(what, []).append((f.message_index, f.id))
+    out = _Followed()
+    taken: set[str] = set()
+    unsure: list[str] = []
+    for fid in decided:
+        was = about.get(fid)
+        if fid in now and (was is None or now[fid] == was[:-1]):
+            taken.add(fid)  # the same finding, same id
+        elif was is None:
+            out.gone.add(fid)  # no stored message to tell by (as before: by id only)
+        else:
+            unsure.append(fid)
+    for fid in sorted(unsure, key=lambda f: about[f][-1]):
+        was = about[fid]
+        free = [(abs(index - was[-1]), new) for index, new in by_what.get(was[:-1], ()) if new not in taken]
+        if free:
+            new = min(free)[1]
+            taken.add(new)
+            if new != fid:
+                out.moves[fid] = new
+        else:
+            out.gone.add(fid)
+            if fid in now:
+                out.detached.add(fid)
+    return out
+
+
 class Store:
     """An open, migrated store: queries and writes. Close it (or use ``with``) when done.
 
@@ -256,6 +324,7 @@ class Store:
         saved_at = now()
         covered: set[tuple[str, str]] = set()
         orphaned: dict[str, dict[str, Any]] = {}
+        moved: list[dict[str, str]] = []
         conversations = findings = 0
         with write_transaction(self.engine, self.wait, exclusive=True) as conn:
             run_id = self._insert_run(conn, run, saved_at)
@@ -270,10 +339,12 @@ class Store:
                 self._refuse_shared_ids(conn, list(by_key), shops)
                 shops.update(shop for shop, _ in by_key)
                 bases.update(r.basis for r in by_key.values())
-                findings += self._upsert(conn, run_id, list(by_key.values()), saved_at, covered, orphaned)
+                findings += self._upsert(
+                    conn, run_id, list(by_key.values()), saved_at, covered, orphaned, moved
+                )
                 conversations += len(by_key)
             self._refuse_other_bases(conn, covered, bases, run)
-            moved = self._move_decisions(conn, renamed or {}, orphaned)
+            moved += self._move_decisions(conn, renamed or {}, orphaned)
             runs = TABLES["runs"]
             gone = [orphaned[fid] for fid in sorted(orphaned)]
             conn.execute(
@@ -451,13 +522,15 @@ class Store:
         saved_at: str,
         covered: set[tuple[str, str]],
         orphaned: dict[str, dict[str, Any]],
+        moved: list[dict[str, str]],
     ) -> int:
         """Replace what is stored of these conversations (one key each) with them; returns their findings.
 
-        Adds the (shop, day) pairs they count on to ``covered``, and to ``orphaned`` each
-        decided finding of theirs that the new copies no longer have.
+        Adds the (shop, day) pairs they count on to ``covered``, to ``orphaned`` each decided
+        finding of theirs that the new copies no longer have, and to ``moved`` each one whose
+        decisions followed it to a new id (:func:`_follow_decisions`).
         """
-        decided = self._decided_findings(
+        decided, about_what = self._decided_findings(
             conn, [(shop_key(r.conversation.shop), r.conversation.id) for r in records]
         )
         rows: dict[str, list[dict[str, Any]]] = {name: [] for name in RESULT_TABLES}
@@ -489,15 +562,17 @@ class Store:
             rows["parts"].extend(part_row(p) for p in r.parts)
             covered.update((shop, p.date) for p in r.parts)
             covered.update((shop, a.date) for a in r.findings)
-        kept = {row["finding_id"] for row in rows["findings"]}
+        follow = _follow_decisions(decided, about_what, records) if decided else _Followed()
         for fid, about in decided.items():
-            if fid not in kept:
+            if fid in follow.gone:
                 orphaned[fid] = about
             else:
                 orphaned.pop(fid, None)
         self._forget(
             conn, [(shop_key(r.conversation.shop), r.conversation.id) for r in records], CHILD_TABLES
         )
+        self._rekey_decisions(conn, follow, run_id)
+        moved.extend({"from": old, "to": new} for old, new in sorted(follow.moves.items()))
         for name in RESULT_TABLES:
             table = TABLES[name]
             batch = rows[name]
@@ -527,20 +602,89 @@ class Store:
 
     def _decided_findings(
         self, conn: Connection, keys: Sequence[tuple[str, str]]
-    ) -> dict[str, dict[str, Any]]:
-        """The stored findings of these conversations that a decision points at, by id."""
-        found, log = TABLES["findings"], REVIEW_TABLES["review_log"]
+    ) -> tuple[dict[str, dict[str, Any]], dict[str, _Signature]]:
+        """The stored findings of these conversations that a decision points at, by id.
+
+        A decision is a review, an appeal or a calibration item. Also what each finding is
+        about (:data:`_Signature`: its message as written and its kind, entry and span), so a
+        save can tell whether the id still names the same finding.
+        """
+        found, msgs = TABLES["findings"], TABLES["messages"]
+        log = REVIEW_TABLES["review_log"]
+        pointed = union(
+            select(log.c.finding_id),
+            select(REVIEW_TABLES["appeals"].c.finding_id),
+            select(WORKBENCH_TABLES["calibration_items"].c.finding_id),
+        ).subquery()
+        on_message = and_(
+            msgs.c.shop == found.c.shop,
+            msgs.c.conversation_id == found.c.conversation_id,
+            msgs.c.idx == found.c.message_index,
+        )
         out: dict[str, dict[str, Any]] = {}
+        about: dict[str, _Signature] = {}
         for shop, chunk in _id_chunks(keys):
             q = (
-                select(found.c.finding_id, found.c.conversation_id, found.c.kind, log.c.state_after)
-                .join(log, log.c.finding_id == found.c.finding_id)
-                .where(found.c.shop == shop, found.c.conversation_id.in_(chunk))
+                select(
+                    found.c.finding_id,
+                    found.c.conversation_id,
+                    found.c.kind,
+                    found.c.message_index,
+                    found.c.entry,
+                    found.c.start,
+                    found.c.end,
+                    msgs.c.text,
+                    msgs.c.sender,
+                    msgs.c.sent_at,
+                )
+                .outerjoin(msgs, on_message)
+                .where(
+                    found.c.shop == shop,
+                    found.c.conversation_id.in_(chunk),
+                    found.c.finding_id.in_(select(pointed.c.finding_id)),
+                )
+                .order_by(found.c.finding_id)
+            )
+            for fid, cid, kind, index, entry, start, end, said, sender, sent_at in conn.execute(q):
+                out[fid] = {"finding_id": fid, "conversation_id": cid, "kind": kind, "state": "pending"}
+                if said is not None:
+                    about[fid] = (shop, cid, kind, entry, start, end, said, sender, sent_at, index)
+        ids = sorted(out)
+        for at in range(0, len(ids), _CHUNK):
+            latest = (
+                select(log.c.finding_id, log.c.state_after)
+                .where(log.c.finding_id.in_(ids[at : at + _CHUNK]))
                 .order_by(log.c.id)
             )
-            for fid, cid, kind, state in conn.execute(q):
-                out[fid] = {"finding_id": fid, "conversation_id": cid, "kind": kind, "state": state}
-        return out
+            for decided_id, state_after in conn.execute(latest):
+                out[decided_id]["state"] = state_after
+        return out, about
+
+    @staticmethod
+    def _rekey_decisions(conn: Connection, follow: _Followed, run_id: int) -> None:
+        """Give decisions their findings' new ids; detach those the run lost (caller's transaction).
+
+        Through a parking id first: a decision may move to an id another decision is moving off.
+        """
+        tables = (
+            REVIEW_TABLES["review_log"],
+            REVIEW_TABLES["appeals"],
+            WORKBENCH_TABLES["calibration_items"],
+            WORKBENCH_TABLES["calibration_verdicts"],
+        )
+
+        def rekey(old: str, new: str) -> None:
+            for table in tables:
+                conn.execute(update(table).where(table.c.finding_id == old).values(finding_id=new))
+
+        for old in sorted(follow.moves):
+            rekey(old, f"{old}~moving")
+        for old in sorted(follow.detached):
+            # Orphaned, but its id now names another message's finding: the decision would pass
+            # to that finding. Kept in the audit log under the id and the run that lost it.
+            rekey(old, f"{old}~{run_id}")
+        for old, new in sorted(follow.moves.items()):
+            rekey(f"{old}~moving", new)
 
     def _kept(self, t: Any) -> Any:
         """A condition: the row belongs to a stored conversation (not an orphan of schema 3)."""
@@ -688,7 +832,11 @@ class Store:
             q = q.where(t.c.scored_agent == agent)
         if kind:
             q = q.where(t.c.kind == kind)
-        q = q.order_by(t.c.date, t.c.conversation_id, t.c.message_index, t.c.start, t.c.kind)
+        # A whole-message finding (no span) first, in every database: SQLite sorts NULL first and
+        # PostgreSQL last, so excerpts, deductions.jsonl and every list differed between stores.
+        q = q.order_by(
+            t.c.date, t.c.conversation_id, t.c.message_index, t.c.start.asc().nulls_first(), t.c.kind
+        )
         with self.engine.connect() as conn:
             return [
                 StoredFinding(finding_from_row(r), r.shop, r.date, r.scored_agent or "")
