@@ -256,6 +256,23 @@ def test_unknown_url_is_a_store_error():
         open_store("nosuchdb://x/y")
 
 
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("mysql://qa:S3CRET-pw@db.shop/qc", "driver MySQLdb is missing"),
+        ("nosuchdb://qa:S3CRET-pw@db.shop/qc", "no SQLAlchemy dialect"),
+        ("postgresql+psycopg2://qa:S3CRET-pw@db.shop/qc", "driver psycopg2 is missing"),
+        ("postgresql://qa:S3CRET-pw@db.shop:notaport/qc", "not a database URL"),  # was exit 70
+    ],
+)
+def test_a_url_that_cannot_serve_is_named_without_its_password(url, said):
+    """These refusals printed the URL as given, password and all (audit 69, B5, B6)."""
+    with pytest.raises(StoreError) as refused:
+        open_store(url)
+    assert said in str(refused.value) and "qa:***@db.shop" in str(refused.value)
+    assert "S3CRET" not in str(refused.value)
+
+
 def test_a_new_store_has_the_tables_the_queries_use(target):
     # Migrations 1-9 from nothing give exactly the current schema (TABLES, the people table, the
     # workbench's and the search index's tables), plus the archived score tables of schema 3,

@@ -101,6 +101,7 @@ def serve_cli(
         _demo_store(db)
     card = load_scorecard(scorecard)
     store = open_db(db)
+    named = db if "://" not in db else store.url  # a URL's password never reaches the screen
     people = list_people(store)
     can = [p for p in people if has_password(store, p)]
     for p in can:
@@ -108,7 +109,7 @@ def serve_cli(
     if not can:
         store.close()
         raise ConfigError(
-            f"nobody can sign in to {db}: register people (qc people add NAME --role supervisor)"
+            f"nobody can sign in to {named}: register people (qc people add NAME --role supervisor)"
             " and give them a password (qc people password NAME)"
         )
     if demo:
@@ -124,7 +125,7 @@ def serve_cli(
         from qc.scoring.card import describe_basis
 
         raise ConfigError(
-            f"scorecard {card.source} says {describe_basis(card.basis)}, but no conversation in {db} was"
+            f"scorecard {card.source} says {describe_basis(card.basis)}, but no conversation in {named} was"
             f" saved so ({'; '.join(sorted(describe_basis(b) for b in saved))}): every scored page would"
             " refuse; give --scorecard the card the days were inspected with"
         )
@@ -133,7 +134,7 @@ def serve_cli(
         warn_other_scorecard(store, card, *stored)
     if check:
         store.close()
-        err(f"{db}: {len(can)} of {len(people)} people can sign in; the store opens (schema up to date)")
+        err(f"{named}: {len(can)} of {len(people)} people can sign in; the store opens (schema up to date)")
         return
     import uvicorn
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import inspect as inspect_module
 import json
+import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -1322,18 +1323,24 @@ def open_store(target: str | Path, *, save: bool = False) -> Store:
     if "://" not in str(target):
         _check_sqlite_path(target, save)
     url = database_url(target)
+    shown = _without_password(str(target))
     try:
         engine = make_engine(url, wait)
     except NoSuchModuleError:
         raise StoreError(
-            f"--db {target}: no SQLAlchemy dialect for this URL; use a path or postgresql+psycopg://…"
+            f"--db {shown}: no SQLAlchemy dialect for this URL; use a path or postgresql+psycopg://…"
         ) from None
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is no number
         raise StoreError(
-            f"--db {target}: not a database URL; use a file path or postgresql+psycopg://user@host/db"
+            f"--db {shown}: not a database URL; use a file path or postgresql+psycopg://user@host/db"
         ) from None
     except ModuleNotFoundError as exc:
-        raise StoreError(f"--db {target}: driver {exc.name} is missing; pip install 'qc[postgres]'") from None
+        fix = (
+            "pip install 'qc[postgres]' and write postgresql+psycopg://…"
+            if "postgres" in url
+            else "use a path or postgresql+psycopg://…"
+        )
+        raise StoreError(f"--db {shown}: driver {exc.name} is missing; {fix}") from None
     where = engine.url.render_as_string(hide_password=True)
     try:
         guarded(lambda: migrate(engine, wait), where, wait, env, retry=True)
@@ -1369,6 +1376,11 @@ def _dated_conversations(date_from: str, date_to: str) -> Any:
         .distinct()
         .subquery()
     )
+
+
+def _without_password(target: str) -> str:
+    """A --db value as messages may show it: a URL's password as ``***`` (from --db or QC_DB)."""
+    return re.sub(r"(://[^/:@\s]*:)[^@/\s]*@", r"\1***@", target)
 
 
 def _check_sqlite_path(target: str | Path, save: bool) -> None:
