@@ -256,6 +256,23 @@ def test_unknown_url_is_a_store_error():
         open_store("nosuchdb://x/y")
 
 
+def test_another_programs_database_is_refused_and_left_as_it_was(target):
+    """Any command (qc flagged too) migrated it: qc's tables beside a CRM's, and a half-migrated
+    database where a name was taken (messages), without saying it was no qc store (audit 69, B4)."""
+    engine = create_engine(database_url(target))
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE people (id INTEGER, name TEXT, phone TEXT)"))
+        conn.execute(text("CREATE TABLE messages (id INTEGER, body TEXT)"))
+    with pytest.raises(
+        StoreError, match=r"is not a qc store: it holds another program's tables \(messages, people\)"
+    ):
+        open_store(target)
+    from sqlalchemy import inspect as reflect
+
+    assert sorted(reflect(engine).get_table_names()) == ["messages", "people"]
+    engine.dispose()
+
+
 @pytest.mark.parametrize(
     ("url", "said"),
     [

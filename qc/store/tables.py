@@ -804,6 +804,25 @@ def applied_migrations(engine: Engine) -> list[tuple[int, str]]:
         return [(int(v), str(n)) for v, n in rows]
 
 
+def _refuse_another_programs(engine: Engine, where: str) -> None:
+    """Refuse a database that holds tables but no qc schema: another program's (a CRM, a shop system).
+
+    Migrating it wrote qc's tables beside that program's, from any command (``qc flagged`` too),
+    and failed half-way where a name was taken (messages). A new store is an empty database, or
+    one another qc is creating (its ``schema_migrations`` exists first).
+    """
+    found = inspect(engine)
+    if found.has_table("schema_migrations"):
+        return
+    names = sorted(found.get_table_names())
+    if names:
+        listed = ", ".join(names[:5]) + (" …" if len(names) > 5 else "")
+        raise StoreError(
+            f"{where} is not a qc store: it holds another program's tables ({listed}) and no qc schema;"
+            " nothing was written. Give --db a qc store, or a new file or database"
+        )
+
+
 def _check_known(done: list[tuple[int, str]], where: str) -> None:
     """Refuse a database whose migrations this qc does not know (newer, or another program's)."""
     known = {number: name for number, name, _ in MIGRATIONS}
@@ -837,6 +856,8 @@ def migrate(engine: Engine, wait: float = 30.0) -> list[str]:
     """
     where = engine.url.render_as_string(hide_password=True)
     done = applied_migrations(engine)
+    if not done:
+        _refuse_another_programs(engine, where)
     _check_known(done, where)
     if len(done) == len(MIGRATIONS):
         return []
