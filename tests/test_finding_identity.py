@@ -13,6 +13,7 @@ import subprocess
 import sys
 from dataclasses import replace
 
+import pytest
 from test_store import chat, run_kwargs, target  # noqa: F401 - the sqlite / postgresql fixture
 
 from qc.schema import Evidence, Finding, finding_id
@@ -256,3 +257,42 @@ def test_findings_come_back_in_one_order_from_every_store(target):  # noqa: F811
     with open_store(target) as store:
         store.save_run(**run_kwargs([conv], [phrase, whole]))
         assert [f.id for f in store.findings()] == [whole.id, phrase.id]
+
+
+@pytest.mark.parametrize("step", ["review", "appeal"])
+def test_a_step_that_waited_for_a_save_removing_its_finding_writes_nothing(target, monkeypatch, step):  # noqa: F811
+    """A review or an appeal checked its finding before it waited for the store's write lock: a
+    save that removed the finding meanwhile left a decision on nothing, the command said nothing
+    was changed, and the save's orphan list did not have it (audit 69, B2)."""
+    from qc.store.database import Store
+
+    conv = chat("c1", "2026-11-24")
+    found = model_finding("c1", 1, "m@1")
+    with open_store(target) as store:
+        store.save_run(**run_kwargs([conv], [found]))
+        _people(store)
+        rows = len(store.audit_trail())
+        original = Store.transaction
+
+        def after_a_save(self):  # the save the step waited for commits first
+            store.save_run(**run_kwargs([conv], []))
+            return original(self)
+
+        monkeypatch.setattr(Store, "transaction", after_a_save)
+        with pytest.raises(ReviewError, match="no finding"):
+            if step == "review":
+                decide(store, found.id, "reject", by="李复核", note="买家先动手")
+            else:
+                open_appeal(store, found.id, by="张主管", reason="语气正常")
+        assert len(store.audit_trail()) == rows and orphaned_decisions(store) == {}
+
+
+def test_a_confirm_with_an_invisible_note_records_what_was_confirmed(target):  # noqa: F811
+    conv = chat("c1", "2026-11-24")
+    found = model_finding("c1", 1, "m@1")
+    with open_store(target) as store:
+        store.save_run(**run_kwargs([conv], [found]))
+        _people(store)
+        decide(store, found.id, "confirm", by="李复核", note="\u200b")
+        (row,) = [r for r in store.audit_trail() if r["finding_id"] == found.id]
+        assert row["note"].startswith("confirmed as found")

@@ -205,7 +205,9 @@ def open_appeal(
         )
     on_behalf = f" (by {actor.name} on behalf of {appellant})" if actor.name != appellant else ""
     with store.transaction() as conn:
-        # Checked under the write lock: a second appeal opened at the same moment waits and is refused.
+        # Checked under the write lock: a second appeal opened at the same moment waits and is
+        # refused, and a save that removed the finding meanwhile leaves nothing to appeal.
+        stored_finding(store, finding_id)
         _check_appealable(store, finding_id)
         appeal_id = store.insert_appeal(
             conn, finding_id=finding_id, agent=appellant, reason=reason, state=OPEN, opened_at=now()

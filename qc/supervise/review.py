@@ -202,10 +202,12 @@ def decide(
     note = note.strip()
     if decision == "reject" and is_blank(note):
         raise ReviewError("--note is required to reject: say why the finding is wrong")
-    if not note:
+    if is_blank(note):  # a zero-width space is no reason
         note = f"confirmed as found: {found.finding.evidence.summary}"
     with store.transaction() as conn:
-        # Read under the write lock: no other decision or ruling can land between these checks and ours.
+        # Read under the write lock: no other decision or ruling can land between these checks and
+        # ours, and a save that removed the finding meanwhile (it waited for that save) is seen.
+        stored_finding(store, finding_id)
         check_not_final(store, finding_id)
         current = finding_states(store, [finding_id]).get(finding_id, PENDING)
         if expected is not None and current != expected:
