@@ -276,6 +276,36 @@ def test_a_stop_after_the_store_saved_the_run_says_the_store_holds_it(tmp_path, 
     assert result.exit_code == 130 and "nothing of this run was published" in result.output
 
 
+def test_a_stop_as_the_store_commits_says_the_store_may_hold_the_run(tmp_path, days, monkeypatch):
+    """A signal just after the commit, before the save returned (the WAL checkpoint runs inside
+    the COMMIT): the message said nothing was published while the store held the run (audit 69, B7)."""
+    import sqlite3
+
+    from typer.testing import CliRunner
+
+    from qc.cli import app
+    from qc.store.database import Store
+
+    small, _ = days
+    out, db = tmp_path / "out", tmp_path / "qc.sqlite"
+    save = Store.save_run_streamed
+
+    def committed_then_stopped(self, **kwargs):
+        save(self, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Store, "save_run_streamed", committed_then_stopped)
+    result = CliRunner().invoke(app, ["inspect", str(small), "--out", str(out), "--db", str(db), "-q"])
+    assert result.exit_code == 130, result.output
+    assert (
+        "stopped by SIGINT as run 1 was being saved in the store (--db): the store may hold the run"
+        in result.output
+    )
+    assert "nothing of this run" not in result.output and "run the same command again" in result.output
+    with sqlite3.connect(db) as con:
+        assert con.execute("select count(*) from runs").fetchone()[0] == 1
+
+
 def test_a_signal_wrapped_by_the_database_library_is_a_stop_not_an_internal_error(capsys):
     """SIGTERM raised inside SQLAlchemy's execute reaches qc as StatementError: still exit 143."""
     import typer

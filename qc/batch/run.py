@@ -116,6 +116,7 @@ def run_inspection(
     store: str | None = None,
     keep_results: bool = True,
     on_saved: Callable[[int], None] | None = None,
+    on_committing: Callable[[int], None] | None = None,
 ) -> InspectionReport:
     """Read every input, inspect every conversation on ``executor``, write the results into ``out_dir``.
 
@@ -131,7 +132,8 @@ def run_inspection(
     one verdict per agent message with findings), so memory grows little with the input;
     an executor whose workers read JSON Lines themselves then gets the file in chunks.
     ``on_saved`` is called with the store's run id once the save is committed (before the
-    files are published), so a stop or an error after it can say the store holds the run.
+    files are published), so a stop or an error after it can say the store holds the run;
+    ``on_committing`` as the save commits (a stop then may leave the run saved or not).
     """
     # Everything is written into a temporary folder beside out_dir and published as a set at
     # the end, run.json ("complete": true) last: a run that stops early leaves out_dir as it was.
@@ -147,6 +149,7 @@ def run_inspection(
             store,
             keep_results,
             on_saved,
+            on_committing,
         )
         stage.write_marker(report.run)
         stage.publish()
@@ -164,6 +167,7 @@ def _run_inspection(
     store: str | None,
     keep_results: bool,
     on_saved: Callable[[int], None] | None = None,
+    on_committing: Callable[[int], None] | None = None,
 ) -> InspectionReport:
     """:func:`run_inspection` writing into ``out_dir`` (the stage), all but run.json."""
     started = time.perf_counter()
@@ -186,6 +190,7 @@ def _run_inspection(
             spool,
             started,
             on_saved,
+            on_committing,
         )
     finally:
         if spool is not None:
@@ -205,6 +210,7 @@ def _run(
     spool: RecordSpool | None,
     started: float,
     on_saved: Callable[[int], None] | None = None,
+    on_committing: Callable[[int], None] | None = None,
 ) -> InspectionReport:
     """:func:`run_inspection` once its options are settled."""
     streamed = StreamRead()
@@ -283,7 +289,11 @@ def _run(
                 renamed: dict[str, str] = {}
                 adopted: dict[tuple[str, str], str] = {}
                 run_id = db.save_run_streamed(
-                    run=report.run, records=continued, renamed=renamed, adopted=adopted
+                    run=report.run,
+                    records=continued,
+                    renamed=renamed,
+                    adopted=adopted,
+                    committing=on_committing,
                 )
                 touched = spool.days | touched_days(joined)
             else:
@@ -308,7 +318,9 @@ def _run(
 
                 moves: dict[str, str] = {}
                 taken: dict[tuple[str, str], str] = {}
-                run_id = db.save_run_streamed(run=report.run, records=whole, renamed=moves, adopted=taken)
+                run_id = db.save_run_streamed(
+                    run=report.run, records=whole, renamed=moves, adopted=taken, committing=on_committing
+                )
                 touched = touched_days(saved)
             if on_saved is not None:
                 on_saved(run_id)

@@ -125,6 +125,7 @@ def run_spark_inspection(
     partitions: int | None = None,
     batch_size: int = 256,
     on_saved: Callable[[int], None] | None = None,
+    on_committing: Callable[[int], None] | None = None,
 ) -> InspectionReport:
     """Inspect a day on Spark and write the local engine's files into ``out_dir``, byte for byte.
 
@@ -152,6 +153,7 @@ def run_spark_inspection(
         batch_size: Conversations per model call in a task (results never depend on it).
         on_saved: Called with the store's run id once the save is committed, before the
             files are published (a stop after it can say the store holds the run).
+        on_committing: Called with the run id as the save commits (a stop may leave it saved).
 
     Returns:
         The run's :class:`~qc.batch.run.InspectionReport` (no results kept).
@@ -210,7 +212,7 @@ def run_spark_inspection(
                     pass
         _finish_record(report, day, spark, parts_uri, started, run_info)
         if store is not None:
-            day.save(store, report, stage.path, on_saved)
+            day.save(store, report, stage.path, on_saved, on_committing)
         stage.write_marker(report.run)
         stage.publish()
     return report
@@ -537,6 +539,7 @@ class _DayRun:
         report: InspectionReport,
         out_dir: Path,
         on_saved: Callable[[int], None] | None = None,
+        on_committing: Callable[[int], None] | None = None,
     ) -> None:
         """Upsert the run's conversations into the store, streamed from the part files, and score from it.
 
@@ -568,7 +571,7 @@ class _DayRun:
                 yield record
 
         with open_store(store, save=True) as db:
-            run_id = db.save_run_streamed(run=report.run, records=records())
+            run_id = db.save_run_streamed(run=report.run, records=records(), committing=on_committing)
             if on_saved is not None:
                 on_saved(run_id)
             report.run["orphaned_decisions"] = db.run_orphans(run_id)

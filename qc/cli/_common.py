@@ -37,11 +37,17 @@ def show_progress(quiet: bool) -> bool:
 # What the running command has committed for good (a run saved in the store) before its files
 # are published: a stop or a bug reported after it must not say that nothing was committed.
 _committed: list[str] = []
+_committing: list[str] = []
 
 
 def note_committed(what: str) -> None:
     """Record that ``what`` is committed, so a stop or an internal error after it says so."""
     _committed.append(what)
+
+
+def note_committing(what: str) -> None:
+    """Record that ``what`` is being committed: a stop now may leave it committed, or not."""
+    _committing.append(what)
 
 
 def _interruption(exc: BaseException) -> Interrupted | None:
@@ -93,6 +99,7 @@ def handle_errors(func: Callable[P, T]) -> Callable[P, T]:
     @wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
         _committed.clear()
+        _committing.clear()
         if (garbled := _not_utf8(kwargs)) is not None:
             err(
                 f"qc: {garbled} is not UTF-8 text (bytes the terminal or a script sent in another"
@@ -210,6 +217,12 @@ def stop_on_signals(out: Path) -> Iterator[None]:
                 f"stopped by {name} after {'; '.join(_committed)}: the store holds the run, but its files"
                 f" were not published and {out} keeps its previous complete run; run the same command"
                 " again to write them (the store keeps one copy of each conversation and every decision)"
+            )
+        if _committing:
+            return (
+                f"stopped by {name} as {'; '.join(_committing)}: the store may hold the run, but its files"
+                f" were not published and {out} keeps its previous complete run; run the same command"
+                " again (the store keeps one copy of each conversation and every decision)"
             )
         return f"stopped by {name}: nothing of this run was published; {out} keeps its previous complete run"
 

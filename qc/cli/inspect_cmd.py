@@ -16,6 +16,7 @@ from qc.cli._common import (
     err,
     handle_errors,
     note_committed,
+    note_committing,
     output_folder,
     print_agent_table,
     show_progress,
@@ -321,6 +322,7 @@ def inspect_cli(
                     parts=spark_dir,
                     batch_size=batch_size,
                     on_saved=_note_saved,
+                    on_committing=_note_committing,
                 )
             else:
                 files = [Path(p) for p in inputs]  # folders are listed by the reader (and its refusals)
@@ -341,6 +343,7 @@ def inspect_cli(
                     store=db,
                     keep_results=False,
                     on_saved=_note_saved,
+                    on_committing=_note_committing,
                 )
         finally:
             if executor is not None:
@@ -365,6 +368,10 @@ def inspect_cli(
 
 def _note_saved(run_id: int) -> None:
     note_committed(f"run {run_id} was saved in the store (--db)")
+
+
+def _note_committing(run_id: int) -> None:
+    note_committing(f"run {run_id} was being saved in the store (--db)")
 
 
 def print_agents_summary(rows: list[dict[str, Any]], card: Any = None, period_rows: Any = ()) -> None:

@@ -292,6 +292,7 @@ class Store:
         chunk: int = 1000,
         renamed: Mapping[str, str] | None = None,
         adopted: Mapping[tuple[str, str], str] | None = None,
+        committing: Callable[[int], None] | None = None,
     ) -> int:
         """:meth:`save_run` for a run too big to hold: its conversations read once, ``chunk`` at a time.
 
@@ -310,6 +311,9 @@ class Store:
         function may fill it) names findings whose message the run renumbered: their
         decisions, appeals and calibration rows move to the new id when the run stored it, and
         run.json lists them under ``moved_decisions`` instead of ``orphaned_decisions``.
+
+        ``committing`` is called with the run's id just before the transaction commits: a
+        signal from then on may stop the command with the run saved.
 
         ``adopted`` (stored (shop, id) → the shop the run has it for; read once the records'
         function has been called, so it may fill it) names stored copies saved without a shop
@@ -358,6 +362,8 @@ class Store:
                     run_json=json_text({**run, "orphaned_decisions": gone, "moved_decisions": moved}),
                 )
             )
+            if committing is not None:
+                committing(run_id)  # the commit follows: a stop from here may leave the run saved
         return run_id
 
     def _refuse_other_bases(
