@@ -235,3 +235,16 @@ def test_exports_joined_with_cat_read_as_two(
     assert conversations == ["c1", "c2"]
     rejects = (out / "rejects.jsonl").read_text(encoding="utf-8").splitlines()
     assert [json.loads(r)["reason"] for r in rejects] == rejected
+
+
+def test_quiet_still_names_a_file_it_did_not_read(tmp_path: Path) -> None:
+    """A cron run with -q said nothing of a day's export it skipped as not a chat export (exit 0)."""
+    day = _jsonl(tmp_path / "day.jsonl", [_message("c1", "买家", "tb_a", "10:00:00", "在吗")])
+    notes = tmp_path / "notes.txt"
+    notes.write_text("今天的备注\n没有时间的一行\n", encoding="utf-8")
+    res = runner.invoke(app, ["inspect", str(day), str(notes), "--out", str(tmp_path / "out"), "-q"])
+    assert res.exit_code == 0, res.stderr
+    assert res.stderr.splitlines() == [
+        f"qc: {notes}: skipped: " + res.stderr.split(": skipped: ", 1)[1].strip()
+    ]
+    assert "not a chat export" in res.stderr

@@ -761,6 +761,29 @@ def test_the_lines_after_an_inline_message_are_its_text(tmp_path: Path) -> None:
     assert [line for line, _ in reasons(result)] == [7, 8]
 
 
+@pytest.mark.parametrize(
+    ("first", "second", "at"),
+    [
+        ("3:05:20 PM", "3:05:30 PM", datetime(2026, 11, 24, 15, 5, 30, tzinfo=SH)),
+        (
+            "2026-11-24 10:00:01+08:00",
+            "2026-11-24 10:00:09+08:00",
+            datetime(2026, 11, 24, 10, 0, 9, tzinfo=SH),
+        ),
+        ("10时00分01秒", "10时00分09秒", datetime(2026, 11, 24, 10, 0, 9, tzinfo=SH)),
+    ],
+    ids=["english-12-hour", "utc-offset", "shi-fen-miao"],
+)
+def test_text_exports_take_the_time_styles_the_other_readers_take(tmp_path: Path, first, second, at) -> None:
+    """Such a file was skipped as "not a chat export" with exit 0, and silently with -q (audit 68, B3)."""
+    path = tmp_path / "chat_2026-11-24.txt"
+    path.write_text(f"买家({first}): 在吗\n森林杂货铺:阿青({second}): 在的亲\n", encoding="utf-8")
+    result = read(path)
+    assert_balanced(result)
+    (conv,) = result.conversations
+    assert [m.text for m in conv.messages] == ["在吗", "在的亲"] and conv.messages[1].sent_at == at
+
+
 def test_a_header_on_a_12_hour_clock_keeps_the_nick_and_the_afternoon(tmp_path: Path) -> None:
     path = tmp_path / "chat.txt"
     path.write_text(

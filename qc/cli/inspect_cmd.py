@@ -133,7 +133,12 @@ def inspect_cli(
         list[str] | None,
         typer.Option("--customer-nick", help="A nick that is a buyer in text exports (repeatable)."),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet", "-q", help="No progress bar, summary or warnings; files not read are still named."
+        ),
+    ] = False,
     scorecard: Annotated[
         Path | None,
         typer.Option("--scorecard", help="Shop scorecard TOML merged over the default (qc scorecard show)."),
@@ -350,7 +355,10 @@ def inspect_cli(
                 executor.close()
     for failed in report.read.failed_files:
         err(f"qc: {failed.path}: {failed.error}")
-    if not quiet:
+    if quiet:  # a file not read is said even so: a cron run must not pass over a day's chats unsaid
+        for skipped in report.read.skipped_files:
+            err(f"qc: {skipped.path}: skipped: {skipped.skipped}")
+    else:
         for warning in report.read.warnings[:20]:
             err(f"warning: {warning}")
         if len(report.read.warnings) > 20:
