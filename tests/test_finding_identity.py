@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from test_store import chat, run_kwargs, target  # noqa: F401 - the sqlite / postgresql fixture
@@ -296,3 +297,51 @@ def test_a_confirm_with_an_invisible_note_records_what_was_confirmed(target):  #
         decide(store, found.id, "confirm", by="李复核", note="\u200b")
         (row,) = [r for r in store.audit_trail() if r["finding_id"] == found.id]
         assert row["note"].startswith("confirmed as found")
+
+
+def test_qc_inspect_says_when_it_orphaned_or_moved_decisions(tmp_path):
+    """Only run.json said so: a QA lead re-running a corrected day never heard that a reviewed
+    finding was gone and its message charged again (audit 69, A1)."""
+    from typer.testing import CliRunner
+
+    from qc.cli import app
+
+    def day(agent_text: str, early: bool) -> Path:
+        rows = [("buyer", "tb_a", "10:00:00", "有人吗")] if early else []
+        rows += [("buyer", "tb_a", "10:00:05", "能便宜点吗"), ("agent", "店:小美", "10:00:20", agent_text)]
+        path = tmp_path / f"day{len(list(tmp_path.glob('day*')))}.jsonl"
+        path.write_text(
+            "".join(
+                json.dumps(
+                    {
+                        "conversation_id": "c1",
+                        "role": r,
+                        "sender": s,
+                        "timestamp": f"2026-11-24 {t}",
+                        "text": x,
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+                for r, s, t, x in rows
+            ),
+            encoding="utf-8",
+        )
+        return path
+
+    db = str(tmp_path / "qc.sqlite")
+    runner = CliRunner()
+
+    def inspect(path: Path) -> str:
+        result = runner.invoke(app, ["inspect", str(path), "--out", str(tmp_path / "out"), "--db", db])
+        assert result.exit_code == 0, result.output
+        return result.stderr
+
+    assert "decisions" not in inspect(day("爱买不买，不买拉倒", early=False))
+    with open_store(db) as store:
+        _people(store)
+        (charged,) = [f for f in store.findings() if f.finding.kind == "forbidden_phrase"][:1]
+        decide(store, charged.id, "reject", by="李复核", note="引用买家原话")
+    assert "1 decisions followed their findings to new ids" in inspect(day("爱买不买，不买拉倒", early=True))
+    said = inspect(day("爱买不买，不买拉倒！！", early=True))
+    assert "warning: 1 reviewed findings are gone from this run's conversations" in said

@@ -363,6 +363,14 @@ def inspect_cli(
             err(f"warning: {warning}")
         if len(report.read.warnings) > 20:
             err(f"warning: … and {len(report.read.warnings) - 20} more (see run.json)")
+        if orphans := report.run.get("orphaned_decisions"):
+            err(
+                f"warning: {len(orphans)} reviewed findings are gone from this run's conversations: their"
+                " decisions are orphaned and kept in the audit log (qc review log --orphaned; run.json"
+                " orphaned_decisions); findings that took their place are undecided"
+            )
+        if moves := report.run.get("moved_decisions"):
+            err(f"{len(moves)} decisions followed their findings to new ids (run.json moved_decisions)")
         r = report.read
         err(
             f"read {r.read} records: {r.accepted} accepted, {r.rejected} rejected"
