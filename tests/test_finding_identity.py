@@ -145,6 +145,12 @@ def test_a_finding_that_disappears_leaves_its_decision_orphaned_and_reported(tar
     assert done.returncode == 0, done.stderr
     rows = [json.loads(line) for line in done.stdout.splitlines()]
     assert {r["finding_id"] for r in rows} == {gone.id, stays.id} and all(r["orphaned"] for r in rows)
+    # The appeal can take no step: the list says why it stays answered (audit 69, A2).
+    done = subprocess.run([*qc, "appeal", "list", "--db", target], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    assert [(r["id"], r["orphaned"]) for r in map(json.loads, done.stdout.splitlines())] == [
+        (appeal.id, True)
+    ]
     out = tmp_path / "export"
     done = subprocess.run(
         [*qc, "export", "--date", "2026-11-24", "--out", str(out), "--db", target],

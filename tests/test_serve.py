@@ -642,6 +642,25 @@ def test_appeal_from_open_to_a_final_ruling(app, store):
     assert "is final" in r.text
 
 
+def test_an_appeal_whose_finding_is_gone_says_so_and_offers_no_step(app, store):
+    """A re-inspection no longer found the finding: every step was refused, yet the page offered
+    them, and nothing said why the appeal stayed open for ever (audit 69, A2)."""
+    from sqlalchemy import delete
+
+    from qc.store.tables import TABLES
+    from qc.supervise.appeal import open_appeal
+
+    f = live_finding(store, AJIE, "impatience")
+    appeal = open_appeal(store, f.id, agent="阿杰", reason="买家在开玩笑")
+    findings = TABLES["findings"]
+    with store.engine.begin() as conn:  # what a re-inspection that no longer finds it leaves
+        conn.execute(delete(findings).where(findings.c.finding_id == f.id))
+    page = sign_in(app, "质检小王").get("/appeals").text
+    row = page.split(f'id="appeal-{appeal.id}"', 1)[1].split("</tr>", 1)[0]
+    assert "发现已不存在" in row and "orphaned" in row
+    assert "/answer" not in row
+
+
 def test_calibration_round_is_blind_until_done_and_shows_kappa(app, store):
     boss = sign_in(app, "张主管")
     token = csrf_of(boss.get("/calibration").text)

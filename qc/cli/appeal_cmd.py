@@ -153,6 +153,9 @@ def list_cli(
 ) -> None:
     """List appeals as JSON lines (an unknown state is an error naming the states).
 
+    Each row says whether it is ``orphaned``: a later inspection no longer found its finding,
+    so the appeal can be answered or ruled no more (its finding charges nothing).
+
     \b
     Example:
         qc appeal list --state open
@@ -168,11 +171,14 @@ def list_cli(
         check_choice(state, "--state", STATES)
     with open_db(db) as store:
         appeals = list_appeals(store, state)
+        gone = set(store.orphaned_decisions())
     for a in appeals:
         row = a.to_json()
         for key in ("reason", "answer", "ruling"):
             if row[key]:
                 row[key] = mask(row[key])
+        # A later inspection no longer found the finding: no step can be taken on the appeal.
+        row["orphaned"] = row["finding_id"] in gone
         typer.echo(json.dumps(row, ensure_ascii=False))
     if not appeals:
         err(
