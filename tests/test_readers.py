@@ -784,6 +784,19 @@ def test_text_exports_take_the_time_styles_the_other_readers_take(tmp_path: Path
     assert [m.text for m in conv.messages] == ["在吗", "在的亲"] and conv.messages[1].sent_at == at
 
 
+def test_a_chat_line_naming_columns_does_not_make_a_text_export_a_csv(tmp_path: Path) -> None:
+    """Read as a CSV without a header, the whole file failed, naming a wrong fix (audit 68, B2)."""
+    path = tmp_path / "chat_2026-11-24.txt"
+    path.write_text(
+        "买家(10:00:00): 我要开发票\n"
+        "森林杂货铺:阿青(10:00:09): 亲，麻烦按这个格式发我：抬头,税号,日期,时间\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    assert (result.files[0].format, result.files[0].error) == ("text", None)
+    assert [m.text for m in result.conversations[0].messages][1].endswith("抬头,税号,日期,时间")
+
+
 def test_a_header_on_a_12_hour_clock_keeps_the_nick_and_the_afternoon(tmp_path: Path) -> None:
     path = tmp_path / "chat.txt"
     path.write_text(

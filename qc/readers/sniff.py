@@ -61,7 +61,10 @@ def sniff_text_format(lines: list[str], path: Path, column_map: Mapping[str, str
     first = head[0].lstrip()
     if _opens_json(first):
         return ("json" if is_document(head) else "jsonl"), ","
-    best = max((header_score(line, column_map) for line in head[:10]), key=lambda s: s[0])
+    # A chat line is no header row, whatever words it holds: an agent asking for 抬头,税号,日期,时间
+    # made a text export a CSV without a header, and the whole file failed.
+    scores = [header_score(line, column_map) for line in head[:10] if not is_chat_line(line)]
+    best = max(scores, key=lambda s: s[0], default=(0, ","))
     if best[0] >= 2:
         return "csv", best[1]
     if any(is_chat_line(line) for line in head) and not all(SEPARATOR_RE.match(x) for x in head):
