@@ -248,3 +248,33 @@ def test_quiet_still_names_a_file_it_did_not_read(tmp_path: Path) -> None:
         f"qc: {notes}: skipped: " + res.stderr.split(": skipped: ", 1)[1].strip()
     ]
     assert "not a chat export" in res.stderr
+
+
+def test_same_named_exports_of_two_folders_are_two_conversations_in_qc_inspect(tmp_path: Path) -> None:
+    """The streaming reader of qc inspect names them as the whole-batch reader does."""
+    for agent in ("小雨", "小满"):
+        (tmp_path / agent).mkdir()
+        (tmp_path / agent / "2026-11-24.txt").write_text(
+            f"tb_{agent}(10:00:00): 在吗\n柚子优选旗舰店:{agent}(10:00:30): 在的亲\n", encoding="utf-8"
+        )
+    for jobs in ("1", "2"):
+        out = tmp_path / f"out{jobs}"
+        res = runner.invoke(
+            app,
+            [
+                "inspect",
+                str(tmp_path / "小雨"),
+                str(tmp_path / "小满"),
+                "--out",
+                str(out),
+                "-q",
+                "--jobs",
+                jobs,
+            ],
+        )
+        assert res.exit_code == 0, res.stderr
+        rows = [json.loads(x) for x in (out / "conversations.jsonl").read_text("utf-8").splitlines()]
+        assert [(r["conversation_id"], r["agents"]) for r in rows] == [
+            ("2026-11-24@小雨", ["柚子优选旗舰店:小雨"]),
+            ("2026-11-24@小满", ["柚子优选旗舰店:小满"]),
+        ]

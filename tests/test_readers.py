@@ -797,6 +797,26 @@ def test_a_chat_line_naming_columns_does_not_make_a_text_export_a_csv(tmp_path: 
     assert [m.text for m in result.conversations[0].messages][1].endswith("抬头,税号,日期,时间")
 
 
+def test_same_named_exports_of_two_folders_stay_two_conversations(tmp_path: Path) -> None:
+    """Two agents' folders of one day gave two chats one id, read as one conversation: one
+    agent's slow reply vanished and a buyer's question went to the other's reply (audit 68, B7)."""
+    for agent, buyer in (("阿青", "tb_小鹿"), ("阿杰", "tb_阿伟")):
+        (tmp_path / agent).mkdir()
+        (tmp_path / agent / "2026-11-24.txt").write_text(
+            f"{buyer}(10:00:00): 在吗\n森林杂货铺:{agent}(10:00:30): 在的亲\n", encoding="utf-8"
+        )
+    (tmp_path / "阿青" / "2026-11-25.txt").write_text("tb_a(10:00:00): 在吗\n森林杂货铺:阿青(10:00:05): 在\n")
+    result = read(tmp_path / "阿青", tmp_path / "阿杰")
+    assert_balanced(result)
+    assert [(c.id, [m.sender for m in c.messages]) for c in result.conversations] == [
+        ("2026-11-24@阿青", ["tb_小鹿", "森林杂货铺:阿青"]),
+        ("2026-11-25", ["tb_a", "森林杂货铺:阿青"]),  # a stem no other file has keeps its id
+        ("2026-11-24@阿杰", ["tb_阿伟", "森林杂货铺:阿杰"]),
+    ]
+    # A run of one folder alone would call them by the stem: the warning says to keep them together.
+    assert warned(result, "files of 2 folders are named 2026-11-24", "2026-11-24@阿青, 2026-11-24@阿杰")
+
+
 def test_a_header_on_a_12_hour_clock_keeps_the_nick_and_the_afternoon(tmp_path: Path) -> None:
     path = tmp_path / "chat.txt"
     path.write_text(

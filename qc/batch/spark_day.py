@@ -316,6 +316,7 @@ class _DayRun:
         settings = sc.broadcast(self.settings)
         self.info = describe_on_workers(sc, settings)  # a setting the executors cannot build fails here
         self.files = [self._plan(label) for label in labels]
+        self.resolved = self.resolved.with_files([Path(_local(x)) for x in labels if _is_local(x)])
         survey = self._survey([(i, f) for i, f in enumerate(self.files) if f.form is not None])
         for (i, _), (_, bad) in survey.items():
             if bad and self.files[i].form is not None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from qc.readers.assemble import build_conversations
-from qc.readers.files import FileOutcome, read_file, resolve_options
+from qc.readers.files import FileOutcome, read_file, resolve_options, stem_warnings
 from qc.readers.options import FileReport, ReadOptions, ReadResult, expand_inputs
 from qc.readers.records import Candidate, duplicate_reject
 from qc.readers.sniff import FORMATS
@@ -40,11 +40,13 @@ def read_inputs(paths: list[Path], options: ReadOptions) -> ReadResult:
     Raises:
         ConfigError: A forced format, encoding or time zone is unknown.
     """
-    resolved = resolve_options(options)
+    files = expand_inputs(list(paths))
+    resolved = resolve_options(options).with_files(files)
     result = ReadResult()
+    result.warnings.extend(stem_warnings(resolved.stems))
     candidates: list[Candidate] = []
     seen: dict[tuple[Any, ...], Candidate] = {}
-    for path in expand_inputs(list(paths)):
+    for path in files:
         outcome = read_file(path, resolved)
         kept = _drop_duplicates(outcome, seen)
         result.files.append(outcome.report)

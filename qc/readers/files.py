@@ -7,8 +7,8 @@ the fix) instead of an exception, so the rest of the batch is still read.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta, tzinfo
 from itertools import chain, islice
 from pathlib import Path
@@ -44,10 +44,56 @@ class Resolved:
     tz: tzinfo
     format: str | None
     encoding: str | None
+    # File → the name its conversations are called by when it names none (:func:`unique_stems`).
+    stems: Mapping[str, str] = field(default_factory=dict)
 
     def __reduce__(self) -> tuple[Any, ...]:
         # mypyc: a compiled frozen dataclass cannot be unpickled field by field
-        return (type(self), (self.options, self.tz, self.format, self.encoding))
+        return (type(self), (self.options, self.tz, self.format, self.encoding, self.stems))
+
+    def with_files(self, files: Sequence[Path]) -> Resolved:
+        """These options for a batch of ``files`` (see :func:`unique_stems`)."""
+        return replace(self, stems=unique_stems(files))
+
+
+def stem_warnings(stems: Mapping[str, str]) -> list[str]:
+    """One warning per stem several files share: their conversations' names depend on the batch."""
+    by_stem: dict[str, list[str]] = {}
+    for file, name in stems.items():
+        by_stem.setdefault(Path(file).stem, []).append(name)
+    return [
+        f"files of {len(names)} folders are named {stem}: their conversations without a label are"
+        f" called {', '.join(names)}; inspect these folders together every time (alone, a folder's"
+        " are called by the stem, another conversation in the store), or give the files names of their own"
+        for stem, names in by_stem.items()
+    ]
+
+
+def unique_stems(files: Sequence[Path]) -> dict[str, str]:
+    """The name each file's unlabelled conversations take, where its stem alone is not unique.
+
+    A text export names a conversation without a label by its file's stem. Two agents' folders
+    of one day (小雨/2026-11-24.txt, 小满/2026-11-24.txt) gave two chats one id, read as one
+    conversation: one agent's slow reply vanished, a buyer's question went to the other's
+    reply. Such files take their folder's name too (``2026-11-24@小雨``), and further folders
+    while that is not unique either; a stem no other file of the batch has stays as it is, so
+    the ids of a day inspected before do not change.
+    """
+    by_stem: dict[str, list[Path]] = {}
+    for f in files:
+        by_stem.setdefault(f.stem, []).append(f)
+    out: dict[str, str] = {}
+    for stem, same in by_stem.items():
+        if len(same) < 2:
+            continue
+        depth = 1
+        while True:
+            names = {str(f): "@".join([stem, *[p.name for p in f.parents][:depth][::-1]]) for f in same}
+            if len(set(names.values())) == len(same) or depth > max(len(f.parents) for f in same):
+                break
+            depth += 1
+        out.update(names)
+    return out
 
 
 @dataclass(slots=True)
@@ -157,7 +203,7 @@ def _items(path: Path, resolved: Resolved, outcome: FileOutcome) -> list[RawReco
     reader = TextExportReader(
         decoded,
         file,
-        path.stem,
+        resolved.stems.get(str(path), path.stem),
         options.date or date_from_filename(path),
         resolved.tz,
         options.agent_nicks,

@@ -30,7 +30,7 @@ from typing import Any
 from qc.readers.assemble import build_conversation
 from qc.readers.closed_ids import ClosedIds
 from qc.readers.encoding import _MAX_CONTROL_SHARE, _SAMPLE, _utf16_without_bom
-from qc.readers.files import FileOutcome, Resolved, read_file, resolve_options, validated
+from qc.readers.files import FileOutcome, Resolved, read_file, resolve_options, stem_warnings, validated
 from qc.readers.jsonl import read_jsonl
 from qc.readers.options import FileReport, ReadOptions, ReadResult, expand_inputs
 from qc.readers.records import Candidate, RawRecord, duplicate_reject
@@ -79,10 +79,12 @@ def stream_inputs(paths: list[Path], options: ReadOptions, read: StreamRead) -> 
         ConfigError: A forced format, encoding or time zone is unknown (before any reading).
         NotContiguousError: A conversation continues after another one began.
     """
-    resolved = resolve_options(options)
+    files = expand_inputs(list(paths))
+    resolved = resolve_options(options).with_files(files)
     assembler = ConversationAssembler(check_contiguous=True)
     result = read.result
-    for path in expand_inputs(list(paths)):
+    result.warnings.extend(stem_warnings(resolved.stems))
+    for path in files:
         outcome, items = _open(path, resolved)
         result.files.append(outcome.report)
         if items is None:  # read whole: candidates and rejects are already there

@@ -11,7 +11,8 @@ Two shapes, which may be mixed in one file:
 Conversations: a line of three or more ``-``/``=``/``*`` (optionally with a
 label, e.g. ``===== 会话: A123 =====``) starts a new conversation. A label
 naming a conversation (``会话``/``会话ID``/``conversation`` + id) gives its id;
-otherwise the id is the file stem, with ``#2``, ``#3`` … when the file holds
+otherwise the id is the file stem (with its folder's name when another file of the batch
+has that stem), with ``#2``, ``#3`` … when the file holds
 several conversations.
 
 Roles: a sub-account nick ``店铺名:客服名`` is an agent; ``--agent-nick`` and
