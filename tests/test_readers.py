@@ -13,7 +13,7 @@ from qc.errors import ConfigError
 from qc.readers import ReadOptions, ReadResult, read_inputs
 from qc.readers.columns import CANONICAL_FIELDS, map_headers
 from qc.readers.timestamps import TimestampError, parse_timestamp
-from qc.schema import Role
+from qc.schema import Conversation, Role
 
 DATA = Path(__file__).parent / "data" / "readers"
 SH = ZoneInfo("Asia/Shanghai")
@@ -695,6 +695,16 @@ def test_header_lines_real_exports_write_and_a_pasted_time_inside_a_message(tmp_
     assert conv.messages[2].sent_at == datetime(2026, 11, 24, 10, 6, tzinfo=SH)
 
 
+def read_chat(tmp_path: Path, text: str) -> tuple[ReadResult, Conversation]:
+    """A text export of one conversation (chat_2026-11-24.txt) read, its counts checked."""
+    path = tmp_path / "chat_2026-11-24.txt"
+    path.write_text(text, encoding="utf-8")
+    result = read(path)
+    assert_balanced(result)
+    (conv,) = result.conversations
+    return result, conv
+
+
 def test_lines_that_end_in_a_time_are_text_or_rejects_never_senders(tmp_path: Path) -> None:
     """A line ending in a time reads like a header whatever comes before it (audit 68, B1).
 
@@ -703,8 +713,8 @@ def test_lines_that_end_in_a_time_are_text_or_rejects_never_senders(tmp_path: Pa
     agents and buyers (one named by the buyer's address and phone, printed in the agent table),
     cut the messages and hid the real headers after them.
     """
-    path = tmp_path / "chat_2026-11-24.txt"
-    path.write_text(
+    result, conv = read_chat(
+        tmp_path,
         "森林杂货铺 聊天记录\n导出时间：2026-11-25 08:00:00\n"
         "=====================\n"
         "tb_阿伟 2026-11-24 10:00:01\n帮我改一下收货地址\n"
@@ -713,11 +723,7 @@ def test_lines_that_end_in_a_time_are_text_or_rejects_never_senders(tmp_path: Pa
         "付款时间：2026-11-24 09:12:33\n预计发货：2026-11-25 18:00:00\n"
         "预计送达 2026-11-26 18:00\n请您耐心等待哦\n"
         "tb_阿伟 2026-11-24 10:01:00\n好的\n",
-        encoding="utf-8",
     )
-    result = read(path)
-    assert_balanced(result)
-    (conv,) = result.conversations
     assert [(m.role, m.sender) for m in conv.messages] == [
         (Role.CUSTOMER, "tb_阿伟"),
         (Role.AGENT, "森林杂货铺:阿青"),
@@ -739,19 +745,15 @@ def test_lines_that_end_in_a_time_are_text_or_rejects_never_senders(tmp_path: Pa
 def test_the_lines_after_an_inline_message_are_its_text(tmp_path: Path) -> None:
     """A multi-line reply in the inline style (audit 68, B5): its second line was a reject and the
     reply was inspected cut to its first (亲，退换货须知：), so what it said was never judged."""
-    path = tmp_path / "chat_2026-11-24.txt"
-    path.write_text(
+    result, conv = read_chat(
+        tmp_path,
         "===== 会话 c1 =====\n"
         "买家(14:59:40): 怎么退货\n"
         "森林杂货铺:阿青(14:59:50): 亲，退换货须知：\n1. 七天内未使用可退\n2. 请保留吊牌\n"
         "买家(15:00:10): 好的\n"
         "买家(15:00:1\n"
         "（以下为系统提示）\n",
-        encoding="utf-8",
     )
-    result = read(path)
-    assert_balanced(result)
-    (conv,) = result.conversations
     assert [m.text for m in conv.messages] == [
         "怎么退货",
         "亲，退换货须知：\n1. 七天内未使用可退\n2. 请保留吊牌",
@@ -776,25 +778,19 @@ def test_the_lines_after_an_inline_message_are_its_text(tmp_path: Path) -> None:
 )
 def test_text_exports_take_the_time_styles_the_other_readers_take(tmp_path: Path, first, second, at) -> None:
     """Such a file was skipped as "not a chat export" with exit 0, and silently with -q (audit 68, B3)."""
-    path = tmp_path / "chat_2026-11-24.txt"
-    path.write_text(f"买家({first}): 在吗\n森林杂货铺:阿青({second}): 在的亲\n", encoding="utf-8")
-    result = read(path)
-    assert_balanced(result)
-    (conv,) = result.conversations
+    _, conv = read_chat(tmp_path, f"买家({first}): 在吗\n森林杂货铺:阿青({second}): 在的亲\n")
     assert [m.text for m in conv.messages] == ["在吗", "在的亲"] and conv.messages[1].sent_at == at
 
 
 def test_a_chat_line_naming_columns_does_not_make_a_text_export_a_csv(tmp_path: Path) -> None:
     """Read as a CSV without a header, the whole file failed, naming a wrong fix (audit 68, B2)."""
-    path = tmp_path / "chat_2026-11-24.txt"
-    path.write_text(
+    result, conv = read_chat(
+        tmp_path,
         "买家(10:00:00): 我要开发票\n"
         "森林杂货铺:阿青(10:00:09): 亲，麻烦按这个格式发我：抬头,税号,日期,时间\n",
-        encoding="utf-8",
     )
-    result = read(path)
     assert (result.files[0].format, result.files[0].error) == ("text", None)
-    assert [m.text for m in result.conversations[0].messages][1].endswith("抬头,税号,日期,时间")
+    assert conv.messages[1].text.endswith("抬头,税号,日期,时间")
 
 
 def test_same_named_exports_of_two_folders_stay_two_conversations(tmp_path: Path) -> None:
