@@ -413,13 +413,18 @@ class Store:
                 is None
             ):
                 continue
+            rows = 0
             for table in (
                 REVIEW_TABLES["review_log"],
                 REVIEW_TABLES["appeals"],
                 WORKBENCH_TABLES["calibration_items"],
                 WORKBENCH_TABLES["calibration_verdicts"],
             ):
-                conn.execute(update(table).where(table.c.finding_id == old).values(finding_id=new))
+                rows += conn.execute(
+                    update(table).where(table.c.finding_id == old).values(finding_id=new)
+                ).rowcount
+            if not rows:
+                continue  # kept under ID~RUN already: its id names another finding (_rekey_decisions)
             del orphaned[old]
             moved.append({"from": old, "to": new})
         return moved
