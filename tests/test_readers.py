@@ -813,6 +813,27 @@ def test_same_named_exports_of_two_folders_stay_two_conversations(tmp_path: Path
     assert warned(result, "files of 2 folders are named 2026-11-24", "2026-11-24@阿青, 2026-11-24@阿杰")
 
 
+def test_only_text_exports_of_two_folders_take_their_folders_name() -> None:
+    """A sheet and a CSV of one stem in one folder (the demo day's chat_export_2026-11-24.csv and
+    .xlsx) name their conversations from their data: no folder name, no warning."""
+    from qc.readers.files import stem_warnings, unique_stems
+
+    same_folder = [
+        Path("day/chat_2026-11-24.csv"),
+        Path("day/chat_2026-11-24.xlsx"),
+        Path("day/chat_2026-11-24.txt"),
+    ]
+    assert unique_stems(same_folder) == {} and stem_warnings(unique_stems(same_folder)) == []
+    sheets = [Path("a/2026-11-24.csv"), Path("b/2026-11-24.csv")]
+    assert unique_stems(sheets) == {}
+    texts = [Path("x/a/2026-11-24.txt"), Path("y/a/2026-11-24.txt"), Path("z/b/2026-11-24.txt")]
+    assert unique_stems(texts) == {
+        "x/a/2026-11-24.txt": "2026-11-24@x@a",  # the folder alone is not unique: its parent too
+        "y/a/2026-11-24.txt": "2026-11-24@y@a",
+        "z/b/2026-11-24.txt": "2026-11-24@z@b",
+    }
+
+
 def test_a_header_on_a_12_hour_clock_keeps_the_nick_and_the_afternoon(tmp_path: Path) -> None:
     path = tmp_path / "chat.txt"
     path.write_text(

@@ -81,7 +81,7 @@ from qc.batch.spark_tasks import (
 from qc.errors import ConfigError, InputError, QcError
 from qc.outputs.staging import OutputStage
 from qc.outputs.writers import CONVERSATIONS_FILE, FINDINGS_FILE, REJECTS_FILE
-from qc.readers.files import Resolved, read_file, resolve_options
+from qc.readers.files import Resolved, read_file, resolve_options, stem_warnings
 from qc.readers.options import FileReport, ReadOptions, ReadResult, expand_inputs
 from qc.readers.pieces import HEAD_BYTES, HEAD_LINES, PieceCounts, PieceFormat, piece_format
 from qc.rules import RuleSettings
@@ -483,6 +483,7 @@ class _DayRun:
         counts, table, parts = self.counts, self.table, self.part_files
         assert table is not None, "run() first"
         read = ReadResult()
+        read.warnings.extend(stem_warnings(self.resolved.stems))  # first, as the readers say it
         for i, f in enumerate(self.files):
             piece = counts.files.get(i, PieceCounts())
             repeats = counts.repeats.get(i, 0)

@@ -22,7 +22,14 @@ from qc.readers.jsonl import read_jsonl
 from qc.readers.limits import load_limits
 from qc.readers.options import FileReport, ReadOptions
 from qc.readers.records import Candidate, RawRecord, has_value, validate
-from qc.readers.sniff import OLE_MAGIC, ZIP_MAGIC, check_format, json_layout, sniff_text_format
+from qc.readers.sniff import (
+    OLE_MAGIC,
+    ZIP_MAGIC,
+    check_format,
+    format_from_extension,
+    json_layout,
+    sniff_text_format,
+)
 from qc.readers.tabular import (
     NoHeaderError,
     SheetTooLarge,
@@ -81,11 +88,12 @@ def unique_stems(files: Sequence[Path]) -> dict[str, str]:
     """
     by_stem: dict[str, list[Path]] = {}
     for f in files:
-        by_stem.setdefault(f.stem, []).append(f)
+        if format_from_extension(f) in (None, "text"):  # a sheet's or JSON's ids are in its data
+            by_stem.setdefault(f.stem, []).append(f)
     out: dict[str, str] = {}
     for stem, same in by_stem.items():
-        if len(same) < 2:
-            continue
+        if len({f.parent for f in same}) < 2:
+            continue  # one folder's day.txt and day.log: not two folders' exports
         depth = 1
         while True:
             names = {str(f): "@".join([stem, *[p.name for p in f.parents][:depth][::-1]]) for f in same}
