@@ -811,11 +811,10 @@ def _refuse_another_programs(engine: Engine, where: str) -> None:
     and failed half-way where a name was taken (messages). A new store is an empty database, or
     one another qc is creating (its ``schema_migrations`` exists first).
     """
-    found = inspect(engine)
-    if found.has_table("schema_migrations"):
-        return
-    names = sorted(found.get_table_names())
-    if names:
+    # One look: qc creates schema_migrations before any other table, so a list without it holds
+    # no qc table (two looks raced another qc creating the store: it had made it in between).
+    names = sorted(inspect(engine).get_table_names())
+    if names and "schema_migrations" not in names:
         listed = ", ".join(names[:5]) + (" …" if len(names) > 5 else "")
         raise StoreError(
             f"{where} is not a qc store: it holds another program's tables ({listed}) and no qc schema;"
