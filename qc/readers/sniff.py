@@ -63,11 +63,12 @@ def sniff_text_format(lines: list[str], path: Path, column_map: Mapping[str, str
         return ("json" if is_document(head) else "jsonl"), ","
     # A chat line is no header row, whatever words it holds: an agent asking for 抬头,税号,日期,时间
     # made a text export a CSV without a header, and the whole file failed.
-    scores = [header_score(line, column_map) for line in head[:10] if not is_chat_line(line)]
+    chat = [is_chat_line(line) for line in head]
+    scores = [header_score(line, column_map) for line, said in zip(head[:10], chat, strict=False) if not said]
     best = max(scores, key=lambda s: s[0], default=(0, ","))
     if best[0] >= 2:
         return "csv", best[1]
-    if any(is_chat_line(line) for line in head) and not all(SEPARATOR_RE.match(x) for x in head):
+    if any(chat) and not all(SEPARATOR_RE.match(x) for x in head):
         return "text", ","
     by_name = format_from_extension(path)
     if by_name == "csv":

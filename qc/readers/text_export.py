@@ -95,8 +95,9 @@ def _is_conversation_id(label: str) -> bool:
 # and a note in brackets of its own (（以下为系统提示）).
 _NO_TEXT_AFTER_INLINE_RE = re.compile(r"^\s*+(?:[^()（）\s]{1,64}\s*[(（]\s*\d|[(（【\[].*[)）】\]]\s*$)")
 # A date or a clock time inside a would-be nick: 导出时间：2026-11-25 before a bare time.
-_DATE_IN_NICK_RE = re.compile(r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}|\d{1,2}[:：]\d{2}")
+_DATE_IN_NICK_RE = re.compile(rf"{_DATE}|\d{{1,2}}[:：]\d{{2}}")
 _SECONDS_RE = re.compile(r"\d:\d{2}:\d{2}")
+_AMPM_RE = re.compile(_AMPM)
 
 
 def _stamp_shape(stamp: str) -> tuple[bool, bool, bool]:
@@ -104,7 +105,7 @@ def _stamp_shape(stamp: str) -> tuple[bool, bool, bool]:
     return (
         DATETIME_RE.match(stamp) is not None,
         _SECONDS_RE.search(stamp) is not None,
-        any(mark in stamp for mark in ("上午", "下午", "凌晨", "早上", "中午", "晚上")),
+        _AMPM_RE.search(stamp) is not None,
     )
 
 
