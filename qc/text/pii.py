@@ -41,6 +41,7 @@ __all__ = [
 ]
 
 _REFERENCE = re.compile(r"<<([A-Za-z_][A-Za-z0-9_]*)>>")
+_HALF_WIDTH = {0xFF01 + i: 0x21 + i for i in range(0x5E)} | {0x3000: 0x20}
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +186,10 @@ def _mask(
             out: list[str] = []
             moved: list[int] = []
             last = 0
-            for match in pattern.finditer(text):
+            # Matched on the text with full-width letters, digits and signs folded to ASCII
+            # (one character for one, so spans hold): １３８ １２３４ ５６７８, （０５７１）８８８８６６６６
+            # and zhangsan＠qq.com are the same data as their ASCII spelling.
+            for match in pattern.finditer(text.translate(_HALF_WIDTH)):
                 span = _masked_span(kind, match)
                 if span is None:
                     continue
