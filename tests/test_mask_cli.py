@@ -126,3 +126,56 @@ def test_flagged_the_audit_trail_and_appeals_mask_on_request(tmp_path):
         assert phone in plain
         hidden = runner.invoke(app, [*command, "--mask-pii", *db]).stdout
         assert phone not in hidden and "买家电话[电话]确认过" in hidden
+
+
+def test_every_masked_surface_hides_the_buyers_nick_where_a_message_writes_it(tmp_path):
+    """The speaker column said 买家 while the agent's reply named the buyer by nick, as did the
+    notes and reasons that quote it; nicks too short to be sure of (小雨) stay, as do role words."""
+    import json
+
+    from review_day import add_team, write_day
+
+    nick = "tb_木子晴天666"
+    said = {
+        "conversation_id": "cN",
+        "shop": SHOP,
+        "messages": [
+            msg("customer", nick, "09:00:00", "东西坏了，我叫小雨"),
+            msg("agent", f"{SHOP}:阿杰", "09:00:05", f"{nick}，肯定是你自己弄坏的，爱买不买，小雨"),
+        ],
+    }
+    db = ["--db", str(tmp_path / "qc.sqlite")]
+    runner = CliRunner()
+    r = runner.invoke(
+        app, ["inspect", str(write_day(tmp_path / "in", [said])), "--out", str(tmp_path / "out"), *db]
+    )
+    assert r.exit_code == 0, r.output
+    add_team(tmp_path / "qc.sqlite")
+    flagged = json.loads(runner.invoke(app, ["flagged", "--format", "json", *db]).stdout)
+    finding = flagged[0]["finding_ids"][0]
+    note = f"{nick}自己说的，小雨"
+    for step in (
+        ["review", finding, "--confirm", "--by", "质检小王", "--note", note],
+        ["appeal", "open", finding, "--agent", "阿杰", "--reason", note],
+    ):
+        assert runner.invoke(app, [*step, *db]).exit_code == 0
+    sheet, report, samples = tmp_path / "review.csv", tmp_path / "r.html", tmp_path / "fb.jsonl"
+    surfaces = {
+        "show": (["show", "cN", "--no-mood"], None),
+        "report": (["report", "--from", DAY, "--to", DAY, "--out", str(report)], report),
+        "review export": (["review", "export", "--date", DAY, "--out", str(sheet)], sheet),
+        "feedback export": (["feedback", "export", "--out", str(samples)], samples),
+        "flagged": (["flagged", "--format", "json"], None),
+        "review log": (["review", "log"], None),
+        "appeal list": (["appeal", "list"], None),
+    }
+    for name, (command, path) in surfaces.items():
+        for masked in (False, True):
+            r = runner.invoke(
+                app, [*command, *db, *(["--mask-pii"] if masked else [])], env={"COLUMNS": "250"}
+            )
+            assert r.exit_code == 0, (name, r.output)
+            out = path.read_text(encoding="utf-8-sig") if path is not None else r.stdout
+            assert (nick in out) is not masked, name
+            if masked:
+                assert "[买家]" in out and "小雨" in out, name

@@ -8,6 +8,7 @@ to a teacher (谢谢老师) and bare city names stay. Every phrase here was writ
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -538,3 +539,39 @@ def test_a_highlight_inside_an_address_no_longer_lets_it_through():
     assert Masker(True).pieces(["不夜城", "花园3栋502室不送"]) == ["不[地址]", "不送"]
     # a mask goes with the piece its data began in
     assert Masker(True).pieces(["电话1381234", "5678，好的"]) == ["电话[电话]", "，好的"]
+
+
+def test_a_buyers_nick_is_masked_whole_where_their_conversation_writes_it():
+    nicks = ["tb_8812", "木子晴天666", "小雨"]
+    assert mask_pii("木子晴天666您好，小雨天也发货", nicks=nicks) == "[买家]您好，小雨天也发货"
+    # a nick inside a longer account name is another account; one holding digits is no phone
+    assert mask_pii("tb_88123 和 tb_8812 不是一个人", nicks=nicks) == "tb_88123 和 [买家] 不是一个人"
+    assert mask_pii("已转告tb_13812345678", nicks=["tb_13812345678"]) == "已转告[买家]"
+    assert find_pii("tb_8812，电话13812345678", nicks=nicks) == [
+        ("nick", "tb_8812"),
+        ("phone", "13812345678"),
+    ]
+    assert mask_pii("木子晴天666您好") == "木子晴天666您好"  # no conversation, no nick
+    masker = Masker(True).for_buyers(["木子晴天666", None, " "])
+    assert masker.nicks == ("木子晴天666",) and masker.pieces(["木子晴", "天666好"]) == ["[买家]", "好"]
+    assert "[买家]" in masker.labels and "[电话]" in masker.labels and Masker(False).labels == ()
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('mask = ""', "[nicks] mask"),
+        ("min_length = 0", "[nicks] min_length"),
+        ('min_length = "3"', "min_length"),
+    ],
+)
+def test_a_bad_nicks_table_is_a_config_error(tmp_path: Path, table: str, message: str):
+    bundled = (Path(__file__).resolve().parents[1] / "lexicons" / "pii.toml").read_text(encoding="utf-8")
+    path = tmp_path / "pii.toml"
+    path.write_text(
+        bundled.replace('[nicks]\nmask = "[买家]"\nmin_length = 3', f"[nicks]\n{table}"), encoding="utf-8"
+    )
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_pii_settings(path)
+    path.write_text(bundled.replace("min_length = 3", "min_length = 2"), encoding="utf-8")
+    assert mask_pii("小雨你好", load_pii_settings(path), nicks=["小雨"]) == "[买家]你好"

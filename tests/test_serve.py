@@ -431,7 +431,9 @@ def test_conversation_view_marks_evidence_slow_replies_and_masks_on_request(app,
     assert "显示原文" in masked
 
 
-def _pii_day(store, tmp_path, agent_said: tuple[str, str] = ("爱买不买", "你自己看着办")) -> None:
+def _pii_day(
+    store, tmp_path, agent_said: tuple[str, str] = ("爱买不买", "你自己看着办"), buyer: str = "buyer9"
+) -> None:
     """Inspect c-pii into the store: a buyer gives an address and a phone, 阿杰 answers rudely."""
     import json
 
@@ -442,9 +444,9 @@ def _pii_day(store, tmp_path, agent_said: tuple[str, str] = ("爱买不买", "�
 
     at = "2026-11-27T10:00:{:02d}+08:00"
     said = [
-        ("customer", "buyer9", "改地址 浙江省杭州市西湖区文三路90号 电话 13912345678"),
+        ("customer", buyer, "改地址 浙江省杭州市西湖区文三路90号 电话 13912345678"),
         ("agent", AJIE, agent_said[0]),
-        ("customer", "buyer9", "你什么态度"),
+        ("customer", buyer, "你什么态度"),
         ("agent", AJIE, agent_said[1]),
     ]
     day = tmp_path / "pii.jsonl"
@@ -570,6 +572,29 @@ def test_masking_chosen_once_holds_on_every_page_that_quotes_a_buyer(app, store,
             )
     results = supervisor.get(round_url).text
     assert "Cohen" in results and phone not in results and address not in results
+
+
+def test_masked_pages_hide_the_buyers_nick_where_a_message_writes_it(app, store, tmp_path):
+    """The speaker column said 买家 while the agent's own words named the buyer by nick."""
+    nick = "木子晴天666"
+    _pii_day(store, tmp_path, (f"{nick}，爱买不买", f"{nick}你自己看着办"), buyer=nick)
+    client = sign_in(app, "质检小王")
+    period = {"from": "2026-11-27", "to": "2026-11-27"}
+    pages = [
+        ("/", period),
+        ("/conversations/c-pii", {}),
+        ("/findings", {**period, "item": "*", "all": "1"}),
+        ("/queue", period),
+        ("/search", {"q": "爱买不买"}),
+    ]
+    for path, params in pages:
+        plain = client.get(path, params={**params, "mask": "0"}).text
+        assert nick in plain, path
+        masked = client.get(path, params={**params, "mask": "1"}).text
+        assert nick not in masked and "[买家]" in masked, path
+        assert "爱买不买" in masked or path == "/queue", path  # the agent's words stay
+    # a search term is marked in the words, never inside a mask (买 of [买家])
+    assert "[买家]，" in masked and "[<mark" not in masked and '<mark class="hit">爱买</mark>' in masked
 
 
 def test_queue_decisions_are_stored_and_audited_like_qc_review(app, store):

@@ -163,6 +163,7 @@ def list_cli(
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.supervise.appeal import STATES, list_appeals
     from qc.supervise.filters import check_choice
+    from qc.supervise.masking import finding_maskers
     from qc.text.pii import Masker
 
     mask = Masker(mask_pii)
@@ -172,11 +173,12 @@ def list_cli(
     with open_db(db) as store:
         appeals = list_appeals(store, state)
         gone = set(store.orphaned_decisions())
+        masks = finding_maskers(mask, store, [a.finding_id for a in appeals])
     for a in appeals:
         row = a.to_json()
         for key in ("reason", "answer", "ruling"):
             if row[key]:
-                row[key] = mask(row[key])
+                row[key] = masks(a.finding_id)(row[key])
         # A later inspection no longer found the finding: no step can be taken on the appeal.
         row["orphaned"] = row["finding_id"] in gone
         typer.echo(json.dumps(row, ensure_ascii=False))

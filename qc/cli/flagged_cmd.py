@@ -77,6 +77,7 @@ def flagged_cli(
     from qc.scoring.card import load_scorecard
     from qc.supervise.filters import check_choice, known_kinds, resolve_agent
     from qc.supervise.flagged import flagged_conversations
+    from qc.supervise.masking import StoredMaskers
     from qc.text.pii import Masker
 
     check_choice(output_format, "--format", ("table", "json"))
@@ -92,9 +93,10 @@ def flagged_cli(
         rows = flagged_conversations(
             store, agent=who, date_from=lo, date_to=hi, kind=kind, min_points=min_points, card=card
         )
-    mask = Masker(mask_pii)
+        # An excerpt quotes an agent, who may write the buyer's nick as well as their number.
+        mask = StoredMaskers(Masker(mask_pii), store, [r.conversation_id for r in rows])
     for r in rows:
-        r.excerpt = mask(r.excerpt)
+        r.excerpt = mask(r.conversation_id)(r.excerpt)
     if not rows:
         where = describe_filters(date_from=lo, date_to=hi, agent=who, kind=kind, min_points=min_points)
         err(f"no flagged conversations for {where}")

@@ -118,6 +118,7 @@ def log_cli(
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     import json
 
+    from qc.supervise.masking import finding_maskers
     from qc.supervise.review import audit_trail, orphaned_decisions
     from qc.text.pii import Masker
 
@@ -126,10 +127,11 @@ def log_cli(
     with open_db(db) as store:
         rows = audit_trail(store, finding_id)
         gone = orphaned_decisions(store)
+        masks = finding_maskers(mask, store, [row["finding_id"] for row in rows])
     rows = [
         {
             **row,
-            "note": mask(row["note"]) if row["note"] else row["note"],
+            "note": masks(row["finding_id"])(row["note"]) if row["note"] else row["note"],
             "orphaned": row["finding_id"] in gone,
         }
         for row in rows

@@ -46,6 +46,7 @@ def show_cli(
     from rich.text import Text
 
     from qc.scoring.card import load_scorecard
+    from qc.supervise.masking import conversation_masker
     from qc.supervise.transcript import buyer_sentiments, load_view
     from qc.text.pii import Masker
 
@@ -58,6 +59,7 @@ def show_cli(
         days = [mv.local_time.date().isoformat() for mv in view.messages if mv.local_time]
         if days:  # the points shown are this card's: say so when the day was inspected with another
             warn_other_scorecard(store, card, min(days), max(days))
+    mask = conversation_masker(mask, (mv.message for mv in view.messages))
     console = Console(highlight=False)
     conv = view.conversation
     console.print(

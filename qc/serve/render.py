@@ -6,6 +6,7 @@ templates); what these functions return is marked safe only after escaping.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from html import escape
 
@@ -55,15 +56,22 @@ def mark_class(f: Finding) -> str:
 
 
 def highlight(text: str, terms: Sequence[str], mask: Callable[[str], str] = lambda s: s) -> Markup:
-    """``text`` (masked first) with every occurrence of the search terms marked, escaped."""
+    """``text`` (masked first) with every occurrence of the search terms marked, escaped.
+
+    A mask is not the buyer's words: a term inside one (买 in [买家]) is not marked.
+    """
     shown = mask(text)
     folded = fold(shown)
+    labels = getattr(mask, "labels", ())
+    masks = (
+        [(m.start(), m.end()) for m in re.finditer("|".join(map(re.escape, labels)), shown)] if labels else []
+    )
     spans: list[tuple[int, int]] = []
     for term in sorted({fold(t) for t in terms if t}, key=len, reverse=True):
         start = folded.find(term)
         while start >= 0:
             end = start + len(term)
-            if all(end <= s or start >= e for s, e in spans):
+            if all(end <= s or start >= e for s, e in (*spans, *masks)):
                 spans.append((start, end))
             start = folded.find(term, end)
     spans.sort()

@@ -24,6 +24,7 @@ from qc.serve.render import kinds_chart, mood_chart, trend_chart
 from qc.store.database import StoredFinding
 from qc.supervise import appeal as appeals_api
 from qc.supervise import calibration as cal
+from qc.supervise.masking import conversation_masker, page_masker
 from qc.supervise.people import AGENT, REVIEWERS, SUPERVISOR, list_people
 from qc.supervise.queue import HELD, build_queue, next_pending
 from qc.supervise.review import PENDING, ReviewError, decide, finding_states, still_charging
@@ -133,6 +134,7 @@ def dashboard(ctx: Ctx) -> Response:
         rejected_href="/findings?" + urlencode({**query, **scope, "rejected": "1"}),
         kind_labels=KIND_LABELS,
         urlencode=urlencode,
+        mask=page_masker(ctx.masker(), ctx.store, (fc.conversation_id for fc in data.worst)),
     )
 
 
@@ -182,7 +184,7 @@ def findings(ctx: Ctx) -> Response:
             and (s.finding.needs_review if held else s.finding.live or ctx.arg("all") == "1")
         ]
     rows = [s for s in rows if _mine(ctx, s)]
-    mask = ctx.masker()
+    mask = page_masker(ctx.masker(), ctx.store, (s.finding.conversation_id for s in rows))
     item_label = next((i.label for i in ctx.wb.card.items if i.id == item), "合计" if item == "*" else item)
     return ctx.render(
         "findings.html",
@@ -220,7 +222,7 @@ def conversation(ctx: Ctx) -> Response:
         )
     except ReviewError:
         raise NotFound from None
-    mask = ctx.masker()
+    mask = conversation_masker(ctx.masker(), (mv.message for mv in view.messages))
     visible = _visible_ids(ctx, view)
     appeals_of: dict[str, list[dict[str, Any]]] = {}
     for fid in visible:
@@ -343,7 +345,9 @@ def _queue_fragment(
         stored, view, shown = _context_view(ctx, item.finding_id)
         state = finding_states(ctx.store, [item.finding_id]).get(item.finding_id, PENDING)
         values.update(stored=stored, view=view, shown=shown, held=item.section == HELD, state=state)
-    values["mask"] = ctx.masker()
+        values["mask"] = conversation_masker(ctx.masker(), (mv.message for mv in view.messages))
+    else:
+        values["mask"] = ctx.masker()
     values["kind_labels"] = KIND_LABELS
     template = "_queue_item.html" if ctx.htmx else "queue.html"
     if started is not None:
@@ -408,7 +412,9 @@ def _appeal_rows(ctx: Ctx) -> list[tuple[Any, StoredFinding | None]]:
 
 def appeals(ctx: Ctx) -> Response:
     """Every appeal (an agent: their own), newest first, with the step each person may take."""
-    return ctx.render("appeals.html", rows=_appeal_rows(ctx), kind_labels=KIND_LABELS)
+    rows = _appeal_rows(ctx)
+    mask = page_masker(ctx.masker(), ctx.store, (s.finding.conversation_id for _, s in rows if s is not None))
+    return ctx.render("appeals.html", rows=rows, kind_labels=KIND_LABELS, mask=mask)
 
 
 def appeal_open(ctx: Ctx) -> Response:
@@ -516,13 +522,15 @@ def calibration_round(ctx: Ctx) -> Response:
     if nxt is not None:
         stored, view, shown = _context_view(ctx, nxt)
         given = len(ctx.store.calibration_verdicts(round_id, ctx.person.name))
-        values.update(stored=stored, shown=shown, view=view, given=given, mask=ctx.masker())
+        mask = conversation_masker(ctx.masker(), (mv.message for mv in view.messages))
+        values.update(stored=stored, shown=shown, view=view, given=given, mask=mask)
         return ctx.render("calibration_item.html", **values)
     if ctx.person.role != SUPERVISOR and not taking_part:
         raise NotFound
     res = cal.results(ctx.store, round_id, ctx.person)
     found = {s.finding.id: s for s in ctx.store.findings(finding_ids=list(rnd.finding_ids))}
-    values.update(res=res, found=found)
+    mask = page_masker(ctx.masker(), ctx.store, (s.finding.conversation_id for s in found.values()))
+    values.update(res=res, found=found, mask=mask)
     return ctx.render("calibration_results.html", **values)
 
 
@@ -576,7 +584,7 @@ def search(ctx: Ctx) -> Response:
         kind=kind,
         date_from=ctx.arg("from"),
         date_to=ctx.arg("to"),
-        mask=ctx.masker(),
+        mask=page_masker(ctx.masker(), ctx.store, (h.conversation_id for h in hits)),
         kind_labels=KIND_LABELS,
         zone=ctx.wb.card.day.timezone,
     )

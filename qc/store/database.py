@@ -905,6 +905,30 @@ class Store:
                         out[(shop, cid)] = (int(n), str(first), str(last))
         return out
 
+    def buyer_nicks(self, conversation_ids: Collection[str]) -> dict[str, set[str]]:
+        """Conversation id → the nicks its buyer's stored messages were sent under.
+
+        Masking hides them where a message writes them (木子晴天666您好), as it hides the
+        speaker column; an excerpt alone does not say whose conversation it is.
+        """
+        t = REVIEW_TABLES["messages"]
+        out: dict[str, set[str]] = {}
+        ids = sorted(set(conversation_ids))
+        with self.engine.connect() as conn:
+            for start in range(0, len(ids), _CHUNK):
+                q = (
+                    select(t.c.conversation_id, t.c.sender)
+                    .where(
+                        t.c.conversation_id.in_(ids[start : start + _CHUNK]),
+                        t.c.role == "customer",
+                        t.c.sender.is_not(None),
+                    )
+                    .distinct()
+                )
+                for cid, sender in conn.execute(q):
+                    out.setdefault(cid, set()).add(sender)
+        return out
+
     def shops_of(self, conversation_ids: Collection[str]) -> dict[str, set[str]]:
         """Conversation id → the shops the store holds it for ("" for one saved without a shop)."""
         t = REVIEW_TABLES["messages"]  # indexed by conversation id alone (conversations by shop first)

@@ -20,7 +20,9 @@ from typing import Any
 from qc.rules.lexicon import load_lexicon
 from qc.schema import Conversation, Finding, Role
 from qc.store.database import Store
+from qc.supervise.masking import conversation_masker
 from qc.supervise.review import finding_states
+from qc.text.pii import Masker
 from qc.text.tokens import fold
 
 __all__ = ["ATTITUDE_LABELS", "allow_phrase", "FeedbackExport", "feedback_samples", "allow_snippet"]
@@ -81,10 +83,12 @@ def _context(conv: Conversation, index: int, window: int, mask: Callable[[str], 
     return [{"role": m.role.value, "text": mask(m.text)} for m in before]
 
 
-def feedback_samples(
-    store: Store, mask: Callable[[str], str] = lambda s: s, lexicon: Any = None
-) -> FeedbackExport:
-    """Every reviewed finding as a sample (latest decision wins; one sample per message)."""
+def feedback_samples(store: Store, mask: Masker | None = None, lexicon: Any = None) -> FeedbackExport:
+    """Every reviewed finding as a sample (latest decision wins; one sample per message).
+
+    With an enabled ``mask``, every text is masked with its conversation's buyer nicks too.
+    """
+    mask = mask or Masker(False)
     lexicon = lexicon or load_lexicon()
     states = finding_states(store)
     notes: dict[str, tuple[str, str]] = {}
@@ -104,12 +108,13 @@ def feedback_samples(
             out.skipped.append(f"{f.id}: {f.kind} {state} has no attitude label")
             continue
         actor, note = notes.get(f.id, ("", ""))
-        note = mask(note)  # a reviewer may quote the buyer's number in the reason
+        mask_conv = conversation_masker(mask, conv.messages)
+        note = mask_conv(note)  # a reviewer may quote the buyer's number in the reason
         key = (f.conversation_id, f.message_index)
         sample = {
             "id": f"review-{f.id}",
-            "context": _context(conv, f.message_index, lexicon.context.lookback, mask),
-            "text": mask(conv.messages[f.message_index].text),
+            "context": _context(conv, f.message_index, lexicon.context.lookback, mask_conv),
+            "text": mask_conv(conv.messages[f.message_index].text),
             "label": label,
             "note": f"{state} by {actor}: {note}".strip().rstrip(":"),
             "source": f"review:{f.id}",
@@ -131,7 +136,7 @@ def feedback_samples(
             phrase = allow_phrase(text, f.start, f.end, phrases)
             # Cut from the unmasked text, the phrase may hold a piece of personal data (the
             # last digit of a phone number): then it is left for a person to write.
-            touches_pii = phrase is not None and phrase not in mask(text)
+            touches_pii = phrase is not None and phrase not in mask_conv(text)
             out.allow.append(
                 {
                     "finding_id": f.id,

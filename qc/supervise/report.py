@@ -30,6 +30,7 @@ from qc.scoring.periods import Windows, range_period
 from qc.scoring.scores import KIND_LABELS
 from qc.store.database import Store
 from qc.supervise.flagged import flagged_conversations
+from qc.supervise.masking import conversation_masker
 from qc.supervise.transcript import build_view
 from qc.text.pii import Masker
 
@@ -313,6 +314,7 @@ def _mark_class(f: Finding) -> str:
 
 def _render_conversation(fc: Any, view: Any, patterns: ReplyPatterns, mask: Masker) -> str:
     conv = view.conversation
+    mask = conversation_masker(mask, (mv.message for mv in view.messages))
     flagged_idx = [mv.message.index for mv in view.messages if mv.flagged]
     keep: set[int] = set()
     for i in flagged_idx:

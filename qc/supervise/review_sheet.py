@@ -35,10 +35,11 @@ from qc.schema import Conversation, Role
 from qc.scoring.card import qualifies
 from qc.store.database import Store
 from qc.supervise.flagged import free_reasons
+from qc.supervise.masking import conversation_masker
 from qc.supervise.people import list_people
 from qc.supervise.report import load_reply_patterns
 from qc.supervise.review import DECISIONS, PENDING, ReviewError, decide, finding_states, rejected_ids
-from qc.text.pii import shown_value
+from qc.text.pii import Masker, shown_value
 
 __all__ = [
     "REVIEW_COLUMNS",
@@ -87,14 +88,15 @@ def _aliases() -> dict[str, str]:
 _ALIASES = _aliases()
 
 
-def export_review_sheet(store: Store, date: str, out: Path, card: Any, mask: Any = None) -> int:
+def export_review_sheet(store: Store, date: str, out: Path, card: Any, mask: Masker | None = None) -> int:
     """Write the day's findings to a review sheet (XLSX for ``*.xlsx``, else CSV); returns the count.
 
     Live findings come first, most points at stake first, then the held-back ones.
     ``points`` is what each finding puts at stake in the day's scores (a slow reply: its share of
-    the response-time points; a rejected finding: 0).
+    the response-time points; a rejected finding: 0). An enabled ``mask`` masks each text with
+    its conversation's buyer nicks too.
     """
-    mask = mask or (lambda s: s)
+    mask = mask or Masker(False)
     window = load_reply_patterns().context_messages
     stored = store.findings(date_from=date, date_to=date)
     convs = store.conversations({s.finding.conversation_id for s in stored})
@@ -108,11 +110,12 @@ def export_review_sheet(store: Store, date: str, out: Path, card: Any, mask: Any
     stored.sort(
         key=lambda s: (not qualifies(s.finding, card), points.get(s.id, 0), s.finding.conversation_id)
     )
-    rows = []
+    rows: list[list[Any]] = []
     for s in stored:
         f = s.finding
         conv = convs.get(f.conversation_id)
         message = context = ""
+        mask_conv = conversation_masker(mask, conv.messages) if conv is not None else mask
         if conv is not None and 0 <= f.message_index < len(conv.messages):
             message = conv.messages[f.message_index].text
             context = _context(conv, f.message_index, window)
@@ -129,9 +132,9 @@ def export_review_sheet(store: Store, date: str, out: Path, card: Any, mask: Any
                 lost,
                 reasons.get(f.id, ""),  # only findings that cost nothing have a reason
                 states.get(f.id, "pending"),
-                mask(f.text),
-                mask(message),
-                mask(context),
+                mask_conv(f.text),
+                mask_conv(message),
+                mask_conv(context),
                 "",
                 "",
                 "",

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import tomllib
 from bisect import bisect_right
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate
@@ -69,6 +69,9 @@ class PiiSettings:
     version: str
     kinds: tuple[PiiKind, ...]
     source: str = ""
+    # A buyer's own nick written in their conversation: its mask, and the shortest nick masked.
+    nick_mask: str = "[买家]"
+    nick_min_length: int = 3
 
     def kind(self, name: str) -> PiiKind:
         """One kind by name (``KeyError`` when the file has none of that name)."""
@@ -115,7 +118,13 @@ def _load(path: str) -> PiiSettings:
         kinds.append(PiiKind(name, str(raw["mask"]), tuple(compiled), guards))
     if not kinds:
         raise ConfigError(f"pii settings {path}: no [[kinds]]; see the bundled lexicons/pii.toml")
-    return PiiSettings(str(data.get("version", "")), tuple(kinds), path)
+    nicks = _table(data, "nicks", path)
+    nick_mask, min_length = nicks.get("mask", "[买家]"), nicks.get("min_length", 3)
+    if not isinstance(nick_mask, str) or not nick_mask:
+        raise ConfigError(f'pii settings {path}: [nicks] mask must be a non-empty string such as "[买家]"')
+    if isinstance(min_length, bool) or not isinstance(min_length, int) or min_length < 1:
+        raise ConfigError(f"pii settings {path}: [nicks] min_length must be a whole number of 1 or more")
+    return PiiSettings(str(data.get("version", "")), tuple(kinds), path, nick_mask, min_length)
 
 
 def _table(data: Mapping[str, Any], key: str, path: str) -> dict[str, Any]:
@@ -156,32 +165,62 @@ class _Expander:
             raise ConfigError(f"pii settings {self.path}: {key}: not a valid regex ({exc})") from None
 
 
-def find_pii(text: str, settings: PiiSettings | None = None) -> list[tuple[str, str]]:
+def find_pii(
+    text: str, settings: PiiSettings | None = None, nicks: Sequence[str] = ()
+) -> list[tuple[str, str]]:
     """``(kind, matched text)`` of every piece of personal data in ``text``, in masking order.
 
     For tests and explanations: it applies the masks as :func:`mask_pii` does and reports what
-    each one replaced.
+    each one replaced (a buyer's nick as kind ``nick``).
     """
     found: list[tuple[str, str]] = []
-    _mask(text, settings or load_pii_settings(), lambda kind, piece: found.append((kind, piece)))
+    _mask(text, settings or load_pii_settings(), lambda kind, piece: found.append((kind, piece)), nicks)
     return found
 
 
-def mask_pii(text: str, settings: PiiSettings | None = None) -> str:
-    """``text`` with every phone, ID, order and tracking number, account, address and name masked."""
-    return _mask(text, settings or load_pii_settings())[0]
+def mask_pii(text: str, settings: PiiSettings | None = None, nicks: Sequence[str] = ()) -> str:
+    """``text`` with every phone, ID, order and tracking number, account, address and name masked.
+
+    ``nicks`` are the buyer's nicks in the conversation the text belongs to: a message that
+    writes one (木子晴天666您好) names the buyer as surely as the speaker column does, which
+    masking shows as 买家. Nicks shorter than the settings' ``[nicks] min_length`` are kept.
+    """
+    return _mask(text, settings or load_pii_settings(), nicks=nicks)[0]
+
+
+def _nick_kind(settings: PiiSettings, nicks: Sequence[str]) -> PiiKind | None:
+    """The buyer's nicks as one kind, longest first; ``None`` when none is long enough to mask.
+
+    A nick that starts or ends with a Latin letter or digit is not masked inside a longer run of
+    them (tb_123 in tb_1234 is another account).
+    """
+    kept = sorted({n for n in nicks if len(n) >= settings.nick_min_length}, key=lambda n: (-len(n), n))
+    if not kept:
+        return None
+    pattern = "|".join(
+        ("(?<![A-Za-z0-9_])" if n[0].isascii() and (n[0].isalnum() or n[0] == "_") else "")
+        + re.escape(n)
+        + ("(?![A-Za-z0-9_])" if n[-1].isascii() and (n[-1].isalnum() or n[-1] == "_") else "")
+        for n in kept
+    )
+    return PiiKind("nick", settings.nick_mask, (re.compile(pattern),))
 
 
 def _mask(
-    text: str, settings: PiiSettings, report: Callable[[str, str], None] | None = None
+    text: str,
+    settings: PiiSettings,
+    report: Callable[[str, str], None] | None = None,
+    nicks: Sequence[str] = (),
 ) -> tuple[str, list[int]]:
     """``text`` masked, and for each character of the result the index in ``text`` it stands for.
 
     Kinds apply in order, each to what the ones before left; a mask stands where its data
-    began. ``report`` hears every ``(kind, replaced text)``.
+    began. The buyer's nicks come first: a nick holding digits (tb_13812345678) is the buyer's
+    nick, not a phone number. ``report`` hears every ``(kind, replaced text)``.
     """
     origin = list(range(len(text)))
-    for kind in settings.kinds:
+    nick = _nick_kind(settings, nicks) if nicks else None
+    for kind in (nick, *settings.kinds) if nick is not None else settings.kinds:
         for pattern in kind.patterns:
             out: list[str] = []
             moved: list[int] = []
@@ -235,7 +274,9 @@ def luhn_valid(number: str) -> bool:
     return bool(digits) and total % 10 == 0
 
 
-def mask_pieces(pieces: Sequence[str], settings: PiiSettings | None = None) -> list[str]:
+def mask_pieces(
+    pieces: Sequence[str], settings: PiiSettings | None = None, nicks: Sequence[str] = ()
+) -> list[str]:
     """One text cut into ``pieces`` (a message around its highlighted phrases), masked as one text.
 
     Masking each part on its own misses data a cut runs through (an address half inside a
@@ -243,7 +284,7 @@ def mask_pieces(pieces: Sequence[str], settings: PiiSettings | None = None) -> l
     does not. A mask goes with the part its data began in, so the parts still join to
     :func:`mask_pii` of the whole text.
     """
-    text, origin = _mask("".join(pieces), settings or load_pii_settings())
+    text, origin = _mask("".join(pieces), settings or load_pii_settings(), nicks=nicks)
     bounds = list(accumulate(len(p) for p in pieces))
     masked = [""] * len(pieces)
     part = 0
@@ -268,20 +309,39 @@ def shown_value(text: str, limit: int = 16) -> str:
 
 
 class Masker:
-    """Callable that masks one text; identity when disabled (so callers never branch)."""
+    """Callable that masks one text; identity when disabled (so callers never branch).
 
-    def __init__(self, enabled: bool, settings: PiiSettings | None = None) -> None:
+    A masker for one conversation also masks its buyer's nicks (:meth:`for_buyers`).
+    """
+
+    def __init__(self, enabled: bool, settings: PiiSettings | None = None, nicks: Sequence[str] = ()) -> None:
         self.enabled = enabled
         self.settings = (settings or load_pii_settings()) if enabled else settings
+        self.nicks = tuple(nicks)
+
+    def for_buyers(self, nicks: Iterable[str | None]) -> Masker:
+        """This masker for texts of one conversation, whose buyer wrote under ``nicks``.
+
+        Empty senders are no nick; callers leave out role words (买家), which name nobody.
+        """
+        kept = sorted({n.strip() for n in nicks if n and n.strip()})
+        return Masker(self.enabled, self.settings, kept)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """Every mask this masker writes (``[电话]``, ``[买家]`` …); none when disabled."""
+        if not self.enabled or self.settings is None:
+            return ()
+        return tuple(dict.fromkeys([self.settings.nick_mask, *(k.mask for k in self.settings.kinds)]))
 
     def __call__(self, text: str) -> str:
         """The text with personal data masked (unchanged when disabled)."""
         if not self.enabled or not text:
             return text
-        return mask_pii(text, self.settings)
+        return mask_pii(text, self.settings, self.nicks)
 
     def pieces(self, pieces: Sequence[str]) -> list[str]:
         """One text's parts masked as the whole text (:func:`mask_pieces`; unchanged when disabled)."""
         if not self.enabled:
             return list(pieces)
-        return mask_pieces(pieces, self.settings)
+        return mask_pieces(pieces, self.settings, self.nicks)
