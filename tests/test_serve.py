@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from urllib.parse import unquote_plus
 
 import pytest
 from serve_env import AJIE, DAY, PASSWORD, XIAOMAN, build_store, csrf_of
@@ -168,6 +169,56 @@ def test_sessions_expire_by_kind_and_evict_the_least_recently_seen(monkeypatch):
     )  # expired; the newest is swept at the next new()
     sessions.new()
     assert len(sessions) == 1
+
+
+def test_bodies_no_form_sends_are_refused_before_they_are_read(app, monkeypatch):
+    """/login parsed any form before its checks, by anyone: 300 one-megabyte fields held 250 MB,
+    and a multipart file part was spooled to disk (audit 71)."""
+    from qc.serve import app as app_module
+    from qc.supervise import accounts
+
+    read = []
+    real_verify = accounts.verify_login
+    monkeypatch.setattr(accounts, "verify_login", lambda *a: read.append(a) or real_verify(*a))
+    client = TestClient(app)
+    token = csrf_of(client.get("/login").text)
+    big = "x" * (app_module.MAX_BODY_BYTES + 1)
+    r = client.post("/login", data={"csrf": token, "name": "张主管", "password": big})
+    assert r.status_code == 413 and "larger than any form" in r.text
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+
+    def chunks():  # no Content-Length: refused while it streams in
+        for _ in range(64):
+            yield b"a" * 8192
+
+    r = client.post("/login", content=chunks(), headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 413
+    r = client.post("/login", data={"csrf": token}, files={"f": ("x.bin", b"0" * 1000)})
+    assert r.status_code == 415 and "uploads files" in r.text
+    assert read == []  # no password was checked for any of them
+    # a form of ordinary size still signs in
+    r = client.post(
+        "/login", data={"csrf": token, "name": "张主管", "password": PASSWORD}, follow_redirects=False
+    )
+    assert r.status_code == 303 and "error" not in r.headers["location"]
+
+
+def test_guesses_sent_at_once_are_checked_no_more_than_the_limit():
+    """The count was read before the slow hash check and raised after it: a burst of 150
+    simultaneous guesses for one name were all checked (audit 71)."""
+    from qc.serve import auth
+
+    throttle = auth.Throttle(max_failures=5, window_s=300)
+    started = [throttle.begin("张主管") for _ in range(150)]
+    assert started.count(True) == 5 and started[:5] == [True] * 5
+    assert throttle.begin("质检小王")  # another name is not held up
+    throttle.end("质检小王", None)  # a check that could not be made counts nothing
+    assert len(throttle) == 0
+    for _ in range(4):
+        throttle.end("张主管", False)
+    assert not throttle.begin("张主管")  # four failures and one check still running
+    throttle.end("张主管", True)  # the last guess was right: the name's failures are forgotten
+    assert throttle.begin("张主管") and len(throttle) == 0
 
 
 def test_the_throttle_forgets_old_failures_and_remembers_a_bounded_number_of_names(monkeypatch):
@@ -363,6 +414,38 @@ def test_dashboard_numbers_link_to_the_findings_behind_them(app, store):
     assert {m for m in re.findall(r'<tr id="row-([0-9a-f]+)"', client.get(held).text)} == expected
 
 
+def test_a_verdict_count_links_to_every_finding_behind_the_messages_it_counts(app, store):
+    """与买家冲突 and 不够耐心 count messages charged with that verdict, a forbidden phrase that
+    implies it among them; the list they link to kept findings of that kind only (audit 71:
+    a count of 2 linked to an empty list)."""
+    from html import unescape
+
+    from qc.batch.stored import score_stored
+    from qc.scoring.periods import Windows, parse_period
+
+    client = sign_in(app, "张主管")
+    page = client.get("/").text
+    links = re.findall(r'<a href="(/findings\?[^"]*kind=(?:conflict|impatience))">(\d+)</a>', page)
+    month = parse_period("2026-11")
+    scored = score_stored(store, load_scorecard(), month.first, month.last, Windows.only(month))
+    implied = 0
+    for href, count in links:
+        listed = client.get(unescape(href)).text
+        assert re.search(r'<span id="messages">(\d+)</span>', listed).group(1) == count, href
+        rows = set(re.findall(r'<tr id="row-([0-9a-f]+)"', listed))
+        agent = re.search(r"agent=([^&]+)", unescape(href)).group(1)
+        kind = href.rsplit("=", 1)[1]
+        expected = {
+            fid
+            for v in scored.verdicts
+            if v.verdict == kind and v.agent == unquote_plus(agent)
+            for fid in v.verdict_findings
+        }
+        assert rows == expected and len(rows) >= int(count), href
+        implied += sum(1 for s in scored.findings if s.finding.id in rows and s.finding.kind != kind)
+    assert len(links) >= 4 and implied >= 1  # forbidden phrases listed behind a verdict
+
+
 def test_points_by_kind_link_to_the_deductions_of_that_kind(app, store):
     from html import unescape
     from urllib.parse import parse_qs, urlsplit
@@ -432,7 +515,11 @@ def test_conversation_view_marks_evidence_slow_replies_and_masks_on_request(app,
 
 
 def _pii_day(
-    store, tmp_path, agent_said: tuple[str, str] = ("爱买不买", "你自己看着办"), buyer: str = "buyer9"
+    store,
+    tmp_path,
+    agent_said: tuple[str, str] = ("爱买不买", "你自己看着办"),
+    buyer: str = "buyer9",
+    cid: str = "c-pii",
 ) -> None:
     """Inspect c-pii into the store: a buyer gives an address and a phone, 阿杰 answers rudely."""
     import json
@@ -454,7 +541,7 @@ def _pii_day(
         {"role": r, "sender": who, "timestamp": at.format(i * 10), "text": t}
         for i, (r, who, t) in enumerate(said)
     ]
-    record = {"conversation_id": "c-pii", "shop": "柚子优选旗舰店", "messages": messages}
+    record = {"conversation_id": cid, "shop": "柚子优选旗舰店", "messages": messages}
     day.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
     executor = LocalExecutor(build_inspector(RuleSettings()))
     run_inspection([day], tmp_path / "out", executor, store=str(store.url), keep_results=False)
@@ -727,6 +814,46 @@ def test_calibration_round_is_blind_until_done_and_shows_kappa(app, store):
     assert f'id="kappa-overall">{expected:.2f}<' in page
     assert page.count('<tr><td><a href="/conversations/') == 3  # items 0, 3 and 5 disagree
     assert store.latest_states(("confirm", "reject")) == {}  # never a review decision
+
+
+def test_a_round_whose_sampled_finding_a_rerun_removed_can_still_be_finished(app, store, tmp_path):
+    """Every visit of the round answered 404 once a re-run no longer found one of its items:
+    neither the item nor the agreement could be reached (audit 71)."""
+    _pii_day(store, tmp_path)
+    boss = sign_in(app, "张主管")
+    form = {"name": "gone", "from": "2026-11-27", "to": "2026-11-27", "size": "10", "seed": "1"}
+    r = boss.post(
+        "/calibration",
+        data={"csrf": csrf_of(boss.get("/calibration").text), **form, "reviewers": ["质检小王", "质检小李"]},
+        follow_redirects=False,
+    )
+    round_url = r.headers["location"]
+    sampled = store.calibration_items(int(round_url.rsplit("/", 1)[1]))
+    _pii_day(store, tmp_path, ("好的，马上为您处理", "你自己看着办"))  # message 1 is polite now
+    held = {s.id for s in store.findings(finding_ids=sampled)}
+    gone = [fid for fid in sampled if fid not in held]
+    assert gone and held
+    wang = sign_in(app, "质检小王")
+    page = wang.get(round_url)
+    refused = wang.post(
+        round_url + "/verdict",
+        data={"csrf": csrf_of(page.text), "finding_id": gone[0], "verdict": "confirm"},
+    )
+    assert "no longer stored" in refused.text and not store.calibration_verdicts(
+        int(round_url.rsplit("/", 1)[1])
+    )
+    judged = []
+    while True:
+        page = wang.get(round_url)
+        assert page.status_code == 200, page.text[:300]
+        item = re.search(r'name="finding_id" value="([0-9a-f]+)"', page.text)
+        if item is None:
+            break
+        judged.append(item.group(1))
+        data = {"csrf": csrf_of(page.text), "finding_id": item.group(1), "verdict": "confirm"}
+        assert wang.post(round_url + "/verdict", data=data, follow_redirects=False).status_code == 303
+    assert sorted(judged) == sorted(held)
+    assert 'id="kappa-overall"' in page.text and 'id="gone"' in page.text and gone[0] in page.text
 
 
 def test_cohen_kappa():
@@ -1096,6 +1223,27 @@ def test_conversation_links_keep_odd_ids_whole():
     assert conversation_url("s/../../login") == "/conversations/s%2F..%2F..%2Flogin"
     assert conversation_url("c20261124_000082") == "/conversations/c20261124_000082"
     assert conversation_url("会话#1 %41") == "/conversations/%E4%BC%9A%E8%AF%9D%231%20%2541"
+
+
+def test_the_mask_switch_of_a_conversation_with_an_odd_id_stays_on_that_conversation(app, store, tmp_path):
+    """The switch was built from the decoded path: /.. in the id took the browser to another
+    page, and %41 would have named conversation A (audit 71; the test client decodes a path
+    twice, so the %41 case is left to the unit test of conversation_url)."""
+    from html import unescape
+    from urllib.parse import urljoin
+
+    from qc.serve.context import conversation_url
+
+    cid = "s/../../login #1"
+    _pii_day(store, tmp_path, cid=cid)
+    client = sign_in(app, "质检小王")
+    url = conversation_url(cid)
+    page = client.get(url, params={"mask": "0"}).text
+    href = unescape(re.search(r'<a href="([^"]*)" id="mask-toggle"', page).group(1))
+    followed = urljoin("http://testserver" + url, href)  # what a browser makes of it
+    assert followed.startswith("http://testserver" + url + "?") and "mask=1" in followed
+    masked = client.get(followed).text
+    assert "[电话]" in masked and "13912345678" not in masked and 'id="unmask"' in masked
 
 
 def test_rejecting_one_of_two_findings_behind_a_verdict_says_the_message_is_still_charged(

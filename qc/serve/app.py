@@ -37,12 +37,14 @@ from urllib.parse import urlencode, urlparse
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.convertors import IntegerConvertor, register_url_convertor
+from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qc.errors import QcError
 from qc.scoring.card import Scorecard
@@ -81,6 +83,68 @@ def _security_headers(response: Response) -> Response:
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+# The largest request body a form of the workbench sends (a long note or appeal reason is a few
+# kilobytes): anything bigger is refused before it is read.
+MAX_BODY_BYTES = 256 * 1024
+_TOO_LARGE = "refused: the request is larger than any form of the workbench"
+
+
+class BodyLimit:
+    """Refuse request bodies no form of the workbench sends, before anything reads them.
+
+    A form is parsed before its CSRF token is checked, by anyone, signed in or not: without a
+    bound, 300 fields of a megabyte each held 250 MB per request in memory, and a multipart
+    file part was spooled to disk (a gigabyte per request). Bodies over :data:`MAX_BODY_BYTES`
+    are 413 (by ``Content-Length`` or while they stream in), multipart ones 415 (no form
+    uploads a file); the rest is read here, up to the limit, and handed on.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on with its body read, or answer 413/415 without reading more."""
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        if headers.get("content-type", "").lower().lstrip().startswith("multipart/"):
+            await self._refuse(scope, receive, send, 415, "refused: no form here uploads files")
+            return
+        length = headers.get("content-length", "")
+        if length and (not length.isdigit() or int(length) > self.max_bytes):
+            await self._refuse(scope, receive, send, 413, _TOO_LARGE)
+            return
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            if len(body) > self.max_bytes:
+                await self._refuse(scope, receive, send, 413, _TOO_LARGE)
+                return
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": bytes(body), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    @staticmethod
+    async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, text: str) -> None:
+        response = _security_headers(PlainTextResponse(text, status_code=status))
+        response.headers["Connection"] = "close"  # the rest of the body is not read
+        await response(scope, receive, send)
 
 
 def _origin_ok(request: Request) -> bool:
@@ -198,13 +262,16 @@ async def login_submit(request: Request) -> Response:
     name = str(form.get("name") or "").strip()
     password = str(form.get("password") or "")
     target = local_url(str(form.get("next") or "/"))
-    if wb.throttle.blocked(name):
+    if not wb.throttle.begin(name):
         return _security_headers(RedirectResponse("/login?" + urlencode({"error": "2", "next": target}), 303))
-    person = await run_in_threadpool(verify_login, wb.store, name, password)
+    try:
+        person = await run_in_threadpool(verify_login, wb.store, name, password)
+    except BaseException:
+        wb.throttle.end(name, None)  # the check did not happen: nothing to count
+        raise
+    wb.throttle.end(name, person is not None)
     if person is None:
-        wb.throttle.failed(name)
         return _security_headers(RedirectResponse("/login?" + urlencode({"error": "1", "next": target}), 303))
-    wb.throttle.succeeded(name)
     wb.sessions.drop(session.id)
     fresh = wb.sessions.new(person)
     return _security_headers(_with_cookie(RedirectResponse(target, 303), wb, fresh))
@@ -283,7 +350,7 @@ def create_app(
 
     middleware = (
         [Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))] if allowed_hosts else []
-    )
+    ) + [Middleware(BodyLimit)]
     app = Starlette(routes=routes, middleware=middleware)
     wb = Workbench(store=store, card=card, secure=secure)
     from qc.scoring.scores import KIND_LABELS

@@ -16,7 +16,9 @@
   people table on each request, so a person removed with ``qc people remove`` is signed out
   at their next click.
 * **Sign-in throttle**: after :data:`MAX_FAILURES` wrong passwords for one name within
-  :data:`FAILURE_WINDOW_S`, that name is refused until the window has passed. Names whose
+  :data:`FAILURE_WINDOW_S`, that name is refused until the window has passed. A check in
+  progress counts as a failure until it ends, so guesses sent at once are no more than
+  :data:`MAX_FAILURES` either. Names whose
   failures have all left the window are forgotten, and at most :data:`MAX_THROTTLED_NAMES`
   names are remembered (a flood of made-up names cannot fill the server's memory).
 """
@@ -162,6 +164,7 @@ class Throttle:
         self.window_s = window_s
         self.max_names = max_names
         self._failures: OrderedDict[str, list[float]] = OrderedDict()  # least recently failed first
+        self._checking: dict[str, int] = {}  # password checks of each name in progress
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -180,6 +183,35 @@ class Throttle:
         """True while ``name`` has had too many recent failures."""
         with self._lock:
             return len(self._recent(name, time.monotonic())) >= self.max_failures
+
+    def begin(self, name: str) -> bool:
+        """Reserve one password check of ``name``; False while its failures and checks reach the limit.
+
+        The reservation is taken under the lock before the (slow) hash check: checking the
+        count first and counting a failure after the check let a burst of guesses all through.
+        Every True must be followed by :meth:`end`.
+        """
+        with self._lock:
+            if len(self._recent(name, time.monotonic())) + self._checking.get(name, 0) >= self.max_failures:
+                return False
+            self._checking[name] = self._checking.get(name, 0) + 1
+            return True
+
+    def end(self, name: str, ok: bool | None) -> None:
+        """Release a check :meth:`begin` reserved: count its failure, forget the name's on success.
+
+        ``None`` when the check could not be made (the store failed): nothing is counted.
+        """
+        with self._lock:
+            left = self._checking.get(name, 0) - 1
+            if left > 0:
+                self._checking[name] = left
+            else:
+                self._checking.pop(name, None)
+        if ok:
+            self.succeeded(name)
+        elif ok is not None:
+            self.failed(name)
 
     def failed(self, name: str) -> None:
         """Count one failed sign-in of ``name`` (forgetting names whose failures are all old)."""

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlencode, urlparse
+from urllib.parse import quote, quote_from_bytes, urlencode, urlparse
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.datastructures import FormData
@@ -113,7 +113,11 @@ class Ctx:
         """This page's URL with masking switched the other way (the header's switch)."""
         params = [(k, v) for k, v in self.request.query_params.multi_items() if k != "mask"]
         params.append(("mask", "0" if self.session.mask else "1"))
-        return self.request.url.path + "?" + urlencode(params)
+        # The path as the browser sent it: decoded, a conversation id holding /.. or %41 named
+        # another page (see conversation_url).
+        raw = self.request.scope.get("raw_path")
+        path = quote_from_bytes(raw, safe="/%:@!$&'()*+,;=") if raw else quote(self.request.url.path)
+        return path + "?" + urlencode(params)
 
     @property
     def htmx(self) -> bool:

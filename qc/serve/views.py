@@ -155,6 +155,7 @@ def findings(ctx: Ctx) -> Response:
     item = ctx.arg("item")
     kind = ctx.arg("kind")
     held = ctx.arg("held") == "1"
+    messages: int | None = None  # how many messages a verdict's list is about
     scored = _scored_period(ctx, period)
     points, _ = scored.stakes(ctx.wb.card)
     label = next(iter(scored.scores.windows), period.label)
@@ -175,6 +176,19 @@ def findings(ctx: Ctx) -> Response:
             for s in scored.findings
             if s.finding.id in scored.rejected and (agent is None or s.scored_agent == agent)
         ]
+    elif kind in ctx.wb.card.verdict_order and not held and ctx.arg("all") != "1":
+        # The dashboard counts the messages charged with this verdict, a forbidden phrase that
+        # implies it among them (爱买不买 is conflict): list the findings behind those verdicts.
+        charged = [
+            v
+            for v in scored.verdicts
+            if v.verdict == kind
+            and period.first <= v.date <= period.last
+            and (agent is None or v.agent == agent)
+        ]
+        behind = {fid for v in charged for fid in v.verdict_findings}
+        rows = [s for s in scored.findings if s.finding.id in behind]
+        messages = len(charged)
     else:
         rows = [
             s
@@ -189,6 +203,7 @@ def findings(ctx: Ctx) -> Response:
     return ctx.render(
         "findings.html",
         rows=rows,
+        messages=messages,
         points=points,
         states=scored.states,
         period=period,

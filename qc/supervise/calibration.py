@@ -68,6 +68,8 @@ class RoundResults:
     pairwise: dict[tuple[str, str], float | None] = field(default_factory=dict)
     overall: float | None = None
     disagreements: list[str] = field(default_factory=list)
+    # Sampled findings a later inspection no longer finds: left out of what is still to judge.
+    gone: list[str] = field(default_factory=list)
 
 
 def cohen_kappa(a: Sequence[str], b: Sequence[str]) -> float | None:
@@ -183,11 +185,24 @@ def open_round(
     return get_round(store, round_id)
 
 
+def gone_items(store: Store, rnd: Round) -> set[str]:
+    """The round's sampled findings the store no longer holds (a later inspection did not find them).
+
+    They cannot be shown or judged any more; a round waiting for them could never be finished.
+    """
+    held = {s.id for s in store.findings(finding_ids=list(rnd.finding_ids))} if rnd.finding_ids else set()
+    return {fid for fid in rnd.finding_ids if fid not in held}
+
+
 def next_item(store: Store, round_id: int, reviewer: str) -> str | None:
-    """The first finding of the sample ``reviewer`` has not judged yet (``None``: all done)."""
+    """The first finding of the sample ``reviewer`` has not judged yet (``None``: all done).
+
+    Findings the store no longer holds are passed over (:func:`gone_items`).
+    """
     rnd = get_round(store, round_id)
     given = {v["finding_id"] for v in store.calibration_verdicts(round_id, reviewer)}
-    return next((fid for fid in rnd.finding_ids if fid not in given), None)
+    gone = gone_items(store, rnd)
+    return next((fid for fid in rnd.finding_ids if fid not in given and fid not in gone), None)
 
 
 def record_verdict(
@@ -206,6 +221,11 @@ def record_verdict(
         raise ReviewError(f"{reviewer} does not take part in calibration round #{round_id}")
     if finding_id not in rnd.finding_ids:
         raise ReviewError(f"finding {finding_id} is not in calibration round #{round_id}")
+    if finding_id in gone_items(store, rnd):
+        raise ReviewError(
+            f"finding {finding_id} is no longer stored (a later inspection no longer finds it):"
+            " the round leaves it out; go on with the next item"
+        )
     if verdict not in DECISIONS:
         raise ReviewError(f"verdict {verdict!r} is unknown: use {' or '.join(DECISIONS)}")
     if any(v["finding_id"] == finding_id for v in store.calibration_verdicts(round_id, reviewer)):
@@ -238,12 +258,14 @@ def results(store: Store, round_id: int, viewer: Person) -> RoundResults:
     for row in rows:
         by_finding.setdefault(row["finding_id"], {})[row["reviewer"]] = row
         done[row["reviewer"]] = done.get(row["reviewer"], 0) + 1
+    gone = gone_items(store, rnd)
     if viewer.role != SUPERVISOR:
         if viewer.name not in rnd.reviewers:
             raise ReviewError(f"{viewer.name} does not take part in calibration round #{round_id}")
-        if done.get(viewer.name, 0) < len(rnd.finding_ids):
+        judged = sum(1 for fid in rnd.finding_ids if fid not in gone and viewer.name in by_finding[fid])
+        if judged < len(rnd.finding_ids) - len(gone):
             raise ReviewError("the round is blind: give all your verdicts first, then see the agreement")
-    out = RoundResults(rnd, by_finding, done)
+    out = RoundResults(rnd, by_finding, done, gone=[fid for fid in rnd.finding_ids if fid in gone])
     kappas: list[float] = []
     for a, b in combinations(rnd.reviewers, 2):
         both = [fid for fid in rnd.finding_ids if a in by_finding[fid] and b in by_finding[fid]]
