@@ -212,3 +212,17 @@ def test_nobody_reviews_a_finding_charged_to_their_own_account(day):
     )
     r = run("review", ids["cA"], "--reject", "--by", "阿杰组长", "--note", "fine", *db)
     assert r.exit_code == 2 and "charged to their own account 测试店:阿杰" in r.stderr
+
+
+def test_a_piped_table_keeps_every_column_however_long_an_id(day):
+    """Without a terminal rich assumed 80 columns: a long agent id squeezed the role and the
+    dates to nothing, so `qc people list | cat` printed nobody's role (audit 71)."""
+    _, db = day
+    long_id = "测试店:" + "很长的客服账号名" * 6
+    r = runner.invoke(
+        app, ["people", "add", "长名", "--role", "agent", "--agent-id", long_id, "--by", "admin", *db]
+    )
+    assert r.exit_code == 0, r.stderr
+    r = runner.invoke(app, ["people", "list", *db])  # no COLUMNS: as when piped
+    row = next(line for line in r.stdout.splitlines() if "长名" in line)
+    assert long_id in row and "agent" in row and re.search(r"\d{4}-\d\d-\d\dT", row)

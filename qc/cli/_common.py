@@ -18,6 +18,7 @@ import qc
 from qc.errors import EXIT_INTERNAL, EXIT_RUNTIME, EXIT_USAGE, ConfigError, Interrupted, QcError
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.text import Text
 
 P = ParamSpec("P")
@@ -194,6 +195,18 @@ def plain(text: object) -> str:
     return _TERMINAL_UNSAFE.sub("", s)
 
 
+def table_console(stderr: bool = False) -> Console:
+    """A console for printing tables: a piped or logged stream gets all the room a table needs.
+
+    Without a terminal rich assumes 80 columns and squeezed a wide table's columns to nothing
+    (``qc people list | cat`` printed no role at all).
+    """
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(stderr=stderr, width=None if stream.isatty() else 400)
+
+
 def cell(text: object) -> Text:
     """A rich table cell showing ``text`` literally: controls removed (:func:`plain`), no markup."""
     from rich.text import Text
@@ -319,7 +332,6 @@ def print_agent_table(rows: list[dict[str, Any]], card: Any, title: str, limit: 
     """
     if not rows:
         return
-    from rich.console import Console
     from rich.table import Table
 
     from qc.outputs.writers import summary_table
@@ -330,8 +342,7 @@ def print_agent_table(rows: list[dict[str, Any]], card: Any, title: str, limit: 
         table.add_column(header, justify="left" if n < 2 else "right")
     for line in cells:
         table.add_row(*(cell(c) for c in line))
-    # Piped or logged stderr has no width: give the table all the room it needs, unfolded.
-    console = Console(stderr=True, width=None if sys.stderr.isatty() else 400)
+    console = table_console(stderr=True)
     console.print(table)
     if len(rows) > limit:
         console.print(f"… and {len(rows) - limit} more rows in agents.csv")

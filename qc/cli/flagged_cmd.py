@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from qc.cli import app
-from qc.cli._common import cell, check_day, err, handle_errors
+from qc.cli._common import cell, check_day, err, handle_errors, table_console
 from qc.cli._store_opts import DEFAULT_DB, DbOption, MaskOption, open_db, warn_other_scorecard
 from qc.errors import ConfigError
 
@@ -106,7 +106,6 @@ def flagged_cli(
     if not rows:
         return
     from rich.cells import cell_len
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(
@@ -141,4 +140,4 @@ def flagged_cli(
             str(r.rejected),
             cell(r.excerpt[:30]),
         )
-    Console().print(table)
+    table_console().print(table)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from qc.cli import app
-from qc.cli._common import cell, err, handle_errors
+from qc.cli._common import cell, err, handle_errors, table_console
 from qc.cli._store_opts import DEFAULT_DB, DbOption, open_db
 from qc.errors import ConfigError
 
@@ -161,7 +161,6 @@ def list_cli(
         for p in people:
             typer.echo(json.dumps(p.to_json(), ensure_ascii=False))
         return
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title=f"{len(people)} people", title_justify="left")
@@ -170,4 +169,4 @@ def list_cli(
     for p in people:
         removed = f"{p.removed_at} by {p.removed_by}" if p.removed_at else ""
         table.add_row(cell(p.name), p.role, cell(p.agent_id or ""), p.added_at, cell(p.added_by), removed)
-    Console().print(table)
+    table_console().print(table)
