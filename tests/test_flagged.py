@@ -65,6 +65,17 @@ def test_cli_json_and_table(store):
     assert runner.invoke(app, ["flagged", "--db", str(tmp / "missing.sqlite")]).exit_code == 2
 
 
+@pytest.mark.parametrize("command", [["flagged"], ["serve", "--check"], ["people", "list"]])
+def test_an_empty_file_is_no_store_and_stays_empty(tmp_path, command):
+    """Any command given an empty file (a mistyped path, a placeholder) wrote every qc table
+    into it; `qc serve --check` did so before saying nobody could sign in (audit 71)."""
+    empty = tmp_path / "qc.sqlite"
+    empty.touch()
+    r = CliRunner().invoke(app, [*command, "--db", str(empty)])
+    assert r.exit_code == 2 and "the file is empty" in r.output and "qc inspect" in r.output
+    assert empty.stat().st_size == 0
+
+
 def test_table_never_cuts_the_id_a_supervisor_copies_into_qc_show(store, monkeypatch):
     from qc.supervise import flagged
 

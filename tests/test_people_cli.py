@@ -158,6 +158,11 @@ def test_roles_are_enforced_for_each_step(day):
     assert (
         run("appeal", "rule", appeal, "--overturn", "--by", "李主管", "--note", "a joke", *db).exit_code == 0
     )
+    # the list says when each step was taken, as the audit trail does
+    listed = json.loads(run("appeal", "list", *db).stdout)
+    stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d"
+    assert all(re.fullmatch(stamp, listed[key]) for key in ("opened_at", "answered_at", "ruled_at")), listed
+    assert listed["opened_at"] <= listed["answered_at"] <= listed["ruled_at"]
 
 
 def test_a_ruling_is_final_until_a_supervisor_reopens_it(day):

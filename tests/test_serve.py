@@ -324,6 +324,19 @@ def test_security_headers(app):
     assert "script-src 'self'" in r.headers["content-security-policy"]
     assert r.headers["x-frame-options"] == "DENY"
     assert "<script>" not in r.text  # scripts are files only
+    # and the answers no page makes: an unknown path, a wrong method, a static file, the host check
+    client = sign_in(app, "张主管")
+    for answer in (
+        client.get("/nope"),
+        client.post("/", data={}),
+        client.get("/static/workbench.css"),
+        TestClient(create_app(app.state.wb.store, app.state.wb.card, allowed_hosts=["example.org"])).get(
+            "/login"
+        ),
+    ):
+        assert answer.status_code in (200, 400, 404, 405), answer.status_code
+        assert "frame-ancestors 'none'" in answer.headers["content-security-policy"], answer.url
+        assert answer.headers["x-content-type-options"] == "nosniff"
 
 
 # ------------------------------------------------------------------------------ an agent's scope
@@ -623,6 +636,7 @@ def test_masking_chosen_once_holds_on_every_page_that_quotes_a_buyer(app, store,
     assert r.status_code == 303, r.text
     appeals = client.get("/appeals").text
     assert phone not in appeals and address not in appeals and "[电话]" in appeals
+    assert re.search(r'<span class="meta">\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d', appeals)  # when it was opened
     assert phone not in client.get("/conversations/c-pii").text
     # and it is switched off the same way
     assert phone in client.get("/appeals", params={"mask": "0"}).text
@@ -854,6 +868,26 @@ def test_a_round_whose_sampled_finding_a_rerun_removed_can_still_be_finished(app
         assert wang.post(round_url + "/verdict", data=data, follow_redirects=False).status_code == 303
     assert sorted(judged) == sorted(held)
     assert 'id="kappa-overall"' in page.text and 'id="gone"' in page.text and gone[0] in page.text
+
+
+def test_deciding_on_a_finding_a_rerun_removed_says_so(app, store, tmp_path):
+    """The page still showed the finding; after the re-run a confirm answered a bare 404 page."""
+    _pii_day(store, tmp_path)
+    gone = next(s for s in store.findings(conversation_ids=["c-pii"]) if s.finding.message_index == 1)
+    client = sign_in(app, "质检小王")
+    page = client.get("/conversations/c-pii").text
+    _pii_day(store, tmp_path, ("好的，马上为您处理", "你自己看着办"))
+    assert store.finding(gone.id) is None
+    r = client.post(
+        f"/findings/{gone.id}/review",
+        data={"csrf": csrf_of(page), "decision": "confirm"},
+        headers={"Referer": "http://testserver/conversations/c-pii"},
+    )
+    assert r.status_code == 200 and "no longer stored" in r.text and "nothing was changed" in r.text
+    assert store.audit_trail(gone.id) == []
+    agent = sign_in(app, "阿杰")  # an agent is told nothing about findings not theirs
+    r = agent.post("/appeals", data={"csrf": csrf_of(agent.get("/appeals").text), "finding_id": gone.id})
+    assert r.status_code == 404
 
 
 def test_cohen_kappa():

@@ -74,4 +74,11 @@ def open_db(db: str) -> Store:
 
     if "://" not in db and not Path(db).expanduser().exists():
         raise NoStoreError(f"no store at {db}: run `qc inspect DAY --out DIR --db {db}` first, or pass --db")
+    # An empty file is no store either: opened, it became one (every qc table written into it),
+    # by a read or a check (qc serve --check) given a mistyped path.
+    if "://" not in db and Path(db).expanduser().is_file() and Path(db).expanduser().stat().st_size == 0:
+        raise NoStoreError(
+            f"no store at {db}: the file is empty; run `qc inspect DAY --out DIR --db {db}` first,"
+            " or pass --db"
+        )
     return open_store(db)

@@ -37,7 +37,7 @@ from urllib.parse import urlencode, urlparse
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.convertors import IntegerConvertor, register_url_convertor
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
@@ -71,18 +71,51 @@ def _with_cookie(response: Response, wb: Workbench, session: Session) -> Respons
     return response
 
 
-def _security_headers(response: Response) -> Response:
-    # Scripts only from this site (htmx and the keyboard script are files, never inline), no
-    # framing, no sniffing, no referrer leaving the site.
-    response.headers["Content-Security-Policy"] = (
+# Scripts only from this site (htmx and the keyboard script are files, never inline), no
+# framing, no sniffing, no referrer leaving the site.
+_SECURITY_HEADERS = {
+    "Content-Security-Policy": (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
         " frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["Cache-Control"] = "no-store"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+def _security_headers(response: Response) -> Response:
+    for name, value in _SECURITY_HEADERS.items():
+        response.headers[name] = value
     return response
+
+
+class SecurityHeaders:
+    """Every response carries the security headers, made by a page or not.
+
+    Starlette's own answers (404 of an unknown path, 405, the host check's 400) and the static
+    files are made outside the pages' handlers; they lacked them.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on, adding each missing security header to the response's start."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in _SECURITY_HEADERS.items():
+                    if name not in headers:
+                        headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 # The largest request body a form of the workbench sends (a long note or appeal reason is a few
@@ -348,9 +381,11 @@ def create_app(
     ]
     from qc.serve.render import highlight, mark_class
 
-    middleware = (
-        [Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))] if allowed_hosts else []
-    ) + [Middleware(BodyLimit)]
+    middleware = [
+        Middleware(SecurityHeaders),
+        *([Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))] if allowed_hosts else []),
+        Middleware(BodyLimit),
+    ]
     app = Starlette(routes=routes, middleware=middleware)
     wb = Workbench(store=store, card=card, secure=secure)
     from qc.scoring.scores import KIND_LABELS

@@ -89,6 +89,13 @@ def _check_conversation(ctx: Ctx, conversation_id: str) -> None:
 
 def _finding(ctx: Ctx, finding_id: str) -> StoredFinding:
     stored = ctx.store.finding(finding_id)
+    if stored is None and ctx.person.role != AGENT and ctx.request.method == "POST":
+        # The page still showed it: a re-run no longer finds it. Say so, not "not found"
+        # (an agent gets 404 for any finding not theirs, and a gone one is nobody's).
+        raise ReviewError(
+            f"finding {finding_id} is no longer stored: a later inspection no longer finds it;"
+            " nothing was changed (reload the page)"
+        )
     if stored is None or not _mine(ctx, stored):
         raise NotFound
     return stored

@@ -86,6 +86,8 @@ class Appeal:
     answered_by: str | None = None
     ruling: str | None = None
     ruled_by: str | None = None
+    answered_at: str | None = None
+    ruled_at: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-safe dict."""
@@ -104,6 +106,8 @@ def _from_row(r: dict[str, Any]) -> Appeal:
         r["answered_by"],
         r["ruling"],
         r["ruled_by"],
+        r.get("answered_at"),
+        r.get("ruled_at"),
     )
 
 
