@@ -766,6 +766,12 @@ def test_appeal_from_open_to_a_final_ruling(app, store):
         follow_redirects=True,
     )
     assert "is final" in r.text
+    # ... and the page offers no step that would be refused: it says the finding is final
+    for person in (reviewer, agent):
+        page = person.get(f"/conversations/{f.finding.conversation_id}").text
+        block = page.split(f'id="f-{f.id}"', 1)[1].split('id="f-', 1)[0]
+        assert "已裁定，终局" in block and f"reopen appeal #{appeal['id']}" in block
+        assert f'action="/findings/{f.id}/review"' not in page and "open-appeal" not in block
 
 
 def test_an_appeal_whose_finding_is_gone_says_so_and_offers_no_step(app, store):
