@@ -231,3 +231,27 @@ def test_a_piped_table_keeps_every_column_however_long_an_id(day):
     r = runner.invoke(app, ["people", "list", *db])  # no COLUMNS: as when piped
     row = next(line for line in r.stdout.splitlines() if "长名" in line)
     assert long_id in row and "agent" in row and re.search(r"\d{4}-\d\d-\d\dT", row)
+
+
+def test_the_command_line_overturns_another_persons_decision_only_when_told(day):
+    """`qc review` overturned another reviewer's decision without a word, and logged a repeated
+    identical decision as a new one; the workbench and the sheet import refuse both (audit 69)."""
+    ids, db = day
+    team(db)
+    fid = ids["cA"]
+    assert run("review", fid, "--reject", "--by", "质检小王", "--note", "buyer joked", *db).exit_code == 0
+    r = run("review", fid, "--confirm", "--by", "张主管", *db)
+    assert r.exit_code == 2 and "was rejected by 质检小王" in r.stderr and "buyer joked" in r.stderr
+    assert "--overturn" in r.stderr and len(log(fid, db)) == 1
+    r = run("review", fid, "--reject", "--by", "张主管", "--note", "buyer joked", *db)  # the same again
+    assert r.exit_code == 0 and "already rejected (by 质检小王" in r.stderr and "nothing recorded" in r.stderr
+    assert len(log(fid, db)) == 1
+    r = run("review", fid, "--confirm", "--by", "质检小王", *db)  # one's own mind may change
+    assert r.exit_code == 0 and "rejected → confirmed" in r.stderr
+    r = run("review", fid, "--reject", "--by", "张主管", "--note", "it was a joke", "--overturn", *db)
+    assert r.exit_code == 0 and "confirmed → rejected" in r.stderr
+    assert [(row["action"], row["actor"]) for row in log(fid, db)] == [
+        ("reject", "质检小王"),
+        ("confirm", "质检小王"),
+        ("reject", "张主管"),
+    ]

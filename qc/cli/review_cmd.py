@@ -63,6 +63,12 @@ def decide_cli(
         str,
         typer.Option("--note", help="Why (required to reject; a confirm defaults to the rule's evidence)."),
     ] = "",
+    overturn: Annotated[
+        bool,
+        typer.Option(
+            "--overturn", help="Overturn another person's decision on the finding (refused without)."
+        ),
+    ] = False,
     scorecard: Annotated[
         str | None,
         typer.Option(help="Shop scorecard TOML: which other findings keep charging the message."),
@@ -75,7 +81,9 @@ def decide_cli(
     no longer costs points in the next `qc export` or `qc inspect` of its day. The reviewer
     must be registered (qc people add NAME --role reviewer) and may not review a finding
     charged to their own account; a finding whose appeal was ruled is final (refused with
-    the ruling) until a supervisor reopens it.
+    the ruling) until a supervisor reopens it. Overturning another person's decision takes
+    --overturn; a decision the finding already holds records nothing (unless it brings a new
+    note).
 
     \b
     Example:
@@ -89,7 +97,13 @@ def decide_cli(
         raise ConfigError("give exactly one of --confirm or --reject")
     card = load_scorecard(Path(scorecard) if scorecard else None)  # a bad card stops before any decision
     with open_db(db) as store:
-        d = decide(store, finding_id, "confirm" if confirm else "reject", by=by, note=note)
+        d = decide(store, finding_id, "confirm" if confirm else "reject", by=by, note=note, overturn=overturn)
+        if not d.recorded and d.earlier is not None:
+            err(
+                f"finding {d.finding_id} is already {d.after} (by {d.earlier['actor']} at {d.earlier['at']}):"
+                " nothing recorded"
+            )
+            return
         err(f"finding {d.finding_id}: {d.before} → {d.after}")
         warn_still_charged(still_charging(store, d.finding_id, card))
 

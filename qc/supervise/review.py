@@ -45,7 +45,7 @@ from qc.scoring.scores import agent_columns
 from qc.store.database import Store, StoredFinding, local_now
 from qc.supervise.errors import ReviewError
 from qc.supervise.people import REVIEWERS, Person, require_person
-from qc.supervise.states import FINAL
+from qc.supervise.states import FINAL, REOPENED
 
 if TYPE_CHECKING:  # the store hands out transactions; supervise code never queries through them
     from sqlalchemy import Connection
@@ -169,6 +169,16 @@ class Decision:
     finding_id: str
     before: str
     after: str
+    # False when the finding already held this decision and nothing was recorded.
+    recorded: bool = True
+    # The latest decision before this one (its audit row), to say whose a repeat repeats.
+    earlier: dict[str, Any] | None = None
+
+
+def latest_decision(store: Store, finding_id: str) -> dict[str, Any] | None:
+    """The finding's latest confirm or reject as its audit row (who, when, why), or ``None``."""
+    rows = [r for r in store.audit_trail(finding_id) if r["action"] in DECISIONS]
+    return rows[-1] if rows else None
 
 
 def decide(
@@ -180,18 +190,22 @@ def decide(
     note: str = "",
     source: str = "cli",
     expected: str | None = None,
+    overturn: bool = True,
 ) -> Decision:
     """Record a reviewer's confirm/reject decision on a stored finding; returns the state change.
 
     ``expected`` is the finding's state as the reviewer saw it (a page's form or the review
     sheet's 复核状态 column sends it): when
     another decision landed meanwhile, this one is refused instead of silently overturning it,
-    and a form sent twice records its decision once.
+    and a form sent twice records its decision once. With ``overturn`` False (the command
+    line, which shows no state) a decision that would overturn another person's is refused
+    with the fix, and one the finding already holds records nothing unless it brings a new note.
 
     Raises:
         ReviewError: unknown finding or decision word, a reject without a note, the finding's
             appeal was ruled final, the reviewer reviews their own finding, or the finding is
-            no longer in the ``expected`` state.
+            no longer in the ``expected`` state, or it would overturn another person's decision
+            without ``overturn``.
         PeopleError: ``by`` is not a registered reviewer or supervisor (or nobody is registered).
     """
     if decision not in DECISIONS:
@@ -203,13 +217,26 @@ def decide(
     if decision == "reject" and is_blank(note):
         raise ReviewError("--note is required to reject: say why the finding is wrong")
     if is_blank(note):  # a zero-width space is no reason
-        note = f"confirmed as found: {found.finding.evidence.summary}"
+        note = found_note(found)
     with store.transaction() as conn:
         # Read under the write lock: no other decision or ruling can land between these checks and
         # ours, and a save that removed the finding meanwhile (it waited for that save) is seen.
         stored_finding(store, finding_id)
         check_not_final(store, finding_id)
         current = finding_states(store, [finding_id]).get(finding_id, PENDING)
+        earlier = latest_decision(store, finding_id) if not overturn else None
+        appeals = store.appeal_rows(finding_id=finding_id) if earlier is not None else []
+        if appeals and appeals[-1]["state"] == REOPENED:
+            earlier = None  # a supervisor reopened the ruling: deciding again is what is asked
+        if earlier is not None:
+            who, at, why = earlier["actor"], earlier["at"], earlier["note"]
+            if earlier["action"] == decision and note in (earlier["note"], found_note(found)):
+                return Decision(finding_id, current, current, recorded=False, earlier=earlier)
+            if earlier["action"] != decision and who != reviewer.name:
+                raise ReviewError(
+                    f"finding {finding_id} was {current} by {who} at {at} ({why}): nothing changed."
+                    " To overturn their decision, run the command again with --overturn"
+                )
         if expected is not None and current != expected:
             raise ReviewError(
                 f"finding {finding_id} is {current} now, not {expected} as on your page or sheet: a"
@@ -219,6 +246,11 @@ def decide(
         return record_decision(
             store, conn, finding_id, decision, actor=reviewer.name, note=note, source=source
         )
+
+
+def found_note(found: StoredFinding) -> str:
+    """The note a confirm without one records: the rule's own evidence."""
+    return f"confirmed as found: {found.finding.evidence.summary}"
 
 
 def still_charging(store: Store, finding_id: str, card: Any) -> list[StoredFinding]:
