@@ -244,6 +244,95 @@ def test_lexicon_check_broken_file_exit_2_with_entry_and_line(tmp_path):
     assert "line " in res.stderr
 
 
+def _edited_lexicon(tmp_path, *edits: tuple[str, str]):
+    """The bundled lexicon with each ``(old, new)`` edit made once (``*`` before old: everywhere)."""
+    text = default_lexicon_path().read_text(encoding="utf-8")
+    for old, new in edits:
+        every = old.startswith("*")
+        old = old.removeprefix("*")
+        assert old in text, old
+        text = text.replace(old, new, -1 if every else 1)
+    path = tmp_path / "edited.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+_TOP = 'version = "2026.12.3"'
+
+
+@pytest.mark.parametrize(
+    ("edits", "message"),
+    [
+        pytest.param(
+            [(_TOP, _TOP + "\ncontext = 5"), ("[context]", "[context_old]")],
+            "context: must be a table",
+            id="context",
+        ),
+        pytest.param(
+            [(_TOP, _TOP + '\ncues = "x"'), ("[cues]", "[cues_old]")], "cues: must be a table", id="cues"
+        ),
+        pytest.param(
+            [(_TOP, _TOP + '\nallow = "abc"'), ("*[[allow]]", "[[allow_old]]")],
+            "allow: must be [[allow]]",
+            id="allow",
+        ),
+        pytest.param(
+            [("examples.hit = [", "examples.hit = 5\nexamples.hit_old = [")],
+            "examples.hit: must be a list",
+            id="hit",
+        ),
+        pytest.param(
+            [("data_min_digits = 5", "data_min_digits = 4294967296")], "from 0 to 1000", id="huge-number"
+        ),
+        pytest.param(
+            [("no_context = ", "no_contxt = ")], "[context]: unknown key 'no_contxt'", id="context-typo"
+        ),
+        pytest.param(
+            [("[[allow]]\n", '[[allow]]\nphrase = ["x"]\n')], "unknown key 'phrase'", id="allow-typo"
+        ),
+        pytest.param([(_TOP, _TOP + "\n[contxt]\nx = 1")], "top level: unknown key 'contxt'", id="top-typo"),
+        pytest.param(
+            [('context = ["有现货吗"] }', 'contxt = ["有现货吗"] }')],
+            "unknown key 'contxt'",
+            id="example-typo",
+        ),
+        pytest.param(
+            [("strict_only = true", 'strict_only = "false"')],
+            "strict_only must be true or false (no quotes)",
+            id="bool",
+        ),
+        pytest.param(
+            [("max_len = 10", "max_len = true")], "max_len must be a whole number", id="max-len-bool"
+        ),
+    ],
+)
+def test_a_lexicon_of_the_wrong_shape_names_the_key_and_exits_2(tmp_path, edits, message):
+    """A table written as a value, a misspelt key, "false" for false, a huge number: each was an
+    internal error (exit 70) or silently changed what is charged (audit 70)."""
+    path = _edited_lexicon(tmp_path, *edits)
+    for command in (["lexicon", "check", str(path)], ["check", "哦", "--lexicon", str(path)]):
+        res = runner.invoke(app, command)
+        assert res.exit_code == 2, (command, res.output)
+        assert message in res.stderr and "internal error" not in res.stderr
+
+
+def test_a_one_entry_lexicon_in_single_brackets_says_to_write_two(tmp_path):
+    path = tmp_path / "one.toml"
+    path.write_text(
+        'version = "2026.12.1"\n[entry]\nid = "FP-0001"\ntitle = "t"\nphrases = ["哦"]\n', encoding="utf-8"
+    )
+    res = runner.invoke(app, ["lexicon", "check", str(path)])
+    assert res.exit_code == 2 and "write [[entry]] (two brackets" in res.stderr
+
+
+def test_a_duplicate_id_is_reported_at_the_duplicate_even_written_in_single_quotes(tmp_path):
+    path = _edited_lexicon(tmp_path, ('id = "FP-0002"', "id = 'FP-0001'"))
+    res = runner.invoke(app, ["lexicon", "check", str(path)])
+    lines = path.read_text(encoding="utf-8").splitlines()
+    second = next(n for n, line in enumerate(lines, start=1) if line == "id = 'FP-0001'")
+    assert res.exit_code == 2 and f"entry FP-0001 (line {second}): duplicate id FP-0001" in res.stderr
+
+
 def test_lexicon_check_failing_example_is_reported(tmp_path):
     text = default_lexicon_path().read_text(encoding="utf-8")
     text = text.replace(

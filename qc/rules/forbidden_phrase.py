@@ -144,7 +144,7 @@ class ForbiddenPhraseRule(BaseRule):
             return frozenset({"thanks"})
         if self._digits_re.search(folded) or lex.cue("data_markers", folded):
             return frozenset({"data"})
-        if lex.cue("ack", folded) and len(strip_decoration(folded)) <= 6:
+        if lex.cue("ack", folded) and len(strip_decoration(folded)) <= self.lexicon.context.ack_max_chars:
             return frozenset({"ack"})
         return frozenset({"statement"})
 
@@ -204,7 +204,9 @@ class ForbiddenPhraseRule(BaseRule):
         if len(clauses) < 2:
             return None
         last = clauses[-1]
-        if len(last) > 4 or (self.classify_turn(last) & {"question", "problem"}):
+        if len(last) > self.lexicon.context.closing_ack_max_chars or (
+            self.classify_turn(last) & {"question", "problem"}
+        ):
             return None
         kinds = self.classify_turn(last)
         for kind in ("thanks", "ack"):

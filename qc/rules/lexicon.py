@@ -19,7 +19,7 @@ import stat
 import tomllib
 import unicodedata
 from bisect import bisect_left
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -168,13 +168,36 @@ class ContextSettings:
     continuation: int = 1
     no_context: str = "live"
     data_min_digits: int = 5
+    ack_max_chars: int = 6
+    closing_ack_max_chars: int = 4
 
     def __reduce__(self) -> tuple[Any, ...]:
         # mypyc: a compiled frozen dataclass cannot be unpickled field by field
         return (
             type(self),
-            (self.lookback, self.turn_messages, self.continuation, self.no_context, self.data_min_digits),
+            (
+                self.lookback,
+                self.turn_messages,
+                self.continuation,
+                self.no_context,
+                self.data_min_digits,
+                self.ack_max_chars,
+                self.closing_ack_max_chars,
+            ),
         )
+
+
+# The whole-number keys of [context], and their bound: a window or a count, never a huge
+# number (one goes into a regex: \d{N,}).
+_CONTEXT_NUMBERS = (
+    "lookback",
+    "turn_messages",
+    "continuation",
+    "data_min_digits",
+    "ack_max_chars",
+    "closing_ack_max_chars",
+)
+_CONTEXT_MAX = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,13 +419,52 @@ def load_lexicon(path: Path | None = None) -> Lexicon:
     return _load_cached(str(p), st.st_mtime_ns, st.st_size)
 
 
-def _entry_lines(text: str) -> dict[str, int]:
-    lines: dict[str, int] = {}
+def _entry_lines(text: str) -> dict[str, list[int]]:
+    """Each id → the lines it is written on, in order (a duplicate id has several)."""
+    lines: dict[str, list[int]] = {}
     for no, line in enumerate(text.splitlines(), start=1):
-        m = re.match(r'\s*id\s*=\s*"([^"]*)"', line)
-        if m and m.group(1) not in lines:
-            lines[m.group(1)] = no
+        m = re.match(r"""\s*id\s*=\s*(?:"([^"]*)"|'([^']*)')""", line)
+        if m:
+            lines.setdefault(m.group(1) if m.group(1) is not None else m.group(2), []).append(no)
     return lines
+
+
+def _table_of(value: Any, where: str, problems: list[str]) -> dict[str, Any]:
+    """``value`` when it is a TOML table; else a problem saying what was written, and ``{}``."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        problems.append(f"{where}: must be a table ({where} with its keys below it), got {value!r}")
+        return {}
+    return value
+
+
+def _tables_of(value: Any, where: str, problems: list[str]) -> list[dict[str, Any]]:
+    """``value`` when it is an array of tables ([[name]] blocks); else a problem and ``[]``."""
+    if value is None:
+        return []
+    if isinstance(value, dict):
+        problems.append(f"{where}: write [[{where}]] (two brackets: one block per item), not [{where}]")
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        problems.append(f"{where}: must be [[{where}]] blocks, got {value!r}")
+        return []
+    return value
+
+
+def _flag(raw: dict[str, Any], key: str, where: str, problems: list[str]) -> bool:
+    """A true/false key (false when left out); a string such as "false" is a problem, not true."""
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        problems.append(f"{where}: {key} must be true or false (no quotes), got {value!r}")
+        return False
+    return value
+
+
+def _unknown(raw: dict[str, Any], known: Collection[str], where: str, problems: list[str]) -> None:
+    for key in raw:
+        if key not in known:
+            problems.append(f"{where}: unknown key {key!r}; known: {', '.join(sorted(known))}")
 
 
 def _str_tuple(value: Any, where: str, key: str, problems: list[str]) -> tuple[str, ...]:
@@ -418,12 +480,16 @@ def _str_tuple(value: Any, where: str, key: str, problems: list[str]) -> tuple[s
 
 def _examples(value: Any, where: str, problems: list[str]) -> tuple[Example, ...]:
     out: list[Example] = []
+    if value is not None and not isinstance(value, list):
+        problems.append(f"{where}: must be a list of examples, got {value!r}")
+        return ()
     for i, item in enumerate(value or []):
         if isinstance(item, str):
             out.append(Example(item))
         elif isinstance(item, dict) and isinstance(item.get("text"), str):
+            _unknown(item, ("text", "context", "strict"), f"{where}[{i}]", problems)
             ctx = _str_tuple(item.get("context"), f"{where}[{i}]", "context", problems)
-            out.append(Example(item["text"], ctx, bool(item.get("strict", False))))
+            out.append(Example(item["text"], ctx, _flag(item, "strict", f"{where}[{i}]", problems)))
         else:
             problems.append(f"{where}[{i}]: an example is a string or {{ text = ..., context = [...] }}")
     return tuple(out)
@@ -466,18 +532,20 @@ def parse_lexicon(raw: bytes, path: str = "<lexicon>") -> Lexicon:
         raise LexiconProblem(path, [f"not valid TOML: {bad_toml}"]) from None
     problems: list[str] = []
     lines = _entry_lines(text)
+    _unknown(data, ("version", "context", "cues", "allow", "entry"), "top level", problems)
     version = data.get("version")
     if not isinstance(version, str) or not version:
         problems.append('top level: add version = "YYYY.MM.N" (bump it on every change)')
         version = ""
 
-    ctx_raw = data.get("context", {})
+    ctx_raw = _table_of(data.get("context"), "context", problems)
     ctx_defaults = ContextSettings()
     ctx_values: dict[str, Any] = {}
-    for key in ("lookback", "turn_messages", "continuation", "data_min_digits"):
+    _unknown(ctx_raw, (*_CONTEXT_NUMBERS, "no_context"), "[context]", problems)
+    for key in _CONTEXT_NUMBERS:
         v = ctx_raw.get(key, getattr(ctx_defaults, key))
-        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
-            problems.append(f"[context] {key} must be a whole number ≥ 0, got {v!r}")
+        if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= _CONTEXT_MAX:
+            problems.append(f"[context] {key} must be a whole number from 0 to {_CONTEXT_MAX}, got {v!r}")
             v = getattr(ctx_defaults, key)
         ctx_values[key] = v
     no_ctx = ctx_raw.get("no_context", ctx_defaults.no_context)
@@ -486,7 +554,7 @@ def parse_lexicon(raw: bytes, path: str = "<lexicon>") -> Lexicon:
         no_ctx = "live"
     context = ContextSettings(no_context=no_ctx, **ctx_values)
 
-    cues_raw = data.get("cues", {})
+    cues_raw = _table_of(data.get("cues"), "cues", problems)
     cues: dict[str, tuple[str, ...]] = {}
     for name in _CUE_LISTS:
         cues[name] = tuple(fold(w) for w in _str_tuple(cues_raw.get(name), "[cues]", name, problems))
@@ -497,8 +565,9 @@ def parse_lexicon(raw: bytes, path: str = "<lexicon>") -> Lexicon:
             problems.append(f"[cues] {name}: unknown cue list; known: {', '.join(_CUE_LISTS)}")
 
     allow: list[AllowGroup] = []
-    for i, group in enumerate(data.get("allow", [])):
+    for i, group in enumerate(_tables_of(data.get("allow"), "allow", problems)):
         where = f"[[allow]] #{i + 1}"
+        _unknown(group, ("reason", "phrases"), where, problems)
         reason = group.get("reason")
         if not isinstance(reason, str) or not reason:
             problems.append(f'{where}: add reason = "..." (why these phrases are fine)')
@@ -507,9 +576,15 @@ def parse_lexicon(raw: bytes, path: str = "<lexicon>") -> Lexicon:
 
     entries: list[Entry] = []
     seen_ids: dict[str, int] = {}
-    for i, raw_entry in enumerate(data.get("entry", [])):
+    written: dict[str, int] = {}  # how many entries so far had each id: the nth has the nth line
+    for i, raw_entry in enumerate(_tables_of(data.get("entry"), "entry", problems)):
         eid = raw_entry.get("id")
-        line = lines.get(eid, 0) if isinstance(eid, str) else 0
+        at: list[int] = []
+        nth = 0
+        if isinstance(eid, str):
+            at = lines.get(eid, [])
+            nth = written[eid] = written.get(eid, -1) + 1
+        line = at[nth] if nth < len(at) else (at[-1] if at else 0)
         where = f"entry {eid} (line {line})" if line else f"entry #{i + 1}"
         if not isinstance(eid, str) or not _ID_RE.match(eid):
             problems.append(f"{where}: id must look like FP-0001")
@@ -541,7 +616,7 @@ def parse_lexicon(raw: bytes, path: str = "<lexicon>") -> Lexicon:
             if name not in _CUE_LISTS:
                 problems.append(f"{where}: unless {name!r} is not a cue list; use {', '.join(_CUE_LISTS)}")
         max_len = raw_entry.get("max_len")
-        if max_len is not None and (not isinstance(max_len, int) or max_len < 1):
+        if max_len is not None and (not isinstance(max_len, int) or isinstance(max_len, bool) or max_len < 1):
             problems.append(f"{where}: max_len must be a whole number ≥ 1")
             max_len = None
         phrases = _str_tuple(raw_entry.get("phrases"), where, "phrases", problems)
@@ -556,6 +631,7 @@ def parse_lexicon(raw: bytes, path: str = "<lexicon>") -> Lexicon:
         if not isinstance(examples, dict):
             problems.append(f"{where}: examples must be a table {{ hit = [...], miss = [...] }}")
             examples = {}
+        _unknown(examples, ("hit", "miss"), f"{where} examples", problems)
         hits = _examples(examples.get("hit"), f"{where} examples.hit", problems)
         misses = _examples(examples.get("miss"), f"{where} examples.miss", problems)
         if not hits:
@@ -573,15 +649,15 @@ def parse_lexicon(raw: bytes, path: str = "<lexicon>") -> Lexicon:
                 phrases=phrases,
                 scope=scope if scope in SCOPES else "anywhere",
                 implies=implies if implies in IMPLIES else None,
-                strict_only=bool(raw_entry.get("strict_only", False)),
+                strict_only=_flag(raw_entry, "strict_only", where, problems),
                 live_after=live_after,
                 quiet_after=quiet_after,
-                token_boundary=bool(raw_entry.get("token_boundary", False)),
+                token_boundary=_flag(raw_entry, "token_boundary", where, problems),
                 unless=unless,
                 unless_buyer=unless_buyer,
                 max_len=max_len,
-                extend_to_token=bool(raw_entry.get("extend_to_token", False)),
-                not_in_question=bool(raw_entry.get("not_in_question", False)),
+                extend_to_token=_flag(raw_entry, "extend_to_token", where, problems),
+                not_in_question=_flag(raw_entry, "not_in_question", where, problems),
                 hits=hits,
                 misses=misses,
                 line=line,
