@@ -204,6 +204,34 @@ def test_closing_words_are_read_as_they_are_matched(tmp_path):
 
 
 BAD_CARDS = [
+    # audit 70: a misspelt kind, a sign slip, a percent for a share, a column's name
+    (
+        "points-kind-typo",
+        "[items.service_attitude]\npoints = { impatient = -3 }\n",
+        "items.service_attitude.points: 'impatient' is not a finding kind: qc's rules find conflict,"
+        " impatience, forbidden_phrase and this card's items name no others; did you mean 'impatience'?",
+    ),
+    (
+        "points-positive",
+        "[items.service_attitude]\npoints = { impatience = 1, conflict = -5 }\n",
+        "items.service_attitude.points.impatience: is 1: points of a finding are a deduction,"
+        " 0 or less (write -1)",
+    ),
+    (
+        "rate-as-percent",
+        "[items.reply_rate]\nthreshold = 99\n",
+        "items.reply_rate.threshold: 99 is outside 0..1: reply_rate is a share (write 0.99 for 99%)",
+    ),
+    (
+        "evidence-a-column",
+        '[items.average_response]\nevidence = "agent"\n',
+        "items.average_response.evidence: 'agent' is a column of the agents table",
+    ),
+    (
+        "item-named-total",
+        '[items.total]\nrule = "findings"\nmax_points = 5\nfloor = 0\npoints = { conflict = -1 }\n',
+        "items.total: 'total' would name the columns of the totals",
+    ),
     ("unknown-top", "[cards]\nname = 'x'\n", "cards: unknown key"),
     (
         "unknown-item-key",
@@ -691,3 +719,16 @@ def test_agents_json_keys_required_by_the_issue():
     ):
         assert required in keys
     assert len(keys) == len(set(keys))
+
+
+def test_every_fixed_column_of_the_agents_table_is_reserved_from_item_and_evidence_names():
+    """An evidence kind named like a column overwrote it (evidence = "agent" put a count in the
+    agent column of agents.csv); the card refuses the names, and this keeps the two lists one."""
+    from qc.scoring.card import RESERVED_COLUMNS
+    from qc.scoring.scores import agent_columns
+
+    card = load_scorecard()
+    item_columns = {f"{i.id}_{part}" for i in card.items for part in ("points", "score", "met", "note")}
+    kind_columns = {"impatience", "conflict", "forbidden_phrase", *card.verdict_order, *card.kinds}
+    fixed = {key for key, _ in agent_columns(card)} - item_columns - kind_columns
+    assert fixed == RESERVED_COLUMNS

@@ -85,6 +85,25 @@ METRIC_SAMPLES: Mapping[str, tuple[str, str]] = MappingProxyType(
 # Metrics whose deductions qc backs with findings of their own (qc.scoring.evidence): a slow
 # reply, a slow first reply, a buyer left without any reply.
 EVIDENCE_METRICS: tuple[str, ...] = ("avg_response_s", "first_response_s", "reply_rate")
+# Metrics that are shares (回复率 0.99 for 99%): a threshold is a fraction from 0 to 1.
+FRACTION_METRICS: tuple[str, ...] = ("reply_rate",)
+# The fixed columns of agents.csv / .xlsx / .json (qc.scoring.scores._METRIC_COLUMNS, the
+# review counts and the totals): an evidence kind (its count column) or an item (its
+# ``ID_points`` and ``ID_score``) may not take one of their names.
+RESERVED_COLUMNS: frozenset[str] = frozenset(
+    {
+        *METRIC_NAMES,
+        "agent",
+        "date",
+        "shop",
+        "timed_turns",
+        "first_responses",
+        "needs_review",
+        "suppressed",
+        "total_points",
+        "total_score",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -474,15 +493,32 @@ def _item(source: str, item_id: str, raw: Mapping[str, Any]) -> Item:
         raise _fail(
             source, f"{key}.max_points", f"is the item's full score, 0 or more; got {common['max_points']:g}"
         )
+    if f"{item_id}_points" in RESERVED_COLUMNS or f"{item_id}_score" in RESERVED_COLUMNS:
+        raise _fail(source, key, f"{item_id!r} would name the columns of the totals: pick another item id")
     if rule == "findings":
         points = _table(source, f"{key}.points", raw.get("points", {}))
         checked = {k: _number(source, f"{key}.points.{k}", v) for k, v in points.items()}
+        for kind, value in checked.items():
+            _check_kinds(source, f"{key}.points", [kind], _RULE_KINDS)
+            if value > 0:
+                # A sign slip: every impatient message would earn the agent points.
+                raise _fail(
+                    source,
+                    f"{key}.points.{kind}",
+                    f"is {value:g}: points of a finding are a deduction, 0 or less (write {-value:g})",
+                )
         floor = _floor(source, f"{key}.floor", raw, common["max_points"])
         return Item(**common, floor=floor, points=MappingProxyType(checked))
     metric = _choice(source, f"{key}.metric", raw.get("metric"), METRIC_NAMES)
     if "threshold" not in raw:
         raise _fail(source, f"{key}.threshold", "missing; give the value the metric is compared with")
     threshold = _number(source, f"{key}.threshold", raw["threshold"])
+    if metric in FRACTION_METRICS and not 0 <= threshold <= 1:
+        raise _fail(
+            source,
+            f"{key}.threshold",
+            f"{threshold:g} is outside 0..1: {metric} is a share (write 0.99 for 99%)",
+        )
     common.update(_sample_and_evidence(source, key, metric, raw))
     common["floor"] = _floor(source, f"{key}.floor", raw, common["max_points"])
     if rule == "target":
@@ -552,6 +588,13 @@ def _sample_and_evidence(source: str, key: str, metric: str, raw: Mapping[str, A
         kind = _text(source, f"{key}.evidence", raw["evidence"])
         if not kind.replace("_", "").isalnum() or not kind.isascii():
             raise _fail(source, f"{key}.evidence", f"{kind!r} is not a finding kind; use letters and _ only")
+        if kind in RESERVED_COLUMNS:
+            raise _fail(
+                source,
+                f"{key}.evidence",
+                f"{kind!r} is a column of the agents table (its count would overwrite it): pick another"
+                " name, such as slow_response",
+            )
         out["evidence"] = kind
     return out
 
