@@ -90,6 +90,65 @@ def test_check_then_reads_a_reply_in_bubbles_as_inspect_does(tmp_path):
     assert res.exit_code == 2 and "--context and --then go with TEXT" in res.stderr
 
 
+def _inspect_rows(tmp_path, rows) -> list[dict]:
+    """Inspect one conversation of ``(role word, clock, text)`` rows; its findings."""
+    day = tmp_path / "day.jsonl"
+    day.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "conversation_id": "A1",
+                    "role": r,
+                    "sender": "店:小王" if r == "客服" else "tb_x",
+                    "timestamp": f"2026-11-24 {t}",
+                    "text": x,
+                },
+                ensure_ascii=False,
+            )
+            + "\n"
+            for r, t, x in rows
+        ),
+        encoding="utf-8",
+    )
+    assert runner.invoke(app, ["inspect", str(day), "--out", str(tmp_path / "o"), "-q"]).exit_code == 0
+    return [json.loads(line) for line in (tmp_path / "o" / "findings.jsonl").read_text().splitlines()]
+
+
+def test_check_reads_auto_reply_marks_as_inspect_does(tmp_path):
+    """A pasted 千牛 line keeps its [自动回复] mark: inspect judges no auto-reply and reads past one
+    in the context; check charged the marked reply and let the auto-reply answer for the agent."""
+    (marked,) = _lines(
+        runner.invoke(app, ["check", "[自动回复]我不知道", "--context", "这个是纯棉的吗"]).stdout
+    )
+    (plain,) = _lines(runner.invoke(app, ["check", "我不知道", "--context", "这个是纯棉的吗"]).stdout)
+    assert plain["verdict"] != "ok" and not plain["auto_reply"]
+    assert (marked["verdict"], marked["auto_reply"], marked["findings"]) == ("ok", True, [])
+    buyer, auto, reply = "怎么还没发货", "[自动回复]亲，欢迎光临，客服马上为您服务", "等着吧"
+    drafts = tmp_path / "drafts.jsonl"
+    line = {"text": reply, "context": [buyer, {"role": "agent", "text": auto}]}
+    drafts.write_text(json.dumps(line, ensure_ascii=False) + "\n", encoding="utf-8")
+    (checked,) = _lines(runner.invoke(app, ["check", "--file", str(drafts)]).stdout)
+    found = _inspect_rows(
+        tmp_path, [("买家", "10:00:00", buyer), ("客服", "10:00:01", auto), ("客服", "10:00:30", reply)]
+    )
+    charged = {
+        f["kind"] for f in found if f["message_index"] == 2 and not f["suppressed"] and not f["needs_review"]
+    }
+    assert checked["verdict"] in charged and checked["verdict"] != "ok"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["check", ""], ["check", "  "], ["check", "哦", "--context", ""], ["check", "好的", "--then", " "]],
+    ids=["empty", "blank", "empty-context", "blank-then"],
+)
+def test_an_empty_message_is_no_message_to_judge(args):
+    """inspect rejects an empty message; check said ok, and an empty buyer turn turned a bare 哦
+    from impatience to ok."""
+    res = runner.invoke(app, args)
+    assert res.exit_code == 2 and "is empty: give the message's words" in res.stderr
+
+
 def test_check_friendly_particle_is_clean_and_explain_shows_vetoes():
     res = runner.invoke(app, ["check", "我不清楚呢，马上帮您问一下仓库", "-c", "哪里发货"])
     assert res.exit_code == 0

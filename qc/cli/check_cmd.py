@@ -88,12 +88,20 @@ def _json_line(line: str) -> tuple[str, list[Any]] | str:
     return record["text"], context
 
 
-def _text_problem(text: str, context: list[Any]) -> str | None:
-    """Why a message or its context cannot be judged: a control character or lone surrogate."""
+def _text_problem(text: str, context: list[Any], then: Sequence[str] = ()) -> str | None:
+    """Why a message or its context cannot be judged: empty, a control character or a lone surrogate.
+
+    What ``qc inspect`` rejects as a record (empty text) is no message to judge here either:
+    an empty buyer turn made a bare 哦 read as following nothing (ok) where inspect charges it.
+    """
     from qc.readers.records import text_problem
 
-    turns = ((f"context[{i}]", t if isinstance(t, str) else t[1]) for i, t in enumerate(context))
-    return next((p for name, t in (("text", text), *turns) if (p := text_problem(name, t))), None)
+    turns = [(f"context[{i}]", t if isinstance(t, str) else t[1]) for i, t in enumerate(context)]
+    named = [("text", text), *turns, *((f"then[{i}]", t) for i, t in enumerate(then))]
+    for name, value in named:
+        if not value.strip():
+            return f"{name} is empty: give the message's words (qc inspect rejects an empty message too)"
+    return next((p for name, t in named if (p := text_problem(name, t))), None)
 
 
 def check_messages(
@@ -140,6 +148,8 @@ def check_messages(
             {
                 "text": conversation.messages[last].text,
                 "verdict": verdict,
+                # Marked [自动回复] as a 千牛 export marks it: inspect judges no auto-reply either.
+                "auto_reply": conversation.messages[last].auto_reply,
                 "held": verdict == "ok" and bool(held),
                 # A lexicon hit, held or not: what --fail-on-hit lints a draft for.
                 "live": sum(1 for f in found if f.live and f.kind == "forbidden_phrase"),
@@ -174,6 +184,7 @@ def _table(results: list[dict[str, Any]]) -> None:
     table = Table("message", "verdict", "finding", "span", "state", "why")
     for r in results:
         verdict = r["verdict"] + (" (held for review)" if r["held"] else "")
+        verdict += " (auto-reply: not judged)" if r["auto_reply"] else ""
         if not r["findings"]:
             table.add_row(cell(r["text"]), verdict, "", "", "", "")
         for f in r["findings"]:
@@ -263,7 +274,7 @@ def check_cli(
     else:
         items = [(text or "", list(context or []))]
         # A terminal that sends bytes which are not UTF-8 gives Python lone surrogates.
-        problem = _text_problem(*items[0])
+        problem = _text_problem(*items[0], list(then or []))
         if problem is not None:
             raise ConfigError(f"{problem.replace('the record', 'the text')}; is the terminal set to UTF-8?")
     results = check_messages(

@@ -207,6 +207,12 @@ def unnest_sender(rec: RawRecord) -> None:
 AUTO_MARKS = ("[自动回复]", "【自动回复】", "(自动回复)", "（自动回复）")
 
 
+def is_marked_auto_reply(text: str) -> bool:
+    """True when an agent text starts or ends with an auto-reply mark, as 千牛 writes it in exports."""
+    said = text.strip()
+    return said.startswith(AUTO_MARKS) or said.endswith(AUTO_MARKS)
+
+
 def has_value(value: Any) -> bool:
     """True for a field that holds something: not ``None``, not a blank string."""
     if isinstance(value, str):
@@ -302,8 +308,7 @@ def validate(
         auto = auto or auto_word
     if role is Role.AGENT and not auto and not has_value(rec.auto_reply):
         # An export with no auto-reply column may still mark one in its text, as 千牛 does.
-        said = text.strip()
-        auto = said.startswith(AUTO_MARKS) or said.endswith(AUTO_MARKS)
+        auto = is_marked_auto_reply(text)
     try:
         if rec.date is None:
             sent_at = parse_timestamp(rec.timestamp, tz, day)

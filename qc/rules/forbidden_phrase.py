@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from qc.readers.records import is_marked_auto_reply
 from qc.rules import BaseRule, RuleSettings, register_rule
 from qc.rules.lexicon import Candidate, Entry, Lexicon, iter_examples, load_lexicon, strip_decoration
 from qc.schema import Conversation, Evidence, Finding, Message, MessageFeatures, Role
@@ -561,14 +562,18 @@ def conversation_for(
     """A small conversation: the context (buyer texts, or (role, text) pairs), ``text`` by the agent.
 
     ``then`` are the agent's next messages right after ``text``, before the buyer writes again
-    (the rest of a reply sent in several bubbles, which a day's inspection reads with it).
+    (the rest of a reply sent in several bubbles, which a day's inspection reads with it). An
+    agent text marked ``[自动回复]`` is an auto-reply, as the readers take it from an export.
     """
     msgs: list[Message] = []
     for item in context:
         role, body = (Role.CUSTOMER, item) if isinstance(item, str) else (Role(item[0]), item[1])
-        msgs.append(Message(len(msgs), role, body, sender=agent if role is Role.AGENT else "buyer"))
+        auto = role is Role.AGENT and is_marked_auto_reply(body)
+        msgs.append(
+            Message(len(msgs), role, body, sender=agent if role is Role.AGENT else "buyer", auto_reply=auto)
+        )
     for body in (text, *then):
-        msgs.append(Message(len(msgs), Role.AGENT, body, sender=agent))
+        msgs.append(Message(len(msgs), Role.AGENT, body, sender=agent, auto_reply=is_marked_auto_reply(body)))
     return Conversation("check", tuple(msgs))
 
 
