@@ -561,3 +561,30 @@ def test_check_gives_the_verdict_qc_inspect_charges(tmp_path):
         checked.append(doc["verdict"])
     assert checked == expected
     assert {"ok", "impatience"} <= set(checked)
+
+
+@pytest.mark.parametrize(
+    ("edit", "says"),
+    [
+        (lambda m: m.pop("review_floor"), "review_floor must map impatience and conflict"),
+        (lambda m: m.update(follow_up_seconds="60s"), "follow_up_seconds must be a number of seconds"),
+        (lambda m: m.update(thresholds={"impatience": 0.76}), "thresholds.conflict must be a probability"),
+        (lambda m: m.update(labels=["a", "b", "c"]), "labels must be ok, impatience, conflict"),
+    ],
+    ids=["no-review-floor", "window-text", "no-conflict-threshold", "other-labels"],
+)
+def test_a_model_whose_meta_json_was_edited_wrong_is_refused_naming_the_key(tmp_path, edit, says):
+    """meta.json is the one model file no hash covers: a missing or mistyped setting was an
+    internal error (exit 70) in check, evaluate and inspect (audit 70)."""
+    import shutil
+
+    from qc.attitude.model import default_model_dir
+
+    model = tmp_path / "model"
+    shutil.copytree(default_model_dir(), model)
+    meta = json.loads((model / "meta.json").read_text(encoding="utf-8"))
+    edit(meta)
+    (model / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    res = runner.invoke(app, ["check", "哦", "--context", "能发货吗", "--model", str(model)])
+    assert res.exit_code == 2 and says in res.stderr and "meta.json" in res.stderr
+    assert "internal error" not in res.stderr

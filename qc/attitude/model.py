@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -207,6 +208,7 @@ def load(model_dir: Path | None = None) -> AttitudeModel:
         raise ArtifactError(
             f"model {model_dir} is incomplete or malformed ({exc}); retrain with `qc train`"
         ) from None
+    _check_decision_settings(meta, model_dir)
     featurizer = Featurizer(config, cues)
     if (
         weights.ndim != 2
@@ -220,6 +222,37 @@ def load(model_dir: Path | None = None) -> AttitudeModel:
     dense = np.zeros((featurizer.dim, len(labels)))
     dense[columns] = weights.astype(np.float64)
     return AttitudeModel(meta, featurizer, dense, intercept, model_dir)
+
+
+_LABELS = ("ok", "impatience", "conflict")
+
+
+def _check_decision_settings(meta: Mapping[str, Any], model_dir: Path) -> None:
+    """Refuse a meta.json whose labels, thresholds, review floors or follow-up window cannot be used.
+
+    meta.json is the one file of a model no SHA-256 covers (it holds the hashes): edited by
+    hand, a missing threshold or a window written "60s" stopped every command with an
+    internal error on the first message, not a refusal naming the file.
+    """
+    where = model_dir / META_FILE
+
+    def fail(what: str) -> ArtifactError:
+        return ArtifactError(f"{where}: {what}; retrain with `qc train --out {model_dir}`")
+
+    labels = meta.get("labels")
+    if not isinstance(labels, list) or sorted(map(str, labels)) != sorted(_LABELS) or len(labels) != 3:
+        raise fail(f"labels must be {', '.join(_LABELS)} (in any order), got {labels!r}")
+    for key in ("thresholds", "review_floor"):
+        table = meta.get(key)
+        if not isinstance(table, dict):
+            raise fail(f"{key} must map impatience and conflict to probabilities, got {table!r}")
+        for label in ("impatience", "conflict"):
+            value = table.get(label)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+                raise fail(f"{key}.{label} must be a probability from 0 to 1, got {value!r}")
+    window = meta.get("follow_up_seconds", 0)
+    if isinstance(window, bool) or not isinstance(window, int | float) or not 0 <= window <= 86400:
+        raise fail(f"follow_up_seconds must be a number of seconds from 0 to 86400, got {window!r}")
 
 
 def load_cached(model_dir: Path | None = None) -> AttitudeModel:
