@@ -281,6 +281,35 @@ def test_a_reader_closing_the_pipe_ends_a_command_quietly_and_other_pipe_errors_
     assert (done.returncode, done.stderr) == (1, "qc: Broken pipe\n")
 
 
+def test_a_closed_pipe_after_a_rich_table_or_transcript_exits_0_too(tmp_path: Path) -> None:
+    """rich answered a closed pipe with its own SystemExit(1): `qc show ID | head -1` exited 1
+    where every other command exits 0 (audit 70)."""
+    import subprocess
+    import sys
+
+    store = tmp_path / "qc.sqlite"
+    day = Path(__file__).resolve().parents[1] / "demo" / "day"
+    assert (
+        runner.invoke(
+            app, ["inspect", str(day), "--out", str(tmp_path / "o"), "--db", str(store), "-q"]
+        ).exit_code
+        == 0
+    )
+    for command in (
+        ["show", "c20261124_000082", "--db", str(store), "--no-mood"],
+        ["check", "哦", "--context", "能发货吗", "--format", "table"],
+    ):
+        read_end, write_end = os.pipe()
+        os.close(read_end)
+        try:
+            done = subprocess.run(
+                [sys.executable, "-m", "qc", *command], stdout=write_end, stderr=subprocess.PIPE, text=True
+            )
+        finally:
+            os.close(write_end)
+        assert (done.returncode, done.stderr) == (0, ""), command
+
+
 def test_a_file_whose_name_is_not_utf8_is_refused_and_the_rest_is_read(tmp_path: Path) -> None:
     """unzip of a zip made on Chinese Windows names files in GBK: one failed input, not an internal error."""
     folder = day_folder(tmp_path, "bom.csv")

@@ -201,10 +201,25 @@ def table_console(stderr: bool = False) -> Console:
     Without a terminal rich assumes 80 columns and squeezed a wide table's columns to nothing
     (``qc people list | cat`` printed no role at all).
     """
+    stream = sys.stderr if stderr else sys.stdout
+    return stdout_console(stderr=stderr, width=None if stream.isatty() else 400)
+
+
+def stdout_console(**options: Any) -> Console:
+    """A rich console whose closed pipe ends the command as every other output does (exit 0).
+
+    rich answers a closed pipe with its own ``SystemExit(1)``: ``qc show ID | head -1`` exited 1
+    where ``qc flagged | head -1`` exited 0. A BrokenPipeError goes to :func:`handle_errors`.
+    """
     from rich.console import Console
 
-    stream = sys.stderr if stderr else sys.stdout
-    return Console(stderr=stderr, width=None if stream.isatty() else 400)
+    console = Console(**options)
+
+    def closed() -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    console.on_broken_pipe = closed  # type: ignore[method-assign]
+    return console
 
 
 def cell(text: object) -> Text:

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from qc.cli import app
-from qc.cli._common import cell, handle_errors
+from qc.cli._common import cell, handle_errors, stdout_console
 from qc.errors import EXIT_USAGE, ConfigError, InputError
 from qc.text.pii import shown_value
 
@@ -178,7 +178,6 @@ def check_messages(
 
 
 def _table(results: list[dict[str, Any]]) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     table = Table("message", "verdict", "finding", "span", "state", "why")
@@ -194,7 +193,7 @@ def _table(results: list[dict[str, Any]]) -> None:
             table.add_row(
                 cell(r["text"]), verdict, what, span, state, cell(f["cue"] if f["entry"] else f["summary"])
             )
-    Console(soft_wrap=True).print(table)
+    stdout_console(soft_wrap=True).print(table)
 
 
 @app.command("check")

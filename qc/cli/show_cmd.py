@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from qc.cli import app
-from qc.cli._common import handle_errors, plain
+from qc.cli._common import handle_errors, plain, stdout_console
 from qc.cli._store_opts import DEFAULT_DB, DbOption, MaskOption, open_db, warn_other_scorecard
 
 _KIND_STYLE = {"conflict": "bold white on red", "impatience": "bold black on yellow"}
@@ -42,7 +42,6 @@ def show_cli(
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from pathlib import Path
 
-    from rich.console import Console
     from rich.text import Text
 
     from qc.scoring.card import load_scorecard
@@ -60,7 +59,7 @@ def show_cli(
         if days:  # the points shown are this card's: say so when the day was inspected with another
             warn_other_scorecard(store, card, min(days), max(days))
     mask = conversation_masker(mask, (mv.message for mv in view.messages))
-    console = Console(highlight=False)
+    console = stdout_console(highlight=False)
     conv = view.conversation
     console.print(
         Text(
