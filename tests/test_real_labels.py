@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from qc.cli import app
 from qc.training.real import (
     RealChatsMissing,
+    RealLabelError,
     default_realchats,
     load_real_labels,
     read_real_conversations,
@@ -139,3 +140,51 @@ def test_evaluate_on_the_real_test_split_prints_what_charging_costs() -> None:
     assert charging["n"] == 4410 and charging["non_ok"] == 9
     assert {"ok_charged_share", "charged_precision", "impatience_recall", "held_share"} <= set(charging)
     assert sum(row["n"] for row in report["calibration"]) == 4410
+
+
+def _own_corpus(tmp_path: Path, labels: list[dict]) -> tuple[Path, Path]:
+    """A two-message chat of our own wording in a corpus folder, and a labels folder."""
+    chats = tmp_path / "realchats"
+    chats.mkdir()
+    chat = {
+        "conversation_id": "own-1",
+        "source": "own",
+        "messages": [{"role": "customer", "text": "能今天发货吗"}, {"role": "agent", "text": "可以的亲"}],
+    }
+    (chats / "real_conversations.jsonl").write_text(
+        json.dumps(chat, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    folder = tmp_path / "labels"
+    folder.mkdir()
+    (folder / "labels.jsonl").write_text(
+        "".join(
+            json.dumps({"conversation_id": "own-1", "reason": "r", "pass": 1, **x}) + "\n" for x in labels
+        ),
+        encoding="utf-8",
+    )
+    return chats, folder
+
+
+def test_the_corpus_folder_works_and_label_errors_name_the_file_and_line(tmp_path) -> None:
+    """The help gave a folder as --realchats' default, and a folder was "no such file"; a label
+    on no judged message printed a Python tuple naming no file (audit 70)."""
+    chats, folder = _own_corpus(tmp_path, [{"index": 1, "label": "ok"}, {"index": 0, "label": "ok"}])
+    # the first label's message is the agent's reply; the second's is the buyer's
+    with pytest.raises(RealLabelError, match=r"labels\.jsonl:2: real label own-1#0"):
+        real_samples(load_real_labels(folder), read_real_conversations(chats), ("train", "dev", "test"))
+    split = real_split("own-1")
+    res = runner.invoke(app, ["evaluate", "--data", str(folder), "--split", split, "--realchats", str(chats)])
+    assert (
+        res.exit_code == 2
+        and f"{folder / 'labels.jsonl'}:2: real label own-1#0 points at no judged" in res.stderr
+    )
+    assert "('" not in res.stderr
+    for bad in ('"1"', "true"):
+        (folder / "labels.jsonl").write_text(
+            f'{{"conversation_id": "own-1", "index": {bad}, "label": "ok", "reason": "r", "pass": 1}}\n',
+            encoding="utf-8",
+        )
+        with pytest.raises(
+            RealLabelError, match=r"labels\.jsonl:1: not a label line .*index must be a whole number"
+        ):
+            load_real_labels(folder)

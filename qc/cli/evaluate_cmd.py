@@ -40,7 +40,7 @@ def evaluate_cli(
         typer.Option(
             "--realchats",
             help="With real labels: the real chats they point at;"
-            " default: $QC_REALCHATS or ../shared/realchats.",
+            " default: $QC_REALCHATS or ../shared/realchats/real_conversations.jsonl (the folder works too).",
         ),
     ] = None,
 ) -> None:

@@ -40,7 +40,7 @@ def train_cli(
         typer.Option(
             "--realchats",
             help="The real chats the labels point at;"
-            " default: $QC_REALCHATS or ../shared/realchats/real_conversations.jsonl.",
+            " default: $QC_REALCHATS or ../shared/realchats/real_conversations.jsonl (the folder works too).",
         ),
     ] = None,
     no_real: Annotated[

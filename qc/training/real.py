@@ -89,6 +89,7 @@ class RealLabel:
     label: str
     reason: str
     decided_by: int
+    where: str = ""  # the label's file and line, for messages
 
     @property
     def split(self) -> str:
@@ -111,12 +112,17 @@ def load_real_labels(directory: Path | None = None) -> list[RealLabel]:
             continue
         try:
             data = json.loads(line)
+            for key in ("index", "pass"):
+                # "1" or true read as a number would pass for a label of another message
+                if type(data[key]) is not int:
+                    raise TypeError(f"{key} must be a whole number, got {data[key]!r}")
             label = RealLabel(
                 str(data["conversation_id"]),
-                int(data["index"]),
+                data["index"],
                 str(data["label"]),
                 str(data["reason"]),
-                int(data["pass"]),
+                data["pass"],
+                f"{path}:{number}",
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise RealLabelError(
@@ -135,6 +141,8 @@ def read_real_conversations(path: Path | None = None) -> Iterator[Conversation]:
         RealChatsMissing: the file is not there (the message says where the corpora come from).
     """
     path = path or default_realchats()
+    if path.is_dir():  # the corpus folder (../shared/realchats) names its file
+        path = path / REALCHATS_FILE
     if not path.is_file():
         raise RealChatsMissing(f"{path}: no such file; {WHERE_FROM}")
     with path.open(encoding="utf-8") as fh:
@@ -185,15 +193,15 @@ def real_samples(
                     )
                 )
         if mine:
-            index = min(mine)
+            label = mine[min(mine)]
             raise RealLabelError(
-                f"real label {conversation.id}#{index} points at no judged agent message;"
-                " labels and chats differ",
-                EXIT_USAGE,
+                f"{label.where}: real label {conversation.id}#{label.index} points at no judged agent"
+                " message; labels and chats differ"
             )
     if by_conversation:
-        missing = next(iter(by_conversation))
+        missing, labelled = next(iter(by_conversation.items()))
+        where = next(iter(labelled.values())).where
         raise RealLabelError(
-            f"real label conversation {missing} is not in the real chats; labels and chats differ"
+            f"{where}: real label conversation {missing} is not in the real chats; labels and chats differ"
         )
     return out
