@@ -152,3 +152,55 @@ def test_train_without_the_real_chats_names_the_file_and_the_way_out(tmp_path):
     assert result.exit_code == 2
     assert str(missing) in result.output and "QC_REALCHATS" in result.output
     assert not (tmp_path / "m").exists()
+
+
+def test_train_refuses_a_file_for_out_and_a_bad_setting_before_training(tmp_path):
+    """Both were found after the training (exit 1 "File exists", or an internal error 70)."""
+    samples = tmp_path / "samples"
+    samples.mkdir()
+    shutil.copy(TINY, samples / "handwritten.jsonl")
+    afile = tmp_path / "afile"
+    afile.write_text("x", encoding="utf-8")
+    result = runner.invoke(app, ["train", "--samples", str(samples), "--out", str(afile), "--no-real"])
+    assert result.exit_code == 2 and "is a file; give a folder" in result.output
+    defaults = (Path(__file__).resolve().parents[1] / "qc" / "defaults" / "attitude.toml").read_text(
+        encoding="utf-8"
+    )
+    for old, new, says in (
+        ("cv_folds = 5", 'cv_folds = "five"', "[thresholds] cv_folds must be a whole number from 2 to 100"),
+        ("step = 0.01", "step = 0", "[thresholds] step must be a number"),
+        (
+            "follow_up_seconds = 60",
+            'follow_up_seconds = "x"',
+            "[decision] follow_up_seconds must be a number",
+        ),
+    ):
+        config = tmp_path / "attitude.toml"
+        config.write_text(defaults.replace(old, new, 1), encoding="utf-8")
+        out = tmp_path / "m"
+        result = runner.invoke(
+            app, ["train", "--samples", str(samples), "--out", str(out), "--config", str(config), "--no-real"]
+        )
+        assert result.exit_code == 2 and says in result.output, result.output
+        assert not out.exists()
+
+
+@pytest.mark.slow
+def test_a_retrained_folder_keeps_its_version_only_for_the_same_data(trained, tmp_path):
+    """The help said the folder's version was kept; every retrain wrote 2.0.0+hash instead."""
+    from qc.training.train import _kept_version
+
+    samples, out, _ = trained
+    meta = json.loads((out / "meta.json").read_text(encoding="utf-8"))
+    assert _kept_version(out, meta["training_data"]["sha256"]) == "0.2.0"  # a rebuild
+    assert _kept_version(tmp_path, "ab" * 32) == "2.0.0+abababab"  # a new folder
+    copy = tmp_path / "model"
+    shutil.copytree(out, copy)
+    args = ["train", "--samples", str(samples), "--out", str(copy), "--seed", "0", "--no-real"]
+    fewer = tmp_path / "fewer"
+    fewer.mkdir()
+    lines = (samples / "handwritten.jsonl").read_text(encoding="utf-8").splitlines()
+    (fewer / "handwritten.jsonl").write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
+    assert runner.invoke(app, ["train", "--samples", str(fewer), *args[3:]]).exit_code == 0
+    meta = json.loads((copy / "meta.json").read_text(encoding="utf-8"))
+    assert meta["version"] == "0.2.0+" + meta["training_data"]["sha256"][:8]

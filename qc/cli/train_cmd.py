@@ -9,6 +9,7 @@ import typer
 
 from qc.cli import app
 from qc.cli._common import err, handle_errors
+from qc.errors import ConfigError
 
 
 @app.command("train")
@@ -25,7 +26,11 @@ def train_cli(
     seed: Annotated[int, typer.Option(help="Seed for folds and solver: same data + seed → same model.")] = 0,
     version: Annotated[
         str | None,
-        typer.Option("--version", help="Model version (semver); default: keep the folder's version."),
+        typer.Option(
+            "--version",
+            help="Model version (semver); default: the folder's version when the training data is the"
+            " same, else that version + the data's hash.",
+        ),
     ] = None,
     config: Annotated[
         Path | None,
@@ -68,6 +73,9 @@ def train_cli(
     from qc.training.train import train_to_dir
 
     out_dir = out or default_model_dir()
+    if out_dir.exists() and not out_dir.is_dir():
+        # Checked before a minute of training, not after it (the save failed: "File exists").
+        raise ConfigError(f"--out {out_dir} is a file; give a folder for the model (qc train --out DIR)")
     try:
         meta = train_to_dir(
             samples or samples_dir(),

@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import tomllib
 from collections import Counter
 from collections.abc import Sequence
@@ -77,25 +78,63 @@ def load_config(path: Path | None = None) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read the training config ({exc.strerror})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    problems = _config_problems(config)
+    if problems:
+        raise ConfigError(f"{path}: {'; '.join(problems)}; see qc/defaults/attitude.toml")
     try:
-        m, t = config["model"], config["thresholds"]
-        float(m["C"]), int(m["max_iter"]), {s: float(m["weight"][s]) for s in SOURCES}  # noqa: B018
-        for key in (
-            "cv_folds",
-            "target_precision",
-            "real_max_ok_charged",
-            "real_min_precision",
-            "real_min_charged",
-            "lowest",
-            "step",
-            "review_lowest",
-            "review_max_share",
-        ):
-            t[key]  # noqa: B018 - presence check
         FeatureConfig.from_json(config.get("features", {}))
     except (KeyError, TypeError, ValueError) as exc:
-        raise ConfigError(f"{path}: missing or bad setting {exc}; see qc/defaults/attitude.toml") from None
+        raise ConfigError(
+            f"{path}: missing or bad setting in [features] ({exc}); see qc/defaults/attitude.toml"
+        ) from None
     return config
+
+
+# Each number of the training settings: (table, key, whole number?, lowest, highest). Checked
+# before any sample is read: a value such as cv_folds = "five" ended a run in an internal error.
+_CONFIG_NUMBERS: tuple[tuple[str, str, bool, float, float], ...] = (
+    ("model", "C", False, 1e-9, 1e9),
+    ("model", "max_iter", True, 1, 1e7),
+    ("thresholds", "cv_folds", True, 2, 100),
+    ("thresholds", "real_max_ok_charged", False, 0, 1),
+    ("thresholds", "real_min_precision", False, 0, 1),
+    ("thresholds", "real_min_charged", True, 0, 1e9),
+    ("thresholds", "lowest", False, 0, 1),
+    ("thresholds", "step", False, 1e-6, 1),
+    ("thresholds", "review_lowest", False, 0, 1),
+    ("thresholds", "review_max_share", False, 0, 1),
+    ("decision", "follow_up_seconds", False, 0, 86400),
+)
+
+
+def _config_problems(config: dict[str, Any]) -> list[str]:
+    """What is missing or of the wrong kind in the training settings, each naming its key."""
+
+    def number(value: Any, whole: bool, low: float, high: float) -> bool:
+        kinds = (int,) if whole else (int, float)
+        return not isinstance(value, bool) and isinstance(value, kinds) and low <= value <= high
+
+    problems = []
+    for table, key, whole, low, high in _CONFIG_NUMBERS:
+        section = config.get(table)
+        if not isinstance(section, dict) or key not in section:
+            if table != "decision":  # the follow-up window may be left out (0: none)
+                problems.append(f"[{table}] {key} is missing")
+            continue
+        if not number(section[key], whole, low, high):
+            kind = "a whole number" if whole else "a number"
+            problems.append(f"[{table}] {key} must be {kind} from {low:g} to {high:g}, got {section[key]!r}")
+    model: dict[str, Any] = config["model"] if isinstance(config.get("model"), dict) else {}
+    weights = model.get("weight")
+    for source in SOURCES:
+        if not isinstance(weights, dict) or not number(weights.get(source), False, 0, 1e6):
+            problems.append(f"[model] weight.{source} must be a number from 0 to 1e+06")
+    thresholds: dict[str, Any] = config["thresholds"] if isinstance(config.get("thresholds"), dict) else {}
+    for key in ("target_precision", "real_max_ok_charged_as"):
+        shares = thresholds.get(key, {} if key == "real_max_ok_charged_as" else None)
+        if not isinstance(shares, dict) or not all(number(v, False, 0, 1) for v in shares.values()):
+            problems.append(f"[thresholds] {key} must map labels to shares from 0 to 1, got {shares!r}")
+    return problems
 
 
 def source_of(sample: Sample) -> str:
@@ -349,6 +388,25 @@ def _check_kinds(config: dict[str, Any]) -> None:
             raise ConfigError(f"thresholds.target_precision has no {kind!r}; see qc/defaults/attitude.toml")
 
 
+def _kept_version(out_dir: Path, data_sha256: str) -> str:
+    """The version a model retrained into ``out_dir`` without ``--version`` gets.
+
+    The folder's own version when it was trained on the same data (a rebuild: ``qc train --out
+    models/attitude --seed 0``); that version with ``+`` the data's hash when the data changed
+    (another model, never taken for the one its version names); ``2.0.0+hash`` in a new folder.
+    """
+    old = ""
+    try:
+        meta = json.loads((out_dir / "meta.json").read_text(encoding="utf-8"))
+        old = str(meta.get("version") or "") if isinstance(meta, dict) else ""
+        same = isinstance(meta, dict) and meta.get("training_data", {}).get("sha256") == data_sha256
+    except (OSError, ValueError, AttributeError):
+        same = False
+    if old and same:
+        return old
+    return f"{old.split('+')[0] or '2.0.0'}+{data_sha256[:8]}"
+
+
 def train_to_dir(
     samples_path: Path,
     out_dir: Path,
@@ -380,7 +438,7 @@ def train_to_dir(
         real_dev = [s for s in real if s.source == "real:dev"]
     trained = train(written, real_train, real_dev, config, seed, cues)
     meta = dict(trained.meta)
-    meta["version"] = version or f"2.0.0+{meta['training_data']['sha256'][:8]}"
+    meta["version"] = version or _kept_version(out_dir, meta["training_data"]["sha256"])
     meta["training_data"]["files"] = {
         file.name: sum(1 for s in samples if s.source.rsplit(":", 1)[0] == str(file))
         for file in sample_files(samples_path)
