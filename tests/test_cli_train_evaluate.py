@@ -204,3 +204,23 @@ def test_a_retrained_folder_keeps_its_version_only_for_the_same_data(trained, tm
     assert runner.invoke(app, ["train", "--samples", str(fewer), *args[3:]]).exit_code == 0
     meta = json.loads((copy / "meta.json").read_text(encoding="utf-8"))
     assert meta["version"] == "0.2.0+" + meta["training_data"]["sha256"][:8]
+
+
+def test_evaluate_says_what_it_cannot_measure(tmp_path):
+    """An empty file printed all-zero tables (exit 0); the labels file itself, for its folder, said
+    "'id' must be a non-empty string"; a duplicate id was quoted whole, buyer's number and all."""
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="utf-8")
+    result = runner.invoke(app, ["evaluate", "--data", str(empty)])
+    assert result.exit_code == 2 and "no samples in the 'all' split; nothing to measure" in result.output
+    labels = Path(__file__).resolve().parents[1] / "annotated_samples" / "real" / "labels.jsonl"
+    result = runner.invoke(app, ["evaluate", "--data", str(labels)])
+    assert result.exit_code == 2 and "a real label by id, not a sample: give its folder" in result.output
+    twice = tmp_path / "twice.jsonl"
+    line = json.dumps(
+        {"id": "13812345678杭州市西湖区文三路90号", "text": "好的", "label": "ok"}, ensure_ascii=False
+    )
+    twice.write_text(f"{line}\n{line}\n", encoding="utf-8")
+    result = runner.invoke(app, ["evaluate", "--data", str(twice)])
+    assert result.exit_code == 2 and "already used at" in result.output
+    assert "13812345678" not in result.output and "文三路" not in result.output

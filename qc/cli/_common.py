@@ -325,14 +325,14 @@ def output_folder(path: Path, option: str = "--out") -> Path:
     return path
 
 
-def output_file(path: Path, option: str = "--out") -> Path:
+def output_file(path: Path, option: str = "--out", example: str = "out.csv") -> Path:
     """Check that ``path`` can be the file a command writes (an existing file is replaced).
 
     Raises:
         ConfigError: ``path`` is an existing folder, or a folder above it is a file.
     """
     if path.is_dir():
-        raise ConfigError(f"{option} {path} is a folder; give a file name, e.g. {path / 'out.csv'}")
+        raise ConfigError(f"{option} {path} is a folder; give a file name, e.g. {path / example}")
     blocker = _file_in_the_way(path.parent)
     if blocker is not None:
         raise ConfigError(f"{option} {path}: {blocker} is a file, not a folder; choose another place")

@@ -77,6 +77,9 @@ def evaluate_cli(
         samples = load_samples(data)
         if split != "all":
             samples = [s for s in samples if is_evaluation(s) == (split == "eval")]
+    if not samples:
+        # All-zero tables would read as a measurement; an empty file or split measures nothing.
+        raise ConfigError(f"--data {data}: no samples in the {split!r} split; nothing to measure")
     report = evaluate(samples, model_dir=model)
     if as_json:
         payload = report.to_json()

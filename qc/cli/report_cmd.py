@@ -46,7 +46,7 @@ def report_cli(
     from qc.text.pii import Masker
 
     date_range(None, date_from, date_to)  # both dates valid, in order
-    output_file(out)
+    output_file(out, example="report.html")
     card = load_scorecard(scorecard)
     with open_db(db) as store:
         who = resolve_agent(store, agent) if agent is not None else None
@@ -55,4 +55,5 @@ def report_cli(
     if not data.scores and not data.views:
         whose = f" for {who}" if who else ""
         err(f"nothing stored{whose} from {date_from} to {date_to}: the report is empty")
-    err(f"{len(data.views)} of {data.flagged_total} flagged conversations, {len(data.scores)} agents → {out}")
+    agents = f"{len(data.scores)} agent" + ("s" if len(data.scores) != 1 else "")
+    err(f"{len(data.views)} of {data.flagged_total} flagged conversations, {agents} → {out}")

@@ -38,9 +38,10 @@ def show_cli(
     first as a comment line (a "hash" key in JSON); stderr names the card, its source and hash.
     A bad file exits 2 naming the key and the fix.
 
+    \b
     Example:
         qc scorecard show --scorecard shop.toml --format json
-    """
+    """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.scoring.card import load_scorecard
 
     if output_format not in ("toml", "json"):

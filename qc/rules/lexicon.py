@@ -413,7 +413,7 @@ def load_lexicon(path: Path | None = None) -> Lexicon:
     try:
         st = p.stat()
     except OSError as exc:
-        raise ConfigError(f"{p}: cannot read the lexicon file ({exc.strerror}); check --lexicon") from None
+        raise ConfigError(f"{p}: cannot read the lexicon file ({exc.strerror}); check the path") from None
     if not stat.S_ISREG(st.st_mode):
         raise ConfigError(f"{p}: a folder or special file, not a lexicon file; give the .toml file itself")
     return _load_cached(str(p), st.st_mtime_ns, st.st_size)

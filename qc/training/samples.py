@@ -96,7 +96,8 @@ def load_samples(path: Path) -> list[Sample]:
             sample = _parse_sample(line, where, generated)
             if sample.id in seen:
                 raise SampleError(
-                    f"{where}: id {sample.id!r} already used at {seen[sample.id]}; ids must be unique"
+                    f"{where}: id {shown_value(sample.id)!r} already used at {seen[sample.id]};"
+                    " ids must be unique"
                 )
             seen[sample.id] = where
             samples.append(sample)
@@ -110,6 +111,11 @@ def _parse_sample(line: str, where: str, generated: bool) -> Sample:
         raise SampleError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
     if not isinstance(data, dict):
         raise SampleError(f"{where}: a sample is a JSON object with id, context, text, label")
+    if "conversation_id" in data and "index" in data and "text" not in data:
+        raise SampleError(
+            f"{where}: a real label by id, not a sample: give its folder (--data annotated_samples/real),"
+            " whose texts are read from the real chats"
+        )
     for key in ("id", "text", "label"):
         if not isinstance(data.get(key), str) or not data[key]:
             raise SampleError(f"{where}: {key!r} must be a non-empty string")
