@@ -209,7 +209,8 @@ def check_cli(
         typer.Option(
             "--then",
             help="The agent's next message right after TEXT, before the buyer writes (repeatable):"
-            " a reply in several bubbles is judged as one turn too, as qc inspect does.",
+            " a reply in several bubbles is judged as one turn too, as qc inspect does for bubbles"
+            " sent within the model's follow-up window (follow_up_seconds, 60 s); give only those.",
         ),
     ] = None,
     file: Annotated[
