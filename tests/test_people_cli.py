@@ -255,3 +255,20 @@ def test_the_command_line_overturns_another_persons_decision_only_when_told(day)
         ("confirm", "质检小王"),
         ("reject", "张主管"),
     ]
+
+
+def test_a_step_on_a_read_only_store_is_refused_as_usage_with_nothing_changed(day):
+    """A review or a people change on a store opened read-only exited 1 with SQLite's "attempt
+    to write a readonly database" (audit 69): like a run that saves, it is exit 2 with the fix."""
+    ids, db = day
+    team(db)
+    path = db[1]
+    read_only = ["--db", f"sqlite:///file:{path}?mode=ro&uri=true"]
+    for step in (
+        ["review", ids["cA"], "--confirm", "--by", "质检小王"],
+        ["people", "add", "新人", "--role", "reviewer", "--by", "admin"],
+    ):
+        r = run(*step, *read_only)
+        assert r.exit_code == 2 and "is read-only and this step writes to it" in r.stderr, r.stderr
+    assert log(ids["cA"], db) == []
+    assert "新人" not in run("people", "list", "--format", "json", *db).stdout

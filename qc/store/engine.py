@@ -252,7 +252,15 @@ def translate(exc: DBAPIError, where: str, wait: float, env: str) -> QcError:
     """The error people see for a database error at the store API's boundary."""
     if is_busy(exc):
         return busy_error(where, wait, env)
-    return StoreFailedError(f"store {where}: {reason_of(exc)}")
+    reason = reason_of(exc)
+    if "readonly database" in reason or "read-only transaction" in reason:
+        # A store opened for reading cannot take a decision: a usage matter, as for a run that
+        # saves (qc inspect checks it before it reads the day), not a failure of the database.
+        return StoreError(
+            f"store {where} is read-only and this step writes to it (a review, an appeal, a people"
+            " change): make it writable, or ask its owner to run the step; nothing was changed"
+        )
+    return StoreFailedError(f"store {where}: {reason}")
 
 
 def guarded(call: Callable[[], T], where: str, wait: float, env: str, *, retry: bool) -> T:
