@@ -325,3 +325,22 @@ def test_a_file_whose_name_is_not_utf8_is_refused_and_the_rest_is_read(tmp_path:
         shown: True,
     }
     assert run["counts"]["accepted"] > 0
+
+
+def test_a_full_disk_says_what_to_free_when_the_error_names_no_file(capsys) -> None:
+    """A write to an open file on a full disk printed only "qc: No space left on device" (audit 69)."""
+    import errno
+
+    import typer
+
+    from qc.cli._common import handle_errors
+
+    @handle_errors
+    def full() -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(typer.Exit) as stopped:
+        full()
+    assert stopped.value.exit_code == 1
+    said = capsys.readouterr().err
+    assert "qc: No space left on device; free space on the disk of --out (and of --db)" in said

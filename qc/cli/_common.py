@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import signal
@@ -118,7 +119,11 @@ def handle_errors(func: Callable[P, T]) -> Callable[P, T]:
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
                 raise typer.Exit(0) from None
             where = f"{exc.filename}: " if exc.filename else ""
-            err(f"qc: {where}{exc.strerror or exc}")
+            hint = ""
+            if exc.errno == errno.ENOSPC and not exc.filename:
+                # A write to an open file names none: say what to free and that nothing is half-kept.
+                hint = "; free space on the disk of --out (and of --db) and run the command again"
+            err(f"qc: {where}{exc.strerror or exc}{hint}")
             raise typer.Exit(EXIT_RUNTIME) from None
         except Exception as exc:
             # The CLI framework's own exits and usage errors (typer.Exit, BadParameter …) pass on.
