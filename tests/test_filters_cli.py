@@ -84,7 +84,7 @@ def test_report_for_a_short_name_is_not_empty(db):
     out = tmp / "xm.html"
     r = run("report", "--agent", "小美", "--from", DAY, "--to", DAY, "--out", out, *args)
     assert r.exit_code == 0, r.stderr
-    assert "1 of 1 flagged conversations, 1 agents" in r.stderr
+    assert "1 of 1 flagged conversations, 1 agent →" in r.stderr
     assert "测试店:小美" in out.read_text(encoding="utf-8")
 
 
