@@ -55,41 +55,6 @@ def test_check_holds_what_the_shops_card_holds(tmp_path):
         assert f["needs_review"] and "（待复核）" in f["summary"] and "扣分" not in f["summary"], name
 
 
-def test_check_then_reads_a_reply_in_bubbles_as_inspect_does(tmp_path):
-    """等着吧 alone is curt; followed at once by 我这就帮您催一下仓库 it is one calm reply."""
-    buyer, reply, more = "什么时候发货", "等着吧", "亲，我这就帮您催一下仓库，今天一定发出"
-    (alone,) = _lines(runner.invoke(app, ["check", reply, "--context", buyer]).stdout)
-    (whole,) = _lines(runner.invoke(app, ["check", reply, "--context", buyer, "--then", more]).stdout)
-    assert (alone["verdict"], whole["verdict"]) == ("impatience", "ok")
-    assert whole["text"] == reply  # the bubble checked is TEXT, not the one after it
-    day = tmp_path / "day.jsonl"
-    rows = [("买家", "10:00:00", buyer), ("客服", "10:00:05", reply), ("客服", "10:00:08", more)]
-    day.write_text(
-        "".join(
-            json.dumps(
-                {
-                    "conversation_id": "B1",
-                    "role": r,
-                    "sender": "店:小王" if r == "客服" else "tb_x",
-                    "timestamp": f"2026-11-24 {t}",
-                    "text": x,
-                },
-                ensure_ascii=False,
-            )
-            + "\n"
-            for r, t, x in rows
-        ),
-        encoding="utf-8",
-    )
-    assert runner.invoke(app, ["inspect", str(day), "--out", str(tmp_path / "o"), "-q"]).exit_code == 0
-    findings = [json.loads(line) for line in (tmp_path / "o" / "findings.jsonl").read_text().splitlines()]
-    assert not [
-        f for f in findings if f["message_index"] == 1 and not f["suppressed"] and not f["needs_review"]
-    ]
-    res = runner.invoke(app, ["check", "--file", str(day), "--then", more])
-    assert res.exit_code == 2 and "--context and --then go with TEXT" in res.stderr
-
-
 def _inspect_rows(tmp_path, rows) -> list[dict]:
     """Inspect one conversation of ``(role word, clock, text)`` rows; its findings."""
     day = tmp_path / "day.jsonl"
@@ -112,6 +77,23 @@ def _inspect_rows(tmp_path, rows) -> list[dict]:
     )
     assert runner.invoke(app, ["inspect", str(day), "--out", str(tmp_path / "o"), "-q"]).exit_code == 0
     return [json.loads(line) for line in (tmp_path / "o" / "findings.jsonl").read_text().splitlines()]
+
+
+def test_check_then_reads_a_reply_in_bubbles_as_inspect_does(tmp_path):
+    """等着吧 alone is curt; followed at once by 我这就帮您催一下仓库 it is one calm reply."""
+    buyer, reply, more = "什么时候发货", "等着吧", "亲，我这就帮您催一下仓库，今天一定发出"
+    (alone,) = _lines(runner.invoke(app, ["check", reply, "--context", buyer]).stdout)
+    (whole,) = _lines(runner.invoke(app, ["check", reply, "--context", buyer, "--then", more]).stdout)
+    assert (alone["verdict"], whole["verdict"]) == ("impatience", "ok")
+    assert whole["text"] == reply  # the bubble checked is TEXT, not the one after it
+    rows = [("买家", "10:00:00", buyer), ("客服", "10:00:05", reply), ("客服", "10:00:08", more)]
+    findings = _inspect_rows(tmp_path, rows)
+    day = tmp_path / "day.jsonl"
+    assert not [
+        f for f in findings if f["message_index"] == 1 and not f["suppressed"] and not f["needs_review"]
+    ]
+    res = runner.invoke(app, ["check", "--file", str(day), "--then", more])
+    assert res.exit_code == 2 and "--context and --then go with TEXT" in res.stderr
 
 
 def test_check_reads_auto_reply_marks_as_inspect_does(tmp_path):

@@ -78,12 +78,24 @@ def test_a_highlight_that_cuts_through_an_address_does_not_unmask_it(tmp_path):
         assert "花园3栋502室" not in out and "[地址]" in out
 
 
+def _store_with_team(tmp_path, said: dict) -> tuple[list[str], CliRunner]:
+    """``said`` inspected into a store with the review day's team; its --db and a runner."""
+    from review_day import add_team, write_day
+
+    db = ["--db", str(tmp_path / "qc.sqlite")]
+    runner = CliRunner()
+    r = runner.invoke(
+        app, ["inspect", str(write_day(tmp_path / "in", [said])), "--out", str(tmp_path / "out"), *db]
+    )
+    assert r.exit_code == 0, r.output
+    add_team(tmp_path / "qc.sqlite")
+    return db, runner
+
+
 def test_flagged_the_audit_trail_and_appeals_mask_on_request(tmp_path):
     """qc flagged's excerpt quotes the agent's message, notes and appeal reasons quote what people
     paste: each takes --mask-pii, as qc show does."""
     import json
-
-    from review_day import add_team, write_day
 
     phone = "13912345678"
     said = {
@@ -99,13 +111,7 @@ def test_flagged_the_audit_trail_and_appeals_mask_on_request(tmp_path):
             ),
         ],
     }
-    db = ["--db", str(tmp_path / "qc.sqlite")]
-    runner = CliRunner()
-    r = runner.invoke(
-        app, ["inspect", str(write_day(tmp_path / "in", [said])), "--out", str(tmp_path / "out"), *db]
-    )
-    assert r.exit_code == 0, r.output
-    add_team(tmp_path / "qc.sqlite")
+    db, runner = _store_with_team(tmp_path, said)
     flagged = json.loads(runner.invoke(app, ["flagged", "--format", "json", *db]).stdout)
     assert any(phone in row["excerpt"] for row in flagged)  # the excerpt quotes the buyer's number
     masked = runner.invoke(app, ["flagged", "--format", "json", "--mask-pii", *db]).stdout
@@ -133,8 +139,6 @@ def test_every_masked_surface_hides_the_buyers_nick_where_a_message_writes_it(tm
     notes and reasons that quote it; nicks too short to be sure of (小雨) stay, as do role words."""
     import json
 
-    from review_day import add_team, write_day
-
     nick = "tb_木子晴天666"
     said = {
         "conversation_id": "cN",
@@ -144,13 +148,7 @@ def test_every_masked_surface_hides_the_buyers_nick_where_a_message_writes_it(tm
             msg("agent", f"{SHOP}:阿杰", "09:00:05", f"{nick}，肯定是你自己弄坏的，爱买不买，小雨"),
         ],
     }
-    db = ["--db", str(tmp_path / "qc.sqlite")]
-    runner = CliRunner()
-    r = runner.invoke(
-        app, ["inspect", str(write_day(tmp_path / "in", [said])), "--out", str(tmp_path / "out"), *db]
-    )
-    assert r.exit_code == 0, r.output
-    add_team(tmp_path / "qc.sqlite")
+    db, runner = _store_with_team(tmp_path, said)
     flagged = json.loads(runner.invoke(app, ["flagged", "--format", "json", *db]).stdout)
     finding = flagged[0]["finding_ids"][0]
     note = f"{nick}自己说的，小雨"

@@ -912,37 +912,28 @@ class Store:
         speaker column; an excerpt alone does not say whose conversation it is.
         """
         t = REVIEW_TABLES["messages"]
-        out: dict[str, set[str]] = {}
-        ids = sorted(set(conversation_ids))
-        with self.engine.connect() as conn:
-            for start in range(0, len(ids), _CHUNK):
-                q = (
-                    select(t.c.conversation_id, t.c.sender)
-                    .where(
-                        t.c.conversation_id.in_(ids[start : start + _CHUNK]),
-                        t.c.role == "customer",
-                        t.c.sender.is_not(None),
-                    )
-                    .distinct()
-                )
-                for cid, sender in conn.execute(q):
-                    out.setdefault(cid, set()).add(sender)
-        return out
+        return self._of_conversations(
+            conversation_ids, t.c.sender, t.c.role == "customer", t.c.sender.is_not(None)
+        )
 
     def shops_of(self, conversation_ids: Collection[str]) -> dict[str, set[str]]:
         """Conversation id → the shops the store holds it for ("" for one saved without a shop)."""
+        return self._of_conversations(conversation_ids, REVIEW_TABLES["messages"].c.shop)
+
+    def _of_conversations(
+        self, conversation_ids: Collection[str], column: Any, *where: Any
+    ) -> dict[str, set[str]]:
+        """Conversation id → the distinct values of a messages ``column`` (rows matching ``where``)."""
         t = REVIEW_TABLES["messages"]  # indexed by conversation id alone (conversations by shop first)
         out: dict[str, set[str]] = {}
         ids = sorted(set(conversation_ids))
         with self.engine.connect() as conn:
             for start in range(0, len(ids), _CHUNK):
-                q = (
-                    select(t.c.conversation_id, t.c.shop)
-                    .where(t.c.conversation_id.in_(ids[start : start + _CHUNK]))
-                    .distinct()
+                q = select(t.c.conversation_id, column).where(
+                    t.c.conversation_id.in_(ids[start : start + _CHUNK]), *where
                 )
-                for cid, shop in conn.execute(q):
-                    out.setdefault(cid, set()).add(shop)
+                for cid, value in conn.execute(q.distinct()):
+                    out.setdefault(cid, set()).add(value)
         return out
 
     def stored_conversations(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], Conversation]:
