@@ -459,3 +459,39 @@ def test_a_workbook_whose_sheet_xml_is_damaged_exits_1(day):
     r = run("review", "import", sheet, *db)
     assert r.exit_code == 1, r.stderr
     assert f"qc: {sheet}: the sheet cannot be read" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_sheet_without_the_state_column_overturns_nobody_silently(day):
+    """qc review refuses to overturn another person's decision without --overturn; a sheet of
+    three columns did it anyway, logged as the importer's (audit 72). A sheet that shows the
+    state the reviewer saw may still change it."""
+    ids, db, tmp = day
+    fid = ids["cA"]
+    assert (
+        run("review", fid, "--reject", "--by", "张主管", "--note", "joke between regulars", *db).exit_code
+        == 0
+    )
+    bare = tmp / "bare.csv"
+    bare.write_text(f"发现编号,复核结论（确认/驳回）,复核人\n{fid},确认,质检小王\n", encoding="utf-8")
+    r = run("review", "import", bare, *db)
+    assert r.exit_code == 2 and "was rejected by 张主管" in r.stderr and "fresh review sheet" in r.stderr
+    trail = json.loads("[" + ",".join(run("review", "log", fid, *db).stdout.splitlines()) + "]")
+    assert [(row["action"], row["actor"]) for row in trail] == [("reject", "张主管")]
+    # the same decision again records nothing: one row unchanged
+    again = tmp / "again.csv"
+    again.write_text(
+        f"发现编号,复核结论（确认/驳回）,复核人,备注（驳回必填）\n{fid},驳回,质检小王,joke between regulars\n",
+        encoding="utf-8",
+    )
+    r = run("review", "import", again, *db)
+    assert r.exit_code == 0 and "0 changed, 1 unchanged" in r.stderr, r.stderr
+    # a fresh sheet shows 张主管's reject in 复核状态: its confirm is a deliberate overturn
+    sheet = exported(tmp, db)
+    rows = rows_of(sheet)
+    header, body = rows[0], rows[1:]
+    row = next(r for r in body if r[0].lstrip("'") == fid)
+    row[header.index("复核结论（确认/驳回）")], row[header.index("复核人")] = "确认", "质检小王"
+    with sheet.open("w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh).writerows([header, row])
+    r = run("review", "import", sheet, *db)
+    assert r.exit_code == 0 and "1 changed" in r.stderr, r.stderr

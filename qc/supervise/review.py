@@ -235,7 +235,8 @@ def decide(
             if earlier["action"] != decision and who != reviewer.name:
                 raise ReviewError(
                     f"finding {finding_id} was {current} by {who} at {at} ({why}): nothing changed."
-                    " To overturn their decision, run the command again with --overturn"
+                    " To overturn their decision, run qc review again with --overturn, or decide on a"
+                    " fresh review sheet (its 复核状态 column shows their decision)"
                 )
         if expected is not None and current != expected:
             raise ReviewError(

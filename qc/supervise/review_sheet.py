@@ -321,6 +321,7 @@ def import_review_sheet(store: Store, path: Path, default_by: str = "") -> Impor
             result.unchanged += 1
             continue
         source = f"{table.format}:{path.name}:{line}"
+        expected = _shown_state(store, fid, cells, columns, states, source, by)
         try:
             d = decide(
                 store,
@@ -329,10 +330,16 @@ def import_review_sheet(store: Store, path: Path, default_by: str = "") -> Impor
                 by=by,
                 note=_value(cells, columns.get("note")),
                 source=source,
-                expected=_shown_state(store, fid, cells, columns, states, source, by),
+                expected=expected,
+                # A sheet that shows no 复核状态 cannot vouch that the reviewer saw another
+                # person's decision: as on the command line, it is not overturned silently.
+                overturn=expected is not None,
             )
         except ReviewError as exc:
             result.problems.append(RowProblem(line, str(exc)))
+            continue
+        if not d.recorded:  # the finding already holds this decision
+            result.unchanged += 1
             continue
         states[fid] = d.after
         result.changed.append(RowChange(line, fid, d.before, d.after))
