@@ -695,6 +695,28 @@ def test_header_lines_real_exports_write_and_a_pasted_time_inside_a_message(tmp_
     assert conv.messages[2].sent_at == datetime(2026, 11, 24, 10, 6, tzinfo=SH)
 
 
+def test_an_inline_nick_with_a_note_in_brackets_is_its_own_message(tmp_path: Path) -> None:
+    """`店:小雨(售前)(16:00:05): 在的` was glued into the buyer's message before it: the reply
+    vanished and the buyer was charged as unanswered (audit 72). The block style took the note."""
+    path = tmp_path / "chat_2026-11-24.txt"
+    path.write_text(
+        "tb_大橘(16:00:01): 在吗\n"
+        "柚子优选旗舰店:小雨(售前)(16:00:05): 在的\n"
+        "柚子优选旗舰店:小雨（自动回复）（16:00:06）：感谢您的咨询\n"
+        "tb_大橘(16:00:20): 好的\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    (conv,) = result.conversations
+    assert [(m.role, m.sender, m.auto_reply, m.text) for m in conv.messages] == [
+        (Role.CUSTOMER, "tb_大橘", False, "在吗"),
+        (Role.AGENT, "柚子优选旗舰店:小雨", False, "在的"),
+        (Role.AGENT, "柚子优选旗舰店:小雨", True, "感谢您的咨询"),
+        (Role.CUSTOMER, "tb_大橘", False, "好的"),
+    ]
+    assert reasons(result) == []
+
+
 def read_chat(tmp_path: Path, text: str) -> tuple[ReadResult, Conversation]:
     """A text export of one conversation (chat_2026-11-24.txt) read, its counts checked."""
     path = tmp_path / "chat_2026-11-24.txt"

@@ -480,7 +480,8 @@ def test_a_sheet_without_the_state_column_overturns_nobody_silently(day):
     # the same decision again records nothing: one row unchanged
     again = tmp / "again.csv"
     again.write_text(
-        f"发现编号,复核结论（确认/驳回）,复核人,备注（驳回必填）\n{fid},驳回,质检小王,joke between regulars\n",
+        "发现编号,复核结论（确认/驳回）,复核人,备注（驳回必填）\n"
+        f"{fid},驳回,质检小王,joke between regulars\n",
         encoding="utf-8",
     )
     r = run("review", "import", again, *db)

@@ -51,7 +51,10 @@ _WHO_NOTED = r"[^\r\n]{1,64}?"
 # With a date, a header's time may leave out the seconds (2026-11-24 10:03); a bare time needs them.
 _HEADER_TS = rf"{_DATE}\s*(?:{_AMPM}\s*)?\d{{1,2}}:\d{{2}}(?::\d{{2}})?{_AFTER}|(?:{_AMPM}\s*)?{_HMS}{_AFTER}"
 # Possessive quantifiers (\s*+) keep matching linear on long lines of spaces or parens.
-INLINE_RE = re.compile(rf"^\s*+(?P<who>{_WHO})\s*+[(（]\s*+(?P<ts>{_TS})\s*+[)）]\s*+[:：](?P<text>.*)$")
+# An inline nick may carry a note in brackets too: 柚子优选旗舰店:小雨(售前)(16:00:05): 在的.
+INLINE_RE = re.compile(
+    rf"^\s*+(?P<who>{_WHO}(?:\s*[(（][^()（）\r\n]{{1,12}}[)）])?)\s*+[(（]\s*+(?P<ts>{_TS})\s*+[)）]\s*+[:：](?P<text>.*)$"
+)
 HEADER_RE = re.compile(
     rf"^\s*+(?:(?P<who>{_WHO})\s*+[(（]\s*+(?P<ts1>{_TS})\s*+[)）]\s*+[:：]?"
     rf"|(?P<who2>{_WHO_NOTED})\s++(?P<ts2>{_HEADER_TS}))\s*+$"
