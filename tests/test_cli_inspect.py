@@ -343,4 +343,6 @@ def test_a_full_disk_says_what_to_free_when_the_error_names_no_file(capsys) -> N
         full()
     assert stopped.value.exit_code == 1
     said = capsys.readouterr().err
-    assert "qc: No space left on device; free space on the disk of --out (and of --db)" in said
+    assert (
+        "qc: No space left on device; free space on the disk qc writes to (its output, --out or --db)" in said
+    )

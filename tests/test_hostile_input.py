@@ -234,6 +234,8 @@ def test_row_budget_and_message_limit_come_from_the_limits_file(tmp_path, monkey
     assert res.exit_code == 0, res.output
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert any("line 1: a message of 24 characters; only its first 10" in w for w in run["warnings"])
+    # the warning names the file that set the limit, not the bundled one (audit 72)
+    assert any(f"(max_message_chars, {limits} (QC_LIMITS))" in w for w in run["warnings"])
     assert run["counts"] == {"read": 1, "accepted": 1, "rejected": 0}
 
 

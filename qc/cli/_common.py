@@ -121,8 +121,8 @@ def handle_errors(func: Callable[P, T]) -> Callable[P, T]:
             where = f"{exc.filename}: " if exc.filename else ""
             hint = ""
             if exc.errno == errno.ENOSPC and not exc.filename:
-                # A write to an open file names none: say what to free and that nothing is half-kept.
-                hint = "; free space on the disk of --out (and of --db) and run the command again"
+                # A write to an open file names none: say what to free.
+                hint = "; free space on the disk qc writes to (its output, --out or --db) and run it again"
             err(f"qc: {where}{exc.strerror or exc}{hint}")
             raise typer.Exit(EXIT_RUNTIME) from None
         except Exception as exc:
@@ -292,7 +292,7 @@ def check_day(value: str, option: str) -> str:
     """
     from datetime import date
 
-    from qc.readers.limits import load_limits
+    from qc.readers.limits import limits_source, load_limits
 
     text = value.strip()
     if len(text) == 10 and text[4] == text[7] == "-" and text.replace("-", "").isdigit():
@@ -306,7 +306,7 @@ def check_day(value: str, option: str) -> str:
                 return text
             raise ConfigError(
                 f"{option} {value!r} is outside the years qc accepts, {first}–{last}"
-                " (earliest_year, latest_year in qc/defaults/limits.toml)"
+                f" (earliest_year, latest_year in {limits_source()})"
             )
     raise ConfigError(f"{option} {value!r} is not a date: write it as YYYY-MM-DD, e.g. 2026-11-24")
 

@@ -52,7 +52,7 @@ def export_cli(
 
     for path, option in ((out, "--out"), (allow_out, "--allow-out")):
         if path is not None:
-            output_file(path, option)
+            output_file(path, option, example="samples.jsonl" if option == "--out" else "samples.allow.toml")
     with open_db(db) as store:
         result = feedback_samples(store, mask=Masker(mask_pii))
     lines = "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in result.samples)

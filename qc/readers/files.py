@@ -19,7 +19,7 @@ from qc.errors import ConfigError
 from qc.readers.encoding import Decoded, UndecodableError, check_encoding, decode
 from qc.readers.json_document import DocumentError, read_document
 from qc.readers.jsonl import read_jsonl
-from qc.readers.limits import load_limits
+from qc.readers.limits import limits_source, load_limits
 from qc.readers.options import FileReport, ReadOptions
 from qc.readers.records import Candidate, RawRecord, has_value, validate
 from qc.readers.sniff import (
@@ -275,7 +275,7 @@ def _json_document(
         # Parsing holds the whole document as Python objects, many times its size on disk.
         raise _FileError(
             f"is one JSON document of {size:,} bytes, over json_document_max_bytes ({limit:,} bytes,"
-            " qc/defaults/limits.toml), and a document is parsed whole; export the day as JSON Lines"
+            f" {limits_source()}), and a document is parsed whole; export the day as JSON Lines"
             " (one message per line), which is read line by line at any size"
         )
     try:
@@ -365,7 +365,7 @@ def validated(
         if len(checked.text) > max_chars:
             outcome.warnings.append(
                 f"{report.path} line {checked.line}: a message of {len(checked.text):,} characters;"
-                f" only its first {max_chars:,} are inspected (max_message_chars, qc/defaults/limits.toml)"
+                f" only its first {max_chars:,} are inspected (max_message_chars, {limits_source()})"
             )
         yield checked
     if timeless:

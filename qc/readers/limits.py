@@ -17,7 +17,7 @@ from pathlib import Path
 from qc.errors import ConfigError
 from qc.paths import defaults_dir
 
-__all__ = ["DEFAULT_LIMITS", "InputLimits", "load_limits"]
+__all__ = ["DEFAULT_LIMITS", "InputLimits", "limits_source", "load_limits"]
 
 DEFAULT_LIMITS = defaults_dir() / "limits.toml"
 
@@ -49,6 +49,15 @@ class InputLimits:
     def sheet_rollover(self) -> timedelta:
         """The same for CSV and XLSX rows (sheets are often sorted otherwise than by time)."""
         return timedelta(minutes=self.sheet_clock_back_rollover_minutes)
+
+
+def limits_source() -> str:
+    """Where the limits in force come from, as messages name it: ``$QC_LIMITS``'s file or the bundled one.
+
+    A warning that quotes a limit sends the reader to the file that set it.
+    """
+    chosen = os.environ.get("QC_LIMITS")
+    return f"{chosen} (QC_LIMITS)" if chosen else "qc/defaults/limits.toml"
 
 
 def load_limits(path: Path | None = None) -> InputLimits:

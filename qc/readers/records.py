@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from typing import Any
 
+from qc.readers.limits import limits_source
 from qc.readers.roles import fold_agent_id, parse_role_word, role_from_nick, split_subaccount
 from qc.readers.timestamps import TimestampError, day_of, parse_timestamp, steady, timed
 from qc.schema import Reject, Role
@@ -367,7 +368,7 @@ def out_of_years(year: int, years: tuple[int, int]) -> str:
     """The reason a timestamp in ``year`` is refused: which years are accepted and where that is set."""
     return (
         f"timestamp in the year {year}, outside {years[0]}–{years[1]} (earliest_year, latest_year in"
-        " qc/defaults/limits.toml): an empty date cell or a wrong clock?"
+        f" {limits_source()}): an empty date cell or a wrong clock?"
     )
 
 

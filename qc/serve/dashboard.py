@@ -18,7 +18,7 @@ from typing import Any
 
 from qc.batch.stored import StoredScores, score_stored, score_stored_views
 from qc.errors import ConfigError
-from qc.readers.limits import load_limits
+from qc.readers.limits import limits_source, load_limits
 from qc.schema import Deduction
 from qc.scoring.card import Scorecard
 from qc.scoring.periods import Period, Windows, parse_period, period_of, range_period
@@ -196,6 +196,6 @@ def parse_range(text_from: str | None, text_to: str | None, text_period: str | N
     if not (first <= int(period.first[:4]) and int(period.last[:4]) <= last):
         raise ConfigError(
             f"{period.first} … {period.last} is outside the years qc accepts, {first}–{last}"
-            " (earliest_year, latest_year in qc/defaults/limits.toml)"
+            f" (earliest_year, latest_year in {limits_source()})"
         )
     return period
