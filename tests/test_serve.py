@@ -221,6 +221,49 @@ def test_guesses_sent_at_once_are_checked_no_more_than_the_limit():
     assert throttle.begin("张主管") and len(throttle) == 0
 
 
+def test_password_checks_run_a_few_at_a_time_and_the_rest_wait(app, monkeypatch):
+    """A burst of sign-ins for many names ran every argon2 check at once: other people's pages
+    waited about 30 s behind them (audit 71, A8)."""
+    import asyncio
+    import threading
+    import time
+
+    import httpx
+
+    from qc.serve.auth import MAX_PASSWORD_CHECKS
+    from qc.supervise import accounts
+
+    running, most, lock = [0], [0], threading.Lock()
+
+    def slow_check(*args):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.2)
+        with lock:
+            running[0] -= 1
+        return None
+
+    monkeypatch.setattr(accounts, "verify_login", slow_check)
+
+    async def burst() -> list[int]:
+        transport = httpx.ASGITransport(app=app)
+        clients = [httpx.AsyncClient(transport=transport, base_url="http://testserver") for _ in range(6)]
+        tokens = [csrf_of((await c.get("/login")).text) for c in clients]
+        answers = await asyncio.gather(
+            *(
+                c.post("/login", data={"csrf": t, "name": f"name{i}", "password": "x"})
+                for i, (c, t) in enumerate(zip(clients, tokens, strict=True))
+            )
+        )
+        for c in clients:
+            await c.aclose()
+        return [a.status_code for a in answers]
+
+    assert asyncio.run(burst()) == [303] * 6  # every guess is answered (wrong name or password)
+    assert most[0] == MAX_PASSWORD_CHECKS
+
+
 def test_the_throttle_forgets_old_failures_and_remembers_a_bounded_number_of_names(monkeypatch):
     from qc.serve import auth
 

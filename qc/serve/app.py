@@ -298,7 +298,8 @@ async def login_submit(request: Request) -> Response:
     if not wb.throttle.begin(name):
         return _security_headers(RedirectResponse("/login?" + urlencode({"error": "2", "next": target}), 303))
     try:
-        person = await run_in_threadpool(verify_login, wb.store, name, password)
+        async with wb.password_checks():
+            person = await run_in_threadpool(verify_login, wb.store, name, password)
     except BaseException:
         wb.throttle.end(name, None)  # the check did not happen: nothing to count
         raise

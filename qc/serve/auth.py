@@ -15,6 +15,8 @@
 * **Roles**: every route names the roles it serves; the person is read again from the
   people table on each request, so a person removed with ``qc people remove`` is signed out
   at their next click.
+* **Password checks** run at most :data:`MAX_PASSWORD_CHECKS` at once (the others wait, on
+  the event loop, not in a worker thread).
 * **Sign-in throttle**: after :data:`MAX_FAILURES` wrong passwords for one name within
   :data:`FAILURE_WINDOW_S`, that name is refused until the window has passed. A check in
   progress counts as a failure until it ends, so guesses sent at once are no more than
@@ -41,6 +43,7 @@ __all__ = [
     "MAX_ANONYMOUS",
     "MAX_SIGNED_IN",
     "MAX_FAILURES",
+    "MAX_PASSWORD_CHECKS",
     "MAX_THROTTLED_NAMES",
     "FAILURE_WINDOW_S",
     "Session",
@@ -55,6 +58,10 @@ ANON_IDLE_S = 3600  # a sign-in page left open this long must be reloaded
 MAX_ANONYMOUS = 10_000
 MAX_SIGNED_IN = 10_000
 MAX_FAILURES = 5
+# Password checks (argon2, a deliberate ~0.1 s of CPU each) run at most this many at once; the
+# rest wait their turn without holding a worker thread, so a burst of sign-ins for many names
+# cannot take the CPU and threads every other page needs.
+MAX_PASSWORD_CHECKS = 2
 FAILURE_WINDOW_S = 300
 MAX_THROTTLED_NAMES = 10_000
 

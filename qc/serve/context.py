@@ -6,7 +6,9 @@ import it without importing the app that imports them.
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +21,7 @@ from starlette.responses import HTMLResponse, RedirectResponse
 
 from qc.readers.roles import fold_agent_id
 from qc.scoring.card import Scorecard
-from qc.serve.auth import Session, Sessions, Throttle
+from qc.serve.auth import MAX_PASSWORD_CHECKS, Session, Sessions, Throttle
 from qc.store.database import Store
 from qc.supervise.people import AGENT, Person
 from qc.text.pii import Masker
@@ -40,9 +42,24 @@ class Workbench:
     secure: bool = False  # mark cookies Secure (served over https)
     sessions: Sessions = field(default_factory=Sessions)
     throttle: Throttle = field(default_factory=Throttle)
+    _check_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = field(
+        default_factory=weakref.WeakKeyDictionary
+    )
     cache: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     env: Environment = field(default_factory=lambda: _environment())
+
+    def password_checks(self) -> asyncio.Semaphore:
+        """The slots of password checks (:data:`~qc.serve.auth.MAX_PASSWORD_CHECKS`) of the running loop.
+
+        One per event loop: an asyncio semaphore belongs to the loop it first waited on (one
+        server has one loop; a test client has its own).
+        """
+        loop = asyncio.get_running_loop()
+        slots = self._check_slots.get(loop)
+        if slots is None:
+            slots = self._check_slots[loop] = asyncio.Semaphore(MAX_PASSWORD_CHECKS)
+        return slots
 
     def cached(self, key: tuple[Any, ...], version: Any, make: Callable[[], Any]) -> Any:
         """``make()`` once per ``key`` and store ``version``; a newer version makes it again.
