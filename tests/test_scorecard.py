@@ -212,6 +212,12 @@ BAD_CARDS = [
         " impatience, forbidden_phrase and this card's items name no others; did you mean 'impatience'?",
     ),
     (
+        "cap-finer-than-points",
+        "[items.service_attitude]\ncap = 7.5\n",
+        "items.service_attitude.cap: 7.5 has more decimals than [points] decimals = 0 keeps: write 8,"
+        " or set [points] decimals to keep them",
+    ),
+    (
         "points-positive",
         "[items.service_attitude]\npoints = { impatience = 1, conflict = -5 }\n",
         "items.service_attitude.points.impatience: is 1: points of a finding are a deduction,"

@@ -599,6 +599,22 @@ def _sample_and_evidence(source: str, key: str, metric: str, raw: Mapping[str, A
     return out
 
 
+def _check_limits_fit_decimals(source: str, items: Sequence[Item], decimals: int) -> None:
+    """Refuse a cap or floor finer than the points are kept: the row could not show it.
+
+    With whole points a cap of 7.5 made the reason say "stops at 12.5" beside a row of 13.
+    """
+    for item in items:
+        for key, value in (("cap", item.cap), ("floor", item.floor)):
+            if value is not None and round(value, decimals) != value:
+                raise _fail(
+                    source,
+                    f"items.{item.id}.{key}",
+                    f"{value:g} has more decimals than [points] decimals = {decimals} keeps: write"
+                    f" {round(value, decimals):g}, or set [points] decimals to keep them",
+                )
+
+
 def _check_evidence(source: str, items: Sequence[Item], reserved: Collection[str]) -> None:
     """Each deducting item that can have evidence names a kind, used once and by nothing else."""
     seen: dict[str, str] = {}
@@ -679,6 +695,7 @@ def parse_scorecard(data: Mapping[str, Any], source: str = "<scorecard>") -> Sco
         if enabled:
             items.append(_item(source, item_id, raw))
     _check_evidence(source, items, (*order, *implies, *min_score, "forbidden_phrase"))
+    _check_limits_fit_decimals(source, items, decimals)
     named = _named_kinds(items_raw)
     for key, kinds in (
         ("findings.verdict_order", order),
