@@ -181,3 +181,23 @@ def test_an_agent_keyed_by_its_account_id_is_named_by_its_nick_too(tmp_path):
     assert r.exit_code == 0, r.stderr
     listed = run("people", "list", "--format", "json", *db).stdout
     assert any(p["name"] == "小雨" and p["agent_id"] == "a01" for p in map(json.loads, listed.splitlines()))
+
+
+def test_a_period_export_says_when_undated_conversations_are_in_no_period(tmp_path):
+    """A conversation without times is charged in the inspection's daily view (undated) but
+    belongs to no period: every export left its charges out without a word (audit 73)."""
+    day = tmp_path / "in" / "chats.jsonl"
+    day.parent.mkdir()
+    untimed = {
+        "conversation_id": "U1",
+        "shop": "店E",
+        "messages": [
+            {"role": "customer", "sender": "bu", "timestamp": None, "text": "在吗"},
+            {"role": "agent", "sender": "店E:小四", "timestamp": None, "text": "你烦不烦啊"},
+        ],
+    }
+    day.write_text(json.dumps(untimed, ensure_ascii=False) + "\n", encoding="utf-8")
+    db = ["--db", str(tmp_path / "qc.sqlite")]
+    assert run("inspect", day.parent, "--out", tmp_path / "o", "-q", *db).exit_code == 0
+    r = run("export", "--period", "2026-11", "--out", tmp_path / "m", *db)
+    assert "1 stored conversations have findings but no time on their messages" in r.stderr, r.stderr

@@ -46,6 +46,7 @@ def export_cli(
         qc export --from 2026-11-20 --to 2026-11-26 --out out/week-48
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.scoring.card import load_scorecard
+    from qc.scoring.metrics import UNDATED
     from qc.scoring.periods import parse_period, range_period
     from qc.supervise.review import export_scores
 
@@ -69,6 +70,15 @@ def export_cli(
     card = load_scorecard(scorecard)
     with open_db(db) as store:
         warn_other_scorecard(store, card, window.first, window.last)
+        # Messages without a time belong to no day, so to no period: say so, or their
+        # charges vanish from every export while the inspection's daily table shows them.
+        undated = {s.finding.conversation_id for s in store.findings(date_from=UNDATED, date_to=UNDATED)}
+        if undated:
+            err(
+                f"warning: {len(undated)} stored conversations have findings but no time on their"
+                " messages: they belong to no day and no period, so no export scores them; give the"
+                " export times (or --date for a file that has only clock times) and inspect them again"
+            )
         result = export_scores(store, window, out, card)
     print_agent_table(result.rows, card, f"agents, {window.label} ({window.kind}; decisions applied)")
     err(f"{len(result.rows)} agent rows, {len(result.rejected)} rejected findings not charged → {out}")
