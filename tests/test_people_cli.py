@@ -239,11 +239,13 @@ def test_the_command_line_overturns_another_persons_decision_only_when_told(day)
     ids, db = day
     team(db)
     fid = ids["cA"]
-    assert run("review", fid, "--reject", "--by", "质检小王", "--note", "buyer joked", *db).exit_code == 0
+    note = "buyer joked, called back 13812345678"
+    assert run("review", fid, "--reject", "--by", "质检小王", "--note", note, *db).exit_code == 0
     r = run("review", fid, "--confirm", "--by", "张主管", *db)
     assert r.exit_code == 2 and "was rejected by 质检小王" in r.stderr and "buyer joked" in r.stderr
+    assert "13812345678" not in r.stderr and "[电话]" in r.stderr  # the note is quoted masked
     assert "--overturn" in r.stderr and len(log(fid, db)) == 1
-    r = run("review", fid, "--reject", "--by", "张主管", "--note", "buyer joked", *db)  # the same again
+    r = run("review", fid, "--reject", "--by", "张主管", "--note", note, *db)  # the same again
     assert r.exit_code == 0 and "already rejected (by 质检小王" in r.stderr and "nothing recorded" in r.stderr
     assert len(log(fid, db)) == 1
     r = run("review", fid, "--confirm", "--by", "质检小王", *db)  # one's own mind may change

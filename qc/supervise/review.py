@@ -46,6 +46,7 @@ from qc.store.database import Store, StoredFinding, local_now
 from qc.supervise.errors import ReviewError
 from qc.supervise.people import REVIEWERS, Person, require_person
 from qc.supervise.states import FINAL, REOPENED
+from qc.text.pii import shown_value
 
 if TYPE_CHECKING:  # the store hands out transactions; supervise code never queries through them
     from sqlalchemy import Connection
@@ -229,7 +230,8 @@ def decide(
         if appeals and appeals[-1]["state"] == REOPENED:
             earlier = None  # a supervisor reopened the ruling: deciding again is what is asked
         if earlier is not None:
-            who, at, why = earlier["actor"], earlier["at"], earlier["note"]
+            # The note is quoted masked and cut, as values from people are in messages.
+            who, at, why = earlier["actor"], earlier["at"], shown_value(str(earlier["note"] or ""), 80)
             if earlier["action"] == decision and note in (earlier["note"], found_note(found)):
                 return Decision(finding_id, current, current, recorded=False, earlier=earlier)
             if earlier["action"] != decision and who != reviewer.name:
