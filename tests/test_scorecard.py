@@ -738,3 +738,33 @@ def test_every_fixed_column_of_the_agents_table_is_reserved_from_item_and_eviden
     kind_columns = {"impatience", "conflict", "forbidden_phrase", *card.verdict_order, *card.kinds}
     fixed = {key for key, _ in agent_columns(card)} - item_columns - kind_columns
     assert fixed == RESERVED_COLUMNS
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "key"),
+    [
+        (
+            '[card]\nname = "shop"\n\n[items.average_response]\n# thirty\nthreshold = "x"\n',
+            6,
+            "items.average_response.threshold",
+        ),
+        ('items.average_response.threshold = "x"\n', 1, "items.average_response.threshold"),
+        (
+            "[items.service_attitude]\nmax_points = 20\npoints = { impatient = -3 }\n",
+            3,
+            "items.service_attitude.points",
+        ),
+        (
+            '[items.new_item]\nrule = "findings"\nmax_points = 5\npoints = { conflict = -1 }\n',
+            1,
+            "items.new_item.floor",
+        ),
+    ],
+    ids=["under-a-header", "dotted", "inline-table", "missing-key-names-its-table"],
+)
+def test_a_bad_card_names_the_line_of_the_key(tmp_path, text, line, key):
+    """A shop's card is edited by hand: the message names file, line, key and fix (audit 70)."""
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_scorecard(path)
+    assert str(info.value).startswith(f"scorecard {path}:{line}: {key}: "), str(info.value)

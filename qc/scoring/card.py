@@ -318,11 +318,63 @@ def load_scorecard(path: Path | None = None) -> Scorecard:
     if path is not None:
         data = _merge(data, _read_toml(path))
         source = str(path)
-    return parse_scorecard(data, source=source)
+    try:
+        return parse_scorecard(data, source=source)
+    except _KeyProblem as exc:
+        if path is None:
+            raise
+        line = _line_of(Path(path), exc.key)
+        if line is None:  # the key is the default card's, not written in the shop's file
+            raise
+        raise ConfigError(f"scorecard {source}:{line}: {exc.key}: {exc.problem}") from None
+
+
+class _KeyProblem(ConfigError):
+    """A card's key has a bad value; the message names the file and key, these name the parts."""
+
+    def __init__(self, source: str, key: str, problem: str) -> None:
+        super().__init__(f"scorecard {source}: {key}: {problem}")
+        self.key = key
+        self.problem = problem
 
 
 def _fail(source: str, key: str, problem: str) -> ConfigError:
-    return ConfigError(f"scorecard {source}: {key}: {problem}")
+    return _KeyProblem(source, key, problem)
+
+
+_TOML_HEADER = re.compile(r"^\s*\[+\s*([^\]]+?)\s*\]+\s*(?:#.*)?$")
+_TOML_NAME = r"""(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')"""
+_TOML_KEY = re.compile(rf"^\s*({_TOML_NAME}(?:\s*\.\s*{_TOML_NAME})*)\s*=")
+
+
+def _line_of(path: Path, key: str) -> int | None:
+    """The line of a shop's card that sets ``key`` (or the nearest table or key above it), if written.
+
+    Errors name the file, the line and the key: QA staff edit cards by hand. The file is read
+    as TOML is written line by line: a ``[table]`` header, then ``key = value`` lines under it.
+    """
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return None
+    where: dict[str, int] = {}
+    table = ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _TOML_HEADER.match(line)
+        if header:
+            table = ".".join(p.strip().strip("\"'") for p in header.group(1).split("."))
+            where.setdefault(table, number)
+            continue
+        found = _TOML_KEY.match(line)
+        if found:
+            name = ".".join(p.strip().strip("\"'") for p in found.group(1).split("."))
+            where.setdefault(f"{table}.{name}" if table else name, number)
+    parts = key.split(".")
+    for end in range(len(parts), 0, -1):
+        at = where.get(".".join(parts[:end]))
+        if at is not None:
+            return at
+    return None
 
 
 # Bounds of sanity, not of policy: within them no deduction (points per unit × metric ÷ unit)
