@@ -550,8 +550,8 @@ def _item(source: str, item_id: str, raw: Mapping[str, Any]) -> Item:
     if rule == "findings":
         points = _table(source, f"{key}.points", raw.get("points", {}))
         checked = {k: _number(source, f"{key}.points.{k}", v) for k, v in points.items()}
+        _check_kinds(source, f"{key}.points", checked, _RULE_KINDS)
         for kind, value in checked.items():
-            _check_kinds(source, f"{key}.points", [kind], _RULE_KINDS)
             if value > 0:
                 # A sign slip: every impatient message would earn the agent points.
                 raise _fail(

@@ -85,17 +85,11 @@ _SECURITY_HEADERS = {
 }
 
 
-def _security_headers(response: Response) -> Response:
-    for name, value in _SECURITY_HEADERS.items():
-        response.headers[name] = value
-    return response
-
-
 class SecurityHeaders:
-    """Every response carries the security headers, made by a page or not.
+    """Every response gets the security headers here, whatever made it.
 
-    Starlette's own answers (404 of an unknown path, 405, the host check's 400) and the static
-    files are made outside the pages' handlers; they lacked them.
+    A page, the sign-in, Starlette's own answers (404 of an unknown path, 405, the host check's
+    400) and the static files alike: headers set per handler missed the answers no handler makes.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -175,7 +169,7 @@ class BodyLimit:
 
     @staticmethod
     async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, text: str) -> None:
-        response = _security_headers(PlainTextResponse(text, status_code=status))
+        response = PlainTextResponse(text, status_code=status)
         response.headers["Connection"] = "close"  # the rest of the body is not read
         await response(scope, receive, send)
 
@@ -205,18 +199,18 @@ def _endpoint(handler: Handler, roles: Sequence[str]) -> Endpoint:
         if session is None or person is None:
             if request.method == "GET":
                 target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-                return _security_headers(RedirectResponse("/login?" + urlencode({"next": target}), 303))
-            return _security_headers(PlainTextResponse("sign in first", status_code=401))
+                return RedirectResponse("/login?" + urlencode({"next": target}), 303)
+            return PlainTextResponse("sign in first", status_code=401)
         if person.role not in roles:
-            return _security_headers(PlainTextResponse(f"not for the role {person.role}", status_code=403))
+            return PlainTextResponse(f"not for the role {person.role}", status_code=403)
         form = None
         if request.method == "POST":
             form = await request.form()
             token = form.get("csrf") if isinstance(form.get("csrf"), str) else None
             token = token or request.headers.get("X-CSRF-Token")
             if not csrf_ok(session, token if isinstance(token, str) else None) or not _origin_ok(request):
-                return _security_headers(
-                    PlainTextResponse("refused: the form's CSRF token is missing or wrong", status_code=403)
+                return PlainTextResponse(
+                    "refused: the form's CSRF token is missing or wrong", status_code=403
                 )
         ctx = Ctx(request, wb, session, person, form)
         try:
@@ -237,7 +231,7 @@ def _endpoint(handler: Handler, roles: Sequence[str]) -> Endpoint:
                 file=sys.stderr,
             )
             response = PlainTextResponse("internal error (logged on the server)", status_code=500)
-        return _security_headers(response)
+        return response
 
     return endpoint
 
@@ -271,7 +265,7 @@ async def login_page(request: Request) -> Response:
         flashes=[],
         path="/login",
     )
-    return _security_headers(_with_cookie(HTMLResponse(html), wb, session))
+    return _with_cookie(HTMLResponse(html), wb, session)
 
 
 async def login_submit(request: Request) -> Response:
@@ -286,17 +280,15 @@ async def login_submit(request: Request) -> Response:
         # The sign-in page's anonymous session expired (or was evicted) while the form was open:
         # a fresh page, not a bare refusal.
         target = local_url(str(form.get("next") or "/"))
-        return _security_headers(RedirectResponse("/login?" + urlencode({"error": "3", "next": target}), 303))
+        return RedirectResponse("/login?" + urlencode({"error": "3", "next": target}), 303)
     if not csrf_ok(session, token if isinstance(token, str) else None) or not _origin_ok(request):
-        return _security_headers(
-            PlainTextResponse("refused: the form's CSRF token is missing or wrong", status_code=403)
-        )
+        return PlainTextResponse("refused: the form's CSRF token is missing or wrong", status_code=403)
     assert session is not None
     name = str(form.get("name") or "").strip()
     password = str(form.get("password") or "")
     target = local_url(str(form.get("next") or "/"))
     if not wb.throttle.begin(name):
-        return _security_headers(RedirectResponse("/login?" + urlencode({"error": "2", "next": target}), 303))
+        return RedirectResponse("/login?" + urlencode({"error": "2", "next": target}), 303)
     try:
         async with wb.password_checks():
             person = await run_in_threadpool(verify_login, wb.store, name, password)
@@ -305,10 +297,10 @@ async def login_submit(request: Request) -> Response:
         raise
     wb.throttle.end(name, person is not None)
     if person is None:
-        return _security_headers(RedirectResponse("/login?" + urlencode({"error": "1", "next": target}), 303))
+        return RedirectResponse("/login?" + urlencode({"error": "1", "next": target}), 303)
     wb.sessions.drop(session.id)
     fresh = wb.sessions.new(person)
-    return _security_headers(_with_cookie(RedirectResponse(target, 303), wb, fresh))
+    return _with_cookie(RedirectResponse(target, 303), wb, fresh)
 
 
 def logout(ctx: Ctx) -> Response:

@@ -188,11 +188,12 @@ def mask_pii(text: str, settings: PiiSettings | None = None, nicks: Sequence[str
     return _mask(text, settings or load_pii_settings(), nicks=nicks)[0]
 
 
-def _nick_kind(settings: PiiSettings, nicks: Sequence[str]) -> PiiKind | None:
+@lru_cache(maxsize=256)
+def _nick_kind(settings: PiiSettings, nicks: tuple[str, ...]) -> PiiKind | None:
     """The buyer's nicks as one kind, longest first; ``None`` when none is long enough to mask.
 
     A nick that starts or ends with a Latin letter or digit is not masked inside a longer run of
-    them (tb_123 in tb_1234 is another account).
+    them (tb_123 in tb_1234 is another account). Cached: a conversation's texts share it.
     """
     kept = sorted({n for n in nicks if len(n) >= settings.nick_min_length}, key=lambda n: (-len(n), n))
     if not kept:
@@ -219,16 +220,17 @@ def _mask(
     nick, not a phone number. ``report`` hears every ``(kind, replaced text)``.
     """
     origin = list(range(len(text)))
-    nick = _nick_kind(settings, nicks) if nicks else None
+    nick = _nick_kind(settings, tuple(nicks)) if nicks else None
+    # Matched on the text with full-width letters, digits and signs folded to ASCII (one
+    # character for one, so spans hold): １３８ １２３４ ５６７８, （０５７１）８８８８６６６６ and
+    # zhangsan＠qq.com are the same data as their ASCII spelling. Folded again only when masked.
+    folded = text.translate(_HALF_WIDTH)
     for kind in (nick, *settings.kinds) if nick is not None else settings.kinds:
         for pattern in kind.patterns:
             out: list[str] = []
             moved: list[int] = []
             last = 0
-            # Matched on the text with full-width letters, digits and signs folded to ASCII
-            # (one character for one, so spans hold): １３８ １２３４ ５６７８, （０５７１）８８８８６６６６
-            # and zhangsan＠qq.com are the same data as their ASCII spelling.
-            for match in pattern.finditer(text.translate(_HALF_WIDTH)):
+            for match in pattern.finditer(folded):
                 span = _masked_span(kind, match)
                 if span is None:
                     continue
@@ -246,6 +248,7 @@ def _mask(
             out.append(text[last:])
             moved += origin[last:]
             text, origin = "".join(out), moved
+            folded = text.translate(_HALF_WIDTH)
     return text, origin
 
 
