@@ -206,6 +206,38 @@ def test_a_retrained_folder_keeps_its_version_only_for_the_same_data(trained, tm
     assert meta["version"] == "0.2.0+" + meta["training_data"]["sha256"][:8]
 
 
+@pytest.mark.slow
+def test_a_failed_retrain_leaves_the_model_as_it_was(trained, tmp_path, monkeypatch):
+    """qc train wrote arrays, then meta.json, into the model folder itself: a run that failed
+    (or was stopped) while measuring left new arrays beside the old meta.json, a model every
+    later inspect refused."""
+    import qc.training.train as train_module
+
+    samples, out, _ = trained
+    copy = tmp_path / "model"
+    shutil.copytree(out, copy)
+    (copy / "MODEL_CARD.md").write_text("card\n", encoding="utf-8")
+    before = {p.name: p.read_bytes() for p in copy.iterdir()}
+    fewer = tmp_path / "fewer"
+    fewer.mkdir()
+    lines = (samples / "handwritten.jsonl").read_text(encoding="utf-8").splitlines()
+    (fewer / "handwritten.jsonl").write_text("\n".join(lines[:-3]) + "\n", encoding="utf-8")
+    args = ["train", "--samples", str(fewer), "--out", str(copy), "--seed", "1", "--no-real"]
+
+    def stopped(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_module, "model_figures", stopped)
+    runner.invoke(app, args)
+    assert {p.name: p.read_bytes() for p in copy.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fewer", "model"]  # no staging left
+    monkeypatch.undo()
+    assert runner.invoke(app, args).exit_code == 0
+    after = {p.name: p.read_bytes() for p in copy.iterdir()}
+    assert after["MODEL_CARD.md"] == b"card\n" and after["weights.npy"] != before["weights.npy"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fewer", "model"]
+
+
 def test_evaluate_says_what_it_cannot_measure(tmp_path):
     """An empty file printed all-zero tables (exit 0); the labels file itself, for its folder, said
     "'id' must be a non-empty string"; a duplicate id was quoted whole, buyer's number and all."""

@@ -20,6 +20,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
+import tempfile
 import tomllib
 from collections import Counter
 from collections.abc import Sequence
@@ -33,7 +36,7 @@ import numpy.typing as npt
 from qc.attitude.cues import CueLexicon, default_cues_path, load_cues
 from qc.attitude.decision import ATTITUDE_KINDS, LABELS, combine_verdicts, decide, live_label
 from qc.attitude.features import FEATURE_VERSION, FeatureConfig, Featurizer
-from qc.attitude.model import AttitudeModel, save
+from qc.attitude.model import META_FILE, AttitudeModel, save
 from qc.errors import ConfigError
 from qc.paths import defaults_dir
 from qc.training.evaluate import model_figures, other_rules_verdicts, predict
@@ -451,10 +454,33 @@ def train_to_dir(
     )
     meta["packages"] = _packages()
     trained.meta = meta
-    full = save(out_dir, meta, trained.columns, trained.weights, default_cues_path())
-    # Measured after the model is frozen: the written evaluation split and every real split.
-    full["metrics"] = model_figures(out_dir, held_out, use_real, real_labels, realchats)
-    return save(out_dir, full, trained.columns, trained.weights, default_cues_path())
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    # The model is written and measured in a folder beside ``out_dir`` and moved in only whole:
+    # a failed or interrupted run leaves the model ``qc inspect`` uses as it was.
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.training-", dir=out_dir.parent))
+    try:
+        full = save(staging, meta, trained.columns, trained.weights, default_cues_path())
+        # Measured after the model is frozen: the written evaluation split and every real split.
+        full["metrics"] = model_figures(staging, held_out, use_real, real_labels, realchats)
+        full = save(staging, full, trained.columns, trained.weights, default_cues_path())
+        _move_model(staging, out_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return full
+
+
+def _move_model(staging: Path, out_dir: Path) -> None:
+    """Move a written model's files over ``out_dir``'s, meta.json last.
+
+    Each file is replaced in one step; meta.json, which holds the hashes of the others, comes
+    last, so a reader between two steps finds arrays its meta.json does not vouch for and is
+    refused (:func:`qc.attitude.model.load`), never served a mix. Other files of the folder
+    (``MODEL_CARD.md``) stay.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    names = sorted(p.name for p in staging.iterdir() if p.name != META_FILE)
+    for name in [*names, META_FILE]:
+        os.replace(staging / name, out_dir / name)
 
 
 def _packages() -> dict[str, str]:
