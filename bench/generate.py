@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+from qc.readers.roles import is_platform_notice
 from qc.synth.conversations import iter_conversations
 from qc.synth.exports import write_jsonl_messages
 
@@ -38,7 +39,6 @@ _TZ = timezone(timedelta(hours=8))
 _PLACEHOLDER = re.compile(
     r"\[(数字|订单|金额|姓名|日期|时间|站点|链接|地址|电话|邮箱|身份证|组织机构|数字x)x?\]"
 )
-_SYSTEM = re.compile(r"^\s*(系统提示[:：]|(#E-[A-Za-z0-9]+\s*)+$)")
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 _GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚"
 _PLACES = (
@@ -135,7 +135,7 @@ def real_day(n_messages: int, path: Path, source: Path, seed: int = 7, day: date
                     break
                 text = _fill(message["text"], rng, copy)
                 role = message["role"]
-                if role == "agent" and _SYSTEM.match(text):
+                if role == "agent" and is_platform_notice(text):
                     role = "system"
                 at += timedelta(seconds=rng.randrange(3, 90) if role == "agent" else rng.randrange(5, 240))
                 record = {

@@ -570,3 +570,14 @@ def test_a_model_whose_meta_json_was_edited_wrong_is_refused_naming_the_key(tmp_
     res = runner.invoke(app, ["check", "哦", "--context", "能发货吗", "--model", str(model)])
     assert res.exit_code == 2 and says in res.stderr and "meta.json" in res.stderr
     assert "internal error" not in res.stderr
+
+
+def test_a_platform_bubble_after_a_bare_reply_is_not_the_agent_going_on():
+    """`--then "#E-s33"` (an emoticon code alone, the platform's bubble) suppressed the bare 没有 as
+    the agent going on in the next message; alone, the code is not judged at all."""
+    for then in ("#E-s33", "系统提示：尊敬的客户，客服还没有等到您的回复"):
+        (res,) = _lines(runner.invoke(app, ["check", "没有", "--context", "有赠品吗", "--then", then]).stdout)
+        live = [f["entry"] for f in res["findings"] if f["entry"] and not f["suppressed"]]
+        assert live == ["FP-0005"], res
+    (code,) = _lines(runner.invoke(app, ["check", "#E-s33", "--context", "有赠品吗"]).stdout)
+    assert (code["verdict"], code["platform_notice"], code["findings"]) == ("ok", True, [])

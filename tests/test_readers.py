@@ -1843,3 +1843,30 @@ def test_a_merged_date_cell_dates_the_rows_under_it(
     wb.save(path)
     got = sorted(m.sent_at for c in read(path).conversations for m in c.messages)
     assert got == [datetime.fromisoformat(t).replace(tzinfo=SH) for t in expected]
+
+
+def test_platform_notices_and_emoticon_codes_in_the_agents_column_are_the_platforms(tmp_path: Path) -> None:
+    """JD puts its timeout notices and emoticon-only bubbles under the agent's name: an emoticon
+    answered the buyer within seconds, split one turn in three and counted in the answer ratio."""
+    from qc.scoring.metrics import conversation_metrics, conversation_turns
+
+    agent = ("客服", "店:阿青")
+    path = tmp_path / "jd.jsonl"
+    path.write_text(
+        _conversation_line(
+            ("买家", "jd_小鹿", "2026-11-24 10:00:00", "发票怎么开"),
+            (*agent, "2026-11-24 10:00:03", "#E-s33"),
+            ("买家", "jd_小鹿", "2026-11-24 10:00:10", "在吗"),
+            (*agent, "2026-11-24 10:00:12", " #E-s12 #E-s33 "),
+            (*agent, "2026-11-24 10:00:30", "系统提示：尊敬的客户，客服还没有等到您的回复"),
+            (*agent, "2026-11-24 10:00:56", "#E-s33 亲，下单时选电子发票就可以"),
+        ),
+        encoding="utf-8",
+    )
+    (conv,) = read(path).conversations
+    assert [m.role for m in conv.messages] == [
+        Role.CUSTOMER, Role.SYSTEM, Role.CUSTOMER, Role.SYSTEM, Role.SYSTEM, Role.AGENT
+    ]  # fmt: skip
+    (turn,) = conversation_turns(conv)
+    assert (turn.first_index, turn.buyer_messages, turn.reply_index, turn.delay_s) == (0, 2, 5, 56.0)
+    assert conversation_metrics(conv).agent_messages == 1

@@ -125,6 +125,7 @@ def check_messages(
     from qc.rules import RuleSettings
     from qc.rules.forbidden_phrase import conversation_for
     from qc.run.inspector import build_inspector
+    from qc.schema import Role
     from qc.scoring.card import load_scorecard, mark_held, message_verdicts
 
     card = load_scorecard(scorecard)
@@ -150,6 +151,8 @@ def check_messages(
                 "verdict": verdict,
                 # Marked [自动回复] as a 千牛 export marks it: inspect judges no auto-reply either.
                 "auto_reply": conversation.messages[last].auto_reply,
+                # A notice or emoticon code alone in the agent's column: the platform's, never judged.
+                "platform_notice": conversation.messages[last].role is Role.SYSTEM,
                 "held": verdict == "ok" and bool(held),
                 # A lexicon hit, held or not: what --fail-on-hit lints a draft for.
                 "live": sum(1 for f in found if f.live and f.kind == "forbidden_phrase"),
@@ -184,6 +187,7 @@ def _table(results: list[dict[str, Any]]) -> None:
     for r in results:
         verdict = r["verdict"] + (" (held for review)" if r["held"] else "")
         verdict += " (auto-reply: not judged)" if r["auto_reply"] else ""
+        verdict += " (the platform's notice: not judged)" if r["platform_notice"] else ""
         if not r["findings"]:
             table.add_row(cell(r["text"]), verdict, "", "", "", "")
         for f in r["findings"]:

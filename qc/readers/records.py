@@ -16,7 +16,13 @@ from datetime import date, datetime, tzinfo
 from typing import Any
 
 from qc.readers.limits import limits_source
-from qc.readers.roles import fold_agent_id, parse_role_word, role_from_nick, split_subaccount
+from qc.readers.roles import (
+    fold_agent_id,
+    is_platform_notice,
+    parse_role_word,
+    role_from_nick,
+    split_subaccount,
+)
 from qc.readers.timestamps import TimestampError, day_of, parse_timestamp, steady, timed
 from qc.schema import Reject, Role
 
@@ -307,6 +313,8 @@ def validate(
             return make_reject(rec.file, rec.line, reason, rec.raw)
         role, auto_word = found
         auto = auto or auto_word
+    if role is Role.AGENT and is_platform_notice(text):
+        role, auto = Role.SYSTEM, False
     if role is Role.AGENT and not auto and not has_value(rec.auto_reply):
         # An export with no auto-reply column may still mark one in its text, as 千牛 does.
         auto = is_marked_auto_reply(text)

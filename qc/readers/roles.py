@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from qc.schema import Role
@@ -90,3 +91,18 @@ def role_from_nick(
     if split_subaccount(nick) is not None:
         return Role.AGENT, False
     return None
+
+
+# What platforms put in the agent's column that no agent typed: JD's notices (系统提示：客服MM还没有
+# 等到您的回复…) and its emoticon-only bubbles (#E-s33). The corpus notes and the annotation guide
+# both read them as the platform's: they neither answer a buyer nor split a buyer's turn.
+_PLATFORM_NOTICE = re.compile(r"\s*(?:系统提示[:：]|(?:#E-[A-Za-z0-9]+\s*)+$)")
+
+
+def is_platform_notice(text: str) -> bool:
+    """True for a text in the agent's column that the platform wrote: a notice or an emoticon code alone.
+
+    The readers give such a message the system role, so timing, answer ratio and the
+    forbidden-phrase context rules never take it for the agent's reply.
+    """
+    return _PLATFORM_NOTICE.match(text) is not None

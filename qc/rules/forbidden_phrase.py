@@ -21,6 +21,7 @@ from functools import lru_cache
 from typing import Any
 
 from qc.readers.records import is_marked_auto_reply
+from qc.readers.roles import is_platform_notice
 from qc.rules import BaseRule, RuleSettings, register_rule
 from qc.rules.lexicon import Candidate, Entry, Lexicon, iter_examples, load_lexicon, strip_decoration
 from qc.schema import Conversation, Evidence, Finding, Message, MessageFeatures, Role
@@ -568,13 +569,19 @@ def conversation_for(
     msgs: list[Message] = []
     for item in context:
         role, body = (Role.CUSTOMER, item) if isinstance(item, str) else (Role(item[0]), item[1])
-        auto = role is Role.AGENT and is_marked_auto_reply(body)
-        msgs.append(
-            Message(len(msgs), role, body, sender=agent if role is Role.AGENT else "buyer", auto_reply=auto)
-        )
+        sender = agent if role is Role.AGENT else "buyer"
+        msgs.append(_as_read(len(msgs), role, body, sender))
     for body in (text, *then):
-        msgs.append(Message(len(msgs), Role.AGENT, body, sender=agent, auto_reply=is_marked_auto_reply(body)))
+        msgs.append(_as_read(len(msgs), Role.AGENT, body, agent))
     return Conversation("check", tuple(msgs))
+
+
+def _as_read(index: int, role: Role, text: str, sender: str) -> Message:
+    """A message as the readers take it from an export: marked auto-replies, platform notices."""
+    if role is Role.AGENT and is_platform_notice(text):
+        role = Role.SYSTEM
+    auto = role is Role.AGENT and is_marked_auto_reply(text)
+    return Message(index, role, text, sender=sender, auto_reply=auto)
 
 
 def check_text(rule: ForbiddenPhraseRule, text: str, context: Sequence[ContextItem] = ()) -> list[Finding]:
