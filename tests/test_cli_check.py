@@ -298,7 +298,7 @@ def _edited_lexicon(tmp_path, *edits: tuple[str, str]):
     return path
 
 
-_TOP = 'version = "2026.12.3"'
+_TOP = 'version = "2026.12.5"'
 
 
 @pytest.mark.parametrize(

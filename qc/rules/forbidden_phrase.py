@@ -504,17 +504,28 @@ class _AllowIndex:
         self.ordered = all(x <= y for x, y in zip(self.ends, self.ends[1:], strict=False))
 
     def first_overlap(self, start: int, end: int) -> Candidate | None:
-        """The first allowlist match (in the matcher's order) that overlaps ``[start, end)``."""
+        """The first allowlist match (in the matcher's order) that overlaps ``[start, end)`` and vetoes it.
+
+        A shorter allowed phrase wholly inside the hit does not: the allowlist's 要不 (要不您试试)
+        is no reason to let 你到底要不要 pass.
+        """
         if not self.ordered:
-            return next((a for a in self.allows if a.start < end and start < a.end), None)
+            return next(
+                (a for a in self.allows if a.start < end and start < a.end and _covers(a, start, end)), None
+            )
         # past end + longest every match starts at or after end
         for i in range(bisect_right(self.ends, start), len(self.allows)):
             a = self.allows[i]
             if a.end >= end + self.longest:
                 break
-            if a.start < end:
+            if a.start < end and _covers(a, start, end):
                 return a
         return None
+
+
+def _covers(allowed: Candidate, start: int, end: int) -> bool:
+    """False for an allowed phrase strictly shorter than the hit ``[start, end)`` and inside it."""
+    return allowed.start < start or allowed.end > end or allowed.end - allowed.start >= end - start
 
 
 class _Sentences:
