@@ -41,7 +41,11 @@ DAY = "2026-11-24"
 
 def _conversation(n: int, agent: str) -> dict:
     def m(role: str, sender: str, t: str, text: str) -> dict:
-        return {"role": role, "sender": sender, "timestamp": f"{DAY}T{t}+08:00", "text": text}
+        said = {"role": role, "sender": sender, "timestamp": f"{DAY}T{t}+08:00", "text": text}
+        if role == "agent" and sender == NUMERIC_AGENT:
+            # an account id (a bare nick would be written 店铺名:007, no number)
+            said["agent_id"] = NUMERIC_AGENT
+        return said
 
     return {
         "conversation_id": NUMERIC_ID if n == 0 else f"evil-{n}",

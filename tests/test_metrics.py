@@ -268,7 +268,14 @@ def test_closing_words_leave_answered_turns_as_they_are():
 def test_conversation_without_any_agent_is_unassigned():
     lonely = conv("lonely", (C, "buyer", at("09:00:00")), (S, None, at("09:00:01")))
     (row,) = agent_day_metrics([lonely])
-    assert (row.agent, row.reply_rate, row.answer_ratio, row.avg_response_s) == (UNASSIGNED, 0.0, 0.0, None)
+    assert (row.agent, row.reply_rate, row.answer_ratio, row.avg_response_s) == (
+        "柚子家居:unassigned",  # the shop's own: two shops' unanswered buyers are two rows
+        0.0,
+        0.0,
+        None,
+    )
+    (row,) = agent_day_metrics([conv("no-shop", (C, "buyer", at("09:00:00")), shop=None)])
+    assert (row.agent, row.shop) == (UNASSIGNED, None)
 
 
 def test_unanswered_turn_before_any_reply_goes_to_the_first_agent():

@@ -9,7 +9,8 @@ from typing import Any, TypeGuard
 
 from qc.readers.options import ReadResult
 from qc.readers.records import Candidate, duplicate_reject
-from qc.schema import Conversation, Message, Reject
+from qc.readers.roles import shop_account
+from qc.schema import Conversation, Message, Reject, Role
 
 
 def build_conversations(candidates: list[Candidate], result: ReadResult) -> None:
@@ -60,12 +61,22 @@ def build_conversation(cid: str, members: list[Candidate], warnings: list[str]) 
                     " file's order (its replies may be timed wrong); give every message a time or sort"
                     " the export by time"
                 )
+    shops = list(dict.fromkeys(c.shop for c in members if c.shop))
+    scoped = shop_accounts(shops[0], members) if shops else {}
     # Positional: this runs once per message, and keywords cost a third more here.
     messages = tuple(
-        Message(i, c.role, c.text, c.sender, c.sent_at, c.auto_reply, c.agent_id, f"{c.file}:{c.line}")
+        Message(
+            i,
+            c.role,
+            c.text,
+            scoped.get(c.sender, c.sender) if c.agent_id is None else c.sender,
+            c.sent_at,
+            c.auto_reply,
+            c.agent_id,
+            f"{c.file}:{c.line}",
+        )
         for i, c in enumerate(members)
     )
-    shops = list(dict.fromkeys(c.shop for c in members if c.shop))
     if len(shops) > 1:
         # Two shops' exports that number their conversations alike: one id, two chats.
         warnings.append(
@@ -76,6 +87,15 @@ def build_conversation(cid: str, members: list[Candidate], warnings: list[str]) 
         )
     shop = shops[0] if shops else None
     return Conversation(id=cid, messages=messages, shop=shop, source=", ".join(files))
+
+
+def shop_accounts(shop: str, members: Iterable[Candidate]) -> dict[str | None, str]:
+    """The account id of each bare agent nick of a shop's conversation (see :func:`shop_account`)."""
+    return {
+        c.sender: shop_account(c.sender, shop)
+        for c in members
+        if c.role is Role.AGENT and c.agent_id is None and c.sender and ":" not in c.sender
+    }
 
 
 def _all_timed(times: list[datetime | None]) -> TypeGuard[list[datetime]]:

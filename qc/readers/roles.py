@@ -67,6 +67,22 @@ def fold_agent_id(value: str) -> str:
     return "".join(value.translate(_FOLD).split()).lower()
 
 
+def shop_account(nick: str, shop: str) -> str:
+    """The account id of an agent nick in a conversation of ``shop``: ``店铺名:nick``, as 千牛 writes it.
+
+    A bare nick (小二) names an agent only within its shop: 千牛's sub-accounts are per shop,
+    and two shops' 小二 are two people, whose numbers and deductions must not meet in one row.
+    A nick that names its shop already, and the shop's main account (its own name), stay.
+    Both parts are folded as :func:`fold_agent_id` folds every agent id.
+    """
+    if ":" in nick:
+        return nick
+    owner = fold_agent_id(shop)
+    if not owner or nick == owner:
+        return nick
+    return f"{owner}:{nick}"
+
+
 def split_subaccount(nick: str) -> tuple[str, str] | None:
     """``店铺名:客服名`` (ASCII or full-width colon) → (shop, agent); ``None`` for plain nicks."""
     for colon in (":", "："):

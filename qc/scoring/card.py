@@ -30,7 +30,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from qc.errors import ConfigError
 from qc.paths import defaults_dir
 from qc.schema import CHARGED_HEAD, HELD_HEAD, Conversation, Finding
-from qc.scoring.metrics import METRIC_NAMES, UNASSIGNED, UNDATED, DayRule, closing_key, message_days
+from qc.scoring.metrics import (
+    METRIC_NAMES,
+    UNASSIGNED,
+    UNDATED,
+    DayRule,
+    closing_key,
+    message_days,
+    unassigned_of,
+)
 from qc.scoring.periods import PERIOD_KINDS
 
 __all__ = [
@@ -939,7 +947,7 @@ def attribute(
         if conversation is None or days is None or not 0 <= f.message_index < len(conversation.messages):
             out.append(AttributedFinding(f, f.agent or UNASSIGNED, UNDATED))
             continue
-        agent = f.agent or conversation.messages[f.message_index].agent or UNASSIGNED
+        agent = f.agent or conversation.messages[f.message_index].agent or unassigned_of(conversation)
         out.append(AttributedFinding(f, agent, days[f.message_index]))
     return out
 

@@ -20,7 +20,7 @@ Definitions (DOMAIN.md, seed 000 and seed 004), made precise here:
   conversation is split reply by reply. An unanswered turn belongs to the agent who replied
   last before it (the one holding the conversation); when nobody replied before it, to the
   conversation's first agent; with no agent at all, to the agent named on an auto-reply, else
-  to :data:`UNASSIGNED`.
+  to :func:`unassigned_of` (the shop's ``unassigned``).
 * **Day**: see :class:`DayRule`. By default each reply belongs to the day it was sent and an
   unanswered turn to the day of its first buyer message, so a conversation crossing midnight
   counts on both days. A message without a timestamp takes the day of the nearest earlier
@@ -45,6 +45,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from qc.readers.roles import shop_account
 from qc.schema import Conversation, Message, Role
 from qc.text.tokens import core, fold
 
@@ -54,6 +55,7 @@ __all__ = [
     "MetricPart",
     "MetricPool",
     "UNASSIGNED",
+    "unassigned_of",
     "US",
     "UNDATED",
     "DayRule",
@@ -246,13 +248,22 @@ def _wall(day: date, minutes: int, zone: ZoneInfo) -> datetime:
     return datetime.combine(day + timedelta(days=minutes // 1440), clock, zone).astimezone(UTC)
 
 
+def unassigned_of(conversation: Conversation) -> str:
+    """Whom a conversation's turns that no agent holds count under: its shop's ``unassigned``.
+
+    ``店铺名:unassigned`` (the shop folded as agent ids are), so the buyers no agent of one shop
+    answered are never pooled with another shop's; :data:`UNASSIGNED` without a shop.
+    """
+    return shop_account(UNASSIGNED, conversation.shop) if conversation.shop else UNASSIGNED
+
+
 def _fallback_agent(conversation: Conversation) -> str:
     if conversation.agents:
         return conversation.agents[0]
     for m in conversation.messages:
         if m.role is Role.AGENT and m.auto_reply and (m.agent_id or m.sender):
             return m.agent_id or m.sender or UNASSIGNED
-    return UNASSIGNED
+    return unassigned_of(conversation)
 
 
 def conversation_turns(

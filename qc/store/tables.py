@@ -758,6 +758,190 @@ def _m0011_natural_keys(conn: Connection) -> None:
         Index(f"ux_{name}_key", *columns, unique=True).create(conn)
 
 
+# ------------------------------------------------------- agents by shop (0012)
+# Audit 73: a bare agent nick (小二) of two shops was one agent, scored in one row under the
+# first shop. The readers now write a shop's bare nicks as 店铺名:nick and a shop's turns no agent
+# holds as 店铺名:unassigned (qc.readers.roles.shop_account); the stored rows are renamed to
+# match, or a month spanning the upgrade would show each such agent twice. Ids from an
+# agent_id column are accounts as given and stay.
+
+
+def _m0012_agents_by_shop(conn: Connection) -> None:
+    from sqlalchemy import bindparam, update
+
+    from qc.readers.roles import shop_account
+
+    md = MetaData()
+    messages = _columns(md, "messages", "shop", "conversation_id", "role", "sender", "agent_id")
+    bare = (
+        select(messages.c.shop, messages.c.conversation_id, messages.c.sender)
+        .where(
+            messages.c.shop != "",
+            messages.c.role == "agent",
+            messages.c.agent_id.is_(None),
+            messages.c.sender.is_not(None),
+            messages.c.sender.not_like("%:%"),
+        )
+        .distinct()
+    )
+    renames: dict[tuple[str, str], dict[str, str]] = {}
+    for shop, cid, sender in conn.execute(bare).all():
+        new = shop_account(sender, shop)
+        if new != sender:
+            renames.setdefault((shop, cid), {})[sender] = new
+    changes = [
+        {"b_shop": shop, "b_cid": cid, "b_old": old, "b_new": new}
+        for (shop, cid), names in renames.items()
+        for old, new in names.items()
+    ]
+    where_sent = (
+        (messages.c.shop == bindparam("b_shop"))
+        & (messages.c.conversation_id == bindparam("b_cid"))
+        & (messages.c.role == "agent")
+        & messages.c.agent_id.is_(None)
+        & (messages.c.sender == bindparam("b_old"))
+    )
+    _each(conn, update(messages).where(where_sent).values(sender=bindparam("b_new")), changes)
+    # A shop's turns no agent holds: 店铺名:unassigned, in every conversation of the shop.
+    findings = _columns(md, "findings", "shop", "conversation_id", "finding_id", "agent", "scored_agent")
+    parts = Table("parts", md, autoload_with=conn)
+    held = select(parts.c.shop, parts.c.conversation_id).where(
+        parts.c.agent == UNASSIGNED, parts.c.shop != ""
+    )
+    charged = select(findings.c.shop, findings.c.conversation_id).where(
+        findings.c.scored_agent == UNASSIGNED, findings.c.shop != ""
+    )
+    for shop, cid in conn.execute(held.union(charged)).all():
+        renames.setdefault((shop, cid), {})[UNASSIGNED] = shop_account(UNASSIGNED, shop)
+    changes = [
+        {"b_shop": shop, "b_cid": cid, "b_old": old, "b_new": new}
+        for (shop, cid), names in renames.items()
+        for old, new in names.items()
+    ]
+    for column in ("agent", "scored_agent"):
+        col = findings.c[column]
+        where_found = (
+            (findings.c.shop == bindparam("b_shop"))
+            & (findings.c.conversation_id == bindparam("b_cid"))
+            & (col == bindparam("b_old"))
+        )
+        _each(conn, update(findings).where(where_found).values({column: bindparam("b_new")}), changes)
+    keys = list(renames)
+    for start in range(0, len(keys), 200):
+        chunk = keys[start : start + 200]
+        for shop in {k[0] for k in chunk}:
+            cids = [cid for s, cid in chunk if s == shop]
+            _rename_parts(conn, parts, shop, cids, renames)
+            _rename_conversation_agents(conn, shop, cids, renames)
+            _rename_in_summaries(conn, shop, cids, renames)
+    # An appeal names the agent its finding was charged to.
+    appeals = _columns(md, "appeals", "id", "finding_id", "agent")
+    for appeal in conn.execute(select(appeals)).all():
+        found = conn.execute(
+            select(findings.c.shop, findings.c.conversation_id)
+            .where(findings.c.finding_id == appeal.finding_id)
+            .limit(1)
+        ).first()
+        if found is not None:
+            moved_to = renames.get((found.shop, found.conversation_id), {}).get(appeal.agent)
+            if moved_to is not None:
+                conn.execute(update(appeals).where(appeals.c.id == appeal.id).values(agent=moved_to))
+    # A person bound to a bare nick follows it when one shop has it; of two, neither is guessed.
+    people = _columns(md, "people", "id", "agent_id")
+    accounts: dict[str, set[str]] = {}
+    for names in renames.values():
+        for old, new in names.items():
+            if old != UNASSIGNED:
+                accounts.setdefault(old, set()).add(new)
+    for person in conn.execute(select(people).where(people.c.agent_id.is_not(None))).all():
+        targets = accounts.get(person.agent_id, set())
+        if len(targets) == 1:
+            conn.execute(update(people).where(people.c.id == person.id).values(agent_id=targets.pop()))
+
+
+def _each(conn: Connection, statement: Any, params: list[dict[str, Any]]) -> None:
+    for start in range(0, len(params), 1000):
+        conn.execute(statement, params[start : start + 1000])
+
+
+# Counters of one conversation's part that say whether (0/1), not how many: merged by max.
+_ONCE = frozenset({"conversations", "buyers_received", "buyers_replied"})
+
+
+def _rename_parts(
+    conn: Connection, parts: Table, shop: str, cids: list[str], renames: dict[tuple[str, str], dict[str, str]]
+) -> None:
+    """Rename the agents of these conversations' parts; two names of one account become one part."""
+    from sqlalchemy import and_, delete
+
+    where = and_(parts.c.shop == shop, parts.c.conversation_id.in_(cids))
+    merged: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for found in conn.execute(select(parts).where(where)).all():
+        part = dict(found._mapping)
+        names = renames.get((shop, part["conversation_id"]), {})
+        part["agent"] = names.get(part["agent"], part["agent"])
+        key = (part["conversation_id"], part["agent"], part["date"])
+        into = merged.setdefault(key, part)
+        if into is part:
+            continue
+        for name, value in part.items():
+            if name in ("shop", "conversation_id", "agent", "date"):
+                continue
+            into[name] = max(into[name], value) if name in _ONCE or name == "run_id" else into[name] + value
+    conn.execute(delete(parts).where(where))
+    if merged:
+        conn.execute(parts.insert(), list(merged.values()))
+
+
+def _rename_in_summaries(
+    conn: Connection, shop: str, cids: list[str], renames: dict[tuple[str, str], dict[str, str]]
+) -> None:
+    """Rename the agent a missed buyer's summary names ("buyer received by 小二 on 2026-11-24 …")."""
+    import json
+
+    from sqlalchemy import update
+
+    from qc.store.rows import json_text
+
+    found = _columns(MetaData(), "findings", "shop", "conversation_id", "finding_id", "evidence")
+    q = select(found).where(
+        found.c.shop == shop, found.c.conversation_id.in_(cids), found.c.evidence.like("%received by %")
+    )
+    for row in conn.execute(q).all():
+        evidence = json.loads(row.evidence)
+        summary = str(evidence.get("summary") or "")
+        for old, new in renames.get((shop, row.conversation_id), {}).items():
+            summary = summary.replace(f"received by {old} on ", f"received by {new} on ")
+        if summary != evidence.get("summary"):
+            evidence["summary"] = summary
+            where = (
+                (found.c.shop == shop)
+                & (found.c.conversation_id == row.conversation_id)
+                & (found.c.finding_id == row.finding_id)
+            )
+            conn.execute(update(found).where(where).values(evidence=json_text(evidence)))
+
+
+def _rename_conversation_agents(
+    conn: Connection, shop: str, cids: list[str], renames: dict[tuple[str, str], dict[str, str]]
+) -> None:
+    """Rename the agents listed on these conversations' rows (first reply order kept, each once)."""
+    import json
+
+    from sqlalchemy import update
+
+    convs = _columns(MetaData(), "conversations", "shop", "conversation_id", "agents")
+    for found in conn.execute(
+        select(convs).where(convs.c.shop == shop, convs.c.conversation_id.in_(cids))
+    ).all():
+        names = renames.get((shop, found.conversation_id), {})
+        agents = json.loads(found.agents or "[]")
+        new = list(dict.fromkeys(names.get(a, a) for a in agents))
+        if new != agents:
+            where = (convs.c.shop == shop) & (convs.c.conversation_id == found.conversation_id)
+            conn.execute(update(convs).where(where).values(agents=json.dumps(new, ensure_ascii=False)))
+
+
 # Append-only: (number, name, function). Never edit or reorder a published migration.
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (1, "0001_initial", _m0001_initial),
@@ -771,6 +955,7 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (9, "0009_search_index", _m0009_search_index),
     (10, "0010_finding_identity", _m0010_finding_identity),
     (11, "0011_natural_keys", _m0011_natural_keys),
+    (12, "0012_agents_by_shop", _m0012_agents_by_shop),
 )
 
 

@@ -1,0 +1,158 @@
+"""Agents are accounts of a shop: a bare nick of two shops is two agents (audit 73).
+
+Two shops' 小二 were one row under the first shop, the second shop's conflict and its buyers
+no agent answered counted there. The readers now write a shop's bare nicks as 店铺名:nick (as
+千牛 writes sub-accounts) and the turns no agent holds as 店铺名:unassigned; migration 12 renames
+what a store saved before, so a month spanning the upgrade shows each agent once.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, delete, insert, select, text
+from typer.testing import CliRunner
+
+from qc.cli import app
+from qc.store.tables import MIGRATIONS_TABLE, PEOPLE_TABLES, TABLES
+
+runner = CliRunner()
+DAY = "2026-11-24"
+
+
+def _conversation(cid: str, shop: str, *said: tuple[str, str, str, str], **extra: str) -> dict:
+    messages = [
+        {"role": role, "sender": who, "timestamp": f"{DAY}T{at}+08:00", "text": words, **extra}
+        for role, who, at, words in said
+    ]
+    return {"conversation_id": cid, "shop": shop, "messages": messages}
+
+
+def _day(folder: Path) -> Path:
+    folder.mkdir()
+    rows = [
+        _conversation(
+            "S1", "店B", ("customer", "b1", "10:00:00", "在吗"), ("agent", "小二", "10:00:05", "在的亲")
+        ),
+        _conversation(
+            "S2", "店C", ("customer", "b2", "12:00:00", "在吗"), ("agent", "小二", "12:00:05", "你烦不烦啊")
+        ),
+        _conversation("S3", "店B", ("customer", "b3", "11:00:00", "在吗")),
+        _conversation("S4", "店C", ("customer", "b4", "11:00:00", "在吗")),
+        _conversation("S5", "店C", ("customer", "b5", "11:30:00", "有货吗")),
+        # one account written both ways in one conversation, and the shop's main account
+        _conversation(
+            "S6",
+            "店C",
+            ("customer", "b6", "13:00:00", "发货了吗"),
+            ("agent", "店C:小二", "13:00:10", "亲，今天下午发"),
+            ("customer", "b6", "13:01:00", "好"),
+            ("agent", "小二", "13:01:30", "有问题随时找我哦"),
+            ("agent", "店C", "13:02:00", "补充一下，顺丰发货"),
+        ),
+        _conversation(
+            "S7", "店B", ("customer", "b7", "14:00:00", "在吗"), ("agent", "小林", "14:00:05", "在的")
+        ),
+    ]
+    path = folder / f"{DAY}_conversations.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return folder
+
+
+def _agents(out: Path) -> dict[str, tuple[str, str, str]]:
+    with (out / "agents.csv").open(encoding="utf-8-sig") as handle:
+        rows = list(csv.reader(handle))[2:]
+    return {r[0]: (r[2], r[3], r[-2]) for r in rows}  # shop, conversations, total points
+
+
+def test_two_shops_bare_nicks_are_two_agents_with_their_own_shops(tmp_path):
+    day = _day(tmp_path / "day")
+    result = runner.invoke(app, ["inspect", str(day), "--out", str(tmp_path / "out"), "--jobs", "1", "-q"])
+    assert result.exit_code == 0, result.output
+    assert _agents(tmp_path / "out") == {
+        "店b:小二": ("店B", "1", "0.0"),
+        "店b:小林": ("店B", "1", "0.0"),
+        "店b:unassigned": ("店B", "1", "0.0"),
+        "店c:小二": ("店C", "2", "-5.0"),  # S2's conflict, and S6 once however it was written
+        "店c": ("店C", "1", "0.0"),  # the shop's main account stays its own name
+        "店c:unassigned": ("店C", "2", "0.0"),
+    }
+    findings = [json.loads(line) for line in (tmp_path / "out" / "findings.jsonl").open(encoding="utf-8")]
+    assert {f["agent"] for f in findings if f["kind"] == "conflict"} == {"店c:小二"}
+
+
+def _rows(url: str, table: str) -> list[tuple]:
+    t = TABLES[table]
+    skip = {"run_id", "saved_at", "id"}
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(select(*[c for c in t.columns if c.name not in skip])).all()
+    engine.dispose()
+    return sorted(tuple(r) for r in rows)
+
+
+def test_migration_12_renames_what_a_store_saved_before_as_the_readers_now_read_it(tmp_path, monkeypatch):
+    import qc.readers.assemble as assemble
+    import qc.scoring.card as card
+    import qc.scoring.metrics as metrics
+
+    day = _day(tmp_path / "day")
+    now = tmp_path / "now.sqlite"
+    args = ["inspect", str(day), "--out", str(tmp_path / "o1"), "--jobs", "1", "-q"]
+    assert runner.invoke(app, [*args, "--db", str(now)]).exit_code == 0
+    # The same day saved by qc before: bare nicks, one unassigned for every shop.
+    monkeypatch.setattr(assemble, "shop_accounts", lambda shop, members: {})
+    monkeypatch.setattr(metrics, "unassigned_of", lambda conversation: metrics.UNASSIGNED)
+    monkeypatch.setattr(card, "unassigned_of", lambda conversation: metrics.UNASSIGNED)
+    before = tmp_path / "before.sqlite"
+    args[3] = str(tmp_path / "o2")
+    assert runner.invoke(app, [*args, "--db", str(before)]).exit_code == 0
+    monkeypatch.undo()
+    url = f"sqlite:///{before}"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(delete(MIGRATIONS_TABLE).where(MIGRATIONS_TABLE.c.version == 12))
+        assert conn.execute(text("select count(*) from parts where agent = '小二'")).scalar_one() == 3
+        conflict = conn.execute(text("select finding_id from findings where kind = 'conflict'")).scalar_one()
+        appeal = {"finding_id": conflict, "agent": "小二", "reason": "r", "state": "open", "opened_at": "t"}
+        conn.execute(insert(TABLES["appeals"]).values(**appeal))
+        for name, bound in (("甲", "小林"), ("乙", "小二"), ("丙", None)):
+            person = {"name": name, "role": "agent", "agent_id": bound, "active": True, "added_at": "t"}
+            conn.execute(insert(PEOPLE_TABLES["people"]).values(**person))
+    engine.dispose()
+    moved = tmp_path / "moved.sqlite"
+    shutil.copy(before, moved)
+    result = runner.invoke(app, ["export", "--date", DAY, "--db", str(moved), "--out", str(tmp_path / "e")])
+    assert result.exit_code == 0, result.output
+    for table in ("messages", "findings", "parts", "conversations"):
+        assert _rows(f"sqlite:///{moved}", table) == _rows(f"sqlite:///{now}", table), table
+    assert _agents(tmp_path / "e") == _agents(tmp_path / "o1")
+    engine = create_engine(f"sqlite:///{moved}")
+    with engine.connect() as conn:
+        assert conn.execute(select(TABLES["appeals"].c.agent)).scalars().all() == ["店c:小二"]
+        people = dict(
+            conn.execute(select(PEOPLE_TABLES["people"].c.name, PEOPLE_TABLES["people"].c.agent_id)).all()
+        )
+    engine.dispose()
+    # 小林 is one shop's; 小二 is two shops', and which one 乙 is nobody can tell
+    assert people == {"甲": "店b:小林", "乙": "小二", "丙": None}
+
+
+@pytest.mark.parametrize("agent_id", ["A01"])
+def test_an_agent_id_column_is_an_account_as_given(tmp_path, agent_id):
+    """An id from an agent_id column is the shop's account already: it is not renamed."""
+    folder = tmp_path / "day"
+    folder.mkdir()
+    row = _conversation(
+        "S1", "店B", ("customer", "b1", "10:00:00", "在吗"), ("agent", "小二", "10:00:05", "在的亲")
+    )
+    row["messages"][1]["agent_id"] = agent_id
+    (folder / f"{DAY}_conversations.jsonl").write_text(
+        json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    assert runner.invoke(app, ["inspect", str(folder), "--out", str(tmp_path / "o"), "-q"]).exit_code == 0
+    assert set(_agents(tmp_path / "o")) == {agent_id.lower()}
