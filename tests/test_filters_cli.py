@@ -201,3 +201,10 @@ def test_a_period_export_says_when_undated_conversations_are_in_no_period(tmp_pa
     assert run("inspect", day.parent, "--out", tmp_path / "o", "-q", *db).exit_code == 0
     r = run("export", "--period", "2026-11", "--out", tmp_path / "m", *db)
     assert "1 stored conversations have findings but no time on their messages" in r.stderr, r.stderr
+    assert "`qc export --date undated` scores them" in r.stderr
+    # ... and scores them on their own, as the inspection's daily view did (exit 2 before).
+    r = run("export", "--date", "undated", "--out", tmp_path / "u", *db)
+    assert r.exit_code == 0 and "no time on their messages" not in r.stderr, r.stderr
+    for name in ("agents.csv", "deductions.jsonl"):
+        assert (tmp_path / "u" / name).read_bytes() == (tmp_path / "o" / name).read_bytes(), name
+    assert "店e:小四,undated,店E" in (tmp_path / "u" / "agents.csv").read_text(encoding="utf-8-sig")

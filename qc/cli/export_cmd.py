@@ -19,7 +19,10 @@ def export_cli(
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Folder for agents.csv/.xlsx/.json and deductions.jsonl.")
     ],
-    date: Annotated[str | None, typer.Option(help="One stored day, YYYY-MM-DD (the daily view).")] = None,
+    date: Annotated[
+        str | None,
+        typer.Option(help="One stored day, YYYY-MM-DD (the daily view), or `undated`: chats without times."),
+    ] = None,
     period: Annotated[
         str | None,
         typer.Option(help="A period pooled: a month 2026-11, an ISO week 2026-W48 or a day 2026-11-24."),
@@ -47,11 +50,11 @@ def export_cli(
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.scoring.card import load_scorecard
     from qc.scoring.metrics import UNDATED
-    from qc.scoring.periods import parse_period, range_period
+    from qc.scoring.periods import parse_period, period_of, range_period
     from qc.supervise.review import export_scores
 
     for value, option in ((date, "--date"), (date_from, "--from"), (date_to, "--to")):
-        if value:
+        if value and not (option == "--date" and value == UNDATED):
             check_day(value, option)
     output_folder(out)
     given = [name for name, value in (("--date", date), ("--period", period)) if value]
@@ -63,6 +66,9 @@ def export_cli(
         if not (date_from and date_to):
             raise ConfigError("--from and --to go together: give both days of the range")
         window = range_period(date_from, date_to)
+    elif date == UNDATED:
+        # The daily view of what has no time, as inspect shows it.
+        window = period_of(UNDATED, "day") or range_period(date, date)
     elif date:
         window = range_period(date, date)
     else:
@@ -73,11 +79,12 @@ def export_cli(
         # Messages without a time belong to no day, so to no period: say so, or their
         # charges vanish from every export while the inspection's daily table shows them.
         undated = {s.finding.conversation_id for s in store.findings(date_from=UNDATED, date_to=UNDATED)}
-        if undated:
+        if undated and window.first != UNDATED:
             err(
                 f"warning: {len(undated)} stored conversations have findings but no time on their"
-                " messages: they belong to no day and no period, so no export scores them; give the"
-                " export times (or --date for a file that has only clock times) and inspect them again"
+                " messages: they belong to no day and no period; `qc export --date undated` scores"
+                " them on their own, or give the export times (or --date for a file that has only"
+                " clock times) and inspect them again"
             )
         result = export_scores(store, window, out, card)
     print_agent_table(result.rows, card, f"agents, {window.label} ({window.kind}; decisions applied)")
