@@ -361,3 +361,174 @@ def test_a_dataframe_without_text_is_refused_with_the_columns_it_needs(spark):
     df = spark.createDataFrame([("c1", "agent")], ["conversation_id", "role"])
     with pytest.raises(ConfigError, match="no column text"):
         inspect_dataframe(df, RuleSettings())
+
+
+def _invoke(*args: object):
+    from typer.testing import CliRunner
+
+    from qc.cli import app
+
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def test_a_parts_folder_holding_anything_else_is_refused_before_spark_starts(tmp_path):
+    """Spark empties the folder it writes its parts into: a folder of notes, the day's exports named
+    as --spark-dir and a store in --out were deleted, mostly with exit 0 (audit 74)."""
+    day = tmp_path / "day"
+    shutil.copytree(FIXTURE_DAY, day)
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "notes.txt").write_text("do not delete", encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "qc.sqlite").write_bytes(b"")
+    (out / "spark").mkdir()
+    (out / "spark" / "mine.txt").write_text("mine", encoding="utf-8")
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    for extra, says in (
+        (["--spark-dir", notes], "holds files qc did not write (notes.txt)"),
+        (["--spark-dir", day], f"holds {day.resolve()}"),  # the input itself
+        (["--spark-dir", tmp_path], f"holds {day.resolve()}"),  # a folder holding the input
+        (["--spark-dir", out, "--db", out / "qc.sqlite"], f"holds {out.resolve()}"),
+        ([], "holds files qc did not write (mine.txt)"),  # the default, --out/spark
+        (["--spark-dir", notes / "notes.txt" / "parts"], "notes.txt is a file; give a folder"),
+    ):
+        result = _invoke("inspect", day, "--out", out, "--engine", "spark", "-q", *extra)
+        assert result.exit_code == 2 and says in result.output, (extra, result.output)
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
+
+
+def test_an_earlier_runs_parts_folder_is_taken_again(spark, tmp_path):
+    parts = tmp_path / "parts"
+    for n in (1, 2):
+        result = _invoke(
+            "inspect",
+            FIXTURE_DAY,
+            "--out",
+            tmp_path / f"o{n}",
+            "--engine",
+            "spark",
+            "--spark-dir",
+            parts,
+            "-q",
+        )
+        assert result.exit_code == 0, result.output
+    assert (tmp_path / "o1" / "findings.jsonl").read_bytes() == (
+        tmp_path / "o2" / "findings.jsonl"
+    ).read_bytes()
+
+
+def test_hidden_names_and_refused_entries_are_read_and_named_as_the_local_engine_does(spark, tmp_path):
+    """A file named _x.jsonl was read as empty (Hadoop hides it); a dangling link or a file named twice
+    went without a word under Spark, while the local engine names them (audit 74)."""
+    day = tmp_path / "day"
+    day.mkdir()
+    first, second = sorted(FIXTURE_DAY.iterdir())
+    shutil.copy(first, day / "_underscore.jsonl")
+    shutil.copy(second, tmp_path / ".dotted.jsonl")
+    (day / "gone.jsonl").symlink_to(tmp_path / "nowhere.jsonl")
+    inputs = [day, tmp_path / ".dotted.jsonl", day / "_underscore.jsonl"]
+    for engine in ("local", "spark"):
+        result = _invoke("inspect", *inputs, "--out", tmp_path / engine, "--engine", engine, "-q")
+        assert result.exit_code == 0, result.output
+        assert "gone.jsonl" in result.output  # -q still names what it did not read
+    for name in COMPARABLE_OUTPUTS:
+        assert (tmp_path / "spark" / name).read_bytes() == (tmp_path / "local" / name).read_bytes(), name
+    runs = [json.loads((tmp_path / e / "run.json").read_text(encoding="utf-8")) for e in ("local", "spark")]
+    assert runs[0]["files"] == runs[1]["files"]
+    assert sum(f["read"] for f in runs[1]["files"]) == 23  # both hidden names read
+    assert {Path(f["path"]).name: f["skipped"] for f in runs[1]["files"] if f["skipped"]} == {
+        "gone.jsonl": "dangling symlink (its target does not exist): not read",
+        "_underscore.jsonl": f"the same file as {day / '_underscore.jsonl'}: read once",
+    }
+
+
+def test_a_master_spark_cannot_use_is_a_setting_to_fix_not_a_bug(tmp_path):
+    """`--master 'local[abc]'` was "internal error … a bug in qc" (exit 70) after Java's traces."""
+    import subprocess
+    import sys
+
+    if _spark_missing():
+        pytest.skip(_spark_missing() or "")
+    done = subprocess.run(
+        [sys.executable, "-m", "qc", "inspect", str(FIXTURE_DAY), "--out", str(tmp_path / "o"), "-q"]
+        + ["--engine", "spark", "--master", "local[abc]"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "Spark did not start with --master local[abc]" in done.stderr
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr
+
+
+def test_a_signal_under_a_spark_call_stops_the_run_as_a_signal():
+    """SIGTERM raised inside a py4j call came back as its network error: exit 1 "the Spark job failed"."""
+    import signal
+
+    from qc.batch.spark_day import _interruption
+    from qc.errors import Interrupted
+
+    stop = Interrupted(signal.SIGTERM, "stopped by SIGTERM")
+    try:
+        try:
+            raise stop
+        except Interrupted:
+            raise ConnectionError("Error while sending or receiving") from None
+    except ConnectionError as exc:
+        failed = exc
+    assert failed.__cause__ is None and _interruption(failed) is stop
+    assert _interruption(RuntimeError("a task failed")) is None
+
+
+def test_a_chat_cut_at_midnight_is_joined_with_its_stored_part_as_the_local_engine_joins_it(spark, tmp_path):
+    """With --db, Spark replaced the stored first half with the second: 6 stored messages became 3,
+    the first day's findings went, and nothing said so (audit 74)."""
+    import sqlite3
+
+    def said(role: str, at: str, text: str) -> str:
+        who = "店:小满" if role == "agent" else "夜猫子"
+        row = {
+            "conversation_id": "x1",
+            "role": role,
+            "sender": who,
+            "timestamp": at,
+            "text": text,
+            "shop": "店",
+        }
+        return json.dumps(row, ensure_ascii=False) + "\n"
+
+    first, second = tmp_path / "d1.jsonl", tmp_path / "d2.jsonl"
+    first.write_text(
+        said("customer", "2026-11-24T23:50:00+08:00", "能今天发货吗")
+        + said("agent", "2026-11-24T23:52:00+08:00", "哦")
+        + said("customer", "2026-11-24T23:58:00+08:00", "到底能不能"),
+        encoding="utf-8",
+    )
+    second.write_text(
+        said("agent", "2026-11-25T00:02:00+08:00", "不知道")
+        + said("customer", "2026-11-25T00:05:00+08:00", "什么态度")
+        + said("agent", "2026-11-25T00:06:00+08:00", "爱买不买"),
+        encoding="utf-8",
+    )
+    for engine in ("local", "spark"):
+        db = tmp_path / f"{engine}.sqlite"
+        for n, part in enumerate((first, second)):
+            out = tmp_path / f"{engine}{n}"
+            result = _invoke("inspect", part, "--out", out, "--db", db, "--engine", engine, "-q")
+            assert result.exit_code == 0, result.output
+    for name in ("findings.jsonl", "conversations.jsonl", "agents.csv", "deductions.jsonl"):
+        assert (tmp_path / "spark1" / name).read_bytes() == (tmp_path / "local1" / name).read_bytes(), name
+    runs = [
+        json.loads((tmp_path / f"{e}1" / "run.json").read_text(encoding="utf-8")) for e in ("local", "spark")
+    ]
+    assert runs[0]["continued_conversations"] == runs[1]["continued_conversations"] != []
+    assert runs[1]["moved_decisions"] == runs[0]["moved_decisions"]
+    stored = []
+    for engine in ("local", "spark"):
+        with sqlite3.connect(tmp_path / f"{engine}.sqlite") as conn:
+            stored.append(conn.execute("select idx, role, text from messages order by idx").fetchall())
+    assert stored[0] == stored[1] and len(stored[1]) == 6
+    # Whole transcripts were written for the save only: none stays among the parts.
+    parts = tmp_path / "spark1" / "spark"
+    assert sorted(parts.glob("output=findings/*/part-*")) and not (parts / "output=transcripts").exists()

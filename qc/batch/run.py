@@ -279,7 +279,7 @@ def _run(
 
                 def continued() -> Iterable[ConversationRecord]:
                     later = find_continuations(kept.spans, kept, db, executor, card, damaged)
-                    _note_continuations(report, later)
+                    note_continuations(report, later)
                     joined.extend(later.records.values())
                     renamed.update(later.renamed)
                     adopted.update(later.adopted)
@@ -309,7 +309,7 @@ def _run(
 
                 def whole() -> Iterable[ConversationRecord]:
                     later = find_continuations(timed, records, db, executor, card, damaged)
-                    _note_continuations(report, later)
+                    note_continuations(report, later)
                     moves.update(later.renamed)
                     taken.update(later.adopted)
                     by_key = {(r.conversation.shop or "", r.conversation.id): r for r in later.apply(records)}
@@ -332,7 +332,7 @@ def _run(
     return report
 
 
-def _note_continuations(report: InspectionReport, later: Continuations) -> None:
+def note_continuations(report: InspectionReport, later: Continuations) -> None:
     """Say in run.json (and as a warning) which conversations were joined with the store's earlier part."""
     if not later.records:
         return

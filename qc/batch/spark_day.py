@@ -41,9 +41,11 @@ import heapq
 import math
 import os
 import re
+import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial, reduce
 from itertools import chain, groupby
 from pathlib import Path
@@ -55,6 +57,7 @@ from qc.batch.chunks import ScoreTally
 from qc.batch.run import (
     InspectionReport,
     LeanScoring,
+    note_continuations,
     run_record,
     score_from_store,
     touched_days,
@@ -78,11 +81,11 @@ from qc.batch.spark_tasks import (
     record_partition,
     verdict_from_record,
 )
-from qc.errors import ConfigError, InputError, QcError
+from qc.errors import ConfigError, InputError, Interrupted, QcError
 from qc.outputs.staging import OutputStage
 from qc.outputs.writers import CONVERSATIONS_FILE, FINDINGS_FILE, REJECTS_FILE
 from qc.readers.files import Resolved, read_file, resolve_options, stem_warnings
-from qc.readers.options import FileReport, ReadOptions, ReadResult, expand_inputs
+from qc.readers.options import FileReport, ReadOptions, ReadResult, expand_inputs, refused_inputs
 from qc.readers.pieces import HEAD_BYTES, HEAD_LINES, PieceCounts, PieceFormat, piece_format
 from qc.rules import RuleSettings
 from qc.run.inspector import InspectorInfo
@@ -180,6 +183,13 @@ def run_spark_inspection(
             "--engine spark needs PySpark 4 (it checks every line is UTF-8 with is_valid_utf8);"
             f" this is {pyspark.__version__}: pip install 'pyspark>=4,<5' (inspect_dataframe runs on 3.5)"
         )
+    out_dir = Path(out_dir)
+    # The part files are Spark's working space (they stay where run.json says); the files of
+    # the run are written into a temporary folder and published as a set, as the local engine's.
+    parts_uri = parts or str((out_dir / "spark").resolve())
+    labels = [str(p) for p in inputs]
+    if _is_local(parts_uri):  # refused before Spark starts; a remote folder once it has
+        check_parts_folder(None, parts_uri, labels, out_dir, store)
     if spark is None:
         from pyspark.sql import SparkSession
 
@@ -187,22 +197,29 @@ def run_spark_inspection(
 
         spark = SparkSession.getActiveSession()
         if spark is None:
-            spark = spark_session(master)
-            spark.sparkContext.setLogLevel("ERROR")  # Spark's warnings would bury qc's summary
+            try:
+                spark = spark_session(master)
+            except Exception as exc:  # noqa: BLE001 - Spark's own errors name no option
+                raise _not_started(master, exc) from None
+            # Spark's logs would bury qc's summary, and a failed task's would print a worker's
+            # traceback (chat text in its locals' repr): qc reports every failure itself.
+            spark.sparkContext.setLogLevel("OFF")
             own.append(spark)
-    out_dir = Path(out_dir)
+    if not _is_local(parts_uri):
+        check_parts_folder(spark, parts_uri, labels, out_dir, store)
     out_dir.mkdir(parents=True, exist_ok=True)
-    # The part files are Spark's working space (they stay where run.json says); the files of
-    # the run are written into a temporary folder and published as a set, as the local engine's.
-    parts_uri = parts or str((out_dir / "spark").resolve())
     day = _DayRun(spark, settings, card, resolved, parts_uri, partitions, store, batch_size)
     with OutputStage(out_dir) as stage:
         try:
-            day.run(_list_inputs(spark, [str(p) for p in inputs]))
+            listed, day.refused = _list_inputs(spark, labels)
+            day.run(listed)
             report = day.finish(stage.path, score=store is None)
         except QcError:
             raise
         except Exception as exc:
+            stopped = _interruption(exc)
+            if stopped is not None:
+                raise stopped from None
             raise _failure(exc) from None
         finally:
             for session in own:
@@ -236,6 +253,88 @@ def _finish_record(
     if day.notes:
         extra["spark_read_on_driver"] = day.notes
     report.run = run_record(report, day.info, {**extra, **(run_info or {})})
+
+
+def _interruption(exc: BaseException) -> BaseException | None:
+    """The signal's :class:`~qc.errors.Interrupted` (or Ctrl-C) a Spark call was failing under, if any.
+
+    A SIGTERM handler raising inside a py4j call comes back as py4j's network error "during
+    handling of" it: the run was stopped, not failed, and says so with exit 143.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, (Interrupted, KeyboardInterrupt)):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _not_started(master: str | None, exc: BaseException) -> QcError:
+    """Spark could not start with this master or Java: a setting to fix (exit 2), not a bug in qc."""
+    text = str(getattr(exc, "java_exception", None) or exc).strip()
+    first = next((line.strip() for line in text.splitlines() if line.strip()), type(exc).__name__)
+    return ConfigError(
+        f"Spark did not start with --master {master or 'local[2]'}: {first[:300]}; give a master Spark"
+        " can use (local[N], spark://HOST:PORT reachable from here, yarn, k8s://…) and JAVA_HOME a"
+        " Java 17+ installation (or unset it to use the java on PATH)"
+    )
+
+
+# What Spark writes into its parts folder: its outputs, the job's marker and their checksums.
+_PARTS_ENTRY = re.compile(r"^(output=.*|_SUCCESS|\._SUCCESS\.crc|_temporary)$")
+
+
+def check_parts_folder(
+    spark: SparkSession | None, parts: str, inputs: list[str], out_dir: Path, store: str | None
+) -> None:
+    """Refuse a parts folder whose contents Spark would delete: it empties the folder it writes into.
+
+    ``spark`` is needed for a remote folder only (``None``: a remote one is left for later).
+
+    Anything but an earlier run's parts (notes, exports, a store, the run's own outputs) is
+    refused before a byte is read or written, as are the folders holding an input, ``--out``
+    or the store.
+    """
+    if _is_local(parts):
+        root = Path(_local(parts)).expanduser().resolve()
+        held = [Path(_local(i)).expanduser().resolve() for i in inputs if _is_local(i)]
+        held.append(Path(out_dir).expanduser().resolve())
+        if store is not None and "://" not in store:
+            held.append(Path(store).expanduser().resolve())
+        for path in held:
+            if path == root or root in path.parents:
+                raise ConfigError(
+                    f"--spark-dir {parts} holds {path}, which Spark would delete with everything else"
+                    " in it (it empties the folder it writes its parts into); give a folder of its own,"
+                    " e.g. --spark-dir OUT/spark (the default)"
+                )
+        if root.exists() and not root.is_dir():
+            raise ConfigError(f"--spark-dir {parts} is a file; give a folder for Spark's part files")
+        above = next((p for p in root.parents if p.exists()), None)
+        if above is not None and not above.is_dir():
+            raise ConfigError(f"--spark-dir {parts}: {above} is a file; give a folder for Spark's part files")
+        names = sorted(p.name for p in root.iterdir()) if root.is_dir() else []
+    else:
+        if spark is None:
+            return  # a remote folder is looked at once Spark runs (run_spark_inspection does)
+        fs, path = _hadoop(spark, parts)
+        for item in inputs:
+            if not _is_local(item) and (item.rstrip("/") + "/").startswith(parts.rstrip("/") + "/"):
+                raise ConfigError(
+                    f"--spark-dir {parts} holds the input {item}, which Spark would delete (it empties"
+                    " the folder it writes its parts into); give a folder of its own"
+                )
+        names = sorted(s.getPath().getName() for s in fs.listStatus(path)) if fs.exists(path) else []
+    foreign = [name for name in names if not _PARTS_ENTRY.match(name)]
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        raise ConfigError(
+            f"--spark-dir {parts} holds files qc did not write ({shown}): Spark empties the folder it"
+            " writes its parts into, so they would be deleted; give an empty or new folder, or the"
+            " parts folder of an earlier run"
+        )
 
 
 def _failure(exc: BaseException) -> QcError:
@@ -309,6 +408,7 @@ class _DayRun:
         self.notes: list[dict[str, str]] = []  # files read on the driver, and why (run.json)
         self.driver_reads: dict[int, tuple[str | None, str | None, int]] = {}  # format, encoding, labels
         self.skipped: dict[int, str] = {}  # files read on the driver that are no chat export, and why
+        self.refused: list[FileReport] = []  # entries of the inputs never read, and why (as the local engine)
 
     def run(self, labels: list[str]) -> None:
         """Plan the files, then run the Spark jobs: inspect and write, then add up the counts."""
@@ -380,8 +480,12 @@ class _DayRun:
 
     def _plan(self, label: str) -> _File:
         """How ``label`` is read: by Spark in pieces if the readers read it as UTF-8 JSON Lines or CSV."""
-        if _is_local(label) and ":" in Path(_local(label)).name:
+        name = Path(_local(label)).name if _is_local(label) else label.rstrip("/").rpartition("/")[2]
+        if _is_local(label) and ":" in name:
             return _File(label, None, "a ':' in the file name, which Hadoop paths cannot hold")
+        if name.startswith(("_", ".")):
+            # Hadoop skips such files as hidden even when named: Spark would read them as empty.
+            return _File(label, None, "a name starting with '_' or '.', which Hadoop skips as hidden")
         try:
             head = _head(self.spark, label, HEAD_BYTES)
         except OSError as exc:
@@ -501,6 +605,7 @@ class _DayRun:
                 )
             )
             read.warnings.extend(piece.warnings)
+        read.files.extend(self.refused)
         with (out_dir / CONVERSATIONS_FILE).open("w", encoding="utf-8") as fh:
             for row in parts.ordered(CONVERSATIONS):
                 fh.write(row["record"] + "\n")
@@ -552,6 +657,7 @@ class _DayRun:
         transaction. Then the days the run touched are scored from what the store holds
         (review decisions applied), as the local engine does, into the agents files.
         """
+        from qc.batch.splits import find_continuations
         from qc.schema import Conversation, Finding
         from qc.scoring.scores import conversation_record
         from qc.store.database import open_store
@@ -572,12 +678,93 @@ class _DayRun:
                 days.update(touched_days([record]))
                 yield record
 
-        with open_store(store, save=True) as db:
-            run_id = db.save_run_streamed(run=report.run, records=records(), committing=on_committing)
-            if on_saved is not None:
-                on_saved(run_id)
-            report.run["orphaned_decisions"] = db.run_orphans(run_id)
-            score_from_store(report, db, days, out_dir)
+        # A conversation whose stored copy reaches outside this run's (a chat cut at midnight,
+        # a re-export with a damaged line) is joined with it and inspected again on the driver,
+        # as the local engine does: the stored part was replaced, its messages gone.
+        damaged = {f.path for f in report.read.files if f.rejected}
+        executor = _DriverExecutor(self.settings)
+        joined: list[ConversationRecord] = []
+        renamed: dict[str, str] = {}
+        adopted: dict[tuple[str, str], str] = {}
+
+        def continued() -> Iterable[ConversationRecord]:
+            later = find_continuations(self._spans(), records(), db, executor, card, damaged)
+            note_continuations(report, later)
+            joined.extend(later.records.values())
+            renamed.update(later.renamed)
+            adopted.update(later.adopted)
+            return later.apply(records())
+
+        try:
+            with open_store(store, save=True) as db:
+                try:
+                    run_id = db.save_run_streamed(
+                        run=report.run,
+                        records=continued,
+                        renamed=renamed,
+                        adopted=adopted,
+                        committing=on_committing,
+                    )
+                finally:
+                    executor.close()
+                if on_saved is not None:
+                    on_saved(run_id)
+                report.run["orphaned_decisions"] = db.run_orphans(run_id)
+                report.run["moved_decisions"] = db.run_moves(run_id)
+                score_from_store(report, db, days | touched_days(joined), out_dir)
+        finally:
+            # Whole transcripts (buyers' phone numbers and addresses) were parts only for the
+            # save: the store holds them, or a run again writes them again.
+            self.part_files.remove(TRANSCRIPTS)
+
+    def _spans(self) -> dict[tuple[str, str], tuple[int, datetime, datetime]]:
+        """:func:`~qc.scoring.metrics.time_span` of each of the run's timed conversations, by (shop, id)."""
+        spans: dict[tuple[str, str], tuple[int, datetime, datetime]] = {}
+        for row in self.part_files.ordered(TRANSCRIPTS):
+            data = orjson.loads(row["record"])
+            stamps = [m.get("sent_at") for m in data["messages"]]
+            if stamps and all(stamps):
+                times = [datetime.fromisoformat(t) for t in stamps]
+                spans[(data.get("shop") or "", data["id"])] = (len(times), min(times), max(times))
+        return spans
+
+
+class _DriverExecutor:
+    """The local executor for the few conversations the driver inspects again, built when first asked."""
+
+    reads_lines = False
+    batch_size = 256
+
+    def __init__(self, settings: RuleSettings) -> None:
+        self.settings = settings
+        self._executor: Any = None
+
+    def describe(self) -> InspectorInfo:
+        """The inspector's rules and versions (builds it)."""
+        return self._local().describe()
+
+    def _local(self) -> Any:
+        if self._executor is None:
+            from qc.run.executors import LocalExecutor
+            from qc.run.inspector import build_inspector
+
+            self._executor = LocalExecutor(build_inspector(self.settings), self.batch_size)
+        return self._executor
+
+    def map(
+        self, conversations: Iterable[Any], task: Callable[[Any], Any]
+    ) -> Iterator[tuple[list[Any], Any]]:
+        """As :meth:`qc.run.executors.LocalExecutor.map` (the inspector is built on the first call)."""
+        return self._local().map(conversations, task)
+
+    def map_lines(self, split: Any, task: Callable[[Any], Any]) -> Iterator[Any]:
+        """As :meth:`qc.run.executors.LocalExecutor.map_lines` (not used by the driver: for the protocol)."""
+        return self._local().map_lines(split, task)
+
+    def close(self) -> None:
+        """Release the inspector, if one was built."""
+        if self._executor is not None:
+            self._executor.close()
 
 
 def _reject_place(record: str) -> tuple[str, int]:
@@ -623,12 +810,21 @@ def _hadoop(spark: SparkSession, uri: str) -> tuple[Any, Any]:
     return path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), path
 
 
-def _list_inputs(spark: SparkSession, inputs: list[str]) -> list[str]:
-    """Files named, and the files in folders named (by name, no hidden ones), as the local engine lists."""
+def _list_inputs(spark: SparkSession, inputs: list[str]) -> tuple[list[str], list[FileReport]]:
+    """Files named, and the files in folders named (by name, no hidden ones), as the local engine lists.
+
+    With the entries the local engine leaves out and names (a file name that is not UTF-8, a
+    dangling link, a link out of its folder, a FIFO, a file named twice), each with the reason.
+    """
+    if all(_is_local(item) for item in inputs):
+        paths = [Path(_local(item)) for item in inputs]
+        return [str(p) for p in expand_inputs(paths)], refused_inputs(paths)
     out: list[str] = []
+    refused: list[FileReport] = []
     for item in inputs:
         if _is_local(item):
             out.extend(str(p) for p in expand_inputs([Path(_local(item))]))
+            refused.extend(refused_inputs([Path(_local(item))]))
             continue
         fs, path = _hadoop(spark, item)
         if not fs.exists(path):
@@ -642,7 +838,7 @@ def _list_inputs(spark: SparkSession, inputs: list[str]) -> list[str]:
             out.extend(uri for _, uri in names)
         else:
             out.append(item)
-    return out
+    return out, refused
 
 
 def _head(spark: SparkSession, label: str, size: int) -> bytes:
@@ -712,6 +908,15 @@ class _Parts:
                 continue
             found.setdefault(int(m[1]), {}).setdefault(day, []).append((int(m[2] or 0), where))
         return found
+
+    def remove(self, output: str) -> None:
+        """Delete one output's part files (the folder ``output=<name>``)."""
+        if _is_local(self.root):
+            shutil.rmtree(Path(_local(self.root)) / f"output={output}", ignore_errors=True)
+            return
+        fs, path = _hadoop(self.spark, f"{self.root.rstrip('/')}/output={output}")
+        if fs.exists(path):
+            fs.delete(path, True)
 
     def _rows(self, where: str) -> Iterator[dict[str, Any]]:
         if _is_local(self.root):

@@ -307,6 +307,12 @@ def inspect_cli(
                 customer_nicks=frozenset(customer_nick or ()),
             )
             check_settings(settings)
+            if engine == "spark":
+                from qc.batch.spark_day import check_parts_folder
+
+                # Before the store is made: a refused run leaves every file as it was.
+                parts = spark_dir or str((Path(out) / "spark").resolve())
+                check_parts_folder(None, parts, [str(p) for p in inputs], Path(out), db)
             if db is not None:
                 from qc.store.database import open_store
 
