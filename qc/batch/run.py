@@ -12,8 +12,9 @@ holds after the run upserted its conversations (:func:`qc.batch.stored.score_sto
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -276,24 +277,8 @@ def _run(
             # waits, then is joined, instead of being overwritten.
             if spool is not None:
                 kept = spool  # named for the closure (mypy keeps no narrowing inside one)
-
-                def continued() -> Iterable[ConversationRecord]:
-                    later = find_continuations(kept.spans, kept, db, executor, card, damaged)
-                    note_continuations(report, later)
-                    joined.extend(later.records.values())
-                    renamed.update(later.renamed)
-                    adopted.update(later.adopted)
-                    return later.apply(kept)
-
-                joined: list[ConversationRecord] = []
-                renamed: dict[str, str] = {}
-                adopted: dict[tuple[str, str], str] = {}
-                run_id = db.save_run_streamed(
-                    run=report.run,
-                    records=continued,
-                    renamed=renamed,
-                    adopted=adopted,
-                    committing=on_committing,
+                run_id, joined = save_continued(
+                    db, report, kept.spans, lambda: kept, executor, card, damaged, on_committing
                 )
                 touched = spool.days | touched_days(joined)
             else:
@@ -309,7 +294,7 @@ def _run(
 
                 def whole() -> Iterable[ConversationRecord]:
                     later = find_continuations(timed, records, db, executor, card, damaged)
-                    note_continuations(report, later)
+                    _note_continuations(report, later)
                     moves.update(later.renamed)
                     taken.update(later.adopted)
                     by_key = {(r.conversation.shop or "", r.conversation.id): r for r in later.apply(records)}
@@ -332,7 +317,42 @@ def _run(
     return report
 
 
-def note_continuations(report: InspectionReport, later: Continuations) -> None:
+def save_continued(
+    db: Store,
+    report: InspectionReport,
+    spans: Mapping[tuple[str, str], tuple[int, datetime, datetime]],
+    records: Callable[[], Iterable[ConversationRecord]],
+    executor: Executor,
+    card: Scorecard,
+    damaged: Collection[str],
+    committing: Callable[[int], None] | None = None,
+) -> tuple[int, list[ConversationRecord]]:
+    """Save a run streamed, each conversation that continues a stored copy joined with it first.
+
+    Why one function: the lean local run and Spark's driver save the same way (the joined
+    conversations found and inspected again inside the save's transaction, their decisions
+    moved). ``records`` makes the run's records (read once to find the new copies, once to
+    save). Returns the run id and the joined records (whose days the run touched too).
+    """
+    joined: list[ConversationRecord] = []
+    renamed: dict[str, str] = {}
+    adopted: dict[tuple[str, str], str] = {}
+
+    def continued() -> Iterable[ConversationRecord]:
+        later = find_continuations(spans, records(), db, executor, card, damaged)
+        _note_continuations(report, later)
+        joined.extend(later.records.values())
+        renamed.update(later.renamed)
+        adopted.update(later.adopted)
+        return later.apply(records())
+
+    run_id = db.save_run_streamed(
+        run=report.run, records=continued, renamed=renamed, adopted=adopted, committing=committing
+    )
+    return run_id, joined
+
+
+def _note_continuations(report: InspectionReport, later: Continuations) -> None:
     """Say in run.json (and as a warning) which conversations were joined with the store's earlier part."""
     if not later.records:
         return

@@ -57,8 +57,8 @@ from qc.batch.chunks import ScoreTally
 from qc.batch.run import (
     InspectionReport,
     LeanScoring,
-    note_continuations,
     run_record,
+    save_continued,
     score_from_store,
     touched_days,
 )
@@ -657,7 +657,6 @@ class _DayRun:
         transaction. Then the days the run touched are scored from what the store holds
         (review decisions applied), as the local engine does, into the agents files.
         """
-        from qc.batch.splits import find_continuations
         from qc.schema import Conversation, Finding
         from qc.scoring.scores import conversation_record
         from qc.store.database import open_store
@@ -683,27 +682,11 @@ class _DayRun:
         # as the local engine does: the stored part was replaced, its messages gone.
         damaged = {f.path for f in report.read.files if f.rejected}
         executor = _DriverExecutor(self.settings)
-        joined: list[ConversationRecord] = []
-        renamed: dict[str, str] = {}
-        adopted: dict[tuple[str, str], str] = {}
-
-        def continued() -> Iterable[ConversationRecord]:
-            later = find_continuations(self._spans(), records(), db, executor, card, damaged)
-            note_continuations(report, later)
-            joined.extend(later.records.values())
-            renamed.update(later.renamed)
-            adopted.update(later.adopted)
-            return later.apply(records())
-
         try:
             with open_store(store, save=True) as db:
                 try:
-                    run_id = db.save_run_streamed(
-                        run=report.run,
-                        records=continued,
-                        renamed=renamed,
-                        adopted=adopted,
-                        committing=on_committing,
+                    run_id, joined = save_continued(
+                        db, report, self._spans(), records, executor, card, damaged, on_committing
                     )
                 finally:
                     executor.close()
@@ -714,7 +697,7 @@ class _DayRun:
                 score_from_store(report, db, days | touched_days(joined), out_dir)
         finally:
             # Whole transcripts (buyers' phone numbers and addresses) were parts only for the
-            # save: the store holds them, or a run again writes them again.
+            # save: the store holds them now, or the next run writes them again.
             self.part_files.remove(TRANSCRIPTS)
 
     def _spans(self) -> dict[tuple[str, str], tuple[int, datetime, datetime]]:
