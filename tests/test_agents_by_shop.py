@@ -156,3 +156,15 @@ def test_an_agent_id_column_is_an_account_as_given(tmp_path, agent_id):
     )
     assert runner.invoke(app, ["inspect", str(folder), "--out", str(tmp_path / "o"), "-q"]).exit_code == 0
     assert set(_agents(tmp_path / "o")) == {agent_id.lower()}
+
+
+def test_a_nick_two_shops_have_names_both_when_a_person_is_registered_by_it(tmp_path):
+    """`qc people add 小二` must not guess which shop's 小二; its hint named a shop the store never had."""
+    day = _day(tmp_path / "day")
+    db = ["--db", str(tmp_path / "qc.sqlite")]
+    assert runner.invoke(app, ["inspect", str(day), "--out", str(tmp_path / "o"), "-q", *db]).exit_code == 0
+    result = runner.invoke(app, ["people", "add", "小二", "--role", "agent", *db])
+    assert result.exit_code == 2
+    assert "小二 names 店b:小二, 店c:小二" in result.output and "--agent-id 店b:小二" in result.output
+    result = runner.invoke(app, ["people", "add", "小林", "--role", "agent", *db])
+    assert result.exit_code == 0 and "(店b:小林)" in result.output

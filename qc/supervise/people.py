@@ -179,9 +179,10 @@ def add_person(
         found = agents_named(store, name)
         if len(found) != 1:
             what = f"names {', '.join(found)}" if found else "names no agent in the store"
+            example = found[0] if found else f"柚子优选旗舰店:{name}"
             raise PeopleError(
                 f"{name} {what}; give the account the agent's findings are charged to,"
-                f" e.g. --agent-id 柚子优选旗舰店:{name}"
+                f" e.g. --agent-id {example}"
             )
         account = fold_agent_id(found[0])
     who = by.strip() or current_user()
