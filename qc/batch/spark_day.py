@@ -184,9 +184,7 @@ def run_spark_inspection(
             f" this is {pyspark.__version__}: pip install 'pyspark>=4,<5' (inspect_dataframe runs on 3.5)"
         )
     out_dir = Path(out_dir)
-    # The part files are Spark's working space (they stay where run.json says); the files of
-    # the run are written into a temporary folder and published as a set, as the local engine's.
-    parts_uri = parts or str((out_dir / "spark").resolve())
+    parts_uri = parts_folder(out_dir, parts)
     labels = [str(p) for p in inputs]
     if _is_local(parts_uri):  # refused before Spark starts; a remote folder once it has
         check_parts_folder(None, parts_uri, labels, out_dir, store)
@@ -280,6 +278,15 @@ def _not_started(master: str | None, exc: BaseException) -> QcError:
         " can use (local[N], spark://HOST:PORT reachable from here, yarn, k8s://…) and JAVA_HOME a"
         " Java 17+ installation (or unset it to use the java on PATH)"
     )
+
+
+def parts_folder(out_dir: Path, parts: str | None) -> str:
+    """Where Spark writes its part files: ``parts`` (``--spark-dir``), else ``<out_dir>/spark``.
+
+    The part files are Spark's working space (they stay where run.json says); the files of the
+    run are written into a temporary folder and published as a set, as the local engine's.
+    """
+    return parts or str((Path(out_dir) / "spark").resolve())
 
 
 # What Spark writes into its parts folder: its outputs, the job's marker and their checksums.

@@ -50,7 +50,7 @@ def export_cli(
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.scoring.card import load_scorecard
     from qc.scoring.metrics import UNDATED
-    from qc.scoring.periods import parse_period, period_of, range_period
+    from qc.scoring.periods import parse_period, range_period
     from qc.supervise.review import export_scores
 
     for value, option in ((date, "--date"), (date_from, "--from"), (date_to, "--to")):
@@ -66,9 +66,6 @@ def export_cli(
         if not (date_from and date_to):
             raise ConfigError("--from and --to go together: give both days of the range")
         window = range_period(date_from, date_to)
-    elif date == UNDATED:
-        # The daily view of what has no time, as inspect shows it.
-        window = period_of(UNDATED, "day") or range_period(date, date)
     elif date:
         window = range_period(date, date)
     else:

@@ -308,10 +308,10 @@ def inspect_cli(
             )
             check_settings(settings)
             if engine == "spark":
-                from qc.batch.spark_day import check_parts_folder
+                from qc.batch.spark_day import check_parts_folder, parts_folder
 
                 # Before the store is made: a refused run leaves every file as it was.
-                parts = spark_dir or str((Path(out) / "spark").resolve())
+                parts = parts_folder(Path(out), spark_dir)
                 check_parts_folder(None, parts, [str(p) for p in inputs], Path(out), db)
             if db is not None:
                 from qc.store.database import open_store

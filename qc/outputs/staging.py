@@ -124,8 +124,11 @@ class OutputStage:
     an interrupt) removes the temporary folder and leaves ``out_dir`` as it was.
     """
 
-    def __init__(self, out_dir: Path) -> None:
+    def __init__(self, out_dir: Path, last: str = _RUN_FILE) -> None:
         self.out_dir = Path(out_dir)
+        # The file published last, whose presence says the folder is whole: run.json for a
+        # run; meta.json (which vouches for the arrays by hash) for a model.
+        self.last = last
         parent = self.out_dir.parent
         parent.mkdir(parents=True, exist_ok=True)
         for stale in stale_stages(self.out_dir):
@@ -151,26 +154,26 @@ class OutputStage:
         write_json(self.path / _RUN_FILE, data)
 
     def publish(self) -> list[str]:
-        """Move every file of the stage into ``out_dir``, run.json last; returns the names moved.
+        """Move every file of the stage into ``out_dir``, ``last`` (run.json) last; the names moved.
 
         Each file is flushed to disk before it is renamed, and the folder after, so even a power
         cut leaves either the old marker, no marker, or the new one over whole files.
         """
         # qc-*: the run's own scratch (the verdict spool), never an output
-        skip = (_LOCK, _RUN_FILE)
+        skip = (_LOCK, self.last)
         names = sorted(
             p.name for p in self.path.iterdir() if p.name not in skip and not p.name.startswith("qc-")
         )
-        marker = self.path / _RUN_FILE
+        marker = self.path / self.last
         with _signals_held():
-            for name in [*names, _RUN_FILE]:
+            for name in [*names, self.last]:
                 p = self.path / name
                 if p.is_file():
                     _fsync(p)
             self.out_dir.mkdir(parents=True, exist_ok=True)
             # No marker while files are replaced: a kill now leaves a folder nobody takes as done.
             with suppress(FileNotFoundError):
-                (self.out_dir / _RUN_FILE).unlink()
+                (self.out_dir / self.last).unlink()
             for name in names:
                 source, target = self.path / name, self.out_dir / name
                 if source.is_dir() and target.is_dir() and not target.is_symlink():
@@ -178,11 +181,11 @@ class OutputStage:
                     os.replace(target, old)
                 os.replace(source, target)
             if marker.exists():
-                os.replace(marker, self.out_dir / _RUN_FILE)
+                os.replace(marker, self.out_dir / self.last)
             with suppress(OSError):
                 _fsync(self.out_dir)
             self.published = True
-        return [*names, _RUN_FILE]
+        return [*names, self.last]
 
     def discard(self) -> None:
         """Remove the temporary folder (what is left of it after :meth:`publish`, or all of it)."""

@@ -220,6 +220,21 @@ def is_marked_auto_reply(text: str) -> bool:
     return said.startswith(AUTO_MARKS) or said.endswith(AUTO_MARKS)
 
 
+def role_in_text(role: Role, text: str, auto: bool, told: bool) -> tuple[Role, bool]:
+    """``(role, auto_reply)`` of a message once its text is read, as every reader and `qc check` reads it.
+
+    A platform's notice in the agent's column is the platform's (:func:`is_platform_notice`);
+    an agent text marked ``[自动回复]`` is an auto-reply unless an auto-reply column or key
+    said otherwise (``told``), as 千牛 marks them in exports with no such column.
+    """
+    if role is Role.AGENT:
+        if is_platform_notice(text):
+            return Role.SYSTEM, False
+        if not auto and not told:
+            return role, is_marked_auto_reply(text)
+    return role, auto
+
+
 def has_value(value: Any) -> bool:
     """True for a field that holds something: not ``None``, not a blank string."""
     if isinstance(value, str):
@@ -313,11 +328,7 @@ def validate(
             return make_reject(rec.file, rec.line, reason, rec.raw)
         role, auto_word = found
         auto = auto or auto_word
-    if role is Role.AGENT and is_platform_notice(text):
-        role, auto = Role.SYSTEM, False
-    if role is Role.AGENT and not auto and not has_value(rec.auto_reply):
-        # An export with no auto-reply column may still mark one in its text, as 千牛 does.
-        auto = is_marked_auto_reply(text)
+    role, auto = role_in_text(role, text, auto, has_value(rec.auto_reply))
     try:
         if rec.date is None:
             sent_at = parse_timestamp(rec.timestamp, tz, day)

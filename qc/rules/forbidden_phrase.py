@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from qc.readers.records import is_marked_auto_reply
-from qc.readers.roles import is_platform_notice
+from qc.readers.records import role_in_text
 from qc.rules import BaseRule, RuleSettings, register_rule
 from qc.rules.lexicon import Candidate, Entry, Lexicon, iter_examples, load_lexicon, strip_decoration
 from qc.schema import Conversation, Evidence, Finding, Message, MessageFeatures, Role
@@ -589,9 +588,7 @@ def conversation_for(
 
 def _as_read(index: int, role: Role, text: str, sender: str) -> Message:
     """A message as the readers take it from an export: marked auto-replies, platform notices."""
-    if role is Role.AGENT and is_platform_notice(text):
-        role = Role.SYSTEM
-    auto = role is Role.AGENT and is_marked_auto_reply(text)
+    role, auto = role_in_text(role, text, False, False)
     return Message(index, role, text, sender=sender, auto_reply=auto)
 
 

@@ -76,10 +76,14 @@ def _month(day: Date) -> Period:
 _BY_KIND = {"day": _day, "week": _week, "month": _month}
 
 
+# The daily window of the messages without a time: no period holds it.
+_UNDATED_DAY = Period(UNDATED, UNDATED, UNDATED, "day")
+
+
 def period_of(day: str, kind: str) -> Period | None:
     """The window of ``kind`` (day, week, month) that holds ``day``; ``None`` for an undated day."""
     if day == UNDATED:
-        return Period(UNDATED, UNDATED, UNDATED, "day") if kind == "day" else None
+        return _UNDATED_DAY if kind == "day" else None
     return _BY_KIND[kind](Date.fromisoformat(day))
 
 
@@ -91,11 +95,13 @@ def _date(text: str, name: str) -> Date:
 
 
 def range_period(first: str, last: str) -> Period:
-    """The window ``first`` … ``last`` (a single day when they are equal).
+    """The window ``first`` … ``last`` (a single day when they are equal; ``undated`` alone: its day).
 
     Raises:
         ConfigError: a bound is not a date, or ``first`` is after ``last``.
     """
+    if first == last == UNDATED:
+        return _UNDATED_DAY
     lo, hi = _date(first, "--from" if first != last else "--date"), _date(last, "--to")
     if lo > hi:
         raise ConfigError(f"--from {first} is after --to {last}")

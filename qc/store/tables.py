@@ -789,11 +789,7 @@ def _m0012_agents_by_shop(conn: Connection) -> None:
         new = shop_account(sender, shop)
         if new != sender:
             renames.setdefault((shop, cid), {})[sender] = new
-    changes = [
-        {"b_shop": shop, "b_cid": cid, "b_old": old, "b_new": new}
-        for (shop, cid), names in renames.items()
-        for old, new in names.items()
-    ]
+    changes = _rename_params(renames)
     where_sent = (
         (messages.c.shop == bindparam("b_shop"))
         & (messages.c.conversation_id == bindparam("b_cid"))
@@ -813,11 +809,7 @@ def _m0012_agents_by_shop(conn: Connection) -> None:
     )
     for shop, cid in conn.execute(held.union(charged)).all():
         renames.setdefault((shop, cid), {})[UNASSIGNED] = shop_account(UNASSIGNED, shop)
-    changes = [
-        {"b_shop": shop, "b_cid": cid, "b_old": old, "b_new": new}
-        for (shop, cid), names in renames.items()
-        for old, new in names.items()
-    ]
+    changes = _rename_params(renames)
     for column in ("agent", "scored_agent"):
         col = findings.c[column]
         where_found = (
@@ -836,16 +828,16 @@ def _m0012_agents_by_shop(conn: Connection) -> None:
             _rename_in_summaries(conn, shop, cids, renames)
     # An appeal names the agent its finding was charged to.
     appeals = _columns(md, "appeals", "id", "finding_id", "agent")
-    for appeal in conn.execute(select(appeals)).all():
-        found = conn.execute(
-            select(findings.c.shop, findings.c.conversation_id)
-            .where(findings.c.finding_id == appeal.finding_id)
-            .limit(1)
-        ).first()
-        if found is not None:
-            moved_to = renames.get((found.shop, found.conversation_id), {}).get(appeal.agent)
-            if moved_to is not None:
-                conn.execute(update(appeals).where(appeals.c.id == appeal.id).values(agent=moved_to))
+    appealed = select(appeals.c.id, appeals.c.agent, findings.c.shop, findings.c.conversation_id).join(
+        findings, findings.c.finding_id == appeals.c.finding_id
+    )
+    moves = {
+        row.id: moved_to
+        for row in conn.execute(appealed).all()
+        if (moved_to := renames.get((row.shop, row.conversation_id), {}).get(row.agent)) is not None
+    }
+    for appeal_id, moved_to in moves.items():
+        conn.execute(update(appeals).where(appeals.c.id == appeal_id).values(agent=moved_to))
     # A person bound to a bare nick follows it when one shop has it; of two, neither is guessed.
     people = _columns(md, "people", "id", "agent_id")
     accounts: dict[str, set[str]] = {}
@@ -857,6 +849,15 @@ def _m0012_agents_by_shop(conn: Connection) -> None:
         targets = accounts.get(person.agent_id, set())
         if len(targets) == 1:
             conn.execute(update(people).where(people.c.id == person.id).values(agent_id=targets.pop()))
+
+
+def _rename_params(renames: dict[tuple[str, str], dict[str, str]]) -> list[dict[str, Any]]:
+    """The bound parameters of one rename per (shop, conversation, old name)."""
+    return [
+        {"b_shop": shop, "b_cid": cid, "b_old": old, "b_new": new}
+        for (shop, cid), names in renames.items()
+        for old, new in names.items()
+    ]
 
 
 def _each(conn: Connection, statement: Any, params: list[dict[str, Any]]) -> None:

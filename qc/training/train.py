@@ -20,9 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 import tomllib
 from collections import Counter
 from collections.abc import Sequence
@@ -38,6 +35,7 @@ from qc.attitude.decision import ATTITUDE_KINDS, LABELS, combine_verdicts, decid
 from qc.attitude.features import FEATURE_VERSION, FeatureConfig, Featurizer
 from qc.attitude.model import META_FILE, AttitudeModel, save
 from qc.errors import ConfigError
+from qc.outputs.staging import OutputStage
 from qc.paths import defaults_dir
 from qc.training.evaluate import model_figures, other_rules_verdicts, predict
 from qc.training.real import load_real_labels, read_real_conversations, real_samples
@@ -454,33 +452,16 @@ def train_to_dir(
     )
     meta["packages"] = _packages()
     trained.meta = meta
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    # The model is written and measured in a folder beside ``out_dir`` and moved in only whole:
-    # a failed or interrupted run leaves the model ``qc inspect`` uses as it was.
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.training-", dir=out_dir.parent))
-    try:
-        full = save(staging, meta, trained.columns, trained.weights, default_cues_path())
+    # The model is written and measured in a folder beside ``out_dir`` and published whole,
+    # meta.json (which vouches for the arrays) last, as a run's files are: a failed or stopped
+    # run leaves the model ``qc inspect`` uses as it was, and MODEL_CARD.md stays.
+    with OutputStage(out_dir, last=META_FILE) as stage:
+        full = save(stage.path, meta, trained.columns, trained.weights, default_cues_path())
         # Measured after the model is frozen: the written evaluation split and every real split.
-        full["metrics"] = model_figures(staging, held_out, use_real, real_labels, realchats)
-        full = save(staging, full, trained.columns, trained.weights, default_cues_path())
-        _move_model(staging, out_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        full["metrics"] = model_figures(stage.path, held_out, use_real, real_labels, realchats)
+        full = save(stage.path, full, trained.columns, trained.weights, default_cues_path())
+        stage.publish()
     return full
-
-
-def _move_model(staging: Path, out_dir: Path) -> None:
-    """Move a written model's files over ``out_dir``'s, meta.json last.
-
-    Each file is replaced in one step; meta.json, which holds the hashes of the others, comes
-    last, so a reader between two steps finds arrays its meta.json does not vouch for and is
-    refused (:func:`qc.attitude.model.load`), never served a mix. Other files of the folder
-    (``MODEL_CARD.md``) stay.
-    """
-    out_dir.mkdir(parents=True, exist_ok=True)
-    names = sorted(p.name for p in staging.iterdir() if p.name != META_FILE)
-    for name in [*names, META_FILE]:
-        os.replace(staging / name, out_dir / name)
 
 
 def _packages() -> dict[str, str]:
