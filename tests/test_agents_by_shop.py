@@ -74,12 +74,12 @@ def test_two_shops_bare_nicks_are_two_agents_with_their_own_shops(tmp_path):
     result = runner.invoke(app, ["inspect", str(day), "--out", str(tmp_path / "out"), "--jobs", "1", "-q"])
     assert result.exit_code == 0, result.output
     assert _agents(tmp_path / "out") == {
-        "店b:小二": ("店B", "1", "0.0"),
-        "店b:小林": ("店B", "1", "0.0"),
-        "店b:unassigned": ("店B", "1", "0.0"),
-        "店c:小二": ("店C", "2", "-5.0"),  # S2's conflict, and S6 once however it was written
-        "店c": ("店C", "1", "0.0"),  # the shop's main account stays its own name
-        "店c:unassigned": ("店C", "2", "0.0"),
+        "店b:小二": ("店B", "1", "0"),
+        "店b:小林": ("店B", "1", "0"),
+        "店b:unassigned": ("店B", "1", "0"),
+        "店c:小二": ("店C", "2", "-5"),  # S2's conflict, and S6 once however it was written
+        "店c": ("店C", "1", "0"),  # the shop's main account stays its own name
+        "店c:unassigned": ("店C", "2", "0"),
     }
     findings = [json.loads(line) for line in (tmp_path / "out" / "findings.jsonl").open(encoding="utf-8")]
     assert {f["agent"] for f in findings if f["kind"] == "conflict"} == {"店c:小二"}

@@ -148,10 +148,51 @@ def test_an_agent_named_by_digits_keeps_them_in_every_csv(outputs):
         ("1234e567", "'1234e567"),
         ("evil-1", "evil-1"),
         ("c20261124_000082", "c20261124_000082"),
+        # what Excel or WPS would read as a date, time, percentage, amount or truth value (audit 73 A3)
+        ("2026-11", "'2026-11"),
+        ("1/2", "'1/2"),
+        ("1688:1", "'1688:1"),
+        ("12%", "'12%"),
+        ("(123)", "'(123)"),
+        ("¥12", "'¥12"),
+        ("1,234", "'1,234"),
+        ("11月24日", "'11月24日"),
+        ("Nov-26", "'Nov-26"),
+        ("3-jan", "'3-jan"),
+        ("TRUE", "'TRUE"),
+        # names that only hold digits beside words stay as they are
+        ("店b:小二", "店b:小二"),
+        ("1688旗舰店", "1688旗舰店"),
+        ("A01", "A01"),
+        ("3号店", "3号店"),
+        ("2026-W49", "2026-W49"),
+        ("2026-11-01~2026-11-15", "2026-11-01~2026-11-15"),
+        ("may", "may"),
     ],
 )
-def test_text_id_quotes_only_ids_that_read_as_numbers(value, expected):
+def test_text_id_quotes_ids_a_spreadsheet_would_read_as_something_else(value, expected):
     assert text_id(value) == expected
+
+
+def test_month_exports_keep_the_month_as_text_and_points_whole(tmp_path):
+    """A month label 2026-11 opened in Excel became 1 November (audit 73 A3); -10.0 was not the
+    考核表's whole points (A2). A day stays a plain date."""
+    from qc.outputs.writers import write_agents_csv
+
+    columns = [("agent", "客服"), ("date", "日期"), ("total_points", "合计加减分")]
+    rows = [
+        {"agent": "店:小二", "date": "2026-11", "total_points": -10},
+        {"agent": "店:小二", "date": "2026-11-24", "total_points": -10},
+        {"agent": "店:小二", "date": "2026-W49", "total_points": 0},
+    ]
+    write_agents_csv(tmp_path / "agents.csv", rows, columns)
+    with (tmp_path / "agents.csv").open(encoding="utf-8-sig", newline="") as fh:
+        body = list(csv.reader(fh))[2:]
+    assert body == [
+        ["店:小二", "'2026-11", "-10"],
+        ["店:小二", "2026-11-24", "-10"],
+        ["店:小二", "2026-W49", "0"],
+    ]
 
 
 def test_agents_csv_keeps_negative_points_as_numbers(outputs):

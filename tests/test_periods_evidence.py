@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -72,6 +73,8 @@ def test_points_round_as_the_card_says_halves_away_from_zero(decimals, value, ex
 
     card = replace(load_scorecard(), decimals=decimals)
     assert card.round_points(value) == expected
+    # Whole points are whole numbers in every file (-15, as the 考核表 keeps them, not -15.0).
+    assert json.dumps(card.round_points(value)) == json.dumps(expected)
 
 
 def at(clock: str, day: str = "2026-11-24") -> datetime:

@@ -73,15 +73,31 @@ def fit_xlsx_cell(text: str) -> str:
     return "".join(kept) + marker
 
 
-def text_id(identifier: str) -> str:
-    """An id as a CSV cell Excel keeps as text: one that reads as a number gets a leading quote.
+# Text a spreadsheet opening a CSV turns into a date, time, percentage, fraction, currency or
+# negative number: digits with only separators (2026-11, 1/2, 1688:1, 12%, (123), ¥12, 1,234,
+# 11月24日) or an English month beside a number (Nov-26, 3-Jan).
+_SEPARATORS = r"\s\-/:.,%()$¥￥年月日时分秒"
+_COERCED = re.compile(rf"[{_SEPARATORS}]*\d[\d{_SEPARATORS}]*", re.IGNORECASE)
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*"
+_MONTH_DATE = re.compile(rf"{_MONTH}[-/ ]\d+|\d+[-/ ]{_MONTH}(?:[-/ ]\d+)?", re.IGNORECASE)
+_BOOLEAN = frozenset({"true", "false"})
 
-    Readers of qc's own sheets strip the quote again (``qc review import``).
+
+def text_id(identifier: str) -> str:
+    """An id as a CSV cell Excel keeps as text: one Excel would read as anything else gets a quote.
+
+    That is a number (007, a staff id of 18 digits, 12e4), a date or time (2026-11, 1/2,
+    1688:1, Nov-26), a percentage, a fraction, an amount, a negative in brackets or a truth
+    value: Excel or WPS opening the CSV would keep the converted value, and a QA lead pasting
+    the row into the 考核表 would paste that. Readers of qc's own sheets strip the quote again
+    (``qc review import``).
     """
+    text = identifier.strip()
     try:
-        float(identifier)
+        float(text)
     except ValueError:
-        return identifier
+        if not (_COERCED.fullmatch(text) or _MONTH_DATE.fullmatch(text) or text.casefold() in _BOOLEAN):
+            return identifier
     return "'" + identifier
 
 

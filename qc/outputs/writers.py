@@ -6,6 +6,7 @@ JSON is written with ``ensure_ascii=False`` so Chinese stays readable.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -166,8 +167,13 @@ def write_agents_csv(path: Path, rows: Iterable[dict[str, Any]], columns: list[t
 _ID_COLUMNS = frozenset({"agent", "shop"})
 
 
+# A scored window's label: a day stays as it is (Excel reads it as that very day); a month
+# (2026-11), which Excel would read as its first day and show as Nov-26, is kept as text.
+_DAY_LABEL = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def _csv_cell(key: str, value: Any) -> Any:
-    if key in _ID_COLUMNS and isinstance(value, str):
+    if isinstance(value, str) and (key in _ID_COLUMNS or (key == "date" and not _DAY_LABEL.fullmatch(value))):
         return text_id(value)
     return _cell(value)
 

@@ -261,11 +261,18 @@ class Scorecard:
         return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
     def round_points(self, value: float) -> float:
-        """Points rounded as ``[points] decimals`` says, halves away from zero (−2.5 → −3)."""
+        """Points rounded as ``[points] decimals`` says, halves away from zero (−2.5 → −3).
+
+        With ``decimals = 0`` the result is an ``int``, so files write whole points as the
+        考核表 keeps them (−10, not −10.0).
+        """
         scale = 10**self.decimals
         scaled = abs(value) * scale
         # The small epsilon keeps 2.675-style binary near-halves from rounding down.
         rounded = math.floor(scaled + 0.5 + 1e-9) / scale
+        if not self.decimals:
+            # Whole points are written as the 考核表 keeps them: -10, not -10.0.
+            return int(math.copysign(rounded, value))
         return math.copysign(rounded, value) + 0.0 if rounded else 0.0
 
     @property
