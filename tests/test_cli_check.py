@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,8 @@ runner = (
 
 
 def _lines(out: str) -> list[dict]:
-    return [json.loads(line) for line in out.splitlines() if line.strip()]
+    # One JSON document per line; a text may hold U+2028, which splitlines() would break on.
+    return [json.loads(line) for line in out.split("\n") if line.strip()]
 
 
 def test_check_bare_reply_to_question_is_live():
@@ -298,7 +300,7 @@ def _edited_lexicon(tmp_path, *edits: tuple[str, str]):
     return path
 
 
-_TOP = 'version = "2026.12.5"'
+_TOP = re.search(r'^version = ".*"$', default_lexicon_path().read_text(encoding="utf-8"), re.M).group(0)
 
 
 @pytest.mark.parametrize(
@@ -581,3 +583,96 @@ def test_a_platform_bubble_after_a_bare_reply_is_not_the_agent_going_on():
         assert live == ["FP-0005"], res
     (code,) = _lines(runner.invoke(app, ["check", "#E-s33", "--context", "有赠品吗"]).stdout)
     assert (code["verdict"], code["platform_notice"], code["findings"]) == ("ok", True, [])
+
+
+def _verdict_as_inspected(findings: list[dict], index: int) -> str:
+    charged = {
+        f["kind"]
+        for f in findings
+        if f["message_index"] == index and not f["suppressed"] and not f["needs_review"]
+    }
+    return "conflict" if "conflict" in charged else "impatience" if charged else "ok"
+
+
+def test_a_file_line_takes_the_agents_next_bubbles_as_then_does(tmp_path):
+    """`--file` read only text and context: a "then" key was ignored, so a reply the agent went on
+    with was charged where inspect and `qc check --then` read one calm turn (audit 77 B2)."""
+    buyer, reply, more = "什么时候发货", "等着吧", "亲，我这就帮您催一下仓库，今天一定发出"
+    drafts = tmp_path / "drafts.jsonl"
+    lines = [{"text": reply, "context": [buyer], "then": [more]}, {"text": reply, "context": [buyer]}]
+    drafts.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8")
+    res = runner.invoke(app, ["check", "--file", str(drafts)])
+    assert res.exit_code == 0, res.stderr
+    (text_mode,) = _lines(runner.invoke(app, ["check", reply, "--context", buyer, "--then", more]).stdout)
+    went_on, alone = _lines(res.stdout)
+    assert (
+        (went_on["verdict"], alone["verdict"]) == (text_mode["verdict"], "impatience") == ("ok", "impatience")
+    )
+    assert went_on["text"] == reply
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(
+        json.dumps({"text": reply, "then": "不是列表"}, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    res = runner.invoke(app, ["check", "--file", str(bad)])
+    assert res.exit_code == 2 and f'{bad}:1: "then" is not a list of texts' in res.stderr
+
+
+def test_a_line_of_a_file_ends_at_a_newline_and_is_decoded_on_its_own(tmp_path):
+    """A U+2028 inside a JSON string split the line in two (a bogus line judged, the rest
+    renumbered), and one garbled line stopped the whole file with nothing judged (audit 77 B5, B6)."""
+    drafts = tmp_path / "drafts.jsonl"
+    first = json.dumps({"text": "这款今天能发货的哦\u2028亲", "context": ["能发货吗"]}, ensure_ascii=False)
+    garbled = "好".encode() + b"\xff\xfe" + "的".encode()
+    drafts.write_bytes(first.encode() + b"\n" + garbled + b"\n" + "嗯\n".encode())
+    res = runner.invoke(app, ["check", "--file", str(drafts)])
+    assert res.exit_code == 2
+    assert [(d["line"], d["text"]) for d in _lines(res.stdout)] == [
+        (1, "这款今天能发货的哦\u2028亲"),
+        (3, "嗯"),
+    ]
+    (problem,) = res.stderr.splitlines()
+    assert problem.startswith(f"qc: {drafts}:2: not utf-8 text") and "re-save the file as UTF-8" in problem
+
+
+def test_context_values_marked_as_auto_replies_or_the_agents_are_not_the_buyers_words(tmp_path):
+    """Every --context value was the buyer's: a pasted [自动回复] made one question of two and an
+    agent's earlier answer could not be given, so TEXT mode judged what inspect does not (audit 77 B3)."""
+    buyer, auto, reply = "这个有黑色的吗", "[自动回复]您好，客服马上就来，请稍等", "在"
+    (pasted,) = _lines(runner.invoke(app, ["check", reply, "--context", buyer, "--context", auto]).stdout)
+    found = _inspect_rows(
+        tmp_path, [("买家", "10:00:00", buyer), ("客服", "10:00:01", auto), ("客服", "10:00:30", reply)]
+    )
+    assert pasted["verdict"] == _verdict_as_inspected(found, 2) == "impatience"
+    rows = [("买家", "10:00:00", "能今天发货吗"), ("客服", "10:00:05", "可以的亲，今天下午发")]
+    rows += [("买家", "10:00:20", "好的"), ("客服", "10:00:30", "嗯")]
+    args = ["check", "嗯", "-c", "能今天发货吗", "-c", "agent:可以的亲，今天下午发", "-c", "好的"]
+    (given,) = _lines(runner.invoke(app, args).stdout)
+    (tmp_path / "b").mkdir()
+    assert given["verdict"] == _verdict_as_inspected(_inspect_rows(tmp_path / "b", rows), 3) == "ok"
+    (buyers,) = _lines(runner.invoke(app, ["check", "嗯", "-c", "buyer:能今天发货吗"]).stdout)
+    assert buyers["verdict"] == "impatience"
+
+
+def test_check_says_what_it_judged_a_long_draft_on_and_which_rule_found_what():
+    """A draft past max_message_chars was judged on its start with no word of it; findings did not
+    name their rule; an empty text was asked whether the terminal spoke UTF-8 (audit 77 B8)."""
+    from qc.readers.limits import load_limits
+
+    long = "亲，" + "这款是纯棉的，" * (load_limits().max_message_chars // 7) + "你自己看吧"
+    (doc,) = _lines(runner.invoke(app, ["check", long, "--context", "是纯棉的吗"]).stdout)
+    (short,) = _lines(runner.invoke(app, ["check", "你自己看吧", "--context", "是纯棉的吗"]).stdout)
+    assert doc["clipped"] is True and short["clipped"] is False
+    assert {f["rule"] for f in short["findings"]} >= {"forbidden_phrase.v1"}
+    res = runner.invoke(app, ["check", ""])
+    assert res.exit_code == 2 and "UTF-8" not in res.stderr
+
+
+def test_a_piped_table_folds_the_reason_instead_of_cutting_it():
+    """Piped (80 columns), the table cut the reason to 「不够耐心（扣分 …」 (audit 77 B8)."""
+    args = ["check", "你自己看吧", "--context", "是纯棉的吗"]
+    (doc,) = _lines(runner.invoke(app, args).stdout)
+    res = runner.invoke(app, [*args, "--format", "table"])
+    assert res.exit_code == 0 and "…" not in res.stdout
+    squeezed = "".join(res.stdout.split()).replace("│", "")
+    whys = [f["cue"] if f["entry"] else f["summary"] for f in doc["findings"]]
+    assert whys and all("".join(why.split()) in squeezed for why in whys)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -48,7 +49,7 @@ def test_a_shops_lexicon_is_used_and_its_version_recorded(day: Path, tmp_path: P
     lexicon = tmp_path / "shop.toml"
     text = (ROOT / "lexicons" / "forbidden.toml").read_text(encoding="utf-8")
     lexicon.write_text(
-        text.replace('version = "2026.12.5"', 'version = "shop-7"')
+        re.sub(r'^version = ".*"$', 'version = "shop-7"', text, count=1, flags=re.M)
         + '\n[[entry]]\nid = "FP-0901"\ntitle = "leaving it to luck"\nphrases = ["看运气"]\n'
         'implies = "impatience"\nexamples.hit = [{ text = "这个要看运气咯", context = ["送个礼物吧"] }]\n'
         'examples.miss = [{ text = "亲，我们有抽奖活动哦", context = ["送个礼物吧"] }]\n',

@@ -285,6 +285,45 @@ def test_bare_reply_continued_in_next_bubble_is_suppressed(forbidden_rule):
     assert finding.suppressed and "next message" in finding.cue
 
 
+def _continued(bubbles, gap_s: int):
+    """没有 to a question, then ``bubbles`` (role, text) each ``gap_s`` seconds after the last."""
+    from datetime import datetime, timedelta, timezone
+
+    from qc.schema import Conversation, Message, Role
+
+    t0 = datetime(2026, 11, 24, 10, 0, tzinfo=timezone(timedelta(hours=8)))
+    roles = {"agent": Role.AGENT, "system": Role.SYSTEM, "auto": Role.AGENT}
+    messages = [
+        Message(0, Role.CUSTOMER, "有赠品吗", sender="b", sent_at=t0),
+        Message(1, Role.AGENT, "没有", sender="a", sent_at=t0 + timedelta(seconds=5)),
+    ]
+    for i, (role, text) in enumerate(bubbles, start=2):
+        at = t0 + timedelta(seconds=5 + gap_s * (i - 1))
+        messages.append(Message(i, roles[role], text, sender="a", sent_at=at, auto_reply=role == "auto"))
+    return Conversation("c", tuple(messages))
+
+
+@pytest.mark.parametrize(
+    ("bubbles", "gap_s", "suppressed"),
+    [
+        ([("agent", "不过收藏店铺可以领5元券哦")], 30, True),
+        ([("agent", "不过收藏店铺可以领5元券哦")], 60, True),
+        # two minutes later is a new reply, as the attitude model's follow-up window reads it (audit 77 B1)
+        ([("agent", "不过收藏店铺可以领5元券哦")], 120, False),
+        # a notice or an auto-reply between the bubbles is passed over (audit 77 B4)
+        ([("system", "系统提示：会话已转接"), ("agent", "不过收藏店铺可以领5元券哦")], 10, True),
+        ([("auto", "感谢您的咨询"), ("agent", "不过收藏店铺可以领5元券哦")], 10, True),
+        ([("auto", "感谢您的咨询"), ("agent", "不过收藏店铺可以领5元券哦")], 40, False),
+    ],
+)
+def test_a_bare_reply_goes_on_only_in_the_agents_next_bubble_soon_after(
+    forbidden_rule, bubbles, gap_s, suppressed
+):
+    (finding,) = [f for f in forbidden_rule.check(_continued(bubbles, gap_s), ()) if f.message_index == 1]
+    assert finding.suppressed is suppressed
+    assert ("next message" in finding.cue) is suppressed
+
+
 def test_finding_carries_agent_offsets_and_implied_cue(forbidden_rule):
     (f,) = check_text(forbidden_rule, "亲，这个我不知道", ("是纯棉的吗",))
     assert (f.start, f.end, f.text) == (5, 8, "不知道") or (f.start, f.end, f.text) == (4, 8, "我不知道")

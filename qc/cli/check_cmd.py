@@ -18,40 +18,48 @@ EXIT_HIT = 3
 
 
 _SHAPE = (
-    'expected {"text": "...", "context": ["buyer text", {"role": "agent", "text": "..."}]} or a plain line'
+    'expected {"text": "...", "context": ["buyer text", {"role": "agent", "text": "..."}],'
+    ' "then": ["the agent\'s next bubble"]} or a plain line'
 )
 
 
-def parse_check_file(path: Path) -> tuple[list[tuple[int, str, list[Any]]], list[str]]:
+def parse_check_file(path: Path) -> tuple[list[tuple[int, str, list[Any], list[str]]], list[str]]:
     """Read ``qc check --file`` input: one message per line, or JSON Lines with context.
 
-    A line starting with ``{`` is JSON: ``{"text": ..., "context": [...]}``
-    where context items are buyer texts or ``{"role": ..., "text": ...}``
-    objects (the annotated-samples format). Any other non-blank line is
-    one agent message with no context.
+    A line starting with ``{`` is JSON: ``{"text": ..., "context": [...], "then": [...]}``
+    where context items are buyer texts or ``{"role": ..., "text": ...}`` objects (the
+    annotated-samples format) and ``then`` the agent's next bubbles, as ``--then`` gives them.
+    Any other non-blank line is one agent message with no context. Lines end at a newline only
+    (a U+2028 inside a JSON string is text), and each is decoded on its own, as the chat
+    readers decode: a garbled line is one problem, not a failed file.
 
     Returns:
-        ``(line number, text, context)`` of every good line, and one problem per bad line
+        ``(line number, text, context, then)`` of every good line, and one problem per bad line
         (``file:line: reason``), so the good lines are still judged.
 
     Raises:
         InputError: the file cannot be read at all.
     """
-    from qc.readers.encoding import UndecodableError, decode_text
+    from qc.readers.encoding import UndecodableError, decode
 
     try:
-        raw, _ = decode_text(path.read_bytes())  # UTF-8 (BOM or not), GBK, UTF-16: as the readers sniff
+        decoded = decode(path.read_bytes())  # UTF-8 (BOM or not), GBK, UTF-16: as the readers sniff
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
     except UndecodableError as exc:
         raise InputError(f"{path}: {exc}") from None
-    items: list[tuple[int, str, list[Any]]] = []
+    items: list[tuple[int, str, list[Any], list[str]]] = []
     problems: list[str] = []
-    for no, line in enumerate(raw.splitlines(), start=1):
+    for no, line in enumerate(decoded.lines, start=1):
+        if no in decoded.garbled:
+            problems.append(
+                f"{path}:{no}: not {decoded.encoding} text like the rest; re-save the file as UTF-8"
+            )
+            continue
         if not line.strip():
             continue
         if not line.lstrip().startswith("{"):
-            item: tuple[str, list[Any]] | str = (line, [])
+            item: tuple[str, list[Any], list[str]] | str = (line, [], [])
         else:
             item = _json_line(line)
         if isinstance(item, tuple):
@@ -63,8 +71,8 @@ def parse_check_file(path: Path) -> tuple[list[tuple[int, str, list[Any]]], list
     return items, problems
 
 
-def _json_line(line: str) -> tuple[str, list[Any]] | str:
-    """A JSON line's ``(text, context)``, or why it is not one."""
+def _json_line(line: str) -> tuple[str, list[Any], list[str]] | str:
+    """A JSON line's ``(text, context, then)``, or why it is not one."""
     try:
         record = json.loads(line)
     except ValueError as exc:
@@ -85,7 +93,30 @@ def _json_line(line: str) -> tuple[str, list[Any]] | str:
             context.append((role, turn["text"]))
         else:
             return f"context[{i}] is neither a buyer text nor a {{role, text}} object; {_SHAPE}"
-    return record["text"], context
+    then = record.get("then") or []
+    if not isinstance(then, list) or not all(isinstance(t, str) for t in then):
+        return f'"then" is not a list of texts; {_SHAPE}'
+    return record["text"], context, then
+
+
+# A --context value may say whose words it is: "agent:可以的亲" is the agent's earlier reply.
+_CONTEXT_ROLES = {
+    "agent:": "agent",
+    "客服:": "agent",
+    "客服：": "agent",
+    "buyer:": "customer",
+    "买家:": "customer",
+    "买家：": "customer",
+}
+
+
+def _context_item(value: str) -> str | tuple[str, str]:
+    """A ``--context`` value: a buyer text, or ``(role, text)`` when it starts ``agent:`` or ``buyer:``."""
+    for prefix, role in _CONTEXT_ROLES.items():
+        if value[: len(prefix)].lower() == prefix:
+            rest = value[len(prefix) :].strip()
+            return rest if role == "customer" else (role, rest)
+    return value
 
 
 def _text_problem(text: str, context: list[Any], then: Sequence[str] = ()) -> str | None:
@@ -105,22 +136,22 @@ def _text_problem(text: str, context: list[Any], then: Sequence[str] = ()) -> st
 
 
 def check_messages(
-    items: list[tuple[str, list[Any]]],
+    items: Sequence[tuple[str, Sequence[Any], Sequence[str]]],
     lexicon: Path | None = None,
     strict: bool = False,
     explain: bool = False,
     model: Path | None = None,
     scorecard: Path | None = None,
-    then: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
     """Judge agent texts (each after its context) as ``qc inspect`` would, one JSON-ready result each.
 
     The same rules (forbidden phrases and the attitude model, with the same lexicon, model and
     switches) run over a conversation of the context then the text, and the scorecard decides
     the verdict as it does for a day's chats: ``verdict`` is what the reply would be charged
-    with (``ok`` when nothing), ``held`` whether a finding waits for review instead. ``then``
-    are the agent's next bubbles after each text: inspection reads a reply sent in several
-    bubbles as one turn too, and the milder reading counts.
+    with (``ok`` when nothing), ``held`` whether a finding waits for review instead. Each item
+    is ``(text, context, then)``; ``then`` are the agent's next bubbles after the text:
+    inspection reads a reply sent in several bubbles as one turn too, and the milder reading
+    counts.
     """
     from qc.rules import RuleSettings
     from qc.rules.forbidden_phrase import conversation_for
@@ -132,11 +163,13 @@ def check_messages(
     inspector = build_inspector(RuleSettings(lexicon=lexicon, model=model, strict=strict))
     info = inspector.describe()
     try:
-        conversations = [conversation_for(text, context, then=then) for text, context in items]
+        conversations = [conversation_for(text, context, then=then) for text, context, then in items]
     except ValueError as exc:
         raise ConfigError(f"bad context role: {exc}; use customer or agent") from None
     results = []
-    for conversation, result in zip(conversations, inspector.inspect(conversations), strict=True):
+    for (_, _, then), conversation, result in zip(
+        items, conversations, inspector.inspect(conversations), strict=True
+    ):
         last = len(conversation.messages) - 1 - len(then)  # the checked text, before its next bubbles
         found = [f for f in result.findings if f.message_index == last]
         # Held as the day's scoring holds it: below its threshold, or a kind the card only reviews.
@@ -157,9 +190,13 @@ def check_messages(
                 # A lexicon hit, held or not: what --fail-on-hit lints a draft for.
                 "live": sum(1 for f in found if f.live and f.kind == "forbidden_phrase"),
                 "suppressed": sum(1 for f in findings if f.suppressed),
+                # Longer than max_message_chars: judged on its start, as qc inspect judges it.
+                "clipped": inspector.max_chars is not None
+                and len(conversation.messages[last].text) > inspector.max_chars,
                 "findings": [
                     {
                         "kind": f.kind,
+                        "rule": f.rule,
                         "entry": f.entry,
                         "start": f.start,
                         "end": f.end,
@@ -184,10 +221,14 @@ def _table(results: list[dict[str, Any]]) -> None:
     from rich.table import Table
 
     table = Table("message", "verdict", "finding", "span", "state", "why")
+    # Piped, the console is 80 columns: the reason folds onto more lines instead of being cut.
+    for column in table.columns:
+        column.overflow = "fold"
     for r in results:
         verdict = r["verdict"] + (" (held for review)" if r["held"] else "")
         verdict += " (auto-reply: not judged)" if r["auto_reply"] else ""
         verdict += " (the platform's notice: not judged)" if r["platform_notice"] else ""
+        verdict += " (judged on its start: longer than max_message_chars)" if r["clipped"] else ""
         if not r["findings"]:
             table.add_row(cell(r["text"]), verdict, "", "", "", "")
         for f in r["findings"]:
@@ -206,7 +247,12 @@ def check_cli(
     text: Annotated[str | None, typer.Argument(help="The agent message or draft reply to check.")] = None,
     context: Annotated[
         list[str] | None,
-        typer.Option("--context", "-c", help="What the buyer said before, oldest first (repeatable)."),
+        typer.Option(
+            "--context",
+            "-c",
+            help="What the buyer said before, oldest first (repeatable); start a value with agent: (or"
+            " 客服：) for the agent's own earlier reply.",
+        ),
     ] = None,
     then: Annotated[
         list[str] | None,
@@ -267,20 +313,23 @@ def check_cli(
     if output_format not in ("json", "table"):
         raise ConfigError(f"--format {output_format!r}: use json or table")
     if file is not None and (context or then):
-        raise ConfigError("--context and --then go with TEXT; in --file put the context on each JSON line")
+        raise ConfigError(
+            '--context and --then go with TEXT; in --file put them on each JSON line ("context", "then")'
+        )
     problems: list[str] = []
     if file is not None:
         try:
             numbered, problems = parse_check_file(file)
         except InputError as exc:
             raise ConfigError(str(exc)) from None
-        items = [(t, c) for _, t, c in numbered]
+        items = [(t, c, n) for _, t, c, n in numbered]
     else:
-        items = [(text or "", list(context or []))]
+        items = [(text or "", [_context_item(c) for c in context or []], list(then or []))]
         # A terminal that sends bytes which are not UTF-8 gives Python lone surrogates.
-        problem = _text_problem(*items[0], list(then or []))
+        problem = _text_problem(*items[0])
         if problem is not None:
-            raise ConfigError(f"{problem.replace('the record', 'the text')}; is the terminal set to UTF-8?")
+            hint = "; is the terminal set to UTF-8?" if "surrogate" in problem else ""
+            raise ConfigError(f"{problem.replace('the record', 'the text')}{hint}")
     results = check_messages(
         items,
         lexicon=lexicon,
@@ -288,10 +337,9 @@ def check_cli(
         explain=explain,
         model=model,
         scorecard=scorecard,
-        then=list(then or []),
     )
     if file is not None:
-        for (no, _, _), r in zip(numbered, results, strict=True):
+        for (no, _, _, _), r in zip(numbered, results, strict=True):
             r["line"] = no
     if output_format == "table":
         _table(results)

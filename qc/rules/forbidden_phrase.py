@@ -20,9 +20,18 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from qc.readers.records import role_in_text
+from qc.readers.records import is_marked_auto_reply, role_in_text
+from qc.readers.roles import is_platform_notice
 from qc.rules import BaseRule, RuleSettings, register_rule
-from qc.rules.lexicon import Candidate, Entry, Lexicon, iter_examples, load_lexicon, strip_decoration
+from qc.rules.lexicon import (
+    Candidate,
+    ContextSettings,
+    Entry,
+    Lexicon,
+    iter_examples,
+    load_lexicon,
+    strip_decoration,
+)
 from qc.schema import Conversation, Evidence, Finding, Message, MessageFeatures, Role
 from qc.text.tokens import TEXT_CACHE_SIZE, fold, token_bounds, tokenize
 
@@ -376,13 +385,8 @@ class ForbiddenPhraseRule(BaseRule):
     ) -> tuple[bool, list[str]]:
         vetoes: list[str] = []
         cues: list[str] = []
-        window = self.lexicon.context.continuation
-        for m in conv.messages[index + 1 : index + 1 + window]:
-            if m.counts_as_agent and m.agent == conv.messages[index].agent:
-                vetoes.append("the agent goes on in the next message (read as one reply)")
-                break
-            if m.role is Role.CUSTOMER:
-                break
+        if _goes_on(conv.messages, index, self.lexicon.context):
+            vetoes.append("the agent goes on in the next message (read as one reply)")
         if entry.live_after:
             keep, cue = self._judge_turn(entry, turn)
             (cues if keep else vetoes).append(cue)
@@ -527,6 +531,30 @@ def _covers(allowed: Candidate, start: int, end: int) -> bool:
     return allowed.start < start or allowed.end > end or allowed.end - allowed.start >= end - start
 
 
+def _goes_on(messages: Sequence[Message], index: int, context: ContextSettings) -> bool:
+    """Whether the agent of reply ``index`` goes on with it before the buyer speaks again.
+
+    That is the same agent's next message within ``continuation`` messages and
+    ``continuation_seconds`` (when both have times; 0: any time later). Platform notices and
+    auto-replies between the two are passed over, as the attitude model passes over them: a
+    transfer notice does not turn 嗯, 我帮您查一下物流 into a bare 嗯.
+    """
+    reply = messages[index]
+    counted = 0
+    for m in messages[index + 1 :]:
+        if m.role is Role.CUSTOMER or counted >= context.continuation:
+            return False
+        if not m.counts_as_agent:
+            continue
+        counted += 1
+        if m.agent == reply.agent:
+            limit = context.continuation_seconds
+            if not limit or reply.sent_at is None or m.sent_at is None:
+                return True
+            return 0 <= (m.sent_at - reply.sent_at).total_seconds() <= limit
+    return False
+
+
 class _Sentences:
     """A message cut at sentence ends, each sentence judged once: is it the agent's own question?"""
 
@@ -573,12 +601,16 @@ def conversation_for(
     """A small conversation: the context (buyer texts, or (role, text) pairs), ``text`` by the agent.
 
     ``then`` are the agent's next messages right after ``text``, before the buyer writes again
-    (the rest of a reply sent in several bubbles, which a day's inspection reads with it). An
-    agent text marked ``[自动回复]`` is an auto-reply, as the readers take it from an export.
+    (the rest of a reply sent in several bubbles, which a day's inspection reads with it). A
+    text marked ``[自动回复]`` is the shop's auto-reply and a platform notice (系统提示：…) the
+    platform's, as the readers take them from an export, even given as a buyer text: the buyer
+    writes neither, and read as the buyer's words they made one question of two.
     """
     msgs: list[Message] = []
     for item in context:
         role, body = (Role.CUSTOMER, item) if isinstance(item, str) else (Role(item[0]), item[1])
+        if role is Role.CUSTOMER and (is_marked_auto_reply(body) or is_platform_notice(body)):
+            role = Role.AGENT
         sender = agent if role is Role.AGENT else "buyer"
         msgs.append(_as_read(len(msgs), role, body, sender))
     for body in (text, *then):

@@ -170,6 +170,7 @@ class ContextSettings:
     data_min_digits: int = 5
     ack_max_chars: int = 6
     closing_ack_max_chars: int = 4
+    continuation_seconds: int = 60
 
     def __reduce__(self) -> tuple[Any, ...]:
         # mypyc: a compiled frozen dataclass cannot be unpickled field by field
@@ -183,6 +184,7 @@ class ContextSettings:
                 self.data_min_digits,
                 self.ack_max_chars,
                 self.closing_ack_max_chars,
+                self.continuation_seconds,
             ),
         )
 
@@ -196,6 +198,7 @@ _CONTEXT_NUMBERS = (
     "data_min_digits",
     "ack_max_chars",
     "closing_ack_max_chars",
+    "continuation_seconds",
 )
 _CONTEXT_MAX = 1000
 
