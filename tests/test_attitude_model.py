@@ -428,15 +428,19 @@ def test_explanations_name_the_strongest_columns_as_naming_every_column_would(it
     for reply, buyer, label in items:
         context = (("customer", buyer),)
         block = featurizer.columns([(reply, context)])
-        names = featurizer.describe_columns(reply, context)
+        names = featurizer.describe_many([(reply, context)], reasons=True)[0]
         expected: list[str] = []
-        for column, push in rule.model.contributions(block, label):
-            if push <= 0 or len(expected) >= 3:
+        pushing = [column for column, push in rule.model.contributions(block, label) if push > 0]
+        for column in pushing:
+            if len(expected) >= 3:
                 break
             if names.get(column) and names[column] not in expected:
                 expected.append(names[column])
         assert rule.explain(reply, context, label) == expected
-        assert expected  # every one of these replies has cues pushing towards a label
+        # Something pushes every one of these replies towards a label; when none of it is a
+        # reason (a polite offer to check), it is all named when reasons are not asked for.
+        every = featurizer.describe_columns(reply, context)
+        assert expected or (pushing and all(names.get(c) is None and every.get(c) for c in pushing[:3]))
 
 
 def test_naming_some_columns_names_them_as_naming_all_does() -> None:

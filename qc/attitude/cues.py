@@ -50,6 +50,9 @@ class CueLexicon:
     skip_patterns: tuple[str, ...] = ()
     # Word lists of the answered-cues (``[answer]``: function_chars, yesno_asks, yesno_words, …).
     answer: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # What never explains a charge on its own (``[explain] not_reasons``): cue and state names,
+    # ``length``, ``buyer`` and ``previous``.
+    not_reasons: frozenset[str] = frozenset()
     _automata: dict[str, Any] = field(default_factory=dict, repr=False)
     _skip: re.Pattern[str] | None = field(default=None, repr=False)
 
@@ -124,6 +127,7 @@ class CueLexicon:
                 self.bare_negative_max,
                 self.skip_patterns,
                 self.answer,
+                self.not_reasons,
                 self._automata,
                 self._skip,
             ),
@@ -146,6 +150,11 @@ def _scan_text(lexicon: CueLexicon, side: str, folded: str) -> frozenset[str]:
 
 def _scan(lexicon: CueLexicon, side: str, text: str) -> frozenset[str]:
     return _scan_cached(lexicon, side, text)
+
+
+# Names in ``[explain] not_reasons`` that stand for a whole kind of feature: every length bucket
+# (alone or crossed), everything read from the buyer's turn, and the agent's previous message.
+_WHOLE_BLOCKS = frozenset({"length", "buyer", "previous"})
 
 
 def _strings(value: Any, where: str) -> tuple[str, ...]:
@@ -206,6 +215,16 @@ def parse_cues(raw: bytes, source: str = "<cues>") -> CueLexicon:
     if not isinstance(answer_table, dict):
         raise ConfigError(f"{where}: [answer] must be a table of word lists")
     answer = {key: _strings(value, f"{where}: answer.{key}") for key, value in answer_table.items()}
+    explain = data.get("explain", {})
+    if not isinstance(explain, dict):
+        raise ConfigError(f"{where}: [explain] must be a table")
+    not_reasons = frozenset(_strings(explain.get("not_reasons", []), f"{where}: explain.not_reasons"))
+    unknown = sorted(not_reasons - labels.keys() - _WHOLE_BLOCKS)
+    if unknown:
+        raise ConfigError(
+            f"{where}: explain.not_reasons: {', '.join(unknown)} names no cue, state or block; use a"
+            f" name of [reply.NAME], [buyer.NAME] or [derived], or one of {', '.join(sorted(_WHOLE_BLOCKS))}"
+        )
     bounds = tuple(_int(b, f"{where}: length.bounds") for b in length.get("bounds", []))
     if not bounds or list(bounds) != sorted(set(bounds)):
         raise ConfigError(f"{where}: length.bounds must be increasing whole numbers, e.g. [0, 2, 6, 15, 40]")
@@ -223,6 +242,7 @@ def parse_cues(raw: bytes, source: str = "<cues>") -> CueLexicon:
         bare_negative_max=_int(length.get("bare_negative_max", 4), f"{where}: length.bare_negative_max"),
         skip_patterns=skip,
         answer=answer,
+        not_reasons=not_reasons,
     )
 
 

@@ -288,6 +288,18 @@ class Featurizer:
             self.offsets[name] = at
             at += 1 << bits
         self.cue_names = self._cue_names()
+        # The folded words of the reply groups that are no reason (亲, 您, 稍等 …), unless a group
+        # that is one also has them (哦 is a friendly particle, and a bare interjection too).
+        words = {
+            reason: {
+                fold(w)
+                for g, ws in cues.groups["reply"].items()
+                for w in ws
+                if (f"reply.{g}" in cues.not_reasons) != reason
+            }
+            for reason in (False, True)
+        }
+        self._not_reason_words = frozenset(words[False] - words[True])
         self.offsets["cues"] = at
         self._cue_column = {name: at + i for i, name in enumerate(self.cue_names)}
         at += len(self.cue_names)
@@ -593,14 +605,19 @@ class Featurizer:
         return self.describe_many([(message, context)])[0]
 
     def describe_many(
-        self, inputs: Sequence[tuple[str, Context]], wanted: Sequence[Collection[int]] | None = None
+        self,
+        inputs: Sequence[tuple[str, Context]],
+        wanted: Sequence[Collection[int]] | None = None,
+        reasons: bool = False,
     ) -> list[dict[int, str]]:
         """:meth:`describe_columns` of many inputs, each block's n-grams hashed for all at once.
 
         A column is named by the first n-gram of its input that falls in it (each block's
         n-grams shortest first, left to right; crosses kind by kind, the length first); cue
         columns by their label. ``wanted`` (per input, the columns to name; all when None) spares
-        an explanation, which names three columns, the words of a hundred.
+        an explanation, which names three columns, the words of a hundred. With ``reasons``
+        only what may explain a charge is named (:meth:`is_reason`): a reply's length, a polite
+        word or the buyer's own words weigh in the model but are no reason a QA lead can check.
         """
         import rjieba
 
@@ -617,13 +634,18 @@ class Featurizer:
         )
 
         def name(
-            owner: npt.NDArray[np.int64], column: npt.NDArray[np.int64], label: Callable[[int], str]
+            owner: npt.NDArray[np.int64],
+            column: npt.NDArray[np.int64],
+            label: Callable[[int], str],
+            keep: Callable[[int], bool] | None = None,
         ) -> None:
             # Entries are in naming order within each input: the first of each (input, column) names it.
             keys = owner * self.dim + column
             at = np.arange(len(keys))
             if want is not None:
                 at = at[np.isin(keys, want)]
+            if keep is not None:
+                at = at[[keep(j) for j in at.tolist()]] if len(at) else at
             _, first = np.unique(keys[at], return_index=True)
             for j in at[first].tolist():
                 out[int(owner[j])].setdefault(int(column[j]), label(j))
@@ -643,22 +665,32 @@ class Featurizer:
             )
             local = (begin - batch.starts[owner]).tolist()
             stop = (end - batch.starts[owner]).tolist()
-            name(owner, column, lambda j: fmt.format(texts[int(owner[j])][local[j] : stop[j]]))
+
+            def said(j: int) -> str:
+                return texts[int(owner[j])][local[j] : stop[j]]
+
+            keep = (lambda j: fold(said(j)) not in polite) if reasons and polite else None
+            name(owner, column, lambda j: fmt.format(said(j)), keep)
 
         def chars(texts: list[str], ngrams: tuple[int, int], block: str, bits: int, fmt: str) -> None:
             batch = SpanBatch.of(texts)
             spans(texts, batch, *ngram_spans(batch, *ngrams), block, bits, fmt)
 
+        # A reply's n-gram that is just a word of a group that is no reason (亲, 您, 哦) is none either.
+        polite = self._not_reason_words if reasons else frozenset()
+        never = self.cues.not_reasons if reasons else frozenset()
         replies = [normalize(t.reply) for t in turns]
         batch = SpanBatch.of(replies)
         spans(replies, batch, *ngram_spans(batch, *c.reply_ngrams), "reply", c.reply_bits, "回复含「{}」")
         words = self._word_spans([rjieba.cut(t) for t in replies])
         spans(replies, batch, *words, "words", c.word_bits, "回复用词「{}」")
-        tails = [normalize(self.cues.buyer_tail(t.buyer)) for t in turns]
-        chars(tails, c.buyer_ngrams, "buyer", c.buyer_bits, "买家说「{}」")
-        previous = [normalize(t.previous) for t in turns]
-        chars(previous, c.previous_ngrams, "previous", c.previous_bits, "客服上一句「{}」")
-        self._name_crosses(turns, kinds, name)
+        if "buyer" not in never:
+            tails = [normalize(self.cues.buyer_tail(t.buyer)) for t in turns]
+            chars(tails, c.buyer_ngrams, "buyer", c.buyer_bits, "买家说「{}」")
+        if "previous" not in never:
+            previous = [normalize(t.previous) for t in turns]
+            chars(previous, c.previous_ngrams, "previous", c.previous_bits, "客服上一句「{}」")
+        self._name_crosses(turns, kinds, name, lengths="length" not in never, polite=polite)
         for i, (turn, input_kinds) in enumerate(zip(turns, kinds, strict=True)):
             names = out[i]
             named = None if wanted is None else set(wanted[i])
@@ -666,23 +698,46 @@ class Featurizer:
                 column = self._cue_column[cue]
                 if named is not None and column not in named:
                     continue
+                if reasons and not self.is_reason(cue):
+                    continue
                 if cue.startswith("length"):
                     names[column] = self.length_label(int(cue.removeprefix("length")))
                 else:
                     names[column] = self.cues.label(cue)
             for answer in self.answer_set(turn, input_kinds):
                 column = self._answer_column[answer]
-                if named is None or column in named:
+                if (named is None or column in named) and not (reasons and not self.is_reason(answer)):
                     names[column] = self.answer_label(answer)
         return out
+
+    def is_reason(self, name: str) -> bool:
+        """Whether a cue or answered-state column may explain a charge (``[explain] not_reasons``).
+
+        A state crossed with a length or a cue group follows its state: 买家的问题没有得到回答，
+        回复7–15个字 is a reason, 回复接上了买家问的内容，称呼买家 is none.
+        """
+        never = self.cues.not_reasons
+        if name.startswith("ans."):
+            return name.partition("×")[0] not in never
+        if name.startswith("length"):
+            return "length" not in never
+        if name.startswith(("buyer.", "buyer_")) and "buyer" in never:
+            return False
+        return name not in never
 
     def _name_crosses(
         self,
         turns: Sequence[Turn],
         kinds: Sequence[tuple[str, ...]],
-        name: Callable[[npt.NDArray[np.int64], npt.NDArray[np.int64], Callable[[int], str]], None],
+        name: Callable[..., None],
+        lengths: bool = True,
+        polite: frozenset[str] = frozenset(),
     ) -> None:
-        """Name the cross columns of each input: kind by kind, its length bucket, then its 1-2-grams."""
+        """Name the cross columns of each input: kind by kind, its length bucket, then its 1-2-grams.
+
+        ``lengths`` False leaves a kind crossed with the length unnamed, and an n-gram in
+        ``polite`` is left unnamed too (neither is a reason on its own).
+        """
         buckets = [self.length_bucket(t.reply) for t in turns]
         cross = _Crosses.of(
             self, [(k, core(t.reply), b) for k, t, b in zip(kinds, turns, buckets, strict=True)]
@@ -702,7 +757,13 @@ class Featurizer:
                 return f"{labels[row]}时{self.length_label(buckets[i])}"
             return f"{labels[row]}时回复「{cross.bodies[i][local[g] : stop[g]]}」"
 
-        name(cross.owner, column, label)
+        def keep(j: int) -> bool:
+            g = int(cross.gram[j])
+            if g < 0:
+                return lengths
+            return fold(cross.bodies[int(cross.owner[j])][local[g] : stop[g]]) not in polite
+
+        name(cross.owner, column, label, None if lengths and not polite else keep)
 
 
 @dataclass(frozen=True, slots=True)

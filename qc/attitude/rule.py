@@ -65,6 +65,8 @@ _TURN_CACHE_SIZE = 80_000
 # How many cues an explanation names, and how many of the strongest columns are named first.
 _EXPLAIN_TOP = 3
 _EXPLAIN_NAMED = 8
+# What a finding says when only features that are no reason (length, polite words) moved it.
+_NO_REASON = "回复里没有能单独指明的原因，是模型综合字词作出的判断，请对照原文复核"
 
 
 class AttitudeClassifierRule(BaseRule):
@@ -240,7 +242,7 @@ class AttitudeClassifierRule(BaseRule):
         cues: list[str],
     ) -> Finding:
         head = KIND_NAMES.get(label, label) + (HELD_HEAD if review else CHARGED_HEAD)
-        summary = f"{head}：{'；'.join(cues)}" if cues else head
+        summary = f"{head}：{'；'.join(cues) if cues else _NO_REASON}"
         return Finding(
             conversation_id=conversation.id,
             message_index=message.index,
@@ -319,12 +321,12 @@ class AttitudeClassifierRule(BaseRule):
             pushes.append([column for column, push in self.model.contributions(own, label) if push > 0])
         # Only the strongest few columns are named (the words of every n-gram cost more than the
         # rest of the explanation); where they hold fewer than three names, all are.
-        names = featurizer.describe_many(inputs, [p[:_EXPLAIN_NAMED] for p in pushes])
+        names = featurizer.describe_many(inputs, [p[:_EXPLAIN_NAMED] for p in pushes], reasons=True)
         out: list[list[str]] = []
         for i, columns in enumerate(pushes):
             said = _said(columns[:_EXPLAIN_NAMED], names[i])
             if len(said) < _EXPLAIN_TOP and len(columns) > _EXPLAIN_NAMED:
-                said = _said(columns, featurizer.describe_many([inputs[i]])[0])
+                said = _said(columns, featurizer.describe_many([inputs[i]], reasons=True)[0])
             out.append(said)
         return out
 

@@ -1,0 +1,88 @@
+"""A charged attitude verdict's reasons are things a QA lead can check against the message.
+
+The model weighs a reply's length, polite words (亲, 您, a closing formula) and the buyer's own
+words, and the strongest of them used to lead a finding's reasons: 「回复7–15个字」 explained a
+−5 conflict, 「称呼买家（亲、您）」 an impatience (audit 75 B7, audit 77 B7). The cue lexicon's
+``[explain] not_reasons`` names what is never a reason; these tests read the bundled model's copy.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import pytest
+
+from qc.attitude.cues import parse_cues
+from qc.attitude.features import Featurizer
+from qc.attitude.model import default_model_dir, load_cached
+from qc.attitude.rule import AttitudeClassifierRule
+from qc.errors import ConfigError
+from qc.paths import demo_dir
+from qc.readers import ReadOptions, read_inputs
+from qc.rules.lexicon import default_lexicon_path
+from qc.text.tokens import fold
+
+_QUOTED = re.compile(r"(?:回复含|回复用词|.+时回复)「(.+)」")
+
+
+@pytest.fixture(scope="module")
+def charge_everything() -> AttitudeClassifierRule:
+    """The bundled model with every threshold at 0: every typed reply gets a finding and reasons."""
+    model = load_cached(default_model_dir())
+    zero = {"impatience": 0.0, "conflict": 0.0}
+    return AttitudeClassifierRule(
+        replace(model, meta={**model.meta, "thresholds": zero, "review_floor": zero})
+    )
+
+
+def _never_said(featurizer: Featurizer) -> tuple[set[str], set[str]]:
+    """The labels that are never a reason alone, and those no reason may start with."""
+    cues = featurizer.cues
+    lengths = {featurizer.length_label(i) for i in range(len(cues.length_bounds) + 1)}
+    named = {cues.label(n) for n in cues.not_reasons if n not in ("length", "buyer", "previous")}
+    kinds = {cues.label(f"buyer.{g}") for g in cues.group_names("buyer")}
+    kinds |= {cues.label(f"buyer_{k}") for k in ("none", "statement", "ends_ack")}
+    alone = lengths | named | kinds | {f"{k}时{n}" for k in kinds for n in lengths}
+    states = {cues.label(n) for n in cues.not_reasons if n.startswith("ans.")}
+    return alone, {f"{s}，" for s in states} | {"买家说「", "客服上一句「"}
+
+
+def test_the_bundled_model_lists_what_is_never_a_reason():
+    cues = load_cached(default_model_dir()).featurizer.cues
+    assert {"length", "buyer", "previous", "reply.address", "reply.closing"} <= cues.not_reasons
+    assert "reply.pushaway" not in cues.not_reasons and "ans.unanswered" not in cues.not_reasons
+
+
+def test_no_reason_is_a_length_a_polite_word_or_the_buyers_words(charge_everything):
+    featurizer = charge_everything.model.featurizer
+    alone, starts = _never_said(featurizer)
+    read = read_inputs([demo_dir() / "day"], ReadOptions())
+    conversations = read.conversations[:80]
+    findings = [f for c in conversations for f in charge_everything.check(c, [])]
+    assert len(findings) > 200  # every typed reply of 80 chats is judged
+    said = [cue for f in findings for cue in f.evidence.cues]
+    assert said
+    for cue in said:
+        assert cue not in alone, cue
+        assert not cue.startswith(tuple(starts)), cue
+        quoted = _QUOTED.fullmatch(cue)
+        if quoted:
+            assert fold(quoted.group(1)) not in featurizer._not_reason_words, cue
+    for f in findings:
+        assert f.evidence.cues or "没有能单独指明的原因" in f.evidence.summary, f.evidence.summary
+
+
+def test_what_is_wrong_in_a_reply_is_still_named(charge_everything):
+    pushed = charge_everything.explain("你自己看吧", [("customer", "是纯棉的吗")], "impatience")
+    assert "把买家推开（自己看、去问别人）" in pushed
+    # 哦 is a friendly particle and a bare interjection: alone after a question it is named.
+    bare = charge_everything.explain("哦", [("customer", "能今天发货吗")], "impatience")
+    assert bare and any("哦" in cue for cue in bare), bare
+
+
+def test_a_name_that_is_no_cue_in_not_reasons_is_refused():
+    raw = default_lexicon_path().with_name("attitude_cues.toml").read_text(encoding="utf-8")
+    raw = raw.replace('"reply.address",', '"reply.adress",', 1)
+    with pytest.raises(ConfigError, match=r"explain.not_reasons: reply.adress names no cue, state or block"):
+        parse_cues(raw.encode("utf-8"), "cues.toml")
