@@ -150,3 +150,28 @@ def test_masked_export_masks_the_note_and_never_suggests_a_phrase_cut_from_perso
     assert "13800138000" not in sample["note"] and "13800138000" not in sample["text"]
     snippet = allow_snippet(masked.allow)
     assert "13800138000" not in snippet and "write the allow phrase by hand" in snippet
+
+
+def test_decisions_on_timing_are_no_attitude_samples(tmp_path):
+    """A rejected slow reply became an `ok` sample of its words (说了多少遍了 too), and a rejected
+    unanswered buyer one of the buyer's own 在吗 (audit 76 A3): a decision about timing or
+    reply rate says nothing about wording."""
+    from review_day import SHOP
+
+    unanswered = {
+        "conversation_id": "cU",
+        "shop": SHOP,
+        "messages": [msg("customer", "buyer9", "15:00:00", "在吗")],
+    }
+    inspect_day(tmp_path, conversations=[*CONVERSATIONS, unanswered])
+    with open_store(tmp_path / "qc.sqlite") as store:
+        slow = store.findings(kind="slow_response")
+        missed = store.findings(kind="missed_reply")
+        assert slow and missed
+        decide(store, slow[0].id, "reject", by="qa", note="the PC's clock was wrong")
+        decide(store, missed[0].id, "reject", by="qa", note="the buyer left at once")
+        if len(slow) > 1:
+            decide(store, slow[1].id, "confirm", by="qa")
+        result = feedback_samples(store)
+    assert result.samples == []
+    assert {line.split(":")[0] for line in result.skipped} >= {slow[0].id, missed[0].id}

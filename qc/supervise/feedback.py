@@ -66,12 +66,17 @@ class FeedbackExport:
 
 
 def _label(finding: Finding, state: str) -> str | None:
-    if state == "rejected":
-        return "ok"
-    if finding.kind in ATTITUDE_LABELS:
-        return finding.kind
+    """The attitude label a decision gives the finding's message, ``None`` when it gives none.
+
+    Only a finding about the wording says anything about it: rejecting a slow reply (the PC's
+    clock was wrong) or an unanswered buyer (who left at once) leaves 说了多少遍了 as impatient as
+    it was, so such decisions are no sample, confirmed or rejected.
+    """
     implied = finding.evidence.details.get("implies")
-    return implied if implied in ATTITUDE_LABELS else None
+    kind = finding.kind if finding.kind in ATTITUDE_LABELS else implied
+    if kind not in ATTITUDE_LABELS:
+        return None
+    return "ok" if state == "rejected" else kind
 
 
 def _context(conv: Conversation, index: int, window: int, mask: Callable[[str], str]) -> list[dict[str, str]]:
@@ -104,7 +109,12 @@ def feedback_samples(store: Store, mask: Masker | None = None, lexicon: Any = No
         f, state = s.finding, states[s.id]
         conv = convs.get(f.conversation_id)
         label = _label(f, state)
-        if conv is None or not 0 <= f.message_index < len(conv.messages) or label is None:
+        if (
+            conv is None
+            or not 0 <= f.message_index < len(conv.messages)
+            or not conv.messages[f.message_index].counts_as_agent
+            or label is None
+        ):
             out.skipped.append(f"{f.id}: {f.kind} {state} has no attitude label")
             continue
         actor, note = notes.get(f.id, ("", ""))
