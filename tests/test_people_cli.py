@@ -274,3 +274,74 @@ def test_a_step_on_a_read_only_store_is_refused_as_usage_with_nothing_changed(da
         assert r.exit_code == 2 and "is read-only and this step writes to it" in r.stderr, r.stderr
     assert log(ids["cA"], db) == []
     assert "新人" not in run("people", "list", "--format", "json", *db).stdout
+
+
+@pytest.fixture()
+def two_shops(tmp_path):
+    """The review day plus a chat of 别家店 whose agent is also 阿杰, and one unanswered buyer there."""
+    from review_day import CONVERSATIONS, msg
+
+    other = {
+        "conversation_id": "cZ",
+        "shop": "别家店",
+        "messages": [
+            msg("customer", "buyer8", "16:00:00", "在吗"),
+            msg("agent", "阿杰", "16:00:05", "在的亲"),
+        ],
+    }
+    lone = {
+        "conversation_id": "cY",
+        "shop": "别家店",
+        "messages": [msg("customer", "buyer7", "17:00:00", "在吗")],
+    }
+    report = inspect_day(tmp_path, conversations=[*CONVERSATIONS, other, lone], people=False)
+    return {f.conversation_id: f.id for f in report.findings}, ["--db", str(tmp_path / "qc.sqlite")]
+
+
+def test_an_agent_id_is_bound_to_the_stored_account_it_names(two_shops):
+    """`--agent-id 小美` was stored as typed: it matched no finding (all are charged to 测试店:小美),
+    so the person could reject their own finding (audit 76 A1)."""
+    ids, db = two_shops
+    r = run("people", "add", "美组长", "--role", "reviewer", "--agent-id", "小美", *db)
+    assert r.exit_code == 0 and "added as reviewer (测试店:小美)" in r.stderr and "warning" not in r.stderr
+    r = run("review", ids["cB"], "--reject", "--by", "美组长", "--note", "fine", *db)
+    assert r.exit_code == 2 and "charged to their own account 测试店:小美" in r.stderr
+    r = run("people", "add", "杰组长", "--role", "reviewer", "--agent-id", "阿杰", *db)
+    assert r.exit_code == 2
+    assert "--agent-id 阿杰 names 别家店:阿杰, 测试店:阿杰; give the full id" in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("agent_id", "says"),
+    [
+        ("unassigned", "is where a shop's unanswered buyers are counted, not a person's account"),
+        ("别家店:unassigned", "is where a shop's unanswered buyers are counted"),
+        ("测试店:小美\a", "the agent id has an invisible or control character U+0007 at character 7"),
+        ("测" * 201, "the agent id has 201 characters; use at most 200"),
+    ],
+    ids=["unassigned", "shop-unassigned", "control", "long"],
+)
+def test_an_agent_id_no_person_can_hold_is_refused(two_shops, agent_id, says):
+    _, db = two_shops
+    r = run("people", "add", "某人", "--role", "reviewer", "--agent-id", agent_id, *db)
+    assert r.exit_code == 2 and says in r.stderr
+    assert "某人" not in run("people", "list", *db).stdout
+
+
+def test_a_binding_no_stored_agent_has_is_named_when_added_and_listed(two_shops):
+    """A mistyped id, or a bare nick migration 12 could not give one shop, guarded nothing and no
+    command said so (audit 76 A4)."""
+    _, db = two_shops
+    r = run("people", "add", "外人", "--role", "reviewer", "--agent-id", "测试店:小每", *db)
+    assert r.exit_code == 0 and "warning: no stored agent has the account 测试店:小每" in r.stderr
+    r = run("people", "list", *db)
+    assert "warning: 外人 is bound to 测试店:小每, which no stored agent is" in r.stderr
+    assert "qc people add 外人 --role reviewer --agent-id 店铺名:客服名" in r.stderr
+
+
+def test_a_reviewer_named_like_agents_of_two_shops_is_warned_with_both(two_shops):
+    """One namesake gave a warning, two gave none (audit 76 A8)."""
+    _, db = two_shops
+    r = run("people", "add", "阿杰", "--role", "reviewer", *db)
+    assert r.exit_code == 0
+    assert "warning: 阿杰 is also the name of agents 别家店:阿杰, 测试店:阿杰" in r.stderr

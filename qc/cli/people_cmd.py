@@ -53,19 +53,31 @@ def add_cli(
         qc people add 小林 --role agent --agent-id 柚子优选旗舰店:小林
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.supervise.filters import match_agent
-    from qc.supervise.people import AGENT, add_person
+    from qc.supervise.people import AGENT, add_person, is_unassigned, unknown_accounts
 
     with open_db(db) as store:
         person = add_person(store, name, role, agent_id=agent_id, by=by, note=note)
-        namesake = match_agent(person.name, store.agents()) if person.role != AGENT else []
-    account = f" ({person.agent_id})" if person.agent_id else ""
-    err(f"{person.name} added as {person.role}{account}")
-    if not person.agent_id and len(namesake) == 1:
+        namesake = (
+            [a for a in match_agent(person.name, store.agents()) if not is_unassigned(a)]
+            if person.role != AGENT
+            else []
+        )
+        unknown = unknown_accounts(store, [person])
+    account = f" ({cell(person.agent_id)})" if person.agent_id else ""
+    err(f"{cell(person.name)} added as {person.role}{account}")
+    if not person.agent_id and namesake:
         # Nobody reviews their own findings: that check knows a person's account only by --agent-id.
+        which = "agent " + namesake[0] if len(namesake) == 1 else "agents " + ", ".join(namesake)
+        link = namesake[0] if len(namesake) == 1 else "ACCOUNT"
         err(
-            f"warning: {person.name} is also the name of agent {namesake[0]}; if that is their account,"
-            f" remove them and add them again with --agent-id {namesake[0]}, so they never review or"
-            " rule on their own findings"
+            f"warning: {cell(person.name)} is also the name of {which}; if one is their account,"
+            f" remove them and add them again with --agent-id {link},"
+            " so they never review or rule on their own findings"
+        )
+    if unknown:
+        err(
+            f"warning: no stored agent has the account {cell(person.agent_id or '')}; check the spelling"
+            " (`qc flagged` lists the agents): findings are charged to the full account, e.g. 店铺名:客服名"
         )
 
 
@@ -149,11 +161,19 @@ def list_cli(
         qc people list --all --format json
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.supervise.filters import check_choice
-    from qc.supervise.people import list_people
+    from qc.supervise.people import list_people, unknown_accounts
 
     check_choice(output_format, "--format", ("table", "json"))
     with open_db(db) as store:
         people = list_people(store, include_removed)
+        unknown = unknown_accounts(store, [p for p in people if not p.removed_at])
+    for p in unknown:
+        # A mistyped binding, or a bare nick migration 12 could not give one shop: it guards nothing.
+        err(
+            f"warning: {cell(p.name)} is bound to {cell(p.agent_id or '')}, which no stored agent is;"
+            f" their own findings are not known to qc: qc people remove {cell(p.name)} --note WHY, then"
+            f" qc people add {cell(p.name)} --role {p.role} --agent-id 店铺名:客服名"
+        )
     if not people:
         err("no people registered; add them with `qc people add NAME --role reviewer|supervisor|agent`")
         return

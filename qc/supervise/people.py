@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from qc.readers.roles import fold_agent_id
+from qc.scoring.metrics import UNASSIGNED
 from qc.store.database import Store, local_now
 from qc.supervise.errors import ReviewError
 from qc.supervise.filters import agents_named
@@ -115,6 +116,68 @@ def _find(people: Sequence[Person], name: str) -> Person | None:
 
 # Longest name a person may have (the people table's columns hold 200 characters).
 _NAME_MAX = 100
+# The store keeps an agent account in 200 characters.
+_ACCOUNT_MAX = 200
+
+
+def _check_plain(what: str, text: str, longest: int) -> None:
+    """Refuse text with an invisible or control character, or longer than ``longest``.
+
+    Raises:
+        PeopleError: naming the character's code point and place, or the length.
+    """
+    for at, ch in enumerate(text, start=1):
+        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
+            raise PeopleError(
+                f"{what} has an invisible or control character U+{ord(ch):04X} at character {at};"
+                f" type {what.removeprefix('the ')} plainly"
+            )
+    if len(text) > longest:
+        raise PeopleError(f"{what} has {len(text)} characters; use at most {longest}")
+
+
+def is_unassigned(account: str) -> bool:
+    """Whether ``account`` is a shop's unanswered buyers (``店铺名:unassigned``), which no person holds."""
+    return account.rpartition(":")[2] == UNASSIGNED
+
+
+def bind_account(store: Store, agent_id: str) -> str:
+    """The account ``--agent-id`` names, as findings are charged to it.
+
+    A stored account's full id or unique short name (阿杰 for 柚子优选旗舰店:阿杰) is that
+    account: a short name bound as typed matched no finding, so the guard against reviewing
+    one's own findings never fired. An id no stored agent has is taken as typed (an account
+    whose first day is yet to be inspected); :func:`unknown_accounts` names it afterwards.
+
+    Raises:
+        PeopleError: a control or invisible character, too long, several stored accounts share
+            the short name, or a shop's ``unassigned``.
+    """
+    typed = agent_id.strip()
+    _check_plain("the agent id", typed, _ACCOUNT_MAX)
+    found = [a for a in agents_named(store, typed) if not is_unassigned(a)]
+    if len(found) > 1:
+        raise PeopleError(
+            f"--agent-id {typed} names {', '.join(found)}; give the full id of this person's account,"
+            f" e.g. --agent-id {found[0]}"
+        )
+    account = fold_agent_id(found[0] if found else typed)
+    if is_unassigned(account):
+        raise PeopleError(
+            f"{account} is where a shop's unanswered buyers are counted, not a person's account;"
+            " give the account the person's own findings are charged to"
+        )
+    return account
+
+
+def unknown_accounts(store: Store, people: Sequence[Person]) -> list[Person]:
+    """The people bound to an account no stored agent has (mistyped, or renamed since).
+
+    Such a binding guards nothing: no finding is charged to that account, so the person could
+    review their own findings under the real one, and an agent could appeal none of theirs.
+    """
+    stored = {fold_agent_id(a) for a in store.agents()}
+    return [p for p in people if p.agent_id and stored and p.agent_id not in stored]
 
 
 def _check_name(name: str, active: Sequence[Person]) -> None:
@@ -128,14 +191,7 @@ def _check_name(name: str, active: Sequence[Person]) -> None:
         PeopleError: a control, format or line-separator character; over :data:`_NAME_MAX`
             characters; the same as a registered name once widths and case are folded.
     """
-    for at, ch in enumerate(name, start=1):
-        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
-            raise PeopleError(
-                f"the name has an invisible or control character U+{ord(ch):04X} at character {at};"
-                " type the name plainly"
-            )
-    if len(name) > _NAME_MAX:
-        raise PeopleError(f"the name has {len(name)} characters; use at most {_NAME_MAX}")
+    _check_plain("the name", name, _NAME_MAX)
     folded = _folded(name)
     twin = next((p for p in active if _folded(p.name) == folded), None)
     if twin is not None:
@@ -174,9 +230,9 @@ def add_person(
             f" (qc people remove {name} --note WHY) to change the role"
         )
     _check_name(name, active)
-    account = fold_agent_id(agent_id) if agent_id and agent_id.strip() else None
+    account = bind_account(store, agent_id) if agent_id and agent_id.strip() else None
     if role == AGENT and account is None:
-        found = agents_named(store, name)
+        found = [a for a in agents_named(store, name) if not is_unassigned(a)]
         if len(found) != 1:
             what = f"names {', '.join(found)}" if found else "names no agent in the store"
             example = found[0] if found else f"柚子优选旗舰店:{name}"
