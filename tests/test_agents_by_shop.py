@@ -168,3 +168,59 @@ def test_a_nick_two_shops_have_names_both_when_a_person_is_registered_by_it(tmp_
     assert "小二 names 店b:小二, 店c:小二" in result.output and "--agent-id 店b:小二" in result.output
     result = runner.invoke(app, ["people", "add", "小林", "--role", "agent", *db])
     assert result.exit_code == 0 and "(店b:小林)" in result.output
+
+
+# A chat cut at midnight: the 24th's part and the 25th's, as (role, sender, time, text).
+BEFORE_MIDNIGHT = [
+    ("customer", "买家甲", "2026-11-24T23:59:10+08:00", "这个能便宜点吗"),
+    ("agent", "小二", "2026-11-24T23:59:30+08:00", "别家便宜你去别家买啊"),
+    ("customer", "买家甲", "2026-11-24T23:59:40+08:00", "你什么态度"),
+]
+AFTER_MIDNIGHT = [
+    ("customer", "买家甲", "2026-11-25T00:00:10+08:00", "还在吗"),
+    ("agent", "小二", "2026-11-25T00:00:20+08:00", "爱买不买"),
+]
+
+
+def _export(folder: Path, part: list[tuple[str, str, str, str]], shop: str | None) -> Path:
+    """One day's export of chat x1: JSON Lines naming the shop, or a CSV with no 店铺 column."""
+    folder.mkdir()
+    if shop is None:
+        words = {"customer": "买家", "agent": "客服"}
+        lines = ["会话ID,角色,发送人,时间,内容"]
+        lines += [f"x1,{words[r]},{who},{at[:19].replace('T', ' ')},{text}" for r, who, at, text in part]
+        (folder / "export.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    else:
+        messages = [{"role": r, "sender": who, "timestamp": at, "text": text} for r, who, at, text in part]
+        record = {"conversation_id": "x1", "shop": shop, "messages": messages}
+        (folder / "export.jsonl").write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("shopless", ["first", "second"])
+def test_a_chat_cut_at_midnight_under_one_shop_has_one_account_whatever_the_order(tmp_path, shopless):
+    """The part from an export without a shop column kept its bare 小二 when a later run joined it
+    with the shop's part: one agent was two rows, the −5 on the row nobody could appeal, and two
+    runs left another store than one run over both files (audit 76 A2)."""
+    d24 = _export(tmp_path / "d24", BEFORE_MIDNIGHT, None if shopless == "first" else "店a")
+    d25 = _export(tmp_path / "d25", AFTER_MIDNIGHT, None if shopless == "second" else "店a")
+
+    def inspect(*folders: Path, db: Path) -> None:
+        out = tmp_path / f"o-{db.stem}-{len(folders)}-{folders[0].name}"
+        args = ["inspect", *map(str, folders), "--out", str(out), "--db", str(db), "--jobs", "1", "-q"]
+        assert runner.invoke(app, args).exit_code == 0
+
+    two_runs, one_run = tmp_path / "two.sqlite", tmp_path / "one.sqlite"
+    inspect(d24, db=two_runs)
+    inspect(d25, db=two_runs)
+    inspect(d24, d25, db=one_run)
+    exports = []
+    for db in (two_runs, one_run):
+        out = tmp_path / f"month-{db.stem}"
+        result = runner.invoke(app, ["export", "--period", "2026-11", "--db", str(db), "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        exports.append(
+            ((out / "agents.csv").read_text("utf-8"), (out / "deductions.jsonl").read_text("utf-8"))
+        )
+    assert exports[0] == exports[1]
+    assert set(_agents(tmp_path / "month-two")) == {"店a:小二"}

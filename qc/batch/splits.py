@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from qc.batch.chunks import with_evidence
 from qc.errors import ConfigError
+from qc.readers.roles import shop_account
 from qc.run.executors import Executor, findings_of
 from qc.run.inspector import ConversationResult
 from qc.schema import Conversation, Message, Role, finding_id
@@ -61,28 +62,44 @@ def continued(new: Conversation, stored: Conversation, fill_gaps: bool = False) 
     span = time_span(new)
     if span is None or time_span(stored) is None:
         return None
-    if [_said(m) for m in stored.messages] == [_said(m) for m in new.messages]:
+    shop = new.shop or stored.shop
+    # A part read from an export without the shop kept its agents' bare nicks: joined under the
+    # shop, they are the shop's accounts, as one run reading both files names them.
+    mine, theirs = _in_shop(new.messages, shop), _in_shop(stored.messages, shop)
+    if [_said(m) for m in theirs] == [_said(m) for m in mine]:
         return None  # the same messages read at other times (another --timezone): a re-read
     _, first, last = span
-    seen = {_key(m) for m in new.messages}
-    extra = [m for m in stored.messages if m.sent_at is not None and not first <= m.sent_at <= last]
+    seen = {_key(m) for m in mine}
+    extra = [m for m in theirs if m.sent_at is not None and not first <= m.sent_at <= last]
     if fill_gaps:
-        slots = {(m.sent_at, m.role) for m in new.messages}
+        slots = {(m.sent_at, m.role) for m in mine}
         extra += [
             m
-            for m in stored.messages
+            for m in theirs
             if m.sent_at is not None and first <= m.sent_at <= last and (m.sent_at, m.role) not in slots
         ]
     extra = [m for m in extra if _key(m) not in seen]
     if not extra:
         return None
-    joined = sorted([*extra, *new.messages], key=lambda m: m.sent_at or first)
+    joined = sorted([*extra, *mine], key=lambda m: m.sent_at or first)
     sources = [s.strip() for c in (stored, new) for s in (c.source or "").split(",") if s.strip()]
     return Conversation(
         id=new.id,
         messages=tuple(replace(m, index=i) for i, m in enumerate(joined)),
-        shop=new.shop or stored.shop,
+        shop=shop,
         source=", ".join(dict.fromkeys(sources)),
+    )
+
+
+def _in_shop(messages: tuple[Message, ...], shop: str | None) -> tuple[Message, ...]:
+    """``messages`` with each bare agent nick made the account of ``shop`` (:func:`shop_account`)."""
+    if not shop:
+        return messages
+    return tuple(
+        replace(m, sender=shop_account(m.sender, shop))
+        if m.role is Role.AGENT and m.agent_id is None and m.sender and ":" not in m.sender
+        else m
+        for m in messages
     )
 
 
