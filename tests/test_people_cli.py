@@ -345,3 +345,17 @@ def test_a_reviewer_named_like_agents_of_two_shops_is_warned_with_both(two_shops
     r = run("people", "add", "阿杰", "--role", "reviewer", *db)
     assert r.exit_code == 0
     assert "warning: 阿杰 is also the name of agents 别家店:阿杰, 测试店:阿杰" in r.stderr
+
+
+def test_an_unknown_name_is_quoted_masked_and_cut(day):
+    """A shifted review-sheet row put a buyer's name, phone and address in 复核人, and the refusal
+    printed the whole cell twice, unmasked (audit 76 A7); `--by` takes the same path."""
+    ids, db = day
+    team(db)
+    cell = "收件人张女士 手机13812345678 地址杭州市西湖区文三路90号5栋1单元302室 " + "这件衣服质量太差了" * 40
+    r = run("review", ids["cA"], "--reject", "--by", cell, "--note", "x", *db)
+    assert r.exit_code == 2 and "is not registered in this store" in r.stderr
+    assert "13812345678" not in r.stderr and "文三路90号" not in r.stderr
+    assert len(r.stderr) < 400 and "qc people add NAME --role reviewer" in r.stderr
+    r = run("review", ids["cA"], "--reject", "--by", "新来的", "--note", "x", *db)
+    assert "qc people add 新来的 --role reviewer" in r.stderr  # a plain name is shown as typed

@@ -30,6 +30,7 @@ from qc.scoring.metrics import UNASSIGNED
 from qc.store.database import Store, local_now
 from qc.supervise.errors import ReviewError
 from qc.supervise.filters import agents_named
+from qc.text.pii import shown_value
 
 __all__ = [
     "ROLES",
@@ -116,6 +117,8 @@ def _find(people: Sequence[Person], name: str) -> Person | None:
 
 # Longest name a person may have (the people table's columns hold 200 characters).
 _NAME_MAX = 100
+# How much of an unknown name an error quotes (masked): a registered name is rarely longer.
+_SHOWN_NAME = 40
 # The store keeps an agent account in 200 characters.
 _ACCOUNT_MAX = 200
 
@@ -318,9 +321,12 @@ def require_person(
     person = _find(people, wanted)
     if person is None:
         known = ", ".join(f"{p.name} ({p.role})" for p in people if p.role in roles) or "none yet"
+        # The name may come from a sheet's 复核人 cell, and a shifted row puts a buyer's message there.
+        shown = shown_value(wanted, _SHOWN_NAME)
+        add = wanted if shown == wanted else "NAME"
         raise PeopleError(
-            f"{wanted} is not registered in this store ({_roles_text(roles)}s: {known});"
-            f" add them with: qc people add {wanted} --role {roles[0]}"
+            f"{shown} is not registered in this store ({_roles_text(roles)}s: {known});"
+            f" add them with: qc people add {add} --role {roles[0]}"
         )
     if person.role not in roles:
         raise PeopleError(f"{person.name} is {_a(person.role)}; {action} needs {_a(_roles_text(roles))}")
