@@ -224,3 +224,31 @@ def test_a_chat_cut_at_midnight_under_one_shop_has_one_account_whatever_the_orde
         )
     assert exports[0] == exports[1]
     assert set(_agents(tmp_path / "month-two")) == {"店a:小二"}
+
+
+def test_tables_name_two_shops_agents_apart_and_a_lone_one_short(tmp_path):
+    """The agents table (inspect, export, report) and qc flagged showed 店b:小二 and 店c:小二 both as
+    小二 (audit 76 A6); a name no other row shares is still shown short."""
+    from qc.outputs.writers import short_agent_names
+
+    assert short_agent_names(
+        ["店b:小二", "店c:小二", "店b:小林", "店b:unassigned", "店c:unassigned", "A01"]
+    ) == {
+        "店b:小二": "店b:小二",
+        "店c:小二": "店c:小二",
+        "店b:小林": "小林",
+        "店b:unassigned": "店b:unassigned",
+        "店c:unassigned": "店c:unassigned",
+        "A01": "A01",
+    }
+    day = _day(tmp_path / "day")
+    db = tmp_path / "qc.sqlite"
+    wide = {"COLUMNS": "250"}
+    result = runner.invoke(
+        app, ["inspect", str(day), "--out", str(tmp_path / "out"), "--db", str(db), "--jobs", "1"], env=wide
+    )
+    assert result.exit_code == 0, result.output
+    names = {line.split("│")[1].strip() for line in result.output.splitlines() if line.count("│") > 5}
+    assert {"店b:小二", "店c:小二", "小林"} <= names and "小二" not in names
+    flagged = runner.invoke(app, ["flagged", "--db", str(db), "--date", DAY], env=wide)
+    assert flagged.exit_code == 0 and "店c:小二" in flagged.output

@@ -74,6 +74,7 @@ def flagged_cli(
     import math
     from pathlib import Path
 
+    from qc.outputs.writers import short_agent_names
     from qc.scoring.card import load_scorecard
     from qc.supervise.filters import check_choice, known_kinds, resolve_agent
     from qc.supervise.flagged import flagged_conversations
@@ -95,6 +96,8 @@ def flagged_cli(
         )
         # An excerpt quotes an agent, who may write the buyer's nick as well as their number.
         mask = StoredMaskers(Masker(mask_pii), store, [r.conversation_id for r in rows])
+        # A short name the store's other agents share (two shops' 小二) is shown whole.
+        everyone = store.agents()
     for r in rows:
         r.excerpt = mask(r.conversation_id)(r.excerpt)
     if not rows:
@@ -115,7 +118,8 @@ def flagged_cli(
     )
     # The id is what a supervisor copies into `qc show`, the agent is who gets coached: neither
     # is ever cut; the prose columns wrap.
-    agents = [", ".join(a.rpartition(":")[2] for a in r.agents) for r in rows]  # shop: --format json
+    shown = short_agent_names([*everyone, *(a for r in rows for a in r.agents)])  # json: the full ids
+    agents = [", ".join(shown[a] for a in r.agents) for r in rows]
     whole = {
         "date": max((cell_len(r.date) for r in rows), default=4),
         "conversation": max((cell_len(r.conversation_id) for r in rows), default=12),

@@ -148,6 +148,18 @@ def _cell(value: Any) -> Any:
     return value
 
 
+def short_agent_names(agents: Iterable[str]) -> dict[str, str]:
+    """How a table names each agent: 柚子优选旗舰店:小满 as 小满, unless another agent shown is 小满 too.
+
+    Tables on a terminal have no room for the shop; two shops' 小二 (or unassigned) shown as
+    the same short name read as one person, so those keep their full account.
+    """
+    accounts = list(dict.fromkeys(agents))
+    short = {a: a.rpartition(":")[2] for a in accounts}
+    uses = Counter(short.values())
+    return {a: name if uses[name] == 1 else a for a, name in short.items()}
+
+
 def write_agents_csv(path: Path, rows: Iterable[dict[str, Any]], columns: list[tuple[str, str]]) -> None:
     """agents.csv: row 1 Chinese headers, row 2 the English keys of agents.json, then one row per agent-day.
 
@@ -302,11 +314,11 @@ def summary_table(rows: Iterable[dict[str, Any]], card: Any) -> tuple[list[str],
         columns += [(f"{item.label}\npts", "points", item.id), (f"{item.label}\nscore", "score", item.id)]
     columns += [("total\npts", "key", "total_points"), ("total\nscore", "key", "total_score")]
 
+    shown = short_agent_names(str(r["agent"]) for r in rows)
+
     def cell(row: dict[str, Any], how: str, key: str) -> str:
-        if how == "agent":  # the shop is its own column: 柚子优选旗舰店:小满 shows as 小满
-            shop = row.get("shop") or ""
-            agent = str(row["agent"])
-            return agent[len(shop) + 1 :] if shop and agent.startswith(f"{shop}:") else agent
+        if how == "agent":
+            return shown[str(row["agent"])]
         if how == "metric":
             return _metric_cell(row, key)
         if how == "points":
