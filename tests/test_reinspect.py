@@ -435,3 +435,29 @@ def test_a_chat_cut_at_midnight_joins_when_one_part_has_no_shop(tmp_path, keep_r
     with open_store(db) as store:
         assert store.shops_of(["c-night"]) == {"c-night": {"森林杂货铺"}}
         assert len(store.conversations(["c-night"])["c-night"].messages) == 3
+
+
+@pytest.mark.parametrize("keep_results", [True, False], ids=["results", "spool"])
+def test_a_runs_files_give_the_stored_ids_of_a_conversation_it_joined(folder, tmp_path, keep_results):
+    """The run's findings.jsonl listed its own part's findings, ids the store does not have (qc
+    review said "no finding"), while its deductions.jsonl cited the store's (audit 76 A5)."""
+    import json
+
+    files = day_files(folder)
+    db = tmp_path / "qc.sqlite"
+    run_inspection([files[4]], tmp_path / "first", executor(), store=str(db))
+    out = tmp_path / "second"
+    run_inspection([files[5]], out, executor(), store=str(db), keep_results=keep_results)
+    late = conversations()[0][-1]
+    with open_store(db) as store:
+        stored_ids = {s.id for s in store.findings(conversation_ids=[late.id])}
+        messages = len(store.conversations([late.id])[late.id].messages)
+        everything = {s.id for s in store.findings()}
+    lines = [json.loads(x) for x in (out / "findings.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert stored_ids and {f["id"] for f in lines if f["conversation_id"] == late.id} == stored_ids
+    assert {f["id"] for f in lines} <= everything  # every id the run lists, qc review finds
+    summaries = [
+        json.loads(x) for x in (out / "conversations.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    (mine,) = [s for s in summaries if s["conversation_id"] == late.id]
+    assert mine["messages"] == messages == len(late.messages)

@@ -18,6 +18,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import orjson
+
 from qc import __version__
 from qc.batch.chunks import (
     ChunkOutput,
@@ -36,6 +38,7 @@ from qc.outputs.writers import (
     FINDINGS_FILE,
     REJECTS_FILE,
     conversation_summary,
+    dumps,
     finding_records,
     reject_records,
     write_jsonl,
@@ -281,6 +284,7 @@ def _run(
                     db, report, kept.spans, lambda: kept, executor, card, damaged, on_committing
                 )
                 touched = spool.days | touched_days(joined)
+                rewrite_continued(out_dir, joined, card)
             else:
                 records = [
                     conversation_record(r.conversation, with_evidence(r, card).findings, card)
@@ -297,16 +301,19 @@ def _run(
                     _note_continuations(report, later)
                     moves.update(later.renamed)
                     taken.update(later.adopted)
+                    rejoined.extend(later.records.values())
                     by_key = {(r.conversation.shop or "", r.conversation.id): r for r in later.apply(records)}
                     saved.extend(by_key.values())
                     return saved
 
                 moves: dict[str, str] = {}
                 taken: dict[tuple[str, str], str] = {}
+                rejoined: list[ConversationRecord] = []
                 run_id = db.save_run_streamed(
                     run=report.run, records=whole, renamed=moves, adopted=taken, committing=on_committing
                 )
                 touched = touched_days(saved)
+                rewrite_continued(out_dir, rejoined, card)
             if on_saved is not None:
                 on_saved(run_id)
             report.run["orphaned_decisions"] = db.run_orphans(run_id)
@@ -350,6 +357,51 @@ def save_continued(
         run=report.run, records=continued, renamed=renamed, adopted=adopted, committing=committing
     )
     return run_id, joined
+
+
+def rewrite_continued(out_dir: Path, joined: Collection[ConversationRecord], card: Scorecard) -> None:
+    """Make the run's findings.jsonl and conversations.jsonl say what the store now holds for joined chats.
+
+    The run wrote its own part of a conversation cut at midnight as it read it; the save joined
+    that part with the stored one and inspected the whole again, so its findings have other
+    message indexes and ids (and the slow replies across the cut). `qc review` takes ids from
+    findings.jsonl, and deductions.jsonl, scored from the store, cites the store's: the joined
+    conversation's lines are replaced, where its first line was, by the store's.
+    """
+    if not joined:
+        return
+    by_key = {(r.conversation.shop or "", r.conversation.id): r for r in joined}
+    ids = {key[1] for key in by_key}
+
+    def findings_lines(record: ConversationRecord) -> Iterable[dict[str, Any]]:
+        return finding_records(a.finding for a in record.findings)
+
+    def summary_lines(record: ConversationRecord) -> Iterable[dict[str, Any]]:
+        result = ConversationResult(record.conversation, (), tuple(a.finding for a in record.findings))
+        return (conversation_summary(result, card),)
+
+    # A finding line names no shop: its conversation's, by id, from the agents it is charged to.
+    shops = {key[1]: key[0] for key in by_key}
+    for name, lines_of, shop_of in (
+        (CONVERSATIONS_FILE, summary_lines, lambda data: data.get("shop") or ""),
+        (FINDINGS_FILE, findings_lines, lambda data: shops.get(data["conversation_id"], "")),
+    ):
+        path = out_dir / name
+        if not path.exists():
+            continue
+        staged = path.with_name(f".{name}.joined")
+        written: set[tuple[str, str]] = set()
+        with path.open("rb") as old, staged.open("wb") as new:
+            for line in old:
+                data = orjson.loads(line) if any(i.encode() in line for i in ids) else None
+                key = (shop_of(data), data["conversation_id"]) if data is not None else None
+                if key is None or key not in by_key:
+                    new.write(line)
+                    continue
+                if key not in written:
+                    written.add(key)
+                    new.writelines(f"{dumps(x)}\n".encode() for x in lines_of(by_key[key]))
+        staged.replace(path)
 
 
 def _note_continuations(report: InspectionReport, later: Continuations) -> None:

@@ -57,6 +57,7 @@ from qc.batch.chunks import ScoreTally
 from qc.batch.run import (
     InspectionReport,
     LeanScoring,
+    rewrite_continued,
     run_record,
     save_continued,
     score_from_store,
@@ -701,6 +702,7 @@ class _DayRun:
                     on_saved(run_id)
                 report.run["orphaned_decisions"] = db.run_orphans(run_id)
                 report.run["moved_decisions"] = db.run_moves(run_id)
+                rewrite_continued(out_dir, joined, card)
                 score_from_store(report, db, days | touched_days(joined), out_dir)
         finally:
             # Whole transcripts (buyers' phone numbers and addresses) were parts only for the
