@@ -40,21 +40,29 @@ def parse_check_file(path: Path) -> tuple[list[tuple[int, str, list[Any], list[s
     Raises:
         InputError: the file cannot be read at all.
     """
-    from qc.readers.encoding import UndecodableError, decode
+    from qc.readers.encoding import UndecodableError, decode, decode_text
 
     try:
-        decoded = decode(path.read_bytes())  # UTF-8 (BOM or not), GBK, UTF-16: as the readers sniff
+        data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
-    except UndecodableError as exc:
-        raise InputError(f"{path}: {exc}") from None
+    garbled: set[int] = set()
+    encoding = ""
+    try:
+        # Whole first: a short GBK file can pass for UTF-8 a line at a time (哦 is Ŷ).
+        text, _ = decode_text(data)
+        lines = text.split("\n")
+    except UndecodableError:
+        try:
+            decoded = decode(data)  # line by line, as the chat readers: a garbled line is one problem
+        except UndecodableError as exc:
+            raise InputError(f"{path}: {exc}") from None
+        lines, garbled, encoding = decoded.lines, decoded.garbled, decoded.encoding
     items: list[tuple[int, str, list[Any], list[str]]] = []
     problems: list[str] = []
-    for no, line in enumerate(decoded.lines, start=1):
-        if no in decoded.garbled:
-            problems.append(
-                f"{path}:{no}: not {decoded.encoding} text like the rest; re-save the file as UTF-8"
-            )
+    for no, line in enumerate(lines, start=1):
+        if no in garbled:
+            problems.append(f"{path}:{no}: not {encoding} text like the rest; re-save the file as UTF-8")
             continue
         if not line.strip():
             continue
