@@ -59,6 +59,32 @@ def test_confirm_after_reject_charges_again_and_both_decisions_are_kept(day):
     assert states == [("pending", "rejected"), ("rejected", "confirmed")]
 
 
+def test_a_confirmed_held_finding_is_charged_and_leaves_the_review_column(day):
+    """Confirming a finding the card held for review changed nothing: it stayed 待复核 at no cost,
+    so a review_only queue could never charge (audit 16 B3, audit 76 B1). A 复核 that marks a
+    machine's hit 违规 charges it; a rejected one stays free."""
+    from qc.supervise.flagged import flagged_conversations
+
+    _, store, ids, tmp = day
+    (tmp / "queue.toml").write_text('[findings]\nreview_only = ["forbidden_phrase"]\n', encoding="utf-8")
+    card = load_scorecard(tmp / "queue.toml")
+    export_day(store, DAY, tmp / "held", card)
+    held = _points(tmp / "held", "测试店:小美")
+    assert (held["impatience"], held["needs_review"], held["service_attitude_points"]) == (0, 1, 0)
+    assert not flagged_conversations(store, card=card)
+    decide(store, ids["cB"], "confirm", by="质检小王")
+    decide(store, ids["cA"], "reject", by="质检小王", note="the buyer joked first")
+    export_day(store, DAY, tmp / "confirmed", card)
+    charged = _points(tmp / "confirmed", "测试店:小美")
+    assert (charged["impatience"], charged["needs_review"], charged["service_attitude_points"]) == (1, 0, -1)
+    assert _points(tmp / "confirmed", "测试店:阿杰")["service_attitude_points"] == 0
+    assert [f.conversation_id for f in flagged_conversations(store, card=card)] == ["cB"]
+    export_review_sheet(store, DAY, tmp / "sheet.csv", card)
+    with (tmp / "sheet.csv").open(encoding="utf-8-sig", newline="") as fh:
+        (row,) = [r for r in csv.reader(fh) if r[0].lstrip("'") == ids["cB"]]
+    assert not any("复核队列" in cell or "待复核" in cell for cell in row), row
+
+
 def test_inspecting_the_same_day_again_keeps_applying_decisions(day):
     _, store, ids, tmp = day
     decide(store, ids["cA"], "reject", by="张主管", note="regular buyer")

@@ -237,3 +237,17 @@ def test_show_prints_the_buyer_mood_trend(day):
     r = run("show", "cA", *db)
     assert r.exit_code == 0, r.output
     assert "buyer mood:" in r.stdout and "trend" in r.stdout
+
+
+def test_confirming_a_held_finding_says_it_now_costs_its_points(day):
+    ids, db, tmp = day
+    card = tmp / "queue.toml"
+    card.write_text('[findings]\nreview_only = ["forbidden_phrase"]\n', encoding="utf-8")
+    r = run("review", ids["cB"], "--confirm", "--by", "质检小王", "--scorecard", card, *db)
+    assert r.exit_code == 0, r.output
+    assert "held for review (待复核): confirmed, it costs its points from now on" in r.output
+    r = run("export", "--date", DAY, "--out", tmp / "exp", "--scorecard", card, *db)
+    rows = json.loads((tmp / "exp" / "agents.json").read_text(encoding="utf-8"))
+    assert next(x for x in rows if x["agent"] == "测试店:小美")["service_attitude_points"] == -1
+    r = run("review", ids["cA"], "--confirm", "--by", "质检小王", *db)  # the default card charges it anyway
+    assert r.exit_code == 0 and "held for review" not in r.output

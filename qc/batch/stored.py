@@ -20,12 +20,14 @@ from dataclasses import dataclass
 
 from qc.errors import ConfigError
 from qc.scoring.card import (
+    CONFIRMED,
     DECISIONS,
     REJECTED,
     AttributedFinding,
     MessageVerdict,
     Scorecard,
     basis_refusal,
+    mark_confirmed,
     mark_held,
     mark_rejected,
 )
@@ -141,7 +143,10 @@ def score_stored_views(
     stored = store.findings(date_from=date_from, date_to=date_to)
     states = store.latest_states(tuple(DECISIONS))
     rejected = {fid for fid, state in states.items() if state == REJECTED}
-    marked = mark_held(mark_rejected([s.finding for s in stored], rejected), card)
+    confirmed = {fid for fid, state in states.items() if state == CONFIRMED}
+    marked = mark_held(
+        mark_confirmed(mark_rejected([s.finding for s in stored], rejected), confirmed, card), card
+    )
     findings = [StoredFinding(f, s.shop, s.date, s.scored_agent) for f, s in zip(marked, stored, strict=True)]
     attributed = [AttributedFinding(s.finding, s.scored_agent, s.date) for s in findings]
     evidence = card.evidence_kinds

@@ -832,10 +832,11 @@ def counted_kind(finding: Finding, card: Scorecard) -> str | None:
     """The verdict kind a finding counts toward, or ``None`` when it cannot cost points.
 
     A finding counts when it is live (not suppressed, not needs_review) and scores at least its
-    kind's ``min_score``. A finding of a kind in ``implies_verdict`` whose
-    ``evidence.details["implies"]`` names a verdict kind counts toward that verdict.
+    kind's ``min_score``, or a reviewer confirmed it (:func:`mark_confirmed`). A finding of a
+    kind in ``implies_verdict`` whose ``evidence.details["implies"]`` names a verdict kind counts
+    toward that verdict.
     """
-    if not finding.live or finding.score < card.threshold(finding.kind):
+    if not qualifies(finding, card):
         return None
     if finding.kind in card.verdict_order:
         return finding.kind
@@ -846,8 +847,10 @@ def counted_kind(finding: Finding, card: Scorecard) -> str | None:
 
 
 def qualifies(finding: Finding, card: Scorecard) -> bool:
-    """True when a finding may count: live and scoring at least its kind's ``min_score``."""
-    return finding.live and finding.score >= card.threshold(finding.kind)
+    """True when a finding may count: live and at least its kind's ``min_score``, or confirmed in review."""
+    return finding.live and (
+        finding.score >= card.threshold(finding.kind) or finding.evidence.details.get("review") == CONFIRMED
+    )
 
 
 def held_back(finding: Finding, card: Scorecard) -> str | None:
@@ -856,8 +859,8 @@ def held_back(finding: Finding, card: Scorecard) -> str | None:
     A kind in ``review_only``, or a score under the kind's ``min_score``: the finding costs
     nothing until the card changes, as a finding the model itself held for review.
     """
-    if not finding.live:
-        return None
+    if not finding.live or finding.evidence.details.get("review") == CONFIRMED:
+        return None  # a reviewer confirmed it: nothing is left to be unsure of
     if finding.kind in card.review_only:
         return HELD_REVIEW_ONLY_CUE
     threshold = card.threshold(finding.kind)
@@ -1025,15 +1028,38 @@ def verdicts_of(findings: Iterable[AttributedFinding], card: Scorecard) -> list[
 
 
 # Review states and the decision words that lead to them (the supervision layer records them;
-# scoring only needs to know that a rejected finding costs nothing).
+# scoring only needs to know that a rejected finding costs nothing and a confirmed one is sure).
 CONFIRMED = "confirmed"
 REJECTED = "rejected"
 DECISIONS = {"confirm": CONFIRMED, "reject": REJECTED}
 # The cue a rejected finding carries once review has turned it into a suppressed one.
 REJECTED_CUE = "rejected in review"
+# The cue a held finding carries once review has confirmed it, and charged it.
+CONFIRMED_CUE = "confirmed in review"
 # The cues of a finding the card holds back (:func:`held_back`): by its kind, or by its score.
 HELD_CUE_PREFIX = "held by the scorecard: "
 HELD_REVIEW_ONLY_CUE = HELD_CUE_PREFIX + "review_only"
+
+
+def mark_confirmed(findings: Iterable[Finding], confirmed: Collection[str], card: Scorecard) -> list[Finding]:
+    """Findings with the confirmed held ones charged (pure).
+
+    A finding held for review (the model unsure of it, or the card holding its kind back with
+    ``review_only`` or under ``min_score``) waits for a person: once a reviewer confirms it, or a
+    ruling upholds it, it costs its points like any charged finding, as a 复核 that marks a
+    machine's hit 违规 does. A suppressed finding (vetoed by its context) stays suppressed. Stored
+    findings are never rewritten; the decision is applied wherever they are scored.
+    """
+    out = []
+    for f in findings:
+        if f.id in confirmed and not f.suppressed and (f.needs_review or held_back(f, card) is not None):
+            ev = f.evidence
+            details = {**ev.details, "review": CONFIRMED}
+            summary = ev.summary.replace(HELD_HEAD, CHARGED_HEAD, 1)
+            evidence = replace(ev, summary=summary, cues=(CONFIRMED_CUE, *ev.cues), details=details)
+            f = replace(f, needs_review=False, evidence=evidence)
+        out.append(f)
+    return out
 
 
 def mark_rejected(findings: Iterable[Finding], rejected: Collection[str]) -> list[Finding]:

@@ -17,7 +17,7 @@ from typing import Any
 
 from qc.batch.stored import StoredScores, score_stored
 from qc.schema import Conversation, Finding
-from qc.scoring.card import counted_kind, load_scorecard, mark_rejected, message_verdicts
+from qc.scoring.card import counted_kind, load_scorecard, mark_confirmed, mark_rejected, message_verdicts
 from qc.scoring.periods import Windows, range_period
 from qc.scoring.scores import KIND_LABELS
 from qc.store.database import Store
@@ -40,6 +40,7 @@ def free_reasons(
     card: Any,
     points: dict[str, float],
     rejected: Collection[str] = (),
+    confirmed: Collection[str] = (),
 ) -> dict[str, str]:
     """Why each finding that puts no points at stake costs nothing (Chinese, with the English key).
 
@@ -49,7 +50,7 @@ def free_reasons(
     are as stored (:func:`mark_rejected` is applied here with ``rejected``).
     """
     conversations = list(conversations)
-    marked = mark_rejected(list(findings), rejected)
+    marked = mark_confirmed(mark_rejected(list(findings), rejected), confirmed, card)
     verdict_of = {
         (v.conversation_id, v.message_index): v.verdict for v in message_verdicts(conversations, marked, card)
     }
@@ -66,7 +67,7 @@ def free_reasons(
         elif f.suppressed:
             cue = f"：{f.cue}" if f.cue else ""
             reason = f"上下文已排除{cue} (suppressed by context, never charged)"
-        elif f.kind in card.review_only:
+        elif f.kind in card.review_only and f.id not in confirmed:
             reason = f"{_label(f.kind)} 只进复核队列，不直接扣分 (review_only in the scorecard)"
         elif f.needs_review:
             reason = "待复核：把握不足，确认前不扣分 (needs review)"

@@ -32,13 +32,13 @@ from qc.outputs.cells import append_inert, open_csv, text_id
 from qc.readers.columns import normalize_header
 from qc.readers.edited import read_table
 from qc.schema import Conversation, Role
-from qc.scoring.card import qualifies
+from qc.scoring.card import CONFIRMED, REJECTED, qualifies
 from qc.store.database import Store
 from qc.supervise.flagged import free_reasons
 from qc.supervise.masking import conversation_masker
 from qc.supervise.people import list_people
 from qc.supervise.report import load_reply_patterns
-from qc.supervise.review import DECISIONS, PENDING, ReviewError, decide, finding_states, rejected_ids
+from qc.supervise.review import DECISIONS, PENDING, ReviewError, decide, finding_states
 from qc.text.pii import Masker, shown_value
 
 __all__ = [
@@ -101,11 +101,12 @@ def export_review_sheet(store: Store, date: str, out: Path, card: Any, mask: Mas
     stored = store.findings(date_from=date, date_to=date)
     convs = store.conversations({s.finding.conversation_id for s in stored})
     findings = [s.finding for s in stored]
-    rejected = rejected_ids(store)
+    states = finding_states(store, [f.id for f in findings])
+    rejected = {fid for fid, state in states.items() if state == REJECTED}
+    confirmed = {fid for fid, state in states.items() if state == CONFIRMED}
     # Points with the decisions applied: a rejected finding puts nothing at stake (and says why).
     points = score_stored(store, card, date, date).stakes(card)[0] if stored else {}
-    reasons = free_reasons(list(convs.values()), findings, card, points, rejected)
-    states = finding_states(store, [f.id for f in findings])
+    reasons = free_reasons(list(convs.values()), findings, card, points, rejected, confirmed)
     # Held back by the card (review_only, under min_score) sorts with the held findings.
     stored.sort(
         key=lambda s: (not qualifies(s.finding, card), points.get(s.id, 0), s.finding.conversation_id)
