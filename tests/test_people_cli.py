@@ -359,3 +359,21 @@ def test_an_unknown_name_is_quoted_masked_and_cut(day):
     assert len(r.stderr) < 400 and "qc people add NAME --role reviewer" in r.stderr
     r = run("review", ids["cA"], "--reject", "--by", "新来的", "--note", "x", *db)
     assert "qc people add 新来的 --role reviewer" in r.stderr  # a plain name is shown as typed
+
+
+def test_a_removed_person_is_told_so_and_a_charged_supervisor_to_ask_another_supervisor(day):
+    """A removed reviewer was told they were not registered, as if never added; a supervisor who
+    may not rule on their own finding was told to ask another reviewer (audit 76 B3, B6)."""
+    ids, db = day
+    team(db)
+    assert run("people", "remove", "质检小王", "--note", "moved to the warehouse team", *db).exit_code == 0
+    r = run("review", ids["cA"], "--reject", "--by", "质检小王", "--note", "x", *db)
+    assert r.exit_code == 2 and "质检小王 was removed on " in r.stderr
+    assert "if they are back, add them again with: qc people add 质检小王 --role reviewer" in r.stderr
+    assert "is not registered" not in r.stderr
+    r = run("people", "add", "杰主管", "--role", "supervisor", "--agent-id", "测试店:阿杰", *db)
+    assert r.exit_code == 0, r.stderr
+    appeal = run("appeal", "open", ids["cA"], "--agent", "阿杰", "--reason", "a joke", *db).stdout.strip()
+    assert run("appeal", "answer", appeal, "--by", "张主管", "--note", "looked at it", *db).exit_code == 0
+    r = run("appeal", "rule", appeal, "--overturn", "--by", "杰主管", "--note", "fine", *db)
+    assert r.exit_code == 2 and "charged to their own account 测试店:阿杰; ask another supervisor" in r.stderr

@@ -320,6 +320,13 @@ def require_person(
         raise PeopleError(f"{option} is required: {action} needs a registered {_roles_text(roles)}")
     person = _find(people, wanted)
     if person is None:
+        gone = _find([p for p in list_people(store, True) if p.removed_at], wanted)
+        if gone is not None:
+            raise PeopleError(
+                f"{gone.name} was removed on {gone.removed_at} by {gone.removed_by}, and {action} needs a"
+                f" registered {_roles_text(roles)}; if they are back, add them again with:"
+                f" qc people add {gone.name} --role {gone.role}"
+            )
         known = ", ".join(f"{p.name} ({p.role})" for p in people if p.role in roles) or "none yet"
         # The name may come from a sheet's 复核人 cell, and a shifted row puts a buyer's message there.
         shown = shown_value(wanted, _SHOWN_NAME)

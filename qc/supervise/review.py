@@ -157,9 +157,10 @@ def check_not_own(person: Person, finding: Finding, action: str) -> None:
         ReviewError: ``person`` carries the agent id the finding is charged to.
     """
     if person.charged_with(finding.agent):
+        other = "supervisor" if action.startswith(("rule", "reopen")) else "reviewer"  # rulings: supervisors
         raise ReviewError(
             f"{person.name} cannot {action} finding {finding.id}: it is charged to their own"
-            f" account {finding.agent}; ask another reviewer"
+            f" account {finding.agent}; ask another {other}"
         )
 
 
