@@ -251,3 +251,8 @@ def test_confirming_a_held_finding_says_it_now_costs_its_points(day):
     assert next(x for x in rows if x["agent"] == "测试店:小美")["service_attitude_points"] == -1
     r = run("review", ids["cA"], "--confirm", "--by", "质检小王", *db)  # the default card charges it anyway
     assert r.exit_code == 0 and "held for review" not in r.output
+    # Charged now, the agent may appeal it (a held finding costs nothing, so it took no appeal).
+    r = run(
+        "appeal", "open", ids["cB"], "--agent", "小美", "--reason", "I did answer", "--scorecard", card, *db
+    )
+    assert r.exit_code == 0, r.output

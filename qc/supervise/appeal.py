@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from qc.scoring.card import Scorecard, load_scorecard, qualifies
+from qc.scoring.card import CONFIRMED, Scorecard, load_scorecard, mark_confirmed, qualifies
 from qc.store.database import Store
 from qc.supervise.filters import match_agent
 from qc.supervise.people import AGENT, REVIEWERS, SUPERVISOR, Person, charged_to, list_people, require_person
@@ -202,7 +202,10 @@ def open_appeal(
             f"finding {finding_id} was vetoed by a context rule ({found.finding.cue or 'suppressed'}):"
             " it costs no points, nothing to appeal"
         )
-    if not qualifies(found.finding, card or load_scorecard()):  # held, or under the card's threshold
+    card = card or load_scorecard()
+    confirmed = {fid for fid, state in finding_states(store, [finding_id]).items() if state == CONFIRMED}
+    # Held, or under the card's threshold, unless a reviewer confirmed it: then it costs points.
+    if not qualifies(mark_confirmed([found.finding], confirmed, card)[0], card):
         raise ReviewError(
             f"finding {finding_id} is held for review (below its confidence threshold, or a kind the"
             " scorecard only reviews): it costs no points, nothing to appeal"
