@@ -387,3 +387,28 @@ def test_a_reply_the_rule_cannot_flag_gets_no_finding_in_any_context(strict):
         seen += 1
         flagged += bool(found)
     assert seen > 6000 and flagged > 500  # both sides of the check were exercised
+
+
+@pytest.mark.parametrize(
+    ("text", "live"),
+    [
+        ("你好，在的", True),
+        ("你的快递明天就到了", True),
+        ("您好，您的快递明天就到了", False),
+        ("这款迷你款很受欢迎哦", False),  # 迷你 is a word, not an address
+    ],
+)
+def test_strict_shops_count_the_buyer_addressed_as_ni(text, live):
+    """DOMAIN's house rule 称呼买家用您 was checked nowhere (audit 75): strict shops now count a 你
+    (FP-0019), with no attitude verdict of its own; other shops do not."""
+    from qc.rules.forbidden_phrase import ForbiddenPhraseRule
+    from qc.rules.lexicon import load_lexicon
+
+    lexicon = load_lexicon()
+    strict = [f for f in check_text(ForbiddenPhraseRule(lexicon, strict=True), text, ("快递到哪了",))]
+    found = [f for f in strict if f.entry == "FP-0019"]
+    assert any(f.live for f in found) is live
+    assert all(f.evidence.details.get("implies") is None for f in found)
+    assert not [
+        f for f in check_text(ForbiddenPhraseRule(lexicon), text, ("快递到哪了",)) if f.entry == "FP-0019"
+    ]

@@ -337,8 +337,10 @@ class ForbiddenPhraseRule(BaseRule):
                 turn = turn or self.buyer_turn(conv, index)
                 keep, cue = self._judge_turn(entry, turn)
                 (keep_cues if keep else vetoes).append(cue)
-            elif entry.strict_only:
+            elif entry.strict_only and entry.unless:
                 keep_cues.append("strict shop: a 不-word with no apology or explanation")
+            elif entry.strict_only:
+                keep_cues.append("strict shop: a house rule's phrase in the agent's reply")
             elif entry.unless:
                 keep_cues.append(f"no {' / '.join(n.replace('_', ' ') for n in entry.unless)} in the message")
             else:

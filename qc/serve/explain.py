@@ -68,6 +68,10 @@ _CUES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
         lambda m: "严格店铺：带「不」的回复没有道歉或解释",
     ),
     (
+        re.compile(r"^strict shop: a house rule's phrase in the agent's reply$"),
+        lambda m: "严格店铺：回复用了店规不允许的说法",
+    ),
+    (
         re.compile(r"^a longer reply \((\d+) chars\) that says more than the phrase$"),
         lambda m: f"回复较长（{m.group(1)} 字），不只这一句",
     ),
