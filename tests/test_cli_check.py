@@ -676,3 +676,11 @@ def test_a_piped_table_folds_the_reason_instead_of_cutting_it():
     squeezed = "".join(res.stdout.split()).replace("│", "")
     whys = [f["cue"] if f["entry"] else f["summary"] for f in doc["findings"]]
     assert whys and all("".join(why.split()) in squeezed for why in whys)
+
+
+def test_a_file_line_whose_text_is_a_number_is_judged_as_inspect_reads_it(tmp_path):
+    drafts = tmp_path / "drafts.jsonl"
+    drafts.write_text('{"text": 5, "context": ["几号发货"]}\n{"text": true}\n', encoding="utf-8")
+    res = runner.invoke(app, ["check", "--file", str(drafts)])
+    assert [(d["line"], d["text"]) for d in _lines(res.stdout)] == [(1, "5")]
+    assert res.exit_code == 2 and f'{drafts}:2: no "text" string' in res.stderr

@@ -85,7 +85,14 @@ def _json_line(line: str) -> tuple[str, list[Any], list[str]] | str:
         record = json.loads(line)
     except ValueError as exc:
         return f"not valid JSON ({exc}); {_SHAPE}"
-    if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+    if not isinstance(record, dict):
+        return f'no "text" string; {_SHAPE}'
+    said = record.get("text")
+    if isinstance(said, int | float) and not isinstance(said, bool):
+        from qc.readers.records import scalar_text
+
+        record["text"] = scalar_text(said) or ""  # a reply of digits (an order number), as inspect reads it
+    elif not isinstance(said, str):
         return f'no "text" string; {_SHAPE}'
     turns = record.get("context") or []
     if not isinstance(turns, list):

@@ -141,6 +141,11 @@ class Candidate:
         return f"{self.file}:{self.line}"
 
 
+def scalar_text(value: Any) -> str | None:
+    """A JSON number or string as the readers take a message's text (``5.0`` → ``"5"``), for `qc check`."""
+    return _as_str(value)
+
+
 def _as_str(value: Any) -> str | None:
     """A scalar cell or JSON value as a stripped string; ``None`` for empty or non-scalars."""
     if type(value) is str:  # nearly every value: the one check it needs
