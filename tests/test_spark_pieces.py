@@ -100,19 +100,29 @@ def _lines(path: Path) -> tuple[list[bytes], bool]:
 
 
 def _read_in_pieces(
-    path: Path, form: PieceFormat, cuts: list[int]
+    path: Path, form: PieceFormat, cuts: list[int], shuffle: random.Random | None = None
 ) -> tuple[list[Any], list[Reject], PieceCounts]:
+    """The file read piece by piece; with ``shuffle`` the pieces' counts are folded in a random
+    order and grouping, as Spark folds them when the tasks end."""
     raw, bom = _lines(path)
     bounds = [0, *sorted(c for c in set(cuts) if 0 < c < len(raw)), len(raw)]
     candidates: list[Any] = []
     rejects: list[Reject] = []
-    counts = PieceCounts()
+    pieces = []
     for start, end in zip(bounds, bounds[1:], strict=False):
         reader = PieceRead(str(path), "jsonl", form.encoding, RESOLVED)
         texts = (line_text(b, bom and n == 0) for n, b in enumerate(raw[start:end], start=start))
         for item in reader.jsonl(texts, start + 1):
             (rejects if isinstance(item, Reject) else candidates).append(item)
-        counts.merge(reader.counts())
+        pieces.append(reader.counts())
+    if shuffle is not None:
+        shuffle.shuffle(pieces)
+        while len(pieces) > 1:  # pairs folded in random groupings
+            i = shuffle.randrange(len(pieces) - 1)
+            pieces[i].merge(pieces.pop(i + 1))
+    counts = PieceCounts()
+    for piece in pieces:
+        counts.merge(piece)
     return candidates, rejects, counts
 
 
@@ -160,6 +170,36 @@ def test_json_lines_read_in_pieces_give_the_whole_file_reader_records(day):
                 report.rejected,
             )
             assert counts.warnings == whole.warnings
+
+
+def test_a_files_warnings_keep_its_line_order_however_spark_folds_its_pieces(tmp_path):
+    """A file Spark splits in blocks listed its warnings in the order the tasks ended, another on
+    each run, so run.json and stderr differed from the local engine's (audit 74, #10)."""
+    import json
+
+    from qc.readers.limits import load_limits
+
+    long = "好" * (load_limits().max_message_chars + 1)  # each one is a warning naming its line
+    rows = [
+        {
+            "conversation_id": f"c{i // 4}",
+            "role": "customer" if i % 2 == 0 else "agent",
+            "sender": "买家" if i % 2 == 0 else "店:小满",
+            "timestamp": f"2026-11-24T10:{i:02d}:00+08:00",
+            "text": long if i % 5 == 2 else f"第{i}条",
+        }
+        for i in range(40)
+    ]
+    path = tmp_path / "day.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    whole = read_file(path, RESOLVED)
+    assert len(whole.warnings) == 8
+    form = _format(path)
+    assert isinstance(form, PieceFormat)
+    rng = random.Random(11)
+    for _ in range(20):
+        _, _, counts = _read_in_pieces(path, form, [rng.randrange(41) for _ in range(6)], shuffle=rng)
+        assert counts.warnings == whole.warnings
 
 
 def test_a_csv_read_as_a_stream_gives_the_whole_file_reader_records(day):

@@ -111,7 +111,8 @@ def line_text(raw: bytes, first_of_file_with_bom: bool = False) -> str:
 class PieceCounts:
     """What reading some pieces of one file gave: the counts of its report, warnings, an error.
 
-    Added up with :meth:`merge` (in any order: counts add, warnings are kept once each).
+    Added up with :meth:`merge` in any order: counts add, warnings are kept once each, in the
+    file's order (each remembers the first line of the piece that said it).
     """
 
     read: int = 0
@@ -119,14 +120,29 @@ class PieceCounts:
     rejected: int = 0
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
+    # The first line of the piece each warning came from (empty: all from ``first_line``).
+    starts: list[int] = field(default_factory=list)
+    first_line: int = 1
 
     def merge(self, other: PieceCounts) -> None:
         """Add the counts of another piece of the same file."""
         self.read += other.read
         self.accepted += other.accepted
         self.rejected += other.rejected
-        self.warnings.extend(w for w in other.warnings if w not in self.warnings)
+        mine = self._placed()
+        said = set(self.warnings)
+        # Spark folds the pieces of a file as their tasks end: sorted by where each piece began
+        # (stable, so a piece's own warnings keep their order), run.json lists them as a local run.
+        placed = sorted([*mine, *((at, w) for at, w in other._placed() if w not in said)], key=lambda p: p[0])
+        self.starts = [at for at, _ in placed]
+        self.warnings = [w for _, w in placed]
         self.error = self.error or other.error
+
+    def _placed(self) -> list[tuple[int, str]]:
+        starts = (
+            self.starts if len(self.starts) == len(self.warnings) else [self.first_line] * len(self.warnings)
+        )
+        return list(zip(starts, self.warnings, strict=True))
 
 
 class PieceRead:
@@ -136,9 +152,11 @@ class PieceRead:
         self.file = file
         self.resolved = resolved
         self.outcome = FileOutcome(FileReport(path=file, format=fmt, encoding=encoding))
+        self.first_line = 1
 
     def jsonl(self, lines: Iterable[str], first_line: int) -> Iterator[Candidate | Reject]:
         """Records and rejects of consecutive JSON Lines lines, the first numbered ``first_line``."""
+        self.first_line = first_line
         decoded = _Lines(self.outcome.report.encoding or "utf-8", iter(lines))
         items = read_jsonl(decoded, self.file, self.resolved.options.column_map, first_line)
         return self._checked(items)
@@ -168,5 +186,10 @@ class PieceRead:
         """The counts so far (read = accepted + rejected; duplicates are not known here)."""
         report = self.outcome.report
         return PieceCounts(
-            report.read, report.accepted, report.rejected, list(self.outcome.warnings), report.error
+            report.read,
+            report.accepted,
+            report.rejected,
+            list(self.outcome.warnings),
+            report.error,
+            first_line=self.first_line,
         )
