@@ -532,3 +532,37 @@ def test_a_chat_cut_at_midnight_is_joined_with_its_stored_part_as_the_local_engi
     # Whole transcripts were written for the save only: none stays among the parts.
     parts = tmp_path / "spark1" / "spark"
     assert sorted(parts.glob("output=findings/*/part-*")) and not (parts / "output=transcripts").exists()
+
+
+def test_a_quiet_spark_run_prints_nothing_of_spark_s_own(tmp_path):
+    """`-q` printed Spark's start-up chatter (its default log4j profile, the hostname warning,
+    "Setting default log level"): they come before qc can turn Spark's logs off (audit 74)."""
+    import subprocess
+    import sys
+
+    day = demo_dir() / "day"
+    env = {k: v for k, v in os.environ.items() if k != "PYSPARK_SUBMIT_ARGS"}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "qc",
+            "inspect",
+            str(day),
+            "--out",
+            str(tmp_path / "o"),
+            "--engine",
+            "spark",
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    # The JVM itself announces the incubator module Spark asks for; that line is not Spark's log.
+    said = [
+        line for line in done.stderr.splitlines() if not line.startswith("WARNING: Using incubator modules")
+    ]
+    assert said == []

@@ -43,6 +43,7 @@ def spark_session(master: str | None = "local[2]", app_name: str = "qc inspect")
     """
     import os
     import sys
+    from pathlib import Path
 
     from pyspark.sql import SparkSession
 
@@ -54,6 +55,13 @@ def spark_session(master: str | None = "local[2]", app_name: str = "qc inspect")
         return builder.getOrCreate()
     master = master or "local[2]"
     builder = builder.master(master)
+    submitted = os.environ.get("PYSPARK_SUBMIT_ARGS", "")
+    if "java-options" not in submitted and "extraJavaOptions" not in submitted:
+        # Read by the driver's JVM as it starts: Spark's start-up warnings and its "default log4j
+        # profile" lines went to stderr even with -q (they come before setLogLevel can act).
+        quiet = Path(__file__).resolve().parents[1] / "defaults" / "spark-log4j2.properties"
+        java = f"-Dlog4j2.configurationFile={quiet.as_uri()}"
+        builder = builder.config("spark.driver.extraJavaOptions", java)
     if master.startswith("local"):
         # A session started from Python runs its workers with $PYSPARK_PYTHON (default python3);
         # with PySpark 4.3 the spark.pyspark.python setting alone left them on the system
