@@ -34,7 +34,9 @@ def test_periods_parse_from_their_labels(text, label, first, last, kind):
     assert (p.days()[0], p.days()[-1]) == (first, last)
 
 
-@pytest.mark.parametrize("text", ["2026-13", "2026-W54", "November", "2026-11-31", ""])
+@pytest.mark.parametrize(
+    "text", ["2026-13", "2026-W54", "November", "2026-11-31", "", "0000-01", "0000-W01", "0000-01-01"]
+)
 def test_a_bad_period_names_the_forms_it_takes(text):
     with pytest.raises(ConfigError, match="write a month as 2026-11, an ISO week as 2026-W48") as info:
         parse_period(text)

@@ -1284,6 +1284,8 @@ def test_a_reject_note_of_invisible_characters_is_no_note(app, store):
         ("get", "/?period=0001-01", None, "0001-01-01 … 0001-01-31 is outside the years qc accepts"),
         ("get", "/?from=0001-01-01&to=0001-01-31", None, "is outside the years qc accepts"),
         ("get", "/?period=9999-W52", None, "9999-12-27 … 9999-12-31 is outside the years qc accepts"),
+        ("get", "/?period=0000-01", None, "write a month as 2026-11"),  # no year 0: was a 500
+        ("get", "/findings?period=0000-01", None, "write a month as 2026-11"),
         ("get", "/queue?seed=" + "9" * 30, None, "seed is a whole number of 0 or more"),
     ],
 )

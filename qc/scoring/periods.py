@@ -120,7 +120,7 @@ def parse_period(text: str) -> Period:
     value = text.strip()
     if m := _MONTH.match(value):
         year, month = int(m.group(1)), int(m.group(2))
-        if 1 <= month <= 12:
+        if 1 <= month <= 12 and year >= 1:  # no year 0 in the calendar
             return _month(Date(year, month, 1))
     elif m := _WEEK.match(value):
         try:
