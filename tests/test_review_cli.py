@@ -256,3 +256,13 @@ def test_confirming_a_held_finding_says_it_now_costs_its_points(day):
         "appeal", "open", ids["cB"], "--agent", "小美", "--reason", "I did answer", "--scorecard", card, *db
     )
     assert r.exit_code == 0, r.output
+
+
+def test_an_appeal_on_a_held_finding_rejected_in_review_gives_that_reason(day):
+    """A held finding a reviewer rejected was refused an appeal as "held for review" (audit 78 B4)."""
+    ids, db, tmp = day
+    card = tmp / "queue.toml"
+    card.write_text('[findings]\nreview_only = ["forbidden_phrase"]\n', encoding="utf-8")
+    assert run("review", ids["cB"], "--reject", "--by", "质检小王", "--note", "fine", *db).exit_code == 0
+    r = run("appeal", "open", ids["cB"], "--agent", "小美", "--reason", "x", "--scorecard", card, *db)
+    assert r.exit_code == 2 and "was rejected in review" in r.output and "held for review" not in r.output

@@ -202,6 +202,9 @@ def open_appeal(
             f"finding {finding_id} was vetoed by a context rule ({found.finding.cue or 'suppressed'}):"
             " it costs no points, nothing to appeal"
         )
+    # The finding's own history first: one overturned, ruled on or rejected says so, not that it is
+    # held (a held finding a reviewer rejected is no longer confirmed, so it would read as held).
+    _check_appealable(store, finding_id)
     card = card or load_scorecard()
     confirmed = {fid for fid, state in finding_states(store, [finding_id]).items() if state == CONFIRMED}
     # Held, or under the card's threshold, unless a reviewer confirmed it: then it costs points.
