@@ -244,8 +244,22 @@ CLOSING = DayRule(closing_words=("好", "好的", "谢谢", "嗯", "ok"))
         ([(C, "10:05:00", "ＯＫ[微笑]"), (C, "10:05:10", "👍")], True),  # width, emoji codes, pictures
         ([(C, "10:05:00", "好的"), (C, "10:05:10", "那什么时候发货")], False),  # then a question
         ([(C, "10:05:00", "好的吧你们真慢")], False),
+        # no word at all is a buyer still waiting, not one signing off (audit 79, #1)
+        ([(C, "10:05:00", "？？？")], False),
+        ([(C, "10:05:00", "😡😡")], False),
+        ([(C, "10:05:00", "[图片]"), (C, "10:05:10", "[视频]")], False),
+        ([(C, "10:05:00", "好的"), (C, "10:05:10", "[图片]")], False),  # a photo is something to answer
     ],
-    ids=["thanks", "ok-and-emoji", "then-a-question", "more-than-thanks"],
+    ids=[
+        "thanks",
+        "ok-and-emoji",
+        "then-a-question",
+        "more-than-thanks",
+        "question-marks",
+        "angry-emoji",
+        "media",
+        "thanks-then-a-photo",
+    ],
 )
 def test_a_last_unanswered_thanks_awaits_no_reply_when_the_card_lists_closing_words(tail, closing):
     # the agent's notice, then the buyer's last words, unanswered

@@ -145,12 +145,26 @@ def _closing_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(f"(?:{alternatives})*")
 
 
-def is_closing(text: str, rule: DayRule) -> bool:
-    """True when a buyer message says only the rule's closing words (好的谢谢, 👍): no reply needed."""
-    return (
-        bool(rule.closing_words)
-        and _closing_pattern(rule.closing_words).fullmatch(closing_key(text)) is not None
-    )
+# A picture, video, voice message, file, link, product or order a buyer sends: exports write
+# them as bracketed placeholders, which closing_key drops with the emoticon codes. They are
+# something to answer, never a sign-off.
+_MEDIA = re.compile(r"\[[^\[\]\s]{0,6}(?:图片|照片|视频|语音|文件|链接|商品|订单|位置|宝贝)[^\[\]\s]{0,6}\]")
+
+
+def closing_turn(texts: Sequence[str], rule: DayRule) -> bool:
+    """True when a buyer's last, unanswered messages only sign off: no reply is needed.
+
+    Each says nothing but the rule's closing words, emoji and punctuation (好的, then 👍), and
+    together they say at least one of the words: ？？？, 😡 or a photo alone is a buyer still
+    waiting, not one signing off.
+    """
+    if not rule.closing_words or not texts:
+        return False
+    pattern = _closing_pattern(rule.closing_words)
+    keys = [closing_key(t) for t in texts]
+    if any(_MEDIA.search(t) for t in texts) or not any(keys):
+        return False
+    return all(pattern.fullmatch(k) is not None for k in keys)
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,8 +313,8 @@ def conversation_turns(
         holder = agent
     if start is not None:
         agent = holder or _fallback_agent(conversation)
-        closing = bool(rule.closing_words) and all(
-            is_closing(m.text, rule) for m in conversation.messages[start.index :] if m.role is Role.CUSTOMER
+        closing = closing_turn(
+            [m.text for m in conversation.messages[start.index :] if m.role is Role.CUSTOMER], rule
         )
         turns.append(Turn(conversation.id, start.index, count, None, agent, days[start.index], None, closing))
     return turns
