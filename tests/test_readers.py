@@ -1870,3 +1870,24 @@ def test_platform_notices_and_emoticon_codes_in_the_agents_column_are_the_platfo
     (turn,) = conversation_turns(conv)
     assert (turn.first_index, turn.buyer_messages, turn.reply_index, turn.delay_s) == (0, 2, 5, 56.0)
     assert conversation_metrics(conv).agent_messages == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "platform"),
+    [
+        ("系统提示：客服正在赶来", True),
+        ("系统消息：买家已进入会话，正在为您转接", True),
+        ("【系统提示】客服正在赶来，请稍候", True),
+        ("[系统消息] 会话已转接", True),
+        ("（系统通知）您有一条新消息", True),
+        ("#E-s33#E-s12", True),
+        ("亲，系统消息显示已经发货了", False),  # the agent quoting the system
+        ("系统提示一下您哦", False),
+    ],
+)
+def test_a_notice_in_the_agents_column_is_the_platforms_however_it_is_marked(text, platform):
+    """Only a bare 系统提示： was the platform's: 【系统提示】… or 系统消息：… answered the buyer in
+    2 s where the real reply took 50 s (audit 79, #5)."""
+    from qc.readers.roles import is_platform_notice
+
+    assert is_platform_notice(text) is platform

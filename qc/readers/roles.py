@@ -112,7 +112,11 @@ def role_from_nick(
 # What platforms put in the agent's column that no agent typed: JD's notices (系统提示：客服MM还没有
 # 等到您的回复…) and its emoticon-only bubbles (#E-s33). The corpus notes and the annotation guide
 # both read them as the platform's: they neither answer a buyer nor split a buyer's turn.
-_PLATFORM_NOTICE = re.compile(r"\s*(?:系统提示[:：]|(?:#E-[A-Za-z0-9]+\s*)+$)")
+# The notice's word may be 系统提示, 系统消息 or 系统通知, after a colon or in brackets (【系统提示】,
+# [系统消息]), as the role words are written.
+_PLATFORM_NOTICE = re.compile(
+    r"\s*(?:系统(?:提示|消息|通知)\s*[:：]|[\[【(（]\s*系统(?:提示|消息|通知)\s*[\]】)）]|(?:#E-[A-Za-z0-9]+\s*)+$)"
+)
 
 
 def is_platform_notice(text: str) -> bool:
