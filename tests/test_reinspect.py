@@ -461,3 +461,52 @@ def test_a_runs_files_give_the_stored_ids_of_a_conversation_it_joined(folder, tm
     ]
     (mine,) = [s for s in summaries if s["conversation_id"] == late.id]
     assert mine["messages"] == messages == len(late.messages)
+
+
+@pytest.mark.parametrize("by", ["reply", "conversation_start"])
+def test_a_run_that_joins_a_stored_part_writes_every_day_it_changed(tmp_path, by):
+    """A buyer left unanswered before midnight is answered in the next day's export: the join
+    took the −5 missed reply off the 24th in the store, but the run wrote the 25th only and said
+    nothing; under conversation_start the 25th's row moved to the 24th and the 25th could no
+    longer be exported (audit 79, #3)."""
+    import json
+
+    def line(cid: str, *said: tuple[str, str, str, str]) -> str:
+        messages = [{"role": r, "sender": who, "timestamp": at, "text": t} for r, who, at, t in said]
+        return (
+            json.dumps({"conversation_id": cid, "shop": "店A", "messages": messages}, ensure_ascii=False)
+            + "\n"
+        )
+
+    day1, day2 = tmp_path / "d1.jsonl", tmp_path / "d2.jsonl"
+    day1.write_text(
+        line("j1", ("customer", "买家", "2026-11-24T23:59:00+08:00", "还能发货吗"))
+        + line(
+            "j2",
+            ("customer", "买家乙", "2026-11-24T20:00:00+08:00", "在吗"),
+            ("agent", "店A:小二", "2026-11-24T20:00:05+08:00", "亲，在的"),
+        ),
+        encoding="utf-8",
+    )
+    day2.write_text(
+        line(
+            "j1",
+            ("agent", "店A:小三", "2026-11-25T00:00:30+08:00", "亲，明天一早发哦"),
+            ("customer", "买家", "2026-11-25T00:01:00+08:00", "好的"),
+        ),
+        encoding="utf-8",
+    )
+    card = card_for(by)
+    db = str(tmp_path / "qc.sqlite")
+    first = run_inspection([day1], tmp_path / "o1", executor(), scorecard=card, store=db)
+    second = run_inspection([day2], tmp_path / "o2", executor(), scorecard=card, store=db)
+    one = run_inspection(
+        [day1, day2], tmp_path / "one", executor(), scorecard=card, store=str(tmp_path / "one.sqlite")
+    )
+    assert {r["date"] for r in first.agents} == {"2026-11-24"}
+    # The second run scores the 24th again, as one run over both files scores it.
+    rows = sorted((r["agent"], r["date"], r["total_points"]) for r in second.agents)
+    assert rows == sorted((r["agent"], r["date"], r["total_points"]) for r in one.agents)
+    assert any(r["date"] == "2026-11-24" for r in second.agents)
+    (warning,) = [w for w in second.run["warnings"] if "continue a copy already in the store" in w]
+    assert "2026-11-24" in warning

@@ -280,10 +280,10 @@ def _run(
             # waits, then is joined, instead of being overwritten.
             if spool is not None:
                 kept = spool  # named for the closure (mypy keeps no narrowing inside one)
-                run_id, joined = save_continued(
+                run_id, joined, changed = save_continued(
                     db, report, kept.spans, lambda: kept, executor, card, damaged, on_committing
                 )
-                touched = spool.days | touched_days(joined)
+                touched = spool.days | changed
                 rewrite_continued(out_dir, joined, card)
             else:
                 records = [
@@ -302,6 +302,7 @@ def _run(
                     moves.update(later.renamed)
                     taken.update(later.adopted)
                     rejoined.extend(later.records.values())
+                    earlier.update(later.stored_days)
                     by_key = {(r.conversation.shop or "", r.conversation.id): r for r in later.apply(records)}
                     saved.extend(by_key.values())
                     return saved
@@ -309,10 +310,11 @@ def _run(
                 moves: dict[str, str] = {}
                 taken: dict[tuple[str, str], str] = {}
                 rejoined: list[ConversationRecord] = []
+                earlier: set[str] = set()
                 run_id = db.save_run_streamed(
                     run=report.run, records=whole, renamed=moves, adopted=taken, committing=on_committing
                 )
-                touched = touched_days(saved)
+                touched = touched_days(saved) | earlier
                 rewrite_continued(out_dir, rejoined, card)
             if on_saved is not None:
                 on_saved(run_id)
@@ -333,17 +335,19 @@ def save_continued(
     card: Scorecard,
     damaged: Collection[str],
     committing: Callable[[int], None] | None = None,
-) -> tuple[int, list[ConversationRecord]]:
+) -> tuple[int, list[ConversationRecord], set[str]]:
     """Save a run streamed, each conversation that continues a stored copy joined with it first.
 
     Why one function: the lean local run and Spark's driver save the same way (the joined
     conversations found and inspected again inside the save's transaction, their decisions
     moved). ``records`` makes the run's records (read once to find the new copies, once to
-    save). Returns the run id and the joined records (whose days the run touched too).
+    save). Returns the run id, the joined records and every day they changed (theirs and those
+    their stored copies counted on), which the run touched too.
     """
     joined: list[ConversationRecord] = []
     renamed: dict[str, str] = {}
     adopted: dict[tuple[str, str], str] = {}
+    days: set[str] = set()
 
     def continued() -> Iterable[ConversationRecord]:
         later = find_continuations(spans, records(), db, executor, card, damaged)
@@ -351,12 +355,13 @@ def save_continued(
         joined.extend(later.records.values())
         renamed.update(later.renamed)
         adopted.update(later.adopted)
+        days.update(later.stored_days)
         return later.apply(records())
 
     run_id = db.save_run_streamed(
         run=report.run, records=continued, renamed=renamed, adopted=adopted, committing=committing
     )
-    return run_id, joined
+    return run_id, joined, days | touched_days(joined)
 
 
 def rewrite_continued(out_dir: Path, joined: Collection[ConversationRecord], card: Scorecard) -> None:
@@ -410,10 +415,12 @@ def _note_continuations(report: InspectionReport, later: Continuations) -> None:
         return
     joined = later.describe()
     report.run["continued_conversations"] = joined
+    days = sorted(later.stored_days | touched_days(later.records.values()))
     warning = (
         f"{len(joined)} conversation(s) continue a copy already in the store (split across exports, or"
         " read here with lines rejected): the stored messages this run's copy lacks were kept and the"
-        " whole conversation inspected again"
+        f" whole conversation inspected again; the agents files here score {', '.join(days)} as the store"
+        " now holds them (files sent on for those days before are out of date)"
     )
     report.read.warnings.append(warning)
     listed = report.run.setdefault("warnings", [])

@@ -693,7 +693,7 @@ class _DayRun:
         try:
             with open_store(store, save=True) as db:
                 try:
-                    run_id, joined = save_continued(
+                    run_id, joined, changed = save_continued(
                         db, report, self._spans(), records, executor, card, damaged, on_committing
                     )
                 finally:
@@ -703,7 +703,7 @@ class _DayRun:
                 report.run["orphaned_decisions"] = db.run_orphans(run_id)
                 report.run["moved_decisions"] = db.run_moves(run_id)
                 rewrite_continued(out_dir, joined, card)
-                score_from_store(report, db, days | touched_days(joined), out_dir)
+                score_from_store(report, db, days | changed, out_dir)
         finally:
             # Whole transcripts (buyers' phone numbers and addresses) were parts only for the
             # save: the store holds them now, or the next run writes them again.

@@ -120,6 +120,10 @@ class Continuations:
     # Stored copies saved without a shop that a joined record continues under its shop: the
     # save re-keys them (:meth:`~qc.store.database.Store.save_run_streamed`).
     adopted: dict[tuple[str, str], str] = field(default_factory=dict)
+    # The days the replaced stored copies counted on: the run changes their scores too (a turn
+    # left unanswered before midnight is answered after it; under conversation_start the whole
+    # conversation moves to its first day).
+    stored_days: set[str] = field(default_factory=set)
 
     def apply(self, records: Iterable[ConversationRecord]) -> Iterator[ConversationRecord]:
         """The run's records with each continued conversation's joined record in its place."""
@@ -196,6 +200,7 @@ def find_continuations(
     for key, both, _ in joined:
         at = alias.get(key, key)
         found.renamed.update(_moved_findings(store, at, stored[at], both))
+        found.stored_days |= conversation_record(stored[at], (), card).counted_days
     return found
 
 
