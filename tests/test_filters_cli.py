@@ -200,7 +200,7 @@ def test_a_period_export_says_when_undated_conversations_are_in_no_period(tmp_pa
     db = ["--db", str(tmp_path / "qc.sqlite")]
     assert run("inspect", day.parent, "--out", tmp_path / "o", "-q", *db).exit_code == 0
     r = run("export", "--period", "2026-11", "--out", tmp_path / "m", *db)
-    assert "1 stored conversations have findings but no time on their messages" in r.stderr, r.stderr
+    assert "1 stored conversations have no time on their messages" in r.stderr, r.stderr
     assert "`qc export --date undated` scores them" in r.stderr
     # ... and scores them on their own, as the inspection's daily view did (exit 2 before).
     r = run("export", "--date", "undated", "--out", tmp_path / "u", *db)
@@ -208,3 +208,29 @@ def test_a_period_export_says_when_undated_conversations_are_in_no_period(tmp_pa
     for name in ("agents.csv", "deductions.jsonl"):
         assert (tmp_path / "u" / name).read_bytes() == (tmp_path / "o" / name).read_bytes(), name
     assert "店e:小四,undated,店E" in (tmp_path / "u" / "agents.csv").read_text(encoding="utf-8-sig")
+
+
+def test_a_period_export_counts_undated_conversations_without_findings_too(tmp_path):
+    """An untimed conversation the agent answered well has no finding, and the period's export
+    left its buyer and messages out without a word (audit 79, #4)."""
+    day = tmp_path / "in" / "chats.jsonl"
+    day.parent.mkdir()
+    untimed = {
+        "conversation_id": "U2",
+        "shop": "店E",
+        "messages": [
+            {"role": "customer", "sender": "bu", "timestamp": None, "text": "有现货吗"},
+            {
+                "role": "agent",
+                "sender": "店E:小四",
+                "timestamp": None,
+                "text": "亲，有现货的哦，今天下单今天发",
+            },
+        ],
+    }
+    day.write_text(json.dumps(untimed, ensure_ascii=False) + "\n", encoding="utf-8")
+    db = ["--db", str(tmp_path / "qc.sqlite")]
+    assert run("inspect", day.parent, "--out", tmp_path / "o", "-q", *db).exit_code == 0
+    assert not (tmp_path / "o" / "findings.jsonl").read_text(encoding="utf-8").strip()
+    r = run("export", "--period", "2026-11", "--out", tmp_path / "m", *db)
+    assert "1 stored conversations have no time on their messages" in r.stderr, r.stderr

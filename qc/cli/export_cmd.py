@@ -75,13 +75,14 @@ def export_cli(
         warn_other_scorecard(store, card, window.first, window.last)
         # Messages without a time belong to no day, so to no period: say so, or their
         # charges vanish from every export while the inspection's daily table shows them.
-        undated = {s.finding.conversation_id for s in store.findings(date_from=UNDATED, date_to=UNDATED)}
+        undated = {p.conversation_id for p in store.parts(UNDATED, UNDATED)}
+        undated |= {s.finding.conversation_id for s in store.findings(date_from=UNDATED, date_to=UNDATED)}
         if undated and window.first != UNDATED:
             err(
-                f"warning: {len(undated)} stored conversations have findings but no time on their"
-                " messages: they belong to no day and no period; `qc export --date undated` scores"
-                " them on their own, or give the export times (or --date for a file that has only"
-                " clock times) and inspect them again"
+                f"warning: {len(undated)} stored conversations have no time on their messages: they"
+                " belong to no day and no period, so their messages, buyers and findings are in no"
+                " row here; `qc export --date undated` scores them on their own, or give the export"
+                " times (or --date for a file that has only clock times) and inspect them again"
             )
         result = export_scores(store, window, out, card)
     print_agent_table(result.rows, card, f"agents, {window.label} ({window.kind}; decisions applied)")
