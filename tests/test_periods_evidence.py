@@ -111,6 +111,19 @@ def test_slow_replies_are_findings_with_their_turn_and_seconds_over_the_limit():
     assert slow.id == timing_findings(c, load_scorecard())[0].id  # stable across runs
 
 
+def test_a_reply_a_hair_over_the_limit_says_by_how_much_not_zero():
+    """ "0 s over the 32 s limit" was written for a reply 32.004 s late, a finding with a share of
+    the item's points (audit 79, #2)."""
+    late = datetime.fromisoformat("2026-11-24T10:00:32.004").replace(tzinfo=CST)
+    c = Conversation(
+        "c2",
+        (Message(0, Role.CUSTOMER, "在吗", "b", at("10:00:00")), Message(1, Role.AGENT, "在的亲", MEI, late)),
+        shop="店",
+    )
+    (slow,) = timing_findings(c, load_scorecard())
+    assert "0.004 s over the 32 s limit" in slow.evidence.summary
+
+
 def test_a_buyer_never_answered_that_day_is_a_missed_reply_per_agent_and_day():
     c = Conversation(
         "c2",

@@ -768,3 +768,32 @@ def test_a_bad_card_names_the_line_of_the_key(tmp_path, text, line, key):
     with pytest.raises(ConfigError) as info:
         load_scorecard(path)
     assert str(info.value).startswith(f"scorecard {path}:{line}: {key}: "), str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("avg", "card_text", "reason"),
+    [
+        (
+            32.002,
+            "[items.average_response]\nrounding='ceil'\n",
+            "avg_response_s 32.002 is 0.002 × 1 above 32, counted as 1 (ceil) (-2 each)",
+        ),
+        (14422.5, "", "avg_response_s 14422.5 is 14390.5 × 1 above 32 (-2 each)"),
+        (
+            132.04,
+            "[items.average_response]\nrounding='floor'\n",
+            "is 100.04 × 1 above 32, counted as 100 (floor)",
+        ),
+    ],
+    ids=["a-hair-over-ceil", "no-exponent", "floor"],
+)
+def test_a_metric_reason_gives_the_value_the_distance_and_the_units_counted(tmp_path, avg, card_text, reason):
+    """ "avg_response_s 32 is 1 × 1 above 32" (a mean of 32.002 s under ceil) and "1.442e+04"
+    contradicted the charge they explained (audit 17 B9, audit 79 #2)."""
+    card = load_scorecard(write(tmp_path, card_text)) if card_text else load_scorecard()
+    (d,) = [
+        d
+        for d in metric_scores(card, counters(avg_response_s=avg)).deductions
+        if d.item == "average_response"
+    ]
+    assert reason in d.reason

@@ -36,7 +36,9 @@ EVIDENCE_RULES = {
 
 
 def _fmt(seconds: float) -> str:
-    return f"{seconds:.1f}".rstrip("0").rstrip(".")
+    # Tenths, unless that shows a real excess as 0 (0.004 s over the limit still costs its share).
+    places = 1 if abs(seconds) >= 0.05 or seconds == 0 else 3
+    return f"{seconds:.{places}f}".rstrip("0").rstrip(".")
 
 
 class _Limit:

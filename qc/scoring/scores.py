@@ -222,6 +222,11 @@ def _fmt(value: float) -> str:
     return f"{value:g}"
 
 
+def _plain(value: float) -> str:
+    """A measured value in a reason: up to four decimals, never in exponent form (14422.5, 32.002)."""
+    return f"{value:.4f}".rstrip("0").rstrip(".")
+
+
 def _units(item: Item, value: float, threshold: float) -> float:
     over = value - threshold if item.rule == "over" else threshold - value
     units = round(over / item.unit, 9)
@@ -256,16 +261,24 @@ def _metric_deduction(
         if points == 0:
             return None
         word = "met" if met else "missed"
-        reason = f"{metric} {value:.4g} {word} the target {item.met_if} {_fmt(threshold)}"
+        reason = f"{metric} {_plain(value)} {word} the target {item.met_if} {_fmt(threshold)}"
     else:
         units = _units(item, value, threshold)
         points = card.round_points(units * item.points_per_unit)
         if points == 0:
             return None
         side = "above" if item.rule == "over" else "below"
+        # The value, the distance and the units counted must agree on their face: "32 is 1 × 1
+        # above 32" (a mean of 32.002 s, ceil) and "1.442e+04" read as errors to an agent.
+        exact = round(abs(value - threshold) / item.unit, 9)
+        counted = (
+            ""
+            if item.rounding == "exact" or exact == units
+            else f", counted as {_fmt(units)} ({item.rounding})"
+        )
         reason = (
-            f"{metric} {value:.4g} is {_fmt(units)} × {_fmt(item.unit)} {side} {_fmt(threshold)}"
-            f" ({_fmt(item.points_per_unit)} each)"
+            f"{metric} {_plain(value)} is {_plain(exact)} × {_fmt(item.unit)} {side} {_fmt(threshold)}"
+            f"{counted} ({_fmt(item.points_per_unit)} each)"
         )
     ids = tuple(evidence_ids) if points < 0 else ()
     if ids:
