@@ -470,6 +470,39 @@ def test_dashboard_numbers_link_to_the_findings_behind_them(app, store):
     assert {m for m in re.findall(r'<tr id="row-([0-9a-f]+)"', client.get(held).text)} == expected
 
 
+def test_the_points_a_number_links_to_add_up_to_it_one_charge_per_message(app, store):
+    """Every finding behind a message showed the message's whole charge: 小雨's −77 linked to a
+    list adding up to −102, and a conversation showed −5 twice on one message (audit 78 B2)."""
+    from html import unescape
+    from urllib.parse import unquote
+
+    from qc.batch.stored import score_stored
+    from qc.scoring.periods import Windows, parse_period
+
+    client = sign_in(app, "张主管")
+    page = client.get("/").text
+    month = parse_period("2026-11")
+    scored = score_stored(store, load_scorecard(), month.first, month.last, Windows.only(month))
+    links = re.findall(r'href="(/findings\?[^"]*item=service_attitude)"', page)
+    shared = 0
+    for href in links:
+        link = unescape(href)
+        agent = unquote(re.search(r"agent=([^&]+)", link).group(1))
+        listed = client.get(link).text
+        cells = re.findall(r'<td class="pts">(.*?)</td>', listed)
+        shared += sum("同上" in c for c in cells)
+        total = sum(float(c) for c in cells if "同上" not in c)
+        row = next(r for r in scored.scores.rows if r["agent"] == agent)
+        assert total == pytest.approx(row["service_attitude_points"], abs=0.01), link
+    assert links and shared >= 1  # the demo has messages with two findings behind one charge
+    # The conversation page says the findings of such a message share one charge.
+    (msg, _) = next(
+        ((v.conversation_id, v.message_index), v) for v in scored.verdicts if len(v.verdict_findings) > 1
+    )
+    shown = client.get(f"/conversations/{msg[0]}").text
+    assert "本条消息只扣一次" in shown and "与本条其他发现共一次扣分" in shown
+
+
 def test_a_verdict_count_links_to_every_finding_behind_the_messages_it_counts(app, store):
     """与买家冲突 and 不够耐心 count messages charged with that verdict, a forbidden phrase that
     implies it among them; the list they link to kept findings of that kind only (audit 71:

@@ -10,6 +10,7 @@ page that does not exist, so an id guessed in the URL tells nothing.
 from __future__ import annotations
 
 import time
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -155,6 +156,35 @@ def _scored_period(ctx: Ctx, period: Period) -> Any:
     )
 
 
+def charged_once(
+    rows: Sequence[StoredFinding], points: Mapping[str, float], evidence: Collection[str]
+) -> tuple[dict[str, float], set[str]]:
+    """Each listed finding's points as a list adds them up: a message's charge once.
+
+    Every finding behind a message's verdict carries the verdict's whole points (any of them
+    standing charges it), so a list of 爱买不买's conflict and its FP-0014 showed −5 twice and
+    added up to more than the dashboard's number. The first of them listed keeps the charge;
+    the others show 0 and are named in the second value, to be marked as sharing it.
+    """
+    shown: dict[str, float] = {}
+    shared: set[str] = set()
+    seen: set[tuple[str, int]] = set()
+    for s in rows:
+        f = s.finding
+        at = points.get(f.id, 0.0)
+        if f.kind in evidence or not at:
+            shown[f.id] = at
+            continue
+        key = (f.conversation_id, f.message_index)
+        if key in seen:
+            shown[f.id] = 0.0
+            shared.add(f.id)
+        else:
+            seen.add(key)
+            shown[f.id] = at
+    return shown, shared
+
+
 def findings(ctx: Ctx) -> Response:
     """The findings behind a number of the dashboard: of an item's deductions, of a kind, or all."""
     period = _period(ctx)
@@ -207,11 +237,13 @@ def findings(ctx: Ctx) -> Response:
     rows = [s for s in rows if _mine(ctx, s)]
     mask = page_masker(ctx.masker(), ctx.store, (s.finding.conversation_id for s in rows))
     item_label = next((i.label for i in ctx.wb.card.items if i.id == item), "合计" if item == "*" else item)
+    shown, shared = charged_once(rows, points, ctx.wb.card.evidence_kinds)
     return ctx.render(
         "findings.html",
         rows=rows,
         messages=messages,
-        points=points,
+        points=shown,
+        shared=shared,
         states=scored.states,
         period=period,
         agent=agent if ctx.person.role != AGENT else ctx.wb.own_agent(ctx.person),

@@ -59,6 +59,8 @@ class MessageView:
     # Several findings show the same charge (each stands behind it): readers must be told
     # the points are not added up.
     shared_charge: bool = False
+    # The findings that share that one charge (each shown with it, none adding to it).
+    sharing: frozenset[str] = frozenset()
     # When it was sent on the shop's clock (the card's [day] timezone), whatever offset the
     # export wrote: QA staff read the shop's calendar day and clock, whatever the source's zone.
     local_time: datetime | None = None
@@ -174,10 +176,21 @@ def build_view(
         mine = [f for f in shown if f.message_index == m.index]
         evidence = [f for f in mine if f.kind in card.evidence_kinds and f.live]
         charge = round(charges.get((conversation.id, m.index), 0.0) - sum(points[f.id] for f in evidence), 4)
-        shared = sum(1 for f in mine if f.live and points.get(f.id) and f not in evidence) > 1
+        behind = frozenset(f.id for f in mine if f.live and points.get(f.id) and f not in evidence)
+        shared = len(behind) > 1
         local = shop_time(m.sent_at, zone)
         views.append(
-            MessageView(m, _segments(m.text, mine), mine, slow.get(m.index), s, charge, shared, local)
+            MessageView(
+                m,
+                _segments(m.text, mine),
+                mine,
+                slow.get(m.index),
+                s,
+                charge,
+                shared,
+                behind if shared else frozenset(),
+                local,
+            )
         )
     mood = [v.sentiment for v in views if v.message.role.value == "customer" and v.sentiment is not None]
     return ConversationView(conversation, views, points, states or {}, threshold, mood)
