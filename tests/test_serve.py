@@ -1401,3 +1401,22 @@ def test_rejecting_one_of_two_findings_behind_a_verdict_says_the_message_is_stil
 
     assert f"这条消息仍被扣分：{fourth.id}" in reject(third)
     assert "仍被扣分" not in reject(second)  # both of that message's findings are rejected now
+
+
+def test_confirming_a_held_finding_on_the_web_says_it_now_costs_its_points(app, store):
+    """`qc review` said so, the workbench did not (audit 78): the reviewer should know a confirm
+    charged the agent."""
+    held = next(
+        s
+        for s in store.findings()
+        if s.finding.needs_review and not s.finding.suppressed and s.finding.agent != AJIE
+    )
+    client = sign_in(app, "质检小李")
+    page = client.get(f"/conversations/{held.finding.conversation_id}")
+    form = {"csrf": csrf_of(page.text), "decision": "confirm", "state": "pending"}
+    shown = client.post(f"/findings/{held.id}/review", data=form).text
+    assert "这条原为待复核，确认后从现在起扣分" in shown
+    live = next(s for s in store.findings() if s.finding.live and s.id != held.id and s.finding.agent != AJIE)
+    page = client.get(f"/conversations/{live.finding.conversation_id}")
+    form = {"csrf": csrf_of(page.text), "decision": "confirm", "state": "pending"}
+    assert "待复核，确认后" not in client.post(f"/findings/{live.id}/review", data=form).text

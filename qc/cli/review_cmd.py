@@ -90,8 +90,8 @@ def decide_cli(
         qc review 1edfab741bc8e5aa --reject --by 质检小王 --note "buyer was joking, agent joked back"
         qc review decide 1edfab741bc8e5aa --confirm --by 质检小王
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
-    from qc.scoring.card import held_back, load_scorecard
-    from qc.supervise.review import decide, still_charging
+    from qc.scoring.card import load_scorecard
+    from qc.supervise.review import confirm_effect, decide, still_charging
 
     if confirm == reject:
         raise ConfigError("give exactly one of --confirm or --reject")
@@ -106,12 +106,11 @@ def decide_cli(
             return
         err(f"finding {d.finding_id}: {d.before} → {d.after}")
         warn_still_charged(still_charging(store, d.finding_id, card))
-        if confirm:
-            stored = store.finding(d.finding_id)
-            if stored is not None and stored.finding.suppressed:
-                err("it is suppressed by its context (vetoed): confirmed, it still costs nothing")
-            elif stored is not None and (stored.finding.needs_review or held_back(stored.finding, card)):
-                err("it was held for review (待复核): confirmed, it costs its points from now on")
+        effect = confirm_effect(store, d.finding_id, card)
+        if effect == "suppressed":
+            err("it is suppressed by its context (vetoed): confirmed, it still costs nothing")
+        elif effect == "charged":
+            err("it was held for review (待复核): confirmed, it costs its points from now on")
 
 
 @review_app.command("log")

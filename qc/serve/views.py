@@ -28,7 +28,7 @@ from qc.supervise import calibration as cal
 from qc.supervise.masking import conversation_masker, page_masker
 from qc.supervise.people import AGENT, REVIEWERS, SUPERVISOR, list_people
 from qc.supervise.queue import HELD, build_queue, next_pending
-from qc.supervise.review import PENDING, ReviewError, decide, finding_states, still_charging
+from qc.supervise.review import PENDING, ReviewError, confirm_effect, decide, finding_states, still_charging
 from qc.supervise.transcript import build_view, buyer_sentiments, load_view
 
 __all__ = [
@@ -322,6 +322,7 @@ def review_finding(ctx: Ctx) -> Response:
     )
     ctx.flash("ok", f"{fid}: {d.before} → {d.after}")
     _flash_still_charged(ctx, fid)
+    _flash_confirmed(ctx, fid)
     return ctx.redirect(f"{conversation_url(stored.finding.conversation_id)}#f-{fid}")
 
 
@@ -334,6 +335,17 @@ def _flash_still_charged(ctx: Ctx, finding_id: str) -> None:
             "error",
             f"这条消息仍被扣分：{named} 也支撑同一判定；如消息无问题请一并驳回 (still charged by {named})",
         )
+
+
+def _flash_confirmed(ctx: Ctx, finding_id: str) -> None:
+    """Tell the reviewer when a confirm changed the scores (a held finding now charged), or did not."""
+    effect = confirm_effect(ctx.store, finding_id, ctx.wb.card)
+    if effect == "charged":
+        ctx.flash(
+            "ok", "这条原为待复核，确认后从现在起扣分 (held for review: confirmed, it now costs its points)"
+        )
+    elif effect == "suppressed":
+        ctx.flash("ok", "这条已按上下文排除，确认后仍不扣分 (suppressed by its context: still costs nothing)")
 
 
 # ------------------------------------------------------------------------------ the queue
@@ -443,6 +455,8 @@ def queue_decide(ctx: Ctx) -> Response:
     if not ctx.htmx:
         if error:
             ctx.flash("error", error)
+        elif decision == "confirm":
+            _flash_confirmed(ctx, fid)
         p: Period = args["period"]
         query = {"from": p.first, "to": p.last, "seed": args["seed"], "per_agent": args["per_agent"]}
         if args["mask"]:

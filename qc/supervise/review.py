@@ -36,6 +36,7 @@ from qc.scoring.card import (
     REJECTED,
     REJECTED_CUE,
     Scorecard,
+    held_back,
     load_scorecard,
     mark_rejected,
     qualifies,
@@ -65,6 +66,7 @@ __all__ = [
     "record_decision",
     "reviewers_of",
     "rejected_ids",
+    "confirm_effect",
     "stored_finding",
     "orphaned_decisions",
     "decide",
@@ -280,6 +282,21 @@ def still_charging(store: Store, finding_id: str, card: Any) -> list[StoredFindi
     ]
     states = finding_states(store, [s.id for s in others])
     return [s for s in others if states.get(s.id) != REJECTED]
+
+
+def confirm_effect(store: Store, finding_id: str, card: Any) -> str | None:
+    """What a confirm did beyond recording it, for the reviewer: ``"charged"``, ``"suppressed"`` or None.
+
+    ``"charged"``: the finding was held for review and costs its points from now on;
+    ``"suppressed"``: its context vetoed it, and it still costs nothing. The reviewer should know
+    whether a confirm changed the scores.
+    """
+    if finding_states(store, [finding_id]).get(finding_id) != CONFIRMED:
+        return None
+    f = stored_finding(store, finding_id).finding
+    if f.suppressed:
+        return "suppressed"
+    return "charged" if f.needs_review or held_back(f, card) else None
 
 
 def is_blank(text: str) -> bool:
