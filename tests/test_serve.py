@@ -1260,6 +1260,8 @@ def test_a_decision_landed_meanwhile_is_not_overturned_by_a_stale_page(app, stor
         follow_redirects=True,
     )
     assert "is rejected now, not pending as on your page" in r.text
+    # ... and says who decided it, when and why: a browser user has no `qc review log` (audit 78 B3)
+    assert re.search(r"质检小王 decided it at \S+ \(买家在开玩笑\) meanwhile", r.text), r.text[-2000:]
     assert [row["state_after"] for row in store.audit_trail(f.id)] == ["rejected"]
     # The same form sent twice (a double click) records its decision once.
     again = first.post(

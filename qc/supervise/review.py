@@ -244,10 +244,17 @@ def decide(
                     " fresh review sheet (its 复核状态 column shows their decision)"
                 )
         if expected is not None and current != expected:
+            # Who decided meanwhile, quoted as above: a browser user has no `qc review log` at hand.
+            last = latest_decision(store, finding_id)
+            whose = (
+                f"{last['actor']} decided it at {last['at']} ({shown_value(str(last['note'] or ''), 80)})"
+                if last is not None
+                else "a decision landed"
+            )
             raise ReviewError(
-                f"finding {finding_id} is {current} now, not {expected} as on your page or sheet: a"
-                " decision landed meanwhile (its history says whose: qc review log); nothing changed."
-                " Reload the page (or export a fresh sheet) and decide again if you still disagree"
+                f"finding {finding_id} is {current} now, not {expected} as on your page or sheet:"
+                f" {whose} meanwhile; nothing changed. Reload the page (or export a fresh sheet) and"
+                " decide again if you still disagree, or ask them"
             )
         return record_decision(
             store, conn, finding_id, decision, actor=reviewer.name, note=note, source=source
