@@ -867,6 +867,10 @@ def test_an_appeal_whose_finding_is_gone_says_so_and_offers_no_step(app, store):
     row = page.split(f'id="appeal-{appeal.id}"', 1)[1].split("</tr>", 1)[0]
     assert "发现已不存在" in row and "orphaned" in row
     assert "/answer" not in row
+    # The agent who appealed still sees it, and why it is stuck (audit 78 B5); another agent does not.
+    mine = sign_in(app, "阿杰").get("/appeals").text
+    assert f'id="appeal-{appeal.id}"' in mine and "发现已不存在" in mine
+    assert f'id="appeal-{appeal.id}"' not in sign_in(app, "小满").get("/appeals").text
 
 
 def test_calibration_round_is_blind_until_done_and_shows_kappa(app, store):

@@ -472,7 +472,12 @@ def _appeal_rows(ctx: Ctx) -> list[tuple[Any, StoredFinding | None]]:
     out = []
     for a in reversed(appeals_api.list_appeals(ctx.store)):
         stored = ctx.store.finding(a.finding_id)
-        if ctx.person.role == AGENT and (stored is None or not _mine(ctx, stored)):
+        if ctx.person.role == AGENT and not (
+            _mine(ctx, stored)
+            if stored is not None
+            # A re-inspection no longer found the finding: the appeal is still theirs to see.
+            else a.agent == ctx.person.name or ctx.person.charged_with(a.agent)
+        ):
             continue
         out.append((a, stored))
     return out
