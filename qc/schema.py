@@ -395,7 +395,7 @@ class Deduction:
     agent: str
     date: str
     item: str
-    points: float
+    points: int | float  # whole points stay an int (-10, as the 考核表 writes them), compiled or not
     reason: str
     finding_ids: tuple[str, ...] = ()
     kind: str | None = None

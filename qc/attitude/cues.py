@@ -219,7 +219,8 @@ def parse_cues(raw: bytes, source: str = "<cues>") -> CueLexicon:
     if not isinstance(explain, dict):
         raise ConfigError(f"{where}: [explain] must be a table")
     not_reasons = frozenset(_strings(explain.get("not_reasons", []), f"{where}: explain.not_reasons"))
-    unknown = sorted(not_reasons - labels.keys() - _WHOLE_BLOCKS)
+    # frozenset(labels): a frozenset minus dict keys is a plain set, which the compiled build refuses
+    unknown = sorted(not_reasons - frozenset(labels) - _WHOLE_BLOCKS)
     if unknown:
         raise ConfigError(
             f"{where}: explain.not_reasons: {', '.join(unknown)} names no cue, state or block; use a"

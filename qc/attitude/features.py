@@ -625,6 +625,10 @@ class Featurizer:
         turns = [self.turn(message, context) for message, context in inputs]
         kinds = [self.buyer_kinds(t.buyer) for t in turns]
         out: list[dict[int, str]] = [{} for _ in turns]
+        # A reply's n-gram that is just a word of a group that is no reason (亲, 您) is none either.
+        # (Set before the functions below that read it: a compiled closure reads what was bound.)
+        polite = self._not_reason_words if reasons else frozenset()
+        never = self.cues.not_reasons if reasons else frozenset()
         want = (
             None
             if wanted is None
@@ -676,9 +680,6 @@ class Featurizer:
             batch = SpanBatch.of(texts)
             spans(texts, batch, *ngram_spans(batch, *ngrams), block, bits, fmt)
 
-        # A reply's n-gram that is just a word of a group that is no reason (亲, 您, 哦) is none either.
-        polite = self._not_reason_words if reasons else frozenset()
-        never = self.cues.not_reasons if reasons else frozenset()
         replies = [normalize(t.reply) for t in turns]
         batch = SpanBatch.of(replies)
         spans(replies, batch, *ngram_spans(batch, *c.reply_ngrams), "reply", c.reply_bits, "回复含「{}」")

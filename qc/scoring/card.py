@@ -260,7 +260,7 @@ class Scorecard:
             data["closing_words"] = list(self.day.closing_words)
         return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
-    def round_points(self, value: float) -> float:
+    def round_points(self, value: float) -> int | float:
         """Points rounded as ``[points] decimals`` says, halves away from zero (−2.5 → −3).
 
         With ``decimals = 0`` the result is an ``int``, so files write whole points as the
