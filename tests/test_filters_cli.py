@@ -183,9 +183,9 @@ def test_an_agent_keyed_by_its_account_id_is_named_by_its_nick_too(tmp_path):
     assert any(p["name"] == "小雨" and p["agent_id"] == "a01" for p in map(json.loads, listed.splitlines()))
 
 
-def test_a_period_export_says_when_undated_conversations_are_in_no_period(tmp_path):
-    """A conversation without times is charged in the inspection's daily view (undated) but
-    belongs to no period: every export left its charges out without a word (audit 73)."""
+def _untimed_in_store(tmp_path, reply: str) -> list[str]:
+    """A conversation whose messages have no times (the agent answers with ``reply``), inspected
+    into a store; the store's options."""
     day = tmp_path / "in" / "chats.jsonl"
     day.parent.mkdir()
     untimed = {
@@ -193,12 +193,19 @@ def test_a_period_export_says_when_undated_conversations_are_in_no_period(tmp_pa
         "shop": "店E",
         "messages": [
             {"role": "customer", "sender": "bu", "timestamp": None, "text": "在吗"},
-            {"role": "agent", "sender": "店E:小四", "timestamp": None, "text": "你烦不烦啊"},
+            {"role": "agent", "sender": "店E:小四", "timestamp": None, "text": reply},
         ],
     }
     day.write_text(json.dumps(untimed, ensure_ascii=False) + "\n", encoding="utf-8")
     db = ["--db", str(tmp_path / "qc.sqlite")]
     assert run("inspect", day.parent, "--out", tmp_path / "o", "-q", *db).exit_code == 0
+    return db
+
+
+def test_a_period_export_says_when_undated_conversations_are_in_no_period(tmp_path):
+    """A conversation without times is charged in the inspection's daily view (undated) but
+    belongs to no period: every export left its charges out without a word (audit 73)."""
+    db = _untimed_in_store(tmp_path, "你烦不烦啊")
     r = run("export", "--period", "2026-11", "--out", tmp_path / "m", *db)
     assert "1 stored conversations have no time on their messages" in r.stderr, r.stderr
     assert "`qc export --date undated` scores them" in r.stderr
@@ -213,24 +220,7 @@ def test_a_period_export_says_when_undated_conversations_are_in_no_period(tmp_pa
 def test_a_period_export_counts_undated_conversations_without_findings_too(tmp_path):
     """An untimed conversation the agent answered well has no finding, and the period's export
     left its buyer and messages out without a word (audit 79, #4)."""
-    day = tmp_path / "in" / "chats.jsonl"
-    day.parent.mkdir()
-    untimed = {
-        "conversation_id": "U2",
-        "shop": "店E",
-        "messages": [
-            {"role": "customer", "sender": "bu", "timestamp": None, "text": "有现货吗"},
-            {
-                "role": "agent",
-                "sender": "店E:小四",
-                "timestamp": None,
-                "text": "亲，有现货的哦，今天下单今天发",
-            },
-        ],
-    }
-    day.write_text(json.dumps(untimed, ensure_ascii=False) + "\n", encoding="utf-8")
-    db = ["--db", str(tmp_path / "qc.sqlite")]
-    assert run("inspect", day.parent, "--out", tmp_path / "o", "-q", *db).exit_code == 0
+    db = _untimed_in_store(tmp_path, "亲，在的，有什么可以帮您")
     assert not (tmp_path / "o" / "findings.jsonl").read_text(encoding="utf-8").strip()
     r = run("export", "--period", "2026-11", "--out", tmp_path / "m", *db)
     assert "1 stored conversations have no time on their messages" in r.stderr, r.stderr
