@@ -1426,3 +1426,17 @@ def test_confirming_a_held_finding_on_the_web_says_it_now_costs_its_points(app, 
     page = client.get(f"/conversations/{live.finding.conversation_id}")
     form = {"csrf": csrf_of(page.text), "decision": "confirm", "state": "pending"}
     assert "待复核，确认后" not in client.post(f"/findings/{live.id}/review", data=form).text
+
+
+def test_a_staff_agent_filter_takes_a_short_name_as_the_command_line_does(app, store):
+    """`?agent=阿杰` (or 柚子优选旗舰店：阿杰 with a full-width colon) matched nobody and showed an
+    empty table without a word (audit 78); an agent nobody has is refused naming the agents."""
+    boss = sign_in(app, "张主管")
+    full = boss.get("/findings", params={"period": "2026-11", "agent": AJIE}).text
+    rows = set(re.findall(r'<tr id="row-([0-9a-f]+)"', full))
+    assert rows
+    for asked in ("阿杰", AJIE.replace(":", "：")):
+        page = boss.get("/findings", params={"period": "2026-11", "agent": asked}).text
+        assert set(re.findall(r'<tr id="row-([0-9a-f]+)"', page)) == rows, asked
+    r = boss.get("/findings", params={"period": "2026-11", "agent": "没有这个人"})
+    assert r.status_code == 400 and "names no agent in the store" in r.text and AJIE in r.text

@@ -25,6 +25,7 @@ from qc.serve.render import kinds_chart, mood_chart, trend_chart
 from qc.store.database import StoredFinding
 from qc.supervise import appeal as appeals_api
 from qc.supervise import calibration as cal
+from qc.supervise.filters import resolve_agent
 from qc.supervise.masking import conversation_masker, page_masker
 from qc.supervise.people import AGENT, REVIEWERS, SUPERVISOR, list_people
 from qc.supervise.queue import HELD, build_queue, next_pending
@@ -60,7 +61,9 @@ def _agent(ctx: Ctx) -> str | None:
     """The agent a page is about: an agent's own account, always; for staff the ``agent`` argument."""
     if ctx.person.role == AGENT:
         return ctx.wb.own_agent(ctx.person) or "\0nobody"
-    return ctx.arg("agent") or None
+    asked = ctx.arg("agent")
+    # As --agent takes it: a short name or a full-width colon named nobody and gave an empty table.
+    return resolve_agent(ctx.store, asked, "agent") if asked else None
 
 
 def _period(ctx: Ctx) -> Period:
