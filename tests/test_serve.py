@@ -1440,3 +1440,18 @@ def test_a_staff_agent_filter_takes_a_short_name_as_the_command_line_does(app, s
         assert set(re.findall(r'<tr id="row-([0-9a-f]+)"', page)) == rows, asked
     r = boss.get("/findings", params={"period": "2026-11", "agent": "没有这个人"})
     assert r.status_code == 400 and "names no agent in the store" in r.text and AJIE in r.text
+
+
+def test_a_held_queue_item_says_what_confirming_it_would_charge(app, store):
+    """A held item showed "at stake 0" and nothing else, though a confirm now charges it
+    (audit 78): the reviewer sees the card's points for its verdict before deciding."""
+    from qc.scoring.card import cost_if_confirmed
+
+    client = sign_in(app, "质检小王")
+    page = client.get("/queue").text
+    first = re.search(r'data-finding="([0-9a-f]+)"', page).group(1)
+    held = store.finding(first).finding
+    assert held.needs_review
+    cost = cost_if_confirmed(held, load_scorecard())
+    assert cost in (-1, -5)  # impatience or conflict on the seed card
+    assert f"确认后扣 {cost:g} if confirmed" in page

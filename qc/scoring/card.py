@@ -1041,6 +1041,23 @@ HELD_CUE_PREFIX = "held by the scorecard: "
 HELD_REVIEW_ONLY_CUE = HELD_CUE_PREFIX + "review_only"
 
 
+def cost_if_confirmed(finding: Finding, card: Scorecard) -> float:
+    """What a held finding would cost its message once a reviewer confirms it (0: nothing).
+
+    The card's points for the verdict it counts toward (its kind, or the one a forbidden phrase
+    implies), on every findings item: the review queue shows it beside a held item's 0, so the
+    reviewer knows what a confirm will charge.
+    """
+    implied = finding.evidence.details.get("implies")
+    if finding.kind in card.verdict_order:
+        kind = finding.kind
+    elif finding.kind in card.implies_verdict and implied in card.verdict_order:
+        kind = implied
+    else:
+        kind = finding.kind
+    return sum(item.points.get(kind, 0.0) for item in card.items if item.rule == "findings")
+
+
 def mark_confirmed(findings: Iterable[Finding], confirmed: Collection[str], card: Scorecard) -> list[Finding]:
     """Findings with the confirmed held ones charged (pure).
 

@@ -15,10 +15,10 @@ the few findings it looks at.
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from qc.batch.stored import score_stored
-from qc.scoring.card import DECISIONS, Scorecard
+from qc.scoring.card import DECISIONS, Scorecard, cost_if_confirmed
 from qc.scoring.periods import Windows, range_period
 from qc.store.database import Store
 from qc.supervise.people import Person
@@ -41,6 +41,8 @@ class QueueItem:
     date: str
     section: str
     points: float
+    # A held finding costs nothing until confirmed: what confirming it would charge.
+    if_confirmed: float = 0.0
 
 
 def build_queue(
@@ -61,7 +63,7 @@ def build_queue(
             continue
         item = QueueItem(f.id, f.conversation_id, s.scored_agent, s.date, HELD, points.get(f.id, 0.0))
         if f.needs_review and not f.suppressed:
-            held.append(item)
+            held.append(replace(item, if_confirmed=cost_if_confirmed(f, card)))
         elif f.live:
             by_conversation.setdefault(f.conversation_id, []).append(
                 QueueItem(f.id, f.conversation_id, s.scored_agent, s.date, SAMPLE, item.points)
