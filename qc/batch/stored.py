@@ -20,16 +20,14 @@ from dataclasses import dataclass
 
 from qc.errors import ConfigError
 from qc.scoring.card import (
-    CONFIRMED,
     DECISIONS,
     REJECTED,
     AttributedFinding,
     MessageVerdict,
     Scorecard,
+    apply_decisions,
     basis_refusal,
-    mark_confirmed,
     mark_held,
-    mark_rejected,
 )
 from qc.scoring.metrics import MetricPart
 from qc.scoring.periods import Windows
@@ -143,10 +141,7 @@ def score_stored_views(
     stored = store.findings(date_from=date_from, date_to=date_to)
     states = store.latest_states(tuple(DECISIONS))
     rejected = {fid for fid, state in states.items() if state == REJECTED}
-    confirmed = {fid for fid, state in states.items() if state == CONFIRMED}
-    marked = mark_held(
-        mark_confirmed(mark_rejected([s.finding for s in stored], rejected), confirmed, card), card
-    )
+    marked = mark_held(apply_decisions([s.finding for s in stored], states, card), card)
     findings = [StoredFinding(f, s.shop, s.date, s.scored_agent) for f, s in zip(marked, stored, strict=True)]
     attributed = [AttributedFinding(s.finding, s.scored_agent, s.date) for s in findings]
     evidence = card.evidence_kinds

@@ -836,8 +836,11 @@ def counted_kind(finding: Finding, card: Scorecard) -> str | None:
     kind in ``implies_verdict`` whose ``evidence.details["implies"]`` names a verdict kind counts
     toward that verdict.
     """
-    if not qualifies(finding, card):
-        return None
+    return verdict_kind(finding, card) if qualifies(finding, card) else None
+
+
+def verdict_kind(finding: Finding, card: Scorecard) -> str | None:
+    """The verdict kind a finding stands for, charged or not: its own, or the one it implies."""
     if finding.kind in card.verdict_order:
         return finding.kind
     implied = finding.evidence.details.get("implies")
@@ -1048,14 +1051,19 @@ def cost_if_confirmed(finding: Finding, card: Scorecard) -> float:
     implies), on every findings item: the review queue shows it beside a held item's 0, so the
     reviewer knows what a confirm will charge.
     """
-    implied = finding.evidence.details.get("implies")
-    if finding.kind in card.verdict_order:
-        kind = finding.kind
-    elif finding.kind in card.implies_verdict and implied in card.verdict_order:
-        kind = implied
-    else:
-        kind = finding.kind
+    kind = verdict_kind(finding, card) or finding.kind
     return sum(item.points.get(kind, 0.0) for item in card.items if item.rule == "findings")
+
+
+def apply_decisions(findings: Iterable[Finding], states: Mapping[str, str], card: Scorecard) -> list[Finding]:
+    """Findings with the review states applied (pure): rejected ones suppressed, confirmed held ones charged.
+
+    ``states`` maps finding ids to their latest review state (``finding_states``); the one way
+    every surface that scores stored findings reads a decision.
+    """
+    rejected = {fid for fid, state in states.items() if state == REJECTED}
+    confirmed = {fid for fid, state in states.items() if state == CONFIRMED}
+    return mark_confirmed(mark_rejected(findings, rejected), confirmed, card)
 
 
 def mark_confirmed(findings: Iterable[Finding], confirmed: Collection[str], card: Scorecard) -> list[Finding]:

@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from qc.scoring.card import CONFIRMED, Scorecard, load_scorecard, mark_confirmed, qualifies
+from qc.scoring.card import Scorecard, apply_decisions, load_scorecard, qualifies
 from qc.store.database import Store
 from qc.supervise.filters import match_agent
 from qc.supervise.people import AGENT, REVIEWERS, SUPERVISOR, Person, charged_to, list_people, require_person
@@ -206,9 +206,8 @@ def open_appeal(
     # held (a held finding a reviewer rejected is no longer confirmed, so it would read as held).
     _check_appealable(store, finding_id)
     card = card or load_scorecard()
-    confirmed = {fid for fid, state in finding_states(store, [finding_id]).items() if state == CONFIRMED}
     # Held, or under the card's threshold, unless a reviewer confirmed it: then it costs points.
-    if not qualifies(mark_confirmed([found.finding], confirmed, card)[0], card):
+    if not qualifies(apply_decisions([found.finding], finding_states(store, [finding_id]), card)[0], card):
         raise ReviewError(
             f"finding {finding_id} is held for review (below its confidence threshold, or a kind the"
             " scorecard only reviews): it costs no points, nothing to appeal"

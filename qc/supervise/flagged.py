@@ -11,13 +11,20 @@ no longer count; a conversation whose findings cost nothing is not flagged.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from qc.batch.stored import StoredScores, score_stored
 from qc.schema import Conversation, Finding
-from qc.scoring.card import counted_kind, load_scorecard, mark_confirmed, mark_rejected, message_verdicts
+from qc.scoring.card import (
+    CONFIRMED,
+    REJECTED,
+    apply_decisions,
+    counted_kind,
+    load_scorecard,
+    message_verdicts,
+)
 from qc.scoring.periods import Windows, range_period
 from qc.scoring.scores import KIND_LABELS
 from qc.store.database import Store
@@ -39,18 +46,18 @@ def free_reasons(
     findings: Iterable[Finding],
     card: Any,
     points: dict[str, float],
-    rejected: Collection[str] = (),
-    confirmed: Collection[str] = (),
+    states: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """Why each finding that puts no points at stake costs nothing (Chinese, with the English key).
 
     The review sheet shows it beside the points so QA sees at once that a row is a rejected,
     vetoed, held-back or already-charged finding rather than a missing deduction. Findings that
     do cost points (``points``: what each puts at stake in the scores) are absent. ``findings``
-    are as stored (:func:`mark_rejected` is applied here with ``rejected``).
+    are as stored; their review ``states`` (``finding_states``) are applied here.
     """
     conversations = list(conversations)
-    marked = mark_confirmed(mark_rejected(list(findings), rejected), confirmed, card)
+    states = states or {}
+    marked = apply_decisions(list(findings), states, card)
     verdict_of = {
         (v.conversation_id, v.message_index): v.verdict for v in message_verdicts(conversations, marked, card)
     }
@@ -62,12 +69,12 @@ def free_reasons(
         threshold = card.threshold(f.kind)
         verdict = counted_kind(f, card)
         charged = verdict_of.get((f.conversation_id, f.message_index))
-        if f.id in rejected:
+        if states.get(f.id) == REJECTED:
             reason = "已驳回，不再扣分 (rejected in review)"
         elif f.suppressed:
             cue = f"：{f.cue}" if f.cue else ""
             reason = f"上下文已排除{cue} (suppressed by context, never charged)"
-        elif f.kind in card.review_only and f.id not in confirmed:
+        elif f.kind in card.review_only and states.get(f.id) != CONFIRMED:
             reason = f"{_label(f.kind)} 只进复核队列，不直接扣分 (review_only in the scorecard)"
         elif f.needs_review:
             reason = "待复核：把握不足，确认前不扣分 (needs review)"

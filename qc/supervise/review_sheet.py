@@ -32,7 +32,7 @@ from qc.outputs.cells import append_inert, open_csv, text_id
 from qc.readers.columns import normalize_header
 from qc.readers.edited import read_table
 from qc.schema import Conversation, Role
-from qc.scoring.card import CONFIRMED, REJECTED, qualifies
+from qc.scoring.card import qualifies
 from qc.store.database import Store
 from qc.supervise.flagged import free_reasons
 from qc.supervise.masking import conversation_masker
@@ -102,11 +102,9 @@ def export_review_sheet(store: Store, date: str, out: Path, card: Any, mask: Mas
     convs = store.conversations({s.finding.conversation_id for s in stored})
     findings = [s.finding for s in stored]
     states = finding_states(store, [f.id for f in findings])
-    rejected = {fid for fid, state in states.items() if state == REJECTED}
-    confirmed = {fid for fid, state in states.items() if state == CONFIRMED}
     # Points with the decisions applied: a rejected finding puts nothing at stake (and says why).
     points = score_stored(store, card, date, date).stakes(card)[0] if stored else {}
-    reasons = free_reasons(list(convs.values()), findings, card, points, rejected, confirmed)
+    reasons = free_reasons(list(convs.values()), findings, card, points, states)
     # Held back by the card (review_only, under min_score) sorts with the held findings.
     stored.sort(
         key=lambda s: (not qualifies(s.finding, card), points.get(s.id, 0), s.finding.conversation_id)
