@@ -42,6 +42,12 @@ def _dt_from_json(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+# An agent's reply that names nobody (an export with a role column and no sender). Within a
+# shop's conversation the readers write it as that shop's account, 店铺名:unknown, so two shops'
+# nameless replies never meet in one row.
+NAMELESS_AGENT = "unknown"
+
+
 @dataclass(frozen=True, slots=True)
 class Message:
     """One chat bubble (or several merged ones) as it was exported.
@@ -64,7 +70,7 @@ class Message:
         """The agent this message is attributed to (agent messages only)."""
         if self.role is not Role.AGENT:
             return None
-        return self.agent_id or self.sender or "unknown"
+        return self.agent_id or self.sender or NAMELESS_AGENT
 
     @property
     def counts_as_agent(self) -> bool:

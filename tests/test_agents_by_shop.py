@@ -142,6 +142,100 @@ def test_migration_12_renames_what_a_store_saved_before_as_the_readers_now_read_
     assert people == {"甲": "店b:小林", "乙": "小二", "丙": None}
 
 
+def _nameless_day(folder: Path) -> Path:
+    """Two shops' chats whose agent replies name nobody: 店A's after 40 s with a conflict, 店B's after 4 s."""
+    folder.mkdir()
+    rows = [
+        _conversation(
+            "W1", "店A", ("customer", "b1", "10:00:00", "有货吗"), ("agent", "", "10:00:40", "你烦不烦啊")
+        ),
+        _conversation(
+            "W2", "店B", ("customer", "b2", "10:00:00", "有货吗"), ("agent", "", "10:00:04", "亲，有的哦")
+        ),
+        _conversation(
+            "W3",
+            "店B",
+            ("customer", "b3", "10:05:00", "在吗"),
+            ("auto", "", "10:05:01", "您好，客服马上就来"),
+        ),
+    ]
+    for row in rows:
+        for m in row["messages"]:
+            if not m["sender"]:
+                del m["sender"]
+    path = folder / f"{DAY}_conversations.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return folder
+
+
+def _averages(out: Path) -> dict[str, tuple[str, float | None]]:
+    with (out / "agents.json").open(encoding="utf-8") as handle:
+        rows = json.load(handle)
+    return {r["agent"]: (r["shop"], r["avg_response_s"]) for r in rows}
+
+
+def test_two_shops_replies_that_name_nobody_are_each_shops_own(tmp_path):
+    """Replies without a sender were one shop-less `unknown` agent: 店B's chat was scored in a row
+    labelled 店A and the two shops' 40 s and 4 s became one 22 s (audit 79 #6)."""
+    day = _nameless_day(tmp_path / "day")
+    result = runner.invoke(app, ["inspect", str(day), "--out", str(tmp_path / "out"), "--jobs", "1", "-q"])
+    assert result.exit_code == 0, result.output
+    assert _agents(tmp_path / "out") == {
+        "店a:unknown": ("店A", "1", "-5"),
+        "店b:unknown": ("店B", "1", "0"),
+        "店b:unassigned": ("店B", "1", "0"),  # an auto-reply holds no turn for anyone
+    }
+    findings = [json.loads(line) for line in (tmp_path / "out" / "findings.jsonl").open(encoding="utf-8")]
+    assert {f["agent"] for f in findings if f["kind"] == "conflict"} == {"店a:unknown"}
+
+
+def test_migration_13_gives_a_stored_nameless_reply_its_shop(tmp_path, monkeypatch):
+    import qc.readers.assemble as assemble
+    from qc.readers.roles import shop_account
+
+    day = _nameless_day(tmp_path / "day")
+    now = tmp_path / "now.sqlite"
+    args = ["inspect", str(day), "--out", str(tmp_path / "o1"), "--jobs", "1", "-q"]
+    assert runner.invoke(app, [*args, "--db", str(now)]).exit_code == 0
+    # The same day saved by qc before: a reply without a sender stored with none, as `unknown`.
+    monkeypatch.setattr(
+        assemble, "shop_account", lambda nick, shop: None if nick == "unknown" else shop_account(nick, shop)
+    )
+    before = tmp_path / "before.sqlite"
+    args[3] = str(tmp_path / "o2")
+    assert runner.invoke(app, [*args, "--db", str(before)]).exit_code == 0
+    monkeypatch.undo()
+    url = f"sqlite:///{before}"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(delete(MIGRATIONS_TABLE).where(MIGRATIONS_TABLE.c.version == 13))
+        assert conn.execute(text("select count(*) from parts where agent = 'unknown'")).scalar_one() == 2
+        conflict = conn.execute(text("select finding_id from findings where kind = 'conflict'")).scalar_one()
+        appeal = {
+            "finding_id": conflict,
+            "agent": "unknown",
+            "reason": "r",
+            "state": "open",
+            "opened_at": "t",
+        }
+        conn.execute(insert(TABLES["appeals"]).values(**appeal))
+    engine.dispose()
+    result = runner.invoke(app, ["export", "--date", DAY, "--db", str(before), "--out", str(tmp_path / "e")])
+    assert result.exit_code == 0, result.output
+    for table in ("messages", "findings", "parts", "conversations"):
+        assert _rows(url, table) == _rows(f"sqlite:///{now}", table), table
+    assert _agents(tmp_path / "e") == _agents(tmp_path / "o1")
+    assert _averages(tmp_path / "e") == {
+        "店a:unknown": ("店A", 40.0),
+        "店b:unknown": ("店B", 4.0),
+        "店b:unassigned": ("店B", None),
+    }
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(select(TABLES["appeals"].c.agent)).scalars().all() == ["店a:unknown"]
+    engine.dispose()
+
+
 @pytest.mark.parametrize("agent_id", ["A01"])
 def test_an_agent_id_column_is_an_account_as_given(tmp_path, agent_id):
     """An id from an agent_id column is the shop's account already: it is not renamed."""
@@ -182,28 +276,42 @@ AFTER_MIDNIGHT = [
 ]
 
 
-def _export(folder: Path, part: list[tuple[str, str, str, str]], shop: str | None) -> Path:
-    """One day's export of chat x1: JSON Lines naming the shop, or a CSV with no 店铺 column."""
+def _export(
+    folder: Path, part: list[tuple[str, str, str, str]], shop: str | None, nameless: bool = False
+) -> Path:
+    """One day's export of chat x1: JSON Lines naming the shop, or a CSV with no 店铺 column.
+
+    ``nameless``: the agent's replies name nobody (a role column, an empty sender).
+    """
     folder.mkdir()
+    if nameless:
+        part = [(r, "" if r == "agent" else who, at, text) for r, who, at, text in part]
     if shop is None:
         words = {"customer": "买家", "agent": "客服"}
         lines = ["会话ID,角色,发送人,时间,内容"]
         lines += [f"x1,{words[r]},{who},{at[:19].replace('T', ' ')},{text}" for r, who, at, text in part]
         (folder / "export.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     else:
-        messages = [{"role": r, "sender": who, "timestamp": at, "text": text} for r, who, at, text in part]
+        messages = [
+            {"role": r, "timestamp": at, "text": text, **({"sender": who} if who else {})}
+            for r, who, at, text in part
+        ]
         record = {"conversation_id": "x1", "shop": shop, "messages": messages}
         (folder / "export.jsonl").write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
     return folder
 
 
+@pytest.mark.parametrize("nameless", [False, True], ids=["nick", "nameless"])
 @pytest.mark.parametrize("shopless", ["first", "second"])
-def test_a_chat_cut_at_midnight_under_one_shop_has_one_account_whatever_the_order(tmp_path, shopless):
+def test_a_chat_cut_at_midnight_under_one_shop_has_one_account_whatever_the_order(
+    tmp_path, shopless, nameless
+):
     """The part from an export without a shop column kept its bare 小二 when a later run joined it
     with the shop's part: one agent was two rows, the −5 on the row nobody could appeal, and two
-    runs left another store than one run over both files (audit 76 A2)."""
-    d24 = _export(tmp_path / "d24", BEFORE_MIDNIGHT, None if shopless == "first" else "店a")
-    d25 = _export(tmp_path / "d25", AFTER_MIDNIGHT, None if shopless == "second" else "店a")
+    runs left another store than one run over both files (audit 76 A2). Replies that name nobody
+    are the shop's 店a:unknown in both parts (audit 79 #6)."""
+    d24 = _export(tmp_path / "d24", BEFORE_MIDNIGHT, None if shopless == "first" else "店a", nameless)
+    d25 = _export(tmp_path / "d25", AFTER_MIDNIGHT, None if shopless == "second" else "店a", nameless)
 
     def inspect(*folders: Path, db: Path) -> None:
         out = tmp_path / f"o-{db.stem}-{len(folders)}-{folders[0].name}"
@@ -223,7 +331,7 @@ def test_a_chat_cut_at_midnight_under_one_shop_has_one_account_whatever_the_orde
             ((out / "agents.csv").read_text("utf-8"), (out / "deductions.jsonl").read_text("utf-8"))
         )
     assert exports[0] == exports[1]
-    assert set(_agents(tmp_path / "month-two")) == {"店a:小二"}
+    assert set(_agents(tmp_path / "month-two")) == {"店a:unknown" if nameless else "店a:小二"}
 
 
 def test_tables_name_two_shops_agents_apart_and_a_lone_one_short(tmp_path):

@@ -31,7 +31,7 @@ from qc.errors import ConfigError
 from qc.readers.roles import shop_account
 from qc.run.executors import Executor, findings_of
 from qc.run.inspector import ConversationResult
-from qc.schema import Conversation, Message, Role, finding_id
+from qc.schema import NAMELESS_AGENT, Conversation, Message, Role, finding_id
 from qc.scoring.card import Scorecard
 from qc.scoring.metrics import time_span
 from qc.scoring.scores import ConversationRecord, conversation_record
@@ -92,12 +92,17 @@ def continued(new: Conversation, stored: Conversation, fill_gaps: bool = False) 
 
 
 def _in_shop(messages: tuple[Message, ...], shop: str | None) -> tuple[Message, ...]:
-    """``messages`` with each bare agent nick made the account of ``shop`` (:func:`shop_account`)."""
+    """``messages`` with each bare agent nick made the account of ``shop`` (:func:`shop_account`).
+
+    A typed reply that names nobody becomes the shop's nameless agent, as the readers write it.
+    """
     if not shop:
         return messages
     return tuple(
-        replace(m, sender=shop_account(m.sender, shop))
-        if m.role is Role.AGENT and m.agent_id is None and m.sender and ":" not in m.sender
+        replace(m, sender=shop_account(m.sender or NAMELESS_AGENT, shop))
+        if m.role is Role.AGENT
+        and m.agent_id is None
+        and (m.sender and ":" not in m.sender or not m.sender and not m.auto_reply)
         else m
         for m in messages
     )

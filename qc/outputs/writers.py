@@ -16,7 +16,7 @@ import orjson
 
 from qc.outputs.cells import append_inert, open_csv, text_id
 from qc.run.inspector import ConversationResult
-from qc.schema import Finding, Reject, Role
+from qc.schema import NAMELESS_AGENT, Finding, Reject, Role
 from qc.scoring.card import Scorecard
 
 FINDINGS_FILE = "findings.jsonl"
@@ -82,7 +82,7 @@ def conversation_summary(result: ConversationResult, card: Scorecard | None = No
             customers += 1
         elif m.role is Role.AGENT and not m.auto_reply:
             typed += 1
-            agents.setdefault(m.agent_id or m.sender or "unknown")  # Message.agent
+            agents.setdefault(m.agent_id or m.sender or NAMELESS_AGENT)  # Message.agent
         if m.sent_at is not None:
             times.append(m.sent_at)
     live: Counter[str] = Counter()

@@ -10,7 +10,7 @@ from typing import Any, TypeGuard
 from qc.readers.options import ReadResult
 from qc.readers.records import Candidate, duplicate_reject
 from qc.readers.roles import shop_account
-from qc.schema import Conversation, Message, Reject, Role
+from qc.schema import NAMELESS_AGENT, Conversation, Message, Reject, Role
 
 
 def build_conversations(candidates: list[Candidate], result: ReadResult) -> None:
@@ -63,13 +63,18 @@ def build_conversation(cid: str, members: list[Candidate], warnings: list[str]) 
                 )
     shops = list(dict.fromkeys(c.shop for c in members if c.shop))
     scoped = shop_accounts(shops[0], members) if shops else {}
+    nameless = shop_account(NAMELESS_AGENT, shops[0]) if shops else None
     # Positional: this runs once per message, and keywords cost a third more here.
     messages = tuple(
         Message(
             i,
             c.role,
             c.text,
-            scoped.get(c.sender, c.sender) if c.agent_id is None else c.sender,
+            c.sender
+            if c.agent_id is not None
+            else scoped.get(c.sender, c.sender)
+            if c.sender or c.role is not Role.AGENT or c.auto_reply
+            else nameless,
             c.sent_at,
             c.auto_reply,
             c.agent_id,

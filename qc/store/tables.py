@@ -809,6 +809,69 @@ def _m0012_agents_by_shop(conn: Connection) -> None:
     )
     for shop, cid in conn.execute(held.union(charged)).all():
         renames.setdefault((shop, cid), {})[UNASSIGNED] = shop_account(UNASSIGNED, shop)
+    _rename_agents(conn, renames)
+    # A person bound to a bare nick follows it when one shop has it; of two, neither is guessed.
+    people = _columns(md, "people", "id", "agent_id")
+    accounts: dict[str, set[str]] = {}
+    for names in renames.values():
+        for old, new in names.items():
+            if old != UNASSIGNED:
+                accounts.setdefault(old, set()).add(new)
+    for person in conn.execute(select(people).where(people.c.agent_id.is_not(None))).all():
+        targets = accounts.get(person.agent_id, set())
+        if len(targets) == 1:
+            conn.execute(update(people).where(people.c.id == person.id).values(agent_id=targets.pop()))
+
+
+# ------------------------------------------------------- nameless replies by shop (0013)
+# Audit 79: an agent's reply that names nobody (a role column, no sender) counted under the
+# shop-less agent "unknown", so two shops' nameless replies met in one row under the first
+# shop. The readers now write it as the shop's account, 店铺名:unknown; the stored rows follow.
+
+_NAMELESS = "unknown"  # frozen: the name a reply without a sender was stored under
+
+
+def _m0013_nameless_by_shop(conn: Connection) -> None:
+    from sqlalchemy import Boolean, Column, bindparam, or_, update
+
+    from qc.readers.roles import shop_account
+
+    md = MetaData()
+    messages = Table(
+        "messages",
+        md,
+        *(Column(name) for name in ("shop", "conversation_id", "role", "sender", "agent_id")),
+        Column("auto_reply", Boolean),
+    )
+    nameless = (
+        messages.c.shop != "",
+        messages.c.role == "agent",
+        messages.c.agent_id.is_(None),
+        or_(messages.c.sender.is_(None), messages.c.sender == ""),
+        messages.c.auto_reply.is_not(True),
+    )
+    found = select(messages.c.shop, messages.c.conversation_id).where(*nameless).distinct()
+    renames = {
+        (shop, cid): {_NAMELESS: shop_account(_NAMELESS, shop)} for shop, cid in conn.execute(found).all()
+    }
+    changes = [
+        {"b_shop": shop, "b_cid": cid, "b_new": names[_NAMELESS]} for (shop, cid), names in renames.items()
+    ]
+    mine = (messages.c.shop == bindparam("b_shop")) & (messages.c.conversation_id == bindparam("b_cid"))
+    _each(conn, update(messages).where(mine, *nameless).values(sender=bindparam("b_new")), changes)
+    _rename_agents(conn, renames)
+
+
+def _rename_agents(conn: Connection, renames: dict[tuple[str, str], dict[str, str]]) -> None:
+    """Rename agents in what a conversation led to: findings, parts, its agent list, summaries, appeals.
+
+    ``renames`` maps (shop, conversation id) to {old name: new name}; the messages are the caller's.
+    """
+    from sqlalchemy import bindparam, update
+
+    md = MetaData()
+    findings = _columns(md, "findings", "shop", "conversation_id", "finding_id", "agent", "scored_agent")
+    parts = Table("parts", md, autoload_with=conn)
     changes = _rename_params(renames)
     for column in ("agent", "scored_agent"):
         col = findings.c[column]
@@ -838,17 +901,6 @@ def _m0012_agents_by_shop(conn: Connection) -> None:
     }
     for appeal_id, moved_to in moves.items():
         conn.execute(update(appeals).where(appeals.c.id == appeal_id).values(agent=moved_to))
-    # A person bound to a bare nick follows it when one shop has it; of two, neither is guessed.
-    people = _columns(md, "people", "id", "agent_id")
-    accounts: dict[str, set[str]] = {}
-    for names in renames.values():
-        for old, new in names.items():
-            if old != UNASSIGNED:
-                accounts.setdefault(old, set()).add(new)
-    for person in conn.execute(select(people).where(people.c.agent_id.is_not(None))).all():
-        targets = accounts.get(person.agent_id, set())
-        if len(targets) == 1:
-            conn.execute(update(people).where(people.c.id == person.id).values(agent_id=targets.pop()))
 
 
 def _rename_params(renames: dict[tuple[str, str], dict[str, str]]) -> list[dict[str, Any]]:
@@ -957,6 +1009,7 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (10, "0010_finding_identity", _m0010_finding_identity),
     (11, "0011_natural_keys", _m0011_natural_keys),
     (12, "0012_agents_by_shop", _m0012_agents_by_shop),
+    (13, "0013_nameless_by_shop", _m0013_nameless_by_shop),
 )
 
 
