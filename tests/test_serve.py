@@ -873,6 +873,52 @@ def test_an_appeal_whose_finding_is_gone_says_so_and_offers_no_step(app, store):
     assert f'id="appeal-{appeal.id}"' not in sign_in(app, "小满").get("/appeals").text
 
 
+def test_an_orphaned_appeal_keeps_whose_it_is_and_masks_its_buyers_nick(app, store, tmp_path):
+    """An appeal kept no conversation: once its finding was gone, its reason showed the buyer's
+    nick under masking (audit 78 B6), and nothing said which account it was about or who opened
+    it on the agent's behalf (audits 16 B2, 76 A9)."""
+    import json
+
+    from sqlalchemy import delete
+    from typer.testing import CliRunner
+
+    from qc.cli import app as cli
+    from qc.store.tables import TABLES
+    from qc.supervise.appeal import list_appeals, open_appeal
+
+    nick = "木子晴天666"
+    _pii_day(store, tmp_path, (f"{nick}，爱买不买", f"{nick}你自己看着办"), buyer=nick)
+    charged = [
+        s for s in store.findings(agent=AJIE) if s.finding.conversation_id == "c-pii" and s.finding.live
+    ]
+    own, on_behalf = charged[0], charged[1]
+    open_appeal(store, own.id, agent="阿杰", reason=f"{nick}在开玩笑")
+    open_appeal(store, on_behalf.id, by="张主管", reason=f"{nick}先骂人的")
+    mine, theirs = list_appeals(store)[-2:]
+    assert (mine.agent, mine.account, mine.opened_by) == ("阿杰", own.scored_agent, "阿杰")
+    assert (theirs.agent, theirs.account, theirs.opened_by) == (own.scored_agent, own.scored_agent, "张主管")
+    assert {mine.conversation_id, theirs.conversation_id} == {"c-pii"}
+    findings = TABLES["findings"]
+    with store.engine.begin() as conn:  # a re-inspection that no longer finds them
+        conn.execute(delete(findings).where(findings.c.finding_id.in_([own.id, on_behalf.id])))
+    boss = sign_in(app, "张主管")
+    assert nick in boss.get("/appeals", params={"mask": "0"}).text
+    masked = boss.get("/appeals", params={"mask": "1"}).text
+    assert nick not in masked and "[买家]在开玩笑" in masked and "[买家]先骂人的" in masked
+    row = masked.split(f'id="appeal-{theirs.id}"', 1)[1].split("</tr>", 1)[0]
+    assert "由 张主管 代提" in row
+    # The agent sees both, the one a supervisor opened for their account too.
+    page = sign_in(app, "阿杰").get("/appeals").text
+    assert f'id="appeal-{mine.id}"' in page and f'id="appeal-{theirs.id}"' in page
+    result = CliRunner().invoke(cli, ["appeal", "list", "--mask-pii", "--db", str(store.url)])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    listed = {r["id"]: r for r in rows}
+    assert nick not in result.stdout
+    assert listed[theirs.id]["reason"] == "[买家]先骂人的" and listed[theirs.id]["orphaned"] is True
+    assert listed[theirs.id]["opened_by"] == "张主管" and listed[theirs.id]["account"] == own.scored_agent
+
+
 def test_calibration_round_is_blind_until_done_and_shows_kappa(app, store):
     boss = sign_in(app, "张主管")
     token = csrf_of(boss.get("/calibration").text)

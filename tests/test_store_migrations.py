@@ -141,7 +141,7 @@ def test_a_store_written_before_schema_4_keeps_every_row_review_and_appeal(targe
     try:
         engine = store.engine
         assert applied_migrations(engine) == [(n, name) for n, name, _ in MIGRATIONS]
-        assert [n for n, _, _ in MIGRATIONS][3:] == [4, 5, 6, 7, 8, 9, 10, 11, 12, 13]
+        assert [n for n, _, _ in MIGRATIONS][3:] == [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
         # Every row of every schema-3 table is still there, column for column; migration 10
         # gave each finding, and each decision pointing at one, the finding's new id.
         assert len(NEW) == len(set(NEW.values())) == V3_COUNTS["findings"]
@@ -178,6 +178,14 @@ def test_a_store_written_before_schema_4_keeps_every_row_review_and_appeal(targe
         ]
         for fid in ("590571fdda9a8c41", "8a620f0fe08ff930", "4b3c11834cac75c4", "145e62a66f730cb2"):
             assert stored_finding(store, NEW[fid]).id == NEW[fid]
+        # Migration 14: each appeal names the account charged, who opened it and its conversation.
+        for a in list_appeals(store):
+            found = stored_finding(store, a.finding_id)
+            assert (a.account, a.opened_by, a.conversation_id) == (
+                found.scored_agent,
+                a.agent,
+                found.finding.conversation_id,
+            )
         # The migrated store has the current schema, one row per conversation, parts for each.
         for name, table in TABLES.items():
             assert set(_columns(engine, name)) == {c.name for c in table.columns}, name

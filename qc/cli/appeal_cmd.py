@@ -173,7 +173,8 @@ def list_cli(
     with open_db(db) as store:
         appeals = list_appeals(store, state)
         gone = set(store.orphaned_decisions())
-        masks = finding_maskers(mask, store, [a.finding_id for a in appeals])
+        known = {a.finding_id: a.conversation_id for a in appeals if a.conversation_id}
+        masks = finding_maskers(mask, store, [a.finding_id for a in appeals], known)
     for a in appeals:
         row = a.to_json()
         for key in ("reason", "answer", "ruling"):

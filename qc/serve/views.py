@@ -479,7 +479,7 @@ def _appeal_rows(ctx: Ctx) -> list[tuple[Any, StoredFinding | None]]:
             _mine(ctx, stored)
             if stored is not None
             # A re-inspection no longer found the finding: the appeal is still theirs to see.
-            else a.agent == ctx.person.name or ctx.person.charged_with(a.agent)
+            else a.agent == ctx.person.name or ctx.person.charged_with(a.account or a.agent)
         ):
             continue
         out.append((a, stored))
@@ -489,7 +489,9 @@ def _appeal_rows(ctx: Ctx) -> list[tuple[Any, StoredFinding | None]]:
 def appeals(ctx: Ctx) -> Response:
     """Every appeal (an agent: their own), newest first, with the step each person may take."""
     rows = _appeal_rows(ctx)
-    mask = page_masker(ctx.masker(), ctx.store, (s.finding.conversation_id for _, s in rows if s is not None))
+    # An orphaned appeal's conversation is still stored: its buyer's nick is masked too.
+    cids = (s.finding.conversation_id if s is not None else a.conversation_id for a, s in rows)
+    mask = page_masker(ctx.masker(), ctx.store, (c for c in cids if c))
     return ctx.render("appeals.html", rows=rows, kind_labels=KIND_LABELS, mask=mask)
 
 

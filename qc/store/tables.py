@@ -453,10 +453,20 @@ def _m0006_evidence_and_basis(conn: Connection) -> None:
         conn.execute(update(convs).where(where).values(basis=chosen.basis))
 
 
+# The columns migration 14 adds to ``appeals``: the account charged, who opened the appeal, and
+# the shop and conversation of its finding (kept when a re-inspection no longer finds it).
+_APPEAL_PARTIES: tuple[tuple[str, int], ...] = (
+    ("account", 200),
+    ("opened_by", 200),
+    ("shop", 200),
+    ("conversation_id", 400),
+)
+
+
 def _current_tables(md: MetaData) -> dict[str, Table]:
-    """The schema after migration 0006: what the store's queries use."""
-    first = _tables(MetaData())  # 0001's columns, copied into ``md``
-    review = _review_tables(md)
+    """The schema after the last migration: what the store's queries use."""
+    first = _tables(MetaData())  # 0001's and 0003's columns, copied into ``md``
+    review = _review_tables(MetaData())
     conversations = Table(
         "conversations",
         md,
@@ -476,7 +486,14 @@ def _current_tables(md: MetaData) -> dict[str, Table]:
         "conversations": conversations,
         "findings": findings,
         "parts": _parts_table(md),
-        **review,
+        "messages": Table("messages", md, *(c._copy() for c in review["messages"].columns)),
+        "review_log": Table("review_log", md, *(c._copy() for c in review["review_log"].columns)),
+        "appeals": Table(
+            "appeals",
+            md,
+            *(c._copy() for c in review["appeals"].columns),
+            *(Column(name, String(size)) for name, size in _APPEAL_PARTIES),
+        ),
     }
 
 
@@ -862,6 +879,66 @@ def _m0013_nameless_by_shop(conn: Connection) -> None:
     _rename_agents(conn, renames)
 
 
+# ------------------------------------------------------- who an appeal is about (0014)
+# Audits 16, 76 and 78: an appeal kept only ``agent``, the person's name when the agent opened
+# it and the charged account when a supervisor did (migration 12 made some names accounts),
+# and no conversation: once a re-inspection no longer found its finding, nobody could tell
+# whose account it was about or mask its buyer's nick in its reason. Each appeal now keeps the
+# account charged, who opened it and its shop and conversation. Old appeals get them from
+# their finding and the audit trail; an appeal its agent opened names that person again.
+
+
+def _m0014_appeal_parties(conn: Connection) -> None:
+    from sqlalchemy import update
+
+    for name, size in _APPEAL_PARTIES:
+        _add_column(conn, "appeals", name, f"VARCHAR({size})")
+    md = MetaData()
+    appeals = _columns(md, "appeals", "id", "finding_id", "agent")
+    findings = _columns(md, "findings", "finding_id", "shop", "conversation_id", "scored_agent")
+    log = _columns(md, "review_log", "id", "appeal_id", "action", "actor")
+    people = _columns(md, "people", "name", "role", "agent_id")
+    found = {
+        row.finding_id: row
+        for row in conn.execute(
+            select(findings).where(findings.c.finding_id.in_(select(appeals.c.finding_id)))
+        )
+    }
+    opened = {
+        row.appeal_id: row.actor
+        for row in conn.execute(
+            select(log.c.appeal_id, log.c.actor)
+            .where(log.c.action == "appeal_open")
+            .order_by(log.c.id.desc())
+        )
+    }
+    persons = {row.name: row for row in conn.execute(select(people))}
+    target = _columns(MetaData(), "appeals", "id", "agent", *(n for n, _ in _APPEAL_PARTIES))
+    for row in conn.execute(select(appeals)).all():
+        finding = found.get(row.finding_id)
+        opener = opened.get(row.id)
+        agent = (
+            opener
+            if opener is not None and getattr(persons.get(opener), "role", None) == "agent"
+            else row.agent
+        )
+        person = persons.get(agent)
+        if finding is not None:
+            account = finding.scored_agent
+        elif person is not None:
+            account = person.agent_id
+        else:
+            account = agent  # a supervisor opened it without naming a person: the account
+        values = {
+            "agent": agent,
+            "account": account,
+            "opened_by": opener,
+            "shop": finding.shop if finding is not None else None,
+            "conversation_id": finding.conversation_id if finding is not None else None,
+        }
+        conn.execute(update(target).where(target.c.id == row.id).values(**values))
+
+
 def _rename_agents(conn: Connection, renames: dict[tuple[str, str], dict[str, str]]) -> None:
     """Rename agents in what a conversation led to: findings, parts, its agent list, summaries, appeals.
 
@@ -1010,6 +1087,7 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (11, "0011_natural_keys", _m0011_natural_keys),
     (12, "0012_agents_by_shop", _m0012_agents_by_shop),
     (13, "0013_nameless_by_shop", _m0013_nameless_by_shop),
+    (14, "0014_appeal_parties", _m0014_appeal_parties),
 )
 
 

@@ -74,7 +74,11 @@ _HINT = {
 
 @dataclass(frozen=True, slots=True)
 class Appeal:
-    """An appeal's current state (its history is in the audit trail)."""
+    """An appeal's current state (its history is in the audit trail).
+
+    ``agent`` is whose appeal it is: the agent's name, or the charged account when a supervisor
+    opened it without naming a person; ``account`` is always the account charged.
+    """
 
     id: int
     finding_id: str
@@ -88,6 +92,12 @@ class Appeal:
     ruled_by: str | None = None
     answered_at: str | None = None
     ruled_at: str | None = None
+    # The account the finding was charged to, who opened the appeal (the agent, or a supervisor
+    # on their behalf) and where its finding is: kept when a re-inspection no longer finds it.
+    account: str | None = None
+    opened_by: str | None = None
+    shop: str | None = None
+    conversation_id: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-safe dict."""
@@ -108,6 +118,10 @@ def _from_row(r: dict[str, Any]) -> Appeal:
         r["ruled_by"],
         r.get("answered_at"),
         r.get("ruled_at"),
+        r.get("account"),
+        r.get("opened_by"),
+        r.get("shop"),
+        r.get("conversation_id"),
     )
 
 
@@ -219,7 +233,16 @@ def open_appeal(
         stored_finding(store, finding_id)
         _check_appealable(store, finding_id)
         appeal_id = store.insert_appeal(
-            conn, finding_id=finding_id, agent=appellant, reason=reason, state=OPEN, opened_at=now()
+            conn,
+            finding_id=finding_id,
+            agent=appellant,
+            account=found.scored_agent or found.finding.agent,
+            opened_by=actor.name,
+            shop=found.shop,
+            conversation_id=found.finding.conversation_id,
+            reason=reason,
+            state=OPEN,
+            opened_at=now(),
         )
         store.append_log(
             conn,

@@ -8,7 +8,7 @@ messages at hand or, for lists of excerpts, in the store.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 
 from qc.readers.roles import parse_role_word
 from qc.schema import Message, Role
@@ -60,10 +60,19 @@ def page_masker(mask: Masker, store: Store, conversation_ids: Iterable[str]) -> 
     return mask.for_buyers(buyer_nicks(n for nicks in found.values() for n in nicks))
 
 
-def finding_maskers(mask: Masker, store: Store, finding_ids: Collection[str]) -> Callable[[str], Masker]:
-    """Finding id → the masker of its conversation: notes, reasons and rulings quote the buyer too."""
+def finding_maskers(
+    mask: Masker, store: Store, finding_ids: Collection[str], known: Mapping[str, str] | None = None
+) -> Callable[[str], Masker]:
+    """Finding id → the masker of its conversation: notes, reasons and rulings quote the buyer too.
+
+    ``known`` gives the conversation of findings the store may no longer hold (an orphaned
+    appeal keeps its conversation id): its buyer's nick is still masked.
+    """
     if not mask.enabled or not finding_ids:
         return lambda _finding_id: mask
-    where = {s.id: s.finding.conversation_id for s in store.findings(finding_ids=list(set(finding_ids)))}
+    where = dict(known or {})
+    where.update(
+        (s.id, s.finding.conversation_id) for s in store.findings(finding_ids=list(set(finding_ids)))
+    )
     maskers = StoredMaskers(mask, store, set(where.values()))
     return lambda finding_id: maskers(where.get(finding_id))
