@@ -9,7 +9,7 @@ import typer
 
 from qc.cli import app
 from qc.cli._common import err, handle_errors, output_file
-from qc.cli._store_opts import DEFAULT_DB, DbOption, MaskOption, open_db, warn_other_scorecard
+from qc.cli._store_opts import DEFAULT_DB, DbOption, open_db, warn_other_scorecard
 
 
 @app.command("report")
@@ -22,7 +22,14 @@ def report_cli(
     scorecard: Annotated[
         Path | None, typer.Option(help="Shop scorecard TOML merged over the default.")
     ] = None,
-    mask_pii: MaskOption = False,
+    mask_pii: Annotated[
+        bool,
+        typer.Option(
+            "--mask-pii/--show-pii",
+            help="Mask buyers' phones, ID/order/tracking numbers, e-mails, addresses and names (the"
+            " default: a coaching report is mailed and printed); --show-pii writes them as said.",
+        ),
+    ] = True,
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """Write a self-contained HTML coaching report for one agent or all.
@@ -30,14 +37,15 @@ def report_cli(
     Score trend per day and deductions by kind as inline SVG charts, each flagged
     conversation with its evidence highlighted in context, and for each finding a better way
     to say it (lexicons/reply_patterns.toml). No scripts, no external files; chat text is
-    escaped. Review decisions are applied. --agent takes a full id or a unique short name
-    (阿杰); an unknown or ambiguous agent is an error (exit 2) listing the candidates. A range
-    with nothing stored still writes the report, and says so on stderr.
+    escaped. Buyers' personal data is masked unless --show-pii is given (the report is the
+    file that leaves the QA team). Review decisions are applied. --agent takes a full id or a
+    unique short name (阿杰); an unknown or ambiguous agent is an error (exit 2) listing the
+    candidates. A range with nothing stored still writes the report, and says so on stderr.
 
     \b
     Example:
         qc report --from 2026-11-24 --to 2026-11-24 --out out/report.html --db out/qc.sqlite
-        qc report --agent 阿杰 --from 2026-11-01 --to 2026-11-30 --out aj.html --mask-pii
+        qc report --agent 阿杰 --from 2026-11-01 --to 2026-11-30 --out aj.html --show-pii
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.cli.flagged_cmd import date_range
     from qc.scoring.card import load_scorecard
