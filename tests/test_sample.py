@@ -9,6 +9,7 @@ from review_day import CONVERSATIONS, DAY, inspect_day, msg
 from typer.testing import CliRunner
 
 from qc.cli import app
+from qc.scoring.card import load_scorecard
 from qc.store.database import open_store
 from qc.supervise.sampling import SAMPLE_COLUMNS, draw_sample
 
@@ -63,7 +64,7 @@ def test_short_pool_gives_everything_without_repeats(store):
     assert len({(r.agent, r.conversation_id) for r in rows}) == 28
 
 
-def test_cli_writes_a_csv_with_review_columns(store, tmp_path):
+def test_cli_writes_the_same_csv_for_the_same_seed(store, tmp_path):
     out = tmp_path / "spot.csv"
     args = [
         "sample",
@@ -85,3 +86,41 @@ def test_cli_writes_a_csv_with_review_columns(store, tmp_path):
     assert tuple(rows[0]) == SAMPLE_COLUMNS and len(rows) == 4
     assert CliRunner().invoke(app, args).exit_code == 0
     assert out.read_bytes() == first
+
+
+def test_each_agent_is_sampled_with_their_own_share_and_judgements_make_the_flagged_half(tmp_path):
+    """A conversation two agents shared gave both the whole −5 (audit 80 #2); a slow reply alone
+    made a conversation flagged, so the flagged half was cents of timing (#6); a shop's
+    unassigned was sampled as an agent (#3)."""
+    said = {
+        "t1": [
+            msg("customer", "b1", "10:00:00", "能便宜点吗"),
+            msg("agent", "测试店:阿杰", "10:00:05", "爱买不买"),
+            msg("customer", "b1", "10:00:20", "什么态度"),
+            msg("agent", "测试店:小美", "10:02:00", "亲，抱歉，我来为您处理"),
+        ],
+        "s1": [
+            msg("customer", "b2", "11:00:00", "有现货吗"),
+            msg("agent", "测试店:小美", "11:01:00", "有的亲"),
+        ],
+        "u1": [msg("customer", "b3", "12:00:00", "在吗")],
+    }
+    inspect_day(
+        tmp_path,
+        conversations=[{"conversation_id": c, "shop": "测试店", "messages": m} for c, m in said.items()],
+    )
+    # Every slow reply costs its share, however few the turns.
+    (tmp_path / "card.toml").write_text("[items.average_response]\nmin_sample = 1\n", encoding="utf-8")
+    card = load_scorecard(tmp_path / "card.toml")
+    with open_store(tmp_path / "qc.sqlite") as store:
+        rows = {(r.agent, r.conversation_id): r for r in draw_sample(store, 4, seed=1, date=DAY, card=card)}
+    assert set(rows) == {("测试店:阿杰", "t1"), ("测试店:小美", "t1"), ("测试店:小美", "s1")}
+    ajie, xiaomei = rows["测试店:阿杰", "t1"], rows["测试店:小美", "t1"]
+    assert (ajie.stratum, ajie.points, ajie.kinds) == (
+        "flagged",
+        -5,
+        "禁用语×1",
+    )  # 爱买不买: a phrase that implies conflict
+    assert xiaomei.stratum == "unflagged" and xiaomei.kinds == "慢回复×1" and xiaomei.points < 0
+    assert rows["测试店:小美", "s1"].stratum == "unflagged" and rows["测试店:小美", "s1"].findings == 1
+    assert len(ajie.finding_ids) == 1 and ajie.finding_ids[0] not in xiaomei.finding_ids

@@ -2,9 +2,13 @@
 
 For each agent, half of the sample (rounded up) is drawn from the agent's flagged
 conversations and the rest from the unflagged ones; when one stratum is short, the other
-fills the gap. Draws use :class:`random.Random` seeded with the seed and the agent, over
-candidates sorted by id, so the same store, seed and size give the same sample, and adding an
-agent does not change the others' draws.
+fills the gap. Flagged means the machine judged one of the agent's replies there (an attitude
+verdict or a forbidden phrase that costs points): a conversation with only a slow reply or an
+unanswered buyer would fill the flagged half with cents of timing (248 of the demo day's 300
+conversations) and leave the judgements a spot-check is for unchecked. A shop's ``unassigned``
+(its unanswered buyers) is nobody to spot-check. Draws use :class:`random.Random` seeded with
+the seed and the agent, over candidates sorted by id, so the same store, seed and size give the
+same sample, and adding an agent does not change the others' draws.
 """
 
 from __future__ import annotations
@@ -14,9 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from qc.batch.stored import score_stored
 from qc.outputs.cells import open_csv, text_id
+from qc.scoring.card import load_scorecard
+from qc.scoring.periods import Windows, range_period
+from qc.scoring.scores import KIND_LABELS
 from qc.store.database import Store
-from qc.supervise.flagged import flagged_conversations
+from qc.supervise.flagged import flagged_from
+from qc.supervise.people import is_unassigned
 
 __all__ = ["SampleRow", "draw_sample", "write_sample_csv", "SAMPLE_COLUMNS"]
 
@@ -27,15 +36,14 @@ SAMPLE_COLUMNS = (
     "stratum",
     "points",
     "findings",
-    "verdict",
-    "by",
-    "note",
+    "kinds",
+    "finding_ids",
 )
 
 
 @dataclass(frozen=True, slots=True)
 class SampleRow:
-    """One sampled conversation for one agent."""
+    """One sampled conversation for one agent: that agent's own points and findings in it."""
 
     agent: str
     date: str
@@ -43,41 +51,65 @@ class SampleRow:
     stratum: str  # "flagged" or "unflagged"
     points: float
     findings: int
+    kinds: str = ""  # what the machine found for the agent there: 与买家冲突×1 慢回复×2
+    finding_ids: tuple[str, ...] = ()  # to confirm or reject with qc review, one by one
 
 
 def draw_sample(
     store: Store, per_agent: int, seed: int, *, date: str | None = None, card: Any = None
 ) -> list[SampleRow]:
     """Draw ``per_agent`` conversations per agent (stratified, reproducible)."""
+    card = card or load_scorecard()
     by_agent: dict[str, dict[str, str]] = {}
     for cid, day, agents in store.conversation_agents(date):
         for agent in agents:
-            by_agent.setdefault(agent, {})[cid] = day
-    flagged = {
-        (agent, f.conversation_id): f
-        for f in flagged_conversations(store, date_from=date, date_to=date, card=card)
-        for agent in f.agents
-    }
+            if not is_unassigned(agent):
+                by_agent.setdefault(agent, {})[cid] = day
+    span = store.day_range()
+    scored = None
+    if span is not None and by_agent:
+        lo, hi = date or span[0], date or span[1]
+        scored = score_stored(store, card, lo, hi, Windows.only(range_period(lo, hi)))
+    timing = set(card.evidence_kinds)
     rows: list[SampleRow] = []
     for agent in sorted(by_agent):
         convs = by_agent[agent]
-        bad = sorted(c for c in convs if (agent, c) in flagged)
-        good = sorted(c for c in convs if (agent, c) not in flagged)
+        # The agent's own share of each conversation, as `qc flagged --agent` counts it.
+        found = {f.conversation_id: f for f in flagged_from(scored, card, agent=agent)} if scored else {}
+        judged = {cid for cid, f in found.items() if set(f.kinds) - timing}
+        bad = sorted(c for c in convs if c in judged)
+        good = sorted(c for c in convs if c not in judged)
         rng = random.Random(f"{seed}:{agent}")
         want_bad = min(len(bad), (per_agent + 1) // 2)
         want_good = min(len(good), per_agent - want_bad)
         want_bad = min(len(bad), per_agent - want_good)
         for stratum, pool, n in (("flagged", bad, want_bad), ("unflagged", good, want_good)):
             for cid in sorted(rng.sample(pool, n)):
-                f = flagged.get((agent, cid))
+                f = found.get(cid)
+                kinds = (
+                    " ".join(f"{KIND_LABELS.get(k, k)}×{n}" for k, n in sorted(f.kinds.items())) if f else ""
+                )
                 rows.append(
-                    SampleRow(agent, convs[cid], cid, stratum, f.points if f else 0.0, f.findings if f else 0)
+                    SampleRow(
+                        agent,
+                        convs[cid],
+                        cid,
+                        stratum,
+                        f.points if f else 0.0,
+                        f.findings if f else 0,
+                        kinds,
+                        tuple(f.finding_ids) if f else (),
+                    )
                 )
     return rows
 
 
 def write_sample_csv(rows: list[SampleRow], out: Path) -> None:
-    """The sample as a CSV for manual review (UTF-8 with BOM; empty verdict/by/note columns).
+    """The sample as a CSV for manual review (UTF-8 with BOM).
+
+    No verdict columns: nothing would read them back. A checker decides each finding with
+    ``qc review`` (its ids are in ``finding_ids``), or in the workbench's queue, which draws
+    the same sample for the same seed and size.
 
     Cells are inert (:mod:`qc.outputs.cells`): an agent nick never runs as a formula, and a
     conversation id that reads as a number keeps its digits in Excel.
@@ -94,8 +126,7 @@ def write_sample_csv(rows: list[SampleRow], out: Path) -> None:
                     r.stratum,
                     f"{r.points:g}",
                     r.findings,
-                    "",
-                    "",
-                    "",
+                    r.kinds,
+                    text_id(" ".join(r.finding_ids)),
                 ]
             )
