@@ -959,6 +959,32 @@ def test_calibration_round_is_blind_until_done_and_shows_kappa(app, store):
     expected = cohen_kappa(verdicts["质检小王"], verdicts["质检小李"])
     assert f'id="kappa-overall">{expected:.2f}<' in page
     assert page.count('<tr><td><a href="/conversations/') == 3  # items 0, 3 and 5 disagree
+    assert 'id="agreement-overall">50%<' in page and "<td>3/6 (50%)</td>" in page
+
+
+def test_calibration_agreement_counts_a_pair_that_agrees_on_one_label(app, store):
+    """Two reviewers confirming everything had no κ (one label only), so the overall κ left them
+    out and read 0.00 = chance while 17 of 18 judgements agreed; a pair with no shared verdict
+    yet was said to have "one label only" (audit 80 #4)."""
+    from qc.supervise.calibration import open_round, record_verdict, results
+    from qc.supervise.people import add_person, require_person
+
+    add_person(store, "质检小赵", "reviewer", by="test")
+    team = ("质检小王", "质检小李", "质检小赵")
+    rnd = open_round(store, name="r", by="张主管", reviewers=team, date_from=DAY, date_to=DAY, size=6, seed=1)
+    boss = require_person(store, "张主管", ("supervisor",), "the results")
+    fresh = results(store, rnd.id, boss)
+    assert fresh.overall is None and fresh.overall_agreement is None and fresh.kappa_pairs == 0
+    for n, fid in enumerate(rnd.finding_ids):
+        for name in team:
+            verdict = "reject" if name == "质检小赵" and n == 0 else "confirm"
+            record_verdict(store, rnd.id, fid, reviewer=name, verdict=verdict)
+    res = results(store, rnd.id, boss)
+    assert res.pairwise[("质检小王", "质检小李")] is None and res.agreed[("质检小王", "质检小李")] == (6, 6)
+    assert res.kappa_pairs == 2 and res.overall_agreement == round(16 / 18, 4)
+    page = sign_in(app, "张主管").get(f"/calibration/{rnd.id}").text
+    assert "both gave one label to everything" in page and "the mean of 2 of 3 pairs" in page
+    assert 'id="agreement-overall">89%<' in page and "<td>6/6 (100%)</td>" in page
     assert store.latest_states(("confirm", "reject")) == {}  # never a review decision
 
 

@@ -67,6 +67,22 @@ class RoundResults:
     done: dict[str, int]  # reviewer → verdicts given
     pairwise: dict[tuple[str, str], float | None] = field(default_factory=dict)
     overall: float | None = None
+    # (findings both judged alike, findings both judged) per pair: κ swings on one vote where
+    # nearly every finding is confirmed, and is undefined where a pair gave one label to all.
+    agreed: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
+
+    @property
+    def kappa_pairs(self) -> int:
+        """How many pairs the overall κ averages (the pairs whose κ is defined)."""
+        return sum(1 for k in self.pairwise.values() if k is not None)
+
+    @property
+    def overall_agreement(self) -> float | None:
+        """The share of pairwise judgements that agree, over every pair (``None`` before any)."""
+        same = sum(a for a, _ in self.agreed.values())
+        total = sum(n for _, n in self.agreed.values())
+        return round(same / total, 4) if total else None
+
     disagreements: list[str] = field(default_factory=list)
     # Sampled findings a later inspection no longer finds: left out of what is still to judge.
     gone: list[str] = field(default_factory=list)
@@ -273,6 +289,10 @@ def results(store: Store, round_id: int, viewer: Person) -> RoundResults:
             [by_finding[f][a]["verdict"] for f in both], [by_finding[f][b]["verdict"] for f in both]
         )
         out.pairwise[(a, b)] = k
+        out.agreed[(a, b)] = (
+            sum(by_finding[f][a]["verdict"] == by_finding[f][b]["verdict"] for f in both),
+            len(both),
+        )
         if k is not None:
             kappas.append(k)
     out.overall = round(sum(kappas) / len(kappas), 4) if kappas else None
