@@ -79,6 +79,13 @@ def test_an_unknown_agent_is_an_error_listing_the_agents(db):
     assert r.exit_code == 2 and "names no agent" in r.stderr and not (tmp / "r.html").exists()
 
 
+def test_report_refuses_an_out_file_that_is_not_html(db):
+    """qc report --out x.csv wrote HTML into a .csv with exit 0 (audit 80 #9)."""
+    args, tmp = db
+    r = run("report", "--from", DAY, "--to", DAY, "--out", tmp / "r.csv", *args)
+    assert r.exit_code == 2 and "name it .html" in r.stderr and not (tmp / "r.csv").exists()
+
+
 def test_report_for_a_short_name_is_not_empty(db):
     args, tmp = db
     out = tmp / "xm.html"

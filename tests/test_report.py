@@ -126,3 +126,28 @@ def test_the_weekly_trend_pools_each_iso_week_and_the_per_agent_table_has_a_row_
     assert weekly.count("<polyline") == 2 and ">W48<" in weekly and ">W49<" in weekly
     table = html.split('id="agents-weekly"')[1].split("</table>")[0]
     assert table.count("2026-W48") == 2 and table.count("2026-W49") == 2
+
+
+def test_the_trend_legend_names_agents_as_the_tables_do_and_holds_every_one():
+    """Two shops' 客服小美 both read 某某官方旗舰店:客服小美 (the last 12 characters), entries past
+    the 14th fell outside the chart, twenty agents shared eight colours, and the shop's
+    unassigned had a trend line (audit 80 #3, #8)."""
+    from qc.supervise.report import _line_chart
+
+    days = [DAY, "2026-11-25"]
+    series = {f"杭州某某官方旗舰店:客服{i:02d}": {DAY: 90.0 - i, "2026-11-25": 80.0} for i in range(18)}
+    series |= {"杭州某某官方旗舰店:客服小美": {DAY: 70.0}, "苏州某某官方旗舰店:客服小美": {DAY: 60.0}}
+    series["杭州某某官方旗舰店:unassigned"] = {DAY: 40.0}
+    svg = _line_chart(series, days, "trend")
+    height = int(re.search(r'height="(\d+)"', svg).group(1))
+    legend = re.findall(
+        r'<text x="[\d.]+" y="(\d+)" font-size="11"><title>([^<]+)</title>([^<]+)</text>', svg
+    )
+    assert len(legend) == 20 and all(int(y) < height for y, _, _ in legend)
+    labels = [label for _, _, label in legend]
+    assert len(set(labels)) == 20 and "unassigned" not in svg
+    assert {"杭州某某官方旗舰店:客服小美", "苏州某某官方旗舰店:客服小美", "客服07"} <= set(labels)
+    styles = re.findall(
+        r'<polyline fill="none" stroke="(#\w+)" stroke-width="2"( stroke-dasharray="[^"]+")?', svg
+    )
+    assert len(styles) == 18 and len(set(styles)) == 18  # the two one-day agents have a dot, no line

@@ -10,6 +10,7 @@ import typer
 from qc.cli import app
 from qc.cli._common import err, handle_errors, output_file
 from qc.cli._store_opts import DEFAULT_DB, DbOption, open_db, warn_other_scorecard
+from qc.errors import ConfigError
 
 
 @app.command("report")
@@ -55,6 +56,9 @@ def report_cli(
 
     date_range(None, date_from, date_to)  # both dates valid, in order
     output_file(out, example="report.html")
+    if out.suffix.lower() not in (".html", ".htm"):
+        # A .csv or .xlsx holding HTML opens in Excel as a confusing import, or not at all.
+        raise ConfigError(f"--out {out}: qc report writes one HTML page; name it .html")
     card = load_scorecard(scorecard)
     with open_db(db) as store:
         who = resolve_agent(store, agent) if agent is not None else None

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from qc.batch.stored import score_stored
-from qc.outputs.writers import summary_table
+from qc.outputs.writers import short_agent_names, summary_table
 from qc.paths import lexicons_dir
 from qc.schema import Finding
 from qc.scoring.periods import Windows, range_period
@@ -31,6 +31,7 @@ from qc.scoring.scores import KIND_LABELS
 from qc.store.database import Store
 from qc.supervise.flagged import flagged_conversations
 from qc.supervise.masking import conversation_masker
+from qc.supervise.people import is_unassigned
 from qc.supervise.transcript import build_view
 from qc.text.pii import Masker
 
@@ -47,6 +48,8 @@ __all__ = [
 ]
 
 _COLORS = ("#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#4b5563")
+# After the eighth line the colours come round again, dashed.
+_DASHES = ("", ' stroke-dasharray="6 3"', ' stroke-dasharray="2 3"', ' stroke-dasharray="8 3 2 3"')
 _CSS = """
 body{font-family:-apple-system,"PingFang SC","Noto Sans CJK SC","WenQuanYi Micro Hei","Microsoft YaHei",
 sans-serif;
@@ -218,8 +221,16 @@ def _svg_open(w: int, h: int, title: str) -> str:
 
 
 def _line_chart(series: dict[str, dict[str, float]], days: Sequence[str], title: str) -> str:
-    """An inline SVG line chart: one line per series over ``days`` (any labels, in order)."""
-    w, h, left, bottom, top, right = 560, 240, 48, 40, 28, 130
+    """An inline SVG line chart: one line per series over ``days`` (any labels, in order).
+
+    Each line is labelled with the name the tables show (two shops' 小二 stay apart), the chart
+    grows to hold every legend entry, and lines past the palette are dashed, so twenty agents
+    are twenty lines a reader can tell apart. A shop's ``unassigned`` has no score to trend.
+    """
+    series = {name: points for name, points in series.items() if not is_unassigned(name)}
+    shown = short_agent_names(series)
+    w, h, left, bottom, top, right = 620, 240, 48, 40, 28, 190
+    h = max(h, top + 12 + len(series) * 14 + 8)
     values = [v for s in series.values() for v in s.values()]
     if not values:
         return _svg_open(w, 60, title) + f'<text x="8" y="30">{escape(title)}: no data</text></svg>'
@@ -253,15 +264,23 @@ def _line_chart(series: dict[str, dict[str, float]], days: Sequence[str], title:
             )
     for n, (name, points) in enumerate(sorted(series.items())):
         color = _COLORS[n % len(_COLORS)]
+        dash = _DASHES[n // len(_COLORS) % len(_DASHES)]
         coords = [(x(i), y(points[d])) for i, d in enumerate(days) if d in points]
         if len(coords) > 1:
             path = " ".join(f"{a:.1f},{b:.1f}" for a, b in coords)
-            parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{path}"/>')
+            parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2"{dash} points="{path}"/>')
         for a, b in coords:
             parts.append(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="3" fill="{color}"/>')
         ly = top + 12 + n * 14
-        parts.append(f'<rect x="{w - right + 8}" y="{ly - 8}" width="10" height="10" fill="{color}"/>')
-        parts.append(f'<text x="{w - right + 22}" y="{ly}" font-size="11">{escape(name[-12:])}</text>')
+        label = shown[name] if len(shown[name]) <= 15 else "…" + shown[name][-14:]
+        parts.append(
+            f'<line x1="{w - right + 6}" y1="{ly - 4}" x2="{w - right + 20}" y2="{ly - 4}"'
+            f' stroke="{color}" stroke-width="3"{dash}/>'
+        )
+        parts.append(
+            f'<text x="{w - right + 24}" y="{ly}" font-size="11"><title>{escape(name)}</title>'
+            f"{escape(label)}</text>"
+        )
     parts.append("</svg>")
     return "".join(parts)
 
