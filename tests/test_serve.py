@@ -6,6 +6,7 @@ browser cannot see: status codes, cookie flags, headers, what reaches the store.
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 from urllib.parse import unquote_plus
@@ -960,6 +961,23 @@ def test_calibration_round_is_blind_until_done_and_shows_kappa(app, store):
     assert f'id="kappa-overall">{expected:.2f}<' in page
     assert page.count('<tr><td><a href="/conversations/') == 3  # items 0, 3 and 5 disagree
     assert 'id="agreement-overall">50%<' in page and "<td>3/6 (50%)</td>" in page
+
+
+def test_the_calibration_form_speaks_of_its_own_fields_and_needs_both_bounds(app, store):
+    """Its refusals named --date and --from, which nobody typed in a browser, and a From alone
+    opened a one-day round unsaid (audit 80 #10)."""
+    boss = sign_in(app, "张主管")
+    base = {"name": "t", "size": "3", "seed": "1", "reviewers": ["质检小王", "质检小李"]}
+    cases = [
+        ({"from": "2026-11-31", "to": "2026-11-30"}, "从 From '2026-11-31' is not a date"),
+        ({"from": "2026-11-30", "to": "2026-11-24"}, "从 From 2026-11-30 is after 到 To 2026-11-24"),
+        ({"from": DAY, "to": ""}, "give both 从 From and 到 To"),
+    ]
+    for fields, message in cases:
+        data = {"csrf": csrf_of(boss.get("/calibration").text), **base, **fields}
+        page = html.unescape(boss.post("/calibration", data=data, follow_redirects=True).text)
+        assert message in page, fields
+    assert store.calibration_rounds() == []
 
 
 def test_calibration_agreement_counts_a_pair_that_agrees_on_one_label(app, store):

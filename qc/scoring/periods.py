@@ -94,17 +94,20 @@ def _date(text: str, name: str) -> Date:
         raise ConfigError(f"{name} {text!r} is not a date: write it as YYYY-MM-DD") from None
 
 
-def range_period(first: str, last: str) -> Period:
+def range_period(first: str, last: str, names: tuple[str, str, str] = ("--from", "--to", "--date")) -> Period:
     """The window ``first`` … ``last`` (a single day when they are equal; ``undated`` alone: its day).
+
+    ``names`` are what the user typed the first bound, the last and a single day as, for the
+    message: the command line's options, or a page's fields.
 
     Raises:
         ConfigError: a bound is not a date, or ``first`` is after ``last``.
     """
     if first == last == UNDATED:
         return _UNDATED_DAY
-    lo, hi = _date(first, "--from" if first != last else "--date"), _date(last, "--to")
+    lo, hi = _date(first, names[0] if first != last else names[2]), _date(last, names[1])
     if lo > hi:
-        raise ConfigError(f"--from {first} is after --to {last}")
+        raise ConfigError(f"{names[0]} {first} is after {names[1]} {last}")
     if lo == hi:
         return _day(lo)
     return Period(f"{lo.isoformat()}~{hi.isoformat()}", lo.isoformat(), hi.isoformat(), "range")

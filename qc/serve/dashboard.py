@@ -187,7 +187,9 @@ def parse_range(text_from: str | None, text_to: str | None, text_period: str | N
     if text_period:
         period = parse_period(text_period)
     elif text_from or text_to:
-        period = range_period(text_from or text_to or "", text_to or text_from or "")
+        # The page's own field names: nobody typed --from in a browser.
+        fields = ("从 From", "到 To", "从 From" if text_from else "到 To")
+        period = range_period(text_from or text_to or "", text_to or text_from or "", fields)
     else:
         return None
     # No message lies outside these years, and the trend's weeks and months before year 1 or

@@ -563,6 +563,9 @@ def calibration(ctx: Ctx) -> Response:
 
 def calibration_open(ctx: Ctx) -> Response:
     """A supervisor opens a round: the sample is drawn and fixed."""
+    if bool(ctx.field("from")) != bool(ctx.field("to")):
+        # One bound alone made a one-day round unsaid; a round's sample is fixed once drawn.
+        raise ConfigError("give both 从 From and 到 To (the same day twice for a one-day round)")
     period = parse_range(ctx.field("from") or None, ctx.field("to") or None, None) or _period(ctx)
     try:
         size = int(ctx.field("size") or 10)
