@@ -25,6 +25,7 @@ from qc.scoring.metrics import (
     conversation_parts,
     conversation_turns,
     message_days,
+    to_the_minute,
 )
 
 CST = timezone(timedelta(hours=8))
@@ -163,13 +164,14 @@ HOURS = DayRule(service_hours=((540, 720), (810, 1380)))
         (at("10:00:00"), at("10:00:20"), 20.0),  # inside the hours: the wall clock
         (at("02:00:00"), at("09:00:05"), 5.0),  # asked while closed: the clock starts at opening
         (at("22:30:00"), at("09:00:05", "2026-11-25"), 1805.0),  # half an hour before closing counts
-        (at("11:50:00"), at("13:35:00"), 900.0),  # the lunch break does not
-        (at("23:10:00"), at("23:50:00"), 0.0),  # closed throughout
-        (at("10:00:00"), at("10:00:00", "2026-11-27"), 3 * 45_000.0),  # three days of 12.5 open hours
+        (at("11:50:01"), at("13:35:01"), 900.0),  # the lunch break does not
+        (at("23:10:01"), at("23:50:01"), 0.0),  # closed throughout
+        (at("10:00:01"), at("10:00:01", "2026-11-27"), 3 * 45_000.0),  # three days of 12.5 open hours
     ],
     ids=["open", "asked-at-night", "across-the-night", "across-lunch", "closed", "days"],
 )
 def test_service_hours_time_a_reply_only_while_the_shop_is_open(asked, answered, seconds):
+    # Times with seconds: two on a whole minute would read as a chat written to the minute.
     c = conv("hours", (C, "buyer", asked), (A, "店:小美", answered))
     (turn,) = conversation_turns(c, HOURS)
     assert turn.delay_s == seconds
@@ -180,10 +182,33 @@ def test_service_hours_follow_the_shops_wall_clock_on_a_daylight_saving_night():
     berlin = ZoneInfo("Europe/Berlin")
     rule = DayRule(timezone="Europe/Berlin", service_hours=((0, 60), (240, 1440)))
     # 00:30 to 04:30 on the spring night: 30 min before 01:00 and 30 min after 04:00 (02:00 never came)
-    asked = datetime(2026, 3, 29, 0, 30, tzinfo=berlin).astimezone(UTC)
-    answered = datetime(2026, 3, 29, 4, 30, tzinfo=berlin).astimezone(UTC)
+    asked = datetime(2026, 3, 29, 0, 30, 1, tzinfo=berlin).astimezone(UTC)
+    answered = datetime(2026, 3, 29, 4, 30, 1, tzinfo=berlin).astimezone(UTC)
     c = conv("dst", (C, "buyer", asked), (A, "店:小美", answered))
     assert conversation_turns(c, rule)[0].delay_s == 3600.0
+
+
+@pytest.mark.parametrize(
+    ("asked", "answered", "seconds"),
+    [
+        ("09:01", "09:01", 0.0),  # the same minute: 0 to 59 s
+        ("09:01", "09:02", 1.0),  # the next: 1 to 119 s
+        ("09:01", "09:11", 541.0),  # ten minutes apart: at least 9 min 1 s
+    ],
+)
+def test_a_chat_written_to_the_minute_times_each_reply_at_the_least_it_can_have_taken(
+    asked, answered, seconds
+):
+    """Excel saves 2026/11/24 9:01: a reply 15 s after the question read as 60 s, and 25 such
+    chats cost -56 points on 平均响应时间 with no word (audit 81 #1)."""
+    c = conv("m", (C, "buyer", at(asked + ":00")), (A, "店:小美", at(answered + ":00")))
+    assert to_the_minute(c)
+    (turn,) = conversation_turns(c)
+    assert turn.delay_s == seconds
+    # One time with seconds, and the chat is timed as written.
+    exact = conv("s", (C, "buyer", at(asked + ":00")), (A, "店:小美", at(answered + ":07")))
+    assert not to_the_minute(exact)
+    assert conversation_turns(exact)[0].delay_s == (at(answered + ":07") - at(asked + ":00")).total_seconds()
 
 
 def test_auto_replies_and_system_notices_are_skipped():

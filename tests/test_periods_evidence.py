@@ -111,6 +111,24 @@ def test_slow_replies_are_findings_with_their_turn_and_seconds_over_the_limit():
     assert slow.id == timing_findings(c, load_scorecard())[0].id  # stable across runs
 
 
+def test_a_slow_reply_in_a_chat_written_to_the_minute_says_what_it_is_at_least():
+    """Its times have no seconds: the reply is charged only for what it surely took (audit 81 #1)."""
+    c = Conversation(
+        "c3",
+        (
+            Message(0, Role.CUSTOMER, "在吗", "b", at("10:00:00")),
+            Message(1, Role.AGENT, "在的亲", MEI, at("10:10:00")),
+        ),
+        shop="店",
+    )
+    (slow,) = timing_findings(c, load_scorecard())
+    assert slow.evidence.details["delay_s"] == 541
+    assert "replied at least 541 s after the buyer's message 0 (its times are written to the minute" in (
+        slow.evidence.summary
+    )
+    assert "509 s over the 32 s limit" in slow.evidence.summary
+
+
 def test_a_reply_a_hair_over_the_limit_says_by_how_much_not_zero():
     """ "0 s over the 32 s limit" was written for a reply 32.004 s late, a finding with a share of
     the item's points (audit 79, #2)."""

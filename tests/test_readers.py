@@ -887,6 +887,41 @@ def test_a_long_numeric_id_in_a_sheet_is_said_to_be_rounded(tmp_path: Path) -> N
     )
 
 
+def test_a_long_id_a_spreadsheet_wrote_in_scientific_notation_is_rejected(tmp_path: Path) -> None:
+    """A CSV that went through Excel writes 2.02611E+18 for every 19-digit id: two buyers and two
+    agents read as one conversation, without a word (audit 81 #2)."""
+    path = tmp_path / "day_2026-11-24.csv"
+    path.write_text(
+        "会话ID,角色,发送人,时间,内容\n"
+        "2.02611E+18,买家,tb_a,2026-11-24 10:00:00,在吗\n"
+        "2.02611E+18,客服,店:小雨,2026-11-24 10:00:09,在的\n"
+        "20261124000001,买家,tb_b,2026-11-24 11:00:00,有货吗\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    assert [c.id for c in result.conversations] == ["20261124000001"]
+    assert [r.line for r in result.rejects] == [2, 3]
+    assert all(
+        "scientific notation" in r.reason and "format the id column as text" in r.reason
+        for r in result.rejects
+    )
+
+
+def test_a_file_whose_times_have_no_seconds_says_replies_are_timed_to_the_minute(tmp_path: Path) -> None:
+    """Excel shows and saves 2026/11/24 9:01; the replies' seconds are gone (audit 81 #1)."""
+    rows = "".join(
+        f"M{i},买家,tb_{i},2026/11/24 9:0{i},在吗\nM{i},客服,店:小雨,2026/11/24 9:0{i + 1},在的\n"
+        for i in range(3)
+    )
+    path = tmp_path / "day_2026-11-24.csv"
+    path.write_text("会话ID,角色,发送人,时间,内容\n" + rows, encoding="utf-8")
+    assert warned(read(path), "its times have no seconds", "the minutes apart less 59 s")
+    path.write_text(
+        "会话ID,角色,发送人,时间,内容\n" + rows.replace("9:01,在的", "9:01:12,在的"), encoding="utf-8"
+    )
+    assert not any("no seconds" in w for w in read(path).warnings)
+
+
 def test_time_only_rows_crossing_midnight_go_on_into_the_next_day(tmp_path: Path) -> None:
     """23:59:40 then 00:00:30 in one conversation of a file dated 2026-11-24: the reply is on the 25th."""
     path = tmp_path / "day_2026-11-24.csv"

@@ -310,6 +310,9 @@ def validated(
     nicks = (options.agent_nicks, options.customer_nicks)
     timeless = False
     rounded_ids: set[str] = set()
+    # Times read, and whether any had seconds: a file whose times are all on a whole minute
+    # (Excel's 2026/11/24 9:01) times its replies to the minute only.
+    timed, seconds = 0, False
     # Per conversation: its last time-only clock (as read) and the days it has rolled over.
     clocks: dict[str, tuple[datetime, int]] = {}
     rolled: set[str] = set()
@@ -361,6 +364,10 @@ def validated(
                 rolled.add(checked.conversation_id)
         if isinstance(item.conversation_id, float) and abs(item.conversation_id) >= _EXACT_FLOAT_DIGITS:
             rounded_ids.add(checked.conversation_id)
+        at = checked.sent_at
+        if at is not None and not seconds:
+            timed += 1
+            seconds = bool(at.second or at.microsecond)
         report.accepted += 1
         if len(checked.text) > max_chars:
             outcome.warnings.append(
@@ -376,6 +383,13 @@ def validated(
             " clock-only time stepped back by more than sheet_clock_back_rollover_minutes, so the rows"
             " from there on are on the next day; if the file is not sorted by time, give it a date column"
             " or sort it"
+        )
+    if timed > 1 and not seconds:
+        outcome.warnings.append(
+            f"{report.path}: its times have no seconds (as Excel shows and saves 2026/11/24 9:01), so a"
+            " reply is timed at the least it can have taken (the minutes apart less 59 s) and response"
+            " times read short; export with seconds (format the time column yyyy-mm-dd hh:mm:ss in"
+            " Excel or WPS, or take the platform's export) for exact figures"
         )
     if rounded_ids:
         outcome.warnings.append(

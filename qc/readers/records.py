@@ -263,6 +263,10 @@ def _as_bool(value: Any) -> bool | None:
     return None
 
 
+# A number as a spreadsheet shows it in scientific notation (2.02611E+18, 2.02611e+18).
+_SCIENTIFIC = re.compile(r"\d(?:\.\d+)?[eE]\+\d+")
+
+
 def validate(
     rec: RawRecord,
     tz: tzinfo,
@@ -299,6 +303,17 @@ def validate(
     conversation_id = _as_str(rec.conversation_id)
     if conversation_id is None:
         return make_reject(rec.file, rec.line, "missing conversation_id", rec.raw)
+    if _SCIENTIFIC.fullmatch(conversation_id):
+        # 2.02611E+18: what a spreadsheet writes for a long id it took for a number. The id is
+        # lost, and every conversation of the day would read as one.
+        return make_reject(
+            rec.file,
+            rec.line,
+            f"conversation_id {conversation_id} is a long id a spreadsheet turned into a number in"
+            " scientific notation: the id is lost and different conversations would share it;"
+            " format the id column as text in Excel or WPS and export again, or take the platform's export",
+            rec.raw,
+        )
     if type(rec.sender) is dict:
         unnest_sender(rec)
     sender = _as_str(rec.sender)

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 from qc.schema import Conversation, Evidence, Finding
 from qc.scoring.card import Item, Scorecard
-from qc.scoring.metrics import US, Turn, conversation_turns, message_days
+from qc.scoring.metrics import US, Turn, conversation_turns, message_days, to_the_minute
 
 __all__ = ["EVIDENCE_RULES", "timing_findings", "evidence_weight"]
 
@@ -69,6 +69,10 @@ def _slow(conversation: Conversation, turn: Turn, limit: _Limit) -> Finding | No
             rule=limit.rule,
             summary=(
                 f"{limit.what} {_fmt(delay)} s after the buyer's message {turn.first_index}:"
+                f" {_fmt(over)} s over the {limit.text} s limit of {item.label}"
+                if not to_the_minute(conversation)
+                else f"{limit.what} at least {_fmt(delay)} s after the buyer's message {turn.first_index}"
+                f" (its times are written to the minute, so 59 s of the gap may not be there):"
                 f" {_fmt(over)} s over the {limit.text} s limit of {item.label}"
             ),
             pattern=item.id,

@@ -221,7 +221,31 @@ def _counts(message: Message) -> bool:
     return message.role is Role.CUSTOMER or message.counts_as_agent
 
 
-def _delay(start: Message, reply: Message, rule: DayRule) -> int | None:
+# What a time written to the minute may hide: 9:01 is anything from 9:01:00 to 9:01:59.
+_MINUTE_SLACK_US = 59 * US
+
+
+def to_the_minute(conversation: Conversation) -> bool:
+    """Whether the conversation's times are written to the minute only (every one on :00).
+
+    Excel shows and saves a date-time as ``2026/11/24 9:01``, and some text exports write
+    ``买家(15:06)``: a reply 15 s after the question then reads as 0 or 60 s. Two or more
+    times that all fall on a whole minute are read so (by chance, with seconds, that happens
+    once in 3,600 for two, far less for more), and each reply is timed at the least it can
+    have taken, so no reply is charged for the seconds nobody wrote down.
+    """
+    timed = 0
+    for m in conversation.messages:
+        at = m.sent_at
+        if at is None:
+            continue
+        if at.second or at.microsecond:
+            return False
+        timed += 1
+    return timed > 1
+
+
+def _delay(start: Message, reply: Message, rule: DayRule, coarse: bool = False) -> int | None:
     if start.sent_at is None or reply.sent_at is None:
         return None
     try:
@@ -231,7 +255,10 @@ def _delay(start: Message, reply: Message, rule: DayRule) -> int | None:
     if micros < 0:
         return None
     if rule.service_hours and micros:
-        return served_micros(start.sent_at, reply.sent_at, rule)
+        micros = served_micros(start.sent_at, reply.sent_at, rule)
+    if coarse:
+        # 9:01 → 9:02 is 1 to 119 s: the least it can be.
+        return max(0, micros - _MINUTE_SLACK_US)
     return micros
 
 
@@ -290,6 +317,7 @@ def conversation_turns(
     rule = rule or DayRule()
     if days is None:
         days = message_days(conversation, rule)
+    coarse = to_the_minute(conversation)
     turns: list[Turn] = []
     holder: str | None = None  # the agent who replied last
     start: Message | None = None
@@ -306,7 +334,13 @@ def conversation_turns(
         if start is not None:
             turns.append(
                 Turn(
-                    conversation.id, start.index, count, m.index, agent, days[m.index], _delay(start, m, rule)
+                    conversation.id,
+                    start.index,
+                    count,
+                    m.index,
+                    agent,
+                    days[m.index],
+                    _delay(start, m, rule, coarse),
                 )
             )
             start = None
