@@ -496,3 +496,53 @@ def test_a_sheet_without_the_state_column_overturns_nobody_silently(day):
         csv.writer(fh).writerows([header, row])
     r = run("review", "import", sheet, *db)
     assert r.exit_code == 0 and "1 changed" in r.stderr, r.stderr
+
+
+def test_a_sheet_row_whose_finding_id_now_names_another_message_is_refused(tmp_path):
+    """A finding id comes from its message's place in the conversation: once a later run put the
+    chat's earlier part in front, the sheet's 上面写着呢 row confirmed the finding now on another
+    message, and the one the reviewer read stayed undecided (audit 82 #1)."""
+    said = [
+        ("customer", "b1", "10:00:00", "有货吗"),
+        ("agent", f"{SHOP}:小美", "10:00:05", "自己看详情页"),
+        ("customer", "b1", "10:05:00", "发什么快递"),
+        ("agent", f"{SHOP}:小美", "10:05:10", "上面写着呢"),
+    ]
+    parts = {}
+    for name, part in (("earlier", said[:2]), ("later", said[2:])):
+        folder = tmp_path / name
+        folder.mkdir()
+        lines = [{"conversation_id": "J1", "shop": SHOP, **msg(*m)} for m in part]
+        (folder / "day.jsonl").write_text(
+            "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), "utf-8"
+        )
+        parts[name] = folder
+    db = ["--db", tmp_path / "qc.sqlite"]
+    assert run("inspect", parts["later"], "--out", tmp_path / "o1", "-q", *db).exit_code == 0
+    assert run("people", "add", "质检小王", "--role", "reviewer", *db).exit_code == 0
+    sheet = exported(tmp_path, db)
+    header, *rows = rows_of(sheet)
+    (row,) = [
+        r
+        for r in rows
+        if r[header.index("命中内容")] == "上面写着呢" and r[header.index("类型")] == "impatience"
+    ]
+    fid = row[0]
+    assert run("inspect", parts["earlier"], "--out", tmp_path / "o2", "-q", *db).exit_code == 0
+    filled = _fill(sheet, {fid: ["确认", "质检小王", "明显不耐烦"]})
+    edited = tmp_path / "edited.csv"
+    edited.write_bytes(_csv_bytes(filled, "utf-8-sig"))
+    r = run("review", "import", edited, *db)
+    assert r.exit_code == 2
+    assert f"finding {fid} is now on another message: the sheet shows '上面写着呢'" in r.stderr
+    assert "export a fresh sheet" in r.stderr
+    assert _log(db, fid) == []  # nothing decided on the message nobody reviewed
+    # A masked sheet of the same day is matched as masked, and its rows apply.
+    masked = tmp_path / "masked.csv"
+    assert run("review", "export", "--date", DAY, "--out", masked, "--mask-pii", *db).exit_code == 0
+    header, *rows = rows_of(masked)
+    again = {r[0] for r in rows if r[header.index("类型")] == "impatience"}
+    filled = _fill(masked, {f: ["确认", "质检小王", ""] for f in again})
+    masked.write_bytes(_csv_bytes(filled, "utf-8-sig"))
+    r = run("review", "import", masked, *db)
+    assert r.exit_code == 0, r.stderr

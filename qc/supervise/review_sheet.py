@@ -290,7 +290,9 @@ def import_review_sheet(store: Store, path: Path, default_by: str = "") -> Impor
         else:
             rows.append((line, cells))
     ids = {_finding_id(cells, columns) for _, cells in rows}
-    known = {s.id for s in store.findings(finding_ids=ids)}
+    stored = {s.id: s for s in store.findings(finding_ids=ids)}
+    known = set(stored)
+    moved = _moved(store, rows, columns, stored)
     states = finding_states(store, list(known))
     conflicts = _conflicts(rows, columns, result)
     for line, cells in rows:
@@ -313,6 +315,9 @@ def import_review_sheet(store: Store, path: Path, default_by: str = "") -> Impor
             continue
         if fid in conflicts:
             result.problems.append(RowProblem(line, conflicts[fid]))
+            continue
+        if line in moved:
+            result.problems.append(RowProblem(line, moved[line]))
             continue
         decision = _WORDS[word]
         by = _value(cells, columns.get("by")) or default_by
@@ -344,6 +349,46 @@ def import_review_sheet(store: Store, path: Path, default_by: str = "") -> Impor
         result.changed.append(RowChange(line, fid, d.before, d.after))
     result.problems.sort(key=lambda p: p.row)
     return result
+
+
+def _moved(
+    store: Store, rows: list[tuple[int, list[str]]], columns: dict[str, int], stored: dict[str, Any]
+) -> dict[int, str]:
+    """Rows whose finding id now names a finding on another message than the sheet shows.
+
+    An id is made from the message's place in its conversation: when a later run put an earlier
+    part in front, the same id names what is now message 2, a greeting, not the 上面写着呢 the
+    reviewer read. The sheet's 命中内容 tells (plain, or masked as the export masked it).
+    """
+    if "text" not in columns:
+        return {}
+    suspects = {}
+    for line, cells in rows:
+        s = stored.get(_finding_id(cells, columns))
+        shown = _same_form(_value(cells, columns["text"]))
+        if s is not None and shown and shown != _same_form(s.finding.text):
+            suspects[line] = (s, shown)
+    if not suspects:
+        return {}
+    convs = store.conversations({s.finding.conversation_id for s, _ in suspects.values()})
+    out = {}
+    for line, (s, shown) in suspects.items():
+        conv = convs.get(s.finding.conversation_id)
+        masked = conversation_masker(Masker(True), conv.messages) if conv is not None else Masker(True)
+        if shown == _same_form(masked(s.finding.text)):
+            continue
+        out[line] = (
+            f"finding {s.id} is now on another message: the sheet shows {shown_value(shown, 20)!r},"
+            f" the store's finding is on {shown_value(s.finding.text, 20)!r} (a part of conversation"
+            f" {shown_value(s.finding.conversation_id, 40)} inspected since the export renumbered its"
+            " messages); export a fresh sheet and decide it there"
+        )
+    return out
+
+
+def _same_form(text: str) -> str:
+    """A cell's text as compared with the store's: line ends as stored, no surrounding space."""
+    return text.replace("\r\n", "\n").strip()
 
 
 def _shown_state(
