@@ -510,3 +510,48 @@ def test_a_run_that_joins_a_stored_part_writes_every_day_it_changed(tmp_path, by
     assert any(r["date"] == "2026-11-24" for r in second.agents)
     (warning,) = [w for w in second.run["warnings"] if "continue a copy already in the store" in w]
     assert "2026-11-24" in warning
+
+
+@pytest.mark.parametrize("keep_results", [True, False], ids=["results", "spool"])
+def test_a_joined_chat_whose_own_part_had_no_finding_is_listed_in_findings_jsonl(tmp_path, keep_results):
+    """The run's part of the chat was its quiet first minutes, read after the rest: findings.jsonl
+    had no line for it, while deductions.jsonl cited the stored findings (audit 82 #2)."""
+    import json
+
+    def part(name: str, said: list[tuple[str, str, str, str]]) -> Path:
+        rows = [
+            {
+                "conversation_id": "Q1",
+                "shop": "测试店",
+                "role": r,
+                "sender": who,
+                "timestamp": f"2026-11-24T{t}+08:00",
+                "text": x,
+            }
+            for r, who, t, x in said
+        ]
+        path = tmp_path / f"{name}.jsonl"
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+        return path
+
+    quiet = part(
+        "quiet", [("customer", "b1", "10:00:00", "在吗"), ("agent", "测试店:小美", "10:00:04", "在的亲")]
+    )
+    rude = part(
+        "rude",
+        [("customer", "b1", "10:05:00", "发什么快递"), ("agent", "测试店:小美", "10:05:10", "上面写着呢")],
+    )
+    db = tmp_path / "qc.sqlite"
+    run_inspection([rude], tmp_path / "first", executor(), store=str(db))
+    out = tmp_path / "second"
+    run_inspection([quiet], out, executor(), store=str(db), keep_results=keep_results)
+    with open_store(db) as store:
+        stored = {s.id for s in store.findings(conversation_ids=["Q1"])}
+    lines = [json.loads(x) for x in (out / "findings.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert stored and {f["id"] for f in lines} == stored
+    cited = {
+        i
+        for x in (out / "deductions.jsonl").read_text(encoding="utf-8").splitlines()
+        for i in json.loads(x).get("finding_ids", [])
+    }
+    assert cited and cited <= stored

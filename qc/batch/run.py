@@ -371,7 +371,8 @@ def rewrite_continued(out_dir: Path, joined: Collection[ConversationRecord], car
     that part with the stored one and inspected the whole again, so its findings have other
     message indexes and ids (and the slow replies across the cut). `qc review` takes ids from
     findings.jsonl, and deductions.jsonl, scored from the store, cites the store's: the joined
-    conversation's lines are replaced, where its first line was, by the store's.
+    conversation's lines are replaced, where its first line was, by the store's (added at the
+    end when the run's part had none).
     """
     if not joined:
         return
@@ -406,6 +407,10 @@ def rewrite_continued(out_dir: Path, joined: Collection[ConversationRecord], car
                 if key not in written:
                     written.add(key)
                     new.writelines(f"{dumps(x)}\n".encode() for x in lines_of(by_key[key]))
+            # A joined chat the run's own part gave no line (its quiet first minutes, read after
+            # the rest): the store's lines go at the end, or the file lists none of its findings.
+            for key in sorted(by_key.keys() - written):
+                new.writelines(f"{dumps(x)}\n".encode() for x in lines_of(by_key[key]))
         staged.replace(path)
 
 
