@@ -1350,6 +1350,12 @@ def open_store(target: str | Path, *, save: bool = False) -> Store:
         _check_sqlite_path(target, save)
     url = database_url(target)
     shown = _without_password(str(target))
+    if "://" in str(target) and str(target).split("://", 1)[1].split("?", 1)[0].count("@") > 1:
+        # A URL splits its user part at the first "@": the rest of the password became the host,
+        # and every message naming the host showed it.
+        raise StoreError(
+            f"--db {shown}: the password holds '@'; write it as %40 in the URL (and ':' as %3A, '/' as %2F)"
+        )
     try:
         engine = make_engine(url, wait)
     except NoSuchModuleError:
@@ -1406,7 +1412,8 @@ def _dated_conversations(date_from: str, date_to: str) -> Any:
 
 def _without_password(target: str) -> str:
     """A --db value as messages may show it: a URL's password as ``***`` (from --db or QC_DB)."""
-    return re.sub(r"(://[^/:@\s]*:)[^@/\s]*@", r"\1***@", target)
+    # Up to the last "@": a password may hold one (written as is, not as %40).
+    return re.sub(r"(://[^/:@\s]*:)\S*@", r"\1***@", target)
 
 
 def _check_sqlite_path(target: str | Path, save: bool) -> None:
