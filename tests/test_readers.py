@@ -869,6 +869,25 @@ def test_a_header_on_a_12_hour_clock_keeps_the_nick_and_the_afternoon(tmp_path: 
     ]
 
 
+@pytest.mark.parametrize("name", ["day_2026-11-24.csv", "导出"])
+def test_a_workbook_named_otherwise_is_read_as_the_workbook_it_is(tmp_path: Path, name: str) -> None:
+    """openpyxl refuses a name not ending .xlsx: a sniffed workbook saved as .csv, or a download
+    with no extension, was called corrupt (audit 81 #5)."""
+    book = _workbook(
+        tmp_path / "book.xlsx",
+        {
+            "s": [
+                _HEADER,
+                ["W1", "买家", "b1", "2026-11-24 10:00:00", "在吗"],
+                ["W1", "客服", "店:小王", "2026-11-24 10:00:20", "在的"],
+            ]
+        },
+    )
+    renamed = book.rename(tmp_path / name)
+    (conv,) = read(renamed).conversations
+    assert [m.text for m in conv.messages] == ["在吗", "在的"]
+
+
 def test_a_long_numeric_id_in_a_sheet_is_said_to_be_rounded(tmp_path: Path) -> None:
     """Excel keeps 15 significant digits: an 18-digit id stored as a number is no longer the id."""
     book = _workbook(

@@ -19,7 +19,7 @@ from typing import Any
 from qc.errors import InputError
 from qc.readers.encoding import UndecodableError, decode_text
 from qc.readers.sniff import OLE_MAGIC, ZIP_MAGIC, guess_delimiter
-from qc.readers.tabular import allow_long_cells
+from qc.readers.tabular import allow_long_cells, open_workbook
 
 __all__ = ["EditedTable", "read_table", "cell_text"]
 
@@ -92,26 +92,24 @@ def read_table(path: Path) -> EditedTable:
 
 
 def _xlsx(path: Path) -> EditedTable:
-    import openpyxl
-
     table = EditedTable(path, "xlsx", None)
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        with open_workbook(path) as wb:
+            ws = wb.worksheets[0]
+            try:
+                for number, row in enumerate(ws.iter_rows(values_only=True), start=1):
+                    cells = [cell_text(v) for v in row]
+                    if any(cells):
+                        table.rows.append((number, cells))
+            except Exception as exc:  # noqa: BLE001 - the sheet's XML is read only now, row by row
+                raise InputError(
+                    f"{path}: the sheet cannot be read ({type(exc).__name__}: its XML is damaged);"
+                    " re-save it in Excel or WPS, or as CSV"
+                ) from None
+    except InputError:
+        raise
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on corrupt files
         raise InputError(
             f"{path}: cannot open as XLSX ({type(exc).__name__}); re-save it in Excel or as CSV"
         ) from None
-    try:
-        ws = wb.worksheets[0]
-        for number, row in enumerate(ws.iter_rows(values_only=True), start=1):
-            cells = [cell_text(v) for v in row]
-            if any(cells):
-                table.rows.append((number, cells))
-    except Exception as exc:  # noqa: BLE001 - the sheet's XML is read only now, row by row
-        raise InputError(
-            f"{path}: the sheet cannot be read ({type(exc).__name__}: its XML is damaged);"
-            " re-save it in Excel or WPS, or as CSV"
-        ) from None
-    finally:
-        wb.close()
     return table

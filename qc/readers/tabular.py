@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import itertools
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -287,30 +288,37 @@ def xlsx_sheets(
         SheetTooLarge: A sheet declares or holds more than ``xlsx_max_rows`` rows or
             ``xlsx_max_cells`` cells (the message names the sheet, the numbers and the fix).
     """
-    import openpyxl
-
     limits = limits or load_limits()
-    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    try:
+    with open_workbook(path) as wb:
         sheets = [ws for ws in wb.worksheets if getattr(ws, "sheet_state", "visible") == "visible"]
         for ws in sheets:
             _check_declared(ws, limits)
             if hasattr(ws, "reset_dimensions"):
                 ws.reset_dimensions()
             yield ws.title, len(sheets) == 1, _sheet_rows(ws, limits)
-    finally:
-        wb.close()
 
 
 def hidden_sheets(path: Path) -> list[str]:
     """The titles of a workbook's hidden sheets (left out by :func:`xlsx_sheets`)."""
+    with open_workbook(path) as wb:
+        return [ws.title for ws in wb.worksheets if getattr(ws, "sheet_state", "visible") != "visible"]
+
+
+@contextmanager
+def open_workbook(path: Path) -> Iterator[Any]:
+    """A workbook opened read-only from its bytes, whatever the file is named.
+
+    openpyxl refuses a path not named .xlsx: a workbook saved as ``day.csv``, or a download
+    named ``导出``, was called corrupt although the content was sniffed as XLSX.
+    """
     import openpyxl
 
-    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    try:
-        return [ws.title for ws in wb.worksheets if getattr(ws, "sheet_state", "visible") != "visible"]
-    finally:
-        wb.close()
+    with path.open("rb") as handle:
+        wb = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+        try:
+            yield wb
+        finally:
+            wb.close()
 
 
 def _too_large(title: str, what: str, limits: InputLimits) -> SheetTooLarge:
