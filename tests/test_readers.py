@@ -1945,3 +1945,66 @@ def test_a_notice_in_the_agents_column_is_the_platforms_however_it_is_marked(tex
     from qc.readers.roles import is_platform_notice
 
     assert is_platform_notice(text) is platform
+
+
+def _read_text(tmp_path: Path, name: str, text: str) -> list[tuple[str, str, str | None, str]]:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    result = read(path)
+    assert not result.rejects, result.rejects
+    return [
+        (c.id, m.role.value, m.sent_at.isoformat() if m.sent_at else None, m.text)
+        for c in result.conversations
+        for m in c.messages
+    ]
+
+
+def test_clock_only_lines_go_on_from_the_day_of_a_dated_line_before_them(tmp_path: Path) -> None:
+    """买家(2026-11-24 23:59:50) then 买家(00:00:30): the clock-only lines took the file's day without
+    rolling over, and landed before the chat's start (audit 81 #6)."""
+    said = (
+        "===== 会话 D1 =====\n买家(2026-11-24 23:59:50): 在吗\n"
+        "柚子优选旗舰店:小满(2026-11-25 00:00:10): 在的\n"
+        "买家(00:00:30): 跨天了\n柚子优选旗舰店:小满(00:00:40): 好\n"
+    )
+    for name in ("qianniu_2026-11-24.txt", "nodate.txt"):
+        assert [at for _, _, at, _ in _read_text(tmp_path, name, said)] == [
+            "2026-11-24T23:59:50+08:00",
+            "2026-11-25T00:00:10+08:00",
+            "2026-11-25T00:00:30+08:00",
+            "2026-11-25T00:00:40+08:00",
+        ], name
+
+
+@pytest.mark.parametrize("marker", ["———— 以上是历史消息 ————", "以下为新消息", "【以上为历史消息】"])
+def test_wangwangs_history_markers_neither_split_a_chat_nor_join_a_message(
+    tmp_path: Path, marker: str
+) -> None:
+    """The dashed 以上是历史消息 split one chat in two (the buyer counted twice); the bare 以下为新消息
+    was read as the end of the agent's reply (audit 81 #7)."""
+    said = (
+        "tb_大橘 2026-11-24 10:00:01\n在吗\n柚子优选旗舰店:小雨 2026-11-24 10:00:09\n在的亲\n"
+        f"{marker}\n"
+        "tb_大橘 2026-11-24 10:05:00\n发货了吗\n柚子优选旗舰店:小雨 2026-11-24 10:05:20\n今天发\n"
+    )
+    read_back = _read_text(tmp_path, "h.txt", said)
+    assert [(cid, text) for cid, _, _, text in read_back] == [
+        ("h", "在吗"),
+        ("h", "在的亲"),
+        ("h", "发货了吗"),
+        ("h", "今天发"),
+    ]
+
+
+def test_a_date_line_between_rules_dates_the_clock_only_times_after_it(tmp_path: Path) -> None:
+    """旺旺's classic layout: a 日期：2026-11-24 line framed by rules was a reject, and every time
+    after it was dropped (audit 81 #8)."""
+    rule = "=" * 64
+    said = (
+        f"{rule}\n日期：2026-11-24\n{rule}\n"
+        "tb_大橘 (10:00:01):\n  在吗\n柚子优选旗舰店:小雨 (10:00:09):\n  在的\n  今天发货\n"
+    )
+    assert [(role, at, text) for _, role, at, text in _read_text(tmp_path, "wangwang.txt", said)] == [
+        ("customer", "2026-11-24T10:00:01+08:00", "在吗"),
+        ("agent", "2026-11-24T10:00:09+08:00", "在的\n今天发货"),
+    ]

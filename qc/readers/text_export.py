@@ -73,6 +73,18 @@ _DAY_LABEL_RE = re.compile(
 )
 
 
+# What frames a platform line: rules, spaces and brackets (———— 以上是历史消息 ————, 【以下为新消息】).
+_DECORATION = " \t-=*─—#~【】[]()（）<>《》"
+# 旺旺 and 千牛 mark where the history ends and the new messages begin.
+_MARKER_RE = re.compile(r"以[上下](?:为|是)(?:新|历史|最新)?(?:的)?(?:消息|聊天记录|聊天消息|记录)")
+# A line that states the day of the clock-only times after it: 日期：2026-11-24 (旺旺's classic layout).
+_DATE_LINE_RE = re.compile(
+    r"(?:日期|date)\s*[:：]\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+    r"\s*(?:(?:星期|周|礼拜)[一二三四五六日天])?",
+    re.IGNORECASE,
+)
+
+
 def _divider_label(sep: re.Match[str]) -> str | None:
     """The label of a divider line that names no conversation ("" when bare), else ``None``.
 
@@ -290,8 +302,12 @@ class TextExportReader:
     def _set_day(seg: _Segment, line: str) -> None:
         sep = SEPARATOR_RE.match(line)
         found = _DAY_LABEL_RE.match(_divider_label(sep) or "") if sep else None
-        if found is None:
-            return
+        if found is not None:
+            TextExportReader._day_from(seg, found)
+
+    @staticmethod
+    def _day_from(seg: _Segment, found: re.Match[str]) -> None:
+        """Date the segment's clock-only times from a day line's year, month and day (groups 1-3)."""
         try:
             seg.day = date(int(found[1]), int(found[2]), int(found[3]))
         except ValueError:
@@ -314,6 +330,16 @@ class TextExportReader:
             line = line[1:]
         if not line.strip():
             return
+        bare = line.strip(_DECORATION)
+        if _MARKER_RE.fullmatch(bare):
+            # 旺旺's 以上是历史消息 / 以下为新消息: the platform's, neither a message's text nor a
+            # conversation's end.
+            self._close_block()
+            return
+        if (dated := _DATE_LINE_RE.fullmatch(bare)) is not None:
+            self._close_block()
+            self._day_from(self._segment, dated)
+            return
         sep = SEPARATOR_RE.match(line)
         if sep:
             if hold and _divider_label(sep) is not None and self._block is not None and self._block.body:
@@ -322,7 +348,11 @@ class TextExportReader:
             self._close_block()
             label = _LABEL_ID_RE.search(sep["label"].strip(" \t-=*─—#~"))
             label_id = label["id"].strip("-—─") if label else ""
+            before = self._segment
             self._segments.append(_Segment(label_id if _is_conversation_id(label_id) else None))
+            if not before.items and before.label_id is None:
+                # ==== / 日期：2026-11-24 / ====: the rule under a title line keeps its day.
+                self._segment.day = before.day
             self._set_day(self._segment, line)  # ===== 2026-11-25 ===== dates what follows
             return
         header = self._header(line)
@@ -426,7 +456,13 @@ class TextExportReader:
     def _when(self, stamp: str) -> datetime | None:
         stamp = stamp.strip()
         if DATETIME_RE.match(stamp):
-            return parse_timestamp(stamp, self.tz)
+            at = parse_timestamp(stamp, self.tz)
+            if at is not None:
+                # 买家(2026-11-24 23:59:50) then 买家(00:00:30): the clock-only times go on from
+                # the dated one's day and roll over from its clock.
+                seg, local = self._segment, at.astimezone(self.tz) if at.tzinfo else at
+                seg.day, seg.day_shift, seg.last_clock = local.date(), 0, local
+            return at
         if not TIME_RE.match(stamp):
             return None
         seg = self._segment
