@@ -2008,3 +2008,20 @@ def test_a_date_line_between_rules_dates_the_clock_only_times_after_it(tmp_path:
         ("customer", "2026-11-24T10:00:01+08:00", "在吗"),
         ("agent", "2026-11-24T10:00:09+08:00", "在的\n今天发货"),
     ]
+
+
+def test_two_files_that_give_one_id_to_different_buyers_are_warned_about(tmp_path: Path) -> None:
+    """Per-agent exports numbering their chats 1, 2, 3 … merged two buyers' chats without a word
+    (audit 81 #3); a chat cut at midnight across two files keeps its buyer, unwarned."""
+    header = "会话ID,角色,发送人,时间,内容\n"
+    (tmp_path / "a_小雨.csv").write_text(
+        header + "1,买家,tb_a,2026-11-24 10:00:00,在吗\n1,客服,店:小雨,2026-11-24 10:00:09,在的\n", "utf-8"
+    )
+    (tmp_path / "b_小满.csv").write_text(
+        header + "1,买家,tb_b,2026-11-24 15:00:00,有货吗\n1,客服,店:小满,2026-11-24 15:00:05,有的\n", "utf-8"
+    )
+    result = read(tmp_path / "a_小雨.csv", tmp_path / "b_小满.csv")
+    assert warned(result, "give this id to different buyers", "inspect them apart")
+    (tmp_path / "b_小满.csv").write_text(header + "1,买家,tb_a,2026-11-25 00:00:30,还在吗\n", "utf-8")
+    result = read(tmp_path / "a_小雨.csv", tmp_path / "b_小满.csv")
+    assert not any("different buyers" in w for w in result.warnings)

@@ -9,8 +9,9 @@ from typing import Any, TypeGuard
 
 from qc.readers.options import ReadResult
 from qc.readers.records import Candidate, duplicate_reject
-from qc.readers.roles import shop_account
+from qc.readers.roles import parse_role_word, shop_account
 from qc.schema import NAMELESS_AGENT, Conversation, Message, Reject, Role
+from qc.text.pii import shown_value
 
 
 def build_conversations(candidates: list[Candidate], result: ReadResult) -> None:
@@ -90,8 +91,33 @@ def build_conversation(cid: str, members: list[Candidate], warnings: list[str]) 
             " two ways, make the 店铺 column the same; if they are different chats, give each shop's"
             " export its own conversation ids or inspect the shops apart"
         )
+    if len(files) > 1:
+        _warn_other_buyers(cid, members, warnings)
     shop = shops[0] if shops else None
     return Conversation(id=cid, messages=messages, shop=shop, source=", ".join(files))
+
+
+def _warn_other_buyers(cid: str, members: list[Candidate], warnings: list[str]) -> None:
+    """Warn when files share a conversation id but not a buyer: two chats numbered alike.
+
+    Per-agent exports that each number their chats 1, 2, 3 … read as one conversation of two
+    buyers and two agents, one agent's replies timed against the other's questions. A chat cut
+    at midnight, or one agent's part of a transfer, has the same buyer in both files.
+    """
+    buyers: dict[str, set[str]] = {}
+    for c in members:
+        if c.role is Role.CUSTOMER and c.sender and parse_role_word(c.sender) is None:
+            buyers.setdefault(c.file, set()).add(c.sender)
+    named = list(buyers.items())
+    for (first, theirs), (second, others) in itertools.combinations(named, 2):
+        if not theirs & others:
+            warnings.append(
+                f"conversation {cid}: {first} and {second} give this id to different buyers"
+                f" ({shown_value(min(theirs), 20)}, {shown_value(min(others), 20)}), read as one"
+                " conversation: if each export numbers its own chats (1, 2, 3 …), inspect them apart"
+                " or give each file's chats their own ids"
+            )
+            return
 
 
 def shop_accounts(shop: str, members: Iterable[Candidate]) -> dict[str | None, str]:
