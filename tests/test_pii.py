@@ -575,3 +575,18 @@ def test_a_bad_nicks_table_is_a_config_error(tmp_path: Path, table: str, message
         load_pii_settings(path)
     path.write_text(bundled.replace("min_length = 3", "min_length = 2"), encoding="utf-8")
     assert mask_pii("小雨你好", load_pii_settings(path), nicks=["小雨"]) == "[买家]你好"
+
+
+def test_a_value_quoted_in_an_error_is_masked_and_cut_however_long():
+    """Only its head is masked (a 20 MB headerless line was masked whole, for minutes: audit 81
+    #11), and what is shown is masked as the whole would be."""
+    from qc.text.pii import shown_value
+
+    assert shown_value("电话13812345678在吗") == "电话[电话]在吗"
+    long = "我的地址是浙江省杭州市西湖区文三路90号3栋502室，电话13812345678。" * 50_000
+    shown = shown_value(long, 40)
+    assert shown.endswith("…") and len(shown) == 40
+    assert "138" not in shown and "文三路" not in shown and shown.startswith("我的地址是[地址]")
+    # masks that shorten the head a lot still leave nothing half-masked in view
+    shown = shown_value("电话13812345678，" * 100, 20)
+    assert shown == ("电话[电话]，" * 4)[:19] + "…" and not any(ch.isdigit() for ch in shown)

@@ -2025,3 +2025,19 @@ def test_two_files_that_give_one_id_to_different_buyers_are_warned_about(tmp_pat
     (tmp_path / "b_小满.csv").write_text(header + "1,买家,tb_a,2026-11-25 00:00:30,还在吗\n", "utf-8")
     result = read(tmp_path / "a_小雨.csv", tmp_path / "b_小满.csv")
     assert not any("different buyers" in w for w in result.warnings)
+
+
+def test_a_header_wrapped_with_alt_enter_is_still_the_header(tmp_path: Path) -> None:
+    """A 消息\\n内容 header cell (Alt+Enter in Excel) was no header, and the error quoted it over
+    two lines (audit 81 #16)."""
+    book = _workbook(
+        tmp_path / "day_2026-11-24.xlsx",
+        {
+            "s": [
+                ["会话ID", "角色", "发送\n时间", "消息\n内容"],
+                ["W1", "买家", "2026-11-24 10:00:00", "在吗"],
+            ]
+        },
+    )
+    (conv,) = read(book).conversations
+    assert [(m.text, m.sent_at is not None) for m in conv.messages] == [("在吗", True)]

@@ -53,9 +53,14 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
+# Dropped when folding a header: spaces, tabs, line breaks (a header wrapped with Alt+Enter),
+# underscores, hyphens, a byte-order mark, the ideographic space.
+_HEADER_DROP = dict.fromkeys(map(ord, " \t\r\n_-\ufeff\u3000"))
+
+
 def normalize_header(name: str) -> str:
-    """Fold a header for matching: lower case, no spaces, underscores, hyphens or BOM."""
-    return "".join(ch for ch in name.strip().lower() if ch not in " \t_-\ufeff\u3000")
+    """Fold a header for matching: lower case, no spaces, line breaks, underscores, hyphens or BOM."""
+    return name.strip().lower().translate(_HEADER_DROP)
 
 
 _ALIAS_TO_FIELD: dict[str, str] = {
