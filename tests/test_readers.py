@@ -2041,3 +2041,40 @@ def test_a_header_wrapped_with_alt_enter_is_still_the_header(tmp_path: Path) -> 
     )
     (conv,) = read(book).conversations
     assert [(m.text, m.sent_at is not None) for m in conv.messages] == [("在吗", True)]
+
+
+@pytest.mark.parametrize("name", ["day.csv", "day.jsonl", "day.xlsx", "day.txt"])
+def test_an_empty_file_is_skipped_with_a_warning(tmp_path: Path, name: str) -> None:
+    """A 0-byte .xlsx, .csv or .jsonl passed without a word while an empty .txt was skipped with
+    one: an empty export is usually a failed download (audit 81 #19)."""
+    (tmp_path / name).write_bytes(b"")
+    result = read(tmp_path / name)
+    assert warned(result, "is empty (a failed download or copy?)")
+    assert not result.conversations and not result.rejects
+
+
+def test_a_csv_with_carriage_returns_only_is_read_line_by_line(tmp_path: Path) -> None:
+    """Excel's "CSV (Macintosh)" ends lines with CR alone: the file read as one line, "no header
+    row" (audit 81 #18)."""
+    path = tmp_path / "mac.csv"
+    rows = [
+        "会话ID,角色,发送人,时间,内容",
+        "M1,买家,b1,2026-11-24 10:00:00,在吗",
+        "M1,客服,店:小王,2026-11-24 10:00:05,在的",
+    ]
+    path.write_bytes("\r".join(rows).encode("gbk") + b"\r")
+    (conv,) = read(path).conversations
+    assert [m.text for m in conv.messages] == ["在吗", "在的"]
+
+
+def test_a_nick_in_brackets_is_the_nick(tmp_path: Path) -> None:
+    """【柚子优选旗舰店:小雨】 was a second agent, of a shop named 【柚子优选旗舰店 (audit 81 #12)."""
+    said = "【tb_大橘】 2026-11-24 10:00:01\n在吗\n【柚子优选旗舰店:小雨】 2026-11-24 10:00:09\n在的亲\n"
+    path = tmp_path / "h.txt"
+    path.write_text(said, encoding="utf-8")
+    (conv,) = read(path).conversations
+    assert [(m.role.value, m.sender) for m in conv.messages] == [
+        ("customer", "tb_大橘"),
+        ("agent", "柚子优选旗舰店:小雨"),
+    ]
+    assert conv.shop == "柚子优选旗舰店"

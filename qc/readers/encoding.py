@@ -65,8 +65,15 @@ def _newline(codec: str) -> bytes:
 
 
 def _split(data: bytes, codec: str) -> list[tuple[int, bytes]]:
-    """Split bytes into (offset, line) on newline code units aligned to the code unit width."""
+    """Split bytes into (offset, line) on newline code units aligned to the code unit width.
+
+    A file with no line feed but carriage returns (Excel's "CSV (Macintosh)") is split on those.
+    """
     width, nl = _width(codec), _newline(codec)
+    if data.find(nl) < 0:
+        cr = nl.replace(b"\n", b"\r")
+        if data.find(cr) >= 0:
+            nl = cr
     out: list[tuple[int, bytes]] = []
     start = pos = 0
     while True:

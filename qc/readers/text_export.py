@@ -480,6 +480,9 @@ class TextExportReader:
 
     def _message(self, number: int, who: str, stamp: str, text: str, raw: str) -> None:
         who = who.strip()
+        if len(who) > 2 and who[0] in "【[" and who[-1] in "】]":
+            # 【柚子优选旗舰店:小雨】 is 柚子优选旗舰店:小雨, not another agent of a shop 【柚子优选旗舰店.
+            who = who[1:-1].strip()
         noted = _NICK_NOTE_RE.match(who)
         note_auto = False
         if noted and parse_role_word(noted["nick"]) is None:
