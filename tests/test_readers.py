@@ -2078,3 +2078,27 @@ def test_a_nick_in_brackets_is_the_nick(tmp_path: Path) -> None:
         ("agent", "柚子优选旗舰店:小雨"),
     ]
     assert conv.shop == "柚子优选旗舰店"
+
+
+def test_a_conversation_id_merged_over_its_rows_is_read_for_each_row(tmp_path: Path) -> None:
+    """QA sheets merge the 会话ID cell over a conversation's rows: every row but the first was a
+    reject, "missing conversation_id", with no fix (audit 81 #10)."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(_HEADER)
+    ws.append(["X1", "买家", "b1", "2026-11-24 10:00:00", "在吗"])
+    ws.append([None, "客服", "店:小王", "2026-11-24 10:00:05", "在的"])
+    ws.append(["X2", "买家", "b2", "2026-11-24 11:00:00", "有货吗"])
+    ws.append([None, "客服", "店:小王", "2026-11-24 11:00:04", "有的"])
+    ws.merge_cells("A2:A3")
+    ws.merge_cells("A4:A5")
+    wb.save(tmp_path / "merged.xlsx")
+    result = read(tmp_path / "merged.xlsx")
+    assert not result.rejects
+    assert [(c.id, [m.text for m in c.messages]) for c in result.conversations] == [
+        ("X1", ["在吗", "在的"]),
+        ("X2", ["有货吗", "有的"]),
+    ]
+    assert warned(result, "2 row(s) with an empty 会话ID took the id of the row above")

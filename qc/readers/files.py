@@ -323,6 +323,9 @@ def validated(
     # from: a date cell merged down leaves the rows under it empty.
     above: Any = None
     sheet = ""
+    # In a workbook, an empty 会话ID takes the id above it, as a merged cell shows it.
+    merges, ids_filled = report.format == "xlsx", 0
+    id_above: Any = None
     dates: dict[Any, Any] = {}
     tabular = report.format in ("csv", "xlsx")
     rolls = tabular  # read whole, in order (JSON Lines may be split)
@@ -345,7 +348,14 @@ def validated(
         # date on every row (the session's day) lets it roll over midnight.
         restart = False
         if tabular and item.file != sheet:
-            sheet, above = item.file, None  # a workbook's next sheet: no date above its rows
+            sheet, above, id_above = item.file, None, None  # a workbook's next sheet: nothing above
+        if merges:
+            # A 会话ID merged over a conversation's rows: openpyxl gives its value to the first only.
+            if has_value(item.conversation_id):
+                id_above = item.conversation_id
+            elif id_above is not None:
+                item.conversation_id = id_above
+                ids_filled += 1
         if tabular and has_value(item.date):
             restart = dates.get(item.conversation_id) != item.date
             above = dates[item.conversation_id] = item.date
@@ -386,6 +396,11 @@ def validated(
             " clock-only time stepped back by more than sheet_clock_back_rollover_minutes, so the rows"
             " from there on are on the next day; if the file is not sorted by time, give it a date column"
             " or sort it"
+        )
+    if ids_filled:
+        outcome.warnings.append(
+            f"{report.path}: {ids_filled} row(s) with an empty 会话ID took the id of the row above"
+            " (a cell merged over a conversation's rows); if an id was really missing, fill it in"
         )
     if timed > 1 and not seconds:
         outcome.warnings.append(
