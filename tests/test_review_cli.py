@@ -231,6 +231,22 @@ def test_show_highlights_findings_and_masks_pii(day):
     assert run("show", "nope", "--no-mood", *db).exit_code == 2
 
 
+def test_show_says_who_decided_a_finding_when_and_why(day):
+    """qc show printed "review rejected" alone: a supervisor coaching from it could not see who
+    overturned the machine, or why (audit 76 B2)."""
+    ids, db, _ = day
+    note = f"熟客开玩笑，电话{PHONE}"
+    assert run("review", ids["cA"], "--reject", "--by", "qa", "--note", note, *db).exit_code == 0
+    r = run("show", "cA", "--no-mood", "--explain", *db)  # a rejected finding charges nothing: --explain
+    line = next(x for x in r.stdout.splitlines() if "rejected by qa at 20" in x)
+    assert line.strip().endswith(f": {note}")
+    masked = run("show", "cA", "--no-mood", "--explain", "--mask-pii", *db).stdout
+    assert "rejected by qa at" in masked and PHONE not in masked and "熟客开玩笑，电话[电话]" in masked
+    assert run("review", ids["cB"], "--confirm", "--by", "qa", *db).exit_code == 0
+    shown = run("show", "cB", "--no-mood", *db).stdout
+    assert "confirmed by qa at 20" in shown and "rejected by" not in shown
+
+
 @pytest.mark.slow
 def test_show_prints_the_buyer_mood_trend(day):
     _, db, _ = day

@@ -46,6 +46,7 @@ def show_cli(
 
     from qc.scoring.card import load_scorecard
     from qc.supervise.masking import conversation_masker
+    from qc.supervise.review import last_decisions
     from qc.supervise.transcript import buyer_sentiments, load_view
     from qc.text.pii import Masker
 
@@ -55,6 +56,8 @@ def show_cli(
         view = load_view(
             store, conversation_id, card, explain=explain, sentiment=buyer_sentiments if mood else None
         )
+        decided = [f.id for mv in view.messages for f in mv.findings if f.id in view.states]
+        decisions = last_decisions(store, decided)
         days = [mv.local_time.date().isoformat() for mv in view.messages if mv.local_time]
         if days:  # the points shown are this card's: say so when the day was inspected with another
             warn_other_scorecard(store, card, min(days), max(days))
@@ -107,6 +110,12 @@ def show_cli(
                 style="" if f.live else "dim",
             )
             console.print(detail)
+            row = decisions.get(f.id)
+            if row is not None:
+                why = f": {mask(row['note'])}" if row["note"] else ""
+                console.print(
+                    Text(plain(f"      {row['state_after']} by {row['actor']} at {row['at']}{why}"))
+                )
         if mv.shared_charge:
             console.print(
                 Text(f"    = its verdict costs {mv.charge:g} pts once: the findings behind it share it")

@@ -63,6 +63,7 @@ __all__ = [
     "check_not_own",
     "final_ruling",
     "finding_states",
+    "last_decisions",
     "record_decision",
     "reviewers_of",
     "rejected_ids",
@@ -92,6 +93,20 @@ def now() -> str:
 def finding_states(store: Store, finding_ids: Collection[str] | None = None) -> dict[str, str]:
     """Current review state of every reviewed finding (latest decision wins)."""
     return store.latest_states(tuple(DECISIONS), finding_ids)
+
+
+def last_decisions(store: Store, finding_ids: Collection[str]) -> dict[str, dict[str, Any]]:
+    """Each finding's latest decision as its audit row: who, when, why (its note) and the state.
+
+    A supervisor coaching from ``qc show`` saw only "review rejected": not who overturned the
+    machine, when, or why.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for fid in finding_ids:
+        for row in store.audit_trail(fid):
+            if row["action"] in DECISIONS:
+                out[fid] = row
+    return out
 
 
 def rejected_ids(store: Store) -> set[str]:
