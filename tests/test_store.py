@@ -382,3 +382,19 @@ def test_two_shops_never_share_a_conversation_id_in_one_store(tmp_path: Path, fi
     # another id of the second shop is welcome beside the first shop's
     other = inspect("c", second, "c-0002")
     assert other.exit_code == 0, other.output
+
+
+def test_a_store_whose_journal_cannot_be_written_says_why(tmp_path):
+    """A readable store in a read-only folder or on a full disk gave SQLite's bare "unable to open
+    database file" to every command, reading ones too (audit 82 #5). Here the journal's place is
+    taken by folders, which stands for any folder SQLite cannot write its -wal and -shm files in."""
+    db = tmp_path / "qc.sqlite"
+    open_store(db).close()
+    for journal in ("qc.sqlite-wal", "qc.sqlite-shm"):
+        (tmp_path / journal).unlink(missing_ok=True)
+        (tmp_path / journal).mkdir()
+    with pytest.raises(StoreError) as refused:
+        open_store(db)
+    assert "-wal and -shm files" in str(refused.value) and "copy the store to a folder you can write" in str(
+        refused.value
+    )

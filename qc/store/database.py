@@ -1384,6 +1384,14 @@ def open_store(target: str | Path, *, save: bool = False) -> Store:
         reason = str(exc).split(": ", 1)[-1]
         if "://" not in str(target) and "not a database" in reason:
             reason += " (not a qc store, or a damaged one): give --db a qc store or a new file name"
+        elif "://" not in str(target) and ("unable to open" in reason or "disk I/O error" in reason):
+            # A readable store in a read-only folder (an archive share) or on a full disk: SQLite
+            # says only this, and the file itself looks fine.
+            reason += (
+                "; SQLite writes a store's journal (its -wal and -shm files) beside it, even to read it,"
+                " so its folder must be writable and have room: on a read-only share or a full disk,"
+                " copy the store to a folder you can write and give --db that copy"
+            )
         raise StoreError(f"--db {target if '://' not in str(target) else where}: {reason}") from None
     except QcError:
         engine.dispose()
