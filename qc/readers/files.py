@@ -402,7 +402,9 @@ def validated(
             f"{report.path}: {ids_filled} row(s) with an empty 会话ID took the id of the row above"
             " (a cell merged over a conversation's rows); if an id was really missing, fill it in"
         )
-    if timed > 1 and not seconds:
+    # Said of the files Excel saves and of text exports, read whole; JSON Lines, which workers
+    # and Spark read in pieces, would say it of some pieces only (its replies are timed alike).
+    if timed > 1 and not seconds and report.format != "jsonl":
         outcome.warnings.append(
             f"{report.path}: its times have no seconds (as Excel shows and saves 2026/11/24 9:01), so a"
             " reply is timed at the least it can have taken (the minutes apart less 59 s) and response"
