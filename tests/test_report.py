@@ -151,3 +151,12 @@ def test_the_trend_legend_names_agents_as_the_tables_do_and_holds_every_one():
         r'<polyline fill="none" stroke="(#\w+)" stroke-width="2"( stroke-dasharray="[^"]+")?', svg
     )
     assert len(styles) == 18 and len(set(styles)) == 18  # the two one-day agents have a dot, no line
+
+
+def test_the_kinds_suggestions_fit_any_finding_of_the_kind():
+    """A kind's suggestion goes under every finding of it that has no entry of its own: the one for
+    conflict spoke of the price and a coupon under 说了多少遍了，单号…你自己查 (audit 80 #12)."""
+    patterns = load_reply_patterns()
+    for kind in ("conflict", "impatience"):
+        for better in patterns.kinds[kind].better:
+            assert not any(topic in better for topic in ("价格", "优惠券", "这款", "物流", "同系列")), better
