@@ -101,7 +101,7 @@ def test_each_agent_is_sampled_with_their_own_share_and_judgements_make_the_flag
         ],
         "s1": [
             msg("customer", "b2", "11:00:00", "有现货吗"),
-            msg("agent", "测试店:小美", "11:01:00", "有的亲"),
+            msg("agent", "测试店:小美", "11:01:05", "有的亲"),
         ],
         "u1": [msg("customer", "b3", "12:00:00", "在吗")],
     }
@@ -124,3 +124,54 @@ def test_each_agent_is_sampled_with_their_own_share_and_judgements_make_the_flag
     assert xiaomei.stratum == "unflagged" and xiaomei.kinds == "慢回复×1" and xiaomei.points < 0
     assert rows["测试店:小美", "s1"].stratum == "unflagged" and rows["测试店:小美", "s1"].findings == 1
     assert len(ajie.finding_ids) == 1 and ajie.finding_ids[0] not in xiaomei.finding_ids
+
+
+def test_a_range_a_period_and_one_agent_can_be_sampled(tmp_path):
+    """Only one day or the whole store could be sampled: no week, no month (the scorecard's
+    period), no single agent (audit 80 #7)."""
+    later = [
+        {
+            **c,
+            "conversation_id": c["conversation_id"] + "-25",
+            "messages": [
+                {**m, "timestamp": m["timestamp"].replace(DAY, "2026-11-25")} for m in c["messages"]
+            ],
+        }
+        for c in CONVERSATIONS
+    ]
+    inspect_day(tmp_path, conversations=[*CONVERSATIONS, *later, *[_clean(i, "阿杰") for i in range(3)]])
+    db = ["--db", str(tmp_path / "qc.sqlite")]
+
+    def sample(*args: str) -> list[dict]:
+        out = tmp_path / "s.csv"
+        result = CliRunner().invoke(
+            app, ["sample", "--per-agent", "50", "--seed", "1", "--out", str(out), *args, *db]
+        )
+        assert result.exit_code == 0, result.output
+        return list(csv.DictReader(out.open(encoding="utf-8-sig")))
+
+    month = sample("--period", "2026-11")
+    assert {r["date"] for r in month} == {DAY, "2026-11-25"}
+    assert sample("--from", DAY, "--to", "2026-11-25") == month
+    assert {r["date"] for r in sample("--from", "2026-11-25")} == {"2026-11-25"}
+    mine = sample("--period", "2026-11", "--agent", "阿杰")
+    assert mine and {r["agent"] for r in mine} == {"测试店:阿杰"}
+    assert mine == [r for r in month if r["agent"] == "测试店:阿杰"]
+    refused = CliRunner().invoke(
+        app,
+        [
+            "sample",
+            "--per-agent",
+            "1",
+            "--seed",
+            "1",
+            "--out",
+            str(tmp_path / "x.csv"),
+            "--period",
+            "2026-11",
+            "--date",
+            DAY,
+            *db,
+        ],
+    )
+    assert refused.exit_code == 2 and "use one of --date D, --period P or --from D --to D" in refused.output

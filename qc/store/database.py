@@ -766,16 +766,21 @@ class Store:
                 days.update(d for (d,) in conn.execute(q))
         return sorted(days)
 
-    def conversation_agents(self, date: str | None = None) -> list[tuple[str, str, list[str]]]:
-        """``(conversation id, day, agents)`` of every stored conversation's days (of one day).
+    def conversation_agents(
+        self, date: str | None = None, date_to: str | None = None
+    ) -> list[tuple[str, str, list[str]]]:
+        """``(conversation id, day, agents)`` of every stored conversation's days, or of some.
 
-        The agents are those the conversation counts for on that day (its metric parts).
+        Of one day (``date``), or of the days ``date`` … ``date_to``. The agents are those the
+        conversation counts for on that day (its metric parts).
         """
         t = TABLES["parts"]
         q = select(t.c.conversation_id, t.c.date, t.c.agent).order_by(
             t.c.conversation_id, t.c.date, t.c.agent
         )
-        if date:
+        if date and date_to:
+            q = q.where(t.c.date.between(date, date_to))
+        elif date:
             q = q.where(t.c.date == date)
         out: dict[tuple[str, str], list[str]] = {}
         with self.engine.connect() as conn:

@@ -56,30 +56,43 @@ class SampleRow:
 
 
 def draw_sample(
-    store: Store, per_agent: int, seed: int, *, date: str | None = None, card: Any = None
+    store: Store,
+    per_agent: int,
+    seed: int,
+    *,
+    date: str | None = None,
+    date_to: str | None = None,
+    agent: str | None = None,
+    card: Any = None,
 ) -> list[SampleRow]:
-    """Draw ``per_agent`` conversations per agent (stratified, reproducible)."""
+    """Draw ``per_agent`` conversations per agent (stratified, reproducible).
+
+    ``date`` alone is one day; with ``date_to`` the days ``date`` … ``date_to`` (a week, the
+    month a scorecard appraises); neither, the whole store. ``agent`` (an account as stored)
+    draws that agent's only, the same rows as in the draw of everyone.
+    """
     card = card or load_scorecard()
     by_agent: dict[str, dict[str, str]] = {}
-    for cid, day, agents in store.conversation_agents(date):
-        for agent in agents:
-            if not is_unassigned(agent):
-                by_agent.setdefault(agent, {})[cid] = day
+    # A conversation over two days in the range is one candidate, on its first day there.
+    for cid, day, agents in store.conversation_agents(date, date_to):
+        for who in agents:
+            if not is_unassigned(who) and (agent is None or who == agent):
+                by_agent.setdefault(who, {}).setdefault(cid, day)
     span = store.day_range()
     scored = None
     if span is not None and by_agent:
-        lo, hi = date or span[0], date or span[1]
+        lo, hi = date or span[0], date_to or date or span[1]
         scored = score_stored(store, card, lo, hi, Windows.only(range_period(lo, hi)))
     timing = set(card.evidence_kinds)
     rows: list[SampleRow] = []
-    for agent in sorted(by_agent):
-        convs = by_agent[agent]
+    for who in sorted(by_agent):
+        convs = by_agent[who]
         # The agent's own share of each conversation, as `qc flagged --agent` counts it.
-        found = {f.conversation_id: f for f in flagged_from(scored, card, agent=agent)} if scored else {}
+        found = {f.conversation_id: f for f in flagged_from(scored, card, agent=who)} if scored else {}
         judged = {cid for cid, f in found.items() if set(f.kinds) - timing}
         bad = sorted(c for c in convs if c in judged)
         good = sorted(c for c in convs if c not in judged)
-        rng = random.Random(f"{seed}:{agent}")
+        rng = random.Random(f"{seed}:{who}")
         want_bad = min(len(bad), (per_agent + 1) // 2)
         want_good = min(len(good), per_agent - want_bad)
         want_bad = min(len(bad), per_agent - want_good)
@@ -91,7 +104,7 @@ def draw_sample(
                 )
                 rows.append(
                     SampleRow(
-                        agent,
+                        who,
                         convs[cid],
                         cid,
                         stratum,
