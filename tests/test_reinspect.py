@@ -555,3 +555,48 @@ def test_a_joined_chat_whose_own_part_had_no_finding_is_listed_in_findings_jsonl
         for i in json.loads(x).get("finding_ids", [])
     }
     assert cited and cited <= stored
+
+
+def test_decisions_parked_by_an_edited_re_export_come_back_with_the_original(tmp_path):
+    """An edited re-export parked a rejected finding's decision (its id now named the edited
+    message's finding); inspecting the original export again brought the finding back as it was,
+    undecided and charged, the decision still parked (audit 82 #4)."""
+    import json
+
+    from qc.supervise.people import add_person
+    from qc.supervise.review import decide, finding_states
+
+    said = [("customer", "b1", "10:05:00", "发什么快递"), ("agent", "测试店:小美", "10:05:10", "上面写着呢")]
+
+    def export(name: str, reply: str) -> Path:
+        rows = [
+            {
+                "conversation_id": "P1",
+                "shop": "测试店",
+                "role": r,
+                "sender": who,
+                "timestamp": f"2026-11-24T{t}+08:00",
+                "text": x,
+            }
+            for r, who, t, x in [*said[:1], (*said[1][:3], reply)]
+        ]
+        path = tmp_path / f"{name}.jsonl"
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+        return path
+
+    original, edited = export("original", "上面写着呢"), export("edited", "上面写着呢，自己看")
+    db = tmp_path / "qc.sqlite"
+    run_inspection([original], tmp_path / "o1", executor(), store=str(db))
+    with open_store(db) as store:
+        (fid,) = [s.id for s in store.findings() if s.finding.kind == "forbidden_phrase"]
+        add_person(store, "qa", "reviewer", by="test")
+        decide(store, fid, "reject", by="qa", note="熟客")
+    run_inspection([edited], tmp_path / "o2", executor(), store=str(db))
+    with open_store(db) as store:
+        assert finding_states(store, [fid]) == {}  # parked: the edited message is nobody's decision
+    run_inspection([original], tmp_path / "o3", executor(), store=str(db))
+    with open_store(db) as store:
+        assert finding_states(store, [fid]) == {fid: "rejected"}
+        assert fid not in store.orphaned_decisions()
+    moved = json.loads((tmp_path / "o3" / "run.json").read_text(encoding="utf-8"))["moved_decisions"]
+    assert moved == [{"from": f"{fid}~2", "to": fid}]

@@ -299,11 +299,12 @@ def test_a_new_store_has_the_tables_the_queries_use(target):
     # never written again; on SQLite also the FTS5 table of the search index and its shadows.
     from sqlalchemy import inspect as reflect
 
-    from qc.store.tables import ARCHIVED_TABLES, PEOPLE_TABLES, SEARCH_TABLES, WORKBENCH_TABLES
+    from qc.store.tables import ARCHIVED_TABLES, PARKED_TABLE, PEOPLE_TABLES, SEARCH_TABLES, WORKBENCH_TABLES
 
     engine = open_store(target).engine
     found = reflect(engine)
-    for name, table in {**TABLES, **PEOPLE_TABLES, **WORKBENCH_TABLES, **SEARCH_TABLES}.items():
+    parked = {PARKED_TABLE.name: PARKED_TABLE}
+    for name, table in {**TABLES, **PEOPLE_TABLES, **WORKBENCH_TABLES, **SEARCH_TABLES, **parked}.items():
         assert {c["name"] for c in found.get_columns(name)} == {c.name for c in table.columns}, name
     names = set(found.get_table_names())
     fts = {n for n in names if n.startswith("search_fts")}
@@ -314,6 +315,7 @@ def test_a_new_store_has_the_tables_the_queries_use(target):
         *WORKBENCH_TABLES,
         *SEARCH_TABLES,
         *ARCHIVED_TABLES,
+        *parked,
         "schema_migrations",
     }
     assert names - fts == expected

@@ -79,6 +79,7 @@ from qc.store.rows import (
     shop_key,
 )
 from qc.store.tables import (
+    PARKED_TABLE,
     PEOPLE_TABLES,
     RESULT_TABLES,
     REVIEW_TABLES,
@@ -170,6 +171,44 @@ class _Followed:
     detached: set[str] = field(default_factory=set)  # orphaned, and its id names another finding now
 
 
+def _signatures(records: Sequence[ConversationRecord]) -> dict[str, _Signature]:
+    """What each finding of the records is about (:data:`_Signature` without the message index)."""
+    now: dict[str, _Signature] = {}
+    for r in records:
+        conv, shop = r.conversation, shop_key(r.conversation.shop)
+        messages = {m.index: m for m in conv.messages}
+        for a in r.findings:
+            f = a.finding
+            m = messages.get(f.message_index)
+            if m is None:
+                continue
+            sent = m.sent_at.isoformat() if m.sent_at is not None else None
+            now[f.id] = (shop, conv.id, f.kind, f.entry, f.start, f.end, m.text, m.sender, sent)
+    return now
+
+
+_DECISION_TABLES = (
+    REVIEW_TABLES["review_log"],
+    REVIEW_TABLES["appeals"],
+    WORKBENCH_TABLES["calibration_items"],
+    WORKBENCH_TABLES["calibration_verdicts"],
+)
+
+
+def _rekey(conn: Connection, old: str, new: str) -> None:
+    """Move every decision (review, appeal, calibration) of finding ``old`` to ``new`` (in a transaction)."""
+    for table in _DECISION_TABLES:
+        conn.execute(update(table).where(table.c.finding_id == old).values(finding_id=new))
+
+
+def _decided(conn: Connection, finding_id: str) -> bool:
+    """Whether any decision (review, appeal, calibration) points at ``finding_id``."""
+    return any(
+        conn.execute(select(t.c.finding_id).where(t.c.finding_id == finding_id).limit(1)).first() is not None
+        for t in _DECISION_TABLES
+    )
+
+
 def _follow_decisions(
     decided: Mapping[str, Any], about: Mapping[str, _Signature], records: Sequence[ConversationRecord]
 ) -> _Followed:
@@ -183,20 +222,13 @@ def _follow_decisions(
     still has its id, moves to the id that finding has now (the nearest by index when the same
     message was sent twice), and is orphaned when the finding is gone.
     """
-    now: dict[str, _Signature] = {}
+    now = _signatures(records)
     by_what: dict[_Signature, list[tuple[int, str]]] = {}
     for r in records:
-        conv, shop = r.conversation, shop_key(r.conversation.shop)
-        messages = {m.index: m for m in conv.messages}
         for a in r.findings:
-            f = a.finding
-            m = messages.get(f.message_index)
-            if m is None:
-                continue
-            sent = m.sent_at.isoformat() if m.sent_at is not None else None
-            what = (shop, conv.id, f.kind, f.entry, f.start, f.end, m.text, m.sender, sent)
-            now[f.id] = what
-            by_what.setdefault(what, []).append((f.message_index, f.id))
+            what = now.get(a.finding.id)
+            if what is not None:
+                by_what.setdefault(what, []).append((a.finding.message_index, a.finding.id))
     out = _Followed()
     taken: set[str] = set()
     unsure: list[str] = []
@@ -583,8 +615,9 @@ class Store:
         self._forget(
             conn, [(shop_key(r.conversation.shop), r.conversation.id) for r in records], CHILD_TABLES
         )
-        self._rekey_decisions(conn, follow, run_id)
+        self._rekey_decisions(conn, follow, run_id, about_what)
         moved.extend({"from": old, "to": new} for old, new in sorted(follow.moves.items()))
+        moved.extend(self._unpark(conn, records))
         for name in RESULT_TABLES:
             table = TABLES[name]
             batch = rows[name]
@@ -673,30 +706,65 @@ class Store:
         return out, about
 
     @staticmethod
-    def _rekey_decisions(conn: Connection, follow: _Followed, run_id: int) -> None:
+    def _rekey_decisions(
+        conn: Connection, follow: _Followed, run_id: int, about: Mapping[str, _Signature]
+    ) -> None:
         """Give decisions their findings' new ids; detach those the run lost (caller's transaction).
 
         Through a parking id first: a decision may move to an id another decision is moving off.
+        A detached decision's parking id is kept with what it was about, so the same finding
+        coming back as it was takes it back (:meth:`_unpark`).
         """
-        tables = (
-            REVIEW_TABLES["review_log"],
-            REVIEW_TABLES["appeals"],
-            WORKBENCH_TABLES["calibration_items"],
-            WORKBENCH_TABLES["calibration_verdicts"],
-        )
-
-        def rekey(old: str, new: str) -> None:
-            for table in tables:
-                conn.execute(update(table).where(table.c.finding_id == old).values(finding_id=new))
-
         for old in sorted(follow.moves):
-            rekey(old, f"{old}~moving")
+            _rekey(conn, old, f"{old}~moving")
         for old in sorted(follow.detached):
             # Orphaned, but its id now names another message's finding: the decision would pass
             # to that finding. Kept in the audit log under the id and the run that lost it.
-            rekey(old, f"{old}~{run_id}")
+            parked = f"{old}~{run_id}"
+            _rekey(conn, old, parked)
+            was = about[old]
+            conn.execute(
+                PARKED_TABLE.insert().values(
+                    parked_id=parked,
+                    finding_id=old,
+                    shop=was[0],
+                    conversation_id=was[1],
+                    about=json_text(list(was[2:-1])),
+                    run_id=run_id,
+                )
+            )
         for old, new in sorted(follow.moves.items()):
-            rekey(f"{old}~moving", new)
+            _rekey(conn, f"{old}~moving", new)
+
+    @staticmethod
+    def _unpark(conn: Connection, records: Sequence[ConversationRecord]) -> list[dict[str, str]]:
+        """Give parked decisions back to their finding when it comes back as it was (caller's transaction).
+
+        A wrong re-export (an edited message, a renamed agent) parked them; the original export
+        inspected again brings the finding back on the same message as written. It takes them
+        back unless it has decisions of its own since; the latest parking wins.
+        """
+        now = _signatures(records)
+        if not now:
+            return []
+        t = PARKED_TABLE
+        parked: list[Any] = []
+        ids = sorted(now)
+        for at in range(0, len(ids), _CHUNK):
+            q = select(t).where(t.c.finding_id.in_(ids[at : at + _CHUNK]))
+            parked.extend(conn.execute(q).all())
+        back: list[dict[str, str]] = []
+        taken: set[str] = set()
+        for row in sorted(parked, key=lambda r: -int(r.run_id)):
+            what = now[row.finding_id]
+            same = (row.shop, row.conversation_id, *json.loads(row.about)) == what
+            if not same or row.finding_id in taken or _decided(conn, row.finding_id):
+                continue
+            _rekey(conn, row.parked_id, row.finding_id)
+            conn.execute(delete(t).where(t.c.parked_id == row.parked_id))
+            taken.add(row.finding_id)
+            back.append({"from": row.parked_id, "to": row.finding_id})
+        return back
 
     def _kept(self, t: Any) -> Any:
         """A condition: the row belongs to a stored conversation (not an orphan of schema 3)."""

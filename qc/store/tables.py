@@ -939,6 +939,37 @@ def _m0014_appeal_parties(conn: Connection) -> None:
         conn.execute(update(target).where(target.c.id == row.id).values(**values))
 
 
+# ------------------------------------------------------- parked decisions (0015)
+# Audit 82: a re-run whose copy of a decided message differs (an edited re-export) parks the
+# message's decisions under ``ID~RUN`` when the id now names the edited message's finding, so
+# they never pass to a message nobody reviewed. Inspecting the original export again brought the
+# finding back as it was, undecided and charged (an overturned appeal too), the decisions still
+# parked. What each parked decision was about is kept here, so the finding coming back as it was
+# takes them back.
+
+
+def _parked_table(md: MetaData) -> Table:
+    """The table created by migration 0015 (frozen: later changes go in new migrations)."""
+    return Table(
+        "parked_decisions",
+        md,
+        Column("parked_id", String(64), primary_key=True, autoincrement=False),
+        Column("finding_id", String(32), nullable=False, index=True),
+        Column("shop", String(200), nullable=False, default=""),
+        Column("conversation_id", String(400), nullable=False),
+        Column("about", Text, nullable=False),  # JSON: kind, entry, span, the message as written
+        Column("run_id", Integer, nullable=False),
+    )
+
+
+PARKED_TABLE = _parked_table(METADATA)
+
+
+def _m0015_parked_decisions(conn: Connection) -> None:
+    md = MetaData()
+    _parked_table(md).create(conn)
+
+
 def _rename_agents(conn: Connection, renames: dict[tuple[str, str], dict[str, str]]) -> None:
     """Rename agents in what a conversation led to: findings, parts, its agent list, summaries, appeals.
 
@@ -1088,6 +1119,7 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (12, "0012_agents_by_shop", _m0012_agents_by_shop),
     (13, "0013_nameless_by_shop", _m0013_nameless_by_shop),
     (14, "0014_appeal_parties", _m0014_appeal_parties),
+    (15, "0015_parked_decisions", _m0015_parked_decisions),
 )
 
 
