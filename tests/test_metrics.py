@@ -77,11 +77,11 @@ CONSECUTIVE = conv(
 # 10:01:00 → 60 s. Agent messages = 1 (the auto-reply does not count).
 AUTO_REPLY = conv(
     "auto",
-    (C, "buyer", at("10:00:00")),
-    (A, "店:小美", at("10:00:01"), True),
-    (S, None, at("10:00:02")),
-    (C, "buyer", at("10:00:30")),
-    (A, "店:小美", at("10:01:00")),
+    (C, "buyer", at("10:00:05")),
+    (A, "店:小美", at("10:00:06"), True),
+    (S, None, at("10:00:07")),
+    (C, "buyer", at("10:00:35")),
+    (A, "店:小美", at("10:01:05")),
 )
 
 # Transfer from 小美 to 小王. Turns: [0]→1 by 小美 5 s; [2]→3 by 小美 20 s; [5]→6 by 小王 40 s;
@@ -196,19 +196,40 @@ def test_service_hours_follow_the_shops_wall_clock_on_a_daylight_saving_night():
         ("09:01", "09:11", 541.0),  # ten minutes apart: at least 9 min 1 s
     ],
 )
-def test_a_chat_written_to_the_minute_times_each_reply_at_the_least_it_can_have_taken(
-    asked, answered, seconds
-):
+def test_a_turn_written_to_the_minute_is_timed_at_the_least_it_can_have_taken(asked, answered, seconds):
     """Excel saves 2026/11/24 9:01: a reply 15 s after the question read as 60 s, and 25 such
     chats cost -56 points on 平均响应时间 with no word (audit 81 #1)."""
     c = conv("m", (C, "buyer", at(asked + ":00")), (A, "店:小美", at(answered + ":00")))
-    assert to_the_minute(c)
+    assert to_the_minute(at(asked + ":00"), at(answered + ":00"))
     (turn,) = conversation_turns(c)
     assert turn.delay_s == seconds
-    # One time with seconds, and the chat is timed as written.
+    # A time with seconds, and the turn is timed as written.
     exact = conv("s", (C, "buyer", at(asked + ":00")), (A, "店:小美", at(answered + ":07")))
-    assert not to_the_minute(exact)
     assert conversation_turns(exact)[0].delay_s == (at(answered + ":07") - at(asked + ":00")).total_seconds()
+
+
+def test_a_turn_to_the_minute_is_timed_at_its_least_inside_the_service_hours_too():
+    """Asked at 02:00 while closed, answered at 9:01: the shop was open at least the minute from
+    09:00 to 9:01:00, not 1 s (audit 83 #2)."""
+    c = conv("h", (C, "buyer", at("02:00:00")), (A, "店:小美", at("09:01:00")))
+    assert conversation_turns(c, HOURS)[0].delay_s == 60.0
+    c = conv("h2", (C, "buyer", at("02:00:00")), (A, "店:小美", at("09:03:00")))
+    assert conversation_turns(c, HOURS)[0].delay_s == 180.0
+    c = conv("h3", (C, "buyer", at("10:00:00")), (A, "店:小美", at("10:03:00")))
+    assert conversation_turns(c, HOURS)[0].delay_s == 121.0
+
+
+def test_a_chat_joined_from_an_export_to_the_second_and_one_to_the_minute_is_timed_turn_by_turn():
+    """Precision was told per conversation: a minute-only part joined to a part with seconds was
+    timed as if exact, its replies charged at 60 s (audit 83 #3)."""
+    c = conv(
+        "j",
+        (C, "buyer", at("09:00:13")),
+        (A, "店:小美", at("09:00:20")),
+        (C, "buyer", at("09:05:00")),
+        (A, "店:小美", at("09:06:00")),
+    )
+    assert [t.delay_s for t in conversation_turns(c)] == [7.0, 1.0]
 
 
 def test_auto_replies_and_system_notices_are_skipped():

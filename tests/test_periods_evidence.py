@@ -126,7 +126,12 @@ def test_a_slow_reply_in_a_chat_written_to_the_minute_says_what_it_is_at_least()
     assert "replied at least 541 s after the buyer's message 0 (its times are written to the minute" in (
         slow.evidence.summary
     )
-    assert "509 s over the 32 s limit" in slow.evidence.summary
+    assert "509 s over the 32 s limit" in slow.evidence.summary and slow.evidence.details["to_the_minute"]
+    # The workbench's reason says it in Chinese too (audit 83 #9).
+    from qc.serve.explain import why_zh
+
+    said = why_zh(slow, {"average_response": "平均响应时间"}, {})
+    assert "之后至少 541 秒才回复" in said and "时间只记到分钟" in said
 
 
 def test_a_reply_a_hair_over_the_limit_says_by_how_much_not_zero():

@@ -60,6 +60,23 @@ def _slow(conversation: Conversation, turn: Turn, limit: _Limit) -> Finding | No
     item = limit.item
     delay = delay_us / US
     over = (delay_us - limit.us) / US
+    details = {
+        "item": item.id,
+        "buyer_index": turn.first_index,
+        "reply_index": turn.reply_index,
+        "delay_us": delay_us,
+        "delay_s": delay,
+        "limit_s": limit.seconds,
+        "over_s": over,
+    }
+    asked = conversation.messages[turn.first_index].sent_at
+    if to_the_minute(asked, conversation.messages[turn.reply_index].sent_at):
+        # Timed at its least (9:01 → 9:11 is at least 541 s): the reasons say so.
+        details["to_the_minute"] = True
+        when = f"at least {_fmt(delay)} s after the buyer's message {turn.first_index} (its times are"
+        when += " written to the minute, so up to 59 s of the gap may not be there)"
+    else:
+        when = f"{_fmt(delay)} s after the buyer's message {turn.first_index}"
     return Finding(
         conversation_id=conversation.id,
         message_index=turn.reply_index,
@@ -67,24 +84,9 @@ def _slow(conversation: Conversation, turn: Turn, limit: _Limit) -> Finding | No
         score=1.0,
         evidence=Evidence(
             rule=limit.rule,
-            summary=(
-                f"{limit.what} {_fmt(delay)} s after the buyer's message {turn.first_index}:"
-                f" {_fmt(over)} s over the {limit.text} s limit of {item.label}"
-                if not to_the_minute(conversation)
-                else f"{limit.what} at least {_fmt(delay)} s after the buyer's message {turn.first_index}"
-                f" (its times are written to the minute, so 59 s of the gap may not be there):"
-                f" {_fmt(over)} s over the {limit.text} s limit of {item.label}"
-            ),
+            summary=f"{limit.what} {when}: {_fmt(over)} s over the {limit.text} s limit of {item.label}",
             pattern=item.id,
-            details={
-                "item": item.id,
-                "buyer_index": turn.first_index,
-                "reply_index": turn.reply_index,
-                "delay_us": delay_us,
-                "delay_s": delay,
-                "limit_s": limit.seconds,
-                "over_s": over,
-            },
+            details=details,
         ),
         agent=turn.agent,
         text=conversation.messages[turn.reply_index].text,

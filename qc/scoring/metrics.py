@@ -225,40 +225,41 @@ def _counts(message: Message) -> bool:
 _MINUTE_SLACK_US = 59 * US
 
 
-def to_the_minute(conversation: Conversation) -> bool:
-    """Whether the conversation's times are written to the minute only (every one on :00).
+def to_the_minute(asked: datetime | None, answered: datetime | None) -> bool:
+    """Whether a turn's question and reply are both timed to the minute only (each on :00).
 
     Excel shows and saves a date-time as ``2026/11/24 9:01``, and some text exports write
-    ``买家(15:06)``: a reply 15 s after the question then reads as 0 or 60 s. Two or more
-    times that all fall on a whole minute are read so (by chance, with seconds, that happens
-    once in 3,600 for two, far less for more), and each reply is timed at the least it can
-    have taken, so no reply is charged for the seconds nobody wrote down.
+    ``买家(15:06)``: a reply 15 s after the question then reads as 0 or 60 s. Such a turn is
+    timed at the least it can have taken, so no reply is charged for seconds nobody wrote down.
+    Two times with seconds both land on :00 once in 3,600 turns; each is then timed up to
+    59 s short, never long. Told turn by turn: a chat joined from two exports may be to the
+    second in one part and to the minute in the other.
     """
-    timed = 0
-    for m in conversation.messages:
-        at = m.sent_at
-        if at is None:
-            continue
-        if at.second or at.microsecond:
-            return False
-        timed += 1
-    return timed > 1
+    return (
+        asked is not None
+        and answered is not None
+        and not (asked.second or asked.microsecond or answered.second or answered.microsecond)
+    )
 
 
-def _delay(start: Message, reply: Message, rule: DayRule, coarse: bool = False) -> int | None:
-    if start.sent_at is None or reply.sent_at is None:
+def _delay(start: Message, reply: Message, rule: DayRule) -> int | None:
+    begin, end = start.sent_at, reply.sent_at
+    if begin is None or end is None:
         return None
     try:
-        micros = (reply.sent_at - start.sent_at) // timedelta(microseconds=1)
+        micros = (end - begin) // timedelta(microseconds=1)
     except TypeError:  # one aware, one naive: not comparable, so unknown
         return None
     if micros < 0:
         return None
+    if to_the_minute(begin, end):
+        # 9:01 → 9:02 is 1 to 119 s: the question as late and the reply as early as they can be.
+        micros -= _MINUTE_SLACK_US
+        if micros <= 0:
+            return 0
+        begin += timedelta(microseconds=_MINUTE_SLACK_US)
     if rule.service_hours and micros:
-        micros = served_micros(start.sent_at, reply.sent_at, rule)
-    if coarse:
-        # 9:01 → 9:02 is 1 to 119 s: the least it can be.
-        return max(0, micros - _MINUTE_SLACK_US)
+        return served_micros(begin, end, rule)
     return micros
 
 
@@ -317,7 +318,6 @@ def conversation_turns(
     rule = rule or DayRule()
     if days is None:
         days = message_days(conversation, rule)
-    coarse = to_the_minute(conversation)
     turns: list[Turn] = []
     holder: str | None = None  # the agent who replied last
     start: Message | None = None
@@ -340,7 +340,7 @@ def conversation_turns(
                     m.index,
                     agent,
                     days[m.index],
-                    _delay(start, m, rule, coarse),
+                    _delay(start, m, rule),
                 )
             )
             start = None

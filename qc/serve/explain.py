@@ -110,9 +110,11 @@ def why_zh(finding: Finding, item_labels: Mapping[str, str], kind_labels: Mappin
     details = ev.details or {}
     item = item_labels.get(str(details.get("item", "")), str(details.get("item", "")))
     if finding.kind == "slow_response":
+        coarse = bool(details.get("to_the_minute"))  # timed at its least: the times have no seconds
         return (
             f"回复慢：会话第 {int(details.get('buyer_index', 0)) + 1} 条（买家消息）之后"
-            f" {_num(details.get('delay_s'))} 秒才回复，"
+            f"{'至少' if coarse else ''} {_num(details.get('delay_s'))} 秒才回复，"
+            f"{'（时间只记到分钟，按最短可能计）' if coarse else ''}"
             f"超过「{item}」的 {_num(details.get('limit_s'))} 秒上限 {_num(details.get('over_s'))} 秒"
         )
     if finding.kind == "missed_reply":
