@@ -2102,3 +2102,30 @@ def test_a_conversation_id_merged_over_its_rows_is_read_for_each_row(tmp_path: P
         ("X2", ["有货吗", "有的"]),
     ]
     assert warned(result, "2 row(s) with an empty 会话ID took the id of the row above")
+
+
+def test_a_date_line_or_a_chat_paste_inside_a_message_stays_its_text(tmp_path: Path) -> None:
+    """A 日期：2026-12-12 line inside an agent's reply cut the reply and moved the rest of the chat
+    18 days on; a buyer's 以下是聊天记录 was dropped as a platform marker (audit 83 #4)."""
+    said = (
+        "tb_大橘 2026-11-24 10:00:01\n什么时候发货\n"
+        "柚子优选旗舰店:小雨 2026-11-24 10:00:09\n亲，预计发货\n日期：2026-12-12\n请耐心等待\n"
+        "tb_大橘 2026-11-24 10:01:00\n以下是聊天记录\n上次说好的\n"
+    )
+    read_back = _read_text(tmp_path, "h.txt", said)
+    assert [(at, text) for _, _, at, text in read_back] == [
+        ("2026-11-24T10:00:01+08:00", "什么时候发货"),
+        ("2026-11-24T10:00:09+08:00", "亲，预计发货\n日期：2026-12-12\n请耐心等待"),
+        ("2026-11-24T10:01:00+08:00", "以下是聊天记录\n上次说好的"),
+    ]
+
+
+def test_an_empty_json_lines_file_is_skipped_with_a_warning_when_streamed_too(tmp_path: Path) -> None:
+    """qc inspect reads JSON Lines as a stream: an empty .jsonl passed there without a word (audit
+    83 #6)."""
+    from qc.readers.stream import StreamRead, stream_inputs
+
+    (tmp_path / "day.jsonl").write_bytes(b"\n\n")
+    streamed = StreamRead()
+    assert list(stream_inputs([tmp_path / "day.jsonl"], ReadOptions(), streamed)) == []
+    assert any("is empty (a failed download or copy?)" in w for w in streamed.result.warnings)

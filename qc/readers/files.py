@@ -405,11 +405,16 @@ def validated(
     # Said of the files Excel saves and of text exports, read whole; JSON Lines, which workers
     # and Spark read in pieces, would say it of some pieces only (its replies are timed alike).
     if timed > 1 and not seconds and report.format != "jsonl":
+        fix = (
+            "export the chat records again with their seconds (千牛's 聊天记录 export writes them)"
+            if report.format == "text"
+            else "format the time column yyyy-mm-dd hh:mm:ss in Excel or WPS before saving, or take"
+            " the platform's export"
+        )
         outcome.warnings.append(
             f"{report.path}: its times have no seconds (as Excel shows and saves 2026/11/24 9:01), so a"
             " reply is timed at the least it can have taken (the minutes apart less 59 s) and response"
-            " times read short; export with seconds (format the time column yyyy-mm-dd hh:mm:ss in"
-            " Excel or WPS, or take the platform's export) for exact figures"
+            f" times read short; {fix}, for exact figures"
         )
     if rounded_ids:
         outcome.warnings.append(

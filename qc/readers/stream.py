@@ -207,6 +207,8 @@ def _streamable(path: Path, resolved: Resolved, whole: bool = True) -> str | Non
     try:
         with path.open("rb") as fh:
             head = fh.read(_SAMPLE)
+            if not head.strip(b" \t\r\n\x00\xef\xbb\xbf"):
+                return None  # empty: the ordinary reader says so (a failed download?)
             bom = head.startswith(codecs.BOM_UTF8)
             if head.startswith((ZIP_MAGIC, OLE_MAGIC, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
                 return None

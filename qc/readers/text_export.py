@@ -76,7 +76,8 @@ _DAY_LABEL_RE = re.compile(
 # What frames a platform line: rules, spaces and brackets (———— 以上是历史消息 ————, 【以下为新消息】).
 _DECORATION = " \t-=*─—#~【】[]()（）<>《》"
 # 旺旺 and 千牛 mark where the history ends and the new messages begin.
-_MARKER_RE = re.compile(r"以[上下](?:为|是)(?:新|历史|最新)?(?:的)?(?:消息|聊天记录|聊天消息|记录)")
+# Only these: a buyer's own 以下是聊天记录 (pasting a chat) is a message.
+_MARKER_RE = re.compile(r"以下[为是](?:新|最新的?)消息|以上[为是]历史(?:消息|聊天记录)")
 # A line that states the day of the clock-only times after it: 日期：2026-11-24 (旺旺's classic layout).
 _DATE_LINE_RE = re.compile(
     r"(?:日期|date)\s*[:：]\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
@@ -336,7 +337,8 @@ class TextExportReader:
             # conversation's end.
             self._close_block()
             return
-        if (dated := _DATE_LINE_RE.fullmatch(bare)) is not None:
+        if self._block is None and (dated := _DATE_LINE_RE.fullmatch(bare)) is not None:
+            # Only between messages: inside an agent's reply (发货日期：2026-12-12) it is its text.
             self._close_block()
             self._day_from(self._segment, dated)
             return
