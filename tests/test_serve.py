@@ -984,7 +984,7 @@ def test_calibration_agreement_counts_a_pair_that_agrees_on_one_label(app, store
     """Two reviewers confirming everything had no κ (one label only), so the overall κ left them
     out and read 0.00 = chance while 17 of 18 judgements agreed; a pair with no shared verdict
     yet was said to have "one label only" (audit 80 #4)."""
-    from qc.supervise.calibration import open_round, record_verdict, results
+    from qc.supervise.calibration import open_round, percent, record_verdict, results
     from qc.supervise.people import add_person, require_person
 
     add_person(store, "质检小赵", "reviewer", by="test")
@@ -1000,9 +1000,16 @@ def test_calibration_agreement_counts_a_pair_that_agrees_on_one_label(app, store
     res = results(store, rnd.id, boss)
     assert res.pairwise[("质检小王", "质检小李")] is None and res.agreed[("质检小王", "质检小李")] == (6, 6)
     assert res.kappa_pairs == 2 and res.overall_agreement == round(16 / 18, 4)
+    # Cut, never rounded up: 199 of 200 alike is not every judgement (audit 83 #12).
+    assert (percent(199, 200), percent(6, 6), percent(16, 18), percent(0, 0)) == (
+        "99.5%",
+        "100%",
+        "88.8%",
+        "–",
+    )
     page = sign_in(app, "张主管").get(f"/calibration/{rnd.id}").text
     assert "both gave one label to everything" in page and "the mean of 2 of 3 pairs" in page
-    assert 'id="agreement-overall">89%<' in page and "<td>6/6 (100%)</td>" in page
+    assert 'id="agreement-overall">88.8%<' in page and "<td>6/6 (100%)</td>" in page
     assert store.latest_states(("confirm", "reject")) == {}  # never a review decision
 
 

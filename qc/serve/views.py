@@ -611,7 +611,7 @@ def calibration_round(ctx: Ctx) -> Response:
     res = cal.results(ctx.store, round_id, ctx.person)
     found = {s.finding.id: s for s in ctx.store.findings(finding_ids=list(rnd.finding_ids))}
     mask = page_masker(ctx.masker(), ctx.store, (s.finding.conversation_id for s in found.values()))
-    values.update(res=res, found=found, mask=mask)
+    values.update(res=res, found=found, mask=mask, percent=cal.percent)
     return ctx.render("calibration_results.html", **values)
 
 

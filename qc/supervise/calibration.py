@@ -70,6 +70,9 @@ class RoundResults:
     # (findings both judged alike, findings both judged) per pair: κ swings on one vote where
     # nearly every finding is confirmed, and is undefined where a pair gave one label to all.
     agreed: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
+    disagreements: list[str] = field(default_factory=list)
+    # Sampled findings a later inspection no longer finds: left out of what is still to judge.
+    gone: list[str] = field(default_factory=list)
 
     @property
     def kappa_pairs(self) -> int:
@@ -83,9 +86,21 @@ class RoundResults:
         total = sum(n for _, n in self.agreed.values())
         return round(same / total, 4) if total else None
 
-    disagreements: list[str] = field(default_factory=list)
-    # Sampled findings a later inspection no longer finds: left out of what is still to judge.
-    gone: list[str] = field(default_factory=list)
+    @property
+    def overall_shown(self) -> str:
+        """:attr:`overall_agreement` as the page shows it (see :func:`percent`)."""
+        same = sum(a for a, _ in self.agreed.values())
+        return percent(same, sum(n for _, n in self.agreed.values()))
+
+
+def percent(same: int, total: int) -> str:
+    """``same`` of ``total`` as a percentage cut (never rounded up) to a tenth: 199 of 200 is 99.5%.
+
+    Rounded, 199 of 200 read 100%, as if every judgement agreed.
+    """
+    if not total:
+        return "–"
+    return f"{same * 1000 // total / 10:g}%"
 
 
 def cohen_kappa(a: Sequence[str], b: Sequence[str]) -> float | None:
