@@ -142,7 +142,7 @@ def test_migration_12_renames_what_a_store_saved_before_as_the_readers_now_read_
     assert people == {"甲": "店b:小林", "乙": "小二", "丙": None}
 
 
-def _nameless_day(folder: Path) -> Path:
+def _nameless_day(folder: Path, shops: tuple[str, ...] = ("店A", "店B")) -> Path:
     """Two shops' chats whose agent replies name nobody: 店A's after 40 s with a conflict, 店B's after 4 s."""
     folder.mkdir()
     rows = [
@@ -159,6 +159,7 @@ def _nameless_day(folder: Path) -> Path:
             ("auto", "", "10:05:01", "您好，客服马上就来"),
         ),
     ]
+    rows = [r for r in rows if r["shop"] in shops]
     for row in rows:
         for m in row["messages"]:
             if not m["sender"]:
@@ -219,6 +220,9 @@ def test_migration_13_gives_a_stored_nameless_reply_its_shop(tmp_path, monkeypat
             "opened_at": "t",
         }
         conn.execute(insert(TABLES["appeals"]).values(**appeal))
+        for name, bound in (("甲", "unknown"),):
+            person = {"name": name, "role": "agent", "agent_id": bound, "active": True, "added_at": "t"}
+            conn.execute(insert(PEOPLE_TABLES["people"]).values(**person))
     engine.dispose()
     result = runner.invoke(app, ["export", "--date", DAY, "--db", str(before), "--out", str(tmp_path / "e")])
     assert result.exit_code == 0, result.output
@@ -233,6 +237,35 @@ def test_migration_13_gives_a_stored_nameless_reply_its_shop(tmp_path, monkeypat
     engine = create_engine(url)
     with engine.connect() as conn:
         assert conn.execute(select(TABLES["appeals"].c.agent)).scalars().all() == ["店a:unknown"]
+        # Two shops have nameless replies: which one 甲 is nobody can tell.
+        assert conn.execute(select(PEOPLE_TABLES["people"].c.agent_id)).scalars().all() == ["unknown"]
+    engine.dispose()
+
+
+def test_migration_13_moves_a_person_bound_to_the_one_shops_nameless_agent(tmp_path, monkeypatch):
+    """A person bound to `unknown` stayed bound to it, so the agent saw none of their own appeals
+    once the rows became 店a:unknown (audit 83 #1)."""
+    import qc.readers.assemble as assemble
+    from qc.readers.roles import shop_account
+
+    day = _nameless_day(tmp_path / "day", shops=("店A",))
+    monkeypatch.setattr(
+        assemble, "shop_account", lambda nick, shop: None if nick == "unknown" else shop_account(nick, shop)
+    )
+    db = tmp_path / "before.sqlite"
+    args = ["inspect", str(day), "--out", str(tmp_path / "o"), "--jobs", "1", "-q", "--db", str(db)]
+    assert runner.invoke(app, args).exit_code == 0
+    monkeypatch.undo()
+    engine = create_engine(f"sqlite:///{db}")
+    with engine.begin() as conn:
+        conn.execute(delete(MIGRATIONS_TABLE).where(MIGRATIONS_TABLE.c.version == 13))
+        person = {"name": "甲", "role": "agent", "agent_id": "unknown", "active": True, "added_at": "t"}
+        conn.execute(insert(PEOPLE_TABLES["people"]).values(**person))
+    engine.dispose()
+    assert runner.invoke(app, ["people", "list", "--db", str(db)]).exit_code == 0
+    engine = create_engine(f"sqlite:///{db}")
+    with engine.connect() as conn:
+        assert conn.execute(select(PEOPLE_TABLES["people"].c.agent_id)).scalars().all() == ["店a:unknown"]
     engine.dispose()
 
 

@@ -283,6 +283,7 @@ def test_another_programs_database_is_refused_and_left_as_it_was(target):
         # A password holding "@" as typed: its rest became the host, shown in every message (audit 82 #3).
         ("postgresql://qa:S3CR@ET-pw@db.shop/qc", "the password holds '@'; write it as %40"),
         ("postgresql://qa:S3CR@ET-pw@db.shop:notaport/qc", "the password holds '@'"),
+        ("postgresql://qa:S3CR?ET@pw@db.shop/qc", "the password holds '@'"),  # a '?' too (audit 83 #7)
     ],
 )
 def test_a_url_that_cannot_serve_is_named_without_its_password(url, said):
@@ -291,6 +292,7 @@ def test_a_url_that_cannot_serve_is_named_without_its_password(url, said):
         open_store(url)
     assert said in str(refused.value) and "qa:***@db.shop" in str(refused.value)
     assert "S3CR" not in str(refused.value) and "ET-pw" not in str(refused.value)
+    assert "ET@pw" not in str(refused.value)
 
 
 def test_a_new_store_has_the_tables_the_queries_use(target):

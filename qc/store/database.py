@@ -1423,7 +1423,8 @@ def open_store(target: str | Path, *, save: bool = False) -> Store:
         _check_sqlite_path(target, save)
     url = database_url(target)
     shown = _without_password(str(target))
-    if "://" in str(target) and str(target).split("://", 1)[1].split("?", 1)[0].count("@") > 1:
+    scheme, _, rest = str(target).partition("://")
+    if rest and not scheme.startswith("sqlite") and rest.count("@") > 1:
         # A URL splits its user part at the first "@": the rest of the password became the host,
         # and every message naming the host showed it.
         raise StoreError(

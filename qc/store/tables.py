@@ -877,6 +877,12 @@ def _m0013_nameless_by_shop(conn: Connection) -> None:
     mine = (messages.c.shop == bindparam("b_shop")) & (messages.c.conversation_id == bindparam("b_cid"))
     _each(conn, update(messages).where(mine, *nameless).values(sender=bindparam("b_new")), changes)
     _rename_agents(conn, renames)
+    # A person bound to the nameless agent follows it when one shop has nameless replies (as
+    # migration 12 moves a bare nick's person); of two, neither is guessed.
+    accounts = {names[_NAMELESS] for names in renames.values()}
+    if len(accounts) == 1:
+        people = _columns(MetaData(), "people", "id", "agent_id")
+        conn.execute(update(people).where(people.c.agent_id == _NAMELESS).values(agent_id=accounts.pop()))
 
 
 # ------------------------------------------------------- who an appeal is about (0014)

@@ -122,7 +122,7 @@ def write_sample_csv(rows: list[SampleRow], out: Path) -> None:
 
     No verdict columns: nothing would read them back. A checker decides each finding with
     ``qc review`` (its ids are in ``finding_ids``), or in the workbench's queue, which draws
-    the same sample for the same seed and size.
+    each day as this draws that day (``date`` alone), for the same seed and size.
 
     Cells are inert (:mod:`qc.outputs.cells`): an agent nick never runs as a formula, and a
     conversation id that reads as a number keeps its digits in Excel.
