@@ -95,19 +95,16 @@ def _rows(url: str, table: str) -> list[tuple]:
     return sorted(tuple(r) for r in rows)
 
 
-def test_migration_12_renames_what_a_store_saved_before_as_the_readers_now_read_it(tmp_path, monkeypatch):
-    import qc.readers.assemble as assemble
-    import qc.scoring.card as card
-    import qc.scoring.metrics as metrics
+def _saved_before(tmp_path: Path, day: Path, monkeypatch, old_reading, version: int) -> tuple[Path, str]:
+    """The day in a store of today's qc (``now.sqlite``) and in one of qc before migration ``version``.
 
-    day = _day(tmp_path / "day")
+    ``old_reading(monkeypatch)`` makes the readers read as qc did then; the older store is
+    returned by URL with the migration marked not applied, so the next command runs it.
+    """
     now = tmp_path / "now.sqlite"
     args = ["inspect", str(day), "--out", str(tmp_path / "o1"), "--jobs", "1", "-q"]
     assert runner.invoke(app, [*args, "--db", str(now)]).exit_code == 0
-    # The same day saved by qc before: bare nicks, one unassigned for every shop.
-    monkeypatch.setattr(assemble, "shop_accounts", lambda shop, members: {})
-    monkeypatch.setattr(metrics, "unassigned_of", lambda conversation: metrics.UNASSIGNED)
-    monkeypatch.setattr(card, "unassigned_of", lambda conversation: metrics.UNASSIGNED)
+    old_reading(monkeypatch)
     before = tmp_path / "before.sqlite"
     args[3] = str(tmp_path / "o2")
     assert runner.invoke(app, [*args, "--db", str(before)]).exit_code == 0
@@ -115,15 +112,41 @@ def test_migration_12_renames_what_a_store_saved_before_as_the_readers_now_read_
     url = f"sqlite:///{before}"
     engine = create_engine(url)
     with engine.begin() as conn:
-        conn.execute(delete(MIGRATIONS_TABLE).where(MIGRATIONS_TABLE.c.version == 12))
-        assert conn.execute(text("select count(*) from parts where agent = '小二'")).scalar_one() == 3
+        conn.execute(delete(MIGRATIONS_TABLE).where(MIGRATIONS_TABLE.c.version == version))
+    engine.dispose()
+    return now, url
+
+
+def _appeal_and_people(url: str, agent: str, people: tuple[tuple[str, str | None], ...]) -> None:
+    """An open appeal by ``agent`` on the day's conflict, and agents bound to accounts, as stored before."""
+    engine = create_engine(url)
+    with engine.begin() as conn:
         conflict = conn.execute(text("select finding_id from findings where kind = 'conflict'")).scalar_one()
-        appeal = {"finding_id": conflict, "agent": "小二", "reason": "r", "state": "open", "opened_at": "t"}
+        appeal = {"finding_id": conflict, "agent": agent, "reason": "r", "state": "open", "opened_at": "t"}
         conn.execute(insert(TABLES["appeals"]).values(**appeal))
-        for name, bound in (("甲", "小林"), ("乙", "小二"), ("丙", None)):
+        for name, bound in people:
             person = {"name": name, "role": "agent", "agent_id": bound, "active": True, "added_at": "t"}
             conn.execute(insert(PEOPLE_TABLES["people"]).values(**person))
     engine.dispose()
+
+
+def test_migration_12_renames_what_a_store_saved_before_as_the_readers_now_read_it(tmp_path, monkeypatch):
+    import qc.readers.assemble as assemble
+    import qc.scoring.card as card
+    import qc.scoring.metrics as metrics
+
+    def old_reading(monkeypatch) -> None:  # bare nicks, one unassigned for every shop
+        monkeypatch.setattr(assemble, "shop_accounts", lambda shop, members: {})
+        monkeypatch.setattr(metrics, "unassigned_of", lambda conversation: metrics.UNASSIGNED)
+        monkeypatch.setattr(card, "unassigned_of", lambda conversation: metrics.UNASSIGNED)
+
+    now, url = _saved_before(tmp_path, _day(tmp_path / "day"), monkeypatch, old_reading, 12)
+    before = Path(url.removeprefix("sqlite:///"))
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(text("select count(*) from parts where agent = '小二'")).scalar_one() == 3
+    engine.dispose()
+    _appeal_and_people(url, "小二", (("甲", "小林"), ("乙", "小二"), ("丙", None)))
     moved = tmp_path / "moved.sqlite"
     shutil.copy(before, moved)
     result = runner.invoke(app, ["export", "--date", DAY, "--db", str(moved), "--out", str(tmp_path / "e")])
@@ -194,36 +217,20 @@ def test_migration_13_gives_a_stored_nameless_reply_its_shop(tmp_path, monkeypat
     import qc.readers.assemble as assemble
     from qc.readers.roles import shop_account
 
-    day = _nameless_day(tmp_path / "day")
-    now = tmp_path / "now.sqlite"
-    args = ["inspect", str(day), "--out", str(tmp_path / "o1"), "--jobs", "1", "-q"]
-    assert runner.invoke(app, [*args, "--db", str(now)]).exit_code == 0
-    # The same day saved by qc before: a reply without a sender stored with none, as `unknown`.
-    monkeypatch.setattr(
-        assemble, "shop_account", lambda nick, shop: None if nick == "unknown" else shop_account(nick, shop)
-    )
-    before = tmp_path / "before.sqlite"
-    args[3] = str(tmp_path / "o2")
-    assert runner.invoke(app, [*args, "--db", str(before)]).exit_code == 0
-    monkeypatch.undo()
-    url = f"sqlite:///{before}"
+    def old_reading(monkeypatch) -> None:  # a reply without a sender stored with none, as `unknown`
+        monkeypatch.setattr(
+            assemble,
+            "shop_account",
+            lambda nick, shop: None if nick == "unknown" else shop_account(nick, shop),
+        )
+
+    now, url = _saved_before(tmp_path, _nameless_day(tmp_path / "day"), monkeypatch, old_reading, 13)
+    before = Path(url.removeprefix("sqlite:///"))
     engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(delete(MIGRATIONS_TABLE).where(MIGRATIONS_TABLE.c.version == 13))
+    with engine.connect() as conn:
         assert conn.execute(text("select count(*) from parts where agent = 'unknown'")).scalar_one() == 2
-        conflict = conn.execute(text("select finding_id from findings where kind = 'conflict'")).scalar_one()
-        appeal = {
-            "finding_id": conflict,
-            "agent": "unknown",
-            "reason": "r",
-            "state": "open",
-            "opened_at": "t",
-        }
-        conn.execute(insert(TABLES["appeals"]).values(**appeal))
-        for name, bound in (("甲", "unknown"),):
-            person = {"name": name, "role": "agent", "agent_id": bound, "active": True, "added_at": "t"}
-            conn.execute(insert(PEOPLE_TABLES["people"]).values(**person))
     engine.dispose()
+    _appeal_and_people(url, "unknown", (("甲", "unknown"),))
     result = runner.invoke(app, ["export", "--date", DAY, "--db", str(before), "--out", str(tmp_path / "e")])
     assert result.exit_code == 0, result.output
     for table in ("messages", "findings", "parts", "conversations"):
