@@ -2129,3 +2129,20 @@ def test_an_empty_json_lines_file_is_skipped_with_a_warning_when_streamed_too(tm
     streamed = StreamRead()
     assert list(stream_inputs([tmp_path / "day.jsonl"], ReadOptions(), streamed)) == []
     assert any("is empty (a failed download or copy?)" in w for w in streamed.result.warnings)
+
+
+def test_a_cover_sheet_before_a_hidden_data_sheet_says_to_unhide_it(tmp_path: Path) -> None:
+    """The error named only the cover sheet and suggested --column, and a header below row 10 got a
+    --column fix that could not work (audit 81 #16)."""
+    book = _workbook(
+        tmp_path / "day_2026-11-24.xlsx",
+        {
+            "封面": [["聊天记录导出"], ["导出人", "小王"]],
+            "数据": [_HEADER, ["W1", "买家", "b1", "2026-11-24 10:00:00", "在吗"]],
+        },
+        hidden=("数据",),
+    )
+    result = read(book)
+    (failed,) = [f for f in result.files if f.error]
+    assert "hidden sheet(s) '数据' not read: unhide the one holding the chats" in failed.error
+    assert "the header must be within the first 10 rows" in failed.error

@@ -254,14 +254,21 @@ def _xlsx(path: Path, column_map: Mapping[str, str], outcome: FileOutcome) -> li
                 f"cannot open as XLSX ({type(corrupt).__name__}: corrupt or not a workbook);"
                 " re-save it in Excel or export it as CSV"
             ) from None
-    if headerless and not items:
-        raise _FileError("; ".join(headerless))
-    for problem in headerless:
-        outcome.warnings.append(f"{path}: {problem}: this sheet was not read")
     try:
         hidden = hidden_sheets(path)
     except Exception:  # noqa: BLE001 - the workbook was read above; a second look is only for the warning
         hidden = []
+    if headerless and not items:
+        # A cover sheet in front of a hidden data sheet: the fix is to unhide, not to name a column.
+        unhide = (
+            f"; hidden sheet(s) {', '.join(repr(t) for t in hidden)} not read: unhide the one holding the"
+            " chats in Excel or WPS"
+            if hidden
+            else ""
+        )
+        raise _FileError("; ".join(headerless) + unhide)
+    for problem in headerless:
+        outcome.warnings.append(f"{path}: {problem}: this sheet was not read")
     for title in hidden:
         outcome.warnings.append(
             f"{path}: sheet {title!r} is hidden: not read (unhide it in Excel to inspect it)"

@@ -139,11 +139,14 @@ def rows_to_records(
     if mapping is None:
         first = next((cells for _, cells, _, problem in pending if problem is None), None)
         named = f"; its first row reads {_header_list(first)}" if first else ""
+        # The header is looked for in the first rows only: one below them (an export with a
+        # long block of export info above it) is no header a --column can name either.
+        below = f"; the header must be within the first {_HEADER_SEARCH_ROWS} rows: delete the rows above it"
         if column_map.get("text"):
-            raise NoHeaderError(f"--column text={column_map['text']}: no such header{named}")
+            raise NoHeaderError(f"--column text={column_map['text']}: no such header{named}{below}")
         raise NoHeaderError(
             f"no header row with a text column (looked for 内容/消息内容/text …){named};"
-            " name it with --column text=HEADER"
+            f" name it with --column text=HEADER{below}"
         )
     # A --column the header does not have is a mistake, not a hint to ignore (issue 17).
     present = {normalize_header(_cell_text(c)) for c in header}
