@@ -160,3 +160,24 @@ def test_the_kinds_suggestions_fit_any_finding_of_the_kind():
     for kind in ("conflict", "impatience"):
         for better in patterns.kinds[kind].better:
             assert not any(topic in better for topic in ("价格", "优惠券", "这款", "物流", "同系列")), better
+
+
+def test_a_shops_unanswered_buyers_are_listed_apart_from_the_agents(tmp_path):
+    """店:unassigned had a row in the 考核表 people paste into the scorecard, a total score of 40 and
+    a reply-rate deduction, as if it were an agent (audit 80 #3)."""
+    from review_day import CONVERSATIONS, msg
+
+    alone = {
+        "conversation_id": "cU",
+        "shop": "测试店",
+        "messages": [msg("customer", "buyer9", "16:00:00", "在吗")],
+    }
+    inspect_day(tmp_path, conversations=[*CONVERSATIONS, alone])
+    with open_store(tmp_path / "qc.sqlite") as store:
+        data = write_report(store, tmp_path / "r.html", DAY, DAY, load_scorecard())
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    agents = html.split('id="agents-period"')[1].split("</table>")[0]
+    assert "unassigned" not in agents and "阿杰" in agents
+    nobody = html.split('id="agents-period-unanswered"')[1].split("</table>")[0]
+    assert "<td>测试店</td><td>2026-11-24</td><td>1</td>" in nobody
+    assert set(data.scores) == {"测试店:阿杰", "测试店:小美"}

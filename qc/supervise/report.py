@@ -176,7 +176,8 @@ def collect_report(
     data.daily_rows = [r for r in daily.scores.rows if mine(r["agent"])]
     data.rows = [r for r in pooled.scores.rows if mine(r["agent"])]
     for row in data.daily_rows:
-        data.scores.setdefault(row["agent"], {})[row["date"]] = row["total_score"]
+        if not is_unassigned(row["agent"]):  # the shop's unanswered buyers: nobody's score
+            data.scores.setdefault(row["agent"], {})[row["date"]] = row["total_score"]
     for d in pooled.scores.deductions:
         if mine(d.agent):
             key = f"{KIND_LABELS.get(d.kind, d.kind)} {d.kind}" if d.kind else labels.get(d.item, d.item)
@@ -200,13 +201,31 @@ def collect_report(
 
 
 def _table(rows: Sequence[dict[str, Any]], card: Any, table_id: str) -> str:
-    headers, cells = summary_table(rows, card)
+    """The agents' rows as the scorecard table, then the shops' unanswered buyers apart.
+
+    A shop's ``unassigned`` is no person: in the 考核表 people paste into the month's scorecard
+    it read as an agent with a total score of 40 and a reply-rate deduction. It is listed under
+    the table with what it is about: the buyers nobody answered.
+    """
+    agents = [r for r in rows if not is_unassigned(str(r["agent"]))]
+    headers, cells = summary_table(agents, card)
     out = [
         f'<table id="{escape(table_id)}"><tr>' + "".join(f"<th>{escape(h)}</th>" for h in headers) + "</tr>"
     ]
     for line in cells:
         out.append("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in line) + "</tr>")
     out.append("</table>")
+    nobody = [r for r in rows if is_unassigned(str(r["agent"]))]
+    if nobody:
+        out.append(
+            f'<table id="{escape(table_id)}-unanswered" class="unanswered">'
+            "<tr><th>店铺 shop</th><th>日期 date</th><th>无人接待的买家 buyers nobody answered</th>"
+            "<th>未回复轮次 turns without a reply</th></tr>"
+        )
+        for r in nobody:
+            cells_ = (r.get("shop") or "", r["date"], r.get("buyers_received", 0), r.get("turns", 0))
+            out.append("<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in cells_) + "</tr>")
+        out.append("</table>")
     return "".join(out)
 
 
