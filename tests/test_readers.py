@@ -2146,3 +2146,18 @@ def test_a_cover_sheet_before_a_hidden_data_sheet_says_to_unhide_it(tmp_path: Pa
     (failed,) = [f for f in result.files if f.error]
     assert "hidden sheet(s) '数据' not read: unhide the one holding the chats" in failed.error
     assert "the header must be within the first 10 rows" in failed.error
+
+
+def test_a_buyer_nick_with_a_smiley_after_a_colon_is_no_shops_agent(tmp_path: Path) -> None:
+    """Amy:) was the agent ')' of a new shop 'amy', and the real agent was filed under that shop
+    (audit 81 #9)."""
+    said = (
+        "Amy:) 2026-11-24 10:00:01\n在吗\n柚子优选旗舰店:小雨 2026-11-24 10:00:09\n在的亲\n"
+        "Amy:) 2026-11-24 10:01:00\n好的\n"
+    )
+    path = tmp_path / "c1.txt"
+    path.write_text(said, encoding="utf-8")
+    result = read(path)
+    (conv,) = result.conversations
+    assert [m.role.value for m in conv.messages] == ["customer", "agent", "customer"]
+    assert conv.shop == "柚子优选旗舰店" and not any("shops" in w for w in result.warnings)

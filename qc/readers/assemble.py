@@ -89,7 +89,8 @@ def build_conversation(cid: str, members: list[Candidate], warnings: list[str]) 
             f"conversation {cid} ({', '.join(files)}): messages of {len(shops)} shops ({', '.join(shops)})"
             f" share this id and were read as one conversation of {shops[0]}: if it is one shop spelt"
             " two ways, make the 店铺 column the same; if they are different chats, give each shop's"
-            " export its own conversation ids or inspect the shops apart"
+            " export its own conversation ids or inspect the shops apart; if a 店铺:名 nick is a"
+            " buyer's, name it with --customer-nick"
         )
     if len(files) > 1:
         _warn_other_buyers(cid, members, warnings)

@@ -84,10 +84,14 @@ def shop_account(nick: str, shop: str) -> str:
 
 
 def split_subaccount(nick: str) -> tuple[str, str] | None:
-    """``店铺名:客服名`` (ASCII or full-width colon) → (shop, agent); ``None`` for plain nicks."""
+    """``店铺名:客服名`` (ASCII or full-width colon) → (shop, agent); ``None`` for plain nicks.
+
+    A name with no letter, digit or Chinese character is none: ``Amy:)`` is a buyer smiling,
+    not the agent ``)`` of a shop ``amy``.
+    """
     for colon in (":", "："):
         shop, sep, name = nick.partition(colon)
-        if sep and shop.strip() and name.strip():
+        if sep and shop.strip() and any(ch.isalnum() for ch in name):
             return shop.strip(), name.strip()
     return None
 
