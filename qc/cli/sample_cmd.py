@@ -72,9 +72,8 @@ def sample_cli(
     with open_db(db) as store:
         who = resolve_agent(store, agent) if agent is not None else None
         span = store.day_range()
-        if span is not None and bool(date_from) != bool(
-            date_to
-        ):  # an open end: the store's first or last day
+        open_end = bool(date_from) != bool(date_to)  # runs to the store's first or last day
+        if span is not None and open_end:
             date_from, date_to = date_from or span[0], date_to or span[1]
         rows = draw_sample(store, per_agent, seed, date=date_from, date_to=date_to, agent=who, card=card)
     write_sample_csv(rows, out)

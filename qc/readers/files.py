@@ -168,7 +168,7 @@ def _items(path: Path, resolved: Resolved, outcome: FileOutcome) -> list[RawReco
     except OSError as exc:
         raise _FileError(f"cannot open: {exc.strerror or exc}") from None
     if not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
-        # 0 bytes, or blank: a download or copy that failed more often than an idle day.
+        # 0 bytes or blank: more often a failed download or copy than a day without chats.
         raise _NotAChatExport("is empty (a failed download or copy?); nothing was read from it")
     fmt = resolved.format
     if data.startswith(ZIP_MAGIC) and fmt in (None, "xlsx"):

@@ -100,7 +100,9 @@ def draw_sample(
             for cid in sorted(rng.sample(pool, n)):
                 f = found.get(cid)
                 kinds = (
-                    " ".join(f"{KIND_LABELS.get(k, k)}×{n}" for k, n in sorted(f.kinds.items())) if f else ""
+                    " ".join(f"{KIND_LABELS.get(k, k)}×{count}" for k, count in sorted(f.kinds.items()))
+                    if f
+                    else ""
                 )
                 rows.append(
                     SampleRow(
