@@ -76,6 +76,13 @@ SETUP = {
     "people remove": TEAM,
     "people password": TEAM,
     "serve": [*TEAM, "qc people password 张主管 --generate"],
+    "calibration": [*TEAM, "qc people add 质检小李 --role reviewer"],
+    "calibration open": [*TEAM, "qc people add 质检小李 --role reviewer"],
+    "calibration results": [
+        *TEAM,
+        "qc people add 质检小李 --role reviewer",
+        "qc calibration open --by 张主管 -r 质检小王 -r 质检小李 --from 2026-11-24 --to 2026-11-24",
+    ],
 }
 
 

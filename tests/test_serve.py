@@ -963,6 +963,78 @@ def test_calibration_round_is_blind_until_done_and_shows_kappa(app, store):
     assert 'id="agreement-overall">50%<' in page and "<td>3/6 (50%)</td>" in page
 
 
+def test_a_rounds_results_are_listed_and_filed_from_the_command_line(store, tmp_path):
+    """A round's agreement lived on a workbench page only: no command listed rounds or kept a
+    round's κ and verdicts for the month's file (audit 80 #11)."""
+    import csv
+    import json
+
+    from typer.testing import CliRunner
+
+    from qc.cli import app as cli
+    from qc.supervise.calibration import open_round, record_verdict
+
+    team = ("质检小王", "质检小李")
+    rnd = open_round(
+        store, name="十一月", by="张主管", reviewers=team, date_from=DAY, date_to=DAY, size=4, seed=2
+    )
+    for n, fid in enumerate(rnd.finding_ids):
+        record_verdict(store, rnd.id, fid, reviewer="质检小王", verdict="confirm", note="看过了")
+        if n < 3:  # 质检小李 has one finding still to judge
+            record_verdict(store, rnd.id, fid, reviewer="质检小李", verdict="reject" if n == 0 else "confirm")
+    db = ["--db", str(store.url)]
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["calibration", "list", *db])
+    assert listed.exit_code == 0, listed.output
+    (row,) = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert (row["id"], row["name"], row["findings"], row["verdicts"]) == (
+        rnd.id,
+        "十一月",
+        4,
+        {"质检小王": 4, "质检小李": 3},
+    )
+    # Blind as in the workbench: 质检小李 has not finished, 质检小王 has; a supervisor may look any time.
+    blind = runner.invoke(cli, ["calibration", "results", str(rnd.id), "--by", "质检小李", *db])
+    assert blind.exit_code == 2 and "the round is blind" in blind.output
+    out = tmp_path / "round.csv"
+    shown = runner.invoke(
+        cli, ["calibration", "results", str(rnd.id), "--by", "张主管", "--out", str(out), *db]
+    )
+    assert shown.exit_code == 0, shown.output
+    summary = json.loads(shown.stdout)
+    (pair,) = summary["pairs"]
+    assert (pair["alike"], pair["judged_by_both"], pair["alike_share"]) == (2, 3, "66.6%")
+    assert summary["disagreements"] == [rnd.finding_ids[0]]
+    with out.open(encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["finding_id"].lstrip("'") for r in rows] == list(rnd.finding_ids)
+    assert [r["质检小李 verdict"] for r in rows] == ["reject", "confirm", "confirm", ""]
+    assert {r["质检小王 note"] for r in rows} == {"看过了"}
+    assert runner.invoke(cli, ["calibration", "results", "99", "--by", "张主管", *db]).exit_code == 2
+    # Opened from the command line, as the workbench opens one: judgements only, never slow replies.
+    args = [
+        "calibration",
+        "open",
+        "--by",
+        "张主管",
+        "-r",
+        "质检小王",
+        "-r",
+        "质检小李",
+        "--from",
+        DAY,
+        "--to",
+        DAY,
+    ]
+    opened = runner.invoke(cli, [*args, "--size", "30", "--seed", "5", *db])
+    assert opened.exit_code == 0, opened.output
+    items = store.calibration_items(int(opened.stdout.strip()))
+    kinds = {s.finding.kind for s in store.findings(finding_ids=items)}
+    assert len(items) == 30 and kinds and not kinds & {"slow_response", "missed_reply"}
+    refused = runner.invoke(cli, [*args[:6], "--from", DAY, "--to", DAY, *db])
+    assert refused.exit_code == 2 and "at least two reviewers" in refused.output
+
+
 def test_the_calibration_form_speaks_of_its_own_fields_and_needs_both_bounds(app, store):
     """Its refusals named --date and --from, which nobody typed in a browser, and a From alone
     opened a one-day round unsaid (audit 80 #10)."""
