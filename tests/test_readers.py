@@ -2161,3 +2161,27 @@ def test_a_buyer_nick_with_a_smiley_after_a_colon_is_no_shops_agent(tmp_path: Pa
     (conv,) = result.conversations
     assert [m.role.value for m in conv.messages] == ["customer", "agent", "customer"]
     assert conv.shop == "柚子优选旗舰店" and not any("shops" in w for w in result.warnings)
+
+
+@pytest.mark.parametrize("pretty", [False, True], ids=["line", "document"])
+def test_a_conversation_whose_messages_sit_under_another_key_says_so(tmp_path: Path, pretty: bool) -> None:
+    """{"conversation_id": "K2", "msg_list": [...]} was one message without text: one reject,
+    "empty text", for a whole conversation (audit 81 #14)."""
+    import json
+
+    record = {
+        "conversation_id": "K2",
+        "msg_list": [
+            {"role": "买家", "text": "在吗", "timestamp": "2026-11-24 10:00:00"},
+            {"role": "客服", "text": "在的", "timestamp": "2026-11-24 10:00:05"},
+        ],
+    }
+    path = tmp_path / "conv.json"
+    path.write_text(json.dumps(record, ensure_ascii=False, indent=2 if pretty else None) + "\n", "utf-8")
+    result = read(path)
+    (reject,) = result.rejects
+    assert (
+        'key "msg_list" holds a list of objects' in reject.reason
+        and 'name that list "messages"' in reject.reason
+    )
+    assert "empty text" not in reject.reason

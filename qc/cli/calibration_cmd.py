@@ -111,7 +111,7 @@ def list_cli(db: DbOption = DEFAULT_DB) -> None:
             }
             typer.echo(json.dumps(row, ensure_ascii=False))
     if not rounds:
-        err("no calibration rounds; a supervisor opens one in the workbench (qc serve → 校准)")
+        err("no calibration rounds; a supervisor opens one: qc calibration open, or the workbench's 校准")
 
 
 @calibration_app.command("results")

@@ -102,6 +102,26 @@ def neither_reason(obj: dict[str, Any]) -> str:
 
 # The plan of an object none of whose keys names a field: it is no record.
 _NO_FIELDS: tuple[Any, ...] = ()
+_TEXT = CANONICAL_FIELDS.index("text")
+
+
+def listed_reason(obj: dict[str, Any]) -> str | None:
+    """Why an object with no text but a list of objects is no message, else ``None``.
+
+    ``{"conversation_id": "K2", "msg_list": [...]}`` is a conversation whose messages sit under
+    another key than ``messages``: read as one message, it was one reject, "empty text".
+    """
+    holder = next((k for k, v in obj.items() if isinstance(v, list) and v and isinstance(v[0], dict)), None)
+    if holder is None:
+        return None
+    shown = shown_value(str(holder), 40)
+    name = json.dumps(shown, ensure_ascii=False)
+    jq = f"jq -c '.[{name}][]'" if shown == holder else "jq -c '.[] | arrays | .[]'"
+    return (
+        f"an object with no message text whose key {name} holds a list of objects: if it is a"
+        f' conversation, name that list "messages"; or write them out as JSON Lines, e.g. {jq} FILE'
+        " > day.jsonl"
+    )
 
 
 def _positional(plan: tuple[tuple[str, str], ...]) -> tuple[Any, ...]:
@@ -172,6 +192,9 @@ def read_jsonl(
             if plan is _NO_FIELDS:
                 yield make_reject(file, number, neither_reason(obj), line)
                 continue
+            if plan[_TEXT] is _ABSENT and (listed := listed_reason(obj)) is not None:
+                yield make_reject(file, number, listed, line)
+                continue
             yield RawRecord(file, number, line, *map(obj.get, plan))
             continue
         yield from _conversation_line(obj, file, number, line, column_map)
@@ -202,6 +225,9 @@ def value_records(
             plan = plans[keys] = _positional(_plan(keys, column_map, known))
         if plan is _NO_FIELDS:
             yield make_reject(file, number, neither_reason(obj), raw)
+            return
+        if plan[_TEXT] is _ABSENT and (listed := listed_reason(obj)) is not None:
+            yield make_reject(file, number, listed, raw)
             return
         yield RawRecord(file, number, raw, *map(obj.get, plan))
         return
