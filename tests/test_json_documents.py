@@ -477,3 +477,11 @@ def test_the_readers_fixtures_are_still_json_lines() -> None:
     for name in ("messages.jsonl", "conversations.jsonl"):
         path = data / name
         assert _read(path).files[0].format == "jsonl", name
+
+
+def test_the_usual_api_envelope_names_its_nested_list(tmp_path: Path) -> None:
+    """{"code": 0, "data": {"list": [...]}}: the error named no list, and gave no jq hint (audit 81 #15)."""
+    envelope = {"code": 0, "data": {"total": len(MESSAGES), "list": MESSAGES}}
+    error = _read(_document(tmp_path / "api.json", envelope, indent=2)).files[0].error
+    assert error is not None and 'its key "data"."list" holds a list' in error
+    assert 'jq -c \'.["data"]["list"][]\' FILE > day.jsonl' in error

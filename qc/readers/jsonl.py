@@ -88,16 +88,35 @@ def neither_reason(obj: dict[str, Any]) -> str:
         'one JSON object that is neither a conversation (no "messages" list) nor a message'
         " (no key names a field such as conversation_id, role or text)"
     )
-    holder = next((key for key, value in obj.items() if isinstance(value, list) and value), None)
-    if holder is None:
+    path = _list_path(obj)
+    if path is None:
         return message + "; export the day as JSON Lines, one message per line"
-    shown = shown_value(holder, 40)  # a dump keyed by buyer would print the buyer here
-    name = json.dumps(shown, ensure_ascii=False)
-    jq = f"jq -c '.[{name}][]'" if shown == holder else "jq -c '.[] | arrays | .[]'"
+    shown = [shown_value(str(key), 40) for key in path]  # a dump keyed by buyer would print the buyer
+    name = ".".join(json.dumps(k, ensure_ascii=False) for k in shown)
+    exact = all(k == key for k, key in zip(shown, path, strict=True))
+    jq = "jq -c '." + "".join(f"[{json.dumps(k, ensure_ascii=False)}]" for k in shown) + "[]'"
+    nested = "" if len(path) == 1 else " | objects | .[]"
+    jq = jq if exact else f"jq -c '.[]{nested} | arrays | .[]'"
     return (
         f"{message}; its key {name} holds a list: if those are the messages or conversations,"
         f" write them out as JSON Lines, e.g. {jq} FILE > day.jsonl"
     )
+
+
+def _list_path(obj: dict[str, Any]) -> list[Any] | None:
+    """The keys to the first non-empty list in ``obj``, at its top or one object down.
+
+    The usual API envelope nests it: ``{"code": 0, "data": {"list": [...]}}``.
+    """
+    for key, value in obj.items():
+        if isinstance(value, list) and value:
+            return [key]
+    for key, value in obj.items():
+        if isinstance(value, dict):
+            inner = next((k for k, v in value.items() if isinstance(v, list) and v), None)
+            if inner is not None:
+                return [key, inner]
+    return None
 
 
 # The plan of an object none of whose keys names a field: it is no record.
