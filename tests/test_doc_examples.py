@@ -78,6 +78,11 @@ SETUP = {
     "serve": [*TEAM, "qc people password 张主管 --generate"],
     "calibration": [*TEAM, "qc people add 质检小李 --role reviewer"],
     "calibration open": [*TEAM, "qc people add 质检小李 --role reviewer"],
+    "calibration close": [
+        *TEAM,
+        "qc people add 质检小李 --role reviewer",
+        "qc calibration open --by 张主管 -r 质检小王 -r 质检小李 --from 2026-11-24 --to 2026-11-24",
+    ],
     "calibration results": [
         *TEAM,
         "qc people add 质检小李 --role reviewer",

@@ -1035,6 +1035,54 @@ def test_a_rounds_results_are_listed_and_filed_from_the_command_line(store, tmp_
     assert refused.exit_code == 2 and "at least two reviewers" in refused.output
 
 
+def test_a_supervisor_closes_a_round_with_why_and_its_results_are_final_for_all(app, store):
+    """closed_at was checked, never set: a round whose reviewer left stayed blind for ever (audit 80
+    #11). Closed, it takes no verdict, and everyone taking part sees the results."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from qc.cli import app as cli
+    from qc.supervise.calibration import open_round, record_verdict
+    from qc.supervise.review import ReviewError
+
+    rnd = open_round(
+        store,
+        name="r",
+        by="张主管",
+        reviewers=("质检小王", "质检小李"),
+        date_from=DAY,
+        date_to=DAY,
+        size=3,
+        seed=4,
+    )
+    record_verdict(store, rnd.id, rnd.finding_ids[0], reviewer="质检小王", verdict="confirm")
+    li = sign_in(app, "质检小李")
+    assert 'id="calibration-item"' in li.get(f"/calibration/{rnd.id}").text  # still blind, items to judge
+    boss = sign_in(app, "张主管")
+    page = boss.get(f"/calibration/{rnd.id}").text
+    refused = boss.post(
+        f"/calibration/{rnd.id}/close", data={"csrf": csrf_of(page), "note": ""}, follow_redirects=True
+    )
+    assert "a reason is required" in refused.text and store.calibration_round(rnd.id)["closed_at"] is None
+    boss.post(f"/calibration/{rnd.id}/close", data={"csrf": csrf_of(page), "note": "小李调岗"})
+    row = store.calibration_round(rnd.id)
+    assert (row["closed_by"], row["close_note"]) == ("张主管", "小李调岗") and row["closed_at"]
+    shown = li.get(f"/calibration/{rnd.id}").text
+    assert 'id="kappa-overall"' in shown and "已关闭 Closed by 张主管" in shown and "小李调岗" in shown
+    with pytest.raises(ReviewError, match="was closed by 张主管"):
+        record_verdict(store, rnd.id, rnd.finding_ids[1], reviewer="质检小李", verdict="confirm")
+    db = ["--db", str(store.url)]
+    again = CliRunner().invoke(
+        cli, ["calibration", "close", str(rnd.id), "--by", "张主管", "--note", "x", *db]
+    )
+    assert again.exit_code == 2 and "closed already by 张主管" in again.output
+    (listed,) = [
+        json.loads(x) for x in CliRunner().invoke(cli, ["calibration", "list", *db]).stdout.splitlines()
+    ]
+    assert (listed["closed_by"], listed["close_note"]) == ("张主管", "小李调岗")
+
+
 def test_the_calibration_form_speaks_of_its_own_fields_and_needs_both_bounds(app, store):
     """Its refusals named --date and --from, which nobody typed in a browser, and a From alone
     opened a one-day round unsaid (audit 80 #10)."""

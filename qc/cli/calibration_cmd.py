@@ -15,7 +15,7 @@ from qc.errors import ConfigError
 
 calibration_app = typer.Typer(
     no_args_is_help=True,
-    help="Open and list calibration rounds (校准) and keep a round's agreement and verdicts.\n\n"
+    help="Open, list and close calibration rounds (校准) and keep a round's agreement and verdicts.\n\n"
     "Rounds are judged blind in the workbench (qc serve), which opens them too. Here a lead opens"
     " them, lists them and files a round's results: Cohen's κ and the share of judgements alike"
     " per pair, and every verdict.\n\n"
@@ -108,10 +108,33 @@ def list_cli(db: DbOption = DEFAULT_DB) -> None:
                 "opened_by": rnd.created_by,
                 "opened_at": rnd.created_at,
                 "closed_at": rnd.closed_at,
+                "closed_by": rnd.closed_by,
+                "close_note": rnd.close_note,
             }
             typer.echo(json.dumps(row, ensure_ascii=False))
     if not rounds:
         err("no calibration rounds; a supervisor opens one: qc calibration open, or the workbench's 校准")
+
+
+@calibration_app.command("close")
+@handle_errors
+def close_cli(
+    round_id: Annotated[int, typer.Argument(help="The round's number (qc calibration list).")],
+    by: Annotated[str, typer.Option("--by", help="The supervisor closing it.")],
+    note: Annotated[str, typer.Option("--note", help="Why it is closed.")] = "",
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Close a round: it takes no more verdicts, and everyone taking part may see its results.
+
+    \b
+    Example:
+        qc calibration close 1 --by 张主管 --note "the month is appraised"
+    """  # noqa: D301 - the \b line keeps click from rewrapping the examples
+    from qc.supervise.calibration import close_round
+
+    with open_db(db) as store:
+        rnd = close_round(store, round_id, by=by, note=note)
+    err(f"calibration round #{rnd.id} closed by {rnd.closed_by} at {rnd.closed_at}")
 
 
 @calibration_app.command("results")
@@ -176,6 +199,9 @@ def results_cli(
         "pairs": pairs,
         "verdicts": res.done,
         "disagreements": res.disagreements,
+        "closed_at": rnd.closed_at,
+        "closed_by": rnd.closed_by,
+        "close_note": rnd.close_note,
     }
     typer.echo(json.dumps(summary, ensure_ascii=False))
     if out is None:

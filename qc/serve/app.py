@@ -22,6 +22,7 @@ Routes (roles: R reviewer, S supervisor, A agent):
 ``POST /appeals/{id}/rule|reopen``        S        final ruling, reopening
 ``GET|POST /calibration``                 R S      rounds; a supervisor opens one
 ``GET /calibration/{id}``, ``POST …/verdict`` R S  blind verdicts, then κ and disagreements
+``POST /calibration/{id}/close``             S      close a round, with why
 ``GET /search``                           R S A    message search (an agent: their own)
 ``GET /static/…``                         anyone   CSS, the keyboard script, htmx
 ========================================  =======  ===========================================
@@ -367,6 +368,11 @@ def create_app(
         Route(
             "/calibration/{round_id:store_id}/verdict",
             _endpoint(views.calibration_verdict, STAFF),
+            methods=["POST"],
+        ),
+        Route(
+            "/calibration/{round_id:store_id}/close",
+            _endpoint(views.calibration_close, (SUPERVISOR,)),
             methods=["POST"],
         ),
         Route("/search", _endpoint(views.search, ALL), methods=["GET"]),

@@ -42,6 +42,7 @@ __all__ = [
     "calibration_open",
     "calibration_round",
     "calibration_verdict",
+    "calibration_close",
     "conversation",
     "dashboard",
     "findings",
@@ -627,6 +628,14 @@ def calibration_verdict(ctx: Ctx) -> Response:
         note=ctx.field("note"),
     )
     return ctx.redirect(f"/calibration/{round_id}" + ("?mask=1" if ctx.masker().enabled else ""))
+
+
+def calibration_close(ctx: Ctx) -> Response:
+    """A supervisor closes a round (with why): no more verdicts, the results final for all."""
+    round_id = ctx.request.path_params["round_id"]
+    rnd = cal.close_round(ctx.store, round_id, by=ctx.person.name, note=ctx.field("note"))
+    ctx.flash("ok", f"校准轮次 #{rnd.id} 已关闭 closed")
+    return ctx.redirect(f"/calibration/{round_id}")
 
 
 # ------------------------------------------------------------------------------ search

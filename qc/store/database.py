@@ -1207,6 +1207,12 @@ class Store:
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(select(t).order_by(t.c.id.desc()))]
 
+    def close_calibration_round(self, conn: Connection, round_id: int, **values: Any) -> int:
+        """Close a round still open, inside the caller's transaction; returns the rows changed (0/1)."""
+        t = WORKBENCH_TABLES["calibration_rounds"]
+        result = conn.execute(update(t).where(t.c.id == round_id, t.c.closed_at.is_(None)).values(**values))
+        return int(result.rowcount)
+
     def calibration_round(self, round_id: int) -> dict[str, Any] | None:
         """One calibration round's row, or ``None``."""
         t = WORKBENCH_TABLES["calibration_rounds"]

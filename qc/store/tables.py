@@ -597,7 +597,20 @@ def _workbench_tables(md: MetaData) -> dict[str, Table]:
     }
 
 
-WORKBENCH_TABLES = _workbench_tables(METADATA)
+# The columns migration 16 adds to ``calibration_rounds``: who closed a round, and why.
+_ROUND_CLOSING: tuple[tuple[str, int | None], ...] = (("closed_by", 200), ("close_note", None))
+
+
+def _current_workbench_tables(md: MetaData) -> dict[str, Table]:
+    """The workbench's tables after the last migration (0008's, and 0016's closing columns)."""
+    tables = _workbench_tables(md)
+    rounds = tables["calibration_rounds"]
+    for name, size in _ROUND_CLOSING:
+        rounds.append_column(Column(name, String(size) if size else Text))
+    return tables
+
+
+WORKBENCH_TABLES = _current_workbench_tables(METADATA)
 
 
 def _m0008_workbench(conn: Connection) -> None:
@@ -976,6 +989,16 @@ def _m0015_parked_decisions(conn: Connection) -> None:
     _parked_table(md).create(conn)
 
 
+# ------------------------------------------------------- closing a calibration round (0016)
+# Audit 80: ``closed_at`` was checked, never set: a round could not be closed. Closing is a
+# supervisor's decision, kept with who and why.
+
+
+def _m0016_round_closing(conn: Connection) -> None:
+    for name, size in _ROUND_CLOSING:
+        _add_column(conn, "calibration_rounds", name, f"VARCHAR({size})" if size else "TEXT")
+
+
 def _rename_agents(conn: Connection, renames: dict[tuple[str, str], dict[str, str]]) -> None:
     """Rename agents in what a conversation led to: findings, parts, its agent list, summaries, appeals.
 
@@ -1126,6 +1149,7 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (13, "0013_nameless_by_shop", _m0013_nameless_by_shop),
     (14, "0014_appeal_parties", _m0014_appeal_parties),
     (15, "0015_parked_decisions", _m0015_parked_decisions),
+    (16, "0016_round_closing", _m0016_round_closing),
 )
 
 

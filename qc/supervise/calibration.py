@@ -35,6 +35,7 @@ __all__ = [
     "draw_findings",
     "get_round",
     "list_rounds",
+    "close_round",
     "next_item",
     "open_round",
     "record_verdict",
@@ -56,6 +57,8 @@ class Round:
     reviewers: tuple[str, ...]
     finding_ids: tuple[str, ...]
     closed_at: str | None = None
+    closed_by: str | None = None
+    close_note: str | None = None
 
 
 @dataclass(slots=True)
@@ -151,6 +154,8 @@ def _round(row: dict[str, Any], items: list[str]) -> Round:
         reviewers=tuple(json.loads(row["reviewers"])),
         finding_ids=tuple(items),
         closed_at=row["closed_at"],
+        closed_by=row.get("closed_by"),
+        close_note=row.get("close_note"),
     )
 
 
@@ -231,6 +236,8 @@ def next_item(store: Store, round_id: int, reviewer: str) -> str | None:
     Findings the store no longer holds are passed over (:func:`gone_items`).
     """
     rnd = get_round(store, round_id)
+    if rnd.closed_at:
+        return None  # closed: nothing more to judge, the results are shown
     given = {v["finding_id"] for v in store.calibration_verdicts(round_id, reviewer)}
     gone = gone_items(store, rnd)
     return next((fid for fid in rnd.finding_ids if fid not in given and fid not in gone), None)
@@ -247,7 +254,10 @@ def record_verdict(
     """
     rnd = get_round(store, round_id)
     if rnd.closed_at:
-        raise ReviewError(f"calibration round #{round_id} is closed")
+        raise ReviewError(
+            f"calibration round #{round_id} was closed by {rnd.closed_by or 'a supervisor'} at"
+            f" {rnd.closed_at}: it takes no more verdicts"
+        )
     if reviewer not in rnd.reviewers:
         raise ReviewError(f"{reviewer} does not take part in calibration round #{round_id}")
     if finding_id not in rnd.finding_ids:
@@ -273,6 +283,34 @@ def record_verdict(
         )
 
 
+def close_round(store: Store, round_id: int, *, by: str, note: str) -> Round:
+    """A supervisor closes a round: it takes no more verdicts, and its results are final.
+
+    Kept with who closed it, when and why (a round whose reviewers left, or whose period is
+    appraised). Its participants may see the results from then on, finished or not.
+
+    Raises:
+        ReviewError: unknown round, no reason given, or the round is closed already.
+        PeopleError: ``by`` is not a supervisor.
+    """
+    supervisor = require_person(store, by, (SUPERVISOR,), "closing a calibration round")
+    if not note.strip():
+        raise ReviewError(
+            "a reason is required: say why the round is closed (--note, or the page's 关闭理由)"
+        )
+    rnd = get_round(store, round_id)
+    if rnd.closed_at:
+        raise ReviewError(
+            f"calibration round #{round_id} was closed already by {rnd.closed_by} at {rnd.closed_at}"
+        )
+    with store.transaction() as conn:
+        if not store.close_calibration_round(
+            conn, round_id, closed_at=local_now(), closed_by=supervisor.name, close_note=note.strip()
+        ):
+            raise ReviewError(f"calibration round #{round_id} was closed meanwhile")
+    return get_round(store, round_id)
+
+
 def results(store: Store, round_id: int, viewer: Person) -> RoundResults:
     """The round's agreement, for a viewer allowed to see it.
 
@@ -294,7 +332,7 @@ def results(store: Store, round_id: int, viewer: Person) -> RoundResults:
         if viewer.name not in rnd.reviewers:
             raise ReviewError(f"{viewer.name} does not take part in calibration round #{round_id}")
         judged = sum(1 for fid in rnd.finding_ids if fid not in gone and viewer.name in by_finding[fid])
-        if judged < len(rnd.finding_ids) - len(gone):
+        if judged < len(rnd.finding_ids) - len(gone) and not rnd.closed_at:
             raise ReviewError("the round is blind: give all your verdicts first, then see the agreement")
     out = RoundResults(rnd, by_finding, done, gone=[fid for fid in rnd.finding_ids if fid in gone])
     kappas: list[float] = []
