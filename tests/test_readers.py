@@ -2185,3 +2185,32 @@ def test_a_conversation_whose_messages_sit_under_another_key_says_so(tmp_path: P
         and 'name that list "messages"' in reject.reason
     )
     assert "empty text" not in reject.reason
+
+
+def test_a_duration_clock_cell_is_its_time_of_day_and_a_zero_date_cell_is_refused(tmp_path: Path) -> None:
+    """A [h]:mm:ss cell (a duration to openpyxl) was refused with no fix; a 0 in a date-time cell
+    was read as 00:00 of the file's day and opened the chat with a 12-hour reply (audit 81 #4,
+    #17)."""
+    from datetime import time, timedelta
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["会话ID", "角色", "日期", "时间", "内容"])
+    ws.append(["T", "买家", "2026-11-24", time(10, 0, 1), "在吗"])
+    ws.append(["T", "客服", "2026-11-24", timedelta(hours=10, seconds=9), "在的"])
+    ws["D3"].number_format = "[h]:mm:ss"
+    ws.append(["Z", "买家", None, 0, "空的日期单元格"])
+    ws["D4"].number_format = "yyyy-mm-dd hh:mm:ss"
+    ws.append(["Z", "客服", None, datetime(2026, 11, 24, 12, 0), "您好"])
+    wb.save(tmp_path / "day_2026-11-24.xlsx")
+    result = read(tmp_path / "day_2026-11-24.xlsx")
+    by_id = {c.id: c for c in result.conversations}
+    assert [m.sent_at for m in by_id["T"].messages] == [
+        datetime(2026, 11, 24, 10, 0, 1, tzinfo=SH),
+        datetime(2026, 11, 24, 10, 0, 9, tzinfo=SH),
+    ]
+    (reject,) = result.rejects
+    assert reject.line == 4 and "1899" in reject.reason
+    assert [m.text for m in by_id["Z"].messages] == ["您好"]

@@ -11,6 +11,7 @@ import csv
 import itertools
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -341,6 +342,25 @@ def _check_declared(ws: Any, limits: InputLimits) -> None:
         raise _too_large(ws.title, declared, limits)
 
 
+# Excel's day 0: what an empty date-time cell (a 0 formatted as a date) holds.
+_EXCEL_DAY_ZERO = datetime(1899, 12, 30)
+
+
+def _clock_cell(value: timedelta | time, number_format: str) -> Any:
+    """A clock cell as the readers take it.
+
+    A ``[h]:mm:ss`` cell is a duration to openpyxl: under a day, it is the time of day it shows.
+    A 0 in a cell formatted as a date and time is no midnight but an empty date cell, Excel's day
+    0, which the readers refuse by its year; read as 00:00 it opened the chat with a 12-hour reply.
+    """
+    if isinstance(value, timedelta):
+        return (datetime.min + value).time() if timedelta(0) <= value < timedelta(days=1) else value
+    shape = number_format.lower()
+    if value == time(0) and ("y" in shape or "d" in shape) and "[h" not in shape:
+        return _EXCEL_DAY_ZERO
+    return value
+
+
 def _sheet_rows(ws: Any, limits: InputLimits) -> Iterator[tuple[int, Sequence[Any], str, str | None]]:
     number = 0
     rows = cells_seen = 0
@@ -353,7 +373,10 @@ def _sheet_rows(ws: Any, limits: InputLimits) -> Iterator[tuple[int, Sequence[An
             raise _too_large(ws.title, f"has more than {limits.xlsx_max_cells:,} cells", limits)
         cells = []
         for cell in row:
-            cells.append(getattr(cell, "value", None))
+            value = getattr(cell, "value", None)
+            if isinstance(value, timedelta | time):
+                value = _clock_cell(value, getattr(cell, "number_format", "") or "")
+            cells.append(value)
             if getattr(cell, "row", None):
                 number = cell.row
         while cells and cells[-1] is None:
