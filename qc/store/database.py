@@ -210,7 +210,10 @@ def _decided(conn: Connection, finding_id: str) -> bool:
 
 
 def _follow_decisions(
-    decided: Mapping[str, Any], about: Mapping[str, _Signature], records: Sequence[ConversationRecord]
+    decided: Mapping[str, Any],
+    about: Mapping[str, _Signature],
+    records: Sequence[ConversationRecord],
+    now: Mapping[str, _Signature],
 ) -> _Followed:
     """Match each decided finding to its copy in the records, by what it is about, not by its id.
 
@@ -220,9 +223,9 @@ def _follow_decisions(
     rejection passed to a message nobody reviewed and the reviewed one was charged again. So a
     decision stays where the same finding (kind, entry, span, on the same message as written)
     still has its id, moves to the id that finding has now (the nearest by index when the same
-    message was sent twice), and is orphaned when the finding is gone.
+    message was sent twice), and is orphaned when the finding is gone. ``now`` is what each
+    finding of the records is about (:func:`_signatures`).
     """
-    now = _signatures(records)
     by_what: dict[_Signature, list[tuple[int, str]]] = {}
     for r in records:
         for a in r.findings:
@@ -606,7 +609,8 @@ class Store:
             rows["parts"].extend(part_row(p) for p in r.parts)
             covered.update((shop, p.date) for p in r.parts)
             covered.update((shop, a.date) for a in r.findings)
-        follow = _follow_decisions(decided, about_what, records) if decided else _Followed()
+        now = _signatures(records)
+        follow = _follow_decisions(decided, about_what, records, now) if decided else _Followed()
         for fid, about in decided.items():
             if fid in follow.gone:
                 orphaned[fid] = about
@@ -617,7 +621,7 @@ class Store:
         )
         self._rekey_decisions(conn, follow, run_id, about_what)
         moved.extend({"from": old, "to": new} for old, new in sorted(follow.moves.items()))
-        moved.extend(self._unpark(conn, records))
+        moved.extend(self._unpark(conn, now))
         for name in RESULT_TABLES:
             table = TABLES[name]
             batch = rows[name]
@@ -737,14 +741,14 @@ class Store:
             _rekey(conn, f"{old}~moving", new)
 
     @staticmethod
-    def _unpark(conn: Connection, records: Sequence[ConversationRecord]) -> list[dict[str, str]]:
+    def _unpark(conn: Connection, now: Mapping[str, _Signature]) -> list[dict[str, str]]:
         """Give parked decisions back to their finding when it comes back as it was (caller's transaction).
 
         A wrong re-export (an edited message, a renamed agent) parked them; the original export
         inspected again brings the finding back on the same message as written. It takes them
-        back unless it has decisions of its own since; the latest parking wins.
+        back unless it has decisions of its own since; the latest parking wins. ``now`` is what
+        each finding the save stores is about (:func:`_signatures`).
         """
-        now = _signatures(records)
         if not now:
             return []
         t = PARKED_TABLE

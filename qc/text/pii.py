@@ -316,7 +316,7 @@ def shown_value(text: str, limit: int = 16) -> str:
         if size >= len(text) or len(masked) > limit + 32:
             break
         size *= 4
-    return masked if len(masked) <= limit and size >= len(text) else masked[: limit - 1] + "…"
+    return masked if len(masked) <= limit else masked[: limit - 1] + "…"
 
 
 class Masker:
