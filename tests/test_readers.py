@@ -2067,6 +2067,21 @@ def test_a_csv_with_carriage_returns_only_is_read_line_by_line(tmp_path: Path) -
     assert [m.text for m in conv.messages] == ["在吗", "在的"]
 
 
+def test_a_mac_csv_with_a_line_break_inside_a_cell_is_still_read_row_by_row(tmp_path: Path) -> None:
+    """A cell's Alt+Enter line break is a line feed even in a CR-ended file: the one LF made
+    the whole file read as LF-split, "no header row" and nothing read, exit 1 (audit 83 #5)."""
+    path = tmp_path / "mac.csv"
+    rows = [
+        "会话ID,角色,发送人,时间,内容",
+        "M1,买家,b1,2026-11-24 10:00:00,在吗",
+        'M1,客服,店:小王,2026-11-24 10:00:05,"在的亲\n请问有什么可以帮您"',
+        "M1,买家,b1,2026-11-24 10:00:20,有货吗",
+    ]
+    path.write_bytes("\r".join(rows).encode("utf-8") + b"\r")
+    (conv,) = read(path).conversations
+    assert [m.text for m in conv.messages] == ["在吗", "在的亲\n请问有什么可以帮您", "有货吗"]
+
+
 def test_a_nick_in_brackets_is_the_nick(tmp_path: Path) -> None:
     """【柚子优选旗舰店:小雨】 was a second agent, of a shop named 【柚子优选旗舰店 (audit 81 #12)."""
     said = "【tb_大橘】 2026-11-24 10:00:01\n在吗\n【柚子优选旗舰店:小雨】 2026-11-24 10:00:09\n在的亲\n"

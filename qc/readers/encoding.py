@@ -67,13 +67,15 @@ def _newline(codec: str) -> bytes:
 def _split(data: bytes, codec: str) -> list[tuple[int, bytes]]:
     """Split bytes into (offset, line) on newline code units aligned to the code unit width.
 
-    A file with no line feed but carriage returns (Excel's "CSV (Macintosh)") is split on those.
+    A file whose lines end in bare carriage returns (Excel's "CSV (Macintosh)") is split on
+    those: it has more of them than line feeds, which such a file holds only inside a cell
+    (a line break typed with Alt+Enter), where the CSV reader keeps them as text.
     """
     width, nl = _width(codec), _newline(codec)
-    if data.find(nl) < 0:
-        cr = nl.replace(b"\n", b"\r")
-        if data.find(cr) >= 0:
-            nl = cr
+    cr = nl.replace(b"\n", b"\r")
+    feeds = data.count(nl)
+    if data.count(cr) - data.count(cr + nl) > feeds:
+        nl = cr
     out: list[tuple[int, bytes]] = []
     start = pos = 0
     while True:
