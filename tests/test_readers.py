@@ -2082,6 +2082,32 @@ def test_a_mac_csv_with_a_line_break_inside_a_cell_is_still_read_row_by_row(tmp_
     assert [m.text for m in conv.messages] == ["在吗", "在的亲\n请问有什么可以帮您", "有货吗"]
 
 
+def test_a_buyer_message_in_two_exports_that_name_the_buyer_differently_is_read_once(tmp_path: Path) -> None:
+    """The CSV names the buyer tb_大橘, the text export 买家: each buyer message of the chat in
+    both files was read twice, two questions for every one asked (audit 81 #13)."""
+    (tmp_path / "a.csv").write_text(
+        "会话ID,角色,发送人,时间,内容\n"
+        "K1,买家,tb_大橘,2026-11-24 10:00:05,在吗\n"
+        "K1,客服,店A:小王,2026-11-24 10:00:20,在的亲\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "a.txt").write_text(
+        "===== 会话 K1 =====\n买家(10:00:05): 在吗\n店A:小王(10:00:20): 在的亲\n买家(10:01:05): 有货吗\n",
+        encoding="utf-8",
+    )
+    result = read(tmp_path / "a.csv", tmp_path / "a.txt", date=date(2026, 11, 24))
+    (conv,) = result.conversations
+    assert [(m.role.value, m.text) for m in conv.messages] == [
+        ("customer", "在吗"),
+        ("agent", "在的亲"),
+        ("customer", "有货吗"),
+    ]
+    assert [r.reason for r in result.rejects] == [
+        f"exact duplicate of {tmp_path / 'a.csv'}:2",
+        f"exact duplicate of {tmp_path / 'a.csv'}:3",
+    ]
+
+
 def test_a_nick_in_brackets_is_the_nick(tmp_path: Path) -> None:
     """【柚子优选旗舰店:小雨】 was a second agent, of a shop named 【柚子优选旗舰店 (audit 81 #12)."""
     said = "【tb_大橘】 2026-11-24 10:00:01\n在吗\n【柚子优选旗舰店:小雨】 2026-11-24 10:00:09\n在的亲\n"

@@ -380,12 +380,14 @@ def validate(
         shop = sub[0] if sub else None
     # With the platform's message id, the same message is the same id (and the same content: an
     # id reused for other words, a recalled and edited message, keeps both); without, the same
-    # content at the same time.
+    # content at the same time. A conversation has one buyer, whom one export names by account
+    # (tb_大橘) and another by the role word 买家 or a nick: the buyer's name is not part of it.
     message_id = _as_str(rec.message_id)
     dedupe = ("id", message_id) if message_id is not None else rec.dedupe
     key: tuple[Any, ...] | None = None
     if sent_at is not None or dedupe is not None:
-        key = (conversation_id, role, sender, sent_at, text, agent_id, auto, dedupe)
+        writer = None if role is Role.CUSTOMER else sender
+        key = (conversation_id, role, writer, sent_at, text, agent_id, auto, dedupe)
     # Positional, in Candidate's field order: this runs once per message.
     return Candidate(
         conversation_id,
