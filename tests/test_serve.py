@@ -585,6 +585,11 @@ def test_the_rejected_count_links_to_the_rejected_findings(app, store):
     mine = sum(1 for s in charged if s.scored_agent == agent)
     page = client.get("/", params={"agent": agent}).text
     assert f"{mine} rejected" in page and (mine == 2 or "2 rejected" not in page)
+    # a month or week after them counts its own rejections, not those of its trend's months
+    # (audit 85 #1: December and week 49 showed November's "2 rejected", their lists none)
+    for period in ("2026-12", "2026-W49"):
+        page = client.get("/", params={"period": period}).text
+        assert "0 rejected</a>" in page, period
 
 
 def test_conversation_view_marks_evidence_slow_replies_and_masks_on_request(app, store):

@@ -53,16 +53,23 @@ class StoredScores:
     rejected: set[str]
     states: dict[str, str]
 
-    def rejected_here(self, agent: str | None = None) -> set[str]:
+    def rejected_here(
+        self, agent: str | None = None, date_from: str | None = None, date_to: str | None = None
+    ) -> set[str]:
         """The ids of this range's findings rejected in review (one agent's with ``agent``).
 
         ``rejected`` holds every rejection in the store, of any day or agent: what a page or
-        export of this range says it did not charge is only this.
+        export of this range says it did not charge is only this. ``date_from``/``date_to``
+        narrow it to the days of one period of a range scored wider (a dashboard's month
+        among the months of its trend).
         """
         return {
             s.finding.id
             for s in self.findings
-            if s.finding.id in self.rejected and (agent is None or s.scored_agent == agent)
+            if s.finding.id in self.rejected
+            and (agent is None or s.scored_agent == agent)
+            and (date_from is None or s.date >= date_from)
+            and (date_to is None or s.date <= date_to)
         }
 
     def stakes(self, card: Scorecard) -> tuple[dict[str, float], dict[tuple[str, int], float]]:

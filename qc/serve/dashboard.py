@@ -160,7 +160,7 @@ def build_dashboard(store: Store, card: Scorecard, period: Period, *, agent: str
         worst=worst[:10],
         kind_filters=kind_filters,
         deductions=deductions,
-        rejected=len(pooled.rejected_here(agent)),
+        rejected=len(pooled.rejected_here(agent, period.first, period.last)),
     )
 
 
