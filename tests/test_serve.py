@@ -1208,17 +1208,89 @@ def test_cohen_kappa():
     assert cohen_kappa(a, b) == pytest.approx((0.8 - 0.5) / 0.5)
 
 
+def hit_total(page: str) -> int:
+    """The total a search page says it found (``1–200 of 1712 messages``, ``0 messages``)."""
+    said = re.search(r'id="hit-count">(?:\d+–\d+ of )?(\d+) ', page)
+    assert said, page[-1500:]
+    return int(said.group(1))
+
+
 def test_search_finds_chinese_words_with_filters(app, store):
     client = sign_in(app, "质检小王")
     page = client.get("/search?q=退款").text
-    n = int(re.search(r'id="hit-count">(\d+) ', page).group(1))
+    n = hit_total(page)
     assert n > 0 and '<mark class="hit">退款</mark>' in page
     one = client.get(f"/search?q=退款&agent={AJIE}").text
-    assert int(re.search(r'id="hit-count">(\d+) ', one).group(1)) < n
+    assert hit_total(one) < n
     single = client.get("/search?q=慢").text  # one character finds the words that hold it
-    assert int(re.search(r'id="hit-count">(\d+) ', single).group(1)) > 0
+    assert hit_total(single) > 0
     none = client.get("/search?q=退款&from=2030-01-01").text
-    assert 'id="hit-count">0 ' in none
+    assert hit_total(none) == 0
+
+
+def test_a_long_search_says_of_how_many_and_pages_through_them(app, store):
+    """It showed "200 messages" of 1,712, and the rest could not be reached (audit 85 #2)."""
+    from qc.supervise.search import search_messages
+
+    client = sign_in(app, "质检小王")
+    every = search_messages(store, "亲", limit=100_000)
+    assert len(every) > 200
+    page = client.get("/search?q=亲").text
+    assert f'id="hit-count">1–200 of {len(every)} messages' in page
+    seen: list[str] = []
+    while True:
+        seen += re.findall(r'<li class="hit [a-z]+"><a href="[^"]*#m(\d+)"', page)
+        following = re.search(r'<a href="([^"]+)" id="next-page"', page)
+        if not following:
+            break
+        page = client.get(html.unescape(following.group(1))).text
+    assert seen == [str(h.index) for h in every]
+    assert "previous-page" in page and f"of {len(every)} messages" in page
+
+
+@pytest.mark.parametrize(
+    ("query", "says"),
+    [
+        ("q=退款&from=2026-11-25&to=2026-11-24", "is after"),
+        ("q=退款&kind=Conflict", "is no finding kind"),
+        ("q=退款&page=0", "page is a whole number from 1"),
+        ("q=退款&page=x", "page is a whole number from 1"),
+    ],
+)
+def test_search_refuses_filters_that_make_no_sense(app, query, says):
+    """An empty list was the answer, as if nothing matched (audit 85 #9)."""
+    r = sign_in(app, "质检小王").get("/search?" + query)
+    assert r.status_code == 400 and says in html.unescape(r.text)
+
+
+def test_a_search_of_emoji_alone_says_nothing_was_searched(app):
+    page = sign_in(app, "质检小王").get("/search?q=😀").text
+    assert "nothing to search for" in page and "0 messages" not in page
+
+
+def test_the_dashboard_conversation_count_lists_those_conversations(app, store):
+    """It linked to a search page with no words, which showed nothing (audit 85 #5)."""
+    client = sign_in(app, "张主管")
+    page = client.get("/").text
+    row = page[page.index(f'<tr data-agent="{AJIE}">') :]
+    link = re.search(r'<a href="(/search\?[^"]+)">(\d+)</a>', row)
+    listed = client.get(html.unescape(link.group(1))).text
+    ids = re.findall(r'<li><a href="/conversations/([^"?#]+)', listed)
+    assert len(ids) == int(link.group(2)) > 0 and len(set(ids)) == len(ids)
+    assert f"of {link.group(2)} conversations of {AJIE}" in html.unescape(listed)
+
+
+def test_a_masked_search_does_not_show_the_phone_searched_for(app):
+    """The box, the page and an error page quoted the phone typed (audit 85 #4)."""
+    client = sign_in(app, "张主管")
+    page = client.get("/search", params={"q": "13912345678", "mask": "1"}).text
+    shown = re.sub(r'<input type="hidden"[^>]*>|href="[^"]*"', "", page)
+    assert "13912345678" not in shown and 'id="new-search"' in page
+    assert 'type="hidden" name="q" value="13912345678"' in page  # the filters still search it
+    error = client.get("/search", params={"q": "x", "from": "13912345678"})
+    assert error.status_code == 400 and "13912345678" not in re.sub(r'href="[^"]*"', "", error.text)
+    unmasked = client.get("/search", params={"q": "13912345678", "mask": "0"}).text
+    assert 'value="13912345678"' in unmasked and 'type="hidden" name="q"' not in unmasked
 
 
 # ------------------------------------------------------------------------------ PostgreSQL
@@ -1520,6 +1592,61 @@ def test_the_queue_refuses_an_item_another_reviewer_decided_meanwhile(app, store
     assert [(row["actor"], row["state_after"]) for row in store.audit_trail(fid)] == [
         ("质检小王", "rejected")
     ]
+
+
+def test_a_queue_decision_on_a_finding_gone_meanwhile_answers_with_the_next_item(app, store):
+    """A 400 full page, which htmx does not swap: the reviewer saw nothing and the keys stayed
+    busy (audit 85 #3). Skipping an id that names no finding is not kept in the session (#11)."""
+    client = sign_in(app, "质检小王")
+    page = client.get("/queue").text
+    fid = re.search(r'data-finding="([0-9a-f]+)"', page).group(1)
+    form = {"csrf": csrf_of(page), "decision": "confirm", "state": "pending"}
+    r = client.post("/queue/decide", data={**form, "finding_id": "0" * 16}, headers={"HX-Request": "true"})
+    assert r.status_code == 200 and "<html" not in r.text
+    assert f"finding {'0' * 16} is no longer stored" in r.text
+    assert re.search(r'data-finding="([0-9a-f]+)"', r.text).group(1) == fid  # the item still there
+    client.post("/queue/decide", data={**form, "decision": "skip", "finding_id": "x" * 5000})
+    assert [s.skipped for s in app.state.wb.sessions._signed_in.values() if s.skipped] == []
+
+
+def test_a_decision_without_the_state_its_page_showed_overturns_nobody(app, store):
+    """The forms send the state the page showed; a request without it overturned another
+    reviewer's decision unsaid (audit 85 #7). One's own second send names oneself (#8)."""
+    f = live_finding(store, AJIE)
+    first, second = sign_in(app, "质检小王"), sign_in(app, "张主管")
+    url = f"/conversations/{f.finding.conversation_id}"
+    page_one, page_two = first.get(url).text, second.get(url).text
+    reject = {"decision": "reject", "note": "买家在开玩笑", "state": "pending"}
+    first.post(f"/findings/{f.id}/review", data={"csrf": csrf_of(page_one), **reject})
+    r = second.post(
+        f"/findings/{f.id}/review",
+        data={"csrf": csrf_of(page_two), "decision": "confirm"},
+        follow_redirects=True,
+    )
+    assert "To overturn their decision" in html.unescape(r.text)
+    assert [row["state_after"] for row in store.audit_trail(f.id)] == ["rejected"]
+    again = first.post(
+        f"/findings/{f.id}/review",
+        data={"csrf": csrf_of(page_one), **reject, "note": "再看一遍"},
+        follow_redirects=True,
+    )
+    assert "you decided it yourself at" in again.text and "or ask them" not in again.text
+    bogus = first.post(
+        f"/findings/{f.id}/review",
+        data={"csrf": csrf_of(page_one), **reject, "state": "bogus"},
+        follow_redirects=True,
+    )
+    assert "is not a review state" in html.unescape(bogus.text)
+    assert len(store.audit_trail(f.id)) == 1
+
+
+def test_the_queue_link_to_show_unmasked_unmasks(app, store):
+    """It led to the same masked queue: the session's masking sticks unless mask=0 (audit 85 #6)."""
+    client = sign_in(app, "质检小王")
+    page = client.get("/queue", params={"mask": "1"}).text
+    link = html.unescape(re.search(r'<a href="([^"]+)" id="unmask"', page).group(1))
+    shown = client.get(link).text
+    assert 'id="mask"' in shown and 'id="unmask"' not in shown
 
 
 def test_a_reject_note_of_invisible_characters_is_no_note(app, store):

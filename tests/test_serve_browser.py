@@ -12,6 +12,7 @@ Screenshots of the dashboard, the conversation view and the queue are written to
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import threading
@@ -261,6 +262,24 @@ def test_ten_queue_items_with_the_keyboard(env):
             assert row["note"] == "不是不耐烦，是在核实"
 
 
+def test_a_refused_queue_key_says_so_and_the_keys_work_again(env):
+    """A refused decision (here: signed out meanwhile) is an error htmx does not swap in: the
+    page said nothing and every later key was ignored as busy (audit 85 #3)."""
+    from selenium.webdriver.common.by import By
+
+    driver, server, store = env
+    sign_in(driver, server, "质检小李")
+    driver.get(server.url + "/queue")
+    fid = driver.find_element(By.ID, "queue-item").get_attribute("data-finding")
+    driver.delete_all_cookies()
+    press(driver, "c")
+    wait(driver, lambda d: d.find_elements(By.ID, "request-error"))
+    assert "signed out" in driver.find_element(By.ID, "request-error").text
+    assert driver.execute_script("return document.querySelector('form[data-keys]').dataset.busy") is None
+    assert driver.find_element(By.ID, "queue-item").get_attribute("data-finding") == fid
+    assert [r for r in store.audit_trail(fid) if r["actor"] == "质检小李"] == []
+
+
 def test_an_appeal_opened_by_the_agent_and_ruled_by_a_supervisor(env):
     from selenium.webdriver.common.by import By
 
@@ -357,7 +376,7 @@ def test_search(env):
     driver.find_element(By.ID, "q").send_keys("退款")
     driver.find_element(By.CSS_SELECTOR, "#search-form button[type=submit]").click()
     wait(driver, lambda d: d.find_elements(By.ID, "hit-count"))
-    total = int(driver.find_element(By.ID, "hit-count").text.split()[0])
+    total = int(re.search(r"(\d+) messages", driver.find_element(By.ID, "hit-count").text).group(1))
     assert total > 0 and driver.find_elements(By.CSS_SELECTOR, "#hits mark.hit")
     Select(driver.find_element(By.ID, "agent")).select_by_value(AJIE)
     old = driver.find_element(By.ID, "hit-count")
@@ -367,7 +386,7 @@ def test_search(env):
     # which retries if the page swaps the element under the read.
     wait(driver, lambda d: _gone(old))
     counted = wait(driver, lambda d: "agent=" in d.current_url and d.find_element(By.ID, "hit-count").text)
-    mine = int(counted.split()[0])
+    mine = int(re.search(r"(\d+) messages", counted).group(1))
     assert 0 < mine < total
 
 

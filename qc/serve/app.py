@@ -220,11 +220,13 @@ def _endpoint(handler: Handler, roles: Sequence[str]) -> Endpoint:
             response = ctx.render("error.html", status=404, message="没有这个页面或对象 (not found)")
         except QcError as exc:
             # A refused step (wrong state, wrong person, missing note): say why, keep the page.
+            # The reason may quote what was typed (a phone searched for): masked as the page is.
+            reason = ctx.masker()(str(exc))
             if request.method == "POST" and not ctx.htmx:
-                ctx.flash("error", str(exc))
+                ctx.flash("error", reason)
                 response = ctx.redirect(_back(request))
             else:
-                response = ctx.render("error.html", status=400, message=str(exc))
+                response = ctx.render("error.html", status=400, message=reason)
         except Exception as exc:  # a bug: one line on stderr, never the request's data or a traceback
             print(
                 # The view's name, not the path: a path holds ids (a conversation id may be a buyer's).

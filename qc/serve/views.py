@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from starlette.responses import Response
 
 from qc.errors import ConfigError
+from qc.scoring.metrics import MetricPart
 from qc.scoring.periods import Period, Windows
 from qc.scoring.scores import KIND_LABELS
 from qc.serve.context import MAX_STORED_INT, Ctx, NotFound, conversation_url
@@ -31,6 +32,7 @@ from qc.supervise.people import AGENT, REVIEWERS, SUPERVISOR, list_people
 from qc.supervise.queue import HELD, build_queue, next_pending
 from qc.supervise.review import PENDING, ReviewError, confirm_effect, decide, finding_states, still_charging
 from qc.supervise.transcript import build_view, buyer_sentiments, load_view
+from qc.text.pii import shown_value
 
 __all__ = [
     "appeal_answer",
@@ -322,12 +324,23 @@ def review_finding(ctx: Ctx) -> Response:
         by=ctx.person.name,
         note=ctx.field("note"),
         source=SOURCE,
-        expected=ctx.field("state") or None,
+        **_seen(ctx),
     )
     ctx.flash("ok", f"{fid}: {d.before} → {d.after}")
     _flash_still_charged(ctx, fid)
     _flash_confirmed(ctx, fid)
     return ctx.redirect(f"{conversation_url(stored.finding.conversation_id)}#f-{fid}")
+
+
+def _seen(ctx: Ctx) -> dict[str, Any]:
+    """How a decision holds against others: against the state the reviewer's page showed.
+
+    Every workbench form sends that state; a request without it is refused where it would
+    overturn another person's decision, as the command line without --overturn is (it
+    overturned whatever landed meanwhile, which the workbench never does unasked).
+    """
+    seen = ctx.field("state") or None
+    return {"expected": seen, "overturn": seen is not None}
 
 
 def _flash_still_charged(ctx: Ctx, finding_id: str) -> None:
@@ -441,10 +454,11 @@ def queue_decide(ctx: Ctx) -> Response:
     decision = ctx.field("decision")
     error = ""
     if decision == "skip":
-        ctx.session.skipped.add(fid)
+        if ctx.store.finding(fid) is not None:  # the session keeps ids of findings only
+            ctx.session.skipped.add(fid)
     else:
-        _finding(ctx, fid)
         try:
+            _finding(ctx, fid)  # inside: a finding a re-run removed is told in the next item
             decide(
                 ctx.store,
                 fid,
@@ -452,7 +466,7 @@ def queue_decide(ctx: Ctx) -> Response:
                 by=ctx.person.name,
                 note=ctx.field("note"),
                 source=SOURCE,
-                expected=ctx.field("state") or None,
+                **_seen(ctx),
             )
         except ReviewError as exc:
             error = str(exc)
@@ -641,40 +655,76 @@ def calibration_close(ctx: Ctx) -> Response:
 # ------------------------------------------------------------------------------ search
 
 
+# Search hits and conversations listed per page.
+SEARCH_PAGE = 200
+
+
 def search(ctx: Ctx) -> Response:
-    """Full-text search over the stored messages with agent, date and kind filters."""
-    from qc.supervise.search import search_messages, search_tokens
+    """Full-text search over the stored messages with agent, date and kind filters, a page at a time.
+
+    With no words but an agent, the agent's conversations in the dates: what the dashboard's
+    conversation count links to.
+    """
+    from qc.supervise.search import count_hits, search_messages, search_tokens
 
     q = ctx.arg("q")
     agent = _agent(ctx)
     kind = ctx.arg("kind") or None
-    for day in (ctx.arg("from"), ctx.arg("to")):
+    date_from, date_to = ctx.arg("from"), ctx.arg("to")
+    for day in (date_from, date_to):
         if day:
             parse_range(day, None, None)  # a date, or a usage error on the page
+    if date_from and date_to:
+        parse_range(date_from, date_to, None)  # From after To: said, not an empty list
+    kinds = ctx.store.finding_kinds()
+    if kind and kind not in kinds and kind not in KIND_LABELS:
+        known = ", ".join(sorted({*kinds, *KIND_LABELS}))
+        raise ConfigError(f"类型 Kind {shown_value(kind, 40)!r} is no finding kind: choose one of {known}")
+    try:
+        page = int(ctx.arg("page") or 1)
+    except ValueError:
+        raise ConfigError("page is a whole number from 1") from None
+    if not 1 <= page <= MAX_STORED_INT // SEARCH_PAGE:
+        raise ConfigError("page is a whole number from 1")
+    offset = (page - 1) * SEARCH_PAGE
     hits = []
     terms: list[str] = []
+    total = 0
+    listed: list[MetricPart] = []
+    filters = {"agent": agent, "date_from": date_from or None, "date_to": date_to or None, "kind": kind}
     if q:
         terms = search_tokens(q)
-        hits = search_messages(
-            ctx.store,
-            q,
-            agent=agent,
-            date_from=ctx.arg("from") or None,
-            date_to=ctx.arg("to") or None,
-            kind=kind,
-        )
+        if terms:
+            total = count_hits(ctx.store, q, **filters)
+            hits = search_messages(ctx.store, q, limit=SEARCH_PAGE, offset=offset, **filters)
+    elif agent is not None:
+        first, last = ctx.store.day_range() or ("", "")
+        parts = ctx.store.parts(date_from or first, date_to or last, agent)
+        parts.sort(key=lambda p: (p.date, p.conversation_id or ""), reverse=True)
+        total, listed = len(parts), parts[offset : offset + SEARCH_PAGE]
+    shown_ids = [p.conversation_id for p in listed if p.conversation_id]
+    query = {k: v for k, v in ctx.request.query_params.items() if k != "page" and v}
+    pages = {
+        "first": offset + 1,
+        "last": offset + len(hits or listed),
+        "previous": "/search?" + urlencode({**query, "page": page - 1}) if page > 1 else None,
+        "next": "/search?" + urlencode({**query, "page": page + 1}) if offset + SEARCH_PAGE < total else None,
+    }
     return ctx.render(
         "search.html",
         q=q,
         hits=hits,
         terms=terms,
+        total=total,
+        pages=pages,
+        listed=listed,
         agents=ctx.store.agents() if ctx.person.role != AGENT else [],
-        kinds=ctx.store.finding_kinds(),
+        kinds=kinds,
         agent=agent if ctx.person.role != AGENT else None,
         kind=kind,
-        date_from=ctx.arg("from"),
-        date_to=ctx.arg("to"),
-        mask=page_masker(ctx.masker(), ctx.store, (h.conversation_id for h in hits)),
+        date_from=date_from,
+        date_to=date_to,
+        mask=page_masker(ctx.masker(), ctx.store, [*(h.conversation_id for h in hits), *shown_ids]),
         kind_labels=KIND_LABELS,
         zone=ctx.wb.card.day.timezone,
     )

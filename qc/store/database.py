@@ -34,6 +34,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     Integer,
+    Select,
     and_,
     bindparam,
     column,
@@ -775,10 +776,15 @@ class Store:
         c = TABLES["conversations"]
         return exists().where(and_(c.c.shop == t.c.shop, c.c.conversation_id == t.c.conversation_id))
 
-    def parts(self, date_from: str, date_to: str) -> list[MetricPart]:
-        """Metric parts (one conversation, agent and day each) dated ``date_from`` … ``date_to``."""
+    def parts(self, date_from: str, date_to: str, agent: str | None = None) -> list[MetricPart]:
+        """Metric parts (one conversation, agent and day each) dated ``date_from`` … ``date_to``.
+
+        ``agent`` keeps that agent's: the conversations a dashboard counts for them.
+        """
         t = TABLES["parts"]
         q = select(t).where(t.c.date.between(date_from, date_to)).order_by(t.c.date, t.c.agent)
+        if agent is not None:
+            q = q.where(t.c.agent == agent)
         with self.engine.connect() as conn:
             return [part_from_row(r) for r in conn.execute(q)]
 
@@ -1336,17 +1342,54 @@ class Store:
         kind: str | None = None,
         role: str | None = None,
         limit: int = 200,
+        offset: int = 0,
     ) -> list[dict[str, Any]]:
         """Messages whose search tokens hold every one of ``terms``, newest day first.
 
         Call :meth:`refresh_search_index` first. ``agent`` keeps conversations the agent counts
         for (their metric parts), ``kind`` those with a finding of that kind, ``date_from`` /
         ``date_to`` the message's day. Each result is the message row (shop, conversation id,
-        index, day, role, text, sender, time, auto reply).
+        index, day, role, text, sender, time, auto reply); ``limit`` of them after the first
+        ``offset``, a page of a long list.
         """
+        with self.engine.connect() as conn:
+            q = self._search_query(conn, terms, agent, date_from, date_to, kind, role)
+            if q is None:
+                return []
+            docs = SEARCH_TABLES["search_docs"]
+            q = q.order_by(docs.c.date.desc(), docs.c.conversation_id, docs.c.idx).limit(limit).offset(offset)
+            return [dict(r._mapping) for r in conn.execute(q)]
+
+    def count_search_messages(
+        self,
+        terms: Sequence[str],
+        *,
+        agent: str | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        kind: str | None = None,
+        role: str | None = None,
+    ) -> int:
+        """How many messages :meth:`search_messages` finds with no limit: a page says of how many."""
+        with self.engine.connect() as conn:
+            q = self._search_query(conn, terms, agent, date_from, date_to, kind, role)
+            if q is None:
+                return 0
+            return int(conn.execute(select(func.count()).select_from(q.subquery())).scalar_one())
+
+    def _search_query(
+        self,
+        conn: Connection,
+        terms: Sequence[str],
+        agent: str | None,
+        date_from: str | None,
+        date_to: str | None,
+        kind: str | None,
+        role: str | None,
+    ) -> Select[Any] | None:
         words = [t for t in dict.fromkeys(terms) if t.strip()]
         if not words:
-            return []
+            return None
         docs, messages = SEARCH_TABLES["search_docs"], REVIEW_TABLES["messages"]
         parts, found = TABLES["parts"], TABLES["findings"]
         m = messages.c
@@ -1366,54 +1409,52 @@ class Store:
             messages,
             and_(m.shop == docs.c.shop, m.conversation_id == docs.c.conversation_id, m.idx == docs.c.idx),
         )
-        with self.engine.connect() as conn:
-            if self._has_fts(conn):
-                match = " AND ".join('"' + w.replace('"', '""') + '"' for w in words)
-                q = q.where(
-                    docs.c.id.in_(
-                        text("SELECT rowid FROM search_fts WHERE search_fts MATCH :match")
-                        .bindparams(match=match)
-                        .columns(column("rowid", Integer))
+        if self._has_fts(conn):
+            match = " AND ".join('"' + w.replace('"', '""') + '"' for w in words)
+            q = q.where(
+                docs.c.id.in_(
+                    text("SELECT rowid FROM search_fts WHERE search_fts MATCH :match")
+                    .bindparams(match=match)
+                    .columns(column("rowid", Integer))
+                )
+            )
+        elif conn.dialect.name == "postgresql":
+            q = q.where(
+                func.to_tsvector("simple", docs.c.tokens).bool_op("@@")(
+                    func.plainto_tsquery("simple", " ".join(words))
+                )
+            )
+        else:
+            padded = " " + docs.c.tokens + " "
+            for w in words:
+                q = q.where(padded.contains(f" {w} "))
+        if agent:
+            q = q.where(
+                exists().where(
+                    and_(
+                        parts.c.shop == docs.c.shop,
+                        parts.c.conversation_id == docs.c.conversation_id,
+                        parts.c.agent == agent,
                     )
                 )
-            elif conn.dialect.name == "postgresql":
-                q = q.where(
-                    func.to_tsvector("simple", docs.c.tokens).bool_op("@@")(
-                        func.plainto_tsquery("simple", " ".join(words))
+            )
+        if kind:
+            q = q.where(
+                exists().where(
+                    and_(
+                        found.c.shop == docs.c.shop,
+                        found.c.conversation_id == docs.c.conversation_id,
+                        found.c.kind == kind,
                     )
                 )
-            else:
-                padded = " " + docs.c.tokens + " "
-                for w in words:
-                    q = q.where(padded.contains(f" {w} "))
-            if agent:
-                q = q.where(
-                    exists().where(
-                        and_(
-                            parts.c.shop == docs.c.shop,
-                            parts.c.conversation_id == docs.c.conversation_id,
-                            parts.c.agent == agent,
-                        )
-                    )
-                )
-            if kind:
-                q = q.where(
-                    exists().where(
-                        and_(
-                            found.c.shop == docs.c.shop,
-                            found.c.conversation_id == docs.c.conversation_id,
-                            found.c.kind == kind,
-                        )
-                    )
-                )
-            if date_from:
-                q = q.where(docs.c.date >= date_from)
-            if date_to:
-                q = q.where(docs.c.date <= date_to)
-            if role:
-                q = q.where(docs.c.role == role)
-            q = q.order_by(docs.c.date.desc(), docs.c.conversation_id, docs.c.idx).limit(limit)
-            return [dict(r._mapping) for r in conn.execute(q)]
+            )
+        if date_from:
+            q = q.where(docs.c.date >= date_from)
+        if date_to:
+            q = q.where(docs.c.date <= date_to)
+        if role:
+            q = q.where(docs.c.role == role)
+        return q
 
 
 def open_store(target: str | Path, *, save: bool = False) -> Store:

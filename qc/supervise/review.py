@@ -258,9 +258,21 @@ def decide(
                     " To overturn their decision, run qc review again with --overturn, or decide on a"
                     " fresh review sheet (its 复核状态 column shows their decision)"
                 )
+        if expected is not None and expected not in (PENDING, *DECISIONS.values()):
+            raise ReviewError(
+                f"the state {shown_value(expected, 20)!r} sent with the decision is not a review state"
+                f" ({', '.join((PENDING, *DECISIONS.values()))}): nothing changed; reload the page"
+            )
         if expected is not None and current != expected:
             # Who decided meanwhile, quoted as above: a browser user has no `qc review log` at hand.
             last = latest_decision(store, finding_id)
+            if last is not None and last["actor"] == reviewer.name:
+                # Their own form sent twice, another tab, or the command line: nobody else to ask.
+                raise ReviewError(
+                    f"finding {finding_id} is {current} now, not {expected} as on your page or sheet:"
+                    f" you decided it yourself at {last['at']} (from {last.get('source') or 'elsewhere'});"
+                    " nothing changed. Reload the page (or export a fresh sheet) to see it"
+                )
             whose = (
                 f"{last['actor']} decided it at {last['at']} ({shown_value(str(last['note'] or ''), 80)})"
                 if last is not None

@@ -128,18 +128,19 @@ def search_messages(
     date_to: str | None = None,
     kind: str | None = None,
     limit: int = 200,
+    offset: int = 0,
 ) -> list[SearchHit]:
     """Messages holding every word of ``query``, newest day first (the index refreshed first).
 
     ``agent`` keeps the conversations that agent counts for, ``kind`` those with a finding of
-    that kind, the dates the message's day.
+    that kind, the dates the message's day; ``limit`` hits after the first ``offset`` (a page).
     """
     terms = search_tokens(query)
     if not terms:
         return []
     refresh_index(store)
     rows = store.search_messages(
-        terms, agent=agent, date_from=date_from, date_to=date_to, kind=kind, limit=limit
+        terms, agent=agent, date_from=date_from, date_to=date_to, kind=kind, limit=limit, offset=offset
     )
     return [
         SearchHit(
@@ -155,3 +156,20 @@ def search_messages(
         )
         for r in rows
     ]
+
+
+def count_hits(
+    store: Store,
+    query: str,
+    *,
+    agent: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    kind: str | None = None,
+) -> int:
+    """How many messages :func:`search_messages` finds in all, so a page of them says of how many."""
+    terms = search_tokens(query)
+    if not terms:
+        return 0
+    refresh_index(store)
+    return store.count_search_messages(terms, agent=agent, date_from=date_from, date_to=date_to, kind=kind)

@@ -42,4 +42,23 @@
     form.dataset.busy = "1";
     button.click();
   });
+  // A refused request (signed out, a stale form) is not swapped in by htmx: say so, and let
+  // the keys work again, instead of a page that silently stops answering.
+  document.addEventListener("htmx:responseError", function (event) {
+    var form = keyForm();
+    if (form) delete form.dataset.busy;
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    var box = document.getElementById("request-error");
+    if (!box) {
+      box = document.createElement("p");
+      box.id = "request-error";
+      box.className = "flash error";
+      box.setAttribute("role", "alert");
+      var main = document.querySelector("main") || document.body;
+      main.insertBefore(box, main.firstChild);
+    }
+    box.textContent = status === 401
+      ? "已退出登录，请刷新页面重新登录 (signed out: reload the page and sign in)"
+      : "请求被拒绝，请刷新页面 (refused, HTTP " + status + "): reload the page to see why";
+  });
 })();
