@@ -19,6 +19,7 @@ from qc.readers.columns import HEADER_ALIASES, map_headers, normalize_header
 from qc.readers.encoding import Decoded
 from qc.readers.limits import InputLimits, load_limits
 from qc.readers.records import RawRecord, make_reject
+from qc.readers.roles import parse_role_word
 from qc.schema import Reject
 from qc.text.pii import shown_value
 
@@ -76,6 +77,31 @@ def _header_list(cells: Sequence[Any]) -> str:
     names = [shown_value(_cell_text(c).strip()) for c in cells if _cell_text(c).strip()]
     shown = ", ".join(names[:30]) + (f", … ({len(names)} in all)" if len(names) > 30 else "")
     return shown or "(empty)"
+
+
+def _first_row(cells: Sequence[Any], column_map: Mapping[str, str]) -> str:
+    """What the first row of a file with no header holds, for an error message, telling no data.
+
+    Header names and role words are shown; any other cell only as what it looks like (a
+    date-time, a number, text of N characters): that row is usually a message, whose nick and
+    words (a name, part of an ID number) must not reach the terminal or run.json.
+    """
+    known = _known(column_map)
+    shown: list[str] = []
+    for cell in cells:
+        text = _cell_text(cell).strip()
+        if not text:
+            continue
+        if normalize_header(text) in known or parse_role_word(text) is not None:
+            shown.append(shown_value(text))
+        elif isinstance(cell, datetime) or (text[:4].isdigit() and text[4:5] in "-/" and len(text) >= 8):
+            shown.append("<a date-time>")
+        elif text.replace(".", "", 1).isdigit():
+            shown.append(f"<a number of {len(text)} digits>")
+        else:
+            shown.append(f"<text of {len(text)} characters>")
+    listed = ", ".join(shown[:30]) + (f", … ({len(shown)} in all)" if len(shown) > 30 else "")
+    return listed or "(empty)"
 
 
 def rows_to_records(
@@ -139,7 +165,7 @@ def rows_to_records(
         return  # nothing but blank rows (an empty file, a BOM alone): no records, as for JSON Lines
     if mapping is None:
         first = next((cells for _, cells, _, problem in pending if problem is None), None)
-        named = f"; its first row reads {_header_list(first)}" if first else ""
+        named = f"; its first row holds {_first_row(first, column_map)}" if first else ""
         # The header is looked for in the first rows only: one below them (an export with a
         # long block of export info above it) is no header a --column can name either.
         below = f"; the header must be within the first {_HEADER_SEARCH_ROWS} rows: delete the rows above it"
