@@ -96,6 +96,33 @@ def test_one_changed_byte_is_refused(model_dir, name):
         model_file.load(model_dir)
 
 
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda m: m.update(intercept=[-9.0, 3.0, 0.5]),
+        lambda m: m["thresholds"].update(impatience=0.3),
+        lambda m: m["review_floor"].update(conflict=0.2),
+        lambda m: m.update(follow_up_seconds=600),
+    ],
+    ids=["intercept", "threshold", "review-floor", "window"],
+)
+def test_a_meta_json_edited_by_hand_is_refused(model_dir, edit):
+    """meta.json's intercepts and thresholds decide as much as the weights, and no hash covered
+    them: an edited copy charged 105 impatience on the demo day instead of 40, and its findings
+    still named the version it was copied from (audit 84 H1)."""
+    meta = json.loads((model_dir / model_file.META_FILE).read_text(encoding="utf-8"))
+    model_file.load(model_dir)  # as written: loads
+    edit(meta)
+    (model_dir / model_file.META_FILE).write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(ArtifactError, match="does not match its settings_sha256.*qc train"):
+        model_file.load(model_dir)
+
+
+def test_the_bundled_model_carries_the_hash_of_its_settings():
+    meta = model_file.read_meta(model_file.default_model_dir())
+    assert meta[model_file.SETTINGS_KEY] == model_file.settings_hash(meta)
+
+
 def test_feature_version_mismatch_is_refused(model_dir):
     meta = json.loads((model_dir / model_file.META_FILE).read_text(encoding="utf-8"))
     meta["feature_version"] = 3
@@ -137,6 +164,7 @@ def test_arrays_that_would_run_code_are_refused(trained, tmp_path):
     np.save(out / model_file.WEIGHTS_FILE, np.array([object()] * 3, dtype=object), allow_pickle=True)
     meta = json.loads((out / model_file.META_FILE).read_text(encoding="utf-8"))
     meta["files"][model_file.WEIGHTS_FILE] = model_file._sha256(out / model_file.WEIGHTS_FILE)
+    meta[model_file.SETTINGS_KEY] = model_file.settings_hash(meta)  # a forger who rehashes it all
     (out / model_file.META_FILE).write_text(json.dumps(meta), encoding="utf-8")
     with pytest.raises(ArtifactError, match="malformed"):
         model_file.load(out)

@@ -186,14 +186,22 @@ def test_train_refuses_a_file_for_out_and_a_bad_setting_before_training(tmp_path
 
 
 @pytest.mark.slow
-def test_a_retrained_folder_keeps_its_version_only_for_the_same_data(trained, tmp_path):
-    """The help said the folder's version was kept; every retrain wrote 2.0.0+hash instead."""
-    from qc.training.train import _kept_version
+def test_a_retrained_folder_keeps_its_version_only_for_the_same_recipe(trained, tmp_path):
+    """The help said the folder's version was kept; every retrain wrote 2.0.0+hash instead. Then
+    another seed or settings on the same data kept it too: two models, one version (audit 84 H2)."""
+    from qc.training.train import _kept_version, recipe
 
     samples, out, _ = trained
     meta = json.loads((out / "meta.json").read_text(encoding="utf-8"))
-    assert _kept_version(out, meta["training_data"]["sha256"]) == "0.2.0"  # a rebuild
+    cues = meta["files"]["cues.toml"]
+    made = recipe(meta, cues)
+    assert _kept_version(out, made) == "0.2.0"  # a rebuild
     assert _kept_version(tmp_path, "ab" * 32) == "2.0.0+abababab"  # a new folder
+    reseeded = recipe({**meta, "seed": meta["seed"] + 1}, cues)
+    model = {**meta["config"]["model"], "C": 1.0}
+    retuned = recipe({**meta, "config": {**meta["config"], "model": model}}, cues)
+    assert len({made, reseeded, retuned, recipe(meta, "0" * 64)}) == 4
+    assert _kept_version(out, reseeded) == "0.2.0+" + reseeded[:8]
     copy = tmp_path / "model"
     shutil.copytree(out, copy)
     args = ["train", "--samples", str(samples), "--out", str(copy), "--seed", "0", "--no-real"]
@@ -203,7 +211,7 @@ def test_a_retrained_folder_keeps_its_version_only_for_the_same_data(trained, tm
     (fewer / "handwritten.jsonl").write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
     assert runner.invoke(app, ["train", "--samples", str(fewer), *args[3:]]).exit_code == 0
     meta = json.loads((copy / "meta.json").read_text(encoding="utf-8"))
-    assert meta["version"] == "0.2.0+" + meta["training_data"]["sha256"][:8]
+    assert meta["version"] == "0.2.0+" + recipe(meta, meta["files"]["cues.toml"])[:8]
 
 
 @pytest.mark.slow

@@ -39,12 +39,14 @@ __all__ = [
     "COLUMNS_FILE",
     "META_FILE",
     "NAME",
+    "SETTINGS_KEY",
     "WEIGHTS_FILE",
     "default_model_dir",
     "load",
     "load_cached",
     "read_meta",
     "save",
+    "settings_hash",
     "softmax",
     "verify",
 ]
@@ -186,7 +188,28 @@ def verify(model_dir: Path | None = None) -> dict[str, Any]:
                 f"{path} does not match the SHA-256 in {META_FILE}: the file was modified or"
                 f" belongs to another model; retrain with `qc train --out {model_dir}`"
             )
+    _check_decision_settings(meta, model_dir)
+    if meta.get(SETTINGS_KEY) != settings_hash(meta):
+        # The intercepts and thresholds decide as much as the weights: an edited copy charged
+        # 105 impatience on the demo day instead of 40, under the version it was copied from.
+        raise ArtifactError(
+            f"{model_dir / META_FILE} does not match its {SETTINGS_KEY}: its intercepts, thresholds or"
+            " other settings were edited (or it was written by a qc before 2026-12); choose"
+            f" thresholds with `qc train --out {model_dir}`, not by hand"
+        )
     return meta
+
+
+# The hash of everything meta.json says but itself: labels, intercepts, thresholds, feature
+# config, the data hashes and figures; edited by hand, the model is not the one its version names.
+SETTINGS_KEY = "settings_sha256"
+
+
+def settings_hash(meta: Mapping[str, Any]) -> str:
+    """SHA-256 of ``meta`` without :data:`SETTINGS_KEY`, as canonical JSON (sorted keys, no spaces)."""
+    body = {k: v for k, v in meta.items() if k != SETTINGS_KEY}
+    text = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def load(model_dir: Path | None = None) -> AttitudeModel:
@@ -208,7 +231,6 @@ def load(model_dir: Path | None = None) -> AttitudeModel:
         raise ArtifactError(
             f"model {model_dir} is incomplete or malformed ({exc}); retrain with `qc train`"
         ) from None
-    _check_decision_settings(meta, model_dir)
     featurizer = Featurizer(config, cues)
     if (
         weights.ndim != 2
@@ -288,9 +310,10 @@ def save(
     full = {
         "name": NAME,
         "feature_version": FEATURE_VERSION,
-        **{k: v for k, v in meta.items() if k not in ("name", "feature_version", "files")},
+        **{k: v for k, v in meta.items() if k not in ("name", "feature_version", "files", SETTINGS_KEY)},
         "files": {name: _sha256(model_dir / name) for name in _DATA_FILES},
     }
+    full[SETTINGS_KEY] = settings_hash(full)
     text = json.dumps(full, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     (model_dir / META_FILE).write_text(text, encoding="utf-8")
     return full

@@ -22,7 +22,7 @@ import hashlib
 import json
 import tomllib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,7 +33,7 @@ import numpy.typing as npt
 from qc.attitude.cues import CueLexicon, default_cues_path, load_cues
 from qc.attitude.decision import ATTITUDE_KINDS, LABELS, combine_verdicts, decide, live_label
 from qc.attitude.features import FEATURE_VERSION, FeatureConfig, Featurizer
-from qc.attitude.model import META_FILE, AttitudeModel, save
+from qc.attitude.model import CUES_FILE, META_FILE, AttitudeModel, save
 from qc.errors import ConfigError
 from qc.outputs.staging import OutputStage
 from qc.paths import defaults_dir
@@ -389,23 +389,41 @@ def _check_kinds(config: dict[str, Any]) -> None:
             raise ConfigError(f"thresholds.target_precision has no {kind!r}; see qc/defaults/attitude.toml")
 
 
-def _kept_version(out_dir: Path, data_sha256: str) -> str:
+def recipe(meta: Mapping[str, Any], cues_sha256: str) -> str:
+    """SHA-256 of what makes a model: training data, seed, settings, cue lexicon, feature version.
+
+    Two trainings with the same recipe give the same model (byte for byte on one machine); any
+    other seed or setting is another model, even on the same data.
+    """
+    made = {
+        "training_data": meta["training_data"]["sha256"],
+        "seed": meta["seed"],
+        "config": meta["config"],
+        "cues": cues_sha256,
+        "feature_version": meta.get("feature_version", FEATURE_VERSION),
+    }
+    text = json.dumps(made, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=list)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _kept_version(out_dir: Path, made: str) -> str:
     """The version a model retrained into ``out_dir`` without ``--version`` gets.
 
-    The folder's own version when it was trained on the same data (a rebuild: ``qc train --out
-    models/attitude --seed 0``); that version with ``+`` the data's hash when the data changed
-    (another model, never taken for the one its version names); ``2.0.0+hash`` in a new folder.
+    The folder's own version when it was made by the same recipe (:func:`recipe`: a rebuild,
+    ``qc train --out models/attitude --seed 0``); that version with ``+`` the recipe's hash when
+    the data, seed or settings changed (another model, never taken for the one its version
+    names); ``2.0.0+hash`` in a new folder.
     """
     old = ""
     try:
-        meta = json.loads((out_dir / "meta.json").read_text(encoding="utf-8"))
+        meta = json.loads((out_dir / META_FILE).read_text(encoding="utf-8"))
         old = str(meta.get("version") or "") if isinstance(meta, dict) else ""
-        same = isinstance(meta, dict) and meta.get("training_data", {}).get("sha256") == data_sha256
-    except (OSError, ValueError, AttributeError):
+        same = recipe(meta, str(meta["files"][CUES_FILE])) == made
+    except (OSError, ValueError, AttributeError, KeyError, TypeError):
         same = False
     if old and same:
         return old
-    return f"{old.split('+')[0] or '2.0.0'}+{data_sha256[:8]}"
+    return f"{old.split('+')[0] or '2.0.0'}+{made[:8]}"
 
 
 def train_to_dir(
@@ -439,7 +457,8 @@ def train_to_dir(
         real_dev = [s for s in real if s.source == "real:dev"]
     trained = train(written, real_train, real_dev, config, seed, cues)
     meta = dict(trained.meta)
-    meta["version"] = version or _kept_version(out_dir, meta["training_data"]["sha256"])
+    cues_sha256 = hashlib.sha256(default_cues_path().read_bytes()).hexdigest()
+    meta["version"] = version or _kept_version(out_dir, recipe(meta, cues_sha256))
     meta["training_data"]["files"] = {
         file.name: sum(1 for s in samples if s.source.rsplit(":", 1)[0] == str(file))
         for file in sample_files(samples_path)
