@@ -102,6 +102,31 @@ def test_the_split_is_by_a_hash_of_the_conversation(labels) -> None:
     assert 0.45 < shares["train"] / len(by_conversation) < 0.55
 
 
+@pytest.mark.parametrize(
+    "written",
+    [
+        '{"conversation_id": "c1", "messages": [{"role": "user", "text": "在吗"}]}\n{"conversation_id": "c',
+        "# Real chats\nThis folder holds the corpora.\n",
+        '{"conversation_id": "c1", "messages": [{"role": "user", "text": "在吗"}]}\n{"id": "c2"}\n',
+        b'{"conversation_id": "c1", "messages": [{"role": "user", "text": "\xc4\xe3"}]}\n',
+    ],
+    ids=["truncated", "a-readme", "other-keys", "not-utf8"],
+)
+def test_a_real_chats_file_that_is_not_one_is_named_with_its_line(tmp_path, written) -> None:
+    """A truncated copy or another file given as --realchats was an internal error, exit 70
+    (audit 84 M5)."""
+    chats = tmp_path / "real_conversations.jsonl"
+    if isinstance(written, bytes):
+        chats.write_bytes(written)
+    else:
+        chats.write_text(written, encoding="utf-8")
+    args = ["evaluate", "--data", str(LABELS), "--split", "test", "--realchats", str(chats)]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 2, res.stderr
+    assert f"{chats}:" in res.stderr and "not a line of the real chats" in res.stderr
+    assert "internal error" not in res.stderr and "在吗" not in res.stderr
+
+
 def test_missing_chats_name_the_file_and_where_the_corpora_come_from(tmp_path) -> None:
     with pytest.raises(RealChatsMissing, match="no such file.*research corpora.*QC_REALCHATS"):
         list(read_real_conversations(tmp_path / "real_conversations.jsonl"))

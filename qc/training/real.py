@@ -145,15 +145,32 @@ def read_real_conversations(path: Path | None = None) -> Iterator[Conversation]:
         path = path / REALCHATS_FILE
     if not path.is_file():
         raise RealChatsMissing(f"{path}: no such file; {WHERE_FROM}")
-    with path.open(encoding="utf-8") as fh:
-        for number, line in enumerate(fh, start=1):
-            data = json.loads(line)
-            messages = tuple(
-                Message(i, Role(m["role"]), m["text"], sender="agent" if m["role"] == "agent" else "buyer")
-                for i, m in enumerate(data["messages"])
-            )
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            try:
+                data = json.loads(raw.decode("utf-8"))
+                messages = tuple(
+                    Message(
+                        i,
+                        Role(m["role"]),
+                        str(m["text"]),
+                        sender="agent" if m["role"] == "agent" else "buyer",
+                    )
+                    for i, m in enumerate(data["messages"])
+                )
+                conversation_id = str(data["conversation_id"])
+            except (ValueError, KeyError, TypeError) as exc:
+                # A truncated copy, another file given for it: named, never an internal error. The
+                # line itself is a buyer's chat: only what is wrong with it is said.
+                what = (
+                    f"{type(exc).__name__}: {exc}" if not isinstance(exc, ValueError) else type(exc).__name__
+                )
+                raise RealChatsMissing(
+                    f"{path}:{number}: not a line of the real chats ({what}: each line is one JSON"
+                    f" conversation with conversation_id and messages of role and text); {WHERE_FROM}"
+                ) from None
             yield Conversation(
-                data["conversation_id"], messages, shop=data.get("source"), source=f"{path.name}:{number}"
+                conversation_id, messages, shop=data.get("source"), source=f"{path.name}:{number}"
             )
 
 
