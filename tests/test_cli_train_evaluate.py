@@ -156,6 +156,8 @@ def test_train_without_the_real_chats_names_the_file_and_the_way_out(tmp_path):
 
 def test_train_refuses_a_file_for_out_and_a_bad_setting_before_training(tmp_path):
     """Both were found after the training (exit 1 "File exists", or an internal error 70)."""
+    from qc.training.train import load_config
+
     samples = tmp_path / "samples"
     samples.mkdir()
     shutil.copy(TINY, samples / "handwritten.jsonl")
@@ -174,6 +176,20 @@ def test_train_refuses_a_file_for_out_and_a_bad_setting_before_training(tmp_path
             'follow_up_seconds = "x"',
             "[decision] follow_up_seconds must be a number",
         ),
+        # audit 84 M6: ignored unsaid, a MemoryError (exit 70) after the samples were read
+        ("max_iter = 3000", "max_itre = 3000", "[model] max_itre is no setting (did you mean max_iter?)"),
+        ("reply_bits = 18", "reply_bits = 40", "[features] reply_bits must be a whole number from 1 to 22"),
+        (
+            "reply_ngrams = [1, 3]",
+            "reply_ngrams = [3, 1]",
+            "[features] reply_ngrams must be [shortest, longest]",
+        ),
+        ("review_lowest = 0.15", "review_lowest = 0.5", "review_lowest (0.5) is above lowest (0.3)"),
+        (
+            "[decision]",
+            "[decisions]",
+            "[decisions] is no table of the training settings (did you mean [decision]?)",
+        ),
     ):
         config = tmp_path / "attitude.toml"
         config.write_text(defaults.replace(old, new, 1), encoding="utf-8")
@@ -183,6 +199,18 @@ def test_train_refuses_a_file_for_out_and_a_bad_setting_before_training(tmp_path
         )
         assert result.exit_code == 2 and says in result.output, result.output
         assert not out.exists()
+    # Saved by Notepad with a BOM, or as GBK with a Chinese comment: read as the scorecard is.
+    for name, data in (
+        ("bom.toml", b"\xef\xbb\xbf" + defaults.encode("utf-8")),
+        ("gbk.toml", ("# 训练设置\n" + defaults.replace("cv_folds = 5", 'cv_folds = "five"')).encode("gbk")),
+    ):
+        (tmp_path / name).write_bytes(data)
+        loaded = load_config(tmp_path / name) if name == "bom.toml" else None
+        assert loaded is None or loaded["thresholds"]["cv_folds"] == 5
+    result = runner.invoke(
+        app, ["train", "--samples", str(samples), "--out", str(out), "--config", str(tmp_path / "gbk.toml")]
+    )
+    assert result.exit_code == 2 and "cv_folds must be a whole number" in result.output, result.output
 
 
 @pytest.mark.slow

@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import tomllib
@@ -37,6 +38,7 @@ from qc.attitude.model import CUES_FILE, META_FILE, AttitudeModel, save
 from qc.errors import ConfigError
 from qc.outputs.staging import OutputStage
 from qc.paths import defaults_dir
+from qc.readers.encoding import UndecodableError, decode_text
 from qc.training.evaluate import model_figures, other_rules_verdicts, predict
 from qc.training.real import load_real_labels, read_real_conversations, real_samples
 from qc.training.samples import (
@@ -74,9 +76,12 @@ def load_config(path: Path | None = None) -> dict[str, Any]:
     """
     path = path or DEFAULT_CONFIG
     try:
-        config = tomllib.loads(path.read_text(encoding="utf-8"))
+        # As the scorecard and lexicons are read: a BOM or GBK from Notepad on a Chinese Windows.
+        config = tomllib.loads(decode_text(path.read_bytes())[0])
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the training config ({exc.strerror})") from None
+    except UndecodableError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     problems = _config_problems(config)
@@ -125,6 +130,8 @@ def _config_problems(config: dict[str, Any]) -> list[str]:
         if not number(section[key], whole, low, high):
             kind = "a whole number" if whole else "a number"
             problems.append(f"[{table}] {key} must be {kind} from {low:g} to {high:g}, got {section[key]!r}")
+    problems += _unknown_keys(config)
+    problems += _feature_problems(config.get("features", {}))
     model: dict[str, Any] = config["model"] if isinstance(config.get("model"), dict) else {}
     weights = model.get("weight")
     for source in SOURCES:
@@ -135,6 +142,75 @@ def _config_problems(config: dict[str, Any]) -> list[str]:
         shares = thresholds.get(key, {} if key == "real_max_ok_charged_as" else None)
         if not isinstance(shares, dict) or not all(number(v, False, 0, 1) for v in shares.values()):
             problems.append(f"[thresholds] {key} must map labels to shares from 0 to 1, got {shares!r}")
+    charged: Any = thresholds.get("lowest")
+    held: Any = thresholds.get("review_lowest")
+    if number(charged, False, 0, 1) and number(held, False, 0, 1) and held > charged:
+        problems.append(
+            f"[thresholds] review_lowest ({held:g}) is above lowest ({charged:g}): the review band"
+            " lies below the charging thresholds"
+        )
+    return problems
+
+
+def _known_keys() -> dict[str, set[str]]:
+    known: dict[str, set[str]] = {"model": {"weight"}, "features": set(FeatureConfig.__dataclass_fields__)}
+    known["thresholds"] = {"target_precision", "real_max_ok_charged_as"}
+    for table, key, *_ in _CONFIG_NUMBERS:
+        known.setdefault(table, set()).add(key)
+    return known
+
+
+def _unknown_keys(config: dict[str, Any]) -> list[str]:
+    """Keys the settings do not have, each with the nearest one (``max_itre`` was ignored unsaid)."""
+    known = _known_keys()
+    problems = []
+    for table, section in config.items():
+        if table not in known:
+            near = difflib.get_close_matches(table, known, 1)
+            hint = f" (did you mean [{near[0]}]?)" if near else ""
+            problems.append(f"[{table}] is no table of the training settings{hint}")
+        elif isinstance(section, dict):
+            for key in section:
+                if key not in known[table]:
+                    near = difflib.get_close_matches(key, known[table], 1)
+                    hint = f" (did you mean {near[0]}?)" if near else ""
+                    problems.append(f"[{table}] {key} is no setting{hint}")
+    return problems
+
+
+# The largest hashed block: 2**22 columns × 3 labels of float64 is 100 MB per block when the
+# model is loaded; reply_bits = 40 was a MemoryError after the samples were read.
+_MAX_BITS = 22
+_MAX_NGRAM = 6
+
+
+def _feature_problems(features: Any) -> list[str]:
+    """Out-of-range [features] settings, each with the range it takes."""
+    if not isinstance(features, dict):
+        return [f"[features] must be a table, got {features!r}"]
+    problems = []
+    for key, value in features.items():
+        if key == "answer_crosses":
+            if not isinstance(value, bool):
+                problems.append(f"[features] {key} must be true or false, got {value!r}")
+        elif key.endswith("_bits") and not (
+            isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= _MAX_BITS
+        ):
+            problems.append(f"[features] {key} must be a whole number from 1 to {_MAX_BITS}, got {value!r}")
+        elif key.endswith("_ngrams") and not (
+            isinstance(value, list)
+            and len(value) == 2
+            and all(isinstance(n, int) and not isinstance(n, bool) for n in value)
+            and 1 <= value[0] <= value[1] <= _MAX_NGRAM
+        ):
+            problems.append(
+                f"[features] {key} must be [shortest, longest] with 1 ≤ shortest ≤ longest ≤ {_MAX_NGRAM},"
+                f" got {value!r}"
+            )
+        elif key.endswith("_weight") and (
+            isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100
+        ):
+            problems.append(f"[features] {key} must be a number from 0 to 100, got {value!r}")
     return problems
 
 
