@@ -250,8 +250,29 @@ BAD_CARDS = [
         "items.average_response.threshold: expected a number",
     ),
     ("bad-rule", "[items.x]\nrule = 'sometimes'\n", "items.x.rule: 'sometimes' is not allowed"),
-    ("bad-metric", "[items.x]\nrule = 'over'\nmetric = 'speed'\nthreshold = 1\n", "items.x.metric"),
-    ("no-threshold", "[items.x]\nrule = 'under'\nmetric = 'reply_rate'\n", "items.x.threshold: missing"),
+    (
+        "bad-metric",
+        "[items.x]\nrule = 'over'\nmax_points = 5\nmetric = 'speed'\nthreshold = 1\n",
+        "items.x.metric",
+    ),
+    (
+        "no-threshold",
+        "[items.x]\nrule = 'under'\nmax_points = 5\nmetric = 'reply_rate'\n",
+        "items.x.threshold: missing",
+    ),
+    # audit 84 M4: each was taken as 0, unsaid; with floor = 0 the added item never deducted
+    ("no-max-points", "[items.x]\nrule = 'over'\nmetric = 'turns'\n", "items.x.max_points: missing; give"),
+    (
+        "no-points-per-unit",
+        "[items.x]\nrule = 'over'\nmax_points = 5\nmetric = 'turns'\nthreshold = 1\nfloor = 0\n",
+        "items.x.points_per_unit: missing; give the points per unit",
+    ),
+    (
+        "no-points-missed",
+        "[items.x]\nrule = 'target'\nmax_points = 5\nmetric = 'turns'\nthreshold = 1\nfloor = 0\n"
+        "points_met = 0\n",
+        "items.x.points_missed: missing",
+    ),
     (
         "negative-cap",
         "[items.service_attitude]\ncap = -3\n",
@@ -337,7 +358,7 @@ BAD_CARDS = [
     ),
     (
         "no-floor-said",
-        "[items.x]\nrule = 'over'\nmetric = 'turns'\nthreshold = 1\n",
+        "[items.x]\nrule = 'over'\nmax_points = 5\nmetric = 'turns'\nthreshold = 1\n",
         'items.x.floor: missing; say where the item score stops: floor = 0 (at zero) or floor = "none"',
     ),
     (
@@ -347,7 +368,8 @@ BAD_CARDS = [
     ),
     (
         "min-sample-on-a-count",
-        "[items.x]\nrule = 'over'\nmetric = 'turns'\nthreshold = 1\nfloor = 0\nmin_sample = 5\n",
+        "[items.x]\nrule = 'over'\nmax_points = 5\nmetric = 'turns'\nthreshold = 1\nfloor = 0\n"
+        "min_sample = 5\n",
         "items.x.min_sample: metric turns is a count",
     ),
     (

@@ -553,7 +553,7 @@ def _item(source: str, item_id: str, raw: Mapping[str, Any]) -> Item:
         label=_text(source, f"{key}.label", raw.get("label", item_id)),
         title=_text(source, f"{key}.title", raw.get("title", item_id)),
         rule=rule,
-        max_points=_number(source, f"{key}.max_points", raw.get("max_points", 0)),
+        max_points=_number(source, f"{key}.max_points", _given(source, key, raw, "max_points")),
         **opt,
     )
     if common["max_points"] < 0:
@@ -594,17 +594,35 @@ def _item(source: str, item_id: str, raw: Mapping[str, Any]) -> Item:
             metric=metric,
             threshold=threshold,
             met_if=_choice(source, f"{key}.met_if", raw.get("met_if", "<="), ("<=", ">=")),
-            points_met=_number(source, f"{key}.points_met", raw.get("points_met", 0)),
-            points_missed=_number(source, f"{key}.points_missed", raw.get("points_missed", 0)),
+            points_met=_number(source, f"{key}.points_met", _given(source, key, raw, "points_met")),
+            points_missed=_number(source, f"{key}.points_missed", _given(source, key, raw, "points_missed")),
         )
     return Item(
         **common,
         metric=metric,
         threshold=threshold,
         unit=_number(source, f"{key}.unit", raw.get("unit", 1), positive=True),
-        points_per_unit=_number(source, f"{key}.points_per_unit", raw.get("points_per_unit", 0)),
+        points_per_unit=_number(
+            source, f"{key}.points_per_unit", _given(source, key, raw, "points_per_unit")
+        ),
         rounding=_choice(source, f"{key}.rounding", raw.get("rounding", "exact"), ROUNDINGS),
     )
+
+
+# What each number an item must state means, for the message when it is left out: a number
+# the shop did not write is never taken as 0 (an added item then never deducted, unsaid).
+_STATED = {
+    "max_points": "the item's full score (满分), 0 or more",
+    "points_per_unit": "the points per unit over or under the threshold (a deduction is negative, e.g. -2)",
+    "points_met": "the points when the target is met (0 for none)",
+    "points_missed": "the points when it is missed (a deduction is negative)",
+}
+
+
+def _given(source: str, key: str, raw: Mapping[str, Any], name: str) -> Any:
+    if name not in raw:
+        raise _fail(source, f"{key}.{name}", f"missing; give {_STATED[name]}")
+    return raw[name]
 
 
 def _floor(source: str, key: str, raw: Mapping[str, Any], max_points: float) -> float | None:
