@@ -328,6 +328,20 @@ def test_unreadable_file_reports_the_fix_and_batch_continues(
     assert "你好" not in bad_report.error
 
 
+@pytest.mark.parametrize("bom", [b"\xef\xbb\xbf", b""], ids=["utf8-bom", "no-bom"])
+def test_a_text_export_read_in_a_wrong_forced_encoding_fails_not_skipped(tmp_path: Path, bom: bytes) -> None:
+    """--encoding utf-16 on a UTF-8 export turned every line into other characters, and the file
+    was skipped as "not a chat export", exit 0 (audit 84 M7)."""
+    said = "===== 会话 K1 =====\n买家(10:00:05): 在吗在吗\n店A:小王(10:00:20): 在的亲\n"
+    data = bom + said.encode("utf-8")
+    path = tmp_path / "chat.txt"
+    path.write_bytes(data + b"\n" * (len(data) % 2))
+    (report,) = read(path, encoding="utf-16", date=date(2026, 11, 24)).files
+    assert report.error is not None and not report.skipped
+    assert ("UTF-8 byte-order mark" if bom else "the encoding is likely wrong") in report.error
+    assert "在吗" not in report.error
+
+
 @pytest.mark.parametrize("name", ["notes.md", "README.txt", "README"])
 def test_text_without_a_message_is_skipped_with_a_warning_not_rejected(tmp_path: Path, name: str) -> None:
     path = tmp_path / name

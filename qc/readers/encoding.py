@@ -246,6 +246,13 @@ def decode(data: bytes, forced: str | None = None) -> Decoded:
         utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _utf16_without_bom(data)
         if _width(codec) == 1 and utf16:
             raise UndecodableError(f"cannot decode as {forced}: the file is UTF-16; try --encoding utf-16")
+        if _width(codec) > 1 and data.startswith(codecs.BOM_UTF8):
+            # UTF-16 reads any even number of bytes: the whole file became other characters,
+            # no line a message, and it was skipped as "not a chat export" with exit 0.
+            raise UndecodableError(
+                f"cannot decode as {forced}: the file starts with a UTF-8 byte-order mark; try"
+                " --encoding utf-8, or leave --encoding out"
+            )
         body, base = data, 0
         for bom, name in _BOMS:
             if data.startswith(bom) and codecs.lookup(name).name.replace("-sig", "") in (

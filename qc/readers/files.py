@@ -191,6 +191,12 @@ def _items(path: Path, resolved: Resolved, outcome: FileOutcome) -> list[RawReco
         # Plain text (by its name, or by nothing at all) in which no line looks like a message
         # is not a chat export: a README or notes beside the exports. Skipped, never a reject.
         if fmt in (None, "text") and not any(is_chat_line(line) for line in decoded.lines):
+            if resolved.encoding is not None:
+                # Read in the encoding forced on it, a chat export reads as other characters.
+                raise _FileError(
+                    f"no line reads as a message when decoded as {resolved.encoding} (--encoding):"
+                    " the encoding is likely wrong; leave --encoding out to let qc detect it"
+                )
             raise _NotAChatExport(
                 "not a chat export (no line looks like a message); remove it from the input,"
                 " or force its format with --input-format"
