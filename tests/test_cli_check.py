@@ -653,6 +653,58 @@ def test_context_values_marked_as_auto_replies_or_the_agents_are_not_the_buyers_
     assert buyers["verdict"] == "impatience"
 
 
+@pytest.mark.parametrize(
+    ("reply", "verdict"), [("等着吧", "impatience"), ("你自己看不懂吗", "conflict")], ids=["curt", "hostile"]
+)
+def test_an_agent_turn_given_as_context_is_an_earlier_reply_not_the_first_bubble(tmp_path, reply, verdict):
+    """With no clock, an agent turn given last in --context was read as the first bubble of the
+    checked reply: 等着吧 was ok and 你自己看不懂吗 impatience, where inspect charges impatience
+    and conflict when the two are minutes apart (audit 84 M1). --then says a reply goes on."""
+    buyer, earlier = "怎么还没发货", "亲，这边马上帮您催一下仓库"
+    (checked,) = _lines(runner.invoke(app, ["check", reply, "-c", buyer, "-c", f"agent:{earlier}"]).stdout)
+    rows = [("买家", "10:00:00", buyer), ("客服", "10:00:10", earlier), ("客服", "10:05:00", reply)]
+    assert checked["verdict"] == _verdict_as_inspected(_inspect_rows(tmp_path, rows), 2) == verdict
+
+
+def test_a_context_object_marked_auto_reply_is_the_shops_auto_reply(tmp_path):
+    """The message format's "auto_reply": true was ignored: the shop's greeting became a typed
+    bubble of the agent's, and 你自己看不懂吗 after it was ok (audit 84 M1)."""
+    buyer, greeting, reply = "怎么还没发货", "欢迎光临小店，客服马上为您服务", "你自己看不懂吗"
+    drafts = tmp_path / "drafts.jsonl"
+    context = [buyer, {"role": "agent", "text": greeting, "auto_reply": True}]
+    bad = {"text": reply, "context": [buyer, {"role": "customer", "text": greeting, "auto_reply": True}]}
+    lines = [{"text": reply, "context": context}, bad]
+    drafts.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8")
+    res = runner.invoke(app, ["check", "--file", str(drafts)])
+    (checked,) = _lines(res.stdout)
+    day = tmp_path / "day.jsonl"
+    rows = [
+        {"conversation_id": "c1", "role": "买家", "timestamp": "2026-11-24 10:00:00", "text": buyer},
+        {
+            "conversation_id": "c1",
+            "role": "客服",
+            "timestamp": "2026-11-24 10:00:01",
+            "text": greeting,
+            "auto_reply": True,
+            "sender": "店:小王",
+        },
+        {
+            "conversation_id": "c1",
+            "role": "客服",
+            "timestamp": "2026-11-24 10:00:20",
+            "text": reply,
+            "sender": "店:小王",
+        },
+    ]
+    day.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    assert runner.invoke(app, ["inspect", str(day), "--out", str(tmp_path / "out"), "-q"]).exit_code == 0
+    found = [
+        json.loads(x) for x in (tmp_path / "out" / "findings.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    assert checked["verdict"] == _verdict_as_inspected(found, 2) == "conflict"
+    assert "drafts.jsonl:2: context[1] is the buyer's turn marked auto_reply" in res.stderr
+
+
 def test_check_says_what_it_judged_a_long_draft_on_and_which_rule_found_what():
     """A draft past max_message_chars was judged on its start with no word of it; findings did not
     name their rule; an empty text was asked whether the terminal spoke UTF-8 (audit 77 B8)."""

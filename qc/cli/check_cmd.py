@@ -105,7 +105,13 @@ def _json_line(line: str) -> tuple[str, list[Any], list[str]] | str:
             role = turn.get("role", "customer")
             if role not in ("customer", "agent"):
                 return f"context[{i}] has role {shown_value(str(role))!r}; use customer or agent"
-            context.append((role, turn["text"]))
+            auto = turn.get("auto_reply", False)
+            if not isinstance(auto, bool):
+                return f"context[{i}] has auto_reply {shown_value(str(auto))!r}; write true or false"
+            if auto and role != "agent":
+                return f"context[{i}] is the buyer's turn marked auto_reply: only an agent's turn can be one"
+            # The shop's auto-reply, as the message format marks it: ignored, it was a typed reply.
+            context.append((role, turn["text"], True) if auto else (role, turn["text"]))
         else:
             return f"context[{i}] is neither a buyer text nor a {{role, text}} object; {_SHAPE}"
     then = record.get("then") or []

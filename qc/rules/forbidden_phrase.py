@@ -17,6 +17,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -594,7 +595,15 @@ def make_forbidden_phrase_rule(settings: RuleSettings | None = None) -> Forbidde
     return ForbiddenPhraseRule(lexicon, strict=strict, feature_tokens=feature_tokens)
 
 
-ContextItem = str | tuple[str, str]
+# A context turn: a buyer text, (role, text), or (role, text, auto_reply) for the shop's auto-reply.
+ContextItem = str | tuple[str, str] | tuple[str, str, bool]
+
+# The context is timed a day before the checked reply and its bubbles: an agent turn given as
+# context is an earlier reply, never the first bubble of this one (which --then gives), as a
+# day's inspection reads a bubble sent minutes before. Untimed, it was read as one reply with
+# the draft: 等着吧 after an agent turn was ok, where inspect charges it.
+_CONTEXT_AT = datetime(2000, 1, 1, tzinfo=UTC)
+_REPLY_AT = _CONTEXT_AT + timedelta(days=1)
 
 
 def conversation_for(
@@ -610,20 +619,25 @@ def conversation_for(
     """
     msgs: list[Message] = []
     for item in context:
-        role, body = (Role.CUSTOMER, item) if isinstance(item, str) else (Role(item[0]), item[1])
+        told = False
+        if isinstance(item, str):
+            role, body = Role.CUSTOMER, item
+        else:
+            role, body = Role(item[0]), item[1]
+            told = len(item) > 2 and bool(item[2])
         if role is Role.CUSTOMER and (is_marked_auto_reply(body) or is_platform_notice(body)):
             role = Role.AGENT
         sender = agent if role is Role.AGENT else "buyer"
-        msgs.append(_as_read(len(msgs), role, body, sender))
+        msgs.append(_as_read(len(msgs), role, body, sender, _CONTEXT_AT, told))
     for body in (text, *then):
-        msgs.append(_as_read(len(msgs), Role.AGENT, body, agent))
+        msgs.append(_as_read(len(msgs), Role.AGENT, body, agent, _REPLY_AT))
     return Conversation("check", tuple(msgs))
 
 
-def _as_read(index: int, role: Role, text: str, sender: str) -> Message:
+def _as_read(index: int, role: Role, text: str, sender: str, at: datetime, auto: bool = False) -> Message:
     """A message as the readers take it from an export: marked auto-replies, platform notices."""
-    role, auto = role_in_text(role, text, False, False)
-    return Message(index, role, text, sender=sender, auto_reply=auto)
+    role, auto = role_in_text(role, text, auto, auto)
+    return Message(index, role, text, sender=sender, sent_at=at, auto_reply=auto)
 
 
 def check_text(rule: ForbiddenPhraseRule, text: str, context: Sequence[ContextItem] = ()) -> list[Finding]:
