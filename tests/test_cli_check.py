@@ -666,6 +666,25 @@ def test_an_agent_turn_given_as_context_is_an_earlier_reply_not_the_first_bubble
     assert checked["verdict"] == _verdict_as_inspected(_inspect_rows(tmp_path, rows), 2) == verdict
 
 
+def test_a_rude_bubble_after_a_friendly_one_is_judged_by_itself(tmp_path):
+    """The whole-turn reading softened every bubble of a turn: a rude bubble 15 s after the
+    shop's long friendly greeting was not charged at all, and 290 s after it was −5 (audit 84
+    M3). What follows a bubble may soften it (--then); what came before never does."""
+    buyer, greeting, reply = (
+        "怎么还没发货",
+        "您好，欢迎光临小店，双十二预售已开始，领券下单更优惠哦，客服马上为您服务",
+        "你自己看不懂吗",
+    )
+    verdicts = []
+    for n, later in enumerate(("10:00:20", "10:05:00")):
+        rows = [("买家", "10:00:00", buyer), ("客服", "10:00:05", greeting), ("客服", later, reply)]
+        (tmp_path / str(n)).mkdir()
+        verdicts.append(_verdict_as_inspected(_inspect_rows(tmp_path / str(n), rows), 2))
+    assert verdicts == ["conflict", "conflict"]
+    (checked,) = _lines(runner.invoke(app, ["check", reply, "-c", buyer, "-c", f"agent:{greeting}"]).stdout)
+    assert checked["verdict"] == "conflict"
+
+
 def test_a_context_object_marked_auto_reply_is_the_shops_auto_reply(tmp_path):
     """The message format's "auto_reply": true was ignored: the shop's greeting became a typed
     bubble of the agent's, and 你自己看不懂吗 after it was ok (audit 84 M1)."""

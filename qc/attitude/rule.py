@@ -194,8 +194,10 @@ class AttitudeClassifierRule(BaseRule):
         """Findings of many conversations from one batched scoring; the same as :meth:`check` on each.
 
         A reply the agent continues in further bubbles before the buyer speaks again (within the
-        model's ``follow_up_seconds``) is also judged as the whole turn, and the milder of the two
-        readings counts: 亲，您先别着急 followed at once by 我马上联系快递员核实 is one calm reply.
+        model's ``follow_up_seconds``) is also judged together with what follows it, and the
+        milder of the two readings counts: 亲，您先别着急 followed at once by 我马上联系快递员核实 is
+        one calm reply. What came before a bubble never softens it: a rude last bubble after the
+        shop's long greeting was read with the greeting, and not charged at all.
         """
         skip = self.model.featurizer.cues.skip
         window = float(self.model.meta.get("follow_up_seconds", 0))
@@ -213,14 +215,16 @@ class AttitudeClassifierRule(BaseRule):
                 targets.append((n, message))
                 inputs.append((message.text, context))
         rows = self.probabilities(inputs)
-        turns = [g for g in groups if len(g) > 1]
-        if turns:
-            whole = self.probabilities([(" ".join(inputs[i][0] for i in g), inputs[g[0]][1]) for g in turns])
+        # Each bubble but a turn's last, with the bubbles after it, in its own context.
+        rest = [(g[at], g[at:]) for g in groups for at in range(len(g) - 1)]
+        if rest:
+            onward = self.probabilities(
+                [(" ".join(inputs[i][0] for i in tail), inputs[i][1]) for i, tail in rest]
+            )
             ok = self.model.labels.index("ok")
-            for group, row in zip(turns, whole, strict=True):
-                for i in group:
-                    if row[ok] > rows[i][ok]:
-                        rows[i] = row
+            for (i, _), row in zip(rest, onward, strict=True):
+                if row[ok] > rows[i][ok]:
+                    rows[i] = row
         decided = [
             (n, message, context, decide(row.tolist(), *self._decision))
             for (n, message), (_, context), row in zip(targets, inputs, rows, strict=True)
