@@ -161,6 +161,16 @@ def test_jobs_must_be_positive() -> None:
         PoolExecutor(RuleSettings(rules=()), jobs=0)
 
 
+def test_more_jobs_than_the_machine_can_run_is_refused_before_anything_starts(tmp_path: Path) -> None:
+    """--jobs 1000000 started worker processes (each loading the model) until stopped (audit 84 L6)."""
+    import os
+
+    cores = len(os.sched_getaffinity(0))
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["inspect", str(DEMO_DAY), "--out", str(out), "--jobs", str(4 * cores + 1)])
+    assert res.exit_code == 2 and f"use --jobs {cores}" in res.stderr and not out.exists()
+
+
 def _inspect(tmp_path: Path, name: str, *args: str) -> Path:
     out = tmp_path / name
     res = runner.invoke(app, ["inspect", str(DEMO_DAY), "--out", str(out), "--quiet", *args])

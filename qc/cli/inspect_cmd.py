@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from datetime import date as Date
@@ -24,6 +25,9 @@ from qc.cli._common import (
 )
 from qc.compiled import stale_modules
 from qc.errors import EXIT_USAGE, ConfigError
+
+# The most worker processes --jobs may start per core: past the cores they only slow a run.
+_JOBS_PER_CORE = 4
 
 if TYPE_CHECKING:  # the CLI imports the engine only when a command runs
     from qc.batch.run import Progress
@@ -276,6 +280,14 @@ def inspect_cli(
         raise ConfigError("--spark-dir only applies with --engine spark")
     if jobs > 1 and engine != "local":
         raise ConfigError("--jobs only applies with --engine local (Spark has its own executors)")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if jobs > _JOBS_PER_CORE * cores:
+        # Each worker loads the model: a slip of a key (--jobs 1000000) started processes until
+        # the machine gave out; past the cores, more workers only slow the run.
+        raise ConfigError(
+            f"--jobs {jobs} is more than {_JOBS_PER_CORE} workers per core of this machine ({cores}"
+            f" cores); use --jobs {cores}"
+        )
     settings = RuleSettings(lexicon=lexicon, model=model, user_dict=user_dict, strict=strict)
     with stop_on_signals(out):
         executor: Executor | None = None
