@@ -160,6 +160,14 @@ def test_check_table_format_for_people():
     assert "FP-0010" in res.stdout and "LIVE" in res.stdout
 
 
+def test_a_dash_reads_the_message_or_the_file_from_standard_input():
+    """qc check - judged the text "-", and --file - could not be read (audit 84 L8)."""
+    (one,) = _lines(runner.invoke(app, ["check", "-", "-c", "能今天发货吗"], input="哦\n".encode()).stdout)
+    assert (one["text"], one["verdict"]) == ("哦", "impatience")
+    res = runner.invoke(app, ["check", "--file", "-"], input="哦\n好的亲\n".encode("gbk"))
+    assert res.exit_code == 0 and [d["text"] for d in _lines(res.stdout)] == ["哦", "好的亲"]
+
+
 def test_check_file_plain_lines_and_jsonl(tmp_path):
     f = tmp_path / "drafts.txt"
     f.write_text(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,6 +22,17 @@ _SHAPE = (
     'expected {"text": "...", "context": ["buyer text", {"role": "agent", "text": "..."}],'
     ' "then": ["the agent\'s next bubble"]} or a plain line'
 )
+
+
+def _stdin_text() -> str:
+    """The one message piped to ``qc check -``, decoded as the readers decode a file."""
+    from qc.readers.encoding import UndecodableError, decode_text
+
+    try:
+        said, _ = decode_text(sys.stdin.buffer.read())
+    except UndecodableError as exc:
+        raise ConfigError(f"standard input: {exc}") from None
+    return said.rstrip("\r\n")
 
 
 def parse_check_file(path: Path) -> tuple[list[tuple[int, str, list[Any], list[str]]], list[str]]:
@@ -43,7 +55,8 @@ def parse_check_file(path: Path) -> tuple[list[tuple[int, str, list[Any], list[s
     from qc.readers.encoding import UndecodableError, decode, decode_text
 
     try:
-        data = path.read_bytes()
+        # ``-`` is standard input, as for most command-line tools (a pipe of drafts).
+        data = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
     garbled: set[int] = set()
@@ -265,7 +278,9 @@ def _table(results: list[dict[str, Any]]) -> None:
 @app.command("check")
 @handle_errors
 def check_cli(
-    text: Annotated[str | None, typer.Argument(help="The agent message or draft reply to check.")] = None,
+    text: Annotated[
+        str | None, typer.Argument(help="The agent message or draft reply to check (-: read it from stdin).")
+    ] = None,
     context: Annotated[
         list[str] | None,
         typer.Option(
@@ -286,7 +301,9 @@ def check_cli(
     ] = None,
     file: Annotated[
         Path | None,
-        typer.Option("--file", "-f", help='One message per line, or JSON Lines {"text", "context"}.'),
+        typer.Option(
+            "--file", "-f", help='One message per line, or JSON Lines {"text", "context"}; - is stdin.'
+        ),
     ] = None,
     output_format: Annotated[
         str, typer.Option("--format", help="json (default, one line per message) or table.")
@@ -345,6 +362,8 @@ def check_cli(
             raise ConfigError(str(exc)) from None
         items = [(t, c, n) for _, t, c, n in numbered]
     else:
+        if text == "-":  # the message from standard input: echo 哦 | qc check - -c 能今天发货吗
+            text = _stdin_text()
         items = [(text or "", [_context_item(c) for c in context or []], list(then or []))]
         # A terminal that sends bytes which are not UTF-8 gives Python lone surrogates.
         problem = _text_problem(*items[0])
