@@ -260,6 +260,17 @@ BAD_CARDS = [
         "[items.x]\nrule = 'under'\nmax_points = 5\nmetric = 'reply_rate'\n",
         "items.x.threshold: missing",
     ),
+    # audit 84 L1: accepted, and charging changed unsaid
+    (
+        "verdict-twice",
+        "[findings]\nverdict_order = ['impatience', 'conflict', 'impatience']\n",
+        "findings.verdict_order: lists 'impatience' more than once",
+    ),
+    (
+        "no-verdicts-but-implied",
+        "[findings]\nverdict_order = []\n",
+        "findings.verdict_order: is empty, so findings.implies_verdict (forbidden_phrase) implies nothing",
+    ),
     # audit 84 M4: each was taken as 0, unsaid; with floor = 0 the added item never deducted
     ("no-max-points", "[items.x]\nrule = 'over'\nmetric = 'turns'\n", "items.x.max_points: missing; give"),
     (

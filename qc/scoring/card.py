@@ -438,6 +438,10 @@ def _known(source: str, key: str, table: Mapping[str, Any], allowed: Iterable[st
 def _kinds(source: str, key: str, value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise _fail(source, key, f"expected a list of finding kinds, got {value!r}")
+    twice = sorted({v for v in value if value.count(v) > 1})
+    if twice:
+        # In verdict_order a kind's place is its severity: listed twice, it has two.
+        raise _fail(source, key, f"lists {', '.join(map(repr, twice))} more than once: name each kind once")
     return tuple(value)
 
 
@@ -790,6 +794,16 @@ def parse_scorecard(data: Mapping[str, Any], source: str = "<scorecard>") -> Sco
     ):
         _check_kinds(source, key, kinds, named)
     _check_review_only(source, review_only, items)
+    if implies and not order:
+        # A forbidden phrase implies its entry's verdict only among the verdicts in the order:
+        # with none, its charge as impatience stopped, unsaid.
+        raise _fail(
+            source,
+            "findings.verdict_order",
+            f"is empty, so findings.implies_verdict ({', '.join(implies)}) implies nothing: list the"
+            ' verdicts, most severe first (verdict_order = ["conflict", "impatience"]), or set'
+            " implies_verdict = []",
+        )
     version = card.get("version", 1)
     if isinstance(version, bool) or not isinstance(version, int):
         raise _fail(source, "card.version", f"expected an integer, got {version!r}")
