@@ -324,6 +324,15 @@ def test_a_bare_reply_goes_on_only_in_the_agents_next_bubble_soon_after(
     assert ("next message" in finding.cue) is suppressed
 
 
+@pytest.mark.parametrize("notices", [0, 3, 6, 12])
+def test_platform_notices_and_auto_replies_do_not_push_the_buyer_out_of_view(forbidden_rule, notices):
+    """Six transfer notices after 我先去付款了 made a bare 哦 follow no buyer message at all, and
+    charged it (audit 84 L5): notices answer no buyer and split no turn."""
+    between = ["系统提示：会话已转接给客服小王", "[自动回复]您好，客服马上就来"] * (notices // 2)
+    found = check_text(forbidden_rule, "哦", ["我先去付款了", *between])
+    assert [f.suppressed for f in found] == [True]
+
+
 def test_finding_carries_agent_offsets_and_implied_cue(forbidden_rule):
     (f,) = check_text(forbidden_rule, "亲，这个我不知道", ("是纯棉的吗",))
     assert (f.start, f.end, f.text) == (5, 8, "不知道") or (f.start, f.end, f.text) == (4, 8, "我不知道")

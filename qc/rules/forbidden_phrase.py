@@ -164,16 +164,22 @@ class ForbiddenPhraseRule(BaseRule):
         ctx = self.lexicon.context
         msgs = conversation.messages
         collected: list[str] = []
-        j = index - 1
-        while j >= 0 and index - j <= ctx.lookback:
+        seen = 0
+        for j in range(index - 1, -1, -1):
             m = msgs[j]
+            if m.role is not Role.CUSTOMER and not m.counts_as_agent:
+                # Platform notices and auto-replies answer no buyer and split no turn: six
+                # transfer notices pushed the buyer's 我先去付款了 out of view of the bare 哦.
+                continue
+            seen += 1
+            if seen > ctx.lookback:
+                break
             if m.role is Role.CUSTOMER:
                 collected.append(m.text)
                 if len(collected) >= ctx.turn_messages:
                     break
             elif collected:
                 break
-            j -= 1
         if not collected:
             return BuyerTurn(frozenset({"none"}), "")
         text = "\n".join(reversed(collected))
