@@ -333,7 +333,18 @@ _TOP = re.search(r'^version = ".*"$', default_lexicon_path().read_text(encoding=
             id="hit",
         ),
         pytest.param(
-            [("data_min_digits = 5", "data_min_digits = 4294967296")], "from 0 to 1000", id="huge-number"
+            [("data_min_digits = 5", "data_min_digits = 4294967296")], "from 1 to 1000", id="huge-number"
+        ),
+        # audit 84 L4: 0 worked as 1; a missing window took its value from code
+        pytest.param(
+            [("turn_messages = 3", "turn_messages = 0")],
+            "turn_messages must be a whole number from 1",
+            id="turn-0",
+        ),
+        pytest.param(
+            [("lookback = 6 ", "# lookback = 6 ")],
+            "[context] lookback is missing: give a whole number from 1",
+            id="no-lookback",
         ),
         pytest.param(
             [("no_context = ", "no_contxt = ")], "[context]: unknown key 'no_contxt'", id="context-typo"

@@ -201,6 +201,9 @@ _CONTEXT_NUMBERS = (
     "continuation_seconds",
 )
 _CONTEXT_MAX = 1000
+# Keys of [context] below which the window means nothing: no message looked back at, no buyer
+# message in a turn (0 read as 1), a \d{0,} that finds "data" in every text.
+_CONTEXT_LEAST = {"lookback": 1, "turn_messages": 1, "data_min_digits": 1}
 
 
 @dataclass(frozen=True, slots=True)
@@ -546,11 +549,27 @@ def parse_lexicon(raw: bytes, path: str = "<lexicon>") -> Lexicon:
     ctx_values: dict[str, Any] = {}
     _unknown(ctx_raw, (*_CONTEXT_NUMBERS, "no_context"), "[context]", problems)
     for key in _CONTEXT_NUMBERS:
-        v = ctx_raw.get(key, getattr(ctx_defaults, key))
-        if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= _CONTEXT_MAX:
-            problems.append(f"[context] {key} must be a whole number from 0 to {_CONTEXT_MAX}, got {v!r}")
+        least = _CONTEXT_LEAST.get(key, 0)
+        if key not in ctx_raw:
+            # The windows are the lexicon's numbers, not code's: a lexicon without them ran on
+            # values written nowhere the shop could see.
+            problems.append(
+                f"[context] {key} is missing: give a whole number from {least} to {_CONTEXT_MAX}"
+                " (the bundled lexicons/forbidden.toml has each with what it means)"
+            )
+            ctx_values[key] = getattr(ctx_defaults, key)
+            continue
+        v = ctx_raw[key]
+        if not isinstance(v, int) or isinstance(v, bool) or not least <= v <= _CONTEXT_MAX:
+            problems.append(
+                f"[context] {key} must be a whole number from {least} to {_CONTEXT_MAX}, got {v!r}"
+            )
             v = getattr(ctx_defaults, key)
         ctx_values[key] = v
+    if "no_context" not in ctx_raw:
+        problems.append(
+            '[context] no_context is missing: "live" or "suppressed" (a bare reply with no buyer turn)'
+        )
     no_ctx = ctx_raw.get("no_context", ctx_defaults.no_context)
     if no_ctx not in ("live", "suppressed"):
         problems.append(f'[context] no_context must be "live" or "suppressed", got {no_ctx!r}')
