@@ -803,6 +803,17 @@ def test_a_bad_card_names_the_line_of_the_key(tmp_path, text, line, key):
     assert str(info.value).startswith(f"scorecard {path}:{line}: {key}: "), str(info.value)
 
 
+def test_a_card_saved_as_gbk_names_the_line_too(tmp_path):
+    """The card is read as GBK but its lines were looked for as UTF-8 only: no line (audit 84 L3)."""
+    path = tmp_path / "shop.toml"
+    path.write_bytes(
+        '[card]\nname = "小店"\n\n[items.average_response]\n# 三十秒\nthreshold = "x"\n'.encode("gbk")
+    )
+    with pytest.raises(ConfigError) as info:
+        load_scorecard(path)
+    assert str(info.value).startswith(f"scorecard {path}:6: items.average_response.threshold: ")
+
+
 @pytest.mark.parametrize(
     ("avg", "card_text", "reason"),
     [

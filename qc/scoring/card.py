@@ -368,9 +368,11 @@ def _line_of(path: Path, key: str) -> int | None:
     Errors name the file, the line and the key: QA staff edit cards by hand. The file is read
     as TOML is written line by line: a ``[table]`` header, then ``key = value`` lines under it.
     """
+    from qc.readers.encoding import UndecodableError, decode_text
+
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError):
+        text, _ = decode_text(path.read_bytes())  # as the card was read: a GBK card has lines too
+    except (OSError, UndecodableError):
         return None
     where: dict[str, int] = {}
     table = ""
