@@ -260,6 +260,17 @@ BAD_CARDS = [
         "[items.x]\nrule = 'under'\nmax_points = 5\nmetric = 'reply_rate'\n",
         "items.x.threshold: missing",
     ),
+    # audit 84 L2: each blamed a key the shop never wrote
+    (
+        "min-score-on-evidence",
+        "[findings]\nmin_score = { slow_response = 0.9 }\n",
+        "findings.min_score.slow_response: 'slow_response' is the evidence of items.average_response",
+    ),
+    (
+        "default-item-new-rule",
+        "[items.average_response]\nrule = 'target'\n",
+        "items.average_response.unit: belongs to rule 'over', not 'target': to give an item another rule",
+    ),
     # audit 84 L1: accepted, and charging changed unsaid
     (
         "verdict-twice",

@@ -550,7 +550,19 @@ def _check_review_only(source: str, review_only: Iterable[str], items: Iterable[
 def _item(source: str, item_id: str, raw: Mapping[str, Any]) -> Item:
     key = f"items.{item_id}"
     rule = _choice(source, f"{key}.rule", raw.get("rule"), RULES)
-    _known(source, key, raw, _COMMON_ITEM_KEYS | _ITEM_KEYS[rule])
+    allowed = _COMMON_ITEM_KEYS | _ITEM_KEYS[rule]
+    for k in raw:
+        others = [r for r in RULES if r != rule and k in _ITEM_KEYS[r]]
+        if k not in allowed and others:
+            # Often a default item whose rule a shop's card changed: the card cannot remove the
+            # default's keys, so "unknown key unit" named a key the shop never wrote.
+            raise _fail(
+                source,
+                f"{key}.{k}",
+                f"belongs to rule {others[0]!r}, not {rule!r}: to give an item another rule, set"
+                f" {key}.enabled = false and add a new item with that rule",
+            )
+    _known(source, key, raw, allowed)
     opt: dict[str, Any] = {
         k: _number(source, f"{key}.{k}", raw[k], positive=True) for k in ("cap",) if k in raw
     }
@@ -785,6 +797,17 @@ def parse_scorecard(data: Mapping[str, Any], source: str = "<scorecard>") -> Sco
             raise _fail(source, f"items.{item_id}.enabled", f"expected true or false, got {enabled!r}")
         if enabled:
             items.append(_item(source, item_id, raw))
+    for kind in min_score:
+        if kind in (*order, *implies, *_RULE_KINDS):
+            continue  # a rule's kind named as an item's evidence: that evidence is what is wrong
+        evidence_of = next((i.id for i in items if i.evidence == kind), None)
+        if evidence_of is not None:
+            raise _fail(
+                source,
+                f"findings.min_score.{kind}",
+                f"{kind!r} is the evidence of items.{evidence_of}: its findings are the item's events,"
+                " with no score to compare; min_score is for the kinds a rule scores (impatience, conflict)",
+            )
     _check_evidence(source, items, (*order, *implies, *min_score, "forbidden_phrase"))
     _check_limits_fit_decimals(source, items, decimals)
     named = _named_kinds(items_raw)
