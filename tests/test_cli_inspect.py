@@ -125,6 +125,28 @@ def test_exit_0_for_a_csv_without_any_row_as_for_an_empty_jsonl(tmp_path: Path, 
     assert [f["error"] for f in run["files"]] == [None]
 
 
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (
+            ["--agent-nick", "小明", "--customer-nick", "小明"],
+            "小明 is given as both --agent-nick and --customer-nick",
+        ),
+        (["--agent-nick", " "], "--agent-nick '': give the nick"),
+        (
+            ["--column", "text=内容", "--column", "text=消息内容"],
+            "--column text= is given twice (内容 and 消息内容)",
+        ),
+    ],
+    ids=["nick-both-roles", "empty-nick", "column-twice"],
+)
+def test_options_that_contradict_each_other_are_refused(tmp_path: Path, args: list[str], says: str) -> None:
+    """Each ran with exit 0, one of them silently losing (audit 84 L7)."""
+    out = tmp_path / "o"
+    res = runner.invoke(app, ["inspect", str(DATA / "bom.csv"), "--out", str(out), *args])
+    assert res.exit_code == 2 and says in res.stderr and not out.exists()
+
+
 def test_exit_2_for_missing_input(tmp_path: Path) -> None:
     res = runner.invoke(app, ["inspect", str(tmp_path / "nope"), "--out", str(tmp_path / "o")])
     assert res.exit_code == 2

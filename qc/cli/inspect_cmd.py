@@ -48,8 +48,25 @@ def parse_columns(pairs: list[str]) -> dict[str, str]:
             raise ConfigError(
                 f"--column {pair!r}: unknown field {field!r}; use one of {', '.join(CANONICAL_FIELDS)}"
             )
+        if field in mapping and mapping[field] != header:
+            # The last one won unsaid, and an error then named only it.
+            raise ConfigError(
+                f"--column {field}= is given twice ({mapping[field]} and {header}): name one header per field"
+            )
         mapping[field] = header
     return mapping
+
+
+def check_nicks(agent_nicks: list[str], customer_nicks: list[str]) -> None:
+    """Refuse an empty nick, or one given as both the agent's and the buyer's (one of them is a slip)."""
+    for option, nicks in (("--agent-nick", agent_nicks), ("--customer-nick", customer_nicks)):
+        if any(not n.strip() for n in nicks):
+            raise ConfigError(f"{option} '': give the nick as the export writes it")
+    both = sorted(set(agent_nicks) & set(customer_nicks))
+    if both:
+        raise ConfigError(
+            f"{', '.join(both)} is given as both --agent-nick and --customer-nick: a nick is one or the other"
+        )
 
 
 def check_settings(settings: Any) -> None:
@@ -308,6 +325,7 @@ def inspect_cli(
             from qc.scoring.card import load_scorecard
 
             card = load_scorecard(scorecard)  # a bad card fails (exit 2) before any work
+            check_nicks(agent_nick or [], customer_nick or [])
             options = ReadOptions(
                 encoding=encoding,
                 format=input_format,
