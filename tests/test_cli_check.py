@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from pathlib import Path
@@ -55,6 +56,44 @@ def test_check_holds_what_the_shops_card_holds(tmp_path):
         assert (doc["verdict"], doc["held"]) == ("ok", True), name
         (f,) = [f for f in doc["findings"] if f["kind"] == "conflict"]
         assert f["needs_review"] and "（待复核）" in f["summary"] and "扣分" not in f["summary"], name
+
+
+def test_a_kind_the_card_charges_outside_its_verdict_order_is_the_checks_verdict(tmp_path):
+    """With verdict_order = ["conflict"] the day's scoring charges impatience on its own; check
+    said ok and --fail-on-hit passed the draft (audit 84 M2)."""
+    card = tmp_path / "card.toml"
+    card.write_text('[findings]\nverdict_order = ["conflict"]\n', encoding="utf-8")
+    res = runner.invoke(
+        app, ["check", "等着吧", "-c", "怎么还没发货", "--scorecard", str(card), "--fail-on-hit"]
+    )
+    (doc,) = _lines(res.stdout)
+    assert (doc["verdict"], res.exit_code) == ("impatience", 3)
+    day = tmp_path / "day.jsonl"
+    rows = [("买家", "10:00:00", "怎么还没发货"), ("客服", "10:00:20", "等着吧")]
+    day.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "conversation_id": "A1",
+                    "role": r,
+                    "sender": "店:小王" if r == "客服" else "tb_x",
+                    "timestamp": f"2026-11-24 {t}",
+                    "text": x,
+                },
+                ensure_ascii=False,
+            )
+            + "\n"
+            for r, t, x in rows
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "o"
+    assert (
+        runner.invoke(app, ["inspect", str(day), "--out", str(out), "-q", "--scorecard", str(card)]).exit_code
+        == 0
+    )
+    (row,) = list(csv.DictReader((out / "agents.csv").read_text(encoding="utf-8-sig").splitlines()[1:]))
+    assert float(row["service_attitude_points"]) < 0
 
 
 def _inspect_rows(tmp_path, rows) -> list[dict]:

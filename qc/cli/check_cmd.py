@@ -194,6 +194,13 @@ def check_messages(
     from qc.scoring.card import load_scorecard, mark_held, message_verdicts
 
     card = load_scorecard(scorecard)
+    separately = {
+        kind
+        for item in card.items
+        if item.rule == "findings"
+        for kind, points in item.points.items()
+        if points and kind not in card.verdict_order
+    }
     inspector = build_inspector(RuleSettings(lexicon=lexicon, model=model, strict=strict))
     info = inspector.describe()
     try:
@@ -210,6 +217,10 @@ def check_messages(
         findings = mark_held(found, card)
         verdicts = message_verdicts([conversation], findings, card)
         verdict = next((v.verdict for v in verdicts if v.verdict), None) or "ok"
+        if verdict == "ok":
+            # A kind outside verdict_order that an item gives points is charged on its own, as
+            # the day's scoring charges it: check said ok, and --fail-on-hit passed the draft.
+            verdict = next((k for v in verdicts for k in v.kinds if k in separately), "ok")
         shown = [f for f in findings if explain or f.live or f.needs_review]
         held = {f.id for f in findings if f.needs_review and not f.suppressed}
         results.append(
