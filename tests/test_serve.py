@@ -1263,6 +1263,22 @@ def test_search_refuses_filters_that_make_no_sense(app, query, says):
     assert r.status_code == 400 and says in html.unescape(r.text)
 
 
+@pytest.mark.parametrize(
+    ("query", "says"),
+    [
+        ("from=2026-11-01", "give both 从 From and 到 To"),
+        ("to=2026-11-30", "give both 从 From and 到 To"),
+        ("period=2026-11&from=2026-11-01&to=2026-11-02", "not both"),
+    ],
+)
+def test_a_page_refuses_one_date_bound_or_a_period_with_dates(app, query, says):
+    """One bound was read as one day, and a period beside From/To ignored them, unsaid (audit 85 #9)."""
+    boss = sign_in(app, "张主管")
+    for path in ("/", "/findings"):
+        r = boss.get(f"{path}?{query}")
+        assert r.status_code == 400 and says in html.unescape(r.text), path
+
+
 def test_a_search_of_emoji_alone_says_nothing_was_searched(app):
     page = sign_in(app, "质检小王").get("/search?q=😀").text
     assert "nothing to search for" in page and "0 messages" not in page

@@ -184,6 +184,12 @@ def parse_range(text_from: str | None, text_to: str | None, text_period: str | N
     Raises:
         ConfigError: a label or date that is none of these.
     """
+    if text_period and (text_from or text_to):
+        # One of them was ignored unsaid: the page showed the period, the address said more.
+        raise ConfigError("give a period (期间) or 从 From and 到 To, not both")
+    if bool(text_from) != bool(text_to):
+        # A single bound read as one day, unsaid (calibration rounds already refused it).
+        raise ConfigError("give both 从 From and 到 To (the same date twice for one day)")
     if text_period:
         period = parse_period(text_period)
     elif text_from or text_to:

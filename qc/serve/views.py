@@ -673,7 +673,7 @@ def search(ctx: Ctx) -> Response:
     date_from, date_to = ctx.arg("from"), ctx.arg("to")
     for day in (date_from, date_to):
         if day:
-            parse_range(day, None, None)  # a date, or a usage error on the page
+            parse_range(day, day, None)  # a date, or a usage error on the page
     if date_from and date_to:
         parse_range(date_from, date_to, None)  # From after To: said, not an empty list
     kinds = ctx.store.finding_kinds()
