@@ -271,6 +271,11 @@ BAD_CARDS = [
         "[items.average_response]\nrule = 'target'\n",
         "items.average_response.unit: belongs to rule 'over', not 'target': to give an item another rule",
     ),
+    (
+        "negative-threshold",
+        "[items.average_response]\nthreshold = -30\n",
+        "items.average_response.threshold: -30 is below 0: avg_response_s is never negative (write 30)",
+    ),
     # audit 84 L1: accepted, and charging changed unsaid
     (
         "verdict-twice",

@@ -598,6 +598,13 @@ def _item(source: str, item_id: str, raw: Mapping[str, Any]) -> Item:
     if "threshold" not in raw:
         raise _fail(source, f"{key}.threshold", "missing; give the value the metric is compared with")
     threshold = _number(source, f"{key}.threshold", raw["threshold"])
+    if threshold < 0:
+        # Every metric is a time, a count, a share or a ratio: a sign slip put every agent over it.
+        raise _fail(
+            source,
+            f"{key}.threshold",
+            f"{threshold:g} is below 0: {metric} is never negative (write {-threshold:g})",
+        )
     if metric in FRACTION_METRICS and not 0 <= threshold <= 1:
         raise _fail(
             source,
