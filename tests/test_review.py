@@ -346,7 +346,7 @@ def test_review_export_and_feedback_mask_pii_when_asked(tmp_path):
 def test_a_slow_reply_rejected_in_review_leaves_the_average_and_its_points(tmp_path):
     # 小美 answers 21 buyers: 20 after 30 s, one after 200 s (a system outage, QA decides).
     # Average (20·30 + 200) / 21 = 38.1 s → 6.1 s over 32 → −12. Rejecting the slow reply
-    # takes its turn out of the average: 20 turns at 30 s → nothing.
+    # times its turn at the limit, on time: (20·30 + 32) / 21 = 30.1 s → nothing.
     from datetime import datetime, timedelta
 
     from review_day import msg
@@ -379,5 +379,42 @@ def test_a_slow_reply_rejected_in_review_leaves_the_average_and_its_points(tmp_p
         assert deduction.finding_ids == (slow.id,)
         decide(store, slow.id, "reject", by="张主管", note="system outage 10:20-10:23")
         (row,) = score_period(store, parse_period(DAY)).rows
-    assert (row["timed_turns"], row["avg_response_s"], row["average_response_points"]) == (20, 30.0, 0)
+    assert (row["timed_turns"], row["avg_response_s"], row["average_response_points"]) == (21, 30.1, 0)
     assert (row["slow_response"], row["suppressed"]) == (0, 1)
+
+
+def test_rejecting_a_slow_reply_never_costs_the_agent_more(tmp_path):
+    """A reply of 34 s among replies of 33 s (limit 32): taken out of the average it raised it,
+    from 33.24 to 33.25 s, and the rejection cost −3 instead of −2 (audit 86 H2). Timed at the
+    limit, on time as the reviewer said, it can only lower it."""
+    from datetime import datetime, timedelta
+
+    from review_day import msg
+
+    from qc.scoring.periods import parse_period
+    from qc.supervise.review import score_period
+
+    convs = []
+    for n in range(21):
+        asked = datetime(2026, 11, 24, 10) + timedelta(minutes=10 * n)
+        answered = asked + timedelta(seconds=34 if n < 5 else 33)
+        convs.append(
+            {
+                "conversation_id": f"s{n:02d}",
+                "shop": "测试店",
+                "messages": [
+                    msg("customer", f"b{n}", f"{asked:%H:%M:%S}", "请问什么时候发货"),
+                    msg("agent", "测试店:小美", f"{answered:%H:%M:%S}", "亲，今天下午就发"),
+                ],
+            }
+        )
+    report = inspect_day(tmp_path, conversations=convs)
+    (row,) = report.agents
+    before = (row["avg_response_s"], row["average_response_points"])
+    slow = next(
+        f for f in report.findings if f.kind == "slow_response" and f.evidence.details["delay_s"] == 33
+    )
+    with open_store(tmp_path / "qc.sqlite") as store:
+        decide(store, slow.id, "reject", by="张主管", note="平台消息延迟")
+        (row,) = score_period(store, parse_period(DAY)).rows
+    assert row["avg_response_s"] < before[0] and row["average_response_points"] >= before[1]

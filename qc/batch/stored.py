@@ -90,7 +90,12 @@ def _check_basis(store: Store, card: Scorecard, date_from: str, date_to: str) ->
 def _drop_rejected_events(
     parts: list[MetricPart], rejected: list[AttributedFinding], card: Scorecard
 ) -> None:
-    """Take the events behind rejected evidence out of the metric parts they were counted in."""
+    """Count the events behind rejected evidence as the reviewer said they were: not the agent's fault.
+
+    A rejected slow reply is timed at the item's limit, on time: taken out of the average, one
+    faster than the agent's other replies raised it, and a rejection cost the agent a point.
+    A rejected unanswered buyer is no longer a buyer received.
+    """
     index = {(p.conversation_id, p.agent, p.date): p for p in parts}
     items = card.evidence_kinds
     for a in rejected:
@@ -100,12 +105,11 @@ def _drop_rejected_events(
         if part is None or item is None:
             continue
         delay = f.evidence.details.get("delay_us")
+        limit = round((item.threshold or 0) * 1_000_000)
         if item.metric == "avg_response_s" and isinstance(delay, int) and part.timed_turns > 0:
-            part.timed_turns -= 1
-            part.delay_us -= delay
+            part.delay_us -= max(0, delay - limit)
         elif item.metric == "first_response_s" and isinstance(delay, int) and part.first_responses > 0:
-            part.first_responses -= 1
-            part.first_us -= delay
+            part.first_us -= max(0, delay - limit)
         elif item.metric == "reply_rate":
             part.buyers_received = 0
 
