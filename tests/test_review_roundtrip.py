@@ -498,6 +498,50 @@ def test_a_sheet_without_the_state_column_overturns_nobody_silently(day):
     assert r.exit_code == 0 and "1 changed" in r.stderr, r.stderr
 
 
+def test_a_sheet_row_on_a_repeated_reply_that_a_later_run_renumbered_is_refused(tmp_path):
+    """The agent said 不知道 twice; a later run put the chat's earlier part in front, so the
+    sheet's id named the other 不知道: the words matched, and the rejection landed on the message
+    the reviewer never read, the one read still charged (audit 86 H1). The 上文 tells them apart."""
+    said = [
+        ("customer", "b1", "09:58:00", "你好"),
+        ("agent", f"{SHOP}:小美", "09:58:10", "您好，在的，请问有什么可以帮您"),
+        ("customer", "b1", "10:01:00", "能今天发货吗"),
+        ("agent", f"{SHOP}:小美", "10:01:10", "不知道"),
+        ("customer", "b1", "10:02:00", "那明天能发吗"),
+        ("agent", f"{SHOP}:小美", "10:02:10", "不知道"),
+    ]
+    parts = {}
+    for name, part in (("earlier", said[:2]), ("later", said[2:])):
+        folder = tmp_path / name
+        folder.mkdir()
+        lines = [{"conversation_id": "J1", "shop": SHOP, **msg(*m)} for m in part]
+        (folder / "day.jsonl").write_text(
+            "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), "utf-8"
+        )
+        parts[name] = folder
+    db = ["--db", tmp_path / "qc.sqlite"]
+    assert run("inspect", parts["later"], "--out", tmp_path / "o1", "-q", *db).exit_code == 0
+    assert run("people", "add", "质检小王", "--role", "reviewer", *db).exit_code == 0
+    sheet = exported(tmp_path, db)
+    header, *rows = rows_of(sheet)
+    (row,) = [
+        r
+        for r in rows
+        if r[header.index("上文")].endswith("那明天能发吗")
+        and r[header.index("命中内容")] == "不知道"
+        and r[header.index("类型")] == "impatience"
+    ]
+    fid = row[0]
+    assert run("inspect", parts["earlier"], "--out", tmp_path / "o2", "-q", *db).exit_code == 0
+    filled = _fill(sheet, {fid: ["驳回", "质检小王", "第二次回复前已说明"]})
+    edited = tmp_path / "edited.csv"
+    edited.write_bytes(_csv_bytes(filled, "utf-8-sig"))
+    r = run("review", "import", edited, *db)
+    assert r.exit_code == 2, r.stderr
+    assert f"finding {fid} is now on another message of the same words" in r.stderr
+    assert _log(db, fid) == []
+
+
 def test_a_sheet_row_whose_finding_id_now_names_another_message_is_refused(tmp_path):
     """A finding id comes from its message's place in the conversation: once a later run put the
     chat's earlier part in front, the sheet's 上面写着呢 row confirmed the finding now on another

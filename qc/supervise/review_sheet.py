@@ -362,27 +362,44 @@ def _moved(
     """
     if "text" not in columns:
         return {}
-    suspects = {}
-    for line, cells in rows:
-        s = stored.get(_finding_id(cells, columns))
-        shown = _same_form(_value(cells, columns["text"]))
-        if s is not None and shown and shown != _same_form(s.finding.text):
-            suspects[line] = (s, shown)
-    if not suspects:
+    found = {line: s for line, cells in rows if (s := stored.get(_finding_id(cells, columns))) is not None}
+    if not found:
         return {}
-    convs = store.conversations({s.finding.conversation_id for s, _ in suspects.values()})
+    convs = store.conversations({s.finding.conversation_id for s in found.values()})
+    window = load_reply_patterns().context_messages
+    by_line = dict(rows)
     out = {}
-    for line, (s, shown) in suspects.items():
+    for line, s in found.items():
+        cells = by_line[line]
         conv = convs.get(s.finding.conversation_id)
         masked = conversation_masker(Masker(True), conv.messages) if conv is not None else Masker(True)
-        if shown == _same_form(masked(s.finding.text)):
+        shown = _same_form(_value(cells, columns["text"]))
+        if shown and shown not in (_same_form(s.finding.text), _same_form(masked(s.finding.text))):
+            out[line] = (
+                f"finding {s.id} is now on another message: the sheet shows {shown_value(shown, 20)!r},"
+                f" the store's finding is on {shown_value(s.finding.text, 20)!r} (a part of conversation"
+                f" {shown_value(s.finding.conversation_id, 40)} inspected since the export renumbered its"
+                " messages); export a fresh sheet and decide it there"
+            )
             continue
-        out[line] = (
-            f"finding {s.id} is now on another message: the sheet shows {shown_value(shown, 20)!r},"
-            f" the store's finding is on {shown_value(s.finding.text, 20)!r} (a part of conversation"
-            f" {shown_value(s.finding.conversation_id, 40)} inspected since the export renumbered its"
-            " messages); export a fresh sheet and decide it there"
-        )
+        # The same words again (不知道, 嗯: agents repeat short replies) on another message: the
+        # 上文 the reviewer read tells the two apart.
+        said = _same_form(_value(cells, columns["context"])) if "context" in columns else ""
+        index = s.finding.message_index
+        if (
+            said
+            and conv is not None
+            and 0 <= index < len(conv.messages)
+            and any(m.text == conv.messages[index].text for m in conv.messages if m.index != index)
+        ):
+            now = _context(conv, index, window)
+            if said not in (_same_form(now), _same_form(masked(now))):
+                out[line] = (
+                    f"finding {s.id} is now on another message of the same words: the 上文 the sheet shows"
+                    f" is not what comes before it now (a part of conversation"
+                    f" {shown_value(s.finding.conversation_id, 40)} inspected since the export renumbered"
+                    " its messages); export a fresh sheet and decide it there"
+                )
     return out
 
 
