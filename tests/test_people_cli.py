@@ -165,6 +165,26 @@ def test_roles_are_enforced_for_each_step(day):
     assert listed["opened_at"] <= listed["answered_at"] <= listed["ruled_at"]
 
 
+def test_an_agent_or_reviewer_cannot_add_or_remove_people(day):
+    """qc people add 傀儡 --role supervisor --by 阿杰 passed: an agent registered a stand-in
+    supervisor to rule their own appeal (audit 86 M3). Removing someone twice says when."""
+    ids, db = day
+    team(db)
+    for by in ("阿杰", "质检小王"):
+        r = run("people", "add", "傀儡", "--role", "supervisor", "--by", by, *db)
+        assert r.exit_code == 2 and "people are added and removed by a supervisor" in r.stderr, r.stderr
+        r = run("people", "remove", "李主管", "--by", by, "--note", "x", *db)
+        assert r.exit_code == 2 and "people are added and removed by a supervisor" in r.stderr
+    assert run("people", "add", "新质检", "--role", "reviewer", "--by", "张主管", *db).exit_code == 0
+    assert run("people", "remove", "新质检", "--by", "张主管", "--note", "left", *db).exit_code == 0
+    again = run("people", "remove", "新质检", "--by", "张主管", "--note", "left", *db)
+    assert (
+        again.exit_code == 2
+        and "新质检 was already removed, on " in again.stderr
+        and "by 张主管" in again.stderr
+    )
+
+
 def test_a_ruling_is_final_until_a_supervisor_reopens_it(day):
     ids, db = day
     team(db)

@@ -244,7 +244,7 @@ def add_person(
                 f" e.g. --agent-id {example}"
             )
         account = fold_agent_id(found[0])
-    who = by.strip() or current_user()
+    who = _manager(active, by)
     at = local_now()
     with store.transaction() as conn:
         person_id = store.insert_person(
@@ -269,10 +269,14 @@ def remove_person(store: Store, name: str, *, by: str = "", note: str = "") -> P
     Raises:
         PeopleError: no active person of that name.
     """
-    person = _find(list_people(store), name)
+    active = list_people(store)
+    person = _find(active, name)
     if person is None:
+        gone = _find([p for p in list_people(store, True) if p.removed_at], name)
+        if gone is not None:
+            raise PeopleError(f"{gone.name} was already removed, on {gone.removed_at} by {gone.removed_by}")
         raise PeopleError(f"{name.strip()!r} is not registered; list people with `qc people list`")
-    who = by.strip() or current_user()
+    who = _manager(active, by)
     at = local_now()
     with store.transaction() as conn:
         if not store.deactivate_person(conn, person.id, removed_at=at, removed_by=who):
@@ -288,6 +292,22 @@ def remove_person(store: Store, name: str, *, by: str = "", note: str = "") -> P
             source=f"person:{person.name}",
         )
     return _person(next(r for r in store.people(include_removed=True) if r["id"] == person.id))
+
+
+def _manager(active: Sequence[Person], by: str) -> str:
+    """Who adds or removes a person: a supervisor, or the store's administrator (not registered).
+
+    An agent or reviewer named by ``--by`` is refused: an agent registered a stand-in
+    supervisor and had their own appeal ruled by it.
+    """
+    who = by.strip() or current_user()
+    registered = _find(active, who)
+    if registered is not None and registered.role != SUPERVISOR:
+        raise PeopleError(
+            f"{registered.name} is {_a(registered.role)}: people are added and removed by a supervisor"
+            " (or the store's administrator, who is not registered)"
+        )
+    return who
 
 
 def _a(noun: str) -> str:
