@@ -192,7 +192,18 @@ def test_a_ruling_is_final_until_a_supervisor_reopens_it(day):
     r = run("appeal", "open", fid, "--by", "张主管", "--reason", "小美 is on leave; it was sold out", *db)
     assert r.exit_code == 0, r.stderr
     appeal = r.stdout.strip()
-    assert run("appeal", "answer", appeal, "--by", "质检小王", "--note", "said so before", *db).exit_code == 0
+    # While it is pending, the appeal decides the finding: a review meanwhile was overturned by
+    # the ruling, unsaid and unquoted (audit 86 M5).
+    for step in ("open", "answered"):
+        r = run("review", fid, "--reject", "--by", "质检小王", "--note", "如实告知没货", *db)
+        assert (
+            r.exit_code == 2 and f"has appeal #{appeal} {step}" in r.stderr and "qc appeal answer" in r.stderr
+        )
+        if step == "open":
+            assert (
+                run("appeal", "answer", appeal, "--by", "质检小王", "--note", "said so before", *db).exit_code
+                == 0
+            )
     # who opened the appeal for the agent is a party to it, not its judge
     r = run("appeal", "rule", appeal, "--overturn", "--by", "张主管", "--note", "sold out", *db)
     assert r.exit_code == 2 and f"张主管 opened appeal #{appeal} on the agent's behalf" in r.stderr

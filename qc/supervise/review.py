@@ -46,7 +46,7 @@ from qc.scoring.scores import agent_columns
 from qc.store.database import Store, StoredFinding, local_now
 from qc.supervise.errors import ReviewError
 from qc.supervise.people import REVIEWERS, Person, require_person
-from qc.supervise.states import FINAL, REOPENED
+from qc.supervise.states import ANSWERED, FINAL, OPEN, REOPENED
 from qc.text.pii import shown_value
 
 if TYPE_CHECKING:  # the store hands out transactions; supervise code never queries through them
@@ -164,6 +164,16 @@ def check_not_final(store: Store, finding_id: str) -> None:
             f"finding {finding_id} is final: appeal #{ruling['id']} was {ruling['state']} by"
             f" {ruling['ruled_by']} at {ruling['ruled_at']}{why}. Reviews are closed; a supervisor"
             f" can reopen it: qc appeal reopen {ruling['id']} --by NAME --note WHY"
+        )
+    rows = store.appeal_rows(finding_id=finding_id)
+    if rows and rows[-1]["state"] in (OPEN, ANSWERED):
+        # A review meanwhile was overturned by the ruling, unsaid and unquoted: the appeal decides.
+        pending = rows[-1]
+        raise ReviewError(
+            f"finding {finding_id} has appeal #{pending['id']} {pending['state']} (opened by"
+            f" {pending.get('opened_by') or pending.get('agent') or 'the agent'} at {pending['opened_at']}):"
+            f" its ruling decides the finding. Answer it (qc appeal answer {pending['id']} --by NAME"
+            " --note WHY) and a supervisor rules it"
         )
 
 
