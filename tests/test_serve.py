@@ -1040,6 +1040,58 @@ def test_a_rounds_results_are_listed_and_filed_from_the_command_line(store, tmp_
     assert refused.exit_code == 2 and "at least two reviewers" in refused.output
 
 
+def test_a_supervisor_taking_part_is_blind_too_and_masked_results_mask_what_people_typed(store, tmp_path):
+    """A supervisor taking part saw the others' verdicts before giving theirs (audit 86 M1); a
+    phone in the round's name or closing note was printed by --mask-pii (M2); --out into a
+    folder not there yet failed after the JSON was printed (L3)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from qc.cli import app as cli
+    from qc.supervise.calibration import open_round, record_verdict
+
+    rnd = open_round(
+        store,
+        name="买家13912345678投诉",
+        by="张主管",
+        reviewers=("质检小王", "张主管"),
+        date_from=DAY,
+        date_to=DAY,
+        size=2,
+        seed=3,
+    )
+    for fid in rnd.finding_ids:
+        record_verdict(store, rnd.id, fid, reviewer="质检小王", verdict="confirm")
+    db = ["--db", str(store.url)]
+    runner = CliRunner()
+    blind = runner.invoke(cli, ["calibration", "results", str(rnd.id), "--by", "张主管", *db])
+    assert blind.exit_code == 2 and "the round is blind" in blind.output
+    closed = runner.invoke(
+        cli,
+        [
+            "calibration",
+            "close",
+            str(rnd.id),
+            "--by",
+            "张主管",
+            "--note",
+            "买家电话13812345678投诉，本轮作废",
+            *db,
+        ],
+    )
+    assert closed.exit_code == 0, closed.output
+    out = tmp_path / "not-yet" / "r.csv"
+    shown = runner.invoke(
+        cli, ["calibration", "results", str(rnd.id), "--by", "张主管", "--mask-pii", "--out", str(out), *db]
+    )
+    assert shown.exit_code == 0 and out.is_file(), shown.output
+    listed = runner.invoke(cli, ["calibration", "list", "--mask-pii", *db])
+    for said in (shown.stdout, listed.stdout):
+        assert "13812345678" not in said and "13912345678" not in said and "[电话]" in said
+    assert json.loads(shown.stdout)["close_note"] == "买家电话[电话]投诉，本轮作废"
+
+
 def test_a_supervisor_closes_a_round_with_why_and_its_results_are_final_for_all(app, store):
     """closed_at was checked, never set: a round whose reviewer left stayed blind for ever (audit 80
     #11). Closed, it takes no verdict, and everyone taking part sees the results."""

@@ -79,7 +79,7 @@ def open_cli(
 
 @calibration_app.command("list")
 @handle_errors
-def list_cli(db: DbOption = DEFAULT_DB) -> None:
+def list_cli(mask_pii: MaskOption = False, db: DbOption = DEFAULT_DB) -> None:
     """List every round as JSON lines, newest first: its range, sample, reviewers and progress.
 
     \b
@@ -87,6 +87,9 @@ def list_cli(db: DbOption = DEFAULT_DB) -> None:
         qc calibration list --db out/qc.sqlite
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.supervise.calibration import gone_items, list_rounds
+    from qc.text.pii import Masker
+
+    told = Masker(mask_pii)
 
     with open_db(db) as store:
         rounds = list_rounds(store)
@@ -97,7 +100,7 @@ def list_cli(db: DbOption = DEFAULT_DB) -> None:
             gone = gone_items(store, rnd)
             row = {
                 "id": rnd.id,
-                "name": rnd.name,
+                "name": told(rnd.name),
                 "from": rnd.date_from,
                 "to": rnd.date_to,
                 "seed": rnd.seed,
@@ -109,7 +112,7 @@ def list_cli(db: DbOption = DEFAULT_DB) -> None:
                 "opened_at": rnd.created_at,
                 "closed_at": rnd.closed_at,
                 "closed_by": rnd.closed_by,
-                "close_note": rnd.close_note,
+                "close_note": told(rnd.close_note) if rnd.close_note else rnd.close_note,
             }
             typer.echo(json.dumps(row, ensure_ascii=False))
     if not rounds:
@@ -203,6 +206,12 @@ def results_cli(
         "closed_by": rnd.closed_by,
         "close_note": rnd.close_note,
     }
+    # Words people typed (a round's name, why it was closed) may quote a buyer: masked as asked.
+    told = Masker(mask_pii)
+    summary["name"] = told(rnd.name)
+    summary["close_note"] = told(rnd.close_note) if rnd.close_note else rnd.close_note
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)  # before the JSON: a missing folder failed after it
     typer.echo(json.dumps(summary, ensure_ascii=False))
     if out is None:
         return

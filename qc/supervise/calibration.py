@@ -314,8 +314,8 @@ def close_round(store: Store, round_id: int, *, by: str, note: str) -> Round:
 def results(store: Store, round_id: int, viewer: Person) -> RoundResults:
     """The round's agreement, for a viewer allowed to see it.
 
-    A reviewer taking part sees it once they have judged every finding of the sample (the
-    round is blind until then); a supervisor sees it at any time.
+    Whoever takes part, a supervisor too, sees it once they have judged every finding of the
+    sample (the round is blind until then); a supervisor not taking part sees it at any time.
 
     Raises:
         ReviewError: unknown round, or the viewer may not see the results yet.
@@ -328,9 +328,11 @@ def results(store: Store, round_id: int, viewer: Person) -> RoundResults:
         by_finding.setdefault(row["finding_id"], {})[row["reviewer"]] = row
         done[row["reviewer"]] = done.get(row["reviewer"], 0) + 1
     gone = gone_items(store, rnd)
-    if viewer.role != SUPERVISOR:
-        if viewer.name not in rnd.reviewers:
-            raise ReviewError(f"{viewer.name} does not take part in calibration round #{round_id}")
+    if viewer.role != SUPERVISOR and viewer.name not in rnd.reviewers:
+        raise ReviewError(f"{viewer.name} does not take part in calibration round #{round_id}")
+    if viewer.name in rnd.reviewers:
+        # Blind for everyone taking part, a supervisor too: one who saw the others' verdicts
+        # first gave informed ones, and the round's κ meant nothing.
         judged = sum(1 for fid in rnd.finding_ids if fid not in gone and viewer.name in by_finding[fid])
         if judged < len(rnd.finding_ids) - len(gone) and not rnd.closed_at:
             raise ReviewError("the round is blind: give all your verdicts first, then see the agreement")
