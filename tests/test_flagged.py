@@ -30,11 +30,26 @@ def store(tmp_path):
         ({"min_points": 5}, [("cA", -5.0)]),
         ({"min_points": 6}, []),
         ({"kind": "forbidden_phrase"}, [("cA", -5.0), ("cB", -1.0)]),
-        ({"kind": "conflict"}, []),
+        # By what each message is charged as, as agents.csv counts it (audit 86 M6): cA's phrase
+        # implies conflict (-5), cB's impatience (-1); neither has a model finding of that kind.
+        ({"kind": "conflict"}, [("cA", -5.0)]),
+        ({"kind": "impatience"}, [("cB", -1.0)]),
+        ({"kind": "missed_reply"}, []),
         ({"date_from": "2026-11-25", "date_to": "2026-11-30"}, []),
         ({"date_from": DAY, "date_to": DAY}, [("cA", -5.0), ("cB", -1.0)]),
     ],
-    ids=["all", "agent", "min-points-5", "min-points-6", "kind", "other-kind", "other-days", "the-day"],
+    ids=[
+        "all",
+        "agent",
+        "min-points-5",
+        "min-points-6",
+        "kind",
+        "charged-conflict",
+        "charged-impatience",
+        "other-kind",
+        "other-days",
+        "the-day",
+    ],
 )
 def test_flagged_worst_first_and_filters(store, filters, expected):
     store, _, _ = store

@@ -47,7 +47,12 @@ def flagged_cli(
     date: Annotated[str | None, typer.Option(help="One day, YYYY-MM-DD.")] = None,
     date_from: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")] = None,
-    kind: Annotated[str | None, typer.Option(help="Only conversations with a finding of this kind.")] = None,
+    kind: Annotated[
+        str | None,
+        typer.Option(
+            help="Only conversations charged with this kind (a message's verdict, as agents.csv counts)."
+        ),
+    ] = None,
     min_points: Annotated[
         float, typer.Option("--min-points", help="Only conversations costing at least N points.")
     ] = 0.0,

@@ -179,6 +179,25 @@ def flagged_from(
             fc.agents.append(who)
         if not fc.excerpt:
             fc.excerpt = f.text
+    # What each conversation is charged as, as the scorecard's columns count it: a message's
+    # verdict (a forbidden phrase implying conflict makes it conflict), a kind charged on its own,
+    # and the evidence of metric items. --kind impatience listed a conflict charged through an
+    # implied phrase, and missed the impatience charged through FP-0002.
+    charged: dict[str, set[str]] = {}
+    for v in scored.verdicts:
+        if (
+            (agent and v.agent != agent)
+            or (date_from and v.date < date_from)
+            or (date_to and v.date > date_to)
+        ):
+            continue
+        kinds = charged.setdefault(v.conversation_id, set())
+        if v.verdict:
+            kinds.add(v.verdict)
+        kinds.update(k for k in v.kinds if k not in card.verdict_order)
+    evidence = card.evidence_kinds
+    for cid, fc in out.items():
+        charged.setdefault(cid, set()).update(k for k in fc.kinds if k in evidence)
     exact: dict[str, float] = {}
     for cid, fc in out.items():
         exact[cid] = sum(msg_points.get((cid, i), 0.0) for i in messages[cid])
@@ -188,7 +207,7 @@ def flagged_from(
     rows = [
         fc
         for cid, fc in out.items()
-        if exact[cid] < 0 and -exact[cid] >= min_points and (kind is None or kind in fc.kinds)
+        if exact[cid] < 0 and -exact[cid] >= min_points and (kind is None or kind in charged[cid])
     ]
     rows.sort(key=lambda fc: (fc.points, -fc.findings, fc.date, fc.conversation_id))
     return rows
