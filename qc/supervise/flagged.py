@@ -80,6 +80,14 @@ def free_reasons(
             reason = "待复核：把握不足，确认前不扣分 (needs review)"
         elif f.score < threshold:
             reason = f"置信度 {f.score:.2f} 低于扣分线 {threshold:g} (below min_score)"
+        elif f.kind in card.evidence_kinds:
+            # The card prices slow replies: the item cost nothing in this window (too few turns
+            # for its min_sample, or the average within the limit), not "no points".
+            item = card.evidence_kinds[f.kind]
+            reason = (
+                f"{_label(f.kind)} 是「{item.label}」的依据，该项本期未扣分：样本不足或未超限"
+                f" (items.{item.id} costs nothing in this window: too few turns, or within its limit)"
+            )
         elif verdict is None:
             reason = f"{_label(f.kind)} 本身不扣分，也未指向扣分类别 (the scorecard gives it no points)"
         elif charged is not None and charged != verdict:
