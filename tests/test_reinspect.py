@@ -594,6 +594,16 @@ def test_decisions_parked_by_an_edited_re_export_come_back_with_the_original(tmp
     run_inspection([edited], tmp_path / "o2", executor(), store=str(db))
     with open_store(db) as store:
         assert finding_states(store, [fid]) == {}  # parked: the edited message is nobody's decision
+    # The report and the log name where they are kept: the bare id names a live, undecided finding
+    # now, and `qc review log` said "no audit rows" for it (audit 86 L2).
+    (gone,) = json.loads((tmp_path / "o2" / "run.json").read_text(encoding="utf-8"))["orphaned_decisions"]
+    assert (gone["finding_id"], gone["kept_as"]) == (fid, f"{fid}~2")
+    from typer.testing import CliRunner
+
+    from qc.cli import app
+
+    told = CliRunner().invoke(app, ["review", "log", fid, "--db", str(db)])
+    assert f"its earlier decisions are kept as {fid}~2: qc review log {fid}~2" in told.stderr
     run_inspection([original], tmp_path / "o3", executor(), store=str(db))
     with open_store(db) as store:
         assert finding_states(store, [fid]) == {fid: "rejected"}

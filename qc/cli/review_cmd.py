@@ -147,6 +147,7 @@ def log_cli(
         rows = audit_trail(store, finding_id)
         gone = orphaned_decisions(store)
         masks = finding_maskers(mask, store, [row["finding_id"] for row in rows])
+        kept = store.parked_as(finding_id) if finding_id and not rows else []
     rows = [
         {
             **row,
@@ -162,6 +163,10 @@ def log_cli(
     if not rows:
         what = "orphaned audit rows" if orphaned else "audit rows"
         err(f"no {what} for finding {finding_id}" if finding_id else f"no {what}")
+        if kept:
+            # A run no longer found it on its message and its id named another finding: the
+            # decisions were set aside under ID~RUN, which the run's report names.
+            err(f"its earlier decisions are kept as {', '.join(kept)}: qc review log {kept[-1]}")
     elif gone and finding_id is None:
         err(
             f"{len(gone)} decided findings are no longer stored (orphaned):"

@@ -502,6 +502,13 @@ class Store:
         """
         return list(self._run_json(run_id).get("orphaned_decisions") or [])
 
+    def parked_as(self, finding_id: str) -> list[str]:
+        """The ids a finding's decisions are kept under since a run lost it (``ID~RUN``), oldest first."""
+        t = PARKED_TABLE
+        with self.engine.connect() as conn:
+            q = select(t.c.parked_id).where(t.c.finding_id == finding_id).order_by(t.c.run_id)
+            return list(conn.execute(q).scalars())
+
     def run_moves(self, run_id: int) -> list[dict[str, str]]:
         """The decisions a run's save moved to a renumbered finding's new id: ``{"from", "to"}`` each."""
         return list(self._run_json(run_id).get("moved_decisions") or [])
@@ -621,6 +628,9 @@ class Store:
             conn, [(shop_key(r.conversation.shop), r.conversation.id) for r in records], CHILD_TABLES
         )
         self._rekey_decisions(conn, follow, run_id, about_what)
+        for fid in follow.detached & orphaned.keys():
+            # Its id names another finding now: the report names where the decisions are kept.
+            orphaned[fid] = {**orphaned[fid], "kept_as": f"{fid}~{run_id}"}
         moved.extend({"from": old, "to": new} for old, new in sorted(follow.moves.items()))
         moved.extend(self._unpark(conn, now))
         for name in RESULT_TABLES:
