@@ -181,3 +181,25 @@ def test_a_shops_unanswered_buyers_are_listed_apart_from_the_agents(tmp_path):
     nobody = html.split('id="agents-period-unanswered"')[1].split("</table>")[0]
     assert "<td>测试店</td><td>2026-11-24</td><td>1</td>" in nobody
     assert set(data.scores) == {"测试店:阿杰", "测试店:小美"}
+    # Asked for as an agent, it said "nothing stored" though the store holds it (audit 86 L5).
+    from typer.testing import CliRunner
+
+    from qc.cli import app
+
+    args = [
+        "report",
+        "--agent",
+        "测试店:unassigned",
+        "--from",
+        DAY,
+        "--to",
+        DAY,
+        "--out",
+        str(tmp_path / "u.html"),
+    ]
+    res = CliRunner().invoke(app, [*args, "--db", str(tmp_path / "qc.sqlite")])
+    assert (
+        res.exit_code == 2
+        and "the shop's unanswered buyers" in res.stderr
+        and "qc flagged --agent" in res.stderr
+    )

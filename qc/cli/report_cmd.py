@@ -51,6 +51,7 @@ def report_cli(
     from qc.cli.flagged_cmd import date_range
     from qc.scoring.card import load_scorecard
     from qc.supervise.filters import resolve_agent
+    from qc.supervise.people import is_unassigned
     from qc.supervise.report import write_report
     from qc.text.pii import Masker
 
@@ -62,6 +63,12 @@ def report_cli(
     card = load_scorecard(scorecard)
     with open_db(db) as store:
         who = resolve_agent(store, agent) if agent is not None else None
+        if who is not None and is_unassigned(who):
+            # Its report said "nothing stored", though the store holds the shop's unanswered buyers.
+            raise ConfigError(
+                f"--agent {who} is the shop's unanswered buyers, nobody's coaching report: list them"
+                f" with qc flagged --agent {who} --from {date_from} --to {date_to}"
+            )
         warn_other_scorecard(store, card, date_from, date_to)
         data = write_report(store, out, date_from, date_to, card, agent=who, mask=Masker(mask_pii))
     if not data.scores and not data.views:
