@@ -185,6 +185,19 @@ def test_an_agent_or_reviewer_cannot_add_or_remove_people(day):
     )
 
 
+def test_a_name_differing_only_in_width_or_case_points_to_the_registered_one(day):
+    """With ＺＨＡＮＧ registered, --by zhang said "add them", and the add was refused as reading
+    as ＺＨＡＮＧ: a dead end (audit 86 L4)."""
+    ids, db = day
+    assert run("people", "add", "ＺＨＡＮＧ", "--role", "reviewer", "--by", "admin", *db).exit_code == 0
+    r = run("review", ids["cA"], "--reject", "--by", "zhang", "--note", "joke", *db)
+    assert (
+        r.exit_code == 2 and "but ＺＨＡＮＧ (reviewer) is" in r.stderr and "use --by ＺＨＡＮＧ" in r.stderr
+    )
+    r = run("review", ids["cA"], "--reject", "--by", "nobody", "--note", "joke", *db)
+    assert "(reviewers or supervisors: ＺＨＡＮＧ (reviewer))" in r.stderr
+
+
 def test_a_ruling_is_final_until_a_supervisor_reopens_it(day):
     ids, db = day
     team(db)

@@ -173,7 +173,7 @@ def results_cli(
         if out.suffix.lower() != ".csv":
             raise ConfigError(f"--out {out}: qc calibration results writes CSV; name it .csv")
     with open_db(db) as store:
-        viewer = require_person(store, by, REVIEWERS, "the results of a calibration round")
+        viewer = require_person(store, by, REVIEWERS, "seeing a calibration round's results")
         res = results(store, round_id, viewer)
         rnd = res.round
         found = {s.id: s for s in store.findings(finding_ids=list(rnd.finding_ids))}

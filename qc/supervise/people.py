@@ -347,12 +347,19 @@ def require_person(
                 f" registered {_roles_text(roles)}; if they are back, add them again with:"
                 f" qc people add {gone.name} --role {gone.role}"
             )
+        twin = next((p for p in people if _folded(p.name) == _folded(wanted)), None)
+        if twin is not None:
+            # "add them" was a dead end: the add is refused as reading as the registered name.
+            raise PeopleError(
+                f"{shown_value(wanted, _SHOWN_NAME)} is not registered, but {twin.name} ({twin.role}) is,"
+                f" differing only in width or case: use --by {twin.name}"
+            )
         known = ", ".join(f"{p.name} ({p.role})" for p in people if p.role in roles) or "none yet"
         # The name may come from a sheet's 复核人 cell, and a shifted row puts a buyer's message there.
         shown = shown_value(wanted, _SHOWN_NAME)
         add = wanted if shown == wanted else "NAME"
         raise PeopleError(
-            f"{shown} is not registered in this store ({_roles_text(roles)}s: {known});"
+            f"{shown} is not registered in this store ({' or '.join(r + 's' for r in roles)}: {known});"
             f" add them with: qc people add {add} --role {roles[0]}"
         )
     if person.role not in roles:
