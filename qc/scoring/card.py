@@ -805,7 +805,7 @@ def parse_scorecard(data: Mapping[str, Any], source: str = "<scorecard>") -> Sco
         if enabled:
             items.append(_item(source, item_id, raw))
     for kind in min_score:
-        if kind in (*order, *implies, *_RULE_KINDS):
+        if kind in order or kind in implies or kind in _RULE_KINDS:
             continue  # a rule's kind named as an item's evidence: that evidence is what is wrong
         evidence_of = next((i.id for i in items if i.evidence == kind), None)
         if evidence_of is not None:
