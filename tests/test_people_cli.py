@@ -170,11 +170,17 @@ def test_an_agent_or_reviewer_cannot_add_or_remove_people(day):
     supervisor to rule their own appeal (audit 86 M3). Removing someone twice says when."""
     ids, db = day
     team(db)
-    for by in ("阿杰", "质检小王"):
+    # by name, or by the account the agent chats under (audit 87 H2), or resetting a supervisor's
+    # sign-in password to rule their own appeal in the workbench (audit 87 H1)
+    for by in ("阿杰", "质检小王", "测试店:阿杰"):
+        said = "people and their passwords are managed by a supervisor"
         r = run("people", "add", "傀儡", "--role", "supervisor", "--by", by, *db)
-        assert r.exit_code == 2 and "people are added and removed by a supervisor" in r.stderr, r.stderr
+        assert r.exit_code == 2 and said in r.stderr, r.stderr
         r = run("people", "remove", "李主管", "--by", by, "--note", "x", *db)
-        assert r.exit_code == 2 and "people are added and removed by a supervisor" in r.stderr
+        assert r.exit_code == 2 and said in r.stderr
+        r = run("people", "password", "张主管", "--generate", "--by", by, *db)
+        assert r.exit_code == 2 and said in r.stderr, r.stderr
+    assert run("people", "password", "阿杰", "--generate", "--by", "阿杰", *db).exit_code == 0  # their own
     assert run("people", "add", "新质检", "--role", "reviewer", "--by", "张主管", *db).exit_code == 0
     assert run("people", "remove", "新质检", "--by", "张主管", "--note", "left", *db).exit_code == 0
     again = run("people", "remove", "新质检", "--by", "张主管", "--note", "left", *db)

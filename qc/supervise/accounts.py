@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from qc.store.database import Store, local_now
-from qc.supervise.people import PeopleError, Person, current_user, list_people
+from qc.supervise.people import PeopleError, Person, list_people, manager
 
 __all__ = ["MIN_LENGTH", "generate_password", "has_password", "set_password", "verify_login"]
 
@@ -59,7 +59,7 @@ def set_password(store: Store, name: str, password: str, *, by: str = "") -> Per
     if len(password) < MIN_LENGTH:
         raise PeopleError(f"the password is too short: use at least {MIN_LENGTH} characters")
     digest = _hasher().hash(password)
-    who = by.strip() or current_user()
+    who = manager(list_people(store), by, own=person.name)
     at = local_now()
     with store.transaction() as conn:
         store.set_password_hash(conn, person.id, digest, set_at=at, set_by=who)

@@ -244,7 +244,7 @@ def add_person(
                 f" e.g. --agent-id {example}"
             )
         account = fold_agent_id(found[0])
-    who = _manager(active, by)
+    who = manager(active, by)
     at = local_now()
     with store.transaction() as conn:
         person_id = store.insert_person(
@@ -276,7 +276,7 @@ def remove_person(store: Store, name: str, *, by: str = "", note: str = "") -> P
         if gone is not None:
             raise PeopleError(f"{gone.name} was already removed, on {gone.removed_at} by {gone.removed_by}")
         raise PeopleError(f"{name.strip()!r} is not registered; list people with `qc people list`")
-    who = _manager(active, by)
+    who = manager(active, by)
     at = local_now()
     with store.transaction() as conn:
         if not store.deactivate_person(conn, person.id, removed_at=at, removed_by=who):
@@ -294,18 +294,26 @@ def remove_person(store: Store, name: str, *, by: str = "", note: str = "") -> P
     return _person(next(r for r in store.people(include_removed=True) if r["id"] == person.id))
 
 
-def _manager(active: Sequence[Person], by: str) -> str:
-    """Who adds or removes a person: a supervisor, or the store's administrator (not registered).
+def manager(active: Sequence[Person], by: str, own: str | None = None) -> str:
+    """Who manages people (adds, removes, sets passwords): a supervisor, or the store's administrator.
 
-    An agent or reviewer named by ``--by`` is refused: an agent registered a stand-in
-    supervisor and had their own appeal ruled by it.
+    An agent or reviewer named by ``--by``, by name or by the account they chat under, is
+    refused: an agent registered a stand-in supervisor, or reset a supervisor's password, and
+    had their own appeal ruled. ``own`` is the person acted on: anyone may set their own password.
     """
     who = by.strip() or current_user()
-    registered = _find(active, who)
-    if registered is not None and registered.role != SUPERVISOR:
+    registered = _find(active, who) or next(
+        (p for p in active if p.agent_id and fold_agent_id(who) == fold_agent_id(p.agent_id)), None
+    )
+    if registered is not None and registered.role != SUPERVISOR and registered.name != own:
+        whose = (
+            f"{who} is {_a(registered.role)}"
+            if who == registered.name
+            else (f"{who} is the account of {registered.name}, {_a(registered.role)}")
+        )
         raise PeopleError(
-            f"{registered.name} is {_a(registered.role)}: people are added and removed by a supervisor"
-            " (or the store's administrator, who is not registered)"
+            f"{whose}: people and their passwords are managed by a supervisor (or the store's"
+            " administrator, who is not registered)"
         )
     return who
 
