@@ -1708,6 +1708,24 @@ def test_a_decision_without_the_state_its_page_showed_overturns_nobody(app, stor
     assert len(store.audit_trail(f.id)) == 1
 
 
+def test_the_queue_passes_over_a_finding_whose_appeal_is_pending(app, store):
+    """A review of it is refused (its ruling decides it), yet the queue kept offering it: the
+    reviewer was stuck on an item no decision could clear (audit 87 M1)."""
+    from qc.supervise.appeal import open_appeal
+    from qc.supervise.people import list_people
+    from qc.supervise.queue import SAMPLE, build_queue, next_pending
+
+    card = load_scorecard()
+    queue = build_queue(store, card, DAY, DAY)
+    (reviewer,) = [p for p in list_people(store) if p.name == "质检小王"]
+    target = next(i for i in queue if i.section == SAMPLE and i.points < 0)
+    before = [i.finding_id for i in queue[: queue.index(target)]]
+    assert next_pending(store, queue, reviewer, before)[0] == target
+    stored = store.finding(target.finding_id)
+    open_appeal(store, target.finding_id, agent=stored.scored_agent, reason="已如实告知", by="张主管")
+    assert next_pending(store, queue, reviewer, before)[0] != target
+
+
 def test_the_queue_link_to_show_unmasked_unmasks(app, store):
     """It led to the same masked queue: the session's masking sticks unless mask=0 (audit 85 #6)."""
     client = sign_in(app, "质检小王")

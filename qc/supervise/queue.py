@@ -23,7 +23,7 @@ from qc.scoring.periods import Windows, range_period
 from qc.store.database import Store
 from qc.supervise.people import Person
 from qc.supervise.sampling import draw_sample
-from qc.supervise.states import FINAL
+from qc.supervise.states import ANSWERED, FINAL, OPEN
 
 __all__ = ["HELD", "SAMPLE", "QueueItem", "build_queue", "next_pending"]
 
@@ -86,17 +86,19 @@ def next_pending(
 ) -> tuple[QueueItem | None, int]:
     """The first item still waiting for ``person`` (``None`` when none is) and how many wait in all.
 
-    Passed over: decided findings, findings whose appeal was ruled final, findings charged to
-    the person's own account, and those the person skipped in this session.
+    Passed over: decided findings, findings whose appeal was ruled final or is pending (its
+    ruling decides them, and a review is refused), findings charged to the person's own
+    account, and those the person skipped in this session.
     """
     candidates = [i for i in queue if i.finding_id not in skipped and not person.charged_with(i.agent)]
     if not candidates:
         return None, 0
     decided = store.latest_states(tuple(DECISIONS))
-    final = {
-        row["finding_id"]
-        for row in store.appeal_rows()
-        if row["state"] in FINAL and row["finding_id"] not in decided
+    latest = {row["finding_id"]: row["state"] for row in store.appeal_rows()}  # in order: the last wins
+    appealed = {
+        fid
+        for fid, state in latest.items()
+        if state in (OPEN, ANSWERED) or (state in FINAL and fid not in decided)
     }
-    waiting = [i for i in candidates if i.finding_id not in decided and i.finding_id not in final]
+    waiting = [i for i in candidates if i.finding_id not in decided and i.finding_id not in appealed]
     return (waiting[0] if waiting else None), len(waiting)
