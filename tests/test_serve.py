@@ -1092,6 +1092,31 @@ def test_a_supervisor_taking_part_is_blind_too_and_masked_results_mask_what_peop
     assert json.loads(shown.stdout)["close_note"] == "买家电话[电话]投诉，本轮作废"
 
 
+def test_the_workbench_masks_a_rounds_name_on_masked_pages(app, store):
+    """The CLI masked a phone in a round's name; the workbench's round list, item and results
+    pages showed it (audit 87 M3)."""
+    from qc.supervise.calibration import open_round, record_verdict
+
+    rnd = open_round(
+        store,
+        name="回访 13902223333",
+        by="张主管",
+        reviewers=("质检小王", "质检小李"),
+        date_from=DAY,
+        date_to=DAY,
+        size=1,
+        seed=1,
+    )
+    wang = sign_in(app, "质检小王")
+    for path in ("/calibration", f"/calibration/{rnd.id}"):
+        page = wang.get(path, params={"mask": "1"}).text
+        assert "13902223333" not in page and "回访 [电话]" in page, path
+    record_verdict(store, rnd.id, rnd.finding_ids[0], reviewer="质检小王", verdict="confirm")
+    page = wang.get(f"/calibration/{rnd.id}", params={"mask": "1"}).text
+    assert 'id="kappa-overall"' in page or "Progress" in page
+    assert "13902223333" not in page
+
+
 def test_a_supervisor_closes_a_round_with_why_and_its_results_are_final_for_all(app, store):
     """closed_at was checked, never set: a round whose reviewer left stayed blind for ever (audit 80
     #11). Closed, it takes no verdict, and everyone taking part sees the results."""
@@ -1346,6 +1371,42 @@ def test_the_dashboard_conversation_count_lists_those_conversations(app, store):
     ids = re.findall(r'<li><a href="/conversations/([^"?#]+)', listed)
     assert len(ids) == int(link.group(2)) > 0 and len(set(ids)) == len(ids)
     assert f"of {link.group(2)} conversations of {AJIE}" in html.unescape(listed)
+
+
+def test_the_conversation_list_counts_a_chat_across_midnight_once_and_keeps_its_kind_filter(
+    app, store, tmp_path
+):
+    """A conversation crossing midnight was listed on each of its days, so the list outnumbered
+    the dashboard's count (audit 87 M5); the Kind filter was ignored (M4); a page past the end
+    showed a nonsense range (L4)."""
+    from serve_env import ROOT
+
+    from qc.batch.run import run_inspection
+    from qc.rules import RuleSettings
+    from qc.run.executors import LocalExecutor
+    from qc.run.inspector import build_inspector
+
+    executor = LocalExecutor(build_inspector(RuleSettings()))
+    run_inspection(
+        [ROOT / "demo" / "next_day"], tmp_path / "o", executor, store=str(store.url), keep_results=False
+    )
+    boss = sign_in(app, "张主管")
+    page = boss.get("/", params={"period": "2026-11"}).text
+    counts = dict(re.findall(r'<tr data-agent="([^"]+)">.*?<a href="/search\?[^"]+">(\d+)</a>', page, re.S))
+    assert counts
+    for agent, n in counts.items():
+        query = {"agent": agent, "from": "2026-11-01", "to": "2026-11-30"}
+        listed = html.unescape(boss.get("/search", params=query).text)
+        assert f"of {n} conversations of {agent}" in listed or (n == "0"), agent
+    agent = next(iter(counts))
+    query = {"agent": agent, "from": "2026-11-01", "to": "2026-11-30"}
+    every = hit_total(boss.get("/search", params=query).text)
+    conflicts = boss.get("/search", params={**query, "kind": "conflict"}).text
+    ids = re.findall(r'<li><a href="/conversations/([^"?#]+)', conflicts)
+    having = {s.finding.conversation_id for s in store.findings(kind="conflict")}
+    assert len(ids) < every and set(ids) <= having
+    past = boss.get("/search", params={**query, "page": "99"})
+    assert past.status_code == 400 and "past the last page" in past.text
 
 
 def test_a_masked_search_does_not_show_the_phone_searched_for(app):

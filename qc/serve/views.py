@@ -699,9 +699,26 @@ def search(ctx: Ctx) -> Response:
             hits = search_messages(ctx.store, q, limit=SEARCH_PAGE, offset=offset, **filters)
     elif agent is not None:
         first, last = ctx.store.day_range() or ("", "")
-        parts = ctx.store.parts(date_from or first, date_to or last, agent)
+        lo, hi = date_from or first, date_to or last
+        # One row per conversation, as the dashboard counts it once in a period (a conversation
+        # crossing midnight has a part on each day): its first day, its parts added up.
+        by_conversation: dict[tuple[str | None, str | None], MetricPart] = {}
+        for part in ctx.store.parts(lo, hi, agent):
+            key = (part.shop, part.conversation_id)
+            if key in by_conversation:
+                by_conversation[key].absorb(part)
+            else:
+                by_conversation[key] = part
+        parts = list(by_conversation.values())
+        if kind:
+            having = {
+                s.finding.conversation_id for s in ctx.store.findings(date_from=lo, date_to=hi, kind=kind)
+            }
+            parts = [p for p in parts if p.conversation_id in having]
         parts.sort(key=lambda p: (p.date, p.conversation_id or ""), reverse=True)
         total, listed = len(parts), parts[offset : offset + SEARCH_PAGE]
+    if total and offset >= total:
+        raise ConfigError(f"page {page} is past the last page ({-(-total // SEARCH_PAGE)})")
     shown_ids = [p.conversation_id for p in listed if p.conversation_id]
     query = {k: v for k, v in ctx.request.query_params.items() if k != "page" and v}
     pages = {
