@@ -190,6 +190,12 @@ def test_train_refuses_a_file_for_out_and_a_bad_setting_before_training(tmp_path
             "[decisions]",
             "[decisions] is no table of the training settings (did you mean [decision]?)",
         ),
+        # audit 87 M8: inside inline tables too (the conflict cap was dropped unsaid)
+        (
+            "real_max_ok_charged_as = { conflict = 0.001 }",
+            "real_max_ok_charged_as = { conflcit = 0.001 }",
+            "[thresholds] real_max_ok_charged_as.conflcit is no setting (did you mean conflict?)",
+        ),
     ):
         config = tmp_path / "attitude.toml"
         config.write_text(defaults.replace(old, new, 1), encoding="utf-8")
@@ -226,6 +232,10 @@ def test_a_retrained_folder_keeps_its_version_only_for_the_same_recipe(trained, 
     assert _kept_version(out, made) == "0.2.0"  # a rebuild
     assert _kept_version(tmp_path, "ab" * 32) == "2.0.0+abababab"  # a new folder
     reseeded = recipe({**meta, "seed": meta["seed"] + 1}, cues)
+    relabelled = recipe(
+        {**meta, "training_data": {**meta["training_data"], "real_dev_sha256": "0" * 64}}, cues
+    )
+    assert relabelled != made  # the thresholds are chosen on the dev split (audit 87 M9)
     model = {**meta["config"]["model"], "C": 1.0}
     retuned = recipe({**meta, "config": {**meta["config"], "model": model}}, cues)
     assert len({made, reseeded, retuned, recipe(meta, "0" * 64)}) == 4

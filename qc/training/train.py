@@ -175,6 +175,18 @@ def _unknown_keys(config: dict[str, Any]) -> list[str]:
                     near = difflib.get_close_matches(key, known[table], 1)
                     hint = f" (did you mean {near[0]}?)" if near else ""
                     problems.append(f"[{table}] {key} is no setting{hint}")
+    # Inside the inline tables too: { conflcit = 0.001 } dropped the conflict cap unsaid.
+    for table, key, names in (
+        ("model", "weight", SOURCES),
+        ("thresholds", "target_precision", ATTITUDE_KINDS),
+        ("thresholds", "real_max_ok_charged_as", ATTITUDE_KINDS),
+    ):
+        inner = config.get(table, {}).get(key) if isinstance(config.get(table), dict) else None
+        for name in inner if isinstance(inner, dict) else ():
+            if name not in names:
+                near = difflib.get_close_matches(name, names, 1)
+                hint = f" (did you mean {near[0]}?)" if near else f" (one of {', '.join(names)})"
+                problems.append(f"[{table}] {key}.{name} is no setting{hint}")
     return problems
 
 
@@ -466,13 +478,15 @@ def _check_kinds(config: dict[str, Any]) -> None:
 
 
 def recipe(meta: Mapping[str, Any], cues_sha256: str) -> str:
-    """SHA-256 of what makes a model: training data, seed, settings, cue lexicon, feature version.
+    """SHA-256 of what makes a model: training data, dev split, seed, settings, cue lexicon, features.
 
     Two trainings with the same recipe give the same model (byte for byte on one machine); any
     other seed or setting is another model, even on the same data.
     """
     made = {
         "training_data": meta["training_data"]["sha256"],
+        # The thresholds are chosen on the real dev split: relabelled, it is another model.
+        "real_dev": meta["training_data"].get("real_dev_sha256"),
         "seed": meta["seed"],
         "config": meta["config"],
         "cues": cues_sha256,
