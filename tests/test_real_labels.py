@@ -127,6 +127,15 @@ def test_a_real_chats_file_that_is_not_one_is_named_with_its_line(tmp_path, writ
     assert "internal error" not in res.stderr and "在吗" not in res.stderr
 
 
+def test_a_real_chats_file_saved_with_a_byte_order_mark_reads(tmp_path) -> None:
+    """Every other reader skips a BOM; this one refused the first line as not JSON (audit 87 L6)."""
+    chats = tmp_path / "real_conversations.jsonl"
+    line = '{"conversation_id": "c1", "messages": [{"role": "customer", "text": "在吗"}]}\n'
+    chats.write_bytes(b"\xef\xbb\xbf" + line.encode("utf-8"))
+    (conv,) = list(read_real_conversations(chats))
+    assert conv.id == "c1" and [m.text for m in conv.messages] == ["在吗"]
+
+
 def test_missing_chats_name_the_file_and_where_the_corpora_come_from(tmp_path) -> None:
     with pytest.raises(RealChatsMissing, match="no such file.*research corpora.*QC_REALCHATS"):
         list(read_real_conversations(tmp_path / "real_conversations.jsonl"))

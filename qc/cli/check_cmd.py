@@ -290,7 +290,11 @@ def _table(results: list[dict[str, Any]]) -> None:
 @handle_errors
 def check_cli(
     text: Annotated[
-        str | None, typer.Argument(help="The agent message or draft reply to check (-: read it from stdin).")
+        str | None,
+        typer.Argument(
+            help="The agent message or draft reply to check (-: all of stdin is one message;"
+            " --file - reads one per line)."
+        ),
     ] = None,
     context: Annotated[
         list[str] | None,

@@ -97,9 +97,9 @@ def _first_row(cells: Sequence[Any], column_map: Mapping[str, str]) -> str:
         elif isinstance(cell, datetime) or (text[:4].isdigit() and text[4:5] in "-/" and len(text) >= 8):
             shown.append("<a date-time>")
         elif text.replace(".", "", 1).isdigit():
-            shown.append(f"<a number of {len(text)} digits>")
+            shown.append(f"<a number of {len(text)} digit{'s' if len(text) > 1 else ''}>")
         else:
-            shown.append(f"<text of {len(text)} characters>")
+            shown.append(f"<text of {len(text)} character{'s' if len(text) > 1 else ''}>")
     listed = ", ".join(shown[:30]) + (f", … ({len(shown)} in all)" if len(shown) > 30 else "")
     return listed or "(empty)"
 

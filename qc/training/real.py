@@ -148,7 +148,8 @@ def read_real_conversations(path: Path | None = None) -> Iterator[Conversation]:
     with path.open("rb") as fh:
         for number, raw in enumerate(fh, start=1):
             try:
-                data = json.loads(raw.decode("utf-8"))
+                # A byte-order mark, as Notepad saves one, is no error of the file: every reader skips it.
+                data = json.loads(raw.decode("utf-8-sig" if number == 1 else "utf-8"))
                 messages = tuple(
                     Message(
                         i,
@@ -167,7 +168,8 @@ def read_real_conversations(path: Path | None = None) -> Iterator[Conversation]:
                 )
                 raise RealChatsMissing(
                     f"{path}:{number}: not a line of the real chats ({what}: each line is one JSON"
-                    f" conversation with conversation_id and messages of role and text); {WHERE_FROM}"
+                    " conversation with conversation_id and messages of role and text); point"
+                    f" {REALCHATS_ENV} or --realchats at ../shared/realchats/{REALCHATS_FILE}"
                 ) from None
             yield Conversation(
                 conversation_id, messages, shop=data.get("source"), source=f"{path.name}:{number}"
