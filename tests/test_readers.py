@@ -2096,6 +2096,20 @@ def test_a_mac_csv_with_a_line_break_inside_a_cell_is_still_read_row_by_row(tmp_
     assert [m.text for m in conv.messages] == ["在吗", "在的亲\n请问有什么可以帮您", "有货吗"]
 
 
+def test_a_small_mac_csv_whose_cell_holds_more_line_feeds_than_it_has_rows_is_read(tmp_path: Path) -> None:
+    """Three line breaks in one address cell outnumbered the file's two CR-ended rows: read as
+    LF-split, no header, nothing read (audit 87 M6). Line feeds all inside quotes are cell text."""
+    path = tmp_path / "mac.csv"
+    rows = [
+        "会话ID,角色,发送人,时间,内容",
+        'M1,买家,b1,2026-11-24 10:00:00,"地址：\n杭州市\n西湖区\n文三路"',
+        "M1,客服,店:小王,2026-11-24 10:00:05,好的亲",
+    ]
+    path.write_bytes("\r".join(rows).encode("gbk") + b"\r")
+    (conv,) = read(path).conversations
+    assert [m.text for m in conv.messages] == ["地址：\n杭州市\n西湖区\n文三路", "好的亲"]
+
+
 def test_a_buyer_message_in_two_exports_that_name_the_buyer_differently_is_read_once(tmp_path: Path) -> None:
     """The CSV names the buyer tb_大橘, the text export 买家: each buyer message of the chat in
     both files was read twice, two questions for every one asked (audit 81 #13)."""
