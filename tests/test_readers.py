@@ -342,6 +342,17 @@ def test_a_text_export_read_in_a_wrong_forced_encoding_fails_not_skipped(tmp_pat
     assert "在吗" not in report.error
 
 
+def test_a_forced_encoding_that_garbles_what_reads_cleanly_is_warned_about(tmp_path: Path) -> None:
+    """--encoding latin-1 on a GBK export read it without an error, and its agents were scored
+    under mojibake names with exit 0, unsaid (audit 87 M7)."""
+    path = tmp_path / "chat.txt"
+    said = "===== 会话 K1 =====\n买家(10:00:05): 在吗在吗\n店A:小王(10:00:20): 在的亲\n"
+    path.write_bytes(said.encode("gbk"))
+    result = read(path, encoding="latin-1", date=date(2026, 11, 24))
+    assert warned(result, "but it reads cleanly as gb18030: names and texts may be garbled")
+    assert not warned(read(path, encoding="gbk", date=date(2026, 11, 24)), "reads cleanly as")
+
+
 @pytest.mark.parametrize("name", ["notes.md", "README.txt", "README"])
 def test_text_without_a_message_is_skipped_with_a_warning_not_rejected(tmp_path: Path, name: str) -> None:
     path = tmp_path / name

@@ -153,6 +153,24 @@ def read_file(path: Path, resolved: Resolved) -> FileOutcome:
     return outcome
 
 
+def _warn_other_encoding(path: Path, data: bytes, forced: Decoded, outcome: FileOutcome) -> None:
+    """Warn when the file reads cleanly in the encoding qc would find, and differently as forced.
+
+    Latin-1 or Big5 decode any bytes: a GB18030 export forced to them gave scorecards of agents
+    whose names were mojibake, with exit 0 and no word.
+    """
+    try:
+        found = decode(data)
+    except UndecodableError:
+        return
+    if found.garbled or found.encoding == forced.encoding or found.lines == forced.lines:
+        return
+    outcome.warnings.append(
+        f"{path}: read as {forced.encoding} (--encoding), but it reads cleanly as {found.encoding}:"
+        " names and texts may be garbled; leave --encoding out to read it as detected"
+    )
+
+
 class _FileError(Exception):
     """The whole file is unreadable; the message is the fix for the person running qc."""
 
@@ -185,6 +203,8 @@ def _items(path: Path, resolved: Resolved, outcome: FileOutcome) -> list[RawReco
     except UndecodableError as undecodable:
         raise _FileError(str(undecodable)) from None
     report.encoding = decoded.encoding
+    if resolved.encoding is not None and not data.isascii():
+        _warn_other_encoding(path, data, decoded, outcome)
     delimiter = ","
     if fmt is None:
         fmt, delimiter = sniff_text_format(decoded.lines, path, options.column_map)
