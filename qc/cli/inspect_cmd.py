@@ -62,7 +62,7 @@ def check_nicks(agent_nicks: list[str], customer_nicks: list[str]) -> None:
     for option, nicks in (("--agent-nick", agent_nicks), ("--customer-nick", customer_nicks)):
         if any(not n.strip() for n in nicks):
             raise ConfigError(f"{option} '': give the nick as the export writes it")
-    both = sorted(set(agent_nicks) & set(customer_nicks))
+    both = sorted({n.strip() for n in agent_nicks} & {n.strip() for n in customer_nicks})
     if both:
         raise ConfigError(
             f"{', '.join(both)} is given as both --agent-nick and --customer-nick: a nick is one or the other"
