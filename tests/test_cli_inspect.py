@@ -132,13 +132,14 @@ def test_exit_0_for_a_csv_without_any_row_as_for_an_empty_jsonl(tmp_path: Path, 
             ["--agent-nick", "小明", "--customer-nick", "小明"],
             "小明 is given as both --agent-nick and --customer-nick",
         ),
+        (["--agent-nick", "小明 ", "--customer-nick", "小明"], "小明 is given as both"),
         (["--agent-nick", " "], "--agent-nick '': give the nick"),
         (
             ["--column", "text=内容", "--column", "text=消息内容"],
             "--column text= is given twice (内容 and 消息内容)",
         ),
     ],
-    ids=["nick-both-roles", "empty-nick", "column-twice"],
+    ids=["nick-both-roles", "nick-both-roles-spaced", "empty-nick", "column-twice"],
 )
 def test_options_that_contradict_each_other_are_refused(tmp_path: Path, args: list[str], says: str) -> None:
     """Each ran with exit 0, one of them silently losing (audit 84 L7)."""
