@@ -68,36 +68,15 @@ def test_a_kind_the_card_charges_outside_its_verdict_order_is_the_checks_verdict
     )
     (doc,) = _lines(res.stdout)
     assert (doc["verdict"], res.exit_code) == ("impatience", 3)
-    day = tmp_path / "day.jsonl"
     rows = [("买家", "10:00:00", "怎么还没发货"), ("客服", "10:00:20", "等着吧")]
-    day.write_text(
-        "".join(
-            json.dumps(
-                {
-                    "conversation_id": "A1",
-                    "role": r,
-                    "sender": "店:小王" if r == "客服" else "tb_x",
-                    "timestamp": f"2026-11-24 {t}",
-                    "text": x,
-                },
-                ensure_ascii=False,
-            )
-            + "\n"
-            for r, t, x in rows
-        ),
-        encoding="utf-8",
-    )
+    _inspect_rows(tmp_path, rows, "--scorecard", str(card))
     out = tmp_path / "o"
-    assert (
-        runner.invoke(app, ["inspect", str(day), "--out", str(out), "-q", "--scorecard", str(card)]).exit_code
-        == 0
-    )
     (row,) = list(csv.DictReader((out / "agents.csv").read_text(encoding="utf-8-sig").splitlines()[1:]))
     assert float(row["service_attitude_points"]) < 0
 
 
-def _inspect_rows(tmp_path, rows) -> list[dict]:
-    """Inspect one conversation of ``(role word, clock, text)`` rows; its findings."""
+def _inspect_rows(tmp_path, rows, *options: str) -> list[dict]:
+    """Inspect one conversation of ``(role word, clock, text)`` rows (with ``options``); its findings."""
     day = tmp_path / "day.jsonl"
     day.write_text(
         "".join(
@@ -116,7 +95,9 @@ def _inspect_rows(tmp_path, rows) -> list[dict]:
         ),
         encoding="utf-8",
     )
-    assert runner.invoke(app, ["inspect", str(day), "--out", str(tmp_path / "o"), "-q"]).exit_code == 0
+    assert (
+        runner.invoke(app, ["inspect", str(day), "--out", str(tmp_path / "o"), "-q", *options]).exit_code == 0
+    )
     return [json.loads(line) for line in (tmp_path / "o" / "findings.jsonl").read_text().splitlines()]
 
 

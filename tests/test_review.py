@@ -347,21 +347,16 @@ def test_review_export_and_feedback_mask_pii_when_asked(tmp_path):
         store.close()
 
 
-def test_a_slow_reply_rejected_in_review_leaves_the_average_and_its_points(tmp_path):
-    # 小美 answers 21 buyers: 20 after 30 s, one after 200 s (a system outage, QA decides).
-    # Average (20·30 + 200) / 21 = 38.1 s → 6.1 s over 32 → −12. Rejecting the slow reply
-    # times its turn at the limit, on time: (20·30 + 32) / 21 = 30.1 s → nothing.
+def _answered_after(delays: list[int]) -> list[dict]:
+    """One conversation per delay: a buyer's question, 小美's answer that many seconds later."""
     from datetime import datetime, timedelta
 
     from review_day import msg
 
-    from qc.scoring.periods import parse_period
-    from qc.supervise.review import score_period
-
     convs = []
-    for n in range(21):
+    for n, delay in enumerate(delays):
         asked = datetime(2026, 11, 24, 10) + timedelta(minutes=10 * n)
-        answered = asked + timedelta(seconds=200 if n == 20 else 30)
+        answered = asked + timedelta(seconds=delay)
         convs.append(
             {
                 "conversation_id": f"s{n:02d}",
@@ -372,7 +367,18 @@ def test_a_slow_reply_rejected_in_review_leaves_the_average_and_its_points(tmp_p
                 ],
             }
         )
-    report = inspect_day(tmp_path, conversations=convs)
+    return convs
+
+
+def test_a_slow_reply_rejected_in_review_leaves_the_average_and_its_points(tmp_path):
+    # 小美 answers 21 buyers: 20 after 30 s, one after 200 s (a system outage, QA decides).
+    # Average (20·30 + 200) / 21 = 38.1 s → 6.1 s over 32 → −12. Rejecting the slow reply
+    # times its turn at the limit, on time: (20·30 + 32) / 21 = 30.1 s → nothing.
+
+    from qc.scoring.periods import parse_period
+    from qc.supervise.review import score_period
+
+    report = inspect_day(tmp_path, conversations=_answered_after([30] * 20 + [200]))
     (slow,) = [f for f in report.findings if f.kind == "slow_response"]
     assert slow.evidence.details["delay_s"] == 200
     (row,) = report.agents
@@ -391,28 +397,11 @@ def test_rejecting_a_slow_reply_never_costs_the_agent_more(tmp_path):
     """A reply of 34 s among replies of 33 s (limit 32): taken out of the average it raised it,
     from 33.24 to 33.25 s, and the rejection cost −3 instead of −2 (audit 86 H2). Timed at the
     limit, on time as the reviewer said, it can only lower it."""
-    from datetime import datetime, timedelta
-
-    from review_day import msg
 
     from qc.scoring.periods import parse_period
     from qc.supervise.review import score_period
 
-    convs = []
-    for n in range(21):
-        asked = datetime(2026, 11, 24, 10) + timedelta(minutes=10 * n)
-        answered = asked + timedelta(seconds=34 if n < 5 else 33)
-        convs.append(
-            {
-                "conversation_id": f"s{n:02d}",
-                "shop": "测试店",
-                "messages": [
-                    msg("customer", f"b{n}", f"{asked:%H:%M:%S}", "请问什么时候发货"),
-                    msg("agent", "测试店:小美", f"{answered:%H:%M:%S}", "亲，今天下午就发"),
-                ],
-            }
-        )
-    report = inspect_day(tmp_path, conversations=convs)
+    report = inspect_day(tmp_path, conversations=_answered_after([34] * 5 + [33] * 16))
     (row,) = report.agents
     before = (row["avg_response_s"], row["average_response_points"])
     slow = next(

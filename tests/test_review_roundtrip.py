@@ -498,18 +498,9 @@ def test_a_sheet_without_the_state_column_overturns_nobody_silently(day):
     assert r.exit_code == 0 and "1 changed" in r.stderr, r.stderr
 
 
-def test_a_sheet_row_on_a_repeated_reply_that_a_later_run_renumbered_is_refused(tmp_path):
-    """The agent said 不知道 twice; a later run put the chat's earlier part in front, so the
-    sheet's id named the other 不知道: the words matched, and the rejection landed on the message
-    the reviewer never read, the one read still charged (audit 86 H1). The 上文 tells them apart."""
-    said = [
-        ("customer", "b1", "09:58:00", "你好"),
-        ("agent", f"{SHOP}:小美", "09:58:10", "您好，在的，请问有什么可以帮您"),
-        ("customer", "b1", "10:01:00", "能今天发货吗"),
-        ("agent", f"{SHOP}:小美", "10:01:10", "不知道"),
-        ("customer", "b1", "10:02:00", "那明天能发吗"),
-        ("agent", f"{SHOP}:小美", "10:02:10", "不知道"),
-    ]
+def _later_part_first(tmp_path, said):
+    """Conversation J1 in two exports: all but its first two messages inspected first, with a
+    reviewer registered; the earlier part's folder is left for the test to inspect after."""
     parts = {}
     for name, part in (("earlier", said[:2]), ("later", said[2:])):
         folder = tmp_path / name
@@ -522,6 +513,22 @@ def test_a_sheet_row_on_a_repeated_reply_that_a_later_run_renumbered_is_refused(
     db = ["--db", tmp_path / "qc.sqlite"]
     assert run("inspect", parts["later"], "--out", tmp_path / "o1", "-q", *db).exit_code == 0
     assert run("people", "add", "质检小王", "--role", "reviewer", *db).exit_code == 0
+    return parts, db
+
+
+def test_a_sheet_row_on_a_repeated_reply_that_a_later_run_renumbered_is_refused(tmp_path):
+    """The agent said 不知道 twice; a later run put the chat's earlier part in front, so the
+    sheet's id named the other 不知道: the words matched, and the rejection landed on the message
+    the reviewer never read, the one read still charged (audit 86 H1). The 上文 tells them apart."""
+    said = [
+        ("customer", "b1", "09:58:00", "你好"),
+        ("agent", f"{SHOP}:小美", "09:58:10", "您好，在的，请问有什么可以帮您"),
+        ("customer", "b1", "10:01:00", "能今天发货吗"),
+        ("agent", f"{SHOP}:小美", "10:01:10", "不知道"),
+        ("customer", "b1", "10:02:00", "那明天能发吗"),
+        ("agent", f"{SHOP}:小美", "10:02:10", "不知道"),
+    ]
+    parts, db = _later_part_first(tmp_path, said)
     sheet = exported(tmp_path, db)
     header, *rows = rows_of(sheet)
     (row,) = [
@@ -552,18 +559,7 @@ def test_a_sheet_row_whose_finding_id_now_names_another_message_is_refused(tmp_p
         ("customer", "b1", "10:05:00", "发什么快递"),
         ("agent", f"{SHOP}:小美", "10:05:10", "上面写着呢"),
     ]
-    parts = {}
-    for name, part in (("earlier", said[:2]), ("later", said[2:])):
-        folder = tmp_path / name
-        folder.mkdir()
-        lines = [{"conversation_id": "J1", "shop": SHOP, **msg(*m)} for m in part]
-        (folder / "day.jsonl").write_text(
-            "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), "utf-8"
-        )
-        parts[name] = folder
-    db = ["--db", tmp_path / "qc.sqlite"]
-    assert run("inspect", parts["later"], "--out", tmp_path / "o1", "-q", *db).exit_code == 0
-    assert run("people", "add", "质检小王", "--role", "reviewer", *db).exit_code == 0
+    parts, db = _later_part_first(tmp_path, said)
     sheet = exported(tmp_path, db)
     header, *rows = rows_of(sheet)
     (row,) = [
