@@ -1409,6 +1409,45 @@ def test_the_conversation_list_counts_a_chat_across_midnight_once_and_keeps_its_
     assert past.status_code == 400 and "past the last page" in past.text
 
 
+def test_a_conversation_id_made_of_a_phone_is_masked_on_masked_pages(app, store, tmp_path):
+    """Some exports build the id from the buyer's phone: a masked page showed it in its title,
+    heading and links (audit 85 #10). Order-like ids stay readable (every JD id is a number)."""
+    import json
+
+    from qc.batch.run import run_inspection
+    from qc.rules import RuleSettings
+    from qc.run.executors import LocalExecutor
+    from qc.run.inspector import build_inspector
+
+    rows = [
+        ("13912345678", "买家", "tb_x", "10:00:00", "能便宜点吗"),
+        ("13912345678", "客服", "柚子优选旗舰店:小满", "10:00:20", "爱买不买"),
+        ("2026112400012345", "买家", "tb_y", "10:01:00", "在吗"),
+    ]
+    day = tmp_path / "ids.jsonl"
+    day.write_text(
+        "".join(
+            json.dumps(
+                {"conversation_id": c, "role": r, "sender": w, "timestamp": f"{DAY} {t}", "text": x},
+                ensure_ascii=False,
+            )
+            + "\n"
+            for c, r, w, t, x in rows
+        ),
+        encoding="utf-8",
+    )
+    executor = LocalExecutor(build_inspector(RuleSettings()))
+    run_inspection([day], tmp_path / "o", executor, store=str(store.url), keep_results=False)
+    boss = sign_in(app, "张主管")
+    for path in ("/conversations/13912345678", "/findings", "/search"):
+        params = {"mask": "1", **({"q": "爱买不买"} if path == "/search" else {})}
+        page = re.sub(r'href="[^"]*"', "", boss.get(path, params=params).text)
+        assert "13912345678" not in page, path
+    plain = boss.get("/conversations/13912345678", params={"mask": "0"}).text
+    assert "会话 13912345678" in plain
+    assert "2026112400012345" in boss.get("/conversations/2026112400012345", params={"mask": "1"}).text
+
+
 def test_a_masked_search_does_not_show_the_phone_searched_for(app):
     """The box, the page and an error page quoted the phone typed (audit 85 #4)."""
     client = sign_in(app, "张主管")

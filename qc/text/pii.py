@@ -19,7 +19,7 @@ import re
 import tomllib
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import accumulate
 from pathlib import Path
@@ -319,6 +319,15 @@ def shown_value(text: str, limit: int = 16) -> str:
     return masked if len(masked) <= limit else masked[: limit - 1] + "…"
 
 
+# The kinds that name a person whatever they sit in: an id built from them is a buyer's.
+_IDENTITY_KINDS = ("email", "id_number", "bank_card", "phone")
+
+
+@lru_cache(maxsize=8)
+def _identity_kinds(settings: PiiSettings) -> PiiSettings:
+    return replace(settings, kinds=tuple(k for k in settings.kinds if k.name in _IDENTITY_KINDS))
+
+
 class Masker:
     """Callable that masks one text; identity when disabled (so callers never branch).
 
@@ -350,6 +359,16 @@ class Masker:
         if not self.enabled or not text:
             return text
         return mask_pii(text, self.settings, self.nicks)
+
+    def identifier(self, text: str) -> str:
+        """An id as a masked page shows it: a phone, ID or card number or e-mail in it masked.
+
+        Some exports build a conversation id from the buyer's phone; the order-number pattern
+        is left out, as a platform's ids are long numbers that would all read [订单号].
+        """
+        if not self.enabled or not text or self.settings is None:
+            return text
+        return mask_pii(text, _identity_kinds(self.settings))
 
     def pieces(self, pieces: Sequence[str]) -> list[str]:
         """One text's parts masked as the whole text (:func:`mask_pieces`; unchanged when disabled)."""
