@@ -76,6 +76,31 @@ def test_the_still_charged_warning_follows_the_shops_card(tmp_path):
     assert r.exit_code == 0 and "still charged" not in r.output
 
 
+def test_an_overturned_appeal_lists_what_still_charges_its_message(tmp_path):
+    """Overturned, the appeal's finding costs nothing, but another phrase on the same message
+    still charges it: `qc appeal list` said only "overturned" (audit 86 L6)."""
+    from review_day import CONVERSATIONS, SHOP, msg
+
+    twice = {
+        "conversation_id": "cT",
+        "shop": SHOP,
+        "messages": [
+            msg("customer", "buyer9", "16:00:00", "发货了吗"),
+            msg("agent", f"{SHOP}:阿杰", "16:00:05", "我不知道，爱买不买"),
+        ],
+    }
+    report = inspect_day(tmp_path, conversations=[*CONVERSATIONS, twice])
+    first, second = sorted(
+        f.id for f in report.findings if f.conversation_id == "cT" and f.kind == "forbidden_phrase"
+    )
+    db = ["--db", str(tmp_path / "qc.sqlite")]
+    appeal = run("appeal", "open", first, "--agent", "阿杰", "--reason", "引用买家原话", *db).stdout.strip()
+    assert run("appeal", "answer", appeal, "--by", "质检小王", "--note", "看过", *db).exit_code == 0
+    assert run("appeal", "rule", appeal, "--overturn", "--by", "张主管", "--note", "引用", *db).exit_code == 0
+    (row,) = [json.loads(x) for x in run("appeal", "list", *db).stdout.splitlines()]
+    assert (row["state"], row["message_still_charged_by"]) == ("overturned", [second])
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -149,9 +149,18 @@ def list_cli(
         typer.Option(help="Only appeals in this state: open, answered, upheld, overturned, reopened."),
     ] = None,
     mask_pii: MaskOption = False,
+    scorecard: Annotated[
+        str | None,
+        typer.Option(
+            help="Shop scorecard TOML: which other findings keep charging an overturned one's message."
+        ),
+    ] = None,
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """List appeals as JSON lines (an unknown state is an error naming the states).
+
+    An overturned appeal whose message another finding still charges (a forbidden phrase
+    implying the same verdict) lists those findings as ``message_still_charged_by``.
 
     Each row says whether it is ``orphaned``: a later inspection no longer found its finding,
     so the appeal can be answered or ruled no more (its finding charges nothing).
@@ -161,9 +170,12 @@ def list_cli(
         qc appeal list --state open
         qc appeal list --mask-pii   # reasons and answers may quote a buyer's number
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
+    from qc.scoring.card import load_scorecard
     from qc.supervise.appeal import STATES, list_appeals
     from qc.supervise.filters import check_choice
     from qc.supervise.masking import finding_maskers
+    from qc.supervise.review import still_charging
+    from qc.supervise.states import OVERTURNED
     from qc.text.pii import Masker
 
     mask = Masker(mask_pii)
@@ -175,8 +187,18 @@ def list_cli(
         gone = set(store.orphaned_decisions())
         known = {a.finding_id: a.conversation_id for a in appeals if a.conversation_id}
         masks = finding_maskers(mask, store, [a.finding_id for a in appeals], known)
+        card = load_scorecard(Path(scorecard) if scorecard else None)
+        # Overturned, its finding costs nothing; its message may still be charged by another
+        # finding (a forbidden phrase implying the same verdict): the list said only "overturned".
+        still = {
+            a.id: [s.id for s in still_charging(store, a.finding_id, card)]
+            for a in appeals
+            if a.state == OVERTURNED and a.finding_id not in gone
+        }
     for a in appeals:
         row = a.to_json()
+        if a.id in still:
+            row["message_still_charged_by"] = still[a.id]
         for key in ("reason", "answer", "ruling"):
             if row[key]:
                 row[key] = masks(a.finding_id)(row[key])
