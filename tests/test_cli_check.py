@@ -398,6 +398,25 @@ def test_a_lexicon_of_the_wrong_shape_names_the_key_and_exits_2(tmp_path, edits,
         assert message in res.stderr and "internal error" not in res.stderr
 
 
+def test_inspect_warns_when_the_lexicon_given_fails_its_own_examples(tmp_path):
+    """A lexicon whose own examples fail (here 爱买不买 mistyped in its entry, so its hit example
+    is no hit) was used by qc inspect without a word (audit 84, unverified)."""
+    from pathlib import Path
+
+    day = Path(__file__).resolve().parents[1] / "demo" / "day" / "2026-11-24_messages.jsonl"
+    broken = _edited_lexicon(tmp_path, ('"爱买不买", "不买拉倒"', '"爱买不卖", "不买拉倒"'))
+    res = runner.invoke(
+        app, ["inspect", str(day), "--out", str(tmp_path / "o"), "-q", "--lexicon", str(broken)]
+    )
+    assert res.exit_code == 0 and "of its own examples do not behave as declared" in res.stderr
+    fine = tmp_path / "fine.toml"
+    fine.write_text(default_lexicon_path().read_text(encoding="utf-8"), encoding="utf-8")
+    res = runner.invoke(
+        app, ["inspect", str(day), "--out", str(tmp_path / "p"), "-q", "--lexicon", str(fine)]
+    )
+    assert res.exit_code == 0 and "examples do not" not in res.stderr
+
+
 def test_a_one_entry_lexicon_in_single_brackets_says_to_write_two(tmp_path):
     path = tmp_path / "one.toml"
     path.write_text(

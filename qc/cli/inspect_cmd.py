@@ -80,7 +80,17 @@ def check_settings(settings: Any) -> None:
     from qc.rules.lexicon import load_lexicon
 
     if settings.lexicon is not None:
-        load_lexicon(settings.lexicon)
+        from qc.rules.forbidden_phrase import example_failures
+
+        failing = example_failures(load_lexicon(settings.lexicon))
+        if failing:
+            # Its own examples say what it must and must not charge; failing them, the run's
+            # deductions are not what the lexicon's author wrote down (about a second to check).
+            err(
+                f"warning: --lexicon {settings.lexicon}: {len(failing)} of its own examples do not"
+                f" behave as declared, so its deductions are not what it says; see qc lexicon check"
+                f" {settings.lexicon}"
+            )
     if settings.user_dict is not None:
         from qc.readers.encoding import UndecodableError, decode_text
 
