@@ -36,8 +36,8 @@ def test_review_shortcut_then_export_stops_charging(day):
     ]
 
 
-def test_the_still_charged_warning_follows_the_shops_card(tmp_path):
-    """Two forbidden phrases on one message: which of them charges the verdict is the card's say."""
+def _two_phrases_on_one_message(tmp_path):
+    """The review day plus 阿杰's 我不知道，爱买不买: two forbidden phrases on one message (ids), and --db."""
     from review_day import CONVERSATIONS, SHOP, msg
 
     twice = {
@@ -52,7 +52,12 @@ def test_the_still_charged_warning_follows_the_shops_card(tmp_path):
     first, second = sorted(
         f.id for f in report.findings if f.conversation_id == "cT" and f.kind == "forbidden_phrase"
     )
-    db = ["--db", str(tmp_path / "qc.sqlite")]
+    return first, second, ["--db", str(tmp_path / "qc.sqlite")]
+
+
+def test_the_still_charged_warning_follows_the_shops_card(tmp_path):
+    """Two forbidden phrases on one message: which of them charges the verdict is the card's say."""
+    first, second, db = _two_phrases_on_one_message(tmp_path)
     r = run("review", first, "--reject", "--by", "张主管", "--note", "quoted", *db)
     assert r.exit_code == 0 and f"warning: its message is still charged: {second}" in r.output
     shop = tmp_path / "shop.toml"
@@ -79,21 +84,7 @@ def test_the_still_charged_warning_follows_the_shops_card(tmp_path):
 def test_an_overturned_appeal_lists_what_still_charges_its_message(tmp_path):
     """Overturned, the appeal's finding costs nothing, but another phrase on the same message
     still charges it: `qc appeal list` said only "overturned" (audit 86 L6)."""
-    from review_day import CONVERSATIONS, SHOP, msg
-
-    twice = {
-        "conversation_id": "cT",
-        "shop": SHOP,
-        "messages": [
-            msg("customer", "buyer9", "16:00:00", "发货了吗"),
-            msg("agent", f"{SHOP}:阿杰", "16:00:05", "我不知道，爱买不买"),
-        ],
-    }
-    report = inspect_day(tmp_path, conversations=[*CONVERSATIONS, twice])
-    first, second = sorted(
-        f.id for f in report.findings if f.conversation_id == "cT" and f.kind == "forbidden_phrase"
-    )
-    db = ["--db", str(tmp_path / "qc.sqlite")]
+    first, second, db = _two_phrases_on_one_message(tmp_path)
     appeal = run("appeal", "open", first, "--agent", "阿杰", "--reason", "引用买家原话", *db).stdout.strip()
     assert run("appeal", "answer", appeal, "--by", "质检小王", "--note", "看过", *db).exit_code == 0
     assert run("appeal", "rule", appeal, "--overturn", "--by", "张主管", "--note", "引用", *db).exit_code == 0
