@@ -59,7 +59,7 @@ __all__ = [
     "CONFIRMED",
     "REJECTED",
     "REJECTED_CUE",
-    "check_not_final",
+    "check_appeal_allows_review",
     "check_not_own",
     "final_ruling",
     "finding_states",
@@ -151,28 +151,28 @@ def final_ruling(store: Store, finding_id: str) -> dict[str, Any] | None:
     return rows[-1] if rows and rows[-1]["state"] in FINAL else None
 
 
-def check_not_final(store: Store, finding_id: str) -> None:
-    """Refuse a review of a finding whose appeal was ruled final.
+def check_appeal_allows_review(store: Store, finding_id: str) -> None:
+    """Refuse a review of a finding whose latest appeal was ruled final or is still pending.
 
     Raises:
-        ReviewError: the ruling, who made it and when, and how a supervisor reopens it.
+        ReviewError: the ruling (who, when, how a supervisor reopens it), or the pending appeal
+            whose ruling decides the finding.
     """
-    ruling = final_ruling(store, finding_id)
-    if ruling is not None:
-        why = f": {ruling['ruling']}" if ruling.get("ruling") else ""
-        raise ReviewError(
-            f"finding {finding_id} is final: appeal #{ruling['id']} was {ruling['state']} by"
-            f" {ruling['ruled_by']} at {ruling['ruled_at']}{why}. Reviews are closed; a supervisor"
-            f" can reopen it: qc appeal reopen {ruling['id']} --by NAME --note WHY"
-        )
     rows = store.appeal_rows(finding_id=finding_id)
-    if rows and rows[-1]["state"] in (OPEN, ANSWERED):
-        # A review meanwhile was overturned by the ruling, unsaid and unquoted: the appeal decides.
-        pending = rows[-1]
+    latest = rows[-1] if rows else None
+    if latest is not None and latest["state"] in FINAL:
+        why = f": {latest['ruling']}" if latest.get("ruling") else ""
         raise ReviewError(
-            f"finding {finding_id} has appeal #{pending['id']} {pending['state']} (opened by"
-            f" {pending.get('opened_by') or pending.get('agent') or 'the agent'} at {pending['opened_at']}):"
-            f" its ruling decides the finding. Answer it (qc appeal answer {pending['id']} --by NAME"
+            f"finding {finding_id} is final: appeal #{latest['id']} was {latest['state']} by"
+            f" {latest['ruled_by']} at {latest['ruled_at']}{why}. Reviews are closed; a supervisor"
+            f" can reopen it: qc appeal reopen {latest['id']} --by NAME --note WHY"
+        )
+    if latest is not None and latest["state"] in (OPEN, ANSWERED):
+        # A review meanwhile was overturned by the ruling, unsaid and unquoted: the appeal decides.
+        raise ReviewError(
+            f"finding {finding_id} has appeal #{latest['id']} {latest['state']} (opened by"
+            f" {latest.get('opened_by') or latest.get('agent') or 'the agent'} at {latest['opened_at']}):"
+            f" its ruling decides the finding. Answer it (qc appeal answer {latest['id']} --by NAME"
             " --note WHY) and a supervisor rules it"
         )
 
@@ -251,7 +251,7 @@ def decide(
         # Read under the write lock: no other decision or ruling can land between these checks and
         # ours, and a save that removed the finding meanwhile (it waited for that save) is seen.
         stored_finding(store, finding_id)
-        check_not_final(store, finding_id)
+        check_appeal_allows_review(store, finding_id)
         current = finding_states(store, [finding_id]).get(finding_id, PENDING)
         earlier = latest_decision(store, finding_id) if not overturn else None
         appeals = store.appeal_rows(finding_id=finding_id) if earlier is not None else []
