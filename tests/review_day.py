@@ -88,7 +88,7 @@ def add_team(db: Path, team=TEAM) -> None:
 
     with open_store(db) as store:
         for name, role, agent_id in team:
-            add_person(store, name, role, agent_id=agent_id, by="test")
+            add_person(store, name, role, accounts=[agent_id] if agent_id else [], by="test")
 
 
 def write_day(folder: Path, conversations: list[dict] | None = None) -> Path:

@@ -39,7 +39,7 @@ def build_store(folder: Path) -> Path:
     run_inspection([ROOT / "demo" / "day"], folder / "out", executor, store=str(db), keep_results=False)
     with open_store(db) as store:
         for name, role, agent_id in TEAM:
-            add_person(store, name, role, agent_id=agent_id, by="test")
+            add_person(store, name, role, accounts=[agent_id] if agent_id else [], by="test")
             set_password(store, name, PASSWORD, by="test")
     return db
 

@@ -38,6 +38,15 @@ def test_migration_14_gives_old_appeals_their_account_opener_and_conversation(tm
             for column in ("account", "opened_by", "shop", "conversation_id"):
                 conn.execute(text(f"ALTER TABLE appeals DROP COLUMN {column}"))
             conn.execute(delete(MIGRATIONS_TABLE).where(MIGRATIONS_TABLE.c.version == 14))
+            # and a person's one account was people.agent_id (before migration 17)
+            conn.execute(
+                text(
+                    "UPDATE people SET agent_id = (SELECT account FROM person_accounts"
+                    " WHERE person_id = people.id ORDER BY id LIMIT 1)"
+                )
+            )
+            conn.execute(text("DROP TABLE person_accounts"))
+            conn.execute(delete(MIGRATIONS_TABLE).where(MIGRATIONS_TABLE.c.version == 17))
     with open_store(db) as store:
         after = {a.id: a for a in list_appeals(store)}
     parties = ("agent", "account", "opened_by", "shop", "conversation_id")

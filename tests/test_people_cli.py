@@ -125,7 +125,7 @@ def test_a_reviewer_named_like_an_agent_is_told_to_link_the_account(day):
     assert r.exit_code == 0
     assert (
         "warning: 阿杰 is also the name of agent 测试店:阿杰" in r.stderr
-        and "--agent-id 测试店:阿杰" in r.stderr
+        and "qc people bind 阿杰 测试店:阿杰" in r.stderr
     )
     r = run("people", "add", "小美", "--role", "supervisor", "--agent-id", "测试店:小美", *db)
     assert r.exit_code == 0 and "warning" not in r.stderr  # linked: nothing to say
@@ -383,10 +383,10 @@ def test_a_binding_no_stored_agent_has_is_named_when_added_and_listed(two_shops)
     command said so (audit 76 A4)."""
     _, db = two_shops
     r = run("people", "add", "外人", "--role", "reviewer", "--agent-id", "测试店:小每", *db)
-    assert r.exit_code == 0 and "warning: no stored agent has the account 测试店:小每" in r.stderr
+    assert r.exit_code == 0 and "warning: 外人 is bound to 测试店:小每, which no stored agent is" in r.stderr
     r = run("people", "list", *db)
     assert "warning: 外人 is bound to 测试店:小每, which no stored agent is" in r.stderr
-    assert "qc people add 外人 --role reviewer --agent-id 店铺名:客服名" in r.stderr
+    assert "qc people unbind 外人 测试店:小每 --note WHY, then qc people bind 外人 店铺名:客服名" in r.stderr
 
 
 def test_a_reviewer_named_like_agents_of_two_shops_is_warned_with_both(two_shops):
@@ -427,3 +427,86 @@ def test_a_removed_person_is_told_so_and_a_charged_supervisor_to_ask_another_sup
     assert run("appeal", "answer", appeal, "--by", "张主管", "--note", "looked at it", *db).exit_code == 0
     r = run("appeal", "rule", appeal, "--overturn", "--by", "杰主管", "--note", "fine", *db)
     assert r.exit_code == 2 and "charged to their own account 测试店:阿杰; ask another supervisor" in r.stderr
+
+
+@pytest.fixture()
+def jie_in_two_shops(tmp_path):
+    """The review day plus a chat of 别家店 where 阿杰 (there 别家店:阿杰) is rude to a buyer."""
+    from review_day import CONVERSATIONS, msg
+
+    other = {
+        "conversation_id": "cZ",
+        "shop": "别家店",
+        "messages": [
+            msg("customer", "buyer8", "16:00:00", "发货了吗"),
+            msg("agent", "阿杰", "16:00:05", "你烦不烦啊"),
+        ],
+    }
+    report = inspect_day(tmp_path, conversations=[*CONVERSATIONS, other], people=False)
+    ids = {f.conversation_id: f.id for f in report.findings if f.agent}
+    assert report.findings and {f.agent for f in report.findings if f.conversation_id == "cZ"} == {
+        "别家店:阿杰"
+    }
+    db = ["--db", str(tmp_path / "qc.sqlite")]
+    for args in (["张主管", "--role", "supervisor"], ["质检小王", "--role", "reviewer"]):
+        assert run("people", "add", *args, "--by", "admin", *db).exit_code == 0
+    return ids, db
+
+
+def test_a_lead_with_accounts_in_two_shops_reviews_neither_shops_own_findings(jie_in_two_shops):
+    """老张 chats as 店a:老张 and 店b:老张; bound to one account, they rejected the other's finding
+    (audit 86 M4)."""
+    ids, db = jie_in_two_shops
+    r = run(
+        "people", "add", "杰组长", "--role", "reviewer",
+        "--agent-id", "测试店:阿杰", "--agent-id", "别家店:阿杰", "--by", "张主管", *db,
+    )  # fmt: skip
+    assert r.exit_code == 0 and "added as reviewer (测试店:阿杰, 别家店:阿杰)" in r.stderr, r.stderr
+    for cid, account in (("cA", "测试店:阿杰"), ("cZ", "别家店:阿杰")):
+        r = run("review", ids[cid], "--reject", "--by", "杰组长", "--note", "fine", *db)
+        assert r.exit_code == 2 and f"charged to their own account {account}" in r.stderr, r.stderr
+    listed = {
+        p["name"]: p
+        for p in map(json.loads, run("people", "list", "--format", "json", *db).stdout.splitlines())
+    }
+    assert listed["杰组长"]["accounts"] == ["测试店:阿杰", "别家店:阿杰"]
+    assert listed["杰组长"]["agent_id"] == "测试店:阿杰"  # the first, as the key always said
+
+
+def test_an_agent_bound_to_a_second_account_appeals_its_findings(jie_in_two_shops):
+    """Bound to 测试店:阿杰 only, 阿杰 could not appeal what 别家店:阿杰 was charged (audit 86 M4)."""
+    ids, db = jie_in_two_shops
+    assert (
+        run(
+            "people", "add", "阿杰", "--role", "agent", "--agent-id", "测试店:阿杰", "--by", "张主管", *db
+        ).exit_code
+        == 0
+    )
+    r = run("appeal", "open", ids["cZ"], "--agent", "阿杰", "--reason", "the buyer swore first", *db)
+    assert r.exit_code == 2 and "it is charged to 别家店:阿杰" in r.stderr, r.stderr
+    # an agent or reviewer binds nothing: an agent would bind someone else's account to appeal it
+    for by in ("阿杰", "质检小王"):
+        r = run("people", "bind", "阿杰", "别家店:阿杰", "--by", by, *db)
+        assert r.exit_code == 2 and "managed by a supervisor" in r.stderr, r.stderr
+    r = run(
+        "people", "bind", "阿杰", "别家店:阿杰", "--by", "张主管", "--note", "chats there on Sundays", *db
+    )
+    assert r.exit_code == 0 and "阿杰 (agent) is bound to 测试店:阿杰, 别家店:阿杰" in r.stderr, r.stderr
+    r = run("people", "bind", "阿杰", "别家店:阿杰", "--by", "张主管", *db)
+    assert r.exit_code == 2 and "别家店:阿杰 is already bound to 阿杰" in r.stderr
+    r = run("appeal", "open", ids["cZ"], "--agent", "阿杰", "--reason", "the buyer swore first", *db)
+    assert r.exit_code == 0, r.stderr
+    # unbinding needs a reason, names what is bound, and is logged with who and why
+    r = run("people", "unbind", "阿杰", "别家店:阿杰", "--by", "张主管", *db)
+    assert r.exit_code == 2 and "--note is required" in r.stderr
+    r = run("people", "unbind", "阿杰", "别家店:小美", "--by", "张主管", "--note", "x", *db)
+    assert (
+        r.exit_code == 2 and "阿杰 is not bound to 别家店:小美 (bound: 测试店:阿杰, 别家店:阿杰)" in r.stderr
+    )
+    r = run("people", "unbind", "阿杰", "别家店:阿杰", "--by", "张主管", "--note", "handed to 小林", *db)
+    assert r.exit_code == 0 and "阿杰 (agent) is now bound to 测试店:阿杰" in r.stderr, r.stderr
+    r = run("review", ids["cZ"], "--confirm", "--by", "质检小王", *db)
+    assert r.exit_code == 2 and "appeal" in r.stderr  # still pending: its ruling decides it
+    trail = [(row["action"], row["actor"], row["note"]) for row in log("", db)]
+    assert ("person_bind", "张主管", "阿杰 bound to 别家店:阿杰: chats there on Sundays") in trail
+    assert ("person_unbind", "张主管", "阿杰 unbound from 别家店:阿杰: handed to 小林") in trail

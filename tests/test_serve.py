@@ -410,6 +410,34 @@ def test_an_agent_sees_only_their_own_conversations_findings_and_rows(app, store
     assert theirs not in hits
 
 
+def test_an_agent_with_accounts_in_two_shops_sees_each_and_nobody_elses(app, store):
+    """An agent bound to a second account (audit 86 M4) picks it on the dashboard; any other
+    account asked for shows their first, never someone else's rows."""
+    from qc.supervise.people import bind_person
+
+    bind_person(store, "阿杰", XIAOMAN, by="张主管", note="took over 小满's account")
+    third = next(a for a in store.agents() if a not in (AJIE, XIAOMAN) and not a.endswith(":unassigned"))
+    client = sign_in(app, "阿杰")
+    first = client.get("/").text
+    switch = first.split('id="accounts"')[1].split("</span>")[0]
+    assert AJIE in switch and XIAOMAN in switch
+    table = first.split('id="agents"')[1].split("</table>")[0]
+    assert AJIE in table and XIAOMAN not in table
+    second = client.get("/", params={"agent": XIAOMAN}).text.split('id="agents"')[1].split("</table>")[0]
+    assert XIAOMAN in second and AJIE not in second
+    other = client.get("/", params={"agent": third}).text.split('id="agents"')[1].split("</table>")[0]
+    assert AJIE in other and third not in other
+    theirs = live_finding(store, XIAOMAN)
+    assert client.get(f"/conversations/{theirs.finding.conversation_id}").status_code == 200
+    mine = {s.finding.conversation_id for a in (AJIE, XIAOMAN) for s in store.findings(agent=a)}
+    elsewhere = next(
+        s.finding.conversation_id
+        for s in store.findings(agent=third)
+        if s.finding.conversation_id not in mine
+    )
+    assert client.get(f"/conversations/{elsewhere}").status_code == 404
+
+
 def test_an_agent_cannot_appeal_another_agents_finding(app, store):
     client = sign_in(app, "阿杰")
     theirs = live_finding(store, XIAOMAN)
@@ -1506,7 +1534,7 @@ def pg_store(tmp_path):
     from qc.supervise.people import add_person
 
     for name, role, agent_id in TEAM:
-        add_person(store, name, role, agent_id=agent_id, by="test")
+        add_person(store, name, role, accounts=[agent_id] if agent_id else [], by="test")
         set_password(store, name, PASSWORD, by="test")
     try:
         yield store

@@ -44,7 +44,8 @@ def _demo_store(db: str) -> None:
         known = {p.name for p in list_people(store)}
         for name, role, agent_id, password in DEMO_PEOPLE:
             if name not in known:
-                add_person(store, name, role, agent_id=agent_id, by="qc serve --demo", note="demo account")
+                accounts = [agent_id] if agent_id else []
+                add_person(store, name, role, accounts=accounts, by="qc serve --demo", note="demo account")
                 set_password(store, name, password, by="qc serve --demo")
 
 
@@ -105,7 +106,7 @@ def serve_cli(
     people = list_people(store)
     can = [p for p in people if has_password(store, p)]
     for p in can:
-        err(f"  {p.name} ({p.role}{', ' + p.agent_id if p.agent_id else ''}) can sign in")
+        err(f"  {p.name} ({', '.join((p.role, *p.accounts))}) can sign in")
     if not can:
         store.close()
         raise ConfigError(

@@ -77,12 +77,15 @@ class Workbench:
             self.cache[key] = (version, value)
         return value
 
-    def own_agent(self, person: Person) -> str | None:
-        """The stored agent id an agent's findings are charged to (as the store spells it)."""
-        if person.role != AGENT or not person.agent_id:
-            return None
-        want = fold_agent_id(person.agent_id)
-        return next((a for a in self.store.agents() if fold_agent_id(a) == want), person.agent_id)
+    def own_agents(self, person: Person) -> list[str]:
+        """The stored agent ids an agent's findings are charged to (as the store spells them).
+
+        One per account the agent is bound to (one per shop they chat in), in the order bound.
+        """
+        if person.role != AGENT:
+            return []
+        stored = {fold_agent_id(a): a for a in self.store.agents()}
+        return [stored.get(fold_agent_id(a), a) for a in person.accounts]
 
 
 @dataclass(slots=True)

@@ -26,7 +26,7 @@ from qc.serve.render import kinds_chart, mood_chart, trend_chart
 from qc.store.database import StoredFinding
 from qc.supervise import appeal as appeals_api
 from qc.supervise import calibration as cal
-from qc.supervise.filters import resolve_agent
+from qc.supervise.filters import match_agent, resolve_agent
 from qc.supervise.masking import conversation_masker, page_masker
 from qc.supervise.people import AGENT, REVIEWERS, SUPERVISOR, list_people
 from qc.supervise.queue import HELD, build_queue, next_pending
@@ -61,9 +61,15 @@ SOURCE = "serve"  # the audit trail's source of every decision made in the workb
 
 
 def _agent(ctx: Ctx) -> str | None:
-    """The agent a page is about: an agent's own account, always; for staff the ``agent`` argument."""
+    """The agent a page is about: for staff the ``agent`` argument; for an agent one of their own.
+
+    An agent bound to accounts in several shops sees one at a time: the ``agent`` argument when
+    it names one of theirs, else the first. Nobody else's account is ever shown to an agent.
+    """
     if ctx.person.role == AGENT:
-        return ctx.wb.own_agent(ctx.person) or "\0nobody"
+        own = ctx.wb.own_agents(ctx.person)
+        chosen = match_agent(ctx.arg("agent"), own) if ctx.arg("agent") else []
+        return chosen[0] if len(chosen) == 1 else own[0] if own else "\0nobody"
     asked = ctx.arg("agent")
     # As --agent takes it: a short name or a full-width colon named nobody and gave an empty table.
     return resolve_agent(ctx.store, asked, "agent") if asked else None
@@ -252,7 +258,7 @@ def findings(ctx: Ctx) -> Response:
         shared=shared,
         states=scored.states,
         period=period,
-        agent=agent if ctx.person.role != AGENT else ctx.wb.own_agent(ctx.person),
+        agent=agent if agent != "\0nobody" else None,
         item=item_label,
         kind=KIND_LABELS.get(kind, kind)
         or (

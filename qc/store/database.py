@@ -80,6 +80,7 @@ from qc.store.rows import (
     shop_key,
 )
 from qc.store.tables import (
+    ACCOUNTS_TABLE,
     PARKED_TABLE,
     PEOPLE_TABLES,
     RESULT_TABLES,
@@ -1139,17 +1140,44 @@ class Store:
     # ------------------------------------------------------------------ people
 
     def people(self, include_removed: bool = False) -> list[dict[str, Any]]:
-        """People rows (active ones unless ``include_removed``), in the order they were added."""
-        t = PEOPLE_TABLES["people"]
+        """People rows (active ones unless ``include_removed``), in the order they were added.
+
+        Each row's ``accounts`` lists the accounts the person is bound to, in the order bound.
+        """
+        t, bound = PEOPLE_TABLES["people"], ACCOUNTS_TABLE
         q = select(t).order_by(t.c.id)
         if not include_removed:
             q = q.where(t.c.active.is_(True))
         with self.engine.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(q)]
+            rows = [dict(r._mapping) for r in conn.execute(q)]
+            accounts: dict[int, list[str]] = {}
+            for person_id, account in conn.execute(
+                select(bound.c.person_id, bound.c.account).order_by(bound.c.id)
+            ):
+                accounts.setdefault(int(person_id), []).append(account)
+        for row in rows:
+            row["accounts"] = accounts.get(int(row["id"]), [])
+        return rows
 
     def insert_person(self, conn: Connection, **values: Any) -> int:
         """Add a person inside the caller's transaction; returns their row id."""
         return _new_id(conn.execute(PEOPLE_TABLES["people"].insert().values(**values)))
+
+    def bind_account(self, conn: Connection, person_id: int, account: str, *, at: str, by: str) -> int:
+        """Bind an account to a person inside the caller's transaction; returns 0 when it already was."""
+        t = ACCOUNTS_TABLE
+        held = conn.execute(
+            select(t.c.account).where(t.c.person_id == person_id, t.c.account == account)
+        ).first()
+        if held is not None:
+            return 0
+        conn.execute(t.insert().values(person_id=person_id, account=account, bound_at=at, bound_by=by))
+        return 1
+
+    def unbind_account(self, conn: Connection, person_id: int, account: str) -> int:
+        """Unbind an account from a person inside the caller's transaction; returns the rows removed."""
+        t = ACCOUNTS_TABLE
+        return int(conn.execute(delete(t).where(t.c.person_id == person_id, t.c.account == account)).rowcount)
 
     def deactivate_person(self, conn: Connection, person_id: int, **values: Any) -> int:
         """Mark an active person removed inside the caller's transaction; returns the rows changed (0/1)."""

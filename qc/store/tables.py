@@ -56,6 +56,7 @@ from qc.store.rows import conversation_from_rows, finding_row, part_row
 __all__ = [
     "MIGRATIONS",
     "PEOPLE_TABLES",
+    "ACCOUNTS_TABLE",
     "SEARCH_TABLES",
     "WORKBENCH_TABLES",
     "RESULT_TABLES",
@@ -1132,6 +1133,47 @@ def _rename_conversation_agents(
             conn.execute(update(convs).where(where).values(agents=json.dumps(new, ensure_ascii=False)))
 
 
+# ------------------------------------------------------------ a person's accounts (0017)
+# Audit 86 M4: a person was bound to one account (``people.agent_id``), but a lead or agent who
+# chats in two shops has two (店a:老张 and 店b:老张): they reviewed their own findings under the
+# second one, and could appeal none of them. ``person_accounts`` holds every account a person is
+# bound to, with who bound it and when; migration 17 copies each ``people.agent_id`` into it, and
+# from then on ``people.agent_id`` is neither read nor written (an older qc refuses the store).
+
+
+def _accounts_table(md: MetaData) -> Table:
+    """The table created by migration 0017 (frozen: later changes go in new migrations)."""
+    from sqlalchemy import UniqueConstraint
+
+    return Table(
+        "person_accounts",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("person_id", Integer, nullable=False, index=True),
+        Column("account", String(200), nullable=False),
+        Column("bound_at", String(40), nullable=False),
+        Column("bound_by", String(200), nullable=False, default=""),
+        UniqueConstraint("person_id", "account", name="ux_person_accounts_once"),
+    )
+
+
+ACCOUNTS_TABLE = _accounts_table(METADATA)
+
+
+def _m0017_person_accounts(conn: Connection) -> None:
+    md = MetaData()
+    table = _accounts_table(md)
+    table.create(conn)
+    people = _columns(md, "people", "id", "agent_id", "added_at", "added_by")
+    rows = [
+        {"person_id": p.id, "account": p.agent_id, "bound_at": p.added_at, "bound_by": p.added_by or ""}
+        for p in conn.execute(select(people).where(people.c.agent_id.is_not(None))).all()
+        if p.agent_id
+    ]
+    if rows:
+        conn.execute(table.insert(), rows)
+
+
 # Append-only: (number, name, function). Never edit or reorder a published migration.
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (1, "0001_initial", _m0001_initial),
@@ -1150,6 +1192,7 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (14, "0014_appeal_parties", _m0014_appeal_parties),
     (15, "0015_parked_decisions", _m0015_parked_decisions),
     (16, "0016_round_closing", _m0016_round_closing),
+    (17, "0017_person_accounts", _m0017_person_accounts),
 )
 
 

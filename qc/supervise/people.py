@@ -5,11 +5,12 @@ A store keeps a small ``people`` table; every decision names a registered, activ
 * ``reviewer``: reviews findings (``qc review``) and answers appeals;
 * ``supervisor``: does what a reviewer does, rules appeals, reopens a ruling, and may open an
   appeal on an agent's behalf;
-* ``agent``: the customer-service agent, linked to the account the findings are charged to
+* ``agent``: the customer-service agent, linked to the accounts the findings are charged to
   (``--agent-id``, e.g. ``柚子优选旗舰店:阿杰``); appeals their own findings.
 
-Any person may carry an agent id (a team lead who also chats with buyers): nobody reviews,
-answers or rules on a finding charged to their own account.
+Any person may carry agent ids (a team lead who also chats with buyers), one per shop they chat
+in (``qc people bind``): nobody reviews, answers or rules on a finding charged to any of their
+own accounts, and an agent appeals the findings of each of theirs.
 
 A store without any people refuses every review and appeal step, with the fix in the message
 (``qc people add NAME --role reviewer`` …): decisions are only ever recorded under a name that
@@ -40,6 +41,8 @@ __all__ = [
     "PeopleError",
     "Person",
     "add_person",
+    "bind_person",
+    "unbind_person",
     "remove_person",
     "list_people",
     "require_person",
@@ -60,12 +63,12 @@ class PeopleError(ReviewError):
 
 @dataclass(frozen=True, slots=True)
 class Person:
-    """A registered person: their name, role and (for agents) the account findings are charged to."""
+    """A registered person: their name, role and the accounts findings are charged to (agents, leads)."""
 
     id: int
     name: str
     role: str
-    agent_id: str | None
+    accounts: tuple[str, ...]
     active: bool
     added_at: str
     added_by: str
@@ -73,13 +76,24 @@ class Person:
     removed_at: str | None = None
     removed_by: str | None = None
 
+    @property
+    def agent_id(self) -> str | None:
+        """The first account bound to the person (the one most people have), or ``None``."""
+        return self.accounts[0] if self.accounts else None
+
     def to_json(self) -> dict[str, Any]:
-        """A JSON-safe dict."""
-        return {k: getattr(self, k) for k in self.__slots__}
+        """A JSON-safe dict; ``agent_id`` (the first account) as before accounts could be several."""
+        out: dict[str, Any] = {k: getattr(self, k) for k in self.__slots__}
+        out["accounts"] = list(self.accounts)
+        out["agent_id"] = self.agent_id
+        return out
 
     def charged_with(self, agent: str | None) -> bool:
-        """True when findings charged to ``agent`` are this person's own."""
-        return bool(self.agent_id and agent and fold_agent_id(self.agent_id) == fold_agent_id(agent))
+        """True when findings charged to ``agent`` are this person's own (under any of their accounts)."""
+        if not agent or not self.accounts:
+            return False
+        want = fold_agent_id(agent)
+        return any(fold_agent_id(a) == want for a in self.accounts)
 
 
 def _person(row: dict[str, Any]) -> Person:
@@ -87,7 +101,7 @@ def _person(row: dict[str, Any]) -> Person:
         id=int(row["id"]),
         name=row["name"],
         role=row["role"],
-        agent_id=row["agent_id"],
+        accounts=tuple(row["accounts"]),
         active=bool(row["active"]),
         added_at=row["added_at"],
         added_by=row["added_by"] or "",
@@ -173,14 +187,16 @@ def bind_account(store: Store, agent_id: str) -> str:
     return account
 
 
-def unknown_accounts(store: Store, people: Sequence[Person]) -> list[Person]:
-    """The people bound to an account no stored agent has (mistyped, or renamed since).
+def unknown_accounts(store: Store, people: Sequence[Person]) -> list[tuple[Person, str]]:
+    """Each (person, account) where the account is one no stored agent has (mistyped, or renamed).
 
     Such a binding guards nothing: no finding is charged to that account, so the person could
     review their own findings under the real one, and an agent could appeal none of theirs.
     """
     stored = {fold_agent_id(a) for a in store.agents()}
-    return [p for p in people if p.agent_id and stored and p.agent_id not in stored]
+    if not stored:
+        return []
+    return [(p, a) for p in people for a in p.accounts if a not in stored]
 
 
 def _check_name(name: str, active: Sequence[Person]) -> None:
@@ -209,16 +225,23 @@ def _folded(name: str) -> str:
 
 
 def add_person(
-    store: Store, name: str, role: str, *, agent_id: str | None = None, by: str = "", note: str = ""
+    store: Store,
+    name: str,
+    role: str,
+    *,
+    accounts: Sequence[str] = (),
+    by: str = "",
+    note: str = "",
 ) -> Person:
-    """Register a person with a role; logged in the audit trail.
+    """Register a person with a role and the accounts they chat under; logged in the audit trail.
 
-    An agent needs the account their findings are charged to: ``agent_id``, or else ``name``
+    An agent needs the account their findings are charged to: ``accounts``, or else ``name``
     itself when it names exactly one agent of the store (a full id or a short name such as 阿杰).
+    A person who chats in several shops has one account in each: give them all.
 
     Raises:
-        PeopleError: empty name, unknown role, the name is already registered, or an agent whose
-            account cannot be told.
+        PeopleError: empty name, unknown role, the name is already registered, or an agent
+            whose account cannot be told.
     """
     name = name.strip()
     if not name:
@@ -230,37 +253,117 @@ def add_person(
     if existing is not None:
         raise PeopleError(
             f"{name} is already registered as {existing.role}; remove them first"
-            f" (qc people remove {name} --note WHY) to change the role"
+            f" (qc people remove {name} --note WHY) to change the role, or bind another account"
+            f" with qc people bind {name} ACCOUNT"
         )
     _check_name(name, active)
-    account = bind_account(store, agent_id) if agent_id and agent_id.strip() else None
-    if role == AGENT and account is None:
+    bound = list(dict.fromkeys(bind_account(store, a) for a in accounts if a.strip()))
+    if role == AGENT and not bound:
         found = [a for a in agents_named(store, name) if not is_unassigned(a)]
         if len(found) != 1:
             what = f"names {', '.join(found)}" if found else "names no agent in the store"
             example = found[0] if found else f"柚子优选旗舰店:{name}"
             raise PeopleError(
                 f"{name} {what}; give the account the agent's findings are charged to,"
-                f" e.g. --agent-id {example}"
+                f" e.g. --agent-id {example}" + (" (repeat --agent-id for each)" if len(found) > 1 else "")
             )
-        account = fold_agent_id(found[0])
+        bound = [fold_agent_id(found[0])]
     who = manager(active, by)
     at = local_now()
     with store.transaction() as conn:
         person_id = store.insert_person(
-            conn, name=name, role=role, agent_id=account, active=True, added_at=at, added_by=who, note=note
+            conn, name=name, role=role, active=True, added_at=at, added_by=who, note=note
         )
+        for account in bound:
+            store.bind_account(conn, person_id, account, at=at, by=who)
         store.append_log(
             conn,
             finding_id="",
             action="person_add",
             actor=who,
-            note=note or f"{name} added as {role}" + (f" ({account})" if account else ""),
+            note=note or f"{name} added as {role}" + (f" ({', '.join(bound)})" if bound else ""),
             before="none",
             after=role,
             source=f"person:{name}",
         )
-    return _person(next(r for r in store.people() if r["id"] == person_id))
+    return _registered(store, person_id)
+
+
+def _registered(store: Store, person_id: int) -> Person:
+    return _person(next(r for r in store.people(include_removed=True) if r["id"] == person_id))
+
+
+def bind_person(store: Store, name: str, agent_id: str, *, by: str = "", note: str = "") -> Person:
+    """Bind one more account to a registered person (their account in another shop); logged.
+
+    Raises:
+        PeopleError: no active person of that name, the account is theirs already, or it is
+            no account a person can hold (see :func:`bind_account`).
+    """
+    active = list_people(store)
+    person = _require_active(store, active, name)
+    account = bind_account(store, agent_id)
+    if person.charged_with(account):
+        raise PeopleError(f"{account} is already bound to {person.name}")
+    who = manager(active, by)
+    at = local_now()
+    with store.transaction() as conn:
+        if not store.bind_account(conn, person.id, account, at=at, by=who):
+            raise PeopleError(f"{account} was bound to {person.name} meanwhile")
+        store.append_log(
+            conn,
+            finding_id="",
+            action="person_bind",
+            actor=who,
+            # the account is in the note: the state columns hold 40 characters, an account 200
+            note=f"{person.name} bound to {account}" + (f": {note}" if note else ""),
+            before="unbound",
+            after="bound",
+            source=f"person:{person.name}",
+        )
+    return _registered(store, person.id)
+
+
+def unbind_person(store: Store, name: str, agent_id: str, *, by: str = "", note: str = "") -> Person:
+    """Unbind an account from a person (it changed hands, or was bound by mistake); logged.
+
+    Raises:
+        PeopleError: no active person of that name, or the account is not theirs.
+    """
+    active = list_people(store)
+    person = _require_active(store, active, name)
+    typed = agent_id.strip()
+    account = next((a for a in person.accounts if fold_agent_id(a) == fold_agent_id(typed)), None)
+    if account is None:
+        held = ", ".join(person.accounts) or "none"
+        raise PeopleError(f"{person.name} is not bound to {shown_value(typed, _SHOWN_NAME)} (bound: {held})")
+    who = manager(active, by)
+    with store.transaction() as conn:
+        if not store.unbind_account(conn, person.id, account):
+            raise PeopleError(f"{account} was unbound from {person.name} meanwhile")
+        store.append_log(
+            conn,
+            finding_id="",
+            action="person_unbind",
+            actor=who,
+            note=f"{person.name} unbound from {account}: {note}",
+            before="bound",
+            after="unbound",
+            source=f"person:{person.name}",
+        )
+    return _registered(store, person.id)
+
+
+def _require_active(store: Store, active: Sequence[Person], name: str) -> Person:
+    """The active person ``name``, or a message saying they were removed or never registered."""
+    person = _find(active, name)
+    if person is not None:
+        return person
+    gone = _find([p for p in list_people(store, True) if p.removed_at], name)
+    if gone is not None:
+        raise PeopleError(f"{gone.name} was already removed, on {gone.removed_at} by {gone.removed_by}")
+    shown = shown_value(name.strip(), _SHOWN_NAME)
+    raise PeopleError(f"{shown!r} is not registered; list people with `qc people list`")
 
 
 def remove_person(store: Store, name: str, *, by: str = "", note: str = "") -> Person:
@@ -270,12 +373,7 @@ def remove_person(store: Store, name: str, *, by: str = "", note: str = "") -> P
         PeopleError: no active person of that name.
     """
     active = list_people(store)
-    person = _find(active, name)
-    if person is None:
-        gone = _find([p for p in list_people(store, True) if p.removed_at], name)
-        if gone is not None:
-            raise PeopleError(f"{gone.name} was already removed, on {gone.removed_at} by {gone.removed_by}")
-        raise PeopleError(f"{name.strip()!r} is not registered; list people with `qc people list`")
+    person = _require_active(store, active, name)
     who = manager(active, by)
     at = local_now()
     with store.transaction() as conn:
@@ -291,7 +389,7 @@ def remove_person(store: Store, name: str, *, by: str = "", note: str = "") -> P
             after="removed",
             source=f"person:{person.name}",
         )
-    return _person(next(r for r in store.people(include_removed=True) if r["id"] == person.id))
+    return _registered(store, person.id)
 
 
 def manager(active: Sequence[Person], by: str, own: str | None = None) -> str:
@@ -302,9 +400,7 @@ def manager(active: Sequence[Person], by: str, own: str | None = None) -> str:
     had their own appeal ruled. ``own`` is the person acted on: anyone may set their own password.
     """
     who = by.strip() or current_user()
-    registered = _find(active, who) or next(
-        (p for p in active if p.agent_id and fold_agent_id(who) == fold_agent_id(p.agent_id)), None
-    )
+    registered = _find(active, who) or next((p for p in active if p.charged_with(who)), None)
     if registered is not None and registered.role != SUPERVISOR and registered.name != own:
         whose = (
             f"{who} is {_a(registered.role)}"
