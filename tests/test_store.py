@@ -301,11 +301,18 @@ def test_a_new_store_has_the_tables_the_queries_use(target):
     # never written again; on SQLite also the FTS5 table of the search index and its shadows.
     from sqlalchemy import inspect as reflect
 
-    from qc.store.tables import ARCHIVED_TABLES, PARKED_TABLE, PEOPLE_TABLES, SEARCH_TABLES, WORKBENCH_TABLES
+    from qc.store.tables import (
+        ACCOUNTS_TABLE,
+        ARCHIVED_TABLES,
+        PARKED_TABLE,
+        PEOPLE_TABLES,
+        SEARCH_TABLES,
+        WORKBENCH_TABLES,
+    )
 
     engine = open_store(target).engine
     found = reflect(engine)
-    parked = {PARKED_TABLE.name: PARKED_TABLE}
+    parked = {PARKED_TABLE.name: PARKED_TABLE, ACCOUNTS_TABLE.name: ACCOUNTS_TABLE}
     for name, table in {**TABLES, **PEOPLE_TABLES, **WORKBENCH_TABLES, **SEARCH_TABLES, **parked}.items():
         assert {c["name"] for c in found.get_columns(name)} == {c.name for c in table.columns}, name
     names = set(found.get_table_names())
