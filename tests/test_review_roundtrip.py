@@ -59,7 +59,7 @@ def rows_of(path):
 def test_the_sheet_has_chinese_headers_and_says_why_a_row_costs_nothing(day):
     ids, db, tmp = day
     header, *rows = rows_of(exported(tmp, db))
-    assert header[:10] == [
+    assert header[:11] == [
         "发现编号",
         "日期",
         "客服",
@@ -70,6 +70,7 @@ def test_the_sheet_has_chinese_headers_and_says_why_a_row_costs_nothing(day):
         "扣分",
         "不扣分原因",
         "复核状态",
+        "申诉",
     ]
     assert header[-3:] == ["复核结论（确认/驳回）", "复核人", "备注（驳回必填）"]
     by_id = {r[0]: r for r in rows}
@@ -585,4 +586,43 @@ def test_a_sheet_row_whose_finding_id_now_names_another_message_is_refused(tmp_p
     filled = _fill(masked, {f: ["确认", "质检小王", ""] for f in again})
     masked.write_bytes(_csv_bytes(filled, "utf-8-sig"))
     r = run("review", "import", masked, *db)
+    assert r.exit_code == 0, r.stderr
+
+
+def test_the_sheet_says_which_findings_an_appeal_decides(day):
+    """The sheet listed a finding with a pending appeal as pending review: QA filled the row in
+    and the import refused it (its ruling decides it). The 申诉 column says so beforehand."""
+    ids, db, tmp = day
+    pending = run("appeal", "open", ids["cA"], "--agent", "阿杰", "--reason", "the buyer joked", *db)
+    assert pending.exit_code == 0, pending.stderr
+    ruled = run("appeal", "open", ids["cB"], "--agent", "小美", "--reason", "I answered", *db)
+    assert ruled.exit_code == 0, ruled.stderr
+    assert (
+        run("appeal", "answer", ruled.stdout.strip(), "--by", "质检小王", "--note", "ok", *db).exit_code == 0
+    )
+    r = run("appeal", "rule", ruled.stdout.strip(), "--uphold", "--by", "张主管", "--note", "stands", *db)
+    assert r.exit_code == 0, r.stderr
+    for path in (exported(tmp, db), exported(tmp, db, "review.xlsx")):
+        if path.suffix == ".xlsx":
+            sheet = openpyxl.load_workbook(path).active
+            header, *rows = [
+                ["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)
+            ]
+        else:
+            header, *rows = rows_of(path)
+        cells = {r[0].lstrip("'"): r[header.index("申诉")] for r in rows}
+        assert (
+            cells[ids["cA"]]
+            == f"#{pending.stdout.strip()} 申诉中 open · 不复核 not reviewed: the ruling decides"
+        )
+        assert cells[ids["cB"]] == f"#{ruled.stdout.strip()} 已裁定 upheld · 终局 final"
+        assert cells[ids["cH"]] == ""
+        assert [v for k, v in cells.items() if k not in (ids["cA"], ids["cB"])] == [""] * (len(cells) - 2)
+    # the column is read by nobody on import: a filled sheet goes back as before
+    header, *rows = rows_of(exported(tmp, db))
+    held = next(r for r in rows if r[0].lstrip("'") == ids["cH"])
+    held[header.index("复核结论（确认/驳回）")], held[header.index("复核人")] = "确认", "质检小王"
+    with (tmp / "filled.csv").open("w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh).writerows([header, held])
+    r = run("review", "import", tmp / "filled.csv", *db)
     assert r.exit_code == 0, r.stderr

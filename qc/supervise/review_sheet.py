@@ -39,6 +39,7 @@ from qc.supervise.masking import conversation_masker
 from qc.supervise.people import list_people
 from qc.supervise.report import load_reply_patterns
 from qc.supervise.review import DECISIONS, PENDING, ReviewError, decide, finding_states
+from qc.supervise.states import ANSWERED, OPEN, OVERTURNED, UPHELD
 from qc.text.pii import Masker, shown_value
 
 __all__ = [
@@ -61,6 +62,7 @@ REVIEW_HEADERS: tuple[tuple[str, str], ...] = (
     ("points", "扣分"),
     ("why_free", "不扣分原因"),
     ("state", "复核状态"),
+    ("appeal", "申诉"),
     ("text", "命中内容"),
     ("message", "整条消息"),
     ("context", "上文"),
@@ -102,6 +104,7 @@ def export_review_sheet(store: Store, date: str, out: Path, card: Any, mask: Mas
     convs = store.conversations({s.finding.conversation_id for s in stored})
     findings = [s.finding for s in stored]
     states = finding_states(store, [f.id for f in findings])
+    appeals = _appeal_cells(store, {f.id for f in findings})
     # Points with the decisions applied: a rejected finding puts nothing at stake (and says why).
     points = score_stored(store, card, date, date).stakes(card)[0] if stored else {}
     reasons = free_reasons(list(convs.values()), findings, card, points, states)
@@ -131,6 +134,7 @@ def export_review_sheet(store: Store, date: str, out: Path, card: Any, mask: Mas
                 lost,
                 reasons.get(f.id, ""),  # only findings that cost nothing have a reason
                 states.get(f.id, "pending"),
+                appeals.get(f.id, ""),
                 mask_conv(f.text),
                 mask_conv(message),
                 mask_conv(context),
@@ -160,6 +164,35 @@ def export_review_sheet(store: Store, date: str, out: Path, card: Any, mask: Mas
     return len(rows)
 
 
+def _appeal_cells(store: Store, finding_ids: set[str]) -> dict[str, str]:
+    """The 申诉 cell of each finding with an appeal: its latest appeal's number and state.
+
+    A finding whose appeal is pending or ruled is not reviewed (its ruling decides it), so the
+    sheet says so before QA fills the row in, rather than the import refusing it afterwards.
+    """
+    latest: dict[str, dict[str, Any]] = {}
+    for row in store.appeal_rows():
+        if row["finding_id"] in finding_ids:
+            latest[row["finding_id"]] = row  # oldest first: the last one stays
+    words = {
+        OPEN: "申诉中 open",
+        ANSWERED: "申诉中 answered",
+        UPHELD: "已裁定 upheld",
+        OVERTURNED: "已裁定 overturned",
+    }
+    out: dict[str, str] = {}
+    for fid, row in latest.items():
+        word = words.get(row["state"])
+        if word is not None:  # a reopened appeal is settled again by a new one, or left to review
+            closed = (
+                "不复核 not reviewed: the ruling decides"
+                if row["state"] in (OPEN, ANSWERED)
+                else "终局 final"
+            )
+            out[fid] = f"#{row['id']} {word} · {closed}"
+    return out
+
+
 def _write_xlsx(out: Path, rows: list[list[Any]]) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
@@ -175,7 +208,15 @@ def _write_xlsx(out: Path, rows: list[list[Any]]) -> None:
         cell.font = Font(bold=True)
     for row in rows:
         append_inert(ws, row)
-    widths = {"finding_id": 18, "why_free": 36, "text": 16, "message": 40, "context": 48, "note": 30}
+    widths = {
+        "finding_id": 18,
+        "why_free": 36,
+        "appeal": 24,
+        "text": 16,
+        "message": 40,
+        "context": 48,
+        "note": 30,
+    }
     for index, (key, zh) in enumerate(REVIEW_HEADERS, start=1):
         ws.column_dimensions[get_column_letter(index)].width = widths.get(key, max(10, 2 * len(zh) + 2))
         if key in ("why_free", "message", "context"):
