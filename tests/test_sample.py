@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 
 import pytest
 from review_day import CONVERSATIONS, DAY, inspect_day, msg
@@ -119,8 +120,8 @@ def test_each_agent_is_sampled_with_their_own_share_and_judgements_make_the_flag
     assert (ajie.stratum, ajie.points, ajie.kinds) == (
         "flagged",
         -5,
-        "禁用语×1",
-    )  # 爱买不买: a phrase that implies conflict
+        "与买家冲突×1",
+    )  # 爱买不买: a phrase that implies conflict, charged as conflict
     assert xiaomei.stratum == "unflagged" and xiaomei.kinds == "慢回复×1" and xiaomei.points < 0
     assert rows["测试店:小美", "s1"].stratum == "unflagged" and rows["测试店:小美", "s1"].findings == 1
     assert len(ajie.finding_ids) == 1 and ajie.finding_ids[0] not in xiaomei.finding_ids
@@ -175,3 +176,58 @@ def test_a_range_a_period_and_one_agent_can_be_sampled(tmp_path):
         ],
     )
     assert refused.exit_code == 2 and "use one of --date D, --period P or --from D --to D" in refused.output
+
+
+def test_the_kinds_say_what_the_agent_is_charged_and_a_free_phrase_flags_nothing(tmp_path):
+    """The kinds column counted raw findings (禁用语×2 不够耐心×1 where agents.csv said 不够耐心
+    2); a 你 worth 0 points put a conversation in the flagged half; a conversation whose slow
+    reply cost nothing showed findings 0 and no id to open (audit 89 #3-#5)."""
+    from review_day import write_day
+
+    from qc.batch.run import run_inspection
+    from qc.rules.forbidden_phrase import ForbiddenPhraseRule
+    from qc.rules.lexicon import load_lexicon
+    from qc.run.executors import LocalExecutor
+    from qc.run.inspector import Inspector
+
+    said = {
+        # two replies charged as impatience through phrases that imply it
+        "p1": [
+            msg("customer", "b1", "10:00:00", "有赠品吗"),
+            msg("agent", "测试店:阿杰", "10:00:05", "没有"),
+            msg("customer", "b1", "10:00:20", "能包邮吗"),
+            msg("agent", "测试店:阿杰", "10:00:25", "不知道"),
+        ],
+        # a 你 (strict shops' FP-0019): 0 points in the default card
+        "p2": [
+            msg("customer", "b2", "11:00:00", "有现货吗"),
+            msg("agent", "测试店:阿杰", "11:00:05", "你好，有现货的"),
+        ],
+        # one slow reply, within the day's average limit: it costs nothing
+        "p3": [
+            msg("customer", "b3", "12:00:00", "几天能到"),
+            msg("agent", "测试店:阿杰", "12:01:10", "亲，一般两三天就到了哦"),
+        ],
+    }
+    day = write_day(
+        tmp_path / "in", [{"conversation_id": c, "shop": "测试店", "messages": m} for c, m in said.items()]
+    )
+    executor = LocalExecutor(Inspector([ForbiddenPhraseRule(load_lexicon(), strict=True)]))
+    report = run_inspection([day], tmp_path / "out", executor, store=str(tmp_path / "qc.sqlite"))
+    by_conv = {}
+    for f in report.findings:
+        by_conv.setdefault(f.conversation_id, []).append(f)
+    assert {f.kind for f in by_conv["p2"]} == {"forbidden_phrase"}
+    assert any(f.kind == "slow_response" for f in by_conv["p3"])
+    (row,) = json.loads((tmp_path / "out" / "agents.json").read_text(encoding="utf-8"))
+    with open_store(tmp_path / "qc.sqlite") as store:
+        rows = {r.conversation_id: r for r in draw_sample(store, 3, seed=1, date=DAY)}
+    assert (
+        rows["p1"].stratum == "flagged"
+        and rows["p1"].kinds == f"不够耐心×{row['impatience']}" == "不够耐心×2"
+    )
+    assert rows["p2"].stratum == "unflagged" and rows["p2"].points == 0
+    assert rows["p2"].kinds == "未扣分 not charged: 禁用语×1" and len(rows["p2"].finding_ids) == 1
+    slow = [f.id for f in by_conv["p3"] if f.kind == "slow_response"]
+    assert rows["p3"].stratum == "unflagged" and rows["p3"].findings == 1
+    assert list(rows["p3"].finding_ids) == slow and rows["p3"].kinds == "未扣分 not charged: 慢回复×1"

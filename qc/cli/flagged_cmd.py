@@ -100,11 +100,13 @@ def flagged_cli(
             store, agent=who, date_from=lo, date_to=hi, kind=kind, min_points=min_points, card=card
         )
         # An excerpt quotes an agent, who may write the buyer's nick as well as their number.
-        mask = StoredMaskers(Masker(mask_pii), store, [r.conversation_id for r in rows])
+        masker = Masker(mask_pii)
+        mask = StoredMaskers(masker, store, [r.conversation_id for r in rows])
         # A short name the store's other agents share (two shops' 小二) is shown whole.
         everyone = store.agents()
     for r in rows:
         r.excerpt = mask(r.conversation_id)(r.excerpt)
+        r.conversation_id = masker.identifier(r.conversation_id)  # some exports make it the buyer's phone
     if not rows:
         where = describe_filters(date_from=lo, date_to=hi, agent=who, kind=kind, min_points=min_points)
         err(f"no flagged conversations for {where}")
@@ -118,7 +120,7 @@ def flagged_cli(
 
     table = Table(
         title=f"{len(rows)} flagged conversations (worst first; pts = points at stake, # = findings,"
-        " rej = rejected)",
+        " charged = what they cost, as agents.csv counts it; rej = rejected)",
         title_justify="left",
     )
     # The id is what a supervisor copies into `qc show`, the agent is who gets coached: neither
@@ -130,7 +132,7 @@ def flagged_cli(
         "conversation": max((cell_len(r.conversation_id) for r in rows), default=12),
         "agents": max((cell_len(a) for a in agents), default=6),
     }
-    for header in ("pts", "date", "conversation", "agents", "#", "kinds", "rej", "excerpt"):
+    for header in ("pts", "date", "conversation", "agents", "#", "charged", "rej", "excerpt"):
         table.add_column(
             header,
             justify="right" if header in ("pts", "#", "rej") else "left",
@@ -145,7 +147,7 @@ def flagged_cli(
             cell(r.conversation_id),
             cell(agent_names),
             str(r.findings),
-            ", ".join(f"{k}×{n}" for k, n in r.kinds.items()),
+            r.charged_text(),
             str(r.rejected),
             cell(r.excerpt[:30]),
         )

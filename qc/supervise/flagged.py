@@ -102,7 +102,13 @@ def free_reasons(
 
 @dataclass(slots=True)
 class FlaggedConversation:
-    """One flagged conversation and why."""
+    """One flagged conversation and why.
+
+    ``kinds`` counts its live findings by kind, as found; ``charged`` what they cost, as the
+    scorecard's columns count it (a message's verdict once, a kind charged on its own, each slow
+    reply with a share of its item); ``uncharged`` the live findings that cost nothing there
+    (a forbidden phrase worth 0 points, a message already charged for a stronger verdict).
+    """
 
     conversation_id: str
     date: str
@@ -114,10 +120,26 @@ class FlaggedConversation:
     rejected: int = 0
     excerpt: str = ""
     finding_ids: list[str] = field(default_factory=list)
+    charged: dict[str, int] = field(default_factory=dict)
+    uncharged: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-safe dict."""
         return {k: getattr(self, k) for k in self.__slots__}
+
+    def charged_text(self, labels: Mapping[str, str] | None = None) -> str:
+        """``impatience×2 (not charged: forbidden_phrase×1)``: what it costs, then what costs nothing.
+
+        ``labels`` names the kinds (the Chinese labels of a sheet); by default their keys.
+        """
+
+        def counts(kinds: dict[str, int]) -> str:
+            return " ".join(f"{(labels or {}).get(k, k)}×{n}" for k, n in kinds.items())
+
+        if not self.uncharged:
+            return counts(self.charged)
+        free = f"未扣分 not charged: {counts(self.uncharged)}"
+        return f"{counts(self.charged)} ({free})" if self.charged else free
 
 
 def flagged_conversations(
@@ -155,14 +177,17 @@ def flagged_from(
     min_points: float = 0.0,
     date_from: str | None = None,
     date_to: str | None = None,
+    costly_only: bool = True,
 ) -> list[FlaggedConversation]:
     """The flagged conversations of scores already made (:func:`flagged_conversations` without the scoring).
 
     For a caller that scored the range anyway (the workbench's dashboard): ``scored`` must be
     scored with the range as one window, or with windows that hold ``date_from`` … ``date_to``
-    whole (a month of a monthly trend); findings dated outside them are left out.
+    whole (a month of a monthly trend); findings dated outside them are left out. With
+    ``costly_only`` off, conversations whose findings cost nothing are listed too (after the
+    others): a spot check opens their findings as well.
     """
-    _, msg_points = scored.stakes(card)
+    finding_points, msg_points = scored.stakes(card)
     out: dict[str, FlaggedConversation] = {}
     messages: dict[str, set[int]] = {}
     for s in scored.findings:
@@ -187,25 +212,47 @@ def flagged_from(
             fc.agents.append(who)
         if not fc.excerpt:
             fc.excerpt = f.text
+
     # What each conversation is charged as, as the scorecard's columns count it: a message's
     # verdict (a forbidden phrase implying conflict makes it conflict), a kind charged on its own,
     # and the evidence of metric items. --kind impatience listed a conflict charged through an
     # implied phrase, and missed the impatience charged through FP-0002.
-    charged: dict[str, set[str]] = {}
+    # A verdict or kind the card gives no points charges nothing (FP-0019 under --strict). Not
+    # read from the findings' stakes: a phrase implying conflict carries the conflict's -5.
+    priced = {k for item in card.items if item.rule == "findings" for k, p in item.points.items() if p}
+
+    def costs(ids: Iterable[str]) -> bool:
+        return any(finding_points.get(fid, 0.0) < 0 for fid in ids)
+
+    charged_ids: dict[str, set[str]] = {}
     for v in scored.verdicts:
         if (
             (agent and v.agent != agent)
             or (date_from and v.date < date_from)
             or (date_to and v.date > date_to)
+            or v.conversation_id not in out
         ):
             continue
-        kinds = charged.setdefault(v.conversation_id, set())
-        if v.verdict:
-            kinds.add(v.verdict)
-        kinds.update(k for k in v.kinds if k not in card.verdict_order)
+        fc, ids = out[v.conversation_id], charged_ids.setdefault(v.conversation_id, set())
+        if v.verdict is not None and v.verdict in priced:
+            fc.charged[v.verdict] = fc.charged.get(v.verdict, 0) + 1
+            ids.update(v.verdict_findings)
+        for own, found in v.kinds.items():
+            if own not in card.verdict_order and own in priced:
+                fc.charged[own] = fc.charged.get(own, 0) + 1
+                ids.update(found)
     evidence = card.evidence_kinds
+    live_kind = {f.id: f.kind for s in scored.findings if (f := s.finding).live}
     for cid, fc in out.items():
-        charged.setdefault(cid, set()).update(k for k in fc.kinds if k in evidence)
+        ids = charged_ids.setdefault(cid, set())
+        for fid in fc.finding_ids:
+            found_as = live_kind.get(fid, "")
+            if found_as in evidence and costs((fid,)):
+                fc.charged[found_as] = fc.charged.get(found_as, 0) + 1
+            elif fid not in ids:
+                fc.uncharged[found_as] = fc.uncharged.get(found_as, 0) + 1
+        fc.charged = dict(sorted(fc.charged.items()))
+        fc.uncharged = dict(sorted(fc.uncharged.items()))
     exact: dict[str, float] = {}
     for cid, fc in out.items():
         exact[cid] = sum(msg_points.get((cid, i), 0.0) for i in messages[cid])
@@ -215,7 +262,9 @@ def flagged_from(
     rows = [
         fc
         for cid, fc in out.items()
-        if exact[cid] < 0 and -exact[cid] >= min_points and (kind is None or kind in charged[cid])
+        if (exact[cid] < 0 or not costly_only)
+        and -exact[cid] >= min_points
+        and (kind is None or kind in fc.charged or (kind not in card.verdict_order and kind in fc.kinds))
     ]
     rows.sort(key=lambda fc: (fc.points, -fc.findings, fc.date, fc.conversation_id))
     return rows

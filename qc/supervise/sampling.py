@@ -88,8 +88,13 @@ def draw_sample(
     for who in sorted(by_agent):
         convs = by_agent[who]
         # The agent's own share of each conversation, as `qc flagged --agent` counts it.
-        found = {f.conversation_id: f for f in flagged_from(scored, card, agent=who)} if scored else {}
-        judged = {cid for cid, f in found.items() if set(f.kinds) - timing}
+        found = (
+            {f.conversation_id: f for f in flagged_from(scored, card, agent=who, costly_only=False)}
+            if scored
+            else {}
+        )
+        # Judged: a verdict or forbidden phrase that costs points (not one worth 0, not timing).
+        judged = {cid for cid, f in found.items() if set(f.charged) - timing}
         bad = sorted(c for c in convs if c in judged)
         good = sorted(c for c in convs if c not in judged)
         rng = random.Random(f"{seed}:{who}")
@@ -99,11 +104,9 @@ def draw_sample(
         for stratum, pool, n in (("flagged", bad, want_bad), ("unflagged", good, want_good)):
             for cid in sorted(rng.sample(pool, n)):
                 f = found.get(cid)
-                kinds = (
-                    " ".join(f"{KIND_LABELS.get(k, k)}×{count}" for k, count in sorted(f.kinds.items()))
-                    if f
-                    else ""
-                )
+                # As agents.csv counts it: the raw findings said 禁用语×2 不够耐心×1 where the
+                # agent was charged 不够耐心 twice (two phrases implying it).
+                kinds = f.charged_text(KIND_LABELS) if f else ""
                 rows.append(
                     SampleRow(
                         who,
