@@ -589,6 +589,45 @@ def test_a_sheet_row_whose_finding_id_now_names_another_message_is_refused(tmp_p
     assert r.exit_code == 0, r.stderr
 
 
+def test_a_re_run_saved_while_a_sheet_is_imported_does_not_move_its_rows(tmp_path, monkeypatch):
+    """The rows were checked against the store once, before any was applied: a re-run saved
+    during the import (it takes seconds) renumbered the chat, and the later rows landed on
+    messages nobody read (audit 88 #1). Each row is checked again under the write lock."""
+    import qc.supervise.review_sheet as review_sheet
+
+    said = [
+        ("customer", "b1", "09:58:00", "有货吗"),
+        ("agent", f"{SHOP}:小美", "09:58:05", "自己看详情页"),
+        ("customer", "b1", "10:05:00", "发什么快递"),
+        ("agent", f"{SHOP}:小美", "10:05:10", "上面写着呢"),
+    ]
+    parts, db = _later_part_first(tmp_path, said)
+    sheet = exported(tmp_path, db)
+    header, *rows = rows_of(sheet)
+    (row,) = [
+        r
+        for r in rows
+        if r[header.index("命中内容")] == "上面写着呢" and r[header.index("类型")] == "impatience"
+    ]
+    fid = row[0]
+    filled = _fill(sheet, {fid: ["确认", "质检小王", "明显不耐烦"]})
+    edited = tmp_path / "edited.csv"
+    edited.write_bytes(_csv_bytes(filled, "utf-8-sig"))
+    checked = review_sheet.finding_states
+
+    def states_then_a_re_run(*args, **kwargs):
+        # The rows have been checked (their 命中内容 matches); another QA's re-run lands now.
+        out = checked(*args, **kwargs)
+        assert run("inspect", parts["earlier"], "--out", tmp_path / "o2", "-q", *db).exit_code == 0
+        return out
+
+    monkeypatch.setattr(review_sheet, "finding_states", states_then_a_re_run)
+    r = run("review", "import", edited, *db)
+    assert r.exit_code == 2, r.stderr
+    assert f"finding {fid} is now on another message: the sheet shows '上面写着呢'" in r.stderr
+    assert _log(db, fid) == []  # nothing decided on the message nobody reviewed
+
+
 def test_the_sheet_says_which_findings_an_appeal_decides(day):
     """The sheet listed a finding with a pending appeal as pending review: QA filled the row in
     and the import refused it (its ruling decides it). The 申诉 column says so beforehand."""

@@ -1767,6 +1767,43 @@ def test_a_decision_landed_meanwhile_is_not_overturned_by_a_stale_page(app, stor
     assert len(store.audit_trail(f.id)) == 1
 
 
+def test_a_page_whose_finding_a_re_run_moved_to_another_message_is_refused(app, store):
+    """A finding's id comes from its message's place: a re-run that put an earlier part of the
+    chat in front makes it name another message, and a decision from the page shown before
+    landed there (audit 88 #1). The form says what the page showed; it is checked under the lock."""
+    from sqlalchemy import update
+
+    from qc.store.tables import TABLES
+
+    f = live_finding(store, AJIE)
+    client = sign_in(app, "质检小王")
+    url = f"/conversations/{f.finding.conversation_id}"
+    page = client.get(url).text
+    form = re.search(rf'action="/findings/{f.id}/review">(.*?)</form>', page, re.S).group(1)
+    about = re.search(r'name="about" value="([0-9a-f]{16})"', form).group(1)
+    messages = TABLES["messages"]
+    with store.engine.begin() as conn:  # what a re-run leaves: another message at that place
+        conn.execute(
+            update(messages)
+            .where(
+                messages.c.conversation_id == f.finding.conversation_id,
+                messages.c.idx == f.finding.message_index,
+            )
+            .values(text="亲，另一条消息")
+        )
+    app.state.wb.cache.clear()  # a re-run's save changes the store's data version, which keys it
+    data = {"csrf": csrf_of(page), "decision": "confirm", "state": "pending", "about": about}
+    r = client.post(f"/findings/{f.id}/review", data=data, follow_redirects=True)
+    assert f"finding {f.id} is now on another message than your page showed" in r.text
+    assert store.audit_trail(f.id) == []
+    fresh = client.get(url).text  # the page as it is now decides
+    form = re.search(rf'action="/findings/{f.id}/review">(.*?)</form>', fresh, re.S).group(1)
+    data["about"] = re.search(r'name="about" value="([0-9a-f]{16})"', form).group(1)
+    assert data["about"] != about
+    client.post(f"/findings/{f.id}/review", data=data)
+    assert [row["state_after"] for row in store.audit_trail(f.id)] == ["confirmed"]
+
+
 def test_the_queue_refuses_an_item_another_reviewer_decided_meanwhile(app, store):
     first, second = sign_in(app, "质检小王"), sign_in(app, "张主管")
     page_one, page_two = first.get("/queue").text, second.get("/queue").text

@@ -24,6 +24,7 @@ from qc.scoring.card import Scorecard
 from qc.serve.auth import MAX_PASSWORD_CHECKS, Session, Sessions, Throttle
 from qc.store.database import Store
 from qc.supervise.people import AGENT, Person
+from qc.supervise.review import finding_about
 from qc.text.pii import Masker
 
 __all__ = ["Ctx", "NotFound", "Workbench", "local_url"]
@@ -191,6 +192,7 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["conversation_url"] = conversation_url
+    env.globals["about"] = finding_about
     return env
 
 

@@ -30,7 +30,15 @@ from qc.supervise.filters import match_agent, resolve_agent
 from qc.supervise.masking import conversation_masker, page_masker
 from qc.supervise.people import AGENT, REVIEWERS, SUPERVISOR, list_people
 from qc.supervise.queue import HELD, build_queue, next_pending
-from qc.supervise.review import PENDING, ReviewError, confirm_effect, decide, finding_states, still_charging
+from qc.supervise.review import (
+    PENDING,
+    ReviewError,
+    about_check,
+    confirm_effect,
+    decide,
+    finding_states,
+    still_charging,
+)
 from qc.supervise.transcript import build_view, buyer_sentiments, load_view
 from qc.text.pii import shown_value
 
@@ -346,7 +354,10 @@ def _seen(ctx: Ctx) -> dict[str, Any]:
     overturned whatever landed meanwhile, which the workbench never does unasked).
     """
     seen = ctx.field("state") or None
-    return {"expected": seen, "overturn": seen is not None}
+    about = ctx.field("about")
+    # What the page showed the finding on: a re-run saved since may have moved its id.
+    check = about_check(ctx.store, about) if about else None
+    return {"expected": seen, "overturn": seen is not None, "check": check}
 
 
 def _flash_still_charged(ctx: Ctx, finding_id: str) -> None:

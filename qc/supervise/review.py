@@ -20,16 +20,17 @@ the same finding comes back.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import unicodedata
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qc.batch.stored import score_stored
 from qc.outputs.writers import score_output_names, write_score_outputs
-from qc.schema import Deduction, Finding
+from qc.schema import Conversation, Deduction, Finding
 from qc.scoring.card import (
     CONFIRMED,
     DECISIONS,
@@ -220,6 +221,7 @@ def decide(
     source: str = "cli",
     expected: str | None = None,
     overturn: bool = True,
+    check: Callable[[StoredFinding], str | None] | None = None,
 ) -> Decision:
     """Record a reviewer's confirm/reject decision on a stored finding; returns the state change.
 
@@ -229,6 +231,8 @@ def decide(
     and a form sent twice records its decision once. With ``overturn`` False (the command
     line, which shows no state) a decision that would overturn another person's is refused
     with the fix, and one the finding already holds records nothing unless it brings a new note.
+    ``check`` is given the finding as stored under the write lock and returns why the decision
+    no longer applies (a re-run saved meanwhile and the id now names another message), or None.
 
     Raises:
         ReviewError: unknown finding or decision word, a reject without a note, the finding's
@@ -250,7 +254,12 @@ def decide(
     with store.transaction() as conn:
         # Read under the write lock: no other decision or ruling can land between these checks and
         # ours, and a save that removed the finding meanwhile (it waited for that save) is seen.
-        stored_finding(store, finding_id)
+        fresh = stored_finding(store, finding_id)
+        moved = check(fresh) if check is not None else None
+        if moved:
+            raise ReviewError(moved)
+        # Removed meanwhile (qc people remove between the check above and this lock): refused.
+        require_person(store, by, REVIEWERS, "a review")
         check_appeal_allows_review(store, finding_id)
         current = finding_states(store, [finding_id]).get(finding_id, PENDING)
         earlier = latest_decision(store, finding_id) if not overturn else None
@@ -296,6 +305,37 @@ def decide(
         return record_decision(
             store, conn, finding_id, decision, actor=reviewer.name, note=note, source=source
         )
+
+
+def finding_about(finding: Finding, conversation: Conversation | None) -> str:
+    """A short fingerprint of what a decision is about, as the page deciding it showed it.
+
+    The finding's words and its message's words and time. A finding's id comes from its
+    message's place in the conversation: once a later run put an earlier part in front, the id
+    names another message (with the same words, when the agent repeated a short reply). The
+    workbench's forms send this with the decision, and :func:`about_check` refuses it then.
+    """
+    messages = conversation.messages if conversation is not None else []
+    message = messages[finding.message_index] if 0 <= finding.message_index < len(messages) else None
+    sent = message.sent_at.isoformat() if message is not None and message.sent_at else ""
+    raw = "\0".join((finding.text, message.text if message is not None else "", sent))
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:16]
+
+
+def about_check(store: Store, seen: str) -> Callable[[StoredFinding], str | None]:
+    """A :func:`decide` check: refused when the finding, as stored now, is not what ``seen`` was."""
+
+    def check(fresh: StoredFinding) -> str | None:
+        cid = fresh.finding.conversation_id
+        if finding_about(fresh.finding, store.conversations({cid}).get(cid)) == seen:
+            return None
+        return (
+            f"finding {fresh.id} is now on another message than your page showed (a part of its"
+            " conversation inspected since renumbered its messages): nothing changed; reload the"
+            " conversation and decide again"
+        )
+
+    return check
 
 
 def found_note(found: StoredFinding) -> str:

@@ -23,6 +23,7 @@ Empty decisions are skipped; a decision equal to the finding's current state is 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ from qc.readers.columns import normalize_header
 from qc.readers.edited import read_table
 from qc.schema import Conversation, Role
 from qc.scoring.card import qualifies
-from qc.store.database import Store
+from qc.store.database import Store, StoredFinding
 from qc.supervise.flagged import free_reasons
 from qc.supervise.masking import conversation_masker
 from qc.supervise.people import list_people
@@ -379,6 +380,9 @@ def import_review_sheet(store: Store, path: Path, default_by: str = "") -> Impor
                 # A sheet that shows no 复核状态 cannot vouch that the reviewer saw another
                 # person's decision: as on the command line, it is not overturned silently.
                 overturn=expected is not None,
+                # Checked again under the write lock: a re-run saved during the import (it takes
+                # seconds) renumbered the conversation, and the row landed on a message nobody read.
+                check=partial(_moved_row, store, line, cells, columns),
             )
         except ReviewError as exc:
             result.problems.append(RowProblem(line, str(exc)))
@@ -442,6 +446,13 @@ def _moved(
                     " its messages); export a fresh sheet and decide it there"
                 )
     return out
+
+
+def _moved_row(
+    store: Store, line: int, cells: list[str], columns: dict[str, int], fresh: StoredFinding
+) -> str | None:
+    """Why one row's finding, as stored now, is on another message than the row shows (or None)."""
+    return _moved(store, [(line, cells)], columns, {fresh.id: fresh}).get(line)
 
 
 def _same_form(text: str) -> str:
