@@ -510,3 +510,71 @@ def test_an_agent_bound_to_a_second_account_appeals_its_findings(jie_in_two_shop
     trail = [(row["action"], row["actor"], row["note"]) for row in log("", db)]
     assert ("person_bind", "张主管", "阿杰 bound to 别家店:阿杰: chats there on Sundays") in trail
     assert ("person_unbind", "张主管", "阿杰 unbound from 别家店:阿杰: handed to 小林") in trail
+
+
+def test_two_adds_of_one_name_at_once_register_it_once(day, monkeypatch):
+    """Two `qc people add` of one name at once were both registered (the check ran before the
+    write lock), and `qc people remove` then deactivated one of them (audit 88 #3)."""
+    import qc.supervise.people as people
+    from qc.store.database import open_store
+
+    _, db = day
+    with open_store(db[1]) as store:
+        people.add_person(store, "张主管", "supervisor", by="admin")
+        checked, raced = people.manager, []
+
+        def meanwhile(*args, **kwargs):  # the other process's add commits between check and write
+            if not raced:
+                raced.append(True)
+                people.add_person(store, "ｄｕｐ", "reviewer", by="张主管")
+            return checked(*args, **kwargs)
+
+        monkeypatch.setattr(people, "manager", meanwhile)
+        with pytest.raises(people.PeopleError, match="dup reads as ｄｕｐ, who is registered"):
+            people.add_person(store, "dup", "supervisor", by="张主管")
+        assert [p.name for p in people.list_people(store)] == ["张主管", "ｄｕｐ"]
+
+
+def test_a_reviewer_removed_while_deciding_decides_nothing(day, monkeypatch):
+    """The role was checked before the write lock only: a decision by someone removed a moment
+    earlier was recorded, and freed the finding (audit 88 #5)."""
+    import qc.supervise.review as review
+    from qc.store.database import open_store
+    from qc.supervise.people import remove_person
+
+    ids, db = day
+    team(db)
+    with open_store(db[1]) as store:
+        checked = review.check_not_own
+
+        def meanwhile(*args, **kwargs):
+            remove_person(store, "质检小王", by="张主管", note="left the shop")
+            return checked(*args, **kwargs)
+
+        monkeypatch.setattr(review, "check_not_own", meanwhile)
+        with pytest.raises(review.ReviewError, match="质检小王 was removed on "):
+            review.decide(store, ids["cA"], "reject", by="质检小王", note="joke")
+        assert [r["action"] for r in store.audit_trail(ids["cA"])] == []
+
+
+def test_a_supervisor_removed_while_ruling_rules_nothing(day, monkeypatch):
+    """Appeal steps checked the role before the write lock only (audit 88 #5)."""
+    import qc.supervise.appeal as appeal
+    from qc.store.database import open_store
+    from qc.supervise.people import remove_person
+
+    ids, db = day
+    team(db)
+    with open_store(db[1]) as store:
+        opened = appeal.open_appeal(store, ids["cA"], agent="阿杰", reason="the buyer joked")
+        appeal.answer_appeal(store, opened.id, by="质检小王", note="looked at it")
+        checked = appeal.reviewers_of
+
+        def meanwhile(*args, **kwargs):
+            remove_person(store, "李主管", by="张主管", note="left the shop")
+            return checked(*args, **kwargs)
+
+        monkeypatch.setattr(appeal, "reviewers_of", meanwhile)
+        with pytest.raises(appeal.ReviewError, match="李主管 was removed"):
+            appeal.rule_appeal(store, opened.id, overturn=True, by="李主管", note="a joke")
+        assert appeal.get_appeal(store, opened.id).state == "answered"

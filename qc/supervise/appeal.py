@@ -232,6 +232,7 @@ def open_appeal(
         # refused, and a save that removed the finding meanwhile leaves nothing to appeal.
         stored_finding(store, finding_id)
         _check_appealable(store, finding_id)
+        _still_registered(store, actor)
         appeal_id = store.insert_appeal(
             conn,
             finding_id=finding_id,
@@ -291,11 +292,28 @@ def _check(appeal: Appeal, step: str) -> None:
         )
 
 
+def _still_registered(store: Store, person: Person | str) -> None:
+    """Refuse a step by someone removed (or whose role changed) since their role was checked.
+
+    Checked again under the write lock: a ruling by a supervisor removed a moment earlier was
+    recorded (audit 88 #5).
+    """
+    name = person if isinstance(person, str) else person.name
+    role = None if isinstance(person, str) else person.role
+    now_as = next((p for p in list_people(store) if p.name == name), None)
+    if now_as is None or (role is not None and now_as.role != role):
+        raise ReviewError(
+            f"{name} was removed (or their role changed) while this step was being made: nothing"
+            " changed; `qc people list` shows who may decide"
+        )
+
+
 def _step(
     store: Store, appeal: Appeal, step: str, actor: str, note: str, after: str, source: str, **values: Any
 ) -> None:
     """Move ``appeal`` to ``after`` and log it, in one transaction (refused if it changed meanwhile)."""
     with store.transaction() as conn:
+        _still_registered(store, actor)
         if not store.update_appeal(conn, appeal.id, appeal.state, state=after, **values):
             raise ReviewError(f"appeal #{appeal.id} changed meanwhile; look again with `qc appeal list`")
         store.append_log(
@@ -377,6 +395,7 @@ def rule_appeal(
         )
     final = OVERTURNED if overturn else UPHELD
     with store.transaction() as conn:
+        _still_registered(store, supervisor)
         changed = store.update_appeal(
             conn, appeal_id, appeal.state, state=final, ruling=note, ruled_by=supervisor.name, ruled_at=now()
         )

@@ -249,14 +249,7 @@ def add_person(
     if role not in ROLES:
         raise PeopleError(f"--role {role!r} is unknown: use one of {', '.join(ROLES)}")
     active = list_people(store)
-    existing = _find(active, name)
-    if existing is not None:
-        raise PeopleError(
-            f"{name} is already registered as {existing.role}; remove them first"
-            f" (qc people remove {name} --note WHY) to change the role, or bind another account"
-            f" with qc people bind {name} ACCOUNT"
-        )
-    _check_name(name, active)
+    _check_new(name, active)
     bound = list(dict.fromkeys(bind_account(store, a) for a in accounts if a.strip()))
     if role == AGENT and not bound:
         found = [a for a in agents_named(store, name) if not is_unassigned(a)]
@@ -271,6 +264,9 @@ def add_person(
     who = manager(active, by)
     at = local_now()
     with store.transaction() as conn:
+        # Again under the write lock: two adds of one name at once were both registered, and a
+        # removal then deactivated one of them only (audit 88 #3).
+        _check_new(name, list_people(store))
         person_id = store.insert_person(
             conn, name=name, role=role, active=True, added_at=at, added_by=who, note=note
         )
@@ -287,6 +283,18 @@ def add_person(
             source=f"person:{name}",
         )
     return _registered(store, person_id)
+
+
+def _check_new(name: str, active: Sequence[Person]) -> None:
+    """Refuse a name already registered, or one that reads as a registered name (:func:`_check_name`)."""
+    existing = _find(active, name)
+    if existing is not None:
+        raise PeopleError(
+            f"{name} is already registered as {existing.role}; remove them first"
+            f" (qc people remove {name} --note WHY) to change the role, or bind another account"
+            f" with qc people bind {name} ACCOUNT"
+        )
+    _check_name(name, active)
 
 
 def _registered(store: Store, person_id: int) -> Person:
