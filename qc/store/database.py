@@ -170,7 +170,7 @@ class _Followed:
 
     moves: dict[str, str] = field(default_factory=dict)  # old id → the new id of the same finding
     gone: set[str] = field(default_factory=set)  # orphaned: the new copies no longer have it
-    detached: set[str] = field(default_factory=set)  # orphaned, and its id names another finding now
+    detached: set[str] = field(default_factory=set)  # orphaned, parked under ID~RUN with what it was about
 
 
 def _signatures(records: Sequence[ConversationRecord]) -> dict[str, _Signature]:
@@ -254,9 +254,11 @@ def _follow_decisions(
             if new != fid:
                 out.moves[fid] = new
         else:
+            # Parked with what it was about, whether or not the id names another finding now: a
+            # later run that gave the bare id to another message (another agent's) picked the
+            # decision up (audit 88 #2). The same finding coming back as it was takes it back.
             out.gone.add(fid)
-            if fid in now:
-                out.detached.add(fid)
+            out.detached.add(fid)
     return out
 
 
@@ -630,7 +632,7 @@ class Store:
         )
         self._rekey_decisions(conn, follow, run_id, about_what)
         for fid in follow.detached & orphaned.keys():
-            # Its id names another finding now: the report names where the decisions are kept.
+            # Parked: the report names where the decisions are kept.
             orphaned[fid] = {**orphaned[fid], "kept_as": f"{fid}~{run_id}"}
         moved.extend({"from": old, "to": new} for old, new in sorted(follow.moves.items()))
         moved.extend(self._unpark(conn, now))
@@ -734,8 +736,8 @@ class Store:
         for old in sorted(follow.moves):
             _rekey(conn, old, f"{old}~moving")
         for old in sorted(follow.detached):
-            # Orphaned, but its id now names another message's finding: the decision would pass
-            # to that finding. Kept in the audit log under the id and the run that lost it.
+            # Orphaned: under its bare id, a finding a later run gives that id (on another
+            # message) would take the decision. Kept under the id and the run that lost it.
             parked = f"{old}~{run_id}"
             _rekey(conn, old, parked)
             was = about[old]
