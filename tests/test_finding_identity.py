@@ -101,11 +101,19 @@ def test_a_finding_that_disappears_leaves_its_decision_orphaned_and_reported(tar
         answer_appeal(store, appeal.id, by="李复核", note="维持")
         run_id = store.save_run(**run_kwargs(convs, [stays]))  # the new model no longer finds it
         orphans = store.run_orphans(run_id)
+        # Parked under the id and the run that lost it, with what it was about (audit 88 #2).
+        kept = f"{gone.id}~{run_id}"
         assert orphans == [
-            {"finding_id": gone.id, "conversation_id": "c1", "kind": "impatience", "state": "rejected"}
+            {
+                "finding_id": gone.id,
+                "conversation_id": "c1",
+                "kind": "impatience",
+                "state": "rejected",
+                "kept_as": kept,
+            }
         ]
-        assert orphaned_decisions(store) == {gone.id: "rejected"}
-        log = [r for r in store.audit_trail() if r["finding_id"] == gone.id]
+        assert orphaned_decisions(store) == {kept: "rejected"}
+        log = [r for r in store.audit_trail() if r["finding_id"] == kept]
         assert [r["action"] for r in log] == ["reject"]  # kept, not dropped
         # The appeal's finding disappears too: ruling on it is refused, nothing is written.
         store.save_run(**run_kwargs(convs, []))
@@ -144,7 +152,11 @@ def test_a_finding_that_disappears_leaves_its_decision_orphaned_and_reported(tar
     )
     assert done.returncode == 0, done.stderr
     rows = [json.loads(line) for line in done.stdout.splitlines()]
-    assert {r["finding_id"] for r in rows} == {gone.id, stays.id} and all(r["orphaned"] for r in rows)
+    # each parked under its id and the run that lost it
+    assert {r["finding_id"].split("~")[0] for r in rows} == {gone.id, stays.id} and all(
+        r["orphaned"] for r in rows
+    )
+    assert all("~" in r["finding_id"] for r in rows)
     # The appeal can take no step: the list says why it stays answered (audit 69, A2).
     done = subprocess.run([*qc, "appeal", "list", "--db", target], capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr
@@ -161,7 +173,7 @@ def test_a_finding_that_disappears_leaves_its_decision_orphaned_and_reported(tar
     assert done.returncode == 0, done.stderr
     assert "orphaned" in done.stderr
     listed = [json.loads(line) for line in (out / "orphaned_decisions.jsonl").read_text().splitlines()]
-    assert {r["finding_id"] for r in listed} == {gone.id, stays.id}
+    assert {r["finding_id"].split("~")[0] for r in listed} == {gone.id, stays.id}
     assert json.loads((out / "agents.json").read_text(encoding="utf-8"))  # the day is still scored
     deductions = [json.loads(line) for line in (out / "deductions.jsonl").read_text().splitlines()]
     assert gone.id not in {i for d in deductions for i in d["finding_ids"]}  # never charged again
@@ -351,3 +363,77 @@ def test_qc_inspect_says_when_it_orphaned_or_moved_decisions(tmp_path):
     assert "1 decisions followed their findings to new ids" in inspect(day("爱买不买，不买拉倒", early=True))
     said = inspect(day("爱买不买，不买拉倒！！", early=True))
     assert "warning: 1 reviewed findings are gone from this run's conversations" in said
+
+
+def test_a_decision_whose_finding_is_gone_never_passes_to_another_message_with_its_id(tmp_path):
+    """Orphaned with no other finding on its id, a decision stayed under the bare id, and a later
+    run that put another agent's finding on that id gave it the rejection (audit 88 #2). It is
+    parked with what it was about; the same finding coming back as it was takes it back."""
+    from review_day import inspect_day, msg
+
+    def one_chat(agent: str, words: str) -> list[dict]:
+        said = [msg("customer", "b1", "10:00:00", "这个什么时候发货"), msg("agent", agent, "10:00:20", words)]
+        return [{"conversation_id": "cx2", "shop": "测试店", "messages": said}]
+
+    db = tmp_path / "qc.sqlite"
+    first = inspect_day(tmp_path / "r1", db=db, conversations=one_chat("测试店:小雨", "我不知道"))
+    (fid,) = [f.id for f in first.findings if f.kind == "forbidden_phrase"]
+    with open_store(db) as store:
+        decide(store, fid, "reject", by="质检小王", note="小雨 was right: no date yet")
+    inspect_day(tmp_path / "r2", db=db, conversations=one_chat("测试店:小雨", "亲，明天发货哦"))  # corrected
+    third = inspect_day(tmp_path / "r3", db=db, conversations=one_chat("测试店:小满", "我不知道"))
+    assert fid in {f.id for f in third.findings}  # 小满's message has the id now ...
+    with open_store(db) as store:
+        assert store.audit_trail(fid) == []  # ... and none of the decision about 小雨's
+        assert fid not in rejected_ids(store)
+        assert list(orphaned_decisions(store).values()) == ["rejected"]
+    inspect_day(
+        tmp_path / "r4", db=db, conversations=one_chat("测试店:小雨", "我不知道")
+    )  # the original again
+    with open_store(db) as store:
+        assert [r["note"] for r in store.audit_trail(fid)] == ["小雨 was right: no date yet"]
+        assert rejected_ids(store) == {fid} and orphaned_decisions(store) == {}
+
+
+def test_scores_read_while_a_save_lands_are_those_of_one_moment(tmp_path, monkeypatch):
+    """Parts, findings and decisions were three reads: a save committed between them moved the
+    decisions to new ids and the scores charged the ids a reviewer had rejected (audit 88 #4)."""
+    from review_day import DAY, inspect_day, msg
+
+    from qc.batch.stored import score_stored
+    from qc.scoring.card import load_scorecard
+    from qc.store.database import Store
+
+    said = [
+        ("customer", "b1", "23:58:00", "怎么还没发货啊"),
+        ("agent", "测试店:小雨", "23:58:10", "我不知道"),
+        ("customer", "b1", "23:59:00", "那什么时候"),
+        ("agent", "测试店:小雨", "23:59:10", "不知道"),
+    ]
+    chat = [{"conversation_id": "cx1", "shop": "测试店", "messages": [msg(*m) for m in said]}]
+    db = tmp_path / "qc.sqlite"
+    later = inspect_day(
+        tmp_path / "r1", db=db, conversations=[{**chat[0], "messages": chat[0]["messages"][2:]}]
+    )
+    with open_store(db) as store:
+        for f in later.findings:
+            if f.kind == "forbidden_phrase":
+                decide(store, f.id, "reject", by="质检小王", note="the buyer was joking")
+        card = load_scorecard()
+        day = DAY
+        reads, findings = [], Store.findings
+
+        def findings_then_a_save(self, *args, **kwargs):
+            out = findings(self, *args, **kwargs)
+            if not reads:  # another QA's re-run with the chat's earlier part lands now, once
+                reads.append(True)
+                inspect_day(tmp_path / "r2", db=db, conversations=chat)
+            return out
+
+        monkeypatch.setattr(Store, "findings", findings_then_a_save)
+        raced = score_stored(store, card, day, day)
+        monkeypatch.undo()
+        serial = score_stored(store, card, day, day)
+    charged = {i for d in raced.scores.deductions for i in d.finding_ids}
+    assert charged == {i for d in serial.scores.deductions for i in d.finding_ids}
+    assert not charged & raced.rejected
