@@ -203,3 +203,55 @@ def test_a_shops_unanswered_buyers_are_listed_apart_from_the_agents(tmp_path):
         and "the shop's unanswered buyers" in res.stderr
         and "qc flagged --agent" in res.stderr
     )
+
+
+def test_a_conversation_id_made_of_the_buyers_phone_is_masked_in_report_show_and_flagged(tmp_path):
+    """Some exports make the conversation id from the buyer's phone: the workbench masked it,
+    the report (masked by default), `qc show --mask-pii` and `qc flagged --mask-pii` printed it
+    (audit 89 #1)."""
+    from review_day import CONVERSATIONS
+    from typer.testing import CliRunner
+
+    from qc.cli import app
+
+    phone_id = "13912345678"
+    chat = {**CONVERSATIONS[0], "conversation_id": phone_id}
+    inspect_day(tmp_path, conversations=[chat])
+    with open_store(tmp_path / "qc.sqlite") as store:
+        html = _html(store, tmp_path, mask=Masker(True))
+        assert phone_id not in html and "[电话]" in html
+        assert phone_id in _html(store, tmp_path, mask=Masker(False))  # --show-pii
+    db = ["--db", str(tmp_path / "qc.sqlite")]
+    runner = CliRunner()
+    shown = runner.invoke(app, ["show", phone_id, "--mask-pii", "--no-mood", *db])
+    assert shown.exit_code == 0 and phone_id not in shown.stdout
+    assert shown.stdout.startswith("conversation [电话]")
+    listed = runner.invoke(app, ["flagged", "--mask-pii", "--format", "json", *db])
+    assert listed.exit_code == 0 and phone_id not in listed.stdout and "[电话]" in listed.stdout
+    assert phone_id in runner.invoke(app, ["flagged", "--format", "json", *db]).stdout
+
+
+def test_a_buyer_nicknamed_like_the_charged_words_leaves_the_evidence_readable(tmp_path):
+    """A buyer nicknamed 爱买不买 turned the agent's charged 爱买不买 into 「[买家]」 in the masked
+    report and `qc show --mask-pii`: nothing showed what cost 5 points (audit 89 #2). Another
+    nick written in a message is still masked."""
+    from review_day import SHOP, msg
+    from typer.testing import CliRunner
+
+    from qc.cli import app
+
+    said = [
+        msg("customer", "爱买不买", "10:00:00", "能便宜点吗"),
+        msg("agent", f"{SHOP}:阿杰", "10:00:30", "爱买不买"),
+        msg("customer", "木子晴天666", "10:01:00", f"我是木子晴天666，电话{PHONE}"),
+    ]
+    inspect_day(tmp_path, conversations=[{"conversation_id": "n1", "shop": SHOP, "messages": said}])
+    with open_store(tmp_path / "qc.sqlite") as store:
+        html = _html(store, tmp_path, mask=Masker(True))
+    marked = re.findall(r"<mark[^>]*>([^<]*)</mark>", html)
+    assert "爱买不买" in marked and "[买家]" not in marked
+    assert "木子晴天666" not in html and PHONE not in html
+    shown = CliRunner().invoke(
+        app, ["show", "n1", "--mask-pii", "--no-mood", "--db", str(tmp_path / "qc.sqlite")]
+    )
+    assert shown.exit_code == 0 and "爱买不买" in shown.stdout and "木子晴天666" not in shown.stdout

@@ -388,7 +388,7 @@ def test_a_row_cut_off_mid_row_is_refused_not_skipped(day):
     edited.write_bytes(_csv_bytes([header, *rows], "utf-8-sig"))
     r = run("review", "import", edited, *db)
     assert r.exit_code == 2 and "Traceback" not in r.stderr
-    assert f"{edited}: row {cut + 2}: cut off after 消息序号 (5 of 16 cells)" in r.stderr
+    assert f"{edited}: row {cut + 2}: cut off after 消息序号 (5 of 17 cells)" in r.stderr
     assert "1 changed" in r.stderr and "1 refused" in r.stderr
     assert _log(db, ids["cA"]) == []
     assert [x["state_after"] for x in _log(db, ids["cB"])] == ["rejected"]

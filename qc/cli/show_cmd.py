@@ -47,7 +47,7 @@ def show_cli(
     from qc.scoring.card import load_scorecard
     from qc.supervise.masking import conversation_masker
     from qc.supervise.review import last_decisions
-    from qc.supervise.transcript import buyer_sentiments, load_view
+    from qc.supervise.transcript import buyer_sentiments, charged_words, load_view
     from qc.text.pii import Masker
 
     mask = Masker(mask_pii)
@@ -61,12 +61,15 @@ def show_cli(
         days = [mv.local_time.date().isoformat() for mv in view.messages if mv.local_time]
         if days:  # the points shown are this card's: say so when the day was inspected with another
             warn_other_scorecard(store, card, min(days), max(days))
-    mask = conversation_masker(mask, (mv.message for mv in view.messages))
+    mask = conversation_masker(mask, (mv.message for mv in view.messages), charged_words(view))
     console = stdout_console(highlight=False)
     conv = view.conversation
     console.print(
         Text(
-            plain(f"conversation {conv.id}  shop {conv.shop or '–'}  agents {', '.join(conv.agents) or '–'}"),
+            plain(
+                f"conversation {mask.identifier(conv.id)}  shop {conv.shop or '–'}"
+                f"  agents {', '.join(conv.agents) or '–'}"
+            ),
             style="bold",
         )
     )

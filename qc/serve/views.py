@@ -39,7 +39,7 @@ from qc.supervise.review import (
     finding_states,
     still_charging,
 )
-from qc.supervise.transcript import build_view, buyer_sentiments, load_view
+from qc.supervise.transcript import build_view, buyer_sentiments, charged_words, load_view
 from qc.text.pii import shown_value
 
 __all__ = [
@@ -296,7 +296,7 @@ def conversation(ctx: Ctx) -> Response:
         )
     except ReviewError:
         raise NotFound from None
-    mask = conversation_masker(ctx.masker(), (mv.message for mv in view.messages))
+    mask = conversation_masker(ctx.masker(), (mv.message for mv in view.messages), charged_words(view))
     visible = _visible_ids(ctx, view)
     appeals_of: dict[str, list[dict[str, Any]]] = {}
     for fid in visible:
@@ -445,7 +445,9 @@ def _queue_fragment(
         stored, view, shown = _context_view(ctx, item.finding_id)
         state = finding_states(ctx.store, [item.finding_id]).get(item.finding_id, PENDING)
         values.update(stored=stored, view=view, shown=shown, held=item.section == HELD, state=state)
-        values["mask"] = conversation_masker(ctx.masker(), (mv.message for mv in view.messages))
+        values["mask"] = conversation_masker(
+            ctx.masker(), (mv.message for mv in view.messages), charged_words(view)
+        )
     else:
         values["mask"] = ctx.masker()
     values["kind_labels"] = KIND_LABELS
@@ -635,7 +637,7 @@ def calibration_round(ctx: Ctx) -> Response:
     if nxt is not None:
         stored, view, shown = _context_view(ctx, nxt)
         given = len(ctx.store.calibration_verdicts(round_id, ctx.person.name))
-        mask = conversation_masker(ctx.masker(), (mv.message for mv in view.messages))
+        mask = conversation_masker(ctx.masker(), (mv.message for mv in view.messages), charged_words(view))
         values.update(stored=stored, shown=shown, view=view, given=given, mask=mask)
         return ctx.render("calibration_item.html", **values)
     if ctx.person.role != SUPERVISOR and not taking_part:

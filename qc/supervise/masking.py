@@ -23,11 +23,18 @@ def buyer_nicks(senders: Iterable[str | None]) -> list[str]:
     return sorted({s.strip() for s in senders if s and s.strip() and parse_role_word(s.strip()) is None})
 
 
-def conversation_masker(mask: Masker, messages: Iterable[Message]) -> Masker:
-    """``mask`` for the texts of the conversation these messages belong to (its buyer's nicks too)."""
+def conversation_masker(mask: Masker, messages: Iterable[Message], spared: Iterable[str] = ()) -> Masker:
+    """``mask`` for the texts of the conversation these messages belong to (its buyer's nicks too).
+
+    ``spared`` are the words the machine charged (the findings' texts): a nick inside one is
+    not masked. A buyer nicknamed 爱买不买 or 小仙女 turned the agent's charged 爱买不买 into
+    「[买家]」, and nobody could see what cost the points; the speaker column still says 买家.
+    """
     if not mask.enabled:
         return mask
-    return mask.for_buyers(buyer_nicks(m.sender for m in messages if m.role is Role.CUSTOMER))
+    nicks = buyer_nicks(m.sender for m in messages if m.role is Role.CUSTOMER)
+    words = [w for w in spared if w]
+    return mask.for_buyers([n for n in nicks if not any(n in w for w in words)])
 
 
 class StoredMaskers:

@@ -32,7 +32,7 @@ from qc.store.database import Store
 from qc.supervise.flagged import flagged_conversations
 from qc.supervise.masking import conversation_masker
 from qc.supervise.people import is_unassigned
-from qc.supervise.transcript import build_view
+from qc.supervise.transcript import build_view, charged_words
 from qc.text.pii import Masker
 
 __all__ = [
@@ -352,13 +352,15 @@ def _mark_class(f: Finding) -> str:
 
 def _render_conversation(fc: Any, view: Any, patterns: ReplyPatterns, mask: Masker) -> str:
     conv = view.conversation
-    mask = conversation_masker(mask, (mv.message for mv in view.messages))
+    mask = conversation_masker(mask, (mv.message for mv in view.messages), charged_words(view))
     flagged_idx = [mv.message.index for mv in view.messages if mv.flagged]
     keep: set[int] = set()
     for i in flagged_idx:
         keep.update(range(max(0, i - patterns.context_messages), i + 2))
+    # Some exports make the id from the buyer's phone: masked as the workbench masks it.
+    shown_id = escape(mask.identifier(conv.id))
     out = [
-        f'<div class="conv" id="conv-{escape(conv.id)}"><h3>{escape(conv.id)} · {escape(fc.date)} · '
+        f'<div class="conv" id="conv-{shown_id}"><h3>{shown_id} · {escape(fc.date)} · '
         f'{escape(", ".join(fc.agents))} · <span class="pts">{fc.points:g} 分</span></h3>'
     ]
     shown_last = -1

@@ -118,7 +118,8 @@ def export_review_sheet(store: Store, date: str, out: Path, card: Any, mask: Mas
         f = s.finding
         conv = convs.get(f.conversation_id)
         message = context = ""
-        mask_conv = conversation_masker(mask, conv.messages) if conv is not None else mask
+        # The row's charged words stay readable (a buyer nicknamed 爱买不买); the import masks alike.
+        mask_conv = conversation_masker(mask, conv.messages, [f.text]) if conv is not None else mask
         if conv is not None and 0 <= f.message_index < len(conv.messages):
             message = conv.messages[f.message_index].text
             context = _context(conv, f.message_index, window)
@@ -417,7 +418,11 @@ def _moved(
     for line, s in found.items():
         cells = by_line[line]
         conv = convs.get(s.finding.conversation_id)
-        masked = conversation_masker(Masker(True), conv.messages) if conv is not None else Masker(True)
+        masked = (
+            conversation_masker(Masker(True), conv.messages, [s.finding.text])
+            if conv is not None
+            else Masker(True)
+        )
         shown = _same_form(_value(cells, columns["text"]))
         if shown and shown not in (_same_form(s.finding.text), _same_form(masked(s.finding.text))):
             out[line] = (

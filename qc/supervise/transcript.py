@@ -24,6 +24,7 @@ from qc.supervise.review import ReviewError
 from qc.text.annotate import make_annotator
 
 __all__ = [
+    "charged_words",
     "Segment",
     "MessageView",
     "ConversationView",
@@ -194,6 +195,11 @@ def build_view(
         )
     mood = [v.sentiment for v in views if v.message.role.value == "customer" and v.sentiment is not None]
     return ConversationView(conversation, views, points, states or {}, threshold, mood)
+
+
+def charged_words(view: ConversationView) -> list[str]:
+    """The words the machine charged in a view (its findings' texts), which masking spares."""
+    return [f.text for mv in view.messages for f in mv.findings if f.text]
 
 
 def buyer_sentiments(conversation: Conversation) -> list[float | None]:
