@@ -461,6 +461,8 @@ def test_a_master_spark_cannot_use_is_a_setting_to_fix_not_a_bug(tmp_path):
     assert done.returncode == 2, done.stderr
     assert "Spark did not start with --master local[abc]" in done.stderr
     assert "Traceback" not in done.stderr and "internal error" not in done.stderr
+    # qc's line only: SparkContext's ERROR and its Java frames came first (audit 89 #6)
+    assert "ERROR" not in done.stderr and "\tat " not in done.stderr, done.stderr
 
 
 def test_a_signal_under_a_spark_call_stops_the_run_as_a_signal():
