@@ -41,6 +41,7 @@ from qc.supervise.people import list_people
 from qc.supervise.report import load_reply_patterns
 from qc.supervise.review import DECISIONS, PENDING, ReviewError, decide, finding_states
 from qc.supervise.states import ANSWERED, OPEN, OVERTURNED, UPHELD
+from qc.supervise.transcript import spans_of
 from qc.text.pii import Masker, shown_value
 
 __all__ = [
@@ -119,7 +120,7 @@ def export_review_sheet(store: Store, date: str, out: Path, card: Any, mask: Mas
         conv = convs.get(f.conversation_id)
         message = context = ""
         # The row's charged words stay readable (a buyer nicknamed 爱买不买); the import masks alike.
-        mask_conv = conversation_masker(mask, conv.messages, [f.text]) if conv is not None else mask
+        mask_conv = conversation_masker(mask, conv.messages, spans_of([f])) if conv is not None else mask
         if conv is not None and 0 <= f.message_index < len(conv.messages):
             message = conv.messages[f.message_index].text
             context = _context(conv, f.message_index, window)
@@ -419,7 +420,7 @@ def _moved(
         cells = by_line[line]
         conv = convs.get(s.finding.conversation_id)
         masked = (
-            conversation_masker(Masker(True), conv.messages, [s.finding.text])
+            conversation_masker(Masker(True), conv.messages, spans_of([s.finding]))
             if conv is not None
             else Masker(True)
         )

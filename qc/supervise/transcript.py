@@ -8,7 +8,7 @@ given the conversation, its findings, the card and the points at stake; only
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -25,6 +25,7 @@ from qc.text.annotate import make_annotator
 
 __all__ = [
     "charged_words",
+    "spans_of",
     "Segment",
     "MessageView",
     "ConversationView",
@@ -198,8 +199,17 @@ def build_view(
 
 
 def charged_words(view: ConversationView) -> list[str]:
-    """The words the machine charged in a view (its findings' texts), which masking spares."""
-    return [f.text for mv in view.messages for f in mv.findings if f.text]
+    """The phrases the machine charged in a view (the spans of its findings), which masking spares.
+
+    Only spans: a model's judgement covers its whole message, and a message that writes the
+    buyer's nick besides the charged words must still hide it.
+    """
+    return spans_of(f for mv in view.messages for f in mv.findings)
+
+
+def spans_of(findings: Iterable[Finding]) -> list[str]:
+    """The texts of the findings that point at a span of their message (a lexicon phrase)."""
+    return [f.text for f in findings if f.text and f.start is not None]
 
 
 def buyer_sentiments(conversation: Conversation) -> list[float | None]:
