@@ -665,3 +665,25 @@ def test_the_sheet_says_which_findings_an_appeal_decides(day):
         csv.writer(fh).writerows([header, held])
     r = run("review", "import", tmp / "filled.csv", *db)
     assert r.exit_code == 0, r.stderr
+
+
+def test_a_masked_sheet_of_a_buyer_nicknamed_like_the_charged_words_goes_back(tmp_path):
+    """The export now leaves the charged 爱买不买 readable when the buyer is nicknamed 爱买不买;
+    a sheet a qc before that exported (「[买家]」 in 命中内容) was refused as renumbered
+    (audit 90 #2). Both go back."""
+    said = [
+        msg("customer", "爱买不买", "10:00:00", "能便宜点吗"),
+        msg("agent", f"{SHOP}:阿杰", "10:00:30", "爱买不买"),
+    ]
+    inspect_day(tmp_path, conversations=[{"conversation_id": "n1", "shop": SHOP, "messages": said}])
+    db = ["--db", str(tmp_path / "qc.sqlite")]
+    sheet = tmp_path / "masked.csv"
+    assert run("review", "export", "--date", DAY, "--out", sheet, "--mask-pii", *db).exit_code == 0
+    header, *rows = rows_of(sheet)
+    (row,) = [r for r in rows if r[header.index("类型")] == "forbidden_phrase"]
+    assert row[header.index("命中内容")] == "爱买不买"  # the evidence, readable
+    row[header.index("命中内容")] = "[买家]"  # as the export before masked it
+    row[header.index("复核结论（确认/驳回）")], row[header.index("复核人")] = "确认", "质检小王"
+    sheet.write_bytes(_csv_bytes([header, row], "utf-8-sig"))
+    r = run("review", "import", sheet, *db)
+    assert r.exit_code == 0 and "1 changed" in r.stderr, r.stderr

@@ -419,16 +419,24 @@ def _moved(
     for line, s in found.items():
         cells = by_line[line]
         conv = convs.get(s.finding.conversation_id)
-        masked = (
-            conversation_masker(Masker(True), conv.messages, spans_of([s.finding]))
+        # As this qc exports it (the row's charged words spared), and as one before it did: every
+        # nick masked. A sheet exported masked by either still matches its own rows.
+        plain = Masker(True)
+        masks = (
+            [
+                conversation_masker(plain, conv.messages, spans_of([s.finding])),
+                conversation_masker(plain, conv.messages),
+            ]
             if conv is not None
-            else Masker(True)
+            else [plain]
         )
         shown = _same_form(_value(cells, columns["text"]))
-        if shown and shown not in (_same_form(s.finding.text), _same_form(masked(s.finding.text))):
+        forms = {_same_form(s.finding.text), *(_same_form(m(s.finding.text)) for m in masks)}
+        if shown and shown not in forms:
             out[line] = (
                 f"finding {s.id} is now on another message: the sheet shows {shown_value(shown, 20)!r},"
-                f" the store's finding is on {shown_value(s.finding.text, 20)!r} (a part of conversation"
+                f" the store's finding is on {shown_value(masks[-1](s.finding.text), 20)!r} (a part of"
+                " conversation"
                 f" {shown_value(s.finding.conversation_id, 40)} inspected since the export renumbered its"
                 " messages); export a fresh sheet and decide it there"
             )
@@ -444,7 +452,7 @@ def _moved(
             and any(m.text == conv.messages[index].text for m in conv.messages if m.index != index)
         ):
             now = _context(conv, index, window)
-            if said not in (_same_form(now), _same_form(masked(now))):
+            if said not in {_same_form(now), *(_same_form(m(now)) for m in masks)}:
                 out[line] = (
                     f"finding {s.id} is now on another message of the same words: the 上文 the sheet shows"
                     f" is not what comes before it now (a part of conversation"
