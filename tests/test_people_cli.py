@@ -386,7 +386,7 @@ def test_a_binding_no_stored_agent_has_is_named_when_added_and_listed(two_shops)
     assert r.exit_code == 0 and "warning: 外人 is bound to 测试店:小每, which no stored agent is" in r.stderr
     r = run("people", "list", *db)
     assert "warning: 外人 is bound to 测试店:小每, which no stored agent is" in r.stderr
-    assert "qc people unbind 外人 测试店:小每 --note WHY, then qc people bind 外人 店铺名:客服名" in r.stderr
+    assert "qc people bind 外人 店铺名:客服名, then qc people unbind 外人 测试店:小每 --note WHY" in r.stderr
 
 
 def test_a_reviewer_named_like_agents_of_two_shops_is_warned_with_both(two_shops):
@@ -578,3 +578,40 @@ def test_a_supervisor_removed_while_ruling_rules_nothing(day, monkeypatch):
         with pytest.raises(appeal.ReviewError, match="李主管 was removed"):
             appeal.rule_appeal(store, opened.id, overturn=True, by="李主管", note="a joke")
         assert appeal.get_appeal(store, opened.id).state == "answered"
+
+
+def test_an_account_is_one_agents_and_an_agent_keeps_one(jie_in_two_shops):
+    """Binding 小美's account to agent 阿杰 passed: 阿杰 appealed 小美's finding and saw her rows;
+    unbinding an agent's last account left them appealing nothing; unbind refused the short name
+    bind took (audit 90 #3-#5)."""
+    ids, db = jie_in_two_shops
+    for args in (["阿杰", "--agent-id", "测试店:阿杰"], ["小美", "--agent-id", "测试店:小美"]):
+        assert run("people", "add", *args, "--role", "agent", "--by", "张主管", *db).exit_code == 0
+    r = run("people", "bind", "阿杰", "测试店:小美", "--by", "张主管", *db)
+    assert r.exit_code == 2 and "测试店:小美 is the account of agent 小美" in r.stderr, r.stderr
+    r = run(
+        "people", "add", "小美二号", "--role", "agent", "--agent-id", "测试店:小美", "--by", "张主管", *db
+    )
+    assert r.exit_code == 2 and "is the account of agent 小美" in r.stderr
+    # a lead may share it: the guard keeps them off its findings
+    r = run(
+        "people", "add", "美组长", "--role", "reviewer", "--agent-id", "测试店:小美", "--by", "张主管", *db
+    )
+    assert r.exit_code == 0, r.stderr
+    r = run("people", "unbind", "阿杰", "测试店:阿杰", "--by", "张主管", "--note", "x", *db)
+    assert r.exit_code == 2 and "the only account of agent 阿杰: bind their new account first" in r.stderr
+    assert run("people", "bind", "阿杰", "别家店:阿杰", "--by", "张主管", *db).exit_code == 0
+    r = run("people", "unbind", "阿杰", "阿杰", "--by", "张主管", "--note", "x", *db)  # two of theirs
+    assert r.exit_code == 2 and "is not bound to 阿杰" in r.stderr
+    r = run("people", "bind", "美组长", "别家店:小美", "--by", "张主管", *db)  # no stored agent: a warning
+    assert r.exit_code == 0
+    r = run("people", "unbind", "美组长", "小美", "--by", "张主管", "--note", "mistyped", *db)
+    assert r.exit_code == 2  # 测试店:小美 and 别家店:小美: the short name names two
+    assert (
+        run("people", "unbind", "美组长", "别家店:小美", "--by", "张主管", "--note", "typo", *db).exit_code
+        == 0
+    )
+    r = run("people", "unbind", "美组长", "小美", "--by", "张主管", "--note", "not a lead now", *db)
+    assert r.exit_code == 0 and "美组长 (reviewer) is now bound to no account" in r.stderr, r.stderr
+    r = run("people", "unbind", "阿杰", "别家店:阿杰", "--by", "张主管", "--note", "x", *db)
+    assert r.exit_code == 0 and "now bound to 测试店:阿杰" in r.stderr

@@ -413,8 +413,11 @@ def test_an_agent_sees_only_their_own_conversations_findings_and_rows(app, store
 def test_an_agent_with_accounts_in_two_shops_sees_each_and_nobody_elses(app, store):
     """An agent bound to a second account (audit 86 M4) picks it on the dashboard; any other
     account asked for shows their first, never someone else's rows."""
-    from qc.supervise.people import bind_person
+    from qc.supervise.people import PeopleError, bind_person, remove_person
 
+    with pytest.raises(PeopleError, match="is the account of agent 小满"):  # one agent's to appeal
+        bind_person(store, "阿杰", XIAOMAN, by="张主管", note="took over 小满's account")
+    remove_person(store, "小满", by="张主管", note="left the shop")
     bind_person(store, "阿杰", XIAOMAN, by="张主管", note="took over 小满's account")
     third = next(a for a in store.agents() if a not in (AJIE, XIAOMAN) and not a.endswith(":unassigned"))
     client = sign_in(app, "阿杰")

@@ -90,9 +90,8 @@ def _warn_unknown(unknown: list[tuple[Person, str]]) -> None:
         err(
             f"warning: {cell(person.name)} is bound to {cell(account)}, which no stored agent is; check the"
             " spelling (`qc flagged` lists the agents): findings are charged to the full account,"
-            f" e.g. 店铺名:客服名. Fix it with qc people unbind {cell(person.name)} {cell(account)}"
-            " --note WHY,"
-            f" then qc people bind {cell(person.name)} 店铺名:客服名"
+            f" e.g. 店铺名:客服名. Fix it with qc people bind {cell(person.name)} 店铺名:客服名,"
+            f" then qc people unbind {cell(person.name)} {cell(account)} --note WHY"
         )
 
 

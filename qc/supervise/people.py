@@ -30,7 +30,7 @@ from qc.readers.roles import fold_agent_id
 from qc.scoring.metrics import UNASSIGNED
 from qc.store.database import Store, local_now
 from qc.supervise.errors import ReviewError
-from qc.supervise.filters import agents_named
+from qc.supervise.filters import agents_named, match_agent
 from qc.text.pii import shown_value
 
 __all__ = [
@@ -261,6 +261,8 @@ def add_person(
                 f" e.g. --agent-id {example}" + (" (repeat --agent-id for each)" if len(found) > 1 else "")
             )
         bound = [fold_agent_id(found[0])]
+    for account in bound:
+        _check_one_agent(active, account, role)
     who = manager(active, by)
     at = local_now()
     with store.transaction() as conn:
@@ -283,6 +285,30 @@ def add_person(
             source=f"person:{name}",
         )
     return _registered(store, person_id)
+
+
+def _check_one_agent(active: Sequence[Person], account: str, role: str, person: Person | None = None) -> None:
+    """Refuse an agent an account another active agent holds: its findings are one agent's to appeal.
+
+    A lead (reviewer, supervisor) may share an agent's account: the guard then keeps them off
+    its findings. Two agents on one account saw each other's rows in the workbench, and an
+    appeal by account went to whichever was added first (audit 90 #3).
+    """
+    if role != AGENT:
+        return
+    holder = next(
+        (
+            p
+            for p in active
+            if p.role == AGENT and (person is None or p.id != person.id) and p.charged_with(account)
+        ),
+        None,
+    )
+    if holder is not None:
+        raise PeopleError(
+            f"{account} is the account of agent {holder.name}; an account's findings are one agent's to"
+            f" appeal: if it changed hands, qc people unbind {holder.name} {account} --note WHY first"
+        )
 
 
 def _check_new(name: str, active: Sequence[Person]) -> None:
@@ -313,9 +339,15 @@ def bind_person(store: Store, name: str, agent_id: str, *, by: str = "", note: s
     account = bind_account(store, agent_id)
     if person.charged_with(account):
         raise PeopleError(f"{account} is already bound to {person.name}")
+    _check_one_agent(active, account, person.role, person)
     who = manager(active, by)
     at = local_now()
     with store.transaction() as conn:
+        # Again under the write lock: removed, demoted or bound elsewhere meanwhile.
+        now = list_people(store)
+        person = _require_active(store, now, name)
+        _check_one_agent(now, account, person.role, person)
+        manager(now, by)
         if not store.bind_account(conn, person.id, account, at=at, by=who):
             raise PeopleError(f"{account} was bound to {person.name} meanwhile")
         store.append_log(
@@ -341,12 +373,24 @@ def unbind_person(store: Store, name: str, agent_id: str, *, by: str = "", note:
     active = list_people(store)
     person = _require_active(store, active, name)
     typed = agent_id.strip()
-    account = next((a for a in person.accounts if fold_agent_id(a) == fold_agent_id(typed)), None)
-    if account is None:
+    # As bind takes it: the full id, or a short name one of their accounts has (小满).
+    named = match_agent(typed, person.accounts)
+    if len(named) != 1:
         held = ", ".join(person.accounts) or "none"
         raise PeopleError(f"{person.name} is not bound to {shown_value(typed, _SHOWN_NAME)} (bound: {held})")
+    account = named[0]
+    if person.role == AGENT and len(person.accounts) == 1:
+        # An agent with no account appeals nothing and is checked against nothing.
+        raise PeopleError(
+            f"{account} is the only account of agent {person.name}: bind their new account first"
+            f" (qc people bind {person.name} ACCOUNT), or remove them (qc people remove {person.name}"
+            " --note WHY)"
+        )
     who = manager(active, by)
     with store.transaction() as conn:
+        now = list_people(store)
+        _require_active(store, now, name)
+        manager(now, by)
         if not store.unbind_account(conn, person.id, account):
             raise PeopleError(f"{account} was unbound from {person.name} meanwhile")
         store.append_log(
