@@ -1202,6 +1202,12 @@ class Store:
             newest_log = conn.execute(select(func.max(log.c.id))).scalar()
         return int(newest_run or 0), int(newest_log or 0)
 
+    def newest_run(self) -> int:
+        """The newest saved run's id (0 for none): it changes whenever a run is saved."""
+        runs = TABLES["runs"]
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.max(runs.c.id))).scalar() or 0)
+
     def agents_of_conversation(self, conversation_id: str) -> set[str]:
         """The agents a stored conversation counts for (its metric parts) or charges (its findings)."""
         parts, found = TABLES["parts"], TABLES["findings"]

@@ -336,6 +336,8 @@ def import_review_sheet(store: Store, path: Path, default_by: str = "") -> Impor
     ids = {_finding_id(cells, columns) for _, cells in rows}
     stored = {s.id: s for s in store.findings(finding_ids=ids)}
     known = set(stored)
+    # The newest run as the rows were checked: a row is checked again only if a save came since.
+    checked_at = store.newest_run()
     moved = _moved(store, rows, columns, stored)
     states = finding_states(store, list(known))
     conflicts = _conflicts(rows, columns, result)
@@ -384,7 +386,7 @@ def import_review_sheet(store: Store, path: Path, default_by: str = "") -> Impor
                 overturn=expected is not None,
                 # Checked again under the write lock: a re-run saved during the import (it takes
                 # seconds) renumbered the conversation, and the row landed on a message nobody read.
-                check=partial(_moved_row, store, line, cells, columns),
+                check=partial(_moved_row, store, line, cells, columns, checked_at),
             )
         except ReviewError as exc:
             result.problems.append(RowProblem(line, str(exc)))
@@ -463,9 +465,15 @@ def _moved(
 
 
 def _moved_row(
-    store: Store, line: int, cells: list[str], columns: dict[str, int], fresh: StoredFinding
+    store: Store, line: int, cells: list[str], columns: dict[str, int], checked_at: int, fresh: StoredFinding
 ) -> str | None:
-    """Why one row's finding, as stored now, is on another message than the row shows (or None)."""
+    """Why one row's finding, as stored now, is on another message than the row shows (or None).
+
+    Read again only when a run was saved since the rows were checked (``checked_at``, the newest
+    run then): a conversation per row made an import of 500 rows take 1.7 times as long.
+    """
+    if store.newest_run() == checked_at:
+        return None
     return _moved(store, [(line, cells)], columns, {fresh.id: fresh}).get(line)
 
 
