@@ -244,6 +244,8 @@ def decide(
     if decision not in DECISIONS:
         raise ReviewError(f"decision {decision!r} is unknown: use {' or '.join(DECISIONS)}")
     found = stored_finding(store, finding_id)
+    reviewer = require_person(store, by, REVIEWERS, "a review")
+    check_not_own(reviewer, found.finding, "review")
     note = note.strip()
     if decision == "reject" and is_blank(note):
         raise ReviewError("--note is required to reject: say why the finding is wrong")
@@ -256,7 +258,7 @@ def decide(
         moved = check(fresh) if check is not None else None
         if moved:
             raise ReviewError(moved)
-        # Under the lock: someone removed a moment before decides nothing (audit 88 #5).
+        # Again under the lock: someone removed a moment before decides nothing (audit 88 #5).
         reviewer = require_person(store, by, REVIEWERS, "a review")
         check_not_own(reviewer, fresh.finding, "review")
         check_appeal_allows_review(store, finding_id)
