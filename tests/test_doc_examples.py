@@ -74,6 +74,8 @@ SETUP = {
         f"qc review export --date {DAY} --out review.xlsx",
     ],
     "people remove": TEAM,
+    "people bind": TEAM,
+    "people unbind": [*TEAM, "qc people bind 阿杰 另一家店:阿杰"],
     "people password": TEAM,
     "serve": [*TEAM, "qc people password 张主管 --generate"],
     "calibration": [*TEAM, "qc people add 质检小李 --role reviewer"],

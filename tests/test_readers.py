@@ -1546,7 +1546,7 @@ _TEMPLATE_TEXT = (
             "店:小雨 2026-11-24 16:00:30\n已发货\n",
             2,
             "在的亲",
-            [6],
+            [],  # the title names the next chat's buyer: no reject (audit 91 #4)
         ),
         # a footer after the last divider is not the agent's words
         (_FIRST_CHAT + "==========\n共 2 条消息\n", 1, "在的亲", [6]),
@@ -1581,7 +1581,7 @@ _TEMPLATE_TEXT = (
             "tb_小鹿 2026-11-24 16:05:30\n马上付\n",
             2,
             "在的亲",
-            [6],
+            [],
         ),
         # buyers named by the role word only are no one in particular: they separate
         (
@@ -2294,3 +2294,110 @@ def test_a_duration_clock_cell_is_its_time_of_day_and_a_zero_date_cell_is_refuse
     (reject,) = result.rejects
     assert reject.line == 4 and "1899" in reject.reason
     assert [m.text for m in by_id["Z"].messages] == ["您好"]
+
+
+# ------------------------------------------------------------ text exports, audit 91 (#1-#4)
+
+
+def _chat(result: ReadResult) -> list[tuple[str, str, str]]:
+    """Every message as (role, time, text), in conversation and message order."""
+    return [
+        (m.role.value, m.sent_at.strftime("%m-%d %H:%M:%S") if m.sent_at else "", m.text)
+        for c in sorted(result.conversations, key=lambda c: c.id)
+        for m in c.messages
+    ]
+
+
+def test_fractional_seconds_are_read_in_both_text_layouts(tmp_path: Path) -> None:
+    """10:00:21.350 was no time: a reply went into the buyer's message and the next was timed at
+    18,349 s; an inline file was skipped as no chat export."""
+    header = tmp_path / "a_2026-11-24.txt"
+    header.write_text(
+        "tb_松果 2026/11/24 10:00:01\n你们几点下班\n暖阳小铺:阿青 2026/11/24 10:00:21.350\n晚上十一点哦\n",
+        encoding="utf-8",
+    )
+    inline = tmp_path / "b_2026-11-24.txt"
+    inline.write_text(
+        "tb_松果(10:00:00.120)：你们几点下班\n暖阳小铺:阿青(10:00:21,350)：晚上十一点哦\n", encoding="utf-8"
+    )
+    for path in (header, inline):
+        result = read(path)
+        assert_balanced(result)
+        assert [(role, text) for role, _, text in _chat(result)] == [
+            ("customer", "你们几点下班"),
+            ("agent", "晚上十一点哦"),
+        ], path.name
+        assert _chat(result)[1][1] == "11-24 10:00:21"
+
+
+def test_a_day_alone_on_its_line_dates_the_times_after_it(tmp_path: Path) -> None:
+    """2026年11月24日 星期二 over a day's messages was a reject and left every time empty; the
+    next day's line went into the buyer's message."""
+    path = tmp_path / "ww.txt"
+    path.write_text(
+        "2026年11月24日 星期二\ntb_山间小路（23:58:00）：你好 还能发货吗\n"
+        "暖阳小铺：阿青（23:58:20）：亲，今天的已经截单了\n"
+        "tb_山间小路（23:59:50）：那明天呢\n2026-11-25\n暖阳小铺：阿青（00:00:30）：明天上午发出哦\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    assert_balanced(result)
+    assert reasons(result) == [] and not result.warnings
+    assert [(when, text) for _, when, text in _chat(result)] == [
+        ("11-24 23:58:00", "你好 还能发货吗"),
+        ("11-24 23:58:20", "亲，今天的已经截单了"),
+        ("11-24 23:59:50", "那明天呢"),
+        ("11-25 00:00:30", "明天上午发出哦"),
+    ]
+
+
+def test_a_date_alone_inside_a_reply_that_is_no_next_day_stays_its_text(tmp_path: Path) -> None:
+    path = tmp_path / "d_2026-11-24.txt"
+    path.write_text(
+        "tb_a(10:00:00)：哪天到\n店:阿青(10:00:10)：预计这天到\n2026-12-12\ntb_a(10:01:00)：好\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    assert [text for _, _, text in _chat(result)] == ["哪天到", "预计这天到\n2026-12-12", "好"]
+    assert _chat(result)[2][1] == "11-24 10:01:00"
+
+
+def test_notices_and_titles_under_an_inline_message_are_not_its_text(tmp_path: Path) -> None:
+    """【系统提示】买家已离开会话 under a bare 哦 became the agent's text (and the 哦 went uncharged);
+    与 tb_海风 的聊天记录 glued the next buyer's chat onto the reply above it."""
+    path = tmp_path / "log_2026-11-24.txt"
+    path.write_text(
+        "与 tb_松果 的聊天记录\ntb_松果(10:00:00)：这个有货吗\n暖阳小铺:阿青(10:00:10)：哦\n"
+        "【系统提示】买家已离开会话\n"
+        "与 tb_海风 的聊天记录\ntb_海风(10:00:40)：我的快递到哪了\n暖阳小铺:阿青(10:03:00)：亲，已到杭州\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    assert_balanced(result)
+    assert reasons(result) == []
+    assert len(result.conversations) == 2
+    first, second = sorted(result.conversations, key=lambda c: c.messages[0].sent_at)
+    assert [(m.role.value, m.text) for m in first.messages] == [
+        ("customer", "这个有货吗"),
+        ("agent", "哦"),
+        ("system", "【系统提示】买家已离开会话"),
+    ]
+    assert [m.text for m in second.messages] == ["我的快递到哪了", "亲，已到杭州"]
+
+
+def test_a_list_of_rules_with_times_in_an_agents_reply_stays_the_reply(tmp_path: Path) -> None:
+    """截单时间(16:00)：当天发出 inside 阿青's reply was a new buyer's message, and the reply was
+    cut to its first line (charged as impatience)."""
+    path = tmp_path / "k_2026-11-24.txt"
+    path.write_text(
+        "tb_松果(10:00:00)：什么时候发货\n暖阳小铺:阿青(10:00:15)：亲，发货规则如下\n截单时间(16:00)：当天发出\n"
+        "周末(10:00)：次日发出\ntb_松果(10:01:00)：好的\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    assert_balanced(result)
+    assert [(role, text) for role, _, text in _chat(result)] == [
+        ("customer", "什么时候发货"),
+        ("agent", "亲，发货规则如下\n截单时间(16:00)：当天发出\n周末(10:00)：次日发出"),
+        ("customer", "好的"),
+    ]

@@ -111,7 +111,7 @@ def bind_cli(
 
     \b
     Example:
-        qc people bind 老张 店b:老张 --note "also chats for 店b since May"
+        qc people bind 阿杰 另一家店:阿杰 --note "also chats for 另一家店 since May"
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.supervise.people import bind_person, unknown_accounts
 
@@ -137,7 +137,7 @@ def unbind_cli(
 
     \b
     Example:
-        qc people unbind 老张 店b:老张 --note "店b account handed to 小林"
+        qc people unbind 阿杰 另一家店:阿杰 --note "handed to 小林"
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.supervise.people import unbind_person
     from qc.supervise.review import is_blank

@@ -33,23 +33,27 @@ from datetime import date, datetime, timedelta, tzinfo
 from qc.readers.encoding import Decoded
 from qc.readers.limits import load_limits
 from qc.readers.records import AUTO_MARKS, RawRecord, make_reject
-from qc.readers.roles import parse_role_word, role_from_nick, split_subaccount
+from qc.readers.roles import is_platform_notice, parse_role_word, role_from_nick, split_subaccount
 from qc.readers.timestamps import DATETIME_RE, TIME_RE, parse_timestamp
 from qc.schema import Reject, Role
 
 _DATE = r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?"
-_HMS = r"\d{1,2}:\d{2}:\d{2}"
+# Seconds may carry a fraction (10:00:21.350), as some exports write them and the timestamps take.
+_FRAC = r"(?:[.,]\d{1,6})?"
+_HMS = rf"\d{{1,2}}:\d{{2}}:\d{{2}}{_FRAC}"
 _AMPM = r"(?:上午|下午|凌晨|早上|中午|晚上)"
 # After the clock, as exports set to an English 12-hour clock or to UTC offsets write it:
 # 3:05:20 PM, 10:00:01+08:00 (the time styles the other readers take).
 _AFTER = r"(?:\s?(?:AM|PM|am|pm))?(?:Z|[+-]\d{2}:?\d{2})?"
-_CLOCK = rf"(?:\d{{1,2}}:\d{{2}}(?::\d{{2}})?|\d{{1,2}}时\d{{1,2}}分(?:\d{{1,2}}秒)?){_AFTER}"
+_CLOCK = rf"(?:\d{{1,2}}:\d{{2}}(?::\d{{2}}{_FRAC})?|\d{{1,2}}时\d{{1,2}}分(?:\d{{1,2}}秒)?){_AFTER}"
 _TS = rf"(?:{_DATE}[\sT]*)?(?:{_AMPM}\s*)?{_CLOCK}"
 _WHO = r"[^()（）\r\n]{1,64}?"
 # A header nick before a bare time may carry a note in brackets: 森林杂货铺:阿青(售前).
 _WHO_NOTED = r"[^\r\n]{1,64}?"
 # With a date, a header's time may leave out the seconds (2026-11-24 10:03); a bare time needs them.
-_HEADER_TS = rf"{_DATE}\s*(?:{_AMPM}\s*)?\d{{1,2}}:\d{{2}}(?::\d{{2}})?{_AFTER}|(?:{_AMPM}\s*)?{_HMS}{_AFTER}"
+_HEADER_TS = (
+    rf"{_DATE}\s*(?:{_AMPM}\s*)?\d{{1,2}}:\d{{2}}(?::\d{{2}}{_FRAC})?{_AFTER}|(?:{_AMPM}\s*)?{_HMS}{_AFTER}"
+)
 # Possessive quantifiers (\s*+) keep matching linear on long lines of spaces or parens.
 # An inline nick may carry a note in brackets too: 柚子优选旗舰店:小雨(售前)(16:00:05): 在的.
 INLINE_RE = re.compile(
@@ -78,6 +82,12 @@ _DECORATION = " \t-=*─—#~【】[]()（）<>《》"
 # 旺旺 and 千牛 mark where the history ends and the new messages begin.
 # Only these: a buyer's own 以下是聊天记录 (pasting a chat) is a message.
 _MARKER_RE = re.compile(r"以下[为是](?:新|最新的?)消息|以上[为是]历史(?:消息|聊天记录)")
+# A line that is a day and nothing else, between messages: 2026年11月24日 星期二 (a day header).
+_BARE_DAY_RE = re.compile(
+    r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*(?:(?:星期|周|礼拜)[一二三四五六日天])?"
+)
+# A title line naming the buyer of the chat after it (与 tb_海风 的聊天记录): a new conversation.
+_TITLE_RE = re.compile(r"与\s*\S.{0,63}?\s*的(?:聊天记录|聊天|会话记录|会话|对话记录|对话)")
 # A line that states the day of the clock-only times after it: 日期：2026-11-24 (旺旺's classic layout).
 _DATE_LINE_RE = re.compile(
     r"(?:日期|date)\s*[:：]\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
@@ -342,6 +352,21 @@ class TextExportReader:
             self._close_block()
             self._day_from(self._segment, dated)
             return
+        dated = _BARE_DAY_RE.fullmatch(bare) if self._block is None or self._block.inline else None
+        if dated is not None and (self._block is None or self._next_day(dated)):
+            # A day alone on its line after an inline message (whose text is on its own line) or
+            # none: the day of the times after it. It was a reject, and every time of the file
+            # was left empty; or it was glued onto the message above.
+            self._close_block()
+            self._day_from(self._segment, dated)
+            return
+        if _TITLE_RE.fullmatch(bare):
+            # The next buyer's chat in a log of several: two buyers were one conversation.
+            self._close_block()
+            day = self._segment.day
+            self._segments.append(_Segment(None))
+            self._segment.day = day
+            return
         sep = SEPARATOR_RE.match(line)
         if sep:
             if hold and _divider_label(sep) is not None and self._block is not None and self._block.body:
@@ -369,11 +394,24 @@ class TextExportReader:
             self._block = _Block(number, who, header["ts1"] or header["ts2"], line)
             return
         inline = INLINE_RE.match(line)
+        if inline and self._inline_text(inline):
+            # 截单时间(16:00)：当天发出 in the agent's list of rules: a line of the open message.
+            assert self._block is not None
+            self._block.body.append(line)
+            return
         if inline:
             self._close_block()
             self._segment.writers.add(inline["who"].strip())
+            self._nicks.add(inline["who"].strip())
             first = inline["text"].strip()
             self._block = _Block(number, inline["who"], inline["ts"], line, inline=True, first=first)
+            return
+        if self._block is not None and self._block.inline and is_platform_notice(line.strip()):
+            # 【系统提示】买家已离开会话 under an inline message: the platform's, at that message's
+            # time. Taken as the agent's text it hid what the agent said (a bare 哦 went uncharged).
+            stamp = self._block.stamp
+            self._close_block()
+            self._block = _Block(number, "系统", stamp, line, inline=True, first=line.strip())
             return
         if self._block is not None and not (self._block.inline and _NO_TEXT_AFTER_INLINE_RE.match(line)):
             self._block.body.append(line)
@@ -414,6 +452,35 @@ class TextExportReader:
             return True
         sub = split_subaccount(nick)
         return sub is not None and sub[0] in self._shops
+
+    def _next_day(self, found: re.Match[str]) -> bool:
+        """True when a day line is the open conversation's day or the one after it (or it has none).
+
+        Under an inline message a date alone may be its text (an agent's 2026-12-12 on a line
+        of its own): only the day the chat goes on to dates the times after it.
+        """
+        seg = self._segment
+        known = seg.day or self.day
+        if known is None:
+            return True
+        try:
+            day = date(int(found[1]), int(found[2]), int(found[3]))
+        except ValueError:
+            return False
+        return 0 <= (day - known).days - seg.day_shift <= 1
+
+    def _inline_text(self, inline: re.Match[str]) -> bool:
+        """True for an inline-looking line that is a line of the open message's text.
+
+        As :meth:`_inside_message` tells for headers: its nick never wrote in the file and may
+        not (no role word, no known shop's account), and its time is written in another shape
+        than the open message's (an export writes every message one way).
+        """
+        block = self._block
+        who = inline["who"].strip()
+        if block is None or who in self._nicks or who in self._segment.writers or self._may_write(who):
+            return False
+        return _stamp_shape(inline["ts"].strip()) != _stamp_shape(block.stamp.strip())
 
     def _inside_message(self, header: re.Match[str]) -> bool:
         """True for a header-like line that is a line of the open message's text.
