@@ -175,3 +175,23 @@ def test_decisions_on_timing_are_no_attitude_samples(tmp_path):
         result = feedback_samples(store)
     assert result.samples == []
     assert {line.split(":")[0] for line in result.skipped} >= {slow[0].id, missed[0].id}
+
+
+def test_a_message_is_labelled_as_the_worst_of_its_confirmed_findings(tmp_path):
+    """我不知道，爱买不买 with FP-0007 (impatience) and FP-0014 (conflict) confirmed was exported
+    impatience, whichever came first, while the store charges it -5 as conflict (audit 91 #11)."""
+    said = [
+        msg("customer", "b1", "10:00:00", "能便宜点吗"),
+        msg("agent", "测试店:阿杰", "10:00:20", "我不知道，爱买不买"),
+    ]
+    report = inspect_day(
+        tmp_path, conversations=[{"conversation_id": "m1", "shop": "测试店", "messages": said}]
+    )
+    implied = {f.evidence.details.get("implies") for f in report.findings if f.kind == "forbidden_phrase"}
+    assert implied == {"impatience", "conflict"}
+    with open_store(tmp_path / "qc.sqlite") as store:
+        for f in sorted(report.findings, key=lambda f: f.evidence.details.get("implies") != "impatience"):
+            if f.kind == "forbidden_phrase":
+                decide(store, f.id, "confirm", by="qa")
+        (sample,) = feedback_samples(store).samples
+    assert sample["label"] == "conflict"

@@ -2401,3 +2401,42 @@ def test_a_list_of_rules_with_times_in_an_agents_reply_stays_the_reply(tmp_path:
         ("agent", "亲，发货规则如下\n截单时间(16:00)：当天发出\n周末(10:00)：次日发出"),
         ("customer", "好的"),
     ]
+
+
+def test_the_shops_bot_written_as_a_sub_account_is_its_bot(tmp_path: Path) -> None:
+    """暖阳小铺:店小蜜 was scored as a human agent answering in 1 s, and 阿青's 150 s reply went
+    untimed (audit 91 #7)."""
+    path = tmp_path / "bot_2026-11-24.txt"
+    path.write_text(
+        "tb_松果(10:00:00)：在吗\n暖阳小铺:店小蜜(10:00:01)：亲亲，欢迎光临\n"
+        "tb_松果(10:00:30)：这个杯子能进洗碗机吗\n暖阳小铺:阿青(10:02:30)：亲，可以的\n",
+        encoding="utf-8",
+    )
+    (conv,) = read(path).conversations
+    assert [(m.role.value, m.auto_reply, m.counts_as_agent) for m in conv.messages] == [
+        ("customer", False, False),
+        ("agent", True, False),
+        ("customer", False, False),
+        ("agent", False, True),
+    ]
+
+
+def test_a_conversation_id_holding_a_phone_is_masked_in_warnings(tmp_path: Path) -> None:
+    """Warnings reach the terminal and run.json: a phone used as conversation id was printed whole
+    (audit 91 #12); an order-like id stays whole, to find the chat by."""
+    rows = [
+        {
+            "conversation_id": cid,
+            "role": role,
+            "sender": who,
+            "timestamp": f"2026-11-24T10:00:{sec}+08:00",
+            "text": "在吗",
+        }
+        for cid in ("13812345678", "c20261124_000001")
+        for role, who, sec in (("agent", "店:阿青", "30"), ("customer", "b1", "00"))
+    ]
+    path = tmp_path / "p.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    shown = " ".join(read(path).warnings)
+    assert "13812345678" not in shown and "conversation [电话]" in shown
+    assert "conversation c20261124_000001" in shown

@@ -11,7 +11,7 @@ from qc.readers.options import ReadResult
 from qc.readers.records import Candidate, duplicate_reject
 from qc.readers.roles import parse_role_word, shop_account
 from qc.schema import NAMELESS_AGENT, Conversation, Message, Reject, Role
-from qc.text.pii import shown_value
+from qc.text.pii import shown_id, shown_value
 
 
 def build_conversations(candidates: list[Candidate], result: ReadResult) -> None:
@@ -37,7 +37,8 @@ def build_conversation(cid: str, members: list[Candidate], warnings: list[str]) 
     if _all_timed(times):
         if sorted(times) != times:
             warnings.append(
-                f"conversation {cid} ({', '.join(files)}): messages out of time order; sorted by time"
+                f"conversation {shown_id(cid)} ({', '.join(files)}): messages out of time order;"
+                " sorted by time"
             )
             stamps = times
             if _newest_first(times):
@@ -51,7 +52,7 @@ def build_conversation(cid: str, members: list[Candidate], warnings: list[str]) 
         if sorted(timed) != timed:
             # Messages without a time have no place in a sort: the file's order stands, unless
             # it is newest first throughout.
-            where = f"conversation {cid} ({', '.join(files)})"
+            where = f"conversation {shown_id(cid)} ({', '.join(files)})"
             untimed = len(times) - len(timed)
             if _newest_first(timed):
                 members = members[::-1]
@@ -86,7 +87,8 @@ def build_conversation(cid: str, members: list[Candidate], warnings: list[str]) 
     if len(shops) > 1:
         # Two shops' exports that number their conversations alike: one id, two chats.
         warnings.append(
-            f"conversation {cid} ({', '.join(files)}): messages of {len(shops)} shops ({', '.join(shops)})"
+            f"conversation {shown_id(cid)} ({', '.join(files)}): messages of {len(shops)} shops"
+            f" ({', '.join(shops)})"
             f" share this id and were read as one conversation of {shops[0]}: if it is one shop spelt"
             " two ways, make the 店铺 column the same; if they are different chats, give each shop's"
             " export its own conversation ids or inspect the shops apart; if a 店铺:名 nick is a"
@@ -113,7 +115,7 @@ def _warn_other_buyers(cid: str, members: list[Candidate], warnings: list[str]) 
     for (first, theirs), (second, others) in itertools.combinations(named, 2):
         if not theirs & others:
             warnings.append(
-                f"conversation {cid}: {first} and {second} give this id to different buyers"
+                f"conversation {shown_id(cid)}: {first} and {second} give this id to different buyers"
                 f" ({shown_value(min(theirs), 20)}, {shown_value(min(others), 20)}), read as one"
                 " conversation: if each export numbers its own chats (1, 2, 3 …), inspect them apart"
                 " or give each file's chats their own ids"

@@ -108,8 +108,12 @@ def role_from_nick(
     word = parse_role_word(nick)
     if word is not None:
         return word
-    if split_subaccount(nick) is not None:
-        return Role.AGENT, False
+    sub = split_subaccount(nick)
+    if sub is not None:
+        # 暖阳小铺:店小蜜 is the shop's bot as 店小蜜 is (an auto-reply), not an agent timed at 1 s
+        # whose colleague's 150 s reply then went untimed; a sub-account is never a buyer.
+        inner = parse_role_word(sub[1])
+        return inner if inner is not None and inner[0] is not Role.CUSTOMER else (Role.AGENT, False)
     return None
 
 

@@ -65,6 +65,10 @@ class FeedbackExport:
     skipped: list[str] = field(default_factory=list)
 
 
+# How bad each label is: the worst part of a message decides its label (ANNOTATION.md).
+_SEVERITY = {"ok": 0, "impatience": 1, "conflict": 2}
+
+
 def _label(finding: Finding, state: str) -> str | None:
     """The attitude label a decision gives the finding's message, ``None`` when it gives none.
 
@@ -130,8 +134,10 @@ def feedback_samples(store: Store, mask: Masker | None = None, lexicon: Any = No
             "source": f"review:{f.id}",
         }
         previous = seen.get(key)
-        # one sample per message: a confirmed attitude outweighs an "ok" from another finding
-        if previous is None or (previous["label"] == "ok" and label != "ok"):
+        # One sample per message, labelled as the worst part decides (ANNOTATION.md): a confirmed
+        # attitude outweighs an "ok" from another finding, and conflict outweighs impatience (a
+        # 我不知道，爱买不买 whose FP-0007 came first was exported impatience, charged -5 as conflict).
+        if previous is None or _SEVERITY[label] > _SEVERITY[previous["label"]]:
             if previous is not None:
                 out.samples.remove(previous)
             seen[key] = sample

@@ -37,6 +37,7 @@ __all__ = [
     "find_pii",
     "luhn_valid",
     "shown_value",
+    "shown_id",
     "Masker",
 ]
 
@@ -324,6 +325,18 @@ _IDENTITY_KINDS = ("email", "id_number", "bank_card", "phone")
 
 
 @lru_cache(maxsize=8)
+def shown_id(text: str) -> str:
+    """An id as a warning may name it: a phone, ID or card number or e-mail in it masked.
+
+    Some exports build a conversation id from the buyer's phone, and warnings reach the
+    terminal and run.json. Order-like ids stay whole: the user needs them to find the chat.
+    """
+    try:
+        return mask_pii(text, _identity_kinds(load_pii_settings()))
+    except ConfigError:  # a broken pii.toml is reported where masking is asked for, not here
+        return text
+
+
 def _identity_kinds(settings: PiiSettings) -> PiiSettings:
     return replace(settings, kinds=tuple(k for k in settings.kinds if k.name in _IDENTITY_KINDS))
 
