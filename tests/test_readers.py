@@ -2440,3 +2440,27 @@ def test_a_conversation_id_holding_a_phone_is_masked_in_warnings(tmp_path: Path)
     shown = " ".join(read(path).warnings)
     assert "13812345678" not in shown and "conversation [电话]" in shown
     assert "conversation c20261124_000001" in shown
+
+
+def test_a_sheet_whose_time_or_sender_column_qc_does_not_know_says_so(tmp_path: Path) -> None:
+    """A time or sender column under a name qc does not read left every time empty and every
+    agent 'unknown', with exit 0 and no word (audit 91 #5); common API names are read."""
+    odd = tmp_path / "odd.csv"
+    odd.write_text(
+        "会话ID,角色,客服名字,创建时刻,内容\nD1,买家,,2026-11-24 10:00:00,能今天发吗\n"
+        "D1,客服,阿青,2026-11-24 10:03:00,可以的\n",
+        encoding="utf-8",
+    )
+    said = " ".join(read(odd).warnings)
+    assert "odd.csv: no row gives a time" in said and "--column timestamp=HEADER" in said
+    assert "no agent row names its agent" in said and "--column sender=HEADER" in said
+    named = tmp_path / "api.csv"
+    named.write_text(
+        "会话ID,角色,from_nick,create_time,内容\nD1,买家,b1,2026-11-24 10:00:01,能今天发吗\n"
+        "D1,客服,店:阿青,2026-11-24 10:03:05,可以的\n",
+        encoding="utf-8",
+    )
+    result = read(named)
+    assert not result.warnings
+    (conv,) = result.conversations
+    assert [(m.sender, m.sent_at is not None) for m in conv.messages] == [("b1", True), ("店:阿青", True)]

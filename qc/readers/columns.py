@@ -31,12 +31,13 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     ),
     "role": ("role", "speaker_role", "角色", "身份", "发送方", "消息方向"),
     "sender": (
-        "sender", "nick", "nickname", "from", "发送人", "昵称", "发送者", "发言人", "旺旺名", "用户名",
+        "sender", "nick", "nickname", "from", "from_nick", "sender_nick", "from_user",
+        "发送人", "昵称", "发送者", "发言人", "旺旺名", "用户名",
     ),
     "timestamp": (
         "timestamp", "time", "datetime", "sent_at", "created_at",
         "时间", "发送时间", "消息时间", "聊天时间", "日期时间", "消息发送时间", "send_time",
-        "msg_time", "message_time",
+        "msg_time", "message_time", "create_time", "send_at", "创建时间", "消息创建时间",
     ),
     "text": ("text", "content", "message", "msg", "内容", "消息内容", "聊天内容", "对话内容", "消息", "文本"),
     "agent_id": ("agent_id", "agent", "staff_id", "客服ID", "客服账号", "客服工号", "客服", "接待客服"),

@@ -40,7 +40,7 @@ from qc.readers.tabular import (
 )
 from qc.readers.text_export import TextExportReader, is_chat_line
 from qc.readers.timestamps import DATETIME_RE, TIME_RE, date_from_filename, parse_time_only, steady
-from qc.schema import Reject
+from qc.schema import Reject, Role
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,6 +362,9 @@ def validated(
     dates: dict[Any, Any] = {}
     tabular = report.format in ("csv", "xlsx")
     rolls = tabular  # read whole, in order (JSON Lines may be split)
+    # Whether any row gave a time, and any agent row a name: a column under a name qc does not
+    # read (创建时间, 客服昵称) left every time empty or every agent unknown, without a word.
+    stamped, agent_rows, agents_named = False, 0, False
     limits = load_limits()
     max_chars, years = limits.max_message_chars, limits.years
     if rolls:
@@ -394,7 +397,11 @@ def validated(
             above = dates[item.conversation_id] = item.date
         elif tabular and above is not None:
             item.date = above
+        stamped = stamped or has_value(item.timestamp)
         checked = validate(item, resolved.tz, day, nicks, years)
+        if not isinstance(checked, Reject) and checked.role is Role.AGENT:
+            agent_rows += 1
+            agents_named = agents_named or bool(checked.sender or checked.agent_id)
         if isinstance(checked, Reject):
             outcome.rejects.append(checked)
             report.rejected += 1
@@ -423,6 +430,19 @@ def validated(
         yield checked
     if timeless:
         outcome.warnings.append(_missing_day(report.path))
+    # Said of files read whole only (JSON Lines is read in pieces by workers and Spark).
+    if report.format in ("csv", "xlsx", "json") and report.accepted:
+        if not stamped:
+            outcome.warnings.append(
+                f"{report.path}: no row gives a time (no column is one qc reads as the time, such as 时间,"
+                " 发送时间 or timestamp), so no reply can be timed; name it with --column timestamp=HEADER"
+            )
+        if agent_rows and not agents_named:
+            outcome.warnings.append(
+                f"{report.path}: no agent row names its agent (no column is one qc reads as the sender,"
+                " such as 发送人, 昵称 or 客服账号), so every agent is 'unknown'; name it with"
+                " --column sender=HEADER"
+            )
     if rolled:
         outcome.warnings.append(
             f"{report.path}: {len(rolled)} conversation(s) (e.g. {min(rolled)}) went past midnight: a"
