@@ -2464,3 +2464,17 @@ def test_a_sheet_whose_time_or_sender_column_qc_does_not_know_says_so(tmp_path: 
     assert not result.warnings
     (conv,) = result.conversations
     assert [(m.sender, m.sent_at is not None) for m in conv.messages] == [("b1", True), ("店:阿青", True)]
+
+
+def test_two_buyers_in_one_chat_of_one_file_are_warned_about(tmp_path: Path) -> None:
+    """One agent's log without dividers read two buyers as one conversation: the second buyer's
+    140 s wait was never timed, without a word (audit 91 #6)."""
+    path = tmp_path / "agent_2026-11-24.txt"
+    path.write_text(
+        "tb_松果 2026-11-24 10:00:00\n这个有货吗\ntb_海风 2026-11-24 10:00:40\n我的快递到哪了\n"
+        "暖阳小铺:阿青 2026-11-24 10:00:50\n有货的亲\n暖阳小铺:阿青 2026-11-24 10:03:00\n亲，已到杭州\n",
+        encoding="utf-8",
+    )
+    said = " ".join(read(path).warnings)
+    assert "messages of 2 buyers (tb_松果, tb_海风) read as one conversation" in said
+    assert "put a divider line" in said
