@@ -409,3 +409,19 @@ def test_a_store_whose_journal_cannot_be_written_says_why(tmp_path):
     assert "-wal and -shm files" in str(refused.value) and "copy the store to a folder you can write" in str(
         refused.value
     )
+
+
+def test_a_short_file_given_as_db_is_refused_not_overwritten(tmp_path):
+    """A one-line note given as --db became a store, even on a read (audit 91 #13): SQLite takes
+    a file shorter than its header as empty."""
+    from typer.testing import CliRunner
+
+    from qc.cli import app
+
+    note = tmp_path / "note.txt"
+    note.write_bytes(b"\n")
+    demo = Path(__file__).resolve().parents[1] / "demo" / "next_day"
+    for args in (["flagged"], ["inspect", str(demo), "--out", str(tmp_path / "o"), "-q"]):
+        done = CliRunner().invoke(app, [*args, "--db", str(note)])
+        assert done.exit_code == 2 and "is no SQLite database" in done.output, done.output
+    assert note.read_bytes() == b"\n"

@@ -1595,6 +1595,10 @@ def _without_password(target: str) -> str:
     return re.sub(r"(://[^/:@\s]*:)\S*@", r"\1***@", target)
 
 
+# Every SQLite database file starts with a header of this many bytes.
+_SQLITE_HEADER = 100
+
+
 def _check_sqlite_path(target: str | Path, save: bool) -> None:
     """Say plainly why a SQLite store path cannot serve (SQLite only says "unable to open database file").
 
@@ -1616,6 +1620,13 @@ def _check_sqlite_path(target: str | Path, save: bool) -> None:
             raise StoreError(
                 f"--db {target} is read-only and a run saves into it: make it writable (chmod u+w {target})"
                 " or give another --db"
+            )
+        if 0 < path.stat().st_size < _SQLITE_HEADER:
+            # SQLite takes a file shorter than its header as empty and writes a store over it: a
+            # mistyped --db (a one-line note) was overwritten, even by a read (audit 91 #13).
+            raise StoreError(
+                f"--db {target} is no SQLite database (a file of {path.stat().st_size} bytes, shorter"
+                " than a database's header): give --db a qc store, or a new file"
             )
         return
     folder = next((p for p in path.absolute().parents if p.exists()), None)
