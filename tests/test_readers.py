@@ -2478,3 +2478,23 @@ def test_two_buyers_in_one_chat_of_one_file_are_warned_about(tmp_path: Path) -> 
     said = " ".join(read(path).warnings)
     assert "messages of 2 buyers (tb_松果, tb_海风) read as one conversation" in said
     assert "put a divider line" in said
+
+
+def test_a_recalled_message_notice_is_the_platforms_in_any_column(tmp_path: Path) -> None:
+    """A buyer's [撤回了一条消息] was a buyer turn, the agent's next reply timed from it; the
+    agent's recall line under a message was its text (audit 91 #19, #4)."""
+    path = tmp_path / "r_2026-11-24.txt"
+    path.write_text(
+        "tb_山间小路(10:00:00)：在吗\n暖阳小铺:阿蓝(10:00:20)：在的\n暖阳小铺:阿蓝 撤回了一条消息\n"
+        "tb_山间小路(10:02:00)：[撤回了一条消息]\n暖阳小铺:阿蓝(10:02:30)：亲，还在吗\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    assert_balanced(result)
+    assert [(role, text) for role, _, text in _chat(result)] == [
+        ("customer", "在吗"),
+        ("agent", "在的"),
+        ("system", "暖阳小铺:阿蓝 撤回了一条消息"),
+        ("system", "[撤回了一条消息]"),
+        ("agent", "亲，还在吗"),
+    ]

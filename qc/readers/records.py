@@ -19,6 +19,7 @@ from qc.readers.limits import limits_source
 from qc.readers.roles import (
     fold_agent_id,
     is_platform_notice,
+    is_recall_notice,
     parse_role_word,
     role_from_nick,
     split_subaccount,
@@ -232,6 +233,9 @@ def role_in_text(role: Role, text: str, auto: bool, told: bool) -> tuple[Role, b
     an agent text marked ``[自动回复]`` is an auto-reply unless an auto-reply column or key
     said otherwise (``told``), as 千牛 marks them in exports with no such column.
     """
+    if role is not Role.SYSTEM and is_recall_notice(text):
+        # A buyer's 撤回了一条消息 was a buyer turn, the agent's next reply timed from it.
+        return Role.SYSTEM, False
     if role is Role.AGENT:
         if is_platform_notice(text):
             return Role.SYSTEM, False

@@ -127,6 +127,16 @@ _PLATFORM_NOTICE = re.compile(
 )
 
 
+# What a platform writes where a message was taken back: [撤回了一条消息], 对方撤回了一条消息,
+# 暖阳小铺:阿蓝 撤回了一条消息. It asks nothing and answers nothing.
+_RECALL = re.compile(r"\s*[\[【(（]?[^\r\n]{0,64}?撤回了一条消息[\]】)）]?\s*$")
+
+
+def is_recall_notice(text: str) -> bool:
+    """True for a platform's line saying a message was taken back (撤回了一条消息), in any column."""
+    return _RECALL.match(text) is not None
+
+
 def is_platform_notice(text: str) -> bool:
     """True for a text in the agent's column that the platform wrote: a notice or an emoticon code alone.
 

@@ -33,7 +33,13 @@ from datetime import date, datetime, timedelta, tzinfo
 from qc.readers.encoding import Decoded
 from qc.readers.limits import load_limits
 from qc.readers.records import AUTO_MARKS, RawRecord, make_reject
-from qc.readers.roles import is_platform_notice, parse_role_word, role_from_nick, split_subaccount
+from qc.readers.roles import (
+    is_platform_notice,
+    is_recall_notice,
+    parse_role_word,
+    role_from_nick,
+    split_subaccount,
+)
 from qc.readers.timestamps import DATETIME_RE, TIME_RE, parse_timestamp
 from qc.schema import Reject, Role
 
@@ -406,7 +412,12 @@ class TextExportReader:
             first = inline["text"].strip()
             self._block = _Block(number, inline["who"], inline["ts"], line, inline=True, first=first)
             return
-        if self._block is not None and self._block.inline and is_platform_notice(line.strip()):
+        said = line.strip()
+        if (
+            self._block is not None
+            and self._block.inline
+            and (is_platform_notice(said) or is_recall_notice(said))
+        ):
             # 【系统提示】买家已离开会话 under an inline message: the platform's, at that message's
             # time. Taken as the agent's text it hid what the agent said (a bare 哦 went uncharged).
             stamp = self._block.stamp
