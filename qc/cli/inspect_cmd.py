@@ -158,11 +158,19 @@ def inspect_cli(
     ] = None,
     agent_nick: Annotated[
         list[str] | None,
-        typer.Option("--agent-nick", help="A nick that is an agent in text exports (repeatable)."),
+        typer.Option(
+            "--agent-nick",
+            help="A nick that is an agent, in text exports and in sheets or JSON without a role column"
+            " (repeatable).",
+        ),
     ] = None,
     customer_nick: Annotated[
         list[str] | None,
-        typer.Option("--customer-nick", help="A nick that is a buyer in text exports (repeatable)."),
+        typer.Option(
+            "--customer-nick",
+            help="A nick that is a buyer, in text exports and in sheets or JSON without a role column"
+            " (repeatable).",
+        ),
     ] = None,
     quiet: Annotated[
         bool,
