@@ -2498,3 +2498,25 @@ def test_a_recalled_message_notice_is_the_platforms_in_any_column(tmp_path: Path
         ("system", "[撤回了一条消息]"),
         ("agent", "亲，还在吗"),
     ]
+
+
+def test_an_excel_time_kept_as_a_fraction_of_a_day_is_that_time(tmp_path: Path) -> None:
+    """A time cell whose format was reset holds 0.5 for 12:00: beside a 日期 column it was read
+    as epoch seconds, 1970, and the row rejected (audit 91 #9)."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["会话ID", "日期", "时间", "角色", "发送人", "内容"])
+    ws.append(["X1", date(2026, 11, 24), 0.5, "买家", "b1", "在吗"])
+    ws.append(["X1", date(2026, 11, 24), 0.500405092592593, "客服", "店:阿青", "在的"])
+    path = tmp_path / "serial.xlsx"
+    wb.save(path)
+    result = read(path)
+    assert reasons(result) == []
+    (conv,) = result.conversations
+    assert [m.sent_at.strftime("%Y-%m-%d %H:%M:%S") for m in conv.messages if m.sent_at] == [
+        "2026-11-24 12:00:00",
+        "2026-11-24 12:00:35",
+    ]

@@ -172,6 +172,13 @@ def parse_timestamp(value: object, tz: tzinfo, day: date | None = None) -> datet
     if isinstance(value, bool):
         raise TimestampError("timestamp is a boolean")
     if isinstance(value, int | float):
+        if 0 <= value < 1:
+            # A time of day Excel keeps as a fraction of a day (12:00 is 0.5) in a cell whose
+            # format was reset: read as epoch seconds it was 1970, a reject. Like a clock-only
+            # time, it needs its day (a date column, the file's name, --date).
+            if day is None:
+                return None
+            return datetime.combine(day, time(), tz) + timedelta(seconds=round(value * 86400, 3))
         if _EXCEL_SERIAL_FROM <= value < _EXCEL_SERIAL_TO:
             return _from_excel_serial(float(value), tz)
         try:
