@@ -369,3 +369,19 @@ def test_a_full_disk_says_what_to_free_when_the_error_names_no_file(capsys) -> N
     assert (
         "qc: No space left on device; free space on the disk qc writes to (its output, --out or --db)" in said
     )
+
+
+def test_the_summary_says_where_the_rejected_records_are(tmp_path):
+    """`8 rejected` said neither which lines nor where to look (audit 91 #20)."""
+    day = tmp_path / "day"
+    day.mkdir()
+    good = '{"conversation_id":"a","role":"customer","text":"在吗","timestamp":"2026-11-24T10:00:00+08:00"}'
+    (day / "x.jsonl").write_text(good + "\n{broken\n", encoding="utf-8")
+    done = runner.invoke(app, ["inspect", str(day), "--out", str(tmp_path / "o"), "--jobs", "1"])
+    assert done.exit_code == 0, done.stderr
+    assert (
+        f"the 1 rejected records, each with its file, line and why: {tmp_path / 'o' / 'rejects.jsonl'}"
+        in done.stderr
+    )
+    (reject,) = [json.loads(line) for line in (tmp_path / "o" / "rejects.jsonl").read_text().splitlines()]
+    assert reject["line"] == 2

@@ -432,6 +432,12 @@ def inspect_cli(
             f" {report.evidence_count} of them slow replies or unanswered buyers)"
             f" in {report.seconds:.1f}s → {out}"
         )
+        if r.rejected:
+            # The count alone said neither which lines nor where to look.
+            err(
+                f"the {r.rejected} rejected records, each with its file, line and why:"
+                f" {Path(out) / 'rejects.jsonl'}"
+            )
         print_agents_summary(report.agents, report.scorecard, report.period_agents)
     raise typer.Exit(report.exit_code)
 
