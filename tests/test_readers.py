@@ -2520,3 +2520,28 @@ def test_an_excel_time_kept_as_a_fraction_of_a_day_is_that_time(tmp_path: Path) 
         "2026-11-24 12:00:00",
         "2026-11-24 12:00:35",
     ]
+
+
+def test_a_workbook_of_one_sheet_per_day_dates_each_sheets_times(tmp_path: Path) -> None:
+    """Sheets 2026-11-24 and 2026-11-25 of one workbook all took the file name's day for their
+    clock-only times: the second day's chats were scored on the first (audit 91 #10)."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    for n, title in enumerate(("2026-11-24", "2026-11-25")):
+        ws = wb.active if n == 0 else wb.create_sheet()
+        assert ws is not None
+        ws.title = title
+        ws.append(["会话ID", "时间", "角色", "发送人", "内容"])
+        ws.append([f"H{n}", "09:00:00", "买家", "b1", "在吗"])
+        ws.append([f"H{n}", "09:00:20", "客服", "店:阿青", "在的"])
+    path = tmp_path / "perday_2026-11-24.xlsx"
+    wb.save(path)
+    starts = {c.id: c.messages[0].sent_at.date().isoformat() for c in read(path).conversations}
+    assert starts == {"H0": "2026-11-24", "H1": "2026-11-25"}
+    # --date still dates every sheet
+    forced = {
+        c.id: c.messages[0].sent_at.date().isoformat()
+        for c in read(path, date=date(2026, 11, 30)).conversations
+    }
+    assert forced == {"H0": "2026-11-30", "H1": "2026-11-30"}

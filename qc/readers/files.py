@@ -385,6 +385,10 @@ def validated(
         restart = False
         if tabular and item.file != sheet:
             sheet, above, id_above = item.file, None, None  # a workbook's next sheet: nothing above
+            # A workbook of one sheet per day (2026-11-25): its clock-only times are on the sheet's
+            # day, not all on the file name's (--date still says for all).
+            named = date_from_filename(Path(sheet.rpartition("!")[2])) if merges and "!" in sheet else None
+            day = options.date or named or date_from_filename(path)
         if merges:
             # A 会话ID merged over a conversation's rows: openpyxl gives its value to the first only.
             if has_value(item.conversation_id):
