@@ -550,10 +550,12 @@ def test_a_sheet_row_on_a_repeated_reply_that_a_later_run_renumbered_is_refused(
     assert _log(db, fid) == []
 
 
-def test_a_sheet_row_whose_finding_id_now_names_another_message_is_refused(tmp_path):
-    """A finding id comes from its message's place in the conversation: once a later run put the
-    chat's earlier part in front, the sheet's 上面写着呢 row confirmed the finding now on another
-    message, and the one the reviewer read stayed undecided (audit 82 #1)."""
+def _confirmed_retort(tmp_path):
+    """The later part of a chat inspected, and a sheet whose 上面写着呢 row is confirmed.
+
+    Returns the parts' folders, the --db option, the row's finding id and the filled sheet; the
+    earlier part, inspected after, puts the retort on another message.
+    """
     said = [
         ("customer", "b1", "10:00:00", "有货吗"),
         ("agent", f"{SHOP}:小美", "10:00:05", "自己看详情页"),
@@ -568,11 +570,18 @@ def test_a_sheet_row_whose_finding_id_now_names_another_message_is_refused(tmp_p
         for r in rows
         if r[header.index("命中内容")] == "上面写着呢" and r[header.index("类型")] == "impatience"
     ]
-    fid = row[0]
-    assert run("inspect", parts["earlier"], "--out", tmp_path / "o2", "-q", *db).exit_code == 0
-    filled = _fill(sheet, {fid: ["确认", "质检小王", "明显不耐烦"]})
+    filled = _fill(sheet, {row[0]: ["确认", "质检小王", "明显不耐烦"]})
     edited = tmp_path / "edited.csv"
     edited.write_bytes(_csv_bytes(filled, "utf-8-sig"))
+    return parts, db, row[0], edited
+
+
+def test_a_sheet_row_whose_finding_id_now_names_another_message_is_refused(tmp_path):
+    """A finding id comes from its message's place in the conversation: once a later run put the
+    chat's earlier part in front, the sheet's 上面写着呢 row confirmed the finding now on another
+    message, and the one the reviewer read stayed undecided (audit 82 #1)."""
+    parts, db, fid, edited = _confirmed_retort(tmp_path)
+    assert run("inspect", parts["earlier"], "--out", tmp_path / "o2", "-q", *db).exit_code == 0
     r = run("review", "import", edited, *db)
     assert r.exit_code == 2
     assert f"finding {fid} is now on another message: the sheet shows '上面写着呢'" in r.stderr
@@ -595,24 +604,7 @@ def test_a_re_run_saved_while_a_sheet_is_imported_does_not_move_its_rows(tmp_pat
     messages nobody read (audit 88 #1). Each row is checked again under the write lock."""
     import qc.supervise.review_sheet as review_sheet
 
-    said = [
-        ("customer", "b1", "09:58:00", "有货吗"),
-        ("agent", f"{SHOP}:小美", "09:58:05", "自己看详情页"),
-        ("customer", "b1", "10:05:00", "发什么快递"),
-        ("agent", f"{SHOP}:小美", "10:05:10", "上面写着呢"),
-    ]
-    parts, db = _later_part_first(tmp_path, said)
-    sheet = exported(tmp_path, db)
-    header, *rows = rows_of(sheet)
-    (row,) = [
-        r
-        for r in rows
-        if r[header.index("命中内容")] == "上面写着呢" and r[header.index("类型")] == "impatience"
-    ]
-    fid = row[0]
-    filled = _fill(sheet, {fid: ["确认", "质检小王", "明显不耐烦"]})
-    edited = tmp_path / "edited.csv"
-    edited.write_bytes(_csv_bytes(filled, "utf-8-sig"))
+    parts, db, fid, edited = _confirmed_retort(tmp_path)
     checked = review_sheet.finding_states
 
     def states_then_a_re_run(*args, **kwargs):

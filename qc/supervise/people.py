@@ -274,15 +274,15 @@ def add_person(
         )
         for account in bound:
             store.bind_account(conn, person_id, account, at=at, by=who)
-        store.append_log(
+        _log(
+            store,
             conn,
-            finding_id="",
-            action="person_add",
-            actor=who,
-            note=note or f"{name} added as {role}" + (f" ({', '.join(bound)})" if bound else ""),
-            before="none",
-            after=role,
-            source=f"person:{name}",
+            "person_add",
+            who,
+            name,
+            note or f"{name} added as {role}" + (f" ({', '.join(bound)})" if bound else ""),
+            "none",
+            role,
         )
     return _registered(store, person_id)
 
@@ -323,6 +323,22 @@ def _check_new(name: str, active: Sequence[Person]) -> None:
     _check_name(name, active)
 
 
+def _log(
+    store: Store, conn: Any, action: str, who: str, name: str, note: str, before: str, after: str
+) -> None:
+    """A people change in the audit trail (inside the change's transaction), with who and why."""
+    store.append_log(
+        conn,
+        finding_id="",
+        action=action,
+        actor=who,
+        note=note,
+        before=before,
+        after=after,
+        source=f"person:{name}",
+    )
+
+
 def _registered(store: Store, person_id: int) -> Person:
     return _person(next(r for r in store.people(include_removed=True) if r["id"] == person_id))
 
@@ -350,16 +366,16 @@ def bind_person(store: Store, name: str, agent_id: str, *, by: str = "", note: s
         manager(now, by)
         if not store.bind_account(conn, person.id, account, at=at, by=who):
             raise PeopleError(f"{account} was bound to {person.name} meanwhile")
-        store.append_log(
+        # the account is in the note: the state columns hold 40 characters, an account 200
+        _log(
+            store,
             conn,
-            finding_id="",
-            action="person_bind",
-            actor=who,
-            # the account is in the note: the state columns hold 40 characters, an account 200
-            note=f"{person.name} bound to {account}" + (f": {note}" if note else ""),
-            before="unbound",
-            after="bound",
-            source=f"person:{person.name}",
+            "person_bind",
+            who,
+            person.name,
+            f"{person.name} bound to {account}" + (f": {note}" if note else ""),
+            "unbound",
+            "bound",
         )
     return _registered(store, person.id)
 
@@ -393,15 +409,15 @@ def unbind_person(store: Store, name: str, agent_id: str, *, by: str = "", note:
         manager(now, by)
         if not store.unbind_account(conn, person.id, account):
             raise PeopleError(f"{account} was unbound from {person.name} meanwhile")
-        store.append_log(
+        _log(
+            store,
             conn,
-            finding_id="",
-            action="person_unbind",
-            actor=who,
-            note=f"{person.name} unbound from {account}: {note}",
-            before="bound",
-            after="unbound",
-            source=f"person:{person.name}",
+            "person_unbind",
+            who,
+            person.name,
+            f"{person.name} unbound from {account}: {note}",
+            "bound",
+            "unbound",
         )
     return _registered(store, person.id)
 
@@ -431,15 +447,15 @@ def remove_person(store: Store, name: str, *, by: str = "", note: str = "") -> P
     with store.transaction() as conn:
         if not store.deactivate_person(conn, person.id, removed_at=at, removed_by=who):
             raise PeopleError(f"{person.name} was removed meanwhile; list people with `qc people list`")
-        store.append_log(
+        _log(
+            store,
             conn,
-            finding_id="",
-            action="person_remove",
-            actor=who,
-            note=note or f"{person.name} removed",
-            before=person.role,
-            after="removed",
-            source=f"person:{person.name}",
+            "person_remove",
+            who,
+            person.name,
+            note or f"{person.name} removed",
+            person.role,
+            "removed",
         )
     return _registered(store, person.id)
 
