@@ -134,7 +134,7 @@ _RECALL = re.compile(r"\s*[\[【(（]?[^\r\n]{0,64}?撤回了一条消息[\]】)
 
 def is_recall_notice(text: str) -> bool:
     """True for a platform's line saying a message was taken back (撤回了一条消息), in any column."""
-    return _RECALL.match(text) is not None
+    return "撤回" in text and _RECALL.match(text) is not None  # the word first: every message asks
 
 
 def is_platform_notice(text: str) -> bool:
