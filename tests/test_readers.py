@@ -2337,7 +2337,8 @@ def test_a_day_alone_on_its_line_dates_the_times_after_it(tmp_path: Path) -> Non
     path.write_text(
         "2026年11月24日 星期二\ntb_山间小路（23:58:00）：你好 还能发货吗\n"
         "暖阳小铺：阿青（23:58:20）：亲，今天的已经截单了\n"
-        "tb_山间小路（23:59:50）：那明天呢\n2026-11-25\n暖阳小铺：阿青（00:00:30）：明天上午发出哦\n",
+        "tb_山间小路（23:59:50）：那明天呢\n2026年11月25日 星期三\n"
+        "暖阳小铺：阿青（00:00:30）：明天上午发出哦\n",
         encoding="utf-8",
     )
     result = read(path)
@@ -2545,3 +2546,71 @@ def test_a_workbook_of_one_sheet_per_day_dates_each_sheets_times(tmp_path: Path)
         for c in read(path, date=date(2026, 11, 30)).conversations
     }
     assert forced == {"H0": "2026-11-30", "H1": "2026-11-30"}
+
+
+def test_a_date_under_a_message_is_its_text_and_a_weekday_header_any_later_day(tmp_path: Path) -> None:
+    """A buyer's 2026-11-25 alone on a line (deliver by) moved every later time a day and made a
+    24 h slow reply; a day header three days on was glued onto a reply and the times invented
+    (audit 92 #1, #5)."""
+    path = tmp_path / "t1_2026-11-24.txt"
+    path.write_text(
+        "tb_松果(10:00:01)：这天之前能送到吗\n2026-11-25\n柚子铺:阿青(10:00:40)：亲，可以的\n"
+        "2026年11月27日 星期五\ntb_松果(09:00:00)：收到了\n柚子铺:阿青(09:00:30)：好的亲\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    assert reasons(result) == []
+    assert _chat(result) == [
+        ("customer", "11-24 10:00:01", "这天之前能送到吗\n2026-11-25"),
+        ("agent", "11-24 10:00:40", "亲，可以的"),
+        ("customer", "11-27 09:00:00", "收到了"),
+        ("agent", "11-27 09:00:30", "好的亲"),
+    ]
+
+
+def test_a_new_buyer_whose_time_is_written_another_way_opens_a_message(tmp_path: Path) -> None:
+    """tb_急性子(10:03) after 阿青(10:01:05) was taken as a line of 阿青's reply, and the buyer's
+    爱买不买 charged to the agent (audit 92 #2)."""
+    path = tmp_path / "t4_2026-11-24.txt"
+    path.write_text(
+        "tb_松果(10:01:00)：好\n柚子铺:阿青(10:01:05)：好的亲，还有其他问题吗\n"
+        "tb_急性子(10:03)：你们爱买不买是吧\n小仙女(10:03)：在吗\n柚子铺:阿青(10:03:30)：亲，非常抱歉\n",
+        encoding="utf-8",
+    )
+    assert [(role, text) for role, _, text in _chat(read(path))] == [
+        ("customer", "好"),
+        ("agent", "好的亲，还有其他问题吗"),
+        ("customer", "你们爱买不买是吧"),
+        ("customer", "在吗"),
+        ("agent", "亲，非常抱歉"),
+    ]
+
+
+def test_a_notice_inside_a_reply_leaves_the_rest_of_the_reply_the_agents(tmp_path: Path) -> None:
+    """#E-s33 on a line of 阿青's reply made the rest of it a system message: her rude line was
+    no longer hers (audit 92 #4). Only notices at the end of a message are the platform's."""
+    path = tmp_path / "t5_2026-11-24.txt"
+    path.write_text(
+        "tb_松果(10:00:00)：到哪了\n柚子铺:阿青(10:00:20)：亲亲稍等\n#E-s33\n你烦不烦啊，催什么催\n"
+        "【系统提示】买家已离开会话\n",
+        encoding="utf-8",
+    )
+    assert [(role, text) for role, _, text in _chat(read(path))] == [
+        ("customer", "到哪了"),
+        ("agent", "亲亲稍等\n#E-s33\n你烦不烦啊，催什么催"),
+        ("system", "【系统提示】买家已离开会话"),
+    ]
+
+
+def test_a_title_like_line_inside_a_block_message_is_its_text(tmp_path: Path) -> None:
+    """与你们客服的聊天 in a buyer's message split the conversation (audit 92 #7): a title is 与 X
+    的聊天记录, between messages."""
+    path = tmp_path / "t9_2026-11-24.txt"
+    path.write_text(
+        "tb_松果 2026-11-24 10:00:00\n我截图了\n与你们客服的聊天记录\n都在这\n"
+        "柚子铺:阿青 2026-11-24 10:00:30\n好的亲\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    assert reasons(result) == [] and len(result.conversations) == 1
+    assert _chat(result)[0][2] == "我截图了\n与你们客服的聊天记录\n都在这"

@@ -90,10 +90,10 @@ _DECORATION = " \t-=*─—#~【】[]()（）<>《》"
 _MARKER_RE = re.compile(r"以下[为是](?:新|最新的?)消息|以上[为是]历史(?:消息|聊天记录)")
 # A line that is a day and nothing else, between messages: 2026年11月24日 星期二 (a day header).
 _BARE_DAY_RE = re.compile(
-    r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*(?:(?:星期|周|礼拜)[一二三四五六日天])?"
+    r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*(?P<weekday>(?:星期|周|礼拜)[一二三四五六日天])?"
 )
 # A title line naming the buyer of the chat after it (与 tb_海风 的聊天记录): a new conversation.
-_TITLE_RE = re.compile(r"与\s*\S.{0,63}?\s*的(?:聊天记录|聊天|会话记录|会话|对话记录|对话)")
+_TITLE_RE = re.compile(r"与\s*\S.{0,63}?\s*的(?:聊天记录|会话记录|对话记录)")
 # A line that states the day of the clock-only times after it: 日期：2026-11-24 (旺旺's classic layout).
 _DATE_LINE_RE = re.compile(
     r"(?:日期|date)\s*[:：]\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
@@ -129,6 +129,9 @@ _NO_TEXT_AFTER_INLINE_RE = re.compile(r"^\s*+(?:[^()（）\s]{1,64}\s*[(（]\s*\
 # A date or a clock time inside a would-be nick: 导出时间：2026-11-25 before a bare time.
 _DATE_IN_NICK_RE = re.compile(rf"{_DATE}|\d{{1,2}}[:：]\d{{2}}")
 _SECONDS_RE = re.compile(r"\d:\d{2}:\d{2}")
+# What an agent's list labels a line with (截单时间, 周末): Chinese characters only, short.
+_LABEL_RE = re.compile(r"[\u4e00-\u9fff]{1,8}")
+_BARE_HOUR_MINUTE_RE = re.compile(r"\d{1,2}:\d{2}")
 _AMPM_RE = re.compile(_AMPM)
 
 
@@ -359,14 +362,15 @@ class TextExportReader:
             self._day_from(self._segment, dated)
             return
         dated = _BARE_DAY_RE.fullmatch(bare) if self._block is None or self._block.inline else None
-        if dated is not None and (self._block is None or self._next_day(dated)):
-            # A day alone on its line after an inline message (whose text is on its own line) or
-            # none: the day of the times after it. It was a reject, and every time of the file
-            # was left empty; or it was glued onto the message above.
+        if dated is not None and (self._block is None or (dated["weekday"] and self._later_day(dated))):
+            # A day alone on its line between messages, or with its weekday (2026年11月25日 星期三)
+            # under an inline message: the day of the times after it. It was a reject, and every
+            # time of the file was left empty. A bare 2026-11-25 under a message is its text (a
+            # buyer's "deliver by" date).
             self._close_block()
             self._day_from(self._segment, dated)
             return
-        if _TITLE_RE.fullmatch(bare):
+        if (self._block is None or self._block.inline) and _TITLE_RE.fullmatch(bare):
             # The next buyer's chat in a log of several: two buyers were one conversation.
             self._close_block()
             day = self._segment.day
@@ -412,18 +416,6 @@ class TextExportReader:
             first = inline["text"].strip()
             self._block = _Block(number, inline["who"], inline["ts"], line, inline=True, first=first)
             return
-        said = line.strip()
-        if (
-            self._block is not None
-            and self._block.inline
-            and (is_platform_notice(said) or is_recall_notice(said))
-        ):
-            # 【系统提示】买家已离开会话 under an inline message: the platform's, at that message's
-            # time. Taken as the agent's text it hid what the agent said (a bare 哦 went uncharged).
-            stamp = self._block.stamp
-            self._close_block()
-            self._block = _Block(number, "系统", stamp, line, inline=True, first=line.strip())
-            return
         if self._block is not None and not (self._block.inline and _NO_TEXT_AFTER_INLINE_RE.match(line)):
             self._block.body.append(line)
             return
@@ -464,12 +456,8 @@ class TextExportReader:
         sub = split_subaccount(nick)
         return sub is not None and sub[0] in self._shops
 
-    def _next_day(self, found: re.Match[str]) -> bool:
-        """True when a day line is the open conversation's day or the one after it (or it has none).
-
-        Under an inline message a date alone may be its text (an agent's 2026-12-12 on a line
-        of its own): only the day the chat goes on to dates the times after it.
-        """
+    def _later_day(self, found: re.Match[str]) -> bool:
+        """True when a day line is not before the day the open conversation has reached."""
         seg = self._segment
         known = seg.day or self.day
         if known is None:
@@ -478,20 +466,28 @@ class TextExportReader:
             day = date(int(found[1]), int(found[2]), int(found[3]))
         except ValueError:
             return False
-        return 0 <= (day - known).days - seg.day_shift <= 1
+        return (day - known).days >= seg.day_shift
 
     def _inline_text(self, inline: re.Match[str]) -> bool:
         """True for an inline-looking line that is a line of the open message's text.
 
-        As :meth:`_inside_message` tells for headers: its nick never wrote in the file and may
-        not (no role word, no known shop's account), and its time is written in another shape
-        than the open message's (an export writes every message one way).
+        As :meth:`_inside_message` tells for headers, its nick never wrote in the file and may
+        not (no role word, no known shop's account); and it reads as a line of a typed list.
         """
         block = self._block
         who = inline["who"].strip()
         if block is None or who in self._nicks or who in self._segment.writers or self._may_write(who):
             return False
-        return _stamp_shape(inline["ts"].strip()) != _stamp_shape(block.stamp.strip())
+        # Only a list an agent types (截单时间(16:00)：当天发出): a label of Chinese characters
+        # only, a bare hour and minute where the messages write seconds. Anything weaker opens a
+        # message: a new buyer whose time an export wrote another way was swallowed, and their
+        # 爱买不买 charged to the agent.
+        stamp, opened = inline["ts"].strip(), block.stamp.strip()
+        return (
+            _LABEL_RE.fullmatch(who) is not None
+            and _BARE_HOUR_MINUTE_RE.fullmatch(stamp) is not None
+            and _SECONDS_RE.search(opened) is not None
+        )
 
     def _inside_message(self, header: re.Match[str]) -> bool:
         """True for a header-like line that is a line of the open message's text.
@@ -520,8 +516,15 @@ class TextExportReader:
         if block is None:
             return
         if block.inline:
-            text = "\n".join([block.first] * bool(block.first) + [b.strip() for b in block.body])
-            self._message(block.line, block.who, block.stamp, text, "\n".join([block.header, *block.body]))
+            # The platform's lines at its end (【系统提示】买家已离开会话, a recall) are its messages
+            # at that time, not more of this one's text: they hid a bare 哦 from the rules.
+            body, notices = list(block.body), list[str]()
+            while body and (is_platform_notice(body[-1].strip()) or is_recall_notice(body[-1].strip())):
+                notices.insert(0, body.pop())
+            text = "\n".join([block.first] * bool(block.first) + [b.strip() for b in body])
+            self._message(block.line, block.who, block.stamp, text, "\n".join([block.header, *body]))
+            for at, notice in enumerate(notices, start=block.line + 1 + len(body)):
+                self._message(at, "系统", block.stamp, notice.strip(), notice)
             return
         if not block.body:
             self._segment.items.append(

@@ -324,7 +324,6 @@ def shown_value(text: str, limit: int = 16) -> str:
 _IDENTITY_KINDS = ("email", "id_number", "bank_card", "phone")
 
 
-@lru_cache(maxsize=8)
 def shown_id(text: str) -> str:
     """An id as a warning may name it: a phone, ID or card number or e-mail in it masked.
 
@@ -337,6 +336,7 @@ def shown_id(text: str) -> str:
         return text
 
 
+@lru_cache(maxsize=8)
 def _identity_kinds(settings: PiiSettings) -> PiiSettings:
     return replace(settings, kinds=tuple(k for k in settings.kinds if k.name in _IDENTITY_KINDS))
 
