@@ -2614,3 +2614,29 @@ def test_a_title_like_line_inside_a_block_message_is_its_text(tmp_path: Path) ->
     result = read(path)
     assert reasons(result) == [] and len(result.conversations) == 1
     assert _chat(result)[0][2] == "我截图了\n与你们客服的聊天记录\n都在这"
+
+
+def test_api_names_are_read_only_where_no_other_column_names_the_field(tmp_path: Path) -> None:
+    """A session's 创建时间 before the messages' 发送时间 gave every message the session's time:
+    5-minute replies read 0 s (audit 92 #3). Such names are read only where nothing else is."""
+    both = tmp_path / "both.csv"
+    both.write_text(
+        "会话ID,创建时间,发送时间,角色,发送人,内容\n"
+        "S1,2026-11-24 09:00:00,2026-11-24 10:00:01,买家,b1,在吗\n"
+        "S1,2026-11-24 09:00:00,2026-11-24 10:05:02,客服,店:阿青,在的\n",
+        encoding="utf-8",
+    )
+    (conv,) = read(both).conversations
+    assert [m.sent_at.strftime("%H:%M:%S") for m in conv.messages if m.sent_at] == ["10:00:01", "10:05:02"]
+    dump = tmp_path / "dump.jsonl"
+    rows = [
+        {"session_id": "S1", "create_time": "2026-11-24 09:00:00", "send_time": f"2026-11-24 10:0{n}:01",
+         "role": role, "from_user": who, "text": "在"}
+        for n, (role, who) in enumerate((("customer", "b1"), ("agent", "店:阿青")))
+    ]  # fmt: skip
+    dump.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    (conv,) = read(dump).conversations
+    assert [(m.sender, m.sent_at.strftime("%H:%M:%S")) for m in conv.messages if m.sent_at] == [
+        ("b1", "10:00:01"),
+        ("店:阿青", "10:01:01"),
+    ]

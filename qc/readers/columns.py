@@ -31,13 +31,12 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     ),
     "role": ("role", "speaker_role", "角色", "身份", "发送方", "消息方向"),
     "sender": (
-        "sender", "nick", "nickname", "from", "from_nick", "sender_nick", "from_user",
-        "发送人", "昵称", "发送者", "发言人", "旺旺名", "用户名",
+        "sender", "nick", "nickname", "from", "发送人", "昵称", "发送者", "发言人", "旺旺名", "用户名",
     ),
     "timestamp": (
         "timestamp", "time", "datetime", "sent_at", "created_at",
         "时间", "发送时间", "消息时间", "聊天时间", "日期时间", "消息发送时间", "send_time",
-        "msg_time", "message_time", "create_time", "send_at", "创建时间", "消息创建时间",
+        "msg_time", "message_time",
     ),
     "text": ("text", "content", "message", "msg", "内容", "消息内容", "聊天内容", "对话内容", "消息", "文本"),
     "agent_id": ("agent_id", "agent", "staff_id", "客服ID", "客服账号", "客服工号", "客服", "接待客服"),
@@ -54,6 +53,16 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
+# Names platform API dumps give a field, read only where no column or key of
+# :data:`HEADER_ALIASES` names it: a session's 创建时间 before the messages' 发送时间 gave every
+# message the session's time.
+FALLBACK_ALIASES: dict[str, tuple[str, ...]] = {
+    "sender": ("from_nick", "sender_nick", "from_user"),
+    "timestamp": ("create_time", "send_at", "创建时间", "消息创建时间"),
+}
+# A fallback field as :func:`field_for_key` returns it: the field and this mark.
+FALLBACK = "~"
+
 # Dropped when folding a header: spaces, tabs, line breaks (a header wrapped with Alt+Enter),
 # underscores, hyphens, a byte-order mark, the ideographic space.
 _HEADER_DROP = dict.fromkeys(map(ord, " \t\r\n_-\ufeff\u3000"))
@@ -65,8 +74,10 @@ def normalize_header(name: str) -> str:
 
 
 _ALIAS_TO_FIELD: dict[str, str] = {
-    normalize_header(alias): field for field, aliases in HEADER_ALIASES.items() for alias in aliases
-}
+    normalize_header(alias): field + FALLBACK
+    for field, aliases in FALLBACK_ALIASES.items()
+    for alias in aliases
+} | {normalize_header(alias): field for field, aliases in HEADER_ALIASES.items() for alias in aliases}
 
 
 def map_headers(headers: Iterable[object], column_map: Mapping[str, str] | None = None) -> dict[str, int]:
@@ -87,16 +98,24 @@ def map_headers(headers: Iterable[object], column_map: Mapping[str, str] | None 
         if key in folded:
             found[field] = folded.index(key)
     taken = set(found.values())
-    for i, key in enumerate(folded):
-        alias_of = _ALIAS_TO_FIELD.get(key)
-        if alias_of and alias_of not in found and i not in taken:
-            found[alias_of] = i
-            taken.add(i)
+    for fallback in (False, True):
+        for i, key in enumerate(folded):
+            alias_of = _ALIAS_TO_FIELD.get(key, "")
+            if alias_of.endswith(FALLBACK) is not fallback:
+                continue
+            alias_of = alias_of.removesuffix(FALLBACK)
+            if alias_of and alias_of not in found and i not in taken:
+                found[alias_of] = i
+                taken.add(i)
     return found
 
 
 def field_for_key(key: str, column_map: Mapping[str, str] | None = None) -> str | None:
-    """The canonical field a JSON key stands for, or ``None`` for unknown keys."""
+    """The canonical field a JSON key stands for, or ``None`` for unknown keys.
+
+    A name of :data:`FALLBACK_ALIASES` comes back marked (``timestamp~``): the caller reads it
+    only where no other key names that field.
+    """
     folded = normalize_header(key)
     for field, header in (column_map or {}).items():
         if normalize_header(header) == folded:

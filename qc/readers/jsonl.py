@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from qc.readers.columns import CANONICAL_FIELDS, field_for_key
+from qc.readers.columns import CANONICAL_FIELDS, FALLBACK, field_for_key
 from qc.readers.records import RawRecord, dumps_raw, has_value, make_reject
 from qc.schema import Reject
 from qc.text.pii import shown_value
@@ -53,6 +53,7 @@ def _fields(
     obj: Mapping[str, Any], column_map: Mapping[str, str], known: dict[str, str | None] | None = None
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    fallback: dict[str, Any] = {}
     for key, value in obj.items():
         if not isinstance(key, str):
             continue
@@ -62,8 +63,14 @@ def _fields(
             field = field_for_key(key, column_map)
             if known is not None:
                 known[key] = field
-        if field and field not in out:
+        if not field:
+            continue
+        if field.endswith(FALLBACK):
+            fallback.setdefault(field.removesuffix(FALLBACK), value)
+        elif field not in out:
             out[field] = value
+    for field, value in fallback.items():
+        out.setdefault(field, value)
     return out
 
 

@@ -15,7 +15,7 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from qc.readers.columns import HEADER_ALIASES, map_headers, normalize_header
+from qc.readers.columns import FALLBACK_ALIASES, HEADER_ALIASES, map_headers, normalize_header
 from qc.readers.encoding import Decoded
 from qc.readers.limits import InputLimits, load_limits
 from qc.readers.records import RawRecord, make_reject
@@ -45,7 +45,12 @@ class NoHeaderError(Exception):
 
 
 def _known(column_map: Mapping[str, str]) -> set[str]:
-    names = {normalize_header(a) for aliases in HEADER_ALIASES.values() for a in aliases}
+    names = {
+        normalize_header(a)
+        for table in (HEADER_ALIASES, FALLBACK_ALIASES)
+        for aliases in table.values()
+        for a in aliases
+    }
     return names | {normalize_header(h) for h in column_map.values()}
 
 
