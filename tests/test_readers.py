@@ -2640,3 +2640,27 @@ def test_api_names_are_read_only_where_no_other_column_names_the_field(tmp_path:
         ("b1", "10:00:01"),
         ("店:阿青", "10:01:01"),
     ]
+
+
+def test_the_bot_in_a_sheet_with_a_role_column_is_an_auto_reply(tmp_path: Path) -> None:
+    """角色 客服 and 发送人 店:店小蜜: the bot's 1 s reply was timed as the agent's (audit 92 #6)."""
+    sheet = tmp_path / "bot.csv"
+    sheet.write_text(
+        "会话ID,时间,角色,发送人,内容\n"
+        "B1,2026-11-24 10:00:00,买家,b1,在吗\n"
+        "B1,2026-11-24 10:00:01,客服,柚子铺:店小蜜,亲亲，欢迎光临\n"
+        "B1,2026-11-24 10:03:00,客服,柚子铺:阿青,在的亲\n",
+        encoding="utf-8",
+    )
+    (conv,) = read(sheet).conversations
+    assert [(m.sender, m.auto_reply) for m in conv.messages if m.role is Role.AGENT] == [
+        ("柚子铺:店小蜜", True),
+        ("柚子铺:阿青", False),
+    ]
+
+
+def test_a_person_writing_that_they_took_a_message_back_is_still_them(tmp_path: Path) -> None:
+    """我刚才撤回了一条消息 in a buyer's words became a system message (audit 92 #8)."""
+    path = tmp_path / "r_2026-11-24.txt"
+    path.write_text("tb_a(10:00:00)：我刚才撤回了一条消息\n店:阿青(10:00:10)：好的\n", encoding="utf-8")
+    assert [role for role, _, _ in _chat(read(path))] == ["customer", "agent"]

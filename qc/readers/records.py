@@ -352,6 +352,10 @@ def validate(
             return make_reject(rec.file, rec.line, reason, rec.raw)
         role, auto_word = found
         auto = auto or auto_word
+    if role is Role.AGENT and not auto and sender and not has_value(rec.auto_reply):
+        # A role column says 客服 and the sender is the shop's bot (店:店小蜜, 店小蜜): its
+        # replies are auto-replies, as where the nick alone tells the role.
+        auto = role_from_nick(sender, *nicks) == (Role.AGENT, True)
     role, auto = role_in_text(role, text, auto, has_value(rec.auto_reply))
     try:
         if rec.date is None:

@@ -129,7 +129,9 @@ _PLATFORM_NOTICE = re.compile(
 
 # What a platform writes where a message was taken back: [撤回了一条消息], 对方撤回了一条消息,
 # 暖阳小铺:阿蓝 撤回了一条消息. It asks nothing and answers nothing.
-_RECALL = re.compile(r"\s*[\[【(（]?[^\r\n]{0,64}?撤回了一条消息[\]】)）]?\s*$")
+_RECALL = re.compile(
+    r"\s*[\[【(（]?\s*(?:对方|你|您|[^\s\[\]【】()（）]{1,40}\s+)?撤回了一条消息\s*[\]】)）]?\s*$"
+)
 
 
 def is_recall_notice(text: str) -> bool:
