@@ -589,6 +589,8 @@ def test_an_account_is_one_agents_and_an_agent_keeps_one(jie_in_two_shops):
         assert run("people", "add", *args, "--role", "agent", "--by", "张主管", *db).exit_code == 0
     r = run("people", "bind", "阿杰", "测试店:小美", "--by", "张主管", *db)
     assert r.exit_code == 2 and "测试店:小美 is the account of agent 小美" in r.stderr, r.stderr
+    # her only account: unbinding it is refused, so the fix is removing her or binding her new one
+    assert "qc people remove 小美 --note WHY if they left, or bind their new account first" in r.stderr
     r = run(
         "people", "add", "小美二号", "--role", "agent", "--agent-id", "测试店:小美", "--by", "张主管", *db
     )
@@ -602,7 +604,10 @@ def test_an_account_is_one_agents_and_an_agent_keeps_one(jie_in_two_shops):
     assert r.exit_code == 2 and "the only account of agent 阿杰: bind their new account first" in r.stderr
     assert run("people", "bind", "阿杰", "别家店:阿杰", "--by", "张主管", *db).exit_code == 0
     r = run("people", "unbind", "阿杰", "阿杰", "--by", "张主管", "--note", "x", *db)  # two of theirs
-    assert r.exit_code == 2 and "is not bound to 阿杰" in r.stderr
+    assert (
+        r.exit_code == 2
+        and "阿杰 names 测试店:阿杰, 别家店:阿杰 of 阿杰's accounts; give the full id" in r.stderr
+    )
     r = run("people", "bind", "美组长", "别家店:小美", "--by", "张主管", *db)  # no stored agent: a warning
     assert r.exit_code == 0
     r = run("people", "unbind", "美组长", "小美", "--by", "张主管", "--note", "mistyped", *db)

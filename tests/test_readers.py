@@ -2477,8 +2477,22 @@ def test_two_buyers_in_one_chat_of_one_file_are_warned_about(tmp_path: Path) -> 
         encoding="utf-8",
     )
     said = " ".join(read(path).warnings)
-    assert "messages of 2 buyers (tb_松果, tb_海风) read as one conversation" in said
+    assert "holds messages of 2 buyers (tb_松果, tb_海风), read as one conversation" in said
     assert "put a divider line" in said
+    # a sheet whose rows name their conversation is not warned about, nor a nick's case (audit 92 #9)
+    sheet = tmp_path / "ids.csv"
+    sheet.write_text(
+        "会话ID,时间,角色,发送人,内容\nS1,2026-11-24 10:00:00,买家,b1,在吗\n"
+        "S1,2026-11-24 10:00:05,买家,b2,我也问\n"
+        "S1,2026-11-24 10:00:20,客服,店:阿青,在的\n",
+        encoding="utf-8",
+    )
+    assert not read(sheet).warnings
+    case = tmp_path / "case_2026-11-24.txt"
+    case.write_text(
+        "TB_Song(10:00:00)：在吗\n店:阿青(10:00:10)：在的\ntb_song(10:00:20)：好\n", encoding="utf-8"
+    )
+    assert not read(case).warnings
 
 
 def test_a_recalled_message_notice_is_the_platforms_in_any_column(tmp_path: Path) -> None:

@@ -96,32 +96,8 @@ def build_conversation(cid: str, members: list[Candidate], warnings: list[str]) 
         )
     if len(files) > 1:
         _warn_other_buyers(cid, members, warnings)
-    else:
-        _warn_two_buyers(cid, files[0] if files else "", members, warnings)
     shop = shops[0] if shops else None
     return Conversation(id=cid, messages=messages, shop=shop, source=", ".join(files))
-
-
-def _warn_two_buyers(cid: str, file: str, members: list[Candidate], warnings: list[str]) -> None:
-    """Warn when one file's conversation holds messages of two buyers (nicks, not role words).
-
-    A text export with no divider between its chats (one agent's log) read two buyers as one
-    conversation: the second buyer's wait was never timed, and one buyer was received.
-    """
-    buyers = sorted(
-        {
-            c.sender
-            for c in members
-            if c.role is Role.CUSTOMER and c.sender and parse_role_word(c.sender) is None
-        }
-    )
-    if len(buyers) > 1:
-        warnings.append(
-            f"conversation {shown_id(cid)} ({file}): messages of {len(buyers)} buyers"
-            f" ({', '.join(shown_value(b, 20) for b in buyers[:3])}{' …' if len(buyers) > 3 else ''}) read as"
-            " one conversation: if they are separate chats, put a divider line (————) or a title line"
-            " (与 NICK 的聊天记录) between them, or give each its conversation id"
-        )
 
 
 def _warn_other_buyers(cid: str, members: list[Candidate], warnings: list[str]) -> None:

@@ -22,6 +22,7 @@ from qc.readers.jsonl import read_jsonl
 from qc.readers.limits import limits_source, load_limits
 from qc.readers.options import FileReport, ReadOptions
 from qc.readers.records import Candidate, RawRecord, has_value, validate
+from qc.readers.roles import parse_role_word
 from qc.readers.sniff import (
     OLE_MAGIC,
     ZIP_MAGIC,
@@ -41,6 +42,7 @@ from qc.readers.tabular import (
 from qc.readers.text_export import TextExportReader, is_chat_line
 from qc.readers.timestamps import DATETIME_RE, TIME_RE, date_from_filename, parse_time_only, steady
 from qc.schema import Reject, Role
+from qc.text.pii import shown_id, shown_value
 
 
 @dataclass(frozen=True, slots=True)
@@ -365,6 +367,8 @@ def validated(
     # Whether any row gave a time, and any agent row a name: a column under a name qc does not
     # read (创建时间, 客服昵称) left every time empty or every agent unknown, without a word.
     stamped, agent_rows, agents_named = False, 0, False
+    # A text export's buyers per conversation (by nick, case folded): several is two chats read as one.
+    text_export, buyers = report.format == "text", dict[str, dict[str, str]]()
     limits = load_limits()
     max_chars, years = limits.max_message_chars, limits.years
     if rolls:
@@ -426,6 +430,11 @@ def validated(
             timed += 1
             seconds = bool(at.second or at.microsecond)
         report.accepted += 1
+        if text_export and checked.role is Role.CUSTOMER and checked.sender:
+            if parse_role_word(checked.sender) is None:
+                buyers.setdefault(checked.conversation_id, {}).setdefault(
+                    checked.sender.casefold(), checked.sender
+                )
         if len(checked.text) > max_chars:
             outcome.warnings.append(
                 f"{report.path} line {checked.line}: a message of {len(checked.text):,} characters;"
@@ -434,6 +443,18 @@ def validated(
         yield checked
     if timeless:
         outcome.warnings.append(_missing_day(report.path))
+    for cid, nicks_of in sorted(buyers.items()):
+        if len(nicks_of) > 1:
+            # One agent's log with no divider between its chats read two buyers as one: the
+            # second one's wait was never timed, and one buyer was received.
+            nicks_seen = sorted(nicks_of.values())
+            more = " …" if len(nicks_seen) > 3 else ""
+            outcome.warnings.append(
+                f"{report.path}: conversation {shown_id(cid)} holds messages of {len(nicks_seen)} buyers"
+                f" ({', '.join(shown_value(b, 20) for b in nicks_seen[:3])}{more}),"
+                " read as one conversation: if they are separate chats, put a divider line (————) or"
+                " a title line (与 NICK 的聊天记录) between them"
+            )
     # Said of files read whole only (JSON Lines is read in pieces by workers and Spark).
     if report.format in ("csv", "xlsx", "json") and report.accepted:
         if not stamped:
@@ -443,9 +464,9 @@ def validated(
             )
         if agent_rows and not agents_named:
             outcome.warnings.append(
-                f"{report.path}: no agent row names its agent (no column is one qc reads as the sender,"
-                " such as 发送人, 昵称 or 客服账号), so every agent is 'unknown'; name it with"
-                " --column sender=HEADER"
+                f"{report.path}: no agent row names its agent (no column qc reads as the sender, such as"
+                " 发送人, 昵称 or 客服账号, or it is empty on every agent row), so every agent is 'unknown';"
+                " name the column with --column sender=HEADER, or fill it in"
             )
     if rolled:
         outcome.warnings.append(

@@ -268,7 +268,10 @@ def add_person(
     with store.transaction() as conn:
         # Again under the write lock: two adds of one name at once were both registered, and a
         # removal then deactivated one of them only (audit 88 #3).
-        _check_new(name, list_people(store))
+        now = list_people(store)
+        _check_new(name, now)
+        for account in bound:
+            _check_one_agent(now, account, role)
         person_id = store.insert_person(
             conn, name=name, role=role, active=True, added_at=at, added_by=who, note=note
         )
@@ -305,9 +308,16 @@ def _check_one_agent(active: Sequence[Person], account: str, role: str, person: 
         None,
     )
     if holder is not None:
+        # Their only account cannot be unbound (an agent keeps one): then they left, or have a new one.
+        fix = (
+            f"qc people unbind {holder.name} {account} --note WHY first"
+            if len(holder.accounts) > 1
+            else f"qc people remove {holder.name} --note WHY if they left, or bind their new account first"
+            f" (qc people bind {holder.name} ACCOUNT) and unbind this one"
+        )
         raise PeopleError(
             f"{account} is the account of agent {holder.name}; an account's findings are one agent's to"
-            f" appeal: if it changed hands, qc people unbind {holder.name} {account} --note WHY first"
+            f" appeal: if it changed hands, {fix}"
         )
 
 
@@ -391,7 +401,12 @@ def unbind_person(store: Store, name: str, agent_id: str, *, by: str = "", note:
     typed = agent_id.strip()
     # As bind takes it: the full id, or a short name one of their accounts has (小满).
     named = match_agent(typed, person.accounts)
-    if len(named) != 1:
+    if len(named) > 1:
+        raise PeopleError(
+            f"{shown_value(typed, _SHOWN_NAME)} names {', '.join(named)} of {person.name}'s accounts;"
+            " give the full id of the one to unbind"
+        )
+    if not named:
         held = ", ".join(person.accounts) or "none"
         raise PeopleError(f"{person.name} is not bound to {shown_value(typed, _SHOWN_NAME)} (bound: {held})")
     account = named[0]

@@ -334,10 +334,10 @@ def import_review_sheet(store: Store, path: Path, default_by: str = "") -> Impor
         else:
             rows.append((line, cells))
     ids = {_finding_id(cells, columns) for _, cells in rows}
+    # The newest run before the rows are checked: a row is checked again only if a save came since.
+    checked_at = store.newest_run()
     stored = {s.id: s for s in store.findings(finding_ids=ids)}
     known = set(stored)
-    # The newest run as the rows were checked: a row is checked again only if a save came since.
-    checked_at = store.newest_run()
     moved = _moved(store, rows, columns, stored)
     states = finding_states(store, list(known))
     conflicts = _conflicts(rows, columns, result)
