@@ -679,3 +679,21 @@ def test_a_masked_sheet_of_a_buyer_nicknamed_like_the_charged_words_goes_back(tm
     sheet.write_bytes(_csv_bytes([header, row], "utf-8-sig"))
     r = run("review", "import", sheet, *db)
     assert r.exit_code == 0 and "1 changed" in r.stderr, r.stderr
+
+
+def test_a_masked_sheet_masks_a_conversation_id_made_of_the_buyers_phone(tmp_path):
+    """`qc review export --mask-pii` printed a conversation id that is the buyer's phone (audit 90 #6);
+    the import reads rows by finding id, so such a sheet still goes back."""
+    chat = {**CONVERSATIONS[0], "conversation_id": "13912345678"}
+    inspect_day(tmp_path, conversations=[chat])
+    db = ["--db", str(tmp_path / "qc.sqlite")]
+    sheet = tmp_path / "masked.csv"
+    assert run("review", "export", "--date", DAY, "--out", sheet, "--mask-pii", *db).exit_code == 0
+    assert "13912345678" not in sheet.read_text(encoding="utf-8-sig")
+    header, *rows = rows_of(sheet)
+    assert {r[header.index("会话编号")] for r in rows} == {"[电话]"}
+    row = rows[0]
+    row[header.index("复核结论（确认/驳回）")], row[header.index("复核人")] = "确认", "质检小王"
+    sheet.write_bytes(_csv_bytes([header, row], "utf-8-sig"))
+    r = run("review", "import", sheet, *db)
+    assert r.exit_code == 0 and "1 changed" in r.stderr, r.stderr

@@ -130,7 +130,7 @@ def export_review_sheet(store: Store, date: str, out: Path, card: Any, mask: Mas
                 f.id,
                 s.date,
                 f.agent or "",
-                f.conversation_id,
+                mask.identifier(f.conversation_id),  # some exports make it the buyer's phone
                 f.message_index,
                 f.kind,
                 f.entry or "",
