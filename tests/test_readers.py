@@ -2678,3 +2678,13 @@ def test_a_person_writing_that_they_took_a_message_back_is_still_them(tmp_path: 
     path = tmp_path / "r_2026-11-24.txt"
     path.write_text("tb_a(10:00:00)：我刚才撤回了一条消息\n店:阿青(10:00:10)：好的\n", encoding="utf-8")
     assert [role for role, _, _ in _chat(read(path))] == ["customer", "agent"]
+
+
+def test_a_utf16_file_with_a_stray_last_byte_is_read(tmp_path: Path) -> None:
+    """One byte too many at the end of a UTF-16 export refused the whole file (audit 91 #17)."""
+    path = tmp_path / "odd16_2026-11-24.txt"
+    text = "tb_a(10:00:00)：在吗\n店:阿青(10:00:10)：在的\n"
+    path.write_bytes(b"\xff\xfe" + text.encode("utf-16-le") + b"\n")
+    result = read(path)
+    assert [m.text for c in result.conversations for m in c.messages] == ["在吗", "在的"]
+    assert not [f for f in result.files if f.error]

@@ -291,7 +291,12 @@ def decode(data: bytes, forced: str | None = None) -> Decoded:
         return decoded
     for bom, name in _BOMS:
         if data.startswith(bom):
-            decoded, ok = _try(data[len(bom) :], name, len(bom), _MAX_FAILING_SHARE_OTHER)
+            body = data[len(bom) :]
+            if _width(name) == 2 and len(body) % 2:
+                # A lone byte at the end of a UTF-16 file is no character (a copy cut short, a
+                # stray newline byte): the whole file was refused for it.
+                body = body[:-1]
+            decoded, ok = _try(body, name, len(bom), _MAX_FAILING_SHARE_OTHER)
             if not ok:
                 raise UndecodableError(
                     f"starts with a {name} byte-order mark but cannot be decoded as {name}"
