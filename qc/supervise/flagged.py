@@ -128,7 +128,7 @@ class FlaggedConversation:
         return {k: getattr(self, k) for k in self.__slots__}
 
     def charged_text(self, labels: Mapping[str, str] | None = None) -> str:
-        """``impatience×2 (not charged: forbidden_phrase×1)``: what it costs, then what costs nothing.
+        """``impatience×2 (未扣分 not charged: forbidden_phrase×1)``: what it costs, then what costs nothing.
 
         ``labels`` names the kinds (the Chinese labels of a sheet); by default their keys.
         """
