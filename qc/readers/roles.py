@@ -96,6 +96,7 @@ def split_subaccount(nick: str) -> tuple[str, str] | None:
     return None
 
 
+@lru_cache(maxsize=4096)  # a day has a few hundred senders, each asked for every message they send
 def role_from_nick(
     nick: str, agent_nicks: frozenset[str], customer_nicks: frozenset[str]
 ) -> tuple[Role, bool] | None:

@@ -476,7 +476,7 @@ class TextExportReader:
         """
         block = self._block
         who = inline["who"].strip()
-        if block is None or who in self._nicks or who in self._segment.writers or self._may_write(who):
+        if block is None or who in self._nicks or self._may_write(who):  # _nicks: every writer so far
             return False
         # Only a list an agent types (截单时间(16:00)：当天发出): a label of Chinese characters
         # only, a bare hour and minute where the messages write seconds. Anything weaker opens a
