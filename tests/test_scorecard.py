@@ -123,7 +123,7 @@ def test_default_card_reproduces_the_seed_scorecard():
     sa = items["service_attitude"]
     assert (sa.max_points, dict(sa.points), sa.cap, sa.floor) == (
         20,
-        {"conflict": -5, "impatience": -1, "forbidden_phrase": 0},
+        {"conflict": -5, "impatience": -1, "forbidden_phrase": 0, "silent_transfer": 0},
         None,
         None,
     )
@@ -209,7 +209,8 @@ BAD_CARDS = [
         "points-kind-typo",
         "[items.service_attitude]\npoints = { impatient = -3 }\n",
         "items.service_attitude.points: 'impatient' is not a finding kind: qc's rules find conflict,"
-        " impatience, forbidden_phrase and this card's items name no others; did you mean 'impatience'?",
+        " impatience, forbidden_phrase, silent_transfer and this card's items name no others;"
+        " did you mean 'impatience'?",
     ),
     (
         "cap-finer-than-points",
@@ -341,8 +342,8 @@ BAD_CARDS = [
         "review-only-typo",
         "[findings]\nreview_only = ['impatince', 'conflict']\n",
         "findings.review_only: 'impatince' is not a finding kind: qc's rules find conflict,"
-        " impatience, forbidden_phrase and this card's items name missed_reply, slow_response;"
-        " did you mean 'impatience'?",
+        " impatience, forbidden_phrase, silent_transfer and this card's items name missed_reply,"
+        " slow_response; did you mean 'impatience'?",
     ),
     (
         "review-only-metric-evidence",

@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 # Rules run by `qc inspect` unless settings say otherwise, in this order.
-DEFAULT_RULES: tuple[str, ...] = ("forbidden_phrase.v1", "attitude_classifier.v1")
+DEFAULT_RULES: tuple[str, ...] = ("forbidden_phrase.v1", "transfer_handover.v1", "attitude_classifier.v1")
 
 # (conversation, annotator features of its messages): what a rule judges.
 Item = tuple[Conversation, Sequence[MessageFeatures]]

@@ -41,6 +41,7 @@ __all__ = [
     "Candidate",
     "CueIndex",
     "LexiconProblem",
+    "TransferSettings",
     "default_lexicon_path",
     "load_lexicon",
     "parse_lexicon",
@@ -189,6 +190,24 @@ class ContextSettings:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class TransferSettings:
+    """The ``[transfer]`` table: how a transfer shows, and what a hand-over says.
+
+    ``notices`` are words of the platform's transfer notice (会话已转接至…); ``handover`` are
+    words an agent's hand-over message holds (帮您转接, 售后同事); ``lookback`` is how many of
+    the transferring agent's last messages before the notice may hold it.
+    """
+
+    notices: tuple[str, ...]
+    handover: tuple[str, ...]
+    lookback: int
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # mypyc: a compiled frozen dataclass cannot be unpickled field by field
+        return (type(self), (self.notices, self.handover, self.lookback))
+
+
 # The whole-number keys of [context], and their bound: a window or a count, never a huge
 # number (one goes into a regex: \d{N,}).
 _CONTEXT_NUMBERS = (
@@ -265,6 +284,8 @@ class Lexicon:
     allow: tuple[AllowGroup, ...]
     context: ContextSettings
     cues: Mapping[str, tuple[str, ...]]
+    # None: the lexicon has no [transfer] table, and transfers are not checked.
+    transfer: TransferSettings | None = None
     _bare: dict[str, Entry] = field(repr=False, default_factory=dict)
     _automaton: Any = field(repr=False, default=None)
     _cue_res: dict[str, re.Pattern[str]] = field(repr=False, default_factory=dict)
@@ -347,6 +368,7 @@ class Lexicon:
                 self.allow,
                 self.context,
                 self.cues,
+                self.transfer,
                 self._bare,
                 self._automaton,
                 self._cue_res,
@@ -538,7 +560,7 @@ def parse_lexicon(raw: bytes, path: str = "<lexicon>") -> Lexicon:
         raise LexiconProblem(path, [f"not valid TOML: {bad_toml}"]) from None
     problems: list[str] = []
     lines = _entry_lines(text)
-    _unknown(data, ("version", "context", "cues", "allow", "entry"), "top level", problems)
+    _unknown(data, ("version", "context", "cues", "transfer", "allow", "entry"), "top level", problems)
     version = data.get("version")
     if not isinstance(version, str) or not version:
         problems.append('top level: add version = "YYYY.MM.N" (bump it on every change)')
@@ -585,6 +607,8 @@ def parse_lexicon(raw: bytes, path: str = "<lexicon>") -> Lexicon:
     for name in cues_raw:
         if name not in _CUE_LISTS:
             problems.append(f"[cues] {name}: unknown cue list; known: {', '.join(_CUE_LISTS)}")
+
+    transfer = _transfer(data, problems)
 
     allow: list[AllowGroup] = []
     for i, group in enumerate(_tables_of(data.get("allow"), "allow", problems)):
@@ -716,7 +740,32 @@ def parse_lexicon(raw: bytes, path: str = "<lexicon>") -> Lexicon:
 
     if problems:
         raise LexiconProblem(path, problems)
-    return _build(path, version, hashlib.sha256(raw).hexdigest(), tuple(entries), tuple(allow), context, cues)
+    sha = hashlib.sha256(raw).hexdigest()
+    return _build(path, version, sha, tuple(entries), tuple(allow), context, cues, transfer)
+
+
+def _transfer(data: Mapping[str, Any], problems: list[str]) -> TransferSettings | None:
+    """The optional ``[transfer]`` table; absent, the silent-transfer rule checks nothing."""
+    if "transfer" not in data:
+        return None
+    raw = _table_of(data.get("transfer"), "transfer", problems)
+    _unknown(raw, ("notices", "handover", "lookback"), "[transfer]", problems)
+    lists: dict[str, tuple[str, ...]] = {}
+    for key, what in (
+        ("notices", "words of the platform's transfer notice, e.g. 转接给"),
+        ("handover", "words of an agent's hand-over message, e.g. 帮您转接"),
+    ):
+        lists[key] = tuple(fold(w) for w in _str_tuple(raw.get(key), "[transfer]", key, problems))
+        if not lists[key] and raw.get(key) in (None, [], ""):
+            problems.append(f"[transfer] {key}: list at least one word ({what})")
+    lookback = raw.get("lookback")
+    if not isinstance(lookback, int) or isinstance(lookback, bool) or not 1 <= lookback <= _CONTEXT_MAX:
+        problems.append(
+            f"[transfer] lookback must be a whole number from 1 to {_CONTEXT_MAX} (how many of the"
+            f" transferring agent's last messages may hold the hand-over), got {lookback!r}"
+        )
+        lookback = 1
+    return TransferSettings(lists["notices"], lists["handover"], lookback)
 
 
 def _build(
@@ -727,6 +776,7 @@ def _build(
     allow: tuple[AllowGroup, ...],
     context: ContextSettings,
     cues: dict[str, tuple[str, ...]],
+    transfer: TransferSettings | None = None,
 ) -> Lexicon:
     import ahocorasick
 
@@ -750,7 +800,7 @@ def _build(
         name: re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
         for name, words in cues.items()
     }
-    return Lexicon(path, version, sha, entries, allow, context, cues, bare, automaton, cue_res)
+    return Lexicon(path, version, sha, entries, allow, context, cues, transfer, bare, automaton, cue_res)
 
 
 def iter_examples(lexicon: Lexicon) -> Iterator[tuple[Entry, str, Example]]:

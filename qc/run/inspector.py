@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 # The built-in rule modules register their factories when imported.
 import qc.attitude.rule  # noqa: F401 - registers attitude_classifier.v1
 import qc.rules.forbidden_phrase  # noqa: F401 - registers forbidden_phrase.v1
+import qc.rules.transfer  # noqa: F401 - registers transfer_handover.v1
 from qc.readers.limits import load_limits
 from qc.rules import Item, Rule, RuleSettings, registered_rule_names, rule_factory
 from qc.schema import Conversation, Finding, MessageFeatures

@@ -448,7 +448,7 @@ def _kinds(source: str, key: str, value: Any) -> tuple[str, ...]:
 
 
 # The kinds qc's own rules find; a card names any others in its items (points, evidence).
-_RULE_KINDS = ("conflict", "impatience", "forbidden_phrase")
+_RULE_KINDS = ("conflict", "impatience", "forbidden_phrase", "silent_transfer")
 
 
 def _named_kinds(items_raw: Mapping[str, Any]) -> set[str]:

@@ -458,6 +458,7 @@ KIND_LABELS = {
     "slow_response": "慢回复",
     "slow_first_response": "首响超时",
     "missed_reply": "未回复买家",
+    "silent_transfer": "转接未告知",
 }
 _ALWAYS_KINDS = ("impatience", "conflict", "forbidden_phrase")
 
