@@ -171,7 +171,7 @@ def write_agents_csv(path: Path, rows: Iterable[dict[str, Any]], columns: list[t
         out.writerow([zh for _, zh in columns])
         out.writerow([key for key, _ in columns])
         for row in rows:
-            out.writerow([_csv_cell(k, row.get(k)) for k, _ in columns])
+            out.writerow([agents_csv_cell(k, row.get(k)) for k, _ in columns])
 
 
 # Columns holding an account or shop name: one that reads as a number (007, a staff id of 18
@@ -184,7 +184,8 @@ _ID_COLUMNS = frozenset({"agent", "shop"})
 _DAY_LABEL = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def _csv_cell(key: str, value: Any) -> Any:
+def agents_csv_cell(key: str, value: Any) -> Any:
+    """One cell of an agents table's CSV row: an account, shop or period label Excel keeps as text."""
     if isinstance(value, str) and (key in _ID_COLUMNS or (key == "date" and not _DAY_LABEL.fullmatch(value))):
         return text_id(value)
     return _cell(value)

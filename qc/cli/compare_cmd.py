@@ -1,0 +1,153 @@
+"""``qc compare``: what a change did to each agent's points, from two agents tables."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from qc.cli import app
+from qc.cli._common import err, handle_errors, table_console
+from qc.errors import ConfigError
+
+
+def _num(value: Any) -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return "" if value is None else f"{value:+g}" if isinstance(value, int | float) else str(value)
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return (
+        "空"
+        if value is None or value == ""
+        else f"{value:g}"
+        if isinstance(value, int | float)
+        else str(value)
+    )
+
+
+def _detail(changes: Any) -> str:
+    return "；".join(
+        f"{c.label} {_plain(c.before)}→{_plain(c.after)}" for c in changes if c.key != "total_points"
+    )
+
+
+@app.command("compare")
+@handle_errors
+def compare_cli(
+    before: Annotated[Path, typer.Argument(help="The folder (or agents.json) before the change.")],
+    after: Annotated[Path, typer.Argument(help="The folder (or agents.json) after the change.")],
+    daily: Annotated[
+        bool, typer.Option("--daily", help="Compare a period export's daily view (agents_daily.json).")
+    ] = False,
+    csv_out: Annotated[
+        Path | None,
+        typer.Option("--csv", help="Also write the changed rows to this CSV file (for Excel/WPS)."),
+    ] = None,
+    output_format: Annotated[
+        str, typer.Option("--format", help="table or json (one record per line).")
+    ] = "table",
+    show_all: Annotated[bool, typer.Option("--all", help="List unchanged rows too.")] = False,
+) -> None:
+    """Show what a change did to each agent's points: two agents tables, row by row.
+
+    BEFORE and AFTER are folders written by `qc inspect --out` or `qc export --out` (or their
+    agents.json). Rows are matched by shop, agent and window (the day or the period); each
+    changed row shows the total before and after, the change, and every column that moved
+    (an item's points, a kind's count, a metric). Biggest change first; the shop's totals last
+    (on stderr). Nothing is recomputed: it compares what the two runs published.
+
+    Before publishing a scorecard change, score the same period both ways and compare:
+
+    \b
+    Example:
+        qc export --period 2026-11 --out out/now --db out/qc.sqlite
+        qc export --period 2026-11 --out out/new --db out/qc.sqlite --scorecard new.toml
+        qc compare out/now out/new --csv out/new-vs-now.csv
+    """  # noqa: D301 - the \b line keeps click from rewrapping the examples
+    from qc.outputs.cells import open_csv
+    from qc.outputs.compare import compare_tables, load_agents_table
+    from qc.outputs.writers import agents_csv_cell
+
+    if output_format not in ("table", "json"):
+        raise ConfigError(f"--format {output_format!r} is unknown: use table or json")
+    if csv_out is not None and csv_out.is_dir():
+        raise ConfigError(f"--csv {csv_out} is a folder: give a file name such as {csv_out / 'compare.csv'}")
+    result = compare_tables(load_agents_table(before, daily), load_agents_table(after, daily))
+    rows = list(result.rows) if show_all else result.changed
+    if output_format == "json":
+        for r in rows:
+            typer.echo(json.dumps(r.to_json(), ensure_ascii=False))
+    elif rows:
+        from rich.table import Table
+
+        table = Table(title=f"{before} → {after}", title_justify="left")
+        for n, header in enumerate(("客服", "窗口", "改前合计", "改后合计", "变化", "变化明细")):
+            table.add_column(header, justify="right" if 2 <= n <= 4 else "left", overflow="fold")
+        for r in rows:
+            note = {"before": "（只在改前）", "after": "（只在改后）"}.get(r.only_in or "", "")
+            table.add_row(
+                r.agent,
+                r.window,
+                _num(r.before_total),
+                _num(r.after_total),
+                _num(r.delta),
+                note + _detail(r.changes),
+            )
+        table_console().print(table)
+    if csv_out is not None:
+        csv_out.parent.mkdir(parents=True, exist_ok=True)
+        with open_csv(csv_out) as out:
+            out.writerow(
+                ["店铺", "客服", "窗口", "改前合计加减分", "改后合计加减分", "变化", "只在", "变化明细"]
+            )
+            out.writerow(
+                [
+                    "shop",
+                    "agent",
+                    "window",
+                    "before_total_points",
+                    "after_total_points",
+                    "change",
+                    "only_in",
+                    "changes",
+                ]
+            )
+            for r in rows:
+                out.writerow(
+                    [
+                        agents_csv_cell("shop", r.shop),
+                        agents_csv_cell("agent", r.agent),
+                        agents_csv_cell("date", r.window),
+                        r.before_total,
+                        r.after_total,
+                        r.delta,
+                        {"before": "改前", "after": "改后"}.get(r.only_in or "", ""),
+                        _detail(r.changes),
+                    ]
+                )
+    old_windows, new_windows = result.windows()
+    if not set(old_windows) & set(new_windows):
+        err(
+            f"warning: the two tables score different windows ({', '.join(old_windows) or 'none'} before,"
+            f" {', '.join(new_windows) or 'none'} after), so no row matches: compare runs of the same day"
+            " or period (qc export --period P for both)"
+        )
+    old_total, new_total = result.totals()
+    only_before = sum(1 for r in result.rows if r.only_in == "before")
+    only_after = sum(1 for r in result.rows if r.only_in == "after")
+    extra = f" ({only_before} only before, {only_after} only after)" if only_before or only_after else ""
+    err(
+        f"{len(result.changed)} of {len(result.rows)} agent rows changed{extra}; points of every row"
+        f" {_plain(old_total)} before, {_plain(new_total)} after ({_num(new_total - old_total)})"
+        + (f"; written to {csv_out}" if csv_out is not None else "")
+    )

@@ -1,0 +1,250 @@
+"""Two agents tables side by side: what a change of scorecard, lexicon, model or review did to each agent.
+
+A QA lead who lowers a threshold, prices a new kind, edits the lexicon or applies a round of
+review decisions needs to see who gains or loses how many points before the month's scores go
+to payroll. Any two folders ``qc inspect`` or ``qc export`` wrote hold what is needed: their
+``agents.json`` (the values) and ``agents.csv`` (the 中文 header of each column). Rows are
+matched by shop, agent and window (the day, or the period's label); for each pair the total and
+every column that changed are listed, biggest change of total first. Nothing is recomputed:
+the comparison is of what the two runs published.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from qc.errors import ConfigError
+from qc.scoring.scores import KIND_LABELS
+
+__all__ = ["AgentsTable", "Change", "Comparison", "RowChange", "compare_tables", "load_agents_table"]
+
+AGENTS_JSON = "agents.json"
+AGENTS_CSV = "agents.csv"
+DAILY_JSON = "agents_daily.json"
+DAILY_CSV = "agents_daily.csv"
+# Columns that say who and when, never compared.
+_KEY_COLUMNS = ("agent", "date", "shop")
+# Columns that restate another (an item's score is its full points plus its points), left out
+# so a change reads once.
+_SKIPPED_SUFFIXES = ("_score",)
+_SKIPPED = frozenset({"total_score"})
+
+
+@dataclass(frozen=True, slots=True)
+class AgentsTable:
+    """One published agents table: its rows, its columns in order and their 中文 headers."""
+
+    source: str
+    rows: tuple[Mapping[str, Any], ...]
+    columns: tuple[str, ...]
+    labels: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One column of one agent's row that differs: its key, header and both values."""
+
+    key: str
+    label: str
+    before: Any
+    after: Any
+
+
+@dataclass(frozen=True, slots=True)
+class RowChange:
+    """One agent's row in both tables, or in one (``only_in`` names it; the other total is ``None``)."""
+
+    shop: str
+    agent: str
+    window: str
+    before_total: float | None
+    after_total: float | None
+    changes: tuple[Change, ...]
+    only_in: str | None = None
+
+    @property
+    def delta(self) -> float:
+        """Points gained (positive) or lost (negative) on the total; a row on one side counts whole."""
+        return _clean((self.after_total or 0) - (self.before_total or 0))
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-safe record of the change."""
+        return {
+            "shop": self.shop,
+            "agent": self.agent,
+            "window": self.window,
+            "before_total_points": self.before_total,
+            "after_total_points": self.after_total,
+            "change": self.delta,
+            "only_in": self.only_in,
+            "changes": [
+                {"key": c.key, "label": c.label, "before": c.before, "after": c.after} for c in self.changes
+            ],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """Every row of two agents tables matched up; ``changed`` lists the rows that differ."""
+
+    before: AgentsTable
+    after: AgentsTable
+    rows: tuple[RowChange, ...]
+
+    @property
+    def changed(self) -> list[RowChange]:
+        """The rows with a difference (or on one side only), biggest change of total first."""
+        return [r for r in self.rows if r.changes or r.only_in is not None]
+
+    def totals(self) -> tuple[float, float]:
+        """The points of every row, before and after (the shop's whole deduction)."""
+        before = sum(r.before_total or 0.0 for r in self.rows)
+        after = sum(r.after_total or 0.0 for r in self.rows)
+        return _clean(before), _clean(after)
+
+    def windows(self) -> tuple[list[str], list[str]]:
+        """The windows (days or periods) each side scored."""
+        return (
+            sorted({str(r.get("date", "")) for r in self.before.rows}),
+            sorted({str(r.get("date", "")) for r in self.after.rows}),
+        )
+
+
+def _clean(value: float) -> float:
+    # Sums of points written with decimals: 0.1 + 0.2 shows as 0.3, -0.0 as 0, and whole points as ints.
+    value = round(value, 6) + 0.0
+    return int(value) if value.is_integer() else value
+
+
+def _files(folder: Path, daily: bool) -> tuple[Path, Path]:
+    if folder.is_file() and folder.suffix == ".json":
+        return folder, folder.with_suffix(".csv")
+    if daily:
+        return folder / DAILY_JSON, folder / DAILY_CSV
+    return folder / AGENTS_JSON, folder / AGENTS_CSV
+
+
+def load_agents_table(folder: Path, daily: bool = False) -> AgentsTable:
+    """The agents table a ``qc inspect`` or ``qc export`` folder holds (or an agents.json given itself).
+
+    ``daily`` reads a period export's daily view (agents_daily.json). The headers come from the
+    CSV beside it; without one, the English keys stand.
+
+    Raises:
+        ConfigError: no such table, or a file that is not one qc wrote (names it and the fix).
+    """
+    json_path, csv_path = _files(folder, daily)
+    if not json_path.is_file():
+        made_by = (
+            "qc export --period … --out DIR" if daily else "qc inspect … --out DIR or qc export … --out DIR"
+        )
+        raise ConfigError(
+            f"{json_path}: no such file; give a folder written by {made_by}"
+            + (" (agents_daily.json is written for a week, month or range)" if daily else "")
+        )
+    try:
+        data = json.loads(json_path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        where = f" line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else ""
+        raise ConfigError(
+            f"{json_path}{where}: not the JSON qc writes ({type(exc).__name__}); write it again with qc"
+            " inspect or qc export"
+        ) from None
+    if not isinstance(data, list) or not all(
+        isinstance(r, dict) and isinstance(r.get("agent"), str) and "total_points" in r for r in data
+    ):
+        raise ConfigError(
+            f"{json_path}: not an agents table (a list of rows with agent and total_points); give the"
+            " agents.json of a qc inspect or qc export folder"
+        )
+    columns, labels = _headers(csv_path)
+    for row in data:
+        for key in row:
+            if key not in labels:
+                columns.append(key)
+                labels[key] = f"{KIND_LABELS[key]}次数" if key in KIND_LABELS else key
+    return AgentsTable(str(json_path), tuple(data), tuple(columns), labels)
+
+
+def _headers(csv_path: Path) -> tuple[list[str], dict[str, str]]:
+    """Column keys in order and their 中文 headers, from the first two lines of agents.csv."""
+    try:
+        with csv_path.open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv.reader(fh)
+            zh, keys = next(reader, []), next(reader, [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return [], {}
+    if len(zh) != len(keys):
+        return [], {}
+    return list(keys), dict(zip(keys, zh, strict=True))
+
+
+def _key(row: Mapping[str, Any]) -> tuple[str, str, str]:
+    return (str(row.get("shop") or ""), str(row["agent"]), str(row.get("date") or ""))
+
+
+def _number(value: Any) -> float | None:
+    """A number as the table wrote it (an int stays an int); anything else is no number."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return value
+
+
+def _differs(a: Any, b: Any) -> bool:
+    x, y = _number(a), _number(b)
+    if x is not None and y is not None:
+        return abs(x - y) > 1e-9
+    return bool(a != b)
+
+
+def _compared(columns: Sequence[str]) -> list[str]:
+    return [
+        c
+        for c in columns
+        if c not in _KEY_COLUMNS
+        and c not in _SKIPPED
+        and not c.endswith(_SKIPPED_SUFFIXES)
+        and c != "total_points"
+    ]
+
+
+def compare_tables(before: AgentsTable, after: AgentsTable) -> Comparison:
+    """Match the two tables' rows by shop, agent and window and list what changed in each."""
+    columns = list(dict.fromkeys((*after.columns, *before.columns)))
+    labels = {**before.labels, **after.labels}
+    compared = _compared(columns)
+    old = {_key(r): r for r in before.rows}
+    new = {_key(r): r for r in after.rows}
+    out: list[RowChange] = []
+    for key in dict.fromkeys((*old, *new)):
+        a, b = old.get(key), new.get(key)
+        changes: tuple[Change, ...] = ()
+        if a is not None and b is not None:
+            changes = tuple(
+                Change(c, labels.get(c, c), a.get(c), b.get(c))
+                for c in compared
+                if _differs(a.get(c), b.get(c))
+            )
+            if _differs(a.get("total_points"), b.get("total_points")):
+                total = labels.get("total_points", "total_points")
+                changes += (Change("total_points", total, a.get("total_points"), b.get("total_points")),)
+        shop, agent, window = key
+        out.append(
+            RowChange(
+                shop,
+                agent,
+                window,
+                _number(a.get("total_points")) if a is not None else None,
+                _number(b.get("total_points")) if b is not None else None,
+                changes,
+                None if a is not None and b is not None else "before" if a is not None else "after",
+            )
+        )
+    out.sort(key=lambda r: (-abs(r.delta), r.window, r.shop, r.agent))
+    return Comparison(before, after, tuple(out))

@@ -1,0 +1,167 @@
+"""qc compare: two published agents tables, row by row (what a card, lexicon or review change did)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from qc.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+runner = CliRunner()
+
+
+def _write(folder: Path, rows: list[dict], name: str = "agents.json") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+    return folder
+
+
+def _row(agent: str, total: float, window: str = "2026-11-24", **more: object) -> dict:
+    return {
+        "agent": agent,
+        "date": window,
+        "shop": "店",
+        "total_points": total,
+        "total_score": 60 + total,
+        **more,
+    }
+
+
+@pytest.fixture(scope="module")
+def demo_runs(tmp_path_factory) -> tuple[Path, Path]:
+    """The demo day inspected with the seed card and with a card that charges silent transfers."""
+    tmp = tmp_path_factory.mktemp("cmp")
+    card = tmp / "card.toml"
+    card.write_text(
+        "[items.service_attitude]\npoints = { conflict = -5, impatience = -1, silent_transfer = -2 }\n",
+        encoding="utf-8",
+    )
+    runs = []
+    for name, extra in (("now", []), ("new", ["--scorecard", str(card)])):
+        res = runner.invoke(
+            app, ["inspect", str(ROOT / "demo" / "day"), "--out", str(tmp / name), "-q", *extra]
+        )
+        assert res.exit_code == 0, res.output
+        runs.append(tmp / name)
+    return runs[0], runs[1]
+
+
+def test_a_card_change_shows_who_loses_what_on_the_demo_day(demo_runs, tmp_path):
+    now, new = demo_runs
+    findings = [json.loads(x) for x in (now / "findings.jsonl").read_text(encoding="utf-8").splitlines()]
+    silent: dict[str, int] = {}
+    for f in findings:
+        if f["kind"] == "silent_transfer":
+            silent[f["agent"]] = silent.get(f["agent"], 0) + 1
+    assert silent
+    out = tmp_path / "c.csv"
+    res = runner.invoke(app, ["compare", str(now), str(new), "--format", "json", "--csv", str(out)])
+    assert res.exit_code == 0, res.output
+    records = [json.loads(line) for line in res.stdout.splitlines()]
+    # Exactly the agents with a silent transfer change, by 2 points each; the biggest change first.
+    assert {r["agent"]: r["change"] for r in records} == {a: -2 * n for a, n in silent.items()}
+    assert [abs(r["change"]) for r in records] == sorted((abs(r["change"]) for r in records), reverse=True)
+    for r in records:
+        keys = [c["key"] for c in r["changes"]]
+        assert keys == ["service_attitude_points", "total_points"] and r["only_in"] is None
+        assert r["changes"][0]["label"] == "服务态度加减分"
+    before = sum(r["total_points"] for r in json.loads((now / "agents.json").read_text(encoding="utf-8")))
+    after = sum(r["total_points"] for r in json.loads((new / "agents.json").read_text(encoding="utf-8")))
+    assert after - before == -2 * sum(silent.values())
+    assert f"points of every row {before:g} before, {after:g} after" in res.stderr
+    lines = out.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0].startswith("店铺,客服,窗口,改前合计加减分") and lines[1].startswith("shop,agent,window")
+    sheet = list(csv.DictReader(lines[1:]))
+    assert {r["agent"]: int(r["change"]) for r in sheet} == {a: -2 * n for a, n in silent.items()}
+    assert all(r["changes"].startswith("服务态度加减分 ") for r in sheet)
+
+
+def test_the_same_run_twice_changes_nothing(demo_runs):
+    now, _ = demo_runs
+    res = runner.invoke(app, ["compare", str(now), str(now)])
+    assert res.exit_code == 0 and res.stdout == ""
+    rows = json.loads((now / "agents.json").read_text(encoding="utf-8"))
+    assert f"0 of {len(rows)} agent rows changed" in res.stderr
+
+
+def test_rows_on_one_side_counts_and_metrics_are_listed(tmp_path):
+    before = _write(tmp_path / "a", [_row("店:甲", -3, impatience=3), _row("店:乙", -1), _row("店:丙", 0)])
+    after = _write(
+        tmp_path / "b",
+        [_row("店:甲", -1, impatience=1, avg_response_s=30.5), _row("店:丙", 0), _row("店:丁", -5)],
+    )
+    res = runner.invoke(app, ["compare", str(before), str(after), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    got = {r["agent"]: r for r in map(json.loads, res.stdout.splitlines())}
+    assert set(got) == {"店:甲", "店:乙", "店:丁"}  # 丙 did not change
+    assert (got["店:乙"]["only_in"], got["店:乙"]["change"]) == ("before", 1)
+    assert (got["店:丁"]["only_in"], got["店:丁"]["change"]) == ("after", -5)
+    changes = {c["key"]: (c["label"], c["before"], c["after"]) for c in got["店:甲"]["changes"]}
+    # Without agents.csv beside the table, a kind is named by its 中文 label and other keys stand.
+    assert changes["impatience"] == ("不够耐心次数", 3, 1)
+    assert changes["avg_response_s"] == ("avg_response_s", None, 30.5)
+    assert "3 of 4 agent rows changed (1 only before, 1 only after)" in res.stderr
+    everything = runner.invoke(app, ["compare", str(before), str(after), "--format", "json", "--all"])
+    assert len(everything.stdout.splitlines()) == 4
+
+
+def test_different_windows_are_said_and_the_daily_view_is_compared_on_request(tmp_path):
+    a = _write(tmp_path / "a", [_row("店:甲", -3)])
+    _write(
+        tmp_path / "a",
+        [_row("店:甲", -2, "2026-11-24"), _row("店:甲", -1, "2026-11-25")],
+        "agents_daily.json",
+    )
+    b = _write(tmp_path / "b", [_row("店:甲", -3, "2026-11")])
+    _write(
+        tmp_path / "b",
+        [_row("店:甲", -2, "2026-11-24"), _row("店:甲", -4, "2026-11-25")],
+        "agents_daily.json",
+    )
+    res = runner.invoke(app, ["compare", str(a), str(b), "--format", "json"])
+    assert res.exit_code == 0 and "score different windows (2026-11-24 before, 2026-11 after)" in res.stderr
+    daily = runner.invoke(app, ["compare", str(a), str(b), "--daily", "--format", "json"])
+    (changed,) = [json.loads(line) for line in daily.stdout.splitlines()]
+    assert (changed["window"], changed["change"]) == ("2026-11-25", -3)
+    assert "different windows" not in daily.stderr
+
+
+def test_an_agent_nick_that_reads_as_a_formula_stays_text_in_the_csv(tmp_path):
+    a = _write(tmp_path / "a", [_row("=HYPERLINK(1)", -1)])
+    b = _write(tmp_path / "b", [_row("=HYPERLINK(1)", -2)])
+    out = tmp_path / "c.csv"
+    res = runner.invoke(app, ["compare", str(a), str(b), "--csv", str(out)])
+    assert res.exit_code == 0, res.output
+    (row,) = list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()[2:]))
+    assert row[1] == "'=HYPERLINK(1)"
+
+
+@pytest.mark.parametrize(
+    "setup,args,message",
+    [
+        (lambda p: None, [], "agents.json: no such file; give a folder written by qc inspect"),
+        (
+            lambda p: (p / "agents.json").write_text("[{\n", encoding="utf-8"),
+            [],
+            "agents.json line 2: not the JSON",
+        ),
+        (lambda p: (p / "agents.json").write_text('{"a": 1}', encoding="utf-8"), [], "not an agents table"),
+        (lambda p: _write(p, [_row("甲", 0)]), ["--format", "xml"], "--format 'xml' is unknown"),
+        (lambda p: _write(p, [_row("甲", 0)]), ["--csv", "."], "is a folder: give a file name"),
+        (lambda p: _write(p, [_row("甲", 0)]), ["--daily"], "agents_daily.json: no such file"),
+    ],
+)
+def test_what_is_not_an_agents_table_exits_2_naming_it(tmp_path, setup, args, message):
+    folder = tmp_path / "x"
+    folder.mkdir()
+    setup(folder)
+    res = runner.invoke(
+        app, ["compare", str(folder), str(folder), *[str(folder) if a == "." else a for a in args]]
+    )
+    assert res.exit_code == 2, res.output
+    assert message in res.stderr and "Traceback" not in res.output
