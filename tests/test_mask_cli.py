@@ -177,3 +177,76 @@ def test_every_masked_surface_hides_the_buyers_nick_where_a_message_writes_it(tm
             assert (nick in out) is not masked, name
             if masked:
                 assert "[买家]" in out and "小雨" in out, name
+
+
+def test_a_buyer_nicknamed_like_the_charged_phrase_leaves_it_readable_on_every_list(tmp_path):
+    """A buyer nicknamed 爱买不买 turned the agent's charged 爱买不买 into 「[买家]」 in qc flagged,
+    the training samples and the model's row of the review sheet (audit 94 #3); a conversation id
+    that is a phone number stayed whole in qc appeal list --mask-pii (#8)."""
+    import json
+
+    said = {
+        "conversation_id": "13512345678",
+        "shop": SHOP,
+        "messages": [
+            msg("customer", "爱买不买", "09:00:00", "能便宜点吗"),
+            msg("agent", f"{SHOP}:阿杰", "09:00:05", "爱买不买"),
+        ],
+    }
+    db, runner = _store_with_team(tmp_path, said)
+    rows = json.loads(runner.invoke(app, ["flagged", "--format", "json", "--mask-pii", *db]).stdout)
+    assert [r["excerpt"] for r in rows] == ["爱买不买"]
+    assert "13512345678" not in json.dumps(rows)
+    finding = rows[0]["finding_ids"][0]
+    sheet = tmp_path / "review.csv"
+    r = runner.invoke(app, ["review", "export", "--date", DAY, "--out", str(sheet), "--mask-pii", *db])
+    assert r.exit_code == 0, r.output
+    lines = list(csv.reader(sheet.read_text(encoding="utf-8-sig").splitlines()))
+    texts = {row[lines[0].index("整条消息")] for row in lines[1:] if len(row) > 1}
+    assert texts == {"爱买不买"} and len(lines) > 2  # the model's row too, when it flagged the message
+    # The masked sheet still goes back: its rows match what the store holds.
+    with sheet.open(encoding="utf-8-sig", newline="") as fh:
+        table = list(csv.reader(fh))
+    table[1][table[0].index("复核结论（确认/驳回）")] = "确认"
+    table[1][table[0].index("复核人")] = "质检小王"
+    with sheet.open("w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh).writerows(table)
+    r = runner.invoke(app, ["review", "import", str(sheet), *db])
+    assert r.exit_code == 0, r.output
+    samples = tmp_path / "fb.jsonl"
+    assert runner.invoke(app, ["feedback", "export", "--out", str(samples), "--mask-pii", *db]).exit_code == 0
+    texts = {json.loads(line)["text"] for line in samples.read_text(encoding="utf-8").splitlines()}
+    assert texts == {"爱买不买"}
+    assert (
+        runner.invoke(app, ["appeal", "open", finding, "--agent", "阿杰", "--reason", "冤枉", *db]).exit_code
+        == 0
+    )
+    listed = runner.invoke(app, ["appeal", "list", "--mask-pii", *db]).stdout
+    assert "13512345678" not in listed and '"conversation_id": "[电话]"' in listed
+    assert "13512345678" in runner.invoke(app, ["appeal", "list", *db]).stdout
+
+
+def test_review_import_quotes_no_more_of_a_shifted_person_cell_than_of_a_decision(tmp_path):
+    """A buyer's complaint in the 复核人 cell was printed 40 characters long (audit 94 #7)."""
+    said = {
+        "conversation_id": "cP",
+        "shop": SHOP,
+        "messages": [
+            msg("customer", "buyer9", "09:00:00", "能便宜点吗"),
+            msg("agent", f"{SHOP}:阿杰", "09:00:05", "爱买不买"),
+        ],
+    }
+    db, runner = _store_with_team(tmp_path, said)
+    sheet = tmp_path / "review.csv"
+    assert runner.invoke(app, ["review", "export", "--date", DAY, "--out", str(sheet), *db]).exit_code == 0
+    with sheet.open(encoding="utf-8-sig", newline="") as fh:
+        table = list(csv.reader(fh))
+    complaint = "我是买家欧阳娜娜住在幸福路八号请尽快处理我的投诉不然我就去找平台"
+    table[1][table[0].index("复核结论（确认/驳回）")] = "确认"
+    table[1][table[0].index("复核人")] = complaint
+    with sheet.open("w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh).writerows(table)
+    r = runner.invoke(app, ["review", "import", str(sheet), *db])
+    assert r.exit_code == 2 and "is not registered" in r.stderr
+    # Cut at 16 characters (masked), as a decision cell is: the start names the row, no more.
+    assert "row 2: 我是买家欧阳娜娜住在" in r.stderr and "投诉" not in r.stderr

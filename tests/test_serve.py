@@ -811,6 +811,23 @@ def test_masked_pages_hide_the_buyers_nick_where_a_message_writes_it(app, store,
     assert "[买家]，" in masked and "[<mark" not in masked and '<mark class="hit">爱买</mark>' in masked
 
 
+def test_a_list_page_masks_each_row_with_its_own_buyers_nick(app, store, tmp_path):
+    """One buyer nicknamed 爱买不买 hid the phrase in every row of the dashboard, the findings list
+    and the search, though the other rows' buyers are someone else (audit 94 #4); in the buyer's
+    own conversation the charged phrase stays too, as its conversation page shows it."""
+    _pii_day(store, tmp_path, ("爱买不买", "你自己看着办"), buyer="爱买不买", cid="c-nick")
+    (tmp_path / "b").mkdir()
+    _pii_day(store, tmp_path / "b", ("爱买不买，爱买不买懂吗", "随便你"), buyer="tb_99887", cid="c-other")
+    client = sign_in(app, "质检小王")
+    period = {"from": "2026-11-27", "to": "2026-11-27"}
+    for path, params in (("/", period), ("/findings", {**period, "item": "*", "all": "1"})):
+        masked = client.get(path, params={**params, "mask": "1"}).text
+        assert "爱买不买，爱买不买懂吗" in masked, path  # c-other's excerpt, whole
+        assert "[买家]" not in masked, path  # nor is the charged phrase of c-nick masked
+    hits = client.get("/search", params={"q": "懂吗", "mask": "1"}).text
+    assert "爱买不买，爱买不买懂吗" in hits.replace('<mark class="hit">', "").replace("</mark>", "")
+
+
 def test_queue_decisions_are_stored_and_audited_like_qc_review(app, store):
     client = sign_in(app, "质检小王")
     page = client.get("/queue").text
@@ -1121,6 +1138,40 @@ def test_a_supervisor_taking_part_is_blind_too_and_masked_results_mask_what_peop
     for said in (shown.stdout, listed.stdout):
         assert "13812345678" not in said and "13912345678" not in said and "[电话]" in said
     assert json.loads(shown.stdout)["close_note"] == "买家电话[电话]投诉，本轮作废"
+
+
+def test_masked_round_results_mask_a_conversation_id_that_is_a_phone(store, tmp_path):
+    """qc calibration results --mask-pii --out wrote '13512345678 in the conversation column,
+    where qc flagged and the workbench show [电话] (audit 94 #8)."""
+    from typer.testing import CliRunner
+
+    from qc.cli import app as cli
+    from qc.supervise.calibration import open_round, record_verdict
+
+    _pii_day(store, tmp_path, cid="13512345678")
+    day = "2026-11-27"
+    pair = ("质检小王", "质检小李")
+    rnd = open_round(store, name="r", by="张主管", reviewers=pair, date_from=day, date_to=day, size=5, seed=1)
+    for fid in rnd.finding_ids:
+        for who in ("质检小王", "质检小李"):
+            record_verdict(store, rnd.id, fid, reviewer=who, verdict="confirm")
+    runner = CliRunner()
+    for masked, out in ((False, tmp_path / "plain.csv"), (True, tmp_path / "masked.csv")):
+        args = [
+            "calibration",
+            "results",
+            str(rnd.id),
+            "--by",
+            "张主管",
+            "--out",
+            str(out),
+            "--db",
+            str(store.url),
+        ]
+        r = runner.invoke(cli, [*args, *(["--mask-pii"] if masked else [])])
+        assert r.exit_code == 0, r.output
+        text = out.read_text(encoding="utf-8-sig")
+        assert ("13512345678" in text) is not masked and ("[电话]" in text) is masked
 
 
 def test_the_workbench_masks_a_rounds_name_on_masked_pages(app, store):

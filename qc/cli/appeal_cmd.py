@@ -202,6 +202,9 @@ def list_cli(
         for key in ("reason", "answer", "ruling"):
             if row[key]:
                 row[key] = masks(a.finding_id)(row[key])
+        if row.get("conversation_id"):
+            # A conversation id that is the buyer's phone number, as qc flagged and qc show mask it.
+            row["conversation_id"] = mask.identifier(row["conversation_id"])
         # A later inspection no longer found the finding: no step can be taken on the appeal.
         row["orphaned"] = row["finding_id"] in gone
         typer.echo(json.dumps(row, ensure_ascii=False))

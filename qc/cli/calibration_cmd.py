@@ -228,7 +228,7 @@ def results_cli(
                 text_id(fid),
                 s.finding.kind if s else "(no longer stored)",
                 text_id(s.scored_agent) if s else "",
-                text_id(s.finding.conversation_id) if s else "",
+                text_id(mask.identifier(s.finding.conversation_id)) if s else "",
                 mask(s.finding.text) if s else "",
             ]
             for name in rnd.reviewers:

@@ -644,8 +644,8 @@ def calibration_round(ctx: Ctx) -> Response:
         raise NotFound
     res = cal.results(ctx.store, round_id, ctx.person)
     found = {s.finding.id: s for s in ctx.store.findings(finding_ids=list(rnd.finding_ids))}
-    mask = page_masker(ctx.masker(), ctx.store, (s.finding.conversation_id for s in found.values()))
-    values.update(res=res, found=found, mask=mask, percent=cal.percent)
+    masks = page_masker(ctx.masker(), ctx.store, (s.finding.conversation_id for s in found.values()))
+    values.update(res=res, found=found, mask=masks, percent=cal.percent)
     return ctx.render("calibration_results.html", **values)
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from qc.rules.lexicon import load_lexicon
 from qc.schema import Conversation, Finding, Role
 from qc.store.database import Store
-from qc.supervise.masking import conversation_masker
+from qc.supervise.masking import StoredMaskers
 from qc.supervise.review import finding_states
 from qc.text.pii import Masker
 from qc.text.tokens import fold
@@ -107,6 +107,9 @@ def feedback_samples(store: Store, mask: Masker | None = None, lexicon: Any = No
     stored = store.findings(finding_ids=list(states))
     convs = store.conversations({s.finding.conversation_id for s in stored})
     phrases = [p for e in lexicon.entries for p in e.phrases]
+    # A nick inside a phrase the lexicon charged stays readable: a sample of 爱买不买 labelled
+    # conflict was exported as 「[买家]」 when the buyer was nicknamed so (audit 94 #3).
+    maskers = StoredMaskers(mask, store, set(convs))
     out = FeedbackExport()
     seen: dict[tuple[str, int], dict[str, Any]] = {}
     for s in stored:
@@ -122,7 +125,7 @@ def feedback_samples(store: Store, mask: Masker | None = None, lexicon: Any = No
             out.skipped.append(f"{f.id}: {f.kind} {state} has no attitude label")
             continue
         actor, note = notes.get(f.id, ("", ""))
-        mask_conv = conversation_masker(mask, conv.messages)
+        mask_conv = maskers(f.conversation_id)
         note = mask_conv(note)  # a reviewer may quote the buyer's number in the reason
         key = (f.conversation_id, f.message_index)
         sample = {

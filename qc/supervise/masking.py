@@ -11,11 +11,33 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Mapping
 
 from qc.readers.roles import parse_role_word
-from qc.schema import Message, Role
+from qc.schema import Finding, Message, Role
 from qc.store.database import Store
 from qc.text.pii import Masker
 
-__all__ = ["buyer_nicks", "conversation_masker", "finding_maskers", "page_masker", "StoredMaskers"]
+__all__ = [
+    "PageMasker",
+    "StoredMaskers",
+    "buyer_nicks",
+    "conversation_masker",
+    "finding_maskers",
+    "page_masker",
+    "spans_of",
+]
+
+
+def spans_of(findings: Iterable[Finding]) -> list[str]:
+    """The texts of the findings that point at a span of their message (a lexicon phrase).
+
+    What masking spares: a model's judgement covers its whole message, and a message that writes
+    the buyer's nick besides the charged words must still hide it.
+    """
+    return [f.text for f in findings if f.text and f.start is not None]
+
+
+def _unspared(nicks: Iterable[str], spared: Iterable[str]) -> list[str]:
+    words = [w for w in spared if w]
+    return [n for n in nicks if not any(n in w for w in words)]
 
 
 def buyer_nicks(senders: Iterable[str | None]) -> list[str]:
@@ -33,38 +55,79 @@ def conversation_masker(mask: Masker, messages: Iterable[Message], spared: Itera
     if not mask.enabled:
         return mask
     nicks = buyer_nicks(m.sender for m in messages if m.role is Role.CUSTOMER)
-    words = [w for w in spared if w]
-    return mask.for_buyers([n for n in nicks if not any(n in w for w in words)])
+    return mask.for_buyers(_unspared(nicks, spared))
 
 
 class StoredMaskers:
-    """Conversation id → its masker, the buyers' nicks read from the store in one query.
+    """Conversation id → its masker, the buyers' nicks and charged phrases read from the store.
 
     For pages and lists that quote several conversations (flagged excerpts, appeals, the
-    review sheet): each text is masked with the nicks of the conversation it comes from.
+    review sheet): each text is masked with the nicks of the conversation it comes from, and a
+    nick inside a phrase the lexicon charged in that conversation stays readable, as in
+    :func:`conversation_masker` (a buyer nicknamed 爱买不买 turned the agent's charged 爱买不买
+    into 「[买家]」 in qc flagged and the training samples, audit 94 #3).
     """
 
     def __init__(self, mask: Masker, store: Store, conversation_ids: Collection[str]) -> None:
         self.mask = mask
-        self._nicks = store.buyer_nicks(conversation_ids) if mask.enabled and conversation_ids else {}
+        ids = set(conversation_ids) if mask.enabled else set()
+        self._nicks = store.buyer_nicks(ids) if ids else {}
+        self._spared: dict[str, list[str]] = {}
+        if self._nicks:
+            for s in store.findings(conversation_ids=sorted(self._nicks)):
+                self._spared.setdefault(s.finding.conversation_id, []).extend(spans_of([s.finding]))
+        self._cache: dict[str, Masker] = {}
 
     def __call__(self, conversation_id: str | None) -> Masker:
         """The masker for texts of ``conversation_id`` (the plain one for an unknown id)."""
-        nicks = self._nicks.get(conversation_id or "")
-        return self.mask.for_buyers(buyer_nicks(nicks)) if nicks else self.mask
+        cid = conversation_id or ""
+        nicks = self._nicks.get(cid)
+        if not nicks:
+            return self.mask
+        if cid not in self._cache:
+            self._cache[cid] = self.mask.for_buyers(_unspared(buyer_nicks(nicks), self._spared.get(cid, ())))
+        return self._cache[cid]
+
+    def all_nicks(self) -> Masker:
+        """One masker holding every listed conversation's buyer nicks, for a text of none of them."""
+        return self.mask.for_buyers(buyer_nicks(n for nicks in self._nicks.values() for n in nicks))
 
 
-def page_masker(mask: Masker, store: Store, conversation_ids: Iterable[str]) -> Masker:
-    """One masker for a page quoting several conversations: every one of their buyers' nicks.
+class PageMasker:
+    """The masker of a page quoting several conversations: each row with its own conversation's.
 
-    A page's template masks each text alike; a nick of one of its buyers is personal data in
-    any of its rows.
+    ``mask(text, conversation_id)`` masks a row's text with the nicks of the buyer of that
+    conversation (sparing the phrases the lexicon charged there); a text of no one conversation
+    (``mask(text)``) is masked with every listed buyer's nick. One masker for the whole page hid
+    an everyday phrase in every row because one buyer somewhere was nicknamed so (audit 94 #4).
     """
-    if not mask.enabled:
-        return mask
-    ids = set(conversation_ids)
-    found = store.buyer_nicks(ids) if ids else {}
-    return mask.for_buyers(buyer_nicks(n for nicks in found.values() for n in nicks))
+
+    def __init__(self, mask: Masker, store: Store, conversation_ids: Iterable[str]) -> None:
+        self._rows = StoredMaskers(mask, store, set(conversation_ids))
+        self._all = self._rows.all_nicks() if mask.enabled else mask
+        self.enabled = mask.enabled
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The masks' own words ([电话], [买家] …), which a search never highlights."""
+        return self._all.labels
+
+    def identifier(self, text: str) -> str:
+        """An id (a conversation id that is a phone number) as the page shows it."""
+        return self._all.identifier(text)
+
+    def of(self, conversation_id: str | None) -> Masker:
+        """The masker of one conversation's texts."""
+        return self._rows(conversation_id) if conversation_id else self._all
+
+    def __call__(self, text: str, conversation_id: str | None = None) -> str:
+        """``text`` masked: with its conversation's buyer nicks when it names one, else every listed one's."""
+        return self.of(conversation_id)(text) if conversation_id is not None else self._all(text)
+
+
+def page_masker(mask: Masker, store: Store, conversation_ids: Iterable[str]) -> PageMasker:
+    """The masker of a page quoting several conversations (see :class:`PageMasker`)."""
+    return PageMasker(mask, store, conversation_ids)
 
 
 def finding_maskers(

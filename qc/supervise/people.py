@@ -131,8 +131,10 @@ def _find(people: Sequence[Person], name: str) -> Person | None:
 
 # Longest name a person may have (the people table's columns hold 200 characters).
 _NAME_MAX = 100
-# How much of an unknown name an error quotes (masked): a registered name is rarely longer.
-_SHOWN_NAME = 40
+# How much of an unknown name an error quotes (masked): a registered name is rarely longer, and
+# a sheet's shifted row that puts a buyer's message in the 复核人 cell shows no more of it than
+# of a decision cell (audit 94 #7: 40 characters printed a buyer's whole complaint with her name).
+_SHOWN_NAME = 16
 # The store keeps an agent account in 200 characters.
 _ACCOUNT_MAX = 200
 

@@ -36,12 +36,11 @@ from qc.schema import Conversation, Role
 from qc.scoring.card import qualifies
 from qc.store.database import Store, StoredFinding
 from qc.supervise.flagged import free_reasons
-from qc.supervise.masking import conversation_masker
+from qc.supervise.masking import conversation_masker, spans_of
 from qc.supervise.people import list_people
 from qc.supervise.report import load_reply_patterns
 from qc.supervise.review import DECISIONS, PENDING, ReviewError, decide, finding_states
 from qc.supervise.states import ANSWERED, OPEN, OVERTURNED, UPHELD
-from qc.supervise.transcript import spans_of
 from qc.text.pii import Masker, shown_value
 
 __all__ = [
@@ -114,13 +113,18 @@ def export_review_sheet(store: Store, date: str, out: Path, card: Any, mask: Mas
     stored.sort(
         key=lambda s: (not qualifies(s.finding, card), points.get(s.id, 0), s.finding.conversation_id)
     )
+    charged: dict[str, list[str]] = {}
+    for s in stored:
+        charged.setdefault(s.finding.conversation_id, []).extend(spans_of([s.finding]))
     rows: list[list[Any]] = []
     for s in stored:
         f = s.finding
         conv = convs.get(f.conversation_id)
         message = context = ""
-        # The row's charged words stay readable (a buyer nicknamed 爱买不买); the import masks alike.
-        mask_conv = conversation_masker(mask, conv.messages, spans_of([f])) if conv is not None else mask
+        # The words the lexicon charged in the conversation stay readable (a buyer nicknamed
+        # 爱买不买), on the model's row of that message too (audit 94 #3); the import masks alike.
+        spared = charged.get(f.conversation_id, [])
+        mask_conv = conversation_masker(mask, conv.messages, spared) if conv is not None else mask
         if conv is not None and 0 <= f.message_index < len(conv.messages):
             message = conv.messages[f.message_index].text
             context = _context(conv, f.message_index, window)
@@ -415,17 +419,25 @@ def _moved(
     if not found:
         return {}
     convs = store.conversations({s.finding.conversation_id for s in found.values()})
+    # The export spares the phrases the day's findings charged in the row's conversation.
+    charged: dict[tuple[str, str], list[str]] = {}
+    for other in store.findings(conversation_ids=sorted(convs)):
+        charged.setdefault((other.finding.conversation_id, other.date), []).extend(spans_of([other.finding]))
     window = load_reply_patterns().context_messages
     by_line = dict(rows)
     out = {}
     for line, s in found.items():
         cells = by_line[line]
         conv = convs.get(s.finding.conversation_id)
-        # As this qc exports it (the row's charged words spared), and as one before it did: every
-        # nick masked. A sheet exported masked by either still matches its own rows.
+        # As this qc exports it (the conversation's charged words spared), and as ones before it
+        # did (the row's own, or every nick masked). A sheet exported masked by any of them still
+        # matches its own rows.
         plain = Masker(True)
         masks = (
             [
+                conversation_masker(
+                    plain, conv.messages, charged.get((s.finding.conversation_id, s.date), [])
+                ),
                 conversation_masker(plain, conv.messages, spans_of([s.finding])),
                 conversation_masker(plain, conv.messages),
             ]

@@ -8,7 +8,7 @@ given the conversation, its findings, the card and the points at stake; only
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,12 +20,12 @@ from qc.scoring.card import Scorecard
 from qc.scoring.metrics import UNDATED
 from qc.scoring.scores import finding_stakes, inputs_from, score_agents
 from qc.store.database import Store
+from qc.supervise.masking import spans_of
 from qc.supervise.review import ReviewError
 from qc.text.annotate import make_annotator
 
 __all__ = [
     "charged_words",
-    "spans_of",
     "Segment",
     "MessageView",
     "ConversationView",
@@ -205,11 +205,6 @@ def charged_words(view: ConversationView) -> list[str]:
     buyer's nick besides the charged words must still hide it.
     """
     return spans_of(f for mv in view.messages for f in mv.findings)
-
-
-def spans_of(findings: Iterable[Finding]) -> list[str]:
-    """The texts of the findings that point at a span of their message (a lexicon phrase)."""
-    return [f.text for f in findings if f.text and f.start is not None]
 
 
 def buyer_sentiments(conversation: Conversation) -> list[float | None]:
