@@ -276,13 +276,26 @@ def test_with_a_cap_the_flagged_shares_still_add_up_to_what_the_day_cost(tmp_pat
     }
     capped = [a for a, points in cost.items() if points == -10]
     assert capped, "the demo day has agents whose attitude findings pass the cap"
-    listed = runner.invoke(
-        app, ["flagged", "--date", "2026-11-24", "--scorecard", str(card), "--format", "json", *db]
-    )
-    assert listed.exit_code == 0, listed.output
     shares: dict[str, float] = defaultdict(float)
-    for row in json.loads(listed.stdout):
-        assert len(row["agents"]) == 1  # the demo day's flagged conversations have one agent each
-        shares[row["agents"][0]] += row["points"]
+    for agent in capped:
+        # --agent lists each conversation with that agent's share only (a transferred chat has two).
+        listed = runner.invoke(
+            app,
+            [
+                "flagged",
+                "--date",
+                "2026-11-24",
+                "--agent",
+                agent,
+                "--scorecard",
+                str(card),
+                "--format",
+                "json",
+                *db,
+            ],
+        )
+        assert listed.exit_code == 0, listed.output
+        for row in json.loads(listed.stdout):
+            shares[agent] += row["points"]
     for agent in capped:
         assert shares[agent] == pytest.approx(-10, abs=0.05), agent  # each share rounded to the cent
