@@ -894,6 +894,27 @@ def test_a_header_on_a_12_hour_clock_keeps_the_nick_and_the_afternoon(tmp_path: 
     ]
 
 
+@pytest.mark.parametrize("dated", [True, False])
+def test_a_block_header_whose_clock_is_written_in_chinese_is_a_header(tmp_path: Path, dated: bool) -> None:
+    """10时03分20秒 was read in inline lines only: in block headers the agent's reply went into the
+    buyer's message, and a file written so throughout was skipped as no chat export (audit 93 #1)."""
+    day = "2026-11-24 " if dated else ""
+    path = tmp_path / "2026-11-24_chat.txt"
+    path.write_text(
+        f"tb_橙子 {day}10时03分00秒\n请问发什么快递\n柚子店:小雨 {day}10时03分20秒\n默认中通哦\n"
+        f"柚子店:小雨 {day}10时03分30秒\n还有别的问题吗亲\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    (conv,) = result.conversations
+    assert [(m.role, m.sender, m.sent_at, m.text) for m in conv.messages] == [
+        (Role.CUSTOMER, "tb_橙子", datetime(2026, 11, 24, 10, 3, 0, tzinfo=SH), "请问发什么快递"),
+        (Role.AGENT, "柚子店:小雨", datetime(2026, 11, 24, 10, 3, 20, tzinfo=SH), "默认中通哦"),
+        (Role.AGENT, "柚子店:小雨", datetime(2026, 11, 24, 10, 3, 30, tzinfo=SH), "还有别的问题吗亲"),
+    ]
+    assert not result.rejects
+
+
 @pytest.mark.parametrize("name", ["day_2026-11-24.csv", "导出"])
 def test_a_workbook_named_otherwise_is_read_as_the_workbook_it_is(tmp_path: Path, name: str) -> None:
     """openpyxl refuses a name not ending .xlsx: a sniffed workbook saved as .csv, or a download

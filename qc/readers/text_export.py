@@ -51,14 +51,18 @@ _AMPM = r"(?:上午|下午|凌晨|早上|中午|晚上)"
 # After the clock, as exports set to an English 12-hour clock or to UTC offsets write it:
 # 3:05:20 PM, 10:00:01+08:00 (the time styles the other readers take).
 _AFTER = r"(?:\s?(?:AM|PM|am|pm))?(?:Z|[+-]\d{2}:?\d{2})?"
-_CLOCK = rf"(?:\d{{1,2}}:\d{{2}}(?::\d{{2}}{_FRAC})?|\d{{1,2}}时\d{{1,2}}分(?:\d{{1,2}}秒)?){_AFTER}"
+# 10时03分20秒: the clock some Chinese exports write, in every header style (audit 93 #1).
+_ZH_CLOCK = r"\d{1,2}时\d{1,2}分(?:\d{1,2}秒)?"
+_ZH_HMS = r"\d{1,2}时\d{1,2}分\d{1,2}秒"
+_CLOCK = rf"(?:\d{{1,2}}:\d{{2}}(?::\d{{2}}{_FRAC})?|{_ZH_CLOCK}){_AFTER}"
 _TS = rf"(?:{_DATE}[\sT]*)?(?:{_AMPM}\s*)?{_CLOCK}"
 _WHO = r"[^()（）\r\n]{1,64}?"
 # A header nick before a bare time may carry a note in brackets: 森林杂货铺:阿青(售前).
 _WHO_NOTED = r"[^\r\n]{1,64}?"
 # With a date, a header's time may leave out the seconds (2026-11-24 10:03); a bare time needs them.
 _HEADER_TS = (
-    rf"{_DATE}\s*(?:{_AMPM}\s*)?\d{{1,2}}:\d{{2}}(?::\d{{2}}{_FRAC})?{_AFTER}|(?:{_AMPM}\s*)?{_HMS}{_AFTER}"
+    rf"{_DATE}\s*(?:{_AMPM}\s*)?(?:\d{{1,2}}:\d{{2}}(?::\d{{2}}{_FRAC})?|{_ZH_CLOCK}){_AFTER}"
+    rf"|(?:{_AMPM}\s*)?(?:{_HMS}|{_ZH_HMS}){_AFTER}"
 )
 # Possessive quantifiers (\s*+) keep matching linear on long lines of spaces or parens.
 # An inline nick may carry a note in brackets too: 柚子优选旗舰店:小雨(售前)(16:00:05): 在的.
