@@ -1646,13 +1646,22 @@ def _cli():
     return runner, cli_app
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def test_qc_serve_check_says_who_can_sign_in_and_warns_off_loopback(template, tmp_path):
     runner, cli_app = _cli()
     db = tmp_path / "qc.sqlite"
     shutil.copy(template, db)
-    r = runner.invoke(cli_app, ["serve", "--db", str(db), "--check"])
+    port = ["--port", str(_free_port())]
+    r = runner.invoke(cli_app, ["serve", "--db", str(db), "--check", *port])
     assert r.exit_code == 0 and "张主管 (supervisor) can sign in" in r.stderr and "warning" not in r.stderr
-    r = runner.invoke(cli_app, ["serve", "--db", str(db), "--check", "--host", "0.0.0.0"])
+    r = runner.invoke(cli_app, ["serve", "--db", str(db), "--check", "--host", "0.0.0.0", *port])
     assert r.exit_code == 0 and "warning: listening on 0.0.0.0" in r.stderr
     r = runner.invoke(cli_app, ["serve", "--db", str(db), "--check", "--ssl-certfile", "x.pem"])
     assert r.exit_code == 2 and "Traceback" not in r.stderr
@@ -1662,6 +1671,29 @@ def test_qc_serve_check_says_who_can_sign_in_and_warns_off_loopback(template, tm
     r = runner.invoke(cli_app, ["serve", "--db", str(db), "--check", "--scorecard", str(card)])
     assert r.exit_code == 2 and "days by reply in America/New_York" in r.stderr
     assert "give --scorecard the card the days were inspected with" in r.stderr
+
+
+def test_qc_serve_refuses_a_port_it_cannot_listen_on_with_a_line_not_a_traceback(template, tmp_path):
+    """A port in use exited 3 (qc check --fail-on-hit's code) after the server's own ERROR line, a
+    port out of range printed a traceback and exit 70 (audit 93 #2)."""
+    import socket
+
+    runner, cli_app = _cli()
+    db = tmp_path / "qc.sqlite"
+    shutil.copy(template, db)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = str(taken.getsockname()[1])
+        for args, code, said in (
+            (["--port", busy], 1, f"cannot listen on 127.0.0.1 port {busy}"),
+            (["--port", busy, "--check"], 1, "give another --port"),
+            (["--port", "99999"], 2, "--port 99999 is no port: give a number from 1 to 65535"),
+            (["--host", "no such host.invalid", "--port", "8"], 2, "--host no such host.invalid:"),
+        ):
+            r = runner.invoke(cli_app, ["serve", "--db", str(db), *args])
+            assert r.exit_code == code and said in r.stderr, (args, r.output)
+            assert "Traceback" not in r.output and "workbench on" not in r.stderr
 
 
 def test_qc_serve_refuses_a_store_nobody_can_sign_in_to(tmp_path):

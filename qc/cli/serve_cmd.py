@@ -10,7 +10,7 @@ import typer
 from qc.cli import app
 from qc.cli._common import err, handle_errors
 from qc.cli._store_opts import DEFAULT_DB, DbOption, open_db, warn_other_scorecard
-from qc.errors import ConfigError
+from qc.errors import ConfigError, QcError
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 DEMO_DB = "out/demo.sqlite"
@@ -47,6 +47,39 @@ def _demo_store(db: str) -> None:
                 accounts = [agent_id] if agent_id else []
                 add_person(store, name, role, accounts=accounts, by="qc serve --demo", note="demo account")
                 set_password(store, name, password, by="qc serve --demo")
+
+
+def check_listen(host: str, port: int) -> None:
+    """Refuse, before anything is served, a host or port the workbench cannot listen on.
+
+    The web server logged its own ``ERROR:`` line and exited 3 (the code of ``qc check
+    --fail-on-hit``), or printed a traceback for a port out of range (audit 93 #2).
+
+    Raises:
+        ConfigError: a port outside 1–65535 or a host that names no address (exit 2).
+        QcError: the address is in use or not this machine's (exit 1).
+    """
+    import socket
+
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"--port {port} is no port: give a number from 1 to 65535 (the default is 8765)")
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        why = exc.strerror if isinstance(exc, socket.gaierror) else "not a host name"
+        raise ConfigError(
+            f"--host {host}: {why}; give an address of this machine, such as 127.0.0.1"
+        ) from None
+    with socket.socket(family, kind, proto) as probe:
+        # As the server binds: an address left in TIME_WAIT by a workbench just stopped is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise QcError(
+                f"cannot listen on {host} port {port}: {exc.strerror or exc}; is another workbench (qc serve)"
+                " running? stop it, or give another --port"
+            ) from None
 
 
 @app.command("serve")
@@ -97,6 +130,7 @@ def serve_cli(
 
     if (ssl_certfile is None) != (ssl_keyfile is None):
         raise ConfigError("give both --ssl-certfile and --ssl-keyfile, or neither")
+    check_listen(host, port)
     if demo:
         db = DEMO_DB if db == DEFAULT_DB else db
         _demo_store(db)
@@ -159,5 +193,10 @@ def serve_cli(
             ssl_certfile=str(ssl_certfile) if ssl_certfile else None,
             ssl_keyfile=str(ssl_keyfile) if ssl_keyfile else None,
         )
+    except SystemExit as stop:
+        if stop.code in (0, None):
+            raise
+        # The server's start-up failed after the check (the port taken meanwhile): its own line said why.
+        raise QcError(f"the workbench could not start on {host} port {port} (see the line above)") from None
     finally:
         store.close()
