@@ -303,15 +303,17 @@ def test_an_object_that_is_neither_conversation_nor_message_is_one_clear_error(t
     assert result.read == 0 and "外套" not in error
 
 
-def test_the_same_object_on_one_line_is_a_reject_saying_so_not_empty_text(tmp_path: Path) -> None:
-    """An API dump written on one line is read as JSON Lines: its one line said "empty text"."""
+def test_the_same_object_on_one_line_fails_the_file_as_it_does_pretty_printed(tmp_path: Path) -> None:
+    """An API dump written on one line was read as JSON Lines: one reject and exit 0, where the
+    same dump pretty-printed failed the file (audit 93 #3); a whole day as one compact API reply
+    is common. Its one line said "empty text" before that."""
     path = tmp_path / "wrapped.json"
     path.write_text(json.dumps({"total": 5, "data": MESSAGES}, ensure_ascii=False) + "\n", encoding="utf-8")
     result = _read(path)
-    assert result.files[0].error is None and result.read == 1 and len(result.rejects) == 1
-    (reject,) = result.rejects
-    assert reject.line == 1 and reject.reason.startswith("one JSON object that is neither a conversation")
-    assert "jq -c '.[\"data\"][]' FILE > day.jsonl" in reject.reason
+    error = result.files[0].error
+    assert error is not None and result.read == 0 and not result.rejects
+    assert "one JSON object that is neither a conversation" in error
+    assert "jq -c '.[\"data\"][]' FILE > day.jsonl" in error
     # an object of unknown keys among messages is one such reject too, the rest are read
     lines = [json.dumps(m, ensure_ascii=False) for m in MESSAGES] + ['{"page": 2, "cursor": "abc"}']
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -65,8 +65,9 @@ def is_document(head: Sequence[str]) -> bool:
     this of the same lines, so all read a file alike. Only a first line that opens with ``[``
     or ``{`` can start a document, and then:
 
-    * a first line that is a whole JSON value is JSON Lines (a one-line array apart, when it is
-      the only line), as every valid JSON Lines file is, so those are read exactly as before;
+    * a first line that is a whole JSON value is JSON Lines (a one-line array apart, or an
+      object that is no record, when it is the only line), as every valid JSON Lines file is, so
+      those are read exactly as before;
     * else the lines are a document when they are one JSON value or the start of one (a
       pretty-printed array or object, complete or cut short);
     * else (a document broken within these lines, or JSON Lines whose first line is cut) they
@@ -80,14 +81,26 @@ def is_document(head: Sequence[str]) -> bool:
         return False
     if len(head) == 1:
         # One line: an array is a document; an object is a JSON Lines record (one line of it cut
-        # short stays one reject, as it always was).
-        return first.startswith("[")
+        # short stays one reject, as it always was), unless it is no record at all: an API
+        # envelope on one line ({"code": 0, "data": {"list": [...]}}) fails the file as it does
+        # pretty-printed, not one reject and exit 0 (audit 93 #3). The document reader still
+        # reads it as a record if --column names its keys.
+        return first.startswith("[") or _no_record(first)
     if _is_object(first) is not None:
         return False
     if _starts_one_value("\n".join(head)):
         return True
     objects = sum(1 for line in head[1:] if _is_object(line))
     return objects * 2 < len(head) - 1
+
+
+def _no_record(line: str) -> bool:
+    """Whether a line is a JSON object that is neither a conversation nor a message by qc's own names."""
+    try:
+        obj = parse_line(line)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(obj, dict) and "messages" not in obj and not _plan(tuple(obj), {}, {})
 
 
 def _is_object(line: str) -> bool | None:
