@@ -813,3 +813,11 @@ def test_a_file_line_whose_text_is_a_number_is_judged_as_inspect_reads_it(tmp_pa
     res = runner.invoke(app, ["check", "--file", str(drafts)])
     assert [(d["line"], d["text"]) for d in _lines(res.stdout)] == [(1, "5")]
     assert res.exit_code == 2 and f'{drafts}:2: no "text" string' in res.stderr
+
+
+def test_check_with_nothing_to_check_says_what_to_give():
+    """`qc check` alone said "give either TEXT or --file FILE (not both)" (audit 93 #6)."""
+    res = runner.invoke(app, ["check"])
+    assert res.exit_code == 2 and "give the message to check: TEXT, or --file FILE" in res.stderr
+    both = runner.invoke(app, ["check", "好的", "--file", "x.txt"])
+    assert both.exit_code == 2 and "not both" in both.stderr

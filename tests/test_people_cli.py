@@ -215,9 +215,9 @@ def test_a_ruling_is_final_until_a_supervisor_reopens_it(day):
     # the ruling, unsaid and unquoted (audit 86 M5).
     for step in ("open", "answered"):
         r = run("review", fid, "--reject", "--by", "质检小王", "--note", "如实告知没货", *db)
-        assert (
-            r.exit_code == 2 and f"has appeal #{appeal} {step}" in r.stderr and "qc appeal answer" in r.stderr
-        )
+        # Open, it is to be answered; answered, only the ruling is left (audit 93 #6).
+        todo = "qc appeal answer" if step == "open" else f"qc appeal rule {appeal}"
+        assert r.exit_code == 2 and f"has appeal #{appeal} {step}" in r.stderr and todo in r.stderr
         if step == "open":
             assert (
                 run("appeal", "answer", appeal, "--by", "质检小王", "--note", "said so before", *db).exit_code
@@ -506,7 +506,16 @@ def test_an_agent_bound_to_a_second_account_appeals_its_findings(jie_in_two_shop
     r = run("people", "unbind", "阿杰", "别家店:阿杰", "--by", "张主管", "--note", "handed to 小林", *db)
     assert r.exit_code == 0 and "阿杰 (agent) is now bound to 测试店:阿杰" in r.stderr, r.stderr
     r = run("review", ids["cZ"], "--confirm", "--by", "质检小王", *db)
-    assert r.exit_code == 2 and "appeal" in r.stderr  # still pending: its ruling decides it
+    assert r.exit_code == 2 and "Answer it (qc appeal answer" in r.stderr  # pending: its ruling decides
+    r = run("appeal", "answer", "1", "--by", "质检小王", "--note", "看过了", *db)
+    assert r.exit_code == 0, r.stderr
+    r = run("review", ids["cZ"], "--confirm", "--by", "质检小王", *db)
+    # Answered, only the ruling is left to do (audit 93 #6: it said to answer it again).
+    assert (
+        r.exit_code == 2
+        and "A supervisor rules it: qc appeal rule 1" in r.stderr
+        and "Answer it" not in r.stderr
+    )
     trail = [(row["action"], row["actor"], row["note"]) for row in log("", db)]
     assert ("person_bind", "张主管", "阿杰 bound to 别家店:阿杰: chats there on Sundays") in trail
     assert ("person_unbind", "张主管", "阿杰 unbound from 别家店:阿杰: handed to 小林") in trail

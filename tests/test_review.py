@@ -101,7 +101,10 @@ def test_inspecting_the_same_day_again_keeps_applying_decisions(day):
         (lambda e, ids: decide(e, "0000000000000000", "reject", by="qa", note="n"), "no finding"),
         (lambda e, ids: decide(e, ids["cA"], "maybe", by="qa"), "unknown"),
         (lambda e, ids: decide(e, ids["cA"], "reject", by=" ", note="n"), "--by is required"),
-        (lambda e, ids: decide(e, ids["cA"], "reject", by="qa"), "--note is required to reject"),
+        (
+            lambda e, ids: decide(e, ids["cA"], "reject", by="qa"),
+            "a rejection needs a note saying why the finding is wrong",
+        ),
         (lambda e, ids: decide(e, ids["cA"], "reject", by="路人", note="n"), "路人 is not registered"),
         (
             lambda e, ids: decide(e, ids["cA"], "reject", by="阿杰", note="n"),

@@ -149,7 +149,7 @@ def test_refused_rows_are_listed_by_row_number_and_exit_2(day):
     r = run("review", "import", edited, *db)
     assert r.exit_code == 2
     line = {row[0]: n for n, row in enumerate(rows, start=1)}
-    assert f"row {line[ids['cA']]}: --note is required to reject" in r.stderr
+    assert f"row {line[ids['cA']]}: a rejection needs a note" in r.stderr and "备注 column" in r.stderr
     assert f"row {line[ids['cB']]}: decision 'maybe' is unknown" in r.stderr
     assert f"row {line[ids['cH']]}: 路人 is not registered" in r.stderr
     assert "0 changed" in r.stderr and "3 refused (CSV, gb18030)" in r.stderr

@@ -235,6 +235,12 @@ BAD_CARDS = [
         "items.average_response.evidence: 'agent' is a column of the agents table",
     ),
     (
+        # The name it suggests is one no other item uses (slow_response is average_response's).
+        "evidence-a-column-suggests-a-free-name",
+        '[items.first_response]\nevidence = "agent"\n',
+        "pick another name, one no other item uses, such as slow_first_response",
+    ),
+    (
         "item-named-total",
         '[items.total]\nrule = "findings"\nmax_points = 5\nfloor = 0\npoints = { conflict = -1 }\n',
         "items.total: 'total' would name the columns of the totals",

@@ -1997,7 +1997,7 @@ def test_a_reject_note_of_invisible_characters_is_no_note(app, store):
         data={"csrf": csrf_of(page), "decision": "reject", "note": "\u200b \u2060"},
         follow_redirects=True,
     )
-    assert "--note is required to reject" in r.text and store.audit_trail(f.id) == []
+    assert "a rejection needs a note" in r.text and store.audit_trail(f.id) == []
 
 
 @pytest.mark.parametrize(

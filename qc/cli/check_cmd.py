@@ -361,8 +361,10 @@ def check_cli(
 
         qc check --file drafts.jsonl --strict --fail-on-hit
     """
-    if (text is None) == (file is None):
-        raise ConfigError("give either TEXT or --file FILE (not both)")
+    if text is None and file is None:
+        raise ConfigError("give the message to check: TEXT, or --file FILE (one message per line)")
+    if text is not None and file is not None:
+        raise ConfigError("give either TEXT or --file FILE, not both")
     if output_format not in ("json", "table"):
         raise ConfigError(f"--format {output_format!r}: use json or table")
     if file is not None and (context or then):

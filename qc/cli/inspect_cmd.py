@@ -127,7 +127,8 @@ def inspect_cli(
     inputs: Annotated[
         list[str],
         typer.Argument(
-            help="Transcript files or folders (a day's exports); with --engine spark also hdfs:// … URIs."
+            help="Transcript files or folders (a day's exports); with --engine spark also hdfs:// … URIs.",
+            metavar="INPUT",
         ),
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for findings, summaries and rejects.")],

@@ -703,7 +703,7 @@ def _sample_and_evidence(source: str, key: str, metric: str, raw: Mapping[str, A
                 source,
                 f"{key}.evidence",
                 f"{kind!r} is a column of the agents table (its count would overwrite it): pick another"
-                " name, such as slow_response",
+                f" name, one no other item uses, such as slow_{key.rsplit('.', 1)[-1]}",
             )
         out["evidence"] = kind
     return out

@@ -526,7 +526,8 @@ def require_person(
             " qc people add 张主管 --role supervisor"
         )
     if not wanted:
-        raise PeopleError(f"{option} is required: {action} needs a registered {_roles_text(roles)}")
+        sheet = " (in a review sheet, the 复核人 column)" if option == "--by" else ""
+        raise PeopleError(f"{option} is required{sheet}: {action} needs a registered {_roles_text(roles)}")
     person = _find(people, wanted)
     if person is None:
         gone = _find([p for p in list_people(store, True) if p.removed_at], wanted)

@@ -173,8 +173,13 @@ def check_appeal_allows_review(store: Store, finding_id: str) -> None:
         raise ReviewError(
             f"finding {finding_id} has appeal #{latest['id']} {latest['state']} (opened by"
             f" {latest.get('opened_by') or latest.get('agent') or 'the agent'} at {latest['opened_at']}):"
-            f" its ruling decides the finding. Answer it (qc appeal answer {latest['id']} --by NAME"
-            " --note WHY) and a supervisor rules it"
+            " its ruling decides the finding. "
+            + (
+                f"Answer it (qc appeal answer {latest['id']} --by NAME --note WHY) and a supervisor rules it"
+                if latest["state"] == OPEN
+                else f"A supervisor rules it: qc appeal rule {latest['id']} --uphold|--overturn --by NAME"
+                " --note WHY"
+            )
         )
 
 
@@ -248,7 +253,10 @@ def decide(
     check_not_own(reviewer, found.finding, "review")
     note = note.strip()
     if decision == "reject" and is_blank(note):
-        raise ReviewError("--note is required to reject: say why the finding is wrong")
+        raise ReviewError(
+            "a rejection needs a note saying why the finding is wrong: --note WHY (in a review sheet,"
+            " the 备注 column)"
+        )
     if is_blank(note):  # a zero-width space is no reason
         note = found_note(found)
     with store.transaction() as conn:
