@@ -19,6 +19,17 @@ from qc.errors import ConfigError
 from qc.text.pii import Masker, find_pii, load_pii_settings, mask_pii
 
 MASKED = [
+    # audit 94 #1, #2: dashed building-unit-room, a bare 园, numbers with no name, a building after the road
+    ("地址：春晓小区6-3-402", "地址：[地址]"),
+    ("收货地址：蓝湾城市花园9-2-1803", "收货地址：[地址]"),
+    ("万科城市花园12-1-1202", "[地址]"),
+    ("绿城桂园7栋2单元903", "[地址]"),
+    ("地址 绿城桂园十期7栋2单元903", "地址 [地址]"),
+    ("我家在4栋2单元601", "我家在[地址]"),
+    ("送到宿舍 北区9栋316", "送到[地址]"),
+    ("南京市鼓楼区中山路321号金鹰汇二座1506", "[地址]"),
+    ("闵行区虹梅路58弄9号1203", "[地址]"),
+    ("成都市高新区天府二街88号太平金融大厦C区9楼", "[地址]"),
     # session 19: variants audit 21 found unmasked
     ("（０５７１）８８８８６６６６", "[电话]"),
     ("０５７１－８８８８６６６６转８", "[电话]转８"),
@@ -217,6 +228,21 @@ MASKED = [
 ]
 
 UNTOUCHED = [
+    # audit 94 #5, #6, and what the new address forms must leave
+    "青海西藏地区不包邮",
+    "新疆甘肃地区需补运费",
+    "商品ID 712345678901，搜这个",
+    "条形码6912345678903",
+    "https://item.taobao.com/item.htm?id=712345678901",
+    "序列号SN20251201000456",
+    "SKU: 2391726354",
+    "孩子在幼儿园2楼的教室",
+    "公园3号门",
+    "花园3栋的样板间",
+    "地址明天2026-11-24再改",
+    "送到的时候2楼3楼都找了",
+    "城市花园里散步",
+    "我们在城市广场3楼",
     # session 19: what the new variants must leave
     "这周总是下雨",
     "一周总共三天",
@@ -442,8 +468,12 @@ def test_masker_is_identity_when_disabled_and_reads_masks_from_settings():
         ('[[kinds]]\nname = "x"\nmask = "[x]"\n', "has no patterns"),
         ("version = 1\n", "no [[kinds]]"),
         ("version = \n", "not valid UTF-8 TOML"),
+        (
+            '[[kinds]]\nname = "x"\nmask = "[x]"\npatterns = ["\\\\d+"]\nunless_after = "SKU"\n',
+            "(x).unless_after must be a list of labels",
+        ),
     ],
-    ids=["unknown-list", "bad-regex", "no-patterns", "no-kinds", "bad-toml"],
+    ids=["unknown-list", "bad-regex", "no-patterns", "no-kinds", "bad-toml", "unless-after-text"],
 )
 def test_a_bad_settings_file_is_a_config_error_naming_the_file(tmp_path: Path, body: str, message: str):
     path = tmp_path / "pii.toml"

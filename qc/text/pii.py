@@ -53,6 +53,8 @@ class PiiKind:
     mask: str
     patterns: tuple[re.Pattern[str], ...]
     guard_words: tuple[str, ...] = ()
+    # Labels after which a match is someone else's number (商品ID 652345678901, 条形码 69…): folded.
+    unless_after: tuple[str, ...] = ()
 
     def guarded(self, text: str, start: int) -> bool:
         """True when the character at ``start`` is inside a guard word that begins before it."""
@@ -61,6 +63,19 @@ class PiiKind:
                 if start - back >= 0 and text.startswith(word, start - back):
                     return True
         return False
+
+    def labelled_otherwise(self, text: str, start: int) -> bool:
+        """True when the match at ``start`` follows one of ``unless_after`` (spaces, a colon or = between)."""
+        at = start
+        while at > 0 and start - at < 3 and text[at - 1] in _LABEL_GAP:
+            at -= 1
+        before = text[max(0, at - _LONGEST_LABEL) : at].lower()
+        return any(before.endswith(word) for word in self.unless_after)
+
+
+# What may stand between a label and its number: a space, a colon, an equals sign (?id=…), a hash.
+_LABEL_GAP = frozenset(" :：=#")
+_LONGEST_LABEL = 12
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +131,16 @@ def _load(path: str) -> PiiSettings:
         if not compiled:
             raise ConfigError(f"pii settings {path}: {where} ({name}) has no patterns")
         guards = tuple(str(w) for w in raw.get("guard_words") or ())
-        kinds.append(PiiKind(name, str(raw["mask"]), tuple(compiled), guards))
+        labels = raw.get("unless_after") or []
+        if not isinstance(labels, list) or not all(
+            isinstance(w, str) and 0 < len(w) <= _LONGEST_LABEL for w in labels
+        ):
+            raise ConfigError(
+                f"pii settings {path}: {where} ({name}).unless_after must be a list of labels of 1 to"
+                f' {_LONGEST_LABEL} characters, such as ["商品ID", "条形码"]'
+            )
+        unless = tuple(w.translate(_HALF_WIDTH).lower() for w in labels)
+        kinds.append(PiiKind(name, str(raw["mask"]), tuple(compiled), guards, unless))
     if not kinds:
         raise ConfigError(f"pii settings {path}: no [[kinds]]; see the bundled lexicons/pii.toml")
     nicks = _table(data, "nicks", path)
@@ -259,6 +283,8 @@ def _masked_span(kind: PiiKind, match: re.Match[str]) -> tuple[int, int] | None:
     A match whose ``luhn`` group fails the Luhn check digit is no card number (a price list).
     """
     if kind.guard_words and kind.guarded(match.string, match.start()):
+        return None
+    if kind.unless_after and kind.labelled_otherwise(match.string, match.start()):
         return None
     if "luhn" in match.re.groupindex and not luhn_valid(match.group("luhn") or ""):
         return None
