@@ -2,7 +2,7 @@
 
 The examples run through typer's CliRunner, in order, in a sandbox folder that has what they
 name: the demo day (`demo/day`), a store of it at `out/qc.sqlite` (the default --db), a
-folder of GB18030 exports, `chats.csv`, `day.jsonl`, a shop scorecard `shop.toml`, a shop
+folder of GB18030 exports, `chats.csv`, `day.jsonl`, shop scorecards `shop.toml` and `new.toml`, a shop
 lexicon, a user dictionary, drafts and labelled samples. README examples run top to bottom in
 one sandbox (people are added before reviews, an appeal is opened before it is answered); the
 examples of each --help run in a fresh sandbox, after the setup that command's examples need
@@ -177,6 +177,11 @@ def template(tmp_path_factory):
     )
     shutil.copy(ROOT / "tests" / "data" / "spark_day" / f"shop-a-{DAY}.jsonl", root / "day.jsonl")
     (root / "shop.toml").write_text("[items.average_response]\nthreshold = 25\n", encoding="utf-8")
+    # A card change that needs no new inspection (qc compare's example): silent transfers cost 1.
+    (root / "new.toml").write_text(
+        "[items.service_attitude]\npoints = { conflict = -5, impatience = -1, silent_transfer = -1 }\n",
+        encoding="utf-8",
+    )
     shutil.copy(ROOT / "lexicons" / "forbidden.toml", root / "shop_lexicon.toml")
     (root / "products.txt").write_text("柚子保温杯 10 n\n", encoding="utf-8")
     (root / "drafts.jsonl").write_text(
