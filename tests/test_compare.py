@@ -93,7 +93,12 @@ def test_rows_on_one_side_counts_and_metrics_are_listed(tmp_path):
     before = _write(tmp_path / "a", [_row("店:甲", -3, impatience=3), _row("店:乙", -1), _row("店:丙", 0)])
     after = _write(
         tmp_path / "b",
-        [_row("店:甲", -1, impatience=1, avg_response_s=30.5), _row("店:丙", 0), _row("店:丁", -5)],
+        # A column the older table lacks (a new kind's count) changes a row only where it says something.
+        [
+            _row("店:甲", -1, impatience=1, avg_response_s=30.5, silent_transfer=1),
+            _row("店:丙", 0, silent_transfer=0),
+            _row("店:丁", -5),
+        ],
     )
     res = runner.invoke(app, ["compare", str(before), str(after), "--format", "json"])
     assert res.exit_code == 0, res.output
@@ -105,6 +110,7 @@ def test_rows_on_one_side_counts_and_metrics_are_listed(tmp_path):
     # Without agents.csv beside the table, a kind is named by its 中文 label and other keys stand.
     assert changes["impatience"] == ("不够耐心次数", 3, 1)
     assert changes["avg_response_s"] == ("avg_response_s", None, 30.5)
+    assert changes["silent_transfer"] == ("转接未告知次数", None, 1)
     assert "3 of 4 agent rows changed (1 only before, 1 only after)" in res.stderr
     everything = runner.invoke(app, ["compare", str(before), str(after), "--format", "json", "--all"])
     assert len(everything.stdout.splitlines()) == 4

@@ -18,6 +18,8 @@ def _num(value: Any) -> str:
         return "是" if value else "否"
     if isinstance(value, float) and value.is_integer():
         value = int(value)
+    if value == 0:
+        return "0"
     return "" if value is None else f"{value:+g}" if isinstance(value, int | float) else str(value)
 
 

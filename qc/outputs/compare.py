@@ -196,6 +196,21 @@ def _number(value: Any) -> float | None:
     return value
 
 
+def _nothing(value: Any) -> bool:
+    return value is None or value == "" or (_number(value) == 0)
+
+
+def _changed(old: Mapping[str, Any], new: Mapping[str, Any], key: str) -> bool:
+    """True when ``key`` differs between the rows.
+
+    A column one table lacks counts only where the other says something: a qc that added a
+    column (转接未告知次数) wrote 0 for every agent, which is no change of theirs.
+    """
+    if (key in old) != (key in new):
+        return not _nothing(old.get(key, new.get(key)))
+    return _differs(old.get(key), new.get(key))
+
+
 def _differs(a: Any, b: Any) -> bool:
     x, y = _number(a), _number(b)
     if x is not None and y is not None:
@@ -227,9 +242,7 @@ def compare_tables(before: AgentsTable, after: AgentsTable) -> Comparison:
         changes: tuple[Change, ...] = ()
         if a is not None and b is not None:
             changes = tuple(
-                Change(c, labels.get(c, c), a.get(c), b.get(c))
-                for c in compared
-                if _differs(a.get(c), b.get(c))
+                Change(c, labels.get(c, c), a.get(c), b.get(c)) for c in compared if _changed(a, b, c)
             )
             if _differs(a.get("total_points"), b.get("total_points")):
                 total = labels.get("total_points", "total_points")
