@@ -224,6 +224,13 @@ def test_a_buyer_nicknamed_like_the_charged_phrase_leaves_it_readable_on_every_l
     listed = runner.invoke(app, ["appeal", "list", "--mask-pii", *db]).stdout
     assert "13512345678" not in listed and '"conversation_id": "[电话]"' in listed
     assert "13512345678" in runner.invoke(app, ["appeal", "list", *db]).stdout
+    # qc sample had no --mask-pii at all (audit 94 #12)
+    for masked in (False, True):
+        spot = tmp_path / f"spot{masked}.csv"
+        args = ["sample", "--per-agent", "2", "--seed", "1", "--date", DAY, "--out", str(spot), *db]
+        assert runner.invoke(app, [*args, *(["--mask-pii"] if masked else [])]).exit_code == 0
+        text = spot.read_text(encoding="utf-8-sig")
+        assert ("13512345678" in text) is not masked and ("[电话]" in text) is masked
 
 
 def test_review_import_quotes_no_more_of_a_shifted_person_cell_than_of_a_decision(tmp_path):

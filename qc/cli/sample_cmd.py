@@ -9,7 +9,7 @@ import typer
 
 from qc.cli import app
 from qc.cli._common import err, handle_errors, output_file
-from qc.cli._store_opts import DEFAULT_DB, DbOption, open_db
+from qc.cli._store_opts import DEFAULT_DB, DbOption, MaskOption, open_db
 from qc.errors import ConfigError
 
 
@@ -33,6 +33,7 @@ def sample_cli(
     scorecard: Annotated[
         Path | None, typer.Option(help="Shop scorecard TOML (what counts as flagged).")
     ] = None,
+    mask_pii: MaskOption = False,
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """Draw a reproducible spot-check sample per agent, flagged and unflagged both included.
@@ -76,7 +77,9 @@ def sample_cli(
         if span is not None and open_end:
             date_from, date_to = date_from or span[0], date_to or span[1]
         rows = draw_sample(store, per_agent, seed, date=date_from, date_to=date_to, agent=who, card=card)
-    write_sample_csv(rows, out)
+    from qc.text.pii import Masker
+
+    write_sample_csv(rows, out, Masker(mask_pii))
     if not rows:
         whose = f" of {who}" if who else ""
         when = f" from {date_from} to {date_to}" if date_from else ""

@@ -26,6 +26,7 @@ from qc.scoring.scores import KIND_LABELS
 from qc.store.database import Store
 from qc.supervise.flagged import flagged_from
 from qc.supervise.people import is_unassigned
+from qc.text.pii import Masker
 
 __all__ = ["SampleRow", "draw_sample", "write_sample_csv", "SAMPLE_COLUMNS"]
 
@@ -122,7 +123,7 @@ def draw_sample(
     return rows
 
 
-def write_sample_csv(rows: list[SampleRow], out: Path) -> None:
+def write_sample_csv(rows: list[SampleRow], out: Path, mask: Masker | None = None) -> None:
     """The sample as a CSV for manual review (UTF-8 with BOM).
 
     No verdict columns: nothing would read them back. A checker decides each finding with
@@ -130,8 +131,10 @@ def write_sample_csv(rows: list[SampleRow], out: Path) -> None:
     each day as this draws that day (``date`` alone), for the same seed and size.
 
     Cells are inert (:mod:`qc.outputs.cells`): an agent nick never runs as a formula, and a
-    conversation id that reads as a number keeps its digits in Excel.
+    conversation id that reads as a number keeps its digits in Excel. An enabled ``mask`` masks a
+    conversation id made of the buyer's phone, as ``qc flagged --mask-pii`` does.
     """
+    shown = (mask or Masker(False)).identifier
     out.parent.mkdir(parents=True, exist_ok=True)
     with open_csv(out) as w:
         w.writerow(SAMPLE_COLUMNS)
@@ -140,7 +143,7 @@ def write_sample_csv(rows: list[SampleRow], out: Path) -> None:
                 [
                     text_id(r.agent),
                     r.date,
-                    text_id(r.conversation_id),
+                    text_id(shown(r.conversation_id)),
                     r.stratum,
                     f"{r.points:g}",
                     r.findings,
