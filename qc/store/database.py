@@ -1641,11 +1641,14 @@ def _shared_id(conversation_id: str, stored_shop: str, new_shop: str) -> StoreEr
     def name(shop: str) -> str:
         return repr(shop) if shop else "no shop"
 
+    from qc.text.pii import shown_id
+
+    # An id built from the buyer's phone is masked, as every warning names it (audit 94 #12).
     return StoreError(
-        f"conversation {conversation_id!r} is in the store for {name(stored_shop)} and this run has it for"
-        f" {name(new_shop)}: findings and review decisions are known by conversation id, so two shops"
-        " cannot share one in a store. If it is one shop spelt two ways, make the 店铺 column (or the"
-        " 店铺: part of the agent nicks) the same; if they are two shops, give each its own store"
+        f"conversation {shown_id(conversation_id)!r} is in the store for {name(stored_shop)} and this run"
+        f" has it for {name(new_shop)}: findings and review decisions are known by conversation id, so"
+        " two shops cannot share one in a store. If it is one shop spelt two ways, make the 店铺 column"
+        " (or the 店铺: part of the agent nicks) the same; if they are two shops, give each its own store"
         " (--db), or rename one shop's export files (an export without 会话 labels takes its ids from"
         " the file name). Nothing of this run was saved"
     )
