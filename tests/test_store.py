@@ -394,6 +394,12 @@ def test_two_shops_never_share_a_conversation_id_in_one_store(tmp_path: Path, fi
     other = inspect("c", second, "c-0002")
     assert other.exit_code == 0, other.output
 
+    # An id built from the buyer's phone is named masked (audit 94 #12).
+    assert inspect("p1", first, "13512345678").exit_code == 0
+    phone = inspect("p2", second, "13512345678")
+    assert phone.exit_code == 2 and "conversation '[电话]' is in the store" in phone.output
+    assert "13512345678" not in phone.output
+
 
 def test_a_store_whose_journal_cannot_be_written_says_why(tmp_path):
     """A readable store in a read-only folder or on a full disk gave SQLite's bare "unable to open
