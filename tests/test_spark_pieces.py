@@ -293,3 +293,20 @@ def test_tallies_merge_to_the_same_counters_in_any_order_and_grouping(day):
             a.merge(b)
             parts.append(a)
         assert _counters(parts[0]) == expected
+
+
+def test_a_failed_spark_job_names_a_workers_python_error_by_its_type_only(monkeypatch):
+    """A worker's KeyError: '我住上海市… 139…' was printed whole (audit 94 #15); the JVM's and
+    qc's own messages are written for people and stay."""
+    from qc.batch.spark_day import _failure
+
+    monkeypatch.delenv("QC_DEBUG", raising=False)
+    said = "Traceback (most recent call last):\nKeyError: '我住上海市浦东新区 手机13917263548'"
+    hidden = str(_failure(RuntimeError(said)))
+    assert "KeyError in a Python worker" in hidden and "13917263548" not in hidden and "上海" not in hidden
+    assert "Java heap space" in str(_failure(RuntimeError("java.lang.OutOfMemoryError: Java heap space")))
+    assert "day.csv: not readable" in str(
+        _failure(RuntimeError("qc.errors.InputError: day.csv: not readable"))
+    )
+    monkeypatch.setenv("QC_DEBUG", "1")
+    assert "13917263548" in str(_failure(RuntimeError(said)))

@@ -345,6 +345,10 @@ def check_parts_folder(
         )
 
 
+# Errors whose messages qc or the JVM wrote for people, never quoting a chat.
+_TOLD_BY = ("qc.", "java.", "javax.", "org.apache.", "scala.", "py4j.")
+
+
 def _failure(exc: BaseException) -> QcError:
     """A failed Spark job as a message for a person: the worker's error type and first line, no traceback."""
     if isinstance(exc, ConnectionError) or type(exc).__name__ == "Py4JNetworkError":
@@ -366,7 +370,16 @@ def _failure(exc: BaseException) -> QcError:
         kind, message = found[-1]
         if kind.rsplit(".", 1)[-1] in ("ConfigError", "ArtifactError"):
             return ConfigError(message[:300])
-        return SparkRunError(f"the Spark job failed: {kind.rsplit('.', 1)[-1]}: {message[:300]}")
+        name = kind.rsplit(".", 1)[-1]
+        if not kind.startswith(_TOLD_BY) and not os.environ.get("QC_DEBUG"):
+            # A Python error in a worker (KeyError: '我住上海市…') can quote a chat: named by its type
+            # only, as an internal error is (audit 94 #15). qc's own and the JVM's messages are
+            # written for people.
+            return SparkRunError(
+                f"the Spark job failed: {name} in a Python worker (its message may quote a chat;"
+                " QC_DEBUG=1 shows it)"
+            )
+        return SparkRunError(f"the Spark job failed: {name}: {message[:300]}")
     first = text.strip().splitlines()[0][:300] if text.strip() else type(exc).__name__
     return SparkRunError(f"the Spark job failed: {first}")
 
