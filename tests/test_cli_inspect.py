@@ -385,3 +385,19 @@ def test_the_summary_says_where_the_rejected_records_are(tmp_path):
     )
     (reject,) = [json.loads(line) for line in (tmp_path / "o" / "rejects.jsonl").read_text().splitlines()]
     assert reject["line"] == 2
+
+
+def test_an_out_folder_that_cannot_be_made_is_named_as_given(tmp_path):
+    """The error named qc's temporary folder beside it (.x.qc-tmp-fx0n…) (audit 93 #5)."""
+    from typer.testing import CliRunner
+
+    from qc.cli import app
+
+    day = tmp_path / "day.jsonl"
+    day.write_text(
+        '{"conversation_id": "c1", "role": "买家", "text": "在吗", "timestamp": "2026-11-24 10:00:00"}\n',
+        encoding="utf-8",
+    )
+    r = CliRunner().invoke(app, ["inspect", str(day), "--out", "/proc/self/qc-out", "-q"])
+    assert r.exit_code == 1 and "/proc/self/qc-out: cannot write there" in r.output
+    assert "qc-tmp" not in r.output and "Traceback" not in r.output

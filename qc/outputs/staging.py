@@ -30,6 +30,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
+from qc.errors import InputError
 from qc.outputs.writers import RUN_FILE, write_json
 
 __all__ = ["COMPLETE_KEY", "STAGE_MARK", "OutputStage", "is_complete", "stale_stages"]
@@ -130,12 +131,19 @@ class OutputStage:
         # run; meta.json (which vouches for the arrays by hash) for a model.
         self.last = last
         parent = self.out_dir.parent
-        parent.mkdir(parents=True, exist_ok=True)
-        for stale in stale_stages(self.out_dir):
-            shutil.rmtree(stale, ignore_errors=True)
         import tempfile
 
-        self.path = Path(tempfile.mkdtemp(prefix=f".{self.out_dir.name}{STAGE_MARK}", dir=parent))
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+            for stale in stale_stages(self.out_dir):
+                shutil.rmtree(stale, ignore_errors=True)
+            self.path = Path(tempfile.mkdtemp(prefix=f".{self.out_dir.name}{STAGE_MARK}", dir=parent))
+        except OSError as exc:
+            # Named after the folder the user gave, not qc's temporary one beside it (audit 93 #5).
+            raise InputError(
+                f"{self.out_dir}: cannot write there ({exc.strerror or exc}); give --out a folder in a"
+                " place you can write"
+            ) from None
         self._lock: IO[str] | None = (self.path / _LOCK).open("w")
         _try_lock(self._lock)
         self.published = False
