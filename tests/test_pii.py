@@ -584,6 +584,8 @@ def test_a_buyers_nick_is_masked_whole_where_their_conversation_writes_it():
     # a nick inside a longer account name is another account; one holding digits is no phone
     assert mask_pii("tb_88123 和 tb_8812 不是一个人", nicks=nicks) == "tb_88123 和 [买家] 不是一个人"
     assert mask_pii("已转告tb_13812345678", nicks=["tb_13812345678"]) == "已转告[买家]"
+    # in any case or width (audit 94 #13): TB_8812 and ｔｂ＿８８１２ name tb_8812
+    assert mask_pii("TB_8812 和 ｔｂ＿８８１２", nicks=nicks) == "[买家] 和 [买家]"
     assert find_pii("tb_8812，电话13812345678", nicks=nicks) == [
         ("nick", "tb_8812"),
         ("phone", "13812345678"),

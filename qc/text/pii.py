@@ -218,7 +218,9 @@ def _nick_kind(settings: PiiSettings, nicks: tuple[str, ...]) -> PiiKind | None:
     """The buyer's nicks as one kind, longest first; ``None`` when none is long enough to mask.
 
     A nick that starts or ends with a Latin letter or digit is not masked inside a longer run of
-    them (tb_123 in tb_1234 is another account). Cached: a conversation's texts share it.
+    them (tb_123 in tb_1234 is another account). Its letters match in any case and width, as the
+    text is matched folded (an agent writing TB_88213 names tb_88213, audit 94 #13). Cached: a
+    conversation's texts share it.
     """
     kept = sorted({n for n in nicks if len(n) >= settings.nick_min_length}, key=lambda n: (-len(n), n))
     if not kept:
@@ -227,9 +229,9 @@ def _nick_kind(settings: PiiSettings, nicks: tuple[str, ...]) -> PiiKind | None:
         ("(?<![A-Za-z0-9_])" if n[0].isascii() and (n[0].isalnum() or n[0] == "_") else "")
         + re.escape(n)
         + ("(?![A-Za-z0-9_])" if n[-1].isascii() and (n[-1].isalnum() or n[-1] == "_") else "")
-        for n in kept
+        for n in (k.translate(_HALF_WIDTH) for k in kept)
     )
-    return PiiKind("nick", settings.nick_mask, (re.compile(pattern),))
+    return PiiKind("nick", settings.nick_mask, (re.compile(pattern, re.IGNORECASE),))
 
 
 def _mask(
