@@ -36,6 +36,9 @@ MASKED = [
     ("我叫孙浩", "我叫[姓名]"),
     ("谢谢，13912340000", "谢谢，[电话]"),  # thanks, not a Mr 谢
     ("方便，13912340000", "方便，[电话]"),
+    # audit 94 #14: a bank's card named as such, and an order number in fours after its label
+    ("建行卡 6217001234567890125", "建行卡 [银行卡号]"),
+    ("订单 4456 7890 1234 5678 902", "订单 [订单号]"),
     # session 19: variants audit 21 found unmasked
     ("（０５７１）８８８８６６６６", "[电话]"),
     ("０５７１－８８８８６６６６转８", "[电话]转８"),
@@ -250,6 +253,7 @@ UNTOUCHED = [
     "城市花园里散步",
     "我们在城市广场3楼",
     "我叫快递员放门口",
+    "乙方老板说了算",
     # session 19: what the new variants must leave
     "这周总是下雨",
     "一周总共三天",
