@@ -166,6 +166,10 @@ def test_a_lexicon_without_a_transfer_table_checks_no_transfer(tmp_path):
     path.write_text(text[:start] + text[end:], encoding="utf-8")
     lexicon = load_lexicon(path)
     assert lexicon.transfer is None
+    shown = json.loads(runner.invoke(app, ["lexicon", "show", str(path)]).stdout)
+    assert shown["transfer"] is None
+    bundled = json.loads(runner.invoke(app, ["lexicon", "show"]).stdout)["transfer"]
+    assert "转接给" in bundled["notices"] and bundled["lookback"] == load_lexicon().transfer.lookback
     conv = chat(("买家", "我要退货"), (A, "好的"), ("系统", f"会话已转接至{B}"), (B, "您好"))
     assert list(TransferHandoverRule(lexicon).check(conv)) == []
 

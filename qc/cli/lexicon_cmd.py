@@ -75,7 +75,9 @@ def check_lexicon_cli(
 def show_lexicon_cli(
     file: Annotated[Path | None, typer.Argument(help="Lexicon file; default: bundled.")] = None,
 ) -> None:
-    """Print a lexicon's version and entries as JSON (id, title, scope, phrases, implied cue).
+    """Print a lexicon's version, entries and [transfer] words as JSON.
+
+    Each entry with its id, title, scope, phrases and implied cue.
 
     \b
     Example:
@@ -101,5 +103,15 @@ def show_lexicon_cli(
             }
             for e in lex.entries
         ],
+        # The silent-transfer rule's words (null: the lexicon checks no transfer).
+        "transfer": (
+            {
+                "notices": list(lex.transfer.notices),
+                "handover": list(lex.transfer.handover),
+                "lookback": lex.transfer.lookback,
+            }
+            if lex.transfer is not None
+            else None
+        ),
     }
     typer.echo(json.dumps(doc, ensure_ascii=False, indent=2))
