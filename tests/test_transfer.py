@@ -246,3 +246,57 @@ def test_inspect_counts_the_demo_days_silent_transfers_per_agent_and_a_card_can_
     for r in _agents(out2):
         points[r["agent"]] -= float(r["service_attitude_points"])
     assert +points == per_agent
+
+
+def test_the_agent_a_notice_names_is_judged_not_whoever_wrote_last(rule):
+    """A supervisor who chimed in after 阿青 handed over properly was charged (audit 95 A1)."""
+    conv = chat(
+        ("买家", "杯子裂了"),
+        (A, "破损需要售后同事处理，我帮您转接过去"),
+        (C, "您好，我是主管小周，稍等哈"),
+        ("系统", f"{A}将会话转接给{B}"),
+        (B, "您好，我是售后阿木"),
+    )
+    assert list(rule.check(conv)) == []
+    silent = chat(
+        ("买家", "杯子裂了"),
+        (A, "麻烦拍个照片"),
+        (C, "您好，我是主管小周，稍等哈"),
+        ("系统", f"{A}将会话转接给{B}"),
+        (B, "您好，我是售后阿木"),
+    )
+    (found,) = rule.check(silent)
+    assert (found.agent, found.message_index) == (A, 1)
+
+
+def test_a_notice_that_moved_nobody_keeps_what_was_said_before_it(rule):
+    """A failed transfer reset the window, and the hand-over sent before it was missed (audit 95 A4)."""
+    conv = chat(
+        ("买家", "我要换货"),
+        (A, "换货由售后同事负责，我帮您转过去"),
+        ("系统", f"转接给{B}失败，对方不在线"),
+        (A, "稍等，我再试一次"),
+        ("系统", f"会话已转接至{B}"),
+        (B, "您好，我是阿木"),
+    )
+    assert list(rule.check(conv)) == []
+
+
+@pytest.mark.parametrize(
+    "said", ["我给您转售后哈", "马上给您转人工", "我帮您转回阿青那边", "我让售后阿木来处理"]
+)
+def test_everyday_hand_over_wordings_count(rule, said):
+    conv = chat(("买家", "退款还没到"), (A, said), ("系统", f"会话已转接至{B}"), (B, "您好"))
+    assert list(rule.check(conv)) == []
+
+
+def test_a_ticket_handed_on_is_no_transfer_of_the_buyer(rule):
+    """工单已转交给仓库 then a new shift's colleague answering was a silent transfer (audit 95 A2)."""
+    conv = chat(
+        ("买家", "催一下"),
+        (A, "我帮您催一下"),
+        ("系统", "您的售后工单已转交给仓库处理"),
+        ("买家", "好"),
+        (B, "您好"),
+    )
+    assert list(rule.check(conv)) == []

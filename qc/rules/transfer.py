@@ -8,11 +8,12 @@ What counts, all of it from the lexicon's ``[transfer]`` table:
 
 * **A transfer** is a platform notice (a system message) holding one of ``notices``
   (会话已转接至…, 甲将会话转接给乙), after which another agent is the next to type a message.
-  The agent who held the conversation is the last one who typed a message since its previous
-  transfer; an auto-reply or the shop's bot holds nothing, so a bot's hand-off to a person is no
-  agent's transfer. An agent who writes again after the notice, before anyone else, is still
-  talking to the buyer, and a notice nobody answers (a ticket 已转交 to after-sales at the
-  end of a chat) moved no buyer to a colleague: neither is a transfer.
+  The agent who held the conversation is the one the notice names before its transfer word
+  (甲), when 甲 typed since the previous transfer; else the last one who typed. An auto-reply or
+  the shop's bot holds nothing, so a bot's hand-off to a person is no agent's transfer. An
+  agent who writes again after the notice, before anyone else, is still talking to the buyer,
+  and a notice nobody answers moved no buyer to a colleague: neither is a transfer, and what was
+  said before it still counts for the next notice.
 * **A hand-over** is any of ``handover`` in that agent's last ``lookback`` messages before the
   notice.
 
@@ -43,6 +44,22 @@ def _holds(text: str, words: Sequence[str]) -> str | None:
     return next((w for w in words if w in folded), None)
 
 
+def _named_holder(notice: str, word: str, typed: Sequence[Message]) -> str | None:
+    """The agent a notice names before its transfer word (甲将会话转接给乙: 甲), if one of them typed.
+
+    A supervisor who chimed in after the agent handed over properly was charged with the
+    transfer because they wrote last (audit 95 A1).
+    """
+    folded = fold(notice)
+    before = folded[: folded.find(word)]
+    for message in reversed(typed):
+        agent = message.agent or ""
+        short = agent.rsplit(":", 1)[-1]
+        if fold(agent) in before or (len(short) >= 2 and fold(short) in before):
+            return agent
+    return None
+
+
 class TransferHandoverRule(BaseRule):
     """Finds transfers that no hand-over message announced; see the module docstring."""
 
@@ -66,23 +83,25 @@ class TransferHandoverRule(BaseRule):
             return []
         messages = conversation.messages
         out: list[Finding] = []
-        since = 0  # the first message after the previous transfer notice
+        since = 0  # the first message after the previous transfer
         for i, m in enumerate(messages):
-            if m.role is not Role.SYSTEM or _holds(m.text, ts.notices) is None:
+            word = _holds(m.text, ts.notices) if m.role is Role.SYSTEM else None
+            if word is None:
                 continue
-            typed = [k for k in range(since, i) if messages[k].counts_as_agent]
-            since = i + 1
+            typed = [messages[k] for k in range(since, i) if messages[k].counts_as_agent]
             if not typed:
                 continue
-            last = messages[typed[-1]]
-            holder = last.agent
+            holder = _named_holder(m.text, word, typed) or typed[-1].agent
             taker = next((n for n in messages[i + 1 :] if n.counts_as_agent), None)
             if taker is None or taker.agent == holder:
+                # No transfer took place (a failed one, a ticket handed on): what was said before
+                # it still counts for the next notice (audit 95 A4).
                 continue
-            own = [messages[k] for k in typed if messages[k].agent == holder][-ts.lookback :]
-            if any(_holds(o.text, ts.handover) is not None for o in own):
+            since = i + 1
+            own = [t for t in typed if t.agent == holder][-ts.lookback :]
+            if not own or any(_holds(o.text, ts.handover) is not None for o in own):
                 continue
-            out.append(self._finding(conversation, last, m, taker, len(own)))
+            out.append(self._finding(conversation, own[-1], m, taker, len(own)))
         return out
 
     def _finding(
