@@ -300,3 +300,20 @@ def test_a_ticket_handed_on_is_no_transfer_of_the_buyer(rule):
         (B, "您好"),
     )
     assert list(rule.check(conv)) == []
+
+
+def test_a_flagged_conversation_quotes_what_costs_points_not_the_free_transfer(tmp_path):
+    """qc flagged quoted the 0-point silent transfer instead of the charged reply (audit 95 A5)."""
+    out, db = tmp_path / "o", tmp_path / "qc.sqlite"
+    res = runner.invoke(app, ["inspect", str(DEMO / "day"), "--out", str(out), "--db", str(db), "-q"])
+    assert res.exit_code == 0, res.output
+    found = [json.loads(line) for line in (out / "findings.jsonl").read_text(encoding="utf-8").splitlines()]
+    silent = {f["conversation_id"] for f in found if f["kind"] == KIND}
+    others: dict[str, set[str]] = {}
+    for f in found:
+        if f["kind"] != KIND and not f["suppressed"]:
+            others.setdefault(f["conversation_id"], set()).add(f["text"])
+    rows = json.loads(runner.invoke(app, ["flagged", "--db", str(db), "--format", "json"]).stdout)
+    quoted = {r["conversation_id"]: r["excerpt"] for r in rows if r["conversation_id"] in silent}
+    assert quoted  # the demo day's silent transfers sit in conversations charged for something else
+    assert all(text in others[cid] for cid, text in quoted.items()), quoted

@@ -190,6 +190,7 @@ def flagged_from(
     finding_points, msg_points = scored.stakes(card)
     out: dict[str, FlaggedConversation] = {}
     messages: dict[str, set[int]] = {}
+    first_live: dict[str, str] = {}
     for s in scored.findings:
         if agent and s.scored_agent != agent:
             continue
@@ -210,7 +211,10 @@ def flagged_from(
         who = f.agent or s.scored_agent
         if who and who not in fc.agents:
             fc.agents.append(who)
-        if not fc.excerpt:
+        # The excerpt quotes what costs points: a 0-point finding (a silent transfer, a forbidden
+        # phrase priced at 0) before the charged slow reply was quoted instead (audit 95 A5).
+        first_live.setdefault(f.conversation_id, f.text)
+        if not fc.excerpt and finding_points.get(f.id, 0.0) < 0:
             fc.excerpt = f.text
 
     # What each conversation is charged as, as the scorecard's columns count it: a message's
@@ -255,6 +259,7 @@ def flagged_from(
         fc.uncharged = dict(sorted(fc.uncharged.items()))
     exact: dict[str, float] = {}
     for cid, fc in out.items():
+        fc.excerpt = fc.excerpt or first_live.get(cid, "")
         exact[cid] = sum(msg_points.get((cid, i), 0.0) for i in messages[cid])
         # Shown to the cent; a share smaller than that keeps its own digits, so no cost reads as 0.
         fc.points = (round(exact[cid], 2) or round(exact[cid], 6)) + 0.0
