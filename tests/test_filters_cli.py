@@ -155,7 +155,7 @@ def test_an_empty_result_says_so_on_stderr_and_keeps_stdout_for_data(db):
 def test_an_os_error_is_a_message_and_exit_1_not_a_traceback(db, monkeypatch):
     from qc.supervise import sampling
 
-    def full_disk(rows, out):
+    def full_disk(rows, out, mask=None):
         raise OSError(28, "No space left on device", str(out))
 
     monkeypatch.setattr(sampling, "write_sample_csv", full_disk)
