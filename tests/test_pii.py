@@ -32,10 +32,18 @@ MASKED = [
     ("成都市高新区天府二街88号太平金融大厦C区9楼", "[地址]"),
     # audit 94 #9: the pasted delivery line names its buyer first; 我叫 is a label
     ("刘芳，13912340000，浙江省宁波市鄞州区天童南路588号", "[姓名]，[电话]，[地址]"),
-    ("司马南 13912340000", "[姓名] [电话]"),
+    ("司马南 13912340000 上海市浦东新区张杨路1288号", "[姓名] [电话] [地址]"),
     ("我叫孙浩", "我叫[姓名]"),
     ("谢谢，13912340000", "谢谢，[电话]"),  # thanks, not a Mr 谢
     ("方便，13912340000", "方便，[电话]"),
+    # audit 95 B1: a word before a phone with no address after it is no name
+    ("包邮，13912340000", "包邮，[电话]"),
+    ("马上 13912340000", "马上 [电话]"),
+    ("周一、13912340000", "周一、[电话]"),
+    # audit 95 B2, B5: a count after an address label, an order's sn
+    ("我的订单sn 2026112412345678", "我的订单sn [订单号]"),
+    # audit 95 B4: the road's address ends before a shop's own words
+    ("中山路8号门店周末3楼有活动", "[地址]门店周末3楼有活动"),
     # audit 94 #14: a bank's card named as such, and an order number in fours after its label
     ("建行卡 6217001234567890125", "建行卡 [银行卡号]"),
     ("订单 4456 7890 1234 5678 900", "订单 [订单号]"),  # passes the Luhn check
@@ -254,6 +262,10 @@ UNTOUCHED = [
     "我们在城市广场3楼",
     "我叫快递员放门口",
     "乙方老板说了算",
+    "送到付款后分3期12个月",
+    "发到仓库后第2层3个",
+    "您的包裹送至驿站A区12号",
+    "商城A区3楼的专柜",
     # session 19: what the new variants must leave
     "这周总是下雨",
     "一周总共三天",
