@@ -137,6 +137,15 @@ def test_different_windows_are_said_and_the_daily_view_is_compared_on_request(tm
     assert "different windows" not in daily.stderr
 
 
+def test_an_agent_nick_is_shown_literally_in_the_table(tmp_path):
+    """店:[vip]小王 lost its [vip] and 店[/x]乙 was an internal error: read as rich markup (audit 95 C1)."""
+    a = _write(tmp_path / "a", [_row("店:[vip]小王", -1), _row("店[/x]乙", -1)])
+    b = _write(tmp_path / "b", [_row("店:[vip]小王", -2), _row("店[/x]乙", -3)])
+    res = runner.invoke(app, ["compare", str(a), str(b)], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    assert "店:[vip]小王" in res.stdout and "店[/x]乙" in res.stdout
+
+
 def test_an_agent_nick_that_reads_as_a_formula_stays_text_in_the_csv(tmp_path):
     a = _write(tmp_path / "a", [_row("=HYPERLINK(1)", -1)])
     b = _write(tmp_path / "b", [_row("=HYPERLINK(1)", -2)])
@@ -160,6 +169,13 @@ def test_an_agent_nick_that_reads_as_a_formula_stays_text_in_the_csv(tmp_path):
         (lambda p: _write(p, [_row("甲", 0)]), ["--format", "xml"], "--format 'xml' is unknown"),
         (lambda p: _write(p, [_row("甲", 0)]), ["--csv", "."], "is a folder: give a file name"),
         (lambda p: _write(p, [_row("甲", 0)]), ["--daily"], "agents_daily.json: no such file"),
+        # audit 95 C2, C3: two rows of one agent and window, a total that is no number
+        (
+            lambda p: _write(p, [_row("甲", -5), _row("甲", -9)]),
+            [],
+            "rows 1 and 2 are both 甲 (店) for 2026-11-24",
+        ),
+        (lambda p: _write(p, [_row("甲", 0) | {"total_points": "abc"}]), [], "a number for total_points"),
     ],
 )
 def test_what_is_not_an_agents_table_exits_2_naming_it(tmp_path, setup, args, message):

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from qc.cli import app
-from qc.cli._common import err, handle_errors, table_console
+from qc.cli._common import cell, err, handle_errors, table_console
 from qc.errors import ConfigError
 
 
@@ -97,13 +97,13 @@ def compare_cli(
             table.add_column(header, justify="right" if 2 <= n <= 4 else "left", overflow="fold")
         for r in rows:
             note = {"before": "（只在改前）", "after": "（只在改后）"}.get(r.only_in or "", "")
+            # Cells shown literally: an agent nick such as 店:[vip]小王 is no formatting code.
             table.add_row(
-                r.agent,
-                r.window,
-                _num(r.before_total),
-                _num(r.after_total),
-                _num(r.delta),
-                note + _detail(r.changes),
+                *map(
+                    cell,
+                    (r.agent, r.window, _num(r.before_total), _num(r.after_total), _num(r.delta)),
+                ),
+                cell(note + _detail(r.changes)),
             )
         table_console().print(table)
     if csv_out is not None:

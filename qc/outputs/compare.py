@@ -157,12 +157,23 @@ def load_agents_table(folder: Path, daily: bool = False) -> AgentsTable:
             " inspect or qc export"
         ) from None
     if not isinstance(data, list) or not all(
-        isinstance(r, dict) and isinstance(r.get("agent"), str) and "total_points" in r for r in data
+        isinstance(r, dict) and isinstance(r.get("agent"), str) and _number(r.get("total_points")) is not None
+        for r in data
     ):
         raise ConfigError(
-            f"{json_path}: not an agents table (a list of rows with agent and total_points); give the"
-            " agents.json of a qc inspect or qc export folder"
+            f"{json_path}: not an agents table (a list of rows with agent and a number for total_points);"
+            " give the agents.json of a qc inspect or qc export folder"
         )
+    seen: dict[tuple[str, str, str], int] = {}
+    for number, row in enumerate(data, start=1):
+        first = seen.setdefault(_key(row), number)
+        if first != number:
+            # Matched by shop, agent and window, the second row would hide the first (audit 95 C2).
+            shop, agent, window = _key(row)
+            raise ConfigError(
+                f"{json_path}: rows {first} and {number} are both {agent} ({shop or 'no shop'}) for"
+                f" {window or 'no window'}: a table qc writes has one row each; give an unedited agents.json"
+            )
     columns, labels = _headers(csv_path)
     for row in data:
         for key in row:
