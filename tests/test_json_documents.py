@@ -487,3 +487,21 @@ def test_the_usual_api_envelope_names_its_nested_list(tmp_path: Path) -> None:
     error = _read(_document(tmp_path / "api.json", envelope, indent=2)).files[0].error
     assert error is not None and 'its key "data"."list" holds a list' in error
     assert 'jq -c \'.["data"]["list"][]\' FILE > day.jsonl' in error
+
+
+def test_a_one_line_object_of_unknown_keys_names_column_as_the_fix(tmp_path: Path) -> None:
+    """A one-line file whose keys need --column failed with "export the day as JSON Lines", which it
+    already was (audit 95 D1); with --column it reads as one message."""
+    path = tmp_path / "day.jsonl"
+    path.write_text(
+        '{"cid": "k1", "who": "买家", "body": "在吗", "ts": "2026-11-24 10:00:00"}\n', encoding="utf-8"
+    )
+    error = _read(path).files[0].error
+    assert error is not None and "--column text=KEY" in error
+    mapped = read_inputs(
+        [path],
+        ReadOptions(column_map={"conversation_id": "cid", "role": "who", "text": "body", "timestamp": "ts"}),
+    )
+    assert mapped.files[0].error is None and [m.text for c in mapped.conversations for m in c.messages] == [
+        "在吗"
+    ]

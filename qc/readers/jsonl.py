@@ -97,7 +97,12 @@ def neither_reason(obj: dict[str, Any]) -> str:
     )
     path = _list_path(obj)
     if path is None:
-        return message + "; export the day as JSON Lines, one message per line"
+        # Its keys may be the fields under names qc does not know (cid, who, body): --column says so.
+        return (
+            message + "; if its keys are a message's fields under other names, name them (--column"
+            " text=KEY, --column conversation_id=KEY …), else export the day as JSON Lines, one"
+            " message per line"
+        )
     shown = [shown_value(str(key), 40) for key in path]  # a dump keyed by buyer would print the buyer
     name = ".".join(json.dumps(k, ensure_ascii=False) for k in shown)
     exact = all(k == key for k, key in zip(shown, path, strict=True))
