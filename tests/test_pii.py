@@ -42,6 +42,12 @@ MASKED = [
     ("周一、13912340000", "周一、[电话]"),
     # audit 95 B2, B5: a count after an address label, an order's sn
     ("我的订单sn 2026112412345678", "我的订单sn [订单号]"),
+    # audit 96 #1, #2: a home compound's 区 section; a name with a phone alone, or before a province
+    ("我住阳光花园A区3栋502室", "我住[地址]"),
+    ("翠苑一区12幢301", "[地址]"),
+    ("周颖,13912340000", "[姓名],[电话]"),
+    ("马博 13912340000 云南昆明", "[姓名] [电话] 云南昆明"),
+    ("杭州市西湖区文三路90号，孙浩，13912340000", "[地址]，[姓名]，[电话]"),
     # audit 95 B4: the road's address ends before a shop's own words
     ("中山路8号门店周末3楼有活动", "[地址]门店周末3楼有活动"),
     # audit 94 #14: a bank's card named as such, and an order number in fours after its label
@@ -266,6 +272,8 @@ UNTOUCHED = [
     "发到仓库后第2层3个",
     "您的包裹送至驿站A区12号",
     "商城A区3楼的专柜",
+    "科技园A区18楼的展厅",
+    "机身SN：2026112412345678",
     # session 19: what the new variants must leave
     "这周总是下雨",
     "一周总共三天",

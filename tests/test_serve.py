@@ -1689,6 +1689,8 @@ def test_qc_serve_refuses_a_port_it_cannot_listen_on_with_a_line_not_a_traceback
             (["--port", busy], 1, f"cannot listen on 127.0.0.1 port {busy}"),
             (["--port", "99999"], 2, "--port 99999 is no port: give a number from 1 to 65535"),
             (["--host", "no such host.invalid", "--port", "8"], 2, "--host no such host.invalid:"),
+            # an address not this machine's fails --check too (audit 96 #6): only a busy port is warned
+            (["--host", "192.0.2.1", "--port", "8", "--check"], 1, "give --host an address of this machine"),
         ):
             r = runner.invoke(cli_app, ["serve", "--db", str(db), *args])
             assert r.exit_code == code and said in r.stderr, (args, r.output)

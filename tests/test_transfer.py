@@ -317,3 +317,44 @@ def test_a_flagged_conversation_quotes_what_costs_points_not_the_free_transfer(t
     quoted = {r["conversation_id"]: r["excerpt"] for r in rows if r["conversation_id"] in silent}
     assert quoted  # the demo day's silent transfers sit in conversations charged for something else
     assert all(text in others[cid] for cid, text in quoted.items()), quoted
+
+
+@pytest.mark.parametrize(
+    "holder,chimer,notice",
+    [
+        ("小周服饰:阿青", "小周服饰:小周", "小周服饰:阿青将会话转接给小周服饰:阿木"),  # the shop holds 小周
+        ("店:阿青青", "店:阿青", "阿青青将会话转接给阿木"),  # one short name starts the other
+        ("店：阿青", "店：小周", "阿青将会话转接给阿木"),  # full-width colons
+    ],
+)
+def test_the_named_agent_is_found_however_the_names_overlap(rule, holder, chimer, notice):
+    """Audit 96 #3: a plain substring test charged the chimer in each of these."""
+    conv = chat(
+        ("买家", "杯子裂了"),
+        (holder, "破损需要售后同事处理，我帮您转接过去"),
+        (chimer, "您好，我是主管，稍等哈"),
+        ("系统", notice),
+        (B, "您好，我是售后"),
+    )
+    assert list(rule.check(conv)) == []
+
+
+def test_a_notice_saying_the_transfer_failed_is_none(rule):
+    """Audit 96 #4: 转接…失败 naming the holder, then a colleague writing, charged the holder."""
+    conv = chat(
+        ("买家", "在吗"),
+        (A, "好的我看下"),
+        (C, "您好我是主管"),
+        ("系统", f"{A}将会话转接给{B}失败，对方不在线"),
+        (C, "我来帮您处理吧"),
+    )
+    assert list(rule.check(conv)) == []
+
+
+def test_refund_talk_is_no_hand_over(rule):
+    """Audit 96 #5: 退款已原路转回 read as a hand-over, and the silent transfer after it went unseen."""
+    conv = chat(
+        ("买家", "退款呢"), (A, "退款已原路转回您的支付宝了"), ("系统", f"会话已转接至{B}"), (B, "您好")
+    )
+    (found,) = rule.check(conv)
+    assert found.agent == A

@@ -76,10 +76,18 @@ def check_listen(host: str, port: int) -> None:
         try:
             probe.bind(address)
         except OSError as exc:
-            raise QcError(
-                f"cannot listen on {host} port {port}: {exc.strerror or exc}; is another workbench (qc serve)"
-                " running? stop it, or give another --port"
-            ) from None
+            import errno
+
+            said = f"cannot listen on {host} port {port}: {exc.strerror or exc}"
+            if exc.errno == errno.EADDRINUSE:
+                raise PortInUse(
+                    f"{said}; is another workbench (qc serve) running? stop it, or give another --port"
+                ) from None
+            raise QcError(f"{said}; give --host an address of this machine (127.0.0.1 by default)") from None
+
+
+class PortInUse(QcError):
+    """The workbench's port is taken, by another program or a workbench already serving (exit 1)."""
 
 
 @app.command("serve")
@@ -132,9 +140,7 @@ def serve_cli(
         raise ConfigError("give both --ssl-certfile and --ssl-keyfile, or neither")
     try:
         check_listen(host, port)
-    except ConfigError:
-        raise
-    except QcError as busy:
+    except PortInUse as busy:
         if not check:
             raise
         # --check looks at the store; a workbench already serving it holds the port (audit 95 F1).

@@ -202,10 +202,12 @@ class TransferSettings:
     notices: tuple[str, ...]
     handover: tuple[str, ...]
     lookback: int
+    # Words of a notice that says the transfer did not happen (转接失败).
+    failed: tuple[str, ...] = ()
 
     def __reduce__(self) -> tuple[Any, ...]:
         # mypyc: a compiled frozen dataclass cannot be unpickled field by field
-        return (type(self), (self.notices, self.handover, self.lookback))
+        return (type(self), (self.notices, self.handover, self.lookback, self.failed))
 
 
 # The whole-number keys of [context], and their bound: a window or a count, never a huge
@@ -749,7 +751,7 @@ def _transfer(data: Mapping[str, Any], problems: list[str]) -> TransferSettings 
     if "transfer" not in data:
         return None
     raw = _table_of(data.get("transfer"), "transfer", problems)
-    _unknown(raw, ("notices", "handover", "lookback"), "[transfer]", problems)
+    _unknown(raw, ("notices", "handover", "lookback", "failed"), "[transfer]", problems)
     lists: dict[str, tuple[str, ...]] = {}
     for key, what in (
         ("notices", "words of the platform's transfer notice, e.g. 转接给"),
@@ -765,7 +767,8 @@ def _transfer(data: Mapping[str, Any], problems: list[str]) -> TransferSettings 
             f" transferring agent's last messages may hold the hand-over), got {lookback!r}"
         )
         lookback = 1
-    return TransferSettings(lists["notices"], lists["handover"], lookback)
+    failed = tuple(fold(w) for w in _str_tuple(raw.get("failed"), "[transfer]", "failed", problems))
+    return TransferSettings(lists["notices"], lists["handover"], lookback, failed)
 
 
 def _build(

@@ -52,12 +52,22 @@ def _named_holder(notice: str, word: str, typed: Sequence[Message]) -> str | Non
     """
     folded = fold(notice)
     before = folded[: folded.find(word)]
-    for message in reversed(typed):
-        agent = message.agent or ""
-        short = agent.rsplit(":", 1)[-1]
-        if fold(agent) in before or (len(short) >= 2 and fold(short) in before):
+    agents = list(dict.fromkeys(m.agent or "" for m in reversed(typed)))
+    # A whole account first (小周服饰:阿青 names 阿青, not the 小周 of its shop), then the longest
+    # short name written where a name starts (阿青青 before 阿青). Folded first: 店：阿青 is 店:阿青.
+    for agent in agents:
+        if fold(agent) in before:
             return agent
-    return None
+    found: list[tuple[int, str]] = []
+    for agent in agents:
+        short = fold(agent).rsplit(":", 1)[-1]
+        at = before.find(short) if len(short) >= 2 else -1
+        while at >= 0:
+            if at == 0 or not before[at - 1].isalnum():
+                found.append((len(short), agent))
+                break
+            at = before.find(short, at + 1)
+    return max(found, key=lambda f: f[0])[1] if found else None
 
 
 class TransferHandoverRule(BaseRule):
@@ -86,7 +96,8 @@ class TransferHandoverRule(BaseRule):
         since = 0  # the first message after the previous transfer
         for i, m in enumerate(messages):
             word = _holds(m.text, ts.notices) if m.role is Role.SYSTEM else None
-            if word is None:
+            if word is None or _holds(m.text, ts.failed) is not None:
+                # A notice that says the transfer failed moved nobody (audit 96 #4).
                 continue
             typed = [messages[k] for k in range(since, i) if messages[k].counts_as_agent]
             if not typed:
