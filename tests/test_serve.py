@@ -856,7 +856,7 @@ def test_queue_decisions_are_stored_and_audited_like_qc_review(app, store):
         data={"csrf": token, "finding_id": nxt, "decision": "reject"},
         headers={"HX-Request": "true"},
     )
-    assert "--note is required" in r.text and f'data-finding="{nxt}"' in r.text
+    assert "a rejection needs a note" in r.text and f'data-finding="{nxt}"' in r.text
     # skip passes it by for this session only
     r = client.post(
         "/queue/decide",
