@@ -179,21 +179,25 @@ def test_every_masked_surface_hides_the_buyers_nick_where_a_message_writes_it(tm
                 assert "[买家]" in out and "小雨" in out, name
 
 
+def _haggle(conversation_id: str, buyer: str = "buyer9") -> dict:
+    """A buyer asks for a discount and 阿杰 answers 爱买不买 (FP-0014, conflict)."""
+    return {
+        "conversation_id": conversation_id,
+        "shop": SHOP,
+        "messages": [
+            msg("customer", buyer, "09:00:00", "能便宜点吗"),
+            msg("agent", f"{SHOP}:阿杰", "09:00:05", "爱买不买"),
+        ],
+    }
+
+
 def test_a_buyer_nicknamed_like_the_charged_phrase_leaves_it_readable_on_every_list(tmp_path):
     """A buyer nicknamed 爱买不买 turned the agent's charged 爱买不买 into 「[买家]」 in qc flagged,
     the training samples and the model's row of the review sheet (audit 94 #3); a conversation id
     that is a phone number stayed whole in qc appeal list --mask-pii (#8)."""
     import json
 
-    said = {
-        "conversation_id": "13512345678",
-        "shop": SHOP,
-        "messages": [
-            msg("customer", "爱买不买", "09:00:00", "能便宜点吗"),
-            msg("agent", f"{SHOP}:阿杰", "09:00:05", "爱买不买"),
-        ],
-    }
-    db, runner = _store_with_team(tmp_path, said)
+    db, runner = _store_with_team(tmp_path, _haggle("13512345678", buyer="爱买不买"))
     rows = json.loads(runner.invoke(app, ["flagged", "--format", "json", "--mask-pii", *db]).stdout)
     assert [r["excerpt"] for r in rows] == ["爱买不买"]
     assert "13512345678" not in json.dumps(rows)
@@ -235,15 +239,7 @@ def test_a_buyer_nicknamed_like_the_charged_phrase_leaves_it_readable_on_every_l
 
 def test_review_import_quotes_no_more_of_a_shifted_person_cell_than_of_a_decision(tmp_path):
     """A buyer's complaint in the 复核人 cell was printed 40 characters long (audit 94 #7)."""
-    said = {
-        "conversation_id": "cP",
-        "shop": SHOP,
-        "messages": [
-            msg("customer", "buyer9", "09:00:00", "能便宜点吗"),
-            msg("agent", f"{SHOP}:阿杰", "09:00:05", "爱买不买"),
-        ],
-    }
-    db, runner = _store_with_team(tmp_path, said)
+    db, runner = _store_with_team(tmp_path, _haggle("cP"))
     sheet = tmp_path / "review.csv"
     assert runner.invoke(app, ["review", "export", "--date", DAY, "--out", str(sheet), *db]).exit_code == 0
     with sheet.open(encoding="utf-8-sig", newline="") as fh:
