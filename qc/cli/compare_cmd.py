@@ -13,33 +13,22 @@ from qc.cli._common import cell, err, handle_errors, table_console
 from qc.errors import ConfigError
 
 
-def _num(value: Any) -> str:
+def _shown(value: Any, signed: bool = False) -> str:
+    """A cell's value as the table shows it: 是/否, whole numbers without .0, a sign on changes."""
     if isinstance(value, bool):
         return "是" if value else "否"
+    if value is None or value == "":
+        return "" if signed else "空"
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    if value == 0:
-        return "0"
-    return "" if value is None else f"{value:+g}" if isinstance(value, int | float) else str(value)
-
-
-def _plain(value: Any) -> str:
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return (
-        "空"
-        if value is None or value == ""
-        else f"{value:g}"
-        if isinstance(value, int | float)
-        else str(value)
-    )
+    if isinstance(value, int | float):
+        return f"{value:+g}" if signed and value != 0 else f"{value:g}"
+    return str(value)
 
 
 def _detail(changes: Any) -> str:
     return "；".join(
-        f"{c.label} {_plain(c.before)}→{_plain(c.after)}" for c in changes if c.key != "total_points"
+        f"{c.label} {_shown(c.before)}→{_shown(c.after)}" for c in changes if c.key != "total_points"
     )
 
 
@@ -101,7 +90,13 @@ def compare_cli(
             table.add_row(
                 *map(
                     cell,
-                    (r.agent, r.window, _num(r.before_total), _num(r.after_total), _num(r.delta)),
+                    (
+                        r.agent,
+                        r.window,
+                        _shown(r.before_total, True),
+                        _shown(r.after_total, True),
+                        _shown(r.delta, True),
+                    ),
                 ),
                 cell(note + _detail(r.changes)),
             )
@@ -150,6 +145,6 @@ def compare_cli(
     extra = f" ({only_before} only before, {only_after} only after)" if only_before or only_after else ""
     err(
         f"{len(result.changed)} of {len(result.rows)} agent rows changed{extra}; points of every row"
-        f" {_plain(old_total)} before, {_plain(new_total)} after ({_num(new_total - old_total)})"
+        f" {_shown(old_total)} before, {_shown(new_total)} after ({_shown(new_total - old_total, True)})"
         + (f"; written to {csv_out}" if csv_out is not None else "")
     )
