@@ -1032,6 +1032,27 @@ class Store:
                     out.setdefault(cid, set()).add(value)
         return out
 
+    def charged_spans(self, conversation_ids: Collection[str]) -> dict[str, list[str]]:
+        """Conversation id → the texts of its stored findings that point at a span (lexicon phrases).
+
+        What masking spares of a buyer's nick (a buyer nicknamed 爱买不买 and the agent's charged
+        爱买不买): only these columns, a chunk of ids at a time, for pages listing many chats.
+        """
+        t = TABLES["findings"]
+        out: dict[str, list[str]] = {}
+        ids = sorted(set(conversation_ids))
+        with self.engine.connect() as conn:
+            for start in range(0, len(ids), _CHUNK):
+                q = select(t.c.conversation_id, t.c.text).where(
+                    t.c.conversation_id.in_(ids[start : start + _CHUNK]),
+                    t.c.start.is_not(None),
+                    t.c.text != "",
+                    self._kept(t),
+                )
+                for cid, text in conn.execute(q.distinct()):
+                    out.setdefault(cid, []).append(text)
+        return out
+
     def stored_conversations(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], Conversation]:
         """The stored conversations of these (shop, conversation id) pairs, rebuilt with their messages."""
         t = REVIEW_TABLES["messages"]

@@ -72,10 +72,7 @@ class StoredMaskers:
         self.mask = mask
         ids = set(conversation_ids) if mask.enabled else set()
         self._nicks = store.buyer_nicks(ids) if ids else {}
-        self._spared: dict[str, list[str]] = {}
-        if self._nicks:
-            for s in store.findings(conversation_ids=sorted(self._nicks)):
-                self._spared.setdefault(s.finding.conversation_id, []).extend(spans_of([s.finding]))
+        self._spared = store.charged_spans(self._nicks) if self._nicks else {}
         self._cache: dict[str, Masker] = {}
 
     def __call__(self, conversation_id: str | None) -> Masker:
