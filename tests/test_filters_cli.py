@@ -165,6 +165,21 @@ def test_an_os_error_is_a_message_and_exit_1_not_a_traceback(db, monkeypatch):
     assert r.stderr.strip() == f"qc: {tmp / 's.csv'}: No space left on device"
 
 
+def test_a_full_disk_names_the_file_the_command_writes(db, monkeypatch):
+    """A write to an open file fails naming none: "No space left on device" alone said nothing of
+    which output (audit 93 #4)."""
+    from qc.supervise import sampling
+
+    def full_disk(rows, out, mask=None):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(sampling, "write_sample_csv", full_disk)
+    args, tmp = db
+    r = run("sample", "--per-agent", "1", "--seed", "1", "--out", tmp / "s.csv", *args)
+    assert r.exit_code == 1
+    assert r.stderr.startswith(f"qc: {tmp / 's.csv'}: No space left on device; free space on the disk")
+
+
 def test_an_agent_keyed_by_its_account_id_is_named_by_its_nick_too(tmp_path):
     """A 客服ID column keys the agent by that id (a01): --agent 小雨 said "names no agent"."""
     said = {

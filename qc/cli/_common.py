@@ -40,6 +40,9 @@ def show_progress(quiet: bool) -> bool:
 # are published: a stop or a bug reported after it must not say that nothing was committed.
 _committed: list[str] = []
 _committing: list[str] = []
+# The files the running command said it writes (output_file): a full disk, which names no file
+# when a write to an open one fails, is reported under them (audit 93 #4).
+_writing: list[Path] = []
 
 
 def note_committed(what: str) -> None:
@@ -102,6 +105,7 @@ def handle_errors(func: Callable[P, T]) -> Callable[P, T]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
         _committed.clear()
         _committing.clear()
+        _writing.clear()
         if (garbled := _not_utf8(kwargs)) is not None:
             err(
                 f"qc: {garbled} is not UTF-8 text (bytes the terminal or a script sent in another"
@@ -120,8 +124,9 @@ def handle_errors(func: Callable[P, T]) -> Callable[P, T]:
                 raise typer.Exit(0) from None
             where = f"{exc.filename}: " if exc.filename else ""
             hint = ""
-            if exc.errno == errno.ENOSPC and not exc.filename:
-                # A write to an open file names none: say what to free.
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT) and not exc.filename:
+                # A write to an open file names none: name the file the command writes, if one.
+                where = ", ".join(map(str, _writing)) + ": " if _writing else ""
                 hint = "; free space on the disk qc writes to (its output, --out or --db) and run it again"
             err(f"qc: {where}{exc.strerror or exc}{hint}")
             raise typer.Exit(EXIT_RUNTIME) from None
@@ -341,6 +346,7 @@ def output_file(path: Path, option: str = "--out", example: str = "out.csv") -> 
     blocker = _file_in_the_way(path.parent)
     if blocker is not None:
         raise ConfigError(f"{option} {path}: {blocker} is a file, not a folder; choose another place")
+    _writing.append(path)
     return path
 
 
