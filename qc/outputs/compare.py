@@ -30,10 +30,9 @@ DAILY_JSON = "agents_daily.json"
 DAILY_CSV = "agents_daily.csv"
 # Columns that say who and when, never compared.
 _KEY_COLUMNS = ("agent", "date", "shop")
-# Columns that restate another (an item's score is its full points plus its points), left out
-# so a change reads once.
+# Columns that restate another (an item's score is its full points plus its points, the total
+# score the total points), left out so a change reads once.
 _SKIPPED_SUFFIXES = ("_score",)
-_SKIPPED = frozenset({"total_score"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,14 +229,7 @@ def _differs(a: Any, b: Any) -> bool:
 
 
 def _compared(columns: Sequence[str]) -> list[str]:
-    return [
-        c
-        for c in columns
-        if c not in _KEY_COLUMNS
-        and c not in _SKIPPED
-        and not c.endswith(_SKIPPED_SUFFIXES)
-        and c != "total_points"
-    ]
+    return [c for c in columns if c not in _KEY_COLUMNS and not c.endswith(_SKIPPED_SUFFIXES)]
 
 
 def compare_tables(before: AgentsTable, after: AgentsTable) -> Comparison:
@@ -255,9 +247,6 @@ def compare_tables(before: AgentsTable, after: AgentsTable) -> Comparison:
             changes = tuple(
                 Change(c, labels.get(c, c), a.get(c), b.get(c)) for c in compared if _changed(a, b, c)
             )
-            if _differs(a.get("total_points"), b.get("total_points")):
-                total = labels.get("total_points", "total_points")
-                changes += (Change("total_points", total, a.get("total_points"), b.get("total_points")),)
         shop, agent, window = key
         out.append(
             RowChange(
