@@ -789,6 +789,57 @@ def test_lines_that_end_in_a_time_are_text_or_rejects_never_senders(tmp_path: Pa
     assert [line for line, _ in reasons(result)] == [1, 2]  # the preface: rejects, not a sender
 
 
+@pytest.mark.parametrize(
+    ("first", "pasted", "reply"),
+    [
+        ("10时00分01秒", "18时30分00秒", "10时00分30秒"),
+        ("10:00:01", "18:30:00", "10:00:30"),
+        ("2026-11-24 10:00:01", "2026-11-24 18:30:00", "2026-11-24 10:00:30"),
+    ],
+    ids=["shi-fen-miao", "colon-clock", "dated"],
+)
+def test_a_time_line_inside_a_message_that_the_next_reply_goes_back_from_is_text(
+    tmp_path: Path, first: str, pasted: str, reply: str
+) -> None:
+    """预计送达 18:30:00 inside a buyer's message was a second buyer (audit 95 E1): the agent's reply
+    after it went on into the next day, and a wait of a day fed the average response time."""
+    _, conv = read_chat(
+        tmp_path,
+        f"买家小林 {first}\n快递员说\n预计送达 {pasted}\n能准时吗\n柚子店:阿青 {reply}\n可以的亲\n",
+    )
+    assert [(m.sender, m.text) for m in conv.messages] == [
+        ("买家小林", f"快递员说\n预计送达 {pasted}\n能准时吗"),
+        ("柚子店:阿青", "可以的亲"),
+    ]
+    assert conv.messages[1].sent_at == datetime(2026, 11, 24, 10, 0, 30, tzinfo=SH)
+
+
+@pytest.mark.parametrize(
+    "after",
+    ["柚子店:阿青 10:00:40\n在的\n", "小周 10:00:30\n在吗\n", ""],
+    ids=["reply-after-both", "same-new-sender-again", "nothing-after"],
+)
+def test_a_new_sender_in_time_order_stays_a_sender(tmp_path: Path, after: str) -> None:
+    """Only a reply that goes back from the would-be header, yet not from the open message, makes
+    it text: a second buyer who writes in time order (or last) is a sender, as before."""
+    _, conv = read_chat(
+        tmp_path, f"柚子店:阿青 10:00:00\n欢迎\n买家小林 10:00:01\n你好\n小周 10:00:20\n我也想问\n{after}"
+    )
+    assert [m.sender for m in conv.messages][:3] == ["柚子店:阿青", "买家小林", "小周"]
+
+
+def test_a_pasted_time_line_after_a_new_sender_does_not_fold_the_sender_into_the_message(
+    tmp_path: Path,
+) -> None:
+    """A line of a nick that never wrote is no evidence: 小周's own pasted 下单 10:00:15 (a time
+    between the two headers) must not turn 小周's header into text of 小林's message."""
+    _, conv = read_chat(
+        tmp_path,
+        "买家小林 10:00:01\n你好\n小周 10:00:20\n我的订单\n下单 10:00:15\n柚子店:阿青 10:00:40\n在的\n",
+    )
+    assert [m.sender for m in conv.messages] == ["买家小林", "小周", "柚子店:阿青"]
+
+
 def test_the_lines_after_an_inline_message_are_its_text(tmp_path: Path) -> None:
     """A multi-line reply in the inline style (audit 68, B5): its second line was a reject and the
     reply was inspected cut to its first (亲，退换货须知：), so what it said was never judged."""

@@ -137,6 +137,9 @@ _SECONDS_RE = re.compile(r"\d:\d{2}:\d{2}")
 _LABEL_RE = re.compile(r"[\u4e00-\u9fff]{1,8}")
 _BARE_HOUR_MINUTE_RE = re.compile(r"\d{1,2}:\d{2}")
 _AMPM_RE = re.compile(_AMPM)
+# How many header-like lines of nicks that never wrote a look ahead steps over before it gives up
+# (see TextExportReader._answered_before): a bound, so a hostile file of such lines stays linear.
+_LOOKAHEAD_UNKNOWN = 4
 
 
 def _stamp_shape(stamp: str) -> tuple[bool, bool, bool]:
@@ -150,6 +153,21 @@ def _stamp_shape(stamp: str) -> tuple[bool, bool, bool]:
 
 # Any day, for comparing two clock-only times of one file that has no day of its own.
 _ANY_DAY = date(2000, 1, 1)
+
+
+def _sender_and_time(line: str) -> tuple[str, str] | None:
+    """The nick and time of a line that reads as a header or an inline message, else ``None``.
+
+    A label and its value (付款时间：2026-11-24 09:12:33) is no sender: ``None``.
+    """
+    found = HEADER_RE.match(line) or INLINE_RE.match(line)
+    if found is None:
+        return None
+    groups = found.groupdict()
+    who = (groups.get("who") or groups.get("who2") or "").strip()
+    if who.endswith((":", "：")) or _DATE_IN_NICK_RE.search(who):
+        return None
+    return who, (groups.get("ts") or groups.get("ts1") or groups.get("ts2") or "").strip()
 
 
 def is_chat_line(line: str) -> bool:
@@ -215,6 +233,7 @@ class TextExportReader:
         # A divider naming no conversation inside an open message and the lines after it,
         # until the next message says what they were (see _hold).
         self._held: list[tuple[int, str]] | None = None
+        self._at = 0  # the number of the line being read (a look ahead starts after it)
 
     def records(self) -> list[RawRecord | Reject]:
         """Every record of the file in line order, with conversation ids assigned."""
@@ -239,6 +258,7 @@ class TextExportReader:
         """
         held = self._held
         assert held is not None
+        self._at = number
         if not line.strip():
             return True
         sep = SEPARATOR_RE.match(line)
@@ -343,6 +363,7 @@ class TextExportReader:
         return self._segments[-1]
 
     def _line(self, number: int, line: str, hold: bool = True) -> None:
+        self._at = number
         if number in self.decoded.garbled:
             if self._block is not None and self._block.inline:
                 self._close_block()  # the garbled line may have been the next message's
@@ -498,8 +519,9 @@ class TextExportReader:
 
         Its nick was never a sender in the file, and either its time is written in another shape
         than the open message's header (an export writes every header one way; a person pastes
-        预计送达 2026-11-26 18:00 without seconds) or it lies before the message it would
-        interrupt (付款时间 2026-11-24 09:12:33: an export lists messages in time order).
+        预计送达 2026-11-26 18:00 without seconds), or it lies before the message it would
+        interrupt (付款时间 2026-11-24 09:12:33: an export lists messages in time order), or the
+        next writer's line lies between the two (:meth:`_answered_before`).
         """
         block = self._block
         who = (header["who"] or header["who2"] or "").strip()
@@ -508,12 +530,58 @@ class TextExportReader:
         stamp = (header["ts1"] or header["ts2"] or "").strip()
         if _stamp_shape(stamp) != _stamp_shape(block.stamp.strip()) and not self._may_write(who):
             return True
+        if not self._may_write(who) and self._answered_before(stamp, block.stamp.strip()):
+            return True
         if not block.body or not (DATETIME_RE.match(stamp) and DATETIME_RE.match(block.stamp.strip())):
             return False
         try:
             return parse_timestamp(stamp, self.tz) < parse_timestamp(block.stamp.strip(), self.tz)  # type: ignore[operator]
         except ValueError:
             return False
+
+    def _answered_before(self, stamp: str, opened: str) -> bool:
+        """True when the next line of a writer comes between the open message and a would-be header.
+
+        ``买家小林 10:00:01`` / ``预计送达 18:30:00`` / ``柚子店:阿青 10:00:30``: read as a
+        header, 预计送达 was a second buyer at 18:30, the reply after it went on into the next
+        day and its wait of a day fed the average response time (audit 95 E1). An export lists
+        messages in time order, so a header whose time the next real sender's line goes back
+        from, while that line still follows the open message, is a line of the message's text.
+        The next sender is a nick that may write or a shop's account (店铺:客服): another line of
+        a nick that never wrote may be pasted text too. Both times are read alike: both with a
+        date, or both clock-only on one day.
+        """
+        unknown, lines = 0, self.decoded.lines
+        for number in range(self._at + 1, len(lines) + 1):
+            line = lines[number - 1]
+            if number in self.decoded.garbled or SEPARATOR_RE.match(line):
+                return False
+            found = _sender_and_time(line)
+            if found is None:
+                continue
+            who, then = found
+            if not (self._may_write(who) or split_subaccount(who) is not None):
+                unknown += 1
+                if unknown >= _LOOKAHEAD_UNKNOWN:
+                    return False
+                continue
+            return self._between(opened, then, stamp)
+        return False
+
+    def _between(self, opened: str, then: str, stamp: str) -> bool:
+        """True when ``opened`` <= ``then`` < ``stamp``, all three written alike (dated or clock-only)."""
+        dated = [DATETIME_RE.match(s) is not None for s in (opened, then, stamp)]
+        if len(set(dated)) != 1:
+            return False
+        day = self._segment.day or self.day or _ANY_DAY
+        try:
+            times = [parse_timestamp(s, self.tz, day) for s in (opened, then, stamp)]
+        except ValueError:
+            return False
+        if None in times:
+            return False
+        first, nxt, suspect = times
+        return first <= nxt < suspect  # type: ignore[operator]
 
     def _close_block(self) -> None:
         block, self._block = self._block, None
