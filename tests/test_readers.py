@@ -2760,3 +2760,71 @@ def test_a_utf16_file_with_a_stray_last_byte_is_read(tmp_path: Path) -> None:
     result = read(path)
     assert [m.text for c in result.conversations for m in c.messages] == ["在吗", "在的"]
     assert not [f for f in result.files if f.error]
+
+
+_NO_ROLE = ["会话ID", "时间", "发送人", "内容"]
+_NO_ROLE_ROWS = [
+    ["k1", "2026-11-24 10:00:01", "tb_松果", "这个有货吗"],
+    ["k1", "2026-11-24 10:00:20", "暖阳小铺:阿青", "有的亲"],
+    ["k1", "2026-11-24 10:01:00", "tb_松果", "好的谢谢"],
+    ["k2", "2026-11-24 11:00:00", "tb_青柠", "在吗"],
+    ["k2", "2026-11-24 11:00:30", "小雨", "在的"],
+    ["k3", "2026-11-24 12:00:00", "暖阳小铺:店小蜜", "欢迎光临"],
+    ["k3", "2026-11-24 12:00:10", "tb_海风", "发货了吗"],
+]
+
+
+def _no_role_sheet(tmp_path: Path, kind: str, rows: list[list[str]]) -> Path:
+    if kind == "xlsx":
+        return _workbook(tmp_path / "day.xlsx", {"明细": [_NO_ROLE, *rows]})
+    path = tmp_path / "day.csv"
+    path.write_text("\n".join(",".join(r) for r in [_NO_ROLE, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_in_a_sheet_without_a_role_column_the_other_senders_of_an_agents_chat_are_the_buyer(
+    tmp_path: Path, kind: str
+) -> None:
+    """Every buyer row of such a sheet was a reject, and the only fix was naming each buyer with
+    --customer-nick (audit 91 #8). As in a text export, where a shop account (or the shop's bot)
+    names the agent, the other named senders are the buyer; a chat where no nick tells stays rejected."""
+    result = read(_no_role_sheet(tmp_path, kind, _NO_ROLE_ROWS))
+    assert_balanced(result)
+    convs = {c.id: c for c in result.conversations}
+    assert [(m.role, m.sender) for m in convs["k1"].messages] == [
+        (Role.CUSTOMER, "tb_松果"),
+        (Role.AGENT, "暖阳小铺:阿青"),
+        (Role.CUSTOMER, "tb_松果"),
+    ]
+    assert [m.role for m in convs["k3"].messages] == [Role.AGENT, Role.CUSTOMER]
+    assert "k2" not in convs
+    assert [r.reason.split(" (")[0] for r in result.rejects] == ["missing role", "missing role"]
+    assert any("no role column" in w and "2 conversation(s)" in w for w in result.warnings)
+
+
+def test_a_sheet_without_a_role_column_names_a_chat_with_two_would_be_buyers(tmp_path: Path) -> None:
+    """An agent written without the shop (小雨 beside 暖阳小铺:阿青) reads as a second buyer: said,
+    with the fix, and --agent-nick makes 小雨 the agent."""
+    rows = [*_NO_ROLE_ROWS[:3], ["k1", "2026-11-24 10:01:30", "小雨", "我来补充一下"]]
+    path = _no_role_sheet(tmp_path, "csv", rows)
+    warned = [w for w in read(path).warnings if "k1 has 2 senders read as the buyer" in w]
+    assert len(warned) == 1 and "tb_松果" in warned[0] and "--agent-nick" in warned[0]
+    result = read(path, agent_nicks=frozenset({"小雨"}))
+    (conv,) = result.conversations
+    assert [m.role for m in conv.messages][-1] is Role.AGENT
+    assert not any("read as the buyer" in w and "k1" in w for w in result.warnings)
+
+
+def test_an_empty_cell_of_a_role_column_is_still_a_reject(tmp_path: Path) -> None:
+    """With a role column, an empty cell says nothing of the row: it may be an agent's, so no default."""
+    path = tmp_path / "day.csv"
+    path.write_text(
+        "会话ID,角色,时间,发送人,内容\n"
+        "k1,,2026-11-24 10:00:01,tb_松果,这个有货吗\n"
+        "k1,客服,2026-11-24 10:00:20,暖阳小铺:阿青,有的亲\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    assert [(r.line, r.reason.split(" (")[0]) for r in result.rejects] == [(2, "missing role")]
+    assert not any("no role column" in w for w in result.warnings)

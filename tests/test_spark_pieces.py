@@ -222,6 +222,29 @@ def test_a_csv_read_as_a_stream_gives_the_whole_file_reader_records(day):
         ), path.name
 
 
+def test_a_csv_without_a_role_column_read_as_a_stream_gives_the_whole_file_readers_buyers(tmp_path):
+    """The buyer of such a sheet is told from the whole file (which chats a shop account answers):
+    Spark's stream of the file must find the same buyers, rejects and warnings."""
+    path = tmp_path / "day.csv"
+    path.write_text(
+        "会话ID,时间,发送人,内容\n"
+        "k1,2026-11-24 10:00:01,tb_松果,这个有货吗\n"
+        "k2,2026-11-24 11:00:00,tb_青柠,在吗\n"
+        "k1,2026-11-24 10:00:20,暖阳小铺:阿青,有的亲\n",
+        encoding="utf-8",
+    )
+    whole = read_file(path, RESOLVED)
+    assert [c.role for c in whole.candidates] == [Role.CUSTOMER, Role.AGENT]
+    form = _format(path)
+    assert isinstance(form, PieceFormat)
+    raw, bom = _lines(path)
+    reader = PieceRead(str(path), "csv", form.encoding, RESOLVED)
+    items = list(reader.csv((line_text(b, bom and n == 0) for n, b in enumerate(raw)), form.delimiter))
+    assert [i for i in items if not isinstance(i, Reject)] == whole.candidates
+    assert [i for i in items if isinstance(i, Reject)] == whole.rejects and len(whole.rejects) == 1
+    assert reader.counts().warnings == whole.warnings and whole.warnings
+
+
 def test_spark_reads_a_file_exactly_when_the_whole_file_reader_reads_utf8_jsonl_or_csv(day):
     decided = {}
     for path in sorted(day.iterdir()):

@@ -21,8 +21,8 @@ from qc.readers.json_document import DocumentError, read_document
 from qc.readers.jsonl import read_jsonl
 from qc.readers.limits import limits_source, load_limits
 from qc.readers.options import FileReport, ReadOptions
-from qc.readers.records import Candidate, RawRecord, has_value, validate
-from qc.readers.roles import parse_role_word
+from qc.readers.records import Candidate, RawRecord, has_value, scalar_text, validate
+from qc.readers.roles import parse_role_word, role_from_nick
 from qc.readers.sniff import (
     OLE_MAGIC,
     ZIP_MAGIC,
@@ -358,11 +358,19 @@ def validated(
     # from: a date cell merged down leaves the rows under it empty.
     above: Any = None
     sheet = ""
-    # In a workbook, an empty 会话ID takes the id above it, as a merged cell shows it.
-    merges, ids_filled = report.format == "xlsx", 0
-    id_above: Any = None
     dates: dict[Any, Any] = {}
     tabular = report.format in ("csv", "xlsx")
+    # In a workbook, an empty 会话ID takes the id above it, as a merged cell shows it.
+    merges, ids_filled = report.format == "xlsx", 0
+    # A sheet without a role column: the conversations whose agent a nick names, where any other
+    # named sender is the buyer (as in a text export); and those buyers' nicks per conversation.
+    buyers_by_default: set[str] = set()
+    defaulted: dict[str, dict[str, str]] = {}
+    if tabular:
+        items = list(items)  # read whole already; looked at twice
+        if merges:
+            ids_filled = _fill_merged_ids(items)
+        buyers_by_default = _agent_conversations(items, nicks)
     rolls = tabular  # read whole, in order (JSON Lines may be split)
     # Whether any row gave a time, and any agent row a name: a column under a name qc does not
     # read (创建时间, 客服昵称) left every time empty or every agent unknown, without a word.
@@ -388,18 +396,16 @@ def validated(
         # date on every row (the session's day) lets it roll over midnight.
         restart = False
         if tabular and item.file != sheet:
-            sheet, above, id_above = item.file, None, None  # a workbook's next sheet: nothing above
+            sheet, above = item.file, None  # a workbook's next sheet: nothing above
             # A workbook of one sheet per day (2026-11-25): its clock-only times are on the sheet's
             # day, not all on the file name's (--date still says for all).
             named = date_from_filename(Path(sheet.rpartition("!")[2])) if merges and "!" in sheet else None
             day = options.date or named or date_from_filename(path)
-        if merges:
-            # A 会话ID merged over a conversation's rows: openpyxl gives its value to the first only.
-            if has_value(item.conversation_id):
-                id_above = item.conversation_id
-            elif id_above is not None:
-                item.conversation_id = id_above
-                ids_filled += 1
+        if buyers_by_default and _undecided(item, nicks):
+            cid, nick = scalar_text(item.conversation_id), scalar_text(item.sender)
+            if cid in buyers_by_default and nick is not None:
+                item.role = Role.CUSTOMER
+                defaulted.setdefault(cid, {}).setdefault(nick.casefold(), nick)
         if tabular and has_value(item.date):
             restart = dates.get(item.conversation_id) != item.date
             above = dates[item.conversation_id] = item.date
@@ -443,6 +449,7 @@ def validated(
         yield checked
     if timeless:
         outcome.warnings.append(_missing_day(report.path))
+    _warn_defaulted_buyers(report.path, defaulted, outcome.warnings)
     for cid, nicks_of in sorted(buyers.items()):
         if len(nicks_of) > 1:
             # One agent's log with no divider between its chats read two buyers as one: the
@@ -501,6 +508,81 @@ def validated(
             " changed, and different conversations may share one; format the id column as text in"
             " Excel and export again, or export CSV"
         )
+
+
+def _fill_merged_ids(items: list[RawRecord | Reject]) -> int:
+    """Give each row with an empty 会话ID the id of the row above it in its sheet; how many were.
+
+    A 会话ID merged over a conversation's rows: openpyxl gives its value to the first row only.
+    """
+    filled, sheet, above = 0, None, None
+    for item in items:
+        if isinstance(item, Reject):
+            continue
+        if item.file != sheet:
+            sheet, above = item.file, None
+        if has_value(item.conversation_id):
+            above = item.conversation_id
+        elif above is not None:
+            item.conversation_id = above
+            filled += 1
+    return filled
+
+
+def _undecided(item: RawRecord, nicks: tuple[frozenset[str], frozenset[str]]) -> bool:
+    """True for a row with no role whose sender nick does not tell one (validate would reject it)."""
+    if has_value(item.role) or type(item.sender) is dict:
+        return False
+    nick = scalar_text(item.sender)
+    return nick is not None and role_from_nick(nick, *nicks) is None
+
+
+def _agent_conversations(
+    items: list[RawRecord | Reject], nicks: tuple[frozenset[str], frozenset[str]]
+) -> set[str]:
+    """In a sheet without a role column, the conversations where a sender nick names an agent.
+
+    There the other named senders are the buyer, as in a text export: a shop account
+    (店铺:客服) or an --agent-nick tells the agent, and the buyer has no mark of their own.
+    Every buyer row of such a sheet was a reject, and the only fix was naming each buyer
+    (audit 91 #8). A sheet with a role column keeps its rule: an empty role cell is a reject.
+    """
+    records = [item for item in items if isinstance(item, RawRecord)]
+    if any(has_value(r.role) for r in records):
+        return set()
+    found: set[str] = set()
+    for r in records:
+        nick = scalar_text(r.sender) if type(r.sender) is not dict else None
+        role = role_from_nick(nick, *nicks) if nick is not None else None
+        cid = scalar_text(r.conversation_id)
+        if role is not None and role[0] is Role.AGENT and cid is not None:
+            found.add(cid)
+    return found
+
+
+def _warn_defaulted_buyers(path: str, defaulted: dict[str, dict[str, str]], warnings: list[str]) -> None:
+    """Say that rows without a role were read as the buyer's, and name conversations with several such nicks.
+
+    Two buyer nicks in one conversation are most often an agent written without the shop
+    (小雨 beside 店铺:阿青): that agent's replies would be the buyer's, uncharged and untimed.
+    """
+    if not defaulted:
+        return
+    rows_of = sorted({nick for nicks_of in defaulted.values() for nick in nicks_of.values()})
+    warnings.append(
+        f"{path}: no role column: in {len(defaulted)} conversation(s) a shop account (店铺:客服) or"
+        f" --agent-nick names the agent, and the other senders ({len(rows_of)} nick(s)) are read as the"
+        " buyer; name any other agent with --agent-nick NICK"
+    )
+    for cid, nicks_of in sorted(defaulted.items()):
+        if len(nicks_of) > 1:
+            seen = sorted(nicks_of.values())
+            more = " …" if len(seen) > 3 else ""
+            warnings.append(
+                f"{path}: conversation {shown_id(cid)} has {len(seen)} senders read as the buyer"
+                f" ({', '.join(shown_value(b, 20) for b in seen[:3])}{more}): if one of them is an agent,"
+                " name it with --agent-nick NICK"
+            )
 
 
 def _time_only(value: Any) -> bool:
