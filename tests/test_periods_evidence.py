@@ -172,6 +172,47 @@ def test_a_buyer_never_answered_that_day_is_a_missed_reply_per_agent_and_day():
     assert timing_findings(c, one_day) == []
 
 
+def _handed_over(after: list[Message]) -> Conversation:
+    """小美 answers, the chat is transferred, 小王 takes it over; then ``after``."""
+    return Conversation(
+        "t1",
+        (
+            Message(0, Role.CUSTOMER, "在吗", "b", at("10:00:00")),
+            Message(1, Role.AGENT, "在的亲", MEI, at("10:00:10")),
+            Message(2, Role.SYSTEM, "小美将会话转接给小王", None, at("10:00:30")),
+            Message(3, Role.AGENT, "您好，售后小王为您服务", WANG, at("10:00:40")),
+            *after,
+        ),
+        shop="店",
+    )
+
+
+def test_the_agent_a_chat_was_transferred_to_replied_to_the_buyer_they_wrote_to():
+    """小王 took the chat over with a message of his own and the buyer signed off with 好的谢谢:
+    no turn of his was replied, so he was charged a buyer never answered (audit 97 #2)."""
+    from qc.scoring.metrics import agent_day_metrics
+
+    signed_off = _handed_over([Message(4, Role.CUSTOMER, "好的谢谢", "b", at("10:01:00"))])
+    assert timing_findings(signed_off, load_scorecard()) == []
+    rows = {r.agent: r for r in agent_day_metrics([signed_off])}
+    assert (rows[WANG].buyers_received, rows[WANG].buyers_replied, rows[WANG].reply_rate) == (1, 1, 1.0)
+    assert rows[MEI].reply_rate == 1.0
+
+
+def test_an_agent_who_only_greeted_before_the_buyer_wrote_did_not_reply():
+    """A greeting answers nothing: the agent who greets and then ignores the question missed the buyer."""
+    greeted = Conversation(
+        "g1",
+        (
+            Message(0, Role.AGENT, "您好，有什么可以帮您", MEI, at("10:00:00")),
+            Message(1, Role.CUSTOMER, "这个什么时候发货", "b", at("10:00:20")),
+        ),
+        shop="店",
+    )
+    (missed,) = timing_findings(greeted, load_scorecard())
+    assert (missed.kind, missed.agent, missed.message_index) == ("missed_reply", MEI, 1)
+
+
 def test_a_first_response_item_with_points_makes_its_own_evidence(tmp_path):
     card_file = tmp_path / "shop.toml"
     card_file.write_text(
