@@ -92,6 +92,71 @@ def test_an_overturned_appeal_lists_what_still_charges_its_message(tmp_path):
     assert (row["state"], row["message_still_charged_by"]) == ("overturned", [second])
 
 
+def _appeal_to_ruling(first, db):
+    appeal = run("appeal", "open", first, "--agent", "阿杰", "--reason", "引用买家原话", *db).stdout.strip()
+    assert run("appeal", "answer", appeal, "--by", "质检小王", "--note", "看过", *db).exit_code == 0
+    return appeal
+
+
+def _states(db, *ids):
+    logs = [[json.loads(x) for x in run("review", "log", fid, *db).stdout.splitlines()] for fid in ids]
+    return [[x["state_after"] for x in log if x["action"] in ("confirm", "reject")] for log in logs]
+
+
+def test_an_appeal_overturned_with_its_message_clears_the_whole_reply(tmp_path):
+    """The agent won the appeal on the reply, yet the other phrase behind the same verdict kept
+    charging it, and they had to appeal again (audit 97 #1). The supervisor may now overturn the
+    whole reply in one ruling, recorded on each finding with who, when and why; a reopened appeal
+    ruled upheld charges both again."""
+    first, second, db = _two_phrases_on_one_message(tmp_path)
+    appeal = _appeal_to_ruling(first, db)
+    r = run("appeal", "rule", appeal, "--overturn", "--with-message", "--by", "张主管", "--note", "引用", *db)
+    assert r.exit_code == 0, r.output
+    assert f"the same message's {second} rejected with it" in r.output and "still charged" not in r.output
+    (row,) = [json.loads(x) for x in run("appeal", "list", *db).stdout.splitlines()]
+    assert (row["state"], row["decided_with"], row.get("message_still_charged_by")) == (
+        "overturned",
+        [second],
+        [],
+    )
+    log = [json.loads(x) for x in run("review", "log", second, *db).stdout.splitlines()]
+    assert [(x["actor"], x["state_after"], x["note"], x["source"]) for x in log] == [
+        ("张主管", "rejected", "引用", f"appeal #{appeal}")
+    ]
+    r = run("export", "--date", DAY, "--out", tmp_path / "exp", *db)
+    rows = json.loads((tmp_path / "exp" / "agents.json").read_text(encoding="utf-8"))
+    before = json.loads((tmp_path / "out" / "agents.json").read_text(encoding="utf-8"))
+    points = {x["agent"]: x["service_attitude_points"] for x in rows}
+    was = {x["agent"]: x["service_attitude_points"] for x in before}
+    assert points["测试店:阿杰"] > was["测试店:阿杰"]  # the reply costs nothing now
+    assert run("appeal", "reopen", appeal, "--by", "张主管", "--note", "买家补充了聊天", *db).exit_code == 0
+    r = run("appeal", "rule", appeal, "--uphold", "--by", "张主管", "--note", "不是引用", *db)
+    assert r.exit_code == 0 and f"the same message's {second} confirmed with it" in r.output
+    assert _states(db, first, second) == [["rejected", "confirmed"], ["rejected", "confirmed"]]
+
+
+def test_an_overturn_without_its_message_leaves_the_other_phrase_to_the_supervisor(tmp_path):
+    """爱买不买 beside the appealed 我不知道 may be an offence the appeal never argued: an overturn
+    clears only what was appealed unless the supervisor says so, and --with-message needs --overturn."""
+    first, second, db = _two_phrases_on_one_message(tmp_path)
+    appeal = _appeal_to_ruling(first, db)
+    r = run("appeal", "rule", appeal, "--uphold", "--with-message", "--by", "张主管", "--note", "x", *db)
+    assert r.exit_code == 2 and "--with-message goes with --overturn" in r.output
+    r = run("appeal", "rule", appeal, "--overturn", "--by", "张主管", "--note", "引用", *db)
+    assert r.exit_code == 0 and f"still charged: {second}" in r.output and "with it" not in r.output
+    assert _states(db, first, second) == [["rejected"], []]
+
+
+def test_a_finding_with_its_own_appeal_is_left_to_that_appeal(tmp_path):
+    """The other phrase's own appeal, still open, decides it: the ruling on the first does not."""
+    first, second, db = _two_phrases_on_one_message(tmp_path)
+    appeal = _appeal_to_ruling(first, db)
+    assert run("appeal", "open", second, "--agent", "阿杰", "--reason", "也是引用", *db).exit_code == 0
+    r = run("appeal", "rule", appeal, "--overturn", "--with-message", "--by", "张主管", "--note", "引用", *db)
+    assert r.exit_code == 0 and "with it" not in r.output and f"still charged: {second}" in r.output
+    assert _states(db, first, second) == [["rejected"], []]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -2148,3 +2148,40 @@ def test_a_held_queue_item_says_what_confirming_it_would_charge(app, store):
     cost = cost_if_confirmed(held, load_scorecard())
     assert cost in (-1, -5)  # impatience or conflict on the seed card
     assert f"确认后扣 {cost:g} if confirmed" in page
+
+
+def test_a_supervisor_overturns_the_whole_reply_from_the_appeals_page(app, store):
+    """The page offered only 撤销, and the reply stayed charged by the other finding behind its
+    verdict without a word (audit 97 #1): the ruling form names it and may reject it too, and an
+    overturned appeal whose reply is still charged says so."""
+    from collections import defaultdict
+
+    from qc.supervise.appeal import answer_appeal, open_appeal
+
+    card = load_scorecard()
+    charging = {*card.verdict_order, *card.implies_verdict}
+    by_message = defaultdict(list)
+    for s in store.findings():
+        if s.finding.live and s.finding.kind in charging:
+            by_message[(s.finding.conversation_id, s.finding.message_index)].append(s)
+    (first, second), (third, fourth) = [found for found in by_message.values() if len(found) == 2][:2]
+    ids = []
+    for appealed in (first, third):
+        a = open_appeal(store, appealed.id, by="张主管", reason="引用买家原话")
+        answer_appeal(store, a.id, by="质检小王", note="看过")
+        ids.append(a.id)
+    boss = sign_in(app, "李主管")
+    page = boss.get("/appeals").text
+    row = page.split(f'id="appeal-{ids[0]}"', 1)[1].split("</tr>", 1)[0]
+    assert 'name="with_message"' in row and second.id in row
+    token = csrf_of(page)
+    form = {"csrf": token, "ruling": "overturn", "note": "引用", "with_message": "1"}
+    shown = boss.post(f"/appeals/{ids[0]}/rule", data=form, follow_redirects=True).text
+    assert f"同一条消息的 {second.id} 一并撤销" in shown
+    states = store.latest_states(("confirm", "reject"), [first.id, second.id])
+    assert states == {first.id: "rejected", second.id: "rejected"}
+    form = {"csrf": token, "ruling": "overturn", "note": "引用"}
+    shown = boss.post(f"/appeals/{ids[1]}/rule", data=form, follow_redirects=True).text
+    assert store.latest_states(("confirm", "reject"), [fourth.id]) == {}
+    row = shown.split(f'id="appeal-{ids[1]}"', 1)[1].split("</tr>", 1)[0]
+    assert f"这条消息仍被 {fourth.id} 扣分" in row

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -95,17 +95,27 @@ def rule_cli(
         str | None,
         typer.Option(help="Shop scorecard TOML: which other findings keep charging the message."),
     ] = None,
+    with_message: Annotated[
+        bool,
+        typer.Option(
+            "--with-message",
+            help="With --overturn: also reject the other findings that charge the same message's"
+            " verdict (a forbidden phrase implying the appealed impatience), so the reply costs nothing.",
+        ),
+    ] = False,
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """Rule an answered appeal final: --uphold or --overturn (overturned = finding rejected).
 
     Only a supervisor who neither is the charged agent, nor reviewed the finding, nor answered
     the appeal may rule. Afterwards reviews of the finding are refused until a supervisor
-    reopens the appeal (qc appeal reopen).
+    reopens the appeal (qc appeal reopen). A message is charged once for its verdict by
+    whichever of its findings stand: --with-message clears the whole reply; without it, the
+    other findings that still charge it are named.
 
     \b
     Example:
-        qc appeal rule 1 --overturn --by 张主管 --note "context shows a joke"
+        qc appeal rule 1 --overturn --with-message --by 张主管 --note "context shows a joke"
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.scoring.card import load_scorecard
     from qc.supervise.appeal import rule_appeal
@@ -113,11 +123,26 @@ def rule_cli(
 
     if uphold == overturn:
         raise ConfigError("give exactly one of --uphold or --overturn")
+    if with_message and not overturn:
+        raise ConfigError("--with-message goes with --overturn (an upheld finding's message stays charged)")
     card = load_scorecard(Path(scorecard) if scorecard else None)  # a bad card stops before any decision
     with open_db(db) as store:
-        a = rule_appeal(store, appeal_id, overturn=overturn, by=by, note=note)
+        a = rule_appeal(
+            store, appeal_id, overturn=overturn, by=by, note=note, card=card, with_message=with_message
+        )
         err(f"appeal #{a.id}: {a.state} (final)")
+        if a.decided_with:
+            err(f"  {_along(a)}")
         warn_still_charged(still_charging(store, a.finding_id, card))
+
+
+def _along(a: Any) -> str:
+    """What a ruling decided beside the appealed finding: the other findings of its message."""
+    decided = "rejected" if a.state == "overturned" else "confirmed"
+    return (
+        f"the same message's {', '.join(a.decided_with)} {decided} with it: a message is charged once"
+        " for its verdict, by whichever of its findings stand"
+    )
 
 
 @appeal_app.command("reopen")

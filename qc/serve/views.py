@@ -38,6 +38,7 @@ from qc.supervise.review import (
     decide,
     finding_states,
     still_charging,
+    verdict_siblings,
 )
 from qc.supervise.transcript import build_view, buyer_sentiments, charged_words, load_view
 from qc.text.pii import shown_value
@@ -526,7 +527,32 @@ def appeals(ctx: Ctx) -> Response:
     # An orphaned appeal's conversation is still stored: its buyer's nick is masked too.
     cids = (s.finding.conversation_id if s is not None else a.conversation_id for a, s in rows)
     mask = page_masker(ctx.masker(), ctx.store, (c for c in cids if c))
-    return ctx.render("appeals.html", rows=rows, kind_labels=KIND_LABELS, mask=mask)
+    return ctx.render(
+        "appeals.html", rows=rows, kind_labels=KIND_LABELS, mask=mask, charging=_charging(ctx, rows)
+    )
+
+
+def _charging(ctx: Ctx, rows: list[tuple[Any, StoredFinding | None]]) -> dict[int, list[str]]:
+    """Per appeal, the other findings that charge its message, where the page says so.
+
+    Before a ruling the supervisor may reject them with it; after an overturn without them the
+    reply still costs points, which the page said only as "overturned".
+    """
+    out: dict[int, list[str]] = {}
+    for a, stored in rows:
+        if stored is None:
+            continue
+        if a.state == "overturned":
+            found = [s.id for s in still_charging(ctx.store, a.finding_id, ctx.wb.card)]
+        elif a.state in ("answered", "reopened") and ctx.person.role == SUPERVISOR:
+            others = verdict_siblings(ctx.store, a.finding_id, ctx.wb.card)
+            states = finding_states(ctx.store, [s.id for s in others])
+            found = [s.id for s in others if states.get(s.id) != "rejected"]
+        else:
+            continue
+        if found:
+            out[a.id] = found
+    return out
 
 
 def appeal_open(ctx: Ctx) -> Response:
@@ -565,8 +591,12 @@ def appeal_rule(ctx: Ctx) -> Response:
         by=ctx.person.name,
         note=ctx.field("note"),
         source=SOURCE,
+        card=ctx.wb.card,
+        with_message=ruling == "overturn" and ctx.field("with_message") == "1",
     )
-    ctx.flash("ok", f"申诉 #{a.id}: {a.state} (final)")
+    word = "撤销" if ruling == "overturn" else "维持"
+    along = f"; 同一条消息的 {', '.join(a.decided_with)} 一并{word}" if a.decided_with else ""
+    ctx.flash("ok", f"申诉 #{a.id}: {a.state} (final){along}")
     _flash_still_charged(ctx, a.finding_id)
     return ctx.redirect("/appeals")
 

@@ -1118,6 +1118,25 @@ class Store:
                 states[fid] = state
         return states
 
+    def decided_with(self, appeal_ids: Collection[int]) -> dict[int, list[str]]:
+        """Per appeal, the findings its rulings decided (each once, in the order first decided)."""
+        log = REVIEW_TABLES["review_log"]
+        out: dict[int, list[str]] = {}
+        ids = list(appeal_ids)
+        with self.engine.connect() as conn:
+            for start in range(0, len(ids), _CHUNK):
+                query = (
+                    select(log.c.appeal_id, log.c.finding_id)
+                    .where(log.c.appeal_id.in_(ids[start : start + _CHUNK]))
+                    .where(log.c.action.in_(("confirm", "reject")))
+                    .order_by(log.c.id)
+                )
+                for appeal_id, finding_id in conn.execute(query):
+                    found = out.setdefault(appeal_id, [])
+                    if finding_id not in found:
+                        found.append(finding_id)
+        return out
+
     def audit_trail(self, finding_id: str | None = None) -> list[dict[str, Any]]:
         """Every audit row, oldest first; of one finding or all."""
         log = REVIEW_TABLES["review_log"]

@@ -2,7 +2,10 @@
 
 States (:mod:`qc.supervise.states`): ``open`` (the agent's reason) → ``answered`` (a reviewer's
 or supervisor's reply) → ``upheld`` or ``overturned`` (final). Overturned means the finding is
-rejected, so it stops costing points; upheld confirms it. A ruling is final: reviews of the
+rejected, so it stops costing points; with ``with_message`` the supervisor also rejects the other
+findings that charge the same message's verdict (a forbidden phrase implying the impatience the
+agent appealed), so the reply costs nothing. Upheld confirms the finding, and confirms again
+those the same appeal's earlier overturn rejected (after a reopen). A ruling is final: reviews of the
 finding are refused until a supervisor reopens the appeal (``reopened``), which lets the
 finding be reviewed again and the appeal be ruled again.
 
@@ -33,6 +36,7 @@ from qc.supervise.people import AGENT, REVIEWERS, SUPERVISOR, Person, charged_to
 from qc.supervise.review import (
     REJECTED,
     ReviewError,
+    check_appeal_allows_review,
     check_not_own,
     finding_states,
     is_blank,
@@ -40,6 +44,7 @@ from qc.supervise.review import (
     record_decision,
     reviewers_of,
     stored_finding,
+    verdict_siblings,
 )
 from qc.supervise.states import ANSWERED, FINAL, OPEN, OVERTURNED, REOPENED, STATES, UPHELD
 
@@ -98,13 +103,17 @@ class Appeal:
     opened_by: str | None = None
     shop: str | None = None
     conversation_id: str | None = None
+    # The other findings of the appealed message its rulings decided with it (see rule_appeal).
+    decided_with: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-safe dict."""
-        return {k: getattr(self, k) for k in self.__slots__}
+        out = {k: getattr(self, k) for k in self.__slots__}
+        out["decided_with"] = list(self.decided_with)
+        return out
 
 
-def _from_row(r: dict[str, Any]) -> Appeal:
+def _from_row(r: dict[str, Any], decided: list[str] | None = None) -> Appeal:
     return Appeal(
         r["id"],
         r["finding_id"],
@@ -122,6 +131,7 @@ def _from_row(r: dict[str, Any]) -> Appeal:
         r.get("opened_by"),
         r.get("shop"),
         r.get("conversation_id"),
+        tuple(fid for fid in decided or () if fid != r["finding_id"]),
     )
 
 
@@ -135,12 +145,14 @@ def get_appeal(store: Store, appeal_id: int) -> Appeal:
     row = store.appeal_row(appeal_id) if 0 < appeal_id < 2**63 else None
     if row is None:
         raise ReviewError(f"no appeal #{appeal_id}; list them with `qc appeal list`")
-    return _from_row(row)
+    return _from_row(row, store.decided_with([appeal_id]).get(appeal_id))
 
 
 def list_appeals(store: Store, state: str | None = None) -> list[Appeal]:
     """Every appeal (or those in one state), oldest first."""
-    return [_from_row(r) for r in store.appeal_rows(state)]
+    rows = store.appeal_rows(state)
+    decided = store.decided_with([r["id"] for r in rows])
+    return [_from_row(r, decided.get(r["id"])) for r in rows]
 
 
 def _appellant(store: Store, finding_agent: str | None, agent: str, by: str) -> tuple[Person, str]:
@@ -359,11 +371,27 @@ def answer_appeal(store: Store, appeal_id: int, *, by: str, note: str, source: s
 
 
 def rule_appeal(
-    store: Store, appeal_id: int, *, overturn: bool, by: str, note: str, source: str = "cli"
+    store: Store,
+    appeal_id: int,
+    *,
+    overturn: bool,
+    by: str,
+    note: str,
+    source: str = "cli",
+    card: Scorecard | None = None,
+    with_message: bool = False,
 ) -> Appeal:
     """A supervisor rules an answered (or reopened) appeal final: overturned (rejected) or upheld (confirmed).
 
-    The ruling and the finding decision it implies are written in one transaction.
+    The ruling and the finding decisions it implies are written in one transaction. Overturned
+    ``with_message``, the other findings that charge the same message's verdict are rejected with
+    it (``card`` says which kinds back a verdict; the bundled card when ``None``): an agent who
+    won the appeal on 我不知道 was still charged by the forbidden phrase behind the same verdict,
+    and had to appeal again (audit 97 #1). It is the supervisor's choice, never implied: another
+    phrase of the message (爱买不买 beside 我不知道) may be an offence the appeal never argued.
+    Upheld after a reopen, those an earlier overturn of this appeal rejected are confirmed
+    again. A finding with an appeal of its own pending or ruled is left to that appeal. The
+    decided findings are the returned appeal's ``decided_with``.
 
     Raises:
         ReviewError: unknown appeal, no reason, the appeal is not answered yet or already final,
@@ -394,6 +422,11 @@ def rule_appeal(
             " it; another supervisor must rule (qc people list)"
         )
     final = OVERTURNED if overturn else UPHELD
+    siblings = (
+        _decided_along(store, appeal, overturn, card if card is not None else load_scorecard(None))
+        if with_message or not overturn
+        else []
+    )
     with store.transaction() as conn:
         _still_registered(store, supervisor)
         changed = store.update_appeal(
@@ -412,17 +445,45 @@ def rule_appeal(
             appeal_id=appeal_id,
             source=source,
         )
-        record_decision(
-            store,
-            conn,
-            appeal.finding_id,
-            "reject" if overturn else "confirm",
-            actor=supervisor.name,
-            note=note,
-            source=f"appeal #{appeal_id}",
-            appeal_id=appeal_id,
-        )
+        for finding_id in (appeal.finding_id, *siblings):
+            record_decision(
+                store,
+                conn,
+                finding_id,
+                "reject" if overturn else "confirm",
+                actor=supervisor.name,
+                note=note,
+                source=f"appeal #{appeal_id}",
+                appeal_id=appeal_id,
+            )
     return get_appeal(store, appeal_id)
+
+
+def _decided_along(store: Store, appeal: Appeal, overturn: bool, card: Scorecard) -> list[str]:
+    """The other findings of the appealed message a ruling decides with it (see :func:`rule_appeal`)."""
+    others = [s.id for s in verdict_siblings(store, appeal.finding_id, card)]
+    states = finding_states(store, others)
+    out = []
+    for finding_id in others:
+        try:
+            check_appeal_allows_review(store, finding_id)
+        except ReviewError:
+            continue  # its own appeal decides it
+        if overturn and states.get(finding_id) != REJECTED:
+            out.append(finding_id)
+        elif (
+            not overturn
+            and states.get(finding_id) == REJECTED
+            and _last_decided_by(store, finding_id, appeal.id)
+        ):
+            out.append(finding_id)
+    return out
+
+
+def _last_decided_by(store: Store, finding_id: str, appeal_id: int) -> bool:
+    """True when a finding's latest decision is a ruling of this appeal (an overturn that rejected it)."""
+    decisions = [r for r in store.audit_trail(finding_id) if r["action"] in ("confirm", "reject")]
+    return bool(decisions) and decisions[-1]["appeal_id"] == appeal_id
 
 
 def reopen_appeal(store: Store, appeal_id: int, *, by: str, note: str, source: str = "cli") -> Appeal:

@@ -73,6 +73,7 @@ __all__ = [
     "orphaned_decisions",
     "decide",
     "still_charging",
+    "verdict_siblings",
     "audit_trail",
     "mark_rejected",
     "PeriodScores",
@@ -352,27 +353,38 @@ def found_note(found: StoredFinding) -> str:
     return f"confirmed as found: {found.finding.evidence.summary}"
 
 
-def still_charging(store: Store, finding_id: str, card: Any) -> list[StoredFinding]:
-    """The other findings that keep charging a rejected finding's message, for the reviewer to see.
+def verdict_siblings(store: Store, finding_id: str, card: Any) -> list[StoredFinding]:
+    """The other findings on a finding's message that charge its attitude verdict, whatever their state.
 
-    A message is charged once for its verdict, by whichever of its findings stand: rejecting the
-    model's impatience leaves the message charged when a forbidden phrase that implies it still
-    stands. Empty when the finding is not rejected or nothing else charges its message.
+    A message is charged once for its verdict, by whichever of its findings stand: the model's
+    impatience and a forbidden phrase that implies it are two findings and one charge. Empty for
+    a finding that backs no verdict (a slow reply, a missed buyer); findings the card holds back
+    (review_only, under min_score) charge nothing and are not listed.
     """
-    if finding_states(store, [finding_id]).get(finding_id) != REJECTED:
-        return []
     f = stored_finding(store, finding_id).finding
     charging = {*card.verdict_order, *card.implies_verdict}
     if f.kind not in charging:
-        return []  # a slow reply or a missed buyer backs no verdict: nothing else to say
-    others = [
+        return []
+    return [
         s
         for s in store.findings(conversation_ids=[f.conversation_id])
         if s.id != finding_id
         and s.finding.message_index == f.message_index
         and s.finding.kind in charging
-        and qualifies(s.finding, card)  # held back (review_only, under min_score): charges nothing
+        and qualifies(s.finding, card)
     ]
+
+
+def still_charging(store: Store, finding_id: str, card: Any) -> list[StoredFinding]:
+    """The other findings that keep charging a rejected finding's message, for the reviewer to see.
+
+    Rejecting the model's impatience leaves the message charged when a forbidden phrase that
+    implies it still stands (:func:`verdict_siblings`). Empty when the finding is not rejected or
+    nothing else charges its message.
+    """
+    if finding_states(store, [finding_id]).get(finding_id) != REJECTED:
+        return []
+    others = verdict_siblings(store, finding_id, card)
     states = finding_states(store, [s.id for s in others])
     return [s for s in others if states.get(s.id) != REJECTED]
 
