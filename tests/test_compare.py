@@ -129,8 +129,12 @@ def test_different_windows_are_said_and_the_daily_view_is_compared_on_request(tm
         [_row("店:甲", -2, "2026-11-24"), _row("店:甲", -4, "2026-11-25")],
         "agents_daily.json",
     )
-    res = runner.invoke(app, ["compare", str(a), str(b), "--format", "json"])
-    assert res.exit_code == 0 and "score different windows (2026-11-24 before, 2026-11 after)" in res.stderr
+    res = runner.invoke(
+        app, ["compare", str(a), str(b), "--format", "json", "--csv", str(tmp_path / "c.csv")]
+    )
+    # refused: every row would be "only before" or "only after", read as changes (audit 97 #7)
+    assert res.exit_code == 2 and "score different windows (2026-11-24 before, 2026-11 after)" in res.stderr
+    assert res.stdout == "" and "agent rows changed" not in res.stderr and not (tmp_path / "c.csv").exists()
     daily = runner.invoke(app, ["compare", str(a), str(b), "--daily", "--format", "json"])
     (changed,) = [json.loads(line) for line in daily.stdout.splitlines()]
     assert (changed["window"], changed["change"]) == ("2026-11-25", -3)

@@ -321,6 +321,8 @@ def test_show_says_who_decided_a_finding_when_and_why(day):
     r = run("show", "cA", "--no-mood", "--explain", *db)  # a rejected finding charges nothing: --explain
     line = next(x for x in r.stdout.splitlines() if "rejected by qa at 20" in x)
     assert line.strip().endswith(f": {note}")
+    # the finding's own line says a review rejected it, not that its context did (audit 97 #5)
+    assert f"· rejected · review rejected · id {ids['cA']}" in r.stdout and "suppressed" not in r.stdout
     masked = run("show", "cA", "--no-mood", "--explain", "--mask-pii", *db).stdout
     assert "rejected by qa at" in masked and PHONE not in masked and "熟客开玩笑，电话[电话]" in masked
     assert run("review", ids["cB"], "--confirm", "--by", "qa", *db).exit_code == 0

@@ -901,6 +901,7 @@ def test_appeal_from_open_to_a_final_ruling(app, store):
         page = person.get(f"/conversations/{f.finding.conversation_id}").text
         block = page.split(f'id="f-{f.id}"', 1)[1].split('id="f-', 1)[0]
         assert "已裁定，终局" in block and f"reopen appeal #{appeal['id']}" in block
+        assert "复核驳回 rejected" in block and "上下文已排除" not in block  # a ruling, not the context
         assert f'action="/findings/{f.id}/review"' not in page and "open-appeal" not in block
 
 

@@ -74,6 +74,15 @@ def compare_cli(
     if csv_out is not None and csv_out.is_dir():
         raise ConfigError(f"--csv {csv_out} is a folder: give a file name such as {csv_out / 'compare.csv'}")
     result = compare_tables(load_agents_table(before, daily), load_agents_table(after, daily))
+    old_windows, new_windows = result.windows()
+    if old_windows and new_windows and not set(old_windows) & set(new_windows):
+        # A day against a month: every row is "only before" or "only after", and the table and
+        # totals read as changes of a whole table's points (audit 97 #7).
+        raise ConfigError(
+            f"the two tables score different windows ({', '.join(old_windows)} before,"
+            f" {', '.join(new_windows)} after), so no row matches: compare runs of the same day"
+            " or period (qc export --period P for both), or a period's daily views with --daily"
+        )
     rows = list(result.rows) if show_all else result.changed
     if output_format == "json":
         for r in rows:
@@ -132,13 +141,6 @@ def compare_cli(
                         _detail(r.changes),
                     ]
                 )
-    old_windows, new_windows = result.windows()
-    if not set(old_windows) & set(new_windows):
-        err(
-            f"warning: the two tables score different windows ({', '.join(old_windows) or 'none'} before,"
-            f" {', '.join(new_windows) or 'none'} after), so no row matches: compare runs of the same day"
-            " or period (qc export --period P for both)"
-        )
     old_total, new_total = result.totals()
     only_before = sum(1 for r in result.rows if r.only_in == "before")
     only_after = sum(1 for r in result.rows if r.only_in == "after")

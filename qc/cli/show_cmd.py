@@ -81,9 +81,9 @@ def show_cli(
             console.print(Text(f"── {day} ──", style="dim"))
             shown_day = day
         when = mv.local_time.strftime("%H:%M:%S") if mv.local_time else "--:--:--"
-        who = "买家" if mask_pii and m.role.value == "customer" else (m.sender or m.role.value)
+        who = "买家" if m.role.value == "customer" and (mask_pii or not m.sender) else (m.sender or "")
         line = Text(
-            plain(f"{when} {m.role.value:<8} {who}: "),
+            plain(f"{when} {m.role.value:<8} {who}: " if who else f"{when} {m.role.value:<8}: "),
             style="dim" if m.auto_reply or m.role.value == "system" else "",
         )
         # Masked as one text: data a highlight cuts through is masked whole.
@@ -102,7 +102,15 @@ def show_cli(
         console.print(line)
         for f in mv.findings:
             state = view.states.get(f.id, "pending")
-            status = "live" if f.live else ("suppressed" if f.suppressed else "below threshold/needs review")
+            status = (
+                "live"
+                if f.live
+                else "rejected"
+                if state == "rejected"  # a decision, not the context: said as one
+                else "suppressed"
+                if f.suppressed
+                else "below threshold/needs review"
+            )
             detail = Text(
                 plain(
                     f"    ▲ {f.kind} {view.points.get(f.id, 0):g} pts"
