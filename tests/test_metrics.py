@@ -338,6 +338,16 @@ def test_conversation_without_any_agent_is_unassigned():
     assert (row.agent, row.shop) == (UNASSIGNED, None)
 
 
+@pytest.mark.parametrize("bot", ["店:店小蜜", "店小蜜", "店:机器人"])
+def test_a_buyer_only_the_shops_bot_answered_is_the_shops_unassigned(bot):
+    """The bot got a scorecard row of its own, charged a missed buyer (audit 98 F4); an agent's
+    own auto-reply still names the agent who holds the buyer (UNANSWERED above)."""
+    (row,) = agent_day_metrics([conv("bot", (C, "buyer", at("11:00:00")), (A, bot, at("11:00:01"), True))])
+    assert (row.agent, row.buyers_received, row.buyers_replied) == ("柚子家居:unassigned", 1, 0)
+    (row,) = agent_day_metrics([UNANSWERED])
+    assert row.agent == "店:小美"
+
+
 def test_unanswered_turn_before_any_reply_goes_to_the_first_agent():
     # The agent writes first (outreach), the buyer answers, nobody replies: 小美 holds it.
     c = conv("outreach", (A, "店:小美", at("09:00:00")), (C, "buyer", at("09:05:00")))

@@ -2828,3 +2828,20 @@ def test_an_empty_cell_of_a_role_column_is_still_a_reject(tmp_path: Path) -> Non
     result = read(path)
     assert [(r.line, r.reason.split(" (")[0]) for r in result.rejects] == [(2, "missing role")]
     assert not any("no role column" in w for w in result.warnings)
+
+
+def test_a_platform_line_before_the_first_message_is_the_platforms_not_a_reject(tmp_path: Path) -> None:
+    """[系统消息] 会话开始 on its own line, as the README's example opens an export, was a reject
+    ("not a chat line") (audit 98 F7): it is an untimed system message, neither asking nor answering."""
+    result, conv = read_chat(
+        tmp_path,
+        "===== 会话 T10 =====\n[系统消息] 会话开始\n"
+        "柚香小铺:阿木(09:59:58): 您好，欢迎光临\n买家(10:00:04): 有没有满减\n",
+    )
+    assert result.rejects == []
+    assert [(m.role, m.text, m.sent_at) for m in conv.messages][0] == (
+        Role.SYSTEM,
+        "[系统消息] 会话开始",
+        None,
+    )
+    assert [m.role for m in conv.messages[1:]] == [Role.AGENT, Role.CUSTOMER]

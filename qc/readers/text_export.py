@@ -444,6 +444,11 @@ class TextExportReader:
         if self._block is not None and not (self._block.inline and _NO_TEXT_AFTER_INLINE_RE.match(line)):
             self._block.body.append(line)
             return
+        if self._block is None and (is_platform_notice(line.strip()) or is_recall_notice(line.strip())):
+            # [系统消息] 会话开始 on its own line before the first message (or after a divider): the
+            # platform's, untimed. It was a reject, "not a chat line" (audit 98 F7).
+            self._message(number, "系统", "", line.strip(), line)
+            return
         self._segment.items.append(
             make_reject(
                 self.file,

@@ -21,8 +21,8 @@ Definitions (DOMAIN.md, seed 000 and seed 004), made precise here:
 * **Attribution**: a replied turn belongs to the agent who wrote the reply, so a transferred
   conversation is split reply by reply. An unanswered turn belongs to the agent who replied
   last before it (the one holding the conversation); when nobody replied before it, to the
-  conversation's first agent; with no agent at all, to the agent named on an auto-reply, else
-  to :func:`unassigned_of` (the shop's ``unassigned``).
+  conversation's first agent; with no agent at all, to the agent named on an agent's own
+  auto-reply (not the shop's bot), else to :func:`unassigned_of` (the shop's ``unassigned``).
 * **Day**: see :class:`DayRule`. By default each reply belongs to the day it was sent and an
   unanswered turn to the day of its first buyer message, so a conversation crossing midnight
   counts on both days. A message without a timestamp takes the day of the nearest earlier
@@ -47,7 +47,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from qc.readers.roles import shop_account
+from qc.readers.roles import parse_role_word, shop_account, split_subaccount
 from qc.schema import Conversation, Message, Role
 from qc.text.tokens import core, fold
 
@@ -305,9 +305,21 @@ def _fallback_agent(conversation: Conversation) -> str:
     if conversation.agents:
         return conversation.agents[0]
     for m in conversation.messages:
-        if m.role is Role.AGENT and m.auto_reply and (m.agent_id or m.sender):
-            return m.agent_id or m.sender or UNASSIGNED
+        account = m.agent_id or m.sender
+        if m.role is Role.AGENT and m.auto_reply and account and not _shop_bot(account):
+            return account
     return unassigned_of(conversation)
+
+
+def _shop_bot(account: str) -> bool:
+    """True for the shop's bot account (店小蜜, 暖阳小铺:店小蜜): its auto-replies are nobody's.
+
+    A buyer only the bot answered got a scorecard row of the bot's, with a missed reply and the
+    reply-rate item charged to it (audit 98 F4); such a buyer is the shop's ``unassigned``.
+    """
+    sub = split_subaccount(account)
+    word = parse_role_word(sub[1] if sub else account)
+    return word is not None and word[1]
 
 
 def conversation_turns(
