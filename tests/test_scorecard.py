@@ -224,6 +224,24 @@ BAD_CARDS = [
         "items.service_attitude.points.impatience: is 1: points of a finding are a deduction,"
         " 0 or less (write -1)",
     ),
+    # audit 98 F5: points for the bad side of a metric pay the agent for it
+    (
+        "pays-for-slow-replies",
+        "[items.average_response]\npoints_per_unit = 2\n",
+        "items.average_response.points_per_unit: is 2: each unit over the threshold is slower, and a"
+        " positive number would pay the agent for it (a deduction is negative: write -2)",
+    ),
+    (
+        "pays-for-a-low-reply-rate",
+        "[items.reply_rate]\npoints_per_unit = 1\n",
+        "items.reply_rate.points_per_unit: is 1: each unit under the threshold is lower",
+    ),
+    (
+        "pays-for-missing-a-target",
+        "[items.first_response]\npoints_met = 0\npoints_missed = 3\n",
+        "items.first_response.points_missed: is 3, more than points_met 0: missing the target would pay"
+        " more than meeting it",
+    ),
     (
         "rate-as-percent",
         "[items.reply_rate]\nthreshold = 99\n",
@@ -864,3 +882,15 @@ def test_a_metric_reason_gives_the_value_the_distance_and_the_units_counted(tmp_
         if d.item == "average_response"
     ]
     assert reason in d.reason
+
+
+def test_a_bonus_for_the_good_side_of_a_metric_is_a_card_qc_takes(tmp_path):
+    """Only pay for the bad side is a sign slip: points for replying under 10 s on average are a bonus."""
+    card = load_scorecard(
+        write(
+            tmp_path,
+            '[items.fast_bonus]\nlabel = "快速响应奖励"\nrule = "under"\nmetric = "avg_response_s"\n'
+            "threshold = 10\nmax_points = 0\npoints_per_unit = 1\nfloor = 0\ncap = 5\n",
+        )
+    )
+    assert {i.id: i for i in card.items}["fast_bonus"].points_per_unit == 1

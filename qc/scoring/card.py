@@ -95,6 +95,10 @@ METRIC_SAMPLES: Mapping[str, tuple[str, str]] = MappingProxyType(
 EVIDENCE_METRICS: tuple[str, ...] = ("avg_response_s", "first_response_s", "reply_rate")
 # Metrics that are shares (回复率 0.99 for 99%): a threshold is a fraction from 0 to 1.
 FRACTION_METRICS: tuple[str, ...] = ("reply_rate",)
+# The metrics whose good side is known: a time is better lower, the reply rate higher. An item that
+# pays points for the bad side of one is a sign slip (audit 98 F5: +2 per second slower).
+LOWER_IS_BETTER: tuple[str, ...] = ("avg_response_s", "first_response_s")
+HIGHER_IS_BETTER: tuple[str, ...] = ("reply_rate",)
 # The fixed columns of agents.csv / .xlsx / .json (qc.scoring.scores._METRIC_COLUMNS, the
 # review counts and the totals): an evidence kind (its count column) or an item (its
 # ``ID_points`` and ``ID_score``) may not take one of their names.
@@ -614,7 +618,7 @@ def _item(source: str, item_id: str, raw: Mapping[str, Any]) -> Item:
     common.update(_sample_and_evidence(source, key, metric, raw))
     common["floor"] = _floor(source, f"{key}.floor", raw, common["max_points"])
     if rule == "target":
-        return Item(
+        item = Item(
             **common,
             metric=metric,
             threshold=threshold,
@@ -622,7 +626,15 @@ def _item(source: str, item_id: str, raw: Mapping[str, Any]) -> Item:
             points_met=_number(source, f"{key}.points_met", _given(source, key, raw, "points_met")),
             points_missed=_number(source, f"{key}.points_missed", _given(source, key, raw, "points_missed")),
         )
-    return Item(
+        if item.points_missed > item.points_met:
+            raise _fail(
+                source,
+                f"{key}.points_missed",
+                f"is {item.points_missed:g}, more than points_met {item.points_met:g}: missing the target"
+                " would pay more than meeting it (a deduction is negative)",
+            )
+        return item
+    item = Item(
         **common,
         metric=metric,
         threshold=threshold,
@@ -632,6 +644,16 @@ def _item(source: str, item_id: str, raw: Mapping[str, Any]) -> Item:
         ),
         rounding=_choice(source, f"{key}.rounding", raw.get("rounding", "exact"), ROUNDINGS),
     )
+    worse = (rule == "over" and metric in LOWER_IS_BETTER) or (rule == "under" and metric in HIGHER_IS_BETTER)
+    if worse and item.points_per_unit > 0:
+        side = "slower" if metric in LOWER_IS_BETTER else "lower"
+        raise _fail(
+            source,
+            f"{key}.points_per_unit",
+            f"is {item.points_per_unit:g}: each unit {rule} the threshold is {side}, and a positive"
+            f" number would pay the agent for it (a deduction is negative: write {-item.points_per_unit:g})",
+        )
+    return item
 
 
 # What each number an item must state means, for the message when it is left out: a number
