@@ -358,3 +358,37 @@ def test_refund_talk_is_no_hand_over(rule):
     )
     (found,) = rule.check(conv)
     assert found.agent == A
+
+
+def test_flagged_lists_a_silent_transfer_the_card_charges_nothing_for(tmp_path):
+    """`qc flagged --kind silent_transfer` said "no flagged conversations" while agents.csv counted
+    one: a QA lead coaching on silent transfers had no list to pull (audit 97 #3)."""
+    lines = [
+        ("customer", "买家", "10:00:00", "这个尺码偏大吗"),
+        ("agent", A, "10:00:10", "正常尺码哦亲"),
+        ("system", "系统", "10:00:30", "阿青将会话转接给阿木"),
+        ("agent", B, "10:00:40", "您好，我来为您服务"),
+        ("customer", "买家", "10:00:50", "好的"),
+        ("agent", B, "10:01:00", "有问题随时找我"),
+    ]
+    day = tmp_path / "day.jsonl"
+    day.write_text(
+        "".join(
+            json.dumps(
+                {"conversation_id": "s1", "role": r, "sender": s, "timestamp": f"2026-11-24 {t}", "text": x},
+                ensure_ascii=False,
+            )
+            + "\n"
+            for r, s, t, x in lines
+        ),
+        encoding="utf-8",
+    )
+    db = tmp_path / "qc.sqlite"
+    res = runner.invoke(app, ["inspect", str(day), "--out", str(tmp_path / "o"), "--db", str(db), "-q"])
+    assert res.exit_code == 0, res.output
+    plain = runner.invoke(app, ["flagged", "--db", str(db), "--format", "json"])
+    assert json.loads(plain.stdout) == []  # it costs nothing: no conversation is flagged for it
+    res = runner.invoke(app, ["flagged", "--db", str(db), "--kind", KIND, "--format", "json"])
+    (row,) = json.loads(res.stdout)
+    assert (row["conversation_id"], row["points"]) == ("s1", 0.0)
+    assert "silent_transfer costs 0 points on this card" in res.stderr

@@ -82,7 +82,7 @@ def flagged_cli(
     from qc.outputs.writers import short_agent_names
     from qc.scoring.card import load_scorecard
     from qc.supervise.filters import check_choice, known_kinds, resolve_agent
-    from qc.supervise.flagged import flagged_conversations
+    from qc.supervise.flagged import flagged_conversations, free_kind
     from qc.supervise.masking import StoredMaskers
     from qc.text.pii import Masker
 
@@ -94,6 +94,8 @@ def flagged_cli(
     with open_db(db) as store:
         if kind is not None:
             check_choice(kind, "--kind", known_kinds(store, card))
+            if free_kind(card, kind):
+                err(f"{kind} costs 0 points on this card: listing the conversations where it was found")
         who = resolve_agent(store, agent) if agent is not None else None
         warn_other_scorecard(store, card, lo or "0001-01-01", hi or "9999-12-31")
         rows = flagged_conversations(

@@ -30,6 +30,7 @@ from qc.scoring.scores import KIND_LABELS
 from qc.store.database import Store
 
 __all__ = [
+    "free_kind",
     "free_reasons",
     "FlaggedConversation",
     "flagged_conversations",
@@ -165,7 +166,20 @@ def flagged_conversations(
     if lo > hi:
         return []
     scored = score_stored(store, card, lo, hi, Windows.only(range_period(lo, hi)))
-    return flagged_from(scored, card, agent=agent, kind=kind, min_points=min_points)
+    # A kind the card prices at 0 charges no conversation: --kind lists where it was found.
+    costly_only = kind is None or not free_kind(card, kind)
+    return flagged_from(scored, card, agent=agent, kind=kind, min_points=min_points, costly_only=costly_only)
+
+
+def free_kind(card: Any, kind: str) -> bool:
+    """True when the card charges nothing for a finding kind (silent_transfer on the seed card).
+
+    ``--kind silent_transfer`` said "no flagged conversations" while agents.csv counted one: a
+    QA lead coaching on silent transfers had no list to pull (audit 97 #3). Such a kind is
+    listed by where it was found, at 0 points.
+    """
+    priced = {k for item in card.items if item.rule == "findings" for k, p in item.points.items() if p}
+    return kind not in priced and kind not in card.evidence_kinds and kind not in card.verdict_order
 
 
 def flagged_from(
