@@ -2845,3 +2845,20 @@ def test_a_platform_line_before_the_first_message_is_the_platforms_not_a_reject(
         None,
     )
     assert [m.role for m in conv.messages[1:]] == [Role.AGENT, Role.CUSTOMER]
+
+
+@pytest.mark.parametrize(
+    ("question", "reply", "mixed"),
+    [("15:06", "15:07:30", True), ("15:06:10", "15:07:30", False), ("15:06", "15:07", False)],
+    ids=["mixed", "seconds", "minutes"],
+)
+def test_a_text_export_mixing_times_to_the_minute_and_to_the_second_says_so(
+    tmp_path: Path, question: str, reply: str, mixed: bool
+) -> None:
+    """买家(15:06) answered at 15:07:30 is timed 90 s though it may have been 31 s, and nothing said
+    so: the minute warning needed every time without seconds (audit 98 F1)."""
+    result, _ = read_chat(tmp_path, f"买家({question}): 在吗\n柚香小铺:阿木({reply}): 在的\n")
+    said = [w for w in result.warnings if "written to the minute and" in w]
+    assert bool(said) is mixed
+    if mixed:
+        assert "1 of its times are written to the minute and 1 to the second" in said[0]

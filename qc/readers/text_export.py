@@ -226,6 +226,9 @@ class TextExportReader:
         self.agent_nicks = agent_nicks
         self.customer_nicks = customer_nicks
         self.missing_day = False
+        # Times written with seconds and without (买家(15:06) beside 阿木(15:07:30)): see minute_times.
+        self.timed_to_second = 0
+        self.timed_to_minute = 0
         self._segments: list[_Segment] = [_Segment(None)]
         self._block: _Block | None = None
         self._nicks: set[str] = set()  # header nicks seen so far in the file
@@ -615,6 +618,11 @@ class TextExportReader:
 
     def _when(self, stamp: str) -> datetime | None:
         stamp = stamp.strip()
+        if stamp:
+            if _SECONDS_RE.search(stamp) or "秒" in stamp:
+                self.timed_to_second += 1
+            else:
+                self.timed_to_minute += 1
         if DATETIME_RE.match(stamp):
             at = parse_timestamp(stamp, self.tz)
             if at is not None:
