@@ -697,3 +697,28 @@ def test_a_masked_sheet_masks_a_conversation_id_made_of_the_buyers_phone(tmp_pat
     sheet.write_bytes(_csv_bytes([header, row], "utf-8-sig"))
     r = run("review", "import", sheet, *db)
     assert r.exit_code == 0 and "1 changed" in r.stderr, r.stderr
+
+
+def test_the_sheets_points_add_up_to_what_the_day_cost(tmp_path):
+    """不行 was the model's impatience and a forbidden phrase implying it: both rows said −1, and
+    the column summed to −8 for a day that cost −7 (audit 97 #4). The second row is 同上 at 0."""
+    twice = {
+        "conversation_id": "cW",
+        "shop": SHOP,
+        "messages": [
+            msg("customer", "buyer8", "15:00:00", "能便宜点吗"),
+            msg("agent", f"{SHOP}:小美", "15:00:05", "不知道，你自己看"),
+        ],
+    }
+    inspect_day(tmp_path, conversations=[*CONVERSATIONS, twice])
+    db = ["--db", str(tmp_path / "qc.sqlite")]
+    _, *rows = rows_of(exported(tmp_path, db))
+    attitude = sum(
+        float(r["service_attitude_points"])
+        for r in json.loads((tmp_path / "out" / "agents.json").read_text(encoding="utf-8"))
+    )
+    on_message = [r for r in rows if r[3] == "cW" and r[7] != "0"]
+    shared = [r for r in rows if r[8].startswith("同上")]
+    assert len(on_message) == 1 and shared and all(r[3] == "cW" and r[7] == "0" for r in shared)
+    charged_kinds = {"impatience", "conflict", "forbidden_phrase"}
+    assert sum(float(r[7]) for r in rows if r[5] in charged_kinds) == attitude

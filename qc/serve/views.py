@@ -10,7 +10,6 @@ page that does not exist, so an id guessed in the URL tells nothing.
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,6 +26,7 @@ from qc.store.database import StoredFinding
 from qc.supervise import appeal as appeals_api
 from qc.supervise import calibration as cal
 from qc.supervise.filters import match_agent, resolve_agent
+from qc.supervise.flagged import charged_once
 from qc.supervise.masking import conversation_masker, page_masker
 from qc.supervise.people import AGENT, REVIEWERS, SUPERVISOR, list_people
 from qc.supervise.queue import HELD, build_queue, next_pending
@@ -175,35 +175,6 @@ def _scored_period(ctx: Ctx, period: Period) -> Any:
         _version(ctx),
         lambda: score_stored(ctx.store, ctx.wb.card, period.first, period.last, Windows.only(period)),
     )
-
-
-def charged_once(
-    rows: Sequence[StoredFinding], points: Mapping[str, float], evidence: Collection[str]
-) -> tuple[dict[str, float], set[str]]:
-    """Each listed finding's points as a list adds them up: a message's charge once.
-
-    Every finding behind a message's verdict carries the verdict's whole points (any of them
-    standing charges it), so a list of 爱买不买's conflict and its FP-0014 showed −5 twice and
-    added up to more than the dashboard's number. The first of them listed keeps the charge;
-    the others show 0 and are named in the second value, to be marked as sharing it.
-    """
-    shown: dict[str, float] = {}
-    shared: set[str] = set()
-    seen: set[tuple[str, int]] = set()
-    for s in rows:
-        f = s.finding
-        at = points.get(f.id, 0.0)
-        if f.kind in evidence or not at:
-            shown[f.id] = at
-            continue
-        key = (f.conversation_id, f.message_index)
-        if key in seen:
-            shown[f.id] = 0.0
-            shared.add(f.id)
-        else:
-            seen.add(key)
-            shown[f.id] = at
-    return shown, shared
 
 
 def findings(ctx: Ctx) -> Response:

@@ -11,7 +11,7 @@ no longer count; a conversation whose findings cost nothing is not flagged.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,9 +27,10 @@ from qc.scoring.card import (
 )
 from qc.scoring.periods import Windows, range_period
 from qc.scoring.scores import KIND_LABELS
-from qc.store.database import Store
+from qc.store.database import Store, StoredFinding
 
 __all__ = [
+    "charged_once",
     "free_kind",
     "free_reasons",
     "FlaggedConversation",
@@ -99,6 +100,35 @@ def free_reasons(
             reason = "不扣分 (no points at stake)"
         reasons[f.id] = reason
     return reasons
+
+
+def charged_once(
+    rows: Sequence[StoredFinding], points: Mapping[str, float], evidence: Collection[str]
+) -> tuple[dict[str, float], set[str]]:
+    """Each listed finding's points as a list adds them up: a message's charge once.
+
+    Every finding behind a message's verdict carries the verdict's whole points (any of them
+    standing charges it), so a list of 爱买不买's conflict and its FP-0014 showed −5 twice and
+    added up to more than the dashboard's number. The first of them listed keeps the charge;
+    the others show 0 and are named in the second value, to be marked as sharing it.
+    """
+    shown: dict[str, float] = {}
+    shared: set[str] = set()
+    seen: set[tuple[str, int]] = set()
+    for s in rows:
+        f = s.finding
+        at = points.get(f.id, 0.0)
+        if f.kind in evidence or not at:
+            shown[f.id] = at
+            continue
+        key = (f.conversation_id, f.message_index)
+        if key in seen:
+            shown[f.id] = 0.0
+            shared.add(f.id)
+        else:
+            seen.add(key)
+            shown[f.id] = at
+    return shown, shared
 
 
 @dataclass(slots=True)

@@ -35,7 +35,7 @@ from qc.readers.edited import read_table
 from qc.schema import Conversation, Role
 from qc.scoring.card import qualifies
 from qc.store.database import Store, StoredFinding
-from qc.supervise.flagged import free_reasons
+from qc.supervise.flagged import charged_once, free_reasons
 from qc.supervise.masking import conversation_masker, spans_of
 from qc.supervise.people import list_people
 from qc.supervise.report import load_reply_patterns
@@ -52,6 +52,9 @@ __all__ = [
 ]
 
 # (key, 表头): the sheet's columns in order. Import finds a column by either name.
+# The 不扣分原因 of a finding whose message another row above already charges.
+_SHARED = "同上：与本条消息的其他发现共一次扣分 (one message, one charge: counted on the row above)"
+
 REVIEW_HEADERS: tuple[tuple[str, str], ...] = (
     ("finding_id", "发现编号"),
     ("date", "日期"),
@@ -113,6 +116,9 @@ def export_review_sheet(store: Store, date: str, out: Path, card: Any, mask: Mas
     stored.sort(
         key=lambda s: (not qualifies(s.finding, card), points.get(s.id, 0), s.finding.conversation_id)
     )
+    # A message's verdict is charged once: its other findings show 0 (同上), so the column adds up
+    # to what the day cost, as the workbench's list does (audit 97 #4).
+    shown, shared = charged_once(stored, points, card.evidence_kinds)
     charged: dict[str, list[str]] = {}
     for s in stored:
         charged.setdefault(s.finding.conversation_id, []).extend(spans_of([s.finding]))
@@ -128,7 +134,7 @@ def export_review_sheet(store: Store, date: str, out: Path, card: Any, mask: Mas
         if conv is not None and 0 <= f.message_index < len(conv.messages):
             message = conv.messages[f.message_index].text
             context = _context(conv, f.message_index, window)
-        lost = points.get(f.id, 0.0)
+        lost = shown.get(f.id, 0.0)
         rows.append(
             [
                 f.id,
@@ -139,7 +145,8 @@ def export_review_sheet(store: Store, date: str, out: Path, card: Any, mask: Mas
                 f.kind,
                 f.entry or "",
                 lost,
-                reasons.get(f.id, ""),  # only findings that cost nothing have a reason
+                # only findings that cost nothing have a reason
+                _SHARED if f.id in shared else reasons.get(f.id, ""),
                 states.get(f.id, "pending"),
                 appeals.get(f.id, ""),
                 mask_conv(f.text),
