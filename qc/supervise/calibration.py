@@ -130,6 +130,9 @@ def draw_findings(
 ) -> list[str]:
     """A reproducible sample of ``size`` live findings dated in the range (ids, in draw order).
 
+    Live as the rules flagged them, whatever a review or an appeal decided since: a round measures
+    how alike the reviewers judge, blind, not what is still to decide (audit 97 #8 asked).
+
     ``kinds`` keeps findings of those kinds only (the workbench leaves out the evidence of metric
     items, slow replies and unanswered buyers: a measurement, not a judgement to calibrate).
     """
