@@ -400,8 +400,11 @@ def test_a_text_export_opening_with_a_bracketed_tag_is_no_json(tmp_path: Path, o
     result = read(path)
     assert_balanced(result)
     assert (result.files[0].format, result.files[0].error) == ("text", None)
-    assert [m.text for c in result.conversations for m in c.messages] == ["你好", "亲，在的"]
-    assert [r.line for r in result.rejects] == [1]
+    texts = [m.text for c in result.conversations for m in c.messages]
+    if opening.startswith("[系统消息]"):  # the platform's own line: an untimed system message
+        assert texts == [opening, "你好", "亲，在的"] and result.rejects == []
+    else:
+        assert texts == ["你好", "亲，在的"] and [r.line for r in result.rejects] == [1]
 
 
 @pytest.mark.parametrize(
@@ -2862,3 +2865,31 @@ def test_a_text_export_mixing_times_to_the_minute_and_to_the_second_says_so(
     assert bool(said) is mixed
     if mixed:
         assert "1 of its times are written to the minute and 1 to the second" in said[0]
+
+
+def test_an_agents_replies_without_her_staff_id_take_the_id_her_other_replies_carry(tmp_path: Path) -> None:
+    """One reply named 暖阳小铺:阿青 with staff id 3301, the others only 阿青: one agent scored as two
+    rows, 3301 and 暖阳小铺:阿青 (audit 91 #16). A nick seen with two ids keeps its own."""
+
+    def line(role: str, who: object, clock: str, text: str, cid: str = "J1") -> dict[str, object]:
+        key = "from" if isinstance(who, dict) else "sender"
+        return {"conversation_id": cid, "role": role, "shop": "暖阳小铺", key: who,
+                "timestamp": f"2026-11-24 {clock}", "text": text}  # fmt: skip
+
+    rows = [
+        line("customer", "tb_松果", "10:00:00", "在吗"),
+        line("agent", {"name": "暖阳小铺:阿青", "staff_id": "3301"}, "10:00:10", "在的亲"),
+        line("customer", "tb_松果", "10:01:00", "发什么快递"),
+        line("agent", "阿青", "10:01:20", "默认中通哦"),
+        line("customer", "阿青", "11:00:00", "我也叫阿青", "J2"),  # a buyer of another chat
+        line("agent", {"name": "小满", "staff_id": "a1"}, "11:00:05", "您好", "J2"),
+        line("agent", {"name": "小满", "staff_id": "a2"}, "11:00:09", "在的", "J2"),
+        line("agent", "小满", "11:00:20", "请问有什么可以帮您", "J2"),
+    ]
+    path = tmp_path / "dump.json"
+    path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+    result = read(path)
+    assert_balanced(result)
+    convs = {c.id: c for c in result.conversations}
+    assert convs["J1"].agents == ("3301",)
+    assert [m.agent_id for m in convs["J2"].messages] == [None, "a1", "a2", None]
