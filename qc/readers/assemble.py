@@ -66,6 +66,7 @@ def build_conversation(cid: str, members: list[Candidate], warnings: list[str]) 
     shops = list(dict.fromkeys(c.shop for c in members if c.shop))
     scoped = shop_accounts(shops[0], members) if shops else {}
     nameless = shop_account(NAMELESS_AGENT, shops[0]) if shops else None
+    ids = _account_ids(members, scoped)
     # Positional: this runs once per message, and keywords cost a third more here.
     messages = tuple(
         Message(
@@ -79,7 +80,9 @@ def build_conversation(cid: str, members: list[Candidate], warnings: list[str]) 
             else nameless,
             c.sent_at,
             c.auto_reply,
-            c.agent_id,
+            c.agent_id
+            if c.agent_id is not None or not ids or c.role is not Role.AGENT
+            else ids.get(scoped.get(c.sender, c.sender)),
             f"{c.file}:{c.line}",
         )
         for i, c in enumerate(members)
@@ -121,6 +124,27 @@ def _warn_other_buyers(cid: str, members: list[Candidate], warnings: list[str]) 
                 " or give each file's chats their own ids"
             )
             return
+
+
+def _account_ids(members: list[Candidate], scoped: dict[str | None, str]) -> dict[str | None, str]:
+    """The account id of each agent nick that some of its messages in the conversation carry.
+
+    A dump where one reply names 暖阳小铺:阿青 with staff id 3301 and the others only 阿青 scored
+    one agent as two rows, 3301 and 暖阳小铺:阿青 (audit 91 #16): the nick's other replies take its
+    id. A nick seen with two ids keeps none (which one is unknown). Empty when no message carries one.
+    """
+    found: dict[str | None, set[str]] = {}
+    for c in members:
+        if c.agent_id is not None and c.sender and c.role is Role.AGENT:
+            found.setdefault(c.sender, set()).add(c.agent_id)
+    if not found:
+        return {}
+    # A bare nick (阿青) is the shop's account (暖阳小铺:阿青), as the messages name it.
+    out: dict[str | None, str] = {}
+    for sender, agent_ids in found.items():
+        if len(agent_ids) == 1:
+            out[scoped.get(sender, sender)] = next(iter(agent_ids))
+    return out
 
 
 def shop_accounts(shop: str, members: Iterable[Candidate]) -> dict[str | None, str]:
