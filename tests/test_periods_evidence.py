@@ -187,16 +187,20 @@ def _handed_over(after: list[Message]) -> Conversation:
     )
 
 
-def test_the_agent_a_chat_was_transferred_to_replied_to_the_buyer_they_wrote_to():
-    """小王 took the chat over with a message of his own and the buyer signed off with 好的谢谢:
-    no turn of his was replied, so he was charged a buyer never answered (audit 97 #2)."""
-    from qc.scoring.metrics import agent_day_metrics
+@pytest.mark.parametrize("last", ["好的谢谢", "发票抬头怎么填"], ids=["signs-off", "asks-again"])
+def test_the_agent_a_chat_was_transferred_to_answers_what_the_buyer_says_next(tmp_path, last):
+    """The buyer wrote to 小王 after he took the chat over, and nobody answered: a buyer he received
+    and never answered, as the platform counts 回复率 (a greeting answers nothing, audit 99 F3). A
+    sign-off needs no reply only where the shop's card lists closing words (audit 97 #2)."""
+    from dataclasses import replace
 
-    signed_off = _handed_over([Message(4, Role.CUSTOMER, "好的谢谢", "b", at("10:01:00"))])
-    assert timing_findings(signed_off, load_scorecard()) == []
-    rows = {r.agent: r for r in agent_day_metrics([signed_off])}
-    assert (rows[WANG].buyers_received, rows[WANG].buyers_replied, rows[WANG].reply_rate) == (1, 1, 1.0)
-    assert rows[MEI].reply_rate == 1.0
+
+    c = _handed_over([Message(4, Role.CUSTOMER, last, "b", at("10:01:00"))])
+    (missed,) = timing_findings(c, load_scorecard())
+    assert (missed.kind, missed.agent, missed.message_index) == ("missed_reply", WANG, 4)
+    card = load_scorecard()
+    closing = replace(card, day=replace(card.day, closing_words=("好的", "谢谢")))
+    assert [f.agent for f in timing_findings(c, closing)] == ([] if last == "好的谢谢" else [WANG])
 
 
 def test_an_agent_who_only_greeted_before_the_buyer_wrote_did_not_reply():

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 from qc.schema import Conversation, Evidence, Finding
 from qc.scoring.card import Item, Scorecard
-from qc.scoring.metrics import US, Turn, conversation_turns, message_days, to_the_minute, wrote_to_buyer
+from qc.scoring.metrics import US, Turn, conversation_turns, message_days, to_the_minute
 
 __all__ = ["EVIDENCE_RULES", "timing_findings", "evidence_weight"]
 
@@ -93,18 +93,15 @@ def _slow(conversation: Conversation, turn: Turn, limit: _Limit) -> Finding | No
     )
 
 
-def _missed(
-    conversation: Conversation, turns: Sequence[Turn], days: Sequence[str], kind: str, item: Item
-) -> list[Finding]:
+def _missed(conversation: Conversation, turns: Sequence[Turn], kind: str, item: Item) -> list[Finding]:
     by_agent_day: dict[tuple[str, str], list[Turn]] = {}
     for t in turns:
         if not t.closing:  # a last 好的谢谢 awaits no reply
             by_agent_day.setdefault((t.agent, t.date), []).append(t)
-    wrote = wrote_to_buyer(conversation, days)
     out = []
     for (agent, day), group in by_agent_day.items():
-        if any(t.replied for t in group) or (agent, day) in wrote:
-            continue  # replied to the buyer that day, as the reply rate counts it
+        if any(t.replied for t in group):
+            continue
         first = group[0]
         buyer = conversation.messages[first.first_index]
         out.append(
@@ -149,9 +146,9 @@ def timing_findings(
     kinds = card.evidence_kinds
     if not kinds:
         return []
-    if days is None:
-        days = message_days(conversation, card.day)
     if turns is None:
+        if days is None:
+            days = message_days(conversation, card.day)
         turns = conversation_turns(conversation, card.day, days)
     out: list[Finding] = []
     for kind, item in kinds.items():
@@ -162,7 +159,7 @@ def timing_findings(
             first = _slow(conversation, turns[0], _Limit(item, kind, "first reply"))
             out.extend([first] if first is not None else [])
         elif item.metric == "reply_rate":
-            out.extend(_missed(conversation, turns, days, kind, item))
+            out.extend(_missed(conversation, turns, kind, item))
     out.sort(key=lambda f: (f.message_index, f.kind))
     return out
 

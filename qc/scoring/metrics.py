@@ -13,9 +13,7 @@ Definitions (DOMAIN.md, seed 000 and seed 004), made precise here:
   first message to the first agent reply after it; credited to the agent who wrote that reply.
 * **Reply rate** (回复率): buyers replied to ÷ buyers received. An agent *received* a buyer
   (a conversation) on a day when a turn of that conversation is attributed to the agent on
-  that day; the buyer counts as *replied* when the agent replied to at least one of those turns,
-  or typed to the buyer that day after the buyer's first message (:func:`wrote_to_buyer`: the
-  agent a chat was transferred to, who took it over with a message of their own).
+  that day; the buyer counts as *replied* when the agent replied to at least one of those turns.
 * **Answer ratio** (答问比): the agent's messages ÷ the buyer messages of the turns attributed
   to the agent.
 * **Attribution**: a replied turn belongs to the agent who wrote the reply, so a transferred
@@ -553,26 +551,6 @@ class MetricPart:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
-def wrote_to_buyer(conversation: Conversation, days: Sequence[str]) -> frozenset[tuple[str, str]]:
-    """The (agent, day) pairs in which an agent typed a message after the buyer's first message.
-
-    Such an agent wrote to a buyer who was there, replied or not to a turn of their own: the agent
-    a chat was transferred to takes it over with a message after the colleague answered, and when
-    the buyer then only says 好的谢谢 no turn of theirs was ever replied. Counted as a buyer never
-    answered, each transfer cost the receiver the reply-rate item (audit 97 #2). A greeting
-    before the buyer wrote answers nothing, so an agent who greets and then ignores the question
-    still has not replied.
-    """
-    first = next((m.index for m in conversation.messages if m.role is Role.CUSTOMER), None)
-    if first is None:
-        return frozenset()
-    return frozenset(
-        (m.agent or UNASSIGNED, days[m.index])
-        for m in conversation.messages[first + 1 :]
-        if m.counts_as_agent
-    )
-
-
 def conversation_parts(
     conversation: Conversation,
     rule: DayRule | None = None,
@@ -583,8 +561,7 @@ def conversation_parts(
 
     An agent takes part in the conversation on a day when they typed a message or a buyer turn
     is attributed to them that day; they *received* the buyer that day when a turn is
-    attributed to them, and *replied* when they answered one of those turns or typed to the buyer
-    that day (:func:`wrote_to_buyer`). ``days`` is
+    attributed to them, and *replied* when they answered one of those turns. ``days`` is
     :func:`message_days` of the conversation and ``turns`` its :func:`conversation_turns` with
     those days, when the caller has them already.
     """
@@ -604,7 +581,6 @@ def conversation_parts(
     for m in conversation.messages:
         if m.counts_as_agent:
             part(m.agent or UNASSIGNED, days[m.index]).messages += 1
-    wrote = wrote_to_buyer(conversation, days)
     for position, turn in enumerate(turns):
         p = part(turn.agent, turn.date)
         p.buyer_messages += turn.buyer_messages
@@ -612,8 +588,6 @@ def conversation_parts(
             continue  # 好的谢谢 at the end: messages of the answer ratio, no buyer awaiting a reply
         p.turns += 1
         p.buyers_received = 1
-        if (turn.agent, turn.date) in wrote:
-            p.buyers_replied = 1
         if turn.replied:
             p.turns_replied += 1
             p.buyers_replied = 1
