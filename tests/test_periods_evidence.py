@@ -190,8 +190,8 @@ def _handed_over(after: list[Message]) -> Conversation:
 @pytest.mark.parametrize("last", ["好的谢谢", "发票抬头怎么填"], ids=["signs-off", "asks-again"])
 def test_the_agent_a_chat_was_transferred_to_answers_what_the_buyer_says_next(tmp_path, last):
     """The buyer wrote to 小王 after he took the chat over, and nobody answered: a buyer he received
-    and never answered, as the platform counts 回复率 (a greeting answers nothing, audit 99 F3). A
-    sign-off needs no reply only where the shop's card lists closing words (audit 97 #2)."""
+    and never answered (a greeting answers nothing, audit 99 F3). A sign-off needs no reply only
+    where the shop's card lists closing words (audit 97 #2)."""
     from dataclasses import replace
 
 
