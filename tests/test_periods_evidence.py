@@ -194,7 +194,6 @@ def test_the_agent_a_chat_was_transferred_to_answers_what_the_buyer_says_next(tm
     where the shop's card lists closing words (audit 97 #2)."""
     from dataclasses import replace
 
-
     c = _handed_over([Message(4, Role.CUSTOMER, last, "b", at("10:01:00"))])
     (missed,) = timing_findings(c, load_scorecard())
     assert (missed.kind, missed.agent, missed.message_index) == ("missed_reply", WANG, 4)

@@ -831,6 +831,22 @@ def test_a_new_sender_in_time_order_stays_a_sender(tmp_path: Path, after: str) -
     assert [m.sender for m in conv.messages][:3] == ["柚子店:阿青", "买家小林", "小周"]
 
 
+@pytest.mark.parametrize("clock", ["{}", "2026-11-24 {}"], ids=["clock-only", "dated"])
+def test_a_sender_listed_a_little_out_of_time_order_stays_a_sender(tmp_path: Path, clock: str) -> None:
+    """老王 10:00:40 listed before 买家小林 10:00:20 (an export a little out of order) was folded into
+    阿青's message, and the agent charged −5 for 老王's 烦死了 (audit 99 F1): only a jump further back
+    than the rollover window, which no reordering explains, makes a would-be header text."""
+    t = clock.format
+    _, conv = read_chat(
+        tmp_path,
+        f"买家小林 {t('10:00:01')}\n我要退货\n柚子店:阿青 {t('10:00:10')}\n好的亲，请稍等\n"
+        f"老王 {t('10:00:40')}\n你们怎么回事，烦死了\n买家小林 {t('10:00:20')}\n好的\n"
+        f"柚子店:阿青 {t('10:00:50')}\n已经帮您登记了\n",
+    )
+    assert ("老王", "你们怎么回事，烦死了") in [(m.sender, m.text) for m in conv.messages]
+    assert all("烦死了" not in m.text for m in conv.messages if m.role is Role.AGENT)
+
+
 def test_a_pasted_time_line_after_a_new_sender_does_not_fold_the_sender_into_the_message(
     tmp_path: Path,
 ) -> None:

@@ -577,7 +577,10 @@ class TextExportReader:
         return False
 
     def _between(self, opened: str, then: str, stamp: str) -> bool:
-        """True when ``opened`` <= ``then`` < ``stamp``, all three written alike (dated or clock-only)."""
+        """True when ``opened`` <= ``then`` and ``then`` lies more than the rollover window before ``stamp``.
+
+        All three written alike (dated or clock-only).
+        """
         dated = [DATETIME_RE.match(s) is not None for s in (opened, then, stamp)]
         if len(set(dated)) != 1:
             return False
@@ -589,7 +592,11 @@ class TextExportReader:
         if None in times:
             return False
         first, nxt, suspect = times
-        return first <= nxt < suspect  # type: ignore[operator]
+        # Only a jump no reordering explains: exports slightly out of order (a reply listed a few
+        # seconds before the line it follows) folded a real second sender into the message and
+        # charged the agent with the buyer's words (audit 99 F1). Further back than the rollover
+        # window, a clock-only time would be the next day's; here it still follows the message.
+        return first <= nxt and nxt < suspect - self.rollover  # type: ignore[operator]
 
     def _close_block(self) -> None:
         block, self._block = self._block, None
