@@ -2819,7 +2819,7 @@ def test_in_a_sheet_without_a_role_column_the_other_senders_of_an_agents_chat_ar
     assert [m.role for m in convs["k3"].messages] == [Role.AGENT, Role.CUSTOMER]
     assert "k2" not in convs
     assert [r.reason.split(" (")[0] for r in result.rejects] == ["missing role", "missing role"]
-    assert any("no role column" in w and "2 conversation(s)" in w for w in result.warnings)
+    assert any("no role given" in w and "2 conversation(s)" in w for w in result.warnings)
 
 
 def test_a_sheet_without_a_role_column_names_a_chat_with_two_would_be_buyers(tmp_path: Path) -> None:
@@ -2846,7 +2846,7 @@ def test_an_empty_cell_of_a_role_column_is_still_a_reject(tmp_path: Path) -> Non
     )
     result = read(path)
     assert [(r.line, r.reason.split(" (")[0]) for r in result.rejects] == [(2, "missing role")]
-    assert not any("no role column" in w for w in result.warnings)
+    assert not any("no role given" in w for w in result.warnings)
 
 
 def test_a_platform_line_before_the_first_message_is_the_platforms_not_a_reject(tmp_path: Path) -> None:
@@ -2909,3 +2909,39 @@ def test_an_agents_replies_without_her_staff_id_take_the_id_her_other_replies_ca
     convs = {c.id: c for c in result.conversations}
     assert convs["J1"].agents == ("3301",)
     assert [m.agent_id for m in convs["J2"].messages] == [None, "a1", "a2", None]
+
+
+def test_a_buyer_nick_with_a_colon_is_no_shop_account_beside_another_shops_column(tmp_path: Path) -> None:
+    """jd:小林 in 柚子店's sheet without roles made the conversation one with a known agent, and the
+    real agent 阿木 was read as the buyer (audit 99 F4): a shop account counts for its own shop only."""
+    path = tmp_path / "day.csv"
+    path.write_text(
+        "会话ID,店铺,时间,发送人,内容\n"
+        "k1,柚子店,2026-11-24 10:00:01,jd:小林,烦死了怎么还不发货\n"
+        "k1,柚子店,2026-11-24 10:00:20,阿木,马上安排\n"
+        "k2,柚子店,2026-11-24 11:00:01,tb_阿梨,在吗\n"
+        "k2,柚子店,2026-11-24 11:00:09,柚子店:阿青,在的亲\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    convs = {c.id: c for c in result.conversations}
+    assert [m.role for m in convs["k2"].messages] == [Role.CUSTOMER, Role.AGENT]
+    assert [(r.line, r.reason.split(" (")[0]) for r in result.rejects] == [
+        (3, "missing role")
+    ]  # 阿木, as before
+
+
+def test_a_platform_line_alone_after_a_divider_is_a_reject_not_a_conversation(tmp_path: Path) -> None:
+    """对方撤回了一条消息 alone under a divider made a conversation of one system message (audit 99 F8)."""
+    path = tmp_path / "chat_2026-11-24.txt"
+    path.write_text(
+        "===== 会话 A1 =====\n买家(10:00:00): 在吗\n柚子店:阿青(10:00:05): 在的\n"
+        "===== 会话 B1 =====\n对方撤回了一条消息\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    assert_balanced(result)
+    assert [c.id for c in result.conversations] == ["A1"]
+    assert [(r.line, r.reason.split(":")[0]) for r in result.rejects] == [
+        (5, "a platform line with no message of a conversation beside it")
+    ]

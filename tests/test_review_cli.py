@@ -129,10 +129,17 @@ def test_an_appeal_overturned_with_its_message_clears_the_whole_reply(tmp_path):
     points = {x["agent"]: x["service_attitude_points"] for x in rows}
     was = {x["agent"]: x["service_attitude_points"] for x in before}
     assert points["测试店:阿杰"] > was["测试店:阿杰"]  # the reply costs nothing now
+    # final for both: a reviewer cannot flip the other finding back (audit 99 F2)
+    r = run("review", second, "--confirm", "--overturn", "--by", "质检小王", "--note", "x", *db)
+    assert r.exit_code == 2 and f"decided with appeal #{appeal} on finding {first}" in r.output
     assert run("appeal", "reopen", appeal, "--by", "张主管", "--note", "买家补充了聊天", *db).exit_code == 0
     r = run("appeal", "rule", appeal, "--uphold", "--by", "张主管", "--note", "不是引用", *db)
     assert r.exit_code == 0 and f"the same message's {second} confirmed with it" in r.output
     assert _states(db, first, second) == [["rejected", "confirmed"], ["rejected", "confirmed"]]
+    # reopened and overturned without the message: says only what this ruling did (audit 99 F5)
+    assert run("appeal", "reopen", appeal, "--by", "张主管", "--note", "再看", *db).exit_code == 0
+    r = run("appeal", "rule", appeal, "--overturn", "--by", "张主管", "--note", "引用", *db)
+    assert r.exit_code == 0 and "with it" not in r.output and f"still charged: {second}" in r.output
 
 
 def test_an_overturn_without_its_message_leaves_the_other_phrase_to_the_supervisor(tmp_path):

@@ -22,7 +22,7 @@ from qc.readers.jsonl import read_jsonl
 from qc.readers.limits import limits_source, load_limits
 from qc.readers.options import FileReport, ReadOptions
 from qc.readers.records import Candidate, RawRecord, has_value, scalar_text, validate
-from qc.readers.roles import parse_role_word, role_from_nick
+from qc.readers.roles import fold_agent_id, parse_role_word, role_from_nick, split_subaccount
 from qc.readers.sniff import (
     OLE_MAGIC,
     ZIP_MAGIC,
@@ -554,7 +554,8 @@ def _agent_conversations(
     There the other named senders are the buyer, as in a text export: a shop account
     (店铺:客服) or an --agent-nick tells the agent, and the buyer has no mark of their own.
     Every buyer row of such a sheet was a reject, and the only fix was naming each buyer
-    (audit 91 #8). A sheet with a role column keeps its rule: an empty role cell is a reject.
+    (audit 91 #8). A sheet with a role column keeps its rule: an empty role cell is a reject;
+    a role column empty throughout (a template's column nobody fills) says nothing, as none.
     """
     records = [item for item in items if isinstance(item, RawRecord)]
     if any(has_value(r.role) for r in records):
@@ -564,7 +565,12 @@ def _agent_conversations(
         nick = scalar_text(r.sender) if type(r.sender) is not dict else None
         role = role_from_nick(nick, *nicks) if nick is not None else None
         cid = scalar_text(r.conversation_id)
-        if role is not None and role[0] is Role.AGENT and cid is not None:
+        if role is None or role[0] is not Role.AGENT or cid is None:
+            continue
+        # jd:小林 beside a 店铺 column of 柚子店 is a buyer's nick with a colon, not the shop's
+        # account: taken for one, the real agent 阿木 was read as the buyer (audit 99 F4).
+        shop, sub = scalar_text(r.shop), split_subaccount(nick or "")
+        if nick in nicks[0] or shop is None or sub is None or fold_agent_id(sub[0]) == fold_agent_id(shop):
             found.add(cid)
     return found
 
@@ -579,7 +585,8 @@ def _warn_defaulted_buyers(path: str, defaulted: dict[str, dict[str, str]], warn
         return
     rows_of = sorted({nick for nicks_of in defaulted.values() for nick in nicks_of.values()})
     warnings.append(
-        f"{path}: no role column: in {len(defaulted)} conversation(s) a shop account (店铺:客服) or"
+        f"{path}: no role given (no role column, or one empty throughout): in {len(defaulted)}"
+        " conversation(s) a shop account (店铺:客服) or"
         f" --agent-nick names the agent, and the other senders ({len(rows_of)} nick(s)) are read as the"
         " buyer; name any other agent with --agent-nick NICK"
     )

@@ -151,6 +151,8 @@ def _stamp_shape(stamp: str) -> tuple[bool, bool, bool]:
     )
 
 
+_LONE_PLATFORM_LINE = "a platform line with no message of a conversation beside it: not a chat line"
+
 # Any day, for comparing two clock-only times of one file that has no day of its own.
 _ANY_DAY = date(2000, 1, 1)
 
@@ -698,6 +700,16 @@ class TextExportReader:
         )
 
     def _assign_ids(self) -> list[RawRecord | Reject]:
+        for seg in self._segments:
+            if seg.items and all(
+                isinstance(i, Reject) or i.sender is None and i.role is Role.SYSTEM for i in seg.items
+            ):
+                # A platform line alone after a divider (对方撤回了一条消息) made a conversation of its
+                # own with nothing in it (audit 99 F8): a reject, as before it was read as the platform's.
+                seg.items = [
+                    i if isinstance(i, Reject) else make_reject(self.file, i.line, _LONE_PLATFORM_LINE, i.raw)
+                    for i in seg.items
+                ]
         used = [s for s in self._segments if any(isinstance(i, RawRecord) for i in s.items)]
         single = len(used) == 1 and used[0].label_id is None
         # The shop's main account writes under the shop's own name (森林杂货铺, beside its

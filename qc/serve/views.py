@@ -38,7 +38,6 @@ from qc.supervise.review import (
     decide,
     finding_states,
     still_charging,
-    verdict_siblings,
 )
 from qc.supervise.transcript import build_view, buyer_sentiments, charged_words, load_view
 from qc.text.pii import shown_value
@@ -516,9 +515,8 @@ def _charging(ctx: Ctx, rows: list[tuple[Any, StoredFinding | None]]) -> dict[in
         if a.state == "overturned":
             found = [s.id for s in still_charging(ctx.store, a.finding_id, ctx.wb.card)]
         elif a.state in ("answered", "reopened") and ctx.person.role == SUPERVISOR:
-            others = verdict_siblings(ctx.store, a.finding_id, ctx.wb.card)
-            states = finding_states(ctx.store, [s.id for s in others])
-            found = [s.id for s in others if states.get(s.id) != "rejected"]
+            # What an overturn with the box ticked rejects: none with an appeal of its own (audit 99 F6).
+            found = appeals_api.decided_along(ctx.store, a, True, ctx.wb.card)
         else:
             continue
         if found:

@@ -26,7 +26,7 @@ it implies. Any other transition is refused with :class:`~qc.supervise.review.Re
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from qc.scoring.card import Scorecard, apply_decisions, load_scorecard, qualifies
@@ -60,6 +60,7 @@ __all__ = [
     "open_appeal",
     "answer_appeal",
     "rule_appeal",
+    "decided_along",
     "reopen_appeal",
     "get_appeal",
     "list_appeals",
@@ -391,7 +392,8 @@ def rule_appeal(
     phrase of the message (爱买不买 beside 我不知道) may be an offence the appeal never argued.
     Upheld after a reopen, those an earlier overturn of this appeal rejected are confirmed
     again. A finding with an appeal of its own pending or ruled is left to that appeal. The
-    decided findings are the returned appeal's ``decided_with``.
+    returned appeal's ``decided_with`` is what this ruling decided beside the appealed finding
+    (a listed appeal's is every finding its rulings decided).
 
     Raises:
         ReviewError: unknown appeal, no reason, the appeal is not answered yet or already final,
@@ -423,7 +425,7 @@ def rule_appeal(
         )
     final = OVERTURNED if overturn else UPHELD
     siblings = (
-        _decided_along(store, appeal, overturn, card if card is not None else load_scorecard(None))
+        decided_along(store, appeal, overturn, card if card is not None else load_scorecard(None))
         if with_message or not overturn
         else []
     )
@@ -456,11 +458,17 @@ def rule_appeal(
                 source=f"appeal #{appeal_id}",
                 appeal_id=appeal_id,
             )
-    return get_appeal(store, appeal_id)
+    # What this ruling decided, not every finding the appeal's rulings ever did: after a reopen, a
+    # plain overturn said "rejected with it" of findings it left charging (audit 99 F5).
+    return replace(get_appeal(store, appeal_id), decided_with=tuple(siblings))
 
 
-def _decided_along(store: Store, appeal: Appeal, overturn: bool, card: Scorecard) -> list[str]:
-    """The other findings of the appealed message a ruling decides with it (see :func:`rule_appeal`)."""
+def decided_along(store: Store, appeal: Appeal, overturn: bool, card: Scorecard) -> list[str]:
+    """The other findings of the appealed message a ruling decides with it (see :func:`rule_appeal`).
+
+    Overturning: those still charging the message's verdict that no appeal of their own decides
+    (what the workbench offers beside 撤销); upholding: those an overturn of this appeal rejected.
+    """
     others = [s.id for s in verdict_siblings(store, appeal.finding_id, card)]
     states = finding_states(store, others)
     out = []

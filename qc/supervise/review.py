@@ -156,12 +156,29 @@ def final_ruling(store: Store, finding_id: str) -> dict[str, Any] | None:
 def check_appeal_allows_review(store: Store, finding_id: str) -> None:
     """Refuse a review of a finding whose latest appeal was ruled final or is still pending.
 
+    So too for a finding a final ruling decided along with the appealed one (the same reply's other
+    finding, ``qc appeal rule --with-message``): a reviewer flipped it back, and the reply the agent
+    won on appeal was charged again without the appeal being reopened (audit 99 F2).
+
     Raises:
         ReviewError: the ruling (who, when, how a supervisor reopens it), or the pending appeal
             whose ruling decides the finding.
     """
     rows = store.appeal_rows(finding_id=finding_id)
     latest = rows[-1] if rows else None
+    decided = [r for r in store.audit_trail(finding_id) if r["action"] in DECISIONS]
+    along = decided[-1]["appeal_id"] if decided else None
+    ruling = (
+        store.appeal_row(along) if along is not None and (latest is None or along != latest["id"]) else None
+    )
+    if ruling is not None and ruling["state"] in FINAL:
+        why = f": {ruling['ruling']}" if ruling.get("ruling") else ""
+        raise ReviewError(
+            f"finding {finding_id} is final: it was decided with appeal #{ruling['id']} on finding"
+            f" {ruling['finding_id']} (the same message), {ruling['state']} by {ruling['ruled_by']} at"
+            f" {ruling['ruled_at']}{why}. Reviews are closed; a supervisor can reopen it:"
+            f" qc appeal reopen {ruling['id']} --by NAME --note WHY"
+        )
     if latest is not None and latest["state"] in FINAL:
         why = f": {latest['ruling']}" if latest.get("ruling") else ""
         raise ReviewError(
