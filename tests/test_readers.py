@@ -2945,3 +2945,35 @@ def test_a_platform_line_alone_after_a_divider_is_a_reject_not_a_conversation(tm
     assert [(r.line, r.reason.split(":")[0]) for r in result.rejects] == [
         (5, "a platform line with no message of a conversation beside it")
     ]
+
+
+def test_a_sender_hours_out_of_order_after_an_agents_message_is_never_folded_into_it(tmp_path: Path) -> None:
+    """小芳 15:00:00 listed before an earlier chat (an export sorted by buyer) was folded into 阿青's
+    message and 阿青 charged −5 for her 爱买不买 (audit 100 N1): the look ahead reads only into a
+    buyer's message, and says so when it does."""
+    result, conv = read_chat(
+        tmp_path,
+        "买家小林 09:00:00\n在吗\n柚子店:阿青 09:00:10\n在的亲\n小芳 15:00:00\n你们怎么回事，爱买不买是吧\n"
+        "买家小王 10:00:00\n发什么快递\n柚子店:阿青 10:00:20\n默认中通\n",
+    )
+    assert ("小芳", "你们怎么回事，爱买不买是吧") in [(m.sender, m.text) for m in conv.messages]
+    assert all("爱买不买" not in m.text for m in conv.messages if m.role is Role.AGENT)
+    assert not any("read as part of the buyer's message" in w for w in result.warnings)
+    pasted, _ = read_chat(
+        tmp_path, "买家小林 10:00:01\n快递员说\n预计送达 18:30:00\n柚子店:阿青 10:00:30\n可以的亲\n"
+    )
+    assert any("line(s) 3 read as part of the buyer's message above" in w for w in pasted.warnings)
+
+
+def test_a_platform_line_after_a_divider_beside_rows_nobody_can_place_is_a_reject(tmp_path: Path) -> None:
+    """对方撤回了一条消息 then a buyer's row with no agent to tell its role: the row is a reject, and
+    the platform line made an empty conversation of its own (audit 100 N4)."""
+    path = tmp_path / "chat_2026-11-24.txt"
+    path.write_text(
+        "===== 会话 A1 =====\n买家(10:00:00): 在吗\n柚子店:阿青(10:00:05): 在的\n"
+        "===== 会话 B1 =====\n对方撤回了一条消息\n买家小王(11:00:01): 在吗\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    assert [c.id for c in result.conversations] == ["A1"]
+    assert [r.line for r in result.rejects] == [5, 6]

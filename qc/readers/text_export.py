@@ -231,6 +231,8 @@ class TextExportReader:
         # Times written with seconds and without (买家(15:06) beside 阿木(15:07:30)): see minute_times.
         self.timed_to_second = 0
         self.timed_to_minute = 0
+        # The header-like lines read as a buyer's text by the look ahead (files.py says which).
+        self.folded: list[int] = []
         self._segments: list[_Segment] = [_Segment(None)]
         self._block: _Block | None = None
         self._nicks: set[str] = set()  # header nicks seen so far in the file
@@ -540,7 +542,14 @@ class TextExportReader:
         stamp = (header["ts1"] or header["ts2"] or "").strip()
         if _stamp_shape(stamp) != _stamp_shape(block.stamp.strip()) and not self._may_write(who):
             return True
-        if not self._may_write(who) and self._answered_before(stamp, block.stamp.strip()):
+        # Only inside a buyer's message: folded into an agent's, a buyer listed hours out of order
+        # (an export sorted by buyer) had her 爱买不买 charged to the agent (audit 100 N1).
+        if (
+            not self._may_write(who)
+            and not self._is_agent(block.who)
+            and self._answered_before(stamp, block.stamp.strip())
+        ):
+            self.folded.append(self._at)
             return True
         if not block.body or not (DATETIME_RE.match(stamp) and DATETIME_RE.match(block.stamp.strip())):
             return False
@@ -700,29 +709,30 @@ class TextExportReader:
         )
 
     def _assign_ids(self) -> list[RawRecord | Reject]:
-        for seg in self._segments:
-            if seg.items and all(
-                isinstance(i, Reject) or i.sender is None and i.role is Role.SYSTEM for i in seg.items
-            ):
-                # A platform line alone after a divider (对方撤回了一条消息) made a conversation of its
-                # own with nothing in it (audit 99 F8): a reject, as before it was read as the platform's.
-                seg.items = [
-                    i if isinstance(i, Reject) else make_reject(self.file, i.line, _LONE_PLATFORM_LINE, i.raw)
-                    for i in seg.items
-                ]
-        used = [s for s in self._segments if any(isinstance(i, RawRecord) for i in s.items)]
-        single = len(used) == 1 and used[0].label_id is None
         # The shop's main account writes under the shop's own name (森林杂货铺, beside its
         # sub-accounts 森林杂货铺:阿青): an agent, not the buyer.
         shops = {
             sub[0]
-            for seg in used
+            for seg in self._segments
             for i in seg.items
             if isinstance(i, RawRecord)
             and i.role is Role.AGENT
             and isinstance(i.sender, str)
             and (sub := split_subaccount(i.sender)) is not None
         }
+        for seg in self._segments:
+            if seg.items and not any(self._speaks(i, seg, shops) for i in seg.items):
+                # A platform line after a divider with no buyer or agent beside it (对方撤回了一条消息,
+                # then a row whose role nobody tells) made a conversation of its own with nothing in
+                # it (audit 99 F8, 100 N4): a reject, as before it was read as the platform's.
+                seg.items = [
+                    make_reject(self.file, i.line, _LONE_PLATFORM_LINE, i.raw)
+                    if isinstance(i, RawRecord) and i.role is Role.SYSTEM
+                    else i
+                    for i in seg.items
+                ]
+        used = [s for s in self._segments if any(isinstance(i, RawRecord) for i in s.items)]
+        single = len(used) == 1 and used[0].label_id is None
         out: list[RawRecord | Reject] = []
         for k, seg in enumerate(used, start=1):
             cid = seg.label_id or (self.stem if single else f"{self.stem}#{k}")
@@ -737,3 +747,12 @@ class TextExportReader:
             out.extend(seg.items)
         out.sort(key=lambda i: i.line)
         return out
+
+    @staticmethod
+    def _speaks(item: RawRecord | Reject, seg: _Segment, shops: set[str]) -> bool:
+        """True for a record that is (or will be read as) a buyer's or an agent's message."""
+        if isinstance(item, Reject) or item.role is Role.SYSTEM:
+            return False
+        if item.role is not None:
+            return True
+        return seg.agent_known or (isinstance(item.sender, str) and item.sender.strip() in shops)
