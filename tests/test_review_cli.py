@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 
 import pytest
@@ -132,6 +133,11 @@ def test_an_appeal_overturned_with_its_message_clears_the_whole_reply(tmp_path):
     # final for both: a reviewer cannot flip the other finding back (audit 99 F2)
     r = run("review", second, "--confirm", "--overturn", "--by", "质检小王", "--note", "x", *db)
     assert r.exit_code == 2 and f"decided with appeal #{appeal} on finding {first}" in r.output
+    # ... and the review sheet says so before QA fills the row in (audit 100 N7)
+    assert run("review", "export", "--date", DAY, "--out", tmp_path / "s.csv", *db).exit_code == 0
+    with (tmp_path / "s.csv").open(encoding="utf-8-sig", newline="") as fh:
+        cells = {row[0]: row[10] for row in csv.reader(fh)}
+    assert cells[second].startswith(f"随 #{appeal} 已裁定 overturned · 终局 final")
     assert run("appeal", "reopen", appeal, "--by", "张主管", "--note", "买家补充了聊天", *db).exit_code == 0
     r = run("appeal", "rule", appeal, "--uphold", "--by", "张主管", "--note", "不是引用", *db)
     assert r.exit_code == 0 and f"the same message's {second} confirmed with it" in r.output
@@ -140,6 +146,9 @@ def test_an_appeal_overturned_with_its_message_clears_the_whole_reply(tmp_path):
     assert run("appeal", "reopen", appeal, "--by", "张主管", "--note", "再看", *db).exit_code == 0
     r = run("appeal", "rule", appeal, "--overturn", "--by", "张主管", "--note", "引用", *db)
     assert r.exit_code == 0 and "with it" not in r.output and f"still charged: {second}" in r.output
+    # ... and the finding this ruling left is reviewable, as the warning says (audit 100 N2)
+    r = run("review", second, "--reject", "--overturn", "--by", "质检小王", "--note", "引用", *db)
+    assert r.exit_code == 0, r.output
 
 
 def test_an_overturn_without_its_message_leaves_the_other_phrase_to_the_supervisor(tmp_path):
@@ -152,6 +161,19 @@ def test_an_overturn_without_its_message_leaves_the_other_phrase_to_the_supervis
     r = run("appeal", "rule", appeal, "--overturn", "--by", "张主管", "--note", "引用", *db)
     assert r.exit_code == 0 and f"still charged: {second}" in r.output and "with it" not in r.output
     assert _states(db, first, second) == [["rejected"], []]
+
+
+def test_a_finding_whose_own_appeal_was_reopened_is_left_to_it(tmp_path):
+    """Its appeal reopened, the other phrase was swept into this ruling and its reviews refused
+    (audit 100 N3): an appeal of its own, in any state, decides it."""
+    first, second, db = _two_phrases_on_one_message(tmp_path)
+    own = _appeal_to_ruling(second, db)
+    assert run("appeal", "rule", own, "--uphold", "--by", "张主管", "--note", "不是引用", *db).exit_code == 0
+    assert run("appeal", "reopen", own, "--by", "张主管", "--note", "再看", *db).exit_code == 0
+    appeal = _appeal_to_ruling(first, db)
+    r = run("appeal", "rule", appeal, "--overturn", "--with-message", "--by", "boss", "--note", "引用", *db)
+    assert r.exit_code == 0 and "with it" not in r.output
+    assert _states(db, second) == [["confirmed"]]
 
 
 def test_a_finding_with_its_own_appeal_is_left_to_that_appeal(tmp_path):

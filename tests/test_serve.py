@@ -2185,6 +2185,11 @@ def test_a_supervisor_overturns_the_whole_reply_from_the_appeals_page(app, store
     assert f"同一条消息的 {second.id} 一并撤销" in shown
     states = store.latest_states(("confirm", "reject"), [first.id, second.id])
     assert states == {first.id: "rejected", second.id: "rejected"}
+    # the conversation page says the other finding is final with the ruling (audit 100 N7)
+    reviewer = sign_in(app, "质检小王")
+    page = reviewer.get(f"/conversations/{second.finding.conversation_id}").text
+    block = page.split(f'id="f-{second.id}"', 1)[1].split('id="f-', 1)[0]
+    assert f"随申诉 #{ids[0]}" in block and f'action="/findings/{second.id}/review"' not in page
     form = {"csrf": token, "ruling": "overturn", "note": "引用"}
     shown = boss.post(f"/appeals/{ids[1]}/rule", data=form, follow_redirects=True).text
     assert store.latest_states(("confirm", "reject"), [fourth.id]) == {}

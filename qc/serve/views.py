@@ -37,6 +37,7 @@ from qc.supervise.review import (
     confirm_effect,
     decide,
     finding_states,
+    ruled_along,
     still_charging,
 )
 from qc.supervise.transcript import build_view, buyer_sentiments, charged_words, load_view
@@ -270,13 +271,19 @@ def conversation(ctx: Ctx) -> Response:
     mask = conversation_masker(ctx.masker(), (mv.message for mv in view.messages), charged_words(view))
     visible = _visible_ids(ctx, view)
     appeals_of: dict[str, list[dict[str, Any]]] = {}
+    along_of: dict[str, dict[str, Any]] = {}  # decided with another finding's final ruling
     for fid in visible:
         appeals_of[fid] = ctx.store.appeal_rows(finding_id=fid)
+        if (
+            ruling := ruled_along(ctx.store, fid, appeals_of[fid][-1] if appeals_of[fid] else None)
+        ) is not None:
+            along_of[fid] = ruling
     return ctx.render(
         "conversation.html",
         view=view,
         visible=visible,
         appeals_of=appeals_of,
+        along_of=along_of,
         # Each review form sends the state it showed: a decision landed meanwhile is not overturned.
         states=finding_states(ctx.store, list(visible)),
         mask=mask,

@@ -473,10 +473,12 @@ def decided_along(store: Store, appeal: Appeal, overturn: bool, card: Scorecard)
     states = finding_states(store, others)
     out = []
     for finding_id in others:
+        if store.appeal_rows(finding_id=finding_id):
+            continue  # its own appeal decides it, pending, ruled or reopened (audit 100 N3)
         try:
             check_appeal_allows_review(store, finding_id)
         except ReviewError:
-            continue  # its own appeal decides it
+            continue  # another appeal's ruling in force decided it
         if overturn and states.get(finding_id) != REJECTED:
             out.append(finding_id)
         elif (

@@ -63,6 +63,7 @@ __all__ = [
     "check_appeal_allows_review",
     "check_not_own",
     "final_ruling",
+    "ruled_along",
     "finding_states",
     "last_decisions",
     "record_decision",
@@ -166,12 +167,8 @@ def check_appeal_allows_review(store: Store, finding_id: str) -> None:
     """
     rows = store.appeal_rows(finding_id=finding_id)
     latest = rows[-1] if rows else None
-    decided = [r for r in store.audit_trail(finding_id) if r["action"] in DECISIONS]
-    along = decided[-1]["appeal_id"] if decided else None
-    ruling = (
-        store.appeal_row(along) if along is not None and (latest is None or along != latest["id"]) else None
-    )
-    if ruling is not None and ruling["state"] in FINAL:
+    ruling = ruled_along(store, finding_id, latest)
+    if ruling is not None:
         why = f": {ruling['ruling']}" if ruling.get("ruling") else ""
         raise ReviewError(
             f"finding {finding_id} is final: it was decided with appeal #{ruling['id']} on finding"
@@ -199,6 +196,41 @@ def check_appeal_allows_review(store: Store, finding_id: str) -> None:
                 " --note WHY"
             )
         )
+
+
+def ruled_along(store: Store, finding_id: str, latest: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """The final appeal of another finding whose ruling in force decided this one along, else ``None``.
+
+    ``qc appeal rule --with-message`` decides the same reply's other findings with the appealed
+    one; they are final with it, until that appeal is reopened. ``latest`` is the finding's own
+    latest appeal when the caller has it (a decision of its own appeal is that appeal's).
+    """
+    if latest is None:
+        own = store.appeal_rows(finding_id=finding_id)
+        latest = own[-1] if own else None
+    decided = [r for r in store.audit_trail(finding_id) if r["action"] in DECISIONS]
+    along = decided[-1]["appeal_id"] if decided else None
+    if along is None or (latest is not None and along == latest["id"]):
+        return None
+    ruling = store.appeal_row(along)
+    if ruling is None or ruling["state"] not in FINAL or not _by_ruling_in_force(store, ruling, decided[-1]):
+        return None
+    return ruling
+
+
+def _by_ruling_in_force(store: Store, appeal: dict[str, Any], decision: dict[str, Any]) -> bool:
+    """True when ``decision`` was written by the appeal's latest ruling, not an earlier one since reopened.
+
+    Reopened and ruled again without the message, an appeal no longer decides what its first
+    ruling took along: that finding was locked, yet the ruling told the reviewer to reject it
+    (audit 100 N2).
+    """
+    rules = [
+        r["id"]
+        for r in store.audit_trail(appeal["finding_id"])
+        if r["action"] == "appeal_rule" and r["appeal_id"] == appeal["id"]
+    ]
+    return bool(rules) and decision["id"] > rules[-1]
 
 
 def check_not_own(person: Person, finding: Finding, action: str) -> None:

@@ -39,7 +39,7 @@ from qc.supervise.flagged import charged_once, free_reasons
 from qc.supervise.masking import conversation_masker, spans_of
 from qc.supervise.people import list_people
 from qc.supervise.report import load_reply_patterns
-from qc.supervise.review import DECISIONS, PENDING, ReviewError, decide, finding_states
+from qc.supervise.review import DECISIONS, PENDING, ReviewError, decide, finding_states, ruled_along
 from qc.supervise.states import ANSWERED, OPEN, OVERTURNED, UPHELD
 from qc.text.pii import Masker, shown_value
 
@@ -185,7 +185,8 @@ def _appeal_cells(store: Store, finding_ids: set[str]) -> dict[str, str]:
     sheet says so before QA fills the row in, rather than the import refusing it afterwards.
     """
     latest: dict[str, dict[str, Any]] = {}
-    for row in store.appeal_rows():
+    appeals = store.appeal_rows()
+    for row in appeals:
         if row["finding_id"] in finding_ids:
             latest[row["finding_id"]] = row  # oldest first: the last one stays
     words = {
@@ -204,6 +205,13 @@ def _appeal_cells(store: Store, finding_ids: set[str]) -> dict[str, str]:
                 else "终局 final"
             )
             out[fid] = f"#{row['id']} {word} · {closed}"
+    # The same reply's other findings a final ruling decided with the appealed one (--with-message):
+    # final too, and the import refuses them, so the sheet says so (audit 100 N7).
+    decided = {fid for ids in store.decided_with([r["id"] for r in appeals]).values() for fid in ids}
+    for fid in sorted((decided & finding_ids) - set(latest)):
+        ruling = ruled_along(store, fid)
+        if ruling is not None:
+            out[fid] = f"随 #{ruling['id']} {words[ruling['state']]} · 终局 final (decided with it)"
     return out
 
 
