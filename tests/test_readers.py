@@ -2977,3 +2977,54 @@ def test_a_platform_line_after_a_divider_beside_rows_nobody_can_place_is_a_rejec
     result = read(path)
     assert [c.id for c in result.conversations] == ["A1"]
     assert [r.line for r in result.rejects] == [5, 6]
+
+
+@pytest.mark.parametrize(
+    ("agent_row", "buyer_row", "agent_named"),
+    [
+        ("k1,,2026-11-24 10:00:01,jd:小林,烦死了", "k1,柚子店,2026-11-24 10:00:20,阿木,马上安排", False),
+        (
+            "k1,柚子店,2026-11-24 10:00:20,客服：小周,马上安排",
+            "k1,柚子店,2026-11-24 10:00:01,tb_阿梨,在吗",
+            True,
+        ),
+        (
+            "k1,柚子店,2026-11-24 10:00:20,柚子店旗舰店:阿青,在的",
+            "k1,柚子店,2026-11-24 10:00:01,tb_阿梨,在吗",
+            True,
+        ),
+    ],
+    ids=["empty-shop-cell-takes-the-chats-shop", "role-word-before-the-colon", "shops-longer-name"],
+)
+def test_which_nicks_name_the_agent_of_a_role_less_sheet(
+    tmp_path: Path, agent_row: str, buyer_row: str, agent_named: bool
+) -> None:
+    """A 店铺 cell left empty takes the conversation's shop, so jd:小林 still names no agent of 柚子店;
+    客服：小周 and 柚子店旗舰店:阿青 do (audit 100 N6: the first made 阿木 the buyer, the others were rejects)."""
+    path = tmp_path / "day.csv"
+    path.write_text(f"会话ID,店铺,时间,发送人,内容\n{agent_row}\n{buyer_row}\n", encoding="utf-8")
+    result = read(path)
+    defaulted = [m for c in result.conversations for m in c.messages if m.role is Role.CUSTOMER]
+    assert bool(defaulted) is agent_named
+    assert not any(
+        m.sender == "阿木" and m.role is Role.CUSTOMER for c in result.conversations for m in c.messages
+    )
+
+
+def test_a_workbook_tells_role_less_sheets_one_by_one(tmp_path: Path) -> None:
+    """One role cell on another sheet made every role-less row of 聊天 a reject (audit 100 N6)."""
+    book = _workbook(
+        tmp_path / "day_2026-11-24.xlsx",
+        {
+            "聊天": [_NO_ROLE, *_NO_ROLE_ROWS[:3]],
+            "旧表": [
+                _HEADER,
+                ["z1", "客服", "店:阿青", "2026-11-24 09:00:00", "您好"],
+                ["z1", "", "tb_y", "2026-11-24 09:00:10", "在吗"],
+            ],
+        },
+    )
+    result = read(book)
+    convs = {c.id: c for c in result.conversations}
+    assert [m.role for m in convs["k1"].messages] == [Role.CUSTOMER, Role.AGENT, Role.CUSTOMER]
+    assert [r.reason.split(" (")[0] for r in result.rejects] == ["missing role"]  # 旧表's empty cell

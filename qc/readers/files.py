@@ -381,7 +381,7 @@ def validated(
     merges, ids_filled = report.format == "xlsx", 0
     # A sheet without a role column: the conversations whose agent a nick names, where any other
     # named sender is the buyer (as in a text export); and those buyers' nicks per conversation.
-    buyers_by_default: set[str] = set()
+    buyers_by_default: set[tuple[str, str]] = set()
     defaulted: dict[str, dict[str, str]] = {}
     if tabular:
         items = list(items)  # read whole already; looked at twice
@@ -420,7 +420,7 @@ def validated(
             day = options.date or named or date_from_filename(path)
         if buyers_by_default and _undecided(item, nicks):
             cid, nick = scalar_text(item.conversation_id), scalar_text(item.sender)
-            if cid in buyers_by_default and nick is not None:
+            if cid is not None and (item.file, cid) in buyers_by_default and nick is not None:
                 item.role = Role.CUSTOMER
                 defaulted.setdefault(cid, {}).setdefault(nick.casefold(), nick)
         if tabular and has_value(item.date):
@@ -556,31 +556,52 @@ def _undecided(item: RawRecord, nicks: tuple[frozenset[str], frozenset[str]]) ->
 
 def _agent_conversations(
     items: list[RawRecord | Reject], nicks: tuple[frozenset[str], frozenset[str]]
-) -> set[str]:
-    """In a sheet without a role column, the conversations where a sender nick names an agent.
+) -> set[tuple[str, str]]:
+    """In a sheet without a role column, the (sheet, conversation) pairs where a sender nick names an agent.
 
     There the other named senders are the buyer, as in a text export: a shop account
     (店铺:客服) or an --agent-nick tells the agent, and the buyer has no mark of their own.
     Every buyer row of such a sheet was a reject, and the only fix was naming each buyer
     (audit 91 #8). A sheet with a role column keeps its rule: an empty role cell is a reject;
     a role column empty throughout (a template's column nobody fills) says nothing, as none.
+    Told sheet by sheet: one workbook may hold both.
     """
     records = [item for item in items if isinstance(item, RawRecord)]
-    if any(has_value(r.role) for r in records):
-        return set()
-    found: set[str] = set()
+    with_roles = {r.file for r in records if has_value(r.role)}
+    # A conversation's shop, from the rows that name one (a row with an empty 店铺 cell takes it).
+    shops: dict[str, set[str]] = {}
     for r in records:
+        if (cid := scalar_text(r.conversation_id)) is not None and (shop := scalar_text(r.shop)) is not None:
+            shops.setdefault(cid, set()).add(fold_agent_id(shop))
+    found: set[tuple[str, str]] = set()
+    for r in records:
+        if r.file in with_roles:
+            continue
         nick = scalar_text(r.sender) if type(r.sender) is not dict else None
         role = role_from_nick(nick, *nicks) if nick is not None else None
         cid = scalar_text(r.conversation_id)
-        if role is None or role[0] is not Role.AGENT or cid is None:
+        if nick is None or role is None or role[0] is not Role.AGENT or cid is None:
             continue
-        # jd:小林 beside a 店铺 column of 柚子店 is a buyer's nick with a colon, not the shop's
-        # account: taken for one, the real agent 阿木 was read as the buyer (audit 99 F4).
-        shop, sub = scalar_text(r.shop), split_subaccount(nick or "")
-        if nick in nicks[0] or shop is None or sub is None or fold_agent_id(sub[0]) == fold_agent_id(shop):
-            found.add(cid)
+        if _names_the_agent(nick, nicks[0], shops.get(cid, set())):
+            found.add((r.file, cid))
     return found
+
+
+def _names_the_agent(nick: str, agent_nicks: frozenset[str], shops: set[str]) -> bool:
+    """True when an agent-like nick vouches for the agent of a conversation of ``shops`` (folded).
+
+    jd:小林 beside a 店铺 column of 柚子店 is a buyer's nick with a colon, not the shop's account:
+    taken for one, the real agent 阿木 was read as the buyer (audit 99 F4). A role word before the
+    colon (客服：小周) and a shop's longer name (柚子店旗舰店:阿青 for 柚子店) still name the agent.
+    """
+    sub = split_subaccount(nick)
+    if nick in agent_nicks or not shops or sub is None:
+        return True
+    word = parse_role_word(sub[0])
+    if word is not None and word[0] is Role.AGENT:
+        return True
+    shop = fold_agent_id(sub[0])
+    return any(shop in known or known in shop for known in shops)
 
 
 def _warn_defaulted_buyers(path: str, defaulted: dict[str, dict[str, str]], warnings: list[str]) -> None:
