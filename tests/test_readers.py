@@ -3000,7 +3000,8 @@ def test_which_nicks_name_the_agent_of_a_role_less_sheet(
     tmp_path: Path, agent_row: str, buyer_row: str, agent_named: bool
 ) -> None:
     """A 店铺 cell left empty takes the conversation's shop, so jd:小林 still names no agent of 柚子店;
-    客服：小周 and 柚子店旗舰店:阿青 do (audit 100 N6: the first made 阿木 the buyer, the others were rejects)."""
+    客服：小周 and 柚子店旗舰店:阿青 do (audit 100 N6: the first made 阿木 the buyer, the others were
+    rejects)."""
     path = tmp_path / "day.csv"
     path.write_text(f"会话ID,店铺,时间,发送人,内容\n{agent_row}\n{buyer_row}\n", encoding="utf-8")
     result = read(path)
