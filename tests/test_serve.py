@@ -2064,15 +2064,9 @@ def test_the_mask_switch_of_a_conversation_with_an_odd_id_stays_on_that_conversa
     assert "[电话]" in masked and "13912345678" not in masked and 'id="unmask"' in masked
 
 
-def test_rejecting_one_of_two_findings_behind_a_verdict_says_the_message_is_still_charged(
-    app, store, tmp_path
-):
-    """Model impatience and a forbidden phrase that implies it: rejecting one leaves the other charging."""
+def _verdict_pairs(store) -> list[list]:
+    """The demo store's messages with exactly two live findings behind one verdict (model and phrase)."""
     from collections import defaultdict
-
-    from typer.testing import CliRunner
-
-    from qc.cli import app as cli
 
     card = load_scorecard()
     charging = {*card.verdict_order, *card.implies_verdict}
@@ -2080,11 +2074,18 @@ def test_rejecting_one_of_two_findings_behind_a_verdict_says_the_message_is_stil
     for s in store.findings():
         if s.finding.live and s.finding.kind in charging:
             by_message[(s.finding.conversation_id, s.finding.message_index)].append(s)
-    pairs = [
-        found
-        for found in by_message.values()
-        if len(found) == 2 and AJIE not in {s.finding.agent for s in found}
-    ]
+    return [found for found in by_message.values() if len(found) == 2]
+
+
+def test_rejecting_one_of_two_findings_behind_a_verdict_says_the_message_is_still_charged(
+    app, store, tmp_path
+):
+    """Model impatience and a forbidden phrase that implies it: rejecting one leaves the other charging."""
+    from typer.testing import CliRunner
+
+    from qc.cli import app as cli
+
+    pairs = [found for found in _verdict_pairs(store) if AJIE not in {s.finding.agent for s in found}]
     (first, second), (third, fourth) = pairs[:2]
     db = ["--db", str(tmp_path / "qc.sqlite")]
     r = CliRunner().invoke(
@@ -2155,18 +2156,9 @@ def test_a_supervisor_overturns_the_whole_reply_from_the_appeals_page(app, store
     """The page offered only 撤销, and the reply stayed charged by the other finding behind its
     verdict without a word (audit 97 #1): the ruling form names it and may reject it too, and an
     overturned appeal whose reply is still charged says so."""
-    from collections import defaultdict
-
     from qc.supervise.appeal import answer_appeal, open_appeal
 
-    card = load_scorecard()
-    charging = {*card.verdict_order, *card.implies_verdict}
-    by_message = defaultdict(list)
-    for s in store.findings():
-        if s.finding.live and s.finding.kind in charging:
-            by_message[(s.finding.conversation_id, s.finding.message_index)].append(s)
-    pairs = [found for found in by_message.values() if len(found) == 2]
-    (first, second), (third, fourth), (fifth, sixth) = pairs[:3]
+    (first, second), (third, fourth), (fifth, sixth) = _verdict_pairs(store)[:3]
     ids = []
     for appealed in (first, third, fifth, sixth):
         a = open_appeal(store, appealed.id, by="张主管", reason="引用买家原话")
