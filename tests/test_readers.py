@@ -3029,3 +3029,36 @@ def test_a_workbook_tells_role_less_sheets_one_by_one(tmp_path: Path) -> None:
     convs = {c.id: c for c in result.conversations}
     assert [m.role for m in convs["k1"].messages] == [Role.CUSTOMER, Role.AGENT, Role.CUSTOMER]
     assert [r.reason.split(" (")[0] for r in result.rejects] == ["missing role"]  # 旧表's empty cell
+
+
+def test_the_shops_main_account_and_a_shop_account_are_never_folded_or_folded_into(tmp_path: Path) -> None:
+    """An unanswered buyer listed hours out of order was folded into the main account 柚子店's message,
+    which was charged for her 爱买不买; a shop account's first, late line was folded into a buyer's
+    (audit 101 A1)."""
+    _, conv = read_chat(
+        tmp_path,
+        "买家小林 09:00:00\n有货吗\n柚子店:阿青 09:00:10\n有的\n买家小林 09:01:00\n今天发吗\n"
+        "柚子店 09:01:30\n可以的\n阿梅 15:00:00\n爱买不买是吧\n"
+        "买家小王 10:00:00\n在吗\n柚子店:阿青 10:00:20\n在的\n",
+    )
+    assert ("阿梅", "爱买不买是吧") in [(m.sender, m.text) for m in conv.messages]
+    late, conv = read_chat(
+        tmp_path,
+        "买家小林 09:00:00\n能改地址吗\n柚子店:阿青 15:00:00\n改好了\n买家小王 10:00:00\n能开发票吗\n"
+        "柚子店:阿青 10:00:20\n可以的\n",
+    )
+    assert ("柚子店:阿青", "改好了") in [(m.sender, m.text) for m in conv.messages]
+    assert not any("read as part of the buyer's message" in w for w in late.warnings)
+
+
+def test_a_platform_prefix_inside_the_shops_name_names_no_agent(tmp_path: Path) -> None:
+    """京东:小林 beside 店铺 京东柚子自营店 made the real agent 阿木 the buyer (audit 101 A2): only the shop
+    or a longer name of it vouches for the agent."""
+    path = tmp_path / "day.csv"
+    path.write_text(
+        "会话ID,店铺,时间,发送人,内容\nc1,京东柚子自营店,2026-11-24 10:00:01,京东:小林,烦死了\n"
+        "c1,京东柚子自营店,2026-11-24 10:00:20,阿木,抱歉亲\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    assert [(r.line, r.reason.split(" (")[0]) for r in result.rejects] == [(3, "missing role")]

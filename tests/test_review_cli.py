@@ -394,3 +394,15 @@ def test_an_appeal_on_a_held_finding_rejected_in_review_gives_that_reason(day):
     assert run("review", ids["cB"], "--reject", "--by", "质检小王", "--note", "fine", *db).exit_code == 0
     r = run("appeal", "open", ids["cB"], "--agent", "小美", "--reason", "x", "--scorecard", card, *db)
     assert r.exit_code == 2 and "was rejected in review" in r.output and "held for review" not in r.output
+
+
+def test_the_still_charged_advice_sends_a_finding_an_appeal_decides_to_that_appeal(tmp_path):
+    """The advice said "reject it too (qc review ID --reject)" of a finding whose upheld appeal made
+    any review be refused (audit 101 A3): it names the appeal to reopen instead."""
+    first, second, db = _two_phrases_on_one_message(tmp_path)
+    own = _appeal_to_ruling(second, db)
+    assert run("appeal", "rule", own, "--uphold", "--by", "张主管", "--note", "确有此语", *db).exit_code == 0
+    r = run("review", first, "--reject", "--by", "质检小王", "--note", "引用", *db)
+    assert r.exit_code == 0, r.output
+    assert f"{second} is decided by appeal #{own}: a supervisor reopens it" in r.output
+    assert "qc review ID --reject" not in r.output

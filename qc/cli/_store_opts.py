@@ -56,16 +56,29 @@ def warn_other_scorecard(store: Store, card: Any, date_from: str, date_to: str) 
         )
 
 
-def warn_still_charged(others: list[Any]) -> None:
-    """Say which findings still charge a rejected finding's message (the reviewer may reject them too)."""
-    if others:
-        named = ", ".join(
-            f"{s.id} ({s.finding.kind}{', ' + s.finding.entry if s.finding.entry else ''})" for s in others
+def warn_still_charged(others: list[Any], appeals: dict[str, int] | None = None) -> None:
+    """Say which findings still charge a rejected finding's message (the reviewer may reject them too).
+
+    ``appeals`` names the appeal deciding each finding no review may change: for those the way is
+    a supervisor reopening that appeal, not a review the store would refuse.
+    """
+    if not others:
+        return
+    appeals = appeals or {}
+    named = ", ".join(
+        f"{s.id} ({s.finding.kind}{', ' + s.finding.entry if s.finding.entry else ''})" for s in others
+    )
+    free = [s for s in others if s.id not in appeals]
+    ways = []
+    if free:
+        ways.append(
+            f"reject {'them' if len(free) > 1 else 'it'} too if the message is fine (qc review ID --reject …)"
         )
-        err(
-            f"warning: its message is still charged: {named} also back its verdict; reject"
-            f" {'them' if len(others) > 1 else 'it'} too if the message is fine (qc review ID --reject …)"
-        )
+    ways += [
+        f"{fid} is decided by appeal #{n}: a supervisor reopens it to change that"
+        for fid, n in appeals.items()
+    ]
+    err(f"warning: its message is still charged: {named} also back its verdict; {'; '.join(ways)}")
 
 
 def open_db(db: str) -> Store:

@@ -133,7 +133,15 @@ def rule_cli(
         err(f"appeal #{a.id}: {a.state} (final)")
         if a.decided_with:
             err(f"  {_along(a)}")
-        warn_still_charged(still_charging(store, a.finding_id, card))
+        others = still_charging(store, a.finding_id, card)
+        warn_still_charged(others, _deciding(store, others))
+
+
+def _deciding(store: Any, others: list[Any]) -> dict[str, int]:
+    """The appeal deciding each finding that no review may change (see warn_still_charged)."""
+    from qc.supervise.review import deciding_appeal
+
+    return {s.id: n for s in others if (n := deciding_appeal(store, s.id)) is not None}
 
 
 def _along(a: Any) -> str:

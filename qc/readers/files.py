@@ -568,11 +568,12 @@ def _agent_conversations(
     """
     records = [item for item in items if isinstance(item, RawRecord)]
     with_roles = {r.file for r in records if has_value(r.role)}
-    # A conversation's shop, from the rows that name one (a row with an empty 店铺 cell takes it).
-    shops: dict[str, set[str]] = {}
+    # A conversation's shop, from the rows that name one (a row with an empty 店铺 cell takes it);
+    # per sheet, as a workbook's sheets may number their chats alike.
+    shops: dict[tuple[str, str], set[str]] = {}
     for r in records:
         if (cid := scalar_text(r.conversation_id)) is not None and (shop := scalar_text(r.shop)) is not None:
-            shops.setdefault(cid, set()).add(fold_agent_id(shop))
+            shops.setdefault((r.file, cid), set()).add(fold_agent_id(shop))
     found: set[tuple[str, str]] = set()
     for r in records:
         if r.file in with_roles:
@@ -582,7 +583,7 @@ def _agent_conversations(
         cid = scalar_text(r.conversation_id)
         if nick is None or role is None or role[0] is not Role.AGENT or cid is None:
             continue
-        if _names_the_agent(nick, nicks[0], shops.get(cid, set())):
+        if _names_the_agent(nick, nicks[0], shops.get((r.file, cid), set())):
             found.add((r.file, cid))
     return found
 
@@ -600,8 +601,10 @@ def _names_the_agent(nick: str, agent_nicks: frozenset[str], shops: set[str]) ->
     word = parse_role_word(sub[0])
     if word is not None and word[0] is Role.AGENT:
         return True
+    # The shop itself, or a longer name of it; never a name the shop's contains (京东:小林 beside
+    # 京东柚子自营店 is a buyer's platform prefix, audit 101 A2).
     shop = fold_agent_id(sub[0])
-    return any(shop in known or known in shop for known in shops)
+    return any(shop.startswith(known) for known in shops)
 
 
 def _warn_defaulted_buyers(path: str, defaulted: dict[str, dict[str, str]], warnings: list[str]) -> None:

@@ -546,7 +546,9 @@ class TextExportReader:
         # (an export sorted by buyer) had her 爱买不买 charged to the agent (audit 100 N1).
         if (
             not self._may_write(who)
+            and split_subaccount(who) is None  # a shop's account is a sender, even its first line
             and not self._is_agent(block.who)
+            and block.who not in self._shops  # the main account writing under the shop's name
             and self._answered_before(stamp, block.stamp.strip())
         ):
             self.folded.append(self._at)

@@ -36,6 +36,7 @@ from qc.supervise.review import (
     about_check,
     confirm_effect,
     decide,
+    deciding_appeal,
     finding_states,
     ruled_along,
     still_charging,
@@ -343,10 +344,12 @@ def _flash_still_charged(ctx: Ctx, finding_id: str) -> None:
     others = still_charging(ctx.store, finding_id, ctx.wb.card)
     if others:
         named = "、".join(f"{s.id} ({KIND_LABELS.get(s.finding.kind, s.finding.kind)})" for s in others)
-        ctx.flash(
-            "error",
-            f"这条消息仍被扣分：{named} 也支撑同一判定；如消息无问题请一并驳回 (still charged by {named})",
-        )
+        # A finding an appeal decides is changed by reopening that appeal, not by a review (audit 101 A3).
+        decided = {s.id: n for s in others if (n := deciding_appeal(ctx.store, s.id)) is not None}
+        ways = ["如消息无问题请一并驳回"] if len(decided) < len(others) else []
+        ways += [f"{fid} 由申诉 #{n} 裁定，需主管重开该申诉" for fid, n in decided.items()]
+        way = "；".join(ways)
+        ctx.flash("error", f"这条消息仍被扣分：{named} 也支撑同一判定；{way} (still charged by {named})")
 
 
 def _flash_confirmed(ctx: Ctx, finding_id: str) -> None:

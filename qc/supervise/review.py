@@ -64,6 +64,7 @@ __all__ = [
     "check_not_own",
     "final_ruling",
     "ruled_along",
+    "deciding_appeal",
     "finding_states",
     "last_decisions",
     "record_decision",
@@ -216,6 +217,20 @@ def ruled_along(store: Store, finding_id: str, latest: dict[str, Any] | None = N
     if ruling is None or ruling["state"] not in FINAL or not _by_ruling_in_force(store, ruling, decided[-1]):
         return None
     return ruling
+
+
+def deciding_appeal(store: Store, finding_id: str) -> int | None:
+    """The appeal whose ruling decides a finding now, so no review may; ``None`` when a review may.
+
+    Its own appeal, pending or final, or one whose ruling in force decided it along.
+    Advice to "reject it too" named such findings, and the review was then refused (audit 101 A3).
+    """
+    own = store.appeal_rows(finding_id=finding_id)
+    latest = own[-1] if own else None
+    if latest is not None and latest["state"] in (*FINAL, OPEN, ANSWERED):
+        return int(latest["id"])
+    ruling = ruled_along(store, finding_id, latest)
+    return int(ruling["id"]) if ruling is not None else None
 
 
 def _by_ruling_in_force(store: Store, appeal: dict[str, Any], decision: dict[str, Any]) -> bool:
