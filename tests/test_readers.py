@@ -2991,17 +2991,21 @@ def test_a_platform_line_after_a_divider_beside_rows_nobody_can_place_is_a_rejec
         (
             "k1,柚子店,2026-11-24 10:00:20,柚子店旗舰店:阿青,在的",
             "k1,柚子店,2026-11-24 10:00:01,tb_阿梨,在吗",
-            True,
+            False,
         ),
     ],
-    ids=["empty-shop-cell-takes-the-chats-shop", "role-word-before-the-colon", "shops-longer-name"],
+    ids=[
+        "empty-shop-cell-takes-the-chats-shop",
+        "role-word-before-the-colon",
+        "another-spelling-of-the-shop",
+    ],
 )
 def test_which_nicks_name_the_agent_of_a_role_less_sheet(
     tmp_path: Path, agent_row: str, buyer_row: str, agent_named: bool
 ) -> None:
     """A 店铺 cell left empty takes the conversation's shop, so jd:小林 still names no agent of 柚子店;
-    客服：小周 and 柚子店旗舰店:阿青 do (audit 100 N6: the first made 阿木 the buyer, the others were
-    rejects)."""
+    客服：小周 does (audit 100 N6). Another spelling of the shop (柚子店旗舰店 for 柚子店) names none:
+    a reject naming the fix, never a wrong buyer (audit 102 B4)."""
     path = tmp_path / "day.csv"
     path.write_text(f"会话ID,店铺,时间,发送人,内容\n{agent_row}\n{buyer_row}\n", encoding="utf-8")
     result = read(path)
@@ -3062,3 +3066,36 @@ def test_a_platform_prefix_inside_the_shops_name_names_no_agent(tmp_path: Path) 
     )
     result = read(path)
     assert [(r.line, r.reason.split(" (")[0]) for r in result.rejects] == [(3, "missing role")]
+
+
+def test_the_main_account_writing_first_and_a_pasted_colon_label_are_each_read_right(tmp_path: Path) -> None:
+    """The main account 柚子店 wrote before any sub-account, and a buyer listed hours out of order was
+    folded into its message and charged to it (audit 102 B1); a buyer's pasted 快递:中通 18:30:00 was
+    an agent 快递:中通 charged −5 for the buyer's words (B2)."""
+    _, conv = read_chat(
+        tmp_path,
+        "买家小林 09:00:00\n有货吗\n柚子店 09:00:30\n有的亲\n阿梅 15:00:00\n爱买不买是吧\n"
+        "买家小王 10:00:00\n能开发票吗\n柚子店:阿青 10:00:20\n可以开的亲\n",
+    )
+    assert ("阿梅", "爱买不买是吧") in [(m.sender, m.text) for m in conv.messages]
+    _, conv = read_chat(
+        tmp_path,
+        "买家小林 10:00:01\n物流上写着\n快递:中通 18:30:00\n还没动，烦死了\n柚子店:阿青 10:00:30\n在派送了\n",
+    )
+    assert [(m.sender, m.role) for m in conv.messages] == [
+        ("买家小林", Role.CUSTOMER),
+        ("柚子店:阿青", Role.AGENT),
+    ]
+    assert "快递:中通 18:30:00" in conv.messages[0].text
+
+
+def test_a_fans_name_with_the_shops_name_in_it_names_no_agent(tmp_path: Path) -> None:
+    """柚子店铁粉:小桃 in 柚子店's role-less sheet made the agent 阿木 the buyer (audit 102 B4): only the
+    shop's own name vouches for the agent."""
+    path = tmp_path / "day.csv"
+    path.write_text(
+        "会话ID,店铺,时间,发送人,内容\nc1,柚子店,2026-11-24 10:00:01,柚子店铁粉:小桃,烦死了\n"
+        "c1,柚子店,2026-11-24 10:00:20,阿木,抱歉亲\n",
+        encoding="utf-8",
+    )
+    assert [(r.line, r.reason.split(" (")[0]) for r in read(path).rejects] == [(3, "missing role")]

@@ -404,5 +404,5 @@ def test_the_still_charged_advice_sends_a_finding_an_appeal_decides_to_that_appe
     assert run("appeal", "rule", own, "--uphold", "--by", "张主管", "--note", "确有此语", *db).exit_code == 0
     r = run("review", first, "--reject", "--by", "质检小王", "--note", "引用", *db)
     assert r.exit_code == 0, r.output
-    assert f"{second} is decided by appeal #{own}: a supervisor reopens it" in r.output
+    assert f"{second} is decided by appeal #{own}: its ruling, or a supervisor reopening" in r.output
     assert "qc review ID --reject" not in r.output

@@ -68,14 +68,12 @@ def warn_still_charged(others: list[Any], appeals: dict[str, int] | None = None)
     named = ", ".join(
         f"{s.id} ({s.finding.kind}{', ' + s.finding.entry if s.finding.entry else ''})" for s in others
     )
-    free = [s for s in others if s.id not in appeals]
+    free = [s.id for s in others if s.id not in appeals]
     ways = []
     if free:
-        ways.append(
-            f"reject {'them' if len(free) > 1 else 'it'} too if the message is fine (qc review ID --reject …)"
-        )
+        ways.append(f"reject {', '.join(free)} too if the message is fine (qc review ID --reject …)")
     ways += [
-        f"{fid} is decided by appeal #{n}: a supervisor reopens it to change that"
+        f"{fid} is decided by appeal #{n}: its ruling, or a supervisor reopening a final one, changes that"
         for fid, n in appeals.items()
     ]
     err(f"warning: its message is still charged: {named} also back its verdict; {'; '.join(ways)}")

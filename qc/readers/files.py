@@ -601,10 +601,10 @@ def _names_the_agent(nick: str, agent_nicks: frozenset[str], shops: set[str]) ->
     word = parse_role_word(sub[0])
     if word is not None and word[0] is Role.AGENT:
         return True
-    # The shop itself, or a longer name of it; never a name the shop's contains (京东:小林 beside
-    # 京东柚子自营店 is a buyer's platform prefix, audit 101 A2).
-    shop = fold_agent_id(sub[0])
-    return any(shop.startswith(known) for known in shops)
+    # The shop itself, exactly: 京东:小林 beside 京东柚子自营店 (a platform prefix, audit 101 A2) and
+    # 柚子店铁粉:小桃 beside 柚子店 (a fan's name, audit 102 B4) are buyers' nicks. A sub-account
+    # written with another spelling of the shop is a reject naming the fix, never a wrong buyer.
+    return fold_agent_id(sub[0]) in shops
 
 
 def _warn_defaulted_buyers(path: str, defaulted: dict[str, dict[str, str]], warnings: list[str]) -> None:

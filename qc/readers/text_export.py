@@ -27,6 +27,7 @@ time stays unknown (never invented) and the reader warns once for the file.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
@@ -233,6 +234,8 @@ class TextExportReader:
         self.timed_to_minute = 0
         # The header-like lines read as a buyer's text by the look ahead (files.py says which).
         self.folded: list[int] = []
+        self._every_sender: Counter[str] | None = None  # see _file_senders
+        self._every_shop: frozenset[str] | None = None  # see _file_shops
         self._segments: list[_Segment] = [_Segment(None)]
         self._block: _Block | None = None
         self._nicks: set[str] = set()  # header nicks seen so far in the file
@@ -546,9 +549,9 @@ class TextExportReader:
         # (an export sorted by buyer) had her 爱买不买 charged to the agent (audit 100 N1).
         if (
             not self._may_write(who)
-            and split_subaccount(who) is None  # a shop's account is a sender, even its first line
             and not self._is_agent(block.who)
-            and block.who not in self._shops  # the main account writing under the shop's name
+            and block.who not in self._file_shops()  # the main account writing under the shop's name
+            and self._file_senders().get(who, 0) < 2  # a nick heading two lines is a sender
             and self._answered_before(stamp, block.stamp.strip())
         ):
             self.folded.append(self._at)
@@ -559,6 +562,31 @@ class TextExportReader:
             return parse_timestamp(stamp, self.tz) < parse_timestamp(block.stamp.strip(), self.tz)  # type: ignore[operator]
         except ValueError:
             return False
+
+    def _file_senders(self) -> Counter[str]:
+        """How many lines of the file each nick heads as a sender, read once when the look ahead asks.
+
+        A pasted 预计送达 18:30:00 heads one line; a sender (a shop account whose first reply is
+        listed hours late) heads more, and is never folded into a buyer's message (audit 101 A1).
+        """
+        if self._every_sender is None:
+            found = (_sender_and_time(line) for line in self.decoded.lines)
+            self._every_sender = Counter(f[0] for f in found if f is not None)
+        return self._every_sender
+
+    def _file_shops(self) -> frozenset[str]:
+        """Every shop whose sub-account (店铺:客服) heads a line anywhere in the file.
+
+        The main account writes under the shop's bare name, perhaps before any sub-account has:
+        a buyer listed hours out of order was folded into its message and charged to it (audit 101
+        A1, 102 B1). Only guards the look ahead: a buyer's pasted 快递:中通 18:30:00 names no shop
+        that may write (audit 102 B2).
+        """
+        if self._every_shop is None:
+            self._every_shop = frozenset(
+                sub[0] for nick in self._file_senders() if (sub := split_subaccount(nick)) is not None
+            )
+        return self._every_shop
 
     def _answered_before(self, stamp: str, opened: str) -> bool:
         """True when the next line of a writer comes between the open message and a would-be header.
