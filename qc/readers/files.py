@@ -593,7 +593,7 @@ def _names_the_agent(nick: str, agent_nicks: frozenset[str], shops: set[str]) ->
 
     jd:小林 beside a 店铺 column of 柚子店 is a buyer's nick with a colon, not the shop's account:
     taken for one, the real agent 阿木 was read as the buyer (audit 99 F4). A role word before the
-    colon (客服：小周) and a shop's longer name (柚子店旗舰店:阿青 for 柚子店) still name the agent.
+    colon (客服：小周) still names the agent; a shop account only with the shop's own name.
     """
     sub = split_subaccount(nick)
     if nick in agent_nicks or not shops or sub is None:

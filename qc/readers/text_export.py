@@ -229,7 +229,7 @@ class TextExportReader:
         self.agent_nicks = agent_nicks
         self.customer_nicks = customer_nicks
         self.missing_day = False
-        # Times written with seconds and without (买家(15:06) beside 阿木(15:07:30)): see minute_times.
+        # Times written with seconds and without (买家(15:06) beside 阿木(15:07:30)): files.py warns.
         self.timed_to_second = 0
         self.timed_to_minute = 0
         # The header-like lines read as a buyer's text by the look ahead (files.py says which).

@@ -391,7 +391,7 @@ def rule_appeal(
     and had to appeal again (audit 97 #1). It is the supervisor's choice, never implied: another
     phrase of the message (爱买不买 beside 我不知道) may be an offence the appeal never argued.
     Upheld after a reopen, those an earlier overturn of this appeal rejected are confirmed
-    again. A finding with an appeal of its own pending or ruled is left to that appeal. The
+    again. A finding with an appeal of its own, in any state (reopened too), is left to it. The
     returned appeal's ``decided_with`` is what this ruling decided beside the appealed finding
     (a listed appeal's is every finding its rulings decided).
 
