@@ -119,7 +119,7 @@ def rule_cli(
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.scoring.card import load_scorecard
     from qc.supervise.appeal import rule_appeal
-    from qc.supervise.review import still_charging
+    from qc.supervise.review import deciding_appeals, still_charging
 
     if uphold == overturn:
         raise ConfigError("give exactly one of --uphold or --overturn")
@@ -134,14 +134,7 @@ def rule_cli(
         if a.decided_with:
             err(f"  {_along(a)}")
         others = still_charging(store, a.finding_id, card)
-        warn_still_charged(others, _deciding(store, others))
-
-
-def _deciding(store: Any, others: list[Any]) -> dict[str, int]:
-    """The appeal deciding each finding that no review may change (see warn_still_charged)."""
-    from qc.supervise.review import deciding_appeal
-
-    return {s.id: n for s in others if (n := deciding_appeal(store, s.id)) is not None}
+        warn_still_charged(others, deciding_appeals(store, others))
 
 
 def _along(a: Any) -> str:

@@ -91,7 +91,7 @@ def decide_cli(
         qc review decide 1edfab741bc8e5aa --confirm --by 质检小王
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.scoring.card import load_scorecard
-    from qc.supervise.review import confirm_effect, decide, deciding_appeal, still_charging
+    from qc.supervise.review import confirm_effect, decide, deciding_appeals, still_charging
 
     if confirm == reject:
         raise ConfigError("give exactly one of --confirm or --reject")
@@ -106,9 +106,7 @@ def decide_cli(
             return
         err(f"finding {d.finding_id}: {d.before} → {d.after}")
         others = still_charging(store, d.finding_id, card)
-        warn_still_charged(
-            others, {s.id: n for s in others if (n := deciding_appeal(store, s.id)) is not None}
-        )
+        warn_still_charged(others, deciding_appeals(store, others))
         effect = confirm_effect(store, d.finding_id, card)
         if effect == "suppressed":
             err("it is suppressed by its context (vetoed): confirmed, it still costs nothing")

@@ -234,6 +234,7 @@ class TextExportReader:
         self.timed_to_minute = 0
         # The header-like lines read as a buyer's text by the look ahead (files.py says which).
         self.folded: list[int] = []
+        self._senders_by_line: list[tuple[str, str] | None] | None = None  # see _line_senders
         self._every_sender: Counter[str] | None = None  # see _file_senders
         self._every_shop: frozenset[str] | None = None  # see _file_shops
         self._segments: list[_Segment] = [_Segment(None)]
@@ -563,15 +564,23 @@ class TextExportReader:
         except ValueError:
             return False
 
+    def _line_senders(self) -> list[tuple[str, str] | None]:
+        """Each line's nick and time as a header or inline line (:func:`_sender_and_time`), by index.
+
+        Read once, when the look ahead first asks: it and :meth:`_file_senders` read them from here.
+        """
+        if self._senders_by_line is None:
+            self._senders_by_line = [_sender_and_time(line) for line in self.decoded.lines]
+        return self._senders_by_line
+
     def _file_senders(self) -> Counter[str]:
-        """How many lines of the file each nick heads as a sender, read once when the look ahead asks.
+        """How many lines of the file each nick heads as a sender.
 
         A pasted 预计送达 18:30:00 heads one line; a sender (a shop account whose first reply is
         listed hours late) heads more, and is never folded into a buyer's message (audit 101 A1).
         """
         if self._every_sender is None:
-            found = (_sender_and_time(line) for line in self.decoded.lines)
-            self._every_sender = Counter(f[0] for f in found if f is not None)
+            self._every_sender = Counter(f[0] for f in self._line_senders() if f is not None)
         return self._every_sender
 
     def _file_shops(self) -> frozenset[str]:
@@ -600,12 +609,11 @@ class TextExportReader:
         a nick that never wrote may be pasted text too. Both times are read alike: both with a
         date, or both clock-only on one day.
         """
-        unknown, lines = 0, self.decoded.lines
+        unknown, lines, senders = 0, self.decoded.lines, self._line_senders()
         for number in range(self._at + 1, len(lines) + 1):
-            line = lines[number - 1]
-            if number in self.decoded.garbled or SEPARATOR_RE.match(line):
+            if number in self.decoded.garbled or SEPARATOR_RE.match(lines[number - 1]):
                 return False
-            found = _sender_and_time(line)
+            found = senders[number - 1]
             if found is None:
                 continue
             who, then = found

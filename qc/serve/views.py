@@ -36,7 +36,7 @@ from qc.supervise.review import (
     about_check,
     confirm_effect,
     decide,
-    deciding_appeal,
+    deciding_appeals,
     finding_states,
     ruled_along,
     still_charging,
@@ -345,7 +345,7 @@ def _flash_still_charged(ctx: Ctx, finding_id: str) -> None:
     if others:
         named = "、".join(f"{s.id} ({KIND_LABELS.get(s.finding.kind, s.finding.kind)})" for s in others)
         # A finding an appeal decides is changed by reopening that appeal, not by a review (audit 101 A3).
-        decided = {s.id: n for s in others if (n := deciding_appeal(ctx.store, s.id)) is not None}
+        decided = deciding_appeals(ctx.store, others)
         ways = ["如消息无问题请一并驳回"] if len(decided) < len(others) else []
         ways += [f"{fid} 由申诉 #{n} 裁定，需主管重开该申诉" for fid, n in decided.items()]
         way = "；".join(ways)

@@ -36,13 +36,14 @@ from qc.supervise.people import AGENT, REVIEWERS, SUPERVISOR, Person, charged_to
 from qc.supervise.review import (
     REJECTED,
     ReviewError,
-    check_appeal_allows_review,
     check_not_own,
     finding_states,
     is_blank,
+    last_decisions,
     now,
     record_decision,
     reviewers_of,
+    ruled_along,
     stored_finding,
     verdict_siblings,
 )
@@ -472,28 +473,19 @@ def decided_along(store: Store, appeal: Appeal, overturn: bool, card: Scorecard)
     others = [s.id for s in verdict_siblings(store, appeal.finding_id, card)]
     states = finding_states(store, others)
     out = []
+    last = last_decisions(store, others)
     for finding_id in others:
         if store.appeal_rows(finding_id=finding_id):
             continue  # its own appeal decides it, pending, ruled or reopened (audit 100 N3)
-        try:
-            check_appeal_allows_review(store, finding_id)
-        except ReviewError:
+        if ruled_along(store, finding_id) is not None:
             continue  # another appeal's ruling in force decided it
         if overturn and states.get(finding_id) != REJECTED:
             out.append(finding_id)
         elif (
-            not overturn
-            and states.get(finding_id) == REJECTED
-            and _last_decided_by(store, finding_id, appeal.id)
+            not overturn and states.get(finding_id) == REJECTED and last[finding_id]["appeal_id"] == appeal.id
         ):
-            out.append(finding_id)
+            out.append(finding_id)  # an overturn of this appeal rejected it
     return out
-
-
-def _last_decided_by(store: Store, finding_id: str, appeal_id: int) -> bool:
-    """True when a finding's latest decision is a ruling of this appeal (an overturn that rejected it)."""
-    decisions = [r for r in store.audit_trail(finding_id) if r["action"] in ("confirm", "reject")]
-    return bool(decisions) and decisions[-1]["appeal_id"] == appeal_id
 
 
 def reopen_appeal(store: Store, appeal_id: int, *, by: str, note: str, source: str = "cli") -> Appeal:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import unicodedata
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -65,6 +65,7 @@ __all__ = [
     "final_ruling",
     "ruled_along",
     "deciding_appeal",
+    "deciding_appeals",
     "finding_states",
     "last_decisions",
     "record_decision",
@@ -209,12 +210,12 @@ def ruled_along(store: Store, finding_id: str, latest: dict[str, Any] | None = N
     if latest is None:
         own = store.appeal_rows(finding_id=finding_id)
         latest = own[-1] if own else None
-    decided = [r for r in store.audit_trail(finding_id) if r["action"] in DECISIONS]
-    along = decided[-1]["appeal_id"] if decided else None
-    if along is None or (latest is not None and along == latest["id"]):
+    decision = last_decisions(store, [finding_id]).get(finding_id)
+    along = decision["appeal_id"] if decision is not None else None
+    if decision is None or along is None or (latest is not None and along == latest["id"]):
         return None
     ruling = store.appeal_row(along)
-    if ruling is None or ruling["state"] not in FINAL or not _by_ruling_in_force(store, ruling, decided[-1]):
+    if ruling is None or ruling["state"] not in FINAL or not _by_ruling_in_force(store, ruling, decision):
         return None
     return ruling
 
@@ -231,6 +232,11 @@ def deciding_appeal(store: Store, finding_id: str) -> int | None:
         return int(latest["id"])
     ruling = ruled_along(store, finding_id, latest)
     return int(ruling["id"]) if ruling is not None else None
+
+
+def deciding_appeals(store: Store, findings: Iterable[StoredFinding]) -> dict[str, int]:
+    """:func:`deciding_appeal` of each finding that has one: the advice beside a rejection names them."""
+    return {s.id: n for s in findings if (n := deciding_appeal(store, s.id)) is not None}
 
 
 def _by_ruling_in_force(store: Store, appeal: dict[str, Any], decision: dict[str, Any]) -> bool:
