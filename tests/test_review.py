@@ -290,7 +290,7 @@ def test_bulk_csv_round_trip_applies_good_rows_and_lists_bad_ones(day):
     assert by_id[ids["cA"]]["why_free"] == ""  # it costs points
     # the slow reply costs nothing because the window has too few turns, not "no points" (audit 86 L1)
     (slow,) = [r for r in by_id.values() if r["kind"] == "slow_response"]
-    assert slow["why_free"].startswith("慢回复 slow_response 是「平均响应时间」的依据，该项本期未扣分")
+    assert slow["why_free"].startswith("慢回复 slow_response 是「平均响应时间」的依据，该项在本时段未扣分")
     assert "gives it no points" not in slow["why_free"]
     by_id[ids["cA"]].update(decision="驳回", by="张主管", note="joke")
     by_id[ids["cB"]].update(decision="perhaps")

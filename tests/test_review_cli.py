@@ -10,6 +10,7 @@ from review_day import DAY, ORDER, PHONE, inspect_day, phrase_ids
 from typer.testing import CliRunner
 
 from qc.cli import app
+from qc.supervise.review_sheet import REVIEW_COLUMNS, REVIEW_HEADERS
 
 
 @pytest.fixture()
@@ -135,8 +136,7 @@ def test_an_appeal_overturned_with_its_message_clears_the_whole_reply(tmp_path):
     assert r.exit_code == 2 and f"decided with appeal #{appeal} on finding {first}" in r.output
     # ... and the review sheet says so before QA fills the row in (audit 100 N7)
     assert run("review", "export", "--date", DAY, "--out", tmp_path / "s.csv", *db).exit_code == 0
-    with (tmp_path / "s.csv").open(encoding="utf-8-sig", newline="") as fh:
-        cells = {row[0]: row[10] for row in csv.reader(fh)}
+    cells = {fid: row["appeal"] for fid, row in _sheet(tmp_path / "s.csv").items()}
     assert cells[second].startswith(f"随 #{appeal} 已裁定 overturned · 终局 final")
     assert run("appeal", "reopen", appeal, "--by", "张主管", "--note", "买家补充了聊天", *db).exit_code == 0
     r = run("appeal", "rule", appeal, "--uphold", "--by", "张主管", "--note", "不是引用", *db)
@@ -406,3 +406,122 @@ def test_the_still_charged_advice_sends_a_finding_an_appeal_decides_to_that_appe
     assert r.exit_code == 0, r.output
     assert f"{second} is decided by appeal #{own}: its ruling, or a supervisor reopening" in r.output
     assert "qc review ID --reject" not in r.output
+
+
+def _sheet(path):
+    """A review sheet CSV as {finding id: {key: cell}}."""
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))[1:]
+    return {r[0]: dict(zip(REVIEW_COLUMNS, r, strict=True)) for r in rows}
+
+
+def test_the_review_sheet_shows_the_appraisal_periods_stakes_beside_the_days(tmp_path):
+    """A reviewer working day by day saw 0 for a slow reply the month charges, and −6 for one it
+    does not (audit 97 #6): 考核期扣分 is the month's stake, the one payroll pays on."""
+    from review_day import CONVERSATIONS, SHOP
+
+    def m(role, who, day, t, text):
+        return {"role": role, "sender": who, "timestamp": f"2026-11-{day}T{t}+08:00", "text": text}
+
+    quick = [  # 阿杰 answers three buyers at once on the 25th: his month's average is fine
+        {
+            "conversation_id": f"q{i}",
+            "shop": SHOP,
+            "messages": [
+                m("customer", f"b{i}", "25", f"1{i}:00:00", "在吗"),
+                m("agent", f"{SHOP}:阿杰", "25", f"1{i}:00:05", "在的亲，请说"),
+            ],
+        }
+        for i in range(3)
+    ]
+    slow = {  # 小美's one turn of the 25th takes 140 s: too few turns for the day, not for the month
+        "conversation_id": "s1",
+        "shop": SHOP,
+        "messages": [
+            m("customer", "b9", "25", "15:00:00", "几号发货"),
+            m("agent", f"{SHOP}:小美", "25", "15:02:20", "明天就发哦"),
+        ],
+    }
+    inspect_day(tmp_path, conversations=[*CONVERSATIONS, *quick, slow])
+    card = tmp_path / "card.toml"
+    card.write_text("[items.average_response]\nmin_sample = 3\n", encoding="utf-8")
+    db = ["--db", str(tmp_path / "qc.sqlite"), "--scorecard", str(card)]
+    for args, name in (
+        (["--date", DAY], "d24.csv"),
+        (["--date", "2026-11-25"], "d25.csv"),
+        (["--period", "2026-11"], "month.csv"),
+        (["--from", DAY, "--to", "2026-11-25"], "range.csv"),
+    ):
+        r = run("review", "export", *args, "--out", tmp_path / name, *db)
+        assert r.exit_code == 0, r.output
+    assert run("export", "--period", "2026-11", "--out", tmp_path / "exp", *db).exit_code == 0
+    lines = (tmp_path / "exp" / "deductions.jsonl").read_text(encoding="utf-8").splitlines()
+    payroll = {}  # finding id → the month's points of the deduction it stands behind
+    for d in map(json.loads, lines):
+        for fid in d["finding_ids"][:1]:  # a message's verdict: its first finding carries it
+            payroll[fid] = d["points"]
+    d24, d25, month = (_sheet(tmp_path / n) for n in ("d24.csv", "d25.csv", "month.csv"))
+    jie = next(k for k, r in d24.items() if r["kind"] == "slow_response")
+    mei = next(k for k, r in d25.items() if r["kind"] == "slow_response")
+    # the 24th charges 阿杰's 90 s reply (3 turns, 35 s on average); the month does not (20 s)
+    assert (d24[jie]["points"], d24[jie]["period"], d24[jie]["period_points"]) == ("-6", "2026-11", "0")
+    assert jie not in payroll
+    # 小美's 140 s reply is free on the 25th (one turn) and costs what the month charges
+    assert (d25[mei]["points"], d25[mei]["period_points"]) == ("0", str(payroll[mei]))
+    assert payroll[mei] < 0 and "样本不足" in d25[mei]["why_free"]
+    # a month's sheet is scored as the month: both columns say what payroll pays, and add up to it
+    assert month.keys() == d24.keys() | d25.keys()
+    assert all(r["points"] == r["period_points"] for r in month.values())
+    assert {k: float(r["points"]) for k, r in month.items() if float(r["points"])} == payroll
+    assert _sheet(tmp_path / "range.csv").keys() == month.keys()
+    # the sheet the period wrote imports like a day's: QA rejects 小美's slow reply in it
+    with (tmp_path / "month.csv").open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    keys = [k for k, _ in REVIEW_HEADERS]
+    for row in rows[1:]:
+        if row[0] == mei:
+            row[keys.index("decision")], row[keys.index("note")] = "驳回", "系统卡顿"
+    with (tmp_path / "month.csv").open("w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    r = run("review", "import", tmp_path / "month.csv", "--by", "质检小王", db[0], db[1])
+    assert r.exit_code == 0, r.output
+    (entry,) = [json.loads(x) for x in run("review", "log", mei, db[0], db[1]).stdout.splitlines()]
+    assert (entry["actor"], entry["state_after"], entry["note"]) == ("质检小王", "rejected", "系统卡顿")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "one of --date D, --period P or --from D --to D"),
+        (["--date", DAY, "--period", "2026-11"], "one of --date D, --period P"),
+        (["--from", DAY], "--from and --to go together"),
+        (["--period", "November"], "write a month as 2026-11"),
+    ],
+)
+def test_a_review_sheet_takes_exactly_one_window(day, args, message):
+    _, db, tmp = day
+    r = run("review", "export", *args, "--out", tmp / "sheet.csv", *db)
+    assert r.exit_code == 2 and message in r.output
+    assert not (tmp / "sheet.csv").exists()
+
+
+def test_a_sheet_of_the_chats_without_times_has_no_appraisal_period(tmp_path):
+    """Chats without times belong to no day and no period: their sheet (`--date undated`, as
+    `qc export` takes it) leaves 考核期 empty rather than guessing a month."""
+    undated = {
+        "conversation_id": "cU",
+        "shop": "测试店",
+        "messages": [
+            {"role": "customer", "sender": "buyer7", "text": "能便宜吗"},
+            {"role": "agent", "sender": "测试店:阿杰", "text": "爱买不买"},
+        ],
+    }
+    inspect_day(tmp_path, conversations=[undated])
+    db = ["--db", str(tmp_path / "qc.sqlite")]
+    r = run("review", "export", "--date", "undated", "--out", tmp_path / "u.csv", *db)
+    assert r.exit_code == 0, r.output
+    rows = _sheet(tmp_path / "u.csv").values()
+    charged = [r for r in rows if r["points"] != "0"]
+    assert [(r["date"], r["points"], r["period"], r["period_points"]) for r in charged] == [
+        ("undated", "-5", "", "")
+    ]

@@ -59,7 +59,7 @@ def rows_of(path):
 def test_the_sheet_has_chinese_headers_and_says_why_a_row_costs_nothing(day):
     ids, db, tmp = day
     header, *rows = rows_of(exported(tmp, db))
-    assert header[:11] == [
+    assert header[:13] == [
         "发现编号",
         "日期",
         "客服",
@@ -68,15 +68,24 @@ def test_the_sheet_has_chinese_headers_and_says_why_a_row_costs_nothing(day):
         "类型",
         "词条",
         "扣分",
+        "考核期",
+        "考核期扣分",
         "不扣分原因",
         "复核状态",
         "申诉",
     ]
     assert header[-3:] == ["复核结论（确认/驳回）", "复核人", "备注（驳回必填）"]
-    by_id = {r[0]: r for r in rows}
-    assert by_id[ids["cA"]][7] == "-5" and by_id[ids["cA"]][8] == ""
+    by_id = {r[0]: dict(zip(header, r, strict=True)) for r in rows}
+    charged = by_id[ids["cA"]]
+    assert (charged["扣分"], charged["考核期"], charged["考核期扣分"], charged["不扣分原因"]) == (
+        "-5",
+        "2026-11",
+        "-5",
+        "",
+    )
     held = by_id[ids["cH"]]
-    assert held[7] == "0" and held[8].startswith("上下文已排除") and "suppressed by context" in held[8]
+    assert held["扣分"] == "0" and held["考核期扣分"] == "0"
+    assert held["不扣分原因"].startswith("上下文已排除") and "suppressed by context" in held["不扣分原因"]
 
 
 def _fill(path, decisions):
@@ -388,7 +397,7 @@ def test_a_row_cut_off_mid_row_is_refused_not_skipped(day):
     edited.write_bytes(_csv_bytes([header, *rows], "utf-8-sig"))
     r = run("review", "import", edited, *db)
     assert r.exit_code == 2 and "Traceback" not in r.stderr
-    assert f"{edited}: row {cut + 2}: cut off after 消息序号 (5 of 17 cells)" in r.stderr
+    assert f"{edited}: row {cut + 2}: cut off after 消息序号 (5 of 19 cells)" in r.stderr
     assert "1 changed" in r.stderr and "1 refused" in r.stderr
     assert _log(db, ids["cA"]) == []
     assert [x["state_after"] for x in _log(db, ids["cB"])] == ["rejected"]
@@ -712,13 +721,17 @@ def test_the_sheets_points_add_up_to_what_the_day_cost(tmp_path):
     }
     inspect_day(tmp_path, conversations=[*CONVERSATIONS, twice])
     db = ["--db", str(tmp_path / "qc.sqlite")]
-    _, *rows = rows_of(exported(tmp_path, db))
+    header, *rows = rows_of(exported(tmp_path, db))
+    points, why = header.index("扣分"), header.index("不扣分原因")
     attitude = sum(
         float(r["service_attitude_points"])
         for r in json.loads((tmp_path / "out" / "agents.json").read_text(encoding="utf-8"))
     )
-    on_message = [r for r in rows if r[3] == "cW" and r[7] != "0"]
-    shared = [r for r in rows if r[8].startswith("同上")]
-    assert len(on_message) == 1 and shared and all(r[3] == "cW" and r[7] == "0" for r in shared)
+    on_message = [r for r in rows if r[3] == "cW" and r[points] != "0"]
+    shared = [r for r in rows if r[why].startswith("同上")]
+    assert len(on_message) == 1 and shared and all(r[3] == "cW" and r[points] == "0" for r in shared)
     charged_kinds = {"impatience", "conflict", "forbidden_phrase"}
-    assert sum(float(r[7]) for r in rows if r[5] in charged_kinds) == attitude
+    assert sum(float(r[points]) for r in rows if r[5] in charged_kinds) == attitude
+    # the month holds only this day: its column adds up the same, 同上 rows at 0 too
+    month = header.index("考核期扣分")
+    assert all(r[month] == r[points] for r in rows)

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from qc.cli._common import err
-from qc.errors import EXIT_USAGE, QcError
+from qc.errors import EXIT_USAGE, ConfigError, QcError
 
 if TYPE_CHECKING:  # SQLAlchemy costs 0.2 s to import: only commands that open a store pay it
+    from qc.scoring.periods import Period
     from qc.store.database import Store
 
 DEFAULT_DB = "out/qc.sqlite"
@@ -31,6 +32,37 @@ MaskOption = Annotated[
         " (lexicons/pii.toml).",
     ),
 ]
+
+
+def scored_window(date: str | None, period: str | None, date_from: str | None, date_to: str | None) -> Period:
+    """The window of exactly one of ``--date D``, ``--period P`` or ``--from D --to D``.
+
+    One rule for every command that scores a stored window (`qc export`, `qc review export`),
+    so a sheet and the export of the same window are the same window. ``--date undated`` is the
+    chats without times.
+
+    Raises:
+        ConfigError: none or several given, a half range, or a value that is not a day or period.
+    """
+    from qc.cli._common import check_day
+    from qc.scoring.metrics import UNDATED
+    from qc.scoring.periods import parse_period, range_period
+
+    for value, option in ((date, "--date"), (date_from, "--from"), (date_to, "--to")):
+        if value and not (option == "--date" and value == UNDATED):
+            check_day(value, option)
+    given = [name for name, value in (("--date", date), ("--period", period)) if value]
+    if date_from or date_to:
+        given.append("--from/--to")
+    if len(given) != 1:
+        raise ConfigError("say which days with one of --date D, --period P or --from D --to D")
+    if date_from or date_to:
+        if not (date_from and date_to):
+            raise ConfigError("--from and --to go together: give both days of the range")
+        return range_period(date_from, date_to)
+    if date:
+        return range_period(date, date)
+    return parse_period(period or "")
 
 
 class NoStoreError(QcError):

@@ -8,9 +8,8 @@ from typing import Annotated
 import typer
 
 from qc.cli import app
-from qc.cli._common import check_day, err, handle_errors, output_folder, print_agent_table
-from qc.cli._store_opts import DEFAULT_DB, DbOption, open_db, warn_other_scorecard
-from qc.errors import ConfigError
+from qc.cli._common import err, handle_errors, output_folder, print_agent_table
+from qc.cli._store_opts import DEFAULT_DB, DbOption, open_db, scored_window, warn_other_scorecard
 
 
 @app.command("export")
@@ -50,26 +49,10 @@ def export_cli(
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.scoring.card import load_scorecard
     from qc.scoring.metrics import UNDATED
-    from qc.scoring.periods import parse_period, range_period
     from qc.supervise.review import export_scores
 
-    for value, option in ((date, "--date"), (date_from, "--from"), (date_to, "--to")):
-        if value and not (option == "--date" and value == UNDATED):
-            check_day(value, option)
+    window = scored_window(date, period, date_from, date_to)
     output_folder(out)
-    given = [name for name, value in (("--date", date), ("--period", period)) if value]
-    if date_from or date_to:
-        given.append("--from/--to")
-    if len(given) != 1:
-        raise ConfigError("say what to score with one of --date D, --period P or --from D --to D")
-    if date_from or date_to:
-        if not (date_from and date_to):
-            raise ConfigError("--from and --to go together: give both days of the range")
-        window = range_period(date_from, date_to)
-    elif date:
-        window = range_period(date, date)
-    else:
-        window = parse_period(period or "")
     card = load_scorecard(scorecard)
     with open_db(db) as store:
         warn_other_scorecard(store, card, window.first, window.last)

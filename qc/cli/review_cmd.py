@@ -15,6 +15,7 @@ from qc.cli._store_opts import (
     DbOption,
     MaskOption,
     open_db,
+    scored_window,
     warn_other_scorecard,
     warn_still_charged,
 )
@@ -178,42 +179,53 @@ def log_cli(
 @review_app.command("export")
 @handle_errors
 def export_cli(
-    date: Annotated[str, typer.Option(help="Day to review, YYYY-MM-DD.")],
     out: Annotated[
         Path,
         typer.Option(
             "--out", help="Sheet to write: *.xlsx (workbook) or any other name (CSV, UTF-8 with BOM)."
         ),
     ],
+    date: Annotated[
+        str | None, typer.Option(help="Day to review, YYYY-MM-DD, or `undated`: chats without times.")
+    ] = None,
+    period: Annotated[
+        str | None,
+        typer.Option(help="A period to review, scored pooled: a month 2026-11 or an ISO week 2026-W48."),
+    ] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="First day of a range, YYYY-MM-DD.")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Last day of a range, YYYY-MM-DD.")] = None,
     scorecard: Annotated[str | None, typer.Option(help="Shop scorecard TOML (points at stake).")] = None,
     mask_pii: MaskOption = False,
     db: DbOption = DEFAULT_DB,
 ) -> None:
-    """Write a day's findings to a review sheet (CSV or XLSX) for QA to fill in a spreadsheet.
+    """Write a day's or period's findings to a review sheet (CSV or XLSX) for QA to fill in a spreadsheet.
 
-    Chinese headers; each row shows the points at stake and, when it costs nothing, why
-    (不扣分原因). QA fills 复核结论 (确认/驳回), 复核人 and 备注 and saves as CSV (any encoding
-    Excel writes) or XLSX; `qc review import` reads either.
+    Chinese headers; each row shows the points at stake in the sheet's days (扣分, scored as
+    `qc export` scores the same window) and in the scorecard's appraisal period that holds the
+    day (考核期, 考核期扣分: the month so far on the seed card, what payroll sees) and, when 扣分
+    is 0, why (不扣分原因). Give one of --date, --period or --from/--to. QA fills 复核结论
+    (确认/驳回), 复核人 and 备注 and saves as CSV (any encoding Excel writes) or XLSX; `qc review
+    import` reads either.
 
     \b
     Example:
         qc review export --date 2026-11-24 --out review.csv
         qc review export --date 2026-11-24 --out review.xlsx --mask-pii
+        qc review export --period 2026-W48 --out week48.xlsx
         qc review import review.xlsx
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
-    from qc.cli.flagged_cmd import date_range
     from qc.scoring.card import load_scorecard
     from qc.supervise.review_sheet import export_review_sheet
     from qc.text.pii import Masker
 
-    date_range(date, None, None)
+    window = scored_window(date, period, date_from, date_to)
     output_file(out)
     card = load_scorecard(Path(scorecard) if scorecard else None)
     with open_db(db) as store:
-        warn_other_scorecard(store, card, date, date)
-        n = export_review_sheet(store, date, out, card, mask=Masker(mask_pii))
+        warn_other_scorecard(store, card, window.first, window.last)
+        n = export_review_sheet(store, window, out, card, mask=Masker(mask_pii))
     if n == 0:
-        err(f"no findings stored for {date}: the sheet has headers only")
+        err(f"no findings stored for {window.label}: the sheet has headers only")
     err(f"{n} findings → {out}; fill 复核结论 (确认/驳回), 复核人 and 备注, then `qc review import {out}`")
 
 

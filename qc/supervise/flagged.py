@@ -87,7 +87,7 @@ def free_reasons(
             # for its min_sample, or the average within the limit), not "no points".
             item = card.evidence_kinds[f.kind]
             reason = (
-                f"{_label(f.kind)} 是「{item.label}」的依据，该项本期未扣分：样本不足或未超限"
+                f"{_label(f.kind)} 是「{item.label}」的依据，该项在本时段未扣分：样本不足或未超限"
                 f" (items.{item.id} costs nothing in this window: too few turns, or within its limit)"
             )
         elif verdict is None:

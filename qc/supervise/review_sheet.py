@@ -1,8 +1,9 @@
-"""Bulk review through a spreadsheet: export a day's findings to CSV or XLSX, import the decisions.
+"""Bulk review through a spreadsheet: export a day's or period's findings to CSV or XLSX, import decisions.
 
 The sheet has Chinese headers (QA reads them; the English key of each column is accepted on
 import too) and shows each finding with its message and the messages before it (as many as
-the report shows), the points it puts at stake and, when it costs nothing, why
+the report shows), the points it puts at stake in the sheet's window and in the scorecard's
+appraisal period (考核期, what payroll sees) and, when it costs nothing, why
 (``不扣分原因``: rejected, vetoed by context, held for review, already charged once …). CSV is
 UTF-8 with a BOM (Excel on a Chinese Windows opens it as is); ``--out review.xlsx`` writes a
 workbook, the safer round trip (Excel never re-types an id there). Every cell is inert
@@ -34,6 +35,8 @@ from qc.readers.columns import normalize_header
 from qc.readers.edited import read_table
 from qc.schema import Conversation, Role
 from qc.scoring.card import qualifies
+from qc.scoring.metrics import UNDATED
+from qc.scoring.periods import Period, Windows, period_of, range_period
 from qc.store.database import Store, StoredFinding
 from qc.supervise.flagged import charged_once, free_reasons
 from qc.supervise.masking import conversation_masker, spans_of
@@ -64,6 +67,8 @@ REVIEW_HEADERS: tuple[tuple[str, str], ...] = (
     ("kind", "类型"),
     ("entry", "词条"),
     ("points", "扣分"),
+    ("period", "考核期"),
+    ("period_points", "考核期扣分"),
     ("why_free", "不扣分原因"),
     ("state", "复核状态"),
     ("appeal", "申诉"),
@@ -94,23 +99,32 @@ def _aliases() -> dict[str, str]:
 _ALIASES = _aliases()
 
 
-def export_review_sheet(store: Store, date: str, out: Path, card: Any, mask: Masker | None = None) -> int:
-    """Write the day's findings to a review sheet (XLSX for ``*.xlsx``, else CSV); returns the count.
+def export_review_sheet(
+    store: Store, days: Period | str, out: Path, card: Any, mask: Masker | None = None
+) -> int:
+    """Write a day's or period's findings to a review sheet (XLSX for ``*.xlsx``, else CSV); returns how many.
 
     Live findings come first, most points at stake first, then the held-back ones.
-    ``points`` is what each finding puts at stake in the day's scores (a slow reply: its share of
-    the response-time points; a rejected finding: 0). An enabled ``mask`` masks each text with
-    its conversation's buyer nicks too.
+    ``points`` is what each finding puts at stake in ``days`` scored as one window, as
+    ``qc export`` scores it (a slow reply: its share of the response-time points; a rejected
+    finding: 0); ``period_points`` what it puts at stake in the scorecard's appraisal period
+    that holds its day (the stored days of that month so far, on the seed card). They differ:
+    a slow reply that a day's few turns leave under ``min_sample`` may cost points in the month,
+    and a day's slow replies may cost nothing in a month whose average is on target, so a
+    reviewer working day by day sees what payroll will see (audit 97 #6). An enabled ``mask``
+    masks each text with its conversation's buyer nicks too.
     """
+    window = days if isinstance(days, Period) else range_period(days, days)
     mask = mask or Masker(False)
-    window = load_reply_patterns().context_messages
-    stored = store.findings(date_from=date, date_to=date)
+    context_size = load_reply_patterns().context_messages
+    stored = store.findings(date_from=window.first, date_to=window.last)
     convs = store.conversations({s.finding.conversation_id for s in stored})
     findings = [s.finding for s in stored]
     states = finding_states(store, [f.id for f in findings])
     appeals = _appeal_cells(store, {f.id for f in findings})
     # Points with the decisions applied: a rejected finding puts nothing at stake (and says why).
-    points = score_stored(store, card, date, date).stakes(card)[0] if stored else {}
+    points = _stakes(store, card, window) if stored else {}
+    appraisal, period_points = _appraisal_stakes(store, card, window, points) if stored else ({}, {})
     reasons = free_reasons(list(convs.values()), findings, card, points, states)
     # Held back by the card (review_only, under min_score) sorts with the held findings.
     stored.sort(
@@ -119,6 +133,7 @@ def export_review_sheet(store: Store, date: str, out: Path, card: Any, mask: Mas
     # A message's verdict is charged once: its other findings show 0 (同上), so the column adds up
     # to what the day cost, as the workbench's list does (audit 97 #4).
     shown, shared = charged_once(stored, points, card.evidence_kinds)
+    period_shown, _ = charged_once(stored, period_points, card.evidence_kinds)
     charged: dict[str, list[str]] = {}
     for s in stored:
         charged.setdefault(s.finding.conversation_id, []).extend(spans_of([s.finding]))
@@ -133,7 +148,7 @@ def export_review_sheet(store: Store, date: str, out: Path, card: Any, mask: Mas
         mask_conv = conversation_masker(mask, conv.messages, spared) if conv is not None else mask
         if conv is not None and 0 <= f.message_index < len(conv.messages):
             message = conv.messages[f.message_index].text
-            context = _context(conv, f.message_index, window)
+            context = _context(conv, f.message_index, context_size)
         lost = shown.get(f.id, 0.0)
         rows.append(
             [
@@ -145,6 +160,8 @@ def export_review_sheet(store: Store, date: str, out: Path, card: Any, mask: Mas
                 f.kind,
                 f.entry or "",
                 lost,
+                appraisal.get(s.date, ""),
+                period_shown.get(f.id, 0.0) if s.date in appraisal else "",
                 # only findings that cost nothing have a reason
                 _SHARED if f.id in shared else reasons.get(f.id, ""),
                 states.get(f.id, "pending"),
@@ -172,10 +189,41 @@ def export_review_sheet(store: Store, date: str, out: Path, card: Any, mask: Mas
                         text_id(row[3]),
                         *row[4:7],
                         f"{row[7]:g}",
-                        *row[8:],
+                        row[8],
+                        f"{row[9]:g}" if isinstance(row[9], float) else row[9],
+                        *row[10:],
                     ]
                 )
     return len(rows)
+
+
+def _stakes(store: Store, card: Any, window: Period) -> dict[str, float]:
+    """Each finding's points at stake in ``window`` scored as one, decisions applied."""
+    # A day is its own window (the undated "day" too, which no fixed window holds).
+    windows = None if window.kind == "day" else Windows.only(window)
+    return score_stored(store, card, window.first, window.last, windows).stakes(card)[0]
+
+
+def _appraisal_stakes(
+    store: Store, card: Any, window: Period, points: dict[str, float]
+) -> tuple[dict[str, str], dict[str, float]]:
+    """``(day → its appraisal period's label, finding id → points at stake in that period)``.
+
+    The periods are the card's ``[period] appraisal`` windows that hold the sheet's days, scored
+    whole (every stored day of them, not only the sheet's), as `qc export --period` scores them.
+    ``points`` is reused when the sheet's window is that period. Days without a time belong to
+    no period and are left out.
+    """
+    kind = card.appraisal
+    ends = [period_of(day, kind) for day in (window.first, window.last) if day != UNDATED]
+    if not ends or ends[0] is None or ends[-1] is None:
+        return {}, {}
+    first, last = ends[0], ends[-1]
+    labels = {day: p.label for day in window.days() if (p := period_of(day, kind)) is not None}
+    if first == last and (first.first, first.last) == (window.first, window.last):
+        return labels, points
+    scored = score_stored(store, card, first.first, last.last, Windows(kind))
+    return labels, scored.stakes(card)[0]
 
 
 def _appeal_cells(store: Store, finding_ids: set[str]) -> dict[str, str]:
