@@ -319,6 +319,52 @@ BAD_CARDS = [
         "[items.x]\nrule = 'over'\nmax_points = 5\nmetric = 'turns'\nthreshold = 1\nfloor = 0\n",
         "items.x.points_per_unit: missing; give the points per unit",
     ),
+    # audit 104 H1, M1, H2, M8: a reply-rate target with no met_if was "<=" and missed by every
+    # perfect agent; an item with no unit took 1 (1/100 of a share's point); rule = "over" on
+    # the reply rate charged every perfect agent, "under" on a time charged replying in 14 s; a
+    # misspelt item id said "rule: None is not allowed"
+    (
+        "target-no-met-if",
+        "[items.rr]\nrule = 'target'\nmax_points = 5\nmetric = 'reply_rate'\nthreshold = 0.99\nfloor = 0\n"
+        "points_met = 0\npoints_missed = -5\n",
+        "items.rr.met_if: missing; give the side of the threshold that meets the target",
+    ),
+    (
+        "target-met-on-the-bad-side",
+        "[items.rr]\nrule = 'target'\nmax_points = 5\nmetric = 'reply_rate'\nthreshold = 0.99\nfloor = 0\n"
+        "points_met = 0\npoints_missed = -5\nmet_if = '<='\n",
+        "items.rr.met_if: is '<=': reply_rate is better higher, so the target would be missed by doing"
+        " better; write met_if = '>='",
+    ),
+    (
+        "answer-ratio-target-at-most",
+        "[items.answer_ratio]\nmet_if = '<='\n",
+        "items.answer_ratio.met_if: is '<=': answer_ratio is better higher",
+    ),
+    (
+        "no-unit",
+        "[items.rr]\nrule = 'under'\nmax_points = 5\nmetric = 'reply_rate'\nthreshold = 0.99\nfloor = 0\n"
+        "points_per_unit = -1\n",
+        "items.rr.unit: missing; give the size of one unit over or under the threshold",
+    ),
+    (
+        "reply-rate-over",
+        "[items.reply_rate]\nrule = 'over'\nthreshold = 0.95\n",
+        "items.reply_rate.rule: is 'over': each unit over the threshold is higher, which is better, and"
+        " points_per_unit -1 would charge the agent for it; to deduct for reply_rate on its bad side"
+        " write rule = 'under'",
+    ),
+    (
+        "response-time-under",
+        "[items.average_response]\nrule = 'under'\n",
+        "items.average_response.rule: is 'under': each unit under the threshold is faster",
+    ),
+    (
+        "misspelt-item",
+        "[items.average_respons]\nthreshold = 25\n",
+        "items.average_respons: is no item of the card: did you mean items.average_response? a new item"
+        " needs rule",
+    ),
     (
         "no-points-missed",
         "[items.x]\nrule = 'target'\nmax_points = 5\nmetric = 'turns'\nthreshold = 1\nfloor = 0\n"
@@ -890,7 +936,7 @@ def test_a_bonus_for_the_good_side_of_a_metric_is_a_card_qc_takes(tmp_path):
         write(
             tmp_path,
             '[items.fast_bonus]\nlabel = "快速响应奖励"\nrule = "under"\nmetric = "avg_response_s"\n'
-            "threshold = 10\nmax_points = 0\npoints_per_unit = 1\nfloor = 0\ncap = 5\n",
+            "threshold = 10\nunit = 1\nmax_points = 0\npoints_per_unit = 1\nfloor = 0\ncap = 5\n",
         )
     )
     assert {i.id: i for i in card.items}["fast_bonus"].points_per_unit == 1

@@ -95,10 +95,12 @@ METRIC_SAMPLES: Mapping[str, tuple[str, str]] = MappingProxyType(
 EVIDENCE_METRICS: tuple[str, ...] = ("avg_response_s", "first_response_s", "reply_rate")
 # Metrics that are shares (回复率 0.99 for 99%): a threshold is a fraction from 0 to 1.
 FRACTION_METRICS: tuple[str, ...] = ("reply_rate",)
-# The metrics whose good side is known: a time is better lower, the reply rate higher. An item that
-# pays points for the bad side of one is a sign slip (audit 98 F5: +2 per second slower).
+# The metrics whose good side is known: a time is better lower, the reply rate and the answer
+# ratio (答问比, target ≥ 130% in the seed) higher. An item that pays points for the bad side of
+# one, or charges them for the good side, is a sign slip (audit 98 F5: +2 per second slower;
+# audit 104 H2: −2 per second faster).
 LOWER_IS_BETTER: tuple[str, ...] = ("avg_response_s", "first_response_s")
-HIGHER_IS_BETTER: tuple[str, ...] = ("reply_rate",)
+HIGHER_IS_BETTER: tuple[str, ...] = ("reply_rate", "answer_ratio")
 # The fixed columns of agents.csv / .xlsx / .json (qc.scoring.scores._METRIC_COLUMNS, the
 # review counts and the totals): an evidence kind (its count column) or an item (its
 # ``ID_points`` and ``ID_score``) may not take one of their names.
@@ -622,10 +624,19 @@ def _item(source: str, item_id: str, raw: Mapping[str, Any]) -> Item:
             **common,
             metric=metric,
             threshold=threshold,
-            met_if=_choice(source, f"{key}.met_if", raw.get("met_if", "<="), ("<=", ">=")),
             points_met=_number(source, f"{key}.points_met", _given(source, key, raw, "points_met")),
             points_missed=_number(source, f"{key}.points_missed", _given(source, key, raw, "points_missed")),
+            met_if=_choice(source, f"{key}.met_if", _given(source, key, raw, "met_if"), ("<=", ">=")),
         )
+        good = "<=" if metric in LOWER_IS_BETTER else ">=" if metric in HIGHER_IS_BETTER else None
+        if good is not None and item.met_if != good:
+            # "reply rate <= 0.99" met by a buyer left unanswered, missed by every perfect agent.
+            raise _fail(
+                source,
+                f"{key}.met_if",
+                f"is {item.met_if!r}: {metric} is better {'lower' if good == '<=' else 'higher'}, so the"
+                f" target would be missed by doing better; write met_if = {good!r}",
+            )
         if item.points_missed > item.points_met:
             raise _fail(
                 source,
@@ -638,13 +649,16 @@ def _item(source: str, item_id: str, raw: Mapping[str, Any]) -> Item:
         **common,
         metric=metric,
         threshold=threshold,
-        unit=_number(source, f"{key}.unit", raw.get("unit", 1), positive=True),
         points_per_unit=_number(
             source, f"{key}.points_per_unit", _given(source, key, raw, "points_per_unit")
         ),
+        unit=_number(source, f"{key}.unit", _given(source, key, raw, "unit"), positive=True),
         rounding=_choice(source, f"{key}.rounding", raw.get("rounding", "exact"), ROUNDINGS),
     )
     worse = (rule == "over" and metric in LOWER_IS_BETTER) or (rule == "under" and metric in HIGHER_IS_BETTER)
+    better = (rule == "over" and metric in HIGHER_IS_BETTER) or (
+        rule == "under" and metric in LOWER_IS_BETTER
+    )
     if worse and item.points_per_unit > 0:
         side = "slower" if metric in LOWER_IS_BETTER else "lower"
         raise _fail(
@@ -652,6 +666,17 @@ def _item(source: str, item_id: str, raw: Mapping[str, Any]) -> Item:
             f"{key}.points_per_unit",
             f"is {item.points_per_unit:g}: each unit {rule} the threshold is {side}, and a positive"
             f" number would pay the agent for it (a deduction is negative: write {-item.points_per_unit:g})",
+        )
+    if better and item.points_per_unit < 0:
+        # rule = "over" on the reply rate, meant as "above 95%", charged every perfect agent.
+        side = "faster" if metric in LOWER_IS_BETTER else "higher"
+        flip = "under" if rule == "over" else "over"
+        raise _fail(
+            source,
+            f"{key}.rule",
+            f"is {rule!r}: each unit {rule} the threshold is {side}, which is better, and points_per_unit"
+            f" {item.points_per_unit:g} would charge the agent for it; to deduct for {metric} on its bad"
+            f" side write rule = {flip!r} (a bonus for the good side is a positive points_per_unit)",
         )
     return item
 
@@ -663,6 +688,8 @@ _STATED = {
     "points_per_unit": "the points per unit over or under the threshold (a deduction is negative, e.g. -2)",
     "points_met": "the points when the target is met (0 for none)",
     "points_missed": "the points when it is missed (a deduction is negative)",
+    "met_if": 'the side of the threshold that meets the target: "<=" (at most, a time) or ">=" (at least)',
+    "unit": "the size of one unit over or under the threshold (1: one second; 0.01: one point of a share)",
 }
 
 
@@ -670,6 +697,26 @@ def _given(source: str, key: str, raw: Mapping[str, Any], name: str) -> Any:
     if name not in raw:
         raise _fail(source, f"{key}.{name}", f"missing; give {_STATED[name]}")
     return raw[name]
+
+
+def _new_item_without_rule(source: str, item_id: str, others: Sequence[str]) -> ConfigError:
+    """The error for an item with no rule: most often a misspelt id of an item the card has."""
+    import difflib
+
+    close = difflib.get_close_matches(item_id, sorted(others), n=1, cutoff=0.6)
+    hint = (
+        f"did you mean items.{close[0]}? "
+        if close
+        else f"the card's items are {', '.join(sorted(others))}; "
+        if others
+        else ""
+    )
+    return _fail(
+        source,
+        f"items.{item_id}",
+        f"is no item of the card: {hint}a new item needs rule (findings, over, under or target),"
+        " max_points, floor and the keys of its rule",
+    )
 
 
 def _floor(source: str, key: str, raw: Mapping[str, Any], max_points: float) -> float | None:
@@ -825,6 +872,8 @@ def parse_scorecard(data: Mapping[str, Any], source: str = "<scorecard>") -> Sco
         if not isinstance(enabled, bool):
             raise _fail(source, f"items.{item_id}.enabled", f"expected true or false, got {enabled!r}")
         if enabled:
+            if "rule" not in raw:
+                raise _new_item_without_rule(source, item_id, [k for k in items_raw if k != item_id])
             items.append(_item(source, item_id, raw))
     for kind in min_score:
         if kind in order or kind in implies or kind in _RULE_KINDS:
