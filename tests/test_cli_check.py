@@ -821,3 +821,27 @@ def test_check_with_nothing_to_check_says_what_to_give():
     assert res.exit_code == 2 and "give the message to check: TEXT, or --file FILE" in res.stderr
     both = runner.invoke(app, ["check", "好的", "--file", "x.txt"])
     assert both.exit_code == 2 and "not both" in both.stderr
+
+
+def test_a_phrase_or_cue_word_of_one_punctuation_mark_or_spaces_is_refused(tmp_path):
+    """ "，" as a phrase charged 1,105 demo messages instead of 40, and " " in help_offer vetoed
+    every 我不知道 in a reply with a space (audit 104 H3). A run such as !!!! (FP-0016) and the
+    question marks' own list stay valid, and an allow group must list a phrase (L5)."""
+    extra = (
+        '\n[[entry]]\nid = "FP-0090"\ntitle = "a comma"\nphrases = ["，", "  "]\n'
+        'examples.hit = ["好，的"]\nexamples.miss = ["好的"]\n'
+        '\n[[allow]]\nreason = "nothing yet"\nphrases = []\n'
+    )
+    path = _edited_lexicon(tmp_path, ("help_offer = [", 'help_offer = [" ", '))
+    path.write_text(path.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    res = runner.invoke(app, ["lexicon", "check", str(path)])
+    assert res.exit_code == 2
+    assert "phrases '，' is a single punctuation mark or symbol and would match nearly every message" in (
+        res.stderr
+    )
+    assert "phrases '  ' is only spaces" in res.stderr
+    assert "[cues]: help_offer ' ' is only spaces" in res.stderr
+    assert "list at least one phrase" in res.stderr
+    assert "FP-0016" not in res.stderr and "question_marks" not in res.stderr
+    res = runner.invoke(app, ["check", "我不知道 亲", "--context", "这个是什么材质", "--lexicon", str(path)])
+    assert res.exit_code == 2  # nothing is judged with such a lexicon

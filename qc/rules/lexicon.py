@@ -497,7 +497,8 @@ def _unknown(raw: dict[str, Any], known: Collection[str], where: str, problems: 
             problems.append(f"{where}: unknown key {key!r}; known: {', '.join(sorted(known))}")
 
 
-def _str_tuple(value: Any, where: str, key: str, problems: list[str]) -> tuple[str, ...]:
+def _str_tuple(value: Any, where: str, key: str, problems: list[str], words: bool = False) -> tuple[str, ...]:
+    """A list of strings; with ``words``, none only spaces or one punctuation mark (see :func:`_noise`)."""
     if value is None:
         return ()
     if isinstance(value, str):
@@ -505,7 +506,30 @@ def _str_tuple(value: Any, where: str, key: str, problems: list[str]) -> tuple[s
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         problems.append(f"{where}: {key} must be a list of non-empty strings")
         return ()
+    if words:
+        noise = [v for v in value if _noise(v, key)]
+        for v in noise:
+            what = "only spaces" if not v.strip() else "a single punctuation mark or symbol"
+            problems.append(
+                f"{where}: {key} {v!r} is {what} and would match nearly every message; write the words"
+                " (a run such as !!!! is taken)"
+            )
+        value = [v for v in value if v not in noise]
     return tuple(value)
+
+
+def _noise(word: str, key: str) -> bool:
+    """True for a phrase or cue word that is only spaces, or one punctuation mark or symbol.
+
+    Such a word was valid: "，" as a phrase hit nearly every message (the demo day's impatience
+    went from 40 to 1,105), and " " in a cue list vetoed every entry that asks for it (audit 104
+    H3). A run of them (!!!!, 。。。) is a shape people write on purpose, and the question marks'
+    own list is punctuation by design, so both are kept.
+    """
+    if not word.strip():
+        return True
+    folded = fold(word).strip()
+    return key != "question_marks" and len(folded) == 1 and not strip_decoration(folded)
 
 
 def _examples(value: Any, where: str, problems: list[str]) -> tuple[Example, ...]:
@@ -603,7 +627,7 @@ def parse_lexicon(raw: bytes, path: str = "<lexicon>") -> Lexicon:
     cues_raw = _table_of(data.get("cues"), "cues", problems)
     cues: dict[str, tuple[str, ...]] = {}
     for name in _CUE_LISTS:
-        cues[name] = tuple(fold(w) for w in _str_tuple(cues_raw.get(name), "[cues]", name, problems))
+        cues[name] = tuple(fold(w) for w in _str_tuple(cues_raw.get(name), "[cues]", name, problems, True))
         if not cues[name]:
             problems.append(f"[cues] {name}: list at least one word")
     for name in cues_raw:
@@ -620,7 +644,10 @@ def parse_lexicon(raw: bytes, path: str = "<lexicon>") -> Lexicon:
         if not isinstance(reason, str) or not reason:
             problems.append(f'{where}: add reason = "..." (why these phrases are fine)')
             reason = "allowlist"
-        allow.append(AllowGroup(reason, _str_tuple(group.get("phrases"), where, "phrases", problems)))
+        fine = _str_tuple(group.get("phrases"), where, "phrases", problems, True)
+        if not fine and group.get("phrases") in (None, [], ""):
+            problems.append(f"{where}: list at least one phrase")
+        allow.append(AllowGroup(reason, fine))
 
     entries: list[Entry] = []
     seen_ids: dict[str, int] = {}
@@ -667,8 +694,8 @@ def parse_lexicon(raw: bytes, path: str = "<lexicon>") -> Lexicon:
         if max_len is not None and (not isinstance(max_len, int) or isinstance(max_len, bool) or max_len < 1):
             problems.append(f"{where}: max_len must be a whole number ≥ 1")
             max_len = None
-        phrases = _str_tuple(raw_entry.get("phrases"), where, "phrases", problems)
-        if not phrases:
+        phrases = _str_tuple(raw_entry.get("phrases"), where, "phrases", problems, True)
+        if not phrases and raw_entry.get("phrases") in (None, [], ""):
             problems.append(f"{where}: list at least one phrase")
         for p in phrases:
             if scope == "bare" and strip_decoration(fold(p)) != fold(p):
@@ -757,7 +784,7 @@ def _transfer(data: Mapping[str, Any], problems: list[str]) -> TransferSettings 
         ("notices", "words of the platform's transfer notice, e.g. 转接给"),
         ("handover", "words of an agent's hand-over message, e.g. 帮您转接"),
     ):
-        lists[key] = tuple(fold(w) for w in _str_tuple(raw.get(key), "[transfer]", key, problems))
+        lists[key] = tuple(fold(w) for w in _str_tuple(raw.get(key), "[transfer]", key, problems, True))
         if not lists[key] and raw.get(key) in (None, [], ""):
             problems.append(f"[transfer] {key}: list at least one word ({what})")
     lookback = raw.get("lookback")
@@ -767,7 +794,7 @@ def _transfer(data: Mapping[str, Any], problems: list[str]) -> TransferSettings 
             f" transferring agent's last messages may hold the hand-over), got {lookback!r}"
         )
         lookback = 1
-    failed = tuple(fold(w) for w in _str_tuple(raw.get("failed"), "[transfer]", "failed", problems))
+    failed = tuple(fold(w) for w in _str_tuple(raw.get("failed"), "[transfer]", "failed", problems, True))
     return TransferSettings(lists["notices"], lists["handover"], lookback, failed)
 
 
