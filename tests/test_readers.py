@@ -3099,3 +3099,94 @@ def test_a_fans_name_with_the_shops_name_in_it_names_no_agent(tmp_path: Path) ->
         encoding="utf-8",
     )
     assert [(r.line, r.reason.split(" (")[0]) for r in read(path).rejects] == [(3, "missing role")]
+
+
+def test_a_line_that_starts_like_a_divider_and_runs_on_into_words_is_text(tmp_path: Path) -> None:
+    """Real agents open a pitch with ***承诺：… and buyers write =-=: read as dividers, the message
+    was lost, its conversation cut in two and the lines around it rejected (audit 103 F1)."""
+    result, conv = read_chat(
+        tmp_path,
+        "===== 会话 m5 =====\n"
+        "tb_a 2026-11-24 10:00:01\n这款保修多久\n"
+        "柚子店:小雨 2026-11-24 10:00:30\n***承诺：七天无理由退换\n"
+        "tb_a 2026-11-24 10:01:10\n=-= 好吧\n"
+        "柚子店:小雨 2026-11-24 10:01:30\n亲，保修说明如下\n~~~ 整机一年\n"
+        "柚子店:小雨 2026-11-24 10:01:40\n***温馨提示***\n签收前请验货\n"
+        "tb_a 2026-11-24 10:02:10\n好的\n",
+    )
+    assert [(m.sender, m.text) for m in conv.messages] == [
+        ("tb_a", "这款保修多久"),
+        ("柚子店:小雨", "***承诺：七天无理由退换"),
+        ("tb_a", "=-= 好吧"),
+        ("柚子店:小雨", "亲，保修说明如下\n~~~ 整机一年"),
+        ("柚子店:小雨", "***温馨提示***\n签收前请验货"),  # a framed heading as a reply's first line
+        ("tb_a", "好的"),
+    ]
+    assert not result.rejects and conv.id == "m5"
+
+
+def test_a_divider_that_frames_or_names_a_conversation_still_separates(tmp_path: Path) -> None:
+    path = tmp_path / "chat_2026-11-24.txt"
+    path.write_text(
+        "tb_a 2026-11-24 10:00:01\n在吗\n柚子店:小雨 2026-11-24 10:00:30\n在的\n"
+        "===== 会话 c2\n"
+        "tb_b 2026-11-24 11:00:01\n在吗\n柚子店:小雨 2026-11-24 11:00:30\n在的亲\n"
+        "———— 与 tb_c 的聊天记录\n"
+        "tb_c 2026-11-24 12:00:01\n有货吗\n柚子店:小雨 2026-11-24 12:00:30\n有的\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    assert [[m.sender for m in c.messages] for c in result.conversations] == [
+        ["tb_a", "柚子店:小雨"],
+        ["tb_b", "柚子店:小雨"],
+        ["tb_c", "柚子店:小雨"],
+    ]
+    assert result.conversations[1].id == "c2" and not result.rejects
+
+
+@pytest.mark.parametrize(
+    ("export", "pasted"),
+    [
+        ("inline", "客服小王 10:01:02"),  # a block header pasted into an inline export
+        ("block", "客服小王(08:00:35): 好的"),  # an inline line pasted into a block export
+    ],
+)
+def test_a_colleagues_line_pasted_in_the_other_style_stays_in_the_message(
+    tmp_path: Path, export: str, pasted: str
+) -> None:
+    """客服小王 10:01:02 inside an inline export's reply was a buyer, and the rest of the chat a
+    day later: the agent was charged a 79,228 s reply (audit 103 F2, F4)."""
+    lines = [
+        ("tb_a", "08:00:01", "在吗"),
+        ("柚子店:小雨", "08:00:30", f"亲，在的，之前同事回复您的是：\n{pasted}\n这款周五发货"),
+        ("tb_a", "08:01:10", "好的谢谢"),
+        ("柚子店:小雨", "08:01:30", "不客气"),
+    ]
+    if export == "inline":
+        text = "".join(f"{who}({at}): {words}\n" for who, at, words in lines)
+    else:
+        text = "".join(f"{who} 2026-11-24 {at}\n{words}\n" for who, at, words in lines)
+    result, conv = read_chat(tmp_path, text)
+    assert [(m.sender, m.text) for m in conv.messages] == [(w, t) for w, _, t in lines]
+    assert {m.sent_at.date() for m in conv.messages if m.sent_at} == {date(2026, 11, 24)}
+    assert not result.rejects and not result.warnings
+
+
+def test_continuation_lines_with_numbers_or_notes_in_brackets_are_the_messages_text(tmp_path: Path) -> None:
+    """尺码M(160-165cm) read as a chat line cut off, and [图片] or a （专员小树） sign-off as a note of
+    its own: rejected, each cut a real message short (audit 103 F3)."""
+    body = "\n".join(
+        [
+            "亲，有的哦，尺码建议如下：",
+            "尺码M(160-165cm)",
+            "[图片]",
+            "1.（7天无理由退换）",
+            "型号(2021款)：黑色",
+            "（专员小树）",
+        ]
+    )
+    lines = "\n".join(body.split("\n")[1:])
+    result, conv = read_chat(
+        tmp_path, f"tb_a(10:00:01): 这款有货吗\n柚子店:小雨(10:00:30): 亲，有的哦，尺码建议如下：\n{lines}\n"
+    )
+    assert [m.text for m in conv.messages] == ["这款有货吗", body] and not result.rejects

@@ -77,6 +77,7 @@ HEADER_RE = re.compile(
 # A note in brackets after a header nick: (售前), (自动回复).
 _NICK_NOTE_RE = re.compile(r"^(?P<nick>.+?)\s*[(（](?P<note>[^()（）]{1,12})[)）]$")
 SEPARATOR_RE = re.compile(r"^\s*+[-=*─—#~]{3,}+(?P<label>.*)$")
+_RULE_CHARS = frozenset("-=*─—#~")
 _LABEL_ID_RE = re.compile(
     r"(?:会话编号|会话ID|会话|对话ID|对话|conversation(?:\s*id)?|session(?:\s*id)?)\s*[:：#]?\s*(?P<id>[^\s=*#~]+)",
     re.IGNORECASE,
@@ -118,6 +119,21 @@ def _divider_label(sep: re.Match[str]) -> str | None:
     return None if label and _is_conversation_id(label["id"].strip("-—─")) else text
 
 
+def _text_after_rule(line: str, sep: re.Match[str]) -> bool:
+    """True for a divider-like line that is a line of text: a run of rule characters, then words.
+
+    ``***承诺：七天无理由退换`` (an agent's product pitch) and a buyer's ``=-= 好吧`` start like a
+    divider but are not framed by one (nothing of the rule closes them) and name no conversation,
+    title or day. Taken for dividers inside a message, they cut the conversation in two, lost
+    their text and rejected the lines around them (audit 103 F1: 7 of 29,563 real messages).
+    """
+    label = sep["label"].strip()
+    if not label or label[-1] in _RULE_CHARS:
+        return False
+    text = _divider_label(sep)
+    return bool(text) and not _DAY_LABEL_RE.match(text or "") and not _TITLE_RE.search(line)
+
+
 def _is_conversation_id(label: str) -> bool:
     """True when a divider's label is an id: it has a digit or a Latin letter and is not a date.
 
@@ -129,8 +145,14 @@ def _is_conversation_id(label: str) -> bool:
 
 
 # Lines after an inline message that are not more of its text: a chat line cut off (买家(15:00:1)
-# and a note in brackets of its own (（以下为系统提示）).
-_NO_TEXT_AFTER_INLINE_RE = re.compile(r"^\s*+(?:[^()（）\s]{1,64}\s*[(（]\s*\d|[(（【\[].*[)）】\]]\s*$)")
+# or with a garbled time (买家(14:6O:2l): 在吗) and the platform's note in brackets of its own
+# (（以下为系统提示）).
+# Only that: a line with a number in brackets (尺码M(160-165cm), 1.（7天无理由退换）) or a note of its
+# own ([图片], （专员小树）) is text, and was cut off the real messages (audit 103 F3).
+_NO_TEXT_AFTER_INLINE_RE = re.compile(
+    r"^\s*+(?:[^()（）\s]{1,64}\s*[(（]\s*\d(?:[\d:：\s\-/.]*$|[0-9A-Za-z:：\s\-/.]{0,24}[)）]\s*[:：])"
+    r"|[(（【\[][^)）】\]]*(?:以下|以上|系统)[^)）】\]]*[)）】\]]\s*$)"
+)
 # A date or a clock time inside a would-be nick: 导出时间：2026-11-25 before a bare time.
 _DATE_IN_NICK_RE = re.compile(rf"{_DATE}|\d{{1,2}}[:：]\d{{2}}")
 _SECONDS_RE = re.compile(r"\d:\d{2}:\d{2}")
@@ -204,6 +226,8 @@ class _Block:
     # first line: the lines after it that are no chat line are the rest of its text.
     inline: bool = False
     first: str = ""
+    # The header writes its time in brackets: 买家(10:00:01), or any inline message.
+    bracketed: bool = False
 
 
 class TextExportReader:
@@ -273,6 +297,8 @@ class TextExportReader:
         if not line.strip():
             return True
         sep = SEPARATOR_RE.match(line)
+        if sep and _text_after_rule(line, sep):
+            sep = None  # a line of text (***承诺：…): held as text, below
         garbled = number in self.decoded.garbled
         if sep and _divider_label(sep) is not None and not garbled:
             held.append((number, line))
@@ -286,7 +312,8 @@ class TextExportReader:
             goes_on = sep is None and not garbled and found is not None and self._goes_on(found, dated)
             # Held lines ending in a divider are a separator (a title or footer between two
             # dividers): a reply's own closing divider reads so too, as without holding.
-            ends_in_text = not SEPARATOR_RE.match(held[-1][1])
+            last = held[-1][1]
+            ends_in_text = not (rule := SEPARATOR_RE.match(last)) or _text_after_rule(last, rule)
             if goes_on and ends_in_text:
                 self._release("text")
             elif goes_on and labels and all(label and _DAY_LABEL_RE.match(label) for label in labels):
@@ -414,8 +441,19 @@ class TextExportReader:
             self._segment.day = day
             return
         sep = SEPARATOR_RE.match(line)
+        if sep and self._block is not None and _text_after_rule(line, sep):
+            sep = None  # ***承诺：七天无理由退换 in a message: its text, read below
         if sep:
-            if hold and _divider_label(sep) is not None and self._block is not None and self._block.body:
+            # A divider naming no conversation is held inside a message, and under a header
+            # whose text has not begun (***温馨提示*** as a reply's first line): what comes next
+            # says whether it was the message's text.
+            block = self._block
+            if (
+                hold
+                and _divider_label(sep) is not None
+                and block is not None
+                and (block.body or not block.inline)
+            ):
                 self._held = [(number, line)]
                 return
             self._close_block()
@@ -437,7 +475,9 @@ class TextExportReader:
             sub = split_subaccount(who)
             if sub is not None:
                 self._shops.add(sub[0])
-            self._block = _Block(number, who, header["ts1"] or header["ts2"], line)
+            self._block = _Block(
+                number, who, header["ts1"] or header["ts2"], line, bracketed=header["ts1"] is not None
+            )
             return
         inline = INLINE_RE.match(line)
         if inline and self._inline_text(inline):
@@ -450,7 +490,9 @@ class TextExportReader:
             self._segment.writers.add(inline["who"].strip())
             self._nicks.add(inline["who"].strip())
             first = inline["text"].strip()
-            self._block = _Block(number, inline["who"], inline["ts"], line, inline=True, first=first)
+            self._block = _Block(
+                number, inline["who"], inline["ts"], line, inline=True, first=first, bracketed=True
+            )
             return
         if self._block is not None and not (self._block.inline and _NO_TEXT_AFTER_INLINE_RE.match(line)):
             self._block.body.append(line)
@@ -513,12 +555,17 @@ class TextExportReader:
         """True for an inline-looking line that is a line of the open message's text.
 
         As :meth:`_inside_message` tells for headers, its nick never wrote in the file and may
-        not (no role word, no known shop's account); and it reads as a line of a typed list.
+        not (no role word, no known shop's account); and the open message's header is of the
+        other style, or the line reads as a line of a typed list.
         """
         block = self._block
         who = inline["who"].strip()
         if block is None or who in self._nicks or self._may_write(who):  # _nicks: every writer so far
             return False
+        if not block.bracketed:
+            # Another shape than the file's headers (客服小王(10:00:35): 好的 pasted into a message of a
+            # nick 2026-11-24 10:00:30 export), as a header line of another shape is (audit 103 F4).
+            return True
         # Only a list an agent types (截单时间(16:00)：当天发出): a label of Chinese characters
         # only, a bare hour and minute where the messages write seconds. Anything weaker opens a
         # message: a new buyer whose time an export wrote another way was swallowed, and their
@@ -544,7 +591,12 @@ class TextExportReader:
         if block is None or who in self._nicks:
             return False
         stamp = (header["ts1"] or header["ts2"] or "").strip()
-        if _stamp_shape(stamp) != _stamp_shape(block.stamp.strip()) and not self._may_write(who):
+        # The shape is the header's too: a pasted 客服小王 10:01:02 inside an inline export's
+        # message (小雨(08:00:30): …) made a buyer, and the rest of the chat a day later, a 22-hour
+        # reply charged to the agent (audit 103 F2).
+        shape = (*_stamp_shape(stamp), header["ts1"] is not None)
+        opened = (*_stamp_shape(block.stamp.strip()), block.bracketed)
+        if shape != opened and not self._may_write(who):
             return True
         # Only inside a buyer's message: folded into an agent's, a buyer listed hours out of order
         # (an export sorted by buyer) had her 爱买不买 charged to the agent (audit 100 N1).
