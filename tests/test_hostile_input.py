@@ -361,3 +361,25 @@ def test_a_folder_that_cannot_be_listed_fails_alone_and_the_rest_is_read(tmp_pat
     assert [f["error"] for f in run["files"] if f["path"] == str(locked)] == [
         "folder cannot be listed (Permission denied): none of its files were read; give qc read access to it"
     ]
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda text: text.encode("gbk"),  # Notepad on a Chinese Windows machine
+        lambda text: b"\xef\xbb\xbf" + text.encode("utf-8"),  # UTF-8 with a BOM
+    ],
+    ids=["gbk", "bom"],
+)
+def test_a_limits_file_saved_in_gbk_or_with_a_bom_is_read(tmp_path, monkeypatch, encode):
+    """A GBK limits file was an internal error (exit 70) and a BOM a "line 1, column 1" syntax
+    error, though a scorecard or lexicon saved so reads (audit 104 M4)."""
+    limits = tmp_path / "limits.toml"
+    limits.write_bytes(encode("# 店铺的限制\n[input]\nmax_message_chars = 10\n"))
+    monkeypatch.setenv("QC_LIMITS", str(limits))
+    day = tmp_path / "day.jsonl"
+    day.write_text(_line("c1", "agent", "店:小王", "10:00:00", "亲，在的" + "好" * 20), encoding="utf-8")
+    res, out = _inspect(tmp_path, day)
+    assert res.exit_code == 0, res.output
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert any("only its first 10" in w for w in run["warnings"])

@@ -498,13 +498,32 @@ def test_masker_is_identity_when_disabled_and_reads_masks_from_settings():
         ('[[kinds]]\nname = "x"\nmask = "[x]"\npatterns = ["(unclosed"]\n', "not a valid regex"),
         ('[[kinds]]\nname = "x"\nmask = "[x]"\n', "has no patterns"),
         ("version = 1\n", "no [[kinds]]"),
-        ("version = \n", "not valid UTF-8 TOML"),
+        ("version = \n", "not valid TOML"),
+        ('[[kinds]]\nname = "email"\nmask = "[邮箱]"\npatterns = [".*"]\n', "matches an empty text"),
+        (
+            '[[kinds]]\nname = "x"\nmask = "[x]"\npatterns = ["\\\\d+"]\nguard = ["SKU"]\n',
+            "unknown key 'guard'",
+        ),
+        (
+            'versoin = "1"\n[[kinds]]\nname = "x"\nmask = "[x]"\npatterns = ["\\\\d+"]\n',
+            "unknown key 'versoin'",
+        ),
         (
             '[[kinds]]\nname = "x"\nmask = "[x]"\npatterns = ["\\\\d+"]\nunless_after = "SKU"\n',
             "(x).unless_after must be a list of labels",
         ),
     ],
-    ids=["unknown-list", "bad-regex", "no-patterns", "no-kinds", "bad-toml", "unless-after-text"],
+    ids=[
+        "unknown-list",
+        "bad-regex",
+        "no-patterns",
+        "no-kinds",
+        "bad-toml",
+        "matches-everything",
+        "kind-key-typo",
+        "top-key-typo",
+        "unless-after-text",
+    ],
 )
 def test_a_bad_settings_file_is_a_config_error_naming_the_file(tmp_path: Path, body: str, message: str):
     path = tmp_path / "pii.toml"
@@ -623,9 +642,12 @@ def test_a_buyers_nick_is_masked_whole_where_their_conversation_writes_it():
 @pytest.mark.parametrize(
     ("table", "message"),
     [
-        ('mask = ""', "[nicks] mask"),
-        ("min_length = 0", "[nicks] min_length"),
-        ('min_length = "3"', "min_length"),
+        ('mask = ""\nmin_length = 3', "[nicks] mask"),
+        ('mask = "[买家]"\nmin_length = 0', "[nicks] min_length"),
+        ('mask = "[买家]"\nmin_length = "3"', "min_length"),
+        # audit 104 H4: a typo was ignored and the code's 3 used
+        ('mask = "[买家]"\nmin_lenght = 8', "[nicks]: unknown key 'min_lenght'"),
+        ('mask = "[买家]"', "[nicks] needs mask"),
     ],
 )
 def test_a_bad_nicks_table_is_a_config_error(tmp_path: Path, table: str, message: str):

@@ -255,3 +255,41 @@ def test_a_buyer_nicknamed_like_the_charged_words_leaves_the_evidence_readable(t
         app, ["show", "n1", "--mask-pii", "--no-mood", "--db", str(tmp_path / "qc.sqlite")]
     )
     assert shown.exit_code == 0 and "爱买不买" in shown.stdout and "木子晴天666" not in shown.stdout
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (("max_conversations = 60", "max_conversation = 5"), "[report]: unknown key 'max_conversation'"),
+        (
+            ("max_conversations = 60", "max_conversations = -5"),
+            "max_conversations: must be a whole number of 1",
+        ),
+        (("max_conversations = 60", 'max_conversations = "sixty"'), "must be a whole number of 1 or more"),
+        (("context_messages = 3", "context_messages = 2.9"), "context_messages: must be a whole number of 0"),
+        (("[report]", "[report"), "not valid TOML"),
+        (
+            ("[kinds.impatience]", "[kinds.impatience]\nwhy_not = 1"),
+            "kinds.impatience: unknown key 'why_not'",
+        ),
+        (('version = "', 'versoin = "'), "the top level: unknown key 'versoin'"),
+    ],
+    ids=["typo", "negative", "text", "fraction", "syntax", "pattern-typo", "top-typo"],
+)
+def test_a_bad_reply_patterns_file_names_the_file_and_key(tmp_path, edit, message):
+    """A typo was ignored and the code's 60 used, -5 listed all but five conversations, and a wrong
+    type or a syntax error was an internal error, exit 70 (audit 104 H4, M3)."""
+    from qc.errors import ConfigError
+    from qc.paths import lexicons_dir
+
+    bundled = (lexicons_dir() / "reply_patterns.toml").read_text(encoding="utf-8")
+    assert edit[0] in bundled
+    path = tmp_path / "reply_patterns.toml"
+    path.write_text(bundled.replace(edit[0], edit[1], 1), encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_reply_patterns(path)
+    assert message in str(info.value) and str(path) in str(info.value)
+    assert info.value.exit_code == 2
+    # saved with a BOM, as Notepad does, the bundled file reads
+    path.write_bytes(b"\xef\xbb\xbf" + bundled.encode("utf-8"))
+    assert load_reply_patterns(path).max_conversations == load_reply_patterns().max_conversations

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import codecs
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from qc.errors import ConfigError
 
@@ -334,3 +336,32 @@ def decode(data: bytes, forced: str | None = None) -> Decoded:
         f"cannot decode as UTF-8 at byte {utf8.first_bad_byte}, nor as GB18030;"
         " name its encoding with --encoding (e.g. --encoding big5)"
     )
+
+
+def read_config_toml(path: Path, what: str) -> dict[str, Any]:
+    """The parsed TOML of a configuration file a person edits (limits, masking, report patterns).
+
+    Read as a scorecard or lexicon is: UTF-8 with or without a BOM, or GBK from Notepad or WPS on
+    a Chinese Windows machine. A GBK limits file was an internal error (exit 70) and a BOM a
+    "line 1, column 1" syntax error (audit 104 M3, M4); every failure now names the file and
+    the fix and exits 2.
+
+    Raises:
+        ConfigError: the file is missing or unreadable, not text, or not TOML (with its line).
+    """
+    import tomllib
+
+    try:
+        text, _ = decode_text(path.read_bytes())
+    except FileNotFoundError:
+        raise ConfigError(f"{what} {path}: no such file") from None
+    except OSError as exc:
+        raise ConfigError(f"{what} {path}: cannot be read ({exc.strerror or exc})") from None
+    except UndecodableError as undecodable:
+        raise ConfigError(f"{what} {path}: {undecodable}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as bad_toml:
+        raise ConfigError(
+            f"{what} {path}: not valid TOML ({bad_toml}); fix the syntax at that line"
+        ) from None

@@ -8,7 +8,6 @@ it): keys it leaves out keep the bundled values.
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, fields
 from datetime import timedelta
 from functools import lru_cache
@@ -99,12 +98,9 @@ def _load(path: Path) -> InputLimits:
 
 def _table(path: Path) -> dict[str, int]:
     """The checked ``[input]`` table of one limits file."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the limits file ({exc.strerror})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    from qc.readers.encoding import read_config_toml
+
+    data = read_config_toml(path, "limits file")
     table = data.get("input", {})
     known = {f.name for f in fields(InputLimits)}
     if not isinstance(table, dict) or set(data) - {"input"} or set(table) - known:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date as Date
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from qc.batch.stored import score_stored
+from qc.errors import ConfigError
 from qc.outputs.writers import short_agent_names, summary_table
 from qc.paths import lexicons_dir
 from qc.schema import Finding
@@ -102,27 +102,73 @@ class ReplyPatterns:
         return by_implied or self.kinds.get(finding.kind)
 
 
-def _pattern(key: str, data: dict[str, Any]) -> Pattern:
+def _pattern(where: str, key: str, data: Any) -> Pattern:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}.{key}: must be a table of label, why, better, instead_of")
+    _known_keys(data, ("label", "why", "better", "instead_of"), f"{where}.{key}")
     better = data.get("better", ())
-    return Pattern(
-        key=key,
-        label=str(data.get("label", key)),
-        why=str(data.get("why", "")),
-        better=tuple([better] if isinstance(better, str) else better),
-        instead_of=str(data.get("instead_of", "")),
-    )
+    better = [better] if isinstance(better, str) else better
+    texts = {
+        "label": data.get("label", key),
+        "why": data.get("why", ""),
+        "instead_of": data.get("instead_of", ""),
+    }
+    if not isinstance(better, list) or not all(isinstance(b, str) for b in better):
+        raise ConfigError(f"{where}.{key}.better: must be a list of example replies")
+    for name, value in texts.items():
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}.{key}.{name}: must be text, got {value!r}")
+    return Pattern(key=key, better=tuple(better), **texts)
+
+
+def _known_keys(table: dict[str, Any], known: tuple[str, ...], where: str) -> None:
+    unknown = sorted(set(table) - set(known))
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {unknown[0]!r}; known: {', '.join(known)}")
+
+
+def _count(where: str, value: Any, lowest: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < lowest:
+        raise ConfigError(f"{where}: must be a whole number of {lowest} or more, got {value!r}")
+    return value
 
 
 def load_reply_patterns(path: Path | None = None) -> ReplyPatterns:
-    """Read ``lexicons/reply_patterns.toml`` (or another file of the same format)."""
-    data = tomllib.loads((path or lexicons_dir() / "reply_patterns.toml").read_text(encoding="utf-8"))
-    report = data.get("report", {})
-    return ReplyPatterns(
-        kinds={k: _pattern(k, v) for k, v in data.get("kinds", {}).items()},
-        entries={k: _pattern(k, v) for k, v in data.get("entries", {}).items()},
-        context_messages=int(report.get("context_messages", 3)),
-        max_conversations=int(report.get("max_conversations", 60)),
-    )
+    """Read ``lexicons/reply_patterns.toml`` (or another file of the same format).
+
+    Checked as the other files a shop edits are (audit 104 H4, M3): a misspelt key was ignored
+    and the code's number used, ``max_conversations = -5`` listed all but five conversations, and
+    a BOM or a wrong type was an internal error.
+
+    Raises:
+        ConfigError: naming the file, the key and the fix.
+    """
+    from qc.readers.encoding import read_config_toml
+
+    source = path or lexicons_dir() / "reply_patterns.toml"
+    data = read_config_toml(source, "reply patterns")
+    try:
+        _known_keys(data, ("version", "report", "kinds", "entries"), "the top level")
+        report = data.get("report")
+        if isinstance(report, dict):  # a misspelt key first: it says what the missing one is
+            _known_keys(report, ("context_messages", "max_conversations"), "[report]")
+        if not isinstance(report, dict) or {"context_messages", "max_conversations"} - set(report):
+            raise ConfigError(
+                "[report] needs context_messages (messages shown before each finding, such as 3)"
+                " and max_conversations (conversations a report shows, such as 60)"
+            )
+        tables = {name: data.get(name, {}) for name in ("kinds", "entries")}
+        for name, table in tables.items():
+            if not isinstance(table, dict):
+                raise ConfigError(f"[{name}]: must hold tables such as [{name}.impatience]")
+        return ReplyPatterns(
+            kinds={k: _pattern("kinds", k, v) for k, v in tables["kinds"].items()},
+            entries={k: _pattern("entries", k, v) for k, v in tables["entries"].items()},
+            context_messages=_count("[report] context_messages", report["context_messages"], 0),
+            max_conversations=_count("[report] max_conversations", report["max_conversations"], 1),
+        )
+    except ConfigError as bad:
+        raise ConfigError(f"reply patterns {source}: {bad}") from None
 
 
 @dataclass(slots=True)
