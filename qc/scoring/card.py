@@ -18,7 +18,6 @@ import hashlib
 import json
 import math
 import re
-import tomllib
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -297,24 +296,11 @@ class Scorecard:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     # A shop edits its card in Notepad or WPS: UTF-8, UTF-8 with BOM and GBK are all read.
-    from qc.readers.encoding import UndecodableError, decode_text
+    from qc.readers.encoding import read_config_toml
 
-    try:
-        text, _ = decode_text(path.read_bytes())
-    except FileNotFoundError:
-        raise ConfigError(
-            f"scorecard {path}: no such file; pass an existing TOML file to --scorecard"
-        ) from None
-    except OSError as exc:
-        raise ConfigError(f"scorecard {path}: cannot be read ({exc.strerror or exc})") from None
-    except UndecodableError as undecodable:
-        raise ConfigError(f"scorecard {path}: {undecodable}") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as bad_toml:
-        raise ConfigError(
-            f"scorecard {path}: not valid TOML ({bad_toml}); fix the syntax at that line"
-        ) from None
+    if not path.exists():
+        raise ConfigError(f"scorecard {path}: no such file; pass an existing TOML file to --scorecard")
+    return read_config_toml(path, "scorecard")
 
 
 def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
