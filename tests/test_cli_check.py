@@ -409,12 +409,16 @@ def test_inspect_warns_when_the_lexicon_given_fails_its_own_examples(tmp_path):
         app, ["inspect", str(day), "--out", str(tmp_path / "o"), "-q", "--lexicon", str(broken)]
     )
     assert res.exit_code == 0 and "of its own examples do not behave as declared" in res.stderr
+    # ... and run.json keeps it: the day's record said nothing of it (audit 104 M9)
+    run = json.loads((tmp_path / "o" / "run.json").read_text(encoding="utf-8"))
+    assert [w for w in run["config_warnings"] if "of its own examples do not behave" in w]
     fine = tmp_path / "fine.toml"
     fine.write_text(default_lexicon_path().read_text(encoding="utf-8"), encoding="utf-8")
     res = runner.invoke(
         app, ["inspect", str(day), "--out", str(tmp_path / "p"), "-q", "--lexicon", str(fine)]
     )
     assert res.exit_code == 0 and "examples do not" not in res.stderr
+    assert json.loads((tmp_path / "p" / "run.json").read_text(encoding="utf-8"))["config_warnings"] == []
 
 
 def test_a_one_entry_lexicon_in_single_brackets_says_to_write_two(tmp_path):

@@ -199,3 +199,48 @@ def test_a_cards_closing_words_spare_a_buyer_who_only_says_thanks(tmp_path: Path
     assert not [f for f in jsonl(tmp_path / "closing" / "findings.jsonl") if f["kind"] == "missed_reply"]
     (row,) = json.loads((tmp_path / "closing" / "agents.json").read_text(encoding="utf-8"))
     assert (row["buyers_received"], row["reply_rate"]) == (0, None)
+
+
+def test_run_json_records_the_settings_that_change_scores(day: Path, tmp_path: Path, monkeypatch) -> None:
+    """--timezone UTC moved the demo day's response-time points from -86 to -203 under the same
+    scorecard hash, and a limits file or user dictionary left no trace (audit 104 M7)."""
+    words = tmp_path / "words.txt"
+    words.write_text("小礼物 10 n\n", encoding="utf-8")
+    limits = tmp_path / "limits.toml"
+    limits.write_text("[input]\nmax_message_chars = 800\n", encoding="utf-8")
+    monkeypatch.setenv("QC_LIMITS", str(limits))
+    res = _inspect(day, tmp_path / "o", "--timezone", "UTC", "--user-dict", str(words))
+    assert res.exit_code == 0, res.output
+    settings = json.loads((tmp_path / "o" / "run.json").read_text(encoding="utf-8"))["settings"]
+    assert settings["timezone"] == "UTC"
+    assert (settings["limits"]["source"], settings["limits"]["max_message_chars"]) == (
+        f"{limits} (QC_LIMITS)",
+        800,
+    )
+    import hashlib
+
+    assert settings["user_dict"] == {
+        "path": str(words),
+        "sha256": hashlib.sha256(words.read_bytes()).hexdigest(),
+    }
+    monkeypatch.delenv("QC_LIMITS")
+    assert _inspect(day, tmp_path / "p").exit_code == 0
+    settings = json.loads((tmp_path / "p" / "run.json").read_text(encoding="utf-8"))["settings"]
+    assert settings["timezone"] == "Asia/Shanghai" and "user_dict" not in settings
+    assert settings["limits"]["source"] == "qc/defaults/limits.toml"
+
+
+def test_a_card_whose_verdicts_leave_out_what_the_lexicon_implies_is_warned(
+    day: Path, tmp_path: Path
+) -> None:
+    """verdict_order = ["impatience"] stopped 爱买不买 counting as conflict, unsaid (audit 104 M2)."""
+    card = tmp_path / "card.toml"
+    card.write_text('[findings]\nverdict_order = ["impatience"]\n', encoding="utf-8")
+    res = _inspect(day, tmp_path / "o", "--scorecard", str(card))
+    assert res.exit_code == 0, res.output
+    said = "the lexicon's entries imply conflict, which the scorecard's findings.verdict_order (impatience)"
+    assert said in res.stderr
+    run = json.loads((tmp_path / "o" / "run.json").read_text(encoding="utf-8"))
+    assert [w for w in run["config_warnings"] if said in w]
+    assert _inspect(day, tmp_path / "p").exit_code == 0
+    assert json.loads((tmp_path / "p" / "run.json").read_text(encoding="utf-8"))["config_warnings"] == []

@@ -11,6 +11,7 @@ holds after the run upserted its conversations (:func:`qc.batch.stored.score_sto
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -625,6 +626,28 @@ def run_record(
         **scorecard_info(report.scorecard),
         **(run_info or {}),
     }
+
+
+def settings_record(options: ReadOptions, user_dict: Path | None) -> dict[str, Any]:
+    """What run.json records of the settings beside the card, lexicon and model that change scores.
+
+    ``--timezone UTC`` moved a demo day's response-time points from -86 to -203, and a limits
+    file or a user dictionary changes what is read and how it is cut, under the same scorecard
+    hash (audit 104 M7): the time zone naive times were read in, the limits in force and where
+    they come from, and the user dictionary's file and SHA-256.
+    """
+    from dataclasses import asdict
+
+    from qc.readers.limits import limits_source, load_limits
+
+    settings: dict[str, Any] = {
+        "timezone": options.timezone,
+        "limits": {"source": limits_source(), **asdict(load_limits())},
+    }
+    if user_dict is not None:
+        digest = hashlib.sha256(Path(user_dict).read_bytes()).hexdigest()
+        settings["user_dict"] = {"path": str(user_dict), "sha256": digest}
+    return {"settings": settings}
 
 
 def scorecard_info(card: Scorecard | None) -> dict[str, Any]:

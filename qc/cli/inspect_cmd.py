@@ -69,16 +69,20 @@ def check_nicks(agent_nicks: list[str], customer_nicks: list[str]) -> None:
         )
 
 
-def check_settings(settings: Any) -> None:
+def check_settings(settings: Any, card: Any = None) -> list[str]:
     """Fail (exit 2) on a bad lexicon, user dictionary or model before any input is read.
 
     Worker processes and Spark executors build their own rules later; a mistake in a file
-    named on the command line must stop the run here, once, with the file named.
+    named on the command line must stop the run here, once, with the file named. Returns the
+    warnings about the files that do not stop the run, for stderr and run.json (a day scored by
+    a lexicon failing its own examples was recorded as clean, audit 104 M9).
     """
     from qc.attitude.model import verify
     from qc.attitude.rule import RULE_NAME as CLASSIFIER
+    from qc.rules.forbidden_phrase import RULE_NAME as FORBIDDEN
     from qc.rules.lexicon import load_lexicon
 
+    warnings: list[str] = []
     if settings.lexicon is not None:
         from qc.rules.forbidden_phrase import example_failures
 
@@ -86,10 +90,22 @@ def check_settings(settings: Any) -> None:
         if failing:
             # Its own examples say what it must and must not charge; failing them, the run's
             # deductions are not what the lexicon's author wrote down (about a second to check).
-            err(
-                f"warning: --lexicon {settings.lexicon}: {len(failing)} of its own examples do not"
+            warnings.append(
+                f"--lexicon {settings.lexicon}: {len(failing)} of its own examples do not"
                 f" behave as declared, so its deductions are not what it says; see qc lexicon check"
                 f" {settings.lexicon}"
+            )
+    if card is not None and FORBIDDEN in settings.rules and "forbidden_phrase" in card.implies_verdict:
+        implied = {e.implies for e in load_lexicon(settings.lexicon).entries if e.implies}
+        dropped = sorted(implied - set(card.verdict_order))
+        if dropped:
+            # verdict_order = ["impatience"] stopped 爱买不买 (implies conflict) counting as
+            # conflict, unsaid: the card and the lexicon are each valid alone (audit 104 M2).
+            warnings.append(
+                f"the lexicon's entries imply {', '.join(dropped)}, which the scorecard's"
+                f" findings.verdict_order ({', '.join(card.verdict_order)}) does not list: their hits"
+                f" charge no {' or '.join(dropped)} verdict; list it in verdict_order, or drop"
+                " forbidden_phrase from implies_verdict if that is meant"
             )
     if settings.user_dict is not None:
         from qc.readers.encoding import UndecodableError, decode_text
@@ -105,6 +121,7 @@ def check_settings(settings: Any) -> None:
             raise ConfigError(f"--user-dict {settings.user_dict}: {exc}") from None
     if CLASSIFIER in settings.rules:
         verify(settings.model)
+    return warnings
 
 
 def _rich_progress(enabled: bool) -> Progress:
@@ -355,7 +372,12 @@ def inspect_cli(
                 agent_nicks=frozenset(agent_nick or ()),
                 customer_nicks=frozenset(customer_nick or ()),
             )
-            check_settings(settings)
+            config_warnings = check_settings(settings, card)
+            for warning in config_warnings:
+                err(f"warning: {warning}")
+            from qc.batch.run import settings_record
+
+            run_info = {**settings_record(options, settings.user_dict), "config_warnings": config_warnings}
             if engine == "spark":
                 from qc.batch.spark_day import check_parts_folder, parts_folder
 
@@ -381,6 +403,7 @@ def inspect_cli(
                     store=db,
                     parts=spark_dir,
                     batch_size=batch_size,
+                    run_info=run_info,
                     on_saved=_note_saved,
                     on_committing=_note_committing,
                 )
@@ -399,6 +422,7 @@ def inspect_cli(
                     executor,
                     options,
                     progress=progress,
+                    run_info=run_info,
                     scorecard=card,
                     store=db,
                     keep_results=False,
