@@ -254,10 +254,11 @@ def _items(path: Path, resolved: Resolved, outcome: FileOutcome) -> list[RawReco
     if reader.folded:
         lines = ", ".join(map(str, reader.folded[:5])) + (" …" if len(reader.folded) > 5 else "")
         outcome.warnings.append(
-            f"{file}: line(s) {lines} read as part of the buyer's message above, not as senders: each"
-            " is a name and a time more than clock_back_rollover_minutes after the next sender's line (a"
-            " pasted 预计送达 18:30:00);"
-            " if one is a sender, the export is out of time order: sort it by time"
+            f"{file}: line(s) {lines} read as part of the message above, not as senders: each is a name"
+            " and a time of a nick that never wrote, more than clock_back_rollover_minutes after the next"
+            " sender's line (a pasted 预计送达 18:30:00) or in the other header style than the message's"
+            " (a colleague's 客服小王 10:01:02 pasted into a 小雨(10:00:30): … export); if one is a sender,"
+            " the export is out of time order: sort it by time"
         )
     if reader.timed_to_minute and reader.timed_to_second:
         # A question at 15:06 answered at 15:07:30 is timed as 90 s, though it may have been 31 s:

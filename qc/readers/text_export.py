@@ -78,6 +78,13 @@ HEADER_RE = re.compile(
 _NICK_NOTE_RE = re.compile(r"^(?P<nick>.+?)\s*[(（](?P<note>[^()（）]{1,12})[)）]$")
 SEPARATOR_RE = re.compile(r"^\s*+[-=*─—#~]{3,}+(?P<label>.*)$")
 _RULE_CHARS = frozenset("-=*─—#~")
+_LONGEST_DIVIDER_LABEL = 40
+# What exports write on their dividers: a conversation or session, its start or end, the next
+# customer, a count of messages, a transfer, a date or a time.
+_DIVIDER_WORDS_RE = re.compile(
+    r"会话|对话|聊天|开始|结束|客户|顾客|消息|记录|分隔|转接|第\s*\d|共\s*\d|\d\s*条"
+    r"|\d{1,4}\s*[-/.年月]\s*\d{1,2}|\d{1,2}\s*[:：]\s*\d{2}"
+)
 _LABEL_ID_RE = re.compile(
     r"(?:会话编号|会话ID|会话|对话ID|对话|conversation(?:\s*id)?|session(?:\s*id)?)\s*[:：#]?\s*(?P<id>[^\s=*#~]+)",
     re.IGNORECASE,
@@ -123,15 +130,22 @@ def _text_after_rule(line: str, sep: re.Match[str]) -> bool:
     """True for a divider-like line that is a line of text: a run of rule characters, then words.
 
     ``***承诺：七天无理由退换`` (an agent's product pitch) and a buyer's ``=-= 好吧`` start like a
-    divider but are not framed by one (nothing of the rule closes them) and name no conversation,
-    title or day. Taken for dividers inside a message, they cut the conversation in two, lost
-    their text and rejected the lines around them (audit 103 F1: 7 of 29,563 real messages).
+    divider but are not framed by one (nothing of the rule closes them), and their words are no
+    divider's: no conversation id, title, day, date or time, and none of the words exports label
+    their dividers with (``==== 对话开始``, ``———— 下一位客户``, ``----- 共 12 条消息``, which
+    still separate: read as text, two chats merged and one agent was charged for another's buyer,
+    audit 105 F1). Taken for dividers inside a message, such lines cut the conversation in two,
+    lost their text and rejected the lines around them (audit 103 F1: 7 of 29,563 real messages).
     """
     label = sep["label"].strip()
     if not label or label[-1] in _RULE_CHARS:
         return False
     text = _divider_label(sep)
-    return bool(text) and not _DAY_LABEL_RE.match(text or "") and not _TITLE_RE.search(line)
+    if not text or _DAY_LABEL_RE.match(text) or _TITLE_RE.search(line):
+        return False
+    # A divider's label is short; a pitch that runs on (***多功能破壁机（上市时间2019年9月2日）…)
+    # is text whatever words and dates it holds.
+    return len(text) > _LONGEST_DIVIDER_LABEL or _DIVIDER_WORDS_RE.search(line) is None
 
 
 def _is_conversation_id(label: str) -> bool:
@@ -150,8 +164,13 @@ def _is_conversation_id(label: str) -> bool:
 # Only that: a line with a number in brackets (尺码M(160-165cm), 1.（7天无理由退换）) or a note of its
 # own ([图片], （专员小树）) is text, and was cut off the real messages (audit 103 F3).
 _NO_TEXT_AFTER_INLINE_RE = re.compile(
-    r"^\s*+(?:[^()（）\s]{1,64}\s*[(（]\s*\d(?:[\d:：\s\-/.]*$|[0-9A-Za-z:：\s\-/.]{0,24}[)）]\s*[:：])"
-    r"|[(（【\[][^)）】\]]*(?:以下|以上|系统)[^)）】\]]*[)）】\]]\s*$)"
+    # who(15 or who(15:00:1, cut off; or who(14:6O:2l), who(10时O1分3l秒): …, a time (a colon or 时
+    # in it) garbled in any style the reader takes, dated or with an offset (audit 105 F4)
+    r"^\s*+(?:[^()（）\s]{1,64}\s*[(（]\s*\d(?:[\d\s]*$"
+    r"|(?=[^)）]*[:：时])[0-9A-Za-z:：\s\-/.+年月日时分秒点上下午]{0,40}(?:[)）].*)?$)"
+    # the platform's note: （以下为系统提示）, 【以上是历史消息】 (an agent's （以上价格为活动价） is text)
+    r"|[(（【\[][^)）】\]]*(?:(?:以下|以上)[^)）】\]]*(?:消息|提示|记录)|系统(?:提示|消息|通知))[^)）】\]]*"
+    r"[)）】\]]\s*$)"
 )
 # A date or a clock time inside a would-be nick: 导出时间：2026-11-25 before a bare time.
 _DATE_IN_NICK_RE = re.compile(rf"{_DATE}|\d{{1,2}}[:：]\d{{2}}")
@@ -159,6 +178,7 @@ _SECONDS_RE = re.compile(r"\d:\d{2}:\d{2}")
 # What an agent's list labels a line with (截单时间, 周末): Chinese characters only, short.
 _LABEL_RE = re.compile(r"[\u4e00-\u9fff]{1,8}")
 _BARE_HOUR_MINUTE_RE = re.compile(r"\d{1,2}:\d{2}")
+_TIME_RANGE_RE = re.compile(r"\d{1,2}[:：]\d{2}\s*[-~—至到]\s*\d{1,2}[:：]\d{2}")
 _AMPM_RE = re.compile(_AMPM)
 # How many header-like lines of nicks that never wrote a look ahead steps over before it gives up
 # (see TextExportReader._answered_before): a bound, so a hostile file of such lines stays linear.
@@ -444,16 +464,7 @@ class TextExportReader:
         if sep and self._block is not None and _text_after_rule(line, sep):
             sep = None  # ***承诺：七天无理由退换 in a message: its text, read below
         if sep:
-            # A divider naming no conversation is held inside a message, and under a header
-            # whose text has not begun (***温馨提示*** as a reply's first line): what comes next
-            # says whether it was the message's text.
-            block = self._block
-            if (
-                hold
-                and _divider_label(sep) is not None
-                and block is not None
-                and (block.body or not block.inline)
-            ):
+            if hold and _divider_label(sep) is not None and self._block is not None and self._block.body:
                 self._held = [(number, line)]
                 return
             self._close_block()
@@ -562,15 +573,24 @@ class TextExportReader:
         who = inline["who"].strip()
         if block is None or who in self._nicks or self._may_write(who):  # _nicks: every writer so far
             return False
-        if not block.bracketed:
-            # Another shape than the file's headers (客服小王(10:00:35): 好的 pasted into a message of a
-            # nick 2026-11-24 10:00:30 export), as a header line of another shape is (audit 103 F4).
+        stamp, opened = inline["ts"].strip(), block.stamp.strip()
+        if not block.bracketed and (
+            _stamp_shape(stamp) != _stamp_shape(opened) or self._answered_before(stamp, opened)
+        ):
+            # 客服小王(10:01:02): … pasted into a reply of a nick 2026-11-24 08:00:30 export: the other
+            # style, and its time written another way or out of the file's time order, as for a
+            # header line (audit 103 F4). The style alone is a sender: a buyer who writes in the
+            # other style in a file that mixes them (audit 105 F2).
+            self.folded.append(self._at)
             return True
         # Only a list an agent types (截单时间(16:00)：当天发出): a label of Chinese characters
         # only, a bare hour and minute where the messages write seconds. Anything weaker opens a
         # message: a new buyer whose time an export wrote another way was swallowed, and their
         # 爱买不买 charged to the agent.
-        stamp, opened = inline["ts"].strip(), block.stamp.strip()
+        if _TIME_RANGE_RE.fullmatch(stamp):
+            # 周一至周五(9:00-18:00)：全天在线 in an agent's hours: a range, never a message's time (its
+            # -18:00 read as an offset made 周一至周五 a buyer and cut the reply, audit 105).
+            return True
         return (
             _LABEL_RE.fullmatch(who) is not None
             and _BARE_HOUR_MINUTE_RE.fullmatch(stamp) is not None
@@ -591,12 +611,18 @@ class TextExportReader:
         if block is None or who in self._nicks:
             return False
         stamp = (header["ts1"] or header["ts2"] or "").strip()
-        # The shape is the header's too: a pasted 客服小王 10:01:02 inside an inline export's
-        # message (小雨(08:00:30): …) made a buyer, and the rest of the chat a day later, a 22-hour
-        # reply charged to the agent (audit 103 F2).
-        shape = (*_stamp_shape(stamp), header["ts1"] is not None)
-        opened = (*_stamp_shape(block.stamp.strip()), block.bracketed)
-        if shape != opened and not self._may_write(who):
+        if _stamp_shape(stamp) != _stamp_shape(block.stamp.strip()) and not self._may_write(who):
+            return True
+        if (
+            (header["ts1"] is not None) != block.bracketed
+            and not self._may_write(who)
+            and self._answered_before(stamp, block.stamp.strip())
+        ):
+            # 客服小王 10:01:02 pasted into a reply of an inline export (小雨(08:00:30): …): a buyer,
+            # the rest of the chat a day later and a 22-hour reply charged (audit 103 F2). The
+            # other style and out of time order, it is text even in an agent's message; the
+            # other style alone is a sender, in a file that mixes the styles (audit 105 F2).
+            self.folded.append(self._at)
             return True
         # Only inside a buyer's message: folded into an agent's, a buyer listed hours out of order
         # (an export sorted by buyer) had her 爱买不买 charged to the agent (audit 100 N1).
@@ -663,8 +689,11 @@ class TextExportReader:
         """
         unknown, lines, senders = 0, self.decoded.lines, self._line_senders()
         for number in range(self._at + 1, len(lines) + 1):
-            if number in self.decoded.garbled or SEPARATOR_RE.match(lines[number - 1]):
-                return False
+            line = lines[number - 1]
+            if number in self.decoded.garbled or (
+                (sep := SEPARATOR_RE.match(line)) and not _text_after_rule(line, sep)
+            ):
+                return False  # a divider: the conversation ends (=-= 是不是太慢了 is text, audit 105 F3)
             found = senders[number - 1]
             if found is None:
                 continue
