@@ -74,6 +74,11 @@ def test_a_card_change_shows_who_loses_what_on_the_demo_day(demo_runs, tmp_path)
     after = sum(r["total_points"] for r in json.loads((new / "agents.json").read_text(encoding="utf-8")))
     assert after - before == -2 * sum(silent.values())
     assert f"points of every row {before:g} before, {after:g} after" in res.stderr
+    # what made each side, from their run.json: the cards differ, the lexicon and model do not
+    # (two runs could show changes, or none, and nothing said why: audit 104 M5)
+    card_hash = json.loads((new / "run.json").read_text(encoding="utf-8"))["scorecard"]["hash"][:12]
+    assert f"after: scorecard seed-000 v2 {card_hash} (" in res.stderr
+    assert "configuration: the scorecard differs" in res.stderr
     lines = out.read_text(encoding="utf-8-sig").splitlines()
     assert lines[0].startswith("店铺,客服,窗口,改前合计加减分") and lines[1].startswith("shop,agent,window")
     sheet = list(csv.DictReader(lines[1:]))
@@ -87,6 +92,35 @@ def test_the_same_run_twice_changes_nothing(demo_runs):
     assert res.exit_code == 0 and res.stdout == ""
     rows = json.loads((now / "agents.json").read_text(encoding="utf-8"))
     assert f"0 of {len(rows)} agent rows changed" in res.stderr
+    assert "configuration: the same scorecard, lexicon, model, timezone; what changed came from" in res.stderr
+
+
+def test_an_export_folder_says_which_card_scored_it_and_compare_reads_it(tmp_path):
+    """An export folder held nothing of the card that scored it; the card mismatch was a warning on
+    the terminal only (audit 104 M6). Its export.json names the card, the window and the runs' cards."""
+    db = ["--db", str(tmp_path / "qc.sqlite")]
+    day = ROOT / "demo" / "day"
+    assert runner.invoke(app, ["inspect", str(day), "--out", str(tmp_path / "run"), "-q", *db]).exit_code == 0
+    cap = tmp_path / "cap.toml"
+    cap.write_text("[items.service_attitude]\ncap = 4\n", encoding="utf-8")
+    for name, extra in (("now", []), ("capped", ["--scorecard", str(cap)])):
+        res = runner.invoke(
+            app, ["export", "--date", "2026-11-24", "--out", str(tmp_path / name), *db, *extra]
+        )
+        assert res.exit_code == 0, res.output
+    now, capped = (
+        json.loads((tmp_path / n / "export.json").read_text(encoding="utf-8")) for n in ("now", "capped")
+    )
+    assert now["window"]["label"] == "2026-11-24" and now["rejected_findings"] == 0
+    assert (
+        capped["scorecard"]["source"] == str(cap) and capped["scorecard"]["hash"] != now["scorecard"]["hash"]
+    )
+    assert [c["hash"] for c in capped["inspected_with"]] == [now["scorecard"]["hash"]]
+    res = runner.invoke(app, ["compare", str(tmp_path / "now"), str(tmp_path / "capped")])
+    assert res.exit_code == 0 and "configuration: the scorecard differs" in res.stderr
+    (tmp_path / "now" / "export.json").unlink()
+    res = runner.invoke(app, ["compare", str(tmp_path / "now"), str(tmp_path / "capped")])
+    assert "before: no run.json or export.json beside the table" in res.stderr
 
 
 def test_rows_on_one_side_counts_and_metrics_are_listed(tmp_path):

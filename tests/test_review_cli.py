@@ -254,7 +254,11 @@ def test_export_a_period_writes_the_pooled_rows_and_the_daily_view(day):
         "agents.json",
         "agents.xlsx",
         "deductions.jsonl",
+        "export.json",
     ]
+    record = json.loads((tmp / "month" / "export.json").read_text(encoding="utf-8"))
+    assert record["window"] == {"label": DAY, "first": DAY, "last": DAY, "kind": "day"}
+    assert record["scorecard"]["name"] == "seed-000" and record["inspected_with"][0]["name"] == "seed-000"
 
 
 def test_rejecting_a_slow_reply_says_nothing_of_the_messages_verdict(day):

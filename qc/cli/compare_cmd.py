@@ -66,7 +66,7 @@ def compare_cli(
         qc compare out/now out/new --csv out/new-vs-now.csv
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.outputs.cells import open_csv
-    from qc.outputs.compare import compare_tables, load_agents_table
+    from qc.outputs.compare import compare_tables, configuration_lines, load_agents_table, load_configuration
     from qc.outputs.writers import agents_csv_cell
 
     if output_format not in ("table", "json"):
@@ -83,6 +83,8 @@ def compare_cli(
             f" {', '.join(new_windows)} after), so no row matches: compare runs of the same day"
             " or period (qc export --period P for both), or a period's daily views with --daily"
         )
+    for line in configuration_lines(load_configuration(before), load_configuration(after)):
+        err(line)
     rows = list(result.rows) if show_all else result.changed
     if output_format == "json":
         for r in rows:

@@ -22,7 +22,16 @@ from typing import Any
 from qc.errors import ConfigError
 from qc.scoring.scores import KIND_LABELS
 
-__all__ = ["AgentsTable", "Change", "Comparison", "RowChange", "compare_tables", "load_agents_table"]
+__all__ = [
+    "AgentsTable",
+    "Change",
+    "Comparison",
+    "RowChange",
+    "compare_tables",
+    "configuration_lines",
+    "load_agents_table",
+    "load_configuration",
+]
 
 AGENTS_JSON = "agents.json"
 AGENTS_CSV = "agents.csv"
@@ -180,6 +189,67 @@ def load_agents_table(folder: Path, daily: bool = False) -> AgentsTable:
                 columns.append(key)
                 labels[key] = f"{KIND_LABELS[key]}次数" if key in KIND_LABELS else key
     return AgentsTable(str(json_path), tuple(data), tuple(columns), labels)
+
+
+# What a folder's record says made its tables, in the order the comparison names them.
+_CONFIGURATION = ("scorecard", "lexicon", "model", "timezone")
+
+
+def load_configuration(folder: Path) -> dict[str, str] | None:
+    """What made a folder's tables, from its run.json (``qc inspect``) or export.json (``qc export``).
+
+    ``{"scorecard": "seed-000 v2 3a7efe77bc81 (path)", "lexicon": …, "model": …, "timezone": …}``
+    with only the parts the record holds (an export scores stored findings with a card, so it
+    names the card alone); ``None`` without a record. Two runs could show "0 rows changed" with
+    different cards, or changes with the same ones, and nothing said which (audit 104 M5).
+    """
+    base = folder.parent if folder.is_file() else folder
+    for name in ("run.json", "export.json"):
+        path = base / name
+        if not path.is_file():
+            continue
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            return None
+        if not isinstance(data, dict):
+            return None
+        out: dict[str, str] = {}
+        card = data.get("scorecard")
+        if isinstance(card, dict):
+            digest = str(card.get("hash", ""))[:12]
+            out["scorecard"] = f"{card.get('name')} v{card.get('version')} {digest} ({card.get('source')})"
+        for key, field in (("lexicon", "lexicon_version"), ("model", "model_version")):
+            if isinstance(data.get(field), str):
+                out[key] = data[field] + (
+                    " strict" if key == "lexicon" and data.get("lexicon_strict") else ""
+                )
+        settings = data.get("settings")
+        if isinstance(settings, dict) and isinstance(settings.get("timezone"), str):
+            out["timezone"] = settings["timezone"]
+        return out
+    return None
+
+
+def configuration_lines(before: dict[str, str] | None, after: dict[str, str] | None) -> list[str]:
+    """The lines that say what made each side and what differs, for the comparison's stderr."""
+    lines = []
+    for side, config in (("before", before), ("after", after)):
+        if config is None:
+            lines.append(f"{side}: no run.json or export.json beside the table: what made it is unknown")
+        else:
+            lines.append(f"{side}: " + "; ".join(f"{k} {config[k]}" for k in _CONFIGURATION if k in config))
+    if before is not None and after is not None:
+        both = [k for k in _CONFIGURATION if k in before and k in after]
+        differ = [k for k in both if before[k] != after[k]]
+        if differ:
+            lines.append(f"configuration: the {', '.join(differ)} differ{'s' if len(differ) == 1 else ''}")
+        elif both:
+            lines.append(
+                f"configuration: the same {', '.join(both)}; what changed came from the chats or the review"
+                " decisions"
+            )
+    return lines
 
 
 def _headers(csv_path: Path) -> tuple[list[str], dict[str, str]]:

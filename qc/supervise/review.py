@@ -581,6 +581,7 @@ def export_scores(store: Store, period: Period, out_dir: Path, card: Scorecard |
     out_dir.mkdir(parents=True, exist_ok=True)
     columns = agent_columns(card)
     write_score_outputs(out_dir, result.deductions, result.rows, columns)
+    _write_export_record(store, out_dir, period, card, result)
     # Of its own files, an export leaves none an earlier export wrote that this one does not:
     # a month's daily view beside a day's rows, or orphans since re-attached, would mislead.
     stale: list[str] = []
@@ -600,6 +601,36 @@ def export_scores(store: Store, period: Period, out_dir: Path, card: Scorecard |
     for name in stale:
         (out_dir / name).unlink(missing_ok=True)
     return result
+
+
+EXPORT_RECORD = "export.json"
+
+
+def _write_export_record(
+    store: Store, out_dir: Path, period: Period, card: Scorecard, result: PeriodScores
+) -> None:
+    """``export.json``: which scorecard scored the folder's tables, the window, and the runs' cards.
+
+    An export folder is the table payroll takes, and nothing in it said which card or which
+    review state made it (audit 104 M6); ``qc compare`` reads it (and an inspection's run.json)
+    to say what differs between two folders.
+    """
+    from datetime import datetime
+
+    from qc import __version__
+    from qc.batch.run import scorecard_info
+
+    inspected = store.scorecards(period.first, period.last)
+    record = {
+        "qc_version": __version__,
+        "exported_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "window": {"label": period.label, "first": period.first, "last": period.last, "kind": period.kind},
+        **scorecard_info(card),
+        "inspected_with": [{"hash": h, "name": name} for h, name in sorted(inspected.items())],
+        "rejected_findings": len(result.rejected),
+    }
+    text = json.dumps(record, ensure_ascii=False, indent=2) + "\n"
+    (out_dir / EXPORT_RECORD).write_text(text, encoding="utf-8")
 
 
 def export_day(store: Store, date: str, out_dir: Path, card: Scorecard | None = None) -> PeriodScores:
