@@ -383,3 +383,25 @@ def test_a_limits_file_saved_in_gbk_or_with_a_bom_is_read(tmp_path, monkeypatch,
     assert res.exit_code == 0, res.output
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert any("only its first 10" in w for w in run["warnings"])
+
+
+def test_a_text_cell_stored_as_a_formula_with_no_value_is_named_with_the_fix(tmp_path):
+    """A workbook written without Excel stores =-= 好吧 as a formula with no saved value: the row
+    was rejected as "empty text" with nothing saying why (audit 103 F6)."""
+    import openpyxl
+
+    book = tmp_path / "day.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["会话ID", "角色", "发送人", "时间", "内容"])
+    ws.append(["c1", "买家", "tb_a", "2026-11-24 10:00:01", "在吗"])
+    ws.append(["c1", "客服", "店:小雨", "2026-11-24 10:00:20", "在的亲"])
+    ws.append(["c1", "买家", "tb_a", "2026-11-24 10:00:40", "=-= 好吧"])
+    wb.save(book)
+    res, out = _inspect(tmp_path, book)
+    assert res.exit_code == 0, res.output
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    (said,) = [w for w in run["warnings"] if "formula with no saved value" in w]
+    assert "Sheet!E4" in said and "open the workbook in Excel or WPS and save it" in said
+    assert "好吧" not in said  # the cell's text is a chat's: never quoted
+    assert run["counts"] == {"read": 3, "accepted": 2, "rejected": 1}

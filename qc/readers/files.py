@@ -35,6 +35,7 @@ from qc.readers.tabular import (
     NoHeaderError,
     SheetTooLarge,
     csv_rows,
+    formula_cells,
     hidden_sheets,
     rows_to_records,
     xlsx_sheets,
@@ -315,11 +316,35 @@ def _xlsx(path: Path, column_map: Mapping[str, str], outcome: FileOutcome) -> li
         raise _FileError("; ".join(headerless) + unhide)
     for problem in headerless:
         outcome.warnings.append(f"{path}: {problem}: this sheet was not read")
+    empty = {(i.file, i.line) for i in items if isinstance(i, RawRecord) and not str(i.text or "").strip()}
+    if empty:
+        _warn_unsaved_formulas(path, empty, outcome)
     for title in hidden:
         outcome.warnings.append(
             f"{path}: sheet {title!r} is hidden: not read (unhide it in Excel to inspect it)"
         )
     return items
+
+
+def _warn_unsaved_formulas(path: Path, empty: set[tuple[str, int]], outcome: FileOutcome) -> None:
+    """Say which empty-text rows hold a formula with no saved value, and the fix.
+
+    A tool that writes a workbook without Excel (openpyxl's ``ws.append`` of ``=-= 好吧``) stores a
+    text starting with = as a formula with no value: read, it is empty, and the row was rejected
+    as "empty text" with nothing saying why (audit 103 F6). Read again only when a row is empty.
+    """
+    try:
+        found = formula_cells(path, {line for _, line in empty})
+    except Exception:  # noqa: BLE001 - the workbook was read above; this second look only words a warning
+        return
+    cells = [f"{sheet}!{cell}" for sheet, cell, _ in found]  # not the formula: it may be a buyer's text
+    if cells:
+        listed = ", ".join(cells[:5]) + (" …" if len(cells) > 5 else "")
+        outcome.warnings.append(
+            f"{path}: {len(cells)} cell(s) of rows read as empty text hold a formula with no saved value"
+            f" ({listed}): open the workbook in Excel or WPS and save it so each value is stored, or"
+            " write such texts as text (a leading ' in Excel)"
+        )
 
 
 def _json_document(

@@ -333,6 +333,35 @@ def xlsx_sheets(
             yield ws.title, len(sheets) == 1, _sheet_rows(ws, limits)
 
 
+def formula_cells(path: Path, rows: set[int]) -> list[tuple[str, str, str]]:
+    """``(sheet, cell, formula)`` of the formulas in ``rows`` of the visible sheets, read as written.
+
+    The readers open a workbook for its saved values, where a formula no program has computed
+    (a workbook written without Excel) is empty; this reads the formulas themselves.
+    """
+    import openpyxl
+
+    out: list[tuple[str, str, str]] = []
+    with path.open("rb") as handle:
+        wb = openpyxl.load_workbook(handle, read_only=True, data_only=False)
+        try:
+            for ws in wb.worksheets:
+                if getattr(ws, "sheet_state", "visible") != "visible":
+                    continue
+                for row in ws.iter_rows(min_row=min(rows), max_row=max(rows)):
+                    for cell in row:
+                        value = getattr(cell, "value", None)
+                        if (
+                            getattr(cell, "row", None) in rows
+                            and isinstance(value, str)
+                            and value.startswith("=")
+                        ):
+                            out.append((ws.title, cell.coordinate, value))
+        finally:
+            wb.close()
+    return out
+
+
 def hidden_sheets(path: Path) -> list[str]:
     """The titles of a workbook's hidden sheets (left out by :func:`xlsx_sheets`)."""
     with open_workbook(path) as wb:
