@@ -360,6 +360,12 @@ BAD_CARDS = [
         "items.average_response.rule: is 'under': each unit under the threshold is faster",
     ),
     (
+        "disabling-a-misspelt-item",
+        "[items.avg_response]\nenabled = false\n",
+        "items.avg_response: is no item of the card: did you mean items.average_response?",
+    ),
+    ("typo-in-a-disabled-item", "[items.average_response]\nenabled = false\nthreshhold = 25\n", "threshhold"),
+    (
         "misspelt-item",
         "[items.average_respons]\nthreshold = 25\n",
         "items.average_respons: is no item of the card: did you mean items.average_response? a new item"

@@ -857,10 +857,13 @@ def parse_scorecard(data: Mapping[str, Any], source: str = "<scorecard>") -> Sco
         enabled = raw.get("enabled", True)
         if not isinstance(enabled, bool):
             raise _fail(source, f"items.{item_id}.enabled", f"expected true or false, got {enabled!r}")
+        if "rule" not in raw:
+            # [items.avg_response] enabled = false turned nothing off: the real item charged on.
+            raise _new_item_without_rule(source, item_id, [k for k in items_raw if k != item_id])
+        # A disabled item is checked too: a typo in it surfaced only the day it was switched on.
+        item = _item(source, item_id, raw)
         if enabled:
-            if "rule" not in raw:
-                raise _new_item_without_rule(source, item_id, [k for k in items_raw if k != item_id])
-            items.append(_item(source, item_id, raw))
+            items.append(item)
     for kind in min_score:
         if kind in order or kind in implies or kind in _RULE_KINDS:
             continue  # a rule's kind named as an item's evidence: that evidence is what is wrong
