@@ -2020,6 +2020,9 @@ def test_a_reject_note_of_invisible_characters_is_no_note(app, store):
         ("get", "/?period=0000-01", None, "write a month as 2026-11"),  # no year 0: was a 500
         ("get", "/findings?period=0000-01", None, "write a month as 2026-11"),
         ("get", "/queue?seed=" + "9" * 30, None, "seed is a whole number of 0 or more"),
+        # 500 was drawn as 100 and -3 as 0, unsaid (audit 104)
+        ("get", "/queue?per_agent=500", None, "per_agent is a whole number from 0 to 100"),
+        ("get", "/queue?per_agent=-3", None, "per_agent is a whole number from 0 to 100"),
     ],
 )
 def test_numbers_and_dates_no_store_can_hold_are_refused_not_errors(app, method, path, data, says):

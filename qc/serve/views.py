@@ -366,6 +366,10 @@ def _flash_confirmed(ctx: Ctx, finding_id: str) -> None:
 # ------------------------------------------------------------------------------ the queue
 
 
+# The largest spot-check sample per agent and day the review queue draws (a page's worth).
+_MOST_PER_AGENT = 100
+
+
 def _queue_args(ctx: Ctx, source: str = "arg") -> dict[str, Any]:
     get = ctx.arg if source == "arg" else ctx.field
     period = parse_range(get("from") or None, get("to") or None, get("period") or None) or _period(ctx)
@@ -376,10 +380,13 @@ def _queue_args(ctx: Ctx, source: str = "arg") -> dict[str, Any]:
         raise ConfigError("seed and per_agent are whole numbers") from None
     if not 0 <= seed <= MAX_STORED_INT:
         raise ConfigError("seed is a whole number of 0 or more (up to 18 digits)")
+    if not 0 <= per_agent <= _MOST_PER_AGENT:
+        # 500 was taken as 100 and -3 as 0, unsaid: the queue held another sample than asked (audit 104).
+        raise ConfigError(f"per_agent is a whole number from 0 to {_MOST_PER_AGENT}")
     return {
         "period": period,
         "seed": seed,
-        "per_agent": max(0, min(per_agent, 100)),
+        "per_agent": per_agent,
         "mask": ctx.masker().enabled,
     }
 
