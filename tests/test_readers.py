@@ -3102,8 +3102,9 @@ def test_a_fans_name_with_the_shops_name_in_it_names_no_agent(tmp_path: Path) ->
 
 
 def test_a_line_that_starts_like_a_divider_and_runs_on_into_words_is_text(tmp_path: Path) -> None:
-    """Real agents open a pitch with ***承诺：… and buyers write =-=: read as dividers, the message
-    was lost, its conversation cut in two and the lines around it rejected (audit 103 F1)."""
+    """Real agents open a pitch with ***…, and a buyer wrote =-= …: read as dividers, the message
+    was lost, its conversation cut in two and the lines around it rejected (audit 103 F1). A pitch
+    that runs on is text; a short one is text when the conversation's buyer goes on after it."""
     pitch = "***多功能破壁机（上市时间2019年9月2日）一机多用，开始使用前请阅读说明书，送您一份使用记录表"
     result, conv = read_chat(
         tmp_path,
@@ -3111,16 +3112,22 @@ def test_a_line_that_starts_like_a_divider_and_runs_on_into_words_is_text(tmp_pa
         "tb_a 2026-11-24 10:00:01\n这款保修多久\n"
         "柚子店:小雨 2026-11-24 10:00:30\n***承诺：七天无理由退换\n"
         "tb_a 2026-11-24 10:01:10\n=-= 好吧\n"
+        "tb_a 2026-11-24 10:01:20\n那我再看看\n"
         "柚子店:小雨 2026-11-24 10:01:30\n亲，保修说明如下\n~~~ 整机一年\n"
+        "tb_a 2026-11-24 10:01:35\n嗯\n"
         f"柚子店:小雨 2026-11-24 10:01:40\n{pitch}\n"
+        f"柚子店:小雨 2026-11-24 10:01:50\n{pitch}\n"  # the same agent goes on: a long pitch is text
         "tb_a 2026-11-24 10:02:10\n好的\n",
     )
     assert [(m.sender, m.text) for m in conv.messages] == [
         ("tb_a", "这款保修多久"),
         ("柚子店:小雨", "***承诺：七天无理由退换"),
         ("tb_a", "=-= 好吧"),
+        ("tb_a", "那我再看看"),
         ("柚子店:小雨", "亲，保修说明如下\n~~~ 整机一年"),
-        ("柚子店:小雨", pitch),  # a long pitch is text whatever dates and words it holds
+        ("tb_a", "嗯"),
+        ("柚子店:小雨", pitch),
+        ("柚子店:小雨", pitch),
         ("tb_a", "好的"),
     ]
     assert not result.rejects and conv.id == "m5"
@@ -3130,6 +3137,10 @@ def test_a_line_that_starts_like_a_divider_and_runs_on_into_words_is_text(tmp_pa
     "divider",
     [
         "==== 对话开始",
+        "==== tb_b",  # the next buyer's nick: no divider word, yet a new buyer comes next
+        "———— 2号客服",
+        "----- New chat",
+        "**** 评价：满意",
         "----- 会话结束",
         "———— 下一位客户",
         "----- 共 12 条消息",
@@ -3139,6 +3150,7 @@ def test_a_line_that_starts_like_a_divider_and_runs_on_into_words_is_text(tmp_pa
         "~~~~~ 分隔线",
         "===== 会话 c2",
         "———— 与 tb_b 的聊天记录",
+        "=========== 会话开始  客户：tb_b  接待客服：柚子店:阿青  开始时间：2026-11-24 14:00:00",
     ],
 )
 def test_a_divider_whose_words_are_a_dividers_still_separates(tmp_path: Path, divider: str) -> None:
@@ -3160,41 +3172,45 @@ def test_a_divider_whose_words_are_a_dividers_still_separates(tmp_path: Path, di
     ]
 
 
-@pytest.mark.parametrize(
-    ("export", "pasted"),
-    [
-        ("inline", "客服小王 10:01:02"),  # a block header pasted into an inline export
-        ("block", "客服小王(10:01:02): 好的"),  # an inline line pasted into a block export
-    ],
-)
-def test_a_colleagues_line_pasted_in_the_other_style_out_of_time_order_stays_in_the_message(
-    tmp_path: Path, export: str, pasted: str
+def test_a_colleagues_header_pasted_in_the_other_style_out_of_time_order_stays_in_the_message(
+    tmp_path: Path,
 ) -> None:
     """客服小王 10:01:02 inside an inline export's reply was a buyer, and the rest of the chat a
-    day later: the agent was charged a 79,228 s reply (audit 103 F2, F4)."""
+    day later: the agent was charged a 79,228 s reply (audit 103 F2)."""
     lines = [
         ("tb_a", "08:00:01", "在吗"),
-        ("柚子店:小雨", "08:00:30", f"亲，在的，之前同事回复您的是：\n{pasted}\n这款周五发货"),
+        ("柚子店:小雨", "08:00:30", "亲，在的，之前同事回复您的是：\n客服小王 10:01:02\n这款周五发货"),
         ("tb_a", "08:01:10", "好的谢谢"),
         ("柚子店:小雨", "08:01:30", "不客气"),
     ]
-    if export == "inline":
-        text = "".join(f"{who}({at}): {words}\n" for who, at, words in lines)
-    else:
-        text = "".join(f"{who} 2026-11-24 {at}\n{words}\n" for who, at, words in lines)
-    result, conv = read_chat(tmp_path, text)
+    result, conv = read_chat(tmp_path, "".join(f"{who}({at}): {words}\n" for who, at, words in lines))
     assert [(m.sender, m.text) for m in conv.messages] == [(w, t) for w, _, t in lines]
     assert {m.sent_at.date() for m in conv.messages if m.sent_at} == {date(2026, 11, 24)}
-    assert not result.rejects and warned(result, f"line(s) {3 if export == 'inline' else 5} read as part of")
+    assert not result.rejects and warned(result, "line(s) 3 read as part of")
 
 
-def test_a_new_sender_in_the_other_style_and_in_time_order_is_a_sender(tmp_path: Path) -> None:
-    """In a file that mixes the styles, a buyer's first inline line after a block reply was read as
-    the reply's text for a while: her 爱买不买 charged to the agent (audit 105 F2)."""
+def test_a_buyers_inline_line_out_of_order_in_a_block_export_is_never_an_agents_text(tmp_path: Path) -> None:
+    """tb_b(…15:00:00): 你们爱买不买 listed hours early in a block export was folded into 小雨's reply
+    for a while, and 小雨 charged −5 for the buyer's words (audit 106 F6)."""
     result, conv = read_chat(
         tmp_path,
         "tb_a 2026-11-24 10:00:01\n在吗\n柚子店:小雨 2026-11-24 10:00:20\n亲，有的呢\n"
-        "tb_b(2026-11-24 10:03:00): 上次客服跟我说爱买不买\n"
+        "tb_b(2026-11-24 15:00:00): 你们爱买不买是吧\n"
+        "柚子店:小雨 2026-11-24 10:05:00\n亲，还需要别的吗\n柚子店:阿青 2026-11-24 15:00:30\n亲，在处理了\n",
+    )
+    assert ("tb_b", "你们爱买不买是吧") in [(m.sender, m.text) for m in conv.messages]
+    assert all("爱买不买" not in m.text for m in conv.messages if m.role is Role.AGENT)
+
+
+@pytest.mark.parametrize("stamp", ["2026-11-24 10:03:00", "10:03:00"], ids=["dated", "clock-only"])
+def test_a_new_sender_in_the_other_style_and_in_time_order_is_a_sender(tmp_path: Path, stamp: str) -> None:
+    """In a file that mixes the styles, a buyer's first inline line after a block reply was read as
+    the reply's text for a while, also when its time was written without the date: her 爱买不买
+    charged to the agent (audits 105 F2, 106 F2)."""
+    result, conv = read_chat(
+        tmp_path,
+        "tb_a 2026-11-24 10:00:01\n在吗\n柚子店:小雨 2026-11-24 10:00:20\n亲，有的呢\n"
+        f"tb_b({stamp}): 上次客服跟我说爱买不买\n"
         "柚子店:小雨 2026-11-24 10:03:40\n亲，非常抱歉\n",
     )
     assert [(m.role, m.sender) for m in conv.messages] == [
@@ -3212,16 +3228,18 @@ def test_the_look_ahead_steps_over_a_line_of_text_that_starts_like_a_divider(tmp
     path = tmp_path / "2026-11-24.txt"
     path.write_text(
         "tb_a 10:00:01\n帮我看下物流，页面上写着\n预计送达 18:30:00\n=-= 是不是太慢了\n"
-        "柚子店:小雨 10:00:30\n亲，帮您催一下\n",
+        "tb_a 10:00:10\n快点\n柚子店:小雨 10:00:30\n亲，帮您催一下\n",
         encoding="utf-8",
     )
     result = read(path)
     (conv,) = result.conversations
     assert [(m.sender, m.text) for m in conv.messages] == [
         ("tb_a", "帮我看下物流，页面上写着\n预计送达 18:30:00\n=-= 是不是太慢了"),
+        ("tb_a", "快点"),
         ("柚子店:小雨", "亲，帮您催一下"),
     ]
-    assert conv.messages[1].sent_at == datetime(2026, 11, 24, 10, 0, 30, tzinfo=SH)
+    assert conv.messages[2].sent_at == datetime(2026, 11, 24, 10, 0, 30, tzinfo=SH)
+    assert not any(m.sender == "预计送达" for c in result.conversations for m in c.messages)
 
 
 def test_continuation_lines_with_numbers_or_notes_in_brackets_are_the_messages_text(tmp_path: Path) -> None:
@@ -3237,6 +3255,7 @@ def test_continuation_lines_with_numbers_or_notes_in_brackets_are_the_messages_t
             "型号(2021款)：黑色",
             "（以上价格为活动价）",
             "周一至周五(9:00-18:00)：全天在线",
+            "客服(9:00-18:00)：在线",
             "（专员小树）",
         ]
     )
@@ -3253,6 +3272,11 @@ def test_continuation_lines_with_numbers_or_notes_in_brackets_are_the_messages_t
         "买家(2026-11-24 14:6O:2l+08:00): 好的",
         "买家(14:6O:2l) 好的",
         "买家(15:00:1",
+        "tb_a(2026-11-2",
+        "tb_a(2026-11-24 14:06:21 爱买不买",
+        "买家(14.6O.2l): 好的",
+        "买家(O9:00:01): 好的",
+        "买家(下午2:6O:2l): 好的",
         "（以下为系统提示）",
     ],
 )

@@ -126,26 +126,30 @@ def _divider_label(sep: re.Match[str]) -> str | None:
     return None if label and _is_conversation_id(label["id"].strip("-—─")) else text
 
 
-def _text_after_rule(line: str, sep: re.Match[str]) -> bool:
-    """True for a divider-like line that is a line of text: a run of rule characters, then words.
+def _rule_then_words(line: str, sep: re.Match[str]) -> str | None:
+    """How a divider-like line that runs on into words may read: ``"short"``, ``"long"`` or ``None``.
 
-    ``***承诺：七天无理由退换`` (an agent's product pitch) and a buyer's ``=-= 好吧`` start like a
-    divider but are not framed by one (nothing of the rule closes them), and their words are no
-    divider's: no conversation id, title, day, date or time, and none of the words exports label
-    their dividers with (``==== 对话开始``, ``———— 下一位客户``, ``----- 共 12 条消息``, which
-    still separate: read as text, two chats merged and one agent was charged for another's buyer,
-    audit 105 F1). Taken for dividers inside a message, such lines cut the conversation in two,
-    lost their text and rejected the lines around them (audit 103 F1: 7 of 29,563 real messages).
+    ``***承诺：七天无理由退换`` (an agent's pitch) and a buyer's ``=-= 好吧`` start like a divider but
+    are not closed by the rule and name no conversation, title or day. Such a line inside a
+    message is held, and what comes next decides (:meth:`TextExportReader._hold`): ``"short"``
+    (a label of at most 40 characters without the words exports label dividers with) is text when
+    the conversation's buyer goes on; ``"long"`` (the real pitches run 68 to 178 characters) also
+    when the same writer goes on, and whatever words it holds. ``None``: a divider (closed by the
+    rule, naming a conversation, title or day, or short with a divider's words: ``==== 对话开始``,
+    ``———— 下一位客户``, ``----- 共 12 条消息``). Taken for dividers, the real lines cut their
+    conversations in two and lost their text (audit 103 F1); taken for text by their words alone,
+    unknown dividers merged two chats and charged one agent for another's buyer (audits 105 F1,
+    106 F1).
     """
     label = sep["label"].strip()
     if not label or label[-1] in _RULE_CHARS:
-        return False
+        return None
     text = _divider_label(sep)
     if not text or _DAY_LABEL_RE.match(text) or _TITLE_RE.search(line):
-        return False
-    # A divider's label is short; a pitch that runs on (***多功能破壁机（上市时间2019年9月2日）…)
-    # is text whatever words and dates it holds.
-    return len(text) > _LONGEST_DIVIDER_LABEL or _DIVIDER_WORDS_RE.search(line) is None
+        return None
+    if len(text) > _LONGEST_DIVIDER_LABEL:
+        return "long"
+    return None if _DIVIDER_WORDS_RE.search(line) else "short"
 
 
 def _is_conversation_id(label: str) -> bool:
@@ -163,15 +167,34 @@ def _is_conversation_id(label: str) -> bool:
 # (（以下为系统提示）).
 # Only that: a line with a number in brackets (尺码M(160-165cm), 1.（7天无理由退换）) or a note of its
 # own ([图片], （专员小树）) is text, and was cut off the real messages (audit 103 F3).
-_NO_TEXT_AFTER_INLINE_RE = re.compile(
-    # who(15 or who(15:00:1, cut off; or who(14:6O:2l), who(10时O1分3l秒): …, a time (a colon or 时
-    # in it) garbled in any style the reader takes, dated or with an offset (audit 105 F4)
-    r"^\s*+(?:[^()（）\s]{1,64}\s*[(（]\s*\d(?:[\d\s]*$"
-    r"|(?=[^)）]*[:：时])[0-9A-Za-z:：\s\-/.+年月日时分秒点上下午]{0,40}(?:[)）].*)?$)"
-    # the platform's note: （以下为系统提示）, 【以上是历史消息】 (an agent's （以上价格为活动价） is text)
-    r"|[(（【\[][^)）】\]]*(?:(?:以下|以上)[^)）】\]]*(?:消息|提示|记录)|系统(?:提示|消息|通知))[^)）】\]]*"
-    r"[)）】\]]\s*$)"
+_CUT_OR_GARBLED_RE = re.compile(
+    # who(15, who(2026-11-2 or who(15:00:1, cut off; who(14:6O:2l): …, who(10时O1分3l秒) …, who(O9:00:01),
+    # who(下午2:6O:2l), who(14.6O.2l): …, who(2026-11-24 14:06:21 …: a time (a colon, 时 or h.m.s in
+    # it) garbled in any style the reader takes, dated or with an offset (audits 105 F4, 106 F4)
+    r"^\s*+[^()（）\s]{1,64}\s*[(（]\s*(?:\d|[OolI]\d|[上下]午)"
+    r"(?:[\d\s\-/.年月日]*$|(?=[^)）]*(?:[:：时]|\d\.[0-9A-Za-z]{2}\.))[0-9A-Za-z:：\s\-/.+年月日时分秒点上下午]{0,40}"
+    r"(?:[)）].*|\s.*)?$)"
 )
+# A line that is one note in brackets: 【以下为尺码表】, （以下为系统提示）.
+_BRACKETED_RE = re.compile(r"^\s*+[(（【\[](?P<inside>[^()（）【】\[\]]*)[)）】\]]\s*$")
+# The platform's note among them: （以下为系统提示）, 【以上是历史消息】; an agent's （以上价格为活动价）
+# is text.
+_PLATFORM_NOTE_RE = re.compile(r"(?:以下|以上).*(?:消息|提示|记录)|系统(?:提示|消息|通知)")
+
+
+def _no_text_after_inline(line: str) -> bool:
+    """True for a line after an inline message that is no more of its text (see the comment above)."""
+    if _CUT_OR_GARBLED_RE.match(line):
+        return True
+    note = _BRACKETED_RE.match(line)
+    # A note is short; bounded, a long line of 以下 stays linear to check (audit 106 F3).
+    return (
+        note is not None
+        and len(note["inside"]) <= 40
+        and _PLATFORM_NOTE_RE.search(note["inside"]) is not None
+    )
+
+
 # A date or a clock time inside a would-be nick: 导出时间：2026-11-25 before a bare time.
 _DATE_IN_NICK_RE = re.compile(rf"{_DATE}|\d{{1,2}}[:：]\d{{2}}")
 _SECONDS_RE = re.compile(r"\d:\d{2}:\d{2}")
@@ -317,8 +340,6 @@ class TextExportReader:
         if not line.strip():
             return True
         sep = SEPARATOR_RE.match(line)
-        if sep and _text_after_rule(line, sep):
-            sep = None  # a line of text (***承诺：…): held as text, below
         garbled = number in self.decoded.garbled
         if sep and _divider_label(sep) is not None and not garbled:
             held.append((number, line))
@@ -333,7 +354,11 @@ class TextExportReader:
             # Held lines ending in a divider are a separator (a title or footer between two
             # dividers): a reply's own closing divider reads so too, as without holding.
             last = held[-1][1]
-            ends_in_text = not (rule := SEPARATOR_RE.match(last)) or _text_after_rule(last, rule)
+            ends_in_text = not (rule := SEPARATOR_RE.match(last)) or _rule_then_words(last, rule) is not None
+            if not goes_on and found is not None and sep is None and not garbled:
+                goes_on = self._goes_on_after_a_pitch(found, held)
+            if goes_on and self._names_another_sender(held):
+                goes_on = False  # ==== 会话开始 客户：tb_海风 …: the next chat's header
             if goes_on and ends_in_text:
                 self._release("text")
             elif goes_on and labels and all(label and _DAY_LABEL_RE.match(label) for label in labels):
@@ -378,6 +403,41 @@ class TextExportReader:
             return True
         clock_only = TIME_RE.match(stamp) is not None and TIME_RE.match(block.stamp.strip()) is not None
         return clock_only and now < then - self.rollover
+
+    def _goes_on_after_a_pitch(self, found: re.Match[str], held: list[tuple[int, str]]) -> bool:
+        """True when the open message's own writer goes on after a long line that runs on from a rule.
+
+        Two of the seven real pitches (***多功能破壁机（…）…) were followed by the same agent's next
+        message: as a separator, the pitch was lost and the chat cut in two (audit 103 F1). Only
+        after a long line: a short one (———— 2号客服) may be a divider before the same agent's
+        催付 to the next buyer.
+        """
+        block, groups = self._block, found.groupdict()
+        who = (groups.get("who") or groups.get("who2") or "").strip()
+        if block is None or who != block.who.strip():
+            return False
+        if not any(
+            (rule := SEPARATOR_RE.match(text)) and _rule_then_words(text, rule) == "long" for _, text in held
+        ):
+            return False
+        stamp = (groups.get("ts") or groups.get("ts1") or groups.get("ts2") or "").strip()
+        try:
+            then = parse_timestamp(block.stamp.strip(), self.tz, self.day or _ANY_DAY)
+            now = parse_timestamp(stamp, self.tz, self.day or _ANY_DAY)
+        except ValueError:
+            return False
+        return then is not None and now is not None and now >= then
+
+    def _names_another_sender(self, held: list[tuple[int, str]]) -> bool:
+        """True when a held line names a sender of the file who has not written in this conversation.
+
+        ``=========== 会话开始  客户：tb_海风  接待客服：…`` is the next chat's header, however long.
+        """
+        rules = [text for _, text in held if SEPARATOR_RE.match(text)]  # not the message's own lines
+        if not rules:
+            return False
+        others = [n for n in self._file_senders() if len(n) >= 2 and n not in self._segment.writers]
+        return any(nick in text for text in rules for nick in others)
 
     def _is_agent(self, who: str) -> bool:
         found = role_from_nick(who, self.agent_nicks, self.customer_nicks)
@@ -461,10 +521,12 @@ class TextExportReader:
             self._segment.day = day
             return
         sep = SEPARATOR_RE.match(line)
-        if sep and self._block is not None and _text_after_rule(line, sep):
-            sep = None  # ***承诺：七天无理由退换 in a message: its text, read below
+        words = _rule_then_words(line, sep) if sep and self._block is not None else None
         if sep:
-            if hold and _divider_label(sep) is not None and self._block is not None and self._block.body:
+            block = self._block
+            # Held, what comes next says whether it was the message's text: a divider naming no
+            # conversation after text, or a short =-= 好吧 as a message's first line.
+            if hold and _divider_label(sep) is not None and block is not None and (block.body or words):
                 self._held = [(number, line)]
                 return
             self._close_block()
@@ -505,7 +567,7 @@ class TextExportReader:
                 number, inline["who"], inline["ts"], line, inline=True, first=first, bracketed=True
             )
             return
-        if self._block is not None and not (self._block.inline and _NO_TEXT_AFTER_INLINE_RE.match(line)):
+        if self._block is not None and not (self._block.inline and _no_text_after_inline(line)):
             self._block.body.append(line)
             return
         if self._block is None and (is_platform_notice(line.strip()) or is_recall_notice(line.strip())):
@@ -571,26 +633,19 @@ class TextExportReader:
         """
         block = self._block
         who = inline["who"].strip()
-        if block is None or who in self._nicks or self._may_write(who):  # _nicks: every writer so far
+        if block is None:
             return False
         stamp, opened = inline["ts"].strip(), block.stamp.strip()
-        if not block.bracketed and (
-            _stamp_shape(stamp) != _stamp_shape(opened) or self._answered_before(stamp, opened)
-        ):
-            # 客服小王(10:01:02): … pasted into a reply of a nick 2026-11-24 08:00:30 export: the other
-            # style, and its time written another way or out of the file's time order, as for a
-            # header line (audit 103 F4). The style alone is a sender: a buyer who writes in the
-            # other style in a file that mixes them (audit 105 F2).
-            self.folded.append(self._at)
+        if _TIME_RANGE_RE.fullmatch(stamp):
+            # 周一至周五(9:00-18:00)：全天在线, or 客服(9:00-18:00)：… in an agent's hours: a range is never a
+            # message's time (its -18:00 read as an offset made 周一至周五 a buyer and cut the reply).
             return True
+        if who in self._nicks or self._may_write(who):  # _nicks: every writer so far
+            return False
         # Only a list an agent types (截单时间(16:00)：当天发出): a label of Chinese characters
         # only, a bare hour and minute where the messages write seconds. Anything weaker opens a
         # message: a new buyer whose time an export wrote another way was swallowed, and their
         # 爱买不买 charged to the agent.
-        if _TIME_RANGE_RE.fullmatch(stamp):
-            # 周一至周五(9:00-18:00)：全天在线 in an agent's hours: a range, never a message's time (its
-            # -18:00 read as an offset made 周一至周五 a buyer and cut the reply, audit 105).
-            return True
         return (
             _LABEL_RE.fullmatch(who) is not None
             and _BARE_HOUR_MINUTE_RE.fullmatch(stamp) is not None
@@ -613,16 +668,9 @@ class TextExportReader:
         stamp = (header["ts1"] or header["ts2"] or "").strip()
         if _stamp_shape(stamp) != _stamp_shape(block.stamp.strip()) and not self._may_write(who):
             return True
-        if (
-            (header["ts1"] is not None) != block.bracketed
-            and not self._may_write(who)
-            and self._answered_before(stamp, block.stamp.strip())
+        if (header["ts1"] is not None) != block.bracketed and self._pasted_in_the_other_style(
+            who, stamp, block.stamp.strip()
         ):
-            # 客服小王 10:01:02 pasted into a reply of an inline export (小雨(08:00:30): …): a buyer,
-            # the rest of the chat a day later and a 22-hour reply charged (audit 103 F2). The
-            # other style and out of time order, it is text even in an agent's message; the
-            # other style alone is a sender, in a file that mixes the styles (audit 105 F2).
-            self.folded.append(self._at)
             return True
         # Only inside a buyer's message: folded into an agent's, a buyer listed hours out of order
         # (an export sorted by buyer) had her 爱买不买 charged to the agent (audit 100 N1).
@@ -641,6 +689,26 @@ class TextExportReader:
             return parse_timestamp(stamp, self.tz) < parse_timestamp(block.stamp.strip(), self.tz)  # type: ignore[operator]
         except ValueError:
             return False
+
+    def _pasted_in_the_other_style(self, who: str, stamp: str, opened: str) -> bool:
+        """True for a line in the other header style than the open message's that is its text.
+
+        客服小王 10:01:02 pasted into a reply of an inline export (小雨(08:00:30): …) was a buyer,
+        the rest of the chat a day later, and the agent charged a 22-hour reply (audit 103 F2).
+        It is text, even in an agent's message, when its nick never wrote, may not, heads no
+        other line of the file, and the next sender's line goes back from it by more than the
+        rollover window (:meth:`_answered_before`). The other style alone is no evidence: in a
+        file that mixes the styles, a new buyer in time order was swallowed and her 爱买不买
+        charged to the agent (audits 105 F2, 106 F2, F6). Such folds are said in a warning.
+        """
+        if (
+            self._may_write(who)
+            or self._file_senders().get(who, 0) >= 2
+            or not self._answered_before(stamp, opened)
+        ):
+            return False
+        self.folded.append(self._at)
+        return True
 
     def _line_senders(self) -> list[tuple[str, str] | None]:
         """Each line's nick and time as a header or inline line (:func:`_sender_and_time`), by index.
@@ -691,7 +759,7 @@ class TextExportReader:
         for number in range(self._at + 1, len(lines) + 1):
             line = lines[number - 1]
             if number in self.decoded.garbled or (
-                (sep := SEPARATOR_RE.match(line)) and not _text_after_rule(line, sep)
+                (sep := SEPARATOR_RE.match(line)) and _rule_then_words(line, sep) is None
             ):
                 return False  # a divider: the conversation ends (=-= 是不是太慢了 is text, audit 105 F3)
             found = senders[number - 1]
