@@ -3292,3 +3292,54 @@ def test_a_chat_line_cut_off_or_with_a_garbled_time_is_a_reject_not_the_agents_t
     )
     assert conv.messages[1].text == "亲，帮您查一下"
     assert [n for n, _ in reasons(result)] == [3]
+
+
+@pytest.mark.parametrize(
+    "label", ["==== 售后咨询", "----- New session", "~~~~~ 来源：手机淘宝", "==== 接待：柚子店:小雨"]
+)
+def test_a_divider_between_two_sessions_of_one_buyer_separates_them(tmp_path: Path, label: str) -> None:
+    """==== 售后咨询 before the buyer's next-morning question was read as text for a while: the two
+    sessions merged and the night was timed as the agent's reply, −115,056 points (audit 108 F1)."""
+    path = tmp_path / "chat.txt"
+    path.write_text(
+        "tb_a 2026-11-24 17:00:01\n这件外套有L码吗\n柚子店:小雨 2026-11-24 17:00:20\n亲，有的呢\n"
+        f"tb_a 2026-11-24 17:01:10\n好的我考虑一下\n{label}\n"
+        "tb_a 2026-11-25 09:00:01\n我拍了，今天能发吗\n柚子店:小雨 2026-11-25 09:00:30\n亲，今天就发\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    assert [[m.text for m in c.messages] for c in result.conversations] == [
+        ["这件外套有L码吗", "亲，有的呢", "好的我考虑一下"],
+        ["我拍了，今天能发吗", "亲，今天就发"],
+    ]
+
+
+def test_a_buyers_short_rule_line_answered_at_once_by_the_agent_is_her_text(tmp_path: Path) -> None:
+    """=-= 好吧 as a buyer's message, answered by the agent a few seconds later: the most common
+    thing to follow it, and the message was lost and the chat split (audit 108, both trees)."""
+    result, conv = read_chat(
+        tmp_path,
+        "tb_a 2026-11-24 10:00:01\n这款保修多久\n柚子店:小雨 2026-11-24 10:00:30\n一年哦\n"
+        "tb_a 2026-11-24 10:01:10\n=-= 好吧\n柚子店:小雨 2026-11-24 10:01:30\n亲，还有什么可以帮您\n",
+    )
+    assert [(m.sender, m.text) for m in conv.messages][2:] == [
+        ("tb_a", "=-= 好吧"),
+        ("柚子店:小雨", "亲，还有什么可以帮您"),
+    ]
+    assert not result.rejects
+
+
+def test_a_garbled_chat_line_after_a_held_rule_line_is_never_the_agents_text(tmp_path: Path) -> None:
+    """***温馨提示 then 买家(O9:00:01): 爱买不买是吧 under an agent's inline message: the garbled line was
+    released with the held line as the agent's text, and the agent charged −5 (audit 108 F3)."""
+    path = tmp_path / "chat.txt"
+    path.write_text(
+        "tb_a(2026-11-24 10:00:01): 在吗，几点发货\n柚子店:小雨(2026-11-24 10:00:20): 亲，说明如下：\n"
+        "***温馨提示\n买家(O9:00:01): 爱买不买是吧\n"
+        "tb_a(2026-11-24 10:01:00): 好的\n柚子店:小雨(2026-11-24 10:01:20): 不客气\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    agents = [m.text for c in result.conversations for m in c.messages if m.role is Role.AGENT]
+    assert agents and all("爱买不买" not in t for t in agents)
+    assert 4 in [r.line for r in result.rejects]

@@ -33,6 +33,7 @@ class InputLimits:
     latest_year: int
     clock_back_rollover_minutes: int
     sheet_clock_back_rollover_minutes: int
+    rule_line_followup_seconds: int
 
     @property
     def years(self) -> tuple[int, int]:
@@ -43,6 +44,11 @@ class InputLimits:
     def rollover(self) -> timedelta:
         """How far a text export conversation's clock-only time may go back before it is the next day's."""
         return timedelta(minutes=self.clock_back_rollover_minutes)
+
+    @property
+    def rule_line_followup(self) -> timedelta:
+        """How soon a text export's chat must go on for a rule line running on into words to be text."""
+        return timedelta(seconds=self.rule_line_followup_seconds)
 
     @property
     def sheet_rollover(self) -> timedelta:

@@ -78,6 +78,8 @@ HEADER_RE = re.compile(
 _NICK_NOTE_RE = re.compile(r"^(?P<nick>.+?)\s*[(（](?P<note>[^()（）]{1,12})[)）]$")
 SEPARATOR_RE = re.compile(r"^\s*+[-=*─—#~]{3,}+(?P<label>.*)$")
 _RULE_CHARS = frozenset("-=*─—#~")
+# The words of a divider's label, as a nick may stand among them (客户：tb_海风  接待：柚子店:阿青).
+_WORD_RE = re.compile(r"[^\s：,，;；|/()（）【】\[\]<>《》=*#~—─-]{2,}")
 _LONGEST_DIVIDER_LABEL = 40
 # What exports write on their dividers: a conversation or session, its start or end, the next
 # customer, a count of messages, a transfer, a date or a time.
@@ -291,6 +293,7 @@ class TextExportReader:
         self.stem = stem
         # A clock-only time going back further than this is the next day's (limits.toml).
         self.rollover = load_limits().rollover
+        self.followup = load_limits().rule_line_followup
         self.day = day
         self.tz = tz
         self.agent_nicks = agent_nicks
@@ -350,15 +353,19 @@ class TextExportReader:
             found = header or inline
             labels = [_divider_label(m) for m in map(SEPARATOR_RE.match, (text for _, text in held)) if m]
             dated = any(label and _DAY_LABEL_RE.match(label) for label in labels)
-            goes_on = sep is None and not garbled and found is not None and self._goes_on(found, dated)
+            words = [
+                w for _, text in held if (r := SEPARATOR_RE.match(text)) and (w := _rule_then_words(text, r))
+            ]
+            if sep is not None or garbled or found is None:
+                goes_on = False
+            elif words:
+                goes_on = self._words_go_on(found, words, held)
+            else:
+                goes_on = self._goes_on(found, dated)
             # Held lines ending in a divider are a separator (a title or footer between two
             # dividers): a reply's own closing divider reads so too, as without holding.
             last = held[-1][1]
             ends_in_text = not (rule := SEPARATOR_RE.match(last)) or _rule_then_words(last, rule) is not None
-            if not goes_on and found is not None and sep is None and not garbled:
-                goes_on = self._goes_on_after_a_pitch(found, held)
-            if goes_on and self._names_another_sender(held):
-                goes_on = False  # ==== 会话开始 客户：tb_海风 …: the next chat's header
             if goes_on and ends_in_text:
                 self._release("text")
             elif goes_on and labels and all(label and _DAY_LABEL_RE.match(label) for label in labels):
@@ -366,8 +373,43 @@ class TextExportReader:
             else:
                 self._release("separator")
             return False
+        if self._block is not None and self._block.inline and _no_text_after_inline(line):
+            # 买家(O9:00:01): 爱买不买 after ***温馨提示 under an agent's inline message: a chat line
+            # with no time to tell whether the chat went on, never the agent's text (audit 108 F3).
+            # The held lines separate, as without holding, and the line is a reject.
+            self._release("separator")
+            return False
         held.append((number, line))
         return True
+
+    def _words_go_on(self, found: re.Match[str], words: list[str], held: list[tuple[int, str]]) -> bool:
+        """True when the conversation goes on after held lines that run on from a rule (***承诺：…).
+
+        The next writer has written in the conversation and comes within
+        ``rule_line_followup_seconds`` of the open message (a session's divider, ==== 售后咨询,
+        before the buyer's next-morning question was read as text, and the night timed as the
+        agent's reply, audit 108 F1): the buyer, an agent answering a buyer's message (the most
+        common thing to follow a buyer's =-= …), or after a line of more than 40 characters (a
+        pitch) the same writer. Never when a held rule line names a sender of the file from
+        outside the conversation (==== 会话开始 客户：tb_海风 …).
+        """
+        block, groups = self._block, found.groupdict()
+        who = (groups.get("who") or groups.get("who2") or "").strip()
+        if block is None or who not in self._segment.writers or self._names_another_sender(held):
+            return False
+        stamp = (groups.get("ts") or groups.get("ts1") or groups.get("ts2") or "").strip()
+        try:
+            then = parse_timestamp(block.stamp.strip(), self.tz, self.day or _ANY_DAY)
+            now = parse_timestamp(stamp, self.tz, self.day or _ANY_DAY)
+        except ValueError:
+            return False
+        if then is None or now is None or not timedelta(0) <= now - then <= self.followup:
+            return False
+        staff = self._is_agent(who) or who in self._shops or parse_role_word(who) is not None
+        opened_by_staff = self._is_agent(block.who.strip()) or block.who.strip() in self._shops
+        if who == block.who.strip():
+            return not staff or "long" in words
+        return not staff or not opened_by_staff
 
     def _goes_on(self, found: re.Match[str], dated: bool = False) -> bool:
         """True when a header or line after held lines continues the open conversation.
@@ -404,40 +446,21 @@ class TextExportReader:
         clock_only = TIME_RE.match(stamp) is not None and TIME_RE.match(block.stamp.strip()) is not None
         return clock_only and now < then - self.rollover
 
-    def _goes_on_after_a_pitch(self, found: re.Match[str], held: list[tuple[int, str]]) -> bool:
-        """True when the open message's own writer goes on after a long line that runs on from a rule.
-
-        Two of the seven real pitches (***多功能破壁机（…）…) were followed by the same agent's next
-        message: as a separator, the pitch was lost and the chat cut in two (audit 103 F1). Only
-        after a long line: a short one (———— 2号客服) may be a divider before the same agent's
-        催付 to the next buyer.
-        """
-        block, groups = self._block, found.groupdict()
-        who = (groups.get("who") or groups.get("who2") or "").strip()
-        if block is None or who != block.who.strip():
-            return False
-        if not any(
-            (rule := SEPARATOR_RE.match(text)) and _rule_then_words(text, rule) == "long" for _, text in held
-        ):
-            return False
-        stamp = (groups.get("ts") or groups.get("ts1") or groups.get("ts2") or "").strip()
-        try:
-            then = parse_timestamp(block.stamp.strip(), self.tz, self.day or _ANY_DAY)
-            now = parse_timestamp(stamp, self.tz, self.day or _ANY_DAY)
-        except ValueError:
-            return False
-        return then is not None and now is not None and now >= then
-
     def _names_another_sender(self, held: list[tuple[int, str]]) -> bool:
         """True when a held line names a sender of the file who has not written in this conversation.
 
         ``=========== 会话开始  客户：tb_海风  接待客服：…`` is the next chat's header, however long.
         """
-        rules = [text for _, text in held if SEPARATOR_RE.match(text)]  # not the message's own lines
-        if not rules:
-            return False
-        others = [n for n in self._file_senders() if len(n) >= 2 and n not in self._segment.writers]
-        return any(nick in text for text in rules for nick in others)
+        senders, writers = self._file_senders(), self._segment.writers
+        for _, text in held:
+            if SEPARATOR_RE.match(text):  # not the message's own lines
+                # Its words, one by one (客户：tb_海风 → 客户, tb_海风): a nick searched in every
+                # line grew with the file's senders times the held lines (audit 108 F2).
+                words = _WORD_RE.findall(text)  # 店:阿青 whole, and 客户:tb_海风 split at its colon
+                words += [part for w in words if ":" in w for part in w.split(":")]
+                if any(w in senders and w not in writers for w in words):
+                    return True
+        return False
 
     def _is_agent(self, who: str) -> bool:
         found = role_from_nick(who, self.agent_nicks, self.customer_nicks)
