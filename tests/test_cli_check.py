@@ -836,7 +836,7 @@ def test_a_phrase_or_cue_word_of_one_punctuation_mark_or_spaces_is_refused(tmp_p
         'examples.hit = ["好，的"]\nexamples.miss = ["好的"]\n'
         '\n[[allow]]\nreason = "nothing yet"\nphrases = []\n'
     )
-    path = _edited_lexicon(tmp_path, ("help_offer = [", 'help_offer = [" ", '))
+    path = _edited_lexicon(tmp_path, ("help_offer = [", 'help_offer = [" ", '), ("ack = [", 'ack = ["👌", '))
     path.write_text(path.read_text(encoding="utf-8") + extra, encoding="utf-8")
     res = runner.invoke(app, ["lexicon", "check", str(path)])
     assert res.exit_code == 2
@@ -846,6 +846,6 @@ def test_a_phrase_or_cue_word_of_one_punctuation_mark_or_spaces_is_refused(tmp_p
     assert "phrases '  ' is only spaces" in res.stderr
     assert "[cues]: help_offer ' ' is only spaces" in res.stderr
     assert "list at least one phrase" in res.stderr
-    assert "FP-0016" not in res.stderr and "question_marks" not in res.stderr
+    assert "FP-0016" not in res.stderr and "question_marks" not in res.stderr and "👌" not in res.stderr
     res = runner.invoke(app, ["check", "我不知道 亲", "--context", "这个是什么材质", "--lexicon", str(path)])
     assert res.exit_code == 2  # nothing is judged with such a lexicon

@@ -77,7 +77,7 @@ def test_a_card_change_shows_who_loses_what_on_the_demo_day(demo_runs, tmp_path)
     # what made each side, from their run.json: the cards differ, the lexicon and model do not
     # (two runs could show changes, or none, and nothing said why: audit 104 M5)
     card_hash = json.loads((new / "run.json").read_text(encoding="utf-8"))["scorecard"]["hash"][:12]
-    assert f"after: scorecard seed-000 v2 {card_hash} (" in res.stderr
+    assert f"after: scorecard seed-000 v2 {card_hash};" in res.stderr
     assert "configuration: the scorecard differs" in res.stderr
     lines = out.read_text(encoding="utf-8-sig").splitlines()
     assert lines[0].startswith("店铺,客服,窗口,改前合计加减分") and lines[1].startswith("shop,agent,window")
@@ -118,6 +118,29 @@ def test_an_export_folder_says_which_card_scored_it_and_compare_reads_it(tmp_pat
     assert [c["hash"] for c in capped["inspected_with"]] == [now["scorecard"]["hash"]]
     res = runner.invoke(app, ["compare", str(tmp_path / "now"), str(tmp_path / "capped")])
     assert res.exit_code == 0 and "configuration: the scorecard differs" in res.stderr
+    # the lexicon and model of the stored runs, which found what the export scored (audit 107 M2)
+    assert capped["inspected_with"][0]["lexicon"].startswith("2026.") and capped["inspected_with"][0]["model"]
+    assert "after: scorecard seed-000 v2" in res.stderr and "lexicon 2026." in res.stderr
+    # the same card read from another path is the same card (audit 107 L1)
+    same = tmp_path / "same.toml"
+    same.write_text(cap.read_text(encoding="utf-8"), encoding="utf-8")
+    res = runner.invoke(
+        app,
+        ["export", "--date", "2026-11-24", "--out", str(tmp_path / "same"), *db, "--scorecard", str(same)],
+    )
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["compare", str(tmp_path / "capped"), str(tmp_path / "same")])
+    assert "configuration: the same scorecard, lexicon, model;" in res.stderr
+    # an export into an inspection's folder: its export.json, the newer record, is read (audit 107 M3)
+    res = runner.invoke(
+        app, ["export", "--date", "2026-11-24", "--out", str(tmp_path / "run"), *db, "--scorecard", str(cap)]
+    )
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["compare", str(tmp_path / "now"), str(tmp_path / "run")])
+    assert "configuration: the scorecard differs" in res.stderr
+    (tmp_path / "capped" / "export.json").write_text("{not json", encoding="utf-8")
+    res = runner.invoke(app, ["compare", str(tmp_path / "now"), str(tmp_path / "capped")])
+    assert "after: record export.json is unreadable" in res.stderr  # not "no record" (audit 107 L2)
     (tmp_path / "now" / "export.json").unlink()
     res = runner.invoke(app, ["compare", str(tmp_path / "now"), str(tmp_path / "capped")])
     assert "before: no run.json or export.json beside the table" in res.stderr

@@ -529,3 +529,43 @@ def test_a_sheet_of_the_chats_without_times_has_no_appraisal_period(tmp_path):
     assert [(r["date"], r["points"], r["period"], r["period_points"]) for r in charged] == [
         ("undated", "-5", "", "")
     ]
+
+
+def test_a_day_sheet_is_written_when_another_day_of_its_month_was_saved_under_other_limits(tmp_path):
+    """The 考核期 columns score the whole month: a day stored under another evidence limit refused
+    the day's sheet for a while, though qc export --date of that day works (audit 107 M1)."""
+    from review_day import CONVERSATIONS, SHOP
+
+    later = {
+        "conversation_id": "cL",
+        "shop": SHOP,
+        "messages": [
+            {"role": "customer", "sender": "b9", "timestamp": "2026-11-26T10:00:00+08:00", "text": "在吗"},
+            {
+                "role": "agent",
+                "sender": f"{SHOP}:小美",
+                "timestamp": "2026-11-26T10:01:00+08:00",
+                "text": "在的",
+            },
+        ],
+    }
+    inspect_day(tmp_path, conversations=CONVERSATIONS)
+    strict = tmp_path / "strict.toml"
+    strict.write_text("[items.average_response]\nthreshold = 25\n", encoding="utf-8")
+    db = ["--db", str(tmp_path / "qc.sqlite")]
+    day2 = tmp_path / "in2" / "d.jsonl"
+    day2.parent.mkdir()
+    day2.write_text(json.dumps(later, ensure_ascii=False) + "\n", encoding="utf-8")
+    # The run saves the day, then refuses to score the month's table with its card (exit 2): the
+    # store holds days under two evidence limits, as a store re-inspected in part may.
+    run("inspect", day2, "--out", tmp_path / "o2", "-q", *db, "--scorecard", strict)
+    assert (
+        run("export", "--date", "2026-11-26", "--out", tmp_path / "e", *db, "--scorecard", strict).exit_code
+        == 0
+    )
+    r = run("review", "export", "--date", DAY, "--out", tmp_path / "s.csv", *db)
+    assert r.exit_code == 0, r.output
+    assert "the 考核期 columns are empty" in r.stderr
+    rows = _sheet(tmp_path / "s.csv").values()
+    assert rows and all(row["period"] == "" and row["period_points"] == "" for row in rows)
+    assert any(row["points"] not in ("", "0") for row in rows)  # the day's own stakes are there

@@ -337,11 +337,6 @@ BAD_CARDS = [
         " better; write met_if = '>='",
     ),
     (
-        "answer-ratio-target-at-most",
-        "[items.answer_ratio]\nmet_if = '<='\n",
-        "items.answer_ratio.met_if: is '<=': answer_ratio is better higher",
-    ),
-    (
         "no-unit",
         "[items.rr]\nrule = 'under'\nmax_points = 5\nmetric = 'reply_rate'\nthreshold = 0.99\nfloor = 0\n"
         "points_per_unit = -1\n",

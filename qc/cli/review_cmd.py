@@ -223,7 +223,10 @@ def export_cli(
     card = load_scorecard(Path(scorecard) if scorecard else None)
     with open_db(db) as store:
         warn_other_scorecard(store, card, window.first, window.last)
-        n = export_review_sheet(store, window, out, card, mask=Masker(mask_pii))
+        notes: list[str] = []
+        n = export_review_sheet(store, window, out, card, mask=Masker(mask_pii), notes=notes)
+    for note in notes:
+        err(f"warning: {note}")
     if n == 0:
         err(f"no findings stored for {window.label}: the sheet has headers only")
     err(f"{n} findings → {out}; fill 复核结论 (确认/驳回), 复核人 and 备注, then `qc review import {out}`")

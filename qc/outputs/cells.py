@@ -137,7 +137,9 @@ def append_inert(ws: Any, values: Sequence[Any]) -> None:
     """Append a row to an openpyxl worksheet: text cells stored as strings (never formulas), cut to fit."""
     values = [fit_xlsx_cell(v) if isinstance(v, str) else v for v in values]
     ws.append(values)
-    row = ws.max_row
+    # The row append wrote. ws.max_row scans every cell: a month's review sheet (audit 107 M4)
+    # took minutes, each row costing as much as all the rows before it.
+    row = getattr(ws, "_current_row", None) or ws.max_row
     for column, value in enumerate(values, start=1):
         if isinstance(value, str):
             cell = ws.cell(row=row, column=column)

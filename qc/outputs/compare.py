@@ -192,43 +192,50 @@ def load_agents_table(folder: Path, daily: bool = False) -> AgentsTable:
 
 
 # What a folder's record says made its tables, in the order the comparison names them.
-_CONFIGURATION = ("scorecard", "lexicon", "model", "timezone")
+_CONFIGURATION = ("record", "scorecard", "lexicon", "model", "timezone")
 
 
 def load_configuration(folder: Path) -> dict[str, str] | None:
     """What made a folder's tables, from its run.json (``qc inspect``) or export.json (``qc export``).
 
-    ``{"scorecard": "seed-000 v2 3a7efe77bc81 (path)", "lexicon": …, "model": …, "timezone": …}``
-    with only the parts the record holds (an export scores stored findings with a card, so it
-    names the card alone); ``None`` without a record. Two runs could show "0 rows changed" with
+    ``{"scorecard": "seed-000 v2 3a7efe77bc81", "lexicon": …, "model": …, "timezone": …}`` with
+    only the parts the record holds (an export names its card, and the lexicons and models its
+    stored runs were made with); ``{"record": "… is unreadable"}`` for a broken record, ``None``
+    without one. Two runs could show "0 rows changed" with
     different cards, or changes with the same ones, and nothing said which (audit 104 M5).
     """
     base = folder.parent if folder.is_file() else folder
-    for name in ("run.json", "export.json"):
-        path = base / name
-        if not path.is_file():
-            continue
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-            return None
-        if not isinstance(data, dict):
-            return None
-        out: dict[str, str] = {}
-        card = data.get("scorecard")
-        if isinstance(card, dict):
-            digest = str(card.get("hash", ""))[:12]
-            out["scorecard"] = f"{card.get('name')} v{card.get('version')} {digest} ({card.get('source')})"
-        for key, field in (("lexicon", "lexicon_version"), ("model", "model_version")):
-            if isinstance(data.get(field), str):
-                out[key] = data[field] + (
-                    " strict" if key == "lexicon" and data.get("lexicon_strict") else ""
-                )
-        settings = data.get("settings")
-        if isinstance(settings, dict) and isinstance(settings.get("timezone"), str):
-            out["timezone"] = settings["timezone"]
-        return out
-    return None
+    # The newer of the two: an export written into an inspection's folder leaves its run.json,
+    # which then describes tables it no longer made (audit 107 M3).
+    records = [p for p in (base / "run.json", base / "export.json") if p.is_file()]
+    if not records:
+        return None
+    path = max(records, key=lambda p: p.stat().st_mtime)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        data = None
+    if not isinstance(data, dict):
+        return {"record": f"{path.name} is unreadable"}
+    out: dict[str, str] = {}
+    card = data.get("scorecard")
+    if isinstance(card, dict):
+        # By its hash: the same card read from two paths is the same card (audit 107 L1).
+        out["scorecard"] = f"{card.get('name')} v{card.get('version')} {str(card.get('hash', ''))[:12]}"
+    for key, field in (("lexicon", "lexicon_version"), ("model", "model_version")):
+        if isinstance(data.get(field), str):
+            strict = " strict" if key == "lexicon" and data.get("lexicon_strict") else ""
+            out[key] = data[field] + strict
+    runs = data.get("inspected_with")
+    if isinstance(runs, list):  # an export: its findings' lexicon and model are their runs' (audit 107 M2)
+        for key in ("lexicon", "model"):
+            found = sorted({str(r.get(key) or "?") for r in runs if isinstance(r, dict)})
+            if found:
+                out[key] = " + ".join(found)
+    settings = data.get("settings")
+    if isinstance(settings, dict) and isinstance(settings.get("timezone"), str):
+        out["timezone"] = settings["timezone"]
+    return out
 
 
 def configuration_lines(before: dict[str, str] | None, after: dict[str, str] | None) -> list[str]:
@@ -240,7 +247,7 @@ def configuration_lines(before: dict[str, str] | None, after: dict[str, str] | N
         else:
             lines.append(f"{side}: " + "; ".join(f"{k} {config[k]}" for k in _CONFIGURATION if k in config))
     if before is not None and after is not None:
-        both = [k for k in _CONFIGURATION if k in before and k in after]
+        both = [k for k in _CONFIGURATION if k in before and k in after and k != "record"]
         differ = [k for k in both if before[k] != after[k]]
         if differ:
             lines.append(f"configuration: the {', '.join(differ)} differ{'s' if len(differ) == 1 else ''}")

@@ -523,13 +523,16 @@ def _noise(word: str, key: str) -> bool:
 
     Such a word was valid: "，" as a phrase hit nearly every message (the demo day's impatience
     went from 40 to 1,105), and " " in a cue list vetoed every entry that asks for it (audit 104
-    H3). A run of them (!!!!, 。。。) is a shape people write on purpose, and the question marks'
-    own list is punctuation by design, so both are kept.
+    H3). A run of them (!!!!, 。。。) is a shape people write on purpose, the question marks' own
+    list is punctuation by design, and an emoji is a word (audit 107 L3): all are kept.
     """
     if not word.strip():
         return True
     folded = fold(word).strip()
-    return key != "question_marks" and len(folded) == 1 and not strip_decoration(folded)
+    if key == "question_marks" or len(folded) != 1 or strip_decoration(folded):
+        return False
+    # An emoji (👌, 🙏) is a word people send alone; a comma or a tilde is in nearly every message.
+    return unicodedata.category(folded) != "So"
 
 
 def _examples(value: Any, where: str, problems: list[str]) -> tuple[Example, ...]:

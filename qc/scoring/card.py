@@ -94,12 +94,12 @@ METRIC_SAMPLES: Mapping[str, tuple[str, str]] = MappingProxyType(
 EVIDENCE_METRICS: tuple[str, ...] = ("avg_response_s", "first_response_s", "reply_rate")
 # Metrics that are shares (回复率 0.99 for 99%): a threshold is a fraction from 0 to 1.
 FRACTION_METRICS: tuple[str, ...] = ("reply_rate",)
-# The metrics whose good side is known: a time is better lower, the reply rate and the answer
-# ratio (答问比, target ≥ 130% in the seed) higher. An item that pays points for the bad side of
-# one, or charges them for the good side, is a sign slip (audit 98 F5: +2 per second slower;
-# audit 104 H2: −2 per second faster).
+# The metrics whose good side is known: a time is better lower, the reply rate higher. An item
+# that pays points for the bad side of one, or charges them for the good side, is a sign slip
+# (audit 98 F5: +2 per second slower; audit 104 H2: −2 per second faster). The answer ratio has
+# none: the seed's target is at least 130%, and a shop may charge a ratio that high as spam.
 LOWER_IS_BETTER: tuple[str, ...] = ("avg_response_s", "first_response_s")
-HIGHER_IS_BETTER: tuple[str, ...] = ("reply_rate", "answer_ratio")
+HIGHER_IS_BETTER: tuple[str, ...] = ("reply_rate",)
 # The fixed columns of agents.csv / .xlsx / .json (qc.scoring.scores._METRIC_COLUMNS, the
 # review counts and the totals): an evidence kind (its count column) or an item (its
 # ``ID_points`` and ``ID_score``) may not take one of their names.

@@ -828,16 +828,28 @@ class Store:
 
     def scorecards(self, date_from: str, date_to: str) -> dict[str, str]:
         """Hash → name of the scorecards the runs that saved the range's conversations were made with."""
+        return {r["scorecard_hash"]: r["scorecard_name"] for r in self.inspected_with(date_from, date_to)}
+
+    def inspected_with(self, date_from: str, date_to: str) -> list[dict[str, str]]:
+        """What the runs that saved the range's conversations were made with, each distinct once.
+
+        ``scorecard_hash``, ``scorecard_name``, ``lexicon_version``, ``model_version`` ("" when a
+        run did not say): an export's tables score stored findings, which the lexicon and model
+        of their runs found, so an export says which (audit 107 M2).
+        """
         c, runs = TABLES["conversations"], TABLES["runs"]
         dated = _dated_conversations(date_from, date_to)
+        columns = (runs.c.scorecard_hash, runs.c.scorecard_name, runs.c.lexicon_version, runs.c.model_version)
         q = (
-            select(runs.c.scorecard_hash, runs.c.scorecard_name)
+            select(*columns)
             .join(c, c.c.run_id == runs.c.id)
             .join(dated, and_(dated.c.shop == c.c.shop, dated.c.conversation_id == c.c.conversation_id))
             .distinct()
         )
         with self.engine.connect() as conn:
-            return {h: name or "" for h, name in conn.execute(q) if h}
+            rows = {tuple(v or "" for v in row) for row in conn.execute(q) if row[0]}
+        keys = ("scorecard_hash", "scorecard_name", "lexicon_version", "model_version")
+        return [dict(zip(keys, row, strict=True)) for row in sorted(rows)]
 
     def day_range(self) -> tuple[str, str] | None:
         """The first and last stored day (of the metric parts), or ``None`` for an empty store."""

@@ -620,13 +620,21 @@ def _write_export_record(
     from qc import __version__
     from qc.batch.run import scorecard_info
 
-    inspected = store.scorecards(period.first, period.last)
+    inspected = store.inspected_with(period.first, period.last)
     record = {
         "qc_version": __version__,
         "exported_at": datetime.now().astimezone().isoformat(timespec="seconds"),
         "window": {"label": period.label, "first": period.first, "last": period.last, "kind": period.kind},
         **scorecard_info(card),
-        "inspected_with": [{"hash": h, "name": name} for h, name in sorted(inspected.items())],
+        "inspected_with": [
+            {
+                "hash": r["scorecard_hash"],
+                "name": r["scorecard_name"],
+                "lexicon": r["lexicon_version"],
+                "model": r["model_version"],
+            }
+            for r in inspected
+        ],
         "rejected_findings": len(result.rejected),
     }
     text = json.dumps(record, ensure_ascii=False, indent=2) + "\n"

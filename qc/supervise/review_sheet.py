@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from qc.batch.stored import score_stored
-from qc.errors import InputError
+from qc.errors import ConfigError, InputError
 from qc.outputs.cells import append_inert, open_csv, text_id
 from qc.readers.columns import normalize_header
 from qc.readers.edited import read_table
@@ -100,7 +100,12 @@ _ALIASES = _aliases()
 
 
 def export_review_sheet(
-    store: Store, days: Period | str, out: Path, card: Any, mask: Masker | None = None
+    store: Store,
+    days: Period | str,
+    out: Path,
+    card: Any,
+    mask: Masker | None = None,
+    notes: list[str] | None = None,
 ) -> int:
     """Write a day's or period's findings to a review sheet (XLSX for ``*.xlsx``, else CSV); returns how many.
 
@@ -112,7 +117,8 @@ def export_review_sheet(
     a slow reply that a day's few turns leave under ``min_sample`` may cost points in the month,
     and a day's slow replies may cost nothing in a month whose average is on target, so a
     reviewer working day by day sees what payroll will see (audit 97 #6). An enabled ``mask``
-    masks each text with its conversation's buyer nicks too.
+    masks each text with its conversation's buyer nicks too. ``notes`` gets what the caller
+    should say: a period that cannot be scored with ``card`` leaves the 考核期 cells empty.
     """
     window = days if isinstance(days, Period) else range_period(days, days)
     mask = mask or Masker(False)
@@ -124,7 +130,16 @@ def export_review_sheet(
     appeals = _appeal_cells(store, {f.id for f in findings})
     # Points with the decisions applied: a rejected finding puts nothing at stake (and says why).
     points = _stakes(store, card, window) if stored else {}
-    appraisal, period_points = _appraisal_stakes(store, card, window, points) if stored else ({}, {})
+    appraisal: dict[str, str] = {}
+    period_points: dict[str, float] = {}
+    if stored:
+        try:
+            appraisal, period_points = _appraisal_stakes(store, card, window, points)
+        except ConfigError as other_card:
+            # Another day of the month saved under other evidence limits: the day's sheet was
+            # refused whole (audit 107 M1); it is written, with the period's cells empty.
+            if notes is not None:
+                notes.append(f"the 考核期 columns are empty: {other_card}")
     reasons = free_reasons(list(convs.values()), findings, card, points, states)
     # Held back by the card (review_only, under min_score) sorts with the held findings.
     stored.sort(
