@@ -556,9 +556,12 @@ def test_a_day_sheet_is_written_when_another_day_of_its_month_was_saved_under_ot
     day2 = tmp_path / "in2" / "d.jsonl"
     day2.parent.mkdir()
     day2.write_text(json.dumps(later, ensure_ascii=False) + "\n", encoding="utf-8")
-    # The run saves the day, then refuses to score the month's table with its card (exit 2): the
-    # store holds days under two evidence limits, as a store re-inspected in part may.
-    run("inspect", day2, "--out", tmp_path / "o2", "-q", *db, "--scorecard", strict)
+    # The store holds days under two evidence limits, as a store re-inspected in part may. The run
+    # saves and scores its day; only the month so far cannot be scored, which it says (it was an
+    # exit 2 after the save, with the day saved unsaid).
+    r = run("inspect", day2, "--out", tmp_path / "o2", *db, "--scorecard", strict)
+    assert r.exit_code == 0 and "the appraisal period so far is not scored" in r.stderr
+    assert (tmp_path / "o2" / "agents.json").exists()
     assert (
         run("export", "--date", "2026-11-26", "--out", tmp_path / "e", *db, "--scorecard", strict).exit_code
         == 0

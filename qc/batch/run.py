@@ -33,6 +33,7 @@ from qc.batch.chunks import (
 from qc.batch.splits import Continuations, find_continuations
 from qc.batch.spool import RecordSpool, VerdictSpool
 from qc.compiled import compiled_modules
+from qc.errors import ConfigError
 from qc.outputs.staging import OutputStage
 from qc.outputs.writers import (
     CONVERSATIONS_FILE,
@@ -694,7 +695,14 @@ def score_from_store(report: InspectionReport, store: Store, touched: Iterable[s
     if periods:
         first = min(p.first for p in periods.values())
         last = max(p.last for p in periods.values())
-        scored = score_stored(store, card, first, last, Windows.every(card.appraisal)).scores
+        try:
+            scored = score_stored(store, card, first, last, Windows.every(card.appraisal)).scores
+        except ConfigError as other_days:
+            # Other days of the period were saved under other evidence limits. The run was saved
+            # and its days scored; only the period-so-far table cannot be, and a run that stopped
+            # here with exit 2 had saved the day unsaid (audit 107).
+            report.read.warnings.append(f"the appraisal period so far is not scored: {other_days}")
+            return
         report.period_agents = [r for r in scored.rows if r["date"] in periods]
 
 
