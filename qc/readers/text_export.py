@@ -397,12 +397,10 @@ class TextExportReader:
         who = (groups.get("who") or groups.get("who2") or "").strip()
         if block is None or who not in self._segment.writers or self._names_another_sender(held):
             return False
-        stamp = (groups.get("ts") or groups.get("ts1") or groups.get("ts2") or "").strip()
-        try:
-            then = parse_timestamp(block.stamp.strip(), self.tz, self.day or _ANY_DAY)
-            now = parse_timestamp(stamp, self.tz, self.day or _ANY_DAY)
-        except ValueError:
+        times = self._open_and_next(block, groups)
+        if times is None:
             return False
+        then, now, _ = times
         if then is None or now is None or not timedelta(0) <= now - then <= self.followup:
             return False
         staff = self._is_agent(who) or who in self._shops or parse_role_word(who) is not None
@@ -410,6 +408,18 @@ class TextExportReader:
         if who == block.who.strip():
             return not staff or "long" in words
         return not staff or not opened_by_staff
+
+    def _open_and_next(
+        self, block: _Block, groups: dict[str, str | None]
+    ) -> tuple[datetime | None, datetime | None, str] | None:
+        """The open message's time, the next line's time and its stamp as written; ``None`` if unreadable."""
+        stamp = (groups.get("ts") or groups.get("ts1") or groups.get("ts2") or "").strip()
+        try:
+            then = parse_timestamp(block.stamp.strip(), self.tz, self.day or _ANY_DAY)
+            now = parse_timestamp(stamp, self.tz, self.day or _ANY_DAY)
+        except ValueError:
+            return None
+        return then, now, stamp
 
     def _goes_on(self, found: re.Match[str], dated: bool = False) -> bool:
         """True when a header or line after held lines continues the open conversation.
@@ -435,12 +445,10 @@ class TextExportReader:
             return False  # a title naming the buyer (与 tb_大橘 的聊天记录): the next session
         if dated:
             return True  # after a date line the next message is on that day, whatever its clock
-        stamp = (groups.get("ts") or groups.get("ts1") or groups.get("ts2") or "").strip()
-        try:
-            then = parse_timestamp(block.stamp.strip(), self.tz, self.day or _ANY_DAY)
-            now = parse_timestamp(stamp, self.tz, self.day or _ANY_DAY)
-        except ValueError:
+        times = self._open_and_next(block, groups)
+        if times is None:
             return False
+        then, now, stamp = times
         if then is None or now is None or now >= then:
             return True
         clock_only = TIME_RE.match(stamp) is not None and TIME_RE.match(block.stamp.strip()) is not None
