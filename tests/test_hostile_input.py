@@ -252,6 +252,7 @@ def test_row_budget_and_message_limit_come_from_the_limits_file(tmp_path, monkey
         ),
         ("[input]\nlatest_year = 9999\n", "must satisfy 1 < earliest_year <= latest_year < 9999"),
         ("[input]\nclock_back_rollover_minutes = 99999999999999\n", "must be less than a day (1440)"),
+        ("[input]\nrule_line_followup_seconds = 100000000000000\n", "must be at most a day (86400)"),
     ],
 )
 def test_a_bad_limits_file_is_a_usage_error(tmp_path, monkeypatch, body, says):

@@ -3343,3 +3343,37 @@ def test_a_garbled_chat_line_after_a_held_rule_line_is_never_the_agents_text(tmp
     agents = [m.text for c in result.conversations for m in c.messages if m.role is Role.AGENT]
     assert agents and all("爱买不买" not in t for t in agents)
     assert 4 in [r.line for r in result.rejects]
+
+
+def test_the_agents_first_message_to_the_next_buyer_after_a_divider_is_no_answer(tmp_path: Path) -> None:
+    """好的我考虑一下 / ==== 售后咨询 / the agent's 催付 to the next buyer 50 s later: read as an answer,
+    the two buyers merged and a slow reply was charged (audit 109 F1)."""
+    path = tmp_path / "chat.txt"
+    path.write_text(
+        "tb_a 2026-11-24 10:00:01\n这件外套有L码吗\n柚子店:小雨 2026-11-24 10:00:20\n亲，有的呢\n"
+        "tb_a 2026-11-24 10:01:10\n好的我考虑一下\n==== 售后咨询\n"
+        "柚子店:小雨 2026-11-24 10:02:00\n亲，您拍下的订单还没付款哦\n"
+        "tb-b 2026-11-24 10:05:30\n马上付\n柚子店:小雨 2026-11-24 10:05:45\n好的亲\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    assert [[m.sender for m in c.messages] for c in result.conversations] == [
+        ["tb_a", "柚子店:小雨", "tb_a"],
+        ["柚子店:小雨", "tb-b", "柚子店:小雨"],
+    ]
+
+
+def test_a_block_header_with_a_garbled_time_is_a_reject_never_the_agents_text(tmp_path: Path) -> None:
+    """买家 2026-11-24 1O:00:4l / 爱买不买是吧 under an agent's message became the agent's text, and the
+    agent was charged −5 for the buyer's words (audit 109 P1)."""
+    path = tmp_path / "chat.txt"
+    path.write_text(
+        "tb_a 2026-11-24 10:00:01\n在吗，几点发货\n柚子店:小雨 2026-11-24 10:00:20\n亲，说明如下：\n"
+        "买家 2026-11-24 1O:00:4l\n爱买不买是吧\n"
+        "tb_a 2026-11-24 10:01:00\n好的\n柚子店:小雨 2026-11-24 10:01:20\n不客气\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    (conv,) = result.conversations
+    assert [m.text for m in conv.messages] == ["在吗，几点发货", "亲，说明如下：", "好的", "不客气"]
+    assert [r.line for r in result.rejects] == [5, 6] and "garbled time" in result.rejects[0].reason

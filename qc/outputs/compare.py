@@ -229,7 +229,8 @@ def load_configuration(folder: Path) -> dict[str, str] | None:
     runs = data.get("inspected_with")
     if isinstance(runs, list):  # an export: its findings' lexicon and model are their runs' (audit 107 M2)
         for key in ("lexicon", "model"):
-            found = sorted({str(r.get(key) or "?") for r in runs if isinstance(r, dict)})
+            # Only what a record says: an older export.json names no lexicon (audit 109 F4).
+            found = sorted({str(r[key]) for r in runs if isinstance(r, dict) and r.get(key)})
             if found:
                 out[key] = " + ".join(found)
     settings = data.get("settings")

@@ -93,6 +93,12 @@ def _load(path: Path) -> InputLimits:
                 f"{path}: [input] {key} {getattr(limits, key)} must be less than a day (1440): a clock"
                 " can go back at most 24 hours across one midnight"
             )
+    if limits.rule_line_followup_seconds > 24 * 3600:
+        # 1e14 overflowed the reader's timedelta: every text export failed "could not be read".
+        raise ConfigError(
+            f"{path}: [input] rule_line_followup_seconds {limits.rule_line_followup_seconds} must be at most"
+            " a day (86400): it is how soon a chat goes on after a line that starts like a divider"
+        )
     # A week or month around a date in year 9999 runs past the calendar's end.
     if not 1 < limits.earliest_year <= limits.latest_year < 9999:
         raise ConfigError(

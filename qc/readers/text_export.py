@@ -79,7 +79,7 @@ _NICK_NOTE_RE = re.compile(r"^(?P<nick>.+?)\s*[(（](?P<note>[^()（）]{1,12})[
 SEPARATOR_RE = re.compile(r"^\s*+[-=*─—#~]{3,}+(?P<label>.*)$")
 _RULE_CHARS = frozenset("-=*─—#~")
 # The words of a divider's label, as a nick may stand among them (客户：tb_海风  接待：柚子店:阿青).
-_WORD_RE = re.compile(r"[^\s：,，;；|/()（）【】\[\]<>《》=*#~—─-]{2,}")
+_WORD_RE = re.compile(r"[^\s：,，;；|/()（）【】\[\]<>《》=*#~—─]{2,}")  # a nick may hold a - (tb-海风)
 _LONGEST_DIVIDER_LABEL = 40
 # What exports write on their dividers: a conversation or session, its start or end, the next
 # customer, a count of messages, a transfer, a date or a time.
@@ -182,6 +182,17 @@ _BRACKETED_RE = re.compile(r"^\s*+[(（【\[](?P<inside>[^()（）【】\[\]]*)[
 # The platform's note among them: （以下为系统提示）, 【以上是历史消息】; an agent's （以上价格为活动价）
 # is text.
 _PLATFORM_NOTE_RE = re.compile(r"(?:以下|以上).*(?:消息|提示|记录)|系统(?:提示|消息|通知)")
+
+
+# A block header whose time is garbled (买家 2026-11-24 1O:00:4l, tb_a 10:0O:3l): a nick, a date or
+# not, then a clock with a letter where a digit goes.
+_GARBLED_HEADER_RE = re.compile(
+    r"^\s*+[^\s()（）][^()（）\r\n]{0,63}?\s+(?:\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?\s+)?"
+    r"(?=[\dOolI:：]*[OolI])[\dOolI]{1,2}[:：][\dOolI]{2}(?:[:：][\dOolI]{2})?\s*$"
+)
+_GARBLED_HEADER = (
+    "a chat header with a garbled time (a letter where a digit goes): the message under it is not read"
+)
 
 
 def _no_text_after_inline(line: str) -> bool:
@@ -314,6 +325,7 @@ class TextExportReader:
         # A divider naming no conversation inside an open message and the lines after it,
         # until the next message says what they were (see _hold).
         self._held: list[tuple[int, str]] | None = None
+        self._held_first = False  # the held lines began as the open message's first line
         self._at = 0  # the number of the line being read (a look ahead starts after it)
 
     def records(self) -> list[RawRecord | Reject]:
@@ -407,7 +419,12 @@ class TextExportReader:
         opened_by_staff = self._is_agent(block.who.strip()) or block.who.strip() in self._shops
         if who == block.who.strip():
             return not staff or "long" in words
-        return not staff or not opened_by_staff
+        if staff:
+            # An agent answers a buyer's message that was only the rule line (=-= 好吧): after the
+            # buyer's own words, ==== 售后咨询 then the agent's 催付 to the next buyer is a divider,
+            # and read as an answer it merged two buyers (audit 109 F1).
+            return not opened_by_staff and self._held_first
+        return True
 
     def _open_and_next(
         self, block: _Block, groups: dict[str, str | None]
@@ -559,6 +576,7 @@ class TextExportReader:
             # conversation after text, or a short =-= 好吧 as a message's first line.
             if hold and _divider_label(sep) is not None and block is not None and (block.body or words):
                 self._held = [(number, line)]
+                self._held_first = not block.body  # the rule line is the message's first line
                 return
             self._close_block()
             label = _LABEL_ID_RE.search(sep["label"].strip(" \t-=*─—#~"))
@@ -597,6 +615,13 @@ class TextExportReader:
             self._block = _Block(
                 number, inline["who"], inline["ts"], line, inline=True, first=first, bracketed=True
             )
+            return
+        if self._block is not None and not self._block.inline and _GARBLED_HEADER_RE.match(line):
+            # 买家 2026-11-24 1O:00:4l under an agent's message: a header whose time is garbled. As the
+            # agent's text, with the buyer's 爱买不买 under it, the agent was charged −5 (audit 109
+            # P1). The message ends; the header and the lines under it, no one's, are rejects.
+            self._close_block()
+            self._segment.items.append(make_reject(self.file, number, _GARBLED_HEADER, line))
             return
         if self._block is not None and not (self._block.inline and _no_text_after_inline(line)):
             self._block.body.append(line)
