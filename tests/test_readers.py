@@ -3377,3 +3377,61 @@ def test_a_block_header_with_a_garbled_time_is_a_reject_never_the_agents_text(tm
     (conv,) = result.conversations
     assert [m.text for m in conv.messages] == ["在吗，几点发货", "亲，说明如下：", "好的", "不客气"]
     assert [r.line for r in result.rejects] == [5, 6] and "garbled time" in result.rejects[0].reason
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "亲，截单时间是 16:0O",
+        "Order 2026-11-24 lO:00",
+        "屏幕比例 16:lO",
+        "营业时间 9:00 - 2l:00",
+        "型号 A1 版本 1O:2",
+    ],
+)
+def test_a_line_of_text_ending_in_a_mistyped_time_stays_in_the_message(tmp_path: Path, line: str) -> None:
+    """Taken for a garbled header, such a line cut its message and the lines after it were rejected
+    (audit 110 N1)."""
+    result, conv = read_chat(
+        tmp_path,
+        "tb_a 2026-11-24 10:00:01\n几点截单\n柚子店:小雨 2026-11-24 10:00:20\n"
+        f"亲，说明如下：\n{line}\n今天发\ntb_a 2026-11-24 10:01:00\n好的\n",
+    )
+    assert conv.messages[1].text == f"亲，说明如下：\n{line}\n今天发" and not result.rejects
+
+
+def test_a_garbled_header_after_a_held_line_and_a_divider_against_dashes(tmp_path: Path) -> None:
+    """买家 2026-11-24 1O:00:4l after a held ***温馨提示 was still the agent's text (audit 110 N3); a
+    nick written against a run of dashes on a long divider was missed, and two buyers merged (N4)."""
+    path = tmp_path / "a.txt"
+    path.write_text(
+        "tb_a 2026-11-24 10:00:01\n在吗\n柚子店:小雨 2026-11-24 10:00:20\n亲，说明如下：\n***温馨提示\n"
+        "买家 2026-11-24 1O:00:4l\n爱买不买是吧\ntb_a 2026-11-24 10:01:00\n好的\n",
+        encoding="utf-8",
+    )
+    agents = [m.text for c in read(path).conversations for m in c.messages if m.role is Role.AGENT]
+    assert agents and all("爱买不买" not in t for t in agents)
+    path = tmp_path / "b.txt"
+    path.write_text(
+        "tb_b 2026-11-24 09:00:01\n你好\n柚子店:小雨 2026-11-24 09:00:20\n亲，在的\n==========\n"
+        "tb_a 2026-11-24 10:00:01\n在吗\n柚子店:小雨 2026-11-24 10:00:20\n亲，有的呢\n"
+        "----------买家:tb_b----来源:商品详情页 咨询商品:加厚羽绒服（黑色XL） 订单状态:待付款\n"
+        "柚子店:小雨 2026-11-24 10:01:00\n亲，您拍下的订单还没付款哦\ntb_b 2026-11-24 10:05:30\n马上付\n",
+        encoding="utf-8",
+    )
+    assert [[m.sender for m in c.messages] for c in read(path).conversations][-1] == ["柚子店:小雨", "tb_b"]
+
+
+def test_in_an_inline_export_the_agents_message_to_the_next_buyer_is_no_answer(tmp_path: Path) -> None:
+    """好的我考虑一下 / ==== 退款 / the agent's 催付 to the next buyer still merged in an inline
+    export: the buyer's message had its words on its header line (audit 110 N2)."""
+    path = tmp_path / "2026-11-24.txt"
+    path.write_text(
+        "tb_a(10:00:01): 这件有L码吗\n柚子店:小雨(10:00:20): 亲，有的呢\ntb_a(10:01:10): 好的我考虑一下\n"
+        "==== 退款\n柚子店:小雨(10:02:00): 亲，您拍下的订单还没付款哦\ntb_b(10:05:30): 马上付\n",
+        encoding="utf-8",
+    )
+    assert [[m.sender for m in c.messages] for c in read(path).conversations] == [
+        ["tb_a", "柚子店:小雨", "tb_a"],
+        ["柚子店:小雨", "tb_b"],
+    ]

@@ -250,9 +250,13 @@ def configuration_lines(before: dict[str, str] | None, after: dict[str, str] | N
     if before is not None and after is not None:
         both = [k for k in _CONFIGURATION if k in before and k in after and k != "record"]
         differ = [k for k in both if before[k] != after[k]]
+        # A part one record names and the other does not is unknown, never "the same" (audit 110 N6).
+        unknown = [k for k in _CONFIGURATION if k != "record" and (k in before) != (k in after)]
         if differ:
             lines.append(f"configuration: the {', '.join(differ)} differ{'s' if len(differ) == 1 else ''}")
-        elif both:
+        if unknown:
+            lines.append(f"configuration: the {', '.join(unknown)} of one side are not recorded")
+        elif both and not differ:
             lines.append(
                 f"configuration: the same {', '.join(both)}; what changed came from the chats or the review"
                 " decisions"

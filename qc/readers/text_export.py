@@ -187,8 +187,11 @@ _PLATFORM_NOTE_RE = re.compile(r"(?:以下|以上).*(?:消息|提示|记录)|系
 # A block header whose time is garbled (买家 2026-11-24 1O:00:4l, tb_a 10:0O:3l): a nick, a date or
 # not, then a clock with a letter where a digit goes.
 _GARBLED_HEADER_RE = re.compile(
-    r"^\s*+[^\s()（）][^()（）\r\n]{0,63}?\s+(?:\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?\s+)?"
-    r"(?=[\dOolI:：]*[OolI])[\dOolI]{1,2}[:：][\dOolI]{2}(?:[:：][\dOolI]{2})?\s*$"
+    # Only a header's whole shape: a nick with no space or sentence mark in it, a date or not, and
+    # a clock to the second. A line of text that ends in a mistyped time (截单时间是 16:0O, Order
+    # 2026-11-24 lO:00, 营业时间 9:00 - 2l:00) was cut from its message (audit 110 N1).
+    r"^\s*+[^\s()（），。！？,!?][^\s()（），。！？,!?]{0,39}\s+(?:\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?\s+)?"
+    r"(?=[\dOolI:：]*[OolI])[\dOolI]{1,2}[:：][\dOolI]{2}[:：][\dOolI]{2}\s*$"
 )
 _GARBLED_HEADER = (
     "a chat header with a garbled time (a letter where a digit goes): the message under it is not read"
@@ -385,7 +388,8 @@ class TextExportReader:
             else:
                 self._release("separator")
             return False
-        if self._block is not None and self._block.inline and _no_text_after_inline(line):
+        garbled_header = self._block is not None and not self._block.inline and _GARBLED_HEADER_RE.match(line)
+        if garbled_header or (self._block is not None and self._block.inline and _no_text_after_inline(line)):
             # 买家(O9:00:01): 爱买不买 after ***温馨提示 under an agent's inline message: a chat line
             # with no time to tell whether the chat went on, never the agent's text (audit 108 F3).
             # The held lines separate, as without holding, and the line is a reject.
@@ -483,6 +487,8 @@ class TextExportReader:
                 # line grew with the file's senders times the held lines (audit 108 F2).
                 words = _WORD_RE.findall(text)  # 店:阿青 whole, and 客户:tb_海风 split at its colon
                 words += [part for w in words if ":" in w for part in w.split(":")]
+                # ----------买家:tb_海风----来源: a nick written against a run of dashes (audit 110 N4)
+                words += [part.strip("-") for w in words if "--" in w for part in re.split(r"-{2,}", w)]
                 if any(w in senders and w not in writers for w in words):
                     return True
         return False
@@ -576,7 +582,8 @@ class TextExportReader:
             # conversation after text, or a short =-= 好吧 as a message's first line.
             if hold and _divider_label(sep) is not None and block is not None and (block.body or words):
                 self._held = [(number, line)]
-                self._held_first = not block.body  # the rule line is the message's first line
+                # the rule line is the message's first line (an inline message's is on its header line)
+                self._held_first = not block.body and not block.first
                 return
             self._close_block()
             label = _LABEL_ID_RE.search(sep["label"].strip(" \t-=*─—#~"))
