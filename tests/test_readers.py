@@ -3363,13 +3363,16 @@ def test_the_agents_first_message_to_the_next_buyer_after_a_divider_is_no_answer
     ]
 
 
-def test_a_block_header_with_a_garbled_time_is_a_reject_never_the_agents_text(tmp_path: Path) -> None:
+@pytest.mark.parametrize("header", ["买家 2026-11-24 1O:00:4l", "tb_a 2026-11-24 10:0O", "tb_a 1O:00:4l"])
+def test_a_block_header_with_a_garbled_time_is_a_reject_never_the_agents_text(
+    tmp_path: Path, header: str
+) -> None:
     """买家 2026-11-24 1O:00:4l / 爱买不买是吧 under an agent's message became the agent's text, and the
     agent was charged −5 for the buyer's words (audit 109 P1)."""
     path = tmp_path / "chat.txt"
     path.write_text(
         "tb_a 2026-11-24 10:00:01\n在吗，几点发货\n柚子店:小雨 2026-11-24 10:00:20\n亲，说明如下：\n"
-        "买家 2026-11-24 1O:00:4l\n爱买不买是吧\n"
+        f"{header}\n爱买不买是吧\n"
         "tb_a 2026-11-24 10:01:00\n好的\n柚子店:小雨 2026-11-24 10:01:20\n不客气\n",
         encoding="utf-8",
     )
@@ -3387,6 +3390,9 @@ def test_a_block_header_with_a_garbled_time_is_a_reject_never_the_agents_text(tm
         "屏幕比例 16:lO",
         "营业时间 9:00 - 2l:00",
         "型号 A1 版本 1O:2",
+        "付款时间：2026-11-24 O9:12:33",  # audit 111 F1: a label and a time to the second
+        "SKU12 2026-11-24 1O:3O:00",
+        "倒计时 OO:59:59",
     ],
 )
 def test_a_line_of_text_ending_in_a_mistyped_time_stays_in_the_message(tmp_path: Path, line: str) -> None:

@@ -251,12 +251,16 @@ def configuration_lines(before: dict[str, str] | None, after: dict[str, str] | N
         both = [k for k in _CONFIGURATION if k in before and k in after and k != "record"]
         differ = [k for k in both if before[k] != after[k]]
         # A part one record names and the other does not is unknown, never "the same" (audit 110 N6).
-        unknown = [k for k in _CONFIGURATION if k != "record" and (k in before) != (k in after)]
+        unknown = {
+            side: [k for k in _CONFIGURATION if k != "record" and k in other and k not in config]
+            for side, config, other in (("before", before, after), ("after", after, before))
+        }
         if differ:
             lines.append(f"configuration: the {', '.join(differ)} differ{'s' if len(differ) == 1 else ''}")
-        if unknown:
-            lines.append(f"configuration: the {', '.join(unknown)} of one side are not recorded")
-        elif both and not differ:
+        for side, parts in unknown.items():
+            if parts:
+                lines.append(f"configuration: not recorded {side}: {', '.join(parts)}")
+        if both and not differ and not any(unknown.values()):
             lines.append(
                 f"configuration: the same {', '.join(both)}; what changed came from the chats or the review"
                 " decisions"

@@ -187,11 +187,12 @@ _PLATFORM_NOTE_RE = re.compile(r"(?:以下|以上).*(?:消息|提示|记录)|系
 # A block header whose time is garbled (买家 2026-11-24 1O:00:4l, tb_a 10:0O:3l): a nick, a date or
 # not, then a clock with a letter where a digit goes.
 _GARBLED_HEADER_RE = re.compile(
-    # Only a header's whole shape: a nick with no space or sentence mark in it, a date or not, and
-    # a clock to the second. A line of text that ends in a mistyped time (截单时间是 16:0O, Order
-    # 2026-11-24 lO:00, 营业时间 9:00 - 2l:00) was cut from its message (audit 110 N1).
-    r"^\s*+[^\s()（），。！？,!?][^\s()（），。！？,!?]{0,39}\s+(?:\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?\s+)?"
-    r"(?=[\dOolI:：]*[OolI])[\dOolI]{1,2}[:：][\dOolI]{2}[:：][\dOolI]{2}\s*$"
+    # A nick, a date or not, and a clock with a letter where a digit goes. Only a nick that may
+    # write is a header's (TextExportReader._garbled_header): a line of text that ends in a
+    # mistyped time (截单时间是 16:0O, 付款时间：2026-11-24 O9:12:33, SKU12 2026-11-24 1O:3O:00) was
+    # cut from its message (audits 110 N1, 111 F1).
+    r"^\s*+(?P<who>[^\s()（）]{1,40})\s+(?:\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?\s+)?"
+    r"(?=[\dOolI:：]*[OolI])[\dOolI]{1,2}[:：][\dOolI]{2}(?:[:：][\dOolI]{2})?\s*$"
 )
 _GARBLED_HEADER = (
     "a chat header with a garbled time (a letter where a digit goes): the message under it is not read"
@@ -388,7 +389,7 @@ class TextExportReader:
             else:
                 self._release("separator")
             return False
-        garbled_header = self._block is not None and not self._block.inline and _GARBLED_HEADER_RE.match(line)
+        garbled_header = self._block is not None and not self._block.inline and self._garbled_header(line)
         if garbled_header or (self._block is not None and self._block.inline and _no_text_after_inline(line)):
             # 买家(O9:00:01): 爱买不买 after ***温馨提示 under an agent's inline message: a chat line
             # with no time to tell whether the chat went on, never the agent's text (audit 108 F3).
@@ -429,6 +430,18 @@ class TextExportReader:
             # and read as an answer it merged two buyers (audit 109 F1).
             return not opened_by_staff and self._held_first
         return True
+
+    def _garbled_header(self, line: str) -> bool:
+        """True for a block header whose clock is garbled (买家 2026-11-24 1O:00:4l) of a nick that may write.
+
+        A role word, a nick that wrote or heads another line of the file, or a known shop's
+        account: the other lines ending in such a time are text (audit 111 F1).
+        """
+        found = _GARBLED_HEADER_RE.match(line)
+        if found is None:
+            return False
+        who = found["who"]
+        return self._may_write(who) or self._file_senders().get(who, 0) > 0
 
     def _open_and_next(
         self, block: _Block, groups: dict[str, str | None]
@@ -623,7 +636,7 @@ class TextExportReader:
                 number, inline["who"], inline["ts"], line, inline=True, first=first, bracketed=True
             )
             return
-        if self._block is not None and not self._block.inline and _GARBLED_HEADER_RE.match(line):
+        if (self._block is None or not self._block.inline) and self._garbled_header(line):
             # 买家 2026-11-24 1O:00:4l under an agent's message: a header whose time is garbled. As the
             # agent's text, with the buyer's 爱买不买 under it, the agent was charged −5 (audit 109
             # P1). The message ends; the header and the lines under it, no one's, are rejects.
