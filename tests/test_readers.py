@@ -3363,7 +3363,16 @@ def test_the_agents_first_message_to_the_next_buyer_after_a_divider_is_no_answer
     ]
 
 
-@pytest.mark.parametrize("header", ["买家 2026-11-24 1O:00:4l", "tb_a 2026-11-24 10:0O", "tb_a 1O:00:4l"])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "买家 2026-11-24 1O:00:4l",
+        "tb_a 2026-11-24 10:0O",
+        "tb_a 1O:00:4l",
+        "买家 2O26-11-24 10:00:41",  # the letter in the date (audit 110 N3)
+        "买家(售前) 2026-11-24 1O:00:4l",  # a note on the nick
+    ],
+)
 def test_a_block_header_with_a_garbled_time_is_a_reject_never_the_agents_text(
     tmp_path: Path, header: str
 ) -> None:
@@ -3441,3 +3450,16 @@ def test_in_an_inline_export_the_agents_message_to_the_next_buyer_is_no_answer(t
         ["tb_a", "柚子店:小雨", "tb_a"],
         ["柚子店:小雨", "tb_b"],
     ]
+
+
+def test_a_garbled_block_header_inside_an_inline_export_is_never_the_agents_text(tmp_path: Path) -> None:
+    """买家 2026-11-24 1O:00:4l / 爱买不买是吧 after an inline reply was the agent's text (audit 110 N3)."""
+    path = tmp_path / "2026-11-24.txt"
+    path.write_text(
+        "tb_a(10:00:01): 在吗\n柚子店:小雨(10:00:20): 亲，说明如下：\n"
+        "买家 2026-11-24 1O:00:4l\n爱买不买是吧\ntb_a(10:01:00): 好的\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    agents = [m.text for c in result.conversations for m in c.messages if m.role is Role.AGENT]
+    assert agents == ["亲，说明如下："] and [r.line for r in result.rejects] == [3, 4]

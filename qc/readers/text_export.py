@@ -191,9 +191,11 @@ _GARBLED_HEADER_RE = re.compile(
     # write is a header's (TextExportReader._garbled_header): a line of text that ends in a
     # mistyped time (截单时间是 16:0O, 付款时间：2026-11-24 O9:12:33, SKU12 2026-11-24 1O:3O:00) was
     # cut from its message (audits 110 N1, 111 F1).
-    r"^\s*+(?P<who>[^\s()（）]{1,40})\s+(?:\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?\s+)?"
-    r"(?=[\dOolI:：]*[OolI])[\dOolI]{1,2}[:：][\dOolI]{2}(?:[:：][\dOolI]{2})?\s*$"
+    r"^\s*+(?P<who>[^\s()（）]{1,40}(?:\s*[(（][^()（）\r\n]{1,12}[)）])?)\s+"
+    r"(?:(?P<date>[\dOolI]{4}[-/.年][\dOolI]{1,2}[-/.月][\dOolI]{1,2}日?)\s+)?"
+    r"(?P<clock>[\dOolI]{1,2}[:：][\dOolI]{2}(?:[:：][\dOolI]{2})?)\s*$"
 )
+_LETTER_FOR_DIGIT_RE = re.compile(r"[OolI]")
 _GARBLED_HEADER = (
     "a chat header with a garbled time (a letter where a digit goes): the message under it is not read"
 )
@@ -389,7 +391,7 @@ class TextExportReader:
             else:
                 self._release("separator")
             return False
-        garbled_header = self._block is not None and not self._block.inline and self._garbled_header(line)
+        garbled_header = self._block is not None and self._garbled_header(line)
         if garbled_header or (self._block is not None and self._block.inline and _no_text_after_inline(line)):
             # 买家(O9:00:01): 爱买不买 after ***温馨提示 under an agent's inline message: a chat line
             # with no time to tell whether the chat went on, never the agent's text (audit 108 F3).
@@ -438,9 +440,10 @@ class TextExportReader:
         account: the other lines ending in such a time are text (audit 111 F1).
         """
         found = _GARBLED_HEADER_RE.match(line)
-        if found is None:
+        # A letter where a digit goes, in the clock or in the date (买家 2O26-11-24 10:00:41).
+        if found is None or not _LETTER_FOR_DIGIT_RE.search((found["date"] or "") + found["clock"]):
             return False
-        who = found["who"]
+        who = found["who"].strip()
         return self._may_write(who) or self._file_senders().get(who, 0) > 0
 
     def _open_and_next(
@@ -636,7 +639,7 @@ class TextExportReader:
                 number, inline["who"], inline["ts"], line, inline=True, first=first, bracketed=True
             )
             return
-        if (self._block is None or not self._block.inline) and self._garbled_header(line):
+        if self._garbled_header(line):
             # 买家 2026-11-24 1O:00:4l under an agent's message: a header whose time is garbled. As the
             # agent's text, with the buyer's 爱买不买 under it, the agent was charged −5 (audit 109
             # P1). The message ends; the header and the lines under it, no one's, are rejects.
