@@ -201,8 +201,8 @@ def load_configuration(folder: Path) -> dict[str, str] | None:
     ``{"scorecard": "seed-000 v2 3a7efe77bc81", "lexicon": …, "model": …, "timezone": …}`` with
     only the parts the record holds (an export names its card, and the lexicons and models its
     stored runs were made with); ``{"record": "… is unreadable"}`` for a broken record, ``None``
-    without one. Two runs could show "0 rows changed" with
-    different cards, or changes with the same ones, and nothing said which (audit 104 M5).
+    without one. Two runs could show "0 rows changed" with different cards, or changes with the
+    same ones, and nothing said which (audit 104 M5).
     """
     base = folder.parent if folder.is_file() else folder
     # The newer of the two: an export written into an inspection's folder leaves its run.json,

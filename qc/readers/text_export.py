@@ -184,10 +184,9 @@ _BRACKETED_RE = re.compile(r"^\s*+[(（【\[](?P<inside>[^()（）【】\[\]]*)[
 _PLATFORM_NOTE_RE = re.compile(r"(?:以下|以上).*(?:消息|提示|记录)|系统(?:提示|消息|通知)")
 
 
-# A block header whose time is garbled (买家 2026-11-24 1O:00:4l, tb_a 10:0O:3l): a nick, a date or
-# not, then a clock with a letter where a digit goes.
 _GARBLED_HEADER_RE = re.compile(
-    # A nick, a date or not, and a clock with a letter where a digit goes. Only a nick that may
+    # A block header whose time is garbled (买家 2026-11-24 1O:00:4l, tb_a 10:0O:3l): a nick, a date
+    # or not, and a clock, with a letter where a digit goes in one of them. Only a nick that may
     # write is a header's (TextExportReader._garbled_header): a line of text that ends in a
     # mistyped time (截单时间是 16:0O, 付款时间：2026-11-24 O9:12:33, SKU12 2026-11-24 1O:3O:00) was
     # cut from its message (audits 110 N1, 111 F1).
@@ -309,8 +308,9 @@ class TextExportReader:
         self.file = file
         self.stem = stem
         # A clock-only time going back further than this is the next day's (limits.toml).
-        self.rollover = load_limits().rollover
-        self.followup = load_limits().rule_line_followup
+        limits = load_limits()
+        self.rollover = limits.rollover
+        self.followup = limits.rule_line_followup
         self.day = day
         self.tz = tz
         self.agent_nicks = agent_nicks
@@ -407,9 +407,9 @@ class TextExportReader:
         The next writer has written in the conversation and comes within
         ``rule_line_followup_seconds`` of the open message (a session's divider, ==== 售后咨询,
         before the buyer's next-morning question was read as text, and the night timed as the
-        agent's reply, audit 108 F1): the buyer, an agent answering a buyer's message (the most
-        common thing to follow a buyer's =-= …), or after a line of more than 40 characters (a
-        pitch) the same writer. Never when a held rule line names a sender of the file from
+        agent's reply, audit 108 F1): the buyer, an agent answering a buyer's message that was
+        that line alone (=-= 好吧), or after a line of more than 40 characters (a pitch) the same
+        writer. Never when a held rule line names a sender of the file from
         outside the conversation (==== 会话开始 客户：tb_海风 …).
         """
         block, groups = self._block, found.groupdict()
@@ -706,9 +706,9 @@ class TextExportReader:
     def _inline_text(self, inline: re.Match[str]) -> bool:
         """True for an inline-looking line that is a line of the open message's text.
 
-        As :meth:`_inside_message` tells for headers, its nick never wrote in the file and may
-        not (no role word, no known shop's account); and the open message's header is of the
-        other style, or the line reads as a line of a typed list.
+        A time range in brackets (周一至周五(9:00-18:00)：…) is never a message's time. Otherwise, as
+        :meth:`_inside_message` tells for headers, its nick never wrote in the file and may not
+        (no role word, no known shop's account), and the line reads as a line of a typed list.
         """
         block = self._block
         who = inline["who"].strip()

@@ -615,15 +615,13 @@ def _write_export_record(
     review state made it (audit 104 M6); ``qc compare`` reads it (and an inspection's run.json)
     to say what differs between two folders.
     """
-    from datetime import datetime
-
     from qc import __version__
     from qc.batch.run import scorecard_info
 
     inspected = store.inspected_with(period.first, period.last)
     record = {
         "qc_version": __version__,
-        "exported_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "exported_at": local_now(),
         "window": {"label": period.label, "first": period.first, "last": period.last, "kind": period.kind},
         **scorecard_info(card),
         "inspected_with": [
