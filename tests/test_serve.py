@@ -118,7 +118,7 @@ def test_sign_in_is_throttled_after_five_failures(app):
 def test_a_sign_in_form_whose_page_expired_gets_a_fresh_page_not_a_refusal(app):
     client = TestClient(app)
     page = client.get("/login")
-    app.state.wb.sessions.drop(client.cookies.get("qc_session"))  # as after ANON_IDLE_S
+    app.state.wb.sessions.drop(client.cookies.get("qc_session"))  # as after sign_in_page_minutes
     r = client.post(
         "/login",
         data={"csrf": csrf_of(page.text), "name": "张主管", "password": PASSWORD, "next": "/queue"},
@@ -175,7 +175,6 @@ def test_sessions_expire_by_kind_and_evict_the_least_recently_seen(monkeypatch):
 def test_bodies_no_form_sends_are_refused_before_they_are_read(app, monkeypatch):
     """/login parsed any form before its checks, by anyone: 300 one-megabyte fields held 250 MB,
     and a multipart file part was spooled to disk (audit 71)."""
-    from qc.serve import app as app_module
     from qc.supervise import accounts
 
     read = []
@@ -183,7 +182,7 @@ def test_bodies_no_form_sends_are_refused_before_they_are_read(app, monkeypatch)
     monkeypatch.setattr(accounts, "verify_login", lambda *a: read.append(a) or real_verify(*a))
     client = TestClient(app)
     token = csrf_of(client.get("/login").text)
-    big = "x" * (app_module.MAX_BODY_BYTES + 1)
+    big = "x" * (app.state.wb.settings.max_request_bytes + 1)
     r = client.post("/login", data={"csrf": token, "name": "张主管", "password": big})
     assert r.status_code == 413 and "larger than any form" in r.text
     assert r.headers["X-Content-Type-Options"] == "nosniff"
@@ -209,7 +208,7 @@ def test_guesses_sent_at_once_are_checked_no_more_than_the_limit():
     simultaneous guesses for one name were all checked (audit 71)."""
     from qc.serve import auth
 
-    throttle = auth.Throttle(max_failures=5, window_s=300)
+    throttle = auth.Throttle(max_failures=5, window_s=300, max_names=100)
     started = [throttle.begin("张主管") for _ in range(150)]
     assert started.count(True) == 5 and started[:5] == [True] * 5
     assert throttle.begin("质检小王")  # another name is not held up
@@ -231,7 +230,6 @@ def test_password_checks_run_a_few_at_a_time_and_the_rest_wait(app, monkeypatch)
 
     import httpx
 
-    from qc.serve.auth import MAX_PASSWORD_CHECKS
     from qc.supervise import accounts
 
     running, most, lock = [0], [0], threading.Lock()
@@ -262,7 +260,7 @@ def test_password_checks_run_a_few_at_a_time_and_the_rest_wait(app, monkeypatch)
         return [a.status_code for a in answers]
 
     assert asyncio.run(burst()) == [303] * 6  # every guess is answered (wrong name or password)
-    assert most[0] == MAX_PASSWORD_CHECKS
+    assert most[0] == app.state.wb.settings.password_checks_at_once == 2
 
 
 def test_the_throttle_forgets_old_failures_and_remembers_a_bounded_number_of_names(monkeypatch):

@@ -116,6 +116,14 @@ def serve_cli(
         bool,
         typer.Option("--behind-https", help="A TLS proxy serves it as https: mark cookies Secure."),
     ] = False,
+    settings: Annotated[
+        Path | None,
+        typer.Option(
+            "--settings",
+            help="Workbench settings TOML read over qc/defaults/workbench.toml (sign-in idle time,"
+            " wrong-password throttle, request size, page sizes); default: $QC_WORKBENCH's file.",
+        ),
+    ] = None,
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """Serve the workbench: dashboard, review queue, conversations, appeals, calibration, search.
@@ -133,11 +141,13 @@ def serve_cli(
         qc serve --demo
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.scoring.card import load_scorecard
+    from qc.serve.settings import load_workbench_settings
     from qc.supervise.accounts import has_password
     from qc.supervise.people import list_people
 
     if (ssl_certfile is None) != (ssl_keyfile is None):
         raise ConfigError("give both --ssl-certfile and --ssl-keyfile, or neither")
+    chosen = load_workbench_settings(settings)  # a bad file is refused before anything else happens
     try:
         check_listen(host, port)
     except PortInUse as busy:
@@ -181,6 +191,10 @@ def serve_cli(
     stored = store.day_range()
     if stored is not None:  # same basis, other points or review_only: every page would differ unsaid
         warn_other_scorecard(store, card, *stored)
+    err(
+        f"  sign-in lasts {chosen.session_idle_minutes} idle minutes; a name is refused for"
+        f" {chosen.failure_window_seconds} s after {chosen.max_failures} wrong passwords ({chosen.source})"
+    )
     if check:
         store.close()
         err(f"{named}: {len(can)} of {len(people)} people can sign in; the store opens (schema up to date)")
@@ -192,7 +206,11 @@ def serve_cli(
     secure = behind_https or ssl_certfile is not None
     loopback = host in LOOPBACK
     web = create_app(
-        store, card, secure=secure, allowed_hosts=["127.0.0.1", "localhost", "[::1]"] if loopback else None
+        store,
+        card,
+        secure=secure,
+        allowed_hosts=["127.0.0.1", "localhost", "[::1]"] if loopback else None,
+        settings=chosen,
     )
     scheme = "https" if ssl_certfile is not None else "http"
     shown = f"[{host}]" if ":" in host else host

@@ -51,6 +51,7 @@ from qc.errors import QcError
 from qc.scoring.card import Scorecard
 from qc.serve.auth import COOKIE, Session, csrf_ok
 from qc.serve.context import Ctx, NotFound, Workbench, local_url
+from qc.serve.settings import WorkbenchSettings, load_workbench_settings
 from qc.store.database import Store
 from qc.supervise.people import AGENT, REVIEWER, SUPERVISOR, Person, list_people
 
@@ -113,9 +114,6 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
-# The largest request body a form of the workbench sends (a long note or appeal reason is a few
-# kilobytes): anything bigger is refused before it is read.
-MAX_BODY_BYTES = 256 * 1024
 _TOO_LARGE = "refused: the request is larger than any form of the workbench"
 
 
@@ -124,12 +122,13 @@ class BodyLimit:
 
     A form is parsed before its CSRF token is checked, by anyone, signed in or not: without a
     bound, 300 fields of a megabyte each held 250 MB per request in memory, and a multipart
-    file part was spooled to disk (a gigabyte per request). Bodies over :data:`MAX_BODY_BYTES`
-    are 413 (by ``Content-Length`` or while they stream in), multipart ones 415 (no form
-    uploads a file); the rest is read here, up to the limit, and handed on.
+    file part was spooled to disk (a gigabyte per request). Bodies over ``max_bytes`` (the
+    settings' ``max_request_bytes``) are 413 (by ``Content-Length`` or while they stream in),
+    multipart ones 415 (no form uploads a file); the rest is read here, up to the limit, and
+    handed on.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
 
@@ -330,15 +329,24 @@ register_url_convertor("store_id", StoreIdConvertor())
 
 
 def create_app(
-    store: Store, card: Scorecard, *, secure: bool = False, allowed_hosts: Sequence[str] | None = None
+    store: Store,
+    card: Scorecard,
+    *,
+    secure: bool = False,
+    allowed_hosts: Sequence[str] | None = None,
+    settings: WorkbenchSettings | None = None,
 ) -> Starlette:
     """The workbench over an open store, scored with ``card``; ``secure`` marks cookies Secure.
+
+    ``settings`` are the sign-in, capacity and page numbers (the bundled
+    ``qc/defaults/workbench.toml`` when not given).
 
     ``allowed_hosts`` (``qc serve`` on 127.0.0.1: the loopback names) refuses requests naming
     another host, so a page whose DNS name is rebound to this machine cannot talk to it.
     """
     from qc.serve import views
 
+    settings = settings or load_workbench_settings()
     routes = [
         Route("/login", login_page, methods=["GET"]),
         Route("/login", login_submit, methods=["POST"]),
@@ -385,10 +393,10 @@ def create_app(
     middleware = [
         Middleware(SecurityHeaders),
         *([Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))] if allowed_hosts else []),
-        Middleware(BodyLimit),
+        Middleware(BodyLimit, max_bytes=settings.max_request_bytes),
     ]
     app = Starlette(routes=routes, middleware=middleware)
-    wb = Workbench(store=store, card=card, secure=secure)
+    wb = Workbench(store=store, card=card, secure=secure, settings=settings)
     from qc.scoring.scores import KIND_LABELS
     from qc.serve.explain import why_zh
 

@@ -4,25 +4,26 @@
   a cookie marked HttpOnly (no script reads it), SameSite=Strict (no other site's page sends
   it) and Secure when the workbench is served over https. Signing in replaces the session
   (a session id fixed before sign-in is worth nothing after it); signing out deletes it on
-  the server. A session idle for longer than :data:`IDLE_S` expires; restarting the server
-  signs everybody out. Memory is bounded whatever a client sends: the anonymous session each
-  sign-in page opens lives :data:`ANON_IDLE_S` and at most :data:`MAX_ANONYMOUS` of them are
-  kept (the least recently seen goes first), and at most :data:`MAX_SIGNED_IN` signed-in
-  sessions are kept the same way.
+  the server. A session idle for longer than ``session_idle_minutes`` expires; restarting the
+  server signs everybody out. Memory is bounded whatever a client sends: the anonymous session
+  each sign-in page opens lives ``sign_in_page_minutes`` and at most ``max_sign_in_pages`` of
+  them are kept (the least recently seen goes first), and at most ``max_signed_in_sessions``
+  signed-in sessions are kept the same way. The numbers are the workbench settings
+  (``qc/defaults/workbench.toml``, :mod:`qc.serve.settings`).
 * **CSRF**: every session carries a random token; every POST must send it back (the hidden
   ``csrf`` field of each form, or the ``X-CSRF-Token`` header), compared in constant time.
   A POST whose ``Origin`` names another site is refused as well.
 * **Roles**: every route names the roles it serves; the person is read again from the
   people table on each request, so a person removed with ``qc people remove`` is signed out
   at their next click.
-* **Password checks** run at most :data:`MAX_PASSWORD_CHECKS` at once (the others wait, on
+* **Password checks** run at most ``password_checks_at_once`` at once (the others wait, on
   the event loop, not in a worker thread).
-* **Sign-in throttle**: after :data:`MAX_FAILURES` wrong passwords for one name within
-  :data:`FAILURE_WINDOW_S`, that name is refused until the window has passed. A check in
+* **Sign-in throttle**: after ``max_failures`` wrong passwords for one name within
+  ``failure_window_seconds``, that name is refused until the window has passed. A check in
   progress counts as a failure until it ends, so guesses sent at once are no more than
-  :data:`MAX_FAILURES` either. Names whose
-  failures have all left the window are forgotten, and at most :data:`MAX_THROTTLED_NAMES`
-  names are remembered (a flood of made-up names cannot fill the server's memory).
+  ``max_failures`` either. Names whose failures have all left the window are forgotten, and at
+  most ``max_throttled_names`` names are remembered (a flood of made-up names cannot fill the
+  server's memory).
 """
 
 from __future__ import annotations
@@ -38,14 +39,6 @@ from qc.supervise.people import Person
 
 __all__ = [
     "COOKIE",
-    "IDLE_S",
-    "ANON_IDLE_S",
-    "MAX_ANONYMOUS",
-    "MAX_SIGNED_IN",
-    "MAX_FAILURES",
-    "MAX_PASSWORD_CHECKS",
-    "MAX_THROTTLED_NAMES",
-    "FAILURE_WINDOW_S",
     "Session",
     "Sessions",
     "Throttle",
@@ -53,17 +46,6 @@ __all__ = [
 ]
 
 COOKIE = "qc_session"
-IDLE_S = 8 * 3600  # a working day
-ANON_IDLE_S = 3600  # a sign-in page left open this long must be reloaded
-MAX_ANONYMOUS = 10_000
-MAX_SIGNED_IN = 10_000
-MAX_FAILURES = 5
-# Password checks (argon2, a deliberate ~0.1 s of CPU each) run at most this many at once; the
-# rest wait their turn without holding a worker thread, so a burst of sign-ins for many names
-# cannot take the CPU and threads every other page needs.
-MAX_PASSWORD_CHECKS = 2
-FAILURE_WINDOW_S = 300
-MAX_THROTTLED_NAMES = 10_000
 
 
 @dataclass(slots=True)
@@ -88,13 +70,7 @@ class Sessions:
     sessions, never a signed-in person's.
     """
 
-    def __init__(
-        self,
-        idle_s: float = IDLE_S,
-        anon_idle_s: float = ANON_IDLE_S,
-        max_anonymous: int = MAX_ANONYMOUS,
-        max_signed_in: int = MAX_SIGNED_IN,
-    ) -> None:
+    def __init__(self, idle_s: float, anon_idle_s: float, max_anonymous: int, max_signed_in: int) -> None:
         self.idle_s = idle_s
         self.anon_idle_s = anon_idle_s
         self.max_anonymous = max_anonymous
@@ -161,12 +137,7 @@ class Sessions:
 class Throttle:
     """Wrong passwords per name: refuse a name after too many failures in a short window."""
 
-    def __init__(
-        self,
-        max_failures: int = MAX_FAILURES,
-        window_s: float = FAILURE_WINDOW_S,
-        max_names: int = MAX_THROTTLED_NAMES,
-    ) -> None:
+    def __init__(self, max_failures: int, window_s: float, max_names: int) -> None:
         self.max_failures = max_failures
         self.window_s = window_s
         self.max_names = max_names

@@ -21,7 +21,8 @@ from starlette.responses import HTMLResponse, RedirectResponse
 
 from qc.readers.roles import fold_agent_id
 from qc.scoring.card import Scorecard
-from qc.serve.auth import MAX_PASSWORD_CHECKS, Session, Sessions, Throttle
+from qc.serve.auth import Session, Sessions, Throttle
+from qc.serve.settings import WorkbenchSettings, load_workbench_settings
 from qc.store.database import Store
 from qc.supervise.people import AGENT, Person
 from qc.supervise.review import finding_about
@@ -41,8 +42,9 @@ class Workbench:
     store: Store
     card: Scorecard
     secure: bool = False  # mark cookies Secure (served over https)
-    sessions: Sessions = field(default_factory=Sessions)
-    throttle: Throttle = field(default_factory=Throttle)
+    settings: WorkbenchSettings = field(default_factory=load_workbench_settings)
+    sessions: Sessions = field(init=False)
+    throttle: Throttle = field(init=False)
     _check_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = field(
         default_factory=weakref.WeakKeyDictionary
     )
@@ -50,8 +52,18 @@ class Workbench:
     lock: threading.Lock = field(default_factory=threading.Lock)
     env: Environment = field(default_factory=lambda: _environment())
 
+    def __post_init__(self) -> None:
+        s = self.settings
+        self.sessions = Sessions(
+            idle_s=s.session_idle_minutes * 60,
+            anon_idle_s=s.sign_in_page_minutes * 60,
+            max_anonymous=s.max_sign_in_pages,
+            max_signed_in=s.max_signed_in_sessions,
+        )
+        self.throttle = Throttle(s.max_failures, s.failure_window_seconds, s.max_throttled_names)
+
     def password_checks(self) -> asyncio.Semaphore:
-        """The slots of password checks (:data:`~qc.serve.auth.MAX_PASSWORD_CHECKS`) of the running loop.
+        """The slots of password checks (``password_checks_at_once``) of the running loop.
 
         One per event loop: an asyncio semaphore belongs to the loop it first waited on (one
         server has one loop; a test client has its own).
@@ -59,7 +71,7 @@ class Workbench:
         loop = asyncio.get_running_loop()
         slots = self._check_slots.get(loop)
         if slots is None:
-            slots = self._check_slots[loop] = asyncio.Semaphore(MAX_PASSWORD_CHECKS)
+            slots = self._check_slots[loop] = asyncio.Semaphore(self.settings.password_checks_at_once)
         return slots
 
     def cached(self, key: tuple[Any, ...], version: Any, make: Callable[[], Any]) -> Any:

@@ -29,16 +29,11 @@ from qc.supervise.flagged import FlaggedConversation, flagged_from
 __all__ = [
     "Column",
     "Dashboard",
-    "TREND_MONTHS",
-    "TREND_WEEKS",
     "build_dashboard",
     "default_period",
     "deductions_of",
     "parse_range",
 ]
-
-TREND_WEEKS = 8  # ISO weeks shown in the weekly trend, ending with the period's
-TREND_MONTHS = 6  # months shown in the monthly trend
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,10 +108,22 @@ def _trend(scored: StoredScores, agent: str | None) -> tuple[list[str], dict[str
     return labels, series
 
 
-def build_dashboard(store: Store, card: Scorecard, period: Period, *, agent: str | None = None) -> Dashboard:
-    """Score the period and its trends (decisions applied); ``agent`` keeps one agent's rows only."""
-    month_from = min(_months_back(period, TREND_MONTHS), period.first)
-    week_from = min(_weeks_back(period, TREND_WEEKS), period.first)
+def build_dashboard(
+    store: Store,
+    card: Scorecard,
+    period: Period,
+    *,
+    agent: str | None = None,
+    trend_weeks: int,
+    trend_months: int,
+) -> Dashboard:
+    """Score the period and its trends (decisions applied); ``agent`` keeps one agent's rows only.
+
+    The trends show ``trend_weeks`` ISO weeks and ``trend_months`` months ending with the period's
+    (the workbench settings).
+    """
+    month_from = min(_months_back(period, trend_months), period.first)
+    week_from = min(_weeks_back(period, trend_weeks), period.first)
     monthly, weekly = score_stored_views(
         store,
         card,

@@ -138,7 +138,14 @@ def dashboard(ctx: Ctx) -> Response:
     data = ctx.wb.cached(
         ("dashboard", period, agent),
         _version(ctx),
-        lambda: build_dashboard(ctx.store, ctx.wb.card, period, agent=agent),
+        lambda: build_dashboard(
+            ctx.store,
+            ctx.wb.card,
+            period,
+            agent=agent,
+            trend_weeks=ctx.wb.settings.trend_weeks,
+            trend_months=ctx.wb.settings.trend_months,
+        ),
     )
     query = {"from": period.first, "to": period.last}
     scope = {"agent": agent} if agent else {}
@@ -690,10 +697,6 @@ def calibration_close(ctx: Ctx) -> Response:
 # ------------------------------------------------------------------------------ search
 
 
-# Search hits and conversations listed per page.
-SEARCH_PAGE = 200
-
-
 def search(ctx: Ctx) -> Response:
     """Full-text search over the stored messages with agent, date and kind filters, a page at a time.
 
@@ -715,13 +718,14 @@ def search(ctx: Ctx) -> Response:
     if kind and kind not in kinds and kind not in KIND_LABELS:
         known = ", ".join(sorted({*kinds, *KIND_LABELS}))
         raise ConfigError(f"类型 Kind {shown_value(kind, 40)!r} is no finding kind: choose one of {known}")
+    page_size = ctx.wb.settings.search_page_size  # hits and conversations listed per page
     try:
         page = int(ctx.arg("page") or 1)
     except ValueError:
         raise ConfigError("page is a whole number from 1") from None
-    if not 1 <= page <= MAX_STORED_INT // SEARCH_PAGE:
+    if not 1 <= page <= MAX_STORED_INT // page_size:
         raise ConfigError("page is a whole number from 1")
-    offset = (page - 1) * SEARCH_PAGE
+    offset = (page - 1) * page_size
     hits = []
     terms: list[str] = []
     total = 0
@@ -731,7 +735,7 @@ def search(ctx: Ctx) -> Response:
         terms = search_tokens(q)
         if terms:
             total = count_hits(ctx.store, q, **filters)
-            hits = search_messages(ctx.store, q, limit=SEARCH_PAGE, offset=offset, **filters)
+            hits = search_messages(ctx.store, q, limit=page_size, offset=offset, **filters)
     elif agent is not None:
         first, last = ctx.store.day_range() or ("", "")
         lo, hi = date_from or first, date_to or last
@@ -751,16 +755,16 @@ def search(ctx: Ctx) -> Response:
             }
             parts = [p for p in parts if p.conversation_id in having]
         parts.sort(key=lambda p: (p.date, p.conversation_id or ""), reverse=True)
-        total, listed = len(parts), parts[offset : offset + SEARCH_PAGE]
+        total, listed = len(parts), parts[offset : offset + page_size]
     if total and offset >= total:
-        raise ConfigError(f"page {page} is past the last page ({-(-total // SEARCH_PAGE)})")
+        raise ConfigError(f"page {page} is past the last page ({-(-total // page_size)})")
     shown_ids = [p.conversation_id for p in listed if p.conversation_id]
     query = {k: v for k, v in ctx.request.query_params.items() if k != "page" and v}
     pages = {
         "first": offset + 1,
         "last": offset + len(hits or listed),
         "previous": "/search?" + urlencode({**query, "page": page - 1}) if page > 1 else None,
-        "next": "/search?" + urlencode({**query, "page": page + 1}) if offset + SEARCH_PAGE < total else None,
+        "next": "/search?" + urlencode({**query, "page": page + 1}) if offset + page_size < total else None,
     }
     return ctx.render(
         "search.html",
