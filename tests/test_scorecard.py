@@ -208,9 +208,26 @@ BAD_CARDS = [
     (
         "points-kind-typo",
         "[items.service_attitude]\npoints = { impatient = -3 }\n",
-        "items.service_attitude.points: 'impatient' is not a finding kind: qc's rules find conflict,"
-        " impatience, forbidden_phrase, silent_transfer and this card's items name no others;"
-        " did you mean 'impatience'?",
+        "items.service_attitude.points.impatient: 'impatient' is not a finding kind: qc's rules find"
+        " conflict, impatience, forbidden_phrase, silent_transfer; did you mean 'impatience'?",
+    ),
+    # audit 104 L4: a capital letter or a slip in a key names the key meant, at its own line
+    (
+        "table-capital",
+        "\n[Items.average_response]\ntarget = 3\n",
+        ":2: Items: unknown key; known keys: card, day, findings, items, period, points;"
+        " did you mean 'items'?",
+    ),
+    (
+        "key-slip",
+        "[items.service_attitude]\nmax_pont = 3\n",
+        ":2: items.service_attitude.max_pont: unknown key; known keys: cap, enabled, floor, label,"
+        " max_points, points, rule, title; did you mean 'max_points'?",
+    ),
+    (
+        "points-table-kind-line",
+        "[items.service_attitude.points]\nimpatiance = -2\n",
+        ":2: items.service_attitude.points.impatiance: 'impatiance' is not a finding kind",
     ),
     (
         "cap-finer-than-points",
@@ -873,7 +890,7 @@ def test_every_fixed_column_of_the_agents_table_is_reserved_from_item_and_eviden
         (
             "[items.service_attitude]\nmax_points = 20\npoints = { impatient = -3 }\n",
             3,
-            "items.service_attitude.points",
+            "items.service_attitude.points.impatient",
         ),
         (
             '[items.new_item]\nrule = "findings"\nmax_points = 5\npoints = { conflict = -1 }\n',

@@ -371,8 +371,10 @@ def _line_of(path: Path, key: str) -> int | None:
     for number, line in enumerate(text.splitlines(), start=1):
         header = _TOML_HEADER.match(line)
         if header:
-            table = ".".join(p.strip().strip("\"'") for p in header.group(1).split("."))
-            where.setdefault(table, number)
+            parts = [p.strip().strip("\"'") for p in header.group(1).split(".")]
+            table = ".".join(parts)
+            for end in range(1, len(parts) + 1):  # [Items.x] is where the unknown key Items is
+                where.setdefault(".".join(parts[:end]), number)
             continue
         found = _TOML_KEY.match(line)
         if found:
@@ -421,11 +423,19 @@ def _table(source: str, key: str, value: Any) -> Mapping[str, Any]:
 
 
 def _known(source: str, key: str, table: Mapping[str, Any], allowed: Iterable[str]) -> None:
+    import difflib
+
     allowed = set(allowed)
     for k in table:
         if k not in allowed:
+            # [Items.x] or a one-letter slip: name the key the person meant (audit 104 L4).
+            close = [a for a in sorted(allowed) if a.casefold() == str(k).casefold()]
+            close = close or difflib.get_close_matches(str(k), sorted(allowed), n=1, cutoff=0.75)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
             raise _fail(
-                source, f"{key}.{k}" if key else k, f"unknown key; known keys: {', '.join(sorted(allowed))}"
+                source,
+                f"{key}.{k}" if key else k,
+                f"unknown key; known keys: {', '.join(sorted(allowed))}{hint}",
             )
 
 
@@ -455,11 +465,14 @@ def _named_kinds(items_raw: Mapping[str, Any]) -> set[str]:
     return named
 
 
-def _check_kinds(source: str, key: str, kinds: Iterable[str], named: Collection[str]) -> None:
+def _check_kinds(
+    source: str, key: str, kinds: Iterable[str], named: Collection[str], *, keyed: bool = False
+) -> None:
     """A kind in the [findings] table that no rule finds and no item names is a typo.
 
     It would change nothing, silently: ``review_only = ["impatince"]`` holds nothing back and
-    the findings the shop meant to hold are charged.
+    the findings the shop meant to hold are charged. ``keyed``: the kinds are the keys of the
+    table ``key`` (an item's points), so the error names the key's own line.
     """
     import difflib
 
@@ -467,11 +480,13 @@ def _check_kinds(source: str, key: str, kinds: Iterable[str], named: Collection[
         if kind not in named:
             close = difflib.get_close_matches(kind, sorted(named), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
+            others = sorted(set(named) - set(_RULE_KINDS))
+            # An item's points charge only what qc's rules find; elsewhere the card's items add kinds.
+            also = f" and this card's items name {', '.join(others)}" if others else ""
             raise _fail(
                 source,
-                key,
-                f"{kind!r} is not a finding kind: qc's rules find {', '.join(_RULE_KINDS)} and this card's"
-                f" items name {', '.join(sorted(set(named) - set(_RULE_KINDS))) or 'no others'}{hint}",
+                f"{key}.{kind}" if keyed else key,
+                f"{kind!r} is not a finding kind: qc's rules find {', '.join(_RULE_KINDS)}{also}{hint}",
             )
 
 
@@ -575,7 +590,7 @@ def _item(source: str, item_id: str, raw: Mapping[str, Any]) -> Item:
     if rule == "findings":
         points = _table(source, f"{key}.points", raw.get("points", {}))
         checked = {k: _number(source, f"{key}.points.{k}", v) for k, v in points.items()}
-        _check_kinds(source, f"{key}.points", checked, _RULE_KINDS)
+        _check_kinds(source, f"{key}.points", checked, _RULE_KINDS, keyed=True)
         for kind, value in checked.items():
             if value > 0:
                 # A sign slip: every impatient message would earn the agent points.
