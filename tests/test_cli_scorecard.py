@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import tomllib
 
@@ -138,6 +139,11 @@ def test_inspect_writes_the_agents_files_with_the_documented_columns(tmp_path, d
     assert [d for d in deductions if d["item"] == "reply_rate"] == []
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert run["scorecard"]["hash"] == card.hash
+    # the effective card is recorded, so the hash can be checked after the file changes (audit 104 L1)
+    effective = run["scorecard"]["effective"]
+    assert effective == card.data and effective["items"]["average_response"]["threshold"] == 32
+    canonical = json.dumps(effective, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    assert hashlib.sha256(canonical.encode("utf-8")).hexdigest() == card.hash
     assert "agents per day (daily view)" in result.stderr
     # The printed table: 服务态度 points and score first, then the other items, then the total.
     header = result.stderr[result.stderr.index("agents per day") :]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -79,6 +80,8 @@ def test_a_card_change_shows_who_loses_what_on_the_demo_day(demo_runs, tmp_path)
     card_hash = json.loads((new / "run.json").read_text(encoding="utf-8"))["scorecard"]["hash"][:12]
     assert f"after: scorecard seed-000 v2 {card_hash};" in res.stderr
     assert "configuration: the scorecard differs" in res.stderr
+    # which settings: both run.json files hold their effective cards (audit 104 L1)
+    assert "scorecard changes: items.service_attitude.points.silent_transfer 0 → -2\n" in res.stderr
     lines = out.read_text(encoding="utf-8-sig").splitlines()
     assert lines[0].startswith("店铺,客服,窗口,改前合计加减分") and lines[1].startswith("shop,agent,window")
     sheet = list(csv.DictReader(lines[1:]))
@@ -118,6 +121,7 @@ def test_an_export_folder_says_which_card_scored_it_and_compare_reads_it(tmp_pat
     assert [c["hash"] for c in capped["inspected_with"]] == [now["scorecard"]["hash"]]
     res = runner.invoke(app, ["compare", str(tmp_path / "now"), str(tmp_path / "capped")])
     assert res.exit_code == 0 and "configuration: the scorecard differs" in res.stderr
+    assert "scorecard changes: items.service_attitude.cap 4 added\n" in res.stderr
     # the lexicon and model of the stored runs, which found what the export scored (audit 107 M2)
     assert capped["inspected_with"][0]["lexicon"].startswith("2026.") and capped["inspected_with"][0]["model"]
     assert "after: scorecard seed-000 v2" in res.stderr and "lexicon 2026." in res.stderr
@@ -144,6 +148,34 @@ def test_an_export_folder_says_which_card_scored_it_and_compare_reads_it(tmp_pat
     (tmp_path / "now" / "export.json").unlink()
     res = runner.invoke(app, ["compare", str(tmp_path / "now"), str(tmp_path / "capped")])
     assert "before: no run.json or export.json beside the table" in res.stderr
+
+
+def test_a_card_written_differently_with_the_same_settings_is_the_same_card(demo_runs, tmp_path):
+    """32.0 for 32 hashes differently (audit 104 L2): compare reads the effective cards both runs
+    recorded and says they hold the same settings, not that the scorecard differs."""
+    now, _ = demo_runs
+    card = tmp_path / "float.toml"
+    card.write_text("[items.average_response]\nthreshold = 32.0\n", encoding="utf-8")
+    res = runner.invoke(
+        app,
+        ["inspect", str(ROOT / "demo" / "day"), "--out", str(tmp_path / "f"), "-q", "--scorecard", str(card)],
+    )
+    assert res.exit_code == 0, res.output
+    recorded = json.loads((tmp_path / "f" / "run.json").read_text(encoding="utf-8"))["scorecard"]
+    assert recorded["effective"]["items"]["average_response"]["threshold"] == 32.0
+    res = runner.invoke(app, ["compare", str(now), str(tmp_path / "f")])
+    assert res.exit_code == 0 and res.stdout == ""
+    assert "the two scorecards are written differently but hold the same settings" in res.stderr
+    assert "configuration: the same scorecard, lexicon, model, timezone; what changed came from" in res.stderr
+    assert "scorecard differs" not in res.stderr and "scorecard changes" not in res.stderr
+    # a record without the effective card (written before it was recorded) still says "differs"
+    old = tmp_path / "old"
+    shutil.copytree(tmp_path / "f", old)
+    run = json.loads((old / "run.json").read_text(encoding="utf-8"))
+    del run["scorecard"]["effective"]
+    (old / "run.json").write_text(json.dumps(run), encoding="utf-8")
+    res = runner.invoke(app, ["compare", str(now), str(old)])
+    assert "configuration: the scorecard differs" in res.stderr and "scorecard changes" not in res.stderr
 
 
 def test_rows_on_one_side_counts_and_metrics_are_listed(tmp_path):

@@ -652,11 +652,23 @@ def settings_record(options: ReadOptions, user_dict: Path | None) -> dict[str, A
 
 
 def scorecard_info(card: Scorecard | None) -> dict[str, Any]:
-    """What run.json records about the scorecard that scored the run (its hash above all)."""
+    """What run.json and export.json record about the scorecard that scored them.
+
+    Its hash above all, and the effective card itself (``effective``: the bundled card with the
+    shop's file read over it, as ``qc scorecard show`` prints it): the file on disk may change
+    after the run, and without the card's content the hash could not be checked, nor
+    ``qc compare`` say which settings two runs' cards differ in (audit 104 L1).
+    """
     if card is None:
         return {}
     return {
-        "scorecard": {"name": card.name, "version": card.version, "hash": card.hash, "source": card.source}
+        "scorecard": {
+            "name": card.name,
+            "version": card.version,
+            "hash": card.hash,
+            "source": card.source,
+            "effective": card.data,
+        }
     }
 
 

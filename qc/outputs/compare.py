@@ -195,11 +195,23 @@ def load_agents_table(folder: Path, daily: bool = False) -> AgentsTable:
 _CONFIGURATION = ("record", "scorecard", "lexicon", "model", "timezone")
 
 
-def load_configuration(folder: Path) -> dict[str, str] | None:
+@dataclass(frozen=True, slots=True)
+class Configuration:
+    """What a folder's record says made its tables.
+
+    ``parts``: ``{"scorecard": "seed-000 v2 3a7efe77bc81", "lexicon": …, "model": …, "timezone": …}``
+    with only the parts the record holds; ``card``: the effective scorecard the record holds
+    (records written before it was recorded hold none).
+    """
+
+    parts: dict[str, str]
+    card: Mapping[str, Any] | None = None
+
+
+def load_configuration(folder: Path) -> Configuration | None:
     """What made a folder's tables, from its run.json (``qc inspect``) or export.json (``qc export``).
 
-    ``{"scorecard": "seed-000 v2 3a7efe77bc81", "lexicon": …, "model": …, "timezone": …}`` with
-    only the parts the record holds (an export names its card, and the lexicons and models its
+    Only the parts the record holds (an export names its card, and the lexicons and models its
     stored runs were made with); ``{"record": "… is unreadable"}`` for a broken record, ``None``
     without one. Two runs could show "0 rows changed" with different cards, or changes with the
     same ones, and nothing said which (audit 104 M5).
@@ -216,12 +228,14 @@ def load_configuration(folder: Path) -> dict[str, str] | None:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         data = None
     if not isinstance(data, dict):
-        return {"record": f"{path.name} is unreadable"}
+        return Configuration({"record": f"{path.name} is unreadable"})
     out: dict[str, str] = {}
     card = data.get("scorecard")
+    effective = None
     if isinstance(card, dict):
         # By its hash: the same card read from two paths is the same card (audit 107 L1).
         out["scorecard"] = f"{card.get('name')} v{card.get('version')} {str(card.get('hash', ''))[:12]}"
+        effective = card.get("effective") if isinstance(card.get("effective"), dict) else None
     for key, field in (("lexicon", "lexicon_version"), ("model", "model_version")):
         if isinstance(data.get(field), str):
             strict = " strict" if key == "lexicon" and data.get("lexicon_strict") else ""
@@ -236,30 +250,85 @@ def load_configuration(folder: Path) -> dict[str, str] | None:
     settings = data.get("settings")
     if isinstance(settings, dict) and isinstance(settings.get("timezone"), str):
         out["timezone"] = settings["timezone"]
-    return out
+    return Configuration(out, effective)
 
 
-def configuration_lines(before: dict[str, str] | None, after: dict[str, str] | None) -> list[str]:
-    """The lines that say what made each side and what differs, for the comparison's stderr."""
+# Card settings listed by name when two cards differ; more are counted.
+_MOST_CARD_CHANGES = 12
+
+
+def card_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    """The settings two effective cards differ in, as ``items.x.threshold 30 → 25``.
+
+    Values are compared as numbers where both are (a card that writes ``32.0`` where the other
+    writes ``32`` hashes differently but scores alike, and differs in nothing here).
+    """
+    old, new = _flatten(before), _flatten(after)
+    changes = []
+    for key in sorted(set(old) | set(new)):
+        if key not in new:
+            changes.append(f"{key} {_shown(old[key])} removed")
+        elif key not in old:
+            changes.append(f"{key} {_shown(new[key])} added")
+        elif old[key] != new[key] or (type(old[key]) is bool) != (type(new[key]) is bool):
+            changes.append(f"{key} {_shown(old[key])} → {_shown(new[key])}")
+    return changes
+
+
+def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def _shown(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def configuration_lines(before: Configuration | None, after: Configuration | None) -> list[str]:
+    """The lines that say what made each side and what differs, for the comparison's stderr.
+
+    When both records hold their effective cards and the cards' hashes differ, the settings
+    they differ in are listed too.
+    """
     lines = []
-    for side, config in (("before", before), ("after", after)):
-        if config is None:
+    for side, record in (("before", before), ("after", after)):
+        if record is None:
             lines.append(f"{side}: no run.json or export.json beside the table: what made it is unknown")
         else:
-            lines.append(f"{side}: " + "; ".join(f"{k} {config[k]}" for k in _CONFIGURATION if k in config))
+            parts = record.parts
+            lines.append(f"{side}: " + "; ".join(f"{k} {parts[k]}" for k in _CONFIGURATION if k in parts))
     if before is not None and after is not None:
-        both = [k for k in _CONFIGURATION if k in before and k in after and k != "record"]
-        differ = [k for k in both if before[k] != after[k]]
+        old, new = before.parts, after.parts
+        both = [k for k in _CONFIGURATION if k in old and k in new and k != "record"]
+        differ = [k for k in both if old[k] != new[k]]
+        changes = None
+        if "scorecard" in differ and before.card is not None and after.card is not None:
+            changes = card_changes(before.card, after.card)
+            if not changes:  # 32 and 32.0: two hashes, one card
+                differ.remove("scorecard")
+                lines.append(
+                    "configuration: the two scorecards are written differently but hold the same settings"
+                )
         # A part one record names and the other does not is unknown, never "the same" (audit 110 N6).
         unknown = {
             side: [k for k in _CONFIGURATION if k != "record" and k in other and k not in config]
-            for side, config, other in (("before", before, after), ("after", after, before))
+            for side, config, other in (("before", old, new), ("after", new, old))
         }
         if differ:
             lines.append(f"configuration: the {', '.join(differ)} differ{'s' if len(differ) == 1 else ''}")
-        for side, parts in unknown.items():
-            if parts:
-                lines.append(f"configuration: not recorded {side}: {', '.join(parts)}")
+        if changes:
+            more = len(changes) - _MOST_CARD_CHANGES
+            listed = "; ".join(changes[:_MOST_CARD_CHANGES]) + (f"; and {more} more" if more > 0 else "")
+            lines.append(f"scorecard changes: {listed}")
+        for side, missing in unknown.items():
+            if missing:
+                lines.append(f"configuration: not recorded {side}: {', '.join(missing)}")
         if both and not differ and not any(unknown.values()):
             lines.append(
                 f"configuration: the same {', '.join(both)}; what changed came from the chats or the review"
