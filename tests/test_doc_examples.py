@@ -148,6 +148,19 @@ def test_every_command_has_runnable_examples():
 # ------------------------------------------------------------------------------- the sandbox
 
 
+def _platform_report(path: Path) -> None:
+    """A 生意参谋-style performance report of the demo day (qc reconcile's examples)."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append([f"客服绩效 {DAY}"])
+    ws.append(["客服", "咨询人数", "平均响应时长(秒)", "旺旺回复率"])
+    for nick, people, seconds in (("阿杰", 53, 41.5), ("小满", 56, 40.2), ("阿宁", 66, 43.0)):
+        ws.append([nick, people, seconds, "100%"])
+    wb.save(path)
+
+
 @pytest.fixture(scope="session")
 def template(tmp_path_factory):
     """The sandbox every example group starts from, and the ids to put in place of the docs' ids."""
@@ -183,6 +196,7 @@ def template(tmp_path_factory):
         encoding="utf-8",
     )
     shutil.copy(ROOT / "lexicons" / "forbidden.toml", root / "shop_lexicon.toml")
+    _platform_report(root / f"客服绩效_{DAY}.xlsx")
     (root / "products.txt").write_text("柚子保温杯 10 n\n", encoding="utf-8")
     (root / "drafts.jsonl").write_text(
         '{"text": "哦", "context": ["能今天发货吗"]}\n亲，有现货的哦\n', encoding="utf-8"

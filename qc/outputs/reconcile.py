@@ -1,0 +1,343 @@
+"""qc's timing figures beside the platform's own: a 生意参谋/千牛 performance report, agent by agent.
+
+A QA lead trusts qc's response-time and reply-rate deductions only if its figures agree with
+what the platform reports for the same agents and days, or differ for reasons one can name
+(auto-replies left out, buyer turns merged, the 08:00–24:00 window). The platform's report is
+a spreadsheet with one row per agent (客服 or 旺旺, and a 日期 when it covers several days) and
+columns such as 咨询人数, 未回复人数, 平均响应时长(秒), 旺旺回复率, 首次响应时长(秒), 答问比. This
+module reads such a report (CSV in any encoding qc sniffs, or XLSX) and sets it beside an agents
+table ``qc inspect`` or ``qc export`` wrote, figure by figure. Nothing is judged: it shows both
+numbers and their difference, largest gap first, so the lead sees where qc and the platform part.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qc.errors import ConfigError
+from qc.outputs.compare import AgentsTable
+from qc.readers.edited import read_table
+from qc.readers.roles import fold_agent_id
+
+__all__ = [
+    "FIGURES",
+    "Figure",
+    "Gap",
+    "PlatformReport",
+    "Reconciliation",
+    "read_platform_report",
+    "reconcile",
+    "summary_lines",
+    "whole",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """One figure both sides report: qc's agents-table key, the platform's headers, its kind."""
+
+    key: str
+    label: str
+    headers: tuple[str, ...]
+    kind: str  # "count", "seconds" or "share" (a rate written 98.5% or 0.985)
+
+
+# The figures compared, in the order shown. A header is matched with spaces, brackets and the
+# unit removed (平均响应时长(秒), 平均响应时长（秒）, 平均响应时长 秒 are one header).
+FIGURES = (
+    Figure("buyers_received", "咨询人数", ("咨询人数", "咨询买家数", "询单人数"), "count"),
+    Figure("buyers_missed", "未回复人数", ("未回复人数", "未回复买家数"), "count"),
+    Figure("reply_rate", "回复率", ("旺旺回复率", "回复率"), "share"),
+    Figure("avg_response_s", "平均响应时长(秒)", ("平均响应时长", "平均响应时间", "平均响应"), "seconds"),
+    Figure("first_response_s", "首次响应时长(秒)", ("首次响应时长", "首响时长", "首次响应时间"), "seconds"),
+    Figure("answer_ratio", "答问比", ("答问比",), "share"),
+)
+_AGENT_HEADERS = (
+    "客服",
+    "客服昵称",
+    "客服名",
+    "客服账号",
+    "客服旺旺",
+    "旺旺",
+    "旺旺名",
+    "子账号",
+    "账号",
+    "员工",
+)
+_DATE_HEADERS = ("日期", "统计日期", "时间", "统计时间")
+_UNIT = re.compile(r"[\s()（）\[\]【】]|秒|\(s\)|%|％")
+
+
+def _header(text: str) -> str:
+    return _UNIT.sub("", text)
+
+
+@dataclass(slots=True)
+class PlatformReport:
+    """The rows of a platform report: ``(row number, agent, date or "", figure key → value)``."""
+
+    path: Path
+    columns: dict[str, str]  # figure key → the header as the report writes it
+    rows: list[tuple[int, str, str, dict[str, float]]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_platform_report(path: Path) -> PlatformReport:
+    """The agents and figures of a 生意参谋/千牛 performance report (CSV or XLSX, its first sheet).
+
+    The header row is the first row that names an agent column and at least one figure; rows
+    above it (a report's title, its date range) are passed over. A cell that is no number (一, a
+    note) is left out of the comparison with a warning naming its row and column.
+
+    Raises:
+        InputError: the file cannot be read (from :func:`qc.readers.edited.read_table`).
+        ConfigError: no row names an agent column and a figure qc computes (names what it looked for).
+    """
+    table = read_table(path)
+    for number, cells in table.rows:
+        heads = [_header(c) for c in cells]
+        agent_at = next((i for i, h in enumerate(heads) if h in _AGENT_HEADERS), None)
+        figures = {
+            f.key: i for f in FIGURES for i, h in enumerate(heads) if h in f.headers and agent_at is not None
+        }
+        if agent_at is None or not figures:
+            continue
+        date_at = next((i for i, h in enumerate(heads) if h in _DATE_HEADERS), None)
+        report = PlatformReport(path, {k: cells[i] for k, i in figures.items()})
+        for row_number, row in table.rows:
+            if row_number <= number:
+                continue
+            agent = row[agent_at].strip() if agent_at < len(row) else ""
+            if not agent or agent in ("合计", "总计", "汇总", "平均"):
+                continue  # a totals row is nobody
+            values: dict[str, float] = {}
+            for key, at in figures.items():
+                text = row[at].strip() if at < len(row) else ""
+                value = _value(text, next(f for f in FIGURES if f.key == key).kind)
+                if value is None:
+                    if text and text not in ("-", "—", "--", "/"):
+                        report.warnings.append(
+                            f"{path} row {row_number}: {report.columns[key]} {text[:20]!r} is no number;"
+                            " left out of the comparison"
+                        )
+                    continue
+                values[key] = value
+            day = _day(row[date_at]) if date_at is not None and date_at < len(row) else ""
+            report.rows.append((row_number, agent, day, values))
+        return report
+    looked_for = "、".join(h for f in FIGURES for h in f.headers[:1])
+    raise ConfigError(
+        f"{path}: no row names an agent column ({'、'.join(_AGENT_HEADERS[:3])} …) beside a figure qc"
+        f" computes ({looked_for}); give the performance report as the platform exports it"
+    )
+
+
+def _value(text: str, kind: str) -> float | None:
+    """A cell's number: ``98.5%`` and ``0.985`` are one share; ``00:01:05`` and ``65秒`` are 65 s."""
+    text = text.replace(",", "").replace("，", "").strip()
+    if not text:
+        return None
+    clock = re.fullmatch(r"(?:(\d+):)?(\d{1,2}):(\d{2}(?:\.\d+)?)", text)
+    if clock and kind == "seconds":
+        hours, minutes, seconds = clock.groups()
+        return int(hours or 0) * 3600 + int(minutes) * 60 + float(seconds)
+    number = re.fullmatch(r"(-?\d+(?:\.\d+)?)\s*(%|％|秒|s|人)?", text)
+    if number is None:
+        return None
+    value = float(number.group(1))
+    if number.group(2) in ("%", "％"):
+        return value / 100 if kind == "share" else None
+    if kind == "share" and value > 10:
+        # 98.5 in a 旺旺回复率 column is a percent written without its sign: no share (and no
+        # answer ratio, ten replies to each question) is that high.
+        return value / 100
+    return value
+
+
+def _day(text: str) -> str:
+    found = re.match(r"\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})", text)
+    return f"{found.group(1)}-{int(found.group(2)):02d}-{int(found.group(3)):02d}" if found else text.strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """One figure of one agent: qc's value, the platform's, and qc minus the platform."""
+
+    agent: str
+    window: str
+    figure: Figure
+    qc: float | None
+    platform: float | None
+    row: int  # the platform report's row
+
+    @property
+    def difference(self) -> float | None:
+        """Qc minus the platform (``None`` when either side has no figure)."""
+        if self.qc is None or self.platform is None:
+            return None
+        return round(self.qc - self.platform, 4) + 0.0
+
+    @property
+    def relative(self) -> float:
+        """The difference as a share of the platform's figure, for ordering (largest gap first)."""
+        if self.difference is None:
+            return -1.0
+        base = abs(self.platform or 0.0)
+        return abs(self.difference) / base if base else (0.0 if self.difference == 0 else float("inf"))
+
+    def to_json(self) -> dict[str, Any]:
+        """The gap as one JSON record (``qc reconcile --format json``)."""
+        return {
+            "agent": self.agent,
+            "window": self.window,
+            "figure": self.figure.key,
+            "label": self.figure.label,
+            "qc": whole(self.qc),
+            "platform": whole(self.platform),
+            "difference": whole(self.difference),
+            "platform_row": self.row,
+        }
+
+
+@dataclass(slots=True)
+class Reconciliation:
+    """Every figure of every matched agent, and the agents found on one side only."""
+
+    gaps: list[Gap]
+    only_platform: list[tuple[int, str]]  # (row, agent as the report writes it)
+    only_qc: list[str]
+
+
+def reconcile(report: PlatformReport, table: AgentsTable, *, window: str | None = None) -> Reconciliation:
+    """Match the report's rows to the agents table's rows and pair their figures.
+
+    An agent is matched by its account as written (``店铺:客服``, width and case folded), or by
+    its nick alone when exactly one agent of the table has it (a report of one shop writes bare
+    nicks). A report row with a date is matched to the table's row of that day; a row without
+    one to ``window``, or to the table's only window (a day's or a period's table). Only the
+    table's rows of the windows the report covers count as missing from the report.
+
+    Raises:
+        ConfigError: ``window`` is none of the table's, or the table has several windows and
+            neither the report nor ``window`` says which one the report covers.
+    """
+    windows = sorted({str(r.get("date", "")) for r in table.rows})
+    if window is not None and window not in windows:
+        raise ConfigError(f"--window {window}: the agents table holds {', '.join(windows) or 'no rows'}")
+    rows_of: dict[tuple[str, str], Mapping[str, Any]] = {}
+    by_nick: dict[str, set[str]] = {}
+    for r in table.rows:
+        agent = str(r["agent"])
+        rows_of[(fold_agent_id(agent), str(r.get("date", "")))] = r
+        by_nick.setdefault(fold_agent_id(agent.rsplit(":", 1)[-1]), set()).add(fold_agent_id(agent))
+    gaps: list[Gap] = []
+    only_platform: list[tuple[int, str]] = []
+    matched: set[tuple[str, str]] = set()
+    for number, agent, day, values in report.rows:
+        if not day:
+            if window is None and len(windows) != 1:
+                raise ConfigError(
+                    f"{report.path} row {number} names no day, and the agents table holds"
+                    f" {len(windows)} windows ({', '.join(windows[:3])}{' …' if len(windows) > 3 else ''}):"
+                    " say which one the report covers with --window (e.g. --window"
+                    f" {windows[0] if windows else '2026-11-24'})"
+                )
+            day = window or windows[0]
+        folded = fold_agent_id(agent)
+        if (folded, day) not in rows_of:
+            nicks = by_nick.get(fold_agent_id(agent.rsplit(":", 1)[-1]), set())
+            folded = next(iter(nicks)) if len(nicks) == 1 else folded
+        row = rows_of.get((folded, day))
+        if row is None:
+            only_platform.append((number, agent))
+            continue
+        if (folded, day) in matched:
+            first = next(g.row for g in gaps if fold_agent_id(g.agent) == folded and g.window == day)
+            raise ConfigError(
+                f"{report.path}: rows {first} and {number} are both {row['agent']} for {day}: a report has"
+                " one row per agent (and day); give a report of one day or period, or one with a 日期 column"
+            )
+        matched.add((folded, day))
+        for figure in FIGURES:
+            if figure.key in report.columns:
+                gaps.append(
+                    Gap(
+                        str(row["agent"]),
+                        day,
+                        figure,
+                        _qc_value(row, figure.key),
+                        values.get(figure.key),
+                        number,
+                    )
+                )
+    covered = {day for _, day in matched} | ({window} if window else set())
+    only_qc = sorted(
+        str(r["agent"])
+        for r in table.rows
+        if str(r.get("date", "")) in covered
+        and (fold_agent_id(str(r["agent"])), str(r.get("date", ""))) not in matched
+        and not str(r["agent"]).endswith((":unassigned", ":unknown"))
+    )
+    gaps.sort(key=lambda g: (g.agent, g.window, FIGURES.index(g.figure)))
+    return Reconciliation(gaps, only_platform, only_qc)
+
+
+def summary_lines(result: Reconciliation) -> list[str]:
+    """Per figure: how many agents both sides report, how often qc is higher, the typical and largest gap.
+
+    The lines a QA lead reads first: a response time qc puts 3 s above the platform for every
+    agent is a definition to name (auto-replies, merged turns); one agent 40 s apart is a chat to open.
+    """
+    lines = []
+    for figure in FIGURES:
+        paired = [g for g in result.gaps if g.figure is figure and g.difference is not None]
+        if not paired:
+            continue
+        higher = sum(1 for g in paired if (g.difference or 0) > 0)
+        lower = sum(1 for g in paired if (g.difference or 0) < 0)
+        spread = sorted(abs(g.difference or 0.0) for g in paired)
+        median = (
+            spread[len(spread) // 2]
+            if len(spread) % 2
+            else (spread[len(spread) // 2 - 1] + spread[len(spread) // 2]) / 2
+        )
+        worst = max(paired, key=lambda g: (abs(g.difference or 0.0), g.agent))
+        said = f"{figure.label}: {len(paired)} agents; qc higher for {higher}, lower for {lower}"
+        if not higher and not lower:
+            lines.append(f"{said}: every one equal")
+            continue
+        lines.append(
+            f"{said}, equal for {len(paired) - higher - lower}; median gap {_shown(median, figure)},"
+            f" largest {_shown(worst.difference or 0.0, figure, signed=True)} ({worst.agent}, {worst.window})"
+        )
+    return lines
+
+
+def _shown(value: float, figure: Figure, signed: bool = False) -> str:
+    sign = "+" if signed else ""
+    if figure.kind == "share":
+        return f"{value * 100:{sign}.1f} points"
+    if figure.kind == "seconds":
+        return f"{value:{sign}.1f} s"
+    return f"{value:{sign}g}"
+
+
+def _qc_value(row: Mapping[str, Any], key: str) -> float | None:
+    if key == "buyers_missed":
+        received, replied = row.get("buyers_received"), row.get("buyers_replied")
+        if isinstance(received, int | float) and isinstance(replied, int | float):
+            return float(received - replied)
+        return None
+    value = row.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def whole(value: float | None) -> int | float | None:
+    """A figure as files write it: a whole number without ``.0`` (56 people, not 56.0)."""
+    return int(value) if value is not None and value.is_integer() else value

@@ -1,0 +1,198 @@
+"""``qc reconcile``: qc's timing figures beside a 生意参谋/千牛 performance report, agent by agent.
+
+The reports here are written by the tests from the demo day's own agents table, with known
+offsets, in the shapes a platform export comes in: GBK CSV with a title row and bare nicks,
+percents with and without their sign, a clock-written time, a 合计 row, an XLSX with a 日期
+column. Every difference qc prints is the offset the test put in.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from qc.cli import app
+from qc.errors import ConfigError
+from qc.outputs.compare import load_agents_table
+from qc.outputs.reconcile import read_platform_report, reconcile, summary_lines
+
+ROOT = Path(__file__).resolve().parents[1]
+runner = CliRunner()
+DAY = "2026-11-24"
+HEADER = "客服,咨询人数,未回复人数,平均响应时长(秒),旺旺回复率,首次响应时长(秒),答问比"
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("reconcile") / "day"
+    res = runner.invoke(app, ["inspect", str(ROOT / "demo" / "day"), "--out", str(out), "-q"])
+    assert res.exit_code == 0, res.output
+    return out
+
+
+def agents_of(run: Path, day: str = DAY) -> list[dict]:
+    rows = json.loads((run / "agents.json").read_text(encoding="utf-8"))
+    return [r for r in rows if r["date"] == day and not r["agent"].endswith(":unassigned")]
+
+
+def platform_csv(path: Path, rows: list[dict], *, slower_by: float = 3.0) -> Path:
+    """The platform's report of the demo day: every agent's 平均响应时长 ``slower_by`` above qc's."""
+    lines = ["客服绩效报表（2026-11-24）,,,,,,", HEADER]
+    for r in rows:
+        first = "-" if r["first_response_s"] is None else f"{r['first_response_s']}"
+        missed = r["buyers_received"] - r["buyers_replied"]
+        lines.append(
+            f"{r['agent'].split(':')[-1]},{r['buyers_received']},{missed},"
+            f"{r['avg_response_s'] + slower_by:.2f},{r['reply_rate'] * 100:.2f}%,{first},"
+            f"{r['answer_ratio'] * 100:.2f}"  # a percent written without its sign
+        )
+    lines.append("合计,999,0,30,100%,10,120%")
+    path.write_text("\n".join(lines) + "\n", encoding="gbk")
+    return path
+
+
+def test_every_gap_is_the_offset_the_report_holds(demo_run, tmp_path):
+    rows = agents_of(demo_run)
+    report = read_platform_report(platform_csv(tmp_path / "p.csv", rows))
+    assert report.columns["avg_response_s"] == "平均响应时长(秒)" and len(report.rows) == len(rows)
+    result = reconcile(report, load_agents_table(demo_run), window=DAY)
+    assert result.only_platform == [] and result.only_qc == []
+    by = {(g.agent, g.figure.key): g for g in result.gaps}
+    for r in rows:
+        assert by[(r["agent"], "avg_response_s")].difference == -3.0
+        assert by[(r["agent"], "buyers_received")].difference == 0
+        assert by[(r["agent"], "reply_rate")].platform == pytest.approx(r["reply_rate"], abs=1e-4)
+        # 104.23 without a % sign is a percent: the answer ratio 1.0423
+        assert by[(r["agent"], "answer_ratio")].difference == pytest.approx(0, abs=1e-4)
+    lines = summary_lines(result)
+    assert (
+        f"平均响应时长(秒): {len(rows)} agents; qc higher for 0, lower for {len(rows)}, equal for 0;"
+        in lines[3]
+    )
+    assert "median gap 3.0 s" in lines[3]
+    assert lines[0] == f"咨询人数: {len(rows)} agents; qc higher for 0, lower for 0: every one equal"
+
+
+def test_the_command_prints_writes_and_names_what_it_left_out(demo_run, tmp_path):
+    rows = agents_of(demo_run)
+    path = platform_csv(tmp_path / "p.csv", rows)
+    with path.open("a", encoding="gbk") as fh:
+        fh.write("外包小刘,3,0,30,100%,10,120%\n")
+        fh.write(f"{rows[0]['agent'].split(':')[-1]}x,3,0,暂无,100%,10,120%\n")
+    out = tmp_path / "gaps.csv"
+    res = runner.invoke(app, ["reconcile", str(path), str(demo_run), "--window", DAY, "--csv", str(out)])
+    assert res.exit_code == 0, res.output
+    assert f"row {len(rows) + 4}: '外包小刘' is no agent of" in res.stderr
+    assert "平均响应时长(秒) '暂无' is no number; left out of the comparison" in res.stderr
+    assert f"{len(rows)} agent rows matched, 2 only in the report, 0 only in qc's table" in res.stderr
+    assert "平均响应时长(秒)" in res.stdout and "-3.0" in res.stdout
+    sheet = list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))
+    assert sheet[0][:3] == ["客服", "窗口", "指标"] and sheet[1][:3] == ["agent", "window", "figure"]
+    mine = [s for s in sheet[2:] if s[0] == rows[0]["agent"] and s[2] == "咨询人数"]
+    received = str(rows[0]["buyers_received"])
+    assert mine == [[rows[0]["agent"], DAY, "咨询人数", received, received, "0", "3"]]  # no 56.0
+    res = runner.invoke(app, ["reconcile", str(path), str(demo_run), "--window", DAY, "--format", "json"])
+    records = [json.loads(line) for line in res.stdout.splitlines()]
+    assert {r["figure"] for r in records} == {
+        "buyers_received",
+        "buyers_missed",
+        "reply_rate",
+        "avg_response_s",
+        "first_response_s",
+        "answer_ratio",
+    }
+    assert all(r["difference"] == -3 for r in records if r["figure"] == "avg_response_s")
+
+
+def test_an_xlsx_report_by_day_matches_each_day_and_reads_clock_times(demo_run, tmp_path):
+    from openpyxl import Workbook
+
+    rows = json.loads((demo_run / "agents.json").read_text(encoding="utf-8"))
+    rows = [r for r in rows if not r["agent"].endswith(":unassigned")]
+    assert len({r["date"] for r in rows}) == 2  # a conversation runs past midnight into the 25th
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["统计日期", "旺旺", "平均响应时长"])
+    for r in rows:
+        seconds = round(r["avg_response_s"]) + 60
+        ws.append([r["date"].replace("-", "/"), r["agent"], f"00:{seconds // 60:02d}:{seconds % 60:02d}"])
+    path = tmp_path / "p.xlsx"
+    wb.save(path)
+    result = reconcile(read_platform_report(path), load_agents_table(demo_run))
+    assert len(result.gaps) == len(rows) and result.only_qc == []
+    for g in result.gaps:
+        assert g.figure.key == "avg_response_s"
+        assert g.difference == pytest.approx(-60 + (g.qc - round(g.qc)), abs=1e-6)
+
+
+def test_a_nick_two_shops_share_is_not_guessed(tmp_path):
+    table = tmp_path / "agents.json"
+    table.write_text(
+        json.dumps(
+            [
+                {"agent": "店A:小二", "date": DAY, "avg_response_s": 30.0, "total_points": 0},
+                {"agent": "店B:小二", "date": DAY, "avg_response_s": 50.0, "total_points": 0},
+            ],
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
+    report = tmp_path / "p.csv"
+    report.write_text("客服,平均响应时长\n小二,40\n店B:小二,52\n", encoding="utf-8")
+    result = reconcile(read_platform_report(report), load_agents_table(table))
+    assert result.only_platform == [(2, "小二")]
+    assert [(g.agent, g.difference) for g in result.gaps] == [("店B:小二", -2.0)]
+    assert result.only_qc == ["店A:小二"]
+
+
+@pytest.mark.parametrize(
+    ("report", "args", "said"),
+    [
+        ("买家,金额\n甲,3\n", [], "no row names an agent column"),
+        (f"{HEADER}\n小满,1,0,30,100%,10,120%\n", [], "say which one the report covers with --window"),
+        (
+            f"{HEADER}\n小满,1,0,30,100%,10,120%\n",
+            ["--window", "2026-12-01"],
+            "--window 2026-12-01: the agents",
+        ),
+        (
+            f"{HEADER}\n小满,1,0,30,100%,10,120%\n小满,2,0,30,100%,10,120%\n",
+            ["--window", DAY],
+            "rows 2 and 3 are both 柚子优选旗舰店:小满 for 2026-11-24",
+        ),
+        (f"{HEADER}\n小满,1,0,30,100%,10,120%\n", ["--window", DAY, "--format", "xml"], "--format 'xml'"),
+    ],
+)
+def test_refusals_say_why_and_exit_2(demo_run, tmp_path, report, args, said):
+    path = tmp_path / "p.csv"
+    path.write_text(report, encoding="utf-8")
+    res = runner.invoke(app, ["reconcile", str(path), str(demo_run), *args])
+    assert res.exit_code == 2 and said in res.stderr, res.output
+    assert "Traceback" not in res.output
+
+
+def test_a_missing_report_is_exit_1_naming_it(demo_run, tmp_path):
+    res = runner.invoke(app, ["reconcile", str(tmp_path / "nope.csv"), str(demo_run)])
+    assert res.exit_code == 1 and "nope.csv" in res.stderr and "Traceback" not in res.output
+
+
+def test_the_platforms_number_forms(tmp_path):
+    from qc.outputs.reconcile import _value
+
+    assert _value("98.5%", "share") == pytest.approx(0.985)
+    assert _value("98.5", "share") == pytest.approx(0.985)  # the sign left out
+    assert _value("1.3", "share") == 1.3  # an answer ratio written as a ratio
+    assert _value("1:05", "seconds") == 65 and _value("01:00:05", "seconds") == 3605
+    assert _value("65秒", "seconds") == 65 and _value("1,234", "count") == 1234
+    assert _value("12%", "seconds") is None and _value("暂无", "count") is None
+
+
+def test_a_report_without_figures_is_refused_by_the_function_too(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("客服,备注\n小满,好\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="beside a figure qc computes"):
+        read_platform_report(path)
