@@ -3371,6 +3371,15 @@ def test_the_agents_first_message_to_the_next_buyer_after_a_divider_is_no_answer
         "tb_a 1O:00:4l",
         "买家 2O26-11-24 10:00:41",  # the letter in the date (audit 110 N3)
         "买家(售前) 2026-11-24 1O:00:4l",  # a note on the nick
+        # every other header style the reader takes, garbled (audit 113 H1)
+        "买家(2026-11-24 1O:00:4l):",
+        "买家 2026-11-24 上午1O:00:4l",
+        "买家 2026-11-24 1O时00分4l秒",
+        "买家 2026-11-241O:00:4l",
+        "买家 2026年11月24日1O:00:4l",
+        "买家 2026-11-24 10:00:4l.500",
+        "买家 2026-11-24 1O:00:4l+08:00",
+        "买家 1O:00:4l PM",
     ],
 )
 def test_a_block_header_with_a_garbled_time_is_a_reject_never_the_agents_text(
@@ -3391,6 +3400,22 @@ def test_a_block_header_with_a_garbled_time_is_a_reject_never_the_agents_text(
     assert [r.line for r in result.rejects] == [5, 6] and "garbled time" in result.rejects[0].reason
 
 
+def test_an_inline_reply_listing_mistyped_hours_keeps_its_lines(tmp_path: Path) -> None:
+    """售前 8:3O / 售后 9:OO in an inline export's reply, and 截单时间 16:3O after the same label was
+    text earlier (截单时间(16:00)：…): read as garbled headers, the reply's lines were rejects and the
+    agent's 我也没办法 under them went uncharged (audit 113 H2)."""
+    result, conv = read_chat(
+        tmp_path,
+        "tb_大橘(10:00:01): 今天能发吗\n柚子店:小雨(10:00:20): 亲，发货规则如下：\n"
+        "截单时间(16:00)：当天发出\n售前 8:3O\n售后 9:OO\n"
+        "tb_大橘(10:01:00): 现在几点截单\n柚子店:小雨(10:01:20): 今天是\n"
+        "截单时间 16:3O\n过了就明天发，我也没办法\ntb_大橘(10:02:00): 好的\n",
+    )
+    assert not result.rejects
+    assert conv.messages[1].text == "亲，发货规则如下：\n截单时间(16:00)：当天发出\n售前 8:3O\n售后 9:OO"
+    assert conv.messages[3].text == "今天是\n截单时间 16:3O\n过了就明天发，我也没办法"
+
+
 @pytest.mark.parametrize(
     "line",
     [
@@ -3402,6 +3427,12 @@ def test_a_block_header_with_a_garbled_time_is_a_reject_never_the_agents_text(
         "付款时间：2026-11-24 O9:12:33",  # audit 111 F1: a label and a time to the second
         "SKU12 2026-11-24 1O:3O:00",
         "倒计时 OO:59:59",
+        # a role word or a label before a clock with no seconds and no date is no header: its
+        # lines were cut and an agent's 我也没办法 under them went uncharged (audit 113 H2)
+        "售前 8:3O",
+        "售后(周末) 1O:00",
+        "截单时间 16:3O",
+        "下午 3:OO PM",
     ],
 )
 def test_a_line_of_text_ending_in_a_mistyped_time_stays_in_the_message(tmp_path: Path, line: str) -> None:

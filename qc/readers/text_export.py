@@ -184,15 +184,26 @@ _BRACKETED_RE = re.compile(r"^\s*+[(（【\[](?P<inside>[^()（）【】\[\]]*)[
 _PLATFORM_NOTE_RE = re.compile(r"(?:以下|以上).*(?:消息|提示|记录)|系统(?:提示|消息|通知)")
 
 
+def _garbled(pattern: str) -> str:
+    """A header piece with a letter allowed wherever a digit goes (O for 0, l or I for 1)."""
+    return pattern.replace(r"\d", r"[\dOolI]")
+
+
+# The header's own pieces (above) with letters for digits: every style the reader takes as a header
+# has a garbled twin; a pattern of its own knew only `nick date H:MM:SS` and let 买家(… 1O:00:4l):,
+# 上午1O:00:4l, 1O时00分4l秒 or a joined date through as the agent's text (audit 113 H1).
+_G_CLOCK = _garbled(rf"(?:\d{{1,2}}[:：]\d{{2}}(?:[:：]\d{{2}}{_FRAC})?|{_ZH_CLOCK}){_AFTER}")
+_G_DATED = _garbled(rf"{_DATE}[\sT]*(?:{_AMPM}\s*)?") + _G_CLOCK
+# Without a date a header's clock has its seconds (as _HEADER_TS): 售前 8:3O in a reply's list of
+# hours is no header, and cut as one it took the agent's lines with it (audit 113 H2).
+_G_BARE = _garbled(rf"(?:{_AMPM}\s*)?(?:\d{{1,2}}[:：]\d{{2}}[:：]\d{{2}}{_FRAC}|{_ZH_HMS}){_AFTER}")
+# A nick with no space or sentence mark, perhaps with a note (买家(售前)): a line of text ending in a
+# mistyped time (截单时间是 16:0O, 付款时间：2026-11-24 O9:12:33) stays in its message (audits 110 N1,
+# 111 F1); and only a nick that may write is a header's (TextExportReader._garbled_header).
+_G_WHO = r"[^\s()（）]{1,40}"
 _GARBLED_HEADER_RE = re.compile(
-    # A block header whose time is garbled (买家 2026-11-24 1O:00:4l, tb_a 10:0O:3l): a nick, a date
-    # or not, and a clock, with a letter where a digit goes in one of them. Only a nick that may
-    # write is a header's (TextExportReader._garbled_header): a line of text that ends in a
-    # mistyped time (截单时间是 16:0O, 付款时间：2026-11-24 O9:12:33, SKU12 2026-11-24 1O:3O:00) was
-    # cut from its message (audits 110 N1, 111 F1).
-    r"^\s*+(?P<who>[^\s()（）]{1,40}(?:\s*[(（][^()（）\r\n]{1,12}[)）])?)\s+"
-    r"(?:(?P<date>[\dOolI]{4}[-/.年][\dOolI]{1,2}[-/.月][\dOolI]{1,2}日?)\s+)?"
-    r"(?P<clock>[\dOolI]{1,2}[:：][\dOolI]{2}(?:[:：][\dOolI]{2})?)\s*$"
+    rf"^\s*+(?:(?P<who1>{_G_WHO})\s*+[(（]\s*+(?P<ts1>{_G_DATED}|{_G_BARE})\s*+[)）]\s*+[:：]?"
+    rf"|(?P<who2>{_G_WHO}(?:\s*[(（][^()（）\r\n]{{1,12}}[)）])?)\s++(?P<ts2>{_G_DATED}|{_G_BARE}))\s*+$"
 )
 _LETTER_FOR_DIGIT_RE = re.compile(r"[OolI]")
 _GARBLED_HEADER = (
@@ -440,10 +451,12 @@ class TextExportReader:
         account: the other lines ending in such a time are text (audit 111 F1).
         """
         found = _GARBLED_HEADER_RE.match(line)
-        # A letter where a digit goes, in the clock or in the date (买家 2O26-11-24 10:00:41).
-        if found is None or not _LETTER_FOR_DIGIT_RE.search((found["date"] or "") + found["clock"]):
+        # A letter where a digit goes, in the clock or in the date (买家 2O26-11-24 10:00:41); AM and
+        # PM are no such letters.
+        stamp = found and re.sub(r"\s?(?:AM|PM|am|pm)", "", found["ts1"] or found["ts2"])
+        if found is None or not stamp or not _LETTER_FOR_DIGIT_RE.search(stamp):
             return False
-        who = found["who"].strip()
+        who = (found["who1"] or found["who2"]).strip()
         return self._may_write(who) or self._file_senders().get(who, 0) > 0
 
     def _open_and_next(
