@@ -95,7 +95,10 @@ def test_the_same_run_twice_changes_nothing(demo_runs):
     assert res.exit_code == 0 and res.stdout == ""
     rows = json.loads((now / "agents.json").read_text(encoding="utf-8"))
     assert f"0 of {len(rows)} agent rows changed" in res.stderr
-    assert "configuration: the same scorecard, lexicon, model, timezone; what changed came from" in res.stderr
+    assert (
+        "configuration: the same scorecard, lexicon, model, timezone, limits, user dictionary, review;"
+        in res.stderr
+    )
 
 
 def test_an_export_folder_says_which_card_scored_it_and_compare_reads_it(tmp_path):
@@ -134,7 +137,10 @@ def test_an_export_folder_says_which_card_scored_it_and_compare_reads_it(tmp_pat
     )
     assert res.exit_code == 0, res.output
     res = runner.invoke(app, ["compare", str(tmp_path / "capped"), str(tmp_path / "same")])
-    assert "configuration: the same scorecard, lexicon, model;" in res.stderr
+    assert (
+        "configuration: the same scorecard, lexicon, model, timezone, limits, user dictionary, review;"
+        in res.stderr
+    )
     # an export into an inspection's folder: its export.json, the newer record, is read (audit 107 M3)
     res = runner.invoke(
         app, ["export", "--date", "2026-11-24", "--out", str(tmp_path / "run"), *db, "--scorecard", str(cap)]
@@ -166,7 +172,10 @@ def test_a_card_written_differently_with_the_same_settings_is_the_same_card(demo
     res = runner.invoke(app, ["compare", str(now), str(tmp_path / "f")])
     assert res.exit_code == 0 and res.stdout == ""
     assert "the two scorecards are written differently but hold the same settings" in res.stderr
-    assert "configuration: the same scorecard, lexicon, model, timezone; what changed came from" in res.stderr
+    assert (
+        "configuration: the same scorecard, lexicon, model, timezone, limits, user dictionary, review;"
+        in res.stderr
+    )
     assert "scorecard differs" not in res.stderr and "scorecard changes" not in res.stderr
     # a record without the effective card (written before it was recorded) still says "differs"
     old = tmp_path / "old"
@@ -280,3 +289,66 @@ def test_what_is_not_an_agents_table_exits_2_naming_it(tmp_path, setup, args, me
     )
     assert res.exit_code == 2, res.output
     assert message in res.stderr and "Traceback" not in res.output
+
+
+def test_compare_names_the_reading_settings_and_the_review_behind_each_side(tmp_path, monkeypatch):
+    """Two exports differing only by --strict, or two runs only by the limits file, were "the same
+    scorecard, lexicon, model; what changed came from the chats" while points moved (audit 113
+    H3, H4); a export with five findings rejected said nothing of the review (M2)."""
+    day = ROOT / "demo" / "day"
+    for name, extra in (("plain", []), ("strict", ["--strict"])):
+        db = ["--db", str(tmp_path / f"{name}.sqlite")]
+        assert (
+            runner.invoke(
+                app, ["inspect", str(day), "--out", str(tmp_path / f"i-{name}"), "-q", *db] + extra
+            ).exit_code
+            == 0
+        )
+        res = runner.invoke(
+            app, ["export", "--date", "2026-11-24", "--out", str(tmp_path / f"e-{name}"), *db]
+        )
+        assert res.exit_code == 0, res.output
+    record = json.loads((tmp_path / "e-strict" / "export.json").read_text(encoding="utf-8"))
+    (entry,) = record["inspected_with"]
+    assert entry["strict"] is True and entry["timezone"] == "Asia/Shanghai" and entry["user_dict"] == ""
+    assert entry["limits"]["max_message_chars"] == 5000 and "source" not in entry["limits"]
+    res = runner.invoke(app, ["compare", str(tmp_path / "e-plain"), str(tmp_path / "e-strict")])
+    assert res.exit_code == 0 and "configuration: the lexicon differs" in res.stderr
+    assert " strict; model" in res.stderr and "limits bundled" in res.stderr
+    # a --db run's tables score the stored day: its run.json names what made the stored findings
+    run = json.loads((tmp_path / "i-strict" / "run.json").read_text(encoding="utf-8"))
+    assert [e["strict"] for e in run["inspected_with"]] == [True] and run["rejected_findings"] == 0
+
+    # the review: one finding rejected between two exports of the same store
+    from qc.store.database import open_store
+    from qc.supervise.people import add_person
+    from qc.supervise.review import decide
+
+    with open_store(tmp_path / "plain.sqlite") as store:
+        add_person(store, "质检员", "reviewer", by="test")
+        charged = next(s for s in store.findings(agent="柚子优选旗舰店:阿杰") if s.finding.live)
+        decide(store, charged.id, "reject", by="质检员", note="a friendly reply")
+    db = ["--db", str(tmp_path / "plain.sqlite")]
+    assert (
+        runner.invoke(
+            app, ["export", "--date", "2026-11-24", "--out", str(tmp_path / "e-rev"), *db]
+        ).exit_code
+        == 0
+    )
+    res = runner.invoke(app, ["compare", str(tmp_path / "e-plain"), str(tmp_path / "e-rev")])
+    assert "after: " in res.stderr and "review 1 findings rejected" in res.stderr
+    assert "configuration: the review differs" in res.stderr and "what changed came from" not in res.stderr
+
+    # two runs under different limits files (QC_LIMITS)
+    limits = tmp_path / "limits.toml"
+    limits.write_text("[input]\nmax_message_chars = 3\n", encoding="utf-8")
+    assert (
+        runner.invoke(
+            app, ["inspect", str(day), "--out", str(tmp_path / "short"), "-q"], env={"QC_LIMITS": str(limits)}
+        ).exit_code
+        == 0
+    )
+    assert runner.invoke(app, ["inspect", str(day), "--out", str(tmp_path / "whole"), "-q"]).exit_code == 0
+    res = runner.invoke(app, ["compare", str(tmp_path / "whole"), str(tmp_path / "short")])
+    assert "configuration: the limits differ" in res.stderr
+    assert "limits max_message_chars=3" in res.stderr and "limits bundled" in res.stderr

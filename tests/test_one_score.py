@@ -250,6 +250,47 @@ def test_scoring_stored_days_with_another_card_than_their_runs_says_so(tmp_path:
     assert "were inspected with scorecard" not in same.output
 
 
+def test_a_window_inspected_under_two_cards_is_warned_even_when_one_is_this_card(tmp_path: Path) -> None:
+    """Day 24 under the shop's card, day 25 under one charging a conflict −3: a month export with the
+    shop's card said nothing, and day 25's −3 became −5 unsaid (audit 113 M1). A card that only
+    writes a number otherwise (32.0) is the same card (L1)."""
+    shop, cheap, same = (tmp_path / n for n in ("shop.toml", "cheap.toml", "same.toml"))
+    shop.write_text("[items.average_response]\nthreshold = 30\n", encoding="utf-8")
+    cheap.write_text(
+        "[items.average_response]\nthreshold = 30\n[items.service_attitude.points]\nconflict = -3\n",
+        encoding="utf-8",
+    )
+    same.write_text("[items.average_response]\nthreshold = 30.0\n", encoding="utf-8")
+    runner, db = CliRunner(), ["--db", str(tmp_path / "qc.sqlite")]
+    for day, card in (("24", shop), ("25", cheap)):
+        at = f"2026-11-{day}T10:00:{{:02d}}+08:00"
+        messages = [
+            {"role": "customer", "sender": "b1", "timestamp": at.format(0), "text": "能今天发货吗"},
+            {"role": "agent", "sender": "店:小王", "timestamp": at.format(20), "text": "爱买不买"},
+        ]
+        path = tmp_path / f"2026-11-{day}.jsonl"
+        record = {"conversation_id": f"c{day}", "shop": "店", "messages": messages}
+        path.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+        out = tmp_path / f"o{day}"
+        done = runner.invoke(
+            app, ["inspect", str(path), "--out", str(out), "--scorecard", str(card), "-q", *db]
+        )
+        assert done.exit_code == 0, done.output
+    month = ["export", "--period", "2026-11", "--out", str(tmp_path / "e"), *db]
+    mixed = runner.invoke(app, [*month, "--scorecard", str(shop)])
+    assert mixed.exit_code == 0, mixed.output
+    assert "warning: some of 2026-11-01…2026-11-30 were inspected with scorecard seed-000 (" in mixed.output
+    run25 = json.loads((tmp_path / "o25" / "run.json").read_text(encoding="utf-8"))
+    assert run25["scorecard"]["hash"][:12] in mixed.output
+    # inspect's own month-so-far table pools day 24's run under the shop's card: said too
+    (said,) = [w for w in run25["warnings"] if "the month so far" in w]
+    assert "holds days inspected with scorecard seed-000" in said and "this run's seed-000" in said
+    day24 = runner.invoke(
+        app, ["export", "--date", "2026-11-24", "--out", str(tmp_path / "d"), *db, "--scorecard", str(same)]
+    )
+    assert day24.exit_code == 0 and "were inspected with scorecard" not in day24.output
+
+
 def test_with_a_cap_the_flagged_shares_still_add_up_to_what_the_day_cost(tmp_path: Path) -> None:
     """A cap of 10 on the attitude item: each conversation's share is scaled, an agent's shares sum to -10."""
     from collections import defaultdict

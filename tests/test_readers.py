@@ -3400,6 +3400,22 @@ def test_a_block_header_with_a_garbled_time_is_a_reject_never_the_agents_text(
     assert [r.line for r in result.rejects] == [5, 6] and "garbled time" in result.rejects[0].reason
 
 
+def test_a_header_whose_date_runs_into_its_clock_is_a_reject_naming_the_fix(tmp_path: Path) -> None:
+    """买家 2026-11-2410:00:41: the header's shape took it, no timestamp form did, and the message was
+    kept with no time and no word said (audit 113 L3)."""
+    path = tmp_path / "chat.txt"
+    path.write_text(
+        "买家 2026-11-24 10:00:01\n在吗\n柚子店:小雨 2026-11-24 10:00:20\n在的亲\n"
+        "买家 2026-11-2410:00:41\n好的\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    assert_balanced(result)
+    assert [m.text for m in result.conversations[0].messages] == ["在吗", "在的亲"]
+    (reject,) = result.rejects
+    assert reject.line == 5 and "write the date and the time apart (2026-11-24 10:00:41)" in reject.reason
+
+
 def test_an_inline_reply_listing_mistyped_hours_keeps_its_lines(tmp_path: Path) -> None:
     """售前 8:3O / 售后 9:OO in an inline export's reply, and 截单时间 16:3O after the same label was
     text earlier (截单时间(16:00)：…): read as garbled headers, the reply's lines were rejects and the

@@ -625,6 +625,9 @@ def run_record(
         "compiled_modules": len(compiled_modules()),
         **info.versions(),
         **scorecard_info(report.scorecard),
+        # No review decision applies to a run's own findings; with --db the tables score the
+        # store with its decisions, and score_from_store counts the rejections it applied.
+        "rejected_findings": 0,
         **(run_info or {}),
     }
 
@@ -649,6 +652,30 @@ def settings_record(options: ReadOptions, user_dict: Path | None) -> dict[str, A
         digest = hashlib.sha256(Path(user_dict).read_bytes()).hexdigest()
         settings["user_dict"] = {"path": str(user_dict), "sha256": digest}
     return {"settings": settings}
+
+
+def inspected_with_record(store: Store, date_from: str, date_to: str) -> list[dict[str, Any]]:
+    """What made the stored findings of a range, as export.json and a ``--db`` run.json write it.
+
+    One entry per distinct way the range's runs were made: the card (hash, name), the lexicon
+    and whether it ran strict, the model, and the readers' settings (time zone, the limits'
+    values, the user dictionary's SHA-256; ``None`` where an older run did not record them).
+    ``qc compare`` reads these: two exports of the same findings read under other settings
+    were "the same configuration" (audit 113 H3, H5).
+    """
+    return [
+        {
+            "hash": r["scorecard_hash"],
+            "name": r["scorecard_name"],
+            "lexicon": r["lexicon_version"],
+            "strict": r["lexicon_strict"],
+            "model": r["model_version"],
+            "timezone": r["timezone"],
+            "limits": r["limits"],
+            "user_dict": r["user_dict"],
+        }
+        for r in store.inspected_with(date_from, date_to)
+    ]
 
 
 def scorecard_info(card: Scorecard | None) -> dict[str, Any]:
@@ -695,14 +722,22 @@ def score_from_store(report: InspectionReport, store: Store, touched: Iterable[s
     dated = [d for d in days if d != UNDATED]
     deductions: list[Deduction] = []
     rows: list[dict[str, Any]] = []
+    rejected: set[str] = set()
     for lo, hi in ([(dated[0], dated[-1])] if dated else []) + (
         [(UNDATED, UNDATED)] if UNDATED in days else []
     ):
-        scores = score_stored(store, card, lo, hi).scores
+        stored = score_stored(store, card, lo, hi)
+        scores = stored.scores
         deductions += [d for d in scores.deductions if d.date in days]
         rows += [r for r in scores.rows if r["date"] in days]
+        rejected |= {s.id for s in stored.findings if s.id in stored.rejected and s.date in days}
     report.deductions, report.agents = deductions, rows
     write_score_outputs(out_dir, deductions, rows, agent_columns(card))
+    if dated:
+        # The agents files score every stored conversation of these days, other runs' too: what
+        # made them is what made those (audit 113 H5), and the review decisions applied.
+        report.run["inspected_with"] = inspected_with_record(store, dated[0], dated[-1])
+    report.run["rejected_findings"] = len(rejected)
     periods = {p.label: p for d in dated if (p := period_of(d, card.appraisal)) is not None}
     if periods:
         first = min(p.first for p in periods.values())
@@ -716,6 +751,16 @@ def score_from_store(report: InspectionReport, store: Store, touched: Iterable[s
             report.read.warnings.append(f"the appraisal period so far is not scored: {other_days}")
             return
         report.period_agents = [r for r in scored.rows if r["date"] in periods]
+        from qc.outputs.compare import other_cards
+
+        other = other_cards(store.inspected_with(first, last), card)
+        if other:
+            # The period so far pools days other runs saved under other cards (audit 113 M1).
+            names = ", ".join(f"{name or 'unnamed'} ({h[:12]})" for h, name in sorted(other.items()))
+            report.read.warnings.append(
+                f"the {card.appraisal} so far ({first}…{last}) holds days inspected with scorecard {names}:"
+                f" its table scores them with this run's {card.name} ({card.hash[:12]})"
+            )
 
 
 def score_report(

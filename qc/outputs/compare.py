@@ -31,6 +31,7 @@ __all__ = [
     "configuration_lines",
     "load_agents_table",
     "load_configuration",
+    "other_cards",
 ]
 
 AGENTS_JSON = "agents.json"
@@ -192,7 +193,16 @@ def load_agents_table(folder: Path, daily: bool = False) -> AgentsTable:
 
 
 # What a folder's record says made its tables, in the order the comparison names them.
-_CONFIGURATION = ("record", "scorecard", "lexicon", "model", "timezone")
+_CONFIGURATION = (
+    "record",
+    "scorecard",
+    "lexicon",
+    "model",
+    "timezone",
+    "limits",
+    "user dictionary",
+    "review",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,21 +246,66 @@ def load_configuration(folder: Path) -> Configuration | None:
         # By its hash: the same card read from two paths is the same card (audit 107 L1).
         out["scorecard"] = f"{card.get('name')} v{card.get('version')} {str(card.get('hash', ''))[:12]}"
         effective = card.get("effective") if isinstance(card.get("effective"), dict) else None
-    for key, field in (("lexicon", "lexicon_version"), ("model", "model_version")):
-        if isinstance(data.get(field), str):
-            strict = " strict" if key == "lexicon" and data.get("lexicon_strict") else ""
-            out[key] = data[field] + strict
     runs = data.get("inspected_with")
-    if isinstance(runs, list):  # an export: its findings' lexicon and model are their runs' (audit 107 M2)
-        for key in ("lexicon", "model"):
-            # Only what a record says: an older export.json names no lexicon (audit 109 F4).
-            found = sorted({str(r[key]) for r in runs if isinstance(r, dict) and r.get(key)})
-            if found:
-                out[key] = " + ".join(found)
-    settings = data.get("settings")
-    if isinstance(settings, dict) and isinstance(settings.get("timezone"), str):
-        out["timezone"] = settings["timezone"]
+    if isinstance(runs, list):
+        # An export, or a --db run whose tables score every stored conversation of its days: the
+        # findings are their runs', read under their settings (audits 107 M2, 113 H3, H5).
+        out.update(_runs_parts([r for r in runs if isinstance(r, dict)]))
+    else:
+        settings = data.get("settings") if isinstance(data.get("settings"), dict) else None
+        run = {
+            "lexicon": data.get("lexicon_version"),
+            "strict": data.get("lexicon_strict"),
+            "model": data.get("model_version"),
+            "timezone": settings.get("timezone") if settings else None,
+            "limits": settings.get("limits") if settings else None,
+            # A run.json that records its settings names a user dictionary when it had one.
+            "user_dict": ((settings.get("user_dict") or {}).get("sha256", "")) if settings else None,
+        }
+        out.update(_runs_parts([run]))
+    if isinstance(data.get("rejected_findings"), int):
+        out["review"] = f"{data['rejected_findings']} findings rejected"
     return Configuration(out, effective)
+
+
+def _runs_parts(runs: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """The lexicon, model and reading settings of the runs behind a table, joined with `` + ``.
+
+    Only what the records say: a part no run recorded is left out (unknown, never "the same",
+    audit 109 F4), and one some runs did not record says so.
+    """
+    shown: dict[str, list[str | None]] = {
+        "lexicon": [
+            f"{r['lexicon']}{' strict' if r.get('strict') else ''}"
+            if isinstance(r.get("lexicon"), str)
+            else None
+            for r in runs
+        ],
+        "model": [r.get("model") if isinstance(r.get("model"), str) else None for r in runs],
+        "timezone": [r.get("timezone") if isinstance(r.get("timezone"), str) else None for r in runs],
+        "limits": [_limits_label(r["limits"]) if isinstance(r.get("limits"), dict) else None for r in runs],
+        "user dictionary": [
+            (str(r["user_dict"])[:12] or "none") if isinstance(r.get("user_dict"), str) else None
+            for r in runs
+        ],
+    }
+    out = {}
+    for key, values in shown.items():
+        known = sorted({v for v in values if v})
+        if known:
+            out[key] = " + ".join(known) + (" + not recorded" if any(not v for v in values) else "")
+    return out
+
+
+def _limits_label(values: Mapping[str, Any]) -> str:
+    """Input limits as a comparison names them: ``bundled``, or the values that differ from the bundled."""
+    from dataclasses import asdict
+
+    from qc.readers.limits import DEFAULT_LIMITS, load_limits
+
+    bundled = asdict(load_limits(DEFAULT_LIMITS))
+    changed = sorted(k for k, v in values.items() if k != "source" and bundled.get(k) != v)
+    return ", ".join(f"{k}={values[k]}" for k in changed) if changed else "bundled"
 
 
 # Card settings listed by name when two cards differ; more are counted.
@@ -273,6 +328,20 @@ def card_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[st
         elif old[key] != new[key] or (type(old[key]) is bool) != (type(new[key]) is bool):
             changes.append(f"{key} {_shown(old[key])} → {_shown(new[key])}")
     return changes
+
+
+def other_cards(runs: Sequence[Mapping[str, Any]], card: Any) -> dict[str, str]:
+    """Hash → name of the cards among stored runs' (``Store.inspected_with``) that are not ``card``.
+
+    A card that only writes a number otherwise (32.0 for 32) is this card (audit 113 L1); a run
+    that did not record its card's content is judged by its hash alone.
+    """
+    return {
+        r["scorecard_hash"]: r["scorecard_name"]
+        for r in runs
+        if r["scorecard_hash"] != card.hash
+        and (r.get("effective") is None or card_changes(r["effective"], card.data))
+    }
 
 
 def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

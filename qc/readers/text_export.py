@@ -929,6 +929,12 @@ class TextExportReader:
                 seg.day, seg.day_shift, seg.last_clock = local.date(), 0, local
             return at
         if not TIME_RE.match(stamp):
+            if stamp:
+                # 2026-11-2410:00:41, a date run into its clock: the header's shape takes it, no
+                # timestamp form does; the message was kept with no time, unsaid (audit 113 L3).
+                raise ValueError(
+                    f"time {stamp!r} not understood: write the date and the time apart (2026-11-24 10:00:41)"
+                )
             return None
         seg = self._segment
         day = seg.day or self.day
@@ -955,8 +961,9 @@ class TextExportReader:
             who, note_auto = noted["nick"].strip(), "自动回复" in noted["note"]
         try:
             when = self._when(stamp)
-        except ValueError:
-            self._segment.items.append(make_reject(self.file, number, "time out of range", raw))
+        except ValueError as bad:
+            said = str(bad) if str(bad).startswith("time ") else "time out of range"
+            self._segment.items.append(make_reject(self.file, number, said, raw))
             return
         found = role_from_nick(who, self.agent_nicks, self.customer_nicks)
         is_word = parse_role_word(who) is not None

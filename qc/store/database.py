@@ -830,26 +830,46 @@ class Store:
         """Hash → name of the scorecards the runs that saved the range's conversations were made with."""
         return {r["scorecard_hash"]: r["scorecard_name"] for r in self.inspected_with(date_from, date_to)}
 
-    def inspected_with(self, date_from: str, date_to: str) -> list[dict[str, str]]:
+    def inspected_with(self, date_from: str, date_to: str) -> list[dict[str, Any]]:
         """What the runs that saved the range's conversations were made with, each distinct once.
 
         ``scorecard_hash``, ``scorecard_name``, ``lexicon_version``, ``model_version`` ("" when a
-        run did not say): an export's tables score stored findings, which the lexicon and model
-        of their runs found, so an export says which (audit 107 M2).
+        run did not say), and from the run's record: ``lexicon_strict``, ``timezone``, ``limits``
+        (the input limits in force, without their file's name) and ``user_dict`` (its SHA-256),
+        ``None`` where an older run did not record them. An export's tables score stored findings,
+        which the lexicon and model of their runs found, and the readers' settings decided what
+        was read (audits 107 M2, 113 H3). ``effective`` is the run's effective scorecard when it
+        recorded one (outside the distinctness: one hash, one card).
         """
         c, runs = TABLES["conversations"], TABLES["runs"]
         dated = _dated_conversations(date_from, date_to)
-        columns = (runs.c.scorecard_hash, runs.c.scorecard_name, runs.c.lexicon_version, runs.c.model_version)
-        q = (
-            select(*columns)
+        ids = (
+            select(runs.c.id)
             .join(c, c.c.run_id == runs.c.id)
             .join(dated, and_(dated.c.shop == c.c.shop, dated.c.conversation_id == c.c.conversation_id))
             .distinct()
         )
+        columns = (runs.c.scorecard_hash, runs.c.scorecard_name, runs.c.lexicon_version, runs.c.model_version)
+        q = select(*columns, runs.c.run_json).where(runs.c.id.in_(ids.scalar_subquery()))
+        entries: dict[str, dict[str, Any]] = {}
+        cards: dict[str, Any] = {}
         with self.engine.connect() as conn:
-            rows = {tuple(v or "" for v in row) for row in conn.execute(q) if row[0]}
-        keys = ("scorecard_hash", "scorecard_name", "lexicon_version", "model_version")
-        return [dict(zip(keys, row, strict=True)) for row in sorted(rows)]
+            for card_hash, name, lexicon, model, text in conn.execute(q):
+                if not card_hash:
+                    continue
+                entry, effective = _run_settings(text)
+                entry = {
+                    "scorecard_hash": card_hash,
+                    "scorecard_name": name or "",
+                    "lexicon_version": lexicon or "",
+                    "model_version": model or "",
+                    **entry,
+                }
+                entries.setdefault(json_text(entry), entry)
+                if effective is not None:
+                    cards.setdefault(card_hash, effective)
+        listed = [entries[key] for key in sorted(entries)]
+        return [{**e, "effective": cards.get(e["scorecard_hash"])} for e in listed]
 
     def day_range(self) -> tuple[str, str] | None:
         """The first and last stored day (of the metric parts), or ``None`` for an empty store."""
@@ -1624,6 +1644,31 @@ def open_store(target: str | Path, *, save: bool = False) -> Store:
 
 # The span of a stored conversation whose times text cannot order (message_spans).
 _EARLIEST, _LATEST = "0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59+00:00"
+
+
+def _run_settings(text: str | None) -> tuple[dict[str, Any], Any]:
+    """From a stored run.json: the settings beside card, lexicon and model that changed what was read.
+
+    ``lexicon_strict``, ``timezone``, ``limits`` (the values only: one limits file under two names
+    is one setting), ``user_dict`` (SHA-256 or ``""`` for none); ``None`` where the run did not
+    record them. Also the effective scorecard, when recorded.
+    """
+    try:
+        data = json.loads(text or "{}")
+    except ValueError:
+        data = {}
+    if not isinstance(data, dict):
+        data = {}
+    settings = data.get("settings") if isinstance(data.get("settings"), dict) else None
+    limits = settings.get("limits") if settings and isinstance(settings.get("limits"), dict) else None
+    user_dict = settings.get("user_dict") if settings else None
+    card: dict[str, Any] = data["scorecard"] if isinstance(data.get("scorecard"), dict) else {}
+    return {
+        "lexicon_strict": bool(data["lexicon_strict"]) if "lexicon_strict" in data else None,
+        "timezone": settings.get("timezone") if settings else None,
+        "limits": {k: v for k, v in limits.items() if k != "source"} if limits is not None else None,
+        "user_dict": (user_dict or {}).get("sha256", "") if settings else None,
+    }, card.get("effective")
 
 
 def _dated_conversations(date_from: str, date_to: str) -> Any:

@@ -616,23 +616,14 @@ def _write_export_record(
     to say what differs between two folders.
     """
     from qc import __version__
-    from qc.batch.run import scorecard_info
+    from qc.batch.run import inspected_with_record, scorecard_info
 
-    inspected = store.inspected_with(period.first, period.last)
     record = {
         "qc_version": __version__,
         "exported_at": local_now(),
         "window": {"label": period.label, "first": period.first, "last": period.last, "kind": period.kind},
         **scorecard_info(card),
-        "inspected_with": [
-            {
-                "hash": r["scorecard_hash"],
-                "name": r["scorecard_name"],
-                "lexicon": r["lexicon_version"],
-                "model": r["model_version"],
-            }
-            for r in inspected
-        ],
+        "inspected_with": inspected_with_record(store, period.first, period.last),
         "rejected_findings": len(result.rejected),
     }
     text = json.dumps(record, ensure_ascii=False, indent=2) + "\n"
