@@ -903,6 +903,62 @@ def test_appeal_from_open_to_a_final_ruling(app, store):
         assert f'action="/findings/{f.id}/review"' not in page and "open-appeal" not in block
 
 
+def _form(page: str, action: str) -> dict[str, str]:
+    """The hidden fields of the form posting to ``action`` on a page."""
+    form = page.split(f'action="{action}"', 1)[1].split("</form>", 1)[0]
+    return dict(re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', form))
+
+
+def test_a_stale_appeal_form_is_refused_naming_what_happened_meanwhile(app, store):
+    """李主管's 维持 from a page that showed the appeal answered was taken after 张主管 had overturned
+    and reopened it: the agent was charged again by a ruling on a page that showed neither (audit
+    112 H1). So was a stale 重开 of a ruling made after the page."""
+    f = live_finding(store, AJIE, "impatience")
+    agent = sign_in(app, "阿杰")
+    token = csrf_of(agent.get(f"/conversations/{f.finding.conversation_id}").text)
+    agent.post("/appeals", data={"csrf": token, "finding_id": f.id, "reason": "买家在开玩笑"})
+    (appeal,) = store.appeal_rows()
+    number = appeal["id"]
+    reviewer = sign_in(app, "质检小王")
+    reviewer.post(
+        f"/appeals/{number}/answer",
+        data=_form(reviewer.get("/appeals").text, f"/appeals/{number}/answer") | {"note": "看过了"},
+    )
+    li, zhang = sign_in(app, "李主管"), sign_in(app, "张主管")
+    stale = _form(li.get("/appeals").text, f"/appeals/{number}/rule")
+    assert stale["seen"] == "answered:2"
+    zhang.post(
+        f"/appeals/{number}/rule",
+        data=_form(zhang.get("/appeals").text, f"/appeals/{number}/rule")
+        | {"ruling": "overturn", "note": "语气没问题"},
+    )
+    zhang.post(
+        f"/appeals/{number}/reopen",
+        data=_form(zhang.get("/appeals").text, f"/appeals/{number}/reopen")
+        | {"note": "收到完整记录，需重新裁定"},
+    )
+    assert store.appeal_row(number)["state"] == "reopened"
+    r = li.post(
+        f"/appeals/{number}/rule", data=stale | {"ruling": "uphold", "note": "维持"}, follow_redirects=True
+    )
+    assert f"appeal #{number} changed since your page showed it answered: 张主管 reopen it at" in r.text
+    assert "收到完整记录，需重新裁定" in r.text and "it is reopened now: reload the page" in r.text
+    assert store.appeal_row(number)["state"] == "reopened"
+    assert store.latest_states(("confirm", "reject"), [f.id]) == {f.id: "rejected"}  # not charged again
+    # from a fresh page the same ruling goes through
+    r = li.post(
+        f"/appeals/{number}/rule",
+        data=_form(li.get("/appeals").text, f"/appeals/{number}/rule") | {"ruling": "uphold", "note": "维持"},
+        follow_redirects=True,
+    )
+    assert store.appeal_row(number)["state"] == "upheld"
+    # a reopen form from a page that showed the overturned ruling, sent after the uphold: refused
+    stale_reopen = {"csrf": stale["csrf"], "seen": "overturned:3", "note": "撤销有误"}
+    r = li.post(f"/appeals/{number}/reopen", data=stale_reopen, follow_redirects=True)
+    assert "changed since your page showed it overturned: 李主管 rule it at" in r.text
+    assert store.appeal_row(number)["state"] == "upheld"
+
+
 def test_an_appeal_whose_finding_is_gone_says_so_and_offers_no_step(app, store):
     """A re-inspection no longer found the finding: every step was refused, yet the page offered
     them, and nothing said why the appeal stayed open for ever (audit 69, A2)."""
@@ -2103,6 +2159,71 @@ def test_rejecting_one_of_two_findings_behind_a_verdict_says_the_message_is_stil
 
     assert f"这条消息仍被扣分：{fourth.id}" in reject(third)
     assert "仍被扣分" not in reject(second)  # both of that message's findings are rejected now
+
+
+def test_the_kind_filter_keeps_the_agents_own_findings_only(app, store):
+    """An agent's kind=silent_transfer listed a shared chat where only a colleague had one (shown on
+    no page of theirs), and a coach's agent + kind filter listed it under the wrong agent (audit 112 M2)."""
+    from collections import defaultdict
+
+    kinds_of = defaultdict(set)
+    for s in store.findings(date_from=DAY, date_to=DAY):
+        kinds_of[(s.finding.conversation_id, s.finding.kind)].add(s.scored_agent)
+    mine = {p.conversation_id for p in store.parts(DAY, DAY, AJIE)}
+    shared = [(cid, kind) for (cid, kind), agents in kinds_of.items() if cid in mine and AJIE not in agents]
+    assert shared, "the demo day has no conversation of 阿杰's where only a colleague has a finding kind"
+    cid, kind = shared[0]
+    agent, coach = sign_in(app, "阿杰"), sign_in(app, "张主管")
+    for client, extra in ((agent, {}), (coach, {"agent": AJIE})):
+        page = client.get("/search", params={"kind": kind, "from": DAY, "to": DAY, **extra}).text
+        assert cid not in page, (kind, extra)
+    # the coach without the agent filter still finds it by its kind
+    assert (
+        cid
+        in coach.get(
+            "/search",
+            params={"kind": kind, "from": DAY, "to": DAY, "agent": next(iter(kinds_of[(cid, kind)]))},
+        ).text
+    )
+
+
+def test_a_decision_the_finding_already_holds_is_not_recorded_again(app, store):
+    """Back and 确认 again, a reload, or a second reviewer's 确认 on a confirmed finding each logged
+    confirmed → confirmed and moved "confirmed by" to whoever clicked last (audit 112 M3)."""
+    f = live_finding(store, XIAOMAN)
+    url = f"/conversations/{f.finding.conversation_id}"
+    wang, li = sign_in(app, "质检小王"), sign_in(app, "质检小李")
+
+    def confirm(client, state):
+        form = {"csrf": csrf_of(client.get(url).text), "decision": "confirm", "state": state}
+        return client.post(f"/findings/{f.id}/review", data=form, follow_redirects=True).text
+
+    assert f"{f.id}: pending → confirmed" in confirm(wang, "pending")
+    again = confirm(wang, "confirmed")  # the page after Back shows it confirmed
+    assert "已是 confirmed（质检小王" in again and "未重复记录" in again
+    assert "已是 confirmed（质检小王" in confirm(li, "confirmed")
+    assert [(r["action"], r["actor"]) for r in store.audit_trail(f.id)] == [("confirm", "质检小王")]
+    # a new note is a new decision, recorded
+    page = li.get(url).text
+    form = {"csrf": csrf_of(page), "decision": "confirm", "state": "confirmed", "note": "复听录音后确认"}
+    li.post(f"/findings/{f.id}/review", data=form)
+    assert [r["actor"] for r in store.audit_trail(f.id)] == ["质检小王", "质检小李"]
+
+
+def test_a_reject_in_the_queue_says_the_message_is_still_charged(app, store):
+    """The conversation page said so, the queue did not: a reviewer there believed the reply cleared
+    (audit 112 M1). Both the htmx fragment and the plain form's next page say it."""
+    (first, second), (third, fourth) = _verdict_pairs(store)[:2]
+    client = sign_in(app, "质检小王")
+    token = csrf_of(client.get("/queue").text)
+    form = {"csrf": token, "decision": "reject", "note": "熟客玩笑", "state": "pending"}
+    r = client.post("/queue/decide", data=form | {"finding_id": first.id}, headers={"HX-Request": "true"})
+    assert r.status_code == 200 and 'id="queue-notice"' in r.text
+    assert f"这条消息仍被扣分：{second.id}" in r.text
+    r = client.post("/queue/decide", data=form | {"finding_id": third.id}, follow_redirects=True)
+    assert f"这条消息仍被扣分：{fourth.id}" in r.text
+    r = client.post("/queue/decide", data=form | {"finding_id": second.id}, headers={"HX-Request": "true"})
+    assert "仍被扣分" not in r.text  # both of that message's findings are rejected now
 
 
 def test_confirming_a_held_finding_on_the_web_says_it_now_costs_its_points(app, store):

@@ -326,6 +326,14 @@ def review_finding(ctx: Ctx) -> Response:
         source=SOURCE,
         **_seen(ctx),
     )
+    if not d.recorded and d.earlier is not None:
+        e = d.earlier
+        ctx.flash(
+            "ok",
+            f"{fid}: 已是 {d.after}（{e['actor']} · {e['at']}），未重复记录"
+            f" (already {d.after}: nothing recorded)",
+        )
+        return ctx.redirect(f"{conversation_url(stored.finding.conversation_id)}#f-{fid}")
     ctx.flash("ok", f"{fid}: {d.before} → {d.after}")
     _flash_still_charged(ctx, fid)
     _flash_confirmed(ctx, fid)
@@ -346,28 +354,43 @@ def _seen(ctx: Ctx) -> dict[str, Any]:
     return {"expected": seen, "overturn": seen is not None, "check": check}
 
 
+def _still_charged_notice(ctx: Ctx, finding_id: str) -> tuple[str, str] | None:
+    """The notice a reviewer gets when the rejected finding's message is still charged by another finding."""
+    others = still_charging(ctx.store, finding_id, ctx.wb.card)
+    if not others:
+        return None
+    named = "、".join(f"{s.id} ({KIND_LABELS.get(s.finding.kind, s.finding.kind)})" for s in others)
+    # A finding an appeal decides is changed by reopening that appeal, not by a review (audit 101 A3).
+    decided = deciding_appeals(ctx.store, others)
+    ways = ["如消息无问题请一并驳回"] if len(decided) < len(others) else []
+    ways += [f"{fid} 由申诉 #{n} 裁定，需主管重开该申诉" for fid, n in decided.items()]
+    way = "；".join(ways)
+    return "error", f"这条消息仍被扣分：{named} 也支撑同一判定；{way} (still charged by {named})"
+
+
+def _confirmed_notice(ctx: Ctx, finding_id: str) -> tuple[str, str] | None:
+    """The notice when a confirm changed the scores (a held finding now charged), or did not."""
+    effect = confirm_effect(ctx.store, finding_id, ctx.wb.card)
+    if effect == "charged":
+        return (
+            "ok",
+            "这条原为待复核，确认后从现在起扣分 (held for review: confirmed, it now costs its points)",
+        )
+    if effect == "suppressed":
+        return "ok", "这条已按上下文排除，确认后仍不扣分 (suppressed by its context: still costs nothing)"
+    return None
+
+
 def _flash_still_charged(ctx: Ctx, finding_id: str) -> None:
     """Tell the reviewer when the rejected finding's message is still charged by another finding."""
-    others = still_charging(ctx.store, finding_id, ctx.wb.card)
-    if others:
-        named = "、".join(f"{s.id} ({KIND_LABELS.get(s.finding.kind, s.finding.kind)})" for s in others)
-        # A finding an appeal decides is changed by reopening that appeal, not by a review (audit 101 A3).
-        decided = deciding_appeals(ctx.store, others)
-        ways = ["如消息无问题请一并驳回"] if len(decided) < len(others) else []
-        ways += [f"{fid} 由申诉 #{n} 裁定，需主管重开该申诉" for fid, n in decided.items()]
-        way = "；".join(ways)
-        ctx.flash("error", f"这条消息仍被扣分：{named} 也支撑同一判定；{way} (still charged by {named})")
+    if notice := _still_charged_notice(ctx, finding_id):
+        ctx.flash(*notice)
 
 
 def _flash_confirmed(ctx: Ctx, finding_id: str) -> None:
     """Tell the reviewer when a confirm changed the scores (a held finding now charged), or did not."""
-    effect = confirm_effect(ctx.store, finding_id, ctx.wb.card)
-    if effect == "charged":
-        ctx.flash(
-            "ok", "这条原为待复核，确认后从现在起扣分 (held for review: confirmed, it now costs its points)"
-        )
-    elif effect == "suppressed":
-        ctx.flash("ok", "这条已按上下文排除，确认后仍不扣分 (suppressed by its context: still costs nothing)")
+    if notice := _confirmed_notice(ctx, finding_id):
+        ctx.flash(*notice)
 
 
 # ------------------------------------------------------------------------------ the queue
@@ -425,7 +448,11 @@ def _context_view(ctx: Ctx, finding_id: str, *, around: int = 3) -> tuple[Stored
 
 
 def _queue_fragment(
-    ctx: Ctx, args: dict[str, Any], error: str = "", started: float | None = None
+    ctx: Ctx,
+    args: dict[str, Any],
+    error: str = "",
+    started: float | None = None,
+    notice: tuple[str, str] | None = None,
 ) -> Response:
     items = _queue_items(ctx, args)
     item, waiting = next_pending(ctx.store, items, ctx.person, ctx.session.skipped)
@@ -434,6 +461,7 @@ def _queue_fragment(
         "waiting": waiting,
         "total": len(items),
         "error": error,
+        "notice": notice,
         "args": args,
     }
     if item is not None:
@@ -467,6 +495,7 @@ def queue_decide(ctx: Ctx) -> Response:
     fid = ctx.field("finding_id")
     decision = ctx.field("decision")
     error = ""
+    notice: tuple[str, str] | None = None
     if decision == "skip":
         if ctx.store.finding(fid) is not None:  # the session keeps ids of findings only
             ctx.session.skipped.add(fid)
@@ -482,19 +511,22 @@ def queue_decide(ctx: Ctx) -> Response:
                 source=SOURCE,
                 **_seen(ctx),
             )
+            # What the decision did to the scores, as the conversation page says it: a reject in
+            # the queue left the reply charged by another finding unsaid (audit 112 M1).
+            notice = (_confirmed_notice if decision == "confirm" else _still_charged_notice)(ctx, fid)
         except ReviewError as exc:
             error = str(exc)
     if not ctx.htmx:
         if error:
             ctx.flash("error", error)
-        elif decision == "confirm":
-            _flash_confirmed(ctx, fid)
+        elif notice:
+            ctx.flash(*notice)
         p: Period = args["period"]
         query = {"from": p.first, "to": p.last, "seed": args["seed"], "per_agent": args["per_agent"]}
         if args["mask"]:
             query["mask"] = "1"
         return ctx.redirect("/queue?" + urlencode(query))
-    return _queue_fragment(ctx, args, error, started)
+    return _queue_fragment(ctx, args, error, started, notice)
 
 
 # ------------------------------------------------------------------------------ appeals
@@ -522,7 +554,12 @@ def appeals(ctx: Ctx) -> Response:
     cids = (s.finding.conversation_id if s is not None else a.conversation_id for a, s in rows)
     mask = page_masker(ctx.masker(), ctx.store, (c for c in cids if c))
     return ctx.render(
-        "appeals.html", rows=rows, kind_labels=KIND_LABELS, mask=mask, charging=_charging(ctx, rows)
+        "appeals.html",
+        rows=rows,
+        kind_labels=KIND_LABELS,
+        mask=mask,
+        charging=_charging(ctx, rows),
+        versions=appeals_api.appeal_versions(ctx.store, [a for a, _ in rows]),
     )
 
 
@@ -567,6 +604,7 @@ def appeal_answer(ctx: Ctx) -> Response:
         by=ctx.person.name,
         note=ctx.field("note"),
         source=SOURCE,
+        seen=ctx.field("seen") or None,
     )
     ctx.flash("ok", f"申诉 #{a.id}: {a.state}")
     return ctx.redirect("/appeals")
@@ -586,6 +624,7 @@ def appeal_rule(ctx: Ctx) -> Response:
         source=SOURCE,
         card=ctx.wb.card,
         with_message=ruling == "overturn" and ctx.field("with_message") == "1",
+        seen=ctx.field("seen") or None,
     )
     word = "撤销" if ruling == "overturn" else "维持"
     along = f"; 同一条消息的 {', '.join(a.decided_with)} 一并{word}" if a.decided_with else ""
@@ -602,6 +641,7 @@ def appeal_reopen(ctx: Ctx) -> Response:
         by=ctx.person.name,
         note=ctx.field("note"),
         source=SOURCE,
+        seen=ctx.field("seen") or None,
     )
     ctx.flash("ok", f"申诉 #{a.id}: {a.state}")
     return ctx.redirect("/appeals")
@@ -751,7 +791,8 @@ def search(ctx: Ctx) -> Response:
         parts = list(by_conversation.values())
         if kind:
             having = {
-                s.finding.conversation_id for s in ctx.store.findings(date_from=lo, date_to=hi, kind=kind)
+                s.finding.conversation_id
+                for s in ctx.store.findings(date_from=lo, date_to=hi, kind=kind, agent=agent)
             }
             parts = [p for p in parts if p.conversation_id in having]
         parts.sort(key=lambda p: (p.date, p.conversation_id or ""), reverse=True)

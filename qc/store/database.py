@@ -105,6 +105,8 @@ __all__ = [
 
 # Conversation ids per IN (…) clause: well under every database's parameter limit.
 _CHUNK = 500
+# The audit-log actions of an appeal's own steps (its findings' decisions are logged as confirm/reject).
+APPEAL_STEPS = ("appeal_open", "appeal_answer", "appeal_rule", "appeal_reopen")
 # Rows of the FTS5 table by rowid (SQLite only; the table is not a SQLAlchemy Table).
 _FTS_DELETE = text("DELETE FROM search_fts WHERE rowid IN :ids").bindparams(bindparam("ids", expanding=True))
 
@@ -1169,6 +1171,26 @@ class Store:
                         found.append(finding_id)
         return out
 
+    def appeal_steps(self, appeal_ids: Collection[int]) -> dict[int, int]:
+        """Per appeal, how many steps (open, answer, rule, reopen) its audit trail holds.
+
+        With the state, what a page showed of an appeal: a form sent from a page that showed it
+        answered, after it was ruled and reopened meanwhile, meets the same state but more steps.
+        """
+        log = REVIEW_TABLES["review_log"]
+        out: dict[int, int] = {}
+        ids = list(appeal_ids)
+        with self.engine.connect() as conn:
+            for start in range(0, len(ids), _CHUNK):
+                query = (
+                    select(log.c.appeal_id, func.count())
+                    .where(log.c.appeal_id.in_(ids[start : start + _CHUNK]))
+                    .where(log.c.action.in_(APPEAL_STEPS))
+                    .group_by(log.c.appeal_id)
+                )
+                out.update({int(a): int(n) for a, n in conn.execute(query)})
+        return out
+
     def audit_trail(self, finding_id: str | None = None) -> list[dict[str, Any]]:
         """Every audit row, oldest first; of one finding or all."""
         log = REVIEW_TABLES["review_log"]
@@ -1557,12 +1579,16 @@ class Store:
                 )
             )
         if kind:
+            # With an agent, a finding of that kind charged to that agent: a colleague's silent
+            # transfer in a shared chat listed it for an agent, who then saw what the conversation
+            # page hides from them, and under a coach's agent filter (audit 112 M2).
             q = q.where(
                 exists().where(
                     and_(
                         found.c.shop == docs.c.shop,
                         found.c.conversation_id == docs.c.conversation_id,
                         found.c.kind == kind,
+                        *([found.c.scored_agent == agent] if agent else []),
                     )
                 )
             )

@@ -26,11 +26,12 @@ it implies. Any other transition is refused with :class:`~qc.supervise.review.Re
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from qc.scoring.card import Scorecard, apply_decisions, load_scorecard, qualifies
-from qc.store.database import Store
+from qc.store.database import APPEAL_STEPS, Store
 from qc.supervise.filters import match_agent
 from qc.supervise.people import AGENT, REVIEWERS, SUPERVISOR, Person, charged_to, list_people, require_person
 from qc.supervise.review import (
@@ -65,6 +66,7 @@ __all__ = [
     "reopen_appeal",
     "get_appeal",
     "list_appeals",
+    "appeal_versions",
 ]
 
 # step → the states it may start from
@@ -298,6 +300,39 @@ def _check_appealable(store: Store, finding_id: str) -> None:
         )
 
 
+def appeal_versions(store: Store, appeals: Sequence[Appeal]) -> dict[int, str]:
+    """What a page shows of each appeal, for its forms to send back: its state and step count.
+
+    A form sent from a page that showed an older version is refused (:func:`_check_seen`): a
+    supervisor's 维持 from a page that showed the appeal answered was taken after another
+    supervisor had overturned and reopened it, and charged the agent again (audit 112 H1).
+    """
+    steps = store.appeal_steps([a.id for a in appeals])
+    return {a.id: f"{a.state}:{steps.get(a.id, 0)}" for a in appeals}
+
+
+def _check_seen(store: Store, appeal: Appeal, seen: str | None) -> None:
+    """Refuse a step sent from a page that showed the appeal otherwise than it is now (who did what)."""
+    if seen is None or seen == appeal_versions(store, [appeal])[appeal.id]:
+        return
+    steps = [
+        r
+        for r in store.audit_trail(appeal.finding_id)
+        if r["appeal_id"] == appeal.id and r["action"] in APPEAL_STEPS
+    ]
+    last = steps[-1] if steps else None
+    done = (
+        f": {last['actor']} {last['action'].removeprefix('appeal_')} it at {last['at']}"
+        + (f" ({last['note']})" if last["note"] else "")
+        if last
+        else ""
+    )
+    raise ReviewError(
+        f"appeal #{appeal.id} changed since your page showed it {seen.split(':')[0]}{done}; it is"
+        f" {appeal.state} now: reload the page and decide again"
+    )
+
+
 def _check(appeal: Appeal, step: str) -> None:
     if appeal.state not in _ALLOWED[step]:
         raise ReviewError(
@@ -343,8 +378,12 @@ def _step(
         )
 
 
-def answer_appeal(store: Store, appeal_id: int, *, by: str, note: str, source: str = "cli") -> Appeal:
+def answer_appeal(
+    store: Store, appeal_id: int, *, by: str, note: str, source: str = "cli", seen: str | None = None
+) -> Appeal:
     """A reviewer or supervisor answers an open appeal.
+
+    ``seen`` is the appeal's version the page showed (:func:`appeal_versions`), when a form sent it.
 
     Raises:
         ReviewError: unknown appeal, no answer, the appeal is not open, or the finding is the
@@ -352,6 +391,7 @@ def answer_appeal(store: Store, appeal_id: int, *, by: str, note: str, source: s
         PeopleError: ``by`` is not a registered reviewer or supervisor.
     """
     appeal = get_appeal(store, appeal_id)
+    _check_seen(store, appeal, seen)
     _check(appeal, "answer")
     person = require_person(store, by, REVIEWERS, "answering an appeal")
     if is_blank(note):
@@ -382,6 +422,7 @@ def rule_appeal(
     source: str = "cli",
     card: Scorecard | None = None,
     with_message: bool = False,
+    seen: str | None = None,
 ) -> Appeal:
     """A supervisor rules an answered (or reopened) appeal final: overturned (rejected) or upheld (confirmed).
 
@@ -394,7 +435,7 @@ def rule_appeal(
     Upheld after a reopen, those an earlier overturn of this appeal rejected are confirmed
     again. A finding with an appeal of its own, in any state (reopened too), is left to it. The
     returned appeal's ``decided_with`` is what this ruling decided beside the appealed finding
-    (a listed appeal's is every finding its rulings decided).
+    (a listed appeal's is every finding its rulings decided). ``seen``: the version a page showed.
 
     Raises:
         ReviewError: unknown appeal, no reason, the appeal is not answered yet or already final,
@@ -403,6 +444,7 @@ def rule_appeal(
         PeopleError: ``by`` is not a registered supervisor.
     """
     appeal = get_appeal(store, appeal_id)
+    _check_seen(store, appeal, seen)
     _check(appeal, "rule")
     supervisor = require_person(store, by, (SUPERVISOR,), "a ruling")
     if is_blank(note):
@@ -488,8 +530,12 @@ def decided_along(store: Store, appeal: Appeal, overturn: bool, card: Scorecard)
     return out
 
 
-def reopen_appeal(store: Store, appeal_id: int, *, by: str, note: str, source: str = "cli") -> Appeal:
+def reopen_appeal(
+    store: Store, appeal_id: int, *, by: str, note: str, source: str = "cli", seen: str | None = None
+) -> Appeal:
     """A supervisor reopens a final appeal: the finding can be reviewed and the appeal ruled again.
+
+    ``seen``: the version a page showed (a stale 重开 reopened a ruling made after it, audit 112 H1).
 
     Raises:
         ReviewError: unknown appeal, no reason, the appeal is not final, or the supervisor is
@@ -497,6 +543,7 @@ def reopen_appeal(store: Store, appeal_id: int, *, by: str, note: str, source: s
         PeopleError: ``by`` is not a registered supervisor.
     """
     appeal = get_appeal(store, appeal_id)
+    _check_seen(store, appeal, seen)
     _check(appeal, "reopen")
     supervisor = require_person(store, by, (SUPERVISOR,), "reopening a ruling")
     if is_blank(note):

@@ -343,7 +343,7 @@ def decide(
         check_appeal_allows_review(store, finding_id)
         current = finding_states(store, [finding_id]).get(finding_id, PENDING)
         earlier = latest_decision(store, finding_id) if not overturn else None
-        appeals = store.appeal_rows(finding_id=finding_id) if earlier is not None else []
+        appeals = store.appeal_rows(finding_id=finding_id)
         if appeals and appeals[-1]["state"] == REOPENED:
             earlier = None  # a supervisor reopened the ruling: deciding again is what is asked
         if earlier is not None:
@@ -382,6 +382,18 @@ def decide(
                 f" {whose} meanwhile; nothing changed. Reload the page (or export a fresh sheet) and"
                 " decide again if you still disagree, or ask them"
             )
+        last = latest_decision(store, finding_id)
+        if (
+            last is not None
+            and last["action"] == decision
+            and current == DECISIONS[decision]
+            and note in (last["note"], found_note(found))
+            and not (appeals and appeals[-1]["state"] == REOPENED)
+        ):
+            # The decision the finding already holds, from a page that showed it so (the Back
+            # button, a reload, a second reviewer's 确认): it was logged again and "confirmed by"
+            # moved to whoever clicked last (audit 112 M3). Nothing is recorded.
+            return Decision(finding_id, current, current, recorded=False, earlier=last)
         return record_decision(
             store, conn, finding_id, decision, actor=reviewer.name, note=note, source=source
         )
