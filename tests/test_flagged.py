@@ -123,3 +123,30 @@ def test_a_conversation_costing_under_half_a_cent_is_still_listed(tmp_path):
     assert tiny, "the demo day has conversations whose slow replies cost about a cent"
     assert {r.conversation_id for r in day} <= set(both)  # a wider range drops none of them
     assert all(p < 0 for p in both.values())  # and none is listed at 0
+
+
+def test_the_excerpt_quotes_what_costs_the_most(tmp_path):
+    """The demo day's conflicts (你会不会用啊, −5) were quoted by a polite reply slow by 0.07 points
+    that came first (audit 112 L5): the excerpt is the costliest charged finding's text."""
+    from pathlib import Path
+
+    from qc.batch.run import run_inspection
+    from qc.rules import RuleSettings
+    from qc.run.executors import LocalExecutor
+    from qc.run.inspector import build_inspector
+
+    demo = Path(__file__).resolve().parents[1] / "demo" / "day"
+    db = tmp_path / "qc.sqlite"
+    run_inspection([demo], tmp_path / "out", LocalExecutor(build_inspector(RuleSettings())), store=str(db))
+    with open_store(db) as store:
+        rows = flagged_conversations(store)
+        conflicts = [r for r in rows if r.charged.get("conflict")]
+        assert conflicts
+        texts: dict[str, dict[str, set[str]]] = {}
+        for s in store.findings():
+            texts.setdefault(s.finding.conversation_id, {}).setdefault(s.finding.kind, set()).add(
+                s.finding.text
+            )
+        for r in conflicts:
+            by_kind = texts[r.conversation_id]
+            assert r.excerpt in by_kind.get("conflict", set()) | by_kind.get("forbidden_phrase", set()), r

@@ -295,6 +295,19 @@ def test_a_removed_person_is_signed_out_at_the_next_click(app, store):
     assert client.get("/", follow_redirects=False).status_code == 303
 
 
+def test_a_new_password_signs_the_person_out_everywhere(app, store):
+    """A password changed because it leaked left the old browser signed in (audit 112 L6)."""
+    from qc.supervise.accounts import set_password
+
+    old, other = sign_in(app, "阿杰"), sign_in(app, "小满")
+    assert old.get("/", follow_redirects=False).status_code == 200
+    set_password(store, "阿杰", "a fresh password 2026", by="张主管")
+    r = old.get("/", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    assert other.get("/", follow_redirects=False).status_code == 200  # nobody else's session
+    assert sign_in(app, "阿杰", "a fresh password 2026").get("/", follow_redirects=False).status_code == 200
+
+
 def test_sign_out_ends_the_session_on_the_server(app):
     client = sign_in(app, "张主管")
     page = client.get("/")
@@ -2185,6 +2198,62 @@ def test_the_kind_filter_keeps_the_agents_own_findings_only(app, store):
             params={"kind": kind, "from": DAY, "to": DAY, "agent": next(iter(kinds_of[(cid, kind)]))},
         ).text
     )
+
+
+def test_findings_refuse_an_unknown_kind_or_item_and_held_lists_what_is_still_held(app, store):
+    """/findings?kind=bogus listed "0 findings" titled bogus (audit 112 L3), and the 待复核 link
+    listed a held finding already rejected, which the count no longer counted (L4)."""
+    from qc.supervise.review import decide
+
+    boss = sign_in(app, "张主管")
+    for query, said in (
+        ("kind=bogus", "is no finding kind"),
+        ("item=nonexistent", "is no item of the scorecard"),
+    ):
+        r = boss.get(f"/findings?{query}&from={DAY}&to={DAY}")
+        assert r.status_code == 400 and said in r.text, query
+    held = next(s for s in store.findings() if s.finding.needs_review and s.scored_agent != AJIE)
+    url = f"/findings?held=1&agent={held.scored_agent}&from={DAY}&to={DAY}"
+    assert held.id in boss.get(url).text
+    decide(store, held.id, "reject", by="质检小王", note="熟客玩笑")
+    assert held.id not in boss.get(url).text
+
+
+def test_the_review_form_is_offered_where_a_review_can_be_made(app, store):
+    """Forms were offered where every review is refused (a pending appeal, the supervisor's own
+    account), and none on a rejected finding, so a wrong rejection could not be undone here
+    (audit 112 L1, L2)."""
+    from qc.supervise.people import add_person, bind_person
+    from qc.supervise.review import decide
+
+    def block(client, finding):
+        page = client.get(f"/conversations/{finding.finding.conversation_id}").text
+        return page.split(f'id="f-{finding.id}"', 1)[1].split('id="f-', 1)[0]
+
+    appealed, rejected = live_finding(store, AJIE), live_finding(store, XIAOMAN)
+    agent = sign_in(app, "阿杰")
+    token = csrf_of(agent.get(f"/conversations/{appealed.finding.conversation_id}").text)
+    agent.post("/appeals", data={"csrf": token, "finding_id": appealed.id, "reason": "买家在开玩笑"})
+    wang = sign_in(app, "质检小王")
+    shown = block(wang, appealed)
+    assert "处理中" in shown and f'action="/findings/{appealed.id}/review"' not in shown
+    decide(store, rejected.id, "reject", by="质检小李", note="熟客玩笑")
+    assert f'action="/findings/{rejected.id}/review"' in block(wang, rejected)
+    form = {"csrf": token_of(wang), "decision": "confirm", "state": "rejected", "note": "重听后确认"}
+    wang.post(f"/findings/{rejected.id}/review", data=form)
+    assert store.latest_states(("confirm", "reject"), [rejected.id]) == {rejected.id: "confirmed"}
+    add_person(store, "组长", "supervisor", by="test")
+    bind_person(store, "组长", XIAOMAN, by="张主管")
+    from qc.supervise.accounts import set_password
+
+    set_password(store, "组长", PASSWORD, by="张主管")
+    lead = sign_in(app, "组长")
+    own = block(lead, rejected)
+    assert "本人账号的发现" in own and f'action="/findings/{rejected.id}/review"' not in own
+
+
+def token_of(client) -> str:
+    return csrf_of(client.get("/queue").text)
 
 
 def test_a_decision_the_finding_already_holds_is_not_recorded_again(app, store):

@@ -30,6 +30,7 @@ Routes (roles: R reviewer, S supervisor, A agent):
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -182,11 +183,23 @@ def _origin_ok(request: Request) -> bool:
     return urlparse(origin).netloc == request.headers.get("host", "")
 
 
+def credential_of(wb: Workbench, person: Person) -> str | None:
+    """A digest of the person's stored password hash (``None``: no password), to notice a new one."""
+    digest = wb.store.password_hash(person.id)
+    return hashlib.sha256(digest.encode("utf-8")).hexdigest() if digest is not None else None
+
+
 def _current(wb: Workbench, session: Session | None) -> Person | None:
-    """The session's person, read again from the people table (removed people are signed out)."""
+    """The session's person, read again from the people table (removed people are signed out).
+
+    A person whose password was set again since they signed in is signed out too: a password
+    changed because it leaked left the old browser's session working (audit 112 L6).
+    """
     if session is None or session.person is None:
         return None
     now = next((p for p in list_people(wb.store) if p.id == session.person.id), None)
+    if now is not None and credential_of(wb, now) != session.credential:
+        now = None
     session.person = now
     return now
 
@@ -302,6 +315,7 @@ async def login_submit(request: Request) -> Response:
         return RedirectResponse("/login?" + urlencode({"error": "1", "next": target}), 303)
     wb.sessions.drop(session.id)
     fresh = wb.sessions.new(person)
+    fresh.credential = await run_in_threadpool(credential_of, wb, person)
     return _with_cookie(RedirectResponse(target, 303), wb, fresh)
 
 

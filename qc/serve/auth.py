@@ -59,6 +59,9 @@ class Session:
     skipped: set[str] = field(default_factory=set)  # queue items skipped in this session
     flash: list[tuple[str, str]] = field(default_factory=list)  # (level, message) for the next page
     mask: bool = False  # personal data masked on every page (mask=1 / mask=0 in a URL or form)
+    # A digest of the password hash the person signed in with: a new password (or none) ends the
+    # session at its next request (audit 112 L6).
+    credential: str | None = None
 
 
 class Sessions:

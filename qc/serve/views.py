@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from starlette.responses import Response
 
 from qc.errors import ConfigError
+from qc.scoring.card import qualifies
 from qc.scoring.metrics import MetricPart
 from qc.scoring.periods import Period, Windows
 from qc.scoring.scores import KIND_LABELS
@@ -192,6 +193,16 @@ def findings(ctx: Ctx) -> Response:
     item = ctx.arg("item")
     kind = ctx.arg("kind")
     held = ctx.arg("held") == "1"
+    # As /search refuses them: an unknown kind or item listed "0 findings" titled with it (audit 112 L3).
+    kinds = ctx.store.finding_kinds()
+    if kind and kind not in kinds and kind not in KIND_LABELS:
+        known = ", ".join(sorted({*kinds, *KIND_LABELS}))
+        raise ConfigError(f"类型 Kind {shown_value(kind, 40)!r} is no finding kind: choose one of {known}")
+    items = [i.id for i in ctx.wb.card.items]
+    if item and item != "*" and item not in items:
+        raise ConfigError(
+            f"item {shown_value(item, 40)!r} is no item of the scorecard: choose one of {', '.join(items)}"
+        )
     messages: int | None = None  # how many messages a verdict's list is about
     scored = _scored_period(ctx, period)
     points, _ = scored.stakes(ctx.wb.card)
@@ -232,7 +243,12 @@ def findings(ctx: Ctx) -> Response:
             for s in scored.findings
             if (agent is None or s.scored_agent == agent)
             and (not kind or s.finding.kind == kind)
-            and (s.finding.needs_review if held else s.finding.live or ctx.arg("all") == "1")
+            and (
+                # What the 待复核 count counts: held and not decided (a rejected one is 已排除, audit 112 L4)
+                not qualifies(s.finding, ctx.wb.card) and not s.finding.suppressed
+                if held
+                else s.finding.live or ctx.arg("all") == "1"
+            )
         ]
     rows = [s for s in rows if _mine(ctx, s)]
     mask = page_masker(ctx.masker(), ctx.store, (s.finding.conversation_id for s in rows))

@@ -235,6 +235,7 @@ def flagged_from(
     out: dict[str, FlaggedConversation] = {}
     messages: dict[str, set[int]] = {}
     first_live: dict[str, str] = {}
+    costliest: dict[str, float] = {}
     for s in scored.findings:
         if agent and s.scored_agent != agent:
             continue
@@ -255,10 +256,13 @@ def flagged_from(
         who = f.agent or s.scored_agent
         if who and who not in fc.agents:
             fc.agents.append(who)
-        # The excerpt quotes what costs points: a 0-point finding (a silent transfer, a forbidden
-        # phrase priced at 0) before the charged slow reply was quoted instead (audit 95 A5).
+        # The excerpt quotes what costs the most: a 0-point finding (a silent transfer, a phrase
+        # priced at 0) before the charged slow reply was quoted instead (audit 95 A5), and a
+        # polite reply slow by 0.07 points before the −5 conflict (audit 112 L5). Ties: the first.
         first_live.setdefault(f.conversation_id, f.text)
-        if not fc.excerpt and finding_points.get(f.id, 0.0) < 0:
+        cost = finding_points.get(f.id, 0.0)
+        if cost < costliest.get(f.conversation_id, 0.0):
+            costliest[f.conversation_id] = cost
             fc.excerpt = f.text
 
     # What each conversation is charged as, as the scorecard's columns count it: a message's
