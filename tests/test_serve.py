@@ -2272,6 +2272,9 @@ def test_a_decision_the_finding_already_holds_is_not_recorded_again(app, store):
     assert "已是 confirmed（质检小王" in again and "未重复记录" in again
     assert "已是 confirmed（质检小王" in confirm(li, "confirmed")
     assert [(r["action"], r["actor"]) for r in store.audit_trail(f.id)] == [("confirm", "质检小王")]
+    # the page says who decided it, when (and why), in Chinese beside the state (audit 112 L7)
+    block = wang.get(url).text.split(f'id="f-{f.id}"', 1)[1].split('id="f-', 1)[0]
+    assert "复核 已确认 confirmed" in block and '<span class="decided-by">（质检小王 · ' in block
     # a new note is a new decision, recorded
     page = li.get(url).text
     form = {"csrf": csrf_of(page), "decision": "confirm", "state": "confirmed", "note": "复听录音后确认"}

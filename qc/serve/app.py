@@ -342,6 +342,26 @@ class StoreIdConvertor(IntegerConvertor):
 register_url_convertor("store_id", StoreIdConvertor())
 
 
+# Review and appeal states as the Chinese pages name them (the English word kept beside).
+_STATE_ZH = {
+    "pending": "未复核",
+    "confirmed": "已确认",
+    "rejected": "已驳回",
+    "appealed": "申诉中",
+    "open": "待回复",
+    "answered": "已回复",
+    "upheld": "维持",
+    "overturned": "撤销",
+    "reopened": "已重开",
+}
+
+
+def state_label(state: str) -> str:
+    """A review or appeal state for a page: ``已确认 confirmed`` (pages were English only, audit 112 L7)."""
+    zh = _STATE_ZH.get(state)
+    return f"{zh} {state}" if zh else state
+
+
 def create_app(
     store: Store,
     card: Scorecard,
@@ -416,7 +436,10 @@ def create_app(
 
     item_labels = {i.id: i.label for i in card.items}
     wb.env.globals.update(
-        mark_class=mark_class, highlight=highlight, why=lambda f: why_zh(f, item_labels, KIND_LABELS)
+        mark_class=mark_class,
+        highlight=highlight,
+        why=lambda f: why_zh(f, item_labels, KIND_LABELS),
+        state_label=state_label,
     )
     app.state.wb = wb
     return app

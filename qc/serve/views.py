@@ -39,6 +39,7 @@ from qc.supervise.review import (
     decide,
     deciding_appeals,
     finding_states,
+    last_decisions,
     ruled_along,
     still_charging,
 )
@@ -310,6 +311,8 @@ def conversation(ctx: Ctx) -> Response:
         along_of=along_of,
         # Each review form sends the state it showed: a decision landed meanwhile is not overturned.
         states=finding_states(ctx.store, list(visible)),
+        # Who decided each finding, when and why, as qc show says it (audit 112 L7).
+        decided=last_decisions(ctx.store, list(visible)),
         mask=mask,
         masked=mask.enabled,
         mood_svg=mood_chart(view.mood),
