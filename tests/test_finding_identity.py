@@ -268,6 +268,36 @@ def test_a_decision_whose_message_changed_is_orphaned_not_passed_to_the_finding_
         ]
 
 
+@pytest.mark.parametrize("shift", ["utc", "clock", "clock_and_utc"])
+def test_decisions_stay_with_a_finding_whose_message_is_only_timed_otherwise(target, shift):  # noqa: F811
+    """The same moments written in UTC, or an export whose clock was corrected by 7 s: the finding
+    came back with its id, yet its rejection and a supervisor's final overturn were parked and the
+    conflict charged again (audit 114 H1)."""
+    from datetime import UTC, timedelta
+
+    conv = chat("c1", "2026-11-24")
+    three, five = model_finding("c1", 3, "m@1"), model_finding("c1", 5, "m@1")
+
+    def retimed(m):
+        at = m.sent_at + (timedelta(seconds=7) if "clock" in shift else timedelta())
+        return replace(m, sent_at=at.astimezone(UTC) if "utc" in shift else at)
+
+    with open_store(target) as store:
+        store.save_run(**run_kwargs([conv], [three, five]))
+        _people(store)
+        decide(store, three.id, "reject", by="李复核", note="买家催的")
+        appeal = open_appeal(store, five.id, by="张主管", reason="语气正常")
+        answer_appeal(store, appeal.id, by="李复核", note="看过整段")
+        rule_appeal(store, appeal.id, overturn=True, by="王主管", note="情有可原")
+        again = replace(conv, messages=tuple(retimed(m) for m in conv.messages))
+        run_id = store.save_run(
+            **run_kwargs([again], [model_finding("c1", 3, "m@1"), model_finding("c1", 5, "m@1")])
+        )
+        assert store.run_orphans(run_id) == [] and orphaned_decisions(store) == {}
+        assert rejected_ids(store) == {three.id, five.id}
+        assert store.appeal_row(appeal.id)["finding_id"] == five.id
+
+
 def test_findings_come_back_in_one_order_from_every_store(target):  # noqa: F811
     """A whole-message finding (no span) and a phrase on the same message: SQLite listed the first
     first and PostgreSQL last, so excerpts, deductions.jsonl and every list differed (audit 69, B3)."""

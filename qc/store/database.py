@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import wraps
 from itertools import islice
 from pathlib import Path
@@ -175,6 +175,26 @@ class _Followed:
     detached: set[str] = field(default_factory=set)  # orphaned, parked under ID~RUN with what it was about
 
 
+def _instant(value: datetime | str | None) -> str | None:
+    """A message time as signatures compare it: the instant in UTC, to the second.
+
+    The same moment written in UTC (…Z) or in local time, or with milliseconds one export keeps
+    and another drops, is one time (audit 114 H1).
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    else:
+        moment = value
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.replace(microsecond=0).isoformat()
+
+
 def _signatures(records: Sequence[ConversationRecord]) -> dict[str, _Signature]:
     """What each finding of the records is about (:data:`_Signature` without the message index)."""
     now: dict[str, _Signature] = {}
@@ -186,8 +206,17 @@ def _signatures(records: Sequence[ConversationRecord]) -> dict[str, _Signature]:
             m = messages.get(f.message_index)
             if m is None:
                 continue
-            sent = m.sent_at.isoformat() if m.sent_at is not None else None
-            now[f.id] = (shop, conv.id, f.kind, f.entry, f.start, f.end, m.text, m.sender, sent)
+            now[f.id] = (
+                shop,
+                conv.id,
+                f.kind,
+                f.entry,
+                f.start,
+                f.end,
+                m.text,
+                m.sender,
+                _instant(m.sent_at),
+            )
     return now
 
 
@@ -218,6 +247,7 @@ def _follow_decisions(
     about: Mapping[str, _Signature],
     records: Sequence[ConversationRecord],
     now: Mapping[str, _Signature],
+    retimed: Collection[tuple[str, str]] = (),
 ) -> _Followed:
     """Match each decided finding to its copy in the records, by what it is about, not by its id.
 
@@ -228,7 +258,9 @@ def _follow_decisions(
     decision stays where the same finding (kind, entry, span, on the same message as written)
     still has its id, moves to the id that finding has now (the nearest by index when the same
     message was sent twice), and is orphaned when the finding is gone. ``now`` is what each
-    finding of the records is about (:func:`_signatures`).
+    finding of the records is about (:func:`_signatures`); in the ``retimed`` conversations
+    (:meth:`Store._retimed`: the same messages, only timed otherwise) a finding keeps its id's
+    decisions whatever its time says.
     """
     by_what: dict[_Signature, list[tuple[int, str]]] = {}
     for r in records:
@@ -241,8 +273,12 @@ def _follow_decisions(
     unsure: list[str] = []
     for fid in decided:
         was = about.get(fid)
-        if fid in now and (was is None or now[fid] == was[:-1]):
-            taken.add(fid)  # the same finding, same id
+        # In a conversation only re-timed (a clock-corrected export, a --timezone fix), the same id
+        # on the same message as written is the same finding: its final overturn was parked and the
+        # conflict charged again (audit 114 H1). Elsewhere the time tells two sends apart.
+        retimed_here = was is not None and was[:2] in retimed and fid in now and now[fid][:-1] == was[:-2]
+        if fid in now and (was is None or now[fid] == was[:-1] or retimed_here):
+            taken.add(fid)
         elif was is None:
             out.gone.add(fid)  # no stored message to tell by (as before: by id only)
         else:
@@ -623,7 +659,8 @@ class Store:
             covered.update((shop, p.date) for p in r.parts)
             covered.update((shop, a.date) for a in r.findings)
         now = _signatures(records)
-        follow = _follow_decisions(decided, about_what, records, now) if decided else _Followed()
+        retimed = self._retimed(conn, records, {was[:2] for was in about_what.values()}) if decided else set()
+        follow = _follow_decisions(decided, about_what, records, now, retimed) if decided else _Followed()
         for fid, about in decided.items():
             if fid in follow.gone:
                 orphaned[fid] = about
@@ -647,6 +684,37 @@ class Store:
             for start in range(0, len(batch), 5000):
                 conn.execute(statement, batch[start : start + 5000])
         return len(rows["findings"])
+
+    @staticmethod
+    def _retimed(
+        conn: Connection, records: Sequence[ConversationRecord], keys: Collection[tuple[str, str]]
+    ) -> set[tuple[str, str]]:
+        """The (shop, id) of ``keys`` whose new copy holds the stored messages in order, only timed otherwise.
+
+        A clock-corrected export or a --timezone fix moves every time and nothing else: each
+        index still names the same message, so a decided finding with its id is the same finding
+        (audit 114 H1). A copy with a message added, removed or edited is not: there the times
+        tell two sends of the same words apart.
+        """
+        msgs = REVIEW_TABLES["messages"]
+        new = {
+            (shop_key(r.conversation.shop), r.conversation.id): [
+                (m.index, m.sender, m.text) for m in r.conversation.messages
+            ]
+            for r in records
+        }
+        out: set[tuple[str, str]] = set()
+        for shop, cid in sorted(keys):
+            if (shop, cid) not in new:
+                continue
+            q = (
+                select(msgs.c.idx, msgs.c.sender, msgs.c.text)
+                .where(msgs.c.shop == shop, msgs.c.conversation_id == cid)
+                .order_by(msgs.c.idx)
+            )
+            if [tuple(row) for row in conn.execute(q)] == new[(shop, cid)]:
+                out.add((shop, cid))
+        return out
 
     @staticmethod
     def _adopt(conn: Connection, adopted: Mapping[tuple[str, str], str]) -> None:
@@ -713,7 +781,7 @@ class Store:
             for fid, cid, kind, index, entry, start, end, said, sender, sent_at in conn.execute(q):
                 out[fid] = {"finding_id": fid, "conversation_id": cid, "kind": kind, "state": "pending"}
                 if said is not None:
-                    about[fid] = (shop, cid, kind, entry, start, end, said, sender, sent_at, index)
+                    about[fid] = (shop, cid, kind, entry, start, end, said, sender, _instant(sent_at), index)
         ids = sorted(out)
         for at in range(0, len(ids), _CHUNK):
             latest = (
@@ -777,7 +845,12 @@ class Store:
         taken: set[str] = set()
         for row in sorted(parked, key=lambda r: -int(r.run_id)):
             what = now[row.finding_id]
-            same = (row.shop, row.conversation_id, *json.loads(row.about)) == what
+            same = (
+                row.shop,
+                row.conversation_id,
+                *json.loads(row.about)[:-1],
+                _instant(json.loads(row.about)[-1]),
+            ) == what
             if not same or row.finding_id in taken or _decided(conn, row.finding_id):
                 continue
             _rekey(conn, row.parked_id, row.finding_id)
