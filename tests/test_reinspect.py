@@ -610,3 +610,73 @@ def test_decisions_parked_by_an_edited_re_export_come_back_with_the_original(tmp
         assert fid not in store.orphaned_decisions()
     moved = json.loads((tmp_path / "o3" / "run.json").read_text(encoding="utf-8"))["moved_decisions"]
     assert moved == [{"from": f"{fid}~2", "to": fid}]
+
+
+def test_a_re_run_that_takes_conversations_off_a_day_scores_and_names_that_day(tmp_path):
+    """Naive times re-read in another zone move a chat from 11-25 to 11-24: 11-25 lost it, and
+    neither the run's agents files nor its warnings said so (audit 114 M1)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from qc.cli import app
+
+    day = tmp_path / "chat.jsonl"
+    lines = [
+        {
+            "conversation_id": "c1",
+            "role": "customer",
+            "sender": "b1",
+            "timestamp": "2026-11-25 00:30:00",
+            "text": "在吗",
+        },
+        {
+            "conversation_id": "c1",
+            "role": "agent",
+            "sender": "店:小王",
+            "timestamp": "2026-11-25 00:30:20",
+            "text": "在的亲",
+        },
+        {
+            "conversation_id": "c2",
+            "role": "customer",
+            "sender": "b2",
+            "timestamp": "2026-11-25 10:00:00",
+            "text": "发货了吗",
+        },
+        {
+            "conversation_id": "c2",
+            "role": "agent",
+            "sender": "店:小王",
+            "timestamp": "2026-11-25 10:00:20",
+            "text": "发了亲",
+        },
+    ]
+    day.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8")
+    db = ["--db", str(tmp_path / "qc.sqlite"), "-q"]
+    runner = CliRunner()
+    assert runner.invoke(app, ["inspect", str(day), "--out", str(tmp_path / "a"), *db]).exit_code == 0
+    res = runner.invoke(
+        app, ["inspect", str(day), "--out", str(tmp_path / "b"), "--timezone", "Asia/Tokyo", *db]
+    )
+    assert res.exit_code == 0, res.output
+    run = json.loads((tmp_path / "b" / "run.json").read_text(encoding="utf-8"))
+    assert "left_days" not in run  # 11-25 keeps c2: no day lost all it had, and both are written
+    rows = json.loads((tmp_path / "b" / "agents.json").read_text(encoding="utf-8"))
+    assert {r["date"] for r in rows} == {"2026-11-24", "2026-11-25"}
+    # c1 left 11-25 for 11-24; c2 (10:00 Tokyo is 09:00 Shanghai) stays on 11-25: both days written
+    with open_store(tmp_path / "qc.sqlite") as store:
+        assert {p.conversation_id for p in store.parts("2026-11-25", "2026-11-25")} == {"c2"}
+    # a chat moved entirely off a day: that day is named and scored
+    only = tmp_path / "only.jsonl"
+    only.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines[:2]), encoding="utf-8")
+    db2 = ["--db", str(tmp_path / "two.sqlite"), "-q"]
+    assert runner.invoke(app, ["inspect", str(only), "--out", str(tmp_path / "c"), *db2]).exit_code == 0
+    res = runner.invoke(
+        app, ["inspect", str(only), "--out", str(tmp_path / "d"), "--timezone", "Asia/Tokyo", *db2]
+    )
+    assert res.exit_code == 0, res.output
+    run = json.loads((tmp_path / "d" / "run.json").read_text(encoding="utf-8"))
+    assert [d["date"] for d in run["left_days"]] == ["2026-11-25"]
+    (said,) = [w for w in run["warnings"] if "count on other days" in w]
+    assert said.startswith("conversations stored on 2026-11-25 count on other days in this run")

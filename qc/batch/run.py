@@ -322,7 +322,7 @@ def _run(
                 on_saved(run_id)
             report.run["orphaned_decisions"] = db.run_orphans(run_id)
             report.run["moved_decisions"] = db.run_moves(run_id)
-            score_from_store(report, db, touched, out_dir)
+            score_from_store(report, db, touched | left_days(report, db, run_id), out_dir)
     elif scoring is None:
         score_report(report, out_dir, card)
     return report
@@ -705,6 +705,24 @@ def touched_days(records: Iterable[ConversationRecord]) -> set[str]:
     for r in records:
         days |= r.counted_days
     return days
+
+
+def left_days(report: InspectionReport, store: Store, run_id: int) -> set[str]:
+    """The days the run's save took stored conversations off, named in a warning, to be scored again.
+
+    A time-only export re-filed under its right date, or naive times re-read in another zone:
+    the old day lost the conversations, and neither the run's agents files nor its warnings said
+    so (audit 114 M1). They are written with the run's days, as the store now holds them.
+    """
+    left = store.run_left_days(run_id)
+    days = sorted({d["date"] for d in left})
+    if days:
+        report.run["left_days"] = left
+        report.read.warnings.append(
+            f"conversations stored on {', '.join(days)} count on other days in this run: {', '.join(days)}"
+            " lost them and are scored again with this run's days (their rows are in this run's agents files)"
+        )
+    return set(days)
 
 
 def score_from_store(report: InspectionReport, store: Store, touched: Iterable[str], out_dir: Path) -> None:

@@ -57,6 +57,7 @@ from qc.batch.chunks import ScoreTally
 from qc.batch.run import (
     InspectionReport,
     LeanScoring,
+    left_days,
     rewrite_continued,
     run_record,
     save_continued,
@@ -716,7 +717,7 @@ class _DayRun:
                 report.run["orphaned_decisions"] = db.run_orphans(run_id)
                 report.run["moved_decisions"] = db.run_moves(run_id)
                 rewrite_continued(out_dir, joined, card)
-                score_from_store(report, db, days | changed, out_dir)
+                score_from_store(report, db, days | changed | left_days(report, db, run_id), out_dir)
         finally:
             # Whole transcripts (buyers' phone numbers and addresses) were parts only for the
             # save: the store holds them now, or the next run writes them again.

@@ -405,6 +405,7 @@ class Store:
         """
         saved_at = now()
         covered: set[tuple[str, str]] = set()
+        held: set[tuple[str, str]] = set()  # the days the replaced copies counted on
         orphaned: dict[str, dict[str, Any]] = {}
         moved: list[dict[str, str]] = []
         conversations = findings = 0
@@ -421,10 +422,16 @@ class Store:
                 self._refuse_shared_ids(conn, list(by_key), shops)
                 shops.update(shop for shop, _ in by_key)
                 bases.update(r.basis for r in by_key.values())
+                held |= self._stored_days(conn, list(by_key))
                 findings += self._upsert(
                     conn, run_id, list(by_key.values()), saved_at, covered, orphaned, moved
                 )
                 conversations += len(by_key)
+            # Days the replaced copies counted on and the new ones do not (a time-only export
+            # re-filed under its right date, a --timezone fix): changed by this save, so scored
+            # and named with the run's days; they went unreported (audit 114 M1).
+            left = held - covered
+            covered |= left
             self._refuse_other_bases(conn, covered, bases, run)
             moved += self._move_decisions(conn, renamed or {}, orphaned)
             runs = TABLES["runs"]
@@ -436,7 +443,14 @@ class Store:
                     conversation_count=conversations,
                     finding_count=findings,
                     days=json_text([{"shop": s, "date": d} for s, d in sorted(covered)]),
-                    run_json=json_text({**run, "orphaned_decisions": gone, "moved_decisions": moved}),
+                    run_json=json_text(
+                        {
+                            **run,
+                            "orphaned_decisions": gone,
+                            "moved_decisions": moved,
+                            "left_days": [{"shop": s, "date": d} for s, d in sorted(left)],
+                        }
+                    ),
                 )
             )
             if committing is not None:
@@ -534,6 +548,28 @@ class Store:
                 ).scalar()
                 if clash is not None:
                     raise _shared_id(clash, other, seen[clash])
+
+    def run_left_days(self, run_id: int) -> list[dict[str, str]]:
+        """The (shop, day) pairs a run's save took conversations off (``{"shop", "date"}`` each).
+
+        Their stored copies counted on these days and the run's copies do not.
+        """
+        return list(self._run_json(run_id).get("left_days") or [])
+
+    @staticmethod
+    def _stored_days(conn: Connection, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        """The (shop, day) pairs the stored copies of these conversations count on (parts and findings)."""
+        out: set[tuple[str, str]] = set()
+        for name in ("parts", "findings"):
+            t = TABLES[name]
+            for shop, chunk in _id_chunks(keys):
+                q = (
+                    select(t.c.shop, t.c.date)
+                    .where(t.c.shop == shop, t.c.conversation_id.in_(chunk))
+                    .distinct()
+                )
+                out.update((s, d) for s, d in conn.execute(q))
+        return out
 
     def run_orphans(self, run_id: int) -> list[dict[str, Any]]:
         """The decisions a run's save orphaned: on findings its conversations held before and no longer do.
