@@ -43,6 +43,13 @@ def test_a_bad_period_names_the_forms_it_takes(text):
     assert info.value.exit_code == 2
 
 
+def test_week_53_of_a_52_week_year_says_so():
+    """2027-W53 got the generic "not a period" (audit 114 L4)."""
+    with pytest.raises(ConfigError, match=r"2027 has 52 ISO weeks, no week 53 \(its last is 2027-W52\)"):
+        parse_period("2027-W53")
+    assert parse_period("2026-W53").first == "2026-12-28"
+
+
 def test_the_last_week_of_the_calendar_ends_with_the_calendar():
     # 9999-12-31 is a Friday: its week's Sunday does not exist. A store written before qc
     # refused such dates may still hold one; scoring it must not overflow.

@@ -248,3 +248,30 @@ def test_a_migrated_store_scores_exports_and_takes_the_day_again(tmp_path):
         assert len(_rows(engine, "conversations", ["conversation_id"])) == 50  # upserted, none lost
         assert len(_rows(engine, "runs")) == 3
         assert len(_rows(engine, "review_log")) == 9  # 7 old rows, the person added, the reject
+
+
+def test_an_older_store_that_is_read_only_says_it_needs_its_upgrade(tmp_path, monkeypatch):
+    """Every reading command on an archived older store said it was read-only and "this step
+    writes to it (a review, an appeal, a people change)": the write is the schema upgrade
+    (audit 114 M3)."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from qc.store import database
+    from qc.store.engine import StoreError
+
+    def read_only(engine, wait):
+        raise OperationalError(
+            "UPDATE schema_migrations", {}, sqlite3.OperationalError("attempt to write a readonly database")
+        )
+
+    monkeypatch.setattr(database, "migrate", read_only)
+    try:
+        open_store(tmp_path / "old.sqlite")
+    except StoreError as exc:
+        said = str(exc)
+    else:
+        raise AssertionError("a read-only store that needs its upgrade opened")
+    assert "needs its tables made or upgraded to this qc's schema (a store written by an older qc" in said
+    assert "a review, an appeal" not in said and "old.sqlite" in said

@@ -131,4 +131,4 @@ def open_db(db: str) -> Store:
             f"no store at {db}: the file is empty; run `qc inspect DAY --out DIR --db {db}` first,"
             " or pass --db"
         )
-    return open_store(db)
+    return open_store(db, existing=True)

@@ -387,7 +387,10 @@ def inspect_cli(
             if db is not None:
                 from qc.store.database import open_store
 
-                open_store(db, save=True).close()  # a store that cannot serve fails now, not after the day
+                with open_store(
+                    db, save=True
+                ) as checked:  # a store that cannot serve fails now, not after the day
+                    checked.check_writable()
             progress = _rich_progress(show_progress(quiet))
             if engine == "spark":
                 from qc.batch.spark_day import run_spark_inspection

@@ -126,10 +126,15 @@ def parse_period(text: str) -> Period:
         if 1 <= month <= 12 and year >= 1:  # no year 0 in the calendar
             return _month(Date(year, month, 1))
     elif m := _WEEK.match(value):
+        year, week = int(m.group(1)), int(m.group(2))
         try:
-            return _week(Date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1))
+            return _week(Date.fromisocalendar(year, week, 1))
         except ValueError:
-            pass
+            if week == 53 and 1 <= year < 9999:
+                # 2027-W53 named no reason (audit 114 L4): most ISO years have 52 weeks.
+                raise ConfigError(
+                    f"--period {text!r}: {year} has 52 ISO weeks, no week 53 (its last is {year}-W52)"
+                ) from None
     else:
         try:
             return _day(Date.fromisoformat(value))

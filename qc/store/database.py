@@ -81,6 +81,7 @@ from qc.store.rows import (
 )
 from qc.store.tables import (
     ACCOUNTS_TABLE,
+    MIGRATIONS_TABLE,
     PARKED_TABLE,
     PEOPLE_TABLES,
     RESULT_TABLES,
@@ -548,6 +549,43 @@ class Store:
                 ).scalar()
                 if clash is not None:
                     raise _shared_id(clash, other, seen[clash])
+
+    def check_writable(self) -> None:
+        """Refuse now a store this run's save could not write (a PostgreSQL replica or read-only role).
+
+        SQLite's file and folder are checked before it is opened; a PostgreSQL database with
+        ``default_transaction_read_only`` or a role without INSERT on qc's tables was found at the
+        save, after the whole day had been inspected (audit 114 M4). Writes nothing.
+
+        Raises:
+            StoreError: the database is read-only or the role may not write qc's tables (exit 2).
+        """
+        if self.engine.dialect.name != "postgresql":
+            return
+        names = [*(TABLES[n].name for n in RESULT_TABLES), TABLES["runs"].name]
+
+        def probe() -> tuple[str, list[str]]:
+            with self.engine.connect() as conn:
+                read_only = str(conn.execute(text("SHOW transaction_read_only")).scalar())
+                refused = [
+                    n
+                    for n in names
+                    if not conn.execute(text("SELECT has_table_privilege(:t, 'INSERT')"), {"t": n}).scalar()
+                ]
+            return read_only, refused
+
+        read_only, refused = guarded(probe, self.url, self.wait, self.wait_env, retry=True)
+        if read_only == "on":
+            raise StoreError(
+                f"store {self.url} is read-only (a replica or a read-only database): a run that saves"
+                " needs a writable one; nothing was read or changed"
+            )
+        if refused:
+            raise StoreError(
+                f"store {self.url}: this database role may not write {', '.join(refused)}: a run that"
+                " saves needs INSERT, UPDATE and DELETE on qc's tables (ask the database's owner); nothing"
+                " was read or changed"
+            )
 
     def run_left_days(self, run_id: int) -> list[dict[str, str]]:
         """The (shop, day) pairs a run's save took conversations off (``{"shop", "date"}`` each).
@@ -1710,12 +1748,14 @@ class Store:
         return q
 
 
-def open_store(target: str | Path, *, save: bool = False) -> Store:
+def open_store(target: str | Path, *, save: bool = False, existing: bool = False) -> Store:
     """Open (and migrate) the store at a SQLite path or SQLAlchemy URL.
 
     ``save`` is for ``qc inspect --db``: its writes wait the save wait of
     ``qc/defaults/store.toml`` for another run's save, the other commands the shorter
-    command wait (:func:`~qc.store.engine.store_waits`).
+    command wait (:func:`~qc.store.engine.store_waits`). ``existing``: a database URL that
+    holds no qc store is refused, not made one (a reading command given a mistyped or empty
+    database created qc's tables in it, audit 114 L1).
 
     Raises:
         StoreError: unknown URL, missing database driver, unreachable server or newer schema.
@@ -1752,6 +1792,17 @@ def open_store(target: str | Path, *, save: bool = False) -> Store:
         )
         raise StoreError(f"--db {shown}: driver {exc.name} is missing; {fix}") from None
     where = engine.url.render_as_string(hide_password=True)
+    if existing and "://" in str(target):
+        from sqlalchemy import inspect as inspect_schema
+
+        if not guarded(
+            lambda: inspect_schema(engine).has_table(MIGRATIONS_TABLE.name), where, wait, env, retry=True
+        ):
+            engine.dispose()
+            raise StoreError(
+                f"no store at {where}: the database holds no qc tables; run `qc inspect DAY --out DIR"
+                " --db URL` first, or give --db the store's URL"
+            )
     try:
         guarded(lambda: migrate(engine, wait), where, wait, env, retry=True)
     except StoreBusyError:
@@ -1771,6 +1822,19 @@ def open_store(target: str | Path, *, save: bool = False) -> Store:
                 " copy the store to a folder you can write and give --db that copy"
             )
         raise StoreError(f"--db {target if '://' not in str(target) else where}: {reason}") from None
+    except StoreError as exc:
+        engine.dispose()
+        if "is read-only and this step writes to it" in str(exc):
+            # The step that writes is the schema upgrade every command runs first, not a decision:
+            # every reading command on an archived older store said "a review, an appeal, a people
+            # change" (audit 114 M3).
+            raise StoreError(
+                f"store {target if '://' not in str(target) else where} needs its tables made or upgraded"
+                " to this qc's schema (a store written by an older qc, or a new one), which writes to it,"
+                " but it is read-only: make it writable once (or copy it to a folder you can write and"
+                " give --db the copy); nothing was changed"
+            ) from None
+        raise
     except QcError:
         engine.dispose()
         raise
