@@ -338,6 +338,10 @@ def test_compare_names_the_reading_settings_and_the_review_behind_each_side(tmp_
     res = runner.invoke(app, ["compare", str(tmp_path / "e-plain"), str(tmp_path / "e-rev")])
     assert "after: " in res.stderr and "review 1 findings rejected" in res.stderr
     assert "configuration: the review differs" in res.stderr and "what changed came from" not in res.stderr
+    # the same store, changed between the two exports (audit 114 L3); two stores are named as such
+    assert "store: changed between them (newest run 1 → 1, newest decision" in res.stderr
+    res = runner.invoke(app, ["compare", str(tmp_path / "e-plain"), str(tmp_path / "e-strict")])
+    assert "store: the two were scored from different stores" in res.stderr
 
     # two runs under different limits files (QC_LIMITS)
     limits = tmp_path / "limits.toml"

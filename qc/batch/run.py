@@ -678,6 +678,16 @@ def inspected_with_record(store: Store, date_from: str, date_to: str) -> list[di
     ]
 
 
+def store_state(store: Store) -> dict[str, Any]:
+    """The store's state a table was scored from: its newest run and newest decision (audit row).
+
+    Two exports of one month before and after a day was re-inspected differed only in their
+    time (audit 114 L3); with this, ``qc compare`` says the store changed between them.
+    """
+    run, decision = store.data_version()
+    return {"store": store.url, "newest_run": run, "newest_decision": decision}
+
+
 def scorecard_info(card: Scorecard | None) -> dict[str, Any]:
     """What run.json and export.json record about the scorecard that scored them.
 
@@ -755,6 +765,7 @@ def score_from_store(report: InspectionReport, store: Store, touched: Iterable[s
         # The agents files score every stored conversation of these days, other runs' too: what
         # made them is what made those (audit 113 H5), and the review decisions applied.
         report.run["inspected_with"] = inspected_with_record(store, dated[0], dated[-1])
+        report.run["store_state"] = store_state(store)
     report.run["rejected_findings"] = len(rejected)
     periods = {p.label: p for d in dated if (p := period_of(d, card.appraisal)) is not None}
     if periods:

@@ -216,6 +216,7 @@ class Configuration:
 
     parts: dict[str, str]
     card: Mapping[str, Any] | None = None
+    store_state: Mapping[str, Any] | None = None  # the store's newest run and decision, when scored from one
 
 
 def load_configuration(folder: Path) -> Configuration | None:
@@ -265,7 +266,8 @@ def load_configuration(folder: Path) -> Configuration | None:
         out.update(_runs_parts([run]))
     if isinstance(data.get("rejected_findings"), int):
         out["review"] = f"{data['rejected_findings']} findings rejected"
-    return Configuration(out, effective)
+    state = data.get("store_state") if isinstance(data.get("store_state"), dict) else None
+    return Configuration(out, effective, state)
 
 
 def _runs_parts(runs: Sequence[Mapping[str, Any]]) -> dict[str, str]:
@@ -391,6 +393,22 @@ def configuration_lines(before: Configuration | None, after: Configuration | Non
         }
         if differ:
             lines.append(f"configuration: the {', '.join(differ)} differ{'s' if len(differ) == 1 else ''}")
+        if (
+            before.store_state is not None
+            and after.store_state is not None
+            and dict(before.store_state) != dict(after.store_state)
+        ):
+            b, a = before.store_state, after.store_state
+            if b.get("store") != a.get("store"):
+                lines.append(
+                    f"store: the two were scored from different stores ({b.get('store')}, {a.get('store')})"
+                )
+            else:
+                lines.append(
+                    f"store: changed between them (newest run {b.get('newest_run')} → {a.get('newest_run')},"
+                    f" newest decision {b.get('newest_decision')} → {a.get('newest_decision')}): days"
+                    " inspected again or decisions made since the older one"
+                )
         if changes:
             more = len(changes) - _MOST_CARD_CHANGES
             listed = "; ".join(changes[:_MOST_CARD_CHANGES]) + (f"; and {more} more" if more > 0 else "")

@@ -628,7 +628,7 @@ def _write_export_record(
     to say what differs between two folders.
     """
     from qc import __version__
-    from qc.batch.run import inspected_with_record, scorecard_info
+    from qc.batch.run import inspected_with_record, scorecard_info, store_state
 
     record = {
         "qc_version": __version__,
@@ -637,6 +637,7 @@ def _write_export_record(
         **scorecard_info(card),
         "inspected_with": inspected_with_record(store, period.first, period.last),
         "rejected_findings": len(result.rejected),
+        "store_state": store_state(store),
     }
     text = json.dumps(record, ensure_ascii=False, indent=2) + "\n"
     (out_dir / EXPORT_RECORD).write_text(text, encoding="utf-8")
