@@ -407,6 +407,7 @@ class Store:
         saved_at = now()
         covered: set[tuple[str, str]] = set()
         held: set[tuple[str, str]] = set()  # the days the replaced copies counted on
+        repeated: list[dict[str, str]] = []
         orphaned: dict[str, dict[str, Any]] = {}
         moved: list[dict[str, str]] = []
         conversations = findings = 0
@@ -424,6 +425,7 @@ class Store:
                 shops.update(shop for shop, _ in by_key)
                 bases.update(r.basis for r in by_key.values())
                 held |= self._stored_days(conn, list(by_key))
+                repeated += self._repeats(conn, list(by_key.values()))
                 findings += self._upsert(
                     conn, run_id, list(by_key.values()), saved_at, covered, orphaned, moved
                 )
@@ -450,6 +452,7 @@ class Store:
                             "orphaned_decisions": gone,
                             "moved_decisions": moved,
                             "left_days": [{"shop": s, "date": d} for s, d in sorted(left)],
+                            "repeated_conversations": repeated,
                         }
                     ),
                 )
@@ -586,6 +589,50 @@ class Store:
                 " saves needs INSERT, UPDATE and DELETE on qc's tables (ask the database's owner); nothing"
                 " was read or changed"
             )
+
+    def run_repeats(self, run_id: int) -> list[dict[str, str]]:
+        """The run's conversations that repeat a stored conversation of another id, message for message.
+
+        Each is ``{"shop", "conversation", "repeats"}`` (see :meth:`_repeats`).
+        """
+        return list(self._run_json(run_id).get("repeated_conversations") or [])
+
+    @staticmethod
+    def _repeats(conn: Connection, records: Sequence[ConversationRecord]) -> list[dict[str, str]]:
+        """The records named after their file that a stored conversation of another id holds, in order.
+
+        A time-only export without conversation ids names its chats after the file: filed under the
+        wrong day and then under the right one, or copied as ``… (1).txt``, it was stored twice and
+        the month counted its buyers and replies twice, unsaid (audit 114 M2). Same shop, senders,
+        texts and times, message for message. Only such file-named conversations are looked for.
+        """
+        named = [r.conversation for r in records if _named_by_file(r.conversation)]
+        msgs = REVIEW_TABLES["messages"]
+        out: list[dict[str, str]] = []
+        for start in range(0, len(named), _CHUNK):
+            firsts: dict[tuple[str, str], list[Conversation]] = {}
+            for c in named[start : start + _CHUNK]:
+                if c.messages:
+                    firsts.setdefault((shop_key(c.shop), c.messages[0].text), []).append(c)
+            if not firsts:
+                continue
+            # By the first message's shop and text (a buyer's sender may be none), then in full.
+            q = select(msgs.c.shop, msgs.c.conversation_id, msgs.c.text).where(
+                msgs.c.idx == 0, tuple_(msgs.c.shop, msgs.c.text).in_(list(firsts))
+            )
+            for shop, cid, said in conn.execute(q).all():
+                for c in firsts.get((shop, said), []):
+                    if cid == c.id:
+                        continue
+                    rows = conn.execute(
+                        select(msgs.c.sender, msgs.c.text, msgs.c.sent_at)
+                        .where(msgs.c.shop == shop, msgs.c.conversation_id == cid)
+                        .order_by(msgs.c.idx)
+                    ).all()
+                    mine = [(m.sender, m.text, _instant(m.sent_at)) for m in c.messages]
+                    if [(s, t, _instant(at)) for s, t, at in rows] == mine:
+                        out.append({"shop": shop, "conversation": c.id, "repeats": cid})
+        return out
 
     def run_left_days(self, run_id: int) -> list[dict[str, str]]:
         """The (shop, day) pairs a run's save took conversations off (``{"shop", "date"}`` each).
@@ -1793,10 +1840,8 @@ def open_store(target: str | Path, *, save: bool = False, existing: bool = False
         raise StoreError(f"--db {shown}: driver {exc.name} is missing; {fix}") from None
     where = engine.url.render_as_string(hide_password=True)
     if existing and "://" in str(target):
-        from sqlalchemy import inspect as inspect_schema
-
         if not guarded(
-            lambda: inspect_schema(engine).has_table(MIGRATIONS_TABLE.name), where, wait, env, retry=True
+            lambda: inspect(engine).has_table(MIGRATIONS_TABLE.name), where, wait, env, retry=True
         ):
             engine.dispose()
             raise StoreError(
@@ -1843,6 +1888,14 @@ def open_store(target: str | Path, *, save: bool = False, existing: bool = False
 
 # The span of a stored conversation whose times text cannot order (message_spans).
 _EARLIEST, _LATEST = "0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59+00:00"
+
+
+def _named_by_file(conversation: Conversation) -> bool:
+    """True for a conversation whose id is its file's name (an export that gave it none)."""
+    if not conversation.source:
+        return False
+    stem = Path(conversation.source).stem
+    return conversation.id == stem or conversation.id.startswith(f"{stem}#")
 
 
 def _run_settings(text: str | None) -> tuple[dict[str, Any], Any]:
