@@ -697,7 +697,7 @@ def test_a_chat_filed_twice_under_file_named_ids_is_warned(tmp_path):
     first.write_text(
         "买家(10:00:01): 在吗\n柚子店:小雨(10:00:20): 在的亲\n买家(10:01:00): 好的\n", encoding="utf-8"
     )
-    again = tmp_path / "b" / "qianniu_2026-11-18 (1).txt"
+    again = tmp_path / "b" / "qianniu_2026-11-19.txt"  # renamed to the day it belongs to
     again.parent.mkdir()
     shutil.copy(first, again)
     db = ["--db", str(tmp_path / "qc.sqlite"), "-q"]
@@ -709,10 +709,10 @@ def test_a_chat_filed_twice_under_file_named_ids_is_warned(tmp_path):
     run = json.loads((tmp_path / "o2" / "run.json").read_text(encoding="utf-8"))
     (said,) = [w for w in run["warnings"] if "repeats the stored conversation" in w]
     assert said.startswith(
-        "conversation qianniu_2026-11-18 (1) repeats the stored conversation qianniu_2026-11-18"
+        "conversation qianniu_2026-11-19 repeats the stored conversation qianniu_2026-11-18"
     )
     # the first file inspected again replaces its own copy, and still meets the other one
     assert runner.invoke(app, ["inspect", str(first), "--out", str(tmp_path / "o3"), *db]).exit_code == 0
     run = json.loads((tmp_path / "o3" / "run.json").read_text(encoding="utf-8"))
     (said,) = [w for w in run["warnings"] if "repeats the stored conversation" in w]
-    assert "repeats the stored conversation qianniu_2026-11-18 (1) message for message" in said
+    assert "repeats the stored conversation qianniu_2026-11-19 message for message" in said

@@ -599,29 +599,28 @@ class Store:
 
     @staticmethod
     def _repeats(conn: Connection, records: Sequence[ConversationRecord]) -> list[dict[str, str]]:
-        """The records named after their file that a stored conversation of another id holds, in order.
+        """The records named after their file that a stored conversation of another id repeats.
 
-        A time-only export without conversation ids names its chats after the file: filed under the
-        wrong day and then under the right one, or copied as ``… (1).txt``, it was stored twice and
-        the month counted its buyers and replies twice, unsaid (audit 114 M2). Same shop, senders,
-        texts and times, message for message. Only such file-named conversations are looked for.
+        A time-only export without conversation ids names its chats after the file and takes its
+        day from the file's name: filed under the wrong day and then under the right one, or
+        copied as ``… (1).txt``, it was stored twice and the month counted its buyers and replies
+        twice, unsaid (audit 114 M2). Repeats: the same shop, and message for message the same
+        sender, text and clock time (the day may differ: it came from the file name). Only such
+        file-named conversations are looked for, among stored ones of the same counts.
         """
-        named = [r.conversation for r in records if _named_by_file(r.conversation)]
-        msgs = REVIEW_TABLES["messages"]
+        named = [r for r in records if _named_by_file(r.conversation)]
+        convs, msgs = TABLES["conversations"], REVIEW_TABLES["messages"]
         out: list[dict[str, str]] = []
         for start in range(0, len(named), _CHUNK):
-            firsts: dict[tuple[str, str], list[Conversation]] = {}
-            for c in named[start : start + _CHUNK]:
-                if c.messages:
-                    firsts.setdefault((shop_key(c.shop), c.messages[0].text), []).append(c)
-            if not firsts:
-                continue
-            # By the first message's shop and text (a buyer's sender may be none), then in full.
-            q = select(msgs.c.shop, msgs.c.conversation_id, msgs.c.text).where(
-                msgs.c.idx == 0, tuple_(msgs.c.shop, msgs.c.text).in_(list(firsts))
-            )
-            for shop, cid, said in conn.execute(q).all():
-                for c in firsts.get((shop, said), []):
+            wanted: dict[tuple[str, int, int, int], list[Conversation]] = {}
+            for r in named[start : start + _CHUNK]:
+                m = r.summary
+                key = (shop_key(r.conversation.shop), m.buyer_messages, m.agent_messages, m.turns)
+                wanted.setdefault(key, []).append(r.conversation)
+            counts = (convs.c.shop, convs.c.buyer_messages, convs.c.agent_messages, convs.c.turns)
+            q = select(*counts, convs.c.conversation_id).where(tuple_(*counts).in_(list(wanted)))
+            for shop, buyers, agents, turns, cid in conn.execute(q).all():
+                for c in wanted.get((shop, buyers, agents, turns), []):
                     if cid == c.id:
                         continue
                     rows = conn.execute(
@@ -629,8 +628,8 @@ class Store:
                         .where(msgs.c.shop == shop, msgs.c.conversation_id == cid)
                         .order_by(msgs.c.idx)
                     ).all()
-                    mine = [(m.sender, m.text, _instant(m.sent_at)) for m in c.messages]
-                    if [(s, t, _instant(at)) for s, t, at in rows] == mine:
+                    mine = [(m.sender, m.text, _clock(m.sent_at)) for m in c.messages]
+                    if [(s, t, _clock(at)) for s, t, at in rows] == mine:
                         out.append({"shop": shop, "conversation": c.id, "repeats": cid})
         return out
 
@@ -1888,6 +1887,14 @@ def open_store(target: str | Path, *, save: bool = False, existing: bool = False
 
 # The span of a stored conversation whose times text cannot order (message_spans).
 _EARLIEST, _LATEST = "0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59+00:00"
+
+
+def _clock(value: datetime | str | None) -> str | None:
+    """A message time's clock as written (``10:00:01``), its day left out."""
+    if value is None:
+        return None
+    text_at = value.isoformat() if isinstance(value, datetime) else value
+    return text_at[11:19] if len(text_at) >= 19 else text_at
 
 
 def _named_by_file(conversation: Conversation) -> bool:
