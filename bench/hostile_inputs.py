@@ -2,7 +2,8 @@
 
 Builds, in a temporary folder, (1) a ~5 KB XLSX whose sheet declares ``A1:XFD1048576``, (2) an
 XLSX of N rows with no <dimension> (``--rows``), (3) a day with one agent message of
-``--chars`` characters dense in lexicon hits, and runs ``qc inspect`` on each in a fresh process,
+``--chars`` characters dense in lexicon hits, (4) a text export line of a date and ``--chars``
+spaces, and runs ``qc inspect`` on each in a fresh process,
 printing wall time, exit code and the child's peak RSS. Usage:
     python bench/hostile_inputs.py [--rows 1000000] [--chars 100000]
 """
@@ -105,7 +106,7 @@ def run(label: str, inputs: list[Path], out: Path) -> None:
 
 
 def main() -> None:
-    """Build the three hostile inputs and time `qc inspect` on each."""
+    """Build the four hostile inputs and time `qc inspect` on each."""
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--chars", type=int, default=100_000)
@@ -139,6 +140,15 @@ def main() -> None:
         ]
         dense.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8")
         run(f"one {args.chars:,}-character message dense in lexicon hits", [dense], root / "o3")
+        # A text export whose reply holds a date and then a long run of spaces: the header patterns
+        # backtracked quadratically on it (20,000 spaces took a minute to read, audit 116 M2).
+        spaces = root / "chat_2026-11-24.txt"
+        spaces.write_text(
+            "买家 2026-11-24 10:00:01\n在吗\n店:小王 2026-11-24 10:00:20\n"
+            f"买家 2026-11-24{' ' * args.chars}x\n",
+            encoding="utf-8",
+        )
+        run(f"a text export line of a date and {args.chars:,} spaces", [spaces], root / "o4")
 
 
 if __name__ == "__main__":

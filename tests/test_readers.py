@@ -3380,6 +3380,10 @@ def test_the_agents_first_message_to_the_next_buyer_after_a_divider_is_no_answer
         "买家 2026-11-24 10:00:4l.500",
         "买家 2026-11-24 1O:00:4l+08:00",
         "买家 1O:00:4l PM",
+        # a garbled chat line with its text, and a noted bracketed header (audit 116 H1)
+        "tb_a(1O:00:4l): 爱买不买",
+        "tb_a(2026-11-24 1O:00:4l): 爱买不买",
+        "柚子店:小雨(售前)(2026-11-24 1O:00:4l):",
     ],
 )
 def test_a_block_header_with_a_garbled_time_is_a_reject_never_the_agents_text(
@@ -3398,6 +3402,33 @@ def test_a_block_header_with_a_garbled_time_is_a_reject_never_the_agents_text(
     (conv,) = result.conversations
     assert [m.text for m in conv.messages] == ["在吗，几点发货", "亲，说明如下：", "好的", "不客气"]
     assert [r.line for r in result.rejects] == [5, 6] and "garbled time" in result.rejects[0].reason
+
+
+def test_a_label_read_as_text_is_no_sender_of_a_garbled_header(tmp_path: Path) -> None:
+    """截单时间(16:00)：当天发出 was read as the reply's text, yet as "a sender of the file" it made a
+    later 截单时间 2026-11-25 16:3O a garbled header: the reply was cut and its 我也没办法 went
+    uncharged (audit 116 H2)."""
+    result, conv = read_chat(
+        tmp_path,
+        "tb_大橘(10:00:01): 今天能发吗\n柚子店:小雨(10:00:20): 亲，规则如下：\n截单时间(16:00)：当天发出\n"
+        "tb_大橘(10:01:00): 那明天呢\n柚子店:小雨(10:01:20): 明天是\n截单时间 2026-11-25 16:3O\n"
+        "过了就后天发，我也没办法\ntb_大橘(10:02:00): 好的\n",
+    )
+    assert not result.rejects
+    assert conv.messages[3].text == "明天是\n截单时间 2026-11-25 16:3O\n过了就后天发，我也没办法"
+
+
+@pytest.mark.parametrize("stamp", ["10:00:01+08:00", "02:00:01Z", "10:00:01 am"])
+def test_a_clock_only_header_with_an_offset_or_lower_case_am_pm_is_timed(tmp_path: Path, stamp: str) -> None:
+    """(10:00:01+08:00), (02:00:01Z) and 10:00:01 am headers were rejects "write the date and the
+    time apart", the wrong fix, for every message (audit 116 M1); before that, kept untimed."""
+    result, conv = read_chat(tmp_path, f"tb_大橘({stamp}): 在吗\n柚子店:小雨(10:00:20): 在的\n")
+    assert not result.rejects
+    assert conv.messages[0].sent_at is not None
+    assert (
+        conv.messages[0].sent_at.astimezone(conv.messages[1].sent_at.tzinfo).strftime("%H:%M:%S")
+        == "10:00:01"
+    )
 
 
 def test_a_header_whose_date_runs_into_its_clock_is_a_reject_naming_the_fix(tmp_path: Path) -> None:

@@ -56,14 +56,17 @@ _AFTER = r"(?:\s?(?:AM|PM|am|pm))?(?:Z|[+-]\d{2}:?\d{2})?"
 _ZH_CLOCK = r"\d{1,2}时\d{1,2}分(?:\d{1,2}秒)?"
 _ZH_HMS = r"\d{1,2}时\d{1,2}分\d{1,2}秒"
 _CLOCK = rf"(?:\d{{1,2}}:\d{{2}}(?::\d{{2}}{_FRAC})?|{_ZH_CLOCK}){_AFTER}"
-_TS = rf"(?:{_DATE}[\sT]*)?(?:{_AMPM}\s*)?{_CLOCK}"
+# The date with possessive spaces for the header patterns: a date and a long run of spaces with no
+# clock after them backtracked quadratically (20,000 spaces: a minute to read, audit 116 M2).
+_DATE_P = _DATE.replace(r"\s*", r"\s*+")
+_TS = rf"(?:{_DATE_P}[\sT]*+)?(?:{_AMPM}\s*+)?{_CLOCK}"
 _WHO = r"[^()（）\r\n]{1,64}?"
 # A header nick before a bare time may carry a note in brackets: 森林杂货铺:阿青(售前).
 _WHO_NOTED = r"[^\r\n]{1,64}?"
 # With a date, a header's time may leave out the seconds (2026-11-24 10:03); a bare time needs them.
 _HEADER_TS = (
-    rf"{_DATE}\s*(?:{_AMPM}\s*)?(?:\d{{1,2}}:\d{{2}}(?::\d{{2}}{_FRAC})?|{_ZH_CLOCK}){_AFTER}"
-    rf"|(?:{_AMPM}\s*)?(?:{_HMS}|{_ZH_HMS}){_AFTER}"
+    rf"{_DATE_P}\s*+(?:{_AMPM}\s*+)?(?:\d{{1,2}}:\d{{2}}(?::\d{{2}}{_FRAC})?|{_ZH_CLOCK}){_AFTER}"
+    rf"|(?:{_AMPM}\s*+)?(?:{_HMS}|{_ZH_HMS}){_AFTER}"
 )
 # Possessive quantifiers (\s*+) keep matching linear on long lines of spaces or parens.
 # An inline nick may carry a note in brackets too: 柚子优选旗舰店:小雨(售前)(16:00:05): 在的.
@@ -192,19 +195,26 @@ def _garbled(pattern: str) -> str:
 # The header's own pieces (above) with letters for digits: every style the reader takes as a header
 # has a garbled twin; a pattern of its own knew only `nick date H:MM:SS` and let 买家(… 1O:00:4l):,
 # 上午1O:00:4l, 1O时00分4l秒 or a joined date through as the agent's text (audit 113 H1).
-_G_CLOCK = _garbled(rf"(?:\d{{1,2}}[:：]\d{{2}}(?:[:：]\d{{2}}{_FRAC})?|{_ZH_CLOCK}){_AFTER}")
-_G_DATED = _garbled(rf"{_DATE}[\sT]*(?:{_AMPM}\s*)?") + _G_CLOCK
+_G_CLOCK = _garbled(rf"(?:\d{{1,2}}:\d{{2}}(?::\d{{2}}{_FRAC})?|{_ZH_CLOCK}){_AFTER}")
+# Possessive spaces: a date followed by a long run of spaces and no clock backtracked quadratically
+# (a 20,000-space line took 107 s, audit 116 M2).
+_G_DATED = (
+    _garbled(rf"{_DATE}[\sT]*+(?:{_AMPM}\s*+)?".replace(r"\s*", r"\s*+").replace("*++", "*+")) + _G_CLOCK
+)
 # Without a date a header's clock has its seconds (as _HEADER_TS): 售前 8:3O in a reply's list of
 # hours is no header, and cut as one it took the agent's lines with it (audit 113 H2).
-_G_BARE = _garbled(rf"(?:{_AMPM}\s*)?(?:\d{{1,2}}[:：]\d{{2}}[:：]\d{{2}}{_FRAC}|{_ZH_HMS}){_AFTER}")
+_G_BARE = _garbled(rf"(?:{_AMPM}\s*+)?(?:\d{{1,2}}:\d{{2}}:\d{{2}}{_FRAC}|{_ZH_HMS}){_AFTER}")
 # A nick with no space or sentence mark, perhaps with a note (买家(售前)): a line of text ending in a
 # mistyped time (截单时间是 16:0O, 付款时间：2026-11-24 O9:12:33) stays in its message (audits 110 N1,
 # 111 F1); and only a nick that may write is a header's (TextExportReader._garbled_header).
 _G_WHO = r"[^\s()（）]{1,40}"
+_G_NOTE = r"(?:\s*+[(（][^()（）\r\n]{1,12}[)）])?"
 _GARBLED_HEADER_RE = re.compile(
-    rf"^\s*+(?:(?P<who1>{_G_WHO})\s*+[(（]\s*+(?P<ts1>{_G_DATED}|{_G_BARE})\s*+[)）]\s*+[:：]?"
-    rf"|(?P<who2>{_G_WHO}(?:\s*[(（][^()（）\r\n]{{1,12}}[)）])?)\s++(?P<ts2>{_G_DATED}|{_G_BARE}))\s*+$"
+    rf"^\s*+(?:(?P<who1>{_G_WHO}{_G_NOTE})\s*+[(（]\s*+(?P<ts1>{_G_DATED}|{_G_BARE})\s*+[)）]\s*+[:：]?"
+    rf"|(?P<who2>{_G_WHO}(?:\s{_G_WHO})??{_G_NOTE})\s++(?P<ts2>{_G_DATED}|{_G_BARE}))\s*+$"
 )
+# No header is this long: longer lines are not tried against the header patterns at all.
+_LONGEST_HEADER = 200
 _LETTER_FOR_DIGIT_RE = re.compile(r"[OolI]")
 _GARBLED_HEADER = (
     "a chat header with a garbled time (a letter where a digit goes): the message under it is not read"
@@ -450,14 +460,33 @@ class TextExportReader:
         A role word, a nick that wrote or heads another line of the file, or a known shop's
         account: the other lines ending in such a time are text (audit 111 F1).
         """
-        found = _GARBLED_HEADER_RE.match(line)
+        found = _GARBLED_HEADER_RE.match(line) if len(line) <= _LONGEST_HEADER else None
         # A letter where a digit goes, in the clock or in the date (买家 2O26-11-24 10:00:41); AM and
         # PM are no such letters.
         stamp = found and re.sub(r"\s?(?:AM|PM|am|pm)", "", found["ts1"] or found["ts2"])
         if found is None or not stamp or not _LETTER_FOR_DIGIT_RE.search(stamp):
             return False
-        who = (found["who1"] or found["who2"]).strip()
-        return self._may_write(who) or self._file_senders().get(who, 0) > 0
+        return self._sender_may_write((found["who1"] or found["who2"]).strip())
+
+    def _sender_may_write(self, who: str) -> bool:
+        """True for the nick of a garbled chat line that is someone's: it may write, or heads two lines.
+
+        Two lines of the file, not one: a label the reader itself read as text (截单时间(16:00)：当天发出
+        in a reply) heads one line, and its later 截单时间 2026-11-25 16:3O cut the reply, the agent's
+        我也没办法 under it uncharged (audit 116 H2).
+        """
+        return self._may_write(who) or self._file_senders().get(who, 0) >= 2
+
+    def _garbled_chat_line(self, line: str) -> bool:
+        """True for a garbled chat line with text (tb_大橘(1O:00:4l): 爱买不买) of a nick that may write.
+
+        Under a block export's message it was the message's text: the buyer's words, charged to
+        the agent (audit 116 H1). Under an inline message :func:`_no_text_after_inline` rejects it.
+        """
+        if len(line) > 4 * _LONGEST_HEADER or not _CUT_OR_GARBLED_RE.match(line):
+            return False
+        who = re.match(r"\s*+([^()（）\s]{1,64})", line)
+        return who is not None and self._sender_may_write(who[1])
 
     def _open_and_next(
         self, block: _Block, groups: dict[str, str | None]
@@ -652,10 +681,13 @@ class TextExportReader:
                 number, inline["who"], inline["ts"], line, inline=True, first=first, bracketed=True
             )
             return
-        if self._garbled_header(line):
+        if self._garbled_header(line) or (
+            self._block is not None and not self._block.inline and self._garbled_chat_line(line)
+        ):
             # 买家 2026-11-24 1O:00:4l under an agent's message: a header whose time is garbled. As the
             # agent's text, with the buyer's 爱买不买 under it, the agent was charged −5 (audit 109
-            # P1). The message ends; the header and the lines under it, no one's, are rejects.
+            # P1); so was tb_大橘(1O:00:4l): 爱买不买 (audit 116 H1). The message ends; the line and
+            # the lines under it, no one's, are rejects.
             self._close_block()
             self._segment.items.append(make_reject(self.file, number, _GARBLED_HEADER, line))
             return

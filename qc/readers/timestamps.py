@@ -24,7 +24,9 @@ _TIME = (
 )
 _ZONE = r"(?P<z>Z|[+-]\d{2}:?\d{2})?"
 DATETIME_RE = re.compile(rf"^{_DATE}(?:(?:\s*T\s*|\s+|(?<=日)){_TIME})?\s*{_ZONE}$", re.IGNORECASE)
-TIME_RE = re.compile(rf"^{_TIME}$")
+# A clock-only time may carry an offset or a lower-case am/pm as the dated form may (10:00:01+08:00,
+# 10:00:01 pm): text-export headers of such exports were rejects (audit 116 M1).
+TIME_RE = re.compile(rf"^{_TIME}\s*{_ZONE}$", re.IGNORECASE)
 _FILE_DATE_RE = re.compile(r"(?<!\d)(20\d{2})[-_.]?(\d{2})[-_.]?(\d{2})(?!\d)")
 
 # Epoch values above this are milliseconds (1e11 seconds is the year 5138).
