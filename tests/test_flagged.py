@@ -150,3 +150,29 @@ def test_the_excerpt_quotes_what_costs_the_most(tmp_path):
         for r in conflicts:
             by_kind = texts[r.conversation_id]
             assert r.excerpt in by_kind.get("conflict", set()) | by_kind.get("forbidden_phrase", set()), r
+
+
+def test_with_a_kind_the_excerpt_quotes_that_charge(tmp_path):
+    """qc flagged --kind impatience quoted the conflict's words of a conversation listed for its
+    impatience (audit 116 L3)."""
+    from pathlib import Path
+
+    from qc.batch.run import run_inspection
+    from qc.rules import RuleSettings
+    from qc.run.executors import LocalExecutor
+    from qc.run.inspector import build_inspector
+
+    demo = Path(__file__).resolve().parents[1] / "demo" / "day"
+    db = tmp_path / "qc.sqlite"
+    run_inspection([demo], tmp_path / "out", LocalExecutor(build_inspector(RuleSettings())), store=str(db))
+    with open_store(db) as store:
+        rows = flagged_conversations(store, kind="impatience")
+        assert any(r.charged.get("conflict") for r in rows)  # a conversation charged with both
+        texts: dict[str, dict[str, set[str]]] = {}
+        for s in store.findings():
+            texts.setdefault(s.finding.conversation_id, {}).setdefault(s.finding.kind, set()).add(
+                s.finding.text
+            )
+        for r in rows:
+            by_kind = texts[r.conversation_id]
+            assert r.excerpt in by_kind.get("impatience", set()) | by_kind.get("forbidden_phrase", set()), r

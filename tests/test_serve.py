@@ -954,7 +954,10 @@ def test_a_stale_appeal_form_is_refused_naming_what_happened_meanwhile(app, stor
     r = li.post(
         f"/appeals/{number}/rule", data=stale | {"ruling": "uphold", "note": "维持"}, follow_redirects=True
     )
-    assert f"appeal #{number} changed since your page showed it answered: 张主管 reopen it at" in r.text
+    assert f"申诉 #{number} 已有人处理" in r.text
+    # every step since the page, the overturn too (audit 116 L1)
+    assert f"appeal #{number} changed since your page showed it answered: 张主管 ruled it at" in r.text
+    assert "; 张主管 reopened it at" in r.text
     assert "收到完整记录，需重新裁定" in r.text and "it is reopened now: reload the page" in r.text
     assert store.appeal_row(number)["state"] == "reopened"
     assert store.latest_states(("confirm", "reject"), [f.id]) == {f.id: "rejected"}  # not charged again
@@ -968,7 +971,10 @@ def test_a_stale_appeal_form_is_refused_naming_what_happened_meanwhile(app, stor
     # a reopen form from a page that showed the overturned ruling, sent after the uphold: refused
     stale_reopen = {"csrf": stale["csrf"], "seen": "overturned:3", "note": "撤销有误"}
     r = li.post(f"/appeals/{number}/reopen", data=stale_reopen, follow_redirects=True)
-    assert "changed since your page showed it overturned: 李主管 rule it at" in r.text
+    assert (
+        "changed since your page showed it overturned: 张主管 reopened it at" in r.text
+        and "; 李主管 ruled it at" in r.text
+    )
     assert store.appeal_row(number)["state"] == "upheld"
 
 
@@ -2280,6 +2286,43 @@ def test_a_decision_the_finding_already_holds_is_not_recorded_again(app, store):
     form = {"csrf": csrf_of(page), "decision": "confirm", "state": "confirmed", "note": "复听录音后确认"}
     li.post(f"/findings/{f.id}/review", data=form)
     assert [r["actor"] for r in store.audit_trail(f.id)] == ["质检小王", "质检小李"]
+
+
+def test_overturning_a_colleagues_decision_needs_a_reason_and_a_reopened_appeal_takes_one_decision(
+    app, store
+):
+    """Any reviewer could re-charge a colleague's rejection with one click, the machine's evidence
+    logged as the why (audit 116 M4); while an appeal stayed reopened every repeat was logged
+    (M3)."""
+    from qc.supervise.appeal import answer_appeal, open_appeal, reopen_appeal, rule_appeal
+    from qc.supervise.review import decide
+
+    f = live_finding(store, XIAOMAN)
+    url = f"/conversations/{f.finding.conversation_id}"
+    decide(store, f.id, "reject", by="质检小王", note="熟客玩笑")
+    li = sign_in(app, "质检小李")
+    form = {"csrf": csrf_of(li.get(url).text), "decision": "confirm", "state": "rejected"}
+    r = li.post(f"/findings/{f.id}/review", data=form, follow_redirects=True)
+    assert "overturning their decision needs a note saying why" in r.text
+    assert store.latest_states(("confirm", "reject"), [f.id]) == {f.id: "rejected"}
+    li.post(f"/findings/{f.id}/review", data=form | {"note": "重听后确认"})
+    assert store.latest_states(("confirm", "reject"), [f.id]) == {f.id: "confirmed"}
+
+    g = live_finding(store, AJIE)
+    appeal = open_appeal(store, g.id, by="张主管", reason="语气正常")
+    answer_appeal(store, appeal.id, by="质检小王", note="看过")
+    rule_appeal(store, appeal.id, overturn=False, by="李主管", note="维持")
+    reopen_appeal(store, appeal.id, by="李主管", note="重新看")
+    before = len(store.audit_trail(g.id))
+    wang = sign_in(app, "质检小王")
+    gurl = f"/conversations/{g.finding.conversation_id}"
+    for client in (wang, wang, li):  # the first decision after the reopen counts, the repeats do not
+        state = store.latest_states(("confirm", "reject"), [g.id]).get(g.id, "pending")
+        page = client.get(gurl).text
+        client.post(
+            f"/findings/{g.id}/review", data={"csrf": csrf_of(page), "decision": "confirm", "state": state}
+        )
+    assert len(store.audit_trail(g.id)) == before + 1
 
 
 def test_a_reject_in_the_queue_says_the_message_is_still_charged(app, store):

@@ -90,8 +90,8 @@ def test_a_session_expires_after_the_files_idle_minutes(store, tmp_path):
 
 
 def test_the_request_size_limit_follows_the_file(store, tmp_path):
-    body = {"csrf": "x", "name": "张主管", "password": "y" * 3000}
-    small = TestClient(app_with(store, tmp_path, "[capacity]\nmax_request_bytes = 2000\n"))
+    body = {"csrf": "x", "name": "张主管", "password": "y" * 12000}
+    small = TestClient(app_with(store, tmp_path, "[capacity]\nmax_request_bytes = 10000\n"))
     small.get("/login")
     assert small.post("/login", data=body, follow_redirects=False).status_code == 413
     bundled = TestClient(app_with(store, tmp_path, None))
@@ -145,6 +145,12 @@ def test_the_dashboards_trends_reach_back_as_far_as_the_file_says(store, tmp_pat
         ("[capacity]\nmax_request_bytes = 2.5\n", "not 2.5"),
         ("[pages]\ntrend_weeks = 100000\n", "trend_weeks 100000 must be at most 520"),
         ("[pages]\nsearch_page_size = 20000\n", "must be at most 10000"),
+        # a size no sign-in form fits (audit 116 L4), a key in the wrong table names its own
+        ("[capacity]\nmax_request_bytes = 1\n", "max_request_bytes 1 must be at least 8192"),
+        (
+            "[pages]\nsession_idle_minutes = 3\n",
+            "[pages] has no setting 'session_idle_minutes'; session_idle_minutes goes under [sign_in]",
+        ),
         ("[sign_in\n", "not valid TOML"),
     ],
 )
@@ -177,7 +183,7 @@ def test_qc_serve_check_names_the_settings_in_force_and_refuses_a_bad_file(templ
     assert r.exit_code == 2 and "has no setting 'idle'" in r.stderr and "Traceback" not in r.output
     monkeypatch.setenv("QC_WORKBENCH", str(bad))
     r = runner.invoke(cli_app, ["serve", "--db", str(db), "--check"])
-    assert r.exit_code == 2 and str(bad) in r.stderr
+    assert r.exit_code == 2 and f"{bad} (QC_WORKBENCH)" in r.stderr  # where it came from
 
 
 def _free_port() -> int:

@@ -192,7 +192,8 @@ def serve_cli(
     if stored is not None:  # same basis, other points or review_only: every page would differ unsaid
         warn_other_scorecard(store, card, *stored)
     err(
-        f"  sign-in lasts {chosen.session_idle_minutes} idle minutes; a name is refused for"
+        f"  sign-in lasts {chosen.session_idle_minutes} idle"
+        f" minute{'s' if chosen.session_idle_minutes != 1 else ''}; a name is refused for"
         f" {chosen.failure_window_seconds} s after {chosen.max_failures} wrong passwords ({chosen.source})"
     )
     if check:

@@ -367,14 +367,15 @@ def _line_of(path: Path, key: str) -> int | None:
     except (OSError, UndecodableError):
         return None
     where: dict[str, int] = {}
+    first_of: dict[str, int] = {}  # a table's first segment: [Items.x] is where the unknown key Items is
     table = ""
     for number, line in enumerate(text.splitlines(), start=1):
         header = _TOML_HEADER.match(line)
         if header:
             parts = [p.strip().strip("\"'") for p in header.group(1).split(".")]
             table = ".".join(parts)
-            for end in range(1, len(parts) + 1):  # [Items.x] is where the unknown key Items is
-                where.setdefault(".".join(parts[:end]), number)
+            where.setdefault(table, number)
+            first_of.setdefault(parts[0], number)
             continue
         found = _TOML_KEY.match(line)
         if found:
@@ -385,7 +386,9 @@ def _line_of(path: Path, key: str) -> int | None:
         at = where.get(".".join(parts[:end]))
         if at is not None:
             return at
-    return None
+    # Only a top-level key falls back to a table it begins: another key's error named an unrelated
+    # [items.*] line (audit 116 L2).
+    return first_of.get(key) if len(parts) == 1 else None
 
 
 # Bounds of sanity, not of policy: within them no deduction (points per unit × metric ÷ unit)

@@ -37,6 +37,9 @@ _TABLES = {
 
 # Bounds that keep a page computable: a trend reaching before year 1 overflowed the calendar, and
 # a search page's offset must fit the store's integers.
+# A request size under which a form of the workbench (a sign-in, a note of a few hundred characters)
+# is refused: 1 byte was accepted and nobody could sign in (audit 116 L4).
+_LEAST = {"max_request_bytes": (8192, "a form with a long note must fit")}
 _MOST = {
     "trend_weeks": (520, "ten years of weeks on one chart"),
     "trend_months": (120, "ten years of months on one chart"),
@@ -73,22 +76,27 @@ def load_workbench_settings(path: Path | None = None) -> WorkbenchSettings:
             value that is not a positive whole number (exit 2, with the file and the key).
     """
     chosen = path or (Path(os.environ[WORKBENCH_ENV]) if os.environ.get(WORKBENCH_ENV) else None)
-    values = _read(DEFAULT_SETTINGS)
+    values = _read(DEFAULT_SETTINGS, str(DEFAULT_SETTINGS))
     source = "qc/defaults/workbench.toml"
     if chosen is not None and Path(chosen).resolve() != DEFAULT_SETTINGS.resolve():
-        values.update(_read(Path(chosen)))
+        # Named with the variable that chose it: a user who gave no --settings must see where it came from.
         source = str(chosen) if path is not None else f"{chosen} ({WORKBENCH_ENV})"
+        values.update(_read(Path(chosen), source))
     missing = sorted({f.name for f in fields(WorkbenchSettings)} - {"source"} - set(values))
     if missing:
         raise ConfigError(f"{DEFAULT_SETTINGS}: lacks {missing}; reinstall qc")
     return WorkbenchSettings(**values, source=source)
 
 
-def _read(path: Path) -> dict[str, int]:
-    """The checked settings of one file, flattened (table names dropped)."""
+def _read(path: Path, shown: str) -> dict[str, int]:
+    """The checked settings of one file, flattened (table names dropped); ``shown`` names it in errors."""
     from qc.readers.encoding import read_config_toml
 
-    data: dict[str, Any] = read_config_toml(path, "workbench settings")
+    try:
+        data: dict[str, Any] = read_config_toml(path, "workbench settings")
+    except ConfigError as bad:
+        raise ConfigError(str(bad).replace(str(path), shown, 1)) from None
+    path = Path(shown)  # errors below name it so too
     values: dict[str, int] = {}
     for table, keys in data.items():
         if table not in _TABLES:
@@ -99,11 +107,15 @@ def _read(path: Path) -> dict[str, int]:
             raise ConfigError(f"{path}: [{table}] must be a table of settings")
         for key, value in keys.items():
             if key not in _TABLES[table]:
-                raise ConfigError(
-                    f"{path}: [{table}] has no setting {key!r}; it takes {list(_TABLES[table])}"
-                )
+                where = next((t for t, ks in _TABLES.items() if key in ks), None)
+                hint = f"; {key} goes under [{where}]" if where else f"; it takes {list(_TABLES[table])}"
+                raise ConfigError(f"{path}: [{table}] has no setting {key!r}{hint}")
             if type(value) is not int or value <= 0:
                 raise ConfigError(f"{path}: [{table}] {key} must be a positive whole number, not {value!r}")
+            if key in _LEAST and value < _LEAST[key][0]:
+                raise ConfigError(
+                    f"{path}: [{table}] {key} {value} must be at least {_LEAST[key][0]}: {_LEAST[key][1]}"
+                )
             if key in _MOST and value > _MOST[key][0]:
                 raise ConfigError(
                     f"{path}: [{table}] {key} {value} must be at most {_MOST[key][0]}: {_MOST[key][1]}"

@@ -320,17 +320,29 @@ def _check_seen(store: Store, appeal: Appeal, seen: str | None) -> None:
         for r in store.audit_trail(appeal.finding_id)
         if r["appeal_id"] == appeal.id and r["action"] in APPEAL_STEPS
     ]
-    last = steps[-1] if steps else None
-    done = (
-        f": {last['actor']} {last['action'].removeprefix('appeal_')} it at {last['at']}"
-        + (f" ({last['note']})" if last["note"] else "")
-        if last
-        else ""
+    shown, _, count = seen.partition(":")
+    # Every step since the page, not only the last: an overturn between an answer and a reopen
+    # was left out (audit 116 L1). A page's own values only: a forged one is not echoed.
+    since = steps[int(count) :] if count.isdigit() and int(count) <= len(steps) else steps[-1:]
+    done = "; ".join(
+        f"{r['actor']} {_DONE.get(r['action'], r['action'])} it at {r['at']}"
+        + (f" ({r['note']})" if r["note"] else "")
+        for r in since
     )
+    page = f" {shown}" if shown in STATES else ""
     raise ReviewError(
-        f"appeal #{appeal.id} changed since your page showed it {seen.split(':')[0]}{done}; it is"
-        f" {appeal.state} now: reload the page and decide again"
+        f"申诉 #{appeal.id} 已有人处理，请刷新页面后再操作 (appeal #{appeal.id} changed since your page"
+        f" showed it{page}: {done}; it is {appeal.state} now: reload the page and decide again)"
     )
+
+
+# An appeal step as a refusal tells it (the audit log's action names are not English).
+_DONE = {
+    "appeal_open": "opened",
+    "appeal_answer": "answered",
+    "appeal_rule": "ruled",
+    "appeal_reopen": "reopened",
+}
 
 
 def _check(appeal: Appeal, step: str) -> None:

@@ -277,6 +277,7 @@ def flagged_from(
         return any(finding_points.get(fid, 0.0) < 0 for fid in ids)
 
     charged_ids: dict[str, set[str]] = {}
+    as_kind: dict[str, set[str]] = {}  # with --kind: the findings behind that charge, per conversation
     for v in scored.verdicts:
         if (
             (agent and v.agent != agent)
@@ -289,10 +290,14 @@ def flagged_from(
         if v.verdict is not None and v.verdict in priced:
             fc.charged[v.verdict] = fc.charged.get(v.verdict, 0) + 1
             ids.update(v.verdict_findings)
+            if v.verdict == kind:
+                as_kind.setdefault(v.conversation_id, set()).update(v.verdict_findings)
         for own, found in v.kinds.items():
             if own not in card.verdict_order and own in priced:
                 fc.charged[own] = fc.charged.get(own, 0) + 1
                 ids.update(found)
+                if own == kind:
+                    as_kind.setdefault(v.conversation_id, set()).update(found)
     evidence = card.evidence_kinds
     live_kind = {f.id: f.kind for s in scored.findings if (f := s.finding).live}
     for cid, fc in out.items():
@@ -306,7 +311,15 @@ def flagged_from(
         fc.charged = dict(sorted(fc.charged.items()))
         fc.uncharged = dict(sorted(fc.uncharged.items()))
     exact: dict[str, float] = {}
+    behind = {fid for ids in as_kind.values() for fid in ids}
+    found_by_id = {s.finding.id: s.finding for s in scored.findings if s.finding.id in behind}
     for cid, fc in out.items():
+        candidates = [found_by_id[fid] for fid in as_kind.get(cid, ()) if fid in found_by_id]
+        if candidates:
+            # Listed for --kind impatience: its excerpt is that charge's words, not the conflict's
+            # (audit 116 L3). The costliest of them, ties the first in the conversation.
+            chosen = min(candidates, key=lambda f: (finding_points.get(f.id, 0.0), f.message_index))
+            fc.excerpt = chosen.text
         fc.excerpt = fc.excerpt or first_live.get(cid, "")
         exact[cid] = sum(msg_points.get((cid, i), 0.0) for i in messages[cid])
         # Shown to the cent; a share smaller than that keeps its own digits, so no cost reads as 0.

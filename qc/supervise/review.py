@@ -281,6 +281,15 @@ class Decision:
     earlier: dict[str, Any] | None = None
 
 
+def _undecided_since_reopen(store: Store, finding_id: str) -> bool:
+    """True when no confirm or reject of the finding was logged after its appeal's latest reopen."""
+    trail = store.audit_trail(finding_id)
+    reopens = [r["id"] for r in trail if r["action"] == "appeal_reopen"]
+    if not reopens:
+        return True
+    return not any(r["id"] > reopens[-1] for r in trail if r["action"] in DECISIONS)
+
+
 def latest_decision(store: Store, finding_id: str) -> dict[str, Any] | None:
     """The finding's latest confirm or reject as its audit row (who, when, why), or ``None``."""
     rows = [r for r in store.audit_trail(finding_id) if r["action"] in DECISIONS]
@@ -328,6 +337,7 @@ def decide(
             "a rejection needs a note saying why the finding is wrong: --note WHY (in a review sheet,"
             " the 备注 column)"
         )
+    reason_given = not is_blank(note)
     if is_blank(note):  # a zero-width space is no reason
         note = found_note(found)
     with store.transaction() as conn:
@@ -344,8 +354,14 @@ def decide(
         current = finding_states(store, [finding_id]).get(finding_id, PENDING)
         earlier = latest_decision(store, finding_id) if not overturn else None
         appeals = store.appeal_rows(finding_id=finding_id)
-        if appeals and appeals[-1]["state"] == REOPENED:
-            earlier = None  # a supervisor reopened the ruling: deciding again is what is asked
+        # A supervisor reopened the ruling and nobody has decided since: deciding again is what is
+        # asked. Once someone has, a repeat is a repeat (audit 116 M3: every click was logged for
+        # as long as the appeal stayed reopened).
+        asked_again = (
+            bool(appeals) and appeals[-1]["state"] == REOPENED and _undecided_since_reopen(store, finding_id)
+        )
+        if asked_again:
+            earlier = None
         if earlier is not None:
             # The note is quoted masked and cut, as values from people are in messages.
             who, at, why = earlier["actor"], earlier["at"], shown_value(str(earlier["note"] or ""), 80)
@@ -385,10 +401,25 @@ def decide(
         last = latest_decision(store, finding_id)
         if (
             last is not None
+            and last["action"] != decision
+            and last["actor"] != reviewer.name
+            and not reason_given
+            and not asked_again
+        ):
+            # Overturning another person's decision re-charges (or clears) the agent on one's own
+            # word: a reason is asked, as for a rejection. A confirm on a colleague's rejection with
+            # an empty note logged the machine's evidence as its why (audit 116 M4).
+            who, at = last["actor"], last["at"]
+            raise ReviewError(
+                f"finding {finding_id} was {current} by {who} at {at}: overturning their decision needs"
+                " a note saying why (--note WHY, or the form's 备注); nothing changed"
+            )
+        if (
+            last is not None
             and last["action"] == decision
             and current == DECISIONS[decision]
             and note in (last["note"], found_note(found))
-            and not (appeals and appeals[-1]["state"] == REOPENED)
+            and not asked_again
         ):
             # The decision the finding already holds, from a page that showed it so (the Back
             # button, a reload, a second reviewer's 确认): it was logged again and "confirmed by"
