@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -296,6 +297,36 @@ def test_decisions_stay_with_a_finding_whose_message_is_only_timed_otherwise(tar
         assert store.run_orphans(run_id) == [] and orphaned_decisions(store) == {}
         assert rejected_ids(store) == {three.id, five.id}
         assert store.appeal_row(appeal.id)["finding_id"] == five.id
+
+
+def test_two_sends_within_one_second_keep_their_decisions_apart(target):  # noqa: F811
+    """不知道 sent twice 500 ms apart, the second rejected, then an export with a message in front:
+    times cut to the second made the two sends one, and the rejection stayed on the first (audit
+    115 H3)."""
+    from datetime import timedelta
+
+    from test_store import CST
+
+    from qc.schema import Conversation, Message, Role
+
+    t0 = datetime.fromisoformat("2026-11-24T16:00:00").replace(tzinfo=CST)
+    said = [
+        Message(0, Role.CUSTOMER, "这个能用多久", "buyer", t0),
+        Message(1, Role.AGENT, "不知道", "店:小美", t0 + timedelta(seconds=20, milliseconds=200)),
+        Message(2, Role.AGENT, "不知道", "店:小美", t0 + timedelta(seconds=20, milliseconds=700)),
+    ]
+    conv = Conversation("c1", tuple(said), shop="柚子家居", source="2026-11-24.jsonl:1")
+    first, second = model_finding("c1", 1, "m@1"), model_finding("c1", 2, "m@1")
+    with open_store(target) as store:
+        store.save_run(**run_kwargs([conv], [first, second]))
+        _people(store)
+        decide(store, second.id, "reject", by="李复核", note="第二条是重复发送")
+        notice = Message(0, Role.SYSTEM, "会话开始", None, t0 - timedelta(seconds=5))
+        again = replace(conv, messages=(notice, *(replace(m, index=m.index + 1) for m in said)))
+        after = [model_finding("c1", 2, "m@1"), model_finding("c1", 3, "m@1")]
+        assert after[0].id == second.id  # the first send now has the reviewed id
+        store.save_run(**run_kwargs([again], after))
+        assert rejected_ids(store) == {after[1].id}  # the rejection followed the second send
 
 
 def test_findings_come_back_in_one_order_from_every_store(target):  # noqa: F811

@@ -54,7 +54,8 @@ def _day(tmp_path):
 def test_a_read_only_database_or_a_reading_role_is_refused_before_the_day_is_read(pg_admin, tmp_path):
     base, own = PG_URL.rsplit("/", 1)
     # Named after the test database: CI runs beside each other share one server.
-    name, role = f"{own.split('?')[0]}_writable", f"{own.split('?')[0]}_reader"
+    # Lower case: PostgreSQL folds an unquoted name, and the URL must name what it made.
+    name, role = f"{own.split('?')[0]}_writable".lower(), f"{own.split('?')[0]}_reader".lower()
     with pg_admin.connect() as conn:
         conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         conn.execute(text(f"CREATE DATABASE {name}"))
@@ -92,7 +93,7 @@ def test_a_reading_command_on_an_empty_database_makes_no_store_there(pg_admin, t
     from sqlalchemy import inspect
 
     base, own = PG_URL.rsplit("/", 1)
-    name = f"{own.split('?')[0]}_empty"
+    name = f"{own.split('?')[0]}_empty".lower()
     with pg_admin.connect() as conn:
         conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         conn.execute(text(f"CREATE DATABASE {name}"))

@@ -177,10 +177,11 @@ class _Followed:
 
 
 def _instant(value: datetime | str | None) -> str | None:
-    """A message time as signatures compare it: the instant in UTC, to the second.
+    """A message time as signatures compare it: the instant in UTC.
 
-    The same moment written in UTC (…Z) or in local time, or with milliseconds one export keeps
-    and another drops, is one time (audit 114 H1).
+    The same moment written in UTC (…Z) or in local time is one time (audit 114 H1). Fractions are
+    kept: two sends of the same words within one second are told apart by them (audit 115 H3); an
+    export that drops them re-times every message, which :meth:`Store._retimed` covers.
     """
     if value is None:
         return None
@@ -193,7 +194,7 @@ def _instant(value: datetime | str | None) -> str | None:
         moment = value
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC)
-    return moment.replace(microsecond=0).isoformat()
+    return moment.isoformat()
 
 
 def _signatures(records: Sequence[ConversationRecord]) -> dict[str, _Signature]:
