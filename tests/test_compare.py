@@ -339,9 +339,44 @@ def test_compare_names_the_reading_settings_and_the_review_behind_each_side(tmp_
     assert "after: " in res.stderr and "review 1 findings rejected" in res.stderr
     assert "configuration: the review differs" in res.stderr and "what changed came from" not in res.stderr
     # the same store, changed between the two exports (audit 114 L3); two stores are named as such
-    assert "store: changed between them (newest run 1 → 1, newest decision" in res.stderr
+    assert (
+        "store: its copy of these days changed between them (newest run 1 → 1, newest decision" in res.stderr
+    )
     res = runner.invoke(app, ["compare", str(tmp_path / "e-plain"), str(tmp_path / "e-strict")])
     assert "store: the two were scored from different stores" in res.stderr
+    # a save of another month leaves November's copy as it was: no "changed" (audit 115 M7)
+    december = tmp_path / "dec.jsonl"
+    at = "2026-12-02T10:00:{:02d}+08:00"
+    lines = [
+        {
+            "conversation_id": "d1",
+            "role": "customer",
+            "sender": "b9",
+            "timestamp": at.format(0),
+            "text": "在吗",
+        },
+        {
+            "conversation_id": "d1",
+            "role": "agent",
+            "sender": "店:小王",
+            "timestamp": at.format(20),
+            "text": "在的",
+        },
+    ]
+    december.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8")
+    db = ["--db", str(tmp_path / "plain.sqlite")]
+    assert (
+        runner.invoke(app, ["inspect", str(december), "--out", str(tmp_path / "i-dec"), "-q", *db]).exit_code
+        == 0
+    )
+    assert (
+        runner.invoke(
+            app, ["export", "--date", "2026-11-24", "--out", str(tmp_path / "e-rev2"), *db]
+        ).exit_code
+        == 0
+    )
+    res = runner.invoke(app, ["compare", str(tmp_path / "e-rev"), str(tmp_path / "e-rev2")])
+    assert "store:" not in res.stderr, res.stderr
 
     # two runs under different limits files (QC_LIMITS)
     limits = tmp_path / "limits.toml"

@@ -72,8 +72,17 @@ def test_a_read_only_database_or_a_reading_role_is_refused_before_the_day_is_rea
     as_reader = url.replace("//postgres@", f"//{role}@")
     refused = runner.invoke(app, ["inspect", str(day), "--out", str(tmp_path / "b"), "--db", as_reader, "-q"])
     assert refused.exit_code == 2, refused.output
-    assert "this database role may not write" in refused.stderr and "runs" in refused.stderr
+    assert "this database role lacks INSERT on " in refused.stderr
     assert not (tmp_path / "b" / "run.json").exists()  # refused before the day was read
+    # INSERT, UPDATE and DELETE but no USAGE on the sequences: refused too, not at the save (audit 115 M3)
+    grant = create_engine(database_url(url), isolation_level="AUTOCOMMIT")
+    with grant.connect() as conn:
+        conn.execute(text(f"GRANT INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"))
+    grant.dispose()
+    refused = runner.invoke(
+        app, ["inspect", str(day), "--out", str(tmp_path / "b2"), "--db", as_reader, "-q"]
+    )
+    assert refused.exit_code == 2 and "USAGE on runs_id_seq" in refused.stderr, refused.output
     with pg_admin.connect() as conn:
         conn.execute(text(f"ALTER DATABASE {name} SET default_transaction_read_only = on"))
     refused = runner.invoke(app, ["inspect", str(day), "--out", str(tmp_path / "c"), "--db", url, "-q"])

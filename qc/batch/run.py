@@ -678,13 +678,14 @@ def inspected_with_record(store: Store, date_from: str, date_to: str) -> list[di
     ]
 
 
-def store_state(store: Store) -> dict[str, Any]:
-    """The store's state a table was scored from: its newest run and newest decision (audit row).
+def store_state(store: Store, date_from: str, date_to: str) -> dict[str, Any]:
+    """The state of the store's range a table was scored from: its newest run and newest decision.
 
     Two exports of one month before and after a day was re-inspected differed only in their
-    time (audit 114 L3); with this, ``qc compare`` says the store changed between them.
+    time (audit 114 L3); with this, ``qc compare`` says the range changed between them. Of the
+    range only: a save of another month said "changed" of two equal tables (audit 115 M7).
     """
-    run, decision = store.data_version()
+    run, decision = store.window_state(date_from, date_to)
     return {"store": store.url, "newest_run": run, "newest_decision": decision}
 
 
@@ -772,7 +773,7 @@ def score_from_store(report: InspectionReport, store: Store, touched: Iterable[s
         # The agents files score every stored conversation of these days, other runs' too: what
         # made them is what made those (audit 113 H5), and the review decisions applied.
         report.run["inspected_with"] = inspected_with_record(store, dated[0], dated[-1])
-        report.run["store_state"] = store_state(store)
+        report.run["store_state"] = store_state(store, dated[0], dated[-1])
     report.run["rejected_findings"] = len(rejected)
     periods = {p.label: p for d in dated if (p := period_of(d, card.appraisal)) is not None}
     if periods:

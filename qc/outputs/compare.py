@@ -405,9 +405,10 @@ def configuration_lines(before: Configuration | None, after: Configuration | Non
                 )
             else:
                 lines.append(
-                    f"store: changed between them (newest run {b.get('newest_run')} → {a.get('newest_run')},"
-                    f" newest decision {b.get('newest_decision')} → {a.get('newest_decision')}): days"
-                    " inspected again or decisions made since the older one"
+                    f"store: its copy of these days changed between them (newest run {b.get('newest_run')}"
+                    f" → {a.get('newest_run')}, newest decision {b.get('newest_decision')} →"
+                    f" {a.get('newest_decision')}): days inspected again or decisions made since the older"
+                    " one"
                 )
         if changes:
             more = len(changes) - _MOST_CARD_CHANGES

@@ -668,7 +668,7 @@ def _write_export_record(
         **scorecard_info(card),
         "inspected_with": inspected_with_record(store, period.first, period.last),
         "rejected_findings": len(result.rejected),
-        "store_state": store_state(store),
+        "store_state": store_state(store, period.first, period.last),
     }
     text = json.dumps(record, ensure_ascii=False, indent=2) + "\n"
     (out_dir / EXPORT_RECORD).write_text(text, encoding="utf-8")
