@@ -196,3 +196,53 @@ def test_a_report_without_figures_is_refused_by_the_function_too(tmp_path):
     path.write_text("客服,备注\n小满,好\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="beside a figure qc computes"):
         read_platform_report(path)
+
+
+def test_another_shops_account_is_never_matched_by_its_nick(tmp_path):
+    """A 暖阳小铺 report was paired with 柚子优选旗舰店's agents by nick, and a report of both shops was
+    refused as duplicates (audit 115 M1). A bare nick still finds the one agent who has it; a
+    note after a name (小雨(售前)) is no part of it (L6)."""
+    table = tmp_path / "agents.json"
+    rows = [{"agent": "柚子店:小雨", "date": DAY, "avg_response_s": 30.0, "total_points": 0}]
+    table.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+    report = tmp_path / "p.csv"
+    report.write_text("客服,平均响应时长(s)\n暖阳小铺:小雨,40\n柚子店:小雨,33\n总计：,99\n", encoding="utf-8")
+    result = reconcile(read_platform_report(report), load_agents_table(table))
+    assert [(g.agent, g.difference) for g in result.gaps] == [("柚子店:小雨", -3.0)]  # (s) read as seconds
+    assert result.only_platform == [(2, "暖阳小铺:小雨")]
+    report.write_text("客服,平均响应时长\n小雨(售前),35\n", encoding="utf-8")
+    assert [g.difference for g in reconcile(read_platform_report(report), load_agents_table(table)).gaps] == [
+        -5.0
+    ]
+    report.write_text("客服,平均响应时长\n暖阳小铺:小雨,40\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="no row matched qc's table: no agent of the report"):
+        reconcile(read_platform_report(report), load_agents_table(table))
+
+
+def test_a_months_report_written_as_its_range_matches_a_months_table_and_other_days_are_said(tmp_path):
+    """统计日期 2026-11-01~2026-11-30 was read as 11-01, and every agent was "no agent of" a month's
+    table with exit 0 (audit 115 M4)."""
+    table = tmp_path / "agents.json"
+    rows = [{"agent": "柚子店:小雨", "date": "2026-11", "reply_rate": 0.9, "total_points": 0}]
+    table.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+    report = tmp_path / "p.csv"
+    report.write_text(
+        "统计日期,客服,旺旺回复率,咨询数比\n2026-11-01~2026-11-30,小雨,8.5,3\n", encoding="utf-8"
+    )
+    read = read_platform_report(report)
+    assert read.warnings and "咨询数比 not compared" in read.warnings[0]  # a figure qc does not know is said
+    (gap,) = reconcile(read, load_agents_table(table)).gaps
+    assert gap.window == "2026-11" and gap.platform == pytest.approx(0.085)  # 8.5 is a percent (L2)
+    report.write_text("日期,客服,旺旺回复率\n2026-11-02,小雨,90%\n", encoding="utf-8")
+    res = runner.invoke(app, ["reconcile", str(report), str(table)])
+    assert res.exit_code == 2 and "its days (2026-11-02) are none of the table's (2026-11)" in res.stderr
+
+
+def test_a_path_with_brackets_is_shown_as_written(demo_run, tmp_path):
+    """A report under x[/b]/ ended in an internal error, rich reading the path as markup (audit 115 M6)."""
+    folder = tmp_path / "x[/b]"  # the folders x[ and b] inside it
+    folder.mkdir(parents=True)
+    path = platform_csv(folder / "p[final].csv", agents_of(demo_run))
+    res = runner.invoke(app, ["reconcile", str(path), str(demo_run), "--window", DAY])
+    assert res.exit_code == 0, res.output
+    assert "p[final].csv" in res.stdout and "Traceback" not in res.output

@@ -738,7 +738,7 @@ def left_days(report: InspectionReport, store: Store, run_id: int) -> set[str]:
         report.run["left_days"] = left
         report.read.warnings.append(
             f"conversations stored on {', '.join(days)} count on other days in this run: {', '.join(days)}"
-            " lost them and are scored again with this run's days (their rows are in this run's agents files)"
+            " lost them and are scored again with this run's days (in its agents files, unless left empty)"
         )
     return set(days)
 

@@ -90,9 +90,10 @@ def compare_cli(
         for r in rows:
             typer.echo(json.dumps(r.to_json(), ensure_ascii=False))
     elif rows:
+        from rich.markup import escape
         from rich.table import Table
 
-        table = Table(title=f"{before} → {after}", title_justify="left")
+        table = Table(title=escape(f"{before} → {after}"), title_justify="left")  # a path is no markup
         for n, header in enumerate(("客服", "窗口", "改前合计", "改后合计", "变化", "变化明细")):
             table.add_column(header, justify="right" if 2 <= n <= 4 else "left", overflow="fold")
         for r in rows:

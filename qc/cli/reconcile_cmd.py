@@ -86,9 +86,11 @@ def reconcile_cli(
         for gap in result.gaps:
             typer.echo(json.dumps(gap.to_json(), ensure_ascii=False))
     elif result.gaps:
+        from rich.markup import escape
         from rich.table import Table
 
-        table = Table(title=f"{run} ↔ {report}", title_justify="left")
+        # Escaped: a path with [/b] in it was read as markup and crashed (audit 115 M6).
+        table = Table(title=escape(f"{run} ↔ {report}"), title_justify="left")
         for n, header in enumerate(("客服", "窗口", "指标", "qc", "平台", "差 qc−平台")):
             table.add_column(header, justify="right" if n >= 3 else "left", overflow="fold")
         for gap in result.gaps:
@@ -121,6 +123,8 @@ def reconcile_cli(
                 )
     for line in summary_lines(result):
         err(line)
+    for number, day in result.other_days:
+        err(f"qc: warning: {report} row {number}: {day} is no window of {run}; left out")
     for number, agent in result.only_platform:
         err(f"qc: warning: {report} row {number}: {agent!r} is no agent of {run}; left out")
     if result.only_qc:

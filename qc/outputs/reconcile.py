@@ -69,7 +69,12 @@ _AGENT_HEADERS = (
     "员工",
 )
 _DATE_HEADERS = ("日期", "统计日期", "时间", "统计时间")
-_UNIT = re.compile(r"[\s()（）\[\]【】]|秒|\(s\)|%|％")
+# A bracketed unit ((秒), (s), (人), （%）) and the unit words themselves: 平均响应时长(s) was not
+# read, its "(s)" alternative never reached (audit 115 M5).
+_UNIT = re.compile(r"[(（\[【][^)）\]】]{0,6}[)）\]】]|[\s()（）\[\]【】]|秒|%|％")
+# What a figure's header looks like, for the warning about one not compared.
+_FIGURE_WORDS = re.compile(r"时长|人数|率|比|响应")
+_TOTALS = re.compile(r"^(?:合计|总计|汇总|平均|总和)\s*[:：]?\s*$")
 
 
 def _header(text: str) -> str:
@@ -108,16 +113,27 @@ def read_platform_report(path: Path) -> PlatformReport:
             continue
         date_at = next((i for i, h in enumerate(heads) if h in _DATE_HEADERS), None)
         report = PlatformReport(path, {k: cells[i] for k, i in figures.items()})
+        unread = [
+            cells[i]
+            for i, h in enumerate(heads)
+            if i not in figures.values() and i != agent_at and i != date_at and _FIGURE_WORDS.search(h)
+        ]
+        if unread:
+            # Said, not dropped unsaid (audit 115 M5): a header qc does not know is not compared.
+            report.warnings.append(
+                f"{path} row {number}: {'、'.join(unread)} not compared (qc computes"
+                f" {'、'.join(f.label for f in FIGURES)})"
+            )
         for row_number, row in table.rows:
             if row_number <= number:
                 continue
             agent = row[agent_at].strip() if agent_at < len(row) else ""
-            if not agent or agent in ("合计", "总计", "汇总", "平均"):
+            if not agent or _TOTALS.match(agent):
                 continue  # a totals row is nobody
             values: dict[str, float] = {}
             for key, at in figures.items():
                 text = row[at].strip() if at < len(row) else ""
-                value = _value(text, next(f for f in FIGURES if f.key == key).kind)
+                value = _value(text, next(f for f in FIGURES if f.key == key))
                 if value is None:
                     if text and text not in ("-", "—", "--", "/"):
                         report.warnings.append(
@@ -136,8 +152,12 @@ def read_platform_report(path: Path) -> PlatformReport:
     )
 
 
-def _value(text: str, kind: str) -> float | None:
+def _value(text: str, figure: Figure | str) -> float | None:
     """A cell's number: ``98.5%`` and ``0.985`` are one share; ``00:01:05`` and ``65秒`` are 65 s."""
+    kind = figure.kind if isinstance(figure, Figure) else figure
+    # A reply rate above 1 is a percent written without its sign (8.5 was read as 850 %, audit
+    # 115 L2); an answer ratio may be 1.3, so only above 10 is it a percent.
+    most = 1.0 if isinstance(figure, Figure) and figure.key == "reply_rate" else 10.0
     text = text.replace(",", "").replace("，", "").strip()
     if not text:
         return None
@@ -151,16 +171,29 @@ def _value(text: str, kind: str) -> float | None:
     value = float(number.group(1))
     if number.group(2) in ("%", "％"):
         return value / 100 if kind == "share" else None
-    if kind == "share" and value > 10:
-        # 98.5 in a 旺旺回复率 column is a percent written without its sign: no share (and no
-        # answer ratio, ten replies to each question) is that high.
+    if kind == "share" and value > most:
         return value / 100
     return value
 
 
 def _day(text: str) -> str:
-    found = re.match(r"\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})", text)
-    return f"{found.group(1)}-{int(found.group(2)):02d}-{int(found.group(3)):02d}" if found else text.strip()
+    """The window a 日期 cell names: a day, or a month written as its range or as 2026年11月.
+
+    生意参谋 writes a month's report as 2026-11-01~2026-11-30: read as its first day, every row
+    missed a month's table (audit 115 M4).
+    """
+    from calendar import monthrange
+
+    dates = re.findall(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})", text)
+    if len(dates) == 2:
+        (y1, m1, d1), (y2, m2, d2) = ((int(a), int(b), int(c)) for a, b, c in dates)
+        if (y1, m1) == (y2, m2) and d1 == 1 and d2 == monthrange(y1, m1)[1]:
+            return f"{y1}-{m1:02d}"
+    if dates:
+        y, m, d = (int(x) for x in dates[0])
+        return f"{y}-{m:02d}-{d:02d}"
+    month = re.match(r"\s*(\d{4})[-/.年](\d{1,2})月?\s*$", text)
+    return f"{month.group(1)}-{int(month.group(2)):02d}" if month else text.strip()
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +243,7 @@ class Reconciliation:
     gaps: list[Gap]
     only_platform: list[tuple[int, str]]  # (row, agent as the report writes it)
     only_qc: list[str]
+    other_days: list[tuple[int, str]] = field(default_factory=list)  # (row, a day the table does not hold)
 
 
 def reconcile(report: PlatformReport, table: AgentsTable, *, window: str | None = None) -> Reconciliation:
@@ -236,6 +270,7 @@ def reconcile(report: PlatformReport, table: AgentsTable, *, window: str | None 
         by_nick.setdefault(fold_agent_id(agent.rsplit(":", 1)[-1]), set()).add(fold_agent_id(agent))
     gaps: list[Gap] = []
     only_platform: list[tuple[int, str]] = []
+    other_days: list[tuple[int, str]] = []
     matched: set[tuple[str, str]] = set()
     for number, agent, day, values in report.rows:
         if not day:
@@ -247,9 +282,16 @@ def reconcile(report: PlatformReport, table: AgentsTable, *, window: str | None 
                     f" {windows[0] if windows else '2026-11-24'})"
                 )
             day = window or windows[0]
+        if day not in windows:
+            other_days.append((number, day))
+            continue
+        noted = re.match(r"^(?P<nick>.+?)\s*[(（][^()（）]{1,12}[)）]$", agent)
+        agent = noted["nick"] if noted else agent  # 小雨(售前) is 小雨
         folded = fold_agent_id(agent)
-        if (folded, day) not in rows_of:
-            nicks = by_nick.get(fold_agent_id(agent.rsplit(":", 1)[-1]), set())
+        if (folded, day) not in rows_of and ":" not in agent and "：" not in agent:
+            # A bare nick is the shop's account when one agent of the table has it; a 店铺:客服 of
+            # another shop never is (another shop's figures were shown as these agents', 115 M1).
+            nicks = by_nick.get(folded, set())
             folded = next(iter(nicks)) if len(nicks) == 1 else folded
         row = rows_of.get((folded, day))
         if row is None:
@@ -282,8 +324,19 @@ def reconcile(report: PlatformReport, table: AgentsTable, *, window: str | None 
         and (fold_agent_id(str(r["agent"])), str(r.get("date", ""))) not in matched
         and not str(r["agent"]).endswith((":unassigned", ":unknown"))
     )
+    if not matched:
+        # Nothing matched: say why, not "is no agent of" for every row (audit 115 M4).
+        days = sorted({day for _, day in other_days})
+        why = (
+            f"its days ({', '.join(days[:3])}{' …' if len(days) > 3 else ''}) are none of the table's"
+            f" ({', '.join(windows[:3])}{' …' if len(windows) > 3 else ''}): give the agents.json of those"
+            " days, or --daily for a period export's days"
+            if days
+            else "no agent of the report is one of the table's (by account, or by a nick one agent has)"
+        )
+        raise ConfigError(f"{report.path}: no row matched qc's table: {why}")
     gaps.sort(key=lambda g: (g.agent, g.window, FIGURES.index(g.figure)))
-    return Reconciliation(gaps, only_platform, only_qc)
+    return Reconciliation(gaps, only_platform, only_qc, other_days)
 
 
 def summary_lines(result: Reconciliation) -> list[str]:
