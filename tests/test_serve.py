@@ -2273,7 +2273,7 @@ def test_a_decision_the_finding_already_holds_is_not_recorded_again(app, store):
         form = {"csrf": csrf_of(client.get(url).text), "decision": "confirm", "state": state}
         return client.post(f"/findings/{f.id}/review", data=form, follow_redirects=True).text
 
-    assert f"{f.id}: pending → confirmed" in confirm(wang, "pending")
+    assert f"{f.id}: 未复核 pending → 已确认 confirmed" in confirm(wang, "pending")
     again = confirm(wang, "confirmed")  # the page after Back shows it confirmed
     assert "已是 confirmed（质检小王" in again and "未重复记录" in again
     assert "已是 confirmed（质检小王" in confirm(li, "confirmed")

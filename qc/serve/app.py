@@ -342,26 +342,6 @@ class StoreIdConvertor(IntegerConvertor):
 register_url_convertor("store_id", StoreIdConvertor())
 
 
-# Review and appeal states as the Chinese pages name them (the English word kept beside).
-_STATE_ZH = {
-    "pending": "未复核",
-    "confirmed": "已确认",
-    "rejected": "已驳回",
-    "appealed": "申诉中",
-    "open": "待回复",
-    "answered": "已回复",
-    "upheld": "维持",
-    "overturned": "撤销",
-    "reopened": "已重开",
-}
-
-
-def state_label(state: str) -> str:
-    """A review or appeal state for a page: ``已确认 confirmed`` (pages were English only, audit 112 L7)."""
-    zh = _STATE_ZH.get(state)
-    return f"{zh} {state}" if zh else state
-
-
 def create_app(
     store: Store,
     card: Scorecard,
@@ -422,7 +402,7 @@ def create_app(
         Route("/search", _endpoint(views.search, ALL), methods=["GET"]),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
-    from qc.serve.render import highlight, mark_class
+    from qc.serve.render import highlight, mark_class, state_label
 
     middleware = [
         Middleware(SecurityHeaders),

@@ -22,7 +22,7 @@ from qc.scoring.periods import Period, Windows
 from qc.scoring.scores import KIND_LABELS
 from qc.serve.context import MAX_STORED_INT, Ctx, NotFound, conversation_url
 from qc.serve.dashboard import build_dashboard, default_period, parse_range
-from qc.serve.render import kinds_chart, mood_chart, trend_chart
+from qc.serve.render import kinds_chart, mood_chart, state_label, trend_chart
 from qc.store.database import StoredFinding
 from qc.supervise import appeal as appeals_api
 from qc.supervise import calibration as cal
@@ -353,7 +353,7 @@ def review_finding(ctx: Ctx) -> Response:
             f" (already {d.after}: nothing recorded)",
         )
         return ctx.redirect(f"{conversation_url(stored.finding.conversation_id)}#f-{fid}")
-    ctx.flash("ok", f"{fid}: {d.before} → {d.after}")
+    ctx.flash("ok", f"{fid}: {state_label(d.before)} → {state_label(d.after)}")
     _flash_still_charged(ctx, fid)
     _flash_confirmed(ctx, fid)
     return ctx.redirect(f"{conversation_url(stored.finding.conversation_id)}#f-{fid}")
@@ -625,7 +625,7 @@ def appeal_answer(ctx: Ctx) -> Response:
         source=SOURCE,
         seen=ctx.field("seen") or None,
     )
-    ctx.flash("ok", f"申诉 #{a.id}: {a.state}")
+    ctx.flash("ok", f"申诉 #{a.id}: {state_label(a.state)}")
     return ctx.redirect("/appeals")
 
 
@@ -647,7 +647,7 @@ def appeal_rule(ctx: Ctx) -> Response:
     )
     word = "撤销" if ruling == "overturn" else "维持"
     along = f"; 同一条消息的 {', '.join(a.decided_with)} 一并{word}" if a.decided_with else ""
-    ctx.flash("ok", f"申诉 #{a.id}: {a.state} (final){along}")
+    ctx.flash("ok", f"申诉 #{a.id}: {state_label(a.state)} (final){along}")
     _flash_still_charged(ctx, a.finding_id)
     return ctx.redirect("/appeals")
 
@@ -662,7 +662,7 @@ def appeal_reopen(ctx: Ctx) -> Response:
         source=SOURCE,
         seen=ctx.field("seen") or None,
     )
-    ctx.flash("ok", f"申诉 #{a.id}: {a.state}")
+    ctx.flash("ok", f"申诉 #{a.id}: {state_label(a.state)}")
     return ctx.redirect("/appeals")
 
 
