@@ -116,3 +116,17 @@ def test_a_reading_command_on_an_empty_database_makes_no_store_there(pg_admin, t
     engine.dispose()
     with pg_admin.connect() as conn:
         conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+
+
+def test_a_reading_command_on_a_sqlite_file_without_tables_makes_no_store(tmp_path):
+    """A SQLite file holding no tables was made a store by a reading command (audit 115 L5)."""
+    import sqlite3
+
+    path = tmp_path / "empty.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE scratch (a)")
+        db.execute("DROP TABLE scratch")
+    res = CliRunner().invoke(app, ["flagged", "--db", str(path)])
+    assert res.exit_code == 2 and f"no store at {path}: the database holds no qc tables" in res.stderr
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT name FROM sqlite_master").fetchall() == []

@@ -1884,14 +1884,16 @@ def open_store(target: str | Path, *, save: bool = False, existing: bool = False
         )
         raise StoreError(f"--db {shown}: driver {exc.name} is missing; {fix}") from None
     where = engine.url.render_as_string(hide_password=True)
-    if existing and "://" in str(target):
+    if existing:
+        # A SQLite file with no tables too (audit 115 L5): a reading command made it a store.
         if not guarded(
             lambda: inspect(engine).has_table(MIGRATIONS_TABLE.name), where, wait, env, retry=True
         ):
             engine.dispose()
+            named = where if "://" in str(target) else str(target)
             raise StoreError(
-                f"no store at {where}: the database holds no qc tables; run `qc inspect DAY --out DIR"
-                " --db URL` first, or give --db the store's URL"
+                f"no store at {named}: the database holds no qc tables; run `qc inspect DAY --out DIR"
+                f" --db {named}` first, or give --db the store"
             )
     try:
         guarded(lambda: migrate(engine, wait), where, wait, env, retry=True)
