@@ -3384,6 +3384,7 @@ def test_the_agents_first_message_to_the_next_buyer_after_a_divider_is_no_answer
         "tb_a(1O:00:4l): 爱买不买",
         "tb_a(2026-11-24 1O:00:4l): 爱买不买",
         "柚子店:小雨(售前)(2026-11-24 1O:00:4l):",
+        "买家 2026-11-24 1O：00：4l",  # full-width colons (audit 117 H2)
     ],
 )
 def test_a_block_header_with_a_garbled_time_is_a_reject_never_the_agents_text(
@@ -3402,6 +3403,20 @@ def test_a_block_header_with_a_garbled_time_is_a_reject_never_the_agents_text(
     (conv,) = result.conversations
     assert [m.text for m in conv.messages] == ["在吗，几点发货", "亲，说明如下：", "好的", "不客气"]
     assert [r.line for r in result.rejects] == [5, 6] and "garbled time" in result.rejects[0].reason
+
+
+def test_a_buyers_garbled_header_before_her_only_clean_one_is_a_reject(tmp_path: Path) -> None:
+    """tb_大橘's garbled header came before her only clean header: needing two lines of the file, it
+    was the agent's text and charged −5 (audit 117 H1). A header alone on its line counts from one."""
+    path = tmp_path / "chat.txt"
+    path.write_text(
+        "店:小北 2026-11-24 09:59:30\n亲，欢迎光临\ntb_大橘 2026-11-24 1O:00:4l\n爱买不买是吧\n"
+        "tb_大橘 2026-11-24 10:02:10\n人呢\n店:小北 2026-11-24 10:02:40\n在的\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    assert [r.line for r in result.rejects] == [3, 4]
+    assert [m.text for c in result.conversations for m in c.messages] == ["亲，欢迎光临", "人呢", "在的"]
 
 
 def test_a_label_read_as_text_is_no_sender_of_a_garbled_header(tmp_path: Path) -> None:
@@ -3480,6 +3495,9 @@ def test_an_inline_reply_listing_mistyped_hours_keeps_its_lines(tmp_path: Path) 
         "售后(周末) 1O:00",
         "截单时间 16:3O",
         "下午 3:OO PM",
+        # a range of hours in a bracket is no garbled chat line (audit 117 H5)
+        "售后(9:00-21:00)都能处理",
+        "客服(10:00前下单)当天发货",
     ],
 )
 def test_a_line_of_text_ending_in_a_mistyped_time_stays_in_the_message(tmp_path: Path, line: str) -> None:
@@ -3541,3 +3559,11 @@ def test_a_garbled_block_header_inside_an_inline_export_is_never_the_agents_text
     result = read(path)
     agents = [m.text for c in result.conversations for m in c.messages if m.role is Role.AGENT]
     assert agents == ["亲，说明如下："] and [r.line for r in result.rejects] == [3, 4]
+
+
+def test_a_range_of_hours_is_no_time_in_a_zone() -> None:
+    """9:00-18:00 was read as 09:00 at UTC−18:00 once clock-only times took an offset (audit 117 M1)."""
+    from qc.readers.timestamps import TIME_RE
+
+    assert TIME_RE.match("9:00-18:00") is None and TIME_RE.match("9:00-21:00") is None
+    assert TIME_RE.match("10:00:01+08:00") and TIME_RE.match("02:00:01Z") and TIME_RE.match("10:00:01 pm")

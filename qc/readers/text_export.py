@@ -195,7 +195,8 @@ def _garbled(pattern: str) -> str:
 # The header's own pieces (above) with letters for digits: every style the reader takes as a header
 # has a garbled twin; a pattern of its own knew only `nick date H:MM:SS` and let 买家(… 1O:00:4l):,
 # 上午1O:00:4l, 1O时00分4l秒 or a joined date through as the agent's text (audit 113 H1).
-_G_CLOCK = _garbled(rf"(?:\d{{1,2}}:\d{{2}}(?::\d{{2}}{_FRAC})?|{_ZH_CLOCK}){_AFTER}")
+# A full-width colon too: 1O：00：4l under an agent's message was a reject, and is (audit 117 H2).
+_G_CLOCK = _garbled(rf"(?:\d{{1,2}}[:：]\d{{2}}(?:[:：]\d{{2}}{_FRAC})?|{_ZH_CLOCK}){_AFTER}")
 # Possessive spaces: a date followed by a long run of spaces and no clock backtracked quadratically
 # (a 20,000-space line took 107 s, audit 116 M2).
 _G_DATED = (
@@ -203,7 +204,7 @@ _G_DATED = (
 )
 # Without a date a header's clock has its seconds (as _HEADER_TS): 售前 8:3O in a reply's list of
 # hours is no header, and cut as one it took the agent's lines with it (audit 113 H2).
-_G_BARE = _garbled(rf"(?:{_AMPM}\s*+)?(?:\d{{1,2}}:\d{{2}}:\d{{2}}{_FRAC}|{_ZH_HMS}){_AFTER}")
+_G_BARE = _garbled(rf"(?:{_AMPM}\s*+)?(?:\d{{1,2}}[:：]\d{{2}}[:：]\d{{2}}{_FRAC}|{_ZH_HMS}){_AFTER}")
 # A nick with no space or sentence mark, perhaps with a note (买家(售前)): a line of text ending in a
 # mistyped time (截单时间是 16:0O, 付款时间：2026-11-24 O9:12:33) stays in its message (audits 110 N1,
 # 111 F1); and only a nick that may write is a header's (TextExportReader._garbled_header).
@@ -267,14 +268,21 @@ def _sender_and_time(line: str) -> tuple[str, str] | None:
 
     A label and its value (付款时间：2026-11-24 09:12:33) is no sender: ``None``.
     """
-    found = HEADER_RE.match(line) or INLINE_RE.match(line)
+    found = _sender_time_and_shape(line)
+    return found[:2] if found is not None else None
+
+
+def _sender_time_and_shape(line: str) -> tuple[str, str, bool] | None:
+    """:func:`_sender_and_time` and whether the line is a header alone (no text after its time)."""
+    header = HEADER_RE.match(line)
+    found = header or INLINE_RE.match(line)
     if found is None:
         return None
     groups = found.groupdict()
     who = (groups.get("who") or groups.get("who2") or "").strip()
     if who.endswith((":", "：")) or _DATE_IN_NICK_RE.search(who):
         return None
-    return who, (groups.get("ts") or groups.get("ts1") or groups.get("ts2") or "").strip()
+    return who, (groups.get("ts") or groups.get("ts1") or groups.get("ts2") or "").strip(), header is not None
 
 
 def is_chat_line(line: str) -> bool:
@@ -344,6 +352,7 @@ class TextExportReader:
         self.folded: list[int] = []
         self._senders_by_line: list[tuple[str, str] | None] | None = None  # see _line_senders
         self._every_sender: Counter[str] | None = None  # see _file_senders
+        self._header_nicks: frozenset[str] = frozenset()  # nicks heading a header line alone (_line_senders)
         self._every_shop: frozenset[str] | None = None  # see _file_shops
         self._segments: list[_Segment] = [_Segment(None)]
         self._block: _Block | None = None
@@ -469,13 +478,15 @@ class TextExportReader:
         return self._sender_may_write((found["who1"] or found["who2"]).strip())
 
     def _sender_may_write(self, who: str) -> bool:
-        """True for the nick of a garbled chat line that is someone's: it may write, or heads two lines.
+        """True for the nick of a garbled chat line that is someone's.
 
-        Two lines of the file, not one: a label the reader itself read as text (截单时间(16:00)：当天发出
-        in a reply) heads one line, and its later 截单时间 2026-11-25 16:3O cut the reply, the agent's
-        我也没办法 under it uncharged (audit 116 H2).
+        It may write, heads a header line alone somewhere in the file (a buyer whose only clean
+        header comes later, audit 117 H1), or heads two chat lines: a label the reader itself read
+        as text (截单时间(16:00)：当天发出 in a reply) heads one, and its later 截单时间 2026-11-25 16:3O
+        cut the reply, the agent's 我也没办法 under it uncharged (audit 116 H2).
         """
-        return self._may_write(who) or self._file_senders().get(who, 0) >= 2
+        senders = self._file_senders()  # reads the lines, and the header nicks with them
+        return self._may_write(who) or who in self._header_nicks or senders.get(who, 0) >= 2
 
     def _garbled_chat_line(self, line: str) -> bool:
         """True for a garbled chat line with text (tb_大橘(1O:00:4l): 爱买不买) of a nick that may write.
@@ -485,8 +496,12 @@ class TextExportReader:
         """
         if len(line) > 4 * _LONGEST_HEADER or not _CUT_OR_GARBLED_RE.match(line):
             return False
-        who = re.match(r"\s*+([^()（）\s]{1,64})", line)
-        return who is not None and self._sender_may_write(who[1])
+        # A letter where a digit goes inside the bracket, and no range of hours: an agent's
+        # 售后(9:00-21:00)都能处理 was cut with the lines under it (audit 117 H5).
+        inside = re.match(r"\s*+([^()（）\s]{1,64})\s*[(（]([^)）]{0,40})", line)
+        if inside is None or _TIME_RANGE_RE.search(inside[2]) or not _LETTER_FOR_DIGIT_RE.search(inside[2]):
+            return False
+        return self._sender_may_write(inside[1])
 
     def _open_and_next(
         self, block: _Block, groups: dict[str, str | None]
@@ -840,7 +855,9 @@ class TextExportReader:
         Read once, when the look ahead first asks: it and :meth:`_file_senders` read them from here.
         """
         if self._senders_by_line is None:
-            self._senders_by_line = [_sender_and_time(line) for line in self.decoded.lines]
+            shaped = [_sender_time_and_shape(line) for line in self.decoded.lines]
+            self._senders_by_line = [f[:2] if f is not None else None for f in shaped]
+            self._header_nicks = frozenset(f[0] for f in shaped if f is not None and f[2])
         return self._senders_by_line
 
     def _file_senders(self) -> Counter[str]:

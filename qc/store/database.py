@@ -597,9 +597,12 @@ class Store:
                         " WHERE c.relkind = 'S' AND n.nspname = current_schema()"
                     )
                 ).scalars()
+                # qc's own sequences only (a table's, as runs_id_seq): another program's in a shared
+                # schema refused a role with every right qc needs (audit 117 H3).
+                ours = [q for q in sequences if any(q.startswith(f"{n}_") for n in names)]
                 refused += [
                     f"USAGE on {q}"
-                    for q in sequences
+                    for q in ours
                     if not conn.execute(text("SELECT has_sequence_privilege(:q, 'USAGE')"), {"q": q}).scalar()
                 ]
             return read_only, refused
@@ -640,15 +643,35 @@ class Store:
         convs, msgs = TABLES["conversations"], REVIEW_TABLES["messages"]
         out: list[dict[str, str]] = []
         for start in range(0, len(named), _CHUNK):
-            wanted: dict[tuple[str, int, int, int], list[Conversation]] = {}
+            wanted: dict[tuple[Any, ...], list[Conversation]] = {}
             for r in named[start : start + _CHUNK]:
                 m = r.summary
-                key = (shop_key(r.conversation.shop), m.buyer_messages, m.agent_messages, m.turns)
+                if m.avg_response_s is None:
+                    continue  # no timed reply to tell it by: not looked for
+                key = (
+                    shop_key(r.conversation.shop),
+                    m.buyer_messages,
+                    m.agent_messages,
+                    m.turns,
+                    m.avg_response_s,
+                    json_text(list(m.agents)),
+                )
                 wanted.setdefault(key, []).append(r.conversation)
-            counts = (convs.c.shop, convs.c.buyer_messages, convs.c.agent_messages, convs.c.turns)
+            if not wanted:
+                continue
+            # Counts, reply times and agents: a day of one-question chats all shared their counts,
+            # and each pair was read message by message (minutes for a big day, audit 117 H4).
+            counts = (
+                convs.c.shop,
+                convs.c.buyer_messages,
+                convs.c.agent_messages,
+                convs.c.turns,
+                convs.c.avg_response_s,
+                convs.c.agents,
+            )
             q = select(*counts, convs.c.conversation_id).where(tuple_(*counts).in_(list(wanted)))
-            for shop, buyers, agents, turns, cid in conn.execute(q).all():
-                for c in wanted.get((shop, buyers, agents, turns), []):
+            for shop, buyers, agents, turns, avg, names, cid in conn.execute(q).all():
+                for c in wanted.get((shop, buyers, agents, turns, avg, names), []):
                     if cid == c.id:
                         continue
                     rows = conn.execute(
