@@ -680,39 +680,3 @@ def test_a_re_run_that_takes_conversations_off_a_day_scores_and_names_that_day(t
     assert [d["date"] for d in run["left_days"]] == ["2026-11-25"]
     (said,) = [w for w in run["warnings"] if "count on other days" in w]
     assert said.startswith("conversations stored on 2026-11-25 count on other days in this run")
-
-
-def test_a_chat_filed_twice_under_file_named_ids_is_warned(tmp_path):
-    """A time-only export without conversation ids, filed under 11-18 and then renamed to 11-19,
-    was stored twice and the month counted its buyers and replies twice, unsaid (audit 114 M2)."""
-    import json
-    import shutil
-
-    from typer.testing import CliRunner
-
-    from qc.cli import app
-
-    first = tmp_path / "a" / "qianniu_2026-11-18.txt"
-    first.parent.mkdir()
-    first.write_text(
-        "买家(10:00:01): 在吗\n柚子店:小雨(10:00:20): 在的亲\n买家(10:01:00): 好的\n", encoding="utf-8"
-    )
-    again = tmp_path / "b" / "qianniu_2026-11-19.txt"  # renamed to the day it belongs to
-    again.parent.mkdir()
-    shutil.copy(first, again)
-    db = ["--db", str(tmp_path / "qc.sqlite"), "-q"]
-    runner = CliRunner()
-    assert runner.invoke(app, ["inspect", str(first), "--out", str(tmp_path / "o1"), *db]).exit_code == 0
-    run = json.loads((tmp_path / "o1" / "run.json").read_text(encoding="utf-8"))
-    assert not [w for w in run["warnings"] if "repeats the stored conversation" in w]
-    assert runner.invoke(app, ["inspect", str(again), "--out", str(tmp_path / "o2"), *db]).exit_code == 0
-    run = json.loads((tmp_path / "o2" / "run.json").read_text(encoding="utf-8"))
-    (said,) = [w for w in run["warnings"] if "repeats the stored conversation" in w]
-    assert said.startswith(
-        "conversation qianniu_2026-11-19 repeats the stored conversation qianniu_2026-11-18"
-    )
-    # the first file inspected again replaces its own copy, and still meets the other one
-    assert runner.invoke(app, ["inspect", str(first), "--out", str(tmp_path / "o3"), *db]).exit_code == 0
-    run = json.loads((tmp_path / "o3" / "run.json").read_text(encoding="utf-8"))
-    (said,) = [w for w in run["warnings"] if "repeats the stored conversation" in w]
-    assert "repeats the stored conversation qianniu_2026-11-19 message for message" in said

@@ -504,6 +504,12 @@ def test_a_sheet_without_the_state_column_overturns_nobody_silently(day):
     row[header.index("复核结论（确认/驳回）")], row[header.index("复核人")] = "确认", "质检小王"
     with sheet.open("w", encoding="utf-8-sig", newline="") as fh:
         csv.writer(fh).writerows([header, row])
+    # ... with a reason of its own: overturning a colleague's decision needs one (audit 116 M4)
+    r = run("review", "import", sheet, *db)
+    assert r.exit_code == 2 and "overturning their decision needs a note saying why" in r.stderr
+    row[header.index("备注（驳回必填）")] = "重听录音后确认"
+    with sheet.open("w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh).writerows([header, row])
     r = run("review", "import", sheet, *db)
     assert r.exit_code == 0 and "1 changed" in r.stderr, r.stderr
 

@@ -725,13 +725,6 @@ def left_days(report: InspectionReport, store: Store, run_id: int) -> set[str]:
     the old day lost the conversations, and neither the run's agents files nor its warnings said
     so (audit 114 M1). They are written with the run's days, as the store now holds them.
     """
-    for repeat in store.run_repeats(run_id):
-        # The same chat filed twice (a file renamed to its right day, a copy): counted twice.
-        report.read.warnings.append(
-            f"conversation {repeat['conversation']} repeats the stored conversation {repeat['repeats']}"
-            " message for message (the same chat under another file name): both are counted; if it is"
-            " the same export filed twice, inspect the days again into a new store from the right files"
-        )
     left = store.run_left_days(run_id)
     days = sorted({d["date"] for d in left})
     if days:

@@ -408,7 +408,6 @@ class Store:
         saved_at = now()
         covered: set[tuple[str, str]] = set()
         held: set[tuple[str, str]] = set()  # the days the replaced copies counted on
-        repeated: list[dict[str, str]] = []
         orphaned: dict[str, dict[str, Any]] = {}
         moved: list[dict[str, str]] = []
         conversations = findings = 0
@@ -426,7 +425,6 @@ class Store:
                 shops.update(shop for shop, _ in by_key)
                 bases.update(r.basis for r in by_key.values())
                 held |= self._stored_days(conn, list(by_key))
-                repeated += self._repeats(conn, list(by_key.values()))
                 findings += self._upsert(
                     conn, run_id, list(by_key.values()), saved_at, covered, orphaned, moved
                 )
@@ -453,7 +451,6 @@ class Store:
                             "orphaned_decisions": gone,
                             "moved_decisions": moved,
                             "left_days": [{"shop": s, "date": d} for s, d in sorted(left)],
-                            "repeated_conversations": repeated,
                         }
                     ),
                 )
@@ -620,69 +617,6 @@ class Store:
                 " and DELETE on qc's tables and USAGE on its sequences (ask the database's owner); nothing"
                 " was read or changed"
             )
-
-    def run_repeats(self, run_id: int) -> list[dict[str, str]]:
-        """The run's conversations that repeat a stored conversation of another id, message for message.
-
-        Each is ``{"shop", "conversation", "repeats"}`` (see :meth:`_repeats`).
-        """
-        return list(self._run_json(run_id).get("repeated_conversations") or [])
-
-    @staticmethod
-    def _repeats(conn: Connection, records: Sequence[ConversationRecord]) -> list[dict[str, str]]:
-        """The records named after their file that a stored conversation of another id repeats.
-
-        A time-only export without conversation ids names its chats after the file and takes its
-        day from the file's name: filed under the wrong day and then under the right one, or
-        copied as ``… (1).txt``, it was stored twice and the month counted its buyers and replies
-        twice, unsaid (audit 114 M2). Repeats: the same shop, and message for message the same
-        sender, text and clock time (the day may differ: it came from the file name). Only such
-        file-named conversations are looked for, among stored ones of the same counts.
-        """
-        named = [r for r in records if _named_by_file(r.conversation)]
-        convs, msgs = TABLES["conversations"], REVIEW_TABLES["messages"]
-        out: list[dict[str, str]] = []
-        for start in range(0, len(named), _CHUNK):
-            wanted: dict[tuple[Any, ...], list[Conversation]] = {}
-            for r in named[start : start + _CHUNK]:
-                m = r.summary
-                if m.avg_response_s is None:
-                    continue  # no timed reply to tell it by: not looked for
-                key = (
-                    shop_key(r.conversation.shop),
-                    m.buyer_messages,
-                    m.agent_messages,
-                    m.turns,
-                    m.avg_response_s,
-                    json_text(list(m.agents)),
-                )
-                wanted.setdefault(key, []).append(r.conversation)
-            if not wanted:
-                continue
-            # Counts, reply times and agents: a day of one-question chats all shared their counts,
-            # and each pair was read message by message (minutes for a big day, audit 117 H4).
-            counts = (
-                convs.c.shop,
-                convs.c.buyer_messages,
-                convs.c.agent_messages,
-                convs.c.turns,
-                convs.c.avg_response_s,
-                convs.c.agents,
-            )
-            q = select(*counts, convs.c.conversation_id).where(tuple_(*counts).in_(list(wanted)))
-            for shop, buyers, agents, turns, avg, names, cid in conn.execute(q).all():
-                for c in wanted.get((shop, buyers, agents, turns, avg, names), []):
-                    if cid == c.id:
-                        continue
-                    rows = conn.execute(
-                        select(msgs.c.sender, msgs.c.text, msgs.c.sent_at)
-                        .where(msgs.c.shop == shop, msgs.c.conversation_id == cid)
-                        .order_by(msgs.c.idx)
-                    ).all()
-                    mine = [(m.sender, m.text, _clock(m.sent_at)) for m in c.messages]
-                    if [(s, t, _clock(at)) for s, t, at in rows] == mine:
-                        out.append({"shop": shop, "conversation": c.id, "repeats": cid})
-        return out
 
     def run_left_days(self, run_id: int) -> list[dict[str, str]]:
         """The (shop, day) pairs a run's save took conversations off (``{"shop", "date"}`` each).
@@ -1958,22 +1892,6 @@ def open_store(target: str | Path, *, save: bool = False, existing: bool = False
 
 # The span of a stored conversation whose times text cannot order (message_spans).
 _EARLIEST, _LATEST = "0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59+00:00"
-
-
-def _clock(value: datetime | str | None) -> str | None:
-    """A message time's clock as written (``10:00:01``), its day left out."""
-    if value is None:
-        return None
-    text_at = value.isoformat() if isinstance(value, datetime) else value
-    return text_at[11:19] if len(text_at) >= 19 else text_at
-
-
-def _named_by_file(conversation: Conversation) -> bool:
-    """True for a conversation whose id is its file's name (an export that gave it none)."""
-    if not conversation.source:
-        return False
-    stem = Path(conversation.source).stem
-    return conversation.id == stem or conversation.id.startswith(f"{stem}#")
 
 
 def _run_settings(text: str | None) -> tuple[dict[str, Any], Any]:
