@@ -3567,3 +3567,16 @@ def test_a_range_of_hours_is_no_time_in_a_zone() -> None:
 
     assert TIME_RE.match("9:00-18:00") is None and TIME_RE.match("9:00-21:00") is None
     assert TIME_RE.match("10:00:01+08:00") and TIME_RE.match("02:00:01Z") and TIME_RE.match("10:00:01 pm")
+
+
+def test_a_clock_only_time_with_am_or_pm_is_its_24_hour_time() -> None:
+    """parse_time_only read 3:05:20 pm as 03:05:20 (audit 117 L1): the newest-first sort guess of a
+    sheet's time column took afternoon rows for morning ones."""
+    from datetime import time
+
+    from qc.readers.timestamps import parse_time_only
+
+    assert parse_time_only("3:05:20 pm") == time(15, 5, 20) and parse_time_only("下午3:05:20") == time(
+        15, 5, 20
+    )
+    assert parse_time_only("12:00:01 AM") == time(0, 0, 1) and parse_time_only("10:00:01") == time(10, 0, 1)

@@ -191,6 +191,16 @@ def test_the_platforms_number_forms(tmp_path):
     assert _value("12%", "seconds") is None and _value("暂无", "count") is None
 
 
+def test_a_report_days_cell_names_its_window():
+    """A month's range is the month (audit 115 M4); a Monday to Sunday range is its ISO week,
+    which was read as its Monday (audit 117 L3)."""
+    from qc.outputs.reconcile import _day
+
+    assert _day("2026-11-01~2026-11-30") == "2026-11" and _day("2026年11月") == "2026-11"
+    assert _day("2026-11-23~2026-11-29") == "2026-W48" and _day("2026-12-28~2027-01-03") == "2026-W53"
+    assert _day("2026/11/24") == "2026-11-24"
+
+
 def test_a_report_without_figures_is_refused_by_the_function_too(tmp_path):
     path = tmp_path / "p.csv"
     path.write_text("客服,备注\n小满,好\n", encoding="utf-8")

@@ -183,12 +183,21 @@ def _day(text: str) -> str:
     missed a month's table (audit 115 M4).
     """
     from calendar import monthrange
+    from datetime import date, timedelta
 
     dates = re.findall(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})", text)
     if len(dates) == 2:
         (y1, m1, d1), (y2, m2, d2) = ((int(a), int(b), int(c)) for a, b, c in dates)
         if (y1, m1) == (y2, m2) and d1 == 1 and d2 == monthrange(y1, m1)[1]:
             return f"{y1}-{m1:02d}"
+        try:
+            first, last = date(y1, m1, d1), date(y2, m2, d2)
+        except ValueError:
+            first = last = date.min
+        if first.isoweekday() == 1 and last - first == timedelta(days=6):
+            # A Monday to Sunday range is its ISO week, as a week's table labels it (audit 117 L3).
+            year, week, _ = first.isocalendar()
+            return f"{year}-W{week:02d}"
     if dates:
         y, m, d = (int(x) for x in dates[0])
         return f"{y}-{m:02d}-{d:02d}"

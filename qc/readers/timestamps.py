@@ -141,12 +141,17 @@ def _build(m: re.Match[str], day: date | None, tz: tzinfo) -> datetime:
 
 
 def parse_time_only(value: str) -> time | None:
-    """``14:59:42`` → a time, or ``None`` when the value is not a bare time of day."""
+    """``14:59:42`` → a time, or ``None`` when the value is not a bare time of day.
+
+    A 12-hour reading is its 24-hour time (``3:05:20 pm`` is 15:05:20, as a timestamp reads it;
+    it was 03:05:20, audit 117 L1).
+    """
     m = TIME_RE.match(value.strip())
     if not m:
         return None
     try:
-        return time(int(m["h"]), int(m["mi"]), int(m["s"] or 0))
+        hour = _clock_hour(int(m["h"]), m["ampm"] or m["ampm2"])
+        return time(hour % 24, int(m["mi"]), int(m["s"] or 0))
     except ValueError:
         return None
 
