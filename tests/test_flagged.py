@@ -125,9 +125,9 @@ def test_a_conversation_costing_under_half_a_cent_is_still_listed(tmp_path):
     assert all(p < 0 for p in both.values())  # and none is listed at 0
 
 
-def test_the_excerpt_quotes_what_costs_the_most(tmp_path):
-    """The demo day's conflicts (你会不会用啊, −5) were quoted by a polite reply slow by 0.07 points
-    that came first (audit 112 L5): the excerpt is the costliest charged finding's text."""
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    """The bundled demo day inspected into a store once, for the excerpt tests."""
     from pathlib import Path
 
     from qc.batch.run import run_inspection
@@ -135,44 +135,42 @@ def test_the_excerpt_quotes_what_costs_the_most(tmp_path):
     from qc.run.executors import LocalExecutor
     from qc.run.inspector import build_inspector
 
+    tmp = tmp_path_factory.mktemp("flagged_demo")
     demo = Path(__file__).resolve().parents[1] / "demo" / "day"
-    db = tmp_path / "qc.sqlite"
-    run_inspection([demo], tmp_path / "out", LocalExecutor(build_inspector(RuleSettings())), store=str(db))
-    with open_store(db) as store:
+    run_inspection(
+        [demo], tmp / "out", LocalExecutor(build_inspector(RuleSettings())), store=str(tmp / "qc.sqlite")
+    )
+    return tmp / "qc.sqlite"
+
+
+def _texts_by_kind(store) -> dict[str, dict[str, set[str]]]:
+    """Each conversation's finding texts by kind."""
+    texts: dict[str, dict[str, set[str]]] = {}
+    for s in store.findings():
+        texts.setdefault(s.finding.conversation_id, {}).setdefault(s.finding.kind, set()).add(s.finding.text)
+    return texts
+
+
+def test_the_excerpt_quotes_what_costs_the_most(demo_db):
+    """The demo day's conflicts (你会不会用啊, −5) were quoted by a polite reply slow by 0.07 points
+    that came first (audit 112 L5): the excerpt is the costliest charged finding's text."""
+    with open_store(demo_db) as store:
         rows = flagged_conversations(store)
         conflicts = [r for r in rows if r.charged.get("conflict")]
         assert conflicts
-        texts: dict[str, dict[str, set[str]]] = {}
-        for s in store.findings():
-            texts.setdefault(s.finding.conversation_id, {}).setdefault(s.finding.kind, set()).add(
-                s.finding.text
-            )
+        texts = _texts_by_kind(store)
         for r in conflicts:
             by_kind = texts[r.conversation_id]
             assert r.excerpt in by_kind.get("conflict", set()) | by_kind.get("forbidden_phrase", set()), r
 
 
-def test_with_a_kind_the_excerpt_quotes_that_charge(tmp_path):
+def test_with_a_kind_the_excerpt_quotes_that_charge(demo_db):
     """qc flagged --kind impatience quoted the conflict's words of a conversation listed for its
     impatience (audit 116 L3)."""
-    from pathlib import Path
-
-    from qc.batch.run import run_inspection
-    from qc.rules import RuleSettings
-    from qc.run.executors import LocalExecutor
-    from qc.run.inspector import build_inspector
-
-    demo = Path(__file__).resolve().parents[1] / "demo" / "day"
-    db = tmp_path / "qc.sqlite"
-    run_inspection([demo], tmp_path / "out", LocalExecutor(build_inspector(RuleSettings())), store=str(db))
-    with open_store(db) as store:
+    with open_store(demo_db) as store:
         rows = flagged_conversations(store, kind="impatience")
         assert any(r.charged.get("conflict") for r in rows)  # a conversation charged with both
-        texts: dict[str, dict[str, set[str]]] = {}
-        for s in store.findings():
-            texts.setdefault(s.finding.conversation_id, {}).setdefault(s.finding.kind, set()).add(
-                s.finding.text
-            )
+        texts = _texts_by_kind(store)
         for r in rows:
             by_kind = texts[r.conversation_id]
             assert r.excerpt in by_kind.get("impatience", set()) | by_kind.get("forbidden_phrase", set()), r

@@ -199,9 +199,7 @@ def _garbled(pattern: str) -> str:
 _G_CLOCK = _garbled(rf"(?:\d{{1,2}}[:：]\d{{2}}(?:[:：]\d{{2}}{_FRAC})?|{_ZH_CLOCK}){_AFTER}")
 # Possessive spaces: a date followed by a long run of spaces and no clock backtracked quadratically
 # (a 20,000-space line took 107 s, audit 116 M2).
-_G_DATED = (
-    _garbled(rf"{_DATE}[\sT]*+(?:{_AMPM}\s*+)?".replace(r"\s*", r"\s*+").replace("*++", "*+")) + _G_CLOCK
-)
+_G_DATED = _garbled(rf"{_DATE_P}[\sT]*+(?:{_AMPM}\s*+)?") + _G_CLOCK
 # Without a date a header's clock has its seconds (as _HEADER_TS): 售前 8:3O in a reply's list of
 # hours is no header, and cut as one it took the agent's lines with it (audit 113 H2).
 _G_BARE = _garbled(rf"(?:{_AMPM}\s*+)?(?:\d{{1,2}}[:：]\d{{2}}[:：]\d{{2}}{_FRAC}|{_ZH_HMS}){_AFTER}")
@@ -263,17 +261,11 @@ _LONE_PLATFORM_LINE = "a platform line with no message of a conversation beside 
 _ANY_DAY = date(2000, 1, 1)
 
 
-def _sender_and_time(line: str) -> tuple[str, str] | None:
-    """The nick and time of a line that reads as a header or an inline message, else ``None``.
-
-    A label and its value (付款时间：2026-11-24 09:12:33) is no sender: ``None``.
-    """
-    found = _sender_time_and_shape(line)
-    return found[:2] if found is not None else None
-
-
 def _sender_time_and_shape(line: str) -> tuple[str, str, bool] | None:
-    """:func:`_sender_and_time` and whether the line is a header alone (no text after its time)."""
+    """A header or inline line's nick and time, and whether it is a header alone (no text after it).
+
+    ``None`` for any other line. A label and its value (付款时间：2026-11-24 09:12:33) is no sender: ``None``.
+    """
     header = HEADER_RE.match(line)
     found = header or INLINE_RE.match(line)
     if found is None:
@@ -850,7 +842,7 @@ class TextExportReader:
         return True
 
     def _line_senders(self) -> list[tuple[str, str] | None]:
-        """Each line's nick and time as a header or inline line (:func:`_sender_and_time`), by index.
+        """Each line's nick and time as a header or inline line (:func:`_sender_time_and_shape`), by index.
 
         Read once, when the look ahead first asks: it and :meth:`_file_senders` read them from here.
         """

@@ -24,10 +24,9 @@ _TIME = (
 )
 _ZONE = r"(?P<z>Z|[+-]\d{2}:?\d{2})?"
 DATETIME_RE = re.compile(rf"^{_DATE}(?:(?:\s*T\s*|\s+|(?<=日)){_TIME})?\s*{_ZONE}$", re.IGNORECASE)
-# A clock-only time may carry an offset or a lower-case am/pm as the dated form may (10:00:01+08:00,
-# 10:00:01 pm): text-export headers of such exports were rejects (audit 116 M1).
-# The offset right after a clock with its seconds, as written (10:00:01+08:00, 02:00:01Z): 9:00-18:00
-# is a range of hours, not a time in a zone (audit 117 M1).
+# A clock-only time may carry a lower-case am/pm, and an offset right after its seconds, as written
+# (10:00:01 pm, 10:00:01+08:00, 02:00:01Z): text-export headers of such exports were rejects (audit
+# 116 M1). 9:00-18:00 is a range of hours, not a time in a zone (audit 117 M1).
 _CLOCK_ZONE = r"(?:(?:(?<=:\d\d:\d\d)|(?<=：\d\d：\d\d)|(?<=[.,]\d))(?P<z>Z|[+-]\d{2}:?\d{2}))?"
 TIME_RE = re.compile(rf"^{_TIME}{_CLOCK_ZONE}$", re.IGNORECASE)
 _FILE_DATE_RE = re.compile(r"(?<!\d)(20\d{2})[-_.]?(\d{2})[-_.]?(\d{2})(?!\d)")
