@@ -299,6 +299,50 @@ def test_decisions_stay_with_a_finding_whose_message_is_only_timed_otherwise(tar
         assert store.appeal_row(appeal.id)["finding_id"] == five.id
 
 
+@pytest.mark.parametrize("change", ["completed", "added_before", "fractions_dropped"])
+def test_decisions_follow_a_clock_corrected_re_export_that_also_changed_a_line(target, change):  # noqa: F811
+    """A re-export whose clock moved by 7 s and that completed the buyer's cut-off first line (or
+    gained a message in front, or lost the fractions of its seconds): only an exact re-timing kept
+    its decisions, so this one orphaned the rejection and the final overturn, and charged the
+    conflict again (audit 115 H1)."""
+    from datetime import timedelta
+
+    from qc.schema import Message, Role
+
+    conv = chat("c1", "2026-11-24")
+    if change == "fractions_dropped":
+        conv = replace(
+            conv,
+            messages=tuple(
+                replace(m, sent_at=m.sent_at + timedelta(milliseconds=150 * m.index)) for m in conv.messages
+            ),
+        )
+    three, five = model_finding("c1", 3, "m@1"), model_finding("c1", 5, "m@1")
+    added = 1 if change == "added_before" else 0
+    moved = []
+    for m in conv.messages:
+        at = m.sent_at + timedelta(seconds=7)
+        at = at.replace(microsecond=0) if change == "fractions_dropped" else at
+        text = "问，要大号的" if change == "completed" and m.index == 0 else m.text
+        moved.append(replace(m, index=m.index + added, sent_at=at, text=text))
+    if added:
+        moved.insert(
+            0, Message(0, Role.CUSTOMER, "有人吗", "buyer", moved[0].sent_at - timedelta(seconds=20))
+        )
+    with open_store(target) as store:
+        store.save_run(**run_kwargs([conv], [three, five]))
+        _people(store)
+        decide(store, three.id, "reject", by="李复核", note="买家催的")
+        appeal = open_appeal(store, five.id, by="张主管", reason="语气正常")
+        answer_appeal(store, appeal.id, by="李复核", note="看过整段")
+        rule_appeal(store, appeal.id, overturn=True, by="王主管", note="情有可原")
+        after = [model_finding("c1", 3 + added, "m@1"), model_finding("c1", 5 + added, "m@1")]
+        run_id = store.save_run(**run_kwargs([replace(conv, messages=tuple(moved))], after))
+        assert store.run_orphans(run_id) == [] and orphaned_decisions(store) == {}
+        assert rejected_ids(store) == {f.id for f in after}
+        assert store.appeal_row(appeal.id)["finding_id"] == after[1].id
+
+
 def test_two_sends_within_one_second_keep_their_decisions_apart(target):  # noqa: F811
     """不知道 sent twice 500 ms apart, the second rejected, then an export with a message in front:
     times cut to the second made the two sends one, and the rejection stayed on the first (audit

@@ -680,3 +680,61 @@ def test_a_re_run_that_takes_conversations_off_a_day_scores_and_names_that_day(t
     assert [d["date"] for d in run["left_days"]] == ["2026-11-25"]
     (said,) = [w for w in run["warnings"] if "count on other days" in w]
     assert said.startswith("conversations stored on 2026-11-25 count on other days in this run")
+
+
+@pytest.mark.parametrize("fix", ["clock", "zone"])
+@pytest.mark.parametrize("earlier_part", [False, True], ids=["one_day", "after_midnight"])
+def test_a_clock_corrected_re_export_that_completes_a_line_replaces_the_stored_copy(
+    tmp_path, fix, earlier_part
+):
+    """A re-export with its clock corrected by 6 s (or its times read in the right zone) that also
+    completes a line the first export had cut off was joined with its own stored copy: every
+    message twice, every charge doubled, the rejection orphaned (audit 115 H1). A part of the chat
+    from the day before, stored from another export, is kept."""
+    import json
+
+    from qc.supervise.people import add_person
+    from qc.supervise.review import decide, finding_states
+
+    said = [
+        ("customer", "b1", "10:05:00", "杯子保温吗"),
+        ("agent", "测试店:小美", "10:05:10", "保温的"),
+        ("customer", "b1", "10:06:00", "能不能便宜"),
+        ("agent", "测试店:小美", "10:06:20", "上面写着呢"),
+    ]
+    before = [
+        ("customer", "b1", "2026-11-23T23:58:00+08:00", "在吗"),
+        ("agent", "测试店:小美", "2026-11-23T23:58:30+08:00", "在的亲"),
+    ]
+
+    def export(name: str, rows: list[tuple[str, str, str, str]]) -> Path:
+        path = tmp_path / f"{name}.jsonl"
+        lines = [
+            {"conversation_id": "P1", "shop": "测试店", "role": r, "sender": who, "timestamp": t, "text": x}
+            for r, who, t, x in rows
+        ]
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in lines), encoding="utf-8")
+        return path
+
+    first = [(r, who, f"2026-11-24T{t}+08:00", x) for r, who, t, x in said]
+    if fix == "clock":
+        again = [(r, who, f"2026-11-24T{t[:-2]}{int(t[-2:]) + 6:02d}+08:00", x) for r, who, t, x in said]
+    else:  # the same wall clock, read in the zone the shop really keeps: an hour earlier
+        again = [(r, who, f"2026-11-24T{t}+09:00", x) for r, who, t, x in said]
+    again[1] = (*again[1][:3], "保温的，能保六个小时")
+    db = tmp_path / "qc.sqlite"
+    if earlier_part:
+        run_inspection([export("before", before)], tmp_path / "o0", executor(), store=str(db))
+    run_inspection([export("first", first)], tmp_path / "o1", executor(), store=str(db))
+    with open_store(db) as store:
+        (fid,) = [s.id for s in store.findings() if s.finding.kind == "forbidden_phrase"]
+        add_person(store, "qa", "reviewer", by="test")
+        decide(store, fid, "reject", by="qa", note="熟客")
+    report = run_inspection([export("again", again)], tmp_path / "o2", executor(), store=str(db))
+    with open_store(db) as store:
+        texts = [m.text for m in store.conversations(["P1"])["P1"].messages]
+        states = finding_states(
+            store, [s.id for s in store.findings() if s.finding.kind == "forbidden_phrase"]
+        )
+    assert texts == [x for *_, x in before] * earlier_part + [x for *_, x in again]
+    assert list(states.values()) == ["rejected"] and report.run["orphaned_decisions"] == []

@@ -10,7 +10,9 @@ messages there are kept, the two are joined in time order (exact repeats once), 
 conversation is inspected again, as one run over both files would. A stored copy whose
 messages all fall within the new copy's span is replaced, as before: that is a corrected
 export of the same messages (a re-read with another encoding, a fixed line), not a
-continuation. Only timed conversations are compared; an untimed one is replaced.
+continuation. So is a copy that re-reads the stored messages with its clock moved, a line or two
+edited (:func:`~qc.readers.reexport.realign`): the span is asked on the corrected clock. Only
+timed conversations are compared; an untimed one is replaced.
 
 Except where the run could not read all of it: when a file of the conversation had lines the
 run rejected and the new copy holds fewer messages than the stored one, a stored message whose
@@ -22,12 +24,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from qc.batch.chunks import with_evidence
 from qc.errors import ConfigError
+from qc.readers.reexport import realign
 from qc.readers.roles import shop_account
 from qc.run.executors import Executor, findings_of
 from qc.run.inspector import ConversationResult
@@ -70,13 +73,23 @@ def continued(new: Conversation, stored: Conversation, fill_gaps: bool = False) 
         return None  # the same messages read at other times (another --timezone): a re-read
     _, first, last = span
     seen = {_key(m) for m in mine}
-    extra = [m for m in theirs if m.sent_at is not None and not first <= m.sent_at <= last]
+    again = realign([(_said(m), m.sent_at) for m in theirs], [(_said(m), m.sent_at) for m in mine])
+    offset = timedelta(0)
+    if again is not None:
+        # A re-export with its clock corrected (and a line or two edited): the stored messages it
+        # re-reads are replaced, and whether another is in its span is asked on the corrected
+        # clock (audit 115 H1). A stored message kept keeps its time: this run did not read it.
+        offset = again.offset
+        theirs = tuple(m for i, m in enumerate(theirs) if i not in again.pairs)
+    extra = [m for m in theirs if m.sent_at is not None and not first <= m.sent_at + offset <= last]
     if fill_gaps:
         slots = {(m.sent_at, m.role) for m in mine}
         extra += [
             m
             for m in theirs
-            if m.sent_at is not None and first <= m.sent_at <= last and (m.sent_at, m.role) not in slots
+            if m.sent_at is not None
+            and first <= m.sent_at + offset <= last
+            and (m.sent_at + offset, m.role) not in slots
         ]
     extra = [m for m in extra if _key(m) not in seen]
     if not extra:

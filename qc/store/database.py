@@ -52,6 +52,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from qc.errors import ConfigError, QcError
+from qc.readers.reexport import realign
 from qc.schema import Conversation, Finding
 from qc.scoring.card import basis_refusal
 from qc.scoring.metrics import UNDATED, MetricPart
@@ -249,7 +250,7 @@ def _follow_decisions(
     about: Mapping[str, _Signature],
     records: Sequence[ConversationRecord],
     now: Mapping[str, _Signature],
-    retimed: Collection[tuple[str, str]] = (),
+    retimed: Mapping[tuple[str, str], Mapping[int, int]] | None = None,
 ) -> _Followed:
     """Match each decided finding to its copy in the records, by what it is about, not by its id.
 
@@ -260,26 +261,39 @@ def _follow_decisions(
     decision stays where the same finding (kind, entry, span, on the same message as written)
     still has its id, moves to the id that finding has now (the nearest by index when the same
     message was sent twice), and is orphaned when the finding is gone. ``now`` is what each
-    finding of the records is about (:func:`_signatures`); in the ``retimed`` conversations
-    (:meth:`Store._retimed`: the same messages, only timed otherwise) a finding keeps its id's
-    decisions whatever its time says.
+    finding of the records is about (:func:`_signatures`). In the ``retimed`` conversations
+    (:meth:`Store._retimed`: a re-export that moved every time by one offset, a line or two
+    edited) the alignment says which message each stored one is now, and a finding there of the
+    same kind, entry and span on the same words takes its decisions whatever its time says.
     """
     by_what: dict[_Signature, list[tuple[int, str]]] = {}
+    aligned: dict[tuple[_Signature, int], str] = {}
     for r in records:
         for a in r.findings:
             what = now.get(a.finding.id)
             if what is not None:
                 by_what.setdefault(what, []).append((a.finding.message_index, a.finding.id))
+                aligned[(what[:-1], a.finding.message_index)] = a.finding.id
     out = _Followed()
     taken: set[str] = set()
     unsure: list[str] = []
+    rest: list[str] = []
     for fid in decided:
         was = about.get(fid)
-        # In a conversation only re-timed (a clock-corrected export, a --timezone fix), the same id
-        # on the same message as written is the same finding: its final overturn was parked and the
-        # conflict charged again (audit 114 H1). Elsewhere the time tells two sends apart.
-        retimed_here = was is not None and was[:2] in retimed and fid in now and now[fid][:-1] == was[:-2]
-        if fid in now and (was is None or now[fid] == was[:-1] or retimed_here):
+        # In a conversation only re-timed (a clock-corrected export, a --timezone fix), the finding on
+        # the message the alignment names is the same finding: its final overturn was parked and the
+        # conflict charged again (audit 114 H1, 115 H1). Elsewhere the time tells two sends apart.
+        index = (retimed or {}).get(was[:2], {}).get(was[-1]) if was is not None else None
+        new = aligned.get((was[:-2], index)) if was is not None and index is not None else None
+        if new is not None and new not in taken:
+            taken.add(new)
+            if new != fid:
+                out.moves[fid] = new
+        else:
+            rest.append(fid)
+    for fid in rest:
+        was = about.get(fid)
+        if fid in now and fid not in taken and (was is None or now[fid] == was[:-1]):
             taken.add(fid)
         elif was is None:
             out.gone.add(fid)  # no stored message to tell by (as before: by id only)
@@ -762,7 +776,7 @@ class Store:
             covered.update((shop, p.date) for p in r.parts)
             covered.update((shop, a.date) for a in r.findings)
         now = _signatures(records)
-        retimed = self._retimed(conn, records, {was[:2] for was in about_what.values()}) if decided else set()
+        retimed = self._retimed(conn, records, {was[:2] for was in about_what.values()}) if decided else {}
         follow = _follow_decisions(decided, about_what, records, now, retimed) if decided else _Followed()
         for fid, about in decided.items():
             if fid in follow.gone:
@@ -791,32 +805,36 @@ class Store:
     @staticmethod
     def _retimed(
         conn: Connection, records: Sequence[ConversationRecord], keys: Collection[tuple[str, str]]
-    ) -> set[tuple[str, str]]:
-        """The (shop, id) of ``keys`` whose new copy holds the stored messages in order, only timed otherwise.
+    ) -> dict[tuple[str, str], dict[int, int]]:
+        """Stored index → new index in each conversation of ``keys`` whose new copy re-exports the stored one.
 
-        A clock-corrected export or a --timezone fix moves every time and nothing else: each
-        index still names the same message, so a decided finding with its id is the same finding
-        (audit 114 H1). A copy with a message added, removed or edited is not: there the times
-        tell two sends of the same words apart.
+        A clock-corrected export or a --timezone fix moves every time by one offset, and may
+        complete a line or two (:func:`~qc.readers.reexport.realign`): the alignment names the
+        message a decided finding is on now (audit 114 H1, 115 H1). Elsewhere the times tell two
+        sends of the same words apart.
         """
         msgs = REVIEW_TABLES["messages"]
-        new = {
-            (shop_key(r.conversation.shop), r.conversation.id): [
-                (m.index, m.sender, m.text) for m in r.conversation.messages
-            ]
-            for r in records
-        }
-        out: set[tuple[str, str]] = set()
+        new = {(shop_key(r.conversation.shop), r.conversation.id): r.conversation.messages for r in records}
+        out: dict[tuple[str, str], dict[int, int]] = {}
         for shop, cid in sorted(keys):
             if (shop, cid) not in new:
                 continue
             q = (
-                select(msgs.c.idx, msgs.c.sender, msgs.c.text)
+                select(msgs.c.idx, msgs.c.role, msgs.c.sender, msgs.c.text, msgs.c.sent_at)
                 .where(msgs.c.shop == shop, msgs.c.conversation_id == cid)
                 .order_by(msgs.c.idx)
             )
-            if [tuple(row) for row in conn.execute(q)] == new[(shop, cid)]:
-                out.add((shop, cid))
+            rows = list(conn.execute(q))
+            again = realign(
+                [
+                    ((role, sender, text), datetime.fromisoformat(at) if at else None)
+                    for _, role, sender, text, at in rows
+                ],
+                [((m.role.value, m.sender, m.text), m.sent_at) for m in new[(shop, cid)]],
+            )
+            if again is not None:
+                indexes = [m.index for m in new[(shop, cid)]]
+                out[(shop, cid)] = {rows[a].idx: indexes[b] for a, b in again.pairs.items()}
         return out
 
     @staticmethod
