@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -3385,6 +3385,15 @@ def test_the_agents_first_message_to_the_next_buyer_after_a_divider_is_no_answer
         "tb_a(2026-11-24 1O:00:4l): 爱买不买",
         "柚子店:小雨(售前)(2026-11-24 1O:00:4l):",
         "买家 2026-11-24 1O：00：4l",  # full-width colons (audit 117 H2)
+        # a chat line cut short or mistyped without a letter, and a clean header with full-width
+        # colons: the buyer's words were the agent's (audit 118 H1, P1)
+        "tb_a(10:00:4): 爱买不买",
+        "tb_a(1000:41): 爱买不买",
+        "tb_a(10.00.41): 爱买不买",
+        "tb_a(10时00分41): 爱买不买",
+        "买家(15:00:1",
+        "tb_a(2026-11-2",
+        "买家 2026-11-24 10：00：41",
     ],
 )
 def test_a_block_header_with_a_garbled_time_is_a_reject_never_the_agents_text(
@@ -3402,7 +3411,7 @@ def test_a_block_header_with_a_garbled_time_is_a_reject_never_the_agents_text(
     result = read(path)
     (conv,) = result.conversations
     assert [m.text for m in conv.messages] == ["在吗，几点发货", "亲，说明如下：", "好的", "不客气"]
-    assert [r.line for r in result.rejects] == [5, 6] and "garbled time" in result.rejects[0].reason
+    assert [r.line for r in result.rejects] == [5, 6] and "time is garbled" in result.rejects[0].reason
 
 
 def test_a_buyers_garbled_header_before_her_only_clean_one_is_a_reject(tmp_path: Path) -> None:
@@ -3498,6 +3507,11 @@ def test_an_inline_reply_listing_mistyped_hours_keeps_its_lines(tmp_path: Path) 
         # a range of hours in a bracket is no garbled chat line (audit 117 H5)
         "售后(9:00-21:00)都能处理",
         "客服(10:00前下单)当天发货",
+        # nor a clean clock without seconds, a mistyped range, or a range alone on its line (audit 118)
+        "售后(9:00)后再联系",
+        "客服(9:OO-18:00)在线",
+        "售后(9:00-18:00)",
+        "售后 9:00:00-18:00",
     ],
 )
 def test_a_line_of_text_ending_in_a_mistyped_time_stays_in_the_message(tmp_path: Path, line: str) -> None:
@@ -3569,6 +3583,42 @@ def test_a_range_of_hours_is_no_time_in_a_zone() -> None:
     assert TIME_RE.match("10:00:01+08:00") and TIME_RE.match("02:00:01Z") and TIME_RE.match("10:00:01 pm")
 
 
+@pytest.mark.parametrize(
+    "written",
+    [
+        "10:00:01.250+08:00",
+        "10:00:01 +08:00",
+        "10:00:01 PM+08:00",
+        "10时00分01秒+08:00",
+        "10:00+08:00",
+        "10:00:01,250Z",
+    ],
+)
+def test_a_clock_only_time_in_a_zone_is_read_in_every_reader(tmp_path: Path, written: str) -> None:
+    """Once an offset had to follow two-digit seconds, these were rejects in text exports, CSV and
+    JSON Lines alike (audit 118 H3)."""
+    from qc.readers.timestamps import TIME_RE, parse_timestamp
+
+    assert TIME_RE.match(written)
+    at = parse_timestamp(written, ZoneInfo("Asia/Shanghai"), date(2026, 11, 24))
+    assert at is not None and at.utcoffset() == timedelta(hours=0 if written.endswith("Z") else 8)
+    path = tmp_path / "2026-11-24.jsonl"
+    rows = [("c1", "customer", "tb_a", "在吗"), ("c1", "agent", "店:小北", "在的")]
+    path.write_text(
+        "".join(
+            json.dumps(
+                {"conversation_id": c, "role": r, "sender": s, "timestamp": written, "text": t},
+                ensure_ascii=False,
+            )
+            + "\n"
+            for c, r, s, t in rows
+        ),
+        encoding="utf-8",
+    )
+    result = read(path)
+    assert not result.rejects and [len(c.messages) for c in result.conversations] == [2]
+
+
 def test_a_clock_only_time_with_am_or_pm_is_its_24_hour_time() -> None:
     """parse_time_only read 3:05:20 pm as 03:05:20 (audit 117 L1): the newest-first sort guess of a
     sheet's time column took afternoon rows for morning ones."""
@@ -3580,3 +3630,33 @@ def test_a_clock_only_time_with_am_or_pm_is_its_24_hour_time() -> None:
         15, 5, 20
     )
     assert parse_time_only("12:00:01 AM") == time(0, 0, 1) and parse_time_only("10:00:01") == time(10, 0, 1)
+
+
+def test_a_label_written_like_a_header_in_a_reply_is_no_sender_of_its_later_typo(tmp_path: Path) -> None:
+    """到货时间 2026-11-25 18:00 in one reply (no seconds, where the headers have them) made 到货时间 a
+    sender; its mistyped twin in a later reply cut that reply, and the 爱买不买 under it went
+    uncharged (audit 118 H2)."""
+    result, conv = read_chat(
+        tmp_path,
+        "tb_b 2026-11-24 10:00:01\n几号能到\n柚子店:小雨 2026-11-24 10:00:20\n亲，查到了：\n"
+        "到货时间 2026-11-25 18:00\n注意接电话\ntb_b 2026-11-24 10:01:00\n再快点行吗\n"
+        "柚子店:小雨 2026-11-24 10:01:30\n地址改了得重新算\n到货时间 2026-11-26 1O:00\n催也没用，爱买不买\n",
+    )
+    assert not result.rejects
+    assert conv.messages[-1].text == "地址改了得重新算\n到货时间 2026-11-26 1O:00\n催也没用，爱买不买"
+
+
+def test_a_range_of_hours_under_an_inline_reply_is_its_text(tmp_path: Path) -> None:
+    """售后(9:00-18:00) on its own line, or with words after it, under an inline reply was a reject and
+    the agent's words on it were never inspected (audit 118 M1, L)."""
+    path = tmp_path / "2026-11-24.txt"
+    path.write_text(
+        "tb_c(10:00:01): 售后几点有人\n柚子店:小雨(10:00:30): 亲，安排如下\n售后(9:00-18:00)\n"
+        "客服(9:00-18:00)都在，别老催烦不烦\ntb_c(10:01:00): 好\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    assert not result.rejects
+    assert [m.text for c in result.conversations for m in c.messages][1] == (
+        "亲，安排如下\n售后(9:00-18:00)\n客服(9:00-18:00)都在，别老催烦不烦"
+    )

@@ -51,11 +51,16 @@ _HMS = rf"\d{{1,2}}:\d{{2}}:\d{{2}}{_FRAC}"
 _AMPM = r"(?:上午|下午|凌晨|早上|中午|晚上)"
 # After the clock, as exports set to an English 12-hour clock or to UTC offsets write it:
 # 3:05:20 PM, 10:00:01+08:00 (the time styles the other readers take).
-_AFTER = r"(?:\s?(?:AM|PM|am|pm))?(?:Z|[+-]\d{2}:?\d{2})?"
+# An offset is one a zone can have (±14:00 at most), and a clock without seconds takes no negative
+# one: 售后(9:00-18:00) or 售后 9:00:00-18:00 alone on a line of a reply is a range of hours, and
+# read as a header it took the agent's lines under it (audit 118 M1).
+_AFTER = r"(?:\s?(?:AM|PM|am|pm))?(?:Z|[+-](?:0\d|1[0-4]):?[0-5]\d)?"
+_AFTER_MINUTES = r"(?:\s?(?:AM|PM|am|pm))?(?:Z|\+(?:0\d|1[0-4]):?[0-5]\d)?"
+_HM_CLOCK = rf"(?:\d{{1,2}}:\d{{2}}:\d{{2}}{_FRAC}{_AFTER}|\d{{1,2}}:\d{{2}}{_AFTER_MINUTES})"
 # 10时03分20秒: the clock some Chinese exports write, in every header style (audit 93 #1).
 _ZH_CLOCK = r"\d{1,2}时\d{1,2}分(?:\d{1,2}秒)?"
 _ZH_HMS = r"\d{1,2}时\d{1,2}分\d{1,2}秒"
-_CLOCK = rf"(?:\d{{1,2}}:\d{{2}}(?::\d{{2}}{_FRAC})?|{_ZH_CLOCK}){_AFTER}"
+_CLOCK = rf"(?:{_HM_CLOCK}|{_ZH_CLOCK}{_AFTER})"
 # The date with possessive spaces for the header patterns: a date and a long run of spaces with no
 # clock after them backtracked quadratically (20,000 spaces: a minute to read, audit 116 M2).
 _DATE_P = _DATE.replace(r"\s*", r"\s*+")
@@ -65,7 +70,7 @@ _WHO = r"[^()（）\r\n]{1,64}?"
 _WHO_NOTED = r"[^\r\n]{1,64}?"
 # With a date, a header's time may leave out the seconds (2026-11-24 10:03); a bare time needs them.
 _HEADER_TS = (
-    rf"{_DATE_P}\s*+(?:{_AMPM}\s*+)?(?:\d{{1,2}}:\d{{2}}(?::\d{{2}}{_FRAC})?|{_ZH_CLOCK}){_AFTER}"
+    rf"{_DATE_P}\s*+(?:{_AMPM}\s*+)?{_CLOCK}"
     rf"|(?:{_AMPM}\s*+)?(?:{_HMS}|{_ZH_HMS}){_AFTER}"
 )
 # Possessive quantifiers (\s*+) keep matching linear on long lines of spaces or parens.
@@ -216,14 +221,15 @@ _GARBLED_HEADER_RE = re.compile(
 _LONGEST_HEADER = 200
 _LETTER_FOR_DIGIT_RE = re.compile(r"[OolI]")
 _GARBLED_HEADER = (
-    "a chat header with a garbled time (a letter where a digit goes): the message under it is not read"
+    "a chat line or header whose time is garbled (a letter where a digit goes, a full-width colon, a"
+    " time cut short): the message under it is not read; write the time as the other headers do"
 )
 
 
 def _no_text_after_inline(line: str) -> bool:
     """True for a line after an inline message that is no more of its text (see the comment above)."""
     if _CUT_OR_GARBLED_RE.match(line):
-        return True
+        return _hours_in_brackets(line) is not None
     note = _BRACKETED_RE.match(line)
     # A note is short; bounded, a long line of 以下 stays linear to check (audit 106 F3).
     return (
@@ -240,6 +246,26 @@ _SECONDS_RE = re.compile(r"\d:\d{2}:\d{2}")
 _LABEL_RE = re.compile(r"[\u4e00-\u9fff]{1,8}")
 _BARE_HOUR_MINUTE_RE = re.compile(r"\d{1,2}:\d{2}")
 _TIME_RANGE_RE = re.compile(r"\d{1,2}[:：]\d{2}\s*[-~—至到]\s*\d{1,2}[:：]\d{2}")
+_CLEAN_MINUTES_RE = re.compile(rf"\s*(?:{_AMPM}\s*)?\d{{1,2}}:\d{{2}}\s*")
+_ANY_TIME_RANGE_RE = re.compile(_garbled(_TIME_RANGE_RE.pattern))
+_NICK_AND_BRACKET_RE = re.compile(r"\s*+([^()（）\s]{1,64})\s*[(（]([^)）]{0,40})")
+
+
+def _hours_in_brackets(line: str) -> str | None:
+    """The nick of a cut or garbled chat line (:data:`_CUT_OR_GARBLED_RE`); ``None`` for hours in brackets.
+
+    A range of hours (a mistyped one too) or a clean clock without seconds is an agent's text:
+    售后(9:00-21:00)都能处理, 客服(9:OO-18:00)在线, 售后(9:00)后再联系 (audits 117 H5, 118). A cut
+    (tb_大橘(10:00:4): …) or mistyped clock (10.00.41, 10：00：41, 1O:00:4l) is a chat line: the
+    buyer's words under it were charged to the agent when only a letter for a digit counted (audit
+    118 H1).
+    """
+    inside = _NICK_AND_BRACKET_RE.match(line)
+    if inside is None or _ANY_TIME_RANGE_RE.search(inside[2]) or _CLEAN_MINUTES_RE.fullmatch(inside[2]):
+        return None
+    return inside[1]
+
+
 _AMPM_RE = re.compile(_AMPM)
 # How many header-like lines of nicks that never wrote a look ahead steps over before it gives up
 # (see TextExportReader._answered_before): a bound, so a hostile file of such lines stays linear.
@@ -465,7 +491,9 @@ class TextExportReader:
         # A letter where a digit goes, in the clock or in the date (买家 2O26-11-24 10:00:41); AM and
         # PM are no such letters.
         stamp = found and re.sub(r"\s?(?:AM|PM|am|pm)", "", found["ts1"] or found["ts2"])
-        if found is None or not stamp or not _LETTER_FOR_DIGIT_RE.search(stamp):
+        # Or full-width colons in the clock (tb_大橘 2026-11-24 10：00：41), which no header has: as
+        # text, the buyer's 爱买不买 under it was the agent's (audit 118).
+        if found is None or not stamp or not (_LETTER_FOR_DIGIT_RE.search(stamp) or "：" in stamp):
             return False
         return self._sender_may_write((found["who1"] or found["who2"]).strip())
 
@@ -488,12 +516,8 @@ class TextExportReader:
         """
         if len(line) > 4 * _LONGEST_HEADER or not _CUT_OR_GARBLED_RE.match(line):
             return False
-        # A letter where a digit goes inside the bracket, and no range of hours: an agent's
-        # 售后(9:00-21:00)都能处理 was cut with the lines under it (audit 117 H5).
-        inside = re.match(r"\s*+([^()（）\s]{1,64})\s*[(（]([^)）]{0,40})", line)
-        if inside is None or _TIME_RANGE_RE.search(inside[2]) or not _LETTER_FOR_DIGIT_RE.search(inside[2]):
-            return False
-        return self._sender_may_write(inside[1])
+        who = _hours_in_brackets(line)
+        return who is not None and self._sender_may_write(who)
 
     def _open_and_next(
         self, block: _Block, groups: dict[str, str | None]
@@ -849,7 +873,12 @@ class TextExportReader:
         if self._senders_by_line is None:
             shaped = [_sender_time_and_shape(line) for line in self.decoded.lines]
             self._senders_by_line = [f[:2] if f is not None else None for f in shaped]
-            self._header_nicks = frozenset(f[0] for f in shaped if f is not None and f[2])
+            # Only a header written as the file's headers are: an agent's 预计送达 2026-11-25 18:00 in a
+            # reply (no seconds, where the headers have them) made 预计送达 a sender, and its typo
+            # later cut the reply, the 爱买不买 under it uncharged (audit 118 H2).
+            alone = [(f[0], _stamp_shape(f[1])) for f in shaped if f is not None and f[2]]
+            usual = Counter(shape for _, shape in alone).most_common(1)
+            self._header_nicks = frozenset(who for who, shape in alone if usual and shape == usual[0][0])
         return self._senders_by_line
 
     def _file_senders(self) -> Counter[str]:

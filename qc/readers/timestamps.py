@@ -24,11 +24,12 @@ _TIME = (
 )
 _ZONE = r"(?P<z>Z|[+-]\d{2}:?\d{2})?"
 DATETIME_RE = re.compile(rf"^{_DATE}(?:(?:\s*T\s*|\s+|(?<=日)){_TIME})?\s*{_ZONE}$", re.IGNORECASE)
-# A clock-only time may carry a lower-case am/pm, and an offset right after its seconds, as written
-# (10:00:01 pm, 10:00:01+08:00, 02:00:01Z): text-export headers of such exports were rejects (audit
-# 116 M1). 9:00-18:00 is a range of hours, not a time in a zone (audit 117 M1).
-_CLOCK_ZONE = r"(?:(?:(?<=:\d\d:\d\d)|(?<=：\d\d：\d\d)|(?<=[.,]\d))(?P<z>Z|[+-]\d{2}:?\d{2}))?"
-TIME_RE = re.compile(rf"^{_TIME}{_CLOCK_ZONE}$", re.IGNORECASE)
+# A clock-only time may carry a lower-case am/pm and an offset, as the dated form may (10:00:01 pm,
+# 10:00:01.250 +08:00, 10:00+08:00): text-export headers of such exports were rejects (audit 116
+# M1), and so were CSV and JSON times once the offset had to follow the seconds (audit 118 H3). A
+# clock without seconds takes no negative offset: 9:00-18:00 is a range of hours (audit 117 M1).
+_MINUTES_THEN_MINUS = rf"(?:(?:{_MERIDIEM})\s*)?\d{{1,2}}\s*[:：时]\s*\d{{1,2}}\s*分?\s*-"
+TIME_RE = re.compile(rf"^(?!{_MINUTES_THEN_MINUS}){_TIME}\s*{_ZONE}$", re.IGNORECASE)
 _FILE_DATE_RE = re.compile(r"(?<!\d)(20\d{2})[-_.]?(\d{2})[-_.]?(\d{2})(?!\d)")
 
 # Epoch values above this are milliseconds (1e11 seconds is the year 5138).
