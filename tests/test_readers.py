@@ -701,6 +701,22 @@ def test_one_conversation_id_in_two_shops_files_is_said(tmp_path: Path) -> None:
     assert warned(result, "conversation K2", "messages of 2 shops (森林杂货铺, 山川数码) share this id")
 
 
+def test_the_shops_of_a_shared_id_are_masked_in_the_warning(tmp_path: Path) -> None:
+    """A second export joined below the first with 店铺 and 内容 swapped put the buyers' messages, phone
+    and address included, in the shops this warning listed (audit 120 H4)."""
+    path = tmp_path / "day.csv"
+    path.write_text(
+        "会话ID,店铺,角色,发送人,时间,内容\n"
+        "K2,森林杂货铺,买家,tb_小鹿,2026-11-24 10:00:00,在吗\n"
+        "K2,我电话13912345678地址杭州市西湖区文三路88号,买家,tb_小鹿,2026-11-24 10:00:10,森林杂货铺\n"
+        + "".join(f"K2,第{k}句话,买家,tb_小鹿,2026-11-24 10:00:{20 + k},森林杂货铺\n" for k in range(3)),
+        encoding="utf-8",
+    )
+    (warning,) = [w for w in read(path).warnings if "share this id" in w]
+    assert "13912345678" not in warning and "文三路" not in warning
+    assert "messages of 5 shops (森林杂货铺, " in warning and " …) share this id" in warning
+
+
 def test_header_lines_real_exports_write_and_a_pasted_time_inside_a_message(tmp_path: Path) -> None:
     """Headers without seconds or with a note after the nick; 付款时间 2026-… inside a reply stays text."""
     path = tmp_path / "chat_2026-11-24.txt"
@@ -3660,3 +3676,22 @@ def test_a_range_of_hours_under_an_inline_reply_is_its_text(tmp_path: Path) -> N
     assert [m.text for c in result.conversations for m in c.messages][1] == (
         "亲，安排如下\n售后(9:00-18:00)\n客服(9:00-18:00)都在，别老催烦不烦"
     )
+
+
+def test_a_workbook_time_kept_as_a_fraction_of_a_day_rolls_over_midnight(tmp_path: Path) -> None:
+    """23:59:30 and 00:00:20 as plain numbers (a time cell whose format was reset): the reply went on
+    the same day, before the question, and the agent was charged a missed reply (audit 120 H5)."""
+    path = _workbook(
+        tmp_path / "n_2026-11-24.xlsx",
+        {
+            "对话": [
+                ["会话ID", "时间", "角色", "发送人", "内容"],
+                ["k2", (23 * 3600 + 59 * 60 + 30) / 86400, "买家", "tb_大橘", "还在吗"],
+                ["k2", 20 / 86400, "客服", "店:小七", "在的亲"],
+            ]
+        },
+    )
+    result = read(path)
+    (conv,) = result.conversations
+    assert [m.text for m in conv.messages] == ["还在吗", "在的亲"]
+    assert [m.sent_at.day for m in conv.messages] == [24, 25] and warned(result, "went past midnight")

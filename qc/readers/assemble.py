@@ -88,14 +88,17 @@ def build_conversation(cid: str, members: list[Candidate], warnings: list[str]) 
         for i, c in enumerate(members)
     )
     if len(shops) > 1:
-        # Two shops' exports that number their conversations alike: one id, two chats.
+        # Two shops' exports that number their conversations alike: one id, two chats. The 店铺 values
+        # are masked and cut as any value quoted from a file: a column swapped with the text's put
+        # buyers' messages, phone and address included, in them (audit 120 H4).
+        more = " …" if len(shops) > 3 else ""
         warnings.append(
             f"conversation {shown_id(cid)} ({', '.join(files)}): messages of {len(shops)} shops"
-            f" ({', '.join(shops)})"
-            f" share this id and were read as one conversation of {shops[0]}: if it is one shop spelt"
-            " two ways, make the 店铺 column the same; if they are different chats, give each shop's"
-            " export its own conversation ids or inspect the shops apart; if a 店铺:名 nick is a"
-            " buyer's, name it with --customer-nick"
+            f" ({', '.join(shown_value(s, 20) for s in shops[:3])}{more})"
+            f" share this id and were read as one conversation of {shown_value(shops[0], 20)}: if it is"
+            " one shop spelt two ways, make the 店铺 column the same; if they are different chats, give"
+            " each shop's export its own conversation ids or inspect the shops apart; if a 店铺:名 nick"
+            " is a buyer's, name it with --customer-nick"
         )
     if len(files) > 1:
         _warn_other_buyers(cid, members, warnings)

@@ -660,8 +660,16 @@ def _warn_defaulted_buyers(path: str, defaulted: dict[str, dict[str, str]], warn
 
 
 def _time_only(value: Any) -> bool:
+    """True for a clock-only time: a time cell, a clock as text, or a fraction of a day.
+
+    A workbook cell of a time whose format was reset holds the fraction (23:59:30 is 0.99965):
+    :func:`~qc.readers.timestamps.parse_timestamp` reads it as a clock, so it rolls over midnight as
+    the others do; it did not, and a reply at 00:00:20 went before the question (audit 120 H5).
+    """
     if isinstance(value, time):
         return True
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return 0 <= value < 1
     if not isinstance(value, str):
         return False
     text = value.strip()
@@ -697,6 +705,16 @@ _ORDER_SAMPLE = 2000
 _JITTER_S = 5
 
 
+def _clock(value: Any) -> time | None:
+    """The time of day of a clock-only value (:func:`_time_only`), ``None`` when unreadable."""
+    if isinstance(value, time):
+        return value
+    if isinstance(value, int | float):
+        seconds = round(value * 86400) % 86400
+        return time(seconds // 3600, seconds // 60 % 60, seconds % 60)
+    return parse_time_only(value)
+
+
 def _newest_first(records: list[RawRecord | Reject], rollover: timedelta) -> bool:
     """True when the clock-only times of these records step back more often than forward.
 
@@ -709,7 +727,7 @@ def _newest_first(records: list[RawRecord | Reject], rollover: timedelta) -> boo
     for r in records:
         if isinstance(r, Reject) or not _time_only(r.timestamp):
             continue
-        clock = r.timestamp if isinstance(r.timestamp, time) else parse_time_only(r.timestamp)
+        clock = _clock(r.timestamp)
         if clock is None:
             continue
         now = clock.hour * 3600 + clock.minute * 60 + clock.second

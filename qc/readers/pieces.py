@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qc.readers.encoding import _MAX_CONTROL_SHARE, _SAMPLE, _utf16_without_bom
+from qc.readers.encoding import _MAX_CONTROL_SHARE, _SAMPLE, _utf16_without_bom, bare_cr_lines
 from qc.readers.files import FileOutcome, Resolved, validated
 from qc.readers.jsonl import read_jsonl
 from qc.readers.options import FileReport
@@ -74,6 +74,8 @@ def piece_format(
         and sum(1 for b in head if b < 32 and b not in (9, 10, 13, 12, 27)) / len(head) > _MAX_CONTROL_SHARE
     ):
         return "looks binary (the whole-file reader reports it)"
+    if bare_cr_lines(head):
+        return "lines ending in a carriage return alone are split by the whole-file reader"
     try:
         lines = head_lines(bom)
     except UnicodeDecodeError:
