@@ -367,3 +367,36 @@ def test_a_file_of_carriage_return_lines_is_read_whole_by_every_engine(tmp_path,
     assert "carriage return" in str(_format(path))
     (conv,) = read_inputs([path], ReadOptions()).conversations
     assert [m.text for m in conv.messages] == [t for *_, t in said]
+
+
+@pytest.mark.parametrize("closed", [True, False], ids=["closed-later", "never-closed"])
+def test_a_stray_quote_in_a_csv_cuts_back_into_its_rows_on_every_engine(tmp_path, closed):
+    """A buyer's text opening with " made the rows under it one quoted cell, her message: the agent's
+    爱买不买 and 不知道 自己看 were never inspected, without a word (audit 120 H1). The line of the
+    stray quote is a reject naming the fix; the rows under it are read, streamed as whole."""
+    rows = [
+        "会话ID,角色,发送人,时间,内容",
+        'Q1,买家,tb_a,2026-11-24 10:00:00,"这个灯多大',
+        "Q1,客服,店:阿木,2026-11-24 10:00:40,爱买不买",
+        "Q1,客服,店:阿木,2026-11-24 10:00:50,不知道 自己看",
+        "Q1,买家,tb_a,2026-11-24 10:01:00," + ('就是标着30"的那个' if closed else "就是那个"),
+    ]
+    if closed:  # a line break inside a real cell stays in its message
+        rows.append('Q1,客服,店:阿木,2026-11-24 10:01:30,"地址如下：\n杭州市, 西湖区"')
+    path = tmp_path / "day.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    whole = read_file(path, RESOLVED)
+    texts = [c.text for c in whole.candidates]
+    if closed:
+        assert texts == ["爱买不买", "不知道 自己看", '就是标着30"的那个', "地址如下：\n杭州市, 西湖区"]
+    else:
+        assert texts == ["爱买不买", "不知道 自己看", "就是那个"]
+    (reject,) = whole.rejects
+    assert reject.line == 2 and "stray double quote" in reject.reason and '""' in reject.reason
+    raw, bom = _lines(path)
+    form = _format(path)
+    assert isinstance(form, PieceFormat)
+    reader = PieceRead(str(path), "csv", form.encoding, RESOLVED)
+    items = list(reader.csv((line_text(b, bom and n == 0) for n, b in enumerate(raw)), form.delimiter))
+    assert [i for i in items if not isinstance(i, Reject)] == whole.candidates
+    assert [i for i in items if isinstance(i, Reject)] == whole.rejects

@@ -237,7 +237,9 @@ def _items(path: Path, resolved: Resolved, outcome: FileOutcome) -> list[RawReco
         return _json_document(len(data), decoded, file, options.column_map)
     if fmt == "csv":
         try:
-            return list(rows_to_records(csv_rows(decoded, delimiter), file, options.column_map))
+            return list(
+                rows_to_records(csv_rows(decoded, delimiter), file, options.column_map, delimiter=delimiter)
+            )
         except NoHeaderError as no_header:
             raise _FileError(str(no_header)) from None
     reader = TextExportReader(

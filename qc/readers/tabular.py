@@ -114,12 +114,14 @@ def rows_to_records(
     file: str,
     column_map: Mapping[str, str],
     pad_short: bool = False,
+    delimiter: str | None = None,
 ) -> Iterator[RawRecord | Reject]:
     """Turn ``(line, cells, raw, problem)`` rows into raw records under the detected header.
 
     ``problem`` is ``None`` for a readable row, else the reject reason (garbled
     bytes, broken CSV quoting). ``pad_short`` treats missing trailing cells as
-    empty (spreadsheets omit them) instead of as a truncated row.
+    empty (spreadsheets omit them) instead of as a truncated row. ``delimiter`` is a CSV's: a
+    row whose quoted cell holds whole rows of the file is a stray quote (:func:`_stray_quote`).
 
     Raises:
         NoHeaderError: Before yielding anything, when no header row names the
@@ -201,6 +203,8 @@ def rows_to_records(
     text_at = mapping["text"]
     header_text = _cell_text(header[text_at]).strip().lstrip("\ufeff")
     header_names = tuple(normalize_header(_cell_text(c)) for c in header)
+    if delimiter is not None:
+        it = _stray_quotes(it, delimiter, width, mapping)
     for line, cells, raw, problem in it:
         if problem is not None:
             yield make_reject(file, line, problem, raw)
@@ -232,6 +236,65 @@ def rows_to_records(
             )
             continue
         yield RawRecord(file=file, line=line, raw=raw, **{f: cells[i] for f, i in mapping.items()})
+
+
+_STRAY_QUOTE = (
+    'a stray double quote (") in this row opened a quoted cell that ran over the next {n} line(s),'
+    " each a row of its own: those are read as rows, this one is not; write a quote inside a cell"
+    ' as "" or put the whole cell in quotes, and inspect the file again'
+)
+_UNTERMINATED = "unterminated quote runs to the end of the file"
+
+
+def _stray_quotes(
+    rows: Iterator[tuple[int, Sequence[Any], str, str | None]],
+    delimiter: str,
+    width: int,
+    mapping: Mapping[str, int],
+) -> Iterator[tuple[int, Sequence[Any], str, str | None]]:
+    """``rows`` with each row of a stray quote (:func:`_stray_quote`) cut back into its lines."""
+    for row in rows:
+        line, _, raw, problem = row
+        lines = raw.split("\n")
+        split = (
+            _stray_quote(lines, delimiter, width, mapping)
+            if len(lines) > 1 and problem in (None, _UNTERMINATED)
+            else None
+        )
+        if split is None:
+            yield row
+            continue
+        yield line, [], lines[0], _STRAY_QUOTE.format(n=len(lines) - 1)
+        for k, cells in enumerate(split, 1):
+            yield line + k, cells, lines[k], None
+
+
+def _stray_quote(
+    lines: Sequence[str], delimiter: str, width: int, mapping: Mapping[str, int]
+) -> list[list[str]] | None:
+    """The cells of each line after the first when every one of them is a row of its own, else ``None``.
+
+    A buyer's 标着30"的 or a text opening with a quote made the cells after it one quoted cell
+    running over the next rows: their messages, an agent's 爱买不买 among them, were one buyer
+    message, without a word (audit 120 H1). A line break inside a real cell (an address typed
+    with Alt+Enter) is not a row: it has not the header's cells with a conversation and a role
+    (or sender) in their columns.
+    """
+    out: list[list[str]] = []
+    cid, role, sender = mapping["conversation_id"], mapping.get("role"), mapping.get("sender")
+    for text in lines[1:]:
+        try:
+            (cells,) = list(csv.reader([text], delimiter=delimiter))
+        except (csv.Error, ValueError):
+            return None
+        if len(cells) != width or not cells[cid].strip():
+            return None
+        if role is not None and parse_role_word(cells[role]) is None:
+            return None
+        if role is None and sender is not None and not cells[sender].strip():
+            return None
+        out.append(cells)
+    return out
 
 
 def csv_rows(decoded: Decoded, delimiter: str) -> Iterator[tuple[int, Sequence[Any], str, str | None]]:
@@ -294,7 +357,7 @@ def csv_line_rows(
         if problem is None and end > start and len(cells) and raw.count('"') % 2:
             fill(end + 1)
             if first + len(window) - 1 == end:  # no line after this row: the file ends inside it
-                problem = "unterminated quote runs to the end of the file"
+                problem = _UNTERMINATED
         yield start, cells, raw, problem
         # The next row starts after the lines the reader consumed; earlier ones are done with.
         if consumed + 1 > first:
