@@ -489,6 +489,35 @@ def test_the_usual_api_envelope_names_its_nested_list(tmp_path: Path) -> None:
     assert 'jq -c \'.["data"]["list"][]\' FILE > day.jsonl' in error
 
 
+@pytest.mark.parametrize("indent", [None, 2], ids=["one-line", "pretty"])
+@pytest.mark.parametrize("said", ["msg", "message"])
+def test_an_envelope_with_a_status_message_is_still_an_envelope(tmp_path: Path, indent, said) -> None:
+    """{"code": 0, "msg": "ok", "data": {"list": [...]}}: msg names a text, so the envelope was read as
+    one message, one reject "missing conversation_id" and exit 0 (audit 120 M1)."""
+    envelope = {"code": 0, said: "ok", "data": {"total": len(MESSAGES), "list": MESSAGES}}
+    result = _read(_document(tmp_path / "api.json", envelope, indent=indent))
+    error = result.files[0].error
+    assert error is not None and 'its key "data"."list" holds a list' in error and not result.rejects
+    # a message whose text key is msg and that lists its pictures is a message still
+    path = tmp_path / "day.jsonl"
+    line = {"conversation_id": "k1", "role": "买家", "msg": "看图", "images": [{"url": "a.jpg"}]}
+    path.write_text(json.dumps(line, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert [m.text for c in _read(path).conversations for m in c.messages] == ["看图"]
+
+
+def test_json_errors_say_where_a_string_runs_on(tmp_path: Path) -> None:
+    """ "Unterminated string starting at" lost its position in a line's reject, and the document's
+    error read "starting at at line 4" (audit 120 L1)."""
+    path = tmp_path / "day.jsonl"
+    path.write_text(json.dumps(MESSAGES[0], ensure_ascii=False) + '\n{"text": "在\n', encoding="utf-8")
+    (reject,) = _read(path).rejects
+    assert "Unterminated string starting at column 10" in reject.reason
+    doc = tmp_path / "doc.json"
+    doc.write_text('[\n{"text": "在吗', encoding="utf-8")
+    error = _read(doc).files[0].error
+    assert error is not None and "starting at line 2 column 10" in error and "at at" not in error
+
+
 def test_a_one_line_object_of_unknown_keys_names_column_as_the_fix(tmp_path: Path) -> None:
     """A one-line file whose keys need --column failed with "export the day as JSON Lines", which it
     already was (audit 95 D1); with --column it reads as one message."""

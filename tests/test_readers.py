@@ -104,7 +104,7 @@ def test_message_jsonl_roles_times_duplicates_and_order() -> None:
         (10, "missing conversation_id"),
         (11, "unknown role (use customer/agent/system or 买家/客服/系统)"),
         (12, "timestamp out of range (hour must be in 0..23)"),
-        (13, "not valid JSON (Unterminated string starting at); truncated or garbled line?"),
+        (13, "not valid JSON (Unterminated string starting at column 74); truncated or garbled line?"),
         (15, "a JSON list, not an object"),
     ]
     convs = {c.id: c for c in result.conversations}
@@ -149,7 +149,7 @@ def test_conversation_jsonl_shapes() -> None:
         (6, "message 1 is not an object"),
         (6, "empty text"),
         (6, "missing role (and the sender nick does not tell; use --agent-nick/--customer-nick)"),
-        (7, "not valid JSON (Unterminated string starting at); truncated or garbled line?"),
+        (7, "not valid JSON (Unterminated string starting at column 60); truncated or garbled line?"),
         (8, "garbled bytes: not valid utf-8"),
     ]
 

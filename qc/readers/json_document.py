@@ -19,7 +19,7 @@ import re
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
-from qc.readers.jsonl import _plan, neither_reason, parse_line, value_records
+from qc.readers.jsonl import _plan, envelope, json_problem, neither_reason, parse_line, value_records
 from qc.readers.records import RawRecord, make_reject
 from qc.schema import Reject
 
@@ -100,7 +100,10 @@ def _no_record(line: str) -> bool:
         obj = parse_line(line)
     except (ValueError, RecursionError):
         return False
-    return isinstance(obj, dict) and "messages" not in obj and not _plan(tuple(obj), {}, {})
+    if not isinstance(obj, dict) or "messages" in obj:
+        return False
+    plan = _plan(tuple(obj), {}, {})
+    return not plan or envelope(obj, plan)
 
 
 def _is_object(line: str) -> bool | None:
@@ -243,7 +246,8 @@ class _Reader:
     def _top_object(self, value: Any, start: int, end: int, items: list[RawRecord | Reject]) -> None:
         """Read a top-level object: one conversation or one message, else refuse the file."""
         if isinstance(value, dict) and "messages" not in value:
-            if not _plan(tuple(value), self.column_map, self.known):
+            plan = _plan(tuple(value), self.column_map, self.known)
+            if not plan or envelope(value, plan):
                 raise DocumentError("is " + neither_reason(value))
         items.extend(self._element(value, start, end))
 
@@ -256,7 +260,7 @@ def _skip(text: str, pos: int) -> int:
 
 def _invalid(exc: json.JSONDecodeError, decoded: DecodedText) -> str:
     """The error for a document that is not valid JSON: where it fails and the fix."""
-    where = f"{exc.msg} at line {exc.lineno} column {exc.colno}"
+    where = f"{json_problem(exc)} at line {exc.lineno} column {exc.colno}"
     if exc.lineno in decoded.garbled:
         where += f" (a line holding bytes that are not valid {decoded.encoding})"
     if exc.msg == "Extra data":

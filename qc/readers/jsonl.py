@@ -85,6 +85,30 @@ def _plan(
 _ABSENT = object()  # a key no JSON object has: obj.get gives None, as a missing field is
 
 
+_WHOSE = frozenset({"conversation_id", "role", "sender"})
+
+
+def envelope(obj: dict[str, Any], plan: tuple[tuple[str, str], ...]) -> bool:
+    """True for an API envelope: no key names whose message it is, and a list of objects sits in it.
+
+    ``{"code": 0, "msg": "ok", "data": {"list": [...]}}``: msg names a text, so the envelope
+    looked like a message, one reject "missing conversation_id" and exit 0, where the file is to
+    fail naming the list and the jq command (audit 120 M1). ``plan`` is :func:`_plan`'s.
+    """
+    if _WHOSE & {field for _, field in plan}:
+        return False
+    path = _list_path(obj)
+    if path is None:
+        return False
+    listed = obj[path[0]] if len(path) == 1 else obj[path[0]][path[1]]
+    return any(isinstance(item, dict) for item in listed)
+
+
+def json_problem(exc: json.JSONDecodeError) -> str:
+    """The decoder's message without its last "at" (Unterminated string starting at): a position follows."""
+    return exc.msg.removesuffix(" at")
+
+
 def neither_reason(obj: dict[str, Any]) -> str:
     """Why an object is no record, and what to do (naming a key that holds a list, if any).
 
@@ -207,7 +231,9 @@ def read_jsonl(
             obj = parse_line(line)
         except (ValueError, RecursionError) as exc:
             reason = (
-                f"not valid JSON ({exc.msg})" if isinstance(exc, json.JSONDecodeError) else "not valid JSON"
+                f"not valid JSON ({json_problem(exc)} at column {exc.colno})"
+                if isinstance(exc, json.JSONDecodeError)
+                else "not valid JSON"
             )
             yield make_reject(file, number, reason + "; truncated or garbled line?", line)
             continue
