@@ -3695,3 +3695,13 @@ def test_a_workbook_time_kept_as_a_fraction_of_a_day_rolls_over_midnight(tmp_pat
     (conv,) = result.conversations
     assert [m.text for m in conv.messages] == ["还在吗", "在的亲"]
     assert [m.sent_at.day for m in conv.messages] == [24, 25] and warned(result, "went past midnight")
+
+
+def test_a_workbook_of_one_sheet_named_by_its_day_dates_its_times(tmp_path: Path) -> None:
+    """One sheet titled 2026-11-24 and clock-only times: every reply went untimed, where the same
+    sheet beside another was dated (audit 120 M3). A sheet of another name leaves the file's day."""
+    rows = [["会话ID", "时间", "角色", "发送人", "内容"], ["d1", "10:00:00", "买家", "tb_a", "在吗"]]
+    result = read(_workbook(tmp_path / "export.xlsx", {"2026-11-24": rows}))
+    assert [m.sent_at.date() for c in result.conversations for m in c.messages] == [date(2026, 11, 24)]
+    result = read(_workbook(tmp_path / "export_2026-11-25.xlsx", {"Sheet1": rows}))
+    assert [m.sent_at.date() for c in result.conversations for m in c.messages] == [date(2026, 11, 25)]

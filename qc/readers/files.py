@@ -115,6 +115,9 @@ class FileOutcome:
     candidates: list[Candidate] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # The title of a workbook's only sheet: its records name the file alone, and a sheet named by
+    # its day (2026-11-24) dates their clock-only times as one of several does.
+    only_sheet: str | None = None
 
 
 def resolve_options(options: ReadOptions) -> Resolved:
@@ -290,6 +293,7 @@ def _xlsx(path: Path, column_map: Mapping[str, str], outcome: FileOutcome) -> li
         try:
             for title, only, rows in xlsx_sheets(path):
                 label = str(path) if only else f"{path}!{title}"
+                outcome.only_sheet = title if only else None
                 try:
                     items.extend(rows_to_records(rows, label, column_map, pad_short=True))
                 except NoHeaderError as no_header:
@@ -444,7 +448,9 @@ def validated(
             sheet, above = item.file, None  # a workbook's next sheet: nothing above
             # A workbook of one sheet per day (2026-11-25): its clock-only times are on the sheet's
             # day, not all on the file name's (--date still says for all).
-            named = date_from_filename(Path(sheet.rpartition("!")[2])) if merges and "!" in sheet else None
+            title = sheet.rpartition("!")[2] if "!" in sheet else outcome.only_sheet
+            # (the only sheet's too: it was the file's day, and a day's sheet left untimed, audit 120 M3)
+            named = date_from_filename(Path(title)) if merges and title else None
             day = options.date or named or date_from_filename(path)
         if buyers_by_default and _undecided(item, nicks):
             cid, nick = scalar_text(item.conversation_id), scalar_text(item.sender)
