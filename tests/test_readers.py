@@ -3705,3 +3705,26 @@ def test_a_workbook_of_one_sheet_named_by_its_day_dates_its_times(tmp_path: Path
     assert [m.sent_at.date() for c in result.conversations for m in c.messages] == [date(2026, 11, 24)]
     result = read(_workbook(tmp_path / "export_2026-11-25.xlsx", {"Sheet1": rows}))
     assert [m.sent_at.date() for c in result.conversations for m in c.messages] == [date(2026, 11, 25)]
+
+
+def test_two_columns_naming_the_text_are_said_with_the_fix(tmp_path: Path) -> None:
+    """An empty 消息内容 before 内容: every row was rejected as empty text and nothing named the
+    other column (audit 120 M4). --column picks it; two columns of one name need a rename."""
+    path = tmp_path / "day.csv"
+    path.write_text(
+        "会话ID,角色,发送人,时间,消息内容,内容\nK1,买家,tb_a,2026-11-24 09:00:05,,台灯几号发货\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    assert reasons(result) == [(2, "empty text")]
+    assert warned(
+        result, "line 1: the header names the text in 2 columns (消息内容, 内容)", "--column text=内容"
+    )
+    fixed = read(path, column_map={"text": "内容"})
+    assert [m.text for c in fixed.conversations for m in c.messages] == ["台灯几号发货"]
+    assert not [w for w in fixed.warnings if "names the text" in w]
+    path.write_text(
+        "会话ID,角色,发送人,时间,内容,内容\nK1,买家,tb_a,2026-11-24 09:00:05,台灯几号发货,\n",
+        encoding="utf-8",
+    )
+    assert warned(read(path), "(内容, 内容)", "rename it in the header")

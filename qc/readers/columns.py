@@ -8,7 +8,7 @@ Header matching ignores case, spaces, underscores and hyphens, so
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 CANONICAL_FIELDS: tuple[str, ...] = (
     "conversation_id",
@@ -78,6 +78,30 @@ _ALIAS_TO_FIELD: dict[str, str] = {
     for field, aliases in FALLBACK_ALIASES.items()
     for alias in aliases
 } | {normalize_header(alias): field for field, aliases in HEADER_ALIASES.items() for alias in aliases}
+
+
+def competing_headers(
+    headers: Sequence[object], found: Mapping[str, int], column_map: Mapping[str, str] | None = None
+) -> dict[str, list[int]]:
+    """Per field :func:`map_headers` mapped by alias, the other columns whose header names it too.
+
+    The first column wins: an export with an empty 消息内容 before 内容 had every row rejected as
+    empty text, and nothing named the other column (audit 120 M4). A field ``--column`` names is
+    the user's choice, never competing; a fallback alias (a weaker name) does not compete.
+    """
+    folded = [normalize_header(h) if isinstance(h, str) else "" for h in headers]
+    out: dict[str, list[int]] = {}
+    for field, at in found.items():
+        if field in (column_map or {}):
+            continue
+        others = [
+            i
+            for i, key in enumerate(folded)
+            if i != at and i not in found.values() and _ALIAS_TO_FIELD.get(key) == field
+        ]
+        if others:
+            out[field] = others
+    return out
 
 
 def map_headers(headers: Iterable[object], column_map: Mapping[str, str] | None = None) -> dict[str, int]:

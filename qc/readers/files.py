@@ -241,7 +241,13 @@ def _items(path: Path, resolved: Resolved, outcome: FileOutcome) -> list[RawReco
     if fmt == "csv":
         try:
             return list(
-                rows_to_records(csv_rows(decoded, delimiter), file, options.column_map, delimiter=delimiter)
+                rows_to_records(
+                    csv_rows(decoded, delimiter),
+                    file,
+                    options.column_map,
+                    delimiter=delimiter,
+                    warnings=outcome.warnings,
+                )
             )
         except NoHeaderError as no_header:
             raise _FileError(str(no_header)) from None
@@ -295,7 +301,9 @@ def _xlsx(path: Path, column_map: Mapping[str, str], outcome: FileOutcome) -> li
                 label = str(path) if only else f"{path}!{title}"
                 outcome.only_sheet = title if only else None
                 try:
-                    items.extend(rows_to_records(rows, label, column_map, pad_short=True))
+                    items.extend(
+                        rows_to_records(rows, label, column_map, pad_short=True, warnings=outcome.warnings)
+                    )
                 except NoHeaderError as no_header:
                     headerless.append(f"sheet {title!r}: {no_header}")
         except NoHeaderError:

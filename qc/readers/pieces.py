@@ -166,7 +166,13 @@ class PieceRead:
     def csv(self, lines: Iterable[str], delimiter: str) -> Iterator[Candidate | Reject]:
         """Records and rejects of a whole CSV file's lines, from its first (a file without header: none)."""
         rows = csv_line_rows(lines, delimiter, encoding=self.outcome.report.encoding or "utf-8")
-        items = rows_to_records(rows, self.file, self.resolved.options.column_map, delimiter=delimiter)
+        items = rows_to_records(
+            rows,
+            self.file,
+            self.resolved.options.column_map,
+            delimiter=delimiter,
+            warnings=self.outcome.warnings,
+        )
         try:
             yield from self._checked(items)
         except NoHeaderError as exc:  # the whole file is unreadable, as read_file reports it

@@ -15,7 +15,13 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from qc.readers.columns import FALLBACK_ALIASES, HEADER_ALIASES, map_headers, normalize_header
+from qc.readers.columns import (
+    FALLBACK_ALIASES,
+    HEADER_ALIASES,
+    competing_headers,
+    map_headers,
+    normalize_header,
+)
 from qc.readers.encoding import Decoded
 from qc.readers.limits import InputLimits, load_limits
 from qc.readers.records import RawRecord, make_reject
@@ -115,6 +121,7 @@ def rows_to_records(
     column_map: Mapping[str, str],
     pad_short: bool = False,
     delimiter: str | None = None,
+    warnings: list[str] | None = None,
 ) -> Iterator[RawRecord | Reject]:
     """Turn ``(line, cells, raw, problem)`` rows into raw records under the detected header.
 
@@ -122,6 +129,7 @@ def rows_to_records(
     bytes, broken CSV quoting). ``pad_short`` treats missing trailing cells as
     empty (spreadsheets omit them) instead of as a truncated row. ``delimiter`` is a CSV's: a
     row whose quoted cell holds whole rows of the file is a stray quote (:func:`_stray_quote`).
+    ``warnings`` receives a warning for each field two header cells name (the first is read).
 
     Raises:
         NoHeaderError: Before yielding anything, when no header row names the
@@ -203,6 +211,19 @@ def rows_to_records(
     text_at = mapping["text"]
     header_text = _cell_text(header[text_at]).strip().lstrip("\ufeff")
     header_names = tuple(normalize_header(_cell_text(c)) for c in header)
+    if warnings is not None:
+        for field, others in competing_headers(header, mapping, column_map).items():
+            shown = [shown_value(_cell_text(header[i]), 20) for i in (mapping[field], *others)]
+            # --column picks a header by its name: two columns of one name need one renamed.
+            fix = (
+                f"name that one with --column {field}={shown[1]}"
+                if len(set(shown)) == len(shown)
+                else "rename it in the header so that its name is its own, and name it with --column"
+            )
+            warnings.append(
+                f"{file}: line {line}: the header names the {field} in {len(shown)} columns"
+                f" ({', '.join(shown)}); the first is read: if another holds it, {fix}"
+            )
     if delimiter is not None:
         it = _stray_quotes(it, delimiter, width, mapping)
     for line, cells, raw, problem in it:
