@@ -400,3 +400,34 @@ def test_a_stray_quote_in_a_csv_cuts_back_into_its_rows_on_every_engine(tmp_path
     items = list(reader.csv((line_text(b, bom and n == 0) for n, b in enumerate(raw)), form.delimiter))
     assert [i for i in items if not isinstance(i, Reject)] == whole.candidates
     assert [i for i in items if isinstance(i, Reject)] == whole.rejects
+
+
+@pytest.mark.parametrize(
+    "second",
+    ["会话ID,角色,发送人,时间,店铺,内容", "会话ID,发送人,角色,时间,内容,店铺"],
+    ids=["text-moved", "role-moved"],
+)
+def test_a_second_export_joined_below_with_its_columns_in_another_order_is_read_by_its_header(
+    tmp_path, second
+):
+    """Read by the first header, the second export's rows had the shop for their text (findings on
+    青柠家居店) or were rejects of an unknown role, and nothing said a header changed (audit 120 M2)."""
+    first = "会话ID,角色,发送人,时间,内容,店铺"
+    cells = {"会话ID": "M1", "角色": "客服", "发送人": "青柠家居店:阿木", "时间": "2026-11-24 09:05:40"}
+    cells |= {"内容": "爱买不买", "店铺": "青柠家居店"}
+    row = lambda header: ",".join(cells[h] for h in header.split(","))  # noqa: E731
+    path = tmp_path / "joined.csv"
+    path.write_text(
+        "\n".join([first, row(first).replace("M1", "K1"), second, row(second)]) + "\n", encoding="utf-8"
+    )
+    whole = read_file(path, RESOLVED)
+    assert [(c.conversation_id, c.text, c.role, c.shop) for c in whole.candidates] == [
+        ("K1", "爱买不买", Role.AGENT, "青柠家居店"),
+        ("M1", "爱买不买", Role.AGENT, "青柠家居店"),
+    ]
+    (reject,) = whole.rejects
+    assert reject.line == 3 and "its columns in another order" in reject.reason
+    raw, bom = _lines(path)
+    reader = PieceRead(str(path), "csv", "utf-8", RESOLVED)
+    items = list(reader.csv((line_text(b, bom and n == 0) for n, b in enumerate(raw)), ","))
+    assert [i for i in items if not isinstance(i, Reject)] == whole.candidates

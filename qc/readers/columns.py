@@ -80,6 +80,11 @@ _ALIAS_TO_FIELD: dict[str, str] = {
 } | {normalize_header(alias): field for field, aliases in HEADER_ALIASES.items() for alias in aliases}
 
 
+def is_header_name(text: str) -> bool:
+    """True when ``text`` is one of the header names qc knows (会话ID, 角色, text …)."""
+    return normalize_header(text) in _ALIAS_TO_FIELD
+
+
 def competing_headers(
     headers: Sequence[object], found: Mapping[str, int], column_map: Mapping[str, str] | None = None
 ) -> dict[str, list[int]]:

@@ -12,6 +12,7 @@ import itertools
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, time, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from qc.readers.columns import (
     FALLBACK_ALIASES,
     HEADER_ALIASES,
     competing_headers,
+    is_header_name,
     map_headers,
     normalize_header,
 )
@@ -224,8 +226,12 @@ def rows_to_records(
                 f"{file}: line {line}: the header names the {field} in {len(shown)} columns"
                 f" ({', '.join(shown)}); the first is read: if another holds it, {fix}"
             )
+    # The columns a header row names itself in (会话ID, 角色): a cheap first look for a second
+    # export's header in another column order below the first (every column of it has a name).
+    whose_at = [mapping[f] for f in ("conversation_id", "role") if f in mapping]
+    shape: list[Any] = [width, mapping]  # the header the stray-quote check reads rows by
     if delimiter is not None:
-        it = _stray_quotes(it, delimiter, width, mapping)
+        it = _stray_quotes(it, delimiter, shape)
     for line, cells, raw, problem in it:
         if problem is not None:
             yield make_reject(file, line, problem, raw)
@@ -240,6 +246,29 @@ def rows_to_records(
             yield make_reject(
                 file, line, "the header row again (files joined one after another?): not a message", raw
             )
+            continue
+        again = (
+            map_headers(cells, column_map)
+            if any(i < len(cells) and _names_a_column(_cell_text(cells[i])) for i in whose_at)
+            else {}
+        )
+        if {"text", "conversation_id"} <= again.keys() and ("role" in again or "sender" in again):
+            # A second export joined below the first whose columns come in another order: read by
+            # the first header, its rows had the shop for their text, or an unknown role (audit
+            # 120 M2). The rows under it are read by it.
+            yield make_reject(
+                file,
+                line,
+                "the header row again, its columns in another order (files joined one after another?):"
+                " not a message; the rows under it are read by this header",
+                raw,
+            )
+            header, mapping, width = cells, again, len(cells)
+            last_used, text_at = max(mapping.values()), mapping["text"]
+            header_text = _cell_text(header[text_at]).strip().lstrip("\ufeff")
+            header_names = tuple(normalize_header(_cell_text(c)) for c in header)
+            whose_at = [mapping[f] for f in ("conversation_id", "role") if f in mapping]
+            shape[:] = [width, mapping]
             continue
         if pad_short and len(cells) <= last_used:
             cells = [*cells, *([None] * (last_used + 1 - len(cells)))]
@@ -259,6 +288,15 @@ def rows_to_records(
         yield RawRecord(file=file, line=line, raw=raw, **{f: cells[i] for f, i in mapping.items()})
 
 
+@lru_cache(maxsize=4096)
+def _names_a_column(text: str) -> bool:
+    """True for a header name (会话ID, 角色) that is no role word: 客服 names a column and is a role.
+
+    Cached: asked of every row's id and role cells, which repeat (a conversation's rows, 买家, 客服).
+    """
+    return is_header_name(text) and parse_role_word(text) is None
+
+
 _STRAY_QUOTE = (
     'a stray double quote (") in this row opened a quoted cell that ran over the next {n} line(s),'
     " each a row of its own: those are read as rows, this one is not; write a quote inside a cell"
@@ -268,13 +306,14 @@ _UNTERMINATED = "unterminated quote runs to the end of the file"
 
 
 def _stray_quotes(
-    rows: Iterator[tuple[int, Sequence[Any], str, str | None]],
-    delimiter: str,
-    width: int,
-    mapping: Mapping[str, int],
+    rows: Iterator[tuple[int, Sequence[Any], str, str | None]], delimiter: str, shape: Sequence[Any]
 ) -> Iterator[tuple[int, Sequence[Any], str, str | None]]:
-    """``rows`` with each row of a stray quote (:func:`_stray_quote`) cut back into its lines."""
+    """``rows`` with each row of a stray quote (:func:`_stray_quote`) cut back into its lines.
+
+    ``shape`` is the header's width and field mapping, as the caller reads rows by them now.
+    """
     for row in rows:
+        width, mapping = shape
         line, _, raw, problem = row
         lines = raw.split("\n")
         split = (
