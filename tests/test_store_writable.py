@@ -87,8 +87,11 @@ def test_a_read_only_database_or_a_reading_role_is_refused_before_the_day_is_rea
     grant = create_engine(database_url(url), isolation_level="AUTOCOMMIT")
     with grant.connect() as conn:
         conn.execute(text("CREATE TABLE crm_orders (id serial PRIMARY KEY)"))
+        # named like one of qc's tables' own: still another program's (audit 118 M3)
+        conn.execute(text("CREATE TABLE runs_history (id serial PRIMARY KEY)"))
         conn.execute(text(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}"))
         conn.execute(text(f"REVOKE USAGE ON SEQUENCE crm_orders_id_seq FROM {role}"))
+        conn.execute(text(f"REVOKE USAGE ON SEQUENCE runs_history_id_seq FROM {role}"))
     grant.dispose()
     done = runner.invoke(app, ["inspect", str(day), "--out", str(tmp_path / "b3"), "--db", as_reader, "-q"])
     assert done.exit_code == 0, done.output

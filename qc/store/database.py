@@ -601,16 +601,23 @@ class Store:
                         text("SELECT has_table_privilege(:t, :what)"), {"t": n, "what": what}
                     ).scalar()
                 ]
-                sequences = conn.execute(
+                # The sequences qc's tables own (a serial or identity column's), from pg_depend:
+                # pg_class, not information_schema, which lists only what the role may use. Another
+                # program's in a shared schema refused a role with every right qc needs (audit 117
+                # H3), also when its name began with one of qc's tables' (runs_history_id_seq, 118 M3).
+                ours = conn.execute(
                     text(
-                        # pg_class, not information_schema: that lists only what the role may use.
-                        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-                        " WHERE c.relkind = 'S' AND n.nspname = current_schema()"
-                    )
+                        "SELECT DISTINCT s.relname FROM pg_class s"
+                        " JOIN pg_namespace n ON n.oid = s.relnamespace"
+                        " JOIN pg_depend d ON d.objid = s.oid AND d.classid = 'pg_class'::regclass"
+                        " AND d.deptype IN ('a', 'i')"
+                        " JOIN pg_class t ON t.oid = d.refobjid"
+                        " WHERE s.relkind = 'S' AND n.nspname = current_schema()"
+                        " AND t.relnamespace = n.oid AND t.relname = ANY(:names)"
+                        " ORDER BY s.relname"
+                    ),
+                    {"names": list(names)},
                 ).scalars()
-                # qc's own sequences only (a table's, as runs_id_seq): another program's in a shared
-                # schema refused a role with every right qc needs (audit 117 H3).
-                ours = [q for q in sequences if any(q.startswith(f"{n}_") for n in names)]
                 refused += [
                     f"USAGE on {q}"
                     for q in ours
