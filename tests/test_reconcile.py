@@ -199,6 +199,28 @@ def test_a_report_days_cell_names_its_window():
     assert _day("2026-11-01~2026-11-30") == "2026-11" and _day("2026年11月") == "2026-11"
     assert _day("2026-11-23~2026-11-29") == "2026-W48" and _day("2026-12-28~2027-01-03") == "2026-W53"
     assert _day("2026/11/24") == "2026-11-24"
+    # another range is itself, as `qc export --from … --to …` labels it (it was its first day, 118 M4)
+    assert _day("2026-11-20~2026-11-26") == "2026-11-20~2026-11-26"
+
+
+@pytest.mark.parametrize(
+    ("written", "window"),
+    [
+        ("2026-11-20~2026-11-26", "2026-11-20~2026-11-26"),
+        ("2026-11-23~2026-11-29", "2026-11-23~2026-11-29"),  # a week's report, a --from/--to table
+        ("2026-11-01~2026-11-30", "2026-11-01~2026-11-30"),
+    ],
+)
+def test_a_report_of_a_range_matches_the_table_of_that_range(tmp_path, written, window):
+    """qc export --from 2026-11-23 --to 2026-11-29 labels its table 2026-11-23~2026-11-29; a report of
+    those days (read as the ISO week, or as its first day) never matched it (audit 118 M4)."""
+    table = tmp_path / "agents.json"
+    rows = [{"agent": "柚子店:小雨", "date": window, "avg_response_s": 30.0, "total_points": 0}]
+    table.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+    report = tmp_path / "p.csv"
+    report.write_text(f"日期,客服,平均响应时长\n{written},小雨,33\n", encoding="utf-8")
+    (gap,) = reconcile(read_platform_report(report), load_agents_table(table)).gaps
+    assert gap.window == window and gap.difference == -3.0
 
 
 def test_a_report_without_figures_is_refused_by_the_function_too(tmp_path):

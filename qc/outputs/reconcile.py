@@ -22,6 +22,7 @@ from qc.errors import ConfigError
 from qc.outputs.compare import AgentsTable
 from qc.readers.edited import read_table
 from qc.readers.roles import fold_agent_id
+from qc.scoring.periods import parse_period
 
 __all__ = [
     "FIGURES",
@@ -177,10 +178,11 @@ def _value(text: str, figure: Figure | str) -> float | None:
 
 
 def _day(text: str) -> str:
-    """The window a 日期 cell names: a day, or a month written as its range or as 2026年11月.
+    """The window a 日期 cell names: a day, a month written as its range or as 2026年11月, a week, a range.
 
     生意参谋 writes a month's report as 2026-11-01~2026-11-30: read as its first day, every row
-    missed a month's table (audit 115 M4).
+    missed a month's table (audit 115 M4). Another range is the range, labelled as `qc export
+    --from … --to …` labels it (2026-11-20~2026-11-26; it was its first day, audit 118 M4).
     """
     from calendar import monthrange
     from datetime import date, timedelta
@@ -198,11 +200,22 @@ def _day(text: str) -> str:
             # A Monday to Sunday range is its ISO week, as a week's table labels it (audit 117 L3).
             year, week, _ = first.isocalendar()
             return f"{year}-W{week:02d}"
+        if date.min < first < last:
+            return f"{first.isoformat()}~{last.isoformat()}"
     if dates:
         y, m, d = (int(x) for x in dates[0])
         return f"{y}-{m:02d}-{d:02d}"
     month = re.match(r"\s*(\d{4})[-/.年](\d{1,2})月?\s*$", text)
     return f"{month.group(1)}-{int(month.group(2)):02d}" if month else text.strip()
+
+
+def _same_days(label: str) -> list[str]:
+    """The other labels of the days a window label covers: a month or ISO week as its range."""
+    try:
+        period = parse_period(label)
+    except ConfigError:
+        return []
+    return [f"{period.first}~{period.last}"] if period.first != period.last else []
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,6 +304,9 @@ def reconcile(report: PlatformReport, table: AgentsTable, *, window: str | None 
                     f" {windows[0] if windows else '2026-11-24'})"
                 )
             day = window or windows[0]
+        if day not in windows:
+            # A month's or week's report beside the table of `qc export --from … --to …` of the same days.
+            day = next((w for w in _same_days(day) if w in windows), day)
         if day not in windows:
             other_days.append((number, day))
             continue
