@@ -738,3 +738,44 @@ def test_a_clock_corrected_re_export_that_completes_a_line_replaces_the_stored_c
         )
     assert texts == [x for *_, x in before] * earlier_part + [x for *_, x in again]
     assert list(states.values()) == ["rejected"] and report.run["orphaned_decisions"] == []
+
+
+def test_a_chat_filed_twice_under_file_named_ids_is_warned(tmp_path):
+    """A time-only export without conversation ids, filed under 11-18 and then renamed to 11-19,
+    was stored twice and the month counted its buyers and replies twice, unsaid (audit 114 M2). The
+    first warning compared chats pair by pair and was withdrawn for its cost (117 H4): a
+    fingerprint the store keeps finds them by an index (118 M2)."""
+    import json
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from qc.cli import app
+
+    first = tmp_path / "a" / "qianniu_2026-11-18.txt"
+    first.parent.mkdir()
+    first.write_text(
+        "买家(10:00:01): 在吗\n柚子店:小雨(10:00:20): 在的亲\n买家(10:01:00): 好的\n", encoding="utf-8"
+    )
+    again = tmp_path / "b" / "qianniu_2026-11-19.txt"  # renamed to the day it belongs to
+    again.parent.mkdir()
+    shutil.copy(first, again)
+    other = tmp_path / "c" / "qianniu_2026-11-20.txt"  # another chat: no warning
+    other.parent.mkdir()
+    other.write_text(first.read_text(encoding="utf-8").replace("10:00:20", "10:00:21"), encoding="utf-8")
+    db = ["--db", str(tmp_path / "qc.sqlite"), "-q"]
+    runner = CliRunner()
+
+    def warnings(source: Path, out: str) -> list[str]:
+        assert runner.invoke(app, ["inspect", str(source), "--out", str(tmp_path / out), *db]).exit_code == 0
+        run = json.loads((tmp_path / out / "run.json").read_text(encoding="utf-8"))
+        return [w for w in run["warnings"] if "repeats the stored conversation" in w]
+
+    assert warnings(first, "o1") == [] and warnings(other, "o0") == []
+    (said,) = warnings(again, "o2")
+    assert said.startswith(
+        "conversation qianniu_2026-11-19 repeats the stored conversation qianniu_2026-11-18"
+    )
+    # the first file inspected again replaces its own copy, and still meets the other one
+    (said,) = warnings(first, "o3")
+    assert "repeats the stored conversation qianniu_2026-11-19 message for message" in said

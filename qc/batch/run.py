@@ -65,6 +65,7 @@ from qc.scoring.scores import (
     conversation_record,
     score_agents,
 )
+from qc.text.pii import shown_id
 
 if TYPE_CHECKING:  # the store (SQLAlchemy) is imported by the runs that have one
     from qc.store.database import Store
@@ -725,6 +726,27 @@ def left_days(report: InspectionReport, store: Store, run_id: int) -> set[str]:
     the old day lost the conversations, and neither the run's agents files nor its warnings said
     so (audit 114 M1). They are written with the run's days, as the store now holds them.
     """
+    repeats = store.run_repeats(run_id)
+    # The same chat filed twice (a file renamed to its right day, a copy): counted twice. A whole
+    # export filed twice repeats every chat of it: one warning, run.json lists them all.
+    fix = (
+        " (the same chat under another file name): both are counted; if it is the same export filed"
+        " twice, inspect the days again into a new store from the right files"
+    )
+    for repeat in repeats if len(repeats) <= 3 else ():
+        report.read.warnings.append(
+            f"conversation {shown_id(repeat['conversation'])} repeats the stored conversation"
+            f" {shown_id(repeat['repeats'])}"
+            f" message for message{fix}"
+        )
+    if len(repeats) > 3:
+        shown = ", ".join(
+            f"{shown_id(r['conversation'])} repeats {shown_id(r['repeats'])}" for r in repeats[:3]
+        )
+        report.read.warnings.append(
+            f"{len(repeats)} conversations repeat stored conversations of other ids message for message"
+            f" ({shown} …; run.json lists them under repeated_conversations){fix}"
+        )
     left = store.run_left_days(run_id)
     days = sorted({d["date"] for d in left})
     if days:

@@ -17,6 +17,7 @@ and actions are strings the supervision layer gives it, and scores are computed 
 
 from __future__ import annotations
 
+import hashlib
 import inspect as inspect_module
 import json
 import re
@@ -424,6 +425,7 @@ class Store:
         held: set[tuple[str, str]] = set()  # the days the replaced copies counted on
         orphaned: dict[str, dict[str, Any]] = {}
         moved: list[dict[str, str]] = []
+        repeated: list[dict[str, str]] = []
         conversations = findings = 0
         with write_transaction(self.engine, self.wait, exclusive=True) as conn:
             run_id = self._insert_run(conn, run, saved_at)
@@ -439,6 +441,7 @@ class Store:
                 shops.update(shop for shop, _ in by_key)
                 bases.update(r.basis for r in by_key.values())
                 held |= self._stored_days(conn, list(by_key))
+                repeated += self._repeats(conn, list(by_key.values()))
                 findings += self._upsert(
                     conn, run_id, list(by_key.values()), saved_at, covered, orphaned, moved
                 )
@@ -465,6 +468,7 @@ class Store:
                             "orphaned_decisions": gone,
                             "moved_decisions": moved,
                             "left_days": [{"shop": s, "date": d} for s, d in sorted(left)],
+                            "repeated_conversations": repeated,
                         }
                     ),
                 )
@@ -639,6 +643,47 @@ class Store:
                 " was read or changed"
             )
 
+    def run_repeats(self, run_id: int) -> list[dict[str, str]]:
+        """The run's conversations that repeat a stored conversation of another id, message for message.
+
+        Each is ``{"shop", "conversation", "repeats"}`` (see :meth:`_repeats`).
+        """
+        return list(self._run_json(run_id).get("repeated_conversations") or [])
+
+    @staticmethod
+    def _repeats(conn: Connection, records: Sequence[ConversationRecord]) -> list[dict[str, str]]:
+        """The records named after their file that a stored conversation of another id repeats.
+
+        A time-only export without conversation ids names its chats after the file and takes its
+        day from the file's name: filed under the wrong day and then under the right one, or
+        copied as ``… (1).txt``, it was stored twice and the month counted its buyers and replies
+        twice, unsaid (audit 114 M2). Repeats: the same shop and :func:`_fingerprint`, looked up
+        by the index on them, one query per batch (comparing messages pair by pair took minutes
+        on a day of short chats, audit 117 H4; 118 M2). Also two of the batch itself.
+        """
+        convs = TABLES["conversations"]
+        mine: dict[tuple[str, str], list[str]] = {}
+        for r in records:
+            print_ = _fingerprint(r.conversation)
+            if print_ is not None:
+                mine.setdefault((shop_key(r.conversation.shop), print_), []).append(r.conversation.id)
+        out: list[dict[str, str]] = []
+        for (shop, _), ids in sorted(mine.items()):
+            out += [{"shop": shop, "conversation": later, "repeats": ids[0]} for later in ids[1:]]
+        for shop in sorted({shop for shop, _ in mine}):
+            prints = sorted(p for s, p in mine if s == shop)
+            for at in range(0, len(prints), _CHUNK):
+                q = select(convs.c.fingerprint, convs.c.conversation_id).where(
+                    convs.c.shop == shop, convs.c.fingerprint.in_(prints[at : at + _CHUNK])
+                )
+                for print_, stored in conn.execute(q.order_by(convs.c.conversation_id)).all():
+                    out += [
+                        {"shop": shop, "conversation": cid, "repeats": stored}
+                        for cid in mine[(shop, print_)]
+                        if cid != stored
+                    ]
+        return out
+
     def run_left_days(self, run_id: int) -> list[dict[str, str]]:
         """The (shop, day) pairs a run's save took conversations off (``{"shop", "date"}`` each).
 
@@ -774,6 +819,7 @@ class Store:
                     answer_ratio=summary.answer_ratio,
                     source=conv.source,
                     basis=r.basis,
+                    fingerprint=_fingerprint(conv),
                     saved_at=saved_at,
                 )
             )
@@ -1917,6 +1963,25 @@ def open_store(target: str | Path, *, save: bool = False, existing: bool = False
 
 # The span of a stored conversation whose times text cannot order (message_spans).
 _EARLIEST, _LATEST = "0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59+00:00"
+
+
+def _fingerprint(conversation: Conversation) -> str | None:
+    """What tells a conversation named after its file filed again under another name; ``None`` for others.
+
+    Its shop and, message for message, role, sender, text and clock time as written (the day
+    left out: it came from the file's name). Only a conversation whose id is its file's name
+    (an export that gave it none) has one: another id names the chat itself.
+    """
+    if not conversation.source:
+        return None
+    stem = Path(conversation.source).stem
+    if conversation.id != stem and not conversation.id.startswith(f"{stem}#"):
+        return None
+    said = [
+        (m.role.value, m.sender, m.text, m.sent_at.isoformat()[11:19] if m.sent_at else None)
+        for m in conversation.messages
+    ]
+    return hashlib.sha1(json.dumps([conversation.shop or "", said], ensure_ascii=False).encode()).hexdigest()
 
 
 def _run_settings(text: str | None) -> tuple[dict[str, Any], Any]:

@@ -475,6 +475,7 @@ def _current_tables(md: MetaData) -> dict[str, Table]:
         Column("last_date", String(10)),
         Column("saved_at", String(40)),
         Column("basis", Text),
+        Column("fingerprint", String(40)),
     )
     findings = Table(
         "findings",
@@ -1174,6 +1175,18 @@ def _m0017_person_accounts(conn: Connection) -> None:
         conn.execute(table.insert(), rows)
 
 
+def _m0018_fingerprints(conn: Connection) -> None:
+    """A fingerprint of each conversation named after its file, to tell the same export filed twice.
+
+    Conversations stored before it have none: they are not compared until saved again.
+    """
+    from sqlalchemy import Index
+
+    _add_column(conn, "conversations", "fingerprint", "VARCHAR(40)")
+    convs = _columns(MetaData(), "conversations", "shop", "fingerprint")
+    Index("ix_conversations_shop_fingerprint", convs.c.shop, convs.c.fingerprint).create(conn)
+
+
 # Append-only: (number, name, function). Never edit or reorder a published migration.
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (1, "0001_initial", _m0001_initial),
@@ -1193,6 +1206,7 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (15, "0015_parked_decisions", _m0015_parked_decisions),
     (16, "0016_round_closing", _m0016_round_closing),
     (17, "0017_person_accounts", _m0017_person_accounts),
+    (18, "0018_fingerprints", _m0018_fingerprints),
 )
 
 
