@@ -3728,3 +3728,20 @@ def test_two_columns_naming_the_text_are_said_with_the_fix(tmp_path: Path) -> No
         encoding="utf-8",
     )
     assert warned(read(path), "(内容, 内容)", "rename it in the header")
+
+
+def test_a_chat_cut_across_two_files_given_in_reverse_is_sorted_without_a_warning(tmp_path: Path) -> None:
+    """Each part in order, the later file first: "messages out of time order" was said for every chat
+    cut at midnight (audit 120 L6). A part out of order in its own file is still said."""
+    late, early = tmp_path / "a_2026-11-25.csv", tmp_path / "b_2026-11-24.csv"
+    header = "会话ID,角色,发送人,时间,内容\n"
+    late.write_text(header + "c1,客服,店:小王,2026-11-25 00:00:20,在的\n", encoding="utf-8")
+    early.write_text(header + "c1,买家,b1,2026-11-24 23:59:50,在吗\n", encoding="utf-8")
+    result = read(late, early)
+    assert [m.text for c in result.conversations for m in c.messages] == ["在吗", "在的"]
+    assert not warned(result, "out of time order")
+    late.write_text(
+        header + "c1,客服,店:小王,2026-11-25 00:00:40,好的\nc1,客服,店:小王,2026-11-25 00:00:20,在的\n",
+        encoding="utf-8",
+    )
+    assert warned(read(late, early), "conversation c1", "messages out of time order")
