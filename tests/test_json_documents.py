@@ -26,6 +26,7 @@ from qc.readers.files import resolve_options
 from qc.readers.limits import DEFAULT_LIMITS, load_limits
 from qc.readers.line_chunks import LineSplit
 from qc.readers.pieces import HEAD_BYTES, HEAD_LINES, PieceFormat, piece_format
+from qc.readers.records import garbled_reason
 from qc.readers.sniff import sniff_text_format
 from qc.readers.stream import StreamRead, _streamable, stream_inputs
 from qc.schema import Conversation
@@ -231,7 +232,7 @@ def test_a_garbled_line_rejects_only_the_element_it_is_in(tmp_path: Path) -> Non
     result = _read(path)
     _balanced(result)
     assert (result.read, result.accepted, result.rejected) == (5, 4, 1)
-    assert result.rejects[0].reason == "garbled bytes: not valid utf-8"
+    assert result.rejects[0].reason == garbled_reason("utf-8")
 
 
 # --- whole-file errors ------------------------------------------------------------------------

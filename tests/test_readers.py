@@ -12,6 +12,7 @@ import pytest
 from qc.errors import ConfigError
 from qc.readers import ReadOptions, ReadResult, read_inputs
 from qc.readers.columns import CANONICAL_FIELDS, map_headers
+from qc.readers.records import garbled_reason
 from qc.readers.timestamps import TimestampError, parse_timestamp
 from qc.schema import Conversation, Role
 
@@ -150,7 +151,7 @@ def test_conversation_jsonl_shapes() -> None:
         (6, "empty text"),
         (6, "missing role (and the sender nick does not tell; use --agent-nick/--customer-nick)"),
         (7, "not valid JSON (Unterminated string starting at column 60); truncated or garbled line?"),
-        (8, "garbled bytes: not valid utf-8"),
+        (8, garbled_reason("utf-8")),
     ]
 
 
@@ -159,7 +160,7 @@ def test_gb18030_csv_with_multiline_field() -> None:
     assert reasons(result) == [
         (7, "exact duplicate of line 5"),
         (9, "row has 5 fields, the header 8; truncated row?"),
-        (10, "garbled bytes: not valid gb18030"),
+        (10, garbled_reason("gb18030")),
         (12, "missing role (and the sender nick does not tell; use --agent-nick/--customer-nick)"),
     ]
     g1 = next(c for c in result.conversations if c.id == "G-01")
@@ -209,7 +210,10 @@ def test_inline_text_export_separators_rollover_and_rejects() -> None:
     assert second.shop == "青禾家居旗舰店"
     assert [line for line, _ in reasons(result)] == [6, 7, 11, 12]
     assert reasons(result)[1][1] == "header without message text; truncated export?"
-    assert reasons(result)[2][1] == "garbled bytes: not valid utf-8"
+    assert reasons(result)[2][1] == garbled_reason("utf-8")
+    # the reason says what it is and the fix (it said only "not valid utf-8", audit 120 L3)
+    assert reasons(result)[2][1].startswith("garbled bytes: not valid utf-8 (a line in another encoding")
+    assert reasons(result)[2][1].endswith("save the file again in one encoding")
 
 
 def test_block_text_export() -> None:
@@ -223,7 +227,7 @@ def test_block_text_export() -> None:
     assert [m.source.rsplit(":", 1)[1] for m in conv.messages] == ["1", "4", "9", "7", "11"]
     assert reasons(result) == [
         (13, "header without message text; truncated export?"),
-        (14, "garbled bytes: not valid utf-8"),
+        (14, garbled_reason("utf-8")),
     ]
 
 

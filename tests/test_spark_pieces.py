@@ -34,6 +34,7 @@ from qc.readers.pieces import (
     line_text,
     piece_format,
 )
+from qc.readers.records import garbled_reason
 from qc.readers.stream import _streamable
 from qc.readers.tabular import csv_line_rows
 from qc.rules import RuleSettings
@@ -70,7 +71,7 @@ def _reference_csv_rows(lines: list[str], delimiter: str, garbled: set[int], enc
         end = max(consumed, start)
         raw = "\n".join(lines[start - 1 : end])
         if problem is None and any(n in garbled for n in range(start, end + 1)):
-            problem = f"garbled bytes: not valid {encoding}"
+            problem = garbled_reason(encoding)
         if problem is None and end > start and len(cells) and end == len(lines) and raw.count('"') % 2:
             problem = "unterminated quote runs to the end of the file"
         yield start, cells, raw, problem

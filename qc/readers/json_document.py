@@ -20,7 +20,7 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from qc.readers.jsonl import _plan, envelope, json_problem, neither_reason, parse_line, value_records
-from qc.readers.records import RawRecord, make_reject
+from qc.readers.records import RawRecord, garbled_reason, make_reject
 from qc.schema import Reject
 
 __all__ = ["DocumentError", "is_document", "read_document"]
@@ -239,7 +239,7 @@ class _Reader:
             raw = _FOLD.sub(" ", raw)
         garbled = self.decoded.garbled
         if garbled and any(n in garbled for n in range(first, first + breaks + 1)):
-            yield make_reject(self.file, first, f"garbled bytes: not valid {self.decoded.encoding}", raw)
+            yield make_reject(self.file, first, garbled_reason(self.decoded.encoding), raw)
             return
         yield from value_records(value, self.file, first, raw, self.column_map, self.known, self.plans)
 

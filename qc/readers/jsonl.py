@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import orjson
 
 from qc.readers.columns import CANONICAL_FIELDS, FALLBACK, field_for_key
-from qc.readers.records import RawRecord, dumps_raw, has_value, make_reject
+from qc.readers.records import RawRecord, dumps_raw, garbled_reason, has_value, make_reject
 from qc.schema import Reject
 from qc.text.pii import shown_value
 
@@ -225,7 +225,7 @@ def read_jsonl(
         if not line.strip():
             continue
         if number in decoded.garbled:
-            yield make_reject(file, number, f"garbled bytes: not valid {decoded.encoding}", line)
+            yield make_reject(file, number, garbled_reason(decoded.encoding), line)
             continue
         try:
             obj = parse_line(line)

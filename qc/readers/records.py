@@ -49,6 +49,18 @@ def clip_raw(raw: str) -> str:
     return raw[:MAX_RAW_CHARS] + f"…[{len(raw) - MAX_RAW_CHARS} more characters in the file]"
 
 
+def garbled_reason(encoding: str) -> str:
+    """The reject reason of a line whose bytes are not valid in its file's encoding, with the fix.
+
+    It said only "not valid utf-8" (audit 120 L3): such a line is usually one pasted from another
+    encoding (a GBK line in a UTF-8 file), or damaged.
+    """
+    return (
+        f"garbled bytes: not valid {encoding} (a line in another encoding, or damaged bytes): export or"
+        " save the file again in one encoding"
+    )
+
+
 def make_reject(file: str, line: int, reason: str, raw: str) -> Reject:
     """A reject with its raw record clipped and made writable (lone surrogates escaped)."""
     return Reject(file=safe_text(file), line=line, reason=reason, raw=clip_raw(safe_text(raw)))

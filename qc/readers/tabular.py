@@ -26,7 +26,7 @@ from qc.readers.columns import (
 )
 from qc.readers.encoding import Decoded
 from qc.readers.limits import InputLimits, load_limits
-from qc.readers.records import RawRecord, make_reject
+from qc.readers.records import RawRecord, garbled_reason, make_reject
 from qc.readers.roles import parse_role_word
 from qc.schema import Reject
 from qc.text.pii import shown_value
@@ -413,7 +413,7 @@ def csv_line_rows(
         fill(end)
         raw = "\n".join(window[start - first : end - first + 1])
         if problem is None and any(n in garbled for n in range(start, end + 1)):
-            problem = f"garbled bytes: not valid {encoding}"
+            problem = garbled_reason(encoding)
         if problem is None and end > start and len(cells) and raw.count('"') % 2:
             fill(end + 1)
             if first + len(window) - 1 == end:  # no line after this row: the file ends inside it

@@ -33,7 +33,7 @@ from datetime import date, datetime, timedelta, tzinfo
 
 from qc.readers.encoding import Decoded
 from qc.readers.limits import load_limits
-from qc.readers.records import AUTO_MARKS, RawRecord, make_reject
+from qc.readers.records import AUTO_MARKS, RawRecord, garbled_reason, make_reject
 from qc.readers.roles import (
     is_platform_notice,
     is_recall_notice,
@@ -629,7 +629,7 @@ class TextExportReader:
             if self._block is not None and self._block.inline:
                 self._close_block()  # the garbled line may have been the next message's
             self._segment.items.append(
-                make_reject(self.file, number, f"garbled bytes: not valid {self.decoded.encoding}", line)
+                make_reject(self.file, number, garbled_reason(self.decoded.encoding), line)
             )
             return
         if line.startswith("\ufeff"):  # the byte-order mark of a file joined on with cat
