@@ -3749,3 +3749,16 @@ def test_a_chat_cut_across_two_files_given_in_reverse_is_sorted_without_a_warnin
         encoding="utf-8",
     )
     assert warned(read(late, early), "conversation c1", "messages out of time order")
+
+
+def test_a_summary_row_under_the_messages_is_said_as_one(tmp_path: Path) -> None:
+    """合计,,,,共 2 条 under the rows was a reject "missing role" (audit 120 L4)."""
+    path = tmp_path / "day.csv"
+    path.write_text(
+        "会话ID,角色,发送人,时间,内容\nK1,买家,tb_a,2026-11-24 09:00:05,在吗\n"
+        "K1,客服,店:小王,2026-11-24 09:00:20,在的\n合计,,,,共 2 条\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    assert reasons(result) == [(4, "a summary row (合计, 总计): not a message")]
+    assert [m.text for c in result.conversations for m in c.messages] == ["在吗", "在的"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+import re
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, time, timedelta
@@ -229,6 +230,7 @@ def rows_to_records(
     # The columns a header row names itself in (会话ID, 角色): a cheap first look for a second
     # export's header in another column order below the first (every column of it has a name).
     whose_at = [mapping[f] for f in ("conversation_id", "role") if f in mapping]
+    cid_at = mapping["conversation_id"] if "conversation_id" in mapping else len(header)
     shape: list[Any] = [width, mapping]  # the header the stray-quote check reads rows by
     if delimiter is not None:
         it = _stray_quotes(it, delimiter, shape)
@@ -268,7 +270,12 @@ def rows_to_records(
             header_text = _cell_text(header[text_at]).strip().lstrip("\ufeff")
             header_names = tuple(normalize_header(_cell_text(c)) for c in header)
             whose_at = [mapping[f] for f in ("conversation_id", "role") if f in mapping]
+            cid_at = mapping["conversation_id"]
             shape[:] = [width, mapping]
+            continue
+        if len(cells) > cid_at and _SUMMARY_ROW_RE.match(_cell_text(cells[cid_at])):
+            # 合计,,,,共 5 条: the export's total under its rows, rejected as "missing role" (audit 120 L4).
+            yield make_reject(file, line, "a summary row (合计, 总计): not a message", raw)
             continue
         if pad_short and len(cells) <= last_used:
             cells = [*cells, *([None] * (last_used + 1 - len(cells)))]
@@ -297,6 +304,7 @@ def _names_a_column(text: str) -> bool:
     return is_header_name(text) and parse_role_word(text) is None
 
 
+_SUMMARY_ROW_RE = re.compile(r"^\s*(?:合计|总计|小计|汇总|total|sum)\s*[:：]?\s*$", re.IGNORECASE)
 _STRAY_QUOTE = (
     'a stray double quote (") in this row opened a quoted cell that ran over the next {n} line(s),'
     " each a row of its own: those are read as rows, this one is not; write a quote inside a cell"
