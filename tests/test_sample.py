@@ -231,3 +231,34 @@ def test_the_kinds_say_what_the_agent_is_charged_and_a_free_phrase_flags_nothing
     slow = [f.id for f in by_conv["p3"] if f.kind == "slow_response"]
     assert rows["p3"].stratum == "unflagged" and rows["p3"].findings == 1
     assert list(rows["p3"].finding_ids) == slow and rows["p3"].kinds == "未扣分 not charged: 慢回复×1"
+
+
+def test_a_review_does_not_reshuffle_the_sample_of_a_seed(tmp_path):
+    """Rejecting 阿杰's only judged finding moved cA to the unflagged pool and redrew both his strata
+    with the same seed; the workbench's queue drew again too (audit 74 M1)."""
+    from review_day import phrase_ids
+
+    from qc.supervise.queue import build_queue
+    from qc.supervise.review import decide
+
+    extra = [_clean(i, a) for a in ("阿杰", "小美") for i in range(12)]
+    report = inspect_day(tmp_path, conversations=[*CONVERSATIONS, *extra])
+    card = load_scorecard()
+    with open_store(tmp_path / "qc.sqlite") as store:
+        before = {seed: draw_sample(store, 4, seed=seed, date=DAY) for seed in range(6)}
+        queued = [i.finding_id for i in build_queue(store, card, DAY, DAY, per_agent=4, seed=1)]
+        decide(store, phrase_ids(report)["cA"], "reject", by="质检小王", note="买家先压价")
+        after = {seed: draw_sample(store, 4, seed=seed, date=DAY) for seed in range(6)}
+        requeued = [i.finding_id for i in build_queue(store, card, DAY, DAY, per_agent=4, seed=1)]
+    for seed in before:
+        assert [(r.agent, r.conversation_id, r.stratum) for r in after[seed]] == [
+            (r.agent, r.conversation_id, r.stratum) for r in before[seed]
+        ], seed
+    # What is shown is as of now: the rejected conflict no longer costs 阿杰 anything there.
+    (ca,) = [r for r in after[0] if r.conversation_id == "cA"]
+    (was,) = [r for r in before[0] if r.conversation_id == "cA"]
+    assert was.points < 0 and "与买家冲突" in was.kinds
+    assert ca.stratum == "flagged" and "与买家冲突" not in ca.kinds and ca.points > was.points
+    # The queue serves what is still to decide, in the same order: only the decided item is gone.
+    assert phrase_ids(report)["cA"] in queued
+    assert requeued == [i for i in queued if i != phrase_ids(report)["cA"]]

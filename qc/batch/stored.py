@@ -120,17 +120,23 @@ def score_stored(
     date_from: str,
     date_to: str,
     windows: Windows | None = None,
+    *,
+    decisions: bool = True,
 ) -> StoredScores:
     """Score the stored days ``date_from`` … ``date_to`` (inclusive) with the review decisions applied.
 
     ``windows`` groups the days (default: each day on its own); a window reaching outside the
-    range only pools the range's days, so pass the range of the whole windows you want.
+    range only pools the range's days, so pass the range of the whole windows you want. With
+    ``decisions`` off the findings are scored as the machine flagged them, every review and
+    ruling left out: what ``qc sample`` draws its strata from, so a review does not reshuffle them.
 
     Raises:
         ConfigError: conversations in the range were saved with another day rule or other
             evidence limits than the card's (inspect them again, or use their card).
     """
-    (scored,) = score_stored_views(store, card, date_from, date_to, [(date_from, windows)])
+    (scored,) = score_stored_views(
+        store, card, date_from, date_to, [(date_from, windows)], decisions=decisions
+    )
     return scored
 
 
@@ -165,15 +171,20 @@ def score_stored_views(
     date_from: str,
     date_to: str,
     views: Sequence[tuple[str, Windows | None]],
+    *,
+    decisions: bool = True,
 ) -> list[StoredScores]:
     """Several groupings of one stored range, read from the store once.
 
     Each view is ``(first day, windows)``: the days from its first day (not before
     ``date_from``) to ``date_to`` scored with its windows, as :func:`score_stored` would. The
     workbench's dashboard scores a month by months and by weeks: one read instead of two.
+    ``decisions`` as in :func:`score_stored`.
     """
     _check_basis(store, card, date_from, date_to)
     parts, stored, states = _read_consistent(store, date_from, date_to)
+    if not decisions:
+        states = {}
     rejected = {fid for fid, state in states.items() if state == REJECTED}
     marked = mark_held(apply_decisions([s.finding for s in stored], states, card), card)
     findings = [StoredFinding(f, s.shop, s.date, s.scored_agent) for f, s in zip(marked, stored, strict=True)]

@@ -3,12 +3,15 @@
 For each agent, half of the sample (rounded up) is drawn from the agent's flagged
 conversations and the rest from the unflagged ones; when one stratum is short, the other
 fills the gap. Flagged means the machine judged one of the agent's replies there (an attitude
-verdict or a forbidden phrase that costs points): a conversation with only a slow reply or an
-unanswered buyer would fill the flagged half with cents of timing (248 of the demo day's 300
-conversations) and leave the judgements a spot-check is for unchecked. A shop's ``unassigned``
-(its unanswered buyers) is nobody to spot-check. Draws use :class:`random.Random` seeded with
-the seed and the agent, over candidates sorted by id, so the same store, seed and size give the
-same sample, and adding an agent does not change the others' draws.
+verdict or a forbidden phrase that costs points), as it flagged it, before any review or
+ruling: a rejection, a confirmed held finding or an appeal changes the points and kinds shown,
+never the strata, so a draw made on Monday is drawn again on Friday. A conversation with only
+a slow reply or an unanswered buyer would fill the flagged half with cents of timing (248 of
+the demo day's 300 conversations) and leave the judgements a spot-check is for unchecked. A
+shop's ``unassigned`` (its unanswered buyers) is nobody to spot-check. Draws use
+:class:`random.Random` seeded with the seed and the agent, over candidates sorted by id, so the
+same store, seed and size give the same sample, and adding an agent does not change the others'
+draws.
 """
 
 from __future__ import annotations
@@ -80,10 +83,14 @@ def draw_sample(
             if not is_unassigned(who) and (agent is None or who == agent):
                 by_agent.setdefault(who, {}).setdefault(cid, day)
     span = store.day_range()
-    scored = None
+    scored = machine = None
     if span is not None and by_agent:
         lo, hi = date or span[0], date_to or date or span[1]
-        scored = score_stored(store, card, lo, hi, Windows.only(range_period(lo, hi)))
+        window = Windows.only(range_period(lo, hi))
+        scored = score_stored(store, card, lo, hi, window)
+        # The strata as the machine flagged them: a review or ruling since changes the shown
+        # points and kinds, never which conversations are drawn (audit 74 M1).
+        machine = score_stored(store, card, lo, hi, window, decisions=False)
     timing = set(card.evidence_kinds)
     rows: list[SampleRow] = []
     for who in sorted(by_agent):
@@ -94,8 +101,10 @@ def draw_sample(
             if scored
             else {}
         )
-        # Judged: a verdict or forbidden phrase that costs points (not one worth 0, not timing).
-        judged = {cid for cid, f in found.items() if set(f.charged) - timing}
+        flagged = flagged_from(machine, card, agent=who, costly_only=False) if machine else []
+        # Judged: a verdict or forbidden phrase that costs points (not one worth 0, not timing),
+        # before any decision.
+        judged = {f.conversation_id for f in flagged if set(f.charged) - timing}
         bad = sorted(c for c in convs if c in judged)
         good = sorted(c for c in convs if c not in judged)
         rng = random.Random(f"{seed}:{who}")
