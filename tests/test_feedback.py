@@ -195,3 +195,32 @@ def test_a_message_is_labelled_as_the_worst_of_its_confirmed_findings(tmp_path):
                 decide(store, f.id, "confirm", by="qa")
         (sample,) = feedback_samples(store).samples
     assert sample["label"] == "conflict"
+
+
+def test_a_rejection_is_no_ok_sample_while_another_finding_still_charges_the_message(tmp_path):
+    """Rejecting one finding of 我不知道，爱买不买 exported the reply as ok while its other phrase,
+    pending, still charged it (audit 74 M2): it is left out until that one is decided too."""
+    said = [
+        msg("customer", "b1", "10:00:00", "能便宜点吗"),
+        msg("agent", "测试店:阿杰", "10:00:20", "我不知道，爱买不买"),
+    ]
+    report = inspect_day(
+        tmp_path, conversations=[{"conversation_id": "m1", "shop": "测试店", "messages": said}]
+    )
+    by_implied = {
+        f.evidence.details.get("implies"): f.id for f in report.findings if f.kind == "forbidden_phrase"
+    }
+    with open_store(tmp_path / "qc.sqlite") as store:
+        decide(store, by_implied["conflict"], "reject", by="qa", note="买家先压价")
+        result = feedback_samples(store)
+        assert result.samples == []
+        (skipped,) = result.skipped
+        assert skipped.startswith(f"{by_implied['conflict']}: rejected, but its message is still charged")
+        assert f"{by_implied['impatience']} (forbidden_phrase " in skipped and "pending" in skipped
+        assert "我不知道" not in skipped  # no transcript in the message
+        # The rejected hit still suggests its allow entry: the rejection itself stands.
+        assert [a["finding_id"] for a in result.allow] == [by_implied["conflict"]]
+        decide(store, by_implied["impatience"], "confirm", by="qa")
+        assert [s["label"] for s in feedback_samples(store).samples] == ["impatience"]
+        decide(store, by_implied["impatience"], "reject", by="qa", note="确实不知道", overturn=True)
+        assert [s["label"] for s in feedback_samples(store).samples] == ["ok"]

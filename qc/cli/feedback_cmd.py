@@ -35,7 +35,8 @@ def export_cli(
 ) -> None:
     """Write reviewed findings as annotated samples (shared ANNOTATION.md format).
 
-    Confirmed findings get their attitude label (impatience, conflict), rejected ones `ok`.
+    Confirmed findings get their attitude label (impatience, conflict), rejected ones `ok`
+    (left out while another finding of the reply, not rejected, still charges it).
     Add the file to annotated_samples/ before `qc train`. Each rejected lexicon hit inside a
     longer phrase comes with the [[allow]] entry for lexicons/forbidden.toml that would have
     prevented it.

@@ -5,9 +5,11 @@
 before the reply (as many as the lexicon's ``[context] lookback`` window), ``text`` the agent's
 message and ``label`` comes from the decision: a confirmed finding → the attitude it stands for
 (``impatience`` or ``conflict``, a forbidden phrase through the verdict it implies); a rejected
-one → ``ok``. A rejected lexicon hit inside a longer phrase also yields the ``[[allow]]`` entry
-that would have prevented it: the smallest phrase around the hit, within the clause, that is
-not itself a lexicon phrase (lexicons/README.md forbids an allow phrase equal to a phrase).
+one → ``ok``, unless another finding of the message, not rejected, still charges it (then the
+message is left out, listed as skipped). A rejected lexicon hit inside a longer phrase also
+yields the ``[[allow]]`` entry that would have prevented it: the smallest phrase around the hit,
+within the clause, that is not itself a lexicon phrase (lexicons/README.md forbids an allow
+phrase equal to a phrase).
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from typing import Any
 
 from qc.rules.lexicon import load_lexicon
 from qc.schema import Conversation, Finding, Role
+from qc.scoring.card import load_scorecard
 from qc.store.database import Store
 from qc.supervise.masking import StoredMaskers
-from qc.supervise.review import finding_states
+from qc.supervise.review import finding_states, still_charging
 from qc.text.pii import Masker
 from qc.text.tokens import fold
 
@@ -92,10 +95,13 @@ def _context(conv: Conversation, index: int, window: int, mask: Callable[[str], 
     return [{"role": m.role.value, "text": mask(m.text)} for m in before]
 
 
-def feedback_samples(store: Store, mask: Masker | None = None, lexicon: Any = None) -> FeedbackExport:
+def feedback_samples(
+    store: Store, mask: Masker | None = None, lexicon: Any = None, card: Any = None
+) -> FeedbackExport:
     """Every reviewed finding as a sample (latest decision wins; one sample per message).
 
     With an enabled ``mask``, every text is masked with its conversation's buyer nicks too.
+    ``card`` (default: the default scorecard) says which findings still charge a message.
     """
     mask = mask or Masker(False)
     lexicon = lexicon or load_lexicon()
@@ -166,7 +172,38 @@ def feedback_samples(store: Store, mask: Masker | None = None, lexicon: Any = No
                     "touches_pii": touches_pii,
                 }
             )
+    _drop_ok_still_charged(store, out, seen, card or load_scorecard())
     return out
+
+
+def _drop_ok_still_charged(
+    store: Store, out: FeedbackExport, seen: dict[tuple[str, int], dict[str, Any]], card: Any
+) -> None:
+    """Leave out an ``ok`` sample whose message another finding, not rejected, still charges.
+
+    Rejecting the model's conflict on 爱买不买 left FP-0014 (implying conflict) pending, and the
+    reply still cost the agent its conflict; the export taught the model ``ok`` for it (audit 74
+    M2). Which findings still charge is what ``qc review`` warns of after a rejection
+    (:func:`~qc.supervise.review.still_charging`). A pending one gives no confirmed label, so the
+    message is no sample until it is decided; a confirmed one already gives the message its label.
+    """
+    for sample in [s for s in seen.values() if s["label"] == "ok"]:
+        fid = sample["source"].removeprefix("review:")
+        standing = still_charging(store, fid, card)
+        if not standing:
+            continue
+        out.samples.remove(sample)
+        states = finding_states(store, [s.id for s in standing])
+        why = ", ".join(
+            f"{s.id} ({s.finding.kind}{' ' + s.finding.entry if s.finding.entry else ''},"
+            f" {states.get(s.id, 'pending')})"
+            for s in standing
+        )
+        which, ids = ("that finding is", standing[0].id) if len(standing) == 1 else ("those are", "ID")
+        out.skipped.append(
+            f"{fid}: rejected, but its message is still charged through {why}: no ok sample until"
+            f" {which} decided (qc review {ids} --confirm|--reject)"
+        )
 
 
 def _comment_value(value: Any) -> str:
