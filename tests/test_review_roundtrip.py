@@ -741,3 +741,53 @@ def test_the_sheets_points_add_up_to_what_the_day_cost(tmp_path):
     # the month holds only this day: its column adds up the same, 同上 rows at 0 too
     month = header.index("考核期扣分")
     assert all(r[month] == r[points] for r in rows)
+
+
+def _filled_xlsx(tmp, db, ids):
+    """The exported workbook with cA rejected on its 复核 sheet."""
+    path = exported(tmp, db, "review.xlsx")
+    wb = openpyxl.load_workbook(path)
+    for row in wb["复核"].iter_rows(min_row=2):
+        if row[0].value == ids["cA"]:
+            row[-3].value, row[-2].value, row[-1].value = "驳回", "质检小王", "买家先压价"
+    return path, wb
+
+
+def test_the_review_sheet_is_found_by_its_header_whatever_sheet_comes_first(day):
+    """A 说明 sheet put in front of 复核 made the import read 说明 and advise a fresh export, which
+    would lose the decisions typed on 复核 (audit 74 M3)."""
+    ids, db, tmp = day
+    path, wb = _filled_xlsx(tmp, db, ids)
+    wb.create_sheet("说明", 0)["A1"] = "本周复核说明"
+    wb.save(path)
+    r = run("review", "import", path, *db)
+    assert r.exit_code == 0, r.stderr
+    assert "1 changed" in r.stderr and "(XLSX, sheet 复核)" in r.stderr
+    # Renamed and behind a hidden sheet: the first visible sheet with the header is read.
+    path, wb = _filled_xlsx(tmp, db, ids)
+    wb["复核"].title = "Sheet1"
+    for row in wb["Sheet1"].iter_rows(min_row=2):
+        if row[0].value == ids["cA"]:
+            row[-3].value, row[-1].value = "确认", "再看一遍成立"
+    hidden = wb.create_sheet("草稿", 0)
+    hidden.append(["发现编号", "复核结论（确认/驳回）"])
+    hidden.sheet_state = "hidden"
+    wb.create_sheet("说明", 0)["A1"] = "本周复核说明"
+    wb.save(path)
+    r = run("review", "import", path, "--by", "质检小王", *db)
+    assert r.exit_code == 0, r.stderr
+    assert f": {ids['cA']} rejected → confirmed" in r.stderr and "(XLSX, sheet Sheet1)" in r.stderr
+
+
+def test_a_workbook_without_the_review_header_names_the_sheets_and_keeps_the_decisions(day):
+    ids, db, tmp = day
+    path, wb = _filled_xlsx(tmp, db, ids)
+    wb["复核"].delete_rows(1)  # the header row deleted
+    wb["复核"].sheet_state = "hidden"
+    wb.create_sheet("说明", 0)["A1"] = "本周复核说明"
+    wb.save(path)
+    r = run("review", "import", path, *db)
+    assert r.exit_code == 2 and "Traceback" not in r.stderr
+    assert f"{path}: sheet 说明 row 1: no column 发现编号 (finding_id)" in r.stderr
+    assert "sheets read: '说明'" in r.stderr and "hidden, not read: '复核'" in r.stderr
+    assert "copy the header row of a fresh qc review export above them" in r.stderr

@@ -264,11 +264,16 @@ def import_cli(
         result = import_review_sheet(store, sheet, default_by=by)
     for change in result.changed:
         err(f"row {change.row}: {change.finding_id} {change.before} → {change.after}")
+    where = f"{sheet}: sheet {result.sheet}" if result.sheet else f"{sheet}:"
     for problem in result.problems:
-        err(f"{sheet}: row {problem.row}: {problem.message}")
+        err(f"{where} row {problem.row}: {problem.message}")
     for warning in result.warnings:
-        err(f"warning: {sheet}: {warning.message}")
-    read_as = result.format.upper() + (f", {result.encoding}" if result.encoding else "")
+        err(f"warning: {where} {warning.message}")
+    read_as = (
+        result.format.upper()
+        + (f", {result.encoding}" if result.encoding else "")
+        + (f", sheet {result.sheet}" if result.sheet else "")
+    )
     err(
         f"{len(result.changed)} changed, {result.unchanged} unchanged, {result.skipped} without decision,"
         f" {len(result.problems)} refused ({read_as})"

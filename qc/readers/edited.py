@@ -12,6 +12,7 @@ sheet's 上文 holds line breaks, so one record spans several lines.
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,10 @@ class EditedTable:
     format: str  # "csv" or "xlsx"
     encoding: str | None
     rows: list[tuple[int, list[str]]] = field(default_factory=list)
+    # A workbook's: the sheet read, the visible sheets in order and the hidden ones (by title).
+    sheet: str | None = None
+    sheets: list[str] = field(default_factory=list)
+    hidden: list[str] = field(default_factory=list)
 
 
 def cell_text(value: Any) -> str:
@@ -43,8 +48,20 @@ def cell_text(value: Any) -> str:
     return str(value).strip()
 
 
-def read_table(path: Path) -> EditedTable:
-    """Every row of a CSV (any encoding qc sniffs, any common delimiter) or of an XLSX's first sheet.
+def read_table(
+    path: Path,
+    *,
+    sheet: str | None = None,
+    is_header: Callable[[list[str]], bool] | None = None,
+    header_rows: int = 0,
+) -> EditedTable:
+    """Every row of a CSV (any encoding qc sniffs, any common delimiter) or of one sheet of an XLSX.
+
+    The sheet is the first one, unless ``is_header`` is given: then it is the visible sheet
+    named ``sheet`` if one of its first ``header_rows`` rows with text is a header
+    (``is_header``), else the first visible sheet with such a row, else the first visible sheet.
+    A workbook with a 说明 sheet put in front of the review sheet was read from 说明 (audit 74
+    M3). The table says which sheet was read and which the workbook has, for the messages.
 
     Raises:
         InputError: the file cannot be opened, is an old .xls, is not a workbook or not text, or
@@ -55,7 +72,7 @@ def read_table(path: Path) -> EditedTable:
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
     if data.startswith(ZIP_MAGIC):
-        return _xlsx(path)
+        return _xlsx(path, sheet, is_header, header_rows)
     workbook_name = path.suffix.lower() in (".xlsx", ".xlsm")
     if data.startswith(OLE_MAGIC):
         if workbook_name:  # Excel writes a password-protected .xlsx in the old container
@@ -91,12 +108,46 @@ def read_table(path: Path) -> EditedTable:
     return table
 
 
-def _xlsx(path: Path) -> EditedTable:
+def _has_header(ws: Any, is_header: Callable[[list[str]], bool], header_rows: int) -> bool:
+    """True when one of the sheet's first ``header_rows`` rows with text is a header."""
+    seen = 0
+    for row in ws.iter_rows(values_only=True):
+        cells = [cell_text(v) for v in row]
+        if not any(cells):
+            continue
+        if is_header(cells):
+            return True
+        seen += 1
+        if seen >= header_rows:
+            break
+    return False
+
+
+def _pick_sheet(
+    wb: Any, table: EditedTable, sheet: str | None, is_header: Callable[[list[str]], bool] | None, rows: int
+) -> Any:
+    """The worksheet to read (see :func:`read_table`); fills the table's sheet lists."""
+    visible = [ws for ws in wb.worksheets if getattr(ws, "sheet_state", "visible") == "visible"]
+    table.sheets = [ws.title for ws in visible]
+    table.hidden = [ws.title for ws in wb.worksheets if ws not in visible]
+    if is_header is None or not visible:
+        return wb.worksheets[0]
+    named = [ws for ws in visible if ws.title == sheet]
+    for ws in [*named, *(ws for ws in visible if ws not in named)]:
+        if _has_header(ws, is_header, rows):
+            return ws
+    return visible[0]
+
+
+def _xlsx(
+    path: Path, sheet: str | None, is_header: Callable[[list[str]], bool] | None, header_rows: int
+) -> EditedTable:
     table = EditedTable(path, "xlsx", None)
     try:
         with open_workbook(path) as wb:
-            ws = wb.worksheets[0]
             try:
+                ws = _pick_sheet(wb, table, sheet, is_header, header_rows)
+                table.sheet = ws.title
                 for number, row in enumerate(ws.iter_rows(values_only=True), start=1):
                     cells = [cell_text(v) for v in row]
                     if any(cells):

@@ -85,6 +85,8 @@ _WORDS = {"confirm": "confirm", "确认": "confirm", "reject": "reject", "驳回
 # The cells the export leaves empty in every row, the last three: the only ones a CSV row may lack.
 _FILLED_BY_QA = frozenset({"decision", "by", "note"})
 _HEADER_SEARCH_ROWS = 10
+# The exported workbook's sheet: import reads it first, wherever a reviewer moved it.
+SHEET_TITLE = "复核"
 
 
 def _aliases() -> dict[str, str]:
@@ -97,6 +99,11 @@ def _aliases() -> dict[str, str]:
 
 
 _ALIASES = _aliases()
+
+
+def _is_header(cells: list[str]) -> bool:
+    """True for the review sheet's header row: one with the 发现编号 (finding_id) column."""
+    return any(_ALIASES.get(normalize_header(c)) == "finding_id" for c in cells)
 
 
 def export_review_sheet(
@@ -287,7 +294,7 @@ def _write_xlsx(out: Path, rows: list[list[Any]]) -> None:
     wb = Workbook()
     ws = wb.active
     assert isinstance(ws, Worksheet)  # a new workbook's one sheet
-    ws.title = "复核"
+    ws.title = SHEET_TITLE
     append_inert(ws, [zh for _, zh in REVIEW_HEADERS])
     for cell in ws[1]:
         cell.font = Font(bold=True)
@@ -350,6 +357,7 @@ class ImportResult:
     skipped: int = 0
     format: str = ""
     encoding: str | None = None
+    sheet: str | None = None  # the sheet read, in a workbook of several
 
 
 def _value(cells: list[str], index: int | None) -> str:
@@ -375,14 +383,17 @@ def import_review_sheet(store: Store, path: Path, default_by: str = "") -> Impor
         InputError: the file cannot be read at all or has no row with text (exit 1), with the fix.
         ReviewError: the store has no people yet (exit 2), with the fix.
     """
-    table = read_table(path)
+    table = read_table(path, sheet=SHEET_TITLE, is_header=_is_header, header_rows=_HEADER_SEARCH_ROWS)
     if not table.rows:
-        where = "its first sheet has" if table.format == "xlsx" else "no row has"
+        where = f"its sheet {table.sheet!r} has" if table.format == "xlsx" else "no row has"
         raise InputError(
             f"{path}: is empty ({where} any text); export a sheet with qc review export,"
             " fill it and save it again"
         )
-    result = ImportResult(format=table.format, encoding=table.encoding)
+    several = len(table.sheets) + len(table.hidden) > 1
+    result = ImportResult(
+        format=table.format, encoding=table.encoding, sheet=table.sheet if several else None
+    )
     header_at = None
     columns: dict[str, int] = {}
     for position, (_line, cells) in enumerate(table.rows[:_HEADER_SEARCH_ROWS]):
@@ -398,9 +409,11 @@ def import_review_sheet(store: Store, path: Path, default_by: str = "") -> Impor
     if header_at is None or missing:
         names = " and ".join(f"{dict(REVIEW_HEADERS)[k]} ({k})" for k in missing or ["finding_id"])
         first = table.rows[0][0] if table.rows else 1
-        result.problems.append(
-            RowProblem(first, f"no column {names}; export a fresh sheet with qc review export")
-        )
+        fix = "export a fresh sheet with qc review export"
+        if header_at is None and table.format == "xlsx":
+            # A reviewer told to export afresh lost what they typed on a sheet qc did not read.
+            fix = _no_review_sheet(table.sheets, table.hidden)
+        result.problems.append(RowProblem(first, f"no column {names}; {fix}"))
         return result
     if not list_people(store):
         raise ReviewError(
@@ -480,6 +493,20 @@ def import_review_sheet(store: Store, path: Path, default_by: str = "") -> Impor
         result.changed.append(RowChange(line, fid, d.before, d.after))
     result.problems.sort(key=lambda p: p.row)
     return result
+
+
+def _no_review_sheet(sheets: list[str], hidden: list[str]) -> str:
+    """The fix when no visible sheet of a workbook has the review sheet's header, naming the sheets."""
+    seen = ", ".join(repr(t) for t in sheets) or "none"
+    out = f"no visible sheet has the {dict(REVIEW_HEADERS)['finding_id']} header (sheets read: {seen}"
+    if hidden:
+        unhide = ", ".join(repr(t) for t in hidden)
+        out += f"; hidden, not read: {unhide}: unhide the review sheet in Excel or WPS"
+    return (
+        out + "). If decisions were typed on a sheet whose header row was deleted, copy the header row"
+        " of a fresh qc review export above them and import again (a fresh sheet alone would lose"
+        " them); otherwise export a fresh sheet with qc review export"
+    )
 
 
 def _moved(
