@@ -791,3 +791,36 @@ def test_a_workbook_without_the_review_header_names_the_sheets_and_keeps_the_dec
     assert f"{path}: sheet 说明 row 1: no column 发现编号 (finding_id)" in r.stderr
     assert "sheets read: '说明'" in r.stderr and "hidden, not read: '复核'" in r.stderr
     assert "copy the header row of a fresh qc review export above them" in r.stderr
+
+
+def test_a_formula_with_no_saved_value_in_a_decision_or_reviewer_cell_is_refused_by_its_cell(day):
+    """A workbook written by a script stores =IF(TRUE,"驳回","") without its value: the row was
+    counted as without decision, and a formula 复核人 was told --by is required (audit 74 M4)."""
+    ids, db, tmp = day
+    path = exported(tmp, db, "review.xlsx")
+    wb = openpyxl.load_workbook(path)
+    ws = wb["复核"]
+    header = [c.value for c in ws[1]]
+    decision, by, note = (
+        header.index(h) + 1 for h in ("复核结论（确认/驳回）", "复核人", "备注（驳回必填）")
+    )
+    at = {row[0].value: row[0].row for row in ws.iter_rows(min_row=2)}
+    ws.cell(at[ids["cA"]], decision).value = '=IF(TRUE,"驳回","")'
+    ws.cell(at[ids["cA"]], by).value = "质检小王"
+    ws.cell(at[ids["cA"]], note).value = "买家先压价"
+    ws.cell(at[ids["cB"]], decision).value = "确认"
+    ws.cell(at[ids["cB"]], by).value = f"=R{at[ids['cA']]}"
+    ws.cell(at[ids["cH"]], note).value = '="备注"'  # no decision in the row: nothing to read, nothing said
+    wb.save(path)
+    r = run("review", "import", path, "--by", "qa", *db)
+    assert r.exit_code == 2 and "Traceback" not in r.stderr
+    col = openpyxl.utils.get_column_letter
+    cell = f"复核!{col(decision)}{at[ids['cA']]}"
+    assert f"row {at[ids['cA']]}: {cell} (复核结论) holds a formula with no saved value" in r.stderr
+    assert f"row {at[ids['cB']]}: 复核!{col(by)}{at[ids['cB']]} (复核人) holds a formula" in r.stderr
+    assert "open the workbook in Excel or WPS and save it so each value is stored" in r.stderr
+    assert "type the value in place of the formula" in r.stderr and "IF(" not in r.stderr
+    assert "0 changed" in r.stderr and "2 refused" in r.stderr
+    assert "--by is required" not in r.stderr  # the cell is not empty: --by does not stand in for it
+    log = run("review", "log", ids["cB"], *db)
+    assert "qa" not in log.stdout

@@ -32,6 +32,7 @@ from qc.readers.sniff import (
     sniff_text_format,
 )
 from qc.readers.tabular import (
+    UNSAVED_FORMULA_FIX,
     NoHeaderError,
     SheetTooLarge,
     csv_rows,
@@ -356,8 +357,7 @@ def _warn_unsaved_formulas(path: Path, empty: set[tuple[str, int]], outcome: Fil
         listed = ", ".join(cells[:5]) + (" …" if len(cells) > 5 else "")
         outcome.warnings.append(
             f"{path}: {len(cells)} cell(s) of rows read as empty text hold a formula with no saved value"
-            f" ({listed}): open the workbook in Excel or WPS and save it so each value is stored, or"
-            " write such texts as text (a leading ' in Excel)"
+            f" ({listed}): {UNSAVED_FORMULA_FIX}, or write such texts as text (a leading ' in Excel)"
         )
 
 

@@ -464,11 +464,16 @@ def xlsx_sheets(
             yield ws.title, len(sheets) == 1, _sheet_rows(ws, limits)
 
 
-def formula_cells(path: Path, rows: set[int]) -> list[tuple[str, str, str]]:
+# The fix for a formula whose value no program saved (a workbook written by a script).
+UNSAVED_FORMULA_FIX = "open the workbook in Excel or WPS and save it so each value is stored"
+
+
+def formula_cells(path: Path, rows: set[int], sheet: str | None = None) -> list[tuple[str, str, str]]:
     """``(sheet, cell, formula)`` of the formulas in ``rows`` of the visible sheets, read as written.
 
     The readers open a workbook for its saved values, where a formula no program has computed
-    (a workbook written without Excel) is empty; this reads the formulas themselves.
+    (a workbook written without Excel) is empty; this reads the formulas themselves. ``sheet``
+    looks at that sheet only.
     """
     import openpyxl
 
@@ -477,7 +482,7 @@ def formula_cells(path: Path, rows: set[int]) -> list[tuple[str, str, str]]:
         wb = openpyxl.load_workbook(handle, read_only=True, data_only=False)
         try:
             for ws in wb.worksheets:
-                if getattr(ws, "sheet_state", "visible") != "visible":
+                if getattr(ws, "sheet_state", "visible") != "visible" or sheet not in (None, ws.title):
                     continue
                 for row in ws.iter_rows(min_row=min(rows), max_row=max(rows)):
                     for cell in row:

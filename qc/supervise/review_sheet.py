@@ -32,7 +32,8 @@ from qc.batch.stored import score_stored
 from qc.errors import ConfigError, InputError
 from qc.outputs.cells import append_inert, open_csv, text_id
 from qc.readers.columns import normalize_header
-from qc.readers.edited import read_table
+from qc.readers.edited import EditedTable, read_table
+from qc.readers.tabular import UNSAVED_FORMULA_FIX, formula_cells
 from qc.schema import Conversation, Role
 from qc.scoring.card import qualifies
 from qc.scoring.metrics import UNDATED
@@ -436,9 +437,13 @@ def import_review_sheet(store: Store, path: Path, default_by: str = "") -> Impor
     moved = _moved(store, rows, columns, stored)
     states = finding_states(store, list(known))
     conflicts = _conflicts(rows, columns, result)
+    unsaved = _unsaved_formulas(table, rows, columns) if table.format == "xlsx" else {}
     for line, cells in rows:
         fid = _finding_id(cells, columns)
         word = _value(cells, columns["decision"]).lower()
+        if line in unsaved:
+            result.problems.append(RowProblem(line, unsaved[line]))
+            continue
         if not word:
             result.skipped += 1
             continue
@@ -493,6 +498,48 @@ def import_review_sheet(store: Store, path: Path, default_by: str = "") -> Impor
         result.changed.append(RowChange(line, fid, d.before, d.after))
     result.problems.sort(key=lambda p: p.row)
     return result
+
+
+def _unsaved_formulas(
+    table: EditedTable, rows: list[tuple[int, list[str]]], columns: dict[str, int]
+) -> dict[int, str]:
+    """Rows whose empty 复核结论 (or 复核人, 备注 beside a decision) is a formula with no saved value.
+
+    A workbook written by a script (openpyxl) stores a formula without its value: read for its
+    values, ``=IF(TRUE,"驳回","")`` is empty and the row was counted as without decision, and a
+    formula 复核人 was told --by is required (audit 74 M4). The cells are named as ``qc inspect``
+    names them (``复核!Q12``), not the formula, which may quote a buyer.
+    """
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+
+    headers = dict(REVIEW_HEADERS)
+    empty: dict[int, dict[int, str]] = {}  # row → column index → key, of the cells to look at
+    for line, cells in rows:
+        decided = bool(_value(cells, columns["decision"]))
+        for key in ("decision", "by", "note"):
+            index = columns.get(key)
+            if index is not None and not _value(cells, index) and (key == "decision" or decided):
+                empty.setdefault(line, {})[index] = key
+    if not empty:
+        return {}
+    try:
+        found = formula_cells(table.path, set(empty), sheet=table.sheet)
+    except Exception:  # noqa: BLE001 - the workbook was read above; this second look only words a refusal
+        return {}
+    cells_of: dict[int, list[str]] = {}
+    for sheet, ref, _formula in found:
+        letters, row = coordinate_from_string(ref)
+        column = empty.get(row, {}).get(column_index_from_string(letters) - 1)
+        if column is not None:
+            cells_of.setdefault(row, []).append(f"{sheet}!{ref} ({headers[column].split('（')[0]})")
+    return {
+        line: (
+            f"{', '.join(refs)} {'holds a formula' if len(refs) == 1 else 'hold formulas'} with no saved"
+            f" value, so the row cannot be read; {UNSAVED_FORMULA_FIX}, or type the value in place of"
+            " the formula (确认 or 驳回 in 复核结论); nothing was applied for this row"
+        )
+        for line, refs in cells_of.items()
+    }
 
 
 def _no_review_sheet(sheets: list[str], hidden: list[str]) -> str:
