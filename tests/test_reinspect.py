@@ -350,6 +350,59 @@ def test_a_decision_follows_its_finding_when_an_earlier_part_renumbers_the_messa
         assert new in rejected_ids(store)
 
 
+def test_qc_review_log_shows_a_decision_moved_to_a_renumbered_finding_under_both_ids(tmp_path):
+    """The move rewrote the audit row's id and only run.json said so: `qc review log NEW` showed a
+    decision whose sheet row names OLD, and `qc review log OLD` said "no audit rows" (audit 74 L1)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from qc.cli import app
+    from qc.supervise.people import add_person
+    from qc.supervise.review import decide
+
+    def line(t: str, role: str, sender: str, text: str) -> str:
+        record = {"conversation_id": "c-mid", "shop": "店", "role": role, "sender": sender, "timestamp": t}
+        return json.dumps({**record, "text": text}, ensure_ascii=False) + "\n"
+
+    before, after = tmp_path / "24.jsonl", tmp_path / "25.jsonl"
+    before.write_text(
+        line("2026-11-24T23:58:00+08:00", "customer", "b1", "在吗")
+        + line("2026-11-24T23:58:30+08:00", "agent", "店:小王", "在的亲"),
+        encoding="utf-8",
+    )
+    after.write_text(
+        line("2026-11-25T00:00:10+08:00", "customer", "b1", "能便宜点吗")
+        + line("2026-11-25T00:00:40+08:00", "agent", "店:小王", "爱买不买"),
+        encoding="utf-8",
+    )
+    db = str(tmp_path / "qc.sqlite")
+    run_inspection([after], tmp_path / "o25", executor(), store=db)
+    with open_store(db) as store:
+        (old,) = [s.id for s in store.findings(conversation_ids=["c-mid"]) if s.finding.message_index == 1]
+        add_person(store, "质检小王", "reviewer", by="test")
+        decide(store, old, "reject", by="质检小王", note="熟客玩笑", source="csv:r.csv:2")
+    report = run_inspection([before], tmp_path / "o24", executor(), store=db)
+    (move,) = report.run["moved_decisions"]
+    new = move["to"]
+    with open_store(db) as store:
+        run_id = store.newest_run()
+    runner = (
+        CliRunner(mix_stderr=False)
+        if "mix_stderr" in CliRunner.__init__.__code__.co_varnames
+        else CliRunner()
+    )
+    shown = runner.invoke(app, ["review", "log", new, "--db", db])
+    assert shown.exit_code == 0, shown.stderr
+    (row,) = [json.loads(x) for x in shown.stdout.splitlines()]
+    assert (row["finding_id"], row["source"]) == (new, "csv:r.csv:2")  # the row itself is as it was
+    assert f"decisions moved here from {old} by run #{run_id}" in shown.stderr
+    gone = runner.invoke(app, ["review", "log", old, "--db", db])
+    assert gone.exit_code == 0 and gone.stdout == ""
+    assert f"no audit rows for finding {old}" in gone.stderr
+    assert f"moved to {new}: the run renumbered the finding; qc review log {new}" in gone.stderr
+
+
 def test_an_id_the_export_reuses_for_another_buyer_on_another_day_is_refused(tmp_path):
     """Daily exports numbering chats from 1: day 25's chat 1 is another buyer's, never joined to day 24's."""
     from qc.errors import ConfigError

@@ -150,6 +150,7 @@ def log_cli(
         gone = orphaned_decisions(store)
         masks = finding_maskers(mask, store, [row["finding_id"] for row in rows])
         kept = store.parked_as(finding_id) if finding_id and not rows else []
+        moves = store.decision_moves(finding_id) if finding_id else []
     rows = [
         {
             **row,
@@ -165,6 +166,20 @@ def log_cli(
     if not rows:
         what = "orphaned audit rows" if orphaned else "audit rows"
         err(f"no {what} for finding {finding_id}" if finding_id else f"no {what}")
+    # A re-run that renumbered the finding moved its decisions to the new id: the rows carry that
+    # id only, and a sheet row or an old note still names the old one (audit 74 L1).
+    for move in moves:
+        if move["to"] == finding_id:
+            err(
+                f"decisions moved here from {move['from']} by run #{move['run']} (started {move['at']}),"
+                f" which renumbered the finding: rows recorded before it named {move['from']}"
+            )
+        else:
+            err(
+                f"decisions recorded under {finding_id} before run #{move['run']} (started {move['at']})"
+                f" moved to {move['to']}: the run renumbered the finding; qc review log {move['to']}"
+            )
+    if not rows:
         if kept:
             # A run no longer found it on its message and its id named another finding: the
             # decisions were set aside under ID~RUN, which the run's report names.

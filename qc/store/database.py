@@ -723,6 +723,26 @@ class Store:
         """The decisions a run's save moved to a renumbered finding's new id: ``{"from", "to"}`` each."""
         return list(self._run_json(run_id).get("moved_decisions") or [])
 
+    def decision_moves(self, finding_id: str) -> list[dict[str, Any]]:
+        """The moves of decisions onto or off ``finding_id`` by runs that renumbered it, oldest first.
+
+        Each is ``{"run", "at", "from", "to"}`` (``at``: when the run started), read from the runs'
+        ``moved_decisions``: the audit rows themselves carry the new id only.
+        """
+        runs = TABLES["runs"]
+        q = (
+            select(runs.c.id, runs.c.started_at, runs.c.run_json)
+            .where(runs.c.run_json.contains(finding_id, autoescape=True))
+            .order_by(runs.c.id)
+        )
+        out = []
+        with self.engine.connect() as conn:
+            for run_id, started_at, stored in conn.execute(q):
+                for move in json.loads(stored or "{}").get("moved_decisions") or []:
+                    if finding_id in (move.get("from"), move.get("to")):
+                        out.append({"run": run_id, "at": started_at, "from": move["from"], "to": move["to"]})
+        return out
+
     def _run_json(self, run_id: int) -> dict[str, Any]:
         runs = TABLES["runs"]
         with self.engine.connect() as conn:
