@@ -174,6 +174,10 @@ def test_unreadable_or_missing_sheets_are_clear_errors(day):
     )
     r = run("review", "import", tmp / "missing.csv", *db)
     assert r.exit_code == 2 and "no such file" in r.stderr
+    # A folder is not "no such file" (audit 74 L3).
+    r = run("review", "import", tmp, *db)
+    assert r.exit_code == 2 and f"{tmp}: is a folder; give the sheet file" in r.stderr
+    assert "no such file" not in r.stderr
     other = tmp / "other.csv"
     other.write_text("a,b\n1,2\n", encoding="utf-8")
     r = run("review", "import", other, *db)

@@ -273,6 +273,11 @@ def import_cli(
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.supervise.review_sheet import import_review_sheet
 
+    if sheet.is_dir():
+        raise ConfigError(
+            f"{sheet}: is a folder; give the sheet file `qc review export` wrote"
+            f" (e.g. {sheet / 'review.xlsx'})"
+        )
     if not sheet.is_file():
         raise ConfigError(f"no such file: {sheet}; give the sheet `qc review export` wrote")
     with open_db(db) as store:
