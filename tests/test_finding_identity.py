@@ -91,6 +91,35 @@ def test_reviews_stay_attached_after_a_retrain_and_a_lexicon_edit(target):  # no
         assert stored[after[1].id].version == "1.1+bbbb"
 
 
+def test_a_stale_sheet_row_says_what_became_of_its_finding_and_to_export_afresh(target, tmp_path):  # noqa: F811
+    """A sheet exported before a re-inspection said only "finding id X is not in the store" (audit 74 L4)."""
+    from qc.supervise.review_sheet import import_review_sheet
+
+    convs = [chat("c1", "2026-11-24")]
+    gone, stays = model_finding("c1", 1, "attitude@1.0.0"), model_finding("c1", 3, "attitude@1.0.0")
+    sheet = tmp_path / "stale.csv"
+    sheet.write_text(
+        "发现编号,复核结论,复核人,备注\n"
+        f"{gone.id},确认,李复核,\n"  # decided, then lost by the re-run: parked
+        f"{stays.id[::-1]},确认,李复核,\n",  # an id the store never had
+        encoding="utf-8",
+    )
+    with open_store(target) as store:
+        store.save_run(**run_kwargs(convs, [gone, stays]))
+        _people(store)
+        decide(store, gone.id, "reject", by="李复核", note="买家先动手")
+        run_id = store.save_run(**run_kwargs(convs, [stays]))
+        result = import_review_sheet(store, sheet)
+    parked, unknown = (p.message for p in result.problems)
+    assert parked.startswith(
+        f"finding id '{gone.id}' is not in the store: a re-inspection no longer found it"
+    )
+    assert f"kept as {gone.id}~{run_id} (qc review log {gone.id}~{run_id})" in parked
+    assert "renumbered or removed it, or the id was mistyped" in unknown
+    for message in (parked, unknown):
+        assert message.endswith("export a fresh sheet with qc review export and decide it there")
+
+
 def test_a_finding_that_disappears_leaves_its_decision_orphaned_and_reported(target, tmp_path):  # noqa: F811
     convs = [chat("c1", "2026-11-24")]
     gone, stays = model_finding("c1", 1, "attitude@1.0.0"), model_finding("c1", 3, "attitude@1.0.0")

@@ -401,6 +401,16 @@ def test_qc_review_log_shows_a_decision_moved_to_a_renumbered_finding_under_both
     assert gone.exit_code == 0 and gone.stdout == ""
     assert f"no audit rows for finding {old}" in gone.stderr
     assert f"moved to {new}: the run renumbered the finding; qc review log {new}" in gone.stderr
+    # A sheet exported before the re-run names the old id: its row says where it went (audit 74 L4).
+    sheet = tmp_path / "stale.csv"
+    sheet.write_text(f"发现编号,复核结论,复核人,备注\n{old},确认,质检小王,\n", encoding="utf-8")
+    stale = runner.invoke(app, ["review", "import", str(sheet), "--db", db])
+    assert stale.exit_code == 2
+    assert f"row 2: finding id '{old}' is not in the store: run #{run_id}" in stale.stderr
+    assert (
+        f"renumbered it to {new}" in stale.stderr
+        and "export a fresh sheet with qc review export" in stale.stderr
+    )
 
 
 def test_an_id_the_export_reuses_for_another_buyer_on_another_day_is_refused(tmp_path):

@@ -455,9 +455,7 @@ def import_review_sheet(store: Store, path: Path, default_by: str = "") -> Impor
             )
             continue
         if fid not in known:
-            result.problems.append(
-                RowProblem(line, f"finding id {shown_value(fid, 20)!r} is not in the store")
-            )
+            result.problems.append(RowProblem(line, _not_stored(store, fid)))
             continue
         if fid in conflicts:
             result.problems.append(RowProblem(line, conflicts[fid]))
@@ -540,6 +538,33 @@ def _unsaved_formulas(
         )
         for line, refs in cells_of.items()
     }
+
+
+def _not_stored(store: Store, fid: str) -> str:
+    """Why a row's finding id is not in the store, as far as the store knows, and the fix.
+
+    A sheet exported before a re-inspection names ids the re-run renumbered or no longer finds:
+    "is not in the store" alone gave no fix (audit 74 L4).
+    """
+    fresh = "export a fresh sheet with qc review export and decide it there"
+    head = f"finding id {shown_value(fid, 20)!r} is not in the store"
+    moved = [m for m in store.decision_moves(fid) if m["from"] == fid] if fid else []
+    if moved:
+        m = moved[-1]
+        return (
+            f"{head}: run #{m['run']} (started {m['at']}) renumbered it to {m['to']}, and its decisions"
+            f" moved there (qc review log {m['to']}); {fresh}"
+        )
+    parked = store.parked_as(fid) if fid else []
+    if parked:
+        return (
+            f"{head}: a re-inspection no longer found it on its message; its decisions are kept as"
+            f" {parked[-1]} (qc review log {parked[-1]}); {fresh}"
+        )
+    return (
+        f"{head}: a re-inspection since the sheet was exported renumbered or removed it, or the id"
+        f" was mistyped, or the sheet is another store's (--db); {fresh}"
+    )
 
 
 def _no_review_sheet(sheets: list[str], hidden: list[str]) -> str:
