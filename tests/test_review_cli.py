@@ -151,6 +151,25 @@ def test_an_appeal_overturned_with_its_message_clears_the_whole_reply(tmp_path):
     assert r.exit_code == 0, r.output
 
 
+def test_after_a_reopen_the_finding_ruled_along_is_decided_again_without_overturn(tmp_path):
+    """The appealed finding needed no --overturn after a reopen, the one its ruling rejected along
+    (--with-message) did: "was rejected by 张主管 … --overturn" (audit 74 L2). The README's rule is
+    one: after a reopen, the first decision since needs none; a repeat of it records nothing."""
+    first, second, db = _two_phrases_on_one_message(tmp_path)
+    appeal = _appeal_to_ruling(first, db)
+    r = run("appeal", "rule", appeal, "--overturn", "--with-message", "--by", "张主管", "--note", "引用", *db)
+    assert r.exit_code == 0, r.output
+    assert run("appeal", "reopen", appeal, "--by", "boss", "--note", "重新看", *db).exit_code == 0
+    r = run("review", second, "--confirm", "--by", "质检小王", "--note", "禁用语成立", *db)
+    assert r.exit_code == 0, r.output
+    assert f"finding {second}: rejected → confirmed" in r.output
+    r = run("review", second, "--confirm", "--by", "质检小王", "--note", "禁用语成立", *db)
+    assert r.exit_code == 0 and _states(db, second) == [["rejected", "confirmed"]]  # the repeat: nothing
+    # Decided since the reopen: overturning that decision is a colleague's again.
+    r = run("review", second, "--reject", "--by", "qa", "--note", "引用", *db)
+    assert r.exit_code == 2 and "--overturn" in r.output
+
+
 def test_an_overturn_without_its_message_leaves_the_other_phrase_to_the_supervisor(tmp_path):
     """爱买不买 beside the appealed 我不知道 may be an offence the appeal never argued: an overturn
     clears only what was appealed unless the supervisor says so, and --with-message needs --overturn."""

@@ -290,6 +290,30 @@ def _undecided_since_reopen(store: Store, finding_id: str) -> bool:
     return not any(r["id"] > reopens[-1] for r in trail if r["action"] in DECISIONS)
 
 
+def _reopened_along(store: Store, finding_id: str, own: dict[str, Any] | None) -> bool:
+    """True when the appeal that decided the finding along (``--with-message``) was reopened since.
+
+    The same rule as for the appealed finding: after a reopen, the first decision needs no
+    ``--overturn``. It was asked of the appealed finding only: a finding the ruling rejected along
+    was refused as "rejected by 李主管 … --overturn" (audit 74 L2). ``own`` is the finding's own
+    latest appeal: a decision of that appeal is its own, not one taken along.
+    """
+    decision = last_decisions(store, [finding_id]).get(finding_id)
+    along = decision["appeal_id"] if decision is not None else None
+    if decision is None or along is None or (own is not None and along == own["id"]):
+        return False
+    appeal = store.appeal_row(along)
+    if appeal is None or appeal["state"] != REOPENED:
+        return False
+    reopens = [
+        r["id"]
+        for r in store.audit_trail(appeal["finding_id"])
+        if r["action"] == "appeal_reopen" and r["appeal_id"] == along
+    ]
+    # Nobody decided it since the reopen: its latest decision is still the ruling's.
+    return bool(reopens) and decision["id"] < reopens[-1]
+
+
 def latest_decision(store: Store, finding_id: str) -> dict[str, Any] | None:
     """The finding's latest confirm or reject as its audit row (who, when, why), or ``None``."""
     rows = [r for r in store.audit_trail(finding_id) if r["action"] in DECISIONS]
@@ -359,7 +383,7 @@ def decide(
         # as long as the appeal stayed reopened).
         asked_again = (
             bool(appeals) and appeals[-1]["state"] == REOPENED and _undecided_since_reopen(store, finding_id)
-        )
+        ) or _reopened_along(store, finding_id, appeals[-1] if appeals else None)
         if asked_again:
             earlier = None
         if earlier is not None:
