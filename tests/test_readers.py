@@ -333,16 +333,24 @@ def test_unreadable_file_reports_the_fix_and_batch_continues(
 
 
 @pytest.mark.parametrize("bom", [b"\xef\xbb\xbf", b""], ids=["utf8-bom", "no-bom"])
-def test_a_text_export_read_in_a_wrong_forced_encoding_fails_not_skipped(tmp_path: Path, bom: bytes) -> None:
+@pytest.mark.parametrize("name", ["chat.txt", "day.csv"])
+def test_a_file_read_in_a_wrong_forced_encoding_fails_not_skipped(
+    tmp_path: Path, bom: bytes, name: str
+) -> None:
     """--encoding utf-16 on a UTF-8 export turned every line into other characters, and the file
-    was skipped as "not a chat export", exit 0 (audit 84 M7)."""
-    said = "===== 会话 K1 =====\n买家(10:00:05): 在吗在吗\n店A:小王(10:00:20): 在的亲\n"
+    was skipped as "not a chat export", exit 0 (audit 84 M7); a CSV said "no header row" and
+    named a text of 530 characters (audit 120 L2): the file is UTF-8, and the error says so."""
+    said = (
+        "===== 会话 K1 =====\n买家(10:00:05): 在吗在吗\n店A:小王(10:00:20): 在的亲\n"
+        if name.endswith(".txt")
+        else "会话ID,角色,发送人,时间,内容\nK1,买家,b1,2026-11-24 10:00:05,在吗在吗\n"
+    )
     data = bom + said.encode("utf-8")
-    path = tmp_path / "chat.txt"
+    path = tmp_path / name
     path.write_bytes(data + b"\n" * (len(data) % 2))
     (report,) = read(path, encoding="utf-16", date=date(2026, 11, 24)).files
     assert report.error is not None and not report.skipped
-    assert ("UTF-8 byte-order mark" if bom else "the encoding is likely wrong") in report.error
+    assert ("UTF-8 byte-order mark" if bom else "cannot decode as utf-16: the file is UTF-8") in report.error
     assert "在吗" not in report.error
 
 

@@ -58,6 +58,15 @@ def check_encoding(name: str) -> str:
     return info.name
 
 
+def _utf8_text(data: bytes) -> bool:
+    """True when ``data`` decodes as UTF-8 throughout."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _width(codec: str) -> int:
     return 4 if "32" in codec else 2 if "16" in codec else 1
 
@@ -282,6 +291,13 @@ def decode(data: bytes, forced: str | None = None) -> Decoded:
             raise UndecodableError(
                 f"cannot decode as {forced}: the file starts with a UTF-8 byte-order mark; try"
                 " --encoding utf-8, or leave --encoding out"
+            )
+        if _width(codec) > 1 and not utf16 and b"\x00" not in data and _utf8_text(data):
+            # Without a mark either, a UTF-8 file read as UTF-16 was "no header row" naming a text
+            # of 530 characters of other script (audit 120 L2).
+            raise UndecodableError(
+                f"cannot decode as {forced}: the file is UTF-8 (no byte-order mark, no zero bytes, and"
+                " every byte reads as UTF-8); try --encoding utf-8, or leave --encoding out"
             )
         body, base = data, 0
         for bom, name in _BOMS:
