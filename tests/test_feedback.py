@@ -199,7 +199,7 @@ def test_a_message_is_labelled_as_the_worst_of_its_confirmed_findings(tmp_path):
 
 def test_a_rejection_is_no_ok_sample_while_another_finding_still_charges_the_message(tmp_path):
     """Rejecting one finding of 我不知道，爱买不买 exported the reply as ok while its other phrase,
-    pending, still charged it (audit 74 M2): it is left out until that one is decided too."""
+    pending, still charged it (audit 119 M2): it is left out until that one is decided too."""
     said = [
         msg("customer", "b1", "10:00:00", "能便宜点吗"),
         msg("agent", "测试店:阿杰", "10:00:20", "我不知道，爱买不买"),

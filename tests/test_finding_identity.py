@@ -92,7 +92,7 @@ def test_reviews_stay_attached_after_a_retrain_and_a_lexicon_edit(target):  # no
 
 
 def test_a_stale_sheet_row_says_what_became_of_its_finding_and_to_export_afresh(target, tmp_path):  # noqa: F811
-    """A sheet exported before a re-inspection said only "finding id X is not in the store" (audit 74 L4)."""
+    """A sheet exported before a re-inspection said only "finding id X is not in the store" (audit 119 L4)."""
     from qc.supervise.review_sheet import import_review_sheet
 
     convs = [chat("c1", "2026-11-24")]

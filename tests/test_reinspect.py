@@ -352,7 +352,7 @@ def test_a_decision_follows_its_finding_when_an_earlier_part_renumbers_the_messa
 
 def test_qc_review_log_shows_a_decision_moved_to_a_renumbered_finding_under_both_ids(tmp_path):
     """The move rewrote the audit row's id and only run.json said so: `qc review log NEW` showed a
-    decision whose sheet row names OLD, and `qc review log OLD` said "no audit rows" (audit 74 L1)."""
+    decision whose sheet row names OLD, and `qc review log OLD` said "no audit rows" (audit 119 L1)."""
     import json
 
     from typer.testing import CliRunner
@@ -401,7 +401,7 @@ def test_qc_review_log_shows_a_decision_moved_to_a_renumbered_finding_under_both
     assert gone.exit_code == 0 and gone.stdout == ""
     assert f"no audit rows for finding {old}" in gone.stderr
     assert f"moved to {new}: the run renumbered the finding; qc review log {new}" in gone.stderr
-    # A sheet exported before the re-run names the old id: its row says where it went (audit 74 L4).
+    # A sheet exported before the re-run names the old id: its row says where it went (audit 119 L4).
     sheet = tmp_path / "stale.csv"
     sheet.write_text(f"发现编号,复核结论,复核人,备注\n{old},确认,质检小王,\n", encoding="utf-8")
     stale = runner.invoke(app, ["review", "import", str(sheet), "--db", db])

@@ -153,7 +153,7 @@ def test_an_appeal_overturned_with_its_message_clears_the_whole_reply(tmp_path):
 
 def test_after_a_reopen_the_finding_ruled_along_is_decided_again_without_overturn(tmp_path):
     """The appealed finding needed no --overturn after a reopen, the one its ruling rejected along
-    (--with-message) did: "was rejected by 张主管 … --overturn" (audit 74 L2). The README's rule is
+    (--with-message) did: "was rejected by 张主管 … --overturn" (audit 119 L2). The README's rule is
     one: after a reopen, the first decision since needs none; a repeat of it records nothing."""
     first, second, db = _two_phrases_on_one_message(tmp_path)
     appeal = _appeal_to_ruling(first, db)

@@ -174,7 +174,7 @@ def test_unreadable_or_missing_sheets_are_clear_errors(day):
     )
     r = run("review", "import", tmp / "missing.csv", *db)
     assert r.exit_code == 2 and "no such file" in r.stderr
-    # A folder is not "no such file" (audit 74 L3).
+    # A folder is not "no such file" (audit 119 L3).
     r = run("review", "import", tmp, *db)
     assert r.exit_code == 2 and f"{tmp}: is a folder; give the sheet file" in r.stderr
     assert "no such file" not in r.stderr
@@ -759,7 +759,7 @@ def _filled_xlsx(tmp, db, ids):
 
 def test_the_review_sheet_is_found_by_its_header_whatever_sheet_comes_first(day):
     """A 说明 sheet put in front of 复核 made the import read 说明 and advise a fresh export, which
-    would lose the decisions typed on 复核 (audit 74 M3)."""
+    would lose the decisions typed on 复核 (audit 119 M3)."""
     ids, db, tmp = day
     path, wb = _filled_xlsx(tmp, db, ids)
     wb.create_sheet("说明", 0)["A1"] = "本周复核说明"
@@ -799,7 +799,7 @@ def test_a_workbook_without_the_review_header_names_the_sheets_and_keeps_the_dec
 
 def test_a_formula_with_no_saved_value_in_a_decision_or_reviewer_cell_is_refused_by_its_cell(day):
     """A workbook written by a script stores =IF(TRUE,"驳回","") without its value: the row was
-    counted as without decision, and a formula 复核人 was told --by is required (audit 74 M4)."""
+    counted as without decision, and a formula 复核人 was told --by is required (audit 119 M4)."""
     ids, db, tmp = day
     path = exported(tmp, db, "review.xlsx")
     wb = openpyxl.load_workbook(path)

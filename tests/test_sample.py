@@ -235,7 +235,7 @@ def test_the_kinds_say_what_the_agent_is_charged_and_a_free_phrase_flags_nothing
 
 def test_a_review_does_not_reshuffle_the_sample_of_a_seed(tmp_path):
     """Rejecting 阿杰's only judged finding moved cA to the unflagged pool and redrew both his strata
-    with the same seed; the workbench's queue drew again too (audit 74 M1)."""
+    with the same seed; the workbench's queue drew again too (audit 119 M1)."""
     from review_day import phrase_ids
 
     from qc.supervise.queue import build_queue

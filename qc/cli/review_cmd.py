@@ -167,7 +167,7 @@ def log_cli(
         what = "orphaned audit rows" if orphaned else "audit rows"
         err(f"no {what} for finding {finding_id}" if finding_id else f"no {what}")
     # A re-run that renumbered the finding moved its decisions to the new id: the rows carry that
-    # id only, and a sheet row or an old note still names the old one (audit 74 L1).
+    # id only, and a sheet row or an old note still names the old one (audit 119 L1).
     for move in moves:
         if move["to"] == finding_id:
             err(

@@ -60,7 +60,7 @@ def read_table(
     The sheet is the first one, unless ``is_header`` is given: then it is the visible sheet
     named ``sheet`` if one of its first ``header_rows`` rows with text is a header
     (``is_header``), else the first visible sheet with such a row, else the first visible sheet.
-    A workbook with a 说明 sheet put in front of the review sheet was read from 说明 (audit 74
+    A workbook with a 说明 sheet put in front of the review sheet was read from 说明 (audit 119
     M3). The table says which sheet was read and which the workbook has, for the messages.
 
     Raises:

@@ -182,7 +182,7 @@ def _drop_ok_still_charged(
     """Leave out an ``ok`` sample whose message another finding, not rejected, still charges.
 
     Rejecting the model's conflict on 爱买不买 left FP-0014 (implying conflict) pending, and the
-    reply still cost the agent its conflict; the export taught the model ``ok`` for it (audit 74
+    reply still cost the agent its conflict; the export taught the model ``ok`` for it (audit 119
     M2). Which findings still charge is what ``qc review`` warns of after a rejection
     (:func:`~qc.supervise.review.still_charging`). A pending one gives no confirmed label, so the
     message is no sample until it is decided; a confirmed one already gives the message its label.

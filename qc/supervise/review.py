@@ -295,7 +295,7 @@ def _reopened_along(store: Store, finding_id: str, own: dict[str, Any] | None) -
 
     The same rule as for the appealed finding: after a reopen, the first decision needs no
     ``--overturn``. It was asked of the appealed finding only: a finding the ruling rejected along
-    was refused as "rejected by 李主管 … --overturn" (audit 74 L2). ``own`` is the finding's own
+    was refused as "rejected by 李主管 … --overturn" (audit 119 L2). ``own`` is the finding's own
     latest appeal: a decision of that appeal is its own, not one taken along.
     """
     decision = last_decisions(store, [finding_id]).get(finding_id)

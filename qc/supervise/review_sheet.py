@@ -505,7 +505,7 @@ def _unsaved_formulas(
 
     A workbook written by a script (openpyxl) stores a formula without its value: read for its
     values, ``=IF(TRUE,"驳回","")`` is empty and the row was counted as without decision, and a
-    formula 复核人 was told --by is required (audit 74 M4). The cells are named as ``qc inspect``
+    formula 复核人 was told --by is required (audit 119 M4). The cells are named as ``qc inspect``
     names them (``复核!Q12``), not the formula, which may quote a buyer.
     """
     from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
@@ -544,7 +544,7 @@ def _not_stored(store: Store, fid: str) -> str:
     """Why a row's finding id is not in the store, as far as the store knows, and the fix.
 
     A sheet exported before a re-inspection names ids the re-run renumbered or no longer finds:
-    "is not in the store" alone gave no fix (audit 74 L4).
+    "is not in the store" alone gave no fix (audit 119 L4).
     """
     fresh = "export a fresh sheet with qc review export and decide it there"
     head = f"finding id {shown_value(fid, 20)!r} is not in the store"

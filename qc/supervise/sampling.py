@@ -89,7 +89,7 @@ def draw_sample(
         window = Windows.only(range_period(lo, hi))
         scored = score_stored(store, card, lo, hi, window)
         # The strata as the machine flagged them: a review or ruling since changes the shown
-        # points and kinds, never which conversations are drawn (audit 74 M1).
+        # points and kinds, never which conversations are drawn (audit 119 M1).
         machine = score_stored(store, card, lo, hi, window, decisions=False)
     timing = set(card.evidence_kinds)
     rows: list[SampleRow] = []
