@@ -106,7 +106,7 @@ def run(label: str, inputs: list[Path], out: Path) -> None:
 
 
 def main() -> None:
-    """Build the four hostile inputs and time `qc inspect` on each."""
+    """Build the five hostile inputs and time `qc inspect` on each."""
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--chars", type=int, default=100_000)
@@ -149,6 +149,15 @@ def main() -> None:
             encoding="utf-8",
         )
         run(f"a text export line of a date and {args.chars:,} spaces", [spaces], root / "o4")
+        # Time cells of a clock and then a long run of spaces: the timestamp patterns backtracked
+        # quadratically on them (20,000 spaces: 1.8 s a cell, audit 121 M4).
+        cells = root / "times_2026-11-24.csv"
+        cells.write_text(
+            "会话ID,角色,发送人,时间,内容\n"
+            + "".join(f"c{k},买家,tb_x,10:0{k}{' ' * args.chars}x,在吗\n" for k in range(10)),
+            encoding="utf-8",
+        )
+        run(f"ten CSV time cells of a clock and {args.chars:,} spaces", [cells], root / "o5")
 
 
 if __name__ == "__main__":

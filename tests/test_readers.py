@@ -3285,6 +3285,7 @@ def test_continuation_lines_with_numbers_or_notes_in_brackets_are_the_messages_t
             "周一至周五(9:00-18:00)：全天在线",
             "客服(9:00-18:00)：在线",
             "（专员小树）",
+            "客服(6:00pm)下班，售后(18:00:00)前回复",
         ]
     )
     result, conv = read_chat(tmp_path, f"tb_a(10:00:01): 这款有货吗\n柚子店:小雨(10:00:30): {body}\n")
@@ -3306,6 +3307,7 @@ def test_continuation_lines_with_numbers_or_notes_in_brackets_are_the_messages_t
         "买家(O9:00:01): 好的",
         "买家(下午2:6O:2l): 好的",
         "（以下为系统提示）",
+        "tb_a(10:01) 烦死了爱买不买",  # the buyer, who wrote: a chat line without its colon (audit 121 H2)
     ],
 )
 def test_a_chat_line_cut_off_or_with_a_garbled_time_is_a_reject_not_the_agents_text(
@@ -3421,7 +3423,9 @@ def test_the_agents_first_message_to_the_next_buyer_after_a_divider_is_no_answer
         "tb_a(10时00分41): 爱买不买",
         "买家(15:00:1",
         "tb_a(2026-11-2",
-        "买家 2026-11-24 10：00：41",
+        "tb_a 2026-11-24 10：00：41",
+        # a chat line of the buyer, who wrote, with a clean minute clock and no colon (audit 121 H2)
+        "tb_a(10:01) 爱买不买",
     ],
 )
 def test_a_block_header_with_a_garbled_time_is_a_reject_never_the_agents_text(
@@ -3540,6 +3544,15 @@ def test_an_inline_reply_listing_mistyped_hours_keeps_its_lines(tmp_path: Path) 
         "客服(9:OO-18:00)在线",
         "售后(9:00-18:00)",
         "售后 9:00:00-18:00",
+        # nor a role word's hours in other styles, its full-width clock (audit 121 H1, M3)
+        "客服(9:30 以后)都在",
+        "客服(6:00pm)下班",
+        "客服(9:00 AM - 6:00 PM)在线",
+        "客服(2026-11-25 18:00)给您回电",
+        "客服(18:00:00)前回复",
+        "客服(9:00 ～ 18:00)",
+        "客服 2026-11-25 18：00",
+        "客服 18：00：00",
     ],
 )
 def test_a_line_of_text_ending_in_a_mistyped_time_stays_in_the_message(tmp_path: Path, line: str) -> None:
@@ -3717,6 +3730,12 @@ def test_a_workbook_of_one_sheet_named_by_its_day_dates_its_times(tmp_path: Path
     assert [m.sent_at.date() for c in result.conversations for m in c.messages] == [date(2026, 11, 24)]
     result = read(_workbook(tmp_path / "export_2026-11-25.xlsx", {"Sheet1": rows}))
     assert [m.sent_at.date() for c in result.conversations for m in c.messages] == [date(2026, 11, 25)]
+    # a file named by its day keeps it, whatever its only sheet's title says, and says so (audit 121 M1)
+    result = read(_workbook(tmp_path / "2026-11-24.xlsx", {"导出于20261201": rows}))
+    assert [m.sent_at.date() for c in result.conversations for m in c.messages] == [date(2026, 11, 24)]
+    assert warned(
+        result, "names 2026-12-01, the file's name 2026-11-24: clock-only times are read on 2026-11-24"
+    )
 
 
 def test_two_columns_naming_the_text_are_said_with_the_fix(tmp_path: Path) -> None:
@@ -3757,6 +3776,13 @@ def test_a_chat_cut_across_two_files_given_in_reverse_is_sorted_without_a_warnin
         encoding="utf-8",
     )
     assert warned(read(late, early), "conversation c1", "messages out of time order")
+    # two files whose parts interleave are two exports mixed into one chat: said (audit 121 L1)
+    late.write_text(header + "c1,客服,店:小王,2026-11-24 23:59:40,在的\n", encoding="utf-8")
+    early.write_text(
+        header + "c1,买家,b1,2026-11-24 23:59:30,在吗\nc1,买家,b1,2026-11-24 23:59:50,人呢\n",
+        encoding="utf-8",
+    )
+    assert warned(read(late, early), "conversation c1", "messages out of time order")
 
 
 def test_a_summary_row_under_the_messages_is_said_as_one(tmp_path: Path) -> None:
@@ -3770,3 +3796,8 @@ def test_a_summary_row_under_the_messages_is_said_as_one(tmp_path: Path) -> None
     result = read(path)
     assert reasons(result) == [(4, "a summary row (合计, 总计): not a message")]
     assert [m.text for c in result.conversations for m in c.messages] == ["在吗", "在的"]
+    # a conversation whose id is sum has a role and a sender: a chat (audit 121 H5)
+    path.write_text(
+        "会话ID,角色,发送人,时间,内容\nsum,客服,店:小王,2026-11-24 09:00:20,爱买不买\n", encoding="utf-8"
+    )
+    assert [c.id for c in read(path).conversations] == ["sum"]

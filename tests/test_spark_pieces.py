@@ -432,3 +432,39 @@ def test_a_second_export_joined_below_with_its_columns_in_another_order_is_read_
     reader = PieceRead(str(path), "csv", "utf-8", RESOLVED)
     items = list(reader.csv((line_text(b, bom and n == 0) for n, b in enumerate(raw)), ","))
     assert [i for i in items if not isinstance(i, Reject)] == whole.candidates
+
+
+@pytest.mark.parametrize(
+    ("cell", "role_column"),
+    [
+        ('"你们昨天就是这么回的，我复制给你：\nQ1,客服,店:阿木,2026-11-24 09:00:00,烦不烦啊爱买不买"', True),
+        ('"请核对：\n张三,13800138000,朝阳区幸福路8号,302室"', False),
+    ],
+    ids=["pasted-reply", "address-without-roles"],
+)
+def test_a_cell_quoted_whole_is_one_cell_whatever_its_lines_look_like(tmp_path, cell, role_column):
+    """A buyer's pasted copy of a reply, or an address with commas in a sheet without roles, was cut
+    into rows as if a quote had strayed: the buyer's message was lost and the paste charged to the
+    agent, or every row rejected (audit 121 H3, H4)."""
+    if role_column:
+        rows = ["会话ID,角色,发送人,时间,内容", f"Q1,买家,tb_a,2026-11-24 10:00:01,{cell}"]
+    else:
+        rows = ["会话ID,时间,发送人,内容", f"Q1,2026-11-24 10:00:01,店:阿木,{cell}"]  # the shop's agent
+    path = tmp_path / "day.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    whole = read_file(path, RESOLVED)
+    assert not whole.rejects and [c.text for c in whole.candidates] == [cell.strip('"')]
+
+
+def test_a_stray_quote_over_a_blank_line_still_cuts_back_into_rows(tmp_path):
+    """A blank line among the rows a stray quote ran over made the rest one reject (audit 121 L2)."""
+    rows = [
+        "会话ID,角色,发送人,时间,内容",
+        'Q1,买家,tb_a,2026-11-24 10:00:00,"这个灯多大',
+        "",
+        "Q1,客服,店:阿木,2026-11-24 10:00:40,爱买不买",
+    ]
+    path = tmp_path / "day.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    whole = read_file(path, RESOLVED)
+    assert [c.text for c in whole.candidates] == ["爱买不买"] and [r.line for r in whole.rejects] == [2]

@@ -28,15 +28,23 @@ def build_conversations(candidates: list[Candidate], result: ReadResult) -> None
         result.conversations.append(build_conversation(cid, members, result.warnings))
 
 
-def _each_file_in_order(members: list[Candidate]) -> bool:
-    """True when the timed messages of each file, read in its order, are in time order."""
-    last: dict[str, Any] = {}
+def _parts_in_order(members: list[Candidate]) -> bool:
+    """True when each file's messages are in time order and the files' spans do not overlap.
+
+    The parts of a chat cut across exports, one after the other; parts that interleave (two
+    overlapping exports mixed into one chat) are still said (audit 121 L1).
+    """
+    spans: dict[str, list[Any]] = {}
     for c in members:
-        before = last.get(c.file)
-        if before is not None and c.sent_at is not None and c.sent_at < before:
+        span = spans.get(c.file)
+        if span is None:
+            spans[c.file] = [c.sent_at, c.sent_at]
+        elif c.sent_at < span[1]:
             return False
-        last[c.file] = c.sent_at
-    return True
+        else:
+            span[1] = c.sent_at
+    ordered = sorted(spans.values(), key=lambda s: s[0])
+    return all(earlier[1] <= later[0] for earlier, later in zip(ordered, ordered[1:], strict=False))
 
 
 def build_conversation(cid: str, members: list[Candidate], warnings: list[str]) -> Conversation:
@@ -47,7 +55,7 @@ def build_conversation(cid: str, members: list[Candidate], warnings: list[str]) 
     # order; comparing the sorted times (no key function) finds that much faster.
     if _all_timed(times):
         if sorted(times) != times:
-            if len(files) == 1 or not _each_file_in_order(members):
+            if len(files) == 1 or not _parts_in_order(members):
                 # A conversation cut across files, each part in order, is in order: only the files
                 # came in another order (the day after before the day), said every time (audit 120 L6).
                 warnings.append(

@@ -198,7 +198,7 @@ def _items(path: Path, resolved: Resolved, outcome: FileOutcome) -> list[RawReco
     fmt = resolved.format
     if data.startswith(ZIP_MAGIC) and fmt in (None, "xlsx"):
         report.format = "xlsx"
-        return _xlsx(path, options.column_map, outcome)
+        return _xlsx(path, options.column_map, outcome, options.date is not None)
     if fmt == "xlsx":
         raise _FileError(
             "is not an XLSX workbook (no zip signature); re-save it as .xlsx or export it as CSV"
@@ -285,7 +285,9 @@ def _items(path: Path, resolved: Resolved, outcome: FileOutcome) -> list[RawReco
     return items
 
 
-def _xlsx(path: Path, column_map: Mapping[str, str], outcome: FileOutcome) -> list[RawRecord | Reject]:
+def _xlsx(
+    path: Path, column_map: Mapping[str, str], outcome: FileOutcome, dated: bool = False
+) -> list[RawRecord | Reject]:
     """The records of every visible sheet of a workbook.
 
     A hidden sheet, or one without a header row while others have one, is left out with a
@@ -300,7 +302,7 @@ def _xlsx(path: Path, column_map: Mapping[str, str], outcome: FileOutcome) -> li
         try:
             for title, only, rows in xlsx_sheets(path):
                 label = str(path) if only else f"{path}!{title}"
-                outcome.only_sheet = title if only else None
+                outcome.only_sheet = _only_sheet_day(path, title, outcome, dated) if only else None
                 try:
                     items.extend(
                         rows_to_records(rows, label, column_map, pad_short=True, warnings=outcome.warnings)
@@ -673,6 +675,22 @@ def _warn_defaulted_buyers(path: str, defaulted: dict[str, dict[str, str]], warn
                 f" ({', '.join(shown_value(b, 20) for b in seen[:3])}{more}): if one of them is an agent,"
                 " name it with --agent-nick NICK"
             )
+
+
+def _only_sheet_day(path: Path, title: str, outcome: FileOutcome, dated: bool) -> str | None:
+    """The title of a workbook's only sheet when it gives the day, the file's name giving none.
+
+    A file named by its day keeps that day: an only sheet titled 导出于20261201 moved every
+    deduction to the export's day (audit 121 M1). When both name a day and they differ, a
+    warning says which was read (none under ``dated``: --date gives the day).
+    """
+    titled, named = date_from_filename(Path(title)), date_from_filename(path)
+    if titled is not None and named is not None and titled != named and not dated:
+        outcome.warnings.append(
+            f"{path}: its only sheet's title ({shown_value(title, 20)}) names {titled}, the file's name"
+            f" {named}: clock-only times are read on {named}; give --date to read them on another day"
+        )
+    return title if titled is not None and named is None else None
 
 
 def _time_only(value: Any) -> bool:

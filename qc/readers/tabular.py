@@ -231,6 +231,7 @@ def rows_to_records(
     # export's header in another column order below the first (every column of it has a name).
     whose_at = [mapping[f] for f in ("conversation_id", "role") if f in mapping]
     cid_at = mapping["conversation_id"] if "conversation_id" in mapping else len(header)
+    sender_at = [mapping["sender"]] if "sender" in mapping else []
     shape: list[Any] = [width, mapping]  # the header the stray-quote check reads rows by
     if delimiter is not None:
         it = _stray_quotes(it, delimiter, shape)
@@ -271,10 +272,16 @@ def rows_to_records(
             header_names = tuple(normalize_header(_cell_text(c)) for c in header)
             whose_at = [mapping[f] for f in ("conversation_id", "role") if f in mapping]
             cid_at = mapping["conversation_id"]
+            sender_at = [mapping["sender"]] if "sender" in mapping else []
             shape[:] = [width, mapping]
             continue
-        if len(cells) > cid_at and _SUMMARY_ROW_RE.match(_cell_text(cells[cid_at])):
-            # 合计,,,,共 5 条: the export's total under its rows, rejected as "missing role" (audit 120 L4).
+        if (
+            len(cells) > cid_at
+            and _SUMMARY_ROW_RE.match(_cell_text(cells[cid_at]))
+            and not any(_cell_text(cells[i]).strip() for i in whose_at[1:] + sender_at if i < len(cells))
+        ):
+            # 合计,,,,共 5 条: the export's total under its rows, rejected as "missing role" (audit 120
+            # L4). Only a row of no role and no sender: a conversation whose id is sum is a chat (121 H5).
             yield make_reject(file, line, "a summary row (合计, 总计): not a message", raw)
             continue
         if pad_short and len(cells) <= last_used:
@@ -326,7 +333,8 @@ def _stray_quotes(
         lines = raw.split("\n")
         split = (
             _stray_quote(lines, delimiter, width, mapping)
-            if len(lines) > 1 and problem in (None, _UNTERMINATED)
+            if len(lines) > 1
+            and (problem == _UNTERMINATED or problem is None and not _well_quoted(raw, delimiter, width))
             else None
         )
         if split is None:
@@ -351,6 +359,9 @@ def _stray_quote(
     out: list[list[str]] = []
     cid, role, sender = mapping["conversation_id"], mapping.get("role"), mapping.get("sender")
     for text in lines[1:]:
+        if not text.strip():
+            out.append([])  # a blank line among them is a blank row (audit 121 L2)
+            continue
         try:
             (cells,) = list(csv.reader([text], delimiter=delimiter))
         except (csv.Error, ValueError):
@@ -362,7 +373,22 @@ def _stray_quote(
         if role is None and sender is not None and not cells[sender].strip():
             return None
         out.append(cells)
-    return out
+    return out if any(out) else None
+
+
+def _well_quoted(raw: str, delimiter: str, width: int) -> bool:
+    """True when ``raw`` is one row of the header's width by CSV's strict rules: its quotes are no stray.
+
+    A cell quoted whole, line breaks and all, is a cell, whatever its lines look like: a buyer's
+    pasted copy of a reply (c1,客服,…,爱买不买) or an address with commas was cut into rows, the
+    buyer's message lost and the paste charged to the agent (audit 121 H3, H4). A stray quote
+    leaves text after its closing quote (标着30"的) or never closes, which strict rules refuse.
+    """
+    try:
+        rows = list(csv.reader(raw.splitlines(keepends=True), delimiter=delimiter, strict=True))
+    except csv.Error:
+        return False
+    return len(rows) == 1 and len(rows[0]) == width
 
 
 def csv_rows(decoded: Decoded, delimiter: str) -> Iterator[tuple[int, Sequence[Any], str, str | None]]:

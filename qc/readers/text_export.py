@@ -226,10 +226,8 @@ _GARBLED_HEADER = (
 )
 
 
-def _no_text_after_inline(line: str) -> bool:
-    """True for a line after an inline message that is no more of its text (see the comment above)."""
-    if _CUT_OR_GARBLED_RE.match(line):
-        return _hours_in_brackets(line) is not None
+def _platform_note(line: str) -> bool:
+    """True for the platform's note in brackets of its own: （以下为系统提示）, 【以上是历史消息】."""
     note = _BRACKETED_RE.match(line)
     # A note is short; bounded, a long line of 以下 stays linear to check (audit 106 F3).
     return (
@@ -246,24 +244,10 @@ _SECONDS_RE = re.compile(r"\d:\d{2}:\d{2}")
 _LABEL_RE = re.compile(r"[\u4e00-\u9fff]{1,8}")
 _BARE_HOUR_MINUTE_RE = re.compile(r"\d{1,2}:\d{2}")
 _TIME_RANGE_RE = re.compile(r"\d{1,2}[:：]\d{2}\s*[-~—至到]\s*\d{1,2}[:：]\d{2}")
-_CLEAN_MINUTES_RE = re.compile(rf"\s*(?:{_AMPM}\s*)?\d{{1,2}}:\d{{2}}\s*")
 _ANY_TIME_RANGE_RE = re.compile(_garbled(_TIME_RANGE_RE.pattern))
 _NICK_AND_BRACKET_RE = re.compile(r"\s*+([^()（）\s]{1,64})\s*[(（]([^)）]{0,40})")
-
-
-def _hours_in_brackets(line: str) -> str | None:
-    """The nick of a cut or garbled chat line (:data:`_CUT_OR_GARBLED_RE`); ``None`` for hours in brackets.
-
-    A range of hours (a mistyped one too) or a clean clock without seconds is an agent's text:
-    售后(9:00-21:00)都能处理, 客服(9:OO-18:00)在线, 售后(9:00)后再联系 (audits 117 H5, 118). A cut
-    (tb_大橘(10:00:4): …) or mistyped clock (10.00.41, 10：00：41, 1O:00:4l) is a chat line: the
-    buyer's words under it were charged to the agent when only a letter for a digit counted (audit
-    118 H1).
-    """
-    inside = _NICK_AND_BRACKET_RE.match(line)
-    if inside is None or _ANY_TIME_RANGE_RE.search(inside[2]) or _CLEAN_MINUTES_RE.fullmatch(inside[2]):
-        return None
-    return inside[1]
+# After the bracket, the colon of a chat line (买家(10:00:4): …), not a label's words (客服(18:00)前回复).
+_CHAT_COLON_RE = re.compile(r"[)）]\s*[:：]")
 
 
 _AMPM_RE = re.compile(_AMPM)
@@ -440,7 +424,9 @@ class TextExportReader:
                 self._release("separator")
             return False
         garbled_header = self._block is not None and self._garbled_header(line)
-        if garbled_header or (self._block is not None and self._block.inline and _no_text_after_inline(line)):
+        if garbled_header or (
+            self._block is not None and self._block.inline and self._no_text_after_inline(line)
+        ):
             # 买家(O9:00:01): 爱买不买 after ***温馨提示 under an agent's inline message: a chat line
             # with no time to tell whether the chat went on, never the agent's text (audit 108 F3).
             # The held lines separate, as without holding, and the line is a reject.
@@ -491,11 +477,15 @@ class TextExportReader:
         # A letter where a digit goes, in the clock or in the date (买家 2O26-11-24 10:00:41); AM and
         # PM are no such letters.
         stamp = found and re.sub(r"\s?(?:AM|PM|am|pm)", "", found["ts1"] or found["ts2"])
-        # Or full-width colons in the clock (tb_大橘 2026-11-24 10：00：41), which no header has: as
-        # text, the buyer's 爱买不买 under it was the agent's (audit 118).
-        if found is None or not stamp or not (_LETTER_FOR_DIGIT_RE.search(stamp) or "：" in stamp):
+        if found is None or not stamp:
             return False
-        return self._sender_may_write((found["who1"] or found["who2"]).strip())
+        who = (found["who1"] or found["who2"]).strip()
+        if _LETTER_FOR_DIGIT_RE.search(stamp):
+            return self._sender_may_write(who)
+        # Or full-width colons in the clock (tb_大橘 2026-11-24 10：00：41), which no header has, of a
+        # nick that has written: as text, the buyer's 爱买不买 under it was the agent's (audit 118).
+        # A role word's (客服 2026-11-25 18：00 in a reply) is text (audit 121 M3).
+        return "：" in stamp and self._has_written(who)
 
     def _sender_may_write(self, who: str) -> bool:
         """True for the nick of a garbled chat line that is someone's.
@@ -508,16 +498,53 @@ class TextExportReader:
         senders = self._file_senders()  # reads the lines, and the header nicks with them
         return self._may_write(who) or who in self._header_nicks or senders.get(who, 0) >= 2
 
-    def _garbled_chat_line(self, line: str) -> bool:
-        """True for a garbled chat line with text (tb_大橘(1O:00:4l): 爱买不买) of a nick that may write.
+    def _garbled_chat_line(self, line: str, inline: bool = False) -> bool:
+        """True for a cut or garbled chat line (tb_大橘(1O:00:4l): 爱买不买, 买家(15:00:1) under a message.
 
         Under a block export's message it was the message's text: the buyer's words, charged to
-        the agent (audit 116 H1). Under an inline message :func:`_no_text_after_inline` rejects it.
+        the agent (audit 116 H1). A bracket of hours is a label's (售后(9:00-21:00)都能处理, audit 117
+        H5). Of a nick that has written or heads a header (a real sender), any such line is a
+        chat line: tb_大橘(10:00:4): 爱买不买 or tb_c(10:01) 烦死了 went to the agent once only a letter
+        for a digit counted (audits 118 H1, 121 H2). Of a role word or label that never wrote
+        (客服, 售后), only a cut line, a letter for a digit, or a chat line's colon after the
+        bracket: 客服(6:00pm)下班 or 客服(18:00:00)前回复 in a reply is text, and was cut with the
+        lines under it (audit 121 H1). Under an inline message any nick counts as one that may
+        write, as it always has.
         """
         if len(line) > 4 * _LONGEST_HEADER or not _CUT_OR_GARBLED_RE.match(line):
             return False
-        who = _hours_in_brackets(line)
-        return who is not None and self._sender_may_write(who)
+        inside = _NICK_AND_BRACKET_RE.match(line)
+        if inside is None or _ANY_TIME_RANGE_RE.search(inside[2]):
+            return False
+        who, rest = inside[1], line[inside.end() :]
+        if self._has_written(who):
+            return True
+        if not (inline or self._sender_may_write(who)):
+            return False
+        return (
+            not rest.startswith((")", "）"))  # cut off before its bracket closes
+            or _LETTER_FOR_DIGIT_RE.search(inside[2]) is not None
+            or _CHAT_COLON_RE.match(rest) is not None
+        )
+
+    def _has_written(self, who: str) -> bool:
+        """True for a nick that is a sender of this file: it wrote, was given, or heads a header line.
+
+        Not a bare role word (客服, 售后): an agent's text names them in its lists of hours.
+        """
+        noted = _NICK_NOTE_RE.match(who)
+        nick = noted["nick"].strip() if noted else who
+        self._file_senders()  # reads the header nicks with the lines
+        return (
+            nick in self._nicks
+            or nick in self.agent_nicks
+            or nick in self.customer_nicks
+            or nick in self._header_nicks
+        )
+
+    def _no_text_after_inline(self, line: str) -> bool:
+        """True for a line after an inline message that is none of its text: a chat line, a platform note."""
+        return self._garbled_chat_line(line, inline=True) or _platform_note(line)
 
     def _open_and_next(
         self, block: _Block, groups: dict[str, str | None]
@@ -722,7 +749,7 @@ class TextExportReader:
             self._close_block()
             self._segment.items.append(make_reject(self.file, number, _GARBLED_HEADER, line))
             return
-        if self._block is not None and not (self._block.inline and _no_text_after_inline(line)):
+        if self._block is not None and not (self._block.inline and self._no_text_after_inline(line)):
             self._block.body.append(line)
             return
         if self._block is None and (is_platform_notice(line.strip()) or is_recall_notice(line.strip())):
