@@ -1,7 +1,7 @@
 """Lining a re-export up with the stored copy of its conversation (``qc.readers.reexport``).
 
 A corrected re-export moves every time by one offset and may complete a line or two; a chat
-that goes on with the same words later is not one (audit 115 H1).
+that goes on with the same words later is not one (audits 115 H1, 122 H1, H3).
 """
 
 from __future__ import annotations
@@ -16,39 +16,61 @@ from qc.readers.reexport import realign
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
 
-def copy(texts: list[str], gaps: list[int] | None = None, start: datetime = T0):
+def copy(texts: list[str], gaps: list[int] | None = None, start: datetime = T0, roles: str | None = None):
+    """Messages as realign takes them; roles: b buyer, a agent, s platform notice, r auto-reply."""
     at, out = start, []
     for k, text in enumerate(texts):
         at += timedelta(seconds=(gaps or [30] * len(texts))[k])
-        out.append((("agent" if k % 2 else "buyer", text), at))
+        role = (roles or "ba" * len(texts))[k]
+        out.append(((role.replace("r", "a"), text), at, role in "ba"))
     return out
+
+
+def moved(messages, seconds: float):
+    return [(said, at + timedelta(seconds=seconds), typed) for said, at, typed in messages]
+
+
+def edited(messages, k: int, text: str):
+    (role, _), at, typed = messages[k]
+    return [*messages[:k], ((role, text), at, typed), *messages[k + 1 :]]
 
 
 SAID = ["杯子保温吗", "保温的", "能便宜吗", "上面写着呢", "那算了", "好的"]
 
 
 @given(st.integers(min_value=-14 * 3600, max_value=14 * 3600).filter(bool), st.integers(0, 5))
-def test_a_copy_moved_by_one_offset_with_one_line_completed_is_a_re_export(seconds, edited):
-    again = copy(
-        [t + "，补全" if k == edited else t for k, t in enumerate(SAID)],
-        start=T0 + timedelta(seconds=seconds),
-    )
+def test_a_copy_moved_by_one_offset_with_one_line_completed_is_a_re_export(seconds, k):
+    again = edited(moved(copy(SAID), seconds), k, SAID[k] + "，补全")
     found = realign(copy(SAID), again)
     assert found is not None and found.offset == timedelta(seconds=seconds)
-    assert found.pairs == {k: k for k in range(len(SAID)) if k != edited}
+    assert found.pairs == {i: i for i in range(len(SAID)) if i != k}
 
 
 def test_an_export_without_fractions_of_a_second_is_the_same_copy_moved_by_its_clock():
-    stored = [(said, at + timedelta(milliseconds=170 * k)) for k, (said, at) in enumerate(copy(SAID))]
-    again = [(said, (at + timedelta(seconds=7)).replace(microsecond=0)) for said, at in stored]
-    found = realign(stored, again[:4] + [(("agent", "那算了吧"), again[4][1])] + again[5:])
+    stored = [(said, at + timedelta(milliseconds=170 * k), t) for k, (said, at, t) in enumerate(copy(SAID))]
+    again = [(said, (at + timedelta(seconds=7)).replace(microsecond=0), t) for said, at, t in stored]
+    found = realign(stored, edited(again, 4, "那算了吧"))
     assert found is not None and timedelta(seconds=6) < found.offset <= timedelta(seconds=7)
 
 
 def test_a_message_added_in_front_shifts_the_pairs():
-    moved = [(said, at + timedelta(seconds=6)) for said, at in copy(SAID)]
-    found = realign(copy(SAID), [(("buyer", "有人吗"), T0), *moved])
+    found = realign(copy(SAID), [(("b", "有人吗"), T0, True), *moved(copy(SAID), 6)])
     assert found is not None and found.pairs == {k: k + 1 for k in range(len(SAID))}
+
+
+def test_the_offset_comes_first_so_a_reply_sent_twice_pairs_with_its_own_send():
+    """哦 sent twice and the exchange between the two sends missing from the re-export: aligned by
+    text alone, the first 哦 paired with the second, the offsets disagreed and the two copies were
+    joined, every message twice (audit 122 H3)."""
+    texts = ["在吗", "哦", "这个能退吗", "哦", "你们怎么这样", "按规定来", "那我投诉", "您请便"]
+    stored = copy(texts)
+    again = [m for k, m in enumerate(moved(stored, 3600)) if k not in (2, 3)]
+    found = realign(stored, again)
+    assert found is not None and found.pairs == {0: 0, 1: 1, 4: 2, 5: 3, 6: 4, 7: 5}  # 哦 with its own send
+    again = [m for k, m in enumerate(moved(stored, 3600)) if k != 2]  # one exchange line missing
+    found = realign(stored, again)
+    assert found is not None and found.offset == timedelta(hours=1)
+    assert found.pairs == {0: 0, 1: 1, 3: 2, 4: 3, 5: 4, 6: 5, 7: 6}
 
 
 def test_messages_that_kept_their_gaps_only_roughly_are_another_conversation():
@@ -57,35 +79,50 @@ def test_messages_that_kept_their_gaps_only_roughly_are_another_conversation():
     assert realign(copy(SAID), later) is None
 
 
+def test_a_buyer_back_after_midnight_through_the_same_page_is_no_re_export():
+    """The platform's notice, 在吗 and the auto-reply open both parts one second apart: the second
+    part was taken for a re-export of the first, and most of the first was deleted (audit 122 H1)."""
+    opening = ["买家从商品详情页发起咨询：保温杯", "在吗", "您好，欢迎光临"]
+    first = copy(
+        [*opening, "亲在的", "这个有现货吗", "哦", "能便宜点吗", "爱买不买"],
+        [0, 1, 1, 30, 30, 30, 30, 30],
+        roles="sbrababa",
+    )
+    second = copy(
+        [*opening, "我又来了", "刚才那个", "还有吗"],
+        [0, 1, 1, 30, 30, 30],
+        start=T0 + timedelta(minutes=40),
+        roles="sbrbba",
+    )
+    assert realign(first, second) is None
+
+
 def test_one_repeated_reply_at_another_time_is_no_re_export():
     stored = copy(["在吗", "在的", "好的"])
     again = stored[:2] + [
-        (("agent", "好的呢"), stored[2][1]),
-        (("buyer", "好的"), stored[2][1] + timedelta(minutes=3)),
+        (("b", "好的呢"), stored[2][1], True),
+        (("b", "好的"), stored[2][1] + timedelta(minutes=3), True),
     ]
     assert realign(stored, again) is None  # its decisions must not pass to the later 好的
 
 
 def test_a_greeting_and_auto_reply_repeated_the_next_day_are_not_enough():
-    stored = copy(["在吗", "您好，有什么可以帮您"])
-    again = copy(["在吗", "您好，有什么可以帮您", "这个有货吗"], start=T0 + timedelta(days=1))
+    stored = copy(["在吗", "您好，有什么可以帮您"], roles="br")
+    again = copy(["在吗", "您好，有什么可以帮您", "这个有货吗"], start=T0 + timedelta(days=1), roles="brb")
     assert realign(stored, again) is None
 
 
 def test_a_stored_part_from_another_export_stays_put_beside_the_moved_messages():
     before = copy(["在吗", "在的亲"], start=T0 - timedelta(hours=10))
-    today = copy(SAID)
-    again = [(said, at + timedelta(seconds=6)) for said, at in today]
-    found = realign(
-        before + today, before + again[:1] + [(("agent", "保温的，六小时"), again[1][1])] + again[2:]
-    )
+    again = edited(moved(copy(SAID), 6), 1, "保温的，六小时")
+    found = realign(before + copy(SAID), again)
     assert found is not None and found.offset == timedelta(seconds=6)
-    assert found.pairs == {0: 0, 1: 1, 2: 2, 4: 4, 5: 5, 6: 6, 7: 7}
+    assert found.pairs == {2: 0, 4: 2, 5: 3, 6: 4, 7: 5}
 
 
 def test_untimed_or_half_zoned_copies_align_only_when_every_message_is_the_same():
-    naive = [(said, at.replace(tzinfo=None)) for said, at in copy(SAID)]
+    naive = [(said, at.replace(tzinfo=None), t) for said, at, t in copy(SAID)]
     found = realign(copy(SAID), naive)
     assert found is not None and found.offset == timedelta(0)
-    assert realign(copy(SAID), naive[:3] + [(("agent", "改过"), naive[3][1])] + naive[4:]) is None
+    assert realign(copy(SAID), edited(naive, 3, "改过")) is None
     assert realign([], naive) is None

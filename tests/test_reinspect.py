@@ -839,6 +839,61 @@ def test_a_chat_filed_twice_under_file_named_ids_is_warned(tmp_path):
     assert said.startswith(
         "conversation qianniu_2026-11-19 repeats the stored conversation qianniu_2026-11-18"
     )
+    # the run's own run.json lists them, as the warning says (audit 122 M1)
+    listed = json.loads((tmp_path / "o2" / "run.json").read_text(encoding="utf-8"))["repeated_conversations"]
+    assert [(r["conversation"], r["repeats"]) for r in listed] == [
+        ("qianniu_2026-11-19", "qianniu_2026-11-18")
+    ]
     # the first file inspected again replaces its own copy, and still meets the other one
     (said,) = warnings(first, "o3")
     assert "repeats the stored conversation qianniu_2026-11-19 message for message" in said
+    # a third copy: one warning for the run's one conversation, naming both stored ones (122 L1)
+    third = tmp_path / "d" / "qianniu_2026-11-21.txt"
+    third.parent.mkdir()
+    shutil.copy(first, third)
+    (said,) = warnings(third, "o4")
+    assert (
+        "repeats the stored conversations qianniu_2026-11-18, qianniu_2026-11-19 message for message" in said
+    )
+
+
+def test_a_clock_corrected_re_export_with_a_damaged_line_keeps_that_message_on_the_corrected_clock(tmp_path):
+    """The stored message a damaged line leaves a gap for was kept at the old clock, an hour before
+    the rest: its buyer went unanswered and a 75 s slow reply was made up (audit 122 H2)."""
+    import json
+
+    said = [
+        ("customer", "tb_q", "这款台灯有白色吗"),
+        ("agent", "店:小柯", "有的亲"),
+        ("customer", "tb_q", "伤眼睛吗"),
+        ("agent", "店:小柯", "无频闪的，放心"),
+        ("customer", "tb_q", "质保多久"),
+        ("agent", "店:小柯", "两年哦"),
+    ]
+
+    def export(name: str, hour: int, damaged: int | None = None) -> Path:
+        lines = []
+        for k, (role, who, text) in enumerate(said):
+            row = {
+                "conversation_id": "K3",
+                "shop": "店",
+                "role": role,
+                "sender": who,
+                "timestamp": f"2026-12-03T{hour}:0{k // 2}:{20 * (k % 2):02d}+08:00",
+                "text": text,
+            }
+            line = json.dumps(row, ensure_ascii=False)
+            lines.append(line[: len(line) // 2] if k == damaged else line)
+        path = tmp_path / f"{name}.jsonl"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return path
+
+    db = tmp_path / "qc.sqlite"
+    run_inspection([export("first", 10)], tmp_path / "o1", executor(), store=str(db))
+    run_inspection([export("again", 11, damaged=3)], tmp_path / "o2", executor(), store=str(db))
+    with open_store(db) as store:
+        messages = store.conversations(["K3"])["K3"].messages
+        assert [m.text for m in messages] == [t for *_, t in said]
+        assert {m.sent_at.hour for m in messages} == {11}
+        (row,) = export_day(store, "2026-12-03", tmp_path / "x", load_scorecard()).rows
+    assert row["avg_response_s"] == 20.0 and row["turns"] == 3

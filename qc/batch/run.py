@@ -727,25 +727,28 @@ def left_days(report: InspectionReport, store: Store, run_id: int) -> set[str]:
     so (audit 114 M1). They are written with the run's days, as the store now holds them.
     """
     repeats = store.run_repeats(run_id)
+    if repeats:
+        report.run["repeated_conversations"] = repeats
     # The same chat filed twice (a file renamed to its right day, a copy): counted twice. A whole
-    # export filed twice repeats every chat of it: one warning, run.json lists them all.
+    # export filed twice repeats every chat of it: one warning, run.json lists them all. Counted
+    # by the run's conversations, each naming every stored one it repeats (audit 122 L1).
+    by_conversation: dict[str, list[str]] = {}
+    for r in repeats:
+        by_conversation.setdefault(r["conversation"], []).append(shown_id(r["repeats"]))
     fix = (
-        " (the same chat under another file name): both are counted; if it is the same export filed"
-        " twice, inspect the days again into a new store from the right files"
+        " (it looks like the same chat under another file name): both are counted; if it is the same"
+        " export filed twice, inspect the days again into a new store from the right files"
     )
-    for repeat in repeats if len(repeats) <= 3 else ():
+    for cid, stored in by_conversation.items() if len(by_conversation) <= 3 else ():
         report.read.warnings.append(
-            f"conversation {shown_id(repeat['conversation'])} repeats the stored conversation"
-            f" {shown_id(repeat['repeats'])}"
-            f" message for message{fix}"
+            f"conversation {shown_id(cid)} repeats the stored conversation{'s' if len(stored) > 1 else ''}"
+            f" {', '.join(stored)} message for message{fix}"
         )
-    if len(repeats) > 3:
-        shown = ", ".join(
-            f"{shown_id(r['conversation'])} repeats {shown_id(r['repeats'])}" for r in repeats[:3]
-        )
+    if len(by_conversation) > 3:
+        shown = ", ".join(f"{shown_id(c)} repeats {s[0]}" for c, s in list(by_conversation.items())[:3])
         report.read.warnings.append(
-            f"{len(repeats)} conversations repeat stored conversations of other ids message for message"
-            f" ({shown} …; run.json lists them under repeated_conversations){fix}"
+            f"{len(by_conversation)} conversations repeat stored conversations of other ids message for"
+            f" message ({shown} …; run.json lists them under repeated_conversations){fix}"
         )
     left = store.run_left_days(run_id)
     days = sorted({d["date"] for d in left})

@@ -53,6 +53,11 @@ def _said(m: Message) -> tuple[object, ...]:
     return (m.role, m.sender, m.text)
 
 
+def _as_said(m: Message) -> tuple[tuple[object, ...], datetime | None, bool]:
+    """A message as :func:`~qc.readers.reexport.realign` compares it: what, when, typed by a person."""
+    return _said(m), m.sent_at, m.role in (Role.AGENT, Role.CUSTOMER) and not m.auto_reply
+
+
 def continued(new: Conversation, stored: Conversation, fill_gaps: bool = False) -> Conversation | None:
     """``new`` joined with the messages of ``stored`` outside its time span, or ``None`` when there are none.
 
@@ -73,19 +78,21 @@ def continued(new: Conversation, stored: Conversation, fill_gaps: bool = False) 
         return None  # the same messages read at other times (another --timezone): a re-read
     _, first, last = span
     seen = {_key(m) for m in mine}
-    again = realign([(_said(m), m.sent_at) for m in theirs], [(_said(m), m.sent_at) for m in mine])
+    again = realign([_as_said(m) for m in theirs], [_as_said(m) for m in mine])
     offset = timedelta(0)
     if again is not None:
         # A re-export with its clock corrected (and a line or two edited): the stored messages it
         # re-reads are replaced, and whether another is in its span is asked on the corrected
-        # clock (audit 115 H1). A stored message kept keeps its time: this run did not read it.
+        # clock (audit 115 H1). A stored message outside the span keeps its time: another export's
+        # part, this run did not read it; one inside the span (a damaged line's) was read from this
+        # export with the wrong clock: it takes the corrected one (audit 122 H2).
         offset = again.offset
         theirs = tuple(m for i, m in enumerate(theirs) if i not in again.pairs)
     extra = [m for m in theirs if m.sent_at is not None and not first <= m.sent_at + offset <= last]
     if fill_gaps:
         slots = {(m.sent_at, m.role) for m in mine}
         extra += [
-            m
+            replace(m, sent_at=m.sent_at + offset)
             for m in theirs
             if m.sent_at is not None
             and first <= m.sent_at + offset <= last

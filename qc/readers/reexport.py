@@ -7,32 +7,42 @@ two differs. Compared time by time, the stored copy's messages all lie outside t
 span, as if another export held them, and the two copies were joined: each message twice,
 every charge doubled, the decisions on the old copy orphaned (audit 115 H1).
 
-:func:`realign` lines the two copies up by what was said (role, sender and text, in order,
-with :class:`difflib.SequenceMatcher`) and accepts the alignment as a re-export only when the
-aligned messages moved by one offset (to the second: an export that drops fractions of a
-second moves each message by a different fraction) and make up at least half of one copy (the
-stored copy, or the new one when the store had joined the chat's part from another day).
-A conversation that goes on another day with the same greeting and auto-reply does not: its
-messages do not keep their gaps to the second, and two messages are not enough to tell.
+:func:`realign` finds the offset first: the one most pairs of equal messages (role, sender and
+text) moved by, to the second (an export that drops fractions of a second moves each message
+by a different fraction). Only then does it line the copies up, in order, with the pairs that
+moved by it: aligned by text alone, a 哦 sent twice was paired with the wrong one, the
+offsets disagreed and the copies were joined (audit 122 H3). The alignment is a re-export
+only when at least three typed messages (a buyer's or an agent's, not the platform's notice or
+an auto-reply, which open every visit alike) moved by the offset, and at most one message in
+three of the new copy is new or edited, and as many stored messages within its span are gone:
+a buyer who came back after midnight through the same product page opens the second part with
+the same notice, 在吗 and auto-reply, one second apart, and was taken for a re-export of the
+first part, which lost most of its messages (audit 122 H1).
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from collections import Counter
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from difflib import SequenceMatcher
 
 __all__ = ["Realigned", "realign"]
 
-# A message as the alignment sees it: what was said (compared for equality) and when.
-Said = tuple[Hashable, datetime | None]
+# A message as the alignment sees it: what was said (compared for equality), when, and whether a
+# person typed it (a buyer's or agent's message, not a platform notice or an auto-reply).
+Said = tuple[Hashable, datetime | None, bool]
 
 _SAME_OFFSET = timedelta(seconds=1)
-# An alignment that leaves out part of the stored copy is a re-export only when it is long
-# enough that its one offset cannot be chance, and covers this share of one copy's messages.
-_MIN_ALIGNED = 3
-_MIN_SHARE = 0.5
+# The typed messages that must have moved by the offset: fewer could be chance.
+_MIN_TYPED = 3
+# How many messages of the new copy may be new or edited (and stored ones within its span gone):
+# one in this many, and one in any copy.
+_EDITED_ONE_IN = 3
+# Equal messages compared per stored message when looking for the offset: a chat of a hundred
+# 好的 stays linear.
+_MAX_CANDIDATES = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,23 +64,88 @@ def realign(stored: Sequence[Said], new: Sequence[Said]) -> Realigned | None:
     """The alignment of ``new`` with ``stored`` when ``new`` is a re-export of it, else ``None``.
 
     Positions are the sequences' own (a conversation's message indexes when they run from 0).
-    Accepted when the pairs are all of both copies (the same messages in order, however timed:
-    the offset is then zero unless one moved them all), or when they are at least three and half
-    of one copy, every pair is timed, and those that moved (at least three) moved by one offset,
-    within a second. A pair that did not move is a message the store kept from another export
-    and saves again as it was; a single moved pair proves nothing (one 好的 answered later).
+    The same messages in the same order are a re-export however timed (the offset is then zero
+    unless one moved them all). Otherwise see the module's description.
     """
     if not stored or not new:
         return None
-    matcher = SequenceMatcher(None, [s for s, _ in stored], [s for s, _ in new], autojunk=False)
-    pairs = {block.a + k: block.b + k for block in matcher.get_matching_blocks() for k in range(block.size)}
-    everything = len(pairs) == len(stored) == len(new)
-    if not everything and (len(pairs) < _MIN_ALIGNED or len(pairs) < _MIN_SHARE * min(len(stored), len(new))):
+    if [s for s, _, _ in stored] == [s for s, _, _ in new]:
+        moved = sorted(d for d in (_between(n[1], s[1]) for s, n in zip(stored, new, strict=True)) if d)
+        one = bool(moved) and len(moved) == len(stored) and moved[-1] - moved[0] < _SAME_OFFSET
+        return Realigned(moved[len(moved) // 2] if one else timedelta(0), {i: i for i in range(len(stored))})
+    offset = _offset(stored, new)
+    if offset is None:
         return None
-    offsets = [_between(new[b][1], stored[a][1]) for a, b in pairs.items()]
-    moved = sorted(d for d in offsets if d)
-    if None not in offsets and not moved:
-        return Realigned(offset=timedelta(0), pairs=pairs)  # the same messages at the same times
-    if None not in offsets and len(moved) >= _MIN_ALIGNED and moved[-1] - moved[0] < _SAME_OFFSET:
-        return Realigned(offset=moved[len(moved) // 2], pairs=pairs)
-    return Realigned(offset=timedelta(0), pairs=pairs) if everything else None
+    pairs = _chain(stored, new, offset)
+    allowed = max(1, len(new) // _EDITED_ONE_IN)
+    if len(new) - len(pairs) > allowed:
+        return None
+    if offset:
+        typed = sum(1 for i, j in pairs.items() if stored[i][2] and new[j][2] and new[j][1] != stored[i][1])
+        if typed < _MIN_TYPED:
+            return None
+    first, last = min(t for _, t, _ in new if t), max(t for _, t, _ in new if t)
+    gone = sum(
+        1
+        for i, (_, t, _) in enumerate(stored)
+        if i not in pairs and t is not None and _between(first, t) is not None and first <= t + offset <= last
+    )
+    if gone > allowed:
+        return None
+    moved = sorted(d for i, j in pairs.items() if (d := _between(new[j][1], stored[i][1])) is not None)
+    return Realigned(moved[len(moved) // 2] if moved else offset, pairs)
+
+
+def _offset(stored: Sequence[Said], new: Sequence[Said]) -> timedelta | None:
+    """The offset most pairs of equal messages moved by, to the second (the seconds around it pooled)."""
+    where: dict[Hashable, list[int]] = {}
+    for j, (said, _, _) in enumerate(new):
+        where.setdefault(said, []).append(j)
+    seconds: Counter[int] = Counter()
+    for said, at, _ in stored:
+        for j in where.get(said, ())[:_MAX_CANDIDATES]:
+            d = _between(new[j][1], at)
+            if d is not None:
+                seconds[round(d.total_seconds())] += 1
+    if not seconds:
+        return None
+    best = max(sorted(seconds), key=lambda s: seconds[s - 1] + seconds[s] + seconds[s + 1])
+    return timedelta(seconds=best)
+
+
+def _chain(stored: Sequence[Said], new: Sequence[Said], offset: timedelta) -> dict[int, int]:
+    """The longest in-order pairing of equal messages that moved by ``offset`` (within a second).
+
+    Or that did not move at all: a message the store kept from another export (the part of a
+    chat before midnight) and saves again as it was is the same message.
+    """
+    where: dict[Hashable, list[int]] = {}
+    for j, (said, _, _) in enumerate(new):
+        where.setdefault(said, []).append(j)
+    candidates: list[tuple[int, int]] = []
+    for i, (said, at, _) in enumerate(stored):
+        for j in where.get(said, ())[:_MAX_CANDIDATES]:
+            d = _between(new[j][1], at)
+            if d is not None and (abs(d - offset) <= _SAME_OFFSET or not d):
+                candidates.append((i, j))
+    # Longest chain increasing in both indexes: sorted by stored index, new index descending within
+    # one stored message, so a strictly increasing subsequence of new indexes takes each once.
+    candidates.sort(key=lambda p: (p[0], -p[1]))
+    tails: list[int] = []  # smallest new index ending a chain of each length
+    ends: list[int] = []  # the candidate ending it
+    before: list[int] = []  # each candidate's predecessor in its chain
+    for k, (_, j) in enumerate(candidates):
+        pos = bisect_left(tails, j)
+        before.append(ends[pos - 1] if pos else -1)
+        if pos == len(tails):
+            tails.append(j)
+            ends.append(k)
+        else:
+            tails[pos], ends[pos] = j, k
+    pairs: dict[int, int] = {}
+    k = ends[-1] if ends else -1
+    while k >= 0:
+        i, j = candidates[k]
+        pairs[i] = j
+        k = before[k]
+    return dict(sorted(pairs.items()))

@@ -54,7 +54,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from qc.errors import ConfigError, QcError
 from qc.readers.reexport import realign
-from qc.schema import Conversation, Finding
+from qc.schema import Conversation, Finding, Role
 from qc.scoring.card import basis_refusal
 from qc.scoring.metrics import UNDATED, MetricPart
 from qc.scoring.scores import ConversationRecord
@@ -893,17 +893,25 @@ class Store:
             if (shop, cid) not in new:
                 continue
             q = (
-                select(msgs.c.idx, msgs.c.role, msgs.c.sender, msgs.c.text, msgs.c.sent_at)
+                select(msgs.c.idx, msgs.c.role, msgs.c.sender, msgs.c.text, msgs.c.sent_at, msgs.c.auto_reply)
                 .where(msgs.c.shop == shop, msgs.c.conversation_id == cid)
                 .order_by(msgs.c.idx)
             )
             rows = list(conn.execute(q))
+            typed = (Role.AGENT.value, Role.CUSTOMER.value)
             again = realign(
                 [
-                    ((role, sender, text), datetime.fromisoformat(at) if at else None)
-                    for _, role, sender, text, at in rows
+                    (
+                        (role, sender, text),
+                        datetime.fromisoformat(at) if at else None,
+                        role in typed and not auto,
+                    )
+                    for _, role, sender, text, at, auto in rows
                 ],
-                [((m.role.value, m.sender, m.text), m.sent_at) for m in new[(shop, cid)]],
+                [
+                    ((m.role.value, m.sender, m.text), m.sent_at, m.role.value in typed and not m.auto_reply)
+                    for m in new[(shop, cid)]
+                ],
             )
             if again is not None:
                 indexes = [m.index for m in new[(shop, cid)]]
