@@ -3308,6 +3308,9 @@ def test_continuation_lines_with_numbers_or_notes_in_brackets_are_the_messages_t
         "买家(下午2:6O:2l): 好的",
         "（以下为系统提示）",
         "tb_a(10:01) 烦死了爱买不买",  # the buyer, who wrote: a chat line without its colon (audit 121 H2)
+        "tb_new(10:01) 烦死了爱买不买",  # a buyer who has not written yet (audit 123 H1)
+        "买家(10:01) 烦死了爱买不买",  # the buyer's role word (audit 123 H1)
+        "tb_a(1O:00:55-08:00): 烦死了",  # a garbled time in a zone, no range of hours (audit 123 H4)
     ],
 )
 def test_a_chat_line_cut_off_or_with_a_garbled_time_is_a_reject_not_the_agents_text(
@@ -3424,8 +3427,6 @@ def test_the_agents_first_message_to_the_next_buyer_after_a_divider_is_no_answer
         "买家(15:00:1",
         "tb_a(2026-11-2",
         "tb_a 2026-11-24 10：00：41",
-        # a chat line of the buyer, who wrote, with a clean minute clock and no colon (audit 121 H2)
-        "tb_a(10:01) 爱买不买",
     ],
 )
 def test_a_block_header_with_a_garbled_time_is_a_reject_never_the_agents_text(
@@ -3544,6 +3545,8 @@ def test_an_inline_reply_listing_mistyped_hours_keeps_its_lines(tmp_path: Path) 
         "客服(9:OO-18:00)在线",
         "售后(9:00-18:00)",
         "售后 9:00:00-18:00",
+        # nor the agent quoting the buyer's words and time (audit 123 H3)
+        "tb_a(09:58)说的那句是您自己打的",
         # nor a role word's hours in other styles, its full-width clock (audit 121 H1, M3)
         "客服(9:30 以后)都在",
         "客服(6:00pm)下班",
@@ -3801,3 +3804,15 @@ def test_a_summary_row_under_the_messages_is_said_as_one(tmp_path: Path) -> None
         "会话ID,角色,发送人,时间,内容\nsum,客服,店:小王,2026-11-24 09:00:20,爱买不买\n", encoding="utf-8"
     )
     assert [c.id for c in read(path).conversations] == ["sum"]
+
+
+@pytest.mark.parametrize("label", ["客服(18:00:00)前回复", "客服(6:00pm)下班", "客服 2026-11-25 18：00"])
+def test_a_role_words_hours_stay_text_where_role_words_are_the_senders(tmp_path: Path, label: str) -> None:
+    """An export whose headers are 买家 … and 客服 …: the role word heads headers, so its hours in a
+    reply were a chat line, and the 爱买不买 under them went uncharged (audit 123 H2)."""
+    result, conv = read_chat(
+        tmp_path,
+        "买家 2026-11-24 10:00:01\n几点有人\n客服 2026-11-24 10:00:20\n亲，说明如下：\n"
+        f"{label}\n别老催了，爱买不买\n买家 2026-11-24 10:01:00\n好吧\n",
+    )
+    assert not result.rejects and conv.messages[1].text == f"亲，说明如下：\n{label}\n别老催了，爱买不买"

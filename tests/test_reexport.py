@@ -126,3 +126,62 @@ def test_untimed_or_half_zoned_copies_align_only_when_every_message_is_the_same(
     assert found is not None and found.offset == timedelta(0)
     assert realign(copy(SAID), edited(naive, 3, "改过")) is None
     assert realign([], naive) is None
+
+
+def test_a_short_chat_re_exported_whole_bar_one_edit_is_a_re_export():
+    """Notice, 在吗, auto-reply, 爱买不买, 什么态度 with the clock fixed and the last line completed: two
+    typed messages moved, fewer than three, and the chat was stored twice, −10 for −5 (audit 123
+    H5). A buyer back later whose only typed message is 在吗 again is no re-export."""
+    stored = copy(
+        ["买家从商品页发起咨询", "在吗", "您好，欢迎光临", "爱买不买", "什么态度"],
+        [0, 1, 1, 20, 30],
+        roles="sbrab",
+    )
+    found = realign(stored, edited(moved(stored, 3600), 4, "什么态度啊你们"))
+    assert found is not None and found.pairs == {0: 0, 1: 1, 2: 2, 3: 3}
+    first = stored[:3]
+    again = [*moved(first, 2400), (("b", "有货吗"), first[-1][1] + timedelta(seconds=2430), True)]
+    assert realign(first, again) is None
+
+
+def test_a_re_export_that_brings_back_lines_a_damaged_read_lost_is_a_re_export():
+    """Six of ten messages stored (four lines were damaged), then the whole file read in the right
+    zone: four new messages of ten were more than one in three, and the chat was doubled (audit 123
+    H6). Every stored message is re-read, so the new ones are lines that came back."""
+    texts = ["在吗", "在的", "有货吗", "有的", "几号发", "明天", "能便宜吗", "爱买不买", "什么态度", "抱歉"]
+    whole = copy(texts)
+    stored = [m for k, m in enumerate(whole) if k not in (2, 4, 6, 9)]
+    found = realign(stored, moved(whole, -3600))
+    assert found is not None and found.offset == timedelta(hours=-1)
+    assert found.pairs == {0: 0, 1: 1, 2: 3, 3: 5, 4: 7, 5: 8}
+
+
+def test_a_reply_sent_again_as_far_apart_as_the_clock_fix_keeps_its_own_pairing():
+    """好的 sent three times a minute apart and a re-export moved by that minute with the second 好的
+    edited: the first new 好的 sat at the second stored one's time, was paired with it as a
+    message that did not move, and its rejection passed to the first (audit 123 H7)."""
+    texts = ["能便宜吗", "好的", "包邮吗", "好的", "送赠品吗", "好的"]
+    stored = copy(texts, [0, 50, 10, 50, 10, 50])
+    again = edited(edited(moved(stored, 60), 0, "能便宜吗？"), 3, "好的哦")
+    found = realign(stored, again)
+    assert found is not None and found.pairs == {1: 1, 2: 2, 4: 4, 5: 5}  # each 好的 with its own send
+
+
+@given(
+    st.sampled_from([30, 50, 60, 100, 3600, -60, -3600]),
+    st.sets(st.integers(0, 6), max_size=2),
+    st.one_of(st.none(), st.integers(0, 6)),
+)
+def test_an_accepted_alignment_pairs_each_message_with_itself_only(seconds, changed, dropped):
+    """Replies sent again and again (好的 a minute apart), any clock fix, two lines edited and one
+    dropped: whatever realign accepts pairs a stored message only with its own re-read copy, never
+    with another send of the same words (audit 123 H7)."""
+    texts = ["在吗", "好的", "能便宜吗", "好的", "包邮吗", "好的", "行吧"]
+    stored = copy(texts, [0, 50, 10, 50, 10, 50, 10])
+    again = moved(stored, seconds)
+    for k in changed:
+        again = edited(again, k, texts[k] + "！")
+    origin = [k for k in range(len(texts)) if k != dropped]
+    again = [m for k, m in enumerate(again) if k != dropped]
+    found = realign(stored, again)
+    assert found is None or all(origin[j] == i for i, j in found.pairs.items())

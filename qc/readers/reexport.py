@@ -12,11 +12,13 @@ text) moved by, to the second (an export that drops fractions of a second moves 
 by a different fraction). Only then does it line the copies up, in order, with the pairs that
 moved by it: aligned by text alone, a 哦 sent twice was paired with the wrong one, the
 offsets disagreed and the copies were joined (audit 122 H3). The alignment is a re-export
-only when at least three typed messages (a buyer's or an agent's, not the platform's notice or
-an auto-reply, which open every visit alike) moved by the offset, and at most one message in
-three of the new copy is new or edited, and as many stored messages within its span are gone:
-a buyer who came back after midnight through the same product page opens the second part with
-the same notice, 在吗 and auto-reply, one second apart, and was taken for a re-export of the
+when typed messages (a buyer's or an agent's, not the platform's notice or an auto-reply, which
+open every visit alike) moved by the offset, and either every stored message is re-read (at
+least three typed: lines a damaged first read lost came back, audit 123 H6), or at most one
+message in three of the new copy is new or edited and as many stored messages within its span
+are gone (three typed), or the whole of a short chat bar one such edit (two typed, audit 123
+H5). A buyer who came back after midnight through the same product page opens the second part
+with the same notice, 在吗 and auto-reply, one second apart, and was taken for a re-export of the
 first part, which lost most of its messages (audit 122 H1).
 """
 
@@ -24,7 +26,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -77,23 +79,38 @@ def realign(stored: Sequence[Said], new: Sequence[Said]) -> Realigned | None:
     if offset is None:
         return None
     pairs = _chain(stored, new, offset)
+    shifts = sorted(
+        d
+        for i, j in pairs.items()
+        if (d := _between(new[j][1], stored[i][1])) is not None and abs(d - offset) <= _SAME_OFFSET
+    )
     allowed = max(1, len(new) // _EDITED_ONE_IN)
-    if len(new) - len(pairs) > allowed:
-        return None
-    if offset:
-        typed = sum(1 for i, j in pairs.items() if stored[i][2] and new[j][2] and new[j][1] != stored[i][1])
-        if typed < _MIN_TYPED:
-            return None
+    added, lost = len(new) - len(pairs), len(stored) - len(pairs)
     first, last = min(t for _, t, _ in new if t), max(t for _, t, _ in new if t)
     gone = sum(
         1
         for i, (_, t, _) in enumerate(stored)
         if i not in pairs and t is not None and _between(first, t) is not None and first <= t + offset <= last
     )
-    if gone > allowed:
+    if offset:
+        typed = sum(
+            1
+            for i, j in pairs.items()
+            if stored[i][2]
+            and new[j][2]
+            and (d := _between(new[j][1], stored[i][1]))
+            and abs(d - offset) <= _SAME_OFFSET
+        )
+        # Every stored message re-read (lines a damaged first read lost came back), a few edited
+        # (the evidence of three typed messages), or a short chat whole bar an edit (two).
+        whole = lost == 0 and typed >= _MIN_TYPED
+        edited = added <= allowed and gone <= allowed and typed >= _MIN_TYPED
+        short = added <= allowed and lost <= allowed and typed >= _MIN_TYPED - 1
+        if not (whole or edited or short):
+            return None
+    elif added > allowed or gone > allowed:
         return None
-    moved = sorted(d for i, j in pairs.items() if (d := _between(new[j][1], stored[i][1])) is not None)
-    return Realigned(moved[len(moved) // 2] if moved else offset, pairs)
+    return Realigned(shifts[len(shifts) // 2] if shifts else offset, pairs)
 
 
 def _offset(stored: Sequence[Said], new: Sequence[Said]) -> timedelta | None:
@@ -116,21 +133,50 @@ def _offset(stored: Sequence[Said], new: Sequence[Said]) -> timedelta | None:
 def _chain(stored: Sequence[Said], new: Sequence[Said], offset: timedelta) -> dict[int, int]:
     """The longest in-order pairing of equal messages that moved by ``offset`` (within a second).
 
-    Or that did not move at all: a message the store kept from another export (the part of a
-    chat before midnight) and saves again as it was is the same message.
+    Then, beside them, equal messages that did not move, of stored messages whose corrected time
+    falls outside the moved ones' span: a part the store kept from another export (the chat
+    before midnight) and saves again as it was. Inside that span a message that did not move is
+    another send of the same words: paired, a rejection passed from one 好的 to another sent a
+    minute before it, when the clock fix was that minute (audit 123 H7).
     """
     where: dict[Hashable, list[int]] = {}
     for j, (said, _, _) in enumerate(new):
         where.setdefault(said, []).append(j)
-    candidates: list[tuple[int, int]] = []
-    for i, (said, at, _) in enumerate(stored):
-        for j in where.get(said, ())[:_MAX_CANDIDATES]:
-            d = _between(new[j][1], at)
-            if d is not None and (abs(d - offset) <= _SAME_OFFSET or not d):
-                candidates.append((i, j))
-    # Longest chain increasing in both indexes: sorted by stored index, new index descending within
-    # one stored message, so a strictly increasing subsequence of new indexes takes each once.
-    candidates.sort(key=lambda p: (p[0], -p[1]))
+
+    def candidates(keep: Callable[[int, timedelta], bool]) -> list[tuple[int, int]]:
+        out: list[tuple[int, int]] = []
+        for i, (said, at, _) in enumerate(stored):
+            for j in where.get(said, ())[:_MAX_CANDIDATES]:
+                d = _between(new[j][1], at)
+                if d is not None and keep(i, d):
+                    out.append((i, j))
+        return out
+
+    moved = _longest(candidates(lambda _, d: abs(d - offset) <= _SAME_OFFSET))
+    if not offset or not moved:
+        return moved
+    times = [new[j][1] for j in moved.values()]
+    lo, hi = min(t for t in times if t), max(t for t in times if t)
+
+    def kept(i: int, d: timedelta) -> bool:
+        at = stored[i][1]
+        return not d and i not in moved and at is not None and not lo <= at + offset <= hi
+
+    pairs = dict(moved)
+    taken = set(moved.values())
+    for i, j in sorted(candidates(kept)):
+        # Beside the moved pairs, never in their place: each keeps the order of every pair so far.
+        if i not in pairs and j not in taken and all((a < i) == (b < j) for a, b in pairs.items()):
+            pairs[i] = j
+            taken.add(j)
+    return dict(sorted(pairs.items()))
+
+
+def _longest(candidates: list[tuple[int, int]]) -> dict[int, int]:
+    """The longest chain of (stored, new) index pairs increasing in both, as a stored → new map."""
+    # Sorted by stored index, new index descending within one stored message, so a strictly
+    # increasing subsequence of new indexes takes each stored message once.
+    candidates = sorted(set(candidates), key=lambda p: (p[0], -p[1]))
     tails: list[int] = []  # smallest new index ending a chain of each length
     ends: list[int] = []  # the candidate ending it
     before: list[int] = []  # each candidate's predecessor in its chain

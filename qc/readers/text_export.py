@@ -244,7 +244,9 @@ _SECONDS_RE = re.compile(r"\d:\d{2}:\d{2}")
 _LABEL_RE = re.compile(r"[\u4e00-\u9fff]{1,8}")
 _BARE_HOUR_MINUTE_RE = re.compile(r"\d{1,2}:\d{2}")
 _TIME_RANGE_RE = re.compile(r"\d{1,2}[:：]\d{2}\s*[-~—至到]\s*\d{1,2}[:：]\d{2}")
-_ANY_TIME_RANGE_RE = re.compile(_garbled(_TIME_RANGE_RE.pattern))
+# A range of hours, a mistyped one too, whose first clock is no clock's seconds: 1O:00:55-08:00
+# is a time in a zone, not 00:55 to 08:00 (audit 123 H4).
+_HOURS_RANGE_RE = re.compile(r"(?<![\dOolI][:：])(?<![\dOolI])" + _garbled(_TIME_RANGE_RE.pattern))
 _NICK_AND_BRACKET_RE = re.compile(r"\s*+([^()（）\s]{1,64})\s*[(（]([^)）]{0,40})")
 # After the bracket, the colon of a chat line (买家(10:00:4): …), not a label's words (客服(18:00)前回复).
 _CHAT_COLON_RE = re.compile(r"[)）]\s*[:：]")
@@ -484,8 +486,9 @@ class TextExportReader:
             return self._sender_may_write(who)
         # Or full-width colons in the clock (tb_大橘 2026-11-24 10：00：41), which no header has, of a
         # nick that has written: as text, the buyer's 爱买不买 under it was the agent's (audit 118).
-        # A role word's (客服 2026-11-25 18：00 in a reply) is text (audit 121 M3).
-        return "：" in stamp and self._has_written(who)
+        # A role word's (客服 2026-11-25 18：00 in a reply) is text, also where the headers' senders
+        # are role words (audits 121 M3, 123 H2).
+        return "：" in stamp and parse_role_word(who) is None and self._has_written(who)
 
     def _sender_may_write(self, who: str) -> bool:
         """True for the nick of a garbled chat line that is someone's.
@@ -502,30 +505,37 @@ class TextExportReader:
         """True for a cut or garbled chat line (tb_大橘(1O:00:4l): 爱买不买, 买家(15:00:1) under a message.
 
         Under a block export's message it was the message's text: the buyer's words, charged to
-        the agent (audit 116 H1). A bracket of hours is a label's (售后(9:00-21:00)都能处理, audit 117
-        H5). Of a nick that has written or heads a header (a real sender), any such line is a
-        chat line: tb_大橘(10:00:4): 爱买不买 or tb_c(10:01) 烦死了 went to the agent once only a letter
-        for a digit counted (audits 118 H1, 121 H2). Of a role word or label that never wrote
-        (客服, 售后), only a cut line, a letter for a digit, or a chat line's colon after the
-        bracket: 客服(6:00pm)下班 or 客服(18:00:00)前回复 in a reply is text, and was cut with the
-        lines under it (audit 121 H1). Under an inline message any nick counts as one that may
-        write, as it always has.
+        the agent (audit 116 H1). Of a nick that may write (under an inline message, any nick), a
+        line cut before its bracket closes, a letter for a digit in it, or a chat line's colon
+        after it: tb_大橘(10:00:4): 爱买不买 went to the agent once only a letter counted (audit 118
+        H1). A range of hours is a label's (售后(9:00-21:00)都能处理, 客服(9:OO-18:00)在线, audit 117
+        H5), unless a writer's garbled clock (tb_c(1O:00:55-08:00): …, audit 123 H4). A clean bracket
+        and words after it, no colon, is text in a block export: a role word's hours (客服(18:00:00)
+        前回复) or the agent quoting the buyer (tb_a(09:58)说的那句) were cut with the lines under them
+        (audits 121 H1, 123 H2, H3). Under an inline message it is a buyer's line without its colon
+        (tb_new(10:01) 烦死了, 买家(10:01) …: the agent was charged, audits 121 H2, 123 H1) unless
+        a label's that never wrote (预计送达(11月25日 18:00), 客服(6:00pm)下班).
         """
         if len(line) > 4 * _LONGEST_HEADER or not _CUT_OR_GARBLED_RE.match(line):
             return False
         inside = _NICK_AND_BRACKET_RE.match(line)
-        if inside is None or _ANY_TIME_RANGE_RE.search(inside[2]):
+        if inside is None:
             return False
-        who, rest = inside[1], line[inside.end() :]
-        if self._has_written(who):
-            return True
+        who, content, rest = inside[1], inside[2], line[inside.end() :]
+        noted = _NICK_NOTE_RE.match(who)
+        nick = noted["nick"].strip() if noted else who
+        role = parse_role_word(nick)
+        letter = _LETTER_FOR_DIGIT_RE.search(content) is not None
+        if _HOURS_RANGE_RE.search(content) and not (letter and role is None and self._has_written(who)):
+            return False
         if not (inline or self._sender_may_write(who)):
             return False
-        return (
-            not rest.startswith((")", "）"))  # cut off before its bracket closes
-            or _LETTER_FOR_DIGIT_RE.search(inside[2]) is not None
-            or _CHAT_COLON_RE.match(rest) is not None
-        )
+        if not rest.startswith((")", "）")) or letter or _CHAT_COLON_RE.match(rest):
+            return True
+        if not inline:
+            return False
+        label = _LABEL_RE.fullmatch(nick) is not None and nick not in self._nicks
+        return not (label and (role is None or role[0] is not Role.CUSTOMER))
 
     def _has_written(self, who: str) -> bool:
         """True for a nick that is a sender of this file: it wrote, was given, or heads a header line.
