@@ -174,3 +174,20 @@ def test_with_a_kind_the_excerpt_quotes_that_charge(demo_db):
         for r in rows:
             by_kind = texts[r.conversation_id]
             assert r.excerpt in by_kind.get("impatience", set()) | by_kind.get("forbidden_phrase", set()), r
+
+
+def test_the_shares_of_an_agents_day_add_up_to_what_the_day_cost(demo_db, tmp_path):
+    """Rounded one by one to the cent, a day's shares came to −195.94 for −196 and an agent's up to
+    six cents off (audit 124 M2): the cents go by the largest remainder within the day."""
+    from qc.scoring.card import load_scorecard
+    from qc.supervise.review import export_day
+
+    with open_store(demo_db) as store:
+        day = "2026-11-24"
+        rows = export_day(store, day, tmp_path / "x", load_scorecard()).rows
+        everyone = flagged_conversations(store, date_from=day, date_to=day)
+        assert round(sum(r.points for r in everyone), 2) == round(sum(r["total_points"] for r in rows), 2)
+        for row in rows:
+            mine = flagged_conversations(store, date_from=day, date_to=day, agent=row["agent"])
+            assert round(sum(r.points for r in mine), 2) == round(row["total_points"], 2), row["agent"]
+            assert all(r.points < 0 for r in mine)  # and no cost reads as 0

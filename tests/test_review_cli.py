@@ -318,7 +318,7 @@ def test_export_counts_only_the_periods_rejected_findings(tmp_path):
     r = run("export", "--date", DAY, "--out", tmp_path / "day", *db)
     assert r.exit_code == 0 and "0 rejected findings not charged" in r.stderr
     r = run("export", "--date", "2026-11-25", "--out", tmp_path / "next", *db)
-    assert r.exit_code == 0 and "1 rejected findings not charged" in r.stderr
+    assert r.exit_code == 0 and "1 rejected finding not charged" in r.stderr
 
 
 def test_scoring_a_store_with_another_day_rule_or_limit_is_refused_until_reinspected(day, tmp_path):

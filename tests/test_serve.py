@@ -1120,6 +1120,7 @@ def test_a_rounds_results_are_listed_and_filed_from_the_command_line(store, tmp_
         4,
         {"质检小王": 4, "质检小李": 3},
     )
+    assert row["gone"] == []  # the ids, as results lists them (it was a count here, audit 124 L6)
     # Blind as in the workbench: 质检小李 has not finished, 质检小王 has; a supervisor may look any time.
     blind = runner.invoke(cli, ["calibration", "results", str(rnd.id), "--by", "质检小李", *db])
     assert blind.exit_code == 2 and "the round is blind" in blind.output

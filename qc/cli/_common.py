@@ -247,22 +247,30 @@ def stop_on_signals(out: Path) -> Iterator[None]:
     worker processes are stopped, and the user reads one line saying what happened and that
     ``out`` still holds the previous complete run, then exit code 130 (SIGINT) or 143 (SIGTERM).
     """
+    # A folder that held no run is not said to keep one (audit 124 L3).
+    kept = (
+        f"{out} keeps its previous complete run"
+        if (out / "run.json").is_file()
+        else f"{out} was not written"
+        if not out.exists()
+        else f"{out} is as it was"
+    )
 
     def message(signum: int) -> str:
         name = signal.Signals(signum).name
         if _committed:
             return (
                 f"stopped by {name} after {'; '.join(_committed)}: the store holds the run, but its files"
-                f" were not published and {out} keeps its previous complete run; run the same command"
-                " again to write them (the store keeps one copy of each conversation and every decision)"
+                f" were not published and {kept}; run the same command again to write them (the store"
+                " keeps one copy of each conversation and every decision)"
             )
         if _committing:
             return (
                 f"stopped by {name} as {'; '.join(_committing)}: the store may hold the run, but its files"
-                f" were not published and {out} keeps its previous complete run; run the same command"
-                " again (the store keeps one copy of each conversation and every decision)"
+                f" were not published and {kept}; run the same command again (the store keeps one copy"
+                " of each conversation and every decision)"
             )
-        return f"stopped by {name}: nothing of this run was published; {out} keeps its previous complete run"
+        return f"stopped by {name}: nothing of this run was published; {kept}"
 
     def on_term(signum: int, frame: object) -> None:
         raise Interrupted(signum, message(signum))

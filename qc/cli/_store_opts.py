@@ -115,7 +115,8 @@ def warn_still_charged(others: list[Any], appeals: dict[str, int] | None = None)
         f"{fid} is decided by appeal #{n}: its ruling, or a supervisor reopening a final one, changes that"
         for fid, n in appeals.items()
     ]
-    err(f"warning: its message is still charged: {named} also back its verdict; {'; '.join(ways)}")
+    backs = "also backs" if len(others) == 1 else "also back"
+    err(f"warning: its message is still charged: {named} {backs} its verdict; {'; '.join(ways)}")
 
 
 def open_db(db: str) -> Store:

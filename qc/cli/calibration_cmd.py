@@ -105,7 +105,7 @@ def list_cli(mask_pii: MaskOption = False, db: DbOption = DEFAULT_DB) -> None:
                 "to": rnd.date_to,
                 "seed": rnd.seed,
                 "findings": len(rnd.finding_ids),
-                "gone": len(gone),
+                "gone": sorted(gone),  # the ids, as `results` lists them (audit 124 L6)
                 "reviewers": rnd.reviewers,
                 "verdicts": given,
                 "opened_by": rnd.created_by,
@@ -185,7 +185,7 @@ def results_cli(
             "kappa": k,
             "alike": res.agreed[(a, b)][0],
             "judged_by_both": res.agreed[(a, b)][1],
-            "alike_share": percent(*res.agreed[(a, b)]),
+            "alike_share": percent(*res.agreed[(a, b)]) if res.agreed[(a, b)][1] else None,
         }
         for (a, b), k in res.pairwise.items()
     ]
@@ -198,7 +198,7 @@ def results_cli(
         "gone": res.gone,
         "kappa": res.overall,
         "kappa_pairs": res.kappa_pairs,
-        "alike_share": res.overall_shown,
+        "alike_share": res.overall_shown if res.overall_agreement is not None else None,
         "pairs": pairs,
         "verdicts": res.done,
         "disagreements": res.disagreements,

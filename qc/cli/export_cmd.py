@@ -69,7 +69,11 @@ def export_cli(
             )
         result = export_scores(store, window, out, card)
     print_agent_table(result.rows, card, f"agents, {window.label} ({window.kind}; decisions applied)")
-    err(f"{len(result.rows)} agent rows, {len(result.rejected)} rejected findings not charged → {out}")
+    rejected = len(result.rejected)
+    err(
+        f"{len(result.rows)} agent rows, {rejected} rejected finding{'' if rejected == 1 else 's'}"
+        f" not charged → {out}"
+    )
     if result.orphaned:
         err(
             f"{len(result.orphaned)} decided findings are no longer stored (orphaned): kept, charging"

@@ -193,7 +193,10 @@ def inspect_cli(
     quiet: Annotated[
         bool,
         typer.Option(
-            "--quiet", "-q", help="No progress bar, summary or warnings; files not read are still named."
+            "--quiet",
+            "-q",
+            help="No progress bar, summary or warnings; files not read and configuration at odds with"
+            " itself are still said.",
         ),
     ] = False,
     scorecard: Annotated[

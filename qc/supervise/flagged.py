@@ -11,6 +11,7 @@ no longer count; a conversation whose findings cost nothing is not flagged.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -322,8 +323,7 @@ def flagged_from(
             fc.excerpt = chosen.text
         fc.excerpt = fc.excerpt or first_live.get(cid, "")
         exact[cid] = sum(msg_points.get((cid, i), 0.0) for i in messages[cid])
-        # Shown to the cent; a share smaller than that keeps its own digits, so no cost reads as 0.
-        fc.points = (round(exact[cid], 2) or round(exact[cid], 6)) + 0.0
+    _to_the_cent(out, exact, agent)
     # Filtered on the exact share: rounding first dropped conversations that cost under half a cent.
     rows = [
         fc
@@ -334,3 +334,28 @@ def flagged_from(
     ]
     rows.sort(key=lambda fc: (fc.points, -fc.findings, fc.date, fc.conversation_id))
     return rows
+
+
+def _to_the_cent(out: dict[str, FlaggedConversation], exact: dict[str, float], agent: str | None) -> None:
+    """Each conversation's points to the cent, so the shares of an agent's day add up to what it cost.
+
+    Rounded one by one, a day's shares came to −195.94 for −196 (audit 124 M2): within each day and
+    shop (and the conversation's agents, without ``agent``: each row is then the whole
+    conversation's) the cents go by the largest remainder. A share smaller than half a cent keeps
+    its own digits, so no cost reads as 0, and is left out of the cents shared.
+    """
+    groups: dict[tuple[str, str, tuple[str, ...]], list[str]] = {}
+    for cid, fc in out.items():
+        groups.setdefault((fc.date, fc.shop, () if agent else tuple(fc.agents)), []).append(cid)
+    for members in groups.values():
+        small = {cid for cid in members if abs(exact[cid]) < 0.005}
+        shared = [cid for cid in members if cid not in small]
+        hundredths = {cid: exact[cid] * 100 for cid in shared}
+        cents = {cid: math.floor(v) for cid, v in hundredths.items()}
+        short = round(sum(hundredths.values())) - sum(cents.values())
+        # A cost never rounds up to 0: it would read as costing nothing.
+        up = [c for c in shared if cents[c] != -1 or exact[c] >= 0]
+        for cid in sorted(up, key=lambda c: (cents[c] - hundredths[c], c))[: max(0, short)]:
+            cents[cid] += 1
+        for cid in members:
+            out[cid].points = (round(exact[cid], 6) if cid in small else cents[cid] / 100) + 0.0
