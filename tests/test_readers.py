@@ -3308,7 +3308,6 @@ def test_continuation_lines_with_numbers_or_notes_in_brackets_are_the_messages_t
         "买家(下午2:6O:2l): 好的",
         "（以下为系统提示）",
         "tb_a(10:01) 烦死了爱买不买",  # the buyer, who wrote: a chat line without its colon (audit 121 H2)
-        "tb_new(10:01) 烦死了爱买不买",  # a buyer who has not written yet (audit 123 H1)
         "买家(10:01) 烦死了爱买不买",  # the buyer's role word (audit 123 H1)
         "tb_a(1O:00:55-08:00): 烦死了",  # a garbled time in a zone, no range of hours (audit 123 H4)
     ],
@@ -3816,3 +3815,61 @@ def test_a_role_words_hours_stay_text_where_role_words_are_the_senders(tmp_path:
         f"{label}\n别老催了，爱买不买\n买家 2026-11-24 10:01:00\n好吧\n",
     )
     assert not result.rejects and conv.messages[1].text == f"亲，说明如下：\n{label}\n别老催了，爱买不买"
+
+
+@pytest.mark.parametrize(
+    ("nick", "options"),
+    [("tb_new", {}), ("小鹿", {}), ("小鹿", {"customer_nicks": frozenset({"小鹿"})})],
+    ids=["ascii", "chinese-heading-a-line", "chinese-given"],
+)
+def test_a_buyers_first_line_without_its_colon_is_no_agent_text(tmp_path: Path, nick: str, options) -> None:
+    """tb_new(10:01) 烦死了 under the agent's first message, the buyer's first line: the agent was
+    charged −5 (audit 123 H1), and with a Chinese nick even when given (audit 125 H1); the buyer's
+    next line joined the agent's message too (audit 125 H6)."""
+    path = tmp_path / "2026-11-24.txt"
+    later = "" if options else f"{nick}(10:02:00): 人呢\n"
+    path.write_text(
+        f"柚子店:小雨(10:00:00): 亲，包裹到驿站了\n{nick}(10:01) 烦死了\n爱买不买的破店\n{later}"
+        "柚子店:小雨(10:02:30): 亲请说\n",
+        encoding="utf-8",
+    )
+    result = read(path, **options)
+    agents = [m.text for c in result.conversations for m in c.messages if m.role is Role.AGENT]
+    assert agents == ["亲，包裹到驿站了", "亲请说"] and [r.line for r in result.rejects] == [2, 3]
+
+
+def test_an_agents_labels_of_any_script_stay_its_text_under_an_inline_reply(tmp_path: Path) -> None:
+    """EMS(16:00)前揽收 and SF(17:30)截单 in a reply were cut as chat lines, their words lost (audit
+    125 M2): a nick that heads no chat line of the file and never wrote is a label."""
+    result, conv = read_chat(
+        tmp_path,
+        "tb_k(10:00:00): 今天能发吗\n柚子店:小雨(10:00:20): 亲，各快递截单时间：\nEMS(16:00)前揽收\n"
+        "SF(17:30)截单，过了别催我\nSKU(10:00)\ntb_k(10:02:00): 好吧\n",
+    )
+    assert not result.rejects
+    assert conv.messages[1].text.endswith("EMS(16:00)前揽收\nSF(17:30)截单，过了别催我\nSKU(10:00)")
+
+
+def test_the_agent_quoting_the_buyers_earlier_words_under_an_inline_reply_is_its_text(tmp_path: Path) -> None:
+    """tb_a(09:58) 这句是您自己说的 in the agent's 10:00:40 reply is a quote of an earlier time, not the
+    buyer's line: cut as one, the agent's 爱买不买 under it went uncharged."""
+    result, conv = read_chat(
+        tmp_path,
+        "tb_a(10:00:01): 你们昨天答应今天发\n柚子店:小雨(10:00:40): 我看了下记录\n"
+        "tb_a(09:58) 这句是您自己说的\n爱买不买，别瞎说\ntb_a(10:01:30): 好吧\n",
+    )
+    assert not result.rejects
+    assert conv.messages[1].text == "我看了下记录\ntb_a(09:58) 这句是您自己说的\n爱买不买，别瞎说"
+
+
+def test_a_buyers_full_stamp_without_its_colon_under_a_block_reply_is_a_reject(tmp_path: Path) -> None:
+    """tb_a(10:01:10) 烦死了 under the agent's block message was the agent's text, −5 (audit 125 H5);
+    the agent quoting the buyer's minute clock stays text (audit 123 H3)."""
+    result, conv = read_chat(
+        tmp_path,
+        "tb_a 2026-11-24 10:00:01\n在吗\n柚子店:小雨 2026-11-24 10:00:20\n亲，稍等\n"
+        "tb_a(10:01:10) 烦死了爱买不买\ntb_a 2026-11-24 10:02:00\n人呢\n",
+    )
+    assert [m.text for m in conv.messages] == ["在吗", "亲，稍等", "人呢"] and [
+        r.line for r in result.rejects
+    ] == [5]

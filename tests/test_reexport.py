@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from qc.readers.reexport import realign
 
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+SENDERS = {"b": "tb_a", "a": "店:小王", "r": "店:小王", "s": None}
 
 
 def copy(texts: list[str], gaps: list[int] | None = None, start: datetime = T0, roles: str | None = None):
@@ -22,7 +23,7 @@ def copy(texts: list[str], gaps: list[int] | None = None, start: datetime = T0, 
     for k, text in enumerate(texts):
         at += timedelta(seconds=(gaps or [30] * len(texts))[k])
         role = (roles or "ba" * len(texts))[k]
-        out.append(((role.replace("r", "a"), text), at, role in "ba"))
+        out.append(((role.replace("r", "a"), SENDERS[role], text), at, role in "ba"))
     return out
 
 
@@ -31,8 +32,8 @@ def moved(messages, seconds: float):
 
 
 def edited(messages, k: int, text: str):
-    (role, _), at, typed = messages[k]
-    return [*messages[:k], ((role, text), at, typed), *messages[k + 1 :]]
+    (role, sender, _), at, typed = messages[k]
+    return [*messages[:k], ((role, sender, text), at, typed), *messages[k + 1 :]]
 
 
 SAID = ["杯子保温吗", "保温的", "能便宜吗", "上面写着呢", "那算了", "好的"]
@@ -54,23 +55,34 @@ def test_an_export_without_fractions_of_a_second_is_the_same_copy_moved_by_its_c
 
 
 def test_a_message_added_in_front_shifts_the_pairs():
-    found = realign(copy(SAID), [(("b", "有人吗"), T0, True), *moved(copy(SAID), 6)])
+    found = realign(copy(SAID), [(("b", "tb_a", "有人吗"), T0, True), *moved(copy(SAID), 6)])
     assert found is not None and found.pairs == {k: k + 1 for k in range(len(SAID))}
 
 
 def test_the_offset_comes_first_so_a_reply_sent_twice_pairs_with_its_own_send():
-    """哦 sent twice and the exchange between the two sends missing from the re-export: aligned by
+    """哦 sent twice and the exchange between the two sends changed in the re-export: aligned by
     text alone, the first 哦 paired with the second, the offsets disagreed and the two copies were
-    joined, every message twice (audit 122 H3)."""
+    joined, every message twice (audit 122 H3). The first 哦 is held by its neighbours (在吗 and
+    the edited question beside both copies), so its decisions follow it."""
     texts = ["在吗", "哦", "这个能退吗", "哦", "你们怎么这样", "按规定来", "那我投诉", "您请便"]
     stored = copy(texts)
-    again = [m for k, m in enumerate(moved(stored, 3600)) if k not in (2, 3)]
-    found = realign(stored, again)
-    assert found is not None and found.pairs == {0: 0, 1: 1, 4: 2, 5: 3, 6: 4, 7: 5}  # 哦 with its own send
-    again = [m for k, m in enumerate(moved(stored, 3600)) if k != 2]  # one exchange line missing
+    again = edited(edited(moved(stored, 3600), 2, "这个能退吗？"), 3, "哦。")
     found = realign(stored, again)
     assert found is not None and found.offset == timedelta(hours=1)
-    assert found.pairs == {0: 0, 1: 1, 3: 2, 4: 3, 5: 4, 6: 5, 7: 6}
+    assert found.pairs == {0: 0, 1: 1, 4: 4, 5: 5, 6: 6, 7: 7}  # 哦 with its own send
+    assert found.sure[1] == 1 and found.sure[0] == 0
+
+
+def test_a_re_export_that_drops_stored_messages_is_no_re_export():
+    """Messages of the stored copy missing from the new one, within its span and with no edited
+    copy at their time: a chat that went on, whose first part would be deleted (audits 122 H1, 125
+    H2), unless lines of the new file were damaged (the caller keeps those messages)."""
+    texts = ["在吗", "哦", "这个能退吗", "哦", "你们怎么这样", "按规定来", "那我投诉", "您请便"]
+    stored = copy(texts)
+    again = [m for k, m in enumerate(moved(stored, 3600)) if k != 2]
+    assert realign(stored, again) is None
+    found = realign(stored, again, damaged=True)
+    assert found is not None and found.pairs == {0: 0, 1: 1, 3: 2, 4: 3, 5: 4, 6: 5, 7: 6}
 
 
 def test_messages_that_kept_their_gaps_only_roughly_are_another_conversation():
@@ -100,8 +112,8 @@ def test_a_buyer_back_after_midnight_through_the_same_page_is_no_re_export():
 def test_one_repeated_reply_at_another_time_is_no_re_export():
     stored = copy(["在吗", "在的", "好的"])
     again = stored[:2] + [
-        (("b", "好的呢"), stored[2][1], True),
-        (("b", "好的"), stored[2][1] + timedelta(minutes=3), True),
+        (("b", "tb_a", "好的呢"), stored[2][1], True),
+        (("b", "tb_a", "好的"), stored[2][1] + timedelta(minutes=3), True),
     ]
     assert realign(stored, again) is None  # its decisions must not pass to the later 好的
 
@@ -140,7 +152,7 @@ def test_a_short_chat_re_exported_whole_bar_one_edit_is_a_re_export():
     found = realign(stored, edited(moved(stored, 3600), 4, "什么态度啊你们"))
     assert found is not None and found.pairs == {0: 0, 1: 1, 2: 2, 3: 3}
     first = stored[:3]
-    again = [*moved(first, 2400), (("b", "有货吗"), first[-1][1] + timedelta(seconds=2430), True)]
+    again = [*moved(first, 2400), (("b", "tb_a", "有货吗"), first[-1][1] + timedelta(seconds=2430), True)]
     assert realign(first, again) is None
 
 
@@ -185,3 +197,43 @@ def test_an_accepted_alignment_pairs_each_message_with_itself_only(seconds, chan
     again = [m for k, m in enumerate(again) if k != dropped]
     found = realign(stored, again)
     assert found is None or all(origin[j] == i for i, j in found.pairs.items())
+
+
+def test_a_buyer_back_whose_opening_and_quick_reply_repeat_is_no_re_export():
+    """Notice, 在吗, auto-reply and the agent's quick 亲在的 five seconds later open both nights; the
+    first night also had 爱买不买. Two typed messages moved by one offset took the second night for a
+    re-export, and the first, with its −5, was deleted (audit 125 H2)."""
+    opening = ["买家从商品详情页发起咨询：保温杯", "在吗", "您好，欢迎光临", "亲在的"]
+    first = copy([*opening, "爱买不买"], [0, 1, 1, 5, 20], roles="sbraa")
+    second = copy([*opening, "这个有货吗"], [0, 1, 1, 5, 20], start=T0 + timedelta(minutes=22), roles="sbrab")
+    assert realign(first, second) is None
+    # with nothing of the first night's own left out, and a question after it: still none
+    assert realign(first[:4], second) is None
+
+
+@given(
+    st.sampled_from([30, 50, 60, 100, 3600, -60, -3600]),
+    st.sets(st.integers(0, 6), max_size=2),
+    st.one_of(st.none(), st.integers(0, 6)),
+    st.integers(0, 2),
+)
+def test_a_decision_follows_only_a_message_its_own_copy(seconds, changed, dropped, more):
+    """The pairs a decision follows (``sure``) never join a stored message to another send of the
+    same words, with the chat going on after the re-export as well (audit 125 H4)."""
+    texts = ["在吗", "好的", "能便宜吗", "好的", "包邮吗", "好的", "行吧"]
+    stored = copy(texts, [0, 50, 10, 50, 10, 50, 10])
+    again = moved(stored, seconds)
+    for k in changed:
+        again = edited(again, k, texts[k] + "！")
+    origin = [k for k in range(len(texts)) if k != dropped]
+    again = [m for k, m in enumerate(again) if k != dropped]
+    for n in range(more):  # the chat goes on: 那快点 / 好的 a clock fix apart
+        again.append(
+            (
+                ("ba"[n % 2], SENDERS["ba"[n % 2]], ["那快点", "好的"][n % 2]),
+                again[-1][1] + timedelta(seconds=abs(seconds)),
+                True,
+            )
+        )
+    found = realign(stored, again, damaged=dropped is not None)
+    assert found is None or all(j < len(origin) and origin[j] == i for i, j in found.sure.items())

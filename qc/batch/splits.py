@@ -78,7 +78,7 @@ def continued(new: Conversation, stored: Conversation, fill_gaps: bool = False) 
         return None  # the same messages read at other times (another --timezone): a re-read
     _, first, last = span
     seen = {_key(m) for m in mine}
-    again = realign([_as_said(m) for m in theirs], [_as_said(m) for m in mine])
+    again = realign([_as_said(m) for m in theirs], [_as_said(m) for m in mine], damaged=fill_gaps)
     offset = timedelta(0)
     if again is not None:
         # A re-export with its clock corrected (and a line or two edited): the stored messages it

@@ -11,22 +11,30 @@ every charge doubled, the decisions on the old copy orphaned (audit 115 H1).
 text) moved by, to the second (an export that drops fractions of a second moves each message
 by a different fraction). Only then does it line the copies up, in order, with the pairs that
 moved by it: aligned by text alone, a 哦 sent twice was paired with the wrong one, the
-offsets disagreed and the copies were joined (audit 122 H3). The alignment is a re-export
-when typed messages (a buyer's or an agent's, not the platform's notice or an auto-reply, which
-open every visit alike) moved by the offset, and either every stored message is re-read (at
-least three typed: lines a damaged first read lost came back, audit 123 H6), or at most one
-message in three of the new copy is new or edited and as many stored messages within its span
-are gone (three typed), or the whole of a short chat bar one such edit (two typed, audit 123
-H5). A buyer who came back after midnight through the same product page opens the second part
-with the same notice, 在吗 and auto-reply, one second apart, and was taken for a re-export of the
-first part, which lost most of its messages (audit 122 H1).
+offsets disagreed and the copies were joined (audit 122 H3).
+
+The alignment is a re-export only when it loses nothing the store read: every stored message
+within the new copy's span has its copy there, or an edited copy at its corrected time (a line
+completed), unless lines of the new file were damaged (the caller keeps the stored messages in
+their place). A buyer back after midnight through the same page opens the second part as the
+first (notice, 在吗, auto-reply, a quick 亲在的, one second apart): taken for a re-export, the
+first part lost its other messages and their −5 (audits 122 H1, 125 H2). Typed messages (a
+buyer's or an agent's, not the notice or the auto-reply) moved by the offset are the evidence:
+two, or three when the new copy has messages beyond the stored copy's span (where a
+continuation adds its own), at most one in three of them. New messages within the span are
+lines a damaged first read lost, come back (audit 123 H6).
+
+A decision follows only the pairs it cannot mistake (:attr:`Realigned.sure`): words said once
+in each copy, or a repeat whose neighbours pair with its copy's. Elsewhere it is parked, never
+passed on: the same words at the same time in a re-export whose clock moved are another send
+(a later 好的 where the first read had put the cut one, audits 123 H7, 125 H4).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -49,10 +57,15 @@ _MAX_CANDIDATES = 64
 
 @dataclass(frozen=True, slots=True)
 class Realigned:
-    """How a new copy re-reads a stored one: the clock offset and stored index → new index."""
+    """How a new copy re-reads a stored one: the clock offset and stored index → new index.
+
+    ``sure`` are the pairs a decision may follow: messages that moved by the offset and whose
+    words are said once in each copy.
+    """
 
     offset: timedelta
     pairs: dict[int, int]
+    sure: dict[int, int]
 
 
 def _between(new: datetime | None, old: datetime | None) -> timedelta | None:
@@ -62,55 +75,119 @@ def _between(new: datetime | None, old: datetime | None) -> timedelta | None:
     return new - old
 
 
-def realign(stored: Sequence[Said], new: Sequence[Said]) -> Realigned | None:
+def realign(stored: Sequence[Said], new: Sequence[Said], damaged: bool = False) -> Realigned | None:
     """The alignment of ``new`` with ``stored`` when ``new`` is a re-export of it, else ``None``.
 
     Positions are the sequences' own (a conversation's message indexes when they run from 0).
     The same messages in the same order are a re-export however timed (the offset is then zero
-    unless one moved them all). Otherwise see the module's description.
+    unless one moved them all). Otherwise see the module's description. ``damaged``: lines of
+    the new copy's file were rejects, so a few stored messages may have no copy in it.
     """
     if not stored or not new:
         return None
     if [s for s, _, _ in stored] == [s for s, _, _ in new]:
-        moved = sorted(d for d in (_between(n[1], s[1]) for s, n in zip(stored, new, strict=True)) if d)
-        one = bool(moved) and len(moved) == len(stored) and moved[-1] - moved[0] < _SAME_OFFSET
-        return Realigned(moved[len(moved) // 2] if one else timedelta(0), {i: i for i in range(len(stored))})
+        shifts = [_between(n[1], s[1]) for s, n in zip(stored, new, strict=True)]
+        timed = sorted(d for d in shifts if d is not None)
+        everything = {i: i for i in range(len(stored))}
+        if not timed:  # untimed, or read in a zone once and naive once: nothing to tell them apart by
+            return Realigned(timedelta(0), everything, everything)
+        if len(timed) == len(shifts) and timed[-1] - timed[0] < _SAME_OFFSET:
+            # The same messages in the same order, moved by one offset: each is its own copy,
+            # repeated words too. Moved otherwise, they are other sends of the same words.
+            return Realigned(timed[len(timed) // 2], everything, everything)
     offset = _offset(stored, new)
-    if offset is None:
-        return None
+    if not offset:
+        return None  # nothing moved: the times tell the copies apart, as they always have
     pairs = _chain(stored, new, offset)
-    shifts = sorted(
-        d
-        for i, j in pairs.items()
-        if (d := _between(new[j][1], stored[i][1])) is not None and abs(d - offset) <= _SAME_OFFSET
-    )
-    allowed = max(1, len(new) // _EDITED_ONE_IN)
-    added, lost = len(new) - len(pairs), len(stored) - len(pairs)
+    shifted = {i: j for i, j in pairs.items() if _moved_by(new[j][1], stored[i][1], offset)}
+    typed = sum(1 for i, j in shifted.items() if stored[i][2] and new[j][2])
     first, last = min(t for _, t, _ in new if t), max(t for _, t, _ in new if t)
-    gone = sum(
-        1
+    edits = _edited(stored, new, pairs, offset)
+    # A stored message with no copy in the new one, within its span: another chat's, unless a
+    # damaged line of the new file lost it (the caller keeps those).
+    lost = [
+        i
         for i, (_, t, _) in enumerate(stored)
-        if i not in pairs and t is not None and _between(first, t) is not None and first <= t + offset <= last
-    )
-    if offset:
-        typed = sum(
-            1
-            for i, j in pairs.items()
-            if stored[i][2]
-            and new[j][2]
-            and (d := _between(new[j][1], stored[i][1]))
-            and abs(d - offset) <= _SAME_OFFSET
-        )
-        # Every stored message re-read (lines a damaged first read lost came back), a few edited
-        # (the evidence of three typed messages), or a short chat whole bar an edit (two).
-        whole = lost == 0 and typed >= _MIN_TYPED
-        edited = added <= allowed and gone <= allowed and typed >= _MIN_TYPED
-        short = added <= allowed and lost <= allowed and typed >= _MIN_TYPED - 1
-        if not (whole or edited or short):
-            return None
-    elif added > allowed or gone > allowed:
+        if i not in pairs and i not in edits and t is not None and _within(t + offset, first, last)
+    ]
+    # New messages beyond the stored copy's span, on the corrected clock: where a continuation adds
+    # its own (a re-export may reach a little further than the first one did).
+    ends = [t for i in pairs if (t := stored[i][1]) is not None]
+    if not ends:
         return None
-    return Realigned(shifts[len(shifts) // 2] if shifts else offset, pairs)
+    low, high = min(ends) + offset, max(ends) + offset
+    beyond = [
+        j
+        for j, (_, t, _) in enumerate(new)
+        if j not in pairs.values() and j not in edits.values() and t is not None and not _within(t, low, high)
+    ]
+    allowed = max(1, len(new) // _EDITED_ONE_IN)
+    if len(lost) > (allowed if damaged else 0) or len(beyond) > allowed:
+        return None
+    if typed < (_MIN_TYPED if beyond else _MIN_TYPED - 1):
+        return None
+    moves = sorted(d for i, j in shifted.items() if (d := _between(new[j][1], stored[i][1])) is not None)
+    return Realigned(moves[len(moves) // 2], pairs, _sure(stored, new, shifted, edits))
+
+
+def _moved_by(new: datetime | None, old: datetime | None, offset: timedelta) -> bool:
+    d = _between(new, old)
+    return d is not None and abs(d - offset) <= _SAME_OFFSET
+
+
+def _within(at: datetime, first: datetime, last: datetime) -> bool:
+    """Whether ``at`` falls in ``first`` … ``last`` (a second either side), when the three compare."""
+    if _between(at, first) is None:
+        return False
+    return first - _SAME_OFFSET <= at <= last + _SAME_OFFSET
+
+
+def _edited(
+    stored: Sequence[Said], new: Sequence[Said], pairs: Mapping[int, int], offset: timedelta
+) -> dict[int, int]:
+    """Each unpaired stored message's edit: the unpaired new one of its sender at its corrected time."""
+    taken = set(pairs.values())
+    at: dict[tuple[Hashable, ...], list[int]] = {}
+    for j, (said, _, _) in enumerate(new):
+        if j not in taken:
+            at.setdefault(_who(said), []).append(j)
+    out: dict[int, int] = {}
+    for i, (said, t, _) in enumerate(stored):
+        if i in pairs or t is None:
+            continue
+        for j in at.get(_who(said), ()):
+            if j not in out.values() and _moved_by(new[j][1], t, offset):
+                out[i] = j
+                break
+    return out
+
+
+def _who(said: Hashable) -> tuple[Hashable, ...]:
+    """Role and sender of a message as compared (its key's first two parts)."""
+    return tuple(said[:2]) if isinstance(said, tuple) else ()
+
+
+def _sure(
+    stored: Sequence[Said], new: Sequence[Said], shifted: Mapping[int, int], edits: Mapping[int, int]
+) -> dict[int, int]:
+    """The pairs a decision may follow: words said once in each copy, or a repeat held by its neighbours.
+
+    A reply sent several times (好的, 好的, 好的) pairs by position and time; where an edit or a drop
+    leaves the alignment room to slip, a rejection passed to a message nobody reviewed (audits 123
+    H7, 125 H4). So a repeat counts only when the messages beside it in the stored copy pair with
+    the messages beside its copy (or are their edits). The rest are parked, as for any finding
+    whose message changed.
+    """
+    in_stored = Counter(said for said, _, _ in stored)
+    in_new = Counter(said for said, _, _ in new)
+    held = {**shifted, **edits}
+    out: dict[int, int] = {}
+    for i, j in shifted.items():
+        if in_stored[stored[i][0]] == 1 and in_new[new[j][0]] == 1:
+            out[i] = j
+        elif all(held.get(i + step) == j + step for step in (-1, 1) if 0 <= i + step < len(stored)):
+            out[i] = j
+    return out
 
 
 def _offset(stored: Sequence[Said], new: Sequence[Said]) -> timedelta | None:

@@ -532,10 +532,34 @@ class TextExportReader:
             return False
         if not rest.startswith((")", "）")) or letter or _CHAT_COLON_RE.match(rest):
             return True
+        # A clean bracket and words after it, no colon: a chat line of a sender of this file (one
+        # that wrote, was given, or heads a chat line anywhere in it), else a label's (EMS(16:00)前
+        # 揽收, whatever its script, audit 125 M2). In a block export only with a full stamp: the
+        # agent quoting the buyer (tb_a(09:58)说的那句) is text, tb_a(10:01:10) 烦死了 the buyer's
+        # words (audits 123 H3, 125 H5). The buyer's role word is a sender (买家(10:01) …).
+        # (A line shaped as a header, SKU(10:00) alone, counts itself: another line must say so.)
+        itself = 1 if _sender_time_and_shape(line) is not None else 0
+        given = nick in self._nicks or nick in self.agent_nicks or nick in self.customer_nicks
+        sender = role is None and (given or self._file_senders().get(nick, 0) > itself)
         if not inline:
+            return sender and _SECONDS_RE.search(content) is not None
+        return (sender or (role is not None and role[0] is Role.CUSTOMER)) and not self._quoted(content)
+
+    def _quoted(self, clock: str) -> bool:
+        """True when a bracket's clock is before the open message's: the agent quoting the buyer.
+
+        tb_a(09:58) 这句是您自己说的 in a 10:00:40 reply is no line of the buyer's (an export lists a
+        chat in time order): cut as one, the agent's 爱买不买 under it went uncharged.
+        """
+        block = self._block
+        if block is None:
             return False
-        label = _LABEL_RE.fullmatch(nick) is not None and nick not in self._nicks
-        return not (label and (role is None or role[0] is not Role.CUSTOMER))
+        try:
+            then = parse_timestamp(block.stamp.strip(), self.tz, self.day or _ANY_DAY)
+            quoted = parse_timestamp(clock.strip(), self.tz, self.day or _ANY_DAY)
+        except ValueError:
+            return False
+        return then is not None and quoted is not None and quoted < then
 
     def _has_written(self, who: str) -> bool:
         """True for a nick that is a sender of this file: it wrote, was given, or heads a header line.
@@ -750,16 +774,17 @@ class TextExportReader:
             )
             return
         if self._garbled_header(line) or (
-            self._block is not None and not self._block.inline and self._garbled_chat_line(line)
+            self._block is not None and self._garbled_chat_line(line, inline=self._block.inline)
         ):
             # 买家 2026-11-24 1O:00:4l under an agent's message: a header whose time is garbled. As the
             # agent's text, with the buyer's 爱买不买 under it, the agent was charged −5 (audit 109
             # P1); so was tb_大橘(1O:00:4l): 爱买不买 (audit 116 H1). The message ends; the line and
-            # the lines under it, no one's, are rejects.
+            # the lines under it, no one's, are rejects: under an inline message too, where the
+            # buyer's next line was the agent's (audit 125 H6).
             self._close_block()
             self._segment.items.append(make_reject(self.file, number, _GARBLED_HEADER, line))
             return
-        if self._block is not None and not (self._block.inline and self._no_text_after_inline(line)):
+        if self._block is not None and not (self._block.inline and _platform_note(line)):
             self._block.body.append(line)
             return
         if self._block is None and (is_platform_notice(line.strip()) or is_recall_notice(line.strip())):

@@ -303,7 +303,10 @@ def _follow_decisions(
     for fid in sorted(unsure, key=lambda f: about[f][-1]):
         was = about[fid]
         free = [(abs(index - was[-1]), new) for index, new in by_what.get(was[:-1], ()) if new not in taken]
-        if free:
+        # In a re-export whose clock moved, the same words at the same time are another send: the
+        # chat's later 好的 sat where the first read had put the cut 好的 it rejected, and took its
+        # rejection (audit 125 H4). There only the alignment moves a decision; else it is parked.
+        if free and was[:2] not in (retimed or {}):
             new = min(free)[1]
             taken.add(new)
             if new != fid:
@@ -915,7 +918,7 @@ class Store:
             )
             if again is not None:
                 indexes = [m.index for m in new[(shop, cid)]]
-                out[(shop, cid)] = {rows[a].idx: indexes[b] for a, b in again.pairs.items()}
+                out[(shop, cid)] = {rows[a].idx: indexes[b] for a, b in again.sure.items()}
         return out
 
     @staticmethod
