@@ -191,3 +191,16 @@ def test_the_shares_of_an_agents_day_add_up_to_what_the_day_cost(demo_db, tmp_pa
             mine = flagged_conversations(store, date_from=day, date_to=day, agent=row["agent"])
             assert round(sum(r.points for r in mine), 2) == round(row["total_points"], 2), row["agent"]
             assert all(r.points < 0 for r in mine)  # and no cost reads as 0
+
+
+def test_the_shares_of_a_range_add_up_to_the_ranges_cost(demo_db, tmp_path):
+    """A range is scored as one window: its days share the cents (−45.99 for −46, audit 125 M1)."""
+    window = ["--from", "2026-11-24", "--to", "2026-11-25", "--db", str(demo_db)]
+    exported = CliRunner().invoke(app, ["export", *window, "--out", str(tmp_path / "x")])
+    assert exported.exit_code == 0, exported.output
+    total = sum(
+        r["total_points"] for r in json.loads((tmp_path / "x" / "agents.json").read_text(encoding="utf-8"))
+    )
+    listed = CliRunner().invoke(app, ["flagged", *window, "--format", "json"])
+    assert listed.exit_code == 0, listed.output
+    assert round(sum(r["points"] for r in json.loads(listed.stdout)), 2) == round(total, 2)

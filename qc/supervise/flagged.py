@@ -323,7 +323,7 @@ def flagged_from(
             fc.excerpt = chosen.text
         fc.excerpt = fc.excerpt or first_live.get(cid, "")
         exact[cid] = sum(msg_points.get((cid, i), 0.0) for i in messages[cid])
-    _to_the_cent(out, exact, agent)
+    _to_the_cent(out, exact, pooled=date_from is None or date_from != date_to)
     # Filtered on the exact share: rounding first dropped conversations that cost under half a cent.
     rows = [
         fc
@@ -336,17 +336,18 @@ def flagged_from(
     return rows
 
 
-def _to_the_cent(out: dict[str, FlaggedConversation], exact: dict[str, float], agent: str | None) -> None:
+def _to_the_cent(out: dict[str, FlaggedConversation], exact: dict[str, float], pooled: bool = False) -> None:
     """Each conversation's points to the cent, so the shares of an agent's day add up to what it cost.
 
     Rounded one by one, a day's shares came to −195.94 for −196 (audit 124 M2): within each day and
-    shop (and the conversation's agents, without ``agent``: each row is then the whole
-    conversation's) the cents go by the largest remainder. A share smaller than half a cent keeps
-    its own digits, so no cost reads as 0, and is left out of the cents shared.
+    shop (the rows listed: one agent's with ``--agent``, else every agent's) the cents go by the
+    largest remainder. A share smaller than half a cent keeps
+    its own digits, so no cost reads as 0, and is left out of the cents shared. ``pooled``: the
+    range is one window, scored as a whole, so its days share the cents (audit 125 M1).
     """
-    groups: dict[tuple[str, str, tuple[str, ...]], list[str]] = {}
+    groups: dict[tuple[str, str], list[str]] = {}
     for cid, fc in out.items():
-        groups.setdefault((fc.date, fc.shop, () if agent else tuple(fc.agents)), []).append(cid)
+        groups.setdefault(("" if pooled else fc.date, fc.shop), []).append(cid)
     for members in groups.values():
         small = {cid for cid in members if abs(exact[cid]) < 0.005}
         shared = [cid for cid in members if cid not in small]
