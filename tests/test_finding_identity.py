@@ -298,6 +298,17 @@ def test_a_decision_whose_message_changed_is_orphaned_not_passed_to_the_finding_
         ]
 
 
+def _reject_and_overturn(store, conv, three: Finding, five: Finding):
+    """Store ``conv`` with ``three`` rejected in review and ``five`` overturned on appeal; the appeal."""
+    store.save_run(**run_kwargs([conv], [three, five]))
+    _people(store)
+    decide(store, three.id, "reject", by="李复核", note="买家催的")
+    appeal = open_appeal(store, five.id, by="张主管", reason="语气正常")
+    answer_appeal(store, appeal.id, by="李复核", note="看过整段")
+    rule_appeal(store, appeal.id, overturn=True, by="王主管", note="情有可原")
+    return appeal
+
+
 @pytest.mark.parametrize("shift", ["utc", "clock", "clock_and_utc"])
 def test_decisions_stay_with_a_finding_whose_message_is_only_timed_otherwise(target, shift):  # noqa: F811
     """The same moments written in UTC, or an export whose clock was corrected by 7 s: the finding
@@ -313,12 +324,7 @@ def test_decisions_stay_with_a_finding_whose_message_is_only_timed_otherwise(tar
         return replace(m, sent_at=at.astimezone(UTC) if "utc" in shift else at)
 
     with open_store(target) as store:
-        store.save_run(**run_kwargs([conv], [three, five]))
-        _people(store)
-        decide(store, three.id, "reject", by="李复核", note="买家催的")
-        appeal = open_appeal(store, five.id, by="张主管", reason="语气正常")
-        answer_appeal(store, appeal.id, by="李复核", note="看过整段")
-        rule_appeal(store, appeal.id, overturn=True, by="王主管", note="情有可原")
+        appeal = _reject_and_overturn(store, conv, three, five)
         again = replace(conv, messages=tuple(retimed(m) for m in conv.messages))
         run_id = store.save_run(
             **run_kwargs([again], [model_finding("c1", 3, "m@1"), model_finding("c1", 5, "m@1")])
@@ -359,12 +365,7 @@ def test_decisions_follow_a_clock_corrected_re_export_that_also_changed_a_line(t
             0, Message(0, Role.CUSTOMER, "有人吗", "buyer", moved[0].sent_at - timedelta(seconds=20))
         )
     with open_store(target) as store:
-        store.save_run(**run_kwargs([conv], [three, five]))
-        _people(store)
-        decide(store, three.id, "reject", by="李复核", note="买家催的")
-        appeal = open_appeal(store, five.id, by="张主管", reason="语气正常")
-        answer_appeal(store, appeal.id, by="李复核", note="看过整段")
-        rule_appeal(store, appeal.id, overturn=True, by="王主管", note="情有可原")
+        appeal = _reject_and_overturn(store, conv, three, five)
         after = [model_finding("c1", 3 + added, "m@1"), model_finding("c1", 5 + added, "m@1")]
         run_id = store.save_run(**run_kwargs([replace(conv, messages=tuple(moved))], after))
         assert store.run_orphans(run_id) == [] and orphaned_decisions(store) == {}

@@ -179,6 +179,20 @@ def test_a_reply_sent_again_as_far_apart_as_the_clock_fix_keeps_its_own_pairing(
     assert found is not None and found.pairs == {1: 1, 2: 2, 4: 4, 5: 5}  # each 好的 with its own send
 
 
+def _repeats(seconds: int, changed: set[int], dropped: int | None):
+    """A chat of 好的 sent again and again, and its re-export moved, ``changed`` lines edited, one dropped.
+
+    Returns the stored copy, the re-export and each re-exported message's place in the stored copy.
+    """
+    texts = ["在吗", "好的", "能便宜吗", "好的", "包邮吗", "好的", "行吧"]
+    stored = copy(texts, [0, 50, 10, 50, 10, 50, 10])
+    again = moved(stored, seconds)
+    for k in changed:
+        again = edited(again, k, texts[k] + "！")
+    origin = [k for k in range(len(texts)) if k != dropped]
+    return stored, [m for k, m in enumerate(again) if k != dropped], origin
+
+
 @given(
     st.sampled_from([30, 50, 60, 100, 3600, -60, -3600]),
     st.sets(st.integers(0, 6), max_size=2),
@@ -188,13 +202,7 @@ def test_an_accepted_alignment_pairs_each_message_with_itself_only(seconds, chan
     """Replies sent again and again (好的 a minute apart), any clock fix, two lines edited and one
     dropped: whatever realign accepts pairs a stored message only with its own re-read copy, never
     with another send of the same words (audit 123 H7)."""
-    texts = ["在吗", "好的", "能便宜吗", "好的", "包邮吗", "好的", "行吧"]
-    stored = copy(texts, [0, 50, 10, 50, 10, 50, 10])
-    again = moved(stored, seconds)
-    for k in changed:
-        again = edited(again, k, texts[k] + "！")
-    origin = [k for k in range(len(texts)) if k != dropped]
-    again = [m for k, m in enumerate(again) if k != dropped]
+    stored, again, origin = _repeats(seconds, changed, dropped)
     found = realign(stored, again)
     assert found is None or all(origin[j] == i for i, j in found.pairs.items())
 
@@ -220,13 +228,7 @@ def test_a_buyer_back_whose_opening_and_quick_reply_repeat_is_no_re_export():
 def test_a_decision_follows_only_a_message_its_own_copy(seconds, changed, dropped, more):
     """The pairs a decision follows (``sure``) never join a stored message to another send of the
     same words, with the chat going on after the re-export as well (audit 125 H4)."""
-    texts = ["在吗", "好的", "能便宜吗", "好的", "包邮吗", "好的", "行吧"]
-    stored = copy(texts, [0, 50, 10, 50, 10, 50, 10])
-    again = moved(stored, seconds)
-    for k in changed:
-        again = edited(again, k, texts[k] + "！")
-    origin = [k for k in range(len(texts)) if k != dropped]
-    again = [m for k, m in enumerate(again) if k != dropped]
+    stored, again, origin = _repeats(seconds, changed, dropped)
     for n in range(more):  # the chat goes on: 那快点 / 好的 a clock fix apart
         again.append(
             (

@@ -302,26 +302,15 @@ def test_a_corrected_export_of_the_same_messages_replaces_the_stored_copy(folder
     assert texts == [m.text for m in fixed.messages]
 
 
-@pytest.mark.parametrize("keep_results", [True, False], ids=["results", "spool"])
-def test_a_decision_follows_its_finding_when_an_earlier_part_renumbers_the_messages(tmp_path, keep_results):
-    """The part after midnight is stored and reviewed first; the part before comes later and goes in front."""
+def midnight_parts(folder: Path) -> tuple[Path, Path]:
+    """Chat c-mid cut at midnight: its part before (24.jsonl) and after (25.jsonl), the 爱买不买 after."""
     import json
 
-    from qc.supervise.people import add_person
-    from qc.supervise.review import audit_trail, decide, rejected_ids
-
     def line(t: str, role: str, sender: str, text: str) -> str:
-        record = {
-            "conversation_id": "c-mid",
-            "shop": "店",
-            "role": role,
-            "sender": sender,
-            "timestamp": t,
-            "text": text,
-        }
-        return json.dumps(record, ensure_ascii=False) + "\n"
+        record = {"conversation_id": "c-mid", "shop": "店", "role": role, "sender": sender, "timestamp": t}
+        return json.dumps({**record, "text": text}, ensure_ascii=False) + "\n"
 
-    before, after = tmp_path / "24.jsonl", tmp_path / "25.jsonl"
+    before, after = folder / "24.jsonl", folder / "25.jsonl"
     before.write_text(
         line("2026-11-24T23:58:00+08:00", "customer", "b1", "在吗")
         + line("2026-11-24T23:58:30+08:00", "agent", "店:小王", "在的亲"),
@@ -332,6 +321,17 @@ def test_a_decision_follows_its_finding_when_an_earlier_part_renumbers_the_messa
         + line("2026-11-25T00:00:40+08:00", "agent", "店:小王", "爱买不买"),
         encoding="utf-8",
     )
+    return before, after
+
+
+@pytest.mark.parametrize("keep_results", [True, False], ids=["results", "spool"])
+def test_a_decision_follows_its_finding_when_an_earlier_part_renumbers_the_messages(tmp_path, keep_results):
+    """The part after midnight is stored and reviewed first; the part before comes later and goes in front."""
+
+    from qc.supervise.people import add_person
+    from qc.supervise.review import audit_trail, decide, rejected_ids
+
+    before, after = midnight_parts(tmp_path)
     db = str(tmp_path / "qc.sqlite")
     first = run_inspection([after], tmp_path / "o25", executor(), store=db, keep_results=keep_results)
     with open_store(db) as store:
@@ -361,21 +361,7 @@ def test_qc_review_log_shows_a_decision_moved_to_a_renumbered_finding_under_both
     from qc.supervise.people import add_person
     from qc.supervise.review import decide
 
-    def line(t: str, role: str, sender: str, text: str) -> str:
-        record = {"conversation_id": "c-mid", "shop": "店", "role": role, "sender": sender, "timestamp": t}
-        return json.dumps({**record, "text": text}, ensure_ascii=False) + "\n"
-
-    before, after = tmp_path / "24.jsonl", tmp_path / "25.jsonl"
-    before.write_text(
-        line("2026-11-24T23:58:00+08:00", "customer", "b1", "在吗")
-        + line("2026-11-24T23:58:30+08:00", "agent", "店:小王", "在的亲"),
-        encoding="utf-8",
-    )
-    after.write_text(
-        line("2026-11-25T00:00:10+08:00", "customer", "b1", "能便宜点吗")
-        + line("2026-11-25T00:00:40+08:00", "agent", "店:小王", "爱买不买"),
-        encoding="utf-8",
-    )
+    before, after = midnight_parts(tmp_path)
     db = str(tmp_path / "qc.sqlite")
     run_inspection([after], tmp_path / "o25", executor(), store=db)
     with open_store(db) as store:
