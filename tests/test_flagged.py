@@ -187,6 +187,16 @@ def test_the_shares_of_an_agents_day_add_up_to_what_the_day_cost(demo_db, tmp_pa
         rows = export_day(store, day, tmp_path / "x", load_scorecard()).rows
         everyone = flagged_conversations(store, date_from=day, date_to=day)
         assert round(sum(r.points for r in everyone), 2) == round(sum(r["total_points"] for r in rows), 2)
+        # and each agent's rows of the whole listing, where the conversation is that agent's alone
+        # (they came a cent off once the cents were shared over the day alone, audit 126 M1)
+        alone = {
+            row["agent"]: round(sum(r.points for r in everyone if r.agents == [row["agent"]]), 2)
+            for row in rows
+        }
+        shared = {a for r in everyone if len(r.agents) > 1 for a in r.agents}
+        assert all(
+            alone[row["agent"]] == round(row["total_points"], 2) for row in rows if row["agent"] not in shared
+        )
         for row in rows:
             mine = flagged_conversations(store, date_from=day, date_to=day, agent=row["agent"])
             assert round(sum(r.points for r in mine), 2) == round(row["total_points"], 2), row["agent"]
@@ -204,3 +214,16 @@ def test_the_shares_of_a_range_add_up_to_the_ranges_cost(demo_db, tmp_path):
     listed = CliRunner().invoke(app, ["flagged", *window, "--format", "json"])
     assert listed.exit_code == 0, listed.output
     assert round(sum(r["points"] for r in json.loads(listed.stdout)), 2) == round(total, 2)
+
+
+def test_each_agents_rows_add_up_when_the_cents_are_shared():
+    """Shared over the day alone, two cents of rounding went to one agent's rows: −0.99 and −1.01
+    for two agents who each cost −1 (audit 126 M1)."""
+    from qc.supervise.flagged import FlaggedConversation, _to_the_cent
+
+    exact = {f"{who}{k}": v for who in "ab" for k, v in enumerate((-0.335, -0.335, -0.33))}
+    out = {cid: FlaggedConversation(cid, "2026-11-24", "店", [f"店:{cid[0]}"], 0.0, 1) for cid in exact}
+    _to_the_cent(out, exact)
+    for who in "ab":
+        assert round(sum(fc.points for cid, fc in out.items() if cid.startswith(who)), 2) == -1.0
+    assert all(fc.points in (-0.33, -0.34) for fc in out.values())

@@ -3838,6 +3838,38 @@ def test_a_buyers_first_line_without_its_colon_is_no_agent_text(tmp_path: Path, 
     assert agents == ["亲，包裹到驿站了", "亲请说"] and [r.line for r in result.rejects] == [2, 3]
 
 
+@pytest.mark.parametrize(
+    ("reply", "line", "after"),
+    [
+        ("10:00:20", "小鹿(10:00) 烦死了", "小鹿(10:02:00): 人呢"),  # a minute clock names its whole minute
+        ("23:59:50", "小鹿(00:00) 烦死了", "小鹿(00:01:00): 人呢"),  # just after midnight
+    ],
+)
+def test_a_buyers_colonless_line_of_this_minute_is_no_quote(
+    tmp_path: Path, reply: str, line: str, after: str
+) -> None:
+    """小鹿(10:00) 烦死了 under a 10:00:20 reply was read as the agent quoting an earlier line, and
+    charged to the agent (audit 126 H1)."""
+    path = tmp_path / "2026-11-24.txt"
+    path.write_text(
+        f"小鹿(10:00:00): 在吗\n柚子店:小雨({reply}): 亲，到驿站了\n{line}\n{after}\n", encoding="utf-8"
+    )
+    result = read(path)
+    agents = [m.text for c in result.conversations for m in c.messages if m.role is Role.AGENT]
+    assert agents == ["亲，到驿站了"] and [r.line for r in result.rejects] == [3]
+
+
+def test_the_agent_quoting_a_full_stamp_under_a_block_reply_is_its_text(tmp_path: Path) -> None:
+    """tb_a(09:58:10)说的我们看到了 in a 10:00:00 reply was cut as the buyer's line, and the 爱买不买
+    under it went uncharged (audit 126 H2)."""
+    result, conv = read_chat(
+        tmp_path,
+        "tb_a 2026-11-24 09:58:10\n不发货就差评\n柚子店:小雨 2026-11-24 10:00:00\n"
+        "tb_a(09:58:10)说的我们看到了\n爱买不买，催什么催\ntb_a 2026-11-24 10:01:00\n什么态度\n",
+    )
+    assert not result.rejects and conv.messages[1].text == "tb_a(09:58:10)说的我们看到了\n爱买不买，催什么催"
+
+
 def test_an_agents_labels_of_any_script_stay_its_text_under_an_inline_reply(tmp_path: Path) -> None:
     """EMS(16:00)前揽收 and SF(17:30)截单 in a reply were cut as chat lines, their words lost (audit
     125 M2): a nick that heads no chat line of the file and never wrote is a label."""

@@ -239,3 +239,17 @@ def test_a_decision_follows_only_a_message_its_own_copy(seconds, changed, droppe
         )
     found = realign(stored, again, damaged=dropped is not None)
     assert found is None or all(j < len(origin) and origin[j] == i for i, j in found.sure.items())
+
+
+def test_a_buyers_shorter_second_visit_is_no_re_export_of_the_first():
+    """The second visit re-read only the first visit's opening (notice, 在吗, auto-reply, 亲在的):
+    two typed messages moved by one offset took it for a re-export, and the opening left the first
+    day with its decisions (audit 126 H3). Stored messages it does not re-read need three."""
+    opening = ["买家从商品详情页发起咨询：保温杯", "在吗", "您好，欢迎光临", "亲在的"]
+    first = copy(
+        [*opening, "这个有货吗", "有的", "能便宜吗", "爱买不买"],
+        [0, 1, 1, 5, 20, 20, 20, 20],
+        roles="sbrababa",
+    )
+    second = copy(opening, [0, 1, 1, 5], start=T0 + timedelta(minutes=30), roles="sbra")
+    assert realign(first, second) is None

@@ -124,7 +124,11 @@ def realign(stored: Sequence[Said], new: Sequence[Said], damaged: bool = False) 
     allowed = max(1, len(new) // _EDITED_ONE_IN)
     if len(lost) > (allowed if damaged else 0) or len(beyond) > allowed:
         return None
-    if typed < (_MIN_TYPED if beyond else _MIN_TYPED - 1):
+    # Stored messages beyond the new copy's span (another export's part, kept) need the stronger
+    # evidence too: a buyer's shorter second visit re-read the first visit's opening only, and took
+    # it from the first day with its decisions (audit 126 H3).
+    elsewhere = any(i not in pairs and i not in edits for i in range(len(stored)))
+    if typed < (_MIN_TYPED if beyond or elsewhere else _MIN_TYPED - 1):
         return None
     moves = sorted(d for i, j in shifted.items() if (d := _between(new[j][1], stored[i][1])) is not None)
     return Realigned(moves[len(moves) // 2], pairs, _sure(stored, new, shifted, edits))

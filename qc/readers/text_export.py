@@ -253,6 +253,9 @@ _CHAT_COLON_RE = re.compile(r"[)）]\s*[:：]")
 
 
 _AMPM_RE = re.compile(_AMPM)
+# How far back a bracket's clock in a message can quote an earlier line of the chat; further back,
+# a clock-only time is the next day's (a buyer's line just after midnight).
+_QUOTED_WITHIN = timedelta(hours=6)
 # How many header-like lines of nicks that never wrote a look ahead steps over before it gives up
 # (see TextExportReader._answered_before): a bound, so a hostile file of such lines stays linear.
 _LOOKAHEAD_UNKNOWN = 4
@@ -542,24 +545,29 @@ class TextExportReader:
         given = nick in self._nicks or nick in self.agent_nicks or nick in self.customer_nicks
         sender = role is None and (given or self._file_senders().get(nick, 0) > itself)
         if not inline:
-            return sender and _SECONDS_RE.search(content) is not None
+            return sender and _SECONDS_RE.search(content) is not None and not self._quoted(content)
         return (sender or (role is not None and role[0] is Role.CUSTOMER)) and not self._quoted(content)
 
     def _quoted(self, clock: str) -> bool:
         """True when a bracket's clock is before the open message's: the agent quoting the buyer.
 
         tb_a(09:58) 这句是您自己说的 in a 10:00:40 reply is no line of the buyer's (an export lists a
-        chat in time order): cut as one, the agent's 爱买不买 under it went uncharged.
+        chat in time order): cut as one, the agent's 爱买不买 under it went uncharged. A clock without
+        seconds names its whole minute (小鹿(10:00) under a 10:00:20 reply is the buyer's, audit 126
+        H1), and one more than a few hours back is the next day's, after midnight.
         """
         block = self._block
         if block is None:
             return False
         try:
             then = parse_timestamp(block.stamp.strip(), self.tz, self.day or _ANY_DAY)
-            quoted = parse_timestamp(clock.strip(), self.tz, self.day or _ANY_DAY)
+            quoted = parse_timestamp(clock.strip(), self.tz, then.date() if then else self.day or _ANY_DAY)
         except ValueError:
             return False
-        return then is not None and quoted is not None and quoted < then
+        if then is None or quoted is None:
+            return False
+        last = quoted + (timedelta(0) if _SECONDS_RE.search(clock) else timedelta(seconds=59))
+        return timedelta(0) < then - last <= _QUOTED_WITHIN
 
     def _has_written(self, who: str) -> bool:
         """True for a nick that is a sender of this file: it wrote, was given, or heads a header line.

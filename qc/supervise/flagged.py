@@ -339,24 +339,40 @@ def flagged_from(
 def _to_the_cent(out: dict[str, FlaggedConversation], exact: dict[str, float], pooled: bool = False) -> None:
     """Each conversation's points to the cent, so the shares of an agent's day add up to what it cost.
 
-    Rounded one by one, a day's shares came to −195.94 for −196 (audit 124 M2): within each day and
-    shop (the rows listed: one agent's with ``--agent``, else every agent's) the cents go by the
-    largest remainder. A share smaller than half a cent keeps
-    its own digits, so no cost reads as 0, and is left out of the cents shared. ``pooled``: the
-    range is one window, scored as a whole, so its days share the cents (audit 125 M1).
+    Rounded one by one, a day's shares came to −195.94 for −196 (audit 124 M2). Within each day
+    and shop (``pooled``: the range, scored as one window, audit 125 M1) the cents are shared by
+    the largest remainder twice: among the conversations' agents first, so each agent's rows add
+    up to its cost (−46.99 for −47 once they were shared over the day alone, audit 126 M1), then
+    among each agent's conversations. A share smaller than half a cent keeps its own digits, so no
+    cost reads as 0, and is left out of the cents shared.
     """
-    groups: dict[tuple[str, str], list[str]] = {}
+    windows: dict[tuple[str, str], dict[tuple[str, ...], list[str]]] = {}
+    small: set[str] = set()
     for cid, fc in out.items():
-        groups.setdefault(("" if pooled else fc.date, fc.shop), []).append(cid)
-    for members in groups.values():
-        small = {cid for cid in members if abs(exact[cid]) < 0.005}
-        shared = [cid for cid in members if cid not in small]
-        hundredths = {cid: exact[cid] * 100 for cid in shared}
-        cents = {cid: math.floor(v) for cid, v in hundredths.items()}
-        short = round(sum(hundredths.values())) - sum(cents.values())
-        # A cost never rounds up to 0: it would read as costing nothing.
-        up = [c for c in shared if cents[c] != -1 or exact[c] >= 0]
-        for cid in sorted(up, key=lambda c: (cents[c] - hundredths[c], c))[: max(0, short)]:
-            cents[cid] += 1
-        for cid in members:
-            out[cid].points = (round(exact[cid], 6) if cid in small else cents[cid] / 100) + 0.0
+        if abs(exact[cid]) < 0.005:
+            small.add(cid)
+            continue
+        window = windows.setdefault(("" if pooled else fc.date, fc.shop), {})
+        window.setdefault(tuple(fc.agents), []).append(cid)
+    for groups in windows.values():
+        sums = {agents: sum(exact[c] * 100 for c in members) for agents, members in groups.items()}
+        share = _largest_remainder(sums, round(sum(sums.values())))
+        for agents, members in groups.items():
+            cents = _largest_remainder({c: exact[c] * 100 for c in members}, share[agents], keep_costs=True)
+            for cid in members:
+                out[cid].points = cents[cid] / 100 + 0.0
+    for cid in small:
+        out[cid].points = round(exact[cid], 6) + 0.0
+
+
+def _largest_remainder(values: Mapping[Any, float], total: int, keep_costs: bool = False) -> dict[Any, int]:
+    """Whole numbers near ``values`` adding up to ``total``: the floors, one more to the largest remainders.
+
+    With ``keep_costs`` a negative value never rounds up to 0 (a cost would read as nothing).
+    """
+    whole = {k: math.floor(v) for k, v in values.items()}
+    short = total - sum(whole.values())
+    up = [k for k in values if not (keep_costs and whole[k] == -1 and values[k] < 0)]
+    for k in sorted(up, key=lambda k: (whole[k] - values[k], str(k)))[: max(0, short)]:
+        whole[k] += 1
+    return whole
