@@ -3859,6 +3859,33 @@ def test_a_buyers_colonless_line_of_this_minute_is_no_quote(
     assert agents == ["亲，到驿站了"] and [r.line for r in result.rejects] == [3]
 
 
+@pytest.mark.parametrize(
+    ("said", "reply", "quote", "quoted_away"),
+    [
+        ("2026-11-24 23:58:00", "2026-11-25 00:00:30", "小鹿(23:58) 您说的这句", True),  # across midnight
+        ("9:58:00 PM", "10:00:30 PM", "小鹿(9:58) 您说的这句", True),  # a 12-hour file, no PM in the quote
+        ("10:00:00", "10:05:00", "小鹿(10:03) 烦死了", False),  # out of time order: the buyer's line
+    ],
+)
+def test_a_quote_names_an_earlier_line_of_its_nick(
+    tmp_path: Path, said: str, reply: str, quote: str, quoted_away: bool
+) -> None:
+    """Asked of the clock alone, a quote across midnight or without its PM was the buyer's line, the
+    agent's 爱买不买 under it hidden, and a buyer's line of an export out of time order was a quote,
+    charged to the agent (audit 127 H1, H3)."""
+    path = tmp_path / "2026-11-24.txt"
+    path.write_text(
+        f"小鹿({said}): 怎么还没发货\n柚子店:小雨({reply}): 亲\n{quote}\n爱买不买，催什么催\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    agents = [m.text for c in result.conversations for m in c.messages if m.role is Role.AGENT]
+    if quoted_away:
+        assert agents == [f"亲\n{quote}\n爱买不买，催什么催"] and not result.rejects
+    else:
+        assert agents == ["亲"] and [r.line for r in result.rejects] == [3, 4]
+
+
 def test_the_agent_quoting_a_full_stamp_under_a_block_reply_is_its_text(tmp_path: Path) -> None:
     """tb_a(09:58:10)说的我们看到了 in a 10:00:00 reply was cut as the buyer's line, and the 爱买不买
     under it went uncharged (audit 126 H2)."""
@@ -3887,7 +3914,7 @@ def test_the_agent_quoting_the_buyers_earlier_words_under_an_inline_reply_is_its
     buyer's line: cut as one, the agent's 爱买不买 under it went uncharged."""
     result, conv = read_chat(
         tmp_path,
-        "tb_a(10:00:01): 你们昨天答应今天发\n柚子店:小雨(10:00:40): 我看了下记录\n"
+        "tb_a(09:58:05): 你们昨天答应今天发\n柚子店:小雨(10:00:40): 我看了下记录\n"
         "tb_a(09:58) 这句是您自己说的\n爱买不买，别瞎说\ntb_a(10:01:30): 好吧\n",
     )
     assert not result.rejects

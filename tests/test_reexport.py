@@ -253,3 +253,18 @@ def test_a_buyers_shorter_second_visit_is_no_re_export_of_the_first():
     )
     second = copy(opening, [0, 1, 1, 5], start=T0 + timedelta(minutes=30), roles="sbra")
     assert realign(first, second) is None
+
+
+def test_a_short_chats_re_export_whose_last_line_was_damaged_is_one():
+    """Notice, 在吗, auto-reply, 亲在的, 多少钱 read again in the right zone with its last line cut (a
+    reject): the one stored message it did not re-read took it for a continuation, and the chat
+    was stored twice (audit 127 H2). Without a damaged line it is none (audit 126 H3)."""
+    stored = copy(
+        ["买家从商品详情页发起咨询", "在吗", "您好，欢迎光临", "亲在的", "多少钱"],
+        [0, 1, 1, 87, 10],
+        roles="sbrab",
+    )
+    again = moved(stored, -3600)[:4]
+    assert realign(stored, again) is None
+    found = realign(stored, again, damaged=True)
+    assert found is not None and found.pairs == {0: 0, 1: 1, 2: 2, 3: 3}

@@ -127,7 +127,14 @@ def realign(stored: Sequence[Said], new: Sequence[Said], damaged: bool = False) 
     # Stored messages beyond the new copy's span (another export's part, kept) need the stronger
     # evidence too: a buyer's shorter second visit re-read the first visit's opening only, and took
     # it from the first day with its decisions (audit 126 H3).
-    elsewhere = any(i not in pairs and i not in edits for i in range(len(stored)))
+    # (Those within its span are the lost ones above, a damaged line's when the file had any; so
+    # may a few at its ends be, the file's last line cut, audit 127 H2.)
+    unread = sum(
+        1
+        for i, (_, t, _) in enumerate(stored)
+        if i not in pairs and i not in edits and t is not None and not _within(t + offset, first, last)
+    )
+    elsewhere = unread > (allowed if damaged else 0)
     if typed < (_MIN_TYPED if beyond or elsewhere else _MIN_TYPED - 1):
         return None
     moves = sorted(d for i, j in shifted.items() if (d := _between(new[j][1], stored[i][1])) is not None)

@@ -253,9 +253,6 @@ _CHAT_COLON_RE = re.compile(r"[)）]\s*[:：]")
 
 
 _AMPM_RE = re.compile(_AMPM)
-# How far back a bracket's clock in a message can quote an earlier line of the chat; further back,
-# a clock-only time is the next day's (a buyer's line just after midnight).
-_QUOTED_WITHIN = timedelta(hours=6)
 # How many header-like lines of nicks that never wrote a look ahead steps over before it gives up
 # (see TextExportReader._answered_before): a bound, so a hostile file of such lines stays linear.
 _LOOKAHEAD_UNKNOWN = 4
@@ -364,6 +361,7 @@ class TextExportReader:
         self._segments: list[_Segment] = [_Segment(None)]
         self._block: _Block | None = None
         self._nicks: set[str] = set()  # header nicks seen so far in the file
+        self._stamps: dict[str, list[str]] = {}  # each nick's messages' times so far, as written
         self._shops: set[str] = set()  # shops whose sub-accounts (店铺:客服) wrote in the file
         # A divider naming no conversation inside an open message and the lines after it,
         # until the next message says what they were (see _hold).
@@ -545,29 +543,50 @@ class TextExportReader:
         given = nick in self._nicks or nick in self.agent_nicks or nick in self.customer_nicks
         sender = role is None and (given or self._file_senders().get(nick, 0) > itself)
         if not inline:
-            return sender and _SECONDS_RE.search(content) is not None and not self._quoted(content)
-        return (sender or (role is not None and role[0] is Role.CUSTOMER)) and not self._quoted(content)
+            return sender and _SECONDS_RE.search(content) is not None and not self._quoted(nick, content)
+        return (sender or (role is not None and role[0] is Role.CUSTOMER)) and not self._quoted(nick, content)
 
-    def _quoted(self, clock: str) -> bool:
-        """True when a bracket's clock is before the open message's: the agent quoting the buyer.
+    def _quoted(self, nick: str, clock: str) -> bool:
+        """True when a bracket names the time of an earlier message of ``nick``: the agent quoting it.
 
-        tb_a(09:58) 这句是您自己说的 in a 10:00:40 reply is no line of the buyer's (an export lists a
-        chat in time order): cut as one, the agent's 爱买不买 under it went uncharged. A clock without
-        seconds names its whole minute (小鹿(10:00) under a 10:00:20 reply is the buyer's, audit 126
-        H1), and one more than a few hours back is the next day's, after midnight.
+        tb_a(09:58) 这句是您自己说的 in a 10:00:40 reply quotes the buyer's 09:58 line: cut as the buyer's
+        line, the agent's 爱买不买 under it went uncharged. Asked of the file's own lines, not of the
+        clock alone: 小鹿(10:00) under a 10:00:20 reply, or 小鹿(10:03) under a 10:05 reply of an export
+        out of time order, was the buyer's line and was charged to the agent (audits 126 H1, 127
+        H3); a quote across midnight or in a 12-hour file without its PM was the buyer's (127 H1).
+        A clock without seconds names its minute; without am/pm, either half of the day. A bracket
+        dated before the open message's day quotes yesterday's chat.
         """
         block = self._block
         if block is None:
             return False
+        day = self.day or _ANY_DAY
         try:
-            then = parse_timestamp(block.stamp.strip(), self.tz, self.day or _ANY_DAY)
-            quoted = parse_timestamp(clock.strip(), self.tz, then.date() if then else self.day or _ANY_DAY)
+            then = parse_timestamp(block.stamp.strip(), self.tz, day)
+            quoted = parse_timestamp(clock.strip(), self.tz, then.date() if then else day)
         except ValueError:
             return False
         if then is None or quoted is None:
             return False
-        last = quoted + (timedelta(0) if _SECONDS_RE.search(clock) else timedelta(seconds=59))
-        return timedelta(0) < then - last <= _QUOTED_WITHIN
+        if DATETIME_RE.match(clock.strip()) is not None and quoted.date() < then.date():
+            return True
+        seconds = _SECONDS_RE.search(clock) is not None
+        either = _AMPM_RE.search(clock) is None and not re.search(r"(?i)\b[ap]m\b", clock)
+        for stamp in self._stamps.get(nick, ()):
+            try:
+                said = parse_timestamp(stamp.strip(), self.tz, day)
+            except ValueError:
+                continue
+            if said is None or said + (timedelta(0) if seconds else timedelta(seconds=59)) >= then:
+                continue  # not done before the reply (its minute neither): her new line of this minute
+            hours = {quoted.hour, (quoted.hour + 12) % 24} if either else {quoted.hour}
+            if (
+                said.hour in hours
+                and said.minute == quoted.minute
+                and (not seconds or said.second == quoted.second)
+            ):
+                return True
+        return False
 
     def _has_written(self, who: str) -> bool:
         """True for a nick that is a sender of this file: it wrote, was given, or heads a header line.
@@ -765,6 +784,7 @@ class TextExportReader:
             self._block = _Block(
                 number, who, header["ts1"] or header["ts2"], line, bracketed=header["ts1"] is not None
             )
+            self._stamps.setdefault(who, []).append(self._block.stamp)
             return
         inline = INLINE_RE.match(line)
         if inline and self._inline_text(inline):
@@ -780,6 +800,7 @@ class TextExportReader:
             self._block = _Block(
                 number, inline["who"], inline["ts"], line, inline=True, first=first, bracketed=True
             )
+            self._stamps.setdefault(inline["who"].strip(), []).append(inline["ts"])
             return
         if self._garbled_header(line) or (
             self._block is not None and self._garbled_chat_line(line, inline=self._block.inline)
