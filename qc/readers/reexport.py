@@ -59,8 +59,8 @@ _MAX_CANDIDATES = 64
 class Realigned:
     """How a new copy re-reads a stored one: the clock offset and stored index → new index.
 
-    ``sure`` are the pairs a decision may follow: messages that moved by the offset and whose
-    words are said once in each copy.
+    ``sure`` are the pairs a decision may follow: messages that moved by the offset whose words are
+    said once in each copy, or a repeat whose neighbours pair with its copy's (:func:`_sure`).
     """
 
     offset: timedelta
