@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 from qc.batch.chunks import with_evidence
 from qc.errors import ConfigError
-from qc.readers.reexport import realign
+from qc.readers.reexport import as_said, realign
 from qc.readers.roles import shop_account
 from qc.run.executors import Executor, findings_of
 from qc.run.inspector import ConversationResult
@@ -53,11 +53,6 @@ def _said(m: Message) -> tuple[object, ...]:
     return (m.role, m.sender, m.text)
 
 
-def _as_said(m: Message) -> tuple[tuple[object, ...], datetime | None, bool]:
-    """A message as :func:`~qc.readers.reexport.realign` compares it: what, when, typed by a person."""
-    return _said(m), m.sent_at, m.role in (Role.AGENT, Role.CUSTOMER) and not m.auto_reply
-
-
 def continued(new: Conversation, stored: Conversation, fill_gaps: bool = False) -> Conversation | None:
     """``new`` joined with the messages of ``stored`` outside its time span, or ``None`` when there are none.
 
@@ -78,7 +73,11 @@ def continued(new: Conversation, stored: Conversation, fill_gaps: bool = False) 
         return None  # the same messages read at other times (another --timezone): a re-read
     _, first, last = span
     seen = {_key(m) for m in mine}
-    again = realign([_as_said(m) for m in theirs], [_as_said(m) for m in mine], damaged=fill_gaps)
+    stored_said, new_said = (
+        [as_said(m.role.value, m.sender, m.text, m.sent_at, m.auto_reply) for m in part]
+        for part in (theirs, mine)
+    )
+    again = realign(stored_said, new_said, damaged=fill_gaps)
     offset = timedelta(0)
     if again is not None:
         # A re-export with its clock corrected (and a line or two edited): the stored messages it

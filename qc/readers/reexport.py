@@ -34,15 +34,21 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-__all__ = ["Realigned", "realign"]
+__all__ = ["Realigned", "as_said", "realign"]
 
 # A message as the alignment sees it: what was said (compared for equality), when, and whether a
 # person typed it (a buyer's or agent's message, not a platform notice or an auto-reply).
 Said = tuple[Hashable, datetime | None, bool]
+
+
+def as_said(role: str, sender: str | None, text: str, at: datetime | None, auto_reply: bool) -> Said:
+    """A message as :func:`realign` compares it: what was said, when, and whether a person typed it."""
+    return (role, sender, text), at, role in ("agent", "customer") and not auto_reply
+
 
 _SAME_OFFSET = timedelta(seconds=1)
 # The typed messages that must have moved by the offset: fewer could be chance.
@@ -95,21 +101,20 @@ def realign(stored: Sequence[Said], new: Sequence[Said], damaged: bool = False) 
             # The same messages in the same order, moved by one offset: each is its own copy,
             # repeated words too. Moved otherwise, they are other sends of the same words.
             return Realigned(timed[len(timed) // 2], everything, everything)
-    offset = _offset(stored, new)
+    equal = _equal_pairs(stored, new)
+    offset = _offset(equal)
     if not offset:
         return None  # nothing moved: the times tell the copies apart, as they always have
-    pairs = _chain(stored, new, offset)
+    pairs = _chain(stored, new, equal, offset)
     shifted = {i: j for i, j in pairs.items() if _moved_by(new[j][1], stored[i][1], offset)}
     typed = sum(1 for i, j in shifted.items() if stored[i][2] and new[j][2])
     first, last = min(t for _, t, _ in new if t), max(t for _, t, _ in new if t)
     edits = _edited(stored, new, pairs, offset)
-    # A stored message with no copy in the new one, within its span: another chat's, unless a
-    # damaged line of the new file lost it (the caller keeps those).
-    lost = [
-        i
-        for i, (_, t, _) in enumerate(stored)
-        if i not in pairs and i not in edits and t is not None and _within(t + offset, first, last)
-    ]
+    # Stored messages with no copy in the new one. Within its span: another chat's, unless a
+    # damaged line of the new file lost them (the caller keeps those). Beyond it: another export's
+    # part (kept), which needs the stronger evidence below.
+    unread = [t for i, (_, t, _) in enumerate(stored) if i not in pairs and i not in edits and t is not None]
+    lost = sum(1 for t in unread if _within(t + offset, first, last))
     # New messages beyond the stored copy's span, on the corrected clock: where a continuation adds
     # its own (a re-export may reach a little further than the first one did).
     ends = [t for i in pairs if (t := stored[i][1]) is not None]
@@ -122,19 +127,12 @@ def realign(stored: Sequence[Said], new: Sequence[Said], damaged: bool = False) 
         if j not in pairs.values() and j not in edits.values() and t is not None and not _within(t, low, high)
     ]
     allowed = max(1, len(new) // _EDITED_ONE_IN)
-    if len(lost) > (allowed if damaged else 0) or len(beyond) > allowed:
+    if lost > (allowed if damaged else 0) or len(beyond) > allowed:
         return None
-    # Stored messages beyond the new copy's span (another export's part, kept) need the stronger
-    # evidence too: a buyer's shorter second visit re-read the first visit's opening only, and took
-    # it from the first day with its decisions (audit 126 H3).
-    # (Those within its span are the lost ones above, a damaged line's when the file had any; so
-    # may a few at its ends be, the file's last line cut, audit 127 H2.)
-    unread = sum(
-        1
-        for i, (_, t, _) in enumerate(stored)
-        if i not in pairs and i not in edits and t is not None and not _within(t + offset, first, last)
-    )
-    elsewhere = unread > (allowed if damaged else 0)
+    # A buyer's shorter second visit re-read the first visit's opening only, and took it from the
+    # first day with its decisions (audit 126 H3); a few at its ends may be a damaged re-export's
+    # lines (its last line cut, audit 127 H2).
+    elsewhere = len(unread) - lost > (allowed if damaged else 0)
     if typed < (_MIN_TYPED if beyond or elsewhere else _MIN_TYPED - 1):
         return None
     moves = sorted(d for i, j in shifted.items() if (d := _between(new[j][1], stored[i][1])) is not None)
@@ -201,24 +199,35 @@ def _sure(
     return out
 
 
-def _offset(stored: Sequence[Said], new: Sequence[Said]) -> timedelta | None:
-    """The offset most pairs of equal messages moved by, to the second (the seconds around it pooled)."""
+def _equal_pairs(stored: Sequence[Said], new: Sequence[Said]) -> list[tuple[int, int, timedelta]]:
+    """Every (stored index, new index, new − stored time) of equal, timed messages."""
     where: dict[Hashable, list[int]] = {}
     for j, (said, _, _) in enumerate(new):
         where.setdefault(said, []).append(j)
-    seconds: Counter[int] = Counter()
-    for said, at, _ in stored:
+    out: list[tuple[int, int, timedelta]] = []
+    for i, (said, at, _) in enumerate(stored):
         for j in where.get(said, ())[:_MAX_CANDIDATES]:
             d = _between(new[j][1], at)
             if d is not None:
-                seconds[round(d.total_seconds())] += 1
+                out.append((i, j, d))
+    return out
+
+
+def _offset(equal: Sequence[tuple[int, int, timedelta]]) -> timedelta | None:
+    """The offset most pairs of equal messages moved by, to the second (the seconds around it pooled)."""
+    seconds = Counter(round(d.total_seconds()) for _, _, d in equal)
     if not seconds:
         return None
     best = max(sorted(seconds), key=lambda s: seconds[s - 1] + seconds[s] + seconds[s + 1])
     return timedelta(seconds=best)
 
 
-def _chain(stored: Sequence[Said], new: Sequence[Said], offset: timedelta) -> dict[int, int]:
+def _chain(
+    stored: Sequence[Said],
+    new: Sequence[Said],
+    equal: Sequence[tuple[int, int, timedelta]],
+    offset: timedelta,
+) -> dict[int, int]:
     """The longest in-order pairing of equal messages that moved by ``offset`` (within a second).
 
     Then, beside them, equal messages that did not move, of stored messages whose corrected time
@@ -227,20 +236,7 @@ def _chain(stored: Sequence[Said], new: Sequence[Said], offset: timedelta) -> di
     another send of the same words: paired, a rejection passed from one 好的 to another sent a
     minute before it, when the clock fix was that minute (audit 123 H7).
     """
-    where: dict[Hashable, list[int]] = {}
-    for j, (said, _, _) in enumerate(new):
-        where.setdefault(said, []).append(j)
-
-    def candidates(keep: Callable[[int, timedelta], bool]) -> list[tuple[int, int]]:
-        out: list[tuple[int, int]] = []
-        for i, (said, at, _) in enumerate(stored):
-            for j in where.get(said, ())[:_MAX_CANDIDATES]:
-                d = _between(new[j][1], at)
-                if d is not None and keep(i, d):
-                    out.append((i, j))
-        return out
-
-    moved = _longest(candidates(lambda _, d: abs(d - offset) <= _SAME_OFFSET))
+    moved = _longest([(i, j) for i, j, d in equal if abs(d - offset) <= _SAME_OFFSET])
     if not offset or not moved:
         return moved
     times = [new[j][1] for j in moved.values()]
@@ -252,7 +248,7 @@ def _chain(stored: Sequence[Said], new: Sequence[Said], offset: timedelta) -> di
 
     pairs = dict(moved)
     taken = set(moved.values())
-    for i, j in sorted(candidates(kept)):
+    for i, j in sorted((i, j) for i, j, d in equal if kept(i, d)):
         # Beside the moved pairs, never in their place: each keeps the order of every pair so far.
         if i not in pairs and j not in taken and all((a < i) == (b < j) for a, b in pairs.items()):
             pairs[i] = j

@@ -10,8 +10,9 @@ from __future__ import annotations
 import csv
 import itertools
 import re
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -141,7 +142,6 @@ def rows_to_records(
     pending: list[tuple[int, Sequence[Any], str, str | None]] = []
     mapping: dict[str, int] | None = None
     header: Sequence[Any] = ()
-    width = 0
     line = 0
     it: Iterator[tuple[int, Sequence[Any], str, str | None]] = iter(rows)
     # The header is the first of the first rows naming the text, conversation and role (or
@@ -176,7 +176,6 @@ def rows_to_records(
     if chosen is not None:
         at, mapping = chosen
         line, header = pending[at][0], pending[at][1]
-        width = len(header)
         it = itertools.chain(pending[at + 1 :], it)
         pending = pending[:at]
     if mapping is None and not pending:
@@ -210,10 +209,7 @@ def rows_to_records(
         )
     for line, _cells, raw, problem in pending:
         yield make_reject(file, line, problem or "row above the header row", raw)
-    last_used = max(mapping.values())
-    text_at = mapping["text"]
-    header_text = _cell_text(header[text_at]).strip().lstrip("\ufeff")
-    header_names = tuple(normalize_header(_cell_text(c)) for c in header)
+    head = _Header.of(header, mapping)
     if warnings is not None:
         for field, others in competing_headers(header, mapping, column_map).items():
             shown = [shown_value(_cell_text(header[i]), 20) for i in (mapping[field], *others)]
@@ -227,14 +223,8 @@ def rows_to_records(
                 f"{file}: line {line}: the header names the {field} in {len(shown)} columns"
                 f" ({', '.join(shown)}); the first is read: if another holds it, {fix}"
             )
-    # The columns a header row names itself in (会话ID, 角色): a cheap first look for a second
-    # export's header in another column order below the first (every column of it has a name).
-    whose_at = [mapping[f] for f in ("conversation_id", "role") if f in mapping]
-    cid_at = mapping["conversation_id"] if "conversation_id" in mapping else len(header)
-    sender_at = [mapping["sender"]] if "sender" in mapping else []
-    shape: list[Any] = [width, mapping]  # the header the stray-quote check reads rows by
     if delimiter is not None:
-        it = _stray_quotes(it, delimiter, shape)
+        it = _stray_quotes(it, delimiter, lambda: head)
     for line, cells, raw, problem in it:
         if problem is not None:
             yield make_reject(file, line, problem, raw)
@@ -242,9 +232,9 @@ def rows_to_records(
         if not any(_cell_text(c).strip() for c in cells):
             continue
         if (
-            len(cells) > text_at
-            and _cell_text(cells[text_at]).strip().lstrip("\ufeff") == header_text
-            and tuple(normalize_header(_cell_text(c)) for c in cells) == header_names
+            len(cells) > head.text_at
+            and _cell_text(cells[head.text_at]).strip().lstrip("\ufeff") == head.text
+            and tuple(normalize_header(_cell_text(c)) for c in cells) == head.names
         ):
             yield make_reject(
                 file, line, "the header row again (files joined one after another?): not a message", raw
@@ -252,7 +242,7 @@ def rows_to_records(
             continue
         again = (
             map_headers(cells, column_map)
-            if any(i < len(cells) and _names_a_column(_cell_text(cells[i])) for i in whose_at)
+            if any(i < len(cells) and _names_a_column(_cell_text(cells[i])) for i in head.whose_at)
             else {}
         )
         if {"text", "conversation_id"} <= again.keys() and ("role" in again or "sender" in again):
@@ -266,40 +256,68 @@ def rows_to_records(
                 " not a message; the rows under it are read by this header",
                 raw,
             )
-            header, mapping, width = cells, again, len(cells)
-            last_used, text_at = max(mapping.values()), mapping["text"]
-            header_text = _cell_text(header[text_at]).strip().lstrip("\ufeff")
-            header_names = tuple(normalize_header(_cell_text(c)) for c in header)
-            whose_at = [mapping[f] for f in ("conversation_id", "role") if f in mapping]
-            cid_at = mapping["conversation_id"]
-            sender_at = [mapping["sender"]] if "sender" in mapping else []
-            shape[:] = [width, mapping]
+            head = _Header.of(cells, again)
             continue
         if (
-            len(cells) > cid_at
-            and _SUMMARY_ROW_RE.match(_cell_text(cells[cid_at]))
-            and not any(_cell_text(cells[i]).strip() for i in whose_at[1:] + sender_at if i < len(cells))
+            len(cells) > head.cid_at
+            and _SUMMARY_ROW_RE.match(_cell_text(cells[head.cid_at]))
+            and not any(
+                _cell_text(cells[i]).strip() for i in head.whose_at[1:] + head.sender_at if i < len(cells)
+            )
         ):
             # 合计,,,,共 5 条: the export's total under its rows, rejected as "missing role" (audit 120
             # L4). Only a row of no role and no sender: a conversation whose id is sum is a chat (121 H5).
             yield make_reject(file, line, "a summary row (合计, 总计): not a message", raw)
             continue
-        if pad_short and len(cells) <= last_used:
-            cells = [*cells, *([None] * (last_used + 1 - len(cells)))]
-        if len(cells) <= last_used:
+        if pad_short and len(cells) <= head.last_used:
+            cells = [*cells, *([None] * (head.last_used + 1 - len(cells)))]
+        if len(cells) <= head.last_used:
             yield make_reject(
-                file, line, f"row has {len(cells)} fields, the header {width}; truncated row?", raw
+                file, line, f"row has {len(cells)} fields, the header {head.width}; truncated row?", raw
             )
             continue
-        if len(cells) > width and any(_cell_text(c).strip() for c in cells[width:]):
+        if len(cells) > head.width and any(_cell_text(c).strip() for c in cells[head.width :]):
             yield make_reject(
                 file,
                 line,
-                f"row has {len(cells)} fields, the header {width}; unquoted delimiter in a field?",
+                f"row has {len(cells)} fields, the header {head.width}; unquoted delimiter in a field?",
                 raw,
             )
             continue
-        yield RawRecord(file=file, line=line, raw=raw, **{f: cells[i] for f, i in mapping.items()})
+        yield RawRecord(file=file, line=line, raw=raw, **{f: cells[i] for f, i in head.mapping.items()})
+
+
+@dataclass(frozen=True, slots=True)
+class _Header:
+    """A header row and what reading rows by it asks of it."""
+
+    mapping: Mapping[str, int]
+    width: int
+    last_used: int
+    text_at: int
+    text: str  # the text column's header as written
+    names: tuple[str, ...]
+    # The columns a header row names itself in (会话ID, 角色): a cheap first look for a second
+    # export's header in another column order below the first (every column of it has a name).
+    whose_at: list[int]
+    cid_at: int
+    sender_at: list[int]
+
+    @classmethod
+    def of(cls, cells: Sequence[Any], mapping: Mapping[str, int]) -> _Header:
+        """The header of these cells, mapped (:func:`~qc.readers.columns.map_headers`)."""
+        text_at = mapping["text"]
+        return cls(
+            mapping=mapping,
+            width=len(cells),
+            last_used=max(mapping.values()),
+            text_at=text_at,
+            text=_cell_text(cells[text_at]).strip().lstrip("\ufeff"),
+            names=tuple(normalize_header(_cell_text(c)) for c in cells),
+            whose_at=[mapping[f] for f in ("conversation_id", "role") if f in mapping],
+            cid_at=mapping["conversation_id"],
+            sender_at=[mapping["sender"]] if "sender" in mapping else [],
+        )
 
 
 @lru_cache(maxsize=4096)
@@ -321,14 +339,14 @@ _UNTERMINATED = "unterminated quote runs to the end of the file"
 
 
 def _stray_quotes(
-    rows: Iterator[tuple[int, Sequence[Any], str, str | None]], delimiter: str, shape: Sequence[Any]
+    rows: Iterator[tuple[int, Sequence[Any], str, str | None]], delimiter: str, header: Callable[[], _Header]
 ) -> Iterator[tuple[int, Sequence[Any], str, str | None]]:
     """``rows`` with each row of a stray quote (:func:`_stray_quote`) cut back into its lines.
 
-    ``shape`` is the header's width and field mapping, as the caller reads rows by them now.
+    ``header`` gives the header the caller reads rows by now (a second export's may follow).
     """
     for row in rows:
-        width, mapping = shape
+        width, mapping = header().width, header().mapping
         line, _, raw, problem = row
         lines = raw.split("\n")
         split = (

@@ -226,6 +226,12 @@ _GARBLED_HEADER = (
 )
 
 
+def _bare_nick(who: str) -> str:
+    """A nick without its note in brackets: 森林杂货铺:阿青(售前) is 森林杂货铺:阿青."""
+    noted = _NICK_NOTE_RE.match(who)
+    return noted["nick"].strip() if noted else who
+
+
 def _platform_note(line: str) -> bool:
     """True for the platform's note in brackets of its own: （以下为系统提示）, 【以上是历史消息】."""
     note = _BRACKETED_RE.match(line)
@@ -523,8 +529,7 @@ class TextExportReader:
         if inside is None:
             return False
         who, content, rest = inside[1], inside[2], line[inside.end() :]
-        noted = _NICK_NOTE_RE.match(who)
-        nick = noted["nick"].strip() if noted else who
+        nick = _bare_nick(who)
         role = parse_role_word(nick)
         letter = _LETTER_FOR_DIGIT_RE.search(content) is not None
         if _HOURS_RANGE_RE.search(content) and not (letter and role is None and self._has_written(who)):
@@ -540,8 +545,7 @@ class TextExportReader:
         # words (audits 123 H3, 125 H5). The buyer's role word is a sender (买家(10:01) …).
         # (A line shaped as a header, SKU(10:00) alone, counts itself: another line must say so.)
         itself = 1 if _sender_time_and_shape(line) is not None else 0
-        given = nick in self._nicks or nick in self.agent_nicks or nick in self.customer_nicks
-        sender = role is None and (given or self._file_senders().get(nick, 0) > itself)
+        sender = role is None and (self._given(nick) or self._file_senders().get(nick, 0) > itself)
         if not inline:
             return sender and _SECONDS_RE.search(content) is not None and not self._quoted(nick, content)
         return (sender or (role is not None and role[0] is Role.CUSTOMER)) and not self._quoted(nick, content)
@@ -593,15 +597,13 @@ class TextExportReader:
 
         Not a bare role word (客服, 售后): an agent's text names them in its lists of hours.
         """
-        noted = _NICK_NOTE_RE.match(who)
-        nick = noted["nick"].strip() if noted else who
+        nick = _bare_nick(who)
         self._file_senders()  # reads the header nicks with the lines
-        return (
-            nick in self._nicks
-            or nick in self.agent_nicks
-            or nick in self.customer_nicks
-            or nick in self._header_nicks
-        )
+        return self._given(nick) or nick in self._header_nicks
+
+    def _given(self, nick: str) -> bool:
+        """True for a nick that wrote in the file so far or was given (--agent-nick, --customer-nick)."""
+        return nick in self._nicks or nick in self.agent_nicks or nick in self.customer_nicks
 
     def _no_text_after_inline(self, line: str) -> bool:
         """True for a line after an inline message that is none of its text: a chat line, a platform note."""
@@ -849,9 +851,8 @@ class TextExportReader:
 
     def _may_write(self, who: str) -> bool:
         """True for a nick that may write: one that has, a role word, a nick given, a known shop's account."""
-        noted = _NICK_NOTE_RE.match(who)
-        nick = noted["nick"].strip() if noted else who
-        if nick in self._nicks or nick in self.agent_nicks or nick in self.customer_nicks:
+        nick = _bare_nick(who)
+        if self._given(nick):
             return True
         if parse_role_word(nick) is not None:
             return True

@@ -53,8 +53,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from qc.errors import ConfigError, QcError
-from qc.readers.reexport import realign
-from qc.schema import Conversation, Finding, Role
+from qc.readers.reexport import as_said, realign
+from qc.schema import Conversation, Finding
 from qc.scoring.card import basis_refusal
 from qc.scoring.metrics import UNDATED, MetricPart
 from qc.scoring.scores import ConversationRecord
@@ -267,6 +267,7 @@ def _follow_decisions(
     edited) the alignment says which message each stored one is now, and a finding there of the
     same kind, entry and span on the same words takes its decisions whatever its time says.
     """
+    retimed = retimed or {}
     by_what: dict[_Signature, list[tuple[int, str]]] = {}
     aligned: dict[tuple[_Signature, int], str] = {}
     for r in records:
@@ -284,7 +285,7 @@ def _follow_decisions(
         # In a conversation only re-timed (a clock-corrected export, a --timezone fix), the finding on
         # the message the alignment names is the same finding: its final overturn was parked and the
         # conflict charged again (audit 114 H1, 115 H1). Elsewhere the time tells two sends apart.
-        index = (retimed or {}).get(was[:2], {}).get(was[-1]) if was is not None else None
+        index = retimed.get(was[:2], {}).get(was[-1]) if was is not None else None
         new = aligned.get((was[:-2], index)) if was is not None and index is not None else None
         if new is not None and new not in taken:
             taken.add(new)
@@ -306,7 +307,7 @@ def _follow_decisions(
         # In a re-export whose clock moved, the same words at the same time are another send: the
         # chat's later 好的 sat where the first read had put the cut 好的 it rejected, and took its
         # rejection (audit 125 H4). There only the alignment moves a decision; else it is parked.
-        if free and was[:2] not in (retimed or {}):
+        if free and was[:2] not in retimed:
             new = min(free)[1]
             taken.add(new)
             if new != fid:
@@ -901,20 +902,12 @@ class Store:
                 .order_by(msgs.c.idx)
             )
             rows = list(conn.execute(q))
-            typed = (Role.AGENT.value, Role.CUSTOMER.value)
             again = realign(
                 [
-                    (
-                        (role, sender, text),
-                        datetime.fromisoformat(at) if at else None,
-                        role in typed and not auto,
-                    )
+                    as_said(role, sender, text, datetime.fromisoformat(at) if at else None, bool(auto))
                     for _, role, sender, text, at, auto in rows
                 ],
-                [
-                    ((m.role.value, m.sender, m.text), m.sent_at, m.role.value in typed and not m.auto_reply)
-                    for m in new[(shop, cid)]
-                ],
+                [as_said(m.role.value, m.sender, m.text, m.sent_at, m.auto_reply) for m in new[(shop, cid)]],
             )
             if again is not None:
                 indexes = [m.index for m in new[(shop, cid)]]
