@@ -436,6 +436,8 @@ def test_a_text_export_opening_with_a_bracketed_tag_is_no_json(tmp_path: Path, o
         ("2026-11-24 3:05:20 PM", datetime(2026, 11, 24, 15, 5, 20, tzinfo=SH)),
         ("2026-11-24 晚上11:59:00", datetime(2026, 11, 24, 23, 59, 0, tzinfo=SH)),
         ("2026-11-24 晚上12:10:00", datetime(2026, 11, 25, 0, 10, 0, tzinfo=SH)),  # not noon
+        ("2026年11月24日 10时03分", datetime(2026, 11, 24, 10, 3, 0, tzinfo=SH)),  # audit 127 M2
+        ("2026-11-24 下午3时05分20秒", datetime(2026, 11, 24, 15, 5, 20, tzinfo=SH)),
         (46350.5, datetime(2026, 11, 24, 12, 0, 0, tzinfo=SH)),  # an Excel date serial stored as a number
         (46350, datetime(2026, 11, 24, 0, 0, 0, tzinfo=SH)),
         ("", None),
@@ -456,6 +458,8 @@ def test_a_text_export_opening_with_a_bracketed_tag_is_no_json(tmp_path: Path, o
         "pm",
         "wanshang-11",
         "wanshang-12",
+        "chinese-clock-minutes",
+        "chinese-clock-seconds",
         "excel-serial",
         "excel-serial-whole-day",
         "empty",
@@ -3932,3 +3936,66 @@ def test_a_buyers_full_stamp_without_its_colon_under_a_block_reply_is_a_reject(t
     assert [m.text for m in conv.messages] == ["在吗", "亲，稍等", "人呢"] and [
         r.line for r in result.rejects
     ] == [5]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tb_橙子 2026-11-24 10时03分\n请问发什么快递\n柚子店:小雨 2026-11-24 10时05分\n默认中通哦\n",
+        "tb_橙子(2026-11-24 10时03分): 请问发什么快递\n柚子店:小雨(2026-11-24 10时05分): 默认中通哦\n",
+        "tb_橙子(10时03分): 请问发什么快递\n柚子店:小雨(10时05分): 默认中通哦\n",
+    ],
+    ids=["block-dated", "inline-dated", "inline-clock"],
+)
+def test_a_chinese_clock_without_seconds_is_a_time_in_every_header_style(tmp_path: Path, text: str) -> None:
+    """10时03分 matched the header patterns, but the timestamps refused it: every header written so was
+    a reject, "time not understood", and the file's messages were lost (audit 127 M2's cause). A bare
+    clock of a block header still needs its seconds (售前 8:30 in a reply's list is no header)."""
+    result, conv = read_chat(tmp_path, text)
+    assert not result.rejects
+    assert [(m.role, m.sent_at, m.text) for m in conv.messages] == [
+        (Role.CUSTOMER, datetime(2026, 11, 24, 10, 3, tzinfo=SH), "请问发什么快递"),
+        (Role.AGENT, datetime(2026, 11, 24, 10, 5, tzinfo=SH), "默认中通哦"),
+    ]
+
+
+@pytest.mark.parametrize("clock", ["9时58分", "09时58分05秒", "上午9时58分"])
+def test_the_agent_quoting_the_buyer_with_a_chinese_clock_is_its_text(tmp_path: Path, clock: str) -> None:
+    """小鹿(9时58分) 这句是您自己说的 in the agent's reply was refused as a time, so the quote was read as the
+    buyer's line: a reject, and the agent's 爱买不买 under it went uncharged (audit 127 M2)."""
+    result, conv = read_chat(
+        tmp_path,
+        "小鹿(09:58:05): 你们昨天答应今天发\n柚子店:小雨(10:00:40): 我看了下记录\n"
+        f"小鹿({clock}) 这句是您自己说的\n爱买不买，别瞎说\n小鹿(10:01:30): 好吧\n",
+    )
+    assert not result.rejects
+    assert conv.messages[1].text == f"我看了下记录\n小鹿({clock}) 这句是您自己说的\n爱买不买，别瞎说"
+
+
+def test_a_buyers_line_without_its_colon_is_a_reject_that_says_so(tmp_path: Path) -> None:
+    """A well-formed bracket with no colon after it was rejected as "a chat line or header whose time is
+    garbled", which sent the reader to look for a letter in the time (audit 127 L2)."""
+    result, conv = read_chat(
+        tmp_path,
+        "小鹿(09:58:05): 在吗\n柚子店:小雨(10:00:40): 在的\n"
+        "小鹿(10:01) 烦死了\n爱买不买\n小鹿(10:02:00): 好吧\n",
+    )
+    assert [m.text for m in conv.messages] == ["在吗", "在的", "好吧"]
+    assert [r.line for r in result.rejects] == [3, 4]
+    assert result.rejects[0].reason.startswith("a chat line with no colon after its time")
+    assert "garbled" not in result.rejects[0].reason
+
+
+@pytest.mark.parametrize("stamp", ["10:01:10", "10时01分10秒"])
+def test_a_buyers_full_stamp_in_any_clock_style_under_a_block_reply_is_a_reject(
+    tmp_path: Path, stamp: str
+) -> None:
+    """tb_a(10时01分10秒) 烦死了 under the agent's block message was the agent's text: only a colon clock
+    counted as one with seconds (audit 125 H5 in the 时分秒 style)."""
+    result, conv = read_chat(
+        tmp_path,
+        "tb_a 2026-11-24 10:00:01\n在吗\n柚子店:小雨 2026-11-24 10:00:20\n亲，稍等\n"
+        f"tb_a({stamp}) 烦死了爱买不买\ntb_a 2026-11-24 10:02:00\n人呢\n",
+    )
+    assert [m.text for m in conv.messages] == ["在吗", "亲，稍等", "人呢"]
+    assert [r.line for r in result.rejects] == [5]

@@ -225,6 +225,14 @@ _GARBLED_HEADER = (
     " time cut short): the message under it is not read; write the time as the other headers do"
 )
 
+# A well-formed bracket with no colon after it, of a sender (tb_a(10:01:10) 烦死了): said as what it
+# is, not as a garbled time (audit 127 L2).
+_COLONLESS_CHAT_LINE = (
+    "a chat line with no colon after its time (who(time) words, of a sender of this file): it and the"
+    " lines under it are not read; write who(time): text, or, where the agent quoted an earlier line,"
+    " that line's time as its header has it"
+)
+
 
 def _bare_nick(who: str) -> str:
     """A nick without its note in brackets: 森林杂货铺:阿青(售前) is 森林杂货铺:阿青."""
@@ -245,7 +253,8 @@ def _platform_note(line: str) -> bool:
 
 # A date or a clock time inside a would-be nick: 导出时间：2026-11-25 before a bare time.
 _DATE_IN_NICK_RE = re.compile(rf"{_DATE}|\d{{1,2}}[:：]\d{{2}}")
-_SECONDS_RE = re.compile(r"\d:\d{2}:\d{2}")
+# A clock with its seconds, in any style the headers write: 10:01:10, 10时01分10秒.
+_SECONDS_RE = re.compile(r"\d[:：]\d{2}[:：]\d{2}|\d\s*秒")
 # What an agent's list labels a line with (截单时间, 周末): Chinese characters only, short.
 _LABEL_RE = re.compile(r"[\u4e00-\u9fff]{1,8}")
 _BARE_HOUR_MINUTE_RE = re.compile(r"\d{1,2}:\d{2}")
@@ -509,7 +518,13 @@ class TextExportReader:
         return self._may_write(who) or who in self._header_nicks or senders.get(who, 0) >= 2
 
     def _garbled_chat_line(self, line: str, inline: bool = False) -> bool:
-        """True for a cut or garbled chat line (tb_大橘(1O:00:4l): 爱买不买, 买家(15:00:1) under a message.
+        """True for a chat line under a message that is no text of it (see _chat_line_reason)."""
+        return self._chat_line_reason(line, inline) is not None
+
+    def _chat_line_reason(self, line: str, inline: bool = False) -> str | None:
+        """Why a line under a message is a chat line, not its text: cut, garbled, or without its colon.
+
+        tb_大橘(1O:00:4l): 爱买不买 and 买家(15:00:1) are garbled; tb_a(10:01:10) 烦死了 lacks its colon.
 
         Under a block export's message it was the message's text: the buyer's words, charged to
         the agent (audit 116 H1). Of a nick that may write (under an inline message, any nick), a
@@ -521,23 +536,23 @@ class TextExportReader:
         前回复) or the agent quoting the buyer (tb_a(09:58)说的那句) were cut with the lines under them
         (audits 121 H1, 123 H2, H3). Under an inline message it is a buyer's line without its colon
         (tb_new(10:01) 烦死了, 买家(10:01) …: the agent was charged, audits 121 H2, 123 H1) unless
-        a label's that never wrote (预计送达(11月25日 18:00), 客服(6:00pm)下班).
+        a label's that never wrote (预计送达(11月25日 18:00), 客服(6:00pm)下班). ``None`` for text.
         """
         if len(line) > 4 * _LONGEST_HEADER or not _CUT_OR_GARBLED_RE.match(line):
-            return False
+            return None
         inside = _NICK_AND_BRACKET_RE.match(line)
         if inside is None:
-            return False
+            return None
         who, content, rest = inside[1], inside[2], line[inside.end() :]
         nick = _bare_nick(who)
         role = parse_role_word(nick)
         letter = _LETTER_FOR_DIGIT_RE.search(content) is not None
         if _HOURS_RANGE_RE.search(content) and not (letter and role is None and self._has_written(who)):
-            return False
+            return None
         if not (inline or self._sender_may_write(who)):
-            return False
+            return None
         if not rest.startswith((")", "）")) or letter or _CHAT_COLON_RE.match(rest):
-            return True
+            return _GARBLED_HEADER
         # A clean bracket and words after it, no colon: a chat line of a sender of this file (one
         # that wrote, was given, or heads a chat line anywhere in it), else a label's (EMS(16:00)前
         # 揽收, whatever its script, audit 125 M2). In a block export only with a full stamp: the
@@ -546,9 +561,11 @@ class TextExportReader:
         # (A line shaped as a header, SKU(10:00) alone, counts itself: another line must say so.)
         itself = 1 if _sender_time_and_shape(line) is not None else 0
         sender = role is None and (self._given(nick) or self._file_senders().get(nick, 0) > itself)
-        if not inline:
-            return sender and _SECONDS_RE.search(content) is not None and not self._quoted(nick, content)
-        return (sender or (role is not None and role[0] is Role.CUSTOMER)) and not self._quoted(nick, content)
+        if inline:
+            chat_line = sender or (role is not None and role[0] is Role.CUSTOMER)
+        else:
+            chat_line = sender and _SECONDS_RE.search(content) is not None
+        return _COLONLESS_CHAT_LINE if chat_line and not self._quoted(nick, content) else None
 
     def _quoted(self, nick: str, clock: str) -> bool:
         """True when a bracket names the time of an earlier message of ``nick``: the agent quoting it.
@@ -804,16 +821,17 @@ class TextExportReader:
             )
             self._stamps.setdefault(inline["who"].strip(), []).append(inline["ts"])
             return
-        if self._garbled_header(line) or (
-            self._block is not None and self._garbled_chat_line(line, inline=self._block.inline)
-        ):
+        reason = _GARBLED_HEADER if self._garbled_header(line) else None
+        if reason is None and self._block is not None:
+            reason = self._chat_line_reason(line, inline=self._block.inline)
+        if reason is not None:
             # 买家 2026-11-24 1O:00:4l under an agent's message: a header whose time is garbled. As the
             # agent's text, with the buyer's 爱买不买 under it, the agent was charged −5 (audit 109
             # P1); so was tb_大橘(1O:00:4l): 爱买不买 (audit 116 H1). The message ends; the line and
             # the lines under it, no one's, are rejects: under an inline message too, where the
             # buyer's next line was the agent's (audit 125 H6).
             self._close_block()
-            self._segment.items.append(make_reject(self.file, number, _GARBLED_HEADER, line))
+            self._segment.items.append(make_reject(self.file, number, reason, line))
             return
         if self._block is not None and not (self._block.inline and _platform_note(line)):
             self._block.body.append(line)
@@ -1078,7 +1096,7 @@ class TextExportReader:
     def _when(self, stamp: str) -> datetime | None:
         stamp = stamp.strip()
         if stamp:
-            if _SECONDS_RE.search(stamp) or "秒" in stamp:
+            if _SECONDS_RE.search(stamp):
                 self.timed_to_second += 1
             else:
                 self.timed_to_minute += 1
