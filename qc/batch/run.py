@@ -737,7 +737,7 @@ def left_days(report: InspectionReport, store: Store, run_id: int) -> set[str]:
         by_conversation.setdefault(r["conversation"], []).append(shown_id(r["repeats"]))
     fix = (
         " (it looks like the same chat under another file name): both are counted; if it is the same"
-        " export filed twice, inspect the days again into a new store from the right files"
+        " export filed twice, take the wrong copy off with `qc store forget ID --why …` (--dry-run first)"
     )
     for cid, stored in by_conversation.items() if len(by_conversation) <= 3 else ():
         report.read.warnings.append(

@@ -52,6 +52,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
+from qc import __version__
 from qc.errors import ConfigError, QcError
 from qc.readers.reexport import as_said, realign
 from qc.schema import Conversation, Finding
@@ -94,8 +95,11 @@ from qc.store.tables import (
     database_url,
     migrate,
 )
+from qc.text.pii import shown_id
 
 __all__ = [
+    "FORGET_COMMAND",
+    "ForgetPlan",
     "Store",
     "StoreBusyError",
     "StoreError",
@@ -167,6 +171,41 @@ class StoredFinding:
 # What a finding is about, to follow its decisions across saves: shop, conversation, kind,
 # entry, span, and its message as written (text, sender, time); then the message's index.
 _Signature = tuple[Any, ...]
+
+
+# What run.json says of the run that forgot conversations (qc store forget), as the store writes it.
+FORGET_COMMAND = "store forget"
+_FORGET_MARK = json_text({"command": FORGET_COMMAND})[1:-1]
+
+
+@dataclass(frozen=True, slots=True)
+class ForgetPlan:
+    """What ``qc store forget`` takes off the store for one conversation (:meth:`Store.forget_plan`).
+
+    ``shop`` is ``None`` for an id the store does not hold. ``charged`` counts the findings that
+    cost points (neither held for review nor suppressed); ``decided`` names the findings a
+    review, appeal or calibration item points at.
+    """
+
+    conversation: str
+    shop: str | None
+    days: tuple[str, ...] = ()
+    messages: int = 0
+    findings: int = 0
+    charged: int = 0
+    decided: tuple[str, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        """The plan as run.json and ``--json`` give it."""
+        return {
+            "conversation": self.conversation,
+            "shop": self.shop,
+            "days": list(self.days),
+            "messages": self.messages,
+            "findings": self.findings,
+            "charged": self.charged,
+            "decided": list(self.decided),
+        }
 
 
 @dataclass(slots=True)
@@ -722,6 +761,120 @@ class Store:
         with self.engine.connect() as conn:
             q = select(t.c.parked_id).where(t.c.finding_id == finding_id).order_by(t.c.run_id)
             return list(conn.execute(q).scalars())
+
+    # ------------------------------------------------------------------ forgetting
+
+    def forget_plan(self, conversation_ids: Sequence[str]) -> list[ForgetPlan]:
+        """What forgetting these stored conversations would take off the store, one plan each, in order.
+
+        The same export filed under two names (a file renamed to its day, a copy) is stored and
+        counted twice, and the repeated-conversation warning could only say so: this is what
+        ``qc store forget`` shows before it removes the wrong copy. An id the store does not
+        hold is a plan with no shop (``missing``).
+        """
+        with self.engine.connect() as conn:
+            return self._plans(conn, conversation_ids)
+
+    def _plans(self, conn: Connection, conversation_ids: Sequence[str]) -> list[ForgetPlan]:
+        """:meth:`forget_plan` through the caller's connection (inside a write, its transaction)."""
+        convs, msgs, found = TABLES["conversations"], REVIEW_TABLES["messages"], TABLES["findings"]
+        out: list[ForgetPlan] = []
+        for cid in dict.fromkeys(conversation_ids):
+            shop = conn.execute(select(convs.c.shop).where(convs.c.conversation_id == cid).limit(1)).scalar()
+            if shop is None:
+                out.append(ForgetPlan(conversation=cid, shop=None))
+                continue
+            key = [(shop, cid)]
+            rows = conn.execute(
+                select(found.c.needs_review, found.c.suppressed).where(
+                    found.c.shop == shop, found.c.conversation_id == cid
+                )
+            ).all()
+            count = select(func.count()).where(msgs.c.shop == shop, msgs.c.conversation_id == cid)
+            out.append(
+                ForgetPlan(
+                    conversation=cid,
+                    shop=shop,
+                    days=tuple(sorted(d for _, d in self._stored_days(conn, key))),
+                    messages=int(conn.execute(count).scalar() or 0),
+                    findings=len(rows),
+                    charged=sum(1 for held, quiet in rows if not held and not quiet),
+                    decided=tuple(sorted(self._decided_findings(conn, key)[0])),
+                )
+            )
+        return out
+
+    def forget(
+        self, conversation_ids: Sequence[str], *, actor: str, note: str, park_decisions: bool = False
+    ) -> tuple[int, list[ForgetPlan]]:
+        """Take these stored conversations off the store in one transaction: returns its run and what went.
+
+        Everything stored of each (its row, messages, findings, metric parts) goes, so the days it
+        counted on score without it; nothing else is touched. The removal is a run of its own
+        (``runs``: who, why, what went, on which days) and one audit row per conversation, so
+        exports and ``qc compare`` see the days changed. Decisions on its findings are never
+        dropped: with ``park_decisions`` they are kept under ``ID~RUN`` (``qc review log``
+        finds them), and the same finding inspected again takes them back; without it, a
+        conversation with decisions is refused.
+
+        Raises:
+            ConfigError: an id the store does not hold, or decisions without ``park_decisions``
+                (exit 2); nothing is changed.
+        """
+        saved_at = now()
+        with write_transaction(self.engine, self.wait, exclusive=True) as conn:
+            # Planned again inside the write lock: a run may have saved since the caller looked.
+            plans = self._plans(conn, conversation_ids)
+            missing = [shown_id(p.conversation) for p in plans if p.shop is None]
+            if missing:
+                raise ConfigError(
+                    f"the store holds no conversation {', '.join(missing[:5])}"
+                    f"{' …' if len(missing) > 5 else ''}: nothing was forgotten; `qc flagged` and"
+                    " `qc show` name stored conversations"
+                )
+            decided = {fid: p for p in plans for fid in p.decided}
+            if decided and not park_decisions:
+                which = ", ".join(sorted({shown_id(p.conversation) for p in decided.values()}))
+                raise ConfigError(
+                    f"{len(decided)} finding(s) of {which} carry decisions (review, appeal or calibration),"
+                    f" e.g. {min(decided)}: nothing was forgotten. If this is the copy to drop, add"
+                    " --park-decisions to keep them under ID~RUN (the same finding inspected again takes"
+                    " them back); or forget the other copy"
+                )
+            keys = [(p.shop, p.conversation) for p in plans if p.shop is not None]
+            days = sorted({(p.shop, d) for p in plans if p.shop is not None for d in p.days})
+            gone, about = self._decided_findings(conn, keys)
+            forgotten = [p.as_json() for p in plans]
+            run = {"command": FORGET_COMMAND, "by": actor, "why": note, "forgotten": forgotten}
+            run_id = self._insert_run(conn, {**run, "qc_version": __version__}, saved_at)
+            follow = _Followed(detached={fid for fid in gone if fid in about})
+            self._rekey_decisions(conn, follow, run_id, about)
+            orphaned = [
+                {**gone[fid], **({"kept_as": f"{fid}~{run_id}"} if fid in follow.detached else {})}
+                for fid in sorted(gone)
+            ]
+            self._forget(conn, keys)
+            for p in plans:
+                self.append_log(
+                    conn,
+                    finding_id="",
+                    action="forget",
+                    actor=actor,
+                    note=note,
+                    before=f"{p.messages} messages, {p.findings} findings on {', '.join(p.days) or 'no day'}",
+                    after=f"forgotten (run {run_id})",
+                    source=f"conversation:{p.shop}/{p.conversation}",
+                )
+            runs = TABLES["runs"]
+            conn.execute(
+                update(runs)
+                .where(runs.c.id == run_id)
+                .values(
+                    days=json_text([{"shop": s, "date": d} for s, d in days]),
+                    run_json=json_text({**run, "orphaned_decisions": orphaned}),
+                )
+            )
+        return run_id, plans
 
     def run_moves(self, run_id: int) -> list[dict[str, str]]:
         """The decisions a run's save moved to a renumbered finding's new id: ``{"from", "to"}`` each."""
@@ -1584,8 +1737,23 @@ class Store:
         )
         in_range = select(found.c.finding_id).where(found.c.date.between(date_from, date_to))
         newest_log = select(func.max(log.c.id)).where(log.c.finding_id.in_(in_range))
+        # A conversation forgotten from the range changed it too, though no stored conversation
+        # names that run (qc store forget; rare, so read whole).
+        forgets = select(runs.c.id, runs.c.days, runs.c.run_json).where(
+            runs.c.conversation_count == 0, runs.c.run_json.contains(_FORGET_MARK, autoescape=True)
+        )
         with self.engine.connect() as conn:
-            return int(conn.execute(newest_run).scalar() or 0), int(conn.execute(newest_log).scalar() or 0)
+            saved = int(conn.execute(newest_run).scalar() or 0)
+            forgot = max(
+                (
+                    int(rid)
+                    for rid, days, said in conn.execute(forgets)
+                    if json.loads(said).get("command") == FORGET_COMMAND
+                    and any(date_from <= d["date"] <= date_to for d in json.loads(days))
+                ),
+                default=0,
+            )
+            return max(saved, forgot), int(conn.execute(newest_log).scalar() or 0)
 
     def newest_run(self) -> int:
         """The newest saved run's id (0 for none): it changes whenever a run is saved."""

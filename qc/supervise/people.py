@@ -48,6 +48,8 @@ __all__ = [
     "require_person",
     "charged_to",
     "current_user",
+    "check_plain",
+    "manager",
 ]
 
 REVIEWER = "reviewer"
@@ -139,7 +141,7 @@ _SHOWN_NAME = 16
 _ACCOUNT_MAX = 200
 
 
-def _check_plain(what: str, text: str, longest: int) -> None:
+def check_plain(what: str, text: str, longest: int) -> None:
     """Refuse text with an invisible or control character, or longer than ``longest``.
 
     Raises:
@@ -173,7 +175,7 @@ def bind_account(store: Store, agent_id: str) -> str:
             the short name, or a shop's ``unassigned``.
     """
     typed = agent_id.strip()
-    _check_plain("the agent id", typed, _ACCOUNT_MAX)
+    check_plain("the agent id", typed, _ACCOUNT_MAX)
     found = [a for a in agents_named(store, typed) if not is_unassigned(a)]
     if len(found) > 1:
         raise PeopleError(
@@ -212,7 +214,7 @@ def _check_name(name: str, active: Sequence[Person]) -> None:
         PeopleError: a control, format or line-separator character; over :data:`_NAME_MAX`
             characters; the same as a registered name once widths and case are folded.
     """
-    _check_plain("the name", name, _NAME_MAX)
+    check_plain("the name", name, _NAME_MAX)
     folded = _folded(name)
     twin = next((p for p in active if _folded(p.name) == folded), None)
     if twin is not None:
@@ -477,12 +479,18 @@ def remove_person(store: Store, name: str, *, by: str = "", note: str = "") -> P
     return _registered(store, person.id)
 
 
-def manager(active: Sequence[Person], by: str, own: str | None = None) -> str:
+def manager(
+    active: Sequence[Person],
+    by: str,
+    own: str | None = None,
+    duty: str = "people and their passwords are managed",
+) -> str:
     """Who manages people (adds, removes, sets passwords): a supervisor, or the store's administrator.
 
     An agent or reviewer named by ``--by``, by name or by the account they chat under, is
     refused: an agent registered a stand-in supervisor, or reset a supervisor's password, and
     had their own appeal ruled. ``own`` is the person acted on: anyone may set their own password.
+    ``duty`` says what is a supervisor's in the refusal.
     """
     who = by.strip() or current_user()
     registered = _find(active, who) or next((p for p in active if p.charged_with(who)), None)
@@ -493,8 +501,7 @@ def manager(active: Sequence[Person], by: str, own: str | None = None) -> str:
             else (f"{who} is the account of {registered.name}, {_a(registered.role)}")
         )
         raise PeopleError(
-            f"{whose}: people and their passwords are managed by a supervisor (or the store's"
-            " administrator, who is not registered)"
+            f"{whose}: {duty} by a supervisor (or the store's administrator, who is not registered)"
         )
     return who
 

@@ -1,0 +1,109 @@
+"""``qc store``: the store itself; ``forget`` takes the wrong copy of an export filed twice off it."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from qc.cli import app
+from qc.cli._common import cell, err, handle_errors, table_console
+from qc.cli._store_opts import DEFAULT_DB, DbOption, open_db
+
+if TYPE_CHECKING:
+    from qc.supervise.forget import Forgotten
+
+store_app = typer.Typer(
+    no_args_is_help=True,
+    help="The store itself: take a conversation filed twice off it (qc store forget).",
+)
+app.add_typer(store_app, name="store")
+
+
+@store_app.command("forget")
+@handle_errors
+def forget_cli(
+    conversation_ids: Annotated[list[str], typer.Argument(help="The stored conversations to take off.")],
+    why: Annotated[str, typer.Option("--why", help="Why (kept with the run that records it).")] = "",
+    by: Annotated[str, typer.Option("--by", help="A supervisor (default: your login name).")] = "",
+    park_decisions: Annotated[
+        bool,
+        typer.Option(
+            "--park-decisions",
+            help="Forget conversations whose findings carry decisions, keeping the decisions under"
+            " ID~RUN (the same finding inspected again takes them back).",
+        ),
+    ] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would go; change nothing.")] = False,
+    output_format: Annotated[str, typer.Option("--format", help="table or json (JSON lines).")] = "table",
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Take stored conversations off the store: the wrong copy of the same export filed twice.
+
+    `qc inspect` warns when a conversation repeats a stored one of another id message for message
+    (run.json repeated_conversations): both are counted. Everything stored of the conversations
+    named goes (messages, findings, metric counters), so their days score without them in
+    `qc export`, `qc flagged`, `qc report` and the workbench; nothing else changes. It is recorded
+    as a run with who, when and why, and in `qc review log`. A conversation whose findings carry
+    decisions is refused unless --park-decisions. Inspecting its file again brings it back.
+    Only a supervisor (or the store's administrator, who is not registered) forgets.
+
+    \b
+    Example:
+        qc store forget 2026-11-25_chat#3 --dry-run
+        qc store forget 2026-11-25_chat#3 --why "同一导出文件存了两次（文件名日期写错）" --by 张主管
+    """  # noqa: D301 - the \b line keeps click from rewrapping the examples
+    from qc.supervise.filters import check_choice
+    from qc.supervise.forget import forget_conversations
+
+    check_choice(output_format, "--format", ("table", "json"))
+    with open_db(db) as store:
+        done = forget_conversations(
+            store, conversation_ids, by=by, why=why, park_decisions=park_decisions, dry_run=dry_run
+        )
+    _print(done, output_format, db)
+
+
+def _print(done: Forgotten, output_format: str, db: str) -> None:
+    """The conversations forgotten (or that would be) as a table or JSON lines, and what to do next."""
+    if output_format == "json":
+        for p in done.plans:
+            typer.echo(json.dumps({**p.as_json(), "run": done.run}, ensure_ascii=False))
+    else:
+        from rich.table import Table
+
+        from qc.text.pii import shown_id
+
+        title = "would forget" if done.run is None else f"forgotten (run {done.run}, by {cell(done.by)})"
+        table = Table(title=title, title_justify="left")
+        for header in ("conversation", "shop", "days", "messages", "findings", "charged", "decided"):
+            table.add_column(header, no_wrap=header == "conversation")
+        for p in done.plans:
+            if p.shop is None:
+                table.add_row(cell(shown_id(p.conversation)), "not in the store", "", "", "", "", "")
+                continue
+            table.add_row(
+                cell(shown_id(p.conversation)),
+                cell(p.shop),
+                ", ".join(p.days),
+                str(p.messages),
+                str(p.findings),
+                str(p.charged),
+                str(len(p.decided)),
+            )
+        table_console().print(table)
+    if done.run is None:
+        missing = sum(1 for p in done.plans if p.shop is None)
+        decided = sum(len(p.decided) for p in done.plans)
+        if missing:
+            err(f"{missing} of them the store does not hold: forgetting would refuse them all")
+        if decided:
+            err(f"{decided} of their findings carry decisions: forgetting needs --park-decisions")
+        return
+    days = done.days
+    if days:
+        err(
+            f"{', '.join(days)} now score without them: write the agents tables again with"
+            f" `qc export --db {db} --from {days[0]} --to {days[-1]} --out DIR`"
+        )

@@ -1,0 +1,163 @@
+"""``qc store forget``: the wrong copy of an export filed twice taken off the store, with who and why.
+
+The same export filed under two names was stored and counted twice, and ``qc inspect`` could only
+warn about it (audit 114 M2, 122 M1): the fix it named was a new store inspected from scratch.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from test_store import target  # noqa: F401 - the sqlite / postgresql fixture
+from typer.testing import CliRunner
+
+from qc.batch.run import store_state
+from qc.cli import app
+from qc.errors import ConfigError
+from qc.store.database import open_store
+from qc.store.tables import RESULT_TABLES, TABLES
+from qc.supervise.forget import forget_conversations
+from qc.supervise.people import PeopleError, add_person
+from qc.supervise.review import decide, finding_states
+
+runner = CliRunner()
+CHAT = (
+    "买家(10:00:01): 在吗，这个能便宜点吗\n柚子店:小雨(10:00:20): 爱买不买\n"
+    "买家(10:01:00): 什么态度\n柚子店:小雨(10:01:30): 亲，抱歉，我帮您看看优惠\n"
+)
+
+
+def filed_twice(tmp_path: Path, db: str) -> None:
+    """One export inspected under 11-18, then the same file renamed to 11-19 inspected again."""
+    first = tmp_path / "a" / "qianniu_2026-11-18.txt"
+    first.parent.mkdir()
+    first.write_text(CHAT, encoding="utf-8")
+    again = tmp_path / "b" / "qianniu_2026-11-19.txt"
+    again.parent.mkdir()
+    shutil.copy(first, again)
+    for n, source in enumerate((first, again)):
+        args = ["inspect", str(source), "--out", str(tmp_path / f"o{n}"), "--db", db, "-q"]
+        assert runner.invoke(app, args).exit_code == 0
+
+
+def stored(db: str) -> dict[str, int]:
+    """Rows of each result table, and runs."""
+    with open_store(db) as store, store.engine.connect() as conn:
+        return {
+            name: conn.execute(select(func.count()).select_from(TABLES[name])).scalar_one()
+            for name in (*RESULT_TABLES, "runs")
+        }
+
+
+def total(tmp_path: Path, db: str, out: str) -> float:
+    """The two days' total points, as `qc export` scores them from the store."""
+    args = ["export", "--db", db, "--from", "2026-11-18", "--to", "2026-11-19", "--out", str(tmp_path / out)]
+    assert runner.invoke(app, args).exit_code == 0
+    rows = json.loads((tmp_path / out / "agents.json").read_text(encoding="utf-8"))
+    return sum(float(r["total_points"]) for r in rows)
+
+
+def test_forgetting_the_copy_filed_twice_scores_as_if_it_was_filed_once(tmp_path: Path, target: str) -> None:  # noqa: F811
+    """Forgotten, the wrong copy's messages, findings and counters go, and the days score as a store that
+    read the file once; the run records who, when and why, and the audit trail says so."""
+    once = str(tmp_path / "once.sqlite")
+    (tmp_path / "once").mkdir()
+    single = tmp_path / "once" / "qianniu_2026-11-18.txt"
+    single.write_text(CHAT, encoding="utf-8")
+    assert (
+        runner.invoke(
+            app, ["inspect", str(single), "--out", str(tmp_path / "p"), "--db", once, "-q"]
+        ).exit_code
+        == 0
+    )
+    filed_twice(tmp_path, target)
+    doubled = total(tmp_path, target, "e0")
+    assert doubled == 2 * total(tmp_path, once, "e1") < 0
+    with open_store(target) as store:
+        add_person(store, "张主管", "supervisor", by="test")
+        before = store_state(store, "2026-11-18", "2026-11-19")
+        done = forget_conversations(store, ["qianniu_2026-11-19"], by="张主管", why="同一文件存了两次")
+        after = store_state(store, "2026-11-18", "2026-11-19")
+        trail = [r for r in store.audit_trail() if r["action"] == "forget"]
+    with open_store(once) as store:
+        (alone,) = store.forget_plan(["qianniu_2026-11-18"])
+    (plan,) = done.plans
+    assert (plan.conversation, plan.days) == ("qianniu_2026-11-19", ("2026-11-19",))
+    assert (plan.messages, plan.findings, plan.charged) == (alone.messages, alone.findings, alone.charged)
+    assert plan.messages == 4 and plan.charged >= 1
+    assert total(tmp_path, target, "e2") == total(tmp_path, once, "e3")
+    assert stored(target)["messages"] == stored(once)["messages"] == 4
+    assert after["newest_run"] == done.run > before["newest_run"]  # qc compare sees the days changed
+    assert [(r["actor"], r["note"], r["source"]) for r in trail] == [
+        ("张主管", "同一文件存了两次", "conversation:柚子店/qianniu_2026-11-19")
+    ]
+    with open_store(target) as store, store.engine.connect() as conn:
+        runs = TABLES["runs"]
+        run = json.loads(conn.execute(select(runs.c.run_json).where(runs.c.id == done.run)).scalar_one())
+    assert run["by"] == "张主管" and run["why"] == "同一文件存了两次"
+    assert [f["conversation"] for f in run["forgotten"]] == ["qianniu_2026-11-19"]
+
+
+def test_a_dry_run_or_a_refusal_changes_nothing(tmp_path: Path) -> None:
+    """--dry-run says what would go; an id the store does not hold, a missing reason or an agent's
+    --by refuse the whole command, exit 2, the store as it was."""
+    db = str(tmp_path / "qc.sqlite")
+    filed_twice(tmp_path, db)
+    with open_store(db) as store:
+        add_person(store, "小雨", "agent", accounts=["柚子店:小雨"], by="test")
+    was = stored(db)
+    dry = runner.invoke(app, ["store", "forget", "qianniu_2026-11-19", "nope", "--dry-run", "--db", db])
+    assert dry.exit_code == 0 and "would forget" in dry.stdout and "not in the store" in dry.stdout
+    assert "the store does not hold" in dry.stderr
+    refused = {
+        "unknown id": ["qianniu_2026-11-19", "nope", "--why", "x"],
+        "no reason": ["qianniu_2026-11-19"],
+        "an agent": ["qianniu_2026-11-19", "--why", "x", "--by", "小雨"],
+    }
+    said = {}
+    for case, args in refused.items():
+        result = runner.invoke(app, ["store", "forget", *args, "--db", db])
+        assert result.exit_code == 2, case
+        said[case] = result.stderr
+    assert "holds no conversation nope: nothing was forgotten" in said["unknown id"]
+    assert "--why" in said["no reason"]
+    assert "小雨 is an agent: stored conversations are forgotten by a supervisor" in said["an agent"]
+    assert stored(db) == was
+
+
+def test_decisions_are_refused_then_parked_and_come_back_with_the_chat(tmp_path: Path, target: str) -> None:  # noqa: F811
+    """A conversation whose finding was reviewed is refused without --park-decisions; with it the
+    decision is kept under ID~RUN, and the same file inspected again takes it back."""
+    filed_twice(tmp_path, target)
+    with open_store(target) as store:
+        add_person(store, "qa", "reviewer", by="test")
+        (fid,) = [
+            s.id
+            for s in store.findings()
+            if s.finding.conversation_id == "qianniu_2026-11-19" and s.finding.kind != "slow_response"
+        ][:1]
+        decide(store, fid, "reject", by="qa", note="熟客玩笑")
+        with pytest.raises(ConfigError, match="carry decisions") as refused:
+            forget_conversations(store, ["qianniu_2026-11-19"], why="存了两次")
+        assert refused.value.exit_code == 2
+        assert finding_states(store, [fid]) == {fid: "rejected"}
+        done = forget_conversations(store, ["qianniu_2026-11-19"], why="存了两次", park_decisions=True)
+        assert store.finding(fid) is None and store.parked_as(fid) == [f"{fid}~{done.run}"]
+    args = ["inspect", str(tmp_path / "b"), "--out", str(tmp_path / "o9"), "--db", target, "-q"]
+    assert runner.invoke(app, args).exit_code == 0
+    with open_store(target) as store:
+        assert finding_states(store, [fid]) == {fid: "rejected"} and store.parked_as(fid) == []
+
+
+def test_a_reviewer_may_not_forget(tmp_path: Path) -> None:
+    """Forgetting changes what every agent of the day is charged: a supervisor's, not a reviewer's."""
+    db = str(tmp_path / "qc.sqlite")
+    filed_twice(tmp_path, db)
+    with open_store(db) as store:
+        add_person(store, "qa", "reviewer", by="test")
+        with pytest.raises(PeopleError, match="qa is a reviewer"):
+            forget_conversations(store, ["qianniu_2026-11-19"], by="qa", why="x")
