@@ -151,6 +151,13 @@ def test_decisions_are_refused_then_parked_and_come_back_with_the_chat(tmp_path:
     assert runner.invoke(app, args).exit_code == 0
     with open_store(target) as store:
         assert finding_states(store, [fid]) == {fid: "rejected"} and store.parked_as(fid) == []
+    # stored again, and said so: the wrong copy inspected again is counted twice once more
+    run = json.loads((tmp_path / "o9" / "run.json").read_text(encoding="utf-8"))
+    (back,) = run["forgotten_conversations_back"]
+    assert (back["conversation"], back["forget_run"]) == ("qianniu_2026-11-19", done.run)
+    assert any(
+        w.startswith("conversation qianniu_2026-11-19 had been taken off the store") for w in run["warnings"]
+    )
 
 
 def test_a_reviewer_may_not_forget(tmp_path: Path) -> None:

@@ -750,6 +750,16 @@ def left_days(report: InspectionReport, store: Store, run_id: int) -> set[str]:
             f"{len(by_conversation)} conversations repeat stored conversations of other ids message for"
             f" message ({shown} …; run.json lists them under repeated_conversations){fix}"
         )
+    back = store.run_returns(run_id)
+    if back:
+        report.run["forgotten_conversations_back"] = back
+        first = back[0]
+        more = f" and {len(back) - 1} more (run.json forgotten_conversations_back)" if len(back) > 1 else ""
+        report.read.warnings.append(
+            f"conversation {shown_id(first['conversation'])}{more} had been taken off the store by"
+            f" `qc store forget` (run {first['forget_run']}, by {first['forgotten_by']}) and is stored and"
+            " counted again by this run; forget it again if it is still the wrong copy"
+        )
     left = store.run_left_days(run_id)
     days = sorted({d["date"] for d in left})
     if days:

@@ -686,6 +686,46 @@ class Store:
                 " was read or changed"
             )
 
+    def run_returns(self, run_id: int) -> list[dict[str, Any]]:
+        """The run's conversations that ``qc store forget`` had taken off the store before it.
+
+        Each is ``{"shop", "conversation", "forgotten_by", "forgotten_at", "forget_run"}`` (the latest
+        forget of it). Inspecting the wrong copy's file again stores it again: the run says so,
+        rather than count it twice once more without a word.
+        """
+        runs, convs = TABLES["runs"], TABLES["conversations"]
+        latest: dict[tuple[str, str], dict[str, Any]] = {}
+        with self.engine.connect() as conn:
+            q = (
+                select(runs.c.id, runs.c.started_at, runs.c.run_json)
+                .where(
+                    runs.c.id < run_id,
+                    runs.c.conversation_count == 0,
+                    runs.c.run_json.contains(_FORGET_MARK, autoescape=True),
+                )
+                .order_by(runs.c.id)
+            )
+            for rid, at, said in conn.execute(q):
+                run = json.loads(said)
+                if run.get("command") != FORGET_COMMAND:
+                    continue
+                for p in run.get("forgotten") or []:
+                    if p.get("shop") is not None:
+                        latest[(p["shop"], p["conversation"])] = {
+                            "shop": p["shop"],
+                            "conversation": p["conversation"],
+                            "forgotten_by": run.get("by", ""),
+                            "forgotten_at": at,
+                            "forget_run": int(rid),
+                        }
+            out = []
+            for shop, chunk in _id_chunks(sorted(latest)):
+                q2 = select(convs.c.conversation_id).where(
+                    convs.c.run_id == run_id, convs.c.shop == shop, convs.c.conversation_id.in_(chunk)
+                )
+                out += [latest[(shop, cid)] for cid in conn.execute(q2).scalars()]
+        return sorted(out, key=lambda r: (r["shop"], r["conversation"]))
+
     def run_repeats(self, run_id: int) -> list[dict[str, str]]:
         """The run's conversations that repeat a stored conversation of another id, message for message.
 
