@@ -326,3 +326,72 @@ def test_a_signal_wrapped_by_the_database_library_is_a_stop_not_an_internal_erro
     assert stop.value.exit_code == 143
     stderr = capsys.readouterr().err
     assert "qc: stopped by SIGTERM" in stderr and "internal error" not in stderr
+
+
+def _no_parts(folder: Path) -> list[str]:
+    """Hidden partial files or stages left beside the outputs (there should be none)."""
+    return sorted(p.name for p in folder.iterdir() if ".qc-part-" in p.name or STAGE_MARK in p.name)
+
+
+def test_a_file_that_fails_while_written_leaves_the_earlier_one_whole(tmp_path, capfd):
+    """A CSV or workbook written in place was left empty or cut by a full disk, and a workbook's
+    open zip printed a traceback from the garbage collector after qc's one-line error (audit 130 H1,
+    M6): both are written beside the target and renamed over it."""
+    import errno
+    import gc
+
+    from openpyxl import Workbook
+
+    from qc.outputs.atomic import save_workbook
+    from qc.outputs.cells import open_csv
+
+    sheet, book = tmp_path / "sample.csv", tmp_path / "review.xlsx"
+    with open_csv(sheet) as w:
+        w.writerow(["earlier", "sheet"])
+    save_workbook(Workbook(), book)
+    before = sheet.read_bytes(), book.read_bytes()
+
+    def full(*_: object, **__: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(OSError), open_csv(sheet) as w:
+        w.writerow(["new", "half"])
+        full()
+    original = Path.write_bytes
+    Path.write_bytes = full  # type: ignore[method-assign]
+    try:
+        with pytest.raises(OSError):
+            save_workbook(Workbook(), book)
+    finally:
+        Path.write_bytes = original  # type: ignore[method-assign]
+    gc.collect()
+    assert (sheet.read_bytes(), book.read_bytes()) == before
+    assert _no_parts(tmp_path) == [] and "Traceback" not in capfd.readouterr().err
+
+
+def test_an_export_that_fails_keeps_the_earlier_export_whole(tmp_path, monkeypatch):
+    """qc export wrote into --out in place: a failure left the day's tables mixed with the month's
+    under an export.json of the failed window (audit 130 M6). It is published as a set."""
+    import review_day
+
+    import qc.supervise.review as review
+    from qc.scoring.periods import parse_period
+    from qc.store.database import open_store
+
+    review_day.inspect_day(tmp_path)
+    out = tmp_path / "exp"
+    with open_store(tmp_path / "qc.sqlite") as store:
+        review.export_scores(store, parse_period(review_day.DAY), out)
+        before = {p.name: p.read_bytes() for p in out.iterdir()}
+        real = review.write_score_outputs
+
+        def daily_fails(*args: object, daily: bool = False, **kw: object) -> None:
+            if daily:
+                raise OSError(28, "No space left on device")
+            real(*args, daily=daily, **kw)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(review, "write_score_outputs", daily_fails)
+        with pytest.raises(OSError):
+            review.export_scores(store, parse_period(review_day.DAY[:7]), out)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert _no_parts(tmp_path) == []

@@ -371,6 +371,34 @@ def test_a_full_disk_says_what_to_free_when_the_error_names_no_file(capsys) -> N
     )
 
 
+def test_sqlite_full_is_a_full_disk_naming_the_output_folder_not_a_bug(tmp_path, capsys) -> None:
+    """SQLite's "database or disk is full" (the verdict spool beside --out) was reported as a bug in qc,
+    exit 70; and a full disk under `qc inspect` or `qc export` named no folder (audit 130 M4, M5)."""
+    import sqlite3
+
+    import typer
+    from sqlalchemy.exc import OperationalError
+
+    from qc.cli._common import handle_errors, output_folder
+
+    for raised in (
+        sqlite3.OperationalError("database or disk is full"),
+        OperationalError("INSERT …", {}, sqlite3.OperationalError("database or disk is full")),
+    ):
+
+        @handle_errors
+        def full(error: Exception = raised) -> None:
+            output_folder(tmp_path / "out")
+            raise error
+
+        with pytest.raises(typer.Exit) as stopped:
+            full()
+        assert stopped.value.exit_code == 1
+        said = capsys.readouterr().err
+        assert said.startswith(f"qc: {tmp_path / 'out'}: No space left on device; free space on the disk")
+        assert "bug" not in said
+
+
 def test_the_summary_says_where_the_rejected_records_are(tmp_path):
     """`8 rejected` said neither which lines nor where to look (audit 91 #20)."""
     day = tmp_path / "day"

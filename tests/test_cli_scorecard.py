@@ -219,3 +219,25 @@ def test_inspect_twice_into_the_store_leaves_one_copy(tmp_path, day_file):
     first = json.loads((tmp_path / "o1" / "agents.json").read_text(encoding="utf-8"))
     assert json.loads((tmp_path / "o2" / "agents.json").read_text(encoding="utf-8")) == first
     engine.dispose()
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="POSIX FIFOs")
+def test_a_scorecard_that_is_a_pipe_or_a_folder_is_refused_at_once(tmp_path) -> None:
+    """--scorecard naming a FIFO hung for ever (a lexicon was refused at once, audit 130 L1)."""
+    import os
+    import subprocess
+    import sys
+
+    pipe = tmp_path / "card.toml"
+    os.mkfifo(pipe)
+    for given in (pipe, tmp_path):
+        done = subprocess.run(
+            [sys.executable, "-m", "qc", "scorecard", "show", "--scorecard", str(given)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 2
+        assert done.stderr.strip() == (
+            f"qc: scorecard {given}: a folder or special file, not a file; give the .toml file itself"
+        )

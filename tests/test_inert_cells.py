@@ -214,6 +214,10 @@ def test_agents_csv_keeps_negative_points_as_numbers(outputs):
         ("-2+3", "'-2+3"),
         ("\t=1", "'\t=1"),
         ("\r=1", "'\r=1"),
+        ("＝1+1", "'＝1+1"),  # full-width, as a Chinese input method types them (audit 130 M1)
+        ("＋汇优店", "'＋汇优店"),
+        ("－2", "'－2"),
+        ("＠SUM(A1)", "'＠SUM(A1)"),
         ("-5", "-5"),
         ("+1.5", "+1.5"),
         ("柚子优选旗舰店:小雨", "柚子优选旗舰店:小雨"),

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 
@@ -123,12 +123,9 @@ def handle_errors(func: Callable[P, T]) -> Callable[P, T]:
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
                 raise typer.Exit(0) from None
             where = f"{exc.filename}: " if exc.filename else ""
-            hint = ""
             if exc.errno in (errno.ENOSPC, errno.EDQUOT) and not exc.filename:
-                # A write to an open file names none: name the file the command writes, if one.
-                where = ", ".join(map(str, _writing)) + ": " if _writing else ""
-                hint = "; free space on the disk qc writes to (its output, --out or --db) and run it again"
-            err(f"qc: {where}{exc.strerror or exc}{hint}")
+                _disk_full(exc.strerror or str(exc))
+            err(f"qc: {where}{exc.strerror or exc}")
             raise typer.Exit(EXIT_RUNTIME) from None
         except Exception as exc:
             # The CLI framework's own exits and usage errors (typer.Exit, BadParameter …) pass on.
@@ -138,10 +135,39 @@ def handle_errors(func: Callable[P, T]) -> Callable[P, T]:
             if stopped is not None:
                 err(f"qc: {stopped}")
                 raise typer.Exit(stopped.exit_code) from None
+            if _sqlite_full(exc):
+                # SQLite's own "database or disk is full" (the verdict spool, a SQLite store) is
+                # no OSError: it was called a bug in qc, exit 70 (audit 130 M5).
+                _disk_full("No space left on device")
             err(internal_error(exc))
             raise typer.Exit(EXIT_INTERNAL) from None
 
     return wrapper
+
+
+def _disk_full(reason: str) -> NoReturn:
+    """Say the disk is full, naming what the command writes (a write to an open file names none)."""
+    where = ", ".join(map(str, _writing)) + ": " if _writing else ""
+    err(
+        f"qc: {where}{reason}; free space on the disk qc writes to (its output, --out or --db) and run"
+        " it again"
+    )
+    raise typer.Exit(EXIT_RUNTIME) from None
+
+
+def _sqlite_full(exc: BaseException) -> bool:
+    """True when ``exc``, or an error it wraps, is SQLite's "database or disk is full"."""
+    import sqlite3
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sqlite3.OperationalError) and "full" in str(current):
+            return True
+        wrapped = getattr(current, "orig", None)
+        current = wrapped if isinstance(wrapped, BaseException) else current.__cause__ or current.__context__
+    return False
 
 
 def _stdout_gone() -> bool:
@@ -340,6 +366,7 @@ def output_folder(path: Path, option: str = "--out") -> Path:
         raise ConfigError(f"{option} {path} is a file; give a folder (it is created when missing)")
     if blocker is not None:
         raise ConfigError(f"{option} {path}: {blocker} is a file, not a folder; choose another place")
+    _writing.append(path)  # a full disk names the folder (audit 130 M4)
     return path
 
 

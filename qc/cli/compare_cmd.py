@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from qc.cli import app
-from qc.cli._common import cell, err, handle_errors, table_console
+from qc.cli._common import cell, err, handle_errors, output_file, table_console
 from qc.errors import ConfigError
 
 
@@ -114,6 +114,7 @@ def compare_cli(
             )
         table_console().print(table)
     if csv_out is not None:
+        output_file(csv_out, "--csv", example="compare.csv")  # a full disk names it
         csv_out.parent.mkdir(parents=True, exist_ok=True)
         with open_csv(csv_out) as out:
             out.writerow(

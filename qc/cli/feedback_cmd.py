@@ -48,6 +48,7 @@ def export_cli(
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     import json
 
+    from qc.outputs.atomic import write_text_replacing
     from qc.supervise.feedback import allow_snippet, feedback_samples
     from qc.text.pii import Masker
 
@@ -61,14 +62,14 @@ def export_cli(
         typer.echo(lines, nl=False)
     else:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(lines, encoding="utf-8")
+        write_text_replacing(out, lines)
     allow_path = allow_out or (out.with_suffix(".allow.toml") if out is not None else None)
     if result.allow:
         snippet = allow_snippet(result.allow)
         if allow_path is None:
             err(snippet)
         else:
-            allow_path.write_text(snippet, encoding="utf-8")
+            write_text_replacing(allow_path, snippet)
     for reason in result.skipped:
         err(f"skipped {reason}")
     err(

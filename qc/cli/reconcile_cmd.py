@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from qc.cli import app
-from qc.cli._common import cell, err, handle_errors, table_console
+from qc.cli._common import cell, err, handle_errors, output_file, table_console
 from qc.errors import ConfigError
 
 
@@ -105,6 +105,7 @@ def reconcile_cli(
             )
         table_console().print(table)
     if csv_out is not None:
+        output_file(csv_out, "--csv", example="reconcile.csv")  # a full disk names it
         csv_out.parent.mkdir(parents=True, exist_ok=True)
         with open_csv(csv_out) as out:
             out.writerow(["客服", "窗口", "指标", "qc", "平台", "差(qc−平台)", "平台行"])

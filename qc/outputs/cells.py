@@ -29,6 +29,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from qc.outputs.atomic import replacing
+
 __all__ = [
     "FORMULA_TRIGGERS",
     "XLSX_MAX_CELL_CHARS",
@@ -41,8 +43,9 @@ __all__ = [
     "append_inert",
 ]
 
-# The first characters that make Excel, WPS or LibreOffice read a cell as a formula (OWASP).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# The first characters that make Excel, WPS or LibreOffice read a cell as a formula (OWASP), and
+# their full-width forms, which a Chinese input method types and WPS takes alike (audit 130 M1).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 # Excel's (and WPS's) limit on one cell's text, in UTF-16 code units: the file format's, not a setting.
 XLSX_MAX_CELL_CHARS = 32767
 # A plain decimal number, signed or not: spreadsheets read it as a number, never as a formula.
@@ -128,8 +131,12 @@ class InertCsvWriter:
 
 @contextmanager
 def open_csv(path: Path) -> Iterator[InertCsvWriter]:
-    """A CSV file for people: UTF-8 with a BOM (Excel on a Chinese Windows opens it as is)."""
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+    """A CSV file for people: UTF-8 with a BOM (Excel on a Chinese Windows opens it as is).
+
+    Written beside ``path`` and renamed over it when the block ends (:func:`replacing`): a full
+    disk or an error leaves the earlier file, never an empty or cut one (audit 130 M6).
+    """
+    with replacing(path) as part, part.open("w", encoding="utf-8-sig", newline="") as fh:
         yield InertCsvWriter(fh)
 
 

@@ -24,7 +24,7 @@ import os
 import shutil
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import TracebackType
@@ -161,11 +161,13 @@ class OutputStage:
         data = {**run, COMPLETE_KEY: True}
         write_json(self.path / _RUN_FILE, data)
 
-    def publish(self) -> list[str]:
+    def publish(self, remove: Sequence[str] = ()) -> list[str]:
         """Move every file of the stage into ``out_dir``, ``last`` (run.json) last; the names moved.
 
         Each file is flushed to disk before it is renamed, and the folder after, so even a power
-        cut leaves either the old marker, no marker, or the new one over whole files.
+        cut leaves either the old marker, no marker, or the new one over whole files. ``remove``
+        names files of an earlier run this one does not write (an export's daily view beside a
+        day's rows): deleted while no marker vouches for the folder.
         """
         # qc-*: the run's own scratch (the verdict spool), never an output
         skip = (_LOCK, self.last)
@@ -182,6 +184,9 @@ class OutputStage:
             # No marker while files are replaced: a kill now leaves a folder nobody takes as done.
             with suppress(FileNotFoundError):
                 (self.out_dir / self.last).unlink()
+            for name in remove:
+                if name not in names:
+                    (self.out_dir / name).unlink(missing_ok=True)
             for name in names:
                 source, target = self.path / name, self.out_dir / name
                 if source.is_dir() and target.is_dir() and not target.is_symlink():

@@ -14,6 +14,7 @@ from typing import IO, Any
 
 import orjson
 
+from qc.outputs.atomic import save_workbook
 from qc.outputs.cells import append_inert, open_csv, text_id
 from qc.run.inspector import ConversationResult
 from qc.schema import NAMELESS_AGENT, Finding, Reject, Role
@@ -218,7 +219,7 @@ def write_agents_xlsx(path: Path, rows: Iterable[dict[str, Any]], columns: list[
             for (cell,) in ws.iter_rows(min_row=3, min_col=index, max_col=index):
                 cell.number_format = "0.0%"
     ws.freeze_panes = "C3"
-    wb.save(path)
+    save_workbook(wb, path)
 
 
 def write_agents_json(path: Path, rows: Iterable[dict[str, Any]]) -> None:

@@ -376,9 +376,15 @@ def read_config_toml(path: Path, what: str) -> dict[str, Any]:
     Raises:
         ConfigError: the file is missing or unreadable, not text, or not TOML (with its line).
     """
+    import stat
     import tomllib
 
     try:
+        # A FIFO or a device blocked or read without end (audit 130 L1): only a regular file is read.
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise ConfigError(
+                f"{what} {path}: a folder or special file, not a file; give the .toml file itself"
+            )
         text, _ = decode_text(path.read_bytes())
     except FileNotFoundError:
         raise ConfigError(f"{what} {path}: no such file") from None

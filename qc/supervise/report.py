@@ -23,6 +23,7 @@ from typing import Any
 
 from qc.batch.stored import score_stored
 from qc.errors import ConfigError
+from qc.outputs.atomic import write_text_replacing
 from qc.outputs.writers import short_agent_names, summary_table
 from qc.paths import lexicons_dir
 from qc.schema import Finding
@@ -559,5 +560,5 @@ def write_report(
         store, date_from, date_to, card, agent=agent, max_conversations=patterns.max_conversations
     )
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_report(data, patterns, mask), encoding="utf-8")
+    write_text_replacing(out, render_report(data, patterns, mask))
     return data

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qc.batch.stored import score_stored
+from qc.outputs.staging import OutputStage
 from qc.outputs.writers import score_output_names, write_score_outputs
 from qc.schema import Conversation, Deduction, Finding
 from qc.scoring.card import (
@@ -645,28 +646,30 @@ def export_scores(store: Store, period: Period, out_dir: Path, card: Scorecard |
     """
     card = card or load_scorecard()
     result = score_period(store, period, card)
-    out_dir.mkdir(parents=True, exist_ok=True)
     columns = agent_columns(card)
-    write_score_outputs(out_dir, result.deductions, result.rows, columns)
-    _write_export_record(store, out_dir, period, card, result)
-    # Of its own files, an export leaves none an earlier export wrote that this one does not:
-    # a month's daily view beside a day's rows, or orphans since re-attached, would mislead.
-    stale: list[str] = []
-    if period.kind != "day":
-        write_score_outputs(out_dir, result.daily_deductions, result.daily_rows, columns, daily=True)
-    else:
-        stale.extend(score_output_names(daily=True))
-    result.orphaned = orphaned_decisions(store)
-    if result.orphaned:
-        lines = [
-            json.dumps({"finding_id": fid, "state": state, "orphaned": True}, ensure_ascii=False)
-            for fid, state in result.orphaned.items()
-        ]
-        (out_dir / ORPHANED_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
-    else:
-        stale.append(ORPHANED_FILE)
-    for name in stale:
-        (out_dir / name).unlink(missing_ok=True)
+    # Written beside the folder and published as a set, export.json last: a full disk or a kill
+    # mid-export left the earlier export's tables mixed with new ones under a record of the
+    # failed window (audit 130 M6).
+    with OutputStage(out_dir, last=EXPORT_RECORD) as stage:
+        write_score_outputs(stage.path, result.deductions, result.rows, columns)
+        # Of its own files, an export leaves none an earlier export wrote that this one does not:
+        # a month's daily view beside a day's rows, or orphans since re-attached, would mislead.
+        stale: list[str] = []
+        if period.kind != "day":
+            write_score_outputs(stage.path, result.daily_deductions, result.daily_rows, columns, daily=True)
+        else:
+            stale.extend(score_output_names(daily=True))
+        result.orphaned = orphaned_decisions(store)
+        if result.orphaned:
+            lines = [
+                json.dumps({"finding_id": fid, "state": state, "orphaned": True}, ensure_ascii=False)
+                for fid, state in result.orphaned.items()
+            ]
+            (stage.path / ORPHANED_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        else:
+            stale.append(ORPHANED_FILE)
+        _write_export_record(store, stage.path, period, card, result)
+        stage.publish(remove=stale)
     return result
 
 

@@ -30,6 +30,7 @@ from typing import Any
 
 from qc.batch.stored import score_stored
 from qc.errors import ConfigError, InputError
+from qc.outputs.atomic import save_workbook
 from qc.outputs.cells import append_inert, open_csv, text_id
 from qc.readers.columns import normalize_header
 from qc.readers.edited import EditedTable, read_table
@@ -316,7 +317,7 @@ def _write_xlsx(out: Path, rows: list[list[Any]]) -> None:
             for (cell,) in ws.iter_rows(min_row=2, min_col=index, max_col=index):
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
     ws.freeze_panes = "B2"
-    wb.save(out)
+    save_workbook(wb, out)
 
 
 def _context(conv: Conversation, index: int, window: int) -> str:

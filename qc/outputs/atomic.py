@@ -1,0 +1,60 @@
+"""One output file replaced whole: written beside its target, then renamed over it.
+
+A file people open (a review sheet, a sample, a report, a ``--csv`` table) written in place was
+left empty or cut short by a full disk or a kill, and an earlier good copy was lost with it
+(audit 130 M6); an XLSX workbook's half-written zip even printed a traceback from the garbage
+collector after qc's own one-line error (H1). Written beside the target under a hidden name
+and renamed over it on success, the path holds the old file or the new one, never a part.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+__all__ = ["replacing", "save_workbook", "write_text_replacing"]
+
+# The hidden name a file is written under beside its target (.agents.csv.qc-part-1a2b3c4d).
+_PART = ".qc-part-"
+
+
+@contextmanager
+def replacing(target: Path) -> Iterator[Path]:
+    """A path beside ``target`` to write to; renamed over ``target`` when the block ends without error.
+
+    On any error (a full disk, an interrupt) the partial file is removed and ``target`` is as it
+    was. The new file is flushed to disk before the rename, so a power cut cannot leave a name
+    pointing at unwritten data.
+    """
+    target = Path(target)
+    part = target.with_name(f".{target.name}{_PART}{secrets.token_hex(4)}")
+    try:
+        yield part
+        with part.open("rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(part, target)
+    finally:
+        part.unlink(missing_ok=True)
+
+
+def write_text_replacing(target: Path, text: str) -> None:
+    """``target`` replaced whole by ``text`` (UTF-8)."""
+    with replacing(target) as part:
+        part.write_text(text, encoding="utf-8")
+
+
+def save_workbook(workbook: Any, target: Path) -> None:
+    """An openpyxl workbook saved whole to ``target``: built in memory, then written and renamed.
+
+    openpyxl leaves its zip file open when a write fails, and the garbage collector's second
+    failure printed a traceback (audit 130 H1): in memory there is nothing on disk to fail.
+    """
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    with replacing(target) as part:
+        part.write_bytes(buffer.getbuffer())
