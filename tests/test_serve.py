@@ -877,6 +877,41 @@ def test_queue_decisions_are_stored_and_audited_like_qc_review(app, store):
     assert f'data-finding="{nxt}"' not in r.text and store.audit_trail(nxt) == []
 
 
+def test_decisions_sent_at_once_all_land_and_pages_keep_being_served(app, store):
+    """15 decisions in flight each held a store connection and waited for a second: the workbench
+    stood still for 30 s, and every decision was refused, some with a 500 (audit 128 M1)."""
+    import asyncio
+    import time
+
+    import httpx
+
+    client = sign_in(app, "质检小王")
+    token = csrf_of(client.get("/").text)
+    decided = store.latest_states(("confirm", "reject"))
+    ids = [s.id for s in store.findings(agent=XIAOMAN) if s.finding.live and s.id not in decided][:20]
+    assert len(ids) == 20
+
+    async def burst() -> tuple[list[int], float]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", cookies=dict(client.cookies)
+        ) as c:
+            started = time.monotonic()
+            answers = await asyncio.gather(
+                *(
+                    c.post(f"/findings/{fid}/review", data={"csrf": token, "decision": "confirm"})
+                    for fid in ids
+                ),
+                c.get("/appeals"),
+            )
+            return [a.status_code for a in answers], time.monotonic() - started
+
+    codes, took = asyncio.run(burst())
+    assert codes == [303] * 20 + [200]
+    assert store.latest_states(("confirm",), ids) == dict.fromkeys(ids, "confirmed")
+    assert took < 20  # the pool's 30 s wait never ran out
+
+
 def test_appeal_from_open_to_a_final_ruling(app, store):
     f = live_finding(store, AJIE, "impatience")
     agent = sign_in(app, "阿杰")
@@ -914,6 +949,43 @@ def test_appeal_from_open_to_a_final_ruling(app, store):
         assert "已裁定，终局" in block and f"reopen appeal #{appeal['id']}" in block
         assert "复核驳回 rejected" in block and "上下文已排除" not in block  # a ruling, not the context
         assert f'action="/findings/{f.id}/review"' not in page and "open-appeal" not in block
+
+
+def test_no_answer_or_ruling_form_on_an_appeal_about_ones_own_account(app, store):
+    """The appeals page offered 回复 and 维持/撤销 on an appeal about the viewer's own account, and
+    submitting was refused; the conversation page already said whose it was (audit 128 L2)."""
+    from qc.supervise.accounts import set_password
+    from qc.supervise.appeal import answer_appeal, open_appeal
+    from qc.supervise.people import add_person
+
+    for name, role in (("钱主管", "supervisor"), ("质检小周", "reviewer")):
+        add_person(store, name, role, accounts=[XIAOMAN], by="test")
+        set_password(store, name, PASSWORD, by="test")
+    mine, theirs = live_finding(store, XIAOMAN, "impatience"), live_finding(store, AJIE, "impatience")
+    opened = [open_appeal(store, f.id, by="张主管", reason="代提") for f in (mine, theirs)]
+
+    def forms(name: str) -> dict[int, list[str]]:
+        page = sign_in(app, name).get("/appeals").text
+        return {
+            a.id: re.findall(
+                r'action="/appeals/\d+/(answer|rule)"', page.split(f'id="appeal-{a.id}"')[1].split("</tr>")[0]
+            )
+            for a in opened
+        }
+
+    assert forms("质检小周") == {opened[0].id: [], opened[1].id: ["answer"]}
+    for a in opened:
+        answer_appeal(store, a.id, by="质检小王", note="看过了")
+    assert forms("钱主管") == {opened[0].id: [], opened[1].id: ["rule"]}
+    page = sign_in(app, "钱主管").get("/appeals").text
+    assert "本人账号的申诉" in page.split(f'id="appeal-{opened[0].id}"')[1].split("</tr>")[0]
+
+
+def test_an_agents_own_conversation_list_names_their_account(app):
+    """An agent following their 会话数 link read "1–57 of 57 conversations of None" (audit 128 L1)."""
+    page = sign_in(app, "阿杰").get("/search", params={"agent": AJIE}).text
+    count = re.search(r'id="hit-count">([^<]*)', page).group(1)
+    assert count.strip().endswith(f"conversations of {AJIE}") and "None" not in page
 
 
 def _form(page: str, action: str) -> dict[str, str]:
@@ -1428,6 +1500,7 @@ def test_deciding_on_a_finding_a_rerun_removed_says_so(app, store, tmp_path):
         headers={"Referer": "http://testserver/conversations/c-pii"},
     )
     assert r.status_code == 200 and "no longer stored" in r.text and "nothing was changed" in r.text
+    assert "renumbered or dropped" in r.text  # a re-run may only have renumbered it (audit 128 L3)
     assert store.audit_trail(gone.id) == []
     agent = sign_in(app, "阿杰")  # an agent is told nothing about findings not theirs
     r = agent.post("/appeals", data={"csrf": csrf_of(agent.get("/appeals").text), "finding_id": gone.id})

@@ -30,7 +30,13 @@ _TABLES = {
         "failure_window_seconds",
         "password_checks_at_once",
     ),
-    "capacity": ("max_signed_in_sessions", "max_sign_in_pages", "max_throttled_names", "max_request_bytes"),
+    "capacity": (
+        "max_signed_in_sessions",
+        "max_sign_in_pages",
+        "max_throttled_names",
+        "max_request_bytes",
+        "requests_at_once",
+    ),
     "pages": ("trend_weeks", "trend_months", "search_page_size"),
 }
 
@@ -44,6 +50,10 @@ _MOST = {
     "trend_weeks": (520, "ten years of weeks on one chart"),
     "trend_months": (120, "ten years of months on one chart"),
     "search_page_size": (10_000, "one page must render in a browser"),
+    # SQLAlchemy's pool holds 15 connections and a decision may hold two while it writes: 15
+    # decisions at once each held one and waited for a second, and the workbench stood still for
+    # the 30 s of the pool's timeout (audit 128 M1).
+    "requests_at_once": (7, "each request may hold two of the store's 15 connections"),
 }
 
 
@@ -60,6 +70,7 @@ class WorkbenchSettings:
     max_sign_in_pages: int
     max_throttled_names: int
     max_request_bytes: int
+    requests_at_once: int
     trend_weeks: int
     trend_months: int
     search_page_size: int

@@ -117,9 +117,10 @@ def _finding(ctx: Ctx, finding_id: str) -> StoredFinding:
     if stored is None and ctx.person.role != AGENT and ctx.request.method == "POST":
         # The page still showed it: a re-run no longer finds it. Say so, not "not found"
         # (an agent gets 404 for any finding not theirs, and a gone one is nobody's).
+        # A re-run may also have renumbered it (its message moved): not said as "dropped" (audit 128 L3).
         raise ReviewError(
-            f"finding {finding_id} is no longer stored: a later inspection no longer finds it;"
-            " nothing was changed (reload the page)"
+            f"finding {finding_id or '(none)'} is no longer stored under this id: a later inspection"
+            " renumbered or dropped it; nothing was changed (reload the page)"
         )
     if stored is None or not _mine(ctx, stored):
         raise NotFound
@@ -837,6 +838,7 @@ def search(ctx: Ctx) -> Response:
         agents=ctx.store.agents() if ctx.person.role != AGENT else [],
         kinds=kinds,
         agent=agent if ctx.person.role != AGENT else None,
+        scope=agent,  # whose conversations a list without words shows (an agent's own too)
         kind=kind,
         date_from=date_from,
         date_to=date_to,

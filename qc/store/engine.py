@@ -34,6 +34,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from qc.errors import EXIT_BUSY, EXIT_RUNTIME, EXIT_USAGE, ConfigError, QcError
 from qc.paths import defaults_dir
@@ -277,5 +278,12 @@ def guarded(call: Callable[[], T], where: str, wait: float, env: str, *, retry: 
         except DBAPIError as exc:
             if not (retry and is_busy(exc) and time.monotonic() + delay < deadline):
                 raise translate(exc, where, wait, env) from None
+        except PoolTimeout:
+            # Every connection of this program's pool was in use for the pool's whole wait: busy,
+            # but not "another qc is writing" (it was an internal error page, audit 128 M1).
+            raise StoreBusyError(
+                f"the store {where} is busy: all of this program's connections to it stayed in use;"
+                " nothing was changed. Try again in a moment"
+            ) from None
         time.sleep(delay)
         delay = min(delay * 2, 1.0)
