@@ -74,6 +74,7 @@ SETUP = {
         f"qc review export --date {DAY} --out review.xlsx",
     ],
     "people remove": TEAM,
+    "store forget": TEAM,
     "people bind": TEAM,
     "people unbind": [*TEAM, "qc people bind 阿杰 另一家店:阿杰"],
     "people password": TEAM,

@@ -51,8 +51,8 @@ def forget_cli(
 
     \b
     Example:
-        qc store forget 2026-11-25_chat#3 --dry-run
-        qc store forget 2026-11-25_chat#3 --why "同一导出文件存了两次（文件名日期写错）" --by 张主管
+        qc store forget c20261124_000082 --dry-run
+        qc store forget c20261124_000082 --why "同一导出文件存了两次（文件名日期写错）" --by 张主管
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.supervise.filters import check_choice
     from qc.supervise.forget import forget_conversations

@@ -58,7 +58,7 @@ def forget_conversations(
     """
     ids = [i.strip() for i in conversation_ids if i.strip()]
     if not ids:
-        raise PeopleError("name the conversations to forget, e.g. qc store forget 2026-11-25_chat#3 --why …")
+        raise PeopleError("name the conversations to forget, e.g. qc store forget c20261124_000082 --why …")
     check_plain("the name", by, _LONGEST_WHY)
     who = manager(list_people(store), by, duty="stored conversations are forgotten")
     if dry_run:
