@@ -19,7 +19,7 @@ from test_jobs import BYTE_FILES, _inputs, _without_seconds
 
 from qc.batch.chunks import ChunkOutputTask
 from qc.batch.run import run_inspection
-from qc.readers import ReadOptions
+from qc.readers import ReadOptions, read_inputs
 from qc.readers.jsonl import parse_line
 from qc.readers.line_chunks import LineSplit, read_chunk
 from qc.readers.stream import GarbledLinesError, NotContiguousError, StreamRead, stream_inputs
@@ -52,7 +52,6 @@ def _messy_lines() -> list[str]:
         _msg(big, "customer", 6, "很长的数字会话号"),
         _msg(big, "agent", 7, "好的", sender="店:小王", score=1.5),  # a float in the line
         '{"conversation_id": "n", "role": "customer", "text": "NaN 也行", "x": NaN}',
-        '{"conversation_id": "n",\r "role": "agent", "sender": "店:小王", "text": "回车在中间"}',
         {"conversation_id": "t", "role": "customer", "timestamp": "10:05", "text": "只有时间"},
         {"conversation_id": "t", "role": "agent", "sender": "店:小李", "timestamp": "10:06", "text": "嗯"},
         # Time-only stamps in two conversations (two chunks): still one warning for the file.
@@ -444,3 +443,54 @@ def test_the_main_process_parses_only_the_lines_that_open_a_conversation(tmp_pat
     # One parsed line per conversation (its first, which gives the opening the others share), not ten.
     main_side = [raw for raw in parsed if raw.count(b"\n") <= 1]
     assert len(rows) == 500 and len(main_side) == 50
+
+
+def _mac_joined_day(tmp_path: Path) -> Path:
+    """A Windows export (CRLF) of more than the opening the split checks, a Mac one (CR alone) below it."""
+    rows = [
+        json.dumps(_msg(f"c{n // 4}", ("customer", "agent")[n % 2], n % 60, f"第{n}句话", sender="店:小王"))
+        for n in range(3000)
+    ]
+    # The Mac lines are more: the whole read splits on carriage returns, a CRLF's too.
+    data = ("\r\n".join(rows[:1200]) + "\r\n" + "\r".join(rows[1200:]) + "\r").encode("utf-8")
+    assert data.index(b"\r{") > 65536 * 2
+    day = tmp_path / "joined.jsonl"
+    day.write_bytes(data)
+    return day
+
+
+def test_a_mac_export_joined_below_past_the_opening_is_read_whole_by_every_path(tmp_path: Path) -> None:
+    """The whole read split the Mac half at its carriage returns; the stream and the workers split
+    only at line feeds, and lost its 375 conversations in one reject (audit 129 H1)."""
+    from qc.readers.files import resolve_options
+    from qc.readers.stream import LineEndsError, _streamable
+
+    day = _mac_joined_day(tmp_path)
+    whole = read_inputs([day], ReadOptions())
+    assert len(whole.conversations) == 750 and not whole.rejects
+    streamed, read = _stream_read([day])
+    assert streamed == whole.conversations and read.result.rejects == []
+    assert _streamable(day, resolve_options(ReadOptions())) is None  # left to the whole read
+    assert LineSplit.of([day], ReadOptions()) is not None  # the opening is clean CRLF ...
+    with pytest.raises(LineEndsError):  # ... and the worker given the Mac half stops the split
+        _split_read([day], 50)
+
+
+def test_a_carriage_return_inside_a_line_is_read_as_the_whole_read_reads_it(tmp_path: Path) -> None:
+    """A CR alone between a record's keys is JSON's space, and the line one record, on every path:
+    the line readers leave any file with such a CR to the whole read, which decides how its lines end."""
+    from qc.readers.files import resolve_options
+    from qc.readers.stream import _streamable
+
+    day = tmp_path / "cr.jsonl"
+    lines = [
+        json.dumps(_msg("n", "customer", 1, "在吗"), ensure_ascii=False),
+        '{"conversation_id": "n",\r "role": "agent", "sender": "店:小王", "text": "回车在中间",'
+        f' "timestamp": "{_AT.format(2)}"}}',
+    ]
+    day.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    whole = read_inputs([day], ReadOptions())
+    assert [m.text for c in whole.conversations for m in c.messages] == ["在吗", "回车在中间"]
+    assert LineSplit.of([day], ReadOptions()) is None
+    assert _streamable(day, resolve_options(ReadOptions())) is None
+    assert _stream_read([day])[0] == whole.conversations

@@ -3999,3 +3999,56 @@ def test_a_buyers_full_stamp_in_any_clock_style_under_a_block_reply_is_a_reject(
     )
     assert [m.text for m in conv.messages] == ["在吗", "亲，稍等", "人呢"]
     assert [r.line for r in result.rejects] == [5]
+
+
+@pytest.mark.parametrize("windows_rows", [2, 40], ids=["mac-majority", "windows-majority"])
+def test_a_windows_export_joined_to_a_mac_one_is_read_or_said(tmp_path: Path, windows_rows: int) -> None:
+    """A CSV whose Windows rows (CRLF) sit beside a Mac export's (CR alone) was split on one kind:
+    every Windows row a reject in Python's words (audit 129 M1). Where the Mac lines are more, both
+    halves are read; where fewer, the file is read on line feeds (a CR alone may be JSON's space)
+    and the Mac half is one reject that says what to do."""
+    header = "会话ID,角色,发送人,时间,内容"
+
+    def rows(cid: str, n: int) -> list[str]:
+        return [
+            f"{cid},{'买家' if k % 2 == 0 else '客服'},{'b1' if k % 2 == 0 else '店:小王'},"
+            f"2026-11-24 10:{k // 60:02d}:{k % 60:02d},第{k}句"
+            for k in range(n)
+        ]
+
+    windows, mac = rows("W1", windows_rows), rows("M1", 20)
+    path = tmp_path / "joined.csv"
+    path.write_bytes(
+        ("\r\n".join([header, *windows]) + "\r\n" + "\r".join([header, *mac]) + "\r").encode("utf-8")
+    )
+    result = read(path)
+    read_rows = {c.id: len(c.messages) for c in result.conversations}
+    if windows_rows < 20:
+        assert read_rows == {"W1": windows_rows, "M1": 20}
+        assert [r.line for r in result.rejects] == [windows_rows + 2]  # the Mac export's repeated header
+    else:
+        assert read_rows == {"W1": windows_rows}
+        (reject,) = result.rejects
+        assert reject.reason.startswith("not valid CSV: a line holds carriage returns alone")
+
+
+def test_an_api_envelope_on_one_line_of_json_lines_says_how_to_get_its_messages(tmp_path: Path) -> None:
+    """{"code":0,"msg":"ok","data":{"list":[…]}} on a line was "missing conversation_id" (msg names a
+    text); the same envelope as a whole file names the list and the jq command (audit 129 L1)."""
+    path = tmp_path / "day.jsonl"
+    message = {
+        "conversation_id": "c1",
+        "role": "customer",
+        "timestamp": "2026-11-24T10:00:00+08:00",
+        "text": "在吗",
+    }
+    path.write_text(
+        json.dumps(message, ensure_ascii=False)
+        + "\n"
+        + json.dumps({"code": 0, "msg": "ok", "data": {"list": [message]}}, ensure_ascii=False)
+        + "\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    (reject,) = result.rejects
+    assert reject.line == 2 and '"data"."list" holds a list' in reject.reason and "jq -c" in reject.reason

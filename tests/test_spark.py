@@ -569,3 +569,37 @@ def test_a_quiet_spark_run_prints_nothing_of_spark_s_own(tmp_path):
         line for line in done.stderr.splitlines() if not line.startswith("WARNING: Using incubator modules")
     ]
     assert said == []
+
+
+def test_a_mac_export_joined_below_a_windows_one_is_read_as_the_local_engine_reads_it(spark, tmp_path):
+    """Past the head Spark looks at, a Mac half (CR alone) was one reject of 150 KB, or its CSV rows
+    lost, where the local engine read both halves (audit 129 H1)."""
+    from qc.batch.spark import run_spark_inspection
+
+    day = tmp_path / "day"
+    day.mkdir()
+    said = [("customer", "买家", "在吗，能便宜点吗"), ("agent", "店:小满", "爱买不买")]
+    lines = [
+        json.dumps(
+            {
+                "conversation_id": f"c{n}",
+                "role": r,
+                "sender": s,
+                "timestamp": f"2026-11-24T{10 + n // 3600:02d}:{n // 60 % 60:02d}:{k:02d}+08:00",
+                "text": t,
+            },
+            ensure_ascii=False,
+        )
+        for n in range(1200)
+        for k, (r, s, t) in enumerate(said)
+    ]
+    # More Mac lines than Windows ones: the whole-file reader splits on carriage returns, a CRLF's too.
+    data = ("\r\n".join(lines[:1000]) + "\r\n" + "\r".join(lines[1000:]) + "\r").encode("utf-8")
+    assert data.index(b"\r{") > 65536
+    (day / "joined.jsonl").write_bytes(data)
+    local = _local([day], tmp_path / "local")
+    assert local.conversations == 1200 and not local.read.rejected
+    run_spark_inspection([day], tmp_path / "spark", spark=spark)
+    engine = assert_same_outputs(tmp_path / "local", tmp_path / "spark")
+    (why,) = [d["why"] for d in engine["spark_read_on_driver"]]
+    assert "carriage return" in why

@@ -36,7 +36,7 @@ from qc.readers.pieces import (
 )
 from qc.readers.records import garbled_reason
 from qc.readers.stream import _streamable
-from qc.readers.tabular import csv_line_rows
+from qc.readers.tabular import _csv_problem, csv_line_rows
 from qc.rules import RuleSettings
 from qc.run.inspector import ConversationResult, build_inspector
 from qc.schema import Conversation, Message, Reject, Role
@@ -66,7 +66,7 @@ def _reference_csv_rows(lines: list[str], delimiter: str, garbled: set[int], enc
         except StopIteration:
             return
         except csv.Error as exc:
-            cells, problem = [], f"not valid CSV ({exc})"
+            cells, problem = [], _csv_problem(exc)
         consumed = reader.line_num
         end = max(consumed, start)
         raw = "\n".join(lines[start - 1 : end])

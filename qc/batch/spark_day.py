@@ -440,9 +440,14 @@ class _DayRun:
         self.files = [self._plan(label) for label in labels]
         self.resolved = self.resolved.with_files([Path(_local(x)) for x in labels if _is_local(x)])
         survey = self._survey([(i, f) for i, f in enumerate(self.files) if f.form is not None])
-        for (i, _), (_, bad) in survey.items():
-            if bad and self.files[i].form is not None:
-                why = "a line is not UTF-8 (the whole-file reader sniffs the encoding)"
+        for (i, _), (_, bad, bare) in survey.items():
+            if (bad or bare) and self.files[i].form is not None:
+                why = (
+                    "a line is not UTF-8 (the whole-file reader sniffs the encoding)"
+                    if bad
+                    else "a line ends in a carriage return alone past the file's head (the whole-file"
+                    " reader splits it there)"
+                )
                 self.files[i] = _File(self.files[i].label, None, why)
         records: list[RDD[Any]] = []
         for i, f in enumerate(self.files):
@@ -473,14 +478,14 @@ class _DayRun:
         # The last partition holds only counts: reading it back reuses the shuffle just written.
         (self.counts,) = self.sc.runJob(routed, _fold_pairs, [parts])
 
-    def _table(self, survey: dict[tuple[int, int], tuple[int, int]]) -> FileTable:
+    def _table(self, survey: dict[tuple[int, int], tuple[int, int, int]]) -> FileTable:
         """What the tasks need about the files: block bases, global positions, the output ranges."""
         bases: dict[tuple[int, int], int] = {}
         lines_of: list[int] = []
         for i, f in enumerate(self.files):
             total = 0
             if f.form is not None:
-                for block, n in sorted((b, n) for (j, b), (n, _) in survey.items() if j == i):
+                for block, n in sorted((b, n) for (j, b), (n, *_) in survey.items() if j == i):
                     bases[(i, block)] = total
                     total += n
             lines_of.append(total if f.form is not None else 1)  # a driver-read file is one range's
@@ -525,16 +530,23 @@ class _DayRun:
         frames = []
         for i, f in files:
             lines = self.spark.read.option("lineSep", "\n").text(f.uri)
-            value = F.col("value").cast("binary") if column == "v" else F.expr("is_valid_utf8(value)")
-            frames.append(
-                lines.select(
-                    F.lit(i).alias("f"), F.col("_metadata.file_block_start").alias("b"), value.alias(column)
+            where = (F.lit(i).alias("f"), F.col("_metadata.file_block_start").alias("b"))
+            if column == "v":
+                frames.append(lines.select(*where, F.col("value").cast("binary").alias("v")))
+            else:
+                # A carriage return before the line's last character ends a line to the whole-file
+                # reader (a Mac export joined below a Windows one, audit 129 H1).
+                frames.append(
+                    lines.select(
+                        *where,
+                        F.expr("is_valid_utf8(value)").alias("ok"),
+                        F.col("value").rlike("(?s)\\r.").alias("cr"),
+                    )
                 )
-            )
         return reduce(DataFrame.unionAll, frames)
 
-    def _survey(self, files: list[tuple[int, _File]]) -> dict[tuple[int, int], tuple[int, int]]:
-        """Per file block: its lines and how many are not UTF-8 (a JVM-only job)."""
+    def _survey(self, files: list[tuple[int, _File]]) -> dict[tuple[int, int], tuple[int, int, int]]:
+        """Per file block: its lines, how many are not UTF-8, and how many hold a bare CR (a JVM-only job)."""
         from pyspark.sql import functions as F
 
         if not files:
@@ -542,10 +554,14 @@ class _DayRun:
         rows = (
             self._lines(files, "ok")
             .groupBy("f", "b")
-            .agg(F.count(F.lit(1)).alias("n"), F.sum(F.when(F.col("ok"), 0).otherwise(1)).alias("bad"))
+            .agg(
+                F.count(F.lit(1)).alias("n"),
+                F.sum(F.when(F.col("ok"), 0).otherwise(1)).alias("bad"),
+                F.sum(F.when(F.col("cr"), 1).otherwise(0)).alias("bare"),
+            )
             .collect()
         )
-        return {(r["f"], r["b"]): (r["n"], r["bad"]) for r in rows}
+        return {(r["f"], r["b"]): (r["n"], r["bad"], r["bare"]) for r in rows}
 
     def _whole_file(self, f: _File) -> RDD[Any]:
         """A CSV file's lines as one partition, in order (a quoted field may span lines)."""

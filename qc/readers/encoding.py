@@ -10,6 +10,7 @@ error names the encoding that would work.
 from __future__ import annotations
 
 import codecs
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,14 +77,21 @@ def _newline(codec: str) -> bytes:
 
 
 def bare_cr_lines(data: bytes) -> bool:
-    """True when a one-byte-encoded file's lines end in bare carriage returns (as :func:`_split` splits).
+    """True when ``data`` holds a carriage return not before a line feed: the line readers leave it whole.
 
-    The readers that go line by line (JSON Lines streamed, Spark's pieces) split on line feeds: such
-    a file was one line to them, one reject, every message lost (audit 120 H2, H3). They leave it
-    to the whole-file reader.
+    The readers that go line by line (JSON Lines streamed, the workers' chunks, Spark's pieces)
+    split on line feeds, where the whole-file reader may split on carriage returns (it does when
+    the whole file has more of them): a Mac export was one line to them, one reject, every message
+    lost (audit 120 H2, H3), and so was a Mac export joined below a Windows one past their first
+    block (audit 129 H1). Any such file is left to the whole-file reader, which then reads it alike
+    on every path. ``data`` cut from a file may end in the CR of a CRLF.
     """
-    bare = data.count(b"\r") - data.count(b"\r\n")
-    return bare > data.count(b"\n") or bool(bare and _quoted_only(data))
+    return data.count(b"\r") - data.count(b"\r\n") - data.endswith(b"\r") > 0
+
+
+# Line ends of a file whose lines end in bare carriage returns, a CRLF too (a Windows export joined
+# to a Mac one).
+_CR_ENDS = re.compile(rb"\r\n?")
 
 
 def _split(data: bytes, codec: str) -> list[tuple[int, bytes]]:
@@ -91,13 +99,24 @@ def _split(data: bytes, codec: str) -> list[tuple[int, bytes]]:
 
     A file whose lines end in bare carriage returns (Excel's "CSV (Macintosh)") is split on
     those: it has more of them than line feeds, which such a file holds only inside a cell
-    (a line break typed with Alt+Enter), where the CSV reader keeps them as text.
+    (a line break typed with Alt+Enter), where the CSV reader keeps them as text. A Windows
+    export joined to it keeps its CRLF lines: they were each a reject in Python's words (audit
+    129 M1). In a file of line feeds a bare carriage return stays in its line: in JSON Lines it
+    is a space between a record's keys.
     """
     width, nl = _width(codec), _newline(codec)
     cr = nl.replace(b"\n", b"\r")
     feeds = data.count(nl)
     bare = data.count(cr) - data.count(cr + nl)
-    if bare > feeds or (bare and width == 1 and _quoted_only(data)):
+    if width == 1 and (bare > feeds or (bare and _quoted_only(data))):
+        lines, start = [], 0
+        for found in _CR_ENDS.finditer(data):
+            lines.append((start, data[start : found.start()]))
+            start = found.end()
+        if start < len(data):
+            lines.append((start, data[start:]))
+        return lines
+    if bare > feeds:
         nl = cr
     out: list[tuple[int, bytes]] = []
     start = pos = 0

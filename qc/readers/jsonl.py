@@ -95,13 +95,21 @@ def envelope(obj: dict[str, Any], plan: tuple[tuple[str, str], ...]) -> bool:
     looked like a message, one reject "missing conversation_id" and exit 0, where the file is to
     fail naming the list and the jq command (audit 120 M1). ``plan`` is :func:`_plan`'s.
     """
-    if _WHOSE & {field for _, field in plan}:
-        return False
+    return not _WHOSE & {field for _, field in plan} and _lists_objects(obj)
+
+
+def _lists_objects(obj: dict[str, Any]) -> bool:
+    """True when a list of objects sits in ``obj`` (at its top or one level down), as an API's does."""
     path = _list_path(obj)
     if path is None:
         return False
     listed = obj[path[0]] if len(path) == 1 else obj[path[0]][path[1]]
     return any(isinstance(item, dict) for item in listed)
+
+
+def _unowned(plan: tuple[Any, ...]) -> bool:
+    """True when a positional plan names no conversation, role or sender: an envelope may be one."""
+    return all(plan[i] is _ABSENT for i in _WHOSE_AT)
 
 
 def json_problem(exc: json.JSONDecodeError) -> str:
@@ -158,6 +166,7 @@ def _list_path(obj: dict[str, Any]) -> list[Any] | None:
 # The plan of an object none of whose keys names a field: it is no record.
 _NO_FIELDS: tuple[Any, ...] = ()
 _TEXT = CANONICAL_FIELDS.index("text")
+_WHOSE_AT = tuple(CANONICAL_FIELDS.index(field) for field in sorted(_WHOSE))
 
 
 def listed_reason(obj: dict[str, Any]) -> str | None:
@@ -246,7 +255,9 @@ def read_jsonl(
             plan = plans.get(keys)
             if plan is None:
                 plan = plans[keys] = _positional(_plan(keys, column_map, known))
-            if plan is _NO_FIELDS:
+            # An API envelope written on one line ({"code":0,"msg":"ok","data":{"list":[…]}}: msg
+            # names a text) says how to get its messages out, as a whole file does (audit 129 L1).
+            if plan is _NO_FIELDS or (_unowned(plan) and _lists_objects(obj)):
                 yield make_reject(file, number, neither_reason(obj), line)
                 continue
             if plan[_TEXT] is _ABSENT and (listed := listed_reason(obj)) is not None:
@@ -280,7 +291,7 @@ def value_records(
         plan = plans.get(keys)
         if plan is None:
             plan = plans[keys] = _positional(_plan(keys, column_map, known))
-        if plan is _NO_FIELDS:
+        if plan is _NO_FIELDS or (_unowned(plan) and _lists_objects(obj)):
             yield make_reject(file, number, neither_reason(obj), raw)
             return
         if plan[_TEXT] is _ABSENT and (listed := listed_reason(obj)) is not None:

@@ -37,6 +37,7 @@ from typing import Any
 import orjson
 
 from qc.readers.closed_ids import ClosedIds
+from qc.readers.encoding import bare_cr_lines
 from qc.readers.files import FileOutcome, Resolved, resolve_options, validated
 from qc.readers.jsonl import _CONVERSATION_KEYS, _fields, _plan, parse_line, read_jsonl
 from qc.readers.options import FileReport, ReadOptions, ReadResult, expand_inputs
@@ -44,6 +45,7 @@ from qc.readers.records import _as_str
 from qc.readers.stream import (
     ConversationAssembler,
     GarbledLinesError,
+    LineEndsError,
     NotContiguousError,
     _Lines,
     _streamable,
@@ -429,6 +431,9 @@ def read_chunk(
         except UnicodeDecodeError:
             # No text in the message: it travels back to the parent, which reads the batch whole.
             raise GarbledLinesError(f"{names[index]}: lines from {first} on are not UTF-8") from None
+        if b"\r" in block and bare_cr_lines(block):
+            # The whole read ends a line there (a Mac export joined below): read the batch so (129 H1).
+            raise LineEndsError(f"{names[index]}: lines from {first} on end in a bare carriage return")
         lines = _Lines("utf-8", iter(text))
         items = read_jsonl(lines, names[index], resolved.options.column_map, first)
         duplicates: set[int] = set()

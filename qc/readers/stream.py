@@ -57,6 +57,10 @@ class GarbledLinesError(ReadWholeError):
     """Lines a worker was given are not valid UTF-8: the ordinary reader reports them, so read whole."""
 
 
+class LineEndsError(ReadWholeError):
+    """Lines a worker was given hold a bare carriage return, where the ordinary reader ends a line."""
+
+
 @dataclass(slots=True)
 class StreamRead:
     """What :func:`stream_inputs` found; complete once its iterator is exhausted.
@@ -216,8 +220,14 @@ def _streamable(path: Path, resolved: Resolved, whole: bool = True) -> str | Non
                 return None
             decoder = codecs.getincrementaldecoder("utf-8")()
             decoder.decode(head[3:] if bom else head)
+            last = head[-1:]
             while whole and (chunk := fh.read(_CHUNK)):
                 decoder.decode(chunk)
+                # A bare carriage return past the head ends a line to the whole-file reader (a
+                # Mac export joined below): read whole, or half the day was one reject (audit 129 H1).
+                if bare_cr_lines(last + chunk):
+                    return None
+                last = chunk[-1:]
             if whole:
                 decoder.decode(b"", final=True)
     except (OSError, UnicodeDecodeError):

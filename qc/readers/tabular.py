@@ -414,6 +414,19 @@ def csv_rows(decoded: Decoded, delimiter: str) -> Iterator[tuple[int, Sequence[A
     return csv_line_rows(decoded.lines, delimiter, decoded.garbled, decoded.encoding)
 
 
+def _csv_problem(exc: csv.Error) -> str:
+    """A CSV parser's refusal as a reject reason, in words that say how to fix the file."""
+    if "new-line character seen in unquoted field" in str(exc):
+        # A carriage return alone inside a line of a file of line feeds: a Mac export joined to a
+        # Windows one, whose rows were one reject in Python's words (audit 129 M1).
+        return (
+            "not valid CSV: a line holds carriage returns alone, as a Mac export's lines end (two"
+            " exports joined with different line ends?): save the file again with one kind of line"
+            " end (in Excel: CSV UTF-8), or give the exports as separate files"
+        )
+    return f"not valid CSV ({exc})"
+
+
 def csv_line_rows(
     lines: Iterable[str],
     delimiter: str,
@@ -459,7 +472,7 @@ def csv_line_rows(
         except StopIteration:
             return
         except csv.Error as exc:
-            cells, problem = [], f"not valid CSV ({exc})"
+            cells, problem = [], _csv_problem(exc)
         consumed = reader.line_num
         end = max(consumed, start)
         fill(end)
