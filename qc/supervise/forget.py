@@ -12,14 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from qc.supervise.people import PeopleError, check_plain, list_people, manager
+from qc.supervise.people import NAME_MAX, PeopleError, check_plain, list_people, manager
 
 if TYPE_CHECKING:
     from qc.store.database import ForgetPlan, Store
 
 __all__ = ["Forgotten", "forget_conversations"]
 
-# As long as a review note may be: a reason, not a document.
+# A reason, not a document: it is printed with the run that records it.
 _LONGEST_WHY = 2000
 
 
@@ -59,7 +59,7 @@ def forget_conversations(
     ids = [i.strip() for i in conversation_ids if i.strip()]
     if not ids:
         raise PeopleError("name the conversations to forget, e.g. qc store forget c20261124_000082 --why …")
-    check_plain("the name", by, _LONGEST_WHY)
+    check_plain("the name", by, NAME_MAX)
     who = manager(list_people(store), by, duty="stored conversations are forgotten")
     if dry_run:
         return Forgotten(plans=tuple(store.forget_plan(ids)), run=None, by=who)

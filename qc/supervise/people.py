@@ -50,6 +50,7 @@ __all__ = [
     "current_user",
     "check_plain",
     "manager",
+    "NAME_MAX",
 ]
 
 REVIEWER = "reviewer"
@@ -132,7 +133,7 @@ def _find(people: Sequence[Person], name: str) -> Person | None:
 
 
 # Longest name a person may have (the people table's columns hold 200 characters).
-_NAME_MAX = 100
+NAME_MAX = 100
 # How much of an unknown name an error quotes (masked): a registered name is rarely longer, and
 # a sheet's shifted row that puts a buyer's message in the 复核人 cell shows no more of it than
 # of a decision cell (audit 94 #7: 40 characters printed a buyer's whole complaint with her name).
@@ -211,10 +212,10 @@ def _check_name(name: str, active: Sequence[Person]) -> None:
     Alice) is a second identity the "must not have reviewed it" checks would not connect.
 
     Raises:
-        PeopleError: a control, format or line-separator character; over :data:`_NAME_MAX`
+        PeopleError: a control, format or line-separator character; over :data:`NAME_MAX`
             characters; the same as a registered name once widths and case are folded.
     """
-    check_plain("the name", name, _NAME_MAX)
+    check_plain("the name", name, NAME_MAX)
     folded = _folded(name)
     twin = next((p for p in active if _folded(p.name) == folded), None)
     if twin is not None:
