@@ -177,12 +177,16 @@ def _is_conversation_id(label: str) -> bool:
 # (（以下为系统提示）).
 # Only that: a line with a number in brackets (尺码M(160-165cm), 1.（7天无理由退换）) or a note of its
 # own ([图片], （专员小树）) is text, and was cut off the real messages (audit 103 F3).
+# Every mark of the day the headers take (_AMPM) may open the bracket: with 上午/下午 alone, the buyer's
+# tb_大橘(晚上9:0O:4l): 爱买不买 or tb_a(凌晨1:01) 烦死了 was the agent's text (line corpus F3).
+_AMPM_CHARACTERS = "".join(sorted(set(re.sub(r"[^\u4e00-\u9fff]", "", _AMPM))))
 _CUT_OR_GARBLED_RE = re.compile(
     # who(15, who(2026-11-2 or who(15:00:1, cut off; who(14:6O:2l): …, who(10时O1分3l秒) …, who(O9:00:01),
     # who(下午2:6O:2l), who(14.6O.2l): …, who(2026-11-24 14:06:21 …: a time (a colon, 时 or h.m.s in
     # it) garbled in any style the reader takes, dated or with an offset (audits 105 F4, 106 F4)
-    r"^\s*+[^()（）\s]{1,64}\s*[(（]\s*(?:\d|[OolI]\d|[上下]午)"
-    r"(?:[\d\s\-/.年月日]*$|(?=[^)）]*(?:[:：时]|\d\.[0-9A-Za-z]{2}\.))[0-9A-Za-z:：\s\-/.+年月日时分秒点上下午]{0,40}"
+    rf"^\s*+[^()（）\s]{{1,64}}\s*[(（]\s*(?:\d|[OolI]\d|{_AMPM})"
+    r"(?:[\d\s\-/.年月日]*$|(?=[^)）]*(?:[:：时]|\d\.[0-9A-Za-z]{2}\.))"
+    rf"[0-9A-Za-z:：\s\-/.+年月日时分秒点{_AMPM_CHARACTERS}]{{0,40}}"
     r"(?:[)）].*|\s.*)?$)"
 )
 # A line that is one note in brackets: 【以下为尺码表】, （以下为系统提示）.
