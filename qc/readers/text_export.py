@@ -293,9 +293,10 @@ _ANY_DAY = date(2000, 1, 1)
 
 
 def _sender_time_and_shape(line: str) -> tuple[str, str, bool] | None:
-    """A header or inline line's nick and time, and whether it is a header alone (no text after it).
+    """A header or inline line's nick (bare, :func:`_bare_nick`) and time, and whether it is a header alone.
 
-    ``None`` for any other line. A label and its value (付款时间：2026-11-24 09:12:33) is no sender: ``None``.
+    A header alone has no text after it. ``None`` for any other line. A label and its value
+    (付款时间：2026-11-24 09:12:33) is no sender: ``None``.
     """
     header = HEADER_RE.match(line)
     found = header or INLINE_RE.match(line)
@@ -305,7 +306,8 @@ def _sender_time_and_shape(line: str) -> tuple[str, str, bool] | None:
     who = (groups.get("who") or groups.get("who2") or "").strip()
     if who.endswith((":", "：")) or _DATE_IN_NICK_RE.search(who):
         return None
-    return who, (groups.get("ts") or groups.get("ts1") or groups.get("ts2") or "").strip(), header is not None
+    stamp = (groups.get("ts") or groups.get("ts1") or groups.get("ts2") or "").strip()
+    return _bare_nick(who), stamp, header is not None
 
 
 def is_chat_line(line: str) -> bool:
@@ -379,7 +381,7 @@ class TextExportReader:
         self._every_shop: frozenset[str] | None = None  # see _file_shops
         self._segments: list[_Segment] = [_Segment(None)]
         self._block: _Block | None = None
-        self._nicks: set[str] = set()  # header nicks seen so far in the file
+        self._nicks: set[str] = set()  # header nicks seen so far in the file, bare (_bare_nick)
         self._stamps: dict[str, list[str]] = {}  # each nick's messages' times so far, as written
         self._shops: set[str] = set()  # shops whose sub-accounts (店铺:客服) wrote in the file
         # A divider naming no conversation inside an open message and the lines after it,
@@ -469,7 +471,7 @@ class TextExportReader:
         outside the conversation (==== 会话开始 客户：tb_海风 …).
         """
         block, groups = self._block, found.groupdict()
-        who = (groups.get("who") or groups.get("who2") or "").strip()
+        who = _bare_nick((groups.get("who") or groups.get("who2") or "").strip())
         if block is None or who not in self._segment.writers or self._names_another_sender(held):
             return False
         times = self._open_and_next(block, groups)
@@ -480,7 +482,7 @@ class TextExportReader:
             return False
         staff = self._is_agent(who) or who in self._shops or parse_role_word(who) is not None
         opened_by_staff = self._is_agent(block.who.strip()) or block.who.strip() in self._shops
-        if who == block.who.strip():
+        if who == _bare_nick(block.who.strip()):
             return not staff or "long" in words
         if staff:
             # An agent answers a buyer's message that was only the rule line (=-= 好吧): after the
@@ -518,8 +520,8 @@ class TextExportReader:
         as text (截单时间(16:00)：当天发出 in a reply) heads one, and its later 截单时间 2026-11-25 16:3O
         cut the reply, the agent's 我也没办法 under it uncharged (audit 116 H2).
         """
-        senders = self._file_senders()  # reads the lines, and the header nicks with them
-        return self._may_write(who) or who in self._header_nicks or senders.get(who, 0) >= 2
+        senders, nick = self._file_senders(), _bare_nick(who)  # reads the lines and the header nicks
+        return self._may_write(nick) or nick in self._header_nicks or senders.get(nick, 0) >= 2
 
     def _garbled_chat_line(self, line: str, inline: bool = False) -> bool:
         """True for a chat line under a message that is no text of it (see _chat_line_reason)."""
@@ -652,7 +654,7 @@ class TextExportReader:
         title line, then the shop's 催付), and a new buyer is one: both separate.
         """
         block, groups = self._block, found.groupdict()
-        who = (groups.get("who") or groups.get("who2") or "").strip()
+        who = _bare_nick((groups.get("who") or groups.get("who2") or "").strip())
         buyer = (
             who in self._segment.writers
             and not self._is_agent(who)
@@ -799,15 +801,18 @@ class TextExportReader:
         if header:
             self._close_block()
             who = (header["who"] or header["who2"]).strip()
-            self._nicks.add(who)
-            self._segment.writers.add(who)
-            sub = split_subaccount(who)
+            # Stored bare, as every look up asks: 森林杂货铺:阿青(售前) wrote, so 森林杂货铺:阿青(10:01:10)
+            # 爱买不买 is a line of a sender of the file (line corpus F5).
+            nick = _bare_nick(who)
+            self._nicks.add(nick)
+            self._segment.writers.add(nick)
+            sub = split_subaccount(nick)
             if sub is not None:
                 self._shops.add(sub[0])
             self._block = _Block(
                 number, who, header["ts1"] or header["ts2"], line, bracketed=header["ts1"] is not None
             )
-            self._stamps.setdefault(who, []).append(self._block.stamp)
+            self._stamps.setdefault(nick, []).append(self._block.stamp)
             return
         inline = INLINE_RE.match(line)
         if inline and self._inline_text(inline):
@@ -817,13 +822,14 @@ class TextExportReader:
             return
         if inline:
             self._close_block()
-            self._segment.writers.add(inline["who"].strip())
-            self._nicks.add(inline["who"].strip())
+            nick = _bare_nick(inline["who"].strip())
+            self._segment.writers.add(nick)
+            self._nicks.add(nick)
             first = inline["text"].strip()
             self._block = _Block(
                 number, inline["who"], inline["ts"], line, inline=True, first=first, bracketed=True
             )
-            self._stamps.setdefault(inline["who"].strip(), []).append(inline["ts"])
+            self._stamps.setdefault(nick, []).append(inline["ts"])
             return
         reason = _GARBLED_HEADER if self._garbled_header(line) else None
         if reason is None and self._block is not None:
@@ -901,7 +907,7 @@ class TextExportReader:
         (no role word, no known shop's account), and the line reads as a line of a typed list.
         """
         block = self._block
-        who = inline["who"].strip()
+        who = _bare_nick(inline["who"].strip())
         if block is None:
             return False
         stamp, opened = inline["ts"].strip(), block.stamp.strip()
@@ -931,7 +937,7 @@ class TextExportReader:
         next writer's line lies between the two (:meth:`_answered_before`).
         """
         block = self._block
-        who = (header["who"] or header["who2"] or "").strip()
+        who = _bare_nick((header["who"] or header["who2"] or "").strip())
         if block is None or who in self._nicks:
             return False
         stamp = (header["ts1"] or header["ts2"] or "").strip()
