@@ -68,6 +68,8 @@ _TS = rf"(?:{_DATE_P}[\sT]*+)?(?:{_AMPM}\s*+)?{_CLOCK}"
 _WHO = r"[^()（）\r\n]{1,64}?"
 # A header nick before a bare time may carry a note in brackets: 森林杂货铺:阿青(售前).
 _WHO_NOTED = r"[^\r\n]{1,64}?"
+# The note in brackets a nick may carry before the bracket of its time: 森林杂货铺:阿青(售前)(10:00:01).
+_NOTE = r"(?:\s*+[(（][^()（）\r\n]{1,12}[)）])?"
 # With a date, a header's time may leave out the seconds (2026-11-24 10:03); a bare time needs them.
 _HEADER_TS = (
     rf"{_DATE_P}\s*+(?:{_AMPM}\s*+)?{_CLOCK}"
@@ -184,7 +186,9 @@ _CUT_OR_GARBLED_RE = re.compile(
     # who(15, who(2026-11-2 or who(15:00:1, cut off; who(14:6O:2l): …, who(10时O1分3l秒) …, who(O9:00:01),
     # who(下午2:6O:2l), who(14.6O.2l): …, who(2026-11-24 14:06:21 …: a time (a colon, 时 or h.m.s in
     # it) garbled in any style the reader takes, dated or with an offset (audits 105 F4, 106 F4)
-    rf"^\s*+[^()（）\s]{{1,64}}\s*[(（]\s*(?:\d|[OolI]\d|{_AMPM})"
+    # The nick may carry its note: 森林杂货铺:阿青(售前)(1O:00:4l): 爱买不买 was the buyer's text (line
+    # corpus F4).
+    rf"^\s*+[^()（）\s]{{1,64}}{_NOTE}\s*[(（]\s*(?:\d|[OolI]\d|{_AMPM})"
     r"(?:[\d\s\-/.年月日]*$|(?=[^)）]*(?:[:：时]|\d\.[0-9A-Za-z]{2}\.))"
     rf"[0-9A-Za-z:：\s\-/.+年月日时分秒点{_AMPM_CHARACTERS}]{{0,40}}"
     r"(?:[)）].*|\s.*)?$)"
@@ -216,7 +220,7 @@ _G_BARE = _garbled(rf"(?:{_AMPM}\s*+)?(?:\d{{1,2}}[:：]\d{{2}}[:：]\d{{2}}{_FR
 # mistyped time (截单时间是 16:0O, 付款时间：2026-11-24 O9:12:33) stays in its message (audits 110 N1,
 # 111 F1); and only a nick that may write is a header's (TextExportReader._garbled_header).
 _G_WHO = r"[^\s()（）]{1,40}"
-_G_NOTE = r"(?:\s*+[(（][^()（）\r\n]{1,12}[)）])?"
+_G_NOTE = _NOTE
 _GARBLED_HEADER_RE = re.compile(
     rf"^\s*+(?:(?P<who1>{_G_WHO}{_G_NOTE})\s*+[(（]\s*+(?P<ts1>{_G_DATED}|{_G_BARE})\s*+[)）]\s*+[:：]?"
     rf"|(?P<who2>{_G_WHO}(?:\s{_G_WHO})??{_G_NOTE})\s++(?P<ts2>{_G_DATED}|{_G_BARE}))\s*+$"
@@ -266,7 +270,7 @@ _TIME_RANGE_RE = re.compile(r"\d{1,2}[:：]\d{2}\s*[-~—至到]\s*\d{1,2}[:：]
 # A range of hours, a mistyped one too, whose first clock is no clock's seconds: 1O:00:55-08:00
 # is a time in a zone, not 00:55 to 08:00 (audit 123 H4).
 _HOURS_RANGE_RE = re.compile(r"(?<![\dOolI][:：])(?<![\dOolI])" + _garbled(_TIME_RANGE_RE.pattern))
-_NICK_AND_BRACKET_RE = re.compile(r"\s*+([^()（）\s]{1,64})\s*[(（]([^)）]{0,40})")
+_NICK_AND_BRACKET_RE = re.compile(rf"\s*+([^()（）\s]{{1,64}}{_NOTE})\s*[(（]([^)）]{{0,40}})")
 # After the bracket, the colon of a chat line (买家(10:00:4): …), not a label's words (客服(18:00)前回复).
 _CHAT_COLON_RE = re.compile(r"[)）]\s*[:：]")
 
