@@ -386,7 +386,8 @@ class TextExportReader:
         self._segments: list[_Segment] = [_Segment(None)]
         self._block: _Block | None = None
         self._nicks: set[str] = set()  # header nicks seen so far in the file, bare (_bare_nick)
-        self._stamps: dict[str, list[str]] = {}  # each nick's messages' times so far, as written
+        # Each nick's (bare) messages so far, at their time in the conversation (_placed): a quote asks them.
+        self._said: dict[str, list[datetime]] = {}
         self._shops: set[str] = set()  # shops whose sub-accounts (店铺:客服) wrote in the file
         # A divider naming no conversation inside an open message and the lines after it,
         # until the next message says what they were (see _hold).
@@ -586,15 +587,17 @@ class TextExportReader:
         out of time order, was the buyer's line and was charged to the agent (audits 126 H1, 127
         H3); a quote across midnight or in a 12-hour file without its PM was the buyer's (127 H1).
         A clock without seconds names its minute; without am/pm, either half of the day. A bracket
-        dated before the open message's day quotes yesterday's chat.
+        dated before the open message's day quotes yesterday's chat. Both messages are taken at their
+        time in the conversation, across midnight too: 小鹿(23:58) under a reply at 00:00:40 of a file
+        of bare clocks lay after the reply, and the agent's 爱买不买 under it went uncharged (line corpus
+        F2).
         """
         block = self._block
         if block is None:
             return False
-        day = self.day or _ANY_DAY
         try:
-            then = parse_timestamp(block.stamp.strip(), self.tz, day)
-            quoted = parse_timestamp(clock.strip(), self.tz, then.date() if then else day)
+            then = self._placed(block.stamp)
+            quoted = parse_timestamp(clock.strip(), self.tz, then.date()) if then else None
         except ValueError:
             return False
         if then is None or quoted is None:
@@ -603,12 +606,8 @@ class TextExportReader:
             return True
         seconds = _SECONDS_RE.search(clock) is not None
         either = _AMPM_RE.search(clock) is None and not re.search(r"(?i)\b[ap]m\b", clock)
-        for stamp in self._stamps.get(nick, ()):
-            try:
-                said = parse_timestamp(stamp.strip(), self.tz, day)
-            except ValueError:
-                continue
-            if said is None or said + (timedelta(0) if seconds else timedelta(seconds=59)) >= then:
+        for said in self._said.get(nick, ()):
+            if said + (timedelta(0) if seconds else timedelta(seconds=59)) >= then:
                 continue  # not done before the reply (its minute neither): her new line of this minute
             hours = {quoted.hour, (quoted.hour + 12) % 24} if either else {quoted.hour}
             if (
@@ -816,7 +815,6 @@ class TextExportReader:
             self._block = _Block(
                 number, who, header["ts1"] or header["ts2"], line, bracketed=header["ts1"] is not None
             )
-            self._stamps.setdefault(nick, []).append(self._block.stamp)
             return
         inline = INLINE_RE.match(line)
         if inline and self._inline_text(inline):
@@ -833,7 +831,6 @@ class TextExportReader:
             self._block = _Block(
                 number, inline["who"], inline["ts"], line, inline=True, first=first, bracketed=True
             )
-            self._stamps.setdefault(nick, []).append(inline["ts"])
             return
         reason = _GARBLED_HEADER if self._garbled_header(line) else None
         if reason is None and self._block is not None:
@@ -1134,14 +1131,33 @@ class TextExportReader:
         day = seg.day or self.day
         if day is None:
             self.missing_day = True
-            return None
-        clock = parse_timestamp(stamp, self.tz, day)
+        # Without a day the clock still goes on (on any day) for _placed: a quote across midnight.
+        clock = parse_timestamp(stamp, self.tz, day or _ANY_DAY)
         if clock is None:
             return None
         if seg.last_clock is not None and clock < seg.last_clock - self.rollover:
             seg.day_shift += 1
         seg.last_clock = clock
-        return clock + timedelta(days=seg.day_shift)
+        return None if day is None else clock + timedelta(days=seg.day_shift)
+
+    def _placed(self, stamp: str) -> datetime | None:
+        """Where a message's time lies in the open conversation, as :meth:`_when` will take it; saves nothing.
+
+        A clock-only time is on the conversation's day (any day when the file has none), a day
+        later for each roll-over so far and one more when it goes back past the rollover window
+        from the last message. ``None`` for no time; ``ValueError`` for one not understood.
+        """
+        stamp = stamp.strip()
+        if DATETIME_RE.match(stamp):
+            return parse_timestamp(stamp, self.tz)
+        if not TIME_RE.match(stamp):
+            return None
+        seg = self._segment
+        clock = parse_timestamp(stamp, self.tz, seg.day or self.day or _ANY_DAY)
+        if clock is None:
+            return None
+        back = seg.last_clock is not None and clock < seg.last_clock - self.rollover
+        return clock + timedelta(days=seg.day_shift + int(back))
 
     def _message(self, number: int, who: str, stamp: str, text: str, raw: str) -> None:
         who = who.strip()
@@ -1154,6 +1170,7 @@ class TextExportReader:
             # 森林杂货铺:阿青(售前) is the agent 森林杂货铺:阿青; (自动回复) marks an auto-reply.
             who, note_auto = noted["nick"].strip(), "自动回复" in noted["note"]
         try:
+            placed = self._placed(stamp)
             when = self._when(stamp)
         except ValueError as bad:
             said = str(bad) if str(bad).startswith("time ") else "time out of range"
@@ -1172,6 +1189,8 @@ class TextExportReader:
         # The same line twice in one conversation of one export is a double send (an export
         # never repeats a line); its n-th copy in another file's copy of the conversation is
         # the same send, so only copies after the first carry their number into the key.
+        if placed is not None:
+            self._said.setdefault(_bare_nick(who), []).append(placed)
         seen = self._segment.copies
         copy = seen[(who, stamp, text)] = seen.get((who, stamp, text), -1) + 1
         self._segment.items.append(
