@@ -513,9 +513,13 @@ class TextExportReader:
             return self._sender_may_write(who)
         # Or full-width colons in the clock (tb_大橘 2026-11-24 10：00：41), which no header has, of a
         # nick that has written: as text, the buyer's 爱买不买 under it was the agent's (audit 118).
-        # A role word's (客服 2026-11-25 18：00 in a reply) is text, also where the headers' senders
-        # are role words (audits 121 M3, 123 H2).
-        return "：" in stamp and parse_role_word(who) is None and self._has_written(who)
+        # The agent's role word's (客服 2026-11-25 18：00 in a reply) is text, also where the headers'
+        # senders are role words (audits 121 M3, 123 H2); the buyer's is her header: as text,
+        # 买家 2026-11-24 10：01：10 put her 爱买不买 under it on the agent (line corpus F9).
+        if "：" not in stamp:
+            return False
+        role = parse_role_word(_bare_nick(who))
+        return role[0] is Role.CUSTOMER if role is not None else self._has_written(who)
 
     def _sender_may_write(self, who: str) -> bool:
         """True for the nick of a garbled chat line that is someone's.
