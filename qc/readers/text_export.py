@@ -265,7 +265,6 @@ _DATE_IN_NICK_RE = re.compile(rf"{_DATE}|\d{{1,2}}[:：]\d{{2}}")
 _SECONDS_RE = re.compile(r"\d[:：]\d{2}[:：]\d{2}|\d\s*秒")
 # What an agent's list labels a line with (截单时间, 周末): Chinese characters only, short.
 _LABEL_RE = re.compile(r"[\u4e00-\u9fff]{1,8}")
-_BARE_HOUR_MINUTE_RE = re.compile(r"\d{1,2}:\d{2}")
 _TIME_RANGE_RE = re.compile(r"\d{1,2}[:：]\d{2}\s*[-~—至到]\s*\d{1,2}[:：]\d{2}")
 # A range of hours, a mistyped one too, whose first clock is no clock's seconds: 1O:00:55-08:00
 # is a time in a zone, not 00:55 to 08:00 (audit 123 H4).
@@ -922,15 +921,40 @@ class TextExportReader:
             return True
         if who in self._nicks or self._may_write(who):  # _nicks: every writer so far
             return False
-        # Only a list an agent types (截单时间(16:00)：当天发出): a label of Chinese characters
-        # only, a bare hour and minute where the messages write seconds. Anything weaker opens a
-        # message: a new buyer whose time an export wrote another way was swallowed, and their
-        # 爱买不买 charged to the agent.
-        return (
-            _LABEL_RE.fullmatch(who) is not None
-            and _BARE_HOUR_MINUTE_RE.fullmatch(stamp) is not None
-            and _SECONDS_RE.search(opened) is not None
-        )
+        # Only a list an agent types (截单时间(16:00)：当天发出, 到货时间(2026-11-25 18:00)：…): a label of
+        # Chinese characters only and a time to the minute, where the messages write seconds.
+        # Anything weaker opens a message: a new buyer whose time an export wrote another way was
+        # swallowed, and their 爱买不买 charged to the agent. A dated label was a buyer on the 25th,
+        # the rest of the chat a day later (line corpus F7).
+        if _LABEL_RE.fullmatch(who) is None or _SECONDS_RE.search(stamp) is not None:
+            return False
+        # Where the messages too are written to the minute, only the chat's order tells: the
+        # conversation goes on around the line at a time it cannot have. Every label of such a
+        # file was a buyer, the chat after it a day later (line corpus F1).
+        return _SECONDS_RE.search(opened) is not None or self._out_of_turn(stamp, opened)
+
+    def _out_of_turn(self, stamp: str, opened: str) -> bool:
+        """True when the conversation goes on right past a line whose time lies hours after it.
+
+        The next sender's line is a writer's of this conversation, follows the open message and
+        lies more than the rollover window before the line: 截单时间(16:00) in a 10:01 reply, then
+        the buyer's 好 at 10:02. A sender listed hours out of order comes before another chat's
+        lines, a new buyer's (an export sorted by buyer, audit 100 N1), and stays a sender. A
+        clock-only time is read on the day of the others; with no day known, only times written alike.
+        """
+        found = self._next_sender()
+        if found is None or found[0] not in self._segment.writers:
+            return False
+        then, day = found[1], self._segment.day or self.day
+        if day is None:
+            return self._between(opened, then, stamp)
+        try:
+            first, nxt, suspect = (parse_timestamp(s, self.tz, day) for s in (opened, then, stamp))
+        except ValueError:
+            return False
+        if first is None or nxt is None or suspect is None:
+            return False
+        return first <= nxt < suspect - self.rollover
 
     def _inside_message(self, header: re.Match[str]) -> bool:
         """True for a header-like line that is a line of the open message's text.
@@ -1042,24 +1066,31 @@ class TextExportReader:
         a nick that never wrote may be pasted text too. Both times are read alike: both with a
         date, or both clock-only on one day.
         """
+        found = self._next_sender()
+        return found is not None and self._between(opened, found[1], stamp)
+
+    def _next_sender(self) -> tuple[str, str] | None:
+        """The next line after the one being read of a nick that may write or a shop's account: nick and time.
+
+        ``None`` at a divider (the conversation ends) or past a few lines of nicks that never wrote.
+        """
         unknown, lines, senders = 0, self.decoded.lines, self._line_senders()
         for number in range(self._at + 1, len(lines) + 1):
             line = lines[number - 1]
             if number in self.decoded.garbled or (
                 (sep := SEPARATOR_RE.match(line)) and _rule_then_words(line, sep) is None
             ):
-                return False  # a divider: the conversation ends (=-= 是不是太慢了 is text, audit 105 F3)
+                return None  # a divider: the conversation ends (=-= 是不是太慢了 is text, audit 105 F3)
             found = senders[number - 1]
             if found is None:
                 continue
-            who, then = found
-            if not (self._may_write(who) or split_subaccount(who) is not None):
+            if not (self._may_write(found[0]) or split_subaccount(found[0]) is not None):
                 unknown += 1
                 if unknown >= _LOOKAHEAD_UNKNOWN:
-                    return False
+                    return None
                 continue
-            return self._between(opened, then, stamp)
-        return False
+            return found
+        return None
 
     def _between(self, opened: str, then: str, stamp: str) -> bool:
         """True when ``opened`` <= ``then`` and ``then`` lies more than the rollover window before ``stamp``.
