@@ -271,6 +271,9 @@ _TIME_RANGE_RE = re.compile(r"\d{1,2}[:：]\d{2}\s*[-~—至到]\s*\d{1,2}[:：]
 _HOURS_RANGE_RE = re.compile(r"(?<![\dOolI][:：])(?<![\dOolI])" + _garbled(_TIME_RANGE_RE.pattern))
 _NICK_AND_BRACKET_RE = re.compile(rf"\s*+([^()（）\s]{{1,64}}{_NOTE})\s*[(（]([^)）]{{0,40}})")
 # After the bracket, the colon of a chat line (买家(10:00:4): …), not a label's words (客服(18:00)前回复).
+# What a label's bracket may hold before its colon that no chat line has: a clean clock after a day
+# without its year (预计送达(11月25日 18:00)：…), see TextExportReader._labels_time.
+_LABELS_CLOCK_RE = re.compile(rf"(?:\d{{1,2}}\s*[-/.月]\s*\d{{1,2}}\s*日?\s*)?(?:{_AMPM}\s*)?{_CLOCK}")
 _CHAT_COLON_RE = re.compile(r"[)）]\s*[:：]")
 
 
@@ -565,8 +568,10 @@ class TextExportReader:
             return None
         if not (inline or self._sender_may_write(who)):
             return None
-        if not rest.startswith((")", "）")) or letter or _CHAT_COLON_RE.match(rest):
+        if not rest.startswith((")", "）")) or letter:
             return _GARBLED_HEADER
+        if _CHAT_COLON_RE.match(rest):
+            return None if self._labels_time(who, content) else _GARBLED_HEADER
         # A clean bracket and words after it, no colon: a chat line of a sender of this file (one
         # that wrote, was given, or heads a chat line anywhere in it), else a label's (EMS(16:00)前
         # 揽收, whatever its script, audit 125 M2). In a block export only with a full stamp: the
@@ -580,6 +585,33 @@ class TextExportReader:
         else:
             chat_line = sender and _SECONDS_RE.search(content) is not None
         return _COLONLESS_CHAT_LINE if chat_line and not self._quoted(nick, content) else None
+
+    def _labels_time(self, who: str, content: str) -> bool:
+        """True for a whole bracket before a colon that holds a label's time, not a chat line's garbled one.
+
+        A day without its year and a clean clock (预计送达(11月25日 18:00)：请留意) of a nick that may
+        not write: under an inline reply any nick's was a garbled chat line, and the agent's words
+        were rejects (line corpus F6). Under the agent's message, its role word's hours with
+        full-width colons (客服(18：00)：下班), as 客服 18：00：00 is (audits 121 M3, 123 H2): a reject,
+        its 爱买不买 went uncharged (line corpus F8). Under a buyer's message such a line may be the
+        agent's, its offence hidden in her text: a reject.
+        """
+        role = parse_role_word(_bare_nick(who))
+        if role is not None and role[0] is not Role.CUSTOMER:
+            if not self._opened_by_agent():
+                return False
+            content = content.replace("：", ":")
+        elif self._sender_may_write(who):
+            return False
+        return _LABELS_CLOCK_RE.fullmatch(content.strip()) is not None
+
+    def _opened_by_agent(self) -> bool:
+        """True when the open message is an agent's: a sub-account, an agent's nick or role word, the shop."""
+        block = self._block
+        if block is None:
+            return False
+        who = _bare_nick(block.who.strip())
+        return self._is_agent(who) or who in self._file_shops()
 
     def _quoted(self, nick: str, clock: str) -> bool:
         """True when a bracket names the time of an earlier message of ``nick``: the agent quoting it.
