@@ -384,6 +384,7 @@ class TextExportReader:
         self._senders_by_line: list[tuple[str, str] | None] | None = None  # see _line_senders
         self._every_sender: Counter[str] | None = None  # see _file_senders
         self._header_nicks: frozenset[str] = frozenset()  # nicks heading a header line alone (_line_senders)
+        self._headers_to_second = True  # the file's usual header has seconds, or it has none (_line_senders)
         self._every_shop: frozenset[str] | None = None  # see _file_shops
         self._segments: list[_Segment] = [_Segment(None)]
         self._block: _Block | None = None
@@ -576,14 +577,17 @@ class TextExportReader:
         # that wrote, was given, or heads a chat line anywhere in it), else a label's (EMS(16:00)前
         # 揽收, whatever its script, audit 125 M2). In a block export only with a full stamp: the
         # agent quoting the buyer (tb_a(09:58)说的那句) is text, tb_a(10:01:10) 烦死了 the buyer's
-        # words (audits 123 H3, 125 H5). The buyer's role word is a sender (买家(10:01) …).
+        # words (audits 123 H3, 125 H5). Full as the file's headers write it: where they have no
+        # seconds, tb_a(10:01) 烦死了 was the agent's text (line corpus F10). The buyer's role word
+        # is a sender (买家(10:01) …).
         # (A line shaped as a header, SKU(10:00) alone, counts itself: another line must say so.)
         itself = 1 if _sender_time_and_shape(line) is not None else 0
         sender = role is None and (self._given(nick) or self._file_senders().get(nick, 0) > itself)
         if inline:
             chat_line = sender or (role is not None and role[0] is Role.CUSTOMER)
         else:
-            chat_line = sender and _SECONDS_RE.search(content) is not None
+            self._line_senders()  # reads the headers' usual shape
+            chat_line = sender and (_SECONDS_RE.search(content) is not None or not self._headers_to_second)
         return _COLONLESS_CHAT_LINE if chat_line and not self._quoted(nick, content) else None
 
     def _labels_time(self, who: str, content: str) -> bool:
@@ -1060,6 +1064,7 @@ class TextExportReader:
             alone = [(f[0], _stamp_shape(f[1])) for f in shaped if f is not None and f[2]]
             usual = Counter(shape for _, shape in alone).most_common(1)
             self._header_nicks = frozenset(who for who, shape in alone if usual and shape == usual[0][0])
+            self._headers_to_second = not usual or usual[0][0][1]
         return self._senders_by_line
 
     def _file_senders(self) -> Counter[str]:
