@@ -11,16 +11,19 @@ then its text lines; ``inline``: ``nick(10:00:01): text``) and says for each lin
 
 The rules (the audits behind each are in tests/test_readers.py):
 
-1. an agent's label with a clock in a reply (截单时间(16:00)：当天发出, EMS(16:00)前揽收) stays its text;
+1. an agent's label with a clock in a reply (截单时间(16:00)：当天发出, EMS(16:00)前揽收) stays its text,
+   in a file written to the minute too when the chat goes on right past it;
 2. the agent quoting an earlier line of the buyer (小鹿(09:58) 这句是您自己说的) stays its text, so an
-   offence under the quote is the agent's;
-3. a sender's line without its colon (tb_a(10:01:10) 烦死了) is a reject with the lines under it;
+   offence under the quote is the agent's, across midnight too;
+3. a sender's line without its colon (tb_a(10:01:10) 烦死了) is a reject with the lines under it (its
+   bracket as full as the file's headers write it, in a block export);
 4. a chat line or header with a cut or garbled time, of a nick that may write, is a reject with the
-   lines under it, never the text of the message above;
-5. a range of hours, or a label of a nick that never wrote, stays text; a writer's garbled clock in
-   a zone is a reject;
-6. a clean header with full-width colons is a reject of a nick that wrote and text of the agent's
-   role word; only headers written as the file's headers are make a nick a sender;
+   lines under it, never the text of the message above (whatever mark of the day, whatever note);
+5. a range of hours, or a label of a nick that never wrote (a day without its year too), stays text;
+   a writer's garbled clock in a zone is a reject; the agent's role word's hours with full-width
+   colons are its text under its message and a reject under the buyer's;
+6. a clean header with full-width colons is a reject of a nick that wrote or of the buyer's role
+   word and text of the agent's; only headers written as the file's headers are make a nick a sender;
 7. a clock written 10时03分 (no seconds) in a header with a date or in brackets is a time.
 """
 
