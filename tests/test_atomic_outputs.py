@@ -395,3 +395,28 @@ def test_an_export_that_fails_keeps_the_earlier_export_whole(tmp_path, monkeypat
             review.export_scores(store, parse_period(review_day.DAY[:7]), out)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert _no_parts(tmp_path) == []
+
+
+def test_a_file_replaced_whole_keeps_its_mode_its_link_and_a_read_only_file(tmp_path):
+    """Written beside and renamed, a report made private came back readable by all, a symlinked
+    "latest" file became a plain one and a read-only file was replaced (audit 131 M2)."""
+    from qc.outputs.atomic import write_text_replacing
+
+    private = tmp_path / "report.html"
+    private.write_text("old", encoding="utf-8")
+    private.chmod(0o600)
+    write_text_replacing(private, "new")
+    assert private.read_text(encoding="utf-8") == "new" and private.stat().st_mode & 0o777 == 0o600
+    real, link = tmp_path / "real.csv", tmp_path / "latest.csv"
+    real.write_text("old", encoding="utf-8")
+    link.symlink_to(real)
+    write_text_replacing(link, "new")
+    assert link.is_symlink() and real.read_text(encoding="utf-8") == "new"
+    if os.geteuid() != 0:  # root may write any file, in place as well
+        locked = tmp_path / "locked.csv"
+        locked.write_text("old", encoding="utf-8")
+        locked.chmod(0o444)
+        with pytest.raises(PermissionError):
+            write_text_replacing(locked, "new")
+        assert locked.read_text(encoding="utf-8") == "old"
+    assert _no_parts(tmp_path) == []

@@ -255,6 +255,12 @@ MASKED = [
     ("我叫王芳 今年三十", "我叫[姓名] 今年三十"),
     ("收件人：李明 身份证33010619900101123X", "收件人：[姓名] 身份证[身份证号]"),
     ("收件人：张 三丰", "收件人：[姓名]"),
+    # after the space a given name is taken whole, a word running on or not (audit 131 H2)
+    ("收件人：王 小明天天在家", "收件人：[姓名]天天在家"),
+    ("收件人：欧阳 娜娜明早到", "收件人：[姓名]明早到"),
+    # 下周 is no guard word: 问一下周老师 is Mr 周 (audit 131 M1)
+    ("麻烦问一下周老师", "麻烦问一下[姓名]"),
+    ("等一下周经理回你", "等一下[姓名]回你"),
     # a dot typed as the Chinese full stop (audit 130 L2)
     ("邮箱12345678@qq。com", "邮箱[邮箱]"),
     ("发到zhangsan@163。com吧", "发到[邮箱]吧"),

@@ -4052,3 +4052,43 @@ def test_an_api_envelope_on_one_line_of_json_lines_says_how_to_get_its_messages(
     result = read(path)
     (reject,) = result.rejects
     assert reject.line == 2 and '"data"."list" holds a list' in reject.reason and "jq -c" in reject.reason
+
+
+def test_a_mac_block_in_json_lines_of_line_feeds_says_how_to_fix_it(tmp_path: Path) -> None:
+    """Mac lines (CR alone) at the end of a file of line feeds ran together into one line, rejected as
+    "truncated or garbled line?" (audit 131 M4): the reason says the line ends differ."""
+    rows = [
+        json.dumps(
+            {
+                "conversation_id": f"c{n}",
+                "role": "customer",
+                "timestamp": "2026-11-24T10:00:00+08:00",
+                "text": "在吗",
+            },
+            ensure_ascii=False,
+        )
+        for n in range(6)
+    ]
+    path = tmp_path / "day.jsonl"
+    path.write_bytes(("\n".join(rows[:4]) + "\n" + "\r".join(rows[4:]) + "\r").encode("utf-8"))
+    result = read(path)
+    assert len(result.conversations) == 4
+    (reject,) = result.rejects
+    assert reject.line == 5 and reject.reason.startswith(
+        "not valid JSON: a line holds carriage returns alone"
+    )
+
+
+def test_a_utf16_mac_export_with_windows_rows_joined_is_read_row_by_row(tmp_path: Path) -> None:
+    """UTF-16 split a CR-ended file at its carriage returns only: each CRLF row started with a line feed,
+    a reject (audit 131 L3)."""
+    header = "会话ID\t角色\t发送人\t时间\t内容"
+    rows = [
+        f"M1\t{'买家' if k % 2 == 0 else '客服'}\tb{k % 2}\t2026-11-24 10:00:{k:02d}\t第{k}句"
+        for k in range(8)
+    ]
+    text = "\r\n".join([header, *rows[:2]]) + "\r\n" + "\r".join(rows[2:]) + "\r"
+    path = tmp_path / "joined.csv"
+    path.write_bytes(b"\xff\xfe" + text.encode("utf-16-le"))
+    result = read(path)
+    assert not result.rejects and [len(c.messages) for c in result.conversations] == [8]

@@ -87,8 +87,8 @@ def test_forgetting_the_copy_filed_twice_scores_as_if_it_was_filed_once(tmp_path
         (alone,) = store.forget_plan(["qianniu_2026-11-18"])
     (plan,) = done.plans
     assert (plan.conversation, plan.days) == ("qianniu_2026-11-19", ("2026-11-19",))
-    assert (plan.messages, plan.findings, plan.charged) == (alone.messages, alone.findings, alone.charged)
-    assert plan.messages == 4 and plan.charged >= 1
+    assert (plan.messages, plan.findings, plan.live) == (alone.messages, alone.findings, alone.live)
+    assert plan.messages == 4 and plan.live >= 1
     assert total(tmp_path, target, "e2") == total(tmp_path, once, "e3")
     assert stored(target)["messages"] == stored(once)["messages"] == 4
     assert after["newest_run"] == done.run > before["newest_run"]  # qc compare sees the days changed
@@ -103,16 +103,20 @@ def test_forgetting_the_copy_filed_twice_scores_as_if_it_was_filed_once(tmp_path
 
 
 def test_a_dry_run_or_a_refusal_changes_nothing(tmp_path: Path) -> None:
-    """--dry-run says what would go; an id the store does not hold, a missing reason or an agent's
-    --by refuse the whole command, exit 2, the store as it was."""
+    """--dry-run says what would go, exit 2 when the forget itself would be refused (audit 131 L2); an
+    id the store does not hold, a missing reason or an agent's --by refuse the whole command, exit 2,
+    the store as it was."""
     db = str(tmp_path / "qc.sqlite")
     filed_twice(tmp_path, db)
     with open_store(db) as store:
         add_person(store, "小雨", "agent", accounts=["柚子店:小雨"], by="test")
     was = stored(db)
     dry = runner.invoke(app, ["store", "forget", "qianniu_2026-11-19", "nope", "--dry-run", "--db", db])
-    assert dry.exit_code == 0 and "would forget" in dry.stdout and "not in the store" in dry.stdout
+    assert dry.exit_code == 2 and "would forget" in dry.stdout and "not in the store" in dry.stdout
     assert "the store does not hold" in dry.stderr
+    assert (
+        runner.invoke(app, ["store", "forget", "qianniu_2026-11-19", "--dry-run", "--db", db]).exit_code == 0
+    )
     refused = {
         "unknown id": ["qianniu_2026-11-19", "nope", "--why", "x"],
         "no reason": ["qianniu_2026-11-19"],
@@ -168,3 +172,17 @@ def test_a_reviewer_may_not_forget(tmp_path: Path) -> None:
         add_person(store, "qa", "reviewer", by="test")
         with pytest.raises(PeopleError, match="qa is a reviewer"):
             forget_conversations(store, ["qianniu_2026-11-19"], by="qa", why="x")
+
+
+def test_a_day_left_empty_is_said_and_a_url_keeps_its_password_off_the_screen(
+    tmp_path: Path,
+    target: str,  # noqa: F811
+) -> None:
+    """The hint named `qc export` of a day the forget left empty, which then refused "nothing stored"
+    (audit 131 M3), and printed --db as given, a PostgreSQL password in it (H1)."""
+    db = target.replace("postgres@", "postgres:S3cret-pw@") if "://" in target else target
+    filed_twice(tmp_path, db)
+    said = runner.invoke(app, ["store", "forget", "qianniu_2026-11-19", "--why", "存了两次", "--db", db])
+    assert said.exit_code == 0, said.output
+    assert "2026-11-19 now hold no conversation" in said.stderr and "qc export" not in said.stderr
+    assert "S3cret-pw" not in said.output

@@ -10,6 +10,7 @@ import typer
 from qc.cli import app
 from qc.cli._common import cell, err, handle_errors, table_console
 from qc.cli._store_opts import DEFAULT_DB, DbOption, open_db
+from qc.errors import EXIT_USAGE
 
 if TYPE_CHECKING:
     from qc.supervise.forget import Forgotten
@@ -62,7 +63,12 @@ def forget_cli(
         done = forget_conversations(
             store, conversation_ids, by=by, why=why, park_decisions=park_decisions, dry_run=dry_run
         )
-    _print(done, output_format, db)
+        shown_db = store.url if "://" in db else db  # a URL's password never reaches the screen
+    _print(done, output_format, shown_db)
+    if done.run is None and (
+        any(p.shop is None for p in done.plans) or (not park_decisions and any(p.decided for p in done.plans))
+    ):
+        raise typer.Exit(EXIT_USAGE)  # the forget itself would be refused: a script can check first
 
 
 def _print(done: Forgotten, output_format: str, db: str) -> None:
@@ -77,7 +83,7 @@ def _print(done: Forgotten, output_format: str, db: str) -> None:
 
         title = "would forget" if done.run is None else f"forgotten (run {done.run}, by {cell(done.by)})"
         table = Table(title=title, title_justify="left")
-        for header in ("conversation", "shop", "days", "messages", "findings", "charged", "decided"):
+        for header in ("conversation", "shop", "days", "messages", "findings", "live", "decided"):
             table.add_column(header, no_wrap=header == "conversation")
         for p in done.plans:
             if p.shop is None:
@@ -89,7 +95,7 @@ def _print(done: Forgotten, output_format: str, db: str) -> None:
                 ", ".join(p.days),
                 str(p.messages),
                 str(p.findings),
-                str(p.charged),
+                str(p.live),
                 str(len(p.decided)),
             )
         table_console().print(table)
@@ -101,9 +107,15 @@ def _print(done: Forgotten, output_format: str, db: str) -> None:
         if decided:
             err(f"{decided} of their findings carry decisions: forgetting needs --park-decisions")
         return
-    days = done.days
-    if days:
+    kept = [d for d in done.days if d not in done.empty]
+    if kept:
         err(
-            f"{', '.join(days)} now score without them: write the agents tables again with"
-            f" `qc export --db {db} --from {days[0]} --to {days[-1]} --out DIR`"
+            f"{', '.join(kept)} now score without them: write the agents tables again with"
+            f" `qc export --db {db} --from {kept[0]} --to {kept[-1]} --out DIR`"
+        )
+    if done.empty:
+        # Nothing is left to export there: an earlier export of those days counted the wrong copy.
+        err(
+            f"{', '.join(done.empty)} now hold no conversation: agents tables exported for them earlier"
+            " counted only the forgotten copy, so set them aside"
         )

@@ -9,9 +9,11 @@ and renamed over it on success, the path holds the old file or the new one, neve
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import secrets
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,14 +31,22 @@ def replacing(target: Path) -> Iterator[Path]:
 
     On any error (a full disk, an interrupt) the partial file is removed and ``target`` is as it
     was. The new file is flushed to disk before the rename, so a power cut cannot leave a name
-    pointing at unwritten data.
+    pointing at unwritten data. As a write in place would (audit 131 M2): a symlink's file is
+    the one replaced, the link stays; an existing file keeps its permissions (a report made
+    private stays private); a file that may not be written is refused, ``PermissionError``.
     """
     target = Path(target)
+    if target.is_symlink():
+        target = target.resolve()
+    if target.exists() and not os.access(target, os.W_OK):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(target))
     part = target.with_name(f".{target.name}{_PART}{secrets.token_hex(4)}")
     try:
         yield part
         with part.open("rb") as fh:
             os.fsync(fh.fileno())
+        if target.exists():
+            shutil.copymode(target, part)
         os.replace(part, target)
     finally:
         part.unlink(missing_ok=True)

@@ -10,7 +10,6 @@ error names the encoding that would work.
 from __future__ import annotations
 
 import codecs
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,11 +88,6 @@ def bare_cr_lines(data: bytes) -> bool:
     return data.count(b"\r") - data.count(b"\r\n") - data.endswith(b"\r") > 0
 
 
-# Line ends of a file whose lines end in bare carriage returns, a CRLF too (a Windows export joined
-# to a Mac one).
-_CR_ENDS = re.compile(rb"\r\n?")
-
-
 def _split(data: bytes, codec: str) -> list[tuple[int, bytes]]:
     """Split bytes into (offset, line) on newline code units aligned to the code unit width.
 
@@ -108,27 +102,20 @@ def _split(data: bytes, codec: str) -> list[tuple[int, bytes]]:
     cr = nl.replace(b"\n", b"\r")
     feeds = data.count(nl)
     bare = data.count(cr) - data.count(cr + nl)
-    if width == 1 and (bare > feeds or (bare and _quoted_only(data))):
-        lines, start = [], 0
-        for found in _CR_ENDS.finditer(data):
-            lines.append((start, data[start : found.start()]))
-            start = found.end()
-        if start < len(data):
-            lines.append((start, data[start:]))
-        return lines
-    if bare > feeds:
-        nl = cr
+    ends, crlf = nl, b""
+    if bare > feeds or (bare and width == 1 and _quoted_only(data)):
+        ends, crlf = cr, cr + nl  # a CRLF ends a line whole (UTF-16 too: audit 131 L3)
     out: list[tuple[int, bytes]] = []
     start = pos = 0
     while True:
-        i = data.find(nl, pos)
+        i = data.find(ends, pos)
         if i < 0:
             break
         if i % width:
             pos = i + 1
             continue
         out.append((start, data[start:i]))
-        start = pos = i + len(nl)
+        start = pos = i + (len(crlf) if crlf and data.startswith(crlf, i) else len(ends))
     if start < len(data):
         out.append((start, data[start:]))
     return out

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import orjson
 
 from qc.readers.columns import CANONICAL_FIELDS, FALLBACK, field_for_key
-from qc.readers.records import RawRecord, dumps_raw, garbled_reason, has_value, make_reject
+from qc.readers.records import RawRecord, dumps_raw, garbled_reason, has_value, make_reject, mixed_line_ends
 from qc.schema import Reject
 from qc.text.pii import shown_value
 
@@ -239,6 +239,11 @@ def read_jsonl(
         try:
             obj = parse_line(line)
         except (ValueError, RecursionError) as exc:
+            if "\r" in line.rstrip("\r"):
+                # A carriage return alone, JSON's space between two records: a Mac export's lines
+                # run together (audit 131 M4).
+                yield make_reject(file, number, mixed_line_ends("JSON"), line)
+                continue
             reason = (
                 f"not valid JSON ({json_problem(exc)} at column {exc.colno})"
                 if isinstance(exc, json.JSONDecodeError)

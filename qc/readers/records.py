@@ -49,6 +49,20 @@ def clip_raw(raw: str) -> str:
     return raw[:MAX_RAW_CHARS] + f"…[{len(raw) - MAX_RAW_CHARS} more characters in the file]"
 
 
+def mixed_line_ends(kind: str) -> str:
+    """The reject reason of a CSV or JSON line holding carriage returns alone in a file of line feeds.
+
+    Two exports joined with different line ends (a Mac export below a Windows one): the line is the
+    Mac part's rows run together, and Python's words (audit 129 M1) or "truncated or garbled line?"
+    (audit 131 M4) did not say so.
+    """
+    return (
+        f"not valid {kind}: a line holds carriage returns alone, as a Mac export's lines end (two"
+        " exports joined with different line ends?): save the file again with one kind of line end"
+        " (in Excel: CSV UTF-8), or give the exports as separate files"
+    )
+
+
 def garbled_reason(encoding: str) -> str:
     """The reject reason of a line whose bytes are not valid in its file's encoding, with the fix.
 

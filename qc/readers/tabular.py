@@ -28,7 +28,7 @@ from qc.readers.columns import (
 )
 from qc.readers.encoding import Decoded
 from qc.readers.limits import InputLimits, load_limits
-from qc.readers.records import RawRecord, garbled_reason, make_reject
+from qc.readers.records import RawRecord, garbled_reason, make_reject, mixed_line_ends
 from qc.readers.roles import parse_role_word
 from qc.schema import Reject
 from qc.text.pii import shown_value
@@ -417,13 +417,7 @@ def csv_rows(decoded: Decoded, delimiter: str) -> Iterator[tuple[int, Sequence[A
 def _csv_problem(exc: csv.Error) -> str:
     """A CSV parser's refusal as a reject reason, in words that say how to fix the file."""
     if "new-line character seen in unquoted field" in str(exc):
-        # A carriage return alone inside a line of a file of line feeds: a Mac export joined to a
-        # Windows one, whose rows were one reject in Python's words (audit 129 M1).
-        return (
-            "not valid CSV: a line holds carriage returns alone, as a Mac export's lines end (two"
-            " exports joined with different line ends?): save the file again with one kind of line"
-            " end (in Excel: CSV UTF-8), or give the exports as separate files"
-        )
+        return mixed_line_ends("CSV")  # a carriage return alone inside a line of a file of line feeds
     return f"not valid CSV ({exc})"
 
 

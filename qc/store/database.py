@@ -182,9 +182,10 @@ _FORGET_MARK = json_text({"command": FORGET_COMMAND})[1:-1]
 class ForgetPlan:
     """What ``qc store forget`` takes off the store for one conversation (:meth:`Store.forget_plan`).
 
-    ``shop`` is ``None`` for an id the store does not hold. ``charged`` counts the findings that
-    cost points (neither held for review nor suppressed); ``decided`` names the findings a
-    review, appeal or calibration item points at.
+    ``shop`` is ``None`` for an id the store does not hold. ``live`` counts the findings neither
+    held for review nor suppressed (what they cost is the scorecard's: one charge per message, and
+    decisions, as ``qc flagged`` counts it); ``decided`` names the findings a review, appeal or
+    calibration item points at.
     """
 
     conversation: str
@@ -192,7 +193,7 @@ class ForgetPlan:
     days: tuple[str, ...] = ()
     messages: int = 0
     findings: int = 0
-    charged: int = 0
+    live: int = 0
     decided: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
@@ -203,7 +204,7 @@ class ForgetPlan:
             "days": list(self.days),
             "messages": self.messages,
             "findings": self.findings,
-            "charged": self.charged,
+            "live": self.live,
             "decided": list(self.decided),
         }
 
@@ -838,7 +839,7 @@ class Store:
                     days=tuple(sorted(d for _, d in self._stored_days(conn, key))),
                     messages=int(conn.execute(count).scalar() or 0),
                     findings=len(rows),
-                    charged=sum(1 for held, quiet in rows if not held and not quiet),
+                    live=sum(1 for held, quiet in rows if not held and not quiet),
                     decided=tuple(sorted(self._decided_findings(conn, key)[0])),
                 )
             )

@@ -30,6 +30,7 @@ class Forgotten:
     plans: tuple[ForgetPlan, ...]
     run: int | None
     by: str
+    empty: tuple[str, ...] = ()  # days the forget left without any conversation
 
     @property
     def days(self) -> list[str]:
@@ -69,4 +70,6 @@ def forget_conversations(
         )
     check_plain("the reason", why, _LONGEST_WHY)
     run, plans = store.forget(ids, actor=who, note=why.strip(), park_decisions=park_decisions)
-    return Forgotten(plans=tuple(plans), run=run, by=who)
+    days = sorted({d for p in plans for d in p.days})
+    empty = tuple(d for d in days if not store.parts(d, d))
+    return Forgotten(plans=tuple(plans), run=run, by=who, empty=empty)
