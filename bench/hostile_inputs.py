@@ -3,7 +3,8 @@
 Builds, in a temporary folder, (1) a ~5 KB XLSX whose sheet declares ``A1:XFD1048576``, (2) an
 XLSX of N rows with no <dimension> (``--rows``), (3) a day with one agent message of
 ``--chars`` characters dense in lexicon hits, (4) a text export line of a date and ``--chars``
-spaces, and runs ``qc inspect`` on each in a fresh process,
+spaces, (5) CSV time cells of a clock and spaces, (6) a minute text export of ``--rows`` / 50
+messages whose buyer's lines lack their colon, and runs ``qc inspect`` on each in a fresh process,
 printing wall time, exit code and the child's peak RSS. Usage:
     python bench/hostile_inputs.py [--rows 1000000] [--chars 100000]
 """
@@ -106,7 +107,7 @@ def run(label: str, inputs: list[Path], out: Path) -> None:
 
 
 def main() -> None:
-    """Build the five hostile inputs and time `qc inspect` on each."""
+    """Build the six hostile inputs and time `qc inspect` on each."""
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--chars", type=int, default=100_000)
@@ -158,6 +159,25 @@ def main() -> None:
             encoding="utf-8",
         )
         run(f"ten CSV time cells of a clock and {args.chars:,} spaces", [cells], root / "o5")
+        # One buyer's lines without their colon, thousands of them under the agent's replies of a
+        # day's export written to the minute: each asked whether it quotes her earlier lines, which
+        # walked all of them (24,000 messages: 48 s, audit 132 M1).
+        quotes = root / "minutes_2026-11-24.txt"
+        turns = max(1, args.rows // 100)
+        clock = [f"{k // 60 % 24:02d}:{k % 60:02d}" for k in range(turns + 1)]
+        quotes.write_text(
+            "".join(
+                f"买家 2026-11-24 {clock[k]}\n在吗\n店:小王 2026-11-24 {clock[k]}\n亲，在的\n"
+                f"买家({clock[k + 1]}) 烦死了\n"
+                for k in range(turns)
+            ),
+            encoding="utf-8",
+        )
+        run(
+            f"a minute export of {2 * turns:,} messages, {turns:,} lines without their colon",
+            [quotes],
+            root / "o6",
+        )
 
 
 if __name__ == "__main__":

@@ -4092,3 +4092,20 @@ def test_a_utf16_mac_export_with_windows_rows_joined_is_read_row_by_row(tmp_path
     path.write_bytes(b"\xff\xfe" + text.encode("utf-16-le"))
     result = read(path)
     assert not result.rejects and [len(c.messages) for c in result.conversations] == [8]
+
+
+def test_a_quote_names_a_line_of_its_own_conversation_not_another_buyers(tmp_path: Path) -> None:
+    """买家(10:01) 烦死了 under the agent's reply was taken for a quote of another conversation's 10:01
+    line (the role word is every buyer's nick), and the buyer's 爱买不买 was charged to the agent
+    (audit 132 H3)."""
+    path = tmp_path / "chat_2026-11-24.txt"
+    path.write_text(
+        "=====  会话 c001  =====\n买家(10:01): 这个有红色吗\n柚子店:小雨(10:02): 有的亲\n"
+        "=====  会话 c002  =====\n买家(10:03): 我的快递到哪了\n柚子店:小雨(10:05): 亲，您稍等\n"
+        "买家(10:01) 烦死了，爱买不买是吧\n柚子店:小雨(10:06): 已经在派送了\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    second = next(c for c in result.conversations if c.id == "c002")
+    assert [m.text for m in second.messages] == ["我的快递到哪了", "亲，您稍等", "已经在派送了"]
+    assert [r.line for r in result.rejects] == [7]

@@ -265,7 +265,9 @@ _DATE_IN_NICK_RE = re.compile(rf"{_DATE}|\d{{1,2}}[:：]\d{{2}}")
 _SECONDS_RE = re.compile(r"\d[:：]\d{2}[:：]\d{2}|\d\s*秒")
 # What an agent's list labels a line with (截单时间, 周末): Chinese characters only, short.
 _LABEL_RE = re.compile(r"[\u4e00-\u9fff]{1,8}")
-_TIME_RANGE_RE = re.compile(r"\d{1,2}[:：]\d{2}\s*[-~—至到]\s*\d{1,2}[:：]\d{2}")
+# A mark of the day may come before the second clock (营业时间(早上9:00-晚上10:00)): without it the
+# agent's hours were a garbled chat line, a reject, and its 爱买不买 under them too (audit 132 H1).
+_TIME_RANGE_RE = re.compile(rf"\d{{1,2}}[:：]\d{{2}}\s*[-~—至到]\s*(?:{_AMPM}\s*)?\d{{1,2}}[:：]\d{{2}}")
 # A range of hours, a mistyped one too, whose first clock is no clock's seconds: 1O:00:55-08:00
 # is a time in a zone, not 00:55 to 08:00 (audit 123 H4).
 _HOURS_RANGE_RE = re.compile(r"(?<![\dOolI][:：])(?<![\dOolI])" + _garbled(_TIME_RANGE_RE.pattern))
@@ -273,7 +275,10 @@ _NICK_AND_BRACKET_RE = re.compile(rf"\s*+([^()（）\s]{{1,64}}{_NOTE})\s*[(（]
 # After the bracket, the colon of a chat line (买家(10:00:4): …), not a label's words (客服(18:00)前回复).
 # What a label's bracket may hold before its colon that no chat line has: a clean clock after a day
 # without its year (预计送达(11月25日 18:00)：…), see TextExportReader._labels_time.
-_LABELS_CLOCK_RE = re.compile(rf"(?:\d{{1,2}}\s*[-/.月]\s*\d{{1,2}}\s*日?\s*)?(?:{_AMPM}\s*)?{_CLOCK}")
+# An hour alone (客服(晚上9时)：下线) is a label's too: no chat line writes its time so (audit 132 H1).
+_LABELS_CLOCK_RE = re.compile(
+    rf"(?:\d{{1,2}}\s*[-/.月]\s*\d{{1,2}}\s*日?\s*)?(?:{_AMPM}\s*)?(?:{_CLOCK}|\d{{1,2}}时)"
+)
 _CHAT_COLON_RE = re.compile(r"[)）]\s*[:：]")
 
 
@@ -334,6 +339,12 @@ class _Segment:
     writers: set[str] = field(default_factory=set)
     # The day a date line (———— 2026-11-25 ————) gave this conversation's clock-only times.
     day: date | None = None
+    # When each nick (bare) first wrote in this conversation in each minute and each second of the
+    # clock: what a quote asks (TextExportReader._quoted). Of this conversation alone: asked of the
+    # file, another buyer's 10:01 made 买家(10:01) 烦死了 a quote (audit 132 H3); by minute, one look
+    # each, where walking every earlier line took 48 s on a busy day's file (M1).
+    said_minutes: dict[tuple[str, int, int], datetime] = field(default_factory=dict)
+    said_seconds: dict[tuple[str, int, int, int], datetime] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -389,8 +400,6 @@ class TextExportReader:
         self._segments: list[_Segment] = [_Segment(None)]
         self._block: _Block | None = None
         self._nicks: set[str] = set()  # header nicks seen so far in the file, bare (_bare_nick)
-        # Each nick's (bare) messages so far, at their time in the conversation (_placed): a quote asks them.
-        self._said: dict[str, list[datetime]] = {}
         self._shops: set[str] = set()  # shops whose sub-accounts (店铺:客服) wrote in the file
         # A divider naming no conversation inside an open message and the lines after it,
         # until the next message says what they were (see _hold).
@@ -519,10 +528,15 @@ class TextExportReader:
         # The agent's role word's (客服 2026-11-25 18：00 in a reply) is text, also where the headers'
         # senders are role words (audits 121 M3, 123 H2); the buyer's is her header: as text,
         # 买家 2026-11-24 10：01：10 put her 爱买不买 under it on the agent (line corpus F9).
+        # Under the buyer's message the agent's role word's is its header (客服 2026-11-24 10：00：30
+        # put the agent's 爱买不买 in her text, audit 132 H4), as the bracket form is (F8); so is a
+        # nick's that may write though it has not yet (a shop's new sub-account).
         if "：" not in stamp:
             return False
         role = parse_role_word(_bare_nick(who))
-        return role[0] is Role.CUSTOMER if role is not None else self._has_written(who)
+        if role is not None:
+            return role[0] is Role.CUSTOMER or not self._opened_by_agent()
+        return self._sender_may_write(who)
 
     def _sender_may_write(self, who: str) -> bool:
         """True for the nick of a garbled chat line that is someone's.
@@ -604,10 +618,13 @@ class TextExportReader:
         if role is not None and role[0] is not Role.CUSTOMER:
             if not self._opened_by_agent():
                 return False
-            content = content.replace("：", ":")
         elif self._sender_may_write(who):
             return False
-        return _LABELS_CLOCK_RE.fullmatch(content.strip()) is not None
+        elif "：" in content and not self._opened_by_agent():
+            return False
+        # A clock typed with the Chinese colon (截单时间(16：00)：…, 直播(今晚)(20：00)：开播) is a label's
+        # too, under the agent's message: a reject, it hid the agent's lines (audit 132 H5).
+        return _LABELS_CLOCK_RE.fullmatch(content.strip().replace("：", ":")) is not None
 
     def _opened_by_agent(self) -> bool:
         """True when the open message is an agent's: a sub-account, an agent's nick or role word, the shop."""
@@ -645,15 +662,17 @@ class TextExportReader:
             return True
         seconds = _SECONDS_RE.search(clock) is not None
         either = _AMPM_RE.search(clock) is None and not re.search(r"(?i)\b[ap]m\b", clock)
-        for said in self._said.get(nick, ()):
-            if said + (timedelta(0) if seconds else timedelta(seconds=59)) >= then:
-                continue  # not done before the reply (its minute neither): her new line of this minute
-            hours = {quoted.hour, (quoted.hour + 12) % 24} if either else {quoted.hour}
-            if (
-                said.hour in hours
-                and said.minute == quoted.minute
-                and (not seconds or said.second == quoted.second)
-            ):
+        # Done before the reply, its minute too when the bracket names only the minute: else it is
+        # her new line of this minute.
+        slack = timedelta(0) if seconds else timedelta(seconds=59)
+        seg = self._segment
+        for hour in {quoted.hour, (quoted.hour + 12) % 24} if either else {quoted.hour}:
+            said = (
+                seg.said_seconds.get((nick, hour, quoted.minute, quoted.second))
+                if seconds
+                else seg.said_minutes.get((nick, hour, quoted.minute))
+            )
+            if said is not None and said + slack < then:
                 return True
         return False
 
@@ -967,7 +986,11 @@ class TextExportReader:
         # Where the messages too are written to the minute, only the chat's order tells: the
         # conversation goes on around the line at a time it cannot have. Every label of such a
         # file was a buyer, the chat after it a day later (line corpus F1).
-        return _SECONDS_RE.search(opened) is not None or self._out_of_turn(stamp, opened)
+        # Never a nick heading two lines of the file: a buyer listed out of turn who writes again
+        # was folded into the reply, and her 爱买不买 charged to the agent (audit 132 H2).
+        if _SECONDS_RE.search(opened) is not None:
+            return True
+        return self._file_senders().get(who, 0) < 2 and self._out_of_turn(stamp, opened)
 
     def _out_of_turn(self, stamp: str, opened: str) -> bool:
         """True when the conversation goes on right past a line whose time lies hours after it.
@@ -981,15 +1004,22 @@ class TextExportReader:
         found = self._next_sender()
         if found is None or found[0] not in self._segment.writers:
             return False
-        then, day = found[1], self._segment.day or self.day
-        if day is None:
-            return self._between(opened, then, stamp)
+        stamps = (opened.strip(), found[1].strip(), stamp.strip())
+        dated = [DATETIME_RE.match(s) is not None for s in stamps]
+        day = self._segment.day or self.day
+        if day is None and len(set(dated)) != 1:
+            return False  # with no day known, only times written alike compare
         try:
-            first, nxt, suspect = (parse_timestamp(s, self.tz, day) for s in (opened, then, stamp))
+            first, nxt, suspect = (parse_timestamp(s, self.tz, day or _ANY_DAY) for s in stamps)
         except ValueError:
             return False
         if first is None or nxt is None or suspect is None:
             return False
+        # A clock-only time far before the open message is the next day's, as the reader dates it:
+        # a reply at 23:50, the buyer's 00:01 after it (audit 132 H6).
+        late = first - self.rollover
+        nxt += timedelta(days=1) if not dated[1] and nxt < late else timedelta(0)
+        suspect += timedelta(days=1) if not dated[2] and suspect < late else timedelta(0)
         return first <= nxt < suspect - self.rollover
 
     def _inside_message(self, header: re.Match[str]) -> bool:
@@ -1262,7 +1292,13 @@ class TextExportReader:
         # never repeats a line); its n-th copy in another file's copy of the conversation is
         # the same send, so only copies after the first carry their number into the key.
         if placed is not None:
-            self._said.setdefault(_bare_nick(who), []).append(placed)
+            nick, seg = _bare_nick(who), self._segment
+            minute = (nick, placed.hour, placed.minute)
+            if minute not in seg.said_minutes or placed < seg.said_minutes[minute]:
+                seg.said_minutes[minute] = placed
+            second = (*minute, placed.second)
+            if second not in seg.said_seconds or placed < seg.said_seconds[second]:
+                seg.said_seconds[second] = placed
         seen = self._segment.copies
         copy = seen[(who, stamp, text)] = seen.get((who, stamp, text), -1) + 1
         self._segment.items.append(
