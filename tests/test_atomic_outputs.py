@@ -420,3 +420,27 @@ def test_a_file_replaced_whole_keeps_its_mode_its_link_and_a_read_only_file(tmp_
             write_text_replacing(locked, "new")
         assert locked.read_text(encoding="utf-8") == "old"
     assert _no_parts(tmp_path) == []
+
+
+def test_a_replaced_file_keeps_its_owner_and_a_link_loop_is_said(tmp_path):
+    """Root rewriting a user's private report left it root's, unreadable to them (audit 133 M1); a
+    symlink loop at the output path was an internal error (L1)."""
+    import errno
+
+    from qc.outputs.atomic import write_text_replacing
+
+    loop = tmp_path / "loop.csv"
+    loop.symlink_to(loop)
+    with pytest.raises(OSError) as said:
+        write_text_replacing(loop, "x")
+    assert said.value.errno == errno.ELOOP and said.value.filename == str(loop)
+    if os.geteuid() != 0:
+        pytest.skip("only root can hand a file to another user")
+    theirs = tmp_path / "report.html"
+    theirs.write_text("old", encoding="utf-8")
+    os.chown(theirs, 65534, 65534)
+    theirs.chmod(0o600)
+    write_text_replacing(theirs, "new")
+    st = theirs.stat()
+    assert (st.st_uid, st.st_gid, st.st_mode & 0o777) == (65534, 65534, 0o600)
+    assert theirs.read_text(encoding="utf-8") == "new"

@@ -258,15 +258,23 @@ MASKED = [
     # after the space a given name is taken whole, a word running on or not (audit 131 H2)
     ("收件人：王 小明天天在家", "收件人：[姓名]天天在家"),
     ("收件人：欧阳 娜娜明早到", "收件人：[姓名]明早到"),
-    # 下周 is no guard word: 问一下周老师 is Mr 周 (audit 131 M1)
+    # 一下 voids the guard word 下周 it would start inside: 问一下周老师 is Mr 周 (audits 131 M1, 133 M3)
     ("麻烦问一下周老师", "麻烦问一下[姓名]"),
     ("等一下周经理回你", "等一下[姓名]回你"),
+    # two spaces, or an ideographic one, between surname and given name (audit 133 H1)
+    ("收件人：李  明", "收件人：[姓名]"),
+    ("收件人：李\u3000明", "收件人：[姓名]"),
     # a dot typed as the Chinese full stop (audit 130 L2)
     ("邮箱12345678@qq。com", "邮箱[邮箱]"),
     ("发到zhangsan@163。com吧", "发到[邮箱]吧"),
 ]
 
 UNTOUCHED = [
+    # next week the technician comes, not a Mr 周 (audit 133 M3); a lone surname starts no name with 已经
+    "下周师傅上门安装",
+    "下周经理会联系您",
+    "一周师傅上门一次",
+    "收件人 刘 已经改好了吗",
     # a field or department before a title, a week before the everyday 总 (audit 130 M3)
     "课程老师说可以",
     "人文老师推荐的",

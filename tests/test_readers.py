@@ -4109,3 +4109,16 @@ def test_a_quote_names_a_line_of_its_own_conversation_not_another_buyers(tmp_pat
     second = next(c for c in result.conversations if c.id == "c002")
     assert [m.text for m in second.messages] == ["我的快递到哪了", "亲，您稍等", "已经在派送了"]
     assert [r.line for r in result.rejects] == [7]
+
+
+def test_one_json_record_holding_a_carriage_return_is_no_mac_block(tmp_path: Path) -> None:
+    """A single record with a raw CR in its text was told to save the file with one kind of line end,
+    which would cut it in two (audit 133 M5): only records parted by CRs alone are said so."""
+    path = tmp_path / "day.jsonl"
+    path.write_text(
+        '{"conversation_id": "c1", "role": "customer", "text": "在吗\r还在吗"}\n',
+        encoding="utf-8",
+        newline="",
+    )
+    (reject,) = read(path).rejects
+    assert reject.reason.startswith("not valid JSON (") and "carriage returns" not in reject.reason

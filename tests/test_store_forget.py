@@ -186,3 +186,13 @@ def test_a_day_left_empty_is_said_and_a_url_keeps_its_password_off_the_screen(
     assert said.exit_code == 0, said.output
     assert "2026-11-19 now hold no conversation" in said.stderr and "qc export" not in said.stderr
     assert "S3cret-pw" not in said.output
+    # Another chat of 11-18 keeps that day: the hint names the export, its store runnable as printed.
+    other = tmp_path / "c" / "chat_2026-11-18.txt"
+    other.parent.mkdir()
+    other.write_text(CHAT.replace("10:00:20", "10:00:21"), encoding="utf-8")
+    args = ["inspect", str(other), "--out", str(tmp_path / "o7"), "--db", db, "-q"]
+    assert runner.invoke(app, args).exit_code == 0
+    again = runner.invoke(app, ["store", "forget", "qianniu_2026-11-18", "--why", "错的那份", "--db", db])
+    assert again.exit_code == 0, again.output
+    hint = next(line for line in again.stderr.splitlines() if "qc export" in line)
+    assert "S3cret-pw" not in hint and "***" not in hint  # audit 133 L2

@@ -109,9 +109,11 @@ def _print(done: Forgotten, output_format: str, db: str) -> None:
         return
     kept = [d for d in done.days if d not in done.empty]
     if kept:
+        # A URL shown with its password hidden would not run as printed (audit 133 L2).
+        store = "STORE (the --db of this command)" if "***" in db else db
         err(
             f"{', '.join(kept)} now score without them: write the agents tables again with"
-            f" `qc export --db {db} --from {kept[0]} --to {kept[-1]} --out DIR`"
+            f" `qc export --db {store} --from {kept[0]} --to {kept[-1]} --out DIR`"
         )
     if done.empty:
         # Nothing is left to export there: an earlier export of those days counted the wrong copy.

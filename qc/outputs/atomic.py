@@ -32,21 +32,38 @@ def replacing(target: Path) -> Iterator[Path]:
     On any error (a full disk, an interrupt) the partial file is removed and ``target`` is as it
     was. The new file is flushed to disk before the rename, so a power cut cannot leave a name
     pointing at unwritten data. As a write in place would (audit 131 M2): a symlink's file is
-    the one replaced, the link stays; an existing file keeps its permissions (a report made
-    private stays private); a file that may not be written is refused, ``PermissionError``.
+    the one replaced, the link stays; an existing file keeps its permissions, and its owner and
+    group when root writes it (a report made private stays its owner's, audit 133 M1); a file
+    that may not be written is refused, ``PermissionError``. Where a new file could not be what
+    the old one was (another user's file, a folder the writer may not add to, audit 133 M2), the
+    file is written in place, as before.
     """
     target = Path(target)
     if target.is_symlink():
-        target = target.resolve()
-    if target.exists() and not os.access(target, os.W_OK):
+        try:
+            target = target.resolve(strict=True)
+        except (OSError, RuntimeError):
+            # A loop or a link to nowhere: named as the system names it (a loop was exit 70, 133 L1).
+            raise OSError(
+                errno.ELOOP, "a symbolic link that leads nowhere or in a loop", str(target)
+            ) from None
+    old = target.stat() if target.exists() else None
+    if old is not None and not os.access(target, os.W_OK):
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(target))
+    root = hasattr(os, "geteuid") and os.geteuid() == 0
+    mine = old is None or root or not hasattr(os, "geteuid") or old.st_uid == os.geteuid()
+    if not mine or not os.access(target.parent, os.W_OK):
+        yield target  # written in place: it stays the file it was
+        return
     part = target.with_name(f".{target.name}{_PART}{secrets.token_hex(4)}")
     try:
         yield part
         with part.open("rb") as fh:
             os.fsync(fh.fileno())
-        if target.exists():
+        if old is not None:
             shutil.copymode(target, part)
+            if root:
+                os.chown(part, old.st_uid, old.st_gid)
         os.replace(part, target)
     finally:
         part.unlink(missing_ok=True)

@@ -98,6 +98,17 @@ def envelope(obj: dict[str, Any], plan: tuple[tuple[str, str], ...]) -> bool:
     return not _WHOSE & {field for _, field in plan} and _lists_objects(obj)
 
 
+def _run_together(line: str) -> bool:
+    """True when ``line`` is two or more JSON objects parted by carriage returns alone."""
+    parts = [p for p in line.rstrip("\r").split("\r") if p.strip()]
+    if len(parts) < 2:
+        return False
+    try:
+        return all(isinstance(parse_line(p), dict) for p in parts)
+    except (ValueError, RecursionError):
+        return False
+
+
 def _lists_objects(obj: dict[str, Any]) -> bool:
     """True when a list of objects sits in ``obj`` (at its top or one level down), as an API's does."""
     path = _list_path(obj)
@@ -239,9 +250,9 @@ def read_jsonl(
         try:
             obj = parse_line(line)
         except (ValueError, RecursionError) as exc:
-            if "\r" in line.rstrip("\r"):
-                # A carriage return alone, JSON's space between two records: a Mac export's lines
-                # run together (audit 131 M4).
+            if _run_together(line):
+                # Records parted by carriage returns alone: a Mac export's lines run together (audit
+                # 131 M4); a record of its own holding one is said as any other (133 M5).
                 yield make_reject(file, number, mixed_line_ends("JSON"), line)
                 continue
             reason = (

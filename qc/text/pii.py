@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import accumulate
@@ -56,12 +56,23 @@ class PiiKind:
     unless_after: tuple[str, ...] = ()
 
     def guarded(self, text: str, start: int) -> bool:
-        """True when the character at ``start`` is inside a guard word that begins before it."""
+        """True when the character at ``start`` is inside a guard word that begins before it.
+
+        Not a guard word that itself begins inside another one: in 问一下周老师 the 下 of 下周 is 一下's,
+        and 周老师 is Mr 周 (audit 133 M3).
+        """
+        return any(not self._inside(text, at) for at in self._guards_over(text, start))
+
+    def _guards_over(self, text: str, start: int) -> Iterator[int]:
+        """Where the guard words that hold ``start`` as their second or a later character begin."""
         for word in self.guard_words:
             for back in range(1, len(word)):
                 if start - back >= 0 and text.startswith(word, start - back):
-                    return True
-        return False
+                    yield start - back
+
+    def _inside(self, text: str, at: int) -> bool:
+        """True when the character at ``at`` is the second or a later character of a guard word."""
+        return next(self._guards_over(text, at), None) is not None
 
     def labelled_otherwise(self, text: str, start: int) -> bool:
         """True when the match at ``start`` follows one of ``unless_after`` (spaces, a colon or = between)."""
