@@ -161,14 +161,15 @@ def main() -> None:
         run(f"ten CSV time cells of a clock and {args.chars:,} spaces", [cells], root / "o5")
         # One buyer's lines without their colon, thousands of them under the agent's replies of a
         # day's export written to the minute: each asked whether it quotes her earlier lines, which
-        # walked all of them (24,000 messages: 48 s, audit 132 M1).
+        # walked all of them (24,000 messages: 48 s, audit 132 M1). A nick, not 买家: a role word's
+        # lines never ask (audit 134 L1).
         quotes = root / "minutes_2026-11-24.txt"
         turns = max(1, args.rows // 100)
         clock = [f"{k // 60 % 24:02d}:{k % 60:02d}" for k in range(turns + 1)]
         quotes.write_text(
             "".join(
-                f"买家 2026-11-24 {clock[k]}\n在吗\n店:小王 2026-11-24 {clock[k]}\n亲，在的\n"
-                f"买家({clock[k + 1]}) 烦死了\n"
+                f"小鹿 2026-11-24 {clock[k]}\n在吗\n店:小王 2026-11-24 {clock[k]}\n亲，在的\n"
+                f"小鹿({clock[k + 1]}) 烦死了\n"
                 for k in range(turns)
             ),
             encoding="utf-8",

@@ -4122,3 +4122,21 @@ def test_one_json_record_holding_a_carriage_return_is_no_mac_block(tmp_path: Pat
     )
     (reject,) = read(path).rejects
     assert reject.reason.startswith("not valid JSON (") and "carriage returns" not in reject.reason
+
+
+def test_the_agent_quoting_the_buyers_line_of_yesterdays_chat_is_its_text(tmp_path: Path) -> None:
+    """tb_海风(23:58:10) quoted in the next day's chat is her line of the day before: asked of the open
+    conversation alone, the quote was a reject and the agent's 爱买不买 under it went uncharged (audit
+    134 H2). Only a role word, every buyer's, is asked of its own conversation (audit 132 H3)."""
+    path = tmp_path / "chat_2026-11-24.txt"
+    path.write_text(
+        "tb_海风 2026-11-24 23:58:10\n不用开发票，直接发\n柚子店:小雨 2026-11-24 23:58:40\n好的亲\n"
+        "———— 2026-11-25 ————\n柚子店:小雨 2026-11-25 09:00:05\n亲，您昨晚说的\n"
+        "tb_海风(23:58:10) 不用开发票，直接发\n所以没开，别再问了，爱买不买\n"
+        "tb_海风 2026-11-25 09:01:10\n什么态度\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    assert not result.rejects
+    said = [m.text for c in result.conversations for m in c.messages]
+    assert "亲，您昨晚说的\ntb_海风(23:58:10) 不用开发票，直接发\n所以没开，别再问了，爱买不买" in said

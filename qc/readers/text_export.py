@@ -394,12 +394,14 @@ class TextExportReader:
         self.folded: list[int] = []
         self._senders_by_line: list[tuple[str, str] | None] | None = None  # see _line_senders
         self._every_sender: Counter[str] | None = None  # see _file_senders
+        self._every_time: Counter[str] | None = None  # see _nick_times
         self._header_nicks: frozenset[str] = frozenset()  # nicks heading a header line alone (_line_senders)
         self._headers_to_second = True  # the file's usual header has seconds, or it has none (_line_senders)
         self._every_shop: frozenset[str] | None = None  # see _file_shops
         self._segments: list[_Segment] = [_Segment(None)]
         self._block: _Block | None = None
         self._nicks: set[str] = set()  # header nicks seen so far in the file, bare (_bare_nick)
+        self._file_said = _Segment(None)  # when each nick wrote, in the whole file (see _quoted)
         self._shops: set[str] = set()  # shops whose sub-accounts (店铺:客服) wrote in the file
         # A divider naming no conversation inside an open message and the lines after it,
         # until the next message says what they were (see _hold).
@@ -536,7 +538,8 @@ class TextExportReader:
         role = parse_role_word(_bare_nick(who))
         if role is not None:
             return role[0] is Role.CUSTOMER or not self._opened_by_agent()
-        return self._sender_may_write(who)
+        # Not "heads two lines": a label the reader folded as text heads one per paste (134 H4).
+        return self._has_written(who) or self._may_write(_bare_nick(who))
 
     def _sender_may_write(self, who: str) -> bool:
         """True for the nick of a garbled chat line that is someone's.
@@ -665,7 +668,10 @@ class TextExportReader:
         # Done before the reply, its minute too when the bracket names only the minute: else it is
         # her new line of this minute.
         slack = timedelta(0) if seconds else timedelta(seconds=59)
-        seg = self._segment
+        # A role word is every buyer of the file: only its conversation's lines count (audit 132
+        # H3); a nick is one person, whose line of an earlier session or day she may be quoted
+        # from (audit 134 H2).
+        seg = self._segment if parse_role_word(nick) is not None else self._file_said
         for hour in {quoted.hour, (quoted.hour + 12) % 24} if either else {quoted.hour}:
             said = (
                 seg.said_seconds.get((nick, hour, quoted.minute, quoted.second))
@@ -986,11 +992,15 @@ class TextExportReader:
         # Where the messages too are written to the minute, only the chat's order tells: the
         # conversation goes on around the line at a time it cannot have. Every label of such a
         # file was a buyer, the chat after it a day later (line corpus F1).
-        # Never a nick heading two lines of the file: a buyer listed out of turn who writes again
-        # was folded into the reply, and her 爱买不买 charged to the agent (audit 132 H2).
+        # Never a nick writing at two times of the file: a buyer listed out of turn who writes again
+        # was folded into the reply, and her 爱买不买 charged to the agent (audit 132 H2). A label
+        # pasted in two replies repeats its own time, and stays the agent's (audit 134 H1).
         if _SECONDS_RE.search(opened) is not None:
             return True
-        return self._file_senders().get(who, 0) < 2 and self._out_of_turn(stamp, opened)
+        if self._nick_times().get(who, 0) >= 2 or not self._out_of_turn(stamp, opened):
+            return False
+        self.folded.append(self._at)  # said in the file's fold warning (audit 134 M1)
+        return True
 
     def _out_of_turn(self, stamp: str, opened: str) -> bool:
         """True when the conversation goes on right past a line whose time lies hours after it.
@@ -1015,11 +1025,15 @@ class TextExportReader:
             return False
         if first is None or nxt is None or suspect is None:
             return False
-        # A clock-only time far before the open message is the next day's, as the reader dates it:
-        # a reply at 23:50, the buyer's 00:01 after it (audit 132 H6).
-        late = first - self.rollover
-        nxt += timedelta(days=1) if not dated[1] and nxt < late else timedelta(0)
-        suspect += timedelta(days=1) if not dated[2] and suspect < late else timedelta(0)
+        # A clock-only time lies in the day that starts the rollover window before the open message:
+        # a reply at 23:50, the buyer's 00:01 after it (audit 132 H6); a reply at 00:05, a line of
+        # 23:58 listed out of order just before it (audit 134 H3). So a label in an evening reply
+        # naming today's 16:00 reads as tomorrow's, hours away, and is one, as at noon.
+        late, one = first - self.rollover, timedelta(days=1)
+        nxt, suspect = (
+            t if written_dated else t + one if t < late else t - one if t >= late + one else t
+            for t, written_dated in ((nxt, dated[1]), (suspect, dated[2]))
+        )
         return first <= nxt < suspect - self.rollover
 
     def _inside_message(self, header: re.Match[str]) -> bool:
@@ -1096,6 +1110,13 @@ class TextExportReader:
             self._header_nicks = frozenset(who for who, shape in alone if usual and shape == usual[0][0])
             self._headers_to_second = not usual or usual[0][0][1]
         return self._senders_by_line
+
+    def _nick_times(self) -> Counter[str]:
+        """How many distinct times each nick heads a line at, in the whole file (a label's repeat one)."""
+        if self._every_time is None:
+            seen = {(f[0], f[1]) for f in self._line_senders() if f is not None}
+            self._every_time = Counter(nick for nick, _ in seen)
+        return self._every_time
 
     def _file_senders(self) -> Counter[str]:
         """How many lines of the file each nick heads as a sender.
@@ -1292,13 +1313,14 @@ class TextExportReader:
         # never repeats a line); its n-th copy in another file's copy of the conversation is
         # the same send, so only copies after the first carry their number into the key.
         if placed is not None:
-            nick, seg = _bare_nick(who), self._segment
-            minute = (nick, placed.hour, placed.minute)
-            if minute not in seg.said_minutes or placed < seg.said_minutes[minute]:
-                seg.said_minutes[minute] = placed
-            second = (*minute, placed.second)
-            if second not in seg.said_seconds or placed < seg.said_seconds[second]:
-                seg.said_seconds[second] = placed
+            nick = _bare_nick(who)
+            for seg in (self._segment, self._file_said):
+                minute = (nick, placed.hour, placed.minute)
+                if minute not in seg.said_minutes or placed < seg.said_minutes[minute]:
+                    seg.said_minutes[minute] = placed
+                second = (*minute, placed.second)
+                if second not in seg.said_seconds or placed < seg.said_seconds[second]:
+                    seg.said_seconds[second] = placed
         seen = self._segment.copies
         copy = seen[(who, stamp, text)] = seen.get((who, stamp, text), -1) + 1
         self._segment.items.append(
