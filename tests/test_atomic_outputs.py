@@ -444,3 +444,59 @@ def test_a_replaced_file_keeps_its_owner_and_a_link_loop_is_said(tmp_path):
     st = theirs.stat()
     assert (st.st_uid, st.st_gid, st.st_mode & 0o777) == (65534, 65534, 0o600)
     assert theirs.read_text(encoding="utf-8") == "new"
+
+
+def test_a_pipe_a_link_to_a_new_file_and_a_refused_owner_are_written_as_a_shell_would(tmp_path, monkeypatch):
+    """As root a device or a pipe at the output path was replaced by a plain file (--csv /dev/null
+    destroyed /dev/null), a link to a file not made yet was refused, and a refused chown failed the
+    write (audit 136 H2, M1, M2)."""
+    import threading
+
+    import qc.outputs.atomic as atomic
+
+    pipe = tmp_path / "out.fifo"
+    os.mkfifo(pipe)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(pipe.read_bytes()), daemon=True)
+    reader.start()
+    atomic.write_text_replacing(pipe, "到了")
+    reader.join(timeout=30)
+    assert got == ["到了".encode()] and pipe.is_fifo()
+    link = tmp_path / "latest.html"
+    link.symlink_to(tmp_path / "reports" / "new.html")
+    (tmp_path / "reports").mkdir()
+    atomic.write_text_replacing(link, "new")
+    assert link.is_symlink() and (tmp_path / "reports" / "new.html").read_text(encoding="utf-8") == "new"
+    if os.geteuid() == 0:
+        theirs = tmp_path / "theirs.csv"
+        theirs.write_text("old", encoding="utf-8")
+        os.chown(theirs, 65534, 65534)
+
+        def refused(*_: object) -> None:
+            raise PermissionError(1, "Operation not permitted")
+
+        monkeypatch.setattr(atomic.os, "chown", refused)
+        atomic.write_text_replacing(theirs, "new")
+        assert theirs.read_text(encoding="utf-8") == "new" and theirs.stat().st_uid == 65534
+    assert _no_parts(tmp_path) == []
+
+
+def test_a_file_written_in_place_on_a_full_disk_keeps_its_old_bytes(tmp_path, monkeypatch):
+    """Written in place (another user's file, a folder the writer may not add to), a full disk cut the
+    old workbook at 16 KB (audit 136 H1): its room is reserved before a byte is overwritten."""
+    import errno
+
+    import qc.outputs.atomic as atomic
+
+    source, target = tmp_path / "new.xlsx", tmp_path / "sheet.xlsx"
+    source.write_bytes(b"n" * 40_000)
+    target.write_bytes(b"o" * 5_000)
+
+    def full(*_: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(atomic.os, "posix_fallocate", full)
+    with pytest.raises(OSError) as said:
+        atomic._copy_over(source, target)
+    assert said.value.errno == errno.ENOSPC and said.value.filename == str(target)
+    assert target.read_bytes() == b"o" * 5_000

@@ -272,6 +272,13 @@ MASKED = [
 UNTOUCHED = [
     # next week the technician comes, not a Mr 周 (audit 133 M3); a lone surname starts no name with 已经
     "下周师傅上门安装",
+    # only 一下 takes back a guard word's first character, and not inside 万一 or 统一 (audit 136 M3)
+    "这款零钱包女士用刚好",
+    "有关于老师的投诉我们会处理",
+    "万一下周经理不在呢",
+    "我们统一下周师傅上门安装",
+    # a space between surname and given name is never a line break (audit 136 M4)
+    "收件人：王\n这个地址对吗",
     "下周经理会联系您",
     "一周师傅上门一次",
     "收件人 刘 已经改好了吗",

@@ -4140,3 +4140,17 @@ def test_the_agent_quoting_the_buyers_line_of_yesterdays_chat_is_its_text(tmp_pa
     assert not result.rejects
     said = [m.text for c in result.conversations for m in c.messages]
     assert "亲，您昨晚说的\ntb_海风(23:58:10) 不用开发票，直接发\n所以没开，别再问了，爱买不买" in said
+
+
+def test_a_mac_block_whose_last_record_is_cut_still_says_its_line_ends_differ(tmp_path: Path) -> None:
+    """Records parted by CRs alone, the last one cut, got "truncated or garbled line?" (audit 136 L1)."""
+    rows = [
+        json.dumps({"conversation_id": f"c{n}", "role": "customer", "text": "在吗"}, ensure_ascii=False)
+        for n in range(12)
+    ]
+    path = tmp_path / "day.jsonl"
+    path.write_bytes(
+        ("\n".join(rows[:9]) + "\n" + "\r".join([*rows[9:], rows[0][:20]]) + "\r").encode("utf-8")
+    )
+    reject = next(r for r in read(path).rejects if r.line == 10)
+    assert reject.reason.startswith("not valid JSON: a line holds carriage returns alone")

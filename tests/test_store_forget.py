@@ -196,3 +196,13 @@ def test_a_day_left_empty_is_said_and_a_url_keeps_its_password_off_the_screen(
     assert again.exit_code == 0, again.output
     hint = next(line for line in again.stderr.splitlines() if "qc export" in line)
     assert "S3cret-pw" not in hint and "***" not in hint  # audit 133 L2
+    if "://" in db:  # a store named by QC_DB is named so in the hint (audit 136 L2)
+        more = tmp_path / "d" / "chat_2026-11-19.txt"  # another chat keeps 11-19
+        more.parent.mkdir()
+        more.write_text(CHAT.replace("10:00:20", "10:00:22"), encoding="utf-8")
+        for source, out in ((tmp_path / "b", "o8"), (more, "o9")):
+            args = ["inspect", str(source), "--out", str(tmp_path / out), "--db", db, "-q"]
+            assert runner.invoke(app, args).exit_code == 0
+        third = runner.invoke(app, ["store", "forget", "qianniu_2026-11-19", "--why", "x"], env={"QC_DB": db})
+        assert third.exit_code == 0, third.output
+        assert '--db "$QC_DB" --from 2026-11-19' in third.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -64,6 +65,12 @@ def forget_cli(
             store, conversation_ids, by=by, why=why, park_decisions=park_decisions, dry_run=dry_run
         )
         shown_db = store.url if "://" in db else db  # a URL's password never reaches the screen
+    # The hint's --db must run as printed: a URL with its password hidden would not (audit 133 L2),
+    # and a store named by QC_DB is named so (audit 136 L2).
+    if db == os.environ.get("QC_DB") and shown_db != db:
+        shown_db = '"$QC_DB"'
+    elif "***" in shown_db:
+        shown_db = "STORE_URL"
     _print(done, output_format, shown_db)
     if done.run is None and (
         any(p.shop is None for p in done.plans) or (not park_decisions and any(p.decided for p in done.plans))
@@ -109,11 +116,10 @@ def _print(done: Forgotten, output_format: str, db: str) -> None:
         return
     kept = [d for d in done.days if d not in done.empty]
     if kept:
-        # A URL shown with its password hidden would not run as printed (audit 133 L2).
-        store = "STORE (the --db of this command)" if "***" in db else db
+        why = " (STORE_URL: the store's URL with its password)" if db == "STORE_URL" else ""
         err(
             f"{', '.join(kept)} now score without them: write the agents tables again with"
-            f" `qc export --db {store} --from {kept[0]} --to {kept[-1]} --out DIR`"
+            f" `qc export --db {db} --from {kept[0]} --to {kept[-1]} --out DIR`{why}"
         )
     if done.empty:
         # Nothing is left to export there: an earlier export of those days counted the wrong copy.

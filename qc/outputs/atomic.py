@@ -14,6 +14,8 @@ import io
 import os
 import secrets
 import shutil
+import stat
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,33 +29,33 @@ _PART = ".qc-part-"
 
 @contextmanager
 def replacing(target: Path) -> Iterator[Path]:
-    """A path beside ``target`` to write to; renamed over ``target`` when the block ends without error.
+    """A path to write ``target``'s new content to; it becomes ``target`` when the block ends without error.
 
-    On any error (a full disk, an interrupt) the partial file is removed and ``target`` is as it
-    was. The new file is flushed to disk before the rename, so a power cut cannot leave a name
-    pointing at unwritten data. As a write in place would (audit 131 M2): a symlink's file is
-    the one replaced, the link stays; an existing file keeps its permissions, and its owner and
-    group when root writes it (a report made private stays its owner's, audit 133 M1); a file
-    that may not be written is refused, ``PermissionError``. Where a new file could not be what
-    the old one was (another user's file, a folder the writer may not add to, audit 133 M2), the
-    file is written in place, as before.
+    On any error (a full disk, an interrupt) ``target`` is as it was. The new file is written
+    beside it and renamed over it, flushed to disk first, so a power cut cannot leave a name
+    pointing at unwritten data. As a write in place would (audits 131 M2, 133, 136):
+
+    * a symlink's file is the one written, also one not made yet; a link in a loop is said;
+    * an existing file keeps its permissions, and its owner and group when root writes it;
+    * a file that may not be written is refused, ``PermissionError``;
+    * a device or a pipe (``--csv /dev/null``) is written to, never replaced by a file;
+    * where a new file could not be what the old one was (another user's file, a folder the
+      writer may not add to, an owner root may not give back), the content is written first
+      to the system's temporary folder, then copied over the file with its room reserved, so a
+      full disk still leaves the old file whole.
     """
-    target = Path(target)
-    if target.is_symlink():
-        try:
-            target = target.resolve(strict=True)
-        except (OSError, RuntimeError):
-            # A loop or a link to nowhere: named as the system names it (a loop was exit 70, 133 L1).
-            raise OSError(
-                errno.ELOOP, "a symbolic link that leads nowhere or in a loop", str(target)
-            ) from None
+    target = _followed(Path(target))
     old = target.stat() if target.exists() else None
+    if old is not None and not stat.S_ISREG(old.st_mode):
+        yield target  # a device or a pipe: written to as a shell would (audit 136 H2)
+        return
     if old is not None and not os.access(target, os.W_OK):
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(target))
     root = hasattr(os, "geteuid") and os.geteuid() == 0
     mine = old is None or root or not hasattr(os, "geteuid") or old.st_uid == os.geteuid()
     if not mine or not os.access(target.parent, os.W_OK):
-        yield target  # written in place: it stays the file it was
+        with _staged_elsewhere(target) as part:
+            yield part
         return
     part = target.with_name(f".{target.name}{_PART}{secrets.token_hex(4)}")
     try:
@@ -63,10 +65,66 @@ def replacing(target: Path) -> Iterator[Path]:
         if old is not None:
             shutil.copymode(target, part)
             if root:
-                os.chown(part, old.st_uid, old.st_gid)
+                try:
+                    os.chown(part, old.st_uid, old.st_gid)
+                except OSError:
+                    # Refused (a user namespace, NFS root_squash): the file keeps its owner by
+                    # taking the new content in place instead (audit 136 M2).
+                    _copy_over(part, target)
+                    return
         os.replace(part, target)
     finally:
         part.unlink(missing_ok=True)
+
+
+def _followed(target: Path) -> Path:
+    """``target``, or the file its symlink names (made when it does not exist yet, as a shell makes it)."""
+    if not target.is_symlink():
+        return target
+    try:
+        return target.resolve(strict=True)
+    except FileNotFoundError:
+        return target.resolve()  # a link to a file not made yet (audit 136 M1)
+    except RuntimeError:
+        # A loop (Python 3.11 says so with RuntimeError): said as the system says it, not a bug in qc
+        # (audit 133 L1).
+        raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), str(target)) from None
+
+
+@contextmanager
+def _staged_elsewhere(target: Path) -> Iterator[Path]:
+    """A private file in the system's temporary folder, copied over ``target`` when the block ends well."""
+    fd, name = tempfile.mkstemp(prefix=_PART.lstrip("."))
+    os.close(fd)
+    part = Path(name)
+    try:
+        yield part
+        _copy_over(part, target)
+    finally:
+        part.unlink(missing_ok=True)
+
+
+def _copy_over(source: Path, target: Path) -> None:
+    """``source``'s bytes written over ``target`` in place, its room reserved first.
+
+    Reserving the room before the old bytes are overwritten makes a full disk fail with the old
+    file whole (a workbook cut at 16 KB, audit 136 H1). Where the file system cannot reserve,
+    the bytes are written all the same.
+    """
+    data = source.read_bytes()
+    with target.open("r+b" if target.exists() else "wb") as fh:
+        try:
+            os.posix_fallocate(fh.fileno(), 0, max(1, len(data)))
+        except OSError as exc:
+            if exc.errno not in (errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL):
+                raise OSError(exc.errno, exc.strerror, str(target)) from None
+        except AttributeError:  # pragma: no cover - no posix_fallocate (macOS, Windows)
+            pass
+        fh.seek(0)
+        fh.write(data)
+        fh.truncate()
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 def write_text_replacing(target: Path, text: str) -> None:

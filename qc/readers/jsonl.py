@@ -99,14 +99,20 @@ def envelope(obj: dict[str, Any], plan: tuple[tuple[str, str], ...]) -> bool:
 
 
 def _run_together(line: str) -> bool:
-    """True when ``line`` is two or more JSON objects parted by carriage returns alone."""
-    parts = [p for p in line.rstrip("\r").split("\r") if p.strip()]
-    if len(parts) < 2:
-        return False
-    try:
-        return all(isinstance(parse_line(p), dict) for p in parts)
-    except (ValueError, RecursionError):
-        return False
+    """True when ``line`` holds two or more JSON objects parted by carriage returns alone.
+
+    Another part may be cut (a Mac block whose last record was cut, audit 136 L1); a record of its
+    own with a raw CR in it parts into pieces none of which is an object.
+    """
+    whole = 0
+    for part in line.rstrip("\r").split("\r"):
+        try:
+            whole += isinstance(parse_line(part), dict) if part.strip() else 0
+        except (ValueError, RecursionError):
+            continue
+        if whole >= 2:
+            return True
+    return False
 
 
 def _lists_objects(obj: dict[str, Any]) -> bool:

@@ -54,25 +54,33 @@ class PiiKind:
     guard_words: tuple[str, ...] = ()
     # Labels after which a match is someone else's number (商品ID 652345678901, 条形码 69…): folded.
     unless_after: tuple[str, ...] = ()
+    # Words that take back the first character of a guard word they overlap (一下 in 问一下周老师).
+    guard_voids: tuple[str, ...] = ()
 
     def guarded(self, text: str, start: int) -> bool:
         """True when the character at ``start`` is inside a guard word that begins before it.
 
-        Not a guard word that itself begins inside another one: in 问一下周老师 the 下 of 下周 is 一下's,
-        and 周老师 is Mr 周 (audit 133 M3).
+        Not a guard word whose first character a void word takes back: in 问一下周老师 the 下 of 下周
+        is 一下's, and 周老师 is Mr 周 (audit 133 M3), unless that void word is itself inside a
+        guard word (万一下周经理 is "in case next week"). Only the void words do so: any guard word
+        overlapping another made 零钱包女士 a Ms 包 (audit 136 M3).
         """
-        return any(not self._inside(text, at) for at in self._guards_over(text, start))
+        return any(not self._voided(text, at) for at in self._over(text, start, self.guard_words))
 
-    def _guards_over(self, text: str, start: int) -> Iterator[int]:
-        """Where the guard words that hold ``start`` as their second or a later character begin."""
-        for word in self.guard_words:
+    @staticmethod
+    def _over(text: str, start: int, words: Sequence[str]) -> Iterator[int]:
+        """Where the ``words`` that hold ``start`` as their second or a later character begin."""
+        for word in words:
             for back in range(1, len(word)):
                 if start - back >= 0 and text.startswith(word, start - back):
                     yield start - back
 
-    def _inside(self, text: str, at: int) -> bool:
-        """True when the character at ``at`` is the second or a later character of a guard word."""
-        return next(self._guards_over(text, at), None) is not None
+    def _voided(self, text: str, at: int) -> bool:
+        """True when a void word, not itself held by a guard word, takes the character at ``at``."""
+        return any(
+            next(self._over(text, void_at, self.guard_words), None) is None
+            for void_at in self._over(text, at, self.guard_voids)
+        )
 
     def labelled_otherwise(self, text: str, start: int) -> bool:
         """True when the match at ``start`` follows one of ``unless_after`` (spaces, a colon or = between)."""
@@ -133,7 +141,9 @@ def _load(path: str) -> PiiSettings:
         where = f"kinds[{number}]"
         if not isinstance(raw, dict) or not raw.get("name") or not isinstance(raw.get("mask"), str):
             raise ConfigError(f"pii settings {path}: {where} needs a name and a mask")
-        _known_keys(raw, ("name", "mask", "patterns", "guard_words", "unless_after"), where, path)
+        _known_keys(
+            raw, ("name", "mask", "patterns", "guard_words", "guard_voids", "unless_after"), where, path
+        )
         name = str(raw["name"])
         compiled = []
         for index, pattern in enumerate(raw.get("patterns") or []):
@@ -149,6 +159,7 @@ def _load(path: str) -> PiiSettings:
         if not compiled:
             raise ConfigError(f"pii settings {path}: {where} ({name}) has no patterns")
         guards = tuple(str(w) for w in raw.get("guard_words") or ())
+        voids = tuple(str(w) for w in raw.get("guard_voids") or ())
         labels = raw.get("unless_after") or []
         if not isinstance(labels, list) or not all(
             isinstance(w, str) and 0 < len(w) <= _LONGEST_LABEL for w in labels
@@ -158,7 +169,7 @@ def _load(path: str) -> PiiSettings:
                 f' {_LONGEST_LABEL} characters, such as ["商品ID", "条形码"]'
             )
         unless = tuple(w.translate(_HALF_WIDTH).lower() for w in labels)
-        kinds.append(PiiKind(name, str(raw["mask"]), tuple(compiled), guards, unless))
+        kinds.append(PiiKind(name, str(raw["mask"]), tuple(compiled), guards, unless, voids))
     if not kinds:
         raise ConfigError(f"pii settings {path}: no [[kinds]]; see the bundled lexicons/pii.toml")
     nicks = _table(data, "nicks", path)
