@@ -269,9 +269,11 @@ def _items(path: Path, resolved: Resolved, outcome: FileOutcome) -> list[RawReco
         outcome.warnings.append(
             f"{file}: line(s) {lines} read as part of the message above, not as senders: each is a name"
             " and a time of a nick that never wrote, more than clock_back_rollover_minutes after the next"
-            " sender's line (a pasted 预计送达 18:30:00) or in the other header style than the message's"
-            " (a colleague's 客服小王 10:01:02 pasted into a 小雨(10:00:30): … export); if one is a sender,"
-            " the export is out of time order: sort it by time"
+            " sender's line (a pasted 预计送达 18:30:00), in the other header style than the message's"
+            " (a colleague's 客服小王 10:01:02 pasted into a 小雨(10:00:30): … export), or, in a file"
+            " written to the minute, a label whose time lies hours from the chat going on around it"
+            " (截单时间(16:00) in a 10:01 reply); if one is a sender, the export is out of time order:"
+            " sort it by time"
         )
     if reader.timed_to_minute and reader.timed_to_second:
         # A question at 15:06 answered at 15:07:30 is timed as 90 s, though it may have been 31 s:

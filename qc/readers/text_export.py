@@ -286,6 +286,7 @@ _AMPM_RE = re.compile(_AMPM)
 # How many header-like lines of nicks that never wrote a look ahead steps over before it gives up
 # (see TextExportReader._answered_before): a bound, so a hostile file of such lines stays linear.
 _LOOKAHEAD_UNKNOWN = 4
+_DAY = timedelta(days=1)
 
 
 def _stamp_shape(stamp: str) -> tuple[bool, bool, bool]:
@@ -1030,11 +1031,29 @@ class TextExportReader:
         # 23:58 listed out of order just before it (audit 134 H3). So a label in an evening reply
         # naming today's 16:00 reads as tomorrow's, hours away, and is one, as at noon.
         late, one = first - self.rollover, timedelta(days=1)
-        nxt, suspect = (
-            t if written_dated else t + one if t < late else t - one if t >= late + one else t
-            for t, written_dated in ((nxt, dated[1]), (suspect, dated[2]))
-        )
-        return first <= nxt < suspect - self.rollover
+
+        def placed(t: datetime, written_dated: bool) -> datetime:
+            return t if written_dated else t + one if t < late else t - one if t >= late + one else t
+
+        nxt, suspect = placed(nxt, dated[1]), placed(suspect, dated[2])
+        if not first <= nxt < suspect - self.rollover:
+            return False
+        # A nick that never wrote, in time order between the message and that line, is a new buyer's
+        # chat: the line is a sender listed out of order before it (sorted by buyer, audit 135 H2).
+        lines, senders = self.decoded.lines, self._line_senders()
+        for number in range(self._at + 1, len(lines) + 1):
+            other = senders[number - 1]
+            if other is None:
+                continue
+            if other == found:
+                break
+            try:
+                t = parse_timestamp(other[1], self.tz, day or _ANY_DAY)
+            except ValueError:
+                continue
+            if t is not None and first <= placed(t, DATETIME_RE.match(other[1]) is not None) <= nxt:
+                return False
+        return True
 
     def _inside_message(self, header: re.Match[str]) -> bool:
         """True for a header-like line that is a line of the open message's text.
@@ -1112,10 +1131,18 @@ class TextExportReader:
         return self._senders_by_line
 
     def _nick_times(self) -> Counter[str]:
-        """How many distinct times each nick heads a line at, in the whole file (a label's repeat one)."""
+        """How many distinct lines each nick heads in the whole file, by time and words (a label's repeat)."""
         if self._every_time is None:
-            seen = {(f[0], f[1]) for f in self._line_senders() if f is not None}
-            self._every_time = Counter(nick for nick, _ in seen)
+            # Keyed by the line's words too: a buyer's two lines of one minute are two (audit 135 H1);
+            # a label pasted twice repeats its time and its words.
+            lines, seen = self.decoded.lines, set()
+            for k, f in enumerate(self._line_senders()):
+                if f is None:
+                    continue
+                shaped = _sender_time_and_shape(lines[k])
+                words = lines[k + 1].strip() if shaped and shaped[2] and k + 1 < len(lines) else ""
+                seen.add((f[0], lines[k].strip(), words))
+            self._every_time = Counter(nick for nick, _, _ in seen)
         return self._every_time
 
     def _file_senders(self) -> Counter[str]:
@@ -1258,6 +1285,10 @@ class TextExportReader:
         clock = parse_timestamp(stamp, self.tz, day or _ANY_DAY)
         if clock is None:
             return None
+        if seg.last_clock is not None and seg.day_shift and clock >= seg.last_clock + _DAY - self.rollover:
+            # 23:58 listed just after 00:05 of a chat that rolled over: the day before, as _out_of_turn
+            # reads it, not 24 hours on (audit 135 H4); the clock goes on from 00:05.
+            return None if day is None else clock + timedelta(days=seg.day_shift - 1)
         if seg.last_clock is not None and clock < seg.last_clock - self.rollover:
             seg.day_shift += 1
         seg.last_clock = clock
@@ -1279,6 +1310,8 @@ class TextExportReader:
         clock = parse_timestamp(stamp, self.tz, seg.day or self.day or _ANY_DAY)
         if clock is None:
             return None
+        if seg.last_clock is not None and seg.day_shift and clock >= seg.last_clock + _DAY - self.rollover:
+            return clock + timedelta(days=seg.day_shift - 1)
         back = seg.last_clock is not None and clock < seg.last_clock - self.rollover
         return clock + timedelta(days=seg.day_shift + int(back))
 
