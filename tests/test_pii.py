@@ -261,6 +261,10 @@ MASKED = [
     # 一下 voids the guard word 下周 it would start inside: 问一下周老师 is Mr 周 (audits 131 M1, 133 M3)
     ("麻烦问一下周老师", "麻烦问一下[姓名]"),
     ("等一下周经理回你", "等一下[姓名]回你"),
+    # thanks and greetings take back their guard word's first character too (audit 137 P1)
+    ("谢谢谢老师", "谢谢[姓名]"),
+    ("感谢谢老师的耐心", "感谢[姓名]的耐心"),
+    ("晚安宁老师", "晚安[姓名]"),
     # two spaces, or an ideographic one, between surname and given name (audit 133 H1)
     ("收件人：李  明", "收件人：[姓名]"),
     ("收件人：李\u3000明", "收件人：[姓名]"),

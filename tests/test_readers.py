@@ -4154,3 +4154,31 @@ def test_a_mac_block_whose_last_record_is_cut_still_says_its_line_ends_differ(tm
     )
     reject = next(r for r in read(path).rejects if r.line == 10)
     assert reject.reason.startswith("not valid JSON: a line holds carriage returns alone")
+
+
+def test_a_minute_export_sorted_by_buyer_without_a_day_keeps_its_buyer(tmp_path: Path) -> None:
+    """小芳(15:00) listed before 小王's chat of a file without a day was folded into 阿青's reply when
+    小王's line carried its date, and her 爱买不买 charged to the agent (audit 137 R4)."""
+    path = tmp_path / "chat.txt"
+    path.write_text(
+        "小林(09:00)：在吗\n柚子店:阿青(09:01)：在的亲\n小芳(15:00)：你们怎么回事，爱买不买是吧\n"
+        "小王(2026-11-24 10:00)：发什么快递\n柚子店:阿青(10:01)：默认中通\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    said = {m.text: m.role for c in result.conversations for m in c.messages}
+    assert said["你们怎么回事，爱买不买是吧"] is Role.CUSTOMER and said["在的亲"] is Role.AGENT
+
+
+def test_an_agents_label_list_answered_by_the_buyer_keeps_its_first_label(tmp_path: Path) -> None:
+    """截单时间(17:00) under a 15:01 reply was read as a buyer once the list's next label (15:30) lay in
+    time order before the buyer's answer: taken for a new buyer's chat, it un-folded the first, and the
+    agent's 爱买不买 went uncharged (audit 137 R3)."""
+    path = tmp_path / "chat_2026-11-24.txt"
+    path.write_text(
+        "小鹿(15:00)：今天能发吗\n柚子店:小雨(15:01)：亲，规则如下\n截单时间(17:00)：当天发出，别问了，爱买不买\n"
+        "揽收时间(15:30)：快递上门\n小鹿(15:40)：好的\n",
+        encoding="utf-8",
+    )
+    replies = [m.text for c in read(path).conversations for m in c.messages if m.role is Role.AGENT]
+    assert replies[0].startswith("亲，规则如下\n截单时间(17:00)：当天发出，别问了，爱买不买")

@@ -286,7 +286,6 @@ _AMPM_RE = re.compile(_AMPM)
 # How many header-like lines of nicks that never wrote a look ahead steps over before it gives up
 # (see TextExportReader._answered_before): a bound, so a hostile file of such lines stays linear.
 _LOOKAHEAD_UNKNOWN = 4
-_DAY = timedelta(days=1)
 
 
 def _stamp_shape(stamp: str) -> tuple[bool, bool, bool]:
@@ -1038,8 +1037,12 @@ class TextExportReader:
         nxt, suspect = placed(nxt, dated[1]), placed(suspect, dated[2])
         if not first <= nxt < suspect - self.rollover:
             return False
-        # A nick that never wrote, in time order between the message and that line, is a new buyer's
-        # chat: the line is a sender listed out of order before it (sorted by buyer, audit 135 H2).
+        # A nick that never wrote, in time order between the message and that line, and answered by
+        # an agent there, is a new buyer's chat: the line is a sender listed out of order before it
+        # (sorted by buyer, audit 135 H2). Only when an agent answers: the next label of the same
+        # list (揽收时间(15:30) under 截单时间(17:00)) answered by the buyer is no chat (audit 137 R3).
+        if not self._is_agent(found[0]) and found[0] not in self._file_shops():
+            return True
         lines, senders = self.decoded.lines, self._line_senders()
         for number in range(self._at + 1, len(lines) + 1):
             other = senders[number - 1]
@@ -1047,11 +1050,14 @@ class TextExportReader:
                 continue
             if other == found:
                 break
+            written_dated = DATETIME_RE.match(other[1].strip()) is not None
+            if day is None and written_dated != dated[0]:
+                return False  # with no day known it cannot be placed: the safe side (audit 137 R4)
             try:
                 t = parse_timestamp(other[1], self.tz, day or _ANY_DAY)
             except ValueError:
                 continue
-            if t is not None and first <= placed(t, DATETIME_RE.match(other[1]) is not None) <= nxt:
+            if t is not None and first <= placed(t, written_dated) <= nxt:
                 return False
         return True
 
@@ -1285,10 +1291,6 @@ class TextExportReader:
         clock = parse_timestamp(stamp, self.tz, day or _ANY_DAY)
         if clock is None:
             return None
-        if seg.last_clock is not None and seg.day_shift and clock >= seg.last_clock + _DAY - self.rollover:
-            # 23:58 listed just after 00:05 of a chat that rolled over: the day before, as _out_of_turn
-            # reads it, not 24 hours on (audit 135 H4); the clock goes on from 00:05.
-            return None if day is None else clock + timedelta(days=seg.day_shift - 1)
         if seg.last_clock is not None and clock < seg.last_clock - self.rollover:
             seg.day_shift += 1
         seg.last_clock = clock
@@ -1310,8 +1312,6 @@ class TextExportReader:
         clock = parse_timestamp(stamp, self.tz, seg.day or self.day or _ANY_DAY)
         if clock is None:
             return None
-        if seg.last_clock is not None and seg.day_shift and clock >= seg.last_clock + _DAY - self.rollover:
-            return clock + timedelta(days=seg.day_shift - 1)
         back = seg.last_clock is not None and clock < seg.last_clock - self.rollover
         return clock + timedelta(days=seg.day_shift + int(back))
 
