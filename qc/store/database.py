@@ -694,22 +694,10 @@ class Store:
         forget of it). Inspecting the wrong copy's file again stores it again: the run says so,
         rather than count it twice once more without a word.
         """
-        runs, convs = TABLES["runs"], TABLES["conversations"]
+        convs = TABLES["conversations"]
         latest: dict[tuple[str, str], dict[str, Any]] = {}
         with self.engine.connect() as conn:
-            q = (
-                select(runs.c.id, runs.c.started_at, runs.c.run_json)
-                .where(
-                    runs.c.id < run_id,
-                    runs.c.conversation_count == 0,
-                    runs.c.run_json.contains(_FORGET_MARK, autoescape=True),
-                )
-                .order_by(runs.c.id)
-            )
-            for rid, at, said in conn.execute(q):
-                run = json.loads(said)
-                if run.get("command") != FORGET_COMMAND:
-                    continue
+            for rid, at, _, run in _forget_runs(conn, before=run_id):
                 for p in run.get("forgotten") or []:
                     if p.get("shop") is not None:
                         latest[(p["shop"], p["conversation"])] = {
@@ -1780,17 +1768,13 @@ class Store:
         newest_log = select(func.max(log.c.id)).where(log.c.finding_id.in_(in_range))
         # A conversation forgotten from the range changed it too, though no stored conversation
         # names that run (qc store forget; rare, so read whole).
-        forgets = select(runs.c.id, runs.c.days, runs.c.run_json).where(
-            runs.c.conversation_count == 0, runs.c.run_json.contains(_FORGET_MARK, autoescape=True)
-        )
         with self.engine.connect() as conn:
             saved = int(conn.execute(newest_run).scalar() or 0)
             forgot = max(
                 (
-                    int(rid)
-                    for rid, days, said in conn.execute(forgets)
-                    if json.loads(said).get("command") == FORGET_COMMAND
-                    and any(date_from <= d["date"] <= date_to for d in json.loads(days))
+                    rid
+                    for rid, _, days, _ in _forget_runs(conn)
+                    if any(date_from <= d["date"] <= date_to for d in days)
                 ),
                 default=0,
             )
@@ -2320,6 +2304,25 @@ def _shared_id(conversation_id: str, stored_shop: str, new_shop: str) -> StoreEr
         " (--db), or rename one shop's export files (an export without 会话 labels takes its ids from"
         " the file name). Nothing of this run was saved"
     )
+
+
+def _forget_runs(
+    conn: Connection, before: int | None = None
+) -> Iterator[tuple[int, str, list[Any], dict[str, Any]]]:
+    """The runs that forgot conversations (``qc store forget``), oldest first: id, start, days, run.json.
+
+    Rare, so read whole; ``before`` keeps those older than a run.
+    """
+    runs = TABLES["runs"]
+    q = select(runs.c.id, runs.c.started_at, runs.c.days, runs.c.run_json).where(
+        runs.c.conversation_count == 0, runs.c.run_json.contains(_FORGET_MARK, autoescape=True)
+    )
+    if before is not None:
+        q = q.where(runs.c.id < before)
+    for rid, at, days, said in conn.execute(q.order_by(runs.c.id)):
+        run = json.loads(said)
+        if run.get("command") == FORGET_COMMAND:
+            yield int(rid), at, json.loads(days), run
 
 
 def _id_chunks(keys: Iterable[tuple[str, str]]) -> Iterator[tuple[str, list[str]]]:
