@@ -1260,7 +1260,12 @@ class TextExportReader:
         text = "\n".join(b.strip() for b in block.body)
         self._message(block.line, block.who, block.stamp, text, "\n".join([block.header, *block.body]))
 
-    def _when(self, stamp: str) -> datetime | None:
+    def _when(self, stamp: str) -> tuple[datetime | None, datetime | None]:
+        """A message's time as stored, and where it lies in the conversation (:meth:`_placed`).
+
+        The clock goes on from message to message: a clock-only time far back is the next day's.
+        Without a day the stored time is ``None``, but the clock still goes on, for quotes.
+        """
         stamp = stamp.strip()
         if stamp:
             if _SECONDS_RE.search(stamp):
@@ -1274,7 +1279,7 @@ class TextExportReader:
                 # the dated one's day and roll over from its clock.
                 seg, local = self._segment, at.astimezone(self.tz) if at.tzinfo else at
                 seg.day, seg.day_shift, seg.last_clock = local.date(), 0, local
-            return at
+            return at, at
         if not TIME_RE.match(stamp):
             if stamp:
                 # 2026-11-2410:00:41, a date run into its clock: the header's shape takes it, no
@@ -1282,7 +1287,7 @@ class TextExportReader:
                 raise ValueError(
                     f"time {stamp!r} not understood: write the date and the time apart (2026-11-24 10:00:41)"
                 )
-            return None
+            return None, None
         seg = self._segment
         day = seg.day or self.day
         if day is None:
@@ -1290,11 +1295,12 @@ class TextExportReader:
         # Without a day the clock still goes on (on any day) for _placed: a quote across midnight.
         clock = parse_timestamp(stamp, self.tz, day or _ANY_DAY)
         if clock is None:
-            return None
+            return None, None
         if seg.last_clock is not None and clock < seg.last_clock - self.rollover:
             seg.day_shift += 1
         seg.last_clock = clock
-        return None if day is None else clock + timedelta(days=seg.day_shift)
+        placed = clock + timedelta(days=seg.day_shift)
+        return (None if day is None else placed), placed
 
     def _placed(self, stamp: str) -> datetime | None:
         """Where a message's time lies in the open conversation, as :meth:`_when` will take it; saves nothing.
@@ -1326,8 +1332,7 @@ class TextExportReader:
             # 森林杂货铺:阿青(售前) is the agent 森林杂货铺:阿青; (自动回复) marks an auto-reply.
             who, note_auto = noted["nick"].strip(), "自动回复" in noted["note"]
         try:
-            placed = self._placed(stamp)
-            when = self._when(stamp)
+            when, placed = self._when(stamp)
         except ValueError as bad:
             said = str(bad) if str(bad).startswith("time ") else "time out of range"
             self._segment.items.append(make_reject(self.file, number, said, raw))
