@@ -206,3 +206,120 @@ def test_a_day_left_empty_is_said_and_a_url_keeps_its_password_off_the_screen(
         third = runner.invoke(app, ["store", "forget", "qianniu_2026-11-19", "--why", "x"], env={"QC_DB": db})
         assert third.exit_code == 0, third.output
         assert '--db "$QC_DB" --from 2026-11-19' in third.stderr
+
+
+def wrong_folder(tmp_path: Path, db: str) -> None:
+    """11-18's export read, then a folder read under 11-19: a renamed copy of it and a new chat."""
+    filed_twice(tmp_path, db)
+    (tmp_path / "b" / "wangwang_2026-11-19.txt").write_text(
+        "阿木(11:00:00): 能发顺丰吗\n柚子店:小雨(11:00:20): 可以的亲\n", encoding="utf-8"
+    )
+    args = ["inspect", str(tmp_path / "b"), "--out", str(tmp_path / "o2"), "--db", db, "-q"]
+    assert runner.invoke(app, args).exit_code == 0  # run 3 re-reads the copy and adds the new chat
+
+
+def test_a_whole_run_is_listed_and_forgotten_by_its_number(tmp_path: Path, target: str) -> None:  # noqa: F811
+    """A run filed wrongly is hundreds of ids: `qc store runs` finds it, --run N takes the conversations it
+    stored that are still its copies, says which repeat a stored one, and records the run it came from."""
+    wrong_folder(tmp_path, target)
+    listed = runner.invoke(app, ["store", "runs", "--db", target, "--format", "json"])
+    assert listed.exit_code == 0, listed.output
+    runs = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert [(r["run"], r["command"], r["conversations"], r["held"]) for r in runs] == [
+        (1, "inspect", 1, 1),
+        (2, "inspect", 1, 0),  # run 3 read the copy again: it holds it now
+        (3, "inspect", 2, 2),
+    ]
+    assert runs[2]["repeated_conversations"] == 1
+    assert [Path(p).name for p in runs[2]["inputs"]] == ["qianniu_2026-11-19.txt", "wangwang_2026-11-19.txt"]
+    with open_store(target) as store:
+        with pytest.raises(ConfigError, match="none of them is its copy any more") as held_by_later:
+            store.run_held(2)
+        assert held_by_later.value.exit_code == 2
+        with pytest.raises(ConfigError, match="no run 9 \\(its runs are 1 to 3\\)"):
+            store.run_held(9)
+    dry = runner.invoke(app, ["store", "forget", "--run", "3", "--dry-run", "--db", target])
+    assert dry.exit_code == 0, dry.output
+    assert "what run 3 stored" in dry.stdout and "1 of them repeat no other stored conversation" in dry.stderr
+    with open_store(target) as store:
+        add_person(store, "张主管", "supervisor", by="test")
+        done = forget_conversations(store, [], run=3, by="张主管", why="11-18的文件夹按11-19读了")
+        left = {s.finding.conversation_id for s in store.findings()}
+        listed_after = store.runs()
+    assert {p.conversation for p in done.plans} == {"qianniu_2026-11-19", "wangwang_2026-11-19"}
+    assert done.repeats == {"qianniu_2026-11-19"} and done.from_run == 3 and done.stored == 2
+    assert left == {"qianniu_2026-11-18"}
+    assert [(r.command, r.held) for r in listed_after][2:] == [("inspect", 0), ("store forget", 0)]
+    assert (listed_after[3].by, listed_after[3].conversations) == ("张主管", 2)
+    with open_store(target) as store, store.engine.connect() as conn:
+        table = TABLES["runs"]
+        run = json.loads(conn.execute(select(table.c.run_json).where(table.c.id == done.run)).scalar_one())
+    assert run["from_run"] == 3 and run["why"] == "11-18的文件夹按11-19读了"
+    again = runner.invoke(app, ["store", "forget", "--run", str(done.run), "--why", "x", "--db", target])
+    assert again.exit_code == 2 and "forgot conversations and stored none" in again.stderr
+
+
+def test_a_run_partly_read_again_gives_only_its_own_copies_and_says_so(tmp_path: Path) -> None:
+    """A later run that read one of a run's files again holds those conversations: --run leaves them,
+    and the table says how many of the run's conversations are not its copies any more."""
+    db = str(tmp_path / "qc.sqlite")
+    wrong_folder(tmp_path, db)
+    args = [
+        "inspect",
+        str(tmp_path / "b" / "wangwang_2026-11-19.txt"),
+        "--out",
+        str(tmp_path / "o3"),
+        "--db",
+        db,
+    ]
+    assert runner.invoke(app, [*args, "-q"]).exit_code == 0  # run 4 holds the new chat now
+    said = runner.invoke(app, ["store", "forget", "--run", "3", "--why", "错的日期", "--db", db])
+    assert said.exit_code == 0, said.output
+    assert "run 3 stored 2 conversations; 1 of them are still its copies" in said.stderr
+    with open_store(db) as store:
+        kept = {r.id: r.held for r in store.runs()}
+        plan, gone = store.forget_plan(["wangwang_2026-11-19", "qianniu_2026-11-19"])
+    assert kept[4] == 1 and kept[3] == 0 and plan.shop == "柚子店"
+    assert gone.shop is None
+
+
+def test_run_and_ids_together_or_neither_are_refused_and_an_empty_store_lists_no_run(tmp_path: Path) -> None:
+    """--run with ids, or nothing to forget at all, is a usage error (exit 2); `qc store runs` on a store
+    without runs says how one is made; --last keeps the newest runs."""
+    db = str(tmp_path / "qc.sqlite")
+    with open_store(db):
+        pass
+    empty = runner.invoke(app, ["store", "runs", "--db", db])
+    assert empty.exit_code == 0 and "holds no run yet" in empty.stderr
+    filed_twice(tmp_path, db)
+    both = runner.invoke(
+        app, ["store", "forget", "qianniu_2026-11-19", "--run", "2", "--why", "x", "--db", db]
+    )
+    assert both.exit_code == 2 and "not both" in both.stderr
+    neither = runner.invoke(app, ["store", "forget", "--why", "x", "--db", db])
+    assert neither.exit_code == 2 and "--run N" in neither.stderr
+    newest = runner.invoke(app, ["store", "runs", "--last", "1", "--format", "json", "--db", db])
+    assert [json.loads(line)["run"] for line in newest.stdout.splitlines()] == [2]
+    table = runner.invoke(app, ["store", "runs", "--db", db])
+    assert "qianniu_2026-11-19.txt (1 repeated)" in table.stdout
+
+
+def test_a_run_that_repeats_many_stored_chats_names_the_forget_of_the_whole_run(tmp_path: Path) -> None:
+    """A whole folder filed twice warns once for all its repeats, and names the dry run that would take the
+    run off; that dry run lists every conversation as a repeat."""
+    db = str(tmp_path / "qc.sqlite")
+    for folder, day in (("a", "2026-11-18"), ("b", "2026-11-19")):
+        (tmp_path / folder).mkdir()
+        for n in range(4):
+            chat = CHAT.replace("10:00:20", f"10:00:2{n}")
+            (tmp_path / folder / f"shop{n}_{day}.txt").write_text(chat, encoding="utf-8")
+        args = ["inspect", str(tmp_path / folder), "--out", str(tmp_path / f"o{folder}"), "--db", db, "-q"]
+        assert runner.invoke(app, args).exit_code == 0
+    run = json.loads((tmp_path / "ob" / "run.json").read_text(encoding="utf-8"))
+    (said,) = [w for w in run["warnings"] if "repeat stored conversations" in w]
+    assert said.startswith("4 conversations repeat") and "`qc store forget --run 2 --dry-run`" in said
+    dry = runner.invoke(app, ["store", "forget", "--run", "2", "--dry-run", "--format", "json", "--db", db])
+    assert dry.exit_code == 0, dry.output
+    lines = [json.loads(line) for line in dry.stdout.splitlines()]
+    assert len(lines) == 4 and all(line["repeats"] and line["from_run"] == 2 for line in lines)
+    assert "repeat no other" not in dry.stderr

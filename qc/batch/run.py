@@ -748,7 +748,8 @@ def left_days(report: InspectionReport, store: Store, run_id: int) -> set[str]:
         shown = ", ".join(f"{shown_id(c)} repeats {s[0]}" for c, s in list(by_conversation.items())[:3])
         report.read.warnings.append(
             f"{len(by_conversation)} conversations repeat stored conversations of other ids message for"
-            f" message ({shown} …; run.json lists them under repeated_conversations){fix}"
+            f" message ({shown} …; run.json lists them under repeated_conversations){fix}; if this"
+            f" whole run is the wrong copy, `qc store forget --run {run_id} --dry-run` shows taking it off"
         )
     back = store.run_returns(run_id)
     if back:

@@ -1,4 +1,4 @@
-"""``qc store``: the store itself; ``forget`` takes the wrong copy of an export filed twice off it."""
+"""``qc store``: the store itself; ``runs`` lists its runs, ``forget`` takes a wrong copy off it."""
 
 from __future__ import annotations
 
@@ -14,11 +14,12 @@ from qc.cli._store_opts import DEFAULT_DB, DbOption, open_db
 from qc.errors import EXIT_USAGE
 
 if TYPE_CHECKING:
+    from qc.store.database import RunSummary
     from qc.supervise.forget import Forgotten
 
 store_app = typer.Typer(
     no_args_is_help=True,
-    help="The store itself: take a conversation filed twice off it (qc store forget).",
+    help="The store itself: list its runs (qc store runs), take a wrong copy off it (qc store forget).",
 )
 app.add_typer(store_app, name="store")
 
@@ -26,7 +27,18 @@ app.add_typer(store_app, name="store")
 @store_app.command("forget")
 @handle_errors
 def forget_cli(
-    conversation_ids: Annotated[list[str], typer.Argument(help="The stored conversations to take off.")],
+    conversation_ids: Annotated[
+        list[str] | None, typer.Argument(help="The stored conversations to take off.", show_default=False)
+    ] = None,
+    run: Annotated[
+        int | None,
+        typer.Option(
+            "--run",
+            help="Instead of ids: the conversations run N stored that are still its copies"
+            " (qc store runs lists the runs).",
+            show_default=False,
+        ),
+    ] = None,
     why: Annotated[str, typer.Option("--why", help="Why (kept with the run that records it).")] = "",
     by: Annotated[str, typer.Option("--by", help="A supervisor (default: your login name).")] = "",
     park_decisions: Annotated[
@@ -51,10 +63,15 @@ def forget_cli(
     decisions is refused unless --park-decisions. Inspecting its file again brings it back.
     Only a supervisor (or the store's administrator, who is not registered) forgets.
 
+    A whole run filed wrongly (a day under the wrong date, the wrong folder) goes with --run N:
+    the conversations it stored that no later run read again.
+
     \b
     Example:
         qc store forget c20261124_000082 --dry-run
         qc store forget c20261124_000082 --why "同一导出文件存了两次（文件名日期写错）" --by 张主管
+        qc store forget --run 1 --dry-run
+        qc store forget --run 1 --why "11-25的导出按11-24存了" --by 张主管
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.supervise.filters import check_choice
     from qc.supervise.forget import forget_conversations
@@ -62,7 +79,13 @@ def forget_cli(
     check_choice(output_format, "--format", ("table", "json"))
     with open_db(db) as store:
         done = forget_conversations(
-            store, conversation_ids, by=by, why=why, park_decisions=park_decisions, dry_run=dry_run
+            store,
+            conversation_ids or [],
+            by=by,
+            why=why,
+            park_decisions=park_decisions,
+            dry_run=dry_run,
+            run=run,
         )
         shown_db = store.url if "://" in db else db  # a URL's password never reaches the screen
     # The hint's --db must run as printed: a URL with its password hidden would not (audit 133 L2),
@@ -82,7 +105,12 @@ def _print(done: Forgotten, output_format: str, db: str) -> None:
     """The conversations forgotten (or that would be) as a table or JSON lines, and what to do next."""
     if output_format == "json":
         for p in done.plans:
-            typer.echo(json.dumps({**p.as_json(), "run": done.run}, ensure_ascii=False))
+            extra = {} if done.from_run is None else {"from_run": done.from_run}
+            if done.from_run is not None:
+                extra["repeats"] = p.conversation in done.repeats
+            typer.echo(json.dumps({**p.as_json(), "run": done.run, **extra}, ensure_ascii=False))
+    elif done.from_run is not None:
+        _print_run(done)
     else:
         from rich.table import Table
 
@@ -106,6 +134,11 @@ def _print(done: Forgotten, output_format: str, db: str) -> None:
                 str(len(p.decided)),
             )
         table_console().print(table)
+    if done.from_run is not None and len(done.plans) < done.stored:
+        err(
+            f"run {done.from_run} stored {done.stored} conversations; {len(done.plans)} of them are still its"
+            " copies and the others were read again by later runs or forgotten, which keep them"
+        )
     if done.run is None:
         missing = sum(1 for p in done.plans if p.shop is None)
         decided = sum(len(p.decided) for p in done.plans)
@@ -127,3 +160,99 @@ def _print(done: Forgotten, output_format: str, db: str) -> None:
             f"{', '.join(done.empty)} now hold no conversation: agents tables exported for them earlier"
             " counted only the forgotten copy, so set them aside"
         )
+
+
+def _print_run(done: Forgotten) -> None:
+    """A whole run's conversations (``--run``), one row per shop and days: hundreds of ids say nothing."""
+    from rich.table import Table
+
+    rows: dict[tuple[str, tuple[str, ...]], list[int]] = {}
+    for p in done.plans:
+        row = rows.setdefault((p.shop or "", p.days), [0, 0, 0, 0, 0, 0])
+        repeat = int(p.conversation in done.repeats)
+        for at, value in enumerate((1, repeat, p.messages, p.findings, p.live, len(p.decided))):
+            row[at] += value
+    verb = "would forget" if done.run is None else f"forgotten (run {done.run}, by {cell(done.by)})"
+    table = Table(title=f"{verb}: what run {done.from_run} stored", title_justify="left")
+    for header in ("shop", "days", "conversations", "repeats", "messages", "findings", "live", "decided"):
+        table.add_column(header)
+    for (shop, days), counts in sorted(rows.items()):
+        table.add_row(cell(shop), ", ".join(days) or "no day", *(str(n) for n in counts))
+    table_console().print(table)
+    alone = sum(1 for p in done.plans if p.conversation not in done.repeats)
+    if alone and done.run is None:
+        # A folder with some files filed wrongly: the whole run is more than the wrong copies.
+        err(
+            f"{alone} of them repeat no other stored conversation (only the repeats column are copies):"
+            f" if only some of run {done.from_run}'s files were wrong, name those conversations instead"
+        )
+
+
+@store_app.command("runs")
+@handle_errors
+def runs_cli(
+    last: Annotated[int, typer.Option("--last", help="How many of the newest runs.", min=1)] = 20,
+    output_format: Annotated[str, typer.Option("--format", help="table or json (JSON lines).")] = "table",
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """List the store's runs, oldest first: what each read or forgot, and what of it is still stored.
+
+    Every `qc inspect --db` is a run, and so is every `qc store forget`. For each: when it started,
+    its files, the shop days it counted on, the conversations it stored and how many of them
+    are still its copies ("held": a later run that read the same conversation holds it now),
+    its findings, and how many of its conversations repeated stored ones. A forget run says who
+    and why. Find a run that went wrong here, then `qc store forget --run N`.
+
+    \b
+    Example:
+        qc store runs --db out/qc.sqlite
+        qc store runs --last 5 --format json
+    """  # noqa: D301 - the \b line keeps click from rewrapping the examples
+    from qc.supervise.filters import check_choice
+
+    check_choice(output_format, "--format", ("table", "json"))
+    with open_db(db) as store:
+        runs = store.runs(last)
+    if output_format == "json":
+        for r in runs:
+            typer.echo(json.dumps(r.as_json(), ensure_ascii=False))
+        return
+    if not runs:
+        err("the store holds no run yet: `qc inspect --db` saves one")
+        return
+    _print_runs(runs)
+
+
+def _print_runs(runs: list[RunSummary]) -> None:
+    """The runs as a table: one row each, its files and days shortened to what fits."""
+    from rich.table import Table
+
+    table = Table(title="runs (oldest first)", title_justify="left")
+    for header in ("run", "started", "command", "files or who", "days", "conversations", "held", "findings"):
+        table.add_column(header, no_wrap=header in ("run", "started"))
+    for r in runs:
+        if r.command == "inspect":
+            names = [os.path.basename(p) or p for p in r.inputs]
+            what = _some(names)
+            if r.repeated:
+                what += f" ({r.repeated} repeated)"
+        else:
+            what = f"{r.by}: {r.why}"
+        table.add_row(
+            str(r.id),
+            r.started_at[:19].replace("T", " "),
+            r.command,
+            cell(what),
+            cell(_some(sorted({d for _, d in r.days}))),
+            str(r.conversations),
+            str(r.held) if r.command == "inspect" else "–",
+            str(r.findings),
+        )
+    table_console().print(table)
+    err("started: UTC. held: conversations still the run's copies, what `qc store forget --run N` takes")
+
+
+def _some(names: list[str], most: int = 3) -> str:
+    """The first few names and how many more: a run may read hundreds of files."""
+    shown = ", ".join(names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")

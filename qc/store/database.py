@@ -209,6 +209,44 @@ class ForgetPlan:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """One run as ``qc store runs`` lists it: what it read or forgot, and what of it is still stored.
+
+    ``conversations`` is what the run stored (a forget run: what it took off); ``held`` how many
+    of them are still its copies, the ones ``qc store forget --run`` would take off (a later run
+    that read them again holds them now). ``days`` are (shop, date) pairs.
+    """
+
+    id: int
+    started_at: str
+    command: str
+    inputs: tuple[str, ...]
+    days: tuple[tuple[str, str], ...]
+    conversations: int
+    held: int
+    findings: int
+    by: str = ""
+    why: str = ""
+    repeated: int = 0
+
+    def as_json(self) -> dict[str, Any]:
+        """The run as ``qc store runs --format json`` prints it."""
+        return {
+            "run": self.id,
+            "started_at": self.started_at,
+            "command": self.command,
+            "inputs": list(self.inputs),
+            "days": [{"shop": s, "date": d} for s, d in self.days],
+            "conversations": self.conversations,
+            "held": self.held,
+            "findings": self.findings,
+            "by": self.by,
+            "why": self.why,
+            "repeated_conversations": self.repeated,
+        }
+
+
 @dataclass(slots=True)
 class _Followed:
     """Where a save takes the decided findings of its conversations (see :func:`_follow_decisions`)."""
@@ -793,16 +831,94 @@ class Store:
 
     # ------------------------------------------------------------------ forgetting
 
-    def forget_plan(self, conversation_ids: Sequence[str]) -> list[ForgetPlan]:
+    def runs(self, last: int | None = None, *, only: int | None = None) -> list[RunSummary]:
+        """The store's runs, oldest first (the ``last`` ones, or run ``only``, when given).
+
+        The audit log of saves: a supervisor finds here the run that filed a day under the wrong
+        date or read the wrong folder, and how many of its conversations are still its copies,
+        before ``qc store forget --run`` takes them off.
+        """
+        runs, convs = TABLES["runs"], TABLES["conversations"]
+        q = select(
+            runs.c.id,
+            runs.c.started_at,
+            runs.c.inputs,
+            runs.c.days,
+            runs.c.conversation_count,
+            runs.c.finding_count,
+            runs.c.run_json,
+        ).order_by(runs.c.id.desc())
+        if only is not None:
+            q = q.where(runs.c.id == only)
+        if last is not None:
+            q = q.limit(max(last, 0))
+        with self.engine.connect() as conn:
+            rows = list(reversed(conn.execute(q).all()))
+            held: dict[int, int] = {}
+            for at in range(0, len(rows), _CHUNK):
+                ids = [r.id for r in rows[at : at + _CHUNK]]
+                counted = (
+                    select(convs.c.run_id, func.count())
+                    .where(convs.c.run_id.in_(ids))
+                    .group_by(convs.c.run_id)
+                )
+                held.update((int(rid), int(n)) for rid, n in conn.execute(counted))
+        return [_run_summary(r, held.get(int(r.id), 0)) for r in rows]
+
+    def forget_plan(self, conversation_ids: Sequence[str], *, run: int | None = None) -> list[ForgetPlan]:
         """What forgetting these stored conversations would take off the store, one plan each, in order.
 
         The same export filed under two names (a file renamed to its day, a copy) is stored and
         counted twice, and the repeated-conversation warning could only say so: this is what
         ``qc store forget`` shows before it removes the wrong copy. An id the store does not
-        hold is a plan with no shop (``missing``).
+        hold is a plan with no shop (``missing``). With ``run``, the conversations are the ones
+        that run stored and that are still its copies (:meth:`run_held`).
         """
         with self.engine.connect() as conn:
-            return self._plans(conn, conversation_ids)
+            ids = self._run_held(conn, run) if run is not None else conversation_ids
+            return self._plans(conn, ids)
+
+    def run_held(self, run_id: int) -> list[str]:
+        """The conversations run ``run_id`` stored that are still its copies, by id.
+
+        A whole run can be wrong (a day filed under the wrong date, the wrong folder read), and
+        its conversation ids are many: ``qc store forget --run`` takes these. A later run that
+        read the same conversation again holds it now, so it is not this run's to take.
+
+        Raises:
+            ConfigError: the store has no such run, it is a forget run, or it holds none (exit 2).
+        """
+        with self.engine.connect() as conn:
+            return self._run_held(conn, run_id)
+
+    def _run_held(self, conn: Connection, run_id: int) -> list[str]:
+        """:meth:`run_held` through the caller's connection (inside a write, its transaction)."""
+        runs, convs = TABLES["runs"], TABLES["conversations"]
+        row = conn.execute(
+            select(runs.c.conversation_count, runs.c.run_json).where(runs.c.id == run_id)
+        ).first()
+        if row is None:
+            newest = int(conn.execute(select(func.max(runs.c.id))).scalar() or 0)
+            raise ConfigError(
+                f"the store has no run {run_id} (its runs are 1 to {newest}): nothing was forgotten;"
+                " `qc store runs` lists them"
+                if newest
+                else f"the store has no run {run_id}: nothing was saved in it yet"
+            )
+        if json.loads(row.run_json or "{}").get("command") == FORGET_COMMAND:
+            raise ConfigError(
+                f"run {run_id} forgot conversations and stored none: nothing was forgotten. What it took"
+                " off comes back when its files are inspected again"
+            )
+        q = select(convs.c.conversation_id).where(convs.c.run_id == run_id).order_by(convs.c.conversation_id)
+        ids = list(conn.execute(q).scalars())
+        if not ids:
+            raise ConfigError(
+                f"run {run_id} stored {row.conversation_count} conversation(s) and none of them is its copy"
+                " any more (a later run read them again, or they were forgotten): nothing was forgotten;"
+                " `qc store runs` says which runs hold conversations now"
+            )
+        return ids
 
     def _plans(self, conn: Connection, conversation_ids: Sequence[str]) -> list[ForgetPlan]:
         """:meth:`forget_plan` through the caller's connection (inside a write, its transaction)."""
@@ -834,7 +950,13 @@ class Store:
         return out
 
     def forget(
-        self, conversation_ids: Sequence[str], *, actor: str, note: str, park_decisions: bool = False
+        self,
+        conversation_ids: Sequence[str],
+        *,
+        actor: str,
+        note: str,
+        park_decisions: bool = False,
+        run: int | None = None,
     ) -> tuple[int, list[ForgetPlan]]:
         """Take these stored conversations off the store in one transaction: returns its run and what went.
 
@@ -844,16 +966,18 @@ class Store:
         exports and ``qc compare`` see the days changed. Decisions on its findings are never
         dropped: with ``park_decisions`` they are kept under ``ID~RUN`` (``qc review log``
         finds them), and the same finding inspected again takes them back; without it, a
-        conversation with decisions is refused.
+        conversation with decisions is refused. With ``run``, the conversations are those the run
+        stored that are still its copies (:meth:`run_held`), read inside the transaction.
 
         Raises:
-            ConfigError: an id the store does not hold, or decisions without ``park_decisions``
-                (exit 2); nothing is changed.
+            ConfigError: an id the store does not hold, a run with nothing to forget, or decisions
+                without ``park_decisions`` (exit 2); nothing is changed.
         """
         saved_at = now()
         with write_transaction(self.engine, self.wait, exclusive=True) as conn:
             # Planned again inside the write lock: a run may have saved since the caller looked.
-            plans = self._plans(conn, conversation_ids)
+            ids = self._run_held(conn, run) if run is not None else conversation_ids
+            plans = self._plans(conn, ids)
             missing = [shown_id(p.conversation) for p in plans if p.shop is None]
             if missing:
                 raise ConfigError(
@@ -874,8 +998,11 @@ class Store:
             days = sorted({(p.shop, d) for p in plans if p.shop is not None for d in p.days})
             gone, about = self._decided_findings(conn, keys)
             forgotten = [p.as_json() for p in plans]
-            run = {"command": FORGET_COMMAND, "by": actor, "why": note, "forgotten": forgotten}
-            run_id = self._insert_run(conn, {**run, "qc_version": __version__}, saved_at)
+            said: dict[str, Any] = {"command": FORGET_COMMAND, "by": actor, "why": note}
+            if run is not None:
+                said["from_run"] = run
+            said["forgotten"] = forgotten
+            run_id = self._insert_run(conn, {**said, "qc_version": __version__}, saved_at)
             follow = _Followed(detached={fid for fid in gone if fid in about})
             self._rekey_decisions(conn, follow, run_id, about)
             orphaned = [
@@ -900,7 +1027,7 @@ class Store:
                 .where(runs.c.id == run_id)
                 .values(
                     days=json_text([{"shop": s, "date": d} for s, d in days]),
-                    run_json=json_text({**run, "orphaned_decisions": orphaned}),
+                    run_json=json_text({**said, "orphaned_decisions": orphaned}),
                 )
             )
         return run_id, plans
@@ -2303,6 +2430,37 @@ def _shared_id(conversation_id: str, stored_shop: str, new_shop: str) -> StoreEr
         " (or the 店铺: part of the agent nicks) the same; if they are two shops, give each its own store"
         " (--db), or rename one shop's export files (an export without 会话 labels takes its ids from"
         " the file name). Nothing of this run was saved"
+    )
+
+
+def _run_summary(row: Any, held: int) -> RunSummary:
+    """A ``runs`` row as :meth:`Store.runs` lists it; ``held``: its conversations still its copies."""
+    run = json.loads(row.run_json or "{}")
+    days = tuple((d.get("shop", ""), d.get("date", "")) for d in json.loads(row.days or "[]"))
+    if run.get("command") == FORGET_COMMAND:
+        gone = [p for p in run.get("forgotten") or [] if p.get("shop") is not None]
+        return RunSummary(
+            id=int(row.id),
+            started_at=row.started_at,
+            command=FORGET_COMMAND,
+            inputs=(),
+            days=days,
+            conversations=len(gone),
+            held=0,
+            findings=sum(int(p.get("findings") or 0) for p in gone),
+            by=str(run.get("by", "")),
+            why=str(run.get("why", "")),
+        )
+    return RunSummary(
+        id=int(row.id),
+        started_at=row.started_at,
+        command="inspect",
+        inputs=tuple(str(p) for p in json.loads(row.inputs or "[]")),
+        days=days,
+        conversations=int(row.conversation_count),
+        held=held,
+        findings=int(row.finding_count),
+        repeated=len(run.get("repeated_conversations") or []),
     )
 
 

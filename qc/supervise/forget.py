@@ -31,6 +31,9 @@ class Forgotten:
     run: int | None
     by: str
     empty: tuple[str, ...] = ()  # days the forget left without any conversation
+    from_run: int | None = None  # the run whose conversations these are (--run)
+    stored: int = 0  # how many conversations that run stored, its copies or not
+    repeats: frozenset[str] = frozenset()  # that run's conversations that repeat another stored one
 
     @property
     def days(self) -> list[str]:
@@ -46,30 +49,46 @@ def forget_conversations(
     why: str = "",
     park_decisions: bool = False,
     dry_run: bool = False,
+    run: int | None = None,
 ) -> Forgotten:
     """Take stored conversations off the store, or say what that would take (``dry_run``).
 
     Only a supervisor (or the store's administrator, who is not registered) may: it changes what
     every agent of those days is charged. ``why`` is required and kept with the run that records
-    it. See :meth:`~qc.store.database.Store.forget` for what goes and what is kept.
+    it. ``run`` names a whole run instead of ids: the conversations it stored that are still its
+    copies (a day filed under the wrong date is hundreds of ids). See
+    :meth:`~qc.store.database.Store.forget` for what goes and what is kept.
 
     Raises:
-        PeopleError: no ids, no reason, or ``by`` is an agent or reviewer (exit 2).
-        ConfigError: an id the store does not hold, or decisions without ``park_decisions``.
+        PeopleError: no ids and no run, both, no reason, or ``by`` is an agent or reviewer (exit 2).
+        ConfigError: an id the store does not hold, a run with nothing to forget, or decisions
+            without ``park_decisions``.
     """
     ids = [i.strip() for i in conversation_ids if i.strip()]
-    if not ids:
-        raise PeopleError("name the conversations to forget, e.g. qc store forget c20261124_000082 --why …")
+    if ids and run is not None:
+        raise PeopleError("name conversations or a run (--run), not both")
+    if not ids and run is None:
+        raise PeopleError(
+            "name the conversations to forget, e.g. qc store forget c20261124_000082 --why …,"
+            " or a whole run with --run N (qc store runs lists them)"
+        )
     check_plain("the name", by, NAME_MAX)
     who = manager(list_people(store), by, duty="stored conversations are forgotten")
+    stored, repeats = 0, frozenset[str]()
+    if run is not None:
+        stored = sum(r.conversations for r in store.runs(only=run))
+        repeats = frozenset(r["conversation"] for r in store.run_repeats(run))
     if dry_run:
-        return Forgotten(plans=tuple(store.forget_plan(ids)), run=None, by=who)
+        planned = tuple(store.forget_plan(ids, run=run))
+        return Forgotten(plans=planned, run=None, by=who, from_run=run, stored=stored, repeats=repeats)
     if not why.strip():
         raise PeopleError(
             "say why with --why (kept with the run that records it), e.g. --why 同一导出文件存了两次"
         )
     check_plain("the reason", why, _LONGEST_WHY)
-    run, plans = store.forget(ids, actor=who, note=why.strip(), park_decisions=park_decisions)
+    done, plans = store.forget(ids, actor=who, note=why.strip(), park_decisions=park_decisions, run=run)
     days = sorted({d for p in plans for d in p.days})
     empty = tuple(d for d in days if not store.parts(d, d))
-    return Forgotten(plans=tuple(plans), run=run, by=who, empty=empty)
+    return Forgotten(
+        plans=tuple(plans), run=done, by=who, empty=empty, from_run=run, stored=stored, repeats=repeats
+    )
