@@ -500,3 +500,21 @@ def test_a_file_written_in_place_on_a_full_disk_keeps_its_old_bytes(tmp_path, mo
         atomic._copy_over(source, target)
     assert said.value.errno == errno.ENOSPC and said.value.filename == str(target)
     assert target.read_bytes() == b"o" * 5_000
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs Linux /proc")
+def test_dev_stdout_into_a_pipe_is_written_to_not_a_part_beside_its_link(tmp_path):
+    """`--csv /dev/stdout | …` failed naming a hidden part under /proc: /dev/stdout's link names no path
+    (pipe:[…]), so the write was staged beside nothing (audit 137 A2). A link to a pipe is written to."""
+    import qc.outputs.atomic as atomic
+
+    read_end, write_end = os.pipe()
+    link = tmp_path / "stdout"
+    link.symlink_to(f"/proc/self/fd/{write_end}")
+    try:
+        atomic.write_text_replacing(link, "店铺,客服\n")
+    finally:
+        os.close(write_end)
+    with os.fdopen(read_end, "rb") as fh:
+        assert fh.read() == "店铺,客服\n".encode()
+    assert link.is_symlink() and _no_parts(tmp_path) == []

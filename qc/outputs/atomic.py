@@ -44,6 +44,11 @@ def replacing(target: Path) -> Iterator[Path]:
       to the system's temporary folder, then copied over the file with its room reserved, so a
       full disk still leaves the old file whole.
     """
+    if _special(Path(target)):
+        # A device or a pipe, named or through a link (/dev/stdout into a pipe: its link names no
+        # path, pipe:[…]): written to as a shell would (audits 136 H2, 137 A2).
+        yield Path(target)
+        return
     target = _followed(Path(target))
     old = target.stat() if target.exists() else None
     if old is not None and not stat.S_ISREG(old.st_mode):
@@ -75,6 +80,14 @@ def replacing(target: Path) -> Iterator[Path]:
         os.replace(part, target)
     finally:
         part.unlink(missing_ok=True)
+
+
+def _special(target: Path) -> bool:
+    """Whether ``target`` (its link followed) is there and not a regular file: a device, a pipe, a socket."""
+    try:
+        return not stat.S_ISREG(target.stat().st_mode) and not target.is_dir()
+    except (OSError, RuntimeError):
+        return False  # not there yet, or a link loop: said when written, as the system says it
 
 
 def _followed(target: Path) -> Path:
