@@ -4182,3 +4182,50 @@ def test_an_agents_label_list_answered_by_the_buyer_keeps_its_first_label(tmp_pa
     )
     replies = [m.text for c in read(path).conversations for m in c.messages if m.role is Role.AGENT]
     assert replies[0].startswith("亲，规则如下\n截单时间(17:00)：当天发出，别问了，爱买不买")
+
+
+def test_a_dated_label_of_a_list_in_a_file_without_a_day_does_not_unfold_the_list(tmp_path: Path) -> None:
+    """With no day known, 到货时间(2026-11-25 18:00) under 截单时间(17:00) was taken for a new buyer's
+    chat that could not be placed: the first label became a buyer, its 爱买不买 uncharged (audit 138 M3)."""
+    path = tmp_path / "chat.txt"
+    path.write_text(
+        "小鹿(15:00)：今天能发吗\n柚子店:小雨(15:01)：亲，规则如下\n截单时间(17:00)：当天发出，别问了，爱买不买\n"
+        "到货时间(2026-11-25 18:00)：请留意\n柚子店:小雨(15:02)：还有问题吗\n小鹿(15:40)：好的\n",
+        encoding="utf-8",
+    )
+    replies = [m.text for c in read(path).conversations for m in c.messages if m.role is Role.AGENT]
+    assert replies[0].startswith("亲，规则如下\n截单时间(17:00)：当天发出，别问了，爱买不买")
+
+
+def test_a_rejected_time_counts_in_no_tally_of_minutes_seconds_or_missing_days(tmp_path: Path) -> None:
+    """A line rejected for its time (25:00:00, 2026-02-30) raised "no date" and mixed minutes and seconds
+    warnings about times no message kept (audit 138 M1)."""
+    undated = tmp_path / "chat.txt"
+    undated.write_text(
+        "小鹿(25:00:00)：在吗\n柚子店:小雨(2026-11-24 10:00:05)：在的\n小鹿(2026-11-24 10:01:00)：好\n",
+        encoding="utf-8",
+    )
+    mixed = tmp_path / "chat_2026-11-24.txt"
+    mixed.write_text(
+        "小鹿(10:00:00)：在吗\n柚子店:小雨(10:00:30)：在的\n小鹿(2026-02-30 10:01)：好\n", encoding="utf-8"
+    )
+    for path in (undated, mixed):
+        result = read(path)
+        assert result.rejected == 1 and [r.line for r in result.rejects] == [1 if path == undated else 3]
+        assert not [w for w in result.warnings if "no date" in w or "written to the minute" in w], path
+
+
+def test_a_wide_rollover_window_keeps_a_next_evening_line_on_its_day(tmp_path: Path, monkeypatch) -> None:
+    """With clock_back_rollover_minutes = 600, 23:00 after a night crossed at 08:00 was dated the night
+    before (audit 137 R2); a line listed minutes out of turn is still that night (138 M2)."""
+    limits = tmp_path / "limits.toml"
+    limits.write_text("[input]\nclock_back_rollover_minutes = 600\n", encoding="utf-8")
+    monkeypatch.setenv("QC_LIMITS", str(limits))
+    path = tmp_path / "chat_2026-11-24.txt"
+    path.write_text(
+        "小鹿(22:00)：在吗，这个能退吗\n柚子店:小雨(08:00)：亲，早上好，可以退的\n"
+        "小鹿(23:00)：刚下班，怎么退\n柚子店:小雨(23:05)：亲，点申请退款就行\n",
+        encoding="utf-8",
+    )
+    times = [m.sent_at for c in read(path).conversations for m in c.messages]
+    assert [t.strftime("%d %H:%M") for t in times if t] == ["24 22:00", "25 08:00", "25 23:00", "25 23:05"]

@@ -32,6 +32,7 @@ class InputLimits:
     earliest_year: int
     latest_year: int
     clock_back_rollover_minutes: int
+    clock_out_of_turn_minutes: int
     sheet_clock_back_rollover_minutes: int
     rule_line_followup_seconds: int
 
@@ -44,6 +45,11 @@ class InputLimits:
     def rollover(self) -> timedelta:
         """How far a text export conversation's clock-only time may go back before it is the next day's."""
         return timedelta(minutes=self.clock_back_rollover_minutes)
+
+    @property
+    def out_of_turn(self) -> timedelta:
+        """How far before the line that crossed midnight a text export line may be listed, that night."""
+        return timedelta(minutes=self.clock_out_of_turn_minutes)
 
     @property
     def rule_line_followup(self) -> timedelta:
@@ -87,7 +93,8 @@ def _load(path: Path) -> InputLimits:
     if missing:
         raise ConfigError(f"{DEFAULT_LIMITS}: the [input] table lacks {missing}; reinstall qc")
     limits = InputLimits(**table)
-    for key in ("clock_back_rollover_minutes", "sheet_clock_back_rollover_minutes"):
+    daily = ("clock_back_rollover_minutes", "clock_out_of_turn_minutes", "sheet_clock_back_rollover_minutes")
+    for key in daily:
         if getattr(limits, key) >= 24 * 60:
             raise ConfigError(
                 f"{path}: [input] {key} {getattr(limits, key)} must be less than a day (1440): a clock"

@@ -265,6 +265,11 @@ _DATE_IN_NICK_RE = re.compile(rf"{_DATE}|\d{{1,2}}[:：]\d{{2}}")
 _SECONDS_RE = re.compile(r"\d[:：]\d{2}[:：]\d{2}|\d\s*秒")
 # What an agent's list labels a line with (截单时间, 周末): Chinese characters only, short.
 _LABEL_RE = re.compile(r"[\u4e00-\u9fff]{1,8}")
+# A label of a typed list that names a time (截单时间(17:00)：…, 揽收时间(15:30)：…, 预计送达(…)：…): under
+# another one it is the list's next line, never a new buyer's chat (audit 138 H1, H2, M3).
+_TIME_LABEL_RE = re.compile(
+    r"[\u4e00-\u9fff]{0,6}(?:时间|日期|时段|时效|时刻|截止|截单|送达|到货|发货|揽收|签收|付款|下单|开始|结束)"
+)
 # A mark of the day may come before the second clock (营业时间(早上9:00-晚上10:00)): without it the
 # agent's hours were a garbled chat line, a reject, and its 爱买不买 under them too (audit 132 H1).
 _TIME_RANGE_RE = re.compile(rf"\d{{1,2}}[:：]\d{{2}}\s*[-~—至到]\s*(?:{_AMPM}\s*)?\d{{1,2}}[:：]\d{{2}}")
@@ -333,6 +338,8 @@ class _Segment:
     agent_known: bool = False
     last_clock: datetime | None = None
     day_shift: int = 0
+    # The clock of the line before the last roll-over (23:57 before 00:05): see _before_roll.
+    pre_roll: datetime | None = None
     # How often each (sender, time as written, text) has come in this conversation so far.
     copies: dict[tuple[str, str, str], int] = field(default_factory=dict)
     # The nicks that have written in this conversation (as their header or line names them).
@@ -381,6 +388,7 @@ class TextExportReader:
         # A clock-only time going back further than this is the next day's (limits.toml).
         limits = load_limits()
         self.rollover = limits.rollover
+        self.out_of_turn = limits.out_of_turn
         self.followup = limits.rule_line_followup
         self.day = day
         self.tz = tz
@@ -997,7 +1005,12 @@ class TextExportReader:
         # pasted in two replies repeats its own time, and stays the agent's (audit 134 H1).
         if _SECONDS_RE.search(opened) is not None:
             return True
-        if self._nick_times().get(who, 0) >= 2 or not self._out_of_turn(stamp, opened):
+        if self._nick_times().get(who, 0) >= 2:
+            return False
+        # The next label of a list whose line above was folded (揽收时间(15:30) under 截单时间(17:00)):
+        # in turn by its time, it was a buyer of its own, the list's line the agent's (audit 138 w2).
+        listed = bool(self.folded) and self.folded[-1] == self._at - 1 and _TIME_LABEL_RE.fullmatch(who)
+        if not listed and not self._out_of_turn(stamp, opened):
             return False
         self.folded.append(self._at)  # said in the file's fold warning (audit 134 M1)
         return True
@@ -1037,11 +1050,12 @@ class TextExportReader:
         nxt, suspect = placed(nxt, dated[1]), placed(suspect, dated[2])
         if not first <= nxt < suspect - self.rollover:
             return False
-        # A nick that never wrote, in time order between the message and that line, and answered by
-        # an agent there, is a new buyer's chat: the line is a sender listed out of order before it
-        # (sorted by buyer, audit 135 H2). Only when an agent answers: the next label of the same
-        # list (揽收时间(15:30) under 截单时间(17:00)) answered by the buyer is no chat (audit 137 R3).
-        if not self._is_agent(found[0]) and found[0] not in self._file_shops():
+        # A nick that never wrote, in time order between the message and that line, is a new buyer's
+        # chat: the line is a sender listed out of order before it (sorted by buyer, audit 135 H2).
+        # Not the list's next label (揽收时间(15:30) under 截单时间(17:00), audit 137 R3, 138 H2), and
+        # not while the conversation has no buyer yet: a chat the agent opens (催付) is answered by
+        # its own first buyer (138 H3).
+        if not self._has_buyer():
             return True
         lines, senders = self.decoded.lines, self._line_senders()
         for number in range(self._at + 1, len(lines) + 1):
@@ -1050,6 +1064,8 @@ class TextExportReader:
                 continue
             if other == found:
                 break
+            if _TIME_LABEL_RE.fullmatch(_bare_nick(other[0].strip())):
+                continue
             written_dated = DATETIME_RE.match(other[1].strip()) is not None
             if day is None and written_dated != dated[0]:
                 return False  # with no day known it cannot be placed: the safe side (audit 137 R4)
@@ -1060,6 +1076,11 @@ class TextExportReader:
             if t is not None and first <= placed(t, written_dated) <= nxt:
                 return False
         return True
+
+    def _has_buyer(self) -> bool:
+        """Whether a buyer (no agent, no shop's account) has written in the open conversation yet."""
+        shops = self._file_shops()
+        return any(not self._is_agent(w) and w not in shops for w in self._segment.writers)
 
     def _inside_message(self, header: re.Match[str]) -> bool:
         """True for a header-like line that is a line of the open message's text.
@@ -1267,13 +1288,9 @@ class TextExportReader:
         Without a day the stored time is ``None``, but the clock still goes on, for quotes.
         """
         stamp = stamp.strip()
-        if stamp:
-            if _SECONDS_RE.search(stamp):
-                self.timed_to_second += 1
-            else:
-                self.timed_to_minute += 1
         if DATETIME_RE.match(stamp):
             at = parse_timestamp(stamp, self.tz)
+            self._tally(stamp)  # only a time that parsed: a rejected 25:00:00 counts nowhere (audit 138 M1)
             if at is not None:
                 # 买家(2026-11-24 23:59:50) then 买家(00:00:30): the clock-only times go on from
                 # the dated one's day and roll over from its clock.
@@ -1284,23 +1301,50 @@ class TextExportReader:
             if stamp:
                 # 2026-11-2410:00:41, a date run into its clock: the header's shape takes it, no
                 # timestamp form does; the message was kept with no time, unsaid (audit 113 L3).
+                self._tally(stamp)
                 raise ValueError(
                     f"time {stamp!r} not understood: write the date and the time apart (2026-11-24 10:00:41)"
                 )
             return None, None
         seg = self._segment
         day = seg.day or self.day
-        if day is None:
-            self.missing_day = True
         # Without a day the clock still goes on (on any day) for _placed: a quote across midnight.
         clock = parse_timestamp(stamp, self.tz, day or _ANY_DAY)
+        self._tally(stamp)
+        if day is None:
+            self.missing_day = True
         if clock is None:
             return None, None
+        if self._before_roll(clock):
+            placed = clock + timedelta(days=seg.day_shift - 1)
+            return (None if day is None else placed), placed
         if seg.last_clock is not None and clock < seg.last_clock - self.rollover:
             seg.day_shift += 1
+            seg.pre_roll = seg.last_clock
         seg.last_clock = clock
         placed = clock + timedelta(days=seg.day_shift)
         return (None if day is None else placed), placed
+
+    def _tally(self, stamp: str) -> None:
+        """Count a message's time as written to the second or to the minute (the file's mix is warned)."""
+        if _SECONDS_RE.search(stamp):
+            self.timed_to_second += 1
+        else:
+            self.timed_to_minute += 1
+
+    def _before_roll(self, clock: datetime) -> bool:
+        """True for a clock-only time listed a few minutes out of turn just after the chat crossed midnight.
+
+        23:57, 00:05, then 23:58: the 23:58 lies minutes before the line that crossed midnight and
+        not before the line ahead of it, so it is the night before (audit 135 H4, 138 M2), and the
+        clock is not moved. A time before that line (23:20 the next evening, audit 137 R1) or further
+        back than ``clock_out_of_turn_minutes`` (a wide rollover window, 137 R2) goes on as before.
+        """
+        seg = self._segment
+        if not seg.day_shift or seg.last_clock is None or seg.pre_roll is None:
+            return False
+        window = min(self.rollover, self.out_of_turn)
+        return clock >= seg.last_clock + timedelta(days=1) - window and clock >= seg.pre_roll
 
     def _placed(self, stamp: str) -> datetime | None:
         """Where a message's time lies in the open conversation, as :meth:`_when` will take it; saves nothing.
@@ -1318,6 +1362,8 @@ class TextExportReader:
         clock = parse_timestamp(stamp, self.tz, seg.day or self.day or _ANY_DAY)
         if clock is None:
             return None
+        if self._before_roll(clock):
+            return clock + timedelta(days=seg.day_shift - 1)
         back = seg.last_clock is not None and clock < seg.last_clock - self.rollover
         return clock + timedelta(days=seg.day_shift + int(back))
 
