@@ -227,3 +227,50 @@ def test_each_agents_rows_add_up_when_the_cents_are_shared():
     for who in "ab":
         assert round(sum(fc.points for cid, fc in out.items() if cid.startswith(who)), 2) == -1.0
     assert all(fc.points in (-0.33, -0.34) for fc in out.values())
+
+
+def test_a_half_point_charge_rounded_up_shows_the_point_it_cost(tmp_path):
+    """−0.5 a message under whole points: agents.csv charged −1, `qc flagged` listed −0.5, and
+    --min-points 1 hid the conversation that cost the point (audit 139 M2)."""
+    chats = tmp_path / "day"
+    chats.mkdir()
+    chat = {
+        "conversation_id": "H1",
+        "shop": "青禾小铺",
+        "messages": [
+            {
+                "role": "customer",
+                "sender": "tb_h",
+                "timestamp": "2026-11-24 13:02:00",
+                "text": "会不会有味道",
+            },
+            {
+                "role": "agent",
+                "sender": "青禾小铺:阿杏",
+                "timestamp": "2026-11-24 13:02:20",
+                "text": "我不知道",
+            },
+        ],
+    }
+    (chats / "h_2026-11-24.jsonl").write_text(json.dumps(chat, ensure_ascii=False) + "\n", encoding="utf-8")
+    card = tmp_path / "card.toml"
+    card.write_text(
+        "[items.service_attitude]\n"
+        "points = { conflict = -5, impatience = -0.5, forbidden_phrase = 0, silent_transfer = 0 }\n",
+        encoding="utf-8",
+    )
+    db = str(tmp_path / "qc.sqlite")
+    args = ["inspect", str(chats), "--out", str(tmp_path / "out"), "--db", db, "--scorecard", str(card), "-q"]
+    assert CliRunner().invoke(app, args).exit_code == 0
+    (row,) = json.loads((tmp_path / "out" / "agents.json").read_text(encoding="utf-8"))
+    assert row["service_attitude_points"] == -1
+    from qc.scoring.card import load_scorecard
+
+    with open_store(db) as store:
+        day = {"date_from": "2026-11-24", "date_to": "2026-11-24"}
+        (listed,) = flagged_conversations(store, **day, card=load_scorecard(card))
+    assert listed.points == -1
+    shown = CliRunner().invoke(
+        app, ["flagged", "--db", db, "--date", "2026-11-24", "--scorecard", str(card), "--min-points", "1"]
+    )
+    assert shown.exit_code == 0 and "H1" in shown.stdout

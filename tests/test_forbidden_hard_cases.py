@@ -421,3 +421,28 @@ def test_strict_shops_count_the_buyer_addressed_as_ni(text, live):
     assert not [
         f for f in check_text(ForbiddenPhraseRule(lexicon), text, ("快递到哪了",)) if f.entry == "FP-0019"
     ]
+
+
+@pytest.mark.parametrize(
+    ("bubbles", "gap_s", "suppressed"),
+    [
+        ([("agent", "我帮您问一下厂家哦")], 6, True),
+        # the help offer two minutes later is a new reply: 不清楚 stood alone (the bare window)
+        ([("agent", "我帮您问一下厂家哦")], 120, False),
+        ([("agent", "您再看看别的吧")], 6, False),  # going on without a help offer vetoes nothing
+    ],
+)
+def test_a_help_offer_in_the_next_bubble_vetoes_as_in_the_same_message(
+    forbidden_rule, bubbles, gap_s, suppressed
+):
+    """不清楚, then 我帮您问一下厂家哦 6 s later cost −1, while 不清楚，我帮您问一下厂家哦 in one message cost
+    nothing: a reply continued in further bubbles is judged with them (audit 139 M3)."""
+    conv = _continued(bubbles, gap_s)
+    messages = list(conv.messages)
+    messages[1] = type(messages[1])(1, messages[1].role, "不清楚", sender="a", sent_at=messages[1].sent_at)
+    conv = type(conv)("c", tuple(messages))
+    (finding,) = [f for f in forbidden_rule.check(conv, ()) if f.message_index == 1]
+    assert finding.suppressed is suppressed
+    assert ("goes on with help offer" in finding.cue) is suppressed
+    (alone,) = check_text(forbidden_rule, "不清楚，我帮您问一下厂家哦", ("什么时候补货",))
+    assert alone.suppressed

@@ -130,7 +130,7 @@ def test_a_slow_reply_in_a_chat_written_to_the_minute_says_what_it_is_at_least()
     )
     (slow,) = timing_findings(c, load_scorecard())
     assert slow.evidence.details["delay_s"] == 541
-    assert "replied at least 541 s after the buyer's message 0 (its times are written to the minute" in (
+    assert "replied at least 541 s after the buyer's message 0 (both times fall on a whole minute" in (
         slow.evidence.summary
     )
     assert "509 s over the 32 s limit" in slow.evidence.summary and slow.evidence.details["to_the_minute"]
@@ -139,6 +139,11 @@ def test_a_slow_reply_in_a_chat_written_to_the_minute_says_what_it_is_at_least()
 
     said = why_zh(slow, {"average_response": "平均响应时间"}, {})
     assert "之后至少 541 秒才回复" in said and "时间只记到分钟" in said
+    # The badges of `qc show`, `qc report` and the workbench say "at least" too (audit 139 L1).
+    from qc.supervise.transcript import build_view
+
+    view = build_view(c, [slow], load_scorecard())
+    assert [(mv.slow_s, mv.slow_at_least) for mv in view.messages] == [(None, False), (541.0, True)]
 
 
 def test_a_reply_a_hair_over_the_limit_says_by_how_much_not_zero():

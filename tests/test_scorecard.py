@@ -923,9 +923,9 @@ def test_a_card_saved_as_gbk_names_the_line_too(tmp_path):
     ("avg", "card_text", "reason"),
     [
         (
-            32.002,
+            32.01,
             "[items.average_response]\nrounding='ceil'\n",
-            "avg_response_s 32.002 is 0.002 × 1 above 32, counted as 1 (ceil) (-2 each)",
+            "avg_response_s 32.01 is 0.01 × 1 above 32, counted as 1 (ceil) (-2 each)",
         ),
         (14422.5, "", "avg_response_s 14422.5 is 14390.5 × 1 above 32 (-2 each)"),
         (
@@ -958,3 +958,22 @@ def test_a_bonus_for_the_good_side_of_a_metric_is_a_card_qc_takes(tmp_path):
         )
     )
     assert {i.id: i for i in card.items}["fast_bonus"].points_per_unit == 1
+
+
+def test_points_are_computed_from_the_figures_the_agents_table_shows():
+    """200 of 201 buyers was shown 0.995 and scored as 0.995025, and a mean of 32.2459 s shown 32.25: by
+    the table each costs −0.5, rounded to −1, and qc charged 0 with no line to say why (audit 139 M1)."""
+    part = counters(reply_rate=200 / 201, buyers=201, avg_response_s=1967 / 61, timed=61)
+    (row,) = metric_scores(load_scorecard(), part).rows
+    assert (row["reply_rate"], row["avg_response_s"]) == (0.995, 32.25)
+    assert (row["reply_rate_points"], row["average_response_points"]) == (-1, -1)
+    # Off the half point, as before: 199 of 201 is 0.99, one percent below, −1.
+    (lower,) = metric_scores(load_scorecard(), counters(reply_rate=199 / 201, buyers=201)).rows
+    assert (lower["reply_rate"], lower["reply_rate_points"]) == (0.99, -1)
+
+
+def test_a_floor_says_the_items_score_stops_not_the_figure_it_measures():
+    """ "floor 0: reply_rate stops at 0" read as a reply rate of 0 % (audit 139 L2)."""
+    deductions = metric_scores(load_scorecard(), counters(reply_rate=0.5)).deductions
+    (adjusted,) = [d for d in deductions if d.item == "reply_rate" and d.points > 0]
+    assert adjusted.reason == "floor 0: the score of 其他(回复率) (reply_rate) stops at 0 of 5"

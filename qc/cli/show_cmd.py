@@ -98,7 +98,10 @@ def show_cli(
         if mv.sentiment is not None:
             line.append(f"  mood {mv.sentiment:.2f}", style="cyan")
         if mv.slow_s is not None:
-            line.append(f"  ⏱ slow reply {mv.slow_s:.0f}s (> {view.slow_threshold_s:g}s)", style="bold red")
+            least = "at least " if mv.slow_at_least else ""  # times to the minute (audit 139 L1)
+            line.append(
+                f"  ⏱ slow reply {least}{mv.slow_s:.0f}s (> {view.slow_threshold_s:g}s)", style="bold red"
+            )
         console.print(line)
         for f in mv.findings:
             state = view.states.get(f.id, "pending")

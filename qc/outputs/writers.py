@@ -217,7 +217,7 @@ def write_agents_xlsx(path: Path, rows: Iterable[dict[str, Any]], columns: list[
         ws.column_dimensions[letter].width = max(10, len(key) + 2, 2 * len(zh) + 2)
         if key in _PERCENT_COLUMNS:
             for (cell,) in ws.iter_rows(min_row=3, min_col=index, max_col=index):
-                cell.number_format = "0.0%"
+                cell.number_format = "0.00%"  # the rate as scored: to 0.01 % (audit 139 M1)
     ws.freeze_panes = "C3"
     save_workbook(wb, path)
 
@@ -263,10 +263,11 @@ def write_score_outputs(
 
 
 _METRIC_FORMAT = {
-    "avg_response_s": ("{:.1f}", "timed_turns"),
-    "first_response_s": ("{:.1f}", "first_responses"),
-    "reply_rate": ("{:.0%}", "buyers_received"),
-    "answer_ratio": ("{:.0%}", "buyer_messages"),
+    # As the agents files give them and their points are computed (scores.SHOWN_DECIMALS).
+    "avg_response_s": ("{:.2f}", "timed_turns"),
+    "first_response_s": ("{:.2f}", "first_responses"),
+    "reply_rate": ("{:.2%}", "buyers_received"),
+    "answer_ratio": ("{:.2%}", "buyer_messages"),
 }
 
 

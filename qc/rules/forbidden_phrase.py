@@ -325,6 +325,12 @@ class ForbiddenPhraseRule(BaseRule):
                 if found:
                     vetoes.append(f"same message has {name.replace('_', ' ')} 「{found}」")
                     break
+            if entry.unless and not vetoes:
+                # 不清楚, then 我帮您问一下厂家哦 a few seconds later: one reply in two bubbles, read as
+                # one, as a bare reply is (audit 139 M3).
+                went_on = self._went_on_with(conv, index, entry.unless)
+                if went_on:
+                    vetoes.append(went_on)
             if entry.unless_buyer and not vetoes:
                 turn = turn or self.buyer_turn(conv, index)
                 for name in entry.unless_buyer:
@@ -388,6 +394,15 @@ class ForbiddenPhraseRule(BaseRule):
         if matched:
             return True, f"reply to {_TURN_WORDING[matched[0]]}"
         return False, f"follows {_TURN_WORDING[turn.main]}, read as an acknowledgement"
+
+    def _went_on_with(self, conv: Conversation, index: int, names: Sequence[str]) -> str:
+        """The veto when the agent's next bubbles of this reply hold a cue of ``names``, else ``""``."""
+        for m in _continued(conv.messages, index, self.lexicon.context):
+            for name in names:
+                found = self.lexicon.cue(name, m.text)
+                if found:
+                    return f"the reply goes on with {name.replace('_', ' ')} 「{found}」 in its next message"
+        return ""
 
     def _judge_bare(
         self, conv: Conversation, index: int, entry: Entry, turn: BuyerTurn
@@ -541,27 +556,39 @@ def _covers(allowed: Candidate, start: int, end: int) -> bool:
 
 
 def _goes_on(messages: Sequence[Message], index: int, context: ContextSettings) -> bool:
-    """Whether the agent of reply ``index`` goes on with it before the buyer speaks again.
+    """Whether the agent of reply ``index`` goes on with it before the buyer speaks (:func:`_continued`)."""
+    return bool(_continued(messages, index, context))
 
-    That is the same agent's next message within ``continuation`` messages and
-    ``continuation_seconds`` (when both have times; 0: any time later). Platform notices and
-    auto-replies between the two are passed over, as the attitude model passes over them: a
-    transfer notice does not turn 嗯, 我帮您查一下物流 into a bare 嗯.
+
+def _continued(messages: Sequence[Message], index: int, context: ContextSettings) -> list[Message]:
+    """The messages with which the agent of reply ``index`` goes on with it before the buyer speaks again.
+
+    That is the same agent's next messages within ``continuation`` messages and
+    ``continuation_seconds`` of the reply (when both have times; 0: any time later). Platform
+    notices and auto-replies between them are passed over, as the attitude model passes over
+    them: a transfer notice does not turn 嗯, 我帮您查一下物流 into a bare 嗯.
     """
     reply = messages[index]
     counted = 0
+    out: list[Message] = []
     for m in messages[index + 1 :]:
         if m.role is Role.CUSTOMER or counted >= context.continuation:
-            return False
+            break
         if not m.counts_as_agent:
             continue
         counted += 1
         if m.agent == reply.agent:
             limit = context.continuation_seconds
-            if not limit or reply.sent_at is None or m.sent_at is None:
-                return True
-            return 0 <= (m.sent_at - reply.sent_at).total_seconds() <= limit
-    return False
+            late = (
+                limit
+                and reply.sent_at is not None
+                and m.sent_at is not None
+                and not 0 <= (m.sent_at - reply.sent_at).total_seconds() <= limit
+            )
+            if late:
+                break
+            out.append(m)
+    return out
 
 
 class _Sentences:

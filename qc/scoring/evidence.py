@@ -73,8 +73,9 @@ def _slow(conversation: Conversation, turn: Turn, limit: _Limit) -> Finding | No
     if to_the_minute(asked, conversation.messages[turn.reply_index].sent_at):
         # Timed at its least (9:01 → 9:11 is at least 541 s): the reasons say so.
         details["to_the_minute"] = True
-        when = f"at least {_fmt(delay)} s after the buyer's message {turn.first_index} (its times are"
-        when += " written to the minute, so up to 59 s of the gap may not be there)"
+        # Both times on a whole minute: written so, or one reply in 3,600 that lands there (audit 139 L1).
+        when = f"at least {_fmt(delay)} s after the buyer's message {turn.first_index} (both times fall on"
+        when += " a whole minute, read as written to the minute, so up to 59 s of the gap may not be there)"
     else:
         when = f"{_fmt(delay)} s after the buyer's message {turn.first_index}"
     return Finding(

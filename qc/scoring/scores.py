@@ -252,7 +252,7 @@ def _metric_deduction(
     item: Item, m: AgentDayMetrics, card: Scorecard, evidence_ids: Sequence[str]
 ) -> Deduction | None:
     metric, threshold = item.measure()
-    value = getattr(m, metric)
+    value = shown(metric, getattr(m, metric))
     if value is None or too_few(item, m):
         return None
     if item.rule == "target":
@@ -300,7 +300,12 @@ def _bounded(item: Item, agent: str, label: str, raw: float, card: Scorecard) ->
         limit = f"cap {_fmt(item.cap)}"
     else:
         limit = f"floor {_fmt(item.floor if item.floor is not None else bounded)}"
-    reason = f"{limit}: {item.id} stops at {_fmt(item.max_points + bounded)}"
+    # The item's score stops there, not the figure it measures: "reply_rate stops at 0" read as a
+    # reply rate of 0 % (audit 139 L2).
+    reason = (
+        f"{limit}: the score of {item.label} ({item.id}) stops at {_fmt(item.max_points + bounded)}"
+        f" of {_fmt(item.max_points)}"
+    )
     return Deduction(agent, label, item.id, adjustment, reason)
 
 
@@ -491,6 +496,19 @@ def _round(value: float | None, digits: int) -> float | None:
     return None if value is None else round(value, digits)
 
 
+# How many decimals the agents table gives each measured figure: a rate to 0.01 %, seconds to
+# 0.01 s. Points are computed from the figure as shown, so a QA lead who recomputes them from
+# the table gets the same points (200 of 201 buyers was shown 0.995 and scored as 0.995025, a
+# half point apart, audit 139 M1).
+SHOWN_DECIMALS = {"reply_rate": 4, "avg_response_s": 2, "first_response_s": 2, "answer_ratio": 4}
+
+
+def shown(metric: str, value: float | None) -> float | None:
+    """A measured figure as the agents table shows it, and as its points are computed from it."""
+    digits = SHOWN_DECIMALS.get(metric)
+    return value if digits is None else _round(value, digits)
+
+
 def _rows(
     metrics: Mapping[tuple[str, str], AgentDayMetrics],
     counts: Mapping[tuple[str, str], Mapping[str, int]],
@@ -515,12 +533,12 @@ def _rows(
             "turns_replied": m.turns_replied,
             "buyers_received": m.buyers_received,
             "buyers_replied": m.buyers_replied,
-            "reply_rate": _round(m.reply_rate, 4),
-            "avg_response_s": _round(m.avg_response_s, 2),
+            "reply_rate": shown("reply_rate", m.reply_rate),
+            "avg_response_s": shown("avg_response_s", m.avg_response_s),
             "timed_turns": m.timed_turns,
-            "first_response_s": _round(m.first_response_s, 2),
+            "first_response_s": shown("first_response_s", m.first_response_s),
             "first_responses": m.first_responses,
-            "answer_ratio": _round(m.answer_ratio, 4),
+            "answer_ratio": shown("answer_ratio", m.answer_ratio),
         }
         c = counts.get((agent, label), {})
         for kind in kinds:
@@ -536,7 +554,8 @@ def _rows(
             row[f"{item.id}_score"] = card.round_points(item.max_points + p)
             if item.rule == "target":
                 metric, _ = item.measure()
-                row[f"{item.id}_met"] = None if too_few(item, m) else item.met(getattr(m, metric))
+                value = shown(metric, getattr(m, metric))
+                row[f"{item.id}_met"] = None if too_few(item, m) else item.met(value)
             if item.min_sample is not None:
                 row[f"{item.id}_note"] = too_few(item, m)
             total_points += p
@@ -558,7 +577,11 @@ def _window_of(scores: Scores, day: str) -> str | None:
 def _bounded_scale(
     scores: Scores, verdicts: list[MessageVerdict], items: list[Item], card: Scorecard
 ) -> dict[tuple[str, str | None, str], float]:
-    """``(agent, window, item) → cost / raw`` where a cap or floor made an item cost less than its points."""
+    """``(agent, window, item) → cost / raw`` where a cap, a floor or rounding made an item cost otherwise.
+
+    Less than its points (a cap of 10 on 42), or more (−0.5 a message with whole points: one
+    message costs −1, audit 139 M2): either way the messages' shares add up to what it cost.
+    """
     raw: MutableMapping[tuple[str, str | None, str], float] = defaultdict(float)
     for v in verdicts:
         window = _window_of(scores, v.date)
@@ -572,7 +595,7 @@ def _bounded_scale(
     for (agent, window, item_id), points in raw.items():
         row = scores.row(agent, window) if window is not None else None
         cost = row.get(f"{item_id}_points") if row else None
-        if points < 0 and isinstance(cost, int | float) and points < cost <= 0:
+        if points < 0 and isinstance(cost, int | float) and cost <= 0 and cost != points:
             scale[(agent, window, item_id)] = cost / points
     return scale
 

@@ -432,7 +432,8 @@ def _render_conversation(fc: Any, view: Any, patterns: ReplyPatterns, mask: Mask
         hide_buyer = mask.enabled and m.role.value == "customer"
         who = escape("买家" if hide_buyer else (m.sender or m.role.value))
         slow = (
-            f'<span class="slow">慢回复 {mv.slow_s:.0f} 秒 (&gt; {view.slow_threshold_s:g} 秒)</span>'
+            f'<span class="slow">慢回复 {"至少 " if mv.slow_at_least else ""}{mv.slow_s:.0f} 秒'
+            f" (&gt; {view.slow_threshold_s:g} 秒)</span>"
             if mv.slow_s is not None
             else ""
         )

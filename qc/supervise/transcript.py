@@ -66,6 +66,8 @@ class MessageView:
     # When it was sent on the shop's clock (the card's [day] timezone), whatever offset the
     # export wrote: QA staff read the shop's calendar day and clock, whatever the source's zone.
     local_time: datetime | None = None
+    # The slow reply was timed at its least (both times to the minute): badges say "at least".
+    slow_at_least: bool = False
 
     @property
     def flagged(self) -> bool:
@@ -167,10 +169,13 @@ def build_view(
     threshold = slow_reply_threshold(card)
     slow_kinds = _slow_kinds(card)
     slow: dict[int, float] = {}
+    at_least: set[int] = set()
     for f in findings:
         delay = f.evidence.details.get("delay_s")
         if f.kind in slow_kinds and f.live and isinstance(delay, int | float):
             slow[f.message_index] = float(delay)
+            if f.evidence.details.get("to_the_minute"):
+                at_least.add(f.message_index)
     scores = sentiment(conversation) if sentiment else [None] * len(conversation.messages)
     zone = ZoneInfo(card.day.timezone)
     views = []
@@ -192,6 +197,7 @@ def build_view(
                 shared,
                 behind if shared else frozenset(),
                 local,
+                m.index in at_least,
             )
         )
     mood = [v.sentiment for v in views if v.message.role.value == "customer" and v.sentiment is not None]
