@@ -518,3 +518,18 @@ def test_dev_stdout_into_a_pipe_is_written_to_not_a_part_beside_its_link(tmp_pat
     with os.fdopen(read_end, "rb") as fh:
         assert fh.read() == "店铺,客服\n".encode()
     assert link.is_symlink() and _no_parts(tmp_path) == []
+
+
+def test_a_hard_linked_output_is_written_under_every_name(tmp_path):
+    """Replaced by rename, the other name of a hard-linked output kept the old content, where a shell's
+    redirect writes both (audit 137 A4)."""
+    import qc.outputs.atomic as atomic
+
+    first = tmp_path / "agents.csv"
+    first.write_text("old", encoding="utf-8")
+    other = tmp_path / "shared" / "agents-latest.csv"
+    other.parent.mkdir()
+    os.link(first, other)
+    atomic.write_text_replacing(first, "新的一天")
+    assert first.read_text(encoding="utf-8") == other.read_text(encoding="utf-8") == "新的一天"
+    assert first.stat().st_ino == other.stat().st_ino and _no_parts(tmp_path) == []

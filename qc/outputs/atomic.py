@@ -40,7 +40,8 @@ def replacing(target: Path) -> Iterator[Path]:
     * a file that may not be written is refused, ``PermissionError``;
     * a device or a pipe (``--csv /dev/null``) is written to, never replaced by a file;
     * where a new file could not be what the old one was (another user's file, a folder the
-      writer may not add to, an owner root may not give back), the content is written first
+      writer may not add to, an owner root may not give back, a file with other hard-linked
+      names), the content is written first
       to the system's temporary folder, then copied over the file with its room reserved, so a
       full disk still leaves the old file whole.
     """
@@ -58,7 +59,10 @@ def replacing(target: Path) -> Iterator[Path]:
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(target))
     root = hasattr(os, "geteuid") and os.geteuid() == 0
     mine = old is None or root or not hasattr(os, "geteuid") or old.st_uid == os.geteuid()
-    if not mine or not os.access(target.parent, os.W_OK):
+    # A file with other names (a hard link) keeps them all only when written in place: a rename
+    # would leave the other names on the old content (audit 137 A4).
+    linked = old is not None and old.st_nlink > 1
+    if not mine or linked or not os.access(target.parent, os.W_OK):
         with _staged_elsewhere(target) as part:
             yield part
         return
