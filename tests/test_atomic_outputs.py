@@ -533,3 +533,26 @@ def test_a_hard_linked_output_is_written_under_every_name(tmp_path):
     atomic.write_text_replacing(first, "新的一天")
     assert first.read_text(encoding="utf-8") == other.read_text(encoding="utf-8") == "新的一天"
     assert first.stat().st_ino == other.stat().st_ino and _no_parts(tmp_path) == []
+
+
+def test_a_full_temporary_folder_is_named_not_the_outputs_disk(tmp_path, monkeypatch):
+    """Staged in the temporary folder (a hard-linked output here), a full TMPDIR was said as a full disk
+    of the output, sending people to free the wrong disk (audit 137 A1); the output stays as it was."""
+    import errno
+
+    import qc.outputs.atomic as atomic
+
+    target = tmp_path / "agents.csv"
+    target.write_text("old", encoding="utf-8")
+    os.link(target, tmp_path / "copy.csv")
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    with pytest.raises(OSError) as said, atomic.replacing(target) as part:
+        assert part.parent == tmp_path / "tmp"
+        raise OSError(errno.ENOSPC, "No space left on device")
+    assert said.value.filename == str(tmp_path / "tmp") and "temporary folder" in said.value.strerror
+    assert "TMPDIR" in said.value.strerror and target.read_text(encoding="utf-8") == "old"
+    assert list((tmp_path / "tmp").iterdir()) == []

@@ -115,7 +115,20 @@ def _staged_elsewhere(target: Path) -> Iterator[Path]:
     os.close(fd)
     part = Path(name)
     try:
-        yield part
+        try:
+            yield part
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            # The temporary folder is full, not the output's disk: said so, with where it is
+            # (a full disk message naming the output sent people to free the wrong disk, 137 A1).
+            raise OSError(
+                exc.errno,
+                f"{exc.strerror or 'No space left on device'} in the temporary folder, where"
+                f" {target.name} is staged before it is written in place; free space there, or set"
+                " TMPDIR to a folder with room",
+                str(part.parent),
+            ) from None
         _copy_over(part, target)
     finally:
         part.unlink(missing_ok=True)
