@@ -556,3 +556,21 @@ def test_a_full_temporary_folder_is_named_not_the_outputs_disk(tmp_path, monkeyp
     assert said.value.filename == str(tmp_path / "tmp") and "temporary folder" in said.value.strerror
     assert "TMPDIR" in said.value.strerror and target.read_text(encoding="utf-8") == "old"
     assert list((tmp_path / "tmp").iterdir()) == []
+
+
+@pytest.mark.parametrize("named", ["/dev/fd/{fd}", "/proc/self/fd/{fd}"])
+def test_a_descriptor_path_into_a_file_is_written_as_it_stands_not_replaced(tmp_path, named):
+    """`qc review export --out /dev/stdout >> log.csv` replaced log.csv: the lines before were lost and
+    the command said nothing (audit 141 H1). Through the descriptor, appended as the shell opened it."""
+    import qc.outputs.atomic as atomic
+
+    log = tmp_path / "log.csv"
+    log.write_text("earlier line\n", encoding="utf-8")
+    fd = os.open(log, os.O_WRONLY | os.O_APPEND)
+    try:
+        atomic.write_text_replacing(Path(named.format(fd=fd)), "新的一行\n")
+        atomic.write_text_replacing(Path(named.format(fd=fd)), "再一行\n")
+    finally:
+        os.close(fd)
+    assert log.read_text(encoding="utf-8") == "earlier line\n新的一行\n再一行\n"
+    assert _no_parts(tmp_path) == []

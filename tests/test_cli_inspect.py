@@ -175,6 +175,22 @@ def test_exit_2_when_out_is_an_existing_file(tmp_path: Path) -> None:
     assert out.read_text(encoding="utf-8") == "not a folder"
 
 
+def test_exit_2_when_out_is_a_link_in_a_loop_or_to_nothing(tmp_path: Path) -> None:
+    """A loop was "internal error … a bug in qc" (exit 70) and a link to nothing "File exists" (audit
+    141 L1): each is said, exit 2, and nothing is written."""
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    (tmp_path / "gone").symlink_to(tmp_path / "nowhere")
+    loop = runner.invoke(app, ["inspect", str(DATA / "bom.csv"), "--out", str(tmp_path / "a")])
+    assert loop.exit_code == 2 and "is a link in a loop" in loop.stderr
+    nothing = runner.invoke(app, ["export", "--date", "2026-11-24", "--out", str(tmp_path / "gone")])
+    assert (
+        nothing.exit_code == 2
+        and f"is a link to {tmp_path / 'nowhere'}, which does not exist" in nothing.stderr
+    )
+    assert not (tmp_path / "nowhere").exists()
+
+
 def test_exit_2_when_out_is_an_input_folder_and_nothing_is_written(tmp_path: Path) -> None:
     folder = day_folder(tmp_path, "bom.csv")
     before = sorted(p.name for p in folder.iterdir())

@@ -359,8 +359,21 @@ def output_folder(path: Path, option: str = "--out") -> Path:
     """Check that ``path`` can be the folder a command writes into (it may not exist yet).
 
     Raises:
-        ConfigError: ``path``, or a folder above it, is an existing file.
+        ConfigError: ``path``, or a folder above it, is an existing file; or ``path`` is a link
+            that leads nowhere or in a loop.
     """
+    if path.is_symlink() and not path.exists():
+        # A loop was an internal error and a link to nothing "File exists" (audit 141 L1).
+        try:
+            path.resolve(strict=True)
+        except FileNotFoundError:
+            raise ConfigError(
+                f"{option} {path} is a link to {os.readlink(path)}, which does not exist: create that folder"
+                " first, or give another folder"
+            ) from None
+        except (OSError, RuntimeError):
+            pass
+        raise ConfigError(f"{option} {path} is a link in a loop (it leads back to itself); give a folder")
     blocker = _file_in_the_way(path)
     if blocker == path:
         raise ConfigError(f"{option} {path} is a file; give a folder (it is created when missing)")

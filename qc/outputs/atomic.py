@@ -12,11 +12,13 @@ from __future__ import annotations
 import errno
 import io
 import os
+import re
 import secrets
 import shutil
 import stat
+import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -45,6 +47,14 @@ def replacing(target: Path) -> Iterator[Path]:
       to the system's temporary folder, then copied over the file with its room reserved, so a
       full disk still leaves the old file whole.
     """
+    fd = _descriptor(Path(target))
+    if fd is not None:
+        # /dev/stdout of `qc … --csv /dev/stdout >> log.csv`: the file behind it is the shell's,
+        # opened to append or from its start; reopened it was cut, replaced it lost the lines
+        # before (audit 141 H1). Written through the descriptor as it stands, as a shell would.
+        with _staged_elsewhere(Path(target), deliver=lambda part: _send(part, fd)) as part:
+            yield part
+        return
     if _special(Path(target)):
         # A device or a pipe, named or through a link (/dev/stdout into a pipe: its link names no
         # path, pipe:[…]): written to as a shell would (audits 136 H2, 137 A2).
@@ -86,6 +96,34 @@ def replacing(target: Path) -> Iterator[Path]:
         part.unlink(missing_ok=True)
 
 
+# A path naming one of the process's open descriptors: /dev/stdout, /dev/fd/3, /proc/self/fd/1.
+_DESCRIPTOR_RE = re.compile(r"/dev/(stdin|stdout|stderr)|/dev/fd/(\d+)|/proc/self/fd/(\d+)")
+
+
+def _descriptor(target: Path) -> int | None:
+    """The descriptor ``target`` names (``/dev/stdout`` is 1), or ``None`` for any other path."""
+    found = _DESCRIPTOR_RE.fullmatch(str(target))
+    if found is None:
+        return None
+    if found[1]:
+        return ("stdin", "stdout", "stderr").index(found[1])
+    return int(found[2] or found[3])
+
+
+def _send(part: Path, fd: int) -> None:
+    """``part``'s bytes written to descriptor ``fd`` as it stands (its offset, its append mode)."""
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None and not stream.closed:
+            stream.flush()  # what qc printed before keeps its place before the file's bytes
+    data = memoryview(part.read_bytes())
+    out = os.dup(fd)
+    try:
+        while data:
+            data = data[os.write(out, data) :]
+    finally:
+        os.close(out)
+
+
 def _special(target: Path) -> bool:
     """Whether ``target`` (its link followed) is there and not a regular file: a device, a pipe, a socket."""
     try:
@@ -109,8 +147,11 @@ def _followed(target: Path) -> Path:
 
 
 @contextmanager
-def _staged_elsewhere(target: Path) -> Iterator[Path]:
-    """A private file in the system's temporary folder, copied over ``target`` when the block ends well."""
+def _staged_elsewhere(target: Path, deliver: Callable[[Path], None] | None = None) -> Iterator[Path]:
+    """A private file in the system's temporary folder, copied over ``target`` when the block ends well.
+
+    ``deliver`` takes the finished file instead (a descriptor's bytes written to it).
+    """
     fd, name = tempfile.mkstemp(prefix=_PART.lstrip("."))
     os.close(fd)
     part = Path(name)
@@ -129,7 +170,10 @@ def _staged_elsewhere(target: Path) -> Iterator[Path]:
                 " TMPDIR to a folder with room",
                 str(part.parent),
             ) from None
-        _copy_over(part, target)
+        if deliver is None:
+            _copy_over(part, target)
+        else:
+            deliver(part)
     finally:
         part.unlink(missing_ok=True)
 
