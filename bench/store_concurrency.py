@@ -34,7 +34,7 @@ from sqlalchemy import create_engine, func, select, text
 ROOT = Path(__file__).resolve().parents[1]
 DAYS = ("2026-11-24", "2026-11-25")
 # Columns that differ between two saves of the same rows: which run saved them, and when.
-VOLATILE = {"run_id", "saved_at"}
+VOLATILE = {"run_id", "first_run_id", "saved_at"}
 KEYS = {
     "conversations": ("shop", "conversation_id"),
     "messages": ("shop", "conversation_id", "idx"),

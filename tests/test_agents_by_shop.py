@@ -87,7 +87,7 @@ def test_two_shops_bare_nicks_are_two_agents_with_their_own_shops(tmp_path):
 
 def _rows(url: str, table: str) -> list[tuple]:
     t = TABLES[table]
-    skip = {"run_id", "saved_at", "id"}
+    skip = {"run_id", "first_run_id", "saved_at", "id"}
     engine = create_engine(url)
     with engine.connect() as conn:
         rows = conn.execute(select(*[c for c in t.columns if c.name not in skip])).all()

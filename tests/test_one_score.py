@@ -42,7 +42,7 @@ DAY24 = REPO / "demo" / "day"
 DAY25 = REPO / "demo" / "next_day"
 DAYS = ("2026-11-24", "2026-11-25", "2026-11-26")
 MUMU = "柚子优选旗舰店:木木"
-_PROVENANCE = {"run_id", "saved_at", "source", "conversation_source"}
+_PROVENANCE = {"run_id", "first_run_id", "saved_at", "source", "conversation_source"}
 
 
 @pytest.fixture(scope="module")

@@ -35,7 +35,7 @@ from qc.synth import exports
 from qc.synth.conversations import generate_day
 
 # Columns that say when and from which file a row was saved, not what it holds.
-_PROVENANCE = {"run_id", "saved_at", "source", "conversation_source"}
+_PROVENANCE = {"run_id", "first_run_id", "saved_at", "source", "conversation_source"}
 
 
 def _late(conv: Conversation, day: date) -> Conversation:

@@ -209,78 +209,149 @@ def test_a_day_left_empty_is_said_and_a_url_keeps_its_password_off_the_screen(
 
 
 def wrong_folder(tmp_path: Path, db: str) -> None:
-    """11-18's export read, then a folder read under 11-19: a renamed copy of it and a new chat."""
-    filed_twice(tmp_path, db)
+    """11-18's export read (run 1), then a folder read under 11-19 (run 2): a copy of it and a new chat."""
+    first = tmp_path / "a" / "qianniu_2026-11-18.txt"
+    first.parent.mkdir()
+    first.write_text(CHAT, encoding="utf-8")
+    (tmp_path / "b").mkdir()
+    shutil.copy(first, tmp_path / "b" / "qianniu_2026-11-19.txt")
     (tmp_path / "b" / "wangwang_2026-11-19.txt").write_text(
         "阿木(11:00:00): 能发顺丰吗\n柚子店:小雨(11:00:20): 可以的亲\n", encoding="utf-8"
     )
-    args = ["inspect", str(tmp_path / "b"), "--out", str(tmp_path / "o2"), "--db", db, "-q"]
-    assert runner.invoke(app, args).exit_code == 0  # run 3 re-reads the copy and adds the new chat
+    for n, source in enumerate((first.parent, tmp_path / "b")):
+        args = ["inspect", str(source), "--out", str(tmp_path / f"o{n}"), "--db", db, "-q"]
+        assert runner.invoke(app, args).exit_code == 0
 
 
 def test_a_whole_run_is_listed_and_forgotten_by_its_number(tmp_path: Path, target: str) -> None:  # noqa: F811
     """A run filed wrongly is hundreds of ids: `qc store runs` finds it, --run N takes the conversations it
-    stored that are still its copies, says which repeat a stored one, and records the run it came from."""
+    brought in, says which repeat a stored one, and records the run it came from."""
     wrong_folder(tmp_path, target)
     listed = runner.invoke(app, ["store", "runs", "--db", target, "--format", "json"])
     assert listed.exit_code == 0, listed.output
     runs = [json.loads(line) for line in listed.stdout.splitlines()]
-    assert [(r["run"], r["command"], r["conversations"], r["held"]) for r in runs] == [
-        (1, "inspect", 1, 1),
-        (2, "inspect", 1, 0),  # run 3 read the copy again: it holds it now
-        (3, "inspect", 2, 2),
+    assert [(r["run"], r["command"], r["conversations"], r["held"], r["taken_over"]) for r in runs] == [
+        (1, "inspect", 1, 1, 0),
+        (2, "inspect", 2, 2, 0),
     ]
-    assert runs[2]["repeated_conversations"] == 1
-    assert [Path(p).name for p in runs[2]["inputs"]] == ["qianniu_2026-11-19.txt", "wangwang_2026-11-19.txt"]
+    assert runs[1]["repeated_conversations"] == 1
+    assert [Path(p).name for p in runs[1]["inputs"]] == ["qianniu_2026-11-19.txt", "wangwang_2026-11-19.txt"]
     with open_store(target) as store:
-        with pytest.raises(ConfigError, match="none of them is its copy any more") as held_by_later:
-            store.run_held(2)
-        assert held_by_later.value.exit_code == 2
-        with pytest.raises(ConfigError, match="no run 9 \\(its runs are 1 to 3\\)"):
+        with pytest.raises(ConfigError, match="no run 9 \\(its runs are 1 to 2\\)") as none:
             store.run_held(9)
-    dry = runner.invoke(app, ["store", "forget", "--run", "3", "--dry-run", "--db", target])
+        assert none.value.exit_code == 2
+    dry = runner.invoke(app, ["store", "forget", "--run", "2", "--dry-run", "--db", target])
     assert dry.exit_code == 0, dry.output
-    assert "what run 3 stored" in dry.stdout and "1 of them repeat no other stored conversation" in dry.stderr
+    assert "what run 2 stored" in dry.stdout
+    assert "1 of them repeat no conversation the store keeps" in dry.stderr
     with open_store(target) as store:
         add_person(store, "张主管", "supervisor", by="test")
-        done = forget_conversations(store, [], run=3, by="张主管", why="11-18的文件夹按11-19读了")
+        done = forget_conversations(store, [], run=2, by="张主管", why="11-18的文件夹按11-19读了")
         left = {s.finding.conversation_id for s in store.findings()}
         listed_after = store.runs()
     assert {p.conversation for p in done.plans} == {"qianniu_2026-11-19", "wangwang_2026-11-19"}
-    assert done.repeats == {"qianniu_2026-11-19"} and done.from_run == 3 and done.stored == 2
+    assert done.repeats == {"qianniu_2026-11-19"} and done.from_run == 2 and done.stored == 2
     assert left == {"qianniu_2026-11-18"}
-    assert [(r.command, r.held) for r in listed_after][2:] == [("inspect", 0), ("store forget", 0)]
-    assert (listed_after[3].by, listed_after[3].conversations) == ("张主管", 2)
+    assert [(r.command, r.held) for r in listed_after][1:] == [("inspect", 0), ("store forget", 0)]
+    assert (listed_after[2].by, listed_after[2].conversations) == ("张主管", 2)
     with open_store(target) as store, store.engine.connect() as conn:
         table = TABLES["runs"]
         run = json.loads(conn.execute(select(table.c.run_json).where(table.c.id == done.run)).scalar_one())
-    assert run["from_run"] == 3 and run["why"] == "11-18的文件夹按11-19读了"
+    assert run["from_run"] == 2 and run["why"] == "11-18的文件夹按11-19读了"
     again = runner.invoke(app, ["store", "forget", "--run", str(done.run), "--why", "x", "--db", target])
     assert again.exit_code == 2 and "forgot conversations and stored none" in again.stderr
 
 
 def test_a_run_partly_read_again_gives_only_its_own_copies_and_says_so(tmp_path: Path) -> None:
-    """A later run that read one of a run's files again holds those conversations: --run leaves them,
-    and the table says how many of the run's conversations are not its copies any more."""
+    """A later run that read one of a run's files again holds those conversations: --run of the first
+    leaves them and says so; --run of the later one leaves them too, since the first stored them first,
+    and names them (audit 141 M1)."""
     db = str(tmp_path / "qc.sqlite")
     wrong_folder(tmp_path, db)
-    args = [
-        "inspect",
-        str(tmp_path / "b" / "wangwang_2026-11-19.txt"),
-        "--out",
-        str(tmp_path / "o3"),
-        "--db",
-        db,
-    ]
-    assert runner.invoke(app, [*args, "-q"]).exit_code == 0  # run 4 holds the new chat now
-    said = runner.invoke(app, ["store", "forget", "--run", "3", "--why", "错的日期", "--db", db])
+    again = tmp_path / "b" / "wangwang_2026-11-19.txt"
+    args = ["inspect", str(again), "--out", str(tmp_path / "o3"), "--db", db, "-q"]
+    assert runner.invoke(app, args).exit_code == 0  # run 3 reads the new chat again
+    later = runner.invoke(app, ["store", "forget", "--run", "3", "--why", "错的日期", "--db", db])
+    assert later.exit_code == 2 and "holds no conversation of its own" in later.stderr
+    assert "stored first by run 2" in later.stderr
+    said = runner.invoke(app, ["store", "forget", "--run", "2", "--why", "错的日期", "--db", db])
     assert said.exit_code == 0, said.output
-    assert "run 3 stored 2 conversations; 1 of them are still its copies" in said.stderr
+    assert "run 2 stored 2 conversations: 1 are its own copies now" in said.stderr
     with open_store(db) as store:
-        kept = {r.id: r.held for r in store.runs()}
+        kept = {r.id: (r.held, r.taken_over) for r in store.runs()}
         plan, gone = store.forget_plan(["wangwang_2026-11-19", "qianniu_2026-11-19"])
-    assert kept[4] == 1 and kept[3] == 0 and plan.shop == "柚子店"
-    assert gone.shop is None
+    assert kept[3] == (1, 1) and kept[2] == (0, 0) and plan.shop == "柚子店" and gone.shop is None
+
+
+def _chat_line(cid: str, *messages: tuple[str, str, str]) -> str:
+    """One conversation as a JSON Lines record: (role, time on 11-24/11-25, text) each."""
+    rows = [
+        {
+            "role": role,
+            "sender": "tb_lu" if role == "customer" else "柚子店:小雨",
+            "timestamp": at,
+            "text": text,
+        }
+        for role, at, text in messages
+    ]
+    return json.dumps({"conversation_id": cid, "shop": "柚子店", "messages": rows}, ensure_ascii=False) + "\n"
+
+
+def test_a_run_that_continued_a_chat_past_midnight_leaves_it_when_forgotten(tmp_path: Path) -> None:
+    """Forgetting the next day's run took the chat it continued, and the day before's four messages with
+    it, which that day's file did not bring back: a lone buyer line was left (audit 141 M1)."""
+    db = str(tmp_path / "qc.sqlite")
+    days = {
+        "d1/chat_2026-11-24.jsonl": _chat_line(
+            "C1",
+            ("customer", "2026-11-24 23:50:00", "在吗，今天能发吗"),
+            ("agent", "2026-11-24 23:50:30", "亲，明天一早发出"),
+            ("customer", "2026-11-24 23:58:00", "好的"),
+            ("agent", "2026-11-24 23:58:20", "不客气亲"),
+        ),
+        "d2/chat_2026-11-25.jsonl": _chat_line("C1", ("customer", "2026-11-25 00:00:20", "知道了"))
+        + _chat_line(
+            "C2", ("customer", "2026-11-25 09:00:00", "有货吗"), ("agent", "2026-11-25 09:00:20", "有的亲")
+        ),
+    }
+    for name, text in days.items():
+        path = tmp_path / name
+        path.parent.mkdir()
+        path.write_text(text, encoding="utf-8")
+        args = [
+            "inspect",
+            str(path.parent),
+            "--out",
+            str(tmp_path / f"o-{path.parent.name}"),
+            "--db",
+            db,
+            "-q",
+        ]
+        assert runner.invoke(app, args).exit_code == 0
+    said = runner.invoke(app, ["store", "forget", "--run", "2", "--why", "错的文件夹", "--db", db])
+    assert said.exit_code == 0, said.output
+    assert (
+        "1 more conversations run 2 holds were stored first by run 1" in said.stderr and "C1" in said.stderr
+    )
+    with open_store(db) as store:
+        c1, c2 = store.forget_plan(["C1", "C2"])
+    assert c2.shop is None and c1.messages == 5
+
+
+def test_a_repeat_of_a_conversation_forgotten_since_is_no_copy_any_more(tmp_path: Path) -> None:
+    """After the originals were forgotten, the dry run still called the run's chats copies, and forgetting
+    the run looked safe though it took them off the store altogether (audit 141 M2)."""
+    db = str(tmp_path / "qc.sqlite")
+    wrong_folder(tmp_path, db)
+    assert (
+        runner.invoke(app, ["store", "forget", "--run", "1", "--why", "11-19的才对", "--db", db]).exit_code
+        == 0
+    )
+    dry = runner.invoke(app, ["store", "forget", "--run", "2", "--dry-run", "--format", "json", "--db", db])
+    assert [json.loads(line)["repeats"] for line in dry.stdout.splitlines()] == [False, False]
+    assert "forgetting the run takes these chats off the store altogether" in dry.stderr
+    listed = runner.invoke(app, ["store", "runs", "--format", "json", "--db", db])
+    assert [json.loads(line)["repeated_conversations"] for line in listed.stdout.splitlines()][1] == 0
 
 
 def test_run_and_ids_together_or_neither_are_refused_and_an_empty_store_lists_no_run(tmp_path: Path) -> None:
@@ -300,6 +371,7 @@ def test_run_and_ids_together_or_neither_are_refused_and_an_empty_store_lists_no
     assert neither.exit_code == 2 and "--run N" in neither.stderr
     newest = runner.invoke(app, ["store", "runs", "--last", "1", "--format", "json", "--db", db])
     assert [json.loads(line)["run"] for line in newest.stdout.splitlines()] == [2]
+    assert "1 earlier run(s) not shown: --last 2 lists them all" in newest.stderr  # audit 141 L2
     table = runner.invoke(app, ["store", "runs", "--db", db])
     assert "qianniu_2026-11-19.txt (1 repeated)" in table.stdout
 

@@ -34,8 +34,8 @@ def forget_cli(
         int | None,
         typer.Option(
             "--run",
-            help="Instead of ids: the conversations run N stored that are still its copies"
-            " (qc store runs lists the runs).",
+            help="Instead of ids: the conversations run N brought into the store that are still its"
+            " copies (qc store runs lists the runs).",
             show_default=False,
         ),
     ] = None,
@@ -64,7 +64,9 @@ def forget_cli(
     Only a supervisor (or the store's administrator, who is not registered) forgets.
 
     A whole run filed wrongly (a day under the wrong date, the wrong folder) goes with --run N:
-    the conversations it stored that no later run read again.
+    the conversations it brought into the store that no later run read again. One an earlier
+    run stored first (continued past midnight, moved to another day, read again) stays, named:
+    taking it off would take that run's messages too.
 
     \b
     Example:
@@ -111,6 +113,8 @@ def _print(done: Forgotten, output_format: str, db: str) -> None:
             typer.echo(json.dumps({**p.as_json(), "run": done.run, **extra}, ensure_ascii=False))
     elif done.from_run is not None:
         _print_run(done)
+    if done.from_run is not None:
+        _run_notes(done)
     else:
         from rich.table import Table
 
@@ -134,10 +138,10 @@ def _print(done: Forgotten, output_format: str, db: str) -> None:
                 str(len(p.decided)),
             )
         table_console().print(table)
-    if done.from_run is not None and len(done.plans) < done.stored:
+    if done.from_run is not None and len(done.plans) + len(done.taken_over) < done.stored:
         err(
-            f"run {done.from_run} stored {done.stored} conversations; {len(done.plans)} of them are still its"
-            " copies and the others were read again by later runs or forgotten, which keep them"
+            f"run {done.from_run} stored {done.stored} conversations: {len(done.plans)} are its own copies"
+            " now; the others were read again by later runs, which hold them now, or forgotten since"
         )
     if done.run is None:
         missing = sum(1 for p in done.plans if p.shop is None)
@@ -179,13 +183,34 @@ def _print_run(done: Forgotten) -> None:
     for (shop, days), counts in sorted(rows.items()):
         table.add_row(cell(shop), ", ".join(days) or "no day", *(str(n) for n in counts))
     table_console().print(table)
+
+
+def _run_notes(done: Forgotten) -> None:
+    """What a forget by run leaves, and whether what it takes are copies (stderr, in either format)."""
+    if done.taken_over:
+        # Continued past midnight, moved to another day or read again: forgetting them would take
+        # the earlier run's messages too, which its files do not bring back (audit 141 M1).
+        firsts = ", ".join(str(r) for r in sorted({first for _, first in done.taken_over}))
+        err(
+            f"{len(done.taken_over)} more conversations run {done.from_run} holds were stored first by run"
+            f" {firsts} (it continued, moved or read them again) and stay: taking them off would take"
+            " those runs' messages too. Name them to forget them all the same:"
+            f" {_some([cid for cid, _ in done.taken_over])}"
+        )
     alone = sum(1 for p in done.plans if p.conversation not in done.repeats)
     if alone and done.run is None:
         # A folder with some files filed wrongly: the whole run is more than the wrong copies.
-        err(
-            f"{alone} of them repeat no other stored conversation (only the repeats column are copies):"
-            f" if only some of run {done.from_run}'s files were wrong, name those conversations instead"
-        )
+        if alone == len(done.plans):
+            err(
+                "none of them repeats a conversation the store keeps: forgetting the run takes these"
+                " chats off the store altogether"
+            )
+        else:
+            err(
+                f"{alone} of them repeat no conversation the store keeps (the repeats column counts the"
+                f" copies): if only some of run {done.from_run}'s files were wrong, name those"
+                " conversations instead"
+            )
 
 
 @store_app.command("runs")
@@ -213,14 +238,16 @@ def runs_cli(
     check_choice(output_format, "--format", ("table", "json"))
     with open_db(db) as store:
         runs = store.runs(last)
+        left_out = store.run_count() - len(runs)
     if output_format == "json":
         for r in runs:
             typer.echo(json.dumps(r.as_json(), ensure_ascii=False))
-        return
-    if not runs:
+    elif runs:
+        _print_runs(runs)
+    else:
         err("the store holds no run yet: `qc inspect --db` saves one")
-        return
-    _print_runs(runs)
+    if left_out > 0:
+        err(f"{left_out} earlier run(s) not shown: --last {last + left_out} lists them all")
 
 
 def _print_runs(runs: list[RunSummary]) -> None:
@@ -230,26 +257,44 @@ def _print_runs(runs: list[RunSummary]) -> None:
     table = Table(title="runs (oldest first)", title_justify="left")
     for header in ("run", "started", "command", "files or who", "days", "conversations", "held", "findings"):
         table.add_column(header, no_wrap=header in ("run", "started"))
+    shops = {s for r in runs for s, _ in r.days}
+    # Runs of two folders that hold the same file names read alike: their folder tells them apart.
+    folders: dict[str, set[str]] = {}
+    for r in runs:
+        for path in r.inputs:
+            folders.setdefault(os.path.basename(path), set()).add(os.path.dirname(path))
     for r in runs:
         if r.command == "inspect":
-            names = [os.path.basename(p) or p for p in r.inputs]
-            what = _some(names)
+            what = _some([_file_name(p, len(folders.get(os.path.basename(p), ())) > 1) for p in r.inputs])
             if r.repeated:
                 what += f" ({r.repeated} repeated)"
         else:
             what = f"{r.by}: {r.why}"
+        days = sorted({f"{s} {d}" if len(shops) > 1 else d for s, d in r.days})
+        held = f"{r.held} ({r.taken_over} earlier)" if r.taken_over else str(r.held)
         table.add_row(
             str(r.id),
             r.started_at[:19].replace("T", " "),
             r.command,
             cell(what),
-            cell(_some(sorted({d for _, d in r.days}))),
+            cell(_some(days)),
             str(r.conversations),
-            str(r.held) if r.command == "inspect" else "–",
+            held if r.command == "inspect" else "–",
             str(r.findings),
         )
     table_console().print(table)
-    err("started: UTC. held: conversations still the run's copies, what `qc store forget --run N` takes")
+    err(
+        "started: UTC. held: conversations still the run's copies; (earlier): of them, those an earlier"
+        " run stored first, which `qc store forget --run N` leaves. repeated: copies of conversations"
+        " the store holds"
+    )
+
+
+def _file_name(path: str, with_folder: bool) -> str:
+    """A file as the runs table names it: its name, with its folder's when another folder has the name."""
+    name = os.path.basename(path) or path
+    folder = os.path.basename(os.path.dirname(path))
+    return f"{folder}/{name}" if with_folder and folder else name
 
 
 def _some(names: list[str], most: int = 3) -> str:

@@ -139,7 +139,7 @@ def _upsert_conversations(conn: Connection) -> Any:
     t = TABLES["conversations"]
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(t)
-    keys = ("shop", "conversation_id")
+    keys = ("shop", "conversation_id", "first_run_id")  # the first run stays (qc store forget --run)
     return statement.on_conflict_do_update(
         index_elements=[t.c.shop, t.c.conversation_id],
         set_={c.name: statement.excluded[c.name] for c in t.columns if c.name not in keys},
@@ -229,6 +229,7 @@ class RunSummary:
     by: str = ""
     why: str = ""
     repeated: int = 0
+    taken_over: int = 0  # of those held, first stored by an earlier run: --run leaves them
 
     def as_json(self) -> dict[str, Any]:
         """The run as ``qc store runs --format json`` prints it."""
@@ -240,6 +241,7 @@ class RunSummary:
             "days": [{"shop": s, "date": d} for s, d in self.days],
             "conversations": self.conversations,
             "held": self.held,
+            "taken_over": self.taken_over,
             "findings": self.findings,
             "by": self.by,
             "why": self.why,
@@ -855,15 +857,52 @@ class Store:
         with self.engine.connect() as conn:
             rows = list(reversed(conn.execute(q).all()))
             held: dict[int, int] = {}
+            taken: dict[int, int] = {}
             for at in range(0, len(rows), _CHUNK):
                 ids = [r.id for r in rows[at : at + _CHUNK]]
+                earlier = func.coalesce(convs.c.first_run_id, convs.c.run_id) < convs.c.run_id
                 counted = (
-                    select(convs.c.run_id, func.count())
+                    select(convs.c.run_id, earlier.label("earlier"), func.count())
                     .where(convs.c.run_id.in_(ids))
-                    .group_by(convs.c.run_id)
+                    .group_by(convs.c.run_id, earlier)
                 )
-                held.update((int(rid), int(n)) for rid, n in conn.execute(counted))
-        return [_run_summary(r, held.get(int(r.id), 0)) for r in rows]
+                for rid, was_earlier, n in conn.execute(counted):
+                    held[int(rid)] = held.get(int(rid), 0) + int(n)
+                    if was_earlier:
+                        taken[int(rid)] = int(n)
+            said = [json.loads(r.run_json or "{}") for r in rows]
+            targets = {
+                (p.get("shop", ""), p.get("repeats", ""))
+                for run in said
+                for p in run.get("repeated_conversations") or []
+            }
+            stored = self._held_keys(conn, targets)
+        return [
+            _run_summary(r, run, held.get(int(r.id), 0), taken.get(int(r.id), 0), stored)
+            for r, run in zip(rows, said, strict=True)
+        ]
+
+    def run_count(self) -> int:
+        """How many runs the store holds (``qc store runs`` says how many it left out)."""
+        runs = TABLES["runs"]
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(runs)).scalar() or 0)
+
+    def held_conversations(self, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+        """The (shop, conversation id) pairs of ``keys`` the store holds now."""
+        with self.engine.connect() as conn:
+            return self._held_keys(conn, keys)
+
+    @staticmethod
+    def _held_keys(conn: Connection, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+        convs = TABLES["conversations"]
+        out: set[tuple[str, str]] = set()
+        for shop, chunk in _id_chunks(keys):
+            q = select(convs.c.conversation_id).where(
+                convs.c.shop == shop, convs.c.conversation_id.in_(chunk)
+            )
+            out.update((shop, cid) for cid in conn.execute(q).scalars())
+        return out
 
     def forget_plan(self, conversation_ids: Sequence[str], *, run: int | None = None) -> list[ForgetPlan]:
         """What forgetting these stored conversations would take off the store, one plan each, in order.
@@ -879,17 +918,33 @@ class Store:
             return self._plans(conn, ids)
 
     def run_held(self, run_id: int) -> list[str]:
-        """The conversations run ``run_id`` stored that are still its copies, by id.
+        """The conversations run ``run_id`` brought into the store that are still its copies, by id.
 
         A whole run can be wrong (a day filed under the wrong date, the wrong folder read), and
         its conversation ids are many: ``qc store forget --run`` takes these. A later run that
-        read the same conversation again holds it now, so it is not this run's to take.
+        read the same conversation again holds it now, so it is not this run's to take; nor is
+        one an earlier run stored first (:meth:`run_taken_over`).
 
         Raises:
-            ConfigError: the store has no such run, it is a forget run, or it holds none (exit 2).
+            ConfigError: the store has no such run, it is a forget run, or it holds none of its
+                own (exit 2).
         """
         with self.engine.connect() as conn:
             return self._run_held(conn, run_id)
+
+    def run_taken_over(self, run_id: int) -> dict[str, int]:
+        """The conversations run ``run_id`` holds that an earlier run stored first: id → that run.
+
+        It continued them past midnight, moved them to another day or read them again: taking
+        them off would take the earlier run's messages too, which its files do not bring back
+        (audit 141 M1), so ``qc store forget --run`` leaves them and names them.
+        """
+        convs = TABLES["conversations"]
+        q = select(convs.c.conversation_id, convs.c.first_run_id).where(
+            convs.c.run_id == run_id, convs.c.first_run_id < run_id
+        )
+        with self.engine.connect() as conn:
+            return {cid: int(first) for cid, first in conn.execute(q.order_by(convs.c.conversation_id))}
 
     def _run_held(self, conn: Connection, run_id: int) -> list[str]:
         """:meth:`run_held` through the caller's connection (inside a write, its transaction)."""
@@ -910,13 +965,35 @@ class Store:
                 f"run {run_id} forgot conversations and stored none: nothing was forgotten. What it took"
                 " off comes back when its files are inspected again"
             )
-        q = select(convs.c.conversation_id).where(convs.c.run_id == run_id).order_by(convs.c.conversation_id)
-        ids = list(conn.execute(q).scalars())
+        q = select(convs.c.conversation_id, convs.c.first_run_id).where(convs.c.run_id == run_id)
+        rows = conn.execute(q.order_by(convs.c.conversation_id)).all()
+        ids = [cid for cid, first in rows if first is None or first >= run_id]
+        earlier = sorted({int(first) for _, first in rows if first is not None and first < run_id})
+        if not ids and earlier:
+            raise ConfigError(
+                f"run {run_id} holds no conversation of its own: the {len(rows)} it holds were stored"
+                f" first by run {', '.join(map(str, earlier))} (it continued, moved or read them again),"
+                " and taking them off would take those runs' messages too: nothing was forgotten. To"
+                " forget them all the same, name them (qc store forget ID …)"
+            )
         if not ids:
+            later = conn.execute(
+                select(convs.c.conversation_id, convs.c.run_id)
+                .where(convs.c.first_run_id == run_id, convs.c.run_id > run_id)
+                .order_by(convs.c.conversation_id)
+            ).all()
+            holders = ", ".join(str(r) for r in sorted({int(r) for _, r in later}))
+            named = ", ".join(cid for cid, _ in later[:5]) + (" …" if len(later) > 5 else "")
             raise ConfigError(
                 f"run {run_id} stored {row.conversation_count} conversation(s) and none of them is its copy"
-                " any more (a later run read them again, or they were forgotten): nothing was forgotten;"
-                " `qc store runs` says which runs hold conversations now"
+                " any more: nothing was forgotten; "
+                + (
+                    f"run {holders} read {len(later)} of them again and hold them now, with whatever they"
+                    f" added; to forget them all the same, name them (qc store forget {named})"
+                    if later
+                    else "they were read again by later runs or forgotten (`qc store runs` says which runs"
+                    " hold conversations now)"
+                )
             )
         return ids
 
@@ -1181,7 +1258,9 @@ class Store:
         for name in RESULT_TABLES:
             table = TABLES[name]
             batch = rows[name]
-            if name != "messages":
+            if name == "conversations":
+                batch = [{**row, "run_id": run_id, "first_run_id": run_id} for row in batch]
+            elif name != "messages":
                 batch = [{**row, "run_id": run_id} for row in batch]
             statement = _upsert_conversations(conn) if name == "conversations" else table.insert()
             for start in range(0, len(batch), 5000):
@@ -2433,9 +2512,15 @@ def _shared_id(conversation_id: str, stored_shop: str, new_shop: str) -> StoreEr
     )
 
 
-def _run_summary(row: Any, held: int) -> RunSummary:
-    """A ``runs`` row as :meth:`Store.runs` lists it; ``held``: its conversations still its copies."""
-    run = json.loads(row.run_json or "{}")
+def _run_summary(
+    row: Any, run: dict[str, Any], held: int, taken: int, stored: set[tuple[str, str]]
+) -> RunSummary:
+    """A ``runs`` row as :meth:`Store.runs` lists it.
+
+    ``held``: its conversations still its copies, ``taken`` of them first stored by an earlier
+    run; ``stored``: the conversations its repeats name that the store still holds (a repeat
+    of one forgotten since is a copy no longer).
+    """
     days = tuple((d.get("shop", ""), d.get("date", "")) for d in json.loads(row.days or "[]"))
     if run.get("command") == FORGET_COMMAND:
         gone = [p for p in run.get("forgotten") or [] if p.get("shop") is not None]
@@ -2460,7 +2545,14 @@ def _run_summary(row: Any, held: int) -> RunSummary:
         conversations=int(row.conversation_count),
         held=held,
         findings=int(row.finding_count),
-        repeated=len(run.get("repeated_conversations") or []),
+        repeated=len(
+            {
+                p.get("conversation")
+                for p in run.get("repeated_conversations") or []
+                if (p.get("shop", ""), p.get("repeats", "")) in stored
+            }
+        ),
+        taken_over=taken,
     )
 
 

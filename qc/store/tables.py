@@ -476,6 +476,7 @@ def _current_tables(md: MetaData) -> dict[str, Table]:
         Column("saved_at", String(40)),
         Column("basis", Text),
         Column("fingerprint", String(40)),
+        Column("first_run_id", Integer),
     )
     findings = Table(
         "findings",
@@ -1187,6 +1188,18 @@ def _m0018_fingerprints(conn: Connection) -> None:
     Index("ix_conversations_shop_fingerprint", convs.c.shop, convs.c.fingerprint).create(conn)
 
 
+def _m0019_first_run(conn: Connection) -> None:
+    """The run that first stored each conversation, kept when later runs read it again.
+
+    ``qc store forget --run N`` takes off what run N brought in, not what it read again of an
+    earlier run (a chat it continued past midnight, moved to another day or re-read): those
+    earlier runs' messages went with it, and their files did not bring them back (audit 141 M1).
+    A conversation stored before it counts as its last run's own.
+    """
+    _add_column(conn, "conversations", "first_run_id", "INTEGER")
+    conn.execute(text("UPDATE conversations SET first_run_id = run_id"))
+
+
 # Append-only: (number, name, function). Never edit or reorder a published migration.
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (1, "0001_initial", _m0001_initial),
@@ -1207,6 +1220,7 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (16, "0016_round_closing", _m0016_round_closing),
     (17, "0017_person_accounts", _m0017_person_accounts),
     (18, "0018_fingerprints", _m0018_fingerprints),
+    (19, "0019_first_run", _m0019_first_run),
 )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from qc.supervise.people import NAME_MAX, PeopleError, check_plain, list_people, manager
 
@@ -33,7 +33,10 @@ class Forgotten:
     empty: tuple[str, ...] = ()  # days the forget left without any conversation
     from_run: int | None = None  # the run whose conversations these are (--run)
     stored: int = 0  # how many conversations that run stored, its copies or not
-    repeats: frozenset[str] = frozenset()  # that run's conversations that repeat another stored one
+    # That run's conversations that repeat a conversation the store holds and keeps (asked now).
+    repeats: frozenset[str] = frozenset()
+    # Conversations that run holds but an earlier run stored first (id, that run): left alone.
+    taken_over: tuple[tuple[str, int], ...] = ()
 
     @property
     def days(self) -> list[str]:
@@ -74,13 +77,18 @@ def forget_conversations(
         )
     check_plain("the name", by, NAME_MAX)
     who = manager(list_people(store), by, duty="stored conversations are forgotten")
-    stored, repeats = 0, frozenset[str]()
+    about: dict[str, Any] = {}
     if run is not None:
-        stored = sum(r.conversations for r in store.runs(only=run))
-        repeats = frozenset(r["conversation"] for r in store.run_repeats(run))
+        own = store.run_held(run)  # refuses a run with nothing of its own to forget
+        about = {
+            "from_run": run,
+            "stored": sum(r.conversations for r in store.runs(only=run)),
+            "repeats": _live_repeats(store, run, set(own)),
+            "taken_over": tuple(store.run_taken_over(run).items()),
+        }
     if dry_run:
         planned = tuple(store.forget_plan(ids, run=run))
-        return Forgotten(plans=planned, run=None, by=who, from_run=run, stored=stored, repeats=repeats)
+        return Forgotten(plans=planned, run=None, by=who, **about)
     if not why.strip():
         raise PeopleError(
             "say why with --why (kept with the run that records it), e.g. --why 同一导出文件存了两次"
@@ -89,6 +97,17 @@ def forget_conversations(
     done, plans = store.forget(ids, actor=who, note=why.strip(), park_decisions=park_decisions, run=run)
     days = sorted({d for p in plans for d in p.days})
     empty = tuple(d for d in days if not store.parts(d, d))
-    return Forgotten(
-        plans=tuple(plans), run=done, by=who, empty=empty, from_run=run, stored=stored, repeats=repeats
+    return Forgotten(plans=tuple(plans), run=done, by=who, empty=empty, **about)
+
+
+def _live_repeats(store: Store, run: int, own: set[str]) -> frozenset[str]:
+    """The run's conversations that repeat one the store holds now and that the forget keeps.
+
+    run.json's repeats are of the day it saved: a copy whose original was forgotten since is the
+    only copy, and calling it a copy made forgetting the run look safe (audit 141 M2).
+    """
+    pairs = store.run_repeats(run)
+    held = store.held_conversations({(p["shop"], p["repeats"]) for p in pairs})
+    return frozenset(
+        p["conversation"] for p in pairs if (p["shop"], p["repeats"]) in held and p["repeats"] not in own
     )
