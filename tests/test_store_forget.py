@@ -395,3 +395,25 @@ def test_a_run_that_repeats_many_stored_chats_names_the_forget_of_the_whole_run(
     lines = [json.loads(line) for line in dry.stdout.splitlines()]
     assert len(lines) == 4 and all(line["repeats"] and line["from_run"] == 2 for line in lines)
     assert "repeat no other" not in dry.stderr
+
+
+def test_the_runs_table_tells_apart_runs_of_alike_files_and_of_other_shops(tmp_path: Path) -> None:
+    """Two folders holding the same file name, and two shops on one day, read alike in the runs table
+    (audit 141 L2): folders are named when names collide, shops when there are several."""
+    db = str(tmp_path / "qc.sqlite")
+    sources = {
+        tmp_path / "mon" / "chat_2026-11-18.txt": CHAT,
+        tmp_path / "tue" / "chat_2026-11-18.txt": CHAT.replace("在吗", "你好"),
+        tmp_path / "orange" / "orange_2026-11-18.txt": CHAT.replace("柚子店", "橙子店"),
+    }
+    for n, (path, text) in enumerate(sources.items()):
+        path.parent.mkdir()
+        path.write_text(text, encoding="utf-8")
+        args = ["inspect", str(path), "--out", str(tmp_path / f"o{n}"), "--db", db, "-q"]
+        assert runner.invoke(app, args).exit_code == 0
+    table = runner.invoke(app, ["store", "runs", "--db", db])
+    assert table.exit_code == 0, table.output
+    text = " ".join(table.stdout.split())
+    assert "mon/chat_2026-11-18.txt" in text and "tue/chat_2026-11-18.txt" in text
+    assert "orange/" not in text and "orange_2026-11-18.txt" in text  # only alike names get a folder
+    assert "柚子店 2026-11-18" in text and "橙子店 2026-11-18" in text
