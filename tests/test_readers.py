@@ -4229,3 +4229,33 @@ def test_a_wide_rollover_window_keeps_a_next_evening_line_on_its_day(tmp_path: P
     )
     times = [m.sent_at for c in read(path).conversations for m in c.messages]
     assert [t.strftime("%d %H:%M") for t in times if t] == ["24 22:00", "25 08:00", "25 23:00", "25 23:05"]
+
+
+def test_a_platform_line_before_an_agents_list_is_no_buyer_of_the_chat(tmp_path: Path) -> None:
+    """系统消息(09:55) before a chat the agent opens counted as its buyer, so the list's first label was
+    a buyer again and its 爱买不买 uncharged, the chat timed a day late (audit 140 H3)."""
+    path = tmp_path / "chat_2026-11-24.txt"
+    path.write_text(
+        "系统消息(09:55)：买家已拍下，待付款\n柚子店:小雨(09:56)：亲，您拍的宝贝发货规则如下\n"
+        "截单时间(16:00)：当天发出，过了就明天，爱买不买\n小王(10:40)：好的知道了\n柚子店:小雨(10:55)：亲，还有别的问题吗\n",
+        encoding="utf-8",
+    )
+    messages = [m for c in read(path).conversations for m in c.messages]
+    assert messages[1].text.endswith("爱买不买") and messages[1].role is Role.AGENT
+    assert [m.sender for m in messages if m.role is Role.CUSTOMER] == ["小王"]
+    assert {m.sent_at.day for m in messages if m.sent_at} == {24}
+
+
+def test_the_out_of_turn_rule_after_midnight_can_be_turned_off(tmp_path: Path, monkeypatch) -> None:
+    """clock_out_of_turn_minutes = 0 was refused, so the rule could not be switched off (audit 140 L2)."""
+    limits = tmp_path / "limits.toml"
+    limits.write_text("[input]\nclock_out_of_turn_minutes = 0\n", encoding="utf-8")
+    path = tmp_path / "chat_2026-11-24.txt"
+    path.write_text(
+        "小鹿(23:40)：在吗\n柚子店:小雨(23:48)：在的亲\n小鹿(00:02)：这个还有货吗\n柚子店:小雨(23:58)：亲，您看下链接\n",
+        encoding="utf-8",
+    )
+    on = [m.sent_at.day for c in read(path).conversations for m in c.messages if m.sent_at]
+    monkeypatch.setenv("QC_LIMITS", str(limits))
+    off = [m.sent_at.day for c in read(path).conversations for m in c.messages if m.sent_at]
+    assert sorted(on) == [24, 24, 24, 25] and sorted(off) == [24, 24, 25, 25]

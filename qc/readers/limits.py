@@ -19,6 +19,7 @@ from qc.paths import defaults_dir
 __all__ = ["DEFAULT_LIMITS", "InputLimits", "limits_source", "load_limits"]
 
 DEFAULT_LIMITS = defaults_dir() / "limits.toml"
+_MAY_BE_ZERO = frozenset({"clock_out_of_turn_minutes"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +133,9 @@ def _table(path: Path) -> dict[str, int]:
         unknown = sorted(set(outside) | (set(table) - known if isinstance(table, dict) else set()))
         raise ConfigError(f"{path}: unknown keys {unknown}; the [input] table takes {sorted(known)}")
     for key, value in table.items():
-        if type(value) is not int or value <= 0:
-            raise ConfigError(f"{path}: [input] {key} must be a positive whole number, not {value!r}")
+        # 0 turns the out-of-turn rule off (audit 140 L2); every other limit is a positive number.
+        least = 0 if key in _MAY_BE_ZERO else 1
+        if type(value) is not int or value < least:
+            kind = "a whole number, 0 or more" if least == 0 else "a positive whole number"
+            raise ConfigError(f"{path}: [input] {key} must be {kind}, not {value!r}")
     return table

@@ -242,6 +242,17 @@ _COLONLESS_CHAT_LINE = (
 )
 
 
+def _time_label(nick: str) -> bool:
+    """Whether a nick reads as a typed list's label naming a time (截单时间, 预计送达)."""
+    return bool(nick) and _TIME_LABEL_RE.fullmatch(nick) is not None
+
+
+def _system_word(nick: str) -> bool:
+    """Whether a nick is a platform's role word (系统, 系统消息): no buyer of the chat (audit 140 H3)."""
+    found = parse_role_word(nick)
+    return found is not None and found[0] is Role.SYSTEM
+
+
 def _bare_nick(who: str) -> str:
     """A nick without its note in brackets: 森林杂货铺:阿青(售前) is 森林杂货铺:阿青."""
     noted = _NICK_NOTE_RE.match(who)
@@ -267,8 +278,10 @@ _SECONDS_RE = re.compile(r"\d[:：]\d{2}[:：]\d{2}|\d\s*秒")
 _LABEL_RE = re.compile(r"[\u4e00-\u9fff]{1,8}")
 # A label of a typed list that names a time (截单时间(17:00)：…, 揽收时间(15:30)：…, 预计送达(…)：…): under
 # another one it is the list's next line, never a new buyer's chat (audit 138 H1, H2, M3).
+# Not a bare 开始/结束: 新的开始 and 从心开始 are buyers' nicks (audit 140 H1).
 _TIME_LABEL_RE = re.compile(
-    r"[\u4e00-\u9fff]{0,6}(?:时间|日期|时段|时效|时刻|截止|截单|送达|到货|发货|揽收|签收|付款|下单|开始|结束)"
+    r"[\u4e00-\u9fff]{0,6}(?:时间|日期|时段|时效|时刻|截止|截单|送达|到货|发货|揽收|签收|付款|下单"
+    r"|(?:活动|预售|直播|抢购|秒杀|优惠)(?:开始|结束))"
 )
 # A mark of the day may come before the second clock (营业时间(早上9:00-晚上10:00)): without it the
 # agent's hours were a garbled chat line, a reject, and its 爱买不买 under them too (audit 132 H1).
@@ -1009,7 +1022,13 @@ class TextExportReader:
             return False
         # The next label of a list whose line above was folded (揽收时间(15:30) under 截单时间(17:00)):
         # in turn by its time, it was a buyer of its own, the list's line the agent's (audit 138 w2).
-        listed = bool(self.folded) and self.folded[-1] == self._at - 1 and _TIME_LABEL_RE.fullmatch(who)
+        # Only under a folded time label: under a folded buyer it was the chat's next buyer (140 H1).
+        listed = (
+            bool(self.folded)
+            and self.folded[-1] == self._at - 1
+            and _time_label(who)
+            and _time_label(self._nick_at(self._at - 1))
+        )
         if not listed and not self._out_of_turn(stamp, opened):
             return False
         self.folded.append(self._at)  # said in the file's fold warning (audit 134 M1)
@@ -1052,10 +1071,12 @@ class TextExportReader:
             return False
         # A nick that never wrote, in time order between the message and that line, is a new buyer's
         # chat: the line is a sender listed out of order before it (sorted by buyer, audit 135 H2).
-        # Not the list's next label (揽收时间(15:30) under 截单时间(17:00), audit 137 R3, 138 H2), and
-        # not while the conversation has no buyer yet: a chat the agent opens (催付) is answered by
-        # its own first buyer (138 H3).
-        if not self._has_buyer():
+        # Under a time label, not the list's next label (揽收时间(15:30) under 截单时间(17:00), audit
+        # 137 R3, 138 H2), and not while the conversation has no buyer yet: a chat the agent opens
+        # (催付) is answered by its own first buyer (138 H3). A line of another nick is judged by
+        # the walk whatever: 小芳(15:00) over another buyer's line (140 H2).
+        label = _time_label(self._nick_at(self._at))
+        if label and not self._has_buyer():
             return True
         lines, senders = self.decoded.lines, self._line_senders()
         for number in range(self._at + 1, len(lines) + 1):
@@ -1064,8 +1085,9 @@ class TextExportReader:
                 continue
             if other == found:
                 break
-            if _TIME_LABEL_RE.fullmatch(_bare_nick(other[0].strip())):
-                continue
+            nick = _bare_nick(other[0].strip())
+            if label and _time_label(nick) and self._nick_times().get(nick, 0) < 2:
+                continue  # the list's next label; one heading two lines writes (140 H1)
             written_dated = DATETIME_RE.match(other[1].strip()) is not None
             if day is None and written_dated != dated[0]:
                 return False  # with no day known it cannot be placed: the safe side (audit 137 R4)
@@ -1078,9 +1100,16 @@ class TextExportReader:
         return True
 
     def _has_buyer(self) -> bool:
-        """Whether a buyer (no agent, no shop's account) has written in the open conversation yet."""
+        """Whether a buyer (no agent, no shop's account, no 系统) has written in the open conversation yet."""
         shops = self._file_shops()
-        return any(not self._is_agent(w) and w not in shops for w in self._segment.writers)
+        return any(
+            not self._is_agent(w) and w not in shops and not _system_word(w) for w in self._segment.writers
+        )
+
+    def _nick_at(self, number: int) -> str:
+        """The bare nick heading line ``number`` (from 1) as a sender line, ``""`` for none."""
+        found = self._line_senders()[number - 1] if number >= 1 else None
+        return _bare_nick(found[0].strip()) if found is not None else ""
 
     def _inside_message(self, header: re.Match[str]) -> bool:
         """True for a header-like line that is a line of the open message's text.
@@ -1295,7 +1324,13 @@ class TextExportReader:
                 # 买家(2026-11-24 23:59:50) then 买家(00:00:30): the clock-only times go on from
                 # the dated one's day and roll over from its clock.
                 seg, local = self._segment, at.astimezone(self.tz) if at.tzinfo else at
+                before = None if seg.last_clock is None else seg.last_clock + timedelta(days=seg.day_shift)
                 seg.day, seg.day_shift, seg.last_clock = local.date(), 0, local
+                # A dated line that crosses midnight arms the out-of-turn rule as a clock-only one
+                # does (小鹿(2026-11-25 00:05) after 23:57, then 23:58, audit 140 M2): the line before
+                # it, on the new line's day.
+                crossed = before is not None and local.date() == before.date() + timedelta(days=1)
+                seg.pre_roll = before + timedelta(days=1) if crossed and before is not None else None
             return at, at
         if not TIME_RE.match(stamp):
             if stamp:
@@ -1321,6 +1356,10 @@ class TextExportReader:
         if seg.last_clock is not None and clock < seg.last_clock - self.rollover:
             seg.day_shift += 1
             seg.pre_roll = seg.last_clock
+        else:
+            # Only lines right after the crossing: once the chat goes on, 23:58 is the next night's
+            # (a buyer back the next evening was put on the night before, audit 140 M1).
+            seg.pre_roll = None
         seg.last_clock = clock
         placed = clock + timedelta(days=seg.day_shift)
         return (None if day is None else placed), placed
@@ -1341,7 +1380,7 @@ class TextExportReader:
         back than ``clock_out_of_turn_minutes`` (a wide rollover window, 137 R2) goes on as before.
         """
         seg = self._segment
-        if not seg.day_shift or seg.last_clock is None or seg.pre_roll is None:
+        if seg.last_clock is None or seg.pre_roll is None:
             return False
         window = min(self.rollover, self.out_of_turn)
         return clock >= seg.last_clock + timedelta(days=1) - window and clock >= seg.pre_roll
