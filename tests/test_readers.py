@@ -4170,27 +4170,28 @@ def test_a_minute_export_sorted_by_buyer_without_a_day_keeps_its_buyer(tmp_path:
     assert said["你们怎么回事，爱买不买是吧"] is Role.CUSTOMER and said["在的亲"] is Role.AGENT
 
 
-def test_an_agents_label_list_answered_by_the_buyer_keeps_its_first_label(tmp_path: Path) -> None:
-    """截单时间(17:00) under a 15:01 reply was read as a buyer once the list's next label (15:30) lay in
-    time order before the buyer's answer: taken for a new buyer's chat, it un-folded the first, and the
-    agent's 爱买不买 went uncharged (audit 137 R3)."""
-    path = tmp_path / "chat_2026-11-24.txt"
+@pytest.mark.parametrize(
+    ("name", "rest"),
+    [
+        # 截单时间(17:00) under a 15:01 reply was read as a buyer once the list's next label (15:30) lay in
+        # time order before the buyer's answer: taken for a new buyer's chat (audit 137 R3).
+        ("chat_2026-11-24.txt", "揽收时间(15:30)：快递上门\n小鹿(15:40)：好的\n"),
+        # With no day known, 到货时间(2026-11-25 18:00) was a new buyer's chat that could not be placed
+        # (audit 138 M3).
+        (
+            "chat.txt",
+            "到货时间(2026-11-25 18:00)：请留意\n柚子店:小雨(15:02)：还有问题吗\n小鹿(15:40)：好的\n",
+        ),
+    ],
+)
+def test_an_agents_label_list_keeps_its_first_label_whatever_its_next_line(
+    tmp_path: Path, name: str, rest: str
+) -> None:
+    """The list's first label un-folded, a buyer of its own, and the agent's 爱买不买 went uncharged."""
+    path = tmp_path / name
     path.write_text(
         "小鹿(15:00)：今天能发吗\n柚子店:小雨(15:01)：亲，规则如下\n截单时间(17:00)：当天发出，别问了，爱买不买\n"
-        "揽收时间(15:30)：快递上门\n小鹿(15:40)：好的\n",
-        encoding="utf-8",
-    )
-    replies = [m.text for c in read(path).conversations for m in c.messages if m.role is Role.AGENT]
-    assert replies[0].startswith("亲，规则如下\n截单时间(17:00)：当天发出，别问了，爱买不买")
-
-
-def test_a_dated_label_of_a_list_in_a_file_without_a_day_does_not_unfold_the_list(tmp_path: Path) -> None:
-    """With no day known, 到货时间(2026-11-25 18:00) under 截单时间(17:00) was taken for a new buyer's
-    chat that could not be placed: the first label became a buyer, its 爱买不买 uncharged (audit 138 M3)."""
-    path = tmp_path / "chat.txt"
-    path.write_text(
-        "小鹿(15:00)：今天能发吗\n柚子店:小雨(15:01)：亲，规则如下\n截单时间(17:00)：当天发出，别问了，爱买不买\n"
-        "到货时间(2026-11-25 18:00)：请留意\n柚子店:小雨(15:02)：还有问题吗\n小鹿(15:40)：好的\n",
+        + rest,
         encoding="utf-8",
     )
     replies = [m.text for c in read(path).conversations for m in c.messages if m.role is Role.AGENT]
