@@ -230,7 +230,7 @@ def test_a_whole_run_is_listed_and_forgotten_by_its_number(tmp_path: Path, targe
     listed = runner.invoke(app, ["store", "runs", "--db", target, "--format", "json"])
     assert listed.exit_code == 0, listed.output
     runs = [json.loads(line) for line in listed.stdout.splitlines()]
-    assert [(r["run"], r["command"], r["conversations"], r["held"], r["taken_over"]) for r in runs] == [
+    assert [(r["run"], r["command"], r["conversations"], r["held"], r["continued"]) for r in runs] == [
         (1, "inspect", 1, 1, 0),
         (2, "inspect", 2, 2, 0),
     ]
@@ -264,23 +264,40 @@ def test_a_whole_run_is_listed_and_forgotten_by_its_number(tmp_path: Path, targe
 
 def test_a_run_partly_read_again_gives_only_its_own_copies_and_says_so(tmp_path: Path) -> None:
     """A later run that read one of a run's files again holds those conversations: --run of the first
-    leaves them and says so; --run of the later one leaves them too, since the first stored them first,
-    and names them (audit 141 M1)."""
+    leaves them and says so; --run of the later one takes them, as it replaced the first one's copy
+    whole, and says that the first run's files bring that copy back (audit 141 M1, 143 M3)."""
     db = str(tmp_path / "qc.sqlite")
     wrong_folder(tmp_path, db)
     again = tmp_path / "b" / "wangwang_2026-11-19.txt"
     args = ["inspect", str(again), "--out", str(tmp_path / "o3"), "--db", db, "-q"]
     assert runner.invoke(app, args).exit_code == 0  # run 3 reads the new chat again
-    later = runner.invoke(app, ["store", "forget", "--run", "3", "--why", "错的日期", "--db", db])
-    assert later.exit_code == 2 and "holds no conversation of its own" in later.stderr
-    assert "stored first by run 2" in later.stderr
+    later = runner.invoke(app, ["store", "forget", "--run", "3", "--dry-run", "--format", "json", "--db", db])
+    assert [json.loads(line)["conversation"] for line in later.stdout.splitlines()] == ["wangwang_2026-11-19"]
+    assert "1 of them replaced a copy run 2 had stored" in later.stderr
     said = runner.invoke(app, ["store", "forget", "--run", "2", "--why", "错的日期", "--db", db])
     assert said.exit_code == 0, said.output
     assert "run 2 stored 2 conversations: 1 are its own copies now" in said.stderr
     with open_store(db) as store:
-        kept = {r.id: (r.held, r.taken_over) for r in store.runs()}
+        kept = {r.id: (r.held, r.continued) for r in store.runs()}
         plan, gone = store.forget_plan(["wangwang_2026-11-19", "qianniu_2026-11-19"])
-    assert kept[3] == (1, 1) and kept[2] == (0, 0) and plan.shop == "柚子店" and gone.shop is None
+    assert kept[3] == (1, 0) and kept[2] == (0, 0) and plan.shop == "柚子店" and gone.shop is None
+    nothing = runner.invoke(app, ["store", "forget", "--run", "2", "--why", "x", "--db", db])
+    assert nothing.exit_code == 2 and "none of them is its copy any more" in nothing.stderr
+
+
+def test_a_folder_inspected_twice_can_be_forgotten_by_its_second_run(tmp_path: Path) -> None:
+    """The same folder read twice could be forgotten by neither run: the second's copies were left as
+    "stored first" by the first, and the first held none any more (audit 143 M3)."""
+    db = str(tmp_path / "qc.sqlite")
+    filed_twice(tmp_path, db)
+    args = ["inspect", str(tmp_path / "b"), "--out", str(tmp_path / "o3"), "--db", db, "-q"]
+    assert runner.invoke(app, args).exit_code == 0
+    second = runner.invoke(app, ["store", "forget", "--run", "3", "--why", "读了两次", "--db", db])
+    assert second.exit_code == 0, second.output
+    assert "replaced a copy run 2 had stored" in second.stderr
+    with open_store(db) as store:
+        (plan,) = store.forget_plan(["qianniu_2026-11-19"])
+    assert plan.shop is None
 
 
 def _chat_line(cid: str, *messages: tuple[str, str, str]) -> str:
@@ -330,9 +347,8 @@ def test_a_run_that_continued_a_chat_past_midnight_leaves_it_when_forgotten(tmp_
         assert runner.invoke(app, args).exit_code == 0
     said = runner.invoke(app, ["store", "forget", "--run", "2", "--why", "错的文件夹", "--db", db])
     assert said.exit_code == 0, said.output
-    assert (
-        "1 more conversations run 2 holds were stored first by run 1" in said.stderr and "C1" in said.stderr
-    )
+    assert "1 more conversations run 2 holds continue ones stored before it" in said.stderr
+    assert "To forget them all the same: qc store forget C1" in said.stderr
     with open_store(db) as store:
         c1, c2 = store.forget_plan(["C1", "C2"])
     assert c2.shop is None and c1.messages == 5
@@ -417,3 +433,18 @@ def test_the_runs_table_tells_apart_runs_of_alike_files_and_of_other_shops(tmp_p
     assert "mon/chat_2026-11-18.txt" in text and "tue/chat_2026-11-18.txt" in text
     assert "orange/" not in text and "orange_2026-11-18.txt" in text  # only alike names get a folder
     assert "柚子店 2026-11-18" in text and "橙子店 2026-11-18" in text
+
+
+@pytest.mark.parametrize("by", [["qianniu_2026-11-19"], ["--run", "2"]])
+def test_json_lines_are_all_that_stdout_carries(tmp_path: Path, by: list[str]) -> None:
+    """`--format json` printed the table after the JSON lines for a forget by ids, so the output no longer
+    parsed (audit 143 M1); the notes go to stderr."""
+    db = str(tmp_path / "qc.sqlite")
+    filed_twice(tmp_path, db)
+    for dry in (["--dry-run"], ["--why", "存了两次"]):
+        said = runner.invoke(app, ["store", "forget", *by, *dry, "--format", "json", "--db", db])
+        assert said.exit_code == 0, said.output
+        lines = said.stdout.splitlines()
+        assert lines and all(json.loads(line)["conversation"] == "qianniu_2026-11-19" for line in lines)
+        if dry == ["--dry-run"]:
+            assert stored(db)["messages"] == 8

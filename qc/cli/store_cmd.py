@@ -34,8 +34,8 @@ def forget_cli(
         int | None,
         typer.Option(
             "--run",
-            help="Instead of ids: the conversations run N brought into the store that are still its"
-            " copies (qc store runs lists the runs).",
+            help="Instead of ids: the conversations run N holds as its own copies (qc store runs lists"
+            " the runs).",
             show_default=False,
         ),
     ] = None,
@@ -64,9 +64,8 @@ def forget_cli(
     Only a supervisor (or the store's administrator, who is not registered) forgets.
 
     A whole run filed wrongly (a day under the wrong date, the wrong folder) goes with --run N:
-    the conversations it brought into the store that no later run read again. One an earlier
-    run stored first (continued past midnight, moved to another day, read again) stays, named:
-    taking it off would take that run's messages too.
+    the conversations it holds that no later run read again. A chat it continued past midnight
+    stays, named: taking it off would take the earlier run's messages too.
 
     \b
     Example:
@@ -113,8 +112,6 @@ def _print(done: Forgotten, output_format: str, db: str) -> None:
             typer.echo(json.dumps({**p.as_json(), "run": done.run, **extra}, ensure_ascii=False))
     elif done.from_run is not None:
         _print_run(done)
-    if done.from_run is not None:
-        _run_notes(done)
     else:
         from rich.table import Table
 
@@ -138,7 +135,9 @@ def _print(done: Forgotten, output_format: str, db: str) -> None:
                 str(len(p.decided)),
             )
         table_console().print(table)
-    if done.from_run is not None and len(done.plans) + len(done.taken_over) < done.stored:
+    if done.from_run is not None:
+        _run_notes(done)
+    if done.from_run is not None and len(done.plans) + len(done.continued) < done.stored:
         err(
             f"run {done.from_run} stored {done.stored} conversations: {len(done.plans)} are its own copies"
             " now; the others were read again by later runs, which hold them now, or forgotten since"
@@ -187,15 +186,19 @@ def _print_run(done: Forgotten) -> None:
 
 def _run_notes(done: Forgotten) -> None:
     """What a forget by run leaves, and whether what it takes are copies (stderr, in either format)."""
-    if done.taken_over:
-        # Continued past midnight, moved to another day or read again: forgetting them would take
-        # the earlier run's messages too, which its files do not bring back (audit 141 M1).
-        firsts = ", ".join(str(r) for r in sorted({first for _, first in done.taken_over}))
+    if done.continued:
+        # A chat it continued past midnight keeps an earlier run's messages: forgetting it would
+        # take those too, which that run's files alone do not bring back (audit 141 M1, 143 M3).
         err(
-            f"{len(done.taken_over)} more conversations run {done.from_run} holds were stored first by run"
-            f" {firsts} (it continued, moved or read them again) and stay: taking them off would take"
-            " those runs' messages too. Name them to forget them all the same:"
-            f" {_some([cid for cid, _ in done.taken_over])}"
+            f"{len(done.continued)} more conversations run {done.from_run} holds continue ones stored"
+            " before it (it kept their earlier messages) and stay: taking them off would take those"
+            f" messages too. To forget them all the same: qc store forget {' '.join(done.continued)}"
+        )
+    if done.replaced:
+        firsts = ", ".join(str(r) for r in sorted({first for _, first in done.replaced}))
+        err(
+            f"{len(done.replaced)} of them replaced a copy run {firsts} had stored (moved to another day or"
+            f" read again): inspecting that run's files again brings its copy back"
         )
     alone = sum(1 for p in done.plans if p.conversation not in done.repeats)
     if alone and done.run is None:
@@ -271,7 +274,7 @@ def _print_runs(runs: list[RunSummary]) -> None:
         else:
             what = f"{r.by}: {r.why}"
         days = sorted({f"{s} {d}" if len(shops) > 1 else d for s, d in r.days})
-        held = f"{r.held} ({r.taken_over} earlier)" if r.taken_over else str(r.held)
+        held = f"{r.held} ({r.continued} continued)" if r.continued else str(r.held)
         table.add_row(
             str(r.id),
             r.started_at[:19].replace("T", " "),
@@ -284,9 +287,9 @@ def _print_runs(runs: list[RunSummary]) -> None:
         )
     table_console().print(table)
     err(
-        "started: UTC. held: conversations still the run's copies; (earlier): of them, those an earlier"
-        " run stored first, which `qc store forget --run N` leaves. repeated: copies of conversations"
-        " the store holds"
+        "started: UTC. held: conversations still the run's copies; (continued): of them, those keeping an"
+        " earlier run's messages, which `qc store forget --run N` leaves. repeated: copies of"
+        " conversations the store holds"
     )
 
 

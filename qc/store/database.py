@@ -229,7 +229,9 @@ class RunSummary:
     by: str = ""
     why: str = ""
     repeated: int = 0
-    taken_over: int = 0  # of those held, first stored by an earlier run: --run leaves them
+    continued: int = (
+        0  # of those held, ones it continued (an earlier copy's messages kept): --run leaves them
+    )
 
     def as_json(self) -> dict[str, Any]:
         """The run as ``qc store runs --format json`` prints it."""
@@ -241,7 +243,7 @@ class RunSummary:
             "days": [{"shop": s, "date": d} for s, d in self.days],
             "conversations": self.conversations,
             "held": self.held,
-            "taken_over": self.taken_over,
+            "continued": self.continued,
             "findings": self.findings,
             "by": self.by,
             "why": self.why,
@@ -857,19 +859,19 @@ class Store:
         with self.engine.connect() as conn:
             rows = list(reversed(conn.execute(q).all()))
             held: dict[int, int] = {}
-            taken: dict[int, int] = {}
             for at in range(0, len(rows), _CHUNK):
                 ids = [r.id for r in rows[at : at + _CHUNK]]
-                earlier = func.coalesce(convs.c.first_run_id, convs.c.run_id) < convs.c.run_id
                 counted = (
-                    select(convs.c.run_id, earlier.label("earlier"), func.count())
+                    select(convs.c.run_id, func.count())
                     .where(convs.c.run_id.in_(ids))
-                    .group_by(convs.c.run_id, earlier)
+                    .group_by(convs.c.run_id)
                 )
-                for rid, was_earlier, n in conn.execute(counted):
-                    held[int(rid)] = held.get(int(rid), 0) + int(n)
-                    if was_earlier:
-                        taken[int(rid)] = int(n)
+                held.update((int(rid), int(n)) for rid, n in conn.execute(counted))
+            continued = {
+                int(r.id): len(self._run_continued(conn, int(r.id)))
+                for r in rows
+                if '"continued_conversations"' in (r.run_json or "")
+            }
             said = [json.loads(r.run_json or "{}") for r in rows]
             targets = {
                 (p.get("shop", ""), p.get("repeats", ""))
@@ -878,7 +880,7 @@ class Store:
             }
             stored = self._held_keys(conn, targets)
         return [
-            _run_summary(r, run, held.get(int(r.id), 0), taken.get(int(r.id), 0), stored)
+            _run_summary(r, run, held.get(int(r.id), 0), continued.get(int(r.id), 0), stored)
             for r, run in zip(rows, said, strict=True)
         ]
 
@@ -918,12 +920,11 @@ class Store:
             return self._plans(conn, ids)
 
     def run_held(self, run_id: int) -> list[str]:
-        """The conversations run ``run_id`` brought into the store that are still its copies, by id.
+        """The conversations run ``run_id`` holds as its own copies, by id: what ``forget --run`` takes.
 
         A whole run can be wrong (a day filed under the wrong date, the wrong folder read), and
-        its conversation ids are many: ``qc store forget --run`` takes these. A later run that
-        read the same conversation again holds it now, so it is not this run's to take; nor is
-        one an earlier run stored first (:meth:`run_taken_over`).
+        its conversation ids are many. A later run that read the same conversation again holds it
+        now, so it is not this run's to take; nor is one the run continued (:meth:`run_continued`).
 
         Raises:
             ConfigError: the store has no such run, it is a forget run, or it holds none of its
@@ -932,19 +933,45 @@ class Store:
         with self.engine.connect() as conn:
             return self._run_held(conn, run_id)
 
-    def run_taken_over(self, run_id: int) -> dict[str, int]:
-        """The conversations run ``run_id`` holds that an earlier run stored first: id → that run.
+    def run_continued(self, run_id: int) -> list[str]:
+        """The conversations run ``run_id`` holds that it continued: they keep an earlier copy's messages.
 
-        It continued them past midnight, moved them to another day or read them again: taking
-        them off would take the earlier run's messages too, which its files do not bring back
-        (audit 141 M1), so ``qc store forget --run`` leaves them and names them.
+        A chat cut at midnight, its first part stored before (run.json ``continued_conversations``):
+        taking it off would take the earlier run's messages too, which that run's files alone do
+        not bring back (audit 141 M1, 143 M2), so ``qc store forget --run`` leaves them and names them.
+        """
+        with self.engine.connect() as conn:
+            return sorted(self._run_continued(conn, run_id))
+
+    def run_replaced(self, run_id: int) -> dict[str, int]:
+        """The run's own conversations that replaced whole a copy an earlier run stored: id → that run.
+
+        Moved to another day or read again in full: nothing of the earlier copy is left in them,
+        so ``forget --run`` takes them, and says that the earlier run's files bring that copy back.
+        Known for conversations stored since schema 19.
         """
         convs = TABLES["conversations"]
         q = select(convs.c.conversation_id, convs.c.first_run_id).where(
             convs.c.run_id == run_id, convs.c.first_run_id < run_id
         )
         with self.engine.connect() as conn:
-            return {cid: int(first) for cid, first in conn.execute(q.order_by(convs.c.conversation_id))}
+            continued = self._run_continued(conn, run_id)
+            rows = conn.execute(q.order_by(convs.c.conversation_id)).all()
+        return {cid: int(first) for cid, first in rows if cid not in continued}
+
+    @staticmethod
+    def _run_continued(conn: Connection, run_id: int) -> set[str]:
+        runs, convs = TABLES["runs"], TABLES["conversations"]
+        said = json.loads(conn.execute(select(runs.c.run_json).where(runs.c.id == run_id)).scalar() or "{}")
+        kept = {
+            c.get("conversation_id")
+            for c in said.get("continued_conversations") or []
+            if int(c.get("stored_messages_kept") or 0) > 0
+        }
+        if not kept:
+            return set()
+        q = select(convs.c.conversation_id).where(convs.c.run_id == run_id)
+        return {cid for cid in conn.execute(q).scalars() if cid in kept}
 
     def _run_held(self, conn: Connection, run_id: int) -> list[str]:
         """:meth:`run_held` through the caller's connection (inside a write, its transaction)."""
@@ -965,16 +992,16 @@ class Store:
                 f"run {run_id} forgot conversations and stored none: nothing was forgotten. What it took"
                 " off comes back when its files are inspected again"
             )
-        q = select(convs.c.conversation_id, convs.c.first_run_id).where(convs.c.run_id == run_id)
-        rows = conn.execute(q.order_by(convs.c.conversation_id)).all()
-        ids = [cid for cid, first in rows if first is None or first >= run_id]
-        earlier = sorted({int(first) for _, first in rows if first is not None and first < run_id})
-        if not ids and earlier:
+        q = select(convs.c.conversation_id).where(convs.c.run_id == run_id)
+        held = list(conn.execute(q.order_by(convs.c.conversation_id)).scalars())
+        continued = self._run_continued(conn, run_id)
+        ids = [cid for cid in held if cid not in continued]
+        if not ids and continued:
             raise ConfigError(
-                f"run {run_id} holds no conversation of its own: the {len(rows)} it holds were stored"
-                f" first by run {', '.join(map(str, earlier))} (it continued, moved or read them again),"
-                " and taking them off would take those runs' messages too: nothing was forgotten. To"
-                " forget them all the same, name them (qc store forget ID …)"
+                f"run {run_id} holds no conversation of its own: the {len(continued)} it holds continue"
+                " conversations stored before it (it kept their earlier messages), and taking them off"
+                " would take those messages too: nothing was forgotten. To forget them all the same,"
+                f" name them: qc store forget {' '.join(sorted(continued))}"
             )
         if not ids:
             later = conn.execute(
@@ -983,13 +1010,12 @@ class Store:
                 .order_by(convs.c.conversation_id)
             ).all()
             holders = ", ".join(str(r) for r in sorted({int(r) for _, r in later}))
-            named = ", ".join(cid for cid, _ in later[:5]) + (" …" if len(later) > 5 else "")
             raise ConfigError(
                 f"run {run_id} stored {row.conversation_count} conversation(s) and none of them is its copy"
                 " any more: nothing was forgotten; "
                 + (
-                    f"run {holders} read {len(later)} of them again and hold them now, with whatever they"
-                    f" added; to forget them all the same, name them (qc store forget {named})"
+                    f"run {holders} read {len(later)} of them again and hold them now: `qc store forget"
+                    f" --run` of that run takes them"
                     if later
                     else "they were read again by later runs or forgotten (`qc store runs` says which runs"
                     " hold conversations now)"
@@ -2513,12 +2539,12 @@ def _shared_id(conversation_id: str, stored_shop: str, new_shop: str) -> StoreEr
 
 
 def _run_summary(
-    row: Any, run: dict[str, Any], held: int, taken: int, stored: set[tuple[str, str]]
+    row: Any, run: dict[str, Any], held: int, continued: int, stored: set[tuple[str, str]]
 ) -> RunSummary:
     """A ``runs`` row as :meth:`Store.runs` lists it.
 
-    ``held``: its conversations still its copies, ``taken`` of them first stored by an earlier
-    run; ``stored``: the conversations its repeats name that the store still holds (a repeat
+    ``held``: its conversations still its copies, ``continued`` of them keeping an earlier copy's
+    messages; ``stored``: the conversations its repeats name that the store still holds (a repeat
     of one forgotten since is a copy no longer).
     """
     days = tuple((d.get("shop", ""), d.get("date", "")) for d in json.loads(row.days or "[]"))
@@ -2552,7 +2578,7 @@ def _run_summary(
                 if (p.get("shop", ""), p.get("repeats", "")) in stored
             }
         ),
-        taken_over=taken,
+        continued=continued,
     )
 
 

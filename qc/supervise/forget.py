@@ -35,8 +35,10 @@ class Forgotten:
     stored: int = 0  # how many conversations that run stored, its copies or not
     # That run's conversations that repeat a conversation the store holds and keeps (asked now).
     repeats: frozenset[str] = frozenset()
-    # Conversations that run holds but an earlier run stored first (id, that run): left alone.
-    taken_over: tuple[tuple[str, int], ...] = ()
+    # Conversations that run continued (an earlier copy's messages kept in them): left, named.
+    continued: tuple[str, ...] = ()
+    # Its own conversations that replaced whole an earlier run's copy (id, that run): taken.
+    replaced: tuple[tuple[str, int], ...] = ()
 
     @property
     def days(self) -> list[str]:
@@ -84,7 +86,8 @@ def forget_conversations(
             "from_run": run,
             "stored": sum(r.conversations for r in store.runs(only=run)),
             "repeats": _live_repeats(store, run, set(own)),
-            "taken_over": tuple(store.run_taken_over(run).items()),
+            "continued": tuple(store.run_continued(run)),
+            "replaced": tuple(store.run_replaced(run).items()),
         }
     if dry_run:
         planned = tuple(store.forget_plan(ids, run=run))
