@@ -574,3 +574,63 @@ def test_a_descriptor_path_into_a_file_is_written_as_it_stands_not_replaced(tmp_
         os.close(fd)
     assert log.read_text(encoding="utf-8") == "earlier line\n新的一行\n再一行\n"
     assert _no_parts(tmp_path) == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs Linux /proc")
+def test_descriptors_through_links_pipes_streamed_and_shut_ones_named(tmp_path):
+    """A link to /dev/stdout with `>> log` still replaced the log (audit 143 H2); a pipe behind
+    /dev/stdout was staged whole in TMPDIR before a byte went out (M4); a descriptor not open, or open
+    for reading, said only "Bad file descriptor", or replaced stdin's file (L2)."""
+    import qc.outputs.atomic as atomic
+
+    log = tmp_path / "log.csv"
+    log.write_text("earlier\n", encoding="utf-8")
+    fd = os.open(log, os.O_WRONLY | os.O_APPEND)
+    link = tmp_path / "sample.csv"
+    link.symlink_to(f"/dev/fd/{fd}")
+    try:
+        atomic.write_text_replacing(link, "抽查\n")
+    finally:
+        os.close(fd)
+    assert log.read_text(encoding="utf-8") == "earlier\n抽查\n" and link.is_symlink()
+    read_end, write_end = os.pipe()
+    try:
+        with atomic.replacing(Path(f"/dev/fd/{write_end}")) as part:
+            assert part == Path(f"/dev/fd/{write_end}")  # streamed, not staged
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    shut = Path(f"/dev/fd/{write_end}")
+    with pytest.raises(OSError) as closed, atomic.replacing(shut):
+        pass
+    assert closed.value.filename == str(shut) and "not open" in closed.value.strerror
+    source = tmp_path / "input.txt"
+    source.write_text("输入", encoding="utf-8")
+    reading = os.open(source, os.O_RDONLY)
+    try:
+        with pytest.raises(OSError) as wrong, atomic.replacing(Path(f"/dev/fd/{reading}")):
+            pass
+    finally:
+        os.close(reading)
+    assert "open for reading" in wrong.value.strerror and source.read_text(encoding="utf-8") == "输入"
+
+
+def test_a_workbook_whose_temporary_folder_is_full_says_so_without_a_traceback(tmp_path, monkeypatch, capfd):
+    """openpyxl builds each sheet in the temporary folder: full, it was blamed on the output's disk and a
+    traceback from its worksheet writer followed qc's message (audit 143 H1)."""
+    import openpyxl.worksheet._writer as writer
+    from openpyxl import Workbook
+
+    import qc.outputs.atomic as atomic
+
+    full = tmp_path / "sheet.xml"
+    full.symlink_to("/dev/full")  # every write fails: No space left on device
+    monkeypatch.setattr(writer, "create_temporary_file", lambda suffix="": str(full))
+    book = Workbook()
+    for n in range(500):
+        book.active.append([n, "复核意见" * 10])
+    target = tmp_path / "review.xlsx"
+    with pytest.raises(OSError) as said:
+        atomic.save_workbook(book, target)
+    assert "in the temporary folder" in said.value.strerror and "TMPDIR" in said.value.strerror
+    assert not target.exists() and "Traceback" not in capfd.readouterr().err

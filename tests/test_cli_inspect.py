@@ -189,6 +189,8 @@ def test_exit_2_when_out_is_a_link_in_a_loop_or_to_nothing(tmp_path: Path) -> No
         and f"is a link to {tmp_path / 'nowhere'}, which does not exist" in nothing.stderr
     )
     assert not (tmp_path / "nowhere").exists()
+    below = runner.invoke(app, ["inspect", str(DATA / "bom.csv"), "--out", str(tmp_path / "a" / "day")])
+    assert below.exit_code == 2 and f"{tmp_path / 'a'} is a link in a loop" in below.stderr  # audit 143 L1
 
 
 def test_exit_2_when_out_is_an_input_folder_and_nothing_is_written(tmp_path: Path) -> None:

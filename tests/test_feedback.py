@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from review_day import CONVERSATIONS, inspect_day, msg, phrase_ids
@@ -120,6 +121,28 @@ def test_cli_writes_samples_and_allow_snippet(store):
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [(r["text"], r["label"]) for r in rows] == [("这个我不清楚", "ok")]
     assert "[[allow]]" in (tmp / "fb" / "review.allow.toml").read_text(encoding="utf-8")
+
+
+def test_an_output_that_is_a_stream_gets_no_allowlist_file_beside_it(store):
+    """--out /dev/stdout wrote its allowlist to a new file /dev/stdout.allow.toml inside /dev, and
+    /dev/fd/3's failed naming a hidden part (audit 143 M5): a stream's snippet goes to stderr."""
+    import os
+
+    store, ids, tmp = store
+    decide(store, ids["cE"], "reject", by="qa", note="fine here")
+    target = tmp / "samples.jsonl"
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    try:
+        args = ["feedback", "export", "--out", f"/dev/fd/{fd}", "--db", str(tmp / "qc.sqlite")]
+        result = CliRunner().invoke(app, args)
+    finally:
+        os.close(fd)
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["text"] for line in target.read_text(encoding="utf-8").splitlines()] == [
+        "这个我不清楚"
+    ]
+    assert "[[allow]]" in result.stderr and not list(tmp.glob("*.allow.toml"))
+    assert not Path(f"/dev/fd/.{fd}.allow.toml").exists()
 
 
 PHONE = {

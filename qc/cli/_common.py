@@ -362,18 +362,23 @@ def output_folder(path: Path, option: str = "--out") -> Path:
         ConfigError: ``path``, or a folder above it, is an existing file; or ``path`` is a link
             that leads nowhere or in a loop.
     """
-    if path.is_symlink() and not path.exists():
-        # A loop was an internal error and a link to nothing "File exists" (audit 141 L1).
+    # A loop was an internal error and a link to nothing "File exists", the folder's own link or
+    # one above it (audits 141 L1, 143 L1).
+    for link in (path, *path.parents):
+        if not link.is_symlink() or link.exists():
+            continue
         try:
-            path.resolve(strict=True)
+            link.resolve(strict=True)
         except FileNotFoundError:
             raise ConfigError(
-                f"{option} {path} is a link to {os.readlink(path)}, which does not exist: create that folder"
-                " first, or give another folder"
+                f"{option} {path}: {link} is a link to {os.readlink(link)}, which does not exist: create"
+                " that folder first, or give another folder"
             ) from None
         except (OSError, RuntimeError):
             pass
-        raise ConfigError(f"{option} {path} is a link in a loop (it leads back to itself); give a folder")
+        raise ConfigError(
+            f"{option} {path}: {link} is a link in a loop (it leads back to itself); give a folder"
+        )
     blocker = _file_in_the_way(path)
     if blocker == path:
         raise ConfigError(f"{option} {path} is a file; give a folder (it is created when missing)")

@@ -48,7 +48,7 @@ def export_cli(
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     import json
 
-    from qc.outputs.atomic import write_text_replacing
+    from qc.outputs.atomic import is_stream, write_text_replacing
     from qc.supervise.feedback import allow_snippet, feedback_samples
     from qc.text.pii import Masker
 
@@ -63,7 +63,10 @@ def export_cli(
     else:
         out.parent.mkdir(parents=True, exist_ok=True)
         write_text_replacing(out, lines)
-    allow_path = allow_out or (out.with_suffix(".allow.toml") if out is not None else None)
+    # Beside a file only: /dev/stdout.allow.toml was made inside /dev, and /dev/fd/3's failed (audit
+    # 143 M5). A stream's snippet goes to stderr, as without --out.
+    beside = out is not None and not is_stream(out)
+    allow_path = allow_out or (out.with_suffix(".allow.toml") if out is not None and beside else None)
     if result.allow:
         snippet = allow_snippet(result.allow)
         if allow_path is None:

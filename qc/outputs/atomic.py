@@ -10,6 +10,7 @@ and renamed over it on success, the path holds the old file or the new one, neve
 from __future__ import annotations
 
 import errno
+import gc
 import io
 import os
 import re
@@ -18,12 +19,13 @@ import shutil
 import stat
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["replacing", "save_workbook", "write_text_replacing"]
+__all__ = ["is_stream", "replacing", "save_workbook", "write_text_replacing"]
 
 # The hidden name a file is written under beside its target (.agents.csv.qc-part-1a2b3c4d).
 _PART = ".qc-part-"
@@ -48,11 +50,12 @@ def replacing(target: Path) -> Iterator[Path]:
       full disk still leaves the old file whole.
     """
     fd = _descriptor(Path(target))
-    if fd is not None:
-        # /dev/stdout of `qc … --csv /dev/stdout >> log.csv`: the file behind it is the shell's,
-        # opened to append or from its start; reopened it was cut, replaced it lost the lines
-        # before (audit 141 H1). Written through the descriptor as it stands, as a shell would.
-        with _staged_elsewhere(Path(target), deliver=lambda part: _send(part, fd)) as part:
+    if fd is not None and _open_file(fd, Path(target)):
+        # /dev/stdout of `qc … --csv /dev/stdout >> log.csv`, or a link to it: the file behind it
+        # is the shell's, opened to append or from its start; reopened it was cut, replaced it
+        # lost the lines before (audits 141 H1, 143 H2). Written through the descriptor as it
+        # stands, as a shell would. A pipe or a terminal behind it streams below (143 M4).
+        with _staged_elsewhere(Path(target), deliver=lambda part: _send(part, fd, Path(target))) as part:
             yield part
         return
     if _special(Path(target)):
@@ -101,27 +104,58 @@ _DESCRIPTOR_RE = re.compile(r"/dev/(stdin|stdout|stderr)|/dev/fd/(\d+)|/proc/sel
 
 
 def _descriptor(target: Path) -> int | None:
-    """The descriptor ``target`` names (``/dev/stdout`` is 1), or ``None`` for any other path."""
-    found = _DESCRIPTOR_RE.fullmatch(str(target))
-    if found is None:
-        return None
-    if found[1]:
-        return ("stdin", "stdout", "stderr").index(found[1])
-    return int(found[2] or found[3])
+    """The descriptor ``target`` names (``/dev/stdout`` is 1), through links; ``None`` for another path."""
+    path = str(target)
+    for _ in range(40):  # the kernel's own limit on links followed
+        found = _DESCRIPTOR_RE.fullmatch(path)
+        if found is not None:
+            if found[1]:
+                return ("stdin", "stdout", "stderr").index(found[1])
+            return int(found[2] or found[3])
+        if not os.path.islink(path):
+            return None
+        path = os.path.normpath(os.path.join(os.path.dirname(path), os.readlink(path)))
+    return None
 
 
-def _send(part: Path, fd: int) -> None:
+def _open_file(fd: int, target: Path) -> bool:
+    """Whether descriptor ``fd`` is a regular file open for writing (raised, naming ``target``, if shut)."""
+    import fcntl
+
+    try:
+        mode = os.fstat(fd).st_mode
+        flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+    except OSError:
+        raise OSError(errno.EBADF, f"descriptor {fd} is not open", str(target)) from None
+    if flags & os.O_ACCMODE == os.O_RDONLY:
+        # /dev/stdin: written through, the file behind it was replaced (audit 143 L2).
+        raise OSError(errno.EBADF, f"descriptor {fd} is open for reading, not writing", str(target))
+    return stat.S_ISREG(mode)
+
+
+def _send(part: Path, fd: int, target: Path) -> None:
     """``part``'s bytes written to descriptor ``fd`` as it stands (its offset, its append mode)."""
     for stream in (sys.stdout, sys.stderr):
         if stream is not None and not stream.closed:
             stream.flush()  # what qc printed before keeps its place before the file's bytes
     data = memoryview(part.read_bytes())
-    out = os.dup(fd)
     try:
-        while data:
-            data = data[os.write(out, data) :]
-    finally:
-        os.close(out)
+        out = os.dup(fd)
+        try:
+            while data:
+                data = data[os.write(out, data) :]
+        finally:
+            os.close(out)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(target)) from None
+
+
+def is_stream(target: Path) -> bool:
+    """Whether an output path is a stream, not a file of its own: a descriptor, a device, a pipe.
+
+    Nothing is written beside such a path (a second file next to /dev/stdout was made in /dev).
+    """
+    return _descriptor(Path(target)) is not None or _special(Path(target))
 
 
 def _special(target: Path) -> bool:
@@ -207,6 +241,15 @@ def write_text_replacing(target: Path, text: str) -> None:
         part.write_text(text, encoding="utf-8")
 
 
+# One cleanup at a time swaps the interpreter's hook for unraisable exceptions (the workbench saves
+# workbooks in threads).
+_QUIET = threading.Lock()
+
+
+def _quiet(unraisable: Any) -> None:
+    """Drop an exception raised where none can be (a generator's cleanup): the failure was said."""
+
+
 def save_workbook(workbook: Any, target: Path) -> None:
     """An openpyxl workbook saved whole to ``target``: built in memory, then written and renamed.
 
@@ -214,6 +257,30 @@ def save_workbook(workbook: Any, target: Path) -> None:
     failure printed a traceback (audit 130 H1): in memory there is nothing on disk to fail.
     """
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    failed: OSError | None = None
+    try:
+        workbook.save(buffer)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        failed = exc  # its traceback keeps openpyxl's writer alive until it can go quietly
+    if failed is not None:
+        # openpyxl writes each worksheet to the temporary folder first: that disk is full, not the
+        # output's. Its worksheet writer, left open, failed again when collected and printed a
+        # traceback after qc's own message (audit 143 H1).
+        code, reason = failed.errno, failed.strerror or "No space left on device"
+        with _QUIET:
+            hook, sys.unraisablehook = sys.unraisablehook, _quiet
+            try:
+                failed = None
+                gc.collect()
+            finally:
+                sys.unraisablehook = hook
+        raise OSError(
+            code,
+            f"{reason} in the temporary folder, where the sheets of {Path(target).name} are built; free"
+            " space there, or set TMPDIR to a folder with room",
+            tempfile.gettempdir(),
+        )
     with replacing(target) as part:
         part.write_bytes(buffer.getbuffer())
