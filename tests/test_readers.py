@@ -4260,3 +4260,18 @@ def test_the_out_of_turn_rule_after_midnight_can_be_turned_off(tmp_path: Path, m
     monkeypatch.setenv("QC_LIMITS", str(limits))
     off = [m.sent_at.day for c in read(path).conversations for m in c.messages if m.sent_at]
     assert sorted(on) == [24, 24, 24, 25] and sorted(off) == [24, 24, 25, 25]
+
+
+def test_a_label_the_file_lists_in_two_chats_is_still_no_new_buyer(tmp_path: Path) -> None:
+    """揽收时间 heading a line in another chat's list too was walked as a new buyer's chat: the first list
+    un-folded, its 爱买不买 uncharged and the rest of the chat put a day late (audit 142 H2)."""
+    path = tmp_path / "chat_2026-11-24.txt"
+    path.write_text(
+        "小鹿(09:00)：什么时候发\n柚子店:小雨(09:01)：亲，规则如下\n截单时间(16:00)：当天发出，爱买不买\n"
+        "揽收时间(09:30)：次日揽收\n小鹿(10:00)：好\n柚子店:小雨(10:01)：不客气\n=====\n"
+        "阿花(14:00)：什么时候揽收\n柚子店:小雨(14:01)：亲\n揽收时间(18:30)：当天揽收\n阿花(14:02)：好的\n",
+        encoding="utf-8",
+    )
+    first = read(path).conversations[0].messages
+    assert first[1].text.startswith("亲，规则如下\n截单时间(16:00)：当天发出，爱买不买")
+    assert {m.sent_at.day for m in first if m.sent_at} == {24}

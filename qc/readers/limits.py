@@ -79,7 +79,7 @@ def load_limits(path: Path | None = None) -> InputLimits:
 
     Raises:
         ConfigError: The file is missing, not TOML, has an unknown key or a value that is not
-            a positive integer; or the bundled file lacks a key.
+            a positive integer (0 too for clock_out_of_turn_minutes); or the bundled file lacks a key.
     """
     chosen = path or (Path(os.environ["QC_LIMITS"]) if os.environ.get("QC_LIMITS") else DEFAULT_LIMITS)
     return _load(Path(chosen).resolve())

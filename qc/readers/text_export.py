@@ -281,7 +281,12 @@ _LABEL_RE = re.compile(r"[\u4e00-\u9fff]{1,8}")
 # Not a bare 开始/结束: 新的开始 and 从心开始 are buyers' nicks (audit 140 H1).
 _TIME_LABEL_RE = re.compile(
     r"[\u4e00-\u9fff]{0,6}(?:时间|日期|时段|时效|时刻|截止|截单|送达|到货|发货|揽收|签收|付款|下单"
-    r"|(?:活动|预售|直播|抢购|秒杀|优惠)(?:开始|结束))"
+    r"|(?:活动|预售|直播|抢购|秒杀|优惠|领券|拼团|团购|开团|报名|促销|满减)(?:开始|结束))"
+)
+# The labels of a shop's delivery rules: no buyer's nick, whatever line they stand under (顺丰(17:00)
+# then 截单时间(15:30); a list pasted in two chats, audit 142 H2).
+_LOGISTICS_LABEL_RE = re.compile(
+    r"(?:截单|截止|揽收|发货|到货|送达|签收|付款|下单|配送|出库)(?:时间|日期|时段)?|预计(?:送达|到货|发货)(?:时间)?"
 )
 # A mark of the day may come before the second clock (营业时间(早上9:00-晚上10:00)): without it the
 # agent's hours were a garbled chat line, a reject, and its 爱买不买 under them too (audit 132 H1).
@@ -1026,8 +1031,10 @@ class TextExportReader:
         listed = (
             bool(self.folded)
             and self.folded[-1] == self._at - 1
-            and _time_label(who)
-            and _time_label(self._nick_at(self._at - 1))
+            and (
+                (_time_label(who) and _time_label(self._nick_at(self._at - 1)))
+                or _LOGISTICS_LABEL_RE.fullmatch(who) is not None  # 截单时间 under 顺丰 (142 H2)
+            )
         )
         if not listed and not self._out_of_turn(stamp, opened):
             return False
@@ -1044,7 +1051,9 @@ class TextExportReader:
         clock-only time is read on the day of the others; with no day known, only times written alike.
         """
         found = self._next_sender()
-        if found is None or found[0] not in self._segment.writers:
+        # The shop's side writing next counts too, a colleague who has not written yet (a transfer to
+        # 售后): the list was left a buyer of its own, the colleague timed to it (audit 142 H3).
+        if found is None or (found[0] not in self._segment.writers and not self._shop_side(found[0])):
             return False
         stamps = (opened.strip(), found[1].strip(), stamp.strip())
         dated = [DATETIME_RE.match(s) is not None for s in stamps]
@@ -1086,8 +1095,10 @@ class TextExportReader:
             if other == found:
                 break
             nick = _bare_nick(other[0].strip())
-            if label and _time_label(nick) and self._nick_times().get(nick, 0) < 2:
-                continue  # the list's next label; one heading two lines writes (140 H1)
+            if (label and _time_label(nick)) or (
+                _LOGISTICS_LABEL_RE.fullmatch(nick) is not None and self._nick_times().get(nick, 0) < 2
+            ):
+                continue  # the list's next label (140 H1, 142 H2)
             written_dated = DATETIME_RE.match(other[1].strip()) is not None
             if day is None and written_dated != dated[0]:
                 return False  # with no day known it cannot be placed: the safe side (audit 137 R4)
@@ -1098,6 +1109,11 @@ class TextExportReader:
             if t is not None and first <= placed(t, written_dated) <= nxt:
                 return False
         return True
+
+    def _shop_side(self, who: str) -> bool:
+        """Whether a nick writes for the shop: an agent, or an account of a shop of the file."""
+        sub = split_subaccount(_bare_nick(who))
+        return self._is_agent(who) or (sub is not None and sub[0] in self._file_shops())
 
     def _has_buyer(self) -> bool:
         """Whether a buyer (no agent, no shop's account, no 系统) has written in the open conversation yet."""
@@ -1330,7 +1346,10 @@ class TextExportReader:
                 # does (小鹿(2026-11-25 00:05) after 23:57, then 23:58, audit 140 M2): the line before
                 # it, on the new line's day.
                 crossed = before is not None and local.date() == before.date() + timedelta(days=1)
-                seg.pre_roll = before + timedelta(days=1) if crossed and before is not None else None
+                if crossed and before is not None:
+                    seg.pre_roll = before + timedelta(days=1)
+                elif before != local:
+                    seg.pre_roll = None
             return at, at
         if not TIME_RE.match(stamp):
             if stamp:
@@ -1356,9 +1375,10 @@ class TextExportReader:
         if seg.last_clock is not None and clock < seg.last_clock - self.rollover:
             seg.day_shift += 1
             seg.pre_roll = seg.last_clock
-        else:
+        elif clock != seg.last_clock:
             # Only lines right after the crossing: once the chat goes on, 23:58 is the next night's
-            # (a buyer back the next evening was put on the night before, audit 140 M1).
+            # (a buyer back the next evening was put on the night before, audit 140 M1). A line at
+            # the crossing line's own time (a notice of it, a second bubble) goes on nothing (142 H1).
             seg.pre_roll = None
         seg.last_clock = clock
         placed = clock + timedelta(days=seg.day_shift)
