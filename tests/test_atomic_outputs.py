@@ -634,3 +634,23 @@ def test_a_workbook_whose_temporary_folder_is_full_says_so_without_a_traceback(t
         atomic.save_workbook(book, target)
     assert "in the temporary folder" in said.value.strerror and "TMPDIR" in said.value.strerror
     assert not target.exists() and "Traceback" not in capfd.readouterr().err
+
+
+def test_a_socket_behind_a_descriptor_is_written_through_it(tmp_path):
+    """stdout on a socket (a service logging to the journal) failed "No such device or address": Linux
+    refuses to open a socket again by its /proc name (audit 144 M2)."""
+    import socket
+
+    import qc.outputs.atomic as atomic
+
+    ours, theirs = socket.socketpair()
+    try:
+        atomic.write_text_replacing(Path(f"/dev/fd/{ours.fileno()}"), "日志一行\n")
+        ours.shutdown(socket.SHUT_WR)
+        got = b""
+        while chunk := theirs.recv(4096):
+            got += chunk
+    finally:
+        ours.close()
+        theirs.close()
+    assert got.decode() == "日志一行\n" and _no_parts(tmp_path) == []

@@ -385,7 +385,8 @@ def test_a_full_disk_says_what_to_free_when_the_error_names_no_file(capsys) -> N
     assert stopped.value.exit_code == 1
     said = capsys.readouterr().err
     assert (
-        "qc: No space left on device; free space on the disk qc writes to (its output, --out or --db)" in said
+        "qc: No space left on device; free space on the disk qc writes to (its output, --out or --db, or the"
+        " temporary folder, TMPDIR, where a run keeps its records)" in said
     )
 
 

@@ -86,6 +86,25 @@ def test_report_refuses_an_out_file_that_is_not_html(db):
     assert r.exit_code == 2 and "name it .html" in r.stderr and not (tmp / "r.csv").exists()
 
 
+def test_report_and_sample_write_to_a_descriptor_that_has_no_name_to_give(db):
+    """--out /dev/stdout was refused "name it .html / .csv", which cannot be done (audit 144 L2)."""
+    import os
+
+    args, tmp = db
+    for command, extra, first in (
+        ("report", ["--from", DAY, "--to", DAY], "<!doctype html>"),
+        ("sample", ["--per-agent", "1", "--seed", "1", "--date", DAY], "\ufeff"),
+    ):
+        target = tmp / f"{command}.out"
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        try:
+            r = run(command, *extra, "--out", f"/dev/fd/{fd}", *args)
+        finally:
+            os.close(fd)
+        assert r.exit_code == 0, r.stderr
+        assert target.read_text(encoding="utf-8").lower().startswith(first), command
+
+
 def test_report_for_a_short_name_is_not_empty(db):
     args, tmp = db
     out = tmp / "xm.html"

@@ -273,7 +273,7 @@ def test_a_run_partly_read_again_gives_only_its_own_copies_and_says_so(tmp_path:
     assert runner.invoke(app, args).exit_code == 0  # run 3 reads the new chat again
     later = runner.invoke(app, ["store", "forget", "--run", "3", "--dry-run", "--format", "json", "--db", db])
     assert [json.loads(line)["conversation"] for line in later.stdout.splitlines()] == ["wangwang_2026-11-19"]
-    assert "1 of them replaced a copy run 2 had stored" in later.stderr
+    assert "1 of them replaced a copy stored before (first by run 2" in later.stderr
     said = runner.invoke(app, ["store", "forget", "--run", "2", "--why", "错的日期", "--db", db])
     assert said.exit_code == 0, said.output
     assert "run 2 stored 2 conversations: 1 are its own copies now" in said.stderr
@@ -294,7 +294,7 @@ def test_a_folder_inspected_twice_can_be_forgotten_by_its_second_run(tmp_path: P
     assert runner.invoke(app, args).exit_code == 0
     second = runner.invoke(app, ["store", "forget", "--run", "3", "--why", "读了两次", "--db", db])
     assert second.exit_code == 0, second.output
-    assert "replaced a copy run 2 had stored" in second.stderr
+    assert "replaced a copy stored before (first by run 2" in second.stderr
     with open_store(db) as store:
         (plan,) = store.forget_plan(["qianniu_2026-11-19"])
     assert plan.shop is None
@@ -348,7 +348,7 @@ def test_a_run_that_continued_a_chat_past_midnight_leaves_it_when_forgotten(tmp_
     said = runner.invoke(app, ["store", "forget", "--run", "2", "--why", "错的文件夹", "--db", db])
     assert said.exit_code == 0, said.output
     assert "1 more conversations run 2 holds continue ones stored before it" in said.stderr
-    assert "To forget them all the same: qc store forget C1" in said.stderr
+    assert f'To forget them all the same: qc store forget C1 --why "…" --db {db}' in said.stderr
     with open_store(db) as store:
         c1, c2 = store.forget_plan(["C1", "C2"])
     assert c2.shop is None and c1.messages == 5

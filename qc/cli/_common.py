@@ -149,8 +149,8 @@ def _disk_full(reason: str) -> NoReturn:
     """Say the disk is full, naming what the command writes (a write to an open file names none)."""
     where = ", ".join(map(str, _writing)) + ": " if _writing else ""
     err(
-        f"qc: {where}{reason}; free space on the disk qc writes to (its output, --out or --db) and run"
-        " it again"
+        f"qc: {where}{reason}; free space on the disk qc writes to (its output, --out or --db, or the"
+        " temporary folder, TMPDIR, where a run keeps its records) and run it again"
     )
     raise typer.Exit(EXIT_RUNTIME) from None
 

@@ -12,6 +12,7 @@ from qc.cli import app
 from qc.cli._common import err, handle_errors, output_file
 from qc.cli._store_opts import DEFAULT_DB, DbOption, MaskOption, open_db
 from qc.errors import ConfigError
+from qc.outputs.atomic import is_stream
 
 calibration_app = typer.Typer(
     no_args_is_help=True,
@@ -170,7 +171,7 @@ def results_cli(
 
     if out is not None:
         output_file(out)
-        if out.suffix.lower() != ".csv":
+        if out.suffix.lower() != ".csv" and not is_stream(out):  # /dev/stdout (audit 144 L2)
             raise ConfigError(f"--out {out}: qc calibration results writes CSV; name it .csv")
     with open_db(db) as store:
         viewer = require_person(store, by, REVIEWERS, "seeing a calibration round's results")

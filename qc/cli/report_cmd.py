@@ -11,6 +11,7 @@ from qc.cli import app
 from qc.cli._common import err, handle_errors, output_file
 from qc.cli._store_opts import DEFAULT_DB, DbOption, open_db, warn_other_scorecard
 from qc.errors import ConfigError
+from qc.outputs.atomic import is_stream
 
 
 @app.command("report")
@@ -57,7 +58,7 @@ def report_cli(
 
     date_range(None, date_from, date_to)  # both dates valid, in order
     output_file(out, example="report.html")
-    if out.suffix.lower() not in (".html", ".htm"):
+    if out.suffix.lower() not in (".html", ".htm") and not is_stream(out):  # /dev/stdout (144 L2)
         # A .csv or .xlsx holding HTML opens in Excel as a confusing import, or not at all.
         raise ConfigError(f"--out {out}: qc report writes one HTML page; name it .html")
     card = load_scorecard(scorecard)

@@ -11,6 +11,7 @@ from qc.cli import app
 from qc.cli._common import err, handle_errors, output_file
 from qc.cli._store_opts import DEFAULT_DB, DbOption, MaskOption, open_db
 from qc.errors import ConfigError
+from qc.outputs.atomic import is_stream
 
 
 @app.command("sample")
@@ -64,7 +65,7 @@ def sample_cli(
     else:
         date_from, date_to = date_range(date, date_from, date_to)
     output_file(out)
-    if out.suffix.lower() != ".csv":
+    if out.suffix.lower() != ".csv" and not is_stream(out):  # /dev/stdout has no name to give (144 L2)
         # Excel refuses a file whose content does not match its name (CSV text named .xlsx).
         raise ConfigError(
             f"--out {out}: qc sample writes CSV (UTF-8 with BOM, opens in Excel and WPS); name it .csv"

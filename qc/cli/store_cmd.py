@@ -136,7 +136,7 @@ def _print(done: Forgotten, output_format: str, db: str) -> None:
             )
         table_console().print(table)
     if done.from_run is not None:
-        _run_notes(done)
+        _run_notes(done, db)
     if done.from_run is not None and len(done.plans) + len(done.continued) < done.stored:
         err(
             f"run {done.from_run} stored {done.stored} conversations: {len(done.plans)} are its own copies"
@@ -184,7 +184,7 @@ def _print_run(done: Forgotten) -> None:
     table_console().print(table)
 
 
-def _run_notes(done: Forgotten) -> None:
+def _run_notes(done: Forgotten, db: str) -> None:
     """What a forget by run leaves, and whether what it takes are copies (stderr, in either format)."""
     if done.continued:
         # A chat it continued past midnight keeps an earlier run's messages: forgetting it would
@@ -192,13 +192,16 @@ def _run_notes(done: Forgotten) -> None:
         err(
             f"{len(done.continued)} more conversations run {done.from_run} holds continue ones stored"
             " before it (it kept their earlier messages) and stay: taking them off would take those"
-            f" messages too. To forget them all the same: qc store forget {' '.join(done.continued)}"
+            " messages too. To forget them all the same:"
+            f' qc store forget {" ".join(done.continued)} --why "…" --db {db}'
         )
     if done.replaced:
         firsts = ", ".join(str(r) for r in sorted({first for _, first in done.replaced}))
+        # Only the first run is kept: a run between may have continued the chat (audit 144 M1).
         err(
-            f"{len(done.replaced)} of them replaced a copy run {firsts} had stored (moved to another day or"
-            f" read again): inspecting that run's files again brings its copy back"
+            f"{len(done.replaced)} of them replaced a copy stored before (first by run {firsts}; moved to"
+            " another day or read again): inspecting again the files of the runs that stored it (that"
+            " run and any later run of those days, `qc store runs`) brings that copy back"
         )
     alone = sum(1 for p in done.plans if p.conversation not in done.repeats)
     if alone and done.run is None:

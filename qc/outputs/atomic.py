@@ -50,11 +50,12 @@ def replacing(target: Path) -> Iterator[Path]:
       full disk still leaves the old file whole.
     """
     fd = _descriptor(Path(target))
-    if fd is not None and _open_file(fd, Path(target)):
+    if fd is not None and _through_descriptor(fd, Path(target)):
         # /dev/stdout of `qc … --csv /dev/stdout >> log.csv`, or a link to it: the file behind it
         # is the shell's, opened to append or from its start; reopened it was cut, replaced it
         # lost the lines before (audits 141 H1, 143 H2). Written through the descriptor as it
-        # stands, as a shell would. A pipe or a terminal behind it streams below (143 M4).
+        # stands, as a shell would; so is a socket (a service logging to the journal), which
+        # cannot be opened again by name (144 M2). A pipe or a terminal streams below (143 M4).
         with _staged_elsewhere(Path(target), deliver=lambda part: _send(part, fd, Path(target))) as part:
             yield part
         return
@@ -118,8 +119,8 @@ def _descriptor(target: Path) -> int | None:
     return None
 
 
-def _open_file(fd: int, target: Path) -> bool:
-    """Whether descriptor ``fd`` is a regular file open for writing (raised, naming ``target``, if shut)."""
+def _through_descriptor(fd: int, target: Path) -> bool:
+    """Whether ``fd`` is written through itself: a file or a socket (raised, naming ``target``, if shut)."""
     import fcntl
 
     try:
@@ -130,7 +131,7 @@ def _open_file(fd: int, target: Path) -> bool:
     if flags & os.O_ACCMODE == os.O_RDONLY:
         # /dev/stdin: written through, the file behind it was replaced (audit 143 L2).
         raise OSError(errno.EBADF, f"descriptor {fd} is open for reading, not writing", str(target))
-    return stat.S_ISREG(mode)
+    return stat.S_ISREG(mode) or stat.S_ISSOCK(mode)
 
 
 def _send(part: Path, fd: int, target: Path) -> None:
