@@ -4275,3 +4275,31 @@ def test_a_label_the_file_lists_in_two_chats_is_still_no_new_buyer(tmp_path: Pat
     first = read(path).conversations[0].messages
     assert first[1].text.startswith("亲，规则如下\n截单时间(16:00)：当天发出，爱买不买")
     assert {m.sent_at.day for m in first if m.sent_at} == {24}
+
+
+def test_a_delivery_label_under_a_courier_label_listed_in_two_chats_folds(tmp_path: Path) -> None:
+    """顺丰(17:00) then 截单时间(15:30), 截单时间 listed again in another chat: the list un-folded, its
+    爱买不买 uncharged, the rest of the chat a day late (audit 145 H2)."""
+    path = tmp_path / "chat_2026-11-24.txt"
+    path.write_text(
+        "小鹿(15:00)：今天能发吗\n柚子店:小雨(15:01)：亲，规则如下\n顺丰(17:00)：当天发出，爱买不买\n"
+        "截单时间(15:30)：第二天发\n小鹿(15:40)：好的\n柚子店:小雨(15:41)：不客气\n=====\n"
+        "阿花(16:00)：能发顺丰吗\n柚子店:小雨(16:01)：亲，规则如下\n截单时间(16:30)：当天发出\n阿花(16:05)：好的\n",
+        encoding="utf-8",
+    )
+    first = read(path).conversations[0].messages
+    assert first[1].text.startswith("亲，规则如下\n顺丰(17:00)：当天发出，爱买不买\n截单时间(15:30)")
+    assert {m.sent_at.day for m in first if m.sent_at} == {24}
+
+
+def test_a_notice_at_a_dated_midnight_line_keeps_the_slipped_reply_that_night(tmp_path: Path) -> None:
+    """A platform notice at the instant of a dated line crossing midnight switched the out-of-turn rule
+    off: the 23:58 reply listed after it went to the next night (audit 142 H1, 145 L2)."""
+    path = tmp_path / "chat_2026-11-24.txt"
+    path.write_text(
+        "小鹿(23:50)：在吗\n柚子店:小雨(23:57)：在的亲\n小鹿(2026-11-25 00:05)：有货吗\n"
+        "【系统提示】买家已离开会话\n柚子店:小雨(23:58)：亲您看下\n小鹿(00:07)：好\n",
+        encoding="utf-8",
+    )
+    reply = next(m for c in read(path).conversations for m in c.messages if m.text == "亲您看下")
+    assert reply.sent_at is not None and (reply.sent_at.day, reply.sent_at.hour) == (24, 23)

@@ -1849,6 +1849,16 @@ CASES = [
     case(
         3,
         "inline",
+        "minute-buyer-out-of-turn-before-another-chats-agent",
+        ("小鹿(15:00)：在吗", "buyer 小鹿 @15:00:00"),
+        ("柚子店:小雨(15:01)：在的，亲", "agent 柚子店:小雨 @15:01:00"),
+        ("阿花(18:00)：怎么没人理，爱买不买是吧", "buyer 阿花 @18:00:00"),  # no colleague's chat (145 H1)
+        ("柚子店:阿青(16:00)：亲，您的订单还没付款哦", "agent 柚子店:阿青 @25 16:00:00"),
+        ("大橘(16:10)：好的，马上付", "buyer 大橘 @25 16:10:00"),
+    ),
+    case(
+        3,
+        "inline",
         "minute-promotion-labels-in-a-chat-the-agent-opens",
         ("柚子店:小雨(09:56)：亲，活动规则如下", "agent 柚子店:小雨 @09:56:00"),
         ("领券开始(20:00)：满300减50，爱买不买", "text 柚子店:小雨"),  # audit 142 M1

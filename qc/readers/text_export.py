@@ -1023,19 +1023,18 @@ class TextExportReader:
         # pasted in two replies repeats its own time, and stays the agent's (audit 134 H1).
         if _SECONDS_RE.search(opened) is not None:
             return True
-        if self._nick_times().get(who, 0) >= 2:
-            return False
         # The next label of a list whose line above was folded (揽收时间(15:30) under 截单时间(17:00)):
         # in turn by its time, it was a buyer of its own, the list's line the agent's (audit 138 w2).
         # Only under a folded time label: under a folded buyer it was the chat's next buyer (140 H1).
-        listed = (
-            bool(self.folded)
-            and self.folded[-1] == self._at - 1
-            and (
-                (_time_label(who) and _time_label(self._nick_at(self._at - 1)))
-                or _LOGISTICS_LABEL_RE.fullmatch(who) is not None  # 截单时间 under 顺丰 (142 H2)
-            )
-        )
+        # A shop's delivery label folds under any folded line, however often the file lists it
+        # (截单时间 under 顺丰, again in another chat's list: 142 H2, 145 H2).
+        under_fold = bool(self.folded) and self.folded[-1] == self._at - 1
+        if under_fold and _LOGISTICS_LABEL_RE.fullmatch(who) is not None:
+            self.folded.append(self._at)
+            return True
+        if self._nick_times().get(who, 0) >= 2:
+            return False
+        listed = under_fold and _time_label(who) and _time_label(self._nick_at(self._at - 1))
         if not listed and not self._out_of_turn(stamp, opened):
             return False
         self.folded.append(self._at)  # said in the file's fold warning (audit 134 M1)
@@ -1053,7 +1052,12 @@ class TextExportReader:
         found = self._next_sender()
         # The shop's side writing next counts too, a colleague who has not written yet (a transfer to
         # 售后): the list was left a buyer of its own, the colleague timed to it (audit 142 H3).
-        if found is None or (found[0] not in self._segment.writers and not self._shop_side(found[0])):
+        # Only under a label: another chat's agent follows a buyer listed out of turn in a file of
+        # several chats sorted by buyer, and that buyer was folded into the reply above.
+        if found is None or (
+            found[0] not in self._segment.writers
+            and not (self._shop_side(found[0]) and _time_label(self._nick_at(self._at)))
+        ):
             return False
         stamps = (opened.strip(), found[1].strip(), stamp.strip())
         dated = [DATETIME_RE.match(s) is not None for s in stamps]
@@ -1095,9 +1099,7 @@ class TextExportReader:
             if other == found:
                 break
             nick = _bare_nick(other[0].strip())
-            if (label and _time_label(nick)) or (
-                _LOGISTICS_LABEL_RE.fullmatch(nick) is not None and self._nick_times().get(nick, 0) < 2
-            ):
+            if (label and _time_label(nick)) or (_LOGISTICS_LABEL_RE.fullmatch(nick) is not None):
                 continue  # the list's next label (140 H1, 142 H2)
             written_dated = DATETIME_RE.match(other[1].strip()) is not None
             if day is None and written_dated != dated[0]:
