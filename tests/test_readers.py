@@ -4303,3 +4303,25 @@ def test_a_notice_at_a_dated_midnight_line_keeps_the_slipped_reply_that_night(tm
     )
     reply = next(m for c in read(path).conversations for m in c.messages if m.text == "亲您看下")
     assert reply.sent_at is not None and (reply.sent_at.day, reply.sent_at.hour) == (24, 23)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # 揽收时间 listed in two chats with two times, under the reply itself (audit 146 H1)
+        "阿花(14:00)：什么时候揽收\n柚子店:小雨(14:01)：亲，规则如下\n揽收时间(18:30)：当天揽收，爱买不买\n"
+        "阿花(14:02)：好的\n柚子店:小雨(14:03)：不客气\n=====\n"
+        "小鹿(09:00)：什么时候揽收\n柚子店:小雨(09:01)：亲，规则如下\n揽收时间(17:30)：当天揽收\n小鹿(09:02)：好\n",
+        # a courier's line over a delivery label, then a colleague takes over (audit 146 H2)
+        "小鹿(15:00)：能发中通吗\n柚子店:小雨(15:01)：亲，快递如下\n顺丰(17:00)：当天发出，爱买不买\n"
+        "截单时间(18:00)：第二天发\n柚子店:阿青(15:20)：亲，我是售后阿青，转接过来了\n小鹿(15:21)：好的\n",
+    ],
+    ids=["label-in-two-chats", "courier-over-label-then-colleague"],
+)
+def test_a_shops_list_stays_the_agents_text_and_its_charge_stands(tmp_path: Path, text: str) -> None:
+    """The list's first line became a buyer: the agent's 爱买不买 went uncharged and the chat slid a day."""
+    path = tmp_path / "chat_2026-11-24.txt"
+    path.write_text(text, encoding="utf-8")
+    first = read(path).conversations[0].messages
+    assert "爱买不买" in first[1].text and first[1].role is Role.AGENT
+    assert {m.sent_at.day for m in first if m.sent_at} == {24}

@@ -177,7 +177,8 @@ def _stdout_gone() -> bool:
     try:
         poller = select.poll()
         poller.register(sys.stdout.fileno(), select.POLLOUT)
-        return any(event & select.POLLERR for _, event in poller.poll(0))
+        # A socket whose reader has gone says POLLHUP where a pipe says POLLERR (audit 147 L1).
+        return any(event & (select.POLLERR | select.POLLHUP) for _, event in poller.poll(0))
     except (AttributeError, OSError, ValueError):  # no poll (Windows), or no real stdout
         return False
 

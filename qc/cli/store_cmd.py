@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -95,6 +96,8 @@ def forget_cli(
         shown_db = '"$QC_DB"'
     elif "***" in shown_db:
         shown_db = "STORE_URL"
+    else:
+        shown_db = shlex.quote(shown_db)  # a path with a space pastes as printed (audit 147 L2)
     _print(done, output_format, shown_db)
     if done.run is None and (
         any(p.shop is None for p in done.plans) or (not park_decisions and any(p.decided for p in done.plans))
@@ -194,6 +197,7 @@ def _run_notes(done: Forgotten, db: str) -> None:
             " before it (it kept their earlier messages) and stay: taking them off would take those"
             " messages too. To forget them all the same:"
             f' qc store forget {" ".join(done.continued)} --why "…" --db {db}'
+            + (" (STORE_URL: the store's URL with its password)" if db == "STORE_URL" else "")
         )
     if done.replaced:
         firsts = ", ".join(str(r) for r in sorted({first for _, first in done.replaced}))

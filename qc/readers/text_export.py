@@ -1032,7 +1032,8 @@ class TextExportReader:
         if under_fold and _LOGISTICS_LABEL_RE.fullmatch(who) is not None:
             self.folded.append(self._at)
             return True
-        if self._nick_times().get(who, 0) >= 2:
+        # A delivery label listed in two chats with two times is the shop's list, no buyer (146 H1).
+        if self._nick_times().get(who, 0) >= 2 and _LOGISTICS_LABEL_RE.fullmatch(who) is None:
             return False
         listed = under_fold and _time_label(who) and _time_label(self._nick_at(self._at - 1))
         if not listed and not self._out_of_turn(stamp, opened):
@@ -1056,7 +1057,7 @@ class TextExportReader:
         # several chats sorted by buyer, and that buyer was folded into the reply above.
         if found is None or (
             found[0] not in self._segment.writers
-            and not (self._shop_side(found[0]) and _time_label(self._nick_at(self._at)))
+            and not (self._shop_side(found[0]) and self._list_at(self._at))
         ):
             return False
         stamps = (opened.strip(), found[1].strip(), stamp.strip())
@@ -1112,6 +1113,13 @@ class TextExportReader:
                 return False
         return True
 
+    def _list_at(self, number: int) -> bool:
+        """Whether line ``number`` reads as a typed list's: a time label, or right over one (audit 146 H2).
+
+        顺丰(17:00) then 截单时间(18:00): the courier's line is the list's too.
+        """
+        return _time_label(self._nick_at(number)) or _time_label(self._nick_at(number + 1))
+
     def _shop_side(self, who: str) -> bool:
         """Whether a nick writes for the shop: an agent, or an account of a shop of the file."""
         sub = split_subaccount(_bare_nick(who))
@@ -1126,7 +1134,8 @@ class TextExportReader:
 
     def _nick_at(self, number: int) -> str:
         """The bare nick heading line ``number`` (from 1) as a sender line, ``""`` for none."""
-        found = self._line_senders()[number - 1] if number >= 1 else None
+        senders = self._line_senders()
+        found = senders[number - 1] if 1 <= number <= len(senders) else None
         return _bare_nick(found[0].strip()) if found is not None else ""
 
     def _inside_message(self, header: re.Match[str]) -> bool:
