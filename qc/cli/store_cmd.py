@@ -109,9 +109,11 @@ def _print(done: Forgotten, output_format: str, db: str) -> None:
     """The conversations forgotten (or that would be) as a table or JSON lines, and what to do next."""
     if output_format == "json":
         for p in done.plans:
-            extra = {} if done.from_run is None else {"from_run": done.from_run}
-            if done.from_run is not None:
-                extra["repeats"] = p.conversation in done.repeats
+            extra = (
+                {}
+                if done.from_run is None
+                else {"from_run": done.from_run, "repeats": p.conversation in done.repeats}
+            )
             typer.echo(json.dumps({**p.as_json(), "run": done.run, **extra}, ensure_ascii=False))
     elif done.from_run is not None:
         _print_run(done)
@@ -140,11 +142,6 @@ def _print(done: Forgotten, output_format: str, db: str) -> None:
         table_console().print(table)
     if done.from_run is not None:
         _run_notes(done, db)
-    if done.from_run is not None and len(done.plans) + len(done.continued) < done.stored:
-        err(
-            f"run {done.from_run} stored {done.stored} conversations: {len(done.plans)} are its own copies"
-            " now; the others were read again by later runs, which hold them now, or forgotten since"
-        )
     if done.run is None:
         missing = sum(1 for p in done.plans if p.shop is None)
         decided = sum(len(p.decided) for p in done.plans)
@@ -155,10 +152,9 @@ def _print(done: Forgotten, output_format: str, db: str) -> None:
         return
     kept = [d for d in done.days if d not in done.empty]
     if kept:
-        why = " (STORE_URL: the store's URL with its password)" if db == "STORE_URL" else ""
         err(
             f"{', '.join(kept)} now score without them: write the agents tables again with"
-            f" `qc export --db {db} --from {kept[0]} --to {kept[-1]} --out DIR`{why}"
+            f" `qc export --db {db} --from {kept[0]} --to {kept[-1]} --out DIR`{_url_said(db)}"
         )
     if done.empty:
         # Nothing is left to export there: an earlier export of those days counted the wrong copy.
@@ -166,6 +162,11 @@ def _print(done: Forgotten, output_format: str, db: str) -> None:
             f"{', '.join(done.empty)} now hold no conversation: agents tables exported for them earlier"
             " counted only the forgotten copy, so set them aside"
         )
+
+
+def _url_said(db: str) -> str:
+    """What a hint's ``STORE_URL`` stands for, when it stands for the store's hidden URL."""
+    return " (STORE_URL: the store's URL with its password)" if db == "STORE_URL" else ""
 
 
 def _print_run(done: Forgotten) -> None:
@@ -189,6 +190,11 @@ def _print_run(done: Forgotten) -> None:
 
 def _run_notes(done: Forgotten, db: str) -> None:
     """What a forget by run leaves, and whether what it takes are copies (stderr, in either format)."""
+    if len(done.plans) + len(done.continued) < done.stored:
+        err(
+            f"run {done.from_run} stored {done.stored} conversations: {len(done.plans)} are its own copies"
+            " now; the others were read again by later runs, which hold them now, or forgotten since"
+        )
     if done.continued:
         # A chat it continued past midnight keeps an earlier run's messages: forgetting it would
         # take those too, which that run's files alone do not bring back (audit 141 M1, 143 M3).
@@ -196,8 +202,7 @@ def _run_notes(done: Forgotten, db: str) -> None:
             f"{len(done.continued)} more conversations run {done.from_run} holds continue ones stored"
             " before it (it kept their earlier messages) and stay: taking them off would take those"
             " messages too. To forget them all the same:"
-            f' qc store forget {" ".join(done.continued)} --why "…" --db {db}'
-            + (" (STORE_URL: the store's URL with its password)" if db == "STORE_URL" else "")
+            f' qc store forget {" ".join(done.continued)} --why "…" --db {db}{_url_said(db)}'
         )
     if done.replaced:
         firsts = ", ".join(str(r) for r in sorted({first for _, first in done.replaced}))

@@ -1029,11 +1029,12 @@ class TextExportReader:
         # A shop's delivery label folds under any folded line, however often the file lists it
         # (截单时间 under 顺丰, again in another chat's list: 142 H2, 145 H2).
         under_fold = bool(self.folded) and self.folded[-1] == self._at - 1
-        if under_fold and _LOGISTICS_LABEL_RE.fullmatch(who) is not None:
+        delivery = _LOGISTICS_LABEL_RE.fullmatch(who) is not None
+        if under_fold and delivery:
             self.folded.append(self._at)
             return True
         # A delivery label listed in two chats with two times is the shop's list, no buyer (146 H1).
-        if self._nick_times().get(who, 0) >= 2 and _LOGISTICS_LABEL_RE.fullmatch(who) is None:
+        if self._nick_times().get(who, 0) >= 2 and not delivery:
             return False
         listed = under_fold and _time_label(who) and _time_label(self._nick_at(self._at - 1))
         if not listed and not self._out_of_turn(stamp, opened):
@@ -1356,8 +1357,7 @@ class TextExportReader:
                 # A dated line that crosses midnight arms the out-of-turn rule as a clock-only one
                 # does (小鹿(2026-11-25 00:05) after 23:57, then 23:58, audit 140 M2): the line before
                 # it, on the new line's day.
-                crossed = before is not None and local.date() == before.date() + timedelta(days=1)
-                if crossed and before is not None:
+                if before is not None and local.date() == before.date() + timedelta(days=1):
                     seg.pre_roll = before + timedelta(days=1)
                 elif before != local:
                     seg.pre_roll = None

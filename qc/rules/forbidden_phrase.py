@@ -557,10 +557,10 @@ def _covers(allowed: Candidate, start: int, end: int) -> bool:
 
 def _goes_on(messages: Sequence[Message], index: int, context: ContextSettings) -> bool:
     """Whether the agent of reply ``index`` goes on with it before the buyer speaks (:func:`_continued`)."""
-    return bool(_continued(messages, index, context))
+    return next(_continued(messages, index, context), None) is not None
 
 
-def _continued(messages: Sequence[Message], index: int, context: ContextSettings) -> list[Message]:
+def _continued(messages: Sequence[Message], index: int, context: ContextSettings) -> Iterator[Message]:
     """The messages with which the agent of reply ``index`` goes on with it before the buyer speaks again.
 
     That is the same agent's next messages within ``continuation`` messages and
@@ -570,7 +570,6 @@ def _continued(messages: Sequence[Message], index: int, context: ContextSettings
     """
     reply = messages[index]
     counted = 0
-    out: list[Message] = []
     for m in messages[index + 1 :]:
         if m.role is Role.CUSTOMER or counted >= context.continuation:
             break
@@ -586,9 +585,8 @@ def _continued(messages: Sequence[Message], index: int, context: ContextSettings
                 and not 0 <= (m.sent_at - reply.sent_at).total_seconds() <= limit
             )
             if late:
-                break
-            out.append(m)
-    return out
+                return
+            yield m
 
 
 class _Sentences:

@@ -229,9 +229,8 @@ class RunSummary:
     by: str = ""
     why: str = ""
     repeated: int = 0
-    continued: int = (
-        0  # of those held, ones it continued (an earlier copy's messages kept): --run leaves them
-    )
+    # Of those held, the ones it continued (an earlier copy's messages kept): --run leaves them.
+    continued: int = 0
 
     def as_json(self) -> dict[str, Any]:
         """The run as ``qc store runs --format json`` prints it."""
@@ -867,12 +866,11 @@ class Store:
                     .group_by(convs.c.run_id)
                 )
                 held.update((int(rid), int(n)) for rid, n in conn.execute(counted))
-            continued = {
-                int(r.id): len(self._run_continued(conn, int(r.id)))
-                for r in rows
-                if '"continued_conversations"' in (r.run_json or "")
-            }
             said = [json.loads(r.run_json or "{}") for r in rows]
+            continued = {
+                int(r.id): len(self._run_continued(conn, int(r.id), run))
+                for r, run in zip(rows, said, strict=True)
+            }
             targets = {
                 (p.get("shop", ""), p.get("repeats", ""))
                 for run in said
@@ -906,18 +904,16 @@ class Store:
             out.update((shop, cid) for cid in conn.execute(q).scalars())
         return out
 
-    def forget_plan(self, conversation_ids: Sequence[str], *, run: int | None = None) -> list[ForgetPlan]:
+    def forget_plan(self, conversation_ids: Sequence[str]) -> list[ForgetPlan]:
         """What forgetting these stored conversations would take off the store, one plan each, in order.
 
         The same export filed under two names (a file renamed to its day, a copy) is stored and
         counted twice, and the repeated-conversation warning could only say so: this is what
         ``qc store forget`` shows before it removes the wrong copy. An id the store does not
-        hold is a plan with no shop (``missing``). With ``run``, the conversations are the ones
-        that run stored and that are still its copies (:meth:`run_held`).
+        hold is a plan with no shop (``missing``). A whole run's are :meth:`run_held`.
         """
         with self.engine.connect() as conn:
-            ids = self._run_held(conn, run) if run is not None else conversation_ids
-            return self._plans(conn, ids)
+            return self._plans(conn, conversation_ids)
 
     def run_held(self, run_id: int) -> list[str]:
         """The conversations run ``run_id`` holds as its own copies, by id: what ``forget --run`` takes.
@@ -960,9 +956,12 @@ class Store:
         return {cid: int(first) for cid, first in rows if cid not in continued}
 
     @staticmethod
-    def _run_continued(conn: Connection, run_id: int) -> set[str]:
+    def _run_continued(conn: Connection, run_id: int, said: dict[str, Any] | None = None) -> set[str]:
+        """:meth:`run_continued` as a set; ``said``: the run's run.json when the caller has read it."""
         runs, convs = TABLES["runs"], TABLES["conversations"]
-        said = json.loads(conn.execute(select(runs.c.run_json).where(runs.c.id == run_id)).scalar() or "{}")
+        if said is None:
+            stored = conn.execute(select(runs.c.run_json).where(runs.c.id == run_id)).scalar()
+            said = json.loads(stored or "{}")
         kept = {
             c.get("conversation_id")
             for c in said.get("continued_conversations") or []
@@ -987,14 +986,15 @@ class Store:
                 if newest
                 else f"the store has no run {run_id}: nothing was saved in it yet"
             )
-        if json.loads(row.run_json or "{}").get("command") == FORGET_COMMAND:
+        said = json.loads(row.run_json or "{}")
+        if said.get("command") == FORGET_COMMAND:
             raise ConfigError(
                 f"run {run_id} forgot conversations and stored none: nothing was forgotten. What it took"
                 " off comes back when its files are inspected again"
             )
         q = select(convs.c.conversation_id).where(convs.c.run_id == run_id)
         held = list(conn.execute(q.order_by(convs.c.conversation_id)).scalars())
-        continued = self._run_continued(conn, run_id)
+        continued = self._run_continued(conn, run_id, said)
         ids = [cid for cid in held if cid not in continued]
         if not ids and continued:
             raise ConfigError(

@@ -80,6 +80,7 @@ def forget_conversations(
     check_plain("the name", by, NAME_MAX)
     who = manager(list_people(store), by, duty="stored conversations are forgotten")
     about: dict[str, Any] = {}
+    own: list[str] = []
     if run is not None:
         own = store.run_held(run)  # refuses a run with nothing of its own to forget
         about = {
@@ -90,7 +91,7 @@ def forget_conversations(
             "replaced": tuple(store.run_replaced(run).items()),
         }
     if dry_run:
-        planned = tuple(store.forget_plan(ids, run=run))
+        planned = tuple(store.forget_plan(ids if run is None else own))
         return Forgotten(plans=planned, run=None, by=who, **about)
     if not why.strip():
         raise PeopleError(
