@@ -188,15 +188,16 @@ def markdown(results: dict[str, Any]) -> str:
         f"Load average (1/5/15 min) before: {_load(results['load_avg_before'])},"
         f" after: {_load(results['load_avg_after'])}.",
         "",
-        "| day | distinct agent texts | N messages | jobs | wall s | msg/s | naive msg/s | ratio |"
+        "| day | distinct agent texts | N messages | jobs | build | wall s | msg/s | naive msg/s | ratio |"
         " peak RSS main (MB) | peak RSS worker (MB) | load avg at start |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results["runs"]:
         procs = r["processes"]
         worker = peak_by_role(procs, "worker")
         lines.append(
-            f"| {r['day']} | {r['distinct_agent_texts']:.1%} | {r['n']:,} | {r['jobs']} | {r['wall_s']:.1f} |"
+            f"| {r['day']} | {r['distinct_agent_texts']:.1%} | {r['n']:,} | {r['jobs']} | {_build(r)} |"
+            f" {r['wall_s']:.1f} |"
             f" {r['msg_per_s']:,.0f} |"
             f" {r['naive_msg_per_s']:,.0f} | {r['ratio']:.1f}× | {peak_by_role(procs, 'main'):.0f} |"
             f" {f'{worker:.0f}' if worker else '–'} | {r['load_avg_start'][0]:.2f} |"
@@ -209,6 +210,12 @@ def markdown(results: dict[str, Any]) -> str:
         detail = ", ".join(f"{p['role']} {p['peak_rss_mb']:.0f}" for p in r["processes"])
         lines.append(f"- {r['day']} N={r['n']:,} jobs={r['jobs']}: {detail}")
     return "\n".join(lines) + "\n"
+
+
+def _build(run: dict[str, Any]) -> str:
+    # run.json's count of hot modules loaded compiled (build/compiled, make demo): which code ran.
+    count = run.get("compiled_modules", 0)
+    return f"compiled ({count} modules)" if count else "pure Python"
 
 
 def _load(values: Any) -> str:
@@ -268,6 +275,7 @@ def main(argv: list[str] | None = None) -> int:
                     msg_per_s=n / row["wall_s"],
                     in_process_s=run_json.get("seconds"),
                     findings=run_json.get("findings"),
+                    compiled_modules=run_json.get("compiled_modules", 0),
                     naive=naive_row,
                     naive_msg_per_s=naive_row["msg_per_s"],
                     load_avg_start=load_start,
@@ -275,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
                 row["ratio"] = row["msg_per_s"] / naive_row["msg_per_s"]
                 results["runs"].append(row)
                 print(
-                    f"{day_kind} N={n} jobs={jobs}: {row['msg_per_s']:,.0f} msg/s,"
+                    f"{day_kind} N={n} jobs={jobs} ({_build(row)}): {row['msg_per_s']:,.0f} msg/s,"
                     f" {row['ratio']:.1f}× naive, "
                     f"peak RSS main {peak_by_role(row['processes'], 'main'):.0f} MB,"
                     f" worker {peak_by_role(row['processes'], 'worker'):.0f} MB",

@@ -1,10 +1,16 @@
-"""Whether qc runs compiled, and what compiling needs from the code.
+"""Whether qc runs compiled, where the compiled build lives, and what compiling asks of the code.
 
-``scripts/compile.py`` compiles the per-message hot path (readers, rules, scoring, outputs)
-with mypyc into C extensions beside the sources; Python imports those instead of the ``.py``
-files. Nothing else changes: the same code, the same outputs, about a quarter less CPU per
-message. :func:`compiled_modules` names the ones in use (``run.json`` records them, so a
-benchmark figure says which build made it).
+``scripts/compile.py`` (``make demo``, ``make compiled``) compiles the per-message hot path
+(readers, rules, scoring, outputs: :data:`HOT_MODULES`) with mypyc into C extensions in
+``build/compiled/`` beside the package, with a manifest of the SHA-256 of every source it
+compiled. :class:`CompiledFinder`, installed when ``qc`` is imported, loads those extensions in
+place of the sources only while every hot source still has the hash it was compiled from, all
+of them or none: a compiled module calls the others' compiled code directly, so one edited
+source (a pull, a fix) makes the whole run pure Python, with the same outputs, only slower.
+Nothing else changes: the same code, the same outputs, about a quarter less CPU per message.
+``QC_PURE=1`` asks for the sources (the test suite sets it: it patches Python functions, which
+compiled callers never see). :func:`compiled_modules` names the modules in use (``run.json``
+records them, so a benchmark figure says which build made it).
 
 What compiling asks of these modules' code, which Python alone never enforces:
 
@@ -20,14 +26,40 @@ What compiling asks of these modules' code, which Python alone never enforces:
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+import json
+import os
 import sys
-from collections.abc import Callable
-from importlib.machinery import ExtensionFileLoader
+import sysconfig
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib.machinery import ExtensionFileLoader, ModuleSpec
 from pathlib import Path
+from types import ModuleType
 from typing import TypeVar
 
-__all__ = ["HOT_MODULES", "compiled_modules", "mypyc_attr", "stale_modules"]
+__all__ = [
+    "HOT_MODULES",
+    "MANIFEST",
+    "PURE_ENV",
+    "Build",
+    "CompiledFinder",
+    "build_folder",
+    "compiled_modules",
+    "extension_path",
+    "install",
+    "mypyc_attr",
+    "read_build",
+    "source_digests",
+    "unused_build_note",
+]
+
+# The environment variable that asks for the Python sources even where a current build exists.
+PURE_ENV = "QC_PURE"
+# What scripts/compile.py writes last into the build folder: the hashes it compiled.
+MANIFEST = "manifest.json"
+EXT_SUFFIX: str = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
 
 # The modules scripts/compile.py compiles: every one a message passes through in a worker.
 HOT_MODULES = (
@@ -82,20 +114,130 @@ def compiled_modules() -> list[str]:
     return out
 
 
-def stale_modules() -> list[str]:
-    """The compiled hot modules whose source changed after they were compiled (a pull, an edit).
+def build_folder(root: Path | None = None) -> Path:
+    """Where the compiled build of the project at ``root`` lives (default: this package's project)."""
+    return (root if root is not None else Path(__file__).resolve().parents[1]) / "build" / "compiled"
 
-    Python imports the extension whatever its source says: a tree compiled once keeps running
-    the old code until ``make compiled`` runs again (or ``make pure``). Asked of the files, so it
-    answers before the modules are imported.
-    """
-    out = []
+
+def extension_path(folder: Path, name: str) -> Path:
+    """Where module ``name``'s extension lies under ``folder`` (``qc.schema`` → ``qc/schema.<suffix>``)."""
+    *packages, last = name.split(".")
+    return folder.joinpath(*packages, last + EXT_SUFFIX)
+
+
+def source_digests(root: Path) -> dict[str, str]:
+    """SHA-256 of each hot module's source under ``root`` (``""`` for a missing file)."""
+    out = {}
     for name in HOT_MODULES:
-        spec = importlib.util.find_spec(name)
-        if spec is None or spec.origin is None or not isinstance(spec.loader, ExtensionFileLoader):
-            continue
-        built = Path(spec.origin)
-        source = built.with_name(name.rpartition(".")[2] + ".py")
-        if source.exists() and source.stat().st_mtime > built.stat().st_mtime:
-            out.append(name)
+        path = root.joinpath(*name.split(".")).with_suffix(".py")
+        try:
+            out[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            out[name] = ""
     return out
+
+
+@dataclass(frozen=True)
+class Build:
+    """What the build folder holds, and why it cannot be used when it cannot.
+
+    ``usable`` only when a manifest is there, for this Python, and every hot source has the
+    hash it was compiled from; ``changed`` names the sources that differ (``why`` says the rest).
+    """
+
+    folder: Path
+    present: bool
+    usable: bool
+    changed: tuple[str, ...] = ()
+    why: str = ""
+    shared: tuple[str, ...] = ()
+
+
+def read_build(root: Path | None = None) -> Build:
+    """The state of the compiled build of the project at ``root``, from its manifest and the sources.
+
+    A manifest that cannot be read, or was written for another Python, makes the build unusable
+    (never an error: qc then runs its sources).
+    """
+    folder = build_folder(root)
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return Build(folder, present=False, usable=False, why="no compiled build")
+    except (OSError, ValueError) as exc:
+        return Build(folder, present=True, usable=False, why=f"its manifest is unreadable ({exc})")
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("sources"), dict):
+        return Build(folder, present=True, usable=False, why="its manifest names no sources")
+    if manifest.get("ext_suffix") != EXT_SUFFIX:
+        why = f"it was built for another Python ({manifest.get('ext_suffix')}, this is {EXT_SUFFIX})"
+        return Build(folder, present=True, usable=False, why=why)
+    built = manifest["sources"]
+    now = source_digests(folder.parents[1])
+    changed = tuple(name for name in HOT_MODULES if not now[name] or built.get(name) != now[name])
+    shared = tuple(str(name) for name in manifest.get("shared", ()))
+    why = f"{len(changed)} of its sources changed since ({changed[0]} …)" if changed else ""
+    return Build(folder, present=True, usable=not changed, changed=changed, why=why, shared=shared)
+
+
+class CompiledFinder:
+    """Loads the hot modules from a current compiled build, all of them or none (a meta path finder).
+
+    The decision is taken once, at the first hot import of the process, and holds for its
+    life: a process never mixes compiled and Python hot modules.
+    """
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root
+        self._names = frozenset(HOT_MODULES)
+        self._decided = False
+        self._use: Build | None = None
+
+    def build(self) -> Build | None:
+        """The build this process loads from, or ``None`` when it runs the sources (decided once)."""
+        if not self._decided:
+            found = None if os.environ.get(PURE_ENV) else read_build(self.root)
+            self._use = found if found is not None and found.usable else None
+            self._decided = True
+        return self._use
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None = None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        """The extension's spec for a hot module (or mypyc's shared library) of a current build."""
+        if fullname not in self._names and not fullname.endswith("__mypyc"):
+            return None
+        build = self.build()
+        if build is None or (fullname not in self._names and fullname not in build.shared):
+            return None
+        file = extension_path(build.folder, fullname)
+        if not file.is_file():
+            return None
+        return importlib.util.spec_from_file_location(
+            fullname, file, loader=ExtensionFileLoader(fullname, str(file))
+        )
+
+
+def unused_build_note() -> str | None:
+    """Why this process runs its sources although a compiled build is there, or ``None``.
+
+    ``None`` also when there is no build, or ``QC_PURE`` asked for the sources: nothing to say.
+    """
+    if os.environ.get(PURE_ENV):
+        return None
+    build = read_build()
+    if not build.present or build.usable:
+        return None
+    return (
+        f"the compiled build ({build.folder}) is not used: {build.why}. This run is pure Python, with"
+        " the same results, only slower; `make compiled` builds it again"
+    )
+
+
+def install() -> CompiledFinder:
+    """Put the compiled build's finder first on ``sys.meta_path`` (once; ``import qc`` does it)."""
+    for finder in sys.meta_path:
+        if isinstance(finder, CompiledFinder):
+            return finder
+    finder = CompiledFinder()
+    sys.meta_path.insert(0, finder)
+    return finder

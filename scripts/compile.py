@@ -1,20 +1,23 @@
-"""Compile qc's per-message hot path with mypyc, in place (``make compiled``); ``--clean`` undoes it.
+"""Compile qc's per-message hot path with mypyc into ``build/compiled`` (``make demo``, ``make compiled``).
 
 The modules of :data:`qc.compiled.HOT_MODULES` (readers, rules, attitude features, scoring,
-outputs) become C extensions beside their sources, which Python then imports instead: the same
-code and outputs for about a quarter less CPU per message (issue 15's benchmark). Needs a C
-compiler (``$CC``, else Python's), the Python headers, mypy and setuptools, which mypyc builds
-with: ``pip install -e '.[compile]'``. Run it again after every pull or edit of those modules:
-Python imports an extension whatever its source says (``qc inspect`` warns when one is older).
+outputs) become C extensions in ``build/compiled/`` with a manifest of the SHA-256 of each
+source compiled. qc loads them in place of the sources only while every one of those sources
+is unchanged (:class:`qc.compiled.CompiledFinder`): after a pull or an edit qc runs its sources,
+with the same outputs, until this runs again (``make`` does it when a source is newer). Needs a
+C compiler (``$CC``, else Python's), the Python headers, mypy and setuptools, which mypyc builds
+with: ``pip install -e '.[compile]'``. ``--clean`` removes the build.
 
-Exit codes: 0 compiled (or cleaned); 2 a prerequisite is missing (the message names it);
-1 mypyc failed (its output is shown).
+Exit codes: 0 compiled, already current, or cleaned (and with ``--or-pure``, also when this
+machine cannot compile or mypyc failed: qc runs as pure Python, and the message says why);
+2 a prerequisite is missing (the message names it); 1 mypyc failed (its output is shown).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.metadata
+import json
 import os
 import shutil
 import subprocess
@@ -27,15 +30,28 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from qc.compiled import HOT_MODULES  # noqa: E402 - the project root first, as when run from a clone
+from qc.compiled import (  # noqa: E402 - the project root first, as when run from a clone
+    EXT_SUFFIX,
+    HOT_MODULES,
+    MANIFEST,
+    build_folder,
+    extension_path,
+    read_build,
+    source_digests,
+)
 
 
 def built_files(root: Path) -> list[Path]:
-    """The compiled extensions under ``root`` (the package's and mypyc's shared library)."""
-    suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
-    found = [p for p in (root / "qc").rglob("*" + suffix) if p.is_file()]
-    found += [p for p in root.glob("*__mypyc*") if p.is_file()]
-    return sorted(found)
+    """The compiled extensions of ``root``'s build folder (the modules' and mypyc's shared library)."""
+    folder = build_folder(root)
+    return sorted(p for p in folder.rglob("*" + EXT_SUFFIX) if p.is_file()) if folder.is_dir() else []
+
+
+def _in_place(root: Path) -> list[Path]:
+    # Extensions an older make compiled left beside the sources: Python would import them
+    # whatever the sources say, so every build and clean removes them.
+    found = [p for p in (root / "qc").rglob("*" + EXT_SUFFIX) if p.is_file()]
+    return found + [p for p in root.glob("*__mypyc*") if p.is_file()]
 
 
 def missing_prerequisite() -> str | None:
@@ -56,52 +72,88 @@ def missing_prerequisite() -> str | None:
 
 
 def clean(root: Path) -> int:
-    """Remove every compiled extension; the sources run as Python again."""
-    files = built_files(root)
-    for path in files:
+    """Remove the compiled build (and any extension left beside the sources); qc runs its sources."""
+    files = built_files(root) + _in_place(root)
+    for path in _in_place(root):
         path.unlink()
+    shutil.rmtree(build_folder(root), ignore_errors=True)
     print(f"removed {len(files)} compiled files: qc runs as pure Python", file=sys.stderr)
     return 0
 
 
 def compile_hot(root: Path) -> int:
-    """Run mypyc on the hot modules in ``root``; the extensions land beside the sources."""
+    """Run mypyc on a copy of the hot modules of ``root`` and put the build in its build folder.
+
+    The copy is what gets compiled and hashed, so an edit during the two minutes of the build
+    leaves a build that is simply not used; the new folder replaces the old in one rename.
+    """
+    if read_build(root).usable:
+        (build_folder(root) / MANIFEST).touch()  # make's target: current
+        print("compile: the compiled build is current", file=sys.stderr)
+        return 0
     problem = missing_prerequisite()
     if problem is not None:
         print(f"compile: {problem}", file=sys.stderr)
         return 2
+    for path in _in_place(root):
+        path.unlink()
     paths = [str(Path(*name.split(".")).with_suffix(".py")) for name in HOT_MODULES]
     mypyc = Path(sys.executable).parent / "mypyc"
     started = time.monotonic()
-    # Built from a folder that holds the package only: setuptools, which mypyc drives, would
-    # read this project's pyproject.toml and refuse its layout. The extensions land beside the
-    # sources through the link; mypyc's shared library is moved to the root, beside the package.
-    with tempfile.TemporaryDirectory(prefix="qc-compile-") as work:
-        (Path(work) / "qc").symlink_to(root / "qc", target_is_directory=True)
+    target = build_folder(root)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Built in a folder that holds a copy of the package only: setuptools, which mypyc drives,
+    # would read this project's pyproject.toml and refuse its layout.
+    with tempfile.TemporaryDirectory(prefix="qc-compile-", dir=target.parent) as work:
+        shutil.copytree(root / "qc", Path(work) / "qc", ignore=shutil.ignore_patterns("__pycache__", "*.so"))
+        digests = source_digests(Path(work))
         config = ["--config-file", str(root / "pyproject.toml")]  # the type checking settings
         done = subprocess.run([str(mypyc), *config, *paths], cwd=work, capture_output=True, text=True)
-        for shared in Path(work).glob("*__mypyc*"):
-            if shared.is_file():
-                shutil.move(str(shared), root / shared.name)
-    if done.returncode != 0:
-        print(done.stdout[-4000:], done.stderr[-4000:], sep="\n", file=sys.stderr)
-        print(f"compile: mypyc failed (exit {done.returncode}); qc still runs as Python", file=sys.stderr)
-        clean(root)
-        return 1
+        if done.returncode != 0:
+            print(done.stdout[-4000:], done.stderr[-4000:], sep="\n", file=sys.stderr)
+            print(f"compile: mypyc failed (exit {done.returncode}); qc runs as pure Python", file=sys.stderr)
+            return 1
+        fresh = Path(work) / "compiled"
+        for name in HOT_MODULES:
+            place = extension_path(fresh, name)
+            place.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(extension_path(Path(work), name)), place)
+        shared = [p for p in Path(work).glob("*__mypyc*" + EXT_SUFFIX) if p.is_file()]
+        for library in shared:
+            shutil.move(str(library), fresh / library.name)
+        manifest = {
+            "ext_suffix": EXT_SUFFIX,
+            "shared": sorted(p.name.removesuffix(EXT_SUFFIX) for p in shared),
+            "sources": digests,
+        }
+        (fresh / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+        old = Path(work) / "old"
+        if target.exists():
+            target.rename(old)
+        fresh.rename(target)
     seconds = time.monotonic() - started
-    print(
-        f"compiled {len(paths)} modules in {seconds:.0f} s ({len(built_files(root))} files)", file=sys.stderr
-    )
+    print(f"compiled {len(paths)} modules in {seconds:.0f} s into {target}", file=sys.stderr)
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     """Compile, or with ``--clean`` remove the compiled files."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clean", action="store_true", help="remove the compiled files")
+    parser.add_argument("--clean", action="store_true", help="remove the compiled build")
+    parser.add_argument(
+        "--or-pure",
+        action="store_true",
+        help="exit 0 when this machine cannot compile or mypyc fails (make demo): qc runs as pure Python",
+    )
     parser.add_argument("--root", type=Path, default=ROOT, help="project root (default: this clone)")
     args = parser.parse_args(argv)
-    return clean(args.root) if args.clean else compile_hot(args.root)
+    if args.clean:
+        return clean(args.root)
+    code = compile_hot(args.root)
+    if code and args.or_pure:
+        print("compile: qc runs as pure Python (the same results, slower)", file=sys.stderr)
+        return 0
+    return code
 
 
 if __name__ == "__main__":

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import os
 import sysconfig
 from pathlib import Path
 
 import pytest
 
+# The tests patch Python functions, which compiled callers never see: they run the sources, also
+# in the qc processes they start, whatever build make left (tests/test_compiled.py checks it).
+os.environ["QC_PURE"] = "1"
+
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Refuse to run on a compiled tree: the tests patch Python functions compiled callers never see."""
+    """Refuse to run where an older make compiled left extensions beside the sources (always loaded)."""
     package = Path(__file__).resolve().parents[1] / "qc"
     built = sorted(package.rglob("*" + (sysconfig.get_config_var("EXT_SUFFIX") or ".so")))
     if built:
         pytest.exit(
-            f"the hot modules are compiled ({len(built)} extensions under qc/, make compiled):"
-            " run `make pure` first; tests/test_compiled.py checks the compiled build on a copy",
+            f"{len(built)} compiled extensions lie beside the sources under qc/ (an older make compiled),"
+            " and Python loads them whatever the sources say: run `make pure`, then `make compiled`",
             returncode=4,
         )
 

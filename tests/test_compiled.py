@@ -1,13 +1,14 @@
-"""The compiled hot path (``make compiled``, issue 15): the same outputs as the Python sources.
+"""The compiled hot path (``make demo``/``make compiled``, issue 15): the same outputs as the sources.
 
 mypyc changes what Python lets slide: a compiled frozen dataclass cannot be unpickled field by
 field, a class whose ``__init__`` takes arguments cannot be unpickled at all, and an exception
 variable reused across ``except`` clauses of two types is a type error. Each of these broke a
 ``--jobs`` run (one hung for good: its result thread died on an unpicklable worker result).
-This test compiles a copy of the project and runs a day through it as a shop would: with
-workers, a store, a bad line and an unreadable file, and compares every output file with the
-Python sources' run. The rest of the suite runs on the sources (it patches Python functions,
-which compiled callers never see).
+These tests run a day as a shop would, with workers, a store, a bad line and an unreadable file,
+through the build that make left in ``build/compiled`` (or one compiled for them when that is
+missing or not current), and compare every output file with the sources' run. The rest of the
+suite runs on the sources (``QC_PURE=1``, set in conftest: it patches Python functions, which
+compiled callers never see).
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from outputs import COMPARABLE_OUTPUTS
+
+from qc.compiled import PURE_ENV, build_folder, read_build
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -30,15 +32,19 @@ from compile import built_files, missing_prerequisite  # noqa: E402 - scripts/ i
 
 pytestmark = pytest.mark.slow
 
+_DATA = ("lexicons", "models", "annotated_samples")
+
 
 @pytest.fixture(scope="module")
-def compiled_copy(tmp_path_factory) -> Path:
-    """A copy of the project's package and data with the hot modules compiled (about 2 minutes)."""
+def compiled_root(tmp_path_factory) -> Path:
+    """A project whose compiled build is current: this one after make, else a copy compiled here."""
+    if read_build(ROOT).usable:
+        return ROOT
     problem = missing_prerequisite()
     if problem is not None:
         pytest.skip(f"cannot compile here: {problem}")
     copy = tmp_path_factory.mktemp("compiled")
-    for name in ("qc", "lexicons", "models", "annotated_samples", "scripts"):
+    for name in ("qc", *_DATA, "scripts"):
         shutil.copytree(ROOT / name, copy / name, ignore=shutil.ignore_patterns("__pycache__", "*.so"))
     shutil.copy(ROOT / "pyproject.toml", copy / "pyproject.toml")
     done = subprocess.run(
@@ -51,29 +57,39 @@ def compiled_copy(tmp_path_factory) -> Path:
     return copy
 
 
-def _inspect(pythonpath: Path, day: list[Path], out: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(pythonpath)}
+def _inspect(
+    root: Path, day: list[Path], out: Path, *args: str, pure: bool = False
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != PURE_ENV}
+    env["PYTHONPATH"] = str(root)
+    if pure:
+        env[PURE_ENV] = "1"
     command = [sys.executable, "-m", "qc", "inspect", *map(str, day), "--out", str(out), "-q", *args]
     # Run from the output's folder: python -m puts the working folder first on the path.
     return subprocess.run(command, capture_output=True, text=True, env=env, cwd=out.parent, timeout=600)
 
 
-def test_a_day_through_the_compiled_hot_path_gives_the_sources_outputs(compiled_copy, tmp_path):
+def _compiled_count(out: Path) -> int:
+    return int(json.loads((out / "run.json").read_text(encoding="utf-8"))["compiled_modules"])
+
+
+def test_a_day_through_the_compiled_hot_path_gives_the_sources_outputs(compiled_root, tmp_path):
     day = tmp_path / "in"
     shutil.copytree(ROOT / "demo" / "day", day)
     with (day / "2026-11-24_conversations.jsonl").open("a", encoding="utf-8") as fh:
         fh.write('{"conversation_id": "x", "role": "nobody", "text": "坏行"}\n{"total": 1, "data": [1]}\n')
     (day / "broken.xlsx").write_bytes(b"PK\x03\x04 not a workbook")
     runs = {}
-    for name, path in (("sources", ROOT), ("compiled", compiled_copy)):
+    for name, pure in (("sources", True), ("compiled", False)):
         out = tmp_path / name
-        done = _inspect(path, [day], out, "--jobs", "2", "--db", str(tmp_path / f"{name}.sqlite"))
+        db = str(tmp_path / f"{name}.sqlite")
+        done = _inspect(compiled_root, [day], out, "--jobs", "2", "--db", db, pure=pure)
         assert done.returncode == 1, done.stderr[-2000:]  # the unreadable workbook, the rest read
         assert "broken.xlsx" in done.stderr and "Traceback" not in done.stderr
         runs[name] = json.loads((out / "run.json").read_text(encoding="utf-8"))
         # and once more into the same store: the spool and continuations pickle conversations
         again = _inspect(
-            path, [day], tmp_path / f"{name}-again", "--jobs", "2", "--db", str(tmp_path / f"{name}.sqlite")
+            compiled_root, [day], tmp_path / f"{name}-again", "--jobs", "2", "--db", db, pure=pure
         )
         assert again.returncode == 1, again.stderr[-2000:]
     assert runs["sources"]["compiled_modules"] == 0
@@ -87,19 +103,36 @@ def test_a_day_through_the_compiled_hot_path_gives_the_sources_outputs(compiled_
     )
 
 
-def test_a_compiled_tree_whose_sources_changed_says_it_runs_the_old_code(compiled_copy, tmp_path):
-    """Python imports the extension whatever its source says: after a pull or an edit, a tree
-    compiled once ran the old code silently."""
-    day = ROOT / "demo" / "day"
-    done = _inspect(compiled_copy, [day], tmp_path / "fresh")
-    assert done.returncode == 0 and "older than their sources" not in done.stderr
-    source = compiled_copy / "qc" / "readers" / "jsonl.py"
-    later = time.time() + 3600  # edited after the build
-    os.utime(source, (later, later))
-    done = _inspect(compiled_copy, [day], tmp_path / "edited")
+def test_a_build_whose_sources_changed_is_not_used_and_the_run_says_so(compiled_root, tmp_path):
+    """An extension is what Python would import whatever its source says: before the build was
+    kept apart with its sources' hashes, a tree compiled once ran the old code after a pull."""
+    copy = tmp_path / "copy"
+    for name in ("qc", *_DATA):
+        shutil.copytree(compiled_root / name, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(build_folder(compiled_root), build_folder(copy))
+    day = [ROOT / "demo" / "day"]
+    done = _inspect(copy, day, tmp_path / "fresh")
+    assert done.returncode == 0 and "not used" not in done.stderr, done.stderr[-2000:]
+    assert _compiled_count(tmp_path / "fresh") > 20
+    # A source outside the hot path changes nothing.
+    with (copy / "qc" / "cli" / "show_cmd.py").open("a", encoding="utf-8") as fh:
+        fh.write("\n# an edit outside the hot path\n")
+    done = _inspect(copy, day, tmp_path / "cold-edit")
+    assert done.returncode == 0 and _compiled_count(tmp_path / "cold-edit") > 20
+    # One hot source edited: the whole run is the sources', with the same outputs, and says why.
+    source = copy / "qc" / "readers" / "jsonl.py"
+    source.write_text(source.read_text(encoding="utf-8") + "\n# an edit\n", encoding="utf-8")
+    done = _inspect(copy, day, tmp_path / "edited")
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "1 compiled modules are older than their sources (qc.readers.jsonl" in done.stderr
+    assert _compiled_count(tmp_path / "edited") == 0
+    assert "is not used: 1 of its sources changed since (qc.readers.jsonl" in done.stderr
     assert "make compiled" in done.stderr
+    for name in COMPARABLE_OUTPUTS:
+        assert (tmp_path / "edited" / name).read_bytes() == (tmp_path / "fresh" / name).read_bytes(), name
+    # QC_PURE asks for the sources: nothing to say.
+    done = _inspect(copy, day, tmp_path / "asked", pure=True)
+    assert done.returncode == 0 and "not used" not in done.stderr
+    assert _compiled_count(tmp_path / "asked") == 0
 
 
 def test_every_hand_written_reduce_passes_the_init_fields_in_order():

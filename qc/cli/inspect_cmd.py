@@ -23,7 +23,7 @@ from qc.cli._common import (
     show_progress,
     stop_on_signals,
 )
-from qc.compiled import stale_modules
+from qc.compiled import unused_build_note
 from qc.errors import EXIT_USAGE, ConfigError
 
 # The most worker processes --jobs may start per core: past the cores they only slow a run.
@@ -297,12 +297,9 @@ def inspect_cli(
             " Save it to a file first, e.g. zcat day.jsonl.gz > day.jsonl"
         )
         raise typer.Exit(EXIT_USAGE)
-    stale = stale_modules()
-    if stale:
-        err(
-            f"warning: {len(stale)} compiled modules are older than their sources ({stale[0]} …): this"
-            " run uses the old code; run `make compiled` again, or `make pure`"
-        )
+    unused = unused_build_note()
+    if unused:
+        err(f"note: {unused}")
     output_folder(out)
     # Folders are read one level deep: results written straight into an input folder would be
     # read back as transcripts by the next run over it (and their rejects quoted again).

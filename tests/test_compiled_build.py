@@ -1,0 +1,136 @@
+"""When qc loads the compiled build: only while every hot source has the hash it was compiled from.
+
+No compiler needed: these build the folder's manifest by hand (tests/test_compiled.py runs a
+real build).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qc.compiled import (
+    EXT_SUFFIX,
+    HOT_MODULES,
+    MANIFEST,
+    PURE_ENV,
+    CompiledFinder,
+    build_folder,
+    extension_path,
+    read_build,
+    source_digests,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    """A copy of the package with a manifest that matches its sources (and no extension in it)."""
+    shutil.copytree(ROOT / "qc", tmp_path / "qc", ignore=shutil.ignore_patterns("__pycache__", "*.so"))
+    folder = build_folder(tmp_path)
+    folder.mkdir(parents=True)
+    manifest = {"ext_suffix": EXT_SUFFIX, "shared": ["abc__mypyc"], "sources": source_digests(tmp_path)}
+    (folder / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    return tmp_path
+
+
+def test_a_build_of_the_current_sources_is_used(project):
+    build = read_build(project)
+    assert build.present and build.usable and build.changed == () and build.shared == ("abc__mypyc",)
+
+
+def test_one_changed_hot_source_makes_the_whole_build_unusable_and_is_named(project):
+    schema = project / "qc" / "schema.py"
+    schema.write_text(schema.read_text(encoding="utf-8") + "\n# later\n", encoding="utf-8")
+    build = read_build(project)
+    assert build.present and not build.usable
+    assert build.changed == ("qc.schema",)
+    assert build.why == "1 of its sources changed since (qc.schema …)"
+
+
+def test_a_removed_hot_source_counts_as_changed(project):
+    (project / "qc" / "attitude" / "cues.py").unlink()
+    assert read_build(project).changed == ("qc.attitude.cues",)
+
+
+def test_a_source_outside_the_hot_path_changes_nothing(project):
+    cli = project / "qc" / "cli" / "show_cmd.py"
+    cli.write_text(cli.read_text(encoding="utf-8") + "\n# later\n", encoding="utf-8")
+    assert "qc.cli.show_cmd" not in HOT_MODULES
+    assert read_build(project).usable
+
+
+@pytest.mark.parametrize(
+    ("manifest", "why"),
+    [
+        ("{not json", "its manifest is unreadable"),
+        ('["a list"]', "its manifest names no sources"),
+        ('{"ext_suffix": ".cpython-39-x.so", "sources": {}}', "it was built for another Python"),
+    ],
+)
+def test_a_broken_or_foreign_manifest_is_never_used_and_says_why(project, manifest, why):
+    (build_folder(project) / MANIFEST).write_text(manifest, encoding="utf-8")
+    build = read_build(project)
+    assert build.present and not build.usable and build.why.startswith(why)
+
+
+def test_no_build_folder_means_the_sources(tmp_path):
+    build = read_build(tmp_path)
+    assert not build.present and not build.usable
+
+
+def test_the_finder_loads_hot_modules_and_the_shared_library_only_from_a_current_build(project, monkeypatch):
+    monkeypatch.delenv(PURE_ENV, raising=False)
+    folder = build_folder(project)
+    for name in ("qc.readers.jsonl", "abc__mypyc"):
+        extension_path(folder, name).parent.mkdir(parents=True, exist_ok=True)
+        extension_path(folder, name).write_bytes(b"")  # found, never loaded here
+    finder = CompiledFinder(project)
+    spec = finder.find_spec("qc.readers.jsonl")
+    assert spec is not None and spec.origin == str(folder / "qc" / "readers" / ("jsonl" + EXT_SUFFIX))
+    assert finder.find_spec("abc__mypyc") is not None
+    assert finder.find_spec("other__mypyc") is None  # not this build's library
+    assert finder.find_spec("qc.cli.show_cmd") is None  # not a hot module
+    assert finder.find_spec("qc.readers.records") is None  # no extension: its source
+    # Decided once: a source changed after the first hot import does not split the process.
+    jsonl = project / "qc" / "readers" / "jsonl.py"
+    jsonl.write_text(jsonl.read_text(encoding="utf-8") + "\n# later\n", encoding="utf-8")
+    assert finder.find_spec("qc.readers.jsonl") is not None
+    assert CompiledFinder(project).find_spec("qc.readers.jsonl") is None  # a new process would not
+
+
+def test_qc_pure_asks_for_the_sources(project, monkeypatch):
+    extension_path(build_folder(project), "qc.schema").parent.mkdir(parents=True, exist_ok=True)
+    extension_path(build_folder(project), "qc.schema").write_bytes(b"")
+    monkeypatch.setenv(PURE_ENV, "1")
+    assert CompiledFinder(project).find_spec("qc.schema") is None
+    monkeypatch.delenv(PURE_ENV)
+    assert CompiledFinder(project).find_spec("qc.schema") is not None
+
+
+def test_this_test_run_loads_no_compiled_module():
+    """conftest asks for the sources: the tests patch Python functions."""
+    import qc.readers.jsonl  # noqa: F401 - a hot module, imported for the check
+    from qc.compiled import compiled_modules
+
+    assert compiled_modules() == []
+
+
+def test_make_on_a_machine_without_a_compiler_runs_pure_and_says_why(tmp_path):
+    """``make demo`` runs ``compile.py --or-pure``: no compiler is no failure, but it is said."""
+    shutil.copytree(ROOT / "qc", tmp_path / "qc", ignore=shutil.ignore_patterns("__pycache__", "*.so"))
+    env = {**os.environ, "CC": str(tmp_path / "no-such-cc")}
+    command = [sys.executable, str(ROOT / "scripts" / "compile.py"), "--root", str(tmp_path)]
+    strict = subprocess.run(command, capture_output=True, text=True, env=env)
+    assert strict.returncode == 2 and "no C compiler" in strict.stderr
+    lenient = subprocess.run([*command, "--or-pure"], capture_output=True, text=True, env=env)
+    assert lenient.returncode == 0, lenient.stderr
+    assert "no C compiler" in lenient.stderr and "qc runs as pure Python" in lenient.stderr
+    assert not build_folder(tmp_path).exists()
