@@ -4325,3 +4325,26 @@ def test_a_shops_list_stays_the_agents_text_and_its_charge_stands(tmp_path: Path
     first = read(path).conversations[0].messages
     assert "爱买不买" in first[1].text and first[1].role is Role.AGENT
     assert {m.sent_at.day for m in first if m.sent_at} == {24}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a buyer named like a time label writes twice, a colleague answers her (audit 148 H1)
+        "阿花(10:00)：在吗\n柚子店:小雨(10:01)：亲，在的\n小周(15:00)：你们怎么回事，爱买不买是吧\n"
+        "快乐时间(09:50)：在吗\n柚子店:阿青(10:05)：亲，在的\n快乐时间(10:06)：好\n",
+        "阿花(10:00)：在吗\n柚子店:小雨(10:01)：亲，在的\n小周(15:00)：你们怎么回事，爱买不买是吧\n"
+        "等发货(09:50)：在吗\n柚子店:阿青(10:05)：亲，在的\n等发货(10:06)：好\n",
+        # a buyer named like a time label writes in turn right under a folded delivery list (148 H2)
+        "小鹿(11:00)：在吗\n柚子店:小雨(11:08)：亲，规则如下\n截单时间(17:14)：当天发出\n截单时间(11:12)：第二天发\n"
+        "快乐时间(11:09)：怎么没人理，爱买不买是吧\n柚子店:小雨(11:21)：明天发\n",
+    ],
+    ids=["over-a-time-named-buyer-who-writes-twice", "over-dengfahuo", "in-turn-under-a-folded-list"],
+)
+def test_a_buyer_named_like_a_label_is_never_folded_into_the_agents_reply(tmp_path: Path, text: str) -> None:
+    """The buyer's 爱买不买 went into the agent's reply, and the agent was charged for it."""
+    path = tmp_path / "chat_2026-11-24.txt"
+    path.write_text(text, encoding="utf-8")
+    messages = [m for c in read(path).conversations for m in c.messages]
+    said = [m for m in messages if "爱买不买" in m.text]
+    assert len(said) == 1 and said[0].role is Role.CUSTOMER and said[0].text.startswith(("你们", "怎么"))

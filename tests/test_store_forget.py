@@ -7,6 +7,7 @@ warn about it (audit 114 M2, 122 M1): the fix it named was a new store inspected
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 from pathlib import Path
 
@@ -314,10 +315,11 @@ def _chat_line(cid: str, *messages: tuple[str, str, str]) -> str:
     return json.dumps({"conversation_id": cid, "shop": "柚子店", "messages": rows}, ensure_ascii=False) + "\n"
 
 
-def test_a_run_that_continued_a_chat_past_midnight_leaves_it_when_forgotten(tmp_path: Path) -> None:
+def test_a_run_that_continued_a_chat_leaves_it_when_forgotten(tmp_path: Path, target: str) -> None:  # noqa: F811
     """Forgetting the next day's run took the chat it continued, and the day before's four messages with
-    it, which that day's file did not bring back: a lone buyer line was left (audit 141 M1)."""
-    db = str(tmp_path / "qc.sqlite")
+    it, which that day's file did not bring back: a lone buyer line was left (audit 141 M1). The
+    command it prints then forgets the two-day chat, on PostgreSQL too (audit 148 M1)."""
+    db = target
     days = {
         "d1/chat_2026-11-24.jsonl": _chat_line(
             "C1",
@@ -348,10 +350,18 @@ def test_a_run_that_continued_a_chat_past_midnight_leaves_it_when_forgotten(tmp_
     said = runner.invoke(app, ["store", "forget", "--run", "2", "--why", "错的文件夹", "--db", db])
     assert said.exit_code == 0, said.output
     assert "1 more conversations run 2 holds continue ones stored before it" in said.stderr
-    assert f'To forget them all the same: qc store forget C1 --why "…" --db {db}' in said.stderr
+    shown = shlex.quote(db)  # the test URL holds no password (one would show as STORE_URL)
+    assert f'To forget them all the same: qc store forget C1 --why "…" --db {shown}' in said.stderr
     with open_store(db) as store:
         c1, c2 = store.forget_plan(["C1", "C2"])
     assert c2.shop is None and c1.messages == 5
+    again = runner.invoke(app, ["store", "forget", "C1", "--why", "整段重来", "--db", db])
+    assert again.exit_code == 0, again.output
+    log = TABLES["review_log"]
+    with open_store(db) as store, store.engine.connect() as conn:
+        (c1,) = store.forget_plan(["C1"])
+        before = conn.execute(select(log.c.state_before).where(log.c.note == "整段重来")).scalar_one()
+    assert c1.shop is None and before == "5 messages, 1 findings on 2026-11-24, 2026-11-25"
 
 
 def test_a_repeat_of_a_conversation_forgotten_since_is_no_copy_any_more(tmp_path: Path) -> None:
@@ -448,3 +458,39 @@ def test_json_lines_are_all_that_stdout_carries(tmp_path: Path, by: list[str]) -
         assert lines and all(json.loads(line)["conversation"] == "qianniu_2026-11-19" for line in lines)
         if dry == ["--dry-run"]:
             assert stored(db)["messages"] == 8
+
+
+def test_a_run_of_continued_chats_only_names_a_forget_that_runs_as_printed(tmp_path: Path) -> None:
+    """The refusal named `qc store forget C1` with no --why and no --db: pasted, it was refused,
+    or acted on the default store instead of the one asked about (audit 148 L1)."""
+    db = str(tmp_path / "店 的 store" / "qc.sqlite")
+    Path(db).parent.mkdir()
+    days = {
+        "d1/chat_2026-11-24.jsonl": _chat_line(
+            "C1", ("customer", "2026-11-24 23:50:00", "在吗"), ("agent", "2026-11-24 23:50:30", "亲，在的")
+        ),
+        "d2/chat_2026-11-25.jsonl": _chat_line("C1", ("customer", "2026-11-25 00:00:20", "好的")),
+    }
+    for name, text in days.items():
+        path = tmp_path / name
+        path.parent.mkdir()
+        path.write_text(text, encoding="utf-8")
+        args = [
+            "inspect",
+            str(path.parent),
+            "--out",
+            str(tmp_path / f"o-{path.parent.name}"),
+            "--db",
+            db,
+            "-q",
+        ]
+        assert runner.invoke(app, args).exit_code == 0
+    said = runner.invoke(app, ["store", "forget", "--run", "2", "--dry-run", "--db", db])
+    assert said.exit_code == 2 and "nothing was forgotten" in said.stderr
+    command = said.stderr.split("name them: ", 1)[1].strip()
+    assert command == f'qc store forget C1 --why "…" --db {shlex.quote(db)}'
+    pasted = shlex.split(command)[1:]
+    assert runner.invoke(app, pasted).exit_code == 0
+    with open_store(db) as store:
+        (c1,) = store.forget_plan(["C1"])
+    assert c1.shop is None

@@ -12,7 +12,7 @@ import typer
 from qc.cli import app
 from qc.cli._common import cell, err, handle_errors, table_console
 from qc.cli._store_opts import DEFAULT_DB, DbOption, open_db
-from qc.errors import EXIT_USAGE
+from qc.errors import EXIT_USAGE, ConfigError
 
 if TYPE_CHECKING:
     from qc.store.database import RunSummary
@@ -75,29 +75,26 @@ def forget_cli(
         qc store forget --run 1 --dry-run
         qc store forget --run 1 --why "11-25的导出按11-24存了" --by 张主管
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
+    from qc.store.database import OnlyContinued
     from qc.supervise.filters import check_choice
     from qc.supervise.forget import forget_conversations
 
     check_choice(output_format, "--format", ("table", "json"))
     with open_db(db) as store:
-        done = forget_conversations(
-            store,
-            conversation_ids or [],
-            by=by,
-            why=why,
-            park_decisions=park_decisions,
-            dry_run=dry_run,
-            run=run,
-        )
-        shown_db = store.url if "://" in db else db  # a URL's password never reaches the screen
-    # The hint's --db must run as printed: a URL with its password hidden would not (audit 133 L2),
-    # and a store named by QC_DB is named so (audit 136 L2).
-    if db == os.environ.get("QC_DB") and shown_db != db:
-        shown_db = '"$QC_DB"'
-    elif "***" in shown_db:
-        shown_db = "STORE_URL"
-    else:
-        shown_db = shlex.quote(shown_db)  # a path with a space pastes as printed (audit 147 L2)
+        shown_db = _pasteable(db, store.url if "://" in db else db)
+        try:
+            done = forget_conversations(
+                store,
+                conversation_ids or [],
+                by=by,
+                why=why,
+                park_decisions=park_decisions,
+                dry_run=dry_run,
+                run=run,
+            )
+        except OnlyContinued as exc:
+            # The command it names runs as printed, on this store (audit 148 L1).
+            raise ConfigError(f'{exc} --why "…" --db {shown_db}{_url_said(shown_db)}') from None
     _print(done, output_format, shown_db)
     if done.run is None and (
         any(p.shop is None for p in done.plans) or (not park_decisions and any(p.decided for p in done.plans))
@@ -186,6 +183,19 @@ def _print_run(done: Forgotten) -> None:
     for (shop, days), counts in sorted(rows.items()):
         table.add_row(cell(shop), ", ".join(days) or "no day", *(str(n) for n in counts))
     table_console().print(table)
+
+
+def _pasteable(db: str, shown: str) -> str:
+    """``--db`` as a printed command must give it: ``shown`` is the store's URL with its password hidden.
+
+    A URL with its password hidden would not run (audit 133 L2), a store named by QC_DB is named
+    so (audit 136 L2), and a path with a space is quoted (audit 147 L2).
+    """
+    if db == os.environ.get("QC_DB") and shown != db:
+        return '"$QC_DB"'
+    if "***" in shown:
+        return "STORE_URL"
+    return shlex.quote(shown)
 
 
 def _run_notes(done: Forgotten, db: str) -> None:

@@ -1023,10 +1023,9 @@ class TextExportReader:
         # pasted in two replies repeats its own time, and stays the agent's (audit 134 H1).
         if _SECONDS_RE.search(opened) is not None:
             return True
-        # The next label of a list whose line above was folded (揽收时间(15:30) under 截单时间(17:00)):
-        # in turn by its time, it was a buyer of its own, the list's line the agent's (audit 138 w2).
-        # Only under a folded time label: under a folded buyer it was the chat's next buyer (140 H1).
-        # A shop's delivery label folds under any folded line, however often the file lists it
+        # The next delivery label of a list whose line above was folded (揽收时间(15:30) under
+        # 截单时间(17:00)) is the list's even in turn by its time: read alone, it was a buyer of its
+        # own (audit 138 w2). It folds under any folded line, however often the file lists it
         # (截单时间 under 顺丰, again in another chat's list: 142 H2, 145 H2).
         under_fold = bool(self.folded) and self.folded[-1] == self._at - 1
         delivery = _LOGISTICS_LABEL_RE.fullmatch(who) is not None
@@ -1036,8 +1035,10 @@ class TextExportReader:
         # A delivery label listed in two chats with two times is the shop's list, no buyer (146 H1).
         if self._nick_times().get(who, 0) >= 2 and not delivery:
             return False
-        listed = under_fold and _time_label(who) and _time_label(self._nick_at(self._at - 1))
-        if not listed and not self._out_of_turn(stamp, opened):
+        # Any other label under a folded line must lie out of turn too: a buyer whose nick reads
+        # as one (快乐时间, 爱下单) writing in turn under a folded list was folded into the reply, and
+        # her 爱买不买 charged to the agent (audit 148 H2).
+        if not self._out_of_turn(stamp, opened):
             return False
         self.folded.append(self._at)  # said in the file's fold warning (audit 134 M1)
         return True
@@ -1115,11 +1116,14 @@ class TextExportReader:
         return True
 
     def _list_at(self, number: int) -> bool:
-        """Whether line ``number`` reads as a typed list's: a time label, or right over one (audit 146 H2).
+        """Whether line ``number`` reads as a typed list's: a time label, or right over a delivery label.
 
-        顺丰(17:00) then 截单时间(18:00): the courier's line is the list's too.
+        顺丰(17:00) then 截单时间(18:00): the courier's line is the list's too (audit 146 H2). Not
+        over any nick that merely reads as a time label: a buyer named 快乐时间 made the out-of-turn
+        buyer above her a list line, folded into the reply (audit 148 H1).
         """
-        return _time_label(self._nick_at(number)) or _time_label(self._nick_at(number + 1))
+        below = self._nick_at(number + 1)
+        return _time_label(self._nick_at(number)) or _LOGISTICS_LABEL_RE.fullmatch(below) is not None
 
     def _shop_side(self, who: str) -> bool:
         """Whether a nick writes for the shop: an agent, or an account of a shop of the file."""

@@ -100,6 +100,7 @@ from qc.text.pii import shown_id
 __all__ = [
     "FORGET_COMMAND",
     "ForgetPlan",
+    "OnlyContinued",
     "Store",
     "StoreBusyError",
     "StoreError",
@@ -176,6 +177,23 @@ _Signature = tuple[Any, ...]
 # What run.json says of the run that forgot conversations (qc store forget), as the store writes it.
 FORGET_COMMAND = "store forget"
 _FORGET_MARK = json_text({"command": FORGET_COMMAND})[1:-1]
+
+
+class OnlyContinued(ConfigError):
+    """``forget --run N`` of a run whose every conversation continues one stored before it.
+
+    ``continued`` names them, for the command that forgets them all the same (the caller knows
+    how to name the store in it).
+    """
+
+    def __init__(self, run_id: int, continued: list[str]) -> None:
+        self.continued = continued
+        super().__init__(
+            f"run {run_id} holds no conversation of its own: the {len(continued)} it holds continue"
+            " conversations stored before it (it kept their earlier messages), and taking them off"
+            " would take those messages too: nothing was forgotten. To forget them all the same,"
+            f" name them: qc store forget {' '.join(continued)}"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -997,12 +1015,7 @@ class Store:
         continued = self._run_continued(conn, run_id, said)
         ids = [cid for cid in held if cid not in continued]
         if not ids and continued:
-            raise ConfigError(
-                f"run {run_id} holds no conversation of its own: the {len(continued)} it holds continue"
-                " conversations stored before it (it kept their earlier messages), and taking them off"
-                " would take those messages too: nothing was forgotten. To forget them all the same,"
-                f" name them: qc store forget {' '.join(sorted(continued))}"
-            )
+            raise OnlyContinued(run_id, sorted(continued))
         if not ids:
             later = conn.execute(
                 select(convs.c.conversation_id, convs.c.run_id)

@@ -1200,6 +1200,22 @@ def _m0019_first_run(conn: Connection) -> None:
     conn.execute(text("UPDATE conversations SET first_run_id = run_id"))
 
 
+def _m0020_review_log_states_as_text(conn: Connection) -> None:
+    """A decision log's before and after as text of any length, as SQLite always kept them.
+
+    ``qc store forget`` writes what it took (``5 messages, 1 findings on 2026-11-24, 2026-11-25``):
+    past 40 characters PostgreSQL refused the whole forget, every chat across midnight among
+    them (audit 148 M1).
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            text(
+                "ALTER TABLE review_log ALTER COLUMN state_before TYPE TEXT,"
+                " ALTER COLUMN state_after TYPE TEXT"
+            )
+        )
+
+
 # Append-only: (number, name, function). Never edit or reorder a published migration.
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (1, "0001_initial", _m0001_initial),
@@ -1221,6 +1237,7 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (17, "0017_person_accounts", _m0017_person_accounts),
     (18, "0018_fingerprints", _m0018_fingerprints),
     (19, "0019_first_run", _m0019_first_run),
+    (20, "0020_review_log_states_as_text", _m0020_review_log_states_as_text),
 )
 
 
