@@ -175,8 +175,32 @@ def read_build(root: Path | None = None) -> Build:
     now = source_digests(folder.parents[1])
     changed = tuple(name for name in HOT_MODULES if not now[name] or built.get(name) != now[name])
     shared = tuple(str(name) for name in manifest.get("shared", ()))
-    why = f"{len(changed)} of its sources changed since ({changed[0]} …)" if changed else ""
-    return Build(folder, present=True, usable=not changed, changed=changed, why=why, shared=shared)
+    if changed:
+        why = f"{len(changed)} of its sources changed since ({changed[0]} …)"
+        return Build(folder, present=True, usable=False, changed=changed, why=why, shared=shared)
+    files = manifest.get("files")
+    damaged = _damaged(folder, files, shared) if isinstance(files, dict) else "it lists no files"
+    if damaged:
+        return Build(folder, present=True, usable=False, why=damaged, shared=shared)
+    return Build(folder, present=True, usable=True, shared=shared)
+
+
+def _damaged(folder: Path, files: dict[str, object], shared: tuple[str, ...]) -> str:
+    """Why the build's extensions are not the ones compiled (missing, cut short), or ``""``.
+
+    A stat per file, not a hash: it catches a build copied in part or truncated at the cost of
+    microseconds, where hashing its megabytes would cost every process start.
+    """
+    wanted = [extension_path(folder, name) for name in (*HOT_MODULES, *shared)]
+    for path in wanted:
+        size = files.get(str(path.relative_to(folder)))
+        try:
+            found = path.stat().st_size
+        except OSError:
+            return f"its file {path.name} is missing"
+        if found != size:
+            return f"its file {path.name} is not the one compiled ({found} bytes, {size} when built)"
+    return ""
 
 
 class CompiledFinder:

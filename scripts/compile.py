@@ -125,6 +125,10 @@ def compile_hot(root: Path) -> int:
             "ext_suffix": EXT_SUFFIX,
             "shared": sorted(p.name.removesuffix(EXT_SUFFIX) for p in shared),
             "sources": digests,
+            # Each extension's size: a build copied in part or cut short is not loaded.
+            "files": {
+                str(p.relative_to(fresh)): p.stat().st_size for p in sorted(fresh.rglob("*" + EXT_SUFFIX))
+            },
         }
         (fresh / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
         old = Path(work) / "old"

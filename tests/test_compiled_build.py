@@ -32,11 +32,21 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture
 def project(tmp_path) -> Path:
-    """A copy of the package with a manifest that matches its sources (and no extension in it)."""
+    """A copy of the package with a manifest that matches its sources and stand-ins for its extensions."""
     shutil.copytree(ROOT / "qc", tmp_path / "qc", ignore=shutil.ignore_patterns("__pycache__", "*.so"))
     folder = build_folder(tmp_path)
-    folder.mkdir(parents=True)
-    manifest = {"ext_suffix": EXT_SUFFIX, "shared": ["abc__mypyc"], "sources": source_digests(tmp_path)}
+    files = {}
+    for name in (*HOT_MODULES, "abc__mypyc"):
+        path = extension_path(folder, name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"not loaded here")
+        files[str(path.relative_to(folder))] = path.stat().st_size
+    manifest = {
+        "ext_suffix": EXT_SUFFIX,
+        "shared": ["abc__mypyc"],
+        "sources": source_digests(tmp_path),
+        "files": files,
+    }
     (folder / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
     return tmp_path
 
@@ -89,16 +99,12 @@ def test_no_build_folder_means_the_sources(tmp_path):
 def test_the_finder_loads_hot_modules_and_the_shared_library_only_from_a_current_build(project, monkeypatch):
     monkeypatch.delenv(PURE_ENV, raising=False)
     folder = build_folder(project)
-    for name in ("qc.readers.jsonl", "abc__mypyc"):
-        extension_path(folder, name).parent.mkdir(parents=True, exist_ok=True)
-        extension_path(folder, name).write_bytes(b"")  # found, never loaded here
     finder = CompiledFinder(project)
     spec = finder.find_spec("qc.readers.jsonl")
     assert spec is not None and spec.origin == str(folder / "qc" / "readers" / ("jsonl" + EXT_SUFFIX))
     assert finder.find_spec("abc__mypyc") is not None
     assert finder.find_spec("other__mypyc") is None  # not this build's library
     assert finder.find_spec("qc.cli.show_cmd") is None  # not a hot module
-    assert finder.find_spec("qc.readers.records") is None  # no extension: its source
     # Decided once: a source changed after the first hot import does not split the process.
     jsonl = project / "qc" / "readers" / "jsonl.py"
     jsonl.write_text(jsonl.read_text(encoding="utf-8") + "\n# later\n", encoding="utf-8")
@@ -106,9 +112,26 @@ def test_the_finder_loads_hot_modules_and_the_shared_library_only_from_a_current
     assert CompiledFinder(project).find_spec("qc.readers.jsonl") is None  # a new process would not
 
 
+@pytest.mark.parametrize(
+    ("damage", "why"),
+    [
+        (lambda p: p.unlink(), "its file records{} is missing"),
+        (
+            lambda p: p.write_bytes(b"cut"),
+            "its file records{} is not the one compiled (3 bytes, 15 when built)",
+        ),
+    ],
+    ids=["missing", "cut-short"],
+)
+def test_an_extension_missing_or_cut_short_makes_the_build_unusable(project, damage, why):
+    """A build copied in part would have loaded some modules compiled and failed on the rest."""
+    damage(extension_path(build_folder(project), "qc.readers.records"))
+    build = read_build(project)
+    assert not build.usable and build.why == why.format(EXT_SUFFIX)
+    assert CompiledFinder(project).find_spec("qc.schema") is None
+
+
 def test_qc_pure_asks_for_the_sources(project, monkeypatch):
-    extension_path(build_folder(project), "qc.schema").parent.mkdir(parents=True, exist_ok=True)
-    extension_path(build_folder(project), "qc.schema").write_bytes(b"")
     monkeypatch.setenv(PURE_ENV, "1")
     assert CompiledFinder(project).find_spec("qc.schema") is None
     monkeypatch.delenv(PURE_ENV)
