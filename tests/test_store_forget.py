@@ -315,6 +315,17 @@ def _chat_line(cid: str, *messages: tuple[str, str, str]) -> str:
     return json.dumps({"conversation_id": cid, "shop": "柚子店", "messages": rows}, ensure_ascii=False) + "\n"
 
 
+def _inspect_days(tmp_path: Path, days: dict[str, str], db: str) -> None:
+    """Each day's file inspected into ``db`` in order, one run each."""
+    for name, text in days.items():
+        path = tmp_path / name
+        path.parent.mkdir()
+        path.write_text(text, encoding="utf-8")
+        out = str(tmp_path / f"o-{path.parent.name}")
+        done = runner.invoke(app, ["inspect", str(path.parent), "--out", out, "--db", db, "-q"])
+        assert done.exit_code == 0, done.output
+
+
 def test_a_run_that_continued_a_chat_leaves_it_when_forgotten(tmp_path: Path, target: str) -> None:  # noqa: F811
     """Forgetting the next day's run took the chat it continued, and the day before's four messages with
     it, which that day's file did not bring back: a lone buyer line was left (audit 141 M1). The
@@ -333,20 +344,7 @@ def test_a_run_that_continued_a_chat_leaves_it_when_forgotten(tmp_path: Path, ta
             "C2", ("customer", "2026-11-25 09:00:00", "有货吗"), ("agent", "2026-11-25 09:00:20", "有的亲")
         ),
     }
-    for name, text in days.items():
-        path = tmp_path / name
-        path.parent.mkdir()
-        path.write_text(text, encoding="utf-8")
-        args = [
-            "inspect",
-            str(path.parent),
-            "--out",
-            str(tmp_path / f"o-{path.parent.name}"),
-            "--db",
-            db,
-            "-q",
-        ]
-        assert runner.invoke(app, args).exit_code == 0
+    _inspect_days(tmp_path, days, db)
     said = runner.invoke(app, ["store", "forget", "--run", "2", "--why", "错的文件夹", "--db", db])
     assert said.exit_code == 0, said.output
     assert "1 more conversations run 2 holds continue ones stored before it" in said.stderr
@@ -471,20 +469,7 @@ def test_a_run_of_continued_chats_only_names_a_forget_that_runs_as_printed(tmp_p
         ),
         "d2/chat_2026-11-25.jsonl": _chat_line("C1", ("customer", "2026-11-25 00:00:20", "好的")),
     }
-    for name, text in days.items():
-        path = tmp_path / name
-        path.parent.mkdir()
-        path.write_text(text, encoding="utf-8")
-        args = [
-            "inspect",
-            str(path.parent),
-            "--out",
-            str(tmp_path / f"o-{path.parent.name}"),
-            "--db",
-            db,
-            "-q",
-        ]
-        assert runner.invoke(app, args).exit_code == 0
+    _inspect_days(tmp_path, days, db)
     said = runner.invoke(app, ["store", "forget", "--run", "2", "--dry-run", "--db", db])
     assert said.exit_code == 2 and "nothing was forgotten" in said.stderr
     command = said.stderr.split("name them: ", 1)[1].strip()
