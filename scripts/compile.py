@@ -76,7 +76,12 @@ def clean(root: Path) -> int:
     files = built_files(root) + _in_place(root)
     for path in _in_place(root):
         path.unlink()
-    shutil.rmtree(build_folder(root), ignore_errors=True)
+    link = build_folder(root)
+    if link.is_symlink():
+        link.unlink()
+    shutil.rmtree(link, ignore_errors=True)  # a build folder of its own (made before the links)
+    for old in link.parent.glob(link.name + "-*"):
+        shutil.rmtree(old, ignore_errors=True)
     print(f"removed {len(files)} compiled files: qc runs as pure Python", file=sys.stderr)
     return 0
 
@@ -85,7 +90,8 @@ def compile_hot(root: Path) -> int:
     """Run mypyc on a copy of the hot modules of ``root`` and put the build in its build folder.
 
     The copy is what gets compiled and hashed, so an edit during the two minutes of the build
-    leaves a build that is simply not used; the new folder replaces the old in one rename.
+    leaves a build that is simply not used. The new build gets a folder of its own and the link
+    ``build/compiled`` is pointed at it in one step (:func:`_point`).
     """
     if read_build(root).usable:
         (build_folder(root) / MANIFEST).touch()  # make's target: current
@@ -131,13 +137,31 @@ def compile_hot(root: Path) -> int:
             },
         }
         (fresh / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
-        old = Path(work) / "old"
-        if target.exists():
-            target.rename(old)
-        fresh.rename(target)
+        home = target.with_name(f"{target.name}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}")
+        fresh.rename(home)
+    _point(target, home)
     seconds = time.monotonic() - started
     print(f"compiled {len(paths)} modules in {seconds:.0f} s into {target}", file=sys.stderr)
     return 0
+
+
+def _point(link: Path, home: Path) -> None:
+    """Point ``link`` at the build in ``home`` in one rename, and remove the builds before the last.
+
+    A process resolves the link once (:func:`qc.compiled.read_build`) and loads every module from
+    the folder it found: the build a run started with keeps its files while the next one lands,
+    and one more build later it is removed.
+    """
+    previous = link.resolve() if link.is_symlink() else None
+    if link.exists() and not link.is_symlink():  # a build folder of its own, from before the links
+        link.rename(link.with_name(f"{link.name}-unlinked-{os.getpid()}"))
+    staged = link.with_name(f".{link.name}-link-{os.getpid()}")
+    staged.unlink(missing_ok=True)
+    staged.symlink_to(home.name, target_is_directory=True)
+    os.replace(staged, link)
+    for old in link.parent.glob(link.name + "-*"):
+        if old.resolve() not in (home.resolve(), previous):
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4348,3 +4348,16 @@ def test_a_buyer_named_like_a_label_is_never_folded_into_the_agents_reply(tmp_pa
     messages = [m for c in read(path).conversations for m in c.messages]
     said = [m for m in messages if "爱买不买" in m.text]
     assert len(said) == 1 and said[0].role is Role.CUSTOMER and said[0].text.startswith(("你们", "怎么"))
+
+
+def test_a_promotions_next_label_in_turn_under_its_folded_one_stays_the_agents(tmp_path: Path) -> None:
+    """活动结束 at a time that fits the chat's order was read as a fourth buyer (audit 149 M2)."""
+    path = tmp_path / "chat_2026-11-24.txt"
+    path.write_text(
+        "小鹿(19:50)：今晚有活动吗\n橙子铺:小雨(19:52)：亲，时间如下\n活动开始(23:00)：满300减40\n"
+        "活动结束(19:53)：过时不候\n小鹿(19:58)：好的\n",
+        encoding="utf-8",
+    )
+    (chat,) = read(path).conversations
+    assert [m.role for m in chat.messages] == [Role.CUSTOMER, Role.AGENT, Role.CUSTOMER]
+    assert chat.messages[1].text.endswith("活动结束(19:53)：过时不候")

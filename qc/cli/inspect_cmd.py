@@ -297,7 +297,7 @@ def inspect_cli(
             " Save it to a file first, e.g. zcat day.jsonl.gz > day.jsonl"
         )
         raise typer.Exit(EXIT_USAGE)
-    unused = unused_build_note()
+    unused = None if quiet else unused_build_note()  # the same results either way: no word under -q
     if unused:
         err(f"note: {unused}")
     output_folder(out)

@@ -283,6 +283,12 @@ _TIME_LABEL_RE = re.compile(
     r"[\u4e00-\u9fff]{0,6}(?:时间|日期|时段|时效|时刻|截止|截单|送达|到货|发货|揽收|签收|付款|下单"
     r"|(?:活动|预售|直播|抢购|秒杀|优惠|领券|拼团|团购|开团|报名|促销|满减)(?:开始|结束))"
 )
+# A promotion's time labels (活动开始, 领券结束, 活动时间): the next line of a list whose line above
+# was folded, in turn by its time or not (audit 149 M2), where a nick that merely ends like one
+# (快乐时间) is a buyer's (audit 148 H2).
+_PROMOTION_LABEL_RE = re.compile(
+    r"(?:活动|预售|直播|抢购|秒杀|优惠|领券|拼团|团购|开团|报名|促销|满减)(?:开始|结束|时间|日期|截止)"
+)
 # The labels of a shop's delivery rules: no buyer's nick, whatever line they stand under (顺丰(17:00)
 # then 截单时间(15:30); a list pasted in two chats, audit 142 H2).
 _LOGISTICS_LABEL_RE = re.compile(
@@ -1035,10 +1041,13 @@ class TextExportReader:
         # A delivery label listed in two chats with two times is the shop's list, no buyer (146 H1).
         if self._nick_times().get(who, 0) >= 2 and not delivery:
             return False
-        # Any other label under a folded line must lie out of turn too: a buyer whose nick reads
-        # as one (快乐时间, 爱下单) writing in turn under a folded list was folded into the reply, and
-        # her 爱买不买 charged to the agent (audit 148 H2).
-        if not self._out_of_turn(stamp, opened):
+        # A promotion's next label under its folded one is the list's; any other label under a
+        # folded line must lie out of turn too: a buyer whose nick reads as one (快乐时间, 爱下单)
+        # writing in turn under a folded list was folded into the reply, and her 爱买不买 charged to
+        # the agent (audit 148 H2).
+        promotion = _PROMOTION_LABEL_RE.fullmatch(who) is not None
+        listed = under_fold and promotion and _time_label(self._nick_at(self._at - 1))
+        if not listed and not self._out_of_turn(stamp, opened):
             return False
         self.folded.append(self._at)  # said in the file's fold warning (audit 134 M1)
         return True
