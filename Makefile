@@ -53,4 +53,4 @@ test: $(STAMP) $(COMPILED) lint services
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .test-services.env
-	find qc -name '*.so' -delete; rm -f ./*__mypyc*; rm -rf build/compiled
+	find qc -name '*.so' -delete; rm -f ./*__mypyc*; rm -rf build/compiled build/compiled-*

@@ -42,6 +42,7 @@ from typing import TypeVar
 __all__ = [
     "HOT_MODULES",
     "MANIFEST",
+    "PINNED_ENV",
     "PURE_ENV",
     "Build",
     "CompiledFinder",
@@ -50,6 +51,7 @@ __all__ = [
     "extension_path",
     "install",
     "mypyc_attr",
+    "pin_for_children",
     "read_build",
     "source_digests",
     "unused_build_note",
@@ -57,6 +59,8 @@ __all__ = [
 
 # The environment variable that asks for the Python sources even where a current build exists.
 PURE_ENV = "QC_PURE"
+# Set by a qc process for the processes it starts: the build folder it runs, or "" for the sources.
+PINNED_ENV = "QC_COMPILED_FROM"
 # What scripts/compile.py writes last into the build folder: the hashes it compiled.
 MANIFEST = "manifest.json"
 EXT_SUFFIX: str = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
@@ -179,14 +183,23 @@ def read_build(root: Path | None = None) -> Build:
         )
     except (OSError, ValueError) as exc:
         return Build(folder, present=True, usable=False, why=f"its manifest is unreadable ({exc})")
+    return _checked(folder, manifest, source_digests(root))
+
+
+def _checked(folder: Path, manifest: object, now: dict[str, str] | None) -> Build:
+    """The build in ``folder`` with its ``manifest``, against the sources' digests ``now``.
+
+    ``now`` is ``None`` for a process that runs what its parent runs: the sources are not compared.
+    """
     if not isinstance(manifest, dict) or not isinstance(manifest.get("sources"), dict):
         return Build(folder, present=True, usable=False, why="its manifest names no sources")
     if manifest.get("ext_suffix") != EXT_SUFFIX:
         why = f"it was built for another Python ({manifest.get('ext_suffix')}, this is {EXT_SUFFIX})"
         return Build(folder, present=True, usable=False, why=why)
     built = manifest["sources"]
-    now = source_digests(root)
-    changed = tuple(name for name in HOT_MODULES if not now[name] or built.get(name) != now[name])
+    changed: tuple[str, ...] = ()
+    if now is not None:
+        changed = tuple(name for name in HOT_MODULES if not now[name] or built.get(name) != now[name])
     shared = tuple(str(name) for name in manifest.get("shared", ()))
     if changed:
         named = [str(Path(*name.split("."))) + ".py" for name in changed]
@@ -231,12 +244,28 @@ class CompiledFinder:
         self._use: Build | None = None
 
     def build(self) -> Build | None:
-        """The build this process loads from, or ``None`` when it runs the sources (decided once)."""
+        """The build this process loads from, or ``None`` when it runs the sources (decided once).
+
+        A process started by a qc process that pinned its choice (:func:`pin_for_children`)
+        makes the same one: the workers of a run exchange objects with it, and a compiled class
+        and its Python twin do not pickle into each other (a run hung, audit 150 H1).
+        """
         if not self._decided:
-            found = None if os.environ.get(PURE_ENV) else read_build(self.root)
+            pinned = os.environ.get(PINNED_ENV)
+            if pinned:
+                found: Build | None = _pinned(Path(pinned))
+            elif pinned == "" or os.environ.get(PURE_ENV):
+                found = None
+            else:
+                found = read_build(self.root)
             self._use = found if found is not None and found.usable else None
             self._decided = True
         return self._use
+
+    def pin(self) -> None:
+        """Decide now, and have every process started from here on decide the same."""
+        build = self.build()
+        os.environ[PINNED_ENV] = str(build.folder) if build is not None else ""
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None = None, target: ModuleType | None = None
@@ -249,10 +278,45 @@ class CompiledFinder:
             return None
         file = extension_path(build.folder, fullname)
         if not file.is_file():
-            return None
+            # Loading the source instead would mix the two in one process (audit 150 M1).
+            raise _gone(build, file.name)
         return importlib.util.spec_from_file_location(
             fullname, file, loader=ExtensionFileLoader(fullname, str(file))
         )
+
+
+def _pinned(folder: Path) -> Build:
+    """The build a parent process runs, which this one must run too: refused when it is gone."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        manifest = None
+    build = _checked(folder, manifest, None)
+    if not build.usable:
+        raise _gone(build, MANIFEST)
+    return build
+
+
+def _gone(build: Build, name: str) -> Exception:
+    from qc.errors import CompiledBuildGone
+
+    return CompiledBuildGone(
+        f"the compiled build this run started with ({build.folder}) lost its file {name} while qc ran"
+        " (`make pure`, `make clean`, or two builds since): nothing was written; run qc again"
+    )
+
+
+def pin_for_children() -> None:
+    """Have the processes this one starts (a pool's workers, Spark's) run what it runs.
+
+    Each process decides on its own otherwise: a build landing, or a pull, between the start of
+    ``qc inspect --jobs`` and its workers' made one side compiled and the other pure.
+    """
+    for finder in sys.meta_path:
+        if isinstance(finder, CompiledFinder):
+            finder.pin()
+            return
+    os.environ[PINNED_ENV] = ""
 
 
 def unused_build_note() -> str | None:

@@ -56,6 +56,12 @@ class WorkerLost(QcError):
     exit_code = EXIT_RUNTIME
 
 
+class CompiledBuildGone(QcError):
+    """The compiled build a run started with lost a file while it ran: it cannot go on the same code."""
+
+    exit_code = EXIT_RUNTIME
+
+
 class Interrupted(QcError):
     """The run was stopped by a signal (SIGINT, SIGTERM); exit code 128 + the signal's number."""
 

@@ -152,7 +152,10 @@ def _point(link: Path, home: Path) -> None:
     the folder it found: the build a run started with keeps its files while the next one lands,
     and one more build later it is removed.
     """
-    previous = link.resolve() if link.is_symlink() else None
+    try:
+        previous = link.resolve(strict=True) if link.is_symlink() else None
+    except (OSError, RuntimeError):  # a dangling link, or a loop of links: nothing to keep
+        previous = None
     if link.exists() and not link.is_symlink():  # a build folder of its own, from before the links
         link.rename(link.with_name(f"{link.name}-unlinked-{os.getpid()}"))
     staged = link.with_name(f".{link.name}-link-{os.getpid()}")

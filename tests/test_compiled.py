@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from outputs import COMPARABLE_OUTPUTS
 
-from qc.compiled import HOT_MODULES, PURE_ENV, build_folder, read_build
+from qc.compiled import HOT_MODULES, PINNED_ENV, PURE_ENV, build_folder, read_build
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -60,7 +60,7 @@ def compiled_root(tmp_path_factory) -> Path:
 def _inspect(
     root: Path, day: list[Path], out: Path, *args: str, pure: bool = False, quiet: bool = True
 ) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != PURE_ENV}
+    env = {k: v for k, v in os.environ.items() if k not in (PURE_ENV, PINNED_ENV)}
     env["PYTHONPATH"] = str(root)
     if pure:
         env[PURE_ENV] = "1"
@@ -169,3 +169,37 @@ def test_every_hand_written_reduce_passes_the_init_fields_in_order():
             assert passed == wanted, f"{name}.{cls.__name__}.__reduce__ passes {passed}, not {wanted}"
             checked += 1
     assert checked >= 30
+
+
+_FLIP = """
+import os, runpy, sys
+mode = sys.argv.pop(1)
+if mode == "main-pure":
+    os.environ["QC_PURE"] = "1"
+import qc.schema  # the main process decides here
+if mode == "main-pure":
+    del os.environ["QC_PURE"]  # a build now current for any process started later
+else:
+    os.environ["QC_PURE"] = "1"  # the build now gone for any process started later
+sys.argv = ["qc", *sys.argv[1:]]
+runpy.run_module("qc", run_name="__main__")
+"""
+
+
+@pytest.mark.parametrize("mode", ["main-pure", "main-compiled"])
+def test_a_runs_workers_run_what_its_main_process_runs(compiled_root, tmp_path, mode):
+    """A build landing (or removed) between a run's first import and its workers' start made one
+    side compiled and the other pure: their answers did not unpickle, and the run hung for ever
+    or ended in an internal error (audit 150 H1)."""
+    env = {k: v for k, v in os.environ.items() if k not in (PURE_ENV, PINNED_ENV)}
+    env["PYTHONPATH"] = str(compiled_root)
+    day = ROOT / "demo" / "day"
+    out = tmp_path / mode
+    command = [sys.executable, "-c", _FLIP, mode, "inspect", str(day), "--out", str(out), "--jobs", "2", "-q"]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert _compiled_count(out) == (0 if mode == "main-pure" else len(HOT_MODULES))
+    pure = _inspect(compiled_root, [day], tmp_path / "pure", "--jobs", "2", pure=True)
+    assert pure.returncode == 0
+    for name in COMPARABLE_OUTPUTS:
+        assert (out / name).read_bytes() == (tmp_path / "pure" / name).read_bytes(), name

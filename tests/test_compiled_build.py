@@ -19,6 +19,7 @@ from qc.compiled import (
     EXT_SUFFIX,
     HOT_MODULES,
     MANIFEST,
+    PINNED_ENV,
     PURE_ENV,
     CompiledFinder,
     build_folder,
@@ -28,6 +29,13 @@ from qc.compiled import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _unpinned(monkeypatch):
+    """No choice pinned by a pool an earlier test started in this process, and none left behind."""
+    monkeypatch.setenv(PINNED_ENV, "")  # recorded: what a test's pin() sets is undone after it
+    monkeypatch.delenv(PINNED_ENV)
 
 
 @pytest.fixture
@@ -177,3 +185,56 @@ def test_each_build_lands_in_its_own_folder_and_the_link_moves_in_one_step(tmp_p
         assert link.is_symlink() and link.resolve() == home.resolve()
     left = sorted(p.name for p in link.parent.iterdir())
     assert left == ["compiled", "compiled-b", "compiled-c"]  # the one before the newest stays
+
+
+def test_a_pinned_choice_is_what_a_child_process_makes(project, monkeypatch):
+    """The workers of a run decide as its main process did, even when the sources or QC_PURE have
+    changed since: their answers must unpickle into the main process's classes (audit 150 H1)."""
+    from qc.errors import CompiledBuildGone
+
+    monkeypatch.delenv(PURE_ENV, raising=False)
+    main = CompiledFinder(project)
+    main.pin()
+    assert os.environ[PINNED_ENV] == str(build_folder(project).resolve())
+    schema = project / "qc" / "schema.py"
+    schema.write_text(schema.read_text(encoding="utf-8") + "\n# a pull since\n", encoding="utf-8")
+    monkeypatch.setenv(PURE_ENV, "1")
+    child = CompiledFinder(project)
+    assert child.find_spec("qc.schema") is not None  # compiled, as its parent
+    # A parent on the sources: the child too, whatever the build says.
+    monkeypatch.setenv(PINNED_ENV, "")
+    monkeypatch.delenv(PURE_ENV)
+    assert CompiledFinder().find_spec("qc.schema") is None
+    # The parent's build gone: no child runs other code than its parent.
+    monkeypatch.setenv(PINNED_ENV, str(project / "build" / "gone"))
+    with pytest.raises(CompiledBuildGone, match="lost its file manifest.json"):
+        CompiledFinder(project).find_spec("qc.schema")
+
+
+def test_an_extension_removed_after_the_choice_is_refused_not_loaded_from_its_source(project, monkeypatch):
+    """`make pure` during a run left a process with 6 modules compiled and the rest from the
+    sources, or an internal error (audit 150 M1)."""
+    from qc.errors import CompiledBuildGone
+
+    monkeypatch.delenv(PURE_ENV, raising=False)
+    finder = CompiledFinder(project)
+    assert finder.find_spec("qc.schema") is not None
+    extension_path(build_folder(project), "qc.readers.jsonl").unlink()
+    with pytest.raises(CompiledBuildGone, match=r"lost its file jsonl.* while qc ran"):
+        finder.find_spec("qc.readers.jsonl")
+
+
+@pytest.mark.parametrize("broken", ["loop", "dangling"])
+def test_a_broken_link_is_replaced_by_the_next_build(tmp_path, broken):
+    """A looping link made the build fail with a traceback after its two minutes (audit 150 L2)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from compile import _point
+
+    link = build_folder(tmp_path)
+    link.parent.mkdir(parents=True)
+    link.symlink_to(link.name if broken == "loop" else "compiled-gone")
+    assert not read_build(tmp_path).usable
+    home = link.with_name("compiled-new")
+    home.mkdir()
+    _point(link, home)
+    assert link.resolve() == home.resolve()

@@ -471,3 +471,32 @@ def test_a_signal_reaches_the_parent_while_it_waits_for_a_worker() -> None:
     finally:
         signal.signal(signal.SIGTERM, previous)
         pool.close()
+
+
+def _refuse() -> None:
+    # What unpickling a compiled class's answer into its Python twin said (audit 150 H1).
+    raise AttributeError("'MetricPart' object has no attribute '__dict__'")
+
+
+class _Unreadable:
+    def __reduce__(self) -> tuple[object, tuple[()]]:
+        return (_refuse, ())
+
+
+def _answer_unreadable() -> _Unreadable:
+    return _Unreadable()
+
+
+def test_an_answer_the_parent_cannot_read_back_fails_the_run_instead_of_hanging() -> None:
+    """The pool's thread reading the workers' answers died on one it could not unpickle, and the
+    run waited for ever at full CPU with its workers alive."""
+    from qc.errors import WorkerLost
+
+    pool = PoolExecutor(RuleSettings(rules=()), jobs=1)
+    try:
+        pool.describe()  # started
+        answer = pool._started().apply_async(_answer_unreadable)
+        with pytest.raises(WorkerLost, match="could not be read back"):
+            pool._answer(answer)
+    finally:
+        pool.close()

@@ -24,6 +24,7 @@ from datetime import timezone
 from types import TracebackType
 from typing import Any, TypeVar
 
+from qc.compiled import pin_for_children
 from qc.errors import WorkerLost
 from qc.readers.files import Resolved
 from qc.readers.line_chunks import ChunkRead, LineChunk, LineSplit, read_chunk
@@ -138,6 +139,7 @@ class PoolExecutor:
         self.batch_size = max(1, batch_size)
         self.start_method = start_method or default_start_method()
         self._info: InspectorInfo | None = None
+        pin_for_children()  # the workers run the code this process runs, compiled or not
         ctx = multiprocessing.get_context(self.start_method)
         if preload and self.start_method == "forkserver":
             # The server imports these once; workers fork from it with them loaded.
@@ -275,12 +277,26 @@ class PoolExecutor:
                 f"worker process {proc.pid} ended ({how}) with conversations in hand; nothing of"
                 " this run was published. If memory ran out, run again with fewer --jobs"
             )
+        # The pool's thread that reads the workers' answers ends on one it cannot unpickle, and
+        # every later answer waited for ever (audit 150 H1).
+        if self._reader_dead():
+            raise WorkerLost(
+                "the workers' answers could not be read back (the thread reading them ended); nothing"
+                " of this run was published. Run it again"
+            )
+
+    def _reader_dead(self) -> bool:
+        reader = getattr(self._pool, "_result_handler", None)
+        return reader is not None and not reader.is_alive() and getattr(self._pool, "_state", "") == "RUN"
 
     def close(self) -> None:
         """Stop the workers; in a pool a worker died in, without waiting on its locks."""
         self._wait_start()
         if self._pool is None:
             return
+        if self._reader_dead():
+            # Pool.terminate refuses a pool with answers pending and no thread to read them.
+            self._pool._cache.clear()
         if any(proc.exitcode is not None for proc in self._workers):
             for proc in self._workers:
                 if proc.exitcode is None:
