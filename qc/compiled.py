@@ -32,7 +32,8 @@ import json
 import os
 import sys
 import sysconfig
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.machinery import ExtensionFileLoader, ModuleSpec
 from pathlib import Path
@@ -51,7 +52,8 @@ __all__ = [
     "extension_path",
     "install",
     "mypyc_attr",
-    "pin_for_children",
+    "children_pinned",
+    "pin_value",
     "read_build",
     "source_digests",
     "unused_build_note",
@@ -246,7 +248,7 @@ class CompiledFinder:
     def build(self) -> Build | None:
         """The build this process loads from, or ``None`` when it runs the sources (decided once).
 
-        A process started by a qc process that pinned its choice (:func:`pin_for_children`)
+        A process started by a qc process that pinned its choice (:func:`children_pinned`)
         makes the same one: the workers of a run exchange objects with it, and a compiled class
         and its Python twin do not pickle into each other (a run hung, audit 150 H1).
         """
@@ -261,11 +263,6 @@ class CompiledFinder:
             self._use = found if found is not None and found.usable else None
             self._decided = True
         return self._use
-
-    def pin(self) -> None:
-        """Decide now, and have every process started from here on decide the same."""
-        build = self.build()
-        os.environ[PINNED_ENV] = str(build.folder) if build is not None else ""
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None = None, target: ModuleType | None = None
@@ -298,25 +295,44 @@ def _pinned(folder: Path) -> Build:
 
 
 def _gone(build: Build, name: str) -> Exception:
-    from qc.errors import CompiledBuildGone
+    from qc.errors import CompiledBuildGoneError
 
-    return CompiledBuildGone(
+    return CompiledBuildGoneError(
         f"the compiled build this run started with ({build.folder}) lost its file {name} while qc ran"
         " (`make pure`, `make clean`, or two builds since): nothing was written; run qc again"
     )
 
 
-def pin_for_children() -> None:
-    """Have the processes this one starts (a pool's workers, Spark's) run what it runs.
+def pin_value() -> str:
+    """What :data:`PINNED_ENV` tells the processes this one starts: its build folder, or ``""``.
 
-    Each process decides on its own otherwise: a build landing, or a pull, between the start of
-    ``qc inspect --jobs`` and its workers' made one side compiled and the other pure.
+    Decides now if this process has not yet. Each process decided on its own otherwise: a build
+    landing, or a pull, between the start of ``qc inspect --jobs`` and its workers' made one side
+    compiled and the other pure.
     """
     for finder in sys.meta_path:
         if isinstance(finder, CompiledFinder):
-            finder.pin()
-            return
-    os.environ[PINNED_ENV] = ""
+            build = finder.build()
+            return str(build.folder) if build is not None else ""
+    return ""
+
+
+@contextmanager
+def children_pinned() -> Iterator[None]:
+    """Set :data:`PINNED_ENV` while the caller starts processes (a pool, a Spark session), then put it back.
+
+    A process that later starts another ``qc`` lets that one decide for itself: a pin left behind
+    ran old compiled code after a pull (audit 151 H3).
+    """
+    before = os.environ.get(PINNED_ENV)
+    os.environ[PINNED_ENV] = pin_value()
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(PINNED_ENV, None)
+        else:
+            os.environ[PINNED_ENV] = before
 
 
 def unused_build_note() -> str | None:

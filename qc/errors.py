@@ -56,7 +56,7 @@ class WorkerLost(QcError):
     exit_code = EXIT_RUNTIME
 
 
-class CompiledBuildGone(QcError):
+class CompiledBuildGoneError(QcError):
     """The compiled build a run started with lost a file while it ran: it cannot go on the same code."""
 
     exit_code = EXIT_RUNTIME

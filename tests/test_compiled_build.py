@@ -190,12 +190,12 @@ def test_each_build_lands_in_its_own_folder_and_the_link_moves_in_one_step(tmp_p
 def test_a_pinned_choice_is_what_a_child_process_makes(project, monkeypatch):
     """The workers of a run decide as its main process did, even when the sources or QC_PURE have
     changed since: their answers must unpickle into the main process's classes (audit 150 H1)."""
-    from qc.errors import CompiledBuildGone
+    from qc.errors import CompiledBuildGoneError
 
     monkeypatch.delenv(PURE_ENV, raising=False)
-    main = CompiledFinder(project)
-    main.pin()
-    assert os.environ[PINNED_ENV] == str(build_folder(project).resolve())
+    build = CompiledFinder(project).build()
+    assert build is not None and build.folder == build_folder(project).resolve()
+    monkeypatch.setenv(PINNED_ENV, str(build.folder))  # what the parent's children_pinned sets
     schema = project / "qc" / "schema.py"
     schema.write_text(schema.read_text(encoding="utf-8") + "\n# a pull since\n", encoding="utf-8")
     monkeypatch.setenv(PURE_ENV, "1")
@@ -207,20 +207,20 @@ def test_a_pinned_choice_is_what_a_child_process_makes(project, monkeypatch):
     assert CompiledFinder().find_spec("qc.schema") is None
     # The parent's build gone: no child runs other code than its parent.
     monkeypatch.setenv(PINNED_ENV, str(project / "build" / "gone"))
-    with pytest.raises(CompiledBuildGone, match="lost its file manifest.json"):
+    with pytest.raises(CompiledBuildGoneError, match="lost its file manifest.json"):
         CompiledFinder(project).find_spec("qc.schema")
 
 
 def test_an_extension_removed_after_the_choice_is_refused_not_loaded_from_its_source(project, monkeypatch):
     """`make pure` during a run left a process with 6 modules compiled and the rest from the
     sources, or an internal error (audit 150 M1)."""
-    from qc.errors import CompiledBuildGone
+    from qc.errors import CompiledBuildGoneError
 
     monkeypatch.delenv(PURE_ENV, raising=False)
     finder = CompiledFinder(project)
     assert finder.find_spec("qc.schema") is not None
     extension_path(build_folder(project), "qc.readers.jsonl").unlink()
-    with pytest.raises(CompiledBuildGone, match=r"lost its file jsonl.* while qc ran"):
+    with pytest.raises(CompiledBuildGoneError, match=r"lost its file jsonl.* while qc ran"):
         finder.find_spec("qc.readers.jsonl")
 
 
@@ -238,3 +238,20 @@ def test_a_broken_link_is_replaced_by_the_next_build(tmp_path, broken):
     home.mkdir()
     _point(link, home)
     assert link.resolve() == home.resolve()
+
+
+def test_the_pin_is_set_only_while_children_start():
+    """A pin left in a process that used a pool made every later `qc` it started skip the source
+    check and run old compiled code after a pull, or refuse to run after two builds (audit 151 H3)."""
+    from qc.compiled import children_pinned, pin_value
+    from qc.rules import RuleSettings
+    from qc.run.pool import PoolExecutor
+
+    assert PINNED_ENV not in os.environ
+    with children_pinned():
+        assert os.environ[PINNED_ENV] == pin_value() == ""  # the test run is pure
+    assert PINNED_ENV not in os.environ
+    with PoolExecutor(RuleSettings(rules=()), jobs=1) as pool:
+        pool.describe()
+        assert PINNED_ENV not in os.environ
+    assert PINNED_ENV not in os.environ

@@ -500,3 +500,26 @@ def test_an_answer_the_parent_cannot_read_back_fails_the_run_instead_of_hanging(
             pool._answer(answer)
     finally:
         pool.close()
+
+
+def _big_unreadable_answer(i: int) -> tuple[int, bytes, _Unreadable]:
+    return (i, bytes(200_000), _Unreadable())
+
+
+def test_answers_no_one_reads_back_any_more_end_the_run_and_the_pool_closes() -> None:
+    """With the reading thread dead, the workers' answers filled the pipe: a worker held the
+    queue's lock for ever and closing the pool hung (audit 151 H2)."""
+    import time
+
+    from qc.errors import WorkerLost
+
+    pool = PoolExecutor(RuleSettings(rules=()), jobs=2)
+    try:
+        pool.describe()
+        answers = [pool._started().apply_async(_big_unreadable_answer, (i,)) for i in range(40)]
+        with pytest.raises(WorkerLost, match="could not be read back"):
+            pool._answer(answers[0])
+    finally:
+        started = time.monotonic()
+        pool.close()
+        assert time.monotonic() - started < 15

@@ -63,13 +63,14 @@ def spark_session(master: str | None = "local[2]", app_name: str = "qc inspect")
         java = f"-Dlog4j2.configurationFile={quiet.as_uri()}"
         builder = builder.config("spark.driver.extraJavaOptions", java)
     if master.startswith("local"):
-        # Its workers run this checkout: the code this process runs, compiled or not (audit 150 H1).
-        from qc.compiled import pin_for_children
-
-        pin_for_children()
         # A session started from Python runs its workers with $PYSPARK_PYTHON (default python3);
         # with PySpark 4.3 the spark.pyspark.python setting alone left them on the system
         # python3, without qc's dependencies. Set both; a user's own $PYSPARK_PYTHON wins.
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         builder = builder.config("spark.pyspark.python", sys.executable).config("spark.ui.enabled", "false")
+        # Its workers run this checkout: the code this process runs, compiled or not (audit 150 H1).
+        from qc.compiled import children_pinned
+
+        with children_pinned():
+            return builder.getOrCreate()
     return builder.getOrCreate()

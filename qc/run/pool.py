@@ -24,7 +24,7 @@ from datetime import timezone
 from types import TracebackType
 from typing import Any, TypeVar
 
-from qc.compiled import pin_for_children
+from qc.compiled import PINNED_ENV, pin_value
 from qc.errors import WorkerLost
 from qc.readers.files import Resolved
 from qc.readers.line_chunks import ChunkRead, LineChunk, LineSplit, read_chunk
@@ -139,7 +139,7 @@ class PoolExecutor:
         self.batch_size = max(1, batch_size)
         self.start_method = start_method or default_start_method()
         self._info: InspectorInfo | None = None
-        pin_for_children()  # the workers run the code this process runs, compiled or not
+        self._pin = pin_value()  # the workers run the code this process runs, compiled or not
         ctx = multiprocessing.get_context(self.start_method)
         if preload and self.start_method == "forkserver":
             # The server imports these once; workers fork from it with them loaded.
@@ -166,9 +166,10 @@ class PoolExecutor:
 
                 resource_tracker.ensure_running()
                 signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-            saved = {v: os.environ.get(v) for v in _THREAD_VARS}
+            saved = {v: os.environ.get(v) for v in (*_THREAD_VARS, PINNED_ENV)}
             # One BLAS thread per worker: N workers on N cores, not N × cores threads.
             os.environ.update(dict.fromkeys(_THREAD_VARS, "1"))
+            os.environ[PINNED_ENV] = self._pin  # for the forkserver and the workers only
             try:
                 # Workers live for the whole run (no maxtasksperchild): their warm text caches
                 # are most of a long day's speed. Replaced every 8 chunks on a real-text day of a
@@ -294,10 +295,13 @@ class PoolExecutor:
         self._wait_start()
         if self._pool is None:
             return
-        if self._reader_dead():
+        reader_dead = self._reader_dead()
+        if reader_dead:
             # Pool.terminate refuses a pool with answers pending and no thread to read them.
             self._pool._cache.clear()
-        if any(proc.exitcode is not None for proc in self._workers):
+        # With no one reading the answers, a worker may hold the answer queue's lock on a full
+        # pipe for ever: stopped like a pool a worker died in (audit 151 H2).
+        if reader_dead or any(proc.exitcode is not None for proc in self._workers):
             for proc in self._workers:
                 if proc.exitcode is None:
                     proc.kill()
