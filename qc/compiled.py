@@ -174,16 +174,15 @@ def read_build(root: Path | None = None) -> Build:
     (never an error: qc then runs its sources).
     """
     root = root if root is not None else _project_root()
+    folder = build_folder(root)
     try:
-        folder = build_folder(root).resolve(strict=True)
+        folder = folder.resolve(strict=True)
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return Build(build_folder(root), present=False, usable=False, why="no compiled build")
+        return Build(folder, present=False, usable=False, why="no compiled build")
     except RuntimeError as exc:  # a loop of links
-        return Build(
-            build_folder(root), present=True, usable=False, why=f"its folder cannot be found ({exc})"
-        )
-    except (OSError, ValueError) as exc:
+        return Build(folder, present=True, usable=False, why=f"its folder cannot be found ({exc})")
+    except (OSError, ValueError) as exc:  # a folder it may not read too
         return Build(folder, present=True, usable=False, why=f"its manifest is unreadable ({exc})")
     return _checked(folder, manifest, source_digests(root))
 

@@ -73,8 +73,9 @@ def missing_prerequisite() -> str | None:
 
 def clean(root: Path) -> int:
     """Remove the compiled build (and any extension left beside the sources); qc runs its sources."""
-    files = built_files(root) + _in_place(root)
-    for path in _in_place(root):
+    stray = _in_place(root)
+    files = built_files(root) + stray
+    for path in stray:
         path.unlink()
     link = build_folder(root)
     if link.is_symlink():

@@ -4262,33 +4262,34 @@ def test_the_out_of_turn_rule_after_midnight_can_be_turned_off(tmp_path: Path, m
     assert sorted(on) == [24, 24, 24, 25] and sorted(off) == [24, 24, 25, 25]
 
 
-def test_a_label_the_file_lists_in_two_chats_is_still_no_new_buyer(tmp_path: Path) -> None:
-    """揽收时间 heading a line in another chat's list too was walked as a new buyer's chat: the first list
-    un-folded, its 爱买不买 uncharged and the rest of the chat put a day late (audit 142 H2)."""
+@pytest.mark.parametrize(
+    ("text", "reply"),
+    [
+        # 揽收时间 heading a line in another chat's list too was walked as a new buyer's chat (audit 142 H2)
+        (
+            "小鹿(09:00)：什么时候发\n柚子店:小雨(09:01)：亲，规则如下\n截单时间(16:00)：当天发出，爱买不买\n"
+            "揽收时间(09:30)：次日揽收\n小鹿(10:00)：好\n柚子店:小雨(10:01)：不客气\n=====\n"
+            "阿花(14:00)：什么时候揽收\n柚子店:小雨(14:01)：亲\n揽收时间(18:30)：当天揽收\n阿花(14:02)：好的\n",
+            "亲，规则如下\n截单时间(16:00)：当天发出，爱买不买",
+        ),
+        # 顺丰(17:00) then 截单时间(15:30), 截单时间 listed again in another chat (audit 145 H2)
+        (
+            "小鹿(15:00)：今天能发吗\n柚子店:小雨(15:01)：亲，规则如下\n顺丰(17:00)：当天发出，爱买不买\n"
+            "截单时间(15:30)：第二天发\n小鹿(15:40)：好的\n柚子店:小雨(15:41)：不客气\n=====\n"
+            "阿花(16:00)：能发顺丰吗\n柚子店:小雨(16:01)：亲，规则如下\n截单时间(16:30)：当天发出\n阿花(16:05)：好的\n",
+            "亲，规则如下\n顺丰(17:00)：当天发出，爱买不买\n截单时间(15:30)",
+        ),
+    ],
+    ids=["label-in-two-chats", "under-a-courier"],
+)
+def test_a_delivery_label_the_file_lists_in_two_chats_is_still_no_new_buyer(
+    tmp_path: Path, text: str, reply: str
+) -> None:
+    """The list un-folded: its 爱买不买 uncharged and the rest of the chat put a day late."""
     path = tmp_path / "chat_2026-11-24.txt"
-    path.write_text(
-        "小鹿(09:00)：什么时候发\n柚子店:小雨(09:01)：亲，规则如下\n截单时间(16:00)：当天发出，爱买不买\n"
-        "揽收时间(09:30)：次日揽收\n小鹿(10:00)：好\n柚子店:小雨(10:01)：不客气\n=====\n"
-        "阿花(14:00)：什么时候揽收\n柚子店:小雨(14:01)：亲\n揽收时间(18:30)：当天揽收\n阿花(14:02)：好的\n",
-        encoding="utf-8",
-    )
+    path.write_text(text, encoding="utf-8")
     first = read(path).conversations[0].messages
-    assert first[1].text.startswith("亲，规则如下\n截单时间(16:00)：当天发出，爱买不买")
-    assert {m.sent_at.day for m in first if m.sent_at} == {24}
-
-
-def test_a_delivery_label_under_a_courier_label_listed_in_two_chats_folds(tmp_path: Path) -> None:
-    """顺丰(17:00) then 截单时间(15:30), 截单时间 listed again in another chat: the list un-folded, its
-    爱买不买 uncharged, the rest of the chat a day late (audit 145 H2)."""
-    path = tmp_path / "chat_2026-11-24.txt"
-    path.write_text(
-        "小鹿(15:00)：今天能发吗\n柚子店:小雨(15:01)：亲，规则如下\n顺丰(17:00)：当天发出，爱买不买\n"
-        "截单时间(15:30)：第二天发\n小鹿(15:40)：好的\n柚子店:小雨(15:41)：不客气\n=====\n"
-        "阿花(16:00)：能发顺丰吗\n柚子店:小雨(16:01)：亲，规则如下\n截单时间(16:30)：当天发出\n阿花(16:05)：好的\n",
-        encoding="utf-8",
-    )
-    first = read(path).conversations[0].messages
-    assert first[1].text.startswith("亲，规则如下\n顺丰(17:00)：当天发出，爱买不买\n截单时间(15:30)")
+    assert first[1].text.startswith(reply)
     assert {m.sent_at.day for m in first if m.sent_at} == {24}
 
 
