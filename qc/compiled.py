@@ -54,6 +54,7 @@ __all__ = [
     "mypyc_attr",
     "children_pinned",
     "pin_value",
+    "pinned_build_gone",
     "read_build",
     "source_digests",
     "unused_build_note",
@@ -291,6 +292,23 @@ def _pinned(folder: Path) -> Build:
     if not build.usable:
         raise _gone(build, MANIFEST)
     return build
+
+
+def pinned_build_gone(pin: str) -> Exception | None:
+    """Why the build ``pin`` names (a :func:`pin_value`) can no longer be loaded, or ``None``.
+
+    Asked by a process whose worker server failed to start: the server exits without a word when
+    the build goes before it loads it, and this names the cause (audit 151 H1).
+    """
+    from qc.errors import CompiledBuildGoneError
+
+    if not pin:
+        return None
+    try:
+        _pinned(Path(pin))
+    except CompiledBuildGoneError as exc:
+        return exc
+    return None
 
 
 def _gone(build: Build, name: str) -> Exception:

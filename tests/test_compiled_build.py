@@ -255,3 +255,25 @@ def test_the_pin_is_set_only_while_children_start():
         pool.describe()
         assert PINNED_ENV not in os.environ
     assert PINNED_ENV not in os.environ
+
+
+def test_a_build_gone_before_the_worker_server_loads_it_is_named_without_a_traceback(tmp_path):
+    """Removed in the half second the worker server imports qc, the build ended the run with exit 70
+    (an EOFError, "a bug in qc") under the server's traceback (audit 151 H1)."""
+    script = (
+        "import sys, qc.run.pool as pool\n"
+        f"pool.pin_value = lambda: {str(tmp_path / 'compiled-gone')!r}  # chosen, then removed\n"
+        "from qc.cli import main\n"
+        "sys.argv[0] = 'qc'\n"
+        "main()\n"
+    )
+    out = tmp_path / "out"
+    command = [sys.executable, "-c", script, "inspect", str(ROOT / "demo" / "day"), "--jobs", "2", "--out"]
+    done = subprocess.run(
+        [*command, str(out)], capture_output=True, text=True, env={**os.environ, PURE_ENV: "1"}
+    )
+    assert done.returncode == 1, done.stderr
+    assert "the compiled build this run started with" in done.stderr
+    assert "lost its file manifest.json while qc ran" in done.stderr and "run qc again" in done.stderr
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr
+    assert not out.exists()

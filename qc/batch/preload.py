@@ -10,11 +10,19 @@ each worker still builds those (milliseconds). Nothing here reads input or user 
 
 from __future__ import annotations
 
-import qc.attitude.rule
-import qc.batch.chunks
-import qc.rules.forbidden_phrase
-import qc.run.pool
-from qc.text.tokens import fold, tokenize
+from qc.errors import CompiledBuildGoneError
+
+try:
+    import qc.attitude.rule
+    import qc.batch.chunks
+    import qc.rules.forbidden_phrase
+    import qc.run.pool
+    from qc.text.tokens import fold, tokenize
+except CompiledBuildGoneError:
+    # The build the main process chose went in the half second before the server loaded it. The
+    # main process says so when its pool cannot start (PoolExecutor); the server's traceback only
+    # buried that (audit 151 H1). A SystemExit ends the server without one.
+    raise SystemExit(1) from None
 
 __all__ = ["warm"]
 

@@ -24,7 +24,7 @@ from datetime import timezone
 from types import TracebackType
 from typing import Any, TypeVar
 
-from qc.compiled import PINNED_ENV, pin_value
+from qc.compiled import PINNED_ENV, pin_value, pinned_build_gone
 from qc.errors import WorkerLost
 from qc.readers.files import Resolved
 from qc.readers.line_chunks import ChunkRead, LineChunk, LineSplit, read_chunk
@@ -186,7 +186,9 @@ class PoolExecutor:
             # Asked now, read when needed: a worker that could not build its rules fails this.
             self._described = self._pool.apply_async(_describe)
         except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread by _started
-            self._start_error = exc
+            # The worker server ends when the build this process chose went before it loaded it.
+            gone = pinned_build_gone(self._pin) if isinstance(exc, Exception) else None
+            self._start_error = exc if gone is None else gone
         finally:
             self._start_done.set()
 
