@@ -22,7 +22,7 @@ UNSURE = {
     "shop": "测试店",
     "messages": [
         msg("customer", "buyer5", "14:00:00", "这个保质期多久"),
-        msg("agent", "测试店:阿杰", "14:00:05", "这个我不清楚"),
+        msg("agent", "测试店:阿杰", "14:00:05", "这个我不清楚哦亲"),
     ],
 }
 
@@ -62,8 +62,10 @@ def test_decisions_become_samples_in_the_annotation_format(store):
         ("不知道", (0, 3), None),
         ("嗯", (0, 1), None),
         ("好的，不知道。", (3, 6), None),  # never across punctuation
+        ("亲您自己看库存吧", (2, 5), "您自己看"),  # ends on words: 自己看库 was suggested (audit 152 L7)
+        ("说了多少遍了", (0, 5), None),  # only the whole bare reply would do (audit 152 M8)
     ],
-    ids=["grow-past-phrase", "grow-right", "bare", "bare-one-char", "clause"],
+    ids=["grow-past-phrase", "grow-right", "bare", "bare-one-char", "clause", "words", "whole-clause"],
 )
 def test_allow_phrase_is_the_smallest_non_lexicon_phrase(text, span, expected):
     phrases = [p for e in load_lexicon().entries for p in e.phrases]
@@ -93,6 +95,40 @@ def test_the_suggested_allow_entry_really_suppresses_the_rejected_hit(store, tmp
     assert len(before) == 1 and after == []
 
 
+def test_no_allow_phrase_for_a_message_the_same_export_labels_impatient(tmp_path):
+    """The model's impatience on 我说了多少遍了，不包邮 confirmed and the lexicon's hit on it rejected
+    (the two said one thing): the export taught the model impatience and suggested the lexicon allow
+    说了多少遍了 (audit 152 M8)."""
+    repeated = {
+        "conversation_id": "cR",
+        "shop": "测试店",
+        "messages": [
+            msg("customer", "buyer7", "16:00:00", "包邮吗包邮吗"),
+            msg("agent", "测试店:阿杰", "16:00:05", "我说了多少遍了，不包邮"),
+        ],
+    }
+    from review_day import add_team, write_day
+
+    day = write_day(tmp_path / "in", [repeated])
+    args = ["inspect", str(day), "--out", str(tmp_path / "out"), "--db", str(tmp_path / "qc.sqlite"), "-q"]
+    assert CliRunner().invoke(app, args).exit_code == 0  # with the model, not only the lexicon
+    add_team(tmp_path / "qc.sqlite")
+    with open_store(tmp_path / "qc.sqlite") as store:
+        found = {
+            s.finding.rule.split(".")[0]: s for s in store.findings() if s.finding.conversation_id == "cR"
+        }
+        assert {"attitude_classifier", "forbidden_phrase"} <= set(found)
+        decide(store, found["forbidden_phrase"].id, "reject", by="qa", note="the model's finding counts")
+        decide(store, found["attitude_classifier"].id, "confirm", by="qa")
+        result = feedback_samples(store)
+    (sample,) = [s for s in result.samples if s["text"] == "我说了多少遍了，不包邮"]
+    assert sample["label"] == "impatience"
+    (hint,) = [a for a in result.allow if a["finding_id"] == found["forbidden_phrase"].id]
+    assert hint["phrase"] is None and hint["labelled"] == "impatience"
+    snippet = allow_snippet(result.allow)
+    assert "[[allow]]" not in snippet and "its message is exported as impatience" in snippet
+
+
 def test_a_notes_line_breaks_stay_inside_its_comment_in_the_snippet(store):
     """A note is the reviewer's free text: its later lines must not become allow entries."""
     import tomllib
@@ -119,7 +155,7 @@ def test_cli_writes_samples_and_allow_snippet(store):
     )
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert [(r["text"], r["label"]) for r in rows] == [("这个我不清楚", "ok")]
+    assert [(r["text"], r["label"]) for r in rows] == [("这个我不清楚哦亲", "ok")]
     assert "[[allow]]" in (tmp / "fb" / "review.allow.toml").read_text(encoding="utf-8")
 
 
@@ -139,7 +175,7 @@ def test_an_output_that_is_a_stream_gets_no_allowlist_file_beside_it(store):
         os.close(fd)
     assert result.exit_code == 0, result.output
     assert [json.loads(line)["text"] for line in target.read_text(encoding="utf-8").splitlines()] == [
-        "这个我不清楚"
+        "这个我不清楚哦亲"
     ]
     assert "[[allow]]" in result.stderr and not list(tmp.glob("*.allow.toml"))
     assert not Path(f"/dev/fd/.{fd}.allow.toml").exists()
@@ -247,3 +283,70 @@ def test_a_rejection_is_no_ok_sample_while_another_finding_still_charges_the_mes
         assert [s["label"] for s in feedback_samples(store).samples] == ["impatience"]
         decide(store, by_implied["impatience"], "reject", by="qa", note="确实不知道", overturn=True)
         assert [s["label"] for s in feedback_samples(store).samples] == ["ok"]
+
+
+def test_the_export_masks_by_default_and_never_writes_its_snippet_over_its_samples(store):
+    """The README's command wrote buyers' numbers into annotated_samples/, and --allow-out naming
+    the --out file replaced the samples with the snippet, exit 0 (audit 152 M9, M4)."""
+    store, ids, tmp = store
+    decide(store, ids["cE"], "reject", by="qa", note="买家留的13800138000不用管")
+    out = tmp / "fb" / "review.jsonl"
+    db = ["--db", str(tmp / "qc.sqlite")]
+    same = CliRunner().invoke(app, ["feedback", "export", "--out", str(out), "--allow-out", str(out), *db])
+    assert same.exit_code == 2 and "is the --out file" in same.output and not out.exists()
+    masked = CliRunner().invoke(app, ["feedback", "export", "--out", str(out), *db])
+    assert masked.exit_code == 0, masked.output
+    text = out.read_text(encoding="utf-8")
+    assert "13800138000" not in text and "[电话]" in text
+    shown = CliRunner().invoke(app, ["feedback", "export", "--show-pii", *db])
+    assert "13800138000" in shown.stdout
+
+
+def test_a_finding_under_an_appeal_not_yet_ruled_waits_and_lost_decisions_are_counted(store):
+    """A confirmed finding under an open appeal was exported as settled (audit 152 L6); decisions
+    whose finding is gone were dropped without a word (L5)."""
+    from qc.supervise.appeal import open_appeal
+
+    store, ids, tmp = store
+    decide(store, ids["cA"], "confirm", by="qa")
+    decide(store, ids["cB"], "confirm", by="qa")
+    before = {s["source"] for s in feedback_samples(store).samples}
+    assert {f"review:{ids['cA']}", f"review:{ids['cB']}"} <= before
+    appeal = open_appeal(store, ids["cA"], agent="阿杰", reason="买家先开的玩笑")
+    result = feedback_samples(store)
+    assert f"review:{ids['cA']}" not in {s["source"] for s in result.samples}
+    assert f"review:{ids['cB']}" in {s["source"] for s in result.samples}
+    assert (
+        f"{ids['cA']}: confirmed, but appeal #{appeal.id} is open: exported once it is ruled"
+        in result.skipped
+    )
+    # 小美's 没有 was mistyped in the export: the day inspected again no longer finds it
+    fixed = [
+        {
+            **c,
+            "messages": [
+                {**m, "text": "亲，这款没有赠品的"} if m["text"] == "没有" else m for m in c["messages"]
+            ],
+        }
+        for c in [*CONVERSATIONS, UNSURE]
+    ]
+    inspect_day(tmp, conversations=fixed)
+    assert "1 decision no longer attached to a stored finding (qc review log --orphaned)" in (
+        feedback_samples(store).skipped
+    )
+
+
+def test_two_exports_of_one_store_side_by_side_are_refused_saying_why(store, tmp_path):
+    """The README kept one file a month; the second repeated the first's ids and training stopped
+    on "ids must be unique" with no word of why (audit 152 M3)."""
+    from qc.training.samples import SampleError, load_samples
+
+    store, ids, _ = store
+    decide(store, ids["cA"], "reject", by="qa", note="熟客开玩笑")
+    lines = "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in feedback_samples(store).samples)
+    folder = tmp_path / "samples"
+    folder.mkdir()
+    (folder / "review_2026-11.jsonl").write_text(lines, encoding="utf-8")
+    (folder / "review_2026-12.jsonl").write_text(lines, encoding="utf-8")
+    with pytest.raises(SampleError, match="writes every decision the store holds: keep only its latest file"):
+        load_samples(folder)

@@ -224,6 +224,48 @@ def test_the_corpus_folder_works_and_label_errors_name_the_file_and_line(tmp_pat
             load_real_labels(folder)
 
 
+def _label(index: int, label: str, reason: str = "r") -> str:
+    row = {"conversation_id": "own-1", "index": index, "label": label, "reason": reason, "pass": 1}
+    return json.dumps(row, ensure_ascii=False) + "\n"
+
+
+def test_a_labels_file_from_a_spreadsheet_reads_and_its_faults_are_named_masked(tmp_path) -> None:
+    """A GBK labels file was an internal error, a BOM a Python message; a second label of one
+    message silently won; a bad value was quoted whole, phone number and all (audit 152)."""
+    folder = tmp_path / "real"
+    folder.mkdir()
+    path = folder / "labels.jsonl"
+    path.write_bytes((_label(1, "ok", "礼貌地答了") + _label(3, "impatience", "没回答问题")).encode("gbk"))
+    assert [(x.index, x.label, x.reason) for x in load_real_labels(folder)] == [
+        (1, "ok", "礼貌地答了"),
+        (3, "impatience", "没回答问题"),
+    ]
+    path.write_bytes(b"\xef\xbb\xbf" + _label(1, "ok").encode())
+    assert [x.index for x in load_real_labels(folder)] == [1]
+    path.write_bytes(bytes(range(256)) * 3)
+    with pytest.raises(RealLabelError, match=r"labels\.jsonl: looks like a binary file"):
+        load_real_labels(folder)
+    path.write_text(_label(1, "ok") + _label(3, "ok") + _label(1, "impatience"), encoding="utf-8")
+    with pytest.raises(
+        RealLabelError, match=r"labels\.jsonl:3: message own-1#1 is already labelled at line 1"
+    ):
+        load_real_labels(folder)
+    phone = "13912345678"
+    path.write_text(_label(1, f"买家电话{phone}"), encoding="utf-8")
+    with pytest.raises(RealLabelError, match=r"labels\.jsonl:1: label .* is not one of") as bad:
+        load_real_labels(folder)
+    assert phone not in str(bad.value)
+    path.write_text(_label(1, "ok").replace('"index": 1', f'"index": "{phone}"'), encoding="utf-8")
+    with pytest.raises(RealLabelError, match=r"index must be a whole number") as bad:
+        load_real_labels(folder)
+    assert phone not in str(bad.value)
+    path.write_text("[1, 2]\n", encoding="utf-8")
+    with pytest.raises(RealLabelError, match=r"labels\.jsonl:1: not a label line .*one JSON object with"):
+        load_real_labels(folder)
+    res = runner.invoke(app, ["evaluate", "--data", str(folder), "--realchats", str(tmp_path / "none.jsonl")])
+    assert res.exit_code == 2 and "Traceback" not in res.stderr
+
+
 @needs_chats
 @pytest.mark.slow
 def test_every_real_message_reads_back_exactly_in_every_format(capsys):

@@ -9,7 +9,8 @@ import typer
 
 from qc.cli import app
 from qc.cli._common import err, handle_errors, output_file
-from qc.cli._store_opts import DEFAULT_DB, DbOption, MaskOption, open_db
+from qc.cli._store_opts import DEFAULT_DB, DbOption, open_db
+from qc.errors import ConfigError
 
 feedback_app = typer.Typer(
     no_args_is_help=True,
@@ -30,21 +31,30 @@ def export_cli(
             "--allow-out", help="TOML snippet of [[allow]] entries (default: next to --out as *.allow.toml)."
         ),
     ] = None,
-    mask_pii: MaskOption = False,
+    mask_pii: Annotated[
+        bool,
+        typer.Option(
+            "--mask-pii/--show-pii",
+            help="Mask buyers' phones, ID/order/tracking numbers, e-mails, addresses and names (the"
+            " default: the file goes into annotated_samples/, a folder of the repository); --show-pii"
+            " writes them as said.",
+        ),
+    ] = True,
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """Write reviewed findings as annotated samples (shared ANNOTATION.md format).
 
     Confirmed findings get their attitude label (impatience, conflict), rejected ones `ok`
     (left out while another finding of the reply, not rejected, still charges it).
-    Add the file to annotated_samples/ before `qc train`. Each rejected lexicon hit inside a
-    longer phrase comes with the [[allow]] entry for lexicons/forbidden.toml that would have
-    prevented it.
+    Every decision the store holds is exported, the latest of each finding: write one file and
+    replace it each time (annotated_samples/review.jsonl), then `qc train`. Buyers' personal
+    data is masked unless --show-pii is given. Each rejected lexicon hit inside a longer phrase
+    comes with the [[allow]] entry for lexicons/forbidden.toml that would have prevented it.
 
     \b
     Example:
-        qc feedback export --out annotated_samples/review_2026-11.jsonl --db out/qc.sqlite
-        qc feedback export --mask-pii > feedback.jsonl
+        qc feedback export --out annotated_samples/review.jsonl --db out/qc.sqlite
+        qc feedback export > feedback.jsonl
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     import json
 
@@ -55,6 +65,12 @@ def export_cli(
     for path, option in ((out, "--out"), (allow_out, "--allow-out")):
         if path is not None:
             output_file(path, option, example="samples.jsonl" if option == "--out" else "samples.allow.toml")
+    if out is not None and allow_out is not None and _same_file(out, allow_out):
+        # The snippet replaced the samples, and the summary still named them (audit 152 M4).
+        raise ConfigError(
+            f"--allow-out {allow_out} is the --out file; give the snippet a file of its own,"
+            f" e.g. {out.with_suffix('.allow.toml')}"
+        )
     with open_db(db) as store:
         result = feedback_samples(store, mask=Masker(mask_pii))
     lines = "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in result.samples)
@@ -81,3 +97,11 @@ def export_cli(
         + f", {sum(1 for a in result.allow if a['phrase'])} allowlist suggestions"
         + (f" → {allow_path}" if result.allow and allow_path else "")
     )
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file (one spelt through a link or ``..`` too)."""
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+    except OSError:
+        return False

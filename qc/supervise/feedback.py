@@ -23,10 +23,12 @@ from qc.rules.lexicon import load_lexicon
 from qc.schema import Conversation, Finding, Role
 from qc.scoring.card import load_scorecard
 from qc.store.database import Store
+from qc.supervise.appeal import list_appeals
 from qc.supervise.masking import StoredMaskers
-from qc.supervise.review import finding_states, still_charging
+from qc.supervise.review import finding_states, orphaned_decisions, still_charging
+from qc.supervise.states import ANSWERED, OPEN, REOPENED
 from qc.text.pii import Masker
-from qc.text.tokens import fold
+from qc.text.tokens import fold, token_bounds, tokenize
 
 __all__ = ["ATTITUDE_LABELS", "allow_phrase", "FeedbackExport", "feedback_samples", "allow_snippet"]
 
@@ -38,10 +40,14 @@ _STOP = set("，。！？、；：,.!?;: \t\n~～…“”\"'（）()【】[]")
 def allow_phrase(text: str, start: int, end: int, lexicon_phrases: Iterable[str]) -> str | None:
     """The smallest phrase around ``text[start:end]`` that is not a lexicon phrase, or None.
 
-    Grows one character at a time, right before left, never across punctuation. None when the
-    hit is the whole clause (a bare reply: only the context rules can judge it).
+    Grows one character at a time, right before left, never across punctuation, and ends on
+    words (jieba's): 自己看库 of 自己看库存 was suggested (audit 152 L7). None when only the whole
+    clause would do (a bare reply: only the context rules can judge it; 说了多少遍了 for the hit
+    说了多少遍 would have allowed the bare reply everywhere, audit 152 M8).
     """
     phrases = {fold(p) for p in lexicon_phrases}
+    tokens = tokenize(text)
+    bounds = token_bounds(tokens) if "".join(tokens) == text else frozenset(range(len(text) + 1))
     lo_limit, hi_limit = start, end
     while lo_limit > 0 and text[lo_limit - 1] not in _STOP:
         lo_limit -= 1
@@ -52,6 +58,10 @@ def allow_phrase(text: str, start: int, end: int, lexicon_phrases: Iterable[str]
             right = grow - left
             lo, hi = start - left, end + right
             if lo < lo_limit or hi > hi_limit:
+                continue
+            if (lo, hi) == (lo_limit, hi_limit):
+                return None
+            if lo not in bounds or hi not in bounds:
                 continue
             candidate = text[lo:hi]
             if fold(candidate) not in phrases:
@@ -111,15 +121,28 @@ def feedback_samples(
         if row["action"] in ("confirm", "reject"):
             notes[row["finding_id"]] = (row["actor"], row["note"])
     stored = store.findings(finding_ids=list(states))
+    disputed = _disputed(store)
     convs = store.conversations({s.finding.conversation_id for s in stored})
     phrases = [p for e in lexicon.entries for p in e.phrases]
     # A nick inside a phrase the lexicon charged stays readable: a sample of 爱买不买 labelled
     # conflict was exported as 「[买家]」 when the buyer was nicknamed so (audit 94 #3).
     maskers = StoredMaskers(mask, store, set(convs))
     out = FeedbackExport()
+    orphaned = len(orphaned_decisions(store))
+    if orphaned:
+        # Forgotten or re-inspected away: said, not dropped without a word (audit 152 L5).
+        out.skipped.append(
+            f"{orphaned} decision{'s' if orphaned > 1 else ''} no longer attached to a stored finding"
+            " (qc review log --orphaned)"
+        )
     seen: dict[tuple[str, int], dict[str, Any]] = {}
     for s in stored:
         f, state = s.finding, states[s.id]
+        if s.id in disputed:
+            # A ruling reopened, or an appeal not yet ruled, is no verdict to learn from (audit 152 L6).
+            number, how = disputed[s.id]
+            out.skipped.append(f"{f.id}: {state}, but appeal #{number} is {how}: exported once it is ruled")
+            continue
         conv = convs.get(f.conversation_id)
         label = _label(f, state)
         if (
@@ -170,9 +193,28 @@ def feedback_samples(
                     "phrase": None if touches_pii else phrase,
                     "note": note,
                     "touches_pii": touches_pii,
+                    "message": key,
                 }
             )
     _drop_ok_still_charged(store, out, seen, card or load_scorecard())
+    for suggestion in out.allow:
+        # A message this export labels impatient or hostile (another finding of it confirmed) must
+        # not be allowed by the lexicon: the file taught the model one thing and the lexicon the
+        # other (audit 152 M8).
+        labelled = seen.get(suggestion.pop("message"))
+        if labelled is not None and labelled["label"] != "ok":
+            suggestion["phrase"] = None
+            suggestion["labelled"] = labelled["label"]
+    return out
+
+
+def _disputed(store: Store) -> dict[str, tuple[int, str]]:
+    """Each finding an appeal not yet ruled (open, answered or reopened) covers: its number and state."""
+    out: dict[str, tuple[int, str]] = {}
+    for appeal in list_appeals(store):
+        if appeal.state in (OPEN, ANSWERED, REOPENED):
+            for fid in (appeal.finding_id, *appeal.decided_with):
+                out[fid] = (appeal.id, appeal.state)
     return out
 
 
@@ -227,6 +269,12 @@ def allow_snippet(suggestions: Iterable[dict[str, Any]]) -> str:
         )
         if s.get("touches_pii"):
             lines.append("# the words around the hit hold personal data: write the allow phrase by hand")
+            continue
+        if s.get("labelled"):
+            lines.append(
+                f"# its message is exported as {s['labelled']} (another finding of it confirmed):"
+                " no allow phrase"
+            )
             continue
         if s["phrase"] is None:
             lines.append(

@@ -22,7 +22,9 @@ from qc.attitude.decision import LABELS
 from qc.attitude.rule import agent_turns
 from qc.errors import EXIT_USAGE, QcError
 from qc.paths import data_root, samples_dir
+from qc.readers.encoding import UndecodableError, decode_text
 from qc.schema import Conversation, Message, Role
+from qc.text.pii import shown_value
 from qc.training.samples import Sample
 
 __all__ = [
@@ -106,16 +108,26 @@ def load_real_labels(directory: Path | None = None) -> list[RealLabel]:
     path = (directory or default_labels_dir()) / LABELS_FILE
     if not path.is_file():
         raise RealLabelError(f"{path}: no such file (real labels are `annotated_samples/real/{LABELS_FILE}`)")
+    try:
+        # As the samples: a BOM or a GBK file saved by a spreadsheet is read, not a bug (audit 152 H1).
+        lines = decode_text(path.read_bytes())[0].splitlines()
+    except OSError as exc:
+        raise RealLabelError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except UndecodableError as exc:
+        raise RealLabelError(f"{path}: {exc}") from None
     out: list[RealLabel] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    seen: dict[tuple[str, int], str] = {}
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             data = json.loads(line)
+            if not isinstance(data, dict):
+                raise TypeError("a label line is one JSON object")
             for key in ("index", "pass"):
                 # "1" or true read as a number would pass for a label of another message
                 if type(data[key]) is not int:
-                    raise TypeError(f"{key} must be a whole number, got {data[key]!r}")
+                    raise TypeError(f"{key} must be a whole number, got {shown_value(str(data[key]))!r}")
             label = RealLabel(
                 str(data["conversation_id"]),
                 data["index"],
@@ -125,11 +137,22 @@ def load_real_labels(directory: Path | None = None) -> list[RealLabel]:
                 f"{path}:{number}",
             )
         except (ValueError, KeyError, TypeError) as exc:
+            what = f"no {exc}" if isinstance(exc, KeyError) else str(exc)
             raise RealLabelError(
-                f"{path}:{number}: not a label line ({exc.__class__.__name__}: {exc})"
+                f"{path}:{number}: not a label line ({what}); each line is one JSON object with"
+                " conversation_id, index, label, reason and pass"
             ) from None
         if label.label not in LABELS:
-            raise RealLabelError(f"{path}:{number}: label {label.label!r} is not one of {', '.join(LABELS)}")
+            shown = shown_value(label.label)
+            raise RealLabelError(f"{path}:{number}: label {shown!r} is not one of {', '.join(LABELS)}")
+        message = (label.conversation_id, label.index)
+        if message in seen:
+            # The later line silently won: the truth depended on the file's order (audit 152 M5).
+            raise RealLabelError(
+                f"{path}:{number}: message {shown_value(label.conversation_id)}#{label.index} is already"
+                f" labelled at line {seen[message]}; keep one label per message"
+            )
+        seen[message] = str(number)
         out.append(label)
     return out
 

@@ -95,9 +95,15 @@ def load_samples(path: Path) -> list[Sample]:
             where = f"{file}:{number}"
             sample = _parse_sample(line, where, generated)
             if sample.id in seen:
+                # Two exports of one store repeat every decision (audit 152 M3).
+                cumulative = (
+                    "; qc feedback export writes every decision the store holds: keep only its latest file"
+                    if sample.id.startswith("review-")
+                    else ""
+                )
                 raise SampleError(
                     f"{where}: id {shown_value(sample.id)!r} already used at {seen[sample.id]};"
-                    " ids must be unique"
+                    f" ids must be unique{cumulative}"
                 )
             seen[sample.id] = where
             samples.append(sample)
