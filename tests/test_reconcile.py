@@ -127,6 +127,12 @@ def test_an_xlsx_report_by_day_matches_each_day_and_reads_clock_times(demo_run, 
     for g in result.gaps:
         assert g.figure.key == "avg_response_s"
         assert g.difference == pytest.approx(-60 + (g.qc - round(g.qc)), abs=1e-6)
+    # An agent missing from the report is named with the day it is missing on (audit 152 L2).
+    ws.delete_rows(ws.max_row)
+    wb.save(path)
+    gone = rows[-1]
+    result = reconcile(read_platform_report(path), load_agents_table(demo_run))
+    assert result.only_qc == [f"{gone['agent']} ({gone['date']})"]
 
 
 def test_a_nick_two_shops_share_is_not_guessed(tmp_path):
@@ -175,9 +181,51 @@ def test_refusals_say_why_and_exit_2(demo_run, tmp_path, report, args, said):
     assert "Traceback" not in res.output
 
 
-def test_a_missing_report_is_exit_1_naming_it(demo_run, tmp_path):
+def test_a_missing_report_or_a_folder_is_exit_2_naming_it_and_a_bad_csv_path_prints_nothing(
+    demo_run, tmp_path
+):
+    """Exit 1 for a report that is not there, 2 for a run folder that is not (audit 152 M7); a --csv
+    the system refuses was said after the whole table (L3)."""
     res = runner.invoke(app, ["reconcile", str(tmp_path / "nope.csv"), str(demo_run)])
-    assert res.exit_code == 1 and "nope.csv" in res.stderr and "Traceback" not in res.output
+    assert res.exit_code == 2 and "nope.csv: no such file; give the platform's" in res.stderr
+    res = runner.invoke(app, ["reconcile", str(tmp_path), str(demo_run)])
+    assert res.exit_code == 2 and "is a folder: give the platform's performance report file" in res.stderr
+    path = platform_csv(tmp_path / "p.csv", agents_of(demo_run))
+    (tmp_path / "blocker").write_text("a file, not a folder", encoding="utf-8")
+    res = runner.invoke(
+        app,
+        [
+            "reconcile",
+            str(path),
+            str(demo_run),
+            "--window",
+            DAY,
+            "--csv",
+            str(tmp_path / "blocker" / "x.csv"),
+        ],
+    )
+    assert res.exit_code == 2 and res.stdout == "" and "Traceback" not in res.output
+
+
+def test_a_duration_columns_unit_is_read_from_its_header(demo_run, tmp_path):
+    """平均响应时长(分钟) was read in seconds: a false 38 s gap for every agent (audit 152 M2); a
+    negative figure was shown as a gap (L1)."""
+    rows = agents_of(demo_run)
+    lines = ["客服,平均响应时长(分钟),首次响应时长（ms）,答问比"]
+    for r in rows:
+        first = r["first_response_s"] or 0
+        lines.append(f"{r['agent'].split(':')[-1]},{r['avg_response_s'] / 60:.4f},{first * 1000:.0f},-1.5")
+    path = tmp_path / "minutes.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = read_platform_report(path)
+    result = reconcile(report, load_agents_table(demo_run), window=DAY)
+    gaps = [g for g in result.gaps if g.figure.key in ("avg_response_s", "first_response_s") and g.qc]
+    assert gaps and all(abs(g.difference or 0) < 0.01 for g in gaps)
+    assert all(g.platform is None for g in result.gaps if g.figure.key == "answer_ratio")
+    assert sum("'-1.5' is negative; left out" in w for w in report.warnings) == len(rows)
+    path.write_text("客服,平均响应时长(刻钟)\n小满,2\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="no row names an agent column"):
+        read_platform_report(path)  # its only figure not compared: the unit is none qc knows
 
 
 def test_the_platforms_number_forms(tmp_path):
@@ -188,6 +236,11 @@ def test_the_platforms_number_forms(tmp_path):
     assert _value("1.3", "share") == 1.3  # an answer ratio written as a ratio
     assert _value("1:05", "seconds") == 65 and _value("01:00:05", "seconds") == 3605
     assert _value("65秒", "seconds") == 65 and _value("1,234", "count") == 1234
+    assert (
+        _value("1分5秒", "seconds") == 65 and _value("2分钟", "seconds") == 120
+    )  # 千牛's way (audit 152 L1)
+    assert _value("1小时3分", "seconds") == 3780 and _value("1.5", "seconds", 60) == 90
+    assert _value("65秒", "seconds", 60) == 65  # a cell's own unit wins over its column's
     assert _value("12%", "seconds") is None and _value("暂无", "count") is None
 
 
@@ -198,7 +251,7 @@ def test_a_report_days_cell_names_its_window():
 
     assert _day("2026-11-01~2026-11-30") == "2026-11" and _day("2026年11月") == "2026-11"
     assert _day("2026-11-23~2026-11-29") == "2026-W48" and _day("2026-12-28~2027-01-03") == "2026-W53"
-    assert _day("2026/11/24") == "2026-11-24"
+    assert _day("2026/11/24") == "2026-11-24" and _day("20261124") == "2026-11-24"
     # another range is itself, as `qc export --from … --to …` labels it (it was its first day, 118 M4)
     assert _day("2026-11-20~2026-11-26") == "2026-11-20~2026-11-26"
 

@@ -74,10 +74,19 @@ def reconcile_cli(
 
     if output_format not in ("table", "json"):
         raise ConfigError(f"--format {output_format!r} is unknown: use table or json")
-    if csv_out is not None and csv_out.is_dir():
+    if report.is_dir():
         raise ConfigError(
-            f"--csv {csv_out} is a folder: give a file name such as {csv_out / 'reconcile.csv'}"
+            f"{report} is a folder: give the platform's performance report file (CSV or XLSX) in it"
         )
+    if not report.exists():
+        # Exit 2, as for the run folder: an input that does not exist (audit 152 M7).
+        raise ConfigError(
+            f"{report}: no such file; give the platform's performance report as exported (CSV or XLSX)"
+        )
+    if csv_out is not None:
+        # Checked before the table is printed, not after (audit 152 L3).
+        output_file(csv_out, "--csv", example="reconcile.csv")
+        csv_out.parent.mkdir(parents=True, exist_ok=True)
     platform = read_platform_report(report)
     result = reconcile(platform, load_agents_table(run, daily), window=window)
     for warning in platform.warnings:
@@ -105,7 +114,6 @@ def reconcile_cli(
             )
         table_console().print(table)
     if csv_out is not None:
-        output_file(csv_out, "--csv", example="reconcile.csv")  # a full disk names it
         csv_out.parent.mkdir(parents=True, exist_ok=True)
         with open_csv(csv_out) as out:
             out.writerow(["客服", "窗口", "指标", "qc", "平台", "差(qc−平台)", "平台行"])

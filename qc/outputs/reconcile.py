@@ -76,6 +76,17 @@ _UNIT = re.compile(r"[(（\[【][^)）\]】]{0,6}[)）\]】]|[\s()（）\[\]【�
 # What a figure's header looks like, for the warning about one not compared.
 _FIGURE_WORDS = re.compile(r"时长|人数|率|比|响应")
 _TOTALS = re.compile(r"^(?:合计|总计|汇总|平均|总和)\s*[:：]?\s*$")
+# A duration column's unit, from its header: 平均响应时长(分钟) in minutes was read as seconds, a
+# false gap of 38 s for every agent (audit 152 M2). No unit: seconds, as the platforms write them.
+_BRACKETED = re.compile(r"[(（\[【]\s*([^)）\]】]{0,6}?)\s*[)）\]】]")
+_SECONDS_PER = {
+    "秒": 1.0, "s": 1.0, "sec": 1.0, "秒钟": 1.0,
+    "分": 60.0, "分钟": 60.0, "min": 60.0, "m": 60.0, "mins": 60.0,
+    "小时": 3600.0, "时": 3600.0, "h": 3600.0, "hr": 3600.0,
+    "毫秒": 0.001, "ms": 0.001,
+}  # fmt: skip
+# A duration written out: 1分5秒, 2分钟, 1小时3分 (千牛 writes them so).
+_SPELT = re.compile(r"(?:(\d+(?:\.\d+)?)\s*小时)?\s*(?:(\d+(?:\.\d+)?)\s*分钟?)?\s*(?:(\d+(?:\.\d+)?)\s*秒)?")
 
 
 def _header(text: str) -> str:
@@ -89,6 +100,7 @@ class PlatformReport:
     path: Path
     columns: dict[str, str]  # figure key → the header as the report writes it
     rows: list[tuple[int, str, str, dict[str, float]]] = field(default_factory=list)
+    seconds_per: dict[str, float] = field(default_factory=dict)  # a duration column's unit, in seconds
     warnings: list[str] = field(default_factory=list)
 
 
@@ -114,6 +126,21 @@ def read_platform_report(path: Path) -> PlatformReport:
             continue
         date_at = next((i for i, h in enumerate(heads) if h in _DATE_HEADERS), None)
         report = PlatformReport(path, {k: cells[i] for k, i in figures.items()})
+        for key, i in list(figures.items()):
+            if next(f for f in FIGURES if f.key == key).kind != "seconds":
+                continue
+            unit = _BRACKETED.search(cells[i])
+            said = unit.group(1).strip().lower() if unit else ""
+            if said and said not in _SECONDS_PER:
+                report.warnings.append(
+                    f"{path} row {number}: {cells[i]}: the unit {said!r} is none qc knows (秒, 分钟, 小时,"
+                    " 毫秒); the column is not compared"
+                )
+                del figures[key], report.columns[key]
+                continue
+            report.seconds_per[key] = _SECONDS_PER.get(said, 1.0)
+        if not figures:
+            continue
         unread = [
             cells[i]
             for i, h in enumerate(heads)
@@ -134,11 +161,15 @@ def read_platform_report(path: Path) -> PlatformReport:
             values: dict[str, float] = {}
             for key, at in figures.items():
                 text = row[at].strip() if at < len(row) else ""
-                value = _value(text, next(f for f in FIGURES if f.key == key))
-                if value is None:
+                value = _value(
+                    text, next(f for f in FIGURES if f.key == key), report.seconds_per.get(key, 1.0)
+                )
+                if value is None or value < 0:
+                    # A negative time or count is no figure: it was shown as a gap (audit 152 L1).
                     if text and text not in ("-", "—", "--", "/"):
+                        what = "is negative" if value is not None else "is no number"
                         report.warnings.append(
-                            f"{path} row {row_number}: {report.columns[key]} {text[:20]!r} is no number;"
+                            f"{path} row {row_number}: {report.columns[key]} {text[:20]!r} {what};"
                             " left out of the comparison"
                         )
                     continue
@@ -153,8 +184,11 @@ def read_platform_report(path: Path) -> PlatformReport:
     )
 
 
-def _value(text: str, figure: Figure | str) -> float | None:
-    """A cell's number: ``98.5%`` and ``0.985`` are one share; ``00:01:05`` and ``65秒`` are 65 s."""
+def _value(text: str, figure: Figure | str, seconds_per: float = 1.0) -> float | None:
+    """A cell's number: ``98.5%`` and ``0.985`` are one share; ``00:01:05``, ``65秒`` and ``1分5秒`` are 65 s.
+
+    ``seconds_per`` is a duration column's unit (60 for 平均响应时长(分钟)): a bare number is in it.
+    """
     kind = figure.kind if isinstance(figure, Figure) else figure
     # A reply rate above 1 is a percent written without its sign (8.5 was read as 850 %, audit
     # 115 L2); an answer ratio may be 1.3, so only above 10 is it a percent.
@@ -166,6 +200,10 @@ def _value(text: str, figure: Figure | str) -> float | None:
     if clock and kind == "seconds":
         hours, minutes, seconds = clock.groups()
         return int(hours or 0) * 3600 + int(minutes) * 60 + float(seconds)
+    spelt = _SPELT.fullmatch(text) if kind == "seconds" else None
+    if spelt and any(spelt.groups()):
+        hours, minutes, seconds = (float(x or 0) for x in spelt.groups())
+        return hours * 3600 + minutes * 60 + seconds
     number = re.fullmatch(r"(-?\d+(?:\.\d+)?)\s*(%|％|秒|s|人)?", text)
     if number is None:
         return None
@@ -174,6 +212,8 @@ def _value(text: str, figure: Figure | str) -> float | None:
         return value / 100 if kind == "share" else None
     if kind == "share" and value > most:
         return value / 100
+    if kind == "seconds" and number.group(2) not in ("秒", "s"):
+        return value * seconds_per
     return value
 
 
@@ -205,6 +245,9 @@ def _day(text: str) -> str:
     if dates:
         y, m, d = (int(x) for x in dates[0])
         return f"{y}-{m:02d}-{d:02d}"
+    packed = re.fullmatch(r"\s*(20\d{2})(\d{2})(\d{2})\s*", text)
+    if packed:  # 20261124, as some exports write a day (audit 152 L1)
+        return "-".join(packed.groups())
     month = re.match(r"\s*(\d{4})[-/.年](\d{1,2})月?\s*$", text)
     return f"{month.group(1)}-{int(month.group(2)):02d}" if month else text.strip()
 
@@ -342,8 +385,10 @@ def reconcile(report: PlatformReport, table: AgentsTable, *, window: str | None 
                     )
                 )
     covered = {day for _, day in matched} | ({window} if window else set())
+    many = len(covered) > 1
     only_qc = sorted(
-        str(r["agent"])
+        # With several windows, each agent-day is named with its day (audit 152 L2).
+        str(r["agent"]) + (f" ({r.get('date', '')})" if many else "")
         for r in table.rows
         if str(r.get("date", "")) in covered
         and (fold_agent_id(str(r["agent"])), str(r.get("date", ""))) not in matched
