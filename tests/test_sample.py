@@ -262,3 +262,33 @@ def test_a_review_does_not_reshuffle_the_sample_of_a_seed(tmp_path):
     # The queue serves what is still to decide, in the same order: only the decided item is gone.
     assert phrase_ids(report)["cA"] in queued
     assert requeued == [i for i in queued if i != phrase_ids(report)["cA"]]
+
+
+def test_a_charged_conversation_without_times_is_drawn_and_listed_as_flagged(tmp_path):
+    """A whole-store sample drew a charged chat without times as unflagged, 0 points, and
+    `qc flagged` left it out, while `qc export --date undated` charged it (audit 152 M1)."""
+    from qc.supervise.flagged import flagged_conversations
+
+    undated = {
+        "conversation_id": "u1",
+        "shop": "测试店",
+        "messages": [
+            {"role": "customer", "sender": "b9", "text": "能便宜点吗"},
+            {"role": "agent", "sender": "测试店:阿杰", "text": "爱买不买"},
+        ],
+    }
+    for conversations, folder in (([*CONVERSATIONS, undated], "both"), ([undated], "only")):
+        inspect_day(tmp_path / folder, conversations=conversations)
+        with open_store(tmp_path / folder / "qc.sqlite") as store:
+            (row,) = [r for r in draw_sample(store, 10, seed=1) if r.conversation_id == "u1"]
+            assert (row.date, row.stratum, row.points) == ("undated", "flagged", -5)
+            assert "与买家冲突×1" in row.kinds and row.finding_ids
+            listed = {fc.conversation_id: fc for fc in flagged_conversations(store)}
+            assert listed["u1"].points == -5 and listed["u1"].date == "undated"
+            assert [
+                fc.conversation_id
+                for fc in flagged_conversations(store, date_from="undated", date_to="undated")
+            ] == ["u1"]
+            if folder == "both":
+                dated = flagged_conversations(store, date_from=DAY, date_to=DAY)
+                assert dated and "u1" not in {fc.conversation_id for fc in dated}

@@ -1579,6 +1579,15 @@ class Store:
             lo, hi = conn.execute(q).one()
         return (lo, hi) if lo is not None else None
 
+    def has_undated(self) -> bool:
+        """Whether the store holds conversations without times (their parts or findings are ``undated``)."""
+        with self.engine.connect() as conn:
+            for name in ("parts", "findings"):
+                t = TABLES[name]
+                if conn.execute(select(t.c.date).where(t.c.date == UNDATED).limit(1)).first() is not None:
+                    return True
+        return False
+
     def conversation_days(self, conversation_id: str) -> list[str]:
         """The days a stored conversation counts on (of its parts and findings), in order."""
         days: set[str] = set()

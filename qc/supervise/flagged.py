@@ -26,6 +26,7 @@ from qc.scoring.card import (
     load_scorecard,
     message_verdicts,
 )
+from qc.scoring.metrics import UNDATED
 from qc.scoring.periods import Windows, range_period
 from qc.scoring.scores import KIND_LABELS
 from qc.store.database import Store, StoredFinding
@@ -190,16 +191,45 @@ def flagged_conversations(
     is a magnitude: 5 keeps conversations that cost at least 5 points.
     """
     card = card or load_scorecard()
-    span = store.day_range()
-    if span is None:
-        return []
-    lo, hi = date_from or span[0], date_to or span[1]
-    if lo > hi:
-        return []
-    scored = score_stored(store, card, lo, hi, Windows.only(range_period(lo, hi)))
     # A kind the card prices at 0 charges no conversation: --kind lists where it was found.
     costly_only = kind is None or not free_kind(card, kind)
-    return flagged_from(scored, card, agent=agent, kind=kind, min_points=min_points, costly_only=costly_only)
+    rows = [
+        row
+        for lo, hi in listing_windows(store, date_from, date_to)
+        for row in flagged_from(
+            score_stored(store, card, lo, hi, Windows.only(range_period(lo, hi))),
+            card,
+            agent=agent,
+            kind=kind,
+            min_points=min_points,
+            costly_only=costly_only,
+        )
+    ]
+    rows.sort(key=lambda fc: (fc.points, -fc.findings, fc.date, fc.conversation_id))
+    return rows
+
+
+def listing_windows(
+    store: Store, date_from: str | None = None, date_to: str | None = None
+) -> list[tuple[str, str]]:
+    """The windows a listing of the store scores, each as one: ``(first day, last day)``.
+
+    The days ``date_from`` … ``date_to`` (open ends run to the store's first or last day). With
+    neither, the whole store: its dated days, and the conversations without times on their own
+    (``undated``, as ``qc export --date undated`` scores them), which a listing of every day
+    left out while they were charged (audit 152 M1). ``undated`` itself is that window alone.
+    """
+    if UNDATED in (date_from, date_to):
+        return [(UNDATED, UNDATED)]
+    out: list[tuple[str, str]] = []
+    span = store.day_range()
+    if span is not None:
+        lo, hi = date_from or span[0], date_to or span[1]
+        if lo <= hi:
+            out.append((lo, hi))
+    if date_from is None and date_to is None and store.has_undated():
+        out.append((UNDATED, UNDATED))
+    return out
 
 
 def free_kind(card: Any, kind: str) -> bool:

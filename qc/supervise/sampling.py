@@ -27,7 +27,7 @@ from qc.scoring.card import load_scorecard
 from qc.scoring.periods import Windows, range_period
 from qc.scoring.scores import KIND_LABELS
 from qc.store.database import Store
-from qc.supervise.flagged import flagged_from
+from qc.supervise.flagged import flagged_from, listing_windows
 from qc.supervise.people import is_unassigned
 from qc.text.pii import Masker
 
@@ -82,26 +82,32 @@ def draw_sample(
         for who in agents:
             if not is_unassigned(who) and (agent is None or who == agent):
                 by_agent.setdefault(who, {}).setdefault(cid, day)
-    span = store.day_range()
-    scored = machine = None
-    if span is not None and by_agent:
-        lo, hi = date or span[0], date_to or date or span[1]
+    scores = []
+    # The whole store's undated conversations are scored on their own, as the dated days are:
+    # they were drawn as unflagged at 0 points while charged (audit 152 M1).
+    for lo, hi in listing_windows(store, date, date_to or date) if by_agent else ():
         window = Windows.only(range_period(lo, hi))
-        scored = score_stored(store, card, lo, hi, window)
         # The strata as the machine flagged them: a review or ruling since changes the shown
         # points and kinds, never which conversations are drawn (audit 119 M1).
-        machine = score_stored(store, card, lo, hi, window, decisions=False)
+        scores.append(
+            (
+                score_stored(store, card, lo, hi, window),
+                score_stored(store, card, lo, hi, window, decisions=False),
+            )
+        )
     timing = set(card.evidence_kinds)
     rows: list[SampleRow] = []
     for who in sorted(by_agent):
         convs = by_agent[who]
         # The agent's own share of each conversation, as `qc flagged --agent` counts it.
-        found = (
-            {f.conversation_id: f for f in flagged_from(scored, card, agent=who, costly_only=False)}
-            if scored
-            else {}
-        )
-        flagged = flagged_from(machine, card, agent=who, costly_only=False) if machine else []
+        found = {
+            f.conversation_id: f
+            for scored, _ in scores
+            for f in flagged_from(scored, card, agent=who, costly_only=False)
+        }
+        flagged = [
+            f for _, machine in scores for f in flagged_from(machine, card, agent=who, costly_only=False)
+        ]
         # Judged: a verdict or forbidden phrase that costs points (not one worth 0, not timing),
         # before any decision.
         judged = {f.conversation_id for f in flagged if set(f.charged) - timing}
