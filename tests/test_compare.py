@@ -391,3 +391,36 @@ def test_compare_names_the_reading_settings_and_the_review_behind_each_side(tmp_
     res = runner.invoke(app, ["compare", str(tmp_path / "whole"), str(tmp_path / "short")])
     assert "configuration: the limits differ" in res.stderr
     assert "limits max_message_chars=3" in res.stderr and "limits bundled" in res.stderr
+
+
+def test_a_score_moved_by_other_than_points_is_a_change(tmp_path):
+    """A card raising an item's full marks moved every 合计得分 by 10 and compare said "0 of 6 agent
+    rows changed" (audit 153 M1); a score that moves with its points is not listed twice."""
+    item = {"service_attitude_points": -5, "service_attitude_score": 15}
+    before = _write(
+        tmp_path / "a",
+        [_row("店:甲", -5, **item), _row("店:乙", -1, service_attitude_points=-1, service_attitude_score=19)],
+    )
+    after = _write(
+        tmp_path / "b",
+        [
+            {**_row("店:甲", -5, service_attitude_points=-5, service_attitude_score=25), "total_score": 65},
+            _row("店:乙", -3, service_attitude_points=-3, service_attitude_score=17),
+        ],
+    )
+    res = runner.invoke(app, ["compare", str(before), str(after), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    changes = {
+        r["agent"]: sorted(c["key"] for c in r["changes"])
+        for r in json.loads(f"[{','.join(res.stdout.splitlines())}]")
+    }
+    assert changes == {
+        "店:甲": ["service_attitude_score", "total_score"],
+        "店:乙": ["service_attitude_points", "total_points"],
+    }
+    assert (
+        "2 of 2 agent rows changed; points of every row -6 before, -8 after (-2);"
+        " total score 114 before, 122 after (+8)" in res.stderr
+    )
+    same = runner.invoke(app, ["compare", str(before), str(before)])
+    assert "total score" not in same.stderr

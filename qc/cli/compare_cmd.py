@@ -149,8 +149,18 @@ def compare_cli(
     only_before = sum(1 for r in result.rows if r.only_in == "before")
     only_after = sum(1 for r in result.rows if r.only_in == "after")
     extra = f" ({only_before} only before, {only_after} only after)" if only_before or only_after else ""
+    old_score, new_score = result.score_totals()
+    # Said where scores moved otherwise than the points (a card's full marks): the 合计得分 payroll
+    # reads changed while "0 rows changed" was all compare said (audit 153 M1).
+    scores = (
+        f"; total score {_shown(old_score)} before, {_shown(new_score)} after"
+        f" ({_shown(new_score - old_score, True)})"
+        if abs((new_score - old_score) - (new_total - old_total)) > 1e-9
+        else ""
+    )
     err(
         f"{len(result.changed)} of {len(result.rows)} agent rows changed{extra}; points of every row"
         f" {_shown(old_total)} before, {_shown(new_total)} after ({_shown(new_total - old_total, True)})"
+        + scores
         + (f"; written to {csv_out}" if csv_out is not None else "")
     )

@@ -40,8 +40,9 @@ DAILY_JSON = "agents_daily.json"
 DAILY_CSV = "agents_daily.csv"
 # Columns that say who and when, never compared.
 _KEY_COLUMNS = ("agent", "date", "shop")
-# Columns that restate another (an item's score is its full points plus its points, the total
-# score the total points), left out so a change reads once.
+# Columns that mostly restate another (an item's score is its full points plus its points, the
+# total score the total points): shown only where they moved otherwise (full marks changed, a floor),
+# so a change of points reads once and a card raising max_points is not "0 rows changed" (audit 153 M1).
 _SKIPPED_SUFFIXES = ("_score",)
 
 
@@ -116,6 +117,18 @@ class Comparison:
         before = sum(r.before_total or 0.0 for r in self.rows)
         after = sum(r.after_total or 0.0 for r in self.rows)
         return _clean(before), _clean(after)
+
+    def score_totals(self) -> tuple[float, float]:
+        """The total score (合计得分) of the rows on both sides, before and after."""
+        both = [r for r in self.rows if r.only_in is None]
+        before = sum(_number(self._row(self.before, r).get("total_score")) or 0.0 for r in both)
+        after = sum(_number(self._row(self.after, r).get("total_score")) or 0.0 for r in both)
+        return _clean(before), _clean(after)
+
+    @staticmethod
+    def _row(table: AgentsTable, change: RowChange) -> Mapping[str, Any]:
+        key = (change.shop, change.agent, change.window)
+        return next((r for r in table.rows if _key(r) == key), {})
 
     def windows(self) -> tuple[list[str], list[str]]:
         """The windows (days or periods) each side scored."""
@@ -471,6 +484,17 @@ def _differs(a: Any, b: Any) -> bool:
     return bool(a != b)
 
 
+def _rescored(old: Mapping[str, Any], new: Mapping[str, Any], key: str) -> bool:
+    """True when the score ``key`` moved by other than its points did (full marks, a floor)."""
+    before, after = _number(old.get(key)), _number(new.get(key))
+    if before is None or after is None:
+        return False
+    points = key.removesuffix("_score") + "_points"
+    was, now = _number(old.get(points)), _number(new.get(points))
+    moved = (now - was) if was is not None and now is not None else 0.0
+    return abs((after - before) - moved) > 1e-9
+
+
 def _compared(columns: Sequence[str]) -> list[str]:
     return [c for c in columns if c not in _KEY_COLUMNS and not c.endswith(_SKIPPED_SUFFIXES)]
 
@@ -488,7 +512,10 @@ def compare_tables(before: AgentsTable, after: AgentsTable) -> Comparison:
         changes: tuple[Change, ...] = ()
         if a is not None and b is not None:
             changes = tuple(
-                Change(c, labels.get(c, c), a.get(c), b.get(c)) for c in compared if _changed(a, b, c)
+                Change(c, labels.get(c, c), a.get(c), b.get(c))
+                for c in columns
+                if (c in compared and _changed(a, b, c))
+                or (c.endswith(_SKIPPED_SUFFIXES) and _rescored(a, b, c))
             )
         shop, agent, window = key
         out.append(
