@@ -828,3 +828,35 @@ def test_a_formula_with_no_saved_value_in_a_decision_or_reviewer_cell_is_refused
     assert "--by is required" not in r.stderr  # the cell is not empty: --by does not stand in for it
     log = run("review", "log", ids["cB"], *db)
     assert "qa" not in log.stdout
+
+
+def test_an_import_says_which_rejected_rows_stay_charged_and_which_confirms_cost_nothing(tmp_path):
+    """Rejecting the row that carried a message's −5 left it charged through the message's other
+    phrase, and `qc review import` said nothing where `qc review ID --reject` warns (audit 153 M2)."""
+    two = {
+        "conversation_id": "cT",
+        "shop": SHOP,
+        "messages": [
+            msg("customer", "buyer8", "16:00:00", "能便宜点吗"),
+            msg("agent", f"{SHOP}:阿杰", "16:00:05", "爱买不买，你自己看详情页"),
+        ],
+    }
+    report = inspect_day(tmp_path, conversations=[*CONVERSATIONS, HELD, two])
+    by_entry = {f.entry: f.id for f in report.findings if f.conversation_id == "cT"}
+    held = next(f.id for f in report.findings if f.conversation_id == "cH")
+    db = ["--db", str(tmp_path / "qc.sqlite")]
+    sheet = exported(tmp_path, db)
+    filled = _fill(sheet, {by_entry["FP-0014"]: ["驳回", "质检小王", "熟客"], held: ["确认", "质检小王", ""]})
+    edited = tmp_path / "edited.csv"
+    edited.write_bytes(_csv_bytes(filled, "utf-8-sig"))
+    r = run("review", "import", edited, *db)
+    assert r.exit_code == 0, r.stderr
+    row_of = {row[0]: n for n, row in enumerate(filled, start=1)}
+    assert (
+        f"warning: row {row_of[by_entry['FP-0014']]}: its message is still charged: {by_entry['FP-0010']}"
+        " (forbidden_phrase, FP-0010) also backs its verdict" in r.stderr
+    )
+    assert (
+        f"row {row_of[held]}: suppressed by its context (vetoed): confirmed, it still costs nothing"
+        in r.stderr
+    )

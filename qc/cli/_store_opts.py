@@ -95,11 +95,12 @@ def warn_other_scorecard(store: Store, card: Any, date_from: str, date_to: str) 
     )
 
 
-def warn_still_charged(others: list[Any], appeals: dict[str, int] | None = None) -> None:
+def warn_still_charged(others: list[Any], appeals: dict[str, int] | None = None, where: str = "") -> None:
     """Say which findings still charge a rejected finding's message (the reviewer may reject them too).
 
     ``appeals`` names the appeal deciding each finding no review may change: for those the way is
-    a supervisor reopening that appeal, not a review the store would refuse.
+    a supervisor reopening that appeal, not a review the store would refuse. ``where`` leads the
+    warning (a review sheet's row).
     """
     if not others:
         return
@@ -116,7 +117,7 @@ def warn_still_charged(others: list[Any], appeals: dict[str, int] | None = None)
         for fid, n in appeals.items()
     ]
     backs = "also backs" if len(others) == 1 else "also back"
-    err(f"warning: its message is still charged: {named} {backs} its verdict; {'; '.join(ways)}")
+    err(f"warning: {where}its message is still charged: {named} {backs} its verdict; {'; '.join(ways)}")
 
 
 def open_db(db: str) -> Store:

@@ -254,6 +254,12 @@ def import_cli(
         Path, typer.Argument(help="The edited sheet from `qc review export` (CSV in any encoding, or XLSX).")
     ],
     by: Annotated[str, typer.Option("--by", help="Reviewer for rows with an empty 复核人 cell.")] = "",
+    scorecard: Annotated[
+        str | None,
+        typer.Option(
+            help="Shop scorecard TOML: which other findings keep charging a rejected row's message."
+        ),
+    ] = None,
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """Apply the decisions of an edited review sheet; bad rows are listed, the others applied.
@@ -271,6 +277,8 @@ def import_cli(
         qc review import review.csv --db out/qc.sqlite
         qc review import review.xlsx --by 质检小王
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
+    from qc.scoring.card import load_scorecard
+    from qc.supervise.review import confirm_effect, deciding_appeals, still_charging
     from qc.supervise.review_sheet import import_review_sheet
 
     if sheet.is_dir():
@@ -280,10 +288,22 @@ def import_cli(
         )
     if not sheet.is_file():
         raise ConfigError(f"no such file: {sheet}; give the sheet `qc review export` wrote")
+    card = load_scorecard(Path(scorecard) if scorecard else None)
     with open_db(db) as store:
         result = import_review_sheet(store, sheet, default_by=by)
-    for change in result.changed:
-        err(f"row {change.row}: {change.finding_id} {change.before} → {change.after}")
+        for change in result.changed:
+            err(f"row {change.row}: {change.finding_id} {change.before} → {change.after}")
+            # As `qc review ID` says it: a rejected row whose message another finding still
+            # charges cleared nothing, and the import was silent (audit 153 M2).
+            others = still_charging(store, change.finding_id, card) if change.after == "rejected" else []
+            warn_still_charged(others, deciding_appeals(store, others), where=f"row {change.row}: ")
+            effect = confirm_effect(store, change.finding_id, card) if change.after == "confirmed" else None
+            if effect == "suppressed":
+                err(
+                    f"row {change.row}: suppressed by its context (vetoed): confirmed, it still costs nothing"
+                )
+            elif effect == "charged":
+                err(f"row {change.row}: held for review (待复核): confirmed, it costs its points from now on")
     where = f"{sheet}: sheet {result.sheet}" if result.sheet else f"{sheet}:"
     for problem in result.problems:
         err(f"{where} row {problem.row}: {problem.message}")
