@@ -278,6 +278,23 @@ def test_export_a_period_writes_the_pooled_rows_and_the_daily_view(day):
     record = json.loads((tmp / "month" / "export.json").read_text(encoding="utf-8"))
     assert record["window"] == {"label": DAY, "first": DAY, "last": DAY, "kind": "day"}
     assert record["scorecard"]["name"] == "seed-000" and record["inspected_with"][0]["name"] == "seed-000"
+    # An inspection into an export's folder leaves none of the export's own files: its daily view
+    # beside the new agents table gave one agent and day two figures (audit 153 M3).
+    assert run("export", "--period", "2026-11", "--out", tmp / "month", *db).exit_code == 0
+    (tmp / "month" / "orphaned_decisions.jsonl").write_text('{"finding_id": "x"}\n', encoding="utf-8")
+    (tmp / "month" / "notes.txt").write_text("a QA lead's own file", encoding="utf-8")
+    assert run("inspect", tmp / "in", "--out", tmp / "month", "-q").exit_code == 0
+    assert sorted(p.name for p in (tmp / "month").iterdir()) == [
+        "agents.csv",
+        "agents.json",
+        "agents.xlsx",
+        "conversations.jsonl",
+        "deductions.jsonl",
+        "findings.jsonl",
+        "notes.txt",
+        "rejects.jsonl",
+        "run.json",
+    ]
 
 
 def test_rejecting_a_slow_reply_says_nothing_of_the_messages_verdict(day):

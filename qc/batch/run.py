@@ -41,6 +41,7 @@ from qc.outputs.writers import (
     REJECTS_FILE,
     conversation_summary,
     dumps,
+    export_only_names,
     finding_records,
     reject_records,
     write_jsonl,
@@ -159,7 +160,7 @@ def run_inspection(
             on_committing,
         )
         stage.write_marker(report.run)
-        stage.publish()
+        stage.publish(remove=export_only_names())
     return report
 
 

@@ -24,6 +24,9 @@ FINDINGS_FILE = "findings.jsonl"
 CONVERSATIONS_FILE = "conversations.jsonl"
 REJECTS_FILE = "rejects.jsonl"
 RUN_FILE = "run.json"
+# What only `qc export` writes: its record, and the decisions no longer attached to a finding.
+EXPORT_RECORD = "export.json"
+ORPHANED_FILE = "orphaned_decisions.jsonl"
 
 
 def dumps(record: dict[str, Any]) -> str:
@@ -242,6 +245,15 @@ def _named(name: str, daily: bool) -> str:
 def score_output_names(daily: bool = False) -> tuple[str, ...]:
     """The files :func:`write_score_outputs` writes (the daily view's with ``daily``)."""
     return tuple(_named(n, daily) for n in (DEDUCTIONS_FILE, AGENTS_CSV, AGENTS_XLSX, AGENTS_JSON))
+
+
+def export_only_names() -> tuple[str, ...]:
+    """The files only ``qc export`` writes into a folder (a period's daily view, its record, the orphans).
+
+    An inspection into a folder an export wrote removes them: its agents table beside an older
+    daily view showed two figures for one agent and day (audit 153 M3).
+    """
+    return (*score_output_names(daily=True), EXPORT_RECORD, ORPHANED_FILE)
 
 
 def write_score_outputs(

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from qc.batch.stored import score_stored
 from qc.outputs.staging import OutputStage
-from qc.outputs.writers import score_output_names, write_score_outputs
+from qc.outputs.writers import EXPORT_RECORD, ORPHANED_FILE, score_output_names, write_score_outputs
 from qc.schema import Conversation, Deduction, Finding
 from qc.scoring.card import (
     CONFIRMED,
@@ -87,8 +87,6 @@ __all__ = [
 ]
 
 PENDING = "pending"
-# What `qc export` writes beside the agents files when some decisions are orphaned.
-ORPHANED_FILE = "orphaned_decisions.jsonl"
 
 
 def now() -> str:
@@ -671,9 +669,6 @@ def export_scores(store: Store, period: Period, out_dir: Path, card: Scorecard |
         _write_export_record(store, stage.path, period, card, result)
         stage.publish(remove=stale)
     return result
-
-
-EXPORT_RECORD = "export.json"
 
 
 def _write_export_record(
