@@ -222,7 +222,11 @@ def test_a_finding_with_its_own_appeal_is_left_to_that_appeal(tmp_path):
         (["export", "--out", "x"], "one of --date D, --period P or --from D --to D"),
         (["export", "--date", DAY, "--period", "2026-11", "--out", "x"], "one of --date D, --period P"),
         (["export", "--from", DAY, "--out", "x"], "--from and --to go together"),
-        (["export", "--from", "2026-11-25", "--to", DAY, "--out", "x"], "is after --to"),
+        (["export", "--from", "2026-11-25", "--to", DAY, "--out", "x"], f"is after --to {DAY}: swap them"),
+        (
+            ["export", "--period", "0001-W01", "--out", "x"],
+            "--period '0001-W01' is outside the years qc accepts",
+        ),
     ],
     ids=[
         "no-decision",
@@ -240,6 +244,7 @@ def test_a_finding_with_its_own_appeal_is_left_to_that_appeal(tmp_path):
         "two-windows",
         "from-without-to",
         "from-after-to",
+        "period-out-of-years",
     ],
 )
 def test_usage_errors_exit_2_with_a_clear_message(day, args, message):

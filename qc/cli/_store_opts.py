@@ -45,6 +45,7 @@ def scored_window(date: str | None, period: str | None, date_from: str | None, d
         ConfigError: none or several given, a half range, or a value that is not a day or period.
     """
     from qc.cli._common import check_day
+    from qc.readers.limits import load_limits
     from qc.scoring.metrics import UNDATED
     from qc.scoring.periods import parse_period, range_period
 
@@ -62,7 +63,18 @@ def scored_window(date: str | None, period: str | None, date_from: str | None, d
         return range_period(date_from, date_to)
     if date:
         return range_period(date, date)
-    return parse_period(period or "")
+    window = parse_period(period or "")
+    if window.first != UNDATED:
+        # As --date and --from/--to are: a period of year 1 or 9999 holds no stored day (audit 153 L2).
+        for day in {window.first, window.last}:
+            try:
+                check_day(day, "--period")
+            except ConfigError:
+                first, last = load_limits().years
+                raise ConfigError(
+                    f"--period {period!r} is outside the years qc accepts, {first}–{last}"
+                ) from None
+    return window
 
 
 class NoStoreError(QcError):

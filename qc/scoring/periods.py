@@ -65,12 +65,12 @@ def _week(day: Date) -> Period:
     monday = day - timedelta(days=weekday - 1)
     # The calendar ends on Friday 9999-12-31: that last week stops there instead of overflowing.
     sunday = monday + timedelta(days=6) if (Date.max - monday).days >= 6 else Date.max
-    return Period(f"{year}-W{week:02d}", monday.isoformat(), sunday.isoformat(), "week")
+    return Period(f"{year:04d}-W{week:02d}", monday.isoformat(), sunday.isoformat(), "week")
 
 
 def _month(day: Date) -> Period:
     first, last = day.replace(day=1), day.replace(day=calendar.monthrange(day.year, day.month)[1])
-    return Period(f"{day.year}-{day.month:02d}", first.isoformat(), last.isoformat(), "month")
+    return Period(f"{day.year:04d}-{day.month:02d}", first.isoformat(), last.isoformat(), "month")
 
 
 _BY_KIND = {"day": _day, "week": _week, "month": _month}
@@ -107,7 +107,9 @@ def range_period(first: str, last: str, names: tuple[str, str, str] = ("--from",
         return _UNDATED_DAY
     lo, hi = _date(first, names[0] if first != last else names[2]), _date(last, names[1])
     if lo > hi:
-        raise ConfigError(f"{names[0]} {first} is after {names[1]} {last}")
+        raise ConfigError(
+            f"{names[0]} {first} is after {names[1]} {last}: swap them ({names[0]} {last} {names[1]} {first})"
+        )
     if lo == hi:
         return _day(lo)
     return Period(f"{lo.isoformat()}~{hi.isoformat()}", lo.isoformat(), hi.isoformat(), "range")
