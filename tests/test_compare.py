@@ -424,3 +424,14 @@ def test_a_score_moved_by_other_than_points_is_a_change(tmp_path):
     )
     same = runner.invoke(app, ["compare", str(before), str(before)])
     assert "total score" not in same.stderr
+
+
+def test_an_agents_csv_or_xlsx_path_reads_the_table_beside_it_and_another_file_is_named(tmp_path):
+    """`qc compare out/agents.csv …` said "agents.csv/agents.json: no such file" (audit 153 L6)."""
+    folder = _write(tmp_path / "x", [_row("店:甲", -3)])
+    (folder / "agents.csv").write_text("客服\n", encoding="utf-8")
+    (folder / "findings.jsonl").write_text("{}\n", encoding="utf-8")
+    res = runner.invoke(app, ["compare", str(folder / "agents.csv"), str(folder)])
+    assert res.exit_code == 0 and "0 of 1 agent rows changed" in res.stderr, res.output
+    res = runner.invoke(app, ["compare", str(folder / "findings.jsonl"), str(folder)])
+    assert res.exit_code == 2 and "findings.jsonl is no agents table: give the folder" in res.stderr

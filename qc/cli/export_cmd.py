@@ -76,6 +76,8 @@ def export_cli(
     )
     if result.orphaned:
         err(
-            f"{len(result.orphaned)} decided findings are no longer stored (orphaned): kept, charging"
-            " nothing; listed in orphaned_decisions.jsonl and by `qc review log --orphaned`"
+            # Of the whole store: a decision attached to nothing has no day left (audit 153 L4).
+            f"{len(result.orphaned)} decided findings of the store, of any day, are no longer stored"
+            " (orphaned): kept, charging nothing; listed in orphaned_decisions.jsonl and by"
+            " `qc review log --orphaned`"
         )

@@ -147,6 +147,10 @@ def _clean(value: float) -> float:
 def _files(folder: Path, daily: bool) -> tuple[Path, Path]:
     if folder.is_file() and folder.suffix == ".json":
         return folder, folder.with_suffix(".csv")
+    if folder.is_file() and folder.suffix.lower() in (".csv", ".xlsx"):
+        # agents.csv named for the table it is: read through the agents.json qc wrote beside it
+        # (it was "agents.csv/agents.json: no such file", audit 153 L6).
+        return folder.with_suffix(".json"), folder.with_suffix(".csv")
     if daily:
         return folder / DAILY_JSON, folder / DAILY_CSV
     return folder / AGENTS_JSON, folder / AGENTS_CSV
@@ -161,6 +165,10 @@ def load_agents_table(folder: Path, daily: bool = False) -> AgentsTable:
     Raises:
         ConfigError: no such table, or a file that is not one qc wrote (names it and the fix).
     """
+    if folder.is_file() and folder.suffix.lower() not in (".json", ".csv", ".xlsx"):
+        raise ConfigError(
+            f"{folder} is no agents table: give the folder qc inspect or qc export wrote, or its agents.json"
+        )
     json_path, csv_path = _files(folder, daily)
     if not json_path.is_file():
         made_by = (
