@@ -435,3 +435,22 @@ def test_an_agents_csv_or_xlsx_path_reads_the_table_beside_it_and_another_file_i
     assert res.exit_code == 0 and "0 of 1 agent rows changed" in res.stderr, res.output
     res = runner.invoke(app, ["compare", str(folder / "findings.jsonl"), str(folder)])
     assert res.exit_code == 2 and "findings.jsonl is no agents table: give the folder" in res.stderr
+
+
+def test_a_month_and_the_same_days_as_a_range_match_and_a_partial_overlap_is_said(tmp_path):
+    """--period 2026-11 against --from 2026-11-01 --to 2026-11-30 was refused as different windows;
+    a week against its month listed the other days as a change without a word (audit 153 L1)."""
+    month = _write(tmp_path / "m", [_row("店:甲", -3, "2026-11")])
+    ranged = _write(tmp_path / "r", [_row("店:甲", -4, "2026-11-01~2026-11-30")])
+    res = runner.invoke(app, ["compare", str(month), str(ranged), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    (row,) = [json.loads(line) for line in res.stdout.splitlines()]
+    assert (row["window"], row["change"], row["only_in"]) == ("2026-11", -1, None)
+    assert "partly different windows" not in res.stderr
+    days = _write(tmp_path / "d", [_row("店:甲", -2, "2026-11-24"), _row("店:甲", -1, "2026-11-25")])
+    one = _write(tmp_path / "o", [_row("店:甲", -2, "2026-11-24")])
+    res = runner.invoke(app, ["compare", str(days), str(one)])
+    assert res.exit_code == 0, res.output
+    assert (
+        "warning: the two tables score partly different windows (2026-11-25 on one side only)" in res.stderr
+    )

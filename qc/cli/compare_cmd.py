@@ -83,6 +83,15 @@ def compare_cli(
             f" {', '.join(new_windows)} after), so no row matches: compare runs of the same day"
             " or period (qc export --period P for both), or a period's daily views with --daily"
         )
+    if set(old_windows) != set(new_windows):
+        # A week against its month: the month's other days read as rows "only after" and as a
+        # change of the total (audit 153 L1).
+        apart = sorted(set(old_windows) ^ set(new_windows))
+        err(
+            f"warning: the two tables score partly different windows ({', '.join(apart[:4])}"
+            f"{' …' if len(apart) > 4 else ''} on one side only): their rows are listed as only before or"
+            " only after and count in the totals; compare runs of the same day or period"
+        )
     for line in configuration_lines(load_configuration(before), load_configuration(after)):
         err(line)
     rows = list(result.rows) if show_all else result.changed

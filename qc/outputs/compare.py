@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from qc.errors import ConfigError
+from qc.scoring.periods import period_label
 from qc.scoring.scores import KIND_LABELS
 
 __all__ = [
@@ -133,8 +134,8 @@ class Comparison:
     def windows(self) -> tuple[list[str], list[str]]:
         """The windows (days or periods) each side scored."""
         return (
-            sorted({str(r.get("date", "")) for r in self.before.rows}),
-            sorted({str(r.get("date", "")) for r in self.after.rows}),
+            sorted({_key(r)[2] for r in self.before.rows}),
+            sorted({_key(r)[2] for r in self.after.rows}),
         )
 
 
@@ -460,7 +461,8 @@ def _headers(csv_path: Path) -> tuple[list[str], dict[str, str]]:
 
 
 def _key(row: Mapping[str, Any]) -> tuple[str, str, str]:
-    return (str(row.get("shop") or ""), str(row["agent"]), str(row.get("date") or ""))
+    # A month scored with --period and with --from/--to is one window (audit 153 L1).
+    return (str(row.get("shop") or ""), str(row["agent"]), period_label(str(row.get("date") or "")))
 
 
 def _number(value: Any) -> float | None:

@@ -115,6 +115,26 @@ def range_period(first: str, last: str, names: tuple[str, str, str] = ("--from",
     return Period(f"{lo.isoformat()}~{hi.isoformat()}", lo.isoformat(), hi.isoformat(), "range")
 
 
+def period_label(label: str) -> str:
+    """A window's label as ``--period`` writes it: a range that is a whole month or ISO week is that period.
+
+    ``2026-11-01~2026-11-30`` is ``2026-11`` and ``2026-11-23~2026-11-29`` is ``2026-W48``; any other
+    label is itself. A month exported with --period and with --from/--to is one window.
+    """
+    first, sep, last = label.partition("~")
+    if not sep:
+        return label
+    try:
+        lo, hi = Date.fromisoformat(first), Date.fromisoformat(last)
+    except ValueError:
+        return label
+    if lo.day == 1 and (lo.year, lo.month) == (hi.year, hi.month) and _month(lo).last == hi.isoformat():
+        return _month(lo).label
+    if lo.isoweekday() == 1 and (hi - lo).days == 6:
+        return _week(lo).label
+    return label
+
+
 def parse_period(text: str) -> Period:
     """A period from its label: ``2026-11`` (month), ``2026-W48`` (ISO week), ``2026-11-24`` (day).
 
