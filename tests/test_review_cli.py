@@ -613,3 +613,16 @@ def test_a_day_sheet_is_written_when_another_day_of_its_month_was_saved_under_ot
     rows = _sheet(tmp_path / "s.csv").values()
     assert rows and all(row["period"] == "" and row["period_points"] == "" for row in rows)
     assert any(row["points"] not in ("", "0") for row in rows)  # the day's own stakes are there
+
+
+def test_an_export_refused_for_its_card_names_what_differs_and_warns_of_nothing_first(day):
+    """The refusal came after warnings about numbers never written, and set two whole bases side
+    by side for the QA lead to diff (audit 153 L5)."""
+    _, db, tmp = day
+    card = tmp / "no-speed.toml"
+    card.write_text("[items.average_response]\nenabled = false\n", encoding="utf-8")
+    r = run("export", "--date", DAY, "--out", tmp / "x", "--scorecard", card, *db)
+    assert r.exit_code == 2 and not (tmp / "x").exists()
+    assert "were saved another way than scorecard" in r.stderr
+    assert "(slow_response: saved over 32 s, this card has none (its item disabled))" in r.stderr
+    assert "warning" not in r.stderr

@@ -34,7 +34,7 @@ from qc.scoring.periods import Windows
 from qc.scoring.scores import ScoreInputs, Scores, finding_inputs, finding_stakes, score_agents
 from qc.store.database import Store, StoredFinding
 
-__all__ = ["StoredScores", "score_stored", "score_stored_views"]
+__all__ = ["StoredScores", "check_basis", "score_stored", "score_stored_views"]
 
 
 @dataclass(slots=True)
@@ -77,8 +77,13 @@ class StoredScores:
         return finding_stakes(self.scores, self.verdicts, card)
 
 
-def _check_basis(store: Store, card: Scorecard, date_from: str, date_to: str) -> None:
-    """Refuse to score stored days whose days or evidence were made another way than the card says."""
+def check_basis(store: Store, card: Scorecard, date_from: str, date_to: str) -> None:
+    """Refuse to score stored days whose days or evidence were made another way than the card says.
+
+    Raises:
+        ConfigError: what differs, and the two ways out (inspect again with the card, or score with
+            the card the days were saved with).
+    """
     for basis, keys in store.bases(date_from, date_to).items():
         if basis == card.basis:
             continue
@@ -181,7 +186,7 @@ def score_stored_views(
     workbench's dashboard scores a month by months and by weeks: one read instead of two.
     ``decisions`` as in :func:`score_stored`.
     """
-    _check_basis(store, card, date_from, date_to)
+    check_basis(store, card, date_from, date_to)
     parts, stored, states = _read_consistent(store, date_from, date_to)
     if not decisions:
         states = {}

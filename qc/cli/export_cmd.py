@@ -47,6 +47,7 @@ def export_cli(
         qc export --period 2026-11 --out out/2026-11 --db out/qc.sqlite
         qc export --from 2026-11-20 --to 2026-11-26 --out out/week-48
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
+    from qc.batch.stored import check_basis
     from qc.scoring.card import load_scorecard
     from qc.scoring.metrics import UNDATED
     from qc.supervise.review import export_scores
@@ -55,6 +56,8 @@ def export_cli(
     output_folder(out)
     card = load_scorecard(scorecard)
     with open_db(db) as store:
+        # Refused before any warning about numbers it will not write (audit 153 L5).
+        check_basis(store, card, window.first, window.last)
         warn_other_scorecard(store, card, window.first, window.last)
         # Messages without a time belong to no day, so to no period: say so, or their
         # charges vanish from every export while the inspection's daily table shows them.

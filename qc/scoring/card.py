@@ -49,6 +49,7 @@ __all__ = [
     "MessageVerdict",
     "Scorecard",
     "attribute",
+    "basis_difference",
     "basis_refusal",
     "describe_basis",
     "counted_kind",
@@ -1279,7 +1280,41 @@ def basis_refusal(
     """
     return (
         f"store {store}: {len(keys)} conversation(s) stored for {span} (e.g. {keys[0][1]}) were saved"
-        f" with {describe_basis(stored)}, but scorecard {card} says {describe_basis(wanted)}: inspect"
+        f" another way than scorecard {card} says ({basis_difference(stored, wanted)}): inspect"
         " those days again with this scorecard (qc inspect FILES --out DIR --db … --scorecard …), or"
         " score them with the card they were saved with"
     )
+
+
+def basis_difference(stored: str | None, wanted: str) -> str:
+    """What differs between two bases, in words: only that, not both whole (audit 153 L5).
+
+    For example ``slow_response: saved over 32 s, this card has none (its item disabled or
+    its threshold unset)``.
+    """
+    if stored is None:
+        return f"saved with {describe_basis(None)}"
+    old, new = json.loads(stored), json.loads(wanted)
+    said: list[str] = []
+    if (old.get("by"), old.get("timezone")) != (new.get("by"), new.get("timezone")):
+        said.append(
+            f"saved with days by {old.get('by')} in {old.get('timezone')}, this card days by"
+            f" {new.get('by')} in {new.get('timezone')}"
+        )
+    for key, what in (("service_hours", "service hours"), ("closing_words", "closing words")):
+        if old.get(key) != new.get(key):
+            said.append(f"{what}: saved {old.get(key) or 'none'}, this card {new.get(key) or 'none'}")
+
+    def evidence(spec: Any) -> str:
+        metric, limit = spec
+        return f"over {limit:g} s" if limit is not None else f"from {metric}"
+
+    saved, card = old.get("evidence", {}), new.get("evidence", {})
+    for kind in sorted(set(saved) | set(card)):
+        if kind not in card:
+            said.append(f"{kind}: saved {evidence(saved[kind])}, this card has none (its item disabled)")
+        elif kind not in saved:
+            said.append(f"{kind}: saved none, this card {evidence(card[kind])}")
+        elif saved[kind] != card[kind]:
+            said.append(f"{kind}: saved {evidence(saved[kind])}, this card {evidence(card[kind])}")
+    return "; ".join(said) or f"saved with {describe_basis(stored)}"
