@@ -654,3 +654,21 @@ def test_a_socket_behind_a_descriptor_is_written_through_it(tmp_path):
         ours.close()
         theirs.close()
     assert got.decode() == "日志一行\n" and _no_parts(tmp_path) == []
+
+
+def test_a_refused_write_names_the_file_asked_for_not_its_hidden_part(tmp_path, monkeypatch):
+    """A place that refuses even root said `qc: /sys/.cmp.csv.qc-part-94c1fb8a: Permission denied`
+    (audit 153 L7): the hidden name is nothing the user typed."""
+    import errno
+
+    import qc.outputs.atomic as atomic
+
+    def refused(src, dst):  # noqa: ANN001, ANN202 - what sysfs says to a rename
+        raise PermissionError(errno.EACCES, "Permission denied", str(src))
+
+    monkeypatch.setattr(atomic.os, "replace", refused)
+    target = tmp_path / "cmp.csv"
+    with pytest.raises(PermissionError) as info:
+        atomic.write_text_replacing(target, "a,b\n")
+    assert info.value.filename == str(target) and not target.exists()
+    assert [p.name for p in tmp_path.iterdir()] == []  # the part is gone too

@@ -96,6 +96,11 @@ def replacing(target: Path) -> Iterator[Path]:
                     _copy_over(part, target)
                     return
         os.replace(part, target)
+    except OSError as exc:
+        if exc.filename != str(part):
+            raise
+        # The hidden name is nothing the user gave: the file asked for is named (audit 153 L7).
+        raise OSError(exc.errno, exc.strerror, str(target)) from None
     finally:
         part.unlink(missing_ok=True)
 
