@@ -4362,3 +4362,58 @@ def test_a_promotions_next_label_in_turn_under_its_folded_one_stays_the_agents(t
     (chat,) = read(path).conversations
     assert [m.role for m in chat.messages] == [Role.CUSTOMER, Role.AGENT, Role.CUSTOMER]
     assert chat.messages[1].text.endswith("活动结束(19:53)：过时不候")
+
+
+def test_one_chat_as_conversation_json_and_as_rows_or_other_times_is_read_once(tmp_path: Path) -> None:
+    """The chat given as conversation JSON Lines and as a CSV, or as two conversation lines writing
+    one instant as ISO and as epoch seconds, was read twice, every deduction doubled (audit 154 H4);
+    two sends of one line at one second stay two."""
+    said = [
+        ("买家", "tb_小鹿", "2026-11-24T10:00:00+08:00", 1795485600, "在吗"),
+        ("客服", "店:阿青", "2026-11-24T10:00:40+08:00", 1795485640, "在的亲"),
+        ("客服", "店:阿青", "2026-11-24T10:00:40+08:00", 1795485640, "在的亲"),  # sent twice
+    ]
+
+    def line(at: int) -> str:
+        messages = [{"role": r, "sender": s, "timestamp": t[at], "text": x} for r, s, *t, x in said]
+        return json.dumps({"conversation_id": "D1", "messages": messages}, ensure_ascii=False) + "\n"
+
+    iso, epoch, sheet = tmp_path / "iso.jsonl", tmp_path / "epoch.jsonl", tmp_path / "rows.csv"
+    iso.write_text(line(0), encoding="utf-8")
+    epoch.write_text(line(1), encoding="utf-8")
+    sheet.write_text(
+        "会话ID,角色,发送人,时间,内容\n"
+        + "".join(f"D1,{r},{s},{t[:19].replace('T', ' ')},{x}\n" for r, s, t, _, x in said),
+        encoding="utf-8",
+    )
+    for other in (epoch, sheet):
+        result = read(iso, other)
+        assert_balanced(result)
+        (conv,) = result.conversations
+        assert [m.text for m in conv.messages] == ["在吗", "在的亲", "在的亲"]
+        assert len(result.rejects) == 3 and all("duplicate" in r.reason for r in result.rejects)
+
+
+def test_clock_only_rows_after_a_fully_dated_row_are_on_its_day_and_cross_midnight(tmp_path: Path) -> None:
+    """An export that writes the date only when it changes: the rows under a dated row took the
+    file name's day (the export's), and a 10 s reply read as 86,410 s (audit 154 H5)."""
+    path = tmp_path / "导出_2026-11-26.csv"
+    path.write_text(
+        "会话ID,角色,发送人,时间,内容\n"
+        "M1,买家,tb_小鱼,2026-11-24 23:59:30,在吗\n"
+        "M2,买家,tb_阿伟,10:00:00,有货吗\n"
+        "M1,客服,店:阿青,23:59:40,在的亲\n"
+        "M1,买家,tb_小鱼,00:00:20,能开发票吗\n"
+        "M1,客服,店:阿青,00:00:35,可以的\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    assert_balanced(result)
+    convs = {c.id: [m.sent_at for m in c.messages] for c in result.conversations}
+    assert convs["M1"] == [
+        datetime(2026, 11, 24, 23, 59, 30, tzinfo=SH),
+        datetime(2026, 11, 24, 23, 59, 40, tzinfo=SH),
+        datetime(2026, 11, 25, 0, 0, 20, tzinfo=SH),
+        datetime(2026, 11, 25, 0, 0, 35, tzinfo=SH),
+    ]
+    assert convs["M2"] == [datetime(2026, 11, 26, 10, 0, tzinfo=SH)]  # no date of its own: the file's

@@ -9,7 +9,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from itertools import chain, islice
 from pathlib import Path
 from typing import Any
@@ -420,6 +420,10 @@ def validated(
     above: Any = None
     sheet = ""
     dates: dict[Any, Any] = {}
+    # Per conversation, the day of its last row with a full date and time: the clock-only rows
+    # after it are on that day, as an export that writes the date only when it changes means
+    # them (they took the file name's day: a 10 s reply read as 86,410 s, audit 154 H5).
+    full_day: dict[Any, date] = {}
     tabular = report.format in ("csv", "xlsx")
     # In a workbook, an empty 会话ID takes the id above it, as a merged cell shows it.
     merges, ids_filled = report.format == "xlsx", 0
@@ -469,9 +473,17 @@ def validated(
             if cid is not None and (item.file, cid) in buyers_by_default and nick is not None:
                 item.role = Role.CUSTOMER
                 defaulted.setdefault(cid, {}).setdefault(nick.casefold(), nick)
+        carried = (
+            full_day.get(item.conversation_id)
+            if tabular and not has_value(item.date) and _time_only(item.timestamp)
+            else None
+        )
         if tabular and has_value(item.date):
             restart = dates.get(item.conversation_id) != item.date
             above = dates[item.conversation_id] = item.date
+        elif carried is not None:
+            restart = dates.get(item.conversation_id) != carried
+            item.date = dates[item.conversation_id] = carried
         elif tabular and above is not None:
             item.date = above
         stamped = stamped or has_value(item.timestamp)
@@ -492,6 +504,11 @@ def validated(
                 clocks[checked.conversation_id] = (checked.sent_at, 0)
             elif _roll_over_midnight(checked, clocks, limits.sheet_rollover, resolved.tz):
                 rolled.add(checked.conversation_id)
+        elif tabular and checked.sent_at is not None and not has_value(item.date):
+            # A full date and time of its own: the clock of the rows after it starts here.
+            local = checked.sent_at.astimezone(resolved.tz)
+            full_day[item.conversation_id] = dates[item.conversation_id] = local.date()
+            clocks[checked.conversation_id] = (checked.sent_at, 0)
         if isinstance(item.conversation_id, float) and abs(item.conversation_id) >= _EXACT_FLOAT_DIGITS:
             rounded_ids.add(checked.conversation_id)
         at = checked.sent_at

@@ -418,6 +418,11 @@ def validate(
     # (tb_大橘) and another by the role word 买家 or a nick: the buyer's name is not part of it.
     message_id = _as_str(rec.message_id)
     dedupe = ("id", message_id) if message_id is not None else rec.dedupe
+    if sent_at is not None and dedupe is not None and len(dedupe) == 3 and dedupe[0] == "copy":
+        # A conversation line's timed message: the same send as the row or line of another
+        # export at that instant, however its time is written (epoch or ISO). Keyed by the time
+        # as written, it was never one, and the chat given twice was counted twice (audit 154 H4).
+        dedupe = ("copy", dedupe[2]) if dedupe[2] else None
     key: tuple[Any, ...] | None = None
     if sent_at is not None or dedupe is not None:
         writer = None if role is Role.CUSTOMER else sender
