@@ -4417,3 +4417,29 @@ def test_clock_only_rows_after_a_fully_dated_row_are_on_its_day_and_cross_midnig
         datetime(2026, 11, 25, 0, 0, 35, tzinfo=SH),
     ]
     assert convs["M2"] == [datetime(2026, 11, 26, 10, 0, tzinfo=SH)]  # no date of its own: the file's
+
+
+def test_a_buyer_nick_with_a_colon_beside_the_shops_agent_is_the_buyer(tmp_path: Path) -> None:
+    """jd:小林 in 暖阳小铺's sheet without roles, beside 暖阳小铺:阿青, was a second agent: her words
+    charged to it and 阿青's reply never timed (audit 154 H1). A prefix holding the shop's name may be
+    another spelling of it: not made the buyer."""
+    path = tmp_path / "day.csv"
+    path.write_text(
+        "会话ID,店铺,时间,发送人,内容\n"
+        "k1,暖阳小铺,2026-11-24 10:00:01,jd:小林,这个能便宜点吗\n"
+        "k1,暖阳小铺,2026-11-24 10:00:41,暖阳小铺:阿青,亲，已经是最低价了\n"
+        "k1,暖阳小铺,2026-11-24 10:01:00,jd:小林,你们服务太差了\n"
+        "k2,暖阳小铺,2026-11-24 11:00:01,tb_阿梨,在吗\n"
+        "k2,暖阳小铺,2026-11-24 11:00:09,暖阳小铺:阿青,在的亲\n"
+        "k2,暖阳小铺,2026-11-24 11:00:30,暖阳小铺旗舰店:阿木,我来跟进\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    assert_balanced(result)
+    convs = {c.id: c for c in result.conversations}
+    assert [(m.role, m.sender) for m in convs["k1"].messages] == [
+        (Role.CUSTOMER, "jd:小林"),
+        (Role.AGENT, "暖阳小铺:阿青"),
+        (Role.CUSTOMER, "jd:小林"),
+    ]
+    assert [m.role for m in convs["k2"].messages] == [Role.CUSTOMER, Role.AGENT, Role.AGENT]

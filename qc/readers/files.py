@@ -430,12 +430,13 @@ def validated(
     # A sheet without a role column: the conversations whose agent a nick names, where any other
     # named sender is the buyer (as in a text export); and those buyers' nicks per conversation.
     buyers_by_default: set[tuple[str, str]] = set()
+    conversation_shops: dict[tuple[str, str], set[str]] = {}
     defaulted: dict[str, dict[str, str]] = {}
     if tabular:
         items = list(items)  # read whole already; looked at twice
         if merges:
             ids_filled = _fill_merged_ids(items)
-        buyers_by_default = _agent_conversations(items, nicks)
+        buyers_by_default, conversation_shops = _agent_conversations(items, nicks)
     rolls = tabular  # read whole, in order (JSON Lines may be split)
     # Whether any row gave a time, and any agent row a name: a column under a name qc does not
     # read (创建时间, 客服昵称) left every time empty or every agent unknown, without a word.
@@ -468,11 +469,11 @@ def validated(
             # (the only sheet's too: it was the file's day, and a day's sheet left untimed, audit 120 M3)
             named = date_from_filename(Path(title)) if merges and title else None
             day = options.date or named or date_from_filename(path)
-        if buyers_by_default and _undecided(item, nicks):
+        if buyers_by_default and _buyer_by_default(item, nicks, buyers_by_default, conversation_shops):
             cid, nick = scalar_text(item.conversation_id), scalar_text(item.sender)
-            if cid is not None and (item.file, cid) in buyers_by_default and nick is not None:
-                item.role = Role.CUSTOMER
-                defaulted.setdefault(cid, {}).setdefault(nick.casefold(), nick)
+            assert cid is not None and nick is not None
+            item.role = Role.CUSTOMER
+            defaulted.setdefault(cid, {}).setdefault(nick.casefold(), nick)
         carried = (
             full_day.get(item.conversation_id)
             if tabular and not has_value(item.date) and _time_only(item.timestamp)
@@ -609,17 +610,38 @@ def _fill_merged_ids(items: list[RawRecord | Reject]) -> int:
     return filled
 
 
-def _undecided(item: RawRecord, nicks: tuple[frozenset[str], frozenset[str]]) -> bool:
-    """True for a row with no role whose sender nick does not tell one (validate would reject it)."""
+def _buyer_by_default(
+    item: RawRecord,
+    nicks: tuple[frozenset[str], frozenset[str]],
+    conversations: set[tuple[str, str]],
+    shops: dict[tuple[str, str], set[str]],
+) -> bool:
+    """True for a row of a conversation whose agent a nick names (:func:`_agent_conversations`) that is the buyer's.
+
+    A row whose nick tells no role, or whose nick looks like a shop account of another shop than
+    the conversation's 店铺 (jd:小林 beside 柚子店): that was read as a second agent, the buyer's
+    words charged to it and the real agent's replies never timed (audit 154 H1).
+    """
     if has_value(item.role) or type(item.sender) is dict:
         return False
-    nick = scalar_text(item.sender)
-    return nick is not None and role_from_nick(nick, *nicks) is None
+    cid, nick = scalar_text(item.conversation_id), scalar_text(item.sender)
+    if cid is None or nick is None or (item.file, cid) not in conversations:
+        return False
+    role = role_from_nick(nick, *nicks)
+    if role is None:
+        return True
+    own = shops.get((item.file, cid), set())
+    if role[0] is not Role.AGENT or _names_the_agent(nick, nicks[0], own):
+        return False
+    # A prefix holding the shop's name (柚子店旗舰店:阿木 beside 柚子店) may be another spelling of
+    # the shop: left as it was read, never made the buyer.
+    sub = split_subaccount(nick)
+    return sub is not None and not any(shop in fold_agent_id(sub[0]) for shop in own)
 
 
 def _agent_conversations(
     items: list[RawRecord | Reject], nicks: tuple[frozenset[str], frozenset[str]]
-) -> set[tuple[str, str]]:
+) -> tuple[set[tuple[str, str]], dict[tuple[str, str], set[str]]]:
     """In a sheet without a role column, the (sheet, conversation) pairs where a sender nick names an agent.
 
     There the other named senders are the buyer, as in a text export: a shop account
@@ -627,7 +649,8 @@ def _agent_conversations(
     Every buyer row of such a sheet was a reject, and the only fix was naming each buyer
     (audit 91 #8). A sheet with a role column keeps its rule: an empty role cell is a reject;
     a role column empty throughout (a template's column nobody fills) says nothing, as none.
-    Told sheet by sheet: one workbook may hold both.
+    Told sheet by sheet: one workbook may hold both. Also each conversation's shops (folded), from
+    its 店铺 cells.
     """
     records = [item for item in items if isinstance(item, RawRecord)]
     with_roles = {r.file for r in records if has_value(r.role)}
@@ -648,7 +671,7 @@ def _agent_conversations(
             continue
         if _names_the_agent(nick, nicks[0], shops.get((r.file, cid), set())):
             found.add((r.file, cid))
-    return found
+    return found, shops
 
 
 def _names_the_agent(nick: str, agent_nicks: frozenset[str], shops: set[str]) -> bool:
