@@ -624,5 +624,39 @@ def test_an_export_refused_for_its_card_names_what_differs_and_warns_of_nothing_
     r = run("export", "--date", DAY, "--out", tmp / "x", "--scorecard", card, *db)
     assert r.exit_code == 2 and not (tmp / "x").exists()
     assert "were saved another way than scorecard" in r.stderr
-    assert "(slow_response: saved over 32 s, this card has none (its item disabled))" in r.stderr
+    assert (
+        "(saved with slow_response over 32 s, this card has no slow_response (its item disabled))" in r.stderr
+    )
     assert "warning" not in r.stderr
+
+
+def test_an_inspection_removes_only_a_qc_exports_own_files_and_never_its_input(day):
+    """Removing every file named like an export's deleted a user's own export.json, and a chat dump
+    of that name inspected into its own folder (audit 155 H1, H2); what goes is said."""
+    _, db, tmp = day
+    own = tmp / "own"
+    own.mkdir()
+    (own / "export.json").write_text('{"mine": 1}', encoding="utf-8")
+    (own / "agents_daily.csv").write_text("x\n", encoding="utf-8")
+    assert run("inspect", tmp / "in", "--out", own, "-q").exit_code == 0
+    assert (own / "export.json").read_text(encoding="utf-8") == '{"mine": 1}' and (
+        own / "agents_daily.csv"
+    ).exists()
+    assert run("export", "--period", "2026-11", "--out", tmp / "month", *db).exit_code == 0
+    dump = tmp / "month" / "export.json"
+    dump.write_text(
+        json.dumps(
+            [
+                json.loads(line)
+                for line in next((tmp / "in").iterdir()).read_text(encoding="utf-8").splitlines()
+            ],
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
+    assert run("inspect", dump, "--out", tmp / "month", "-q").exit_code == 0
+    assert dump.exists()  # not qc's export record: a chat dump, and the run's own input
+    assert run("export", "--period", "2026-11", "--out", tmp / "again", *db).exit_code == 0
+    r = run("inspect", tmp / "in", "--out", tmp / "again")
+    assert r.exit_code == 0 and "an earlier qc export's own files were removed: " in r.stderr
+    assert not (tmp / "again" / "export.json").exists() and not (tmp / "again" / "agents_daily.json").exists()

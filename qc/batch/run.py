@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -41,7 +41,7 @@ from qc.outputs.writers import (
     REJECTS_FILE,
     conversation_summary,
     dumps,
-    export_only_names,
+    export_leftovers,
     finding_records,
     reject_records,
     write_jsonl,
@@ -159,9 +159,23 @@ def run_inspection(
             on_saved,
             on_committing,
         )
-        stage.write_marker(report.run)
-        stage.publish(remove=export_only_names())
+        publish_inspection(stage, report, out_dir, inputs)
     return report
+
+
+def publish_inspection(
+    stage: OutputStage, report: InspectionReport, out_dir: Path, inputs: Sequence[Path | str]
+) -> None:
+    """Publish an inspection's staged files into ``out_dir``, run.json last (either engine).
+
+    An earlier ``qc export``'s own files there are removed, and the run says so
+    (:func:`~qc.outputs.writers.export_leftovers`).
+    """
+    leftovers = export_leftovers(out_dir, [Path(p) for p in inputs if "://" not in str(p)])
+    if leftovers:
+        _said(report, f"{out_dir}: an earlier qc export's own files were removed: {', '.join(leftovers)}")
+    stage.write_marker(report.run)
+    stage.publish(remove=leftovers)
 
 
 def _run_inspection(
@@ -431,6 +445,11 @@ def _note_continuations(report: InspectionReport, later: Continuations) -> None:
         f" whole conversation inspected again; the agents files here score {', '.join(days)} as the store"
         " now holds them (files sent on for those days before are out of date)"
     )
+    _said(report, warning)
+
+
+def _said(report: InspectionReport, warning: str) -> None:
+    """Add ``warning`` to the run's warnings (stderr and run.json)."""
     report.read.warnings.append(warning)
     listed = report.run.setdefault("warnings", [])
     if listed is not report.read.warnings:

@@ -58,6 +58,7 @@ from qc.batch.run import (
     InspectionReport,
     LeanScoring,
     left_days,
+    publish_inspection,
     rewrite_continued,
     run_record,
     save_continued,
@@ -230,8 +231,7 @@ def run_spark_inspection(
         _finish_record(report, day, spark, parts_uri, started, run_info)
         if store is not None:
             day.save(store, report, stage.path, on_saved, on_committing)
-        stage.write_marker(report.run)
-        stage.publish()
+        publish_inspection(stage, report, out_dir, inputs)
     return report
 
 

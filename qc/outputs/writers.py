@@ -248,12 +248,38 @@ def score_output_names(daily: bool = False) -> tuple[str, ...]:
 
 
 def export_only_names() -> tuple[str, ...]:
-    """The files only ``qc export`` writes into a folder (a period's daily view, its record, the orphans).
-
-    An inspection into a folder an export wrote removes them: its agents table beside an older
-    daily view showed two figures for one agent and day (audit 153 M3).
-    """
+    """The files only ``qc export`` writes into a folder (a period's daily view, its record, the orphans)."""
     return (*score_output_names(daily=True), EXPORT_RECORD, ORPHANED_FILE)
+
+
+def export_leftovers(out_dir: Path, inputs: Iterable[Path] = ()) -> tuple[str, ...]:
+    """The files an earlier ``qc export`` left in ``out_dir``, which an inspection there would contradict.
+
+    An inspection into a folder an export wrote showed its agents table beside the export's older
+    daily view: two figures for one agent and day (audit 153 M3). Only where ``export.json`` is
+    qc's export record, and never a file among ``inputs``: a user's own export.json, or a chat
+    dump of that name inspected into its own folder, was deleted (audit 155 H1, H2).
+    """
+    record = out_dir / EXPORT_RECORD
+    try:
+        data = json.loads(record.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return ()
+    if not isinstance(data, dict) or not {"qc_version", "exported_at", "window", "scorecard"} <= set(data):
+        return ()
+    given = set()
+    for path in inputs:
+        try:
+            given.add(path.resolve())
+        except OSError:
+            continue
+    if any(p in given for p in (record.resolve(), out_dir.resolve())):
+        return ()
+    return tuple(
+        name
+        for name in export_only_names()
+        if (out_dir / name).is_file() and (out_dir / name).resolve() not in given
+    )
 
 
 def write_score_outputs(

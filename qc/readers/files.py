@@ -616,7 +616,7 @@ def _buyer_by_default(
     conversations: set[tuple[str, str]],
     shops: dict[tuple[str, str], set[str]],
 ) -> bool:
-    """True for a row of a conversation whose agent a nick names (:func:`_agent_conversations`) that is the buyer's.
+    """True for a row, in a conversation whose agent a nick names, that is the buyer's.
 
     A row whose nick tells no role, or whose nick looks like a shop account of another shop than
     the conversation's 店铺 (jd:小林 beside 柚子店): that was read as a second agent, the buyer's

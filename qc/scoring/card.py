@@ -1259,14 +1259,10 @@ def describe_basis(basis: str | None) -> str:
     data: dict[str, Any] = json.loads(basis)
     words = [f"days by {data.get('by')} in {data.get('timezone')}"]
     if data.get("service_hours"):
-        spans = ", ".join(
-            f"{a // 60:02d}:{a % 60:02d}-{b // 60:02d}:{b % 60:02d}" for a, b in data["service_hours"]
-        )
-        words.append(f"replies timed within {spans}")
+        words.append(_hours_text(data["service_hours"]))
     if data.get("closing_words"):
-        words.append(f"a last {'/'.join(data['closing_words'])} needs no reply")
-    for kind, (metric, limit) in sorted(data.get("evidence", {}).items()):
-        words.append(f"{kind} over {limit:g} s" if limit is not None else f"{kind} ({metric})")
+        words.append(_closing_text(data["closing_words"]))
+    words.extend(_evidence_text(kind, spec) for kind, spec in sorted(data.get("evidence", {}).items()))
     return ", ".join(words)
 
 
@@ -1289,8 +1285,8 @@ def basis_refusal(
 def basis_difference(stored: str | None, wanted: str) -> str:
     """What differs between two bases, in words: only that, not both whole (audit 153 L5).
 
-    For example ``slow_response: saved over 32 s, this card has none (its item disabled or
-    its threshold unset)``.
+    For example ``saved with slow_response over 32 s, this card has no slow_response (its item
+    disabled)``.
     """
     if stored is None:
         return f"saved with {describe_basis(None)}"
@@ -1301,20 +1297,30 @@ def basis_difference(stored: str | None, wanted: str) -> str:
             f"saved with days by {old.get('by')} in {old.get('timezone')}, this card days by"
             f" {new.get('by')} in {new.get('timezone')}"
         )
-    for key, what in (("service_hours", "service hours"), ("closing_words", "closing words")):
+    for key, text in (("service_hours", _hours_text), ("closing_words", _closing_text)):
         if old.get(key) != new.get(key):
-            said.append(f"{what}: saved {old.get(key) or 'none'}, this card {new.get(key) or 'none'}")
-
-    def evidence(spec: Any) -> str:
-        metric, limit = spec
-        return f"over {limit:g} s" if limit is not None else f"from {metric}"
-
+            said.append(f"saved with {text(old.get(key))}, this card {text(new.get(key))}")
     saved, card = old.get("evidence", {}), new.get("evidence", {})
     for kind in sorted(set(saved) | set(card)):
-        if kind not in card:
-            said.append(f"{kind}: saved {evidence(saved[kind])}, this card has none (its item disabled)")
-        elif kind not in saved:
-            said.append(f"{kind}: saved none, this card {evidence(card[kind])}")
-        elif saved[kind] != card[kind]:
-            said.append(f"{kind}: saved {evidence(saved[kind])}, this card {evidence(card[kind])}")
+        was = _evidence_text(kind, saved[kind]) if kind in saved else f"no {kind}"
+        now = _evidence_text(kind, card[kind]) if kind in card else f"has no {kind} (its item disabled)"
+        if saved.get(kind) != card.get(kind):
+            said.append(f"saved with {was}, this card {now}")
     return "; ".join(said) or f"saved with {describe_basis(stored)}"
+
+
+def _hours_text(spans: Any) -> str:
+    if not spans:
+        return "replies timed at any hour"
+    return "replies timed within " + ", ".join(
+        f"{a // 60:02d}:{a % 60:02d}-{b // 60:02d}:{b % 60:02d}" for a, b in spans
+    )
+
+
+def _closing_text(words: Any) -> str:
+    return f"a last {'/'.join(words)} needs no reply" if words else "every last buyer message needs a reply"
+
+
+def _evidence_text(kind: str, spec: Any) -> str:
+    metric, limit = spec
+    return f"{kind} over {limit:g} s" if limit is not None else f"{kind} ({metric})"
