@@ -454,3 +454,15 @@ def test_a_month_and_the_same_days_as_a_range_match_and_a_partial_overlap_is_sai
     assert (
         "warning: the two tables score partly different windows (2026-11-25 on one side only)" in res.stderr
     )
+
+
+def test_the_total_score_adds_up_the_rows_the_points_beside_it_do(tmp_path):
+    """With an agent on one side only, the total score counted the rows on both sides and the
+    points every row: "-8 → -5 (+3); total score 112 → 112 (0)" (audit 155 M4)."""
+    before = _write(tmp_path / "a", [_row("店:甲", -5), _row("店:乙", -3)])
+    after = _write(tmp_path / "b", [_row("店:甲", -5)])
+    res = runner.invoke(app, ["compare", str(before), str(after)])
+    assert res.exit_code == 0, res.output
+    assert (
+        "points of every row -8 before, -5 after (+3); total score 112 before, 55 after (-57)" in res.stderr
+    )

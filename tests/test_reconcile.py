@@ -223,9 +223,20 @@ def test_a_duration_columns_unit_is_read_from_its_header(demo_run, tmp_path):
     assert gaps and all(abs(g.difference or 0) < 0.01 for g in gaps)
     assert all(g.platform is None for g in result.gaps if g.figure.key == "answer_ratio")
     assert sum("'-1.5' is negative; left out" in w for w in report.warnings) == len(rows)
-    path.write_text("客服,平均响应时长(刻钟)\n小满,2\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="no row names an agent column"):
-        read_platform_report(path)  # its only figure not compared: the unit is none qc knows
+    # A note beside the unit, or no unit word, keeps seconds; 单位:分 is minutes (audit 155 M2, M3).
+    from qc.outputs.reconcile import _seconds_per
+
+    assert [
+        _seconds_per(f"平均响应时长{b}") for b in ("(秒/人)", "（单位：秒）", "(Sec.)", "(人工)", "(单位:分)")
+    ] == [
+        1,
+        1,
+        1,
+        1,
+        60,
+    ]
+    path.write_text("客服,平均响应时长(单位:分)\n小满,0.5\n", encoding="utf-8")
+    assert read_platform_report(path).rows[0][3] == {"avg_response_s": 30}
 
 
 def test_the_platforms_number_forms(tmp_path):
@@ -331,3 +342,20 @@ def test_a_path_with_brackets_is_shown_as_written(demo_run, tmp_path):
     res = runner.invoke(app, ["reconcile", str(path), str(demo_run), "--window", DAY])
     assert res.exit_code == 0, res.output
     assert "p[final].csv" in res.stdout and "Traceback" not in res.output
+
+
+def test_the_csv_is_never_written_over_an_input_and_a_refused_run_makes_no_folder(demo_run, tmp_path):
+    """--csv naming the platform's report replaced it with the comparison (audit 155 L1); a run
+    refused after the --csv check left its folder made (L2)."""
+    path = platform_csv(tmp_path / "p.csv", agents_of(demo_run))
+    before = path.read_bytes()
+    for target in (path, demo_run / "agents.csv"):
+        res = runner.invoke(
+            app, ["reconcile", str(path), str(demo_run), "--window", DAY, "--csv", str(target)]
+        )
+        assert res.exit_code == 2 and "is one of the files compared" in res.stderr
+    assert path.read_bytes() == before
+    res = runner.invoke(
+        app, ["reconcile", str(path), str(tmp_path / "none"), "--csv", str(tmp_path / "made" / "x.csv")]
+    )
+    assert res.exit_code == 2 and not (tmp_path / "made").exists()

@@ -389,6 +389,18 @@ def output_folder(path: Path, option: str = "--out") -> Path:
     return path
 
 
+def same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file (one spelt through a link or ``..`` too).
+
+    So a command refuses to write its output over its own input: the samples replaced by their
+    allow snippet (audit 152 M4), the platform's report by the comparison (audit 155 L1).
+    """
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+    except OSError:
+        return False
+
+
 def output_file(path: Path, option: str = "--out", example: str = "out.csv") -> Path:
     """Check that ``path`` can be the file a command writes (an existing file is replaced).
 

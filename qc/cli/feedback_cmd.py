@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from qc.cli import app
-from qc.cli._common import err, handle_errors, output_file
+from qc.cli._common import err, handle_errors, output_file, same_file
 from qc.cli._store_opts import DEFAULT_DB, DbOption, open_db
 from qc.errors import ConfigError
 
@@ -65,7 +65,7 @@ def export_cli(
     for path, option in ((out, "--out"), (allow_out, "--allow-out")):
         if path is not None:
             output_file(path, option, example="samples.jsonl" if option == "--out" else "samples.allow.toml")
-    if out is not None and allow_out is not None and _same_file(out, allow_out):
+    if out is not None and allow_out is not None and same_file(out, allow_out):
         # The snippet replaced the samples, and the summary still named them (audit 152 M4).
         raise ConfigError(
             f"--allow-out {allow_out} is the --out file; give the snippet a file of its own,"
@@ -97,11 +97,3 @@ def export_cli(
         + f", {sum(1 for a in result.allow if a['phrase'])} allowlist suggestions"
         + (f" → {allow_path}" if result.allow and allow_path else "")
     )
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    """Whether two paths name one file (one spelt through a link or ``..`` too)."""
-    try:
-        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
-    except OSError:
-        return False

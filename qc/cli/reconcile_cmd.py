@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from qc.cli import app
-from qc.cli._common import cell, err, handle_errors, output_file, table_console
+from qc.cli._common import cell, err, handle_errors, output_file, same_file, table_console
 from qc.errors import ConfigError
 
 
@@ -84,9 +84,14 @@ def reconcile_cli(
             f"{report}: no such file; give the platform's performance report as exported (CSV or XLSX)"
         )
     if csv_out is not None:
-        # Checked before the table is printed, not after (audit 152 L3).
+        # Checked before the table is printed, not after (audit 152 L3); never over an input.
         output_file(csv_out, "--csv", example="reconcile.csv")
-        csv_out.parent.mkdir(parents=True, exist_ok=True)
+        inputs = [report, *(p for p in run.iterdir() if p.is_file())] if run.is_dir() else [report, run]
+        if any(same_file(csv_out, p) for p in inputs if p.exists()):
+            raise ConfigError(
+                f"--csv {csv_out} is one of the files compared; give the comparison a file of its own,"
+                f" e.g. {csv_out.with_name('reconcile.csv')}"
+            )
     platform = read_platform_report(report)
     result = reconcile(platform, load_agents_table(run, daily), window=window)
     for warning in platform.warnings:

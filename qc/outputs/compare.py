@@ -42,7 +42,7 @@ DAILY_CSV = "agents_daily.csv"
 # Columns that say who and when, never compared.
 _KEY_COLUMNS = ("agent", "date", "shop")
 # Columns that mostly restate another (an item's score is its full points plus its points, the
-# total score the total points): shown only where they moved otherwise (full marks changed, a floor),
+# total score the total points): shown only where they moved otherwise (full marks changed),
 # so a change of points reads once and a card raising max_points is not "0 rows changed" (audit 153 M1).
 _SKIPPED_SUFFIXES = ("_score",)
 
@@ -120,16 +120,14 @@ class Comparison:
         return _clean(before), _clean(after)
 
     def score_totals(self) -> tuple[float, float]:
-        """The total score (合计得分) of the rows on both sides, before and after."""
-        both = [r for r in self.rows if r.only_in is None]
-        before = sum(_number(self._row(self.before, r).get("total_score")) or 0.0 for r in both)
-        after = sum(_number(self._row(self.after, r).get("total_score")) or 0.0 for r in both)
-        return _clean(before), _clean(after)
+        """The total score (合计得分) of every row, before and after: the rows :meth:`totals` adds up.
 
-    @staticmethod
-    def _row(table: AgentsTable, change: RowChange) -> Mapping[str, Any]:
-        key = (change.shop, change.agent, change.window)
-        return next((r for r in table.rows if _key(r) == key), {})
+        Over the same rows as the points beside it (rows on one side only count there, audit 155
+        M4), and one pass over each table (a scan per row took 28 s for a month of 300 agents, M5).
+        """
+        before = sum(_number(r.get("total_score")) or 0.0 for r in self.before.rows)
+        after = sum(_number(r.get("total_score")) or 0.0 for r in self.after.rows)
+        return _clean(before), _clean(after)
 
     def windows(self) -> tuple[list[str], list[str]]:
         """The windows (days or periods) each side scored."""
@@ -495,7 +493,7 @@ def _differs(a: Any, b: Any) -> bool:
 
 
 def _rescored(old: Mapping[str, Any], new: Mapping[str, Any], key: str) -> bool:
-    """True when the score ``key`` moved by other than its points did (full marks, a floor)."""
+    """True when the score ``key`` moved by other than its points did (an item's full marks changed)."""
     before, after = _number(old.get(key)), _number(new.get(key))
     if before is None or after is None:
         return False

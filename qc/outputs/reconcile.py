@@ -72,21 +72,33 @@ _AGENT_HEADERS = (
 _DATE_HEADERS = ("日期", "统计日期", "时间", "统计时间")
 # A bracketed unit ((秒), (s), (人), （%）) and the unit words themselves: 平均响应时长(s) was not
 # read, its "(s)" alternative never reached (audit 115 M5).
-_UNIT = re.compile(r"[(（\[【][^)）\]】]{0,6}[)）\]】]|[\s()（）\[\]【】]|秒|%|％")
+_UNIT = re.compile(r"[(（\[【][^)）\]】]{0,12}[)）\]】]|[\s()（）\[\]【】]|秒|%|％")
 # What a figure's header looks like, for the warning about one not compared.
 _FIGURE_WORDS = re.compile(r"时长|人数|率|比|响应")
 _TOTALS = re.compile(r"^(?:合计|总计|汇总|平均|总和)\s*[:：]?\s*$")
 # A duration column's unit, from its header: 平均响应时长(分钟) in minutes was read as seconds, a
 # false gap of 38 s for every agent (audit 152 M2). No unit: seconds, as the platforms write them.
-_BRACKETED = re.compile(r"[(（\[【]\s*([^)）\]】]{0,6}?)\s*[)）\]】]")
-_SECONDS_PER = {
-    "秒": 1.0, "s": 1.0, "sec": 1.0, "秒钟": 1.0,
-    "分": 60.0, "分钟": 60.0, "min": 60.0, "m": 60.0, "mins": 60.0,
-    "小时": 3600.0, "时": 3600.0, "h": 3600.0, "hr": 3600.0,
-    "毫秒": 0.001, "ms": 0.001,
-}  # fmt: skip
+_BRACKETED = re.compile(r"[(（\[【]\s*([^)）\]】]{0,12}?)\s*[)）\]】]")
+# The unit words a bracket may hold, in the order looked for (毫秒 before 秒, ms before m and s):
+# 平均响应时长(秒/人), （单位：秒）, (Sec.) and (人工) are read as before, a note beside the unit.
+_UNITS = (
+    (re.compile(r"毫秒|\bms\b", re.I), 0.001),
+    (re.compile(r"分\s*[:：]\s*秒"), 1.0),  # (分:秒): a clock written m:ss, read as the clock it is
+    (re.compile(r"小时|\bh(?:rs?|ours?)?\b", re.I), 3600.0),
+    (re.compile(r"分|\bmin(?:s|utes?)?\b|\bm\b", re.I), 60.0),
+)
 # A duration written out: 1分5秒, 2分钟, 1小时3分 (千牛 writes them so).
 _SPELT = re.compile(r"(?:(\d+(?:\.\d+)?)\s*小时)?\s*(?:(\d+(?:\.\d+)?)\s*分钟?)?\s*(?:(\d+(?:\.\d+)?)\s*秒)?")
+
+
+def _seconds_per(header: str) -> float:
+    """Seconds in one unit of a duration column, from its header's bracket: 60 for 平均响应时长(分钟).
+
+    No bracket, or one with no unit word (人工), or 秒: seconds, as the platforms write them.
+    """
+    bracket = _BRACKETED.search(header)
+    said = bracket.group(1) if bracket else ""
+    return next((per for pattern, per in _UNITS if pattern.search(said)), 1.0)
 
 
 def _header(text: str) -> str:
@@ -129,18 +141,7 @@ def read_platform_report(path: Path) -> PlatformReport:
         for key, i in list(figures.items()):
             if next(f for f in FIGURES if f.key == key).kind != "seconds":
                 continue
-            unit = _BRACKETED.search(cells[i])
-            said = unit.group(1).strip().lower() if unit else ""
-            if said and said not in _SECONDS_PER:
-                report.warnings.append(
-                    f"{path} row {number}: {cells[i]}: the unit {said!r} is none qc knows (秒, 分钟, 小时,"
-                    " 毫秒); the column is not compared"
-                )
-                del figures[key], report.columns[key]
-                continue
-            report.seconds_per[key] = _SECONDS_PER.get(said, 1.0)
-        if not figures:
-            continue
+            report.seconds_per[key] = _seconds_per(cells[i])
         unread = [
             cells[i]
             for i, h in enumerate(heads)
