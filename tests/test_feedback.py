@@ -350,3 +350,38 @@ def test_two_exports_of_one_store_side_by_side_are_refused_saying_why(store, tmp
     (folder / "review_2026-12.jsonl").write_text(lines, encoding="utf-8")
     with pytest.raises(SampleError, match="writes every decision the store holds: keep only its latest file"):
         load_samples(folder)
+
+
+def test_no_allow_phrase_while_a_finding_under_appeal_still_charges_the_message(tmp_path):
+    """Its confirmed impatience under an open appeal, the message's rejected phrase got an allow
+    phrase, and the advice to settle it with qc review was refused (audit 155 M6)."""
+    from review_day import add_team, write_day
+
+    from qc.supervise.appeal import open_appeal
+
+    said = {
+        "conversation_id": "cW",
+        "shop": "测试店",
+        "messages": [
+            msg("customer", "buyer7", "16:00:00", "尺码怎么选"),
+            msg("agent", "测试店:阿杰", "16:00:05", "详情页都写着呢，自己看"),
+        ],
+    }
+    day = write_day(tmp_path / "in", [said])
+    args = ["inspect", str(day), "--out", str(tmp_path / "out"), "--db", str(tmp_path / "qc.sqlite"), "-q"]
+    assert CliRunner().invoke(app, args).exit_code == 0
+    add_team(tmp_path / "qc.sqlite")
+    with open_store(tmp_path / "qc.sqlite") as store:
+        found = {
+            x.finding.rule.split(".")[0]: x for x in store.findings() if x.finding.conversation_id == "cW"
+        }
+        model, phrase = found["attitude_classifier"], found["forbidden_phrase"]
+        decide(store, model.id, "confirm", by="qa")
+        decide(store, phrase.id, "reject", by="qa", note="the model's finding counts")
+        appeal = open_appeal(store, model.id, agent="阿杰", reason="买家没看详情页")
+        result = feedback_samples(store)
+    (hint,) = [a for a in result.allow if a["finding_id"] == phrase.id]
+    assert hint["phrase"] is None and hint["labelled"] in ("impatience", "still charged")
+    assert "[[allow]]" not in allow_snippet(result.allow)
+    skipped = " ".join(result.skipped)
+    assert f"appeal #{appeal.id}" in skipped and f"qc review {model.id}" not in skipped

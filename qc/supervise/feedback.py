@@ -136,12 +136,16 @@ def feedback_samples(
             " (qc review log --orphaned)"
         )
     seen: dict[tuple[str, int], dict[str, Any]] = {}
+    # A message a finding under appeal still charges: no allow phrase for it either (audit 155 M6).
+    withheld: dict[tuple[str, int], str] = {}
     for s in stored:
         f, state = s.finding, states[s.id]
         if s.id in disputed:
             # A ruling reopened, or an appeal not yet ruled, is no verdict to learn from (audit 152 L6).
             number, how = disputed[s.id]
             out.skipped.append(f"{f.id}: {state}, but appeal #{number} is {how}: exported once it is ruled")
+            if (label := _label(f, state)) is not None and label != "ok":
+                withheld[(f.conversation_id, f.message_index)] = label
             continue
         conv = convs.get(f.conversation_id)
         label = _label(f, state)
@@ -196,15 +200,17 @@ def feedback_samples(
                     "message": key,
                 }
             )
-    _drop_ok_still_charged(store, out, seen, card or load_scorecard())
+    withheld.update(_drop_ok_still_charged(store, out, seen, card or load_scorecard(), disputed))
     for suggestion in out.allow:
-        # A message this export labels impatient or hostile (another finding of it confirmed) must
-        # not be allowed by the lexicon: the file taught the model one thing and the lexicon the
-        # other (audit 152 M8).
-        labelled = seen.get(suggestion.pop("message"))
-        if labelled is not None and labelled["label"] != "ok":
+        # A message this export labels impatient or hostile (another finding of it confirmed), or
+        # one another finding still charges, must not be allowed by the lexicon: the file taught
+        # the model one thing and the lexicon the other (audit 152 M8, 155 M6).
+        key = suggestion.pop("message")
+        labelled = seen.get(key)
+        label = labelled["label"] if labelled is not None and key not in withheld else withheld.get(key, "ok")
+        if label != "ok":
             suggestion["phrase"] = None
-            suggestion["labelled"] = labelled["label"]
+            suggestion["labelled"] = label
     return out
 
 
@@ -219,8 +225,12 @@ def _disputed(store: Store) -> dict[str, tuple[int, str]]:
 
 
 def _drop_ok_still_charged(
-    store: Store, out: FeedbackExport, seen: dict[tuple[str, int], dict[str, Any]], card: Any
-) -> None:
+    store: Store,
+    out: FeedbackExport,
+    seen: dict[tuple[str, int], dict[str, Any]],
+    card: Any,
+    disputed: dict[str, tuple[int, str]],
+) -> dict[tuple[str, int], str]:
     """Leave out an ``ok`` sample whose message another finding, not rejected, still charges.
 
     Rejecting the model's conflict on 爱买不买 left FP-0014 (implying conflict) pending, and the
@@ -228,24 +238,33 @@ def _drop_ok_still_charged(
     M2). Which findings still charge is what ``qc review`` warns of after a rejection
     (:func:`~qc.supervise.review.still_charging`). A pending one gives no confirmed label, so the
     message is no sample until it is decided; a confirmed one already gives the message its label.
+    Returns the messages left out, each as still charged.
     """
-    for sample in [s for s in seen.values() if s["label"] == "ok"]:
+    dropped: dict[tuple[str, int], str] = {}
+    for key, sample in [(k, s) for k, s in seen.items() if s["label"] == "ok"]:
         fid = sample["source"].removeprefix("review:")
         standing = still_charging(store, fid, card)
         if not standing:
             continue
         out.samples.remove(sample)
+        dropped[key] = "still charged"
         states = finding_states(store, [s.id for s in standing])
         why = ", ".join(
             f"{s.id} ({s.finding.kind}{' ' + s.finding.entry if s.finding.entry else ''},"
             f" {states.get(s.id, 'pending')})"
             for s in standing
         )
-        which, ids = ("that finding is", standing[0].id) if len(standing) == 1 else ("those are", "ID")
+        appeals = sorted({disputed[s.id][0] for s in standing if s.id in disputed})
+        if appeals:
+            # qc review refuses a finding an appeal decides: the ruling is the way (audit 155 M6).
+            way = "the ruling of appeal " + ", ".join(f"#{n}" for n in appeals)
+        else:
+            which, ids = ("that finding is", standing[0].id) if len(standing) == 1 else ("those are", "ID")
+            way = f"{which} decided (qc review {ids} --confirm|--reject)"
         out.skipped.append(
-            f"{fid}: rejected, but its message is still charged through {why}: no ok sample until"
-            f" {which} decided (qc review {ids} --confirm|--reject)"
+            f"{fid}: rejected, but its message is still charged through {why}: no ok sample until {way}"
         )
+    return dropped
 
 
 def _comment_value(value: Any) -> str:
@@ -272,7 +291,9 @@ def allow_snippet(suggestions: Iterable[dict[str, Any]]) -> str:
             continue
         if s.get("labelled"):
             lines.append(
-                f"# its message is exported as {s['labelled']} (another finding of it confirmed):"
+                f"# its message is {s['labelled']}, through another finding of it: no allow phrase"
+                if s["labelled"] == "still charged"
+                else f"# its message is exported as {s['labelled']} (another finding of it confirmed):"
                 " no allow phrase"
             )
             continue
