@@ -292,3 +292,14 @@ def test_a_charged_conversation_without_times_is_drawn_and_listed_as_flagged(tmp
             if folder == "both":
                 dated = flagged_conversations(store, date_from=DAY, date_to=DAY)
                 assert dated and "u1" not in {fc.conversation_id for fc in dated}
+        # --date undated as qc export takes it, and a card other than the chats' said (audit 155 L3, M7)
+        db = ["--db", str(tmp_path / folder / "qc.sqlite")]
+        res = CliRunner().invoke(app, ["flagged", "--date", "undated", "--format", "json", *db])
+        assert res.exit_code == 0, res.output
+        assert [r["conversation_id"] for r in json.loads(res.output[res.output.index("[") :])] == ["u1"]
+        card = tmp_path / "card.toml"
+        card.write_text(
+            "[items.service_attitude]\npoints = { conflict = -9, impatience = -1 }\n", encoding="utf-8"
+        )
+        res = CliRunner().invoke(app, ["flagged", "--scorecard", str(card), *db])
+        assert "undated…undated were inspected with scorecard" in res.output

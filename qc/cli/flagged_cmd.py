@@ -11,6 +11,7 @@ from qc.cli import app
 from qc.cli._common import cell, check_day, err, handle_errors, table_console
 from qc.cli._store_opts import DEFAULT_DB, DbOption, MaskOption, open_db, warn_other_scorecard
 from qc.errors import ConfigError
+from qc.scoring.metrics import UNDATED
 
 
 def date_range(date: str | None, date_from: str | None, date_to: str | None) -> tuple[str | None, str | None]:
@@ -21,12 +22,15 @@ def date_range(date: str | None, date_from: str | None, date_to: str | None) -> 
     if date and (date_from or date_to):
         raise ConfigError("use --date D or --from D --to D, not both")
     if date is not None:
-        date_from = date_to = check_day(date, "--date")
+        # undated: the chats without times, as qc export --date undated scores them (audit 155 L3).
+        date_from = date_to = date if date == UNDATED else check_day(date, "--date")
     else:
         date_from = check_day(date_from, "--from") if date_from is not None else None
         date_to = check_day(date_to, "--to") if date_to is not None else None
     if date_from and date_to and date_from > date_to:
-        raise ConfigError(f"--from {date_from} is after --to {date_to}")
+        raise ConfigError(
+            f"--from {date_from} is after --to {date_to}: swap them (--from {date_to} --to {date_from})"
+        )
     return date_from, date_to
 
 
@@ -82,7 +86,7 @@ def flagged_cli(
     from qc.outputs.writers import short_agent_names
     from qc.scoring.card import load_scorecard
     from qc.supervise.filters import check_choice, known_kinds, resolve_agent
-    from qc.supervise.flagged import flagged_conversations, free_kind
+    from qc.supervise.flagged import flagged_conversations, free_kind, listing_windows
     from qc.supervise.masking import StoredMaskers
     from qc.text.pii import Masker
 
@@ -97,7 +101,9 @@ def flagged_cli(
             if free_kind(card, kind):
                 err(f"{kind} costs 0 points on this card: listing the conversations where it was found")
         who = resolve_agent(store, agent) if agent is not None else None
-        warn_other_scorecard(store, card, lo or "0001-01-01", hi or "9999-12-31")
+        # Each window the listing scores, the chats without times too (audit 155 M7).
+        for first, last in listing_windows(store, lo, hi):
+            warn_other_scorecard(store, card, first, last)
         rows = flagged_conversations(
             store, agent=who, date_from=lo, date_to=hi, kind=kind, min_points=min_points, card=card
         )

@@ -98,7 +98,7 @@ def load_samples(path: Path) -> list[Sample]:
                 # Two exports of one store repeat every decision (audit 152 M3).
                 cumulative = (
                     "; qc feedback export writes every decision the store holds: keep only its latest file"
-                    if sample.id.startswith("review-")
+                    if sample.id.startswith("review-") and not seen[sample.id].startswith(f"{file}:")
                     else ""
                 )
                 raise SampleError(
