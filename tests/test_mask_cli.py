@@ -152,17 +152,22 @@ def test_every_masked_surface_hides_the_buyers_nick_where_a_message_writes_it(tm
     flagged = json.loads(runner.invoke(app, ["flagged", "--format", "json", *db]).stdout)
     finding = flagged[0]["finding_ids"][0]
     note = f"{nick}自己说的，小雨"
-    for step in (
-        ["review", finding, "--confirm", "--by", "质检小王", "--note", note],
-        ["appeal", "open", finding, "--agent", "阿杰", "--reason", note],
-    ):
-        assert runner.invoke(app, [*step, *db]).exit_code == 0
-    sheet, report, samples = tmp_path / "review.csv", tmp_path / "r.html", tmp_path / "fb.jsonl"
+    review = ["review", finding, "--confirm", "--by", "质检小王", "--note", note]
+    assert runner.invoke(app, [*review, *db]).exit_code == 0
+    # Exported before the appeal: a finding under an appeal not yet ruled waits for its ruling.
+    samples = tmp_path / "fb.jsonl"
+    for flag, masked in (([], True), (["--show-pii"], False)):
+        r = runner.invoke(app, ["feedback", "export", "--out", str(samples), *db, *flag])
+        assert r.exit_code == 0, r.output
+        out = samples.read_text(encoding="utf-8")
+        assert (nick in out) is not masked and ("[买家]" in out) is masked, flag
+    appeal = ["appeal", "open", finding, "--agent", "阿杰", "--reason", note]
+    assert runner.invoke(app, [*appeal, *db]).exit_code == 0
+    sheet, report = tmp_path / "review.csv", tmp_path / "r.html"
     surfaces = {
         "show": (["show", "cN", "--no-mood"], None),
         "report": (["report", "--from", DAY, "--to", DAY, "--out", str(report)], report),
         "review export": (["review", "export", "--date", DAY, "--out", str(sheet)], sheet),
-        "feedback export": (["feedback", "export", "--out", str(samples)], samples),
         "flagged": (["flagged", "--format", "json"], None),
         "review log": (["review", "log"], None),
         "appeal list": (["appeal", "list"], None),
