@@ -392,3 +392,40 @@ def test_flagged_lists_a_silent_transfer_the_card_charges_nothing_for(tmp_path):
     (row,) = json.loads(res.stdout)
     assert (row["conversation_id"], row["points"]) == ("s1", 0.0)
     assert "silent_transfer costs 0 points on this card" in res.stderr
+
+
+def test_a_colleagues_bubble_after_a_transfer_never_softens_the_reply_before_it(tmp_path: Path) -> None:
+    """阿木's 没办法 went uncharged when 小白 apologised 30 s after the transfer and was charged when
+    小白 wrote later: the model read a colleague's bubble as 阿木 going on (audit 156 H1)."""
+
+    def chat(cid: str, later: str) -> str:
+        said = [
+            ("customer", None, "12:01:00", "少发了一个配件，怎么办"),
+            ("agent", "青柠小铺:阿木", "12:01:20", "没办法"),
+            ("system", None, "12:01:30", "系统提示：会话已转接至青柠小铺:小白"),
+            ("agent", "青柠小铺:小白", later, "亲，非常抱歉，我马上帮您补发配件"),
+        ]
+        messages = [
+            {"role": r, **({"sender": s} if s else {}), "timestamp": f"2026-11-24 {t}", "text": x}
+            for r, s, t, x in said
+        ]
+        return json.dumps(
+            {"conversation_id": cid, "shop": "青柠小铺", "messages": messages}, ensure_ascii=False
+        )
+
+    day = tmp_path / "day.jsonl"
+    day.write_text(chat("soon", "12:01:50") + "\n" + chat("later", "12:03:50") + "\n", encoding="utf-8")
+    res = runner.invoke(app, ["inspect", str(day), "--out", str(tmp_path / "out"), "-q"])
+    assert res.exit_code == 0, res.output
+    rows = [
+        json.loads(x) for x in (tmp_path / "out" / "findings.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    judged = {
+        f["conversation_id"]
+        for f in rows
+        if f["message_index"] == 1
+        and f["kind"] == "impatience"
+        and not f["needs_review"]
+        and not f["suppressed"]
+    }
+    assert judged == {"soon", "later"}

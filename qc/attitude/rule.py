@@ -354,8 +354,14 @@ def _never(text: str) -> bool:
 def _continues(
     previous: Message, message: Message, context: Sequence[tuple[str, str]], window: float
 ) -> bool:
-    """Whether ``message`` goes on with ``previous`` in the same agent turn (no buyer message between)."""
+    """Whether ``message`` goes on with ``previous`` in the same agent turn (no buyer message between).
+
+    By the same agent only: a colleague's bubble right after a transfer softened this agent's
+    reply, where the lexicon (``forbidden_phrase._continued``) never counted it (audit 156 H1).
+    """
     if window <= 0 or not context or context[-1] != ("agent", previous.text):
+        return False
+    if previous.agent != message.agent:
         return False
     if previous.sent_at is None or message.sent_at is None:
         return True
