@@ -849,3 +849,35 @@ def test_a_phrase_or_cue_word_of_one_punctuation_mark_or_spaces_is_refused(tmp_p
     assert "FP-0016" not in res.stderr and "question_marks" not in res.stderr and "👌" not in res.stderr
     res = runner.invoke(app, ["check", "我不知道 亲", "--context", "这个是什么材质", "--lexicon", str(path)])
     assert res.exit_code == 2  # nothing is judged with such a lexicon
+
+
+def test_a_buyers_emoticon_alone_stays_the_buyers_turn_as_inspect_reads_it(tmp_path: Path) -> None:
+    """#E-s33 from the buyer was dropped from the context as a platform notice, so the bare 嗯 after it
+    answered the question before it: charged by qc check, ok in qc inspect (audit 156 H2)."""
+    said = [("customer", "这个杯子能装开水吗"), ("agent", "亲，可以装的哦"), ("customer", "#E-s33")]
+    chat = {
+        "conversation_id": "e1",
+        "shop": "店",
+        "messages": [
+            *(
+                {
+                    "role": r,
+                    **({"sender": "店:阿青"} if r == "agent" else {}),
+                    "timestamp": f"2026-11-24 10:00:{i}0",
+                    "text": x,
+                }
+                for i, (r, x) in enumerate(said)
+            ),
+            {"role": "agent", "sender": "店:阿青", "timestamp": "2026-11-24 10:00:40", "text": "嗯"},
+        ],
+    }
+    day = tmp_path / "day.jsonl"
+    day.write_text(json.dumps(chat, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert runner.invoke(app, ["inspect", str(day), "--out", str(tmp_path / "out"), "-q"]).exit_code == 0
+    found = [
+        json.loads(x) for x in (tmp_path / "out" / "findings.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    assert not [f for f in found if f["message_index"] == 3 and not f["suppressed"] and not f["needs_review"]]
+    context = ["-c", said[0][1], "-c", f"agent:{said[1][1]}", "-c", said[2][1]]
+    res = runner.invoke(app, ["check", "嗯", *context, "--fail-on-hit"])
+    assert res.exit_code == 0 and json.loads(res.stdout)["verdict"] == "ok", res.output

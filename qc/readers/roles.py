@@ -140,6 +140,14 @@ def is_recall_notice(text: str) -> bool:
     return "撤回" in text and _RECALL.match(text) is not None  # the word first: every message asks
 
 
+_EMOTICON_CODES = re.compile(r"\s*(?:#E-[A-Za-z0-9]+\s*)+$")
+
+
+def is_emoticon_code(text: str) -> bool:
+    """True for emoticon codes alone (#E-s33): the platform's in the agent's column, a buyer's in theirs."""
+    return "#E-" in text and _EMOTICON_CODES.match(text) is not None
+
+
 def is_platform_notice(text: str) -> bool:
     """True for a text in the agent's column that the platform wrote: a notice or an emoticon code alone.
 

@@ -22,7 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 from qc.readers.records import is_marked_auto_reply, role_in_text
-from qc.readers.roles import is_platform_notice
+from qc.readers.roles import is_emoticon_code, is_platform_notice
 from qc.rules import BaseRule, RuleSettings, register_rule
 from qc.rules.lexicon import (
     Candidate,
@@ -656,7 +656,11 @@ def conversation_for(
         else:
             role, body = Role(item[0]), item[1]
             told = len(item) > 2 and bool(item[2])
-        if role is Role.CUSTOMER and (is_marked_auto_reply(body) or is_platform_notice(body)):
+        # A buyer's emoticon alone (#E-s33) stays the buyer's turn, as the readers keep it: taken
+        # for a notice, the bare 嗯 after it answered the question before it (audit 156 H2).
+        if role is Role.CUSTOMER and (
+            is_marked_auto_reply(body) or (is_platform_notice(body) and not is_emoticon_code(body))
+        ):
             role = Role.AGENT
         sender = agent if role is Role.AGENT else "buyer"
         msgs.append(_as_read(len(msgs), role, body, sender, _CONTEXT_AT, told))
