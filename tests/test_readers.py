@@ -4443,3 +4443,26 @@ def test_a_buyer_nick_with_a_colon_beside_the_shops_agent_is_the_buyer(tmp_path:
         (Role.CUSTOMER, "jd:小林"),
     ]
     assert [m.role for m in convs["k2"].messages] == [Role.CUSTOMER, Role.AGENT, Role.AGENT]
+
+
+def test_a_receiving_agent_column_never_charges_a_colleagues_words_to_that_agent(tmp_path: Path) -> None:
+    """接待客服 names the chat's receiving agent on every row; after a transfer 阿蓝's 烦不烦啊 was
+    scored as 阿青's (audit 154 H2). An opaque 客服ID beside a nick still names the agent."""
+    path = tmp_path / "day_2026-11-24.csv"
+    path.write_text(
+        "会话ID,角色,发送人,接待客服,时间,内容\n"
+        "T1,买家,tb_小鱼,暖阳小铺:阿青,10:00:00,在吗\n"
+        "T1,客服,暖阳小铺:阿青,暖阳小铺:阿青,10:00:10,在的亲\n"
+        "T1,客服,暖阳小铺:阿蓝,暖阳小铺:阿青,10:01:10,烦不烦啊\n"
+        "T2,买家,tb_小鹿,3301,10:00:00,在吗\n"
+        "T2,客服,暖阳小铺:阿青,3301,10:00:10,在的亲\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    assert_balanced(result)
+    convs = {c.id: c for c in result.conversations}
+    assert [m.agent for m in convs["T1"].messages if m.role is Role.AGENT] == [
+        "暖阳小铺:阿青",
+        "暖阳小铺:阿蓝",
+    ]
+    assert [m.agent for m in convs["T2"].messages if m.role is Role.AGENT] == ["3301"]

@@ -408,6 +408,18 @@ def validate(
             sender = fold_agent_id(sender)
         if agent_id:
             agent_id = fold_agent_id(agent_id)
+        if (
+            agent_id
+            and sender
+            and agent_id != sender
+            and split_subaccount(agent_id)
+            and split_subaccount(sender)
+        ):
+            # Two shop accounts: a chat's receiving agent (接待客服, a conversation's "agent") beside
+            # the account that typed the message. The typist answers for it: a colleague's 烦不烦啊
+            # after a transfer was charged to the receiving agent (audit 154 H2). An opaque id
+            # (a 工号, 3301) beside a nick is the same person's and still names the agent.
+            agent_id = None
     shop = _as_str(rec.shop)
     if shop is None and role is Role.AGENT and sender:
         sub = split_subaccount(sender)
