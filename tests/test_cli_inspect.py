@@ -138,8 +138,12 @@ def test_exit_0_for_a_csv_without_any_row_as_for_an_empty_jsonl(tmp_path: Path, 
             ["--column", "text=内容", "--column", "text=消息内容"],
             "--column text= is given twice (内容 and 消息内容)",
         ),
+        (  # every agent's id became its message's text (audit 154 L3)
+            ["--column", "text=内容", "--column", "sender=内容"],
+            "--column sender=内容: 内容 is already named for text",
+        ),
     ],
-    ids=["nick-both-roles", "nick-both-roles-spaced", "empty-nick", "column-twice"],
+    ids=["nick-both-roles", "nick-both-roles-spaced", "empty-nick", "column-twice", "header-twice"],
 )
 def test_options_that_contradict_each_other_are_refused(tmp_path: Path, args: list[str], says: str) -> None:
     """Each ran with exit 0, one of them silently losing (audit 84 L7)."""

@@ -4466,3 +4466,9 @@ def test_a_receiving_agent_column_never_charges_a_colleagues_words_to_that_agent
         "暖阳小铺:阿蓝",
     ]
     assert [m.agent for m in convs["T2"].messages if m.role is Role.AGENT] == ["3301"]
+
+
+def test_an_iso_offset_of_hours_alone_is_read() -> None:
+    """2026-11-24T10:01:00+08 was a reject, "timestamp not understood" (audit 154 L2)."""
+    assert parse_timestamp("2026-11-24T10:01:00+08", SH) == datetime(2026, 11, 24, 10, 1, tzinfo=SH)
+    assert parse_timestamp("2026-11-24 10:01:00-05", SH) == datetime(2026, 11, 24, 23, 1, tzinfo=SH)

@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # the CLI imports the engine only when a command runs
 
 def parse_columns(pairs: list[str]) -> dict[str, str]:
     """Parse ``--column field=Header`` pairs into a column map."""
-    from qc.readers.columns import CANONICAL_FIELDS
+    from qc.readers.columns import CANONICAL_FIELDS, normalize_header
 
     mapping: dict[str, str] = {}
     for pair in pairs:
@@ -52,6 +52,16 @@ def parse_columns(pairs: list[str]) -> dict[str, str]:
             # The last one won unsaid, and an error then named only it.
             raise ConfigError(
                 f"--column {field}= is given twice ({mapping[field]} and {header}): name one header per field"
+            )
+        other = next(
+            (f for f, h in mapping.items() if f != field and normalize_header(h) == normalize_header(header)),
+            None,
+        )
+        if other is not None:
+            # Every agent's id became its message's text with text=内容 sender=内容 (audit 154 L3).
+            raise ConfigError(
+                f"--column {field}={header}: {header} is already named for {other};"
+                " one header holds one field"
             )
         mapping[field] = header
     return mapping

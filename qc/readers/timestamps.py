@@ -27,7 +27,8 @@ _TIME = (
     r"(?:\s*+[:：分]\s*+(?P<s>\d{1,2})(?:[.,](?P<frac>\d{1,9}))?\s*+秒?|\s*+分)?"
     rf"(?:\s*+(?P<ampm2>{_MERIDIEM}))?"
 )
-_ZONE = r"(?P<z>Z|[+-]\d{2}:?\d{2})?"
+# An offset of hours alone (+08), as ISO 8601 and Python's fromisoformat allow (audit 154 L2).
+_ZONE = r"(?P<z>Z|[+-]\d{2}(?::?\d{2})?)?"
 DATETIME_RE = re.compile(rf"^{_DATE}(?:(?:\s*+T\s*+|\s++|(?<=日)){_TIME})?\s*+{_ZONE}$", re.IGNORECASE)
 # A clock-only time may carry a lower-case am/pm and an offset, as the dated form may (10:00:01 pm,
 # 10:00:01.250 +08:00, 10:00+08:00): text-export headers of such exports were rejects (audit 116
@@ -104,7 +105,7 @@ def _zone(text: str | None, default: tzinfo) -> tzinfo:
         return UTC
     sign = 1 if text[0] == "+" else -1
     digits = text[1:].replace(":", "")
-    hours, minutes = int(digits[:2]), int(digits[2:])
+    hours, minutes = int(digits[:2]), int(digits[2:] or 0)
     if hours > 23 or minutes > 59:
         raise TimestampError(
             f"timestamp has an impossible UTC offset {text} (offsets run from -23:59 to +23:59)"
