@@ -881,3 +881,22 @@ def test_a_buyers_emoticon_alone_stays_the_buyers_turn_as_inspect_reads_it(tmp_p
     context = ["-c", said[0][1], "-c", f"agent:{said[1][1]}", "-c", said[2][1]]
     res = runner.invoke(app, ["check", "嗯", *context, "--fail-on-hit"])
     assert res.exit_code == 0 and json.loads(res.stdout)["verdict"] == "ok", res.output
+
+
+def test_a_drafts_file_reads_context_as_the_command_line_does_and_names_a_mistyped_key(
+    tmp_path: Path,
+) -> None:
+    """In --file, "agent:…" was the buyer's words, and a mistyped "contxt" was ignored, the draft
+    judged with no context at all (audit 156 M2)."""
+    turns = ["能今天发货吗", "agent:亲，今天下午发", "客服：还有别的问题吗"]
+    drafts = tmp_path / "d.jsonl"
+    drafts.write_text(
+        json.dumps({"text": "哦", "context": turns}, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    by_file = runner.invoke(app, ["check", "--file", str(drafts)])
+    on_line = runner.invoke(app, ["check", "哦", *(x for t in turns for x in ("-c", t))])
+    assert by_file.exit_code == on_line.exit_code == 0
+    assert json.loads(by_file.stdout)["findings"] == json.loads(on_line.stdout)["findings"]
+    drafts.write_text('{"text": "哦", "contxt": ["能今天发货吗"]}\n', encoding="utf-8")
+    res = runner.invoke(app, ["check", "--file", str(drafts)])
+    assert res.exit_code == 2 and "unknown key 'contxt': did you mean 'context'?" in res.stderr

@@ -107,13 +107,21 @@ def _json_line(line: str) -> tuple[str, list[Any], list[str]] | str:
         record["text"] = scalar_text(said) or ""  # a reply of digits (an order number), as inspect reads it
     elif not isinstance(said, str):
         return f'no "text" string; {_SHAPE}'
+    import difflib
+
+    for key in record:
+        near = difflib.get_close_matches(str(key), ("text", "context", "then"), n=1, cutoff=0.75)
+        if near and key != near[0]:
+            # "contxt" was ignored, and the draft judged with no context at all (audit 156 M2).
+            return f"unknown key {shown_value(str(key))!r}: did you mean {near[0]!r}? {_SHAPE}"
     turns = record.get("context") or []
     if not isinstance(turns, list):
         return f'"context" is not a list; {_SHAPE}'
     context: list[Any] = []
     for i, turn in enumerate(turns):
         if isinstance(turn, str):
-            context.append(turn)
+            # As on the command line: "agent:…" is the agent's own earlier turn (audit 156 M2).
+            context.append(_context_item(turn))
         elif isinstance(turn, dict) and isinstance(turn.get("text"), str):
             role = turn.get("role", "customer")
             if role not in ("customer", "agent"):
