@@ -4472,3 +4472,22 @@ def test_an_iso_offset_of_hours_alone_is_read() -> None:
     """2026-11-24T10:01:00+08 was a reject, "timestamp not understood" (audit 154 L2)."""
     assert parse_timestamp("2026-11-24T10:01:00+08", SH) == datetime(2026, 11, 24, 10, 1, tzinfo=SH)
     assert parse_timestamp("2026-11-24 10:01:00-05", SH) == datetime(2026, 11, 24, 23, 1, tzinfo=SH)
+
+
+def test_a_role_column_of_values_qc_does_not_read_is_said_with_the_fix(tmp_path: Path) -> None:
+    """A 发送方 column holding the nicks lost every row with exit 0 and no word of the fix (audit 154 M3)."""
+    path = tmp_path / "day_2026-11-24.csv"
+    path.write_text(
+        "会话ID,发送方,时间,内容\n"
+        "S1,tb_小鱼,2026-11-24 10:00:00,在吗\n"
+        "S1,暖阳小铺:阿青,2026-11-24 10:00:10,在的亲\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    assert result.accepted == 0
+    assert any(
+        "2 of 2 rows have a role qc does not read" in w and "--column sender=HEADER" in w
+        for w in result.warnings
+    )
+    fixed = read(path, column_map={"sender": "发送方"})
+    assert fixed.accepted == 2 and not any("role qc does not read" in w for w in fixed.warnings)

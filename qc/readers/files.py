@@ -441,6 +441,7 @@ def validated(
     # Whether any row gave a time, and any agent row a name: a column under a name qc does not
     # read (创建时间, 客服昵称) left every time empty or every agent unknown, without a word.
     stamped, agent_rows, agents_named = False, 0, False
+    unknown_roles = 0
     # A text export's buyers per conversation (by nick, case folded): several is two chats read as one.
     text_export, buyers = report.format == "text", dict[str, dict[str, str]]()
     limits = load_limits()
@@ -495,6 +496,8 @@ def validated(
         if isinstance(checked, Reject):
             outcome.rejects.append(checked)
             report.rejected += 1
+            if checked.reason.startswith("unknown role"):
+                unknown_roles += 1
             continue
         if checked.sent_at is None and has_value(item.timestamp) and report.format != "text":
             timeless = True
@@ -530,6 +533,15 @@ def validated(
         yield checked
     if timeless:
         outcome.warnings.append(_missing_day(report.path))
+    if unknown_roles and unknown_roles * 2 >= report.read:
+        # A column of 1/0, or of the senders' nicks, under a role header lost the whole file with
+        # exit 0 and nothing naming the fix (audit 154 M3).
+        outcome.warnings.append(
+            f"{report.path}: {unknown_roles} of {report.read} rows have a role qc does not read (it reads"
+            " 客服/买家/系统 and agent/customer/system): if that column holds the senders' nicks, name it"
+            " with --column sender=HEADER; a 1/0 flag cannot tell a role: rename its header in the file so"
+            " the nicks tell the roles"
+        )
     _warn_defaulted_buyers(report.path, defaulted, outcome.warnings)
     for cid, nicks_of in sorted(buyers.items()):
         if len(nicks_of) > 1:
