@@ -398,11 +398,14 @@ def test_a_text_cell_stored_as_a_formula_with_no_value_is_named_with_the_fix(tmp
     ws.append(["c1", "买家", "tb_a", "2026-11-24 10:00:01", "在吗"])
     ws.append(["c1", "客服", "店:小雨", "2026-11-24 10:00:20", "在的亲"])
     ws.append(["c1", "买家", "tb_a", "2026-11-24 10:00:40", "=-= 好吧"])
+    # A sender and a time as formulas: a reply sent to 店:unknown and untimed (audit 154 M6).
+    ws.append(["c1", "客服", "=C3", "=D4", "好的亲"])
     wb.save(book)
     res, out = _inspect(tmp_path, book)
     assert res.exit_code == 0, res.output
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     (said,) = [w for w in run["warnings"] if "formula with no saved value" in w]
-    assert "Sheet!E4" in said and "open the workbook in Excel or WPS and save it" in said
+    assert "Sheet!E4" in said and "Sheet!C5" in said and "Sheet!D5" in said
+    assert "open the workbook in Excel or WPS and save it" in said
     assert "好吧" not in said  # the cell's text is a chat's: never quoted
-    assert run["counts"] == {"read": 3, "accepted": 2, "rejected": 1}
+    assert run["counts"] == {"read": 4, "accepted": 3, "rejected": 1}

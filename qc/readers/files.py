@@ -335,7 +335,13 @@ def _xlsx(
         raise _FileError("; ".join(headerless) + unhide)
     for problem in headerless:
         outcome.warnings.append(f"{path}: {problem}: this sheet was not read")
-    empty = {(i.file, i.line) for i in items if isinstance(i, RawRecord) and not str(i.text or "").strip()}
+    records = [i for i in items if isinstance(i, RawRecord)]
+    empty = {(i.file, i.line) for i in records if not str(i.text or "").strip()}
+    # A sender or time cell empty where the file's other rows have one: an unsaved formula there
+    # sent a reply to 店铺:unknown and untimed a buyer's message, without a word (audit 154 M6).
+    for field in ("sender", "timestamp"):
+        if any(has_value(getattr(i, field)) for i in records):
+            empty |= {(i.file, i.line) for i in records if not has_value(getattr(i, field))}
     if empty:
         _warn_unsaved_formulas(path, empty, outcome)
     for title in hidden:
@@ -360,7 +366,7 @@ def _warn_unsaved_formulas(path: Path, empty: set[tuple[str, int]], outcome: Fil
     if cells:
         listed = ", ".join(cells[:5]) + (" …" if len(cells) > 5 else "")
         outcome.warnings.append(
-            f"{path}: {len(cells)} cell(s) of rows read as empty text hold a formula with no saved value"
+            f"{path}: {len(cells)} cell(s) read as empty hold a formula with no saved value"
             f" ({listed}): {UNSAVED_FORMULA_FIX}, or write such texts as text (a leading ' in Excel)"
         )
 
