@@ -339,9 +339,9 @@ def _xlsx(
     empty = {(i.file, i.line) for i in records if not str(i.text or "").strip()}
     # A sender or time cell empty where the file's other rows have one: an unsaved formula there
     # sent a reply to 店铺:unknown and untimed a buyer's message, without a word (audit 154 M6).
-    for field in ("sender", "timestamp"):
-        if any(has_value(getattr(i, field)) for i in records):
-            empty |= {(i.file, i.line) for i in records if not has_value(getattr(i, field))}
+    for name in ("sender", "timestamp"):
+        if any(has_value(getattr(i, name)) for i in records):
+            empty |= {(i.file, i.line) for i in records if not has_value(getattr(i, name))}
     if empty:
         _warn_unsaved_formulas(path, empty, outcome)
     for title in hidden:
