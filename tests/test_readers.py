@@ -4491,3 +4491,17 @@ def test_a_role_column_of_values_qc_does_not_read_is_said_with_the_fix(tmp_path:
     )
     fixed = read(path, column_map={"sender": "发送方"})
     assert fixed.accepted == 2 and not any("role qc does not read" in w for w in fixed.warnings)
+
+
+def test_a_header_without_rows_or_an_empty_json_list_is_said(tmp_path: Path) -> None:
+    """Read as 0 records without a word: a failed export looked like a quiet day (audit 154 L4)."""
+    sheet, dump = tmp_path / "a.csv", tmp_path / "b.json"
+    sheet.write_text("会话ID,角色,发送人,时间,内容\n", encoding="utf-8")
+    dump.write_text("[]", encoding="utf-8")
+    result = read(sheet, dump)
+    assert result.read == 0
+    for path in (sheet, dump):
+        assert (
+            f"{path}: no message in it (a header without rows, or an empty list): a failed export?"
+            in result.warnings
+        )

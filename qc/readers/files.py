@@ -157,6 +157,12 @@ def read_file(path: Path, resolved: Resolved) -> FileOutcome:
         )
         return outcome
     _validate(items, path, resolved, outcome)
+    if not report.read and report.format in ("csv", "xlsx", "json"):
+        # A header and no row, or a JSON [], said nothing: a failed export read as a quiet day
+        # (audit 154 L4).
+        outcome.warnings.append(
+            f"{path}: no message in it (a header without rows, or an empty list): a failed export?"
+        )
     return outcome
 
 
