@@ -4505,3 +4505,27 @@ def test_a_header_without_rows_or_an_empty_json_list_is_said(tmp_path: Path) -> 
             f"{path}: no message in it (a header without rows, or an empty list): a failed export?"
             in result.warnings
         )
+
+
+def test_clock_only_times_in_a_conversation_line_roll_over_midnight(tmp_path: Path) -> None:
+    """23:59:30 then 00:00:10 in one conversation line was sorted reply-first, and the buyer's
+    question then never answered that day (audit 154 H3); a sheet already rolled over."""
+    line = _conversation_line(
+        ("买家", "tb_小鱼", "23:59:30", "在吗"),
+        ("客服", "店:阿青", "00:00:10", "在的亲"),
+        cid="J4",
+    )
+    path = tmp_path / "chats_2026-11-24.jsonl"
+    path.write_text(
+        line + line.replace('"J4"', '"J5"').replace("23:59:30", "10:00:00").replace("00:00:10", "10:00:20"),
+        encoding="utf-8",
+    )
+    convs = {c.id: [m.sent_at for m in c.messages] for c in read(path).conversations}
+    assert convs["J4"] == [
+        datetime(2026, 11, 24, 23, 59, 30, tzinfo=SH),
+        datetime(2026, 11, 25, 0, 0, 10, tzinfo=SH),
+    ]
+    assert convs["J5"] == [
+        datetime(2026, 11, 24, 10, 0, tzinfo=SH),
+        datetime(2026, 11, 24, 10, 0, 20, tzinfo=SH),
+    ]

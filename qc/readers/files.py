@@ -449,7 +449,11 @@ def validated(
         if merges:
             ids_filled = _fill_merged_ids(items)
         buyers_by_default, conversation_shops = _agent_conversations(items, nicks)
-    rolls = tabular  # read whole, in order (JSON Lines may be split)
+    # Read whole, in order: a sheet, a JSON document (JSON Lines of messages may be split). A
+    # conversation line is whole too: its clock rolls over midnight within the line (line_clocks).
+    rolls = tabular or report.format == "json"
+    line_clocks: dict[str, tuple[datetime, int]] = {}
+    line_at: tuple[str, int] | None = None
     # Whether any row gave a time, and any agent row a name: a column under a name qc does not
     # read (创建时间, 客服昵称) left every time empty or every agent unknown, without a word.
     stamped, agent_rows, agents_named = False, 0, False
@@ -520,6 +524,13 @@ def validated(
                 clocks[checked.conversation_id] = (checked.sent_at, 0)
             elif _roll_over_midnight(checked, clocks, limits.sheet_rollover, resolved.tz):
                 rolled.add(checked.conversation_id)
+        elif checked.sent_at is not None and _time_only(item.timestamp) and _in_conversation_line(item):
+            # 23:59:30 then 00:00:10 in one conversation line: the reply is the next day's, as in
+            # a sheet; sorted back before its question it made a missed reply (audit 154 H3).
+            if line_at != (item.file, item.line):
+                line_at, line_clocks = (item.file, item.line), {}
+            if _roll_over_midnight(checked, line_clocks, limits.sheet_rollover, resolved.tz):
+                rolled.add(checked.conversation_id)
         elif tabular and checked.sent_at is not None and not has_value(item.date):
             # A full date and time of its own: the clock of the rows after it starts here.
             local = checked.sent_at.astimezone(resolved.tz)
@@ -545,7 +556,7 @@ def validated(
         yield checked
     if timeless:
         outcome.warnings.append(_missing_day(report.path))
-    if unknown_roles and unknown_roles * 2 >= report.read:
+    if unknown_roles and unknown_roles * 2 >= report.read and report.format in ("csv", "xlsx", "json"):
         # A column of 1/0, or of the senders' nicks, under a role header lost the whole file with
         # exit 0 and nothing naming the fix (audit 154 M3).
         outcome.warnings.append(
@@ -757,6 +768,11 @@ def _only_sheet_day(path: Path, title: str, outcome: FileOutcome, dated: bool) -
             f" {named}: clock-only times are read on {named}; give --date to read them on another day"
         )
     return title if titled is not None and named is None else None
+
+
+def _in_conversation_line(item: RawRecord) -> bool:
+    """Whether a timed record came from a conversation line (a JSON object holding its messages)."""
+    return isinstance(item.dedupe, tuple) and len(item.dedupe) == 3 and item.dedupe[0] == "copy"
 
 
 def _time_only(value: Any) -> bool:
