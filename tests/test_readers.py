@@ -4529,3 +4529,19 @@ def test_clock_only_times_in_a_conversation_line_roll_over_midnight(tmp_path: Pa
         datetime(2026, 11, 24, 10, 0, tzinfo=SH),
         datetime(2026, 11, 24, 10, 0, 20, tzinfo=SH),
     ]
+
+
+def test_a_row_in_utf8_inside_a_gbk_export_reads_as_written(tmp_path: Path) -> None:
+    """Pasted in UTF-8 into a GBK file, 就这个价爱买不买 was read as mojibake (its phrase never found)
+    or refused with the whole file, as its Chinese runs were even or odd (audit 154 M1); a GBK 哦,
+    whose bytes are also UTF-8, stays 哦."""
+    head = "会话ID,角色,发送人,时间,内容\nG1,买家,tb_小鱼,2026-11-24 10:00:00,能便宜点吗\n".encode("gbk")
+    pasted = "G1,客服,店:阿青,2026-11-24 10:00:20,就这个价爱买不买\n".encode()
+    odd = "G1,客服,店:阿青,2026-11-24 10:00:30,不议价哦\n".encode()
+    tail = "G1,买家,tb_小鱼,2026-11-24 10:01:00,哦\n".encode("gbk")
+    path = tmp_path / "day_2026-11-24.csv"
+    path.write_bytes(head + pasted + odd + tail)
+    result = read(path)
+    assert_balanced(result)
+    (conv,) = result.conversations
+    assert [m.text for m in conv.messages] == ["能便宜点吗", "就这个价爱买不买", "不议价哦", "哦"]

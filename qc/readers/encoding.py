@@ -10,6 +10,7 @@ error names the encoding that would work.
 from __future__ import annotations
 
 import codecs
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -143,6 +144,12 @@ def _decode_lines(data: bytes, codec: str, base: int) -> Decoded:
     garbled: set[int] = set()
     first_bad: int | None = None
     for number, (offset, chunk) in enumerate(_split(data, codec), start=1):
+        # A GB18030 file's line of Chinese in UTF-8 (a row pasted from another export) is read as
+        # UTF-8, whether GB18030 would refuse it or decode it into mojibake (audit 154 M1).
+        pasted = _utf8_line(chunk) if codec == "gb18030" and not chunk.isascii() else None
+        if pasted is not None:
+            lines.append(pasted)
+            continue
         try:
             text = chunk.decode(decoder_name)
         except UnicodeDecodeError as exc:
@@ -152,6 +159,27 @@ def _decode_lines(data: bytes, codec: str, base: int) -> Decoded:
             text = chunk.decode(decoder_name, errors="replace")
         lines.append(text[:-1] if text.endswith("\r") else text)
     return Decoded(codec, lines, garbled, first_bad)
+
+
+# What a line of Chinese text is made of: ideographs, CJK and full-width punctuation, ASCII.
+_CHINESE_LINE = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef\x00-\x7f“”‘’…—·]*")
+_IDEOGRAPH = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _utf8_line(chunk: bytes) -> str | None:
+    """A line of a GB18030 file that is Chinese in UTF-8 (a row pasted from another file), else None.
+
+    GB18030 decodes such bytes as mojibake without an error: 就这个价爱买不买 was read as
+    灏辫繖涓環鐖变拱涓嶄拱 and its phrase never found (audit 154 M1). Two ideographs at least, and
+    nothing but Chinese text: a short GBK line (哦 is C5 B6, Ŷ in UTF-8) stays GBK.
+    """
+    try:
+        text = chunk.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if len(_IDEOGRAPH.findall(text)) < 2 or not _CHINESE_LINE.fullmatch(text):
+        return None
+    return text[:-1] if text.endswith("\r") else text
 
 
 def _failing(decoded: Decoded, data_lines: list[tuple[int, bytes]]) -> tuple[int, int]:
