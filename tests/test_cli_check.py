@@ -900,3 +900,15 @@ def test_a_drafts_file_reads_context_as_the_command_line_does_and_names_a_mistyp
     drafts.write_text('{"text": "哦", "contxt": ["能今天发货吗"]}\n', encoding="utf-8")
     res = runner.invoke(app, ["check", "--file", str(drafts)])
     assert res.exit_code == 2 and "unknown key 'contxt': did you mean 'context'?" in res.stderr
+
+
+def test_a_short_gbk_draft_whose_bytes_are_also_utf8_reads_as_gbk(tmp_path: Path) -> None:
+    """哦 in GBK (C5 B6) is Ŷ in UTF-8: the draft was judged as Ŷ, ok (audit 156 M1). Latin text
+    with accents stays as written."""
+    drafts = tmp_path / "gbk.txt"
+    drafts.write_bytes("哦\n".encode("gbk"))
+    res = runner.invoke(app, ["check", "--file", str(drafts), "--fail-on-hit"])
+    assert json.loads(res.stdout)["text"] == "哦" and res.exit_code == 3
+    drafts.write_text("Café naïve\n", encoding="utf-8")
+    res = runner.invoke(app, ["check", "--file", str(drafts)])
+    assert json.loads(res.stdout)["text"] == "Café naïve"

@@ -231,6 +231,25 @@ def _suggest(data: bytes, tried: str) -> str:
     return "re-save it as UTF-8, or name its encoding with --encoding"
 
 
+# Letters a short GBK text decodes into as UTF-8 (哦, C5 B6, is Ŷ): Latin-1 to Latin Extended,
+# Greek, Cyrillic and the like, never a Chinese file's.
+_ACCIDENTAL_UTF8 = re.compile(r"[\u0080-\u07ff]")
+
+
+def _gbk_as_utf8(data: bytes, text: str) -> bool:
+    """Whether a text that decodes as UTF-8 is rather GBK: no ideograph as UTF-8, Chinese as GB18030.
+
+    A drafts file or stdin holding 哦 in GBK was judged as "Ŷ", ok (audit 156 M1). Text with ASCII
+    letters (Café naïve) is taken as written: accents beside Latin words are UTF-8's.
+    """
+    if not _ACCIDENTAL_UTF8.search(text) or _IDEOGRAPH.search(text) or re.search(r"[A-Za-z]", text):
+        return False
+    try:
+        return _IDEOGRAPH.search(data.decode("gb18030")) is not None
+    except UnicodeDecodeError:
+        return False
+
+
 def decode_text(data: bytes, forced: str | None = None) -> tuple[str, str]:
     """``(text, encoding)`` of a small file a person edited: a scorecard, lexicon, review sheet, drafts.
 
@@ -257,6 +276,8 @@ def decode_text(data: bytes, forced: str | None = None) -> tuple[str, str]:
                 text = data.decode(codec)
             except UnicodeDecodeError as exc:
                 first = first or exc
+                continue
+            if codec == "utf-8" and _gbk_as_utf8(data, text):
                 continue
             return "\n".join(line[:-1] if line.endswith("\r") else line for line in text.split("\n")), codec
         line = data.count(b"\n", 0, first.start if first else 0) + 1
