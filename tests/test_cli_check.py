@@ -795,6 +795,8 @@ def test_check_says_what_it_judged_a_long_draft_on_and_which_rule_found_what():
     (doc,) = _lines(runner.invoke(app, ["check", long, "--context", "是纯棉的吗"]).stdout)
     (short,) = _lines(runner.invoke(app, ["check", "你自己看吧", "--context", "是纯棉的吗"]).stdout)
     assert doc["clipped"] is True and short["clipped"] is False
+    # what was judged is echoed, not the rest of a long paste (audit 156 L3)
+    assert doc["text"] == long[: load_limits().max_message_chars] and short["text"] == "你自己看吧"
     assert {f["rule"] for f in short["findings"]} >= {"forbidden_phrase.v1"}
     res = runner.invoke(app, ["check", ""])
     assert res.exit_code == 2 and "UTF-8" not in res.stderr

@@ -231,9 +231,12 @@ def check_messages(
             verdict = next((k for v in verdicts for k in v.kinds if k in separately), "ok")
         shown = [f for f in findings if explain or f.live or f.needs_review]
         held = {f.id for f in findings if f.needs_review and not f.suppressed}
+        said = conversation.messages[last].text
+        clipped = inspector.max_chars is not None and len(said) > inspector.max_chars
         results.append(
             {
-                "text": conversation.messages[last].text,
+                # A clipped draft echoes what was judged, not a megabyte of the rest (audit 156 L3).
+                "text": said[: inspector.max_chars] if clipped else said,
                 "verdict": verdict,
                 # Marked [自动回复] as a 千牛 export marks it: inspect judges no auto-reply either.
                 "auto_reply": conversation.messages[last].auto_reply,
@@ -244,8 +247,7 @@ def check_messages(
                 "live": sum(1 for f in found if f.live and f.kind == "forbidden_phrase"),
                 "suppressed": sum(1 for f in findings if f.suppressed),
                 # Longer than max_message_chars: judged on its start, as qc inspect judges it.
-                "clipped": inspector.max_chars is not None
-                and len(conversation.messages[last].text) > inspector.max_chars,
+                "clipped": clipped,
                 "findings": [
                     {
                         "kind": f.kind,
