@@ -914,3 +914,54 @@ def test_a_short_gbk_draft_whose_bytes_are_also_utf8_reads_as_gbk(tmp_path: Path
     drafts.write_text("Café naïve\n", encoding="utf-8")
     res = runner.invoke(app, ["check", "--file", str(drafts)])
     assert json.loads(res.stdout)["text"] == "Café naïve"
+
+
+def test_a_lexicon_reading_two_bubbles_on_chains_them_as_the_model_does(tmp_path: Path) -> None:
+    """With continuation = 2, the lexicon measured the window from the reply and the model bubble to
+    bubble: inspect charged 不清楚 whose offer came 90 s on (45 s after the bubble before), qc check
+    did not (audit 156 H3)."""
+    lexicon = tmp_path / "lex.toml"
+    text = default_lexicon_path().read_text(encoding="utf-8")
+    assert "continuation = 1" in text
+    lexicon.write_text(text.replace("continuation = 1", "continuation = 2", 1), encoding="utf-8")
+    said = [
+        ("customer", None, "10:00:00", "这个保温杯是哪里产的"),
+        ("agent", "店:阿木", "10:00:20", "不清楚"),
+        ("agent", "店:阿木", "10:01:05", "产地没写在包装上"),
+        ("agent", "店:阿木", "10:01:50", "我帮您问一下厂家哦"),
+    ]
+    chat = {
+        "conversation_id": "w1",
+        "shop": "店",
+        "messages": [
+            {"role": r, **({"sender": s} if s else {}), "timestamp": f"2026-11-24 {t}", "text": x}
+            for r, s, t, x in said
+        ],
+    }
+    day = tmp_path / "day.jsonl"
+    day.write_text(json.dumps(chat, ensure_ascii=False) + "\n", encoding="utf-8")
+    res = runner.invoke(
+        app, ["inspect", str(day), "--out", str(tmp_path / "out"), "--lexicon", str(lexicon), "-q"]
+    )
+    assert res.exit_code == 0, res.output
+    found = [
+        json.loads(x) for x in (tmp_path / "out" / "findings.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    charged = [f for f in found if f["message_index"] == 1 and not f["suppressed"] and not f["needs_review"]]
+    check = runner.invoke(
+        app,
+        [
+            "check",
+            "不清楚",
+            "-c",
+            said[0][3],
+            "--then",
+            said[2][3],
+            "--then",
+            said[3][3],
+            "--lexicon",
+            str(lexicon),
+        ],
+    )
+    assert check.exit_code == 0 and json.loads(check.stdout)["verdict"] == "ok"
+    assert charged == []

@@ -563,13 +563,16 @@ def _goes_on(messages: Sequence[Message], index: int, context: ContextSettings) 
 def _continued(messages: Sequence[Message], index: int, context: ContextSettings) -> Iterator[Message]:
     """The messages with which the agent of reply ``index`` goes on with it before the buyer speaks again.
 
-    That is the same agent's next messages within ``continuation`` messages and
-    ``continuation_seconds`` of the reply (when both have times; 0: any time later). Platform
+    That is the same agent's next messages within ``continuation`` messages, each within
+    ``continuation_seconds`` of the agent's message before it (when both have times; 0: any time
+    later), as the attitude model chains a reply's bubbles: measured from the reply, a third bubble
+    read by the model was too late for the lexicon (audit 156 H3). Platform
     notices and auto-replies between them are passed over, as the attitude model passes over
     them: a transfer notice does not turn 嗯, 我帮您查一下物流 into a bare 嗯.
     """
     reply = messages[index]
     counted = 0
+    last = reply.sent_at
     for m in messages[index + 1 :]:
         if m.role is Role.CUSTOMER or counted >= context.continuation:
             break
@@ -580,12 +583,13 @@ def _continued(messages: Sequence[Message], index: int, context: ContextSettings
             limit = context.continuation_seconds
             late = (
                 limit
-                and reply.sent_at is not None
+                and last is not None
                 and m.sent_at is not None
-                and not 0 <= (m.sent_at - reply.sent_at).total_seconds() <= limit
+                and not 0 <= (m.sent_at - last).total_seconds() <= limit
             )
             if late:
                 return
+            last = m.sent_at if m.sent_at is not None else last
             yield m
 
 
