@@ -4545,3 +4545,29 @@ def test_a_row_in_utf8_inside_a_gbk_export_reads_as_written(tmp_path: Path) -> N
     assert_balanced(result)
     (conv,) = result.conversations
     assert [m.text for m in conv.messages] == ["能便宜点吗", "就这个价爱买不买", "不议价哦", "哦"]
+
+
+def test_a_json_document_without_role_keys_reads_its_buyers_as_a_sheet_does(tmp_path: Path) -> None:
+    """Every buyer message of a JSON document without role keys was a reject, where the same chat
+    as a sheet without a role column read them (audit 154 M4)."""
+    rows = [
+        {
+            "conversation_id": "K1",
+            "sender": "tb_橙子",
+            "timestamp": "2026-11-24 10:00:05",
+            "text": "能装开水吗",
+        },
+        {
+            "conversation_id": "K1",
+            "sender": "暖阳小铺:阿青",
+            "timestamp": "2026-11-24 10:00:30",
+            "text": "可以的亲",
+        },
+    ]
+    path = tmp_path / "chats.json"
+    path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+    result = read(path)
+    assert_balanced(result)
+    (conv,) = result.conversations
+    assert [m.role for m in conv.messages] == [Role.CUSTOMER, Role.AGENT]
+    assert any("are read as the buyer" in w for w in result.warnings)

@@ -444,10 +444,12 @@ def validated(
     buyers_by_default: set[tuple[str, str]] = set()
     conversation_shops: dict[tuple[str, str], set[str]] = {}
     defaulted: dict[str, dict[str, str]] = {}
-    if tabular:
+    if tabular or report.format == "json":
         items = list(items)  # read whole already; looked at twice
         if merges:
             ids_filled = _fill_merged_ids(items)
+        # A JSON document without role keys as a sheet without a role column: every buyer message
+        # was a reject where the sheet of the same chat read it (audit 154 M4).
         buyers_by_default, conversation_shops = _agent_conversations(items, nicks)
     # Read whole, in order: a sheet, a JSON document (JSON Lines of messages may be split). A
     # conversation line is whole too: its clock rolls over midnight within the line (line_clocks).
