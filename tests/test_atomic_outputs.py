@@ -306,6 +306,29 @@ def test_a_stop_as_the_store_commits_says_the_store_may_hold_the_run(tmp_path, d
         assert con.execute("select count(*) from runs").fetchone()[0] == 1
 
 
+def test_a_stop_while_the_files_are_rewritten_after_the_commit_says_the_store_holds_the_run(
+    tmp_path, days, monkeypatch
+):
+    """The committed run's files were rewritten for its joined chats (22 s on a big re-run) before
+    the commit was noted: a stop there was told the store "may hold the run" (audit 157 M1)."""
+    from typer.testing import CliRunner
+
+    import qc.batch.run
+    from qc.cli import app
+
+    small, _ = days
+    out, db = tmp_path / "out", tmp_path / "qc.sqlite"
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(qc.batch.run, "rewrite_continued", stopped)
+    result = CliRunner().invoke(app, ["inspect", str(small), "--out", str(out), "--db", str(db), "-q"])
+    assert result.exit_code == 130, result.output
+    assert "stopped by SIGINT after run 1 was saved in the store" in result.output
+    assert "the store holds the run" in result.output and "may hold" not in result.output
+
+
 def test_a_signal_wrapped_by_the_database_library_is_a_stop_not_an_internal_error(capsys):
     """SIGTERM raised inside SQLAlchemy's execute reaches qc as StatementError: still exit 143."""
     import typer
