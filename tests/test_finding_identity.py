@@ -573,3 +573,32 @@ def test_scores_read_while_a_save_lands_are_those_of_one_moment(tmp_path, monkey
     charged = {i for d in raced.scores.deductions for i in d.finding_ids}
     assert charged == {i for d in serial.scores.deductions for i in d.finding_ids}
     assert not charged & raced.rejected
+
+
+def test_a_decision_set_aside_and_back_is_not_called_a_renumbering(target):  # noqa: F811
+    """qc review log said decisions "moved here from ID~2 … which renumbered the finding" when a run
+    set them aside and the next found the finding again (audit 157 L1)."""
+    from typer.testing import CliRunner
+
+    from qc.cli import app
+
+    convs = [chat("c1", "2026-11-24")]
+    found = model_finding("c1", 1, "attitude@1.0.0")
+    with open_store(target) as store:
+        store.save_run(**run_kwargs(convs, [found]))
+        _people(store)
+        decide(store, found.id, "reject", by="李复核", note="买家先动手")
+        parked = store.save_run(**run_kwargs(convs, []))
+        back = store.save_run(**run_kwargs(convs, [found]))
+        assert rejected_ids(store) == {found.id}
+    runner = (
+        CliRunner(mix_stderr=False)
+        if "mix_stderr" in CliRunner.__init__.__code__.co_varnames
+        else CliRunner()
+    )
+    res = runner.invoke(app, ["review", "log", found.id, "--db", str(target)])
+    assert res.exit_code == 0, res.output
+    assert (
+        f"decisions set aside as {found.id}~{parked} came back with the finding in run #{back}" in res.stderr
+    )
+    assert "renumbered" not in res.stderr

@@ -169,7 +169,15 @@ def log_cli(
     # A re-run that renumbered the finding moved its decisions to the new id: the rows carry that
     # id only, and a sheet row or an old note still names the old one (audit 119 L1).
     for move in moves:
-        if move["to"] == finding_id:
+        if move["to"] == finding_id and str(move["from"]).startswith(f"{finding_id}~"):
+            # Set aside as ID~RUN, then found again: nothing was renumbered (audit 157 L1). With no
+            # rows left here, a later run set them aside again, which the line below says.
+            if rows:
+                err(
+                    f"decisions set aside as {move['from']} came back with the finding in run #{move['run']}"
+                    f" (started {move['at']})"
+                )
+        elif move["to"] == finding_id:
             err(
                 f"decisions moved here from {move['from']} by run #{move['run']} (started {move['at']}),"
                 f" which renumbered the finding: rows recorded before it named {move['from']}"
