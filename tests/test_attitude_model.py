@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -450,7 +451,8 @@ buyers = st.sampled_from(["这个有货吗", "快递到哪了，都三天了", "
 @settings(max_examples=20, deadline=None)
 def test_explanations_name_the_strongest_columns_as_naming_every_column_would(items) -> None:
     # The rule names only the strongest few columns of each input; the explanation must be what
-    # walking every column's name, strongest first, gives.
+    # walking every column's name, strongest first, gives: a single character (回复含「楚」) only
+    # where fewer than three other names are (audit 156 L1).
     rule = AttitudeClassifierRule(load_cached(default_model_dir().resolve()))
     featurizer = rule.model.featurizer
     for reply, buyer, label in items:
@@ -460,10 +462,10 @@ def test_explanations_name_the_strongest_columns_as_naming_every_column_would(it
         expected: list[str] = []
         pushing = [column for column, push in rule.model.contributions(block, label) if push > 0]
         for column in pushing:
-            if len(expected) >= 3:
-                break
             if names.get(column) and names[column] not in expected:
                 expected.append(names[column])
+        one = re.compile(r"「[^你滚烦呵切]」$")
+        expected = sorted(expected, key=lambda what: one.search(what) is not None)[:3]
         assert rule.explain(reply, context, label) == expected
         # Something pushes every one of these replies towards a label; when none of it is a
         # reason (a polite offer to check), it is all named when reasons are not asked for.
@@ -523,3 +525,19 @@ def test_the_rule_finds_the_same_whatever_its_cache_bounds(monkeypatch) -> None:
     found = [f for batch in batches for found in tight.check_batch(batch) for f in found]
     assert [f.to_json() for f in found] == [f.to_json() for f in expected]
     assert len(expected) > 50  # the demo day has findings in plenty
+
+
+def test_a_single_character_is_named_as_a_reason_only_where_fewer_than_three_others_are() -> None:
+    """回复含「楚」 or 回复用词「也」 named as a reason left a QA lead nothing to act on (audit 156 L1);
+    你 where the house says 您 still counts as a reason."""
+    from qc.attitude.rule import _said
+
+    names = {
+        1: "回复用词「也」",
+        2: "说不清楚、不知道",
+        3: "回复含「楚」",
+        4: "买家的问题没有得到回答",
+        5: "回复用词「你」",
+    }
+    assert _said([1, 2, 3, 4, 5], names) == ["说不清楚、不知道", "买家的问题没有得到回答", "回复用词「你」"]
+    assert _said([1, 2], names) == ["说不清楚、不知道", "回复用词「也」"]

@@ -16,6 +16,7 @@ stock reply seen a thousand times is featurised once. Their sum is kept per dist
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -329,22 +330,31 @@ class AttitudeClassifierRule(BaseRule):
         out: list[list[str]] = []
         for i, columns in enumerate(pushes):
             said = _said(columns[:_EXPLAIN_NAMED], names[i])
-            if len(said) < _EXPLAIN_TOP and len(columns) > _EXPLAIN_NAMED:
+            thin = len(said) < _EXPLAIN_TOP or any(_ONE_CHARACTER.search(what) for what in said)
+            if thin and len(columns) > _EXPLAIN_NAMED:
                 said = _said(columns, featurizer.describe_many([inputs[i]], reasons=True)[0])
             out.append(said)
         return out
 
 
+# A reason naming one character of the text (回复含「楚」, 回复用词「也」): nothing a QA lead can act on.
+# Not the characters that carry a tone alone: 你 where the house says 您, 滚, 烦, 呵, 切.
+_ONE_CHARACTER = re.compile(r"「[^你滚烦呵切]」$")
+
+
 def _said(columns: Sequence[int], names: dict[int, str]) -> list[str]:
-    """The first three distinct names of ``columns`` (strongest first)."""
+    """The first three distinct names of ``columns`` (strongest first), single characters last.
+
+    回复含「楚」 or 回复用词「也」 named as a reason left a QA lead nothing to act on (audit 156 L1):
+    such a name is given only where fewer than three others are.
+    """
     said: list[str] = []
     for column in columns:
-        if len(said) >= _EXPLAIN_TOP:
-            break
         what = names.get(column)
         if what and what not in said:
             said.append(what)
-    return said
+    said.sort(key=lambda what: _ONE_CHARACTER.search(what) is not None)  # stable: strongest first within
+    return said[:_EXPLAIN_TOP]
 
 
 def _never(text: str) -> bool:
