@@ -150,7 +150,7 @@ def test_an_empty_message_is_no_message_to_judge(args):
     """inspect rejects an empty message; check said ok, and an empty buyer turn turned a bare 哦
     from impatience to ok."""
     res = runner.invoke(app, args)
-    assert res.exit_code == 2 and "is empty: give the message's words" in res.stderr
+    assert res.exit_code == 2 and "is empty" in res.stderr and "give the message's words" in res.stderr
 
 
 def test_check_friendly_particle_is_clean_and_explain_shows_vetoes():
@@ -965,3 +965,20 @@ def test_a_lexicon_reading_two_bubbles_on_chains_them_as_the_model_does(tmp_path
     )
     assert check.exit_code == 0 and json.loads(check.stdout)["verdict"] == "ok"
     assert charged == []
+
+
+@pytest.mark.parametrize(
+    "written", ["Agent：亲，今天下午发", "客服 ：亲，今天下午发", "AGENT : 亲，今天下午发"]
+)
+def test_a_context_prefix_is_read_in_any_case_width_and_spacing(written: str) -> None:
+    """Agent：… and 客服 ：… were taken as the buyer's words; -c "agent:" said only "context[1] is
+    empty" (audit 156 L2)."""
+    plain = runner.invoke(
+        app, ["check", "哦", "-c", "能今天发货吗", "-c", "agent:亲，今天下午发", "--explain"]
+    )
+    other = runner.invoke(app, ["check", "哦", "-c", "能今天发货吗", "-c", written, "--explain"])
+    assert other.exit_code == plain.exit_code == 0 and other.stdout == plain.stdout
+    empty = runner.invoke(app, ["check", "哦", "-c", "能今天发货吗", "-c", "agent:"])
+    assert (
+        empty.exit_code == 2 and "context[1] is empty (or holds only an agent:/buyer: prefix)" in empty.stderr
+    )

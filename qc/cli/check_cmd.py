@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -152,13 +153,18 @@ _CONTEXT_ROLES = {
 }
 
 
+# A role word and a colon of either width, spaces around it: Agent：…, 客服 ：… (audit 156 L2).
+_CONTEXT_PREFIX = re.compile(r"\s*(agent|buyer|customer|客服|买家)\s*[:：]\s*", re.IGNORECASE)
+
+
 def _context_item(value: str) -> str | tuple[str, str]:
     """A ``--context`` value: a buyer text, or ``(role, text)`` when it starts ``agent:`` or ``buyer:``."""
-    for prefix, role in _CONTEXT_ROLES.items():
-        if value[: len(prefix)].lower() == prefix:
-            rest = value[len(prefix) :].strip()
-            return rest if role == "customer" else (role, rest)
-    return value
+    found = _CONTEXT_PREFIX.match(value)
+    if found is None:
+        return value
+    role = _CONTEXT_ROLES.get(found[1].lower() + ":", "customer")
+    rest = value[found.end() :]
+    return rest if role == "customer" else (role, rest)
 
 
 def _text_problem(text: str, context: list[Any], then: Sequence[str] = ()) -> str | None:
@@ -173,7 +179,11 @@ def _text_problem(text: str, context: list[Any], then: Sequence[str] = ()) -> st
     named = [("text", text), *turns, *((f"then[{i}]", t) for i, t in enumerate(then))]
     for name, value in named:
         if not value.strip():
-            return f"{name} is empty: give the message's words (qc inspect rejects an empty message too)"
+            # -c "agent:" was "context[0] is empty", which its prefix made hard to see (audit 156 L2).
+            after = " (or holds only an agent:/buyer: prefix)" if name.startswith("context") else ""
+            return (
+                f"{name} is empty{after}: give the message's words (qc inspect rejects an empty message too)"
+            )
     return next((p for name, t in named if (p := text_problem(name, t))), None)
 
 
