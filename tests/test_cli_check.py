@@ -809,8 +809,12 @@ def test_a_piped_table_folds_the_reason_instead_of_cutting_it():
     res = runner.invoke(app, [*args, "--format", "table"])
     assert res.exit_code == 0 and "…" not in res.stdout
     squeezed = "".join(res.stdout.split()).replace("│", "")
-    whys = [f["cue"] if f["entry"] else f["summary"] for f in doc["findings"]]
+    from qc.serve.explain import cue_zh
+
+    # the lexicon's cue as the workbench words it, in Chinese (audit 156 L1)
+    whys = [cue_zh(f["cue"]) if f["entry"] else f["summary"] for f in doc["findings"]]
     assert whys and all("".join(why.split()) in squeezed for why in whys)
+    assert "没有主动帮忙" in squeezed and "扣分LIVE" in squeezed
 
 
 def test_a_file_line_whose_text_is_a_number_is_judged_as_inspect_reads_it(tmp_path):

@@ -285,6 +285,11 @@ def check_messages(
 def _table(results: list[dict[str, Any]]) -> None:
     from rich.table import Table
 
+    from qc.serve.explain import cue_zh
+
+    # The state in Chinese beside the English and the lexicon's cue in Chinese, as the workbench
+    # words them: an agent checks a draft here before sending it (audit 156 L1).
+    states = {"suppressed": "不扣分 suppressed", "review": "待复核 review", "LIVE": "扣分 LIVE"}
     table = Table("message", "verdict", "finding", "span", "state", "why")
     # Piped, the console is 80 columns: the reason folds onto more lines instead of being cut.
     for column in table.columns:
@@ -298,11 +303,10 @@ def _table(results: list[dict[str, Any]]) -> None:
             table.add_row(cell(r["text"]), verdict, "", "", "", "")
         for f in r["findings"]:
             span = "" if f["start"] is None else f"{f['start']}-{f['end']}"
-            state = "suppressed" if f["suppressed"] else "review" if f["needs_review"] else "LIVE"
+            state = states["suppressed" if f["suppressed"] else "review" if f["needs_review"] else "LIVE"]
             what = f["entry"] or f["kind"]
-            table.add_row(
-                cell(r["text"]), verdict, what, span, state, cell(f["cue"] if f["entry"] else f["summary"])
-            )
+            why = cue_zh(f["cue"]) if f["entry"] else f["summary"]
+            table.add_row(cell(r["text"]), verdict, what, span, state, cell(why))
     stdout_console(soft_wrap=True).print(table)
 
 
