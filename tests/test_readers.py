@@ -4507,28 +4507,54 @@ def test_a_header_without_rows_or_an_empty_json_list_is_said(tmp_path: Path) -> 
         )
 
 
-def test_clock_only_times_in_a_conversation_line_roll_over_midnight(tmp_path: Path) -> None:
-    """23:59:30 then 00:00:10 in one conversation line was sorted reply-first, and the buyer's
-    question then never answered that day (audit 154 H3); a sheet already rolled over."""
-    line = _conversation_line(
-        ("买家", "tb_小鱼", "23:59:30", "在吗"),
-        ("客服", "店:阿青", "00:00:10", "在的亲"),
-        cid="J4",
+def test_clock_only_times_in_a_json_document_roll_over_midnight_unless_dated_or_newest_first(
+    tmp_path: Path,
+) -> None:
+    """23:59:30 then 00:00:10 in a JSON document was sorted reply-first, and the buyer's question then
+    never answered that day (audit 154 H3). A record's own date starts its clock again, and a
+    conversation listed newest first does not roll (audit 158 H1, H2)."""
+
+    def doc(name: str, said: list[tuple[str, str, str, str]], **more: str) -> Path:
+        rows = [
+            {"conversation_id": "J", "role": r, "sender": s, "timestamp": t, "text": x, **more}
+            for r, s, t, x in said
+        ]
+        path = tmp_path / name
+        path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+        return path
+
+    crossing = doc(
+        "a_2026-11-24.json",
+        [("买家", "tb_小鱼", "23:59:30", "在吗"), ("客服", "店:阿青", "00:00:10", "在的亲")],
     )
-    path = tmp_path / "chats_2026-11-24.jsonl"
-    path.write_text(
-        line + line.replace('"J4"', '"J5"').replace("23:59:30", "10:00:00").replace("00:00:10", "10:00:20"),
-        encoding="utf-8",
-    )
-    convs = {c.id: [m.sent_at for m in c.messages] for c in read(path).conversations}
-    assert convs["J4"] == [
+    (conv,) = read(crossing).conversations
+    assert [m.sent_at for m in conv.messages] == [
         datetime(2026, 11, 24, 23, 59, 30, tzinfo=SH),
         datetime(2026, 11, 25, 0, 0, 10, tzinfo=SH),
     ]
-    assert convs["J5"] == [
-        datetime(2026, 11, 24, 10, 0, tzinfo=SH),
-        datetime(2026, 11, 24, 10, 0, 20, tzinfo=SH),
+    dated = doc(
+        "b_2026-11-24.json",
+        [("买家", "tb_小鱼", "10:00:00", "在吗"), ("客服", "店:阿青", "10:00:10", "在的亲")],
+    )
+    rows = json.loads(dated.read_text(encoding="utf-8"))
+    rows[0]["date"], rows[1]["date"] = "2026-11-24", "2026-11-24"
+    rows += [
+        {**rows[0], "date": "2026-11-23", "timestamp": "15:00:00"},
+        {**rows[1], "date": "2026-11-23", "timestamp": "15:00:20"},
     ]
+    dated.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+    (conv,) = read(dated).conversations
+    assert [m.sent_at.day for m in conv.messages] == [23, 23, 24, 24]
+    newest = doc(
+        "c_2026-11-24.json",
+        [
+            ("买家", "tb_小鱼", "21:00:05", "收到了谢谢"),
+            ("客服", "店:阿青", "08:01:00", "今天下午发"),
+            ("买家", "tb_小鱼", "08:00:40", "今天能发吗"),
+        ],
+    )
+    (conv,) = read(newest).conversations
+    assert [m.sent_at.day for m in conv.messages] == [24, 24, 24]
 
 
 def test_a_row_in_utf8_inside_a_gbk_export_reads_as_written(tmp_path: Path) -> None:

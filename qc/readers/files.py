@@ -451,11 +451,10 @@ def validated(
         # A JSON document without role keys as a sheet without a role column: every buyer message
         # was a reject where the sheet of the same chat read it (audit 154 M4).
         buyers_by_default, conversation_shops = _agent_conversations(items, nicks)
-    # Read whole, in order: a sheet, a JSON document (JSON Lines of messages may be split). A
-    # conversation line is whole too: its clock rolls over midnight within the line (line_clocks).
+    # Read whole, in order: a sheet, a JSON document (audit 154 H3). JSON Lines may be split, and
+    # a conversation line may list its messages newest first or repeat another line's: not rolled
+    # (audit 158 H2, H3).
     rolls = tabular or report.format == "json"
-    line_clocks: dict[str, tuple[datetime, int]] = {}
-    line_at: tuple[str, int] | None = None
     # Whether any row gave a time, and any agent row a name: a column under a name qc does not
     # read (创建时间, 客服昵称) left every time empty or every agent unknown, without a word.
     stamped, agent_rows, agents_named = False, 0, False
@@ -498,7 +497,9 @@ def validated(
             if tabular and not has_value(item.date) and _time_only(item.timestamp)
             else None
         )
-        if tabular and has_value(item.date):
+        if (tabular or rolls) and has_value(item.date):
+            # A record's own date starts its clock again, in a JSON document as in a sheet: the
+            # rollover moved a message dated the day before to the next day (audit 158 H1).
             restart = dates.get(item.conversation_id) != item.date
             above = dates[item.conversation_id] = item.date
         elif carried is not None:
@@ -525,13 +526,6 @@ def validated(
             if restart:
                 clocks[checked.conversation_id] = (checked.sent_at, 0)
             elif _roll_over_midnight(checked, clocks, limits.sheet_rollover, resolved.tz):
-                rolled.add(checked.conversation_id)
-        elif checked.sent_at is not None and _time_only(item.timestamp) and _in_conversation_line(item):
-            # 23:59:30 then 00:00:10 in one conversation line: the reply is the next day's, as in
-            # a sheet; sorted back before its question it made a missed reply (audit 154 H3).
-            if line_at != (item.file, item.line):
-                line_at, line_clocks = (item.file, item.line), {}
-            if _roll_over_midnight(checked, line_clocks, limits.sheet_rollover, resolved.tz):
                 rolled.add(checked.conversation_id)
         elif tabular and checked.sent_at is not None and not has_value(item.date):
             # A full date and time of its own: the clock of the rows after it starts here.
@@ -770,11 +764,6 @@ def _only_sheet_day(path: Path, title: str, outcome: FileOutcome, dated: bool) -
             f" {named}: clock-only times are read on {named}; give --date to read them on another day"
         )
     return title if titled is not None and named is None else None
-
-
-def _in_conversation_line(item: RawRecord) -> bool:
-    """Whether a timed record came from a conversation line (a JSON object holding its messages)."""
-    return isinstance(item.dedupe, tuple) and len(item.dedupe) == 3 and item.dedupe[0] == "copy"
 
 
 def _time_only(value: Any) -> bool:
