@@ -918,6 +918,10 @@ def test_a_short_gbk_draft_whose_bytes_are_also_utf8_reads_as_gbk(tmp_path: Path
     drafts.write_text("Café naïve\n", encoding="utf-8")
     res = runner.invoke(app, ["check", "--file", str(drafts)])
     assert json.loads(res.stdout)["text"] == "Café naïve"
+    for said in ("¥99", "×2", "°", "Привет"):  # read as GBK mojibake by the first version (audit 158 M2)
+        drafts.write_text(said + "\n", encoding="utf-8")
+        res = runner.invoke(app, ["check", "--file", str(drafts)])
+        assert json.loads(res.stdout)["text"] == said
 
 
 def test_a_lexicon_reading_two_bubbles_on_chains_them_as_the_model_does(tmp_path: Path) -> None:

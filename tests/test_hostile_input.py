@@ -409,3 +409,36 @@ def test_a_text_cell_stored_as_a_formula_with_no_value_is_named_with_the_fix(tmp
     assert "open the workbook in Excel or WPS and save it" in said
     assert "好吧" not in said  # the cell's text is a chat's: never quoted
     assert run["counts"] == {"read": 4, "accepted": 3, "rejected": 1}
+
+
+def test_a_formula_with_a_saved_value_is_never_named_as_unsaved(tmp_path):
+    """A 序号 column of =ROW()-1, saved by Excel with its values, beside system rows with no sender,
+    was named in the unsaved-formula warning (audit 158 M1)."""
+    import zipfile
+
+    import openpyxl
+
+    made = tmp_path / "made.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["序号", "会话ID", "角色", "发送人", "时间", "内容"])
+    ws.append(["=ROW()-1", "c1", "系统", "", "2026-11-24 10:00:00", "会话已接入"])
+    ws.append(["=ROW()-1", "c1", "买家", "tb_a", "2026-11-24 10:00:01", "在吗"])
+    ws.append(["=ROW()-1", "c1", "客服", "店:小雨", "2026-11-24 10:00:20", "在的亲"])
+    wb.save(made)
+    book = tmp_path / "day.xlsx"  # as Excel saves it: each formula with its value
+    with zipfile.ZipFile(made) as old, zipfile.ZipFile(book, "w") as new:
+        for item in old.infolist():
+            data = old.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                for row in (2, 3, 4):
+                    data = data.replace(
+                        f'<c r="A{row}"><f>ROW()-1</f><v /></c>'.encode(),
+                        f'<c r="A{row}"><f>ROW()-1</f><v>{row - 1}</v></c>'.encode(),
+                    )
+            new.writestr(item, data)
+    res, out = _inspect(tmp_path, book)
+    assert res.exit_code == 0, res.output
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert run["counts"]["accepted"] == 3
+    assert not [w for w in run["warnings"] if "formula" in w]

@@ -231,9 +231,10 @@ def _suggest(data: bytes, tried: str) -> str:
     return "re-save it as UTF-8, or name its encoding with --encoding"
 
 
-# Letters a short GBK text decodes into as UTF-8 (哦, C5 B6, is Ŷ): Latin-1 to Latin Extended,
-# Greek, Cyrillic and the like, never a Chinese file's.
-_ACCIDENTAL_UTF8 = re.compile(r"[\u0080-\u07ff]")
+# Letters a short GBK text decodes into as UTF-8 (哦, C5 B6, is Ŷ): accented Latin letters, with
+# no Latin letter of ASCII beside them. Not symbols (¥, ×, °), Greek or Cyrillic: those are what
+# a UTF-8 draft writes (audit 158 M2).
+_ACCIDENTAL_UTF8 = re.compile(r"[\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]")
 
 
 def _gbk_as_utf8(data: bytes, text: str) -> bool:
@@ -242,7 +243,8 @@ def _gbk_as_utf8(data: bytes, text: str) -> bool:
     A drafts file or stdin holding 哦 in GBK was judged as "Ŷ", ok (audit 156 M1). Text with ASCII
     letters (Café naïve) is taken as written: accents beside Latin words are UTF-8's.
     """
-    if not _ACCIDENTAL_UTF8.search(text) or _IDEOGRAPH.search(text) or re.search(r"[A-Za-z]", text):
+    wide = [c for c in text if not c.isascii()]
+    if not wide or not all(_ACCIDENTAL_UTF8.match(c) for c in wide) or re.search(r"[A-Za-z]", text):
         return False
     try:
         return _IDEOGRAPH.search(data.decode("gb18030")) is not None

@@ -524,8 +524,36 @@ def formula_cells(path: Path, rows: set[int], sheet: str | None = None) -> list[
 
     The readers open a workbook for its saved values, where a formula no program has computed
     (a workbook written without Excel) is empty; this reads the formulas themselves. ``sheet``
-    looks at that sheet only.
+    looks at that sheet only. A formula with a saved value (a 序号 column of =ROW()-1 as Excel
+    saves it) is none of them: it was named in a warning on a normal workbook (audit 158 M1).
     """
+    import openpyxl
+
+    found = _formulas(path, rows, sheet)
+    if not found:
+        return found
+    saved: dict[tuple[str, str], Any] = {}
+    with path.open("rb") as handle:
+        wb = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+        try:
+            wanted = {(title, cell) for title, cell, _ in found}
+            for ws in wb.worksheets:
+                if not any(title == ws.title for title, _ in wanted):
+                    continue
+                for row in ws.iter_rows(min_row=min(rows), max_row=max(rows)):
+                    for cell in row:
+                        key = (ws.title, getattr(cell, "coordinate", ""))
+                        if key in wanted:
+                            saved[key] = getattr(cell, "value", None)
+        finally:
+            wb.close()
+    return [
+        (title, cell, formula) for title, cell, formula in found if saved.get((title, cell)) in (None, "")
+    ]
+
+
+def _formulas(path: Path, rows: set[int], sheet: str | None) -> list[tuple[str, str, str]]:
+    """``(sheet, cell, formula)`` of every formula in ``rows`` of the visible sheets, saved value or not."""
     import openpyxl
 
     out: list[tuple[str, str, str]] = []
