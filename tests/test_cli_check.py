@@ -906,6 +906,11 @@ def test_a_drafts_file_reads_context_as_the_command_line_does_and_names_a_mistyp
     drafts.write_text('{"text": "哦", "contxt": ["能今天发货吗"]}\n', encoding="utf-8")
     res = runner.invoke(app, ["check", "--file", str(drafts)])
     assert res.exit_code == 2 and "unknown key 'contxt': did you mean 'context'?" in res.stderr
+    # keys of their own, near as they are, stay readable: content, context_id (audit 158 L1)
+    drafts.write_text(
+        '{"text": "哦", "content": "x", "context_id": "c1", "context": ["能今天发货吗"]}\n', encoding="utf-8"
+    )
+    assert runner.invoke(app, ["check", "--file", str(drafts)]).exit_code == 0
 
 
 def test_a_short_gbk_draft_whose_bytes_are_also_utf8_reads_as_gbk(tmp_path: Path) -> None:

@@ -4597,3 +4597,22 @@ def test_a_json_document_without_role_keys_reads_its_buyers_as_a_sheet_does(tmp_
     (conv,) = result.conversations
     assert [m.role for m in conv.messages] == [Role.CUSTOMER, Role.AGENT]
     assert any("are read as the buyer" in w for w in result.warnings)
+
+
+def test_a_shortened_shop_prefix_stays_an_agent_and_a_platforms_is_the_buyer(tmp_path: Path) -> None:
+    """暖阳:阿紫 in 暖阳小铺's sheet was read as the buyer after audit 154 H1: her 自己看说明 went
+    uncharged and her colleague got a missed reply (audit 158 M3). 京东:小林 beside 京东柚子自营店 is
+    a buyer's nick (README)."""
+    path = tmp_path / "day.csv"
+    path.write_text(
+        "会话ID,店铺,时间,发送人,内容\n"
+        "k1,暖阳小铺,2026-11-24 10:00:01,tb_阿梨,怎么用\n"
+        "k1,暖阳小铺,2026-11-24 10:00:20,暖阳小铺:阿青,您好\n"
+        "k1,暖阳小铺,2026-11-24 10:00:40,暖阳:阿紫,自己看说明\n"
+        "k2,京东柚子自营店,2026-11-24 11:00:01,京东:小林,到了吗\n"
+        "k2,京东柚子自营店,2026-11-24 11:00:09,京东柚子自营店:阿木,在路上了\n",
+        encoding="utf-8",
+    )
+    convs = {c.id: c for c in read(path).conversations}
+    assert [m.role for m in convs["k1"].messages] == [Role.CUSTOMER, Role.AGENT, Role.AGENT]
+    assert [m.role for m in convs["k2"].messages] == [Role.CUSTOMER, Role.AGENT]

@@ -111,7 +111,7 @@ def _json_line(line: str) -> tuple[str, list[Any], list[str]] | str:
     import difflib
 
     for key in record:
-        near = difflib.get_close_matches(str(key), ("text", "context", "then"), n=1, cutoff=0.75)
+        near = difflib.get_close_matches(str(key), ("text", "context", "then"), n=1, cutoff=0.9)
         if near and key != near[0]:
             # "contxt" was ignored, and the draft judged with no context at all (audit 156 M2).
             return f"unknown key {shown_value(str(key))!r}: did you mean {near[0]!r}? {_SHAPE}"

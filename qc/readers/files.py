@@ -664,10 +664,20 @@ def _buyer_by_default(
     own = shops.get((item.file, cid), set())
     if role[0] is not Role.AGENT or _names_the_agent(nick, nicks[0], own):
         return False
-    # A prefix holding the shop's name (柚子店旗舰店:阿木 beside 柚子店) may be another spelling of
-    # the shop: left as it was read, never made the buyer.
+    # A prefix holding the shop's name (柚子店旗舰店:阿木 beside 柚子店), or held in it (暖阳:阿紫
+    # beside 暖阳小铺, audit 158 M3), may be another spelling of the shop: left as it was read,
+    # never made the buyer. A platform's name (京东:小林 beside 京东柚子自营店) is a buyer's prefix.
     sub = split_subaccount(nick)
-    return sub is not None and not any(shop in fold_agent_id(sub[0]) for shop in own)
+    if sub is None:
+        return False
+    prefix = fold_agent_id(sub[0])
+    return prefix in _PLATFORM_PREFIXES or not any(shop in prefix or prefix in shop for shop in own)
+
+
+# Platforms whose name a buyer's account starts with (jd:小林, 京东:小林, tb_…): never a shop's own.
+_PLATFORM_PREFIXES = frozenset(
+    ("jd", "京东", "tb", "淘宝", "天猫", "tmall", "拼多多", "pdd", "抖音", "快手", "唯品会", "苏宁", "微信")
+)
 
 
 def _agent_conversations(
