@@ -271,9 +271,35 @@ MASKED = [
     # a dot typed as the Chinese full stop (audit 130 L2)
     ("邮箱12345678@qq。com", "邮箱[邮箱]"),
     ("发到zhangsan@163。com吧", "发到[邮箱]吧"),
+    ("申通，13822221111", "申通，[电话]"),
+    ("苏州，13822221111", "苏州，[电话]"),
+    # audit 159: a name after the phone (H2), a phone in capital or spaced numerals (H3) or split by
+    # a slash after its label (M3), a road's direction segment (H4)
+    ("13907551234，王建国，广东省深圳市福田区莲花路2008号", "[电话]，[姓名]，[地址]"),
+    ("电话13822221111，张伟", "电话[电话]，[姓名]"),
+    ("她叫林小红，手机 139 0755 1234", "她叫[姓名]，手机 [电话]"),
+    ("我手机号：壹叁玖零柒伍伍壹贰叁肆", "我手机号：[电话]"),
+    ("或者打：一 三 六 零 零 一 二 三 四 五 六", "或者打：[电话]"),
+    ("手机：139/0755/1234", "手机：[电话]"),
+    ("手机：139，0755，1234", "手机：[电话]"),
+    ("寄到天府大道北段1700号", "寄到[地址]"),
+    ("寄到成都市武侯区天府大道北段1700号", "寄到[地址]"),
 ]
 
 UNTOUCHED = [
+    # audit 159: 我叫 a role (H5), kinds of goods before 女士 (H6), a model's code (H7), a courier or
+    # a city before a number is no name (M2: its number alone is masked, in MASKED)
+    "亲，安装时间您自己看物流吧，我叫安装师傅明天上门",
+    "亲，不清楚，我叫高级客服给您回电",
+    "我叫包装部重新打包",
+    "玫瑰金女士手表防水",
+    "18K金女士项链有证书",
+    "春夏女士连衣裙S码有",
+    "纯羊毛女士大衣会起球",
+    "白金女士戒指可以刻字",
+    "型号AB1234567890的滤芯有",
+    "款号ZA1234567890有货",
+    "ISBN 9787115428028 这本书有货",
     # next week the technician comes, not a Mr 周 (audit 133 M3); a lone surname starts no name with 已经
     "下周师傅上门安装",
     # only 一下 takes back a guard word's first character, and not inside 万一 or 统一 (audit 136 M3)
@@ -611,7 +637,10 @@ def test_every_repeat_in_the_masking_patterns_is_bounded():
     # A digit run of ten or more: the look-behind lets it start only at a run's first digit, and
     # only look-aheads follow ((?!\d), not a link's .html), which hold where the run ends: one
     # pass however long the run.
-    assert loose.pop("order[2]") == ["(?<!\\d)\\d{10,}"]
+    # (Nor after a letter: digits glued to letters are a model's code, 型号AB1234567890, audit 159 H7.)
+    (order,) = loose.pop("order[2]")
+    assert order.endswith("\\d{10,}")
+    assert settings_pattern("order", 2).startswith("(?<![0-9A-Za-z])\\d{10,}")
     assert {k: v for k, v in loose.items() if v} == {}
     repeats = _unbounded_repeats("a+b[+*]c\\+d{2,}e(?:f)*(?=g)")
     assert [r[r.rindex("{") :] if r.endswith("}") else r[-1] for r in repeats] == ["+", "{2,}", "*"]
@@ -717,3 +746,9 @@ def test_a_value_quoted_in_an_error_is_masked_and_cut_however_long():
     # masks that shorten the head a lot still leave nothing half-masked in view
     shown = shown_value("电话13812345678，" * 100, 20)
     assert shown == ("电话[电话]，" * 4)[:19] + "…" and not any(ch.isdigit() for ch in shown)
+
+
+def settings_pattern(kind: str, index: int) -> str:
+    """The regex of a masking pattern, by its kind and place."""
+    (found,) = [k for k in load_pii_settings().kinds if k.name == kind]
+    return found.patterns[index].pattern
