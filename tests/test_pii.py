@@ -271,6 +271,12 @@ MASKED = [
     # a dot typed as the Chinese full stop (audit 130 L2)
     ("邮箱12345678@qq。com", "邮箱[邮箱]"),
     ("发到zhangsan@163。com吧", "发到[邮箱]吧"),
+    (
+        "王建国先生在家，周末都可以",
+        "[姓名]在家，周末都可以",
+    ),  # a full name and a title anywhere (audit 159 H1)
+    ("收件的是刘芳女士", "收件的是[姓名]"),
+    ("李高先生，您的快递到了", "[姓名]，您的快递到了"),
     ("申通，13822221111", "申通，[电话]"),
     ("苏州，13822221111", "苏州，[电话]"),
     # audit 159: a name after the phone (H2), a phone in capital or spaced numerals (H3) or split by
@@ -293,6 +299,7 @@ UNTOUCHED = [
     "亲，不清楚，我叫高级客服给您回电",
     "我叫包装部重新打包",
     "玫瑰金女士手表防水",
+    "高端女士手表",
     "18K金女士项链有证书",
     "春夏女士连衣裙S码有",
     "纯羊毛女士大衣会起球",
