@@ -715,6 +715,12 @@ def test_a_buyers_nick_is_masked_whole_where_their_conversation_writes_it():
     masker = Masker(True).for_buyers(["木子晴天666", None, " "])
     assert masker.nicks == ("木子晴天666",) and masker.pieces(["木子晴", "天666好"]) == ["[买家]", "好"]
     assert "[买家]" in masker.labels and "[电话]" in masker.labels and Masker(False).labels == ()
+    # an everyday word as a nick is what the agent writes to every buyer: kept (audit 159 M1)
+    assert (
+        mask_pii("亲爱的，说了多少遍了，详情页自己看", nicks=["亲爱的"])
+        == "亲爱的，说了多少遍了，详情页自己看"
+    )
+    assert mask_pii("您开心就好，自己选吧", nicks=["开心就好"]) == "您开心就好，自己选吧"
 
 
 @pytest.mark.parametrize(

@@ -106,6 +106,9 @@ class PiiSettings:
     # A buyer's own nick written in their conversation: its mask, and the shortest nick masked.
     nick_mask: str = "[买家]"
     nick_min_length: int = 3
+    # Everyday words a nick may be (亲爱的, 开心就好): never masked as one, as an agent writes them
+    # to every buyer (audit 159 M1).
+    nick_keep: frozenset[str] = frozenset()
 
     def kind(self, name: str) -> PiiKind:
         """One kind by name (``KeyError`` when the file has none of that name)."""
@@ -173,7 +176,7 @@ def _load(path: str) -> PiiSettings:
     if not kinds:
         raise ConfigError(f"pii settings {path}: no [[kinds]]; see the bundled lexicons/pii.toml")
     nicks = _table(data, "nicks", path)
-    _known_keys(nicks, ("mask", "min_length"), "[nicks]", path)
+    _known_keys(nicks, ("mask", "min_length", "keep"), "[nicks]", path)
     if "mask" not in nicks or "min_length" not in nicks:
         raise ConfigError(
             f'pii settings {path}: [nicks] needs mask (such as "[买家]") and min_length (the shortest'
@@ -184,7 +187,17 @@ def _load(path: str) -> PiiSettings:
         raise ConfigError(f'pii settings {path}: [nicks] mask must be a non-empty string such as "[买家]"')
     if isinstance(min_length, bool) or not isinstance(min_length, int) or min_length < 1:
         raise ConfigError(f"pii settings {path}: [nicks] min_length must be a whole number of 1 or more")
-    return PiiSettings(str(data.get("version", "")), tuple(kinds), path, nick_mask, min_length)
+    keep = nicks.get("keep", [])
+    if not isinstance(keep, list) or not all(isinstance(k, str) and k for k in keep):
+        raise ConfigError(f'pii settings {path}: [nicks] keep must be a list of words such as ["亲爱的"]')
+    return PiiSettings(
+        str(data.get("version", "")),
+        tuple(kinds),
+        path,
+        nick_mask,
+        min_length,
+        frozenset(k.casefold() for k in keep),
+    )
 
 
 def _known_keys(table: Mapping[str, Any], known: Sequence[str], where: str, path: str) -> None:
@@ -265,7 +278,10 @@ def _nick_kind(settings: PiiSettings, nicks: tuple[str, ...]) -> PiiKind | None:
     text is matched folded (an agent writing TB_88213 names tb_88213, audit 94 #13). Cached: a
     conversation's texts share it.
     """
-    kept = sorted({n for n in nicks if len(n) >= settings.nick_min_length}, key=lambda n: (-len(n), n))
+    kept = sorted(
+        {n for n in nicks if len(n) >= settings.nick_min_length and n.casefold() not in settings.nick_keep},
+        key=lambda n: (-len(n), n),
+    )
     if not kept:
         return None
     pattern = "|".join(
