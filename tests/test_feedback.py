@@ -385,3 +385,25 @@ def test_no_allow_phrase_while_a_finding_under_appeal_still_charges_the_message(
     assert "[[allow]]" not in allow_snippet(result.allow)
     skipped = " ".join(result.skipped)
     assert f"appeal #{appeal.id}" in skipped and f"qc review {model.id}" not in skipped
+
+
+def test_a_rejected_hit_its_context_vetoed_is_skipped_saying_so(tmp_path):
+    """A suppressed hit, rejected, was skipped as "has no attitude label" (audit 159 L3)."""
+    vetoed = {
+        "conversation_id": "cV",
+        "shop": "测试店",
+        "messages": [
+            msg("customer", "buyer8", "17:00:00", "这个能防水吗"),
+            msg("agent", "测试店:小美", "17:00:05", "我不清楚呢，马上帮您问一下"),
+        ],
+    }
+    report = inspect_day(tmp_path, conversations=[*CONVERSATIONS, vetoed])
+    (hit,) = [f for f in report.findings if f.conversation_id == "cV" and f.kind == "forbidden_phrase"]
+    assert hit.suppressed
+    with open_store(tmp_path / "qc.sqlite") as store:
+        decide(store, hit.id, "reject", by="qa", note="offered to ask")
+        result = feedback_samples(store)
+    assert (
+        f"{hit.id}: forbidden_phrase rejected was suppressed by its context (cost nothing): no sample"
+        in result.skipped
+    )

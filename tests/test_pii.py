@@ -278,6 +278,8 @@ MASKED = [
     ("收件的是刘芳女士", "收件的是[姓名]"),
     ("李高先生，您的快递到了", "[姓名]，您的快递到了"),
     ("申通，13822221111", "申通，[电话]"),
+    ("发票发到 yunfei88#163.com", "发票发到 [邮箱]"),  # an @ written otherwise (audit 159 L1)
+    ("邮箱 lihua88 at 163 dot com", "邮箱 [邮箱]"),
     ("苏州，13822221111", "苏州，[电话]"),
     # audit 159: a name after the phone (H2), a phone in capital or spaced numerals (H3) or split by
     # a slash after its label (M3), a road's direction segment (H4)

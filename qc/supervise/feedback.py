@@ -155,7 +155,13 @@ def feedback_samples(
             or not conv.messages[f.message_index].counts_as_agent
             or label is None
         ):
-            out.skipped.append(f"{f.id}: {f.kind} {state} has no attitude label")
+            # A hit its context vetoed cost nothing and implies no label (audit 159 L3).
+            why = (
+                "was suppressed by its context (cost nothing): no sample"
+                if f.suppressed
+                else "has no attitude label"
+            )
+            out.skipped.append(f"{f.id}: {f.kind} {state} {why}")
             continue
         actor, note = notes.get(f.id, ("", ""))
         mask_conv = maskers(f.conversation_id)
