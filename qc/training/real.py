@@ -22,10 +22,9 @@ from qc.attitude.decision import LABELS
 from qc.attitude.rule import agent_turns
 from qc.errors import EXIT_USAGE, QcError
 from qc.paths import data_root, samples_dir
-from qc.readers.encoding import UndecodableError, decode_text
 from qc.schema import Conversation, Message, Role
 from qc.text.pii import shown_value
-from qc.training.samples import Sample
+from qc.training.samples import Sample, read_lines
 
 __all__ = [
     "REAL_SPLITS",
@@ -108,13 +107,8 @@ def load_real_labels(directory: Path | None = None) -> list[RealLabel]:
     path = (directory or default_labels_dir()) / LABELS_FILE
     if not path.is_file():
         raise RealLabelError(f"{path}: no such file (real labels are `annotated_samples/real/{LABELS_FILE}`)")
-    try:
-        # As the samples: a BOM or a GBK file saved by a spreadsheet is read, not a bug (audit 152 H1).
-        lines = decode_text(path.read_bytes())[0].splitlines()
-    except OSError as exc:
-        raise RealLabelError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    except UndecodableError as exc:
-        raise RealLabelError(f"{path}: {exc}") from None
+    # As the samples: a BOM or a GBK file saved by a spreadsheet is read, not a bug (audit 152 H1).
+    lines = read_lines(path, RealLabelError)
     out: list[RealLabel] = []
     seen: dict[tuple[str, int], str] = {}
     for number, line in enumerate(lines, start=1):

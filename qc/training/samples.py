@@ -83,13 +83,7 @@ def load_samples(path: Path) -> list[Sample]:
     seen: dict[str, str] = {}
     for file in sample_files(path):
         generated = file.name.startswith(GENERATED_PREFIX)
-        try:
-            lines = decode_text(file.read_bytes())[0].splitlines()
-        except OSError as exc:
-            raise SampleError(f"{file}: cannot read ({exc.strerror or exc})") from None
-        except UndecodableError as exc:
-            raise SampleError(f"{file}: {exc}") from None
-        for number, line in enumerate(lines, start=1):
+        for number, line in enumerate(read_lines(file, SampleError), start=1):
             if not line.strip():
                 continue
             where = f"{file}:{number}"
@@ -108,6 +102,20 @@ def load_samples(path: Path) -> list[Sample]:
             seen[sample.id] = where
             samples.append(sample)
     return samples
+
+
+def read_lines(path: Path, error: type[QcError]) -> list[str]:
+    """The lines of a file a person may have saved from a spreadsheet or Notepad: a BOM, GBK too.
+
+    Raises:
+        ``error``: the file cannot be read or decoded (it names the file).
+    """
+    try:
+        return decode_text(path.read_bytes())[0].splitlines()
+    except OSError as exc:
+        raise error(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except UndecodableError as exc:
+        raise error(f"{path}: {exc}") from None
 
 
 def _parse_sample(line: str, where: str, generated: bool) -> Sample:
