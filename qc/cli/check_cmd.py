@@ -111,8 +111,10 @@ def _json_line(line: str) -> tuple[str, list[Any], list[str]] | str:
     import difflib
 
     for key in record:
-        near = difflib.get_close_matches(str(key), ("text", "context", "then"), n=1, cutoff=0.9)
-        if near and key != near[0]:
+        spelt = str(key).casefold()
+        near = difflib.get_close_matches(spelt, ("text", "context", "then"), n=1, cutoff=0.8)
+        # Keys of their own stay (content, as the readers name a text; context_id): audit 158 L1.
+        if near and key != near[0] and spelt not in _OTHER_KEYS:
             # "contxt" was ignored, and the draft judged with no context at all (audit 156 M2).
             return f"unknown key {shown_value(str(key))!r}: did you mean {near[0]!r}? {_SHAPE}"
     turns = record.get("context") or []
@@ -140,6 +142,10 @@ def _json_line(line: str) -> tuple[str, list[Any], list[str]] | str:
     if not isinstance(then, list) or not all(isinstance(t, str) for t in then):
         return f'"then" is not a list of texts; {_SHAPE}'
     return record["text"], context, then
+
+
+# Keys a drafts line may carry that are near text, context or then but are no slip for them.
+_OTHER_KEYS = frozenset(("content", "contents", "context_id", "contexts_id", "texts", "then_id", "next"))
 
 
 # A --context value may say whose words it is: "agent:可以的亲" is the agent's earlier reply.

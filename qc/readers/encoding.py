@@ -231,10 +231,11 @@ def _suggest(data: bytes, tried: str) -> str:
     return "re-save it as UTF-8, or name its encoding with --encoding"
 
 
-# Letters a short GBK text decodes into as UTF-8 (哦, C5 B6, is Ŷ): accented Latin letters, with
-# no Latin letter of ASCII beside them. Not symbols (¥, ×, °), Greek or Cyrillic: those are what
-# a UTF-8 draft writes (audit 158 M2).
-_ACCIDENTAL_UTF8 = re.compile(r"[\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]")
+# Letters a short GBK text decodes into as UTF-8 (哦, C5 B6, is Ŷ; 谢谢 is лл; 为什么 Ϊʲô): accented
+# Latin, Greek and Cyrillic letters, with no Latin letter of ASCII beside them. Not symbols (¥, ×,
+# °): those are what a UTF-8 draft writes (audit 158 M2). A draft in Greek or Cyrillic alone is
+# read as GBK: in a Chinese shop's drafts, GBK is the likelier (audit 160 M1).
+_ACCIDENTAL_UTF8 = re.compile(r"[\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u04ff]")
 
 
 def _gbk_as_utf8(data: bytes, text: str) -> bool:

@@ -83,9 +83,21 @@ class PiiKind:
         )
 
     def labelled_otherwise(self, text: str, start: int) -> bool:
-        """True when the match at ``start`` follows one of ``unless_after`` (spaces, a colon or = between)."""
+        """True when the match at ``start`` follows one of ``unless_after`` (spaces, a colon or = between).
+
+        A code's letters may stand between too: 型号AB1234567890 is a model's number, not an order's
+        (audit 159 H7), while 订单号NO2026… stays an order's (its label is no ``unless_after``).
+        """
         at = start
-        while at > 0 and start - at < 3 and text[at - 1] in _LABEL_GAP:
+        while (
+            at > 0
+            and start - at < _CODE_LETTERS
+            and text[at - 1].isascii()
+            and (text[at - 1].isalpha() or text[at - 1] == "-")
+        ):
+            at -= 1
+        gap = at
+        while at > 0 and gap - at < 3 and text[at - 1] in _LABEL_GAP:
             at -= 1
         before = text[max(0, at - _LONGEST_LABEL) : at].lower()
         return any(before.endswith(word) for word in self.unless_after)
@@ -93,6 +105,8 @@ class PiiKind:
 
 # What may stand between a label and its number: a space, a colon, an equals sign (?id=…), a hash.
 _LABEL_GAP = frozenset(" :：=#")
+# How many letters of a code may stand between a label and its digits (型号AB…, 款号ZA-…).
+_CODE_LETTERS = 6
 _LONGEST_LABEL = 12
 
 
