@@ -263,6 +263,7 @@ def test_a_report_days_cell_names_its_window():
     assert _day("2026-11-01~2026-11-30") == "2026-11" and _day("2026年11月") == "2026-11"
     assert _day("2026-11-23~2026-11-29") == "2026-W48" and _day("2026-12-28~2027-01-03") == "2026-W53"
     assert _day("2026/11/24") == "2026-11-24" and _day("20261124") == "2026-11-24"
+    assert _day("46350") == _day("46350.0") == "2026-11-24"  # an Excel day number a CSV kept (audit 152 L1)
     # another range is itself, as `qc export --from … --to …` labels it (it was its first day, 118 M4)
     assert _day("2026-11-20~2026-11-26") == "2026-11-20~2026-11-26"
 

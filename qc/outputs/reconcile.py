@@ -249,6 +249,9 @@ def _day(text: str) -> str:
     packed = re.fullmatch(r"\s*(20\d{2})(\d{2})(\d{2})\s*", text)
     if packed:  # 20261124, as some exports write a day (audit 152 L1)
         return "-".join(packed.groups())
+    serial = re.fullmatch(r"\s*([345]\d{4})(?:\.0+)?\s*", text)
+    if serial:  # an Excel day number a CSV kept (46350 is 2026-11-24): from Excel's day 0, 1899-12-30
+        return (date(1899, 12, 30) + timedelta(days=int(serial[1]))).isoformat()
     month = re.match(r"\s*(\d{4})[-/.年](\d{1,2})月?\s*$", text)
     return f"{month.group(1)}-{int(month.group(2)):02d}" if month else text.strip()
 
