@@ -303,9 +303,6 @@ def _run(
                     db, report, kept.spans, lambda: kept, executor, card, damaged, on_committing
                 )
                 touched = spool.days | changed
-                if on_saved is not None:
-                    on_saved(run_id)  # committed: a stop from here on says the store holds the run
-                rewrite_continued(out_dir, joined, card)
             else:
                 records = [
                     conversation_record(r.conversation, with_evidence(r, card).findings, card)
@@ -336,11 +333,12 @@ def _run(
                     run=report.run, records=whole, renamed=moves, adopted=taken, committing=on_committing
                 )
                 touched = touched_days(saved) | earlier
-                # Said before the files are rewritten, not after: a stop in those seconds was told
-                # the store "may hold the run" when it did (audit 157 M1).
-                if on_saved is not None:
-                    on_saved(run_id)
-                rewrite_continued(out_dir, rejoined, card)
+                joined = rejoined
+            # Committed: said before the files are rewritten, not after, as a stop in those seconds
+            # was told the store "may hold the run" when it did (audit 157 M1).
+            if on_saved is not None:
+                on_saved(run_id)
+            rewrite_continued(out_dir, joined, card)
             report.run["orphaned_decisions"] = db.run_orphans(run_id)
             report.run["moved_decisions"] = db.run_moves(run_id)
             score_from_store(report, db, touched | left_days(report, db, run_id), out_dir)

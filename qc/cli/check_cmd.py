@@ -148,18 +148,8 @@ def _json_line(line: str) -> tuple[str, list[Any], list[str]] | str:
 _OTHER_KEYS = frozenset(("content", "contents", "context_id", "contexts_id", "texts", "then_id", "next"))
 
 
-# A --context value may say whose words it is: "agent:可以的亲" is the agent's earlier reply.
-_CONTEXT_ROLES = {
-    "agent:": "agent",
-    "客服:": "agent",
-    "客服：": "agent",
-    "buyer:": "customer",
-    "买家:": "customer",
-    "买家：": "customer",
-}
-
-
-# A role word and a colon of either width, spaces around it: Agent：…, 客服 ：… (audit 156 L2).
+# A --context value may say whose words it is: "agent:可以的亲" is the agent's earlier reply. A role
+# word and a colon of either width, spaces around it: Agent：…, 客服 ：… (audit 156 L2).
 _CONTEXT_PREFIX = re.compile(r"\s*(agent|buyer|customer|客服|买家)\s*[:：]\s*", re.IGNORECASE)
 
 
@@ -168,9 +158,8 @@ def _context_item(value: str) -> str | tuple[str, str]:
     found = _CONTEXT_PREFIX.match(value)
     if found is None:
         return value
-    role = _CONTEXT_ROLES.get(found[1].lower() + ":", "customer")
     rest = value[found.end() :]
-    return rest if role == "customer" else (role, rest)
+    return ("agent", rest) if found[1].lower() in ("agent", "客服") else rest
 
 
 def _text_problem(text: str, context: list[Any], then: Sequence[str] = ()) -> str | None:

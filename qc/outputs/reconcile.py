@@ -138,7 +138,7 @@ def read_platform_report(path: Path) -> PlatformReport:
             continue
         date_at = next((i for i, h in enumerate(heads) if h in _DATE_HEADERS), None)
         report = PlatformReport(path, {k: cells[i] for k, i in figures.items()})
-        for key, i in list(figures.items()):
+        for key, i in figures.items():
             if next(f for f in FIGURES if f.key == key).kind != "seconds":
                 continue
             report.seconds_per[key] = _seconds_per(cells[i])

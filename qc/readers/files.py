@@ -437,6 +437,9 @@ def validated(
     # them (they took the file name's day: a 10 s reply read as 86,410 s, audit 154 H5).
     full_day: dict[Any, date] = {}
     tabular = report.format in ("csv", "xlsx")
+    # Read whole, in order: a sheet or a JSON document. JSON Lines may be split, and a conversation
+    # line may list its messages newest first or repeat another line's (audit 158 H2, H3).
+    whole = tabular or report.format == "json"
     # In a workbook, an empty 会话ID takes the id above it, as a merged cell shows it.
     merges, ids_filled = report.format == "xlsx", 0
     # A sheet without a role column: the conversations whose agent a nick names, where any other
@@ -444,17 +447,14 @@ def validated(
     buyers_by_default: set[tuple[str, str]] = set()
     conversation_shops: dict[tuple[str, str], set[str]] = {}
     defaulted: dict[str, dict[str, str]] = {}
-    if tabular or report.format == "json":
+    if whole:
         items = list(items)  # read whole already; looked at twice
         if merges:
             ids_filled = _fill_merged_ids(items)
         # A JSON document without role keys as a sheet without a role column: every buyer message
         # was a reject where the sheet of the same chat read it (audit 154 M4).
         buyers_by_default, conversation_shops = _agent_conversations(items, nicks)
-    # Read whole, in order: a sheet, a JSON document (audit 154 H3). JSON Lines may be split, and
-    # a conversation line may list its messages newest first or repeat another line's: not rolled
-    # (audit 158 H2, H3).
-    rolls = tabular or report.format == "json"
+    rolls = whole  # a JSON document rolls over midnight as a sheet does (audit 154 H3)
     # Whether any row gave a time, and any agent row a name: a column under a name qc does not
     # read (创建时间, 客服昵称) left every time empty or every agent unknown, without a word.
     stamped, agent_rows, agents_named = False, 0, False
@@ -552,7 +552,7 @@ def validated(
         yield checked
     if timeless:
         outcome.warnings.append(_missing_day(report.path))
-    if unknown_roles and unknown_roles * 2 >= report.read and report.format in ("csv", "xlsx", "json"):
+    if unknown_roles and unknown_roles * 2 >= report.read and whole:
         # A column of 1/0, or of the senders' nicks, under a role header lost the whole file with
         # exit 0 and nothing naming the fix (audit 154 M3).
         outcome.warnings.append(

@@ -537,8 +537,9 @@ def formula_cells(path: Path, rows: set[int], sheet: str | None = None) -> list[
         wb = openpyxl.load_workbook(handle, read_only=True, data_only=True)
         try:
             wanted = {(title, cell) for title, cell, _ in found}
+            titles = {title for title, _ in wanted}
             for ws in wb.worksheets:
-                if not any(title == ws.title for title, _ in wanted):
+                if ws.title not in titles:
                     continue
                 for row in ws.iter_rows(min_row=min(rows), max_row=max(rows)):
                     for cell in row:
