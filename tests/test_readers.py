@@ -2304,7 +2304,150 @@ def test_a_conversation_id_merged_over_its_rows_is_read_for_each_row(tmp_path: P
         ("X1", ["在吗", "在的"]),
         ("X2", ["有货吗", "有的"]),
     ]
-    assert warned(result, "2 row(s) with an empty 会话ID took the id of the row above")
+    # The merge says whose the rows are: nothing was guessed, so nothing is said.
+    assert not warned(result, "empty 会话ID")
+
+
+def test_an_empty_conversation_id_outside_a_merge_takes_the_id_above_with_a_warning(tmp_path: Path) -> None:
+    """An id left empty (not merged) is still read as the row above's, and the warning says so."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(_HEADER)
+    ws.append(["X1", "买家", "b1", "2026-11-24 10:00:00", "在吗"])
+    ws.append([None, "客服", "店:小王", "2026-11-24 10:00:05", "在的"])
+    wb.save(tmp_path / "empty_id.xlsx")
+    result = read(tmp_path / "empty_id.xlsx")
+    assert [(c.id, len(c.messages)) for c in result.conversations] == [("X1", 2)]
+    assert warned(result, "1 row(s) with an empty 会话ID took the id of the row above")
+
+
+def test_role_and_sender_cells_merged_over_an_agents_replies_are_read_for_each_row(tmp_path: Path) -> None:
+    """A 角色 and 发送人 merged over three replies in a row left two without a role or sender:
+    each was refused, and the buyer waited on a reply qc never saw (audit 154 M2)."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(_HEADER)
+    ws.append(["X1", "买家", "b1", "2026-11-24 10:00:00", "这个有蓝色吗"])
+    ws.append(["X1", "客服", "店:小王", "2026-11-24 10:00:05", "有的亲"])
+    ws.append(["X1", None, None, "2026-11-24 10:00:09", "蓝色是新到的"])
+    ws.append(["X1", None, None, "2026-11-24 10:00:14", "今天下单明天发"])
+    ws.append(["X1", "买家", "b1", "2026-11-24 10:01:00", "好的"])
+    ws.merge_cells("B3:B5")
+    ws.merge_cells("C3:C5")
+    wb.save(tmp_path / "roles.xlsx")
+    result = read(tmp_path / "roles.xlsx")
+    assert not result.rejects
+    (conv,) = result.conversations
+    assert [(m.role.value, m.sender, m.text) for m in conv.messages][1:4] == [
+        ("agent", "店:小王", "有的亲"),
+        ("agent", "店:小王", "蓝色是新到的"),
+        ("agent", "店:小王", "今天下单明天发"),
+    ]
+
+
+def test_a_role_column_left_empty_without_a_merge_is_still_refused(tmp_path: Path) -> None:
+    """Only a merge says the cell above stands for the row: an empty role is no guess."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(_HEADER)
+    ws.append(["X1", "客服", "店:小王", "2026-11-24 10:00:05", "有的亲"])
+    ws.append(["X1", None, None, "2026-11-24 10:00:09", "蓝色是新到的"])
+    wb.save(tmp_path / "empty_role.xlsx")
+    result = read(tmp_path / "empty_role.xlsx")
+    assert [r.line for r in result.rejects] == [3]
+
+
+def test_a_text_merged_over_rows_is_one_message_and_a_row_of_its_own_under_it_is_refused(
+    tmp_path: Path,
+) -> None:
+    """A text merged over two rows is one message, read once from its top; a row under it with a
+    time of its own is two messages sharing one text, refused with the fix."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(_HEADER)
+    ws.append(["X1", "买家", "b1", "2026-11-24 10:00:00", "发什么快递"])
+    ws.append(["X1", "客服", "店:小王", "2026-11-24 10:00:05", "默认中通哦"])
+    ws.append([None, None, None, None, None])
+    ws.append(["X1", "客服", "店:小王", "2026-11-24 10:00:30", "也可以发顺丰"])
+    ws.append(["X1", "客服", "店:小王", "2026-11-24 10:00:40", None])
+    ws.merge_cells("A3:A4")
+    ws.merge_cells("B3:B4")
+    ws.merge_cells("C3:C4")
+    ws.merge_cells("D3:D4")
+    ws.merge_cells("E3:E4")
+    ws.merge_cells("E5:E6")
+    wb.save(tmp_path / "texts.xlsx")
+    result = read(tmp_path / "texts.xlsx")
+    (conv,) = result.conversations
+    assert [m.text for m in conv.messages] == ["发什么快递", "默认中通哦", "也可以发顺丰"]
+    (reject,) = result.rejects
+    assert reject.line == 6 and "the text cell is merged with the row above" in reject.reason
+
+
+def test_a_group_header_merged_across_columns_fills_no_other_column(tmp_path: Path) -> None:
+    """A merge across the columns of one row (a group header above the header) is no value of the
+    columns beside its first."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["会话", None, None, "消息", None])
+    ws.append(_HEADER)
+    ws.append(["X1", "买家", "b1", "2026-11-24 10:00:00", "在吗"])
+    ws.merge_cells("A1:C1")
+    ws.merge_cells("D1:E1")
+    wb.save(tmp_path / "group.xlsx")
+    result = read(tmp_path / "group.xlsx")
+    assert [(c.id, [m.text for m in c.messages]) for c in result.conversations] == [("X1", ["在吗"])]
+
+
+@pytest.mark.parametrize("in_time_column", [True, False], ids=["date-and-time-number", "date-column-number"])
+def test_plain_number_dates_of_a_1904_workbook_count_from_1904(tmp_path: Path, in_time_column: bool) -> None:
+    """A workbook saved with 1904 dates keeps a date whose format was reset as days since
+    1904-01-01: read as the 1900 system's, the chat was dated 2022-11-23 (audit 154 M7)."""
+    import openpyxl
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
+    wb = openpyxl.Workbook()
+    wb.epoch = CALENDAR_MAC_1904
+    ws = wb.active
+    ws.append([*_HEADER, "日期"])
+    day_1904 = (date(2026, 11, 24) - date(1904, 1, 1)).days  # 44,887
+    # 2026-11-24 10:00 as a number (days and a fraction), or its day alone beside a clock.
+    first = day_1904 + 10 / 24 if in_time_column else "10:00:00"
+    ws.append(["X1", "买家", "b1", first, "在吗", day_1904])
+    ws.append(["X1", "客服", "店:小王", "10:00:06", "在的", day_1904])
+    wb.save(tmp_path / "mac.xlsx")
+    result = read(tmp_path / "mac.xlsx")
+    assert not result.rejects
+    (conv,) = result.conversations
+    assert [m.sent_at for m in conv.messages] == [
+        datetime(2026, 11, 24, 10, 0, 0, tzinfo=SH),
+        datetime(2026, 11, 24, 10, 0, 6, tzinfo=SH),
+    ]
+
+
+def test_a_date_cell_of_a_1904_workbook_is_read_as_openpyxl_reads_it(tmp_path: Path) -> None:
+    """A formatted date cell is converted by openpyxl by the workbook's own system: not shifted again."""
+    import openpyxl
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
+    wb = openpyxl.Workbook()
+    wb.epoch = CALENDAR_MAC_1904
+    ws = wb.active
+    ws.append(_HEADER)
+    ws.append(["X1", "买家", "b1", datetime(2026, 11, 24, 10, 0, 0), "在吗"])
+    wb.save(tmp_path / "mac_dates.xlsx")
+    (conv,) = read(tmp_path / "mac_dates.xlsx").conversations
+    assert conv.messages[0].sent_at == datetime(2026, 11, 24, 10, 0, 0, tzinfo=SH)
 
 
 def test_a_date_line_or_a_chat_paste_inside_a_message_stays_its_text(tmp_path: Path) -> None:

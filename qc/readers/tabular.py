@@ -83,6 +83,22 @@ def _cell_text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+@dataclass(frozen=True, slots=True)
+class MergedCell:
+    """A cell under the top of a vertically merged range of a workbook: it shows the top's value.
+
+    openpyxl's read-only mode gives a merged range's value to its top cell only, and the cells
+    under it read empty: a 角色 or 发送人 merged over an agent's three replies left two of them
+    without a role, refused (audit 154 M2). The reader takes the value for every column but the
+    text, where a merge is one message over several rows, read once from its top.
+    """
+
+    value: Any
+
+    def __str__(self) -> str:
+        return _cell_text(self.value)
+
+
 def _header_list(cells: Sequence[Any]) -> str:
     """The non-empty cells of a header row, for an error message (a few dozen, each short and masked).
 
@@ -488,10 +504,20 @@ class SheetTooLarge(Exception):
     """A worksheet declares or holds more rows or cells than the limits file allows."""
 
 
-def xlsx_sheets(
-    path: Path, limits: InputLimits | None = None
-) -> Iterator[tuple[str, bool, Iterator[tuple[int, Sequence[Any], str, str | None]]]]:
-    """``(sheet title, only sheet?, rows)`` for each visible worksheet of a workbook, streamed.
+@dataclass(frozen=True, slots=True)
+class Sheet:
+    """One visible worksheet as :func:`xlsx_sheets` streams it."""
+
+    title: str
+    only: bool  # the workbook's only visible sheet
+    # Saved in Excel's 1904 date system (as Mac Excel long did): a date kept as a plain number
+    # counts its days from 1904-01-01, not 1899-12-30.
+    days_from_1904: bool
+    rows: Iterator[tuple[int, Sequence[Any], str, str | None]]
+
+
+def xlsx_sheets(path: Path, limits: InputLimits | None = None) -> Iterator[Sheet]:
+    """Each visible worksheet of a workbook, its rows streamed.
 
     Hidden sheets (a template, a lookup table someone hid) are not chats: they are left out;
     :func:`hidden_sheets` names them so the reader can say so.
@@ -499,12 +525,15 @@ def xlsx_sheets(
     The workbook is opened read-only and each sheet's rows are parsed as they are asked for.
     A sheet whose declared dimension (``<dimension ref="A1:XFD1048576"/>``) exceeds the row or
     cell budget is refused before any row is read; openpyxl is told to forget the declared size,
-    so it never pads rows to it; rows and cells are counted as they stream.
+    so it never pads rows to it; rows and cells are counted as they stream. A cell under the top
+    of a vertically merged range holds a :class:`MergedCell` of the top's value.
 
     Raises:
         SheetTooLarge: A sheet declares or holds more than ``xlsx_max_rows`` rows or
             ``xlsx_max_cells`` cells (the message names the sheet, the numbers and the fix).
     """
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
     limits = limits or load_limits()
     with open_workbook(path) as wb:
         sheets = [ws for ws in wb.worksheets if getattr(ws, "sheet_state", "visible") == "visible"]
@@ -512,7 +541,37 @@ def xlsx_sheets(
             _check_declared(ws, limits)
             if hasattr(ws, "reset_dimensions"):
                 ws.reset_dimensions()
-            yield ws.title, len(sheets) == 1, _sheet_rows(ws, limits)
+            rows = _sheet_rows(ws, limits, _vertical_merges(ws))
+            yield Sheet(ws.title, len(sheets) == 1, wb.epoch == CALENDAR_MAC_1904, rows)
+
+
+# A merged range in a sheet's XML (<mergeCell ref="B2:B4"/>, a prefix allowed).
+_MERGE_REF = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]{1,3})(\d+):([A-Z]{1,3})(\d+)"')
+
+
+def _vertical_merges(ws: Any) -> list[tuple[int, int, int]]:
+    """``(column index, top row, bottom row)`` of each merged range over rows, by its first column.
+
+    Read from the sheet's XML (the read-only mode does not parse the merges, which follow the
+    rows): the bytes are searched as they stream, never parsed twice. A range over columns of
+    one row (a group header) fills nothing: its other cells are other columns.
+    """
+    from openpyxl.utils.cell import column_index_from_string
+
+    source = getattr(ws, "_get_source", None)
+    if source is None:
+        return []
+    found: list[tuple[int, int, int]] = []
+    tail = b""
+    with source() as xml:
+        while chunk := xml.read(1 << 20):
+            data = tail + chunk
+            for m in _MERGE_REF.finditer(data):
+                top, bottom = int(m[2]), int(m[4])
+                if m.end() > len(tail) and bottom > top:  # one in the tail was found in the last chunk
+                    found.append((column_index_from_string(m[1].decode()) - 1, top, bottom))
+            tail = data[-256:]
+    return sorted(found, key=lambda r: r[1])
 
 
 # The fix for a formula whose value no program saved (a workbook written by a script).
@@ -637,9 +696,13 @@ def _clock_cell(value: timedelta | time, number_format: str) -> Any:
     return value
 
 
-def _sheet_rows(ws: Any, limits: InputLimits) -> Iterator[tuple[int, Sequence[Any], str, str | None]]:
+def _sheet_rows(
+    ws: Any, limits: InputLimits, merges: Sequence[tuple[int, int, int]] = ()
+) -> Iterator[tuple[int, Sequence[Any], str, str | None]]:
     number = 0
     rows = cells_seen = 0
+    # Merged ranges by their top row, and those the rows now read lie in: [column, top value, bottom].
+    waiting, active = list(reversed(merges)), list[list[Any]]()
     for row in ws.iter_rows():
         rows += 1
         cells_seen += len(row)
@@ -653,10 +716,35 @@ def _sheet_rows(ws: Any, limits: InputLimits) -> Iterator[tuple[int, Sequence[An
             if isinstance(value, timedelta | time):
                 value = _clock_cell(value, getattr(cell, "number_format", "") or "")
             cells.append(value)
-            if getattr(cell, "row", None):
-                number = cell.row
+        # A row missing from the XML comes as empty cells without a row number: the next one.
+        number = next((cell.row for cell in row if getattr(cell, "row", None)), number + 1)
+        if waiting or active:
+            _fill_merged(cells, number, waiting, active)
         while cells and cells[-1] is None:
             cells.pop()
         if not cells:
             continue
         yield number, cells, "\t".join(_cell_text(c) for c in cells), None
+
+
+def _fill_merged(
+    cells: list[Any], number: int, waiting: list[tuple[int, int, int]], active: list[list[Any]]
+) -> None:
+    """Put a :class:`MergedCell` of its top's value in each empty cell of row ``number`` under a merge.
+
+    ``waiting`` holds the ranges not reached yet, the next on top (the end of the list);
+    ``active`` those begun: ``[column, top value, bottom row]``. Rows come in order, so each
+    range is looked at while its rows are read, and a sheet of thousands of merges stays linear.
+    """
+    active[:] = [a for a in active if a[2] >= number]
+    while waiting and waiting[-1][1] <= number:
+        column, top, bottom = waiting.pop()
+        if top == number:
+            active.append([column, cells[column] if column < len(cells) else None, bottom])
+        # A range whose top row was not read (no such row in the XML) has no value to show.
+    for column, value, bottom in active:
+        if value is None or bottom < number or (column < len(cells) and cells[column] is not None):
+            continue
+        if column >= len(cells):
+            cells.extend([None] * (column + 1 - len(cells)))
+        cells[column] = MergedCell(value)

@@ -243,6 +243,27 @@ def parse_timestamp(value: object, tz: tzinfo, day: date | None = None) -> datet
 # no chat is (and the year limits refuse).
 _EXCEL_SERIAL_FROM = 20000
 _EXCEL_SERIAL_TO = 80000
+# Days from the 1900 date system's day 0 (1899-12-30) to the 1904 system's (1904-01-01).
+_DAYS_1900_TO_1904 = 1462
+
+
+def from_1904_days(value: object) -> object:
+    """A plain number a 1904-system workbook holds for a date, as the 1900 system's day number.
+
+    A workbook saved with 1904 dates (as Mac Excel long did) counts a date kept as a plain
+    number (a cell whose date format was reset) from 1904-01-01: read as the 1900 system's, every
+    chat was dated four years and a day early. Anything else (text, a clock, epoch seconds, a
+    date cell openpyxl already read as one) is returned as it is.
+    """
+    if (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and _EXCEL_SERIAL_FROM - _DAYS_1900_TO_1904 <= value < _EXCEL_SERIAL_TO - _DAYS_1900_TO_1904
+    ):
+        return value + _DAYS_1900_TO_1904
+    return value
+
+
 # Epoch seconds (10 digits) or milliseconds (13), a fraction allowed: 1795485660.250.
 _EPOCH_TEXT = re.compile(r"(?:\d{10}|\d{13})(?:\.\d{1,6})?")
 _SERIAL_TEXT = re.compile(r"\d{5}(?:\.\d{1,12})?")
