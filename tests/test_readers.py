@@ -3945,6 +3945,12 @@ def test_a_summary_row_under_the_messages_is_said_as_one(tmp_path: Path) -> None
     result = read(path)
     assert reasons(result) == [(4, "a summary row (合计, 总计): not a message")]
     assert [m.text for c in result.conversations for m in c.messages] == ["在吗", "在的"]
+    # its label in another column than the id's (audit 154 L1)
+    path.write_text(
+        "会话ID,角色,发送人,时间,内容\nK1,买家,tb_a,2026-11-24 09:00:05,在吗\n,,,总计：,2 条\n",
+        encoding="utf-8",
+    )
+    assert reasons(read(path)) == [(3, "a summary row (合计, 总计): not a message")]
     # a conversation whose id is sum has a role and a sender: a chat (audit 121 H5)
     path.write_text(
         "会话ID,角色,发送人,时间,内容\nsum,客服,店:小王,2026-11-24 09:00:20,爱买不买\n", encoding="utf-8"

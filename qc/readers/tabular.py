@@ -274,15 +274,12 @@ def rows_to_records(
             )
             head = _Header.of(cells, again)
             continue
-        if (
-            len(cells) > head.cid_at
-            and _SUMMARY_ROW_RE.match(_cell_text(cells[head.cid_at]))
-            and not any(
-                _cell_text(cells[i]).strip() for i in head.whose_at[1:] + head.sender_at if i < len(cells)
-            )
-        ):
+        if not any(
+            _cell_text(cells[i]).strip() for i in head.whose_at[1:] + head.sender_at if i < len(cells)
+        ) and _SUMMARY_ROW_RE.match(next((t for c in cells if (t := _cell_text(c)).strip()), "")):
             # 合计,,,,共 5 条: the export's total under its rows, rejected as "missing role" (audit 120
-            # L4). Only a row of no role and no sender: a conversation whose id is sum is a chat (121 H5).
+            # L4), its label in whichever column comes first (,,总计,,5: audit 154 L1). Only a row
+            # of no role and no sender: a conversation whose id is sum is a chat (121 H5).
             yield make_reject(file, line, "a summary row (合计, 总计): not a message", raw)
             continue
         if pad_short and len(cells) <= head.last_used:
@@ -316,7 +313,6 @@ class _Header:
     # The columns a header row names itself in (会话ID, 角色): a cheap first look for a second
     # export's header in another column order below the first (every column of it has a name).
     whose_at: list[int]
-    cid_at: int
     sender_at: list[int]
 
     @classmethod
@@ -331,7 +327,6 @@ class _Header:
             text=_cell_text(cells[text_at]).strip().lstrip("\ufeff"),
             names=tuple(normalize_header(_cell_text(c)) for c in cells),
             whose_at=[mapping[f] for f in ("conversation_id", "role") if f in mapping],
-            cid_at=mapping["conversation_id"],
             sender_at=[mapping["sender"]] if "sender" in mapping else [],
         )
 
