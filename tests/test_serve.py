@@ -1821,6 +1821,30 @@ def test_qc_serve_check_says_who_can_sign_in_and_warns_off_loopback(template, tm
     assert "give --scorecard the card the days were inspected with" in r.stderr
 
 
+def test_qc_serve_loads_the_tls_files_before_serving_and_names_a_bad_one(template, tmp_path):
+    """A missing or broken certificate failed after the address was printed, naming no file, and
+    --check passed it (audit 161 L1)."""
+    runner, cli_app = _cli()
+    db = tmp_path / "qc.sqlite"
+    shutil.copy(template, db)
+    junk = tmp_path / "cert.pem"
+    junk.write_text("not a certificate\n", encoding="utf-8")
+    missing = tmp_path / "key.pem"
+    for check in (["--check"], []):
+        tls = ["--ssl-certfile", str(junk), "--ssl-keyfile", str(missing)]
+        r = runner.invoke(cli_app, ["serve", "--db", str(db), *check, *tls, "--port", str(_free_port())])
+        assert r.exit_code == 2 and f"--ssl-keyfile {missing}: cannot be read" in r.stderr
+        assert "workbench on" not in r.stderr
+        missing.write_text("not a key either\n", encoding="utf-8")
+        r = runner.invoke(cli_app, ["serve", "--db", str(db), *check, *tls, "--port", str(_free_port())])
+        assert r.exit_code == 2 and "Traceback" not in r.stderr
+        assert (
+            f"--ssl-certfile {junk} and --ssl-keyfile {missing}: not a PEM certificate and its private key"
+            in r.stderr
+        )
+        missing.unlink()
+
+
 def test_qc_serve_refuses_a_port_it_cannot_listen_on_with_a_line_not_a_traceback(template, tmp_path):
     """A port in use exited 3 (qc check --fail-on-hit's code) after the server's own ERROR line, a
     port out of range printed a traceback and exit 70 (audit 93 #2)."""

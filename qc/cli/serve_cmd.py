@@ -147,6 +147,8 @@ def serve_cli(
 
     if (ssl_certfile is None) != (ssl_keyfile is None):
         raise ConfigError("give both --ssl-certfile and --ssl-keyfile, or neither")
+    if ssl_certfile is not None and ssl_keyfile is not None:
+        check_tls_files(ssl_certfile, ssl_keyfile)
     chosen = load_workbench_settings(settings)  # a bad file is refused before anything else happens
     try:
         check_listen(host, port)
@@ -233,3 +235,32 @@ def serve_cli(
         raise QcError(f"the workbench could not start on {host} port {port} (see the line above)") from None
     finally:
         store.close()
+
+
+def check_tls_files(certfile: Path, keyfile: Path) -> None:
+    """Load the certificate and its key as the server will, before anything is served.
+
+    Read first by the server itself, a missing or broken file ended the start with
+    "qc: No such file or directory" or "[SSL] PEM lib" after the workbench's address was
+    printed, naming no file, and ``--check`` passed it (audit 161 L1).
+
+    Raises:
+        ConfigError: a file cannot be read, is no PEM certificate or key, or the key is not the
+            certificate's (exit 2).
+    """
+    import ssl
+
+    for path, option in ((certfile, "--ssl-certfile"), (keyfile, "--ssl-keyfile")):
+        try:
+            path.read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"{option} {path}: cannot be read ({exc.strerror or exc})") from None
+    try:
+        # An empty pass phrase, so an encrypted key fails here instead of OpenSSL asking the terminal.
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(certfile, keyfile, password=b"")
+    except (ssl.SSLError, OSError) as exc:
+        raise ConfigError(
+            f"--ssl-certfile {certfile} and --ssl-keyfile {keyfile}: not a PEM certificate and its"
+            f" private key ({getattr(exc, 'reason', None) or exc}); give the certificate and the key it was"
+            " made with, each a PEM file (-----BEGIN …), the key without a pass phrase"
+        ) from None

@@ -21,6 +21,7 @@ from qc.errors import ConfigError
 from qc.readers.limits import limits_source, load_limits
 from qc.schema import Deduction
 from qc.scoring.card import Scorecard
+from qc.scoring.metrics import UNDATED
 from qc.scoring.periods import Period, Windows, parse_period, period_of, range_period
 from qc.scoring.scores import KIND_LABELS
 from qc.store.database import Store
@@ -62,13 +63,19 @@ class Dashboard:
     kind_filters: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # label → (item, kind)
     deductions: list[Deduction] = field(default_factory=list)
     rejected: int = 0
+    # A dated period's page, of a store that also holds chats without times: none of them is here.
+    undated_elsewhere: bool = False
 
 
 def default_period(store: Store, card: Scorecard) -> Period | None:
-    """The appraisal period (the card's: a month by default) of the newest stored day."""
+    """The appraisal period (the card's: a month by default) of the newest stored day.
+
+    A store of chats without times only has their day, ``undated``: its pages said the store held
+    no inspected day (audit 161 M2).
+    """
     span = store.day_range()
     if span is None:
-        return None
+        return range_period(UNDATED, UNDATED) if store.has_undated() else None
     return period_of(span[1], card.appraisal) or parse_period(span[1])
 
 
@@ -122,16 +129,22 @@ def build_dashboard(
     The trends show ``trend_weeks`` ISO weeks and ``trend_months`` months ending with the period's
     (the workbench settings).
     """
-    month_from = min(_months_back(period, trend_months), period.first)
-    week_from = min(_weeks_back(period, trend_weeks), period.first)
-    monthly, weekly = score_stored_views(
-        store,
-        card,
-        min(month_from, week_from),
-        period.last,
-        [(month_from, Windows.every("month")), (week_from, Windows.every("week"))],
-    )
-    if period.kind == "month":
+    undated = period.first == UNDATED
+    if undated:  # the chats without times: in no week and no month, so no trend
+        monthly = weekly = score_stored(store, card, UNDATED, UNDATED, Windows.only(period))
+    else:
+        month_from = min(_months_back(period, trend_months), period.first)
+        week_from = min(_weeks_back(period, trend_weeks), period.first)
+        monthly, weekly = score_stored_views(
+            store,
+            card,
+            min(month_from, week_from),
+            period.last,
+            [(month_from, Windows.every("month")), (week_from, Windows.every("week"))],
+        )
+    if undated:
+        pooled = weekly
+    elif period.kind == "month":
         pooled = monthly
     elif period.kind == "week":
         pooled = weekly
@@ -152,8 +165,8 @@ def build_dashboard(
         key = f"{KIND_LABELS.get(d.kind, d.kind)}" if d.kind else labels.get(d.item, d.item)
         by_kind[key] = round(by_kind.get(key, 0.0) + d.points, 6)
         kind_filters[key] = (d.item, d.kind)
-    weeks, weekly_series = _trend(weekly, agent)
-    months, monthly_series = _trend(monthly, agent)
+    weeks, weekly_series = _trend(weekly, agent) if not undated else ([], {})
+    months, monthly_series = _trend(monthly, agent) if not undated else ([], {})
     worst = flagged_from(pooled, card, agent=agent, date_from=period.first, date_to=period.last)
     return Dashboard(
         period=period,
@@ -168,6 +181,7 @@ def build_dashboard(
         kind_filters=kind_filters,
         deductions=deductions,
         rejected=len(pooled.rejected_here(agent, period.first, period.last)),
+        undated_elsewhere=not undated and store.has_undated(),
     )
 
 
@@ -194,6 +208,15 @@ def parse_range(text_from: str | None, text_to: str | None, text_period: str | N
     if text_period and (text_from or text_to):
         # One of them was ignored unsaid: the page showed the period, the address said more.
         raise ConfigError("give a period (期间) or 从 From and 到 To, not both")
+    if UNDATED in (text_from, text_to, text_period):
+        # The chats without times, as qc flagged --date undated and qc export --date undated take
+        # them; int("unda") was a 500 on every page (audit 161 H1).
+        if text_period == UNDATED or text_from == text_to == UNDATED:
+            return range_period(UNDATED, UNDATED)
+        raise ConfigError(
+            "undated (the chats without times) is a period of its own: give it as 期间 Period, or as"
+            " both 从 From and 到 To"
+        )
     if bool(text_from) != bool(text_to):
         # A single bound read as one day, unsaid (calibration rounds already refused it).
         raise ConfigError("give both 从 From and 到 To (the same date twice for one day)")

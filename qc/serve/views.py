@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from qc.errors import ConfigError
 from qc.scoring.card import qualifies
-from qc.scoring.metrics import MetricPart
+from qc.scoring.metrics import UNDATED, MetricPart
 from qc.scoring.periods import Period, Windows
 from qc.scoring.scores import KIND_LABELS
 from qc.serve.context import MAX_STORED_INT, Ctx, NotFound, conversation_url
@@ -756,6 +756,9 @@ def calibration_close(ctx: Ctx) -> Response:
 
 # ------------------------------------------------------------------------------ search
 
+# The last day a stored date can be: the upper bound of a search given only its first day.
+_LAST_DAY = "9999-12-31"
+
 
 def search(ctx: Ctx) -> Response:
     """Full-text search over the stored messages with agent, date and kind filters, a page at a time.
@@ -774,6 +777,11 @@ def search(ctx: Ctx) -> Response:
             parse_range(day, day, None)  # a date, or a usage error on the page
     if date_from and date_to:
         parse_range(date_from, date_to, None)  # From after To: said, not an empty list
+    elif UNDATED in (date_from, date_to):
+        parse_range(date_from or None, date_to or None, None)  # undated alone is both bounds
+    elif date_from:
+        # From a day on means the dated days: undated sorts after every date, as text.
+        date_to = _LAST_DAY
     kinds = ctx.store.finding_kinds()
     if kind and kind not in kinds and kind not in KIND_LABELS:
         known = ", ".join(sorted({*kinds, *KIND_LABELS}))
@@ -797,7 +805,10 @@ def search(ctx: Ctx) -> Response:
             total = count_hits(ctx.store, q, **filters)
             hits = search_messages(ctx.store, q, limit=page_size, offset=offset, **filters)
     elif agent is not None:
-        first, last = ctx.store.day_range() or ("", "")
+        span = ctx.store.day_range()
+        # No dates given: every conversation, the undated ones too (they sort after every date).
+        first = span[0] if span else UNDATED
+        last = UNDATED if ctx.store.has_undated() else span[1] if span else ""
         lo, hi = date_from or first, date_to or last
         # One row per conversation, as the dashboard counts it once in a period (a conversation
         # crossing midnight has a part on each day): its first day, its parts added up.
