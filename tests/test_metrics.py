@@ -165,17 +165,41 @@ HOURS = DayRule(service_hours=((540, 720), (810, 1380)))
         (at("02:00:00"), at("09:00:05"), 5.0),  # asked while closed: the clock starts at opening
         (at("22:30:00"), at("09:00:05", "2026-11-25"), 1805.0),  # half an hour before closing counts
         (at("11:50:01"), at("13:35:01"), 900.0),  # the lunch break does not
-        (at("23:10:01"), at("23:50:01"), 0.0),  # closed throughout
+        # Closed throughout: untimed, no 0 s reply that lowers the average (audit 162 H1).
+        (at("23:10:01"), at("23:50:01"), None),
+        (at("12:17:06"), at("12:21:44"), None),  # over lunch
         (at("10:00:01"), at("10:00:01", "2026-11-27"), 3 * 45_000.0),  # three days of 12.5 open hours
+        (at("10:00:01"), at("10:00:01"), 0.0),  # in the same second, while open: an instant reply
+        (at("11:59:50"), at("12:04:00"), 10.0),  # answered over lunch: the open seconds before it
     ],
-    ids=["open", "asked-at-night", "across-the-night", "across-lunch", "closed", "days"],
-)
+    ids=["open", "asked-at-night", "across-the-night", "across-lunch", "closed", "lunch", "days", "instant",
+         "answered-at-lunch"],
+)  # fmt: skip
 def test_service_hours_time_a_reply_only_while_the_shop_is_open(asked, answered, seconds):
     # Times with seconds: two on a whole minute would read as a chat written to the minute.
     c = conv("hours", (C, "buyer", asked), (A, "店:小美", answered))
     (turn,) = conversation_turns(c, HOURS)
     assert turn.delay_s == seconds
     assert conversation_turns(c)[0].delay_s == (answered - asked).total_seconds()  # no hours: all of it
+
+
+def test_a_turn_asked_and_answered_while_closed_is_replied_but_out_of_the_average():
+    """Timed as 0 s, 50 lunch-time and night turns took 阿杰's average from 38.8 s to 25.9 s and his
+    -14 points to 0 (audit 162 H1); left out, the average is the open turns' alone."""
+    c = conv(
+        "lunch",
+        (C, "buyer", at("10:00:00")),
+        (A, "店:小美", at("10:00:40")),
+        (C, "buyer", at("12:17:06")),
+        (A, "店:小美", at("12:21:44")),
+    )
+    (part,) = conversation_parts(c, HOURS)
+    assert (part.turns, part.turns_replied, part.timed_turns) == (2, 2, 1)
+    assert part.delay_us == 40_000_000
+    (to_the_minute_part,) = conversation_parts(
+        conv("m", (C, "buyer", at("12:17:00")), (A, "店:小美", at("12:17:00"))), HOURS
+    )
+    assert (to_the_minute_part.turns_replied, to_the_minute_part.timed_turns) == (1, 0)
 
 
 def test_service_hours_follow_the_shops_wall_clock_on_a_daylight_saving_night():

@@ -256,11 +256,25 @@ def _delay(start: Message, reply: Message, rule: DayRule) -> int | None:
         # 9:01 → 9:02 is 1 to 119 s: the question as late and the reply as early as they can be.
         micros -= _MINUTE_SLACK_US
         if micros <= 0:
-            return 0
-        begin += timedelta(microseconds=_MINUTE_SLACK_US)
-    if rule.service_hours and micros:
-        return served_micros(begin, end, rule)
+            micros = 0
+        else:
+            begin += timedelta(microseconds=_MINUTE_SLACK_US)
+    if rule.service_hours:
+        served = served_micros(begin, end, rule) if micros else 0
+        if served == 0 and not in_service(end, rule):
+            # Asked and answered while the shop was shut, no open minute between: no measure of
+            # its replies, as the platforms leave out what comes outside 接待时间. Timed as 0 s, a
+            # 278 s wait over lunch wiped out a deduction (audit 162 H1).
+            return None
+        return served
     return micros
+
+
+def in_service(moment: datetime, rule: DayRule) -> bool:
+    """True when ``moment`` (aware) falls inside the rule's service hours on the shop's wall clock."""
+    local = moment.astimezone(ZoneInfo(rule.timezone))
+    minute = local.hour * 60 + local.minute + (local.second + local.microsecond / 1e6) / 60
+    return any(open_at <= minute < close_at for open_at, close_at in rule.service_hours)
 
 
 def served_micros(start: datetime, end: datetime, rule: DayRule) -> int:
