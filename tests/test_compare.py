@@ -141,13 +141,12 @@ def test_an_export_folder_says_which_card_scored_it_and_compare_reads_it(tmp_pat
         "configuration: the same scorecard, lexicon, model, timezone, limits, user dictionary, review;"
         in res.stderr
     )
-    # an export into an inspection's folder: its export.json, the newer record, is read (audit 107 M3)
+    # an export into an inspection's folder is refused: one folder, two runs (audit 162 M1)
     res = runner.invoke(
         app, ["export", "--date", "2026-11-24", "--out", str(tmp_path / "run"), *db, "--scorecard", str(cap)]
     )
-    assert res.exit_code == 0, res.output
-    res = runner.invoke(app, ["compare", str(tmp_path / "now"), str(tmp_path / "run")])
-    assert "configuration: the scorecard differs" in res.stderr
+    assert res.exit_code == 2 and "holds a qc inspect run" in res.stderr
+    assert not (tmp_path / "run" / "export.json").exists()
     (tmp_path / "capped" / "export.json").write_text("{not json", encoding="utf-8")
     res = runner.invoke(app, ["compare", str(tmp_path / "now"), str(tmp_path / "capped")])
     assert "after: record export.json is unreadable" in res.stderr  # not "no record" (audit 107 L2)

@@ -660,3 +660,18 @@ def test_an_inspection_removes_only_a_qc_exports_own_files_and_never_its_input(d
     r = run("inspect", tmp / "in", "--out", tmp / "again")
     assert r.exit_code == 0 and "an earlier qc export's own files were removed: " in r.stderr
     assert not (tmp / "again" / "export.json").exists() and not (tmp / "again" / "agents_daily.json").exists()
+
+
+def test_an_export_into_a_folder_holding_an_inspection_is_refused_and_changes_nothing(day):
+    """The export replaced the agents tables under the inspection's run.json ("complete", its
+    counts) and beside its findings: one folder saying two runs (audit 162 M1)."""
+    _, db, tmp = day
+    out = tmp / "out"
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    assert "run.json" in before and "findings.jsonl" in before
+    r = run("export", "--date", DAY, "--out", out, *db)
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert f"{out} holds a qc inspect run (run.json, findings.jsonl …)" in r.stderr
+    assert "write it to a folder of its own, e.g. out-export" in r.stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    assert run("export", "--date", DAY, "--out", tmp / "out-export", *db).exit_code == 0

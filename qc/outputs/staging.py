@@ -86,6 +86,15 @@ def stale_stages(out_dir: Path) -> list[Path]:
     return found
 
 
+def holds_run(out_dir: Path) -> bool:
+    """Whether ``out_dir`` holds a ``qc inspect`` run, finished or not: its run.json is qc's record."""
+    try:
+        data = json.loads((Path(out_dir) / _RUN_FILE).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(data, dict) and COMPLETE_KEY in data
+
+
 def is_complete(out_dir: Path) -> bool:
     """Whether ``out_dir`` holds a run that finished: its run.json says ``"complete": true``."""
     try:

@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qc.batch.stored import score_stored
-from qc.outputs.staging import OutputStage
+from qc.errors import ConfigError
+from qc.outputs.staging import OutputStage, holds_run
 from qc.outputs.writers import EXPORT_RECORD, ORPHANED_FILE, score_output_names, write_score_outputs
 from qc.schema import Conversation, Deduction, Finding
 from qc.scoring.card import (
@@ -641,7 +642,18 @@ def export_scores(store: Store, period: Period, out_dir: Path, card: Scorecard |
 
     agents.csv/.xlsx/.json and deductions.jsonl hold the period's rows (one per agent, pooled);
     for a week, month or range, agents_daily.* and deductions_daily.jsonl hold the daily view.
+
+    Raises:
+        ConfigError: ``out_dir`` holds a ``qc inspect`` run.
     """
+    if holds_run(out_dir):
+        # Its agents tables replaced under the inspection's run.json ("complete", its counts) and
+        # beside its findings: one folder saying two runs (audit 162 M1). An inspection's files may
+        # be in no store, so they are never removed for an export.
+        raise ConfigError(
+            f"{out_dir} holds a qc inspect run (run.json, findings.jsonl …): an export there would"
+            f" mix two runs in one folder; write it to a folder of its own, e.g. {out_dir.name}-export"
+        )
     card = card or load_scorecard()
     result = score_period(store, period, card)
     columns = agent_columns(card)
