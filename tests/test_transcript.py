@@ -59,8 +59,15 @@ def test_a_message_is_charged_once_and_the_view_says_so(findings, charges, share
     by_index = {mv.message.index: mv for mv in view.messages}
     assert {i: by_index[i].charge for i in charges} == charges
     assert {i: by_index[i].shared_charge for i in shared} == shared
-    # each finding shows the whole charge it stands behind, never a share of it
+    # each finding stands behind the whole charge, never a share of it
     assert [view.points[f.id] for f in findings] == shown
+    # listed, the first of those sharing a charge shows it and the rest 0 (同上): a list adds up
+    # to what the message cost (audit 162 M2)
+    listed = [by_index[f.message_index].points_shown(f, view.points) for f in findings]
+    assert sum(listed) == sum(charges.values())
+    assert [f.id in by_index[f.message_index].same_as_above for f in findings] == [
+        shared.get(f.message_index, False) and i > 0 for i, f in enumerate(findings)
+    ]
 
 
 @pytest.mark.parametrize(
@@ -81,3 +88,40 @@ def test_the_report_says_once_what_a_shared_message_costs(findings, lines):
     heading = SimpleNamespace(date="2026-11-24", agents=[AGENT], points=-1.0)
     html = _render_conversation(heading, view, load_reply_patterns(), Masker(False))
     assert html.count("这条消息实扣 -1 分") == lines
+    assert html.count("0 分 (同上)") == lines
+
+
+@pytest.mark.parametrize(
+    ("summary", "state", "shown"),
+    [
+        ("不够耐心（扣分）：催促买家", "rejected", "不够耐心（已驳回，不扣分）：催促买家"),
+        ("与买家冲突（待复核）：反问", "rejected", "与买家冲突（已驳回，不扣分）：反问"),
+        ("与买家冲突（待复核）：反问", "confirmed", "与买家冲突（扣分）：反问"),
+        ("不够耐心（扣分）：催促买家", "pending", "不够耐心（扣分）：催促买家"),
+        ("replied 39 s after the buyer's message", "rejected", "replied 39 s after the buyer's message"),
+    ],
+    ids=["charged-rejected", "held-rejected", "held-confirmed", "pending", "no-head"],
+)
+def test_a_summary_says_what_review_made_of_its_finding(summary, state, shown):
+    """A rejected finding still read 不够耐心（扣分） beside "0 pts · rejected" (audit 162 L4)."""
+    from qc.supervise.transcript import as_decided
+
+    assert as_decided(summary, state) == shown
+
+
+def test_the_report_suggests_the_missing_hand_over_not_avoiding_the_agents_good_reply():
+    """For a silent transfer the report read 不说「the agent's correct last reply」 (audit 162 L8)."""
+    from types import SimpleNamespace
+
+    from qc.supervise.report import _render_conversation, load_reply_patterns
+
+    last = "亲，这个问题我帮您记下了"
+    evidence = Evidence("transfer.v1", "转接未告知", "transfer")
+    found = Finding("c1", 1, "silent_transfer", 1.0, evidence, AGENT, last, 0, len(last))
+    conversation = Conversation(
+        "c1", (Message(0, Role.CUSTOMER, "能退吗", sender="买家"), Message(1, Role.AGENT, last, sender=AGENT))
+    )
+    view = build_view(conversation, [found], load_scorecard())
+    heading = SimpleNamespace(date="2026-11-24", agents=[AGENT], points=0.0)
+    html = _render_conversation(heading, view, load_reply_patterns(), Masker(False))
+    assert "转接之前少了一句告知：" in html and f"不说「{last}」" not in html

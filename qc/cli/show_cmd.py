@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -47,7 +48,7 @@ def show_cli(
     from qc.scoring.card import load_scorecard
     from qc.supervise.masking import conversation_masker
     from qc.supervise.review import last_decisions
-    from qc.supervise.transcript import buyer_sentiments, charged_words, load_view
+    from qc.supervise.transcript import as_decided, buyer_sentiments, charged_words, load_view
     from qc.text.pii import Masker
 
     mask = Masker(mask_pii)
@@ -62,7 +63,9 @@ def show_cli(
         if days:  # the points shown are this card's: say so when the day was inspected with another
             warn_other_scorecard(store, card, min(days), max(days))
     mask = conversation_masker(mask, (mv.message for mv in view.messages), charged_words(view))
-    console = stdout_console(highlight=False)
+    # Piped or saved, a line is never wrapped: a finding id split at column 80 could not be copied
+    # in one go (audit 162 L6).
+    console = stdout_console(highlight=False, soft_wrap=not sys.stdout.isatty())
     conv = view.conversation
     console.print(
         Text(
@@ -82,8 +85,11 @@ def show_cli(
             shown_day = day
         when = mv.local_time.strftime("%H:%M:%S") if mv.local_time else "--:--:--"
         who = "买家" if m.role.value == "customer" and (mask_pii or not m.sender) else (m.sender or "")
+        # Said in words as well as dim: piped, a 1 s welcome auto-reply read as the agent's own
+        # reply just above a slow one (audit 162 L3).
+        tag = " [自动回复 auto-reply]" if m.auto_reply and m.role.value != "system" else ""
         line = Text(
-            plain(f"{when} {m.role.value:<8} {who}: " if who else f"{when} {m.role.value:<8}: "),
+            plain(f"{when} {m.role.value:<8}{tag} {who}: " if who else f"{when} {m.role.value:<8}{tag}: "),
             style="dim" if m.auto_reply or m.role.value == "system" else "",
         )
         # Masked as one text: data a highlight cuts through is masked whole.
@@ -114,12 +120,14 @@ def show_cli(
                 if f.suppressed
                 else "below threshold/needs review"
             )
+            same = " (同上: the charge above)" if f.id in mv.same_as_above else ""
             detail = Text(
                 plain(
-                    f"    ▲ {f.kind} {view.points.get(f.id, 0):g} pts"
+                    f"    ▲ {f.kind} {mv.points_shown(f, view.points):g} pts{same}"
                     f" · {f.entry or f.version or f.rule} · {status}"
                     f" · review {state}"
-                    f" · id {f.id}\n      {mask(f.evidence.summary)}" + (f" (cue: {f.cue})" if f.cue else "")
+                    f" · id {f.id}\n      {mask(as_decided(f.evidence.summary, state))}"
+                    + (f" (cue: {f.cue})" if f.cue else "")
                 ),
                 style="" if f.live else "dim",
             )

@@ -430,12 +430,14 @@ def create_app(
     wb = Workbench(store=store, card=card, secure=secure, settings=settings)
     from qc.scoring.scores import KIND_LABELS
     from qc.serve.explain import why_zh
+    from qc.supervise.transcript import as_decided
 
     item_labels = {i.id: i.label for i in card.items}
     wb.env.globals.update(
         mark_class=mark_class,
         highlight=highlight,
         why=lambda f: why_zh(f, item_labels, KIND_LABELS),
+        as_decided=as_decided,
         state_label=state_label,
     )
     app.state.wb = wb

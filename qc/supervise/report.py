@@ -33,7 +33,7 @@ from qc.store.database import Store
 from qc.supervise.flagged import flagged_conversations
 from qc.supervise.masking import conversation_masker
 from qc.supervise.people import is_unassigned
-from qc.supervise.transcript import build_view, charged_words
+from qc.supervise.transcript import as_decided, build_view, charged_words
 from qc.text.pii import Masker
 
 __all__ = [
@@ -83,6 +83,9 @@ class Pattern:
     why: str
     better: tuple[str, ...]
     instead_of: str = ""
+    # What the suggestion opens with in place of 不说「the flagged reply」: for a finding about a
+    # message never sent (a hand-over), whose reply was no fault of its own (audit 162 L8).
+    lead: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,14 +108,15 @@ class ReplyPatterns:
 
 def _pattern(where: str, key: str, data: Any) -> Pattern:
     if not isinstance(data, dict):
-        raise ConfigError(f"{where}.{key}: must be a table of label, why, better, instead_of")
-    _known_keys(data, ("label", "why", "better", "instead_of"), f"{where}.{key}")
+        raise ConfigError(f"{where}.{key}: must be a table of label, why, better, instead_of, lead")
+    _known_keys(data, ("label", "why", "better", "instead_of", "lead"), f"{where}.{key}")
     better = data.get("better", ())
     better = [better] if isinstance(better, str) else better
     texts = {
         "label": data.get("label", key),
         "why": data.get("why", ""),
         "instead_of": data.get("instead_of", ""),
+        "lead": data.get("lead", ""),
     }
     if not isinstance(better, list) or not all(isinstance(b, str) for b in better):
         raise ConfigError(f"{where}.{key}.better: must be a list of example replies")
@@ -448,13 +452,14 @@ def _render_conversation(fc: Any, view: Any, patterns: ReplyPatterns, mask: Mask
             out.append(
                 f'<div class="finding state-{escape(state)}">'
                 f"▲ {escape(f.kind)} · {escape(f.entry or f.version or f.rule)} · "
-                f"{view.points.get(f.id, 0):g} 分 · 复核: {escape(state)}{status} · "
-                f"<code>{escape(f.id)}</code><br>{escape(mask(f.evidence.summary))}</div>"
+                f"{mv.points_shown(f, view.points):g} 分{' (同上)' if f.id in mv.same_as_above else ''}"
+                f" · 复核: {escape(state)}{status} · "
+                f"<code>{escape(f.id)}</code><br>{escape(mask(as_decided(f.evidence.summary, state)))}</div>"
             )
             p = patterns.for_finding(f) if f.live else None
             if p is not None:
                 better = "<br>".join(f"✔ {escape(b)}" for b in p.better)
-                head = f"不说「{escape(mask(f.text or p.instead_of))}」："
+                head = escape(p.lead) if p.lead else f"不说「{escape(mask(f.text or p.instead_of))}」："
                 out.append(f'<div class="better">{head}{escape(p.why)}<br>{better}</div>')
         if mv.shared_charge:
             out.append(

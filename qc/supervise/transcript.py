@@ -8,14 +8,14 @@ given the conversation, its findings, the card and the points at stake; only
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from qc.batch.stored import score_stored
-from qc.schema import Conversation, Finding, Message
+from qc.schema import CHARGED_HEAD, HELD_HEAD, Conversation, Finding, Message
 from qc.scoring.card import Scorecard
 from qc.scoring.metrics import UNDATED
 from qc.scoring.scores import finding_stakes, inputs_from, score_agents
@@ -61,7 +61,7 @@ class MessageView:
     # Several findings show the same charge (each stands behind it): readers must be told
     # the points are not added up.
     shared_charge: bool = False
-    # The findings that share that one charge (each shown with it, none adding to it).
+    # The findings that share that one charge; the first listed shows it, the rest 0 (同上).
     sharing: frozenset[str] = frozenset()
     # When it was sent on the shop's clock (the card's [day] timezone), whatever offset the
     # export wrote: QA staff read the shop's calendar day and clock, whatever the source's zone.
@@ -73,6 +73,20 @@ class MessageView:
     def flagged(self) -> bool:
         """True when a live finding is on this message."""
         return any(f.live for f in self.findings)
+
+    @property
+    def same_as_above(self) -> frozenset[str]:
+        """The findings sharing the charge after the first listed: shown at 0 (同上).
+
+        Each showed the whole charge, so the lines of one message added up to twice what it cost;
+        ``qc flagged`` and the review sheet count it once (audit 162 M2).
+        """
+        first = next((f.id for f in self.findings if f.id in self.sharing), None)
+        return self.sharing - {first} if first is not None else frozenset()
+
+    def points_shown(self, finding: Finding, points: Mapping[str, float]) -> float:
+        """``finding``'s points as a list of the message's findings adds them up: its charge once."""
+        return 0.0 if finding.id in self.same_as_above else points.get(finding.id, 0.0)
 
 
 @dataclass(slots=True)
@@ -259,3 +273,22 @@ def load_view(
         sentiment=sentiment,
         stakes=scored.stakes(card),
     )
+
+
+# The head of a rejected finding's summary, in place of the （扣分） or （待复核） it was stored with.
+REJECTED_HEAD = "（已驳回，不扣分）"
+
+
+def as_decided(summary: str, state: str) -> str:
+    """A finding's stored summary, its head saying what review made of it.
+
+    The summary is written at inspection: a rejected finding still read 不够耐心（扣分） beside
+    "0 pts · rejected" (audit 162 L4), and a held one confirmed still read （待复核）.
+    """
+    if state == "rejected":
+        for head in (CHARGED_HEAD, HELD_HEAD):
+            if head in summary:
+                return summary.replace(head, REJECTED_HEAD, 1)
+    elif state == "confirmed":
+        return summary.replace(HELD_HEAD, CHARGED_HEAD, 1)
+    return summary
