@@ -4765,3 +4765,41 @@ def test_a_shortened_shop_prefix_stays_an_agent_and_a_platforms_is_the_buyer(tmp
     convs = {c.id: c for c in read(path).conversations}
     assert [m.role for m in convs["k1"].messages] == [Role.CUSTOMER, Role.AGENT, Role.AGENT]
     assert [m.role for m in convs["k2"].messages] == [Role.CUSTOMER, Role.AGENT]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("role", {"x": 1}, "role is an object, not text"),
+        ("role", True, "role is true/false, not text"),
+        ("sender", ["店:甲"], "sender is a list, not text"),
+        ("shop", ["s"], "shop is a list, not text"),
+        ("message_id", {"a": 1}, "message_id is an object, not text"),
+        ("date", ["x"], "date is a list, not text"),
+        ("agent_id", [1], "agent_id is a list, not text"),
+        ("conversation_id", ["h1"], "conversation_id is a list, not text"),
+    ],
+)
+def test_a_field_given_as_a_list_an_object_or_true_false_is_a_reject_naming_it(
+    tmp_path: Path, field: str, value: object, reason: str
+) -> None:
+    """Read as absent, the record was kept with another role, shop or no message id, unsaid;
+    the same mistake in text or timestamp was a reject (audit 162 M3)."""
+    good = {
+        "conversation_id": "h1",
+        "role": "客服",
+        "sender": "店:甲",
+        "text": "好的",
+        "timestamp": "2026-11-24 10:00:05",
+    }
+    path = tmp_path / "day.jsonl"
+    path.write_text(
+        json.dumps({**good, "text": "在吗", "role": "买家", "sender": "b1"}, ensure_ascii=False)
+        + "\n"
+        + json.dumps({**good, field: value}, ensure_ascii=False)
+        + "\n",
+        encoding="utf-8",
+    )
+    result = read(path)
+    assert reasons(result) == [(2, f"{reason}: write it as a string")]
+    assert [m.text for c in result.conversations for m in c.messages] == ["在吗"]

@@ -293,6 +293,8 @@ def _as_bool(value: Any) -> bool | None:
     return None
 
 
+# How a JSON value that is no text is named in a reject.
+_JSON_KINDS: dict[type, str] = {list: "a list", dict: "an object", bool: "true/false"}
 # A number as a spreadsheet shows it in scientific notation (2.02611E+18, 2.02611e+18).
 _SCIENTIFIC = re.compile(r"\d(?:\.\d+)?[eE]\+\d+")
 
@@ -332,7 +334,8 @@ def validate(
             return make_reject(rec.file, rec.line, bad, rec.raw)
     conversation_id = _as_str(rec.conversation_id)
     if conversation_id is None:
-        return make_reject(rec.file, rec.line, "missing conversation_id", rec.raw)
+        reason = _not_text("conversation_id", rec.conversation_id) or "missing conversation_id"
+        return make_reject(rec.file, rec.line, reason, rec.raw)
     if _SCIENTIFIC.fullmatch(conversation_id):
         # 2.02611E+18: what a spreadsheet writes for a long id it took for a number. The id is
         # lost, and every conversation of the day would read as one.
@@ -347,6 +350,26 @@ def validate(
     if type(rec.sender) is dict:
         unnest_sender(rec)
     sender = _as_str(rec.sender)
+    # A field given as a list, an object or true/false was read as absent and the record kept:
+    # another shop, another role or no message id, unsaid (audit 162 M3). Looked at only where
+    # the value read as nothing, so a normal record pays nothing.
+    if sender is None and (wrong := _not_text("sender", rec.sender)):
+        return make_reject(rec.file, rec.line, wrong, rec.raw)
+    kinds = _JSON_KINDS
+    if (
+        type(rec.shop) in kinds
+        or type(rec.message_id) in kinds
+        or type(rec.agent_id) in kinds
+        or type(rec.date) in kinds
+    ):
+        for name, value in (
+            ("shop", rec.shop),
+            ("message_id", rec.message_id),
+            ("agent_id", rec.agent_id),
+            ("date", rec.date),
+        ):
+            if wrong := _not_text(name, value):
+                return make_reject(rec.file, rec.line, wrong, rec.raw)
     for name, value in (
         ("conversation_id", conversation_id),
         ("sender", sender),
@@ -367,6 +390,8 @@ def validate(
         role = rec.role
     else:
         role_text = _as_str(rec.role)
+        if role_text is None and (wrong := _not_text("role", rec.role)):
+            return make_reject(rec.file, rec.line, wrong, rec.raw)
         found = parse_role_word(role_text) if role_text else None
         if found is None and role_text is None and sender:
             found = role_from_nick(sender, *nicks)
@@ -454,6 +479,12 @@ def validate(
         rec.raw,
         key,
     )
+
+
+def _not_text(name: str, value: Any) -> str | None:
+    """The reject reason for a field given as a list, an object or true/false; ``None`` for any other."""
+    kind = _JSON_KINDS.get(type(value))
+    return f"{name} is {kind}, not text: write it as a string" if kind else None
 
 
 def out_of_years(year: int, years: tuple[int, int]) -> str:
