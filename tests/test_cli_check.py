@@ -910,6 +910,10 @@ def test_a_drafts_file_reads_context_as_the_command_line_does_and_names_a_mistyp
         drafts.write_text(f'{{"text": "哦", "{slip}": ["x"]}}\n', encoding="utf-8")
         res = runner.invoke(app, ["check", "--file", str(drafts)])
         assert res.exit_code == 2 and f"unknown key '{slip}'" in res.stderr
+    for slip in ("Text", "TEXT", "txt"):  # the text's own key: only "no text" was said (audit 162 L1)
+        drafts.write_text(f'{{"{slip}": "哦"}}\n', encoding="utf-8")
+        res = runner.invoke(app, ["check", "--file", str(drafts)])
+        assert res.exit_code == 2 and f"unknown key '{slip}': did you mean 'text'?" in res.stderr
     # keys of their own, near as they are, stay readable: content, context_id (audit 158 L1)
     drafts.write_text(
         '{"text": "哦", "content": "x", "context_id": "c1", "context": ["能今天发货吗"]}\n', encoding="utf-8"
@@ -1003,3 +1007,26 @@ def test_a_context_prefix_is_read_in_any_case_width_and_spacing(written: str) ->
     assert (
         empty.exit_code == 2 and "context[1] is empty (or holds only an agent:/buyer: prefix)" in empty.stderr
     )
+
+
+@pytest.mark.parametrize(
+    ("hit", "said"),
+    [
+        ('{ txt = "你有完没完" }', "examples.hit[0]: unknown key 'txt'; known: context, strict, text"),
+        ("{ text = 3 }", "examples.hit[0]: text must be a string"),
+        ('{ context = ["在吗"] }', "examples.hit[0]: an example needs its text = ..."),
+    ],
+    ids=["key-slip", "text-number", "no-text"],
+)
+def test_a_malformed_example_names_its_key_and_is_not_also_a_missing_one(tmp_path, hit, said):
+    """{ txt = … } got the shape message and "give at least one hit example", the key never named
+    (audit 162 L2)."""
+    text = (
+        'version = "2026.12.1"\n\n[[entry]]\nid = "FP-0001"\ntitle = "t"\nphrases = ["有完没完"]\n'
+        f'examples.hit = [{hit}]\nexamples.miss = ["好的"]\n'
+    )
+    path = tmp_path / "slip.toml"
+    path.write_text(text, encoding="utf-8")
+    res = runner.invoke(app, ["lexicon", "check", str(path)])
+    assert res.exit_code == 2 and said in res.stderr
+    assert "give at least one hit example" not in res.stderr

@@ -142,8 +142,19 @@ def test_exit_0_for_a_csv_without_any_row_as_for_an_empty_jsonl(tmp_path: Path, 
             ["--column", "text=内容", "--column", "sender=内容"],
             "--column sender=内容: 内容 is already named for text",
         ),
+        # a field's name mistyped is named as the scorecard and lexicon checks name it (audit 162 L7)
+        (["--column", "txt=聊天内容"], "unknown field 'txt'; did you mean 'text'?"),
+        (["--column", "colour=颜色"], "unknown field 'colour'; use one of conversation_id"),
     ],
-    ids=["nick-both-roles", "nick-both-roles-spaced", "empty-nick", "column-twice", "header-twice"],
+    ids=[
+        "nick-both-roles",
+        "nick-both-roles-spaced",
+        "empty-nick",
+        "column-twice",
+        "header-twice",
+        "field-slip",
+        "field-unknown",
+    ],
 )
 def test_options_that_contradict_each_other_are_refused(tmp_path: Path, args: list[str], says: str) -> None:
     """Each ran with exit 0, one of them silently losing (audit 84 L7)."""

@@ -142,3 +142,18 @@ def test_a_reading_command_on_a_sqlite_file_without_tables_makes_no_store(tmp_pa
     assert res.exit_code == 2 and f"no store at {path}: the database holds no qc tables" in res.stderr
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT name FROM sqlite_master").fetchall() == []
+
+
+def test_a_reading_command_on_another_programs_database_names_it_not_qc_inspect(tmp_path):
+    """It advised `qc inspect --db` on the file first, which qc inspect then refused (audit 162 L5)."""
+    import sqlite3
+
+    path = tmp_path / "crm.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE customers (a)")
+    res = CliRunner().invoke(app, ["flagged", "--db", str(path)])
+    assert res.exit_code == 2
+    assert f"no store at {path}: it holds another program's tables (customers) and no qc schema" in res.stderr
+    assert "qc inspect" not in res.stderr
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT name FROM sqlite_master").fetchall() == [("customers",)]

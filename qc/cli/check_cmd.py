@@ -101,15 +101,10 @@ def _json_line(line: str) -> tuple[str, list[Any], list[str]] | str:
         return f"not valid JSON ({exc}); {_SHAPE}"
     if not isinstance(record, dict):
         return f'no "text" string; {_SHAPE}'
-    said = record.get("text")
-    if isinstance(said, int | float) and not isinstance(said, bool):
-        from qc.readers.records import scalar_text
-
-        record["text"] = scalar_text(said) or ""  # a reply of digits (an order number), as inspect reads it
-    elif not isinstance(said, str):
-        return f'no "text" string; {_SHAPE}'
     import difflib
 
+    # Before the text is looked for: {"Text": …} or {"txt": …} said only that no text was there
+    # (audit 162 L1).
     for key in record:
         spelt = str(key).casefold()
         near = difflib.get_close_matches(spelt, ("text", "context", "then"), n=1, cutoff=0.8)
@@ -117,6 +112,13 @@ def _json_line(line: str) -> tuple[str, list[Any], list[str]] | str:
         if near and key != near[0] and spelt not in _OTHER_KEYS:
             # "contxt" was ignored, and the draft judged with no context at all (audit 156 M2).
             return f"unknown key {shown_value(str(key))!r}: did you mean {near[0]!r}? {_SHAPE}"
+    said = record.get("text")
+    if isinstance(said, int | float) and not isinstance(said, bool):
+        from qc.readers.records import scalar_text
+
+        record["text"] = scalar_text(said) or ""  # a reply of digits (an order number), as inspect reads it
+    elif not isinstance(said, str):
+        return f'no "text" string; {_SHAPE}'
     turns = record.get("context") or []
     if not isinstance(turns, list):
         return f'"context" is not a list; {_SHAPE}'

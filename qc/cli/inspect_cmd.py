@@ -45,8 +45,12 @@ def parse_columns(pairs: list[str]) -> dict[str, str]:
         if not sep or not header:
             raise ConfigError(f"--column {pair!r}: write it as FIELD=HEADER, e.g. --column text=聊天内容")
         if field not in CANONICAL_FIELDS:
+            import difflib
+
+            close = difflib.get_close_matches(field.casefold(), CANONICAL_FIELDS, n=1, cutoff=0.7)
+            hint = f"did you mean {close[0]!r}? " if close else ""
             raise ConfigError(
-                f"--column {pair!r}: unknown field {field!r}; use one of {', '.join(CANONICAL_FIELDS)}"
+                f"--column {pair!r}: unknown field {field!r}; {hint}use one of {', '.join(CANONICAL_FIELDS)}"
             )
         if field in mapping and mapping[field] != header:
             # The last one won unsaid, and an error then named only it.

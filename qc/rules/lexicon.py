@@ -547,6 +547,13 @@ def _examples(value: Any, where: str, problems: list[str]) -> tuple[Example, ...
             _unknown(item, ("text", "context", "strict"), f"{where}[{i}]", problems)
             ctx = _str_tuple(item.get("context"), f"{where}[{i}]", "context", problems)
             out.append(Example(item["text"], ctx, _flag(item, "strict", f"{where}[{i}]", problems)))
+        elif isinstance(item, dict) and item:
+            # { txt = … }: the key is named, not only the shape (audit 162 L2).
+            _unknown(item, ("text", "context", "strict"), f"{where}[{i}]", problems)
+            if "text" in item:
+                problems.append(f"{where}[{i}]: text must be a string")
+            elif not any(str(k) not in ("context", "strict") for k in item):
+                problems.append(f"{where}[{i}]: an example needs its text = ...")
         else:
             problems.append(f"{where}[{i}]: an example is a string or {{ text = ..., context = [...] }}")
     return tuple(out)
@@ -712,9 +719,10 @@ def parse_lexicon(raw: bytes, path: str = "<lexicon>") -> Lexicon:
         _unknown(examples, ("hit", "miss"), f"{where} examples", problems)
         hits = _examples(examples.get("hit"), f"{where} examples.hit", problems)
         misses = _examples(examples.get("miss"), f"{where} examples.miss", problems)
-        if not hits:
+        # An example given but malformed is said above: not also "give one" (audit 162 L2).
+        if not hits and not examples.get("hit"):
             problems.append(f"{where}: give at least one hit example")
-        if not misses:
+        if not misses and not examples.get("miss"):
             problems.append(f"{where}: give at least one miss example")
         title = raw_entry.get("title")
         if not isinstance(title, str) or not title:

@@ -2388,8 +2388,17 @@ def open_store(target: str | Path, *, save: bool = False, existing: bool = False
         if not guarded(
             lambda: inspect(engine).has_table(MIGRATIONS_TABLE.name), where, wait, env, retry=True
         ):
+            names = guarded(lambda: sorted(inspect(engine).get_table_names()), where, wait, env, retry=True)
             engine.dispose()
             named = where if "://" in str(target) else str(target)
+            if names:
+                # qc inspect refuses such a database: advising it first sent the user round in a
+                # circle (audit 162 L5).
+                listed = ", ".join(names[:5]) + (" …" if len(names) > 5 else "")
+                raise StoreError(
+                    f"no store at {named}: it holds another program's tables ({listed}) and no qc"
+                    " schema; give --db the qc store"
+                )
             raise StoreError(
                 f"no store at {named}: the database holds no qc tables; run `qc inspect DAY --out DIR"
                 f" --db {named}` first, or give --db the store"
