@@ -853,6 +853,8 @@ def test_queue_decisions_are_stored_and_audited_like_qc_review(app, store):
     )
     nxt = re.search(r'data-finding="([0-9a-f]*)"', r.text).group(1)
     assert nxt and nxt != first and "<html" not in r.text  # a fragment for htmx
+    # the decision is said, as the conversation page says it (audit 161 L3)
+    assert re.search(rf'id="queue-recorded">✓ {first}: [^<]*→', r.text)
     row = store.audit_trail(first)[-1]
     assert (row["action"], row["actor"], row["note"], row["state_after"], row["source"]) == (
         "reject",
@@ -2522,3 +2524,38 @@ def test_a_supervisor_overturns_the_whole_reply_from_the_appeals_page(app, store
     assert store.latest_states(("confirm", "reject"), [fourth.id]) == {}
     row = shown.split(f'id="appeal-{ids[1]}"', 1)[1].split("</tr>", 1)[0]
     assert f"这条消息仍被 {fourth.id} 扣分" in row
+
+
+def test_a_field_longer_than_the_settings_allow_is_refused_with_its_length(app, store):
+    """A 200,000-character note was stored and printed under its finding (audit 161 L4)."""
+    client = sign_in(app, "质检小王")
+    page = client.get("/queue").text
+    first = re.search(r'data-finding="([0-9a-f]+)"', page).group(1)
+    r = client.post(
+        "/queue/decide",
+        data={"csrf": csrf_of(page), "finding_id": first, "decision": "reject", "note": "啊" * 5000},
+    )
+    assert "note is 5,000 characters, more than the 4,000 a field may hold (max_field_chars" in html.unescape(
+        r.text
+    )
+    assert store.audit_trail(first) == []
+
+
+def test_a_page_says_a_bad_period_in_its_own_words(app):
+    r = sign_in(app, "张主管").get("/?period=2026-13")
+    assert r.status_code == 400 and "期间 Period '2026-13' is not a period" in html.unescape(r.text)
+    assert "--period" not in html.unescape(r.text)
+
+
+def test_a_search_hit_on_a_long_reply_shows_the_words_around_it(app, store, tmp_path):
+    """One hit on a 20,000-character reply was a 320 KB page with every term marked (audit 161 L5)."""
+    long = "开头" + "嗯" * 3000 + "运费险" + "好" * 3000
+    _pii_day(store, tmp_path, agent_said=(long, "零\u200b宽的回复"))
+    client = sign_in(app, "张主管")
+    page = client.get("/search", params={"q": "运费险"}).text
+    hit = next(h for h in re.findall(r'<div class="text">(.*?)</div>', page, re.S) if "嗯嗯" in h)
+    assert '<mark class="hit">运费</mark>' in hit and hit.startswith("…") and hit.endswith("…")
+    assert 250 <= len(re.sub(r"<[^>]+>", "", hit)) <= 310
+    # a word with a zero-width character inside is the word (audit 161 L6)
+    found = client.get("/search", params={"q": "零宽"}).text
+    assert "c-pii" in found and "0 messages" not in found

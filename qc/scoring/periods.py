@@ -142,8 +142,10 @@ def period_label(label: str) -> str:
     return label
 
 
-def parse_period(text: str) -> Period:
+def parse_period(text: str, name: str = "--period") -> Period:
     """A period from its label: ``2026-11`` (month), ``2026-W48`` (ISO week), ``2026-11-24`` (day).
+
+    ``name`` is what the user typed it as, for the message: the option, or a page's field.
 
     Raises:
         ConfigError: the label is none of these.
@@ -162,14 +164,14 @@ def parse_period(text: str) -> Period:
             if week == 53 and 1 <= year < 9999:
                 # 2027-W53 named no reason (audit 114 L4): most ISO years have 52 weeks.
                 raise ConfigError(
-                    f"--period {text!r}: {year} has 52 ISO weeks, no week 53 (its last is {year}-W52)"
+                    f"{name} {text!r}: {year} has 52 ISO weeks, no week 53 (its last is {year}-W52)"
                 ) from None
-    else:
+    elif _ISO_DAY.fullmatch(value):
         try:
             return _day(Date.fromisoformat(value))
         except ValueError:
             pass
-    raise ConfigError(f"--period {text!r} is not a period: {hint}")
+    raise ConfigError(f"{name} {text!r} is not a period: {hint}")
 
 
 class Windows:

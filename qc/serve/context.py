@@ -19,6 +19,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
+from qc.errors import ConfigError
 from qc.readers.roles import fold_agent_id
 from qc.scoring.card import Scorecard
 from qc.serve.auth import Session, Sessions, Throttle
@@ -151,9 +152,22 @@ class Ctx:
         return (self.request.query_params.get(name) or default).strip()
 
     def field(self, name: str, default: str = "") -> str:
-        """A form field of a POST, stripped."""
+        """A form field of a POST, stripped.
+
+        Raises:
+            ConfigError: longer than the settings' ``max_field_chars``: a 200,000-character note
+                was stored and printed under its finding (audit 161 L4).
+        """
         value = self.form.get(name) if self.form is not None else None
-        return value.strip() if isinstance(value, str) else default
+        if not isinstance(value, str):
+            return default
+        most = self.wb.settings.max_field_chars
+        if len(value) > most:
+            raise ConfigError(
+                f"{name} is {len(value):,} characters, more than the {most:,} a field may hold"
+                f" (max_field_chars in {self.wb.settings.source}): shorten it"
+            )
+        return value.strip()
 
     def fields(self, name: str) -> list[str]:
         """Every value of a repeated form field."""

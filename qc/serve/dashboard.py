@@ -221,7 +221,7 @@ def parse_range(text_from: str | None, text_to: str | None, text_period: str | N
         # A single bound read as one day, unsaid (calibration rounds already refused it).
         raise ConfigError("give both 从 From and 到 To (the same date twice for one day)")
     if text_period:
-        period = parse_period(text_period)
+        period = parse_period(text_period, "期间 Period")  # nobody typed --period in a browser
     elif text_from or text_to:
         # The page's own field names: nobody typed --from in a browser.
         fields = ("从 From", "到 To", "从 From" if text_from else "到 To")

@@ -36,8 +36,9 @@ _TABLES = {
         "max_throttled_names",
         "max_request_bytes",
         "requests_at_once",
+        "max_field_chars",
     ),
-    "pages": ("trend_weeks", "trend_months", "search_page_size"),
+    "pages": ("trend_weeks", "trend_months", "search_page_size", "search_hit_chars"),
 }
 
 
@@ -45,7 +46,11 @@ _TABLES = {
 # a search page's offset must fit the store's integers.
 # A request size under which a form of the workbench (a sign-in, a note of a few hundred characters)
 # is refused: 1 byte was accepted and nobody could sign in (audit 116 L4).
-_LEAST = {"max_request_bytes": (8192, "a form with a long note must fit")}
+_LEAST = {
+    "max_request_bytes": (8192, "a form with a long note must fit"),
+    "max_field_chars": (200, "a note of a few sentences must fit"),
+    "search_hit_chars": (40, "a hit must show its words with some around them"),
+}
 _MOST = {
     "trend_weeks": (520, "ten years of weeks on one chart"),
     "trend_months": (120, "ten years of months on one chart"),
@@ -74,6 +79,8 @@ class WorkbenchSettings:
     trend_weeks: int
     trend_months: int
     search_page_size: int
+    max_field_chars: int
+    search_hit_chars: int
     source: str = "qc/defaults/workbench.toml"
 
 

@@ -473,6 +473,7 @@ def _queue_fragment(
     error: str = "",
     started: float | None = None,
     notice: tuple[str, str] | None = None,
+    recorded: str = "",
 ) -> Response:
     items = _queue_items(ctx, args)
     item, waiting = next_pending(ctx.store, items, ctx.person, ctx.session.skipped)
@@ -482,6 +483,7 @@ def _queue_fragment(
         "total": len(items),
         "error": error,
         "notice": notice,
+        "recorded": recorded,
         "args": args,
     }
     if item is not None:
@@ -514,7 +516,7 @@ def queue_decide(ctx: Ctx) -> Response:
     args = _queue_args(ctx, "field")
     fid = ctx.field("finding_id")
     decision = ctx.field("decision")
-    error = ""
+    error = recorded = ""
     notice: tuple[str, str] | None = None
     if decision == "skip":
         if ctx.store.finding(fid) is not None:  # the session keeps ids of findings only
@@ -522,7 +524,7 @@ def queue_decide(ctx: Ctx) -> Response:
     else:
         try:
             _finding(ctx, fid)  # inside: a finding a re-run removed is told in the next item
-            decide(
+            d = decide(
                 ctx.store,
                 fid,
                 decision,
@@ -534,19 +536,24 @@ def queue_decide(ctx: Ctx) -> Response:
             # What the decision did to the scores, as the conversation page says it: a reject in
             # the queue left the reply charged by another finding unsaid (audit 112 M1).
             notice = (_confirmed_notice if decision == "confirm" else _still_charged_notice)(ctx, fid)
+            # Said as the conversation page says it: the queue moved on with no word (audit 161 L3).
+            recorded = f"✓ {fid}: {state_label(d.before)} → {state_label(d.after)}"
         except ReviewError as exc:
             error = str(exc)
     if not ctx.htmx:
         if error:
             ctx.flash("error", error)
-        elif notice:
-            ctx.flash(*notice)
+        else:
+            if recorded:
+                ctx.flash("ok", recorded)
+            if notice:
+                ctx.flash(*notice)
         p: Period = args["period"]
         query = {"from": p.first, "to": p.last, "seed": args["seed"], "per_agent": args["per_agent"]}
         if args["mask"]:
             query["mask"] = "1"
         return ctx.redirect("/queue?" + urlencode(query))
-    return _queue_fragment(ctx, args, error, started, notice)
+    return _queue_fragment(ctx, args, error, started, notice, recorded)
 
 
 # ------------------------------------------------------------------------------ appeals
@@ -779,9 +786,8 @@ def search(ctx: Ctx) -> Response:
         parse_range(date_from, date_to, None)  # From after To: said, not an empty list
     elif UNDATED in (date_from, date_to):
         parse_range(date_from or None, date_to or None, None)  # undated alone is both bounds
-    elif date_from:
-        # From a day on means the dated days: undated sorts after every date, as text.
-        date_to = _LAST_DAY
+    # From a day on means the dated days: undated sorts after every date, as text.
+    upto = date_to or (_LAST_DAY if date_from and date_from != UNDATED else "")
     kinds = ctx.store.finding_kinds()
     if kind and kind not in kinds and kind not in KIND_LABELS:
         known = ", ".join(sorted({*kinds, *KIND_LABELS}))
@@ -798,7 +804,7 @@ def search(ctx: Ctx) -> Response:
     terms: list[str] = []
     total = 0
     listed: list[MetricPart] = []
-    filters = {"agent": agent, "date_from": date_from or None, "date_to": date_to or None, "kind": kind}
+    filters = {"agent": agent, "date_from": date_from or None, "date_to": upto or None, "kind": kind}
     if q:
         terms = search_tokens(q)
         if terms:
@@ -809,7 +815,7 @@ def search(ctx: Ctx) -> Response:
         # No dates given: every conversation, the undated ones too (they sort after every date).
         first = span[0] if span else UNDATED
         last = UNDATED if ctx.store.has_undated() else span[1] if span else ""
-        lo, hi = date_from or first, date_to or last
+        lo, hi = date_from or first, upto or last
         # One row per conversation, as the dashboard counts it once in a period (a conversation
         # crossing midnight has a part on each day): its first day, its parts added up.
         by_conversation: dict[tuple[str | None, str | None], MetricPart] = {}
@@ -856,4 +862,5 @@ def search(ctx: Ctx) -> Response:
         mask=page_masker(ctx.masker(), ctx.store, [*(h.conversation_id for h in hits), *shown_ids]),
         kind_labels=KIND_LABELS,
         zone=ctx.wb.card.day.timezone,
+        hit_chars=ctx.wb.settings.search_hit_chars,
     )

@@ -2305,7 +2305,7 @@ class Store:
         else:
             padded = " " + docs.c.tokens + " "
             for w in words:
-                q = q.where(padded.contains(f" {w} "))
+                q = q.where(padded.contains(f" {w} ", autoescape=True))  # 100% is no wildcard
         if agent:
             q = q.where(
                 exists().where(
