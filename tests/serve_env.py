@@ -49,3 +49,18 @@ def csrf_of(html: str) -> str:
     found = re.search(r'name="csrf" value="([^"]+)"', html)
     assert found, "the page has no CSRF field"
     return found.group(1)
+
+
+def signed_in(app, name: str, password: str = PASSWORD):  # noqa: ANN001, ANN201 - a test client
+    """A test client of ``app`` signed in as ``name``."""
+    from starlette.testclient import TestClient
+
+    client = TestClient(app)
+    page = client.get("/login")
+    r = client.post(
+        "/login",
+        data={"csrf": csrf_of(page.text), "name": name, "password": password, "next": "/"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    return client

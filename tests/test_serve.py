@@ -12,7 +12,7 @@ import shutil
 from urllib.parse import unquote_plus
 
 import pytest
-from serve_env import AJIE, DAY, PASSWORD, XIAOMAN, build_store, csrf_of
+from serve_env import AJIE, DAY, PASSWORD, XIAOMAN, build_store, csrf_of, signed_in
 from starlette.testclient import TestClient
 
 from qc.scoring.card import load_scorecard
@@ -40,15 +40,7 @@ def app(store):
 
 
 def sign_in(app, name: str, password: str = PASSWORD) -> TestClient:
-    client = TestClient(app)
-    page = client.get("/login")
-    r = client.post(
-        "/login",
-        data={"csrf": csrf_of(page.text), "name": name, "password": password, "next": "/"},
-        follow_redirects=False,
-    )
-    assert r.status_code == 303
-    return client
+    return signed_in(app, name, password)
 
 
 def live_finding(store, agent: str, kind: str | None = None):

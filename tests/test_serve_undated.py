@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from serve_env import AJIE, PASSWORD, build_store, csrf_of
+from serve_env import AJIE, PASSWORD, build_store, signed_in
 from starlette.testclient import TestClient
 
 from qc.scoring.card import load_scorecard
@@ -70,15 +70,7 @@ def stores(tmp_path_factory) -> dict[str, Path]:
 def _client(db: Path, tmp_path: Path, name: str) -> TestClient:
     copy = tmp_path / db.name
     shutil.copy(db, copy)
-    client = TestClient(create_app(open_store(copy), load_scorecard()))
-    page = client.get("/login")
-    r = client.post(
-        "/login",
-        data={"csrf": csrf_of(page.text), "name": name, "password": PASSWORD, "next": "/"},
-        follow_redirects=False,
-    )
-    assert r.status_code == 303
-    return client
+    return signed_in(create_app(open_store(copy), load_scorecard()), name)
 
 
 def _text(page: str) -> str:
