@@ -2551,3 +2551,31 @@ def test_a_search_hit_on_a_long_reply_shows_the_words_around_it(app, store, tmp_
     # a word with a zero-width character inside is the word (audit 161 L6)
     found = client.get("/search", params={"q": "零宽"}).text
     assert "c-pii" in found and "0 messages" not in found
+
+
+def test_the_dashboards_table_downloads_as_qc_export_writes_it(app, store, tmp_path):
+    """The workbench showed the numbers payroll takes and gave no file of them (audit 161)."""
+    from typer.testing import CliRunner
+
+    from qc.cli import app as cli_app
+
+    client = sign_in(app, "质检小王")
+    page = client.get("/?period=2026-11").text
+    assert 'href="/agents.csv?period=2026-11"' in page and 'href="/agents.xlsx?period=2026-11"' in page
+    csv_file = client.get("/agents.csv?period=2026-11")
+    assert csv_file.status_code == 200
+    assert csv_file.headers["content-disposition"] == 'attachment; filename="agents_2026-11.csv"'
+    out = tmp_path / "export"
+    r = CliRunner().invoke(
+        cli_app, ["export", "--period", "2026-11", "--db", str(store.url), "--out", str(out)]
+    )
+    assert r.exit_code == 0, r.output
+    assert csv_file.content == (out / "agents.csv").read_bytes()
+    xlsx = client.get("/agents.xlsx?from=2026-11-24&to=2026-11-24")
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    assert xlsx.headers["content-disposition"] == 'attachment; filename="agents_2026-11-24.xlsx"'
+    assert client.get("/agents.pdf?period=2026-11").status_code == 404
+    # an agent has the dashboard row, never the team's file
+    agent = sign_in(app, "阿杰")
+    assert agent.get("/agents.csv?period=2026-11").status_code == 403
+    assert 'id="downloads"' not in agent.get("/").text

@@ -384,6 +384,7 @@ def create_app(
         Route("/logout", _endpoint(logout, ALL), methods=["POST"]),
         Route("/", _endpoint(views.dashboard, ALL), methods=["GET"]),
         Route("/findings", _endpoint(views.findings, ALL), methods=["GET"]),
+        Route("/agents.{kind}", _endpoint(views.agents_table, STAFF), methods=["GET"]),
         Route("/findings/{finding_id}/review", _endpoint(views.review_finding, STAFF), methods=["POST"]),
         Route("/conversations/{conversation_id:path}", _endpoint(views.conversation, ALL), methods=["GET"]),
         Route("/queue", _endpoint(views.queue, STAFF), methods=["GET"]),

@@ -172,9 +172,50 @@ def dashboard(ctx: Ctx) -> Response:
             (name, pts, kind_href(name)) for name, pts in sorted(data.by_kind.items(), key=lambda kv: kv[1])
         ],
         rejected_href="/findings?" + urlencode({**query, **scope, "rejected": "1"}),
+        # The file of the same window, labelled as the page is (2026-11, not 2026-11-01~2026-11-30).
+        table_query={"period": period.label} if period.kind != "range" else query,
         kind_labels=KIND_LABELS,
         urlencode=urlencode,
         mask=page_masker(ctx.masker(), ctx.store, (fc.conversation_id for fc in data.worst)),
+    )
+
+
+# The per-agent table as a file: what `qc export` writes as agents.csv and agents.xlsx.
+_TABLE_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def agents_table(ctx: Ctx) -> Response:
+    """The period's per-agent table as agents.csv or agents.xlsx, decisions applied, as `qc export` writes it.
+
+    The dashboard showed the numbers payroll takes but gave no file of them: a QA lead copied
+    them by hand or went to the command line (audit 161: no download in the workbench).
+    """
+    import tempfile
+    from pathlib import Path
+
+    from qc.outputs.writers import write_agents_csv, write_agents_xlsx
+    from qc.scoring.scores import agent_columns
+    from qc.supervise.review import score_period
+
+    kind = ctx.request.path_params["kind"]
+    if kind not in _TABLE_TYPES:
+        raise NotFound
+    period = _period(ctx)
+    result = score_period(ctx.store, period, ctx.wb.card)
+    with tempfile.TemporaryDirectory(prefix="qc-table-") as folder:
+        path = Path(folder) / f"agents.{kind}"
+        (write_agents_csv if kind == "csv" else write_agents_xlsx)(
+            path, result.rows, agent_columns(ctx.wb.card)
+        )
+        body = path.read_bytes()
+    name = f"agents_{period.label.replace('~', '_')}.{kind}"
+    return Response(
+        body,
+        media_type=_TABLE_TYPES[kind],
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
     )
 
 
