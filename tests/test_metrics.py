@@ -252,8 +252,24 @@ def test_a_chat_joined_from_an_export_to_the_second_and_one_to_the_minute_is_tim
         (A, "店:小美", at("09:00:20")),
         (C, "buyer", at("09:05:00")),
         (A, "店:小美", at("09:06:00")),
+        (C, "buyer", at("09:07:00")),
     )
-    assert [t.delay_s for t in conversation_turns(c)] == [7.0, 1.0]
+    assert [t.delay_s for t in conversation_turns(c)][:2] == [7.0, 1.0]
+
+
+def test_a_turn_landing_on_whole_minutes_in_a_chat_timed_to_the_second_is_timed_as_written():
+    """Once in 3,600 turns both ends fall on :00: a 60 s reply was timed as 1 s and its slow
+    reply lost (audit 164 M4). The messages around it have seconds: it is timed as written."""
+    c = conv(
+        "s",
+        (C, "buyer", at("11:20:13")),
+        (A, "店:小美", at("11:20:31")),
+        (C, "buyer", at("11:22:00")),
+        (A, "店:小美", at("11:23:00")),
+        (C, "buyer", at("11:23:41")),
+        (A, "店:小美", at("11:23:50")),
+    )
+    assert [t.delay_s for t in conversation_turns(c)] == [18.0, 60.0, 9.0]
 
 
 def test_auto_replies_and_system_notices_are_skipped():

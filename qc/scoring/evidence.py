@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 from qc.schema import Conversation, Evidence, Finding
 from qc.scoring.card import Item, Scorecard
-from qc.scoring.metrics import US, Turn, conversation_turns, message_days, to_the_minute
+from qc.scoring.metrics import US, Turn, conversation_turns, message_days, turn_to_the_minute
 
 __all__ = ["EVIDENCE_RULES", "timing_findings", "evidence_weight"]
 
@@ -69,8 +69,7 @@ def _slow(conversation: Conversation, turn: Turn, limit: _Limit) -> Finding | No
         "limit_s": limit.seconds,
         "over_s": over,
     }
-    asked = conversation.messages[turn.first_index].sent_at
-    if to_the_minute(asked, conversation.messages[turn.reply_index].sent_at):
+    if turn_to_the_minute(conversation.messages, turn.first_index, turn.reply_index):
         # Timed at its least (9:01 → 9:11 is at least 541 s): the reasons say so.
         details["to_the_minute"] = True
         # Both times on a whole minute: written so, or one reply in 3,600 that lands there (audit 139 L1).

@@ -242,7 +242,30 @@ def to_the_minute(asked: datetime | None, answered: datetime | None) -> bool:
     )
 
 
-def _delay(start: Message, reply: Message, rule: DayRule) -> int | None:
+def turn_to_the_minute(messages: Sequence[Message], first: int, reply: int) -> bool:
+    """Whether the turn from message ``first`` to its reply ``reply`` is timed to the minute only.
+
+    Both ends on :00 (:func:`to_the_minute`), and so is the timed message next to the turn, before
+    or after it, when there is one: in an export to the second a question and its reply both land
+    on :00 once in 3,600 turns, and such a 60 s reply was timed as 1 s, its slow reply lost
+    (audit 164 M4); three in a row, once in 216,000. A part written to the minute has every time
+    on :00, so a chat joined from two exports is still told part by part.
+    """
+    if not to_the_minute(messages[first].sent_at, messages[reply].sent_at):
+        return False
+    neighbours = []
+    for i in range(first - 1, -1, -1):
+        if (t := messages[i].sent_at) is not None:
+            neighbours.append(t)
+            break
+    for i in range(reply + 1, len(messages)):
+        if (t := messages[i].sent_at) is not None:
+            neighbours.append(t)
+            break
+    return not neighbours or any(not (t.second or t.microsecond) for t in neighbours)
+
+
+def _delay(start: Message, reply: Message, rule: DayRule, coarse: bool) -> int | None:
     begin, end = start.sent_at, reply.sent_at
     if begin is None or end is None:
         return None
@@ -252,7 +275,7 @@ def _delay(start: Message, reply: Message, rule: DayRule) -> int | None:
         return None
     if micros < 0:
         return None
-    if to_the_minute(begin, end):
+    if coarse:
         # 9:01 → 9:02 is 1 to 119 s: the question as late and the reply as early as they can be.
         micros -= _MINUTE_SLACK_US
         if micros <= 0:
@@ -366,7 +389,7 @@ def conversation_turns(
                     m.index,
                     agent,
                     days[m.index],
-                    _delay(start, m, rule),
+                    _delay(start, m, rule, turn_to_the_minute(conversation.messages, start.index, m.index)),
                 )
             )
             start = None
