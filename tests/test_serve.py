@@ -2579,3 +2579,34 @@ def test_the_dashboards_table_downloads_as_qc_export_writes_it(app, store, tmp_p
     agent = sign_in(app, "阿杰")
     assert agent.get("/agents.csv?period=2026-11").status_code == 403
     assert 'id="downloads"' not in agent.get("/").text
+
+
+def test_a_refused_step_is_worded_for_the_page_not_the_command_line(app, store):
+    """Pages told a browser user to type --reason, --note WHY or qc appeal answer 1 --by … (audit 161 L2)."""
+    f = live_finding(store, AJIE, "impatience")
+    agent = sign_in(app, "阿杰")
+    page = f"/conversations/{f.finding.conversation_id}"
+    r = agent.post(
+        "/appeals",
+        data={"csrf": csrf_of(agent.get(page).text), "finding_id": f.id, "reason": " "},
+        follow_redirects=True,
+    )
+    shown = html.unescape(r.text)
+    assert "请写明申诉理由" in shown and "--reason" not in shown
+    agent.post("/appeals", data={"csrf": csrf_of(agent.get(page).text), "finding_id": f.id, "reason": "玩笑"})
+    r = agent.post(
+        "/appeals",
+        data={"csrf": csrf_of(agent.get(page).text), "finding_id": f.id, "reason": "再来"},
+        follow_redirects=True,
+    )
+    shown = html.unescape(r.text)
+    assert "a reviewer answers it first on the 申诉 Appeals page" in shown and "qc appeal" not in shown
+    reviewer = sign_in(app, "质检小王")
+    (appeal,) = store.appeal_rows()
+    r = reviewer.post(
+        f"/appeals/{appeal['id']}/answer",
+        data={"csrf": csrf_of(reviewer.get("/appeals").text), "note": ""},
+        follow_redirects=True,
+    )
+    shown = html.unescape(r.text)
+    assert "请填写回复" in shown and "--note" not in shown

@@ -250,7 +250,7 @@ def _endpoint(handler: Handler, roles: Sequence[str]) -> Endpoint:
         except QcError as exc:
             # A refused step (wrong state, wrong person, missing note): say why, keep the page.
             # The reason may quote what was typed (a phone searched for): masked as the page is.
-            reason = ctx.masker()(str(exc))
+            reason = ctx.masker()(getattr(exc, "web", None) or str(exc))
             if request.method == "POST" and not ctx.htmx:
                 ctx.flash("error", reason)
                 response = ctx.redirect(_back(request))

@@ -79,6 +79,14 @@ _HINT = {
     " qc appeal reopen {id} --by NAME --note WHY",
     REOPENED: "rule it again: qc appeal rule {id} --uphold|--overturn --by SUPERVISOR --note WHY",
 }
+# The same, as the workbench's 申诉 Appeals page offers each step.
+_WEB_HINT = {
+    OPEN: "a reviewer answers it first on the 申诉 Appeals page",
+    ANSWERED: "a supervisor rules it on the 申诉 Appeals page",
+    UPHELD: "it is final (upheld); a supervisor can reopen it on the 申诉 Appeals page",
+    OVERTURNED: "it is final (overturned); a supervisor can reopen it on the 申诉 Appeals page",
+    REOPENED: "a supervisor rules it again on the 申诉 Appeals page",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,7 +234,10 @@ def open_appeal(
     found = stored_finding(store, finding_id)
     actor, appellant = _appellant(store, found.finding.agent, agent, by)
     if is_blank(reason):
-        raise ReviewError("--reason is required: say why the finding is wrong")
+        raise ReviewError(
+            "--reason is required: say why the finding is wrong",
+            web="请写明申诉理由 (an appeal needs its reason: say why the finding is wrong)",
+        )
     if found.finding.suppressed:
         raise ReviewError(
             f"finding {finding_id} was vetoed by a context rule ({found.finding.cue or 'suppressed'}):"
@@ -285,14 +296,16 @@ def _check_appealable(store: Store, finding_id: str) -> None:
         if a.state not in FINAL:
             raise ReviewError(
                 f"finding {finding_id} already has appeal #{a.id} ({a.state}); "
-                + _HINT[a.state].format(id=a.id)
+                + _HINT[a.state].format(id=a.id),
+                web=f"finding {finding_id} already has appeal #{a.id} ({a.state}); {_WEB_HINT[a.state]}",
             )
         if a.state == OVERTURNED:
             raise ReviewError(
                 f"finding {finding_id} was already overturned by appeal #{a.id}; nothing to appeal"
             )
         raise ReviewError(
-            f"finding {finding_id} was ruled on by appeal #{a.id}; " + _HINT[a.state].format(id=a.id)
+            f"finding {finding_id} was ruled on by appeal #{a.id}; " + _HINT[a.state].format(id=a.id),
+            web=f"finding {finding_id} was ruled on by appeal #{a.id}; {_WEB_HINT[a.state]}",
         )
     if finding_states(store, [finding_id]).get(finding_id) == REJECTED:
         raise ReviewError(
@@ -349,7 +362,8 @@ def _check(appeal: Appeal, step: str) -> None:
     if appeal.state not in _ALLOWED[step]:
         raise ReviewError(
             f"appeal #{appeal.id} is {appeal.state}, cannot {step} it; "
-            + _HINT[appeal.state].format(id=appeal.id)
+            + _HINT[appeal.state].format(id=appeal.id),
+            web=f"appeal #{appeal.id} is {appeal.state}, cannot {step} it; {_WEB_HINT[appeal.state]}",
         )
 
 
@@ -407,7 +421,10 @@ def answer_appeal(
     _check(appeal, "answer")
     person = require_person(store, by, REVIEWERS, "answering an appeal")
     if is_blank(note):
-        raise ReviewError("--note is required: the answer the agent will read")
+        raise ReviewError(
+            "--note is required: the answer the agent will read",
+            web="请填写回复 (an answer needs its text: the agent will read it)",
+        )
     check_not_own(person, stored_finding(store, appeal.finding_id).finding, "answer an appeal on")
     _step(
         store,
@@ -460,7 +477,9 @@ def rule_appeal(
     _check(appeal, "rule")
     supervisor = require_person(store, by, (SUPERVISOR,), "a ruling")
     if is_blank(note):
-        raise ReviewError("--note is required: the reason for the ruling")
+        raise ReviewError(
+            "--note is required: the reason for the ruling", web="请填写裁定理由 (a ruling needs its reason)"
+        )
     found = stored_finding(store, appeal.finding_id)
     check_not_own(supervisor, found.finding, "rule an appeal on")
     if supervisor.name in reviewers_of(store, appeal.finding_id):
@@ -559,7 +578,10 @@ def reopen_appeal(
     _check(appeal, "reopen")
     supervisor = require_person(store, by, (SUPERVISOR,), "reopening a ruling")
     if is_blank(note):
-        raise ReviewError("--note is required: say why the ruling is reopened")
+        raise ReviewError(
+            "--note is required: say why the ruling is reopened",
+            web="请填写重开理由 (say why the ruling is reopened)",
+        )
     check_not_own(supervisor, stored_finding(store, appeal.finding_id).finding, "reopen an appeal on")
     _step(store, appeal, "reopen", supervisor.name, note, REOPENED, source)
     return get_appeal(store, appeal_id)

@@ -299,7 +299,8 @@ def close_round(store: Store, round_id: int, *, by: str, note: str) -> Round:
     supervisor = require_person(store, by, (SUPERVISOR,), "closing a calibration round")
     if not note.strip():
         raise ReviewError(
-            "a reason is required: say why the round is closed (--note, or the page's 关闭理由)"
+            "a reason is required: say why the round is closed (--note, or the page's 关闭理由)",
+            web="请填写关闭理由 (a reason is required: say why the round is closed)",
         )
     rnd = get_round(store, round_id)
     if rnd.closed_at:

@@ -359,7 +359,8 @@ def decide(
     if decision == "reject" and is_blank(note):
         raise ReviewError(
             "a rejection needs a note saying why the finding is wrong: --note WHY (in a review sheet,"
-            " the 备注 column)"
+            " the 备注 column)",
+            web="驳回需要写明理由 (a rejection needs a note saying why the finding is wrong)",
         )
     reason_given = not is_blank(note)
     if is_blank(note):  # a zero-width space is no reason
