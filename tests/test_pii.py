@@ -281,6 +281,13 @@ MASKED = [
     ("13822221111，谢啦", "[电话]，谢啦"),  # a word after the phone at the end is no name (audit 160 H3)
     ("我叫王来福", "我叫[姓名]"),  # a name with 来 in it (audit 160 H4)
     ("订单号NO20261124123456", "订单号NO[订单号]"),  # an order's letters are no model code (audit 160 H5)
+    # audit 164 H4: a shop's short order number after its label, a service account, a holder's name
+    ("订单号 820411753 还没发", "订单号 [订单号] 还没发"),
+    ("订单号：604127", "订单号：[订单号]"),
+    ("会员号 A2938475", "会员号 [账号]"),
+    ("宽带账号 gz8842197", "宽带账号 [账号]"),
+    ("户名：王芳", "户名：[姓名]"),
+    ("持卡人李思远", "持卡人[姓名]"),
     ("我手机号：壹叁玖零柒伍伍壹贰叁肆", "我手机号：[电话]"),
     ("或者打：一 三 六 零 零 一 二 三 四 五 六", "或者打：[电话]"),
     ("手机：139/0755/1234", "手机：[电话]"),
@@ -290,6 +297,13 @@ MASKED = [
 ]
 
 UNTOUCHED = [
+    # audit 164 H4: a date after an order label, a count, a word after 账号 are no numbers to hide
+    "订单 2026-11-24 下的",
+    "单号 2026年的还能查吗",
+    "订单2件",
+    "账号密码忘了",
+    "账号admin登不上",
+    "订单金额 158000",
     # audit 159: 我叫 a role (H5), kinds of goods before 女士 (H6), a model's code (H7), a courier or
     # a city before a number is no name (M2: its number alone is masked, in MASKED)
     "亲，安装时间您自己看物流吧，我叫安装师傅明天上门",
