@@ -4803,3 +4803,67 @@ def test_a_field_given_as_a_list_an_object_or_true_false_is_a_reject_naming_it(
     result = read(path)
     assert reasons(result) == [(2, f"{reason}: write it as a string")]
     assert [m.text for c in result.conversations for m in c.messages] == ["在吗"]
+
+
+def test_a_note_merged_down_beside_the_table_fills_no_row(tmp_path: Path) -> None:
+    """A note merged over the rows to the right of the header gave each row a cell past it: every
+    message was refused as too wide (audit 163 H1)."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(_HEADER)
+    ws.append(["X1", "买家", "b1", "2026-11-24 10:00:00", "在吗", None, "备注：11月24日导出"])
+    ws.append(["X1", "客服", "店:小王", "2026-11-24 10:00:05", "在的"])
+    ws.append(["X1", "买家", "b1", "2026-11-24 10:00:30", "好的"])
+    ws.merge_cells("G2:G4")
+    wb.save(tmp_path / "note.xlsx")
+    result = read(tmp_path / "note.xlsx")
+    assert [r.line for r in result.rejects] == [2]  # the note's own row, as before
+    assert [m.text for c in result.conversations for m in c.messages] == ["在的", "好的"]
+
+
+def test_blank_rows_inside_a_merged_range_stay_blank(tmp_path: Path) -> None:
+    """A date merged down a page over two messages made each empty row under it a message with
+    no text, refused, with a warning about ids taken from above (audit 163 H3)."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["日期", *_HEADER])
+    ws.append(["2026-11-24", "X1", "买家", "b1", "10:00:00", "在吗"])
+    ws.append([None, "X1", "客服", "店:小王", "10:00:05", "在的"])
+    for _ in range(20):
+        ws.append([None] * 6)
+    ws.merge_cells("A2:A23")
+    wb.save(tmp_path / "page.xlsx")
+    result = read(tmp_path / "page.xlsx")
+    assert not result.rejects and not warned(result, "empty 会话ID")
+    assert [m.text for c in result.conversations for m in c.messages] == ["在吗", "在的"]
+
+
+def test_a_header_cell_merged_into_the_data_is_no_value_of_it(tmp_path: Path) -> None:
+    """A 店铺 header merged down over the data put every message in shop 店铺 (audit 163 L5)."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append([*_HEADER, "店铺"])
+    ws.append(["X1", "买家", "b1", "2026-11-24 10:00:00", "在吗"])
+    ws.append(["X1", "客服", "柚子店:小王", "2026-11-24 10:00:05", "在的"])
+    ws.merge_cells("F1:F3")
+    wb.save(tmp_path / "shop.xlsx")
+    (conv,) = read(tmp_path / "shop.xlsx").conversations
+    assert conv.shop == "柚子店"
+
+
+def test_a_total_row_with_a_date_or_number_before_its_label_is_a_summary_row(tmp_path: Path) -> None:
+    """2026-11-24,合计,,,,共2条 was refused as "missing role" once the label had to come first
+    (audit 163 M2)."""
+    path = tmp_path / "day.csv"
+    path.write_text(
+        "日期,会话ID,角色,发送人,时间,内容\n2026-11-24,cv1,买家,b1,10:00:00,在吗\n"
+        "2026-11-24,cv1,客服,店:阿明,10:00:20,在的\n2026-11-24,合计,,,,共2条\n",
+        encoding="utf-8",
+    )
+    assert reasons(read(path)) == [(4, "a summary row (合计, 总计): not a message")]

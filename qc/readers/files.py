@@ -21,7 +21,7 @@ from qc.readers.json_document import DocumentError, read_document
 from qc.readers.jsonl import read_jsonl
 from qc.readers.limits import limits_source, load_limits
 from qc.readers.options import FileReport, ReadOptions
-from qc.readers.records import Candidate, RawRecord, has_value, make_reject, scalar_text, validate
+from qc.readers.records import Candidate, RawRecord, has_value, scalar_text, validate
 from qc.readers.roles import fold_agent_id, parse_role_word, role_from_nick, split_subaccount
 from qc.readers.sniff import (
     OLE_MAGIC,
@@ -33,7 +33,6 @@ from qc.readers.sniff import (
 )
 from qc.readers.tabular import (
     UNSAVED_FORMULA_FIX,
-    MergedCell,
     NoHeaderError,
     SheetTooLarge,
     csv_rows,
@@ -322,14 +321,15 @@ def _xlsx(
                 outcome.only_sheet = _only_sheet_day(path, title, outcome, dated) if sheet.only else None
                 try:
                     read = rows_to_records(
-                        sheet.rows, label, column_map, pad_short=True, warnings=outcome.warnings
+                        sheet.rows, label, column_map, pad_short=True, warnings=outcome.warnings, merged=True
                     )
                     for item in read:
-                        settled = (
-                            _settled(item, sheet.days_from_1904) if isinstance(item, RawRecord) else item
-                        )
-                        if settled is not None:
-                            items.append(settled)
+                        if sheet.days_from_1904 and isinstance(item, RawRecord):
+                            item.timestamp, item.date = (
+                                from_1904_days(item.timestamp),
+                                from_1904_days(item.date),
+                            )
+                        items.append(item)
                 except NoHeaderError as no_header:
                     headerless.append(f"sheet {title!r}: {no_header}")
         except NoHeaderError:
@@ -370,38 +370,6 @@ def _xlsx(
             f"{path}: sheet {title!r} is hidden: not read (unhide it in Excel to inspect it)"
         )
     return items
-
-
-# The fields of a sheet's row a merged cell may stand in, the text aside.
-_MERGEABLE = ("conversation_id", "role", "sender", "timestamp", "agent_id", "shop", "auto_reply", "date")
-
-
-def _settled(item: RawRecord, days_from_1904: bool) -> RawRecord | Reject | None:
-    """A workbook row with its merged cells' values and its plain-number dates in the 1900 system.
-
-    A row under a text merged over several rows is part of that one message, read from the
-    top row: ``None`` when all it holds is merged from above, a reject when it has a value of
-    its own (a time: two messages that share one text cell).
-    """
-    if isinstance(item.text, MergedCell):
-        if any(
-            has_value(getattr(item, f)) and not isinstance(getattr(item, f), MergedCell) for f in _MERGEABLE
-        ):
-            return make_reject(
-                item.file,
-                item.line,
-                "the text cell is merged with the row above, though the row has values of its own:"
-                " unmerge it in Excel or WPS and give each message its own text",
-                item.raw,
-            )
-        return None
-    for name in (*_MERGEABLE, "message_id"):
-        value = getattr(item, name)
-        if isinstance(value, MergedCell):
-            setattr(item, name, value.value)
-    if days_from_1904:
-        item.timestamp, item.date = from_1904_days(item.timestamp), from_1904_days(item.date)
-    return item
 
 
 def _warn_unsaved_formulas(path: Path, empty: set[tuple[str, int]], outcome: FileOutcome) -> None:

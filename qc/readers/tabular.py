@@ -89,14 +89,26 @@ class MergedCell:
 
     openpyxl's read-only mode gives a merged range's value to its top cell only, and the cells
     under it read empty: a 角色 or 发送人 merged over an agent's three replies left two of them
-    without a role, refused (audit 154 M2). The reader takes the value for every column but the
-    text, where a merge is one message over several rows, read once from its top.
+    without a role, refused (audit 154 M2). :func:`rows_to_records` takes the value for a column
+    the header names, in a row of its own (a blank row under a merge stays blank), from a merge
+    that starts below the header; a text merged over rows is one message, read once from its top.
     """
 
     value: Any
+    top: int  # the row the range starts on
 
     def __str__(self) -> str:
         return _cell_text(self.value)
+
+
+def _own(cell: Any) -> Any:
+    """A cell as the row itself holds it: ``None`` for one a merge above fills."""
+    return None if isinstance(cell, MergedCell) else cell
+
+
+def _shown(cell: Any) -> Any:
+    """A cell as the sheet shows it: a merged cell's value."""
+    return cell.value if isinstance(cell, MergedCell) else cell
 
 
 def _header_list(cells: Sequence[Any]) -> str:
@@ -142,6 +154,7 @@ def rows_to_records(
     pad_short: bool = False,
     delimiter: str | None = None,
     warnings: list[str] | None = None,
+    merged: bool = False,
 ) -> Iterator[RawRecord | Reject]:
     """Turn ``(line, cells, raw, problem)`` rows into raw records under the detected header.
 
@@ -150,6 +163,7 @@ def rows_to_records(
     empty (spreadsheets omit them) instead of as a truncated row. ``delimiter`` is a CSV's: a
     row whose quoted cell holds whole rows of the file is a stray quote (:func:`_stray_quote`).
     ``warnings`` receives a warning for each field two header cells name (the first is read).
+    ``merged``: the cells may hold :class:`MergedCell` (a workbook's rows).
 
     Raises:
         NoHeaderError: Before yielding anything, when no header row names the
@@ -168,12 +182,13 @@ def rows_to_records(
     seen: set[tuple[str, ...]] = set()
     for row in it:
         cells, problem = row[1], row[3]
-        if problem is None and not any(_cell_text(c).strip() for c in cells):
+        if problem is None and not any(_cell_text(_own(c)).strip() for c in cells):
             continue  # a blank row (one that could not be read is a reject, never skipped)
-        found = map_headers(cells, column_map) if problem is None else {}
+        # A header cell merged down over a group header's second row names its column there too.
+        found = map_headers([_shown(c) for c in cells], column_map) if problem is None else {}
         # A row the same as an earlier candidate is that header repeated (files joined one
         # after the other): a row of the data, never the header.
-        names = tuple(normalize_header(_cell_text(c)) for c in cells)
+        names = tuple(normalize_header(_cell_text(_shown(c))) for c in cells)
         if "text" in found and names not in seen:
             candidates.append((len(pending), found))
             seen.add(names)
@@ -191,7 +206,7 @@ def rows_to_records(
             chosen = (at, found)
     if chosen is not None:
         at, mapping = chosen
-        line, header = pending[at][0], pending[at][1]
+        line, header = pending[at][0], [_shown(c) for c in pending[at][1]]
         it = itertools.chain(pending[at + 1 :], it)
         pending = pending[:at]
     if mapping is None and not pending:
@@ -225,7 +240,7 @@ def rows_to_records(
         )
     for line, _cells, raw, problem in pending:
         yield make_reject(file, line, problem or "row above the header row", raw)
-    head = _Header.of(header, mapping)
+    head = _Header.of(header, mapping, line)
     if warnings is not None:
         for field, others in competing_headers(header, mapping, column_map).items():
             shown = [shown_value(_cell_text(header[i]), 20) for i in (mapping[field], *others)]
@@ -245,8 +260,8 @@ def rows_to_records(
         if problem is not None:
             yield make_reject(file, line, problem, raw)
             continue
-        if not any(_cell_text(c).strip() for c in cells):
-            continue
+        if not any(_cell_text(_own(c)).strip() for c in cells):
+            continue  # blank, or only what merges above it fill: no row of its own
         if (
             len(cells) > head.text_at
             and _cell_text(cells[head.text_at]).strip().lstrip("\ufeff") == head.text
@@ -272,11 +287,19 @@ def rows_to_records(
                 " not a message; the rows under it are read by this header",
                 raw,
             )
-            head = _Header.of(cells, again)
+            head = _Header.of(cells, again, line)
             continue
         if not any(
             _cell_text(cells[i]).strip() for i in head.whose_at[1:] + head.sender_at if i < len(cells)
-        ) and _SUMMARY_ROW_RE.match(next((t for c in cells if (t := _cell_text(c)).strip()), "")):
+        ) and (
+            # In the id column, or the first cell the row holds itself (,,总计,,5: audit 154 L1);
+            # a date or 序号 may come before it (2026-11-24,合计,,,,共2条: audit 163 M2).
+            (
+                len(cells) > head.whose_at[0]
+                and _SUMMARY_ROW_RE.match(_cell_text(_own(cells[head.whose_at[0]])))
+            )
+            or _SUMMARY_ROW_RE.match(next((t for c in cells if (t := _cell_text(_own(c))).strip()), ""))
+        ):
             # 合计,,,,共 5 条: the export's total under its rows, rejected as "missing role" (audit 120
             # L4), its label in whichever column comes first (,,总计,,5: audit 154 L1). Only a row
             # of no role and no sender: a conversation whose id is sum is a chat (121 H5).
@@ -289,7 +312,7 @@ def rows_to_records(
                 file, line, f"row has {len(cells)} fields, the header {head.width}; truncated row?", raw
             )
             continue
-        if len(cells) > head.width and any(_cell_text(c).strip() for c in cells[head.width :]):
+        if len(cells) > head.width and any(_cell_text(_own(c)).strip() for c in cells[head.width :]):
             yield make_reject(
                 file,
                 line,
@@ -297,13 +320,32 @@ def rows_to_records(
                 raw,
             )
             continue
-        yield RawRecord(file=file, line=line, raw=raw, **{f: cells[i] for f, i in head.mapping.items()})
+        fields = {f: cells[i] for f, i in head.mapping.items()}
+        if merged and any(isinstance(v, MergedCell) for v in fields.values()):
+            if isinstance(fields["text"], MergedCell) and fields["text"].top > head.line:
+                # A text merged over rows is one message, read from its top: a row under it with
+                # values of its own is two messages sharing one text.
+                yield make_reject(
+                    file,
+                    line,
+                    "the text cell is merged with the row above, though the row has values of its own:"
+                    " unmerge it in Excel or WPS and give each message its own text",
+                    raw,
+                )
+                continue
+            # A merge from the header row down (a header cell merged into the data) is no value.
+            fields = {
+                f: (v.value if v.top > head.line else None) if isinstance(v, MergedCell) else v
+                for f, v in fields.items()
+            }
+        yield RawRecord(file=file, line=line, raw=raw, **fields)
 
 
 @dataclass(frozen=True, slots=True)
 class _Header:
     """A header row and what reading rows by it asks of it."""
 
+    line: int  # the row it is on
     mapping: Mapping[str, int]
     width: int
     last_used: int
@@ -316,10 +358,11 @@ class _Header:
     sender_at: list[int]
 
     @classmethod
-    def of(cls, cells: Sequence[Any], mapping: Mapping[str, int]) -> _Header:
-        """The header of these cells, mapped (:func:`~qc.readers.columns.map_headers`)."""
+    def of(cls, cells: Sequence[Any], mapping: Mapping[str, int], line: int = 0) -> _Header:
+        """The header of these cells on row ``line``, mapped (:func:`~qc.readers.columns.map_headers`)."""
         text_at = mapping["text"]
         return cls(
+            line=line,
             mapping=mapping,
             width=len(cells),
             last_used=max(mapping.values()),
@@ -728,18 +771,18 @@ def _fill_merged(
     """Put a :class:`MergedCell` of its top's value in each empty cell of row ``number`` under a merge.
 
     ``waiting`` holds the ranges not reached yet, the next on top (the end of the list);
-    ``active`` those begun: ``[column, top value, bottom row]``. Rows come in order, so each
-    range is looked at while its rows are read, and a sheet of thousands of merges stays linear.
+    ``active`` those begun: ``[column, top value, bottom row, top row]``. Rows come in order, so
+    each range is looked at while its rows are read, and a sheet of thousands of merges stays linear.
     """
     active[:] = [a for a in active if a[2] >= number]
     while waiting and waiting[-1][1] <= number:
         column, top, bottom = waiting.pop()
         if top == number:
-            active.append([column, cells[column] if column < len(cells) else None, bottom])
+            active.append([column, cells[column] if column < len(cells) else None, bottom, top])
         # A range whose top row was not read (no such row in the XML) has no value to show.
-    for column, value, bottom in active:
+    for column, value, bottom, top in active:
         if value is None or bottom < number or (column < len(cells) and cells[column] is not None):
             continue
         if column >= len(cells):
             cells.extend([None] * (column + 1 - len(cells)))
-        cells[column] = MergedCell(value)
+        cells[column] = MergedCell(value, top)
