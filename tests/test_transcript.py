@@ -125,3 +125,25 @@ def test_the_report_suggests_the_missing_hand_over_not_avoiding_the_agents_good_
     heading = SimpleNamespace(date="2026-11-24", agents=[AGENT], points=0.0)
     html = _render_conversation(heading, view, load_reply_patterns(), Masker(False))
     assert "转接之前少了一句告知：" in html and f"不说「{last}」" not in html
+
+
+def test_a_finding_priced_on_its_own_shows_its_own_part_after_the_shared_charge(tmp_path):
+    """A card pricing the phrase itself at −2: 同上 showed its whole −3 as 0, and a conversation
+    charged −8.09 listed −6.09 (audit 163 H2)."""
+    card_file = tmp_path / "card.toml"
+    card_file.write_text(
+        "[items.service_attitude]\npoints = { conflict = -5, impatience = -1, forbidden_phrase = -2 }\n",
+        encoding="utf-8",
+    )
+    card = load_scorecard(card_file)
+    for findings in (
+        [_model(1, "impatience"), _phrase(1, "自己看", "impatience")],
+        [_phrase(1, "自己看", "impatience"), _model(1, "impatience")],
+    ):
+        view = build_view(_conversation(), findings, card, explain=True)
+        mv = next(m for m in view.messages if m.message.index == 1)
+        shown = {f.kind: mv.points_shown(f, view.points) for f in findings}
+        assert sum(shown.values()) == mv.charge == -3
+        second = findings[1]
+        assert second.id in mv.same_as_above
+        assert shown[second.kind] == (-2 if second.kind == "forbidden_phrase" else 0)

@@ -120,10 +120,17 @@ def show_cli(
                 if f.suppressed
                 else "below threshold/needs review"
             )
-            same = " (同上: the charge above)" if f.id in mv.same_as_above else ""
+            shown = mv.points_shown(f, view.points)
+            same = ""
+            if f.id in mv.same_as_above:
+                same = (
+                    " (its own points; its verdict is the charge above, 同上)"
+                    if shown
+                    else " (同上: the charge above)"
+                )
             detail = Text(
                 plain(
-                    f"    ▲ {f.kind} {mv.points_shown(f, view.points):g} pts{same}"
+                    f"    ▲ {f.kind} {shown:g} pts{same}"
                     f" · {f.entry or f.version or f.rule} · {status}"
                     f" · review {state}"
                     f" · id {f.id}\n      {mask(as_decided(f.evidence.summary, state))}"

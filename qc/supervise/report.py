@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date as Date
 from datetime import timedelta
@@ -33,7 +33,7 @@ from qc.store.database import Store
 from qc.supervise.flagged import flagged_conversations
 from qc.supervise.masking import conversation_masker
 from qc.supervise.people import is_unassigned
-from qc.supervise.transcript import as_decided, build_view, charged_words
+from qc.supervise.transcript import MessageView, as_decided, build_view, charged_words
 from qc.text.pii import Masker
 
 __all__ = [
@@ -452,7 +452,7 @@ def _render_conversation(fc: Any, view: Any, patterns: ReplyPatterns, mask: Mask
             out.append(
                 f'<div class="finding state-{escape(state)}">'
                 f"▲ {escape(f.kind)} · {escape(f.entry or f.version or f.rule)} · "
-                f"{mv.points_shown(f, view.points):g} 分{' (同上)' if f.id in mv.same_as_above else ''}"
+                f"{mv.points_shown(f, view.points):g} 分{_same_as_above(mv, f, view.points)}"
                 f" · 复核: {escape(state)}{status} · "
                 f"<code>{escape(f.id)}</code><br>{escape(mask(as_decided(f.evidence.summary, state)))}</div>"
             )
@@ -468,6 +468,13 @@ def _render_conversation(fc: Any, view: Any, patterns: ReplyPatterns, mask: Mask
             )
     out.append("</div>")
     return "".join(out)
+
+
+def _same_as_above(mv: MessageView, finding: Finding, points: Mapping[str, float]) -> str:
+    """What a finding sharing its message's charge after the first says beside its points."""
+    if finding.id not in mv.same_as_above:
+        return ""
+    return " (另计；判定扣分同上)" if mv.points_shown(finding, points) else " (同上)"
 
 
 def content_security_policy() -> str:

@@ -85,8 +85,18 @@ class MessageView:
         return self.sharing - {first} if first is not None else frozenset()
 
     def points_shown(self, finding: Finding, points: Mapping[str, float]) -> float:
-        """``finding``'s points as a list of the message's findings adds them up: its charge once."""
-        return 0.0 if finding.id in self.same_as_above else points.get(finding.id, 0.0)
+        """``finding``'s points as a list of the message's findings adds them up: its charge once.
+
+        Every finding sharing the charge carries the verdict's points, and some their own besides
+        (a forbidden phrase a card prices at −2): after the first listed, each shows its own part
+        only, so the lines add up to what the message costs (audit 163 H2).
+        """
+        at = points.get(finding.id, 0.0)
+        if finding.id not in self.same_as_above:
+            return at
+        total = sum(points.get(fid, 0.0) for fid in self.sharing)
+        verdict = (total - self.charge) / (len(self.sharing) - 1)
+        return round(at - verdict, 6) + 0.0  # + 0.0: never a -0
 
 
 @dataclass(slots=True)
