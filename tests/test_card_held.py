@@ -60,7 +60,9 @@ def test_mark_held_turns_what_the_card_holds_into_held_findings_and_leaves_the_r
         needs_review=True,
     )
     assert mark_held([model_held], _card('[findings]\nreview_only = ["impatience"]\n')) == [model_held]
-    assert mark_held([sure], load_scorecard()) == [sure]
+    assert mark_held([sure], _card("[findings]\nreview_only = []\n")) == [sure]
+    # the default card holds the classifier's verdicts (audit 164 H3)
+    assert mark_held([sure], load_scorecard())[0].needs_review
 
 
 def test_marking_changes_no_score():

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from cards import CHARGING
 from typer.testing import CliRunner
 
 from qc.cli import app
@@ -18,6 +19,11 @@ ROOT = Path(__file__).resolve().parents[1]
 runner = (
     CliRunner(mix_stderr=False) if "mix_stderr" in CliRunner.__init__.__code__.co_varnames else CliRunner()
 )
+
+
+# `qc check` with the card that charges the classifier's verdicts (the default holds them): the
+# tests of check against inspect compare what each charges.
+CHECK = ["check", "--scorecard", str(CHARGING)]
 
 
 def _lines(out: str) -> list[dict]:
@@ -45,7 +51,9 @@ def test_check_holds_what_the_shops_card_holds(tmp_path):
     """A kind the card only reviews, or a score under its min_score, is held as a day's scoring holds it."""
     args = ["check", "嫌贵就别买", "--context", "能便宜点吗"]
     (plain,) = _lines(runner.invoke(app, args).stdout)
-    assert (plain["verdict"], plain["held"]) == ("conflict", False)
+    assert (plain["verdict"], plain["held"]) == ("ok", True)  # the default card holds the classifier's
+    (charged,) = _lines(runner.invoke(app, [*args, "--scorecard", str(CHARGING)]).stdout)
+    assert (charged["verdict"], charged["held"]) == ("conflict", False)
     for name, text in (
         ("review.toml", '[findings]\nreview_only = ["impatience", "conflict"]\n'),
         ("sure.toml", "[findings.min_score]\nconflict = 0.9999\nimpatience = 0.9999\n"),
@@ -62,7 +70,7 @@ def test_a_kind_the_card_charges_outside_its_verdict_order_is_the_checks_verdict
     """With verdict_order = ["conflict"] the day's scoring charges impatience on its own; check
     said ok and --fail-on-hit passed the draft (audit 84 M2)."""
     card = tmp_path / "card.toml"
-    card.write_text('[findings]\nverdict_order = ["conflict"]\n', encoding="utf-8")
+    card.write_text('[findings]\nverdict_order = ["conflict"]\nreview_only = []\n', encoding="utf-8")
     res = runner.invoke(
         app, ["check", "等着吧", "-c", "怎么还没发货", "--scorecard", str(card), "--fail-on-hit"]
     )
@@ -76,7 +84,12 @@ def test_a_kind_the_card_charges_outside_its_verdict_order_is_the_checks_verdict
 
 
 def _inspect_rows(tmp_path, rows, *options: str) -> list[dict]:
-    """Inspect one conversation of ``(role word, clock, text)`` rows (with ``options``); its findings."""
+    """Inspect one conversation of ``(role word, clock, text)`` rows (with ``options``); its findings.
+
+    Without a --scorecard, with the card that charges the classifier's verdicts, as :data:`CHECK` checks.
+    """
+    if "--scorecard" not in options:
+        options = (*options, "--scorecard", str(CHARGING))
     day = tmp_path / "day.jsonl"
     day.write_text(
         "".join(
@@ -104,8 +117,8 @@ def _inspect_rows(tmp_path, rows, *options: str) -> list[dict]:
 def test_check_then_reads_a_reply_in_bubbles_as_inspect_does(tmp_path):
     """等着吧 alone is curt; followed at once by 我这就帮您催一下仓库 it is one calm reply."""
     buyer, reply, more = "什么时候发货", "等着吧", "亲，我这就帮您催一下仓库，今天一定发出"
-    (alone,) = _lines(runner.invoke(app, ["check", reply, "--context", buyer]).stdout)
-    (whole,) = _lines(runner.invoke(app, ["check", reply, "--context", buyer, "--then", more]).stdout)
+    (alone,) = _lines(runner.invoke(app, [*CHECK, reply, "--context", buyer]).stdout)
+    (whole,) = _lines(runner.invoke(app, [*CHECK, reply, "--context", buyer, "--then", more]).stdout)
     assert (alone["verdict"], whole["verdict"]) == ("impatience", "ok")
     assert whole["text"] == reply  # the bubble checked is TEXT, not the one after it
     rows = [("买家", "10:00:00", buyer), ("客服", "10:00:05", reply), ("客服", "10:00:08", more)]
@@ -114,7 +127,7 @@ def test_check_then_reads_a_reply_in_bubbles_as_inspect_does(tmp_path):
     assert not [
         f for f in findings if f["message_index"] == 1 and not f["suppressed"] and not f["needs_review"]
     ]
-    res = runner.invoke(app, ["check", "--file", str(day), "--then", more])
+    res = runner.invoke(app, [*CHECK, "--file", str(day), "--then", more])
     assert res.exit_code == 2 and "--context and --then go with TEXT" in res.stderr
 
 
@@ -122,16 +135,16 @@ def test_check_reads_auto_reply_marks_as_inspect_does(tmp_path):
     """A pasted 千牛 line keeps its [自动回复] mark: inspect judges no auto-reply and reads past one
     in the context; check charged the marked reply and let the auto-reply answer for the agent."""
     (marked,) = _lines(
-        runner.invoke(app, ["check", "[自动回复]我不知道", "--context", "这个是纯棉的吗"]).stdout
+        runner.invoke(app, [*CHECK, "[自动回复]我不知道", "--context", "这个是纯棉的吗"]).stdout
     )
-    (plain,) = _lines(runner.invoke(app, ["check", "我不知道", "--context", "这个是纯棉的吗"]).stdout)
+    (plain,) = _lines(runner.invoke(app, [*CHECK, "我不知道", "--context", "这个是纯棉的吗"]).stdout)
     assert plain["verdict"] != "ok" and not plain["auto_reply"]
     assert (marked["verdict"], marked["auto_reply"], marked["findings"]) == ("ok", True, [])
     buyer, auto, reply = "怎么还没发货", "[自动回复]亲，欢迎光临，客服马上为您服务", "等着吧"
     drafts = tmp_path / "drafts.jsonl"
     line = {"text": reply, "context": [buyer, {"role": "agent", "text": auto}]}
     drafts.write_text(json.dumps(line, ensure_ascii=False) + "\n", encoding="utf-8")
-    (checked,) = _lines(runner.invoke(app, ["check", "--file", str(drafts)]).stdout)
+    (checked,) = _lines(runner.invoke(app, [*CHECK, "--file", str(drafts)]).stdout)
     found = _inspect_rows(
         tmp_path, [("买家", "10:00:00", buyer), ("客服", "10:00:01", auto), ("客服", "10:00:30", reply)]
     )
@@ -663,9 +676,9 @@ def test_a_file_line_takes_the_agents_next_bubbles_as_then_does(tmp_path):
     drafts = tmp_path / "drafts.jsonl"
     lines = [{"text": reply, "context": [buyer], "then": [more]}, {"text": reply, "context": [buyer]}]
     drafts.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8")
-    res = runner.invoke(app, ["check", "--file", str(drafts)])
+    res = runner.invoke(app, [*CHECK, "--file", str(drafts)])
     assert res.exit_code == 0, res.stderr
-    (text_mode,) = _lines(runner.invoke(app, ["check", reply, "--context", buyer, "--then", more]).stdout)
+    (text_mode,) = _lines(runner.invoke(app, [*CHECK, reply, "--context", buyer, "--then", more]).stdout)
     went_on, alone = _lines(res.stdout)
     assert (
         (went_on["verdict"], alone["verdict"]) == (text_mode["verdict"], "impatience") == ("ok", "impatience")
@@ -675,7 +688,7 @@ def test_a_file_line_takes_the_agents_next_bubbles_as_then_does(tmp_path):
     bad.write_text(
         json.dumps({"text": reply, "then": "不是列表"}, ensure_ascii=False) + "\n", encoding="utf-8"
     )
-    res = runner.invoke(app, ["check", "--file", str(bad)])
+    res = runner.invoke(app, [*CHECK, "--file", str(bad)])
     assert res.exit_code == 2 and f'{bad}:1: "then" is not a list of texts' in res.stderr
 
 
@@ -723,7 +736,7 @@ def test_an_agent_turn_given_as_context_is_an_earlier_reply_not_the_first_bubble
     checked reply: 等着吧 was ok and 你自己看不懂吗 impatience, where inspect charges impatience
     and conflict when the two are minutes apart (audit 84 M1). --then says a reply goes on."""
     buyer, earlier = "怎么还没发货", "亲，这边马上帮您催一下仓库"
-    (checked,) = _lines(runner.invoke(app, ["check", reply, "-c", buyer, "-c", f"agent:{earlier}"]).stdout)
+    (checked,) = _lines(runner.invoke(app, [*CHECK, reply, "-c", buyer, "-c", f"agent:{earlier}"]).stdout)
     rows = [("买家", "10:00:00", buyer), ("客服", "10:00:10", earlier), ("客服", "10:05:00", reply)]
     assert checked["verdict"] == _verdict_as_inspected(_inspect_rows(tmp_path, rows), 2) == verdict
 
@@ -743,7 +756,7 @@ def test_a_rude_bubble_after_a_friendly_one_is_judged_by_itself(tmp_path):
         (tmp_path / str(n)).mkdir()
         verdicts.append(_verdict_as_inspected(_inspect_rows(tmp_path / str(n), rows), 2))
     assert verdicts == ["conflict", "conflict"]
-    (checked,) = _lines(runner.invoke(app, ["check", reply, "-c", buyer, "-c", f"agent:{greeting}"]).stdout)
+    (checked,) = _lines(runner.invoke(app, [*CHECK, reply, "-c", buyer, "-c", f"agent:{greeting}"]).stdout)
     assert checked["verdict"] == "conflict"
 
 
@@ -756,7 +769,7 @@ def test_a_context_object_marked_auto_reply_is_the_shops_auto_reply(tmp_path):
     bad = {"text": reply, "context": [buyer, {"role": "customer", "text": greeting, "auto_reply": True}]}
     lines = [{"text": reply, "context": context}, bad]
     drafts.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8")
-    res = runner.invoke(app, ["check", "--file", str(drafts)])
+    res = runner.invoke(app, [*CHECK, "--file", str(drafts)])
     (checked,) = _lines(res.stdout)
     day = tmp_path / "day.jsonl"
     rows = [

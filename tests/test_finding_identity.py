@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from cards import charging_card
 from test_store import chat, run_kwargs, target  # noqa: F401 - the sqlite / postgresql fixture
 
 from qc.schema import Evidence, Finding, finding_id
@@ -127,7 +128,7 @@ def test_a_finding_that_disappears_leaves_its_decision_orphaned_and_reported(tar
         store.save_run(**run_kwargs(convs, [gone, stays]))
         _people(store)
         decide(store, gone.id, "reject", by="李复核", note="买家先动手")
-        appeal = open_appeal(store, stays.id, by="张主管", reason="语气正常")
+        appeal = open_appeal(store, stays.id, by="张主管", reason="语气正常", card=charging_card())
         answer_appeal(store, appeal.id, by="李复核", note="维持")
         run_id = store.save_run(**run_kwargs(convs, [stays]))  # the new model no longer finds it
         orphans = store.run_orphans(run_id)
@@ -149,7 +150,7 @@ def test_a_finding_that_disappears_leaves_its_decision_orphaned_and_reported(tar
         store.save_run(**run_kwargs(convs, []))
         rows = len(store.audit_trail())
         try:
-            rule_appeal(store, appeal.id, overturn=False, by="王主管", note="维持原判")
+            rule_appeal(store, appeal.id, overturn=False, by="王主管", note="维持原判", card=charging_card())
         except ReviewError as exc:
             assert "no longer stored" in str(exc) and "orphaned" in str(exc)
         else:
@@ -265,7 +266,7 @@ def test_decisions_follow_their_finding_when_messages_are_added_before_it(target
         store.save_run(**run_kwargs([conv], [one, three]))
         _people(store)
         decide(store, three.id, "reject", by="李复核", note="买家催的")
-        appeal = open_appeal(store, one.id, by="张主管", reason="语气正常")
+        appeal = open_appeal(store, one.id, by="张主管", reason="语气正常", card=charging_card())
         after = [model_finding("c1", 3, "m@1"), model_finding("c1", 5, "m@1")]
         assert after[0].id == three.id  # the earlier message's finding now has the reviewed id
         run_id = store.save_run(**run_kwargs([_corrected(conv)], after))
@@ -304,9 +305,9 @@ def _reject_and_overturn(store, conv, three: Finding, five: Finding):
     store.save_run(**run_kwargs([conv], [three, five]))
     _people(store)
     decide(store, three.id, "reject", by="李复核", note="买家催的")
-    appeal = open_appeal(store, five.id, by="张主管", reason="语气正常")
+    appeal = open_appeal(store, five.id, by="张主管", reason="语气正常", card=charging_card())
     answer_appeal(store, appeal.id, by="李复核", note="看过整段")
-    rule_appeal(store, appeal.id, overturn=True, by="王主管", note="情有可原")
+    rule_appeal(store, appeal.id, overturn=True, by="王主管", note="情有可原", card=charging_card())
     return appeal
 
 
@@ -438,7 +439,7 @@ def test_a_step_that_waited_for_a_save_removing_its_finding_writes_nothing(targe
             if step == "review":
                 decide(store, found.id, "reject", by="李复核", note="买家先动手")
             else:
-                open_appeal(store, found.id, by="张主管", reason="语气正常")
+                open_appeal(store, found.id, by="张主管", reason="语气正常", card=charging_card())
         assert len(store.audit_trail()) == rows and orphaned_decisions(store) == {}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from cards import charging_card
 from review_day import DAY, inspect_day, phrase_ids
 from typer.testing import CliRunner
 
@@ -168,7 +169,7 @@ def test_with_a_kind_the_excerpt_quotes_that_charge(demo_db):
     """qc flagged --kind impatience quoted the conflict's words of a conversation listed for its
     impatience (audit 116 L3)."""
     with open_store(demo_db) as store:
-        rows = flagged_conversations(store, kind="impatience")
+        rows = flagged_conversations(store, kind="impatience", card=charging_card())
         assert any(r.charged.get("conflict") for r in rows)  # a conversation charged with both
         texts = _texts_by_kind(store)
         for r in rows:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 
+from cards import CHARGING
 from review_day import DAY, SHOP, inspect_day, msg
 from typer.testing import CliRunner
 
@@ -112,16 +113,19 @@ def test_flagged_the_audit_trail_and_appeals_mask_on_request(tmp_path):
         ],
     }
     db, runner = _store_with_team(tmp_path, said)
-    flagged = json.loads(runner.invoke(app, ["flagged", "--format", "json", *db]).stdout)
+    card = ["--scorecard", str(CHARGING)]  # the classifier's 爱买不买 charged: the excerpt quotes it
+    flagged = json.loads(runner.invoke(app, ["flagged", "--format", "json", *db, *card]).stdout)
     assert any(phone in row["excerpt"] for row in flagged)  # the excerpt quotes the buyer's number
-    masked = runner.invoke(app, ["flagged", "--format", "json", "--mask-pii", *db]).stdout
+    masked = runner.invoke(app, ["flagged", "--format", "json", "--mask-pii", *db, *card]).stdout
     assert phone not in masked and "[电话]" in masked
-    table = runner.invoke(app, ["flagged", "--mask-pii", *db], env={"COLUMNS": "200"}).stdout
+    table = runner.invoke(app, ["flagged", "--mask-pii", *db, *card], env={"COLUMNS": "200"}).stdout
     assert phone[:7] not in table
     finding = flagged[0]["finding_ids"][0]
     note = f"买家电话{phone}确认过"
     assert (
-        runner.invoke(app, ["appeal", "open", finding, "--agent", "阿杰", "--reason", note, *db]).exit_code
+        runner.invoke(
+            app, ["appeal", "open", finding, "--agent", "阿杰", "--reason", note, *db, *card]
+        ).exit_code
         == 0
     )
     assert (
@@ -149,7 +153,8 @@ def test_every_masked_surface_hides_the_buyers_nick_where_a_message_writes_it(tm
         ],
     }
     db, runner = _store_with_team(tmp_path, said)
-    flagged = json.loads(runner.invoke(app, ["flagged", "--format", "json", *db]).stdout)
+    card = ["--scorecard", str(CHARGING)]  # the classifier's verdict charged, on every surface that scores
+    flagged = json.loads(runner.invoke(app, ["flagged", "--format", "json", *db, *card]).stdout)
     finding = flagged[0]["finding_ids"][0]
     note = f"{nick}自己说的，小雨"
     review = ["review", finding, "--confirm", "--by", "质检小王", "--note", note]
@@ -162,13 +167,13 @@ def test_every_masked_surface_hides_the_buyers_nick_where_a_message_writes_it(tm
         out = samples.read_text(encoding="utf-8")
         assert (nick in out) is not masked and ("[买家]" in out) is masked, flag
     appeal = ["appeal", "open", finding, "--agent", "阿杰", "--reason", note]
-    assert runner.invoke(app, [*appeal, *db]).exit_code == 0
+    assert runner.invoke(app, [*appeal, *db, *card]).exit_code == 0
     sheet, report = tmp_path / "review.csv", tmp_path / "r.html"
     surfaces = {
-        "show": (["show", "cN", "--no-mood"], None),
-        "report": (["report", "--from", DAY, "--to", DAY, "--out", str(report)], report),
-        "review export": (["review", "export", "--date", DAY, "--out", str(sheet)], sheet),
-        "flagged": (["flagged", "--format", "json"], None),
+        "show": (["show", "cN", "--no-mood", *card], None),
+        "report": (["report", "--from", DAY, "--to", DAY, "--out", str(report), *card], report),
+        "review export": (["review", "export", "--date", DAY, "--out", str(sheet), *card], sheet),
+        "flagged": (["flagged", "--format", "json", *card], None),
         "review log": (["review", "log"], None),
         "appeal list": (["appeal", "list"], None),
     }

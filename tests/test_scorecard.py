@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from cards import charging_card
 
 from qc.errors import ConfigError
 from qc.schema import Conversation, Evidence, Finding, Message, Role
@@ -61,6 +62,10 @@ def finding(
         suppressed=suppressed,
         needs_review=needs_review,
     )
+
+
+# A shop card's first lines that let the classifier's verdicts charge (the default holds them).
+CHARGED = "[findings]\nreview_only = []\n"
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -149,8 +154,11 @@ def test_default_card_reproduces_the_seed_scorecard():
     assert (sa.floor, ar.floor, rr.floor) == (None, None, 0)
     assert (ar.min_sample, rr.min_sample) == (20, 20)
     assert (ar.evidence, rr.evidence) == ("slow_response", "missed_reply")
-    # The attitude model's own thresholds decide; the card adds none unless a shop sets one.
-    assert card.threshold("impatience") == 0.0 and card.threshold("unheard_of") == 0.5
+    # The classifier's verdicts wait for a person (audit 164 H3); a shop that trusts it charges
+    # them from the model's own thresholds: the card adds none unless a shop sets one.
+    assert card.review_only == ("impatience", "conflict")
+    charging = charging_card()
+    assert charging.threshold("impatience") == 0.0 and charging.threshold("unheard_of") == 0.5
 
 
 def test_show_text_round_trips_and_hash_is_stable():
@@ -542,7 +550,7 @@ def test_packaged_default_is_where_the_docs_say():
 
 def test_a_message_is_charged_once_for_its_most_severe_verdict(tmp_path):
     shop = tmp_path / "shop.toml"
-    shop.write_text("[findings]\nmin_score = { impatience = 0.6 }\n", encoding="utf-8")
+    shop.write_text("[findings]\nmin_score = { impatience = 0.6 }\nreview_only = []\n", encoding="utf-8")
     card = load_scorecard(shop)
     c = chat()
     fp1 = finding(5, "forbidden_phrase", 1.0, implies="impatience")
@@ -581,7 +589,7 @@ def test_a_message_is_charged_once_for_its_most_severe_verdict(tmp_path):
 
 def test_per_occurrence_without_cap():
     # 5 conflicts and 3 impatient messages: −25 −3 = −28, the item score goes to −8 (no floor).
-    card = load_scorecard()
+    card = charging_card()
     c = chat(n_pairs=8)
     findings = [finding(i, "conflict") for i in (1, 3, 5, 7, 9)] + [
         finding(i, "impatience") for i in (11, 13, 15)
@@ -595,13 +603,13 @@ def test_per_occurrence_without_cap():
 def test_cap_and_floor_when_configured(tmp_path):
     c = chat(n_pairs=8)
     findings = [finding(i, "conflict") for i in (1, 3, 5, 7, 9)]  # raw −25
-    capped = load_scorecard(write(tmp_path, "[items.service_attitude]\ncap = 10\n"))
+    capped = load_scorecard(write(tmp_path, f"{CHARGED}[items.service_attitude]\ncap = 10\n"))
     d = score([c], findings, capped)
     assert [x.points for x in d] == [-25, 15]
     assert d[1].reason.startswith("cap 10")
     assert sum(x.points for x in d) == -10
 
-    floored = load_scorecard(write(tmp_path, "[items.service_attitude]\nfloor = 0\n"))
+    floored = load_scorecard(write(tmp_path, f"{CHARGED}[items.service_attitude]\nfloor = 0\n"))
     d = score([c], findings, floored)
     assert sum(x.points for x in d) == -20  # the item score stops at 0
     (row,) = rows([c], findings, floored)
@@ -626,8 +634,12 @@ def test_review_only_kinds_are_held_for_review_while_forbidden_phrases_still_ded
         finding(3, "impatience", 0.99),
         finding(5, "forbidden_phrase", 1.0, implies="impatience"),
     ]
-    assert [d.points for d in score([c], findings, load_scorecard())] == [-5, -2]
+    assert [d.points for d in score([c], findings, charging_card())] == [-5, -2]
     assert [(d.points, d.reason) for d in score([c], findings, card)] == [(-1, "1 × impatience (-1 each)")]
+    # the default card holds the classifier's verdicts so (audit 164 H3)
+    assert [(d.points, d.reason) for d in score([c], findings, load_scorecard())] == [
+        (-1, "1 × impatience (-1 each)")
+    ]
     (row,) = rows([c], findings, card)
     assert (row["conflict"], row["impatience"], row["needs_review"]) == (0, 1, 2)
 
@@ -659,7 +671,7 @@ def test_findings_are_charged_to_the_agent_and_day_of_their_message():
     )
     c = Conversation("x", messages)
     verdicts = message_verdicts(
-        [c], [finding(1, "impatience", cid="x"), finding(3, "conflict", cid="x")], load_scorecard()
+        [c], [finding(1, "impatience", cid="x"), finding(3, "conflict", cid="x")], charging_card()
     )
     assert [(v.agent, v.date, v.verdict) for v in verdicts] == [
         (MEI, "2026-11-24", "impatience"),
@@ -815,7 +827,7 @@ def test_whole_day_golden_row():
             Message(2, Role.CUSTOMER, "还在吗", "buyer2", at("11:05:00")),
         ),
     )
-    card = load_scorecard()
+    card = charging_card()
     from qc.scoring.evidence import timing_findings
 
     slow = timing_findings(c2, card)

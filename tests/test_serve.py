@@ -12,10 +12,10 @@ import shutil
 from urllib.parse import unquote_plus
 
 import pytest
+from cards import CHARGING, charging_card
 from serve_env import AJIE, DAY, PASSWORD, XIAOMAN, build_store, csrf_of, signed_in
 from starlette.testclient import TestClient
 
-from qc.scoring.card import load_scorecard
 from qc.serve import create_app
 from qc.store.database import open_store
 from qc.supervise.calibration import cohen_kappa
@@ -36,7 +36,8 @@ def store(template, tmp_path):
 
 @pytest.fixture()
 def app(store):
-    return create_app(store, load_scorecard())
+    # The classifier's verdicts charged: these tests follow charges through review and appeal.
+    return create_app(store, charging_card())
 
 
 def sign_in(app, name: str, password: str = PASSWORD) -> TestClient:
@@ -72,7 +73,7 @@ def test_sign_in_sets_an_httponly_strict_session_cookie_and_replaces_the_anonymo
 
 
 def test_secure_cookies_when_served_over_https(store):
-    client = TestClient(create_app(store, load_scorecard(), secure=True), base_url="https://testserver")
+    client = TestClient(create_app(store, charging_card(), secure=True), base_url="https://testserver")
     assert "Secure" in client.get("/login").headers["set-cookie"]
 
 
@@ -129,7 +130,7 @@ def test_a_sign_in_form_whose_page_expired_gets_a_fresh_page_not_a_refusal(app):
 
 
 def test_sign_in_pages_in_a_loop_keep_memory_bounded_and_never_evict_a_signed_in_person(store):
-    app = create_app(store, load_scorecard())
+    app = create_app(store, charging_card())
     sessions = app.state.wb.sessions
     sessions.max_anonymous = 20
     client = sign_in(app, "张主管")
@@ -484,7 +485,7 @@ def test_dashboard_numbers_link_to_the_findings_behind_them(app, store):
     )
     link = re.search(r'href="(/findings\?[^"]*item=service_attitude)"', page).group(1).replace("&amp;", "&")
     listed = client.get(link).text
-    card = load_scorecard()
+    card = charging_card()
     month = parse_period("2026-11")
     scored = score_stored(store, card, month.first, month.last, Windows.only(month))
     agent = re.search(r"agent=([^&]+)", link).group(1)
@@ -517,7 +518,7 @@ def test_the_points_a_number_links_to_add_up_to_it_one_charge_per_message(app, s
     client = sign_in(app, "张主管")
     page = client.get("/").text
     month = parse_period("2026-11")
-    scored = score_stored(store, load_scorecard(), month.first, month.last, Windows.only(month))
+    scored = score_stored(store, charging_card(), month.first, month.last, Windows.only(month))
     links = re.findall(r'href="(/findings\?[^"]*item=service_attitude)"', page)
     shared = 0
     for href in links:
@@ -551,7 +552,7 @@ def test_a_verdict_count_links_to_every_finding_behind_the_messages_it_counts(ap
     page = client.get("/").text
     links = re.findall(r'<a href="(/findings\?[^"]*kind=(?:conflict|impatience))">(\d+)</a>', page)
     month = parse_period("2026-11")
-    scored = score_stored(store, load_scorecard(), month.first, month.last, Windows.only(month))
+    scored = score_stored(store, charging_card(), month.first, month.last, Windows.only(month))
     implied = 0
     for href, count in links:
         listed = client.get(unescape(href)).text
@@ -583,7 +584,7 @@ def test_points_by_kind_link_to_the_deductions_of_that_kind(app, store):
     table = table[: table.index("</table>")]
     links = [unescape(h) for h in re.findall(r'href="([^"]+)"', table)]
     month = parse_period("2026-11")
-    scored = score_stored(store, load_scorecard(), month.first, month.last, Windows.only(month))
+    scored = score_stored(store, charging_card(), month.first, month.last, Windows.only(month))
     kinds = {(d.item, d.kind) for d in scored.scores.deductions if d.points}
     assert len(links) == len(kinds) >= 2
     for link in links:
@@ -956,7 +957,9 @@ def test_no_answer_or_ruling_form_on_an_appeal_about_ones_own_account(app, store
         add_person(store, name, role, accounts=[XIAOMAN], by="test")
         set_password(store, name, PASSWORD, by="test")
     mine, theirs = live_finding(store, XIAOMAN, "impatience"), live_finding(store, AJIE, "impatience")
-    opened = [open_appeal(store, f.id, by="张主管", reason="代提") for f in (mine, theirs)]
+    opened = [
+        open_appeal(store, f.id, by="张主管", reason="代提", card=charging_card()) for f in (mine, theirs)
+    ]
 
     def forms(name: str) -> dict[int, list[str]]:
         page = sign_in(app, name).get("/appeals").text
@@ -1053,7 +1056,7 @@ def test_an_appeal_whose_finding_is_gone_says_so_and_offers_no_step(app, store):
     from qc.supervise.appeal import open_appeal
 
     f = live_finding(store, AJIE, "impatience")
-    appeal = open_appeal(store, f.id, agent="阿杰", reason="买家在开玩笑")
+    appeal = open_appeal(store, f.id, agent="阿杰", reason="买家在开玩笑", card=charging_card())
     findings = TABLES["findings"]
     with store.engine.begin() as conn:  # what a re-inspection that no longer finds it leaves
         conn.execute(delete(findings).where(findings.c.finding_id == f.id))
@@ -1086,8 +1089,8 @@ def test_an_orphaned_appeal_keeps_whose_it_is_and_masks_its_buyers_nick(app, sto
         s for s in store.findings(agent=AJIE) if s.finding.conversation_id == "c-pii" and s.finding.live
     ]
     own, on_behalf = charged[0], charged[1]
-    open_appeal(store, own.id, agent="阿杰", reason=f"{nick}在开玩笑")
-    open_appeal(store, on_behalf.id, by="张主管", reason=f"{nick}先骂人的")
+    open_appeal(store, own.id, agent="阿杰", reason=f"{nick}在开玩笑", card=charging_card())
+    open_appeal(store, on_behalf.id, by="张主管", reason=f"{nick}先骂人的", card=charging_card())
     mine, theirs = list_appeals(store)[-2:]
     assert (mine.agent, mine.account, mine.opened_by) == ("阿杰", own.scored_agent, "阿杰")
     assert (theirs.agent, theirs.account, theirs.opened_by) == (own.scored_agent, own.scored_agent, "张主管")
@@ -1766,7 +1769,7 @@ def test_the_workbench_on_postgresql(pg_store):
         cal.record_verdict(pg_store, rnd.id, fid, reviewer="qa", verdict="confirm")
     boss = next(p for p in list_people(pg_store) if p.name == "张主管")
     assert cal.results(pg_store, rnd.id, boss).disagreements == []
-    client = sign_in(create_app(pg_store, load_scorecard()), "张主管")
+    client = sign_in(create_app(pg_store, charging_card()), "张主管")
     page = client.get("/")
     assert page.status_code == 200 and "测试店:阿杰" in page.text
     assert "爱买不买" in client.get("/search?q=爱买不买").text
@@ -1925,7 +1928,7 @@ def test_a_bug_answers_500_without_a_traceback_or_the_request_data(app, monkeypa
         raise KeyError("亲，您的电话13812345678")
 
     monkeypatch.setattr(views, "conversation", conversation)
-    client = sign_in(create_app(app.state.wb.store, load_scorecard()), "张主管")
+    client = sign_in(create_app(app.state.wb.store, charging_card()), "张主管")
     r = client.get("/conversations/c-13912345678")  # an export that made the buyer's phone the id
     assert r.status_code == 500 and "Traceback" not in r.text and "1381" not in r.text
     err = capsys.readouterr().err
@@ -1965,7 +1968,7 @@ def test_the_search_index_follows_the_store_conversation_by_conversation(tmp_pat
 
 
 def test_on_loopback_only_loopback_host_names_are_answered(store):
-    app = create_app(store, load_scorecard(), allowed_hosts=["127.0.0.1", "localhost"])
+    app = create_app(store, charging_card(), allowed_hosts=["127.0.0.1", "localhost"])
     assert TestClient(app, base_url="http://127.0.0.1:8765").get("/login").status_code == 200
     assert TestClient(app, base_url="http://rebound.example").get("/login").status_code == 400
 
@@ -1979,7 +1982,7 @@ def test_one_read_scores_the_dashboard_views_as_separate_reads_would(store):
     from qc.batch.stored import score_stored, score_stored_views
     from qc.scoring.periods import Windows
 
-    card = load_scorecard()
+    card = charging_card()
     views = [
         ("2026-06-01", Windows.every("month")),
         ("2026-10-01", Windows.every("week")),
@@ -2139,14 +2142,21 @@ def test_the_queue_passes_over_a_finding_whose_appeal_is_pending(app, store):
     from qc.supervise.people import list_people
     from qc.supervise.queue import SAMPLE, build_queue, next_pending
 
-    card = load_scorecard()
+    card = charging_card()
     queue = build_queue(store, card, DAY, DAY)
     (reviewer,) = [p for p in list_people(store) if p.name == "质检小王"]
     target = next(i for i in queue if i.section == SAMPLE and i.points < 0)
     before = [i.finding_id for i in queue[: queue.index(target)]]
     assert next_pending(store, queue, reviewer, before)[0] == target
     stored = store.finding(target.finding_id)
-    open_appeal(store, target.finding_id, agent=stored.scored_agent, reason="已如实告知", by="张主管")
+    open_appeal(
+        store,
+        target.finding_id,
+        agent=stored.scored_agent,
+        reason="已如实告知",
+        by="张主管",
+        card=charging_card(),
+    )
     assert next_pending(store, queue, reviewer, before)[0] != target
 
 
@@ -2236,7 +2246,7 @@ def _verdict_pairs(store) -> list[list]:
     """The demo store's messages with exactly two live findings behind one verdict (model and phrase)."""
     from collections import defaultdict
 
-    card = load_scorecard()
+    card = charging_card()
     charging = {*card.verdict_order, *card.implies_verdict}
     by_message = defaultdict(list)
     for s in store.findings():
@@ -2401,9 +2411,9 @@ def test_overturning_a_colleagues_decision_needs_a_reason_and_a_reopened_appeal_
     assert store.latest_states(("confirm", "reject"), [f.id]) == {f.id: "confirmed"}
 
     g = live_finding(store, AJIE)
-    appeal = open_appeal(store, g.id, by="张主管", reason="语气正常")
+    appeal = open_appeal(store, g.id, by="张主管", reason="语气正常", card=charging_card())
     answer_appeal(store, appeal.id, by="质检小王", note="看过")
-    rule_appeal(store, appeal.id, overturn=False, by="李主管", note="维持")
+    rule_appeal(store, appeal.id, overturn=False, by="李主管", note="维持", card=charging_card())
     reopen_appeal(store, appeal.id, by="李主管", note="重新看")
     before = len(store.audit_trail(g.id))
     wang = sign_in(app, "质检小王")
@@ -2476,7 +2486,7 @@ def test_a_held_queue_item_says_what_confirming_it_would_charge(app, store):
     first = re.search(r'data-finding="([0-9a-f]+)"', page).group(1)
     held = store.finding(first).finding
     assert held.needs_review
-    cost = cost_if_confirmed(held, load_scorecard())
+    cost = cost_if_confirmed(held, charging_card())
     assert cost in (-1, -5)  # impatience or conflict on the seed card
     assert f"确认后扣 {cost:g} if confirmed" in page
 
@@ -2490,7 +2500,7 @@ def test_a_supervisor_overturns_the_whole_reply_from_the_appeals_page(app, store
     (first, second), (third, fourth), (fifth, sixth) = _verdict_pairs(store)[:3]
     ids = []
     for appealed in (first, third, fifth, sixth):
-        a = open_appeal(store, appealed.id, by="张主管", reason="引用买家原话")
+        a = open_appeal(store, appealed.id, by="张主管", reason="引用买家原话", card=charging_card())
         answer_appeal(store, a.id, by="质检小王", note="看过")
         ids.append(a.id)
     boss = sign_in(app, "李主管")
@@ -2567,7 +2577,18 @@ def test_the_dashboards_table_downloads_as_qc_export_writes_it(app, store, tmp_p
     assert csv_file.headers["content-disposition"] == 'attachment; filename="agents_2026-11.csv"'
     out = tmp_path / "export"
     r = CliRunner().invoke(
-        cli_app, ["export", "--period", "2026-11", "--db", str(store.url), "--out", str(out)]
+        cli_app,
+        [
+            "export",
+            "--period",
+            "2026-11",
+            "--db",
+            str(store.url),
+            "--out",
+            str(out),
+            "--scorecard",
+            str(CHARGING),
+        ],
     )
     assert r.exit_code == 0, r.output
     assert csv_file.content == (out / "agents.csv").read_bytes()

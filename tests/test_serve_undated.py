@@ -13,10 +13,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from cards import charging_card
 from serve_env import AJIE, PASSWORD, build_store, signed_in
 from starlette.testclient import TestClient
 
-from qc.scoring.card import load_scorecard
 from qc.serve import create_app
 from qc.store.database import open_store
 from qc.supervise.accounts import set_password
@@ -70,7 +70,7 @@ def stores(tmp_path_factory) -> dict[str, Path]:
 def _client(db: Path, tmp_path: Path, name: str) -> TestClient:
     copy = tmp_path / db.name
     shutil.copy(db, copy)
-    return signed_in(create_app(open_store(copy), load_scorecard()), name)
+    return signed_in(create_app(open_store(copy), charging_card()), name)
 
 
 def _text(page: str) -> str:

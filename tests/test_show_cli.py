@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from cards import CHARGING
 from serve_env import build_store
 from typer.testing import CliRunner
 
@@ -18,7 +19,8 @@ CONVERSATION = "c20261124_000243"
 @pytest.fixture(scope="module")
 def shown(tmp_path_factory) -> str:
     db = build_store(tmp_path_factory.mktemp("show"))
-    r = CliRunner().invoke(app, ["show", CONVERSATION, "--no-mood", "--db", str(db)])
+    card = ["--scorecard", str(CHARGING)]  # the model's verdict charged, as a shop that trusts it
+    r = CliRunner().invoke(app, ["show", CONVERSATION, "--no-mood", "--db", str(db), *card])
     assert r.exit_code == 0, r.output
     return r.stdout
 

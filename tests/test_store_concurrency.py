@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from cards import CHARGING
 from sqlalchemy import func, select
 from test_store import chat, finding, run_kwargs, target  # noqa: F401 - the sqlite / postgresql fixture
 
@@ -98,7 +99,8 @@ def test_review_and_appeal_during_a_long_save_exit_busy_and_show_still_reads(tar
         review = _qc(
             "review", "decide", fid, "--reject", "--by", "李复核", "--note", "买家原话", *db, wait="1"
         )
-        appeal = _qc("appeal", "open", fid, "--by", "张主管", "--reason", "引用买家", *db, wait="1")
+        card = ["--scorecard", str(CHARGING)]  # the classifier's finding charged, so appealable
+        appeal = _qc("appeal", "open", fid, "--by", "张主管", "--reason", "引用买家", *db, *card, wait="1")
         for done in (review, appeal):
             assert done.returncode == EXIT_BUSY, done.stderr
             assert "is busy" in done.stderr and "QC_DB_WAIT" in done.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from cards import charging_card
 
 from qc.schema import Conversation, Evidence, Finding, Message, Role
 from qc.scoring.card import load_scorecard
@@ -55,7 +56,7 @@ def _model(index: int, kind: str, needs_review: bool = False) -> Finding:
     ids=["implied-and-model", "single", "conflict-wins", "needs-review"],
 )
 def test_a_message_is_charged_once_and_the_view_says_so(findings, charges, shared, shown):
-    view = build_view(_conversation(), findings, load_scorecard(), explain=True)
+    view = build_view(_conversation(), findings, charging_card(), explain=True)
     by_index = {mv.message.index: mv for mv in view.messages}
     assert {i: by_index[i].charge for i in charges} == charges
     assert {i: by_index[i].shared_charge for i in shared} == shared
@@ -84,7 +85,7 @@ def test_the_report_says_once_what_a_shared_message_costs(findings, lines):
 
     from qc.supervise.report import _render_conversation, load_reply_patterns
 
-    view = build_view(_conversation(), findings, load_scorecard())
+    view = build_view(_conversation(), findings, charging_card())
     heading = SimpleNamespace(date="2026-11-24", agents=[AGENT], points=-1.0)
     html = _render_conversation(heading, view, load_reply_patterns(), Masker(False))
     assert html.count("这条消息实扣 -1 分") == lines
@@ -132,6 +133,7 @@ def test_a_finding_priced_on_its_own_shows_its_own_part_after_the_shared_charge(
     charged −8.09 listed −6.09 (audit 163 H2)."""
     card_file = tmp_path / "card.toml"
     card_file.write_text(
+        "[findings]\nreview_only = []\n"
         "[items.service_attitude]\npoints = { conflict = -5, impatience = -1, forbidden_phrase = -2 }\n",
         encoding="utf-8",
     )
