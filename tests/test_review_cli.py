@@ -672,6 +672,16 @@ def test_an_export_into_a_folder_holding_an_inspection_is_refused_and_changes_no
     r = run("export", "--date", DAY, "--out", out, *db)
     assert r.exit_code == 2 and "Traceback" not in r.output
     assert f"{out} holds a qc inspect run (run.json, findings.jsonl …)" in r.stderr
-    assert "write it to a folder of its own, e.g. out-export" in r.stderr
+    assert f"write it to a folder of its own, e.g. {tmp / 'out-export'}" in r.stderr
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
     assert run("export", "--date", DAY, "--out", tmp / "out-export", *db).exit_code == 0
+    # a run.json of another program's is no run (audit 163 L1) ...
+    own = tmp / "own"
+    own.mkdir()
+    (own / "run.json").write_text('{"complete": false, "job": "nightly etl"}', encoding="utf-8")
+    assert run("export", "--date", DAY, "--out", own, *db).exit_code == 0
+    # ... and a run stopped while it was published (its tables, run.json not yet written) is one
+    stopped = tmp / "stopped"
+    stopped.mkdir()
+    (stopped / "findings.jsonl").write_bytes((out / "findings.jsonl").read_bytes())
+    assert run("export", "--date", DAY, "--out", stopped, *db).exit_code == 2

@@ -203,6 +203,24 @@ def test_service_hours_are_read_into_the_day_rule_and_the_basis(tmp_path):
     )
     # a card without the settings keeps the basis stores were saved with before they existed
     assert "service_hours" not in load_scorecard().basis and "closing_words" not in load_scorecard().basis
+    assert "closed_turns" not in load_scorecard().basis
+
+
+def test_days_saved_before_closed_turns_went_untimed_are_another_basis(tmp_path):
+    """Days saved by a qc that timed a lunch-time turn as 0 s were pooled with days that leave it
+    untimed, unsaid (audit 163 M1)."""
+    import json
+
+    from qc.scoring.card import basis_difference
+
+    card = load_scorecard(write(tmp_path, '[day]\nservice_hours = ["09:00-12:00", "13:00-18:00"]\n'))
+    assert json.loads(card.basis)["closed_turns"] == "untimed"
+    older = json.loads(card.basis)
+    del older["closed_turns"]
+    said = basis_difference(
+        json.dumps(older, sort_keys=True, ensure_ascii=False, separators=(",", ":")), card.basis
+    )
+    assert said.startswith("saved by an older qc that timed a turn asked and answered while the shop is shut")
 
 
 def test_closing_words_are_read_as_they_are_matched(tmp_path):

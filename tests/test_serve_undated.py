@@ -134,3 +134,25 @@ def test_a_date_written_otherwise_is_refused_on_every_page_as_on_the_command_lin
         r = client.get(url)
         assert r.status_code == 400, url
         assert f"从 From '{written}' is not a date: write it as YYYY-MM-DD" in _text(r.text)
+
+
+def test_the_command_line_opens_a_calibration_round_on_the_undated_chats_as_the_page_does(stores, tmp_path):
+    """The workbench opened a round for undated; qc calibration open refused it (audit 163 L4)."""
+    from typer.testing import CliRunner
+
+    from qc.cli import app
+
+    db = tmp_path / "only.sqlite"
+    shutil.copy(stores["only"], db)
+    with open_store(db) as store:
+        add_person(store, "质检丁", "reviewer", by="test")
+    args = ["calibration", "open", "--by", "主管丙", "-r", "质检丁", "-r", "主管丙", "--db", str(db)]
+    r = CliRunner().invoke(app, [*args, "--from", "undated", "--to", "undated"])
+    assert r.exit_code == 0, r.output
+    with open_store(db) as store:
+        from qc.supervise.calibration import list_rounds
+
+        (rnd,) = list_rounds(store)
+        assert (rnd.date_from, rnd.date_to) == ("undated", "undated") and rnd.finding_ids
+    r = CliRunner().invoke(app, [*args, "--from", "undated", "--to", "2026-11-24"])
+    assert r.exit_code == 2 and "--from 'undated' is not a date" in r.output

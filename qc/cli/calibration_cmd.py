@@ -36,7 +36,12 @@ def open_cli(
         list[str], typer.Option("--reviewer", "-r", help="A reviewer taking part (two or more: repeat it).")
     ],
     date_from: Annotated[
-        str, typer.Option("--from", help="First day of the findings to sample, YYYY-MM-DD.")
+        str,
+        typer.Option(
+            "--from",
+            help="First day of the findings to sample, YYYY-MM-DD (undated, with --to undated: the chats"
+            " without times).",
+        ),
     ],
     date_to: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")],
     size: Annotated[int, typer.Option(help="How many findings to sample.")] = 10,
@@ -58,9 +63,12 @@ def open_cli(
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.cli.flagged_cmd import date_range
     from qc.scoring.card import load_scorecard
+    from qc.scoring.metrics import UNDATED
     from qc.supervise.calibration import open_round
 
-    lo, hi = date_range(None, date_from, date_to)
+    # The chats without times are a window of their own, as the workbench's round takes them.
+    undated = date_from == date_to == UNDATED
+    lo, hi = (UNDATED, UNDATED) if undated else date_range(None, date_from, date_to)
     evidence = set(load_scorecard(scorecard).evidence_kinds)
     with open_db(db) as store:
         rnd = open_round(

@@ -86,13 +86,27 @@ def stale_stages(out_dir: Path) -> list[Path]:
     return found
 
 
+# A run's files besides run.json: a folder holding one without run.json is a run stopped while it
+# was published (run.json is written last), still one run's.
+_RUN_TABLES = ("findings.jsonl", "conversations.jsonl")
+
+
 def holds_run(out_dir: Path) -> bool:
-    """Whether ``out_dir`` holds a ``qc inspect`` run, finished or not: its run.json is qc's record."""
+    """Whether ``out_dir`` holds a ``qc inspect`` run, finished or not.
+
+    Its run.json is qc's record (qc's keys, not only ``complete``: a user's own run.json is no run,
+    audit 163 L1), or a run's tables lie there without any record (a run stopped while published).
+    """
+    folder = Path(out_dir)
     try:
-        data = json.loads((Path(out_dir) / _RUN_FILE).read_text(encoding="utf-8"))
+        data = json.loads((folder / _RUN_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        data = None
     except (OSError, UnicodeDecodeError, ValueError):
         return False
-    return isinstance(data, dict) and COMPLETE_KEY in data
+    if data is not None:
+        return isinstance(data, dict) and {COMPLETE_KEY, "qc_version", "counts"} <= set(data)
+    return any((folder / name).is_file() for name in _RUN_TABLES) and not (folder / "export.json").is_file()
 
 
 def is_complete(out_dir: Path) -> bool:

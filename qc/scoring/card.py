@@ -262,6 +262,9 @@ class Scorecard:
         # Each absent when unset: stores saved before the setting existed keep their basis.
         if self.day.service_hours:
             data["service_hours"] = [list(span) for span in self.day.service_hours]
+            # A turn asked and answered while the shop is shut is untimed; before, 0 s: days
+            # saved so are another basis, refused until inspected again (audit 163 M1).
+            data["closed_turns"] = "untimed"
         if self.day.closing_words:
             data["closing_words"] = list(self.day.closing_words)
         return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
@@ -1300,6 +1303,12 @@ def basis_difference(stored: str | None, wanted: str) -> str:
     for key, text in (("service_hours", _hours_text), ("closing_words", _closing_text)):
         if old.get(key) != new.get(key):
             said.append(f"saved with {text(old.get(key))}, this card {text(new.get(key))}")
+    if old.get("service_hours") and old.get("service_hours") == new.get("service_hours"):
+        if old.get("closed_turns") != new.get("closed_turns"):
+            said.append(
+                "saved by an older qc that timed a turn asked and answered while the shop is shut as"
+                " 0 s, this qc leaves it untimed"
+            )
     saved, card = old.get("evidence", {}), new.get("evidence", {})
     for kind in sorted(set(saved) | set(card)):
         was = _evidence_text(kind, saved[kind]) if kind in saved else f"no {kind}"

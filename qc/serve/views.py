@@ -826,7 +826,7 @@ def search(ctx: Ctx) -> Response:
     if date_from and date_to:
         parse_range(date_from, date_to, None)  # From after To: said, not an empty list
     elif UNDATED in (date_from, date_to):
-        parse_range(date_from or None, date_to or None, None)  # undated alone is both bounds
+        parse_range(date_from or None, date_to or None, None)  # refused: undated is both bounds or none
     # From a day on means the dated days: undated sorts after every date, as text.
     upto = date_to or (_LAST_DAY if date_from and date_from != UNDATED else "")
     kinds = ctx.store.finding_kinds()

@@ -653,7 +653,8 @@ def export_scores(store: Store, period: Period, out_dir: Path, card: Scorecard |
         # be in no store, so they are never removed for an export.
         raise ConfigError(
             f"{out_dir} holds a qc inspect run (run.json, findings.jsonl …): an export there would"
-            f" mix two runs in one folder; write it to a folder of its own, e.g. {out_dir.name}-export"
+            f" mix two runs in one folder; write it to a folder of its own, e.g."
+            f" {out_dir.with_name(out_dir.name + '-export')}"
         )
     card = card or load_scorecard()
     result = score_period(store, period, card)
