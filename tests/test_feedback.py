@@ -407,3 +407,31 @@ def test_a_rejected_hit_its_context_vetoed_is_skipped_saying_so(tmp_path):
         f"{hit.id}: forbidden_phrase rejected was suppressed by its context (cost nothing): no sample"
         in result.skipped
     )
+
+
+def test_by_id_writes_label_lines_without_text_that_the_real_label_reader_takes(store):
+    """The export wrote whole chat texts, masked, into annotated_samples/, where a corpus licensed
+    for labels only may put nothing but labels by id (audit 164 H5)."""
+    from qc.training.real import load_real_labels
+
+    store, ids, tmp = store
+    decide(store, ids["cA"], "reject", by="qa", note="joking with a regular")
+    decide(store, ids["cB"], "confirm", by="qa")
+    out = tmp / "real-review" / "labels.jsonl"
+    result = CliRunner().invoke(
+        app, ["feedback", "export", "--by-id", "--out", str(out), "--db", str(tmp / "qc.sqlite")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "2 labels by id" in result.stderr
+    written = out.read_text(encoding="utf-8")
+    assert "爱买不买" not in written and "没有" not in written and "能便宜点吗" not in written
+    rows = [json.loads(line) for line in written.splitlines()]
+    assert all(set(r) == {"conversation_id", "index", "label", "reason", "pass"} for r in rows)
+    labels = {(x.conversation_id, x.index): (x.label, x.reason) for x in load_real_labels(out.parent)}
+    by_text = {s["text"]: s for s in feedback_samples(store).samples}
+    found = {s.id: s.finding for s in store.findings()}
+    where = {c: (found[ids[c]].conversation_id, found[ids[c]].message_index) for c in ("cA", "cB")}
+    assert labels == {
+        where["cA"]: (by_text["爱买不买"]["label"], "rejected by qa: joking with a regular"),
+        where["cB"]: (by_text["没有"]["label"], "confirmed by qa: confirmed as found"),  # no summary quoted
+    }

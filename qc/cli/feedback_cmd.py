@@ -40,6 +40,15 @@ def export_cli(
             " writes them as said.",
         ),
     ] = True,
+    by_id: Annotated[
+        bool,
+        typer.Option(
+            "--by-id",
+            help="Write label lines by conversation id and message index, no text (the form of"
+            " annotated_samples/real/labels.jsonl), for chats whose licence lets only labels into the"
+            " repository, such as the real chats beside the project.",
+        ),
+    ] = False,
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """Write reviewed findings as annotated samples (shared ANNOTATION.md format).
@@ -51,9 +60,14 @@ def export_cli(
     data is masked unless --show-pii is given. Each rejected lexicon hit inside a longer phrase
     comes with the [[allow]] entry for lexicons/forbidden.toml that would have prevented it.
 
+    Chats licensed for labels only (the real chats beside the project) are exported with
+    --by-id into a folder's labels.jsonl, which `qc train --real-labels FOLDER` reads, the texts
+    taken from the chats when it runs: their text never enters the repository.
+
     \b
     Example:
         qc feedback export --out annotated_samples/review.jsonl --db out/qc.sqlite
+        qc feedback export --by-id --out annotated_samples/real-review/labels.jsonl
         qc feedback export > feedback.jsonl
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     import json
@@ -73,7 +87,8 @@ def export_cli(
         )
     with open_db(db) as store:
         result = feedback_samples(store, mask=Masker(mask_pii))
-    lines = "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in result.samples)
+    rows = result.labels_by_id() if by_id else result.samples
+    lines = "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in rows)
     if out is None:
         typer.echo(lines, nl=False)
     else:
@@ -92,7 +107,7 @@ def export_cli(
     for reason in result.skipped:
         err(f"skipped {reason}")
     err(
-        f"{len(result.samples)} samples"
+        f"{len(rows)} {'labels by id' if by_id else 'samples'}"
         + (f" → {out}" if out else "")
         + f", {sum(1 for a in result.allow if a['phrase'])} allowlist suggestions"
         + (f" → {allow_path}" if result.allow and allow_path else "")

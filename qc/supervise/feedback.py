@@ -25,7 +25,7 @@ from qc.scoring.card import load_scorecard
 from qc.store.database import Store
 from qc.supervise.appeal import list_appeals
 from qc.supervise.masking import StoredMaskers
-from qc.supervise.review import finding_states, orphaned_decisions, still_charging
+from qc.supervise.review import FOUND_NOTE_PREFIX, finding_states, orphaned_decisions, still_charging
 from qc.supervise.states import ANSWERED, OPEN, REOPENED
 from qc.text.pii import Masker
 from qc.text.tokens import fold, token_bounds, tokenize
@@ -76,6 +76,28 @@ class FeedbackExport:
     samples: list[dict[str, Any]] = field(default_factory=list)
     allow: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    # Each sample's message, by the sample's id: (conversation id, message index).
+    where: dict[str, tuple[str, int]] = field(default_factory=dict)
+    # Each sample's reason as a label by id gives it: the reviewer's own words, never a quote.
+    reasons: dict[str, str] = field(default_factory=dict)
+
+    def labels_by_id(self) -> list[dict[str, Any]]:
+        """The samples as label lines by id (``annotated_samples/real/labels.jsonl``'s form): no text.
+
+        For chats whose licence lets labels, never texts, into the repository (the real chats
+        beside the project): ``qc train --real-labels`` reads their texts from the chats
+        themselves when it runs (audit 164 H5).
+        """
+        return [
+            {
+                "conversation_id": self.where[s["id"]][0],
+                "index": self.where[s["id"]][1],
+                "label": s["label"],
+                "reason": self.reasons[s["id"]],
+                "pass": 1,
+            }
+            for s in self.samples
+        ]
 
 
 # How bad each label is: the worst part of a message decides its label (ANNOTATION.md).
@@ -175,6 +197,10 @@ def feedback_samples(
             "note": f"{state} by {actor}: {note}".strip().rstrip(":"),
             "source": f"review:{f.id}",
         }
+        out.where[f"review-{f.id}"] = key
+        # By id, no chat text: a confirm with no note of its own quotes the finding's summary.
+        own = "confirmed as found" if note.startswith(FOUND_NOTE_PREFIX) else note
+        out.reasons[f"review-{f.id}"] = f"{state} by {actor}: {own}".strip().rstrip(":")
         previous = seen.get(key)
         # One sample per message, labelled as the worst part decides (ANNOTATION.md): a confirmed
         # attitude outweighs an "ok" from another finding, and conflict outweighs impatience (a

@@ -486,9 +486,13 @@ def about_check(store: Store, seen: str) -> Callable[[StoredFinding], str | None
     return check
 
 
+# How a confirm's note opens when the reviewer wrote none: the finding's summary follows.
+FOUND_NOTE_PREFIX = "confirmed as found:"
+
+
 def found_note(found: StoredFinding) -> str:
     """The note a confirm without one records: the rule's own evidence."""
-    return f"confirmed as found: {found.finding.evidence.summary}"
+    return f"{FOUND_NOTE_PREFIX} {found.finding.evidence.summary}"
 
 
 def verdict_siblings(store: Store, finding_id: str, card: Any) -> list[StoredFinding]:
