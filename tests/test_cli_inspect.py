@@ -463,3 +463,28 @@ def test_an_out_folder_that_cannot_be_made_is_named_as_given(tmp_path):
     r = CliRunner().invoke(app, ["inspect", str(day), "--out", "/proc/self/qc-out", "-q"])
     assert r.exit_code == 1 and "/proc/self/qc-out: cannot write there" in r.output
     assert "qc-tmp" not in r.output and "Traceback" not in r.output
+
+
+@pytest.mark.parametrize("jobs", [[], ["--jobs", "2"]], ids=["one-process", "jobs"])
+def test_a_run_naming_no_agent_and_no_time_says_so_once(tmp_path: Path, jobs: list[str]) -> None:
+    """JSON Lines of roles and texts only: every chat scored as one agent 'unknown', no reply
+    timed, and run.json's warnings empty (audit 164 M2)."""
+    day = tmp_path / "chats.jsonl"
+    lines = [
+        {"conversation_id": f"n{i}", "role": role, "text": text}
+        for i in range(3)
+        for role, text in (("customer", "在吗"), ("agent", "在的亲"))
+    ]
+    day.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8")
+    res = runner.invoke(app, ["inspect", str(day), "--out", str(tmp_path / "o"), "-q", *jobs])
+    assert res.exit_code == 0, res.output
+    warnings = json.loads((tmp_path / "o" / "run.json").read_text(encoding="utf-8"))["warnings"]
+    assert sum("no agent message names its agent" in w for w in warnings) == 1
+    assert sum("no message has a time" in w for w in warnings) == 1
+    # a sheet says it of itself, and the run does not say it twice
+    sheet = tmp_path / "chats.csv"
+    sheet.write_text("会话ID,角色,内容\nn1,买家,在吗\nn1,客服,在的亲\n", encoding="utf-8")
+    res = runner.invoke(app, ["inspect", str(sheet), "--out", str(tmp_path / "s"), "-q", *jobs])
+    warnings = json.loads((tmp_path / "s" / "run.json").read_text(encoding="utf-8"))["warnings"]
+    assert sum("names its agent" in w for w in warnings) == 1
+    assert not any("no message has a time" in w for w in warnings)

@@ -54,7 +54,7 @@ from qc.readers.options import ReadOptions, ReadResult, refused_inputs
 from qc.readers.stream import ReadWholeError, StreamRead, stream_inputs
 from qc.run.executors import Executor, findings_of
 from qc.run.inspector import ConversationResult, InspectorInfo, chunked
-from qc.schema import Conversation, Deduction, Finding
+from qc.schema import NAMELESS_AGENT, Conversation, Deduction, Finding
 from qc.scoring.card import MessageVerdict, Scorecard, load_scorecard, mark_rejected
 from qc.scoring.metrics import UNDATED, time_span
 from qc.scoring.periods import Windows, period_of
@@ -287,6 +287,7 @@ def _run(
         report.finding_count = len(report.findings)
         report.evidence_count = sum(1 for f in report.findings if f.kind in card.evidence_kinds)
     read.files.extend(refused_inputs(inputs))  # links out of a folder, FIFOs …: listed, never read
+    read.warnings.extend(identity_warnings(report.agents, read.warnings))
     report.seconds = time.perf_counter() - started
     report.run = run_record(report, executor.describe(), run_info)
     if store is not None:
@@ -456,6 +457,32 @@ def _note_continuations(report: InspectionReport, later: Continuations) -> None:
         " now holds them (files sent on for those days before are out of date)"
     )
     _said(report, warning)
+
+
+def identity_warnings(agents: Sequence[dict[str, Any]], said: Sequence[str]) -> list[str]:
+    """What a run whose inputs name no agent or give no time must say, once for the whole run.
+
+    A file read whole says it of itself (``said`` holds those warnings); JSON Lines, read in
+    pieces, said nothing: 3,925 chats of six helpdesks were scored as one agent, ``unknown``, and
+    none of their replies was timed, without a word (audit 164 M2).
+    """
+    out: list[str] = []
+    if not agents:
+        return out
+    nameless = all(str(r["agent"]).rsplit(":", 1)[-1] == NAMELESS_AGENT for r in agents)
+    if nameless and not any("names its agent" in w for w in said):
+        out.append(
+            f"no agent message names its agent (no sender, agent id or nick that reads as one): every"
+            f" conversation is scored under one agent, '{NAMELESS_AGENT}'; give the export its senders"
+            " (--column sender=FIELD names the field), or --agent-nick for the shop's nicks"
+        )
+    if all(r["date"] == UNDATED for r in agents) and not any("no row gives a time" in w for w in said):
+        out.append(
+            "no message has a time: no reply is timed (the response-time items score no turn) and every"
+            " conversation is on the undated day; give the export its times (--column timestamp=FIELD"
+            " names the field), or --date for times written as clocks only"
+        )
+    return out
 
 
 def _said(report: InspectionReport, warning: str) -> None:

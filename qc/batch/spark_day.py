@@ -57,6 +57,7 @@ from qc.batch.chunks import ScoreTally
 from qc.batch.run import (
     InspectionReport,
     LeanScoring,
+    identity_warnings,
     left_days,
     publish_inspection,
     rewrite_continued,
@@ -244,6 +245,7 @@ def _finish_record(
     run_info: dict[str, Any] | None,
 ) -> None:
     """Fill ``report.run``: the local engine's run record plus Spark's own keys."""
+    report.read.warnings.extend(identity_warnings(report.agents, report.read.warnings))
     report.seconds = time.perf_counter() - started
     extra: dict[str, Any] = {
         "engine": "spark",
