@@ -111,14 +111,15 @@ def show_cli(
         console.print(line)
         for f in mv.findings:
             state = view.states.get(f.id, "pending")
+            # "live · review pending" read as not charged yet beside −5 pts (audit 164 L3).
             status = (
-                "live"
+                ("charged" if view.points.get(f.id) else "counts, 0 pts")
                 if f.live
                 else "rejected"
                 if state == "rejected"  # a decision, not the context: said as one
                 else "suppressed"
                 if f.suppressed
-                else "below threshold/needs review"
+                else "held for review (待复核)"
             )
             shown = mv.points_shown(f, view.points)
             same = ""
@@ -132,7 +133,7 @@ def show_cli(
                 plain(
                     f"    ▲ {f.kind} {shown:g} pts{same}"
                     f" · {f.entry or f.version or f.rule} · {status}"
-                    f" · review {state}"
+                    f" · review {'not yet' if state == 'pending' else state}"
                     f" · id {f.id}\n      {mask(as_decided(f.evidence.summary, state))}"
                     + (f" (cue: {f.cue})" if f.cue else "")
                 ),

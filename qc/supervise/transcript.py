@@ -183,13 +183,15 @@ def build_view(
 ) -> ConversationView:
     """Lay out a conversation: findings on their messages, slow replies, buyer mood.
 
-    Suppressed and below-threshold findings are only highlighted with ``explain``. ``stakes``
-    are the points at stake as the store's scores say (:meth:`StoredScores.stakes`); without
-    them the conversation is scored on its own.
+    Suppressed findings (vetoed by their context) are only highlighted with ``explain``; held
+    ones (待复核) always are: they wait for a reviewer, and the default card holds every verdict of
+    the attitude classifier, which a conversation's page hid (audit 164 H3). ``stakes`` are the
+    points at stake as the store's scores say (:meth:`StoredScores.stakes`); without them the
+    conversation is scored on its own.
     """
     points, charges = stakes if stakes is not None else own_stakes(conversation, findings, card)
     points = {f.id: points.get(f.id, 0.0) for f in findings}
-    shown = [f for f in findings if explain or f.live]
+    shown = [f for f in findings if explain or f.live or (f.needs_review and not f.suppressed)]
     threshold = slow_reply_threshold(card)
     slow_kinds = _slow_kinds(card)
     slow: dict[int, float] = {}
