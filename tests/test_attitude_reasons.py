@@ -86,3 +86,23 @@ def test_a_name_that_is_no_cue_in_not_reasons_is_refused():
     raw = raw.replace('"reply.address",', '"reply.adress",', 1)
     with pytest.raises(ConfigError, match=r"explain.not_reasons: reply.adress names no cue, state or block"):
         parse_cues(raw.encode("utf-8"), "cues.toml")
+
+
+@pytest.mark.parametrize(
+    ("reply", "buyer", "label"),
+    [
+        ("亲,您去过售后了吗", "我的手机坏了", "conflict"),
+        ("请问还有其他还可以帮到您的吗?", "哪天能到货?", "impatience"),
+        ("怎么这么巧", "我也是杭州的", "impatience"),
+    ],
+)
+def test_a_word_is_named_once_and_short_words_come_after_the_cues(reply, buyer, label):
+    """「亲,」 named twice (回复用词 and 回复含) explained a −5 conflict, and 「还有」「其他」 came before
+    the cue that carried the verdict (audit 164 M1)."""
+    rule = AttitudeClassifierRule(load_cached(default_model_dir().resolve()))
+    said = rule.explain(reply, (("customer", buyer),), label)
+    words = [m[1] for what in said if (m := re.search(r"「([^」]*)」$", what))]
+    assert len(words) == len(set(words)), said
+    short = [i for i, what in enumerate(said) if (m := re.search(r"「([^」]*)」$", what)) and len(m[1]) <= 2]
+    cues = [i for i, what in enumerate(said) if "「" not in what]
+    assert not short or not cues or max(cues) < min(short), said

@@ -330,7 +330,7 @@ class AttitudeClassifierRule(BaseRule):
         out: list[list[str]] = []
         for i, columns in enumerate(pushes):
             said = _said(columns[:_EXPLAIN_NAMED], names[i])
-            thin = len(said) < _EXPLAIN_TOP or any(_ONE_CHARACTER.search(what) for what in said)
+            thin = len(said) < _EXPLAIN_TOP or any(_weak(what) for what in said)
             if thin and len(columns) > _EXPLAIN_NAMED:
                 said = _said(columns, featurizer.describe_many([inputs[i]], reasons=True)[0])
             out.append(said)
@@ -342,19 +342,40 @@ class AttitudeClassifierRule(BaseRule):
 _ONE_CHARACTER = re.compile(r"「[^你滚烦呵切]」$")
 
 
-def _said(columns: Sequence[int], names: dict[int, str]) -> list[str]:
-    """The first three distinct names of ``columns`` (strongest first), single characters last.
+# The word a name quotes from the text: 回复用词「还有」 and 回复含「还有」 quote the same word.
+_QUOTED = re.compile(r"「([^」]*)」$")
 
-    回复含「楚」 or 回复用词「也」 named as a reason left a QA lead nothing to act on (audit 156 L1):
-    such a name is given only where fewer than three others are.
+
+def _said(columns: Sequence[int], names: dict[int, str]) -> list[str]:
+    """The first three distinct names of ``columns`` (strongest first), short words last.
+
+    回复含「楚」 or 回复用词「也」 named as a reason left a QA lead nothing to act on (audit 156 L1),
+    and so did 「还有」「其他」, or one word named twice, as 回复用词「亲,」 and 回复含「亲,」 (audit
+    164 M1): a word is named once, and a name quoting one or two characters is given only where
+    fewer than three others are.
     """
     said: list[str] = []
+    words: set[str] = set()
     for column in columns:
         what = names.get(column)
-        if what and what not in said:
-            said.append(what)
-    said.sort(key=lambda what: _ONE_CHARACTER.search(what) is not None)  # stable: strongest first within
+        if not what or what in said:
+            continue
+        quoted = _QUOTED.search(what)
+        if quoted:
+            if quoted[1] in words:
+                continue
+            words.add(quoted[1])
+        said.append(what)
+    said.sort(key=_weak)  # stable: strongest first within
     return said[:_EXPLAIN_TOP]
+
+
+def _weak(what: str) -> int:
+    """0 for a cue or a word of three characters or more, 1 for a two-character word, 2 for one."""
+    if _ONE_CHARACTER.search(what):
+        return 2
+    quoted = _QUOTED.search(what)
+    return 1 if quoted and len(quoted[1].strip(" ,，。!！?？~～")) <= 2 else 0
 
 
 def _never(text: str) -> bool:
