@@ -445,6 +445,14 @@ replies = st.sampled_from(
 buyers = st.sampled_from(["这个有货吗", "快递到哪了，都三天了", "你们什么态度", "好的谢谢", "能便宜点吗"])
 
 
+def _weak_name(what: str) -> int:
+    """2 for a name quoting one character (你, 滚 … aside), 1 for two, 0 otherwise."""
+    word = re.search(r"「([^」]*)」$", what)
+    if re.search(r"「[^你滚烦呵切]」$", what):
+        return 2
+    return 1 if word and len(word[1].strip(" ,，。!！?？~～")) <= 2 else 0
+
+
 @given(
     st.lists(st.tuples(replies, buyers, st.sampled_from(["impatience", "conflict"])), min_size=1, max_size=6)
 )
@@ -473,15 +481,7 @@ def test_explanations_name_the_strongest_columns_as_naming_every_column_would(it
             if word:
                 quoted_words.add(word[1])
             expected.append(name)
-        one = re.compile(r"「[^你滚烦呵切]」$")
-
-        def weak(what: str) -> int:
-            word = re.search(r"「([^」]*)」$", what)
-            if one.search(what):
-                return 2
-            return 1 if word and len(word[1].strip(" ,，。!！?？~～")) <= 2 else 0
-
-        expected = sorted(expected, key=weak)[:3]
+        expected = sorted(expected, key=_weak_name)[:3]
         assert rule.explain(reply, context, label) == expected
         # Something pushes every one of these replies towards a label; when none of it is a
         # reason (a polite offer to check), it is all named when reasons are not asked for.
