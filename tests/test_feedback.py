@@ -415,7 +415,7 @@ def test_by_id_writes_label_lines_without_text_that_the_real_label_reader_takes(
     from qc.training.real import load_real_labels
 
     store, ids, tmp = store
-    decide(store, ids["cA"], "reject", by="qa", note="joking with a regular")
+    decide(store, ids["cA"], "reject", by="qa", note="he said 爱买不买 as a joke")  # a note quoting the chat
     decide(store, ids["cB"], "confirm", by="qa")
     out = tmp / "real-review" / "labels.jsonl"
     result = CliRunner().invoke(
@@ -432,6 +432,12 @@ def test_by_id_writes_label_lines_without_text_that_the_real_label_reader_takes(
     found = {s.id: s.finding for s in store.findings()}
     where = {c: (found[ids[c]].conversation_id, found[ids[c]].message_index) for c in ("cA", "cB")}
     assert labels == {
-        where["cA"]: (by_text["爱买不买"]["label"], "rejected by qa: joking with a regular"),
-        where["cB"]: (by_text["没有"]["label"], "confirmed by qa: confirmed as found"),  # no summary quoted
+        where["cA"]: (
+            by_text["爱买不买"]["label"],
+            f"rejected by qa (forbidden_phrase, {found[ids['cA']].entry})",
+        ),
+        where["cB"]: (
+            by_text["没有"]["label"],
+            f"confirmed by qa (forbidden_phrase, {found[ids['cB']].entry})",
+        ),
     }

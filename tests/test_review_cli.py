@@ -685,3 +685,12 @@ def test_an_export_into_a_folder_holding_an_inspection_is_refused_and_changes_no
     stopped.mkdir()
     (stopped / "findings.jsonl").write_bytes((out / "findings.jsonl").read_bytes())
     assert run("export", "--date", DAY, "--out", stopped, *db).exit_code == 2
+
+
+def test_an_export_into_the_current_folder_holding_an_inspection_is_refused_not_a_crash(day, monkeypatch):
+    """`qc export --out .` in an inspection's folder was internal error 70 (audit 165 H3)."""
+    _, db, tmp = day
+    monkeypatch.chdir(tmp / "out")
+    r = run("export", "--date", DAY, "--out", ".", *db)
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert f"e.g. {tmp / 'out-export'}" in r.stderr

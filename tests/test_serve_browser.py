@@ -20,9 +20,9 @@ import time
 from pathlib import Path
 
 import pytest
+from cards import charging_card
 from serve_env import AJIE, PASSWORD, ROOT, XIAOMAN, build_store
 
-from qc.scoring.card import load_scorecard
 from qc.serve import create_app
 from qc.store.database import open_store
 from qc.supervise.calibration import cohen_kappa
@@ -82,7 +82,8 @@ def env(browser_paths, tmp_path_factory):
 
     db = build_store(tmp_path_factory.mktemp("browser"))
     store = open_store(db)
-    server = LiveServer(create_app(store, load_scorecard()))
+    # The classifier's verdicts charged: these tests follow a charge through an appeal.
+    server = LiveServer(create_app(store, charging_card()))
     options = webdriver.ChromeOptions()
     options.binary_location = browser_paths[0]
     for arg in (

@@ -61,13 +61,13 @@ def export_cli(
     comes with the [[allow]] entry for lexicons/forbidden.toml that would have prevented it.
 
     Chats licensed for labels only (the real chats beside the project) are exported with
-    --by-id into a folder's labels.jsonl, which `qc train --real-labels FOLDER` reads, the texts
-    taken from the chats when it runs: their text never enters the repository.
+    --by-id: label lines to add to annotated_samples/real/labels.jsonl, which `qc train` reads,
+    the texts taken from the chats when it runs: their text never enters the repository.
 
     \b
     Example:
         qc feedback export --out annotated_samples/review.jsonl --db out/qc.sqlite
-        qc feedback export --by-id --out annotated_samples/real-review/labels.jsonl
+        qc feedback export --by-id --out review-labels.jsonl
         qc feedback export > feedback.jsonl
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     import json

@@ -25,7 +25,7 @@ from qc.scoring.card import load_scorecard
 from qc.store.database import Store
 from qc.supervise.appeal import list_appeals
 from qc.supervise.masking import StoredMaskers
-from qc.supervise.review import FOUND_NOTE_PREFIX, finding_states, orphaned_decisions, still_charging
+from qc.supervise.review import finding_states, orphaned_decisions, still_charging
 from qc.supervise.states import ANSWERED, OPEN, REOPENED
 from qc.text.pii import Masker
 from qc.text.tokens import fold, token_bounds, tokenize
@@ -198,9 +198,9 @@ def feedback_samples(
             "source": f"review:{f.id}",
         }
         out.where[f"review-{f.id}"] = key
-        # By id, no chat text: a confirm with no note of its own quotes the finding's summary.
-        own = "confirmed as found" if note.startswith(FOUND_NOTE_PREFIX) else note
-        out.reasons[f"review-{f.id}"] = f"{state} by {actor}: {own}".strip().rstrip(":")
+        # By id, no chat text: a confirm with no note of its own quotes the finding's summary, and
+        # a reviewer's note may quote the message (audit 165 H4); the note stays in the store.
+        out.reasons[f"review-{f.id}"] = f"{state} by {actor} ({f.kind}, {f.entry or f.rule})"
         previous = seen.get(key)
         # One sample per message, labelled as the worst part decides (ANNOTATION.md): a confirmed
         # attitude outweighs an "ok" from another finding, and conflict outweighs impatience (a

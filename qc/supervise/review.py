@@ -658,7 +658,7 @@ def export_scores(store: Store, period: Period, out_dir: Path, card: Scorecard |
         raise ConfigError(
             f"{out_dir} holds a qc inspect run (run.json, findings.jsonl …): an export there would"
             f" mix two runs in one folder; write it to a folder of its own, e.g."
-            f" {out_dir.with_name(out_dir.name + '-export')}"
+            f" {_beside(out_dir)}"
         )
     card = card or load_scorecard()
     result = score_period(store, period, card)
@@ -687,6 +687,12 @@ def export_scores(store: Store, period: Period, out_dir: Path, card: Scorecard |
         _write_export_record(store, stage.path, period, card, result)
         stage.publish(remove=stale)
     return result
+
+
+def _beside(out_dir: Path) -> Path:
+    """A folder next to ``out_dir`` for an export of its own (``.`` has no name to add to)."""
+    whole = out_dir.resolve()
+    return whole.with_name(whole.name + "-export") if whole.name else whole / "export"
 
 
 def _write_export_record(
