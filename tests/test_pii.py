@@ -298,6 +298,14 @@ MASKED = [
 
 UNTOUCHED = [
     # audit 164 H4: a date after an order label, a count, a word after 账号 are no numbers to hide
+    # audit 165 M8: a compact date, an amount, a count, a date or version after 账号
+    "订单20261124下的还没发",
+    "单号 100000 以上的都发顺丰",
+    "订单 1000000 件起批吗",
+    "订单 100000元以上开专票吗",
+    "账号 2026.12.01 到期",
+    "账号 v1.2.3 的版本",
+    "账号 iPhone15 登录不了",
     "订单 2026-11-24 下的",
     "单号 2026年的还能查吗",
     "订单2件",
