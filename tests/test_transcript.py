@@ -149,3 +149,29 @@ def test_a_finding_priced_on_its_own_shows_its_own_part_after_the_shared_charge(
         second = findings[1]
         assert second.id in mv.same_as_above
         assert shown[second.kind] == (-2 if second.kind == "forbidden_phrase" else 0)
+
+
+def test_phrases_implying_two_verdicts_show_each_charge_once_and_never_a_positive_amount(tmp_path):
+    """A phrase implying impatience beside one implying conflict: the lines read +1.5 and −3.5
+    (audit 165 H1). The verdict (−5) and the priced phrase kind (−2 per message) are each shown
+    once, on the first finding behind them."""
+    card_file = tmp_path / "card.toml"
+    card_file.write_text(
+        "[findings]\nreview_only = []\n"
+        "[items.service_attitude]\npoints = { conflict = -5, impatience = -1, forbidden_phrase = -2 }\n",
+        encoding="utf-8",
+    )
+    card = load_scorecard(card_file)
+
+    def phrase(entry: str, start: int, implies: str) -> Finding:
+        evidence = Evidence("forbidden_phrase.v1", "phrase", entry, (), {"implies": implies})
+        return Finding(
+            "c1", 3, "forbidden_phrase", 1.0, evidence, AGENT, "爱买不买"[start : start + 2], start, start + 2
+        )
+
+    findings = [_model(3, "impatience"), phrase("FP-a", 0, "impatience"), phrase("FP-b", 2, "conflict")]
+    view = build_view(_conversation(), findings, card, explain=True)
+    mv = next(m for m in view.messages if m.message.index == 3)
+    shown = [mv.points_shown(f, view.points) for f in findings]
+    assert shown == [0, -2, -5] and sum(shown) == mv.charge == -7
+    assert [f.id in mv.same_as_above for f in findings] == [False, False, True]

@@ -31,7 +31,7 @@ from qc.scoring.card import (
 )
 from qc.scoring.metrics import MetricPart
 from qc.scoring.periods import Windows
-from qc.scoring.scores import ScoreInputs, Scores, finding_inputs, finding_stakes, score_agents
+from qc.scoring.scores import ScoreInputs, Scores, finding_inputs, finding_parts, finding_stakes, score_agents
 from qc.store.database import Store, StoredFinding
 
 __all__ = ["StoredScores", "check_basis", "score_stored", "score_stored_views"]
@@ -75,6 +75,10 @@ class StoredScores:
     def stakes(self, card: Scorecard) -> tuple[dict[str, float], dict[tuple[str, int], float]]:
         """Points each finding and each message puts at stake (:func:`~qc.scoring.scores.finding_stakes`)."""
         return finding_stakes(self.scores, self.verdicts, card)
+
+    def parts(self, card: Scorecard) -> dict[str, tuple[tuple[str, float], ...]]:
+        """The charges each finding stands behind (:func:`~qc.scoring.scores.finding_parts`)."""
+        return finding_parts(self.scores, self.verdicts, card)
 
 
 def check_basis(store: Store, card: Scorecard, date_from: str, date_to: str) -> None:

@@ -124,11 +124,7 @@ def show_cli(
             shown = mv.points_shown(f, view.points)
             same = ""
             if f.id in mv.same_as_above:
-                same = (
-                    " (its own points; its verdict is the charge above, 同上)"
-                    if shown
-                    else " (同上: the charge above)"
-                )
+                same = " (besides the charge listed above, 同上)" if shown else " (同上: the charge above)"
             detail = Text(
                 plain(
                     f"    ▲ {f.kind} {shown:g} pts{same}"

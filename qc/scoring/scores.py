@@ -65,6 +65,7 @@ __all__ = [
     "agent_columns",
     "conversation_record",
     "finding_inputs",
+    "finding_parts",
     "finding_stakes",
     "inputs_from",
     "score_agents",
@@ -598,6 +599,35 @@ def _bounded_scale(
         if points < 0 and isinstance(cost, int | float) and cost <= 0 and cost != points:
             scale[(agent, window, item_id)] = cost / points
     return scale
+
+
+def finding_parts(
+    scores: Scores, verdicts: Iterable[MessageVerdict], card: Scorecard
+) -> dict[str, tuple[tuple[str, float], ...]]:
+    """The charges each finding stands behind, each named once per message: ``(key, points)``.
+
+    A message's verdict is one charge every finding behind it carries, and each kind charged on
+    its own (a forbidden phrase a card prices) is one charge its findings of that message carry:
+    a list of findings shows each key once and adds up to what the message costs (audit 165 H1).
+    Scaled as :func:`finding_stakes` scales them.
+    """
+    parts: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    items = [item for item in card.items if item.rule == "findings"]
+    verdicts = list(verdicts)
+    scale = _bounded_scale(scores, verdicts, items, card)
+    for v in verdicts:
+        window = _window_of(scores, v.date)
+        here = f"{v.conversation_id}#{v.message_index}"
+        for item in items:
+            points, factor = item.points, scale.get((v.agent, window, item.id), 1.0)
+            if v.verdict is not None and points.get(v.verdict, 0.0):
+                for fid in v.verdict_findings:
+                    parts[fid].append((f"{here}:verdict:{item.id}", round(points[v.verdict] * factor, 4)))
+            for kind, ids in v.kinds.items():
+                if kind not in card.verdict_order and points.get(kind, 0.0):
+                    for fid in ids:
+                        parts[fid].append((f"{here}:{kind}:{item.id}", round(points[kind] * factor, 4)))
+    return {fid: tuple(p) for fid, p in parts.items()}
 
 
 def finding_stakes(

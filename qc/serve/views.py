@@ -296,7 +296,7 @@ def findings(ctx: Ctx) -> Response:
     rows = [s for s in rows if _mine(ctx, s)]
     mask = page_masker(ctx.masker(), ctx.store, (s.finding.conversation_id for s in rows))
     item_label = next((i.label for i in ctx.wb.card.items if i.id == item), "合计" if item == "*" else item)
-    shown, shared = charged_once(rows, points, ctx.wb.card.evidence_kinds)
+    shown, shared = charged_once(rows, points, ctx.wb.card.evidence_kinds, scored.parts(ctx.wb.card))
     return ctx.render(
         "findings.html",
         rows=rows,

@@ -105,17 +105,35 @@ def free_reasons(
 
 
 def charged_once(
-    rows: Sequence[StoredFinding], points: Mapping[str, float], evidence: Collection[str]
+    rows: Sequence[StoredFinding],
+    points: Mapping[str, float],
+    evidence: Collection[str],
+    parts: Mapping[str, Sequence[tuple[str, float]]] | None = None,
 ) -> tuple[dict[str, float], set[str]]:
     """Each listed finding's points as a list adds them up: a message's charge once.
 
     Every finding behind a message's verdict carries the verdict's whole points (any of them
     standing charges it), so a list of 爱买不买's conflict and its FP-0014 showed −5 twice and
     added up to more than the dashboard's number. The first of them listed keeps the charge;
-    the others show 0 and are named in the second value, to be marked as sharing it.
+    the others show 0 and are named in the second value, to be marked as sharing it. With
+    ``parts`` (:func:`~qc.scoring.scores.finding_parts`) each charge a finding stands behind is
+    shown once, on the first finding listed behind it: a phrase a card prices at −2 showed 0
+    beside its verdict, and the list −7 for −14 (audit 165 H2).
     """
     shown: dict[str, float] = {}
     shared: set[str] = set()
+    if parts is not None:
+        listed: set[str] = set()
+        for s in rows:
+            mine = parts.get(s.id, ())
+            if not mine:
+                shown[s.id] = points.get(s.id, 0.0)
+                continue
+            shown[s.id] = round(sum(p for key, p in mine if key not in listed), 4) + 0.0
+            if any(key in listed for key, _ in mine):
+                shared.add(s.id)
+            listed.update(key for key, _ in mine)
+        return shown, shared
     seen: set[tuple[str, int]] = set()
     for s in rows:
         f = s.finding

@@ -238,14 +238,20 @@ def collect_report(
     data.flagged_total = len(flagged)
     chosen = flagged[:max_conversations]
     convs = store.conversations([f.conversation_id for f in chosen])
-    stakes = pooled.stakes(card)
+    stakes, parts = pooled.stakes(card), pooled.parts(card)
     by_conv: dict[str, list[Finding]] = {}
     for s in pooled.findings:
         by_conv.setdefault(s.finding.conversation_id, []).append(s.finding)
     for fc in chosen:
         findings = by_conv.get(fc.conversation_id, [])
         view = build_view(
-            convs[fc.conversation_id], findings, card, states=pooled.states, explain=True, stakes=stakes
+            convs[fc.conversation_id],
+            findings,
+            card,
+            states=pooled.states,
+            explain=True,
+            stakes=stakes,
+            parts=parts,
         )
         data.views.append((fc, view))
     return data
@@ -474,7 +480,7 @@ def _same_as_above(mv: MessageView, finding: Finding, points: Mapping[str, float
     """What a finding sharing its message's charge after the first says beside its points."""
     if finding.id not in mv.same_as_above:
         return ""
-    return " (另计；判定扣分同上)" if mv.points_shown(finding, points) else " (同上)"
+    return " (另计；其余同上)" if mv.points_shown(finding, points) else " (同上)"
 
 
 def content_security_policy() -> str:

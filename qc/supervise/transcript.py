@@ -18,7 +18,7 @@ from qc.batch.stored import score_stored
 from qc.schema import CHARGED_HEAD, HELD_HEAD, Conversation, Finding, Message
 from qc.scoring.card import Scorecard
 from qc.scoring.metrics import UNDATED
-from qc.scoring.scores import finding_stakes, inputs_from, score_agents
+from qc.scoring.scores import finding_parts, finding_stakes, inputs_from, score_agents
 from qc.store.database import Store
 from qc.supervise.masking import spans_of
 from qc.supervise.review import ReviewError
@@ -58,45 +58,62 @@ class MessageView:
     # What the message's verdict costs: one charge, however many findings share it (the share of
     # a metric item its evidence findings carry is on those findings, not in here).
     charge: float = 0.0
-    # Several findings show the same charge (each stands behind it): readers must be told
-    # the points are not added up.
+    # Several findings stand behind one charge (the verdict, or a priced kind's per message):
+    # readers must be told the points are not added up.
     shared_charge: bool = False
-    # The findings that share that one charge; the first listed shows it, the rest 0 (同上).
+    # The findings that share a charge with another of the message's findings.
     sharing: frozenset[str] = frozenset()
     # When it was sent on the shop's clock (the card's [day] timezone), whatever offset the
     # export wrote: QA staff read the shop's calendar day and clock, whatever the source's zone.
     local_time: datetime | None = None
     # The slow reply was timed at its least (both times to the minute): badges say "at least".
     slow_at_least: bool = False
+    # The charges each finding stands behind, ``(key, points)`` (:func:`~qc.scoring.scores.finding_parts`).
+    parts: Mapping[str, Sequence[tuple[str, float]]] = field(default_factory=dict)
 
     @property
     def flagged(self) -> bool:
         """True when a live finding is on this message."""
         return any(f.live for f in self.findings)
 
+    def _unseen(self) -> dict[str, float]:
+        """Each listed finding's charges not listed above it, added up (a finding of no charge: absent)."""
+        seen: set[str] = set()
+        out: dict[str, float] = {}
+        for f in self.findings:
+            mine = self.parts.get(f.id, ())
+            if mine:
+                out[f.id] = sum(points for key, points in mine if key not in seen)
+                seen.update(key for key, _ in mine)
+        return out
+
     @property
     def same_as_above(self) -> frozenset[str]:
-        """The findings sharing the charge after the first listed: shown at 0 (同上).
+        """The findings standing behind a charge a finding listed above them shows (同上).
 
-        Each showed the whole charge, so the lines of one message added up to twice what it cost;
-        ``qc flagged`` and the review sheet count it once (audit 162 M2).
+        Each showed the whole charge, so the lines of one message added up to twice what it cost
+        (audit 162 M2); a phrase implying a lesser verdict carries only its own points, never the
+        verdict's (audit 165 H1).
         """
-        first = next((f.id for f in self.findings if f.id in self.sharing), None)
-        return self.sharing - {first} if first is not None else frozenset()
+        seen: set[str] = set()
+        out: set[str] = set()
+        for f in self.findings:
+            keys = {key for key, _ in self.parts.get(f.id, ())}
+            if keys & seen:
+                out.add(f.id)
+            seen |= keys
+        return frozenset(out)
 
     def points_shown(self, finding: Finding, points: Mapping[str, float]) -> float:
-        """``finding``'s points as a list of the message's findings adds them up: its charge once.
+        """``finding``'s points as a list of the message's findings adds them up: each charge once.
 
-        Every finding sharing the charge carries the verdict's points, and some their own besides
-        (a forbidden phrase a card prices at −2): after the first listed, each shows its own part
-        only, so the lines add up to what the message costs (audit 163 H2).
+        A finding shows the charges it stands behind that no finding above it shows: the message's
+        verdict on the first finding behind it, a priced kind's points on the first of that kind.
         """
-        at = points.get(finding.id, 0.0)
-        if finding.id not in self.same_as_above:
-            return at
-        total = sum(points.get(fid, 0.0) for fid in self.sharing)
-        verdict = (total - self.charge) / (len(self.sharing) - 1)
-        return round(at - verdict, 6) + 0.0  # + 0.0: never a -0
+        unseen = self._unseen()
+        if finding.id not in unseen:
+            return points.get(finding.id, 0.0)
+        return round(unseen[finding.id], 6) + 0.0  # + 0.0: never a -0
 
 
 @dataclass(slots=True)
@@ -151,6 +168,16 @@ def own_stakes(conversation: Conversation, findings: Sequence[Finding], card: Sc
     return finding_stakes(score_agents(inputs, card), verdicts, card)
 
 
+def own_parts(
+    conversation: Conversation, findings: Sequence[Finding], card: Scorecard
+) -> dict[str, tuple[tuple[str, float], ...]]:
+    """The charges each finding stands behind, of a conversation scored on its own."""
+    inputs = inputs_from([conversation], findings, card)
+    verdicts = list(inputs.verdicts)
+    inputs.verdicts = verdicts
+    return finding_parts(score_agents(inputs, card), verdicts, card)
+
+
 def _segments(text: str, findings: Sequence[Finding]) -> list[Segment]:
     spans: list[tuple[int, int, Finding]] = []
     # Spans first, whole-message findings (a slow reply) last: they never hide a phrase.
@@ -180,6 +207,7 @@ def build_view(
     explain: bool = False,
     sentiment: Callable[[Conversation], list[float | None]] | None = None,
     stakes: Stakes | None = None,
+    parts: Mapping[str, Sequence[tuple[str, float]]] | None = None,
 ) -> ConversationView:
     """Lay out a conversation: findings on their messages, slow replies, buyer mood.
 
@@ -189,7 +217,10 @@ def build_view(
     points at stake as the store's scores say (:meth:`StoredScores.stakes`); without them the
     conversation is scored on its own.
     """
-    points, charges = stakes if stakes is not None else own_stakes(conversation, findings, card)
+    if stakes is None:
+        stakes, parts = own_stakes(conversation, findings, card), own_parts(conversation, findings, card)
+    points, charges = stakes
+    parts = parts or {}
     points = {f.id: points.get(f.id, 0.0) for f in findings}
     shown = [f for f in findings if explain or f.live or (f.needs_review and not f.suppressed)]
     threshold = slow_reply_threshold(card)
@@ -209,8 +240,12 @@ def build_view(
         mine = [f for f in shown if f.message_index == m.index]
         evidence = [f for f in mine if f.kind in card.evidence_kinds and f.live]
         charge = round(charges.get((conversation.id, m.index), 0.0) - sum(points[f.id] for f in evidence), 4)
-        behind = frozenset(f.id for f in mine if f.live and points.get(f.id) and f not in evidence)
-        shared = len(behind) > 1
+        keys: dict[str, int] = {}
+        for f in mine:
+            for key, _ in parts.get(f.id, ()):
+                keys[key] = keys.get(key, 0) + 1
+        behind = frozenset(f.id for f in mine if any(keys[key] > 1 for key, _ in parts.get(f.id, ())))
+        shared = bool(behind)
         local = shop_time(m.sent_at, zone)
         views.append(
             MessageView(
@@ -221,9 +256,10 @@ def build_view(
                 s,
                 charge,
                 shared,
-                behind if shared else frozenset(),
+                behind,
                 local,
                 m.index in at_least,
+                {f.id: parts[f.id] for f in mine if f.id in parts},
             )
         )
     mood = [v.sentiment for v in views if v.message.role.value == "customer" and v.sentiment is not None]
@@ -284,6 +320,7 @@ def load_view(
         explain=explain,
         sentiment=sentiment,
         stakes=scored.stakes(card),
+        parts=scored.parts(card),
     )
 
 
