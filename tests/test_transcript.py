@@ -175,3 +175,8 @@ def test_phrases_implying_two_verdicts_show_each_charge_once_and_never_a_positiv
     shown = [mv.points_shown(f, view.points) for f in findings]
     assert shown == [0, -2, -5] and sum(shown) == mv.charge == -7
     assert [f.id in mv.same_as_above for f in findings] == [False, False, True]
+    # the model's conflict listed first (the audit's case): −5, then the phrase's own −2, then 同上
+    findings = [_model(3, "conflict"), phrase("FP-a", 0, "impatience"), phrase("FP-b", 2, "conflict")]
+    view = build_view(_conversation(), findings, card, explain=True)
+    mv = next(m for m in view.messages if m.message.index == 3)
+    assert [mv.points_shown(f, view.points) for f in findings] == [-5, -2, 0]
