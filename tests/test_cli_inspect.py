@@ -465,10 +465,13 @@ def test_an_out_folder_that_cannot_be_made_is_named_as_given(tmp_path):
     assert "qc-tmp" not in r.output and "Traceback" not in r.output
 
 
-@pytest.mark.parametrize("jobs", [[], ["--jobs", "2"]], ids=["one-process", "jobs"])
+@pytest.mark.parametrize(
+    "jobs", [[], ["--jobs", "2"], ["--db", "STORE"]], ids=["one-process", "jobs", "with-a-store"]
+)
 def test_a_run_naming_no_agent_and_no_time_says_so_once(tmp_path: Path, jobs: list[str]) -> None:
     """JSON Lines of roles and texts only: every chat scored as one agent 'unknown', no reply
     timed, and run.json's warnings empty (audit 164 M2)."""
+    jobs = [str(tmp_path / "qc.sqlite") if a == "STORE" else a for a in jobs]  # with a store: audit 165 M1
     day = tmp_path / "chats.jsonl"
     lines = [
         {"conversation_id": f"n{i}", "role": role, "text": text}

@@ -2631,3 +2631,41 @@ def test_a_refused_step_is_worded_for_the_page_not_the_command_line(app, store):
     )
     shown = html.unescape(r.text)
     assert "请填写回复" in shown and "--note" not in shown
+
+
+def test_the_queue_on_the_default_card_says_held_and_what_a_confirm_would_add(store):
+    """With the classifier's verdicts held by the default card, the queue read （扣分） for a held
+    finding, promised 确认后扣 −5 where a phrase already charged the message as much, and refused a
+    note-less reject with --note WHY (audit 165 M2, M3, M7)."""
+    from qc.scoring.card import load_scorecard
+    from qc.supervise.queue import HELD, build_queue
+
+    card = load_scorecard()
+    app = create_app(store, card)
+    client = sign_in(app, "质检小王")
+    page = client.get("/queue").text
+    first = re.search(r'data-finding="([0-9a-f]+)"', page).group(1)
+    held = {s.id: s for s in store.findings()}[first]
+    assert held.finding.rule.startswith("attitude")
+    item = html.unescape(page.split('id="queue-item"', 1)[1])
+    assert "（待复核）" in item and "（扣分）" not in item.split("键盘", 1)[0]
+    items = [i for i in build_queue(store, card, DAY, DAY, per_agent=0) if i.section == HELD]
+    charged = {
+        (s.finding.conversation_id, s.finding.message_index)
+        for s in store.findings()
+        if s.finding.kind == "forbidden_phrase" and s.finding.live
+    }
+    found = {s.id: s.finding for s in store.findings()}
+    covered = [
+        i
+        for i in items
+        if (found[i.finding_id].conversation_id, found[i.finding_id].message_index) in charged
+    ]
+    assert covered and any(i.if_confirmed == 0 for i in covered)
+    r = client.post(
+        "/queue/decide",
+        data={"csrf": csrf_of(page), "finding_id": first, "decision": "reject"},
+        follow_redirects=True,
+    )
+    shown = html.unescape(r.text)
+    assert "驳回需要写明理由" in shown and "--note" not in shown

@@ -476,7 +476,9 @@ def identity_warnings(agents: Sequence[dict[str, Any]], said: Sequence[str]) -> 
             f" conversation is scored under one agent, '{NAMELESS_AGENT}'; give the export its senders"
             " (--column sender=FIELD names the field), or --agent-nick for the shop's nicks"
         )
-    if all(r["date"] == UNDATED for r in agents) and not any("no row gives a time" in w for w in said):
+    if all(r["date"] == UNDATED for r in agents) and not any(
+        "no row gives a time" in w or "no message has a time" in w for w in said
+    ):
         out.append(
             "no message has a time: no reply is timed (the response-time items score no turn) and every"
             " conversation is on the undated day; give the export its times (--column timestamp=FIELD"
@@ -854,6 +856,9 @@ def score_from_store(report: InspectionReport, store: Store, touched: Iterable[s
         rows += [r for r in scores.rows if r["date"] in days]
         rejected |= {s.id for s in stored.findings if s.id in stored.rejected and s.date in days}
     report.deductions, report.agents = deductions, rows
+    # With a store the agents are known here only, after the run's own record was made (audit 165 M1).
+    for warning in identity_warnings(rows, report.read.warnings):
+        _said(report, warning)
     write_score_outputs(out_dir, deductions, rows, agent_columns(card))
     if dated:
         # The agents files score every stored conversation of these days, other runs' too: what

@@ -580,7 +580,7 @@ def queue_decide(ctx: Ctx) -> Response:
             # Said as the conversation page says it: the queue moved on with no word (audit 161 L3).
             recorded = f"✓ {fid}: {state_label(d.before)} → {state_label(d.after)}"
         except ReviewError as exc:
-            error = str(exc)
+            error = ctx.masker()(exc.web or str(exc))  # the page's wording, not --note (audit 165 M7)
     if not ctx.htmx:
         if error:
             ctx.flash("error", error)

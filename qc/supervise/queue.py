@@ -55,6 +55,15 @@ def build_queue(
     """
     scored = score_stored(store, card, date_from, date_to, Windows.only(range_period(date_from, date_to)))
     points, _ = scored.stakes(card)
+    # What each message's verdict already costs: a held finding whose message a phrase charges as
+    # much costs nothing more once confirmed, and the queue said 确认后扣 −5 (audit 165 M2).
+    verdict_now: dict[tuple[str, int], float] = {}
+    parts = scored.parts(card)
+    for s in scored.findings:
+        for key, amount in parts.get(s.id, ()):
+            if ":verdict:" in key:
+                where = (s.finding.conversation_id, s.finding.message_index)
+                verdict_now[where] = min(verdict_now.get(where, 0.0), amount)
     held: list[QueueItem] = []
     by_conversation: dict[str, list[QueueItem]] = {}
     for s in scored.findings:
@@ -63,7 +72,8 @@ def build_queue(
             continue
         item = QueueItem(f.id, f.conversation_id, s.scored_agent, s.date, HELD, points.get(f.id, 0.0))
         if f.needs_review and not f.suppressed:
-            held.append(replace(item, if_confirmed=cost_if_confirmed(f, card)))
+            now = verdict_now.get((f.conversation_id, f.message_index), 0.0)
+            held.append(replace(item, if_confirmed=min(0.0, cost_if_confirmed(f, card) - now)))
         elif f.live:
             by_conversation.setdefault(f.conversation_id, []).append(
                 QueueItem(f.id, f.conversation_id, s.scored_agent, s.date, SAMPLE, item.points)

@@ -332,7 +332,8 @@ def as_decided(summary: str, state: str) -> str:
     """A finding's stored summary, its head saying what review made of it.
 
     The summary is written at inspection: a rejected finding still read 不够耐心（扣分） beside
-    "0 pts · rejected" (audit 162 L4), and a held one confirmed still read （待复核）.
+    "0 pts · rejected" (audit 162 L4), and a held one confirmed still read （待复核）. ``held``: a
+    finding the card holds for review, which the model stored as sure.
     """
     if state == "rejected":
         for head in (CHARGED_HEAD, HELD_HEAD):
@@ -340,4 +341,7 @@ def as_decided(summary: str, state: str) -> str:
                 return summary.replace(head, REJECTED_HEAD, 1)
     elif state == "confirmed":
         return summary.replace(HELD_HEAD, CHARGED_HEAD, 1)
+    elif state == "held":
+        # Held by the card, not the model: stored as the model was sure (audit 165 M3).
+        return summary.replace(CHARGED_HEAD, HELD_HEAD, 1)
     return summary
