@@ -1043,3 +1043,14 @@ def test_a_malformed_example_names_its_key_and_is_not_also_a_missing_one(tmp_pat
     res = runner.invoke(app, ["lexicon", "check", str(path)])
     assert res.exit_code == 2 and said in res.stderr
     assert "give at least one hit example" not in res.stderr
+
+
+def test_fail_on_hit_fails_a_draft_the_card_holds_for_review():
+    """The default card holds the classifier's verdicts: a blatant conflict draft passed the
+    pre-send lint with exit 0 (audit 165 L6)."""
+    args = ["check", "你自己看不懂吗", "-c", "这个怎么用", "--fail-on-hit"]
+    res = runner.invoke(app, args)
+    (doc,) = _lines(res.stdout)
+    assert (doc["verdict"], doc["held"], res.exit_code) == ("ok", True, 3)
+    polite = runner.invoke(app, ["check", "好的亲，马上为您查询", "-c", "到哪了", "--fail-on-hit"])
+    assert polite.exit_code == 0

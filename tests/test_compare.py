@@ -78,7 +78,7 @@ def test_a_card_change_shows_who_loses_what_on_the_demo_day(demo_runs, tmp_path)
     # what made each side, from their run.json: the cards differ, the lexicon and model do not
     # (two runs could show changes, or none, and nothing said why: audit 104 M5)
     card_hash = json.loads((new / "run.json").read_text(encoding="utf-8"))["scorecard"]["hash"][:12]
-    assert f"after: scorecard seed-000 v2 {card_hash};" in res.stderr
+    assert f"after: scorecard seed-000 v3 {card_hash};" in res.stderr
     assert "configuration: the scorecard differs" in res.stderr
     # which settings: both run.json files hold their effective cards (audit 104 L1)
     assert "scorecard changes: items.service_attitude.points.silent_transfer 0 → -2\n" in res.stderr
@@ -127,7 +127,7 @@ def test_an_export_folder_says_which_card_scored_it_and_compare_reads_it(tmp_pat
     assert "scorecard changes: items.service_attitude.cap 4 added\n" in res.stderr
     # the lexicon and model of the stored runs, which found what the export scored (audit 107 M2)
     assert capped["inspected_with"][0]["lexicon"].startswith("2026.") and capped["inspected_with"][0]["model"]
-    assert "after: scorecard seed-000 v2" in res.stderr and "lexicon 2026." in res.stderr
+    assert "after: scorecard seed-000 v3" in res.stderr and "lexicon 2026." in res.stderr
     # the same card read from another path is the same card (audit 107 L1)
     same = tmp_path / "same.toml"
     same.write_text(cap.read_text(encoding="utf-8"), encoding="utf-8")

@@ -340,3 +340,30 @@ def test_with_a_cap_the_flagged_shares_still_add_up_to_what_the_day_cost(tmp_pat
             shares[agent] += row["points"]
     for agent in capped:
         assert shares[agent] == pytest.approx(-10, abs=0.05), agent  # each share rounded to the cent
+
+
+def test_days_inspected_before_the_bundled_card_changed_say_what_changed(tmp_path):
+    """After the upgrade every command warned "pass the same --scorecard", naming no card the user
+    gave, and not what had changed (audit 165 M6)."""
+    from cards import CHARGING
+
+    runner = CliRunner()
+    day = tmp_path / "2026-11-24.jsonl"
+    messages = [
+        {"role": "customer", "sender": "b1", "timestamp": "2026-11-24T10:00:00+08:00", "text": "在吗"},
+        {"role": "agent", "sender": "店:小王", "timestamp": "2026-11-24T10:00:09+08:00", "text": "在的"},
+    ]
+    day.write_text(
+        json.dumps({"conversation_id": "c1", "messages": messages}, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
+    db = ["--db", str(tmp_path / "qc.sqlite")]
+    # the old bundled card charged the classifier's verdicts: a card of the same name that does
+    old = runner.invoke(
+        app, ["inspect", str(day), "--out", str(tmp_path / "o"), "-q", "--scorecard", str(CHARGING), *db]
+    )
+    assert old.exit_code == 0, old.output
+    r = runner.invoke(app, ["export", "--date", "2026-11-24", "--out", str(tmp_path / "e"), *db])
+    assert r.exit_code == 0, r.output
+    assert "were inspected with scorecard seed-000" in r.output
+    assert "the bundled card changed with qc: from v3 it holds the attitude classifier's verdicts" in r.output

@@ -100,10 +100,22 @@ def warn_other_scorecard(store: Store, card: Any, date_from: str, date_to: str) 
     some = len(other) < len({r["scorecard_hash"] for r in runs})
     # Some days under this card and some under another: the pooled numbers mix what neither card's
     # runs printed (audit 113 M1: a month with one day charged at −3 a conflict was silent).
+    # The bundled card itself changed between qc versions (v3 holds the classifier's verdicts
+    # for review): "pass the same --scorecard" named no card the user ever gave (audit 165 M6).
+    from qc.scoring.card import DEFAULT_SCORECARD
+
+    bundled = Path(str(card.source)).resolve() == DEFAULT_SCORECARD.resolve()
+    same_name = any(name == card.name for name in other.values())
+    changed = (
+        "; if they were inspected with no --scorecard, the bundled card changed with qc: from v3 it holds"
+        " the attitude classifier's verdicts for review ([findings] review_only)"
+        if bundled and same_name
+        else ""
+    )
     err(
         f"warning: {'some of ' if some else ''}{date_from}…{date_to} were inspected with scorecard {names};"
-        f" these numbers use {card.name} ({card.hash[:12]}, {card.source}): pass the same --scorecard to see"
-        " the runs' numbers"
+        f" these numbers use {card.name} v{card.version} ({card.hash[:12]}, {card.source}){changed}: pass the"
+        " same --scorecard to see the runs' numbers"
     )
 
 

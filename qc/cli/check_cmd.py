@@ -360,7 +360,8 @@ def check_cli(
     fail_on_hit: Annotated[
         bool,
         typer.Option(
-            "--fail-on-hit", help="Exit 3 when a reply would be charged or has a live hit (pre-send lint)."
+            "--fail-on-hit",
+            help="Exit 3 when a reply would be charged, held for review or has a live hit (pre-send lint).",
         ),
     ] = False,
 ) -> None:
@@ -371,7 +372,7 @@ def check_cli(
     message on stdout: the verdict it would be charged with (ok, impatience, conflict),
     whether a finding is held for review, and every live finding with its span, entry and
     explanation (suppressed ones too with --explain). Exit 0 when it ran, 2 on usage,
-    lexicon or model errors, 3 with --fail-on-hit when a reply would be charged or holds a
+    lexicon or model errors, 3 with --fail-on-hit when a reply would be charged or held, or holds a
     live forbidden phrase.
 
     Example:
@@ -429,5 +430,7 @@ def check_cli(
         for problem in problems:
             typer.echo(f"qc: {problem}", err=True)
         raise typer.Exit(EXIT_USAGE)
-    if fail_on_hit and any(r["live"] or r["verdict"] != "ok" for r in results):
+    # Held for review counts: the default card holds the classifier's verdicts, and a blatant
+    # conflict draft passed the lint with exit 0 (audit 165 L6).
+    if fail_on_hit and any(r["live"] or r["verdict"] != "ok" or r["held"] for r in results):
         raise typer.Exit(EXIT_HIT)

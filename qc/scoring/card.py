@@ -1277,11 +1277,17 @@ def basis_refusal(
     ``keys`` are the (shop, id) pairs saved with basis ``stored`` in the days ``span``;
     ``card`` names the scorecard whose basis is ``wanted``.
     """
+    older = (
+        stored is not None
+        and "closed_turns" not in json.loads(stored)
+        and "closed_turns" in json.loads(wanted)
+    )
+    # Saved by an older qc: no card scores them as this qc does, so there is no card to go back to.
+    other_card = "" if older else ", or score them with the card they were saved with"
     return (
         f"store {store}: {len(keys)} conversation(s) stored for {span} (e.g. {keys[0][1]}) were saved"
         f" another way than scorecard {card} says ({basis_difference(stored, wanted)}): inspect"
-        " those days again with this scorecard (qc inspect FILES --out DIR --db … --scorecard …), or"
-        " score them with the card they were saved with"
+        f" those days again with this scorecard (qc inspect FILES --out DIR --db … --scorecard …){other_card}"
     )
 
 
