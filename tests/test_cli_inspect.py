@@ -491,3 +491,32 @@ def test_a_run_naming_no_agent_and_no_time_says_so_once(tmp_path: Path, jobs: li
     warnings = json.loads((tmp_path / "s" / "run.json").read_text(encoding="utf-8"))["warnings"]
     assert sum("names its agent" in w for w in warnings) == 1
     assert not any("no message has a time" in w for w in warnings)
+
+
+def test_the_terminal_table_counts_what_waits_for_a_reviewer(tmp_path: Path) -> None:
+    """With the classifier's verdicts held by the default card, nothing on the terminal said the
+    findings were there (audit 165 M5)."""
+    day = tmp_path / "2026-11-24.jsonl"
+    messages = [
+        {"role": "customer", "sender": "b1", "timestamp": "2026-11-24T10:00:00+08:00", "text": "这个怎么用"},
+        {
+            "role": "agent",
+            "sender": "店:小王",
+            "timestamp": "2026-11-24T10:00:09+08:00",
+            "text": "你自己看不懂吗",
+        },
+    ]
+    day.write_text(
+        json.dumps({"conversation_id": "c1", "messages": messages}, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
+    res = runner.invoke(app, ["inspect", str(day), "--out", str(tmp_path / "o")], env={"COLUMNS": "300"})
+    assert res.exit_code == 0, res.output
+    lines = res.stderr.splitlines()
+    at = next(i for i, line in enumerate(lines) if "agent" in line and "date" in line)
+    above = [c.strip() for c in lines[at - 1].split("┃")]
+    heads = [c.strip() for c in lines[at].split("┃")]
+    row = next(line for line in lines if "小王" in line)
+    cells = [c.strip() for c in row.split("│")]
+    column = heads.index("held")
+    assert above[column] == "待复核" and cells[column] == "1"

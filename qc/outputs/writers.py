@@ -344,6 +344,9 @@ def summary_table(rows: Iterable[dict[str, Any]], card: Any) -> tuple[list[str],
         if item.rule == "findings":
             charged = [k for k in (*card.verdict_order, *item.points) if item.points.get(k, 0) != 0]
             columns += [(KIND_LABELS.get(k, k), "key", k) for k in dict.fromkeys(charged)]
+            # What waits for a reviewer, costing nothing yet: with the classifier's verdicts held by
+            # the default card, nothing on the terminal said so (audit 165 M5).
+            columns.append(("待复核\nheld", "key", "needs_review"))
         else:
             sample = _METRIC_FORMAT.get(item.metric, ("", ""))[1]
             columns.append((item.label + ("\n(n)" if sample else ""), "metric", item.metric))
