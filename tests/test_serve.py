@@ -2607,20 +2607,15 @@ def test_a_refused_step_is_worded_for_the_page_not_the_command_line(app, store):
     f = live_finding(store, AJIE, "impatience")
     agent = sign_in(app, "阿杰")
     page = f"/conversations/{f.finding.conversation_id}"
-    r = agent.post(
-        "/appeals",
-        data={"csrf": csrf_of(agent.get(page).text), "finding_id": f.id, "reason": " "},
-        follow_redirects=True,
-    )
-    shown = html.unescape(r.text)
+
+    def appeal(reason: str) -> str:
+        data = {"csrf": csrf_of(agent.get(page).text), "finding_id": f.id, "reason": reason}
+        return html.unescape(agent.post("/appeals", data=data, follow_redirects=True).text)
+
+    shown = appeal(" ")
     assert "请写明申诉理由" in shown and "--reason" not in shown
-    agent.post("/appeals", data={"csrf": csrf_of(agent.get(page).text), "finding_id": f.id, "reason": "玩笑"})
-    r = agent.post(
-        "/appeals",
-        data={"csrf": csrf_of(agent.get(page).text), "finding_id": f.id, "reason": "再来"},
-        follow_redirects=True,
-    )
-    shown = html.unescape(r.text)
+    appeal("玩笑")
+    shown = appeal("再来")
     assert "a reviewer answers it first on the 申诉 Appeals page" in shown and "qc appeal" not in shown
     reviewer = sign_in(app, "质检小王")
     (appeal,) = store.appeal_rows()

@@ -128,16 +128,21 @@ def test_the_report_suggests_the_missing_hand_over_not_avoiding_the_agents_good_
     assert "转接之前少了一句告知：" in html and f"不说「{last}」" not in html
 
 
-def test_a_finding_priced_on_its_own_shows_its_own_part_after_the_shared_charge(tmp_path):
-    """A card pricing the phrase itself at −2: 同上 showed its whole −3 as 0, and a conversation
-    charged −8.09 listed −6.09 (audit 163 H2)."""
+def _priced_card(tmp_path):  # noqa: ANN001, ANN202 - a Scorecard
+    """The classifier's verdicts charged, and a forbidden phrase priced at −2 on its own."""
     card_file = tmp_path / "card.toml"
     card_file.write_text(
         "[findings]\nreview_only = []\n"
         "[items.service_attitude]\npoints = { conflict = -5, impatience = -1, forbidden_phrase = -2 }\n",
         encoding="utf-8",
     )
-    card = load_scorecard(card_file)
+    return load_scorecard(card_file)
+
+
+def test_a_finding_priced_on_its_own_shows_its_own_part_after_the_shared_charge(tmp_path):
+    """A card pricing the phrase itself at −2: 同上 showed its whole −3 as 0, and a conversation
+    charged −8.09 listed −6.09 (audit 163 H2)."""
+    card = _priced_card(tmp_path)
     for findings in (
         [_model(1, "impatience"), _phrase(1, "自己看", "impatience")],
         [_phrase(1, "自己看", "impatience"), _model(1, "impatience")],
@@ -155,13 +160,7 @@ def test_phrases_implying_two_verdicts_show_each_charge_once_and_never_a_positiv
     """A phrase implying impatience beside one implying conflict: the lines read +1.5 and −3.5
     (audit 165 H1). The verdict (−5) and the priced phrase kind (−2 per message) are each shown
     once, on the first finding behind them."""
-    card_file = tmp_path / "card.toml"
-    card_file.write_text(
-        "[findings]\nreview_only = []\n"
-        "[items.service_attitude]\npoints = { conflict = -5, impatience = -1, forbidden_phrase = -2 }\n",
-        encoding="utf-8",
-    )
-    card = load_scorecard(card_file)
+    card = _priced_card(tmp_path)
 
     def phrase(entry: str, start: int, implies: str) -> Finding:
         evidence = Evidence("forbidden_phrase.v1", "phrase", entry, (), {"implies": implies})
