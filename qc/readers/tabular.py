@@ -260,7 +260,9 @@ def rows_to_records(
         if problem is not None:
             yield make_reject(file, line, problem, raw)
             continue
-        if not any(_cell_text(_own(c)).strip() for c in cells):
+        # A row's own cells: a workbook's, less what merges above fill (CSV rows pay no call per cell).
+        own = [_own(c) for c in cells] if merged else cells
+        if not any(_cell_text(c).strip() for c in own):
             continue  # blank, or only what merges above it fill: no row of its own
         if (
             len(cells) > head.text_at
@@ -312,7 +314,7 @@ def rows_to_records(
                 file, line, f"row has {len(cells)} fields, the header {head.width}; truncated row?", raw
             )
             continue
-        if len(cells) > head.width and any(_cell_text(_own(c)).strip() for c in cells[head.width :]):
+        if len(cells) > head.width and any(_cell_text(c).strip() for c in own[head.width :]):
             yield make_reject(
                 file,
                 line,

@@ -64,6 +64,7 @@ __all__ = [
     "Scores",
     "agent_columns",
     "conversation_record",
+    "each_charge_once",
     "finding_inputs",
     "finding_parts",
     "finding_stakes",
@@ -628,6 +629,29 @@ def finding_parts(
                     for fid in ids:
                         parts[fid].append((f"{here}:{kind}:{item.id}", round(points[kind] * factor, 4)))
     return {fid: tuple(p) for fid, p in parts.items()}
+
+
+def each_charge_once(
+    ids: Iterable[str], parts: Mapping[str, Sequence[tuple[str, float]]]
+) -> tuple[dict[str, float], set[str]]:
+    """What each listed finding shows so a list adds up: each charge once, on the first behind it.
+
+    Walked in the order listed, a finding shows the charges of :func:`finding_parts` no finding
+    above it shows; the second value holds the ids standing behind a charge shown above (同上).
+    A finding of no charge is absent from the first value: it shows its own points.
+    """
+    listed: set[str] = set()
+    shown: dict[str, float] = {}
+    below: set[str] = set()
+    for fid in ids:
+        mine = parts.get(fid, ())
+        if not mine:
+            continue
+        shown[fid] = round(sum(points for key, points in mine if key not in listed), 6) + 0.0
+        if any(key in listed for key, _ in mine):
+            below.add(fid)
+        listed.update(key for key, _ in mine)
+    return shown, below
 
 
 def finding_stakes(

@@ -28,7 +28,7 @@ from qc.scoring.card import (
 )
 from qc.scoring.metrics import UNDATED
 from qc.scoring.periods import Windows, range_period
-from qc.scoring.scores import KIND_LABELS
+from qc.scoring.scores import KIND_LABELS, each_charge_once
 from qc.store.database import Store, StoredFinding
 
 __all__ = [
@@ -123,17 +123,8 @@ def charged_once(
     shown: dict[str, float] = {}
     shared: set[str] = set()
     if parts is not None:
-        listed: set[str] = set()
-        for s in rows:
-            mine = parts.get(s.id, ())
-            if not mine:
-                shown[s.id] = points.get(s.id, 0.0)
-                continue
-            shown[s.id] = round(sum(p for key, p in mine if key not in listed), 4) + 0.0
-            if any(key in listed for key, _ in mine):
-                shared.add(s.id)
-            listed.update(key for key, _ in mine)
-        return shown, shared
+        once, shared = each_charge_once((s.id for s in rows), parts)
+        return {s.id: once.get(s.id, points.get(s.id, 0.0)) for s in rows}, shared
     seen: set[tuple[str, int]] = set()
     for s in rows:
         f = s.finding

@@ -18,7 +18,7 @@ from qc.batch.stored import score_stored
 from qc.schema import CHARGED_HEAD, HELD_HEAD, Conversation, Finding, Message
 from qc.scoring.card import Scorecard
 from qc.scoring.metrics import UNDATED
-from qc.scoring.scores import finding_parts, finding_stakes, inputs_from, score_agents
+from qc.scoring.scores import each_charge_once, finding_parts, finding_stakes, inputs_from, score_agents
 from qc.store.database import Store
 from qc.supervise.masking import spans_of
 from qc.supervise.review import ReviewError
@@ -76,17 +76,6 @@ class MessageView:
         """True when a live finding is on this message."""
         return any(f.live for f in self.findings)
 
-    def _unseen(self) -> dict[str, float]:
-        """Each listed finding's charges not listed above it, added up (a finding of no charge: absent)."""
-        seen: set[str] = set()
-        out: dict[str, float] = {}
-        for f in self.findings:
-            mine = self.parts.get(f.id, ())
-            if mine:
-                out[f.id] = sum(points for key, points in mine if key not in seen)
-                seen.update(key for key, _ in mine)
-        return out
-
     @property
     def same_as_above(self) -> frozenset[str]:
         """The findings standing behind a charge a finding listed above them shows (同上).
@@ -95,14 +84,7 @@ class MessageView:
         (audit 162 M2); a phrase implying a lesser verdict carries only its own points, never the
         verdict's (audit 165 H1).
         """
-        seen: set[str] = set()
-        out: set[str] = set()
-        for f in self.findings:
-            keys = {key for key, _ in self.parts.get(f.id, ())}
-            if keys & seen:
-                out.add(f.id)
-            seen |= keys
-        return frozenset(out)
+        return frozenset(each_charge_once((f.id for f in self.findings), self.parts)[1])
 
     def points_shown(self, finding: Finding, points: Mapping[str, float]) -> float:
         """``finding``'s points as a list of the message's findings adds them up: each charge once.
@@ -110,10 +92,8 @@ class MessageView:
         A finding shows the charges it stands behind that no finding above it shows: the message's
         verdict on the first finding behind it, a priced kind's points on the first of that kind.
         """
-        unseen = self._unseen()
-        if finding.id not in unseen:
-            return points.get(finding.id, 0.0)
-        return round(unseen[finding.id], 6) + 0.0  # + 0.0: never a -0
+        once = each_charge_once((f.id for f in self.findings), self.parts)[0]
+        return once.get(finding.id, points.get(finding.id, 0.0))
 
 
 @dataclass(slots=True)
@@ -160,22 +140,19 @@ def shop_time(sent_at: datetime | None, zone: ZoneInfo) -> datetime | None:
     return sent_at.astimezone(zone)
 
 
-def own_stakes(conversation: Conversation, findings: Sequence[Finding], card: Scorecard) -> Stakes:
-    """Points at stake of a conversation scored on its own (each of its days, nothing else stored)."""
-    inputs = inputs_from([conversation], findings, card)
-    verdicts = list(inputs.verdicts)
-    inputs.verdicts = verdicts
-    return finding_stakes(score_agents(inputs, card), verdicts, card)
-
-
-def own_parts(
+def own_stakes(
     conversation: Conversation, findings: Sequence[Finding], card: Scorecard
-) -> dict[str, tuple[tuple[str, float], ...]]:
-    """The charges each finding stands behind, of a conversation scored on its own."""
+) -> tuple[Stakes, dict[str, tuple[tuple[str, float], ...]]]:
+    """Points at stake of a conversation scored on its own, and the charges behind each finding.
+
+    Scored once for both: each of its days, nothing else stored; the charges are
+    :func:`~qc.scoring.scores.finding_parts`.
+    """
     inputs = inputs_from([conversation], findings, card)
     verdicts = list(inputs.verdicts)
     inputs.verdicts = verdicts
-    return finding_parts(score_agents(inputs, card), verdicts, card)
+    scores = score_agents(inputs, card)
+    return finding_stakes(scores, verdicts, card), finding_parts(scores, verdicts, card)
 
 
 def _segments(text: str, findings: Sequence[Finding]) -> list[Segment]:
@@ -218,7 +195,7 @@ def build_view(
     conversation is scored on its own.
     """
     if stakes is None:
-        stakes, parts = own_stakes(conversation, findings, card), own_parts(conversation, findings, card)
+        stakes, parts = own_stakes(conversation, findings, card)
     points, charges = stakes
     parts = parts or {}
     points = {f.id: points.get(f.id, 0.0) for f in findings}
