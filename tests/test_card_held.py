@@ -18,8 +18,8 @@ from qc.cli import app
 from qc.schema import Evidence, Finding
 from qc.scoring.card import load_scorecard, mark_held, parse_scorecard, qualifies
 from qc.scoring.scores import KIND_LABELS
-from qc.serve.explain import why_zh
 from qc.store.database import open_store
+from qc.supervise.explain import why_zh
 from qc.supervise.queue import HELD, build_queue
 
 runner = (
@@ -110,7 +110,10 @@ def test_every_surface_shows_the_held_phrases_held(tmp_path):
     assert r.exit_code == 0, r.stderr
     line = next(x for x in r.stdout.splitlines() if "forbidden_phrase" in x)
     assert "held for review (待复核)" in line and " charged " not in line
-    assert "(cue: held by the scorecard: review_only)" in r.stdout.replace("\n", "")  # rich wraps
+    shown = r.stdout.replace("\n", "")  # rich wraps
+    # the reason in Chinese, the rule's own words after it with --explain
+    assert "评分卡设定此类只进复核队列，确认前不扣分（review_only）" in shown
+    assert "原文 detail: 「" in shown and "held by the scorecard" not in shown
     # without --explain too: a held finding waits for a reviewer (the default card holds the
     # classifier's every verdict: they were hidden, audit 164 H3)
     r = run("show", "cA", "--no-mood", *db)

@@ -822,7 +822,7 @@ def test_a_piped_table_folds_the_reason_instead_of_cutting_it():
     res = runner.invoke(app, [*args, "--format", "table"])
     assert res.exit_code == 0 and "…" not in res.stdout
     squeezed = "".join(res.stdout.split()).replace("│", "")
-    from qc.serve.explain import cue_zh
+    from qc.supervise.explain import cue_zh
 
     # the lexicon's cue as the workbench words it, in Chinese (audit 156 L1)
     whys = [cue_zh(f["cue"]) if f["entry"] else f["summary"] for f in doc["findings"]]

@@ -137,7 +137,7 @@ def test_a_slow_reply_in_a_chat_written_to_the_minute_says_what_it_is_at_least()
     )
     assert "509 s over the 32 s limit" in slow.evidence.summary and slow.evidence.details["to_the_minute"]
     # The workbench's reason says it in Chinese too (audit 83 #9).
-    from qc.serve.explain import why_zh
+    from qc.supervise.explain import why_zh
 
     said = why_zh(slow, {"average_response": "平均响应时间"}, {})
     assert "之后至少 541 秒才回复" in said and "时间只记到分钟" in said

@@ -293,3 +293,13 @@ def test_a_bad_reply_patterns_file_names_the_file_and_key(tmp_path, edit, messag
     # saved with a BOM, as Notepad does, the bundled file reads
     path.write_bytes(b"\xef\xbb\xbf" + bundled.encode("utf-8"))
     assert load_reply_patterns(path).max_conversations == load_reply_patterns().max_conversations
+
+
+def test_each_finding_gives_its_reason_in_chinese_with_the_rules_words_folded_away(store):
+    store, ids, tmp = store
+    html = _html(store, tmp)
+    block = html.split(f"<code>{ids['cA']}</code>")[1].split("</div>")[0]
+    # the coaching report is read by the agent: the reason in Chinese, the state too
+    assert block.startswith("<br>禁用语 FP-0014「爱买不买」：计为「与买家冲突」")
+    assert "<details><summary>原文 detail</summary>" in block and "is FP-0014" in block
+    assert "复核: 未复核 pending" in html.split(f"<code>{ids['cA']}</code>")[0][-200:]

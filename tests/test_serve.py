@@ -639,7 +639,7 @@ def test_conversation_view_marks_evidence_slow_replies_and_masks_on_request(app,
     phrase = next(s for s in store.findings(kind="forbidden_phrase") if s.finding.live)
     page = client.get(f"/conversations/{phrase.finding.conversation_id}").text
     assert '<mark class="k-' in page and phrase.finding.evidence.summary.split("，")[0][:6] in page
-    assert f"禁用语 {phrase.finding.evidence.pattern}：" in page and "依据：" in page
+    assert f"禁用语 {phrase.finding.evidence.pattern}「{phrase.finding.text}」：" in page and "依据：" in page
     masked = client.get(f"/conversations/{phrase.finding.conversation_id}?mask=1").text
     assert "显示原文" in masked
 

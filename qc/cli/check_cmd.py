@@ -282,7 +282,7 @@ def check_messages(
 def _table(results: list[dict[str, Any]]) -> None:
     from rich.table import Table
 
-    from qc.serve.explain import cue_zh
+    from qc.supervise.explain import cue_zh
 
     # The state in Chinese beside the English and the lexicon's cue in Chinese, as the workbench
     # words them: an agent checks a draft here before sending it (audit 156 L1).

@@ -46,6 +46,8 @@ def show_cli(
     from rich.text import Text
 
     from qc.scoring.card import load_scorecard
+    from qc.scoring.scores import KIND_LABELS
+    from qc.supervise.explain import why_zh
     from qc.supervise.masking import conversation_masker
     from qc.supervise.review import last_decisions
     from qc.supervise.transcript import as_decided, buyer_sentiments, charged_words, load_view
@@ -53,6 +55,7 @@ def show_cli(
 
     mask = Masker(mask_pii)
     card = load_scorecard(Path(scorecard) if scorecard else None)
+    item_labels = {i.id: i.label for i in card.items}
     with open_db(db) as store:
         view = load_view(
             store, conversation_id, card, explain=explain, sentiment=buyer_sentiments if mood else None
@@ -122,6 +125,7 @@ def show_cli(
                 else "held for review (待复核)"
             )
             shown = mv.points_shown(f, view.points)
+            reason = why_zh(f, item_labels, KIND_LABELS)
             same = ""
             if f.id in mv.same_as_above:
                 same = " (besides the charge listed above, 同上)" if shown else " (同上: the charge above)"
@@ -130,8 +134,13 @@ def show_cli(
                     f"    ▲ {f.kind} {shown:g} pts{same}"
                     f" · {f.entry or f.version or f.rule} · {status}"
                     f" · review {'not yet' if state == 'pending' else state}"
-                    f" · id {f.id}\n      {mask(as_decided(f.evidence.summary, state))}"
-                    + (f" (cue: {f.cue})" if f.cue else "")
+                    f" · id {f.id}\n      {mask(as_decided(reason, state))}"
+                    # the rule's own words, for whoever checks the rule (the workbench's 原文 detail)
+                    + (
+                        f"\n      原文 detail: {mask(f.evidence.summary)}"
+                        if explain and f.evidence.summary not in reason
+                        else ""
+                    )
                 ),
                 style="" if f.live else "dim",
             )

@@ -420,7 +420,8 @@ def create_app(
         Route("/search", _endpoint(views.search, ALL), methods=["GET"]),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
-    from qc.serve.render import highlight, mark_class, state_label
+    from qc.serve.render import highlight, mark_class
+    from qc.supervise.states import state_label
 
     middleware = [
         Middleware(SecurityHeaders),
@@ -430,7 +431,7 @@ def create_app(
     app = Starlette(routes=routes, middleware=middleware)
     wb = Workbench(store=store, card=card, secure=secure, settings=settings)
     from qc.scoring.scores import KIND_LABELS
-    from qc.serve.explain import why_zh
+    from qc.supervise.explain import why_zh
     from qc.supervise.transcript import as_decided
 
     item_labels = {i.id: i.label for i in card.items}

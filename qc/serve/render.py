@@ -16,7 +16,7 @@ from qc.schema import Finding
 from qc.supervise.report import bar_chart, line_chart
 from qc.text.tokens import fold
 
-__all__ = ["highlight", "kinds_chart", "mark_class", "mood_chart", "state_label", "trend_chart"]
+__all__ = ["highlight", "kinds_chart", "mark_class", "mood_chart", "trend_chart"]
 
 
 def trend_chart(series: dict[str, dict[str, float]], labels: Sequence[str], title: str) -> Markup:
@@ -96,20 +96,3 @@ def highlight(
 
 
 # Review and appeal states as the Chinese pages name them (the English word kept beside).
-_STATE_ZH = {
-    "pending": "未复核",
-    "confirmed": "已确认",
-    "rejected": "已驳回",
-    "appealed": "申诉中",
-    "open": "待回复",
-    "answered": "已回复",
-    "upheld": "维持",
-    "overturned": "撤销",
-    "reopened": "已重开",
-}
-
-
-def state_label(state: str) -> str:
-    """A review or appeal state for a page: ``已确认 confirmed`` (pages were English only, audit 112 L7)."""
-    zh = _STATE_ZH.get(state)
-    return f"{zh} {state}" if zh else state

@@ -22,7 +22,7 @@ from qc.scoring.periods import Period, Windows
 from qc.scoring.scores import KIND_LABELS
 from qc.serve.context import MAX_STORED_INT, Ctx, NotFound, conversation_url
 from qc.serve.dashboard import build_dashboard, default_period, parse_range
-from qc.serve.render import kinds_chart, mood_chart, state_label, trend_chart
+from qc.serve.render import kinds_chart, mood_chart, trend_chart
 from qc.store.database import StoredFinding
 from qc.supervise import appeal as appeals_api
 from qc.supervise import calibration as cal
@@ -43,6 +43,7 @@ from qc.supervise.review import (
     ruled_along,
     still_charging,
 )
+from qc.supervise.states import state_label
 from qc.supervise.transcript import build_view, buyer_sentiments, charged_words, load_view
 from qc.text.pii import shown_value
 

@@ -30,9 +30,11 @@ from qc.schema import Finding
 from qc.scoring.periods import Windows, range_period
 from qc.scoring.scores import KIND_LABELS
 from qc.store.database import Store
+from qc.supervise.explain import why_zh
 from qc.supervise.flagged import flagged_conversations
 from qc.supervise.masking import conversation_masker
 from qc.supervise.people import is_unassigned
+from qc.supervise.states import state_label
 from qc.supervise.transcript import MessageView, as_decided, build_view, charged_words
 from qc.text.pii import Masker
 
@@ -407,7 +409,9 @@ def _mark_class(f: Finding) -> str:
     return f"k-{kind}" if kind in ("conflict", "impatience") else "k-other"
 
 
-def _render_conversation(fc: Any, view: Any, patterns: ReplyPatterns, mask: Masker) -> str:
+def _render_conversation(
+    fc: Any, view: Any, patterns: ReplyPatterns, mask: Masker, item_labels: Mapping[str, str]
+) -> str:
     conv = view.conversation
     mask = conversation_masker(mask, (mv.message for mv in view.messages), charged_words(view))
     flagged_idx = [mv.message.index for mv in view.messages if mv.flagged]
@@ -455,12 +459,19 @@ def _render_conversation(fc: Any, view: Any, patterns: ReplyPatterns, mask: Mask
         for f in mv.findings:
             state = view.states.get(f.id, "pending")
             status = "" if f.live else " · 未计分"
+            reason = why_zh(f, item_labels, KIND_LABELS)
+            # the rule's own words, for whoever checks the rule, as the workbench shows them
+            detail = (
+                ""
+                if f.evidence.summary in reason
+                else f"<details><summary>原文 detail</summary>{escape(mask(f.evidence.summary))}</details>"
+            )
             out.append(
                 f'<div class="finding state-{escape(state)}">'
                 f"▲ {escape(f.kind)} · {escape(f.entry or f.version or f.rule)} · "
                 f"{mv.points_shown(f, view.points):g} 分{_same_as_above(mv, f, view.points)}"
-                f" · 复核: {escape(state)}{status} · "
-                f"<code>{escape(f.id)}</code><br>{escape(mask(as_decided(f.evidence.summary, state)))}</div>"
+                f" · 复核: {escape(state_label(state))}{status} · "
+                f"<code>{escape(f.id)}</code><br>{escape(mask(as_decided(reason, state)))}{detail}</div>"
             )
             p = patterns.for_finding(f) if f.live else None
             if p is not None:
@@ -556,8 +567,9 @@ def render_report(data: ReportData, patterns: ReplyPatterns, mask: Masker | None
     )
     if not data.views:
         parts.append('<p class="meta">no flagged conversation in this range</p>')
+    item_labels = {i.id: i.label for i in data.card.items} if data.card is not None else {}
     for fc, view in data.views:
-        parts.append(_render_conversation(fc, view, patterns, mask))
+        parts.append(_render_conversation(fc, view, patterns, mask, item_labels))
     parts.append("</body></html>")
     return "\n".join(parts)
 

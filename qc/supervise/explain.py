@@ -1,9 +1,11 @@
-"""Why a finding was made, in Chinese, for the workbench's conversation and findings views.
+"""Why a finding was made, in Chinese, for every view a QA lead or an agent reads.
 
-The attitude model already explains itself in Chinese. Slow replies, unanswered buyers and
-forbidden phrases carry English summaries (findings.jsonl is read by scripts and its text is
-part of the output contract), so the workbench words them here from the finding's details and
-the rule's cue phrases. A cue this module does not know is shown as it is, never dropped.
+The workbench, `qc show`, the coaching report (`qc report`) and `qc check` give this reason.
+The attitude model and the transfer rule already explain themselves in Chinese. Slow replies,
+unanswered buyers and forbidden phrases carry English summaries (findings.jsonl is read by
+scripts and its text is part of the output contract), so the reason is worded here from the
+finding's details and the rule's cue phrases. A cue this module does not know (a shop's own
+allowlist reason, say) is shown as it is, never dropped.
 """
 
 from __future__ import annotations
@@ -36,6 +38,34 @@ _NEEDS = {
     "apology": "道歉",
     "alternative": "替代方案",
 }
+
+
+# The reasons of the bundled lexicon's allowlist ([[allow]] reason), as a veto names them.
+_ALLOW_REASONS = {
+    "a picture or writing that is not clear (not the agent not knowing)": "看不清的是图或字，非不知道",
+    "a promise or reassurance with 不会": "带「不会」的承诺或安抚",
+    "a third party does not know (not the agent)": "不知道的是第三方，不是客服",
+    "about what the buyer may not know or see": "说的是买家可能不知道、没看到的事",
+    "apology": "道歉",
+    "asking how the buyer wants it handled": "在问买家想怎么处理",
+    "boiling water (滚开), not an insult": "说的是水烧开（滚开），不是骂人",
+    "describing an option or an ability": "在介绍一个选项或功能",
+    "offering the buyer a free choice": "请买家自由选择",
+    "ordinary word with 不": "带「不」的普通词",
+    "ordinary word with 你": "带「你」的普通词",
+    "polite 'I wonder whether' (不知道您…)": "客气的「不知道您…」",
+    "politeness formula": "礼貌用语",
+    "praise": "称赞",
+    "reassurance": "安抚",
+    "telling the buyer something, not irritation at a repeated question": "在告知买家，不是嫌买家问过",
+    "the agent repeats what the buyer said": "客服在复述买家的话",
+    "the buyer said it already (not the agent's irritation)": "说过的是买家，不是客服嫌烦",
+    "told someone else, or others said it (not irritation at the buyer)": "说给别人或别人说的，非不耐烦",
+}
+
+
+def _allow(reason: str) -> str:
+    return _ALLOW_REASONS.get(reason, reason)
 
 
 def _turn(text: str) -> str:
@@ -76,6 +106,21 @@ _CUES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
         lambda m: f"回复较长（{m.group(1)} 字），不只这一句",
     ),
     (re.compile(r"^the buyer asked about (.+?) (「.*」)$"), lambda m: f"买家问的正是{m.group(2)}"),
+    (
+        re.compile(r"^part of (「.*」) \((.*)\)$"),
+        lambda m: f"出自{m.group(1)}（{_allow(m.group(2))}），不是禁用的意思",
+    ),
+    (re.compile(r"^inside the word (「.*」)$"), lambda m: f"只是词语{m.group(1)}的一部分"),
+    (
+        re.compile(r"^same message has (.+?) (「.*」)$"),
+        lambda m: f"同一条回复里有{_needs(m.group(1))}{m.group(2)}",
+    ),
+    (
+        re.compile(r"^the reply goes on with (.+?) (「.*」) in its next message$"),
+        lambda m: f"客服下一条接着有{_needs(m.group(1))}{m.group(2)}（视为同一回复）",
+    ),
+    (re.compile(r"^part of the agent's own question$"), lambda m: "是客服自己在提问"),
+    (re.compile(r"^an A-not-A question (「.*」)$"), lambda m: f"是客服自己的正反问句{m.group(1)}"),
     (
         re.compile(r"^held by the scorecard: review_only$"),
         lambda m: "评分卡设定此类只进复核队列，确认前不扣分（review_only）",
@@ -123,7 +168,8 @@ def why_zh(finding: Finding, item_labels: Mapping[str, str], kind_labels: Mappin
         implied = details.get("implies")
         verdict = f"计为「{kind_labels.get(str(implied), implied)}」" if implied else "按上下文不计分"
         cues = "；".join(cue_zh(c) for c in ev.cues) if ev.cues else ""
-        return f"禁用语 {ev.pattern}：{verdict}" + (f"。依据：{cues}" if cues else "")
+        said = f"「{finding.text}」" if finding.text else ""
+        return f"禁用语 {ev.pattern}{said}：{verdict}" + (f"。依据：{cues}" if cues else "")
     if ev.cues and ev.cues[0].startswith(HELD_CUE_PREFIX):  # the model was sure; the card holds it
         return f"{ev.summary}。{cue_zh(ev.cues[0])}"
     return ev.summary

@@ -6,7 +6,7 @@ import re
 
 from qc.schema import Evidence, Finding
 from qc.scoring.scores import KIND_LABELS
-from qc.serve.explain import cue_zh, why_zh
+from qc.supervise.explain import cue_zh, why_zh
 
 
 def _forbidden(cues: tuple[str, ...], implies: str | None) -> Finding:
@@ -47,3 +47,49 @@ def test_why_names_the_entry_the_verdict_and_the_cues():
     assert live == f"禁用语 FP-0010：计为「{KIND_LABELS['impatience']}」。依据：回应的是买家的提问"
     vetoed = why_zh(_forbidden(("follows thanks, read as an acknowledgement",), None), {}, KIND_LABELS)
     assert vetoed == "禁用语 FP-0010：按上下文不计分。依据：跟在买家的道谢之后，视为应答"
+
+
+def test_every_veto_of_the_rule_reads_in_chinese():
+    from qc.rules.forbidden_phrase import scan
+
+    cases = {
+        ("不清楚哦，我帮您问一下仓库", "这个哪里发货"): "同一条回复里有主动帮忙「帮您」",
+        ("您是不知道在哪里填地址吗？", "怎么下单"): "是客服自己在提问",
+        (
+            "颜色您可以自己选择哦，都有现货",
+            "有什么颜色",
+        ): "出自「自己选择」（在介绍一个选项或功能），不是禁用的意思",
+    }
+    for (text, buyer), chinese in cases.items():
+        (hit,) = scan(text, [buyer])
+        assert hit["suppressed"] and cue_zh(str(hit["cue"])) == chinese
+    formed = {
+        "the reply goes on with help offer 「查」 in its next message": (
+            "客服下一条接着有主动帮忙「查」（视为同一回复）"
+        ),
+        "inside the word 「亲自」": "只是词语「亲自」的一部分",
+        "an A-not-A question 「是不是」": "是客服自己的正反问句「是不是」",
+    }
+    for english, chinese in formed.items():
+        assert cue_zh(english) == chinese
+
+
+def test_every_allow_reason_of_the_bundled_lexicon_reads_in_chinese():
+    from qc.rules.lexicon import load_lexicon
+
+    reasons = {a.reason for a in load_lexicon().allow}
+    assert len(reasons) > 10
+    for reason in reasons:
+        said = cue_zh(f"part of 「x」 ({reason})")
+        assert said.startswith("出自「x」（") and not re.search(r"[A-Za-z]{2,}", said), reason
+
+
+def test_a_shops_own_allow_reason_is_shown_as_written():
+    assert cue_zh("part of 「不贵」 (店里的说法)") == "出自「不贵」（店里的说法），不是禁用的意思"
+
+
+def test_why_quotes_the_phrase_the_rule_found():
+    from dataclasses import replace
+
+    quoted = replace(_forbidden(("reply to a question",), "impatience"), text="自己看")
+    assert why_zh(quoted, {}, KIND_LABELS).startswith("禁用语 FP-0010「自己看」：")
