@@ -79,7 +79,16 @@ def test_the_still_charged_warning_follows_the_shops_card(tmp_path):
     r = run("review", first, "--reject", "--by", "张主管", "--note", "again", *db)
     assert r.exit_code == 0 and "still charged" in r.output  # the default card: the other phrase charges
     assert run("review", first, "--confirm", "--by", "张主管", *db).exit_code == 0
+    # the card only reviews the phrases, but a reviewer confirmed the other: it charges (audit 167 H1)
     r = run("review", first, "--reject", "--by", "张主管", "--note", "again", "--scorecard", held, *db)
+    assert r.exit_code == 0 and f"still charged: {second}" in r.output
+
+
+def test_a_phrase_the_card_only_reviews_backs_no_verdict_until_confirmed(tmp_path):
+    first, second, db = _two_phrases_on_one_message(tmp_path)
+    held = tmp_path / "held.toml"
+    held.write_text('[findings]\nreview_only = ["forbidden_phrase"]\n', encoding="utf-8")
+    r = run("review", first, "--reject", "--by", "张主管", "--note", "quoted", "--scorecard", held, *db)
     assert r.exit_code == 0 and "still charged" not in r.output
 
 
@@ -694,3 +703,43 @@ def test_an_export_into_the_current_folder_holding_an_inspection_is_refused_not_
     r = run("export", "--date", DAY, "--out", ".", *db)
     assert r.exit_code == 2 and "Traceback" not in r.output
     assert f"e.g. {tmp / 'out-export'}" in r.stderr
+
+
+def test_a_confirmed_held_verdict_is_one_of_its_messages_charges(tmp_path):
+    """On a card that holds the findings (as the bundled card holds the classifier's), a confirmed
+    one charges like any other: overturning the reply's other finding --with-message left it
+    charging, unsaid (audit 167 H1); confirming a finding whose message is already charged as
+    severely said it costs its points from now on (L1); the sheet gave a threshold of inf as the
+    reason it costs nothing (M1)."""
+    _, _, db = _two_phrases_on_one_message(tmp_path)
+    from qc.store.database import open_store
+
+    with open_store(tmp_path / "qc.sqlite") as store:
+        entry = {s.finding.entry: s.id for s in store.findings(conversation_ids=["cT"])}
+    unknown, conflict = entry["FP-0007"], entry["FP-0014"]
+    card = tmp_path / "held.toml"
+    card.write_text('[findings]\nreview_only = ["forbidden_phrase"]\n', encoding="utf-8")
+    held = [*db, "--scorecard", card]
+    r = run("review", conflict, "--confirm", "--by", "质检小王", *held)
+    assert "confirmed, it costs its points from now on" in r.output
+    r = run("review", unknown, "--confirm", "--by", "质检小王", *held)
+    assert r.exit_code == 0 and "costs its points from now on" not in r.output
+    assert f"its message was already charged by {conflict} (FP-0014)" in r.output
+    assert "the scores do not change" in r.output
+    assert run("review", "export", "--date", DAY, "--out", tmp_path / "s.csv", *held).exit_code == 0
+    why = _sheet(tmp_path / "s.csv")[unknown]["why_free"]
+    assert why.startswith("同一条消息已按 与买家冲突") and "inf" not in why
+    # the confirmed conflict stands behind the reply: a reject of the other says so ...
+    r = run("review", unknown, "--reject", "--overturn", "--by", "张主管", "--note", "引用", *held)
+    assert f"warning: its message is still charged: {conflict}" in r.output
+    # ... and an overturn with the message takes it along
+    r = run("review", unknown, "--confirm", "--overturn", "--by", "质检小王", "--note", "再看", *held)
+    assert r.exit_code == 0, r.output
+    appeal = run("appeal", "open", unknown, "--agent", "阿杰", "--reason", "引用", *held).stdout.strip()
+    assert run("appeal", "answer", appeal, "--by", "质检小王", "--note", "看过", *db).exit_code == 0
+    r = run("appeal", "rule", appeal, "--overturn", "--with-message", "--by", "boss", "--note", "x", *held)
+    assert r.exit_code == 0 and f"the same message's {conflict} rejected with it" in r.output, r.output
+    r = run("export", "--date", DAY, "--out", tmp_path / "exp", *held)
+    rows = json.loads((tmp_path / "exp" / "agents.json").read_text(encoding="utf-8"))
+    # the whole reply costs nothing now; cA's 爱买不买 is held, unconfirmed
+    assert next(x for x in rows if x["agent"] == "测试店:阿杰")["service_attitude_points"] == 0

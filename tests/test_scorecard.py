@@ -1007,3 +1007,23 @@ def test_a_floor_says_the_items_score_stops_not_the_figure_it_measures():
     deductions = metric_scores(load_scorecard(), counters(reply_rate=0.5)).deductions
     (adjusted,) = [d for d in deductions if d.item == "reply_rate" and d.points > 0]
     assert adjusted.reason == "floor 0: the score of 其他(回复率) (reply_rate) stops at 0 of 5"
+
+
+def test_days_an_older_qc_saved_with_hours_name_no_card_to_go_back_to(tmp_path):
+    """Whatever the card asks for now, the hours card cannot score them either (audit 167 L2)."""
+    import json
+
+    from qc.scoring.card import basis_refusal
+
+    hours = load_scorecard(write(tmp_path, '[day]\nservice_hours = ["09:00-12:00", "13:00-18:00"]\n'))
+    older = json.loads(hours.basis)
+    del older["closed_turns"]
+    stored = json.dumps(older, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    for wanted in (hours.basis, load_scorecard().basis):
+        said = basis_refusal("s.sqlite", [("店", "c1")], "2026-12-01", stored, "card.toml", wanted)
+        assert "inspect those days again" in said and "the card they were saved with" not in said
+    # days this qc saved with hours can go back to that card
+    said = basis_refusal(
+        "s.sqlite", [("店", "c1")], "2026-12-01", hours.basis, "card.toml", load_scorecard().basis
+    )
+    assert said.endswith("or score them with the card they were saved with")

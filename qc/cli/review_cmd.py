@@ -92,7 +92,7 @@ def decide_cli(
         qc review decide 1edfab741bc8e5aa --confirm --by 质检小王
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.scoring.card import load_scorecard
-    from qc.supervise.review import confirm_effect, decide, deciding_appeals, still_charging
+    from qc.supervise.review import confirm_effect, covered_note, decide, deciding_appeals, still_charging
 
     if confirm == reject:
         raise ConfigError("give exactly one of --confirm or --reject")
@@ -113,6 +113,8 @@ def decide_cli(
             err("it is suppressed by its context (vetoed): confirmed, it still costs nothing")
         elif effect == "charged":
             err("it was held for review (待复核): confirmed, it costs its points from now on")
+        elif effect == "covered":
+            err(covered_note(store, d.finding_id, card))
 
 
 @review_app.command("log")
@@ -286,7 +288,7 @@ def import_cli(
         qc review import review.xlsx --by 质检小王
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.scoring.card import load_scorecard
-    from qc.supervise.review import confirm_effect, deciding_appeals, still_charging
+    from qc.supervise.review import confirm_effect, covered_note, deciding_appeals, still_charging
     from qc.supervise.review_sheet import import_review_sheet
 
     if sheet.is_dir():
@@ -312,6 +314,8 @@ def import_cli(
                 )
             elif effect == "charged":
                 err(f"row {change.row}: held for review (待复核): confirmed, it costs its points from now on")
+            elif effect == "covered":
+                err(f"row {change.row}: {covered_note(store, change.finding_id, card)}")
     where = f"{sheet}: sheet {result.sheet}" if result.sheet else f"{sheet}:"
     for problem in result.problems:
         err(f"{where} row {problem.row}: {problem.message}")

@@ -1277,12 +1277,11 @@ def basis_refusal(
     ``keys`` are the (shop, id) pairs saved with basis ``stored`` in the days ``span``;
     ``card`` names the scorecard whose basis is ``wanted``.
     """
-    older = (
-        stored is not None
-        and "closed_turns" not in json.loads(stored)
-        and "closed_turns" in json.loads(wanted)
-    )
-    # Saved by an older qc: no card scores them as this qc does, so there is no card to go back to.
+    saved = json.loads(stored) if stored is not None else {}
+    # Saved with service hours by an older qc (no closed_turns in its basis): no card scores them
+    # as this qc does, so there is no card to go back to, whatever the card now asked for (audit
+    # 167 L2: a card without hours was told to go back to the hours card, refused in turn).
+    older = bool(saved.get("service_hours")) and "closed_turns" not in saved
     other_card = "" if older else ", or score them with the card they were saved with"
     return (
         f"store {store}: {len(keys)} conversation(s) stored for {span} (e.g. {keys[0][1]}) were saved"

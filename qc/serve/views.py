@@ -36,6 +36,7 @@ from qc.supervise.review import (
     ReviewError,
     about_check,
     confirm_effect,
+    covering_charge,
     decide,
     deciding_appeals,
     finding_states,
@@ -437,6 +438,14 @@ def _confirmed_notice(ctx: Ctx, finding_id: str) -> tuple[str, str] | None:
         return (
             "ok",
             "这条原为待复核，确认后从现在起扣分 (held for review: confirmed, it now costs its points)",
+        )
+    if effect == "covered":
+        s = covering_charge(ctx.store, finding_id, ctx.wb.card)
+        by = f"（{s.id}）" if s is not None else ""
+        return (
+            "ok",
+            f"这条原为待复核；它所在的消息已被另一条发现{by}扣分，一条消息只扣一次，确认后分数不变"
+            " (held for review: its message was already charged, the scores do not change)",
         )
     if effect == "suppressed":
         return "ok", "这条已按上下文排除，确认后仍不扣分 (suppressed by its context: still costs nothing)"

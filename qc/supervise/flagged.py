@@ -82,7 +82,7 @@ def free_reasons(
             reason = f"{_label(f.kind)} 只进复核队列，不直接扣分 (review_only in the scorecard)"
         elif f.needs_review:
             reason = "待复核：把握不足，确认前不扣分 (needs review)"
-        elif f.score < threshold:
+        elif f.score < threshold and f.evidence.details.get("review") != CONFIRMED:
             reason = f"置信度 {f.score:.2f} 低于扣分线 {threshold:g} (below min_score)"
         elif f.kind in card.evidence_kinds:
             # The card prices slow replies: the item cost nothing in this window (too few turns

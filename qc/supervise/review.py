@@ -39,8 +39,10 @@ from qc.scoring.card import (
     REJECTED,
     REJECTED_CUE,
     Scorecard,
+    counted_kind,
     held_back,
     load_scorecard,
+    mark_confirmed,
     mark_rejected,
     qualifies,
 )
@@ -74,6 +76,8 @@ __all__ = [
     "reviewers_of",
     "rejected_ids",
     "confirm_effect",
+    "covered_note",
+    "covering_charge",
     "stored_finding",
     "orphaned_decisions",
     "decide",
@@ -501,20 +505,23 @@ def verdict_siblings(store: Store, finding_id: str, card: Any) -> list[StoredFin
     A message is charged once for its verdict, by whichever of its findings stand: the model's
     impatience and a forbidden phrase that implies it are two findings and one charge. Empty for
     a finding that backs no verdict (a slow reply, a missed buyer); findings the card holds back
-    (review_only, under min_score) charge nothing and are not listed.
+    (review_only, under min_score) charge nothing and are not listed, unless a reviewer confirmed
+    them: a confirmed classifier verdict charges like any other (the bundled card holds them all,
+    audit 167 H1).
     """
     f = stored_finding(store, finding_id).finding
     charging = {*card.verdict_order, *card.implies_verdict}
     if f.kind not in charging:
         return []
-    return [
+    same = [
         s
         for s in store.findings(conversation_ids=[f.conversation_id])
-        if s.id != finding_id
-        and s.finding.message_index == f.message_index
-        and s.finding.kind in charging
-        and qualifies(s.finding, card)
+        if s.id != finding_id and s.finding.message_index == f.message_index and s.finding.kind in charging
     ]
+    states = finding_states(store, [s.id for s in same])
+    confirmed = [fid for fid, state in states.items() if state == CONFIRMED]
+    marked = mark_confirmed([s.finding for s in same], confirmed, card)
+    return [s for s, m in zip(same, marked, strict=True) if qualifies(m, card)]
 
 
 def still_charging(store: Store, finding_id: str, card: Any) -> list[StoredFinding]:
@@ -532,18 +539,55 @@ def still_charging(store: Store, finding_id: str, card: Any) -> list[StoredFindi
 
 
 def confirm_effect(store: Store, finding_id: str, card: Any) -> str | None:
-    """What a confirm did beyond recording it, for the reviewer: ``"charged"``, ``"suppressed"`` or None.
+    """What a confirm did beyond recording it: ``"charged"``, ``"covered"``, ``"suppressed"`` or None.
 
     ``"charged"``: the finding was held for review and costs its points from now on;
-    ``"suppressed"``: its context vetoed it, and it still costs nothing. The reviewer should know
-    whether a confirm changed the scores.
+    ``"covered"``: it was held, but its message was already charged as severely by another finding
+    (:func:`covering_charge`), so the scores do not change; ``"suppressed"``: its context vetoed it,
+    and it still costs nothing. The reviewer should know whether a confirm changed the scores.
     """
     if finding_states(store, [finding_id]).get(finding_id) != CONFIRMED:
         return None
     f = stored_finding(store, finding_id).finding
     if f.suppressed:
         return "suppressed"
-    return "charged" if f.needs_review or held_back(f, card) else None
+    if not (f.needs_review or held_back(f, card)):
+        return None
+    return "covered" if covering_charge(store, finding_id, card) is not None else "charged"
+
+
+def covered_note(store: Store, finding_id: str, card: Any) -> str:
+    """What a reviewer reads when a confirm adds nothing: which finding already charges the message."""
+    s = covering_charge(store, finding_id, card)
+    by = f" by {s.id} ({s.finding.entry or s.finding.kind})" if s is not None else ""
+    return (
+        f"it was held for review (待复核): confirmed, but its message was already charged{by};"
+        " one message is charged once, so the scores do not change"
+    )
+
+
+def covering_charge(store: Store, finding_id: str, card: Any) -> StoredFinding | None:
+    """Another standing finding that charges a finding's message at least as severely, if any.
+
+    One message is charged once, for its most severe verdict: confirming a held impatience on a
+    reply whose forbidden phrase already charges impatience (or conflict) adds nothing.
+    """
+    f = stored_finding(store, finding_id).finding
+    verdict = counted_kind(mark_confirmed([f], [finding_id], card)[0], card)
+    if verdict not in card.verdict_order:
+        return None
+    others = verdict_siblings(store, finding_id, card)
+    states = finding_states(store, [s.id for s in others])
+    for s in others:
+        if states.get(s.id) == REJECTED:
+            continue
+        confirmed = [s.id] if states.get(s.id) == CONFIRMED else []
+        other = counted_kind(mark_confirmed([s.finding], confirmed, card)[0], card)
+        if other in card.verdict_order and card.verdict_order.index(other) <= card.verdict_order.index(
+            verdict
+        ):
+            return s
+    return None
 
 
 def is_blank(text: str) -> bool:
