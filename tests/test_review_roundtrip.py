@@ -860,3 +860,30 @@ def test_an_import_says_which_rejected_rows_stay_charged_and_which_confirms_cost
         f"row {row_of[held]}: suppressed by its context (vetoed): confirmed, it still costs nothing"
         in r.stderr
     )
+
+
+def test_a_quote_the_text_begins_with_is_kept_and_only_qcs_own_is_taken_off(day):
+    """The import took a leading ' off every cell: a note or a reply that begins with one lost it,
+    and a finding on such a reply could never be decided from a sheet (audit 168 L2)."""
+    from qc.supervise.review_sheet import _unquoted
+
+    assert _unquoted("'=1+1") == "=1+1"  # the export's quote before a formula
+    assert _unquoted("'007") == "007"  # ... and before an id a spreadsheet would re-type
+    assert _unquoted("'好的呢") == "'好的呢" and _unquoted("好的") == "好的"
+    ids, db, tmp = day
+    rows = _fill(exported(tmp, db), {ids["cA"]: ["驳回", "质检小王", "'熟客' 之间开玩笑"]})
+    edited = tmp / "quoted.csv"
+    edited.write_bytes(_csv_bytes(rows, "utf-8-sig"))
+    assert run("review", "import", edited, *db).exit_code == 0
+    path = exported(tmp, db, "review.xlsx")
+    wb = openpyxl.load_workbook(path)
+    for row in wb.active.iter_rows(min_row=2):
+        if row[0].value == ids["cB"]:
+            row[-3].value, row[-2].value, row[-1].value = "驳回", "质检小王", "'=A1 是买家原话"
+    wb.save(path)
+    assert run("review", "import", path, *db).exit_code == 0
+    notes = {
+        fid: [json.loads(line)["note"] for line in run("review", "log", fid, *db).stdout.splitlines()]
+        for fid in (ids["cA"], ids["cB"])
+    }
+    assert notes == {ids["cA"]: ["'熟客' 之间开玩笑"], ids["cB"]: ["'=A1 是买家原话"]}

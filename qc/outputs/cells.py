@@ -45,7 +45,11 @@ __all__ = [
 
 # The first characters that make Excel, WPS or LibreOffice read a cell as a formula (OWASP), and
 # their full-width forms, which a Chinese input method types and WPS takes alike (audit 130 M1).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+# The small forms (﹦﹢﹣﹫) too: a spreadsheet may fold them as it folds the full-width ones (audit 168 L1).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠", "﹦", "﹢", "﹣", "﹫")
+# What may stand before a trigger and still let a spreadsheet read the formula: spaces of every
+# width, line breaks and the invisible characters (zero-width space, joiners, BOM).
+_LEADING = " \t\r\n\u00a0\u3000" + "".join(map(chr, range(0x2000, 0x200E))) + "\u2060\ufeff"
 # Excel's (and WPS's) limit on one cell's text, in UTF-16 code units: the file format's, not a setting.
 XLSX_MAX_CELL_CHARS = 32767
 # A plain decimal number, signed or not: spreadsheets read it as a number, never as a formula.
@@ -53,7 +57,10 @@ _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 def _risky(text: str) -> bool:
-    return text.startswith(FORMULA_TRIGGERS) and _PLAIN_NUMBER.fullmatch(text) is None
+    core = text.lstrip(_LEADING)
+    return (text.startswith(FORMULA_TRIGGERS) or core.startswith(FORMULA_TRIGGERS)) and (
+        _PLAIN_NUMBER.fullmatch(core) is None
+    )
 
 
 def inert_text(text: str) -> str:

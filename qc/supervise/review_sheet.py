@@ -31,7 +31,7 @@ from typing import Any
 from qc.batch.stored import score_stored
 from qc.errors import ConfigError, InputError
 from qc.outputs.atomic import save_workbook
-from qc.outputs.cells import append_inert, open_csv, text_id
+from qc.outputs.cells import append_inert, inert_text, open_csv, text_id
 from qc.readers.columns import normalize_header
 from qc.readers.edited import EditedTable, read_table
 from qc.readers.tabular import UNSAVED_FORMULA_FIX, formula_cells
@@ -363,11 +363,25 @@ class ImportResult:
 
 
 def _value(cells: list[str], index: int | None) -> str:
-    """A cell of the row, stripped, without the quote qc puts in front of cells Excel would re-type."""
+    """A cell of the row, stripped (the quote qc put in front of a CSV cell is gone: :func:`_unquoted`)."""
     if index is None or index >= len(cells):
         return ""
-    text = cells[index].strip()
-    return text[1:].strip() if text.startswith("'") else text
+    return cells[index].strip()
+
+
+def _unquoted(cell: str) -> str:
+    """A CSV cell without the quote qc's export put in front, and only that quote.
+
+    The export quotes a cell a spreadsheet would run (``'=…``, :func:`~qc.outputs.cells.inert_text`)
+    or re-type (an id such as ``'007``, :func:`~qc.outputs.cells.text_id`); any other leading ``'``
+    is the text's own (a reply that starts with one), kept so that the row still matches its
+    finding (audit 168 L2). An XLSX cell is never quoted: qc marks it as text instead.
+    """
+    text = cell.strip()
+    if not text.startswith("'"):
+        return cell
+    rest = text[1:]
+    return rest if inert_text(rest) != rest or text_id(rest) != rest else cell
 
 
 def _finding_id(cells: list[str], columns: dict[str, int]) -> str:
@@ -424,7 +438,8 @@ def import_review_sheet(store: Store, path: Path, default_by: str = "") -> Impor
         )
     header = table.rows[header_at][1]
     rows = []
-    for line, cells in table.rows[header_at + 1 :]:
+    for line, read in table.rows[header_at + 1 :]:
+        cells = [_unquoted(c) for c in read] if table.format == "csv" else read
         cut = _cut_off(cells, header, columns) if table.format == "csv" else None
         if cut:
             result.problems.append(RowProblem(line, cut))
@@ -624,7 +639,8 @@ def _moved(
         )
         shown = _same_form(_value(cells, columns["text"]))
         forms = {_same_form(s.finding.text), *(_same_form(m(s.finding.text)) for m in masks)}
-        if shown and shown not in forms:
+        # A reply of its own starting '=…: the CSV cell reads as a quoted formula, quote taken off.
+        if shown and shown not in forms and _same_form("'" + shown) not in forms:
             out[line] = (
                 f"finding {s.id} is now on another message: the sheet shows {shown_value(shown, 20)!r},"
                 f" the store's finding is on {shown_value(masks[-1](s.finding.text), 20)!r} (a part of"
