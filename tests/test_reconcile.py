@@ -223,6 +223,10 @@ def test_a_duration_columns_unit_is_read_from_its_header(demo_run, tmp_path):
     assert gaps and all(abs(g.difference or 0) < 0.01 for g in gaps)
     assert all(g.platform is None for g in result.gaps if g.figure.key == "answer_ratio")
     assert sum("'-1.5' is negative; left out" in w for w in report.warnings) == len(rows)
+    # a cell holding a buyer's phone is quoted masked (audit 168 L4)
+    path.write_text("客服,平均响应时长(秒)\n小满,电话13911112222\n", encoding="utf-8")
+    (warning,) = read_platform_report(path).warnings
+    assert "'电话[电话]' is no number" in warning and "13911112222" not in warning
     # A note beside the unit, or no unit word, keeps seconds; 单位:分 is minutes (audit 155 M2, M3).
     from qc.outputs.reconcile import _seconds_per
 

@@ -11,6 +11,7 @@ from review_day import DAY, inspect_day, phrase_ids
 from qc.scoring.card import load_scorecard
 from qc.store.database import open_store
 from qc.supervise.appeal import answer_appeal, list_appeals, open_appeal, reopen_appeal, rule_appeal
+from qc.supervise.people import current_user
 from qc.supervise.review import ReviewError, audit_trail, decide, export_day, rejected_ids
 from qc.supervise.review_sheet import REVIEW_COLUMNS, REVIEW_HEADERS, export_review_sheet, import_review_sheet
 
@@ -309,7 +310,10 @@ def test_bulk_csv_round_trip_applies_good_rows_and_lists_bad_ones(day):
         (5, True),
     ]
     assert rejected_ids(store) == {ids["cA"]}
-    assert audit_trail(store, ids["cA"])[0]["source"] == "csv:review.csv:2"
+    assert (
+        audit_trail(store, ids["cA"])[0]["source"]
+        == f"csv:review.csv:2 · imported by – · login {current_user()}"
+    )
     again = import_review_sheet(store, path)
     assert again.changed == [] and again.unchanged == 1
     export_review_sheet(store, DAY, path, load_scorecard())

@@ -743,3 +743,17 @@ def test_a_confirmed_held_verdict_is_one_of_its_messages_charges(tmp_path):
     rows = json.loads((tmp_path / "exp" / "agents.json").read_text(encoding="utf-8"))
     # the whole reply costs nothing now; cA's 爱买不买 is held, unconfirmed
     assert next(x for x in rows if x["agent"] == "测试店:阿杰")["service_attitude_points"] == 0
+
+
+def test_a_decision_made_on_the_command_line_records_the_login_that_ran_it(day):
+    """`--by` and a sheet's 复核人 are typed: anyone could name a supervisor. The login that ran qc
+    is recorded beside the name, in the decision's source (audit 168 M1)."""
+    from qc.supervise.people import current_user
+
+    ids, db, _ = day
+    assert run("review", ids["cA"], "--reject", "--by", "张主管", "--note", "熟客", *db).exit_code == 0
+    appeal = run("appeal", "open", ids["cB"], "--agent", "小美", "--reason", "答了", *db).stdout.strip()
+    log = [json.loads(x) for x in run("review", "log", ids["cA"], *db).stdout.splitlines()]
+    assert [(x["actor"], x["source"]) for x in log] == [("张主管", f"cli · login {current_user()}")]
+    (row,) = [json.loads(x) for x in run("appeal", "list", *db).stdout.splitlines()]
+    assert row["id"] == int(appeal)

@@ -18,6 +18,7 @@ from review_day import CONVERSATIONS, DAY, SHOP, inspect_day, msg
 from typer.testing import CliRunner
 
 from qc.cli import app
+from qc.supervise.people import current_user
 
 runner = (
     CliRunner(mix_stderr=False) if "mix_stderr" in CliRunner.__init__.__code__.co_varnames else CliRunner()
@@ -228,7 +229,8 @@ def test_refused_rows_are_named_by_the_sheet_row_excel_shows_not_the_csv_line(da
     assert f"{edited}: row {row_of[ids['cB']]}: decision 'maybe' is unknown" in r.stderr
     assert CONTEXT.splitlines()[0] not in r.stderr  # never the chat text
     log = [json.loads(line) for line in run("review", "log", ids["cA"], *db).stdout.splitlines()]
-    assert [x["source"] for x in log] == ["csv:edited.csv:2"]
+    # the row names its reviewer; who imported it, and the login that ran qc, are beside (audit 168 M1)
+    assert [x["source"] for x in log] == [f"csv:edited.csv:2 · imported by – · login {current_user()}"]
 
 
 def _log(db, finding_id):

@@ -52,10 +52,13 @@ def open_cli(
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.scoring.card import load_scorecard
     from qc.supervise.appeal import open_appeal
+    from qc.supervise.people import login_source
 
     card = load_scorecard(Path(scorecard) if scorecard else None)
     with open_db(db) as store:
-        a = open_appeal(store, finding_id, agent=agent, by=by, reason=reason, card=card)
+        a = open_appeal(
+            store, finding_id, agent=agent, by=by, reason=reason, card=card, source=login_source("cli")
+        )
     err(f"appeal #{a.id} opened on {a.finding_id}")
     typer.echo(a.id)
 
@@ -75,9 +78,10 @@ def answer_cli(
         qc appeal answer 1 --by 质检小王 --note "checked the whole chat"
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.supervise.appeal import answer_appeal
+    from qc.supervise.people import login_source
 
     with open_db(db) as store:
-        a = answer_appeal(store, appeal_id, by=by, note=note)
+        a = answer_appeal(store, appeal_id, by=by, note=note, source=login_source("cli"))
     err(f"appeal #{a.id}: {a.state}")
 
 
@@ -119,6 +123,7 @@ def rule_cli(
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.scoring.card import load_scorecard
     from qc.supervise.appeal import rule_appeal
+    from qc.supervise.people import login_source
     from qc.supervise.review import deciding_appeals, still_charging
 
     if uphold == overturn:
@@ -128,7 +133,14 @@ def rule_cli(
     card = load_scorecard(Path(scorecard) if scorecard else None)  # a bad card stops before any decision
     with open_db(db) as store:
         a = rule_appeal(
-            store, appeal_id, overturn=overturn, by=by, note=note, card=card, with_message=with_message
+            store,
+            appeal_id,
+            overturn=overturn,
+            by=by,
+            note=note,
+            card=card,
+            with_message=with_message,
+            source=login_source("cli"),
         )
         err(f"appeal #{a.id}: {a.state} (final)")
         if a.decided_with:
@@ -161,9 +173,10 @@ def reopen_cli(
         qc appeal reopen 1 --by 张主管 --note "the buyer sent the full chat history"
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.supervise.appeal import reopen_appeal
+    from qc.supervise.people import login_source
 
     with open_db(db) as store:
-        a = reopen_appeal(store, appeal_id, by=by, note=note)
+        a = reopen_appeal(store, appeal_id, by=by, note=note, source=login_source("cli"))
     err(f"appeal #{a.id}: {a.state}; review the finding again or rule: qc appeal rule {a.id} …")
 
 

@@ -92,13 +92,22 @@ def decide_cli(
         qc review decide 1edfab741bc8e5aa --confirm --by 质检小王
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     from qc.scoring.card import load_scorecard
+    from qc.supervise.people import login_source
     from qc.supervise.review import confirm_effect, covered_note, decide, deciding_appeals, still_charging
 
     if confirm == reject:
         raise ConfigError("give exactly one of --confirm or --reject")
     card = load_scorecard(Path(scorecard) if scorecard else None)  # a bad card stops before any decision
     with open_db(db) as store:
-        d = decide(store, finding_id, "confirm" if confirm else "reject", by=by, note=note, overturn=overturn)
+        d = decide(
+            store,
+            finding_id,
+            "confirm" if confirm else "reject",
+            by=by,
+            note=note,
+            overturn=overturn,
+            source=login_source("cli"),
+        )
         if not d.recorded and d.earlier is not None:
             err(
                 f"finding {d.finding_id} is already {d.after} (by {d.earlier['actor']} at {d.earlier['at']}):"

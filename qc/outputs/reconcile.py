@@ -23,6 +23,7 @@ from qc.outputs.compare import AgentsTable
 from qc.readers.edited import read_table
 from qc.readers.roles import fold_agent_id
 from qc.scoring.periods import parse_period
+from qc.text.pii import shown_value
 
 __all__ = [
     "FIGURES",
@@ -170,8 +171,8 @@ def read_platform_report(path: Path) -> PlatformReport:
                     if text and text not in ("-", "—", "--", "/"):
                         what = "is negative" if value is not None else "is no number"
                         report.warnings.append(
-                            f"{path} row {row_number}: {report.columns[key]} {text[:20]!r} {what};"
-                            " left out of the comparison"
+                            f"{path} row {row_number}: {report.columns[key]}"
+                            f" {shown_value(text, 20)!r} {what}; left out of the comparison"
                         )
                     continue
                 values[key] = value

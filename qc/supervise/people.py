@@ -122,6 +122,16 @@ def current_user() -> str:
         return "unknown"
 
 
+def login_source(where: str) -> str:
+    """``where`` a decision was made, with the login that made it (``cli · login ops``).
+
+    A command-line decision names its reviewer with ``--by`` and a sheet row with 复核人: both
+    are typed, not signed in. The login name recorded beside them says who really ran the
+    command (audit 168 M1); the workbench signs people in and needs none.
+    """
+    return f"{where} · login {current_user()}"
+
+
 def list_people(store: Store, include_removed: bool = False) -> list[Person]:
     """Registered people (active ones unless ``include_removed``), in the order they were added."""
     return [_person(r) for r in store.people(include_removed)]

@@ -42,7 +42,7 @@ from qc.scoring.periods import Period, Windows, period_of, range_period
 from qc.store.database import Store, StoredFinding
 from qc.supervise.flagged import charged_once, free_reasons
 from qc.supervise.masking import conversation_masker, spans_of
-from qc.supervise.people import list_people
+from qc.supervise.people import list_people, login_source
 from qc.supervise.report import load_reply_patterns
 from qc.supervise.review import DECISIONS, PENDING, ReviewError, decide, finding_states, ruled_along
 from qc.supervise.states import ANSWERED, OPEN, OVERTURNED, UPHELD
@@ -484,7 +484,8 @@ def import_review_sheet(store: Store, path: Path, default_by: str = "") -> Impor
         if states.get(fid, "pending") == DECISIONS[decision]:
             result.unchanged += 1
             continue
-        source = f"{table.format}:{path.name}:{line}"
+        # The row names its reviewer (复核人); who imported it is recorded beside (audit 168 M1).
+        source = login_source(f"{table.format}:{path.name}:{line} · imported by {default_by or '–'}")
         expected = _shown_state(store, fid, cells, columns, states, source, by)
         try:
             d = decide(
