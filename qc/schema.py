@@ -42,6 +42,13 @@ def _dt_from_json(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+# The widest values the store keeps: its column widths. PostgreSQL refuses a longer value (SQLite
+# would take it), so the readers reject a record holding one, naming its file and line, and
+# both stores keep the same records (audit 166 F1). A shop, a sender, an agent id and the
+# account 店铺名:nick made of a shop and a nick are accounts.
+MAX_CONVERSATION_ID_CHARS = 400
+MAX_ACCOUNT_CHARS = 200
+
 # An agent's reply that names nobody (an export with a role column and no sender). Within a
 # shop's conversation the readers write it as that shop's account, 店铺名:unknown, so two shops'
 # nameless replies never meet in one row.

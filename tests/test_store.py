@@ -431,3 +431,39 @@ def test_a_short_file_given_as_db_is_refused_not_overwritten(tmp_path):
         done = CliRunner().invoke(app, [*args, "--db", str(note)])
         assert done.exit_code == 2 and "is no SQLite database" in done.output, done.output
     assert note.read_bytes() == b"\n"
+
+
+def test_a_value_wider_than_the_store_keeps_is_one_reject_on_both_stores(target, tmp_path):
+    """PostgreSQL refused the whole day over one 230-character sender, a shifted row, naming no
+    file or line; SQLite saved it (audit 166 F1). Now the record is a reject, the rest is saved."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from qc.cli import app
+
+    def line(cid, role, sender, t, text, shop="长店"):
+        return {"conversation_id": cid, "shop": shop, "role": role, "sender": sender,
+                "timestamp": f"2026-11-30T{t}+08:00", "text": text}  # fmt: skip
+
+    rows = [
+        line("L1", "customer", "b1", "10:00:00", "有货吗"),
+        line("L1", "agent", "长店:" + "超" * 230, "10:00:05", "有的亲"),
+        line("L2", "customer", "b2", "11:00:00", "发货了吗"),
+        line("L2", "agent", "小满", "11:00:09", "今天发哦"),
+        line("L3", "agent", "小满", "12:00:00", "在的", shop="店" * 198),  # 店…店:小满: 201
+        line("L" + "4" * 400, "customer", "b4", "13:00:00", "在吗"),
+    ]
+    day = tmp_path / "long_2026-11-30.jsonl"
+    day.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    r = CliRunner().invoke(app, ["inspect", str(day), "--out", str(tmp_path / "out"), "--db", target, "-q"])
+    assert r.exit_code == 0, r.output
+    rejects = [json.loads(x) for x in (tmp_path / "out" / "rejects.jsonl").read_text("utf-8").splitlines()]
+    assert [(x["line"], x["reason"].split(",")[0]) for x in rejects] == [
+        (2, "sender has 233 characters"),
+        (5, "the agent account 店铺名:nick made of shop and sender has 201 characters"),
+        (6, "conversation_id has 401 characters"),
+    ]
+    assert all("the store keeps" in x["reason"] and "shifted column" in x["reason"] for x in rejects)
+    with open_store(target) as store:
+        assert sorted(store.conversations(["L1", "L2", "L3"])) == ["L1", "L2"]

@@ -25,7 +25,7 @@ from qc.readers.roles import (
     split_subaccount,
 )
 from qc.readers.timestamps import TimestampError, day_of, parse_timestamp, steady, timed
-from qc.schema import Reject, Role
+from qc.schema import MAX_ACCOUNT_CHARS, MAX_CONVERSATION_ID_CHARS, NAMELESS_AGENT, Reject, Role
 
 # Rejects keep the raw record; longer ones are cut here (Reject.raw is "a few KB").
 MAX_RAW_CHARS = 4096
@@ -220,6 +220,33 @@ _SENDER_KEYS: dict[str, tuple[str, ...]] = {
     ),
     "agent_id": ("agentid", "staffid", "客服id", "客服账号", "工号"),
 }
+
+
+def _too_long(
+    conversation_id: str, shop: str | None, sender: str | None, agent_id: str | None, role: Role
+) -> str | None:
+    """Why a record holds a value wider than the store keeps (:data:`~qc.schema.MAX_ACCOUNT_CHARS`), or None.
+
+    Such a value is a shifted row far more often than a name: a reply read as the sender.
+    """
+    fix = "; a value this long is usually a shifted column (a message read as a name): check the row"
+    if len(conversation_id) > MAX_CONVERSATION_ID_CHARS:
+        return (
+            f"conversation_id has {len(conversation_id)} characters, over the"
+            f" {MAX_CONVERSATION_ID_CHARS} the store keeps{fix}"
+        )
+    for name, value in (("shop", shop), ("sender", sender), ("agent_id", agent_id)):
+        if value is not None and len(value) > MAX_ACCOUNT_CHARS:
+            return f"{name} has {len(value)} characters, over the {MAX_ACCOUNT_CHARS} the store keeps{fix}"
+    if role is Role.AGENT and shop and agent_id is None and (sender is None or ":" not in sender):
+        # a bare nick (or none) becomes the shop's account 店铺名:nick (店铺名:unknown)
+        account = len(shop) + 1 + len(sender or NAMELESS_AGENT)
+        if account > MAX_ACCOUNT_CHARS:
+            return (
+                f"the agent account 店铺名:nick made of shop and sender has {account} characters, over the"
+                f" {MAX_ACCOUNT_CHARS} the store keeps{fix}"
+            )
+    return None
 
 
 def unnest_sender(rec: RawRecord) -> None:
@@ -449,6 +476,9 @@ def validate(
     if shop is None and role is Role.AGENT and sender:
         sub = split_subaccount(sender)
         shop = sub[0] if sub else None
+    too_long = _too_long(conversation_id, shop, sender, agent_id, role)
+    if too_long:
+        return make_reject(rec.file, rec.line, too_long, rec.raw)
     # With the platform's message id, the same message is the same id (and the same content: an
     # id reused for other words, a recalled and edited message, keeps both); without, the same
     # content at the same time. A conversation has one buyer, whom one export names by account

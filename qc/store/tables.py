@@ -48,7 +48,7 @@ from sqlalchemy import (
     text,
 )
 
-from qc.schema import Conversation
+from qc.schema import MAX_ACCOUNT_CHARS, MAX_CONVERSATION_ID_CHARS, Conversation
 from qc.scoring.metrics import UNASSIGNED, DayRule, conversation_parts, message_days
 from qc.store.engine import StoreError, migration_lock, write_transaction
 from qc.store.rows import conversation_from_rows, finding_row, part_row
@@ -102,9 +102,9 @@ def _tables(md: MetaData) -> dict[str, Table]:
             "conversations",
             md,
             Column("run_id", Integer, nullable=False, index=True),
-            Column("shop", String(200), nullable=False, default=""),
+            Column("shop", String(MAX_ACCOUNT_CHARS), nullable=False, default=""),
             Column("date", String(10), nullable=False),
-            Column("conversation_id", String(400), nullable=False),
+            Column("conversation_id", String(MAX_CONVERSATION_ID_CHARS), nullable=False),
             Column("agents", Text, nullable=False, default="[]"),
             Column("buyer_messages", Integer, nullable=False),
             Column("agent_messages", Integer, nullable=False),
@@ -119,12 +119,12 @@ def _tables(md: MetaData) -> dict[str, Table]:
             "findings",
             md,
             Column("run_id", Integer, nullable=False, index=True),
-            Column("shop", String(200), nullable=False, default=""),
+            Column("shop", String(MAX_ACCOUNT_CHARS), nullable=False, default=""),
             Column("date", String(10), nullable=False),
             Column("finding_id", String(32), nullable=False, index=True),
-            Column("conversation_id", String(400), nullable=False),
+            Column("conversation_id", String(MAX_CONVERSATION_ID_CHARS), nullable=False),
             Column("message_index", Integer, nullable=False),
-            Column("agent", String(200)),
+            Column("agent", String(MAX_ACCOUNT_CHARS)),
             Column("kind", String(60), nullable=False),
             Column("rule", String(100), nullable=False),
             Column("entry", String(200)),
@@ -140,9 +140,9 @@ def _tables(md: MetaData) -> dict[str, Table]:
             "deductions",
             md,
             Column("run_id", Integer, nullable=False, index=True),
-            Column("shop", String(200), nullable=False, default=""),
+            Column("shop", String(MAX_ACCOUNT_CHARS), nullable=False, default=""),
             Column("date", String(10), nullable=False),
-            Column("agent", String(200), nullable=False),
+            Column("agent", String(MAX_ACCOUNT_CHARS), nullable=False),
             Column("item", String(100), nullable=False),
             Column("points", Float, nullable=False),
             Column("reason", Text, nullable=False),
@@ -152,9 +152,9 @@ def _tables(md: MetaData) -> dict[str, Table]:
             "agent_days",
             md,
             Column("run_id", Integer, nullable=False, index=True),
-            Column("shop", String(200), nullable=False, default=""),
+            Column("shop", String(MAX_ACCOUNT_CHARS), nullable=False, default=""),
             Column("date", String(10), nullable=False),
-            Column("agent", String(200), nullable=False),
+            Column("agent", String(MAX_ACCOUNT_CHARS), nullable=False),
             Column("conversations", Integer, nullable=False),
             Column("avg_response_s", Float),
             Column("first_response_s", Float),
@@ -208,16 +208,16 @@ def _review_tables(md: MetaData) -> dict[str, Table]:
         "messages": Table(
             "messages",
             md,
-            Column("shop", String(200), nullable=False, default=""),
-            Column("conversation_id", String(400), nullable=False, index=True),
+            Column("shop", String(MAX_ACCOUNT_CHARS), nullable=False, default=""),
+            Column("conversation_id", String(MAX_CONVERSATION_ID_CHARS), nullable=False, index=True),
             Column("idx", Integer, nullable=False),
             Column("date", String(10), nullable=False),
             Column("role", String(20), nullable=False),
             Column("text", Text, nullable=False, default=""),
-            Column("sender", String(200)),
+            Column("sender", String(MAX_ACCOUNT_CHARS)),
             Column("sent_at", String(40)),
             Column("auto_reply", Boolean, nullable=False, default=False),
-            Column("agent_id", String(200)),
+            Column("agent_id", String(MAX_ACCOUNT_CHARS)),
             Column("source", Text, nullable=False, default=""),
             Column("conversation_source", Text, nullable=False, default=""),
         ),
@@ -240,7 +240,7 @@ def _review_tables(md: MetaData) -> dict[str, Table]:
             md,
             Column("id", Integer, primary_key=True, autoincrement=True),
             Column("finding_id", String(32), nullable=False, index=True),
-            Column("agent", String(200), nullable=False),
+            Column("agent", String(MAX_ACCOUNT_CHARS), nullable=False),
             Column("reason", Text, nullable=False),
             Column("state", String(20), nullable=False),
             Column("opened_at", String(40), nullable=False),
@@ -275,9 +275,9 @@ def _parts_table(md: MetaData) -> Table:
         "parts",
         md,
         Column("run_id", Integer, nullable=False),
-        Column("shop", String(200), nullable=False, default=""),
-        Column("conversation_id", String(400), nullable=False),
-        Column("agent", String(200), nullable=False),
+        Column("shop", String(MAX_ACCOUNT_CHARS), nullable=False, default=""),
+        Column("conversation_id", String(MAX_CONVERSATION_ID_CHARS), nullable=False),
+        Column("agent", String(MAX_ACCOUNT_CHARS), nullable=False),
         Column("date", String(10), nullable=False),
         Column("conversations", Integer, nullable=False, default=0),
         Column("buyers_received", Integer, nullable=False, default=0),
@@ -430,7 +430,7 @@ def _m0006_evidence_and_basis(conn: Connection) -> None:
     md = MetaData()
     convs = _columns(md, "conversations", "shop", "conversation_id", "basis")
     findings = Table("findings", md, *(c._copy() for c in _tables(MetaData())["findings"].columns))
-    findings.append_column(Column("scored_agent", String(200)))
+    findings.append_column(Column("scored_agent", String(MAX_ACCOUNT_CHARS)))
     # Runs before schema 4 recorded neither their day rule nor slow replies: a conversation's
     # stored days tell which day rule made them; its evidence is made with the packaged
     # card's limits. A conversation matching neither rule keeps no basis: scoring it asks for
@@ -482,7 +482,7 @@ def _current_tables(md: MetaData) -> dict[str, Table]:
         "findings",
         md,
         *(c._copy() for c in first["findings"].columns),
-        Column("scored_agent", String(200)),
+        Column("scored_agent", String(MAX_ACCOUNT_CHARS)),
     )
     return {
         "runs": Table("runs", md, *(c._copy() for c in first["runs"].columns)),
@@ -521,7 +521,7 @@ def _people_tables(md: MetaData) -> dict[str, Table]:
             Column("id", Integer, primary_key=True, autoincrement=True),
             Column("name", String(200), nullable=False, index=True),
             Column("role", String(20), nullable=False),
-            Column("agent_id", String(200)),
+            Column("agent_id", String(MAX_ACCOUNT_CHARS)),
             Column("active", Boolean, nullable=False, default=True),
             Column("added_at", String(40), nullable=False),
             Column("added_by", String(200), nullable=False, default=""),
@@ -640,8 +640,8 @@ def _search_tables(md: MetaData) -> dict[str, Table]:
             md,
             Column("id", Integer, primary_key=True, autoincrement=True),
             Column("run_id", Integer, nullable=False),
-            Column("shop", String(200), nullable=False, default=""),
-            Column("conversation_id", String(400), nullable=False),
+            Column("shop", String(MAX_ACCOUNT_CHARS), nullable=False, default=""),
+            Column("conversation_id", String(MAX_CONVERSATION_ID_CHARS), nullable=False),
             Column("idx", Integer, nullable=False),
             Column("date", String(10), nullable=False),
             Column("role", String(20), nullable=False),
@@ -977,8 +977,8 @@ def _parked_table(md: MetaData) -> Table:
         md,
         Column("parked_id", String(64), primary_key=True, autoincrement=False),
         Column("finding_id", String(32), nullable=False, index=True),
-        Column("shop", String(200), nullable=False, default=""),
-        Column("conversation_id", String(400), nullable=False),
+        Column("shop", String(MAX_ACCOUNT_CHARS), nullable=False, default=""),
+        Column("conversation_id", String(MAX_CONVERSATION_ID_CHARS), nullable=False),
         Column("about", Text, nullable=False),  # JSON: kind, entry, span, the message as written
         Column("run_id", Integer, nullable=False),
     )
