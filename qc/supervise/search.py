@@ -27,8 +27,11 @@ from qc.text.tokens import fold
 
 __all__ = ["SearchHit", "refresh_index", "search_messages", "search_tokens", "tokenizer_name"]
 
-# Tokens that carry no meaning to search: punctuation, symbols and spaces.
-_NOISE = re.compile(r"^[\W_]+$")
+# What parts a token: punctuation, symbols and spaces. A token is a run of letters, digits and
+# Chinese characters only, so SQLite's FTS5, PostgreSQL's parser and the plain-SQL fallback all
+# read it as one word: 138-1234-5678, a.b@c.com or v1.2.3 kept whole matched 5678 on SQLite
+# (FTS5 splits it again) and not on PostgreSQL (its parser keeps it), audit 166 F2.
+_PARTS = re.compile(r"[\W_]+")
 
 
 @lru_cache(maxsize=1)
@@ -46,8 +49,8 @@ def _cutter() -> tuple[str, Callable[[str], list[str]]]:
 
 
 # The index records this name; a change (another segmenter, a new version) rebuilds it. 3: the
-# characters that show nothing are dropped before cutting.
-TOKENIZER_FORMAT = "3"
+# characters that show nothing are dropped before cutting. 4: tokens are parted at punctuation.
+TOKENIZER_FORMAT = "4"
 
 # Characters that show nothing (zero-width space, joiners, word joiner, soft hyphen, a BOM): 零宽
 # did not find 零\u200b宽, which reads the same (audit 161 L6).
@@ -70,9 +73,7 @@ def search_tokens(text: str, *, index: bool = False) -> list[str]:
     own tokens are the words alone.
     """
     cut = _cutter()[1]
-    words = [
-        t for t in (tok.strip() for tok in cut(fold(text).translate(_INVISIBLE))) if t and not _NOISE.match(t)
-    ]
+    words = [part for tok in cut(fold(text).translate(_INVISIBLE)) for part in _PARTS.split(tok) if part]
     if not index:
         return words
     out: list[str] = []

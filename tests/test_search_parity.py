@@ -1,0 +1,106 @@
+"""Message search finds the same messages on every store (audit 166 F2).
+
+SQLite's FTS5 split a token such as 138-1234-5678 again at its hyphens and found it by 5678;
+PostgreSQL's parser kept it whole and did not; the plain-SQL fallback matched whole tokens.
+Tokens are now runs of letters, digits and Chinese characters only, which all three read alike.
+PostgreSQL needs ``QC_TEST_PG_URL`` (``eval "$(bash scripts/ci-postgres.sh)"``).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from review_day import SHOP, inspect_day, msg
+from sqlalchemy import create_engine, text
+
+from qc.store.database import database_url, open_store
+from qc.supervise.search import search_messages
+
+PG_URL = os.environ.get("QC_TEST_PG_URL")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+TEXTS = [
+    "电话 138-1234-5678 打这个",
+    "单号SF1234-5678查一下",
+    "型号A-100和B200都有",
+    "价格99.9元包邮",
+    "e-mail: a.b@c.com 发票",
+    "版本 v1.2.3 更新了",
+    "好的亲，马上安排",
+]
+QUERIES = {
+    "5678": [0, 1],
+    "1234": [0],
+    "138-1234-5678": [0],
+    "sf1234": [1],
+    "100": [2],
+    "a-100": [2],
+    "99": [3],
+    "com": [4],
+    "a.b@c.com": [4],
+    "v1.2.3": [5],
+    "安排": [6],
+}
+
+
+def _day():
+    return [
+        {
+            "conversation_id": f"s{i}",
+            "shop": SHOP,
+            "messages": [
+                msg("customer", f"b{i}", "10:00:00", text),
+                msg("agent", f"{SHOP}:阿杰", "10:00:09", "收到"),
+            ],
+        }
+        for i, text in enumerate(TEXTS)
+    ]
+
+
+@pytest.fixture(params=["sqlite-fts5", "sqlite-plain", "postgresql"])
+def store(request, tmp_path):
+    if request.param == "postgresql":
+        if not PG_URL:
+            message = (
+                'QC_TEST_PG_URL is not set: run `eval "$(bash scripts/ci-postgres.sh)"` to test PostgreSQL'
+            )
+            if IN_CI:
+                pytest.fail(message)
+            pytest.skip(message)
+
+        def wipe():
+            engine = create_engine(database_url(PG_URL))
+            with engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+            engine.dispose()
+
+        wipe()
+        inspect_day(tmp_path, db=tmp_path / "unused.sqlite", conversations=_day(), people=False)
+        from qc.batch.run import run_inspection
+        from qc.rules.forbidden_phrase import ForbiddenPhraseRule
+        from qc.rules.lexicon import load_lexicon
+        from qc.run.executors import LocalExecutor
+        from qc.run.inspector import Inspector
+
+        executor = LocalExecutor(Inspector([ForbiddenPhraseRule(load_lexicon())]))
+        run_inspection([tmp_path / "in"], tmp_path / "pg-out", executor, store=PG_URL)
+        s = open_store(PG_URL)
+        yield s
+        s.close()
+        wipe()
+        return
+    inspect_day(tmp_path, conversations=_day(), people=False)
+    s = open_store(tmp_path / "qc.sqlite")
+    if request.param == "sqlite-plain":  # a SQLite built without FTS5: the plain-SQL fallback
+        with s.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS search_fts"))
+    yield s
+    s.close()
+
+
+@pytest.mark.parametrize(("query", "found"), QUERIES.items(), ids=list(QUERIES))
+def test_a_query_finds_the_same_messages_on_every_store(store, query, found):
+    hits = search_messages(store, query)
+    assert sorted(h.conversation_id for h in hits) == [f"s{i}" for i in found]
