@@ -12,7 +12,7 @@ import os
 
 import pytest
 from review_day import SHOP, inspect_day, msg
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from qc.store.database import database_url, open_store
 from qc.supervise.search import search_messages
@@ -55,6 +55,16 @@ def _day():
             ],
         }
         for i, text in enumerate(TEXTS)
+    ] + [
+        {
+            "conversation_id": cid,
+            "shop": SHOP,
+            "messages": [
+                msg("customer", "b", "11:00:00", "vip会员价"),
+                msg("agent", f"{SHOP}:阿杰", "11:00:05", "好"),
+            ],
+        }
+        for cid in ("a-10", "B-2")
     ]
 
 
@@ -69,14 +79,22 @@ def store(request, tmp_path):
                 pytest.fail(message)
             pytest.skip(message)
 
+        # A database of its own with a Chinese collation, as a shop's DBA may create one: the
+        # test database is C.UTF-8, whose order is SQLite's.
+        base = make_url(database_url(PG_URL))
+        name = f"{base.database}_zh"
+        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+
         def wipe():
-            engine = create_engine(database_url(PG_URL))
-            with engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE"))
-                conn.execute(text("CREATE SCHEMA public"))
-            engine.dispose()
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
 
         wipe()
+        with admin.connect() as conn:
+            conn.execute(
+                text(f"CREATE DATABASE \"{name}\" LOCALE_PROVIDER icu ICU_LOCALE 'zh-CN' TEMPLATE template0")
+            )
+        url = base.set(database=name).render_as_string(hide_password=False)
         inspect_day(tmp_path, db=tmp_path / "unused.sqlite", conversations=_day(), people=False)
         from qc.batch.run import run_inspection
         from qc.rules.forbidden_phrase import ForbiddenPhraseRule
@@ -85,11 +103,13 @@ def store(request, tmp_path):
         from qc.run.inspector import Inspector
 
         executor = LocalExecutor(Inspector([ForbiddenPhraseRule(load_lexicon())]))
-        run_inspection([tmp_path / "in"], tmp_path / "pg-out", executor, store=PG_URL)
-        s = open_store(PG_URL)
+        run_inspection([tmp_path / "in"], tmp_path / "pg-out", executor, store=url)
+        s = open_store(url)
         yield s
         s.close()
+        s.engine.dispose()
         wipe()
+        admin.dispose()
         return
     inspect_day(tmp_path, conversations=_day(), people=False)
     s = open_store(tmp_path / "qc.sqlite")
@@ -98,6 +118,11 @@ def store(request, tmp_path):
             conn.execute(text("DROP TABLE IF EXISTS search_fts"))
     yield s
     s.close()
+
+
+def test_hits_come_in_byte_order_of_the_conversation_id_on_every_store(store):
+    """A PostgreSQL database of a zh-CN or en-US collation sorted a before B (audit 166 F4)."""
+    assert [h.conversation_id for h in search_messages(store, "vip")] == ["B-2", "a-10"]
 
 
 @pytest.mark.parametrize(("query", "found"), QUERIES.items(), ids=list(QUERIES))

@@ -2235,7 +2235,11 @@ class Store:
             if q is None:
                 return []
             docs = SEARCH_TABLES["search_docs"]
-            q = q.order_by(docs.c.date.desc(), docs.c.conversation_id, docs.c.idx).limit(limit).offset(offset)
+            # Byte order on every store: a PostgreSQL database created with a zh-CN or en-US
+            # collation sorted a-10 before B-2, SQLite after, and pages differed (audit 166 F4).
+            cid = docs.c.conversation_id
+            by_bytes = cid.collate("C") if conn.dialect.name == "postgresql" else cid
+            q = q.order_by(docs.c.date.desc(), by_bytes, docs.c.idx).limit(limit).offset(offset)
             return [dict(r._mapping) for r in conn.execute(q)]
 
     def count_search_messages(
