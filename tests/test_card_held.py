@@ -105,6 +105,15 @@ def test_every_surface_shows_the_held_phrases_held(tmp_path):
     assert [row["conversation_id"] for row in rows] == ["cA"]
     assert rows[0]["kinds"] == {"slow_response": 1}
     assert not set(phrases) & {fid for row in rows for fid in row["finding_ids"]}
+    assert rows[0]["held"] == {"forbidden_phrase": 1}  # cA's 爱买不买 waits beside its slow reply
+    # --held lists where the held findings wait, cB's too, though it costs nothing (audit 167 L3)
+    r = run("flagged", "--held", "--format", "json", *db)
+    held = {row["conversation_id"]: row for row in json.loads(r.stdout)}
+    assert sorted(held) == ["cA", "cB"] and held["cB"]["points"] == 0
+    assert {fid for row in held.values() for fid in row["held_ids"]} == set(phrases)
+    assert held["cB"]["agents"] == ["测试店:小美"] and held["cB"]["excerpt"] == "没有"
+    r = run("flagged", "--held", "--kind", "forbidden_phrase", *db)
+    assert r.exit_code == 0 and "cB" in r.stdout and "forbidden_phrase×1" in r.stdout
 
     r = run("show", "cA", "--explain", "--no-mood", *db)
     assert r.exit_code == 0, r.stderr

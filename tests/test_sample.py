@@ -303,3 +303,21 @@ def test_a_charged_conversation_without_times_is_drawn_and_listed_as_flagged(tmp
         )
         res = CliRunner().invoke(app, ["flagged", "--scorecard", str(card), *db])
         assert "undated…undated were inspected with scorecard" in res.output
+
+
+def test_a_finding_held_for_review_is_listed_with_its_id(tmp_path):
+    """On a card that holds a kind for review (the bundled card holds the classifier's), a chat
+    whose only finding waits for a reviewer read findings 0 and no id (audit 167 L3)."""
+    inspect_day(tmp_path)
+    card = tmp_path / "held.toml"
+    card.write_text('[findings]\nreview_only = ["forbidden_phrase"]\n', encoding="utf-8")
+    with open_store(tmp_path / "qc.sqlite") as store:
+        held = {
+            s.finding.conversation_id: s.id for s in store.findings() if s.finding.kind == "forbidden_phrase"
+        }
+        rows = {
+            r.conversation_id: r for r in draw_sample(store, 4, seed=1, date=DAY, card=load_scorecard(card))
+        }
+    assert rows["cB"].points == 0 and rows["cB"].kinds == "待复核 held: 禁用语×1"
+    assert rows["cB"].finding_ids == (held["cB"],)
+    assert rows["cA"].kinds.endswith("(待复核 held: 禁用语×1)") and held["cA"] in rows["cA"].finding_ids

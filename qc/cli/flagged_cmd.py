@@ -63,6 +63,14 @@ def flagged_cli(
     output_format: Annotated[
         str, typer.Option("--format", help="table (for people) or json (for programs).")
     ] = "table",
+    held: Annotated[
+        bool,
+        typer.Option(
+            "--held",
+            help="Only conversations with findings held for review (待复核), charged or not:"
+            " what the review queue holds.",
+        ),
+    ] = False,
     scorecard: Annotated[str | None, typer.Option(help="Shop scorecard TOML (points at stake).")] = None,
     mask_pii: MaskOption = False,
     db: DbOption = DEFAULT_DB,
@@ -78,6 +86,7 @@ def flagged_cli(
         qc flagged --db out/qc.sqlite --date 2026-11-24
         qc flagged --agent 阿杰 --from 2026-11-01 --to 2026-11-30 --kind impatience --min-points 1
         qc flagged --date 2026-11-24 --format json > flagged.json
+        qc flagged --date 2026-11-24 --held       # the classifier's verdicts waiting for a reviewer
         qc flagged --date 2026-11-24 --mask-pii   # the excerpts quote agents, who quote buyers
     """  # noqa: D301 - the \b line keeps click from rewrapping the examples
     import math
@@ -105,7 +114,7 @@ def flagged_cli(
         for first, last in listing_windows(store, lo, hi):
             warn_other_scorecard(store, card, first, last)
         rows = flagged_conversations(
-            store, agent=who, date_from=lo, date_to=hi, kind=kind, min_points=min_points, card=card
+            store, agent=who, date_from=lo, date_to=hi, kind=kind, min_points=min_points, card=card, held=held
         )
         # An excerpt quotes an agent, who may write the buyer's nick as well as their number.
         masker = Masker(mask_pii)
@@ -117,7 +126,8 @@ def flagged_cli(
         r.conversation_id = masker.identifier(r.conversation_id)  # some exports make it the buyer's phone
     if not rows:
         where = describe_filters(date_from=lo, date_to=hi, agent=who, kind=kind, min_points=min_points)
-        err(f"no flagged conversations for {where}")
+        listed = "conversations with findings held for review" if held else "flagged conversations"
+        err(f"no {listed} for {where}")
     if output_format == "json":
         typer.echo(json.dumps([r.to_json() for r in rows], ensure_ascii=False, indent=2))
         return
@@ -128,7 +138,8 @@ def flagged_cli(
 
     table = Table(
         title=f"{len(rows)} flagged conversations (worst first; pts = points at stake, # = findings,"
-        " charged = what they cost, as agents.csv counts it; rej = rejected)",
+        " charged = what they cost, as agents.csv counts it; held = held for review, 待复核, 0 pts until"
+        " confirmed; rej = rejected)",
         title_justify="left",
     )
     # The id is what a supervisor copies into `qc show`, the agent is who gets coached: neither
@@ -140,7 +151,7 @@ def flagged_cli(
         "conversation": max((cell_len(r.conversation_id) for r in rows), default=12),
         "agents": max((cell_len(a) for a in agents), default=6),
     }
-    for header in ("pts", "date", "conversation", "agents", "#", "charged", "rej", "excerpt"):
+    for header in ("pts", "date", "conversation", "agents", "#", "charged", "held", "rej", "excerpt"):
         table.add_column(
             header,
             justify="right" if header in ("pts", "#", "rej") else "left",
@@ -156,6 +167,7 @@ def flagged_cli(
             cell(agent_names),
             str(r.findings),
             r.charged_text(),
+            r.held_text(),
             str(r.rejected),
             cell(r.excerpt[:30]),
         )

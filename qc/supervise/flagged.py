@@ -149,7 +149,9 @@ class FlaggedConversation:
     ``kinds`` counts its live findings by kind, as found; ``charged`` what they cost, as the
     scorecard's columns count it (a message's verdict once, a kind charged on its own, each slow
     reply with a share of its item); ``uncharged`` the live findings that cost nothing there
-    (a forbidden phrase worth 0 points, a message already charged for a stronger verdict).
+    (a forbidden phrase worth 0 points, a message already charged for a stronger verdict);
+    ``held`` the findings held for review (待复核: the classifier's verdicts on the bundled card),
+    which cost nothing until a reviewer confirms them, by kind, and ``held_ids`` their ids.
     """
 
     conversation_id: str
@@ -164,6 +166,12 @@ class FlaggedConversation:
     finding_ids: list[str] = field(default_factory=list)
     charged: dict[str, int] = field(default_factory=dict)
     uncharged: dict[str, int] = field(default_factory=dict)
+    held: dict[str, int] = field(default_factory=dict)
+    held_ids: list[str] = field(default_factory=list)
+
+    def held_text(self) -> str:
+        """``impatience×2``: the findings held for review, by kind."""
+        return " ".join(f"{k}×{n}" for k, n in self.held.items())
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-safe dict."""
@@ -193,11 +201,15 @@ def flagged_conversations(
     kind: str | None = None,
     min_points: float = 0.0,
     card: Any = None,
+    held: bool = False,
 ) -> list[FlaggedConversation]:
     """Conversations with findings that cost points, worst (most points) first.
 
     The range (every stored day when none is given) is scored as one window. ``min_points``
-    is a magnitude: 5 keeps conversations that cost at least 5 points.
+    is a magnitude: 5 keeps conversations that cost at least 5 points. With ``held`` only the
+    conversations holding findings held for review, whether anything else costs points or not:
+    on the bundled card every classifier verdict waits there, and a chat with nothing else was
+    in no list but the review queue (audit 167 L3).
     """
     card = card or load_scorecard()
     # A kind the card prices at 0 charges no conversation: --kind lists where it was found.
@@ -212,6 +224,7 @@ def flagged_conversations(
             kind=kind,
             min_points=min_points,
             costly_only=costly_only,
+            held=held,
         )
     ]
     rows.sort(key=lambda fc: (fc.points, -fc.findings, fc.date, fc.conversation_id))
@@ -262,6 +275,7 @@ def flagged_from(
     date_from: str | None = None,
     date_to: str | None = None,
     costly_only: bool = True,
+    held: bool = False,
 ) -> list[FlaggedConversation]:
     """The flagged conversations of scores already made (:func:`flagged_conversations` without the scoring).
 
@@ -275,6 +289,8 @@ def flagged_from(
     out: dict[str, FlaggedConversation] = {}
     messages: dict[str, set[int]] = {}
     first_live: dict[str, str] = {}
+    first_held: dict[str, str] = {}
+    held_by: dict[str, list[str]] = {}  # the agents of a chat whose findings are all held
     costliest: dict[str, float] = {}
     for s in scored.findings:
         if agent and s.scored_agent != agent:
@@ -288,6 +304,13 @@ def flagged_from(
         messages.setdefault(f.conversation_id, set()).add(f.message_index)
         if f.id in scored.rejected:
             fc.rejected += 1
+        elif f.needs_review and not f.suppressed:
+            fc.held[f.kind] = fc.held.get(f.kind, 0) + 1
+            fc.held_ids.append(f.id)
+            first_held.setdefault(f.conversation_id, f.text)
+            who_held = held_by.setdefault(f.conversation_id, [])
+            if (agent_of := f.agent or s.scored_agent) and agent_of not in who_held:
+                who_held.append(agent_of)
         if not f.live:
             continue
         fc.findings += 1
@@ -360,16 +383,25 @@ def flagged_from(
             # (audit 116 L3). The costliest of them, ties the first in the conversation.
             chosen = min(candidates, key=lambda f: (finding_points.get(f.id, 0.0), f.message_index))
             fc.excerpt = chosen.text
-        fc.excerpt = fc.excerpt or first_live.get(cid, "")
+        fc.excerpt = fc.excerpt or first_live.get(cid, "") or first_held.get(cid, "")
+        fc.held = dict(sorted(fc.held.items()))
         exact[cid] = sum(msg_points.get((cid, i), 0.0) for i in messages[cid])
     _to_the_cent(out, exact, pooled=date_from is None or date_from != date_to)
+    for cid, fc in out.items():
+        fc.agents = fc.agents or held_by.get(cid, [])
     # Filtered on the exact share: rounding first dropped conversations that cost under half a cent.
     rows = [
         fc
         for cid, fc in out.items()
-        if (exact[cid] < 0 or not costly_only)
+        if (exact[cid] < 0 or not costly_only or (held and fc.held))
         and -exact[cid] >= min_points
-        and (kind is None or kind in fc.charged or (kind not in card.verdict_order and kind in fc.kinds))
+        and (not held or fc.held)
+        and (
+            kind is None
+            or kind in fc.charged
+            or (kind not in card.verdict_order and kind in fc.kinds)
+            or (held and kind in fc.held)
+        )
     ]
     rows.sort(key=lambda fc: (fc.points, -fc.findings, fc.date, fc.conversation_id))
     return rows

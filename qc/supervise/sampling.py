@@ -123,6 +123,9 @@ def draw_sample(
                 # As agents.csv counts it: the raw findings said 禁用语×2 不够耐心×1 where the
                 # agent was charged 不够耐心 twice (two phrases implying it).
                 kinds = f.charged_text(KIND_LABELS) if f else ""
+                if f and f.held:  # what waits for a reviewer there, at 0 points (audit 167 L3)
+                    waits = " ".join(f"{KIND_LABELS.get(k, k)}×{n}" for k, n in f.held.items())
+                    kinds = f"{kinds} (待复核 held: {waits})" if kinds else f"待复核 held: {waits}"
                 rows.append(
                     SampleRow(
                         who,
@@ -132,7 +135,7 @@ def draw_sample(
                         f.points if f else 0.0,
                         f.findings if f else 0,
                         kinds,
-                        tuple(f.finding_ids) if f else (),
+                        (*f.finding_ids, *f.held_ids) if f else (),
                     )
                 )
     return rows
