@@ -87,6 +87,9 @@ def test_the_sheet_has_chinese_headers_and_says_why_a_row_costs_nothing(day):
     held = by_id[ids["cH"]]
     assert held["扣分"] == "0" and held["考核期扣分"] == "0"
     assert held["不扣分原因"].startswith("上下文已排除") and "suppressed by context" in held["不扣分原因"]
+    # the veto worded in Chinese, as the workbench words it
+    why = held["不扣分原因"]
+    assert "同一条回复里有主动帮忙「马上」" in why and "same message has" not in why
 
 
 def _fill(path, decisions):

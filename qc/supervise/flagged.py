@@ -30,6 +30,7 @@ from qc.scoring.metrics import UNDATED
 from qc.scoring.periods import Windows, range_period
 from qc.scoring.scores import KIND_LABELS, each_charge_once
 from qc.store.database import Store, StoredFinding
+from qc.supervise.explain import cue_zh
 
 __all__ = [
     "charged_once",
@@ -76,7 +77,7 @@ def free_reasons(
         if states.get(f.id) == REJECTED:
             reason = "已驳回，不再扣分 (rejected in review)"
         elif f.suppressed:
-            cue = f"：{f.cue}" if f.cue else ""
+            cue = f"：{cue_zh(f.cue)}" if f.cue else ""  # worded as the workbench words it
             reason = f"上下文已排除{cue} (suppressed by context, never charged)"
         elif f.kind in card.review_only and states.get(f.id) != CONFIRMED:
             reason = f"{_label(f.kind)} 只进复核队列，不直接扣分 (review_only in the scorecard)"
