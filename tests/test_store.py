@@ -467,3 +467,17 @@ def test_a_value_wider_than_the_store_keeps_is_one_reject_on_both_stores(target,
     assert all("the store keeps" in x["reason"] and "shifted column" in x["reason"] for x in rejects)
     with open_store(target) as store:
         assert sorted(store.conversations(["L1", "L2", "L3"])) == ["L1", "L2"]
+
+
+def test_a_new_sqlite_store_is_readable_by_its_owner_alone(tmp_path):
+    """It holds every transcript and the password hashes; under umask 022 it was 0644 (audit 168 L5)."""
+    import stat
+
+    path = tmp_path / "new" / "qc.sqlite"
+    with open_store(path):
+        pass
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    path.chmod(0o640)  # a mode its owner chose is kept
+    with open_store(path):
+        pass
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640

@@ -2361,6 +2361,8 @@ def open_store(target: str | Path, *, save: bool = False, existing: bool = False
     if "://" not in str(target):
         _check_sqlite_path(target, save)
     url = database_url(target)
+    if "://" not in str(target) and not existing:
+        _create_private(Path(target).expanduser())
     shown = _without_password(str(target))
     scheme, _, rest = str(target).partition("://")
     if rest and not scheme.startswith("sqlite") and rest.count("@") > 1:
@@ -2516,6 +2518,22 @@ def _without_password(target: str) -> str:
 
 # Every SQLite database file starts with a header of this many bytes.
 _SQLITE_HEADER = 100
+
+
+def _create_private(path: Path) -> None:
+    """Create a new SQLite store file readable by its owner alone (0600), before SQLite makes it.
+
+    A store holds every transcript (buyers' phones and addresses) and the workbench's password
+    hashes: under the usual umask SQLite made it readable by every local user (audit 168 L5). An
+    existing file keeps the mode its owner gave it; SQLite's -wal and -shm files take the
+    store's.
+    """
+    import os
+
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError:  # there already, or not creatable: said where SQLite opens it
+        pass
 
 
 def _check_sqlite_path(target: str | Path, save: bool) -> None:
