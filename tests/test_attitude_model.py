@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -17,7 +16,7 @@ from qc.attitude import model as model_file
 from qc.attitude.cues import load_cues
 from qc.attitude.decision import decide
 from qc.attitude.model import default_model_dir, load_cached
-from qc.attitude.rule import AttitudeClassifierRule, agent_turns, context_of
+from qc.attitude.rule import AttitudeClassifierRule, _never_alone, _said, agent_turns, context_of
 from qc.attitude.slot_cache import slot_count
 from qc.errors import ArtifactError
 from qc.schema import Conversation, Message, Role
@@ -445,14 +444,6 @@ replies = st.sampled_from(
 buyers = st.sampled_from(["这个有货吗", "快递到哪了，都三天了", "你们什么态度", "好的谢谢", "能便宜点吗"])
 
 
-def _weak_name(what: str) -> int:
-    """2 for a name quoting one character (你, 滚 … aside), 1 for two, 0 otherwise."""
-    word = re.search(r"「([^」]*)」$", what)
-    if re.search(r"「[^你滚烦呵切]」$", what):
-        return 2
-    return 1 if word and len(word[1].strip(" ,，。!！?？~～")) <= 2 else 0
-
-
 @given(
     st.lists(st.tuples(replies, buyers, st.sampled_from(["impatience", "conflict"])), min_size=1, max_size=6)
 )
@@ -467,21 +458,10 @@ def test_explanations_name_the_strongest_columns_as_naming_every_column_would(it
         context = (("customer", buyer),)
         block = featurizer.columns([(reply, context)])
         names = featurizer.describe_many([(reply, context)], reasons=True)[0]
-        expected: list[str] = []
-        quoted_words: set[str] = set()
         pushing = [column for column, push in rule.model.contributions(block, label) if push > 0]
-        for column in pushing:
-            name = names.get(column)
-            if not name or name in expected:
-                continue
-            # one word is named once (回复用词「亲,」 and 回复含「亲,」 are one reason: audit 164 M1)
-            word = re.search(r"「([^」]*)」$", name)
-            if word and word[1] in quoted_words:
-                continue
-            if word:
-                quoted_words.add(word[1])
-            expected.append(name)
-        expected = sorted(expected, key=_weak_name)[:3]
+        # one word is named once (回复用词「亲,」 and 回复含「亲,」: audit 164 M1), one part of a
+        # cross too, and short words last: walking every column's name, strongest first
+        expected = _said(pushing, names, _never_alone(featurizer))
         assert rule.explain(reply, context, label) == expected
         # Something pushes every one of these replies towards a label; when none of it is a
         # reason (a polite offer to check), it is all named when reasons are not asked for.

@@ -106,3 +106,16 @@ def test_a_word_is_named_once_and_short_words_come_after_the_cues(reply, buyer, 
     short = [i for i, what in enumerate(said) if (m := re.search(r"「([^」]*)」$", what)) and len(m[1]) <= 2]
     cues = [i for i, what in enumerate(said) if "「" not in what]
     assert not short or not cues or max(cues) < min(short), said
+
+
+def test_a_cue_crossed_with_others_is_named_once():
+    """把买家推开（自己看、去问别人）was named alone, then crossed with the unanswered question,
+    then with the yes/no question: three times in one line (the demo day's held findings)."""
+    from qc.attitude.model import load_cached
+    from qc.attitude.rule import AttitudeClassifierRule
+
+    rule = AttitudeClassifierRule(load_cached(default_model_dir()))
+    said = rule.explain("自己看规则", [("customer", "这个可以七天无理由吗")], "impatience")
+    pushed = "把买家推开（自己看、去问别人）"
+    assert sum(part == pushed for cue in said for part in cue.split("，")) == 1, said
+    assert "买家的问题没有得到回答" in said  # the cross's other part still stands

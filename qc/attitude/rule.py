@@ -96,6 +96,7 @@ class AttitudeClassifierRule(BaseRule):
         self._pair_states: SlotCache[frozenset[str]] = SlotCache(size)
         self._cue_sets: SlotCache[frozenset[str]] = SlotCache(size)
         self._explained: SlotCache[tuple[str, ...]] = SlotCache(size)
+        self._alone = _never_alone(f)
 
     @property
     def version(self) -> str:
@@ -329,10 +330,10 @@ class AttitudeClassifierRule(BaseRule):
         names = featurizer.describe_many(inputs, [p[:_EXPLAIN_NAMED] for p in pushes], reasons=True)
         out: list[list[str]] = []
         for i, columns in enumerate(pushes):
-            said = _said(columns[:_EXPLAIN_NAMED], names[i])
+            said = _said(columns[:_EXPLAIN_NAMED], names[i], self._alone)
             thin = len(said) < _EXPLAIN_TOP or any(_weak(what) for what in said)
             if thin and len(columns) > _EXPLAIN_NAMED:
-                said = _said(columns, featurizer.describe_many([inputs[i]], reasons=True)[0])
+                said = _said(columns, featurizer.describe_many([inputs[i]], reasons=True)[0], self._alone)
             out.append(said)
         return out
 
@@ -342,20 +343,46 @@ class AttitudeClassifierRule(BaseRule):
 _ONE_CHARACTER = re.compile(r"「[^你滚烦呵切]」$")
 
 
+# Where a crossed cue's name joins its parts: a full-width comma outside brackets.
+_PART_SPLIT = re.compile(r"，(?![^（(]*[）)])")
+
+
 # The word a name quotes from the text: 回复用词「还有」 and 回复含「还有」 quote the same word.
 _QUOTED = re.compile(r"「([^」]*)」$")
 
 
-def _said(columns: Sequence[int], names: dict[int, str]) -> list[str]:
+def _never_alone(featurizer: Any) -> tuple[frozenset[str], tuple[str, ...]]:
+    """The names that are no reason on their own, and the starts no reason alone may have.
+
+    A reply's length, a buyer kind (买家在提问), a cue the lexicon's ``[explain] not_reasons``
+    lists (a greeting, 亲) and an answered-state that is no reason (买家在提问或提请求，…) explain
+    a charge only crossed with something that is one.
+    """
+    cues = featurizer.cues
+    lengths = {featurizer.length_label(i) for i in range(len(cues.length_bounds) + 1)}
+    named = {cues.label(n) for n in cues.not_reasons if n not in ("length", "buyer", "previous")}
+    kinds = {cues.label(f"buyer.{g}") for g in cues.group_names("buyer")}
+    kinds |= {cues.label(f"buyer_{k}") for k in ("none", "statement", "ends_ack")}
+    alone = lengths | named | kinds | {f"{k}时{n}" for k in kinds for n in lengths}
+    states = {cues.label(n) for n in cues.not_reasons if n.startswith("ans.")}
+    return frozenset(alone), (*(f"{s}，" for s in states), "买家说「", "客服上一句「")
+
+
+def _said(
+    columns: Sequence[int], names: dict[int, str], alone: tuple[frozenset[str], tuple[str, ...]] | None = None
+) -> list[str]:
     """The first three distinct names of ``columns`` (strongest first), short words last.
 
     回复含「楚」 or 回复用词「也」 named as a reason left a QA lead nothing to act on (audit 156 L1),
     and so did 「还有」「其他」, or one word named twice, as 回复用词「亲,」 and 回复含「亲,」 (audit
     164 M1): a word is named once, and a name quoting one or two characters is given only where
-    fewer than three others are.
+    fewer than three others are. A cue crossed with another (买家的问题没有得到回答，把买家推开…)
+    is named once too: the parts of a cross named already are left out of it, where what is left
+    is still a reason on its own (``alone``: :func:`_never_alone`).
     """
     said: list[str] = []
     words: set[str] = set()
+    parts: set[str] = set()
     for column in columns:
         what = names.get(column)
         if not what or what in said:
@@ -365,6 +392,15 @@ def _said(columns: Sequence[int], names: dict[int, str]) -> list[str]:
             if quoted[1] in words:
                 continue
             words.add(quoted[1])
+        split = _PART_SPLIT.split(what)
+        new = [part for part in split if part not in parts]
+        if alone is not None and len(new) < len(split):
+            rest = "，".join(new)
+            if not new or rest in said:
+                continue
+            if rest not in alone[0] and not rest.startswith(alone[1]):
+                what = rest
+        parts.update(split)
         said.append(what)
     said.sort(key=_weak)  # stable: strongest first within
     return said[:_EXPLAIN_TOP]
