@@ -45,7 +45,12 @@ def test_every_cue_of_the_rule_source_is_translated():
 def test_why_names_the_entry_the_verdict_and_the_cues():
     live = why_zh(_forbidden(("reply to a question",), "impatience"), {}, KIND_LABELS)
     assert live == f"禁用语 FP-0010：计为「{KIND_LABELS['impatience']}」。依据：回应的是买家的提问"
-    vetoed = why_zh(_forbidden(("follows thanks, read as an acknowledgement",), None), {}, KIND_LABELS)
+    from dataclasses import replace
+
+    vetoed_finding = replace(
+        _forbidden(("follows thanks, read as an acknowledgement",), None), suppressed=True
+    )
+    vetoed = why_zh(vetoed_finding, {}, KIND_LABELS)
     assert vetoed == "禁用语 FP-0010：按上下文不计分。依据：跟在买家的道谢之后，视为应答"
 
 
@@ -58,7 +63,7 @@ def test_every_veto_of_the_rule_reads_in_chinese():
         (
             "颜色您可以自己选择哦，都有现货",
             "有什么颜色",
-        ): "出自「自己选择」（在介绍一个选项或功能），不是禁用的意思",
+        ): "属于正常用语「自己选择」：在介绍一个选项或功能",
     }
     for (text, buyer), chinese in cases.items():
         (hit,) = scan(text, [buyer])
@@ -81,11 +86,33 @@ def test_every_allow_reason_of_the_bundled_lexicon_reads_in_chinese():
     assert len(reasons) > 10
     for reason in reasons:
         said = cue_zh(f"part of 「x」 ({reason})")
-        assert said.startswith("出自「x」（") and not re.search(r"[A-Za-z]{2,}", said), reason
+        assert said.startswith("属于正常用语「x」：") and not re.search(r"[A-Za-z]{2,}", said), reason
 
 
 def test_a_shops_own_allow_reason_is_shown_as_written():
-    assert cue_zh("part of 「不贵」 (店里的说法)") == "出自「不贵」（店里的说法），不是禁用的意思"
+    assert cue_zh("part of 「不贵」 (店里的说法)") == "属于正常用语「不贵」：店里的说法"
+
+
+def test_the_reason_follows_what_became_of_the_finding():
+    """A rejected phrase read 计为「不够耐心」 beside its 0 points, its first 依据 in English, and a
+    live phrase that implies no verdict (!!!!) read 按上下文不计分 (audit 169 F2)."""
+    from dataclasses import replace
+
+    from qc.scoring.card import REJECTED_CUE, mark_rejected
+
+    live = replace(_forbidden(("no help offer in the message",), "impatience"), text="我不知道")
+    (rejected,) = mark_rejected([live], [live.id])
+    said = why_zh(rejected, {}, KIND_LABELS)
+    assert said.startswith("禁用语 FP-0010「我不知道」：复核已驳回，不计分。依据：复核已驳回；")
+    assert REJECTED_CUE not in said
+    bang = replace(_forbidden(("listed phrase in the agent's reply",), None), text="!!!!")
+    assert why_zh(bang, {}, KIND_LABELS).startswith(
+        "禁用语 FP-0010「!!!!」：计入禁用语，不指向服务态度的判定"
+    )
+    vetoed = replace(_forbidden(("follows thanks, read as an acknowledgement",), None), suppressed=True)
+    assert "按上下文不计分" in why_zh(vetoed, {}, KIND_LABELS)
+    held = replace(live, needs_review=True)
+    assert "待复核，确认后计为「不够耐心」" in why_zh(held, {}, KIND_LABELS)
 
 
 def test_why_quotes_the_phrase_the_rule_found():

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Mapping
 
 from qc.schema import Finding
-from qc.scoring.card import HELD_CUE_PREFIX
+from qc.scoring.card import CONFIRMED_CUE, HELD_CUE_PREFIX, REJECTED, REJECTED_CUE
 
 __all__ = ["why_zh"]
 
@@ -48,7 +48,7 @@ _ALLOW_REASONS = {
     "about what the buyer may not know or see": "说的是买家可能不知道、没看到的事",
     "apology": "道歉",
     "asking how the buyer wants it handled": "在问买家想怎么处理",
-    "boiling water (滚开), not an insult": "说的是水烧开（滚开），不是骂人",
+    "boiling water (滚开), not an insult": "说的是水烧开，不是骂人",
     "describing an option or an ability": "在介绍一个选项或功能",
     "offering the buyer a free choice": "请买家自由选择",
     "ordinary word with 不": "带「不」的普通词",
@@ -106,10 +106,9 @@ _CUES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
         lambda m: f"回复较长（{m.group(1)} 字），不只这一句",
     ),
     (re.compile(r"^the buyer asked about (.+?) (「.*」)$"), lambda m: f"买家问的正是{m.group(2)}"),
-    (
-        re.compile(r"^part of (「.*」) \((.*)\)$"),
-        lambda m: f"出自{m.group(1)}（{_allow(m.group(2))}），不是禁用的意思",
-    ),
+    (re.compile(r"^part of (「.*」) \((.*)\)$"), lambda m: f"属于正常用语{m.group(1)}：{_allow(m.group(2))}"),
+    (re.compile(f"^{re.escape(REJECTED_CUE)}$"), lambda m: "复核已驳回"),
+    (re.compile(f"^{re.escape(CONFIRMED_CUE)}$"), lambda m: "复核已确认"),
     (re.compile(r"^inside the word (「.*」)$"), lambda m: f"只是词语{m.group(1)}的一部分"),
     (
         re.compile(r"^same message has (.+?) (「.*」)$"),
@@ -166,7 +165,19 @@ def why_zh(finding: Finding, item_labels: Mapping[str, str], kind_labels: Mappin
         return f"漏回复：买家的 {details.get('turns', 1)} 轮消息当天没有得到回复，计入「{item}」"
     if ev.rule.startswith("forbidden_phrase"):
         implied = details.get("implies")
-        verdict = f"计为「{kind_labels.get(str(implied), implied)}」" if implied else "按上下文不计分"
+        label = kind_labels.get(str(implied), implied)
+        # Said as the finding stands: a rejected phrase read 计为「不够耐心」 beside its 0 points,
+        # and a live one implying no verdict (!!!!) read 按上下文不计分 (audit 169 F2).
+        if details.get("review") == REJECTED or REJECTED_CUE in ev.cues:
+            verdict = "复核已驳回，不计分"
+        elif finding.suppressed:
+            verdict = "按上下文不计分"
+        elif finding.needs_review:
+            verdict = f"待复核，确认后计为「{label}」" if implied else "待复核，确认后计分"
+        elif implied:
+            verdict = f"计为「{label}」"
+        else:
+            verdict = "计入禁用语，不指向服务态度的判定"
         cues = "；".join(cue_zh(c) for c in ev.cues) if ev.cues else ""
         said = f"「{finding.text}」" if finding.text else ""
         return f"禁用语 {ev.pattern}{said}：{verdict}" + (f"。依据：{cues}" if cues else "")
