@@ -233,7 +233,7 @@ def test_refused_rows_are_named_by_the_sheet_row_excel_shows_not_the_csv_line(da
     assert CONTEXT.splitlines()[0] not in r.stderr  # never the chat text
     log = [json.loads(line) for line in run("review", "log", ids["cA"], *db).stdout.splitlines()]
     # the row names its reviewer; who imported it, and the login that ran qc, are beside (audit 168 M1)
-    assert [x["source"] for x in log] == [f"csv:edited.csv:2 · imported by – · login {current_user()}"]
+    assert [x["source"] for x in log] == [f"csv:edited.csv:2 · login {current_user()}"]
 
 
 def _log(db, finding_id):
@@ -892,3 +892,36 @@ def test_a_quote_the_text_begins_with_is_kept_and_only_qcs_own_is_taken_off(day)
         for fid in (ids["cA"], ids["cB"])
     }
     assert notes == {ids["cA"]: ["'熟客' 之间开玩笑"], ids["cB"]: ["'=A1 是买家原话"]}
+
+
+def test_a_csv_sheet_excel_saved_again_as_xlsx_reads_back(tmp_path):
+    """Excel shows the quote qc's CSV puts before a formula (and before an id of digits) as text,
+    and keeps it when the sheet is saved as XLSX: every row of a reply starting =, +, - or @ was
+    refused as moved to another message (audit 169 F1)."""
+    rows = []
+    for i, reply in enumerate(["=我不知道", "+我不知道", "-我不知道", "@我不知道"]):
+        rows += [
+            {"conversation_id": f"q{i}", "shop": "店", "role": "customer", "sender": "b",
+             "timestamp": f"2026-12-03T10:0{i}:00+08:00", "text": "这个能防水吗"},
+            {"conversation_id": f"q{i}", "shop": "店", "role": "agent", "sender": "店:小满",
+             "timestamp": f"2026-12-03T10:0{i}:09+08:00", "text": reply},
+        ]  # fmt: skip
+    day = tmp_path / "2026-12-03.jsonl"
+    day.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    db = ["--db", str(tmp_path / "s.sqlite")]
+    assert run("inspect", day, "--out", tmp_path / "out", "-q", *db).exit_code == 0
+    assert run("people", "add", "质检小王", "--role", "reviewer", *db).exit_code == 0
+    assert run("review", "export", "--date", "2026-12-03", "--out", tmp_path / "s.csv", *db).exit_code == 0
+    header, *body = rows_of(tmp_path / "s.csv")
+    assert any(cell.startswith("'=") for row in body for cell in row)  # the CSV quoted the formula
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "复核"
+    ws.append(header)
+    for row in body:
+        row[-3:] = ["确认", "质检小王", ""]
+        ws.append(row)  # as Excel shows the CSV, the quote a part of the text
+    wb.save(tmp_path / "s.xlsx")
+    r = run("review", "import", tmp_path / "s.xlsx", *db)
+    assert r.exit_code == 0, r.stderr
+    assert f"{len(body)} changed" in r.stderr and "another message" not in r.stderr

@@ -385,8 +385,12 @@ def _unquoted(cell: str) -> str:
 
 
 def _finding_id(cells: list[str], columns: dict[str, int]) -> str:
-    """The row's 发现编号 in the store's spelling (lower-case hex, whatever case was typed)."""
-    return _value(cells, columns["finding_id"]).lower()
+    """The row's 发现编号 in the store's spelling (lower-case hex, whatever case was typed).
+
+    An id never starts with a quote: one there is the quote qc's CSV put before an id of digits,
+    kept by Excel when the CSV was saved again as XLSX.
+    """
+    return _value(cells, columns["finding_id"]).lower().removeprefix("'").strip()
 
 
 def import_review_sheet(store: Store, path: Path, default_by: str = "") -> ImportResult:
@@ -484,8 +488,9 @@ def import_review_sheet(store: Store, path: Path, default_by: str = "") -> Impor
         if states.get(fid, "pending") == DECISIONS[decision]:
             result.unchanged += 1
             continue
-        # The row names its reviewer (复核人); who imported it is recorded beside (audit 168 M1).
-        source = login_source(f"{table.format}:{path.name}:{line} · imported by {default_by or '–'}")
+        # The row names its reviewer (复核人, or --by for an empty one); the login that imported
+        # it is recorded beside (audit 168 M1).
+        source = login_source(f"{table.format}:{path.name}:{line}")
         expected = _shown_state(store, fid, cells, columns, states, source, by)
         try:
             d = decide(
@@ -640,8 +645,9 @@ def _moved(
         )
         shown = _same_form(_value(cells, columns["text"]))
         forms = {_same_form(s.finding.text), *(_same_form(m(s.finding.text)) for m in masks)}
-        # A reply of its own starting '=…: the CSV cell reads as a quoted formula, quote taken off.
-        if shown and shown not in forms and _same_form("'" + shown) not in forms:
+        # A reply of its own starting '=…: the CSV cell reads as a quoted formula, quote taken off;
+        # and a CSV Excel saved again as XLSX keeps the quote qc put before a formula (audit 169 F1).
+        if shown and not {shown, _same_form("'" + shown), _same_form(_unquoted(shown))} & forms:
             out[line] = (
                 f"finding {s.id} is now on another message: the sheet shows {shown_value(shown, 20)!r},"
                 f" the store's finding is on {shown_value(masks[-1](s.finding.text), 20)!r} (a part of"
