@@ -114,6 +114,12 @@ def test_every_surface_shows_the_held_phrases_held(tmp_path):
     assert held["cB"]["agents"] == ["测试店:小美"] and held["cB"]["excerpt"] == "没有"
     r = run("flagged", "--held", "--kind", "forbidden_phrase", *db)
     assert r.exit_code == 0 and "cB" in r.stdout and "forbidden_phrase×1" in r.stdout
+    assert "2 conversations with findings held for review" in r.stdout.replace("\n", "")
+    # --kind names the kind held: cA is charged with slow replies, it holds no slow reply (F8)
+    r = run("flagged", "--held", "--kind", "slow_response", *db)
+    assert (
+        r.exit_code == 0 and r.stdout == "" and "no conversations with findings held for review" in r.stderr
+    )
 
     r = run("show", "cA", "--explain", "--no-mood", *db)
     assert r.exit_code == 0, r.stderr

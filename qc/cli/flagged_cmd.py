@@ -124,9 +124,9 @@ def flagged_cli(
     for r in rows:
         r.excerpt = mask(r.conversation_id)(r.excerpt)
         r.conversation_id = masker.identifier(r.conversation_id)  # some exports make it the buyer's phone
+    listed = "conversations with findings held for review" if held else "flagged conversations"
     if not rows:
         where = describe_filters(date_from=lo, date_to=hi, agent=who, kind=kind, min_points=min_points)
-        listed = "conversations with findings held for review" if held else "flagged conversations"
         err(f"no {listed} for {where}")
     if output_format == "json":
         typer.echo(json.dumps([r.to_json() for r in rows], ensure_ascii=False, indent=2))
@@ -137,7 +137,7 @@ def flagged_cli(
     from rich.table import Table
 
     table = Table(
-        title=f"{len(rows)} flagged conversations (worst first; pts = points at stake, # = findings,"
+        title=f"{len(rows)} {listed} (worst first; pts = points at stake, # = findings,"
         " charged = what they cost, as agents.csv counts it; held = held for review, 待复核, 0 pts until"
         " confirmed; rej = rejected)",
         title_justify="left",

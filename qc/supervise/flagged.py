@@ -399,9 +399,10 @@ def flagged_from(
         and (not held or fc.held)
         and (
             kind is None
-            or kind in fc.charged
-            or (kind not in card.verdict_order and kind in fc.kinds)
-            or (held and kind in fc.held)
+            # with --held, the kind held: a chat charged with conflict and holding an impatience
+            # is no held conflict (audit 169 F8)
+            or (kind in fc.held if held else kind in fc.charged)
+            or (not held and kind not in card.verdict_order and kind in fc.kinds)
         )
     ]
     rows.sort(key=lambda fc: (fc.points, -fc.findings, fc.date, fc.conversation_id))
