@@ -48,6 +48,9 @@ def _dt_from_json(value: str | None) -> datetime | None:
 # account 店铺名:nick made of a shop and a nick are accounts.
 MAX_CONVERSATION_ID_CHARS = 400
 MAX_ACCOUNT_CHARS = 200
+# The longest account qc makes of a shop itself: 店铺名:unassigned, the shop's unanswered buyers
+# (qc.scoring.metrics.UNASSIGNED). Every shop must leave room for it (audit 169 F5).
+SHOP_ACCOUNT_SUFFIX_CHARS = len(":unassigned")
 
 # An agent's reply that names nobody (an export with a role column and no sender). Within a
 # shop's conversation the readers write it as that shop's account, 店铺名:unknown, so two shops'

@@ -451,8 +451,10 @@ def test_a_value_wider_than_the_store_keeps_is_one_reject_on_both_stores(target,
         line("L1", "agent", "长店:" + "超" * 230, "10:00:05", "有的亲"),
         line("L2", "customer", "b2", "11:00:00", "发货了吗"),
         line("L2", "agent", "小满", "11:00:09", "今天发哦"),
-        line("L3", "agent", "小满", "12:00:00", "在的", shop="店" * 198),  # 店…店:小满: 201
+        line("L3", "agent", "小满" + "满" * 10, "12:00:00", "在的", shop="店" * 189),  # 店…:小满…: 202
         line("L" + "4" * 400, "customer", "b4", "13:00:00", "在吗"),
+        # a buyer nobody answered is the shop's 店铺名:unassigned: 206 for a shop of 195 (audit 169 F5)
+        line("L5", "customer", "b5", "14:00:00", "在吗", shop="店" * 195),
     ]
     day = tmp_path / "long_2026-11-30.jsonl"
     day.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
@@ -461,12 +463,20 @@ def test_a_value_wider_than_the_store_keeps_is_one_reject_on_both_stores(target,
     rejects = [json.loads(x) for x in (tmp_path / "out" / "rejects.jsonl").read_text("utf-8").splitlines()]
     assert [(x["line"], x["reason"].split(",")[0]) for x in rejects] == [
         (2, "sender has 233 characters"),
-        (5, "the agent account 店铺名:nick made of shop and sender has 201 characters"),
+        (5, "the agent account 店铺名:nick made of shop and sender has 202 characters"),
         (6, "conversation_id has 401 characters"),
+        (7, "shop has 195 characters"),
     ]
     assert all("the store keeps" in x["reason"] and "shifted column" in x["reason"] for x in rejects)
     with open_store(target) as store:
-        assert sorted(store.conversations(["L1", "L2", "L3"])) == ["L1", "L2"]
+        assert sorted(store.conversations(["L1", "L2", "L3", "L5"])) == ["L1", "L2"]
+
+
+def test_a_shop_leaves_room_for_the_accounts_qc_makes_of_it():
+    from qc.schema import NAMELESS_AGENT, SHOP_ACCOUNT_SUFFIX_CHARS
+    from qc.scoring.metrics import UNASSIGNED
+
+    assert SHOP_ACCOUNT_SUFFIX_CHARS == len(f":{UNASSIGNED}") >= len(f":{NAMELESS_AGENT}")
 
 
 def test_a_new_sqlite_store_is_readable_by_its_owner_alone(tmp_path):

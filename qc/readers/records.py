@@ -25,7 +25,14 @@ from qc.readers.roles import (
     split_subaccount,
 )
 from qc.readers.timestamps import TimestampError, day_of, parse_timestamp, steady, timed
-from qc.schema import MAX_ACCOUNT_CHARS, MAX_CONVERSATION_ID_CHARS, NAMELESS_AGENT, Reject, Role
+from qc.schema import (
+    MAX_ACCOUNT_CHARS,
+    MAX_CONVERSATION_ID_CHARS,
+    NAMELESS_AGENT,
+    SHOP_ACCOUNT_SUFFIX_CHARS,
+    Reject,
+    Role,
+)
 
 # Rejects keep the raw record; longer ones are cut here (Reject.raw is "a few KB").
 MAX_RAW_CHARS = 4096
@@ -235,9 +242,16 @@ def _too_long(
             f"conversation_id has {len(conversation_id)} characters, over the"
             f" {MAX_CONVERSATION_ID_CHARS} the store keeps{fix}"
         )
-    for name, value in (("shop", shop), ("sender", sender), ("agent_id", agent_id)):
+    for name, value in (("sender", sender), ("agent_id", agent_id)):
         if value is not None and len(value) > MAX_ACCOUNT_CHARS:
             return f"{name} has {len(value)} characters, over the {MAX_ACCOUNT_CHARS} the store keeps{fix}"
+    widest = MAX_ACCOUNT_CHARS - SHOP_ACCOUNT_SUFFIX_CHARS
+    if shop is not None and len(shop) > widest:
+        # the shop's own accounts (店铺名:unassigned, its unanswered buyers) must fit too
+        return (
+            f"shop has {len(shop)} characters, over the {widest} the store keeps for a shop (its"
+            f" accounts 店铺名:… hold at most {MAX_ACCOUNT_CHARS}){fix}"
+        )
     if role is Role.AGENT and shop and agent_id is None and (sender is None or ":" not in sender):
         # a bare nick (or none) becomes the shop's account 店铺名:nick (店铺名:unknown)
         account = len(shop) + 1 + len(sender or NAMELESS_AGENT)
