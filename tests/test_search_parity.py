@@ -28,6 +28,7 @@ TEXTS = [
     "e-mail: a.b@c.com 发票",
     "版本 v1.2.3 更新了",
     "好的亲，马上安排",
+    "只要½份，第②个",
 ]
 QUERIES = {
     "5678": [0, 1],
@@ -41,6 +42,9 @@ QUERIES = {
     "a.b@c.com": [4],
     "v1.2.3": [5],
     "安排": [6],
+    # read as 1⁄2 and 2 on every store: the same hits everywhere (v1.2.3 holds a 2, not a 1)
+    "½": [7],
+    "②": [5, 7],
 }
 
 
