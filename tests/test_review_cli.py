@@ -757,24 +757,3 @@ def test_a_decision_made_on_the_command_line_records_the_login_that_ran_it(day):
     assert [(x["actor"], x["source"]) for x in log] == [("张主管", f"cli · login {current_user()}")]
     (row,) = [json.loads(x) for x in run("appeal", "list", *db).stdout.splitlines()]
     assert row["id"] == int(appeal)
-
-
-def test_an_overturn_with_its_message_settles_what_waits_for_review_there(tmp_path):
-    """The whole reply was ruled fine, yet a reviewer could confirm its held verdict afterwards and
-    charge it again, unsaid (audit 169 F6): the ruling rejects it along."""
-    _, _, db = _two_phrases_on_one_message(tmp_path)
-    from qc.store.database import open_store
-
-    with open_store(tmp_path / "qc.sqlite") as store:
-        entry = {s.finding.entry: s.id for s in store.findings(conversation_ids=["cT"])}
-    unknown, conflict = entry["FP-0007"], entry["FP-0014"]
-    card = tmp_path / "held.toml"
-    card.write_text('[findings]\nreview_only = ["forbidden_phrase"]\n', encoding="utf-8")
-    held = [*db, "--scorecard", card]
-    assert run("review", conflict, "--confirm", "--by", "质检小王", *held).exit_code == 0
-    appeal = run("appeal", "open", conflict, "--agent", "阿杰", "--reason", "引用", *held).stdout.strip()
-    assert run("appeal", "answer", appeal, "--by", "质检小王", "--note", "看过", *db).exit_code == 0
-    r = run("appeal", "rule", appeal, "--overturn", "--with-message", "--by", "boss", "--note", "x", *held)
-    assert r.exit_code == 0 and f"the same message's {unknown} rejected with it" in r.output, r.output
-    r = run("review", unknown, "--confirm", "--by", "质检小王", *held)
-    assert r.exit_code == 2 and f"appeal #{appeal}" in r.output  # the ruling decides it now

@@ -39,7 +39,6 @@ from qc.supervise.review import (
     ReviewError,
     check_not_own,
     finding_states,
-    held_siblings,
     is_blank,
     last_decisions,
     now,
@@ -545,8 +544,6 @@ def decided_along(store: Store, appeal: Appeal, overturn: bool, card: Scorecard)
     (what the workbench offers beside 撤销); upholding: those an overturn of this appeal rejected.
     """
     others = [s.id for s in verdict_siblings(store, appeal.finding_id, card)]
-    if overturn:  # the whole reply is fine: what waits for a reviewer there is settled with it
-        others += [s.id for s in held_siblings(store, appeal.finding_id, card)]
     states = finding_states(store, others)
     out = []
     last = last_decisions(store, others)

@@ -82,7 +82,6 @@ __all__ = [
     "orphaned_decisions",
     "decide",
     "still_charging",
-    "held_siblings",
     "verdict_siblings",
     "audit_trail",
     "mark_rejected",
@@ -523,28 +522,6 @@ def verdict_siblings(store: Store, finding_id: str, card: Any) -> list[StoredFin
     confirmed = [fid for fid, state in states.items() if state == CONFIRMED]
     marked = mark_confirmed([s.finding for s in same], confirmed, card)
     return [s for s, m in zip(same, marked, strict=True) if qualifies(m, card)]
-
-
-def held_siblings(store: Store, finding_id: str, card: Any) -> list[StoredFinding]:
-    """The findings held for review on a finding's message that back a verdict, nobody decided yet.
-
-    They charge nothing until a reviewer confirms them; a ruling that the whole reply is fine
-    (an appeal overturned ``--with-message``) takes them along, or a later confirm charged the
-    reply again, unsaid (audit 169 F6).
-    """
-    f = stored_finding(store, finding_id).finding
-    charging = {*card.verdict_order, *card.implies_verdict}
-    same = [
-        s
-        for s in store.findings(conversation_ids=[f.conversation_id])
-        if s.id != finding_id
-        and s.finding.message_index == f.message_index
-        and s.finding.kind in charging
-        and not s.finding.suppressed
-        and (s.finding.needs_review or held_back(s.finding, card) is not None)
-    ]
-    decided = finding_states(store, [s.id for s in same])
-    return [s for s in same if s.id not in decided]
 
 
 def still_charging(store: Store, finding_id: str, card: Any) -> list[StoredFinding]:
