@@ -29,6 +29,7 @@ TEXTS = [
     "版本 v1.2.3 更新了",
     "好的亲，马上安排",
     "只要½份，第②个",
+    "面积120㎡，25℃",
 ]
 QUERIES = {
     "5678": [0, 1],
@@ -42,9 +43,12 @@ QUERIES = {
     "a.b@c.com": [4],
     "v1.2.3": [5],
     "安排": [6],
-    # read as 1⁄2 and 2 on every store: the same hits everywhere (v1.2.3 holds a 2, not a 1)
-    "½": [7],
+    # ② is a 2 on every store (v1.2.3 holds one too); ½ and ℃ only part the words around them,
+    # and ㎡ is a word of its own, so 120 and 25 are found (audit 170 F11)
     "②": [5, 7],
+    "120": [8],
+    "25": [8],
+    "㎡": [8],
 }
 
 

@@ -51,11 +51,32 @@ def _cutter() -> tuple[str, Callable[[str], list[str]]]:
 
 # The index records this name; a change (another segmenter, a new version) rebuilds it. 3: the
 # characters that show nothing are dropped before cutting. 4: tokens are parted at punctuation.
-TOKENIZER_FORMAT = "4"
+# 5: compatibility characters are spelt out (① → 1, ㎡ → m2).
+TOKENIZER_FORMAT = "5"
 
 # Characters that show nothing (zero-width space, joiners, word joiner, soft hyphen, a BOM): 零宽
 # did not find 零\u200b宽, which reads the same (audit 161 L6).
 _INVISIBLE = dict.fromkeys((0x00AD, 0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF))
+
+
+@lru_cache(maxsize=1)
+def _compatible() -> dict[int, str]:
+    """How search spells each compatibility character of the BMP (its NFKC form), as a translation.
+
+    One character for one (① → 1, Ⅻ's Ⅰ-style letters); a word of letters and digits stands
+    apart as its own token (㎡ → " m2 ", so 120㎡ is found by 120, audit 170 F11); anything else
+    (½ → 1⁄2, ℃ → °C) only parts the words around it, so ½ is not read as a 1 and a 2.
+    """
+    table: dict[int, str] = {}
+    for code in range(0x80, 0x10000):
+        ch = chr(code)
+        if not unicodedata.decomposition(ch).startswith("<"):
+            continue
+        spelt = unicodedata.normalize("NFKC", ch)
+        if spelt == ch:
+            continue
+        table[code] = spelt if len(spelt) == 1 else f" {spelt} " if spelt.isalnum() else " "
+    return table
 
 
 def tokenizer_name() -> str:
@@ -74,9 +95,9 @@ def search_tokens(text: str, *, index: bool = False) -> list[str]:
     own tokens are the words alone.
     """
     cut = _cutter()[1]
-    # NFKC first: ½, ① or Ⅻ are letters and digits to Python and SQLite, nothing to PostgreSQL's
-    # parser (audit 169 F9); as 1⁄2, 1 and xii every store reads them alike.
-    plain = unicodedata.normalize("NFKC", fold(text).translate(_INVISIBLE))
+    # Compatibility characters as every store reads them alike (:func:`_compatible`): ① or Ⅻ
+    # are letters and digits to Python and SQLite, nothing to PostgreSQL's parser (audit 169 F9).
+    plain = fold(text).translate(_INVISIBLE).translate(_compatible())
     words = [part for tok in cut(plain) for part in _PARTS.split(tok.lower()) if part]
     if not index:
         return words
