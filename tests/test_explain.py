@@ -103,7 +103,8 @@ def test_the_reason_follows_what_became_of_the_finding():
     live = replace(_forbidden(("no help offer in the message",), "impatience"), text="我不知道")
     (rejected,) = mark_rejected([live], [live.id])
     said = why_zh(rejected, {}, KIND_LABELS)
-    assert said.startswith("禁用语 FP-0010「我不知道」：复核已驳回，不计分。依据：复核已驳回；")
+    assert said.startswith("禁用语 FP-0010「我不知道」：已驳回（复核或申诉），不计分。依据：回复里没有")
+    assert said.count("驳回") == 1  # said once (audit 170 F9)
     assert REJECTED_CUE not in said
     bang = replace(_forbidden(("listed phrase in the agent's reply",), None), text="!!!!")
     assert why_zh(bang, {}, KIND_LABELS).startswith(

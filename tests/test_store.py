@@ -487,6 +487,10 @@ def test_a_new_sqlite_store_is_readable_by_its_owner_alone(tmp_path):
     with open_store(path):
         pass
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    url = tmp_path / "url.sqlite"  # given as a SQLAlchemy URL too (audit 170 F7)
+    with open_store(f"sqlite:///{url}"):
+        pass
+    assert stat.S_IMODE(url.stat().st_mode) == 0o600
     path.chmod(0o640)  # a mode its owner chose is kept
     with open_store(path):
         pass

@@ -107,7 +107,7 @@ def flagged_cli(
     with open_db(db) as store:
         if kind is not None:
             check_choice(kind, "--kind", known_kinds(store, card))
-            if free_kind(card, kind):
+            if free_kind(card, kind) and not held:  # --held lists where it waits, whatever it costs
                 err(f"{kind} costs 0 points on this card: listing the conversations where it was found")
         who = resolve_agent(store, agent) if agent is not None else None
         # Each window the listing scores, the chats without times too (audit 155 M7).

@@ -2361,8 +2361,10 @@ def open_store(target: str | Path, *, save: bool = False, existing: bool = False
     if "://" not in str(target):
         _check_sqlite_path(target, save)
     url = database_url(target)
-    if "://" not in str(target) and not existing:
-        _create_private(Path(target).expanduser())
+    if not existing:
+        file = Path(target).expanduser() if "://" not in str(target) else _sqlite_file(url)
+        if file is not None:
+            _create_private(file)
     shown = _without_password(str(target))
     scheme, _, rest = str(target).partition("://")
     if rest and not scheme.startswith("sqlite") and rest.count("@") > 1:
@@ -2518,6 +2520,20 @@ def _without_password(target: str) -> str:
 
 # Every SQLite database file starts with a header of this many bytes.
 _SQLITE_HEADER = 100
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file of a ``sqlite:///…`` URL (``None`` for another database, or SQLite in memory)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return None  # said where the engine is made
+    name = parsed.database
+    if not parsed.drivername.startswith("sqlite") or not name or name == ":memory:":
+        return None
+    return Path(name).expanduser()
 
 
 def _create_private(path: Path) -> None:

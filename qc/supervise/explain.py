@@ -107,7 +107,7 @@ _CUES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     ),
     (re.compile(r"^the buyer asked about (.+?) (「.*」)$"), lambda m: f"买家问的正是{m.group(2)}"),
     (re.compile(r"^part of (「.*」) \((.*)\)$"), lambda m: f"属于正常用语{m.group(1)}：{_allow(m.group(2))}"),
-    (re.compile(f"^{re.escape(REJECTED_CUE)}$"), lambda m: "复核已驳回"),
+    (re.compile(f"^{re.escape(REJECTED_CUE)}$"), lambda m: "已驳回（复核或申诉）"),
     (re.compile(f"^{re.escape(CONFIRMED_CUE)}$"), lambda m: "复核已确认"),
     (re.compile(r"^inside the word (「.*」)$"), lambda m: f"只是词语{m.group(1)}的一部分"),
     (
@@ -168,8 +168,9 @@ def why_zh(finding: Finding, item_labels: Mapping[str, str], kind_labels: Mappin
         label = kind_labels.get(str(implied), implied)
         # Said as the finding stands: a rejected phrase read 计为「不够耐心」 beside its 0 points,
         # and a live one implying no verdict (!!!!) read 按上下文不计分 (audit 169 F2).
-        if details.get("review") == REJECTED or REJECTED_CUE in ev.cues:
-            verdict = "复核已驳回，不计分"
+        rejected = details.get("review") == REJECTED or REJECTED_CUE in ev.cues
+        if rejected:  # by a review or by an appeal's ruling: the finding does not say which
+            verdict = "已驳回（复核或申诉），不计分"
         elif finding.suppressed:
             verdict = "按上下文不计分"
         elif finding.needs_review:
@@ -178,7 +179,8 @@ def why_zh(finding: Finding, item_labels: Mapping[str, str], kind_labels: Mappin
             verdict = f"计为「{label}」"
         else:
             verdict = "计入禁用语，不指向服务态度的判定"
-        cues = "；".join(cue_zh(c) for c in ev.cues) if ev.cues else ""
+        # the decision is the verdict already: the 依据 are the rule's (audit 170 F9)
+        cues = "；".join(cue_zh(c) for c in ev.cues if c != REJECTED_CUE)
         said = f"「{finding.text}」" if finding.text else ""
         return f"禁用语 {ev.pattern}{said}：{verdict}" + (f"。依据：{cues}" if cues else "")
     if ev.cues and ev.cues[0].startswith(HELD_CUE_PREFIX):  # the model was sure; the card holds it
