@@ -410,7 +410,7 @@ def _mark_class(f: Finding) -> str:
 
 
 def _render_conversation(
-    fc: Any, view: Any, patterns: ReplyPatterns, mask: Masker, item_labels: Mapping[str, str]
+    fc: Any, view: Any, patterns: ReplyPatterns, mask: Masker, item_labels: Mapping[str, str] | None = None
 ) -> str:
     conv = view.conversation
     mask = conversation_masker(mask, (mv.message for mv in view.messages), charged_words(view))
@@ -459,7 +459,7 @@ def _render_conversation(
         for f in mv.findings:
             state = view.states.get(f.id, "pending")
             status = "" if f.live else " · 未计分"
-            reason = why_zh(f, item_labels, KIND_LABELS)
+            reason = why_zh(f, item_labels or {}, KIND_LABELS)
             # the rule's own words, for whoever checks the rule, as the workbench shows them
             detail = (
                 ""
