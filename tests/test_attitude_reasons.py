@@ -37,15 +37,25 @@ def charge_everything() -> AttitudeClassifierRule:
 
 
 def _never_said(featurizer: Featurizer) -> tuple[set[str], set[str]]:
-    """The labels that are never a reason alone, and those no reason may start with."""
-    cues = featurizer.cues
-    lengths = {featurizer.length_label(i) for i in range(len(cues.length_bounds) + 1)}
-    named = {cues.label(n) for n in cues.not_reasons if n not in ("length", "buyer", "previous")}
-    kinds = {cues.label(f"buyer.{g}") for g in cues.group_names("buyer")}
-    kinds |= {cues.label(f"buyer_{k}") for k in ("none", "statement", "ends_ack")}
-    alone = lengths | named | kinds | {f"{k}时{n}" for k in kinds for n in lengths}
-    states = {cues.label(n) for n in cues.not_reasons if n.startswith("ans.")}
-    return alone, {f"{s}，" for s in states} | {"买家说「", "客服上一句「"}
+    """The labels that are never a reason alone, and those no reason may start with (as the rule
+    reads them when it leaves a named part out of a cross)."""
+    from qc.attitude.rule import _never_alone
+
+    alone, starts = _never_alone(featurizer)
+    return set(alone), set(starts)
+
+
+def test_what_is_never_a_reason_alone_holds_lengths_buyer_kinds_and_polite_cues():
+    featurizer = load_cached(default_model_dir()).featurizer
+    alone, starts = _never_said(featurizer)
+    assert {
+        "回复1–2个字",
+        "问候语（您好、很高兴为您服务）",
+        "买家在提问",
+        "买家在提问时回复3–6个字",
+    } <= alone
+    assert "把买家推开（自己看、去问别人）" not in alone and "买家的问题没有得到回答" not in alone
+    assert {"买家说「", "客服上一句「"} <= starts
 
 
 def test_the_bundled_model_lists_what_is_never_a_reason():
