@@ -307,10 +307,16 @@ MASKED = [
     ("李小花，电话：13812345678！", "[姓名]，电话：[电话]！"),
     ("李小花 手机：13812345678，谢谢", "[姓名] 手机：[电话]，谢谢"),
     ("张三，13812345678。", "[姓名]，[电话]。"),
-    # ... never with nothing between: a word is likelier than a name (audit 169 F3, 170 F6)
-    ("李小花电话13911112222", "李小花电话[电话]"),
+    # ... with nothing between, a name jieba's dictionary does not know as a word (audit 168 M2);
+    # the everyday words it knows keep (audits 169 F3, 170 F6)
+    ("李小花电话13911112222", "[姓名]电话[电话]"),
+    ("张三13912345678", "[姓名][电话]"),
+    ("王芳手机：13812345678，谢谢", "[姓名]手机：[电话]，谢谢"),
+    ("李小花13911112222宁波市海曙区中山西路88号", "[姓名][电话][地址]"),
+    ("欧阳娜娜13812345678", "[姓名][电话]"),
     ("文具店电话13812345678，谢谢", "文具店电话[电话]，谢谢"),
     ("金银花13812345678！", "金银花[电话]！"),
+    ("林业局电话13812345678", "林业局电话[电话]"),
     # audit 169 F3: two characters before a label or the number are a word far more often
     ("收货人改成我孙女，孙女电话13812345678", "收货人改成我孙女，孙女电话[电话]"),
     ("帮我备注一下，顾客电话13812345678", "帮我备注一下，顾客电话[电话]"),
@@ -669,6 +675,10 @@ def test_masker_is_identity_when_disabled_and_reads_masks_from_settings():
             '[[kinds]]\nname = "x"\nmask = "[x]"\npatterns = ["\\\\d+"]\nunless_after = "SKU"\n',
             "(x).unless_after must be a list of labels",
         ),
+        (
+            '[[kinds]]\nname = "x"\nmask = "[x]"\npatterns = ["\\\\d+"]\ndictionary_guard = "yes"\n',
+            "(x).dictionary_guard must be true or false",
+        ),
     ],
     ids=[
         "unknown-list",
@@ -680,6 +690,7 @@ def test_masker_is_identity_when_disabled_and_reads_masks_from_settings():
         "kind-key-typo",
         "top-key-typo",
         "unless-after-text",
+        "dictionary-guard-text",
     ],
 )
 def test_a_bad_settings_file_is_a_config_error_naming_the_file(tmp_path: Path, body: str, message: str):

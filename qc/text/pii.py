@@ -60,6 +60,9 @@ class PiiKind:
     unless_after: tuple[str, ...] = ()
     # Words that take back the first character of a guard word they overlap (一下 in 问一下周老师).
     guard_voids: tuple[str, ...] = ()
+    # A match jieba's dictionary knows as a word (文具店, 顾客) is no name: for patterns whose
+    # context cannot tell a name from a word (李小花电话138… beside 文具店电话138…).
+    dictionary_guard: bool = False
 
     def guarded(self, text: str, start: int) -> bool:
         """True when the character at ``start`` is inside a guard word that begins before it.
@@ -163,9 +166,15 @@ def _load(path: str) -> PiiSettings:
         if not isinstance(raw, dict) or not raw.get("name") or not isinstance(raw.get("mask"), str):
             raise ConfigError(f"pii settings {path}: {where} needs a name and a mask")
         _known_keys(
-            raw, ("name", "mask", "patterns", "guard_words", "guard_voids", "unless_after"), where, path
+            raw,
+            ("name", "mask", "patterns", "guard_words", "guard_voids", "unless_after", "dictionary_guard"),
+            where,
+            path,
         )
         name = str(raw["name"])
+        dictionary = raw.get("dictionary_guard", False)
+        if not isinstance(dictionary, bool):
+            raise ConfigError(f"pii settings {path}: {where} ({name}).dictionary_guard must be true or false")
         compiled = []
         for index, pattern in enumerate(raw.get("patterns") or []):
             key = f"{where} ({name}).patterns[{index}]"
@@ -190,7 +199,7 @@ def _load(path: str) -> PiiSettings:
                 f' {_LONGEST_LABEL} characters, such as ["商品ID", "条形码"]'
             )
         unless = tuple(w.translate(_HALF_WIDTH).lower() for w in labels)
-        kinds.append(PiiKind(name, str(raw["mask"]), tuple(compiled), guards, unless, voids))
+        kinds.append(PiiKind(name, str(raw["mask"]), tuple(compiled), guards, unless, voids, dictionary))
     if not kinds:
         raise ConfigError(f"pii settings {path}: no [[kinds]]; see the bundled lexicons/pii.toml")
     nicks = _table(data, "nicks", path)
@@ -379,6 +388,10 @@ def _masked_span(kind: PiiKind, match: re.Match[str]) -> tuple[int, int] | None:
     """
     if kind.guard_words and kind.guarded(match.string, match.start()):
         return None
+    if kind.dictionary_guard and _known_word(
+        match.group("pii") if "pii" in match.re.groupindex else match.group()
+    ):
+        return None
     if kind.unless_after and kind.labelled_otherwise(match.string, match.start()):
         return None
     if "luhn" in match.re.groupindex and not luhn_valid(match.group("luhn") or ""):
@@ -386,6 +399,21 @@ def _masked_span(kind: PiiKind, match: re.Match[str]) -> tuple[int, int] | None:
     if "pii" in match.re.groupindex and match.group("pii") is not None:
         return match.start("pii"), match.end("pii")
     return match.start(), match.end()
+
+
+@lru_cache(maxsize=1)
+def _dictionary() -> Mapping[str, int]:
+    """The word frequencies of jieba's dictionary, loaded on the first match that asks (once)."""
+    from qc.text.tokens import _quiet_jieba
+
+    jieba = _quiet_jieba()
+    jieba.initialize()
+    return jieba.dt.FREQ
+
+
+def _known_word(text: str) -> bool:
+    """True when jieba's dictionary knows ``text`` as a word: 顾客, 文具店, 金银花 (not 李小花, 张三)."""
+    return bool(_dictionary().get(text))
 
 
 def luhn_valid(number: str) -> bool:
