@@ -170,9 +170,9 @@ class FlaggedConversation:
     held: dict[str, int] = field(default_factory=dict)
     held_ids: list[str] = field(default_factory=list)
 
-    def held_text(self) -> str:
-        """``impatience×2``: the findings held for review, by kind."""
-        return " ".join(f"{k}×{n}" for k, n in self.held.items())
+    def held_text(self, labels: Mapping[str, str] | None = None) -> str:
+        """``impatience×2``: the findings held for review, by kind, named as :meth:`charged_text` does."""
+        return _counts(self.held, labels)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-safe dict."""
@@ -183,14 +183,14 @@ class FlaggedConversation:
 
         ``labels`` names the kinds (the Chinese labels of a sheet); by default their keys.
         """
-
-        def counts(kinds: dict[str, int]) -> str:
-            return " ".join(f"{(labels or {}).get(k, k)}×{n}" for k, n in kinds.items())
-
         if not self.uncharged:
-            return counts(self.charged)
-        free = f"未扣分 not charged: {counts(self.uncharged)}"
-        return f"{counts(self.charged)} ({free})" if self.charged else free
+            return _counts(self.charged, labels)
+        free = f"未扣分 not charged: {_counts(self.uncharged, labels)}"
+        return f"{_counts(self.charged, labels)} ({free})" if self.charged else free
+
+
+def _counts(kinds: Mapping[str, int], labels: Mapping[str, str] | None) -> str:
+    return " ".join(f"{(labels or {}).get(k, k)}×{n}" for k, n in kinds.items())
 
 
 def flagged_conversations(
@@ -394,9 +394,9 @@ def flagged_from(
     rows = [
         fc
         for cid, fc in out.items()
-        if (exact[cid] < 0 or not costly_only or (held and fc.held))
+        # --held: where findings wait for review, whatever the rest costs
+        if (bool(fc.held) if held else exact[cid] < 0 or not costly_only)
         and -exact[cid] >= min_points
-        and (not held or fc.held)
         and (
             kind is None
             # with --held, the kind held: a chat charged with conflict and holding an impatience

@@ -509,6 +509,13 @@ def verdict_siblings(store: Store, finding_id: str, card: Any) -> list[StoredFin
     them: a confirmed classifier verdict charges like any other (the bundled card holds them all,
     audit 167 H1).
     """
+    return [s for s, _, _ in _verdict_siblings_as_decided(store, finding_id, card)]
+
+
+def _verdict_siblings_as_decided(
+    store: Store, finding_id: str, card: Any
+) -> list[tuple[StoredFinding, Finding, str | None]]:
+    """:func:`verdict_siblings` with each one's finding as its confirm leaves it, and its review state."""
     f = stored_finding(store, finding_id).finding
     charging = {*card.verdict_order, *card.implies_verdict}
     if f.kind not in charging:
@@ -521,7 +528,7 @@ def verdict_siblings(store: Store, finding_id: str, card: Any) -> list[StoredFin
     states = finding_states(store, [s.id for s in same])
     confirmed = [fid for fid, state in states.items() if state == CONFIRMED]
     marked = mark_confirmed([s.finding for s in same], confirmed, card)
-    return [s for s, m in zip(same, marked, strict=True) if qualifies(m, card)]
+    return [(s, m, states.get(s.id)) for s, m in zip(same, marked, strict=True) if qualifies(m, card)]
 
 
 def still_charging(store: Store, finding_id: str, card: Any) -> list[StoredFinding]:
@@ -576,15 +583,12 @@ def covering_charge(store: Store, finding_id: str, card: Any) -> StoredFinding |
     verdict = counted_kind(mark_confirmed([f], [finding_id], card)[0], card)
     if verdict not in card.verdict_order:
         return None
-    others = verdict_siblings(store, finding_id, card)
-    states = finding_states(store, [s.id for s in others])
-    for s in others:
-        if states.get(s.id) == REJECTED:
-            continue
-        confirmed = [s.id] if states.get(s.id) == CONFIRMED else []
-        other = counted_kind(mark_confirmed([s.finding], confirmed, card)[0], card)
-        if other in card.verdict_order and card.verdict_order.index(other) <= card.verdict_order.index(
-            verdict
+    for s, marked, state in _verdict_siblings_as_decided(store, finding_id, card):
+        other = counted_kind(marked, card)
+        if (
+            state != REJECTED
+            and other in card.verdict_order
+            and card.verdict_order.index(other) <= card.verdict_order.index(verdict)
         ):
             return s
     return None

@@ -124,7 +124,7 @@ def draw_sample(
                 # agent was charged 不够耐心 twice (two phrases implying it).
                 kinds = f.charged_text(KIND_LABELS) if f else ""
                 if f and f.held:  # what waits for a reviewer there, at 0 points (audit 167 L3)
-                    waits = " ".join(f"{KIND_LABELS.get(k, k)}×{n}" for k, n in f.held.items())
+                    waits = f.held_text(KIND_LABELS)
                     kinds = f"{kinds} (待复核 held: {waits})" if kinds else f"待复核 held: {waits}"
                 rows.append(
                     SampleRow(

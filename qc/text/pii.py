@@ -388,17 +388,17 @@ def _masked_span(kind: PiiKind, match: re.Match[str]) -> tuple[int, int] | None:
     """
     if kind.guard_words and kind.guarded(match.string, match.start()):
         return None
-    if kind.dictionary_guard and _known_word(
-        match.group("pii") if "pii" in match.re.groupindex else match.group()
-    ):
-        return None
     if kind.unless_after and kind.labelled_otherwise(match.string, match.start()):
         return None
     if "luhn" in match.re.groupindex and not luhn_valid(match.group("luhn") or ""):
         return None
     if "pii" in match.re.groupindex and match.group("pii") is not None:
-        return match.start("pii"), match.end("pii")
-    return match.start(), match.end()
+        span = match.start("pii"), match.end("pii")
+    else:
+        span = match.start(), match.end()
+    if kind.dictionary_guard and _known_word(match.string[span[0] : span[1]]):
+        return None
+    return span
 
 
 @lru_cache(maxsize=1)
