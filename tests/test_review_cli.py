@@ -757,3 +757,56 @@ def test_a_decision_made_on_the_command_line_records_the_login_that_ran_it(day):
     assert [(x["actor"], x["source"]) for x in log] == [("张主管", f"cli · login {current_user()}")]
     (row,) = [json.loads(x) for x in run("appeal", "list", *db).stdout.splitlines()]
     assert row["id"] == int(appeal)
+
+
+def test_a_held_finding_on_a_reply_cleared_with_its_message_is_closed_with_the_ruling(tmp_path):
+    """An overturn --with-message clears the whole reply: a finding of it held for review, which
+    the ruling could not reject (the store has no way back to held on a reopen), was confirmed
+    afterwards and charged the reply the agent had won, unsaid (audit 169 F6). It is closed with
+    the ruling now: no confirm, no appeal, not in the sheet's or the queue's work, until a
+    supervisor reopens the appeal."""
+    _, _, db = _two_phrases_on_one_message(tmp_path)
+    from qc.store.database import open_store
+    from qc.supervise.people import list_people
+    from qc.supervise.queue import build_queue, next_pending
+
+    with open_store(tmp_path / "qc.sqlite") as store:
+        entry = {s.finding.entry: s.id for s in store.findings(conversation_ids=["cT"])}
+    unknown, conflict = entry["FP-0007"], entry["FP-0014"]
+    card = tmp_path / "held.toml"
+    card.write_text('[findings]\nreview_only = ["forbidden_phrase"]\n', encoding="utf-8")
+    held = [*db, "--scorecard", card]
+    assert run("review", unknown, "--confirm", "--by", "质检小王", *held).exit_code == 0
+    appeal = run("appeal", "open", unknown, "--agent", "阿杰", "--reason", "引用", *held).stdout.strip()
+    assert run("appeal", "answer", appeal, "--by", "质检小王", "--note", "看过", *db).exit_code == 0
+    r = run("appeal", "rule", appeal, "--overturn", "--with-message", "--by", "boss", "--note", "玩笑", *held)
+    assert r.exit_code == 0 and f"the same message's {conflict}, held for review, closed with it" in r.output
+    log = [json.loads(x) for x in run("review", "log", conflict, *db).stdout.splitlines()]
+    assert [(x["action"], x["actor"], x["note"], x["state_after"]) for x in log] == [
+        ("appeal_close", "boss", "玩笑", "pending")
+    ]
+    # a confirm would charge the cleared reply: refused, naming the ruling and the way out
+    r = run("review", conflict, "--confirm", "--by", "质检小王", *held)
+    assert r.exit_code != 0 and f"appeal #{appeal} on finding {unknown}" in r.output
+    assert f"qc appeal reopen {appeal}" in r.output
+    r = run("appeal", "open", conflict, "--agent", "阿杰", "--reason", "x", *held)
+    assert r.exit_code != 0 and "nothing to appeal" in r.output
+    assert run("review", "export", "--date", DAY, "--out", tmp_path / "s.csv", *held).exit_code == 0
+    assert "closed with it" in _sheet(tmp_path / "s.csv")[conflict]["appeal"]
+    r = run("export", "--date", DAY, "--out", tmp_path / "exp", *held)
+    rows = json.loads((tmp_path / "exp" / "agents.json").read_text(encoding="utf-8"))
+    assert next(x for x in rows if x["agent"] == "测试店:阿杰")["service_attitude_points"] == 0
+    with open_store(tmp_path / "qc.sqlite") as store:
+        from qc.scoring.card import load_scorecard
+
+        reviewer = next(p for p in list_people(store) if p.name == "质检小王")
+        queue = build_queue(store, load_scorecard(card), DAY, DAY)
+        assert any(i.finding_id == conflict for i in queue)
+        served = []
+        while (item := next_pending(store, queue, reviewer, served)[0]) is not None:
+            served.append(item.finding_id)
+        assert conflict not in served
+    # reopened, the held finding is open to review again, still held (never decided)
+    assert run("appeal", "reopen", appeal, "--by", "张主管", "--note", "再看", *db).exit_code == 0
+    r = run("review", conflict, "--confirm", "--by", "质检小王", *held)
+    assert r.exit_code == 0 and "costs its points from now on" in r.output, r.output

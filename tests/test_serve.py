@@ -2664,3 +2664,51 @@ def test_the_queue_on_the_default_card_says_held_and_what_a_confirm_would_add(st
     )
     shown = html.unescape(r.text)
     assert "驳回需要写明理由" in shown and "--note" not in shown
+
+
+def test_a_reply_cleared_with_its_message_closes_its_held_verdict_in_the_workbench(store):
+    """On the bundled card the classifier's verdicts are held for review. Overturning a reply's
+    forbidden phrase with its message left such a verdict in the queue, and its confirm charged the
+    reply the agent had won (audit 169 F6): it is closed with the ruling, and the pages say so."""
+    from qc.scoring.card import held_back, load_scorecard
+    from qc.supervise.appeal import answer_appeal, open_appeal
+
+    card = load_scorecard(None)
+    app = create_app(store, card)
+    by_message: dict = {}
+    for s in store.findings():
+        by_message.setdefault((s.finding.conversation_id, s.finding.message_index), []).append(s)
+    phrase, verdict = next(
+        (p, v)
+        for found in by_message.values()
+        for p in found
+        for v in found
+        if p.finding.kind in card.implies_verdict
+        and p.finding.live
+        and v.finding.kind in card.verdict_order
+        and (v.finding.needs_review or held_back(v.finding, card))
+        and not v.finding.suppressed
+    )
+    reviewer = sign_in(app, "质检小王")
+    a = open_appeal(store, phrase.id, by="张主管", reason="引用买家原话", card=card)
+    answer_appeal(store, a.id, by="质检小王", note="看过")
+    boss = sign_in(app, "李主管")
+    form = {
+        "csrf": csrf_of(boss.get("/appeals").text),
+        "ruling": "overturn",
+        "note": "引用",
+        "with_message": "1",
+    }
+    shown = boss.post(f"/appeals/{a.id}/rule", data=form, follow_redirects=True).text
+    assert f"同一条消息待复核的 {verdict.id} 随裁定关闭" in shown
+    assert store.latest_states(("confirm", "reject"), [verdict.id]) == {}
+    page = reviewer.get(f"/conversations/{verdict.finding.conversation_id}").text
+    block = page.split(f'id="f-{verdict.id}"', 1)[1].split('id="f-', 1)[0]
+    assert f"整条消息已随申诉 #{a.id} 撤销" in block
+    assert f'action="/findings/{verdict.id}/review"' not in page
+    r = reviewer.post(
+        f"/findings/{verdict.id}/review",
+        data={"csrf": csrf_of(page), "decision": "confirm", "state": "pending", "note": ""},
+    )
+    assert f"finding {verdict.id} is closed: appeal #{a.id}" in html.unescape(r.text)
+    assert store.latest_states(("confirm", "reject"), [verdict.id]) == {}

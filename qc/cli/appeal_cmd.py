@@ -145,6 +145,11 @@ def rule_cli(
         err(f"appeal #{a.id}: {a.state} (final)")
         if a.decided_with:
             err(f"  {_along(a)}")
+        if a.closed_with:
+            err(
+                f"  the same message's {', '.join(a.closed_with)}, held for review, closed with it: no"
+                " review may confirm it while this ruling stands"
+            )
         others = still_charging(store, a.finding_id, card)
         warn_still_charged(others, deciding_appeals(store, others))
 

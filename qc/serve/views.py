@@ -706,6 +706,8 @@ def appeal_rule(ctx: Ctx) -> Response:
     )
     word = "撤销" if ruling == "overturn" else "维持"
     along = f"; 同一条消息的 {', '.join(a.decided_with)} 一并{word}" if a.decided_with else ""
+    if a.closed_with:
+        along += f"; 同一条消息待复核的 {', '.join(a.closed_with)} 随裁定关闭，不再受理复核"
     ctx.flash("ok", f"申诉 #{a.id}: {state_label(a.state)} (final){along}")
     _flash_still_charged(ctx, a.finding_id)
     return ctx.redirect("/appeals")

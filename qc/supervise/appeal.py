@@ -35,10 +35,13 @@ from qc.store.database import APPEAL_STEPS, Store
 from qc.supervise.filters import match_agent
 from qc.supervise.people import AGENT, REVIEWERS, SUPERVISOR, Person, charged_to, list_people, require_person
 from qc.supervise.review import (
+    CLOSED_ALONG,
+    PENDING,
     REJECTED,
     ReviewError,
     check_not_own,
     finding_states,
+    held_siblings,
     is_blank,
     last_decisions,
     now,
@@ -117,11 +120,14 @@ class Appeal:
     conversation_id: str | None = None
     # The other findings of the appealed message its rulings decided with it (see rule_appeal).
     decided_with: tuple[str, ...] = ()
+    # Those of its findings held for review that the ruling just made closed with the message.
+    closed_with: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-safe dict."""
         out = {k: getattr(self, k) for k in self.__slots__}
         out["decided_with"] = list(self.decided_with)
+        out["closed_with"] = list(self.closed_with)
         return out
 
 
@@ -311,6 +317,12 @@ def _check_appealable(store: Store, finding_id: str) -> None:
         raise ReviewError(
             f"finding {finding_id} was rejected in review: it costs no points, nothing to appeal"
         )
+    ruling = ruled_along(store, finding_id)
+    if ruling is not None and ruling.get("closed"):
+        raise ReviewError(
+            f"finding {finding_id} was closed with appeal #{ruling['id']}, which cleared its whole reply:"
+            " it costs no points, nothing to appeal"
+        )
 
 
 def appeal_versions(store: Store, appeals: Sequence[Appeal]) -> dict[int, str]:
@@ -465,6 +477,9 @@ def rule_appeal(
     again. A finding with an appeal of its own, in any state (reopened too), is left to it. The
     returned appeal's ``decided_with`` is what this ruling decided beside the appealed finding
     (a listed appeal's is every finding its rulings decided). ``seen``: the version a page showed.
+    Overturned ``with_message``, the message's findings held for review are closed with it
+    (``closed_with``): no decision, as the store has no way back to "held" when the appeal is
+    reopened, but no review may confirm them while the ruling stands (audit 169 F6).
 
     Raises:
         ReviewError: unknown appeal, no reason, the appeal is not answered yet or already final,
@@ -498,11 +513,10 @@ def rule_appeal(
             " it; another supervisor must rule (qc people list)"
         )
     final = OVERTURNED if overturn else UPHELD
-    siblings = (
-        decided_along(store, appeal, overturn, card if card is not None else load_scorecard(None))
-        if with_message or not overturn
-        else []
-    )
+    card = card if card is not None else load_scorecard(None)
+    siblings = decided_along(store, appeal, overturn, card) if with_message or not overturn else []
+    closing = closed_along(store, appeal, card) if with_message and overturn else []
+    held_states = finding_states(store, closing)
     with store.transaction() as conn:
         _still_registered(store, supervisor)
         changed = store.update_appeal(
@@ -532,9 +546,22 @@ def rule_appeal(
                 source=f"appeal #{appeal_id}",
                 appeal_id=appeal_id,
             )
+        for finding_id in closing:
+            state = held_states.get(finding_id, PENDING)
+            store.append_log(
+                conn,
+                finding_id=finding_id,
+                action=CLOSED_ALONG,
+                actor=supervisor.name,
+                note=note,
+                before=state,
+                after=state,
+                appeal_id=appeal_id,
+                source=f"appeal #{appeal_id}",
+            )
     # What this ruling decided, not every finding the appeal's rulings ever did: after a reopen, a
     # plain overturn said "rejected with it" of findings it left charging (audit 99 F5).
-    return replace(get_appeal(store, appeal_id), decided_with=tuple(siblings))
+    return replace(get_appeal(store, appeal_id), decided_with=tuple(siblings), closed_with=tuple(closing))
 
 
 def decided_along(store: Store, appeal: Appeal, overturn: bool, card: Scorecard) -> list[str]:
@@ -559,6 +586,19 @@ def decided_along(store: Store, appeal: Appeal, overturn: bool, card: Scorecard)
         ):
             out.append(finding_id)  # an overturn of this appeal rejected it
     return out
+
+
+def closed_along(store: Store, appeal: Appeal, card: Scorecard) -> list[str]:
+    """The findings of the appealed message held for review that an overturn with the message closes.
+
+    As :func:`decided_along` leaves a finding with an appeal of its own, or one another ruling in
+    force decides, to that appeal.
+    """
+    return [
+        s.id
+        for s in held_siblings(store, appeal.finding_id, card)
+        if not store.appeal_rows(finding_id=s.id) and ruled_along(store, s.id) is None
+    ]
 
 
 def reopen_appeal(

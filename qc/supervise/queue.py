@@ -22,6 +22,7 @@ from qc.scoring.card import DECISIONS, Scorecard, cost_if_confirmed
 from qc.scoring.periods import Windows, range_period
 from qc.store.database import Store
 from qc.supervise.people import Person
+from qc.supervise.review import CLOSED_ALONG, ruled_along
 from qc.supervise.sampling import draw_sample
 from qc.supervise.states import ANSWERED, FINAL, OPEN
 
@@ -97,8 +98,9 @@ def next_pending(
     """The first item still waiting for ``person`` (``None`` when none is) and how many wait in all.
 
     Passed over: decided findings, findings whose appeal was ruled final or is pending (its
-    ruling decides them, and a review is refused), findings charged to the person's own
-    account, and those the person skipped in this session.
+    ruling decides them, and a review is refused), findings held on a reply an overturn cleared
+    with its message (closed with that ruling), findings charged to the person's own account,
+    and those the person skipped in this session.
     """
     candidates = [i for i in queue if i.finding_id not in skipped and not person.charged_with(i.agent)]
     if not candidates:
@@ -110,5 +112,15 @@ def next_pending(
         for fid, state in latest.items()
         if state in (OPEN, ANSWERED) or (state in FINAL and fid not in decided)
     }
-    waiting = [i for i in candidates if i.finding_id not in decided and i.finding_id not in appealed]
+    asked = {i.finding_id for i in candidates}
+    closed = {
+        fid
+        for fid in store.latest_states((CLOSED_ALONG,))
+        if fid in asked and ruled_along(store, fid) is not None
+    }
+    waiting = [
+        i
+        for i in candidates
+        if i.finding_id not in decided and i.finding_id not in appealed and i.finding_id not in closed
+    ]
     return (waiting[0] if waiting else None), len(waiting)

@@ -51,7 +51,7 @@ from qc.scoring.scores import agent_columns
 from qc.store.database import Store, StoredFinding, local_now
 from qc.supervise.errors import ReviewError
 from qc.supervise.people import REVIEWERS, Person, require_person
-from qc.supervise.states import ANSWERED, FINAL, OPEN, REOPENED
+from qc.supervise.states import ANSWERED, FINAL, OPEN, OVERTURNED, REOPENED
 from qc.text.pii import shown_value
 
 if TYPE_CHECKING:  # the store hands out transactions; supervise code never queries through them
@@ -68,6 +68,8 @@ __all__ = [
     "check_not_own",
     "final_ruling",
     "ruled_along",
+    "CLOSED_ALONG",
+    "held_siblings",
     "deciding_appeal",
     "deciding_appeals",
     "finding_states",
@@ -174,6 +176,15 @@ def check_appeal_allows_review(store: Store, finding_id: str) -> None:
     rows = store.appeal_rows(finding_id=finding_id)
     latest = rows[-1] if rows else None
     ruling = ruled_along(store, finding_id, latest)
+    if ruling is not None and ruling.get("closed"):
+        why = f": {ruling['ruling']}" if ruling.get("ruling") else ""
+        raise ReviewError(
+            f"finding {finding_id} is closed: appeal #{ruling['id']} on finding {ruling['finding_id']}"
+            f" (the same message) was overturned with its message by {ruling['ruled_by']} at"
+            f" {ruling['ruled_at']}{why}. It was held for review, and a confirm would charge the reply"
+            f" that ruling cleared. Reviews are closed; a supervisor can reopen it: qc appeal reopen"
+            f" {ruling['id']} --by NAME --note WHY"
+        )
     if ruling is not None:
         why = f": {ruling['ruling']}" if ruling.get("ruling") else ""
         raise ReviewError(
@@ -208,20 +219,29 @@ def ruled_along(store: Store, finding_id: str, latest: dict[str, Any] | None = N
     """The final appeal of another finding whose ruling in force decided this one along, else ``None``.
 
     ``qc appeal rule --with-message`` decides the same reply's other findings with the appealed
-    one; they are final with it, until that appeal is reopened. ``latest`` is the finding's own
-    latest appeal when the caller has it (a decision of its own appeal is that appeal's).
+    one; they are final with it, until that appeal is reopened. So is a finding of the reply held
+    for review that such an overturn closed (:data:`CLOSED_ALONG`): the ruling's row then carries
+    ``closed = True``. ``latest`` is the finding's own latest appeal when the caller has it (a
+    decision of its own appeal is that appeal's).
     """
     if latest is None:
         own = store.appeal_rows(finding_id=finding_id)
         latest = own[-1] if own else None
-    decision = last_decisions(store, [finding_id]).get(finding_id)
+    trail = store.audit_trail(finding_id)
+    decisions = [r for r in trail if r["action"] in DECISIONS]
+    decision = decisions[-1] if decisions else None
     along = decision["appeal_id"] if decision is not None else None
-    if decision is None or along is None or (latest is not None and along == latest["id"]):
+    if decision is not None and along is not None and (latest is None or along != latest["id"]):
+        ruling = store.appeal_row(along)
+        if ruling is not None and ruling["state"] in FINAL and _by_ruling_in_force(store, ruling, decision):
+            return ruling
+    closed = [r for r in trail if r["action"] == CLOSED_ALONG]
+    if not closed or latest is not None or (decision is not None and decision["id"] > closed[-1]["id"]):
         return None
-    ruling = store.appeal_row(along)
-    if ruling is None or ruling["state"] not in FINAL or not _by_ruling_in_force(store, ruling, decision):
+    ruling = store.appeal_row(closed[-1]["appeal_id"])
+    if ruling is None or ruling["state"] != OVERTURNED or not _by_ruling_in_force(store, ruling, closed[-1]):
         return None
-    return ruling
+    return {**ruling, "closed": True}
 
 
 def deciding_appeal(store: Store, finding_id: str) -> int | None:
@@ -244,7 +264,7 @@ def deciding_appeals(store: Store, findings: Iterable[StoredFinding]) -> dict[st
 
 
 def _by_ruling_in_force(store: Store, appeal: dict[str, Any], decision: dict[str, Any]) -> bool:
-    """True when ``decision`` was written by the appeal's latest ruling, not an earlier one since reopened.
+    """True when ``decision`` (or a closing row) was written by the appeal's latest ruling, not an earlier.
 
     Reopened and ruled again without the message, an appeal no longer decides what its first
     ruling took along: that finding was locked, yet the ruling told the reviewer to reject it
@@ -512,14 +532,46 @@ def verdict_siblings(store: Store, finding_id: str, card: Any) -> list[StoredFin
     return [s for s, _, _ in _verdict_siblings_as_decided(store, finding_id, card)]
 
 
+# The audit-log action of a finding held for review that an overturn with its message closed
+# (``qc appeal rule --with-message``): not a decision, its state stays, but no review may confirm it
+# while that ruling stands, as a confirm would charge the reply the agent won (audit 169 F6).
+CLOSED_ALONG = "appeal_close"
+
+
+def held_siblings(store: Store, finding_id: str, card: Any) -> list[StoredFinding]:
+    """The other findings on a finding's message that would charge its verdict once confirmed, not now.
+
+    Those the card holds for review (the bundled card holds every classifier verdict): a ruling
+    that clears the whole reply closes them with it, as it rejects :func:`verdict_siblings`. A
+    finding its context vetoed charges nothing even confirmed, and is not listed.
+    """
+    same, marked, _ = _same_message(store, finding_id, card)
+    return [
+        s
+        for s, m in zip(same, marked, strict=True)
+        if not qualifies(m, card) and qualifies(mark_confirmed([s.finding], [s.id], card)[0], card)
+    ]
+
+
 def _verdict_siblings_as_decided(
     store: Store, finding_id: str, card: Any
 ) -> list[tuple[StoredFinding, Finding, str | None]]:
     """:func:`verdict_siblings` with each one's finding as its confirm leaves it, and its review state."""
+    same, marked, states = _same_message(store, finding_id, card)
+    return [(s, m, states.get(s.id)) for s, m in zip(same, marked, strict=True) if qualifies(m, card)]
+
+
+def _same_message(
+    store: Store, finding_id: str, card: Any
+) -> tuple[list[StoredFinding], list[Finding], dict[str, str]]:
+    """The other verdict-backing findings on a finding's message, as their confirms leave them, and states.
+
+    Empty when the finding itself backs no verdict (a slow reply, a missed buyer).
+    """
     f = stored_finding(store, finding_id).finding
     charging = {*card.verdict_order, *card.implies_verdict}
     if f.kind not in charging:
-        return []
+        return [], [], {}
     same = [
         s
         for s in store.findings(conversation_ids=[f.conversation_id])
@@ -527,8 +579,7 @@ def _verdict_siblings_as_decided(
     ]
     states = finding_states(store, [s.id for s in same])
     confirmed = [fid for fid, state in states.items() if state == CONFIRMED]
-    marked = mark_confirmed([s.finding for s in same], confirmed, card)
-    return [(s, m, states.get(s.id)) for s, m in zip(same, marked, strict=True) if qualifies(m, card)]
+    return same, mark_confirmed([s.finding for s in same], confirmed, card), states
 
 
 def still_charging(store: Store, finding_id: str, card: Any) -> list[StoredFinding]:

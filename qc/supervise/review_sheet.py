@@ -44,7 +44,15 @@ from qc.supervise.flagged import charged_once, free_reasons
 from qc.supervise.masking import conversation_masker, spans_of
 from qc.supervise.people import list_people, login_source
 from qc.supervise.report import load_reply_patterns
-from qc.supervise.review import DECISIONS, PENDING, ReviewError, decide, finding_states, ruled_along
+from qc.supervise.review import (
+    CLOSED_ALONG,
+    DECISIONS,
+    PENDING,
+    ReviewError,
+    decide,
+    finding_states,
+    ruled_along,
+)
 from qc.supervise.states import ANSWERED, OPEN, OVERTURNED, UPHELD
 from qc.text.pii import Masker, shown_value
 
@@ -279,10 +287,14 @@ def _appeal_cells(store: Store, finding_ids: set[str]) -> dict[str, str]:
             out[fid] = f"#{row['id']} {word} · {closed}"
     # The same reply's other findings a final ruling decided with the appealed one (--with-message):
     # final too, and the import refuses them, so the sheet says so (audit 100 N7).
+    # So too for one held for review on a reply an overturn cleared with its message (audit 169 F6).
     decided = {fid for ids in store.decided_with([r["id"] for r in appeals]).values() for fid in ids}
-    for fid in sorted((decided & finding_ids) - set(latest)):
+    held_closed = set(store.latest_states((CLOSED_ALONG,)))
+    for fid in sorted(((decided | held_closed) & finding_ids) - set(latest)):
         ruling = ruled_along(store, fid)
-        if ruling is not None:
+        if ruling is not None and ruling.get("closed"):
+            out[fid] = f"随 #{ruling['id']} 整条消息撤销 · 终局 final (closed with it)"
+        elif ruling is not None:
             out[fid] = f"随 #{ruling['id']} {words[ruling['state']]} · 终局 final (decided with it)"
     return out
 
