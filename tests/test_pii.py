@@ -351,9 +351,24 @@ MASKED = [
     ("座机号码多少", "座机号码多少"),
     # ... nor a word inside a sentence (a contact line starts its message or clause)
     ("联系高端手机13912345678", "联系高端手机[电话]"),
+    # audit 168 L3: an Alipay login, WeChat spelt past a chat filter, a username, a name in Latin letters
+    ("支付宝账号是zhangsan", "支付宝账号是[账号]"),
+    ("薇信号：tomcat88", "薇信号：[账号]"),
+    ("论坛用户名是mbtrail9，方便联系", "论坛用户名是[账号]，方便联系"),
+    ("收件人：Tom Lee，电话13812345678", "收件人：[姓名]，电话[电话]"),
+    ("姓名是Zhang San", "姓名是[姓名]"),
+    ("我叫Lily", "我叫[姓名]"),
+    ("联系人：wangfang", "联系人：[姓名]"),
 ]
 
 UNTOUCHED = [
+    # audit 168 L3's labels, with no account or name after them
+    "支付宝付款可以吗",
+    "支付宝app打不开",
+    "名字Logo印上去",
+    "收件人OK吗",
+    "名字：Apple Watch",
+    "用户名和密码",
     # audit 164 H4: a date after an order label, a count, a word after 账号 are no numbers to hide
     # audit 165 M8: a compact date, an amount, a count, a date or version after 账号
     "订单20261124下的还没发",
