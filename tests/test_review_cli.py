@@ -810,3 +810,90 @@ def test_a_held_finding_on_a_reply_cleared_with_its_message_is_closed_with_the_r
     assert run("appeal", "reopen", appeal, "--by", "张主管", "--note", "再看", *db).exit_code == 0
     r = run("review", conflict, "--confirm", "--by", "质检小王", *held)
     assert r.exit_code == 0 and "costs its points from now on" in r.output, r.output
+
+
+def test_an_uphold_after_a_reopen_confirms_again_a_held_verdict_the_overturn_rejected(tmp_path):
+    """A reviewer confirmed a held verdict; an overturn --with-message rejected it along; reopened
+    and upheld, the appeal confirmed the appealed phrase again but left the verdict rejected, as a
+    rejected held finding no longer counted among the message's charges (audit 171 H1)."""
+    _, _, db = _two_phrases_on_one_message(tmp_path)
+    from qc.store.database import open_store
+
+    with open_store(tmp_path / "qc.sqlite") as store:
+        entry = {s.finding.entry: s.id for s in store.findings(conversation_ids=["cT"])}
+    unknown, conflict = entry["FP-0007"], entry["FP-0014"]
+    card = tmp_path / "held.toml"
+    card.write_text('[findings]\nreview_only = ["forbidden_phrase"]\n', encoding="utf-8")
+    held = [*db, "--scorecard", card]
+
+    def points():
+        assert run("export", "--date", DAY, "--out", tmp_path / "exp", *held).exit_code == 0
+        rows = json.loads((tmp_path / "exp" / "agents.json").read_text(encoding="utf-8"))
+        return next(x for x in rows if x["agent"] == "测试店:阿杰")["service_attitude_points"]
+
+    assert run("review", conflict, "--confirm", "--by", "质检小王", *held).exit_code == 0
+    charged = points()
+    assert charged < 0
+    assert run("review", unknown, "--confirm", "--by", "质检小王", *held).exit_code == 0
+    appeal = run("appeal", "open", unknown, "--agent", "阿杰", "--reason", "引用", *held).stdout.strip()
+    assert run("appeal", "answer", appeal, "--by", "质检小王", "--note", "看过", *db).exit_code == 0
+    r = run("appeal", "rule", appeal, "--overturn", "--with-message", "--by", "boss", "--note", "x", *held)
+    assert r.exit_code == 0 and f"the same message's {conflict} rejected with it" in r.output, r.output
+    assert points() == 0
+    assert run("appeal", "reopen", appeal, "--by", "张主管", "--note", "再看", *db).exit_code == 0
+    r = run("appeal", "rule", appeal, "--uphold", "--by", "boss", "--note", "不是引用", *held)
+    assert r.exit_code == 0 and f"the same message's {conflict} confirmed with it" in r.output, r.output
+    log = [json.loads(x) for x in run("review", "log", conflict, *db).stdout.splitlines()]
+    assert [x["state_after"] for x in log] == ["confirmed", "rejected", "confirmed"]
+    assert points() == charged
+
+
+def test_a_phrase_whose_reply_is_charged_more_severely_says_so_in_show_and_report(tmp_path):
+    """我不知道 implies impatience, 爱买不买 conflict: the reply is charged once, as conflict. The
+    phrase read 计为「不够耐心」 beside its 0 points in qc show and the report, while the review sheet
+    said 同一条消息已按 与买家冲突 扣分 (audit 171 L4); a confirm that adds nothing named 我不知道's
+    finding, not the one charging the reply."""
+    _, _, db = _two_phrases_on_one_message(tmp_path)
+    from qc.store.database import open_store
+
+    with open_store(tmp_path / "qc.sqlite") as store:
+        entry = {s.finding.entry: s.id for s in store.findings(conversation_ids=["cT"])}
+    r = run("show", "cT", *db)
+    assert r.exit_code == 0, r.output
+    block = r.output.split(f"id {entry['FP-0007']}", 1)[1].split("▲", 1)[0]
+    assert "同一条消息已按「与买家冲突」扣分" in block
+    block = r.output.split(f"id {entry['FP-0014']}", 1)[1].split("▲", 1)[0]
+    assert "同一条消息已按" not in block
+    r = run("report", "--from", DAY, "--to", DAY, "--agent", "阿杰", "--out", tmp_path / "rep.html", *db)
+    assert r.exit_code == 0, r.output
+    page = (tmp_path / "rep.html").read_text(encoding="utf-8")
+    assert page.count("同一条消息已按「与买家冲突」扣分") == 1
+
+
+def test_a_confirm_that_adds_nothing_names_the_finding_the_reply_is_charged_by(tmp_path):
+    """Held by the card, 我不知道 (impatience) and 爱买不买 (conflict) confirmed: confirming 自己看
+    (impatience) adds nothing, and the message named 我不知道's finding, which costs 0, not the
+    conflict the reply is charged for (audit 171 L4)."""
+    from review_day import CONVERSATIONS, SHOP, msg
+
+    from qc.store.database import open_store
+
+    three = {
+        "conversation_id": "cU",
+        "shop": SHOP,
+        "messages": [
+            msg("customer", "buyer9", "16:00:00", "这个怎么装"),
+            msg("agent", f"{SHOP}:阿杰", "16:00:05", "我不知道，自己看说明书，爱买不买"),
+        ],
+    }
+    inspect_day(tmp_path, conversations=[*CONVERSATIONS, three])
+    with open_store(tmp_path / "qc.sqlite") as store:
+        entry = {s.finding.entry: s.id for s in store.findings(conversation_ids=["cU"])}
+    assert {"FP-0007", "FP-0010", "FP-0014"} <= set(entry)
+    card = tmp_path / "held.toml"
+    card.write_text('[findings]\nreview_only = ["forbidden_phrase"]\n', encoding="utf-8")
+    held = ["--db", tmp_path / "qc.sqlite", "--scorecard", card]
+    for first in ("FP-0007", "FP-0014"):
+        assert run("review", entry[first], "--confirm", "--by", "质检小王", *held).exit_code == 0
+    r = run("review", entry["FP-0010"], "--confirm", "--by", "质检小王", *held)
+    assert f"its message was already charged by {entry['FP-0014']} (FP-0014)" in r.output, r.output

@@ -125,7 +125,7 @@ def show_cli(
                 else "held for review (待复核)"
             )
             shown = mv.points_shown(f, view.points)
-            reason = why_zh(f, item_labels, KIND_LABELS)
+            reason = why_zh(f, item_labels, KIND_LABELS, mv.charged_instead(f))
             same = ""
             if f.id in mv.same_as_above:
                 same = " (besides the charge listed above, 同上)" if shown else " (同上: the charge above)"

@@ -438,7 +438,7 @@ def create_app(
     wb.env.globals.update(
         mark_class=mark_class,
         highlight=highlight,
-        why=lambda f: why_zh(f, item_labels, KIND_LABELS),
+        why=lambda f, by=None: why_zh(f, item_labels, KIND_LABELS, by),
         as_decided=as_decided,
         state_label=state_label,
     )

@@ -49,6 +49,7 @@ from qc.supervise.review import (
     reviewers_of,
     ruled_along,
     stored_finding,
+    verdict_kin,
     verdict_siblings,
 )
 from qc.supervise.states import ANSWERED, FINAL, OPEN, OVERTURNED, REOPENED, STATES, UPHELD
@@ -568,9 +569,16 @@ def decided_along(store: Store, appeal: Appeal, overturn: bool, card: Scorecard)
     """The other findings of the appealed message a ruling decides with it (see :func:`rule_appeal`).
 
     Overturning: those still charging the message's verdict that no appeal of their own decides
-    (what the workbench offers beside 撤销); upholding: those an overturn of this appeal rejected.
+    (what the workbench offers beside 撤销); upholding: those an overturn of this appeal rejected,
+    held ones too: a held verdict a reviewer had confirmed, rejected by the overturn, no longer
+    counts among the message's charges, and stayed rejected after the uphold (audit 171 H1).
     """
-    others = [s.id for s in verdict_siblings(store, appeal.finding_id, card)]
+    found = (
+        verdict_siblings(store, appeal.finding_id, card)
+        if overturn
+        else verdict_kin(store, appeal.finding_id, card)
+    )
+    others = [s.id for s in found]
     states = finding_states(store, others)
     out = []
     last = last_decisions(store, others)

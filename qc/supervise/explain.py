@@ -144,12 +144,29 @@ def _num(value: object) -> str:
     return f"{float(value):g}" if isinstance(value, int | float) else "?"
 
 
-def why_zh(finding: Finding, item_labels: Mapping[str, str], kind_labels: Mapping[str, str]) -> str:
+def why_zh(
+    finding: Finding,
+    item_labels: Mapping[str, str],
+    kind_labels: Mapping[str, str],
+    charged_by: Finding | None = None,
+) -> str:
     """The reason for ``finding`` in Chinese: the rule, the measured figures or the context cue.
 
     ``item_labels`` maps scorecard item ids to their names (平均响应时间); ``kind_labels`` maps
     finding kinds to Chinese (不够耐心). Attitude findings already speak Chinese: their summary.
+    ``charged_by``: the finding whose more severe verdict the message is charged for instead
+    (:meth:`~qc.supervise.transcript.MessageView.charged_instead`), said after the reason.
     """
+    reason = _why(finding, item_labels, kind_labels)
+    if charged_by is None:
+        return reason
+    verdict = charged_by.evidence.details.get("implies") or charged_by.kind
+    return (
+        f"{reason}（同一条消息已按「{kind_labels.get(str(verdict), str(verdict))}」扣分，一条消息只扣一次）"
+    )
+
+
+def _why(finding: Finding, item_labels: Mapping[str, str], kind_labels: Mapping[str, str]) -> str:
     ev = finding.evidence
     details = ev.details or {}
     item = item_labels.get(str(details.get("item", "")), str(details.get("item", "")))

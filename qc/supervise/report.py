@@ -459,7 +459,7 @@ def _render_conversation(
         for f in mv.findings:
             state = view.states.get(f.id, "pending")
             status = "" if f.live else " · 未计分"
-            reason = why_zh(f, item_labels or {}, KIND_LABELS)
+            reason = why_zh(f, item_labels or {}, KIND_LABELS, mv.charged_instead(f))
             # the rule's own words, for whoever checks the rule, as the workbench shows them
             detail = (
                 ""

@@ -70,6 +70,7 @@ __all__ = [
     "ruled_along",
     "CLOSED_ALONG",
     "held_siblings",
+    "verdict_kin",
     "deciding_appeal",
     "deciding_appeals",
     "finding_states",
@@ -538,6 +539,11 @@ def verdict_siblings(store: Store, finding_id: str, card: Any) -> list[StoredFin
 CLOSED_ALONG = "appeal_close"
 
 
+def verdict_kin(store: Store, finding_id: str, card: Any) -> list[StoredFinding]:
+    """Every other finding on a finding's message of a kind that backs a verdict, charging or not."""
+    return _same_message(store, finding_id, card)[0]
+
+
 def held_siblings(store: Store, finding_id: str, card: Any) -> list[StoredFinding]:
     """The other findings on a finding's message that would charge its verdict once confirmed, not now.
 
@@ -628,21 +634,22 @@ def covering_charge(store: Store, finding_id: str, card: Any) -> StoredFinding |
     """Another standing finding that charges a finding's message at least as severely, if any.
 
     One message is charged once, for its most severe verdict: confirming a held impatience on a
-    reply whose forbidden phrase already charges impatience (or conflict) adds nothing.
+    reply whose forbidden phrase already charges impatience (or conflict) adds nothing. The most
+    severe such finding is named, the one the message is charged by (audit 171 L4).
     """
     f = stored_finding(store, finding_id).finding
     verdict = counted_kind(mark_confirmed([f], [finding_id], card)[0], card)
     if verdict not in card.verdict_order:
         return None
-    for s, marked, state in _verdict_siblings_as_decided(store, finding_id, card):
-        other = counted_kind(marked, card)
-        if (
-            state != REJECTED
-            and other in card.verdict_order
-            and card.verdict_order.index(other) <= card.verdict_order.index(verdict)
-        ):
-            return s
-    return None
+    rank = card.verdict_order.index
+    covering = [
+        (rank(other), s)
+        for s, marked, state in _verdict_siblings_as_decided(store, finding_id, card)
+        if state != REJECTED
+        and (other := counted_kind(marked, card)) in card.verdict_order
+        and rank(other) <= rank(verdict)
+    ]
+    return min(covering, key=lambda pair: pair[0])[1] if covering else None
 
 
 def is_blank(text: str) -> bool:

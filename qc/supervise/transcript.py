@@ -70,6 +70,9 @@ class MessageView:
     slow_at_least: bool = False
     # The charges each finding stands behind, ``(key, points)`` (:func:`~qc.scoring.scores.finding_parts`).
     parts: Mapping[str, Sequence[tuple[str, float]]] = field(default_factory=dict)
+    # A standing finding behind a verdict the message is not charged for, and the finding whose more
+    # severe verdict it is charged for instead (a phrase implying impatience on a reply charged as conflict).
+    covered: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def flagged(self) -> bool:
@@ -94,6 +97,15 @@ class MessageView:
         """
         once = each_charge_once((f.id for f in self.findings), self.parts)[0]
         return once.get(finding.id, points.get(finding.id, 0.0))
+
+    def charged_instead(self, finding: Finding) -> Finding | None:
+        """The finding whose verdict the message is charged for when ``finding``, standing, costs nothing.
+
+        A phrase implying impatience on a reply charged as conflict read 计为「不够耐心」 beside its
+        0 points, while the review sheet said 同一条消息已按 与买家冲突 扣分 (audit 171 L4).
+        """
+        other = self.covered.get(finding.id)
+        return next((f for f in self.findings if f.id == other), None)
 
 
 @dataclass(slots=True)
@@ -202,6 +214,7 @@ def build_view(
     shown = [f for f in findings if explain or f.live or (f.needs_review and not f.suppressed)]
     threshold = slow_reply_threshold(card)
     slow_kinds = _slow_kinds(card)
+    verdict_kinds = {*card.verdict_order, *card.implies_verdict}
     slow: dict[int, float] = {}
     at_least: set[int] = set()
     for f in findings:
@@ -223,6 +236,12 @@ def build_view(
                 keys[key] = keys.get(key, 0) + 1
         behind = frozenset(f.id for f in mine if any(keys[key] > 1 for key, _ in parts.get(f.id, ())))
         shared = bool(behind)
+        charging = next((f for f in mine if any(":verdict:" in key for key, _ in parts.get(f.id, ()))), None)
+        covered = {
+            f.id: charging.id
+            for f in mine
+            if charging is not None and f.live and f.kind in verdict_kinds and not parts.get(f.id)
+        }
         local = shop_time(m.sent_at, zone)
         views.append(
             MessageView(
@@ -237,6 +256,7 @@ def build_view(
                 local,
                 m.index in at_least,
                 {f.id: parts[f.id] for f in mine if f.id in parts},
+                covered,
             )
         )
     mood = [v.sentiment for v in views if v.message.role.value == "customer" and v.sentiment is not None]
