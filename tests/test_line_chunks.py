@@ -68,6 +68,10 @@ def _messy_lines() -> list[str]:
         ["a list"],
         _msg("z", "customer", 12, "   "),  # empty text: rejected
         _msg("z", "customer", 13, "最后一个"),
+        # only the buyer's line names the shop: the reply's account 店…:满… is 202 wide, rejected as
+        # the conversation is built (audit 171 M3)
+        _msg("w", "customer", 14, "还在吗", shop="店" * 189),
+        _msg("w", "agent", 15, "在的", sender="满" * 12),
     ]
     return [r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in rows]
 

@@ -455,21 +455,28 @@ def test_a_value_wider_than_the_store_keeps_is_one_reject_on_both_stores(target,
         line("L" + "4" * 400, "customer", "b4", "13:00:00", "在吗"),
         # a buyer nobody answered is the shop's 店铺名:unassigned: 206 for a shop of 195 (audit 169 F5)
         line("L5", "customer", "b5", "14:00:00", "在吗", shop="店" * 195),
+        # only the buyer's line names the shop: the reply's account is made of it (audit 171 M3)
+        line("L6", "customer", "b6", "15:00:00", "在吗", shop="店" * 189),
+        line("L6", "agent", "满" * 12, "15:00:05", "在的", shop=None),
     ]
     day = tmp_path / "long_2026-11-30.jsonl"
     day.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     r = CliRunner().invoke(app, ["inspect", str(day), "--out", str(tmp_path / "out"), "--db", target, "-q"])
     assert r.exit_code == 0, r.output
     rejects = [json.loads(x) for x in (tmp_path / "out" / "rejects.jsonl").read_text("utf-8").splitlines()]
+    made = "the agent account 店铺名:nick made of the conversation's shop and this sender has"
     assert [(x["line"], x["reason"].split(",")[0]) for x in rejects] == [
         (2, "sender has 233 characters"),
         (5, "the agent account 店铺名:nick made of shop and sender has 202 characters"),
         (6, "conversation_id has 401 characters"),
         (7, "shop has 195 characters"),
+        (9, f"{made} 202 characters"),
     ]
     assert all("the store keeps" in x["reason"] and "shifted column" in x["reason"] for x in rejects)
+    run = json.loads((tmp_path / "out" / "run.json").read_text("utf-8"))
+    assert [(f["accepted"], f["rejected"]) for f in run["files"]] == [(4, 5)]
     with open_store(target) as store:
-        assert sorted(store.conversations(["L1", "L2", "L3", "L5"])) == ["L1", "L2"]
+        assert sorted(store.conversations(["L1", "L2", "L3", "L5", "L6"])) == ["L1", "L2", "L6"]
 
 
 def test_a_shop_leaves_room_for_the_accounts_qc_makes_of_it():

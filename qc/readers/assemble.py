@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Any, TypeGuard
 
 from qc.readers.options import ReadResult
-from qc.readers.records import Candidate, duplicate_reject
+from qc.readers.records import Candidate, duplicate_reject, make_reject
 from qc.readers.roles import parse_role_word, shop_account
-from qc.schema import NAMELESS_AGENT, Conversation, Message, Reject, Role
+from qc.schema import MAX_ACCOUNT_CHARS, NAMELESS_AGENT, Conversation, Message, Reject, Role
 from qc.text.pii import shown_id, shown_value
 
 
@@ -24,8 +24,17 @@ def build_conversations(candidates: list[Candidate], result: ReadResult) -> None
     groups: dict[str, list[Candidate]] = {}
     for c in candidates:
         groups.setdefault(c.conversation_id, []).append(c)
+    reports = {report.path: report for report in result.files}
     for cid, members in groups.items():
-        result.conversations.append(build_conversation(cid, members, result.warnings))
+        members, wide = wide_accounts(members)
+        for c, reject in wide:
+            result.rejects.append(reject)
+            report = reports.get(c.file)
+            if report is not None:
+                report.accepted -= 1
+                report.rejected += 1
+        if members:
+            result.conversations.append(build_conversation(cid, members, result.warnings))
 
 
 def _parts_in_order(members: list[Candidate]) -> bool:
@@ -172,6 +181,35 @@ def _account_ids(members: list[Candidate], scoped: dict[str | None, str]) -> dic
     return out
 
 
+def wide_accounts(members: list[Candidate]) -> tuple[list[Candidate], list[tuple[Candidate, Reject]]]:
+    """The records to keep, and the replies whose account is too wide for the store, each with its reject.
+
+    A bare nick becomes the account 店铺名:nick of the conversation's shop. A record is checked
+    with its own shop as it is read; a reply with an empty 店铺 cell, or a line of a
+    message-per-line export where only the buyer's line names the shop, gets the shop here, and an
+    account wider than the store keeps made PostgreSQL refuse the whole day (audit 171 M3).
+    """
+    shop = next((c.shop for c in members if c.shop), None)
+    if shop is None:
+        return members, []
+    kept: list[Candidate] = []
+    wide: list[tuple[Candidate, Reject]] = []
+    for c in members:
+        account = (
+            shop_account(c.sender, shop) if c.role is Role.AGENT and c.agent_id is None and c.sender else ""
+        )
+        if len(account) <= MAX_ACCOUNT_CHARS:
+            kept.append(c)
+            continue
+        reason = (
+            f"the agent account 店铺名:nick made of the conversation's shop and this sender has"
+            f" {len(account)} characters, over the {MAX_ACCOUNT_CHARS} the store keeps; a value this long is"
+            " usually a shifted column (a message read as a name): check the row"
+        )
+        wide.append((c, make_reject(c.file, c.line, reason, c.raw)))
+    return kept, wide
+
+
 def shop_accounts(shop: str, members: Iterable[Candidate]) -> dict[str | None, str]:
     """The account id of each bare agent nick of a shop's conversation (see :func:`shop_account`)."""
     return {
@@ -210,4 +248,6 @@ def assemble_group(
         if c.key is not None:
             seen[c.key] = c
         members.append(c)
+    members, wide = wide_accounts(members)
+    repeats.extend(wide)
     return (build_conversation(cid, members, warnings) if members else None), repeats

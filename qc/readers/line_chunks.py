@@ -93,6 +93,8 @@ class ChunkRead:
     segments: list[SegmentRead]
     warnings: list[str]  # the conversations' own (out of time order), in order
     conversations: int
+    # Replies refused as their conversation was built (too wide an account), listed after all rejects.
+    wide: list[Reject] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -111,6 +113,7 @@ class LineSplit:
         self.names = [str(path) for path, _ in files]
         self._states = [_FileState(FileReport(path=str(p), format="jsonl", encoding=c)) for p, c in files]
         self._warnings: list[str] = []
+        self._wide: list[Reject] = []
         self.conversations = 0
 
     @classmethod
@@ -228,6 +231,7 @@ class LineSplit:
             state.rejects.extend(zip(segment.rejects, segment.duplicate, strict=True))
             state.warnings.update(dict.fromkeys(segment.warnings))
         self._warnings.extend(read.warnings)
+        self._wide.extend(read.wide)
         self.conversations += read.conversations
 
     def finish(self, result: ReadResult) -> None:
@@ -239,6 +243,7 @@ class LineSplit:
                 rejects = sorted(rejects, key=lambda pair: (pair[0].line, pair[1]))
             result.rejects.extend(reject for reject, _ in rejects)
             result.warnings.extend(state.warnings)
+        result.rejects.extend(self._wide)
         result.warnings.extend(self._warnings)
 
 
@@ -451,4 +456,9 @@ def read_chunk(
             )
         )
     conversations.extend(assembler.finish())
-    return conversations, ChunkRead(segments, assembler.warnings, len(conversations))
+    for c, _ in assembler.wide:  # a reply refused as its conversation was built: its file's count
+        segment = next(s for s in reversed(segments) if names[s.file] == c.file)
+        segment.accepted -= 1
+        segment.rejected += 1
+    wide = [reject for _, reject in assembler.wide]
+    return conversations, ChunkRead(segments, assembler.warnings, len(conversations), wide)

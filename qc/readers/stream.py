@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qc.readers.assemble import build_conversation
+from qc.readers.assemble import build_conversation, wide_accounts
 from qc.readers.closed_ids import ClosedIds
 from qc.readers.encoding import _MAX_CONTROL_SHARE, _SAMPLE, _utf16_without_bom, bare_cr_lines
 from qc.readers.files import FileOutcome, Resolved, read_file, resolve_options, stem_warnings, validated
@@ -108,7 +108,23 @@ def stream_inputs(paths: list[Path], options: ReadOptions, read: StreamRead) -> 
     for conversation in assembler.finish():
         read.conversations += 1
         yield conversation
+    _reject_wide(assembler, result)
     result.warnings.extend(assembler.warnings)
+
+
+def _reject_wide(assembler: ConversationAssembler, result: ReadResult) -> None:
+    """Count the replies refused for too wide an account as rejects of their files, after all others.
+
+    After all others, as the whole read (:func:`~qc.readers.assemble.build_conversations`) lists them.
+    """
+    reports = {report.path: report for report in result.files}
+    for c, reject in assembler.wide:
+        result.rejects.append(reject)
+        report = reports.get(c.file)
+        if report is not None:
+            report.accepted -= 1
+            report.rejected += 1
+    assembler.wide.clear()
 
 
 class ConversationAssembler:
@@ -117,16 +133,18 @@ class ConversationAssembler:
     Drops exact duplicates within a conversation (into the outcome's rejects, ids noted in
     ``duplicates``); ``warnings`` collects the conversations' own warnings (out of time order),
     in order. With ``check_contiguous`` a conversation that starts again after another one
-    raises :class:`NotContiguousError`.
+    raises :class:`NotContiguousError`. ``wide`` collects the replies refused as a conversation
+    is built (:func:`~qc.readers.assemble.wide_accounts`), for the caller to count to their files.
     """
 
-    __slots__ = ("check_contiguous", "closed", "group", "warnings")
+    __slots__ = ("check_contiguous", "closed", "group", "warnings", "wide")
 
     def __init__(self, check_contiguous: bool) -> None:
         self.check_contiguous = check_contiguous
         self.closed = ClosedIds()
         self.group = _Group()
         self.warnings: list[str] = []
+        self.wide: list[tuple[Candidate, Reject]] = []
 
     def feed(
         self, candidates: Iterable[Candidate], outcome: FileOutcome, duplicates: set[int]
@@ -140,8 +158,8 @@ class ConversationAssembler:
                         raise NotContiguousError(c.conversation_id)
                     if group.id is not None:
                         self.closed.add(group.id)
-                if group.id is not None:
-                    yield group.build(self.warnings)
+                if group.id is not None and (built := group.build(self.warnings, self.wide)) is not None:
+                    yield built
                 group = self.group = _Group(c.conversation_id)
             first = group.seen.get(c.key) if c.key is not None else None
             if first is None:
@@ -158,8 +176,10 @@ class ConversationAssembler:
     def finish(self) -> Iterator[Conversation]:
         """The last conversation, once the input has ended."""
         if self.group.id is not None:
-            yield self.group.build(self.warnings)
+            built = self.group.build(self.warnings, self.wide)
             self.group = _Group()
+            if built is not None:
+                yield built
 
 
 class _Group:
@@ -172,9 +192,11 @@ class _Group:
         self.members: list[Candidate] = []
         self.seen: dict[tuple[Any, ...], Candidate] = {}
 
-    def build(self, warnings: list[str]) -> Conversation:
+    def build(self, warnings: list[str], wide: list[tuple[Candidate, Reject]]) -> Conversation | None:
         assert self.id is not None  # built once a record has opened the group
-        return build_conversation(self.id, self.members, warnings)
+        members, refused = wide_accounts(self.members)
+        wide.extend(refused)
+        return build_conversation(self.id, members, warnings) if members else None
 
 
 @dataclass(slots=True)
