@@ -120,6 +120,7 @@ def test_exit_0_for_a_csv_without_any_row_as_for_an_empty_jsonl(tmp_path: Path, 
     day.write_bytes(content)
     res = runner.invoke(app, ["inspect", str(day), "--out", str(tmp_path / "o"), "-q"])
     assert res.exit_code == 0, res.output
+    assert "qc: nothing inspected: no chat export was read: its files hold no record" in res.stderr
     run = json.loads((tmp_path / "o" / "run.json").read_text(encoding="utf-8"))
     assert run["counts"] == {"read": 0, "accepted": 0, "rejected": 0}
     assert [f["error"] for f in run["files"]] == [None]

@@ -284,3 +284,72 @@ def test_same_named_exports_of_two_folders_are_two_conversations_in_qc_inspect(t
             ("2026-11-24@小雨", ["柚子优选旗舰店:小雨"]),
             ("2026-11-24@小满", ["柚子优选旗舰店:小满"]),
         ]
+
+
+def test_a_run_that_inspects_nothing_says_so_under_quiet_and_exits_1(tmp_path: Path) -> None:
+    """A folder of agents' folders, an empty folder and an export whose every record was rejected
+    each wrote empty outputs, exited 0 and, with -q, said nothing (audit 172 F1)."""
+    day = tmp_path / "day"
+    for agent in ("小雨", "小满"):
+        (day / agent).mkdir(parents=True)
+        (day / agent / "2026-11-24.txt").write_text(
+            f"tb_{agent}(10:00:00): 在吗\n柚子优选旗舰店:{agent}(10:00:30): 在的亲\n", encoding="utf-8"
+        )
+    res = runner.invoke(app, ["inspect", str(day), "--out", str(tmp_path / "o1"), "-q"])
+    assert res.exit_code == 1, res.stderr
+    assert f"qc: {day / '小雨'}: skipped: a folder inside the input folder" in res.stderr
+    assert "qc: nothing inspected: no chat export was read" in res.stderr
+    assert "2 folders inside the input were not read (folders are read one level deep)" in res.stderr
+    run = json.loads((tmp_path / "o1" / "run.json").read_text(encoding="utf-8"))
+    assert sorted(Path(f["path"]).name for f in run["files"] if f["skipped"]) == ["小满", "小雨"]
+    # named one by one, they are read; a folder beside a day's files is said, the run goes on
+    res = runner.invoke(
+        app, ["inspect", str(day / "小雨"), str(day / "小满"), "--out", str(tmp_path / "o2"), "-q"]
+    )
+    assert res.exit_code == 0 and res.stderr == "", res.stderr
+    _jsonl(day / f"{DAY}.jsonl", [_message("c1", "买家", "b1", "10:00:00", "在吗")])
+    res = runner.invoke(app, ["inspect", str(day), "--out", str(tmp_path / "o3"), "-q"])
+    assert res.exit_code == 0 and "nothing inspected" not in res.stderr
+    assert res.stderr.count("skipped: a folder inside the input folder") == 2
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    res = runner.invoke(app, ["inspect", str(empty), "--out", str(tmp_path / "o4"), "-q"])
+    assert (
+        res.exit_code == 1
+        and "qc: nothing inspected: no chat export was read: the input holds no file" in res.stderr
+    )
+    # an empty export is a day without chats: said, and not a failure
+    (empty / f"{DAY}.jsonl").write_text("", encoding="utf-8")
+    res = runner.invoke(app, ["inspect", str(empty), "--out", str(tmp_path / "o6"), "-q"])
+    assert res.exit_code == 0 and "its files hold no record" in res.stderr
+    wrong = _jsonl(
+        tmp_path / "wrong.jsonl",
+        [{"conversation_id": f"c{i}", "role": "买家", "text": " "} for i in range(3)],
+    )
+    res = runner.invoke(app, ["inspect", str(wrong), "--out", str(tmp_path / "o5"), "-q"])
+    assert res.exit_code == 1, res.stderr
+    assert "qc: nothing inspected: all 3 records were rejected" in res.stderr
+
+
+@pytest.mark.parametrize(
+    ("sender", "reason"),
+    [
+        ({"nick": {"id": 3}}, "sender.nick is an object, not text"),
+        ({"name": ["小雨"], "role": "客服"}, "sender.name is a list, not text"),
+        ({"nick": True}, "sender.nick is true/false, not text"),
+        ({"wangwang": "小雨"}, "sender is an object with none of the keys qc reads"),
+    ],
+)
+def test_a_sender_object_whose_nick_is_not_text_is_a_reject(tmp_path: Path, sender, reason) -> None:
+    """Such a reply became the shop's 店铺名:unknown, charged to nobody, while the same value at the
+    top level was a reject (audit 172 F4)."""
+    rows = [
+        _message("c1", "买家", "b1", "10:00:00", "在吗"),
+        {**_message("c1", "客服", "x", "10:00:05", "在的亲"), "sender": sender},
+    ]
+    res = runner.invoke(
+        app, ["inspect", str(_jsonl(tmp_path / f"{DAY}.jsonl", rows)), "--out", str(tmp_path / "o"), "-q"]
+    )
+    assert res.exit_code == 0, res.stderr
+    (reject,) = [json.loads(x) for x in (tmp_path / "o" / "rejects.jsonl").read_text("utf-8").splitlines()]
+    assert reject["line"] == 2 and reject["reason"].startswith(reason), reject["reason"]

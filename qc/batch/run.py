@@ -50,7 +50,7 @@ from qc.outputs.writers import (
 )
 from qc.readers import read_inputs
 from qc.readers.line_chunks import LineSplit
-from qc.readers.options import ReadOptions, ReadResult, refused_inputs
+from qc.readers.options import SUBFOLDER, ReadOptions, ReadResult, refused_inputs
 from qc.readers.stream import ReadWholeError, StreamRead, stream_inputs
 from qc.run.executors import Executor, findings_of
 from qc.run.inspector import ConversationResult, InspectorInfo, chunked
@@ -110,8 +110,41 @@ class InspectionReport:
 
     @property
     def exit_code(self) -> int:
-        """1 when any input file could not be read, else 0."""
-        return 1 if self.read.failed_files else 0
+        """1 when any input file could not be read, or the run inspected nothing it was given, else 0.
+
+        Nothing it was given: every record was rejected, or the inputs held no file at all (an
+        empty folder, a folder of agents' folders). Empty exports are a quiet day: 0, said.
+        """
+        read = self.read
+        given = [f for f in read.files if f.skipped != SUBFOLDER]
+        nothing = not read.accepted and (read.read > 0 or not given)
+        return 1 if read.failed_files or nothing else 0
+
+    @property
+    def nothing_read(self) -> str | None:
+        """Why the run inspected no message at all, or ``None``; said even under ``--quiet``.
+
+        An empty folder, a folder of agents' folders, or an export whose every record was
+        rejected (a wrong format or column map) wrote empty outputs and exited 0; under
+        ``--quiet`` nothing was said, and a daily job passed over the day unseen (audit 172 F1).
+        """
+        read = self.read
+        if read.accepted:
+            return None
+        if read.read:
+            return (
+                f"all {read.read} records were rejected (each with its file, line and why in rejects.jsonl):"
+                " is it the export you meant? a --format or --column may be needed"
+            )
+        folders = sum(1 for f in read.skipped_files if f.skipped == SUBFOLDER)
+        if folders:
+            return (
+                f"no chat export was read: {folders} folders inside the input were not read (folders are"
+                " read one level deep): name each (qc inspect DAY/小雨 DAY/小满)"
+            )
+        if not read.files:
+            return "no chat export was read: the input holds no file"
+        return "no chat export was read: its files hold no record (a day without chats, or a failed export?)"
 
 
 def run_inspection(

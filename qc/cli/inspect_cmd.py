@@ -451,6 +451,8 @@ def inspect_cli(
                 executor.close()
     for failed in report.read.failed_files:
         err(f"qc: {failed.path}: {failed.error}")
+    if (nothing := report.nothing_read) is not None:  # said under --quiet too, and exit 1
+        err(f"qc: nothing inspected: {nothing}")
     if quiet:  # a file not read is said even so: a cron run must not pass over a day's chats unsaid
         for skipped in report.read.skipped_files:
             err(f"qc: {skipped.path}: skipped: {skipped.skipped}")

@@ -185,7 +185,9 @@ def refused_inputs(paths: list[Path]) -> list[FileReport]:
 
     A named folder that cannot be listed is a failed input (``error``: the run exits 1).
 
-    Sub-folders are not listed (folders are read one level deep, as documented).
+    Folders are read one level deep, as documented: a sub-folder is listed as skipped, with the
+    way to read it. Each agent's folder of a day (小雨/2026-11-24.txt) was passed over unsaid,
+    and the run read nothing (audit 172 F1).
     """
     out: list[FileReport] = []
     for p in paths:
@@ -198,12 +200,21 @@ def refused_inputs(paths: list[Path]) -> list[FileReport]:
                     out.append(FileReport(path=display_path(c), error=misnamed))
                 elif (reason := _refusal(p, c)) is not None:
                     out.append(FileReport(path=str(c), skipped=reason))
+                elif c.is_dir():
+                    out.append(FileReport(path=str(c), skipped=SUBFOLDER))
         elif (misnamed := _name_problem(p)) is not None:
             out.append(FileReport(path=display_path(p), error=misnamed))
     files = _listed(paths)
     for i, kept in sorted(_read_already(files).items()):
         out.append(FileReport(path=str(files[i]), skipped=f"the same file as {kept}: read once"))
     return out
+
+
+# Why a folder inside an input folder is not read.
+SUBFOLDER = (
+    "a folder inside the input folder: folders are read one level deep; name it as an input too"
+    " to read its files (qc inspect DAY DAY/小雨 …)"
+)
 
 
 def _entries(folder: Path) -> list[Path]:

@@ -33,6 +33,7 @@ from qc.schema import (
     Reject,
     Role,
 )
+from qc.text.pii import shown_value
 
 # Rejects keep the raw record; longer ones are cut here (Reject.raw is "a few KB").
 MAX_RAW_CHARS = 4096
@@ -263,15 +264,29 @@ def _too_long(
     return None
 
 
-def unnest_sender(rec: RawRecord) -> None:
+def unnest_sender(rec: RawRecord) -> str | None:
     """Take the nick, role and agent id out of a sender given as an object, in place.
 
     ``{"sender": {"nick": "tb_小鹿", "role": "buyer"}}`` is how several platforms' APIs write a
     message's sender; a role or agent id given beside the object wins over one inside it.
+    Returns why the record is refused, or ``None``: a known key holding a list, an object or
+    true/false, or an object none of whose keys qc reads. Either was read as no sender, and an
+    agent's reply was charged to the shop's 店铺名:unknown (audit 172 F4).
     """
     inner = {
         "".join(ch for ch in str(k).strip().lower() if ch not in " _-"): v for k, v in rec.sender.items()
     }
+    for keys in _SENDER_KEYS.values():
+        for k in keys:
+            if (wrong := _not_text(f"sender.{k}", inner.get(k))) is not None:
+                return wrong
+    told = _as_str(rec.role) is not None or isinstance(rec.role, Role)  # else: the usual "missing role"
+    if told and inner and not any(k in inner for keys in _SENDER_KEYS.values() for k in keys):
+        names = ", ".join(shown_value(str(k), 20) for k in list(rec.sender)[:5])
+        return (
+            f"sender is an object with none of the keys qc reads as a nick, role or agent id (it has"
+            f" {names}): write the sender's nick under nick or name, or as text"
+        )
     found = {
         field: next((inner[k] for k in keys if _as_str(inner.get(k)) is not None), None)
         for field, keys in _SENDER_KEYS.items()
@@ -281,6 +296,7 @@ def unnest_sender(rec: RawRecord) -> None:
         rec.role = found["role"]
     if _as_str(rec.agent_id) is None:
         rec.agent_id = found["agent_id"]
+    return None
 
 
 # How exports mark an auto-reply in its text, before or after it.
@@ -388,8 +404,8 @@ def validate(
             " format the id column as text in Excel or WPS and export again, or take the platform's export",
             rec.raw,
         )
-    if type(rec.sender) is dict:
-        unnest_sender(rec)
+    if type(rec.sender) is dict and (refused := unnest_sender(rec)) is not None:
+        return make_reject(rec.file, rec.line, refused, rec.raw)
     sender = _as_str(rec.sender)
     # A field given as a list, an object or true/false was read as absent and the record kept:
     # another shop, another role or no message id, unsaid (audit 162 M3). Looked at only where
