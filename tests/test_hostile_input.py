@@ -155,6 +155,29 @@ def test_a_gzip_file_is_named_as_such_not_given_an_encoding_hint(tmp_path):
     assert "gzip" in run["files"][0]["error"]
 
 
+def test_a_zip_of_exports_or_a_word_file_is_named_as_such_not_a_corrupt_workbook(tmp_path):
+    """Every ZIP went to the workbook reader: "re-save it in Excel" (audit 172 F7)."""
+    import zipfile
+
+    folder = tmp_path / "day"
+    folder.mkdir()
+    with zipfile.ZipFile(folder / "exports.zip", "w") as archive:
+        archive.writestr("2026-11-24.jsonl", _good("c1"))
+    with zipfile.ZipFile(folder / "notes.docx", "w") as word:
+        word.writestr("word/document.xml", "<w:document/>")
+    (folder / "day.jsonl").write_text(_good("c2"), encoding="utf-8")
+    res, out = _inspect(tmp_path, folder)
+    assert res.exit_code == 1
+    errors = {
+        Path(f["path"]).name: f["error"] for f in json.loads((out / "run.json").read_text("utf-8"))["files"]
+    }
+    assert errors["exports.zip"].startswith(
+        "is a ZIP archive (1 files: 2026-11-24.jsonl), not a workbook: unzip it"
+    )
+    assert errors["notes.docx"].startswith("is a Word document (.docx), not a chat export")
+    assert errors["day.jsonl"] is None and "re-save it in Excel" not in res.stderr
+
+
 @pytest.mark.parametrize(
     ("raw", "shown"),
     [

@@ -199,6 +199,33 @@ class _NotAChatExport(Exception):
     """The file is text without a single line that looks like a message (a README, notes)."""
 
 
+def _zip_kind(data: bytes) -> str | None:
+    """Why a ZIP file is not read, when it is no workbook: an archive of exports, a Word file; else ``None``.
+
+    Every ZIP went to the workbook reader, and an archive of a day's exports was called a corrupt
+    workbook to re-save in Excel (audit 172 F7). A ZIP the zipfile module cannot list is left to
+    the workbook reader, which says it is corrupt.
+    """
+    import io
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, ValueError, EOFError):
+        return None
+    if any(name.startswith("xl/") and name.endswith("workbook.xml") for name in names):
+        return None
+    if "word/document.xml" in names:
+        return "is a Word document (.docx), not a chat export: export the chats as text, CSV or XLSX"
+    files = [name for name in names if not name.endswith("/")]
+    shown = ", ".join(shown_value(name, 40) for name in files[:3]) + (" …" if len(files) > 3 else "")
+    return (
+        f"is a ZIP archive ({len(files)} files: {shown}), not a workbook: unzip it and inspect the folder"
+        " of files inside"
+    )
+
+
 def _items(path: Path, resolved: Resolved, outcome: FileOutcome) -> list[RawRecord | Reject]:
     report, options = outcome.report, resolved.options
     try:
@@ -210,6 +237,8 @@ def _items(path: Path, resolved: Resolved, outcome: FileOutcome) -> list[RawReco
         raise _NotAChatExport("is empty (a failed download or copy?); nothing was read from it")
     fmt = resolved.format
     if data.startswith(ZIP_MAGIC) and fmt in (None, "xlsx"):
+        if (packed := _zip_kind(data)) is not None:
+            raise _FileError(packed)
         report.format = "xlsx"
         return _xlsx(path, options.column_map, outcome, options.date is not None)
     if fmt == "xlsx":

@@ -36,7 +36,9 @@ DATETIME_RE = re.compile(rf"^{_DATE}(?:(?:\s*+T\s*+|\s++|(?<=日)){_TIME})?\s*+{
 # clock without seconds takes no negative offset: 9:00-18:00 is a range of hours (audit 117 M1).
 _MINUTES_THEN_MINUS = rf"(?:(?:{_MERIDIEM})\s*+)?\d{{1,2}}\s*+[:：时]\s*+\d{{1,2}}\s*+分?\s*+-"
 TIME_RE = re.compile(rf"^(?!{_MINUTES_THEN_MINUS}){_TIME}\s*+{_ZONE}$", re.IGNORECASE)
-_FILE_DATE_RE = re.compile(r"(?<!\d)(20\d{2})[-_.]?(\d{2})[-_.]?(\d{2})(?!\d)")
+# A lookahead, so every place is tried: shop2088_2026-11-24 read 2088_20 26 as a date, failed, and
+# went on after it, past the real one (audit 172 F6).
+_FILE_DATE_RE = re.compile(r"(?<!\d)(?=(20\d{2})[-_.]?(\d{2})[-_.]?(\d{2})(?!\d))")
 
 # Epoch values above this are milliseconds (1e11 seconds is the year 5138).
 _EPOCH_MS_FROM = 1e11
