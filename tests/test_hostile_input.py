@@ -465,3 +465,23 @@ def test_a_formula_with_a_saved_value_is_never_named_as_unsaved(tmp_path):
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert run["counts"]["accepted"] == 3
     assert not [w for w in run["warnings"] if "formula" in w]
+
+
+def test_a_block_of_nul_bytes_near_the_start_costs_its_line_not_the_file(tmp_path):
+    """A crash while a file is appended leaves a block of NUL bytes; in the first 64 KB of a small
+    export it made the whole file "binary", every good record lost (audit 172 F5)."""
+    lines = [_good(f"c{i}").strip() for i in range(20)]
+    path = tmp_path / "day.jsonl"
+    path.write_bytes((lines[0] + "\n").encode() + b"\x00" * 4096 + ("\n".join(lines[1:]) + "\n").encode())
+    for jobs in ("1", "2"):
+        res, out = _inspect(tmp_path, path, "--jobs", jobs)
+        assert res.exit_code == 0, res.stderr
+        run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+        good = sum(len(x.splitlines()) for x in lines)
+        assert run["counts"]["rejected"] == 1 and run["counts"]["read"] == good
+        (reject,) = [json.loads(x) for x in (out / "rejects.jsonl").read_text(encoding="utf-8").splitlines()]
+        assert reject["line"] == 3  # the line the block runs into
+    # control bytes other than a NUL block are still binary
+    (tmp_path / "blob.jsonl").write_bytes(bytes(range(1, 9)) * 600 + b"\x00" * 4096)
+    res, _ = _inspect(tmp_path, tmp_path / "blob.jsonl")
+    assert res.exit_code == 1 and "binary" in res.stderr, res.stderr

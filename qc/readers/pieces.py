@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qc.readers.encoding import _MAX_CONTROL_SHARE, _SAMPLE, _utf16_without_bom, bare_cr_lines
+from qc.readers.encoding import _SAMPLE, _utf16_without_bom, bare_cr_lines, looks_binary
 from qc.readers.files import FileOutcome, Resolved, validated
 from qc.readers.jsonl import read_jsonl
 from qc.readers.options import FileReport
@@ -68,11 +68,7 @@ def piece_format(
     bom = head.startswith(codecs.BOM_UTF8)
     if not bom and _utf16_without_bom(head):
         return "UTF-16 is read whole"
-    if (
-        not bom
-        and head
-        and sum(1 for b in head if b < 32 and b not in (9, 10, 13, 12, 27)) / len(head) > _MAX_CONTROL_SHARE
-    ):
+    if not bom and looks_binary(head):
         return "looks binary (the whole-file reader reports it)"
     if bare_cr_lines(head):
         return "lines ending in a carriage return alone are split by the whole-file reader"

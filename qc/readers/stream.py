@@ -29,7 +29,7 @@ from typing import Any
 
 from qc.readers.assemble import build_conversation, wide_accounts
 from qc.readers.closed_ids import ClosedIds
-from qc.readers.encoding import _MAX_CONTROL_SHARE, _SAMPLE, _utf16_without_bom, bare_cr_lines
+from qc.readers.encoding import _SAMPLE, _utf16_without_bom, bare_cr_lines, looks_binary
 from qc.readers.files import FileOutcome, Resolved, read_file, resolve_options, stem_warnings, validated
 from qc.readers.jsonl import read_jsonl
 from qc.readers.options import FileReport, ReadOptions, ReadResult, expand_inputs
@@ -238,7 +238,7 @@ def _streamable(path: Path, resolved: Resolved, whole: bool = True) -> str | Non
             bom = head.startswith(codecs.BOM_UTF8)
             if head.startswith((ZIP_MAGIC, OLE_MAGIC, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
                 return None
-            if not bom and (_utf16_without_bom(head) or _binary(head)) or bare_cr_lines(head):
+            if not bom and (_utf16_without_bom(head) or looks_binary(head)) or bare_cr_lines(head):
                 return None
             decoder = codecs.getincrementaldecoder("utf-8")()
             decoder.decode(head[3:] if bom else head)
@@ -264,11 +264,6 @@ def _streamable(path: Path, resolved: Resolved, whole: bool = True) -> str | Non
     elif json_layout(first) != "jsonl":
         return None  # one JSON document, forced as jsonl: parsed whole by the ordinary reader
     return "utf-8-sig" if bom else "utf-8"
-
-
-def _binary(sample: bytes) -> bool:
-    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 13, 12, 27))
-    return bool(sample) and controls / len(sample) > _MAX_CONTROL_SHARE
 
 
 def _read_lines(path: Path, bom: bool) -> Iterator[str]:
