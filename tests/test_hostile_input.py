@@ -485,3 +485,25 @@ def test_a_block_of_nul_bytes_near_the_start_costs_its_line_not_the_file(tmp_pat
     (tmp_path / "blob.jsonl").write_bytes(bytes(range(1, 9)) * 600 + b"\x00" * 4096)
     res, _ = _inspect(tmp_path, tmp_path / "blob.jsonl")
     assert res.exit_code == 1 and "binary" in res.stderr, res.stderr
+
+
+def test_a_reply_dated_after_next_year_is_a_reject_not_a_day_of_its_own(tmp_path):
+    """A mistyped year (2062 for 2026) inside a 2026 chat was accepted: a 2062 agent-day row with
+    its points, and the next reply timed from it (audit 172 F3)."""
+    from datetime import date
+
+    later = date.today().year + 2
+    day = tmp_path / "day.jsonl"
+    day.write_text(
+        _good("c1")
+        + _stamped("c2", f"{later}-11-24 10:00:05")
+        + _stamped("c3", f"{later - 1}-01-02 10:00:00"),
+        encoding="utf-8",
+    )
+    res, out = _inspect(tmp_path, day)
+    assert res.exit_code == 0, res.output
+    (reject,) = _rejects(out)
+    assert reject["line"] == 3
+    assert reject["reason"].startswith(f"timestamp in the year {later}, after next year ({later - 1})")
+    agents = json.loads((out / "run.json").read_text(encoding="utf-8"))["counts"]
+    assert agents == {"read": 4, "accepted": 3, "rejected": 1}

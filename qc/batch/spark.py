@@ -252,7 +252,7 @@ def conversation_from_rows(
     options = options or ReadOptions()
     zone = ZoneInfo(options.zone)
     nicks = (options.agent_nicks, options.customer_nicks)
-    years = load_limits().years
+    years = load_limits().message_years
     records = [
         {name: row.get(name) for name in _FIELDS}
         if isinstance(row, dict)

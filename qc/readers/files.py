@@ -506,7 +506,7 @@ def validated(
     # A text export's buyers per conversation (by nick, case folded): several is two chats read as one.
     text_export, buyers = report.format == "text", dict[str, dict[str, str]]()
     limits = load_limits()
-    max_chars, years = limits.max_message_chars, limits.years
+    max_chars, years = limits.max_message_chars, limits.message_years
     if rolls:
         # A file listing its conversations newest first never rolls over midnight: its steps
         # back are its order. Told from its first records, so a stream is read once.

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from typing import Any
 
-from qc.readers.limits import limits_source
+from qc.readers.limits import limits_source, load_limits
 from qc.readers.roles import (
     fold_agent_id,
     is_platform_notice,
@@ -549,8 +549,14 @@ def _not_text(name: str, value: Any) -> str | None:
 
 def out_of_years(year: int, years: tuple[int, int]) -> str:
     """The reason a timestamp in ``year`` is refused: which years are accepted and where that is set."""
+    latest = load_limits().latest_year  # the setting's; years[1] may be next year (message_years)
+    if years[1] < year <= latest:
+        return (
+            f"timestamp in the year {year}, after next year ({years[1]}) by this machine's clock: a mistyped"
+            " year? fix the record's date"
+        )
     return (
-        f"timestamp in the year {year}, outside {years[0]}–{years[1]} (earliest_year, latest_year in"
+        f"timestamp in the year {year}, outside {years[0]}–{latest} (earliest_year, latest_year in"
         f" {limits_source()}): an empty date cell or a wrong clock?"
     )
 
