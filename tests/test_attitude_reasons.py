@@ -129,3 +129,18 @@ def test_a_cue_crossed_with_others_is_named_once():
     pushed = "把买家推开（自己看、去问别人）"
     assert sum(part == pushed for cue in said for part in cue.split("，")) == 1, said
     assert "买家的问题没有得到回答" in said  # the cross's other part still stands
+
+
+def test_a_cross_whose_new_part_is_no_reason_alone_is_left_out():
+    """买家的问题没有得到回答 was named, then again crossed with the reply's length, which is no
+    reason on its own: the line named it twice (audit 171 L1)."""
+    from qc.attitude.model import load_cached
+    from qc.attitude.rule import AttitudeClassifierRule
+
+    rule = AttitudeClassifierRule(load_cached(default_model_dir()))
+    pairs = (("我不知道，你爱咋咋地", "到底什么时候发货"), ("自己看规则", "这个可以七天无理由吗"))
+    for reply, buyer in pairs:
+        for label in ("impatience", "conflict"):
+            said = rule.explain(reply, [("customer", buyer)], label)
+            parts = [part for cue in said for part in cue.split("，")]
+            assert len(parts) == len(set(parts)), said

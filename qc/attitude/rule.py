@@ -377,8 +377,8 @@ def _said(
     and so did 「还有」「其他」, or one word named twice, as 回复用词「亲,」 and 回复含「亲,」 (audit
     164 M1): a word is named once, and a name quoting one or two characters is given only where
     fewer than three others are. A cue crossed with another (买家的问题没有得到回答，把买家推开…)
-    is named once too: the parts of a cross named already are left out of it, where what is left
-    is still a reason on its own (``alone``: :func:`_never_alone`).
+    is named once too: the parts of a cross named already are left out of it, and the cross is
+    left out whole where what is left is no reason on its own (``alone``: :func:`_never_alone`).
     """
     said: list[str] = []
     words: set[str] = set()
@@ -396,10 +396,10 @@ def _said(
         new = [part for part in split if part not in parts]
         if alone is not None and len(new) < len(split):
             rest = "，".join(new)
-            if not new or rest in said:
+            if not new or rest in said or rest in alone[0] or rest.startswith(alone[1]):
+                # what is left adds no reason: the cross said its named part again (audit 171 L1)
                 continue
-            if rest not in alone[0] and not rest.startswith(alone[1]):
-                what = rest
+            what = rest
         parts.update(split)
         said.append(what)
     said.sort(key=_weak)  # stable: strongest first within
