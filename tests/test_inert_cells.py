@@ -225,6 +225,9 @@ def test_agents_csv_keeps_negative_points_as_numbers(outputs):
         ("\n=3+3", "'\n=3+3"),
         ("\u200b=cmd|' /C calc'!A0", "'\u200b=cmd|' /C calc'!A0"),
         ("﹦1+1", "'﹦1+1"),
+        # the direction marks an iPhone wraps a copied text in, a left-to-right mark (audit 171 L2)
+        ("\u202d=1+1\u202c", "'\u202d=1+1\u202c"),
+        ("\u200e@SUM(A1)", "'\u200e@SUM(A1)"),
         ("﹢1", "'﹢1"),
         (" @SUM(A1)", "' @SUM(A1)"),
         (" -5", " -5"),

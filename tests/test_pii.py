@@ -372,6 +372,9 @@ MASKED = [
     ("蓝色/13812345678", "蓝色/[电话]"),
     ("石材/13812345678", "石材/[电话]"),
     ("文具店，电话13812345678", "文具店，电话[电话]"),
+    # audit 171 L2: direction marks inside or around a phone, as an iPhone copies one
+    ("电话138\u200e1234\u200e5678", "电话[电话]"),
+    ("\u202d13912345678\u202c", "\u202d[电话]\u202c"),
     # audit 168 L3: an Alipay login, WeChat spelt past a chat filter, a username, a name in Latin letters
     ("支付宝账号是zhangsan", "支付宝账号是[账号]"),
     ("薇信号：tomcat88", "薇信号：[账号]"),

@@ -30,6 +30,7 @@ TEXTS = [
     "好的亲，马上安排",
     "只要½份，第②个",
     "面积120㎡，25℃",
+    "零\u200e宽回复",  # a left-to-right mark inside, as pasted text carries one (audit 171 L2)
 ]
 QUERIES = {
     "5678": [0, 1],
@@ -49,6 +50,7 @@ QUERIES = {
     "120": [8],
     "25": [8],
     "㎡": [8],
+    "零宽": [9],
 }
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from qc.outputs.atomic import replacing
+from qc.text.invisible import INVISIBLE
 
 __all__ = [
     "FORMULA_TRIGGERS",
@@ -48,8 +49,9 @@ __all__ = [
 # The small forms (﹦﹢﹣﹫) too: a spreadsheet may fold them as it folds the full-width ones (audit 168 L1).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠", "﹦", "﹢", "﹣", "﹫")
 # What may stand before a trigger and still let a spreadsheet read the formula: spaces of every
-# width, line breaks and the invisible characters (zero-width space, joiners, BOM).
-_LEADING = " \t\r\n\u00a0\u3000" + "".join(map(chr, range(0x2000, 0x200E))) + "\u2060\ufeff"
+# width, line breaks and the characters that show nothing (zero-width space, joiners, direction
+# marks an iPhone wraps a copied text in, BOM: audit 171 L2).
+_LEADING = " \t\r\n\u00a0\u3000" + "".join(map(chr, range(0x2000, 0x200B))) + "".join(sorted(INVISIBLE))
 # Excel's (and WPS's) limit on one cell's text, in UTF-16 code units: the file format's, not a setting.
 XLSX_MAX_CELL_CHARS = 32767
 # A plain decimal number, signed or not: spreadsheets read it as a number, never as a formula.

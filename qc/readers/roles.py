@@ -6,6 +6,7 @@ import re
 from functools import lru_cache
 
 from qc.schema import Role
+from qc.text.invisible import INVISIBLE_TABLE
 
 # Role words exports use, folded to lower case. "auto" words mark an agent auto-reply.
 _ROLE_WORDS: dict[str, tuple[Role, bool]] = {}
@@ -44,9 +45,9 @@ def parse_role_word(value: str) -> tuple[Role, bool] | None:
     return _ROLE_WORDS.get(bare.lower().replace("_", "").replace(" ", ""))
 
 
-# Characters that show nothing (zero-width space, joiners, word joiner, a byte-order mark a pasted
-# cell kept): 小雨 with one inside is still 小雨, not a second agent who answered nobody.
-_INVISIBLE = dict.fromkeys((0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF))
+# Characters that show nothing (zero-width space, joiners, direction marks, a byte-order mark a
+# pasted cell kept): 小雨 with one inside is still 小雨, not a second agent who answered nobody.
+_INVISIBLE = INVISIBLE_TABLE
 
 
 # Full-width ASCII (！ … ～) to ASCII, the ideographic space to a space, and the other colons

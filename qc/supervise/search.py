@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from qc.store.database import Store
 from qc.supervise.transcript import shop_time
+from qc.text.invisible import INVISIBLE_TABLE
 from qc.text.tokens import fold
 
 __all__ = ["SearchHit", "refresh_index", "search_messages", "search_tokens", "tokenizer_name"]
@@ -51,12 +52,13 @@ def _cutter() -> tuple[str, Callable[[str], list[str]]]:
 
 # The index records this name; a change (another segmenter, a new version) rebuilds it. 3: the
 # characters that show nothing are dropped before cutting. 4: tokens are parted at punctuation.
-# 5: compatibility characters are spelt out (① → 1, ㎡ → m2).
-TOKENIZER_FORMAT = "5"
+# 5: compatibility characters are spelt out (① → 1, ㎡ → m2). 6: every format character (Cf) that
+# shows nothing is dropped, the direction marks too (audit 171 L2).
+TOKENIZER_FORMAT = "6"
 
-# Characters that show nothing (zero-width space, joiners, word joiner, soft hyphen, a BOM): 零宽
-# did not find 零\u200b宽, which reads the same (audit 161 L6).
-_INVISIBLE = dict.fromkeys((0x00AD, 0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF))
+# Characters that show nothing (zero-width space, joiners, direction marks, soft hyphen, a BOM): 零宽
+# did not find 零\u200b宽, which reads the same (audits 161 L6, 171 L2).
+_INVISIBLE = INVISIBLE_TABLE
 
 
 @lru_cache(maxsize=1)

@@ -26,6 +26,7 @@ from typing import Any
 
 from qc.errors import ConfigError
 from qc.paths import lexicons_dir
+from qc.text.invisible import INVISIBLE
 
 __all__ = [
     "PiiKind",
@@ -42,10 +43,10 @@ __all__ = [
 
 _REFERENCE = re.compile(r"<<([A-Za-z_][A-Za-z0-9_]*)>>")
 _HALF_WIDTH = {0xFF01 + i: 0x21 + i for i in range(0x5E)} | {0x3000: 0x20}
-# Characters that show nothing (zero-width space, joiners, word joiner, soft hyphen, BOM): pasted
-# inside a phone number (139\u200b1234\u200b5678) they hid it from every pattern (audit 168 L3).
-# The patterns read the text without them; a mask covers those inside its data.
-_INVISIBLE = frozenset("\u00ad\u200b\u200c\u200d\u2060\ufeff")
+# Characters that show nothing (zero-width space, joiners, direction marks, soft hyphen, BOM): pasted
+# inside a phone number (139\u200b1234\u200b5678) they hid it from every pattern (audits 168 L3,
+# 171 L2). The patterns read the text without them; a mask covers those inside its data.
+_INVISIBLE = INVISIBLE
 
 
 @dataclass(frozen=True, slots=True)
