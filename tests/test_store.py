@@ -502,3 +502,25 @@ def test_a_new_sqlite_store_is_readable_by_its_owner_alone(tmp_path):
     with open_store(path):
         pass
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+def test_a_reading_command_given_a_missing_sqlite_url_makes_no_file(tmp_path):
+    """`qc flagged --db sqlite:///X` on a missing X left an empty file, world-readable, which a later
+    qc inspect filled as it was (audit 171 L3). It is refused as the path form is, and no file is made."""
+    import stat
+
+    from typer.testing import CliRunner
+
+    from qc.cli import app
+
+    missing = tmp_path / "typo.sqlite"
+    for db in (f"sqlite:///{missing}", str(missing)):
+        r = CliRunner().invoke(app, ["flagged", "--db", db])
+        assert r.exit_code == 2 and f"no store at {db}" in r.output, r.output
+        assert not missing.exists()
+    demo = Path(__file__).resolve().parents[1] / "demo" / "next_day"
+    r = CliRunner().invoke(
+        app, ["inspect", str(demo), "--out", str(tmp_path / "o"), "-q", "--db", f"sqlite:///{missing}"]
+    )
+    assert r.exit_code == 0, r.output
+    assert stat.S_IMODE(missing.stat().st_mode) == 0o600

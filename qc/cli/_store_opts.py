@@ -146,13 +146,16 @@ def warn_still_charged(others: list[Any], appeals: dict[str, int] | None = None,
 
 def open_db(db: str) -> Store:
     """Open an existing store (a missing SQLite file is an error, not a new empty store)."""
-    from qc.store.database import open_store
+    from qc.store.database import open_store, sqlite_file_of
 
-    if "://" not in db and not Path(db).expanduser().exists():
+    # A sqlite:/// URL too: SQLite made the missing file on connecting, empty and world-readable,
+    # and a later qc inspect filled it as it was (audit 171 L3).
+    file = sqlite_file_of(db)
+    if file is not None and not file.exists():
         raise NoStoreError(f"no store at {db}: run `qc inspect DAY --out DIR --db {db}` first, or pass --db")
     # An empty file is no store either: opened, it became one (every qc table written into it),
     # by a read or a check (qc serve --check) given a mistyped path.
-    if "://" not in db and Path(db).expanduser().is_file() and Path(db).expanduser().stat().st_size == 0:
+    if file is not None and file.is_file() and file.stat().st_size == 0:
         raise NoStoreError(
             f"no store at {db}: the file is empty; run `qc inspect DAY --out DIR --db {db}` first,"
             " or pass --db"

@@ -2522,6 +2522,11 @@ def _without_password(target: str) -> str:
 _SQLITE_HEADER = 100
 
 
+def sqlite_file_of(target: str) -> Path | None:
+    """The SQLite file ``--db`` names, as a path or a ``sqlite:///…`` URL; ``None`` for another database."""
+    return _sqlite_file(database_url(target)) if "://" in target else Path(target).expanduser()
+
+
 def _sqlite_file(url: str) -> Path | None:
     """The file of a ``sqlite:///…`` URL (``None`` for another database, or SQLite in memory)."""
     from sqlalchemy.engine import make_url
