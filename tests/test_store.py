@@ -524,3 +524,21 @@ def test_a_reading_command_given_a_missing_sqlite_url_makes_no_file(tmp_path):
     )
     assert r.exit_code == 0, r.output
     assert stat.S_IMODE(missing.stat().st_mode) == 0o600
+
+
+def test_a_reading_command_given_a_file_that_is_no_database_says_so_with_the_fix(tmp_path):
+    """qc inspect said "not a qc store … give --db a qc store" (exit 2); qc flagged and qc report
+    said only "file is not a database", exit 1 (audit 172 F9)."""
+    from typer.testing import CliRunner
+
+    from qc.cli import app
+
+    notes = tmp_path / "notes.sqlite"
+    notes.write_text("这不是数据库，只是一份很长的笔记。" * 20, encoding="utf-8")
+    for args in (
+        ["flagged"],
+        ["report", "--from", "2026-11-24", "--to", "2026-11-24", "--out", str(tmp_path / "r.html")],
+    ):
+        r = CliRunner().invoke(app, [*args, "--db", str(notes)])
+        assert r.exit_code == 2, r.output
+        assert "file is not a database (not a qc store, or a damaged one): give --db a qc store" in r.output

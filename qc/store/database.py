@@ -2393,9 +2393,22 @@ def open_store(target: str | Path, *, save: bool = False, existing: bool = False
     where = engine.url.render_as_string(hide_password=True)
     if existing:
         # A SQLite file with no tables too (audit 115 L5): a reading command made it a store.
-        if not guarded(
-            lambda: inspect(engine).has_table(MIGRATIONS_TABLE.name), where, wait, env, retry=True
-        ):
+        try:
+            has_store = guarded(
+                lambda: inspect(engine).has_table(MIGRATIONS_TABLE.name), where, wait, env, retry=True
+            )
+        except StoreFailedError as exc:
+            engine.dispose()
+            reason = str(exc).split(": ", 1)[-1]
+            if "not a database" not in reason:
+                raise
+            # Said as qc inspect says it, with the fix and exit 2: a reading command said only
+            # "file is not a database", exit 1 (audit 172 F9).
+            raise StoreError(
+                f"--db {target if '://' not in str(target) else where}: {reason} (not a qc store, or a"
+                " damaged one): give --db a qc store"
+            ) from None
+        if not has_store:
             names = guarded(lambda: sorted(inspect(engine).get_table_names()), where, wait, env, retry=True)
             engine.dispose()
             named = where if "://" in str(target) else str(target)
