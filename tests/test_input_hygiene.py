@@ -318,6 +318,14 @@ def test_a_run_that_inspects_nothing_says_so_under_quiet_and_exits_1(tmp_path: P
         res.exit_code == 1
         and "qc: nothing inspected: no chat export was read: the input holds no file" in res.stderr
     )
+    # files that are no chat export: exit 1; the escape and the line break of a file name are not
+    # printed as they are (audit 172 F8)
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "a\x1b[31mred\nline.txt").write_text("今天的备注\n没有时间的一行\n", encoding="utf-8")
+    res = runner.invoke(app, ["inspect", str(notes), "--out", str(tmp_path / "o7"), "-q"])
+    assert res.exit_code == 1 and "no chat export was read: no input is one" in res.stderr
+    assert "\x1b" not in res.stderr and "a[31mred\\nline.txt: skipped: not a chat export" in res.stderr
     # an empty export is a day without chats: said, and not a failure
     (empty / f"{DAY}.jsonl").write_text("", encoding="utf-8")
     res = runner.invoke(app, ["inspect", str(empty), "--out", str(tmp_path / "o6"), "-q"])

@@ -50,7 +50,7 @@ from qc.outputs.writers import (
 )
 from qc.readers import read_inputs
 from qc.readers.line_chunks import LineSplit
-from qc.readers.options import SUBFOLDER, ReadOptions, ReadResult, refused_inputs
+from qc.readers.options import EMPTY_FILE, SUBFOLDER, FileReport, ReadOptions, ReadResult, refused_inputs
 from qc.readers.stream import ReadWholeError, StreamRead, stream_inputs
 from qc.run.executors import Executor, findings_of
 from qc.run.inspector import ConversationResult, InspectorInfo, chunked
@@ -112,13 +112,22 @@ class InspectionReport:
     def exit_code(self) -> int:
         """1 when any input file could not be read, or the run inspected nothing it was given, else 0.
 
-        Nothing it was given: every record was rejected, or the inputs held no file at all (an
-        empty folder, a folder of agents' folders). Empty exports are a quiet day: 0, said.
+        Nothing it was given: every record was rejected, or the inputs held no chat export (an
+        empty folder, a folder of agents' folders, files that are no chat export). Empty exports
+        are a quiet day: 0, said.
         """
         read = self.read
-        given = [f for f in read.files if f.skipped != SUBFOLDER]
-        nothing = not read.accepted and (read.read > 0 or not given)
+        nothing = not read.accepted and (read.read > 0 or not self._empty_exports)
         return 1 if read.failed_files or nothing else 0
+
+    @property
+    def _empty_exports(self) -> list[FileReport]:
+        """The inputs read as chat exports that held no record, or were empty: a day without chats."""
+        return [
+            f
+            for f in self.read.files
+            if (f.skipped is None and f.error is None) or (f.skipped or "").startswith(EMPTY_FILE)
+        ]
 
     @property
     def nothing_read(self) -> str | None:
@@ -144,6 +153,11 @@ class InspectionReport:
             )
         if not read.files:
             return "no chat export was read: the input holds no file"
+        if not self._empty_exports:
+            return (
+                "no chat export was read: no input is one (each is named with why it was skipped, and in"
+                " run.json)"
+            )
         return "no chat export was read: its files hold no record (a day without chats, or a failed export?)"
 
 

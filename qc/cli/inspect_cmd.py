@@ -18,6 +18,7 @@ from qc.cli._common import (
     handle_errors,
     note_committed,
     note_committing,
+    one_line,
     output_folder,
     print_agent_table,
     show_progress,
@@ -450,15 +451,15 @@ def inspect_cli(
             if executor is not None:
                 executor.close()
     for failed in report.read.failed_files:
-        err(f"qc: {failed.path}: {failed.error}")
+        err(f"qc: {one_line(failed.path)}: {one_line(failed.error)}")
     if (nothing := report.nothing_read) is not None:  # said under --quiet too, and exit 1
         err(f"qc: nothing inspected: {nothing}")
     if quiet:  # a file not read is said even so: a cron run must not pass over a day's chats unsaid
         for skipped in report.read.skipped_files:
-            err(f"qc: {skipped.path}: skipped: {skipped.skipped}")
+            err(f"qc: {one_line(skipped.path)}: skipped: {one_line(skipped.skipped)}")
     else:
         for warning in report.read.warnings[:20]:
-            err(f"warning: {warning}")
+            err(f"warning: {one_line(warning)}")
         if len(report.read.warnings) > 20:
             err(f"warning: … and {len(report.read.warnings) - 20} more (see run.json)")
         if orphans := report.run.get("orphaned_decisions"):

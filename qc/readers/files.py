@@ -20,7 +20,7 @@ from qc.readers.encoding import Decoded, UndecodableError, check_encoding, decod
 from qc.readers.json_document import DocumentError, read_document
 from qc.readers.jsonl import read_jsonl
 from qc.readers.limits import limits_source, load_limits
-from qc.readers.options import FileReport, ReadOptions
+from qc.readers.options import EMPTY_FILE, FileReport, ReadOptions
 from qc.readers.records import Candidate, RawRecord, has_value, scalar_text, validate
 from qc.readers.roles import fold_agent_id, parse_role_word, role_from_nick, split_subaccount
 from qc.readers.sniff import (
@@ -234,7 +234,7 @@ def _items(path: Path, resolved: Resolved, outcome: FileOutcome) -> list[RawReco
         raise _FileError(f"cannot open: {exc.strerror or exc}") from None
     if not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
         # 0 bytes or blank: more often a failed download or copy than a day without chats.
-        raise _NotAChatExport("is empty (a failed download or copy?); nothing was read from it")
+        raise _NotAChatExport(f"{EMPTY_FILE} (a failed download or copy?); nothing was read from it")
     fmt = resolved.format
     if data.startswith(ZIP_MAGIC) and fmt in (None, "xlsx"):
         if (packed := _zip_kind(data)) is not None:

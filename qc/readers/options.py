@@ -210,6 +210,8 @@ def refused_inputs(paths: list[Path]) -> list[FileReport]:
     return out
 
 
+# How the reason a file was skipped for holding nothing starts.
+EMPTY_FILE = "is empty"
 # Why a folder inside an input folder is not read.
 SUBFOLDER = (
     "a folder inside the input folder: folders are read one level deep; name it as an input too"
