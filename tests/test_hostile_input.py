@@ -151,6 +151,8 @@ def test_a_gzip_file_is_named_as_such_not_given_an_encoding_hint(tmp_path):
     assert res.exit_code == 1
     assert "gzip-compressed (.gz) file, not text" in res.stderr
     assert "--encoding" not in res.stderr
+    # not "a day without chats" (audit 173 L6)
+    assert "qc: nothing inspected: no chat export was read: no input could be read" in res.stderr
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert "gzip" in run["files"][0]["error"]
 
@@ -507,3 +509,42 @@ def test_a_reply_dated_after_next_year_is_a_reject_not_a_day_of_its_own(tmp_path
     assert reject["reason"].startswith(f"timestamp in the year {later}, after next year ({later - 1})")
     agents = json.loads((out / "run.json").read_text(encoding="utf-8"))["counts"]
     assert agents == {"read": 4, "accepted": 3, "rejected": 1}
+
+
+def test_a_store_or_a_file_of_many_nul_runs_in_the_input_is_not_read_as_text(tmp_path):
+    """With NUL runs left out of the binary check, a qc store in the input folder was read as text
+    and given an encoding hint (audit 173 M2)."""
+    from qc.store.database import open_store
+
+    folder = tmp_path / "day"
+    folder.mkdir()
+    (folder / "day.jsonl").write_text(_good("c1"), encoding="utf-8")
+    with open_store(folder / "qc.sqlite"):
+        pass
+    (folder / "pages.bin").write_bytes((b"page header text " + b"\x00" * 64) * 200)
+    res, out = _inspect(tmp_path, folder)
+    assert res.exit_code == 1
+    errors = {
+        Path(f["path"]).name: f["error"] for f in json.loads((out / "run.json").read_text("utf-8"))["files"]
+    }
+    assert errors["qc.sqlite"].startswith("is a SQLite database (a qc store?), not a chat export")
+    assert "binary" in errors["pages.bin"] and "--encoding" not in errors["pages.bin"]
+    assert errors["day.jsonl"] is None
+
+
+def test_an_opendocument_sheet_and_a_macs_zip_folder_are_named_as_what_they_are(tmp_path):
+    """An .ods was told to unzip it; __MACOSX, which a Mac's zip puts beside the files, was listed
+    under -q on every run with advice to inspect it (audit 173 L5, L9)."""
+    import zipfile
+
+    folder = tmp_path / "day"
+    (folder / "__MACOSX").mkdir(parents=True)
+    with zipfile.ZipFile(folder / "sheet.ods", "w") as ods:
+        ods.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        ods.writestr("content.xml", "<office:document-content/>")
+    (folder / "day.jsonl").write_text(_good("c1"), encoding="utf-8")
+    res, out = _inspect(tmp_path, folder)
+    assert res.exit_code == 1
+    files = {Path(f["path"]).name: f for f in json.loads((out / "run.json").read_text("utf-8"))["files"]}
+    assert files["sheet.ods"]["error"].startswith("is an OpenDocument file (.ods or .odt)")
+    assert "__MACOSX" not in files and "__MACOSX" not in res.stderr

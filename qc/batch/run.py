@@ -147,12 +147,19 @@ class InspectionReport:
             )
         folders = sum(1 for f in read.skipped_files if f.skipped == SUBFOLDER)
         if folders:
+            were = (
+                "1 folder inside the input was"
+                if folders == 1
+                else f"{folders} folders inside the input were"
+            )
             return (
-                f"no chat export was read: {folders} folders inside the input were not read (folders are"
-                " read one level deep): name each (qc inspect DAY/小雨 DAY/小满)"
+                f"no chat export was read: {were} not read (folders are read one level deep): name each"
+                " (qc inspect DAY/小雨 DAY/小满)"
             )
         if not read.files:
             return "no chat export was read: the input holds no file"
+        if all(f.error is not None for f in read.files):
+            return "no chat export was read: no input could be read (each is named with why)"
         if not self._empty_exports:
             return (
                 "no chat export was read: no input is one (each is named with why it was skipped, and in"

@@ -212,10 +212,14 @@ def _zip_kind(data: bytes) -> str | None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = archive.namelist()
-    except (zipfile.BadZipFile, ValueError, EOFError):
+            opendocument = archive.read("mimetype")[:80] if "mimetype" in names else b""
+    except (zipfile.BadZipFile, ValueError, EOFError, OSError):
         return None
     if any(name.startswith("xl/") and name.endswith("workbook.xml") for name in names):
         return None
+    if opendocument.startswith(b"application/vnd.oasis.opendocument"):
+        # WPS and LibreOffice save .ods; told to unzip it (audit 173 L5)
+        return "is an OpenDocument file (.ods or .odt), not a workbook qc reads: save it as .xlsx or CSV"
     if "word/document.xml" in names:
         return "is a Word document (.docx), not a chat export: export the chats as text, CSV or XLSX"
     files = [name for name in names if not name.endswith("/")]
@@ -247,6 +251,10 @@ def _items(path: Path, resolved: Resolved, outcome: FileOutcome) -> list[RawReco
         )
     if data.startswith(OLE_MAGIC):
         raise _FileError("is an old binary Excel (.xls) or Office file; save it as .xlsx or CSV")
+    if data.startswith(b"SQLite format 3\x00"):
+        raise _FileError(
+            "is a SQLite database (a qc store?), not a chat export: keep it out of the input folder"
+        )
     try:
         decoded = decode(data, resolved.encoding)
     except UndecodableError as undecodable:

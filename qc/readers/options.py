@@ -200,7 +200,7 @@ def refused_inputs(paths: list[Path]) -> list[FileReport]:
                     out.append(FileReport(path=display_path(c), error=misnamed))
                 elif (reason := _refusal(p, c)) is not None:
                     out.append(FileReport(path=str(c), skipped=reason))
-                elif c.is_dir():
+                elif c.is_dir() and c.name != "__MACOSX":  # what a Mac's zip puts beside the files
                     out.append(FileReport(path=str(c), skipped=SUBFOLDER))
         elif (misnamed := _name_problem(p)) is not None:
             out.append(FileReport(path=display_path(p), error=misnamed))
