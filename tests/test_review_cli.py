@@ -886,7 +886,16 @@ def test_a_confirm_that_adds_nothing_names_the_finding_the_reply_is_charged_by(t
             msg("agent", f"{SHOP}:阿杰", "16:00:05", "我不知道，自己看说明书，爱买不买"),
         ],
     }
-    inspect_day(tmp_path, conversations=[*CONVERSATIONS, three])
+    # a phrase that implies no verdict beside a charged one says nothing of the verdict (audit 173 M3)
+    mute = {
+        "conversation_id": "cV",
+        "shop": SHOP,
+        "messages": [
+            msg("customer", "buyer9", "16:10:00", "还没发货吗"),
+            msg("agent", f"{SHOP}:阿杰", "16:10:05", "无语，爱买不买"),
+        ],
+    }
+    inspect_day(tmp_path, conversations=[*CONVERSATIONS, three, mute])
     with open_store(tmp_path / "qc.sqlite") as store:
         entry = {s.finding.entry: s.id for s in store.findings(conversation_ids=["cU"])}
     assert {"FP-0007", "FP-0010", "FP-0014"} <= set(entry)
@@ -897,3 +906,5 @@ def test_a_confirm_that_adds_nothing_names_the_finding_the_reply_is_charged_by(t
         assert run("review", entry[first], "--confirm", "--by", "质检小王", *held).exit_code == 0
     r = run("review", entry["FP-0010"], "--confirm", "--by", "质检小王", *held)
     assert f"its message was already charged by {entry['FP-0014']} (FP-0014)" in r.output, r.output
+    shown = run("show", "cV", "--db", tmp_path / "qc.sqlite").output
+    assert "FP-0016" in shown and "不指向服务态度的判定" in shown and "同一条消息已按" not in shown, shown

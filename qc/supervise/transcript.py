@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from qc.batch.stored import score_stored
 from qc.schema import CHARGED_HEAD, HELD_HEAD, Conversation, Finding, Message
-from qc.scoring.card import Scorecard
+from qc.scoring.card import Scorecard, verdict_kind
 from qc.scoring.metrics import UNDATED
 from qc.scoring.scores import each_charge_once, finding_parts, finding_stakes, inputs_from, score_agents
 from qc.store.database import Store
@@ -214,7 +214,6 @@ def build_view(
     shown = [f for f in findings if explain or f.live or (f.needs_review and not f.suppressed)]
     threshold = slow_reply_threshold(card)
     slow_kinds = _slow_kinds(card)
-    verdict_kinds = {*card.verdict_order, *card.implies_verdict}
     slow: dict[int, float] = {}
     at_least: set[int] = set()
     for f in findings:
@@ -240,7 +239,7 @@ def build_view(
         covered = {
             f.id: charging.id
             for f in mine
-            if charging is not None and f.live and f.kind in verdict_kinds and not parts.get(f.id)
+            if charging is not None and f.live and verdict_kind(f, card) is not None and not parts.get(f.id)
         }
         local = shop_time(m.sent_at, zone)
         views.append(
