@@ -361,3 +361,30 @@ def test_a_sender_object_whose_nick_is_not_text_is_a_reject(tmp_path: Path, send
     assert res.exit_code == 0, res.stderr
     (reject,) = [json.loads(x) for x in (tmp_path / "o" / "rejects.jsonl").read_text("utf-8").splitlines()]
     assert reject["line"] == 2 and reject["reason"].startswith(reason), reject["reason"]
+
+
+@pytest.mark.parametrize(
+    "sender",
+    [
+        {"nick": "店:小雨", "name": {"first": "雨"}},
+        {"nick": "店:小雨", "type": True},
+        {"nick": "店:小雨", "role": {"x": 1}},
+    ],
+)
+def test_a_sender_object_with_a_text_nick_is_read_by_it_whatever_else_it_holds(
+    tmp_path: Path, sender
+) -> None:
+    """A text nick beside a key qc does not need (a name as an object, a type as true/false, a role
+    the record gives at its top level) was read by the nick, and was a reject for a while (audit 173 L4)."""
+    rows = [
+        _message("c1", "买家", "b1", "10:00:00", "在吗"),
+        {**_message("c1", "客服", "x", "10:00:05", "在的亲"), "sender": sender},
+    ]
+    out = tmp_path / "o"
+    res = runner.invoke(
+        app, ["inspect", str(_jsonl(tmp_path / f"{DAY}.jsonl", rows)), "--out", str(out), "-q"]
+    )
+    assert res.exit_code == 0, res.stderr
+    assert (out / "rejects.jsonl").read_text("utf-8") == ""
+    (conversation,) = [json.loads(x) for x in (out / "conversations.jsonl").read_text("utf-8").splitlines()]
+    assert conversation["agents"] == ["店:小雨"]

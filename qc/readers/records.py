@@ -276,11 +276,16 @@ def unnest_sender(rec: RawRecord) -> str | None:
     inner = {
         "".join(ch for ch in str(k).strip().lower() if ch not in " _-"): v for k, v in rec.sender.items()
     }
-    for keys in _SENDER_KEYS.values():
+    told = _as_str(rec.role) is not None or isinstance(rec.role, Role)  # else: the usual "missing role"
+    # Only a field the record takes from the object and finds no text for: a text nick beside a
+    # name given as an object is read by the nick (audit 173 L4).
+    given = {"role": told, "agent_id": _as_str(rec.agent_id) is not None}
+    for name, keys in _SENDER_KEYS.items():
+        if given.get(name) or any(_as_str(inner.get(k)) is not None for k in keys):
+            continue
         for k in keys:
             if (wrong := _not_text(f"sender.{k}", inner.get(k))) is not None:
                 return wrong
-    told = _as_str(rec.role) is not None or isinstance(rec.role, Role)  # else: the usual "missing role"
     if told and inner and not any(k in inner for keys in _SENDER_KEYS.values() for k in keys):
         names = ", ".join(shown_value(str(k), 20) for k in list(rec.sender)[:5])
         return (
