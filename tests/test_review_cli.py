@@ -785,6 +785,8 @@ def test_a_held_finding_on_a_reply_cleared_with_its_message_is_closed_with_the_r
     assert [(x["action"], x["actor"], x["note"], x["state_after"]) for x in log] == [
         ("appeal_close", "boss", "玩笑", "pending")
     ]
+    (listed,) = [json.loads(x) for x in run("appeal", "list", *db).stdout.splitlines()]
+    assert listed["closed_with"] == [conflict]  # audit 173 L2
     # a confirm would charge the cleared reply: refused, naming the ruling and the way out
     r = run("review", conflict, "--confirm", "--by", "质检小王", *held)
     assert r.exit_code != 0 and f"appeal #{appeal} on finding {unknown}" in r.output

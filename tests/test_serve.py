@@ -2701,6 +2701,8 @@ def test_a_reply_cleared_with_its_message_closes_its_held_verdict_in_the_workben
     }
     shown = boss.post(f"/appeals/{a.id}/rule", data=form, follow_redirects=True).text
     assert f"同一条消息待复核的 {verdict.id} 随裁定关闭" in shown
+    row = shown.split(f'id="appeal-{a.id}"', 1)[1].split("</tr>", 1)[0]
+    assert f"同一条消息待复核的 {verdict.id} 随裁定关闭 (closed with it)" in row  # audit 173 L2
     assert store.latest_states(("confirm", "reject"), [verdict.id]) == {}
     page = reviewer.get(f"/conversations/{verdict.finding.conversation_id}").text
     block = page.split(f'id="f-{verdict.id}"', 1)[1].split('id="f-', 1)[0]

@@ -1859,8 +1859,14 @@ class Store:
                 states[fid] = state
         return states
 
-    def decided_with(self, appeal_ids: Collection[int]) -> dict[int, list[str]]:
-        """Per appeal, the findings its rulings decided (each once, in the order first decided)."""
+    def decided_with(
+        self, appeal_ids: Collection[int], actions: Collection[str] = ("confirm", "reject")
+    ) -> dict[int, list[str]]:
+        """Per appeal, the findings its rulings decided (each once, in the order first decided).
+
+        ``actions``: the audit rows that count (a ruling's other rows, such as the findings it
+        closed with a reply, are asked for by their action).
+        """
         log = REVIEW_TABLES["review_log"]
         out: dict[int, list[str]] = {}
         ids = list(appeal_ids)
@@ -1869,7 +1875,7 @@ class Store:
                 query = (
                     select(log.c.appeal_id, log.c.finding_id)
                     .where(log.c.appeal_id.in_(ids[start : start + _CHUNK]))
-                    .where(log.c.action.in_(("confirm", "reject")))
+                    .where(log.c.action.in_(tuple(actions)))
                     .order_by(log.c.id)
                 )
                 for appeal_id, finding_id in conn.execute(query):

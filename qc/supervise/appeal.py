@@ -121,7 +121,8 @@ class Appeal:
     conversation_id: str | None = None
     # The other findings of the appealed message its rulings decided with it (see rule_appeal).
     decided_with: tuple[str, ...] = ()
-    # Those of its findings held for review that the ruling just made closed with the message.
+    # Its findings held for review that its rulings closed with the message (a ruling's return: that
+    # ruling's alone).
     closed_with: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
@@ -132,7 +133,7 @@ class Appeal:
         return out
 
 
-def _from_row(r: dict[str, Any], decided: list[str] | None = None) -> Appeal:
+def _from_row(r: dict[str, Any], decided: list[str] | None = None, closed: list[str] | None = None) -> Appeal:
     return Appeal(
         r["id"],
         r["finding_id"],
@@ -151,6 +152,7 @@ def _from_row(r: dict[str, Any], decided: list[str] | None = None) -> Appeal:
         r.get("shop"),
         r.get("conversation_id"),
         tuple(fid for fid in decided or () if fid != r["finding_id"]),
+        tuple(closed or ()),
     )
 
 
@@ -164,14 +166,16 @@ def get_appeal(store: Store, appeal_id: int) -> Appeal:
     row = store.appeal_row(appeal_id) if 0 < appeal_id < 2**63 else None
     if row is None:
         raise ReviewError(f"no appeal #{appeal_id}; list them with `qc appeal list`")
-    return _from_row(row, store.decided_with([appeal_id]).get(appeal_id))
+    closed = store.decided_with([appeal_id], (CLOSED_ALONG,)).get(appeal_id)
+    return _from_row(row, store.decided_with([appeal_id]).get(appeal_id), closed)
 
 
 def list_appeals(store: Store, state: str | None = None) -> list[Appeal]:
     """Every appeal (or those in one state), oldest first."""
     rows = store.appeal_rows(state)
     decided = store.decided_with([r["id"] for r in rows])
-    return [_from_row(r, decided.get(r["id"])) for r in rows]
+    closed = store.decided_with([r["id"] for r in rows], (CLOSED_ALONG,))
+    return [_from_row(r, decided.get(r["id"]), closed.get(r["id"])) for r in rows]
 
 
 def _appellant(store: Store, finding_agent: str | None, agent: str, by: str) -> tuple[Person, str]:

@@ -182,9 +182,9 @@ def check_appeal_allows_review(store: Store, finding_id: str) -> None:
         raise ReviewError(
             f"finding {finding_id} is closed: appeal #{ruling['id']} on finding {ruling['finding_id']}"
             f" (the same message) was overturned with its message by {ruling['ruled_by']} at"
-            f" {ruling['ruled_at']}{why}. It was held for review, and a confirm would charge the reply"
-            f" that ruling cleared. Reviews are closed; a supervisor can reopen it: qc appeal reopen"
-            f" {ruling['id']} --by NAME --note WHY"
+            f" {ruling['ruled_at']}{why}. It was held for review on the reply that ruling cleared, and"
+            f" is closed with it (a confirm would charge the reply again). A supervisor can reopen it:"
+            f" qc appeal reopen {ruling['id']} --by NAME --note WHY"
         )
     if ruling is not None:
         why = f": {ruling['ruling']}" if ruling.get("ruling") else ""
