@@ -53,8 +53,9 @@ def _cutter() -> tuple[str, Callable[[str], list[str]]]:
 # The index records this name; a change (another segmenter, a new version) rebuilds it. 3: the
 # characters that show nothing are dropped before cutting. 4: tokens are parted at punctuation.
 # 5: compatibility characters are spelt out (① → 1, ㎡ → m2). 6: every format character (Cf) that
-# shows nothing is dropped, the direction marks too (audit 171 L2).
-TOKENIZER_FORMAT = "6"
+# shows nothing is dropped, the direction marks too (audit 171 L2). 7: an enclosed digit is a
+# token of its own (③④ is 3 and 4), a styled one beyond the BMP is spelt (𝟏 → 1).
+TOKENIZER_FORMAT = "7"
 
 # Characters that show nothing (zero-width space, joiners, direction marks, soft hyphen, a BOM): 零宽
 # did not find 零\u200b宽, which reads the same (audits 161 L6, 171 L2).
@@ -63,22 +64,33 @@ _INVISIBLE = INVISIBLE_TABLE
 
 @lru_cache(maxsize=1)
 def _compatible() -> dict[int, str]:
-    """How search spells each compatibility character of the BMP (its NFKC form), as a translation.
+    """How search spells each compatibility character (its NFKC form), as a translation.
 
-    One character for one (① → 1, Ⅻ's Ⅰ-style letters); a word of letters and digits stands
-    apart as its own token (㎡ → " m2 ", so 120㎡ is found by 120, audit 170 F11); anything else
-    (½ → 1⁄2, ℃ → °C) only parts the words around it, so ½ is not read as a 1 and a 2.
+    A full-width, half-width, styled or raised letter or digit is that letter or digit, in its
+    word (１２３ → 123, 𝟏 → 1, m² → m2); an enclosed or other compatibility one stands apart as
+    a token of its own, as a word of letters and digits does (③④ → 3 4, so 3 finds it: audit 171
+    L5; ㎡ → m2, so 120㎡ is found by 120, audit 170 F11); anything else (½ → 1⁄2, ℃ → °C) only
+    parts the words around it, so ½ is not read as a 1 and a 2. The Basic Multilingual Plane, the
+    mathematical letters and digits and the enclosed supplement.
     """
     table: dict[int, str] = {}
-    for code in range(0x80, 0x10000):
+    for code in (*range(0x80, 0x10000), *range(0x1D400, 0x1D800), *range(0x1F100, 0x1F200)):
         ch = chr(code)
-        if not unicodedata.decomposition(ch).startswith("<"):
+        kind = unicodedata.decomposition(ch).split(" ", 1)[0]
+        if not kind.startswith("<"):
             continue
         spelt = unicodedata.normalize("NFKC", ch)
         if spelt == ch:
             continue
-        table[code] = spelt if len(spelt) == 1 else f" {spelt} " if spelt.isalnum() else " "
+        if len(spelt) == 1 and kind in _IN_WORD:
+            table[code] = spelt
+        else:
+            table[code] = f" {spelt} " if spelt.isalnum() else " "
     return table
+
+
+# The compatibility kinds that are a letter or digit written another way, read within its word.
+_IN_WORD = frozenset(("<wide>", "<narrow>", "<font>", "<super>", "<sub>"))
 
 
 def tokenizer_name() -> str:
@@ -99,7 +111,8 @@ def search_tokens(text: str, *, index: bool = False) -> list[str]:
     cut = _cutter()[1]
     # Compatibility characters as every store reads them alike (:func:`_compatible`): ① or Ⅻ
     # are letters and digits to Python and SQLite, nothing to PostgreSQL's parser (audit 169 F9).
-    plain = fold(text).translate(_INVISIBLE).translate(_compatible())
+    # Before folding, which would join an enclosed digit to its neighbours (③④ read as 34).
+    plain = fold(text.translate(_INVISIBLE).translate(_compatible()))
     words = [part for tok in cut(plain) for part in _PARTS.split(tok.lower()) if part]
     if not index:
         return words
