@@ -521,3 +521,9 @@ def test_the_terminal_table_counts_what_waits_for_a_reviewer(tmp_path: Path) -> 
     cells = [c.strip() for c in row.split("│")]
     column = heads.index("held")
     assert above[column] == "待复核" and cells[column] == "1"
+
+
+def test_a_dash_for_standard_input_is_refused_with_the_fix(tmp_path: Path) -> None:
+    """`qc inspect -` said "no such file or folder: -" (audit 172 F10)."""
+    res = runner.invoke(app, ["inspect", "-", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and "reads files, not standard input; save the export to a file" in res.stderr

@@ -189,6 +189,10 @@ def test_unreadable_or_missing_sheets_are_clear_errors(day):
     other.write_text("发现编号,复核人\nffff,质检小王\n", encoding="utf-8")
     r = run("review", "import", other, *db)
     assert r.exit_code == 2 and "no column 复核结论（确认/驳回） (decision)" in r.stderr
+    # a column qc reads, twice: the second's decisions were passed over unsaid (audit 172 F10)
+    other.write_text("发现编号,复核结论,复核人,decision\nffff,,质检小王,驳回\n", encoding="utf-8")
+    r = run("review", "import", other, *db)
+    assert r.exit_code == 2 and "the sheet has two columns 复核结论（确认/驳回）: keep one" in r.stderr
 
 
 def test_export_out_must_be_a_file_not_a_folder(day):

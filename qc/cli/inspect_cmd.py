@@ -280,7 +280,8 @@ def inspect_cli(
     of their own (slow_response, missed_reply), so every point has evidence. With --db the
     conversations are upserted into a SQLite/PostgreSQL store, the days are scored from what
     the store holds, and each agent's appraisal period so far is printed too.
-    Exit 1 if an input file could not be read (the others are still done).
+    Exit 1 if an input file could not be read (the others are still done), or nothing was
+    inspected: the inputs held no chat export, or every record was rejected.
 
     \b
     Example:
@@ -299,6 +300,11 @@ def inspect_cli(
     remote = [p for p in inputs if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", p) and not p.startswith("file:")]
     if remote and engine != "spark":
         raise ConfigError(f"{remote[0]}: URIs are read by --engine spark only; give a local file or folder")
+    if "-" in inputs and not Path("-").exists():
+        # Standard input is not read: the readers open a file more than once (audit 172 F10).
+        raise ConfigError(
+            "-: qc inspect reads files, not standard input; save the export to a file and give its path"
+        )
     missing = [p for p in inputs if p not in remote and not Path(p).exists()]
     if missing:
         err(f"qc: no such file or folder: {', '.join(missing)}")

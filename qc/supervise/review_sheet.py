@@ -437,6 +437,22 @@ def import_review_sheet(store: Store, path: Path, default_by: str = "") -> Impor
         if "finding_id" in found:
             header_at, columns = position, found
             break
+    if header_at is not None:
+        # A column qc reads, twice (a copied 复核结论): the first was read, what was typed in the
+        # other was passed over unsaid (audit 172 F10).
+        keys = [
+            _ALIASES[normalize_header(c)] for c in table.rows[header_at][1] if normalize_header(c) in _ALIASES
+        ]
+        twice = sorted({k for k in keys if keys.count(k) > 1}, key=keys.index)
+        if twice:
+            names = ", ".join(dict(REVIEW_HEADERS)[k] for k in twice)
+            result.problems.append(
+                RowProblem(
+                    table.rows[header_at][0],
+                    f"the sheet has two columns {names}: keep one and import it again",
+                )
+            )
+            return result
     missing = [key for key in ("finding_id", "decision") if key not in columns]
     if header_at is None or missing:
         names = " and ".join(f"{dict(REVIEW_HEADERS)[k]} ({k})" for k in missing or ["finding_id"])
