@@ -192,6 +192,11 @@ def wide_accounts(members: list[Candidate]) -> tuple[list[Candidate], list[tuple
     shop = next((c.shop for c in members if c.shop), None)
     if shop is None:
         return members, []
+    # Folding lengthens a shop's name at most twice (İ lower-cased is two characters): replies that
+    # fit so fit (the common case, no folding).
+    room = MAX_ACCOUNT_CHARS - 2 * len(shop) - 1
+    if all(c.sender is None or len(c.sender) <= room for c in members):
+        return members, []
     kept: list[Candidate] = []
     wide: list[tuple[Candidate, Reject]] = []
     for c in members:
