@@ -474,15 +474,25 @@ def test_a_block_of_nul_bytes_near_the_start_costs_its_line_not_the_file(tmp_pat
     export it made the whole file "binary", every good record lost (audit 172 F5)."""
     lines = [_good(f"c{i}").strip() for i in range(20)]
     path = tmp_path / "day.jsonl"
-    path.write_bytes((lines[0] + "\n").encode() + b"\x00" * 4096 + ("\n".join(lines[1:]) + "\n").encode())
+    # three crashes, three blocks: a limit of two refused the file whole again (audit 174 M2)
+    block = b"\x00" * 4096
+    path.write_bytes(
+        (lines[0] + "\n").encode()
+        + block
+        + (lines[1] + "\n").encode()
+        + block
+        + (lines[2] + "\n").encode()
+        + block
+        + ("\n".join(lines[3:]) + "\n").encode()
+    )
     for jobs in ("1", "2"):
         res, out = _inspect(tmp_path, path, "--jobs", jobs)
         assert res.exit_code == 0, res.stderr
         run = json.loads((out / "run.json").read_text(encoding="utf-8"))
         good = sum(len(x.splitlines()) for x in lines)
-        assert run["counts"]["rejected"] == 1 and run["counts"]["read"] == good
-        (reject,) = [json.loads(x) for x in (out / "rejects.jsonl").read_text(encoding="utf-8").splitlines()]
-        assert reject["line"] == 3  # the line the block runs into
+        assert run["counts"]["rejected"] == 3 and run["counts"]["read"] == good
+        rejects = [json.loads(x) for x in (out / "rejects.jsonl").read_text(encoding="utf-8").splitlines()]
+        assert [r["line"] for r in rejects] == [3, 5, 7]  # the lines the blocks run into
     # control bytes other than a NUL block are still binary
     (tmp_path / "blob.jsonl").write_bytes(bytes(range(1, 9)) * 600 + b"\x00" * 4096)
     res, _ = _inspect(tmp_path, tmp_path / "blob.jsonl")
@@ -521,7 +531,7 @@ def test_a_store_or_a_file_of_many_nul_runs_in_the_input_is_not_read_as_text(tmp
     (folder / "day.jsonl").write_text(_good("c1"), encoding="utf-8")
     with open_store(folder / "qc.sqlite"):
         pass
-    (folder / "pages.bin").write_bytes((b"page header text " + b"\x00" * 64) * 200)
+    (folder / "pages.bin").write_bytes((bytes(range(1, 32)) + b"page" + b"\x00" * 64) * 200)
     res, out = _inspect(tmp_path, folder)
     assert res.exit_code == 1
     errors = {

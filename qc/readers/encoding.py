@@ -194,20 +194,18 @@ def _looks_binary(data: bytes) -> bool:
 
 # A run of NUL bytes: what a crash leaves in a file being appended to, not the file's content.
 _NUL_RUN = re.compile(rb"\x00{16,}")
-# How many such runs a crash leaves at most in a file's first bytes (one per crash).
-_CRASH_BLOCKS = 2
 
 
 def looks_binary(sample: bytes) -> bool:
     """True when ``sample`` (a file's first bytes) is control bytes more than text: binary, no chat export.
 
-    A run or two of NUL bytes is left out: a small export with such a block in its first 64 KB was
+    Runs of NUL bytes are left out: a small export with such a block in its first 64 KB was
     refused whole as binary, every good record lost, where the block further into a file is one
-    reject (audit 172 F5). More runs are a binary file's (a database's pages: audit 173 M2). A
-    sample of nothing but NUL bytes is binary.
+    reject (audit 172 F5), however many crashes left one (audit 174 M2). A binary file's other
+    bytes hold control bytes enough; a SQLite database, mostly text besides its NUL runs, is told
+    by its signature (:mod:`qc.readers.files`). A sample of nothing but NUL bytes is binary.
     """
-    runs = _NUL_RUN.findall(sample, 0, len(sample))
-    text = _NUL_RUN.sub(b"", sample) if len(runs) <= _CRASH_BLOCKS else sample
+    text = _NUL_RUN.sub(b"", sample)
     if not text:
         return bool(sample)
     controls = sum(1 for b in text if b < 32 and b not in (9, 10, 13, 12, 27))
