@@ -810,6 +810,8 @@ def test_a_held_finding_on_a_reply_cleared_with_its_message_is_closed_with_the_r
         assert conflict not in served
     # reopened, the held finding is open to review again, still held (never decided)
     assert run("appeal", "reopen", appeal, "--by", "张主管", "--note", "再看", *db).exit_code == 0
+    (listed,) = [json.loads(x) for x in run("appeal", "list", *db).stdout.splitlines()]
+    assert listed["closed_with"] == []  # no longer closed (audit 174 M3)
     r = run("review", conflict, "--confirm", "--by", "质检小王", *held)
     assert r.exit_code == 0 and "costs its points from now on" in r.output, r.output
 

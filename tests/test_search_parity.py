@@ -32,6 +32,7 @@ TEXTS = [
     "面积120㎡，25℃",
     "零\u200e宽回复",  # a left-to-right mark inside, as pasted text carries one (audit 171 L2)
     "③④号柜台，𝟏𝟐层",  # enclosed digits side by side, styled digits beyond the BMP (audit 171 L5)
+    "⽣产日期见瓶底",  # a radical look-alike, as text copied from a PDF holds (audit 174 L1)
 ]
 QUERIES = {
     "5678": [0, 1],
@@ -55,6 +56,7 @@ QUERIES = {
     "3": [5, 10],
     "④": [10],
     "12": [10],
+    "生产": [11],
 }
 
 

@@ -121,8 +121,7 @@ class Appeal:
     conversation_id: str | None = None
     # The other findings of the appealed message its rulings decided with it (see rule_appeal).
     decided_with: tuple[str, ...] = ()
-    # Its findings held for review that its rulings closed with the message (a ruling's return: that
-    # ruling's alone).
+    # Its findings held for review that its ruling in force keeps closed with the message.
     closed_with: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
@@ -166,16 +165,31 @@ def get_appeal(store: Store, appeal_id: int) -> Appeal:
     row = store.appeal_row(appeal_id) if 0 < appeal_id < 2**63 else None
     if row is None:
         raise ReviewError(f"no appeal #{appeal_id}; list them with `qc appeal list`")
-    closed = store.decided_with([appeal_id], (CLOSED_ALONG,)).get(appeal_id)
-    return _from_row(row, store.decided_with([appeal_id]).get(appeal_id), closed)
+    closed = _closed_now(store, store.decided_with([appeal_id], (CLOSED_ALONG,)))
+    return _from_row(row, store.decided_with([appeal_id]).get(appeal_id), closed.get(appeal_id))
 
 
 def list_appeals(store: Store, state: str | None = None) -> list[Appeal]:
     """Every appeal (or those in one state), oldest first."""
     rows = store.appeal_rows(state)
     decided = store.decided_with([r["id"] for r in rows])
-    closed = store.decided_with([r["id"] for r in rows], (CLOSED_ALONG,))
+    closed = _closed_now(store, store.decided_with([r["id"] for r in rows], (CLOSED_ALONG,)))
     return [_from_row(r, decided.get(r["id"]), closed.get(r["id"])) for r in rows]
+
+
+def _closed_now(store: Store, closed: dict[int, list[str]]) -> dict[int, list[str]]:
+    """Per appeal, the findings its ruling in force keeps closed (an overturn with the message, standing).
+
+    Every finding an earlier ruling closed was listed after a reopen, or an overturn without the
+    message, though a review of it was open again (audit 174 M3).
+    """
+    out: dict[int, list[str]] = {}
+    for appeal_id, finding_ids in closed.items():
+        for fid in finding_ids:
+            ruling = ruled_along(store, fid)
+            if ruling is not None and ruling.get("closed") and ruling["id"] == appeal_id:
+                out.setdefault(appeal_id, []).append(fid)
+    return out
 
 
 def _appellant(store: Store, finding_agent: str | None, agent: str, by: str) -> tuple[Person, str]:

@@ -54,8 +54,9 @@ def _cutter() -> tuple[str, Callable[[str], list[str]]]:
 # characters that show nothing are dropped before cutting. 4: tokens are parted at punctuation.
 # 5: compatibility characters are spelt out (① → 1, ㎡ → m2). 6: every format character (Cf) that
 # shows nothing is dropped, the direction marks too (audit 171 L2). 7: an enclosed digit is a
-# token of its own (③④ is 3 and 4), a styled one beyond the BMP is spelt (𝟏 → 1).
-TOKENIZER_FORMAT = "7"
+# token of its own (③④ is 3 and 4), a styled one beyond the BMP is spelt (𝟏 → 1). 8: a radical
+# look-alike (⽣) stays in its word as the character it looks like.
+TOKENIZER_FORMAT = "8"
 
 # Characters that show nothing (zero-width space, joiners, direction marks, soft hyphen, a BOM): 零宽
 # did not find 零\u200b宽, which reads the same (audits 161 L6, 171 L2).
@@ -82,7 +83,9 @@ def _compatible() -> dict[int, str]:
         spelt = unicodedata.normalize("NFKC", ch)
         if spelt == ch:
             continue
-        if len(spelt) == 1 and kind in _IN_WORD:
+        if len(spelt) == 1 and (kind in _IN_WORD or _HAN.match(spelt)):
+            # a radical or compatibility ideograph copied from a PDF (⽣产) is the character in its
+            # word (audit 174 L1)
             table[code] = spelt
         else:
             table[code] = f" {spelt} " if spelt.isalnum() else " "
