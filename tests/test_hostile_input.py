@@ -152,7 +152,7 @@ def test_a_gzip_file_is_named_as_such_not_given_an_encoding_hint(tmp_path):
     assert "gzip-compressed (.gz) file, not text" in res.stderr
     assert "--encoding" not in res.stderr
     # not "a day without chats" (audit 173 L6)
-    assert "qc: nothing inspected: no chat export was read: no input could be read" in res.stderr
+    assert "qc: nothing inspected: no chat export was read: 1 input could not be read" in res.stderr
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert "gzip" in run["files"][0]["error"]
 

@@ -326,6 +326,12 @@ def test_a_run_that_inspects_nothing_says_so_under_quiet_and_exits_1(tmp_path: P
     res = runner.invoke(app, ["inspect", str(notes), "--out", str(tmp_path / "o7"), "-q"])
     assert res.exit_code == 1 and "no chat export was read: no input is one" in res.stderr
     assert "\x1b" not in res.stderr and "a[31mred\\nline.txt: skipped: not a chat export" in res.stderr
+    # a file that failed beside an empty export: the failure is said, not a day without chats (audit 174 L4)
+    (notes / "day.jsonl.gz").write_bytes(b"\x1f\x8b\x08\x00" + b"\x00" * 20)
+    (notes / "empty.jsonl").write_text("", encoding="utf-8")
+    res = runner.invoke(app, ["inspect", str(notes), "--out", str(tmp_path / "o8"), "-q"])
+    assert res.exit_code == 1 and "no chat export was read: 1 input could not be read" in res.stderr
+    assert "a day without chats" not in res.stderr
     # an empty export is a day without chats: said, and not a failure
     (empty / f"{DAY}.jsonl").write_text("", encoding="utf-8")
     res = runner.invoke(app, ["inspect", str(empty), "--out", str(tmp_path / "o6"), "-q"])
@@ -369,6 +375,7 @@ def test_a_sender_object_whose_nick_is_not_text_is_a_reject(tmp_path: Path, send
         {"nick": "店:小雨", "name": {"first": "雨"}},
         {"nick": "店:小雨", "type": True},
         {"nick": "店:小雨", "role": {"x": 1}},
+        {"nick": "店:小雨", "staff_id": {"id": 7}},  # an agent id qc cannot read is left out (audit 174 L5)
     ],
 )
 def test_a_sender_object_with_a_text_nick_is_read_by_it_whatever_else_it_holds(

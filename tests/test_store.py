@@ -518,6 +518,8 @@ def test_a_reading_command_given_a_missing_sqlite_url_makes_no_file(tmp_path):
         r = CliRunner().invoke(app, ["flagged", "--db", db])
         assert r.exit_code == 2 and f"no store at {db}" in r.output, r.output
         assert not missing.exists()
+    r = CliRunner().invoke(app, ["flagged", "--db", f"sqlite:///{tmp_path}"])  # a folder (audit 174 L5)
+    assert r.exit_code == 2 and "is a folder, not a store file" in r.output, r.output
     demo = Path(__file__).resolve().parents[1] / "demo" / "next_day"
     r = CliRunner().invoke(
         app, ["inspect", str(demo), "--out", str(tmp_path / "o"), "-q", "--db", f"sqlite:///{missing}"]

@@ -145,21 +145,27 @@ class InspectionReport:
                 f"all {read.read} records were rejected (each with its file, line and why in rejects.jsonl):"
                 " is it the export you meant? a --format or --column may be needed"
             )
+        failed = len(read.failed_files)
         folders = sum(1 for f in read.skipped_files if f.skipped == SUBFOLDER)
+        why = []  # each said, whatever else the input held (audit 174 L4)
+        if failed:
+            why.append(
+                ("1 input could not be read" if failed == 1 else f"{failed} inputs could not be read")
+                + " (each is named with why)"
+            )
         if folders:
             were = (
                 "1 folder inside the input was"
                 if folders == 1
                 else f"{folders} folders inside the input were"
             )
-            return (
-                f"no chat export was read: {were} not read (folders are read one level deep): name each"
-                " (qc inspect DAY/小雨 DAY/小满)"
+            why.append(
+                f"{were} not read (folders are read one level deep): name each (qc inspect DAY/小雨 DAY/小满)"
             )
+        if why:
+            return "no chat export was read: " + "; ".join(why)
         if not read.files:
             return "no chat export was read: the input holds no file"
-        if all(f.error is not None for f in read.files):
-            return "no chat export was read: no input could be read (each is named with why)"
         if not self._empty_exports:
             return (
                 "no chat export was read: no input is one (each is named with why it was skipped, and in"

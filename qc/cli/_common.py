@@ -238,7 +238,7 @@ def one_line(text: object) -> str:
     A file name or a header cell is the export's: an escape in it recoloured the terminal, and a
     line break in a file name split its error over two lines (audit 172 F8).
     """
-    return plain(text).replace("\r", "\\r").replace("\n", "\\n")
+    return plain(("" if text is None else str(text)).replace("\r", "\\r").replace("\n", "\\n"))
 
 
 def table_console(stderr: bool = False) -> Console:

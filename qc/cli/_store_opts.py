@@ -151,6 +151,8 @@ def open_db(db: str) -> Store:
     # A sqlite:/// URL too: SQLite made the missing file on connecting, empty and world-readable,
     # and a later qc inspect filled it as it was (audit 171 L3).
     file = sqlite_file_of(db)
+    if "://" in db and file is not None and file.is_dir():  # a path is told so by open_store (audit 174 L5)
+        raise NoStoreError(f"--db {db} is a folder, not a store file: give the store's file")
     if file is not None and not file.exists():
         raise NoStoreError(f"no store at {db}: run `qc inspect DAY --out DIR --db {db}` first, or pass --db")
     # An empty file is no store either: opened, it became one (every qc table written into it),

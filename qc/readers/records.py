@@ -277,13 +277,12 @@ def unnest_sender(rec: RawRecord) -> str | None:
         "".join(ch for ch in str(k).strip().lower() if ch not in " _-"): v for k, v in rec.sender.items()
     }
     told = _as_str(rec.role) is not None or isinstance(rec.role, Role)  # else: the usual "missing role"
-    # Only a field the record takes from the object and finds no text for: a text nick beside a
-    # name given as an object is read by the nick (audit 173 L4).
-    given = {"role": told, "agent_id": _as_str(rec.agent_id) is not None}
-    for name, keys in _SENDER_KEYS.items():
-        if given.get(name) or any(_as_str(inner.get(k)) is not None for k in keys):
-            continue
-        for k in keys:
+    # Only the nick, when the object holds no text for it: a text nick beside a name given as an
+    # object is read by the nick (audit 173 L4), and a role or agent id qc cannot read is left out
+    # as a missing one is (a missing role is the usual reject; audit 174 L5).
+    nicks = _SENDER_KEYS["sender"]
+    if not any(_as_str(inner.get(k)) is not None for k in nicks):
+        for k in nicks:
             if (wrong := _not_text(f"sender.{k}", inner.get(k))) is not None:
                 return wrong
     if told and inner and not any(k in inner for keys in _SENDER_KEYS.values() for k in keys):
