@@ -57,6 +57,21 @@ def _two_phrases_on_one_message(tmp_path):
     return first, second, ["--db", str(tmp_path / "qc.sqlite")]
 
 
+def _held_phrases(tmp_path):
+    """The two phrases of 我不知道，爱买不买 on a card that holds forbidden phrases for review.
+
+    (我不知道's finding, 爱买不买's, --db, and --db with --scorecard of that card.)
+    """
+    from qc.store.database import open_store
+
+    _, _, db = _two_phrases_on_one_message(tmp_path)
+    with open_store(tmp_path / "qc.sqlite") as store:
+        entry = {s.finding.entry: s.id for s in store.findings(conversation_ids=["cT"])}
+    card = tmp_path / "held.toml"
+    card.write_text('[findings]\nreview_only = ["forbidden_phrase"]\n', encoding="utf-8")
+    return entry["FP-0007"], entry["FP-0014"], db, [*db, "--scorecard", card]
+
+
 def test_the_still_charged_warning_follows_the_shops_card(tmp_path):
     """Two forbidden phrases on one message: which of them charges the verdict is the card's say."""
     first, second, db = _two_phrases_on_one_message(tmp_path)
@@ -711,15 +726,7 @@ def test_a_confirmed_held_verdict_is_one_of_its_messages_charges(tmp_path):
     charging, unsaid (audit 167 H1); confirming a finding whose message is already charged as
     severely said it costs its points from now on (L1); the sheet gave a threshold of inf as the
     reason it costs nothing (M1)."""
-    _, _, db = _two_phrases_on_one_message(tmp_path)
-    from qc.store.database import open_store
-
-    with open_store(tmp_path / "qc.sqlite") as store:
-        entry = {s.finding.entry: s.id for s in store.findings(conversation_ids=["cT"])}
-    unknown, conflict = entry["FP-0007"], entry["FP-0014"]
-    card = tmp_path / "held.toml"
-    card.write_text('[findings]\nreview_only = ["forbidden_phrase"]\n', encoding="utf-8")
-    held = [*db, "--scorecard", card]
+    unknown, conflict, db, held = _held_phrases(tmp_path)
     r = run("review", conflict, "--confirm", "--by", "质检小王", *held)
     assert "confirmed, it costs its points from now on" in r.output
     r = run("review", unknown, "--confirm", "--by", "质检小王", *held)
@@ -765,17 +772,12 @@ def test_a_held_finding_on_a_reply_cleared_with_its_message_is_closed_with_the_r
     afterwards and charged the reply the agent had won, unsaid (audit 169 F6). It is closed with
     the ruling now: no confirm, no appeal, not in the sheet's or the queue's work, until a
     supervisor reopens the appeal."""
-    _, _, db = _two_phrases_on_one_message(tmp_path)
     from qc.store.database import open_store
     from qc.supervise.people import list_people
     from qc.supervise.queue import build_queue, next_pending
 
-    with open_store(tmp_path / "qc.sqlite") as store:
-        entry = {s.finding.entry: s.id for s in store.findings(conversation_ids=["cT"])}
-    unknown, conflict = entry["FP-0007"], entry["FP-0014"]
-    card = tmp_path / "held.toml"
-    card.write_text('[findings]\nreview_only = ["forbidden_phrase"]\n', encoding="utf-8")
-    held = [*db, "--scorecard", card]
+    unknown, conflict, db, held = _held_phrases(tmp_path)
+    card = held[-1]
     assert run("review", unknown, "--confirm", "--by", "质检小王", *held).exit_code == 0
     appeal = run("appeal", "open", unknown, "--agent", "阿杰", "--reason", "引用", *held).stdout.strip()
     assert run("appeal", "answer", appeal, "--by", "质检小王", "--note", "看过", *db).exit_code == 0
@@ -820,15 +822,7 @@ def test_an_uphold_after_a_reopen_confirms_again_a_held_verdict_the_overturn_rej
     """A reviewer confirmed a held verdict; an overturn --with-message rejected it along; reopened
     and upheld, the appeal confirmed the appealed phrase again but left the verdict rejected, as a
     rejected held finding no longer counted among the message's charges (audit 171 H1)."""
-    _, _, db = _two_phrases_on_one_message(tmp_path)
-    from qc.store.database import open_store
-
-    with open_store(tmp_path / "qc.sqlite") as store:
-        entry = {s.finding.entry: s.id for s in store.findings(conversation_ids=["cT"])}
-    unknown, conflict = entry["FP-0007"], entry["FP-0014"]
-    card = tmp_path / "held.toml"
-    card.write_text('[findings]\nreview_only = ["forbidden_phrase"]\n', encoding="utf-8")
-    held = [*db, "--scorecard", card]
+    unknown, conflict, db, held = _held_phrases(tmp_path)
 
     def points():
         assert run("export", "--date", DAY, "--out", tmp_path / "exp", *held).exit_code == 0

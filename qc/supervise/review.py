@@ -177,22 +177,21 @@ def check_appeal_allows_review(store: Store, finding_id: str) -> None:
     rows = store.appeal_rows(finding_id=finding_id)
     latest = rows[-1] if rows else None
     ruling = ruled_along(store, finding_id, latest)
-    if ruling is not None and ruling.get("closed"):
-        why = f": {ruling['ruling']}" if ruling.get("ruling") else ""
-        raise ReviewError(
-            f"finding {finding_id} is closed: appeal #{ruling['id']} on finding {ruling['finding_id']}"
-            f" (the same message) was overturned with its message by {ruling['ruled_by']} at"
-            f" {ruling['ruled_at']}{why}. It was held for review on the reply that ruling cleared, and"
-            f" is closed with it (a confirm would charge the reply again). A supervisor can reopen it:"
-            f" qc appeal reopen {ruling['id']} --by NAME --note WHY"
-        )
     if ruling is not None:
         why = f": {ruling['ruling']}" if ruling.get("ruling") else ""
+        what = (
+            f"closed: appeal #{ruling['id']} on finding {ruling['finding_id']} (the same message) was"
+            f" overturned with its message by {ruling['ruled_by']} at {ruling['ruled_at']}{why}. It was"
+            " held for review on the reply that ruling cleared, and is closed with it (a confirm would"
+            " charge the reply again)"
+            if ruling.get("closed")
+            else f"final: it was decided with appeal #{ruling['id']} on finding {ruling['finding_id']}"
+            f" (the same message), {ruling['state']} by {ruling['ruled_by']} at {ruling['ruled_at']}{why}."
+            " Reviews are closed"
+        )
         raise ReviewError(
-            f"finding {finding_id} is final: it was decided with appeal #{ruling['id']} on finding"
-            f" {ruling['finding_id']} (the same message), {ruling['state']} by {ruling['ruled_by']} at"
-            f" {ruling['ruled_at']}{why}. Reviews are closed; a supervisor can reopen it:"
-            f" qc appeal reopen {ruling['id']} --by NAME --note WHY"
+            f"finding {finding_id} is {what}; a supervisor can reopen it: qc appeal reopen {ruling['id']}"
+            " --by NAME --note WHY"
         )
     if latest is not None and latest["state"] in FINAL:
         why = f": {latest['ruling']}" if latest.get("ruling") else ""
