@@ -558,3 +558,34 @@ def test_an_opendocument_sheet_and_a_macs_zip_folder_are_named_as_what_they_are(
     files = {Path(f["path"]).name: f for f in json.loads((out / "run.json").read_text("utf-8"))["files"]}
     assert files["sheet.ods"]["error"].startswith("is an OpenDocument file (.ods or .odt)")
     assert "__MACOSX" not in files and "__MACOSX" not in res.stderr
+
+
+def test_a_tar_of_exports_and_a_sqlite_log_are_named_not_read_as_text(tmp_path):
+    """With NUL runs left out of the binary check, a tar's header read as text: two made-up
+    conversations and exit 0; a SQLite -wal file got an encoding hint (audit 175 M1, L1)."""
+    import io
+    import tarfile
+
+    folder = tmp_path / "day"
+    folder.mkdir()
+    data = _good("c1").encode("utf-8")
+    with tarfile.open(folder / "exports.tar", "w") as tar:
+        member = tarfile.TarInfo("2026-11-24.jsonl")
+        member.size = len(data)
+        tar.addfile(member, io.BytesIO(data))
+    (folder / "qc.sqlite-wal").write_bytes(b"\x37\x7f\x06\x82" + b"\x00\x2d\xe2\x18" + bytes(range(256)) * 20)
+    (folder / "day.jsonl").write_text(_good("c2"), encoding="utf-8")
+    res, out = _inspect(tmp_path, folder)
+    assert res.exit_code == 1
+    errors = {
+        Path(f["path"]).name: f["error"] for f in json.loads((out / "run.json").read_text("utf-8"))["files"]
+    }
+    assert errors["exports.tar"].startswith("is a tar archive (.tar), not text: unpack it")
+    assert errors["qc.sqlite-wal"].startswith("is a SQLite write-ahead log (-wal)")
+    assert errors["day.jsonl"] is None
+    # a crash block in the middle of a line costs that line
+    lines = [_good(f"c{i}").strip() for i in range(10)]
+    mid = tmp_path / "mid.jsonl"
+    mid.write_bytes(lines[0].encode() + b"\x00" * 4096 + ("\n".join(lines[1:]) + "\n").encode())
+    res, out = _inspect(tmp_path, mid)
+    assert res.exit_code == 0 and len(_rejects(out)) == 1

@@ -192,8 +192,10 @@ def _looks_binary(data: bytes) -> bool:
     return looks_binary(data[:_SAMPLE])
 
 
-# A run of NUL bytes: what a crash leaves in a file being appended to, not the file's content.
-_NUL_RUN = re.compile(rb"\x00{16,}")
+# A run of NUL bytes where a line starts, or of a disk block's length anywhere: what a crash
+# leaves in a file being appended to, not the file's content. Shorter runs inside a line are a
+# binary format's padding (a tar header's, audit 175 M1).
+_NUL_RUN = re.compile(rb"(?:^|(?<=\n))\x00{16,}|\x00{1024,}")
 
 
 def looks_binary(sample: bytes) -> bool:
@@ -330,6 +332,33 @@ _PACKED = (
     (b"Rar!\x1a\x07", "RAR archive (.rar)"),
     (b"PK\x03\x04", "ZIP archive (.zip)"),
 )
+# Formats told by bytes further in, or that are no archive but no text either.
+_MARKED = (
+    (257, b"ustar", "is a tar archive (.tar), not text: unpack it and inspect the folder of files inside"),
+    (
+        0,
+        b"\x37\x7f\x06\x82",
+        "is a SQLite write-ahead log (-wal), not a chat export: keep it out of the input",
+    ),
+    (
+        0,
+        b"\x37\x7f\x06\x83",
+        "is a SQLite write-ahead log (-wal), not a chat export: keep it out of the input",
+    ),
+    (
+        0,
+        b"\xd9\xd5\x05\xf9\x20\xa1\x63\xd7",
+        "is a SQLite journal, not a chat export: keep it out of the input",
+    ),
+)
+
+
+def marked_kind(data: bytes) -> str | None:
+    """Why ``data`` is no chat export when its bytes say what it is (a tar, a SQLite log), else ``None``."""
+    for at, magic, why in _MARKED:
+        if data[at : at + len(magic)] == magic:
+            return why
+    return None
 
 
 def compressed_kind(data: bytes) -> str | None:

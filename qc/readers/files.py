@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from qc.errors import ConfigError
-from qc.readers.encoding import Decoded, UndecodableError, check_encoding, decode
+from qc.readers.encoding import Decoded, UndecodableError, check_encoding, decode, marked_kind
 from qc.readers.json_document import DocumentError, read_document
 from qc.readers.jsonl import read_jsonl
 from qc.readers.limits import limits_source, load_limits
@@ -251,6 +251,8 @@ def _items(path: Path, resolved: Resolved, outcome: FileOutcome) -> list[RawReco
         )
     if data.startswith(OLE_MAGIC):
         raise _FileError("is an old binary Excel (.xls) or Office file; save it as .xlsx or CSV")
+    if (marked := marked_kind(data)) is not None:
+        raise _FileError(marked)
     if data.startswith(b"SQLite format 3\x00"):
         raise _FileError(
             "is a SQLite database (a qc store?), not a chat export: keep it out of the input folder"
