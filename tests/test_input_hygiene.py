@@ -331,7 +331,14 @@ def test_a_run_that_inspects_nothing_says_so_under_quiet_and_exits_1(tmp_path: P
     (notes / "empty.jsonl").write_text("", encoding="utf-8")
     res = runner.invoke(app, ["inspect", str(notes), "--out", str(tmp_path / "o8"), "-q"])
     assert res.exit_code == 1 and "no chat export was read: 1 input could not be read" in res.stderr
-    assert "a day without chats" not in res.stderr
+    assert (
+        "a day without chats" not in res.stderr and "1 export holds no record" in res.stderr
+    )  # audit 175 L3
+    # an empty export beside an agents' folder: the folder's chats are unread, exit 1 (audit 175 L4)
+    (notes / "day.jsonl.gz").unlink()
+    (notes / "小雨").mkdir()
+    res = runner.invoke(app, ["inspect", str(notes), "--out", str(tmp_path / "o9"), "-q"])
+    assert res.exit_code == 1 and "1 folder inside the input was not read" in res.stderr
     # an empty export is a day without chats: said, and not a failure
     (empty / f"{DAY}.jsonl").write_text("", encoding="utf-8")
     res = runner.invoke(app, ["inspect", str(empty), "--out", str(tmp_path / "o6"), "-q"])

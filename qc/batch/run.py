@@ -117,7 +117,9 @@ class InspectionReport:
         are a quiet day: 0, said.
         """
         read = self.read
-        nothing = not read.accepted and (read.read > 0 or not self._empty_exports)
+        # A skipped agents' folder is the day's chats unread, beside an empty export too (audit 175 L4).
+        folders = any(f.skipped == SUBFOLDER for f in read.files)
+        nothing = not read.accepted and (read.read > 0 or folders or not self._empty_exports)
         return 1 if read.failed_files or nothing else 0
 
     @property
@@ -163,6 +165,9 @@ class InspectionReport:
                 f"{were} not read (folders are read one level deep): name each (qc inspect DAY/小雨 DAY/小满)"
             )
         if why:
+            empty = len(self._empty_exports)
+            if empty:  # said as well: under -q an empty export is not named otherwise (audit 175 L3)
+                why.append("1 export holds no record" if empty == 1 else f"{empty} exports hold no record")
             return "no chat export was read: " + "; ".join(why)
         if not read.files:
             return "no chat export was read: the input holds no file"

@@ -418,8 +418,9 @@ def _known_word(text: str) -> bool:
     A word of three characters it tags as a person's name (nr) is one: 王建军, 李建国 are
     everyday names, and were left visible beside a phone (audit 173 H1). Two characters it tags
     so are as often everyday words (李子, 杨桃, 安静, 黎明, 余杭, 胡桃) as names (李娜, 高峰), and
-    stay words: a missed two-character name over 12,000 masked words (audit 174 M1). A
-    three-character everyday word it tags as a name (金银花) is in not_names_before_phone.
+    stay words: a missed two-character name over 12,000 masked words (audit 174 M1). The
+    three-character everyday words it tags as names (金银花, 杜鹃花, 石景山) are masked unless
+    listed in not_names_before_phone, which names the ones found so far.
     """
     return bool(_dictionary().get(text)) and not (len(text) >= 3 and text in _person_names())
 
