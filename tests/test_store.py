@@ -544,3 +544,16 @@ def test_a_reading_command_given_a_file_that_is_no_database_says_so_with_the_fix
         r = CliRunner().invoke(app, [*args, "--db", str(notes)])
         assert r.exit_code == 2, r.output
         assert "file is not a database (not a qc store, or a damaged one): give --db a qc store" in r.output
+
+
+def test_the_file_of_a_sqlite_uri_url_is_its_path(tmp_path):
+    """sqlite:///file:/path?mode=ro&uri=true names /path: taken as a relative file named file:/path,
+    it was "no store" to every reading command (fresh-clone CI of this session)."""
+    from qc.store.database import sqlite_file_of
+
+    path = tmp_path / "qc.sqlite"
+    assert sqlite_file_of(f"sqlite:///file:{path}?mode=ro&uri=true") == path
+    assert sqlite_file_of(f"sqlite:///{path}") == path
+    assert sqlite_file_of(str(path)) == path
+    assert sqlite_file_of("sqlite:///file:mem?mode=memory&uri=true") is None
+    assert sqlite_file_of("postgresql://u@h/db") is None

@@ -2557,6 +2557,11 @@ def _sqlite_file(url: str) -> Path | None:
     name = parsed.database
     if not parsed.drivername.startswith("sqlite") or not name or name == ":memory:":
         return None
+    if parsed.query.get("uri") == "true" and name.startswith("file:"):
+        # SQLite's URI form (sqlite:///file:/path?mode=ro&uri=true): the file is the path in it
+        name = name.removeprefix("file:").removeprefix("//")
+        if not name or name.startswith(":memory:") or parsed.query.get("mode") == "memory":
+            return None
     return Path(name).expanduser()
 
 
