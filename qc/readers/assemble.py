@@ -24,17 +24,27 @@ def build_conversations(candidates: list[Candidate], result: ReadResult) -> None
     groups: dict[str, list[Candidate]] = {}
     for c in candidates:
         groups.setdefault(c.conversation_id, []).append(c)
-    reports = {report.path: report for report in result.files}
+    refused: list[tuple[Candidate, Reject]] = []
     for cid, members in groups.items():
         members, wide = wide_accounts(members)
-        for c, reject in wide:
-            result.rejects.append(reject)
-            report = reports.get(c.file)
-            if report is not None:
-                report.accepted -= 1
-                report.rejected += 1
+        refused.extend(wide)
         if members:
             result.conversations.append(build_conversation(cid, members, result.warnings))
+    count_refused(refused, result)
+
+
+def count_refused(refused: list[tuple[Candidate, Reject]], result: ReadResult) -> None:
+    """Add the records refused as their conversation was built to ``result``: rejects of their files.
+
+    Listed after every other reject, on each read path alike (:func:`wide_accounts`).
+    """
+    reports = {report.path: report for report in result.files}
+    for c, reject in refused:
+        result.rejects.append(reject)
+        report = reports.get(c.file)
+        if report is not None:
+            report.accepted -= 1
+            report.rejected += 1
 
 
 def _parts_in_order(members: list[Candidate]) -> bool:

@@ -334,6 +334,11 @@ _PACKED = (
 )
 # Formats told by bytes further in, or that are no archive but no text either.
 _MARKED = (
+    (
+        0,
+        b"SQLite format 3\x00",
+        "is a SQLite database (a qc store?), not a chat export: keep it out of the input folder",
+    ),
     (257, b"ustar", "is a tar archive (.tar), not text: unpack it and inspect the folder of files inside"),
     (
         0,

@@ -253,10 +253,6 @@ def _items(path: Path, resolved: Resolved, outcome: FileOutcome) -> list[RawReco
         raise _FileError("is an old binary Excel (.xls) or Office file; save it as .xlsx or CSV")
     if (marked := marked_kind(data)) is not None:
         raise _FileError(marked)
-    if data.startswith(b"SQLite format 3\x00"):
-        raise _FileError(
-            "is a SQLite database (a qc store?), not a chat export: keep it out of the input folder"
-        )
     try:
         decoded = decode(data, resolved.encoding)
     except UndecodableError as undecodable:

@@ -269,7 +269,7 @@ def unnest_sender(rec: RawRecord) -> str | None:
 
     ``{"sender": {"nick": "tb_小鹿", "role": "buyer"}}`` is how several platforms' APIs write a
     message's sender; a role or agent id given beside the object wins over one inside it.
-    Returns why the record is refused, or ``None``: a known key holding a list, an object or
+    Returns why the record is refused, or ``None``: a nick given only as a list, an object or
     true/false, or an object none of whose keys qc reads. Either was read as no sender, and an
     agent's reply was charged to the shop's 店铺名:unknown (audit 172 F4).
     """

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qc.readers.assemble import build_conversation, wide_accounts
+from qc.readers.assemble import build_conversation, count_refused, wide_accounts
 from qc.readers.closed_ids import ClosedIds
 from qc.readers.encoding import _SAMPLE, _utf16_without_bom, bare_cr_lines, looks_binary
 from qc.readers.files import FileOutcome, Resolved, read_file, resolve_options, stem_warnings, validated
@@ -108,23 +108,9 @@ def stream_inputs(paths: list[Path], options: ReadOptions, read: StreamRead) -> 
     for conversation in assembler.finish():
         read.conversations += 1
         yield conversation
-    _reject_wide(assembler, result)
-    result.warnings.extend(assembler.warnings)
-
-
-def _reject_wide(assembler: ConversationAssembler, result: ReadResult) -> None:
-    """Count the replies refused for too wide an account as rejects of their files, after all others.
-
-    After all others, as the whole read (:func:`~qc.readers.assemble.build_conversations`) lists them.
-    """
-    reports = {report.path: report for report in result.files}
-    for c, reject in assembler.wide:
-        result.rejects.append(reject)
-        report = reports.get(c.file)
-        if report is not None:
-            report.accepted -= 1
-            report.rejected += 1
+    count_refused(assembler.wide, result)
     assembler.wide.clear()
+    result.warnings.extend(assembler.warnings)
 
 
 class ConversationAssembler:
